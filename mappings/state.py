@@ -1,0 +1,332 @@
+"""PatientState: what the service understood about one patient.
+
+This is the contract between `mappings/` (which builds it from FHIR) and
+`cards/` (which reasons on it). Every derived fact carries the resources it
+came from (`sources`), so a card can say *why*. A fact that could not be
+determined is explicitly "unknown" (or None), never silently defaulted.
+
+Extend by adding fields with defaults; never rename or remove a field
+without updating `cards/`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Source(BaseModel):
+    """One FHIR resource a fact was read from."""
+
+    reference: str  # "Observation/abc"
+    date: date | None = None
+    display: str | None = None  # short human label, e.g. "ER IHC (40556-3)"
+    specimen: Literal["tissue", "ctdna", "blood", "unknown"] | None = None
+
+
+class Gap(BaseModel):
+    """Something missing or unreadable that limits the advice."""
+
+    code: str  # stable id, e.g. "her2-unknown", "esr1-stale", "unreadable-resource"
+    message: str  # what a clinician reads
+    sources: list[Source] = Field(default_factory=list)
+
+
+# --- disease ---------------------------------------------------------------
+
+class MetastaticSite(BaseModel):
+    site: str  # "bone", "liver", "lung", "brain", "pleura", "peritoneum", "lymph-node", "other"
+    visceral: bool
+    date: date | None = None
+    sources: list[Source] = Field(default_factory=list)
+
+
+class Disease(BaseModel):
+    breast_cancer: Literal["yes", "no", "unknown"] = "unknown"
+    primary_diagnosis_date: date | None = None
+    primary_sources: list[Source] = Field(default_factory=list)
+    metastatic: Literal["yes", "no", "unknown"] = "unknown"
+    metastatic_date: date | None = None
+    metastatic_sources: list[Source] = Field(default_factory=list)
+    sites: list[MetastaticSite] = Field(default_factory=list)
+    visceral_involvement: bool = False
+    # Clinician-asserted only (local code or text); never inferred from sites.
+    visceral_crisis: bool = False
+    visceral_crisis_sources: list[Source] = Field(default_factory=list)
+    # de novo stage IV: metastatic at (or within ~3 months of) first diagnosis
+    de_novo_metastatic: bool | None = None
+
+
+# --- receptors -------------------------------------------------------------
+
+class ReceptorStatus(BaseModel):
+    status: Literal["positive", "negative", "unknown"] = "unknown"
+    percent: float | None = None  # % positive cells when reported
+    low_positive: bool = False  # ER-low: 1-10 %
+    conflict: bool = False  # results disagree; the most recent wins, flagged
+    date: date | None = None
+    sources: list[Source] = Field(default_factory=list)
+
+
+HER2Category = Literal[
+    "positive",  # IHC 3+ or ISH amplified
+    "low",  # IHC 1+, or 2+ with ISH not amplified
+    "ultralow",  # IHC 0 with membrane staining
+    "null",  # IHC 0 without staining
+    "zero-unspecified",  # IHC 0, sub-class not reported
+    "equivocal-pending",  # IHC 2+ without ISH
+    "negative-unspecified",  # "negative" with no IHC score: never HER2-low
+    "unknown",
+]
+
+
+class HER2Status(BaseModel):
+    category: HER2Category = "unknown"
+    ihc_score: Literal["0", "1+", "2+", "3+"] | None = None
+    ish: Literal["amplified", "not-amplified"] | None = None
+    date: date | None = None
+    sources: list[Source] = Field(default_factory=list)
+    conflict: bool = False
+
+
+# --- genomics --------------------------------------------------------------
+
+Gene = Literal["ESR1", "PIK3CA", "AKT1", "PTEN", "BRCA1", "BRCA2", "PALB2", "ERBB2"]
+
+
+class VariantResult(BaseModel):
+    """One gene result: a variant found, or a test that looked and found none."""
+
+    gene: Gene
+    result: Literal["detected", "not-detected"]
+    protein_change: str | None = None  # p.HGVS
+    dna_change: str | None = None  # c.HGVS
+    origin: Literal["germline", "somatic", "unknown"] = "unknown"
+    significance: Literal[
+        "pathogenic", "likely-pathogenic", "vus", "likely-benign", "benign", "not-reported"
+    ] = "not-reported"
+    specimen: Literal["tissue", "ctdna", "blood", "unknown"] = "unknown"
+    date: date | None = None
+    sources: list[Source] = Field(default_factory=list)
+
+    @property
+    def actionable(self) -> bool:
+        """Detected and not reported as VUS/benign.
+
+        A detected variant whose significance the sender did not report counts
+        (tumour panels often omit it) but cards must say so; explicit VUS,
+        likely benign and benign never count.
+        """
+        return self.result == "detected" and self.significance in (
+            "pathogenic", "likely-pathogenic", "not-reported"
+        )
+
+
+GeneStatus = Literal[
+    "detected",  # an actionable variant is documented
+    "not-detected",  # tested, nothing actionable found
+    "not-detected-ctdna-only",  # negative only in plasma: tissue reflex advised
+    "not-tested",
+]
+
+
+class Biomarkers(BaseModel):
+    results: list[VariantResult] = Field(default_factory=list)
+    # ESR1 is current only if collected after the most recent progression on
+    # endocrine therapy (ASCO 2023). None when no ESR1 result exists.
+    esr1_current: bool | None = None
+
+    def for_gene(self, gene: str) -> list[VariantResult]:
+        return [r for r in self.results if r.gene == gene]
+
+    def actionable(self, gene: str, origin: str | None = None) -> list[VariantResult]:
+        return [
+            r for r in self.for_gene(gene)
+            if r.actionable and (origin is None or r.origin == origin)
+        ]
+
+    def status(self, gene: str) -> GeneStatus:
+        found = self.for_gene(gene)
+        if not found:
+            return "not-tested"
+        if any(r.actionable for r in found):
+            return "detected"
+        negatives = [r for r in found if r.result == "not-detected" or not r.actionable]
+        if negatives and all(r.specimen == "ctdna" for r in negatives):
+            return "not-detected-ctdna-only"
+        return "not-detected"
+
+
+# --- therapy ---------------------------------------------------------------
+
+DrugClass = Literal[
+    "aromatase-inhibitor", "serm", "fulvestrant", "oral-serd", "cdk46i",
+    "pi3k-akt-mtor", "parp-inhibitor", "her2-adc", "trop2-adc", "her2-targeted",
+    "chemotherapy", "ovarian-suppression", "bone-agent", "antihyperglycemic", "other",
+]
+
+
+class Drug(BaseModel):
+    rxnorm: str | None = None  # ingredient RxCUI
+    name: str  # ingredient name, lower case ("letrozole")
+    drug_class: DrugClass
+
+
+class Exposure(BaseModel):
+    """One medication resource, resolved to ingredients."""
+
+    drugs: list[Drug]
+    start: date | None = None
+    end: date | None = None
+    active: bool = False
+    setting: Literal["early", "metastatic", "unknown"] = "unknown"  # early = neo/adjuvant
+    sources: list[Source] = Field(default_factory=list)
+
+
+class TherapyLine(BaseModel):
+    number: int  # 1-based, metastatic setting
+    drugs: list[Drug]
+    start: date | None = None
+    end: date | None = None
+    active: bool = False
+    endocrine: bool = False  # contains AI/SERM/fulvestrant/oral SERD
+    chemotherapy: bool = False
+    sources: list[Source] = Field(default_factory=list)
+
+    @property
+    def classes(self) -> set[str]:
+        return {d.drug_class for d in self.drugs}
+
+    @property
+    def names(self) -> list[str]:
+        return [d.name for d in self.drugs]
+
+
+EndocrineResistance = Literal[
+    "primary",  # relapse in first 2 y of adjuvant ET, or PD < 6 mo on 1L ET for MBC
+    "secondary",  # relapse on adjuvant ET after 2 y, or <= 12 mo after completing it, or PD >= 6 mo on 1L ET
+    "sensitive",  # relapse > 12 mo after completing adjuvant ET
+    "de-novo",  # metastatic at diagnosis, no prior ET
+    "unknown",
+]
+
+
+class TherapyHistory(BaseModel):
+    exposures: list[Exposure] = Field(default_factory=list)
+    metastatic_lines: list[TherapyLine] = Field(default_factory=list)
+
+    adjuvant_endocrine_end: date | None = None
+    on_adjuvant_endocrine_at_recurrence: bool = False
+    months_from_adjuvant_endocrine_end_to_metastasis: float | None = None  # 0 if on treatment
+    endocrine_resistance: EndocrineResistance = "unknown"
+    endocrine_resistance_sources: list[Source] = Field(default_factory=list)
+
+    prior_cdk46i: bool = False  # any setting
+    cdk46i_months: float | None = None  # time on the metastatic CDK4/6i
+    progression_within_6_months_on_cdk46i: bool | None = None
+    last_endocrine_progression: date | None = None  # for ESR1 currency
+
+    metastatic_endocrine_lines: int = 0
+    metastatic_chemotherapy_lines: int = 0
+    metastatic_systemic_lines: int = 0
+    prior_chemotherapy_any_setting: bool = False
+    chemotherapy_within_6_months_of_adjuvant_end: bool = False  # for T-DXd label B
+
+    prior_endocrine_any_setting: bool = False
+    prior_nonsteroidal_ai: bool = False  # letrozole/anastrozole (everolimus label)
+    prior_fulvestrant: bool = False
+    prior_pi3k_akt_mtor: bool = False
+    prior_parp_inhibitor: bool = False
+    prior_tdxd: bool = False
+    prior_sacituzumab: bool = False
+    prior_datodxd: bool = False
+    prior_taxane: bool = False
+    prior_anthracycline: bool = False
+
+    def current_drugs(self) -> list[Drug]:
+        return [d for e in self.exposures if e.active for d in e.drugs]
+
+
+# --- patient factors -------------------------------------------------------
+
+class LabValue(BaseModel):
+    value: float
+    unit: str | None = None
+    date: date | None = None
+    sources: list[Source] = Field(default_factory=list)
+
+
+class Diabetes(BaseModel):
+    status: Literal[
+        "type1", "type2-treated", "type2-untreated", "lab-only", "none-documented"
+    ] = "none-documented"
+    on_antihyperglycemic: bool = False
+    hba1c: LabValue | None = None  # latest
+    fasting_glucose: LabValue | None = None  # latest, mg/dL
+    uncontrolled: bool = False  # HbA1c > 8.0 % (CAPItello-291 exclusion)
+    sources: list[Source] = Field(default_factory=list)
+
+
+class LungDisease(BaseModel):
+    ild_history: bool = False
+    grade: int | None = None
+    symptomatic: bool | None = None  # grade >= 2 when graded
+    sources: list[Source] = Field(default_factory=list)
+
+
+class PatientFactors(BaseModel):
+    sex: Literal["female", "male", "other", "unknown"] = "unknown"
+    birth_date: date | None = None
+    age: int | None = None
+    menopausal_status: Literal[
+        "premenopausal", "perimenopausal", "postmenopausal", "unknown"
+    ] = "unknown"
+    menopausal_basis: Literal[
+        "observation", "oophorectomy", "gnrh-agonist", "age-rule", "male", "unknown"
+    ] = "unknown"
+    menopausal_sources: list[Source] = Field(default_factory=list)
+    ovarian_suppression: bool = False  # ongoing GnRH agonist or bilateral oophorectomy
+    ovarian_suppression_sources: list[Source] = Field(default_factory=list)
+    diabetes: Diabetes = Field(default_factory=Diabetes)
+    lung: LungDisease = Field(default_factory=LungDisease)
+    ecog: int | None = None
+    ecog_sources: list[Source] = Field(default_factory=list)
+    qtc_ms: LabValue | None = None
+
+
+class PatientState(BaseModel):
+    patient_id: str
+    as_of: date
+    disease: Disease = Field(default_factory=Disease)
+    er: ReceptorStatus = Field(default_factory=ReceptorStatus)
+    pr: ReceptorStatus = Field(default_factory=ReceptorStatus)
+    her2: HER2Status = Field(default_factory=HER2Status)
+    biomarkers: Biomarkers = Field(default_factory=Biomarkers)
+    therapy: TherapyHistory = Field(default_factory=TherapyHistory)
+    factors: PatientFactors = Field(default_factory=PatientFactors)
+    gaps: list[Gap] = Field(default_factory=list)
+    # resource counts by type that were read, e.g. {"Observation": 12}
+    resource_counts: dict[str, int] = Field(default_factory=dict)
+    # resources skipped and why (entered-in-error, other patient, unreadable)
+    ignored: list[Gap] = Field(default_factory=list)
+
+    @property
+    def hormone_receptor_positive(self) -> bool | None:
+        if "positive" in (self.er.status, self.pr.status):
+            return True
+        if self.er.status == "negative" and self.pr.status == "negative":
+            return False
+        return None
+
+
+class DraftOrder(BaseModel):
+    """One drafted order from context.draftOrders, resolved to ingredients."""
+
+    resource_type: str  # "MedicationRequest", "ServiceRequest", ...
+    resource_id: str | None = None
+    reference: str | None = None  # "MedicationRequest/abc"
+    drugs: list[Drug] = Field(default_factory=list)  # pathway drugs recognised
+    text: str | None = None  # what the EHR called it
+    status: str | None = None
