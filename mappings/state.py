@@ -11,7 +11,7 @@ without updating `cards/`.
 
 from __future__ import annotations
 
-from datetime import date
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -21,7 +21,7 @@ class Source(BaseModel):
     """One FHIR resource a fact was read from."""
 
     reference: str  # "Observation/abc"
-    date: date | None = None
+    date: dt.date | None = None
     display: str | None = None  # short human label, e.g. "ER IHC (40556-3)"
     specimen: Literal["tissue", "ctdna", "blood", "unknown"] | None = None
 
@@ -39,16 +39,16 @@ class Gap(BaseModel):
 class MetastaticSite(BaseModel):
     site: str  # "bone", "liver", "lung", "brain", "pleura", "peritoneum", "lymph-node", "other"
     visceral: bool
-    date: date | None = None
+    date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)
 
 
 class Disease(BaseModel):
     breast_cancer: Literal["yes", "no", "unknown"] = "unknown"
-    primary_diagnosis_date: date | None = None
+    primary_diagnosis_date: dt.date | None = None
     primary_sources: list[Source] = Field(default_factory=list)
     metastatic: Literal["yes", "no", "unknown"] = "unknown"
-    metastatic_date: date | None = None
+    metastatic_date: dt.date | None = None
     metastatic_sources: list[Source] = Field(default_factory=list)
     sites: list[MetastaticSite] = Field(default_factory=list)
     visceral_involvement: bool = False
@@ -66,7 +66,7 @@ class ReceptorStatus(BaseModel):
     percent: float | None = None  # % positive cells when reported
     low_positive: bool = False  # ER-low: 1-10 %
     conflict: bool = False  # results disagree; the most recent wins, flagged
-    date: date | None = None
+    date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)
 
 
@@ -86,7 +86,7 @@ class HER2Status(BaseModel):
     category: HER2Category = "unknown"
     ihc_score: Literal["0", "1+", "2+", "3+"] | None = None
     ish: Literal["amplified", "not-amplified"] | None = None
-    date: date | None = None
+    date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)
     conflict: bool = False
 
@@ -108,7 +108,7 @@ class VariantResult(BaseModel):
         "pathogenic", "likely-pathogenic", "vus", "likely-benign", "benign", "not-reported"
     ] = "not-reported"
     specimen: Literal["tissue", "ctdna", "blood", "unknown"] = "unknown"
-    date: date | None = None
+    date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)
 
     @property
@@ -178,8 +178,8 @@ class Exposure(BaseModel):
     """One medication resource, resolved to ingredients."""
 
     drugs: list[Drug]
-    start: date | None = None
-    end: date | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
     active: bool = False
     setting: Literal["early", "metastatic", "unknown"] = "unknown"  # early = neo/adjuvant
     sources: list[Source] = Field(default_factory=list)
@@ -188,8 +188,8 @@ class Exposure(BaseModel):
 class TherapyLine(BaseModel):
     number: int  # 1-based, metastatic setting
     drugs: list[Drug]
-    start: date | None = None
-    end: date | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
     active: bool = False
     endocrine: bool = False  # contains AI/SERM/fulvestrant/oral SERD
     chemotherapy: bool = False
@@ -217,7 +217,7 @@ class TherapyHistory(BaseModel):
     exposures: list[Exposure] = Field(default_factory=list)
     metastatic_lines: list[TherapyLine] = Field(default_factory=list)
 
-    adjuvant_endocrine_end: date | None = None
+    adjuvant_endocrine_end: dt.date | None = None
     on_adjuvant_endocrine_at_recurrence: bool = False
     months_from_adjuvant_endocrine_end_to_metastasis: float | None = None  # 0 if on treatment
     endocrine_resistance: EndocrineResistance = "unknown"
@@ -226,7 +226,7 @@ class TherapyHistory(BaseModel):
     prior_cdk46i: bool = False  # any setting
     cdk46i_months: float | None = None  # time on the metastatic CDK4/6i
     progression_within_6_months_on_cdk46i: bool | None = None
-    last_endocrine_progression: date | None = None  # for ESR1 currency
+    last_endocrine_progression: dt.date | None = None  # for ESR1 currency
 
     metastatic_endocrine_lines: int = 0
     metastatic_chemotherapy_lines: int = 0
@@ -254,7 +254,7 @@ class TherapyHistory(BaseModel):
 class LabValue(BaseModel):
     value: float
     unit: str | None = None
-    date: date | None = None
+    date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)
 
 
@@ -278,7 +278,7 @@ class LungDisease(BaseModel):
 
 class PatientFactors(BaseModel):
     sex: Literal["female", "male", "other", "unknown"] = "unknown"
-    birth_date: date | None = None
+    birth_date: dt.date | None = None
     age: int | None = None
     menopausal_status: Literal[
         "premenopausal", "perimenopausal", "postmenopausal", "unknown"
@@ -298,7 +298,7 @@ class PatientFactors(BaseModel):
 
 class PatientState(BaseModel):
     patient_id: str
-    as_of: date
+    as_of: dt.date
     disease: Disease = Field(default_factory=Disease)
     er: ReceptorStatus = Field(default_factory=ReceptorStatus)
     pr: ReceptorStatus = Field(default_factory=ReceptorStatus)
