@@ -1,0 +1,81 @@
+"""Flask application factory (the Flask tutorial's shape: create_app(test_config))."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from flask_cors import CORS
+from werkzeug.exceptions import HTTPException
+
+from service.config import Settings
+from service.errors import ServiceError
+from service.feedback import FeedbackStore
+from service.logs import configure_logging
+
+log = logging.getLogger("mbc_cds")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. `test_config` overrides settings (keys as in Settings)."""
+    settings = Settings(**(test_config or {}))
+    configure_logging(settings.log_level)
+    app = Flask(__name__)
+    app.config["SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.json.sort_keys = False
+    app.extensions["feedback_store"] = FeedbackStore(settings.database_url)
+
+    if not settings.auth_enabled:
+        log.warning("client authentication is OFF (MBC_CDS_AUTH=off): local use only")
+        if not settings.fhir_servers:
+            log.warning("MBC_CDS_FHIR_SERVERS is unset: any fhirServer a caller names will be fetched from")
+
+    # Browser clients (the CDS Hooks sandbox) call discovery, services and
+    # feedback with Authorization + Content-Type: answer their preflights.
+    CORS(
+        app,
+        resources={r"/cds-services*": {"origins": settings.cors_origins}},
+        allow_headers=["Authorization", "Content-Type"],
+        methods=["GET", "POST", "OPTIONS"],
+        max_age=600,
+    )
+
+    from service.routes import bp
+
+    app.register_blueprint(bp)
+    _register_error_handlers(app)
+    return app
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def service_error(error: ServiceError):
+        response = jsonify(error.body())
+        response.status_code = error.status
+        for key, value in error.headers.items():
+            response.headers[key] = value
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        messages = {
+            404: "no such endpoint; discovery is at /cds-services",
+            405: f"method not allowed here",
+            413: "request body is larger than allowed",
+        }
+        response = jsonify({
+            "error": (error.name or "error").lower().replace(" ", "-"),
+            "message": messages.get(error.code, error.description or error.name),
+        })
+        response.status_code = error.code or 500
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        # Never a traceback in the body; the log has the type, not patient data.
+        log.error("unexpected error: %s", type(error).__name__, exc_info=error)
+        response = jsonify({"error": "internal-error", "message": "the service failed unexpectedly"})
+        response.status_code = 500
+        return response

@@ -1,0 +1,60 @@
+"""Settings from the environment (prefix MBC_CDS_), via pydantic-settings.
+
+Every setting is documented in the README's configuration table; keep the two
+in step.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MBC_CDS_", extra="ignore")
+
+    # Client authentication (CDS Hooks "Trusting CDS Clients"): on by default.
+    auth: Literal["on", "off"] = "on"
+    clients_file: str | None = None  # YAML/JSON list of trusted clients
+    public_url: str | None = None  # external base URL, for the JWT `aud` check
+    jwt_algorithms: Annotated[list[str], NoDecode] = ["ES384", "RS384"]
+    jwt_leeway_seconds: int = 60
+
+    # Which FHIR servers may be called when auth is off (comma-separated).
+    fhir_servers: Annotated[list[str], NoDecode] = []
+    allow_http_fhir: bool = False
+
+    # Embedded demo patients answer hook calls that carry neither prefetch nor fhirServer.
+    demo: bool = False
+
+    database_url: str = "sqlite:///mbc-cds-feedback.sqlite"
+    cors_origins: Annotated[list[str], NoDecode] = ["*"]
+    log_level: str = "INFO"
+
+    # Bounds on what a client or a FHIR server can make us do.
+    max_request_bytes: int = 5 * 1024 * 1024
+    max_json_depth: int = 64
+    fhir_connect_timeout: float = 3.0
+    fhir_read_timeout: float = 10.0
+    fhir_max_pages: int = 20
+    fhir_max_response_bytes: int = 20 * 1024 * 1024
+    fhir_max_resources: int = 5000
+    fhir_page_size: int = 200
+    hook_time_budget_seconds: float = 20.0
+    fhir_max_workers: int = 8
+
+    workers: int = 2  # gunicorn workers for `mbc-cds serve`
+
+    @field_validator("fhir_servers", "cors_origins", "jwt_algorithms", mode="before")
+    @classmethod
+    def _split_commas(cls, value):
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def auth_enabled(self) -> bool:
+        return self.auth == "on"

@@ -1,0 +1,51 @@
+"""Errors the service answers with, rendered by one JSON handler in app.py."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status = 500
+    code = "internal-error"
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}
+
+    def body(self) -> dict:
+        return {"error": self.code, "message": self.message}
+
+
+class BadRequest(ServiceError):
+    status = 400
+    code = "bad-request"
+
+
+class Unauthorized(ServiceError):
+    status = 401
+    code = "unauthorized"
+
+    def __init__(self, message: str):
+        super().__init__(message, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not-found"
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+    code = "payload-too-large"
+
+
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    code = "unsupported-media-type"
+
+
+class PreconditionFailed(ServiceError):
+    """CDS Hooks: the service could not obtain the FHIR data it needs."""
+
+    status = 412
+    code = "precondition-failed"

@@ -1,0 +1,188 @@
+"""Durable feedback store (SQLAlchemy; SQLite file by default).
+
+Two tables: `issued_cards` remembers the topic of every card we returned (the
+feedback body only names the card uuid), and `feedback` holds what clinicians
+did with them. Feedback may arrive more than once for a card: a unique key
+makes repeats harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import queue
+import threading
+
+from sqlalchemy import (
+    Column, DateTime, Integer, String, Text, UniqueConstraint, create_engine, event, func, select,
+)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import DeclarativeBase, Session
+
+log = logging.getLogger("mbc_cds.feedback")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class IssuedCard(Base):
+    __tablename__ = "issued_cards"
+    uuid = Column(String(64), primary_key=True)
+    service_id = Column(String(64), nullable=False)
+    topic = Column(String(64), nullable=False)
+    issued_at = Column(DateTime, nullable=False)
+
+
+class FeedbackRecord(Base):
+    __tablename__ = "feedback"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    service_id = Column(String(64), nullable=False)
+    card_uuid = Column(String(128), nullable=False)
+    outcome = Column(String(16), nullable=False)
+    accepted_suggestions = Column(Text, nullable=True)  # JSON list of suggestion uuids
+    override_code = Column(String(256), nullable=True)
+    override_display = Column(String(1024), nullable=True)
+    user_comment = Column(Text, nullable=True)
+    outcome_timestamp = Column(DateTime, nullable=False)
+    received_at = Column(DateTime, nullable=False)
+    __table_args__ = (
+        UniqueConstraint("service_id", "card_uuid", "outcome", "outcome_timestamp", name="uq_feedback"),
+    )
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class FeedbackStore:
+    def __init__(self, url: str):
+        connect_args = {"check_same_thread": False, "timeout": 15} if url.startswith("sqlite") else {}
+        self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(self.engine)
+        self._issued: queue.Queue = queue.Queue(maxsize=100_000)
+        self._writer = threading.Thread(target=self._write_issued_forever, daemon=True)
+        self._writer.start()
+
+    # -- cards we issued (off the request path: a background writer) ---------
+
+    def remember_cards(self, service_id: str, topics_by_uuid: dict[str, str]) -> None:
+        now = _utcnow()
+        for card_uuid, topic in topics_by_uuid.items():
+            try:
+                self._issued.put_nowait((card_uuid, service_id, topic, now))
+            except queue.Full:
+                log.warning("issued-card queue full; card topic not recorded")
+                return
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until every remembered card is written (tests, shutdown)."""
+        done = threading.Event()
+        self._issued.put(done)
+        done.wait(timeout)
+
+    def _write_issued_forever(self) -> None:
+        while True:
+            batch, markers = [], []
+            item = self._issued.get()
+            while True:
+                (markers if isinstance(item, threading.Event) else batch).append(item)
+                if len(batch) >= 500:
+                    break
+                try:
+                    item = self._issued.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                try:
+                    self._insert_issued(batch)
+                except Exception:  # keep the writer alive whatever the database does
+                    log.exception("could not record issued cards")
+            for marker in markers:
+                marker.set()
+
+    def _insert_issued(self, batch: list[tuple]) -> None:
+        rows = [dict(uuid=u, service_id=s, topic=t, issued_at=at) for u, s, t, at in batch]
+        with Session(self.engine) as session, session.begin():
+            if self.engine.dialect.name == "sqlite":
+                session.execute(sqlite_insert(IssuedCard).on_conflict_do_nothing(), rows)
+            else:
+                for row in rows:
+                    if session.get(IssuedCard, row["uuid"]) is None:
+                        session.add(IssuedCard(**row))
+
+    # -- feedback -----------------------------------------------------------
+
+    def add_feedback(self, service_id: str, items: list) -> int:
+        """Store feedback items (schemas.FeedbackItem); returns how many were new."""
+        received = _utcnow()
+        new = 0
+        with Session(self.engine) as session, session.begin():
+            for item in items:
+                ts = item.outcomeTimestamp
+                if ts.tzinfo is not None:
+                    ts = ts.astimezone(dt.timezone.utc).replace(tzinfo=None)
+                exists = session.execute(
+                    select(FeedbackRecord.id).where(
+                        FeedbackRecord.service_id == service_id,
+                        FeedbackRecord.card_uuid == item.card,
+                        FeedbackRecord.outcome == item.outcome,
+                        FeedbackRecord.outcome_timestamp == ts,
+                    )
+                ).first()
+                if exists:
+                    continue
+                reason = item.overrideReason.reason if item.overrideReason else None
+                session.add(FeedbackRecord(
+                    service_id=service_id,
+                    card_uuid=item.card,
+                    outcome=item.outcome,
+                    accepted_suggestions=json.dumps([s.id for s in item.acceptedSuggestions or []]),
+                    override_code=reason.code if reason else None,
+                    override_display=reason.display if reason else None,
+                    user_comment=item.overrideReason.userComment if item.overrideReason else None,
+                    outcome_timestamp=ts,
+                    received_at=received,
+                ))
+                new += 1
+        return new
+
+    def stats_by_topic(self) -> list[dict]:
+        """Per card topic: cards issued, accepted, overridden, and the rates."""
+        with Session(self.engine) as session:
+            issued = dict(session.execute(
+                select(IssuedCard.topic, func.count()).group_by(IssuedCard.topic)
+            ).all())
+            outcomes = session.execute(
+                select(
+                    func.coalesce(IssuedCard.topic, "unknown"),
+                    FeedbackRecord.outcome,
+                    func.count(func.distinct(FeedbackRecord.card_uuid)),
+                )
+                .select_from(FeedbackRecord)
+                .join(IssuedCard, IssuedCard.uuid == FeedbackRecord.card_uuid, isouter=True)
+                .group_by(func.coalesce(IssuedCard.topic, "unknown"), FeedbackRecord.outcome)
+            ).all()
+        table: dict[str, dict] = {}
+        for topic, count in issued.items():
+            table.setdefault(topic, {"topic": topic, "issued": 0, "accepted": 0, "overridden": 0})
+            table[topic]["issued"] = count
+        for topic, outcome, count in outcomes:
+            row = table.setdefault(topic, {"topic": topic, "issued": 0, "accepted": 0, "overridden": 0})
+            row[outcome] = count
+        for row in table.values():
+            answered = row["accepted"] + row["overridden"]
+            base = row["issued"] or answered
+            row["acceptance_rate"] = row["accepted"] / base if base else None
+            row["override_rate"] = row["overridden"] / base if base else None
+        return sorted(table.values(), key=lambda r: r["topic"])
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -1,0 +1,30 @@
+"""The hook pipeline shared by the HTTP endpoint and the `mbc-cds cards` CLI:
+resources -> PatientState (mappings) -> cards (cards)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import cards as cards_layer
+import mappings
+from cards.models import Card
+from mappings.state import Gap
+
+
+def run_hook(
+    hook: str,
+    context: dict[str, Any],
+    resources: list[dict],
+    notes: list[str] | None = None,
+    as_of: dt.date | None = None,
+) -> list[Card]:
+    patient_id = str(context["patientId"])
+    state = mappings.build_patient_state(resources, patient_id, as_of=as_of)
+    for note in notes or []:
+        state.gaps.append(Gap(code="data-gathering", message=note))
+    if hook == "patient-view":
+        return cards_layer.patient_view_cards(state)
+    drafts = mappings.read_draft_orders(context.get("draftOrders"))
+    selections = context.get("selections") if hook == "order-select" else None
+    return cards_layer.order_cards(state, drafts, selections, hook)

@@ -1,0 +1,163 @@
+"""HTTP endpoints: discovery, hook services, feedback, health."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from flask import Blueprint, current_app, g, jsonify, request
+from pydantic import ValidationError
+
+from service import auth
+from service.demo import demo_resources
+from service.errors import BadRequest, NotFound, ServiceError
+from service.fhir_access import allowed_fhir_server
+from service.fhir_client import FHIRClient
+from service.gather import gather
+from service.hooks import load_services
+from service.logs import log_event
+from service.pipeline import run_hook
+from service.schemas import (
+    CONTEXT_MODELS, FeedbackRequest, HookRequest, describe_validation_error,
+)
+
+bp = Blueprint("cds", __name__)
+log = logging.getLogger("mbc_cds.http")
+
+
+def settings():
+    return current_app.config["SETTINGS"]
+
+
+def audience_url() -> str:
+    """The URL the client called, as it saw it (the JWT `aud`)."""
+    base = settings().public_url or request.host_url
+    return base.rstrip("/") + request.path
+
+
+def service_or_404(service_id: str):
+    service = load_services().get(service_id)
+    if service is None:
+        raise NotFound(f"no CDS service with id '{service_id}'; see /cds-services")
+    return service
+
+
+def json_body() -> dict:
+    raw = request.get_data(cache=False)
+    if not raw:
+        raise BadRequest("request body is empty; expected a JSON object")
+    try:
+        body = json.loads(raw)
+    except RecursionError:
+        raise BadRequest("request body is nested too deeply")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"request body is not valid JSON ({exc.__class__.__name__}: {str(exc)[:120]})")
+    if not isinstance(body, dict):
+        raise BadRequest("request body must be a JSON object")
+    return body
+
+
+@bp.before_request
+def _start_timer():
+    g.started = time.perf_counter()
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/cds-services")
+def discovery():
+    return jsonify({"services": [s.discovery_entry() for s in load_services().values()]})
+
+
+@bp.post("/cds-services/<service_id>")
+def call_service(service_id: str):
+    status, hook_instance, n_cards = 500, None, 0
+    try:
+        service = service_or_404(service_id)
+        client = auth.authenticate(request, settings(), audience_url())
+        body = json_body()
+        hook_instance = body.get("hookInstance") if isinstance(body.get("hookInstance"), str) else None
+        hook_request, context = parse_hook_request(body, service)
+        gathered = gather(
+            service.prefetch,
+            context,
+            hook_request.prefetch,
+            fhir_client_factory(hook_request, client),
+            demo_resources=demo_resources if settings().demo else None,
+            time_budget=settings().hook_time_budget_seconds,
+            max_workers=settings().fhir_max_workers,
+        )
+        cards = run_hook(service.hook, context, gathered.resources, gathered.notes)
+        remember_cards(service.id, cards)
+        n_cards, status = len(cards), 200
+        return jsonify({"cards": [c.to_json() for c in cards]})
+    except ServiceError as error:
+        status = error.status
+        raise
+    finally:
+        log_event(
+            log, "hook", service=service_id, hookInstance=(hook_instance or "")[:64],
+            status=status, cards=n_cards,
+            latency_ms=round((time.perf_counter() - g.started) * 1000, 2),
+        )
+
+
+def parse_hook_request(body: dict, service) -> tuple[HookRequest, dict]:
+    try:
+        hook_request = HookRequest.model_validate(body)
+    except ValidationError as exc:
+        raise BadRequest(describe_validation_error(exc))
+    if hook_request.hook != service.hook:
+        raise BadRequest(
+            f"hook: service '{service.id}' answers '{service.hook}', not '{hook_request.hook}'"
+        )
+    try:
+        context = CONTEXT_MODELS[service.hook].model_validate(hook_request.context)
+    except ValidationError as exc:
+        raise BadRequest(describe_validation_error(exc, prefix="context."))
+    return hook_request, context.model_dump(exclude_none=True)
+
+
+def fhir_client_factory(hook_request: HookRequest, client):
+    """A callable giving a FHIRClient for fhirServer, checked before any request."""
+    if not hook_request.fhirServer:
+        return None
+    cfg = settings()
+
+    def make() -> FHIRClient:
+        base = allowed_fhir_server(hook_request.fhirServer, cfg, client)
+        token = hook_request.fhirAuthorization.access_token if hook_request.fhirAuthorization else None
+        return FHIRClient(
+            base, token,
+            connect_timeout=cfg.fhir_connect_timeout,
+            read_timeout=cfg.fhir_read_timeout,
+            max_bytes=cfg.fhir_max_response_bytes,
+            max_pages=cfg.fhir_max_pages,
+            max_resources=cfg.fhir_max_resources,
+        )
+
+    return make
+
+
+def remember_cards(service_id: str, cards) -> None:
+    topics = {c.uuid: c.topic for c in cards if c.topic}
+    if topics:
+        current_app.extensions["feedback_store"].remember_cards(service_id, topics)
+
+
+@bp.post("/cds-services/<service_id>/feedback")
+def feedback(service_id: str):
+    service = service_or_404(service_id)
+    auth.authenticate(request, settings(), audience_url())
+    body = json_body()
+    try:
+        parsed = FeedbackRequest.model_validate(body)
+    except ValidationError as exc:
+        raise BadRequest(describe_validation_error(exc))
+    stored = current_app.extensions["feedback_store"].add_feedback(service.id, parsed.feedback)
+    log_event(log, "feedback", service=service.id, received=len(parsed.feedback), stored=stored)
+    return jsonify({"received": len(parsed.feedback), "stored": stored})
