@@ -1,0 +1,71 @@
+"""Discovery: the three services of DESIGN.md with spec-valid prefetch templates."""
+
+import re
+
+from cards.contract import _empty_paths
+
+TOKEN = re.compile(r"\{\{([^}]*)\}\}")
+ALLOWED_TOKENS = {
+    "context.patientId", "context.userId", "context.encounterId",
+    "userPractitionerId", "userPractitionerRoleId", "userPatientId", "userRelatedPersonId",
+}
+
+
+def services(client):
+    response = client.get("/cds-services")
+    assert response.status_code == 200
+    return {s["id"]: s for s in response.get_json()["services"]}
+
+
+def test_discovery_lists_the_three_services_with_their_hooks(client):
+    found = services(client)
+    assert {sid: s["hook"] for sid, s in found.items()} == {
+        "mbc-treatment-options": "patient-view",
+        "mbc-order-select": "order-select",
+        "mbc-order-sign": "order-sign",
+    }
+    for service in found.values():
+        assert service["title"] and service["description"]
+
+
+def test_discovery_has_no_null_or_empty_fields(client):
+    assert _empty_paths(client.get("/cds-services").get_json()) == []
+
+
+def test_prefetch_templates_use_only_spec_valid_tokens(client):
+    for service in services(client).values():
+        for template in service["prefetch"].values():
+            tokens = set(TOKEN.findall(template))
+            assert tokens, template
+            assert tokens <= ALLOWED_TOKENS, tokens
+
+
+def test_prefetch_covers_every_resource_type_ehrs_populate(client):
+    for service in services(client).values():
+        queried = {t.split("?")[0].split("/")[0] for t in service["prefetch"].values()}
+        assert {
+            "Patient", "Condition", "Observation", "MedicationStatement",
+            "MedicationRequest", "MedicationAdministration", "Procedure",
+        } <= queried
+
+
+def test_prefetch_does_not_pin_one_code_per_concept(client):
+    templates = " ".join(services(client)["mbc-treatment-options"]["prefetch"].values())
+    # several ER codes, several HER2 codes, variants by 69548-6, glycemic labs, ECOG
+    for code in ("85337-4", "40556-3", "16112-5", "85329-1", "85319-2", "18474-7",
+                 "48676-1", "85318-4", "69548-6", "4548-4", "1558-6", "89247-1"):
+        assert code in templates, code
+
+
+def test_discovery_answers_a_browser_preflight(client):
+    response = client.options(
+        "/cds-services",
+        headers={"Origin": "https://sandbox.cds-hooks.org", "Access-Control-Request-Method": "GET"},
+    )
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] in ("*", "https://sandbox.cds-hooks.org")
+
+
+def test_health_endpoint_answers_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}

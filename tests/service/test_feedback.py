@@ -1,0 +1,87 @@
+"""Feedback: validated, durable across restarts, duplicates tolerated, stats per topic."""
+
+from service.app import create_app
+from service.cli import main as cli_main
+
+from .conftest import empty_prefetch, patient_view_request
+
+SERVICE = "/cds-services/mbc-treatment-options"
+
+
+def feedback_item(card_uuid, outcome="accepted", **extra):
+    item = {"card": card_uuid, "outcome": outcome, "outcomeTimestamp": "2026-11-20T10:15:00Z"}
+    if outcome == "accepted":
+        item["acceptedSuggestions"] = [{"id": "2c5b1b0e-7a1d-4c55-9d6f-3a2f5d6e7f80"}]
+    item.update(extra)
+    return item
+
+
+def issue_a_card(client):
+    response = client.post(SERVICE, json=patient_view_request(prefetch=empty_prefetch()))
+    card = response.get_json()["cards"][0]
+    return card["uuid"], card["source"]["topic"]["code"]
+
+
+def test_feedback_is_stored_and_acknowledged(client):
+    card_uuid, _ = issue_a_card(client)
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [feedback_item(card_uuid)]})
+    assert response.status_code == 200
+    assert response.get_json() == {"received": 1, "stored": 1}
+
+
+def test_duplicate_feedback_is_tolerated_and_stored_once(client):
+    card_uuid, _ = issue_a_card(client)
+    body = {"feedback": [feedback_item(card_uuid)]}
+    assert client.post(f"{SERVICE}/feedback", json=body).status_code == 200
+    again = client.post(f"{SERVICE}/feedback", json=body)
+    assert again.status_code == 200
+    assert again.get_json()["stored"] == 0
+
+
+def test_feedback_survives_an_app_restart_and_feeds_the_stats(app_config, capsys):
+    first = create_app(app_config)
+    client = first.test_client()
+    card_uuid, topic = issue_a_card(client)
+    first.extensions["feedback_store"].flush()
+    override = feedback_item(card_uuid, outcome="overridden", overrideReason={
+        "reason": {"system": "https://mbc-cds.org/fhir/CodeSystem/override-reason",
+                   "code": "trial", "display": "Patient enrolled in a clinical trial"},
+        "userComment": "on study drug"})
+    assert client.post(f"{SERVICE}/feedback", json={"feedback": [override]}).status_code == 200
+
+    restarted = create_app(app_config)  # same database file, new app
+    rows = restarted.extensions["feedback_store"].stats_by_topic()
+    row = next(r for r in rows if r["topic"] == topic)
+    assert row["issued"] >= 1 and row["overridden"] == 1 and row["override_rate"] > 0
+
+    assert cli_main(["feedback-stats", "--database-url", app_config["database_url"]]) == 0
+    out = capsys.readouterr().out
+    assert topic in out and "override%" in out
+
+
+def test_feedback_with_an_unknown_outcome_is_a_400_naming_the_field(client):
+    body = {"feedback": [feedback_item("c1", outcome="ignored")]}
+    response = client.post(f"{SERVICE}/feedback", json=body)
+    assert response.status_code == 400
+    assert "feedback.0.outcome" in response.get_json()["message"]
+
+
+def test_accepted_feedback_without_accepted_suggestions_is_a_400(client):
+    item = feedback_item("c1")
+    del item["acceptedSuggestions"]
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 400
+    assert "acceptedSuggestions" in response.get_json()["message"]
+
+
+def test_feedback_without_a_timestamp_is_a_400(client):
+    item = feedback_item("c1")
+    del item["outcomeTimestamp"]
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 400
+    assert "outcomeTimestamp" in response.get_json()["message"]
+
+
+def test_feedback_for_an_unknown_service_is_a_404(client):
+    response = client.post("/cds-services/nope/feedback", json={"feedback": [feedback_item("c1")]})
+    assert response.status_code == 404

@@ -1,0 +1,187 @@
+"""Data gathering: prefetch vs FHIR fetch, paging, OperationOutcomes, failures -> 412.
+
+HTTP is mocked at the FHIR boundary with `responses`.
+"""
+
+import re
+
+import pytest
+import requests
+import responses
+
+from service.errors import PreconditionFailed
+from service.fhir_client import FHIRClient
+from service.gather import gather
+from service.hooks import load_services
+
+from .conftest import FHIR_BASE, empty_prefetch, observation, patient_view_request, searchset
+
+SERVICE = "/cds-services/mbc-treatment-options"
+TEMPLATES = load_services()["mbc-treatment-options"].prefetch
+CONTEXT = {"patientId": "p1", "userId": "Practitioner/1"}
+PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "female"}
+
+
+def client_factory(token=None):
+    return lambda: FHIRClient(FHIR_BASE, token, connect_timeout=0.5, read_timeout=0.5)
+
+
+def mock_everything_empty(rsps):
+    rsps.add(responses.GET, f"{FHIR_BASE}/Patient/p1", json=PATIENT)
+    rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/\w+\?patient=p1.*"), json=searchset([]))
+
+
+def test_supplied_prefetch_is_used_and_nothing_is_fetched():
+    prefetch = empty_prefetch()
+    prefetch["patient"] = PATIENT
+    prefetch["clinicalFindings"] = searchset([observation("o1")])
+    with responses.RequestsMock() as rsps:  # any outbound call would fail the test
+        result = gather(TEMPLATES, CONTEXT, prefetch, client_factory())
+        assert len(rsps.calls) == 0
+    assert {r["id"] for r in result.resources} == {"p1", "o1"}
+
+
+def test_a_null_prefetch_key_means_found_nothing_and_is_not_refetched():
+    prefetch = empty_prefetch()
+    with responses.RequestsMock():
+        result = gather(TEMPLATES, CONTEXT, prefetch, client_factory())
+    assert result.resources == []
+    assert set(result.origin.values()) == {"prefetch-null"}
+
+
+def test_a_missing_prefetch_key_is_fetched_with_the_bearer_token():
+    prefetch = empty_prefetch()
+    del prefetch["conditions"]
+    condition = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"}}
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Condition?patient=p1", json=searchset([condition]))
+        result = gather(TEMPLATES, CONTEXT, prefetch, client_factory("secret-token"))
+        assert len(rsps.calls) == 1
+        assert rsps.calls[0].request.headers["Authorization"] == "Bearer secret-token"
+    assert [r["id"] for r in result.resources] == ["c1"]
+    assert result.origin["conditions"] == "fetched"
+
+
+def test_without_prefetch_every_template_is_fetched_from_the_fhir_server():
+    with responses.RequestsMock() as rsps:
+        mock_everything_empty(rsps)
+        result = gather(TEMPLATES, CONTEXT, None, client_factory())
+        fetched = {c.request.url.split(FHIR_BASE + "/")[1].split("?")[0] for c in rsps.calls}
+    assert fetched == {"Patient/p1", "Condition", "Observation", "MedicationStatement",
+                       "MedicationRequest", "MedicationAdministration", "Procedure"}
+    assert [r["id"] for r in result.resources] == ["p1"]
+
+
+def test_next_pages_are_followed():
+    prefetch = empty_prefetch()
+    del prefetch["medicationStatements"]
+    page2 = f"{FHIR_BASE}/MedicationStatement?patient=p1&_page=2"
+    ms = lambda i: {"resourceType": "MedicationStatement", "id": f"m{i}", "status": "active",
+                    "subject": {"reference": "Patient/p1"}}
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/MedicationStatement?patient=p1",
+                 json=searchset([ms(1), ms(2)], next_url=page2))
+        rsps.add(responses.GET, page2, json=searchset([ms(3)]))
+        result = gather(TEMPLATES, CONTEXT, prefetch, client_factory())
+    assert [r["id"] for r in result.resources] == ["m1", "m2", "m3"]
+
+
+def test_a_paged_prefetch_bundle_is_completed_from_the_server():
+    prefetch = empty_prefetch()
+    page2 = f"{FHIR_BASE}/Observation?page=2"
+    prefetch["clinicalFindings"] = searchset([observation("o1")], next_url=page2)
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Observation\?patient=p1.*"),
+                 json=searchset([observation("o1"), observation("o2")]))
+        result = gather(TEMPLATES, CONTEXT, prefetch, client_factory())
+    assert sorted(r["id"] for r in result.resources) == ["o1", "o2"]
+
+
+def test_operation_outcome_entries_in_a_search_are_skipped():
+    prefetch = empty_prefetch()
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "warning", "code": "processing"}]}
+    prefetch["clinicalFindings"] = searchset([observation("o1")], outcome=outcome)
+    result = gather(TEMPLATES, CONTEXT, prefetch, None)
+    assert [r["resourceType"] for r in result.resources] == ["Observation"]
+
+
+def test_a_prefetch_value_that_is_an_operation_outcome_is_treated_as_missing():
+    prefetch = empty_prefetch()
+    prefetch["conditions"] = {"resourceType": "OperationOutcome",
+                              "issue": [{"severity": "error", "code": "timeout"}]}
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Condition?patient=p1", json=searchset([]))
+        result = gather(TEMPLATES, CONTEXT, prefetch, client_factory())
+        assert len(rsps.calls) == 1
+    assert any("OperationOutcome" in note for note in result.notes)
+
+
+def test_entered_in_error_resources_are_ignored():
+    prefetch = empty_prefetch()
+    prefetch["clinicalFindings"] = searchset([observation("o1"), observation("o2", status="entered-in-error")])
+    result = gather(TEMPLATES, CONTEXT, prefetch, None)
+    assert [r["id"] for r in result.resources] == ["o1"]
+
+
+def test_the_same_resource_from_two_keys_is_kept_once():
+    prefetch = empty_prefetch()
+    prefetch["clinicalFindings"] = searchset([observation("o1")])
+    prefetch["tumorMarkers"] = searchset([observation("o1")])
+    result = gather(TEMPLATES, CONTEXT, prefetch, None)
+    assert [r["id"] for r in result.resources] == ["o1"]
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_fhir_server_refusing_access_is_a_412(status):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + ".*"), status=status, json={})
+        with pytest.raises(PreconditionFailed, match=str(status)):
+            gather(TEMPLATES, CONTEXT, None, client_factory())
+
+
+def test_fhir_server_timeout_is_a_412():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + ".*"),
+                 body=requests.exceptions.ReadTimeout("slow"))
+        with pytest.raises(PreconditionFailed, match="in time"):
+            gather(TEMPLATES, CONTEXT, None, client_factory())
+
+
+def test_unreachable_fhir_server_is_a_412():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + ".*"),
+                 body=requests.exceptions.ConnectionError("refused"))
+        with pytest.raises(PreconditionFailed, match="could not be reached"):
+            gather(TEMPLATES, CONTEXT, None, client_factory())
+
+
+def test_patient_not_found_on_the_fhir_server_is_a_412():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Patient/p1", status=404, json={})
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/\w+\?.*"), json=searchset([]))
+        with pytest.raises(PreconditionFailed, match="Patient not found"):
+            gather(TEMPLATES, CONTEXT, None, client_factory())
+
+
+def test_over_http_a_fetch_failure_is_a_412_with_a_message_and_never_a_500(client):
+    body = patient_view_request(fhirServer=FHIR_BASE)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + ".*"), status=500, json={})
+        response = client.post(SERVICE, json=body)
+    assert response.status_code == 412
+    assert "HTTP 500" in response.get_json()["message"]
+
+
+def test_over_http_without_prefetch_the_service_fetches_and_answers_cards(client):
+    body = patient_view_request(
+        fhirServer=FHIR_BASE,
+        fhirAuthorization={"access_token": "tok-123", "token_type": "Bearer", "expires_in": 300,
+                           "scope": "patient/*.read", "subject": "mbc-cds", "patient": "p1"},
+    )
+    with responses.RequestsMock() as rsps:
+        mock_everything_empty(rsps)
+        response = client.post(SERVICE, json=body)
+        assert all(c.request.headers["Authorization"] == "Bearer tok-123" for c in rsps.calls)
+        assert len(rsps.calls) == len(TEMPLATES)
+    assert response.status_code == 200
+    assert response.get_json()["cards"][0]["source"]["topic"]["code"] == "patient-summary"

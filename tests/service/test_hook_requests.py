@@ -1,0 +1,140 @@
+"""Hook endpoints: request validation, response shape, 400/404/412 with messages."""
+
+import pytest
+
+from cards.contract import response_problems
+
+from .conftest import empty_prefetch, patient_view_request
+
+SERVICE = "/cds-services/mbc-treatment-options"
+
+
+def test_patient_view_with_full_null_prefetch_answers_a_valid_card_response(client):
+    response = client.post(SERVICE, json=patient_view_request(prefetch=empty_prefetch()))
+    assert response.status_code == 200
+    body = response.get_json()
+    assert response_problems(body, "p1") == []
+    assert body["cards"][0]["source"]["topic"]["code"] == "patient-summary"
+
+
+def test_non_json_body_is_a_400_that_says_so(client):
+    response = client.post(SERVICE, data="hook=patient-view", content_type="application/json")
+    assert response.status_code == 400
+    assert "not valid JSON" in response.get_json()["message"]
+
+
+def test_empty_body_is_a_400(client):
+    response = client.post(SERVICE, data="", content_type="application/json")
+    assert response.status_code == 400
+    assert "empty" in response.get_json()["message"]
+
+
+def test_a_json_array_body_is_a_400(client):
+    response = client.post(SERVICE, json=[1, 2])
+    assert response.status_code == 400
+    assert "JSON object" in response.get_json()["message"]
+
+
+def test_missing_patient_id_is_a_400_naming_the_field(client):
+    body = patient_view_request(prefetch=empty_prefetch())
+    del body["context"]["patientId"]
+    response = client.post(SERVICE, json=body)
+    assert response.status_code == 400
+    assert "context.patientId" in response.get_json()["message"]
+
+
+def test_missing_hook_instance_is_a_400_naming_the_field(client):
+    body = patient_view_request(prefetch=empty_prefetch())
+    del body["hookInstance"]
+    response = client.post(SERVICE, json=body)
+    assert response.status_code == 400
+    assert "hookInstance" in response.get_json()["message"]
+
+
+def test_wrong_hook_for_the_service_is_a_400(client):
+    body = patient_view_request(prefetch=empty_prefetch())
+    body["hook"] = "order-sign"
+    response = client.post(SERVICE, json=body)
+    assert response.status_code == 400
+    message = response.get_json()["message"]
+    assert "patient-view" in message and "order-sign" in message
+
+
+def test_wrong_type_for_context_is_a_400_naming_the_field(client):
+    body = patient_view_request(prefetch=empty_prefetch())
+    body["context"] = "Patient/p1"
+    response = client.post(SERVICE, json=body)
+    assert response.status_code == 400
+    assert "context" in response.get_json()["message"]
+
+
+def test_fhir_authorization_without_fhir_server_is_a_400(client):
+    body = patient_view_request(
+        prefetch=empty_prefetch(),
+        fhirAuthorization={"access_token": "t", "token_type": "Bearer", "expires_in": 300,
+                           "scope": "patient/*.read", "subject": "mbc-cds"},
+    )
+    response = client.post(SERVICE, json=body)
+    assert response.status_code == 400
+    assert "fhirServer" in response.get_json()["message"]
+
+
+def test_order_select_without_selections_is_a_400_naming_the_field(client):
+    body = {
+        "hook": "order-select", "hookInstance": "a6b0f0d4-1f6f-4d59-9b0c-8d7c3c5a1b01",
+        "context": {"userId": "Practitioner/1", "patientId": "p1",
+                    "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": []}},
+        "prefetch": empty_prefetch(),
+    }
+    response = client.post("/cds-services/mbc-order-select", json=body)
+    assert response.status_code == 400
+    assert "context.selections" in response.get_json()["message"]
+
+
+def test_draft_orders_that_are_not_a_bundle_is_a_400(client):
+    body = {
+        "hook": "order-sign", "hookInstance": "a6b0f0d4-1f6f-4d59-9b0c-8d7c3c5a1b02",
+        "context": {"userId": "Practitioner/1", "patientId": "p1", "draftOrders": {"resourceType": "Patient"}},
+        "prefetch": empty_prefetch(),
+    }
+    response = client.post("/cds-services/mbc-order-sign", json=body)
+    assert response.status_code == 400
+    assert "draftOrders" in response.get_json()["message"]
+
+
+def test_unknown_service_is_a_404(client):
+    response = client.post("/cds-services/no-such-service", json=patient_view_request(prefetch=empty_prefetch()))
+    assert response.status_code == 404
+    assert "no-such-service" in response.get_json()["message"]
+
+
+def test_unknown_fields_are_tolerated(client):
+    body = patient_view_request(prefetch=empty_prefetch(), extension={"org.example.flag": True})
+    body["context"]["org.example.extra"] = "x"
+    assert client.post(SERVICE, json=body).status_code == 200
+
+
+def test_no_prefetch_and_no_fhir_server_is_a_412_naming_the_missing_keys(client):
+    response = client.post(SERVICE, json=patient_view_request())
+    assert response.status_code == 412
+    message = response.get_json()["message"]
+    assert "no fhirServer" in message and "conditions" in message
+
+
+def test_order_sign_with_an_empty_draft_bundle_answers_an_empty_card_list(client):
+    body = {
+        "hook": "order-sign", "hookInstance": "a6b0f0d4-1f6f-4d59-9b0c-8d7c3c5a1b03",
+        "context": {"userId": "Practitioner/1", "patientId": "p1",
+                    "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": []}},
+        "prefetch": empty_prefetch(),
+    }
+    response = client.post("/cds-services/mbc-order-sign", json=body)
+    assert response.status_code == 200
+    assert response.get_json() == {"cards": []}
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_other_methods_on_a_service_are_405_json(client, method):
+    response = getattr(client, method)(SERVICE)
+    assert response.status_code == 405
+    assert response.get_json()["error"]
