@@ -1,0 +1,80 @@
+"""patient-view without prefetch against a real FHIR server (sekmet-fhir on 127.0.0.1),
+loaded with the real mCODE trial-matching patient from ../shared/data/real/."""
+
+import uuid
+
+import pytest
+
+from cards.contract import response_problems
+from service.app import create_app
+from tests.conftest import REAL_PATIENT_ID
+
+from .conftest import put_resources
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def loaded_server(fhir_server, real_patient_resources):
+    put_resources(fhir_server, real_patient_resources)
+    return fhir_server
+
+
+@pytest.fixture
+def client(tmp_path):
+    app = create_app({"auth": "off", "allow_http_fhir": True,
+                      "database_url": f"sqlite:///{tmp_path}/fb.sqlite"})
+    return app.test_client()
+
+
+def call_patient_view(client, fhir_server, patient_id=REAL_PATIENT_ID):
+    return client.post("/cds-services/mbc-treatment-options", json={
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid4()),
+        "fhirServer": fhir_server,
+        "context": {"userId": "Practitioner/dr-1", "patientId": patient_id},
+    })
+
+
+def test_without_prefetch_the_service_fetches_the_real_patient_from_the_fhir_server(
+    client, loaded_server, real_patient_resources, monkeypatch
+):
+    seen = {}
+    import service.routes as routes
+
+    original = routes.run_hook
+
+    def spy(hook, context, resources, notes=None, as_of=None):
+        seen["resources"] = resources
+        return original(hook, context, resources, notes, as_of)
+
+    monkeypatch.setattr(routes, "run_hook", spy)
+    response = call_patient_view(client, loaded_server)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert response_problems(body, REAL_PATIENT_ID) == []
+    assert body["cards"][0]["source"]["topic"]["code"] == "patient-summary"
+
+    fetched = {(r["resourceType"], r["id"]) for r in seen["resources"]}
+    expected = {(r["resourceType"], r["id"]) for r in real_patient_resources
+                if r["resourceType"] != "Observation" or r["code"]["coding"][0]["code"] != "62862-8"}
+    # Everything the pathway needs came back: the patient, its 4 conditions,
+    # its tumour markers, variants, stage and ECOG, and its 5 medication statements.
+    # (The MSI observation, 62862-8, is outside the prefetch's code lists.)
+    assert expected <= fetched
+    types = {t for t, _ in fetched}
+    assert {"Patient", "Condition", "Observation", "MedicationStatement"} <= types
+
+
+def test_an_unknown_patient_on_the_fhir_server_is_a_412(client, loaded_server):
+    response = call_patient_view(client, loaded_server, patient_id="no-such-patient")
+    assert response.status_code == 412
+    assert "Patient" in response.get_json()["message"]
+
+
+def test_paging_is_followed_on_a_real_server(loaded_server):
+    from service.fhir_client import FHIRClient
+
+    client = FHIRClient(loaded_server)
+    resources, complete = client.search(f"MedicationStatement?patient={REAL_PATIENT_ID}&_count=2")
+    assert complete and len(resources) == 5
