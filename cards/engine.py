@@ -1,35 +1,67 @@
-"""Entry points the service calls. The pathway issue fills these in.
+"""Entry points the service calls.
 
 Contract (keep it):
     patient_view_cards(state) -> list[Card]   ranked, patient-summary first
     order_cards(state, drafts, selections, hook) -> list[Card]
         drafts: list[DraftOrder]; selections: list of "Type/id" (order-select)
         or None (order-sign: check every draft); hook: "order-select"|"order-sign"
+
+patient-view = summary card, then the regimen cards that fit (pathway rank
+order, cards/pathway.py), then the testing cards a decision waits on
+(cards/testing.py). Knowledge: cards/knowledge/*.yaml.
 """
 
 from __future__ import annotations
 
 from mappings.state import DraftOrder, PatientState
 
-from cards.models import Card, topic_source
+from cards.models import Card
 from cards.orders import order_check_cards
+from cards.pathway import evaluate, pathway_status
+from cards.render import SERVICE_LABEL, SERVICE_URL, regimen_card, summary_card, testing_card
+from cards.rules import Context, Finding
+from cards.testing import testing_needs
 
-SERVICE_LABEL = "mbc-cds HR+/HER2- MBC pathway"
-SERVICE_URL = "https://github.com/mbc-cds/mbc-cds"
+__all__ = ["patient_view_cards", "order_cards", "SERVICE_LABEL", "SERVICE_URL"]
+
+ESR1_TOPICS = ("elacestrant", "imlunestrant")
 
 
-def summary_card(state: PatientState) -> Card:
-    counts = ", ".join(f"{n} {t}" for t, n in sorted(state.resource_counts.items())) or "none"
-    return Card(
-        summary="What the service understood (data received)",
-        indicator="info",
-        source=topic_source("patient-summary", SERVICE_LABEL, SERVICE_URL),
-        detail=f"Resources read for Patient/{state.patient_id}: {counts}.",
-    )
+def _pathway_gaps(state: PatientState, assessments, needs) -> list[Finding]:
+    """Unknowns that block or limit advice, deduplicated, for the summary card."""
+    seen: dict[str, Finding] = {}
+    fa = state.factors
+    if fa.sex == "female" and fa.menopausal_status == "unknown":
+        seen["meno"] = Finding(None, "Menopausal status not documented (elacestrant/everolimus labels; OFS need)")
+    for need in needs:
+        for f in need.reasons:
+            if f.value is None:
+                seen.setdefault(f.text, f)
+    covered = {name for need in needs for name in need.waiting}
+    for a in assessments:
+        if a.regimen.name in covered:
+            continue
+        for f in a.unknown:
+            seen.setdefault(f.text, f)
+    return list(seen.values())
 
 
 def patient_view_cards(state: PatientState) -> list[Card]:
-    return [summary_card(state)]
+    ctx = Context.of(state)
+    status = pathway_status(state)
+    assessments = evaluate(state)
+    needs = testing_needs(state, assessments, status, ctx)
+    shown = [a for a in assessments if a.fits and not a.regimen.informational_only]
+    info_only = [a for a in assessments if a.fits and a.regimen.informational_only]
+    cards = [summary_card(state, status, ctx, assessments, needs, _pathway_gaps(state, assessments, needs))]
+    for i, a in enumerate(shown, 1):
+        notes = []
+        if a.topic in ESR1_TOPICS:
+            notes += [f"Also an ESR1 option: {x.regimen.name} ({x.regimen.brand}) — {x.regimen.unverified}"
+                      for x in info_only]
+        cards.append(regimen_card(a, state, i, notes))
+    cards += [testing_card(n, state) for n in needs]
+    return cards
 
 
 def order_cards(

@@ -1,0 +1,292 @@
+"""The regimen and testing knowledge files, loaded once at import.
+
+`regimens.yaml` and `tests.yaml` beside this module are the one source of truth
+for regimen eligibility, cautions, evidence and label text (cards/pathway.py
+evaluates them; cards/orders.py may reuse them). Parsed into frozen dataclasses
+so the hot path never touches YAML.
+
+Public API (stable):
+    KNOWLEDGE_VERSION, DRUGS, REGIMENS, REGIMENS_BY_TOPIC, TESTS, SOURCES,
+    GLYCEMIC_WINDOW_DAYS, OFS_DRUG
+    drug(name) -> DrugInfo
+    regimens_with_drug(name) -> list[Regimen]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cards.topics import REGIMEN_TOPICS, TESTING_TOPICS
+
+HERE = Path(__file__).resolve().parent
+REGIMENS_FILE = HERE / "regimens.yaml"
+TESTS_FILE = HERE / "tests.yaml"
+
+
+@dataclass(frozen=True)
+class DrugInfo:
+    name: str
+    rxnorm: str | None
+    drug_class: str
+    source: str
+    unverified: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """A named predicate from cards/rules.py with its parameters."""
+
+    rule: str
+    params: tuple[tuple[str, Any], ...] = ()
+    text: str | None = None  # for exclusions: why it excludes
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.params)
+
+
+@dataclass(frozen=True)
+class Caution:
+    id: str
+    rule: RuleRef
+    severity: str  # "warning" | "info"
+    text: str
+    source: str
+    short: str | None = None  # a few words for the card summary
+
+
+@dataclass(frozen=True)
+class Route:
+    label: str
+    rules: tuple[RuleRef, ...]
+
+
+@dataclass(frozen=True)
+class Preference:
+    rule: RuleRef
+    order: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Regimen:
+    topic: str
+    name: str
+    brand: str
+    choices: tuple[tuple[str, ...], ...]  # concrete regimens, preference order
+    phases: tuple[str, ...]
+    rank: dict[str, int]
+    requires: tuple[RuleRef, ...]
+    routes: tuple[Route, ...]
+    excluded_if: tuple[RuleRef, ...]
+    cautions: tuple[Caution, ...]
+    choice_cautions: dict[str, tuple[Caution, ...]]
+    choice_requires: dict[str, tuple[RuleRef, ...]]
+    prefer_when: tuple[Preference, ...]
+    rank_when: tuple[tuple[RuleRef, int], ...]
+    exclude_choices_already_given: bool
+    endocrine_based: bool
+    informational_only: bool
+    unverified: str | None
+    general_cautions: tuple[str, ...]
+    label: dict[str, Any]
+    evidence: dict[str, Any]
+    seed_vs_label: str | None
+    trials_search: str
+    summary_tag: dict[str, str]  # phase -> few words for the card summary
+
+    def tag(self, phase: str) -> str:
+        return self.summary_tag.get(phase) or next(iter(self.summary_tag.values()))
+
+    @property
+    def drug_names(self) -> tuple[str, ...]:
+        """Every ingredient that appears in any choice (first-seen order)."""
+        seen: dict[str, None] = {}
+        for choice in self.choices:
+            for name in choice:
+                seen.setdefault(name, None)
+        return tuple(seen)
+
+    @property
+    def label_url(self) -> str:
+        return self.label["url"]
+
+
+@dataclass(frozen=True)
+class TestOrder:
+    text: str
+    code: dict[str, str] | None = None
+    when: str | None = None
+
+
+@dataclass(frozen=True)
+class TestDef:
+    topic: str
+    rule: str
+    rank: int
+    title: str
+    why: str
+    url: str
+    source: str
+    orders: tuple[TestOrder, ...]
+    trials_search: str
+
+
+def _rule(raw: Any, text_key: str = "text") -> RuleRef:
+    if isinstance(raw, str):
+        return RuleRef(rule=raw)
+    params = tuple(
+        sorted((k, v) for k, v in raw.items() if k not in ("rule", text_key, "severity", "source", "order", "rank", "short"))
+    )
+    return RuleRef(rule=raw["rule"], params=params, text=raw.get(text_key))
+
+
+def _caution(raw: dict, cid: str) -> Caution:
+    return Caution(
+        id=cid, rule=_rule(raw), severity=raw["severity"], text=" ".join(raw["text"].split()),
+        source=raw["source"], short=raw.get("short"),
+    )
+
+
+def _date_str(value: Any) -> Any:
+    return str(value) if value is not None and not isinstance(value, (str, int)) else value
+
+
+def _load() -> tuple[dict, dict, dict, list, dict, dict]:
+    with open(REGIMENS_FILE, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    with open(TESTS_FILE, encoding="utf-8") as fh:
+        tdata = yaml.safe_load(fh)
+    sources = dict(data["sources"])
+    drugs = {
+        name: DrugInfo(
+            name=name, rxnorm=d.get("rxnorm"), drug_class=d["class"], source=d["source"],
+            unverified=d.get("unverified"), note=d.get("note"),
+        )
+        for name, d in data["drugs"].items()
+    }
+    shared = {cid: _caution(c, cid) for cid, c in data["shared_cautions"].items()}
+    regimens = []
+    for r in data["regimens"]:
+        choices = tuple(tuple(c) for c in r["choices"]) if "choices" in r else (tuple(r["drugs"]),)
+        cautions = [shared[c] for c in r.get("cautions", [])]
+        cautions += [_caution(c, f"{r['topic']}-{i}") for i, c in enumerate(r.get("extra_cautions", []))]
+        label = {k: _date_str(v) for k, v in r["label"].items()}
+        label["text"] = " ".join(label["text"].split())
+        regimens.append(Regimen(
+            topic=r["topic"],
+            name=r["name"],
+            brand=r.get("brand", ""),
+            choices=choices,
+            phases=tuple(r["phases"]),
+            rank=dict(r["rank"]),
+            requires=tuple(_rule(x) for x in r.get("requires", [])),
+            routes=tuple(
+                Route(label=x["label"], rules=tuple(_rule(y) for y in x["rules"]))
+                for x in r.get("routes", [])
+            ),
+            excluded_if=tuple(_rule(x) for x in r.get("excluded_if", [])),
+            cautions=tuple(cautions),
+            choice_cautions={
+                drug: tuple(_caution(c, f"{r['topic']}-{drug}-{i}") for i, c in enumerate(cs))
+                for drug, cs in (r.get("choice_cautions") or {}).items()
+            },
+            choice_requires={
+                drug: tuple(_rule(x) for x in rs)
+                for drug, rs in (r.get("choice_requires") or {}).items()
+            },
+            prefer_when=tuple(
+                Preference(rule=_rule(p), order=tuple(p["order"])) for p in r.get("prefer_when", [])
+            ),
+            rank_when=tuple((_rule(x), int(x["rank"])) for x in r.get("rank_when", [])),
+            exclude_choices_already_given=bool(r.get("exclude_choices_already_given")),
+            endocrine_based=bool(r.get("endocrine_based")),
+            informational_only=bool(r.get("informational_only")),
+            unverified=r.get("unverified"),
+            general_cautions=tuple(" ".join(g.split()) for g in r.get("general_cautions", [])),
+            label=label,
+            evidence={k: _date_str(v) for k, v in r["evidence"].items()},
+            seed_vs_label=" ".join(r["seed_vs_label"].split()) if r.get("seed_vs_label") else None,
+            trials_search=r.get("trials_search", ""),
+            summary_tag=(dict(r["summary_tag"]) if isinstance(r["summary_tag"], dict)
+                         else {p: r["summary_tag"] for p in r["phases"]}),
+        ))
+    tests = {
+        topic: TestDef(
+            topic=topic, rule=t["rule"], rank=int(t["rank"]), title=t["title"],
+            why=" ".join(t["why"].split()), url=t["url"], source=t["source"],
+            orders=tuple(
+                TestOrder(text=o["text"], code=o.get("code"), when=o.get("when")) for o in t["orders"]
+            ),
+            trials_search=t.get("trials_search", ""),
+        )
+        for topic, t in tdata["tests"].items()
+    }
+    meta = {
+        "version": str(data["version"]),
+        "tests_version": str(tdata["version"]),
+        "ofs_drug": data["ovarian_suppression_drug"],
+        "glycemic_window_days": int(tdata["glycemic_window_days"]),
+    }
+    _check(drugs, regimens, tests, sources)
+    return drugs, {r.topic: r for r in regimens}, tests, regimens, sources, meta
+
+
+def _check(drugs: dict, regimens: list, tests: dict, sources: dict) -> None:
+    """Fail at import on a broken knowledge file (unknown topic, drug or source)."""
+    for r in regimens:
+        if r.topic not in REGIMEN_TOPICS:
+            raise ValueError(f"regimens.yaml: unknown topic {r.topic}")
+        for name in r.drug_names:
+            if name not in drugs:
+                raise ValueError(f"regimens.yaml: {r.topic} uses unknown drug {name}")
+        for src in [r.label["source"], r.evidence["source"], *(c.source for c in r.cautions)]:
+            if src not in sources:
+                raise ValueError(f"regimens.yaml: {r.topic} cites unknown source {src}")
+        for phase in r.phases:
+            if phase not in ("first-line", "after-progression") or phase not in r.rank:
+                raise ValueError(f"regimens.yaml: {r.topic} phase/rank mismatch {phase}")
+    for topic, t in tests.items():
+        if topic not in TESTING_TOPICS:
+            raise ValueError(f"tests.yaml: unknown topic {topic}")
+        if t.source not in sources:
+            raise ValueError(f"tests.yaml: {topic} cites unknown source {t.source}")
+
+
+DRUGS, REGIMENS_BY_TOPIC, TESTS, REGIMENS, SOURCES, _META = _load()
+KNOWLEDGE_VERSION: str = _META["version"]
+TESTS_VERSION: str = _META["tests_version"]
+OFS_DRUG: str = _META["ofs_drug"]
+GLYCEMIC_WINDOW_DAYS: int = _META["glycemic_window_days"]
+
+_BY_RXNORM = {d.rxnorm: d for d in DRUGS.values() if d.rxnorm}
+
+
+def drug(name_or_rxnorm: str) -> DrugInfo | None:
+    """Look a drug up by ingredient name (lower case) or RxNorm ingredient CUI."""
+    return DRUGS.get(name_or_rxnorm.lower()) or _BY_RXNORM.get(name_or_rxnorm)
+
+
+def regimens_with_drug(name_or_rxnorm: str) -> list[Regimen]:
+    """Every regimen whose choices contain this ingredient."""
+    info = drug(name_or_rxnorm)
+    if info is None:
+        return []
+    return [r for r in REGIMENS if info.name in r.drug_names]
+
+
+def all_rule_names() -> set[str]:
+    """Every predicate name the knowledge files use (checked against cards/rules.py)."""
+    names: set[str] = set()
+    for r in REGIMENS:
+        refs = [*r.requires, *r.excluded_if, *(c.rule for c in r.cautions)]
+        refs += [rule for route in r.routes for rule in route.rules]
+        refs += [c.rule for cs in r.choice_cautions.values() for c in cs]
+        refs += [x for xs in r.choice_requires.values() for x in xs]
+        refs += [p.rule for p in r.prefer_when] + [x for x, _ in r.rank_when]
+        names |= {ref.rule for ref in refs}
+    return names

@@ -1,0 +1,257 @@
+"""The treatment pathway: PatientState -> regimen assessments (stable API).
+
+    evaluate(state) -> list[RegimenAssessment]
+        One assessment per regimen of cards/knowledge/regimens.yaml: fitting
+        regimens first in pathway rank order, then the others. Each says whether
+        it fits, why (facts with sources), why not, what is unknown, the cautions
+        for this patient and the concrete choices with the recommended one.
+    assess(state, topic) -> RegimenAssessment
+    pathway_status(state) -> PathwayStatus   (is the patient in this pathway?)
+
+Knowledge lives in regimens.yaml; the predicates it names live in cards/rules.py.
+Pure functions of the state, no I/O; cheap enough for the hot path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from mappings.state import PatientState, Source
+
+from cards.knowledge import DRUGS, REGIMENS, REGIMENS_BY_TOPIC, DrugInfo, Regimen, RuleRef
+from cards.rules import Context, Finding, evaluate_rule, fmt_date
+
+Status = Literal["fits", "not-fit", "unknown", "not-this-phase", "outside-pathway"]
+
+
+@dataclass(frozen=True)
+class PathwayStatus:
+    in_pathway: bool  # HR+/HER2- metastatic breast cancer: regimen cards possible
+    receptors_known: bool
+    reason: str  # why the patient is (not) in the pathway
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass
+class CautionHit:
+    severity: str  # "warning" | "info"
+    text: str
+    source: str  # knowledge source key
+    finding: Finding  # the patient facts that triggered it
+    short: str | None = None  # a few words for the card summary
+
+
+@dataclass
+class ChoiceAssessment:
+    drugs: tuple[DrugInfo, ...]
+    label: str  # "Letrozole + ribociclib"
+    recommended: bool = False
+    excluded: str | None = None  # why this concrete regimen is not offered
+    cautions: list[CautionHit] = field(default_factory=list)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.drugs)
+
+
+@dataclass
+class RegimenAssessment:
+    topic: str
+    regimen: Regimen
+    status: Status
+    rank: int
+    phase: str
+    reasons: list[Finding] = field(default_factory=list)  # requirements met (why it fits)
+    reasons_not: list[Finding] = field(default_factory=list)  # requirements failed / exclusions
+    unknown: list[Finding] = field(default_factory=list)  # requirements that cannot be decided
+    route: str | None = None  # the label route that fits, when the label has several
+    cautions: list[CautionHit] = field(default_factory=list)
+    choices: list[ChoiceAssessment] = field(default_factory=list)
+    needs_ofs: bool = False
+
+    @property
+    def fits(self) -> bool:
+        return self.status == "fits"
+
+    @property
+    def indicator(self) -> str:
+        return "warning" if any(c.severity == "warning" for c in self.cautions) else "info"
+
+    @property
+    def recommended(self) -> ChoiceAssessment | None:
+        return next((c for c in self.choices if c.recommended), None)
+
+    @property
+    def offered_choices(self) -> list[ChoiceAssessment]:
+        return [c for c in self.choices if c.excluded is None]
+
+
+# --- pathway entry (reference C.2 step 0) ----------------------------------
+
+def _src(*groups) -> tuple[Source, ...]:
+    return tuple(s for g in groups for s in (g or []))
+
+
+def pathway_status(state: PatientState) -> PathwayStatus:
+    d, er, pr, her2 = state.disease, state.er, state.pr, state.her2
+    dx = Finding(d.breast_cancer == "yes", f"Breast cancer: {d.breast_cancer}", _src(d.primary_sources))
+    met = Finding(d.metastatic == "yes", f"Metastatic disease: {d.metastatic}"
+                  + (f" (since {fmt_date(d.metastatic_date)})" if d.metastatic_date else ""),
+                  _src(d.metastatic_sources))
+    rec = Finding(None, f"ER {er.status}, PR {pr.status}, HER2 {her2.category}",
+                  _src(er.sources, pr.sources, her2.sources))
+    if d.breast_cancer == "no":
+        return PathwayStatus(False, False, "No breast cancer diagnosis: outside this pathway.", (dx,))
+    if d.breast_cancer != "yes":
+        return PathwayStatus(False, False, "No breast cancer diagnosis documented: no regimen advice.", (dx,))
+    if her2.category == "positive":
+        return PathwayStatus(False, True, "HER2-positive: outside this HR+/HER2- pathway (HER2-targeted therapy).", (dx, rec))
+    if state.hormone_receptor_positive is False:
+        her2_neg = her2.category not in ("unknown", "equivocal-pending")
+        reason = ("Triple-negative (ER-, PR-, HER2-): outside this HR+/HER2- pathway." if her2_neg
+                  else "ER and PR negative: outside this HR+ pathway.")
+        return PathwayStatus(False, True, reason, (dx, rec))
+    if d.metastatic != "yes":
+        what = "No metastatic disease" if d.metastatic == "no" else "Metastatic disease not documented"
+        return PathwayStatus(False, state.hormone_receptor_positive is True, f"{what}: no metastatic-line advice.", (dx, met, rec))
+    if state.hormone_receptor_positive is None or her2.category in ("unknown", "equivocal-pending"):
+        missing = []
+        if state.hormone_receptor_positive is None:
+            missing.append("ER/PR")
+        if her2.category == "unknown":
+            missing.append("HER2")
+        if her2.category == "equivocal-pending":
+            missing.append("HER2 (IHC 2+ without ISH)")
+        return PathwayStatus(False, False, f"Receptor status unknown ({', '.join(missing)}): testing only, no regimen advice.",
+                             (dx, met, rec))
+    return PathwayStatus(True, True, "HR-positive, HER2-negative metastatic breast cancer.", (dx, met, rec))
+
+
+# --- evaluation ------------------------------------------------------------
+
+def _run(ref: RuleRef, state: PatientState, ctx: Context) -> Finding:
+    return evaluate_rule(ref.rule, state, ctx, **ref.kwargs)
+
+
+def _caution_hits(cautions, state, ctx) -> list[CautionHit]:
+    hits = []
+    for c in cautions:
+        f = _run(c.rule, state, ctx)
+        if f.value:
+            hits.append(CautionHit(c.severity, c.text, c.source, f, c.short))
+    return hits
+
+
+def _choice_label(drugs: tuple[DrugInfo, ...]) -> str:
+    text = " + ".join(d.name for d in drugs)
+    return text[:1].upper() + text[1:]
+
+
+def _assess_choices(reg: Regimen, state: PatientState, ctx: Context) -> list[ChoiceAssessment]:
+    out = []
+    given = ctx.metastatic_drug_sets or []
+    for names in reg.choices:
+        choice = ChoiceAssessment(drugs=tuple(DRUGS[n] for n in names), label=_choice_label(tuple(DRUGS[n] for n in names)))
+        if reg.exclude_choices_already_given and any(set(names) <= s for s in given):
+            choice.excluded = "already given for metastatic disease"
+        for n in names:
+            for ref in reg.choice_requires.get(n, ()):
+                f = _run(ref, state, ctx)
+                if not f.value and choice.excluded is None:
+                    choice.excluded = f"{n}: {f.text}" if f.text else f"{n}: requirement not met"
+            choice.cautions += _caution_hits(reg.choice_cautions.get(n, ()), state, ctx)
+        out.append(choice)
+    # recommended: no warning first, then the preference order for this patient, then data order
+    order: tuple[str, ...] = ()
+    for pref in reg.prefer_when:
+        if _run(pref.rule, state, ctx).value:
+            order = pref.order
+            break
+
+    def key(item):
+        idx, c = item
+        warn = any(h.severity == "warning" for h in c.cautions)
+        pos = min((order.index(n) for n in c.names if n in order), default=len(order))
+        return (warn, pos, idx)
+
+    offered = [(i, c) for i, c in enumerate(out) if c.excluded is None]
+    offered.sort(key=key)
+    if offered:
+        offered[0][1].recommended = True
+    # keep suggestions in the order shown to the clinician: the recommended first
+    ranked = [c for _, c in offered] + [c for c in out if c.excluded is not None]
+    return ranked
+
+
+def assess(state: PatientState, topic: str, ctx: Context | None = None,
+           status: PathwayStatus | None = None) -> RegimenAssessment:
+    reg = REGIMENS_BY_TOPIC[topic]
+    ctx = ctx or Context.of(state)
+    status = status or pathway_status(state)
+    rank = reg.rank.get(ctx.phase, 1000)
+    for ref, r in reg.rank_when:
+        if _run(ref, state, ctx).value:
+            rank = r
+    a = RegimenAssessment(topic=topic, regimen=reg, status="fits", rank=rank, phase=ctx.phase)
+    if not status.in_pathway:
+        a.status = "outside-pathway"
+        a.reasons_not.append(Finding(False, status.reason, ()))
+        return a
+    if ctx.phase not in reg.phases:
+        a.status = "not-this-phase"
+        text = ("A first-line option; the patient has had metastatic therapy "
+                f"({ctx.lines} line(s))" if ctx.phase == "after-progression"
+                else "An option after progression on endocrine therapy; no metastatic line yet")
+        a.reasons_not.append(Finding(False, text, ctx.line_sources))
+        return a
+    for ref in reg.requires:
+        f = _run(ref, state, ctx)
+        (a.reasons if f.value else a.unknown if f.value is None else a.reasons_not).append(f)
+    if reg.routes:
+        route_unknown: list[Finding] = []
+        route_failed: list[Finding] = []
+        for route in reg.routes:
+            fs = [_run(ref, state, ctx) for ref in route.rules]
+            if all(f.value for f in fs):
+                a.route = route.label
+                a.reasons += fs
+                break
+            if any(f.value is False for f in fs):
+                route_failed += [f for f in fs if f.value is False]
+            else:
+                route_unknown += [f for f in fs if f.value is None]
+        if a.route is None:
+            if route_unknown:
+                a.unknown += route_unknown
+            else:
+                a.reasons_not += route_failed
+    for ref in reg.excluded_if:
+        f = _run(ref, state, ctx)
+        if f.value:
+            text = f"{ref.text} ({f.text})" if ref.text and f.text else (ref.text or f.text)
+            a.reasons_not.append(Finding(True, text, f.sources))
+    a.choices = _assess_choices(reg, state, ctx)
+    if not a.offered_choices:
+        a.reasons_not.append(Finding(False, "Every concrete regimen of this card was already given or is excluded"))
+    a.cautions = _caution_hits(reg.cautions, state, ctx)
+    a.needs_ofs = reg.endocrine_based and _run(RuleRef("needs_ovarian_suppression"), state, ctx).value is True
+    if a.reasons_not:
+        a.status = "not-fit"
+    elif a.unknown:
+        a.status = "unknown"
+    return a
+
+
+def evaluate(state: PatientState) -> list[RegimenAssessment]:
+    """Every regimen assessed for this patient; fitting ones first, ranked."""
+    ctx = Context.of(state)
+    status = pathway_status(state)
+    out = [assess(state, r.topic, ctx, status) for r in REGIMENS]
+    order = {r.topic: i for i, r in enumerate(REGIMENS)}
+    out.sort(key=lambda a: (not a.fits, a.rank if a.fits else 0, order[a.topic]))
+    return out
+
+
+def fitting(state: PatientState) -> list[RegimenAssessment]:
+    return [a for a in evaluate(state) if a.fits]

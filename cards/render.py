@@ -1,0 +1,389 @@
+"""Assessments -> CDS Hooks cards (patient-summary, regimen and testing cards).
+
+Builds plain dicts for the FHIR resources the suggestions create (draft
+MedicationRequest / ServiceRequest); tests validate them with fhir.resources.R4B,
+the hot path does not.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from mappings.state import PatientState, Source
+
+from cards.knowledge import DRUGS, KNOWLEDGE_VERSION, OFS_DRUG, SOURCES, DrugInfo, TestOrder
+from cards.models import Action, Card, Link, Suggestion, topic_source
+from cards.pathway import PathwayStatus, RegimenAssessment
+from cards.rules import Context, Finding, describe_variant, fmt_date
+from cards.testing import TestNeed
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SERVICE_LABEL = "mbc-cds HR+/HER2- MBC pathway"
+SERVICE_URL = "https://github.com/mbc-cds/mbc-cds"
+TRIALS_URL = "https://clinicaltrials.gov/search"
+MAX_SUMMARY = 139
+MAX_CITED = 6
+
+
+# --- small text helpers ----------------------------------------------------
+
+def clip(text: str, limit: int = MAX_SUMMARY) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:-") + "…"
+
+
+def cite(sources) -> str:
+    """' — Observation/a (2024-01-02), MedicationStatement/b' (deduplicated)."""
+    seen: dict[str, str] = {}
+    for s in sources or ():
+        if s.reference not in seen:
+            seen[s.reference] = f"{s.reference} ({s.date.isoformat()})" if s.date else s.reference
+    if not seen:
+        return ""
+    refs = list(seen.values())
+    more = f" +{len(refs) - MAX_CITED} more" if len(refs) > MAX_CITED else ""
+    return " — " + ", ".join(refs[:MAX_CITED]) + more
+
+
+def fact(f: Finding) -> str:
+    return f"- {f.text}{cite(f.sources)}"
+
+
+def source_title(key: str) -> str:
+    s = SOURCES.get(key) or {}
+    return s.get("title", key)
+
+
+def trials_link(term: str) -> Link:
+    query = urlencode({"cond": "HR-positive HER2-negative metastatic breast cancer", "term": term,
+                       "aggFilters": "status:rec"}, quote_via=quote)
+    return Link(label=f"ClinicalTrials.gov: recruiting trials ({term})", url=f"{TRIALS_URL}?{query}")
+
+
+# --- FHIR resources the suggestions create --------------------------------
+
+def medication_request(patient_id: str, drug: DrugInfo, regimen_name: str) -> dict:
+    return {
+        "resourceType": "MedicationRequest",
+        "status": "draft",
+        "intent": "proposal",
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": drug.rxnorm, "display": drug.name}],
+            "text": drug.name,
+        },
+        "note": [{"text": f"Proposed by mbc-cds as part of {regimen_name}; dose and schedule per label."}],
+    }
+
+
+def service_request(patient_id: str, order: TestOrder, why: str) -> dict:
+    code: dict = {"text": order.text}
+    if order.code:
+        code["coding"] = [dict(order.code)]
+    return {
+        "resourceType": "ServiceRequest",
+        "status": "draft",
+        "intent": "proposal",
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "code": code,
+        "note": [{"text": why}],
+    }
+
+
+# --- regimen cards ---------------------------------------------------------
+
+def _regimen_source_label(a: RegimenAssessment) -> str:
+    url = a.regimen.label_url
+    if "asco.org" in url:
+        return "ASCO MBC guideline (mbc-cds pathway)"
+    return f"FDA label: {a.regimen.brand}"
+
+
+def regimen_summary(a: RegimenAssessment) -> str:
+    text = f"{a.regimen.name}: {a.regimen.tag(a.phase)}"
+    shorts = [c.short for c in a.cautions if c.severity == "warning" and c.short]
+    rec = a.recommended
+    if rec:
+        shorts += [c.short for c in rec.cautions if c.severity == "warning" and c.short]
+    if shorts:
+        text += " — caution: " + ", ".join(dict.fromkeys(shorts))
+    return clip(text)
+
+
+def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
+                   notes: list[str]) -> str:
+    r = a.regimen
+    out = [f"**{r.name}** ({r.brand}) — option {position} for "
+           f"{'first-line' if a.phase == 'first-line' else 'next-line'} therapy of HR+/HER2- metastatic breast cancer."]
+    out += ["", "**Why it fits this patient**"]
+    out += [fact(f) for f in a.reasons if f.text]
+    if a.route:
+        out.append(f"- Label route: {a.route}")
+    warn = [c for c in a.cautions if c.severity == "warning"]
+    info = [c for c in a.cautions if c.severity != "warning"]
+    choice_cautions = [(c.label, h) for c in a.offered_choices for h in c.cautions]
+    if warn or info or choice_cautions or r.general_cautions or a.needs_ofs:
+        out += ["", "**Cautions for this patient**"]
+        for c in warn:
+            out.append(f"- ⚠️ {c.text} Patient: {c.finding.text}{cite(c.finding.sources)}")
+        for label, h in choice_cautions:
+            mark = "⚠️ " if h.severity == "warning" else ""
+            out.append(f"- {mark}{label}: {h.text} Patient: {h.finding.text}{cite(h.finding.sources)}"
+                       if h.finding.text else f"- {mark}{label}: {h.text}")
+        for c in info:
+            out.append(f"- {c.text}")
+        for g in r.general_cautions:
+            out.append(f"- Label/trial: {g}")
+    ev = r.evidence
+    bits = [ev.get("trial", "")]
+    if ev.get("pfs"):
+        bits.append(f"PFS {ev['pfs']}")
+    if ev.get("os"):
+        bits.append(f"OS {ev['os']}")
+    if ev.get("fda_approval_year"):
+        bits.append(f"FDA approval {ev['fda_approval_year']}")
+    out += ["", "**Evidence**: " + "; ".join(b for b in bits if b) + f" ({source_title(ev['source'])})."]
+    lab = r.label
+    approved = f" (approved {lab['approved']})" if lab.get("approved") else ""
+    out += ["", f"**Label{approved}**: \"{lab['text']}\""]
+    if lab.get("companion_diagnostic"):
+        out.append(f"Companion diagnostic: {lab['companion_diagnostic']} (labels: FDA-approved test; "
+                   "guidelines accept CLIA-validated assays).")
+    if r.seed_vs_label:
+        out += ["", f"**Seed 002 vs label**: {r.seed_vs_label}"]
+    unknown = _not_known(a, state) + notes
+    if unknown:
+        out += ["", "**Not known / not offered**"] + [f"- {u}" for u in unknown]
+    out += ["", f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}; {source_title(lab['source'])}._"]
+    return "\n".join(out)
+
+
+def _not_known(a: RegimenAssessment, state: PatientState) -> list[str]:
+    out = []
+    drugs = {d.name for c in a.offered_choices for d in c.drugs}
+    classes = {d.drug_class for c in a.offered_choices for d in c.drugs}
+    dia = state.factors.diabetes
+    if "pi3k-akt-mtor" in classes and (dia.hba1c is None or dia.fasting_glucose is None):
+        out.append("HbA1c and/or fasting glucose not documented: needed before starting (see testing card).")
+    if "ribociclib" in drugs and state.factors.qtc_ms is None:
+        out.append("QTc not documented: ECG before ribociclib (start only if QTcF < 450 ms).")
+    if a.regimen.endocrine_based and state.factors.sex == "female" and state.factors.menopausal_basis == "age-rule":
+        out.append("Menopausal status inferred from age (>= 60), not documented.")
+    for c in a.choices:
+        if c.excluded:
+            out.append(f"Not offered: {c.label} — {c.excluded}.")
+    return out
+
+
+def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes: list[str]) -> Card:
+    pid = state.patient_id
+    ofs = DRUGS[OFS_DRUG] if a.needs_ofs else None
+    suggestions = []
+    for c in a.offered_choices:
+        drugs = list(c.drugs) + ([ofs] if ofs and ofs not in c.drugs else [])
+        label = c.label + (f" + {ofs.name} (ovarian suppression)" if ofs else "")
+        suggestions.append(Suggestion(
+            label=clip(f"Order {label}", 120),
+            isRecommended=True if c.recommended else None,
+            actions=[
+                Action(type="create", description=f"Draft order: {d.name} (RxNorm {d.rxnorm})",
+                       resource=medication_request(pid, d, a.regimen.name))
+                for d in drugs
+            ],
+        ))
+    links = [Link(label=f"Label: {a.regimen.brand}", url=a.regimen.label_url),
+             trials_link(a.regimen.trials_search)]
+    return Card(
+        summary=regimen_summary(a),
+        indicator=a.indicator,
+        source=topic_source(a.topic, _regimen_source_label(a), a.regimen.label_url),
+        detail=regimen_detail(a, state, position, notes),
+        suggestions=suggestions,
+        selectionBehavior="at-most-one" if suggestions else None,
+        links=links,
+    )
+
+
+# --- testing cards ---------------------------------------------------------
+
+def testing_card(need: TestNeed, state: PatientState) -> Card:
+    pid = state.patient_id
+    t = need.test
+    why = f"mbc-cds: {t.title}. " + "; ".join(f.text for f in need.reasons if f.value is not True)[:300]
+    if need.alternatives:
+        suggestions = [
+            Suggestion(label=clip(f"Order: {o.text}", 120), isRecommended=True if i == need.recommended else None,
+                       actions=[Action(type="create", description=f"Draft test order: {o.text}",
+                                       resource=service_request(pid, o, why))])
+            for i, o in enumerate(need.orders)
+        ]
+        behavior = "at-most-one"
+    else:
+        suggestions = [Suggestion(
+            label=clip("Order " + " + ".join(o.text for o in need.orders), 120),
+            isRecommended=True,
+            actions=[Action(type="create", description=f"Draft test order: {o.text}",
+                            resource=service_request(pid, o, why)) for o in need.orders],
+        )]
+        behavior = "at-most-one"
+    lines = [f"**{t.title}**", "", "**Why now, for this patient**"]
+    lines += [fact(f) for f in need.reasons if f.text]
+    if need.waiting:
+        lines.append(f"- Waiting on this result: {', '.join(need.waiting)}")
+    lines += ["", f"**Guideline**: {t.why}", "", "**Orders proposed**"]
+    for o in need.orders:
+        code = f" (LOINC {o.code['code']})" if o.code else " (no single orderable LOINC code; named by text)"
+        lines.append(f"- {o.text}{code}")
+    lines += ["", f"_Knowledge: cards/knowledge/tests.yaml; {source_title(t.source)}._"]
+    summary = t.title
+    if need.waiting:
+        summary += f" — {need.verb} {', '.join(need.waiting)}"
+    return Card(
+        summary=clip(summary),
+        indicator=need.indicator,
+        source=topic_source(need.topic, "mbc-cds testing guidance (ASCO/CAP guidelines)", t.url),
+        detail="\n".join(lines),
+        suggestions=suggestions,
+        selectionBehavior=behavior,
+        links=[Link(label="Guideline", url=t.url), trials_link(t.trials_search)],
+    )
+
+
+# --- patient summary -------------------------------------------------------
+
+def _receptor_line(name: str, r) -> str:
+    bits = [r.status]
+    if r.percent is not None:
+        bits.append(f"{r.percent:g} % cells")
+    if r.low_positive:
+        bits.append("ER-low (1-10 %)")
+    if r.conflict:
+        bits.append("results disagree, most recent used")
+    return f"- {name}: {', '.join(bits)} ({fmt_date(r.date)}){cite(r.sources)}"
+
+
+def summary_headline(state: PatientState, status: PathwayStatus, ctx: Context, gaps: int) -> str:
+    if not status.in_pathway:
+        head = status.reason.split(":")[0]
+        return clip(f"Outside the HR+/HER2- MBC pathway: {head}; {gaps} data gap(s)" if status.receptors_known
+                    or state.disease.breast_cancer != "yes" or state.disease.metastatic != "yes"
+                    else f"{head}: testing needed before regimen advice; {gaps} data gap(s)")
+    genes = sorted({v.gene for v in state.biomarkers.results if v.actionable})
+    her2 = {"low": "HER2-low", "ultralow": "HER2-ultralow", "null": "HER2-null"}.get(state.her2.category, "HER2-")
+    line = "first line" if ctx.lines == 0 else (f"on line {ctx.lines}" if ctx.current_line else f"after {ctx.lines} line(s)")
+    muts = f"{', '.join(genes)} detected" if genes else "no actionable variant documented"
+    return clip(f"HR+/{her2} MBC, {line}; {muts}; {gaps} data gap(s)")
+
+
+def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
+                 assessments: list[RegimenAssessment], needs: list[TestNeed], extra_gaps: list[Finding]) -> Card:
+    d, th, fa = state.disease, state.therapy, state.factors
+    out = [f"**What mbc-cds understood for Patient/{state.patient_id}** (as of {state.as_of.isoformat()})",
+           "", f"**Pathway**: {status.reason}"]
+    # disease
+    out += ["", "**Disease**",
+            f"- Breast cancer: {d.breast_cancer}"
+            + (f", diagnosed {fmt_date(d.primary_diagnosis_date)}" if d.primary_diagnosis_date else "")
+            + cite(d.primary_sources),
+            f"- Metastatic: {d.metastatic}" + (f" since {fmt_date(d.metastatic_date)}" if d.metastatic_date else "")
+            + (" (de novo)" if d.de_novo_metastatic else "") + cite(d.metastatic_sources)]
+    for site in d.sites:
+        out.append(f"- Site: {site.site}{' (visceral)' if site.visceral else ''}, {fmt_date(site.date)}{cite(site.sources)}")
+    if d.visceral_crisis:
+        out.append(f"- Visceral crisis asserted by a clinician{cite(d.visceral_crisis_sources)}")
+    # receptors
+    her2 = state.her2
+    her2_bits = [her2.category] + ([f"IHC {her2.ihc_score}"] if her2.ihc_score else []) + \
+        ([f"ISH {her2.ish}"] if her2.ish else []) + (["results disagree"] if her2.conflict else [])
+    out += ["", "**Receptors**", _receptor_line("ER", state.er), _receptor_line("PR", state.pr),
+            f"- HER2: {', '.join(her2_bits)} ({fmt_date(her2.date)}){cite(her2.sources)}"]
+    if her2.category == "negative-unspecified":
+        out.append("- HER2 reported as 'negative' without an IHC score: not read as HER2-low.")
+    # genomics
+    out += ["", "**Genomic results**"]
+    if state.biomarkers.results:
+        out += [f"- {describe_variant(v)}{cite(v.sources)}" for v in state.biomarkers.results]
+        if state.biomarkers.esr1_current is not None:
+            out.append(f"- ESR1 result current after the latest endocrine progression: "
+                       f"{'yes' if state.biomarkers.esr1_current else 'no'}")
+    else:
+        out.append("- None documented")
+    # therapy
+    out += ["", "**Therapy**"]
+    if th.metastatic_lines:
+        for ln in th.metastatic_lines:
+            when = f"{fmt_date(ln.start)} to {'now (active)' if ln.active else fmt_date(ln.end)}"
+            out.append(f"- Metastatic line {ln.number}: {' + '.join(ln.names)}, {when}{cite(ln.sources)}")
+    else:
+        out.append(f"- Metastatic lines: {ctx.lines}")
+    early = [e for e in th.exposures if e.setting == "early"]
+    for e in early:
+        out.append(f"- (Neo)adjuvant: {' + '.join(x.name for x in e.drugs)}, {fmt_date(e.start)} to "
+                   f"{fmt_date(e.end)}{cite(e.sources)}")
+    res = th.endocrine_resistance
+    extra = ""
+    if th.months_from_adjuvant_endocrine_end_to_metastasis is not None:
+        extra = f", recurrence {th.months_from_adjuvant_endocrine_end_to_metastasis:.1f} months after adjuvant ET"
+    out.append(f"- Endocrine sensitivity: {res}{extra}{cite(th.endocrine_resistance_sources)}")
+    prior = sorted({x.name for e in th.exposures for x in e.drugs})
+    if prior:
+        out.append(f"- Drugs on record: {', '.join(prior)}")
+    if ctx.current_line is not None:
+        out.append(f"- Currently on {' + '.join(ctx.current_line.names)}: the options below apply at progression.")
+    # factors
+    age = f", age {fa.age}" if fa.age is not None else ""
+    out += ["", "**Patient factors**",
+            f"- {fa.sex}{age}; menopausal status {fa.menopausal_status}"
+            + (f" (basis: {fa.menopausal_basis})" if fa.menopausal_basis != "unknown" else "")
+            + cite(fa.menopausal_sources)]
+    if fa.ovarian_suppression:
+        out.append(f"- Ovarian function suppression ongoing{cite(fa.ovarian_suppression_sources)}")
+    dia = fa.diabetes
+    if dia.status != "none-documented" or dia.hba1c or dia.fasting_glucose:
+        bits = [f"diabetes {dia.status}"]
+        if dia.hba1c:
+            bits.append(f"HbA1c {dia.hba1c.value:g} ({fmt_date(dia.hba1c.date)})")
+        if dia.fasting_glucose:
+            bits.append(f"fasting glucose {dia.fasting_glucose.value:g} ({fmt_date(dia.fasting_glucose.date)})")
+        srcs = list(dia.sources) + (dia.hba1c.sources if dia.hba1c else []) + \
+            (dia.fasting_glucose.sources if dia.fasting_glucose else [])
+        out.append(f"- {'; '.join(bits)}{cite(srcs)}")
+    else:
+        out.append("- No diabetes documented")
+    if fa.lung.ild_history:
+        out.append(f"- ILD/pneumonitis history{cite(fa.lung.sources)}")
+    if fa.ecog is not None:
+        out.append(f"- ECOG {fa.ecog}{cite(fa.ecog_sources)}")
+    if fa.qtc_ms is not None:
+        out.append(f"- QTc {fa.qtc_ms.value:g} ms ({fmt_date(fa.qtc_ms.date)}){cite(fa.qtc_ms.sources)}")
+    # options
+    if status.in_pathway:
+        fit = [a for a in assessments if a.fits and not a.regimen.informational_only]
+        out += ["", "**Options (ranked, one card each)**"]
+        out += [f"{i}. {a.regimen.name}" for i, a in enumerate(fit, 1)] or ["- none fits the documented facts"]
+        info = [a for a in assessments if a.fits and a.regimen.informational_only]
+        for a in info:
+            out.append(f"- Also: {a.regimen.name} — {a.regimen.unverified}")
+        waiting = [a for a in assessments if a.status == "unknown"]
+        notfit = [a for a in assessments if a.status == "not-fit"]
+        if waiting or notfit:
+            out += ["", "**Not offered now**"]
+            for a in waiting:
+                out.append(f"- {a.regimen.name}: waiting on — {'; '.join(f.text for f in a.unknown)}")
+            for a in notfit:
+                out.append(f"- {a.regimen.name}: {a.reasons_not[0].text}")
+    # gaps
+    gaps = [f"- {g.message}{cite(g.sources)}" for g in state.gaps] + [fact(f) for f in extra_gaps]
+    out += ["", "**Data gaps that limit the advice**"] + (gaps or ["- none found"])
+    if state.ignored:
+        out.append(f"- {len(state.ignored)} resource(s) not used: "
+                   + "; ".join(g.message for g in state.ignored[:5]))
+    counts = ", ".join(f"{n} {t}" for t, n in sorted(state.resource_counts.items())) or "none"
+    out += ["", f"_Resources read: {counts}. Knowledge v{KNOWLEDGE_VERSION}._"]
+    indicator = "warning" if (not status.in_pathway and not status.receptors_known
+                              and state.disease.breast_cancer == "yes" and state.disease.metastatic == "yes") else "info"
+    return Card(
+        summary=summary_headline(state, status, ctx, len(gaps)),
+        indicator=indicator,
+        source=topic_source("patient-summary", SERVICE_LABEL, SERVICE_URL),
+        detail="\n".join(out),
+    )

@@ -1,0 +1,543 @@
+"""Named predicates the knowledge files refer to, implemented once.
+
+Every rule is `rule(state, ctx, **params) -> Finding` where `Finding.value` is
+True (holds), False (does not hold) or None (cannot be determined from the
+record: a data gap). `Finding.text` states the fact a clinician reads in the
+card, and `Finding.sources` the resources it came from.
+
+Add a rule: write the function, decorate it with `@rule`, name it in
+cards/knowledge/regimens.yaml. tests/cards checks every name used in the
+knowledge files exists here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+from mappings.state import PatientState, Source, TherapyLine, VariantResult
+
+ENDOCRINE_CLASSES = {"aromatase-inhibitor", "serm", "fulvestrant", "oral-serd"}
+NSAI = {"letrozole", "anastrozole"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    value: bool | None
+    text: str
+    sources: tuple[Source, ...] = ()
+
+
+@dataclass
+class Context:
+    """Facts derived once per PatientState, shared by all rules."""
+
+    lines: int  # metastatic lines so far, the active one included
+    phase: str  # "first-line" | "after-progression"
+    current_line: TherapyLine | None
+    metastatic_drug_sets: list[frozenset[str]] = field(default_factory=list)
+    metastatic_drugs: set[str] = field(default_factory=set)
+    all_drugs: set[str] = field(default_factory=set)
+    early_drugs: set[str] = field(default_factory=set)
+    classes_any: set[str] = field(default_factory=set)
+    line_sources: tuple[Source, ...] = ()
+
+    @staticmethod
+    def of(state: PatientState) -> "Context":
+        th = state.therapy
+        lines = max(th.metastatic_systemic_lines, len(th.metastatic_lines))
+        current = next((ln for ln in th.metastatic_lines if ln.active), None)
+        sets = [frozenset(ln.names) for ln in th.metastatic_lines]
+        metastatic = {n for ln in th.metastatic_lines for n in ln.names}
+        metastatic |= {d.name for e in th.exposures if e.setting == "metastatic" for d in e.drugs}
+        early = {d.name for e in th.exposures if e.setting == "early" for d in e.drugs}
+        all_drugs = {d.name for e in th.exposures for d in e.drugs} | metastatic
+        classes = {d.drug_class for e in th.exposures for d in e.drugs}
+        classes |= {c for ln in th.metastatic_lines for c in ln.classes}
+        srcs = tuple(s for ln in th.metastatic_lines for s in ln.sources)
+        return Context(
+            lines=lines,
+            phase="first-line" if lines == 0 else "after-progression",
+            current_line=current,
+            metastatic_drug_sets=sets,
+            metastatic_drugs=metastatic,
+            all_drugs=all_drugs,
+            early_drugs=early,
+            classes_any=classes,
+            line_sources=srcs,
+        )
+
+
+RuleFn = Callable[..., Finding]
+RULES: dict[str, RuleFn] = {}
+
+
+def rule(fn: RuleFn) -> RuleFn:
+    RULES[fn.__name__] = fn
+    return fn
+
+
+def evaluate_rule(name: str, state: PatientState, ctx: Context, **params) -> Finding:
+    return RULES[name](state, ctx, **params)
+
+
+# --- formatting helpers ----------------------------------------------------
+
+def fmt_date(value: dt.date | None) -> str:
+    return value.isoformat() if value else "date unknown"
+
+
+def describe_variant(v: VariantResult) -> str:
+    change = v.protein_change or v.dna_change
+    what = f"{v.gene} {change}" if change else v.gene
+    bits = []
+    if v.origin != "unknown":
+        bits.append(v.origin)
+    if v.specimen != "unknown":
+        bits.append(v.specimen)
+    if v.significance != "not-reported":
+        bits.append(v.significance)
+    else:
+        bits.append("significance not reported")
+    bits.append(fmt_date(v.date))
+    verb = "detected" if v.result == "detected" else "not detected"
+    return f"{what} {verb} ({', '.join(bits)})"
+
+
+def _srcs(*groups) -> tuple[Source, ...]:
+    out: list[Source] = []
+    for g in groups:
+        out.extend(g or [])
+    return tuple(out)
+
+
+def _line_text(ln: TherapyLine) -> str:
+    when = f"from {fmt_date(ln.start)}" + (" (ongoing)" if ln.active else f" to {fmt_date(ln.end)}" if ln.end else "")
+    return f"line {ln.number}: {' + '.join(ln.names)} {when}"
+
+
+# --- genomics --------------------------------------------------------------
+
+def _gene_finding(state: PatientState, genes: tuple[str, ...], label: str) -> Finding:
+    bm = state.biomarkers
+    hits = [v for g in genes for v in bm.actionable(g)]
+    if hits:
+        return Finding(True, "; ".join(describe_variant(v) for v in hits),
+                       _srcs(*(v.sources for v in hits)))
+    statuses = {g: bm.status(g) for g in genes}
+    results = [v for g in genes for v in bm.for_gene(g)]
+    srcs = _srcs(*(v.sources for v in results))
+    if any(s == "not-tested" for s in statuses.values()):
+        untested = [g for g, s in statuses.items() if s == "not-tested"]
+        return Finding(None, f"{'/'.join(untested)} not tested", srcs)
+    if any(s == "not-detected-ctdna-only" for s in statuses.values()):
+        return Finding(None, f"No {label} alteration in plasma ctDNA only "
+                             "(ctDNA negative is not wild-type: tissue testing advised)", srcs)
+    detail = "; ".join(describe_variant(v) for v in results)
+    return Finding(False, f"No actionable {label} alteration ({detail})", srcs)
+
+
+@rule
+def esr1_mutated(state, ctx):
+    return _gene_finding(state, ("ESR1",), "ESR1")
+
+
+@rule
+def pik3ca_mutated(state, ctx):
+    return _gene_finding(state, ("PIK3CA",), "PIK3CA")
+
+
+@rule
+def pik3ca_akt1_or_pten_altered(state, ctx):
+    return _gene_finding(state, ("PIK3CA", "AKT1", "PTEN"), "PIK3CA/AKT1/PTEN")
+
+
+@rule
+def esr1_result_not_current(state, ctx):
+    cur = state.biomarkers.esr1_current
+    return Finding(cur is False, "ESR1 result predates the latest progression on endocrine therapy"
+                   if cur is False else "ESR1 result is current")
+
+
+@rule
+def germline_brca_mutated(state, ctx):
+    bm = state.biomarkers
+    results = bm.for_gene("BRCA1") + bm.for_gene("BRCA2")
+    srcs = _srcs(*(v.sources for v in results))
+    germ = [v for v in results if v.actionable and v.origin == "germline"]
+    if germ:
+        return Finding(True, "; ".join(describe_variant(v) for v in germ), _srcs(*(v.sources for v in germ)))
+    other = [v for v in results if v.actionable]
+    if any(v.origin == "unknown" for v in other):
+        return Finding(None, "BRCA variant detected but germline origin not established: "
+                       + "; ".join(describe_variant(v) for v in other), srcs)
+    if other:
+        return Finding(False, "Somatic-only BRCA variant (not labelled for PARP inhibitors): "
+                       + "; ".join(describe_variant(v) for v in other), srcs)
+    if any(v.origin == "germline" and v.result == "not-detected" for v in results):
+        return Finding(False, "Germline BRCA1/2 tested: no pathogenic variant", srcs)
+    return Finding(None, "Germline BRCA1/2 status not documented", srcs)
+
+
+# --- HER2 ------------------------------------------------------------------
+
+def _her2_text(state: PatientState) -> str:
+    h = state.her2
+    bits = [f"HER2 {h.category}"]
+    if h.ihc_score:
+        bits.append(f"IHC {h.ihc_score}")
+    if h.ish:
+        bits.append(f"ISH {h.ish}")
+    return f"{', '.join(bits)} ({fmt_date(h.date)})"
+
+
+@rule
+def her2_low(state, ctx):
+    cat = state.her2.category
+    val = True if cat == "low" else None if cat in ("zero-unspecified", "negative-unspecified", "equivocal-pending", "unknown") else False
+    return Finding(val, _her2_text(state), tuple(state.her2.sources))
+
+
+@rule
+def her2_low_or_ultralow(state, ctx):
+    cat = state.her2.category
+    if cat in ("low", "ultralow"):
+        val = True
+    elif cat in ("zero-unspecified", "negative-unspecified", "equivocal-pending", "unknown"):
+        val = None
+    else:
+        val = False
+    return Finding(val, _her2_text(state), tuple(state.her2.sources))
+
+
+# --- lines and prior therapy ----------------------------------------------
+
+def _lines_of(ctx: Context, state: PatientState, pred) -> list[TherapyLine]:
+    return [ln for ln in state.therapy.metastatic_lines if pred(ln)]
+
+
+@rule
+def metastatic_endocrine_lines_at_least(state, ctx, n: int):
+    th = state.therapy
+    lines = _lines_of(ctx, state, lambda ln: ln.endocrine)
+    count = max(th.metastatic_endocrine_lines, len(lines))
+    listing = "; ".join(_line_text(ln) for ln in lines) or "none documented"
+    return Finding(count >= n, f"{count} endocrine-based line(s) for metastatic disease ({listing})",
+                   _srcs(*(ln.sources for ln in lines)))
+
+
+@rule
+def metastatic_chemotherapy_lines_at_least(state, ctx, n: int):
+    th = state.therapy
+    lines = _lines_of(ctx, state, lambda ln: ln.chemotherapy)
+    count = max(th.metastatic_chemotherapy_lines, len(lines))
+    listing = "; ".join(_line_text(ln) for ln in lines) or "none documented"
+    return Finding(count >= n, f"{count} chemotherapy line(s) for metastatic disease ({listing})",
+                   _srcs(*(ln.sources for ln in lines)))
+
+
+@rule
+def metastatic_chemotherapy_lines_below(state, ctx, n: int):
+    f = metastatic_chemotherapy_lines_at_least(state, ctx, n=n)
+    return Finding(not f.value, f.text, f.sources)
+
+
+@rule
+def metastatic_systemic_lines_at_least(state, ctx, n: int):
+    listing = "; ".join(_line_text(ln) for ln in state.therapy.metastatic_lines) or "none documented"
+    return Finding(ctx.lines >= n, f"{ctx.lines} systemic line(s) for metastatic disease ({listing})",
+                   ctx.line_sources)
+
+
+def _exposure_sources(state: PatientState, pred) -> tuple[Source, ...]:
+    return _srcs(*(e.sources for e in state.therapy.exposures if any(pred(d) for d in e.drugs)))
+
+
+def _prior(state, flag: bool, pred, what: str) -> Finding:
+    srcs = _exposure_sources(state, pred)
+    names = sorted({d.name for e in state.therapy.exposures for d in e.drugs if pred(d)})
+    value = bool(flag or names)
+    text = f"Prior {what}: {', '.join(names)}" if names else (f"Prior {what} documented" if value else f"No prior {what} documented")
+    return Finding(value, text, srcs)
+
+
+@rule
+def prior_endocrine_any_setting(state, ctx):
+    return _prior(state, state.therapy.prior_endocrine_any_setting,
+                  lambda d: d.drug_class in ENDOCRINE_CLASSES, "endocrine therapy (any setting)")
+
+
+@rule
+def prior_chemotherapy_any_setting(state, ctx):
+    return _prior(state, state.therapy.prior_chemotherapy_any_setting,
+                  lambda d: d.drug_class == "chemotherapy", "chemotherapy (any setting)")
+
+
+@rule
+def prior_cdk46i(state, ctx):
+    return _prior(state, state.therapy.prior_cdk46i, lambda d: d.drug_class == "cdk46i", "CDK4/6 inhibitor")
+
+
+@rule
+def no_prior_cdk46i(state, ctx):
+    f = prior_cdk46i(state, ctx)
+    return Finding(not f.value, f.text, f.sources)
+
+
+@rule
+def prior_nonsteroidal_ai(state, ctx):
+    return _prior(state, state.therapy.prior_nonsteroidal_ai, lambda d: d.name in NSAI,
+                  "non-steroidal aromatase inhibitor")
+
+
+@rule
+def prior_fulvestrant(state, ctx):
+    return _prior(state, state.therapy.prior_fulvestrant, lambda d: d.name == "fulvestrant", "fulvestrant")
+
+
+@rule
+def prior_pi3k_akt_mtor(state, ctx):
+    return _prior(state, state.therapy.prior_pi3k_akt_mtor, lambda d: d.drug_class == "pi3k-akt-mtor",
+                  "PI3K/AKT/mTOR inhibitor")
+
+
+@rule
+def prior_everolimus(state, ctx):
+    return _prior(state, False, lambda d: d.name == "everolimus", "everolimus")
+
+
+@rule
+def prior_parp_inhibitor(state, ctx):
+    return _prior(state, state.therapy.prior_parp_inhibitor, lambda d: d.drug_class == "parp-inhibitor",
+                  "PARP inhibitor")
+
+
+@rule
+def prior_tdxd(state, ctx):
+    return _prior(state, state.therapy.prior_tdxd, lambda d: d.name == "trastuzumab deruxtecan",
+                  "trastuzumab deruxtecan")
+
+
+@rule
+def prior_datodxd(state, ctx):
+    return _prior(state, state.therapy.prior_datodxd, lambda d: d.name == "datopotamab deruxtecan",
+                  "datopotamab deruxtecan")
+
+
+@rule
+def prior_sacituzumab(state, ctx):
+    return _prior(state, state.therapy.prior_sacituzumab, lambda d: d.name == "sacituzumab govitecan",
+                  "sacituzumab govitecan")
+
+
+@rule
+def progressed_on_fulvestrant_cdk46i(state, ctx):
+    lines = _lines_of(ctx, state, lambda ln: "fulvestrant" in ln.names and "cdk46i" in ln.classes)
+    text = "; ".join(_line_text(ln) for ln in lines) or "No metastatic line of fulvestrant + CDK4/6 inhibitor"
+    return Finding(bool(lines), text, _srcs(*(ln.sources for ln in lines)))
+
+
+@rule
+def first_line_or_prior_endocrine(state, ctx):
+    if ctx.phase == "first-line":
+        return Finding(True, "First line for metastatic disease")
+    return prior_endocrine_any_setting(state, ctx)
+
+
+@rule
+def visceral_crisis_or_prior_metastatic_line(state, ctx):
+    if state.disease.visceral_crisis:
+        return visceral_crisis(state, ctx)
+    return metastatic_systemic_lines_at_least(state, ctx, n=1)
+
+
+@rule
+def prior_metastatic_chemo_or_early_adjuvant_chemo_relapse(state, ctx):
+    th = state.therapy
+    f = metastatic_chemotherapy_lines_at_least(state, ctx, n=1)
+    if f.value:
+        return f
+    if th.chemotherapy_within_6_months_of_adjuvant_end:
+        return Finding(True, "Recurrence during or within 6 months of completing adjuvant chemotherapy",
+                       _exposure_sources(state, lambda d: d.drug_class == "chemotherapy"))
+    return Finding(False, "No chemotherapy for metastatic disease and no relapse within 6 months of adjuvant chemotherapy")
+
+
+@rule
+def eribulin_label_pretreatment(state, ctx):
+    th = state.therapy
+    anth = th.prior_anthracycline or any(n in ctx.all_drugs for n in ("doxorubicin", "epirubicin"))
+    tax = th.prior_taxane or any(n in ctx.all_drugs for n in ("paclitaxel", "docetaxel", "paclitaxel protein-bound"))
+    chemo = metastatic_chemotherapy_lines_at_least(state, ctx, n=2).value
+    ok = bool(anth and tax and chemo)
+    return Finding(ok, "Eribulin label: after an anthracycline and a taxane and >= 2 chemotherapy regimens for "
+                   f"metastatic disease ({'met' if ok else 'not met'})")
+
+
+# --- endocrine resistance --------------------------------------------------
+
+def _adjuvant_et_sources(state: PatientState) -> tuple[Source, ...]:
+    srcs = _srcs(state.therapy.endocrine_resistance_sources)
+    if not srcs:
+        srcs = _srcs(*(e.sources for e in state.therapy.exposures
+                       if e.setting == "early" and any(d.drug_class in ENDOCRINE_CLASSES for d in e.drugs)))
+    return srcs
+
+
+@rule
+def adjuvant_endocrine_relapse_within_12_months(state, ctx):
+    th = state.therapy
+    srcs = _adjuvant_et_sources(state)
+    if th.on_adjuvant_endocrine_at_recurrence:
+        return Finding(True, "Recurrence on adjuvant endocrine therapy", srcs)
+    months = th.months_from_adjuvant_endocrine_end_to_metastasis
+    if months is not None:
+        ok = months <= 12.0
+        return Finding(ok, f"Recurrence {months:.1f} months after completing adjuvant endocrine therapy "
+                           f"(ended {fmt_date(th.adjuvant_endocrine_end)})", srcs)
+    if th.endocrine_resistance == "de-novo" or state.disease.de_novo_metastatic:
+        return Finding(False, "De novo metastatic disease (no adjuvant endocrine therapy)", srcs)
+    early_et = any(d.drug_class in ENDOCRINE_CLASSES for e in th.exposures if e.setting == "early" for d in e.drugs)
+    if early_et or th.adjuvant_endocrine_end:
+        return Finding(None, "Adjuvant endocrine therapy documented but its end date relative to recurrence is unknown", srcs)
+    if th.endocrine_resistance in ("primary", "secondary"):
+        return Finding(None, f"Endocrine resistance '{th.endocrine_resistance}' documented without adjuvant dates", srcs)
+    return Finding(False, "No adjuvant endocrine therapy documented", srcs)
+
+
+@rule
+def relapse_on_or_within_12_months_of_adjuvant_ai(state, ctx):
+    f = adjuvant_endocrine_relapse_within_12_months(state, ctx)
+    adjuvant_ai = any(
+        d.drug_class == "aromatase-inhibitor"
+        for e in state.therapy.exposures if e.setting == "early" for d in e.drugs
+    )
+    return Finding(bool(f.value and adjuvant_ai), f.text + ("" if adjuvant_ai else " (no adjuvant AI documented)"), f.sources)
+
+
+@rule
+def primary_resistance_on_first_line_cdk46i(state, ctx):
+    v = state.therapy.progression_within_6_months_on_cdk46i
+    return Finding(bool(v), "Progression within 6 months on first-line CDK4/6 inhibitor" if v else
+                   "No early progression on CDK4/6 inhibitor documented")
+
+
+# --- patient factors -------------------------------------------------------
+
+def _meno_text(state: PatientState) -> str:
+    f = state.factors
+    basis = f" (basis: {f.menopausal_basis})" if f.menopausal_basis != "unknown" else ""
+    return f"{f.sex}, {f.menopausal_status}{basis}"
+
+
+@rule
+def male(state, ctx):
+    return Finding(state.factors.sex == "male", f"Sex: {state.factors.sex}")
+
+
+@rule
+def postmenopausal_woman(state, ctx):
+    f = state.factors
+    if f.sex == "male":
+        return Finding(False, "Male patient (label: postmenopausal women only)")
+    if f.sex != "female":
+        return Finding(None, f"Sex not documented as female ({f.sex})")
+    if f.menopausal_status == "postmenopausal":
+        return Finding(True, _meno_text(state), tuple(f.menopausal_sources))
+    if f.menopausal_status == "unknown":
+        return Finding(None, "Menopausal status not documented", tuple(f.menopausal_sources))
+    return Finding(False, f"{f.menopausal_status.capitalize()} woman (label: postmenopausal women only)",
+                   tuple(f.menopausal_sources))
+
+
+@rule
+def postmenopausal_woman_or_man(state, ctx):
+    if state.factors.sex == "male":
+        return Finding(True, "Adult man")
+    f = postmenopausal_woman(state, ctx)
+    if f.value is False:
+        return Finding(False, f.text.replace("postmenopausal women only", "postmenopausal women or adult men only"), f.sources)
+    return f
+
+
+@rule
+def needs_ovarian_suppression(state, ctx):
+    f = state.factors
+    pre = f.sex == "female" and f.menopausal_status in ("premenopausal", "perimenopausal")
+    val = pre and not f.ovarian_suppression
+    text = f"{f.menopausal_status.capitalize()} woman without documented ovarian function suppression" if val \
+        else ("Ovarian function suppression documented" if f.ovarian_suppression else _meno_text(state))
+    return Finding(val, text, _srcs(f.menopausal_sources, f.ovarian_suppression_sources))
+
+
+@rule
+def menopausal_status_unknown_female(state, ctx):
+    f = state.factors
+    val = f.sex in ("female", "unknown") and f.menopausal_status == "unknown" and not f.ovarian_suppression
+    return Finding(val, "Menopausal status not documented" if val else _meno_text(state))
+
+
+@rule
+def childbearing_potential(state, ctx):
+    f = state.factors
+    val = f.sex == "female" and f.menopausal_status in ("premenopausal", "perimenopausal")
+    return Finding(val, _meno_text(state))
+
+
+@rule
+def diabetes_or_hyperglycemia(state, ctx):
+    d = state.factors.diabetes
+    bits = []
+    if d.status != "none-documented":
+        bits.append(f"diabetes: {d.status}")
+    if d.on_antihyperglycemic:
+        bits.append("on anti-hyperglycaemic treatment")
+    high_a1c = d.hba1c is not None and d.hba1c.value >= 6.5
+    high_fg = d.fasting_glucose is not None and d.fasting_glucose.value >= 126
+    if d.hba1c is not None:
+        bits.append(f"HbA1c {d.hba1c.value:g} {d.hba1c.unit or '%'} ({fmt_date(d.hba1c.date)})")
+    if d.fasting_glucose is not None:
+        bits.append(f"fasting glucose {d.fasting_glucose.value:g} {d.fasting_glucose.unit or 'mg/dL'} "
+                    f"({fmt_date(d.fasting_glucose.date)})")
+    if d.uncontrolled:
+        bits.append("uncontrolled (HbA1c > 8.0 %)")
+    val = d.status != "none-documented" or d.on_antihyperglycemic or d.uncontrolled or high_a1c or high_fg
+    srcs = _srcs(d.sources, d.hba1c.sources if d.hba1c else [], d.fasting_glucose.sources if d.fasting_glucose else [])
+    return Finding(bool(val), "; ".join(bits) or "No diabetes documented", srcs)
+
+
+@rule
+def ild_history(state, ctx):
+    lung = state.factors.lung
+    grade = f", grade {lung.grade}" if lung.grade is not None else ""
+    sym = {True: ", symptomatic", False: ", asymptomatic", None: ""}[lung.symptomatic]
+    return Finding(lung.ild_history, f"ILD/pneumonitis history{grade}{sym}" if lung.ild_history else
+                   "No ILD/pneumonitis documented", tuple(lung.sources))
+
+
+@rule
+def symptomatic_ild(state, ctx):
+    lung = state.factors.lung
+    val = lung.ild_history and (lung.symptomatic is True or (lung.grade or 0) >= 2)
+    return Finding(bool(val), ild_history(state, ctx).text, tuple(lung.sources))
+
+
+@rule
+def qtc_450_or_more(state, ctx):
+    q = state.factors.qtc_ms
+    if q is None:
+        return Finding(False, "QTc not documented")
+    return Finding(q.value >= 450, f"QTc {q.value:g} ms ({fmt_date(q.date)})", tuple(q.sources))
+
+
+@rule
+def visceral_crisis(state, ctx):
+    d = state.disease
+    return Finding(d.visceral_crisis, "Visceral crisis asserted by a clinician" if d.visceral_crisis
+                   else "No visceral crisis asserted", tuple(d.visceral_crisis_sources))
+
+
+@rule
+def always(state, ctx):
+    return Finding(True, "")

@@ -1,0 +1,222 @@
+"""Which tests a decision is waiting on (definitions in knowledge/tests.yaml).
+
+    testing_needs(state, assessments, status) -> list[TestNeed]
+
+One function per testing topic, named by `rule` in tests.yaml. Each returns a
+TestNeed (why, which orders, which order is recommended) or None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+from mappings.state import LabValue, PatientState
+
+from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
+from cards.pathway import PathwayStatus, RegimenAssessment
+from cards.rules import Context, Finding, describe_variant, evaluate_rule, fmt_date
+
+
+@dataclass
+class TestNeed:
+    topic: str
+    test: TestDef
+    reasons: list[Finding]  # the patient facts that make the test needed
+    orders: list[TestOrder]  # what the suggestion(s) order
+    alternatives: bool = False  # True: one suggestion per order (at-most-one), else one suggestion with all
+    recommended: int = 0  # index of the recommended order when alternatives
+    waiting: list[str] = field(default_factory=list)  # regimen names waiting on the result
+    indicator: str = "info"
+    verb: str = "decides"  # card summary: "<title> — <verb> <waiting>"
+
+    @property
+    def rank(self) -> int:
+        return self.test.rank
+
+
+Rule = Callable[[PatientState, Context, PathwayStatus, dict[str, RegimenAssessment]], "TestNeed | None"]
+RULES: dict[str, Rule] = {}
+
+
+def rule(fn: Rule) -> Rule:
+    RULES[fn.__name__] = fn
+    return fn
+
+
+def _orders(topic: str, *whens: str | None) -> list[TestOrder]:
+    return [o for o in TESTS[topic].orders if o.when in whens]
+
+
+def _waiting(by_topic: dict[str, RegimenAssessment], topics: tuple[str, ...], gene_words: tuple[str, ...]) -> list[str]:
+    """Regimens whose only open question is this result."""
+    out = []
+    for t in topics:
+        a = by_topic.get(t)
+        if a and a.status == "unknown" and all(any(w in f.text for w in gene_words) for f in a.unknown):
+            out.append(a.regimen.name)
+    return out
+
+
+@rule
+def receptor_test_needed(state, ctx, status, by_topic):
+    d = state.disease
+    if status.in_pathway or d.breast_cancer != "yes" or status.receptors_known:
+        return None
+    if state.her2.category == "positive" or state.hormone_receptor_positive is False:
+        return None
+    whens = []
+    reasons = []
+    if state.er.status == "unknown":
+        whens.append("er")
+    if state.pr.status == "unknown":
+        whens.append("pr")
+    if state.hormone_receptor_positive is None:
+        reasons.append(Finding(None, f"ER {state.er.status}, PR {state.pr.status}",
+                               tuple(state.er.sources) + tuple(state.pr.sources)))
+    if state.her2.category in ("unknown", "equivocal-pending"):
+        whens.append("her2")
+        reasons.append(Finding(None, f"HER2 {state.her2.category}"
+                               + (f" (IHC {state.her2.ihc_score}, no ISH)" if state.her2.ihc_score else ""),
+                               tuple(state.her2.sources)))
+    if not whens:
+        return None
+    return TestNeed("test-er-pr-her2", TESTS["test-er-pr-her2"], reasons, _orders("test-er-pr-her2", *whens),
+                    indicator="warning")
+
+
+@rule
+def her2_test_needed(state, ctx, status, by_topic):
+    if not status.in_pathway:
+        return None
+    cat = state.her2.category
+    tdxd = by_topic.get("trastuzumab-deruxtecan")
+    if cat not in ("zero-unspecified", "negative-unspecified") or tdxd is None or tdxd.status != "unknown":
+        return None
+    what = ("HER2 reported as a bare 'negative' without an IHC score: HER2-low/ultralow cannot be inferred"
+            if cat == "negative-unspecified" else "HER2 IHC 0 without the null vs ultralow classification")
+    reasons = [Finding(None, f"{what} ({fmt_date(state.her2.date)})", tuple(state.her2.sources))]
+    reasons += [f for f in tdxd.reasons]
+    return TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None),
+                    waiting=[tdxd.regimen.name])
+
+
+@rule
+def esr1_test_needed(state, ctx, status, by_topic):
+    if not status.in_pathway:
+        return None
+    bm = state.biomarkers
+    if bm.actionable("ESR1"):
+        return None
+    et = evaluate_rule("prior_endocrine_any_setting", state, ctx)
+    if not et.value:
+        return None  # ESR1 mutations emerge under endocrine therapy (none yet)
+    results = bm.for_gene("ESR1")
+    if not results:
+        why = Finding(None, "ESR1 not tested", ())
+    elif bm.esr1_current is False:
+        last = max(results, key=lambda v: v.date or dt.date.min)
+        why = Finding(None, f"Last ESR1 result predates the latest progression on endocrine therapy: "
+                            f"{describe_variant(last)}", tuple(last.sources))
+    elif bm.status("ESR1") == "not-detected-ctdna-only" and bm.esr1_current is None:
+        last = max(results, key=lambda v: v.date or dt.date.min)
+        why = Finding(None, f"ESR1 currency unknown: {describe_variant(last)}", tuple(last.sources))
+    else:
+        return None
+    when = ("at progression on the current line" if ctx.current_line is not None
+            else "now (progression/recurrence on endocrine therapy)")
+    reasons = [why, Finding(True, f"{et.text}; test {when}", et.sources)]
+    return TestNeed("test-esr1", TESTS["test-esr1"], reasons, _orders("test-esr1", None),
+                    waiting=[n for n in _waiting(by_topic, ("elacestrant", "imlunestrant"), ("ESR1",))])
+
+
+@rule
+def pi3k_pathway_test_needed(state, ctx, status, by_topic):
+    if not status.in_pathway:
+        return None
+    bm = state.biomarkers
+    if any(bm.actionable(g) for g in ("PIK3CA", "AKT1", "PTEN")):
+        return None
+    pik = bm.status("PIK3CA")
+    others = [g for g in ("AKT1", "PTEN") if bm.status(g) == "not-tested"]
+    srcs = tuple(s for g in ("PIK3CA", "AKT1", "PTEN") for v in bm.for_gene(g) for s in v.sources)
+    if pik == "not-tested":
+        reasons = [Finding(None, "PIK3CA/AKT1/PTEN not tested", ())]
+        orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "ctdna", "tissue"), True, 0
+    elif pik == "not-detected-ctdna-only":
+        reasons = [Finding(None, "PIK3CA not detected in plasma ctDNA only: ctDNA negative is not wild-type "
+                                 "(low tumour fraction); test tumour tissue", srcs)]
+        orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
+    elif others:
+        reasons = [Finding(None, f"PIK3CA not detected; {'/'.join(others)} not tested (capivasertib also "
+                                 "covers AKT1/PTEN alterations)", srcs)]
+        orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
+    else:
+        return None
+    waiting = _waiting(by_topic, ("inavolisib-palbociclib-fulvestrant", "capivasertib-fulvestrant",
+                                  "alpelisib-fulvestrant"), ("PIK3CA", "AKT1", "PTEN"))
+    return TestNeed("test-pik3ca-akt1-pten", TESTS["test-pik3ca-akt1-pten"], reasons, orders,
+                    alternatives=alternatives, recommended=rec, waiting=waiting)
+
+
+@rule
+def germline_brca_test_needed(state, ctx, status, by_topic):
+    if not status.in_pathway:
+        return None
+    f = evaluate_rule("germline_brca_mutated", state, ctx)
+    if f.value is True:
+        return None
+    somatic = [v for g in ("BRCA1", "BRCA2") for v in state.biomarkers.actionable(g) if v.origin != "germline"]
+    palb2 = state.biomarkers.actionable("PALB2")
+    if f.value is False and not somatic:
+        return None  # germline tested negative
+    reasons = [f]
+    if palb2:
+        reasons.append(Finding(None, "PALB2 variant: " + "; ".join(describe_variant(v) for v in palb2)
+                               + " (no labelled PARP inhibitor; ASCO: insufficient evidence)",
+                               tuple(s for v in palb2 for s in v.sources)))
+    return TestNeed("test-germline-brca", TESTS["test-germline-brca"], reasons,
+                    _orders("test-germline-brca", None),
+                    waiting=_waiting(by_topic, ("talazoparib",), ("BRCA",)),
+                    indicator="warning" if somatic else "info")
+
+
+def _stale(lab: LabValue | None, as_of: dt.date) -> bool:
+    return lab is None or lab.date is None or (as_of - lab.date).days > GLYCEMIC_WINDOW_DAYS
+
+
+@rule
+def glycemic_test_needed(state, ctx, status, by_topic):
+    pi3k = [a for a in by_topic.values() if a.fits and not a.regimen.informational_only
+            and any(d.drug_class == "pi3k-akt-mtor" for c in a.offered_choices for d in c.drugs)]
+    if not pi3k:
+        return None
+    dia = state.factors.diabetes
+    whens, reasons = [], []
+    for when, lab, name in (("hba1c", dia.hba1c, "HbA1c"), ("glucose", dia.fasting_glucose, "Fasting glucose")):
+        if _stale(lab, state.as_of):
+            whens.append(when)
+            reasons.append(Finding(None, f"{name} not documented" if lab is None else
+                                   f"{name} {lab.value:g} from {fmt_date(lab.date)} is older than "
+                                   f"{GLYCEMIC_WINDOW_DAYS} days", tuple(lab.sources) if lab else ()))
+    if not whens:
+        return None
+    names = [a.regimen.name for a in pi3k]
+    reasons.append(Finding(True, "Before starting " + ", ".join(names) + " (labels: test before initiating)"))
+    return TestNeed("test-glycemic", TESTS["test-glycemic"], reasons, _orders("test-glycemic", *whens),
+                    waiting=names, verb="before", indicator="warning" if evaluate_rule(
+                        "diabetes_or_hyperglycemia", state, ctx).value else "info")
+
+
+def testing_needs(state: PatientState, assessments: list[RegimenAssessment], status: PathwayStatus,
+                  ctx: Context | None = None) -> list[TestNeed]:
+    ctx = ctx or Context.of(state)
+    by_topic = {a.topic: a for a in assessments}
+    needs = []
+    for topic, test in TESTS.items():
+        need = RULES[test.rule](state, ctx, status, by_topic)
+        if need is not None:
+            needs.append(need)
+    needs.sort(key=lambda n: n.rank)
+    return needs
