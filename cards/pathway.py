@@ -76,7 +76,8 @@ class RegimenAssessment:
 
     @property
     def indicator(self) -> str:
-        return "warning" if any(c.severity == "warning" for c in self.cautions) else "info"
+        choice_warn = any(h.severity == "warning" for c in self.offered_choices for h in c.cautions)
+        return "warning" if choice_warn or any(c.severity == "warning" for c in self.cautions) else "info"
 
     @property
     def recommended(self) -> ChoiceAssessment | None:
@@ -190,8 +191,8 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     ctx = ctx or Context.of(state)
     status = status or pathway_status(state)
     rank = reg.rank.get(ctx.phase, 1000)
-    for ref, r in reg.rank_when:
-        if _run(ref, state, ctx).value:
+    for ref, r, phase in reg.rank_when:
+        if (phase is None or phase == ctx.phase) and _run(ref, state, ctx).value:
             rank = r
     a = RegimenAssessment(topic=topic, regimen=reg, status="fits", rank=rank, phase=ctx.phase)
     if not status.in_pathway:

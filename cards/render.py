@@ -101,9 +101,7 @@ def _regimen_source_label(a: RegimenAssessment) -> str:
 def regimen_summary(a: RegimenAssessment) -> str:
     text = f"{a.regimen.name}: {a.regimen.tag(a.phase)}"
     shorts = [c.short for c in a.cautions if c.severity == "warning" and c.short]
-    rec = a.recommended
-    if rec:
-        shorts += [c.short for c in rec.cautions if c.severity == "warning" and c.short]
+    shorts += [c.short for ch in a.offered_choices for c in ch.cautions if c.severity == "warning" and c.short]
     if shorts:
         text += " — caution: " + ", ".join(dict.fromkeys(shorts))
     return clip(text)

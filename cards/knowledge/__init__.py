@@ -87,7 +87,7 @@ class Regimen:
     choice_cautions: dict[str, tuple[Caution, ...]]
     choice_requires: dict[str, tuple[RuleRef, ...]]
     prefer_when: tuple[Preference, ...]
-    rank_when: tuple[tuple[RuleRef, int], ...]
+    rank_when: tuple[tuple[RuleRef, int, str | None], ...]  # (rule, rank, phase or None)
     exclude_choices_already_given: bool
     endocrine_based: bool
     informational_only: bool
@@ -140,7 +140,7 @@ def _rule(raw: Any, text_key: str = "text") -> RuleRef:
     if isinstance(raw, str):
         return RuleRef(rule=raw)
     params = tuple(
-        sorted((k, v) for k, v in raw.items() if k not in ("rule", text_key, "severity", "source", "order", "rank", "short"))
+        sorted((k, v) for k, v in raw.items() if k not in ("rule", text_key, "severity", "source", "order", "rank", "short", "phase"))
     )
     return RuleRef(rule=raw["rule"], params=params, text=raw.get(text_key))
 
@@ -156,10 +156,11 @@ def _date_str(value: Any) -> Any:
     return str(value) if value is not None and not isinstance(value, (str, int)) else value
 
 
-def _load() -> tuple[dict, dict, dict, list, dict, dict]:
-    with open(REGIMENS_FILE, encoding="utf-8") as fh:
+def load(regimens_file: Path = REGIMENS_FILE, tests_file: Path = TESTS_FILE) -> tuple[dict, dict, dict, list, dict, dict]:
+    """Parse and check the knowledge files: (drugs, regimens_by_topic, tests, regimens, sources, meta)."""
+    with open(regimens_file, encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
-    with open(TESTS_FILE, encoding="utf-8") as fh:
+    with open(tests_file, encoding="utf-8") as fh:
         tdata = yaml.safe_load(fh)
     sources = dict(data["sources"])
     drugs = {
@@ -202,7 +203,7 @@ def _load() -> tuple[dict, dict, dict, list, dict, dict]:
             prefer_when=tuple(
                 Preference(rule=_rule(p), order=tuple(p["order"])) for p in r.get("prefer_when", [])
             ),
-            rank_when=tuple((_rule(x), int(x["rank"])) for x in r.get("rank_when", [])),
+            rank_when=tuple((_rule(x), int(x["rank"]), x.get("phase")) for x in r.get("rank_when", [])),
             exclude_choices_already_given=bool(r.get("exclude_choices_already_given")),
             endocrine_based=bool(r.get("endocrine_based")),
             informational_only=bool(r.get("informational_only")),
@@ -257,7 +258,7 @@ def _check(drugs: dict, regimens: list, tests: dict, sources: dict) -> None:
             raise ValueError(f"tests.yaml: {topic} cites unknown source {t.source}")
 
 
-DRUGS, REGIMENS_BY_TOPIC, TESTS, REGIMENS, SOURCES, _META = _load()
+DRUGS, REGIMENS_BY_TOPIC, TESTS, REGIMENS, SOURCES, _META = load()
 KNOWLEDGE_VERSION: str = _META["version"]
 TESTS_VERSION: str = _META["tests_version"]
 OFS_DRUG: str = _META["ofs_drug"]
@@ -287,6 +288,6 @@ def all_rule_names() -> set[str]:
         refs += [rule for route in r.routes for rule in route.rules]
         refs += [c.rule for cs in r.choice_cautions.values() for c in cs]
         refs += [x for xs in r.choice_requires.values() for x in xs]
-        refs += [p.rule for p in r.prefer_when] + [x for x, _ in r.rank_when]
+        refs += [p.rule for p in r.prefer_when] + [x for x, _, _ in r.rank_when]
         names |= {ref.rule for ref in refs}
     return names

@@ -1,0 +1,84 @@
+"""Shared helpers for tests/cards: the one place every produced card is checked.
+
+`view(state)` runs patient_view_cards and passes every card through the shared
+contract checker (cards.contract.response_problems) and validates every FHIR
+resource a suggestion creates with fhir.resources R4B models.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from cards import patient_view_cards
+from cards.contract import response_problems
+from cards.models import Card
+
+
+@lru_cache(maxsize=None)
+def _model(resource_type: str):
+    from fhir.resources.R4B import get_fhir_model_class
+
+    return get_fhir_model_class(resource_type)
+
+
+def resource_problems(resource: dict) -> list[str]:
+    try:
+        _model(resource["resourceType"]).model_validate(resource)
+    except Exception as exc:  # pydantic ValidationError or unknown type
+        return [f"{resource.get('resourceType')}: {exc}"]
+    return []
+
+
+def checked(cards: list[Card], patient_id: str) -> list[dict]:
+    """Cards as JSON, after the contract checker and R4B validation passed."""
+    body = {"cards": [c.to_json() for c in cards]}
+    problems = response_problems(body, patient_id)
+    for card in body["cards"]:
+        for s in card.get("suggestions", []):
+            for action in s.get("actions", []):
+                if action.get("resource"):
+                    problems += resource_problems(action["resource"])
+    assert not problems, "\n".join(problems)
+    return body["cards"]
+
+
+def view(state) -> list[dict]:
+    return checked(patient_view_cards(state), state.patient_id)
+
+
+def topics(cards: list[dict]) -> list[str]:
+    return [c["source"]["topic"]["code"] for c in cards]
+
+
+def regimen_topics(cards: list[dict]) -> list[str]:
+    from cards.topics import REGIMEN_TOPICS
+
+    return [t for t in topics(cards) if t in REGIMEN_TOPICS]
+
+
+def ordered_tests(cards: list[dict]) -> list[str]:
+    from cards.topics import TESTING_TOPICS
+
+    return [t for t in topics(cards) if t in TESTING_TOPICS]
+
+
+def card(cards: list[dict], topic: str) -> dict:
+    found = [c for c in cards if c["source"]["topic"]["code"] == topic]
+    assert found, f"no {topic} card in {topics(cards)}"
+    return found[0]
+
+
+def suggestion_drugs(c: dict) -> list[list[str]]:
+    """Per suggestion, the RxNorm displays of the MedicationRequests it creates."""
+    return [
+        [a["resource"]["medicationCodeableConcept"]["coding"][0]["display"] for a in s["actions"]
+         if a["resource"]["resourceType"] == "MedicationRequest"]
+        for s in c.get("suggestions", [])
+    ]
+
+
+def recommended(c: dict) -> list[str]:
+    recs = [s for s in c.get("suggestions", []) if s.get("isRecommended")]
+    assert len(recs) == 1, f"expected one recommended suggestion in {c['summary']}"
+    return [a["resource"]["medicationCodeableConcept"]["coding"][0]["display"] for a in recs[0]["actions"]
+            if a["resource"]["resourceType"] == "MedicationRequest"]

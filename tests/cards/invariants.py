@@ -1,0 +1,43 @@
+"""Checks that hold for every patient: never a regimen without its biomarker or prior therapy."""
+
+from __future__ import annotations
+
+from cards.topics import REGIMEN_TOPICS
+
+from tests.cards.helpers import regimen_topics, topics
+
+
+def check_invariants(state, cards: list[dict]) -> None:
+    t = topics(cards)
+    assert t[0] == "patient-summary", "the summary card comes first"
+    assert t.count("patient-summary") == 1
+    regs = set(regimen_topics(cards))
+    bm, th, fa = state.biomarkers, state.therapy, state.factors
+    in_pathway = (state.disease.breast_cancer == "yes" and state.disease.metastatic == "yes"
+                  and state.hormone_receptor_positive is True
+                  and state.her2.category not in ("positive", "unknown", "equivocal-pending"))
+    if not in_pathway:
+        assert not regs, f"regimen cards outside the pathway: {regs}"
+        return
+    if regs & {"elacestrant", "imlunestrant"}:
+        assert bm.actionable("ESR1")
+    if "inavolisib-palbociclib-fulvestrant" in regs or "alpelisib-fulvestrant" in regs:
+        assert bm.actionable("PIK3CA")
+    if "capivasertib-fulvestrant" in regs:
+        assert any(bm.actionable(g) for g in ("PIK3CA", "AKT1", "PTEN"))
+    if regs & {"olaparib", "talazoparib"}:
+        assert bm.actionable("BRCA1", "germline") or bm.actionable("BRCA2", "germline")
+    if "olaparib" in regs:
+        assert th.prior_chemotherapy_any_setting
+    if "trastuzumab-deruxtecan" in regs:
+        assert state.her2.category in ("low", "ultralow")
+    if "datopotamab-deruxtecan" in regs:
+        assert th.metastatic_chemotherapy_lines >= 1
+    if "sacituzumab-govitecan" in regs:
+        assert th.metastatic_endocrine_lines >= 1 and th.metastatic_systemic_lines >= 3
+    if "everolimus-exemestane" in regs:
+        assert fa.sex == "female" and fa.menopausal_status == "postmenopausal" and th.prior_nonsteroidal_ai
+    if "elacestrant" in regs:
+        assert fa.sex == "male" or fa.menopausal_status == "postmenopausal"
+    assert "vepdegestrant" not in regs, "vepdegestrant label unverified: no card"
+    assert all(x in REGIMEN_TOPICS for x in regs)

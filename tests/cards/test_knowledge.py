@@ -1,0 +1,102 @@
+"""The knowledge files: complete, sourced, consistent with the code and the reference."""
+
+import shutil
+
+import yaml
+
+import cards.knowledge as K
+from cards import pathway, rules, testing
+from cards.topics import REGIMEN_TOPICS, TESTING_TOPICS
+from tests.cards import states as S
+from tests.cards.helpers import card, suggestion_drugs, view
+
+# RxNorm ingredient CUIs from ../shared/clinical-reference.md Part A.5
+PART_A5 = {
+    "letrozole": "72965", "anastrozole": "84857", "exemestane": "258494", "tamoxifen": "10324",
+    "fulvestrant": "282357", "palbociclib": "1601374", "ribociclib": "1873916", "abemaciclib": "1946825",
+    "elacestrant": "2628469", "imlunestrant": "2725912", "alpelisib": "2169285", "capivasertib": "2669967",
+    "inavolisib": "2695422", "everolimus": "141704", "olaparib": "1597582", "talazoparib": "2099704",
+    "trastuzumab deruxtecan": "2267582", "sacituzumab govitecan": "2360232",
+    "datopotamab deruxtecan": "2703033", "capecitabine": "194000", "paclitaxel": "56946",
+    "paclitaxel protein-bound": "486610", "docetaxel": "72962", "eribulin": "1045453",
+    "doxorubicin": "3639", "gemcitabine": "12574", "vinorelbine": "39541", "goserelin": "50610",
+    "leuprolide": "42375",
+}
+
+
+def test_the_knowledge_file_is_versioned():
+    raw = yaml.safe_load(K.REGIMENS_FILE.read_text())
+    assert raw["version"] == K.KNOWLEDGE_VERSION and raw["reviewed"]
+    assert yaml.safe_load(K.TESTS_FILE.read_text())["version"]
+
+
+def test_every_regimen_topic_has_exactly_one_knowledge_entry():
+    assert sorted(r.topic for r in K.REGIMENS) == sorted(REGIMEN_TOPICS)
+
+
+def test_every_testing_topic_has_a_test_definition_and_a_rule():
+    assert sorted(K.TESTS) == sorted(TESTING_TOPICS)
+    assert all(t.rule in testing.RULES for t in K.TESTS.values())
+
+
+def test_every_rule_named_in_the_knowledge_file_is_implemented_once_in_python():
+    assert K.all_rule_names() <= set(rules.RULES), K.all_rule_names() - set(rules.RULES)
+
+
+def test_every_drug_uses_the_reference_rxnorm_ingredient_code():
+    for name, code in PART_A5.items():
+        assert K.DRUGS[name].rxnorm == code, name
+
+
+def test_every_regimen_has_label_text_url_evidence_and_sources():
+    for r in K.REGIMENS:
+        assert r.label["text"] and r.label["url"].startswith("https://"), r.topic
+        assert r.label["source"] in K.SOURCES and r.evidence["source"] in K.SOURCES, r.topic
+        assert r.evidence.get("trial"), r.topic
+        if r.topic != "chemotherapy":
+            assert r.evidence.get("pfs") and r.evidence.get("fda_approval_year"), r.topic
+        assert r.seed_vs_label, r.topic
+        for c in r.cautions:
+            assert c.source in K.SOURCES
+
+
+def test_every_orderable_drug_has_an_rxnorm_code_and_vepdegestrant_is_flagged_unverified_and_not_orderable():
+    for r in K.REGIMENS:
+        if not r.informational_only:
+            assert all(K.DRUGS[n].rxnorm for n in r.drug_names), r.topic
+    vep = K.REGIMENS_BY_TOPIC["vepdegestrant"]
+    assert vep.informational_only and "UNVERIFIED" in vep.unverified.upper()
+    assert K.DRUGS["vepdegestrant"].rxnorm is None and K.DRUGS["vepdegestrant"].unverified
+
+
+def test_cdk46i_classes_offer_every_concrete_regimen_with_palbociclib_last():
+    ai = K.REGIMENS_BY_TOPIC["ai-cdk46i"]
+    assert {c[0] for c in ai.choices} == {"letrozole", "anastrozole", "exemestane"}
+    assert {c[1] for c in ai.choices} == {"ribociclib", "abemaciclib", "palbociclib"}
+    assert all("palbociclib" in c for c in ai.choices[-3:])
+
+
+def test_the_order_checks_can_ask_which_regimens_use_a_drug_by_name_or_rxnorm():
+    assert {r.topic for r in K.regimens_with_drug("fulvestrant")} >= {
+        "fulvestrant", "fulvestrant-cdk46i", "capivasertib-fulvestrant", "alpelisib-fulvestrant",
+        "inavolisib-palbociclib-fulvestrant"}
+    assert [r.topic for r in K.regimens_with_drug("2628469")] == ["elacestrant"]
+    assert K.drug("1873916").name == "ribociclib"
+
+
+def test_adding_a_drug_is_a_data_edit_making_vepdegestrant_orderable_needs_only_yaml(tmp_path, monkeypatch):
+    data = yaml.safe_load(K.REGIMENS_FILE.read_text())
+    data["drugs"]["vepdegestrant"]["rxnorm"] = "9999999"  # hypothetical verified CUI
+    entry = next(r for r in data["regimens"] if r["topic"] == "vepdegestrant")
+    entry["informational_only"] = False
+    edited = tmp_path / "regimens.yaml"
+    edited.write_text(yaml.safe_dump(data, sort_keys=False))
+    drugs, by_topic, tests, regimens, sources, meta = K.load(edited, K.TESTS_FILE)
+    from cards import render
+    monkeypatch.setattr(pathway, "DRUGS", drugs)
+    monkeypatch.setattr(pathway, "REGIMENS", regimens)
+    monkeypatch.setattr(pathway, "REGIMENS_BY_TOPIC", by_topic)
+    monkeypatch.setattr(render, "DRUGS", drugs)
+    state = S.with_variants(S.with_lines(S.base(), ("letrozole", "ribociclib")), S.variant("ESR1"), esr1_current=True)
+    cards = view(state)
+    assert suggestion_drugs(card(cards, "vepdegestrant")) == [["vepdegestrant"]]

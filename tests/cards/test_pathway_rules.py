@@ -1,0 +1,443 @@
+"""Pathway branches and label restrictions on hand-built PatientState objects.
+
+The same branches run through the whole FHIR pipeline in test_fhir_scenarios.py;
+here the rules are isolated from the mapper.
+"""
+
+import datetime as dt
+
+import pytest
+
+from cards.pathway import assess, evaluate, pathway_status
+from tests.cards import states as S
+from tests.cards.helpers import card, recommended, regimen_topics, suggestion_drugs, ordered_tests, topics, view
+from tests.cards.invariants import check_invariants
+
+
+def cards_for(state):
+    cards = view(state)
+    check_invariants(state, cards)
+    return cards
+
+
+# --- first line ------------------------------------------------------------
+
+def test_de_novo_endocrine_sensitive_first_line_gets_ai_plus_cdk46i_first_with_letrozole_ribociclib_recommended():
+    cards = cards_for(S.base())
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    ai = card(cards, "ai-cdk46i")
+    assert recommended(ai) == ["letrozole", "ribociclib"]
+    assert ["letrozole", "abemaciclib"] in suggestion_drugs(ai)
+    assert ["letrozole", "palbociclib"] in suggestion_drugs(ai)
+    # palbociclib ranked after ribociclib/abemaciclib (C.3 row 17)
+    combos = suggestion_drugs(ai)
+    assert max(i for i, c in enumerate(combos) if "palbociclib" not in c) < min(
+        i for i, c in enumerate(combos) if "palbociclib" in c)
+    assert ai["selectionBehavior"] == "at-most-one"
+
+
+def test_first_line_fulvestrant_without_prior_endocrine_therapy_is_only_offered_with_ribociclib():
+    cards = cards_for(S.base())
+    assert suggestion_drugs(card(cards, "fulvestrant-cdk46i")) == [["fulvestrant", "ribociclib"]]
+
+
+def test_relapse_more_than_12_months_after_adjuvant_ai_is_endocrine_sensitive_and_gets_ai_plus_cdk46i():
+    cards = cards_for(S.adjuvant_relapse(S.base(), months=30))
+    assert regimen_topics(cards)[0] == "ai-cdk46i"
+    assert "inavolisib-palbociclib-fulvestrant" not in regimen_topics(cards)
+
+
+def test_pik3ca_mutated_relapse_within_12_months_of_adjuvant_ai_gets_inavolisib_palbociclib_fulvestrant_first():
+    state = S.with_variants(S.adjuvant_relapse(S.base(), months=6), S.variant("PIK3CA", "p.H1047R"))
+    cards = cards_for(state)
+    regs = regimen_topics(cards)
+    assert regs[0] == "inavolisib-palbociclib-fulvestrant"
+    assert "ai-cdk46i" not in regs  # resistant to the adjuvant AI
+    assert "fulvestrant-cdk46i" in regs and "capivasertib-fulvestrant" in regs
+    ina = card(cards, "inavolisib-palbociclib-fulvestrant")
+    assert suggestion_drugs(ina) == [["inavolisib", "palbociclib", "fulvestrant"]]
+    assert "INAVO120" in ina["detail"] and "Observation/pik3ca-detected" in ina["detail"]
+    assert "no 12-month number" in ina["detail"]  # seed vs label note
+
+
+def test_relapse_on_adjuvant_endocrine_therapy_counts_as_within_12_months():
+    state = S.with_variants(S.adjuvant_relapse(S.base(), months=0), S.variant("PIK3CA"))
+    assert regimen_topics(cards_for(state))[0] == "inavolisib-palbociclib-fulvestrant"
+
+
+def test_pik3ca_mutated_relapse_13_months_after_adjuvant_therapy_gets_no_inavolisib():
+    state = S.with_variants(S.adjuvant_relapse(S.base(), months=13), S.variant("PIK3CA"))
+    regs = regimen_topics(cards_for(state))
+    assert "inavolisib-palbociclib-fulvestrant" not in regs
+    assert "capivasertib-fulvestrant" not in regs  # 1L route needs recurrence within 12 months
+    assert regs[0] == "ai-cdk46i"
+
+
+def test_early_relapse_with_pik3ca_untested_gets_fulvestrant_cdk46i_and_a_pik3ca_test_that_decides_inavolisib():
+    cards = cards_for(S.adjuvant_relapse(S.base(), months=4))
+    assert regimen_topics(cards) == ["fulvestrant-cdk46i"]
+    test = card(cards, "test-pik3ca-akt1-pten")
+    assert "Inavolisib" in test["summary"]
+    assert len(test["suggestions"]) == 2  # ctDNA or tissue, ctDNA recommended
+    assert "ctDNA" in [s for s in test["suggestions"] if s.get("isRecommended")][0]["label"]
+    assert "test-esr1" in ordered_tests(cards)  # relapse on endocrine therapy
+
+
+def test_pik3ca_negative_in_ctdna_only_is_not_wild_type_and_asks_for_tissue():
+    state = S.with_variants(S.adjuvant_relapse(S.base(), months=4),
+                            S.variant("PIK3CA", result="not-detected", specimen="ctdna"))
+    cards = cards_for(state)
+    assert "inavolisib-palbociclib-fulvestrant" not in regimen_topics(cards)
+    test = card(cards, "test-pik3ca-akt1-pten")
+    assert "tissue" in test["suggestions"][0]["label"]
+    assert "not wild-type" in test["detail"]
+
+
+def test_visceral_crisis_in_first_line_puts_chemotherapy_first_with_a_taxane_recommended():
+    cards = cards_for(S.visceral_crisis(S.base()))
+    regs = regimen_topics(cards)
+    assert regs[0] == "chemotherapy" and "ai-cdk46i" in regs
+    assert recommended(card(cards, "chemotherapy")) == ["paclitaxel"]
+
+
+def test_first_line_without_visceral_crisis_gets_no_chemotherapy_card():
+    assert "chemotherapy" not in regimen_topics(cards_for(S.base()))
+
+
+# --- after progression -----------------------------------------------------
+
+AFTER_AI_CDK = (("letrozole", "ribociclib"),)
+
+
+def progressed(state=None, *lines, **kw):
+    return S.with_lines(state or S.base(), *(lines or AFTER_AI_CDK), **kw)
+
+
+def test_esr1_mutation_after_ai_cdk46i_gets_oral_serds_first_and_mentions_unverified_vepdegestrant():
+    state = S.with_variants(progressed(), S.variant("ESR1", "p.D538G"), esr1_current=True)
+    cards = cards_for(state)
+    regs = regimen_topics(cards)
+    assert regs[:2] == ["elacestrant", "imlunestrant"]
+    assert "Vepdegestrant" in card(cards, "elacestrant")["detail"]
+    assert "Vepdegestrant" in cards[0]["detail"]
+    assert "test-esr1" not in ordered_tests(cards)
+
+
+def test_imlunestrant_card_orders_monotherapy_only_and_says_the_abemaciclib_combination_is_not_labelled():
+    state = S.with_variants(progressed(), S.variant("ESR1"), esr1_current=True)
+    im = card(cards_for(state), "imlunestrant")
+    assert suggestion_drugs(im) == [["imlunestrant"]]
+    assert "not FDA-labelled" in im["detail"]
+
+
+def test_stale_esr1_positive_result_still_counts_but_the_card_says_it_predates_progression():
+    state = S.with_variants(progressed(), S.variant("ESR1"), esr1_current=False)
+    el = card(cards_for(state), "elacestrant")
+    assert "predates the latest progression" in el["detail"]
+
+
+def test_stale_negative_esr1_result_asks_for_a_new_ctdna_test():
+    state = S.with_variants(progressed(), S.variant("ESR1", result="not-detected"), esr1_current=False)
+    cards = cards_for(state)
+    assert "elacestrant" not in regimen_topics(cards)
+    assert "test-esr1" in ordered_tests(cards)
+
+
+def test_elacestrant_is_not_offered_to_a_premenopausal_woman_but_imlunestrant_is_with_ovarian_suppression():
+    state = S.factors(S.with_variants(progressed(), S.variant("ESR1"), esr1_current=True),
+                      menopausal_status="premenopausal", age=44)
+    cards = cards_for(state)
+    regs = regimen_topics(cards)
+    assert "elacestrant" not in regs
+    im = card(cards, "imlunestrant")
+    assert im["indicator"] == "warning"
+    assert suggestion_drugs(im) == [["imlunestrant", "goserelin"]]
+    assert "postmenopausal women or adult men only" in cards[0]["detail"]
+
+
+def test_elacestrant_is_offered_to_a_man():
+    state = S.factors(S.with_variants(progressed(), S.variant("ESR1"), esr1_current=True),
+                      sex="male", menopausal_status="unknown", menopausal_basis="male")
+    assert "elacestrant" in regimen_topics(cards_for(state))
+
+
+def test_elacestrant_waits_when_a_womans_menopausal_status_is_unknown():
+    state = S.factors(S.with_variants(progressed(), S.variant("ESR1"), esr1_current=True),
+                      menopausal_status="unknown", menopausal_basis="unknown")
+    cards = cards_for(state)
+    assert "elacestrant" not in regimen_topics(cards)
+    assert card(cards, "imlunestrant")["indicator"] == "warning"  # OFS may be needed
+    assert "Menopausal status not documented" in cards[0]["detail"]
+
+
+def test_pik3ca_mutation_after_progression_gets_capivasertib_before_alpelisib():
+    state = S.with_variants(progressed(), S.variant("PIK3CA", "p.E545K", specimen="tissue"))
+    regs = regimen_topics(cards_for(state))
+    assert regs.index("capivasertib-fulvestrant") < regs.index("alpelisib-fulvestrant")
+    assert regs[0] == "capivasertib-fulvestrant"
+
+
+def test_akt1_only_alteration_gets_capivasertib_and_never_alpelisib():
+    state = S.with_variants(progressed(), S.variant("AKT1", "p.E17K", specimen="tissue"),
+                            S.variant("PIK3CA", result="not-detected", specimen="tissue"))
+    cards = cards_for(state)
+    regs = regimen_topics(cards)
+    assert "capivasertib-fulvestrant" in regs and "alpelisib-fulvestrant" not in regs
+    assert "Alpelisib + fulvestrant: No actionable PIK3CA alteration" in cards[0]["detail"]
+
+
+def test_pten_only_alteration_gets_capivasertib_and_never_alpelisib():
+    state = S.with_variants(progressed(), S.variant("PTEN", "p.R130*", specimen="tissue"),
+                            S.variant("PIK3CA", result="not-detected", specimen="tissue"))
+    regs = regimen_topics(cards_for(state))
+    assert "capivasertib-fulvestrant" in regs and "alpelisib-fulvestrant" not in regs
+
+
+def test_no_pi3k_pathway_inhibitor_after_a_prior_one():
+    state = S.with_variants(progressed(None, ("letrozole", "ribociclib"), ("fulvestrant", "alpelisib")),
+                            S.variant("PIK3CA"))
+    regs = regimen_topics(cards_for(state))
+    assert "capivasertib-fulvestrant" not in regs and "alpelisib-fulvestrant" not in regs
+
+
+def test_diabetes_makes_pi3k_akt_mtor_cards_warnings_and_asks_for_fresh_glycaemic_tests():
+    state = S.diabetic(S.with_variants(progressed(), S.variant("PIK3CA")))
+    state = state.model_copy(update={"as_of": dt.date(2026, 12, 31)})  # HbA1c 2026-10-20 now stale
+    cards = cards_for(state)
+    capi = card(cards, "capivasertib-fulvestrant")
+    assert capi["indicator"] == "warning" and "diabetes" in capi["summary"]
+    assert "Condition/t2dm" in capi["detail"]
+    assert card(cards, "everolimus-exemestane")["indicator"] == "warning"
+    glyc = card(cards, "test-glycemic")
+    assert glyc["indicator"] == "warning"
+    codes = [a["resource"]["code"]["coding"][0]["code"] for a in glyc["suggestions"][0]["actions"]]
+    assert codes == ["4548-4", "1558-6"]
+
+
+def test_germline_brca_gets_talazoparib_and_olaparib_waits_for_prior_chemotherapy():
+    state = S.with_variants(progressed(), S.variant("BRCA2", "p.S1982fs", origin="germline", specimen="blood"))
+    cards = cards_for(state)
+    regs = regimen_topics(cards)
+    assert "talazoparib" in regs and "olaparib" not in regs
+    assert "Olaparib: No prior chemotherapy" in cards[0]["detail"]
+    assert "test-germline-brca" not in ordered_tests(cards)
+
+
+def test_germline_brca_after_prior_chemotherapy_gets_talazoparib_and_olaparib():
+    state = S.with_variants(progressed(None, ("letrozole", "ribociclib"), ("capecitabine",)),
+                            S.variant("BRCA1", origin="germline", specimen="blood"))
+    regs = regimen_topics(cards_for(state))
+    assert "talazoparib" in regs and "olaparib" in regs
+
+
+def test_adjuvant_chemotherapy_counts_as_prior_chemotherapy_for_olaparib():
+    state = S.with_variants(progressed(None, ("letrozole", "ribociclib"), early=(("doxorubicin", "cyclophosphamide"),)),
+                            S.variant("BRCA1", origin="germline", specimen="blood"))
+    assert "olaparib" in regimen_topics(cards_for(state))
+
+
+def test_somatic_only_brca_gets_no_parp_inhibitor_but_a_germline_testing_warning():
+    state = S.with_variants(progressed(None, ("letrozole", "ribociclib"), ("capecitabine",)),
+                            S.variant("BRCA2", origin="somatic", specimen="tissue"))
+    cards = cards_for(state)
+    regs = regimen_topics(cards)
+    assert "olaparib" not in regs and "talazoparib" not in regs
+    test = card(cards, "test-germline-brca")
+    assert test["indicator"] == "warning"
+    assert "Somatic-only BRCA" in test["detail"]
+
+
+def test_brca_of_unknown_origin_gets_a_germline_test_not_a_parp_inhibitor():
+    state = S.with_variants(progressed(), S.variant("BRCA1", origin="unknown", specimen="tissue"))
+    cards = cards_for(state)
+    assert "talazoparib" not in regimen_topics(cards)
+    assert "germline origin not established" in card(cards, "test-germline-brca")["detail"]
+
+
+def test_no_actionable_alteration_gets_everolimus_exemestane_fulvestrant_abemaciclib_and_fulvestrant():
+    state = S.with_variants(progressed(), S.variant("ESR1", result="not-detected"),
+                            S.variant("PIK3CA", result="not-detected", specimen="tissue"),
+                            S.variant("AKT1", result="not-detected", specimen="tissue"),
+                            S.variant("PTEN", result="not-detected", specimen="tissue"),
+                            S.variant("BRCA1", result="not-detected", origin="germline", specimen="blood"),
+                            S.variant("BRCA2", result="not-detected", origin="germline", specimen="blood"),
+                            esr1_current=True)
+    state = S.her2(state, "null", "0")
+    cards = cards_for(state)
+    assert regimen_topics(cards) == ["everolimus-exemestane", "fulvestrant-cdk46i", "fulvestrant", "chemotherapy"]
+    assert recommended(card(cards, "fulvestrant-cdk46i")) == ["fulvestrant", "abemaciclib"]  # postMONARCH
+    assert ordered_tests(cards) == ["test-glycemic"]  # before everolimus
+
+
+def test_everolimus_is_not_offered_to_men_or_premenopausal_women():
+    for kw in ({"sex": "male", "menopausal_status": "unknown"}, {"menopausal_status": "premenopausal"}):
+        state = S.factors(progressed(), **kw)
+        assert "everolimus-exemestane" not in regimen_topics(cards_for(state)), kw
+
+
+def test_everolimus_needs_prior_letrozole_or_anastrozole():
+    state = progressed(None, ("exemestane", "ribociclib"))
+    assert "everolimus-exemestane" not in regimen_topics(cards_for(state))
+
+
+def test_fulvestrant_plus_cdk46i_is_not_repeated_after_progression_on_it():
+    state = progressed(None, ("fulvestrant", "palbociclib"))
+    regs = regimen_topics(cards_for(state))
+    assert "fulvestrant-cdk46i" not in regs and "fulvestrant" not in regs
+
+
+def test_premenopausal_woman_without_ovarian_suppression_gets_warning_and_goserelin_in_every_et_suggestion():
+    state = S.factors(S.base(), menopausal_status="premenopausal", age=41)
+    cards = cards_for(state)
+    ai = card(cards, "ai-cdk46i")
+    assert ai["indicator"] == "warning" and "ovarian suppression" in ai["summary"]
+    assert all(combo[-1] == "goserelin" for combo in suggestion_drugs(ai))
+
+
+def test_premenopausal_woman_on_ovarian_suppression_gets_no_ofs_warning():
+    state = S.factors(S.base(), menopausal_status="premenopausal", age=41, ovarian_suppression=True,
+                      ovarian_suppression_sources=S.src("MedicationStatement/goserelin"))
+    ai = card(cards_for(state), "ai-cdk46i")
+    assert ai["indicator"] == "info"
+    assert all("goserelin" not in combo for combo in suggestion_drugs(ai))
+
+
+def test_qtc_450_or_more_moves_the_recommendation_from_ribociclib_to_abemaciclib():
+    from mappings.state import LabValue
+    state = S.factors(S.base(), qtc_ms=LabValue(value=470, date=dt.date(2026, 10, 1), sources=S.src("Observation/ecg")))
+    ai = card(cards_for(state), "ai-cdk46i")
+    assert recommended(ai) == ["letrozole", "abemaciclib"]
+    assert "QTc" in ai["summary"] and ai["indicator"] == "warning"
+
+
+# --- ADCs and chemotherapy -------------------------------------------------
+
+def test_her2_low_after_one_endocrine_line_gets_trastuzumab_deruxtecan():
+    cards = cards_for(progressed())
+    tdxd = card(cards, "trastuzumab-deruxtecan")
+    assert "DESTINY-Breast06" in tdxd["detail"] and "Label A" in tdxd["detail"]
+
+
+def test_her2_ultralow_after_endocrine_therapy_gets_trastuzumab_deruxtecan_via_label_a():
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards_for(S.her2(progressed(), "ultralow", "0")))
+
+
+def test_her2_null_gets_no_trastuzumab_deruxtecan_and_no_her2_test():
+    cards = cards_for(S.her2(progressed(), "null", "0"))
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "test-her2" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("category", ["negative-unspecified", "zero-unspecified"])
+def test_bare_her2_negative_or_unclassified_ihc0_gets_a_her2_retest_card_not_trastuzumab_deruxtecan(category):
+    cards = cards_for(S.her2(progressed(), category))
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    test = card(cards, "test-her2")
+    assert "Trastuzumab deruxtecan" in test["summary"]
+    assert test["suggestions"][0]["actions"][0]["resource"]["code"]["coding"][0]["code"] == "85319-2"
+
+
+def test_no_trastuzumab_deruxtecan_after_symptomatic_ild():
+    cards = cards_for(S.ild(progressed(), symptomatic=True))
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "permanently discontinued after symptomatic ILD" in cards[0]["detail"]
+
+
+def test_asymptomatic_ild_history_makes_the_adc_card_a_warning():
+    tdxd = card(cards_for(S.ild(progressed(), symptomatic=False)), "trastuzumab-deruxtecan")
+    assert tdxd["indicator"] == "warning" and "ILD" in tdxd["summary"]
+
+
+def test_no_trastuzumab_deruxtecan_rechallenge():
+    state = progressed(None, ("letrozole", "ribociclib"), ("trastuzumab deruxtecan",))
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards_for(state))
+
+
+def test_datopotamab_deruxtecan_needs_chemotherapy_for_metastatic_disease_not_only_adjuvant():
+    adjuvant_only = progressed(None, ("letrozole", "ribociclib"), early=(("doxorubicin", "cyclophosphamide"),))
+    assert "datopotamab-deruxtecan" not in regimen_topics(cards_for(adjuvant_only))
+    after_chemo = progressed(None, ("letrozole", "ribociclib"), ("capecitabine",))
+    assert "datopotamab-deruxtecan" in regimen_topics(cards_for(after_chemo))
+
+
+def test_datopotamab_deruxtecan_with_ild_history_is_a_warning():
+    state = S.ild(progressed(None, ("letrozole", "ribociclib"), ("capecitabine",)), symptomatic=False)
+    assert card(cards_for(state), "datopotamab-deruxtecan")["indicator"] == "warning"
+
+
+def test_sacituzumab_needs_endocrine_therapy_plus_two_more_metastatic_lines():
+    two = progressed(None, ("letrozole", "ribociclib"), ("capecitabine",))
+    assert "sacituzumab-govitecan" not in regimen_topics(cards_for(two))
+    three = progressed(None, ("letrozole", "ribociclib"), ("capecitabine",), ("paclitaxel",))
+    cards = cards_for(three)
+    sg = card(cards, "sacituzumab-govitecan")
+    assert "TROPiCS-02 required 2-4 prior chemotherapy lines" not in sg["detail"]  # 2 chemo lines: trial-concordant
+    assert "neutropenia" in sg["detail"].lower()
+
+
+def test_chemotherapy_card_does_not_reorder_a_single_agent_already_given():
+    state = progressed(None, ("letrozole", "ribociclib"), ("capecitabine",))
+    chemo = card(cards_for(state), "chemotherapy")
+    assert ["capecitabine"] not in suggestion_drugs(chemo)
+    assert recommended(chemo) == ["paclitaxel"]
+    assert ["eribulin"] not in suggestion_drugs(chemo)  # label needs anthracycline + taxane + 2 regimens
+
+
+# --- outside the pathway ---------------------------------------------------
+
+def test_her2_positive_patient_gets_only_the_summary():
+    cards = cards_for(S.her2(S.base(), "positive", "3+"))
+    assert topics(cards) == ["patient-summary"]
+    assert "HER2-positive" in cards[0]["summary"]
+
+
+def test_triple_negative_patient_gets_only_the_summary():
+    from mappings.state import ReceptorStatus
+    state = S.base(er=ReceptorStatus(status="negative"), pr=ReceptorStatus(status="negative"))
+    cards = cards_for(S.her2(state, "null", "0"))
+    assert topics(cards) == ["patient-summary"] and "Triple-negative" in cards[0]["summary"]
+
+
+def test_non_metastatic_patient_gets_only_the_summary():
+    state = S.base(disease=S.base().disease.model_copy(update={"metastatic": "no", "sites": []}))
+    cards = cards_for(state)
+    assert topics(cards) == ["patient-summary"] and "No metastatic disease" in cards[0]["summary"]
+
+
+def test_patient_without_breast_cancer_gets_only_the_summary():
+    from mappings.state import Disease
+    cards = cards_for(S.base(disease=Disease(breast_cancer="no")))
+    assert topics(cards) == ["patient-summary"]
+
+
+def test_unknown_receptor_status_gets_summary_and_receptor_testing_only():
+    from mappings.state import HER2Status, ReceptorStatus
+    state = S.base(er=ReceptorStatus(), pr=ReceptorStatus(), her2=HER2Status())
+    cards = cards_for(state)
+    assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
+    assert cards[0]["indicator"] == "warning"
+    codes = [a["resource"]["code"]["coding"][0]["code"] for a in cards[1]["suggestions"][0]["actions"]]
+    assert codes == ["85337-4", "85339-0", "85319-2"]
+
+
+def test_her2_equivocal_without_ish_is_unknown_and_asks_for_her2_testing():
+    cards = cards_for(S.her2(S.base(), "equivocal-pending", "2+"))
+    assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
+
+
+# --- API for other layers --------------------------------------------------
+
+def test_evaluate_returns_every_regimen_with_fitting_ones_first_in_rank_order():
+    state = S.with_variants(progressed(), S.variant("ESR1"), esr1_current=True)
+    result = evaluate(state)
+    assert len(result) == 16
+    fits = [a.topic for a in result if a.fits]
+    assert fits[:3] == ["elacestrant", "imlunestrant", "vepdegestrant"]
+    assert all(a.fits for a in result[: len(fits)])
+    not_fit = assess(state, "olaparib")
+    assert not not_fit.fits and not_fit.reasons_not and not_fit.unknown
+
+
+def test_pathway_status_explains_why_a_patient_is_outside():
+    status = pathway_status(S.her2(S.base(), "positive", "3+"))
+    assert not status.in_pathway and "HER2-positive" in status.reason
