@@ -1,6 +1,5 @@
 """Build a PatientState from the patient's FHIR resources (JSON dicts).
 
-Placeholder until the mappings issue lands: it only counts what it received.
 Contract (keep it):
 
     build_patient_state(resources, patient_id, as_of=None) -> PatientState
@@ -10,39 +9,347 @@ Contract (keep it):
 
     read_draft_orders(bundle) -> list[DraftOrder]
         bundle: context.draftOrders (a Bundle dict); never raises.
+
+Reads fields straight from the JSON (no fhir.resources validation on this
+path); code tables are loaded once at import (mappings/tables.py).
+
+Input handling
+--------------
+- Bundles inside `resources` are flattened; OperationOutcome entries are skipped.
+- Duplicates (same resourceType/id from several prefetch keys) count once.
+- `ignored` entries (Gap objects) have these codes:
+    unreadable-resource     not a dict / no resourceType / a field could not be read
+    entered-in-error        status or verificationStatus entered-in-error
+    refuted                 Condition verificationStatus refuted
+    other-patient           subject/patient reference names another patient
+    not-given               medication status not-taken/not-done/cancelled/draft, or
+                            a MedicationRequest with intent proposal/plan
+    indeterminate-genomic-result  variant Observation with no call / failed
+    mapping-error           an internal step failed (the rest of the state is kept)
+
+Gap codes (PatientState.gaps; stable ids the cards read)
+--------------------------------------------------------
+    breast-cancer-not-documented  no primary breast cancer Condition
+    metastatic-status-unknown     no secondary-site Condition, M1 or stage IV
+    metastatic-date-unknown       metastatic, but no date on any metastatic evidence
+    er-unknown / pr-unknown       no readable ER / PR result
+    er-conflict / pr-conflict     results disagree (most recent wins, or unknown if
+                                  the most recent results disagree)
+    er-low                        ER 1-10 % (ER-low): endocrine benefit uncertain
+    her2-unknown                  no readable HER2 result (incl. "Present" without score)
+    her2-score-missing            HER2 "negative" without IHC score: cannot tell 0/ultralow/low
+    her2-zero-unspecified         IHC 0 without ultralow/null sub-class
+    her2-equivocal-pending        IHC 2+ without ISH result
+    her2-conflict                 HER2 results disagree
+    esr1-not-tested               no ESR1 result
+    esr1-stale                    ESR1 result predates the last progression on
+                                  endocrine therapy (or is undated)
+    pik3ca-not-tested             no PIK3CA result
+    pik3ca-ctdna-negative-only    PIK3CA negative only in plasma: tissue reflex advised
+    akt1-pten-not-tested          neither AKT1 nor PTEN result (capivasertib)
+    brca-germline-not-tested      no germline BRCA1/2 result (tumour-only or none)
+    menopausal-status-unknown     woman < 60 (or age unknown) without status evidence
+    ecog-unknown                  no ECOG observation
+    hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
+    fasting-glucose-missing       no fasting glucose
+    patient-demographics-missing  no Patient resource
+    therapy-dates-missing         an anticancer medication without start date
+    therapy-setting-unknown       metastatic date unknown: setting of some therapy unknown
+    adjuvant-endocrine-end-unknown  adjuvant ET without end date
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
-from datetime import date
 from typing import Any
 
-from mappings.state import DraftOrder, PatientState
+from mappings.context import Ctx
+from mappings.disease import build_disease
+from mappings.factors import build_factors
+from mappings.fhir import as_list, codings, ref_id, text_of
+from mappings.genomics import build_variants
+from mappings.markers import build_markers
+from mappings.state import (
+    Biomarkers, Disease, DraftOrder, Gap, HER2Status, PatientFactors, PatientState,
+    ReceptorStatus, TherapyHistory,
+)
+from mappings.therapy import resolve_medication, to_drug, build_therapy
+
+ESR1_PROGRESSION_TOLERANCE_DAYS = 14
+_SUBJECT_FIELDS = ("subject", "patient", "beneficiary")
+_MAX_DEPTH = 4
+
+
+def _flatten(resources: Any, ctx: Ctx, out: list[dict[str, Any]], depth: int = 0) -> None:
+    if depth > _MAX_DEPTH:
+        return
+    if isinstance(resources, dict):
+        resources = [resources]
+    if not isinstance(resources, (list, tuple)):
+        if resources is not None:
+            ctx.ignored.append(Gap(code="unreadable-resource", message="Resources were not a list"))
+        return
+    for r in resources:
+        if isinstance(r, dict) and r.get("resourceType") == "Bundle":
+            entries = r.get("entry")
+            if not isinstance(entries, list):
+                continue
+            sub = []
+            for e in entries:
+                if isinstance(e, dict) and "resource" in e:
+                    sub.append(e["resource"])
+                elif e is not None:
+                    ctx.ignored.append(Gap(code="unreadable-resource", message="Bundle entry without resource"))
+            _flatten(sub, ctx, out, depth + 1)
+            continue
+        if not isinstance(r, dict) or not isinstance(r.get("resourceType"), str) or not r.get("resourceType"):
+            ctx.ignored.append(Gap(
+                code="unreadable-resource",
+                message=f"Not a FHIR resource ({type(r).__name__}); skipped",
+            ))
+            continue
+        out.append(r)
+
+
+def _status_skip(r: dict[str, Any]) -> tuple[str, str] | None:
+    status = r.get("status")
+    if status == "entered-in-error":
+        return "entered-in-error", f"{r['resourceType']} marked entered-in-error"
+    if r["resourceType"] == "Observation" and status == "cancelled":
+        return "not-given", "Observation cancelled"
+    vs = r.get("verificationStatus")
+    for _, code, _ in codings(vs):
+        if code == "entered-in-error":
+            return "entered-in-error", f"{r['resourceType']} verificationStatus entered-in-error"
+        if code == "refuted":
+            return "refuted", f"{r['resourceType']} refuted"
+    return None
+
+
+def _other_patient(r: dict[str, Any], patient_id: str) -> bool:
+    if r["resourceType"] == "Patient":
+        rid = r.get("id")
+        return isinstance(rid, str) and rid != patient_id
+    for f in _SUBJECT_FIELDS:
+        ref = r.get(f)
+        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+            pid = ref_id(ref, "Patient")
+            if pid is not None and pid != patient_id:
+                return True
+            return False
+    return False
+
+
+def _ingest(resources: Any, ctx: Ctx) -> Counter[str]:
+    flat: list[dict[str, Any]] = []
+    _flatten(resources, ctx, flat)
+    counts: Counter[str] = Counter()
+    seen: set[tuple[str, str]] = set()
+    for r in flat:
+        rtype = r["resourceType"]
+        if rtype == "OperationOutcome":
+            continue
+        rid = r.get("id")
+        key = (rtype, rid) if isinstance(rid, str) and rid else None
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        try:
+            skip = _status_skip(r)
+            if skip:
+                ctx.ignore(r, skip[0], skip[1])
+                continue
+            if _other_patient(r, ctx.patient_id):
+                ctx.ignore(r, "other-patient", f"{rtype} belongs to another patient than {ctx.patient_id}")
+                continue
+        except Exception:  # noqa: BLE001
+            ctx.ignore(r, "unreadable-resource", f"{rtype} could not be read")
+            continue
+        counts[rtype] += 1
+        ctx.by_type.setdefault(rtype, []).append(r)
+        if key is not None:
+            ctx.index[key] = r
+    return counts
+
+
+def _step(ctx: Ctx, name: str, fn, default):
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - never raise; record and continue
+        ctx.ignored.append(Gap(code="mapping-error", message=f"{name} could not be mapped: {type(exc).__name__}"))
+        return default
 
 
 def build_patient_state(
-    resources: list[dict[str, Any]], patient_id: str, as_of: date | None = None
+    resources: list[dict[str, Any]], patient_id: str, as_of: dt.date | None = None
 ) -> PatientState:
-    counts = Counter(
-        r.get("resourceType", "unknown") for r in resources if isinstance(r, dict)
-    )
+    as_of = as_of if isinstance(as_of, dt.date) else dt.date.today()
+    if isinstance(as_of, dt.datetime):
+        as_of = as_of.date()
+    pid = patient_id if isinstance(patient_id, str) else str(patient_id)
+    ctx = Ctx(pid, as_of)
+    counts = _step(ctx, "input", lambda: _ingest(resources, ctx), Counter())
+
+    disease = _step(ctx, "disease", lambda: build_disease(ctx), Disease())
+    er, pr, her2 = _step(ctx, "receptors", lambda: build_markers(ctx),
+                         (ReceptorStatus(), ReceptorStatus(), HER2Status()))
+    variants = _step(ctx, "genomics", lambda: build_variants(ctx), [])
+    therapy = _step(ctx, "therapy", lambda: build_therapy(ctx, disease), TherapyHistory())
+    factors = _step(ctx, "patient factors", lambda: build_factors(ctx, therapy), PatientFactors())
+    biomarkers = Biomarkers(results=variants)
+    _step(ctx, "currency", lambda: _esr1_currency(ctx, biomarkers, therapy), None)
+    _step(ctx, "gaps", lambda: _gaps(ctx, disease, er, pr, her2, biomarkers, factors), None)
+
     return PatientState(
-        patient_id=patient_id, as_of=as_of or date.today(), resource_counts=dict(counts)
+        patient_id=pid,
+        as_of=as_of,
+        disease=disease,
+        er=er,
+        pr=pr,
+        her2=her2,
+        biomarkers=biomarkers,
+        therapy=therapy,
+        factors=factors,
+        gaps=ctx.gaps,
+        resource_counts=dict(counts),
+        ignored=ctx.ignored,
     )
+
+
+def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
+    esr1 = bm.for_gene("ESR1")
+    if not esr1:
+        return
+    ref = therapy.last_endocrine_progression
+    if ref is None:
+        bm.esr1_current = True
+        return
+    limit = ref - dt.timedelta(days=ESR1_PROGRESSION_TOLERANCE_DAYS)
+    bm.esr1_current = any(r.date is not None and r.date >= limit for r in esr1)
+    if not bm.esr1_current:
+        undated = all(r.date is None for r in esr1)
+        ctx.gap(
+            "esr1-stale",
+            ("The ESR1 result is undated, so it cannot be shown to follow"
+             if undated else "The latest ESR1 result predates")
+            + f" the last progression on endocrine therapy ({ref.isoformat()}): re-test ESR1 (ctDNA preferred).",
+            [s for r in esr1 for s in r.sources],
+        )
+
+
+def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status,
+          bm: Biomarkers, f: PatientFactors) -> None:
+    if d.breast_cancer != "yes":
+        ctx.gap("breast-cancer-not-documented", "No primary breast cancer diagnosis was found.")
+    if d.metastatic == "unknown":
+        ctx.gap("metastatic-status-unknown",
+                "No metastatic site, M1 category or stage IV was found: metastatic status unknown.")
+    elif d.metastatic == "yes" and d.metastatic_date is None:
+        ctx.gap("metastatic-date-unknown", "Metastatic disease is documented without a date.",
+                d.metastatic_sources)
+    for name, rs in (("er", er), ("pr", pr)):
+        label = name.upper()
+        if rs.status == "unknown":
+            ctx.gap(f"{name}-unknown", f"No readable {label} result.", rs.sources)
+        if rs.conflict:
+            ctx.gap(f"{name}-conflict",
+                    f"{label} results disagree; the most recent is used" +
+                    (" but it is itself contradictory." if rs.status == "unknown" else "."),
+                    rs.sources)
+    if er.low_positive:
+        ctx.gap("er-low", "ER-low (1-10 %): benefit of endocrine therapy is uncertain.", er.sources)
+    cat = her2.category
+    if cat == "unknown":
+        ctx.gap("her2-unknown", "No readable HER2 result (IHC score / ISH).", her2.sources)
+    elif cat == "negative-unspecified":
+        ctx.gap("her2-score-missing",
+                "HER2 reported negative without an IHC score: HER2-0, -ultralow and -low cannot be told apart.",
+                her2.sources)
+    elif cat == "zero-unspecified":
+        ctx.gap("her2-zero-unspecified",
+                "HER2 IHC 0 without ultralow/null sub-class: ask pathology (membrane staining?).",
+                her2.sources)
+    elif cat == "equivocal-pending":
+        ctx.gap("her2-equivocal-pending", "HER2 IHC 2+ without ISH result.", her2.sources)
+    if her2.conflict:
+        ctx.gap("her2-conflict", "HER2 results disagree; the most recent assessment is used.", her2.sources)
+    if bm.status("ESR1") == "not-tested":
+        ctx.gap("esr1-not-tested", "No ESR1 result (test at progression on endocrine therapy, ctDNA preferred).")
+    pik = bm.status("PIK3CA")
+    if pik == "not-tested":
+        ctx.gap("pik3ca-not-tested", "No PIK3CA result.")
+    elif pik == "not-detected-ctdna-only":
+        ctx.gap("pik3ca-ctdna-negative-only",
+                "PIK3CA not detected in plasma only: test tumour tissue (ctDNA negative is not wild-type).",
+                [s for r in bm.for_gene("PIK3CA") for s in r.sources])
+    if bm.status("AKT1") == "not-tested" and bm.status("PTEN") == "not-tested":
+        ctx.gap("akt1-pten-not-tested", "No AKT1 or PTEN result.")
+    brca = bm.for_gene("BRCA1") + bm.for_gene("BRCA2")
+    if not any(r.origin == "germline" for r in brca):
+        ctx.gap("brca-germline-not-tested",
+                "No germline BRCA1/2 result" + (" (tumour-only BRCA results do not establish germline status)."
+                                                if brca else "."),
+                [s for r in brca for s in r.sources])
+    if f.ecog is None:
+        ctx.gap("ecog-unknown", "No ECOG performance status.")
+    if f.diabetes.hba1c is None:
+        ctx.gap("hba1c-missing", "No HbA1c result.")
+    if f.diabetes.fasting_glucose is None:
+        ctx.gap("fasting-glucose-missing", "No fasting glucose result.")
+
+
+# --- draft orders ---------------------------------------------------------------------------
 
 
 def read_draft_orders(bundle: Any) -> list[DraftOrder]:
+    try:
+        return _read_draft_orders(bundle)
+    except Exception:  # noqa: BLE001 - never raise
+        return []
+
+
+def _read_draft_orders(bundle: Any) -> list[DraftOrder]:
     if not isinstance(bundle, dict):
         return []
+    if bundle.get("resourceType") == "Bundle" or "entry" in bundle:
+        resources = [
+            e.get("resource") for e in as_list(bundle.get("entry"))
+            if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+        ]
+    else:
+        resources = [bundle]
+    index: dict[tuple[str, str], Any] = {}
+    for r in resources:
+        if isinstance(r.get("resourceType"), str) and isinstance(r.get("id"), str):
+            index[(r["resourceType"], r["id"])] = r
     orders = []
-    for entry in bundle.get("entry") or []:
-        resource = (entry or {}).get("resource") if isinstance(entry, dict) else None
-        if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str):
-            rid = resource.get("id") if isinstance(resource.get("id"), str) else None
+    for r in resources:
+        rtype = r.get("resourceType")
+        if not isinstance(rtype, str) or rtype == "Medication":
+            continue
+        try:
+            rid = r.get("id") if isinstance(r.get("id"), str) else None
+            drugs = []
+            text = None
+            if rtype in ("MedicationRequest", "MedicationStatement", "MedicationAdministration",
+                         "MedicationDispense"):
+                infos, text = resolve_medication(None, r, index)
+                drugs = [to_drug(i) for i in infos]
+            else:
+                cc = r.get("code")
+                if isinstance(cc, dict):
+                    text = cc.get("text") if isinstance(cc.get("text"), str) else next(
+                        (d for _, _, d in codings(cc) if d), None)
             orders.append(DraftOrder(
-                resource_type=resource["resourceType"],
+                resource_type=rtype,
                 resource_id=rid,
-                reference=f"{resource['resourceType']}/{rid}" if rid else None,
+                reference=f"{rtype}/{rid}" if rid else None,
+                drugs=drugs,
+                text=text or None,
+                status=text_of(r.get("status")) or None,
             ))
+        except Exception:  # noqa: BLE001
+            orders.append(DraftOrder(resource_type=rtype))
     return orders

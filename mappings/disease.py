@@ -1,0 +1,342 @@
+"""Disease: primary breast cancer, metastatic status/date/sites, visceral crisis."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from mappings import tables as T
+from mappings.context import Ctx
+from mappings.fhir import (
+    as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, notes_text, obs_date,
+    parse_date, period, text_of,
+)
+from mappings.state import Disease, MetastaticSite, Source
+
+_BREAST_TEXT = re.compile(
+    r"(malignant neoplasm|carcinoma|cancer|adenocarcinoma|malignancy)[^|]{0,40}\bbreast\b"
+    r"|\bbreast\b[^|]{0,20}(cancer|carcinoma|malignan)",
+)
+_SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets?\b")
+_NEGATED_METS = re.compile(r"\b(no|non|without|negative for)[- ]\s*(evidence of )?metasta")
+_STAGE4_TEXT = re.compile(r"(^|[^a-z0-9])(stage\s*)?(iv[abc]?|4[abc]?)($|[^a-z0-9])", re.I)
+_INACTIVE_CONDITION = {"resolved", "inactive", "remission"}
+
+
+def condition_onset(res: dict[str, Any]) -> dt.date | None:
+    start, _ = period(res, "onset")
+    return start or parse_date(res.get("recordedDate"))
+
+
+def _clinical_status(res: dict[str, Any]) -> str:
+    for _, code, _ in codings(res.get("clinicalStatus")):
+        if code:
+            return code.lower()
+    return ""
+
+
+def _is_primary_breast(res: dict[str, Any]) -> tuple[bool, bool]:
+    """(is breast primary, is history-only Z85.3)."""
+    cc = res.get("code")
+    for system, code, _ in codings(cc):
+        if not code:
+            continue
+        if is_icd10(system):
+            n = T.norm_icd(code)
+            if n.startswith(T.BREAST_ICD_PREFIXES):
+                return True, False
+            if n in T.BREAST_HISTORY_ICD:
+                return True, True
+        elif is_snomed(system):
+            if code in T.NOT_BREAST_PRIMARY:
+                return False, False
+            if code in T.BREAST_SNOMED:
+                return True, False
+    text = cc_text(cc)
+    if text and _BREAST_TEXT.search(text) and not re.search(
+        r"secondary malignant neoplasm of (the )?breast|metasta[a-z]* to (the )?breast|history of",
+        text,
+    ):
+        return True, False
+    return False, False
+
+
+def _secondary_site(res: dict[str, Any]) -> tuple[bool, str | None, bool | None]:
+    """(is secondary, site, explicit visceral override)."""
+    cc = res.get("code")
+    is_secondary = False
+    site: str | None = None
+    visceral: bool | None = None
+    for system, code, _ in codings(cc):
+        if not code:
+            continue
+        if is_icd10(system):
+            n = T.norm_icd(code)
+            if n.startswith(T.SECONDARY_ICD_ROOTS):
+                is_secondary = True
+                for prefix, s, v in T.SECONDARY_ICD:
+                    if n.startswith(prefix):
+                        site, visceral = s, v
+                        break
+        elif is_snomed(system):
+            if code in T.SECONDARY_SNOMED:
+                is_secondary, site = True, T.SECONDARY_SNOMED[code]
+            elif code in T.SECONDARY_GENERIC_SNOMED:
+                is_secondary = True
+    profiles = (res.get("meta") or {}).get("profile") if isinstance(res.get("meta"), dict) else None
+    if isinstance(profiles, list) and T.SECONDARY_PROFILE in profiles:
+        is_secondary = True
+    text = cc_text(cc)
+    if not is_secondary and text and _SECONDARY_TEXT.search(text) and not _NEGATED_METS.search(text):
+        # "metastatic breast cancer" as a single concept is metastatic, site unknown
+        is_secondary = True
+    if is_secondary and site is None:
+        for bs in as_list(res.get("bodySite")):
+            for system, code, _ in codings(bs):
+                if code in T.BODY_SITES:
+                    site = T.BODY_SITES[code]
+                    break
+            if site is None:
+                site = _site_from_text(cc_text(bs))
+            if site:
+                break
+    if is_secondary and site is None:
+        # only the part after "of"/"to" names the site ("metastasis to liver")
+        site = _site_from_text(re.sub(r".*?\b(of|to|in)\b", "", text, count=1) if text else "")
+    return is_secondary, site, visceral
+
+
+def _site_from_text(text: str) -> str | None:
+    if not text:
+        return None
+    for rx, site in T.SITE_TEXT:
+        if rx.search(text):
+            return site
+    return None
+
+
+def _is_stage4_value(cc: Any, text_fallback: bool = True) -> bool | None:
+    """True for stage IV, False for a recognised earlier stage, None if unreadable."""
+    seen = False
+    for system, code, display in codings(cc):
+        if not code:
+            continue
+        seen = True
+        if system == T.AJCC or "cancerstaging" in system:
+            if code.upper() in T.STAGE4_AJCC:
+                return True
+        elif is_snomed(system) and code in T.STAGE4_VALUES:
+            return True
+    text = cc_text(cc) if isinstance(cc, dict) else text_of(cc)
+    if text_fallback and text:
+        if _STAGE4_TEXT.search(text):
+            return True
+        if re.search(r"(^|[^a-z0-9])(stage\s*)?(0|i{1,3}[abc]?|[123][abc]?)($|[^a-z0-9])", text, re.I):
+            return False
+    return False if seen else None
+
+
+def _m_value(cc: Any) -> bool | None:
+    """True = M1, False = M0, None unknown."""
+    for system, code, _ in codings(cc):
+        if not code:
+            continue
+        if code in T.M1_VALUES or code.upper() in T.M1_AJCC:
+            return True
+        if code in T.M0_VALUES or code.upper() in ("M0", "CM0", "PM0"):
+            return False
+    text = cc_text(cc)
+    if re.search(r"\b[cp]?m1[abc]?\b", text):
+        return True
+    if re.search(r"\b[cp]?m0\b", text):
+        return False
+    return None
+
+
+def build_disease(ctx: Ctx) -> Disease:
+    d = Disease()
+    primary_dates: list[dt.date] = []
+    met_evidence: list[tuple[dt.date | None, Source]] = []
+    history_only: list[Source] = []
+    early_stage_evidence = False
+    clinical_stage4 = False
+    sites: dict[str, MetastaticSite] = {}
+
+    def add_site(site: str, visceral_override: bool | None, date: dt.date | None, src: Source) -> None:
+        visceral = visceral_override if visceral_override is not None else site in T.VISCERAL_SITES
+        key = site
+        cur = sites.get(key)
+        if cur is None:
+            sites[key] = MetastaticSite(site=site, visceral=visceral, date=date, sources=[src])
+        else:
+            cur.sources.append(src)
+            cur.visceral = cur.visceral or visceral
+            if date and (cur.date is None or date < cur.date):
+                cur.date = date
+
+    for res in ctx.of("Condition"):
+        try:
+            onset = condition_onset(res)
+            is_primary, history = _is_primary_breast(res)
+            if is_primary:
+                src = ctx.source(res, onset, _display(res, "Breast cancer"))
+                if history:
+                    history_only.append(src)
+                else:
+                    d.primary_sources.append(src)
+                    if onset:
+                        primary_dates.append(onset)
+                for st in as_list(res.get("stage")):
+                    if not isinstance(st, dict):
+                        continue
+                    s4 = _is_stage4_value(st.get("summary"))
+                    if s4:
+                        clinical_stage4 = clinical_stage4 or _stage_is_clinical(st)
+                        met_evidence.append((onset, ctx.source(res, onset, "Stage IV (Condition.stage)")))
+                    elif s4 is False:
+                        early_stage_evidence = True
+                continue
+            is_sec, site, visceral = _secondary_site(res)
+            if is_sec:
+                src = ctx.source(res, onset, _display(res, "Metastasis"))
+                met_evidence.append((onset, src))
+                add_site(site or "other", visceral, onset, src)
+        except Exception:  # noqa: BLE001 - never raise on bad data
+            ctx.ignore(res, "unreadable-resource", "Condition could not be read")
+
+    for res in ctx.of("Observation"):
+        try:
+            date = obs_date(res)
+            for system, code, _ in codings(res.get("code")):
+                if not code:
+                    continue
+                if (is_loinc(system) or is_snomed(system)) and code in T.STAGE_GROUP_CODES:
+                    s4 = _is_stage4_value(res.get("valueCodeableConcept") or res.get("valueString"))
+                    if s4:
+                        clinical_stage4 = clinical_stage4 or T.STAGE_GROUP_CODES[code]
+                        met_evidence.append((date, ctx.source(res, date, f"Stage group IV ({code})")))
+                    elif s4 is False:
+                        early_stage_evidence = True
+                    break
+                if (is_loinc(system) or is_snomed(system)) and code in T.M_CATEGORY_CODES:
+                    m = _m_value(res.get("valueCodeableConcept"))
+                    if m:
+                        met_evidence.append((date, ctx.source(res, date, f"M1 ({code})")))
+                    elif m is False:
+                        early_stage_evidence = True
+                    break
+        except Exception:  # noqa: BLE001
+            ctx.ignore(res, "unreadable-resource", "Observation could not be read (staging)")
+
+    if d.primary_sources:
+        d.breast_cancer = "yes"
+    elif history_only and met_evidence:
+        d.breast_cancer = "yes"
+        d.primary_sources = history_only
+    elif history_only:
+        d.breast_cancer = "yes"
+        d.primary_sources = history_only
+    d.primary_diagnosis_date = min(primary_dates) if primary_dates else None
+
+    if met_evidence:
+        d.metastatic = "yes"
+        dates = [x for x, _ in met_evidence if x]
+        d.metastatic_date = min(dates) if dates else None
+        d.metastatic_sources = [s for _, s in met_evidence]
+    elif early_stage_evidence:
+        d.metastatic = "no"
+    d.sites = sorted(sites.values(), key=lambda s: (not s.visceral, s.site))
+    d.visceral_involvement = any(s.visceral for s in d.sites)
+
+    if d.metastatic == "yes":
+        if clinical_stage4:
+            d.de_novo_metastatic = True
+        elif d.metastatic_date and d.primary_diagnosis_date:
+            d.de_novo_metastatic = (d.metastatic_date - d.primary_diagnosis_date).days <= 92
+        if d.metastatic_date is None and d.de_novo_metastatic and d.primary_diagnosis_date:
+            d.metastatic_date = d.primary_diagnosis_date
+    elif d.metastatic == "no":
+        d.de_novo_metastatic = False
+
+    _visceral_crisis(ctx, d)
+    return d
+
+
+def _stage_is_clinical(stage: dict[str, Any]) -> bool:
+    t = cc_text(stage.get("type"))
+    if "patholog" in t:
+        return False
+    # mCODE: summary codes from clinical staging unless typed otherwise
+    return True
+
+
+def _display(res: dict[str, Any], default: str) -> str:
+    cc = res.get("code")
+    if isinstance(cc, dict):
+        if isinstance(cc.get("text"), str) and cc["text"]:
+            return cc["text"][:120]
+        for _, code, disp in codings(cc):
+            if disp:
+                return f"{disp[:110]} ({code})" if code else disp[:120]
+            if code:
+                return f"{default} ({code})"
+    return default
+
+
+def _vc_text_hit(text: str) -> bool:
+    return bool(text) and bool(T.VISCERAL_CRISIS_TEXT.search(text)) and not T.VISCERAL_CRISIS_NEG.search(text)
+
+
+def _vc_code_hit(cc: Any) -> bool:
+    for system, code, _ in codings(cc):
+        if T.local_lookup(T.VISCERAL_CRISIS_CODES, system, code):
+            return True
+    return False
+
+
+def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
+    """Clinician-asserted only: local code or text; never inferred from sites."""
+    for rtype in ("Condition", "Observation", "Flag", "ClinicalImpression"):
+        for res in ctx.of(rtype):
+            try:
+                if rtype in ("Condition",) and _clinical_status(res) in _INACTIVE_CONDITION:
+                    continue
+                if rtype == "Flag" and text_of(res.get("status")) == "inactive":
+                    continue
+                code = res.get("code")
+                hit = False
+                if _vc_code_hit(code) or _vc_text_hit(cc_text(code)):
+                    hit = True
+                    if rtype == "Observation":
+                        vb = res.get("valueBoolean")
+                        if vb is False:
+                            hit = False
+                        vcc = res.get("valueCodeableConcept")
+                        if vcc is not None and T.ANSWERS.get(next(iter(
+                                [c for _, c, _ in codings(vcc) if c] or [""]))) in ("negative", "absent"):
+                            hit = False
+                        if re.search(r"\b(no|absent|negative|false)\b", cc_text(vcc) + text_of(res.get("valueString"))):
+                            hit = False
+                elif rtype == "Observation" and (
+                    _vc_code_hit(res.get("valueCodeableConcept"))
+                    or _vc_text_hit(cc_text(res.get("valueCodeableConcept")))
+                    or _vc_text_hit(text_of(res.get("valueString")))
+                ):
+                    hit = True
+                elif rtype == "ClinicalImpression" and _vc_text_hit(
+                    text_of(res.get("summary")) + " " + text_of(res.get("description"))
+                ):
+                    hit = True
+                elif rtype in ("Condition", "Observation") and _vc_text_hit(notes_text(res)):
+                    hit = True
+                if hit:
+                    date = obs_date(res) if rtype == "Observation" else (
+                        condition_onset(res) if rtype == "Condition" else
+                        parse_date((res.get("period") or {}).get("start") if isinstance(res.get("period"), dict) else None)
+                        or parse_date(res.get("date"))
+                    )
+                    d.visceral_crisis = True
+                    d.visceral_crisis_sources.append(ctx.source(res, date, "Visceral crisis (clinician-asserted)"))
+            except Exception:  # noqa: BLE001
+                continue

@@ -1,0 +1,358 @@
+"""Patient factors: sex, age, menopausal status, ovarian suppression, diabetes,
+ILD/pneumonitis, ECOG, QTc.
+
+Menopausal status precedence (CR A.3): explicit observation > bilateral
+oophorectomy > ongoing GnRH agonist > age >= 60 (INAVO121 criterion) > unknown.
+One refinement: a pre/perimenopausal observation dated before a bilateral
+oophorectomy is superseded by the surgery. An ongoing GnRH agonist never
+overrides an explicit premenopausal observation (that patient is
+"premenopausal with ovarian suppression", which is what the cards need).
+Men: menopausal_basis "male", status unknown, no gap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from mappings import tables as T
+from mappings.context import Ctx
+from mappings.disease import condition_onset
+from mappings.fhir import (
+    as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, notes_text, number, obs_date,
+    parse_date, period, quantity, text_of,
+)
+from mappings.state import Diabetes, LabValue, LungDisease, PatientFactors, Source, TherapyHistory
+
+AGE_RULE_POSTMENOPAUSAL = 60
+_GRADE_RE = re.compile(r"grade\s*([1-5]|i{1,3}|iv|v)\b", re.I)
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
+_ILD_TEXT = re.compile(r"interstitial lung disease|pneumonitis|\bild\b|pulmonary fibrosis|interstitial pneumonia")
+_OOPH_TEXT = re.compile(r"bilateral (salpingo-?)?oophorectomy|\bbso\b|bilateral ovariectomy|removal of both ovaries")
+
+
+def _age(birth: dt.date, on: dt.date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValue | None:
+    best: tuple[dt.date, LabValue] | None = None
+    for obs in ctx.of("Observation"):
+        try:
+            hit = next((c for s, c, _ in codings(obs.get("code")) if c in codes and is_loinc(s)), None)
+            if not hit:
+                continue
+            val, unit, _ = quantity(obs.get("valueQuantity"))
+            if val is None and isinstance(obs.get("valueString"), str):
+                m = re.match(r"\s*[<>]?\s*(\d+(?:\.\d+)?)", obs["valueString"])
+                val = float(m.group(1)) if m else None
+            if val is None:
+                continue
+            val, unit = convert(val, unit)
+            if val is None:
+                continue
+            d = obs_date(obs)
+            lv = LabValue(value=round(val, 2), unit=unit, date=d,
+                          sources=[ctx.source(obs, d, f"{label} ({hit})")])
+            key = d or dt.date.min
+            if best is None or key >= best[0]:
+                best = (key, lv)
+        except Exception:  # noqa: BLE001
+            ctx.ignore(obs, "unreadable-resource", f"{label} Observation could not be read")
+    return best[1] if best else None
+
+
+def _hba1c_conv(v: float, unit: str | None) -> tuple[float | None, str]:
+    u = (unit or "").lower()
+    if "mmol/mol" in u:
+        return v / 10.929 + 2.15, "%"
+    if v > 25:  # implausible as %, most likely mmol/mol without unit
+        return v / 10.929 + 2.15, "%"
+    return v, "%"
+
+
+def _glucose_conv(v: float, unit: str | None) -> tuple[float | None, str]:
+    u = (unit or "").lower()
+    if "mmol" in u:
+        return v * 18.016, "mg/dL"
+    return v, "mg/dL"
+
+
+def _qtc_conv(v: float, unit: str | None) -> tuple[float | None, str]:
+    u = (unit or "").lower()
+    if u in ("s", "sec", "second"):
+        return v * 1000, "ms"
+    return v, "ms"
+
+
+def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
+    f = PatientFactors()
+    pts = [p for p in ctx.of("Patient") if p.get("id") == ctx.patient_id] or ctx.of("Patient")
+    if pts:
+        p = pts[0]
+        g = text_of(p.get("gender"))
+        if g in ("female", "male", "other", "unknown"):
+            f.sex = g  # type: ignore[assignment]
+        f.birth_date = parse_date(p.get("birthDate"))
+        if f.birth_date:
+            f.age = _age(f.birth_date, ctx.as_of)
+    else:
+        ctx.gap("patient-demographics-missing", "No Patient resource: sex and age are unknown.")
+
+    _menopause(ctx, f, therapy)
+    f.diabetes = _diabetes(ctx, therapy)
+    f.lung = _lung(ctx)
+    _ecog(ctx, f)
+    f.qtc_ms = _latest_lab(ctx, T.QTC_CODES, "QTc", _qtc_conv)
+    return f
+
+
+# --- menopause -----------------------------------------------------------------------
+
+
+def _meno_value(obs: dict[str, Any]) -> str | None:
+    vcc = obs.get("valueCodeableConcept")
+    for system, code, _ in codings(vcc):
+        s = T.MENO_ANSWERS.get(code) if is_snomed(system) else None
+        s = s or T.local_lookup(T.MENO_LOCAL_CODES, system, code)
+        if s:
+            return str(s)
+    text = cc_text(vcc) + " " + text_of(obs.get("valueString"))
+    for rx, status in T.MENO_TEXT:
+        if rx.search(text):
+            return status
+    return None
+
+
+def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
+    # bilateral oophorectomy (Procedure / Condition)
+    ooph: list[tuple[dt.date | None, Source]] = []
+    for res in ctx.of("Procedure"):
+        try:
+            if text_of(res.get("status")) in ("not-done", "entered-in-error", "preparation", "stopped"):
+                continue
+            codes = {c for s, c, _ in codings(res.get("code")) if c and is_snomed(s)}
+            if codes & T.OOPHORECTOMY_SNOMED or _OOPH_TEXT.search(cc_text(res.get("code"))):
+                d, _ = period(res, "performed")
+                ooph.append((d, ctx.source(res, d, "Bilateral oophorectomy")))
+        except Exception:  # noqa: BLE001
+            continue
+    for res in ctx.of("Condition"):
+        try:
+            codes = {T.norm_icd(c) for s, c, _ in codings(res.get("code")) if c and is_icd10(s)}
+            if codes & T.OOPHORECTOMY_ICD:
+                d = condition_onset(res)
+                ooph.append((d, ctx.source(res, d, "Acquired absence of both ovaries")))
+        except Exception:  # noqa: BLE001
+            continue
+
+    # explicit observation (latest)
+    obs_best: tuple[dt.date, str, Source] | None = None
+    for obs in ctx.of("Observation"):
+        try:
+            code = obs.get("code")
+            is_q = any(
+                (c in T.MENO_QUESTION_CODES and is_snomed(s)) or T.local_lookup(T.MENO_LOCAL_QUESTION, s, c)
+                for s, c, _ in codings(code)
+            ) or bool(T.MENO_QUESTION_TEXT.search(cc_text(code)))
+            if not is_q:
+                continue
+            st = _meno_value(obs)
+            if st is None or st == "unknown":
+                continue
+            d = obs_date(obs)
+            key = d or dt.date.min
+            if obs_best is None or key >= obs_best[0]:
+                obs_best = (key, st, ctx.source(obs, d, f"Menopausal status: {st}"))
+        except Exception:  # noqa: BLE001
+            continue
+
+    ofs_active = [e for e in therapy.exposures if e.active and any(d.drug_class == "ovarian-suppression" for d in e.drugs)]
+    if ooph:
+        f.ovarian_suppression = True
+        f.ovarian_suppression_sources = [s for _, s in ooph]
+    elif ofs_active:
+        f.ovarian_suppression = True
+        f.ovarian_suppression_sources = [s for e in ofs_active for s in e.sources]
+
+    if f.sex == "male":
+        f.menopausal_basis = "male"
+        return
+    if obs_best is not None:
+        d, st, src = obs_best
+        superseded = st in ("premenopausal", "perimenopausal") and any(
+            od and (d == dt.date.min or od > d) for od, _ in ooph
+        )
+        if not superseded:
+            f.menopausal_status = st  # type: ignore[assignment]
+            f.menopausal_basis = "observation"
+            f.menopausal_sources = [src]
+            return
+    if ooph:
+        f.menopausal_status = "postmenopausal"
+        f.menopausal_basis = "oophorectomy"
+        f.menopausal_sources = [s for _, s in ooph]
+        return
+    if ofs_active:
+        f.menopausal_status = "postmenopausal"
+        f.menopausal_basis = "gnrh-agonist"
+        f.menopausal_sources = [s for e in ofs_active for s in e.sources]
+        return
+    if f.age is not None and f.age >= AGE_RULE_POSTMENOPAUSAL:
+        f.menopausal_status = "postmenopausal"
+        f.menopausal_basis = "age-rule"
+        pts = ctx.of("Patient")
+        if pts:
+            f.menopausal_sources = [ctx.source(pts[0], f.birth_date, f"Age {f.age} (>= {AGE_RULE_POSTMENOPAUSAL})")]
+        return
+    if f.sex in ("female", "unknown", "other"):
+        ctx.gap("menopausal-status-unknown",
+                "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown).")
+
+
+# --- diabetes -------------------------------------------------------------------------------
+
+
+def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
+    dm = Diabetes()
+    types: list[str] = []
+    for res in ctx.of("Condition"):
+        try:
+            cs = next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "")
+            if cs in ("resolved", "inactive", "remission"):
+                continue
+            t = None
+            for system, code, _ in codings(res.get("code")):
+                if not code:
+                    continue
+                if is_snomed(system) and code in T.DIABETES_SNOMED:
+                    t = T.DIABETES_SNOMED[code]
+                elif is_icd10(system):
+                    n = T.norm_icd(code)
+                    for prefix, typ in T.DIABETES_ICD:
+                        if n.startswith(prefix):
+                            t = typ
+                if t:
+                    break
+            if t is None:
+                text = cc_text(res.get("code"))
+                if re.search(r"\bdiabet", text) and not re.search(r"pre-?diabet|insipidus|gestational|no diabet", text):
+                    t = "type1" if re.search(r"type 1|type i\b|iddm", text) else "type2"
+            if t:
+                types.append(t)
+                dm.sources.append(ctx.source(res, condition_onset(res), f"Diabetes ({t})"))
+        except Exception:  # noqa: BLE001
+            continue
+    meds = [e for e in therapy.exposures if e.active and any(d.drug_class == "antihyperglycemic" for d in e.drugs)]
+    specific = [
+        e for e in meds
+        if any(T.DRUGS.get(d.name) and T.DRUGS[d.name].diabetes_specific for d in e.drugs if d.drug_class == "antihyperglycemic")
+    ]
+    dm.on_antihyperglycemic = bool(meds)
+    dm.sources.extend(s for e in meds for s in e.sources)
+    dm.hba1c = _latest_lab(ctx, T.HBA1C_CODES, "HbA1c", _hba1c_conv)
+    dm.fasting_glucose = _latest_lab(ctx, T.FPG_CODES, "Fasting glucose", _glucose_conv)
+    dm.uncontrolled = bool(dm.hba1c and dm.hba1c.value > 8.0)
+    lab_high = bool((dm.hba1c and dm.hba1c.value >= 6.5) or (dm.fasting_glucose and dm.fasting_glucose.value >= 126))
+    if lab_high:
+        dm.sources.extend((dm.hba1c.sources if dm.hba1c and dm.hba1c.value >= 6.5 else [])
+                          + (dm.fasting_glucose.sources if dm.fasting_glucose and dm.fasting_glucose.value >= 126 else []))
+    if "type1" in types:
+        dm.status = "type1"
+    elif types:
+        dm.status = "type2-treated" if meds else "type2-untreated"
+    elif specific or (meds and lab_high):
+        dm.status = "type2-treated"
+    elif lab_high:
+        dm.status = "lab-only"
+    return dm
+
+
+# --- lung ----------------------------------------------------------------------------------
+
+
+def _grade(text: str) -> int | None:
+    m = _GRADE_RE.search(text)
+    if not m:
+        return None
+    g = m.group(1).lower()
+    return int(g) if g.isdigit() else _ROMAN.get(g)
+
+
+def _lung(ctx: Ctx) -> LungDisease:
+    lung = LungDisease()
+    grades: list[int] = []
+    for res in ctx.of("Condition"):
+        try:
+            hit = False
+            for system, code, _ in codings(res.get("code")):
+                if not code:
+                    continue
+                if is_snomed(system) and code in T.ILD_SNOMED:
+                    hit = True
+                elif is_icd10(system) and T.norm_icd(code).startswith(T.ILD_ICD):
+                    hit = True
+            text = cc_text(res.get("code"))
+            if not hit and _ILD_TEXT.search(text) and not re.search(r"\bno (history of )?(ild|pneumonitis)", text):
+                hit = True
+            if not hit:
+                continue
+            lung.ild_history = True
+            lung.sources.append(ctx.source(res, condition_onset(res), "ILD / pneumonitis"))
+            g = _grade(text + " " + cc_text(res.get("severity")) + " " + notes_text(res))
+            for st in as_list(res.get("stage")):
+                if isinstance(st, dict):
+                    g = g or _grade(cc_text(st.get("summary")))
+            if g is None:
+                for ext in as_list(res.get("extension")):
+                    if isinstance(ext, dict) and "grade" in text_of(ext.get("url")):
+                        vi = number(ext.get("valueInteger"))
+                        g = int(vi) if vi is not None else _grade("grade " + cc_text(ext.get("valueCodeableConcept")))
+            if g:
+                grades.append(g)
+        except Exception:  # noqa: BLE001
+            continue
+    if grades:
+        lung.grade = max(grades)
+        lung.symptomatic = lung.grade >= 2
+    return lung
+
+
+# --- ECOG -------------------------------------------------------------------------------------
+
+
+def _ecog(ctx: Ctx, f: PatientFactors) -> None:
+    best: tuple[dt.date, int, Source] | None = None
+    for obs in ctx.of("Observation"):
+        try:
+            if not any(c in T.ECOG_CODES and is_loinc(s) for s, c, _ in codings(obs.get("code"))):
+                continue
+            v = number(obs.get("valueInteger"))
+            if v is None:
+                v, _, _ = quantity(obs.get("valueQuantity"))
+            if v is None:
+                for cc in [obs.get("valueCodeableConcept")] + as_list(obs.get("interpretation")):
+                    for _, code, _ in codings(cc):
+                        if code in T.ECOG_ANSWERS:
+                            v = T.ECOG_ANSWERS[code]
+                            break
+                        if code.isdigit() and len(code) == 1:
+                            v = int(code)
+                            break
+                    if v is not None:
+                        break
+            if v is None and isinstance(obs.get("valueString"), str):
+                m = re.search(r"\b([0-5])\b", obs["valueString"])
+                v = int(m.group(1)) if m else None
+            if v is None or not (0 <= v <= 5) or v != int(v):
+                continue
+            d = obs_date(obs)
+            key = d or dt.date.min
+            if best is None or key >= best[0]:
+                best = (key, int(v), ctx.source(obs, d, f"ECOG {int(v)}"))
+        except Exception:  # noqa: BLE001
+            ctx.ignore(obs, "unreadable-resource", "ECOG Observation could not be read")
+    if best:
+        f.ecog = best[1]
+        f.ecog_sources = [best[2]]

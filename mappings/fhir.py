@@ -1,0 +1,191 @@
+"""Small, defensive readers for FHIR R4 JSON dicts (no model validation).
+
+Every helper accepts anything (None, wrong types) and returns an empty/None
+result instead of raising.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Iterator
+
+_DATE_RE = re.compile(r"^\s*(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """FHIR date/dateTime/instant -> date. Partial dates take the first day."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        return None
+    m = _DATE_RE.match(value)
+    if not m:
+        return None
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1))
+    except ValueError:
+        return None
+
+
+def as_list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    if value is None:
+        return []
+    return [value]
+
+
+def codings(cc: Any) -> Iterator[tuple[str, str, str]]:
+    """(system, code, display) for each coding of a CodeableConcept (or Coding)."""
+    if not isinstance(cc, dict):
+        return
+    if "coding" not in cc and ("code" in cc or "system" in cc):
+        items: list[Any] = [cc]  # a bare Coding
+    else:
+        items = as_list(cc.get("coding"))
+    for c in items:
+        if not isinstance(c, dict):
+            continue
+        code = c.get("code")
+        system = c.get("system")
+        display = c.get("display")
+        yield (
+            system.strip() if isinstance(system, str) else "",
+            str(code).strip() if isinstance(code, (str, int)) and not isinstance(code, bool) else "",
+            display if isinstance(display, str) else "",
+        )
+
+
+def codes_of(cc: Any) -> set[str]:
+    return {c for _, c, _ in codings(cc) if c}
+
+
+def cc_text(cc: Any) -> str:
+    """All human text of a CodeableConcept: text + coding displays, lower case."""
+    if not isinstance(cc, dict):
+        return ""
+    parts = []
+    t = cc.get("text")
+    if isinstance(t, str):
+        parts.append(t)
+    for _, _, d in codings(cc):
+        if d:
+            parts.append(d)
+    return " | ".join(parts).lower()
+
+
+def is_loinc(system: str) -> bool:
+    return not system or "loinc" in system.lower()
+
+
+def is_snomed(system: str) -> bool:
+    return not system or "snomed" in system.lower()
+
+
+def is_icd10(system: str) -> bool:
+    return "icd-10" in system.lower() or "icd10" in system.lower()
+
+
+def is_rxnorm(system: str) -> bool:
+    return "rxnorm" in system.lower()
+
+
+def ref_str(ref: Any) -> str | None:
+    if isinstance(ref, dict):
+        r = ref.get("reference")
+        return r if isinstance(r, str) else None
+    return None
+
+
+def ref_id(ref: Any, rtype: str | None = None) -> str | None:
+    """'Patient/123', 'http://x/fhir/Patient/123/_history/2' -> '123'."""
+    r = ref_str(ref)
+    if not r:
+        return None
+    parts = r.split("/")
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    if len(parts) >= 2 and (rtype is None or parts[-2] == rtype):
+        return parts[-1]
+    return None
+
+
+def obs_date(res: dict[str, Any]) -> dt.date | None:
+    d = parse_date(res.get("effectiveDateTime"))
+    if d:
+        return d
+    p = res.get("effectivePeriod")
+    if isinstance(p, dict):
+        d = parse_date(p.get("start")) or parse_date(p.get("end"))
+        if d:
+            return d
+    return parse_date(res.get("effectiveInstant")) or parse_date(res.get("issued"))
+
+
+def period(res: dict[str, Any], prefix: str) -> tuple[dt.date | None, dt.date | None]:
+    """(start, end) from <prefix>DateTime / <prefix>Period."""
+    d = parse_date(res.get(prefix + "DateTime"))
+    if d:
+        return d, None
+    p = res.get(prefix + "Period")
+    if isinstance(p, dict):
+        return parse_date(p.get("start")), parse_date(p.get("end"))
+    return None, None
+
+
+def number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if value == value and abs(value) != float("inf") else None
+    return None
+
+
+def quantity(q: Any) -> tuple[float | None, str | None, str | None]:
+    """(value, unit, comparator) of a Quantity."""
+    if not isinstance(q, dict):
+        return None, None, None
+    unit = q.get("unit") if isinstance(q.get("unit"), str) else None
+    code = q.get("code") if isinstance(q.get("code"), str) else None
+    comp = q.get("comparator") if isinstance(q.get("comparator"), str) else None
+    return number(q.get("value")), unit or code, comp
+
+
+def text_of(value: Any) -> str:
+    return value.lower() if isinstance(value, str) else ""
+
+
+def notes_text(res: dict[str, Any]) -> str:
+    parts = []
+    for n in as_list(res.get("note")):
+        if isinstance(n, dict) and isinstance(n.get("text"), str):
+            parts.append(n["text"])
+    return " | ".join(parts).lower()
+
+
+def months_between(a: dt.date, b: dt.date) -> float:
+    """Calendar months from a to b (negative if b < a): whole months + days/30.4375."""
+    sign = 1.0
+    if b < a:
+        a, b, sign = b, a, -1.0
+    months = (b.year - a.year) * 12 + (b.month - a.month)
+    anchor_month = a.month - 1 + months
+    y, m = a.year + anchor_month // 12, anchor_month % 12 + 1
+    # clamp the day for short months
+    day = min(a.day, _days_in_month(y, m))
+    anchor = dt.date(y, m, day)
+    if anchor > b:
+        months -= 1
+        anchor_month = a.month - 1 + months
+        y, m = a.year + anchor_month // 12, anchor_month % 12 + 1
+        anchor = dt.date(y, m, min(a.day, _days_in_month(y, m)))
+    return sign * (months + (b - anchor).days / 30.4375)
+
+
+def _days_in_month(y: int, m: int) -> int:
+    if m == 12:
+        return 31
+    return (dt.date(y, m + 1, 1) - dt.date(y, m, 1)).days

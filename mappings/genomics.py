@@ -1,0 +1,341 @@
+"""Variant results for ESR1, PIK3CA, AKT1, PTEN, BRCA1, BRCA2, PALB2, ERBB2.
+
+Sources: Genomics Reporting / mCODE variant Observations (69548-6 with a 48018-6
+gene component; HGNC ids with or without the "HGNC:" prefix, systems
+http://www.genenames.org and .../geneId; gene symbol fallback), legacy
+single-gene LOINC codes (hints: gene from the code, result from the value),
+region-studied Observations (53041-0: genes looked at; a gene studied with no
+variant reported on that day becomes "not-detected"), and DiagnosticImplication
+Observations carrying 53037-8 that point to the variant through derivedFrom.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from mappings import tables as T
+from mappings.context import Ctx
+from mappings.fhir import (
+    as_list, cc_text, codings, is_loinc, notes_text, obs_date, parse_date, ref_id, text_of,
+)
+from mappings.state import Source, VariantResult
+
+_NOT_DETECTED = re.compile(
+    r"not detected|\bnegative\b|\babsent\b|no (pathogenic |reportable |clinically significant )?"
+    r"(variant|mutation|alteration)s? (were |was )?(detected|found|identified)|wild[- ]?type|\bwt\b"
+    r"|no mutation"
+)
+_DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
+_INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
+_SYMBOL_RE = re.compile(r"(?<![A-Za-z0-9])(ESR1|PIK3CA|AKT1|PTEN|BRCA1|BRCA2|PALB2|ERBB2|HER2)(?![A-Za-z0-9])", re.I)
+_PROTEIN_RE = re.compile(r"\bp\.\(?[A-Za-z]{1,3}\d+[A-Za-z*=_]*\)?[A-Za-z0-9*]*")
+_DNA_RE = re.compile(r"\bc\.[0-9_+\-*]+[ACGTacgt>delinsupdup0-9_]*")
+
+_SIG_TEXT = [
+    (re.compile(r"likely pathogenic"), "likely-pathogenic"),
+    (re.compile(r"likely benign"), "likely-benign"),
+    (re.compile(r"uncertain|\bvus\b|unknown significance"), "vus"),
+    (re.compile(r"pathogenic|deleterious|oncogenic"), "pathogenic"),
+    (re.compile(r"benign"), "benign"),
+]
+
+
+def _code_set(cc: Any) -> set[str]:
+    return {c for s, c, _ in codings(cc) if c and is_loinc(s)}
+
+
+def _gene_from_cc(cc: Any) -> str | None:
+    for system, code, display in codings(cc):
+        if code and (system in T.HGNC_SYSTEMS or "genenames" in system.lower() or code.upper().startswith("HGNC:")):
+            num = code.split(":", 1)[1] if ":" in code else code
+            g = T.GENE_BY_HGNC.get(num.strip())
+            if g:
+                return g
+    # symbol fallback in code/display/text (e.g. code "ESR1" or display "PIK3CA")
+    for _, code, display in codings(cc):
+        for t in (code, display):
+            g = _symbol(t)
+            if g:
+                return g
+    if isinstance(cc, dict) and isinstance(cc.get("text"), str):
+        return _symbol(cc["text"])
+    return None
+
+
+def _symbol(text: str) -> str | None:
+    if not text:
+        return None
+    m = _SYMBOL_RE.search(text)
+    if not m:
+        return None
+    s = m.group(1).upper()
+    return "ERBB2" if s == "HER2" else s
+
+
+def _value_text(c: dict[str, Any]) -> str:
+    parts = []
+    if isinstance(c.get("valueCodeableConcept"), dict):
+        vcc = c["valueCodeableConcept"]
+        parts.append(cc_text(vcc))
+        for _, code, _ in codings(vcc):
+            if code:
+                parts.append(code)
+    if isinstance(c.get("valueString"), str):
+        parts.append(c["valueString"])
+    return " | ".join(p for p in parts if p)
+
+
+def _significance(cc_or_text: Any) -> str | None:
+    if isinstance(cc_or_text, dict):
+        for _, code, _ in codings(cc_or_text):
+            s = T.SIGNIFICANCE_ANSWERS.get(code)
+            if s:
+                return s
+        text = cc_text(cc_or_text)
+    else:
+        text = text_of(cc_or_text)
+    for rx, v in _SIG_TEXT:
+        if rx.search(text):
+            return v
+    return None
+
+
+def _origin(cc: Any) -> str | None:
+    for _, code, _ in codings(cc):
+        o = T.ORIGIN_ANSWERS.get(code)
+        if o:
+            return o
+    t = cc_text(cc) if isinstance(cc, dict) else text_of(cc)
+    if "germline" in t or "constitutional" in t or "hereditary" in t:
+        return "germline"
+    if "somatic" in t or "tumor" in t or "tumour" in t:
+        return "somatic"
+    return None
+
+
+def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None]:
+    """(tissue | ctdna | blood | unknown, collection date)."""
+    texts = []
+    collected = None
+    sp = obs.get("specimen")
+    if isinstance(sp, dict):
+        if isinstance(sp.get("display"), str):
+            texts.append(sp["display"])
+        spec_res = ctx.resolve(sp, obs)
+        if spec_res:
+            texts.append(cc_text(spec_res.get("type")))
+            coll = spec_res.get("collection")
+            if isinstance(coll, dict):
+                collected = parse_date(coll.get("collectedDateTime")) or parse_date(
+                    (coll.get("collectedPeriod") or {}).get("start") if isinstance(coll.get("collectedPeriod"), dict) else None
+                )
+                texts.append(cc_text(coll.get("bodySite")))
+                texts.append(cc_text(coll.get("method")))
+    texts.append(cc_text(obs.get("method")))
+    for cat in as_list(obs.get("category")):
+        texts.append(cc_text(cat))
+    texts.append(cc_text(obs.get("code")))
+    texts.append(notes_text(obs))
+    for c in as_list(obs.get("component")):
+        if isinstance(c, dict) and "31208-2" in _code_set(c.get("code")):
+            texts.append(_value_text(c))
+    text = " | ".join(t for t in texts if t).lower()
+    if T.CTDNA_TEXT.search(text):
+        return "ctdna", collected
+    if T.TISSUE_TEXT.search(text):
+        return "tissue", collected
+    if T.BLOOD_TEXT.search(text):
+        return "blood", collected
+    return "unknown", collected
+
+
+def build_variants(ctx: Ctx) -> list[VariantResult]:
+    results: list[VariantResult] = []
+    implications: dict[str, str] = {}  # variant observation id -> significance
+    studied: list[tuple[str, dt.date | None, str, Source]] = []  # gene, date, specimen, source
+
+    observations = ctx.of("Observation")
+    # pass 1: DiagnosticImplication-style observations pointing at variants
+    for obs in observations:
+        try:
+            derived = as_list(obs.get("derivedFrom"))
+            if not derived:
+                continue
+            sig = None
+            if "53037-8" in _code_set(obs.get("code")):
+                sig = _significance(obs.get("valueCodeableConcept") or obs.get("valueString"))
+            for c in as_list(obs.get("component")):
+                if isinstance(c, dict) and T.COMP["significance"] in _code_set(c.get("code")):
+                    sig = _significance(c.get("valueCodeableConcept") or c.get("valueString")) or sig
+            if sig:
+                for d in derived:
+                    rid = ref_id(d, "Observation")
+                    if rid:
+                        implications[rid] = sig
+        except Exception:  # noqa: BLE001
+            continue
+
+    for obs in observations:
+        try:
+            codes = _code_set(obs.get("code"))
+            is_variant = bool(codes & T.VARIANT_CODES)
+            is_region = bool(codes & T.REGION_STUDIED_CODES)
+            legacy = next((T.LEGACY_GENE_CODES[c] for c in codes if c in T.LEGACY_GENE_CODES), None)
+            if not (is_variant or is_region or legacy):
+                continue
+            date = obs_date(obs)
+            specimen, collected = _specimen(ctx, obs)
+            date = collected or date
+            comps = [c for c in as_list(obs.get("component")) if isinstance(c, dict)]
+            genes: list[str] = []
+            protein = dna = None
+            origin = None
+            sig = None
+            for c in comps:
+                ccodes = _code_set(c.get("code"))
+                if T.COMP["gene"] in ccodes:
+                    g = _gene_from_cc(c.get("valueCodeableConcept"))
+                    if g is None and isinstance(c.get("valueString"), str):
+                        g = _symbol(c["valueString"])
+                    if g and g not in genes:
+                        genes.append(g)
+                elif T.COMP["protein_change"] in ccodes:
+                    protein = _hgvs(c) or protein
+                elif T.COMP["dna_change"] in ccodes:
+                    dna = _hgvs(c) or dna
+                elif T.COMP["variation_code"] in ccodes and protein is None:
+                    vt = _value_text(c)
+                    m = _PROTEIN_RE.search(vt)
+                    if m:
+                        protein = m.group(0)
+                elif T.COMP["origin"] in ccodes:
+                    origin = _origin(c.get("valueCodeableConcept") or c.get("valueString"))
+                elif T.COMP["significance"] in ccodes:
+                    sig = _significance(c.get("valueCodeableConcept") or c.get("valueString"))
+            if legacy and not genes:
+                genes = [legacy[0]]
+                if legacy[1] and origin is None:
+                    origin = "germline"
+            if not genes and is_variant:
+                g = _symbol(cc_text(obs.get("code")) + " " + _value_text(obs))
+                if g:
+                    genes = [g]
+            genes = [g for g in genes if g in T.GENES]
+            if not genes:
+                continue
+            src = ctx.source(obs, date, _variant_label(genes, is_region), specimen)
+            if is_region and not is_variant:
+                for g in genes:
+                    studied.append((g, date, specimen, src))
+                continue
+            if origin is None:
+                origin = _origin_from_obs(obs)
+            rid = obs.get("id") if isinstance(obs.get("id"), str) else None
+            if sig is None and rid in implications:
+                sig = implications[rid]
+            result = _result(obs, protein, dna, is_variant)
+            if result == "detected" and (sig is None or protein is None and dna is None):
+                vt = _value_text(obs) + " | " + notes_text(obs)
+                sig = sig or _significance(vt) if not _NOT_DETECTED.search(vt) else sig
+                if protein is None and (m := _PROTEIN_RE.search(vt)):
+                    protein = m.group(0)
+                if dna is None and (m := _DNA_RE.search(vt)):
+                    dna = m.group(0)
+            if result is None:
+                ctx.ignore(obs, "indeterminate-genomic-result",
+                           f"{'/'.join(genes)} result is indeterminate or unreadable")
+                continue
+            for g in genes:
+                results.append(VariantResult(
+                    gene=g,  # type: ignore[arg-type]
+                    result=result,  # type: ignore[arg-type]
+                    protein_change=protein if result == "detected" else None,
+                    dna_change=dna if result == "detected" else None,
+                    origin=origin or "unknown",  # type: ignore[arg-type]
+                    significance=sig or "not-reported",  # type: ignore[arg-type]
+                    specimen=specimen,  # type: ignore[arg-type]
+                    date=date,
+                    sources=[src],
+                ))
+        except Exception:  # noqa: BLE001
+            ctx.ignore(obs, "unreadable-resource", "Genomic Observation could not be read")
+
+    # genes studied with nothing reported on that day: a negative result
+    for g, date, specimen, src in studied:
+        if any(r.gene == g and r.date == date for r in results):
+            continue
+        results.append(VariantResult(
+            gene=g, result="not-detected", specimen=specimen, date=date, sources=[src],  # type: ignore[arg-type]
+        ))
+    results.sort(key=lambda r: (r.gene, r.date or dt.date.min))
+    return results
+
+
+def _hgvs(c: dict[str, Any]) -> str | None:
+    vcc = c.get("valueCodeableConcept")
+    if isinstance(vcc, dict):
+        for _, code, display in codings(vcc):
+            if code:
+                return code
+            if display:
+                return display
+        if isinstance(vcc.get("text"), str):
+            return vcc["text"]
+    if isinstance(c.get("valueString"), str):
+        return c["valueString"]
+    return None
+
+
+def _origin_from_obs(obs: dict[str, Any]) -> str | None:
+    texts = [cc_text(obs.get("method"))]
+    for cat in as_list(obs.get("category")):
+        texts.append(cc_text(cat))
+    t = " ".join(texts)
+    if "germline" in t or "hereditary" in t:
+        return "germline"
+    if "somatic" in t:
+        return "somatic"
+    return None
+
+
+def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_variant: bool) -> str | None:
+    vcc = obs.get("valueCodeableConcept")
+    for _, code, _ in codings(vcc):
+        r = T.RESULT_ANSWERS.get(code)
+        if r:
+            return r
+        a = T.ANSWERS.get(code)
+        if a in ("present", "positive"):
+            return "detected"
+        if a in ("absent", "negative"):
+            return "not-detected"
+    text = " | ".join(t for t in (cc_text(vcc), text_of(obs.get("valueString"))) if t)
+    if isinstance(obs.get("valueBoolean"), bool):
+        return "detected" if obs["valueBoolean"] else "not-detected"
+    if text:
+        if _INDETERMINATE.search(text):
+            return None
+        if _NOT_DETECTED.search(text):
+            return "not-detected"
+        if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
+            return "detected"
+    for cc in as_list(obs.get("interpretation")):
+        t = cc_text(cc)
+        if _NOT_DETECTED.search(t):
+            return "not-detected"
+        if t:
+            return "detected" if is_variant else None
+    if protein or dna:
+        return "detected"
+    if is_variant and vcc is None and not text:
+        # a variant Observation with components but no value: a reported variant
+        return "detected" if any(
+            isinstance(c, dict) for c in as_list(obs.get("component"))
+        ) and (protein or dna) else None
+    return None
+
+
+def _variant_label(genes: list[str], region: bool) -> str:
+    return f"{'/'.join(genes)} {'region studied' if region else 'variant'}"

@@ -1,0 +1,490 @@
+"""ER / PR status and HER2 category from tumour-marker Observations.
+
+ER/PR: presence/interpretation answers (LOINC LA, SNOMED qualifiers, HL7
+interpretation codes), strings ("Positive, 95%", "neg", "ER-low"), numbers and
+% positive cells. ASCO/CAP threshold: >= 1 % positive; 1-10 % = ER-low (flagged).
+The most recent result wins (results within the same day are combined); any
+disagreement sets `conflict`. Results that disagree on the most recent day make
+the status "unknown".
+
+HER2: IHC score 0/1+/2+/3+ from local codes, valueString, valueCodeableConcept
+text/display, integers; IHC 0 sub-class (ultralow / null) from text and local
+codes; ISH amplified / not amplified; overall interpretation (48676-1). A bare
+"negative" is "negative-unspecified", never HER2-low. "Present" without a score
+(antigen detected) is "unknown": it could be anything from ultralow to 3+.
+Serum HER2 codes are excluded. The assessment is the most recent HER2 result
+day plus results within the 45 days before it (reflex ISH after IHC).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from mappings import tables as T
+from mappings.context import Ctx
+from mappings.disease import condition_onset
+from mappings.fhir import (
+    as_list, cc_text, codings, is_icd10, is_loinc, notes_text, number, obs_date, quantity,
+    text_of,
+)
+from mappings.state import HER2Status, ReceptorStatus, Source
+
+_PCT_RE = re.compile(r"(<|less than|>|greater than)?\s*(\d+(?:\.\d+)?)\s*%")
+_NUM_RE = re.compile(r"^\s*(<|>|<=|>=)?\s*(\d+(?:\.\d+)?)\s*$")
+_ALLRED_RE = re.compile(r"allred[^0-9]{0,20}(\d)")
+_LOW_RE = re.compile(r"\b(er|pr)?[- ]?low\b|low[- ]positive|weakly positive|low[- ]?expressing")
+_POS_RE = re.compile(r"\bpositive\b|\bpos\b|^\s*\+\s*$|\bdetected\b|\bpresent\b|\breactive\b")
+_NEG_RE = re.compile(r"\bnegative\b|\bneg\b|not detected|\babsent\b|no staining|\bnon[- ]?reactive\b")
+_EQ_RE = re.compile(r"\bequivocal\b|\bindeterminate\b|\binconclusive\b|\bborderline\b")
+
+SAME_ASSESSMENT_DAYS = 45
+
+
+@dataclass
+class _Rec:
+    status: str | None  # positive | negative | None (unknown)
+    percent: float | None
+    low: bool
+    date: dt.date | None
+    src: Source
+
+
+@dataclass
+class _Her2:
+    kind: str  # ihc | ish | interp
+    date: dt.date | None
+    src: Source
+    ihc: str | None = None  # 0 1+ 2+ 3+
+    sub: str | None = None  # ultralow | null
+    qual: str | None = None  # positive | negative | equivocal | present | indeterminate
+    ish: str | None = None  # amplified | not-amplified
+
+
+@dataclass
+class _Acc:
+    er: list[_Rec] = field(default_factory=list)
+    pr: list[_Rec] = field(default_factory=list)
+    her2: list[_Her2] = field(default_factory=list)
+
+
+# --- value readers ------------------------------------------------------------
+
+
+def _answer(cc: Any) -> str | None:
+    for _, code, _ in codings(cc):
+        m = T.ANSWERS.get(code)
+        if m:
+            return m
+    return None
+
+
+def _qual_from_text(text: str) -> str | None:
+    if not text:
+        return None
+    if _EQ_RE.search(text):
+        return "equivocal"
+    neg = _NEG_RE.search(text)
+    pos = _POS_RE.search(text)
+    if neg and not pos:
+        return "negative"
+    if pos and not neg:
+        return "positive"
+    return None
+
+
+def _observation_values(obs: dict[str, Any]) -> tuple[Any, str, float | None, str | None, str | None]:
+    """(codeable value, all value text, number, unit, comparator)."""
+    vcc = obs.get("valueCodeableConcept")
+    texts = []
+    num = unit = comp = None
+    if isinstance(vcc, dict):
+        texts.append(cc_text(vcc))
+    vs = obs.get("valueString")
+    if isinstance(vs, str):
+        texts.append(vs.lower())
+        m = _NUM_RE.match(vs)
+        if m:
+            num, comp = float(m.group(2)), m.group(1)
+    if "valueQuantity" in obs:
+        num, unit, comp = quantity(obs.get("valueQuantity"))
+    if "valueInteger" in obs:
+        num = number(obs.get("valueInteger"))
+    if isinstance(obs.get("valueRatio"), dict):
+        r = obs["valueRatio"]
+        n, _, _ = quantity(r.get("numerator"))
+        dd, _, _ = quantity(r.get("denominator"))
+        if n is not None and dd:
+            num = n if dd == 100 else n / dd
+    if "valueBoolean" in obs and isinstance(obs.get("valueBoolean"), bool):
+        texts.append("positive" if obs["valueBoolean"] else "negative")
+    return vcc, " | ".join(t for t in texts if t), num, unit, comp
+
+
+def _interp(obs: dict[str, Any]) -> str | None:
+    for cc in as_list(obs.get("interpretation")):
+        a = _answer(cc)
+        if a:
+            return a
+        q = _qual_from_text(cc_text(cc))
+        if q:
+            return q
+    return None
+
+
+# --- ER / PR -----------------------------------------------------------------------
+
+
+def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str) -> tuple[str | None, float | None, bool]:
+    vcc, vtext, num, unit, comp = _observation_values(obs)
+    percent: float | None = None
+    status: str | None = None
+    low = False
+    text = vtext + (" | " + text_extra if text_extra else "")
+    # percent: explicit % kind, % unit, or "nn%" in text
+    if num is not None and (kind == "percent" or (unit and "%" in unit)):
+        percent = num
+    if percent is None:
+        m = _PCT_RE.search(vtext)
+        if m:
+            percent = float(m.group(2))
+            if m.group(1) and m.group(1).startswith(("<", "less")) and percent <= 1:
+                percent = min(percent, 0.5)  # "<1%" is negative
+    if percent is not None and comp in ("<",) and percent <= 1:
+        percent = min(percent, 0.5)
+    if percent is not None and not (0 <= percent <= 100):
+        percent = None
+    a = _answer(vcc)
+    if a in ("positive", "present"):
+        status = "positive"
+    elif a in ("negative", "absent"):
+        status = "negative"
+    elif a in ("indeterminate", "equivocal"):
+        status = None
+    elif vtext:
+        allred = _ALLRED_RE.search(text)
+        if allred:
+            status = "positive" if int(allred.group(1)) >= 3 else "negative"
+        else:
+            q = _qual_from_text(vtext)
+            status = q if q in ("positive", "negative") else None
+    if status is None and a is None:
+        i = _interp(obs)
+        if i in ("positive", "present"):
+            status = "positive"
+        elif i in ("negative", "absent"):
+            status = "negative"
+    if kind == "legacy" and status is None:
+        return None, None, False  # quantitative ligand assay without interpretation
+    if percent is not None:
+        pstatus = "positive" if percent >= 1 else "negative"
+        if status is None:
+            status = pstatus
+        elif status != pstatus:
+            # the reported category and the percentage disagree: trust neither
+            return None, percent, False
+        low = 1 <= percent <= 10
+    if status == "positive" and _LOW_RE.search(text):
+        low = True
+    return status, percent, low
+
+
+def _combine_receptor(recs: list[_Rec]) -> ReceptorStatus:
+    out = ReceptorStatus()
+    if not recs:
+        return out
+    out.sources = [r.src for r in recs]
+    known = [r for r in recs if r.status]
+    statuses = {r.status for r in known}
+    out.conflict = len(statuses) > 1
+    dated = [r for r in recs if r.date]
+    if dated:
+        latest = max(r.date for r in dated)  # type: ignore[type-var]
+        group = [r for r in dated if r.date == latest]
+    else:
+        latest = None
+        group = recs
+    gstat = {r.status for r in group if r.status}
+    if not gstat and dated:
+        # latest day had only unreadable values: fall back to the latest readable day
+        kd = [r for r in known if r.date]
+        if kd:
+            latest = max(r.date for r in kd)  # type: ignore[type-var]
+            group = [r for r in kd if r.date == latest]
+            gstat = {r.status for r in group}
+        elif known:
+            group = known
+            gstat = statuses
+    out.date = latest
+    if len(gstat) == 1:
+        out.status = gstat.pop()  # type: ignore[assignment]
+    else:
+        out.status = "unknown"
+        if len(gstat) > 1:
+            out.conflict = True
+    pcts = [r.percent for r in group if r.percent is not None]
+    if pcts:
+        out.percent = pcts[-1]
+    out.low_positive = out.status == "positive" and any(r.low for r in group)
+    return out
+
+
+# --- HER2 ----------------------------------------------------------------------------
+
+
+def _her2_local(cc: Any) -> str | None:
+    for system, code, _ in codings(cc):
+        v = T.local_lookup(T.HER2_LOCAL_CODES, system, code)
+        if v:
+            return str(v)
+    return None
+
+
+def _her2_text_score(text: str) -> str | None:
+    for rx, value in T.HER2_TEXT:
+        if rx.search(text):
+            return value
+    return None
+
+
+def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source,
+               extra_text: str) -> _Her2 | None:
+    vcc, vtext, num, unit, comp = _observation_values(obs)
+    text = " | ".join(t for t in (vtext, extra_text) if t)
+    if kind in ("ihc", "interpretation"):
+        rec = _Her2(kind="ihc" if kind == "ihc" else "interp", date=date, src=src)
+        local = _her2_local(vcc)
+        score = None
+        sub = None
+        if local in ("ultralow", "null"):
+            score, sub = "0", local
+        elif local:
+            score = local
+        if score is None and num is not None and kind == "ihc" and num in (0, 1, 2, 3):
+            score = {0: "0", 1: "1+", 2: "2+", 3: "3+"}[int(num)]
+        if score is None or (score == "0" and sub is None):
+            t = _her2_text_score(text) if text else None
+            if t in ("ultralow", "null"):
+                score, sub = "0", t
+            elif t and score is None:
+                score = t
+        if score is None and sub is None and text and re.search(r"\bzero\b", text):
+            score = "0"
+        rec.ihc = score
+        rec.sub = sub
+        a = _answer(vcc)
+        rec.qual = a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
+        if rec.ihc is None and rec.qual is None:
+            return None
+        return rec
+    if kind in ("ish", "ish-ratio", "ish-copies"):
+        rec = _Her2(kind="ish", date=date, src=src)
+        if kind == "ish-ratio":
+            if num is not None:
+                rec.ish = "amplified" if num >= 2.0 else "not-amplified"
+            return rec if rec.ish else None
+        if kind == "ish-copies":
+            return None  # used only through the ratio / interpretation
+        a = _answer(vcc) or _interp(obs)
+        if a in ("positive", "present"):
+            rec.ish = "amplified"
+        elif a in ("negative", "absent"):
+            rec.ish = "not-amplified"
+        elif a == "equivocal":
+            return None
+        elif text:
+            for rx, value in T.HER2_ISH_TEXT:
+                if rx.search(text):
+                    rec.ish = value
+                    break
+        return rec if rec.ish else None
+    return None
+
+
+def _her2_category(group: list[_Her2]) -> tuple[str, str | None, str | None]:
+    """(category, ihc score, ish) for one assessment (results sorted oldest first)."""
+    ihc = [r for r in group if r.kind == "ihc"]
+    ish = [r for r in group if r.kind == "ish"]
+    interp = [r for r in group if r.kind == "interp"]
+    score = next((r.ihc for r in reversed(ihc) if r.ihc), None)
+    if score is None:
+        score = next((r.ihc for r in reversed(interp) if r.ihc), None)
+    sub = next((r.sub for r in reversed(ihc + interp) if r.sub), None)
+    ish_v = ish[-1].ish if ish else None
+    if ish_v == "amplified" or score == "3+":
+        return "positive", score, ish_v
+    if score == "2+":
+        return ("low" if ish_v == "not-amplified" else "equivocal-pending"), score, ish_v
+    if score == "1+":
+        return "low", score, ish_v
+    if score == "0":
+        return ({"ultralow": "ultralow", "null": "null"}.get(sub or "", "zero-unspecified")), score, ish_v
+    quals = [r.qual for r in ihc + interp if r.qual]
+    q = quals[-1] if quals else None
+    if q == "positive":
+        # IHC "positive" with no score: HER2-positive wording. On an IHC code with an
+        # ISH result not amplified, the word cannot be trusted: unknown.
+        if ish_v == "not-amplified":
+            return "unknown", None, ish_v
+        return "positive", None, ish_v
+    if q == "equivocal":
+        return ("negative-unspecified" if ish_v == "not-amplified" else "equivocal-pending"), None, ish_v
+    if q == "negative" or ish_v == "not-amplified":
+        return "negative-unspecified", None, ish_v
+    return "unknown", None, ish_v
+
+
+_COMPATIBLE_NEG = {"low", "ultralow", "null", "zero-unspecified", "negative-unspecified", "equivocal-pending"}
+
+
+def _combine_her2(recs: list[_Her2]) -> HER2Status:
+    out = HER2Status()
+    if not recs:
+        return out
+    out.sources = [r.src for r in recs]
+    dated = sorted((r for r in recs if r.date), key=lambda r: r.date)  # type: ignore[arg-type, return-value]
+    if dated:
+        latest = dated[-1].date
+        group = [r for r in dated if (latest - r.date).days <= SAME_ASSESSMENT_DAYS]  # type: ignore[operator]
+        older = [r for r in recs if r not in group]
+    else:
+        latest = None
+        group = list(recs)
+        older = []
+    cat, score, ish = _her2_category(group)
+    if cat == "unknown" and older:
+        # latest result unreadable: use the latest readable assessment
+        o_dated = sorted((r for r in older if r.date), key=lambda r: r.date)  # type: ignore[arg-type, return-value]
+        if o_dated:
+            l2 = o_dated[-1].date
+            g2 = [r for r in o_dated if (l2 - r.date).days <= SAME_ASSESSMENT_DAYS]  # type: ignore[operator]
+            c2, s2, i2 = _her2_category(g2)
+            if c2 != "unknown":
+                cat, score, ish, latest, group = c2, s2, i2, l2, g2
+    out.category = cat  # type: ignore[assignment]
+    out.ihc_score = score  # type: ignore[assignment]
+    out.ish = ish  # type: ignore[assignment]
+    out.date = latest
+    # conflicts: other assessments disagreeing on positive vs negative, or on the
+    # IHC score within the current assessment
+    cats = {cat}
+    rest = [r for r in recs if r not in group]
+    if rest:
+        by_date: dict[Any, list[_Her2]] = {}
+        for r in rest:
+            by_date.setdefault(r.date, []).append(r)
+        for g in by_date.values():
+            cats.add(_her2_category(g)[0])
+    cats.discard("unknown")
+    pos = "positive" in cats
+    if pos and cats & _COMPATIBLE_NEG:
+        out.conflict = True
+    scores = {r.ihc for r in group if r.kind == "ihc" and r.ihc}
+    if len(scores) > 1:
+        out.conflict = True
+    return out
+
+
+# --- entry point --------------------------------------------------------------------------
+
+
+def _marker_of(coding_list: Any) -> tuple[str, str, str] | None:
+    for system, code, _ in codings(coding_list):
+        if code and is_loinc(system) and code in T.TUMOR_MARKERS:
+            marker, kind = T.TUMOR_MARKERS[code]
+            return marker, kind, code
+    return None
+
+
+def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]:
+    acc = _Acc()
+    for obs in ctx.of("Observation"):
+        try:
+            date = obs_date(obs)
+            spec = None
+            units = [obs]
+            comps = [c for c in as_list(obs.get("component")) if isinstance(c, dict)]
+            units.extend(comps)
+            top_is_marker = _marker_of(obs.get("code")) is not None
+            extra = notes_text(obs)
+            for unit in units:
+                m = _marker_of(unit.get("code"))
+                if m is None:
+                    continue
+                if unit is not obs and top_is_marker and m == _marker_of(obs.get("code")):
+                    continue
+                marker, kind, code = m
+                label = _label(marker, kind, code)
+                src = ctx.source(obs, date, label, spec)
+                if marker in ("er", "pr", "er-pr"):
+                    if kind == "intensity":
+                        continue
+                    st, pct, low = _read_receptor(unit, kind, extra)
+                    if st is None and pct is None:
+                        continue
+                    targets = ("er", "pr") if marker == "er-pr" else (marker,)
+                    for t in targets:
+                        getattr(acc, t).append(_Rec(st, pct, low, date, src))
+                elif marker == "her2":
+                    if kind in ("serum", "legacy"):
+                        continue
+                    rec = _read_her2(unit, kind, date, src, extra)
+                    if rec is not None:
+                        acc.her2.append(rec)
+        except Exception:  # noqa: BLE001
+            ctx.ignore(obs, "unreadable-resource", "Tumour-marker Observation could not be read")
+
+    # ICD-10-CM receptor-status Conditions (Z17.x): weakest evidence, used only
+    # when no Observation reports that marker.
+    z_er: list[_Rec] = []
+    z_pr: list[_Rec] = []
+    z_her2: list[_Her2] = []
+    for cond in ctx.of("Condition"):
+        try:
+            for system, code, _ in codings(cond.get("code")):
+                if not code or not is_icd10(system):
+                    continue
+                z = T.RECEPTOR_CONDITIONS.get(T.norm_icd(code))
+                if not z:
+                    continue
+                date = condition_onset(cond)
+                src = ctx.source(cond, date, f"Receptor status {code} (ICD-10-CM)")
+                er = z.get("er") or z.get("hr")
+                pr = z.get("pr")
+                if er and "hr" not in z:
+                    z_er.append(_Rec(er, None, False, date, src))
+                elif "hr" in z and z["hr"] == "negative":
+                    z_er.append(_Rec("negative", None, False, date, src))
+                    z_pr.append(_Rec("negative", None, False, date, src))
+                elif "hr" in z:
+                    # HR+ means ER and/or PR positive: record on ER only when nothing better
+                    z_er.append(_Rec("positive", None, False, date, src))
+                if pr:
+                    z_pr.append(_Rec(pr, None, False, date, src))
+                if z.get("her2"):
+                    z_her2.append(_Her2(kind="interp", date=date, src=src, qual=z["her2"]))
+        except Exception:  # noqa: BLE001
+            continue
+    er = _combine_receptor(acc.er or z_er)
+    pr = _combine_receptor(acc.pr or z_pr)
+    her2 = _combine_her2(acc.her2 or z_her2)
+    return er, pr, her2
+
+
+def _label(marker: str, kind: str, code: str) -> str:
+    name = {"er": "ER", "pr": "PR", "er-pr": "ER/PR", "her2": "HER2"}[marker]
+    what = {
+        "status": "status", "percent": "% cells", "legacy": "assay", "ihc": "IHC",
+        "interpretation": "interpretation", "ish": "ISH", "ish-ratio": "ISH ratio",
+        "ish-copies": "ISH copies",
+    }.get(kind, kind)
+    return f"{name} {what} ({code})"
+
+
+def her2_text_for_tests(text: str) -> str | None:  # pragma: no cover - debugging aid
+    return _her2_text_score(text_of(text))
+
+
+__all__ = ["build_markers"]

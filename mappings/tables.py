@@ -1,0 +1,256 @@
+"""Code tables, loaded once at import from the YAML data files in this package.
+
+codes.yaml        standard codes (LOINC, SNOMED CT, ICD-10-CM, HGNC), each with a source
+local_codes.yaml  site-extensible local codes and text patterns
+drugs.yaml        drug table (RxNorm ingredient + product codes + names/brands)
+
+Everything here is a plain dict / set / compiled regex lookup: the hot path never
+touches YAML or pydantic validation of the tables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_DIR = Path(__file__).resolve().parent
+
+
+def _load(name: str) -> dict[str, Any]:
+    with open(_DIR / name, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+
+
+CODES = _load("codes.yaml")
+LOCAL = _load("local_codes.yaml")
+DRUGS_DATA = _load("drugs.yaml")
+
+SYSTEMS = CODES["systems"]
+LOINC = SYSTEMS["loinc"]
+SNOMED = SYSTEMS["snomed"]
+RXNORM = SYSTEMS["rxnorm"]
+ICD10 = SYSTEMS["icd10cm"]
+AJCC = SYSTEMS["ajcc"]
+HGNC_SYSTEMS = frozenset(SYSTEMS["hgnc"])
+
+
+def _sys(alias: str) -> str:
+    return SYSTEMS.get(alias, alias) if isinstance(SYSTEMS.get(alias, alias), str) else alias
+
+
+def norm_icd(code: str) -> str:
+    return code.replace(".", "").strip().upper()
+
+
+# --- tumour markers ---------------------------------------------------------
+TUMOR_MARKERS: dict[str, tuple[str, str]] = {
+    e["code"]: (e["marker"], e["kind"]) for e in CODES["tumor_markers"]
+}
+ANSWERS: dict[str, str] = {}  # code -> meaning (codes are unique across systems here)
+for _e in CODES["answers"]:
+    ANSWERS[str(_e["code"])] = _e["meaning"]
+
+RECEPTOR_CONDITIONS: dict[str, dict[str, str]] = {
+    norm_icd(e["code"]): {k: v for k, v in e.items() if k in ("er", "pr", "hr", "her2")}
+    for e in CODES["receptor_status_conditions"]
+}
+
+# --- genomics ---------------------------------------------------------------
+_G = CODES["genomics"]
+VARIANT_CODES = frozenset(e["code"] for e in _G["variant_codes"])
+REGION_STUDIED_CODES = frozenset(e["code"] for e in _G["region_studied_codes"])
+COMP = {k: v["code"] for k, v in _G["components"].items()}
+ORIGIN_ANSWERS = {e["code"]: e["origin"] for e in _G["origin_answers"]}
+RESULT_ANSWERS = {e["code"]: e["result"] for e in _G["result_answers"]}
+SIGNIFICANCE_ANSWERS = {e["code"]: e["significance"] for e in _G["significance_answers"]}
+GENE_BY_HGNC = {str(e["hgnc"]): e["gene"] for e in _G["genes"]}
+GENES = frozenset(GENE_BY_HGNC.values())
+LEGACY_GENE_CODES = {
+    e["code"]: (e["gene"], bool(e.get("germline"))) for e in _G["legacy_gene_codes"]
+}
+
+# --- other observations -------------------------------------------------------
+_O = CODES["observations"]
+ECOG_CODES = frozenset(e["code"] for e in _O["ecog"])
+ECOG_ANSWERS = {e["code"]: int(e["value"]) for e in _O["ecog_answers"]}
+HBA1C_CODES = frozenset(e["code"] for e in _O["hba1c"])
+FPG_CODES = frozenset(e["code"] for e in _O["fasting_glucose"])
+QTC_CODES = frozenset(e["code"] for e in _O["qtc"])
+MENO_QUESTION_CODES = frozenset(str(e["code"]) for e in _O["menopause_question"])
+MENO_ANSWERS = {str(e["code"]): e["status"] for e in _O["menopause_answers"]}
+DISEASE_STATUS_CODES = frozenset(e["code"] for e in _O["disease_status"])
+PROGRESSION_ANSWERS = frozenset(str(e["code"]) for e in _O["disease_status_progression_answers"])
+
+# --- staging -----------------------------------------------------------------
+_S = CODES["staging"]
+STAGE_GROUP_CODES = {str(e["code"]): bool(e["clinical"]) for e in _S["stage_group_codes"]}
+M_CATEGORY_CODES = {str(e["code"]): bool(e["clinical"]) for e in _S["m_category_codes"]}
+M1_VALUES = frozenset(str(e["code"]) for e in _S["m1_values"])
+M0_VALUES = frozenset(str(e["code"]) for e in _S["m0_values"])
+STAGE4_VALUES = frozenset(str(e["code"]) for e in _S["stage4_values"])
+STAGE4_AJCC = frozenset(c.upper() for c in _S["stage4_ajcc_codes"]["codes"])
+M1_AJCC = frozenset(c.upper() for c in _S["m1_ajcc_codes"]["codes"])
+
+# --- conditions ----------------------------------------------------------------
+_C = CODES["conditions"]
+BREAST_ICD_PREFIXES = tuple(norm_icd(e["prefix"]) for e in _C["breast_cancer_icd10_prefixes"])
+BREAST_HISTORY_ICD = frozenset(norm_icd(e["code"]) for e in _C["breast_cancer_history_icd10"])
+NOT_BREAST_PRIMARY = frozenset(str(e["code"]) for e in _C["not_breast_primary_snomed"])
+BREAST_SNOMED = frozenset(str(c) for c in _C["breast_cancer_snomed"]["codes"]) - NOT_BREAST_PRIMARY
+SECONDARY_GENERIC_SNOMED = frozenset(str(e["code"]) for e in _C["secondary_generic_snomed"])
+SECONDARY_PROFILE = _C["secondary_profile"]
+SECONDARY_SNOMED = {str(e["code"]): e["site"] for e in _C["secondary_sites_snomed"]}
+# ICD prefixes sorted longest first
+SECONDARY_ICD: list[tuple[str, str, bool | None]] = sorted(
+    ((norm_icd(e["prefix"]), e["site"], e.get("visceral")) for e in _C["secondary_sites_icd10"]),
+    key=lambda t: -len(t[0]),
+)
+SECONDARY_ICD_ROOTS = ("C77", "C78", "C79", "C7B")
+VISCERAL_SITES = frozenset(_C["visceral_sites"]["sites"])
+BODY_SITES = {str(e["code"]): e["site"] for e in _C["body_sites_snomed"]}
+DIABETES_SNOMED = {str(e["code"]): e["type"] for e in _C["diabetes"]["snomed"]}
+DIABETES_ICD = [(norm_icd(e["prefix"]), e["type"]) for e in _C["diabetes"]["icd10_prefixes"]]
+ILD_SNOMED = frozenset(str(e["code"]) for e in _C["ild"]["snomed"])
+ILD_ICD = tuple(norm_icd(e["prefix"]) for e in _C["ild"]["icd10_prefixes"])
+OOPHORECTOMY_SNOMED = frozenset(str(e["code"]) for e in _C["oophorectomy_bilateral_snomed"])
+OOPHORECTOMY_ICD = frozenset(norm_icd(e["code"]) for e in _C["oophorectomy_icd10"])
+
+# Text fallbacks for site names in a secondary-cancer display/text (order matters)
+SITE_TEXT: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"lymph|nodal|node"), "lymph-node"),
+    (re.compile(r"liver|hepatic"), "liver"),
+    (re.compile(r"pleura"), "pleura"),
+    (re.compile(r"lung|pulmonary"), "lung"),
+    (re.compile(r"brain|cerebr|mening|leptomening|cerebell"), "brain"),
+    (re.compile(r"perito"), "peritoneum"),
+    (re.compile(r"adrenal"), "adrenal"),
+    (re.compile(r"bone|osseous|skelet|vertebra|spine|marrow"), "bone"),
+]
+
+# --- local codes ----------------------------------------------------------------
+
+
+def _local_code_map(entries: list[dict[str, Any]], value_key: str) -> dict[tuple[str, str], Any]:
+    out: dict[tuple[str, str], Any] = {}
+    for e in entries or []:
+        out[(str(e.get("system", "*")), str(e["code"]).lower())] = e.get(value_key, True)
+    return out
+
+
+def local_lookup(table: dict[tuple[str, str], Any], system: str | None, code: str | None) -> Any:
+    if not code:
+        return None
+    c = code.lower()
+    hit = table.get((system or "", c))
+    if hit is None:
+        hit = table.get(("*", c))
+    return hit
+
+
+_VC = LOCAL["visceral_crisis"]
+VISCERAL_CRISIS_CODES = _local_code_map(_VC.get("codes"), "code")
+VISCERAL_CRISIS_TEXT = re.compile("|".join(_VC["text_patterns"]), re.I)
+VISCERAL_CRISIS_NEG = re.compile("|".join(_VC["negation_patterns"]), re.I)
+
+_H = LOCAL["her2"]
+HER2_LOCAL_CODES = _local_code_map(_H.get("codes"), "value")
+HER2_TEXT: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(e["pattern"], re.I), str(e["value"])) for e in _H["text_patterns"]
+]
+HER2_ISH_TEXT: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(e["pattern"], re.I), str(e["value"])) for e in _H["ish_patterns"]
+]
+HER2_EQUIVOCAL_TEXT = re.compile("|".join(_H["equivocal_patterns"]), re.I)
+
+_M = LOCAL["menopause"]
+MENO_LOCAL_QUESTION = _local_code_map(_M.get("question_codes"), "code")
+MENO_QUESTION_TEXT = re.compile("|".join(_M["question_text_patterns"]), re.I)
+MENO_LOCAL_CODES = _local_code_map(_M.get("codes"), "status")
+MENO_TEXT: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(e["pattern"], re.I), e["status"]) for e in _M["text_patterns"]
+]
+
+_SP = LOCAL["specimen"]
+CTDNA_TEXT = re.compile("|".join(_SP["ctdna_patterns"]), re.I)
+TISSUE_TEXT = re.compile("|".join(_SP["tissue_patterns"]), re.I)
+BLOOD_TEXT = re.compile("|".join(_SP["blood_patterns"]), re.I)
+
+# --- drugs ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DrugInfo:
+    name: str
+    drug_class: str
+    rxnorm: str | None
+    nsai: bool = False
+    taxane: bool = False
+    anthracycline: bool = False
+    diabetes_specific: bool = False
+    transplant_everolimus: bool = False
+    names: tuple[str, ...] = field(default_factory=tuple)
+
+
+DRUGS: dict[str, DrugInfo] = {}
+DRUG_BY_CODE: dict[str, list[DrugInfo]] = {}
+
+
+def _add_code(code: str, info: DrugInfo) -> None:
+    lst = DRUG_BY_CODE.setdefault(str(code), [])
+    if info not in lst:
+        lst.append(info)
+
+
+for _d in DRUGS_DATA["drugs"]:
+    _info = DrugInfo(
+        name=_d["name"],
+        drug_class=_d["class"],
+        rxnorm=str(_d["rxnorm"]) if _d.get("rxnorm") else None,
+        nsai=bool(_d.get("nsai")),
+        taxane=bool(_d.get("taxane")),
+        anthracycline=bool(_d.get("anthracycline")),
+        diabetes_specific=bool(_d.get("diabetes_specific")),
+        transplant_everolimus=bool(_d.get("transplant_everolimus")),
+        names=tuple(n.lower() for n in _d.get("names") or ()),
+    )
+    DRUGS[_info.name] = _info
+    if _info.transplant_everolimus:
+        continue  # shares the everolimus ingredient code; chosen by text only
+    if _info.rxnorm:
+        _add_code(_info.rxnorm, _info)
+    for _c in (_d.get("extra_codes") or {}).get("codes", []):
+        _add_code(_c, _info)
+    for _c in (_d.get("product_codes") or {}).get("codes", []):
+        _add_code(_c, _info)
+
+TRANSPLANT_EVEROLIMUS = next(d for d in DRUGS.values() if d.transplant_everolimus)
+TRANSPLANT_EVEROLIMUS_TEXT = re.compile(
+    r"zortress|transplant|\b(0\.25|0\.5|0\.75|1)\s*mg\b", re.I
+)
+
+# name -> DrugInfo, one regex alternation, longest names first so that
+# "trastuzumab deruxtecan" wins over "trastuzumab".
+_NAME_TO_DRUG: dict[str, DrugInfo] = {}
+for _info in DRUGS.values():
+    for _n in _info.names:
+        _NAME_TO_DRUG.setdefault(_n, _info)
+_names_sorted = sorted(_NAME_TO_DRUG, key=len, reverse=True)
+DRUG_NAME_RE = re.compile(
+    r"(?<![a-z0-9])(" + "|".join(re.escape(n) for n in _names_sorted) + r")(?![a-z0-9])",
+    re.I,
+)
+
+
+def drug_for_name(name: str) -> DrugInfo | None:
+    return _NAME_TO_DRUG.get(name.lower())
+
+
+ENDOCRINE_CLASSES = frozenset({"aromatase-inhibitor", "serm", "fulvestrant", "oral-serd"})
+LINE_CLASSES = frozenset({
+    "aromatase-inhibitor", "serm", "fulvestrant", "oral-serd", "cdk46i", "pi3k-akt-mtor",
+    "parp-inhibitor", "her2-adc", "trop2-adc", "her2-targeted", "chemotherapy",
+})

@@ -1,0 +1,546 @@
+"""Therapy history: medication resources -> exposures -> metastatic lines.
+
+Drug resolution: RxNorm ingredient or product codes (drugs.yaml; packs expand to
+every ingredient), else names/brands in coding displays and text (longest name
+wins: "trastuzumab deruxtecan" is T-DXd, never trastuzumab). medicationReference
+is followed to a contained or received Medication (code and ingredients).
+Everolimus written as Zortress or a transplant strength is "everolimus
+(transplant dose)", class other.
+
+Setting: an exposure starting on/after (metastatic date - 30 days) is metastatic,
+earlier is early (neo/adjuvant). With no metastatic date: all metastatic if de
+novo stage IV, all early if the disease is documented non-metastatic, else unknown.
+
+Lines (metastatic, anticancer classes only; ovarian suppression, bone agents,
+antihyperglycemics and other drugs never count):
+- exposures starting within 28 days of a line's start belong to that line;
+- an exposure whose drugs are all already in the current line continues it;
+- a same-class substitution while another drug of the regimen continues
+  (abemaciclib -> ribociclib with fulvestrant continued; letrozole ->
+  anastrozole with palbociclib) stays in the line (toxicity switch);
+- any other new drug starts a new line (regimen change = progression proxy);
+- an endocrine drug still running when only a targeted add-on (CDK4/6i,
+  PI3K/AKT/mTOR, PARP) starts is carried into the new line (fulvestrant +
+  added palbociclib); otherwise drugs of the previous line still marked active
+  are treated as superseded (their exposure becomes inactive).
+- exposures without a start date join the last line (gap therapy-dates-missing).
+
+Endocrine resistance (ESO-ESMO ABC4, CR C.1; 12-month boundary inclusive, CR
+C.3 row 1, calendar months):
+- relapse on adjuvant ET: < 24 months of adjuvant ET -> primary, else secondary;
+- relapse <= 12.0 months after completing adjuvant ET -> secondary; > 12 -> sensitive;
+- first metastatic ET line ended by progression after < 6 months -> primary,
+  >= 6 months -> secondary (the more resistant of the adjuvant and metastatic
+  readings wins);
+- de novo stage IV without ET progression -> de-novo; relapse with no prior
+  ET and no ET progression -> sensitive (endocrine-naive).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from mappings import tables as T
+from mappings.context import Ctx
+from mappings.fhir import (
+    as_list, cc_text, codings, is_loinc, is_rxnorm, months_between, obs_date, parse_date,
+    period, text_of,
+)
+from mappings.state import Disease, Drug, Exposure, Source, TherapyHistory, TherapyLine
+
+REGIMEN_WINDOW_DAYS = 28
+SETTING_TOLERANCE_DAYS = 30
+ADMIN_ACTIVE_DAYS = 42
+ADMIN_ACTIVE_DAYS_OFS = 95
+ADD_ON_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor", "parp-inhibitor"})
+_SKIP_STATUS = {
+    "entered-in-error": "entered-in-error",
+    "not-taken": "not-given",
+    "not-done": "not-given",
+    "cancelled": "not-given",
+    "draft": "not-given",
+}
+
+
+@dataclass
+class _Exp:
+    drugs: list[T.DrugInfo]
+    start: dt.date | None
+    end: dt.date | None
+    active: bool
+    src: Source
+    setting: str = "unknown"
+    superseded: bool = False
+
+
+@dataclass
+class _Line:
+    exps: list[_Exp] = field(default_factory=list)
+    carried: list[_Exp] = field(default_factory=list)
+    start: dt.date | None = None
+
+    def names(self) -> set[str]:
+        return {d.name for e in self.exps + self.carried for d in e.drugs if d.drug_class in T.LINE_CLASSES}
+
+    def classes(self) -> set[str]:
+        return {d.drug_class for e in self.exps for d in e.drugs if d.drug_class in T.LINE_CLASSES}
+
+
+# --- drug resolution -------------------------------------------------------------
+
+
+def drugs_from_cc(cc: Any) -> list[T.DrugInfo]:
+    found: list[T.DrugInfo] = []
+    for system, code, _ in codings(cc):
+        if code and (is_rxnorm(system) or not system):
+            for info in T.DRUG_BY_CODE.get(code, ()):
+                if info not in found:
+                    found.append(info)
+    if not found:
+        found = drugs_from_text(cc_text(cc))
+    elif any(d.name == "everolimus" for d in found):
+        if T.TRANSPLANT_EVEROLIMUS_TEXT.search(cc_text(cc)):
+            found = [T.TRANSPLANT_EVEROLIMUS if d.name == "everolimus" else d for d in found]
+    return found
+
+
+def drugs_from_text(text: str) -> list[T.DrugInfo]:
+    if not text:
+        return []
+    found: list[T.DrugInfo] = []
+    for m in T.DRUG_NAME_RE.finditer(text):
+        info = T.drug_for_name(m.group(1))
+        if info and info not in found:
+            found.append(info)
+    if any(d.name == "everolimus" for d in found) and T.TRANSPLANT_EVEROLIMUS_TEXT.search(text):
+        found = [T.TRANSPLANT_EVEROLIMUS if d.name == "everolimus" else d for d in found]
+    return found
+
+
+def resolve_medication(ctx: Ctx | None, res: dict[str, Any], index: dict[tuple[str, str], Any] | None = None
+                       ) -> tuple[list[T.DrugInfo], str]:
+    """Drugs and the human text of a medication[x] element."""
+    cc = res.get("medicationCodeableConcept")
+    if isinstance(cc, dict):
+        return drugs_from_cc(cc), _cc_label(cc)
+    ref = res.get("medicationReference")
+    med = None
+    if ctx is not None:
+        med = ctx.resolve(ref, res)
+    elif index is not None and isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+        r = ref["reference"]
+        if r.startswith("#"):
+            med = next((c for c in res.get("contained") or [] if isinstance(c, dict) and c.get("id") == r[1:]), None)
+        else:
+            parts = r.split("/")
+            if len(parts) >= 2:
+                med = index.get((parts[-2], parts[-1]))
+    label = ref.get("display") if isinstance(ref, dict) and isinstance(ref.get("display"), str) else ""
+    if isinstance(med, dict):
+        found = drugs_from_cc(med.get("code"))
+        for ing in as_list(med.get("ingredient")):
+            if not isinstance(ing, dict):
+                continue
+            item = ing.get("itemCodeableConcept")
+            for info in drugs_from_cc(item) if isinstance(item, dict) else []:
+                if info not in found:
+                    found.append(info)
+        if found:
+            return found, _cc_label(med.get("code")) or label
+        label = _cc_label(med.get("code")) or label
+    if label:
+        return drugs_from_text(label), label
+    return [], label
+
+
+def _cc_label(cc: Any) -> str:
+    if not isinstance(cc, dict):
+        return ""
+    if isinstance(cc.get("text"), str) and cc["text"]:
+        return cc["text"][:120]
+    for _, code, disp in codings(cc):
+        if disp:
+            return disp[:120]
+    for _, code, _ in codings(cc):
+        if code:
+            return f"RxNorm {code}"
+    return ""
+
+
+def to_drug(info: T.DrugInfo) -> Drug:
+    return Drug(rxnorm=info.rxnorm, name=info.name, drug_class=info.drug_class)  # type: ignore[arg-type]
+
+
+# --- exposures -----------------------------------------------------------------------
+
+
+def _dates(res: dict[str, Any], rtype: str) -> tuple[dt.date | None, dt.date | None]:
+    if rtype == "MedicationStatement":
+        start, end = period(res, "effective")
+        return start or parse_date(res.get("dateAsserted")), end
+    if rtype == "MedicationAdministration":
+        start, end = period(res, "effective")
+        return start, end or start
+    # MedicationRequest
+    start = end = None
+    for di in as_list(res.get("dosageInstruction")):
+        if isinstance(di, dict) and isinstance(di.get("timing"), dict):
+            rep = di["timing"].get("repeat")
+            if isinstance(rep, dict) and isinstance(rep.get("boundsPeriod"), dict):
+                bp = rep["boundsPeriod"]
+                start = start or parse_date(bp.get("start"))
+                end = end or parse_date(bp.get("end"))
+    dr = res.get("dispenseRequest")
+    if isinstance(dr, dict) and isinstance(dr.get("validityPeriod"), dict):
+        vp = dr["validityPeriod"]
+        start = start or parse_date(vp.get("start"))
+        if text_of(res.get("status")) in ("completed", "stopped"):
+            end = end or parse_date(vp.get("end"))
+    return start or parse_date(res.get("authoredOn")), end
+
+
+def _active(res: dict[str, Any], rtype: str, start: dt.date | None, end: dt.date | None,
+            drugs: list[T.DrugInfo], as_of: dt.date) -> bool:
+    status = text_of(res.get("status"))
+    if end and end < as_of and rtype != "MedicationAdministration":
+        return False
+    if rtype == "MedicationStatement":
+        return status in ("active", "intended")
+    if rtype == "MedicationRequest":
+        return status == "active"
+    if status == "in-progress":
+        return True
+    if status == "completed" and (end or start):
+        window = ADMIN_ACTIVE_DAYS_OFS if any(d.drug_class == "ovarian-suppression" for d in drugs) else ADMIN_ACTIVE_DAYS
+        return 0 <= (as_of - (end or start)).days <= window  # type: ignore[operator]
+    return False
+
+
+def read_exposures(ctx: Ctx) -> list[_Exp]:
+    exps: list[_Exp] = []
+    for rtype in ("MedicationStatement", "MedicationRequest", "MedicationAdministration"):
+        for res in ctx.of(rtype):
+            try:
+                status = text_of(res.get("status"))
+                if status in _SKIP_STATUS:
+                    ctx.ignore(res, _SKIP_STATUS[status], f"{rtype} with status '{status}' is not therapy given")
+                    continue
+                if rtype == "MedicationRequest" and text_of(res.get("intent")) in ("proposal", "plan"):
+                    ctx.ignore(res, "not-given", "MedicationRequest is a proposal/plan, not therapy given")
+                    continue
+                drugs, label = resolve_medication(ctx, res)
+                if not drugs:
+                    continue  # not a drug the pathway cares about
+                start, end = _dates(res, rtype)
+                if start and end and end < start:
+                    end = None
+                active = _active(res, rtype, start, end, drugs, ctx.as_of)
+                names = " + ".join(d.name for d in drugs)
+                src = ctx.source(res, start, f"{names} ({rtype})" if not label else f"{label[:80]} -> {names}")
+                exps.append(_Exp(drugs=drugs, start=start, end=end, active=active, src=src))
+            except Exception:  # noqa: BLE001
+                ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
+    return exps
+
+
+def _progression_dates(ctx: Ctx) -> list[dt.date]:
+    out = []
+    for obs in ctx.of("Observation"):
+        try:
+            if not any(c in T.DISEASE_STATUS_CODES for s, c, _ in codings(obs.get("code")) if is_loinc(s)):
+                continue
+            vcc = obs.get("valueCodeableConcept")
+            hit = any(c in T.PROGRESSION_ANSWERS for _, c, _ in codings(vcc)) or bool(
+                re.search(r"worse|progress", cc_text(vcc))
+            )
+            d = obs_date(obs)
+            if hit and d:
+                out.append(d)
+        except Exception:  # noqa: BLE001
+            continue
+    return out
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
+    th = TherapyHistory()
+    exps = read_exposures(ctx)
+    mdate = disease.metastatic_date
+    for e in exps:
+        if mdate and e.start:
+            e.setting = "metastatic" if (e.start - mdate).days >= -SETTING_TOLERANCE_DAYS else "early"
+        elif mdate is None and disease.metastatic == "yes" and disease.de_novo_metastatic:
+            e.setting = "metastatic"
+        elif disease.metastatic == "no":
+            e.setting = "early"
+        elif mdate and e.start is None:
+            e.setting = "unknown"
+
+    lines = _build_lines([e for e in exps if e.setting == "metastatic"], ctx)
+    progressions = _progression_dates(ctx)
+
+    th.exposures = [
+        Exposure(
+            drugs=[to_drug(d) for d in e.drugs], start=e.start, end=e.end,
+            active=e.active and not e.superseded, setting=e.setting,  # type: ignore[arg-type]
+            sources=[e.src],
+        )
+        for e in sorted(exps, key=lambda x: (x.start or dt.date.min, x.src.reference))
+    ]
+    th.metastatic_lines = [_to_line(i + 1, ln, lines, ctx.as_of) for i, ln in enumerate(lines)]
+    th.metastatic_endocrine_lines = sum(1 for ln in th.metastatic_lines if ln.endocrine)
+    th.metastatic_chemotherapy_lines = sum(1 for ln in th.metastatic_lines if ln.chemotherapy)
+    th.metastatic_systemic_lines = len(th.metastatic_lines)
+
+    all_drugs = [d for e in exps for d in e.drugs]
+    classes = {d.drug_class for d in all_drugs}
+    names = {d.name for d in all_drugs}
+    th.prior_cdk46i = "cdk46i" in classes
+    th.prior_endocrine_any_setting = bool(classes & T.ENDOCRINE_CLASSES)
+    th.prior_nonsteroidal_ai = any(d.nsai for d in all_drugs)
+    th.prior_fulvestrant = "fulvestrant" in classes
+    th.prior_pi3k_akt_mtor = "pi3k-akt-mtor" in classes
+    th.prior_parp_inhibitor = "parp-inhibitor" in classes
+    th.prior_tdxd = "trastuzumab deruxtecan" in names
+    th.prior_sacituzumab = "sacituzumab govitecan" in names
+    th.prior_datodxd = "datopotamab deruxtecan" in names
+    th.prior_taxane = any(d.taxane for d in all_drugs)
+    th.prior_anthracycline = any(d.anthracycline for d in all_drugs)
+    th.prior_chemotherapy_any_setting = "chemotherapy" in classes
+
+    _early_endocrine(th, exps, disease, ctx)
+    _chemo_adjuvant(th, exps, disease)
+    _cdk46i(th, lines, ctx.as_of)
+    _resistance(th, exps, lines, disease, progressions)
+    _last_et_progression(th, exps, lines, disease, progressions)
+    if any(e.start is None for e in exps):
+        ctx.gap("therapy-dates-missing",
+                "Some anticancer medications have no start date: lines of therapy may be incomplete.",
+                [e.src for e in exps if e.start is None])
+    if disease.metastatic == "yes" and any(e.setting == "unknown" for e in exps):
+        ctx.gap("therapy-setting-unknown",
+                "The metastatic date is unknown: some therapies could not be placed in the early or metastatic setting.",
+                [e.src for e in exps if e.setting == "unknown"])
+    return th
+
+
+def _build_lines(exps: list[_Exp], ctx: Ctx) -> list[_Line]:
+    exps = [e for e in exps if any(d.drug_class in T.LINE_CLASSES for d in e.drugs)]
+    dated = sorted((e for e in exps if e.start), key=lambda e: (e.start, e.src.reference))  # type: ignore[arg-type, return-value]
+    undated = [e for e in exps if not e.start]
+    groups: list[list[_Exp]] = []
+    for e in dated:
+        if groups and groups[-1][0].start == e.start:
+            groups[-1].append(e)
+        else:
+            groups.append([e])
+    lines: list[_Line] = []
+    cur: _Line | None = None
+    for group in groups:
+        start = group[0].start
+        gnames = {d.name for e in group for d in e.drugs if d.drug_class in T.LINE_CLASSES}
+        gclasses = {d.drug_class for e in group for d in e.drugs if d.drug_class in T.LINE_CLASSES}
+        if cur is None:
+            cur = _Line(exps=list(group), start=start)
+            lines.append(cur)
+            continue
+        if (start - cur.start).days <= REGIMEN_WINDOW_DAYS:  # type: ignore[operator]
+            cur.exps.extend(group)
+            # a drug of the same class joining the window replaces a carried one
+            cur.carried = [c for c in cur.carried if not ({d.drug_class for d in c.drugs} & gclasses)]
+            continue
+        if gnames <= cur.names():
+            cur.exps.extend(group)
+            continue
+        if gclasses <= cur.classes() and _continues(cur, gnames, gclasses, start):
+            # same-class substitution with the rest of the regimen continuing
+            # (e.g. abemaciclib -> ribociclib with fulvestrant): same line
+            for prev in cur.exps:
+                pn = {d.name for d in prev.drugs if d.drug_class in T.LINE_CLASSES}
+                pc = {d.drug_class for d in prev.drugs if d.drug_class in T.LINE_CLASSES}
+                if prev.active and pc and pc <= gclasses and not pn & gnames:
+                    prev.superseded = True
+            cur.exps.extend(group)
+            continue
+        new = _Line(exps=list(group), start=start)
+        if gclasses <= ADD_ON_CLASSES:
+            for prev in cur.exps + cur.carried:
+                ongoing = (prev.end is None and prev.active) or (prev.end is not None and prev.end > start)  # type: ignore[operator]
+                pcls = {d.drug_class for d in prev.drugs}
+                if ongoing and pcls & T.ENDOCRINE_CLASSES and not pcls & gclasses:
+                    new.carried.append(prev)
+        for prev in cur.exps + cur.carried:
+            if prev not in new.carried and prev.active:
+                prev.superseded = True
+        lines.append(new)
+        cur = new
+    if undated:
+        if lines:
+            lines[-1].exps.extend(undated)
+        else:
+            lines.append(_Line(exps=list(undated), start=None))
+    return lines
+
+
+def _continues(cur: _Line, gnames: set[str], gclasses: set[str], start: dt.date) -> bool:
+    if gnames & cur.names():
+        return True
+    for prev in cur.exps + cur.carried:
+        pc = {d.drug_class for d in prev.drugs if d.drug_class in T.LINE_CLASSES}
+        ongoing = (prev.end is None and prev.active) or (prev.end is not None and prev.end > start)
+        if ongoing and pc and not pc & gclasses:
+            return True
+    return False
+
+
+def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> TherapyLine:
+    idx = number - 1
+    nxt = lines[idx + 1] if idx + 1 < len(lines) else None
+    drugs: list[T.DrugInfo] = []
+    for e in ln.carried + ln.exps:
+        for d in e.drugs:
+            if d.drug_class in T.LINE_CLASSES and d not in drugs:
+                drugs.append(d)
+    own_ends = [e.end for e in ln.exps]
+    if nxt is not None:
+        active = False
+        if own_ends and all(own_ends) and max(own_ends) <= (nxt.start or dt.date.max):  # type: ignore[type-var]
+            end = max(own_ends)  # type: ignore[type-var]
+        else:
+            end = nxt.start
+    else:
+        active = any(e.active and not e.superseded for e in ln.exps + ln.carried)
+        end = None if active else (max(own_ends) if own_ends and all(own_ends) else None)  # type: ignore[type-var]
+    classes = {d.drug_class for d in drugs}
+    return TherapyLine(
+        number=number,
+        drugs=[to_drug(d) for d in drugs],
+        start=ln.start,
+        end=end,
+        active=active,
+        endocrine=bool(classes & T.ENDOCRINE_CLASSES),
+        chemotherapy="chemotherapy" in classes,
+        sources=[e.src for e in ln.carried + ln.exps],
+    )
+
+
+def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx) -> None:
+    early_et = [e for e in exps if e.setting == "early" and any(d.drug_class in T.ENDOCRINE_CLASSES for d in e.drugs)]
+    if not early_et or disease.metastatic != "yes" or disease.metastatic_date is None:
+        return
+    m = disease.metastatic_date
+    on_treatment = any(
+        (e.end is None and e.active) or (e.end is not None and (m - e.end).days <= 0) for e in early_et
+    )
+    ends = [e.end for e in early_et if e.end]
+    th.endocrine_resistance_sources = [e.src for e in early_et] + disease.metastatic_sources[:1]
+    if on_treatment:
+        th.on_adjuvant_endocrine_at_recurrence = True
+        th.months_from_adjuvant_endocrine_end_to_metastasis = 0.0
+        th.adjuvant_endocrine_end = max(ends) if ends and max(ends) >= m else None  # type: ignore[type-var]
+        return
+    if ends and len(ends) == len(early_et):
+        th.adjuvant_endocrine_end = max(ends)  # type: ignore[type-var]
+        th.months_from_adjuvant_endocrine_end_to_metastasis = round(months_between(th.adjuvant_endocrine_end, m), 2)
+    else:
+        ctx.gap("adjuvant-endocrine-end-unknown",
+                "Adjuvant endocrine therapy is documented without an end date: endocrine resistance cannot be classified.",
+                [e.src for e in early_et if not e.end])
+
+
+def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease) -> None:
+    m = disease.metastatic_date
+    if m is None:
+        return
+    for e in exps:
+        if e.setting == "early" and any(d.drug_class == "chemotherapy" for d in e.drugs):
+            last = e.end or (None if not e.active else m)
+            if last is not None and months_between(last, m) <= 6.0:
+                th.chemotherapy_within_6_months_of_adjuvant_end = True
+
+
+def _line_progressed(i: int, lines: list[TherapyLine], progressions: list[dt.date]) -> bool:
+    ln = lines[i]
+    if ln.active or ln.end is None:
+        return False
+    if i + 1 < len(lines):
+        return True
+    return any(ln.start and ln.start <= p <= ln.end + dt.timedelta(days=30) for p in progressions)
+
+
+def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date) -> None:
+    tls = th.metastatic_lines
+    for i, ln in enumerate(tls):
+        if "cdk46i" in ln.classes and ln.start:
+            stop = ln.end if not ln.active else as_of
+            if stop is None:
+                return
+            months = months_between(ln.start, stop)
+            th.cdk46i_months = round(months, 2)
+            if ln.active:
+                th.progression_within_6_months_on_cdk46i = False if months >= 6 else None
+            elif i + 1 < len(tls):
+                th.progression_within_6_months_on_cdk46i = months < 6
+            return
+
+
+_RANK = {"primary": 3, "secondary": 2, "sensitive": 1, "de-novo": 0, "unknown": -1}
+
+
+def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], disease: Disease,
+                progressions: list[dt.date]) -> None:
+    if disease.metastatic != "yes":
+        return
+    early_et = [e for e in exps if e.setting == "early" and any(d.drug_class in T.ENDOCRINE_CLASSES for d in e.drugs)]
+    adj = "unknown"
+    if early_et and disease.metastatic_date:
+        if th.on_adjuvant_endocrine_at_recurrence:
+            starts = [e.start for e in early_et if e.start]
+            if starts:
+                adj = "primary" if months_between(min(starts), disease.metastatic_date) < 24 else "secondary"  # type: ignore[type-var]
+        elif th.months_from_adjuvant_endocrine_end_to_metastasis is not None:
+            adj = "secondary" if th.months_from_adjuvant_endocrine_end_to_metastasis <= 12.0 else "sensitive"
+    met = "unknown"
+    tls = th.metastatic_lines
+    for i, ln in enumerate(tls):
+        if ln.endocrine:
+            if ln.start and _line_progressed(i, tls, progressions) and ln.end:
+                met = "primary" if months_between(ln.start, ln.end) < 6 else "secondary"
+                th.endocrine_resistance_sources = th.endocrine_resistance_sources + ln.sources
+            break
+    best = max((adj, met), key=lambda x: _RANK[x])
+    if best != "unknown":
+        th.endocrine_resistance = best  # type: ignore[assignment]
+        return
+    if early_et:
+        return  # adjuvant ET with unknown dates: leave unknown
+    if disease.de_novo_metastatic:
+        th.endocrine_resistance = "de-novo"
+        th.endocrine_resistance_sources = disease.metastatic_sources[:2]
+    elif disease.de_novo_metastatic is False and not any(
+        d.drug_class in T.ENDOCRINE_CLASSES for e in exps for d in e.drugs
+    ):
+        th.endocrine_resistance = "sensitive"
+        th.endocrine_resistance_sources = disease.metastatic_sources[:2]
+
+
+def _last_et_progression(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], disease: Disease,
+                         progressions: list[dt.date]) -> None:
+    cands: list[dt.date] = []
+    et_exps = [e for e in exps if any(d.drug_class in T.ENDOCRINE_CLASSES for d in e.drugs)]
+    if any(e.setting == "early" for e in et_exps) and disease.metastatic_date:
+        cands.append(disease.metastatic_date)
+    tls = th.metastatic_lines
+    for i, ln in enumerate(tls):
+        if ln.endocrine and i + 1 < len(tls) and tls[i + 1].start:
+            cands.append(tls[i + 1].start)  # type: ignore[arg-type]
+    et_starts = [e.start for e in et_exps if e.start]
+    if et_starts:
+        first = min(et_starts)
+        cands.extend(p for p in progressions if p > first)
+    th.last_endocrine_progression = max(cands) if cands else None
