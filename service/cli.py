@@ -1,4 +1,4 @@
-"""`mbc-cds` command line: serve, cards, feedback-stats."""
+"""`mbc-cds` command line: serve, cards, feedback-stats, load-demo."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     stats = commands.add_parser("feedback-stats", help="acceptance/override rates per card topic")
     stats.add_argument("--database-url", help="default: MBC_CDS_DATABASE_URL")
     stats.set_defaults(func=cmd_feedback_stats)
+
+    load = commands.add_parser("load-demo", help="PUT the demo patients into a FHIR R4 server")
+    load.add_argument("--fhir-server", required=True, metavar="URL", help="FHIR base URL, e.g. http://localhost:8081/fhir")
+    load.add_argument("--token", help="bearer token for the FHIR server (needs write access)")
+    load.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                      help="keep trying this long while the server starts (docker compose)")
+    load.set_defaults(func=cmd_load_demo)
 
     args = parser.parse_args(argv)
     return args.func(args) or 0
@@ -131,6 +138,17 @@ def cmd_feedback_stats(args) -> int:
         acc = "-" if r["acceptance_rate"] is None else f"{100 * r['acceptance_rate']:.1f}"
         ovr = "-" if r["override_rate"] is None else f"{100 * r['override_rate']:.1f}"
         print(f"{r['topic']:40} {r['issued']:>7} {r['accepted']:>9} {r['overridden']:>11} {acc:>8} {ovr:>10}")
+    return 0
+
+
+def cmd_load_demo(args) -> int:
+    from service.loader import LoadError, load_demo
+
+    try:
+        load_demo(args.fhir_server, args.token, wait=args.wait)
+    except LoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
