@@ -110,7 +110,8 @@ def component(code: str, **value: Any) -> dict[str, Any]:
 def variant(gene_code: str | None, gene_display: str | None = None, *, system: str = HGNC,
             present: bool | None = True, date: str | None = "2021-06-01", protein: str | None = None,
             dna: str | None = None, origin: str | None = None, significance: str | None = None,
-            specimen_display: str | None = None, value_text: str | None = None, **extra: Any) -> dict[str, Any]:
+            specimen_display: str | None = None, value_text: str | None = None, rid: str | None = None,
+            **extra: Any) -> dict[str, Any]:
     comps = []
     if gene_code is not None or gene_display is not None:
         g = {}
@@ -134,7 +135,7 @@ def variant(gene_code: str | None, gene_display: str | None = None, *, system: s
         value = answer(LOINC, "LA9633-4", "Present")
     elif present is False:
         value = answer(LOINC, "LA9634-2", "Absent")
-    obs = loinc_obs("69548-6", date, "Genetic variant assessment", component=comps, **value)
+    obs = loinc_obs("69548-6", date, "Genetic variant assessment", component=comps, rid=rid, **value)
     if specimen_display:
         obs["specimen"] = {"display": specimen_display}
     obs.update(extra)

@@ -1,0 +1,144 @@
+"""HER2 category from IHC scores, ISH, interpretation and pathology text."""
+
+from __future__ import annotations
+
+import pytest
+
+from mappings import build_patient_state
+from tests.mappings.builders import (
+    LOINC, PID, SNOMED, answer, cc, coding, loinc_obs, patient, quantity, text_value,
+)
+
+
+def her2(*resources):
+    return build_patient_state([patient(), *resources], PID).her2
+
+
+@pytest.mark.parametrize("value,expected", [
+    ({"valueString": "3+"}, "positive"),
+    ({"valueString": "1+"}, "low"),
+    ({"valueString": "0"}, "zero-unspecified"),
+    ({"valueString": "2+"}, "equivocal-pending"),
+    ({"valueInteger": 1}, "low"),
+    ({"valueInteger": 3}, "positive"),
+    ({"valueCodeableConcept": {"text": "1+"}}, "low"),
+    ({"valueCodeableConcept": {"text": "Score 2+ (weak to moderate complete membrane staining)"}}, "equivocal-pending"),
+])
+def test_her2_ihc_score_representations(value, expected):
+    assert her2(loinc_obs("85319-2", **value)).category == expected
+
+
+def test_her2_ihc_score_from_local_lithuanian_code_system():
+    obs = loinc_obs("85319-2", **answer("https://tx.hl7.lt/fhir/CodeSystem/her2-ihc-score", "1"))
+    h = her2(obs)
+    assert h.category == "low" and h.ihc_score == "1+"
+
+
+def test_her2_ihc_2_plus_with_ish_not_amplified_is_low():
+    ihc = loinc_obs("85319-2", "2021-03-01", valueString="2+")
+    ish = loinc_obs("85318-4", "2021-03-09", **answer(SNOMED, "2667000", "Absent"))
+    h = her2(ihc, ish)
+    assert h.category == "low" and h.ihc_score == "2+" and h.ish == "not-amplified"
+
+
+def test_her2_ihc_2_plus_with_ish_amplified_is_positive():
+    ihc = loinc_obs("85319-2", "2021-03-01", valueString="2+")
+    ish = loinc_obs("85318-4", "2021-03-05", **answer(SNOMED, "52101004", "Present"))
+    assert her2(ihc, ish).category == "positive"
+
+
+def test_her2_ish_ratio_below_two_counts_as_not_amplified():
+    ihc = loinc_obs("85319-2", "2021-03-01", valueString="2+")
+    ratio = loinc_obs("49683-6", "2021-03-02", **quantity(1.3, unit="{ratio}"))
+    assert her2(ihc, ratio).category == "low"
+
+
+def test_her2_ihc_2_plus_without_ish_is_equivocal_pending_and_a_gap():
+    s = build_patient_state([patient(), loinc_obs("85319-2", valueString="2+")], PID)
+    assert s.her2.category == "equivocal-pending"
+    assert "her2-equivocal-pending" in {g.code for g in s.gaps}
+
+
+def test_her2_zero_with_faint_incomplete_membrane_staining_is_ultralow():
+    obs = loinc_obs("85319-2", **text_value(
+        "IHC 0: faint incomplete membrane staining in <=10% of tumor cells (HER2-ultralow)"))
+    h = her2(obs)
+    assert h.category == "ultralow" and h.ihc_score == "0"
+
+
+def test_her2_ultralow_described_without_the_word_ultralow():
+    obs = loinc_obs("85319-2", valueString="0 with faint, barely perceptible incomplete membrane staining in 5% of cells")
+    assert her2(obs).category == "ultralow"
+
+
+def test_her2_zero_with_no_staining_is_null():
+    obs = loinc_obs("85319-2", **text_value("IHC 0, no staining observed (HER2-null)"))
+    h = her2(obs)
+    assert h.category == "null" and h.ihc_score == "0"
+
+
+def test_her2_zero_without_membrane_staining_is_null_not_ultralow():
+    obs = loinc_obs("85319-2", valueString="0 without membrane staining")
+    assert her2(obs).category == "null"
+
+
+def test_her2_one_plus_description_with_more_than_ten_percent_is_low_not_ultralow():
+    obs = loinc_obs("85319-2", valueString="1+ (faint incomplete membrane staining in >10% of cells)")
+    assert her2(obs).category == "low"
+
+
+def test_her2_greater_than_zero_less_than_one_plus_is_ultralow():
+    assert her2(loinc_obs("85319-2", valueString=">0 <1+")).category == "ultralow"
+
+
+def test_her2_ultralow_local_code_a_site_configured():
+    obs = loinc_obs("85319-2", **answer("urn:oid:1.2.3.4.local-path", "her2-ihc-0-ultralow", "IHC 0 ultralow"))
+    assert her2(obs).category == "ultralow"
+
+
+@pytest.mark.parametrize("value", [
+    answer(LOINC, "LA6577-6", "Negative"),
+    answer(SNOMED, "260385009", "Negative (qualifier value)"),
+    {"valueString": "Negative"},
+    {"valueCodeableConcept": {"text": "negative"}},
+])
+def test_bare_her2_negative_never_becomes_her2_low(value):
+    h = her2(loinc_obs("48676-1", **value))
+    assert h.category == "negative-unspecified" and h.ihc_score is None
+
+
+def test_her2_negative_interpretation_with_ihc_one_plus_is_low():
+    interp = loinc_obs("48676-1", "2021-03-01", **answer(LOINC, "LA6577-6", "Negative"))
+    ihc = loinc_obs("85319-2", "2021-03-01", valueString="1+")
+    assert her2(interp, ihc).category == "low"
+
+
+def test_her2_positive_interpretation_is_positive():
+    assert her2(loinc_obs("48676-1", **answer(LOINC, "LA6576-8", "Positive"))).category == "positive"
+
+
+def test_her2_equivocal_text_without_score_is_equivocal_pending():
+    assert her2(loinc_obs("48676-1", valueString="Equivocal")).category == "equivocal-pending"
+
+
+@pytest.mark.parametrize("code", ["32996-1", "42914-2", "51981-9"])
+def test_serum_her2_is_excluded_from_her2_status(code):
+    assert her2(loinc_obs(code, **quantity(30, unit="ng/mL"))).category == "unknown"
+
+
+def test_most_recent_her2_assessment_wins_and_a_positive_negative_disagreement_is_flagged():
+    old = loinc_obs("85319-2", "2016-01-01", valueString="3+")
+    new = loinc_obs("85319-2", "2022-01-01", valueString="1+")
+    h = her2(old, new)
+    assert h.category == "low" and h.conflict is True
+
+
+def test_her2_low_on_primary_and_zero_on_metastasis_uses_the_metastasis():
+    old = loinc_obs("85319-2", "2016-01-01", valueString="1+")
+    new = loinc_obs("85319-2", "2022-01-01", valueString="0")
+    h = her2(old, new)
+    assert h.category == "zero-unspecified"
+
+
+def test_her2_unreadable_value_leaves_category_unknown():
+    assert her2(loinc_obs("85319-2", **answer("http://example.org", "Q7"))).category == "unknown"

@@ -1,0 +1,167 @@
+"""ER / PR status from every representation real EHRs and labs send."""
+
+from __future__ import annotations
+
+import pytest
+
+from mappings import build_patient_state
+from tests.mappings.builders import (
+    ICD10, LOINC, PID, SNOMED, answer, cc, coding, condition, component, loinc_obs, observation,
+    patient, quantity, text_value,
+)
+
+
+def state_of(*resources):
+    return build_patient_state([patient(), *resources], PID)
+
+
+@pytest.mark.parametrize("code", ["85337-4", "40556-3", "16112-5"])
+def test_er_positive_loinc_answer_is_read_on_every_er_status_code(code):
+    s = state_of(loinc_obs(code, **answer(LOINC, "LA6576-8", "Positive")))
+    assert s.er.status == "positive"
+
+
+@pytest.mark.parametrize("code", ["85339-0", "40557-1", "16113-3"])
+def test_pr_negative_loinc_answer_is_read_on_every_pr_status_code(code):
+    s = state_of(loinc_obs(code, **answer(LOINC, "LA6577-6", "Negative")))
+    assert s.pr.status == "negative"
+
+
+def test_er_snomed_positive_qualifier_value_is_positive():
+    s = state_of(loinc_obs("85337-4", **answer(SNOMED, "10828004", "Positive (qualifier value)")))
+    assert s.er.status == "positive"
+
+
+def test_pr_snomed_present_value_is_positive():
+    s = state_of(loinc_obs("16113-3", **answer(SNOMED, "52101004", "Present")))
+    assert s.pr.status == "positive"
+
+
+def test_er_value_string_negative_is_negative():
+    s = state_of(loinc_obs("40556-3", valueString="NEGATIVE"))
+    assert s.er.status == "negative"
+
+
+def test_er_value_text_with_percent_reads_status_and_percent():
+    s = state_of(loinc_obs("85337-4", **text_value("Positive, 95% of tumor cells, strong intensity")))
+    assert s.er.status == "positive" and s.er.percent == 95
+    assert s.er.low_positive is False
+
+
+def test_er_percent_quantity_of_forty_is_positive():
+    s = state_of(loinc_obs("85329-1", **quantity(40)))
+    assert s.er.status == "positive" and s.er.percent == 40
+
+
+def test_er_percent_below_one_is_negative():
+    s = state_of(loinc_obs("85329-1", **quantity(0.5)))
+    assert s.er.status == "negative"
+
+
+def test_er_percent_exactly_one_is_positive_and_low():
+    s = state_of(loinc_obs("14228-1", **quantity(1)))
+    assert s.er.status == "positive" and s.er.low_positive is True
+
+
+def test_er_percent_five_is_flagged_er_low_and_reported_as_a_gap():
+    s = state_of(loinc_obs("85329-1", **quantity(5)))
+    assert s.er.status == "positive" and s.er.low_positive is True
+    assert "er-low" in {g.code for g in s.gaps}
+
+
+def test_er_percent_eleven_is_not_er_low():
+    s = state_of(loinc_obs("85329-1", **quantity(11)))
+    assert s.er.low_positive is False
+
+
+def test_er_percent_string_less_than_one_is_negative():
+    s = state_of(loinc_obs("85329-1", valueString="<1%"))
+    assert s.er.status == "negative"
+
+
+def test_er_percent_integer_zero_is_negative():
+    s = state_of(loinc_obs("85329-1", valueInteger=0))
+    assert s.er.status == "negative" and s.er.percent == 0
+
+
+def test_pr_percent_comparator_less_than_one_is_negative():
+    s = state_of(loinc_obs("85325-9", **quantity(1, comparator="<")))
+    assert s.pr.status == "negative"
+
+
+def test_er_low_positive_wording_is_flagged_without_a_percentage():
+    s = state_of(loinc_obs("85337-4", **text_value("Low positive")))
+    assert s.er.status == "positive" and s.er.low_positive is True
+
+
+def test_er_status_from_interpretation_when_value_is_absent():
+    obs = loinc_obs("16112-5", interpretation=[cc(coding(
+        "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "POS"))])
+    s = state_of(obs)
+    assert s.er.status == "positive"
+
+
+def test_er_and_pr_reported_as_components_of_one_panel_observation():
+    panel = observation(cc(text="Breast biomarker panel"), "2021-01-10", component=[
+        component("85337-4", **answer(LOINC, "LA6576-8")),
+        component("85339-0", **answer(LOINC, "LA6577-6")),
+    ])
+    s = state_of(panel)
+    assert s.er.status == "positive" and s.pr.status == "negative"
+
+
+def test_combined_er_pr_code_sets_both_receptors():
+    s = state_of(loinc_obs("10480-2", **answer(LOINC, "LA6576-8")))
+    assert s.er.status == "positive" and s.pr.status == "positive"
+
+
+def test_er_intensity_alone_does_not_decide_status():
+    s = state_of(loinc_obs("85310-1", **answer(SNOMED, "24484000", "Severe")))
+    assert s.er.status == "unknown"
+
+
+def test_most_recent_er_wins_and_the_disagreement_is_flagged():
+    primary = loinc_obs("85337-4", "2015-03-01", **answer(LOINC, "LA6576-8"))
+    metastasis = loinc_obs("85337-4", "2021-05-01", **answer(LOINC, "LA6577-6"))
+    s = state_of(primary, metastasis)
+    assert s.er.status == "negative" and s.er.conflict is True
+    assert s.er.date.isoformat() == "2021-05-01"
+    assert "er-conflict" in {g.code for g in s.gaps}
+
+
+def test_conflicting_er_results_on_the_same_day_leave_er_unknown():
+    a = loinc_obs("85337-4", "2021-05-01", **answer(LOINC, "LA6576-8"))
+    b = loinc_obs("40556-3", "2021-05-01", **answer(LOINC, "LA6577-6"))
+    s = state_of(a, b)
+    assert s.er.status == "unknown" and s.er.conflict is True
+
+
+def test_er_status_and_percent_on_the_same_day_agree_and_combine():
+    a = loinc_obs("85337-4", "2021-05-01", **answer(LOINC, "LA6576-8"))
+    b = loinc_obs("85329-1", "2021-05-01", **quantity(8))
+    s = state_of(a, b)
+    assert s.er.status == "positive" and s.er.percent == 8 and s.er.low_positive
+    assert not s.er.conflict
+
+
+def test_icd10_receptor_status_condition_is_used_when_no_observation_exists():
+    s = state_of(condition(cc(coding(ICD10, "Z17.0", "Estrogen receptor positive status [ER+]"))))
+    assert s.er.status == "positive"
+
+
+def test_unknown_er_value_code_leaves_er_unknown():
+    s = state_of(loinc_obs("85337-4", **answer("http://example.org/local", "XYZ", "see report")))
+    assert s.er.status == "unknown"
+    assert "er-unknown" in {g.code for g in s.gaps}
+
+
+def test_unknown_observation_code_is_not_a_receptor():
+    s = state_of(loinc_obs("99999-9", **answer(LOINC, "LA6576-8")))
+    assert s.er.status == "unknown" and s.pr.status == "unknown"
+
+
+def test_er_result_keeps_its_resource_and_date_as_source():
+    obs = loinc_obs("85337-4", "2022-02-02", rid="er-obs-1", **answer(LOINC, "LA6576-8"))
+    s = state_of(obs)
+    assert s.er.sources[0].reference == "Observation/er-obs-1"
+    assert s.er.sources[0].date.isoformat() == "2022-02-02"

@@ -1,0 +1,145 @@
+"""Genomic variant results (Genomics Reporting / mCODE and legacy codes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mappings import build_patient_state
+from tests.mappings.builders import (
+    HGNC, HGNC_GENEID, LOINC, PID, cc, coding, component, loinc_obs, observation, patient, variant,
+)
+
+
+def results(*resources):
+    return build_patient_state([patient(), *resources], PID).biomarkers
+
+
+@pytest.mark.parametrize("code,system", [
+    ("HGNC:3467", HGNC), ("3467", HGNC), ("HGNC:3467", HGNC_GENEID), ("3467", HGNC_GENEID),
+])
+def test_esr1_is_recognised_with_or_without_hgnc_prefix_and_either_system(code, system):
+    bm = results(variant(code, "ESR1", system=system))
+    assert bm.status("ESR1") == "detected"
+
+
+def test_gene_symbol_is_a_fallback_when_the_hgnc_id_is_missing():
+    bm = results(variant(None, "PIK3CA"))
+    assert bm.status("PIK3CA") == "detected"
+
+
+def test_gene_symbol_in_an_unknown_coding_system_is_recognised():
+    bm = results(variant("AKT1", None, system="http://example.org/genes"))
+    assert bm.status("AKT1") == "detected"
+
+
+def test_protein_and_dna_change_are_kept():
+    bm = results(variant("HGNC:8975", "PIK3CA", protein="NP_006209.2:p.(His1047Arg)",
+                         dna="NM_006218.4:c.3140A>G"))
+    r = bm.for_gene("PIK3CA")[0]
+    assert r.protein_change == "NP_006209.2:p.(His1047Arg)" and r.dna_change == "NM_006218.4:c.3140A>G"
+
+
+@pytest.mark.parametrize("answer_code,origin", [("LA6683-2", "germline"), ("LA6684-0", "somatic"),
+                                                ("LA18197-6", "unknown")])
+def test_genomic_source_class_sets_origin(answer_code, origin):
+    bm = results(variant("HGNC:1100", "BRCA1", origin=answer_code))
+    assert bm.for_gene("BRCA1")[0].origin == origin
+
+
+def test_germline_brca2_pathogenic_is_actionable_and_closes_the_germline_gap():
+    s = build_patient_state([patient(), variant("HGNC:1101", "BRCA2", origin="LA6683-2",
+                                                significance="LA6668-3")], PID)
+    assert s.biomarkers.actionable("BRCA2", origin="germline")
+    assert "brca-germline-not-tested" not in {g.code for g in s.gaps}
+
+
+def test_tumour_only_brca_of_unknown_origin_leaves_the_germline_gap():
+    s = build_patient_state([patient(), variant("HGNC:1100", "BRCA1", origin="LA18197-6")], PID)
+    assert "brca-germline-not-tested" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("sig_code,expected,actionable", [
+    ("LA6668-3", "pathogenic", True), ("LA26332-9", "likely-pathogenic", True),
+    ("LA26333-7", "vus", False), ("LA26334-5", "likely-benign", False), ("LA6675-8", "benign", False),
+])
+def test_clinical_significance_decides_whether_a_variant_counts(sig_code, expected, actionable):
+    bm = results(variant("HGNC:8975", "PIK3CA", significance=sig_code))
+    r = bm.for_gene("PIK3CA")[0]
+    assert r.significance == expected and r.actionable is actionable
+
+
+def test_vus_only_gene_reads_as_not_detected():
+    bm = results(variant("HGNC:8975", "PIK3CA", significance="LA26333-7"))
+    assert bm.status("PIK3CA") == "not-detected"
+
+
+def test_significance_from_a_separate_implication_observation_pointing_at_the_variant():
+    v = variant("HGNC:3467", "ESR1", rid="esr1-var")
+    impl = observation(cc(text="Diagnostic implication"), "2021-06-01",
+                       derivedFrom=[{"reference": "Observation/esr1-var"}],
+                       component=[component("53037-8", valueCodeableConcept=cc(coding(LOINC, "LA26333-7")))])
+    assert results(v, impl).for_gene("ESR1")[0].significance == "vus"
+
+
+def test_plasma_specimen_is_ctdna_and_a_ctdna_negative_is_not_a_tissue_negative():
+    neg = variant("HGNC:8975", "PIK3CA", present=False, specimen_display="Plasma (cfDNA)")
+    s = build_patient_state([patient(), neg], PID)
+    r = s.biomarkers.for_gene("PIK3CA")[0]
+    assert r.result == "not-detected" and r.specimen == "ctdna"
+    assert s.biomarkers.status("PIK3CA") == "not-detected-ctdna-only"
+    assert "pik3ca-ctdna-negative-only" in {g.code for g in s.gaps}
+
+
+def test_tissue_negative_is_a_true_negative():
+    neg = variant("HGNC:8975", "PIK3CA", present=False, specimen_display="FFPE tumor tissue block")
+    bm = results(neg)
+    assert bm.for_gene("PIK3CA")[0].specimen == "tissue"
+    assert bm.status("PIK3CA") == "not-detected"
+
+
+def test_specimen_resource_type_and_collection_date_are_read():
+    spec = {"resourceType": "Specimen", "id": "sp1", "subject": {"reference": f"Patient/{PID}"},
+            "type": cc(text="Peripheral blood plasma"),
+            "collection": {"collectedDateTime": "2022-07-01"}}
+    v = variant("HGNC:3467", "ESR1", date="2022-07-20", specimen={"reference": "Specimen/sp1"})
+    r = results(spec, v).for_gene("ESR1")[0]
+    assert r.specimen == "ctdna" and r.date.isoformat() == "2022-07-01"
+
+
+@pytest.mark.parametrize("text", ["Not detected", "No pathogenic variants detected", "Wild type", "Negative"])
+def test_negative_result_wordings_are_not_detected(text):
+    bm = results(variant("HGNC:3467", "ESR1", present=None, value_text=text))
+    assert bm.for_gene("ESR1")[0].result == "not-detected"
+
+
+def test_no_call_result_is_ignored_with_a_reason_not_read_as_negative():
+    s = build_patient_state([patient(), variant("HGNC:3467", "ESR1", present=None, value_text="No call")], PID)
+    assert s.biomarkers.status("ESR1") == "not-tested"
+    assert "indeterminate-genomic-result" in {g.code for g in s.ignored}
+
+
+def test_legacy_brca1_code_with_a_text_result_is_a_hint():
+    obs = loinc_obs("21636-6", valueString="Pathogenic variant detected: c.68_69delAG")
+    r = results(obs).for_gene("BRCA1")[0]
+    assert r.result == "detected" and r.significance == "pathogenic"
+    assert r.dna_change.startswith("c.68_69del")
+
+
+def test_region_studied_without_a_reported_variant_is_a_negative_result():
+    region = loinc_obs("53041-0", "2021-06-01", component=[
+        component("48018-6", valueCodeableConcept=cc(coding(HGNC, "HGNC:391", "AKT1"))),
+        component("48018-6", valueCodeableConcept=cc(coding(HGNC, "HGNC:9588", "PTEN"))),
+    ])
+    bm = results(region)
+    assert bm.status("AKT1") == "not-detected" and bm.status("PTEN") == "not-detected"
+
+
+def test_gene_outside_the_pathway_is_not_recorded():
+    assert results(variant("HGNC:11998", "TP53")).results == []
+
+
+def test_no_variant_observation_means_not_tested_and_gaps_name_the_tests():
+    s = build_patient_state([patient()], PID)
+    assert s.biomarkers.status("ESR1") == "not-tested"
+    codes = {g.code for g in s.gaps}
+    assert {"esr1-not-tested", "pik3ca-not-tested", "akt1-pten-not-tested", "brca-germline-not-tested"} <= codes
