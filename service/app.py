@@ -42,9 +42,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         max_age=600,
     )
 
+    from service.metrics import bp as metrics_bp
     from service.routes import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(metrics_bp)  # GET /metrics (Prometheus)
     _register_error_handlers(app)
     return app
 

@@ -9,7 +9,7 @@ import time
 from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import ValidationError
 
-from service import auth
+from service import auth, metrics
 from service.demo import demo_resources
 from service.errors import BadRequest, NotFound, ServiceError
 from service.fhir_access import allowed_fhir_server
@@ -76,21 +76,23 @@ def discovery():
 @bp.post("/cds-services/<service_id>")
 def call_service(service_id: str):
     status, hook_instance, n_cards = 500, None, 0
+    cards, gathered, fetch = [], None, metrics.FetchTimer()
     try:
         service = service_or_404(service_id)
         client = auth.authenticate(request, settings(), audience_url())
         body = json_body()
         hook_instance = body.get("hookInstance") if isinstance(body.get("hookInstance"), str) else None
         hook_request, context = parse_hook_request(body, service)
-        gathered = gather(
-            service.prefetch,
-            context,
-            hook_request.prefetch,
-            fhir_client_factory(hook_request, client),
-            demo_resources=demo_resources if settings().demo else None,
-            time_budget=settings().hook_time_budget_seconds,
-            max_workers=settings().fhir_max_workers,
-        )
+        with fetch.timing(hook_request.fhirServer):
+            gathered = gather(
+                service.prefetch,
+                context,
+                hook_request.prefetch,
+                fhir_client_factory(hook_request, client),
+                demo_resources=demo_resources if settings().demo else None,
+                time_budget=settings().hook_time_budget_seconds,
+                max_workers=settings().fhir_max_workers,
+            )
         cards = run_hook(service.hook, context, gathered.resources, gathered.notes)
         remember_cards(service.id, cards)
         n_cards, status = len(cards), 200
@@ -104,6 +106,7 @@ def call_service(service_id: str):
             status=status, cards=n_cards,
             latency_ms=round((time.perf_counter() - g.started) * 1000, 2),
         )
+        metrics.observe_hook(service_id, status, time.perf_counter() - g.started, cards, fetch, gathered)
 
 
 def parse_hook_request(body: dict, service) -> tuple[HookRequest, dict]:
@@ -160,4 +163,5 @@ def feedback(service_id: str):
         raise BadRequest(describe_validation_error(exc))
     stored = current_app.extensions["feedback_store"].add_feedback(service.id, parsed.feedback)
     log_event(log, "feedback", service=service.id, received=len(parsed.feedback), stored=stored)
+    metrics.observe_feedback(service.id, parsed.feedback)
     return jsonify({"received": len(parsed.feedback), "stored": stored})
