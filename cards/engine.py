@@ -25,6 +25,7 @@ from cards.testing import testing_needs
 __all__ = ["patient_view_cards", "order_cards", "SERVICE_LABEL", "SERVICE_URL"]
 
 ESR1_TOPICS = ("elacestrant", "imlunestrant")
+GAP_KEYWORDS = ("pik3ca", "akt1", "pten", "brca", "esr1", "hba1c", "glucose", "menopaus", "her2", "ecog", "qtc")
 
 
 def _pathway_gaps(state: PatientState, assessments, needs) -> list[Finding]:
@@ -43,7 +44,10 @@ def _pathway_gaps(state: PatientState, assessments, needs) -> list[Finding]:
             continue
         for f in a.unknown:
             seen.setdefault(f.text, f)
-    return list(seen.values())
+    # drop what the mapper already reported as a gap (same subject)
+    reported = " ".join(f"{g.code} {g.message}" for g in state.gaps).lower()
+    return [f for f in seen.values()
+            if not any(k in f.text.lower() and k in reported for k in GAP_KEYWORDS)]
 
 
 def patient_view_cards(state: PatientState) -> list[Card]:

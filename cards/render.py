@@ -326,7 +326,10 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     if prior:
         out.append(f"- Drugs on record: {', '.join(prior)}")
     if ctx.current_line is not None:
-        out.append(f"- Currently on {' + '.join(ctx.current_line.names)}: the options below apply at progression.")
+        current = sorted({d.name for d in th.current_drugs() if d.drug_class not in ("bone-agent", "other")})
+        current = current or ctx.current_line.names
+        out.append(f"- Currently on {' + '.join(current)} (metastatic line {ctx.current_line.number}): "
+                   "the options below apply at progression.")
     # factors
     age = f", age {fa.age}" if fa.age is not None else ""
     out += ["", "**Patient factors**",

@@ -161,6 +161,13 @@ def esr1_result_not_current(state, ctx):
 
 
 @rule
+def esr1_result_undated(state, ctx):
+    hits = [v for v in state.biomarkers.actionable("ESR1") if v.date is None]
+    return Finding(bool(hits), "ESR1 result without a date" if hits else "ESR1 result dated",
+                   _srcs(*(v.sources for v in hits)))
+
+
+@rule
 def germline_brca_mutated(state, ctx):
     bm = state.biomarkers
     results = bm.for_gene("BRCA1") + bm.for_gene("BRCA2")
@@ -443,6 +450,9 @@ def postmenopausal_woman(state, ctx):
         return Finding(False, "Male patient (label: postmenopausal women only)")
     if f.sex != "female":
         return Finding(None, f"Sex not documented as female ({f.sex})")
+    if f.menopausal_status == "postmenopausal" and f.menopausal_basis == "gnrh-agonist":
+        return Finding(None, "Postmenopausal only by ongoing GnRH agonist (ovarian suppression), natural "
+                             "menopausal status not documented (label: postmenopausal women)", tuple(f.menopausal_sources))
     if f.menopausal_status == "postmenopausal":
         return Finding(True, _meno_text(state), tuple(f.menopausal_sources))
     if f.menopausal_status == "unknown":

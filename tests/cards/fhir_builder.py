@@ -1,0 +1,230 @@
+"""A small FHIR R4 scenario builder for pipeline tests (resources as dicts).
+
+    p = FhirPatient("pt-esr1", gender="female", birth="1958-05-01")
+    p.primary("2016-03-01").metastasis("bone", "2024-01-15")
+    p.er("positive").pr("positive").her2("1+")
+    p.variant("ESR1", "p.Asp538Gly", specimen="ctdna", on="2025-06-01")
+    p.med("letrozole", "2024-02-01", "2025-05-20").med("ribociclib", "2024-02-01", "2025-05-20")
+    state = p.state(as_of=date(2025, 7, 1))      # mappings.build_patient_state
+
+Codes are the standard ones of ../shared/clinical-reference.md Part A (LOINC
+tumour markers, Genomics Reporting variant components, SNOMED conditions,
+RxNorm ingredient codes from cards/knowledge/regimens.yaml).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from cards.knowledge import DRUGS
+
+LOINC = "http://loinc.org"
+SCT = "http://snomed.info/sct"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+HGNC = "http://www.genenames.org"
+LOCAL = "urn:mbc-cds:local"
+
+HGNC_IDS = {"ESR1": "HGNC:3467", "PIK3CA": "HGNC:8975", "AKT1": "HGNC:391", "PTEN": "HGNC:9588",
+            "BRCA1": "HGNC:1100", "BRCA2": "HGNC:1101", "PALB2": "HGNC:26144", "ERBB2": "HGNC:3430"}
+EXTRA_RXNORM = {"cyclophosphamide": "3002"}
+SITES = {  # SNOMED secondary malignant neoplasm codes, Part A.4
+    "bone": ("94222008", "Secondary malignant neoplasm of bone"),
+    "liver": ("94381002", "Secondary malignant neoplasm of liver"),
+    "lung": ("94391008", "Secondary malignant neoplasm of lung"),
+    "brain": ("94225005", "Secondary malignant neoplasm of brain"),
+}
+ORIGIN = {"germline": ("LA6683-2", "Germline"), "somatic": ("LA6684-0", "Somatic"),
+          "unknown": ("LA18197-6", "Unknown genomic origin")}
+SPECIMEN_TEXT = {"ctdna": "Plasma cell-free DNA (ctDNA, liquid biopsy)", "tissue": "Tumor tissue biopsy (FFPE)",
+                 "blood": "Peripheral blood"}
+
+
+def _cc(system: str, code: str, display: str | None = None, text: str | None = None) -> dict:
+    coding = {"system": system, "code": code}
+    if display:
+        coding["display"] = display
+    out = {"coding": [coding]}
+    if text:
+        out["text"] = text
+    return out
+
+
+class FhirPatient:
+    def __init__(self, pid: str, gender: str = "female", birth: str = "1958-05-01"):
+        self.pid = pid
+        self._ids = itertools.count(1)
+        self.resources: list[dict] = [{"resourceType": "Patient", "id": pid, "gender": gender, "birthDate": birth}]
+        self.primary_id: str | None = None
+
+    # --- helpers ---------------------------------------------------------
+    def _id(self, prefix: str) -> str:
+        return f"{prefix}-{next(self._ids)}"
+
+    def _subject(self) -> dict:
+        return {"reference": f"Patient/{self.pid}"}
+
+    def add(self, resource: dict) -> "FhirPatient":
+        self.resources.append(resource)
+        return self
+
+    def _condition(self, code: dict, onset: str | None, prefix: str, **extra) -> "FhirPatient":
+        res = {
+            "resourceType": "Condition", "id": self._id(prefix),
+            "clinicalStatus": _cc("http://terminology.hl7.org/CodeSystem/condition-clinical", "active"),
+            "verificationStatus": _cc("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed"),
+            "code": code, "subject": self._subject(), **extra,
+        }
+        if onset:
+            res["onsetDateTime"] = onset
+        return self.add(res)
+
+    def _obs(self, prefix: str, code: dict, on: str, **value) -> dict:
+        res = {"resourceType": "Observation", "id": self._id(prefix), "status": "final", "code": code,
+               "subject": self._subject(), "effectiveDateTime": on, **value}
+        self.add(res)
+        return res
+
+    # --- disease ---------------------------------------------------------
+    def primary(self, onset: str = "2016-03-01") -> "FhirPatient":
+        self._condition(_cc(SCT, "254837009", "Malignant neoplasm of breast (disorder)"), onset, "primary")
+        self.primary_id = self.resources[-1]["id"]
+        return self
+
+    def metastasis(self, site: str = "bone", onset: str = "2024-01-15") -> "FhirPatient":
+        code, display = SITES[site]
+        return self._condition(_cc(SCT, code, display), onset, f"met-{site}")
+
+    def stage_iv(self, on: str) -> "FhirPatient":
+        self._obs("stage", _cc(LOINC, "21908-9", "Stage group.clinical Cancer"), on,
+                  valueCodeableConcept=_cc("http://cancerstaging.org", "4", "IV"))
+        return self
+
+    def visceral_crisis(self, onset: str) -> "FhirPatient":
+        return self._condition(_cc(LOCAL, "visceral-crisis", "Visceral crisis", "Visceral crisis (clinician assessment)"),
+                               onset, "crisis")
+
+    def diabetes(self, type_: int = 2, onset: str = "2010-01-01") -> "FhirPatient":
+        code = ("44054006", "Diabetes mellitus type 2") if type_ == 2 else ("46635009", "Diabetes mellitus type 1")
+        return self._condition(_cc(SCT, *code), onset, "diabetes")
+
+    def ild(self, onset: str, text: str = "Interstitial lung disease") -> "FhirPatient":
+        return self._condition(_cc(SCT, "233703007", "Interstitial lung disease", text), onset, "ild")
+
+    # --- tumour markers --------------------------------------------------
+    def er(self, result: str = "positive", on: str = "2024-01-20", percent: float | None = None) -> "FhirPatient":
+        return self._marker("85337-4", "Estrogen receptor Ag [Presence] in Breast cancer specimen by Immune stain",
+                            result, on, "er")
+
+    def pr(self, result: str = "positive", on: str = "2024-01-20") -> "FhirPatient":
+        return self._marker("85339-0", "Progesterone receptor Ag [Presence] in Breast cancer specimen by Immune stain",
+                            result, on, "pr")
+
+    def _marker(self, code: str, display: str, result: str, on: str, prefix: str) -> "FhirPatient":
+        answer = {"positive": ("LA6576-8", "Positive"), "negative": ("LA6577-6", "Negative")}[result]
+        self._obs(prefix, _cc(LOINC, code, display), on, valueCodeableConcept=_cc(LOINC, *answer))
+        return self
+
+    def her2(self, ihc: str, on: str = "2024-01-20", text: str | None = None) -> "FhirPatient":
+        """HER2 IHC score as valueString ("0", "1+", "2+", "3+") or a pathologist's text."""
+        self._obs("her2", _cc(LOINC, "85319-2", "HER2 [Presence] in Breast cancer specimen by Immune stain"), on,
+                  valueString=text or ihc)
+        return self
+
+    def her2_ish(self, amplified: bool, on: str = "2024-01-25") -> "FhirPatient":
+        answer = ("10828004", "Positive") if amplified else ("260385009", "Negative")
+        self._obs("her2-ish", _cc(LOINC, "85318-4", "ERBB2 gene duplication [Presence] in Breast cancer specimen by FISH"),
+                  on, valueCodeableConcept=_cc(SCT, *answer))
+        return self
+
+    def her2_negative(self, on: str = "2024-01-20") -> "FhirPatient":
+        """Overall HER2 interpretation 'Negative' without an IHC score (never HER2-low)."""
+        self._obs("her2-interp", _cc(LOINC, "48676-1", "HER2 [Interpretation] in Tissue"), on,
+                  valueCodeableConcept=_cc(LOINC, "LA6577-6", "Negative"))
+        return self
+
+    # --- genomics --------------------------------------------------------
+    def variant(self, gene: str, protein: str | None = None, *, origin: str = "somatic",
+                specimen: str = "ctdna", on: str = "2025-06-01", detected: bool = True,
+                significance: str | None = "pathogenic") -> "FhirPatient":
+        comps = [{"code": _cc(LOINC, "48018-6", "Gene studied [ID]"),
+                  "valueCodeableConcept": _cc(HGNC, HGNC_IDS[gene], gene)}]
+        if protein and detected:
+            comps.append({"code": _cc(LOINC, "48005-3", "Amino acid change (pHGVS)"),
+                          "valueCodeableConcept": _cc("http://varnomen.hgvs.org", protein, protein)})
+        comps.append({"code": _cc(LOINC, "48002-0", "Genomic source class [Type]"),
+                      "valueCodeableConcept": _cc(LOINC, *ORIGIN[origin])})
+        if significance and detected:
+            sig = {"pathogenic": ("LA6668-3", "Pathogenic"), "vus": ("LA26333-7", "Uncertain significance")}[significance]
+            comps.append({"code": _cc(LOINC, "53037-8", "Genetic variation clinical significance [Imp]"),
+                          "valueCodeableConcept": _cc(LOINC, *sig)})
+        value = _cc(LOINC, "LA9633-4", "Present") if detected else {"text": "Not detected"}
+        self._obs(f"var-{gene.lower()}", _cc(LOINC, "69548-6", "Genetic variant assessment"), on,
+                  valueCodeableConcept=value, component=comps,
+                  specimen={"display": SPECIMEN_TEXT[specimen]})
+        return self
+
+    # --- therapy ---------------------------------------------------------
+    def med(self, name: str, start: str, end: str | None = None, status: str | None = None) -> "FhirPatient":
+        code = EXTRA_RXNORM.get(name) or DRUGS[name].rxnorm
+        period = {"start": start}
+        if end:
+            period["end"] = end
+        self.add({
+            "resourceType": "MedicationStatement", "id": self._id(f"med-{name.replace(' ', '-')}"),
+            "status": status or ("completed" if end else "active"),
+            "medicationCodeableConcept": _cc(RXNORM, code, name),
+            "subject": self._subject(), "effectivePeriod": period,
+        })
+        return self
+
+    def regimen(self, names: tuple[str, ...], start: str, end: str | None = None) -> "FhirPatient":
+        for n in names:
+            self.med(n, start, end)
+        return self
+
+    def progression(self, on: str) -> "FhirPatient":
+        """mCODE CancerDiseaseStatus 'worsening' (LOINC 97509-4)."""
+        self._obs("status", _cc(LOINC, "97509-4", "Cancer disease progression"), on,
+                  valueCodeableConcept=_cc(SCT, "271299001", "Patient's condition worsened"))
+        return self
+
+    # --- patient factors -------------------------------------------------
+    def menopause(self, status: str, on: str = "2024-01-20") -> "FhirPatient":
+        code = {"premenopausal": "22636003", "postmenopausal": "76498008"}.get(status)
+        value = _cc(SCT, code, status.capitalize() + " state") if code else {"text": status}
+        self._obs("meno", _cc(SCT, "161712005", "Menopause, function"), on, valueCodeableConcept=value)
+        return self
+
+    def hba1c(self, value: float, on: str) -> "FhirPatient":
+        self._obs("hba1c", _cc(LOINC, "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"), on,
+                  valueQuantity={"value": value, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"})
+        return self
+
+    def fasting_glucose(self, value: float, on: str) -> "FhirPatient":
+        self._obs("fpg", _cc(LOINC, "1558-6", "Fasting glucose [Mass/volume] in Serum or Plasma"), on,
+                  valueQuantity={"value": value, "unit": "mg/dL", "system": "http://unitsofmeasure.org",
+                                 "code": "mg/dL"})
+        return self
+
+    def qtc(self, ms: float, on: str) -> "FhirPatient":
+        self._obs("qtc", _cc(LOINC, "8636-3", "QT interval corrected"), on,
+                  valueQuantity={"value": ms, "unit": "ms", "system": "http://unitsofmeasure.org", "code": "ms"})
+        return self
+
+    # --- pipeline --------------------------------------------------------
+    def state(self, as_of: dt.date):
+        from mappings.build import build_patient_state
+
+        return build_patient_state(self.resources, self.pid, as_of=as_of)
+
+
+def hr_positive_mbc(pid: str, *, gender: str = "female", birth: str = "1958-05-01", her2: str = "1+",
+                    primary: str = "2016-03-01", metastatic: str = "2024-01-15",
+                    site: str = "bone", menopause: str | None = "postmenopausal") -> FhirPatient:
+    """The common start: HR+ breast cancer with a metastasis, receptors on the metastatic biopsy."""
+    p = FhirPatient(pid, gender=gender, birth=birth).primary(primary).metastasis(site, metastatic)
+    p.er("positive", metastatic).pr("positive", metastatic).her2(her2, metastatic)
+    if menopause and gender == "female":
+        p.menopause(menopause, metastatic)
+    return p

@@ -1,0 +1,309 @@
+"""Every pathway branch and label restriction, built from FHIR resources through
+the whole pipeline: resources -> mappings.build_patient_state -> patient_view_cards.
+
+Scenario dates: metastatic biopsy 2024-01-15; a first metastatic line
+2024-02-01 .. 2025-05-20 (progression), tests after it; cards asked 2025-07-01.
+"""
+
+import datetime as dt
+
+import pytest
+
+from tests.cards.fhir_builder import FhirPatient, hr_positive_mbc
+from tests.cards.helpers import card, ordered_tests, recommended, regimen_topics, suggestion_drugs, topics, view
+from tests.cards.invariants import check_invariants
+
+AS_OF = dt.date(2025, 7, 1)
+FIRST_LINE_AS_OF = dt.date(2024, 2, 1)
+
+
+def run(patient: FhirPatient, as_of: dt.date = AS_OF):
+    state = patient.state(as_of)
+    cards = view(state)
+    check_invariants(state, cards)
+    return state, cards
+
+
+def de_novo(pid, **kw) -> FhirPatient:
+    kw.setdefault("primary", "2024-01-10")
+    return hr_positive_mbc(pid, **kw)
+
+
+def after_ai_cdk46i(pid, cdk="ribociclib", **kw) -> FhirPatient:
+    """De novo MBC, progressed on first-line letrozole + CDK4/6 inhibitor."""
+    return de_novo(pid, **kw).regimen(("letrozole", cdk), "2024-02-01", "2025-05-20").progression("2025-05-15")
+
+
+def adjuvant_relapse(pid, ended: str, **kw) -> FhirPatient:
+    """Adjuvant letrozole 2016-06 .. `ended` (None: still on it), metastatic relapse 2024-01-15."""
+    return hr_positive_mbc(pid, primary="2016-03-01", **kw).med("letrozole", "2016-06-01", ended)
+
+
+# --- first line ------------------------------------------------------------
+
+def test_fhir_de_novo_first_line_gets_ai_cdk46i_with_letrozole_ribociclib_recommended_then_fulvestrant_ribociclib():
+    state, cards = run(de_novo("fl-denovo"), FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "de-novo"
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert recommended(card(cards, "ai-cdk46i")) == ["letrozole", "ribociclib"]
+    assert ordered_tests(cards) == ["test-pik3ca-akt1-pten", "test-germline-brca"]
+
+
+def test_fhir_relapse_two_years_after_adjuvant_ai_is_endocrine_sensitive_first_line():
+    state, cards = run(adjuvant_relapse("fl-sensitive", "2021-12-31"), FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "sensitive"
+    assert regimen_topics(cards)[0] == "ai-cdk46i"
+
+
+def test_fhir_pik3ca_relapse_within_12_months_of_adjuvant_ai_gets_inavolisib_palbociclib_fulvestrant_first():
+    p = adjuvant_relapse("fl-inavo", "2023-07-01").variant("PIK3CA", "p.His1047Arg", on="2024-01-20")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    regs = regimen_topics(cards)
+    assert regs[:2] == ["inavolisib-palbociclib-fulvestrant", "fulvestrant-cdk46i"]
+    assert "ai-cdk46i" not in regs
+    ina = card(cards, "inavolisib-palbociclib-fulvestrant")
+    assert suggestion_drugs(ina) == [["inavolisib", "palbociclib", "fulvestrant"]]
+    assert "test-glycemic" in ordered_tests(cards) and "test-esr1" in ordered_tests(cards)
+
+
+def test_fhir_relapse_on_adjuvant_ai_with_pik3ca_gets_inavolisib_first():
+    p = adjuvant_relapse("fl-on-adj", None).variant("PIK3CA", "p.His1047Arg", on="2024-01-20")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert regimen_topics(cards)[0] == "inavolisib-palbociclib-fulvestrant"
+
+
+def test_fhir_early_relapse_without_pik3ca_result_gets_fulvestrant_cdk46i_and_a_pik3ca_test():
+    _, cards = run(adjuvant_relapse("fl-untested", "2023-07-01"), FIRST_LINE_AS_OF)
+    assert regimen_topics(cards) == ["fulvestrant-cdk46i"]
+    assert "Inavolisib" in card(cards, "test-pik3ca-akt1-pten")["summary"]
+
+
+def test_fhir_pik3ca_negative_in_plasma_only_asks_for_tissue_testing():
+    p = adjuvant_relapse("fl-ctdna-neg", "2023-07-01").variant("PIK3CA", detected=False, specimen="ctdna", on="2024-01-20")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.biomarkers.status("PIK3CA") == "not-detected-ctdna-only"
+    assert "inavolisib-palbociclib-fulvestrant" not in regimen_topics(cards)
+    assert "tissue" in card(cards, "test-pik3ca-akt1-pten")["suggestions"][0]["label"]
+
+
+def test_fhir_visceral_crisis_puts_chemotherapy_first():
+    p = de_novo("fl-crisis", site="liver").visceral_crisis("2024-01-16")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert regimen_topics(cards)[0] == "chemotherapy"
+    assert recommended(card(cards, "chemotherapy")) == ["paclitaxel"]
+
+
+def test_fhir_liver_metastases_alone_are_not_a_visceral_crisis():
+    _, cards = run(de_novo("fl-liver", site="liver"), FIRST_LINE_AS_OF)
+    assert "chemotherapy" not in regimen_topics(cards)
+
+
+# --- after progression on ET + CDK4/6i ------------------------------------
+
+def test_fhir_esr1_after_progression_gets_elacestrant_and_imlunestrant_first():
+    p = after_ai_cdk46i("pp-esr1").variant("ESR1", "p.Asp538Gly", on="2025-06-01")
+    state, cards = run(p)
+    assert state.biomarkers.esr1_current is True
+    assert regimen_topics(cards)[:2] == ["elacestrant", "imlunestrant"]
+    el = card(cards, "elacestrant")
+    assert "EMERALD" in el["detail"] and "p.Asp538Gly" in el["detail"]
+    assert any("clinicaltrials.gov" in link["url"] and "ESR1" in link["url"] for link in el["links"])
+    assert "test-esr1" not in ordered_tests(cards)
+
+
+def test_fhir_esr1_wild_type_before_the_latest_progression_asks_for_a_new_ctdna_test():
+    p = after_ai_cdk46i("pp-esr1-stale").variant("ESR1", detected=False, on="2024-01-20")
+    state, cards = run(p)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+
+
+def test_fhir_pik3ca_after_progression_gets_capivasertib_then_alpelisib():
+    p = after_ai_cdk46i("pp-pik3ca").variant("PIK3CA", "p.Glu545Lys", specimen="tissue", on="2025-06-01")
+    _, cards = run(p)
+    regs = regimen_topics(cards)
+    assert regs[:2] == ["capivasertib-fulvestrant", "alpelisib-fulvestrant"]
+    assert suggestion_drugs(card(cards, "capivasertib-fulvestrant")) == [["capivasertib", "fulvestrant"]]
+
+
+def test_fhir_akt1_alteration_gets_capivasertib_only():
+    p = (after_ai_cdk46i("pp-akt1").variant("AKT1", "p.Glu17Lys", specimen="tissue", on="2025-06-01")
+         .variant("PIK3CA", detected=False, specimen="tissue", on="2025-06-01"))
+    _, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "capivasertib-fulvestrant" in regs and "alpelisib-fulvestrant" not in regs
+
+
+def test_fhir_pten_alteration_gets_capivasertib_only():
+    p = (after_ai_cdk46i("pp-pten").variant("PTEN", "p.Arg130Ter", specimen="tissue", on="2025-06-01")
+         .variant("PIK3CA", detected=False, specimen="tissue", on="2025-06-01"))
+    _, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "capivasertib-fulvestrant" in regs and "alpelisib-fulvestrant" not in regs
+
+
+def test_fhir_germline_brca_gets_talazoparib_but_olaparib_only_after_chemotherapy():
+    p = after_ai_cdk46i("pp-gbrca").variant("BRCA2", "p.Ser1982fs", origin="germline", specimen="blood", on="2024-03-01")
+    _, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "talazoparib" in regs and "olaparib" not in regs
+    p2 = (after_ai_cdk46i("pp-gbrca-chemo").med("capecitabine", "2025-06-01", "2025-06-25")
+          .variant("BRCA2", "p.Ser1982fs", origin="germline", specimen="blood", on="2024-03-01"))
+    _, cards2 = run(p2)
+    assert {"talazoparib", "olaparib"} <= set(regimen_topics(cards2))
+
+
+def test_fhir_somatic_only_brca_gets_no_parp_inhibitor_and_a_germline_testing_card():
+    p = after_ai_cdk46i("pp-sbrca").variant("BRCA1", "p.Glu1836fs", origin="somatic", specimen="tissue", on="2025-06-01")
+    _, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "talazoparib" not in regs and "olaparib" not in regs
+    assert card(cards, "test-germline-brca")["indicator"] == "warning"
+
+
+def test_fhir_no_actionable_alteration_gets_everolimus_exemestane_and_fulvestrant_options():
+    p = (after_ai_cdk46i("pp-none", her2="IHC 0, no membrane staining (HER2-null)")
+         .variant("ESR1", detected=False, on="2025-06-01")
+         .variant("PIK3CA", detected=False, specimen="tissue", on="2025-06-01")
+         .variant("AKT1", detected=False, specimen="tissue", on="2025-06-01")
+         .variant("PTEN", detected=False, specimen="tissue", on="2025-06-01")
+         .variant("BRCA1", detected=False, origin="germline", specimen="blood", on="2025-06-01")
+         .variant("BRCA2", detected=False, origin="germline", specimen="blood", on="2025-06-01"))
+    state, cards = run(p)
+    assert state.her2.category == "null"
+    assert regimen_topics(cards) == ["everolimus-exemestane", "fulvestrant-cdk46i", "fulvestrant", "chemotherapy"]
+    assert recommended(card(cards, "fulvestrant-cdk46i")) == ["fulvestrant", "abemaciclib"]
+
+
+# --- later lines -----------------------------------------------------------
+
+def test_fhir_her2_low_after_endocrine_therapy_gets_trastuzumab_deruxtecan():
+    _, cards = run(after_ai_cdk46i("ll-tdxd-low", her2="1+"))
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+
+
+def test_fhir_her2_ultralow_text_gets_trastuzumab_deruxtecan():
+    p = after_ai_cdk46i("ll-tdxd-ultralow", her2="IHC 0 with faint incomplete membrane staining in <=10% of cells (ultralow)")
+    state, cards = run(p)
+    assert state.her2.category == "ultralow"
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+
+
+def test_fhir_unclassified_her2_ihc0_gets_a_her2_retest_not_trastuzumab_deruxtecan():
+    _, cards = run(after_ai_cdk46i("ll-her2-0", her2="0"))
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "test-her2" in ordered_tests(cards)
+
+
+def test_fhir_bare_her2_negative_is_never_her2_low():
+    p = (FhirPatient("ll-her2-neg").primary("2024-01-10").metastasis("bone", "2024-01-15")
+         .er("positive").pr("positive").her2_negative().menopause("postmenopausal")
+         .regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20"))
+    state, cards = run(p)
+    assert state.her2.category == "negative-unspecified"
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "test-her2" in ordered_tests(cards)
+
+
+def test_fhir_no_trastuzumab_deruxtecan_after_symptomatic_ild_and_warning_after_asymptomatic_ild():
+    p = after_ai_cdk46i("ll-ild-sym").ild("2023-05-01", "Drug-induced pneumonitis, grade 2, symptomatic")
+    _, cards = run(p)
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    p2 = after_ai_cdk46i("ll-ild").ild("2023-05-01", "Interstitial lung disease")
+    _, cards2 = run(p2)
+    assert card(cards2, "trastuzumab-deruxtecan")["indicator"] == "warning"
+
+
+def test_fhir_datopotamab_deruxtecan_after_metastatic_chemotherapy():
+    p = after_ai_cdk46i("ll-dato").med("capecitabine", "2025-06-01", "2025-06-25")
+    _, cards = run(p)
+    assert "datopotamab-deruxtecan" in regimen_topics(cards)
+    _, cards2 = run(after_ai_cdk46i("ll-no-dato"))
+    assert "datopotamab-deruxtecan" not in regimen_topics(cards2)
+
+
+def test_fhir_sacituzumab_after_endocrine_therapy_and_two_more_metastatic_lines():
+    p = (after_ai_cdk46i("ll-sg").med("capecitabine", "2025-05-25", "2025-10-10")
+         .med("paclitaxel", "2025-11-01"))
+    state, cards = run(p, dt.date(2026, 1, 5))
+    assert state.therapy.metastatic_systemic_lines == 3
+    assert "sacituzumab-govitecan" in regimen_topics(cards)
+    p2 = after_ai_cdk46i("ll-no-sg").med("capecitabine", "2025-06-01")
+    _, cards2 = run(p2)
+    assert "sacituzumab-govitecan" not in regimen_topics(cards2)
+
+
+# --- label restrictions on the patient ------------------------------------
+
+def test_fhir_premenopausal_woman_gets_no_elacestrant_and_ofs_warnings_on_endocrine_cards():
+    p = (after_ai_cdk46i("lr-premeno", birth="1982-01-01", menopause="premenopausal")
+         .variant("ESR1", "p.Tyr537Ser", on="2025-06-01"))
+    _, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "elacestrant" not in regs and "everolimus-exemestane" not in regs
+    im = card(cards, "imlunestrant")
+    assert im["indicator"] == "warning"
+    assert suggestion_drugs(im) == [["imlunestrant", "goserelin"]]
+
+
+def test_fhir_premenopausal_woman_on_goserelin_needs_no_extra_ovarian_suppression():
+    p = de_novo("lr-premeno-ofs", birth="1982-01-01", menopause="premenopausal").med("goserelin", "2024-01-20")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.factors.ovarian_suppression
+    ai = card(cards, "ai-cdk46i")
+    assert ai["indicator"] == "info" and all("goserelin" not in c for c in suggestion_drugs(ai))
+
+
+def test_fhir_man_gets_elacestrant_but_not_everolimus():
+    p = after_ai_cdk46i("lr-male", gender="male", birth="1960-01-01").variant("ESR1", "p.Tyr537Ser", on="2025-06-01")
+    _, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "elacestrant" in regs and "everolimus-exemestane" not in regs
+
+
+def test_fhir_diabetes_makes_pi3k_inhibitor_cards_warnings():
+    p = (after_ai_cdk46i("lr-diabetes").diabetes().hba1c(7.6, "2025-06-20").fasting_glucose(150, "2025-06-20")
+         .variant("PIK3CA", "p.His1047Arg", on="2025-06-01"))
+    state, cards = run(p)
+    for topic in ("capivasertib-fulvestrant", "alpelisib-fulvestrant", "everolimus-exemestane"):
+        assert card(cards, topic)["indicator"] == "warning", topic
+    assert "test-glycemic" not in ordered_tests(cards)  # both results within 30 days
+
+
+def test_fhir_prolonged_qtc_moves_the_cdk46i_recommendation_away_from_ribociclib():
+    p = de_novo("lr-qtc").qtc(480, "2024-01-25")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.factors.qtc_ms is not None
+    assert recommended(card(cards, "ai-cdk46i")) == ["letrozole", "abemaciclib"]
+
+
+# --- outside the pathway ---------------------------------------------------
+
+def test_fhir_her2_positive_gets_only_the_summary():
+    p = de_novo("out-her2pos", her2="3+")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert topics(cards) == ["patient-summary"]
+
+
+def test_fhir_triple_negative_gets_only_the_summary():
+    p = (FhirPatient("out-tnbc").primary("2024-01-10").metastasis("lung", "2024-01-15")
+         .er("negative").pr("negative").her2("0"))
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert topics(cards) == ["patient-summary"]
+
+
+def test_fhir_early_breast_cancer_without_metastasis_gets_only_the_summary():
+    p = FhirPatient("out-early").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert topics(cards) == ["patient-summary"]
+
+
+def test_fhir_patient_without_breast_cancer_gets_only_the_summary():
+    _, cards = run(FhirPatient("out-none", gender="male"), FIRST_LINE_AS_OF)
+    assert topics(cards) == ["patient-summary"]
+
+
+def test_fhir_unknown_receptors_get_summary_and_receptor_testing_only():
+    p = FhirPatient("out-unknown").primary("2024-01-10").metastasis("bone", "2024-01-15")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
