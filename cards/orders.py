@@ -1,13 +1,925 @@
-"""Order checks for order-select / order-sign (filled in by the order-checks issue).
+"""Order checks for order-select / order-sign.
 
 Contract: order_check_cards(state, drafts, selections, hook) -> list[Card]
+
+    drafts      every drafted order of context.draftOrders, resolved to
+                ingredients by mappings.read_draft_orders
+    selections  order-select: the "Type/id" references just picked (the cards
+                speak only about them, but every draft counts when deciding
+                whether a regimen is complete); order-sign: None (all drafts)
+
+What fits and why not comes from the pathway (cards/pathway.py `assess` /
+`evaluate` over cards/knowledge/regimens.yaml, predicates in cards/rules.py):
+one source of truth. cards/knowledge/order_rules.yaml adds only what the
+pathway does not encode (which requirements are biomarkers, safety stops, the
+combination-only labels, HER2-positive labels, override reasons).
+
+For each drafted pathway drug the checker picks the regimen it belongs to
+("target"): a complete drafted combination that fits > a fitting regimen that
+lacks a partner > the closest regimen that does not fit. Then:
+
+    order-contraindicated (critical)   safety stop (symptomatic ILD with an ADC,
+                                       type 1 / HbA1c-uncontrolled diabetes with
+                                       a PI3K/AKT inhibitor); warning for the
+                                       pathway's safety cautions
+    order-not-indicated (warning)      documented facts contradict the label;
+                                       replacements = regimens that fit
+    order-biomarker-missing (warning)  a label biomarker is not documented
+    order-incomplete-regimen           a partner is missing (combination-only
+                                       labels: warning; otherwise info), or
+                                       ovarian suppression (warning)
+    test-glycemic (info)               HbA1c / fasting glucose missing or stale
+                                       before a PI3K/AKT/mTOR inhibitor
+
+An order that fits gets no warning or critical card. Non-oncology drafts,
+drugs outside the pathway and continuations of the current line (renewals)
+get none either (only a critical safety stop is still raised).
 """
 
 from __future__ import annotations
 
-from mappings.state import DraftOrder, PatientState
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
 
-from cards.models import Card
+import yaml
+
+from mappings.state import DraftOrder, LabValue, PatientState, Source
+
+from cards import testing
+from cards.knowledge import (
+    DRUGS, GLYCEMIC_WINDOW_DAYS, KNOWLEDGE_VERSION, OFS_DRUG, REGIMENS, SOURCES, TESTS,
+    Caution, DrugInfo, Regimen, RuleRef, regimens_with_drug,
+)
+from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
+from cards.pathway import PathwayStatus, RegimenAssessment, assess, evaluate, pathway_status
+from cards.render import cite, clip, medication_request, service_request
+from cards.rules import RULES, Context, Finding, fmt_date
+
+RULES_FILE = Path(__file__).resolve().parent / "knowledge" / "order_rules.yaml"
+
+ORDER_TOPICS = ("order-contraindicated", "order-not-indicated", "order-biomarker-missing",
+                "order-incomplete-regimen", "test-glycemic")
+INDICATOR_RANK = {"critical": 0, "warning": 1, "info": 2}
+MAX_REPLACEMENTS = 3
+MAX_PARTNER_SUGGESTIONS = 3
+
+
+# --- predicates rules.py does not have (same signature and Finding type) ----
+
+ORDER_RULES: dict[str, Callable[..., Finding]] = {}
+
+
+def _order_rule(fn):
+    ORDER_RULES[fn.__name__] = fn
+    return fn
+
+
+def hba1c_percent(lab: LabValue | None) -> float | None:
+    """HbA1c as NGSP %, converting IFCC mmol/mol (NGSP = 0.0915 * IFCC + 2.15)."""
+    if lab is None:
+        return None
+    unit = (lab.unit or "%").lower()
+    if "mmol" in unit:
+        return round(0.0915 * lab.value + 2.15, 1)
+    return lab.value
+
+
+def _dia_sources(state: PatientState) -> tuple[Source, ...]:
+    d = state.factors.diabetes
+    return tuple(d.sources) + tuple(d.hba1c.sources if d.hba1c else ())
+
+
+@_order_rule
+def type1_diabetes(state: PatientState, ctx: Context) -> Finding:
+    d = state.factors.diabetes
+    if d.status != "type1":
+        return Finding(False, "No type 1 diabetes documented")
+    text = "Type 1 diabetes documented"
+    if d.hba1c is not None:
+        text += f"; HbA1c {d.hba1c.value:g} {d.hba1c.unit or '%'} ({fmt_date(d.hba1c.date)})"
+    return Finding(True, text, _dia_sources(state))
+
+
+@_order_rule
+def uncontrolled_diabetes_by_hba1c(state: PatientState, ctx: Context, threshold_percent: float) -> Finding:
+    d = state.factors.diabetes
+    pct = hba1c_percent(d.hba1c)
+    if pct is None:
+        return Finding(bool(d.uncontrolled), "Diabetes documented as uncontrolled" if d.uncontrolled
+                       else "No HbA1c documented", _dia_sources(state))
+    lab = d.hba1c
+    shown = f"{lab.value:g} {lab.unit or '%'}" + (f" (= {pct:g} %)" if pct != lab.value else "")
+    kind = {"type1": "type 1 diabetes", "type2-treated": "treated type 2 diabetes",
+            "type2-untreated": "type 2 diabetes", "lab-only": "diabetes by laboratory values"}.get(d.status, "")
+    text = f"HbA1c {shown} on {fmt_date(lab.date)}" + (f", {kind}" if kind else "")
+    return Finding(pct > threshold_percent, text, _dia_sources(state))
+
+
+def run_rule(name: str, state: PatientState, ctx: Context, **params) -> Finding:
+    fn = ORDER_RULES.get(name) or RULES[name]
+    return fn(state, ctx, **params)
+
+
+# --- knowledge -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BiomarkerRule:
+    rule: str
+    test: str
+    what: str
+    drugs: frozenset[str]
+    stale_rule: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class SafetyRule:
+    id: str
+    group: str
+    indicator: str
+    drugs: frozenset[str]
+    short: str
+    rule: RuleRef
+    text: str
+    source: str
+    label_url: str | None
+
+
+@dataclass(frozen=True)
+class OrderKnowledge:
+    version: str
+    override_reasons: tuple[Coding, ...]
+    biomarkers: dict[str, BiomarkerRule]
+    safety_exclusions: frozenset[str]
+    safety: tuple[SafetyRule, ...]
+    combination_only: dict[str, dict]
+    backbone_classes: frozenset[str]
+    her2_positive: dict[str, dict]
+    sources: dict[str, dict]
+
+
+def _pathway_caution(rule_name: str) -> Caution:
+    """The regimens.yaml caution (shared or per choice) that uses this predicate."""
+    for reg in REGIMENS:
+        for c in reg.cautions:
+            if c.rule.rule == rule_name:
+                return c
+        for cs in reg.choice_cautions.values():
+            for c in cs:
+                if c.rule.rule == rule_name:
+                    return c
+    raise ValueError(f"order_rules.yaml: no regimens.yaml caution uses rule {rule_name}")
+
+
+def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    sources = {**SOURCES, **(data.get("sources") or {})}
+    system = data["override_reason_system"]
+    reasons = tuple(Coding(system=system, code=r["code"], display=r["display"]) for r in data["override_reasons"])
+    biomarkers = {
+        name: BiomarkerRule(rule=name, test=b["test"], what=b["what"], drugs=frozenset(b["drugs"]),
+                            stale_rule=b.get("stale_rule"), source=b["source"])
+        for name, b in data["biomarker_rules"].items()
+    }
+    safety = []
+    for s in data["safety"]:
+        if "caution_rule" in s:
+            c = _pathway_caution(s["caution_rule"])
+            ref, text, source, url = c.rule, c.text, c.source, None
+        else:
+            ref = RuleRef(rule=s["rule"], params=tuple(sorted((s.get("params") or {}).items())))
+            text, source, url = " ".join(s["text"].split()), s["source"], s.get("label_url")
+        safety.append(SafetyRule(id=s["id"], group=s["group"], indicator=s["indicator"],
+                                 drugs=frozenset(s["drugs"]), short=s["short"], rule=ref, text=text,
+                                 source=source, label_url=url))
+    k = OrderKnowledge(
+        version=str(data["version"]), override_reasons=reasons, biomarkers=biomarkers,
+        safety_exclusions=frozenset(data.get("safety_exclusion_rules") or ()), safety=tuple(safety),
+        combination_only=dict(data["combination_only"]),
+        backbone_classes=frozenset(data["order_select_backbone_classes"]), her2_positive=dict(data["her2_positive_not_indicated"]),
+        sources=sources,
+    )
+    _check(k)
+    return k
+
+
+def _check(k: OrderKnowledge) -> None:
+    """Fail at import on a broken order_rules.yaml (unknown rule, drug, test or source)."""
+    known_rules = set(RULES) | set(ORDER_RULES)
+    for b in k.biomarkers.values():
+        if b.rule not in known_rules or (b.stale_rule and b.stale_rule not in known_rules):
+            raise ValueError(f"order_rules.yaml: unknown rule in biomarker {b.rule}")
+        if b.test not in TESTS:
+            raise ValueError(f"order_rules.yaml: unknown test topic {b.test}")
+        if b.source not in k.sources or not b.drugs <= set(DRUGS):
+            raise ValueError(f"order_rules.yaml: biomarker {b.rule}: unknown source or drug")
+    for s in k.safety:
+        if s.rule.rule not in known_rules:
+            raise ValueError(f"order_rules.yaml: safety {s.id} uses unknown rule {s.rule.rule}")
+        if s.indicator not in ("critical", "warning") or s.source not in k.sources or not s.drugs <= set(DRUGS):
+            raise ValueError(f"order_rules.yaml: safety {s.id}: bad indicator, source or drug")
+    for table in (k.combination_only, k.her2_positive):
+        for name, entry in table.items():
+            if name not in DRUGS or entry["source"] not in k.sources:
+                raise ValueError(f"order_rules.yaml: unknown drug or source for {name}")
+    for r in k.safety_exclusions:
+        if r not in known_rules:
+            raise ValueError(f"order_rules.yaml: unknown safety exclusion rule {r}")
+
+
+KNOWLEDGE = load_order_rules()
+
+
+# --- the drafted orders ----------------------------------------------------
+
+@dataclass
+class Draft:
+    order: DraftOrder
+    names: tuple[str, ...]  # pathway ingredient names (keys of DRUGS)
+    focus: bool
+
+    @property
+    def reference(self) -> str | None:
+        if self.order.reference:
+            return self.order.reference
+        if self.order.resource_id:
+            return f"{self.order.resource_type}/{self.order.resource_id}"
+        return None
+
+    def describe(self) -> str:
+        what = self.order.text or " + ".join(self.names)
+        return f"{self.reference or self.order.resource_type + ' (no id)'} ({what})"
+
+
+def _selected(order: DraftOrder, selections: list[str]) -> bool:
+    ref = order.reference or (f"{order.resource_type}/{order.resource_id}" if order.resource_id else None)
+    for sel in selections:
+        if not isinstance(sel, str):
+            continue
+        if ref and (sel == ref or sel.endswith("/" + ref)):
+            return True
+        if order.resource_id and sel == order.resource_id:
+            return True
+    return False
+
+
+def _pathway_names(order: DraftOrder) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for d in order.drugs:
+        info = DRUGS.get((d.name or "").lower())
+        if info is None and d.rxnorm:
+            info = next((x for x in DRUGS.values() if x.rxnorm == d.rxnorm), None)
+        if info is not None:
+            seen.setdefault(info.name, None)
+    return tuple(seen)
+
+
+# --- targets and groups ----------------------------------------------------
+
+@dataclass
+class Candidate:
+    regimen: Regimen
+    assessment: RegimenAssessment
+    names: tuple[str, ...]
+    missing: tuple[str, ...]
+    drafted: int
+    present: int
+    order: int  # position of the choice in the pathway's ranking
+
+    @property
+    def choice(self):
+        return next((c for c in self.assessment.choices if c.names == self.names), None)
+
+    @property
+    def fits(self) -> bool:
+        c = self.choice
+        return self.assessment.fits and c is not None and c.excluded is None
+
+
+@dataclass
+class Group:
+    """The regimen one or more focus drugs belong to."""
+
+    cand: Candidate
+    focus: list[str] = field(default_factory=list)
+    kind: str = "fits"  # fits | incomplete | not-fit
+    continuation: bool = False
+
+    @property
+    def key(self) -> tuple[str, tuple[str, ...]]:
+        return (self.cand.regimen.topic, self.cand.names)
+
+
+STATUS_ORDER = {"fits": 0, "unknown": 1, "not-fit": 2, "not-this-phase": 3, "outside-pathway": 4}
+
+
+class _Checker:
+    def __init__(self, state: PatientState, drafts: list[Draft], selections: list[str] | None, hook: str) -> None:
+        self.state = state
+        self.hook = hook
+        self.selections = selections
+        self.drafts = drafts
+        self.ctx = Context.of(state)
+        self.status: PathwayStatus = pathway_status(state)
+        self._assessed: dict[str, RegimenAssessment] = {}
+        self._ranked: list[RegimenAssessment] | None = None
+        draft_refs = {d.reference for d in drafts if d.reference}
+        # active medications, except records of these very drafts
+        self.active: dict[str, list[Source]] = {}
+        for e in state.therapy.exposures:
+            if not e.active or any(s.reference in draft_refs for s in e.sources):
+                continue
+            for drug in e.drugs:
+                if drug.name in DRUGS:
+                    self.active.setdefault(drug.name, []).extend(e.sources)
+        self.drafted = {n for d in drafts for n in d.names}
+        self.pool = self.drafted | set(self.active)
+        self.has_ofs = any(DRUGS[n].drug_class == "ovarian-suppression" for n in self.pool)
+
+    # -- pathway access ------------------------------------------------------
+    def assessment(self, topic: str) -> RegimenAssessment:
+        if topic not in self._assessed:
+            self._assessed[topic] = assess(self.state, topic, self.ctx, self.status)
+        return self._assessed[topic]
+
+    def ranked(self) -> list[RegimenAssessment]:
+        if self._ranked is None:
+            self._ranked = evaluate(self.state)
+        return self._ranked
+
+    # -- target selection ----------------------------------------------------
+    def candidates(self, name: str) -> list[Candidate]:
+        out = []
+        for reg in regimens_with_drug(name):
+            if reg.informational_only:
+                continue
+            a = self.assessment(reg.topic)
+            ranked = [c.names for c in a.choices]
+            for i, names in enumerate(reg.choices):
+                if name not in names:
+                    continue
+                order = ranked.index(names) if names in ranked else len(ranked) + i
+                out.append(Candidate(
+                    regimen=reg, assessment=a, names=names,
+                    missing=tuple(n for n in names if n not in self.pool),
+                    drafted=sum(1 for n in names if n in self.drafted),
+                    present=sum(1 for n in names if n in self.pool), order=order,
+                ))
+        return out
+
+    def target(self, name: str) -> Group | None:
+        cands = self.candidates(name)
+        if not cands:
+            return None  # a drug outside the pathway's regimens (tamoxifen, carboplatin ...)
+        complete = [c for c in cands if not c.missing]
+        partial = [c for c in cands if c.missing]
+        # a combination drafted together is the clinician's intent: judge it as a whole
+        combos = [c for c in complete if c.drafted >= 2]
+        if combos:
+            best = min(combos, key=lambda c: (-c.drafted, not c.fits, STATUS_ORDER[c.assessment.status],
+                                              c.assessment.rank, c.order))
+            return Group(best, kind="fits" if best.fits else "not-fit")
+        fit_complete = [c for c in complete if c.fits]
+        if fit_complete:
+            best = min(fit_complete, key=lambda c: (-c.drafted, -len(c.names), c.assessment.rank, c.order))
+            return Group(best, kind="fits")
+        fit_partial = [c for c in partial if c.fits]
+        if fit_partial:
+            best = min(fit_partial, key=lambda c: (-c.present, c.assessment.rank, c.order))
+            return Group(best, kind="incomplete")
+
+        def closeness(c: Candidate):
+            return (STATUS_ORDER[c.assessment.status], -c.present, -c.drafted, c.assessment.rank, c.order)
+
+        best = min(complete or partial, key=closeness)
+        return Group(best, kind="not-fit")
+
+    # -- main ----------------------------------------------------------------
+    def run(self) -> list[Card]:
+        groups: dict[tuple, Group] = {}
+        drug_group: dict[str, Group] = {}
+        focus_names = [n for d in self.drafts if d.focus for n in d.names]
+        for name in dict.fromkeys(focus_names):
+            if DRUGS[name].drug_class in ("ovarian-suppression", "bone-agent"):
+                continue
+            g = self.target(name)
+            if g is None:
+                continue
+            g = groups.setdefault(g.key, g)
+            if name not in g.focus:
+                g.focus.append(name)
+            drug_group[name] = g
+        for g in groups.values():
+            g.continuation = all(n in self.active for n in g.focus)
+
+        cards: list[Card] = []
+        not_indicated: set[str] = set()
+        ofs_needed: list[Group] = []
+        for g in groups.values():
+            if g.continuation:
+                continue
+            got = self.group_cards(g)
+            if any(c.topic == "order-not-indicated" for c in got):
+                not_indicated.update(g.focus)
+            elif g.cand.assessment.needs_ofs and not self.has_ofs:
+                ofs_needed.append(g)
+            cards += got
+        if ofs_needed:
+            cards.append(self.ofs_card(ofs_needed))
+        cards += self.safety_cards(drug_group, not_indicated)
+        cards.sort(key=lambda c: (INDICATOR_RANK[c.indicator], ORDER_TOPICS.index(c.topic)))
+        if self.hook == "order-sign":
+            for c in cards:
+                if c.indicator in ("warning", "critical"):
+                    c.overrideReasons = list(KNOWLEDGE.override_reasons)
+        return cards
+
+    # -- per regimen group ---------------------------------------------------
+    def group_cards(self, g: Group) -> list[Card]:
+        if self.state.her2.category == "positive":
+            hits = [n for n in g.focus if n in KNOWLEDGE.her2_positive]
+            return [self.her2_positive_card(g, hits)] if hits else []
+        missing, bm_false, stale = self.biomarkers(g)
+        reasons = self.not_indicated_reasons(g, bm_false, stale)
+        cards: list[Card] = []
+        if reasons:
+            return [self.not_indicated_card(g, reasons, missing)] if self.concerns_focus(g) else []
+        by_test: dict[str, list[tuple[BiomarkerRule, Finding]]] = {}
+        for b, f in missing:
+            by_test.setdefault(b.test, []).append((b, f))
+        for test, items in by_test.items():
+            cards.append(self.biomarker_card(g, test, items))
+        partner = self.incomplete_card(g)
+        if partner is not None:
+            cards.append(partner)
+        return cards
+
+    def concerns_focus(self, g: Group) -> bool:
+        """order-select speaks only about the selected drugs: a regimen judged as a whole
+        (drafted together) is reported when a selected drug is one of its key drugs, i.e.
+        not only the endocrine backbone a partner was added to (fulvestrant picked while
+        an unsuitable alpelisib is already drafted says nothing; alpelisib picked does)."""
+        if self.selections is None:
+            return True
+        key = [n for n in g.cand.names if DRUGS[n].drug_class not in KNOWLEDGE.backbone_classes]
+        return not key or any(n in key for n in g.focus)
+
+    def _biomarker_refs(self, reg: Regimen) -> list[RuleRef]:
+        refs = list(reg.requires) + [r for route in reg.routes for r in route.rules]
+        seen, out = set(), []
+        for r in refs:
+            if r.rule in KNOWLEDGE.biomarkers and r.rule not in seen:
+                seen.add(r.rule)
+                out.append(r)
+        return out
+
+    def biomarkers(self, g: Group):
+        """(missing, documented-negative, stale) biomarker findings about the focus drugs."""
+        missing, negative, stale = [], [], []
+        refs = self._biomarker_refs(g.cand.regimen)
+        routes = g.cand.regimen.routes
+        values = {}
+        for ref in refs:
+            b = KNOWLEDGE.biomarkers[ref.rule]
+            if not b.drugs & set(g.focus):
+                continue
+            values[ref.rule] = (b, run_rule(ref.rule, self.state, self.ctx, **ref.kwargs))
+        # alternative label routes (T-DXd A/B): one decided route is enough
+        route_rules = {r.rule for route in routes for r in route.rules}
+        decided = [v for k, v in values.items() if k in route_rules and v[1].value is not None]
+        for rule_name, (b, f) in values.items():
+            if rule_name in route_rules and f.value is None and decided:
+                continue
+            if rule_name in route_rules and f.value is False and any(x[1].value for x in decided):
+                continue
+            if f.value is None:
+                missing.append((b, f))
+            elif f.value is False:
+                if b.stale_rule and run_rule(b.stale_rule, self.state, self.ctx).value:
+                    stale.append(f)
+                    missing.append((b, Finding(None, f"{f.text}; the result predates the latest progression "
+                                                     "on endocrine therapy (re-test)", f.sources)))
+                else:
+                    negative.append(f)
+        # keep one missing finding per test (the broadest requirement first)
+        seen: set[str] = set()
+        uniq = []
+        for b, f in missing:
+            if b.test not in seen:
+                seen.add(b.test)
+                uniq.append((b, f))
+        return uniq, negative, stale
+
+    def not_indicated_reasons(self, g: Group, bm_false: list[Finding], stale: list[Finding]) -> list[Finding]:
+        a = g.cand.assessment
+        if a.status == "outside-pathway":
+            return []  # no regimen advice possible (receptors unknown, not metastatic ...)
+        if a.status == "not-this-phase":
+            return list(a.reasons_not)
+        reasons: list[Finding] = []
+        if a.status == "not-fit":
+            skip_prefix = [ref.text for ref in a.regimen.excluded_if
+                           if ref.rule in KNOWLEDGE.safety_exclusions and ref.text]
+            for f in a.reasons_not:
+                if any(p and f.text.startswith(p) for p in skip_prefix):
+                    continue
+                if f in stale:
+                    continue
+                if f.text.startswith("Every concrete regimen"):
+                    continue  # replaced by the drafted choice's own reason below
+                reasons.append(f)
+            # a biomarker rule decided False belongs to the card even when it is about a partner
+            for f in bm_false:
+                if f not in reasons:
+                    reasons.append(f)
+        choice = g.cand.choice
+        if choice is not None and choice.excluded:
+            reasons.append(Finding(False, f"{choice.label}: {choice.excluded}"))
+        return reasons
+
+    # -- cards ---------------------------------------------------------------
+    def _drafts_of(self, names) -> list[Draft]:
+        names = set(names)
+        return [d for d in self.drafts if names & set(d.names)]
+
+    def _source(self, topic: str, reg: Regimen, url: str | None = None):
+        url = url or reg.label_url
+        label = "ASCO MBC guideline (mbc-cds order check)" if "asco.org" in url else f"FDA label: {reg.brand}"
+        return topic_source(topic, label, url)
+
+    def _links(self, reg: Regimen) -> list[Link]:
+        return [Link(label=f"Label: {reg.brand}", url=reg.label_url)]
+
+    def _label_block(self, reg: Regimen) -> list[str]:
+        lab = reg.label
+        approved = f" (approved {lab['approved']})" if lab.get("approved") else ""
+        out = ["", f"**Label{approved}**: \"{lab['text']}\" — [{reg.brand}]({reg.label_url})"]
+        if lab.get("companion_diagnostic"):
+            out.append(f"Companion diagnostic: {lab['companion_diagnostic']}.")
+        return out
+
+    def _drafts_block(self, names) -> list[str]:
+        ds = self._drafts_of(names)
+        out = ["", "**Drafted orders checked**"] + [f"- {d.describe()}" for d in ds]
+        for n in names:
+            if n in self.active and n not in self.drafted:
+                out.append(f"- {n}: already active{cite(self.active[n])}")
+        return out
+
+    def _footer(self) -> list[str]:
+        return ["", f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}, "
+                    f"order_rules.yaml v{KNOWLEDGE.version}; hook {self.hook}._"]
+
+    @staticmethod
+    def _fact(f: Finding) -> str:
+        return f"- {f.text}{cite(f.sources)}"
+
+    def _focus_label(self, g: Group) -> str:
+        text = " + ".join(g.focus)
+        return text[:1].upper() + text[1:]
+
+    def her2_positive_card(self, g: Group, hits: list[str]) -> Card:
+        reg = g.cand.regimen
+        h = self.state.her2
+        bits = [f"IHC {h.ihc_score}"] if h.ihc_score else []
+        bits += [f"ISH {h.ish}"] if h.ish else []
+        fact = Finding(False, f"HER2-positive ({', '.join(bits) or 'reported positive'}) on {fmt_date(h.date)}",
+                       tuple(h.sources))
+        names = ", ".join(hits)
+        lines = [f"**{names[:1].upper() + names[1:]}: not indicated in HER2-positive disease** — this service "
+                 "checks HR+/HER2- metastatic breast cancer labels.", "", "**Documented facts**", self._fact(fact),
+                 f"- Pathway: {self.status.reason}", "", "**Label requirement**"]
+        for n in hits:
+            entry = KNOWLEDGE.her2_positive[n]
+            lines.append(f"- {n}: \"{entry['label']}\" ({self._source_title(entry['source'])})")
+            if entry.get("note"):
+                lines.append(f"  - {entry['note']}")
+        lines += self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
+        return Card(
+            summary=clip(f"{self._focus_label(g)}: not indicated — HER2-positive disease documented "
+                         f"({fmt_date(h.date)})"),
+            indicator="warning",
+            source=self._source("order-not-indicated", reg),
+            detail="\n".join(lines),
+            links=self._links(reg),
+        )
+
+    def _source_title(self, key: str) -> str:
+        return (KNOWLEDGE.sources.get(key) or {}).get("title", key)
+
+    def not_indicated_card(self, g: Group, reasons: list[Finding], missing) -> Card:
+        reg = g.cand.regimen
+        a = g.cand.assessment
+        drafted_label = self._choice_label(g.cand.names)
+        lines = [f"**{drafted_label}** ({reg.brand}) does not fit this patient's documented facts "
+                 f"against the label ({'first line' if a.phase == 'first-line' else 'after progression'} "
+                 "for metastatic disease).", "", "**Why (documented facts)**"]
+        lines += [self._fact(f) for f in reasons]
+        if a.reasons:
+            lines += ["", "**Requirements met**"] + [self._fact(f) for f in a.reasons if f.text]
+        if missing:
+            lines += ["", "**Also not documented**"] + [self._fact(f) for _, f in missing]
+        lines += self._label_block(reg)
+        if reg.seed_vs_label:
+            lines += ["", f"**Pathway note**: {reg.seed_vs_label}"]
+        suggestions, names = self.replacements(g)
+        lines += ["", "**Regimens that fit (pathway rank order)**"]
+        lines += [f"{i}. {n}" for i, n in enumerate(names, 1)] or ["- none fits the documented facts"]
+        lines += self._drafts_block(g.cand.names) + self._footer()
+        head = reasons[0].text
+        return Card(
+            summary=clip(f"{drafted_label}: not indicated — {head}"),
+            indicator="warning",
+            source=self._source("order-not-indicated", reg),
+            detail="\n".join(lines),
+            suggestions=suggestions,
+            selectionBehavior="at-most-one" if suggestions else None,
+            links=self._links(reg),
+        )
+
+    @staticmethod
+    def _choice_label(names) -> str:
+        text = " + ".join(names)
+        return text[:1].upper() + text[1:]
+
+    def replacements(self, g: Group) -> tuple[list[Suggestion], list[str]]:
+        pid = self.state.patient_id
+        group_drafts = [d for d in self._drafts_of(g.cand.names)]
+        suggestions, names = [], []
+        for a in self.ranked():
+            if len(suggestions) >= MAX_REPLACEMENTS:
+                break
+            if not a.fits or a.regimen.informational_only or a.topic == g.cand.regimen.topic:
+                continue
+            choice = a.recommended or (a.offered_choices[0] if a.offered_choices else None)
+            if choice is None or any(d.rxnorm is None for d in choice.drugs):
+                continue
+            drugs: list[DrugInfo] = list(choice.drugs)
+            if a.needs_ofs and not self.has_ofs:
+                drugs.append(DRUGS[OFS_DRUG])
+            keep = {d.name for d in drugs}
+            delete = [d for d in group_drafts if d.reference and not set(d.names) <= keep]
+            remaining = {n for d in self.drafts if d not in delete for n in d.names}
+            create = [d for d in drugs if d.name not in remaining]
+            actions = [Action(type="delete", description=f"Remove draft order {d.describe()}", resourceId=d.reference)
+                       for d in delete]
+            actions += [Action(type="create", description=f"Draft order: {d.name} (RxNorm {d.rxnorm})",
+                               resource=medication_request(pid, d, a.regimen.name)) for d in create]
+            if not any(x.type == "create" for x in actions):
+                continue
+            label = choice.label + (f" + {OFS_DRUG}" if DRUGS[OFS_DRUG] in drugs and DRUGS[OFS_DRUG] not in choice.drugs else "")
+            names.append(f"{a.regimen.name}: {label}")
+            suggestions.append(Suggestion(label=clip(f"Replace with {label}", 120),
+                                          isRecommended=True if not suggestions else None, actions=actions))
+        return suggestions, names
+
+    def _test_orders(self, test: str):
+        """The orders of the testing topic, chosen by the pathway's testing rule when it has an opinion."""
+        t = TESTS[test]
+        need = None
+        try:
+            need = testing.RULES[t.rule](self.state, self.ctx, self.status,
+                                         {a.topic: a for a in self.ranked()})
+        except Exception:  # the testing rule is advisory here; fall back to the topic's orders
+            need = None
+        if need is not None and need.orders:
+            return list(need.orders), need.alternatives, need.recommended
+        plain = [o for o in t.orders if o.when is None]
+        if test == "test-pik3ca-akt1-pten":
+            return list(t.orders), True, 0
+        return plain or [t.orders[0]], False, 0
+
+    def biomarker_card(self, g: Group, test: str, items) -> Card:
+        reg = g.cand.regimen
+        pid = self.state.patient_id
+        t = TESTS[test]
+        drugs = sorted({n for b, _ in items for n in b.drugs if n in g.focus})
+        what = items[0][0].what
+        orders, alternatives, rec = self._test_orders(test)
+        why = f"mbc-cds order check: {', '.join(drugs)} label requires a {what}."
+        if alternatives:
+            suggestions = [Suggestion(label=clip(f"Order: {o.text}", 120), isRecommended=True if i == rec else None,
+                                      actions=[Action(type="create", description=f"Draft test order: {o.text}",
+                                                      resource=service_request(pid, o, why))])
+                           for i, o in enumerate(orders)]
+        else:
+            suggestions = [Suggestion(label=clip("Order " + " + ".join(o.text for o in orders), 120),
+                                      isRecommended=True,
+                                      actions=[Action(type="create", description=f"Draft test order: {o.text}",
+                                                      resource=service_request(pid, o, why)) for o in orders])]
+        label = " + ".join(drugs)
+        lines = [f"**{label[:1].upper() + label[1:]}: the label requires a {what}, and none usable is documented.**",
+                 "", "**What the record shows**"]
+        lines += [self._fact(f) for _, f in items]
+        lines += ["", f"**Guideline**: {t.why}"]
+        lines += self._label_block(reg)
+        lines += ["", "**Orders proposed**"] + [f"- {o.text}" for o in orders]
+        lines += self._drafts_block(g.cand.names) + self._footer()
+        return Card(
+            summary=clip(f"{label[:1].upper() + label[1:]}: {what} not documented — label requires it"),
+            indicator="warning",
+            source=self._source("order-biomarker-missing", reg),
+            detail="\n".join(lines),
+            suggestions=suggestions,
+            selectionBehavior="at-most-one",
+            links=self._links(reg) + [Link(label=f"Guideline: {t.title}", url=t.url)],
+        )
+
+    def incomplete_card(self, g: Group) -> Card | None:
+        missing = g.cand.missing
+        if not missing:
+            return None
+        combo_only = [n for n in g.focus if n in KNOWLEDGE.combination_only]
+        if g.kind == "not-fit" and not combo_only:
+            return None
+        reg = g.cand.regimen
+        a = g.cand.assessment
+        pid = self.state.patient_id
+        present = [n for n in g.cand.names if n in self.pool]
+        # the fitting choices that contain every drug already drafted, pathway order
+        options = [c for c in (a.offered_choices if a.fits else []) if set(present) <= set(c.names)]
+        if not options and g.cand.choice is not None:
+            options = [g.cand.choice]
+        suggestions = []
+        for c in options[:MAX_PARTNER_SUGGESTIONS]:
+            add = [d for d in c.drugs if d.name not in self.pool and d.rxnorm]
+            if not add:
+                continue
+            suggestions.append(Suggestion(
+                label=clip("Add " + " + ".join(d.name for d in add) + f" ({c.label})", 120),
+                isRecommended=True if not suggestions else None,
+                actions=[Action(type="create", description=f"Draft order: {d.name} (RxNorm {d.rxnorm})",
+                                resource=medication_request(pid, d, reg.name)) for d in add],
+            ))
+        if not suggestions:
+            add = [DRUGS[n] for n in missing if DRUGS[n].rxnorm]
+            if add:
+                suggestions.append(Suggestion(
+                    label=clip("Add " + " + ".join(d.name for d in add), 120), isRecommended=True,
+                    actions=[Action(type="create", description=f"Draft order: {d.name} (RxNorm {d.rxnorm})",
+                                    resource=medication_request(pid, d, reg.name)) for d in add]))
+        indicator = "warning" if combo_only else "info"
+        drafted = self._choice_label(present)
+        partners = " + ".join(missing)
+        lines = [f"**{drafted} drafted without {partners}**: {reg.name} ({reg.brand}) is the pathway regimen "
+                 "for these orders.", "", "**Why**"]
+        for n in combo_only:
+            e = KNOWLEDGE.combination_only[n]
+            lines.append(f"- {n}: labelled only \"{e['label']}\" ({self._source_title(e['source'])})")
+        if a.fits:
+            lines.append(f"- {reg.name} fits this patient:")
+            lines += ["  " + self._fact(f) for f in a.reasons if f.text]
+            if a.route:
+                lines.append(f"  - Label route: {a.route}")
+        elif a.unknown:
+            lines.append(f"- Whether {reg.name} fits is open: " + "; ".join(f.text for f in a.unknown))
+        lines += self._label_block(reg)
+        lines += self._drafts_block(g.cand.names) + self._footer()
+        return Card(
+            summary=clip(f"{drafted} drafted without {partners}: {reg.name} is the labelled regimen"),
+            indicator=indicator,
+            source=self._source("order-incomplete-regimen", reg),
+            detail="\n".join(lines),
+            suggestions=suggestions,
+            selectionBehavior="at-most-one" if suggestions else None,
+            links=self._links(reg),
+        )
+
+    def ofs_card(self, groups: list[Group]) -> Card:
+        pid = self.state.patient_id
+        ofs = DRUGS[OFS_DRUG]
+        f = self.state.factors
+        reg = groups[0].cand.regimen
+        why = run_rule("needs_ovarian_suppression", self.state, self.ctx)
+        regs = ", ".join(dict.fromkeys(g.cand.regimen.name for g in groups))
+        caution = next((c for r in REGIMENS for c in r.cautions if c.rule.rule == "needs_ovarian_suppression"), None)
+        lines = [f"**Ovarian function suppression missing**: {regs} in a {f.menopausal_status} woman.", "",
+                 "**Why**", self._fact(why)]
+        if caution:
+            lines.append(f"- {caution.text} ({self._source_title(caution.source)})")
+        lines += ["- ESO-ESMO ABC4: adequate OFS = bilateral oophorectomy, continuous LHRH agonist, "
+                  "or ovarian ablation by radiotherapy."]
+        lines += self._label_block(reg)
+        names = [n for g in groups for n in g.cand.names]
+        lines += self._drafts_block(list(dict.fromkeys(names))) + self._footer()
+        return Card(
+            summary=clip(f"{f.menopausal_status.capitalize()} woman: add ovarian suppression to {regs}"),
+            indicator="warning",
+            source=self._source("order-incomplete-regimen", reg),
+            detail="\n".join(lines),
+            suggestions=[Suggestion(
+                label=f"Add {ofs.name} (ovarian function suppression)", isRecommended=True,
+                actions=[Action(type="create", description=f"Draft order: {ofs.name} (RxNorm {ofs.rxnorm})",
+                                resource=medication_request(pid, ofs, f"ovarian function suppression with {regs}"))],
+            )],
+            selectionBehavior="at-most-one",
+            links=self._links(reg),
+        )
+
+    # -- safety --------------------------------------------------------------
+    def safety_cards(self, drug_group: dict[str, Group], not_indicated: set[str]) -> list[Card]:
+        fired: dict[str, list[tuple[str, Finding]]] = {}
+        done: set[tuple[str, str]] = set()  # (drug, group) already covered
+        for s in KNOWLEDGE.safety:
+            for name, g in drug_group.items():
+                if name not in s.drugs or (name, s.group) in done:
+                    continue
+                if s.indicator != "critical" and (g.continuation or name in not_indicated):
+                    continue
+                f = run_rule(s.rule.rule, self.state, self.ctx, **s.rule.kwargs)
+                if f.value:
+                    done.add((name, s.group))
+                    fired.setdefault(s.id, []).append((name, f))
+        cards = []
+        by_id = {s.id: s for s in KNOWLEDGE.safety}
+        for sid, hits in fired.items():
+            cards.append(self.safety_card(by_id[sid], hits, drug_group))
+        glycemic = self.glycemic_card(drug_group, not_indicated, {n for s in fired for n, _ in fired[s]
+                                                                  if by_id[s].group == "glycemic"})
+        if glycemic is not None:
+            cards.append(glycemic)
+        return cards
+
+    def safety_card(self, s: SafetyRule, hits: list[tuple[str, Finding]], drug_group: dict[str, Group]) -> Card:
+        names = list(dict.fromkeys(n for n, _ in hits))
+        reg = drug_group[names[0]].cand.regimen
+        f = hits[0][1]
+        label = " + ".join(names)
+        label = label[:1].upper() + label[1:]
+        verb = "do not start" if s.indicator == "critical" else "caution"
+        lines = [f"**{label}: {s.short}** — {'a documented safety reason against this order' if s.indicator == 'critical' else 'needs care for this patient'}.",
+                 "", "**Documented facts**", self._fact(f), "", f"**Label / trial**: {s.text} ({self._source_title(s.source)})"]
+        lines += self._label_block(reg)
+        continuing = [n for n in names if drug_group[n].continuation]
+        if continuing:
+            lines += ["", f"Continuation of an active order: {', '.join(continuing)}."]
+        lines += self._drafts_block(names) + self._footer()
+        suggestions = self._glycemic_suggestions() if s.group == "glycemic" else []
+        links = self._links(reg)
+        if s.label_url and s.label_url != reg.label_url:
+            links.insert(0, Link(label="Label safety information", url=s.label_url))
+        dates = [x.date for x in f.sources if x.date]
+        when = f" ({fmt_date(max(dates))})" if dates else ""
+        return Card(
+            summary=clip(f"{label}: {s.short}{when} — {verb}"),
+            indicator=s.indicator,
+            source=self._source("order-contraindicated", reg, s.label_url),
+            detail="\n".join(lines),
+            suggestions=suggestions,
+            selectionBehavior="at-most-one" if suggestions else None,
+            links=links,
+        )
+
+    def _stale_glycemic(self) -> list[tuple[str, LabValue | None, str]]:
+        d = self.state.factors.diabetes
+        out = []
+        for when, lab, name in (("hba1c", d.hba1c, "HbA1c"), ("glucose", d.fasting_glucose, "fasting glucose")):
+            if lab is None or lab.date is None or (self.state.as_of - lab.date).days > GLYCEMIC_WINDOW_DAYS:
+                out.append((when, lab, name))
+        return out
+
+    def _glycemic_suggestions(self) -> list[Suggestion]:
+        stale = self._stale_glycemic()
+        if not stale:
+            return []
+        orders = [o for o in TESTS["test-glycemic"].orders if o.when in {w for w, _, _ in stale}]
+        why = "mbc-cds order check: test before initiating a PI3K/AKT/mTOR inhibitor (labels)."
+        return [Suggestion(label=clip("Order " + " + ".join(o.text for o in orders), 120), isRecommended=True,
+                           actions=[Action(type="create", description=f"Draft test order: {o.text}",
+                                           resource=service_request(self.state.patient_id, o, why)) for o in orders])]
+
+    def glycemic_card(self, drug_group: dict[str, Group], not_indicated: set[str], covered: set[str]) -> Card | None:
+        names = [n for n, g in drug_group.items()
+                 if DRUGS[n].drug_class == "pi3k-akt-mtor" and not g.continuation
+                 and n not in not_indicated and n not in covered]
+        if not names or covered:
+            return None
+        stale = self._stale_glycemic()
+        if not stale:
+            return None
+        t = TESTS["test-glycemic"]
+        facts = [Finding(None, f"{name[:1].upper() + name[1:]} not documented" if lab is None else
+                         f"{name} {lab.value:g} on {fmt_date(lab.date)} is older than {GLYCEMIC_WINDOW_DAYS} days",
+                         tuple(lab.sources) if lab else ()) for _, lab, name in stale]
+        label = " + ".join(names)
+        lines = [f"**Before starting {label}**: test fasting glucose and HbA1c (labels: before initiating).",
+                 "", "**What the record shows**"] + [self._fact(f) for f in facts]
+        lines += ["", f"**Label**: {t.why}", "", f"_Window: {GLYCEMIC_WINDOW_DAYS} days (tests.yaml; reference "
+                  "C.2 marks the window length as a design choice)._"]
+        lines += self._drafts_block(names) + self._footer()
+        return Card(
+            summary=clip(f"{label[:1].upper() + label[1:]}: " + " and ".join(n for _, _, n in stale)
+                         + f" not documented in the last {GLYCEMIC_WINDOW_DAYS} days"),
+            indicator="info",
+            source=topic_source("test-glycemic", "mbc-cds testing guidance (FDA labels)", t.url),
+            detail="\n".join(lines),
+            suggestions=self._glycemic_suggestions(),
+            selectionBehavior="at-most-one",
+            links=[Link(label="Label: Truqap (hyperglycaemia)", url=t.url)],
+        )
 
 
 def order_check_cards(
@@ -16,4 +928,13 @@ def order_check_cards(
     selections: list[str] | None,
     hook: str,
 ) -> list[Card]:
-    return []
+    items = []
+    for order in drafts or []:
+        names = _pathway_names(order)
+        if not names:
+            continue  # non-oncology order or a drug the pathway does not know
+        focus = True if selections is None else _selected(order, selections)
+        items.append(Draft(order=order, names=names, focus=focus))
+    if not any(d.focus for d in items):
+        return []
+    return _Checker(state, items, selections, hook).run()
