@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
@@ -48,6 +48,13 @@ class Settings(BaseSettings):
 
     workers: int = 2  # gunicorn workers for `mbc-cds serve`
 
+    # Client JWTs and the clients' JWK Sets (service/auth.py).
+    jwt_max_lifetime_seconds: int = 3600  # exp - iat longer than this is refused
+    jwks_connect_timeout: float = 3.0
+    jwks_read_timeout: float = 5.0
+    jwks_cache_seconds: int = 3600  # a fetched JWK Set is reused this long
+    jwks_refresh_min_interval_seconds: int = 60  # unknown kid: refetch at most this often per issuer
+
     @field_validator("fhir_servers", "cors_origins", "jwt_algorithms", mode="before")
     @classmethod
     def _split_commas(cls, value):
@@ -58,3 +65,11 @@ class Settings(BaseSettings):
     @property
     def auth_enabled(self) -> bool:
         return self.auth == "on"
+
+    @model_validator(mode="after")
+    def _check_security_settings(self):
+        # Start-up errors: a non-asymmetric JWT algorithm, a malformed clients file.
+        from service.auth import check_settings
+
+        check_settings(self)
+        return self
