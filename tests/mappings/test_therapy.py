@@ -1,0 +1,239 @@
+"""Lines of therapy, setting, adjuvant endocrine timing and endocrine resistance."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mappings import build_patient_state
+from tests.mappings.builders import (
+    ABEMACICLIB, ANASTROZOLE, CAPECITABINE, CYCLOPHOSPHAMIDE, DOXORUBICIN, EXEMESTANE, FULVESTRANT,
+    GOSERELIN, LETROZOLE, PACLITAXEL, PALBOCICLIB, PID, RIBOCICLIB, TAMOXIFEN, ZOLEDRONIC, loinc_obs,
+    med_admin, med_request, med_statement, metastatic_patient, observation, cc, coding, SNOMED,
+    patient, breast_cancer,
+)
+
+AS_OF = dt.date(2024, 6, 1)
+
+
+def state(*resources, met="2020-01-15", as_of=AS_OF):
+    return build_patient_state(metastatic_patient(met, *resources), PID, as_of)
+
+
+def test_adjuvant_tamoxifen_is_early_setting_and_does_not_count_as_a_line():
+    s = state(med_statement(TAMOXIFEN, "2015-05-01", "2018-05-01"))
+    assert s.therapy.exposures[0].setting == "early"
+    assert s.therapy.metastatic_lines == []
+    assert s.therapy.prior_endocrine_any_setting
+
+
+def test_recurrence_11_months_after_adjuvant_et_is_secondary_resistance():
+    s = state(med_statement(ANASTROZOLE, "2014-02-15", "2019-02-15"), met="2020-01-15")
+    th = s.therapy
+    assert th.adjuvant_endocrine_end == dt.date(2019, 2, 15)
+    assert 10.9 < th.months_from_adjuvant_endocrine_end_to_metastasis < 11.1
+    assert th.endocrine_resistance == "secondary"
+
+
+def test_recurrence_13_months_after_adjuvant_et_is_endocrine_sensitive():
+    s = state(med_statement(ANASTROZOLE, "2013-12-15", "2018-12-15"), met="2020-01-15")
+    assert 12.9 < s.therapy.months_from_adjuvant_endocrine_end_to_metastasis < 13.1
+    assert s.therapy.endocrine_resistance == "sensitive"
+
+
+def test_recurrence_exactly_12_months_after_adjuvant_et_is_secondary_boundary_inclusive():
+    s = state(med_statement(ANASTROZOLE, "2014-01-15", "2019-01-15"), met="2020-01-15")
+    assert s.therapy.months_from_adjuvant_endocrine_end_to_metastasis == 12.0
+    assert s.therapy.endocrine_resistance == "secondary"
+
+
+def test_recurrence_on_adjuvant_et_after_two_years_is_secondary_with_zero_months():
+    s = state(med_statement(LETROZOLE, "2016-01-01", status="active"), met="2020-01-15")
+    th = s.therapy
+    assert th.on_adjuvant_endocrine_at_recurrence is True
+    assert th.months_from_adjuvant_endocrine_end_to_metastasis == 0
+    assert th.endocrine_resistance == "secondary"
+
+
+def test_recurrence_in_the_first_two_years_of_adjuvant_et_is_primary_resistance():
+    s = state(med_statement(LETROZOLE, "2018-09-01", status="active"), met="2020-01-15")
+    assert s.therapy.endocrine_resistance == "primary"
+
+
+def test_adjuvant_et_without_an_end_date_leaves_resistance_unknown_and_says_so():
+    s = state(med_statement(LETROZOLE, "2015-01-01", status="completed"), met="2020-01-15")
+    assert s.therapy.endocrine_resistance == "unknown"
+    assert "adjuvant-endocrine-end-unknown" in {g.code for g in s.gaps}
+
+
+def test_ai_plus_cdk46i_then_fulvestrant_then_capecitabine_are_three_lines():
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", "2021-03-01"),
+        med_statement(PALBOCICLIB, "2020-02-10", "2021-03-01"),
+        med_statement(FULVESTRANT, "2021-03-15", "2022-01-10"),
+        med_statement(CAPECITABINE, "2022-01-20", status="active"),
+    )
+    lines = s.therapy.metastatic_lines
+    assert [ln.names for ln in lines] == [["letrozole", "palbociclib"], ["fulvestrant"], ["capecitabine"]]
+    assert [ln.number for ln in lines] == [1, 2, 3]
+    assert [ln.endocrine for ln in lines] == [True, True, False]
+    assert lines[2].chemotherapy and lines[2].active and not lines[0].active
+    th = s.therapy
+    assert (th.metastatic_endocrine_lines, th.metastatic_chemotherapy_lines, th.metastatic_systemic_lines) == (2, 1, 3)
+    assert th.prior_nonsteroidal_ai and th.prior_fulvestrant and th.prior_cdk46i
+    assert th.last_endocrine_progression == dt.date(2022, 1, 20)
+
+
+def test_first_line_et_progressing_before_six_months_is_primary_resistance():
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", "2020-06-20"),
+        med_statement(RIBOCICLIB, "2020-02-01", "2020-06-20"),
+        med_statement(CAPECITABINE, "2020-07-01", status="active"),
+    )
+    th = s.therapy
+    assert th.endocrine_resistance == "primary"
+    assert th.progression_within_6_months_on_cdk46i is True
+    assert th.cdk46i_months < 6
+
+
+def test_first_line_et_progressing_after_six_months_is_secondary_resistance():
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", "2021-06-01"),
+        med_statement(RIBOCICLIB, "2020-02-01", "2021-06-01"),
+        med_statement(FULVESTRANT, "2021-06-10", status="active"),
+    )
+    assert s.therapy.endocrine_resistance == "secondary"
+    assert s.therapy.progression_within_6_months_on_cdk46i is False
+
+
+def test_de_novo_stage_iv_without_et_progression_is_de_novo():
+    res = [patient(), breast_cancer("2020-01-10")]
+    res.append({"resourceType": "Condition", "id": "bone", "subject": {"reference": f"Patient/{PID}"},
+                "code": cc(coding(SNOMED, "94222008", "Secondary malignant neoplasm of bone")),
+                "onsetDateTime": "2020-01-20"})
+    s = build_patient_state(res + [med_statement(LETROZOLE, "2020-02-01", status="active")], PID, AS_OF)
+    assert s.disease.de_novo_metastatic is True
+    assert s.therapy.endocrine_resistance == "de-novo"
+
+
+def test_fulvestrant_continuing_when_palbociclib_is_added_carries_into_the_new_line():
+    s = state(
+        med_statement(FULVESTRANT, "2020-02-01", status="active"),
+        med_statement(PALBOCICLIB, "2020-06-01", status="active"),
+    )
+    lines = s.therapy.metastatic_lines
+    assert len(lines) == 2
+    assert set(lines[1].names) == {"fulvestrant", "palbociclib"} and lines[1].endocrine
+
+
+def test_cdk46i_switch_for_toxicity_with_the_same_endocrine_partner_stays_one_line():
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", status="active"),
+        med_statement(ABEMACICLIB, "2020-02-01", "2020-04-01"),
+        med_statement(RIBOCICLIB, "2020-04-10", status="active"),
+    )
+    assert len(s.therapy.metastatic_lines) == 1
+    assert s.therapy.endocrine_resistance != "primary"
+
+
+def test_ovarian_suppression_and_bone_agents_never_count_as_lines():
+    s = state(
+        med_statement(GOSERELIN, "2020-02-01", status="active"),
+        med_statement(ZOLEDRONIC, "2020-03-01", status="active"),
+    )
+    assert s.therapy.metastatic_lines == []
+    assert s.therapy.metastatic_systemic_lines == 0
+    assert {d.drug_class for e in s.therapy.exposures for d in e.drugs} == {"ovarian-suppression", "bone-agent"}
+
+
+def test_adjuvant_chemotherapy_counts_for_prior_chemo_and_timing_but_not_as_a_line():
+    s = state(
+        med_statement(DOXORUBICIN, "2019-01-01", "2019-03-01"),
+        med_statement(CYCLOPHOSPHAMIDE, "2019-01-01", "2019-03-01"),
+        med_statement(PACLITAXEL, "2019-03-15", "2019-08-20"),
+        met="2020-01-15",
+    )
+    th = s.therapy
+    assert th.prior_chemotherapy_any_setting and th.prior_anthracycline and th.prior_taxane
+    assert th.chemotherapy_within_6_months_of_adjuvant_end is True
+    assert th.metastatic_chemotherapy_lines == 0
+
+
+def test_medication_requests_and_administrations_build_the_same_line():
+    s = state(
+        med_request(EXEMESTANE, "2020-02-01", status="active"),
+        med_admin(FULVESTRANT, "2020-02-03"),
+        med_admin(FULVESTRANT, "2020-03-03"),
+    )
+    assert len(s.therapy.metastatic_lines) == 1
+    assert set(s.therapy.metastatic_lines[0].names) == {"exemestane", "fulvestrant"}
+
+
+def test_recent_administration_is_active_and_an_old_one_is_not():
+    s = state(med_admin(FULVESTRANT, "2024-05-20"), med_admin(CAPECITABINE, "2021-05-20"),
+              as_of=dt.date(2024, 6, 1))
+    active = {d.name for e in s.therapy.exposures if e.active for d in e.drugs}
+    assert active == {"fulvestrant"}
+
+
+def test_draft_or_cancelled_medication_requests_are_not_therapy_given():
+    s = state(med_request(PALBOCICLIB, "2024-05-01", status="draft", intent="proposal"),
+              med_request(RIBOCICLIB, "2024-05-01", status="cancelled"))
+    assert s.therapy.exposures == []
+    assert {g.code for g in s.ignored} == {"not-given"}
+
+
+def test_exposure_without_dates_is_flagged():
+    s = state(med_statement(LETROZOLE, None, status="active"))
+    assert "therapy-dates-missing" in {g.code for g in s.gaps}
+
+
+def test_without_a_metastatic_date_the_setting_is_unknown_and_flagged():
+    res = [patient(), breast_cancer("2015-01-01"),
+           {"resourceType": "Condition", "id": "liver", "subject": {"reference": f"Patient/{PID}"},
+            "code": cc(coding(SNOMED, "94381002"))},
+           med_statement(LETROZOLE, "2016-01-01", "2021-01-01")]
+    s = build_patient_state(res, PID, AS_OF)
+    assert s.therapy.exposures[0].setting == "unknown"
+    assert "therapy-setting-unknown" in {g.code for g in s.gaps}
+
+
+def test_esr1_tested_before_the_last_et_progression_is_stale():
+    from tests.mappings.builders import variant
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", "2021-06-01"),
+        med_statement(PALBOCICLIB, "2020-02-01", "2021-06-01"),
+        med_statement(FULVESTRANT, "2021-06-10", status="active"),
+        variant("HGNC:3467", "ESR1", date="2020-01-20", present=False, specimen_display="plasma"),
+    )
+    assert s.biomarkers.esr1_current is False
+    assert "esr1-stale" in {g.code for g in s.gaps}
+
+
+def test_esr1_tested_at_progression_is_current():
+    from tests.mappings.builders import variant
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", "2021-06-01"),
+        med_statement(FULVESTRANT, "2021-06-10", status="active"),
+        variant("HGNC:3467", "ESR1", date="2021-06-05", specimen_display="plasma ctDNA"),
+    )
+    assert s.biomarkers.esr1_current is True
+    assert "esr1-stale" not in {g.code for g in s.gaps}
+
+
+def test_disease_status_worsening_on_et_moves_the_last_et_progression():
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(coding(SNOMED, "271299001", "Patient's condition worsened")))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
+
+
+@pytest.mark.parametrize("code", [TAMOXIFEN, LETROZOLE])
+def test_superseded_statement_does_not_make_an_old_line_active(code):
+    s = state(
+        med_statement(code, "2020-02-01", status="active"),
+        med_statement(CAPECITABINE, "2021-02-01", status="active"),
+    )
+    lines = s.therapy.metastatic_lines
+    assert not lines[0].active and lines[1].active
+    assert {d.name for d in s.therapy.current_drugs()} == {"capecitabine"}
