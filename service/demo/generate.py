@@ -22,9 +22,6 @@ from pathlib import Path
 import yaml
 
 HERE = Path(__file__).resolve().parent
-PATIENTS_DIR = HERE / "patients"
-ORDERS_DIR = HERE / "orders"
-REQUESTS_DIR = HERE / "requests"
 
 # The README's curl posts requests/patient-view.json for this patient.
 FLAGSHIP_PATIENT = "demo-esr1-post-cdk46i"
@@ -618,7 +615,7 @@ def cases() -> list[Case]:
              description=("69-year-old postmenopausal woman, progressed on first-line letrozole + palbociclib; "
                           "ESR1, PIK3CA, AKT1 and PTEN not altered in tissue and ctDNA, germline BRCA negative: "
                           "everolimus + exemestane (after a non-steroidal AI) or fulvestrant-based therapy."),
-             expected=["everolimus-exemestane", "fulvestrant"],
+             expected=["everolimus-exemestane", "fulvestrant", "fulvestrant-cdk46i"],
              forbidden=["elacestrant", "imlunestrant", "capivasertib-fulvestrant", "alpelisib-fulvestrant",
                         "inavolisib-palbociclib-fulvestrant", "olaparib", "talazoparib", "ai-cdk46i",
                         "trastuzumab-deruxtecan"])
@@ -963,30 +960,31 @@ def hook_requests() -> dict[str, dict]:
     }
 
 
-def write_all() -> list[Path]:
-    PATIENTS_DIR.mkdir(parents=True, exist_ok=True)
-    ORDERS_DIR.mkdir(parents=True, exist_ok=True)
-    REQUESTS_DIR.mkdir(parents=True, exist_ok=True)
+def write_all(root: Path = HERE) -> list[Path]:
+    """Write every generated file under `root` (default: this folder)."""
+    patients_dir, orders_dir, requests_dir = root / "patients", root / "orders", root / "requests"
+    for folder in (patients_dir, orders_dir, requests_dir):
+        folder.mkdir(parents=True, exist_ok=True)
     written = []
     index = []
     for case in cases():
-        path = PATIENTS_DIR / f"{case.slug}.json"
+        path = patients_dir / f"{case.slug}.json"
         dump_json(path, case.bundle())
         written.append(path)
         index.append(case.index_entry())
-    dump_yaml(PATIENTS_DIR / "index.yaml", PATIENT_INDEX_HEADER, {"patients": index})
-    written.append(PATIENTS_DIR / "index.yaml")
+    dump_yaml(patients_dir / "index.yaml", PATIENT_INDEX_HEADER, {"patients": index})
+    written.append(patients_dir / "index.yaml")
     order_index = []
     for order in ORDER_CASES:
-        path = ORDERS_DIR / order["file"]
+        path = orders_dir / order["file"]
         dump_json(path, draft_orders_bundle(order))
         written.append(path)
         order_index.append({k: v for k, v in order.items() if k != "drugs"})
-    dump_yaml(ORDERS_DIR / "index.yaml", ORDER_INDEX_HEADER, {"orders": order_index})
-    written.append(ORDERS_DIR / "index.yaml")
+    dump_yaml(orders_dir / "index.yaml", ORDER_INDEX_HEADER, {"orders": order_index})
+    written.append(orders_dir / "index.yaml")
     for name, body in hook_requests().items():
-        dump_json(REQUESTS_DIR / name, body)
-        written.append(REQUESTS_DIR / name)
+        dump_json(requests_dir / name, body)
+        written.append(requests_dir / name)
     return written
 
 
