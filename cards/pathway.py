@@ -244,9 +244,9 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     return a
 
 
-def evaluate(state: PatientState) -> list[RegimenAssessment]:
+def evaluate(state: PatientState, ctx: Context | None = None) -> list[RegimenAssessment]:
     """Every regimen assessed for this patient; fitting ones first, ranked."""
-    ctx = Context.of(state)
+    ctx = ctx or Context.of(state)
     status = pathway_status(state)
     out = [assess(state, r.topic, ctx, status) for r in REGIMENS]
     order = {r.topic: i for i, r in enumerate(REGIMENS)}

@@ -7,6 +7,8 @@ the hot path does not.
 
 from __future__ import annotations
 
+import itertools
+from functools import lru_cache
 from urllib.parse import quote, urlencode
 
 from mappings.state import PatientState, Source
@@ -33,15 +35,16 @@ def clip(text: str, limit: int = MAX_SUMMARY) -> str:
 
 def cite(sources) -> str:
     """' — Observation/a (2024-01-02), MedicationStatement/b' (deduplicated)."""
-    seen: dict[str, str] = {}
-    for s in sources or ():
-        if s.reference not in seen:
-            seen[s.reference] = f"{s.reference} ({s.date.isoformat()})" if s.date else s.reference
-    if not seen:
+    if not sources:
         return ""
-    refs = list(seen.values())
-    more = f" +{len(refs) - MAX_CITED} more" if len(refs) > MAX_CITED else ""
-    return " — " + ", ".join(refs[:MAX_CITED]) + more
+    seen: dict[str, Source] = {}
+    for s in sources:
+        if s.reference not in seen:
+            seen[s.reference] = s
+    shown = [f"{s.reference} ({s.date.isoformat()})" if s.date else s.reference
+             for s in itertools.islice(seen.values(), MAX_CITED)]
+    more = f" +{len(seen) - MAX_CITED} more" if len(seen) > MAX_CITED else ""
+    return " — " + ", ".join(shown) + more
 
 
 def fact(f: Finding) -> str:
@@ -53,10 +56,15 @@ def source_title(key: str) -> str:
     return s.get("title", key)
 
 
-def trials_link(term: str) -> Link:
+@lru_cache(maxsize=256)
+def _trials_url(term: str) -> str:
     query = urlencode({"cond": "HR-positive HER2-negative metastatic breast cancer", "term": term,
                        "aggFilters": "status:rec"}, quote_via=quote)
-    return Link(label=f"ClinicalTrials.gov: recruiting trials ({term})", url=f"{TRIALS_URL}?{query}")
+    return f"{TRIALS_URL}?{query}"
+
+
+def trials_link(term: str) -> Link:
+    return Link(label=f"ClinicalTrials.gov: recruiting trials ({term})", url=_trials_url(term))
 
 
 # --- FHIR resources the suggestions create --------------------------------

@@ -42,6 +42,9 @@ class Context:
     early_drugs: set[str] = field(default_factory=set)
     classes_any: set[str] = field(default_factory=set)
     line_sources: tuple[Source, ...] = ()
+    memo: dict = field(default_factory=dict)  # rule results for this state (rules are pure)
+    name_sources: dict[str, list[Source]] = field(default_factory=dict)  # ingredient -> exposure sources
+    class_names: dict[str, set[str]] = field(default_factory=dict)  # drug class -> ingredients seen
 
     @staticmethod
     def of(state: PatientState) -> "Context":
@@ -56,7 +59,15 @@ class Context:
         classes = {d.drug_class for e in th.exposures for d in e.drugs}
         classes |= {c for ln in th.metastatic_lines for c in ln.classes}
         srcs = tuple(s for ln in th.metastatic_lines for s in ln.sources)
+        name_sources: dict[str, list[Source]] = {}
+        class_names: dict[str, set[str]] = {}
+        for e in th.exposures:
+            for d in e.drugs:
+                name_sources.setdefault(d.name, []).extend(e.sources)
+                class_names.setdefault(d.drug_class, set()).add(d.name)
         return Context(
+            name_sources=name_sources,
+            class_names=class_names,
             lines=lines,
             phase="first-line" if lines == 0 else "after-progression",
             current_line=current,
@@ -79,7 +90,11 @@ def rule(fn: RuleFn) -> RuleFn:
 
 
 def evaluate_rule(name: str, state: PatientState, ctx: Context, **params) -> Finding:
-    return RULES[name](state, ctx, **params)
+    key = (name, *sorted(params.items())) if params else name
+    found = ctx.memo.get(key)
+    if found is None:
+        found = ctx.memo[key] = RULES[name](state, ctx, **params)
+    return found
 
 
 # --- formatting helpers ----------------------------------------------------
@@ -257,33 +272,34 @@ def metastatic_systemic_lines_at_least(state, ctx, n: int):
                    ctx.line_sources)
 
 
-def _exposure_sources(state: PatientState, pred) -> tuple[Source, ...]:
-    return _srcs(*(e.sources for e in state.therapy.exposures if any(pred(d) for d in e.drugs)))
-
-
-def _prior(state, flag: bool, pred, what: str) -> Finding:
-    srcs = _exposure_sources(state, pred)
-    names = sorted({d.name for e in state.therapy.exposures for d in e.drugs if pred(d)})
-    value = bool(flag or names)
-    text = f"Prior {what}: {', '.join(names)}" if names else (f"Prior {what} documented" if value else f"No prior {what} documented")
+def _prior(ctx: Context, flag: bool, names: set[str], what: str) -> Finding:
+    """A prior-therapy fact from the exposures (indexed once in Context) or the mapper's flag."""
+    seen = sorted(n for n in names if n in ctx.name_sources)
+    srcs = tuple(s for n in seen for s in ctx.name_sources[n])
+    value = bool(flag or seen)
+    text = f"Prior {what}: {', '.join(seen)}" if seen else (f"Prior {what} documented" if value else f"No prior {what} documented")
     return Finding(value, text, srcs)
+
+
+def _class(ctx: Context, *classes: str) -> set[str]:
+    return {n for c in classes for n in ctx.class_names.get(c, ())}
 
 
 @rule
 def prior_endocrine_any_setting(state, ctx):
-    return _prior(state, state.therapy.prior_endocrine_any_setting,
-                  lambda d: d.drug_class in ENDOCRINE_CLASSES, "endocrine therapy (any setting)")
+    return _prior(ctx, state.therapy.prior_endocrine_any_setting, _class(ctx, *ENDOCRINE_CLASSES),
+                  "endocrine therapy (any setting)")
 
 
 @rule
 def prior_chemotherapy_any_setting(state, ctx):
-    return _prior(state, state.therapy.prior_chemotherapy_any_setting,
-                  lambda d: d.drug_class == "chemotherapy", "chemotherapy (any setting)")
+    return _prior(ctx, state.therapy.prior_chemotherapy_any_setting, _class(ctx, "chemotherapy"),
+                  "chemotherapy (any setting)")
 
 
 @rule
 def prior_cdk46i(state, ctx):
-    return _prior(state, state.therapy.prior_cdk46i, lambda d: d.drug_class == "cdk46i", "CDK4/6 inhibitor")
+    return _prior(ctx, state.therapy.prior_cdk46i, _class(ctx, "cdk46i"), "CDK4/6 inhibitor")
 
 
 @rule
@@ -294,48 +310,42 @@ def no_prior_cdk46i(state, ctx):
 
 @rule
 def prior_nonsteroidal_ai(state, ctx):
-    return _prior(state, state.therapy.prior_nonsteroidal_ai, lambda d: d.name in NSAI,
-                  "non-steroidal aromatase inhibitor")
+    return _prior(ctx, state.therapy.prior_nonsteroidal_ai, NSAI, "non-steroidal aromatase inhibitor")
 
 
 @rule
 def prior_fulvestrant(state, ctx):
-    return _prior(state, state.therapy.prior_fulvestrant, lambda d: d.name == "fulvestrant", "fulvestrant")
+    return _prior(ctx, state.therapy.prior_fulvestrant, {"fulvestrant"}, "fulvestrant")
 
 
 @rule
 def prior_pi3k_akt_mtor(state, ctx):
-    return _prior(state, state.therapy.prior_pi3k_akt_mtor, lambda d: d.drug_class == "pi3k-akt-mtor",
-                  "PI3K/AKT/mTOR inhibitor")
+    return _prior(ctx, state.therapy.prior_pi3k_akt_mtor, _class(ctx, "pi3k-akt-mtor"), "PI3K/AKT/mTOR inhibitor")
 
 
 @rule
 def prior_everolimus(state, ctx):
-    return _prior(state, False, lambda d: d.name == "everolimus", "everolimus")
+    return _prior(ctx, False, {"everolimus"}, "everolimus")
 
 
 @rule
 def prior_parp_inhibitor(state, ctx):
-    return _prior(state, state.therapy.prior_parp_inhibitor, lambda d: d.drug_class == "parp-inhibitor",
-                  "PARP inhibitor")
+    return _prior(ctx, state.therapy.prior_parp_inhibitor, _class(ctx, "parp-inhibitor"), "PARP inhibitor")
 
 
 @rule
 def prior_tdxd(state, ctx):
-    return _prior(state, state.therapy.prior_tdxd, lambda d: d.name == "trastuzumab deruxtecan",
-                  "trastuzumab deruxtecan")
+    return _prior(ctx, state.therapy.prior_tdxd, {"trastuzumab deruxtecan"}, "trastuzumab deruxtecan")
 
 
 @rule
 def prior_datodxd(state, ctx):
-    return _prior(state, state.therapy.prior_datodxd, lambda d: d.name == "datopotamab deruxtecan",
-                  "datopotamab deruxtecan")
+    return _prior(ctx, state.therapy.prior_datodxd, {"datopotamab deruxtecan"}, "datopotamab deruxtecan")
 
 
 @rule
 def prior_sacituzumab(state, ctx):
-    return _prior(state, state.therapy.prior_sacituzumab, lambda d: d.name == "sacituzumab govitecan",
-                  "sacituzumab govitecan")
+    return _prior(ctx, state.therapy.prior_sacituzumab, {"sacituzumab govitecan"}, "sacituzumab govitecan")
 
 
 @rule
@@ -367,7 +377,7 @@ def prior_metastatic_chemo_or_early_adjuvant_chemo_relapse(state, ctx):
         return f
     if th.chemotherapy_within_6_months_of_adjuvant_end:
         return Finding(True, "Recurrence during or within 6 months of completing adjuvant chemotherapy",
-                       _exposure_sources(state, lambda d: d.drug_class == "chemotherapy"))
+                       tuple(s for n in _class(ctx, "chemotherapy") for s in ctx.name_sources.get(n, ())))
     return Finding(False, "No chemotherapy for metastatic disease and no relapse within 6 months of adjuvant chemotherapy")
 
 
