@@ -495,13 +495,16 @@ class _Checker:
                 continue
             if rule_name in route_rules and f.value is False and any(x[1].value for x in decided):
                 continue
+            is_stale = bool(f.value is not True and b.stale_rule
+                            and run_rule(b.stale_rule, self.state, self.ctx).value)
+            note = Finding(None, f"{f.text}; the result predates the latest progression on endocrine "
+                                 "therapy (re-test)", f.sources) if is_stale else f
             if f.value is None:
-                missing.append((b, f))
+                missing.append((b, note))
             elif f.value is False:
-                if b.stale_rule and run_rule(b.stale_rule, self.state, self.ctx).value:
+                if is_stale:
                     stale.append(f)
-                    missing.append((b, Finding(None, f"{f.text}; the result predates the latest progression "
-                                                     "on endocrine therapy (re-test)", f.sources)))
+                    missing.append((b, note))
                 else:
                     negative.append(f)
         # keep one missing finding per test (the broadest requirement first)

@@ -1,0 +1,385 @@
+"""Order-check rules on hand-built PatientState / DraftOrder objects.
+
+Each test drives cards.orders.order_check_cards directly; every card passes the
+shared contract checker, R4B validation of created resources and the order
+rules (delete actions name a drafted order, override reasons on order-sign).
+The same rules through HTTP with FHIR prefetch: test_order_hooks_http.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mappings.state import (
+    Biomarkers, Diabetes, DraftOrder, Drug, HER2Status, LabValue, LungDisease,
+)
+
+from cards.orders import order_check_cards
+
+from tests.orders.helpers import by_topic, checked, created_drugs, deleted, no_noise, topics
+from tests.orders.states import (
+    PID, adjuvant_relapse, after_first_line, ago, base_state, draft, src, variant,
+)
+
+
+def run(state, drafts, selections=None, hook="order-sign"):
+    refs = {d.reference for d in drafts if d.reference}
+    return checked(order_check_cards(state, drafts, selections, hook), PID, refs, hook)
+
+
+def pik3ca(state, *results):
+    state.biomarkers = Biomarkers(results=list(results) or [variant("PIK3CA")])
+    return state
+
+
+# --- order-biomarker-missing -------------------------------------------------
+
+def test_capivasertib_without_any_pik3ca_akt1_pten_result_asks_for_the_test():
+    cards = run(after_first_line(base_state()), [draft("c", "capivasertib"), draft("f", "fulvestrant")])
+    card = by_topic(cards, "order-biomarker-missing")
+    assert card["indicator"] == "warning"
+    assert "PIK3CA/AKT1/PTEN" in card["summary"]
+    requests = [a["resource"] for s in card["suggestions"] for a in s["actions"]]
+    assert requests and all(r["resourceType"] == "ServiceRequest" for r in requests)
+    assert any("tissue" in r["code"]["text"] for r in requests)
+    assert "not tested" in card["detail"] and "Truqap" in card["source"]["label"]
+
+
+def test_alpelisib_with_pik3ca_negative_only_in_plasma_asks_for_tissue_testing():
+    state = pik3ca(after_first_line(base_state()), variant("PIK3CA", result="not-detected", specimen="ctdna"))
+    card = by_topic(run(state, [draft("a", "alpelisib"), draft("f", "fulvestrant")]), "order-biomarker-missing")
+    texts = [a["resource"]["code"]["text"] for s in card["suggestions"] for a in s["actions"]]
+    assert texts and all("tissue" in t for t in texts)
+    assert "ctDNA" in card["detail"]
+
+
+def test_inavolisib_triplet_after_early_adjuvant_relapse_without_pik3ca_result_asks_for_it():
+    state = adjuvant_relapse(base_state(), months_after_end=6)
+    cards = run(state, [draft("i", "inavolisib"), draft("p", "palbociclib"), draft("f", "fulvestrant")])
+    assert topics(cards) == ["order-biomarker-missing"]
+    assert "PIK3CA" in cards[0]["summary"]
+
+
+def test_elacestrant_without_esr1_result_asks_for_ctdna_esr1():
+    card = by_topic(run(after_first_line(base_state()), [draft("e", "elacestrant")]), "order-biomarker-missing")
+    assert "ESR1" in card["summary"]
+    assert "ctDNA" in card["suggestions"][0]["actions"][0]["resource"]["code"]["text"]
+
+
+def test_an_esr1_negative_result_older_than_the_last_progression_counts_as_missing():
+    state = after_first_line(base_state())
+    state.biomarkers = Biomarkers(results=[variant("ESR1", result="not-detected", specimen="ctdna", days=500)],
+                                  esr1_current=False)
+    cards = run(state, [draft("i", "imlunestrant")])
+    assert topics(cards) == ["order-biomarker-missing"]
+    assert "predates the latest progression" in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("parp", ["olaparib", "talazoparib"])
+def test_parp_inhibitor_without_germline_brca_result_asks_for_germline_testing(parp):
+    state = after_first_line(base_state())
+    state.therapy.prior_chemotherapy_any_setting = True
+    card = by_topic(run(state, [draft("o", parp)]), "order-biomarker-missing")
+    assert "germline BRCA1/2" in card["summary"]
+    assert "BRACAnalysis" in card["suggestions"][0]["actions"][0]["resource"]["code"]["text"]
+
+
+def test_brca_variant_of_unknown_origin_is_not_yet_a_germline_result():
+    state = after_first_line(base_state())
+    state.biomarkers = Biomarkers(results=[variant("BRCA1", origin="unknown")])
+    card = by_topic(run(state, [draft("t", "talazoparib")]), "order-biomarker-missing")
+    assert "germline origin not established" in card["detail"]
+
+
+def test_tdxd_with_her2_ihc_0_not_classified_null_or_ultralow_asks_for_her2_retest():
+    state = after_first_line(base_state())
+    state.her2 = HER2Status(category="zero-unspecified", ihc_score="0", date=ago(90),
+                            sources=[src("Observation/her2-0", 90)])
+    card = by_topic(run(state, [draft("t", "trastuzumab deruxtecan")]), "order-biomarker-missing")
+    assert "HER2" in card["summary"]
+    assert card["suggestions"][0]["actions"][0]["resource"]["code"]["coding"][0]["code"] == "85319-2"
+    assert "Observation/her2-0" in card["detail"]
+
+
+# --- order-not-indicated -----------------------------------------------------
+
+def test_alpelisib_for_an_akt1_only_tumour_is_not_indicated_and_capivasertib_replaces_it():
+    state = pik3ca(after_first_line(base_state()), variant("AKT1"), variant("PIK3CA", result="not-detected"))
+    cards = run(state, [draft("a", "alpelisib"), draft("f", "fulvestrant")])
+    card = by_topic(cards, "order-not-indicated")
+    assert card["indicator"] == "warning" and "PIK3CA" in card["summary"]
+    first = card["suggestions"][0]
+    assert first["isRecommended"] is True and card["selectionBehavior"] == "at-most-one"
+    assert deleted(first) == ["MedicationRequest/a"]  # fulvestrant stays drafted
+    assert created_drugs(first) == ["capivasertib"]
+    assert "Observation/var-pik3ca" in card["detail"] and "PIQRAY" in card["detail"]
+
+
+def test_elacestrant_for_a_premenopausal_woman_is_not_indicated():
+    state = after_first_line(base_state())
+    state.biomarkers = Biomarkers(results=[variant("ESR1", specimen="ctdna", days=15)], esr1_current=True)
+    state.factors.menopausal_status = "premenopausal"
+    card = by_topic(run(state, [draft("e", "elacestrant")]), "order-not-indicated")
+    assert "Premenopausal" in card["summary"]
+    first = card["suggestions"][0]
+    assert deleted(first) == ["MedicationRequest/e"]
+    assert created_drugs(first) == ["imlunestrant", "goserelin"]  # ESR1 option + ovarian suppression
+
+
+def test_everolimus_exemestane_for_a_premenopausal_woman_is_not_indicated():
+    state = after_first_line(base_state())
+    state.factors.menopausal_status = "premenopausal"
+    cards = run(state, [draft("v", "everolimus"), draft("x", "exemestane")])
+    card = by_topic(cards, "order-not-indicated")
+    assert "postmenopausal women only" in card["summary"]
+    assert sorted(deleted(card["suggestions"][0])) == ["MedicationRequest/v", "MedicationRequest/x"]
+
+
+def test_inavolisib_after_progression_on_metastatic_therapy_is_not_indicated():
+    state = pik3ca(after_first_line(base_state()))
+    cards = run(state, [draft("i", "inavolisib"), draft("p", "palbociclib"), draft("f", "fulvestrant")])
+    card = by_topic(cards, "order-not-indicated")
+    assert "Inavolisib + palbociclib + fulvestrant" in card["summary"]
+    assert "first-line" in card["summary"].lower() or "first line" in card["detail"]
+    names = [created_drugs(s) for s in card["suggestions"]]
+    assert ["capivasertib"] in names  # fulvestrant kept, capivasertib added
+
+
+def test_inavolisib_in_de_novo_metastatic_disease_is_not_indicated():
+    state = pik3ca(base_state())
+    cards = run(state, [draft("i", "inavolisib"), draft("p", "palbociclib"), draft("f", "fulvestrant")])
+    assert topics(cards) == ["order-not-indicated"]
+    assert "De novo" in cards[0]["summary"]
+
+
+def test_tdxd_for_her2_ihc_0_null_is_not_indicated():
+    state = after_first_line(base_state())
+    state.her2 = HER2Status(category="null", ihc_score="0", date=ago(90), sources=[src("Observation/her2-null", 90)])
+    card = by_topic(run(state, [draft("t", "trastuzumab deruxtecan")]), "order-not-indicated")
+    assert "null" in card["summary"]
+    assert all(deleted(s) == ["MedicationRequest/t"] for s in card["suggestions"])
+    assert "HER2-ultralow (IHC 0 with membrane staining)" in card["detail"]
+
+
+def test_olaparib_for_a_somatic_only_brca_variant_is_not_indicated():
+    state = after_first_line(base_state())
+    state.therapy.prior_chemotherapy_any_setting = True
+    state.biomarkers = Biomarkers(results=[variant("BRCA2", origin="somatic")])
+    card = by_topic(run(state, [draft("o", "olaparib")]), "order-not-indicated")
+    assert "Somatic-only BRCA" in card["summary"]
+
+
+@pytest.mark.parametrize("name", ["talazoparib", "olaparib", "trastuzumab deruxtecan"])
+def test_parp_inhibitor_or_tdxd_in_her2_positive_disease_is_not_indicated(name):
+    state = after_first_line(base_state())
+    state.her2 = HER2Status(category="positive", ihc_score="3+", date=ago(40), sources=[src("Observation/her2-3", 40)])
+    state.biomarkers = Biomarkers(results=[variant("BRCA1", origin="germline", specimen="blood")])
+    cards = run(state, [draft("x", name), draft("l", "letrozole")])
+    assert topics(cards) == ["order-not-indicated"]  # letrozole: outside this pathway, silent
+    assert "HER2-positive" in cards[0]["summary"] and "Observation/her2-3" in cards[0]["detail"]
+
+
+def test_ai_with_cdk46_inhibitor_after_progression_is_not_a_first_line_order_any_more():
+    cards = run(after_first_line(base_state()), [draft("l", "letrozole"), draft("r", "ribociclib")])
+    card = by_topic(cards, "order-not-indicated")
+    assert "first-line" in card["summary"].lower()
+
+
+# --- order-contraindicated ---------------------------------------------------
+
+@pytest.mark.parametrize("adc", ["trastuzumab deruxtecan", "datopotamab deruxtecan"])
+def test_deruxtecan_adc_after_symptomatic_ild_is_critical_with_the_fact_and_its_date(adc):
+    state = after_first_line(base_state())
+    state.therapy.metastatic_chemotherapy_lines = 1
+    state.factors.lung = LungDisease(ild_history=True, grade=2, symptomatic=True,
+                                     sources=[src("Condition/ild", 100)])
+    cards = run(state, [draft("t", adc)])
+    card = by_topic(cards, "order-contraindicated")
+    assert card["indicator"] == "critical" and cards[0] is card
+    assert ago(100).isoformat() in card["summary"]
+    assert "Condition/ild" in card["detail"] and "permanently discontinue" in card["detail"]
+
+
+def test_tdxd_after_asymptomatic_ild_is_a_warning_not_a_stop():
+    state = after_first_line(base_state())
+    state.factors.lung = LungDisease(ild_history=True, grade=1, symptomatic=False, sources=[src("Condition/ild", 300)])
+    card = by_topic(run(state, [draft("t", "trastuzumab deruxtecan")]), "order-contraindicated")
+    assert card["indicator"] == "warning"
+
+
+@pytest.mark.parametrize("name", ["capivasertib", "alpelisib"])
+def test_pi3k_akt_inhibitor_in_type_1_diabetes_is_critical(name):
+    state = pik3ca(after_first_line(base_state()))
+    state.factors.diabetes = Diabetes(status="type1", on_antihyperglycemic=True, sources=[src("Condition/t1dm", 5000)],
+                                      hba1c=LabValue(value=7.2, unit="%", date=ago(20), sources=[src("Observation/a1c", 20)]),
+                                      fasting_glucose=LabValue(value=130, date=ago(20), sources=[src("Observation/fpg", 20)]))
+    cards = run(state, [draft("x", name), draft("f", "fulvestrant")])
+    assert topics(cards) == ["order-contraindicated"]  # one glycaemic card, the critical one
+    assert cards[0]["indicator"] == "critical" and "type 1 diabetes" in cards[0]["summary"]
+    assert "Condition/t1dm" in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("value,unit", [(9.1, "%"), (75, "mmol/mol")])
+def test_pi3k_inhibitor_with_hba1c_above_8_percent_is_critical(value, unit):
+    state = pik3ca(after_first_line(base_state()))
+    state.factors.diabetes = Diabetes(status="type2-treated", on_antihyperglycemic=True,
+                                      hba1c=LabValue(value=value, unit=unit, date=ago(12), sources=[src("Observation/a1c", 12)]),
+                                      sources=[src("Condition/t2dm", 4000)])
+    cards = run(state, [draft("a", "alpelisib"), draft("f", "fulvestrant")])
+    card = by_topic(cards, "order-contraindicated")
+    assert card["indicator"] == "critical" and "HbA1c" in card["summary"]
+    assert f"HbA1c {value:g} {unit}" in card["detail"] and ago(12).isoformat() in card["detail"]
+    # fasting glucose missing: the card proposes it
+    assert any("Fasting glucose" in a["resource"]["code"]["text"] for s in card["suggestions"] for a in s["actions"])
+
+
+def test_pi3k_inhibitor_in_controlled_treated_type_2_diabetes_is_a_warning():
+    state = pik3ca(after_first_line(base_state()))
+    state.factors.diabetes = Diabetes(status="type2-treated", on_antihyperglycemic=True, sources=[src("Condition/t2dm", 4000)],
+                                      hba1c=LabValue(value=6.9, unit="%", date=ago(12), sources=[src("Observation/a1c", 12)]),
+                                      fasting_glucose=LabValue(value=118, date=ago(12), sources=[src("Observation/fpg", 12)]))
+    cards = run(state, [draft("c", "capivasertib"), draft("f", "fulvestrant")])
+    assert [(c["indicator"], topics([c])[0]) for c in cards] == [("warning", "order-contraindicated")]
+
+
+def test_pi3k_inhibitor_without_recent_hba1c_proposes_the_glycaemic_tests_as_info():
+    state = pik3ca(after_first_line(base_state()))
+    state.factors.diabetes = Diabetes()
+    cards = run(state, [draft("c", "capivasertib"), draft("f", "fulvestrant")])
+    assert topics(cards) == ["test-glycemic"] and cards[0]["indicator"] == "info"
+    codes = [a["resource"]["code"]["coding"][0]["code"] for a in cards[0]["suggestions"][0]["actions"]]
+    assert codes == ["4548-4", "1558-6"]
+
+
+# --- order-incomplete-regimen ------------------------------------------------
+
+def test_first_line_aromatase_inhibitor_without_cdk46_inhibitor_in_endocrine_sensitive_disease():
+    state = adjuvant_relapse(base_state(), months_after_end=30)  # > 12 months: endocrine-sensitive
+    cards = run(state, [draft("l", "letrozole")])
+    card = by_topic(cards, "order-incomplete-regimen")
+    assert card["indicator"] == "info"
+    assert [created_drugs(s) for s in card["suggestions"]] == [["ribociclib"], ["abemaciclib"], ["palbociclib"]]
+    assert card["suggestions"][0]["isRecommended"] is True
+
+
+@pytest.mark.parametrize("name", ["capivasertib", "alpelisib"])
+def test_capivasertib_or_alpelisib_without_fulvestrant_is_incomplete(name):
+    cards = run(pik3ca(after_first_line(base_state())), [draft("x", name)])
+    card = by_topic(cards, "order-incomplete-regimen")
+    assert card["indicator"] == "warning" and "without fulvestrant" in card["summary"]
+    assert created_drugs(card["suggestions"][0]) == ["fulvestrant"]
+    assert "labelled only" in card["detail"]
+
+
+@pytest.mark.parametrize("drafts", [[("l", "letrozole"), ("r", "ribociclib")], [("f", "fulvestrant")]])
+def test_endocrine_therapy_for_a_premenopausal_woman_without_ovarian_suppression_adds_goserelin(drafts):
+    state = base_state() if len(drafts) == 2 else after_first_line(base_state())
+    state.factors.menopausal_status = "premenopausal"
+    cards = run(state, [draft(i, n) for i, n in drafts])
+    card = by_topic(cards, "order-incomplete-regimen")
+    assert card["indicator"] == "warning" and "ovarian suppression" in card["summary"]
+    assert created_drugs(card["suggestions"][0]) == ["goserelin"]
+
+
+def test_ovarian_suppression_drafted_or_documented_completes_the_regimen():
+    state = base_state()
+    state.factors.menopausal_status = "premenopausal"
+    assert run(state, [draft("l", "letrozole"), draft("r", "ribociclib"), draft("g", "goserelin")]) == []
+    state.factors.ovarian_suppression = True
+    assert run(state, [draft("l", "letrozole"), draft("r", "ribociclib")]) == []
+
+
+# --- fits, so silent ---------------------------------------------------------
+
+def test_capivasertib_with_fulvestrant_for_a_pik3ca_mutated_tumour_after_first_line_is_silent():
+    assert run(pik3ca(after_first_line(base_state())), [draft("c", "capivasertib"), draft("f", "fulvestrant")]) == []
+
+
+def test_first_line_ai_with_ribociclib_de_novo_is_silent():
+    assert run(base_state(), [draft("l", "letrozole"), draft("r", "ribociclib")]) == []
+
+
+def test_inavolisib_triplet_after_early_adjuvant_relapse_with_pik3ca_is_silent():
+    state = pik3ca(adjuvant_relapse(base_state(), months_after_end=6))
+    assert run(state, [draft("i", "inavolisib"), draft("p", "palbociclib"), draft("f", "fulvestrant")]) == []
+
+
+def test_tdxd_for_her2_low_after_one_endocrine_line_is_silent():
+    assert run(after_first_line(base_state()), [draft("t", "trastuzumab deruxtecan")]) == []
+
+
+def test_talazoparib_for_germline_brca_is_silent():
+    state = after_first_line(base_state())
+    state.biomarkers = Biomarkers(results=[variant("BRCA1", origin="germline", specimen="blood")])
+    assert run(state, [draft("t", "talazoparib")]) == []
+
+
+def test_elacestrant_for_a_postmenopausal_woman_with_current_esr1_mutation_is_silent():
+    state = after_first_line(base_state())
+    state.biomarkers = Biomarkers(results=[variant("ESR1", specimen="ctdna", days=15)], esr1_current=True)
+    no_noise(run(state, [draft("e", "elacestrant")]))
+    assert run(state, [draft("e", "elacestrant")]) == []
+
+
+def test_non_oncology_drafts_and_drugs_outside_the_pathway_get_no_cards():
+    metformin = DraftOrder(resource_type="MedicationRequest", resource_id="m", reference="MedicationRequest/m",
+                           drugs=[Drug(name="metformin", rxnorm="6809", drug_class="antihyperglycemic")],
+                           text="metformin 500 MG Oral Tablet")
+    lab = DraftOrder(resource_type="ServiceRequest", resource_id="s", reference="ServiceRequest/s", text="CBC")
+    unknown = DraftOrder(resource_type="MedicationRequest", resource_id="u", reference="MedicationRequest/u",
+                         text="ondansetron 8 mg")
+    assert run(after_first_line(base_state()), [metformin, lab, unknown, draft("t", "tamoxifen")]) == []
+
+
+def test_renewing_the_current_line_is_not_rechecked_against_first_line_rules():
+    state = after_first_line(base_state())
+    for item in (state.therapy.exposures[0], state.therapy.metastatic_lines[0]):
+        item.active, item.end = True, None
+    assert run(state, [draft("p", "palbociclib")]) == []
+
+
+# --- order-select vs order-sign ----------------------------------------------
+
+def test_order_select_counts_an_already_drafted_fulvestrant_as_the_capivasertib_partner():
+    state = pik3ca(after_first_line(base_state()))
+    drafts = [draft("c", "capivasertib"), draft("f", "fulvestrant")]
+    assert run(state, drafts, ["MedicationRequest/c"], "order-select") == []
+
+
+def test_order_select_speaks_only_about_the_selected_order():
+    state = after_first_line(base_state())
+    state.her2 = HER2Status(category="null", ihc_score="0", date=ago(90), sources=[src("Observation/her2-null", 90)])
+    drafts = [draft("t", "trastuzumab deruxtecan"), draft("f", "fulvestrant")]
+    assert run(state, drafts, ["MedicationRequest/f"], "order-select") == []
+    selected = run(state, drafts, ["MedicationRequest/t"], "order-select")
+    assert topics(selected) == ["order-not-indicated"]
+    assert "overrideReasons" not in selected[0]
+    signed = run(state, drafts, None, "order-sign")
+    assert topics(signed) == ["order-not-indicated"] and signed[0]["overrideReasons"]
+
+
+def test_picking_the_backbone_beside_an_unsuitable_partner_does_not_repeat_the_partner_card():
+    state = pik3ca(after_first_line(base_state()), variant("AKT1"), variant("PIK3CA", result="not-detected"))
+    drafts = [draft("a", "alpelisib"), draft("f", "fulvestrant")]
+    assert run(state, drafts, ["MedicationRequest/f"], "order-select") == []
+    assert topics(run(state, drafts, ["MedicationRequest/a"], "order-select")) == ["order-not-indicated"]
+
+
+def test_order_sign_override_reasons_are_codings_with_display():
+    state = after_first_line(base_state())
+    cards = run(state, [draft("e", "elacestrant")])
+    reasons = cards[0]["overrideReasons"]
+    displays = {r["display"] for r in reasons}
+    assert "Patient enrolled in a clinical trial" in displays
+    assert "Benefit outweighs risk, discussed with patient" in displays
+    assert all(r["system"] == "https://mbc-cds.org/fhir/CodeSystem/order-override-reason" for r in reasons)
+
+
+def test_cards_come_critical_first_and_summaries_stay_under_140_characters():
+    state = pik3ca(after_first_line(base_state()), variant("AKT1"), variant("PIK3CA", result="not-detected"))
+    state.factors.lung = LungDisease(ild_history=True, grade=3, sources=[src("Condition/ild", 60)])
+    state.factors.diabetes.status = "type1"
+    cards = run(state, [draft("a", "alpelisib"), draft("t", "trastuzumab deruxtecan"), draft("l", "letrozole")])
+    ranks = [{"critical": 0, "warning": 1, "info": 2}[c["indicator"]] for c in cards]
+    assert ranks == sorted(ranks) and ranks[0] == 0
+    assert all(len(c["summary"]) < 140 for c in cards)
