@@ -76,7 +76,7 @@ def receptor_test_needed(state, ctx, status, by_topic):
         reasons.append(Finding(None, f"ER {state.er.status}, PR {state.pr.status}",
                                tuple(state.er.sources) + tuple(state.pr.sources)))
     if state.her2.category in ("unknown", "equivocal-pending"):
-        whens.append("her2")
+        whens.append("her2" if state.her2.category == "unknown" else "her2-ish")
         reasons.append(Finding(None, f"HER2 {state.her2.category}"
                                + (f" (IHC {state.her2.ihc_score}, no ISH)" if state.her2.ihc_score else ""),
                                tuple(state.her2.sources)))

@@ -420,9 +420,43 @@ def test_unknown_receptor_status_gets_summary_and_receptor_testing_only():
     assert codes == ["85337-4", "85339-0", "85319-2"]
 
 
-def test_her2_equivocal_without_ish_is_unknown_and_asks_for_her2_testing():
+def test_her2_equivocal_without_ish_is_unknown_and_asks_for_the_ish():
     cards = cards_for(S.her2(S.base(), "equivocal-pending", "2+"))
     assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
+    codes = [a["resource"]["code"]["coding"][0]["code"] for a in cards[1]["suggestions"][0]["actions"]]
+    assert codes == ["85318-4"]
+
+
+def test_her2_low_after_chemotherapy_for_metastatic_disease_gets_trastuzumab_deruxtecan_via_label_b():
+    state = S.with_lines(S.visceral_crisis(S.base()), ("paclitaxel",))
+    tdxd = card(cards_for(state), "trastuzumab-deruxtecan")
+    assert "Label B" in tdxd["detail"]
+
+
+def test_her2_ultralow_after_chemotherapy_only_gets_no_trastuzumab_deruxtecan():
+    state = S.her2(S.with_lines(S.visceral_crisis(S.base()), ("paclitaxel",)), "ultralow", "0")
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards_for(state))
+
+
+def test_her2_low_relapse_within_6_months_of_adjuvant_chemotherapy_fits_trastuzumab_deruxtecan_label_b():
+    from cards.pathway import assess
+    state = S.with_lines(S.base(), ("capecitabine",), early=(("doxorubicin", "cyclophosphamide"),),
+                         chemotherapy_within_6_months_of_adjuvant_end=True)
+    a = assess(state, "trastuzumab-deruxtecan")
+    assert a.fits and a.route.startswith("Label B")
+
+
+def test_de_novo_pik3ca_first_line_gets_no_pi3k_pathway_inhibitor():
+    regs = regimen_topics(cards_for(S.with_variants(S.base(), S.variant("PIK3CA"))))
+    assert not {"inavolisib-palbociclib-fulvestrant", "alpelisib-fulvestrant", "capivasertib-fulvestrant"} & set(regs)
+    assert regs[0] == "ai-cdk46i"
+
+
+def test_a_man_on_an_aromatase_inhibitor_is_told_to_add_an_lhrh_agonist():
+    state = S.factors(S.base(), sex="male", menopausal_status="unknown", menopausal_basis="male")
+    ai = card(cards_for(state), "ai-cdk46i")
+    assert "LHRH agonist" in ai["detail"]
+    assert all("goserelin" not in c for c in suggestion_drugs(ai))
 
 
 # --- API for other layers --------------------------------------------------
