@@ -1,0 +1,129 @@
+"""Primary breast cancer, metastatic status/date/sites, visceral crisis."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mappings import build_patient_state
+from tests.mappings.builders import (
+    ICD10, LOINC, PID, SNOMED, answer, breast_cancer, cc, coding, condition, loinc_obs, metastasis,
+    observation, patient,
+)
+
+
+def disease(*resources):
+    return build_patient_state([patient(), *resources], PID).disease
+
+
+@pytest.mark.parametrize("code", ["C50.911", "C50.912", "C50919", "C50.921", "C50.411"])
+def test_icd10_c50_codes_including_male_breast_are_breast_cancer(code):
+    assert disease(condition(cc(coding(ICD10, code)), "2018-01-01")).breast_cancer == "yes"
+
+
+def test_snomed_left_breast_primary_is_breast_cancer():
+    d = disease(condition(cc(coding(SNOMED, "353431000119107", "Primary malignant neoplasm of female left breast")),
+                          "2018-04-01"))
+    assert d.breast_cancer == "yes" and d.primary_diagnosis_date == dt.date(2018, 4, 1)
+
+
+def test_secondary_malignant_neoplasm_of_breast_is_not_a_breast_primary():
+    d = disease(condition(cc(coding(SNOMED, "145501000119108", "Secondary malignant neoplasm of breast"))))
+    assert d.breast_cancer != "yes"
+
+
+def test_breast_cancer_by_text_only():
+    assert disease(condition(cc(text="Invasive ductal carcinoma of the left breast"))).breast_cancer == "yes"
+
+
+@pytest.mark.parametrize("code,site,visceral", [
+    ("C78.7", "liver", True), ("C79.51", "bone", False), ("C78.01", "lung", True), ("C79.31", "brain", True),
+    ("C78.2", "pleura", True), ("C78.6", "peritoneum", True), ("C77.3", "lymph-node", False),
+])
+def test_icd10_secondary_sites_make_the_disease_metastatic(code, site, visceral):
+    d = disease(breast_cancer(), condition(cc(coding(ICD10, code)), "2021-02-03"))
+    assert d.metastatic == "yes" and d.metastatic_date == dt.date(2021, 2, 3)
+    assert [(s.site, s.visceral) for s in d.sites] == [(site, visceral)]
+    assert d.visceral_involvement is visceral
+
+
+def test_generic_secondary_condition_with_body_site_reads_the_site():
+    c = condition(cc(coding(SNOMED, "128462008", "Secondary malignant neoplastic disease")), "2021-01-01",
+                  bodySite=[cc(coding(SNOMED, "39607008", "Lung structure"))])
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and d.sites[0].site == "lung"
+
+
+def test_unknown_secondary_code_with_metastasis_text_reads_the_site_from_text():
+    d = disease(breast_cancer(), condition(cc(text="Metastasis to adrenal gland"), "2021-01-01"))
+    assert d.sites[0].site == "adrenal" and d.sites[0].visceral
+
+
+def test_earliest_metastatic_evidence_gives_the_metastatic_date():
+    d = disease(breast_cancer("2015-01-01"), metastasis("94222008", "bone", "2021-05-01"),
+                metastasis("94381002", "liver", "2022-01-01"))
+    assert d.metastatic_date == dt.date(2021, 5, 1)
+    assert d.de_novo_metastatic is False
+
+
+@pytest.mark.parametrize("code,value", [
+    ("21907-1", cc(coding(SNOMED, "1229903009", "cM1"))),
+    ("21901-4", cc(coding(SNOMED, "1229916009", "pM1"))),
+    ("21908-9", cc(coding("http://cancerstaging.org", "4", "IV"))),
+    ("21902-2", cc(text="Stage IV")),
+])
+def test_m1_and_stage_iv_observations_make_the_disease_metastatic(code, value):
+    d = disease(breast_cancer("2020-01-01"), loinc_obs(code, "2020-01-05", valueCodeableConcept=value))
+    assert d.metastatic == "yes" and d.metastatic_date == dt.date(2020, 1, 5)
+
+
+def test_clinical_stage_iv_at_diagnosis_is_de_novo():
+    d = disease(breast_cancer("2020-01-01"),
+                loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(coding("http://cancerstaging.org", "4"))))
+    assert d.de_novo_metastatic is True
+
+
+def test_stage_ii_without_metastatic_evidence_is_not_metastatic():
+    d = disease(breast_cancer("2020-01-01"),
+                loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(coding("http://cancerstaging.org", "2A"))))
+    assert d.metastatic == "no"
+
+
+def test_no_staging_and_no_sites_leaves_metastatic_status_unknown_with_a_gap():
+    s = build_patient_state([patient(), breast_cancer()], PID)
+    assert s.disease.metastatic == "unknown"
+    assert "metastatic-status-unknown" in {g.code for g in s.gaps}
+
+
+def test_liver_and_lung_metastases_alone_never_make_a_visceral_crisis():
+    d = disease(breast_cancer(), metastasis("94381002", "liver"), metastasis("94391008", "lung"))
+    assert d.visceral_involvement is True and d.visceral_crisis is False
+
+
+def test_visceral_crisis_asserted_by_local_code_is_read():
+    flag = condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-01")
+    d = disease(breast_cancer(), metastasis("94381002", "liver"), flag)
+    assert d.visceral_crisis is True
+    assert d.visceral_crisis_sources[0].reference == f"Condition/{flag['id']}"
+
+
+def test_visceral_crisis_written_in_a_problem_list_text_is_read():
+    d = disease(breast_cancer(), condition(cc(text="Visceral crisis - rising bilirubin, liver failure")))
+    assert d.visceral_crisis is True
+
+
+def test_negated_visceral_crisis_text_is_not_a_visceral_crisis():
+    obs = observation(cc(text="Clinical assessment"), "2022-03-01", valueString="No visceral crisis at present")
+    d = disease(breast_cancer(), obs)
+    assert d.visceral_crisis is False
+
+
+def test_visceral_crisis_observation_answered_false_is_not_a_visceral_crisis():
+    obs = observation(cc(coding("urn:mbc-cds:local", "visceral-crisis")), "2022-03-01", valueBoolean=False)
+    assert disease(breast_cancer(), obs).visceral_crisis is False
+
+
+def test_resolved_visceral_crisis_condition_is_not_current():
+    c = condition(cc(text="Visceral crisis"), "2021-01-01", clinical="resolved")
+    assert disease(breast_cancer(), c).visceral_crisis is False

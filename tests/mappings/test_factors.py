@@ -1,0 +1,154 @@
+"""Sex, age, menopausal status, ovarian suppression, diabetes, ILD, ECOG."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mappings import build_patient_state
+from tests.mappings.builders import (
+    GOSERELIN, ICD10, LOINC, PID, SNOMED, answer, cc, coding, condition, loinc_obs, med_statement,
+    observation, patient, procedure, quantity,
+)
+
+AS_OF = dt.date(2024, 6, 1)
+
+
+def factors(*resources, birth="1980-01-01", gender="female"):
+    return build_patient_state([patient(birth=birth, gender=gender), *resources], PID, AS_OF).factors
+
+
+def meno_obs(code, date="2024-01-01"):
+    return observation(cc(coding(SNOMED, "161712005", "Menopause, function")), date,
+                       **answer(SNOMED, code))
+
+
+def test_age_is_computed_at_the_as_of_date():
+    f = factors(birth="1964-06-02")
+    assert f.age == 59 and f.birth_date == dt.date(1964, 6, 2)
+
+
+def test_explicit_premenopausal_observation_wins_over_the_age_rule():
+    f = factors(meno_obs("22636003"), birth="1960-01-01")
+    assert f.menopausal_status == "premenopausal" and f.menopausal_basis == "observation"
+
+
+def test_local_menopausal_status_text_is_read():
+    obs = observation(cc(text="Menopausal status"), "2024-01-01", valueString="Post-menopausal")
+    f = factors(obs)
+    assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "observation"
+
+
+def test_bilateral_oophorectomy_makes_a_woman_postmenopausal_with_ovarian_suppression():
+    f = factors(procedure(cc(coding(SNOMED, "29827000", "Bilateral oophorectomy")), "2021-05-01"))
+    assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "oophorectomy"
+    assert f.ovarian_suppression is True
+
+
+def test_oophorectomy_after_a_premenopausal_observation_supersedes_it():
+    f = factors(meno_obs("22636003", "2019-01-01"),
+                procedure(cc(text="Laparoscopic bilateral salpingo-oophorectomy"), "2021-05-01"))
+    assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "oophorectomy"
+
+
+def test_ongoing_gnrh_agonist_without_an_observation_counts_as_suppressed():
+    f = factors(med_statement(GOSERELIN, "2024-01-01", status="active"))
+    assert f.menopausal_basis == "gnrh-agonist" and f.ovarian_suppression is True
+
+
+def test_premenopausal_woman_on_gnrh_agonist_stays_premenopausal_with_suppression():
+    f = factors(meno_obs("22636003"), med_statement(GOSERELIN, "2024-01-01", status="active"))
+    assert f.menopausal_status == "premenopausal" and f.ovarian_suppression is True
+
+
+def test_stopped_gnrh_agonist_is_not_ovarian_suppression():
+    f = factors(med_statement(GOSERELIN, "2020-01-01", "2021-01-01", status="completed"))
+    assert f.ovarian_suppression is False
+
+
+@pytest.mark.parametrize("birth,status", [("1964-05-31", "postmenopausal"), ("1964-06-02", "unknown")])
+def test_age_rule_is_sixty_or_more(birth, status):
+    assert factors(birth=birth).menopausal_status == status
+
+
+def test_woman_under_sixty_without_evidence_has_a_menopausal_gap():
+    s = build_patient_state([patient(birth="1980-01-01")], PID, AS_OF)
+    assert s.factors.menopausal_status == "unknown"
+    assert "menopausal-status-unknown" in {g.code for g in s.gaps}
+
+
+def test_man_has_male_basis_and_no_menopausal_gap():
+    s = build_patient_state([patient(gender="male", birth="1980-01-01")], PID, AS_OF)
+    assert s.factors.sex == "male" and s.factors.menopausal_basis == "male"
+    assert "menopausal-status-unknown" not in {g.code for g in s.gaps}
+
+
+def test_type1_diabetes_condition():
+    assert factors(condition(cc(coding(ICD10, "E10.9")))).diabetes.status == "type1"
+
+
+def test_type2_diabetes_on_metformin_is_treated():
+    d = factors(condition(cc(coding(SNOMED, "44054006"))),
+                med_statement(None, "2023-01-01", status="active", text="Metformin 500 mg tablet")).diabetes
+    assert d.status == "type2-treated" and d.on_antihyperglycemic
+
+
+def test_insulin_without_a_diagnosis_documents_treated_diabetes():
+    d = factors(med_statement(None, "2023-01-01", status="active", text="Lantus (insulin glargine) pen")).diabetes
+    assert d.status == "type2-treated"
+
+
+def test_type2_diabetes_without_treatment_is_untreated():
+    assert factors(condition(cc(coding(ICD10, "E11.9")))).diabetes.status == "type2-untreated"
+
+
+def test_hba1c_at_or_above_6_5_without_a_diagnosis_is_lab_only():
+    d = factors(loinc_obs("4548-4", "2024-05-01", **quantity(6.5))).diabetes
+    assert d.status == "lab-only" and d.hba1c.value == 6.5 and d.hba1c.date == dt.date(2024, 5, 1)
+
+
+def test_fasting_glucose_126_mg_dl_is_lab_only():
+    d = factors(loinc_obs("1558-6", "2024-05-01", **quantity(126, unit="mg/dL"))).diabetes
+    assert d.status == "lab-only" and d.fasting_glucose.value == 126
+
+
+def test_fasting_glucose_in_mmol_per_litre_is_converted():
+    d = factors(loinc_obs("1558-6", "2024-05-01", **quantity(7.5, unit="mmol/L"))).diabetes
+    assert 134 < d.fasting_glucose.value < 136 and d.fasting_glucose.unit == "mg/dL"
+
+
+def test_latest_hba1c_above_8_is_uncontrolled():
+    d = factors(loinc_obs("4548-4", "2023-01-01", **quantity(6.0)),
+                loinc_obs("4548-4", "2024-05-01", **quantity(8.4))).diabetes
+    assert d.hba1c.value == 8.4 and d.uncontrolled is True
+
+
+def test_normal_labs_document_no_diabetes():
+    d = factors(loinc_obs("4548-4", "2024-05-01", **quantity(5.4))).diabetes
+    assert d.status == "none-documented" and not d.uncontrolled
+
+
+def test_ild_condition_with_grade_in_text():
+    lung = factors(condition(cc(coding(SNOMED, "233703007", "Interstitial lung disease"),
+                                text="Drug-induced pneumonitis grade 2"))).lung
+    assert lung.ild_history and lung.grade == 2 and lung.symptomatic is True
+
+
+def test_icd10_drug_induced_ild_without_grade():
+    lung = factors(condition(cc(coding(ICD10, "J70.4")))).lung
+    assert lung.ild_history and lung.grade is None and lung.symptomatic is None
+
+
+@pytest.mark.parametrize("value,expected", [
+    ({"valueInteger": 2}, 2),
+    (answer(LOINC, "LA9624-3"), 2),
+    ({"valueString": "ECOG 1"}, 1),
+])
+def test_ecog_representations(value, expected):
+    assert factors(loinc_obs("89247-1", "2024-05-01", **value)).ecog == expected
+
+
+def test_latest_ecog_wins():
+    f = factors(loinc_obs("89247-1", "2022-01-01", valueInteger=0), loinc_obs("89247-1", "2024-01-01", valueInteger=2))
+    assert f.ecog == 2
