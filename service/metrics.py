@@ -29,10 +29,9 @@ import os
 import time
 from typing import Any, Iterable
 
-from flask import Blueprint, Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest,
-)
+from flask import Blueprint, Response, request
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import choose_encoder
 
 bp = Blueprint("metrics", __name__)
 
@@ -181,4 +180,7 @@ def _registry():
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    return Response(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
+    # The scraper's Accept header picks the format: Prometheus text 0.0.4 by
+    # default, OpenMetrics when asked for.
+    encoder, content_type = choose_encoder(request.headers.get("Accept"))
+    return Response(encoder(_registry()), content_type=content_type)
