@@ -1,0 +1,236 @@
+"""Order checks through HTTP: POST /cds-services/mbc-order-select and mbc-order-sign.
+
+Every request carries full prefetch built from FHIR resources (Patient,
+Conditions, tumour-marker and Genomics Reporting variant Observations,
+MedicationStatements, HbA1c ...) and draftOrders shaped as EHRs send them:
+product-level RxNorm codes, text-only medications, combination packs, several
+drafts at once. Every response goes through the shared card contract checker,
+R4B validation of the resources suggestions create, and the order rules
+(delete actions name a drafted order; order-sign warnings carry override reasons).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from service.app import create_app
+
+from tests.orders.fhir import Chart, other_request
+from tests.orders.helpers import by_topic, checked, created_drugs, deleted, topics
+
+
+@pytest.fixture
+def client(tmp_path):
+    return create_app({"auth": "off", "database_url": f"sqlite:///{tmp_path}/fb.sqlite"}).test_client()
+
+
+def post(client, chart: Chart, hook: str, drafts: list[dict], selections: list[str] | None = None) -> list[dict]:
+    service = {"order-select": "mbc-order-select", "order-sign": "mbc-order-sign"}[hook]
+    response = client.post(f"/cds-services/{service}", json=chart.request(hook, drafts, selections))
+    assert response.status_code == 200, response.get_json()
+    refs = {f"{d['resourceType']}/{d['id']}" for d in drafts}
+    return checked(response.get_json(), chart.pid, refs, hook)
+
+
+def after_first_line(pid: str, **kw) -> Chart:
+    """Postmenopausal, HR+/HER2-low (IHC 1+) bone-metastatic; letrozole + palbociclib first line, progressed."""
+    chart = Chart(pid).hr_positive_mbc(metastatic_days_ago=600, **kw)
+    chart.regimen(["letrozole", "palbociclib"], 580, 20).progression(25)
+    return chart
+
+
+def first_line_de_novo(pid: str, **kw) -> Chart:
+    return Chart(pid).hr_positive_mbc(metastatic_days_ago=10, **kw)
+
+
+# --- order-biomarker-missing -------------------------------------------------
+
+def test_capivasertib_text_order_with_fulvestrant_product_and_no_pik3ca_result_asks_for_the_test(client):
+    chart = after_first_line("bm-1").glycemia_ok()
+    cards = post(client, chart, "order-sign", chart.drafts(("c", "capivasertib"), ("f", "fulvestrant")))
+    card = by_topic(cards, "order-biomarker-missing")
+    assert "PIK3CA/AKT1/PTEN" in card["summary"]
+    assert all(a["resource"]["resourceType"] == "ServiceRequest" for s in card["suggestions"] for a in s["actions"])
+
+
+def test_elacestrant_without_esr1_result_asks_for_ctdna_esr1(client):
+    chart = after_first_line("bm-2")
+    cards = post(client, chart, "order-select", chart.drafts(("e", "elacestrant")), ["MedicationRequest/e"])
+    assert topics(cards) == ["order-biomarker-missing"] and "ESR1" in cards[0]["summary"]
+
+
+def test_olaparib_product_code_without_germline_brca_result_asks_for_germline_testing(client):
+    chart = after_first_line("bm-3").med("paclitaxel", 2000, 1900)
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("o", "olaparib"))), "order-biomarker-missing")
+    assert "germline BRCA1/2" in card["summary"]
+
+
+def test_tdxd_with_a_bare_ihc_0_asks_for_her2_retesting(client):
+    chart = after_first_line("bm-4", her2="0")
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("t", "trastuzumab deruxtecan"))),
+                    "order-biomarker-missing")
+    assert "HER2" in card["summary"]
+
+
+# --- order-not-indicated -----------------------------------------------------
+
+def test_alpelisib_for_an_akt1_only_tumour_is_replaced_by_capivasertib_keeping_the_fulvestrant_draft(client):
+    chart = after_first_line("ni-1").glycemia_ok()
+    chart.variant("AKT1", "p.Glu17Lys", days_ago=15).variant("PIK3CA", days_ago=15, detected=False)
+    cards = post(client, chart, "order-sign", chart.drafts(("a", "alpelisib"), ("f", "fulvestrant")))
+    card = by_topic(cards, "order-not-indicated")
+    first = card["suggestions"][0]
+    assert deleted(first) == ["MedicationRequest/a"] and created_drugs(first) == ["capivasertib"]
+    assert "Observation/var-pik3ca" in card["detail"]
+
+
+def test_elacestrant_for_a_premenopausal_woman_is_not_indicated(client):
+    chart = after_first_line("ni-2", menopause="premenopausal").variant("ESR1", "p.Asp538Gly", specimen="ctdna", days_ago=10)
+    cards = post(client, chart, "order-select", chart.drafts(("e", "elacestrant")), ["MedicationRequest/e"])
+    card = by_topic(cards, "order-not-indicated")
+    assert "Premenopausal" in card["summary"] and deleted(card["suggestions"][0]) == ["MedicationRequest/e"]
+
+
+def test_everolimus_exemestane_for_a_premenopausal_woman_is_not_indicated(client):
+    chart = after_first_line("ni-3", menopause="premenopausal")
+    cards = post(client, chart, "order-sign", chart.drafts(("v", "everolimus"), ("x", "exemestane")))
+    assert "postmenopausal women only" in by_topic(cards, "order-not-indicated")["summary"]
+
+
+def test_inavolisib_triplet_after_progression_on_first_line_is_not_indicated(client):
+    chart = after_first_line("ni-4").glycemia_ok().variant("PIK3CA", "p.His1047Arg", days_ago=15)
+    drafts = chart.drafts(("i", "inavolisib"), ("p", "palbociclib"), ("f", "fulvestrant"))
+    card = by_topic(post(client, chart, "order-sign", drafts), "order-not-indicated")
+    assert "Inavolisib + palbociclib + fulvestrant" in card["summary"]
+    assert ["capivasertib"] in [created_drugs(s) for s in card["suggestions"]]
+
+
+def test_tdxd_for_her2_null_is_not_indicated(client):
+    chart = after_first_line("ni-5", her2="0")
+    chart.her2("0", 30, text="HER2 IHC 0: no staining observed (HER2-null)")
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("t", "trastuzumab deruxtecan"))),
+                    "order-not-indicated")
+    assert "null" in card["summary"]
+
+
+def test_olaparib_for_a_somatic_only_brca2_variant_is_not_indicated(client):
+    chart = after_first_line("ni-6").med("paclitaxel", 2000, 1900)
+    chart.variant("BRCA2", "p.Asn1784fs", origin="somatic", days_ago=40)
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("o", "olaparib"))), "order-not-indicated")
+    assert "Somatic-only BRCA" in card["summary"]
+
+
+def test_talazoparib_and_tdxd_in_her2_positive_disease_are_not_indicated(client):
+    chart = after_first_line("ni-7", her2="3+").variant("BRCA1", "p.Gln1756fs", origin="germline", specimen="blood")
+    drafts = chart.drafts(("z", "talazoparib"), ("t", "trastuzumab deruxtecan"))
+    cards = post(client, chart, "order-sign", drafts)
+    assert topics(cards) == ["order-not-indicated", "order-not-indicated"]
+    assert all("HER2-positive" in c["summary"] for c in cards)
+
+
+# --- order-contraindicated ---------------------------------------------------
+
+@pytest.mark.parametrize("adc", ["trastuzumab deruxtecan", "datopotamab deruxtecan"])
+def test_deruxtecan_adc_after_symptomatic_ild_is_critical_with_its_date_and_source(client, adc):
+    chart = after_first_line("ci-1").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    cards = post(client, chart, "order-sign", chart.drafts(("t", adc)))
+    card = cards[0]
+    assert card["indicator"] == "critical" and card["source"]["topic"]["code"] == "order-contraindicated"
+    ild_id = chart.conditions[-1]["id"]
+    assert f"Condition/{ild_id}" in card["detail"]
+    assert chart.conditions[-1]["onsetDateTime"] in card["summary"]
+
+
+def test_capivasertib_in_type_1_diabetes_is_critical(client):
+    chart = after_first_line("ci-2").variant("PIK3CA", "p.His1047Arg", days_ago=15)
+    chart.diabetes(1).hba1c(7.0, 10).fasting_glucose(140, 10)
+    cards = post(client, chart, "order-sign", chart.drafts(("c", "capivasertib"), ("f", "fulvestrant")))
+    assert [(c["indicator"], c["source"]["topic"]["code"]) for c in cards] == [("critical", "order-contraindicated")]
+    assert "type 1 diabetes" in cards[0]["summary"]
+
+
+def test_alpelisib_with_hba1c_9_percent_in_type_2_diabetes_is_critical(client):
+    chart = after_first_line("ci-3").variant("PIK3CA", "p.His1047Arg", days_ago=15)
+    chart.diabetes(2).hba1c(9.1, 14).fasting_glucose(180, 14)
+    cards = post(client, chart, "order-select", chart.drafts(("a", "alpelisib"), ("f", "fulvestrant")),
+                 ["MedicationRequest/a"])
+    card = by_topic(cards, "order-contraindicated")
+    assert card["indicator"] == "critical" and "HbA1c 9.1 %" in card["detail"]
+    assert chart.findings[-2]["effectiveDateTime"] in card["detail"]
+
+
+# --- order-incomplete-regimen ------------------------------------------------
+
+def test_first_line_letrozole_alone_in_de_novo_disease_suggests_adding_a_cdk46_inhibitor(client):
+    chart = first_line_de_novo("ir-1")
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("l", "letrozole"))), "order-incomplete-regimen")
+    assert card["indicator"] == "info"
+    assert created_drugs(card["suggestions"][0]) == ["ribociclib"]
+
+
+@pytest.mark.parametrize("drug", ["capivasertib", "alpelisib"])
+def test_capivasertib_or_alpelisib_without_fulvestrant_suggests_adding_it(client, drug):
+    chart = after_first_line("ir-2").glycemia_ok().variant("PIK3CA", "p.His1047Arg", days_ago=15)
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("x", drug))), "order-incomplete-regimen")
+    assert card["indicator"] == "warning" and created_drugs(card["suggestions"][0]) == ["fulvestrant"]
+
+
+def test_co_pack_for_a_premenopausal_woman_without_ovarian_suppression_adds_goserelin(client):
+    chart = first_line_de_novo("ir-3", menopause="premenopausal")
+    cards = post(client, chart, "order-sign", chart.drafts(("k", "kisqali femara co-pack")))
+    card = by_topic(cards, "order-incomplete-regimen")
+    assert card["indicator"] == "warning" and created_drugs(card["suggestions"][0]) == ["goserelin"]
+
+
+# --- fits, so silent ---------------------------------------------------------
+
+def test_order_select_capivasertib_with_fulvestrant_already_drafted_is_complete_and_silent(client):
+    chart = after_first_line("ok-1").glycemia_ok().variant("PIK3CA", "p.His1047Arg", days_ago=15)
+    drafts = chart.drafts(("c", "capivasertib"), ("f", "fulvestrant"))
+    assert post(client, chart, "order-select", drafts, ["MedicationRequest/c"]) == []
+    assert post(client, chart, "order-sign", drafts) == []
+
+
+def test_first_line_co_pack_in_de_novo_postmenopausal_disease_is_silent(client):
+    chart = first_line_de_novo("ok-2")
+    assert post(client, chart, "order-sign", chart.drafts(("k", "kisqali femara co-pack"))) == []
+
+
+def test_tdxd_for_her2_low_after_one_endocrine_line_is_silent(client):
+    chart = after_first_line("ok-3")
+    assert post(client, chart, "order-sign", chart.drafts(("t", "trastuzumab deruxtecan"))) == []
+
+
+def test_talazoparib_for_germline_brca1_is_silent(client):
+    chart = after_first_line("ok-4").variant("BRCA1", "p.Gln1756fs", origin="germline", specimen="blood")
+    assert post(client, chart, "order-sign", chart.drafts(("z", "talazoparib"))) == []
+
+
+def test_elacestrant_text_order_with_a_current_esr1_mutation_is_silent(client):
+    chart = after_first_line("ok-5").variant("ESR1", "p.Asp538Gly", specimen="ctdna", days_ago=10)
+    assert post(client, chart, "order-sign", chart.drafts(("e", "elacestrant", "text"))) == []
+
+
+def test_non_oncology_drafts_and_drugs_outside_the_pathway_get_no_cards(client):
+    chart = after_first_line("ok-6")
+    drafts = other_request("m", chart.pid) + [{
+        "resourceType": "MedicationRequest", "id": "tam", "status": "draft", "intent": "order",
+        "subject": {"reference": f"Patient/{chart.pid}"}, "medicationCodeableConcept": {"text": "tamoxifen 20 mg daily"}}]
+    assert post(client, chart, "order-sign", drafts) == []
+    assert post(client, chart, "order-select", drafts, ["MedicationRequest/m"]) == []
+
+
+# --- order-select vs order-sign ----------------------------------------------
+
+def test_order_select_speaks_about_the_selection_and_order_sign_about_every_draft(client):
+    chart = after_first_line("sel-1", menopause="premenopausal")
+    chart.med("goserelin", 580)  # ongoing ovarian suppression
+    drafts = chart.drafts(("v", "everolimus"), ("x", "exemestane"), ("t", "trastuzumab deruxtecan"))
+    assert post(client, chart, "order-select", drafts, ["MedicationRequest/t"]) == []
+    selected = post(client, chart, "order-select", drafts, ["MedicationRequest/v"])
+    assert topics(selected) == ["order-not-indicated"] and "overrideReasons" not in selected[0]
+    signed = post(client, chart, "order-sign", drafts)
+    assert topics(signed) == ["order-not-indicated"]
+    assert {r["display"] for r in signed[0]["overrideReasons"]} >= {
+        "Patient enrolled in a clinical trial", "Benefit outweighs risk, discussed with patient"}
