@@ -341,7 +341,6 @@ def _session() -> requests.Session:
 
             session = requests.Session()
             session.trust_env = False
-            session.max_redirects = 0
             session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
             _jwks_session = session
         return _jwks_session

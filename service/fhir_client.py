@@ -1,22 +1,43 @@
 """A thin FHIR REST client: GET only, HTTP status mapped to exceptions,
 searches follow `Bundle.link[next]` within bounds.
 
-Bounds (settings): connect/read timeouts, bytes per response, pages per
-search, resources per search. Redirects are never followed (a redirect could
-send the bearer token to another host), and `next` links must stay under the
-same base URL.
+Bounds (settings): connect/read timeouts, total time per request (and the hook
+call's deadline, set by gather), bytes per response, JSON nesting depth, pages
+per search, resources per search and per client (= per hook call, one patient).
+Redirects are never followed (a redirect could send the bearer token to
+another host); `next` links must stay on the same scheme/host/port and under
+the base path; a `next` link seen twice or paging past the page bound is an
+error (a server looping on next links), not an endless loop.
+
+Connections are vetted at connect time: the address a host name resolves to
+must not be link-local/metadata/unspecified/multicast/reserved (DNS rebinding,
+names resolving to 169.254.169.254), nor non-public when the base was allowed
+under "any server" (fhir_access.AllowedFHIRBase.public_only). Sessions keep no
+cookies and ignore proxy/netrc environment settings.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 import threading
+import time
+from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util import connection as urllib3_connection
+
+from service.fhir_access import address_problem
+from service.schemas import json_too_deep
 
 FHIR_JSON = "application/fhir+json"
+MAX_JSON_DEPTH = 64
 
 
 class FHIRError(Exception):
@@ -43,24 +64,108 @@ class FHIRBadResponse(FHIRError):
     pass
 
 
-_sessions: dict[str, requests.Session] = {}
+# -- connection-time address guard ---------------------------------------------------
+
+
+class BlockedAddress(NewConnectionError):
+    """The host resolved to an address the service must not connect to."""
+
+
+class _GuardedConnectionMixin:
+    public_only = False
+
+    def _new_conn(self) -> socket.socket:
+        try:
+            infos = socket.getaddrinfo(self._dns_host, self.port, 0, socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc
+        addresses = []
+        for _family, _type, _proto, _canon, sockaddr in infos:
+            ip = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+            problem = address_problem(ip, self.public_only)
+            if problem:
+                # One bad address is enough to refuse the name altogether.
+                raise BlockedAddress(self, f"refused: the FHIR server host resolves to {problem}")
+            if ip not in addresses:
+                addresses.append(ip)
+        last_error: Exception | None = None
+        for ip in addresses:
+            try:
+                return urllib3_connection.create_connection(
+                    (str(ip), self.port), self.timeout,
+                    source_address=self.source_address, socket_options=self.socket_options,
+                )
+            except socket.timeout as exc:
+                last_error = ConnectTimeoutError(self, f"Connection to {self.host} timed out")
+                last_error.__cause__ = exc
+            except OSError as exc:
+                last_error = NewConnectionError(self, f"Failed to establish a new connection: {exc}")
+        raise last_error or NewConnectionError(self, "no address to connect to")
+
+
+class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _PublicHTTPConnection(_GuardedHTTPConnection):
+    public_only = True
+
+
+class _PublicHTTPSConnection(_GuardedHTTPSConnection):
+    public_only = True
+
+
+def _pool(base, connection_cls):
+    return type(f"Guarded{base.__name__}", (base,), {"ConnectionCls": connection_cls})
+
+
+_POOLS = {
+    False: {"http": _pool(HTTPConnectionPool, _GuardedHTTPConnection),
+            "https": _pool(HTTPSConnectionPool, _GuardedHTTPSConnection)},
+    True: {"http": _pool(HTTPConnectionPool, _PublicHTTPConnection),
+           "https": _pool(HTTPSConnectionPool, _PublicHTTPSConnection)},
+}
+
+
+class GuardedAdapter(HTTPAdapter):
+    def __init__(self, public_only: bool = False, **kwargs):
+        self.public_only = public_only
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_POOLS[self.public_only])
+
+
+_sessions: dict[tuple[str, bool], requests.Session] = {}
 _sessions_lock = threading.Lock()
 
 
-def pooled_session(base_url: str) -> requests.Session:
-    """One keep-alive Session per FHIR origin, shared by worker threads."""
+def pooled_session(base_url: str, public_only: bool | None = None) -> requests.Session:
+    """One keep-alive Session per FHIR origin (and address policy), shared by worker threads."""
+    if public_only is None:
+        public_only = bool(getattr(base_url, "public_only", False))
     parts = urlsplit(base_url)
     origin = f"{parts.scheme}://{parts.netloc}"
     with _sessions_lock:
-        session = _sessions.get(origin)
+        session = _sessions.get((origin, public_only))
         if session is None:
             session = requests.Session()
-            session.trust_env = False  # never route patient data via env proxies
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+            session.trust_env = False  # never route patient data via env proxies, no .netrc
+            # No cookies: one origin's session is shared by every user's hook calls.
+            session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+            adapter = GuardedAdapter(public_only, pool_connections=4, pool_maxsize=32, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
-            _sessions[origin] = session
+            _sessions[(origin, public_only)] = session
         return session
+
+
+# -- the client ------------------------------------------------------------------------------
 
 
 class FHIRClient:
@@ -74,15 +179,27 @@ class FHIRClient:
         max_bytes: int = 20 * 1024 * 1024,
         max_pages: int = 20,
         max_resources: int = 5000,
+        request_timeout: float | None = None,
+        max_depth: int = MAX_JSON_DEPTH,
         session: requests.Session | None = None,
     ):
-        self.base_url = base_url.rstrip("/")
+        public_only = bool(getattr(base_url, "public_only", False))
+        self.base_url = str(base_url).rstrip("/")
         self._token = token
         self.timeout = (connect_timeout, read_timeout)
+        # Whole-request bound (a server dripping one byte per read_timeout).
+        self.request_timeout = request_timeout or (connect_timeout + 2 * read_timeout)
         self.max_bytes = max_bytes
         self.max_pages = max_pages
         self.max_resources = max_resources
-        self.session = session or pooled_session(self.base_url)
+        self.max_depth = max_depth
+        self.deadline: float | None = None  # time.monotonic() bound for the hook call
+        self._resources_left = max_resources  # across all searches of this client
+        self._budget_lock = threading.Lock()
+        base = urlsplit(self.base_url)
+        self._origin = (base.scheme.lower(), (base.hostname or "").lower(), base.port)
+        self._base_path = base.path.rstrip("/")
+        self.session = session or pooled_session(self.base_url, public_only)
 
     def __repr__(self) -> str:  # never show the token
         return f"FHIRClient({self.base_url!r})"
@@ -99,68 +216,116 @@ class FHIRClient:
     def search(self, path: str) -> tuple[list[dict], bool]:
         """All `match` entries of a search, following next pages.
 
-        Returns (resources, complete); complete is False when a bound cut
-        the paging short.
+        Returns (resources, complete); complete is False when the resource
+        bound cut the result short. Paging past max_pages, or a next link
+        seen twice, raises FHIRBadResponse.
         """
         url = self._url(path)
         resources: list[dict] = []
         seen_urls: set[str] = set()
+        kind = path.split("?")[0][:64]
         for _ in range(self.max_pages):
             seen_urls.add(url)
             bundle = self._get_json(url)
             if bundle.get("resourceType") != "Bundle":
-                raise FHIRBadResponse(f"search {path.split('?')[0]} did not return a Bundle")
-            resources.extend(bundle_matches(bundle))
-            if len(resources) > self.max_resources:
-                return resources[: self.max_resources], False
+                raise FHIRBadResponse(f"search {kind} did not return a Bundle")
+            matches = bundle_matches(bundle)
+            allowed = self._take_budget(len(matches))
+            resources.extend(matches[:allowed])
+            if allowed < len(matches):
+                return resources, False
             url = next_link(bundle)
             if not url:
                 return resources, True
             if not self._same_server(url):
                 raise FHIRBadResponse("next link points outside the FHIR server; not followed")
             if url in seen_urls:
-                return resources, False  # a server looping on next links
-        return resources, False
+                raise FHIRBadResponse(f"search {kind}: the FHIR server's next links loop")
+        raise FHIRBadResponse(
+            f"search {kind}: the FHIR server kept paging past {self.max_pages} pages"
+        )
 
     # -- internals -------------------------------------------------------------
+
+    def _take_budget(self, wanted: int) -> int:
+        with self._budget_lock:
+            granted = max(0, min(wanted, self._resources_left))
+            self._resources_left -= granted
+            return granted
 
     def _url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
 
     def _same_server(self, url: str) -> bool:
-        return url == self.base_url or url.startswith(self.base_url + "/") or url.startswith(
-            self.base_url + "?"
+        if not isinstance(url, str) or len(url) > 8192 or "\\" in url or "#" in url:
+            return False
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            return False
+        if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+            return False
+        if (parts.scheme.lower(), (parts.hostname or "").lower(), port) != self._origin:
+            return False
+        path = parts.path
+        if any(seg in (".", "..") for seg in path.split("/")) or "%2e" in path.lower() or "%2f" in path.lower():
+            return False
+        return path == self._base_path or path.startswith(self._base_path + "/") or (
+            path == "" and self._base_path == ""
         )
 
+    def _time_left(self) -> float:
+        left = self.request_timeout
+        if self.deadline is not None:
+            left = min(left, self.deadline - time.monotonic())
+        return left
+
     def _get_json(self, url: str) -> dict:
+        if self._time_left() <= 0:
+            raise FHIRTimeout("the FHIR server did not return the data in time")
         headers = {"Accept": FHIR_JSON}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
+        started = time.monotonic()
+        connect, read = self.timeout
+        left = self._time_left()
         try:
             response = self.session.get(
-                url, headers=headers, timeout=self.timeout, allow_redirects=False, stream=True
+                url, headers=headers, timeout=(min(connect, left), min(read, left)),
+                allow_redirects=False, stream=True,
             )
         except requests.Timeout as exc:
             raise FHIRTimeout("the FHIR server did not answer in time") from exc
+        except requests.ConnectionError as exc:
+            if _blocked(exc):
+                raise FHIRUnreachable("the FHIR server's address is not allowed") from exc
+            raise FHIRUnreachable("the FHIR server could not be reached") from exc
         except requests.RequestException as exc:
             raise FHIRUnreachable("the FHIR server could not be reached") from exc
         with response:
             self._check_status(response)
-            body = self._read_bounded(response)
-        content_type = response.headers.get("Content-Type", "")
-        if "html" in content_type.lower():
-            raise FHIRBadResponse("the FHIR server returned HTML, not FHIR JSON")
+            content_type = response.headers.get("Content-Type", "")
+            if "html" in content_type.lower():
+                raise FHIRBadResponse("the FHIR server returned HTML, not FHIR JSON")
+            body = self._read_bounded(response, started)
+        if body.lstrip()[:1] == b"<":
+            raise FHIRBadResponse("the FHIR server returned HTML/XML, not FHIR JSON")
         try:
             data = json.loads(body)
-        except ValueError as exc:
+        except RecursionError as exc:
+            raise FHIRBadResponse("the FHIR server returned JSON nested too deeply") from exc
+        except ValueError as exc:  # includes UnicodeDecodeError
             raise FHIRBadResponse("the FHIR server returned malformed JSON") from exc
         if not isinstance(data, dict):
             raise FHIRBadResponse("the FHIR server returned JSON that is not a resource")
+        if json_too_deep(data, self.max_depth):
+            raise FHIRBadResponse("the FHIR server returned JSON nested too deeply")
         return data
 
     def _check_status(self, response: requests.Response) -> None:
         status = response.status_code
-        if status < 300:
+        if 200 <= status < 300:
             return
         if 300 <= status < 400:
             raise FHIRBadResponse(f"the FHIR server redirected ({status}); redirects are not followed")
@@ -170,34 +335,66 @@ class FHIRClient:
             raise FHIRNotFound(f"not found on the FHIR server ({status})")
         raise FHIRBadResponse(f"the FHIR server answered HTTP {status}")
 
-    def _read_bounded(self, response: requests.Response) -> bytes:
+    def _read_bounded(self, response: requests.Response, started: float) -> bytes:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise FHIRBadResponse("the FHIR server response is larger than allowed")
         chunks, size = [], 0
+        raw = response.raw
         try:
-            for chunk in response.iter_content(chunk_size=65536):
+            while True:
+                if self._time_left() <= 0 or time.monotonic() - started > self.request_timeout:
+                    raise FHIRTimeout("the FHIR server was too slow sending its response")
+                # read1: at most one socket read, so a slow drip cannot hold us past the deadline
+                chunk = raw.read1(65536, decode_content=True)
+                if not chunk:
+                    break
                 size += len(chunk)
                 if size > self.max_bytes:
                     raise FHIRBadResponse("the FHIR server response is larger than allowed")
                 chunks.append(chunk)
-        except requests.Timeout as exc:
+        except FHIRError:
+            raise
+        except (requests.Timeout, socket.timeout, TimeoutError) as exc:
             raise FHIRTimeout("the FHIR server stopped sending mid-response") from exc
-        except requests.RequestException as exc:
+        except Exception as exc:  # urllib3 protocol/decode errors, broken connections
+            if "timed out" in str(exc).lower():
+                raise FHIRTimeout("the FHIR server stopped sending mid-response") from exc
             raise FHIRUnreachable("the FHIR server connection broke mid-response") from exc
         return b"".join(chunks)
+
+
+def _blocked(exc: BaseException) -> bool:
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, BlockedAddress):
+            return True
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            current = reason
+        elif current.args and isinstance(current.args[0], BaseException):
+            current = current.args[0]
+        else:
+            current = current.__cause__ or current.__context__
+        seen += 1
+    return False
 
 
 def bundle_matches(bundle: dict) -> list[dict]:
     """Entries that are search matches (drops OperationOutcome/include entries)."""
     found = []
-    for entry in bundle.get("entry") or []:
+    entries = bundle.get("entry")
+    if not isinstance(entries, list):
+        return found
+    for entry in entries:
         if not isinstance(entry, dict):
             continue
         resource = entry.get("resource")
         if not isinstance(resource, dict):
             continue
-        mode = (entry.get("search") or {}).get("mode") if isinstance(entry.get("search"), dict) else None
+        search = entry.get("search")
+        mode = search.get("mode") if isinstance(search, dict) else None
         if mode not in (None, "match"):
             continue
         if resource.get("resourceType") == "OperationOutcome":
@@ -207,7 +404,10 @@ def bundle_matches(bundle: dict) -> list[dict]:
 
 
 def next_link(bundle: dict) -> str | None:
-    for link in bundle.get("link") or []:
+    links = bundle.get("link")
+    if not isinstance(links, list):
+        return None
+    for link in links:
         if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
             return link["url"]
     return None

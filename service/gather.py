@@ -6,17 +6,30 @@ For each prefetch template key (CDS Hooks 2.0.1 §Prefetch):
 - key present with an OperationOutcome: the client tried and failed: fetch;
 - key absent: fetch it from `fhirServer` with the `fhirAuthorization` token.
 Fetches run concurrently on a shared pool. Data we cannot get -> 412.
+
+Whatever the source, only this patient's data goes on: a Patient resource
+with another id, or a resource whose `subject`/`patient` reference names
+another Patient, is dropped and noted (without naming the other patient);
+resources of another type than the prefetch template asks for are dropped
+and noted; the total number of resources is bounded.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
+import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from service.errors import PreconditionFailed
 from service.fhir_client import FHIRClient, FHIRError, bundle_matches, next_link
+
+log = logging.getLogger("mbc_cds.gather")
+
+MAX_RESOURCES_PER_PATIENT = 5000
 
 _executor: cf.ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -59,6 +72,26 @@ def prefetched_resources(value: dict) -> tuple[list[dict], bool]:
     return [value], False
 
 
+def template_type(template: str) -> str:
+    """The resource type a prefetch template asks for ("Condition?..." -> Condition)."""
+    return template.split("?", 1)[0].split("/", 1)[0]
+
+
+# Besides the template's own type: Medication resources that medication
+# searches may carry for their medicationReference.
+_ALSO_ACCEPTED = {
+    "MedicationRequest": {"Medication"},
+    "MedicationStatement": {"Medication"},
+    "MedicationAdministration": {"Medication"},
+}
+
+
+def _of_type(resources: list[dict], wanted: str) -> tuple[list[dict], int]:
+    accepted = {wanted} | _ALSO_ACCEPTED.get(wanted, set())
+    kept = [r for r in resources if r.get("resourceType") in accepted]
+    return kept, len(resources) - len(kept)
+
+
 def gather(
     templates: dict[str, str],
     context: dict[str, Any],
@@ -68,6 +101,7 @@ def gather(
     demo_resources: Callable[[str], list[dict] | None] | None = None,
     time_budget: float = 20.0,
     max_workers: int = 8,
+    max_resources: int = MAX_RESOURCES_PER_PATIENT,
 ) -> Gathered:
     """Collect resources for the templates.
 
@@ -75,6 +109,7 @@ def gather(
     checked as allowed), or None when the request named no server.
     demo_resources: patientId -> embedded demo resources (demo mode only).
     """
+    started = time.monotonic()
     prefetch = prefetch or {}
     result = Gathered()
     to_fetch: dict[str, str] = {}
@@ -86,11 +121,18 @@ def gather(
         if value is None:
             result.origin[key] = "prefetch-null"
             continue
+        if not isinstance(value, dict):
+            result.notes.append(f"prefetch '{key}' was not a FHIR resource; ignored")
+            continue
         if is_operation_outcome(value):
             result.notes.append(f"prefetch '{key}' carried an OperationOutcome; fetched it again")
             to_fetch[key] = render_template(template, context)
             continue
         resources, more_pages = prefetched_resources(value)
+        wanted = template_type(template)
+        resources, wrong = _of_type(resources, wanted)
+        if wrong:
+            result.notes.append(f"prefetch '{key}': ignored {wrong} resource(s) that are not {wanted}")
         result.resources.extend(resources)
         result.origin[key] = "prefetch"
         if more_pages:
@@ -100,7 +142,10 @@ def gather(
     if to_fetch:
         client = client_factory() if client_factory else None
         if client is not None:
-            _fetch_all(client, to_fetch, result, time_budget, max_workers)
+            remaining = max(0.0, time_budget - (time.monotonic() - started))
+            if hasattr(client, "deadline"):
+                client.deadline = time.monotonic() + remaining
+            _fetch_all(client, to_fetch, templates, result, remaining, max_workers)
         else:
             demo = demo_resources(str(context.get("patientId"))) if demo_resources else None
             if demo is None:
@@ -111,12 +156,23 @@ def gather(
             result.resources.extend(demo)
             for key in to_fetch:
                 result.origin[key] = "demo"
+    result.resources = _this_patient_only(result.resources, context.get("patientId"), result.notes)
     result.resources = _unique_usable(result.resources)
+    if len(result.resources) > max_resources:
+        result.resources = result.resources[:max_resources]
+        result.notes.append(
+            f"more than {max_resources} resources for this patient; the rest were not read and advice may be incomplete"
+        )
     return result
 
 
 def _fetch_all(
-    client: FHIRClient, queries: dict[str, str], result: Gathered, time_budget: float, max_workers: int
+    client: FHIRClient,
+    queries: dict[str, str],
+    templates: dict[str, str],
+    result: Gathered,
+    time_budget: float,
+    max_workers: int,
 ) -> None:
     pool = executor(max_workers)
     futures = {pool.submit(_fetch_one, client, query): key for key, query in queries.items()}
@@ -133,10 +189,18 @@ def _fetch_all(
         except FHIRError as exc:
             errors.append(f"{key}: {exc}")
             continue
+        except Exception as exc:  # never a 500 for what a FHIR server sent
+            log.error("unexpected error fetching prefetch key %s: %s", key, type(exc).__name__, exc_info=exc)
+            errors.append(f"{key}: the FHIR server's answer could not be read")
+            continue
+        wanted = template_type(templates[key])
+        resources, wrong = _of_type(resources, wanted)
+        if wrong:
+            result.notes.append(f"'{key}': ignored {wrong} resource(s) from the FHIR server that are not {wanted}")
         result.resources.extend(resources)
         result.origin[key] = "fetched"
         if not complete:
-            result.notes.append(f"'{key}' was cut short at the paging/size limit; advice may be incomplete")
+            result.notes.append(f"'{key}' was cut short at the resource limit; advice may be incomplete")
     if errors:
         raise PreconditionFailed("could not get the patient's FHIR data: " + "; ".join(sorted(errors)))
 
@@ -148,6 +212,46 @@ def _fetch_one(client: FHIRClient, query: str) -> tuple[list[dict], bool]:
     if resource is None:
         raise FHIRError(f"{query.split('/')[0]} not found on the FHIR server")
     return [resource], True
+
+
+_PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([^/?#]+)(?:/_history/[^/?#]*)?$")
+
+
+def _referenced_patients(resource: dict) -> list[str]:
+    """Patient ids named by a resource's subject/patient references."""
+    ids = []
+    for name in ("subject", "patient"):
+        ref = resource.get(name)
+        if isinstance(ref, dict):
+            reference = ref.get("reference")
+            if isinstance(reference, str):
+                match = _PATIENT_REFERENCE.search(reference)
+                if match:
+                    ids.append(match.group(1))
+    return ids
+
+
+def _this_patient_only(resources: list[dict], patient_id: Any, notes: list[str]) -> list[dict]:
+    """Drop resources that belong to another patient than context.patientId."""
+    if not isinstance(patient_id, str) or not patient_id:
+        return resources
+    kept, dropped = [], 0
+    for resource in resources:
+        if not isinstance(resource, dict):
+            continue
+        if resource.get("resourceType") == "Patient":
+            if resource.get("id") != patient_id:
+                dropped += 1
+                continue
+        elif any(pid != patient_id for pid in _referenced_patients(resource)):
+            dropped += 1
+            continue
+        kept.append(resource)
+    if dropped:
+        notes.append(
+            f"ignored {dropped} resource(s) that belong to another patient than the one in context"
+        )
+    return kept
 
 
 def _unique_usable(resources: list[dict]) -> list[dict]:

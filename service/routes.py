@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 
@@ -19,7 +18,7 @@ from service.hooks import load_services
 from service.logs import log_event
 from service.pipeline import run_hook
 from service.schemas import (
-    CONTEXT_MODELS, FeedbackRequest, HookRequest, describe_validation_error,
+    CONTEXT_MODELS, FeedbackRequest, HookRequest, describe_validation_error, parse_json_body,
 )
 
 bp = Blueprint("cds", __name__)
@@ -44,18 +43,10 @@ def service_or_404(service_id: str):
 
 
 def json_body() -> dict:
-    raw = request.get_data(cache=False)
-    if not raw:
-        raise BadRequest("request body is empty; expected a JSON object")
-    try:
-        body = json.loads(raw)
-    except RecursionError:
-        raise BadRequest("request body is nested too deeply")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"request body is not valid JSON ({exc.__class__.__name__}: {str(exc)[:120]})")
-    if not isinstance(body, dict):
-        raise BadRequest("request body must be a JSON object")
-    return body
+    """The request body as a JSON object, within the size and depth bounds (schemas.parse_json_body)."""
+    cfg = settings()
+    raw = request.get_data(cache=False)  # Flask enforces MAX_CONTENT_LENGTH (413)
+    return parse_json_body(raw, cfg.max_request_bytes, cfg.max_json_depth)
 
 
 @bp.before_request

@@ -7,9 +7,13 @@ and missing required fields are rejected with the field named.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from service.errors import BadRequest, PayloadTooLarge
 
 Str = Field(min_length=1, max_length=4096)
 
@@ -31,6 +35,14 @@ class PatientViewContext(_Tolerant):
     userId: str = Str
     patientId: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9\-\.]{1,64}$")
     encounterId: str | None = Field(default=None, max_length=4096)
+
+    @field_validator("patientId")
+    @classmethod
+    def _not_a_dot_segment(cls, value: str) -> str:
+        # "." and ".." match the FHIR id pattern but would name another URL path.
+        if set(value) == {"."}:
+            raise ValueError("patientId must not consist of dots only")
+        return value
 
 
 class OrderSelectContext(PatientViewContext):
@@ -112,11 +124,94 @@ class FeedbackRequest(_Tolerant):
 
 
 def describe_validation_error(error: ValidationError, prefix: str = "") -> str:
-    """'context.patientId: Field required; hook: ...' for a 400 message."""
+    """'context.patientId: Field required; hook: ...' for a 400 message.
+
+    Names the field; never echoes the offending value. Location parts that
+    come from the caller (prefetch keys) are shortened.
+    """
     parts = []
-    for item in error.errors()[:5]:
-        loc = ".".join(str(p) for p in item.get("loc", ()) if p != "__root__")
+    for item in error.errors(include_url=False, include_input=False)[:5]:
+        loc = ".".join(_short(p) for p in item.get("loc", ()) if p != "__root__")
         loc = f"{prefix}{loc}" if loc else prefix.rstrip(".") or "body"
-        msg = item.get("msg", "invalid").removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}")
+        msg = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{loc}: {_short(msg, 300)}")
     return "; ".join(parts)
+
+
+def _short(part: object, limit: int = 64) -> str:
+    text = str(part)
+    text = "".join(ch if ch.isprintable() else "?" for ch in text[: limit + 1])
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def json_too_deep(value: Any, limit: int) -> bool:
+    """True if parsed JSON nests containers more than `limit` levels deep."""
+    return _deeper_than(value, limit)
+
+
+def _deeper_than(value: Any, budget: int) -> bool:
+    kind = type(value)
+    if kind is dict:
+        children = value.values()
+    elif kind is list:
+        children = value
+    else:
+        return False
+    if budget <= 0:
+        return True
+    below = budget - 1
+    for child in children:
+        ckind = type(child)
+        if (ckind is dict or ckind is list) and _deeper_than(child, below):
+            return True
+    return False
+
+
+_LONE_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def parse_json_body(raw: bytes, max_bytes: int, max_depth: int) -> dict:
+    """A request body as a JSON object: 413 if too large, 400 (with the reason)
+    if empty, not JSON (NaN/Infinity, unpaired surrogate escapes included), not
+    an object, or nested more than max_depth levels."""
+    # >=: without a Content-Length, Werkzeug stops reading at the limit and
+    # hands over a truncated body; a body that reaches the limit is too large.
+    if len(raw) >= max_bytes:
+        raise PayloadTooLarge(f"request body is larger than allowed ({max_bytes} bytes at most)")
+    if not raw:
+        raise BadRequest("request body is empty; expected a JSON object")
+    too_deep = f"request body is nested too deeply (more than {max_depth} levels)"
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError:
+        raise BadRequest(too_deep) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"request body is not valid JSON ({exc.__class__.__name__}: {str(exc)[:120]})") from None
+    if not isinstance(body, dict):
+        raise BadRequest("request body must be a JSON object")
+    if json_too_deep(body, max_depth):
+        raise BadRequest(too_deep)
+    if _LONE_SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(body):
+        raise BadRequest("request body is not valid JSON (a \\u escape is an unpaired surrogate)")
+    return body

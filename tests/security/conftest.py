@@ -281,7 +281,7 @@ class FHIRTestServer:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def base(self, behaviour: str) -> str:
         return f"http://127.0.0.1:{self.port}/fhir/{behaviour}"
