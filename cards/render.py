@@ -156,9 +156,11 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
                    "guidelines accept CLIA-validated assays).")
     if r.seed_vs_label:
         out += ["", f"**Seed 002 vs label**: {r.seed_vs_label}"]
-    unknown = _not_known(a, state) + notes
+    unknown = _not_known(a, state)
     if unknown:
         out += ["", "**Not known / not offered**"] + [f"- {u}" for u in unknown]
+    if notes:
+        out += ["", "**Other options**"] + [f"- {n}" for n in notes]
     out += ["", f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}; {source_title(lab['source'])}._"]
     return "\n".join(out)
 

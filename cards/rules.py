@@ -440,6 +440,15 @@ def primary_resistance_on_first_line_cdk46i(state, ctx):
                    "No early progression on CDK4/6 inhibitor documented")
 
 
+@rule
+def er_low_only(state, ctx):
+    er, pr = state.er, state.pr
+    val = er.status == "positive" and er.low_positive and pr.status != "positive"
+    pct = f" {er.percent:g} %" if er.percent is not None else ""
+    return Finding(val, f"ER-low{pct}, PR {pr.status}" if val else f"ER {er.status}{pct}",
+                   tuple(er.sources) + tuple(pr.sources))
+
+
 # --- patient factors -------------------------------------------------------
 
 def _meno_text(state: PatientState) -> str:

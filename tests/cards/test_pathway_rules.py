@@ -475,3 +475,11 @@ def test_evaluate_returns_every_regimen_with_fitting_ones_first_in_rank_order():
 def test_pathway_status_explains_why_a_patient_is_outside():
     status = pathway_status(S.her2(S.base(), "positive", "3+"))
     assert not status.in_pathway and "HER2-positive" in status.reason
+
+
+def test_er_low_tumour_makes_endocrine_cards_warnings():
+    from mappings.state import ReceptorStatus
+    state = S.base(er=ReceptorStatus(status="positive", percent=5, low_positive=True, sources=S.src("Observation/er")),
+                   pr=ReceptorStatus(status="negative", sources=S.src("Observation/pr")))
+    ai = card(cards_for(state), "ai-cdk46i")
+    assert ai["indicator"] == "warning" and "ER-low" in ai["summary"]
