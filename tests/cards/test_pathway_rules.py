@@ -483,3 +483,20 @@ def test_er_low_tumour_makes_endocrine_cards_warnings():
                    pr=ReceptorStatus(status="negative", sources=S.src("Observation/pr")))
     ai = card(cards_for(state), "ai-cdk46i")
     assert ai["indicator"] == "warning" and "ER-low" in ai["summary"]
+
+
+def test_non_metastatic_patient_with_unknown_receptors_gets_no_testing_card_either():
+    from mappings.state import HER2Status, ReceptorStatus
+    state = S.base(er=ReceptorStatus(), pr=ReceptorStatus(), her2=HER2Status(),
+                   disease=S.base().disease.model_copy(update={"metastatic": "unknown", "sites": []}))
+    cards = cards_for(state)
+    assert topics(cards) == ["patient-summary"]
+    assert "Metastatic disease not documented" in cards[0]["summary"]
+
+
+def test_progression_on_an_aromatase_inhibitor_alone_puts_fulvestrant_plus_cdk46i_first_with_ribociclib():
+    state = S.with_variants(progressed(None, ("letrozole",)), S.variant("ESR1"), esr1_current=True)
+    cards = cards_for(state)
+    assert regimen_topics(cards)[0] == "fulvestrant-cdk46i"
+    assert recommended(card(cards, "fulvestrant-cdk46i")) == ["fulvestrant", "ribociclib"]
+    assert "EMERALD required prior CDK4/6 inhibitor" in card(cards, "elacestrant")["detail"]
