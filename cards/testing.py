@@ -122,6 +122,14 @@ def esr1_test_needed(state, ctx, status, by_topic):
     elif bm.status("ESR1") == "not-detected-ctdna-only" and bm.esr1_current is None:
         last = max(results, key=lambda v: v.date or dt.date.min)
         why = Finding(None, f"ESR1 currency unknown: {describe_variant(last)}", tuple(last.sources))
+    elif (ctx.current_line is not None and ctx.current_line.endocrine
+          and all(v.date is None or (ctx.current_line.start and v.date < ctx.current_line.start) for v in results)):
+        # wild-type before the current endocrine line: the options shown apply at its
+        # progression, when ESR1 must be re-tested (ASCO 2023: at each progression)
+        last = max(results, key=lambda v: v.date or dt.date.min)
+        why = Finding(None, f"Last ESR1 result predates the current endocrine line "
+                            f"(started {fmt_date(ctx.current_line.start)}): {describe_variant(last)}",
+                      tuple(last.sources))
     else:
         return None
     when = ("at progression on the current line" if ctx.current_line is not None

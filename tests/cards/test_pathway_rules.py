@@ -500,3 +500,10 @@ def test_progression_on_an_aromatase_inhibitor_alone_puts_fulvestrant_plus_cdk46
     assert regimen_topics(cards)[0] == "fulvestrant-cdk46i"
     assert recommended(card(cards, "fulvestrant-cdk46i")) == ["fulvestrant", "ribociclib"]
     assert "EMERALD required prior CDK4/6 inhibitor" in card(cards, "elacestrant")["detail"]
+
+
+def test_esr1_wild_type_before_the_current_endocrine_line_asks_for_a_retest_at_progression():
+    state = S.with_variants(progressed(None, ("letrozole", "ribociclib"), ("fulvestrant", "abemaciclib"), active_last=True),
+                            S.variant("ESR1", result="not-detected", date=dt.date(2022, 12, 1)), esr1_current=True)
+    test = card(cards_for(state), "test-esr1")
+    assert "predates the current endocrine line" in test["detail"] and "at progression" in test["detail"]
