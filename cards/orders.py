@@ -144,7 +144,7 @@ class SafetyRule:
     rule: RuleRef
     text: str
     source: str
-    label_url: str | None
+    label_urls: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -188,13 +188,13 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
     for s in data["safety"]:
         if "caution_rule" in s:
             c = _pathway_caution(s["caution_rule"])
-            ref, text, source, url = c.rule, c.text, c.source, None
+            ref, text, source, urls = c.rule, c.text, c.source, {}
         else:
             ref = RuleRef(rule=s["rule"], params=tuple(sorted((s.get("params") or {}).items())))
-            text, source, url = " ".join(s["text"].split()), s["source"], s.get("label_url")
+            text, source, urls = " ".join(s["text"].split()), s["source"], dict(s.get("label_urls") or {})
         safety.append(SafetyRule(id=s["id"], group=s["group"], indicator=s["indicator"],
                                  drugs=frozenset(s["drugs"]), short=s["short"], rule=ref, text=text,
-                                 source=source, label_url=url))
+                                 source=source, label_urls=urls))
     k = OrderKnowledge(
         version=str(data["version"]), override_reasons=reasons, biomarkers=biomarkers,
         safety_exclusions=frozenset(data.get("safety_exclusion_rules") or ()), safety=tuple(safety),
@@ -221,6 +221,8 @@ def _check(k: OrderKnowledge) -> None:
             raise ValueError(f"order_rules.yaml: safety {s.id} uses unknown rule {s.rule.rule}")
         if s.indicator not in ("critical", "warning") or s.source not in k.sources or not s.drugs <= set(DRUGS):
             raise ValueError(f"order_rules.yaml: safety {s.id}: bad indicator, source or drug")
+        if not set(s.label_urls) <= s.drugs:
+            raise ValueError(f"order_rules.yaml: safety {s.id}: label_urls for a drug it does not cover")
     for table in (k.combination_only, k.her2_positive):
         for name, entry in table.items():
             if name not in DRUGS or entry["source"] not in k.sources:
@@ -601,14 +603,28 @@ class _Checker:
             if entry.get("note"):
                 lines.append(f"  - {entry['note']}")
         lines += self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
+        suggestions = self._removal(hits)
         return Card(
             summary=clip(f"{self._focus_label(g)}: not indicated — HER2-positive disease documented "
                          f"({fmt_date(h.date)})"),
             indicator="warning",
             source=self._source("order-not-indicated", reg),
             detail="\n".join(lines),
+            suggestions=suggestions,
+            selectionBehavior="at-most-one" if suggestions else None,
             links=self._links(reg),
         )
+
+    def _removal(self, names) -> list[Suggestion]:
+        """A suggestion that deletes the drafted orders of these drugs (by resourceId)."""
+        ds = [d for d in self._drafts_of(names) if d.reference and set(d.names) <= set(names)]
+        if not ds:
+            return []
+        return [Suggestion(label=clip("Remove the draft order" + ("s" if len(ds) > 1 else "") + ": "
+                                      + ", ".join(d.order.text or " + ".join(d.names) for d in ds), 120),
+                           isRecommended=True,
+                           actions=[Action(type="delete", description=f"Remove draft order {d.describe()}",
+                                           resourceId=d.reference) for d in ds])]
 
     def _source_title(self, key: str) -> str:
         return (KNOWLEDGE.sources.get(key) or {}).get("title", key)
@@ -860,16 +876,22 @@ class _Checker:
         if continuing:
             lines += ["", f"Continuation of an active order: {', '.join(continuing)}."]
         lines += self._drafts_block(names) + self._footer()
-        suggestions = self._glycemic_suggestions() if s.group == "glycemic" else []
+        suggestions = self._removal(names) if s.indicator == "critical" else []
+        if s.group == "glycemic":
+            suggestions += self._glycemic_suggestions()
+            if len(suggestions) > 1:
+                suggestions[1].isRecommended = None
         links = self._links(reg)
-        if s.label_url and s.label_url != reg.label_url:
-            links.insert(0, Link(label="Label safety information", url=s.label_url))
+        url = s.label_urls.get(names[0])
+        if url:
+            links.insert(0, Link(label=f"Label safety information: {reg.brand}", url=url))
         dates = [x.date for x in f.sources if x.date]
         when = f" ({fmt_date(max(dates))})" if dates else ""
         return Card(
             summary=clip(f"{label}: {s.short}{when} — {verb}"),
             indicator=s.indicator,
-            source=self._source("order-contraindicated", reg, s.label_url),
+            source=(topic_source("order-contraindicated", f"Label safety information: {reg.brand}", url)
+                    if url else self._source("order-contraindicated", reg)),
             detail="\n".join(lines),
             suggestions=suggestions,
             selectionBehavior="at-most-one" if suggestions else None,

@@ -230,7 +230,10 @@ def test_pi3k_inhibitor_with_hba1c_above_8_percent_is_critical(value, unit):
     assert card["indicator"] == "critical" and "HbA1c" in card["summary"]
     assert f"HbA1c {value:g} {unit}" in card["detail"] and ago(12).isoformat() in card["detail"]
     # fasting glucose missing: the card proposes it
-    assert any("Fasting glucose" in a["resource"]["code"]["text"] for s in card["suggestions"] for a in s["actions"])
+    assert any("Fasting glucose" in a["resource"]["code"]["text"] for s in card["suggestions"] for a in s["actions"]
+               if a["type"] == "create")
+    # and the critical card offers to remove the drafted PI3K inhibitor (by resourceId)
+    assert deleted(card["suggestions"][0]) == ["MedicationRequest/a"]
 
 
 def test_pi3k_inhibitor_in_controlled_treated_type_2_diabetes_is_a_warning():
@@ -383,3 +386,47 @@ def test_cards_come_critical_first_and_summaries_stay_under_140_characters():
     ranks = [{"critical": 0, "warning": 1, "info": 2}[c["indicator"]] for c in cards]
     assert ranks == sorted(ranks) and ranks[0] == 0
     assert all(len(c["summary"]) < 140 for c in cards)
+
+
+# --- robustness and knowledge file -------------------------------------------
+
+def test_a_draft_without_id_gets_its_card_but_no_delete_action():
+    state = after_first_line(base_state())
+    state.factors.menopausal_status = "premenopausal"
+    state.biomarkers = Biomarkers(results=[variant("ESR1", specimen="ctdna", days=15)], esr1_current=True)
+    anonymous = DraftOrder(resource_type="MedicationRequest", drugs=draft("x", "elacestrant").drugs, text="Orserdu")
+    cards = run(state, [anonymous])
+    card = by_topic(cards, "order-not-indicated")
+    assert all(deleted(s) == [] for s in card["suggestions"])
+    assert "MedicationRequest (no id)" in card["detail"]
+
+
+def test_selections_given_as_absolute_urls_still_match_the_drafts():
+    state = after_first_line(base_state())
+    cards = run(state, [draft("e", "elacestrant")], ["https://ehr.example.org/fhir/MedicationRequest/e"], "order-select")
+    assert topics(cards) == ["order-biomarker-missing"]
+
+
+def test_critical_and_her2_positive_cards_offer_to_remove_the_draft():
+    state = after_first_line(base_state())
+    state.factors.lung = LungDisease(ild_history=True, grade=3, sources=[src("Condition/ild", 60)])
+    card = by_topic(run(state, [draft("t", "trastuzumab deruxtecan")]), "order-contraindicated")
+    assert deleted(card["suggestions"][0]) == ["MedicationRequest/t"]
+    assert "enhertuhcp.com" in card["source"]["url"]
+    state.her2 = HER2Status(category="positive", ihc_score="3+", date=ago(40), sources=[src("Observation/her2-3", 40)])
+    state.factors.lung = LungDisease()
+    card = by_topic(run(state, [draft("z", "talazoparib")]), "order-not-indicated")
+    assert deleted(card["suggestions"][0]) == ["MedicationRequest/z"]
+
+
+def test_a_broken_order_rules_file_fails_at_load(tmp_path):
+    import yaml
+
+    from cards.orders import RULES_FILE, load_order_rules
+
+    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    data["safety"][0]["rule"] = "no_such_rule"
+    broken = tmp_path / "order_rules.yaml"
+    broken.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="no_such_rule"):
+        load_order_rules(broken)
