@@ -113,8 +113,13 @@ class FhirPatient:
 
     # --- tumour markers --------------------------------------------------
     def er(self, result: str = "positive", on: str = "2024-01-20", percent: float | None = None) -> "FhirPatient":
-        return self._marker("85337-4", "Estrogen receptor Ag [Presence] in Breast cancer specimen by Immune stain",
-                            result, on, "er")
+        self._marker("85337-4", "Estrogen receptor Ag [Presence] in Breast cancer specimen by Immune stain",
+                     result, on, "er")
+        if percent is not None:
+            self._obs("er-pct", _cc(LOINC, "85329-1", "Cells.estrogen receptor/100 cells in Breast cancer specimen "
+                                                       "by Immune stain"), on,
+                      valueQuantity={"value": percent, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"})
+        return self
 
     def pr(self, result: str = "positive", on: str = "2024-01-20") -> "FhirPatient":
         return self._marker("85339-0", "Progesterone receptor Ag [Presence] in Breast cancer specimen by Immune stain",

@@ -307,3 +307,117 @@ def test_fhir_unknown_receptors_get_summary_and_receptor_testing_only():
     p = FhirPatient("out-unknown").primary("2024-01-10").metastasis("bone", "2024-01-15")
     _, cards = run(p, FIRST_LINE_AS_OF)
     assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
+
+
+# --- more label restrictions through the pipeline --------------------------
+
+def test_fhir_her2_low_after_first_line_chemotherapy_gets_trastuzumab_deruxtecan_via_label_b():
+    p = de_novo("lb-tdxd-b", site="liver").visceral_crisis("2024-01-16").med("paclitaxel", "2024-02-01", "2024-08-01")
+    state, cards = run(p, dt.date(2024, 9, 1))
+    assert state.therapy.metastatic_endocrine_lines == 0 and state.therapy.metastatic_chemotherapy_lines == 1
+    assert "Label B" in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
+def test_fhir_de_novo_pik3ca_first_line_gets_no_pi3k_pathway_inhibitor():
+    _, cards = run(de_novo("lb-denovo-pik3ca").variant("PIK3CA", "p.His1047Arg", on="2024-01-20"), FIRST_LINE_AS_OF)
+    regs = regimen_topics(cards)
+    assert regs[0] == "ai-cdk46i"
+    assert not {"inavolisib-palbociclib-fulvestrant", "alpelisib-fulvestrant", "capivasertib-fulvestrant"} & set(regs)
+
+
+def test_fhir_progression_on_letrozole_alone_puts_fulvestrant_plus_cdk46i_first():
+    p = de_novo("lb-cdk-naive").med("letrozole", "2024-02-01", "2025-05-20").med("anastrozole", "2025-06-01")
+    _, cards = run(p)
+    assert regimen_topics(cards)[0] == "fulvestrant-cdk46i"
+
+
+def test_fhir_man_on_an_aromatase_inhibitor_is_told_to_add_an_lhrh_agonist():
+    _, cards = run(de_novo("lb-male-ai", gender="male", birth="1961-02-01"), FIRST_LINE_AS_OF)
+    assert "LHRH agonist" in card(cards, "ai-cdk46i")["detail"]
+
+
+def test_fhir_no_pi3k_inhibitor_after_prior_alpelisib():
+    p = (after_ai_cdk46i("lb-prior-alpelisib").regimen(("fulvestrant", "alpelisib"), "2025-06-01", "2026-01-10")
+         .variant("PIK3CA", "p.His1047Arg", on="2025-05-25"))
+    _, cards = run(p, dt.date(2026, 2, 1))
+    regs = regimen_topics(cards)
+    assert "capivasertib-fulvestrant" not in regs and "alpelisib-fulvestrant" not in regs
+
+
+def test_fhir_everolimus_needs_prior_letrozole_or_anastrozole():
+    p = de_novo("lb-exe").regimen(("exemestane", "ribociclib"), "2024-02-01", "2025-05-20")
+    _, cards = run(p)
+    assert "everolimus-exemestane" not in regimen_topics(cards)
+    assert "No prior non-steroidal aromatase inhibitor" in cards[0]["detail"]
+
+
+def test_fhir_adjuvant_chemotherapy_counts_as_prior_chemotherapy_for_olaparib():
+    p = (hr_positive_mbc("lb-olaparib-adj", primary="2016-03-01")
+         .med("doxorubicin", "2016-04-01", "2016-06-01").med("cyclophosphamide", "2016-04-01", "2016-06-01")
+         .med("paclitaxel", "2016-06-15", "2016-09-01").med("letrozole", "2016-10-01", "2021-10-01")
+         .regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20")
+         .variant("BRCA1", "p.Glu1836fs", origin="germline", specimen="blood", on="2024-03-01"))
+    _, cards = run(p)
+    assert {"olaparib", "talazoparib"} <= set(regimen_topics(cards))
+    assert "datopotamab-deruxtecan" not in regimen_topics(cards)  # adjuvant chemotherapy does not count
+
+
+def test_fhir_brca_of_unknown_origin_gets_a_germline_test_not_a_parp_inhibitor():
+    p = after_ai_cdk46i("lb-brca-unknown").variant("BRCA2", "p.Ser1982fs", origin="unknown", specimen="tissue",
+                                                    on="2025-06-01")
+    _, cards = run(p)
+    assert "talazoparib" not in regimen_topics(cards)
+    assert "test-germline-brca" in ordered_tests(cards)
+
+
+def test_fhir_no_trastuzumab_deruxtecan_rechallenge():
+    p = after_ai_cdk46i("lb-tdxd-again").med("trastuzumab deruxtecan", "2025-06-01", "2026-01-10")
+    _, cards = run(p, dt.date(2026, 2, 1))
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+
+
+def test_fhir_datopotamab_deruxtecan_with_ild_history_is_a_warning():
+    p = after_ai_cdk46i("lb-dato-ild").med("capecitabine", "2025-06-01", "2025-06-25").ild("2023-05-01")
+    _, cards = run(p)
+    assert card(cards, "datopotamab-deruxtecan")["indicator"] == "warning"
+
+
+def test_fhir_her2_2plus_without_ish_orders_the_ish_and_no_regimen():
+    _, cards = run(de_novo("lb-her2-2plus", her2="2+"), FIRST_LINE_AS_OF)
+    assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
+    assert card(cards, "test-er-pr-her2")["suggestions"][0]["actions"][0]["resource"]["code"]["coding"][0]["code"] == "85318-4"
+
+
+def test_fhir_her2_2plus_with_negative_ish_is_her2_low():
+    p = de_novo("lb-her2-2plus-ish", her2="2+").her2_ish(amplified=False, on="2024-01-22")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.her2.category == "low"
+    assert "ai-cdk46i" in regimen_topics(cards)
+
+
+def test_fhir_woman_under_60_without_menopausal_status_gets_no_elacestrant_until_it_is_documented():
+    p = after_ai_cdk46i("lb-meno-unknown", birth="1972-01-01", menopause=None).variant("ESR1", "p.Tyr537Ser",
+                                                                                       on="2025-06-01")
+    state, cards = run(p)
+    assert state.factors.menopausal_status == "unknown"
+    assert "elacestrant" not in regimen_topics(cards)
+    assert card(cards, "imlunestrant")["indicator"] == "warning"
+
+
+def test_fhir_er_low_tumour_makes_endocrine_cards_warnings():
+    p = (FhirPatient("lb-er-low").primary("2024-01-10").metastasis("bone", "2024-01-15")
+         .er("positive", "2024-01-15", percent=5).pr("negative", "2024-01-15").her2("1+", "2024-01-15")
+         .menopause("postmenopausal"))
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.er.low_positive
+    assert card(cards, "ai-cdk46i")["indicator"] == "warning"
+
+
+def test_fhir_eribulin_is_only_suggested_after_anthracycline_taxane_and_two_chemotherapy_lines():
+    p = (after_ai_cdk46i("lb-eribulin").med("doxorubicin", "2025-06-01", "2025-09-01")
+         .med("paclitaxel", "2025-10-01", "2026-01-10"))
+    state, cards = run(p, dt.date(2026, 2, 1))
+    assert state.therapy.metastatic_chemotherapy_lines == 2
+    chemo = card(cards, "chemotherapy")
+    assert ["eribulin"] in suggestion_drugs(chemo)
+    assert ["paclitaxel"] not in suggestion_drugs(chemo) and ["doxorubicin"] not in suggestion_drugs(chemo)
