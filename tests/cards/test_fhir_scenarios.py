@@ -421,3 +421,14 @@ def test_fhir_eribulin_is_only_suggested_after_anthracycline_taxane_and_two_chem
     chemo = card(cards, "chemotherapy")
     assert ["eribulin"] in suggestion_drugs(chemo)
     assert ["paclitaxel"] not in suggestion_drugs(chemo) and ["doxorubicin"] not in suggestion_drugs(chemo)
+
+
+def test_fhir_woman_postmenopausal_only_by_goserelin_gets_imlunestrant_without_ofs_warning_but_no_elacestrant():
+    p = (after_ai_cdk46i("lb-gnrh-only", birth="1980-01-01", menopause=None).med("goserelin", "2024-01-20")
+         .variant("ESR1", "p.Tyr537Ser", on="2025-06-01"))
+    state, cards = run(p)
+    assert state.factors.menopausal_basis == "gnrh-agonist" and state.factors.ovarian_suppression
+    regs = regimen_topics(cards)
+    assert "elacestrant" not in regs and "everolimus-exemestane" not in regs
+    im = card(cards, "imlunestrant")
+    assert im["indicator"] == "info" and suggestion_drugs(im) == [["imlunestrant"]]
