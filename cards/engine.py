@@ -35,6 +35,8 @@ def _pathway_gaps(state: PatientState, assessments, needs) -> list[Finding]:
     if fa.sex == "female" and fa.menopausal_status == "unknown":
         seen["meno"] = Finding(None, "Menopausal status not documented (elacestrant/everolimus labels; OFS need)")
     for need in needs:
+        if need.topic == "test-er-pr-her2":
+            continue  # the mapper reports unreadable receptors itself
         for f in need.reasons:
             if f.value is None:
                 seen.setdefault(f.text, f)

@@ -227,7 +227,8 @@ def testing_card(need: TestNeed, state: PatientState) -> Card:
         behavior = "at-most-one"
     else:
         suggestions = [Suggestion(
-            label=clip("Order " + " + ".join(o.text for o in need.orders), 120),
+            label=clip(t.suggestion if t.suggestion and len(need.orders) > 1
+                       else "Order " + " + ".join(o.text for o in need.orders), 120),
             isRecommended=True,
             actions=[Action(type="create", description=f"Draft test order: {o.text}",
                             resource=service_request(pid, o, why)) for o in need.orders],

@@ -134,6 +134,7 @@ class TestDef:
     source: str
     orders: tuple[TestOrder, ...]
     trials_search: str
+    suggestion: str | None = None  # label of the single suggestion when it orders several tests
 
 
 def _rule(raw: Any, text_key: str = "text") -> RuleRef:
@@ -224,6 +225,7 @@ def load(regimens_file: Path = REGIMENS_FILE, tests_file: Path = TESTS_FILE) -> 
                 TestOrder(text=o["text"], code=o.get("code"), when=o.get("when")) for o in t["orders"]
             ),
             trials_search=t.get("trials_search", ""),
+            suggestion=t.get("suggestion"),
         )
         for topic, t in tdata["tests"].items()
     }
