@@ -333,9 +333,19 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     if th.months_from_adjuvant_endocrine_end_to_metastasis is not None:
         extra = f", recurrence {th.months_from_adjuvant_endocrine_end_to_metastasis:.1f} months after adjuvant ET"
     out.append(f"- Endocrine sensitivity: {res}{extra}{cite(th.endocrine_resistance_sources)}")
-    prior = sorted({x.name for e in th.exposures for x in e.drugs})
-    if prior:
-        out.append(f"- Drugs on record: {', '.join(prior)}")
+    spans: dict[str, list] = {}
+    for e in th.exposures:
+        for x in e.drugs:
+            span = spans.setdefault(x.name, [e.start, e.end, e.active])
+            if e.start and (span[0] is None or e.start < span[0]):
+                span[0] = e.start
+            if e.end and (span[1] is None or e.end > span[1]):
+                span[1] = e.end
+            span[2] = span[2] or e.active
+    if spans:
+        out.append("- Drugs on record: " + "; ".join(
+            f"{name} ({fmt_date(a)} to {'now' if active else fmt_date(b)})"
+            for name, (a, b, active) in sorted(spans.items())))
     if ctx.current_line is not None:
         current = sorted({d.name for d in th.current_drugs() if d.drug_class not in ("bone-agent", "other")})
         current = current or ctx.current_line.names
