@@ -31,6 +31,15 @@ def check_invariants(state, cards: list[dict]) -> None:
         assert th.prior_chemotherapy_any_setting
     if "trastuzumab-deruxtecan" in regs:
         assert state.her2.category in ("low", "ultralow")
+        lung = fa.lung
+        assert not (lung.ild_history and (lung.symptomatic or (lung.grade or 0) >= 2)), "T-DXd after symptomatic ILD"
+        assert not th.prior_tdxd, "T-DXd rechallenge"
+        if state.her2.category == "ultralow":
+            assert th.metastatic_endocrine_lines >= 1, "HER2-ultralow only via label A"
+    if regs & {"alpelisib-fulvestrant", "capivasertib-fulvestrant"}:
+        assert not th.prior_pi3k_akt_mtor, "PI3K/AKT inhibitor after a prior one"
+    if "inavolisib-palbociclib-fulvestrant" in regs:
+        assert th.metastatic_systemic_lines == 0
     if "datopotamab-deruxtecan" in regs:
         assert th.metastatic_chemotherapy_lines >= 1
     if "sacituzumab-govitecan" in regs:
