@@ -119,7 +119,7 @@ def _status_skip(r: dict[str, Any]) -> tuple[str, str] | None:
     if r["resourceType"] == "Observation" and status == "cancelled":
         return "not-given", "Observation cancelled"
     vs = r.get("verificationStatus")
-    for _, code, _ in codings(vs):
+    for _, code, _ in (codings(vs) if vs is not None else ()):
         if code == "entered-in-error":
             return "entered-in-error", f"{r['resourceType']} verificationStatus entered-in-error"
         if code == "refuted":

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from mappings.fhir import ref_str
+from mappings.fhir import cc_text, codings, ref_str
 from mappings.state import Gap, Source
 
 
 class Ctx:
-    __slots__ = ("patient_id", "as_of", "by_type", "index", "ignored", "gaps", "_gap_codes")
+    __slots__ = ("patient_id", "as_of", "by_type", "index", "ignored", "gaps", "_gap_codes",
+                 "_codes", "_texts", "_obs_by_code")
 
     def __init__(self, patient_id: str, as_of: dt.date) -> None:
         self.patient_id = patient_id
@@ -20,6 +21,49 @@ class Ctx:
         self.ignored: list[Gap] = []
         self.gaps: list[Gap] = []
         self._gap_codes: set[str] = set()
+        self._codes: dict[int, list[tuple[str, str, str]]] = {}
+        self._texts: dict[int, str] = {}
+        self._obs_by_code: dict[str, list[dict[str, Any]]] | None = None
+
+    # memoised readers of resource.code (each resource is read once per call)
+    def code_of(self, res: dict[str, Any]) -> list[tuple[str, str, str]]:
+        k = id(res)
+        c = self._codes.get(k)
+        if c is None:
+            c = self._codes[k] = codings(res.get("code"))
+        return c
+
+    def code_text(self, res: dict[str, Any]) -> str:
+        k = id(res)
+        t = self._texts.get(k)
+        if t is None:
+            t = self._texts[k] = cc_text(res.get("code"))
+        return t
+
+    def observations_with(self, codes: frozenset[str] | set[str]) -> list[dict[str, Any]]:
+        """Observations whose code has one of `codes` (any system), in input order."""
+        if self._obs_by_code is None:
+            idx: dict[str, list[dict[str, Any]]] = {}
+            for obs in self.by_type.get("Observation", []):
+                seen = set()
+                for _, code, _ in self.code_of(obs):
+                    if code and code not in seen:
+                        seen.add(code)
+                        idx.setdefault(code, []).append(obs)
+            self._obs_by_code = idx
+        if len(codes) == 1:
+            return list(self._obs_by_code.get(next(iter(codes)), ()))
+        out: list[dict[str, Any]] = []
+        seen_ids: set[int] = set()
+        for c in codes:
+            for o in self._obs_by_code.get(c, ()):
+                if id(o) not in seen_ids:
+                    seen_ids.add(id(o))
+                    out.append(o)
+        if len(out) > 1:
+            order = {id(o): i for i, o in enumerate(self.by_type.get("Observation", []))}
+            out.sort(key=lambda o: order.get(id(o), 0))
+        return out
 
     def of(self, rtype: str) -> list[dict[str, Any]]:
         return self.by_type.get(rtype, [])

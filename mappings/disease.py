@@ -22,6 +22,7 @@ _SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets?\b")
 _NEGATED_METS = re.compile(r"\b(no|non|without|negative for)[- ]\s*(evidence of )?metasta")
 _STAGE4_TEXT = re.compile(r"(^|[^a-z0-9])(stage\s*)?(iv[abc]?|4[abc]?)($|[^a-z0-9])", re.I)
 _INACTIVE_CONDITION = {"resolved", "inactive", "remission"}
+_STAGING_CODES = frozenset(T.STAGE_GROUP_CODES) | frozenset(T.M_CATEGORY_CODES)
 
 
 def condition_onset(res: dict[str, Any]) -> dt.date | None:
@@ -36,10 +37,9 @@ def _clinical_status(res: dict[str, Any]) -> str:
     return ""
 
 
-def _is_primary_breast(res: dict[str, Any]) -> tuple[bool, bool]:
+def _is_primary_breast(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, bool]:
     """(is breast primary, is history-only Z85.3)."""
-    cc = res.get("code")
-    for system, code, _ in codings(cc):
+    for system, code, _ in ctx.code_of(res):
         if not code:
             continue
         if is_icd10(system):
@@ -53,7 +53,7 @@ def _is_primary_breast(res: dict[str, Any]) -> tuple[bool, bool]:
                 return False, False
             if code in T.BREAST_SNOMED:
                 return True, False
-    text = cc_text(cc)
+    text = ctx.code_text(res)
     if text and _BREAST_TEXT.search(text) and not re.search(
         r"secondary malignant neoplasm of (the )?breast|metasta[a-z]* to (the )?breast|history of",
         text,
@@ -62,13 +62,12 @@ def _is_primary_breast(res: dict[str, Any]) -> tuple[bool, bool]:
     return False, False
 
 
-def _secondary_site(res: dict[str, Any]) -> tuple[bool, str | None, bool | None]:
+def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bool | None]:
     """(is secondary, site, explicit visceral override)."""
-    cc = res.get("code")
     is_secondary = False
     site: str | None = None
     visceral: bool | None = None
-    for system, code, _ in codings(cc):
+    for system, code, _ in ctx.code_of(res):
         if not code:
             continue
         if is_icd10(system):
@@ -87,7 +86,7 @@ def _secondary_site(res: dict[str, Any]) -> tuple[bool, str | None, bool | None]
     profiles = (res.get("meta") or {}).get("profile") if isinstance(res.get("meta"), dict) else None
     if isinstance(profiles, list) and T.SECONDARY_PROFILE in profiles:
         is_secondary = True
-    text = cc_text(cc)
+    text = ctx.code_text(res)
     if not is_secondary and text and _SECONDARY_TEXT.search(text) and not _NEGATED_METS.search(text):
         # "metastatic breast cancer" as a single concept is metastatic, site unknown
         is_secondary = True
@@ -178,7 +177,7 @@ def build_disease(ctx: Ctx) -> Disease:
     for res in ctx.of("Condition"):
         try:
             onset = condition_onset(res)
-            is_primary, history = _is_primary_breast(res)
+            is_primary, history = _is_primary_breast(ctx, res)
             if is_primary:
                 src = ctx.source(res, onset, _display(res, "Breast cancer"))
                 if history:
@@ -197,7 +196,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     elif s4 is False:
                         early_stage_evidence = True
                 continue
-            is_sec, site, visceral = _secondary_site(res)
+            is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
                 src = ctx.source(res, onset, _display(res, "Metastasis"))
                 met_evidence.append((onset, src))
@@ -205,10 +204,10 @@ def build_disease(ctx: Ctx) -> Disease:
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
 
-    for res in ctx.of("Observation"):
+    for res in ctx.observations_with(_STAGING_CODES):
         try:
             date = obs_date(res)
-            for system, code, _ in codings(res.get("code")):
+            for system, code, _ in ctx.code_of(res):
                 if not code:
                     continue
                 if (is_loinc(system) or is_snomed(system)) and code in T.STAGE_GROUP_CODES:
@@ -295,6 +294,31 @@ def _vc_code_hit(cc: Any) -> bool:
     return False
 
 
+def _mentions_visceral(ctx: Ctx, res: dict[str, Any], rtype: str) -> bool:
+    """Cheap pre-filter: local code or the word 'visceral' somewhere a clinician writes."""
+    for system, code, _ in ctx.code_of(res):
+        if code.lower() in T.VISCERAL_CRISIS_ANY_CODE and T.local_lookup(T.VISCERAL_CRISIS_CODES, system, code):
+            return True
+    if "visceral" in ctx.code_text(res):
+        return True
+    if rtype == "Observation":
+        vs = res.get("valueString")
+        if type(vs) is str and "visceral" in vs.lower():
+            return True
+        vcc = res.get("valueCodeableConcept")
+        if isinstance(vcc, dict):
+            for system, code, disp in codings(vcc):
+                if "visceral" in disp.lower() or code.lower() in T.VISCERAL_CRISIS_ANY_CODE:
+                    return True
+            if type(vcc.get("text")) is str and "visceral" in vcc["text"].lower():
+                return True
+        if not res.get("note"):
+            return False
+    if rtype == "ClinicalImpression":
+        return "visceral" in text_of(res.get("summary")) + text_of(res.get("description"))
+    return "visceral" in notes_text(res)
+
+
 def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
     """Clinician-asserted only: local code or text; never inferred from sites."""
     for rtype in ("Condition", "Observation", "Flag", "ClinicalImpression"):
@@ -305,8 +329,10 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
                 if rtype == "Flag" and text_of(res.get("status")) == "inactive":
                     continue
                 code = res.get("code")
+                if not _mentions_visceral(ctx, res, rtype):
+                    continue
                 hit = False
-                if _vc_code_hit(code) or _vc_text_hit(cc_text(code)):
+                if _vc_code_hit(code) or _vc_text_hit(ctx.code_text(res)):
                     hit = True
                     if rtype == "Observation":
                         vb = res.get("valueBoolean")

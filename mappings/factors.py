@@ -37,10 +37,10 @@ def _age(birth: dt.date, on: dt.date) -> int:
 
 
 def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValue | None:
-    best: tuple[dt.date, LabValue] | None = None
-    for obs in ctx.of("Observation"):
+    best: tuple[dt.date, float, str | None, str, dict[str, Any]] | None = None
+    for obs in ctx.observations_with(codes):
         try:
-            hit = next((c for s, c, _ in codings(obs.get("code")) if c in codes and is_loinc(s)), None)
+            hit = next((c for s, c, _ in ctx.code_of(obs) if c in codes and is_loinc(s)), None)
             if not hit:
                 continue
             val, unit, _ = quantity(obs.get("valueQuantity"))
@@ -53,14 +53,16 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
             if val is None:
                 continue
             d = obs_date(obs)
-            lv = LabValue(value=round(val, 2), unit=unit, date=d,
-                          sources=[ctx.source(obs, d, f"{label} ({hit})")])
             key = d or dt.date.min
             if best is None or key >= best[0]:
-                best = (key, lv)
+                best = (key, val, unit, hit, obs)
         except Exception:  # noqa: BLE001
             ctx.ignore(obs, "unreadable-resource", f"{label} Observation could not be read")
-    return best[1] if best else None
+    if best is None:
+        return None
+    key, val, unit, hit, obs = best
+    d = None if key == dt.date.min else key
+    return LabValue(value=round(val, 2), unit=unit, date=d, sources=[ctx.source(obs, d, f"{label} ({hit})")])
 
 
 def _hba1c_conv(v: float, unit: str | None) -> tuple[float | None, str]:
@@ -132,15 +134,15 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
         try:
             if text_of(res.get("status")) in ("not-done", "entered-in-error", "preparation", "stopped"):
                 continue
-            codes = {c for s, c, _ in codings(res.get("code")) if c and is_snomed(s)}
-            if codes & T.OOPHORECTOMY_SNOMED or _OOPH_TEXT.search(cc_text(res.get("code"))):
+            codes = {c for s, c, _ in ctx.code_of(res) if c and is_snomed(s)}
+            if codes & T.OOPHORECTOMY_SNOMED or _OOPH_TEXT.search(ctx.code_text(res)):
                 d, _ = period(res, "performed")
                 ooph.append((d, ctx.source(res, d, "Bilateral oophorectomy")))
         except Exception:  # noqa: BLE001
             continue
     for res in ctx.of("Condition"):
         try:
-            codes = {T.norm_icd(c) for s, c, _ in codings(res.get("code")) if c and is_icd10(s)}
+            codes = {T.norm_icd(c) for s, c, _ in ctx.code_of(res) if c and is_icd10(s)}
             if codes & T.OOPHORECTOMY_ICD:
                 d = condition_onset(res)
                 ooph.append((d, ctx.source(res, d, "Acquired absence of both ovaries")))
@@ -151,11 +153,11 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
     obs_best: tuple[dt.date, str, Source] | None = None
     for obs in ctx.of("Observation"):
         try:
-            code = obs.get("code")
             is_q = any(
-                (c in T.MENO_QUESTION_CODES and is_snomed(s)) or T.local_lookup(T.MENO_LOCAL_QUESTION, s, c)
-                for s, c, _ in codings(code)
-            ) or bool(T.MENO_QUESTION_TEXT.search(cc_text(code)))
+                (c in T.MENO_QUESTION_CODES and is_snomed(s))
+                or (c.lower() in T.MENO_LOCAL_QUESTION_ANY and T.local_lookup(T.MENO_LOCAL_QUESTION, s, c))
+                for s, c, _ in ctx.code_of(obs)
+            ) or bool(T.MENO_QUESTION_TEXT.search(ctx.code_text(obs)))
             if not is_q:
                 continue
             st = _meno_value(obs)
@@ -223,7 +225,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
             if cs in ("resolved", "inactive", "remission"):
                 continue
             t = None
-            for system, code, _ in codings(res.get("code")):
+            for system, code, _ in ctx.code_of(res):
                 if not code:
                     continue
                 if is_snomed(system) and code in T.DIABETES_SNOMED:
@@ -236,7 +238,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 if t:
                     break
             if t is None:
-                text = cc_text(res.get("code"))
+                text = ctx.code_text(res)
                 if re.search(r"\bdiabet", text) and not re.search(r"pre-?diabet|insipidus|gestational|no diabet", text):
                     t = "type1" if re.search(r"type 1|type i\b|iddm", text) else "type2"
             if t:
@@ -286,14 +288,14 @@ def _lung(ctx: Ctx) -> LungDisease:
     for res in ctx.of("Condition"):
         try:
             hit = False
-            for system, code, _ in codings(res.get("code")):
+            for system, code, _ in ctx.code_of(res):
                 if not code:
                     continue
                 if is_snomed(system) and code in T.ILD_SNOMED:
                     hit = True
                 elif is_icd10(system) and T.norm_icd(code).startswith(T.ILD_ICD):
                     hit = True
-            text = cc_text(res.get("code"))
+            text = ctx.code_text(res)
             if not hit and _ILD_TEXT.search(text) and not re.search(r"\bno (history of )?(ild|pneumonitis)", text):
                 hit = True
             if not hit:
@@ -324,9 +326,9 @@ def _lung(ctx: Ctx) -> LungDisease:
 
 def _ecog(ctx: Ctx, f: PatientFactors) -> None:
     best: tuple[dt.date, int, Source] | None = None
-    for obs in ctx.of("Observation"):
+    for obs in ctx.observations_with(T.ECOG_CODES):
         try:
-            if not any(c in T.ECOG_CODES and is_loinc(s) for s, c, _ in codings(obs.get("code"))):
+            if not any(c in T.ECOG_CODES and is_loinc(s) for s, c, _ in ctx.code_of(obs)):
                 continue
             v = number(obs.get("valueInteger"))
             if v is None:

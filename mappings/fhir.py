@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Any, Iterator
 
 _DATE_RE = re.compile(r"^\s*(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
@@ -21,6 +22,11 @@ def parse_date(value: Any) -> dt.date | None:
         return value
     if not isinstance(value, str):
         return None
+    return _parse_date_str(value)
+
+
+@lru_cache(maxsize=8192)
+def _parse_date_str(value: str) -> dt.date | None:
     m = _DATE_RE.match(value)
     if not m:
         return None
@@ -38,25 +44,33 @@ def as_list(value: Any) -> list[Any]:
     return [value]
 
 
-def codings(cc: Any) -> Iterator[tuple[str, str, str]]:
+def codings(cc: Any) -> list[tuple[str, str, str]]:
     """(system, code, display) for each coding of a CodeableConcept (or Coding)."""
     if not isinstance(cc, dict):
-        return
-    if "coding" not in cc and ("code" in cc or "system" in cc):
-        items: list[Any] = [cc]  # a bare Coding
-    else:
-        items = as_list(cc.get("coding"))
+        return []
+    items = cc.get("coding")
+    if items is None:
+        if "code" in cc or "system" in cc:
+            items = [cc]  # a bare Coding
+        else:
+            return []
+    elif not isinstance(items, list):
+        items = [items]
+    out = []
     for c in items:
         if not isinstance(c, dict):
             continue
         code = c.get("code")
         system = c.get("system")
         display = c.get("display")
-        yield (
-            system.strip() if isinstance(system, str) else "",
-            str(code).strip() if isinstance(code, (str, int)) and not isinstance(code, bool) else "",
-            display if isinstance(display, str) else "",
-        )
+        if type(code) is not str:
+            code = str(code) if isinstance(code, int) and not isinstance(code, bool) else ""
+        out.append((
+            system.strip() if type(system) is str else "",
+            code.strip(),
+            display if type(display) is str else "",
+        ))
+    return out
 
 
 def codes_of(cc: Any) -> set[str]:

@@ -33,6 +33,8 @@ _SYMBOL_RE = re.compile(r"(?<![A-Za-z0-9])(ESR1|PIK3CA|AKT1|PTEN|BRCA1|BRCA2|PAL
 _PROTEIN_RE = re.compile(r"\bp\.\(?[A-Za-z]{1,3}\d+[A-Za-z*=_]*\)?[A-Za-z0-9*]*")
 _DNA_RE = re.compile(r"\bc\.[0-9_+\-*]+[ACGTacgt>delinsupdup0-9_]*")
 
+GENOMIC_CODES = T.VARIANT_CODES | T.REGION_STUDIED_CODES | frozenset(T.LEGACY_GENE_CODES)
+
 _SIG_TEXT = [
     (re.compile(r"likely pathogenic"), "likely-pathogenic"),
     (re.compile(r"likely benign"), "likely-benign"),
@@ -136,7 +138,7 @@ def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None]:
     texts.append(cc_text(obs.get("method")))
     for cat in as_list(obs.get("category")):
         texts.append(cc_text(cat))
-    texts.append(cc_text(obs.get("code")))
+    texts.append(ctx.code_text(obs))
     texts.append(notes_text(obs))
     for c in as_list(obs.get("component")):
         if isinstance(c, dict) and "31208-2" in _code_set(c.get("code")):
@@ -156,13 +158,12 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
     implications: dict[str, str] = {}  # variant observation id -> significance
     studied: list[tuple[str, dt.date | None, str, Source]] = []  # gene, date, specimen, source
 
-    observations = ctx.of("Observation")
     # pass 1: DiagnosticImplication-style observations pointing at variants
-    for obs in observations:
+    for obs in ctx.of("Observation"):
+        if not obs.get("derivedFrom"):
+            continue
         try:
             derived = as_list(obs.get("derivedFrom"))
-            if not derived:
-                continue
             sig = None
             if "53037-8" in _code_set(obs.get("code")):
                 sig = _significance(obs.get("valueCodeableConcept") or obs.get("valueString"))
@@ -177,9 +178,9 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
         except Exception:  # noqa: BLE001
             continue
 
-    for obs in observations:
+    for obs in ctx.observations_with(GENOMIC_CODES):
         try:
-            codes = _code_set(obs.get("code"))
+            codes = {c for s, c, _ in ctx.code_of(obs) if c and is_loinc(s)}
             is_variant = bool(codes & T.VARIANT_CODES)
             is_region = bool(codes & T.REGION_STUDIED_CODES)
             legacy = next((T.LEGACY_GENE_CODES[c] for c in codes if c in T.LEGACY_GENE_CODES), None)
@@ -219,7 +220,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 if legacy[1] and origin is None:
                     origin = "germline"
             if not genes and is_variant:
-                g = _symbol(cc_text(obs.get("code")) + " " + _value_text(obs))
+                g = _symbol(ctx.code_text(obs) + " " + _value_text(obs))
                 if g:
                     genes = [g]
             genes = [g for g in genes if g in T.GENES]

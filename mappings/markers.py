@@ -41,6 +41,8 @@ _NEG_RE = re.compile(r"\bnegative\b|\bneg\b|not detected|\babsent\b|no staining|
 _EQ_RE = re.compile(r"\bequivocal\b|\bindeterminate\b|\binconclusive\b|\bborderline\b")
 
 SAME_ASSESSMENT_DAYS = 45
+_MARKER_CODES = frozenset(T.TUMOR_MARKERS)
+_GENOMIC_CODES = T.VARIANT_CODES | T.REGION_STUDIED_CODES
 
 
 @dataclass
@@ -400,7 +402,12 @@ def _marker_of(coding_list: Any) -> tuple[str, str, str] | None:
 
 def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]:
     acc = _Acc()
-    for obs in ctx.of("Observation"):
+    marker_obs = ctx.observations_with(_MARKER_CODES)
+    marker_ids = {id(o) for o in marker_obs}
+    genomic_ids = {id(o) for o in ctx.observations_with(_GENOMIC_CODES)}
+    panels = [o for o in ctx.of("Observation")
+              if o.get("component") and id(o) not in marker_ids and id(o) not in genomic_ids]
+    for obs in marker_obs + panels:
         try:
             date = obs_date(obs)
             spec = None
@@ -443,7 +450,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     z_her2: list[_Her2] = []
     for cond in ctx.of("Condition"):
         try:
-            for system, code, _ in codings(cond.get("code")):
+            for system, code, _ in ctx.code_of(cond):
                 if not code or not is_icd10(system):
                     continue
                 z = T.RECEPTOR_CONDITIONS.get(T.norm_icd(code))

@@ -153,6 +153,7 @@ def local_lookup(table: dict[tuple[str, str], Any], system: str | None, code: st
 
 _VC = LOCAL["visceral_crisis"]
 VISCERAL_CRISIS_CODES = _local_code_map(_VC.get("codes"), "code")
+VISCERAL_CRISIS_ANY_CODE = frozenset(c for _, c in VISCERAL_CRISIS_CODES)
 VISCERAL_CRISIS_TEXT = re.compile("|".join(_VC["text_patterns"]), re.I)
 VISCERAL_CRISIS_NEG = re.compile("|".join(_VC["negation_patterns"]), re.I)
 
@@ -168,6 +169,7 @@ HER2_EQUIVOCAL_TEXT = re.compile("|".join(_H["equivocal_patterns"]), re.I)
 
 _M = LOCAL["menopause"]
 MENO_LOCAL_QUESTION = _local_code_map(_M.get("question_codes"), "code")
+MENO_LOCAL_QUESTION_ANY = frozenset(c for _, c in MENO_LOCAL_QUESTION)
 MENO_QUESTION_TEXT = re.compile("|".join(_M["question_text_patterns"]), re.I)
 MENO_LOCAL_CODES = _local_code_map(_M.get("codes"), "status")
 MENO_TEXT: list[tuple[re.Pattern[str], str]] = [

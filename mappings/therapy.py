@@ -76,17 +76,40 @@ class _Exp:
     superseded: bool = False
 
 
-@dataclass
 class _Line:
-    exps: list[_Exp] = field(default_factory=list)
-    carried: list[_Exp] = field(default_factory=list)
-    start: dt.date | None = None
+    __slots__ = ("exps", "carried", "start", "_names", "_classes")
+
+    def __init__(self, exps: list[_Exp], start: dt.date | None) -> None:
+        self.exps: list[_Exp] = []
+        self.carried: list[_Exp] = []
+        self.start = start
+        self._names: set[str] = set()
+        self._classes: set[str] = set()
+        self.add(exps)
+
+    def add(self, group: list[_Exp]) -> None:
+        self.exps.extend(group)
+        for e in group:
+            for d in e.drugs:
+                if d.drug_class in T.LINE_CLASSES:
+                    self._names.add(d.name)
+                    self._classes.add(d.drug_class)
+
+    def carry(self, e: _Exp) -> None:
+        self.carried.append(e)
+        self._names.update(d.name for d in e.drugs if d.drug_class in T.LINE_CLASSES)
+
+    def drop_carried(self, classes: set[str]) -> None:
+        keep = [c for c in self.carried if not ({d.drug_class for d in c.drugs} & classes)]
+        if len(keep) != len(self.carried):
+            self.carried = keep
+            self._names = {d.name for e in self.exps + self.carried for d in e.drugs if d.drug_class in T.LINE_CLASSES}
 
     def names(self) -> set[str]:
-        return {d.name for e in self.exps + self.carried for d in e.drugs if d.drug_class in T.LINE_CLASSES}
+        return self._names
 
     def classes(self) -> set[str]:
-        return {d.drug_class for e in self.exps for d in e.drugs if d.drug_class in T.LINE_CLASSES}
+        return self._classes
 
 
 # --- drug resolution -------------------------------------------------------------
@@ -120,12 +143,29 @@ def drugs_from_text(text: str) -> list[T.DrugInfo]:
     return found
 
 
+_CC_CACHE: dict[tuple[Any, ...], tuple[list[T.DrugInfo], str]] = {}
+_CC_CACHE_MAX = 4096
+
+
+def _resolve_cc(cc: dict[str, Any]) -> tuple[list[T.DrugInfo], str]:
+    """drugs_from_cc + label, cached by the concept's codings and text (EHRs repeat them)."""
+    cods = codings(cc)
+    text = cc.get("text") if type(cc.get("text")) is str else None
+    key = (tuple(cods), text)
+    hit = _CC_CACHE.get(key)
+    if hit is None:
+        if len(_CC_CACHE) >= _CC_CACHE_MAX:
+            _CC_CACHE.clear()
+        hit = _CC_CACHE[key] = (drugs_from_cc(cc), _cc_label(cc))
+    return list(hit[0]), hit[1]
+
+
 def resolve_medication(ctx: Ctx | None, res: dict[str, Any], index: dict[tuple[str, str], Any] | None = None
                        ) -> tuple[list[T.DrugInfo], str]:
     """Drugs and the human text of a medication[x] element."""
     cc = res.get("medicationCodeableConcept")
     if isinstance(cc, dict):
-        return drugs_from_cc(cc), _cc_label(cc)
+        return _resolve_cc(cc)
     ref = res.get("medicationReference")
     med = None
     if ctx is not None:
@@ -170,8 +210,15 @@ def _cc_label(cc: Any) -> str:
     return ""
 
 
+_DRUG_CACHE: dict[T.DrugInfo, Drug] = {}
+
+
 def to_drug(info: T.DrugInfo) -> Drug:
-    return Drug(rxnorm=info.rxnorm, name=info.name, drug_class=info.drug_class)  # type: ignore[arg-type]
+    """The Drug model for a table entry (one shared instance per ingredient; treat as read-only)."""
+    d = _DRUG_CACHE.get(info)
+    if d is None:
+        d = _DRUG_CACHE[info] = Drug(rxnorm=info.rxnorm, name=info.name, drug_class=info.drug_class)  # type: ignore[arg-type]
+    return d
 
 
 # --- exposures -----------------------------------------------------------------------
@@ -248,9 +295,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
 
 def _progression_dates(ctx: Ctx) -> list[dt.date]:
     out = []
-    for obs in ctx.of("Observation"):
+    for obs in ctx.observations_with(T.DISEASE_STATUS_CODES):
         try:
-            if not any(c in T.DISEASE_STATUS_CODES for s, c, _ in codings(obs.get("code")) if is_loinc(s)):
+            if not any(c in T.DISEASE_STATUS_CODES for s, c, _ in ctx.code_of(obs) if is_loinc(s)):
                 continue
             vcc = obs.get("valueCodeableConcept")
             hit = any(c in T.PROGRESSION_ANSWERS for _, c, _ in codings(vcc)) or bool(
@@ -346,16 +393,16 @@ def _build_lines(exps: list[_Exp], ctx: Ctx) -> list[_Line]:
         gnames = {d.name for e in group for d in e.drugs if d.drug_class in T.LINE_CLASSES}
         gclasses = {d.drug_class for e in group for d in e.drugs if d.drug_class in T.LINE_CLASSES}
         if cur is None:
-            cur = _Line(exps=list(group), start=start)
+            cur = _Line(list(group), start)
             lines.append(cur)
             continue
         if (start - cur.start).days <= REGIMEN_WINDOW_DAYS:  # type: ignore[operator]
-            cur.exps.extend(group)
+            cur.add(group)
             # a drug of the same class joining the window replaces a carried one
-            cur.carried = [c for c in cur.carried if not ({d.drug_class for d in c.drugs} & gclasses)]
+            cur.drop_carried(gclasses)
             continue
         if gnames <= cur.names():
-            cur.exps.extend(group)
+            cur.add(group)
             continue
         if gclasses <= cur.classes() and _continues(cur, gnames, gclasses, start):
             # same-class substitution with the rest of the regimen continuing
@@ -365,15 +412,15 @@ def _build_lines(exps: list[_Exp], ctx: Ctx) -> list[_Line]:
                 pc = {d.drug_class for d in prev.drugs if d.drug_class in T.LINE_CLASSES}
                 if prev.active and pc and pc <= gclasses and not pn & gnames:
                     prev.superseded = True
-            cur.exps.extend(group)
+            cur.add(group)
             continue
-        new = _Line(exps=list(group), start=start)
+        new = _Line(list(group), start)
         if gclasses <= ADD_ON_CLASSES:
             for prev in cur.exps + cur.carried:
                 ongoing = (prev.end is None and prev.active) or (prev.end is not None and prev.end > start)  # type: ignore[operator]
                 pcls = {d.drug_class for d in prev.drugs}
                 if ongoing and pcls & T.ENDOCRINE_CLASSES and not pcls & gclasses:
-                    new.carried.append(prev)
+                    new.carry(prev)
         for prev in cur.exps + cur.carried:
             if prev not in new.carried and prev.active:
                 prev.superseded = True
@@ -381,9 +428,9 @@ def _build_lines(exps: list[_Exp], ctx: Ctx) -> list[_Line]:
         cur = new
     if undated:
         if lines:
-            lines[-1].exps.extend(undated)
+            lines[-1].add(undated)
         else:
-            lines.append(_Line(exps=list(undated), start=None))
+            lines.append(_Line(list(undated), None))
     return lines
 
 
