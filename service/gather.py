@@ -88,7 +88,7 @@ _ALSO_ACCEPTED = {
 
 def _of_type(resources: list[dict], wanted: str) -> tuple[list[dict], int]:
     accepted = {wanted} | _ALSO_ACCEPTED.get(wanted, set())
-    kept = [r for r in resources if r.get("resourceType") in accepted]
+    kept = [r for r in resources if isinstance(r.get("resourceType"), str) and r["resourceType"] in accepted]
     return kept, len(resources) - len(kept)
 
 
