@@ -10,6 +10,7 @@ touches YAML or pydantic validation of the tables.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +26,31 @@ def _load(name: str) -> dict[str, Any]:
         return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
 
 
+def _merge_site_file(base: dict[str, Any], path: str) -> dict[str, Any]:
+    """Append a site's local codes/patterns (same layout as local_codes.yaml) to the shipped ones."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            extra = yaml.safe_load(fh) or {}
+    except OSError:
+        return base
+    for section, body in extra.items():
+        if not isinstance(body, dict):
+            continue
+        target = base.setdefault(section, {})
+        for key, value in body.items():
+            if isinstance(value, list):
+                # site entries first: for ordered pattern lists the site wins
+                target[key] = value + list(target.get(key) or [])
+            elif key not in target:
+                target[key] = value
+    return base
+
+
 CODES = _load("codes.yaml")
 LOCAL = _load("local_codes.yaml")
+# A site extends the local codes without touching code: MBC_CDS_LOCAL_CODES=/path/site_codes.yaml
+if os.environ.get("MBC_CDS_LOCAL_CODES"):
+    LOCAL = _merge_site_file(LOCAL, os.environ["MBC_CDS_LOCAL_CODES"])
 DRUGS_DATA = _load("drugs.yaml")
 
 SYSTEMS = CODES["systems"]
