@@ -20,6 +20,7 @@ from mappings.state import PatientState, Source, TherapyLine, VariantResult
 
 ENDOCRINE_CLASSES = {"aromatase-inhibitor", "serm", "fulvestrant", "oral-serd"}
 NSAI = {"letrozole", "anastrozole"}
+SPECIMEN_TEXT = {"ctdna": "plasma ctDNA", "tissue": "tissue", "blood": "blood"}
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def describe_variant(v: VariantResult) -> str:
     if v.origin != "unknown":
         bits.append(v.origin)
     if v.specimen != "unknown":
-        bits.append(v.specimen)
+        bits.append(SPECIMEN_TEXT.get(v.specimen, v.specimen))
     if v.significance != "not-reported":
         bits.append(v.significance)
     else:
