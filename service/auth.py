@@ -225,7 +225,21 @@ def check_settings(settings) -> None:
             f"MBC_CDS_JWT_ALGORITHMS: {', '.join(bad)} not allowed; choose from "
             f"{', '.join(sorted(ASYMMETRIC_ALGORITHMS))} (never none or HMAC)"
         )
+    if settings.public_url is not None:
+        try:
+            parts = urlsplit(settings.public_url)
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("MBC_CDS_PUBLIC_URL must be an absolute http(s) base URL, e.g. https://cds.example.org")
     if settings.auth_enabled and settings.clients_file:
+        if not settings.public_url:
+            # Without it the JWT `aud` would be checked against the caller's own
+            # Host header, and a token minted for another service would pass.
+            raise ValueError(
+                "MBC_CDS_PUBLIC_URL is required with MBC_CDS_AUTH=on: the JWT aud is checked "
+                "against it, never against the request's Host header"
+            )
         registry_for(settings.clients_file)
 
 

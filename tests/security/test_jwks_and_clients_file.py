@@ -208,3 +208,27 @@ def test_the_replay_cache_is_thread_safe():
     for t in threads:
         t.join()
     assert results.count(False) == 1 and results.count(True) == 31
+
+
+def test_auth_with_clients_but_without_a_public_url_stops_start_up(tmp_path, keys):
+    """Otherwise aud would be checked against the caller's Host header: a token minted
+    for another CDS service of the same EHR could be replayed here."""
+    from .conftest import inline_client
+    path = write_clients(tmp_path, [inline_client(keys)])
+    config = auth_config(tmp_path, path)
+    del config["public_url"]
+    with pytest.raises(ValidationError, match="MBC_CDS_PUBLIC_URL is required"):
+        create_app(config)
+
+
+@pytest.mark.parametrize("url", ["cds.example.org", "ftp://cds.example.org", "https://cds.example.org/?x=1"])
+def test_a_malformed_public_url_stops_start_up(url):
+    with pytest.raises(ValidationError, match="MBC_CDS_PUBLIC_URL"):
+        Settings(auth="off", public_url=url)
+
+
+def test_the_host_header_does_not_change_the_audience(auth_client, keys):
+    token = sign(keys.ec, aud="https://other-cds.example.net" + SERVICE_PATH)
+    response = auth_client.post(SERVICE_PATH, json=hook_body(), headers={
+        **bearer(token), "Host": "other-cds.example.net"})
+    assert response.status_code == 401
