@@ -49,7 +49,7 @@ from mappings.state import DraftOrder, LabValue, PatientState, Source
 
 from cards import testing
 from cards.knowledge import (
-    DRUGS, GLYCEMIC_WINDOW_DAYS, KNOWLEDGE_VERSION, OFS_DRUG, REGIMENS, SOURCES, TESTS,
+    DRUGS, GLYCEMIC_WINDOW_DAYS, KNOWLEDGE_VERSION, OFS_DRUG, REGIMENS, REGIMENS_BY_TOPIC, SOURCES, TESTS,
     Caution, DrugInfo, Regimen, RuleRef, regimens_with_drug,
 )
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
@@ -156,6 +156,7 @@ class OrderKnowledge:
     safety: tuple[SafetyRule, ...]
     combination_only: dict[str, dict]
     backbone_classes: frozenset[str]
+    placement_not_label: dict[str, dict]
     her2_positive: dict[str, dict]
     sources: dict[str, dict]
 
@@ -199,7 +200,8 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         version=str(data["version"]), override_reasons=reasons, biomarkers=biomarkers,
         safety_exclusions=frozenset(data.get("safety_exclusion_rules") or ()), safety=tuple(safety),
         combination_only=dict(data["combination_only"]),
-        backbone_classes=frozenset(data["order_select_backbone_classes"]), her2_positive=dict(data["her2_positive_not_indicated"]),
+        backbone_classes=frozenset(data["order_select_backbone_classes"]),
+        placement_not_label=dict(data["placement_not_label"]), her2_positive=dict(data["her2_positive_not_indicated"]),
         sources=sources,
     )
     _check(k)
@@ -227,6 +229,9 @@ def _check(k: OrderKnowledge) -> None:
         for name, entry in table.items():
             if name not in DRUGS or entry["source"] not in k.sources:
                 raise ValueError(f"order_rules.yaml: unknown drug or source for {name}")
+    for topic, entry in k.placement_not_label.items():
+        if topic not in REGIMENS_BY_TOPIC or entry["source"] not in k.sources:
+            raise ValueError(f"order_rules.yaml: placement_not_label: unknown topic or source {topic}")
     for r in k.safety_exclusions:
         if r not in known_rules:
             raise ValueError(f"order_rules.yaml: unknown safety exclusion rule {r}")
@@ -394,7 +399,8 @@ class _Checker:
             return Group(best, kind="incomplete")
 
         def closeness(c: Candidate):
-            return (STATUS_ORDER[c.assessment.status], -c.present, -c.drafted, c.assessment.rank, c.order)
+            return (STATUS_ORDER[c.assessment.status], len(c.missing), -c.present, -c.drafted,
+                    c.assessment.rank, c.order)
 
         best = min(complete or partial, key=closeness)
         return Group(best, kind="not-fit")
@@ -444,6 +450,10 @@ class _Checker:
         if self.state.her2.category == "positive":
             hits = [n for n in g.focus if n in KNOWLEDGE.her2_positive]
             return [self.her2_positive_card(g, hits)] if hits else []
+        if g.kind == "not-fit" and g.cand.missing and not any(n in KNOWLEDGE.combination_only for n in g.focus):
+            # an AI / fulvestrant / abemaciclib alone outside a fitting pathway combination: the
+            # monotherapy may be labelled (e.g. AI after antiestrogen); nothing to say from the pathway
+            return []
         missing, bm_false, stale = self.biomarkers(g)
         reasons = self.not_indicated_reasons(g, bm_false, stale)
         cards: list[Card] = []
@@ -520,12 +530,22 @@ class _Checker:
 
     def not_indicated_reasons(self, g: Group, bm_false: list[Finding], stale: list[Finding]) -> list[Finding]:
         a = g.cand.assessment
+        placement = KNOWLEDGE.placement_not_label.get(a.topic) or {}
         if a.status == "outside-pathway":
             return []  # no regimen advice possible (receptors unknown, not metastatic ...)
         if a.status == "not-this-phase":
-            return list(a.reasons_not)
+            if placement.get("requirements_not_label"):
+                return []
+            # the pathway does not assess a regimen outside its phase: name the label
+            # requirements that fail (regimens.yaml `requires`, rules.py predicates)
+            failed = []
+            for ref in a.regimen.requires:
+                f = run_rule(ref.rule, self.state, self.ctx, **ref.kwargs)
+                if f.value is False and not (ref.rule in KNOWLEDGE.biomarkers and f in stale):
+                    failed.append(f)
+            return failed + ([] if placement else list(a.reasons_not))
         reasons: list[Finding] = []
-        if a.status == "not-fit":
+        if a.status == "not-fit" and not placement.get("requirements_not_label"):
             skip_prefix = [ref.text for ref in a.regimen.excluded_if
                            if ref.rule in KNOWLEDGE.safety_exclusions and ref.text]
             for f in a.reasons_not:
@@ -542,7 +562,11 @@ class _Checker:
                     reasons.append(f)
         choice = g.cand.choice
         if choice is not None and choice.excluded:
-            reasons.append(Finding(False, f"{choice.label}: {choice.excluded}"))
+            text = choice.excluded
+            for n in choice.names:
+                if text.startswith(n + ": "):
+                    text = text[len(n) + 2:]
+            reasons.append(Finding(False, f"{choice.label}: {text}" if text.startswith("already") else text))
         return reasons
 
     # -- cards ---------------------------------------------------------------
@@ -632,10 +656,11 @@ class _Checker:
     def not_indicated_card(self, g: Group, reasons: list[Finding], missing) -> Card:
         reg = g.cand.regimen
         a = g.cand.assessment
-        drafted_label = self._choice_label(g.cand.names)
-        lines = [f"**{drafted_label}** ({reg.brand}) does not fit this patient's documented facts "
-                 f"against the label ({'first line' if a.phase == 'first-line' else 'after progression'} "
-                 "for metastatic disease).", "", "**Why (documented facts)**"]
+        drafted_label = self._choice_label([n for n in g.cand.names if n in self.pool])
+        judged = "" if set(g.cand.names) <= self.pool else f", judged as {reg.name}, its labelled regimen"
+        lines = [f"**{drafted_label}**{judged} ({reg.brand}) does not fit this patient's documented facts "
+                 f"({'first line' if a.phase == 'first-line' else 'after progression'} for metastatic disease).",
+                 "", "**Why (documented facts)**"]
         lines += [self._fact(f) for f in reasons]
         if a.reasons:
             lines += ["", "**Requirements met**"] + [self._fact(f) for f in a.reasons if f.text]
@@ -644,6 +669,9 @@ class _Checker:
         lines += self._label_block(reg)
         if reg.seed_vs_label:
             lines += ["", f"**Pathway note**: {reg.seed_vs_label}"]
+        placement = KNOWLEDGE.placement_not_label.get(reg.topic)
+        if placement:
+            lines += ["", f"**Label vs pathway placement**: {placement['why']}"]
         suggestions, names = self.replacements(g)
         lines += ["", "**Regimens that fit (pathway rank order)**"]
         lines += [f"{i}. {n}" for i, n in enumerate(names, 1)] or ["- none fits the documented facts"]
@@ -690,7 +718,7 @@ class _Checker:
             if not any(x.type == "create" for x in actions):
                 continue
             label = choice.label + (f" + {OFS_DRUG}" if DRUGS[OFS_DRUG] in drugs and DRUGS[OFS_DRUG] not in choice.drugs else "")
-            names.append(f"{a.regimen.name}: {label}")
+            names.append(label if label.lower() == a.regimen.name.lower() else f"{a.regimen.name}: {label}")
             suggestions.append(Suggestion(label=clip(f"Replace with {label}", 120),
                                           isRecommended=True if not suggestions else None, actions=actions))
         return suggestions, names
@@ -752,7 +780,9 @@ class _Checker:
         if not missing:
             return None
         combo_only = [n for n in g.focus if n in KNOWLEDGE.combination_only]
-        if g.kind == "not-fit" and not combo_only:
+        if not combo_only and (g.kind == "not-fit" or g.cand.assessment.phase != "first-line"):
+            # after progression an AI or fulvestrant alone is a labelled option; first line,
+            # ET + CDK4/6 inhibitor is the standard (ASCO 2024 rec 1.1)
             return None
         reg = g.cand.regimen
         a = g.cand.assessment

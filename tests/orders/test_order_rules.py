@@ -140,7 +140,7 @@ def test_inavolisib_after_progression_on_metastatic_therapy_is_not_indicated():
     cards = run(state, [draft("i", "inavolisib"), draft("p", "palbociclib"), draft("f", "fulvestrant")])
     card = by_topic(cards, "order-not-indicated")
     assert "Inavolisib + palbociclib + fulvestrant" in card["summary"]
-    assert "first-line" in card["summary"].lower() or "first line" in card["detail"]
+    assert "A first-line option; the patient has had metastatic therapy" in card["detail"]
     names = [created_drugs(s) for s in card["suggestions"]]
     assert ["capivasertib"] in names  # fulvestrant kept, capivasertib added
 
@@ -430,3 +430,29 @@ def test_a_broken_order_rules_file_fails_at_load(tmp_path):
     broken.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(ValueError, match="no_such_rule"):
         load_order_rules(broken)
+
+
+# --- pathway placement is not always the label -------------------------------
+
+def test_talazoparib_first_line_for_germline_brca_is_silent_its_label_has_no_line_clause():
+    state = base_state()
+    state.biomarkers = Biomarkers(results=[variant("BRCA2", origin="germline", specimen="blood")])
+    assert run(state, [draft("z", "talazoparib")]) == []
+
+
+def test_first_line_chemotherapy_is_guideline_sequencing_not_a_label_contradiction():
+    assert run(base_state(), [draft("c", "capecitabine")]) == []
+
+
+def test_eribulin_without_its_label_pretreatment_is_not_indicated():
+    card = by_topic(run(after_first_line(base_state()), [draft("e", "eribulin")]), "order-not-indicated")
+    assert card["summary"].startswith("Eribulin: not indicated — Eribulin label")
+
+
+def test_an_aromatase_inhibitor_alone_after_progression_is_a_labelled_option_and_silent():
+    assert run(after_first_line(base_state(), ai="letrozole"), [draft("x", "exemestane")]) == []
+
+
+def test_everolimus_first_line_names_the_failed_label_requirement_not_only_the_phase():
+    card = by_topic(run(base_state(), [draft("v", "everolimus"), draft("x", "exemestane")]), "order-not-indicated")
+    assert "No prior non-steroidal aromatase inhibitor" in card["summary"]
