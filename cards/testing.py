@@ -92,7 +92,23 @@ def her2_test_needed(state, ctx, status, by_topic):
         return None
     cat = state.her2.category
     tdxd = by_topic.get("trastuzumab-deruxtecan")
-    if cat not in ("zero-unspecified", "negative-unspecified") or tdxd is None or tdxd.status != "unknown":
+    if tdxd is None:
+        return None
+    met_date = state.disease.metastatic_date
+    her2_date = state.her2.date
+    old_null = (cat == "null" and tdxd.status == "not-fit" and met_date is not None and her2_date is not None
+                and her2_date < met_date
+                and not any(f.value is True for f in tdxd.reasons_not)  # no label exclusion (ILD, prior T-DXd)
+                and evaluate_rule("metastatic_endocrine_lines_at_least", state, ctx, n=1).value)  # label A otherwise met
+    if old_null:
+        # HER2-null only on tissue older than the metastatic disease, and HER2 is the only
+        # thing keeping T-DXd out: re-test recent tissue (HER2 can change; C.1 ASCO/CAP 2023 commentary)
+        reasons = [Finding(None, f"HER2-null (IHC 0 without staining) on a specimen of {fmt_date(her2_date)}, "
+                                 f"before the metastatic diagnosis ({fmt_date(met_date)}): HER2 may differ on "
+                                 "metastatic tissue", tuple(state.her2.sources))]
+        return TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None),
+                        waiting=[tdxd.regimen.name])
+    if cat not in ("zero-unspecified", "negative-unspecified") or tdxd.status != "unknown":
         return None
     what = ("HER2 reported as a bare 'negative' without an IHC score: HER2-low/ultralow cannot be inferred"
             if cat == "negative-unspecified" else "HER2 IHC 0 without the null vs ultralow classification")

@@ -507,3 +507,16 @@ def test_esr1_wild_type_before_the_current_endocrine_line_asks_for_a_retest_at_p
                             S.variant("ESR1", result="not-detected", date=dt.date(2022, 12, 1)), esr1_current=True)
     test = card(cards_for(state), "test-esr1")
     assert "predates the current endocrine line" in test["detail"] and "at progression" in test["detail"]
+
+
+def test_her2_null_only_on_tissue_older_than_the_metastases_asks_for_a_her2_retest():
+    state = S.her2(progressed(), "null", "0")
+    state = state.model_copy(update={"her2": state.her2.model_copy(update={"date": dt.date(2015, 3, 1)})})
+    cards = cards_for(state)
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "before the metastatic diagnosis" in card(cards, "test-her2")["detail"]
+
+
+def test_recent_her2_null_gets_no_her2_retest():
+    cards = cards_for(S.her2(progressed(), "null", "0"))  # HER2 dated after the metastatic diagnosis
+    assert "test-her2" not in ordered_tests(cards)
