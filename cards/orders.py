@@ -150,7 +150,7 @@ class SafetyRule:
 @dataclass(frozen=True)
 class OrderKnowledge:
     version: str
-    override_reasons: tuple[Coding, ...]
+    override_reasons: tuple[tuple[Coding, frozenset[str] | None], ...]  # (reason, topics or None = all)
     biomarkers: dict[str, BiomarkerRule]
     safety_exclusions: frozenset[str]
     safety: tuple[SafetyRule, ...]
@@ -179,7 +179,8 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         data = yaml.safe_load(fh)
     sources = {**SOURCES, **(data.get("sources") or {})}
     system = data["override_reason_system"]
-    reasons = tuple(Coding(system=system, code=r["code"], display=r["display"]) for r in data["override_reasons"])
+    reasons = tuple((Coding(system=system, code=r["code"], display=r["display"]),
+                     frozenset(r["topics"]) if r.get("topics") else None) for r in data["override_reasons"])
     biomarkers = {
         name: BiomarkerRule(rule=name, test=b["test"], what=b["what"], drugs=frozenset(b["drugs"]),
                             stale_rule=b.get("stale_rule"), source=b["source"])
@@ -232,12 +233,21 @@ def _check(k: OrderKnowledge) -> None:
     for topic, entry in k.placement_not_label.items():
         if topic not in REGIMENS_BY_TOPIC or entry["source"] not in k.sources:
             raise ValueError(f"order_rules.yaml: placement_not_label: unknown topic or source {topic}")
+    for _, topics in k.override_reasons:
+        if topics and not topics <= {"order-contraindicated", "order-not-indicated", "order-biomarker-missing",
+                                     "order-incomplete-regimen"}:
+            raise ValueError(f"order_rules.yaml: override reason for unknown topics {sorted(topics)}")
     for r in k.safety_exclusions:
         if r not in known_rules:
             raise ValueError(f"order_rules.yaml: unknown safety exclusion rule {r}")
 
 
 KNOWLEDGE = load_order_rules()
+
+
+def override_reasons(topic: str) -> list[Coding]:
+    """The override reasons an order-sign warning/critical card of this topic offers."""
+    return [r.model_copy() for r, topics in KNOWLEDGE.override_reasons if topics is None or topic in topics]
 
 
 # --- the drafted orders ----------------------------------------------------
@@ -442,7 +452,7 @@ class _Checker:
         if self.hook == "order-sign":
             for c in cards:
                 if c.indicator in ("warning", "critical"):
-                    c.overrideReasons = list(KNOWLEDGE.override_reasons)
+                    c.overrideReasons = override_reasons(c.topic)
         return cards
 
     # -- per regimen group ---------------------------------------------------

@@ -59,7 +59,7 @@ def checked(body_or_cards, patient_id: str, draft_refs=(), hook: str = "order-si
             problems.append("card without detail or label link")
         reasons = card.get("overrideReasons", [])
         if hook == "order-sign" and card["indicator"] in ("warning", "critical"):
-            if not reasons or any(r["system"] != KNOWLEDGE.override_reasons[0].system or not r.get("display")
+            if not reasons or any(r["system"] != KNOWLEDGE.override_reasons[0][0].system or not r.get("display")
                                   for r in reasons):
                 problems.append("order-sign warning/critical card without override reasons")
     assert not problems, "\n".join(problems)

@@ -234,3 +234,12 @@ def test_order_select_speaks_about_the_selection_and_order_sign_about_every_draf
     assert topics(signed) == ["order-not-indicated"]
     assert {r["display"] for r in signed[0]["overrideReasons"]} >= {
         "Patient enrolled in a clinical trial", "Benefit outweighs risk, discussed with patient"}
+
+
+def test_a_fitting_pi3k_order_with_an_old_hba1c_gets_only_an_info_card_proposing_the_tests(client):
+    chart = after_first_line("gly-1").variant("PIK3CA", "p.His1047Arg", days_ago=15).hba1c(5.6, 200)
+    cards = post(client, chart, "order-sign", chart.drafts(("c", "capivasertib"), ("f", "fulvestrant")))
+    assert [(c["indicator"], c["source"]["topic"]["code"]) for c in cards] == [("info", "test-glycemic")]
+    codes = [a["resource"]["code"]["coding"][0]["code"] for a in cards[0]["suggestions"][0]["actions"]]
+    assert codes == ["4548-4", "1558-6"]
+    assert "overrideReasons" not in cards[0]

@@ -370,7 +370,8 @@ def test_picking_the_backbone_beside_an_unsuitable_partner_does_not_repeat_the_p
 
 def test_order_sign_override_reasons_are_codings_with_display():
     state = after_first_line(base_state())
-    cards = run(state, [draft("e", "elacestrant")])
+    state.factors.menopausal_status = "premenopausal"
+    cards = run(state, [draft("v", "everolimus"), draft("x", "exemestane")])
     reasons = cards[0]["overrideReasons"]
     displays = {r["display"] for r in reasons}
     assert "Patient enrolled in a clinical trial" in displays
@@ -456,3 +457,12 @@ def test_an_aromatase_inhibitor_alone_after_progression_is_a_labelled_option_and
 def test_everolimus_first_line_names_the_failed_label_requirement_not_only_the_phase():
     card = by_topic(run(base_state(), [draft("v", "everolimus"), draft("x", "exemestane")]), "order-not-indicated")
     assert "No prior non-steroidal aromatase inhibitor" in card["summary"]
+
+
+def test_override_reasons_fit_the_card_topic():
+    state = after_first_line(base_state())
+    incomplete = by_topic(run(pik3ca(state), [draft("c", "capivasertib")]), "order-incomplete-regimen")
+    assert "partner-ordered-separately" in {r["code"] for r in incomplete["overrideReasons"]}
+    missing = by_topic(run(after_first_line(base_state()), [draft("e", "elacestrant")]), "order-biomarker-missing")
+    codes = {r["code"] for r in missing["overrideReasons"]}
+    assert {"clinical-trial", "outside-data"} <= codes and "partner-ordered-separately" not in codes
