@@ -432,3 +432,13 @@ def test_fhir_woman_postmenopausal_only_by_goserelin_gets_imlunestrant_without_o
     assert "elacestrant" not in regs and "everolimus-exemestane" not in regs
     im = card(cards, "imlunestrant")
     assert im["indicator"] == "info" and suggestion_drugs(im) == [["imlunestrant"]]
+
+
+def test_fhir_her2_null_on_the_2016_primary_only_asks_for_a_her2_retest_on_recent_tissue():
+    p = (FhirPatient("lb-old-null").primary("2016-03-01").er("positive", "2016-03-05").pr("positive", "2016-03-05")
+         .her2("0", "2016-03-05", text="IHC 0, no membrane staining (HER2-null)").metastasis("bone", "2024-01-15")
+         .menopause("postmenopausal").regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20"))
+    state, cards = run(p)
+    assert state.her2.category == "null"
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "before the metastatic diagnosis" in card(cards, "test-her2")["detail"]
