@@ -34,6 +34,12 @@ _PROTEIN_RE = re.compile(r"\bp\.\(?[A-Za-z]{1,3}\d+[A-Za-z*=_]*\)?[A-Za-z0-9*]*"
 _DNA_RE = re.compile(r"\bc\.[0-9_+\-*]+[ACGTacgt>delinsupdup0-9_]*")
 
 GENOMIC_CODES = T.VARIANT_CODES | T.REGION_STUDIED_CODES | frozenset(T.LEGACY_GENE_CODES)
+# Local/unknown test codes whose name says what they are ("ESR1 mutation analysis, plasma")
+_GENE_TEST_TEXT = re.compile(
+    r"(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca1|brca2|palb2)(?![a-z0-9])[^|]{0,40}"
+    r"(mutation|variant|alteration|sequenc|\bngs\b|genotyp)"
+    r"|(mutation|variant|alteration|sequenc|genotyp)[^|]{0,40}(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca1|brca2|palb2)(?![a-z0-9])"
+)
 
 _SIG_TEXT = [
     (re.compile(r"likely pathogenic"), "likely-pathogenic"),
@@ -178,13 +184,24 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
         except Exception:  # noqa: BLE001
             continue
 
-    for obs in ctx.observations_with(GENOMIC_CODES):
+    coded = ctx.observations_with(GENOMIC_CODES)
+    coded_ids = {id(o) for o in coded}
+    by_text = [o for o in ctx.of("Observation")
+               if id(o) not in coded_ids and _GENE_TEST_TEXT.search(ctx.code_text(o))]
+    for obs in coded + by_text:
         try:
             codes = {c for s, c, _ in ctx.code_of(obs) if c and is_loinc(s)}
             is_variant = bool(codes & T.VARIANT_CODES)
             is_region = bool(codes & T.REGION_STUDIED_CODES)
             legacy = next((T.LEGACY_GENE_CODES[c] for c in codes if c in T.LEGACY_GENE_CODES), None)
-            if not (is_variant or is_region or legacy):
+            named = id(obs) not in coded_ids
+            named_genes: list[str] = []
+            if named:
+                for m in _SYMBOL_RE.finditer(ctx.code_text(obs)):
+                    g = m.group(1).upper()
+                    if g not in named_genes and g != "HER2":
+                        named_genes.append(g)
+            if not (is_variant or is_region or legacy or named_genes):
                 continue
             date = obs_date(obs)
             specimen, collected = _specimen(ctx, obs)
@@ -215,6 +232,8 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     origin = _origin(c.get("valueCodeableConcept") or c.get("valueString"))
                 elif T.COMP["significance"] in ccodes:
                     sig = _significance(c.get("valueCodeableConcept") or c.get("valueString"))
+            if named_genes and not genes:
+                genes = named_genes
             if legacy and not genes:
                 genes = [legacy[0]]
                 if legacy[1] and origin is None:
@@ -232,7 +251,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     studied.append((g, date, specimen, src))
                 continue
             if origin is None:
-                origin = _origin_from_obs(obs)
+                origin = _origin_from_obs(obs, ctx.code_text(obs))
             rid = obs.get("id") if isinstance(obs.get("id"), str) else None
             if sig is None and rid in implications:
                 sig = implications[rid]
@@ -245,8 +264,9 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 if dna is None and (m := _DNA_RE.search(vt)):
                     dna = m.group(0)
             if result is None:
-                ctx.ignore(obs, "indeterminate-genomic-result",
-                           f"{'/'.join(genes)} result is indeterminate or unreadable")
+                if not named:
+                    ctx.ignore(obs, "indeterminate-genomic-result",
+                               f"{'/'.join(genes)} result is indeterminate or unreadable")
                 continue
             for g in genes:
                 results.append(VariantResult(
@@ -289,8 +309,8 @@ def _hgvs(c: dict[str, Any]) -> str | None:
     return None
 
 
-def _origin_from_obs(obs: dict[str, Any]) -> str | None:
-    texts = [cc_text(obs.get("method"))]
+def _origin_from_obs(obs: dict[str, Any], code_text: str = "") -> str | None:
+    texts = [cc_text(obs.get("method")), code_text]
     for cat in as_list(obs.get("category")):
         texts.append(cc_text(cat))
     t = " ".join(texts)

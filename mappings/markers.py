@@ -12,7 +12,8 @@ text/display, integers; IHC 0 sub-class (ultralow / null) from text and local
 codes; ISH amplified / not amplified; overall interpretation (48676-1). A bare
 "negative" is "negative-unspecified", never HER2-low. "Present" without a score
 (antigen detected) is "unknown": it could be anything from ultralow to 3+.
-Serum HER2 codes are excluded. The assessment is the most recent HER2 result
+ISH: the lab's interpretation, else ASCO/CAP groups from HER2/CEP17 ratio and
+copies per nucleus (see _ish_result). Serum HER2 codes are excluded. The assessment is the most recent HER2 result
 day plus results within the 45 days before it (reflex ISH after IHC).
 """
 
@@ -63,6 +64,8 @@ class _Her2:
     sub: str | None = None  # ultralow | null
     qual: str | None = None  # positive | negative | equivocal | present | indeterminate
     ish: str | None = None  # amplified | not-amplified
+    ratio: float | None = None  # HER2/CEP17
+    copies: float | None = None  # HER2 copies per nucleus
 
 
 @dataclass
@@ -284,11 +287,11 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
     if kind in ("ish", "ish-ratio", "ish-copies"):
         rec = _Her2(kind="ish", date=date, src=src)
         if kind == "ish-ratio":
-            if num is not None:
-                rec.ish = "amplified" if num >= 2.0 else "not-amplified"
-            return rec if rec.ish else None
+            rec.ratio = num
+            return rec if num is not None and num >= 0 else None
         if kind == "ish-copies":
-            return None  # used only through the ratio / interpretation
+            rec.copies = num
+            return rec if num is not None and num >= 0 else None
         a = _answer(vcc) or _interp(obs)
         if a in ("positive", "present"):
             rec.ish = "amplified"
@@ -305,6 +308,30 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
     return None
 
 
+def _ish_result(ish: list[_Her2]) -> str | None:
+    """Reported ISH interpretation, else ASCO/CAP 2018 groups from ratio + copies.
+
+    Ratio >= 2.0 with >= 4 copies: amplified (group 1); ratio >= 2.0 with < 4
+    copies (group 2) and ratio < 2.0 with < 6 copies (groups 4-5): not amplified;
+    ratio < 2.0 with >= 6 copies (group 3) or a ratio >= 2.0 without copies:
+    undecided (needs the lab's interpretation).
+    """
+    qual = [r.ish for r in ish if r.ish]
+    if qual:
+        return qual[-1]
+    ratio = next((r.ratio for r in reversed(ish) if r.ratio is not None), None)
+    copies = next((r.copies for r in reversed(ish) if r.copies is not None), None)
+    if ratio is None:
+        return None
+    if ratio >= 2.0:
+        if copies is None:
+            return None
+        return "amplified" if copies >= 4.0 else "not-amplified"
+    if copies is not None and copies >= 6.0:
+        return None
+    return "not-amplified"
+
+
 def _her2_category(group: list[_Her2]) -> tuple[str, str | None, str | None]:
     """(category, ihc score, ish) for one assessment (results sorted oldest first)."""
     ihc = [r for r in group if r.kind == "ihc"]
@@ -314,7 +341,7 @@ def _her2_category(group: list[_Her2]) -> tuple[str, str | None, str | None]:
     if score is None:
         score = next((r.ihc for r in reversed(interp) if r.ihc), None)
     sub = next((r.sub for r in reversed(ihc + interp) if r.sub), None)
-    ish_v = ish[-1].ish if ish else None
+    ish_v = _ish_result(ish)
     if ish_v == "amplified" or score == "3+":
         return "positive", score, ish_v
     if score == "2+":

@@ -183,6 +183,10 @@ class Exposure(BaseModel):
     active: bool = False
     setting: Literal["early", "metastatic", "unknown"] = "unknown"  # early = neo/adjuvant
     sources: list[Source] = Field(default_factory=list)
+    # The resource's own status ("active", "completed", ...). `active` can be False
+    # while status says "active" when a later line replaced the drug (superseded).
+    status: str | None = None
+    superseded: bool = False
 
 
 class TherapyLine(BaseModel):

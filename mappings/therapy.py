@@ -62,6 +62,7 @@ _SKIP_STATUS = {
     "not-done": "not-given",
     "cancelled": "not-given",
     "draft": "not-given",
+    "intended": "not-given",
 }
 
 
@@ -74,6 +75,7 @@ class _Exp:
     src: Source
     setting: str = "unknown"
     superseded: bool = False
+    status: str | None = None
 
 
 class _Line:
@@ -287,7 +289,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 active = _active(res, rtype, start, end, drugs, ctx.as_of)
                 names = " + ".join(d.name for d in drugs)
                 src = ctx.source(res, start, f"{names} ({rtype})" if not label else f"{label[:80]} -> {names}")
-                exps.append(_Exp(drugs=drugs, start=start, end=end, active=active, src=src))
+                exps.append(_Exp(drugs=drugs, start=start, end=end, active=active, src=src, status=status or None))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     return exps
@@ -335,7 +337,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
         Exposure(
             drugs=[to_drug(d) for d in e.drugs], start=e.start, end=e.end,
             active=e.active and not e.superseded, setting=e.setting,  # type: ignore[arg-type]
-            sources=[e.src],
+            sources=[e.src], status=e.status, superseded=e.superseded,
         )
         for e in sorted(exps, key=lambda x: (x.start or dt.date.min, x.src.reference))
     ]

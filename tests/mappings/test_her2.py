@@ -142,3 +142,30 @@ def test_her2_low_on_primary_and_zero_on_metastasis_uses_the_metastasis():
 
 def test_her2_unreadable_value_leaves_category_unknown():
     assert her2(loinc_obs("85319-2", **answer("http://example.org", "Q7"))).category == "unknown"
+
+
+def test_her2_ratio_and_copies_group_1_is_amplified():
+    ihc = loinc_obs("85319-2", "2021-03-01", valueString="2+")
+    ratio = loinc_obs("49683-6", "2021-03-02", **quantity(2.4, unit="{ratio}"))
+    copies = loinc_obs("74860-8", "2021-03-02", **quantity(5.1, unit="{copies}/{nucleus}"))
+    assert her2(ihc, ratio, copies).category == "positive"
+
+
+def test_her2_ratio_above_two_with_few_copies_group_2_is_not_amplified():
+    ihc = loinc_obs("85319-2", "2021-03-01", valueString="2+")
+    ratio = loinc_obs("49683-6", "2021-03-02", **quantity(2.2, unit="{ratio}"))
+    copies = loinc_obs("74860-8", "2021-03-02", **quantity(3.1, unit="{copies}/{nucleus}"))
+    assert her2(ihc, ratio, copies).category == "low"
+
+
+def test_her2_ratio_above_two_without_copies_is_not_decided():
+    ihc = loinc_obs("85319-2", "2021-03-01", valueString="2+")
+    ratio = loinc_obs("49683-6", "2021-03-02", **quantity(2.2, unit="{ratio}"))
+    assert her2(ihc, ratio).category == "equivocal-pending"
+
+
+def test_reported_ish_interpretation_wins_over_the_ratio():
+    ihc = loinc_obs("85319-2", "2021-03-01", valueString="2+")
+    ratio = loinc_obs("49683-6", "2021-03-02", **quantity(2.2, unit="{ratio}"))
+    ish = loinc_obs("85318-4", "2021-03-02", valueString="Not amplified")
+    assert her2(ihc, ratio, ish).category == "low"

@@ -237,3 +237,17 @@ def test_superseded_statement_does_not_make_an_old_line_active(code):
     lines = s.therapy.metastatic_lines
     assert not lines[0].active and lines[1].active
     assert {d.name for d in s.therapy.current_drugs()} == {"capecitabine"}
+
+
+def test_superseded_exposure_keeps_the_resource_status_and_says_it_was_superseded():
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", status="active"),
+        med_statement(CAPECITABINE, "2021-02-01", status="active"),
+    )
+    old = next(e for e in s.therapy.exposures if e.drugs[0].name == "letrozole")
+    assert old.status == "active" and old.superseded is True and old.active is False
+
+
+def test_intended_medication_statement_is_not_therapy_given():
+    s = state(med_statement(PALBOCICLIB, "2024-05-01", status="intended"))
+    assert s.therapy.exposures == [] and s.ignored[0].code == "not-given"

@@ -143,3 +143,17 @@ def test_no_variant_observation_means_not_tested_and_gaps_name_the_tests():
     assert s.biomarkers.status("ESR1") == "not-tested"
     codes = {g.code for g in s.gaps}
     assert {"esr1-not-tested", "pik3ca-not-tested", "akt1-pten-not-tested", "brca-germline-not-tested"} <= codes
+
+
+def test_local_test_code_named_esr1_mutation_with_a_text_result_is_read():
+    obs = observation(cc(coding("urn:oid:2.16.840.1.999.lab", "ESR1M", "ESR1 mutation analysis, plasma ctDNA")),
+                      "2023-02-01", valueString="Detected: p.Y537S")
+    r = results(obs).for_gene("ESR1")[0]
+    assert r.result == "detected" and r.specimen == "ctdna" and r.protein_change == "p.Y537S"
+
+
+def test_local_brca1_brca2_panel_negative_applies_to_both_genes():
+    obs = observation(cc(text="BRCA1/BRCA2 germline sequencing"), "2023-02-01", valueString="No pathogenic variants detected")
+    bm = results(obs)
+    assert bm.status("BRCA1") == "not-detected" and bm.status("BRCA2") == "not-detected"
+    assert bm.for_gene("BRCA1")[0].origin == "germline"
