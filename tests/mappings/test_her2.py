@@ -169,3 +169,9 @@ def test_reported_ish_interpretation_wins_over_the_ratio():
     ratio = loinc_obs("49683-6", "2021-03-02", **quantity(2.2, unit="{ratio}"))
     ish = loinc_obs("85318-4", "2021-03-02", valueString="Not amplified")
     assert her2(ihc, ratio, ish).category == "low"
+
+
+@pytest.mark.parametrize("text", ["Negative (0)", "0+", "Negative, score 0", "IHC zero"])
+def test_her2_zero_written_in_several_ways_is_zero_not_low(text):
+    h = her2(loinc_obs("85319-2", valueString=text))
+    assert h.category == "zero-unspecified" and h.ihc_score == "0"

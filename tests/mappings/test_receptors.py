@@ -165,3 +165,8 @@ def test_er_result_keeps_its_resource_and_date_as_source():
     s = state_of(obs)
     assert s.er.sources[0].reference == "Observation/er-obs-1"
     assert s.er.sources[0].date.isoformat() == "2022-02-02"
+
+
+def test_allred_score_in_text_decides_er_status():
+    assert state_of(loinc_obs("85337-4", valueString="Allred score 7/8")).er.status == "positive"
+    assert state_of(loinc_obs("85337-4", valueString="Allred 2")).er.status == "negative"
