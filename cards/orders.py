@@ -33,15 +33,19 @@ lacks a partner > the closest regimen that does not fit. Then:
 
 An order that fits gets no warning or critical card. Non-oncology drafts,
 drugs outside the pathway and continuations of the current line (renewals)
-get none either (only a critical safety stop is still raised).
+get none either (only a critical safety stop is still raised). The pathway's
+placement of a regimen is not always a label restriction (talazoparib has no
+line clause, chemotherapy sequencing is guideline advice): order_rules.yaml
+`placement_not_label` says where only the label requirements count. An AI,
+fulvestrant or abemaciclib drafted alone after progression is a labelled
+monotherapy and stays silent.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import yaml
 
