@@ -367,11 +367,17 @@ def fetch_jwks(url: str, settings) -> dict:
         url, timeout=timeout, allow_redirects=False, stream=True,
         headers={"Accept": "application/jwk-set+json, application/json"},
     )
+    deadline = _monotonic() + settings.jwks_connect_timeout + settings.jwks_read_timeout
     with response:
         if response.status_code != 200:
             raise ValueError(f"HTTP {response.status_code}")
         body, size = [], 0
-        for chunk in response.iter_content(chunk_size=16384):
+        while True:
+            if _monotonic() > deadline:
+                raise ValueError("JWK Set endpoint too slow")
+            chunk = response.raw.read1(16384, decode_content=True)  # one socket read at a time
+            if not chunk:
+                break
             size += len(chunk)
             if size > MAX_JWKS_BYTES:
                 raise ValueError("JWK Set larger than allowed")

@@ -232,3 +232,12 @@ def test_the_host_header_does_not_change_the_audience(auth_client, keys):
     response = auth_client.post(SERVICE_PATH, json=hook_body(), headers={
         **bearer(token), "Host": "other-cds.example.net"})
     assert response.status_code == 401
+
+
+def test_an_oversized_jwks_is_refused(remote_app, keys, clock):
+    huge = {"keys": keys.jwks()["keys"] + [{"kty": "EC", "kid": f"pad-{i}", "x": "A" * 200} for i in range(2000)]}
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, JWKS_URL, json=huge)
+        response = call(remote_app, sign(keys.ec))
+    assert response.status_code == 401
+    assert "keys could not be fetched" in response.get_json()["message"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
 import responses
 
 from .conftest import (
