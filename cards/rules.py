@@ -135,7 +135,8 @@ def _line_text(ln: TherapyLine) -> str:
 
 # --- genomics --------------------------------------------------------------
 
-def _gene_finding(state: PatientState, genes: tuple[str, ...], label: str) -> Finding:
+def _gene_finding(state: PatientState, genes: tuple[str, ...], label: str,
+                  ctdna_negative_is_negative: bool = False) -> Finding:
     bm = state.biomarkers
     hits = [v for g in genes for v in bm.actionable(g)]
     if hits:
@@ -147,7 +148,7 @@ def _gene_finding(state: PatientState, genes: tuple[str, ...], label: str) -> Fi
     if any(s == "not-tested" for s in statuses.values()):
         untested = [g for g, s in statuses.items() if s == "not-tested"]
         return Finding(None, f"{'/'.join(untested)} not tested", srcs)
-    if any(s == "not-detected-ctdna-only" for s in statuses.values()):
+    if not ctdna_negative_is_negative and any(s == "not-detected-ctdna-only" for s in statuses.values()):
         return Finding(None, f"No {label} alteration in plasma ctDNA only "
                              "(ctDNA negative is not wild-type: tissue testing advised)", srcs)
     detail = "; ".join(describe_variant(v) for v in results)
@@ -156,7 +157,10 @@ def _gene_finding(state: PatientState, genes: tuple[str, ...], label: str) -> Fi
 
 @rule
 def esr1_mutated(state, ctx):
-    return _gene_finding(state, ("ESR1",), "ESR1")
+    # ESR1: plasma ctDNA is the preferred specimen (ASCO 2023 rapid update), so a
+    # ctDNA negative is a negative; the tissue reflex applies to PIK3CA/AKT1/PTEN
+    # (ASCO 2021: "if no mutation is found in cell-free DNA, test tissue").
+    return _gene_finding(state, ("ESR1",), "ESR1", ctdna_negative_is_negative=True)
 
 
 @rule

@@ -442,3 +442,21 @@ def test_fhir_her2_null_on_the_2016_primary_only_asks_for_a_her2_retest_on_recen
     assert state.her2.category == "null"
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
     assert "before the metastatic diagnosis" in card(cards, "test-her2")["detail"]
+
+
+def test_fhir_current_esr1_negative_in_plasma_is_a_negative_not_a_tissue_retest():
+    # ASCO 2023: ctDNA is the preferred specimen for ESR1, so a current plasma
+    # negative rules the oral SERDs out; only PIK3CA/AKT1/PTEN reflex to tissue.
+    p = (after_ai_cdk46i("pp-esr1-ctdna-neg")
+         .variant("ESR1", detected=False, specimen="ctdna", on="2025-06-01")
+         .variant("PIK3CA", detected=False, specimen="ctdna", on="2025-06-01"))
+    state, cards = run(p)
+    assert state.biomarkers.esr1_current is True
+    regs = regimen_topics(cards)
+    assert "elacestrant" not in regs and "imlunestrant" not in regs
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
+    summary = card(cards, "patient-summary")["detail"]
+    assert "Elacestrant: No actionable ESR1 alteration" in summary
+    esr1_lines = [line for line in summary.splitlines() if "Elacestrant" in line]
+    assert not any("tissue testing advised" in line for line in esr1_lines)
