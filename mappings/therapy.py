@@ -52,10 +52,16 @@ from mappings.fhir import (
 from mappings.state import Disease, Drug, Exposure, Source, TherapyHistory, TherapyLine
 
 REGIMEN_WINDOW_DAYS = 28
+_SETTING_CLASSES = T.LINE_CLASSES | {"ovarian-suppression", "bone-agent"}
 SETTING_TOLERANCE_DAYS = 30
 ADMIN_ACTIVE_DAYS = 42
 ADMIN_ACTIVE_DAYS_OFS = 95
 ADD_ON_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor", "parp-inhibitor"})
+_PROGRESSION_TEXT = re.compile(
+    r"progress|\bpd\b|worsen|relapse|recurren|refractory|resistan|new (lesion|metasta)|treatment failure")
+_TOXICITY_TEXT = re.compile(
+    r"toxicit|adverse|intoleran|side[- ]effect|neutropeni|diarrh|rash|pneumonitis|\bild\b|hepatotox|"
+    r"qt prolong|hyperglyc|patient (choice|preference|request)|completed")
 _SKIP_STATUS = {
     "entered-in-error": "entered-in-error",
     "not-taken": "not-given",
@@ -76,6 +82,7 @@ class _Exp:
     setting: str = "unknown"
     superseded: bool = False
     status: str | None = None
+    stop: str | None = None  # progression | toxicity | None (why it stopped, when stated)
 
 
 class _Line:
@@ -289,10 +296,25 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 active = _active(res, rtype, start, end, drugs, ctx.as_of)
                 names = " + ".join(d.name for d in drugs)
                 src = ctx.source(res, start, f"{names} ({rtype})" if not label else f"{label[:80]} -> {names}")
-                exps.append(_Exp(drugs=drugs, start=start, end=end, active=active, src=src, status=status or None))
+                exps.append(_Exp(drugs=drugs, start=start, end=end, active=active, src=src, status=status or None,
+                                 stop=_stop_reason(res)))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     return exps
+
+
+def _stop_reason(res: dict[str, Any]) -> str | None:
+    """'progression' / 'toxicity' from statusReason or note text; None when not stated."""
+    texts = [cc_text(cc) for cc in as_list(res.get("statusReason"))]
+    texts += [text_of(n.get("text")) for n in as_list(res.get("note")) if isinstance(n, dict)]
+    text = " | ".join(t for t in texts if t)
+    if not text:
+        return None
+    if _PROGRESSION_TEXT.search(text):
+        return "progression"
+    if _TOXICITY_TEXT.search(text):
+        return "toxicity"
+    return None
 
 
 def _progression_dates(ctx: Ctx) -> list[dt.date]:
@@ -321,6 +343,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     exps = read_exposures(ctx)
     mdate = disease.metastatic_date
     for e in exps:
+        if not any(d.drug_class in _SETTING_CLASSES for d in e.drugs):
+            continue  # antihyperglycemics etc.: no oncology setting
         if mdate and e.start:
             e.setting = "metastatic" if (e.start - mdate).days >= -SETTING_TOLERANCE_DAYS else "early"
         elif mdate is None and disease.metastatic == "yes" and disease.de_novo_metastatic:
@@ -364,7 +388,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
 
     _early_endocrine(th, exps, disease, ctx)
     _chemo_adjuvant(th, exps, disease)
-    _cdk46i(th, lines, ctx.as_of)
+    _cdk46i(th, lines, ctx.as_of, progressions)
     _resistance(th, exps, lines, disease, progressions)
     _last_et_progression(th, exps, lines, disease, progressions)
     if any(e.start is None for e in exps):
@@ -513,16 +537,27 @@ def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease) -> N
                 th.chemotherapy_within_6_months_of_adjuvant_end = True
 
 
-def _line_progressed(i: int, lines: list[TherapyLine], progressions: list[dt.date]) -> bool:
+def _line_progressed(i: int, lines: list[TherapyLine], raw: list[_Line], progressions: list[dt.date]) -> bool:
+    """An ended metastatic line ended by progression.
+
+    Evidence: a later line started; a stop reason / note saying progression; a
+    disease-status "worsening" Observation between its start and 30 days after
+    its end; or a drug "stopped" (not completed) without a toxicity reason.
+    """
     ln = lines[i]
     if ln.active or ln.end is None:
         return False
     if i + 1 < len(lines):
         return True
-    return any(ln.start and ln.start <= p <= ln.end + dt.timedelta(days=30) for p in progressions)
+    exps = raw[i].exps + raw[i].carried if i < len(raw) else []
+    if any(e.stop == "progression" for e in exps):
+        return True
+    if any(ln.start and ln.start <= p <= ln.end + dt.timedelta(days=30) for p in progressions):
+        return True
+    return any(e.status == "stopped" and e.stop is None for e in exps) and not any(e.stop == "toxicity" for e in exps)
 
 
-def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date) -> None:
+def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date, progressions: list[dt.date]) -> None:
     tls = th.metastatic_lines
     for i, ln in enumerate(tls):
         if "cdk46i" in ln.classes and ln.start:
@@ -533,7 +568,7 @@ def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date) -> None:
             th.cdk46i_months = round(months, 2)
             if ln.active:
                 th.progression_within_6_months_on_cdk46i = False if months >= 6 else None
-            elif i + 1 < len(tls):
+            elif _line_progressed(i, tls, lines, progressions):
                 th.progression_within_6_months_on_cdk46i = months < 6
             return
 
@@ -558,7 +593,7 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
     tls = th.metastatic_lines
     for i, ln in enumerate(tls):
         if ln.endocrine:
-            if ln.start and _line_progressed(i, tls, progressions) and ln.end:
+            if ln.start and _line_progressed(i, tls, lines, progressions) and ln.end:
                 met = "primary" if months_between(ln.start, ln.end) < 6 else "secondary"
                 th.endocrine_resistance_sources = th.endocrine_resistance_sources + ln.sources
             break
@@ -586,8 +621,10 @@ def _last_et_progression(th: TherapyHistory, exps: list[_Exp], lines: list[_Line
         cands.append(disease.metastatic_date)
     tls = th.metastatic_lines
     for i, ln in enumerate(tls):
-        if ln.endocrine and i + 1 < len(tls) and tls[i + 1].start:
-            cands.append(tls[i + 1].start)  # type: ignore[arg-type]
+        if ln.endocrine and _line_progressed(i, tls, lines, progressions):
+            when = ln.end or (tls[i + 1].start if i + 1 < len(tls) else None)
+            if when:
+                cands.append(when)
     et_starts = [e.start for e in et_exps if e.start]
     if et_starts:
         first = min(et_starts)

@@ -82,7 +82,7 @@ def test_ai_plus_cdk46i_then_fulvestrant_then_capecitabine_are_three_lines():
     th = s.therapy
     assert (th.metastatic_endocrine_lines, th.metastatic_chemotherapy_lines, th.metastatic_systemic_lines) == (2, 1, 3)
     assert th.prior_nonsteroidal_ai and th.prior_fulvestrant and th.prior_cdk46i
-    assert th.last_endocrine_progression == dt.date(2022, 1, 20)
+    assert th.last_endocrine_progression == dt.date(2022, 1, 10)  # fulvestrant stopped at progression
 
 
 def test_first_line_et_progressing_before_six_months_is_primary_resistance():
@@ -251,3 +251,37 @@ def test_superseded_exposure_keeps_the_resource_status_and_says_it_was_supersede
 def test_intended_medication_statement_is_not_therapy_given():
     s = state(med_statement(PALBOCICLIB, "2024-05-01", status="intended"))
     assert s.therapy.exposures == [] and s.ignored[0].code == "not-given"
+
+
+def _with_note(resource, text):
+    resource["note"] = [{"text": text}]
+    return resource
+
+
+def test_last_line_stopped_for_progression_counts_as_progression_without_a_next_line():
+    s = state(
+        _with_note(med_statement(LETROZOLE, "2020-02-01", "2020-07-15", status="stopped"), "progression in liver"),
+        _with_note(med_statement(RIBOCICLIB, "2020-02-01", "2020-07-15", status="stopped"), "progression in liver"),
+    )
+    th = s.therapy
+    assert th.progression_within_6_months_on_cdk46i is True
+    assert th.endocrine_resistance == "primary"
+    assert th.last_endocrine_progression == dt.date(2020, 7, 15)
+
+
+def test_last_line_stopped_for_toxicity_is_not_progression():
+    s = state(
+        _with_note(med_statement(LETROZOLE, "2020-02-01", "2020-04-01", status="stopped"), "intolerance"),
+        _with_note(med_statement(RIBOCICLIB, "2020-02-01", "2020-04-01", status="stopped"), "neutropenia grade 4"),
+    )
+    th = s.therapy
+    assert th.progression_within_6_months_on_cdk46i is None
+    assert th.endocrine_resistance == "sensitive"  # relapse without prior ET, no ET progression
+    assert th.last_endocrine_progression is None
+
+
+def test_status_reason_progression_on_a_medication_request_is_read():
+    mr = med_request(FULVESTRANT, "2021-01-01", status="stopped", end="2022-03-01")
+    mr["statusReason"] = cc(text="Disease progression")
+    s = state(mr)
+    assert s.therapy.last_endocrine_progression == dt.date(2022, 3, 1)
