@@ -32,8 +32,8 @@ C.3 row 1, calendar months):
 - first metastatic ET line ended by progression after < 6 months -> primary,
   >= 6 months -> secondary (the more resistant of the adjuvant and metastatic
   readings wins);
-- de novo stage IV without ET progression -> de-novo; relapse with no prior
-  ET and no ET progression -> sensitive (endocrine-naive).
+- de novo stage IV without ET progression -> de-novo; relapse with no
+  adjuvant ET and no progression on metastatic ET -> sensitive (endocrine-naive).
 """
 
 from __future__ import annotations
@@ -607,7 +607,7 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
         th.endocrine_resistance = "de-novo"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
     elif disease.de_novo_metastatic is False and not any(
-        d.drug_class in T.ENDOCRINE_CLASSES for e in exps for d in e.drugs
+        e.setting == "unknown" and any(d.drug_class in T.ENDOCRINE_CLASSES for d in e.drugs) for e in exps
     ):
         th.endocrine_resistance = "sensitive"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
