@@ -181,6 +181,7 @@ class FHIRClient:
         max_resources: int = 5000,
         request_timeout: float | None = None,
         max_depth: int = MAX_JSON_DEPTH,
+        page_size: int | None = None,
         session: requests.Session | None = None,
     ):
         public_only = bool(getattr(base_url, "public_only", False))
@@ -192,6 +193,7 @@ class FHIRClient:
         self.max_bytes = max_bytes
         self.max_pages = max_pages
         self.max_resources = max_resources
+        self.page_size = page_size
         self.max_depth = max_depth
         self.deadline: float | None = None  # time.monotonic() bound for the hook call
         self._resources_left = max_resources  # across all searches of this client
@@ -220,6 +222,9 @@ class FHIRClient:
         bound cut the result short. Paging past max_pages, or a next link
         seen twice, raises FHIRBadResponse.
         """
+        if self.page_size and "_count=" not in path:
+            # Ask for big pages: fewer round trips (servers may cap it lower).
+            path += ("&" if "?" in path else "?") + f"_count={self.page_size}"
         url = self._url(path)
         resources: list[dict] = []
         seen_urls: set[str] = set()

@@ -66,7 +66,7 @@ def discovery():
 
 @bp.post("/cds-services/<service_id>")
 def call_service(service_id: str):
-    status, hook_instance, n_cards = 500, None, 0
+    status, hook_instance, n_cards, client = 500, None, 0, None
     cards, gathered, fetch = [], None, metrics.FetchTimer()
     try:
         service = service_or_404(service_id)
@@ -96,6 +96,7 @@ def call_service(service_id: str):
             log, "hook", service=service_id, hookInstance=(hook_instance or "")[:64],
             status=status, cards=n_cards,
             latency_ms=round((time.perf_counter() - g.started) * 1000, 2),
+            **client_fields(client),
         )
         metrics.observe_hook(service_id, status, time.perf_counter() - g.started, cards, fetch, gathered)
 
@@ -113,7 +114,19 @@ def parse_hook_request(body: dict, service) -> tuple[HookRequest, dict]:
         context = CONTEXT_MODELS[service.hook].model_validate(hook_request.context)
     except ValidationError as exc:
         raise BadRequest(describe_validation_error(exc, prefix="context."))
+    authorization = hook_request.fhirAuthorization
+    if authorization is not None and authorization.patient and authorization.patient != context.patientId:
+        # A token scoped to another patient must not be used to read this one.
+        raise BadRequest("fhirAuthorization.patient does not match context.patientId")
     return hook_request, context.model_dump(exclude_none=True)
+
+
+def client_fields(client) -> dict:
+    """What may be logged about the caller: iss, jti, tenant (never the token)."""
+    if client is None:
+        return {}
+    fields = {"iss": client.iss, "jti": client.jti, "tenant": client.tenant}
+    return {key: value for key, value in fields.items() if value}
 
 
 def fhir_client_factory(hook_request: HookRequest, client):
@@ -132,6 +145,7 @@ def fhir_client_factory(hook_request: HookRequest, client):
             max_bytes=cfg.fhir_max_response_bytes,
             max_pages=cfg.fhir_max_pages,
             max_resources=cfg.fhir_max_resources,
+            page_size=cfg.fhir_page_size,
         )
 
     return make

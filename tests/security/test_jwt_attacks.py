@@ -230,3 +230,15 @@ def test_a_failed_authentication_logs_the_reason_and_issuer_but_not_the_token(au
 def test_auth_failure_is_checked_before_the_body_is_read(auth_client):
     response = auth_client.post(SERVICE_PATH, data="not json at all", content_type="application/json")
     assert response.status_code == 401
+
+
+def test_an_accepted_call_logs_the_clients_iss_and_jti_but_never_the_token(auth_client, keys, service_logs):
+    import json as _json
+
+    from tests.security.conftest import ISS
+
+    token = sign(keys.ec, "ES384", EC_KID)
+    assert call(auth_client, token).status_code == 200
+    hook_lines = [_json.loads(line) for line in service_logs.lines if _json.loads(line)["msg"] == "hook"]
+    assert hook_lines[-1]["iss"] == ISS and hook_lines[-1]["jti"]
+    assert token not in service_logs.text()

@@ -185,3 +185,14 @@ def test_over_http_without_prefetch_the_service_fetches_and_answers_cards(client
         assert len(rsps.calls) == len(TEMPLATES)
     assert response.status_code == 200
     assert response.get_json()["cards"][0]["source"]["topic"]["code"] == "patient-summary"
+
+
+def test_searches_ask_the_server_for_the_configured_page_size():
+    prefetch = empty_prefetch()
+    del prefetch["procedures"]
+    factory = lambda: FHIRClient(FHIR_BASE, page_size=150, connect_timeout=0.5, read_timeout=0.5)
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Procedure\?.*"), json=searchset([]))
+        gather(TEMPLATES, CONTEXT, prefetch, factory)
+        assert "_count=150" in rsps.calls[0].request.url
+        assert "patient=p1" in rsps.calls[0].request.url

@@ -138,3 +138,15 @@ def test_other_methods_on_a_service_are_405_json(client, method):
     response = getattr(client, method)(SERVICE)
     assert response.status_code == 405
     assert response.get_json()["error"]
+
+
+def test_a_fhir_token_scoped_to_another_patient_is_a_400(client):
+    body = patient_view_request(
+        prefetch=empty_prefetch(), fhirServer="https://fhir.example.org/r4",
+        fhirAuthorization={"access_token": "t", "token_type": "Bearer", "expires_in": 300,
+                           "scope": "patient/*.read", "subject": "mbc-cds", "patient": "someone-else"},
+    )
+    response = client.post(SERVICE, json=body)
+    assert response.status_code == 400
+    assert "fhirAuthorization.patient" in response.get_json()["message"]
+    assert "someone-else" not in response.get_json()["message"]
