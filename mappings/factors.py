@@ -170,6 +170,30 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
         except Exception:  # noqa: BLE001
             continue
 
+    # problem-list Conditions stating the menopausal state count as explicit documentation
+    for res in ctx.of("Condition"):
+        try:
+            st = None
+            for system, code, _ in ctx.code_of(res):
+                if is_snomed(system) and code in T.MENO_ANSWERS:
+                    st = T.MENO_ANSWERS[code]
+                elif is_icd10(system) and T.norm_icd(code) in T.MENO_CONDITIONS_ICD:
+                    st = T.MENO_CONDITIONS_ICD[T.norm_icd(code)]
+                if st:
+                    break
+            if st is None:
+                text = ctx.code_text(res)
+                if "menopaus" in text:
+                    st = next((s for rx, s in T.MENO_TEXT if rx.search(text)), None)
+            if st is None or st == "unknown":
+                continue
+            d = condition_onset(res)
+            key = d or dt.date.min
+            if obs_best is None or key >= obs_best[0]:
+                obs_best = (key, st, ctx.source(res, d, f"Menopausal status: {st} (problem list)"))
+        except Exception:  # noqa: BLE001
+            continue
+
     ofs_active = [e for e in therapy.exposures if e.active and any(d.drug_class == "ovarian-suppression" for d in e.drugs)]
     if ooph:
         f.ovarian_suppression = True

@@ -92,7 +92,7 @@ def _qual_from_text(text: str) -> str | None:
     if _EQ_RE.search(text):
         return "equivocal"
     neg = _NEG_RE.search(text)
-    pos = _POS_RE.search(text)
+    pos = _POS_RE.search(_NEG_RE.sub(" ", text) if neg else text)
     if neg and not pos:
         return "negative"
     if pos and not neg:

@@ -106,6 +106,7 @@ FPG_CODES = frozenset(e["code"] for e in _O["fasting_glucose"])
 QTC_CODES = frozenset(e["code"] for e in _O["qtc"])
 MENO_QUESTION_CODES = frozenset(str(e["code"]) for e in _O["menopause_question"])
 MENO_ANSWERS = {str(e["code"]): e["status"] for e in _O["menopause_answers"]}
+MENO_CONDITIONS_ICD = {norm_icd(e["code"]): e["status"] for e in _O["menopause_conditions_icd10"]}
 DISEASE_STATUS_CODES = frozenset(e["code"] for e in _O["disease_status"])
 PROGRESSION_ANSWERS = frozenset(str(e["code"]) for e in _O["disease_status_progression_answers"])
 

@@ -133,6 +133,12 @@ def drugs_from_cc(cc: Any) -> list[T.DrugInfo]:
                     found.append(info)
     if not found:
         found = drugs_from_text(cc_text(cc))
+    elif any(d.name == "trastuzumab" for d in found):
+        # a plain-trastuzumab code whose text names an ADC (T-DXd, T-DM1) is mis-coded:
+        # the more specific text wins, so T-DXd is never read as trastuzumab
+        named = [d for d in drugs_from_text(cc_text(cc)) if d.name != "trastuzumab" and "trastuzumab" in d.name]
+        if named:
+            found = [d for d in found if d.name != "trastuzumab"] + [d for d in named if d not in found]
     elif any(d.name == "everolimus" for d in found):
         if T.TRANSPLANT_EVEROLIMUS_TEXT.search(cc_text(cc)):
             found = [T.TRANSPLANT_EVEROLIMUS if d.name == "everolimus" else d for d in found]

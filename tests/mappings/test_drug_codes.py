@@ -166,3 +166,9 @@ def test_draft_orders_resolve_product_codes_and_names(product_code_lists):
                                  {"resourceType": "Bundle", "entry": [None, 3, {"resource": "x"}]}])
 def test_draft_orders_never_raise_on_malformed_bundles(bad):
     assert isinstance(read_draft_orders(bad), list)
+
+
+def test_plain_trastuzumab_code_with_tdxd_text_is_read_as_tdxd():
+    ms = med_statement("224905", "2022-01-01", display="fam-trastuzumab deruxtecan-nxki 100 MG Injection")
+    s = build_patient_state([patient(), ms], PID)
+    assert [d.name for e in s.therapy.exposures for d in e.drugs] == ["trastuzumab deruxtecan"]

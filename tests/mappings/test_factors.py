@@ -152,3 +152,8 @@ def test_ecog_representations(value, expected):
 def test_latest_ecog_wins():
     f = factors(loinc_obs("89247-1", "2022-01-01", valueInteger=0), loinc_obs("89247-1", "2024-01-01", valueInteger=2))
     assert f.ecog == 2
+
+
+def test_postmenopausal_state_on_the_problem_list_is_explicit_documentation():
+    f = factors(condition(cc(coding(SNOMED, "76498008", "Postmenopausal state"))))
+    assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "observation"

@@ -170,3 +170,7 @@ def test_er_result_keeps_its_resource_and_date_as_source():
 def test_allred_score_in_text_decides_er_status():
     assert state_of(loinc_obs("85337-4", valueString="Allred score 7/8")).er.status == "positive"
     assert state_of(loinc_obs("85337-4", valueString="Allred 2")).er.status == "negative"
+
+
+def test_er_not_detected_text_is_negative_not_contradictory():
+    assert state_of(loinc_obs("40556-3", valueString="Not detected")).er.status == "negative"
