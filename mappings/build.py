@@ -262,7 +262,10 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
         ctx.gap("er-low", "ER-low (1-10 %): benefit of endocrine therapy is uncertain.", er.sources)
     cat = her2.category
     if cat == "unknown":
-        ctx.gap("her2-unknown", "No readable HER2 result (IHC score / ISH).", her2.sources)
+        ctx.gap("her2-unknown",
+                "HER2 result without an IHC score, ISH or interpretation that can be read"
+                + (" (e.g. antigen 'Present'): HER2 status unknown." if her2.sources else "."),
+                her2.sources)
     elif cat == "negative-unspecified":
         ctx.gap("her2-score-missing",
                 "HER2 reported negative without an IHC score: HER2-0, -ultralow and -low cannot be told apart.",

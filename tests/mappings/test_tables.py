@@ -107,3 +107,22 @@ print(json.dumps([s.disease.visceral_crisis, s.factors.menopausal_status]))
     out = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
                          check=True)
     assert json.loads(out.stdout) == [False, "unknown"]
+
+
+def test_every_gap_and_ignored_code_emitted_is_documented_for_the_cards(real_patient_resources,
+                                                                        her2_immune_stain_example):
+    import mappings.build as build
+    from tests.mappings.builders import PID, loinc_obs, med_statement, patient
+
+    states = [
+        build.build_patient_state(real_patient_resources, "mCODETrialMatchingPatientExample01"),
+        build.build_patient_state([her2_immune_stain_example, None], "CGPatientExample01"),
+        build.build_patient_state([], PID),
+        build.build_patient_state([patient(), loinc_obs("85319-2", valueString="0"),
+                                   loinc_obs("85329-1", valueQuantity={"value": 5, "unit": "%"}),
+                                   med_statement("72965", None, status="active")], PID),
+    ]
+    doc = build.__doc__
+    for s in states:
+        for g in s.gaps + s.ignored:
+            assert g.code in doc, g.code
