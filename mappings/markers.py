@@ -37,8 +37,12 @@ _PCT_RE = re.compile(r"(<|less than|>|greater than)?\s*(\d+(?:\.\d+)?)\s*%")
 _NUM_RE = re.compile(r"^\s*(<|>|<=|>=)?\s*(\d+(?:\.\d+)?)\s*$")
 _ALLRED_RE = re.compile(r"allred[^0-9]{0,20}(\d)")
 _LOW_RE = re.compile(r"\b(er|pr)?[- ]?low\b|low[- ]positive|weakly positive|low[- ]?expressing")
-_POS_RE = re.compile(r"\bpositive\b|\bpos\b|^\s*\+\s*$|\bdetected\b|\bpresent\b|\breactive\b")
-_NEG_RE = re.compile(r"\bnegative\b|\bneg\b|not detected|\babsent\b|no staining|\bnon[- ]?reactive\b")
+_POS_RE = re.compile(r"\bpositive\b|\bpos\b|^\s*\+\s*$|\bdetected\b|\bpresent\b|\breactive\b"
+                     r"|\b(er|pr|pgr|hr)\s*\+")
+_NEG_RE = re.compile(r"\bnegative\b|\bneg\b|not detected|\babsent\b|no staining|\bnon[- ]?reactive\b"
+                     r"|\b(er|pr|pgr|hr)\s*-(?![a-z0-9])|^\s*-\s*$")
+_ISH_IN_TEXT = re.compile(r"\b(fish|ish|sish|cish|ddish|in situ hybridi[sz]ation)\b[^|;]{0,30}?"
+                          r"(not amplified|non[- ]amplified|no amplification|negative|amplified|positive)")
 _EQ_RE = re.compile(r"\bequivocal\b|\bindeterminate\b|\binconclusive\b|\bborderline\b")
 
 SAME_ASSESSMENT_DAYS = 45
@@ -142,7 +146,24 @@ def _interp(obs: dict[str, Any]) -> str | None:
 # --- ER / PR -----------------------------------------------------------------------
 
 
-def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str) -> tuple[str | None, float | None, bool]:
+_MARKER_WORDS = {"er": ("er", "estrogen receptor", "oestrogen receptor"),
+                 "pr": ("pr", "pgr", "progesterone receptor")}
+_PAIR_RE = re.compile(
+    r"\b(er|pr|pgr|estrogen receptor|oestrogen receptor|progesterone receptor)\s*:?\s*"
+    r"(\+|-(?![a-z0-9])|positive\b|negative\b|pos\b|neg\b)")
+
+
+def _marker_pair(text: str, target: str) -> str | None:
+    """'ER+/PR-' style text: the status named for `target` (er / pr), if any."""
+    found = None
+    for m in _PAIR_RE.finditer(text):
+        if m.group(1) in _MARKER_WORDS[target]:
+            found = "positive" if m.group(2) in ("+", "positive", "pos") else "negative"
+    return found
+
+
+def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str = "er"
+                   ) -> tuple[str | None, float | None, bool]:
     vcc, vtext, num, unit, comp = _observation_values(obs)
     percent: float | None = None
     status: str | None = None
@@ -170,7 +191,10 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str) -> tuple[str
         status = None
     elif vtext:
         allred = _ALLRED_RE.search(text)
-        if allred:
+        pair = _marker_pair(vtext, target)
+        if pair:
+            status = pair
+        elif allred:
             status = "positive" if int(allred.group(1)) >= 3 else "negative"
         else:
             q = _qual_from_text(vtext)
@@ -279,6 +303,9 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             score = "0"
         rec.ihc = score
         rec.sub = sub
+        m = _ISH_IN_TEXT.search(text) if text else None
+        if m:
+            rec.ish = "amplified" if m.group(2) in ("amplified", "positive") else "not-amplified"
         a = _answer(vcc)
         rec.qual = a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
         if rec.ihc is None and rec.qual is None:
@@ -335,7 +362,8 @@ def _ish_result(ish: list[_Her2]) -> str | None:
 def _her2_category(group: list[_Her2]) -> tuple[str, str | None, str | None]:
     """(category, ihc score, ish) for one assessment (results sorted oldest first)."""
     ihc = [r for r in group if r.kind == "ihc"]
-    ish = [r for r in group if r.kind == "ish"]
+    ish = [r for r in group if r.kind == "ish"] + [
+        _Her2(kind="ish", date=r.date, src=r.src, ish=r.ish) for r in group if r.kind != "ish" and r.ish]
     interp = [r for r in group if r.kind == "interp"]
     score = next((r.ihc for r in reversed(ihc) if r.ihc), None)
     if score is None:
@@ -455,11 +483,11 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                 if marker in ("er", "pr", "er-pr"):
                     if kind == "intensity":
                         continue
-                    st, pct, low = _read_receptor(unit, kind, extra)
-                    if st is None and pct is None:
-                        continue
                     targets = ("er", "pr") if marker == "er-pr" else (marker,)
                     for t in targets:
+                        st, pct, low = _read_receptor(unit, kind, extra, t)
+                        if st is None and pct is None:
+                            continue
                         getattr(acc, t).append(_Rec(st, pct, low, date, src))
                 elif marker == "her2":
                     if kind in ("serum", "legacy"):

@@ -175,3 +175,11 @@ def test_reported_ish_interpretation_wins_over_the_ratio():
 def test_her2_zero_written_in_several_ways_is_zero_not_low(text):
     h = her2(loinc_obs("85319-2", valueString=text))
     assert h.category == "zero-unspecified" and h.ihc_score == "0"
+
+
+def test_her2_2_plus_with_fish_negative_in_the_same_report_text_is_low():
+    assert her2(loinc_obs("85319-2", valueString="2+ (equivocal); FISH not amplified, ratio 1.4")).category == "low"
+
+
+def test_her2_2_plus_with_fish_amplified_in_the_same_report_text_is_positive():
+    assert her2(loinc_obs("85319-2", valueString="IHC 2+, FISH amplified")).category == "positive"

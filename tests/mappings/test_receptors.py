@@ -174,3 +174,13 @@ def test_allred_score_in_text_decides_er_status():
 
 def test_er_not_detected_text_is_negative_not_contradictory():
     assert state_of(loinc_obs("40556-3", valueString="Not detected")).er.status == "negative"
+
+
+@pytest.mark.parametrize("text,status", [("ER+", "positive"), ("ER-", "negative"), ("ER +, PR -", "positive")])
+def test_er_plus_minus_shorthand(text, status):
+    assert state_of(loinc_obs("85337-4", valueString=text)).er.status == status
+
+
+def test_combined_er_pr_text_is_read_per_receptor():
+    s = state_of(loinc_obs("10480-2", valueString="ER+/PR-"))
+    assert s.er.status == "positive" and s.pr.status == "negative"
