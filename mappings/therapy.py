@@ -360,7 +360,15 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
         elif mdate and e.start is None:
             e.setting = "unknown"
 
-    lines = _build_lines([e for e in exps if e.setting == "metastatic"], ctx)
+    # adjuvant endocrine therapy still running at recurrence can continue into
+    # the first metastatic line (e.g. letrozole continued + palbociclib added)
+    ongoing_early = [
+        e for e in exps
+        if e.setting == "early" and mdate is not None
+        and any(d.drug_class in T.ENDOCRINE_CLASSES for d in e.drugs)
+        and ((e.end is None and e.active) or (e.end is not None and e.end > mdate))
+    ]
+    lines = _build_lines([e for e in exps if e.setting == "metastatic"], ctx, ongoing_early)
     progressions = _progression_dates(ctx)
 
     th.exposures = [
@@ -408,7 +416,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     return th
 
 
-def _build_lines(exps: list[_Exp], ctx: Ctx) -> list[_Line]:
+def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = None) -> list[_Line]:
     exps = [e for e in exps if any(d.drug_class in T.LINE_CLASSES for d in e.drugs)]
     dated = sorted((e for e in exps if e.start), key=lambda e: (e.start, e.src.reference))  # type: ignore[arg-type, return-value]
     undated = [e for e in exps if not e.start]
@@ -419,7 +427,9 @@ def _build_lines(exps: list[_Exp], ctx: Ctx) -> list[_Line]:
         else:
             groups.append([e])
     lines: list[_Line] = []
-    cur: _Line | None = None
+    # a pseudo line holding adjuvant ET still running: only used for carry-over
+    cur: _Line | None = _Line(list(ongoing_early), None) if ongoing_early else None
+    pseudo = cur
     for group in groups:
         start = group[0].start
         gnames = {d.name for e in group for d in e.drugs if d.drug_class in T.LINE_CLASSES}
@@ -428,15 +438,15 @@ def _build_lines(exps: list[_Exp], ctx: Ctx) -> list[_Line]:
             cur = _Line(list(group), start)
             lines.append(cur)
             continue
-        if (start - cur.start).days <= REGIMEN_WINDOW_DAYS:  # type: ignore[operator]
+        if cur is not pseudo and (start - cur.start).days <= REGIMEN_WINDOW_DAYS:  # type: ignore[operator]
             cur.add(group)
             # a drug of the same class joining the window replaces a carried one
             cur.drop_carried(gclasses)
             continue
-        if gnames <= cur.names():
+        if cur is not pseudo and gnames <= cur.names():
             cur.add(group)
             continue
-        if gclasses <= cur.classes() and _continues(cur, gnames, gclasses, start):
+        if cur is not pseudo and gclasses <= cur.classes() and _continues(cur, gnames, gclasses, start):
             # same-class substitution with the rest of the regimen continuing
             # (e.g. abemaciclib -> ribociclib with fulvestrant): same line
             for prev in cur.exps:

@@ -285,3 +285,27 @@ def test_status_reason_progression_on_a_medication_request_is_read():
     mr["statusReason"] = cc(text="Disease progression")
     s = state(mr)
     assert s.therapy.last_endocrine_progression == dt.date(2022, 3, 1)
+
+
+def test_adjuvant_ai_continued_at_recurrence_with_an_added_cdk46i_is_one_endocrine_first_line():
+    s = state(
+        med_statement(LETROZOLE, "2017-01-01", status="active"),
+        med_statement(PALBOCICLIB, "2020-02-01", status="active"),
+        met="2020-01-15",
+    )
+    th = s.therapy
+    assert th.on_adjuvant_endocrine_at_recurrence
+    assert len(th.metastatic_lines) == 1
+    assert set(th.metastatic_lines[0].names) == {"letrozole", "palbociclib"}
+    assert th.metastatic_lines[0].endocrine
+
+
+def test_adjuvant_ai_still_marked_active_is_superseded_by_a_switch_to_fulvestrant():
+    s = state(
+        med_statement(LETROZOLE, "2017-01-01", status="active"),
+        med_statement(FULVESTRANT, "2020-02-01", status="active"),
+        med_statement(PALBOCICLIB, "2020-02-01", status="active"),
+        met="2020-01-15",
+    )
+    assert {d.name for d in s.therapy.current_drugs()} == {"fulvestrant", "palbociclib"}
+    assert s.therapy.endocrine_resistance == "secondary"
