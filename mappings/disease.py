@@ -18,7 +18,7 @@ _BREAST_TEXT = re.compile(
     r"(malignant neoplasm|carcinoma|cancer|adenocarcinoma|malignancy)[^|]{0,40}\bbreast\b"
     r"|\bbreast\b[^|]{0,20}(cancer|carcinoma|malignan)",
 )
-_SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets?\b")
+_SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b|stage iv\b|stage 4\b")
 _NEGATED_METS = re.compile(r"\b(no|non|without|negative for)[- ]\s*(evidence of )?metasta")
 _STAGE4_TEXT = re.compile(r"(^|[^a-z0-9])(stage\s*)?(iv[abc]?|4[abc]?)($|[^a-z0-9])", re.I)
 _INACTIVE_CONDITION = {"resolved", "inactive", "remission"}
@@ -186,6 +186,10 @@ def build_disease(ctx: Ctx) -> Disease:
                     d.primary_sources.append(src)
                     if onset:
                         primary_dates.append(onset)
+                text = ctx.code_text(res)
+                if text and _SECONDARY_TEXT.search(text) and not _NEGATED_METS.search(text):
+                    # "Metastatic breast cancer" as one concept: metastatic, site unknown
+                    met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"))))
                 for st in as_list(res.get("stage")):
                     if not isinstance(st, dict):
                         continue

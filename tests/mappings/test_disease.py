@@ -127,3 +127,14 @@ def test_visceral_crisis_observation_answered_false_is_not_a_visceral_crisis():
 def test_resolved_visceral_crisis_condition_is_not_current():
     c = condition(cc(text="Visceral crisis"), "2021-01-01", clinical="resolved")
     assert disease(breast_cancer(), c).visceral_crisis is False
+
+
+def test_metastatic_breast_cancer_written_as_one_problem_is_breast_cancer_and_metastatic():
+    d = disease(condition(cc(text="Metastatic breast cancer (ER+/HER2-)"), "2022-01-01"))
+    assert d.breast_cancer == "yes" and d.metastatic == "yes"
+    assert d.sites == []
+
+
+def test_non_metastatic_breast_cancer_text_is_not_metastatic_evidence():
+    d = disease(condition(cc(text="Breast cancer, non-metastatic"), "2022-01-01"))
+    assert d.breast_cancer == "yes" and d.metastatic != "yes"
