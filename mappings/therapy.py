@@ -59,6 +59,7 @@ ADMIN_ACTIVE_DAYS_OFS = 95
 ADD_ON_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor", "parp-inhibitor"})
 _PROGRESSION_TEXT = re.compile(
     r"progress|\bpd\b|worsen|relapse|recurren|refractory|resistan|new (lesion|metasta)|treatment failure")
+_NO_PROGRESSION_TEXT = re.compile(r"\b(no|not|without|nor|absence of)\b[^.;|]{0,20}(progress|\bpd\b|worsen)\w*")
 _TOXICITY_TEXT = re.compile(
     r"toxicit|adverse|intoleran|side[- ]effect|neutropeni|diarrh|rash|pneumonitis|\bild\b|hepatotox|"
     r"qt prolong|hyperglyc|patient (choice|preference|request)|completed")
@@ -82,7 +83,7 @@ class _Exp:
     setting: str = "unknown"
     superseded: bool = False
     status: str | None = None
-    stop: str | None = None  # progression | toxicity | None (why it stopped, when stated)
+    stop: str | None = None  # progression | other (toxicity, completed, choice) | None when not stated
 
 
 class _Line:
@@ -310,16 +311,17 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
 
 
 def _stop_reason(res: dict[str, Any]) -> str | None:
-    """'progression' / 'toxicity' from statusReason or note text; None when not stated."""
+    """'progression' / 'other' (toxicity, completion, choice) from statusReason or note; None if not stated."""
     texts = [cc_text(cc) for cc in as_list(res.get("statusReason"))]
     texts += [text_of(n.get("text")) for n in as_list(res.get("note")) if isinstance(n, dict)]
     text = " | ".join(t for t in texts if t)
     if not text:
         return None
+    text = _NO_PROGRESSION_TEXT.sub(" ", text)
     if _PROGRESSION_TEXT.search(text):
         return "progression"
     if _TOXICITY_TEXT.search(text):
-        return "toxicity"
+        return "other"
     return None
 
 
@@ -570,7 +572,7 @@ def _line_progressed(i: int, lines: list[TherapyLine], raw: list[_Line], progres
         return True
     if any(ln.start and ln.start <= p <= ln.end + dt.timedelta(days=30) for p in progressions):
         return True
-    return any(e.status == "stopped" and e.stop is None for e in exps) and not any(e.stop == "toxicity" for e in exps)
+    return any(e.status == "stopped" and e.stop is None for e in exps) and not any(e.stop == "other" for e in exps)
 
 
 def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date, progressions: list[dt.date]) -> None:

@@ -309,3 +309,11 @@ def test_adjuvant_ai_still_marked_active_is_superseded_by_a_switch_to_fulvestran
     )
     assert {d.name for d in s.therapy.current_drugs()} == {"fulvestrant", "palbociclib"}
     assert s.therapy.endocrine_resistance == "secondary"
+
+
+def test_note_saying_no_progression_is_not_progression():
+    s = state(
+        _with_note(med_statement(LETROZOLE, "2020-02-01", "2020-04-01", status="stopped"),
+                   "stopped for arthralgia, no progression"),
+    )
+    assert s.therapy.last_endocrine_progression is None
