@@ -62,7 +62,8 @@ _PROGRESSION_TEXT = re.compile(
 _NO_PROGRESSION_TEXT = re.compile(r"\b(no|not|without|nor|absence of)\b[^.;|]{0,20}(progress|\bpd\b|worsen)\w*")
 _TOXICITY_TEXT = re.compile(
     r"toxicit|adverse|intoleran|side[- ]effect|neutropeni|diarrh|rash|pneumonitis|\bild\b|hepatotox|"
-    r"qt prolong|hyperglyc|patient (choice|preference|request)|completed")
+    r"qt prolong|hyperglyc|patient (choice|preference|request)|completed|arthralg|fatigue|nause|mucositis|"
+    r"stomatitis|\bstopped (for|due to|because)\b|\bdiscontinued (for|due to|because)\b")
 _SKIP_STATUS = {
     "entered-in-error": "entered-in-error",
     "not-taken": "not-given",
@@ -311,16 +312,17 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
 
 
 def _stop_reason(res: dict[str, Any]) -> str | None:
-    """'progression' / 'other' (toxicity, completion, choice) from statusReason or note; None if not stated."""
-    texts = [cc_text(cc) for cc in as_list(res.get("statusReason"))]
-    texts += [text_of(n.get("text")) for n in as_list(res.get("note")) if isinstance(n, dict)]
-    text = " | ".join(t for t in texts if t)
-    if not text:
-        return None
-    text = _NO_PROGRESSION_TEXT.sub(" ", text)
+    """'progression' / 'other' (toxicity, completion, choice) from statusReason or note; None if not stated.
+
+    A coded/written statusReason that is not progression is 'other'; free-text notes
+    count as 'other' only when they name a non-progression reason.
+    """
+    reason = " | ".join(t for t in (cc_text(cc) for cc in as_list(res.get("statusReason"))) if t)
+    notes = " | ".join(t for t in (text_of(n.get("text")) for n in as_list(res.get("note")) if isinstance(n, dict)) if t)
+    text = _NO_PROGRESSION_TEXT.sub(" ", reason + " | " + notes)
     if _PROGRESSION_TEXT.search(text):
         return "progression"
-    if _TOXICITY_TEXT.search(text):
+    if reason or _TOXICITY_TEXT.search(text):
         return "other"
     return None
 
