@@ -1,0 +1,809 @@
+"""Benchmark of mbc-cds against its budgets (issue 8, ../shared/DESIGN.md "Budgets").
+
+    make bench                      # or: .venv/bin/python bench/run.py [--quick] [--skip-fhir]
+
+Starts the service the way production does (`mbc-cds serve`: gunicorn, gthread,
+4 threads per worker) on 127.0.0.1 with auth and demo off, and, under the same
+gunicorn settings, the floor of this stack (bench/floor_app.py: a bare Flask
+endpoint that parses the same request body and returns a fixed JSON body).
+Drives both with `wrk` (Debian package; installed with apt-get when missing and
+allowed; else a bounded Python keep-alive client) and reports, measured in the
+same run:
+
+  (a) 1 worker, keep-alive, concurrency 1: p50/p90/p99 latency for the ~300-resource
+      patient with full prefetch (budget p50 <= 5 ms, p99 <= 25 ms), and the ratio
+      to the floor;
+  (b) 2 workers, concurrency 10: requests/s (budget >= 300) and latency;
+  (c) RSS per worker after the load (budget <= 150 MB);
+  (d) scaling at 30 / 300 / 3,000 resources: latency and cost per resource;
+  (e) no prefetch: the service fetches from a local sekmet-fhir server loaded
+      with the 300-resource patient; total vs the slowest single FHIR query
+      (budget: slowest + 10 ms).
+
+Every server is bound to 127.0.0.1 and stopped by this script; every load loop is
+bounded in time (wrk -d) and, for the Python fallback, in count too. The machine
+load (other processes' CPU) is sampled around every measurement; a measurement
+taken while others used more than --max-other-cpu is repeated (at most twice).
+
+Results: bench/results/bench-<utc time>.json and bench/results/latest.json
+(gitignored), and a table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+sys.path.insert(0, str(BENCH_DIR))
+sys.path.insert(0, str(REPO_DIR))
+
+import patients  # noqa: E402
+
+RESULTS_DIR = BENCH_DIR / "results"
+SERVICE_PATH = "/cds-services/mbc-treatment-options"
+SIZES = (30, 300, 3000)
+REALISTIC = 300
+HOST = "127.0.0.1"
+BUDGET = {"p50_ms": 5.0, "p99_ms": 25.0, "rps_2_workers_c10": 300.0, "rss_mb": 150.0,
+          "no_prefetch_over_slowest_ms": 10.0}
+# gunicorn settings of `mbc-cds serve` (service/cli.py), checked at start-up.
+GUNICORN = {"worker_class": "gthread", "threads": 4, "timeout": 60}
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+# -- small helpers -------------------------------------------------------------
+
+def bin_path(name: str) -> str:
+    candidate = Path(sys.executable).with_name(name)
+    return str(candidate) if candidate.exists() else (shutil.which(name) or name)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def check_cli_settings() -> None:
+    """Warn when service/cli.py no longer runs gunicorn the way the floor is run."""
+    text = (REPO_DIR / "service" / "cli.py").read_text(encoding="utf-8")
+    found = dict(re.findall(r'cfg\.set\("(\w+)",\s*"?([\w.]+)"?\)', text))
+    for key, value in GUNICORN.items():
+        if str(found.get(key)) != str(value):
+            log(f"WARNING: service/cli.py sets gunicorn {key}={found.get(key)!r}, the floor uses {value!r}")
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    k = (len(sorted_values) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+# -- machine load ----------------------------------------------------------------
+
+def cpu_busy_ticks() -> int:
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields[:8]) - idle
+
+
+def proc_ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            parts = fh.read().rsplit(")", 1)[1].split()
+        return int(parts[11]) + int(parts[12])  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def children_ticks() -> int:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return round((usage.ru_utime + usage.ru_stime) * CLK_TCK)
+
+
+def self_ticks() -> int:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return round((usage.ru_utime + usage.ru_stime) * CLK_TCK)
+
+
+class LoadMeter:
+    """CPU used by processes other than ours (in cores) over an interval."""
+
+    def __init__(self, our_pids: list[int]):
+        self.pids = our_pids
+
+    def __enter__(self):
+        self.t0 = time.monotonic()
+        self.busy0 = cpu_busy_ticks()
+        self.ours0 = sum(proc_ticks(p) for p in self.pids) + children_ticks() + self_ticks()
+        return self
+
+    def __exit__(self, *exc):
+        elapsed = max(time.monotonic() - self.t0, 1e-3)
+        busy = cpu_busy_ticks() - self.busy0
+        ours = sum(proc_ticks(p) for p in self.pids) + children_ticks() + self_ticks() - self.ours0
+        self.other_cores = max(busy - ours, 0) / CLK_TCK / elapsed
+        self.our_cores = ours / CLK_TCK / elapsed
+        return False
+
+
+def wait_for_quiet(max_other: float, limit_s: float) -> float:
+    """Wait (at most `limit_s`) until other processes use at most `max_other` cores;
+    returns what they used in the last second sampled."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        with LoadMeter([]) as meter:
+            time.sleep(1.0)
+        if meter.other_cores <= max_other or time.monotonic() >= deadline:
+            return meter.other_cores
+
+
+# -- servers -------------------------------------------------------------------
+
+class Server:
+    """A process group bound to 127.0.0.1, always stopped by `stop()`."""
+
+    running: list["Server"] = []
+
+    def __init__(self, name: str, cmd: list[str], port: int, health_url: str, env: dict | None = None,
+                 logfile: Path | None = None):
+        self.name, self.cmd, self.port, self.health_url = name, cmd, port, health_url
+        self.env = {**os.environ, **(env or {})}
+        self.logfile = logfile
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0) -> "Server":
+        out = open(self.logfile, "wb") if self.logfile else subprocess.DEVNULL
+        self.proc = subprocess.Popen(self.cmd, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                     cwd=REPO_DIR, start_new_session=True)
+        Server.running.append(self)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                conn = http.client.HTTPConnection(HOST, self.port, timeout=1)
+                conn.request("GET", self.health_url)
+                ok = conn.getresponse().status == 200
+                conn.close()
+                if ok and (self.expected_workers is None or len(self.workers()) >= self.expected_workers):
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.2)
+        tail = self.logfile.read_text(errors="replace")[-2000:] if self.logfile else ""
+        self.stop()
+        raise RuntimeError(f"{self.name} did not start on {HOST}:{self.port}\n{tail}")
+
+    expected_workers: int | None = None
+
+    def workers(self) -> list[int]:
+        """Child pids of the master (gunicorn workers)."""
+        if not self.proc:
+            return []
+        master = self.proc.pid
+        kids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == master:
+                kids.append(int(entry))
+        return sorted(kids)
+
+    def pids(self) -> list[int]:
+        return ([self.proc.pid] if self.proc else []) + self.workers()
+
+    def rss_mb(self) -> list[dict]:
+        out = []
+        for pid in self.workers():
+            try:
+                with open(f"/proc/{pid}/status") as fh:
+                    status = dict(line.split(":", 1) for line in fh if ":" in line)
+                out.append({"pid": pid,
+                            "rss_mb": round(int(status["VmRSS"].split()[0]) / 1024, 1),
+                            "peak_rss_mb": round(int(status["VmHWM"].split()[0]) / 1024, 1)})
+            except (OSError, KeyError, ValueError):
+                continue
+        return out
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        if self in Server.running:
+            Server.running.remove(self)
+
+
+def service_server(workers: int, tmp: Path, extra_env: dict | None = None, name: str = "service") -> Server:
+    port = free_port()
+    env = {
+        "MBC_CDS_AUTH": "off", "MBC_CDS_DEMO": "false",
+        "MBC_CDS_DATABASE_URL": f"sqlite:///{tmp}/feedback-{port}.sqlite",
+        "MBC_CDS_LOG_LEVEL": "INFO",  # production logs one line per hook call
+        **(extra_env or {}),
+    }
+    server = Server(name, [bin_path("mbc-cds"), "serve", "--host", HOST, "--port", str(port),
+                           "--workers", str(workers)],
+                    port, "/healthz", env, tmp / f"{name}-{workers}w-{port}.log")
+    server.expected_workers = workers
+    return server
+
+
+def floor_server(workers: int, tmp: Path) -> Server:
+    port = free_port()
+    cmd = [bin_path("gunicorn"), "--bind", f"{HOST}:{port}", "--workers", str(workers),
+           "--worker-class", GUNICORN["worker_class"], "--threads", str(GUNICORN["threads"]),
+           "--timeout", str(GUNICORN["timeout"]), "--chdir", str(BENCH_DIR), "floor_app:app"]
+    server = Server("floor", cmd, port, "/healthz", None, tmp / f"floor-{workers}w-{port}.log")
+    server.expected_workers = workers
+    return server
+
+
+def stop_all() -> None:
+    for server in list(Server.running):
+        server.stop()
+
+
+# -- load generation -------------------------------------------------------------
+
+WRK_LUA = r"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
+wrk.body = f:read("*a")
+f:close()
+
+done = function(summary, latency, requests)
+  local out = assert(io.open(os.getenv("BENCH_OUT"), "w"))
+  local e = summary.errors
+  out:write(string.format(
+    '{"requests": %d, "duration_us": %d, "bytes": %d, ' ..
+    '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
+    '"latency_us": {"min": %d, "mean": %.1f, "max": %d, "stdev": %.1f, ' ..
+    '"p50": %d, "p90": %d, "p99": %d, "p99.9": %d}}',
+    summary.requests, summary.duration, summary.bytes,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency.min, latency.mean, latency.max, latency.stdev,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9)))
+  out:close()
+end
+"""
+
+
+def ensure_wrk(allow_install: bool) -> str | None:
+    path = shutil.which("wrk")
+    if path or not allow_install:
+        return path
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("wrk not found; installing the Debian package (apt-get install -y wrk)")
+        try:
+            subprocess.run(["apt-get", "install", "-y", "wrk"], check=False, timeout=300,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    return shutil.which("wrk")
+
+
+class Loader:
+    def __init__(self, wrk: str | None, tmp: Path):
+        self.wrk = wrk
+        self.tmp = tmp
+        self.lua = tmp / "post.lua"
+        self.lua.write_text(WRK_LUA)
+
+    @property
+    def tool(self) -> str:
+        return "wrk" if self.wrk else "python-keepalive"
+
+    def run(self, port: int, path: str, body_file: Path, connections: int, seconds: float,
+            threads: int = 1, max_requests: int = 200_000) -> dict:
+        if self.wrk:
+            return self._wrk(port, path, body_file, connections, seconds, threads)
+        return python_load(port, path, body_file.read_bytes(), connections, seconds, max_requests)
+
+    def _wrk(self, port, path, body_file, connections, seconds, threads) -> dict:
+        out = self.tmp / f"wrk-{port}-{connections}.json"
+        out.unlink(missing_ok=True)
+        cmd = [self.wrk, "-t", str(min(threads, connections)), "-c", str(connections),
+               "-d", f"{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(self.lua),
+               f"http://{HOST}:{port}{path}"]
+        env = {**os.environ, "BENCH_BODY": str(body_file), "BENCH_OUT": str(out)}
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 60)
+        if proc.returncode != 0 or not out.exists():
+            raise RuntimeError(f"wrk failed: {proc.stderr or proc.stdout}")
+        raw = json.loads(out.read_text())
+        lat = raw["latency_us"]
+        errors = sum(raw["errors"].values())
+        return {
+            "tool": "wrk", "connections": connections, "requests": raw["requests"],
+            "seconds": round(raw["duration_us"] / 1e6, 2),
+            "rps": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
+            "p50_ms": lat["p50"] / 1000, "p90_ms": lat["p90"] / 1000, "p99_ms": lat["p99"] / 1000,
+            "max_ms": lat["max"] / 1000, "mean_ms": round(lat["mean"] / 1000, 3),
+            "errors": errors, "error_detail": raw["errors"],
+        }
+
+
+def python_load(port: int, path: str, body: bytes, connections: int, seconds: float,
+                max_requests: int) -> dict:
+    """Bounded keep-alive load: `connections` threads, each one HTTP/1.1 connection."""
+    deadline = time.monotonic() + seconds
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    per_thread = max(1, max_requests // connections)
+    headers = {"Content-Type": "application/json", "Connection": "keep-alive"}
+
+    def worker():
+        conn = http.client.HTTPConnection(HOST, port, timeout=10)
+        mine = []
+        for _ in range(per_thread):
+            if time.monotonic() >= deadline:
+                break
+            t0 = time.perf_counter()
+            try:
+                conn.request("POST", path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection(HOST, port, timeout=10)
+            mine.append(time.perf_counter() - t0)
+            if not ok:
+                with lock:
+                    errors[0] += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=seconds + 30)
+    elapsed = time.monotonic() - started
+    lat = sorted(x * 1000 for x in latencies)
+    return {
+        "tool": "python-keepalive", "connections": connections, "requests": len(lat),
+        "seconds": round(elapsed, 2), "rps": round(len(lat) / elapsed, 1),
+        "p50_ms": round(percentile(lat, 50), 3), "p90_ms": round(percentile(lat, 90), 3),
+        "p99_ms": round(percentile(lat, 99), 3), "max_ms": round(lat[-1], 3) if lat else None,
+        "mean_ms": round(statistics.fmean(lat), 3) if lat else None, "errors": errors[0],
+    }
+
+
+def check_response(port: int, path: str, body: bytes) -> dict:
+    conn = http.client.HTTPConnection(HOST, port, timeout=60)
+    conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"POST {path} -> {response.status}: {data[:500]!r}")
+    parsed = json.loads(data)
+    return {"status": response.status, "response_bytes": len(data),
+            "cards": len(parsed.get("cards", [])) if isinstance(parsed, dict) else None}
+
+
+def measure(loader: Loader, targets: list[tuple[str, Server, str]], body_file: Path, connections: int,
+            opts, threads: int = 1) -> dict:
+    """The same load on each server in interleaved short windows (floor, service, floor, ...).
+
+    The machine is shared: before each round it waits (bounded, opts.max_wait s)
+    for other processes to use at most opts.max_other_cpu cores, and measures what
+    they used during every window. The summary of a server is the median, over
+    its quiet windows (others <= max_other_cpu), of each figure; when no window
+    was quiet, the least disturbed window. Every window is kept in `windows`.
+    """
+    windows: dict[str, list[dict]] = {label: [] for label, _, _ in targets}
+    for _, server, path in targets:  # warm-up: first requests, caches, connection set-up
+        if opts.warmup > 0:
+            loader.run(server.port, path, body_file, connections, opts.warmup, threads)
+    for _ in range(opts.rounds):
+        before = wait_for_quiet(opts.max_other_cpu, opts.max_wait)
+        for label, server, path in targets:
+            with LoadMeter(server.pids()) as meter:
+                result = loader.run(server.port, path, body_file, connections, opts.seconds, threads)
+            if result["errors"]:
+                log(f"  {label}: window with {result['errors']} socket/status errors"
+                    f" ({result.get('error_detail')}); not used")
+            result["other_cpu_cores"] = round(meter.other_cores, 2)
+            result["our_cpu_cores"] = round(meter.our_cores, 2)
+            result["other_cpu_cores_before"] = round(before, 2)
+            result["loadavg"] = [round(x, 2) for x in os.getloadavg()]
+            windows[label].append(result)
+    return {name: summarize_windows(ws, opts.max_other_cpu) for name, ws in windows.items()}
+
+
+def summarize_windows(windows: list[dict], max_other: float) -> dict:
+    valid = [w for w in windows if not w["errors"] and w["requests"]]
+    if not valid:
+        raise RuntimeError(f"every window failed: {windows}")
+    quiet = [w for w in valid if w["other_cpu_cores"] <= max_other]
+    chosen = quiet or [min(valid, key=lambda w: w["other_cpu_cores"])]
+    out = {"tool": windows[0]["tool"], "connections": windows[0]["connections"]}
+    for key in ("p50_ms", "p90_ms", "p99_ms", "mean_ms", "rps", "other_cpu_cores"):
+        out[key] = round(statistics.median(w[key] for w in chosen), 3)
+    out["max_ms"] = max(w["max_ms"] for w in chosen)
+    out["requests"] = sum(w["requests"] for w in chosen)
+    out["seconds"] = round(sum(w["seconds"] for w in chosen), 1)
+    out["windows_used"] = len(chosen)
+    out["windows_total"] = len(windows)
+    out["machine_quiet"] = bool(quiet)
+    out["all_windows_p50_ms"] = round(statistics.median(w["p50_ms"] for w in valid), 3)
+    out["failed_windows"] = len(windows) - len(valid)
+    out["windows"] = windows
+    return out
+
+
+# -- the FHIR server (no-prefetch case) -------------------------------------------
+
+def start_sekmet(tmp: Path) -> tuple[Server, str]:
+    port = free_port()
+    base_url = f"http://{HOST}:{port}/fhir"
+    workdir = tmp / "sekmet"
+    workdir.mkdir(exist_ok=True)
+    settings = workdir / "settings.yaml"
+    settings.write_text(
+        f"base_url: {base_url}\nhost: {HOST}\nport: {port}\n"
+        f"data_dir: {workdir / 'data'}\nlog_inbound: false\nsimulator:\n  enabled: false\n"
+    )
+    server = Server("sekmet-fhir", [bin_path("sekmet"), "serve", "-c", str(settings)], port,
+                    "/fhir/metadata", {"NO_COLOR": "1"}, workdir / "sekmet.log")
+    server.expected_workers = None
+    server.start(timeout=90)
+    return server, base_url
+
+
+def put_patient(base_url: str, resources: list[dict], limit_s: float = 300.0) -> None:
+    import requests
+
+    deadline = time.monotonic() + limit_s
+    order = {"Patient": 0}
+    with requests.Session() as session:
+        session.trust_env = False
+        for res in sorted(resources, key=lambda r: order.get(r["resourceType"], 1)):
+            if time.monotonic() > deadline:
+                raise RuntimeError("loading the FHIR server took too long")
+            url = f"{base_url}/{res['resourceType']}/{res['id']}"
+            response = session.put(url, json=res, headers={"Content-Type": "application/fhir+json"},
+                                   timeout=30)
+            if response.status_code not in (200, 201):
+                raise RuntimeError(f"PUT {url} -> {response.status_code}: {response.text[:300]}")
+
+
+def time_queries(base_url: str, patient_id: str, reps: int) -> dict:
+    """Each prefetch query on its own, as the service runs it (FHIRClient, paging followed)."""
+    from service.fhir_client import FHIRClient, pooled_session
+
+    client = FHIRClient(base_url)
+    out = {}
+    for key, template in patients.prefetch_templates().items():
+        query = template.replace("{{context.patientId}}", patient_id)
+        times, count, pages = [], 0, 0
+        session = pooled_session(base_url)
+        original_get = session.get
+
+        def counting_get(*args, **kwargs):
+            nonlocal pages
+            pages += 1
+            return original_get(*args, **kwargs)
+
+        session.get = counting_get
+        try:
+            for i in range(reps):
+                t0 = time.perf_counter()
+                if "?" in query:
+                    resources, _ = client.search(query)
+                else:
+                    resources = [client.read(query)]
+                times.append((time.perf_counter() - t0) * 1000)
+                count = len(resources)
+        finally:
+            session.get = original_get
+        times.sort()
+        out[key] = {"resources": count, "pages": pages // reps, "p50_ms": round(percentile(times, 50), 2),
+                    "p90_ms": round(percentile(times, 90), 2), "min_ms": round(times[0], 2)}
+    return out
+
+
+# -- the run -----------------------------------------------------------------------
+
+def machine() -> dict:
+    model = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_DIR, capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        commit = None
+    import gunicorn
+
+    from importlib.metadata import version
+
+    return {"nproc": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
+            "platform": platform.platform(), "gunicorn": gunicorn.__version__, "flask": version("flask"),
+            "git_commit": commit, "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="seconds per measured window (default 3)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="interleaved windows per server and configuration (default 5)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per server (default 2)")
+    parser.add_argument("--quick", action="store_true", help="2 rounds of 2 s, 1 s warm-up (a smoke run)")
+    parser.add_argument("--skip-fhir", action="store_true", help="skip (e), the no-prefetch case")
+    parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
+    parser.add_argument("--max-other-cpu", type=float, default=0.3,
+                        help="a window is quiet when other processes used at most this many cores (default 0.3)")
+    parser.add_argument("--max-wait", type=float, default=15.0,
+                        help="seconds to wait for a quiet machine before each round (default 15)")
+    parser.add_argument("--query-reps", type=int, default=30, help="repetitions per FHIR query in (e)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.rounds, args.warmup, args.max_wait, args.query_reps = 2.0, 2, 1.0, 3.0, 5
+
+    check_cli_settings()
+    RESULTS_DIR.mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="mbc-cds-bench-"))
+    loader = Loader(ensure_wrk(not args.no_install), tmp)
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    report: dict = {"started": started, "machine": machine(), "tool": loader.tool, "budgets": BUDGET,
+                    "settings": {"seconds_per_window": args.seconds, "rounds": args.rounds,
+                                 "warmup": args.warmup, "max_other_cpu": args.max_other_cpu,
+                                 "max_wait": args.max_wait, "gunicorn": GUNICORN}}
+    log(f"load tool: {loader.tool}; machine: {report['machine']['nproc']} x {report['machine']['cpu_model']}")
+
+    bodies: dict[int, Path] = {}
+    for n in SIZES:
+        path = tmp / f"patient-view-{n}.json"
+        path.write_bytes(patients.request_bytes(n))
+        bodies[n] = path
+    report["patients"] = {str(n): {"resources": n, "request_bytes": bodies[n].stat().st_size} for n in SIZES}
+
+    def handle_signal(signum, _frame):
+        stop_all()
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handle_signal)
+    signal.signal(signal.SIGINT, handle_signal)
+    try:
+        run_all(args, loader, tmp, bodies, report)
+    finally:
+        stop_all()
+    table = render(report)  # also adds the derived figures (scaling) to the report
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    out = RESULTS_DIR / f"bench-{stamp}.json"
+    text = json.dumps(report, indent=2)
+    out.write_text(text)
+    (RESULTS_DIR / "latest.json").write_text(text)
+    print(table)
+    print(f"\nresults: {out.relative_to(REPO_DIR)}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def run_all(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: dict) -> None:
+    # (a), (c), (d): one worker each, concurrency 1, keep-alive.
+    log("starting 1-worker service and floor")
+    service = service_server(1, tmp).start()
+    floor = floor_server(1, tmp).start()
+    single: dict = {}
+    try:
+        for n in SIZES:
+            body = bodies[n].read_bytes()
+            check = check_response(service.port, SERVICE_PATH, body)
+            check_response(floor.port, "/floor", body)
+            log(f"(a/d) {n} resources, 1 worker, concurrency 1")
+            targets = [("floor", floor, "/floor"), ("service", service, SERVICE_PATH)]
+            if n == REALISTIC:
+                targets.append(("floor-fixed", floor, "/fixed"))
+            runs = measure(loader, targets, bodies[n], 1, args)
+            runs["service"]["response"] = check
+            runs["service"]["rss_after"] = service.rss_mb()
+            single[str(n)] = runs
+        report["single_worker_c1"] = single
+        report["rss_1_worker"] = service.rss_mb()
+    finally:
+        service.stop()
+        floor.stop()
+
+    # (b), (c): two workers, concurrency 10 (2 wrk threads).
+    log("starting 2-worker service and floor; (b) 300 resources, concurrency 10")
+    service = service_server(2, tmp).start()
+    floor = floor_server(2, tmp).start()
+    try:
+        runs = measure(loader, [("floor", floor, "/floor"), ("service", service, SERVICE_PATH)], bodies[REALISTIC], 10, args,
+                       threads=2)
+        report["two_workers_c10"] = runs
+        report["rss_2_workers"] = service.rss_mb()
+    finally:
+        service.stop()
+        floor.stop()
+
+    # (e): no prefetch, from a local sekmet-fhir.
+    if args.skip_fhir:
+        return
+    log("(e) starting sekmet-fhir and loading the 300-resource patient")
+    sekmet, base_url = start_sekmet(tmp)
+    try:
+        resources = patients.make_patient(REALISTIC)
+        pid = resources[0]["id"]
+        t0 = time.monotonic()
+        put_patient(base_url, resources)
+        load_s = time.monotonic() - t0
+        body = json.dumps(patients.hook_request(resources, pid, prefetch=False, fhir_server=base_url)).encode()
+        body_file = tmp / "patient-view-300-noprefetch.json"
+        body_file.write_bytes(body)
+        queries = time_queries(base_url, pid, args.query_reps)
+        service = service_server(1, tmp, {"MBC_CDS_ALLOW_HTTP_FHIR": "true", "MBC_CDS_FHIR_SERVERS": base_url},
+                                 name="service-fetch").start()
+        try:
+            check = check_response(service.port, SERVICE_PATH, body)
+            log("(e) 1 worker, concurrency 1, no prefetch")
+            run = measure(loader, [("service-fetch", service, SERVICE_PATH)], body_file, 1, args)["service-fetch"]
+            run["response"] = check
+        finally:
+            service.stop()
+        slowest_key = max(queries, key=lambda k: queries[k]["p50_ms"])
+        report["no_prefetch"] = {
+            "fhir_server": "sekmet-fhir (127.0.0.1)", "load_seconds": round(load_s, 1),
+            "queries": queries, "slowest_query": slowest_key,
+            "slowest_query_p50_ms": queries[slowest_key]["p50_ms"],
+            "sum_of_queries_p50_ms": round(sum(q["p50_ms"] for q in queries.values()), 2),
+            "service": run,
+            "over_slowest_ms": round(run["p50_ms"] - queries[slowest_key]["p50_ms"], 2),
+        }
+    finally:
+        sekmet.stop()
+
+
+# -- the table ---------------------------------------------------------------------
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "OVER BUDGET"
+
+
+def _row(label: str, r: dict, floor_p50: float) -> str:
+    ratio = r["p50_ms"] / floor_p50 if floor_p50 else float("nan")
+    quiet = f"{r['windows_used']}/{r['windows_total']}" + ("" if r["machine_quiet"] else "!")
+    return (f"  {label:40} {r['p50_ms']:8.2f} {r['p90_ms']:8.2f} {r['p99_ms']:8.2f} {r['rps']:8.0f}"
+            f" {ratio:8.2f} {r['other_cpu_cores']:7.2f} {quiet:>6}")
+
+
+def render(report: dict) -> str:
+    """The readable table; also stores the derived scaling figures in `report`."""
+    m = report["machine"]
+    lines = [
+        f"mbc-cds benchmark  {report['started']}  commit {m['git_commit']}  tool {report['tool']}",
+        f"machine: {m['nproc']} cores, {m['cpu_model']}, Python {m['python']}, gunicorn {m['gunicorn']}"
+        f" (gthread, {GUNICORN['threads']} threads)  loadavg at start {m['loadavg_at_start']}",
+        "request bodies (patient-view, full prefetch): " + ", ".join(
+            f"{n} resources = {v['request_bytes'] / 1024:.0f} KiB" for n, v in report["patients"].items()),
+        "",
+    ]
+    head = (f"  {'':40} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'req/s':>8} {'x floor':>8}"
+            f" {'others':>7} {'quiet':>6}")
+    single = report.get("single_worker_c1", {})
+    if single:
+        lines += ["(a, d) 1 worker, keep-alive, concurrency 1", head]
+        for n, runs in single.items():
+            fl = runs["floor"]["p50_ms"]
+            lines.append(_row(f"{n:>5} res  floor (parse body, fixed JSON)", runs["floor"], fl))
+            if "floor-fixed" in runs:
+                lines.append(_row(f"{n:>5} res  floor (read body, no parse)", runs["floor-fixed"], fl))
+            lines.append(_row(f"{n:>5} res  service", runs["service"], fl))
+        s = single.get(str(REALISTIC), {}).get("service")
+        if s:
+            lines.append(f"  budget ({REALISTIC} resources): p50 <= {BUDGET['p50_ms']} ms -> "
+                         f"{verdict(s['p50_ms'] <= BUDGET['p50_ms'])}; p99 <= {BUDGET['p99_ms']} ms -> "
+                         f"{verdict(s['p99_ms'] <= BUDGET['p99_ms'])}")
+        lines.append("")
+        lines.append("(d) scaling: the service's own cost = service p50 - floor p50 (same body, same run)")
+        own = {int(n): runs["service"]["p50_ms"] - runs["floor"]["p50_ms"] for n, runs in single.items()}
+        for n in sorted(own):
+            lines.append(f"  {n:>5} resources: own {own[n]:8.2f} ms = {1000 * own[n] / n:6.1f} us/resource")
+        ns = sorted(own)
+        slopes = [1000 * (own[b] - own[a]) / (b - a) for a, b in zip(ns, ns[1:])]
+        for (a, b), slope in zip(zip(ns, ns[1:]), slopes):
+            lines.append(f"  marginal {a} -> {b}: {slope:6.1f} us/resource")
+        growth = slopes[1] / slopes[0] if len(slopes) == 2 and slopes[0] > 0 else None
+        if growth is not None:
+            lines.append(f"  marginal cost 300->3000 / 30->300 = {growth:.2f} (about 1 = linear, > 1 = worse)")
+        report["scaling"] = {"own_ms": {str(k): round(v, 3) for k, v in own.items()},
+                             "marginal_us_per_resource": [round(x, 2) for x in slopes],
+                             "growth_ratio": round(growth, 2) if growth else None}
+        lines.append("")
+    two = report.get("two_workers_c10")
+    if two:
+        lines += [f"(b) 2 workers, concurrency 10, {REALISTIC} resources", head]
+        fl = two["floor"]["p50_ms"]
+        lines.append(_row("floor (parse body, fixed JSON)", two["floor"], fl))
+        lines.append(_row("service", two["service"], fl))
+        rps = two["service"]["rps"]
+        lines.append(f"  budget: >= {BUDGET['rps_2_workers_c10']:.0f} req/s -> "
+                     f"{verdict(rps >= BUDGET['rps_2_workers_c10'])}; service/floor throughput ="
+                     f" {rps / two['floor']['rps']:.2f}")
+        lines.append("")
+    rss = (report.get("rss_1_worker") or []) + (report.get("rss_2_workers") or [])
+    if rss:
+        worst = max(max(r["rss_mb"], r["peak_rss_mb"]) for r in rss)
+        lines.append("(c) RSS per worker: 1 worker after the 30/300/3000 runs: "
+                     + ", ".join(f"{r['rss_mb']} MB (peak {r['peak_rss_mb']})"
+                                 for r in report.get("rss_1_worker", []))
+                     + "; 2 workers after (b): "
+                     + ", ".join(f"{r['rss_mb']} MB (peak {r['peak_rss_mb']})"
+                                 for r in report.get("rss_2_workers", [])))
+        lines.append(f"  budget: <= {BUDGET['rss_mb']:.0f} MB -> {verdict(worst <= BUDGET['rss_mb'])}")
+        lines.append("")
+    nop = report.get("no_prefetch")
+    if nop:
+        lines.append(f"(e) no prefetch, 1 worker, concurrency 1, from {nop['fhir_server']}"
+                     f" ({REALISTIC} resources loaded in {nop['load_seconds']} s)")
+        lines.append(f"  {'query (alone, FHIRClient)':28} {'resources':>9} {'pages':>5} {'p50 ms':>8} {'p90 ms':>8}")
+        for key, q in nop["queries"].items():
+            lines.append(f"  {key:28} {q['resources']:9} {q['pages']:5} {q['p50_ms']:8.2f} {q['p90_ms']:8.2f}")
+        s = nop["service"]
+        lines.append(f"  hook total: p50 {s['p50_ms']:.2f} ms, p90 {s['p90_ms']:.2f}, p99 {s['p99_ms']:.2f}"
+                     f" (others {s['other_cpu_cores']:.2f} cores); slowest query ({nop['slowest_query']})"
+                     f" p50 {nop['slowest_query_p50_ms']:.2f} ms; all queries one after another"
+                     f" {nop['sum_of_queries_p50_ms']:.2f} ms")
+        lines.append(f"  budget: total <= slowest + {BUDGET['no_prefetch_over_slowest_ms']:.0f} ms -> "
+                     f"{verdict(nop['over_slowest_ms'] <= BUDGET['no_prefetch_over_slowest_ms'])}"
+                     f" (total - slowest = {nop['over_slowest_ms']:.2f} ms)")
+        lines.append("")
+    lines.append("x floor = p50 / the floor's p50 in the same run. others = CPU cores other processes used during"
+                 " the windows kept; quiet = windows kept / windows run ('!' = none was quiet: the least"
+                 " disturbed is shown).")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
