@@ -138,3 +138,10 @@ def test_metastatic_breast_cancer_written_as_one_problem_is_breast_cancer_and_me
 def test_non_metastatic_breast_cancer_text_is_not_metastatic_evidence():
     d = disease(condition(cc(text="Breast cancer, non-metastatic"), "2022-01-01"))
     assert d.breast_cancer == "yes" and d.metastatic != "yes"
+
+
+def test_visceral_crisis_flag_resource_is_read():
+    flag = {"resourceType": "Flag", "id": "f1", "status": "active", "subject": {"reference": f"Patient/{PID}"},
+            "code": cc(text="VISCERAL CRISIS - discuss chemotherapy"), "period": {"start": "2024-02-01"}}
+    d = disease(breast_cancer(), flag)
+    assert d.visceral_crisis and d.visceral_crisis_sources[0].date == dt.date(2024, 2, 1)

@@ -157,3 +157,9 @@ def test_latest_ecog_wins():
 def test_postmenopausal_state_on_the_problem_list_is_explicit_documentation():
     f = factors(condition(cc(coding(SNOMED, "76498008", "Postmenopausal state"))))
     assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "observation"
+
+
+def test_latest_qtc_is_read_in_milliseconds():
+    f = factors(loinc_obs("8636-3", "2024-01-01", **quantity(0.46, unit="s")),
+                loinc_obs("8636-3", "2023-01-01", **quantity(430, unit="ms")))
+    assert f.qtc_ms.value == 460 and f.qtc_ms.unit == "ms"
