@@ -300,6 +300,8 @@ def _vc_code_hit(cc: Any) -> bool:
 
 def _mentions_visceral(ctx: Ctx, res: dict[str, Any], rtype: str) -> bool:
     """Cheap pre-filter: local code or the word 'visceral' somewhere a clinician writes."""
+    if rtype == "Observation" and "valueQuantity" in res and not res.get("note"):
+        return False  # a measurement (lab, vital sign) never asserts a visceral crisis
     for system, code, _ in ctx.code_of(res):
         if code.lower() in T.VISCERAL_CRISIS_ANY_CODE and T.local_lookup(T.VISCERAL_CRISIS_CODES, system, code):
             return True

@@ -152,6 +152,8 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
     # explicit observation (latest)
     obs_best: tuple[dt.date, str, Source] | None = None
     for obs in ctx.of("Observation"):
+        if "valueQuantity" in obs:
+            continue  # a measurement is never a menopausal status
         try:
             is_q = any(
                 (c in T.MENO_QUESTION_CODES and is_snomed(s))
