@@ -136,6 +136,9 @@ class Biomarkers(BaseModel):
     results: list[VariantResult] = Field(default_factory=list)
     # ESR1 is current only if collected after the most recent progression on
     # endocrine therapy (ASCO 2023). None when no ESR1 result exists.
+    # mappings: True when no progression on endocrine therapy is documented yet;
+    # False when every ESR1 result is undated or older than
+    # therapy.last_endocrine_progression (14-day tolerance).
     esr1_current: bool | None = None
 
     def for_gene(self, gene: str) -> list[VariantResult]:
@@ -230,7 +233,10 @@ class TherapyHistory(BaseModel):
     prior_cdk46i: bool = False  # any setting
     cdk46i_months: float | None = None  # time on the metastatic CDK4/6i
     progression_within_6_months_on_cdk46i: bool | None = None
-    last_endocrine_progression: dt.date | None = None  # for ESR1 currency
+    # for ESR1 currency. mappings: the latest of the metastatic date after adjuvant
+    # ET, the end of a metastatic ET line ended by progression, and a disease-status
+    # "worsening" Observation after ET started.
+    last_endocrine_progression: dt.date | None = None
 
     metastatic_endocrine_lines: int = 0
     metastatic_chemotherapy_lines: int = 0
