@@ -55,7 +55,8 @@ def _is_primary_breast(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, bool]:
                 return True, False
     text = ctx.code_text(res)
     if text and _BREAST_TEXT.search(text) and not re.search(
-        r"secondary malignant neoplasm of (the )?breast|metasta[a-z]* to (the )?breast|history of",
+        r"secondary malignant neoplasm of (the )?breast|metasta[a-z]* to (the )?breast|history of|"
+        r"in situ|\bdcis\b|\blcis\b|benign|screening|risk of|suspected|rule out|r/o",
         text,
     ):
         return True, False

@@ -145,3 +145,9 @@ def test_visceral_crisis_flag_resource_is_read():
             "code": cc(text="VISCERAL CRISIS - discuss chemotherapy"), "period": {"start": "2024-02-01"}}
     d = disease(breast_cancer(), flag)
     assert d.visceral_crisis and d.visceral_crisis_sources[0].date == dt.date(2024, 2, 1)
+
+
+@pytest.mark.parametrize("text", ["Ductal carcinoma in situ of left breast", "Family history of breast cancer",
+                                  "Screening for malignant neoplasm of breast"])
+def test_breast_texts_that_are_not_invasive_cancer_are_not_a_primary(text):
+    assert disease(condition(cc(text=text))).breast_cancer != "yes"
