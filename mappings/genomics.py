@@ -187,7 +187,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
     coded = ctx.observations_with(GENOMIC_CODES)
     coded_ids = {id(o) for o in coded}
     by_text = [o for o in ctx.of("Observation")
-               if id(o) not in coded_ids and _GENE_TEST_TEXT.search(ctx.code_text(o))]
+               if "valueQuantity" not in o and id(o) not in coded_ids and _GENE_TEST_TEXT.search(ctx.code_text(o))]
     for obs in coded + by_text:
         try:
             codes = {c for s, c, _ in ctx.code_of(obs) if c and is_loinc(s)}

@@ -317,6 +317,8 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     A coded/written statusReason that is not progression is 'other'; free-text notes
     count as 'other' only when they name a non-progression reason.
     """
+    if not res.get("statusReason") and not res.get("note"):
+        return None
     reason = " | ".join(t for t in (cc_text(cc) for cc in as_list(res.get("statusReason"))) if t)
     notes = " | ".join(t for t in (text_of(n.get("text")) for n in as_list(res.get("note")) if isinstance(n, dict)) if t)
     text = _NO_PROGRESSION_TEXT.sub(" ", reason + " | " + notes)
