@@ -504,8 +504,11 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
     own_ends = [e.end for e in ln.exps]
     if nxt is not None:
         active = False
-        if own_ends and all(own_ends) and max(own_ends) <= (nxt.start or dt.date.max):  # type: ignore[type-var]
-            end = max(own_ends)  # type: ignore[type-var]
+        known = [x for x in own_ends if x]
+        if known:
+            # the latest evidence of the line (an end date, or a later refill/administration)
+            last = max(known + [e.start for e in ln.exps if e.start])
+            end = min(last, nxt.start) if nxt.start else last
         else:
             end = nxt.start
     else:

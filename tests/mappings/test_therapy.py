@@ -317,3 +317,13 @@ def test_note_saying_no_progression_is_not_progression():
                    "stopped for arthralgia, no progression"),
     )
     assert s.therapy.last_endocrine_progression is None
+
+
+def test_line_end_is_the_documented_stop_not_the_next_line_start_when_refills_have_no_end():
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", "2021-03-01", status="completed"),
+        med_request(LETROZOLE, "2020-05-01", status="completed"),
+        med_request(LETROZOLE, "2021-02-01", status="completed"),
+        med_statement(FULVESTRANT, "2021-04-15", status="active"),
+    )
+    assert s.therapy.metastatic_lines[0].end == dt.date(2021, 3, 1)
