@@ -26,8 +26,9 @@ _STAGING_CODES = frozenset(T.STAGE_GROUP_CODES) | frozenset(T.M_CATEGORY_CODES)
 
 
 def condition_onset(res: dict[str, Any]) -> dt.date | None:
+    """onsetDateTime / onsetPeriod.start / onsetString (ISO-like), else recordedDate."""
     start, _ = period(res, "onset")
-    return start or parse_date(res.get("recordedDate"))
+    return start or parse_date(res.get("onsetString")) or parse_date(res.get("recordedDate"))
 
 
 def _clinical_status(res: dict[str, Any]) -> str:
