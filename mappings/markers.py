@@ -545,8 +545,4 @@ def _label(marker: str, kind: str, code: str) -> str:
     return f"{name} {what} ({code})"
 
 
-def her2_text_for_tests(text: str) -> str | None:  # pragma: no cover - debugging aid
-    return _her2_text_score(text_of(text))
-
-
 __all__ = ["build_markers"]

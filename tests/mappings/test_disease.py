@@ -8,7 +8,7 @@ import pytest
 
 from mappings import build_patient_state
 from tests.mappings.builders import (
-    ICD10, LOINC, PID, SNOMED, answer, breast_cancer, cc, coding, condition, loinc_obs, metastasis,
+    ICD10, PID, SNOMED, breast_cancer, cc, coding, condition, loinc_obs, metastasis,
     observation, patient,
 )
 

@@ -6,7 +6,7 @@ import pytest
 
 from mappings import build_patient_state
 from tests.mappings.builders import (
-    LOINC, PID, SNOMED, answer, cc, coding, loinc_obs, patient, quantity, text_value,
+    LOINC, PID, SNOMED, answer, loinc_obs, patient, quantity, text_value,
 )
 
 

@@ -10,7 +10,7 @@ from mappings import build_patient_state
 from tests.mappings.builders import (
     ABEMACICLIB, ANASTROZOLE, CAPECITABINE, CYCLOPHOSPHAMIDE, DOXORUBICIN, EXEMESTANE, FULVESTRANT,
     GOSERELIN, LETROZOLE, PACLITAXEL, PALBOCICLIB, PID, RIBOCICLIB, TAMOXIFEN, ZOLEDRONIC, loinc_obs,
-    med_admin, med_request, med_statement, metastatic_patient, observation, cc, coding, SNOMED,
+    med_admin, med_request, med_statement, metastatic_patient, cc, coding, SNOMED,
     patient, breast_cancer,
 )
 
