@@ -29,7 +29,6 @@ from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
     as_list, cc_text, codings, is_icd10, is_loinc, notes_text, number, obs_date, quantity,
-    text_of,
 )
 from mappings.state import HER2Status, ReceptorStatus, Source
 
