@@ -17,7 +17,9 @@ antihyperglycemics and other drugs never count):
 - an exposure whose drugs are all already in the current line continues it;
 - a same-class substitution while another drug of the regimen continues
   (abemaciclib -> ribociclib with fulvestrant continued; letrozole ->
-  anastrozole with palbociclib) stays in the line (toxicity switch);
+  anastrozole with palbociclib) stays in the line (toxicity switch), unless the
+  replaced drug stopped for progression, or the switch comes >= 6 months into
+  the line with no stated non-progression reason;
 - any other new drug starts a new line (regimen change = progression proxy);
 - an endocrine drug still running when only a targeted add-on (CDK4/6i,
   PI3K/AKT/mTOR, PARP) starts is carried into the new line (fulvestrant +
@@ -452,7 +454,8 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
         if cur is not pseudo and gnames <= cur.names():
             cur.add(group)
             continue
-        if cur is not pseudo and gclasses <= cur.classes() and _continues(cur, gnames, gclasses, start):
+        if (cur is not pseudo and gclasses <= cur.classes() and _continues(cur, gnames, gclasses, start)
+                and _looks_like_substitution(cur, gclasses, start)):
             # same-class substitution with the rest of the regimen continuing
             # (e.g. abemaciclib -> ribociclib with fulvestrant): same line
             for prev in cur.exps:
@@ -480,6 +483,21 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
         else:
             lines.append(_Line(list(undated), None))
     return lines
+
+
+SUBSTITUTION_MONTHS = 6
+
+
+def _looks_like_substitution(cur: _Line, gclasses: set[str], start: dt.date) -> bool:
+    """A same-class switch reads as a toxicity substitution unless the replaced drug
+    stopped for progression, or the switch comes late (>= 6 months into the line)
+    without a stated non-progression reason."""
+    replaced = [e for e in cur.exps if {d.drug_class for d in e.drugs} & gclasses]
+    if any(e.stop == "progression" for e in replaced):
+        return False
+    if any(e.stop == "other" for e in replaced):
+        return True
+    return cur.start is None or months_between(cur.start, start) < SUBSTITUTION_MONTHS
 
 
 def _continues(cur: _Line, gnames: set[str], gclasses: set[str], start: dt.date) -> bool:

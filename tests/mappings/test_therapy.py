@@ -327,3 +327,21 @@ def test_line_end_is_the_documented_stop_not_the_next_line_start_when_refills_ha
         med_statement(FULVESTRANT, "2021-04-15", status="active"),
     )
     assert s.therapy.metastatic_lines[0].end == dt.date(2021, 3, 1)
+
+
+def test_cdk46i_switch_after_progression_with_the_same_endocrine_partner_is_a_new_line():
+    s = state(
+        med_statement(FULVESTRANT, "2020-02-01", status="active"),
+        _with_note(med_statement(PALBOCICLIB, "2020-02-01", "2021-05-01", status="stopped"), "progression"),
+        med_statement(ABEMACICLIB, "2021-05-10", status="active"),
+    )
+    assert len(s.therapy.metastatic_lines) == 2
+
+
+def test_late_cdk46i_switch_without_a_reason_is_a_new_line():
+    s = state(
+        med_statement(FULVESTRANT, "2020-02-01", status="active"),
+        med_statement(PALBOCICLIB, "2020-02-01", "2021-05-01", status="completed"),
+        med_statement(ABEMACICLIB, "2021-05-10", status="active"),
+    )
+    assert len(s.therapy.metastatic_lines) == 2
