@@ -7,11 +7,11 @@
 
 Two views of the same call:
 
-1. stage timings: the steps `service/routes.py:call_service` runs, timed one by
-   one over `--calls` repetitions (median and p90 per stage): body parse,
-   request validation, gathering (prefetch), mappings.build_patient_state,
-   cards.patient_view_cards, Card.to_json, JSON encoding, and the whole call
-   through Flask's test client;
+1. stage timings: the steps `service/routes.py:call_service` runs (body parse,
+   request validation, gathering, mappings.build_patient_state,
+   cards.patient_view_cards, Card.to_json, JSON encoding), each wrapped where it
+   is looked up and timed inside `--calls` real calls through Flask's test
+   client (median and p90 per stage; stages nest: run_hook holds mappings and cards);
 2. a profile (pyinstrument, sampling every 0.1 ms, or cProfile) of `--calls`
    calls through the test client, so the hot spots are visible by function.
 """
@@ -28,10 +28,22 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
-sys.path.insert(0, str(BENCH_DIR))
+# Not on sys.path: bench/profile.py would shadow the standard library's `profile`
+# (which cProfile imports). The generator is loaded from its file instead.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH_DIR]
 sys.path.insert(0, str(REPO_DIR))
 
-import patients  # noqa: E402
+
+def _load(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH_DIR / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+patients = _load("patients")
 
 SERVICE_PATH = "/cds-services/mbc-treatment-options"
 
@@ -47,47 +59,69 @@ def make_client(tmp: str):
     return app, app.test_client()
 
 
-def stage_timings(app, raw: bytes, calls: int) -> dict[str, list[float]]:
-    """Each step of call_service, timed separately (ms)."""
-    from flask import json as flask_json
+# The steps of service/routes.py:call_service, wrapped where they are looked up,
+# so the timings follow the real request path as the other layers change.
+STAGES = [
+    ("service.routes", "json_body", "read + parse + check body (routes.json_body)"),
+    ("service.routes", "parse_hook_request", "HookRequest + context validation"),
+    ("service.routes", "gather", "gather (prefetch -> resources)"),
+    ("mappings", "build_patient_state", "mappings.build_patient_state"),
+    ("cards", "patient_view_cards", "cards.patient_view_cards"),
+    ("service.routes", "run_hook", "run_hook (mappings + cards)"),
+    ("service.routes", "remember_cards", "remember_cards (feedback queue)"),
+    ("cards.models.Card", "to_json", "Card.to_json (all cards)"),
+    ("service.routes", "jsonify", "jsonify (JSON encoding + Response)"),
+]
 
-    from service.gather import gather
-    from service.hooks import load_services
-    from service.pipeline import run_hook
-    from service.routes import parse_hook_request
-    import mappings
-    import cards as cards_layer
 
-    service = load_services()["mbc-treatment-options"]
-    times: dict[str, list[float]] = {k: [] for k in (
-        "json.loads(body)", "HookRequest + context validation", "gather (prefetch)",
-        "mappings.build_patient_state", "cards.patient_view_cards", "Card.to_json",
-        "JSON encoding (app.json.dumps)", "run_hook (pipeline total)")}
-    with app.app_context():
+def instrument(times: dict[str, list[float]], current: dict[str, float]):
+    """Wrap each stage; returns an undo function."""
+    import importlib
+
+    undo = []
+    for target, attr, label in STAGES:
+        module_name, _, cls = target.partition(".models.")
+        if cls:
+            owner = getattr(importlib.import_module(module_name + ".models"), cls)
+        else:
+            owner = importlib.import_module(target)
+        if not hasattr(owner, attr):
+            continue
+        original = getattr(owner, attr)
+
+        def wrapper(*args, __original=original, __label=label, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return __original(*args, **kwargs)
+            finally:
+                current[__label] = current.get(__label, 0.0) + (time.perf_counter() - t0) * 1000
+
+        setattr(owner, attr, wrapper)
+        undo.append((owner, attr, original))
+        times.setdefault(label, [])
+
+    def restore():
+        for owner, attr, original in reversed(undo):
+            setattr(owner, attr, original)
+
+    return restore
+
+
+def stage_timings(client, raw: bytes, calls: int) -> dict[str, list[float]]:
+    """Per-stage ms of `calls` real calls through the Flask test client."""
+    times: dict[str, list[float]] = {}
+    current: dict[str, float] = {}
+    restore = instrument(times, current)
+    whole = []
+    try:
         for _ in range(calls):
-            t = time.perf_counter
-            t0 = t()
-            body = json.loads(raw)
-            t1 = t()
-            hook_request, context = parse_hook_request(body, service)
-            t2 = t()
-            gathered = gather(service.prefetch, context, hook_request.prefetch, None)
-            t3 = t()
-            state = mappings.build_patient_state(gathered.resources, context["patientId"])
-            t4 = t()
-            cards = cards_layer.patient_view_cards(state)
-            t5 = t()
-            payload = {"cards": [c.to_json() for c in cards]}
-            t6 = t()
-            flask_json.dumps(payload)
-            t7 = t()
-            run_hook(service.hook, context, gathered.resources, gathered.notes)
-            t8 = t()
-            for key, a, b in (("json.loads(body)", t0, t1), ("HookRequest + context validation", t1, t2),
-                              ("gather (prefetch)", t2, t3), ("mappings.build_patient_state", t3, t4),
-                              ("cards.patient_view_cards", t4, t5), ("Card.to_json", t5, t6),
-                              ("JSON encoding (app.json.dumps)", t6, t7), ("run_hook (pipeline total)", t7, t8)):
-                times[key].append((b - a) * 1000)
+            current.clear()
+            whole.extend(whole_calls(client, raw, 1))
+            for label in times:
+                times[label].append(current.get(label, 0.0))
+    finally:
+        restore()
+    times["whole call (Flask test client)"] = whole
     return times
 
 
@@ -103,7 +137,7 @@ def whole_calls(client, raw: bytes, calls: int) -> list[float]:
 
 def summarize(times: dict[str, list[float]]) -> str:
     lines = [f"{'stage':40} {'median ms':>10} {'p90 ms':>8} {'share':>6}"]
-    total = statistics.median(times["flask test client, whole call"])
+    total = statistics.median(times["whole call (Flask test client)"])
     for key, values in times.items():
         values = sorted(values)
         med = statistics.median(values)
@@ -125,8 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="mbc-cds-profile-") as tmp:
         app, client = make_client(tmp)
         whole_calls(client, raw, 5)  # warm-up: imports, caches, first-request set-up
-        times = stage_timings(app, raw, args.calls)
-        times["flask test client, whole call"] = whole_calls(client, raw, args.calls)
+        times = stage_timings(client, raw, args.calls)
         print(f"patient-view, {args.resources} resources, {len(raw) / 1024:.0f} KiB body, {args.calls} calls\n")
         print(summarize(times))
         print()
