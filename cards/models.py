@@ -80,17 +80,49 @@ def topic_source(topic: str, label: str, url: str | None = None) -> Source:
     )
 
 
+_SCALARS = (bool, int, float)  # exact types: never None and never equal to "", [] or {}
+
+
 def prune(value: Any) -> Any:
-    """Recursively drop None, "", [] and {} (CDS Hooks: no null or empty elements)."""
+    """Recursively drop None, "", [] and {} (CDS Hooks: no null or empty elements).
+
+    On the response path of every hook call: containers are pruned first and
+    dropped when that leaves them empty; leaves are tested in place (plain str
+    and numbers by exact type first), without a call per leaf: the same result
+    as pruning every item, then dropping the empty ones.
+    """
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            item = prune(item)
-            if item is None or item == "" or item == [] or item == {}:
+            kind = type(item)
+            if kind is str:
+                if not item:
+                    continue
+            elif kind in _SCALARS:
+                pass
+            elif isinstance(item, (dict, list)):
+                item = prune(item)
+                if not item:
+                    continue
+            elif item is None or item == "" or item == [] or item == {}:
                 continue
             out[key] = item
         return out
     if isinstance(value, list):
-        items = [prune(v) for v in value]
-        return [v for v in items if not (v is None or v == "" or v == [] or v == {})]
+        items = []
+        for item in value:
+            kind = type(item)
+            if kind is str:
+                if not item:
+                    continue
+            elif kind in _SCALARS:
+                pass
+            elif isinstance(item, (dict, list)):
+                item = prune(item)
+                if not item:
+                    continue
+            elif item is None or item == "" or item == [] or item == {}:
+                continue
+            items.append(item)
+        return items
     return value

@@ -16,7 +16,7 @@ from service.fhir_client import FHIRClient
 from service.gather import gather
 from service.hooks import load_services
 from service.logs import log_event
-from service.pipeline import run_hook
+from service.pipeline import cards_response, run_hook
 from service.schemas import (
     CONTEXT_MODELS, FeedbackRequest, HookRequest, describe_validation_error, parse_json_body,
 )
@@ -87,7 +87,7 @@ def call_service(service_id: str):
         cards = run_hook(service.hook, context, gathered.resources, gathered.notes)
         remember_cards(service.id, cards)
         n_cards, status = len(cards), 200
-        return jsonify({"cards": [c.to_json() for c in cards]})
+        return current_app.response_class(cards_response(cards), mimetype="application/json")
     except ServiceError as error:
         status = error.status
         raise
