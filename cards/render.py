@@ -311,9 +311,9 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     out += ["", "**Genomic results**"]
     if state.biomarkers.results:
         out += [f"- {describe_variant(v)}{cite(v.sources)}" for v in state.biomarkers.results]
-        if state.biomarkers.esr1_current is not None:
-            out.append(f"- ESR1 result current after the latest endocrine progression: "
-                       f"{'yes' if state.biomarkers.esr1_current else 'no'}")
+        if state.biomarkers.for_gene("ESR1"):
+            current = {True: "yes", False: "no", None: "unknown (undated result)"}[state.biomarkers.esr1_current]
+            out.append(f"- ESR1 result current after the latest endocrine progression: {current}")
     else:
         out.append("- None documented")
     # therapy

@@ -176,8 +176,10 @@ def pik3ca_akt1_or_pten_altered(state, ctx):
 @rule
 def esr1_result_not_current(state, ctx):
     cur = state.biomarkers.esr1_current
-    return Finding(cur is False, "ESR1 result predates the latest progression on endocrine therapy"
-                   if cur is False else "ESR1 result is current")
+    text = {False: "ESR1 result predates the latest progression on endocrine therapy",
+            True: "ESR1 result is current",
+            None: "ESR1 result currency unknown (undated)"}[cur]
+    return Finding(cur is False, text)
 
 
 @rule

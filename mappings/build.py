@@ -44,6 +44,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     esr1-not-tested               no ESR1 result
     esr1-stale                    ESR1 result predates the last progression on
                                   endocrine therapy (or is undated)
+    esr1-undated                  ESR1 result without a date and no endocrine
+                                  progression documented: currency unknown
     pik3ca-not-tested             no PIK3CA result
     pik3ca-ctdna-negative-only    PIK3CA negative only in plasma: tissue reflex advised
     akt1-pten-not-tested          neither AKT1 nor PTEN result (capivasertib)
@@ -224,7 +226,18 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
         return
     ref = therapy.last_endocrine_progression
     if ref is None:
-        bm.esr1_current = True
+        # Nothing to be stale against, but an undated result cannot be shown to
+        # reflect the disease now: unknown, said as a gap, never assumed current.
+        if any(r.date is not None for r in esr1):
+            bm.esr1_current = True
+        else:
+            bm.esr1_current = None
+            ctx.gap(
+                "esr1-undated",
+                "The ESR1 result has no date: whether it reflects the disease after the latest "
+                "endocrine therapy cannot be checked.",
+                [s for r in esr1 for s in r.sources],
+            )
         return
     limit = ref - dt.timedelta(days=ESR1_PROGRESSION_TOLERANCE_DAYS)
     bm.esr1_current = any(r.date is not None and r.date >= limit for r in esr1)

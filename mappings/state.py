@@ -136,7 +136,8 @@ class Biomarkers(BaseModel):
     results: list[VariantResult] = Field(default_factory=list)
     # ESR1 is current only if collected after the most recent progression on
     # endocrine therapy (ASCO 2023). None when no ESR1 result exists.
-    # mappings: True when no progression on endocrine therapy is documented yet;
+    # mappings: True when no progression on endocrine therapy is documented yet
+    # and a result is dated (None when every result is undated: unknown);
     # False when every ESR1 result is undated or older than
     # therapy.last_endocrine_progression (14-day tolerance).
     esr1_current: bool | None = None

@@ -148,3 +148,10 @@ def test_genomics_reporting_her2_example_for_another_patient_is_ignored(her2_imm
     state = build_patient_state([her2_immune_stain_example], "someone-else")
     assert state.her2.category == "unknown" and not state.her2.sources
     assert [g.code for g in state.ignored] == ["other-patient"]
+
+
+def test_real_patient_undated_esr1_result_has_unknown_currency_and_says_so(state):
+    # Its ESR1 variant Observation carries no effective date: whether it reflects
+    # the disease after the latest endocrine therapy cannot be checked.
+    assert state.biomarkers.esr1_current is None
+    assert "esr1-undated" in {g.code for g in state.gaps}
