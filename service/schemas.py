@@ -45,17 +45,6 @@ class PatientViewContext(_Tolerant):
         return value
 
 
-class OrderSelectContext(PatientViewContext):
-    selections: list[str] = Field(max_length=500)
-    draftOrders: dict[str, Any]
-
-    @model_validator(mode="after")
-    def _draft_orders_is_bundle(self):
-        if self.draftOrders.get("resourceType") != "Bundle":
-            raise ValueError("draftOrders must be a FHIR Bundle")
-        return self
-
-
 class OrderSignContext(PatientViewContext):
     draftOrders: dict[str, Any]
 
@@ -64,6 +53,10 @@ class OrderSignContext(PatientViewContext):
         if self.draftOrders.get("resourceType") != "Bundle":
             raise ValueError("draftOrders must be a FHIR Bundle")
         return self
+
+
+class OrderSelectContext(OrderSignContext):
+    selections: list[str] = Field(max_length=500)
 
 
 CONTEXT_MODELS: dict[str, type[PatientViewContext]] = {

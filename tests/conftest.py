@@ -43,3 +43,16 @@ def her2_immune_stain_example() -> dict:
 def product_code_lists() -> dict:
     """Product-level RxNorm code lists per drug (mCODE trial-matching, Apache-2.0)."""
     return load_json(PRODUCT_CODES_FILE)
+
+
+@pytest.fixture(scope="session")
+def fhir_server(tmp_path_factory):
+    """Base URL of a sekmet-fhir server on 127.0.0.1, shared by the session.
+
+    Suites load their own patients into it (distinct ids); it is stopped when
+    the session ends.
+    """
+    from tests.servers import sekmet_fhir
+
+    with sekmet_fhir(tmp_path_factory.mktemp("sekmet")) as base_url:
+        yield base_url

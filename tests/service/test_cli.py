@@ -12,7 +12,7 @@ import requests
 
 from service.cli import main as cli_main
 from tests.conftest import REAL_PATIENT_FILE, REAL_PATIENT_ID
-from tests.integration.conftest import free_port
+from tests.servers import free_port
 
 
 def test_cards_command_prints_the_summary_card_for_a_patient_bundle(capsys):
