@@ -278,6 +278,23 @@ def service_server(workers: int, tmp: Path, extra_env: dict | None = None, name:
     return server
 
 
+def gc_freeze_server(workers: int, tmp: Path) -> Server:
+    """The service under the same gunicorn settings, with gc.freeze() after loading the app
+    (bench/gc_freeze.py): an experiment, not what `mbc-cds serve` does."""
+    port = free_port()
+    env = {
+        "MBC_CDS_AUTH": "off", "MBC_CDS_DEMO": "false",
+        "MBC_CDS_DATABASE_URL": f"sqlite:///{tmp}/feedback-{port}.sqlite", "MBC_CDS_LOG_LEVEL": "INFO",
+    }
+    cmd = [bin_path("gunicorn"), "--bind", f"{HOST}:{port}", "--workers", str(workers),
+           "--worker-class", GUNICORN["worker_class"], "--threads", str(GUNICORN["threads"]),
+           "--timeout", str(GUNICORN["timeout"]), "--config", str(BENCH_DIR / "gc_freeze.py"),
+           "service.app:create_app()"]
+    server = Server("service-gc-freeze", cmd, port, "/healthz", env, tmp / f"gcfreeze-{workers}w-{port}.log")
+    server.expected_workers = workers
+    return server
+
+
 def floor_server(workers: int, tmp: Path) -> Server:
     port = free_port()
     cmd = [bin_path("gunicorn"), "--bind", f"{HOST}:{port}", "--workers", str(workers),
@@ -524,26 +541,45 @@ def put_patient(base_url: str, resources: list[dict], limit_s: float = 300.0) ->
                 raise RuntimeError(f"PUT {url} -> {response.status_code}: {response.text[:300]}")
 
 
+def service_fhir_client(base_url: str):
+    """A FHIRClient set up as service/routes.py:fhir_client_factory sets it up (same settings)."""
+    import inspect
+
+    from service.config import Settings
+    from service.fhir_client import FHIRClient
+
+    cfg = Settings()
+    wanted = {
+        "connect_timeout": cfg.fhir_connect_timeout, "read_timeout": cfg.fhir_read_timeout,
+        "max_bytes": cfg.fhir_max_response_bytes, "max_pages": cfg.fhir_max_pages,
+        "max_resources": cfg.fhir_max_resources, "page_size": getattr(cfg, "fhir_page_size", None),
+    }
+    params = inspect.signature(FHIRClient).parameters
+    return FHIRClient(base_url, None, **{k: v for k, v in wanted.items() if k in params and v is not None})
+
+
 def time_queries(base_url: str, patient_id: str, reps: int) -> dict:
-    """Each prefetch query on its own, as the service runs it (FHIRClient, paging followed)."""
-    from service.fhir_client import FHIRClient, pooled_session
+    """Each prefetch query alone, as the service runs it (a fresh FHIRClient per call, as per
+    hook call; same settings; paging followed), one after another."""
+    from service.fhir_client import pooled_session
 
-    client = FHIRClient(base_url)
     out = {}
-    for key, template in patients.prefetch_templates().items():
-        query = template.replace("{{context.patientId}}", patient_id)
-        times, count, pages = [], 0, 0
-        session = pooled_session(base_url)
-        original_get = session.get
+    session = pooled_session(base_url)
+    original_get = session.get
+    pages = 0
 
-        def counting_get(*args, **kwargs):
-            nonlocal pages
-            pages += 1
-            return original_get(*args, **kwargs)
+    def counting_get(*args, **kwargs):
+        nonlocal pages
+        pages += 1
+        return original_get(*args, **kwargs)
 
-        session.get = counting_get
-        try:
-            for i in range(reps):
+    session.get = counting_get
+    try:
+        for key, template in patients.prefetch_templates().items():
+            query = template.replace("{{context.patientId}}", patient_id)
+            times, count, pages = [], 0, 0
+            for _ in range(reps):
+                client = service_fhir_client(base_url)
                 t0 = time.perf_counter()
                 if "?" in query:
                     resources, _ = client.search(query)
@@ -551,12 +587,36 @@ def time_queries(base_url: str, patient_id: str, reps: int) -> dict:
                     resources = [client.read(query)]
                 times.append((time.perf_counter() - t0) * 1000)
                 count = len(resources)
-        finally:
-            session.get = original_get
-        times.sort()
-        out[key] = {"resources": count, "pages": pages // reps, "p50_ms": round(percentile(times, 50), 2),
-                    "p90_ms": round(percentile(times, 90), 2), "min_ms": round(times[0], 2)}
+            times.sort()
+            out[key] = {"resources": count, "pages": round(pages / reps, 1),
+                        "p50_ms": round(percentile(times, 50), 2), "p90_ms": round(percentile(times, 90), 2),
+                        "min_ms": round(times[0], 2)}
+    finally:
+        session.get = original_get
     return out
+
+
+def time_queries_concurrently(base_url: str, patient_id: str, reps: int) -> dict:
+    """All prefetch queries at once, one thread each (what the service's gather does):
+    the wall time the FHIR server needs to answer them together."""
+    import concurrent.futures as cf
+
+    queries = [t.replace("{{context.patientId}}", patient_id) for t in patients.prefetch_templates().values()]
+
+    def one(client, query):
+        return client.search(query) if "?" in query else client.read(query)
+
+    times = []
+    with cf.ThreadPoolExecutor(max_workers=len(queries)) as pool:
+        for _ in range(reps):
+            client = service_fhir_client(base_url)
+            t0 = time.perf_counter()
+            for future in [pool.submit(one, client, q) for q in queries]:
+                future.result(timeout=60)
+            times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return {"queries": len(queries), "p50_ms": round(percentile(times, 50), 2),
+            "p90_ms": round(percentile(times, 90), 2), "min_ms": round(times[0], 2)}
 
 
 # -- the run -----------------------------------------------------------------------
@@ -597,6 +657,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="a window is quiet when other processes used at most this many cores (default 0.3)")
     parser.add_argument("--max-wait", type=float, default=15.0,
                         help="seconds to wait for a quiet machine before each round (default 15)")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="also measure the service with gc.freeze() after app load (bench/gc_freeze.py)")
+    parser.add_argument("--only-single", action="store_true", help="only (a), (c) and (d): 1 worker")
     parser.add_argument("--query-reps", type=int, default=30, help="repetitions per FHIR query in (e)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -647,6 +710,7 @@ def run_all(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: di
     log("starting 1-worker service and floor")
     service = service_server(1, tmp).start()
     floor = floor_server(1, tmp).start()
+    frozen = gc_freeze_server(1, tmp).start() if args.gc_freeze else None
     single: dict = {}
     try:
         for n in SIZES:
@@ -657,6 +721,9 @@ def run_all(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: di
             targets = [("floor", floor, "/floor"), ("service", service, SERVICE_PATH)]
             if n == REALISTIC:
                 targets.append(("floor-fixed", floor, "/fixed"))
+            if frozen:
+                check_response(frozen.port, SERVICE_PATH, body)
+                targets.append(("service-gc-freeze", frozen, SERVICE_PATH))
             runs = measure(loader, targets, bodies[n], 1, args)
             runs["service"]["response"] = check
             runs["service"]["rss_after"] = service.rss_mb()
@@ -666,6 +733,11 @@ def run_all(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: di
     finally:
         service.stop()
         floor.stop()
+        if frozen:
+            frozen.stop()
+
+    if args.only_single:
+        return
 
     # (b), (c): two workers, concurrency 10 (2 wrk threads).
     log("starting 2-worker service and floor; (b) 300 resources, concurrency 10")
@@ -694,7 +766,9 @@ def run_all(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: di
         body = json.dumps(patients.hook_request(resources, pid, prefetch=False, fhir_server=base_url)).encode()
         body_file = tmp / "patient-view-300-noprefetch.json"
         body_file.write_bytes(body)
+        wait_for_quiet(args.max_other_cpu, args.max_wait)
         queries = time_queries(base_url, pid, args.query_reps)
+        together = time_queries_concurrently(base_url, pid, args.query_reps)
         service = service_server(1, tmp, {"MBC_CDS_ALLOW_HTTP_FHIR": "true", "MBC_CDS_FHIR_SERVERS": base_url},
                                  name="service-fetch").start()
         try:
@@ -710,6 +784,8 @@ def run_all(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: di
             "queries": queries, "slowest_query": slowest_key,
             "slowest_query_p50_ms": queries[slowest_key]["p50_ms"],
             "sum_of_queries_p50_ms": round(sum(q["p50_ms"] for q in queries.values()), 2),
+            "all_queries_concurrently": together,
+            "over_concurrent_ms": round(run["p50_ms"] - together["p50_ms"], 2),
             "service": run,
             "over_slowest_ms": round(run["p50_ms"] - queries[slowest_key]["p50_ms"], 2),
         }
@@ -752,6 +828,8 @@ def render(report: dict) -> str:
             if "floor-fixed" in runs:
                 lines.append(_row(f"{n:>5} res  floor (read body, no parse)", runs["floor-fixed"], fl))
             lines.append(_row(f"{n:>5} res  service", runs["service"], fl))
+            if "service-gc-freeze" in runs:
+                lines.append(_row(f"{n:>5} res  service + gc.freeze (exp.)", runs["service-gc-freeze"], fl))
         s = single.get(str(REALISTIC), {}).get("service")
         if s:
             lines.append(f"  budget ({REALISTIC} resources): p50 <= {BUDGET['p50_ms']} ms -> "
@@ -759,19 +837,23 @@ def render(report: dict) -> str:
                          f"{verdict(s['p99_ms'] <= BUDGET['p99_ms'])}")
         lines.append("")
         lines.append("(d) scaling: the service's own cost = service p50 - floor p50 (same body, same run)")
-        own = {int(n): runs["service"]["p50_ms"] - runs["floor"]["p50_ms"] for n, runs in single.items()}
-        for n in sorted(own):
-            lines.append(f"  {n:>5} resources: own {own[n]:8.2f} ms = {1000 * own[n] / n:6.1f} us/resource")
-        ns = sorted(own)
-        slopes = [1000 * (own[b] - own[a]) / (b - a) for a, b in zip(ns, ns[1:])]
-        for (a, b), slope in zip(zip(ns, ns[1:]), slopes):
-            lines.append(f"  marginal {a} -> {b}: {slope:6.1f} us/resource")
-        growth = slopes[1] / slopes[0] if len(slopes) == 2 and slopes[0] > 0 else None
-        if growth is not None:
-            lines.append(f"  marginal cost 300->3000 / 30->300 = {growth:.2f} (about 1 = linear, > 1 = worse)")
-        report["scaling"] = {"own_ms": {str(k): round(v, 3) for k, v in own.items()},
-                             "marginal_us_per_resource": [round(x, 2) for x in slopes],
-                             "growth_ratio": round(growth, 2) if growth else None}
+        report["scaling"] = {}
+        for variant in ("service", "service-gc-freeze"):
+            if not all(variant in runs for runs in single.values()):
+                continue
+            own = {int(n): runs[variant]["p50_ms"] - runs["floor"]["p50_ms"] for n, runs in single.items()}
+            ns = sorted(own)
+            slopes = [1000 * (own[b] - own[a]) / (b - a) for a, b in zip(ns, ns[1:])]
+            growth = slopes[1] / slopes[0] if len(slopes) == 2 and slopes[0] > 0 else None
+            lines.append(f"  {variant}: " + ", ".join(
+                f"{n} res {own[n]:.2f} ms ({1000 * own[n] / n:.1f} us/res)" for n in ns))
+            lines.append("    marginal " + ", ".join(
+                f"{a}->{b} {slope:.1f} us/res" for (a, b), slope in zip(zip(ns, ns[1:]), slopes))
+                + (f"; growth 300->3000 vs 30->300 = {growth:.2f} (1 = linear)" if growth else ""))
+            report["scaling"][variant] = {
+                "own_ms": {str(k): round(v, 3) for k, v in own.items()},
+                "marginal_us_per_resource": [round(x, 2) for x in slopes],
+                "growth_ratio": round(growth, 2) if growth else None}
         lines.append("")
     two = report.get("two_workers_c10")
     if two:
@@ -787,12 +869,14 @@ def render(report: dict) -> str:
     rss = (report.get("rss_1_worker") or []) + (report.get("rss_2_workers") or [])
     if rss:
         worst = max(max(r["rss_mb"], r["peak_rss_mb"]) for r in rss)
-        lines.append("(c) RSS per worker: 1 worker after the 30/300/3000 runs: "
-                     + ", ".join(f"{r['rss_mb']} MB (peak {r['peak_rss_mb']})"
-                                 for r in report.get("rss_1_worker", []))
-                     + "; 2 workers after (b): "
-                     + ", ".join(f"{r['rss_mb']} MB (peak {r['peak_rss_mb']})"
-                                 for r in report.get("rss_2_workers", [])))
+        parts = []
+        if report.get("rss_1_worker"):
+            parts.append("1 worker after the 30/300/3000 runs: " + ", ".join(
+                f"{r['rss_mb']} MB (peak {r['peak_rss_mb']})" for r in report["rss_1_worker"]))
+        if report.get("rss_2_workers"):
+            parts.append("2 workers after (b): " + ", ".join(
+                f"{r['rss_mb']} MB (peak {r['peak_rss_mb']})" for r in report["rss_2_workers"]))
+        lines.append("(c) RSS per worker: " + "; ".join(parts))
         lines.append(f"  budget: <= {BUDGET['rss_mb']:.0f} MB -> {verdict(worst <= BUDGET['rss_mb'])}")
         lines.append("")
     nop = report.get("no_prefetch")
@@ -801,12 +885,17 @@ def render(report: dict) -> str:
                      f" ({REALISTIC} resources loaded in {nop['load_seconds']} s)")
         lines.append(f"  {'query (alone, FHIRClient)':28} {'resources':>9} {'pages':>5} {'p50 ms':>8} {'p90 ms':>8}")
         for key, q in nop["queries"].items():
-            lines.append(f"  {key:28} {q['resources']:9} {q['pages']:5} {q['p50_ms']:8.2f} {q['p90_ms']:8.2f}")
+            lines.append(f"  {key:28} {q['resources']:9} {q['pages']:5g} {q['p50_ms']:8.2f} {q['p90_ms']:8.2f}")
         s = nop["service"]
         lines.append(f"  hook total: p50 {s['p50_ms']:.2f} ms, p90 {s['p90_ms']:.2f}, p99 {s['p99_ms']:.2f}"
                      f" (others {s['other_cpu_cores']:.2f} cores); slowest query ({nop['slowest_query']})"
                      f" p50 {nop['slowest_query_p50_ms']:.2f} ms; all queries one after another"
                      f" {nop['sum_of_queries_p50_ms']:.2f} ms")
+        c = nop.get("all_queries_concurrently")
+        if c:
+            lines.append(f"  all {c['queries']} queries at once from {c['queries']} threads (no service): p50"
+                         f" {c['p50_ms']:.2f} ms -> the server's own concurrency; the service adds"
+                         f" {nop['over_concurrent_ms']:.2f} ms to that (parse, gather, mappings, cards)")
         lines.append(f"  budget: total <= slowest + {BUDGET['no_prefetch_over_slowest_ms']:.0f} ms -> "
                      f"{verdict(nop['over_slowest_ms'] <= BUDGET['no_prefetch_over_slowest_ms'])}"
                      f" (total - slowest = {nop['over_slowest_ms']:.2f} ms)")
