@@ -69,8 +69,8 @@ STAGES = [
     ("cards", "patient_view_cards", "cards.patient_view_cards"),
     ("service.routes", "run_hook", "run_hook (mappings + cards)"),
     ("service.routes", "remember_cards", "remember_cards (feedback queue)"),
+    ("service.routes", "cards_response", "cards_response (to_json + JSON encoding)"),
     ("cards.models.Card", "to_json", "Card.to_json (all cards)"),
-    ("service.routes", "jsonify", "jsonify (JSON encoding + Response)"),
 ]
 
 
@@ -136,13 +136,13 @@ def whole_calls(client, raw: bytes, calls: int) -> list[float]:
 
 
 def summarize(times: dict[str, list[float]]) -> str:
-    lines = [f"{'stage':40} {'median ms':>10} {'p90 ms':>8} {'share':>6}"]
+    lines = [f"{'stage':46} {'median ms':>10} {'p90 ms':>8} {'share':>6}"]
     total = statistics.median(times["whole call (Flask test client)"])
     for key, values in times.items():
         values = sorted(values)
         med = statistics.median(values)
         p90 = values[int(0.9 * (len(values) - 1))]
-        lines.append(f"{key:40} {med:10.3f} {p90:8.3f} {100 * med / total:5.0f}%")
+        lines.append(f"{key:46} {med:10.3f} {p90:8.3f} {100 * med / total:5.0f}%")
     return "\n".join(lines)
 
 
