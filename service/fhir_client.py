@@ -34,7 +34,7 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 from urllib3.util import connection as urllib3_connection
 
 from service.fhir_access import address_problem
-from service.schemas import json_too_deep
+from service.schemas import raw_json_too_deep
 
 FHIR_JSON = "application/fhir+json"
 MAX_JSON_DEPTH = 64
@@ -316,6 +316,8 @@ class FHIRClient:
             body = self._read_bounded(response, started)
         if body.lstrip()[:1] == b"<":
             raise FHIRBadResponse("the FHIR server returned HTML/XML, not FHIR JSON")
+        if raw_json_too_deep(body, self.max_depth):
+            raise FHIRBadResponse("the FHIR server returned JSON nested too deeply")
         try:
             data = json.loads(body)
         except RecursionError as exc:
@@ -324,8 +326,6 @@ class FHIRClient:
             raise FHIRBadResponse("the FHIR server returned malformed JSON") from exc
         if not isinstance(data, dict):
             raise FHIRBadResponse("the FHIR server returned JSON that is not a resource")
-        if json_too_deep(data, self.max_depth):
-            raise FHIRBadResponse("the FHIR server returned JSON nested too deeply")
         return data
 
     def _check_status(self, response: requests.Response) -> None:
