@@ -1,6 +1,6 @@
 """Gunicorn settings of the container image (docker/Dockerfile).
 
-    gunicorn --config docker/gunicorn.conf.py 'service.app:create_app()'
+    gunicorn --config docker/gunicorn.conf.py 'service.app:production_app()'
 
 Workers come from MBC_CDS_WORKERS (service/config.py, default 2); any other
 gunicorn flag can be given in GUNICORN_CMD_ARGS (e.g. "--bind 0.0.0.0:9000").

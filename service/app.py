@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -48,6 +49,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(bp)
     app.register_blueprint(metrics_bp)  # GET /metrics (Prometheus)
     _register_error_handlers(app)
+    return app
+
+
+def production_app() -> Flask:
+    """The app as gunicorn serves it: create_app() with the garbage collector tuned.
+
+    Everything loaded at start-up (code tables, knowledge files, pydantic
+    schemas) is moved out of the collector's sight with gc.freeze(): otherwise
+    each full collection rescans it (about 30 ms here, every ~17 calls), which
+    is the whole p90/p99 tail. Not done in create_app(): tests build many apps.
+    """
+    app = create_app()
+    gc.collect()
+    gc.freeze()
     return app
 
 

@@ -65,7 +65,9 @@ def cmd_serve(args) -> int:
             self.cfg.set("accesslog", None)
 
         def load(self):
-            return create_app()
+            from service.app import production_app
+
+            return production_app()
 
     print(f"mbc-cds listening on http://{args.host}:{args.port}/cds-services ({workers} workers)")
     Server().run()

@@ -13,6 +13,7 @@ import json
 import logging
 import queue
 import threading
+import time
 
 from sqlalchemy import (
     Column, DateTime, Integer, String, Text, UniqueConstraint, create_engine, event, func, select,
@@ -21,6 +22,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session
 
 log = logging.getLogger("mbc_cds.feedback")
+
+# Issued cards are written in batches: after the first card arrives the writer
+# waits this long for more, so a busy service makes one insert per batch
+# instead of one per hook call (which competed with requests for the GIL).
+ISSUED_BATCH_DELAY_SECONDS = 0.25
 
 
 class Base(DeclarativeBase):
@@ -88,6 +94,8 @@ class FeedbackStore:
         while True:
             batch, markers = [], []
             item = self._issued.get()
+            if not isinstance(item, threading.Event):
+                time.sleep(ISSUED_BATCH_DELAY_SECONDS)
             while True:
                 (markers if isinstance(item, threading.Event) else batch).append(item)
                 if len(batch) >= 500:

@@ -82,7 +82,7 @@ def test_the_service_runs_as_a_non_root_user_with_a_healthcheck_on_healthz():
     health = instruction(runtime, "HEALTHCHECK")[0]
     assert "/healthz" in health and "--interval" in health
     cmd = json.loads(instruction(runtime, "CMD")[0][len("CMD"):].strip())
-    assert cmd == ["gunicorn", "--config", "/etc/mbc-cds/gunicorn.conf.py", "service.app:create_app()"]
+    assert cmd == ["gunicorn", "--config", "/etc/mbc-cds/gunicorn.conf.py", "service.app:production_app()"]
     env = " ".join(instruction(runtime, "ENV"))
     assert "MBC_CDS_WORKERS=" in env and "PROMETHEUS_MULTIPROC_DIR=" in env
     assert "EXPOSE 8080" in runtime
@@ -183,7 +183,7 @@ def image_server(tmp_path):
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [venv_executable("gunicorn"), "--config", str(DOCKER_DIR / "gunicorn.conf.py"), "service.app:create_app()"],
+            [venv_executable("gunicorn"), "--config", str(DOCKER_DIR / "gunicorn.conf.py"), "service.app:production_app()"],
             stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, env=env,
         )
         base = f"http://127.0.0.1:{port}"
