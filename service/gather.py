@@ -156,8 +156,7 @@ def gather(
             result.resources.extend(demo)
             for key in to_fetch:
                 result.origin[key] = "demo"
-    result.resources = _this_patient_only(result.resources, context.get("patientId"), result.notes)
-    result.resources = _unique_usable(result.resources)
+    result.resources = _usable_for_patient(result.resources, context.get("patientId"), result.notes)
     if len(result.resources) > max_resources:
         result.resources = result.resources[:max_resources]
         result.notes.append(
@@ -217,49 +216,33 @@ def _fetch_one(client: FHIRClient, query: str) -> tuple[list[dict], bool]:
 _PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([^/?#]+)(?:/_history/[^/?#]*)?$")
 
 
-def _referenced_patients(resource: dict) -> list[str]:
-    """Patient ids named by a resource's subject/patient references."""
-    ids = []
+def _belongs_to_another_patient(resource: dict, patient_id: str, own_reference: str) -> bool:
+    """A Patient with another id, or a subject/patient reference naming another Patient."""
+    if resource.get("resourceType") == "Patient":
+        return resource.get("id") != patient_id
     for name in ("subject", "patient"):
         ref = resource.get(name)
         if isinstance(ref, dict):
             reference = ref.get("reference")
-            if isinstance(reference, str):
+            # Fast path: the usual "Patient/<id>" needs no regex.
+            if isinstance(reference, str) and reference != own_reference:
                 match = _PATIENT_REFERENCE.search(reference)
-                if match:
-                    ids.append(match.group(1))
-    return ids
+                if match and match.group(1) != patient_id:
+                    return True
+    return False
 
 
-def _this_patient_only(resources: list[dict], patient_id: Any, notes: list[str]) -> list[dict]:
-    """Drop resources that belong to another patient than context.patientId."""
-    if not isinstance(patient_id, str) or not patient_id:
-        return resources
-    kept, dropped = [], 0
-    for resource in resources:
-        if not isinstance(resource, dict):
-            continue
-        if resource.get("resourceType") == "Patient":
-            if resource.get("id") != patient_id:
-                dropped += 1
-                continue
-        elif any(pid != patient_id for pid in _referenced_patients(resource)):
-            dropped += 1
-            continue
-        kept.append(resource)
-    if dropped:
-        notes.append(
-            f"ignored {dropped} resource(s) that belong to another patient than the one in context"
-        )
-    return kept
-
-
-def _unique_usable(resources: list[dict]) -> list[dict]:
-    """One copy per Type/id (keys overlap), entered-in-error dropped."""
+def _usable_for_patient(resources: list[dict], patient_id: Any, notes: list[str]) -> list[dict]:
+    """One pass: drop other patients' resources (noted), entered-in-error, and
+    repeats of the same Type/id (prefetch keys overlap)."""
+    own = f"Patient/{patient_id}" if isinstance(patient_id, str) and patient_id else None
     seen: set[tuple[str, str]] = set()
-    out = []
+    out, dropped = [], 0
     for resource in resources:
         if not isinstance(resource, dict):
+            continue
+        if own is not None and _belongs_to_another_patient(resource, patient_id, own):
+            dropped += 1
             continue
         if resource.get("status") == "entered-in-error":
             continue
@@ -270,4 +253,8 @@ def _unique_usable(resources: list[dict]) -> list[dict]:
                 continue
             seen.add(key)
         out.append(resource)
+    if dropped:
+        notes.append(
+            f"ignored {dropped} resource(s) that belong to another patient than the one in context"
+        )
     return out
