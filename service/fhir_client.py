@@ -19,13 +19,13 @@ cookies and ignore proxy/netrc environment settings.
 from __future__ import annotations
 
 import ipaddress
-import json
 import socket
 import threading
 import time
 from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -319,10 +319,8 @@ class FHIRClient:
         if raw_json_too_deep(body, self.max_depth):
             raise FHIRBadResponse("the FHIR server returned JSON nested too deeply")
         try:
-            data = json.loads(body)
-        except RecursionError as exc:
-            raise FHIRBadResponse("the FHIR server returned JSON nested too deeply") from exc
-        except ValueError as exc:  # includes UnicodeDecodeError
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
             raise FHIRBadResponse("the FHIR server returned malformed JSON") from exc
         if not isinstance(data, dict):
             raise FHIRBadResponse("the FHIR server returned JSON that is not a resource")

@@ -150,3 +150,12 @@ def test_a_fhir_token_scoped_to_another_patient_is_a_400(client):
     assert response.status_code == 400
     assert "fhirAuthorization.patient" in response.get_json()["message"]
     assert "someone-else" not in response.get_json()["message"]
+
+
+def test_a_body_that_is_not_utf8_is_a_400_that_says_so(client):
+    import json as _json
+
+    raw = _json.dumps(patient_view_request(prefetch=empty_prefetch())).encode("utf-16")
+    response = client.post(SERVICE, data=raw, content_type="application/json")
+    assert response.status_code == 400
+    assert "UTF-8" in response.get_json()["message"]
