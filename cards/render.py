@@ -7,14 +7,13 @@ the hot path does not.
 
 from __future__ import annotations
 
-import itertools
 from functools import lru_cache
 from urllib.parse import quote, urlencode
 
 from mappings.state import PatientState, Source
 
 from cards.knowledge import DRUGS, KNOWLEDGE_VERSION, OFS_DRUG, SOURCES, DrugInfo, TestOrder
-from cards.models import Action, Card, Link, Suggestion, topic_source
+from cards.models import Card, Link, make_action, make_card, make_link, make_suggestion, topic_source
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import Context, Finding, describe_variant, fmt_date
 from cards.testing import TestNeed
@@ -33,18 +32,34 @@ def clip(text: str, limit: int = MAX_SUMMARY) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:-") + "…"
 
 
+def _cited(s: Source) -> str:
+    return f"{s.reference} ({s.date.isoformat()})" if s.date else s.reference
+
+
 def cite(sources) -> str:
-    """' — Observation/a (2024-01-02), MedicationStatement/b' (deduplicated)."""
+    """' — Observation/a (2024-01-02), MedicationStatement/b' (deduplicated).
+
+    The first MAX_CITED distinct references are shown (the first source of each);
+    the rest are only counted.
+    """
     if not sources:
         return ""
-    seen: dict[str, Source] = {}
-    for s in sources:
-        if s.reference not in seen:
-            seen[s.reference] = s
-    shown = [f"{s.reference} ({s.date.isoformat()})" if s.date else s.reference
-             for s in itertools.islice(seen.values(), MAX_CITED)]
-    more = f" +{len(seen) - MAX_CITED} more" if len(seen) > MAX_CITED else ""
-    return " — " + ", ".join(shown) + more
+    if type(sources) is not list and type(sources) is not tuple:
+        sources = list(sources)
+    if len(sources) == 1:
+        return " — " + _cited(sources[0])
+    seen: set[str] = set()
+    shown: list[str] = []
+    for i, s in enumerate(sources):
+        ref = s.reference
+        if ref not in seen:
+            seen.add(ref)
+            shown.append(_cited(s))
+            if len(shown) == MAX_CITED:
+                rest = {t.reference for t in sources[i + 1:]} - seen
+                more = f" +{len(rest)} more" if rest else ""
+                return " — " + ", ".join(shown) + more
+    return " — " + ", ".join(shown)
 
 
 def fact(f: Finding) -> str:
@@ -64,7 +79,7 @@ def _trials_url(term: str) -> str:
 
 
 def trials_link(term: str) -> Link:
-    return Link(label=f"ClinicalTrials.gov: recruiting trials ({term})", url=_trials_url(term))
+    return make_link(f"ClinicalTrials.gov: recruiting trials ({term})", _trials_url(term))
 
 
 # --- FHIR resources the suggestions create --------------------------------
@@ -189,25 +204,25 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
     for c in a.offered_choices:
         drugs = list(c.drugs) + ([ofs] if ofs and ofs not in c.drugs else [])
         label = c.label + (f" + {ofs.name} (ovarian suppression)" if ofs else "")
-        suggestions.append(Suggestion(
-            label=clip(f"Order {label}", 120),
-            isRecommended=True if c.recommended else None,
-            actions=[
-                Action(type="create", description=f"Draft order: {d.name} (RxNorm {d.rxnorm})",
-                       resource=medication_request(pid, d, a.regimen.name))
+        suggestions.append(make_suggestion(
+            clip(f"Order {label}", 120),
+            True if c.recommended else None,
+            [
+                make_action("create", f"Draft order: {d.name} (RxNorm {d.rxnorm})",
+                            medication_request(pid, d, a.regimen.name))
                 for d in drugs
             ],
         ))
-    links = [Link(label=f"Label: {a.regimen.brand}", url=a.regimen.label_url),
+    links = [make_link(f"Label: {a.regimen.brand}", a.regimen.label_url),
              trials_link(a.regimen.trials_search)]
-    return Card(
-        summary=regimen_summary(a),
-        indicator=a.indicator,
-        source=topic_source(a.topic, _regimen_source_label(a), a.regimen.label_url),
-        detail=regimen_detail(a, state, position, notes),
-        suggestions=suggestions,
-        selectionBehavior="at-most-one" if suggestions else None,
-        links=links,
+    return make_card(
+        regimen_summary(a),
+        a.indicator,
+        topic_source(a.topic, _regimen_source_label(a), a.regimen.label_url),
+        regimen_detail(a, state, position, notes),
+        suggestions,
+        "at-most-one" if suggestions else None,
+        links,
     )
 
 
@@ -219,19 +234,18 @@ def testing_card(need: TestNeed, state: PatientState) -> Card:
     why = f"mbc-cds: {t.title}. " + "; ".join(f.text for f in need.reasons if f.value is not True)[:300]
     if need.alternatives:
         suggestions = [
-            Suggestion(label=clip(f"Order: {o.text}", 120), isRecommended=True if i == need.recommended else None,
-                       actions=[Action(type="create", description=f"Draft test order: {o.text}",
-                                       resource=service_request(pid, o, why))])
+            make_suggestion(clip(f"Order: {o.text}", 120), True if i == need.recommended else None,
+                            [make_action("create", f"Draft test order: {o.text}", service_request(pid, o, why))])
             for i, o in enumerate(need.orders)
         ]
         behavior = "at-most-one"
     else:
-        suggestions = [Suggestion(
-            label=clip(t.suggestion if t.suggestion and len(need.orders) > 1
-                       else "Order " + " + ".join(o.text for o in need.orders), 120),
-            isRecommended=True,
-            actions=[Action(type="create", description=f"Draft test order: {o.text}",
-                            resource=service_request(pid, o, why)) for o in need.orders],
+        suggestions = [make_suggestion(
+            clip(t.suggestion if t.suggestion and len(need.orders) > 1
+                 else "Order " + " + ".join(o.text for o in need.orders), 120),
+            True,
+            [make_action("create", f"Draft test order: {o.text}", service_request(pid, o, why))
+             for o in need.orders],
         )]
         behavior = "at-most-one"
     lines = [f"**{t.title}**", "", "**Why now, for this patient**"]
@@ -246,14 +260,14 @@ def testing_card(need: TestNeed, state: PatientState) -> Card:
     summary = t.title
     if need.waiting:
         summary += f" — {need.verb} {', '.join(need.waiting)}"
-    return Card(
-        summary=clip(summary),
-        indicator=need.indicator,
-        source=topic_source(need.topic, "mbc-cds testing guidance (ASCO/CAP guidelines)", t.url),
-        detail="\n".join(lines),
-        suggestions=suggestions,
-        selectionBehavior=behavior,
-        links=[Link(label="Guideline", url=t.url), trials_link(t.trials_search)],
+    return make_card(
+        clip(summary),
+        need.indicator,
+        topic_source(need.topic, "mbc-cds testing guidance (ASCO/CAP guidelines)", t.url),
+        "\n".join(lines),
+        suggestions,
+        behavior,
+        [make_link("Guideline", t.url), trials_link(t.trials_search)],
     )
 
 
@@ -403,9 +417,9 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     out += ["", f"_Resources read: {counts}. Knowledge v{KNOWLEDGE_VERSION}._"]
     indicator = "warning" if (not status.in_pathway and not status.receptors_known
                               and state.disease.breast_cancer == "yes" and state.disease.metastatic == "yes") else "info"
-    return Card(
-        summary=summary_headline(state, status, ctx, len(gaps)),
-        indicator=indicator,
-        source=topic_source("patient-summary", SERVICE_LABEL, SERVICE_URL),
-        detail="\n".join(out),
+    return make_card(
+        summary_headline(state, status, ctx, len(gaps)),
+        indicator,
+        topic_source("patient-summary", SERVICE_LABEL, SERVICE_URL),
+        "\n".join(out),
     )

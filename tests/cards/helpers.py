@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from cards import patient_view_cards
 from cards.contract import response_problems
-from cards.models import Card
+from cards.models import Card, prune
 
 
 @lru_cache(maxsize=None)
@@ -29,8 +29,23 @@ def resource_problems(resource: dict) -> list[str]:
     return []
 
 
+def model_problems(cards: list[Card]) -> list[str]:
+    """The hot path builds cards without validation (cards/models.py make_*): each card
+    must equal its validated copy, and to_json must be prune(model_dump(mode="json"))."""
+    problems = []
+    for c in cards:
+        if repr(Card.model_validate(c.model_dump())) != repr(c):
+            problems.append(f"card {c.summary!r} differs from its validated copy")
+        if c.to_json() != prune(c.model_dump(mode="json")) or \
+                list(c.to_json()) != list(prune(c.model_dump(mode="json"))):
+            problems.append(f"card {c.summary!r}: to_json is not prune(model_dump(mode='json'))")
+    return problems
+
+
 def checked(cards: list[Card], patient_id: str) -> list[dict]:
     """Cards as JSON, after the contract checker and R4B validation passed."""
+    problems = model_problems(cards)
+    assert not problems, "\n".join(problems)
     body = {"cards": [c.to_json() for c in cards]}
     problems = response_problems(body, patient_id)
     for card in body["cards"]:
