@@ -19,6 +19,7 @@ from sqlalchemy import (
     Column, DateTime, Integer, String, Text, UniqueConstraint, create_engine, event, func, select,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 log = logging.getLogger("mbc_cds.feedback")
@@ -68,7 +69,7 @@ class FeedbackStore:
         self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        _create_tables(self.engine)
         self._issued: queue.Queue = queue.Queue(maxsize=100_000)
         self._writer = threading.Thread(target=self._write_issued_forever, daemon=True)
         self._writer.start()
@@ -187,6 +188,23 @@ class FeedbackStore:
             row["acceptance_rate"] = row["accepted"] / base if base else None
             row["override_rate"] = row["overridden"] / base if base else None
         return sorted(table.values(), key=lambda r: r["topic"])
+
+
+def _create_tables(engine, attempts: int = 5) -> None:
+    """create_all that tolerates another worker creating the same tables.
+
+    gunicorn workers start together: on a fresh database two of them can both
+    see a table missing and both CREATE it; the loser gets "already exists".
+    Checking again then finds it, so retry rather than fail the worker's boot.
+    """
+    for attempt in range(attempts):
+        try:
+            Base.metadata.create_all(engine)
+            return
+        except (OperationalError, ProgrammingError) as exc:
+            if "already exists" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

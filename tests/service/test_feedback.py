@@ -85,3 +85,27 @@ def test_feedback_without_a_timestamp_is_a_400(client):
 def test_feedback_for_an_unknown_service_is_a_404(client):
     response = client.post("/cds-services/nope/feedback", json={"feedback": [feedback_item("c1")]})
     assert response.status_code == 404
+
+
+def test_stores_opened_at_once_on_a_fresh_database_all_start(tmp_path):
+    # gunicorn workers boot together on a fresh database file; none may fail
+    # because another created the tables first.
+    import threading
+
+    from service.feedback import FeedbackStore
+
+    url = f"sqlite:///{tmp_path}/fresh.sqlite"
+    errors = []
+
+    def open_store():
+        try:
+            FeedbackStore(url)
+        except Exception as exc:  # the failure this test is about
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
