@@ -66,6 +66,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
+from mappings._fast import construct
 from mappings.context import Ctx
 from mappings.disease import build_disease
 from mappings.factors import build_factors
@@ -92,7 +93,13 @@ def _flatten(resources: Any, ctx: Ctx, out: list[dict[str, Any]], depth: int = 0
         if resources is not None:
             ctx.ignored.append(Gap(code="unreadable-resource", message="Resources were not a list"))
         return
+    append = out.append
     for r in resources:
+        if type(r) is dict:
+            rt = r.get("resourceType")
+            if type(rt) is str and rt and rt != "Bundle":
+                append(r)  # the common case: a plain resource
+                continue
         if isinstance(r, dict) and r.get("resourceType") == "Bundle":
             entries = r.get("entry")
             if not isinstance(entries, list):
@@ -146,8 +153,13 @@ def _other_patient(r: dict[str, Any], patient_id: str) -> bool:
 def _ingest(resources: Any, ctx: Ctx) -> Counter[str]:
     flat: list[dict[str, Any]] = []
     _flatten(resources, ctx, flat)
-    counts: Counter[str] = Counter()
     seen: set[tuple[str, str]] = set()
+    by_type = ctx.by_type
+    index = ctx.index
+    patient_id = ctx.patient_id
+    # "Patient/<id>" names this patient whatever ref_id makes of it, unless the id
+    # itself has a "/" (then only the full _other_patient check can tell)
+    own_ref = "Patient/" + patient_id if "/" not in patient_id else None
     for r in flat:
         rtype = r["resourceType"]
         if rtype == "OperationOutcome":
@@ -159,21 +171,31 @@ def _ingest(resources: Any, ctx: Ctx) -> Counter[str]:
                 continue
             seen.add(key)
         try:
-            skip = _status_skip(r)
-            if skip:
-                ctx.ignore(r, skip[0], skip[1])
-                continue
-            if _other_patient(r, ctx.patient_id):
-                ctx.ignore(r, "other-patient", f"{rtype} belongs to another patient than {ctx.patient_id}")
-                continue
+            status = r.get("status")
+            if (status == "entered-in-error" or status == "cancelled"
+                    or r.get("verificationStatus") is not None):
+                skip = _status_skip(r)
+                if skip:
+                    ctx.ignore(r, skip[0], skip[1])
+                    continue
+            subject = r.get("subject")
+            if (own_ref is None or type(subject) is not dict or subject.get("reference") != own_ref
+                    or rtype == "Patient"):
+                if _other_patient(r, patient_id):
+                    ctx.ignore(r, "other-patient", f"{rtype} belongs to another patient than {patient_id}")
+                    continue
         except Exception:  # noqa: BLE001
             ctx.ignore(r, "unreadable-resource", f"{rtype} could not be read")
             continue
-        counts[rtype] += 1
-        ctx.by_type.setdefault(rtype, []).append(r)
+        lst = by_type.get(rtype)
+        if lst is None:
+            by_type[rtype] = [r]
+        else:
+            lst.append(r)
         if key is not None:
-            ctx.index[key] = r
-    return counts
+            index[key] = r
+    # read counts by type, in order of first appearance (as by_type)
+    return Counter({t: len(lst) for t, lst in by_type.items()})
 
 
 def _step(ctx: Ctx, name: str, fn, default):
@@ -204,6 +226,14 @@ def build_patient_state(
     _step(ctx, "currency", lambda: _esr1_currency(ctx, biomarkers, therapy), None)
     _step(ctx, "gaps", lambda: _gaps(ctx, disease, er, pr, her2, biomarkers, factors), None)
 
+    counts = dict(counts)
+    if type(pid) is str and type(as_of) is dt.date and all(type(k) is str for k in counts):
+        # every part is already a model of the right type: what validation would build
+        return construct(PatientState, {
+            "patient_id": pid, "as_of": as_of, "disease": disease, "er": er, "pr": pr, "her2": her2,
+            "biomarkers": biomarkers, "therapy": therapy, "factors": factors, "gaps": list(ctx.gaps),
+            "resource_counts": counts, "ignored": list(ctx.ignored),
+        })
     return PatientState(
         patient_id=pid,
         as_of=as_of,
@@ -215,7 +245,7 @@ def build_patient_state(
         therapy=therapy,
         factors=factors,
         gaps=ctx.gaps,
-        resource_counts=dict(counts),
+        resource_counts=counts,
         ignored=ctx.ignored,
     )
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from mappings.fhir import cc_text, codings, ref_str
+from mappings._fast import source as _fast_source
+from mappings.fhir import codings, ref_str
 from mappings.state import Gap, Source
 
 
 class Ctx:
     __slots__ = ("patient_id", "as_of", "by_type", "index", "ignored", "gaps", "_gap_codes",
-                 "_codes", "_texts", "_obs_by_code")
+                 "_codes", "_texts", "_obs_by_code", "_obs_order")
 
     def __init__(self, patient_id: str, as_of: dt.date) -> None:
         self.patient_id = patient_id
@@ -24,6 +25,7 @@ class Ctx:
         self._codes: dict[int, list[tuple[str, str, str]]] = {}
         self._texts: dict[int, str] = {}
         self._obs_by_code: dict[str, list[dict[str, Any]]] | None = None
+        self._obs_order: dict[int, int] | None = None
 
     # memoised readers of resource.code (each resource is read once per call)
     def code_of(self, res: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -34,19 +36,44 @@ class Ctx:
         return c
 
     def code_text(self, res: dict[str, Any]) -> str:
+        """fhir.cc_text(res["code"]), reusing the memoised codings."""
         k = id(res)
         t = self._texts.get(k)
         if t is None:
-            t = self._texts[k] = cc_text(res.get("code"))
+            cc = res.get("code")
+            if isinstance(cc, dict):
+                text = cc.get("text")
+                parts = [text] if isinstance(text, str) else []
+                for _, _, d in self.code_of(res):
+                    if d:
+                        parts.append(d)
+                t = " | ".join(parts).lower()
+            else:
+                t = ""
+            self._texts[k] = t
         return t
 
     def observations_with(self, codes: frozenset[str] | set[str]) -> list[dict[str, Any]]:
         """Observations whose code has one of `codes` (any system), in input order."""
         if self._obs_by_code is None:
             idx: dict[str, list[dict[str, Any]]] = {}
-            for obs in self.by_type.get("Observation", []):
+            memo = self._codes
+            for obs in self.by_type.get("Observation", ()):
+                k = id(obs)
+                cods = memo.get(k)
+                if cods is None:
+                    cods = memo[k] = codings(obs.get("code"))
+                if len(cods) == 1:
+                    code = cods[0][1]
+                    if code:
+                        lst = idx.get(code)
+                        if lst is None:
+                            idx[code] = [obs]
+                        else:
+                            lst.append(obs)
+                    continue
                 seen = set()
-                for _, code, _ in self.code_of(obs):
+                for _, code, _ in cods:
                     if code and code not in seen:
                         seen.add(code)
                         idx.setdefault(code, []).append(obs)
@@ -61,7 +88,9 @@ class Ctx:
                     seen_ids.add(id(o))
                     out.append(o)
         if len(out) > 1:
-            order = {id(o): i for i, o in enumerate(self.by_type.get("Observation", []))}
+            order = self._obs_order
+            if order is None:
+                order = self._obs_order = {id(o): i for i, o in enumerate(self.by_type.get("Observation", []))}
             out.sort(key=lambda o: order.get(id(o), 0))
         return out
 
@@ -81,7 +110,11 @@ class Ctx:
         display: str | None = None,
         specimen: str | None = None,
     ) -> Source:
-        return Source(reference=self.ref(res), date=date, display=display, specimen=specimen)
+        # date: a datetime.date or None, display: str or None, specimen: one of the
+        # Source literals or None (every caller passes values it typed itself)
+        rid = res.get("id")
+        return _fast_source(f"{res.get('resourceType')}/{rid if isinstance(rid, str) and rid else '?'}",
+                            date, display, specimen)
 
     def ignore(self, res: Any, code: str, message: str) -> None:
         srcs = []

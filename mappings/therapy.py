@@ -42,9 +42,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from mappings import _fast
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
@@ -76,7 +77,34 @@ _SKIP_STATUS = {
 }
 
 
-@dataclass
+class _Med:
+    """One resolved medication concept: its drugs and what the history needs of them,
+    computed once per distinct concept (EHRs repeat the same concept on every refill)."""
+
+    __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
+                 "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline")
+
+    def __init__(self, drugs: list[T.DrugInfo], label: str) -> None:
+        self.drugs = drugs
+        self.label = label
+        self.names = " + ".join(d.name for d in drugs)
+        self.display = f"{label[:80]} -> {self.names}" if label else None
+        self.models = tuple(to_drug(d) for d in drugs)
+        classes = [d.drug_class for d in drugs]
+        self.classes = frozenset(classes)
+        self.setting = any(c in _SETTING_CLASSES for c in classes)
+        self.endocrine = any(c in T.ENDOCRINE_CLASSES for c in classes)
+        self.line = any(c in T.LINE_CLASSES for c in classes)
+        self.line_names = frozenset(d.name for d in drugs if d.drug_class in T.LINE_CLASSES)
+        self.line_classes = frozenset(c for c in classes if c in T.LINE_CLASSES)
+        self.chemo = "chemotherapy" in classes
+        self.ofs = "ovarian-suppression" in classes
+        self.nsai = any(d.nsai for d in drugs)
+        self.taxane = any(d.taxane for d in drugs)
+        self.anthracycline = any(d.anthracycline for d in drugs)
+
+
+@dataclass(slots=True)
 class _Exp:
     drugs: list[T.DrugInfo]
     start: dt.date | None
@@ -87,6 +115,7 @@ class _Exp:
     superseded: bool = False
     status: str | None = None
     stop: str | None = None  # progression | other (toxicity, completed, choice) | None when not stated
+    med: _Med | None = field(default=None, compare=False, repr=False)
 
 
 class _Line:
@@ -103,10 +132,15 @@ class _Line:
     def add(self, group: list[_Exp]) -> None:
         self.exps.extend(group)
         for e in group:
-            for d in e.drugs:
-                if d.drug_class in T.LINE_CLASSES:
-                    self._names.add(d.name)
-                    self._classes.add(d.drug_class)
+            m = e.med
+            if m is None:
+                for d in e.drugs:
+                    if d.drug_class in T.LINE_CLASSES:
+                        self._names.add(d.name)
+                        self._classes.add(d.drug_class)
+            elif m.line:
+                self._names |= m.line_names
+                self._classes |= m.line_classes
 
     def carry(self, e: _Exp) -> None:
         self.carried.append(e)
@@ -285,29 +319,74 @@ def _active(res: dict[str, Any], rtype: str, start: dt.date | None, end: dt.date
     return False
 
 
+_MED_CACHE: dict[tuple[Any, ...], _Med | None] = {}
+
+
+def _raw_cc_key(cc: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The concept's text and (system, code, display) of each coding, taken as they are,
+    when all are strings or None (then they determine codings() and cc_text() exactly)."""
+    items = cc.get("coding")
+    text = cc.get("text")
+    if type(items) is not list or (text is not None and type(text) is not str):
+        return None
+    key: list[Any] = [text]
+    for c in items:
+        if type(c) is not dict:
+            return None
+        sy, co, di = c.get("system"), c.get("code"), c.get("display")
+        if ((sy is not None and type(sy) is not str) or (co is not None and type(co) is not str)
+                or (di is not None and type(di) is not str)):
+            return None
+        key += (sy, co, di)
+    return tuple(key)
+
+
+def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | None:
+    """resolve_medication(ctx, res) as a _Med (None: no drug the pathway cares about)."""
+    cc = res.get("medicationCodeableConcept")
+    if isinstance(cc, dict):
+        key = _raw_cc_key(cc)
+        if key is not None:
+            try:
+                return _MED_CACHE[key]
+            except KeyError:
+                pass
+        drugs, label = _resolve_cc(cc)
+        med = _Med(tuple(drugs), label) if drugs else None
+        if key is not None:
+            if len(_MED_CACHE) >= _CC_CACHE_MAX:
+                _MED_CACHE.clear()
+            _MED_CACHE[key] = med
+        return med
+    drugs, label = resolve_medication(ctx, res)
+    return _Med(tuple(drugs), label) if drugs else None
+
+
 def read_exposures(ctx: Ctx) -> list[_Exp]:
     exps: list[_Exp] = []
+    as_of = ctx.as_of
     for rtype in ("MedicationStatement", "MedicationRequest", "MedicationAdministration"):
         for res in ctx.of(rtype):
             try:
-                status = text_of(res.get("status"))
+                status = res.get("status")
+                status = status.lower() if isinstance(status, str) else ""
                 if status in _SKIP_STATUS:
                     ctx.ignore(res, _SKIP_STATUS[status], f"{rtype} with status '{status}' is not therapy given")
                     continue
                 if rtype == "MedicationRequest" and text_of(res.get("intent")) in ("proposal", "plan"):
                     ctx.ignore(res, "not-given", "MedicationRequest is a proposal/plan, not therapy given")
                     continue
-                drugs, label = resolve_medication(ctx, res)
-                if not drugs:
+                med = _med_of(ctx, res)
+                if med is None:
                     continue  # not a drug the pathway cares about
+                drugs = med.drugs
                 start, end = _dates(res, rtype)
                 if start and end and end < start:
                     end = None
-                active = _active(res, rtype, start, end, drugs, ctx.as_of)
-                names = " + ".join(d.name for d in drugs)
-                src = ctx.source(res, start, f"{names} ({rtype})" if not label else f"{label[:80]} -> {names}")
-                exps.append(_Exp(drugs=drugs, start=start, end=end, active=active, src=src, status=status or None,
-                                 stop=_stop_reason(res)))
+                active = _active(res, rtype, start, end, drugs, as_of)
+                src = ctx.source(res, start, med.display if med.display is not None else f"{med.names} ({rtype})")
+                exps.append(_Exp(drugs, start, end, active, src, "unknown", False, status or None,
+                                 _stop_reason(res), med))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     return exps
@@ -356,11 +435,16 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     th = TherapyHistory()
     exps = read_exposures(ctx)
     mdate = disease.metastatic_date
+    # an exposure starting on/after this day is metastatic ((start - mdate).days >= -30)
+    try:
+        m_from = mdate - dt.timedelta(days=SETTING_TOLERANCE_DAYS) if mdate else None
+    except OverflowError:  # a metastatic date in year 1: every start is after it
+        m_from = dt.date.min
     for e in exps:
-        if not any(d.drug_class in _SETTING_CLASSES for d in e.drugs):
+        if not e.med.setting:  # type: ignore[union-attr]
             continue  # antihyperglycemics etc.: no oncology setting
         if mdate and e.start:
-            e.setting = "metastatic" if (e.start - mdate).days >= -SETTING_TOLERANCE_DAYS else "early"
+            e.setting = "metastatic" if e.start >= m_from else "early"  # type: ignore[operator]
         elif mdate is None and disease.metastatic == "yes" and disease.de_novo_metastatic:
             e.setting = "metastatic"
         elif disease.metastatic == "no":
@@ -373,39 +457,38 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     ongoing_early = [
         e for e in exps
         if e.setting == "early" and mdate is not None
-        and any(d.drug_class in T.ENDOCRINE_CLASSES for d in e.drugs)
+        and e.med.endocrine  # type: ignore[union-attr]
         and ((e.end is None and e.active) or (e.end is not None and e.end > mdate))
     ]
     lines = _build_lines([e for e in exps if e.setting == "metastatic"], ctx, ongoing_early)
     progressions = _progression_dates(ctx)
 
+    # Exposure(...) without re-validation: every value is typed here (dates from
+    # parse_date, setting one of the literals, Drug models from to_drug)
     th.exposures = [
-        Exposure(
-            drugs=[to_drug(d) for d in e.drugs], start=e.start, end=e.end,
-            active=e.active and not e.superseded, setting=e.setting,  # type: ignore[arg-type]
-            sources=[e.src], status=e.status, superseded=e.superseded,
-        )
-        for e in sorted(exps, key=lambda x: (x.start or dt.date.min, x.src.reference))
+        _fast.exposure(list(e.med.models), e.start, e.end, e.active and not e.superseded,  # type: ignore[union-attr]
+                       e.setting, [e.src], e.status, e.superseded)
+        for e in sorted(exps, key=_exposure_order)
     ]
     th.metastatic_lines = [_to_line(i + 1, ln, lines, ctx.as_of) for i, ln in enumerate(lines)]
     th.metastatic_endocrine_lines = sum(1 for ln in th.metastatic_lines if ln.endocrine)
     th.metastatic_chemotherapy_lines = sum(1 for ln in th.metastatic_lines if ln.chemotherapy)
     th.metastatic_systemic_lines = len(th.metastatic_lines)
 
-    all_drugs = [d for e in exps for d in e.drugs]
-    classes = {d.drug_class for d in all_drugs}
-    names = {d.name for d in all_drugs}
+    meds = {id(e.med): e.med for e in exps}.values()  # the distinct concepts
+    classes = {c for m in meds for c in m.classes}  # type: ignore[union-attr]
+    names = {d.name for m in meds for d in m.drugs}  # type: ignore[union-attr]
     th.prior_cdk46i = "cdk46i" in classes
     th.prior_endocrine_any_setting = bool(classes & T.ENDOCRINE_CLASSES)
-    th.prior_nonsteroidal_ai = any(d.nsai for d in all_drugs)
+    th.prior_nonsteroidal_ai = any(m.nsai for m in meds)  # type: ignore[union-attr]
     th.prior_fulvestrant = "fulvestrant" in classes
     th.prior_pi3k_akt_mtor = "pi3k-akt-mtor" in classes
     th.prior_parp_inhibitor = "parp-inhibitor" in classes
     th.prior_tdxd = "trastuzumab deruxtecan" in names
     th.prior_sacituzumab = "sacituzumab govitecan" in names
     th.prior_datodxd = "datopotamab deruxtecan" in names
-    th.prior_taxane = any(d.taxane for d in all_drugs)
-    th.prior_anthracycline = any(d.anthracycline for d in all_drugs)
+    th.prior_taxane = any(m.taxane for m in meds)  # type: ignore[union-attr]
+    th.prior_anthracycline = any(m.anthracycline for m in meds)  # type: ignore[union-attr]
     th.prior_chemotherapy_any_setting = "chemotherapy" in classes
 
     _early_endocrine(th, exps, disease, ctx)
@@ -424,8 +507,12 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     return th
 
 
+def _exposure_order(e: _Exp) -> tuple[dt.date, str]:
+    return (e.start or dt.date.min, e.src.reference)
+
+
 def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = None) -> list[_Line]:
-    exps = [e for e in exps if any(d.drug_class in T.LINE_CLASSES for d in e.drugs)]
+    exps = [e for e in exps if e.med.line]  # type: ignore[union-attr]
     dated = sorted((e for e in exps if e.start), key=lambda e: (e.start, e.src.reference))  # type: ignore[arg-type, return-value]
     undated = [e for e in exps if not e.start]
     groups: list[list[_Exp]] = []
@@ -440,8 +527,12 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
     pseudo = cur
     for group in groups:
         start = group[0].start
-        gnames = {d.name for e in group for d in e.drugs if d.drug_class in T.LINE_CLASSES}
-        gclasses = {d.drug_class for e in group for d in e.drugs if d.drug_class in T.LINE_CLASSES}
+        if len(group) == 1:
+            gnames = set(group[0].med.line_names)  # type: ignore[union-attr]
+            gclasses = set(group[0].med.line_classes)  # type: ignore[union-attr]
+        else:
+            gnames = {n for e in group for n in e.med.line_names}  # type: ignore[union-attr]
+            gclasses = {c for e in group for c in e.med.line_classes}  # type: ignore[union-attr]
         if cur is None:
             cur = _Line(list(group), start)
             lines.append(cur)
@@ -546,7 +637,7 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
 
 
 def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx) -> None:
-    early_et = [e for e in exps if e.setting == "early" and any(d.drug_class in T.ENDOCRINE_CLASSES for d in e.drugs)]
+    early_et = [e for e in exps if e.setting == "early" and e.med.endocrine]  # type: ignore[union-attr]
     if not early_et or disease.metastatic != "yes" or disease.metastatic_date is None:
         return
     m = disease.metastatic_date
@@ -574,7 +665,7 @@ def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease) -> N
     if m is None:
         return
     for e in exps:
-        if e.setting == "early" and any(d.drug_class == "chemotherapy" for d in e.drugs):
+        if e.setting == "early" and e.med.chemo:  # type: ignore[union-attr]
             last = e.end or (None if not e.active else m)
             if last is not None and months_between(last, m) <= 6.0:
                 th.chemotherapy_within_6_months_of_adjuvant_end = True
@@ -623,7 +714,7 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
                 progressions: list[dt.date]) -> None:
     if disease.metastatic != "yes":
         return
-    early_et = [e for e in exps if e.setting == "early" and any(d.drug_class in T.ENDOCRINE_CLASSES for d in e.drugs)]
+    early_et = [e for e in exps if e.setting == "early" and e.med.endocrine]  # type: ignore[union-attr]
     adj = "unknown"
     if early_et and disease.metastatic_date:
         if th.on_adjuvant_endocrine_at_recurrence:
@@ -650,7 +741,7 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
         th.endocrine_resistance = "de-novo"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
     elif disease.de_novo_metastatic is False and not any(
-        e.setting == "unknown" and any(d.drug_class in T.ENDOCRINE_CLASSES for d in e.drugs) for e in exps
+        e.setting == "unknown" and e.med.endocrine for e in exps  # type: ignore[union-attr]
     ):
         th.endocrine_resistance = "sensitive"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
@@ -659,7 +750,7 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
 def _last_et_progression(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], disease: Disease,
                          progressions: list[dt.date]) -> None:
     cands: list[dt.date] = []
-    et_exps = [e for e in exps if any(d.drug_class in T.ENDOCRINE_CLASSES for d in e.drugs)]
+    et_exps = [e for e in exps if e.med.endocrine]  # type: ignore[union-attr]
     if any(e.setting == "early" for e in et_exps) and disease.metastatic_date:
         cands.append(disease.metastatic_date)
     tls = th.metastatic_lines
