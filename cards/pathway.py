@@ -15,12 +15,13 @@ Pure functions of the state, no I/O; cheap enough for the hot path.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Literal
 
 from mappings.state import PatientState, Source
 
 from cards.knowledge import DRUGS, REGIMENS, REGIMENS_BY_TOPIC, DrugInfo, Regimen, RuleRef
-from cards.rules import Context, Finding, evaluate_rule, fmt_date
+from cards.rules import RULES, Context, Finding, fmt_date
 
 Status = Literal["fits", "not-fit", "unknown", "not-this-phase", "outside-pathway"]
 
@@ -130,15 +131,30 @@ def pathway_status(state: PatientState) -> PathwayStatus:
 
 
 # --- evaluation ------------------------------------------------------------
+# Every rule result is memoised per state in ctx.memo under RuleRef.memo_key (the
+# key cards.rules.evaluate_rule uses), so a rule several regimens name runs once.
+
+_NEEDS_OFS = RuleRef("needs_ovarian_suppression")
+
+
+def _eval(ref: RuleRef, state: PatientState, ctx: Context) -> Finding:
+    found = ctx.memo[ref.memo_key] = RULES[ref.rule](state, ctx, **ref.kw)
+    return found
+
 
 def _run(ref: RuleRef, state: PatientState, ctx: Context) -> Finding:
-    return evaluate_rule(ref.rule, state, ctx, **ref.kwargs)
+    found = ctx.memo.get(ref.memo_key)
+    return _eval(ref, state, ctx) if found is None else found
 
 
 def _caution_hits(cautions, state, ctx) -> list[CautionHit]:
     hits = []
+    memo = ctx.memo
     for c in cautions:
-        f = _run(c.rule, state, ctx)
+        ref = c.rule
+        f = memo.get(ref.memo_key)
+        if f is None:
+            f = _eval(ref, state, ctx)
         if f.value:
             hits.append(CautionHit(c.severity, c.text, c.source, f, c.short))
     return hits
@@ -149,20 +165,43 @@ def _choice_label(drugs: tuple[DrugInfo, ...]) -> str:
     return text[:1].upper() + text[1:]
 
 
+# regimen -> its concrete choices prepared once: (names, drugs, label, set of names,
+# ((name, choice requirements, choice cautions), ...)). Keyed by the Regimen and
+# the DRUGS table it was prepared with (knowledge is immutable once loaded).
+_CHOICE_PLANS: dict[int, tuple] = {}
+
+
+def _choice_plan(reg: Regimen) -> tuple:
+    plan = _CHOICE_PLANS.get(id(reg))
+    if plan is None or plan[0] is not reg or plan[1] is not DRUGS:
+        rows = []
+        for names in reg.choices:
+            drugs = tuple(DRUGS[n] for n in names)
+            checks = tuple((n, reg.choice_requires.get(n, ()), reg.choice_cautions.get(n, ())) for n in names)
+            rows.append((names, drugs, _choice_label(drugs), set(names), checks))
+        plan = _CHOICE_PLANS[id(reg)] = (reg, DRUGS, tuple(rows))
+    return plan[2]
+
+
 def _assess_choices(reg: Regimen, state: PatientState, ctx: Context) -> list[ChoiceAssessment]:
     out = []
     given = ctx.metastatic_drug_sets or []
-    for names in reg.choices:
-        choice = ChoiceAssessment(drugs=tuple(DRUGS[n] for n in names), label=_choice_label(tuple(DRUGS[n] for n in names)))
-        if reg.exclude_choices_already_given and any(set(names) <= s for s in given):
+    exclude_given = reg.exclude_choices_already_given
+    memo = ctx.memo
+    for names, drugs, label, name_set, checks in _choice_plan(reg):
+        choice = ChoiceAssessment(drugs=drugs, label=label)
+        if exclude_given and any(name_set <= s for s in given):
             choice.excluded = "already given for metastatic disease"
-        for n in names:
-            for ref in reg.choice_requires.get(n, ()):
-                f = _run(ref, state, ctx)
+        for n, requires, cautions in checks:
+            for ref in requires:
+                f = memo.get(ref.memo_key)
+                if f is None:
+                    f = _eval(ref, state, ctx)
                 if not f.value and choice.excluded is None:
                     choice.excluded = f"{n}: {f.text}" if f.text else f"{n}: requirement not met"
-            choice.cautions += _caution_hits(reg.choice_cautions.get(n, ()), state, ctx)
-        out.append(choice)
+            if cautions:
+                choice.cautions += _caution_hits(cautions, state, ctx)
+        out.append((choice, names))
     # recommended: no warning first, then the preference order for this patient, then data order
     order: tuple[str, ...] = ()
     for pref in reg.prefer_when:
@@ -170,18 +209,18 @@ def _assess_choices(reg: Regimen, state: PatientState, ctx: Context) -> list[Cho
             order = pref.order
             break
 
-    def key(item):
-        idx, c = item
-        warn = any(h.severity == "warning" for h in c.cautions)
-        pos = min((order.index(n) for n in c.names if n in order), default=len(order))
-        return (warn, pos, idx)
-
-    offered = [(i, c) for i, c in enumerate(out) if c.excluded is None]
-    offered.sort(key=key)
+    offered = []
+    for idx, (c, names) in enumerate(out):
+        if c.excluded is None:
+            warn = any(h.severity == "warning" for h in c.cautions)
+            pos = min((order.index(n) for n in names if n in order), default=len(order)) if order else 0
+            offered.append(((warn, pos, idx), c))
+    if len(offered) > 1:
+        offered.sort(key=itemgetter(0))
     if offered:
         offered[0][1].recommended = True
     # keep suggestions in the order shown to the clinician: the recommended first
-    ranked = [c for _, c in offered] + [c for c in out if c.excluded is not None]
+    ranked = [c for _, c in offered] + [c for c, _ in out if c.excluded is not None]
     return ranked
 
 
@@ -190,25 +229,34 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     reg = REGIMENS_BY_TOPIC[topic]
     ctx = ctx or Context.of(state)
     status = status or pathway_status(state)
-    rank = reg.rank.get(ctx.phase, 1000)
-    for ref, r, phase in reg.rank_when:
-        if (phase is None or phase == ctx.phase) and _run(ref, state, ctx).value:
-            rank = r
-    a = RegimenAssessment(topic=topic, regimen=reg, status="fits", rank=rank, phase=ctx.phase)
+    memo = ctx.memo
+    phase = ctx.phase
+    rank = reg.rank.get(phase, 1000)
+    for ref, r, when in reg.rank_when:
+        if when is None or when == phase:
+            f = memo.get(ref.memo_key)
+            if f is None:
+                f = _eval(ref, state, ctx)
+            if f.value:
+                rank = r
+    a = RegimenAssessment(topic=topic, regimen=reg, status="fits", rank=rank, phase=phase)
     if not status.in_pathway:
         a.status = "outside-pathway"
         a.reasons_not.append(Finding(False, status.reason, ()))
         return a
-    if ctx.phase not in reg.phases:
+    if phase not in reg.phases:
         a.status = "not-this-phase"
         text = ("A first-line option; the patient has had metastatic therapy "
-                f"({ctx.lines} line(s))" if ctx.phase == "after-progression"
+                f"({ctx.lines} line(s))" if phase == "after-progression"
                 else "An option after progression on endocrine therapy; no metastatic line yet")
         a.reasons_not.append(Finding(False, text, ctx.line_sources))
         return a
+    reasons, unknown, reasons_not = a.reasons, a.unknown, a.reasons_not
     for ref in reg.requires:
-        f = _run(ref, state, ctx)
-        (a.reasons if f.value else a.unknown if f.value is None else a.reasons_not).append(f)
+        f = memo.get(ref.memo_key)
+        if f is None:
+            f = _eval(ref, state, ctx)
+        (reasons if f.value else unknown if f.value is None else reasons_not).append(f)
     if reg.routes:
         route_unknown: list[Finding] = []
         route_failed: list[Finding] = []
@@ -228,18 +276,20 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
             else:
                 a.reasons_not += route_failed
     for ref in reg.excluded_if:
-        f = _run(ref, state, ctx)
+        f = memo.get(ref.memo_key)
+        if f is None:
+            f = _eval(ref, state, ctx)
         if f.value:
             text = f"{ref.text} ({f.text})" if ref.text and f.text else (ref.text or f.text)
-            a.reasons_not.append(Finding(True, text, f.sources))
-    a.choices = _assess_choices(reg, state, ctx)
-    if not a.offered_choices:
-        a.reasons_not.append(Finding(False, "Every concrete regimen of this card was already given or is excluded"))
+            reasons_not.append(Finding(True, text, f.sources))
+    a.choices = choices = _assess_choices(reg, state, ctx)
+    if not any(c.excluded is None for c in choices):
+        reasons_not.append(Finding(False, "Every concrete regimen of this card was already given or is excluded"))
     a.cautions = _caution_hits(reg.cautions, state, ctx)
-    a.needs_ofs = reg.endocrine_based and _run(RuleRef("needs_ovarian_suppression"), state, ctx).value is True
-    if a.reasons_not:
+    a.needs_ofs = reg.endocrine_based and _run(_NEEDS_OFS, state, ctx).value is True
+    if reasons_not:
         a.status = "not-fit"
-    elif a.unknown:
+    elif unknown:
         a.status = "unknown"
     return a
 

@@ -62,8 +62,18 @@ def cite(sources) -> str:
     return " — " + ", ".join(shown)
 
 
+def finding_cite(f: Finding) -> str:
+    """cite(f.sources), once per Finding: rule results are memoised per call, so the
+    same Finding is cited on several cards (kept in the frozen instance's __dict__)."""
+    d = f.__dict__
+    text = d.get("_cite")
+    if text is None:
+        text = d["_cite"] = cite(f.sources)
+    return text
+
+
 def fact(f: Finding) -> str:
-    return f"- {f.text}{cite(f.sources)}"
+    return f"- {f.text}{finding_cite(f)}"
 
 
 def source_title(key: str) -> str:
@@ -145,10 +155,10 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
     if warn or info or choice_cautions or r.general_cautions or a.needs_ofs:
         out += ["", "**Cautions for this patient**"]
         for c in warn:
-            out.append(f"- ⚠️ {c.text} Patient: {c.finding.text}{cite(c.finding.sources)}")
+            out.append(f"- ⚠️ {c.text} Patient: {c.finding.text}{finding_cite(c.finding)}")
         for label, h in choice_cautions:
             mark = "⚠️ " if h.severity == "warning" else ""
-            out.append(f"- {mark}{label}: {h.text} Patient: {h.finding.text}{cite(h.finding.sources)}"
+            out.append(f"- {mark}{label}: {h.text} Patient: {h.finding.text}{finding_cite(h.finding)}"
                        if h.finding.text else f"- {mark}{label}: {h.text}")
         for c in info:
             out.append(f"- {c.text}")

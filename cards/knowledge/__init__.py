@@ -45,6 +45,14 @@ class RuleRef:
     params: tuple[tuple[str, Any], ...] = ()
     text: str | None = None  # for exclusions: why it excludes
 
+    def __post_init__(self) -> None:
+        # Not dataclass fields (equality, hash and repr unchanged): the parameters as
+        # keyword arguments and the memo key cards.rules.evaluate_rule files the result
+        # under, computed once instead of at each of ~100 rule look-ups per call.
+        kw = dict(self.params)
+        object.__setattr__(self, "kw", kw)
+        object.__setattr__(self, "memo_key", (self.rule, *sorted(kw.items())) if kw else self.rule)
+
     @property
     def kwargs(self) -> dict[str, Any]:
         return dict(self.params)
