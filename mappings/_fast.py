@@ -18,10 +18,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pydantic import BaseModel
+
 from mappings.state import Exposure, Source
 
 _new = object.__new__
-_set = object.__setattr__
+# BaseModel's slot descriptors: setting through them skips the attribute lookup
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 _SOURCE_FIELDS = ("reference", "date", "display", "specimen")
 _EXPOSURE_FIELDS = ("drugs", "start", "end", "active", "setting", "sources", "status", "superseded")
@@ -30,10 +36,10 @@ _EXPOSURE_FIELDS = ("drugs", "start", "end", "active", "setting", "sources", "st
 def source(reference: str, date: dt.date | None, display: str | None, specimen: str | None) -> Source:
     """Source(reference=, date=, display=, specimen=) with all four passed."""
     s = _new(Source)
-    _set(s, "__dict__", {"reference": reference, "date": date, "display": display, "specimen": specimen})
-    _set(s, "__pydantic_fields_set__", set(_SOURCE_FIELDS))
-    _set(s, "__pydantic_extra__", None)
-    _set(s, "__pydantic_private__", None)
+    _set_dict(s, {"reference": reference, "date": date, "display": display, "specimen": specimen})
+    _set_fields_set(s, set(_SOURCE_FIELDS))
+    _set_extra(s, None)
+    _set_private(s, None)
     return s
 
 
@@ -41,20 +47,21 @@ def exposure(drugs: list[Any], start: dt.date | None, end: dt.date | None, activ
              sources: list[Source], status: str | None, superseded: bool) -> Exposure:
     """Exposure(...) with all eight fields passed; `drugs` and `sources` must be fresh lists."""
     e = _new(Exposure)
-    _set(e, "__dict__", {"drugs": drugs, "start": start, "end": end, "active": active, "setting": setting,
-                         "sources": sources, "status": status, "superseded": superseded})
-    _set(e, "__pydantic_fields_set__", set(_EXPOSURE_FIELDS))
-    _set(e, "__pydantic_extra__", None)
-    _set(e, "__pydantic_private__", None)
+    _set_dict(e, {"drugs": drugs, "start": start, "end": end, "active": active, "setting": setting,
+                  "sources": sources, "status": status, "superseded": superseded})
+    _set_fields_set(e, set(_EXPOSURE_FIELDS))
+    _set_extra(e, None)
+    _set_private(e, None)
     return e
 
 
-def construct(cls: type, values: dict[str, Any]) -> Any:
+def construct(cls: type, values: dict[str, Any], fields_set: set[str] | None = None) -> Any:
     """cls(**values) for a model whose every field is in `values`, in declaration order,
-    already of the field's type (lists freshly made)."""
+    already of the field's type (lists freshly made). `fields_set`: the fields the
+    original code passed or assigned (default: all of them)."""
     m = _new(cls)
-    _set(m, "__dict__", values)
-    _set(m, "__pydantic_fields_set__", set(values))
-    _set(m, "__pydantic_extra__", None)
-    _set(m, "__pydantic_private__", None)
+    _set_dict(m, values)
+    _set_fields_set(m, set(values) if fields_set is None else fields_set)
+    _set_extra(m, None)
+    _set_private(m, None)
     return m

@@ -20,7 +20,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, notes_text, number, obs_date,
+    as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
     parse_date, period, quantity, text_of,
 )
 from mappings.state import Diabetes, LabValue, LungDisease, PatientFactors, Source, TherapyHistory
@@ -30,6 +30,9 @@ _GRADE_RE = re.compile(r"grade\s*([1-5]|i{1,3}|iv|v)\b", re.I)
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
 _ILD_TEXT = re.compile(r"interstitial lung disease|pneumonitis|\bild\b|pulmonary fibrosis|interstitial pneumonia")
 _OOPH_TEXT = re.compile(r"bilateral (salpingo-?)?oophorectomy|\bbso\b|bilateral ovariectomy|removal of both ovaries")
+_ooph_text = memo_search(_OOPH_TEXT)
+_meno_question_text = memo_search(T.MENO_QUESTION_TEXT)
+_ild_text = memo_search(_ILD_TEXT)
 
 
 def _age(birth: dt.date, on: dt.date) -> int:
@@ -38,9 +41,14 @@ def _age(birth: dt.date, on: dt.date) -> int:
 
 def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValue | None:
     best: tuple[dt.date, float, str | None, str, dict[str, Any]] | None = None
+    code_of = ctx.code_of
     for obs in ctx.observations_with(codes):
         try:
-            hit = next((c for s, c, _ in ctx.code_of(obs) if c in codes and is_loinc(s)), None)
+            hit = None
+            for s, c, _ in code_of(obs):
+                if c in codes and is_loinc(s):
+                    hit = c
+                    break
             if not hit:
                 continue
             val, unit, _ = quantity(obs.get("valueQuantity"))
@@ -134,8 +142,8 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
         try:
             if text_of(res.get("status")) in ("not-done", "entered-in-error", "preparation", "stopped"):
                 continue
-            codes = {c for s, c, _ in ctx.code_of(res) if c and is_snomed(s)}
-            if codes & T.OOPHORECTOMY_SNOMED or _OOPH_TEXT.search(ctx.code_text(res)):
+            if (any(c in T.OOPHORECTOMY_SNOMED and is_snomed(s) for s, c, _ in ctx.code_of(res))
+                    or _ooph_text(ctx.code_text(res))):
                 d, _ = period(res, "performed")
                 ooph.append((d, ctx.source(res, d, "Bilateral oophorectomy")))
         except Exception:  # noqa: BLE001
@@ -159,7 +167,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
                 (c in T.MENO_QUESTION_CODES and is_snomed(s))
                 or (c.lower() in T.MENO_LOCAL_QUESTION_ANY and T.local_lookup(T.MENO_LOCAL_QUESTION, s, c))
                 for s, c, _ in ctx.code_of(obs)
-            ) or bool(T.MENO_QUESTION_TEXT.search(ctx.code_text(obs)))
+            ) or _meno_question_text(ctx.code_text(obs))
             if not is_q:
                 continue
             st = _meno_value(obs)
@@ -322,7 +330,7 @@ def _lung(ctx: Ctx) -> LungDisease:
                 elif is_icd10(system) and T.norm_icd(code).startswith(T.ILD_ICD):
                     hit = True
             text = ctx.code_text(res)
-            if not hit and _ILD_TEXT.search(text) and not re.search(r"\bno (history of )?(ild|pneumonitis)", text):
+            if not hit and _ild_text(text) and not re.search(r"\bno (history of )?(ild|pneumonitis)", text):
                 hit = True
             if not hit:
                 continue

@@ -9,13 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 _DATE_RE = re.compile(r"^\s*(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 
 def parse_date(value: Any) -> dt.date | None:
     """FHIR date/dateTime/instant -> date. Partial dates take the first day."""
+    if type(value) is str:
+        return _parse_date_str(value)
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -203,3 +205,27 @@ def _days_in_month(y: int, m: int) -> int:
     if m == 12:
         return 31
     return (dt.date(y, m + 1, 1) - dt.date(y, m, 1)).days
+
+
+def memo_search(rx: re.Pattern[str], maxsize: int = 4096) -> Callable[[str], bool]:
+    """`bool(rx.search(text))`, memoised per distinct text.
+
+    For patterns run on the code text of every resource of a type: a chart repeats
+    the same few concepts (every glucose, every ECOG), so most calls are a dict hit.
+    """
+    cache: dict[str, bool] = {}
+    search = rx.search
+
+    def test(text: str) -> bool:
+        try:
+            return cache[text]
+        except KeyError:
+            pass
+        hit = search(text) is not None
+        if type(text) is str:  # only exact str keys (a subclass may compare equal yet differ)
+            if len(cache) >= maxsize:
+                cache.clear()
+            cache[text] = hit
+        return hit
+
+    return test

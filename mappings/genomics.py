@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Any
 
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    as_list, cc_text, codings, is_loinc, notes_text, obs_date, parse_date, ref_id, text_of,
+    as_list, cc_text, codings, is_loinc, memo_search, notes_text, obs_date, parse_date, ref_id, text_of,
 )
 from mappings.state import Source, VariantResult
 
@@ -40,6 +41,7 @@ _GENE_TEST_TEXT = re.compile(
     r"(mutation|variant|alteration|sequenc|\bngs\b|genotyp)"
     r"|(mutation|variant|alteration|sequenc|genotyp)[^|]{0,40}(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca1|brca2|palb2)(?![a-z0-9])"
 )
+_gene_test_text = memo_search(_GENE_TEST_TEXT)
 
 _SIG_TEXT = [
     (re.compile(r"likely pathogenic"), "likely-pathogenic"),
@@ -51,6 +53,15 @@ _SIG_TEXT = [
 
 
 def _code_set(cc: Any) -> set[str]:
+    if type(cc) is dict:
+        items = cc.get("coding")
+        if type(items) is list and len(items) == 1 and type(items[0]) is dict:
+            # one coding with a string code: what codings() would make of it
+            c = items[0]
+            code, system = c.get("code"), c.get("system")
+            if type(code) is str and (system is None or type(system) is str):
+                code = code.strip()
+                return {code} if code and (system is None or is_loinc(system.strip())) else set()
     return {c for s, c, _ in codings(cc) if c and is_loinc(s)}
 
 
@@ -104,6 +115,11 @@ def _significance(cc_or_text: Any) -> str | None:
         text = cc_text(cc_or_text)
     else:
         text = text_of(cc_or_text)
+    return _significance_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _significance_text(text: str) -> str | None:
     for rx, v in _SIG_TEXT:
         if rx.search(text):
             return v
@@ -149,14 +165,18 @@ def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None]:
     for c in as_list(obs.get("component")):
         if isinstance(c, dict) and "31208-2" in _code_set(c.get("code")):
             texts.append(_value_text(c))
-    text = " | ".join(t for t in texts if t).lower()
+    return _specimen_kind(" | ".join(t for t in texts if t).lower()), collected
+
+
+@lru_cache(maxsize=4096)
+def _specimen_kind(text: str) -> str:
     if T.CTDNA_TEXT.search(text):
-        return "ctdna", collected
+        return "ctdna"
     if T.TISSUE_TEXT.search(text):
-        return "tissue", collected
+        return "tissue"
     if T.BLOOD_TEXT.search(text):
-        return "blood", collected
-    return "unknown", collected
+        return "blood"
+    return "unknown"
 
 
 def build_variants(ctx: Ctx) -> list[VariantResult]:
@@ -187,7 +207,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
     coded = ctx.observations_with(GENOMIC_CODES)
     coded_ids = {id(o) for o in coded}
     by_text = [o for o in ctx.of("Observation")
-               if "valueQuantity" not in o and id(o) not in coded_ids and _GENE_TEST_TEXT.search(ctx.code_text(o))]
+               if "valueQuantity" not in o and id(o) not in coded_ids and _gene_test_text(ctx.code_text(o))]
     for obs in coded + by_text:
         try:
             codes = {c for s, c, _ in ctx.code_of(obs) if c and is_loinc(s)}
@@ -336,12 +356,9 @@ def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_varian
     if isinstance(obs.get("valueBoolean"), bool):
         return "detected" if obs["valueBoolean"] else "not-detected"
     if text:
-        if _INDETERMINATE.search(text):
-            return None
-        if _NOT_DETECTED.search(text):
-            return "not-detected"
-        if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
-            return "detected"
+        r = _text_result(text)
+        if r is not _NO_CALL:
+            return r
     for cc in as_list(obs.get("interpretation")):
         t = cc_text(cc)
         if _NOT_DETECTED.search(t):
@@ -360,3 +377,19 @@ def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_varian
 
 def _variant_label(genes: list[str], region: bool) -> str:
     return f"{'/'.join(genes)} {'region studied' if region else 'variant'}"
+
+
+_NO_CALL = "no-call"  # the text says nothing: go on with interpretation and components
+
+
+@lru_cache(maxsize=4096)
+def _text_result(text: str) -> str | None:
+    """_result's reading of the value text: None (indeterminate), detected / not-detected,
+    or _NO_CALL when the text decides nothing."""
+    if _INDETERMINATE.search(text):
+        return None
+    if _NOT_DETECTED.search(text):
+        return "not-detected"
+    if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
+        return "detected"
+    return _NO_CALL

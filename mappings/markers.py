@@ -22,13 +22,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    as_list, cc_text, codings, is_icd10, is_loinc, notes_text, number, obs_date, quantity,
+    as_list, cc_text, codings, is_icd10, is_loinc, memo_search, notes_text, number, obs_date, quantity,
 )
 from mappings.state import HER2Status, ReceptorStatus, Source
 
@@ -43,6 +44,8 @@ _NEG_RE = re.compile(r"\bnegative\b|\bneg\b|not detected|\babsent\b|no staining|
 _ISH_IN_TEXT = re.compile(r"\b(fish|ish|sish|cish|ddish|in situ hybridi[sz]ation)\b[^|;]{0,30}?"
                           r"(not amplified|non[- ]amplified|no amplification|negative|amplified|positive)")
 _EQ_RE = re.compile(r"\bequivocal\b|\bindeterminate\b|\binconclusive\b|\bborderline\b")
+
+_low_text = memo_search(_LOW_RE)
 
 SAME_ASSESSMENT_DAYS = 45
 _MARKER_CODES = frozenset(T.TUMOR_MARKERS)
@@ -89,6 +92,7 @@ def _answer(cc: Any) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def _qual_from_text(text: str) -> str | None:
     if not text:
         return None
@@ -152,6 +156,7 @@ _PAIR_RE = re.compile(
     r"(\+|-(?![a-z0-9])|positive\b|negative\b|pos\b|neg\b)")
 
 
+@lru_cache(maxsize=4096)
 def _marker_pair(text: str, target: str) -> str | None:
     """'ER+/PR-' style text: the status named for `target` (er / pr), if any."""
     found = None
@@ -172,11 +177,7 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
     if num is not None and (kind == "percent" or (unit and "%" in unit)):
         percent = num
     if percent is None:
-        m = _PCT_RE.search(vtext)
-        if m:
-            percent = float(m.group(2))
-            if m.group(1) and m.group(1).startswith(("<", "less")) and percent <= 1:
-                percent = min(percent, 0.5)  # "<1%" is negative
+        percent = _percent_in_text(vtext)
     if percent is not None and comp in ("<",) and percent <= 1:
         percent = min(percent, 0.5)
     if percent is not None and not (0 <= percent <= 100):
@@ -189,12 +190,12 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
     elif a in ("indeterminate", "equivocal"):
         status = None
     elif vtext:
-        allred = _ALLRED_RE.search(text)
+        allred = _allred_score(text)
         pair = _marker_pair(vtext, target)
         if pair:
             status = pair
-        elif allred:
-            status = "positive" if int(allred.group(1)) >= 3 else "negative"
+        elif allred is not None:
+            status = "positive" if allred >= 3 else "negative"
         else:
             q = _qual_from_text(vtext)
             status = q if q in ("positive", "negative") else None
@@ -214,9 +215,27 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
             # the reported category and the percentage disagree: trust neither
             return None, percent, False
         low = 1 <= percent <= 10
-    if status == "positive" and _LOW_RE.search(text):
+    if status == "positive" and _low_text(text):
         low = True
     return status, percent, low
+
+
+@lru_cache(maxsize=4096)
+def _percent_in_text(vtext: str) -> float | None:
+    """"nn%" in the value text ("<1%" is read as 0.5, negative)."""
+    m = _PCT_RE.search(vtext)
+    if not m:
+        return None
+    percent = float(m.group(2))
+    if m.group(1) and m.group(1).startswith(("<", "less")) and percent <= 1:
+        percent = min(percent, 0.5)  # "<1%" is negative
+    return percent
+
+
+@lru_cache(maxsize=4096)
+def _allred_score(text: str) -> int | None:
+    m = _ALLRED_RE.search(text)
+    return int(m.group(1)) if m else None
 
 
 def _combine_receptor(recs: list[_Rec]) -> ReceptorStatus:
@@ -270,6 +289,7 @@ def _her2_local(cc: Any) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def _her2_text_score(text: str) -> str | None:
     for rx, value in T.HER2_TEXT:
         if rx.search(text):
@@ -468,13 +488,13 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
             units = [obs]
             comps = [c for c in as_list(obs.get("component")) if isinstance(c, dict)]
             units.extend(comps)
-            top_is_marker = _marker_of(obs.get("code")) is not None
+            top = _marker_of(obs.get("code"))
             extra = notes_text(obs)
             for unit in units:
-                m = _marker_of(unit.get("code"))
+                m = top if unit is obs else _marker_of(unit.get("code"))
                 if m is None:
                     continue
-                if unit is not obs and top_is_marker and m == _marker_of(obs.get("code")):
+                if unit is not obs and top is not None and m == top:
                     continue
                 marker, kind, code = m
                 label = _label(marker, kind, code)
