@@ -182,7 +182,10 @@ def test_over_http_without_prefetch_the_service_fetches_and_answers_cards(client
         mock_everything_empty(rsps)
         response = client.post(SERVICE, json=body)
         assert all(c.request.headers["Authorization"] == "Bearer tok-123" for c in rsps.calls)
-        assert len(rsps.calls) == len(TEMPLATES)
+        # one call per resource type: the three Observation keys share one search
+        paths = sorted(c.request.url.split(FHIR_BASE + "/")[1].split("?")[0] for c in rsps.calls)
+        assert paths == sorted(["Patient/p1", "Condition", "Observation", "MedicationStatement",
+                                "MedicationRequest", "MedicationAdministration", "Procedure"])
     assert response.status_code == 200
     assert response.get_json()["cards"][0]["source"]["topic"]["code"] == "patient-summary"
 
@@ -196,3 +199,19 @@ def test_searches_ask_the_server_for_the_configured_page_size():
         gather(TEMPLATES, CONTEXT, prefetch, factory)
         assert "_count=150" in rsps.calls[0].request.url
         assert "patient=p1" in rsps.calls[0].request.url
+
+
+def test_observation_keys_missing_together_are_fetched_in_one_search_with_every_code():
+    prefetch = empty_prefetch()
+    for key in ("tumorMarkers", "genomics", "clinicalFindings"):
+        del prefetch[key]
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Observation\?.*"),
+                 json=searchset([observation("o1", code="85337-4"), observation("o2", code="69548-6")]))
+        result = gather(TEMPLATES, CONTEXT, prefetch, client_factory())
+        assert len(rsps.calls) == 1
+        url = requests.utils.unquote(rsps.calls[0].request.url)
+    for code in ("85337-4", "69548-6", "4548-4", "161712005"):  # one from each key
+        assert code in url
+    assert {result.origin[k] for k in ("tumorMarkers", "genomics", "clinicalFindings")} == {"fetched"}
+    assert sorted(r["id"] for r in result.resources) == ["o1", "o2"]
