@@ -561,6 +561,16 @@ def service_fhir_client(base_url: str):
     return FHIRClient(base_url, None, **{k: v for k, v in wanted.items() if k in params and v is not None})
 
 
+def service_queries(patient_id: str) -> dict[str, str]:
+    """The searches the service sends for a hook without prefetch (service.gather:
+    templates rendered, same-type code searches merged)."""
+    from service.gather import merge_code_searches, render_template
+
+    rendered = {key: render_template(t, {"patientId": patient_id})
+                for key, t in patients.prefetch_templates().items()}
+    return {label: query for label, (query, _) in merge_code_searches(rendered).items()}
+
+
 def time_queries(base_url: str, patient_id: str, reps: int) -> dict:
     """Each prefetch query alone, as the service runs it (a fresh FHIRClient per call, as per
     hook call; same settings; paging followed), one after another."""
@@ -578,8 +588,7 @@ def time_queries(base_url: str, patient_id: str, reps: int) -> dict:
 
     session.get = counting_get
     try:
-        for key, template in patients.prefetch_templates().items():
-            query = template.replace("{{context.patientId}}", patient_id)
+        for key, query in service_queries(patient_id).items():
             times, count, pages = [], 0, 0
             for _ in range(reps):
                 client = service_fhir_client(base_url)
@@ -604,7 +613,7 @@ def time_queries_concurrently(base_url: str, patient_id: str, reps: int) -> dict
     the wall time the FHIR server needs to answer them together."""
     import concurrent.futures as cf
 
-    queries = [t.replace("{{context.patientId}}", patient_id) for t in patients.prefetch_templates().values()]
+    queries = list(service_queries(patient_id).values())
 
     def one(client, query):
         return client.search(query) if "?" in query else client.read(query)
