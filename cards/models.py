@@ -97,15 +97,20 @@ def topic_source(topic: str, label: str, url: str | None = None) -> Source:
 # checks every card the builders make validates to an equal model.
 
 _new = object.__new__
-_set = object.__setattr__
+# BaseModel's instance slots, set through their descriptors (what object.__setattr__
+# ends up calling, without the attribute look-up)
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _model(cls, values: dict, fields_set: set):
     obj = _new(cls)
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", fields_set)
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    _set_dict(obj, values)
+    _set_fields(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 

@@ -46,20 +46,27 @@ def cite(sources) -> str:
         return ""
     if type(sources) is not list and type(sources) is not tuple:
         sources = list(sources)
-    if len(sources) == 1:
-        return " — " + _cited(sources[0])
-    seen: set[str] = set()
-    shown: list[str] = []
-    for i, s in enumerate(sources):
-        ref = s.reference
-        if ref not in seen:
-            seen.add(ref)
-            shown.append(_cited(s))
-            if len(shown) == MAX_CITED:
-                rest = {t.reference for t in sources[i + 1:]} - seen
-                more = f" +{len(rest)} more" if rest else ""
-                return " — " + ", ".join(shown) + more
-    return " — " + ", ".join(shown)
+    n = len(sources)
+    if n == 1:
+        s = sources[0]
+        return f" — {s.reference} ({s.date.isoformat()})" if s.date else " — " + s.reference
+    refs = [s.reference for s in sources]
+    distinct = len(set(refs))
+    if distinct == n:  # no repeated reference (the usual case)
+        head = sources[:MAX_CITED] if n > MAX_CITED else sources
+    else:
+        seen: set[str] = set()
+        head = []
+        for ref, s in zip(refs, sources):
+            if ref not in seen:
+                seen.add(ref)
+                head.append(s)
+                if len(head) == MAX_CITED:
+                    break
+    shown = ", ".join([f"{s.reference} ({s.date.isoformat()})" if s.date else s.reference for s in head])
+    if distinct > MAX_CITED:
+        return f" — {shown} +{distinct - MAX_CITED} more"
+    return " — " + shown
 
 
 def finding_cite(f: Finding) -> str:
@@ -131,39 +138,26 @@ def _regimen_source_label(a: RegimenAssessment) -> str:
     return f"FDA label: {a.regimen.brand}"
 
 
-def regimen_summary(a: RegimenAssessment) -> str:
+def regimen_summary(a: RegimenAssessment, offered: list | None = None) -> str:
+    offered = a.offered_choices if offered is None else offered
     text = f"{a.regimen.name}: {a.regimen.tag(a.phase)}"
     shorts = [c.short for c in a.cautions if c.severity == "warning" and c.short]
-    shorts += [c.short for ch in a.offered_choices for c in ch.cautions if c.severity == "warning" and c.short]
+    shorts += [c.short for ch in offered for c in ch.cautions if c.severity == "warning" and c.short]
     if shorts:
         text += " — caution: " + ", ".join(dict.fromkeys(shorts))
     return clip(text)
 
 
-def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
-                   notes: list[str]) -> str:
-    r = a.regimen
-    out = [f"**{r.name}** ({r.brand}) — option {position} for "
-           f"{'first-line' if a.phase == 'first-line' else 'next-line'} therapy of HR+/HER2- metastatic breast cancer."]
-    out += ["", "**Why it fits this patient**"]
-    out += [fact(f) for f in a.reasons if f.text]
-    if a.route:
-        out.append(f"- Label route: {a.route}")
-    warn = [c for c in a.cautions if c.severity == "warning"]
-    info = [c for c in a.cautions if c.severity != "warning"]
-    choice_cautions = [(c.label, h) for c in a.offered_choices for h in c.cautions]
-    if warn or info or choice_cautions or r.general_cautions or a.needs_ofs:
-        out += ["", "**Cautions for this patient**"]
-        for c in warn:
-            out.append(f"- ⚠️ {c.text} Patient: {c.finding.text}{finding_cite(c.finding)}")
-        for label, h in choice_cautions:
-            mark = "⚠️ " if h.severity == "warning" else ""
-            out.append(f"- {mark}{label}: {h.text} Patient: {h.finding.text}{finding_cite(h.finding)}"
-                       if h.finding.text else f"- {mark}{label}: {h.text}")
-        for c in info:
-            out.append(f"- {c.text}")
-        for g in r.general_cautions:
-            out.append(f"- Label/trial: {g}")
+# The parts of a regimen card's detail that depend on the knowledge only (evidence,
+# label, footer), made once per Regimen (and SOURCES / knowledge version).
+_STATIC_DETAIL: dict[int, tuple] = {}
+
+
+def _static_detail(r) -> tuple[list[str], str]:
+    found = _STATIC_DETAIL.get(id(r))
+    if found is not None and found[0] is r and found[1] is SOURCES and found[2] == KNOWLEDGE_VERSION:
+        return found[3], found[4]
+    out: list[str] = []
     ev = r.evidence
     bits = [ev.get("trial", "")]
     if ev.get("pfs"):
@@ -181,25 +175,58 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
                    "guidelines accept CLIA-validated assays).")
     if r.seed_vs_label:
         out += ["", f"**Seed 002 vs label**: {r.seed_vs_label}"]
-    unknown = _not_known(a, state)
+    footer = f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}; {source_title(lab['source'])}._"
+    _STATIC_DETAIL[id(r)] = (r, SOURCES, KNOWLEDGE_VERSION, out, footer)
+    return out, footer
+
+
+def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
+                   notes: list[str], offered: list | None = None) -> str:
+    offered = a.offered_choices if offered is None else offered
+    r = a.regimen
+    out = [f"**{r.name}** ({r.brand}) — option {position} for "
+           f"{'first-line' if a.phase == 'first-line' else 'next-line'} therapy of HR+/HER2- metastatic breast cancer.",
+           "", "**Why it fits this patient**"]
+    out += [fact(f) for f in a.reasons if f.text]
+    if a.route:
+        out.append(f"- Label route: {a.route}")
+    warn = [c for c in a.cautions if c.severity == "warning"]
+    info = [c for c in a.cautions if c.severity != "warning"]
+    choice_cautions = [(c.label, h) for c in offered for h in c.cautions]
+    if warn or info or choice_cautions or r.general_cautions or a.needs_ofs:
+        out += ["", "**Cautions for this patient**"]
+        for c in warn:
+            out.append(f"- ⚠️ {c.text} Patient: {c.finding.text}{finding_cite(c.finding)}")
+        for label, h in choice_cautions:
+            mark = "⚠️ " if h.severity == "warning" else ""
+            out.append(f"- {mark}{label}: {h.text} Patient: {h.finding.text}{finding_cite(h.finding)}"
+                       if h.finding.text else f"- {mark}{label}: {h.text}")
+        for c in info:
+            out.append(f"- {c.text}")
+        for g in r.general_cautions:
+            out.append(f"- Label/trial: {g}")
+    static, footer = _static_detail(r)
+    out += static
+    unknown = _not_known(a, state, offered)
     if unknown:
         out += ["", "**Not known / not offered**"] + [f"- {u}" for u in unknown]
     if notes:
         out += ["", "**Other options**"] + [f"- {n}" for n in notes]
-    out += ["", f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}; {source_title(lab['source'])}._"]
+    out += ["", footer]
     return "\n".join(out)
 
 
-def _not_known(a: RegimenAssessment, state: PatientState) -> list[str]:
+def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None = None) -> list[str]:
+    offered = a.offered_choices if offered is None else offered
     out = []
-    drugs = {d.name for c in a.offered_choices for d in c.drugs}
-    classes = {d.drug_class for c in a.offered_choices for d in c.drugs}
-    dia = state.factors.diabetes
-    if "pi3k-akt-mtor" in classes and (dia.hba1c is None or dia.fasting_glucose is None):
+    drug_infos = [d for c in offered for d in c.drugs]
+    fa = state.factors
+    dia = fa.diabetes
+    if (dia.hba1c is None or dia.fasting_glucose is None) and any(d.drug_class == "pi3k-akt-mtor" for d in drug_infos):
         out.append("HbA1c and/or fasting glucose not documented: needed before starting (see testing card).")
-    if "ribociclib" in drugs and state.factors.qtc_ms is None:
+    if fa.qtc_ms is None and any(d.name == "ribociclib" for d in drug_infos):
         out.append("QTc not documented: ECG before ribociclib (start only if QTcF < 450 ms).")
-    if a.regimen.endocrine_based and state.factors.sex == "female" and state.factors.menopausal_basis == "age-rule":
+    if a.regimen.endocrine_based and fa.sex == "female" and fa.menopausal_basis == "age-rule":
         out.append("Menopausal status inferred from age (>= 60), not documented.")
     for c in a.choices:
         if c.excluded:
@@ -209,9 +236,11 @@ def _not_known(a: RegimenAssessment, state: PatientState) -> list[str]:
 
 def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes: list[str]) -> Card:
     pid = state.patient_id
+    r = a.regimen
+    offered = [c for c in a.choices if c.excluded is None]
     ofs = DRUGS[OFS_DRUG] if a.needs_ofs else None
     suggestions = []
-    for c in a.offered_choices:
+    for c in offered:
         drugs = list(c.drugs) + ([ofs] if ofs and ofs not in c.drugs else [])
         label = c.label + (f" + {ofs.name} (ovarian suppression)" if ofs else "")
         suggestions.append(make_suggestion(
@@ -219,20 +248,21 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
             True if c.recommended else None,
             [
                 make_action("create", f"Draft order: {d.name} (RxNorm {d.rxnorm})",
-                            medication_request(pid, d, a.regimen.name))
+                            medication_request(pid, d, r.name))
                 for d in drugs
             ],
         ))
-    links = [make_link(f"Label: {a.regimen.brand}", a.regimen.label_url),
-             trials_link(a.regimen.trials_search)]
+    warning = (any(h.severity == "warning" for c in offered for h in c.cautions)
+               or any(c.severity == "warning" for c in a.cautions))
+    url = r.label_url
     return make_card(
-        regimen_summary(a),
-        a.indicator,
-        topic_source(a.topic, _regimen_source_label(a), a.regimen.label_url),
-        regimen_detail(a, state, position, notes),
+        regimen_summary(a, offered),
+        "warning" if warning else "info",
+        topic_source(a.topic, _regimen_source_label(a), url),
+        regimen_detail(a, state, position, notes, offered),
         suggestions,
         "at-most-one" if suggestions else None,
-        links,
+        [make_link(f"Label: {r.brand}", url), trials_link(r.trials_search)],
     )
 
 
@@ -348,24 +378,30 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             out.append(f"- Metastatic line {ln.number}: {' + '.join(ln.names)}, {when}{cite(ln.sources)}")
     else:
         out.append(f"- Metastatic lines: {ctx.lines}")
-    early = [e for e in th.exposures if e.setting == "early"]
-    for e in early:
-        out.append(f"- (Neo)adjuvant: {' + '.join(x.name for x in e.drugs)}, {fmt_date(e.start)} to "
-                   f"{fmt_date(e.end)}{cite(e.sources)}")
+    for e in th.exposures:  # (neo)adjuvant exposures: often dozens of refills, one line each
+        if e.setting == "early":
+            drugs, start, end = e.drugs, e.start, e.end
+            out.append(f"- (Neo)adjuvant: {drugs[0].name if len(drugs) == 1 else ' + '.join([x.name for x in drugs])}, "
+                       f"{start.isoformat() if start else 'date unknown'} to "
+                       f"{end.isoformat() if end else 'date unknown'}{cite(e.sources)}")
     res = th.endocrine_resistance
     extra = ""
     if th.months_from_adjuvant_endocrine_end_to_metastasis is not None:
         extra = f", recurrence {th.months_from_adjuvant_endocrine_end_to_metastasis:.1f} months after adjuvant ET"
     out.append(f"- Endocrine sensitivity: {res}{extra}{cite(th.endocrine_resistance_sources)}")
-    spans: dict[str, list] = {}
+    spans: dict[str, list] = {}  # ingredient -> [earliest start, latest end, active]
     for e in th.exposures:
+        start, end, active = e.start, e.end, e.active
         for x in e.drugs:
-            span = spans.setdefault(x.name, [e.start, e.end, e.active])
-            if e.start and (span[0] is None or e.start < span[0]):
-                span[0] = e.start
-            if e.end and (span[1] is None or e.end > span[1]):
-                span[1] = e.end
-            span[2] = span[2] or e.active
+            span = spans.get(x.name)
+            if span is None:
+                spans[x.name] = [start, end, active]
+                continue
+            if start and (span[0] is None or start < span[0]):
+                span[0] = start
+            if end and (span[1] is None or end > span[1]):
+                span[1] = end
+            span[2] = span[2] or active
     if spans:
         out.append("- Drugs on record: " + "; ".join(
             f"{name} ({fmt_date(a)} to {'now' if active else fmt_date(b)})"

@@ -50,22 +50,46 @@ class Context:
     @staticmethod
     def of(state: PatientState) -> "Context":
         th = state.therapy
-        lines = max(th.metastatic_systemic_lines, len(th.metastatic_lines))
-        current = next((ln for ln in th.metastatic_lines if ln.active), None)
-        sets = [frozenset(ln.names) for ln in th.metastatic_lines]
-        metastatic = {n for ln in th.metastatic_lines for n in ln.names}
-        metastatic |= {d.name for e in th.exposures if e.setting == "metastatic" for d in e.drugs}
-        early = {d.name for e in th.exposures if e.setting == "early" for d in e.drugs}
-        all_drugs = {d.name for e in th.exposures for d in e.drugs} | metastatic
-        classes = {d.drug_class for e in th.exposures for d in e.drugs}
-        classes |= {c for ln in th.metastatic_lines for c in ln.classes}
-        srcs = tuple(s for ln in th.metastatic_lines for s in ln.sources)
+        mlines = th.metastatic_lines
+        lines = max(th.metastatic_systemic_lines, len(mlines))
+        current = next((ln for ln in mlines if ln.active), None)
+        line_names = [ln.names for ln in mlines]
+        sets = [frozenset(names) for names in line_names]
+        metastatic = {n for names in line_names for n in names}
+        # one pass over the exposures (hundreds on a long record); same contents and
+        # insertion orders as a pass per field
+        early: set[str] = set()
+        all_drugs: set[str] = set()
+        classes: set[str] = set()
         name_sources: dict[str, list[Source]] = {}
         class_names: dict[str, set[str]] = {}
+        exposure_metastatic: list[str] = []
         for e in th.exposures:
+            setting = e.setting
+            sources = e.sources
             for d in e.drugs:
-                name_sources.setdefault(d.name, []).extend(e.sources)
-                class_names.setdefault(d.drug_class, set()).add(d.name)
+                name = d.name
+                cls = d.drug_class
+                if setting == "metastatic":
+                    exposure_metastatic.append(name)
+                elif setting == "early":
+                    early.add(name)
+                all_drugs.add(name)
+                classes.add(cls)
+                found = name_sources.get(name)
+                if found is None:
+                    name_sources[name] = list(sources)
+                else:
+                    found.extend(sources)
+                names = class_names.get(cls)
+                if names is None:
+                    class_names[cls] = {name}
+                else:
+                    names.add(name)
+        metastatic |= set(exposure_metastatic)
+        all_drugs |= metastatic
+        classes |= {c for ln in mlines for c in ln.classes}
+        srcs = tuple(s for ln in mlines for s in ln.sources)
         return Context(
             name_sources=name_sources,
             class_names=class_names,
@@ -131,6 +155,20 @@ def _srcs(*groups) -> tuple[Source, ...]:
 def _line_text(ln: TherapyLine) -> str:
     when = f"from {fmt_date(ln.start)}" + (" (ongoing)" if ln.active else f" to {fmt_date(ln.end)}" if ln.end else "")
     return f"line {ln.number}: {' + '.join(ln.names)} {when}"
+
+
+def _listing(ctx: Context, lines: list[TherapyLine]) -> str:
+    """'; '.join(_line_text(ln) for ln in lines), each line's text made once per call."""
+    texts = ctx.memo.get("_line_texts")  # not a rule name: rules are public functions
+    if texts is None:
+        texts = ctx.memo["_line_texts"] = {}
+    out = []
+    for ln in lines:
+        text = texts.get(id(ln))
+        if text is None:
+            text = texts[id(ln)] = _line_text(ln)
+        out.append(text)
+    return "; ".join(out)
 
 
 # --- genomics --------------------------------------------------------------
@@ -251,7 +289,7 @@ def metastatic_endocrine_lines_at_least(state, ctx, n: int):
     th = state.therapy
     lines = _lines_of(ctx, state, lambda ln: ln.endocrine)
     count = max(th.metastatic_endocrine_lines, len(lines))
-    listing = "; ".join(_line_text(ln) for ln in lines) or "none documented"
+    listing = _listing(ctx, lines) or "none documented"
     return Finding(count >= n, f"{count} endocrine-based line(s) for metastatic disease ({listing})",
                    _srcs(*(ln.sources for ln in lines)))
 
@@ -261,20 +299,20 @@ def metastatic_chemotherapy_lines_at_least(state, ctx, n: int):
     th = state.therapy
     lines = _lines_of(ctx, state, lambda ln: ln.chemotherapy)
     count = max(th.metastatic_chemotherapy_lines, len(lines))
-    listing = "; ".join(_line_text(ln) for ln in lines) or "none documented"
+    listing = _listing(ctx, lines) or "none documented"
     return Finding(count >= n, f"{count} chemotherapy line(s) for metastatic disease ({listing})",
                    _srcs(*(ln.sources for ln in lines)))
 
 
 @rule
 def metastatic_chemotherapy_lines_below(state, ctx, n: int):
-    f = metastatic_chemotherapy_lines_at_least(state, ctx, n=n)
+    f = evaluate_rule("metastatic_chemotherapy_lines_at_least", state, ctx, n=n)
     return Finding(not f.value, f.text, f.sources)
 
 
 @rule
 def metastatic_systemic_lines_at_least(state, ctx, n: int):
-    listing = "; ".join(_line_text(ln) for ln in state.therapy.metastatic_lines) or "none documented"
+    listing = _listing(ctx, state.therapy.metastatic_lines) or "none documented"
     return Finding(ctx.lines >= n, f"{ctx.lines} systemic line(s) for metastatic disease ({listing})",
                    ctx.line_sources)
 
@@ -311,7 +349,7 @@ def prior_cdk46i(state, ctx):
 
 @rule
 def no_prior_cdk46i(state, ctx):
-    f = prior_cdk46i(state, ctx)
+    f = evaluate_rule("prior_cdk46i", state, ctx)
     return Finding(not f.value, f.text, f.sources)
 
 
@@ -358,7 +396,7 @@ def prior_sacituzumab(state, ctx):
 @rule
 def progressed_on_fulvestrant_cdk46i(state, ctx):
     lines = _lines_of(ctx, state, lambda ln: "fulvestrant" in ln.names and "cdk46i" in ln.classes)
-    text = "; ".join(_line_text(ln) for ln in lines) or "No metastatic line of fulvestrant + CDK4/6 inhibitor"
+    text = _listing(ctx, lines) or "No metastatic line of fulvestrant + CDK4/6 inhibitor"
     return Finding(bool(lines), text, _srcs(*(ln.sources for ln in lines)))
 
 
@@ -366,20 +404,20 @@ def progressed_on_fulvestrant_cdk46i(state, ctx):
 def first_line_or_prior_endocrine(state, ctx):
     if ctx.phase == "first-line":
         return Finding(True, "First line for metastatic disease")
-    return prior_endocrine_any_setting(state, ctx)
+    return evaluate_rule("prior_endocrine_any_setting", state, ctx)
 
 
 @rule
 def visceral_crisis_or_prior_metastatic_line(state, ctx):
     if state.disease.visceral_crisis:
-        return visceral_crisis(state, ctx)
-    return metastatic_systemic_lines_at_least(state, ctx, n=1)
+        return evaluate_rule("visceral_crisis", state, ctx)
+    return evaluate_rule("metastatic_systemic_lines_at_least", state, ctx, n=1)
 
 
 @rule
 def prior_metastatic_chemo_or_early_adjuvant_chemo_relapse(state, ctx):
     th = state.therapy
-    f = metastatic_chemotherapy_lines_at_least(state, ctx, n=1)
+    f = evaluate_rule("metastatic_chemotherapy_lines_at_least", state, ctx, n=1)
     if f.value:
         return f
     if th.chemotherapy_within_6_months_of_adjuvant_end:
@@ -393,7 +431,7 @@ def eribulin_label_pretreatment(state, ctx):
     th = state.therapy
     anth = th.prior_anthracycline or any(n in ctx.all_drugs for n in ("doxorubicin", "epirubicin"))
     tax = th.prior_taxane or any(n in ctx.all_drugs for n in ("paclitaxel", "docetaxel", "paclitaxel protein-bound"))
-    chemo = metastatic_chemotherapy_lines_at_least(state, ctx, n=2).value
+    chemo = evaluate_rule("metastatic_chemotherapy_lines_at_least", state, ctx, n=2).value
     ok = bool(anth and tax and chemo)
     return Finding(ok, "Eribulin label: after an anthracycline and a taxane and >= 2 chemotherapy regimens for "
                    f"metastatic disease ({'met' if ok else 'not met'})")
@@ -432,7 +470,7 @@ def adjuvant_endocrine_relapse_within_12_months(state, ctx):
 
 @rule
 def relapse_on_or_within_12_months_of_adjuvant_ai(state, ctx):
-    f = adjuvant_endocrine_relapse_within_12_months(state, ctx)
+    f = evaluate_rule("adjuvant_endocrine_relapse_within_12_months", state, ctx)
     adjuvant_ai = any(
         d.drug_class == "aromatase-inhibitor"
         for e in state.therapy.exposures if e.setting == "early" for d in e.drugs
@@ -491,7 +529,7 @@ def postmenopausal_woman(state, ctx):
 def postmenopausal_woman_or_man(state, ctx):
     if state.factors.sex == "male":
         return Finding(True, "Adult man")
-    f = postmenopausal_woman(state, ctx)
+    f = evaluate_rule("postmenopausal_woman", state, ctx)
     if f.value is False:
         return Finding(False, f.text.replace("postmenopausal women only", "postmenopausal women or adult men only"), f.sources)
     return f
@@ -556,7 +594,7 @@ def ild_history(state, ctx):
 def symptomatic_ild(state, ctx):
     lung = state.factors.lung
     val = lung.ild_history and (lung.symptomatic is True or (lung.grade or 0) >= 2)
-    return Finding(bool(val), ild_history(state, ctx).text, tuple(lung.sources))
+    return Finding(bool(val), evaluate_rule("ild_history", state, ctx).text, tuple(lung.sources))
 
 
 @rule
