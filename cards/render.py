@@ -15,7 +15,7 @@ from mappings.state import PatientState, Source
 from cards.knowledge import DRUGS, KNOWLEDGE_VERSION, OFS_DRUG, SOURCES, DrugInfo, TestOrder
 from cards.models import Card, Link, make_action, make_card, make_link, make_suggestion, topic_source
 from cards.pathway import PathwayStatus, RegimenAssessment
-from cards.rules import Context, Finding, describe_variant, fmt_date
+from cards.rules import _ISO as ISO_TEXT, Context, Finding, describe_variant, fmt_date, iso
 from cards.testing import TestNeed
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -33,7 +33,7 @@ def clip(text: str, limit: int = MAX_SUMMARY) -> str:
 
 
 def _cited(s: Source) -> str:
-    return f"{s.reference} ({s.date.isoformat()})" if s.date else s.reference
+    return f"{s.reference} ({iso(s.date)})" if s.date else s.reference
 
 
 def cite(sources) -> str:
@@ -49,7 +49,7 @@ def cite(sources) -> str:
     n = len(sources)
     if n == 1:
         s = sources[0]
-        return f" — {s.reference} ({s.date.isoformat()})" if s.date else " — " + s.reference
+        return f" — {s.reference} ({iso(s.date)})" if s.date else " — " + s.reference
     refs = [s.reference for s in sources]
     distinct = len(set(refs))
     if distinct == n:  # no repeated reference (the usual case)
@@ -63,7 +63,7 @@ def cite(sources) -> str:
                 head.append(s)
                 if len(head) == MAX_CITED:
                     break
-    shown = ", ".join([f"{s.reference} ({s.date.isoformat()})" if s.date else s.reference for s in head])
+    shown = ", ".join([f"{s.reference} ({iso(s.date)})" if s.date else s.reference for s in head])
     if distinct > MAX_CITED:
         return f" — {shown} +{distinct - MAX_CITED} more"
     return " — " + shown
@@ -378,21 +378,24 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             out.append(f"- Metastatic line {ln.number}: {' + '.join(ln.names)}, {when}{cite(ln.sources)}")
     else:
         out.append(f"- Metastatic lines: {ctx.lines}")
-    for e in th.exposures:  # (neo)adjuvant exposures: often dozens of refills, one line each
-        if e.setting == "early":
-            drugs, start, end = e.drugs, e.start, e.end
-            out.append(f"- (Neo)adjuvant: {drugs[0].name if len(drugs) == 1 else ' + '.join([x.name for x in drugs])}, "
-                       f"{start.isoformat() if start else 'date unknown'} to "
-                       f"{end.isoformat() if end else 'date unknown'}{cite(e.sources)}")
-    res = th.endocrine_resistance
-    extra = ""
-    if th.months_from_adjuvant_endocrine_end_to_metastasis is not None:
-        extra = f", recurrence {th.months_from_adjuvant_endocrine_end_to_metastasis:.1f} months after adjuvant ET"
-    out.append(f"- Endocrine sensitivity: {res}{extra}{cite(th.endocrine_resistance_sources)}")
+    # one pass over the exposures (hundreds on a long record): a line per (neo)adjuvant
+    # exposure, and each ingredient's span for "Drugs on record" below
     spans: dict[str, list] = {}  # ingredient -> [earliest start, latest end, active]
+    iso_get = ISO_TEXT.get  # iso() without the call when the date was formatted before
     for e in th.exposures:
-        start, end, active = e.start, e.end, e.active
-        for x in e.drugs:
+        drugs, start, end, active = e.drugs, e.start, e.end, e.active
+        if e.setting == "early":
+            srcs = e.sources
+            if len(srcs) == 1:
+                s0 = srcs[0]
+                when = s0.date
+                cited = f" — {s0.reference} ({iso_get(when) or iso(when)})" if when else " — " + s0.reference
+            else:
+                cited = cite(srcs)
+            out.append(f"- (Neo)adjuvant: {drugs[0].name if len(drugs) == 1 else ' + '.join([x.name for x in drugs])}, "
+                       f"{(iso_get(start) or iso(start)) if start else 'date unknown'} to "
+                       f"{(iso_get(end) or iso(end)) if end else 'date unknown'}{cited}")
+        for x in drugs:
             span = spans.get(x.name)
             if span is None:
                 spans[x.name] = [start, end, active]
@@ -402,6 +405,11 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             if end and (span[1] is None or end > span[1]):
                 span[1] = end
             span[2] = span[2] or active
+    res = th.endocrine_resistance
+    extra = ""
+    if th.months_from_adjuvant_endocrine_end_to_metastasis is not None:
+        extra = f", recurrence {th.months_from_adjuvant_endocrine_end_to_metastasis:.1f} months after adjuvant ET"
+    out.append(f"- Endocrine sensitivity: {res}{extra}{cite(th.endocrine_resistance_sources)}")
     if spans:
         out.append("- Drugs on record: " + "; ".join(
             f"{name} ({fmt_date(a)} to {'now' if active else fmt_date(b)})"

@@ -124,8 +124,25 @@ def evaluate_rule(name: str, state: PatientState, ctx: Context, **params) -> Fin
 
 # --- formatting helpers ----------------------------------------------------
 
+_ISO: dict[dt.date, str] = {}  # date -> isoformat(); a card call formats hundreds of dates, few distinct
+_ISO_MAX = 50_000
+_DATE = dt.date
+
+
+def iso(value: dt.date) -> str:
+    """value.isoformat(), remembered for plain dates (an equal datetime may differ in text)."""
+    text = _ISO.get(value)
+    if text is None or type(value) is not _DATE:
+        text = value.isoformat()
+        if type(value) is _DATE:
+            if len(_ISO) >= _ISO_MAX:
+                _ISO.clear()
+            _ISO[value] = text
+    return text
+
+
 def fmt_date(value: dt.date | None) -> str:
-    return value.isoformat() if value else "date unknown"
+    return iso(value) if value else "date unknown"
 
 
 def describe_variant(v: VariantResult) -> str:
