@@ -29,15 +29,16 @@ _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
-_SOURCE_FIELDS = ("reference", "date", "display", "specimen")
-_EXPOSURE_FIELDS = ("drugs", "start", "end", "active", "setting", "sources", "status", "superseded")
+# copied per instance (validation gives each instance its own set)
+_SOURCE_FIELDS = {"reference", "date", "display", "specimen"}
+_EXPOSURE_FIELDS = {"drugs", "start", "end", "active", "setting", "sources", "status", "superseded"}
 
 
 def source(reference: str, date: dt.date | None, display: str | None, specimen: str | None) -> Source:
     """Source(reference=, date=, display=, specimen=) with all four passed."""
     s = _new(Source)
     _set_dict(s, {"reference": reference, "date": date, "display": display, "specimen": specimen})
-    _set_fields_set(s, set(_SOURCE_FIELDS))
+    _set_fields_set(s, _SOURCE_FIELDS.copy())
     _set_extra(s, None)
     _set_private(s, None)
     return s
@@ -49,7 +50,7 @@ def exposure(drugs: list[Any], start: dt.date | None, end: dt.date | None, activ
     e = _new(Exposure)
     _set_dict(e, {"drugs": drugs, "start": start, "end": end, "active": active, "setting": setting,
                   "sources": sources, "status": status, "superseded": superseded})
-    _set_fields_set(e, set(_EXPOSURE_FIELDS))
+    _set_fields_set(e, _EXPOSURE_FIELDS.copy())
     _set_extra(e, None)
     _set_private(e, None)
     return e

@@ -80,17 +80,25 @@ class Ctx:
             self._obs_by_code = idx
         if len(codes) == 1:
             return list(self._obs_by_code.get(next(iter(codes)), ()))
+        idx = self._obs_by_code
+        hits = [lst for lst in map(idx.get, codes) if lst]
+        if not hits:
+            return []
+        order = self._obs_order
+        if order is None:
+            obs_list = self.by_type.get("Observation", [])
+            order = self._obs_order = {id(o): i for i, o in enumerate(obs_list)}
+        if len(hits) == 1 and len(order) == len(self.by_type.get("Observation", ())):
+            # one code matched and no Observation object occurs twice: already in input order
+            return list(hits[0])
         out: list[dict[str, Any]] = []
         seen_ids: set[int] = set()
-        for c in codes:
-            for o in self._obs_by_code.get(c, ()):
+        for lst in hits:
+            for o in lst:
                 if id(o) not in seen_ids:
                     seen_ids.add(id(o))
                     out.append(o)
         if len(out) > 1:
-            order = self._obs_order
-            if order is None:
-                order = self._obs_order = {id(o): i for i, o in enumerate(self.by_type.get("Observation", []))}
             out.sort(key=lambda o: order.get(id(o), 0))
         return out
 

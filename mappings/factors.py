@@ -20,12 +20,13 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
+    _parse_date_str, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
     parse_date, period, quantity, text_of,
 )
 from mappings.state import Diabetes, LabValue, LungDisease, PatientFactors, Source, TherapyHistory
 
 AGE_RULE_POSTMENOPAUSAL = 60
+_INF = float("inf")
 _GRADE_RE = re.compile(r"grade\s*([1-5]|i{1,3}|iv|v)\b", re.I)
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
 _ILD_TEXT = re.compile(r"interstitial lung disease|pneumonitis|\bild\b|pulmonary fibrosis|interstitial pneumonia")
@@ -46,12 +47,26 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
         try:
             hit = None
             for s, c, _ in code_of(obs):
-                if c in codes and is_loinc(s):
+                if c in codes and (not s or "loinc" in s.lower()):  # is_loinc(s)
                     hit = c
                     break
             if not hit:
                 continue
-            val, unit, _ = quantity(obs.get("valueQuantity"))
+            q = obs.get("valueQuantity")
+            if type(q) is dict:
+                # quantity(q), inlined for a plain dict
+                v = q.get("value")
+                tv = type(v)
+                if tv is float or tv is int:
+                    val = float(v) if v == v and abs(v) != _INF else None
+                else:
+                    val = number(v)
+                unit = q.get("unit")
+                if not isinstance(unit, str) or not unit:
+                    code = q.get("code")
+                    unit = code if isinstance(code, str) else None
+            else:
+                val, unit, _ = quantity(q)
             if val is None and isinstance(obs.get("valueString"), str):
                 m = re.match(r"\s*[<>]?\s*(\d+(?:\.\d+)?)", obs["valueString"])
                 val = float(m.group(1)) if m else None
@@ -60,7 +75,8 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
             val, unit = convert(val, unit)
             if val is None:
                 continue
-            d = obs_date(obs)
+            ed = obs.get("effectiveDateTime")
+            d = (_parse_date_str(ed) if type(ed) is str else None) or obs_date(obs)
             key = d or dt.date.min
             if best is None or key >= best[0]:
                 best = (key, val, unit, hit, obs)
@@ -163,13 +179,13 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
         if "valueQuantity" in obs:
             continue  # a measurement is never a menopausal status
         try:
-            is_q = any(
-                (c in T.MENO_QUESTION_CODES and is_snomed(s))
-                or (c.lower() in T.MENO_LOCAL_QUESTION_ANY and T.local_lookup(T.MENO_LOCAL_QUESTION, s, c))
-                for s, c, _ in ctx.code_of(obs)
-            ) or _meno_question_text(ctx.code_text(obs))
-            if not is_q:
-                continue
+            for s, c, _ in ctx.code_of(obs):
+                if ((c in T.MENO_QUESTION_CODES and is_snomed(s))
+                        or (c.lower() in T.MENO_LOCAL_QUESTION_ANY and T.local_lookup(T.MENO_LOCAL_QUESTION, s, c))):
+                    break
+            else:
+                if not _meno_question_text(ctx.code_text(obs)):
+                    continue
             st = _meno_value(obs)
             if st is None or st == "unknown":
                 continue
@@ -359,10 +375,13 @@ def _lung(ctx: Ctx) -> LungDisease:
 
 
 def _ecog(ctx: Ctx, f: PatientFactors) -> None:
-    best: tuple[dt.date, int, Source] | None = None
+    best: tuple[dt.date, int, dict[str, Any], dt.date | None] | None = None
     for obs in ctx.observations_with(T.ECOG_CODES):
         try:
-            if not any(c in T.ECOG_CODES and is_loinc(s) for s, c, _ in ctx.code_of(obs)):
+            for s, c, _ in ctx.code_of(obs):
+                if c in T.ECOG_CODES and is_loinc(s):
+                    break
+            else:
                 continue
             v = number(obs.get("valueInteger"))
             if v is None:
@@ -386,9 +405,9 @@ def _ecog(ctx: Ctx, f: PatientFactors) -> None:
             d = obs_date(obs)
             key = d or dt.date.min
             if best is None or key >= best[0]:
-                best = (key, int(v), ctx.source(obs, d, f"ECOG {int(v)}"))
+                best = (key, int(v), obs, d)
         except Exception:  # noqa: BLE001
             ctx.ignore(obs, "unreadable-resource", "ECOG Observation could not be read")
     if best:
         f.ecog = best[1]
-        f.ecog_sources = [best[2]]
+        f.ecog_sources = [ctx.source(best[2], best[3], f"ECOG {best[1]}")]

@@ -364,8 +364,12 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | None:
 
 def read_exposures(ctx: Ctx) -> list[_Exp]:
     exps: list[_Exp] = []
+    append = exps.append
     as_of = ctx.as_of
     for rtype in ("MedicationStatement", "MedicationRequest", "MedicationAdministration"):
+        request = rtype == "MedicationRequest"
+        statement = rtype == "MedicationStatement"
+        admin = rtype == "MedicationAdministration"
         for res in ctx.of(rtype):
             try:
                 status = res.get("status")
@@ -373,20 +377,34 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if status in _SKIP_STATUS:
                     ctx.ignore(res, _SKIP_STATUS[status], f"{rtype} with status '{status}' is not therapy given")
                     continue
-                if rtype == "MedicationRequest" and text_of(res.get("intent")) in ("proposal", "plan"):
+                if request and text_of(res.get("intent")) in ("proposal", "plan"):
                     ctx.ignore(res, "not-given", "MedicationRequest is a proposal/plan, not therapy given")
                     continue
                 med = _med_of(ctx, res)
                 if med is None:
                     continue  # not a drug the pathway cares about
-                drugs = med.drugs
                 start, end = _dates(res, rtype)
                 if start and end and end < start:
                     end = None
-                active = _active(res, rtype, start, end, drugs, as_of)
-                src = ctx.source(res, start, med.display if med.display is not None else f"{med.names} ({rtype})")
-                exps.append(_Exp(drugs, start, end, active, src, "unknown", False, status or None,
-                                 _stop_reason(res), med))
+                # _active(res, rtype, start, end, med.drugs, as_of), inlined
+                if end and end < as_of and not admin:
+                    active = False
+                elif statement:
+                    active = status in ("active", "intended")
+                elif request:
+                    active = status == "active"
+                elif status == "in-progress":
+                    active = True
+                elif status == "completed" and (end or start):
+                    window = ADMIN_ACTIVE_DAYS_OFS if med.ofs else ADMIN_ACTIVE_DAYS
+                    active = 0 <= (as_of - (end or start)).days <= window  # type: ignore[operator]
+                else:
+                    active = False
+                rid = res.get("id")
+                src = _fast.source(f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}", start,
+                                   med.display if med.display is not None else f"{med.names} ({rtype})", None)
+                append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None,
+                            _stop_reason(res) if res.get("statusReason") or res.get("note") else None, med))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     return exps
@@ -465,9 +483,10 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
 
     # Exposure(...) without re-validation: every value is typed here (dates from
     # parse_date, setting one of the literals, Drug models from to_drug)
+    exposure = _fast.exposure
     th.exposures = [
-        _fast.exposure(list(e.med.models), e.start, e.end, e.active and not e.superseded,  # type: ignore[union-attr]
-                       e.setting, [e.src], e.status, e.superseded)
+        exposure(list(e.med.models), e.start, e.end, e.active and not e.superseded,  # type: ignore[union-attr]
+                 e.setting, [e.src], e.status, e.superseded)
         for e in sorted(exps, key=_exposure_order)
     ]
     th.metastatic_lines = [_to_line(i + 1, ln, lines, ctx.as_of) for i, ln in enumerate(lines)]
@@ -606,7 +625,12 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
     idx = number - 1
     nxt = lines[idx + 1] if idx + 1 < len(lines) else None
     drugs: list[T.DrugInfo] = []
+    done: set[int] = set()  # concepts already read (a line repeats its refills)
     for e in ln.carried + ln.exps:
+        if e.med is not None:
+            if id(e.med) in done:
+                continue
+            done.add(id(e.med))
         for d in e.drugs:
             if d.drug_class in T.LINE_CLASSES and d not in drugs:
                 drugs.append(d)
@@ -624,16 +648,18 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         active = any(e.active and not e.superseded for e in ln.exps + ln.carried)
         end = None if active else (max(own_ends) if own_ends and all(own_ends) else None)  # type: ignore[type-var]
     classes = {d.drug_class for d in drugs}
-    return TherapyLine(
-        number=number,
-        drugs=[to_drug(d) for d in drugs],
-        start=ln.start,
-        end=end,
-        active=active,
-        endocrine=bool(classes & T.ENDOCRINE_CLASSES),
-        chemotherapy="chemotherapy" in classes,
-        sources=[e.src for e in ln.carried + ln.exps],
-    )
+    # TherapyLine(...) without re-validation: number an int, dates from parse_date,
+    # active a bool (any() or False), Drug models from to_drug
+    return _fast.construct(TherapyLine, {
+        "number": number,
+        "drugs": [to_drug(d) for d in drugs],
+        "start": ln.start,
+        "end": end,
+        "active": active,
+        "endocrine": bool(classes & T.ENDOCRINE_CLASSES),
+        "chemotherapy": "chemotherapy" in classes,
+        "sources": [e.src for e in ln.carried + ln.exps],
+    })
 
 
 def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx) -> None:
