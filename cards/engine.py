@@ -55,7 +55,7 @@ def _pathway_gaps(state: PatientState, assessments, needs) -> list[Finding]:
 def patient_view_cards(state: PatientState) -> list[Card]:
     ctx = Context.of(state)
     status = pathway_status(state)
-    assessments = evaluate(state, ctx)
+    assessments = evaluate(state, ctx, status)
     needs = testing_needs(state, assessments, status, ctx)
     shown = [a for a in assessments if a.fits and not a.regimen.informational_only]
     info_only = [a for a in assessments if a.fits and a.regimen.informational_only]

@@ -188,7 +188,25 @@ def _assess_choices(reg: Regimen, state: PatientState, ctx: Context) -> list[Cho
     given = ctx.metastatic_drug_sets or []
     exclude_given = reg.exclude_choices_already_given
     memo = ctx.memo
-    for names, drugs, label, name_set, checks in _choice_plan(reg):
+    plan = _choice_plan(reg)
+    if len(plan) == 1 and not reg.prefer_when:  # one concrete regimen: recommended unless excluded
+        names, drugs, label, name_set, checks = plan[0]
+        choice = ChoiceAssessment(drugs=drugs, label=label)
+        if exclude_given and any(name_set <= s for s in given):
+            choice.excluded = "already given for metastatic disease"
+        for n, requires, cautions in checks:
+            for ref in requires:
+                f = memo.get(ref.memo_key)
+                if f is None:
+                    f = _eval(ref, state, ctx)
+                if not f.value and choice.excluded is None:
+                    choice.excluded = f"{n}: {f.text}" if f.text else f"{n}: requirement not met"
+            if cautions:
+                choice.cautions += _caution_hits(cautions, state, ctx)
+        if choice.excluded is None:
+            choice.recommended = True
+        return [choice]
+    for names, drugs, label, name_set, checks in plan:
         choice = ChoiceAssessment(drugs=drugs, label=label)
         if exclude_given and any(name_set <= s for s in given):
             choice.excluded = "already given for metastatic disease"
@@ -294,10 +312,11 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     return a
 
 
-def evaluate(state: PatientState, ctx: Context | None = None) -> list[RegimenAssessment]:
+def evaluate(state: PatientState, ctx: Context | None = None,
+             status: PathwayStatus | None = None) -> list[RegimenAssessment]:
     """Every regimen assessed for this patient; fitting ones first, ranked."""
     ctx = ctx or Context.of(state)
-    status = pathway_status(state)
+    status = status or pathway_status(state)
     out = [assess(state, r.topic, ctx, status) for r in REGIMENS]
     order = {r.topic: i for i, r in enumerate(REGIMENS)}
     out.sort(key=lambda a: (not a.fits, a.rank if a.fits else 0, order[a.topic]))

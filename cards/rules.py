@@ -23,11 +23,19 @@ NSAI = {"letrozole", "anastrozole"}
 SPECIMEN_TEXT = {"ctdna": "plasma ctDNA", "tissue": "tissue", "blood": "blood"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Finding:
     value: bool | None
     text: str
     sources: tuple[Source, ...] = ()
+
+    def __init__(self, value: bool | None, text: str, sources: tuple[Source, ...] = ()) -> None:
+        # the generated frozen __init__ calls object.__setattr__ per field; a rule call
+        # makes dozens of Findings (equality, hash and repr stay the generated ones)
+        d = self.__dict__
+        d["value"] = value
+        d["text"] = text
+        d["sources"] = sources
 
 
 @dataclass
@@ -59,8 +67,6 @@ class Context:
         # one pass over the exposures (hundreds on a long record); same contents and
         # insertion orders as a pass per field
         early: set[str] = set()
-        all_drugs: set[str] = set()
-        classes: set[str] = set()
         name_sources: dict[str, list[Source]] = {}
         class_names: dict[str, set[str]] = {}
         exposure_metastatic: list[str] = []
@@ -69,25 +75,25 @@ class Context:
             sources = e.sources
             for d in e.drugs:
                 name = d.name
-                cls = d.drug_class
                 if setting == "metastatic":
                     exposure_metastatic.append(name)
                 elif setting == "early":
                     early.add(name)
-                all_drugs.add(name)
-                classes.add(cls)
                 found = name_sources.get(name)
                 if found is None:
                     name_sources[name] = list(sources)
                 else:
                     found.extend(sources)
-                names = class_names.get(cls)
+                names = class_names.get(d.drug_class)
                 if names is None:
-                    class_names[cls] = {name}
-                else:
+                    class_names[d.drug_class] = {name}
+                elif name not in names:
                     names.add(name)
         metastatic |= set(exposure_metastatic)
+        # every ingredient / class seen, in first-seen order (the dicts' key order)
+        all_drugs = {n for n in name_sources}
         all_drugs |= metastatic
+        classes = {c for c in class_names}
         classes |= {c for ln in mlines for c in ln.classes}
         srcs = tuple(s for ln in mlines for s in ln.sources)
         return Context(
@@ -336,15 +342,22 @@ def metastatic_systemic_lines_at_least(state, ctx, n: int):
 
 def _prior(ctx: Context, flag: bool, names: set[str], what: str) -> Finding:
     """A prior-therapy fact from the exposures (indexed once in Context) or the mapper's flag."""
-    seen = sorted(n for n in names if n in ctx.name_sources)
-    srcs = tuple(s for n in seen for s in ctx.name_sources[n])
+    name_sources = ctx.name_sources
+    seen = sorted([n for n in names if n in name_sources])
+    if not seen:
+        srcs: tuple = ()
+    elif len(seen) == 1:
+        srcs = tuple(name_sources[seen[0]])
+    else:
+        srcs = tuple(s for n in seen for s in name_sources[n])
     value = bool(flag or seen)
     text = f"Prior {what}: {', '.join(seen)}" if seen else (f"Prior {what} documented" if value else f"No prior {what} documented")
     return Finding(value, text, srcs)
 
 
 def _class(ctx: Context, *classes: str) -> set[str]:
-    return {n for c in classes for n in ctx.class_names.get(c, ())}
+    class_names = ctx.class_names
+    return {n for c in classes if c in class_names for n in class_names[c]}
 
 
 @rule
