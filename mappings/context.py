@@ -59,10 +59,26 @@ class Ctx:
             idx: dict[str, list[dict[str, Any]]] = {}
             memo = self._codes
             for obs in self.by_type.get("Observation", ()):
+                cc = obs.get("code")
+                if type(cc) is dict:
+                    items = cc.get("coding")
+                    if type(items) is list and len(items) == 1 and type(items[0]) is dict:
+                        code = items[0].get("code")
+                        if type(code) is str:
+                            # one coding with a string code: its code as codings() reads it
+                            # (the full codings are memoised when a mapper asks for them)
+                            code = code.strip()
+                            if code:
+                                lst = idx.get(code)
+                                if lst is None:
+                                    idx[code] = [obs]
+                                else:
+                                    lst.append(obs)
+                            continue
                 k = id(obs)
                 cods = memo.get(k)
                 if cods is None:
-                    cods = memo[k] = codings(obs.get("code"))
+                    cods = memo[k] = codings(cc)
                 if len(cods) == 1:
                     code = cods[0][1]
                     if code:

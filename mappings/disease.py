@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Any
 
 from mappings import tables as T
@@ -55,13 +56,24 @@ def _is_primary_breast(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, bool]:
             if code in T.BREAST_SNOMED:
                 return True, False
     text = ctx.code_text(res)
-    if text and _BREAST_TEXT.search(text) and not re.search(
+    if text and _breast_primary_text(text):
+        return True, False
+    return False, False
+
+
+@lru_cache(maxsize=4096)
+def _breast_primary_text(text: str) -> bool:
+    return bool(_BREAST_TEXT.search(text)) and not re.search(
         r"secondary malignant neoplasm of (the )?breast|metasta[a-z]* to (the )?breast|history of|"
         r"in situ|\bdcis\b|\blcis\b|benign|screening|risk of|suspected|rule out|r/o",
         text,
-    ):
-        return True, False
-    return False, False
+    )
+
+
+@lru_cache(maxsize=4096)
+def _metastatic_text(text: str) -> bool:
+    """The text names secondary / metastatic disease and does not negate it."""
+    return bool(_SECONDARY_TEXT.search(text)) and not _NEGATED_METS.search(text)
 
 
 def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bool | None]:
@@ -89,7 +101,7 @@ def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bo
     if isinstance(profiles, list) and T.SECONDARY_PROFILE in profiles:
         is_secondary = True
     text = ctx.code_text(res)
-    if not is_secondary and text and _SECONDARY_TEXT.search(text) and not _NEGATED_METS.search(text):
+    if not is_secondary and text and _metastatic_text(text):
         # "metastatic breast cancer" as a single concept is metastatic, site unknown
         is_secondary = True
     if is_secondary and site is None:
@@ -104,10 +116,16 @@ def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bo
                 break
     if is_secondary and site is None:
         # only the part after "of"/"to" names the site ("metastasis to liver")
-        site = _site_from_text(re.sub(r".*?\b(of|to|in)\b", "", text, count=1) if text else "")
+        site = _site_after_of(text) if text else _site_from_text("")
     return is_secondary, site, visceral
 
 
+@lru_cache(maxsize=4096)
+def _site_after_of(text: str) -> str | None:
+    return _site_from_text(re.sub(r".*?\b(of|to|in)\b", "", text, count=1))
+
+
+@lru_cache(maxsize=4096)
 def _site_from_text(text: str) -> str | None:
     if not text:
         return None
@@ -189,7 +207,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     if onset:
                         primary_dates.append(onset)
                 text = ctx.code_text(res)
-                if text and _SECONDARY_TEXT.search(text) and not _NEGATED_METS.search(text):
+                if text and _metastatic_text(text):
                     # "Metastatic breast cancer" as one concept: metastatic, site unknown
                     met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"))))
                 for st in as_list(res.get("stage")):
@@ -330,7 +348,10 @@ def _mentions_visceral(ctx: Ctx, res: dict[str, Any], rtype: str) -> bool:
 def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
     """Clinician-asserted only: local code or text; never inferred from sites."""
     for rtype in ("Condition", "Observation", "Flag", "ClinicalImpression"):
+        is_obs = rtype == "Observation"
         for res in ctx.of(rtype):
+            if is_obs and "valueQuantity" in res and not res.get("note"):
+                continue  # a measurement never asserts a visceral crisis (as _mentions_visceral)
             try:
                 if rtype in ("Condition",) and _clinical_status(res) in _INACTIVE_CONDITION:
                     continue

@@ -329,6 +329,14 @@ def _raw_cc_key(cc: dict[str, Any]) -> tuple[Any, ...] | None:
     text = cc.get("text")
     if type(items) is not list or (text is not None and type(text) is not str):
         return None
+    if len(items) == 1:
+        c = items[0]
+        if type(c) is dict:
+            sy, co, di = c.get("system"), c.get("code"), c.get("display")
+            if ((sy is None or type(sy) is str) and (co is None or type(co) is str)
+                    and (di is None or type(di) is str)):
+                return (text, sy, co, di)
+        return None
     key: list[Any] = [text]
     for c in items:
         if type(c) is not dict:
