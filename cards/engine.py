@@ -48,8 +48,18 @@ def _pathway_gaps(state: PatientState, assessments, needs) -> list[Finding]:
             seen.setdefault(f.text, f)
     # drop what the mapper already reported as a gap (same subject)
     reported = " ".join(f"{g.code} {g.message}" for g in state.gaps).lower()
-    return [f for f in seen.values()
-            if not any(k in f.text.lower() and k in reported for k in GAP_KEYWORDS)]
+    keywords = [k for k in GAP_KEYWORDS if k in reported]
+    if not keywords:
+        return list(seen.values())
+    out = []
+    for f in seen.values():
+        text = f.text.lower()
+        for k in keywords:
+            if k in text:
+                break
+        else:
+            out.append(f)
+    return out
 
 
 def patient_view_cards(state: PatientState) -> list[Card]:

@@ -29,6 +29,13 @@ def new_uuid() -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
+def new_uuids(count: int) -> list[str]:
+    """`count` new_uuid() values from one os.urandom read (16 random bytes each)."""
+    h = os.urandom(16 * count).hex()
+    return [f"{h[i:i + 8]}-{h[i + 8:i + 12]}-4{h[i + 13:i + 16]}-{_VARIANT[h[i + 16]]}{h[i + 17:i + 20]}-"
+            f"{h[i + 20:i + 32]}" for i in range(0, 32 * count, 32)]
+
+
 class Coding(BaseModel):
     system: str
     code: str
@@ -131,15 +138,18 @@ def make_action(type: str, description: str, resource: dict[str, Any] | None = N
                   {"type", "description", "resource"})
 
 
-def make_suggestion(label: str, isRecommended: bool | None, actions: list[Action]) -> Suggestion:
-    return _model(Suggestion, {"label": label, "uuid": new_uuid(), "isRecommended": isRecommended,
+def make_suggestion(label: str, isRecommended: bool | None, actions: list[Action],
+                    uuid: str | None = None) -> Suggestion:
+    """uuid: one of new_uuids() (a new_uuid() when None); not an explicitly set field."""
+    return _model(Suggestion, {"label": label, "uuid": uuid or new_uuid(), "isRecommended": isRecommended,
                                "actions": actions}, {"label", "isRecommended", "actions"})
 
 
 def make_card(summary: str, indicator: str, source: Source, detail: str | None = None,
               suggestions: list[Suggestion] | None = None, selectionBehavior: str | None = None,
-              links: list[Link] | None = None) -> Card:
-    values = {"summary": summary, "indicator": indicator, "source": source, "uuid": new_uuid(), "detail": detail,
+              links: list[Link] | None = None, uuid: str | None = None) -> Card:
+    values = {"summary": summary, "indicator": indicator, "source": source, "uuid": uuid or new_uuid(),
+              "detail": detail,
               "suggestions": [] if suggestions is None else suggestions, "selectionBehavior": selectionBehavior,
               "overrideReasons": [], "links": [] if links is None else links}
     fields = {"summary", "indicator", "source", "detail"}

@@ -230,7 +230,11 @@ def _assess_choices(reg: Regimen, state: PatientState, ctx: Context) -> list[Cho
     offered = []
     for idx, (c, names) in enumerate(out):
         if c.excluded is None:
-            warn = any(h.severity == "warning" for h in c.cautions)
+            warn = False
+            for h in c.cautions:
+                if h.severity == "warning":
+                    warn = True
+                    break
             pos = min((order.index(n) for n in names if n in order), default=len(order)) if order else 0
             offered.append(((warn, pos, idx), c))
     if len(offered) > 1:
@@ -301,7 +305,10 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
             text = f"{ref.text} ({f.text})" if ref.text and f.text else (ref.text or f.text)
             reasons_not.append(Finding(True, text, f.sources))
     a.choices = choices = _assess_choices(reg, state, ctx)
-    if not any(c.excluded is None for c in choices):
+    for c in choices:
+        if c.excluded is None:
+            break
+    else:
         reasons_not.append(Finding(False, "Every concrete regimen of this card was already given or is excluded"))
     a.cautions = _caution_hits(reg.cautions, state, ctx)
     a.needs_ofs = reg.endocrine_based and _run(_NEEDS_OFS, state, ctx).value is True
@@ -317,10 +324,23 @@ def evaluate(state: PatientState, ctx: Context | None = None,
     """Every regimen assessed for this patient; fitting ones first, ranked."""
     ctx = ctx or Context.of(state)
     status = status or pathway_status(state)
-    out = [assess(state, r.topic, ctx, status) for r in REGIMENS]
-    order = {r.topic: i for i, r in enumerate(REGIMENS)}
-    out.sort(key=lambda a: (not a.fits, a.rank if a.fits else 0, order[a.topic]))
-    return out
+    order = _topic_order()
+    keyed = []
+    for r in REGIMENS:
+        a = assess(state, r.topic, ctx, status)
+        keyed.append(((False, a.rank, order[a.topic]) if a.status == "fits" else (True, 0, order[a.topic]), a))
+    keyed.sort(key=itemgetter(0))
+    return [a for _, a in keyed]
+
+
+_ORDER: list = [None, None]  # [REGIMENS it was made from, topic -> position]
+
+
+def _topic_order() -> dict[str, int]:
+    if _ORDER[0] is not REGIMENS:
+        _ORDER[1] = {r.topic: i for i, r in enumerate(REGIMENS)}
+        _ORDER[0] = REGIMENS
+    return _ORDER[1]
 
 
 def fitting(state: PatientState) -> list[RegimenAssessment]:

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from mappings.state import PatientState, Source
 
 from cards.knowledge import DRUGS, KNOWLEDGE_VERSION, OFS_DRUG, SOURCES, DrugInfo, TestOrder
-from cards.models import Card, Link, make_action, make_card, make_link, make_suggestion, topic_source
+from cards.models import Card, Link, make_action, make_card, make_link, make_suggestion, new_uuids, topic_source
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import _ISO as ISO_TEXT, Context, Finding, describe_variant, fmt_date, iso
 from cards.testing import TestNeed
@@ -239,8 +239,9 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
     r = a.regimen
     offered = [c for c in a.choices if c.excluded is None]
     ofs = DRUGS[OFS_DRUG] if a.needs_ofs else None
+    uuids = new_uuids(len(offered) + 1)
     suggestions = []
-    for c in offered:
+    for c, uuid in zip(offered, uuids):
         drugs = list(c.drugs) + ([ofs] if ofs and ofs not in c.drugs else [])
         label = c.label + (f" + {ofs.name} (ovarian suppression)" if ofs else "")
         suggestions.append(make_suggestion(
@@ -251,9 +252,19 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
                             medication_request(pid, d, r.name))
                 for d in drugs
             ],
+            uuid,
         ))
-    warning = (any(h.severity == "warning" for c in offered for h in c.cautions)
-               or any(c.severity == "warning" for c in a.cautions))
+    warning = False  # RegimenAssessment.indicator, with the offered choices computed once
+    for c in a.cautions:
+        if c.severity == "warning":
+            warning = True
+            break
+    if not warning:
+        for c in offered:
+            for h in c.cautions:
+                if h.severity == "warning":
+                    warning = True
+                    break
     url = r.label_url
     return make_card(
         regimen_summary(a, offered),
@@ -263,6 +274,7 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
         suggestions,
         "at-most-one" if suggestions else None,
         [make_link(f"Label: {r.brand}", url), trials_link(r.trials_search)],
+        uuids[-1],
     )
 
 
@@ -273,19 +285,23 @@ def testing_card(need: TestNeed, state: PatientState) -> Card:
     t = need.test
     why = f"mbc-cds: {t.title}. " + "; ".join(f.text for f in need.reasons if f.value is not True)[:300]
     if need.alternatives:
+        uuids = new_uuids(len(need.orders) + 1)
         suggestions = [
             make_suggestion(clip(f"Order: {o.text}", 120), True if i == need.recommended else None,
-                            [make_action("create", f"Draft test order: {o.text}", service_request(pid, o, why))])
+                            [make_action("create", f"Draft test order: {o.text}", service_request(pid, o, why))],
+                            uuids[i])
             for i, o in enumerate(need.orders)
         ]
         behavior = "at-most-one"
     else:
+        uuids = new_uuids(2)
         suggestions = [make_suggestion(
             clip(t.suggestion if t.suggestion and len(need.orders) > 1
                  else "Order " + " + ".join(o.text for o in need.orders), 120),
             True,
             [make_action("create", f"Draft test order: {o.text}", service_request(pid, o, why))
              for o in need.orders],
+            uuids[0],
         )]
         behavior = "at-most-one"
     lines = [f"**{t.title}**", "", "**Why now, for this patient**"]
@@ -308,6 +324,7 @@ def testing_card(need: TestNeed, state: PatientState) -> Card:
         suggestions,
         behavior,
         [make_link("Guideline", t.url), trials_link(t.trials_search)],
+        uuids[-1],
     )
 
 

@@ -206,14 +206,24 @@ def germline_brca_test_needed(state, ctx, status, by_topic):
                     indicator="warning" if somatic else "info")
 
 
+def _offers_class(a: RegimenAssessment, drug_class: str) -> bool:
+    """any(d.drug_class == drug_class for c in a.offered_choices for d in c.drugs)"""
+    for c in a.choices:
+        if c.excluded is None:
+            for d in c.drugs:
+                if d.drug_class == drug_class:
+                    return True
+    return False
+
+
 def _stale(lab: LabValue | None, as_of: dt.date) -> bool:
     return lab is None or lab.date is None or (as_of - lab.date).days > GLYCEMIC_WINDOW_DAYS
 
 
 @rule
 def glycemic_test_needed(state, ctx, status, by_topic):
-    pi3k = [a for a in by_topic.values() if a.fits and not a.regimen.informational_only
-            and any(d.drug_class == "pi3k-akt-mtor" for c in a.offered_choices for d in c.drugs)]
+    pi3k = [a for a in by_topic.values() if a.status == "fits" and not a.regimen.informational_only
+            and _offers_class(a, "pi3k-akt-mtor")]
     if not pi3k:
         return None
     dia = state.factors.diabetes

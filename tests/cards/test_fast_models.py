@@ -13,7 +13,7 @@ import pytest
 
 from cards.models import (
     Action, Card, Coding, Link, Source, Suggestion, make_action, make_card, make_coding, make_link, make_source,
-    make_suggestion, new_uuid, prune, topic_source,
+    make_suggestion, new_uuid, new_uuids, prune, topic_source,
 )
 
 
@@ -35,6 +35,15 @@ def test_new_uuid_is_a_random_version_4_uuid():
         assert u.version == 4 and u.variant == uuid.RFC_4122 and str(u) == text
         seen.add(text)
     assert len(seen) == 2000
+
+
+@pytest.mark.parametrize("count", [1, 2, 9])
+def test_new_uuids_are_random_version_4_uuids(count):
+    texts = new_uuids(count)
+    assert len(texts) == count == len(set(texts))
+    for text in texts:
+        u = uuid.UUID(text)
+        assert u.version == 4 and u.variant == uuid.RFC_4122 and str(u) == text
 
 
 def test_fast_constructors_equal_validated_models():
