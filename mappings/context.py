@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from mappings._fast import source as _fast_source
-from mappings.fhir import codings, ref_str
+from mappings.fhir import codings, concept, ref_str
 from mappings.state import Gap, Source
 
 
@@ -27,29 +27,24 @@ class Ctx:
         self._obs_by_code: dict[str, list[dict[str, Any]]] | None = None
         self._obs_order: dict[int, int] | None = None
 
-    # memoised readers of resource.code (each resource is read once per call)
+    # memoised readers of resource.code (each resource is read once per call; a concept
+    # repeated across resources and calls is read once per process: fhir.concept)
     def code_of(self, res: dict[str, Any]) -> list[tuple[str, str, str]]:
         k = id(res)
         c = self._codes.get(k)
         if c is None:
-            c = self._codes[k] = codings(res.get("code"))
+            c, t = concept(res.get("code"))
+            self._codes[k] = c
+            self._texts[k] = t
         return c
 
     def code_text(self, res: dict[str, Any]) -> str:
-        """fhir.cc_text(res["code"]), reusing the memoised codings."""
+        """fhir.cc_text(res["code"])."""
         k = id(res)
         t = self._texts.get(k)
         if t is None:
-            cc = res.get("code")
-            if isinstance(cc, dict):
-                text = cc.get("text")
-                parts = [text] if isinstance(text, str) else []
-                for _, _, d in self.code_of(res):
-                    if d:
-                        parts.append(d)
-                t = " | ".join(parts).lower()
-            else:
-                t = ""
+            c, t = concept(res.get("code"))
+            self._codes[k] = c
             self._texts[k] = t
         return t
 

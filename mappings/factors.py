@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Any
 
 from mappings import tables as T
@@ -46,12 +47,25 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
     for obs in ctx.observations_with(codes):
         try:
             hit = None
-            for s, c, _ in code_of(obs):
-                if c in codes and (not s or "loinc" in s.lower()):  # is_loinc(s)
-                    hit = c
-                    break
-            if not hit:
-                continue
+            cc = obs.get("code")
+            items = cc.get("coding") if type(cc) is dict else None
+            if type(items) is list and len(items) == 1 and type(items[0]) is dict:
+                # one coding: what code_of(obs) would give, without building it
+                c0 = items[0]
+                c, s = c0.get("code"), c0.get("system")
+                if type(c) is str and (s is None or type(s) is str):
+                    c = c.strip()
+                    s = s.strip() if s is not None else ""
+                    hit = c if c in codes and (not s or "loinc" in s.lower()) else None
+                    if not hit:
+                        continue
+            if hit is None:
+                for s, c, _ in code_of(obs):
+                    if c in codes and (not s or "loinc" in s.lower()):  # is_loinc(s)
+                        hit = c
+                        break
+                if not hit:
+                    continue
             q = obs.get("valueQuantity")
             if type(q) is dict:
                 # quantity(q), inlined for a plain dict
@@ -288,9 +302,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 if t:
                     break
             if t is None:
-                text = ctx.code_text(res)
-                if re.search(r"\bdiabet", text) and not re.search(r"pre-?diabet|insipidus|gestational|no diabet", text):
-                    t = "type1" if re.search(r"type 1|type i\b|iddm", text) else "type2"
+                t = _diabetes_text(ctx.code_text(res))
             if t:
                 types.append(t)
                 dm.sources.append(ctx.source(res, condition_onset(res), f"Diabetes ({t})"))
@@ -319,6 +331,14 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     elif lab_high:
         dm.status = "lab-only"
     return dm
+
+
+@lru_cache(maxsize=4096)
+def _diabetes_text(text: str) -> str | None:
+    """Diabetes type named in a Condition's text (None: not diabetes)."""
+    if re.search(r"\bdiabet", text) and not re.search(r"pre-?diabet|insipidus|gestational|no diabet", text):
+        return "type1" if re.search(r"type 1|type i\b|iddm", text) else "type2"
+    return None
 
 
 # --- lung ----------------------------------------------------------------------------------

@@ -75,6 +75,55 @@ def codings(cc: Any) -> list[tuple[str, str, str]]:
     return out
 
 
+def raw_cc_key(cc: dict[str, Any]) -> tuple[Any, ...] | None:
+    """A CodeableConcept dict's text and (system, code, display) of each coding, taken
+    as they are, when all are str or None: they then determine codings() and cc_text()
+    exactly, so the key can memoise anything computed from those two. None otherwise."""
+    items = cc.get("coding")
+    text = cc.get("text")
+    if type(items) is not list or (text is not None and type(text) is not str):
+        return None
+    if len(items) == 1:
+        c = items[0]
+        if type(c) is dict:
+            sy, co, di = c.get("system"), c.get("code"), c.get("display")
+            if ((sy is None or type(sy) is str) and (co is None or type(co) is str)
+                    and (di is None or type(di) is str)):
+                return (text, sy, co, di)
+        return None
+    key: list[Any] = [text]
+    for c in items:
+        if type(c) is not dict:
+            return None
+        sy, co, di = c.get("system"), c.get("code"), c.get("display")
+        if ((sy is not None and type(sy) is not str) or (co is not None and type(co) is not str)
+                or (di is not None and type(di) is not str)):
+            return None
+        key += (sy, co, di)
+    return tuple(key)
+
+
+_CONCEPTS: dict[tuple[Any, ...], tuple[list[tuple[str, str, str]], str]] = {}
+_CONCEPTS_MAX = 8192
+
+
+def concept(cc: Any) -> tuple[list[tuple[str, str, str]], str]:
+    """(codings(cc), cc_text(cc)), memoised per distinct concept (raw_cc_key).
+
+    The codings list may be shared between resources and calls: read it, never change it.
+    """
+    if type(cc) is dict:
+        key = raw_cc_key(cc)
+        if key is not None:
+            hit = _CONCEPTS.get(key)
+            if hit is None:
+                if len(_CONCEPTS) >= _CONCEPTS_MAX:
+                    _CONCEPTS.clear()
+                hit = _CONCEPTS[key] = (codings(cc), cc_text(cc))
+            return hit
+    return codings(cc), cc_text(cc)
+
+
 def codes_of(cc: Any) -> set[str]:
     return {c for _, c, _ in codings(cc) if c}
 

@@ -49,7 +49,7 @@ from mappings import _fast
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    as_list, cc_text, codings, is_loinc, is_rxnorm, months_between, obs_date, parse_date,
+    raw_cc_key, as_list, cc_text, codings, is_loinc, is_rxnorm, months_between, obs_date, parse_date,
     period, text_of,
 )
 from mappings.state import Disease, Drug, Exposure, Source, TherapyHistory, TherapyLine
@@ -322,38 +322,11 @@ def _active(res: dict[str, Any], rtype: str, start: dt.date | None, end: dt.date
 _MED_CACHE: dict[tuple[Any, ...], _Med | None] = {}
 
 
-def _raw_cc_key(cc: dict[str, Any]) -> tuple[Any, ...] | None:
-    """The concept's text and (system, code, display) of each coding, taken as they are,
-    when all are strings or None (then they determine codings() and cc_text() exactly)."""
-    items = cc.get("coding")
-    text = cc.get("text")
-    if type(items) is not list or (text is not None and type(text) is not str):
-        return None
-    if len(items) == 1:
-        c = items[0]
-        if type(c) is dict:
-            sy, co, di = c.get("system"), c.get("code"), c.get("display")
-            if ((sy is None or type(sy) is str) and (co is None or type(co) is str)
-                    and (di is None or type(di) is str)):
-                return (text, sy, co, di)
-        return None
-    key: list[Any] = [text]
-    for c in items:
-        if type(c) is not dict:
-            return None
-        sy, co, di = c.get("system"), c.get("code"), c.get("display")
-        if ((sy is not None and type(sy) is not str) or (co is not None and type(co) is not str)
-                or (di is not None and type(di) is not str)):
-            return None
-        key += (sy, co, di)
-    return tuple(key)
-
-
 def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | None:
     """resolve_medication(ctx, res) as a _Med (None: no drug the pathway cares about)."""
     cc = res.get("medicationCodeableConcept")
     if isinstance(cc, dict):
-        key = _raw_cc_key(cc)
+        key = raw_cc_key(cc)
         if key is not None:
             try:
                 return _MED_CACHE[key]
