@@ -15,7 +15,7 @@ from mappings.state import PatientState, Source
 from cards.knowledge import DRUGS, KNOWLEDGE_VERSION, OFS_DRUG, SOURCES, DrugInfo, TestOrder
 from cards.models import Card, Link, make_action, make_card, make_link, make_suggestion, new_uuids, topic_source
 from cards.pathway import PathwayStatus, RegimenAssessment
-from cards.rules import _ISO as ISO_TEXT, Context, Finding, describe_variant, fmt_date, iso
+from cards.rules import _ISO as ISO_TEXT, Context, Finding, fmt_date, iso, variant_text
 from cards.testing import TestNeed
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -381,7 +381,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     # genomics
     out += ["", "**Genomic results**"]
     if state.biomarkers.results:
-        out += [f"- {describe_variant(v)}{cite(v.sources)}" for v in state.biomarkers.results]
+        out += [f"- {variant_text(state, ctx, v)}{cite(v.sources)}" for v in state.biomarkers.results]
         if state.biomarkers.for_gene("ESR1"):
             current = {True: "yes", False: "no", None: "unknown (undated result)"}[state.biomarkers.esr1_current]
             out.append(f"- ESR1 result current after the latest endocrine progression: {current}")

@@ -196,15 +196,49 @@ def _listing(ctx: Context, lines: list[TherapyLine]) -> str:
 
 # --- genomics --------------------------------------------------------------
 
-def _gene_finding(state: PatientState, genes: tuple[str, ...], label: str,
-                  ctdna_negative_is_negative: bool = False) -> Finding:
+def _gene_index(state: PatientState, ctx: Context) -> tuple:
+    """Per call: (biomarkers, gene -> results in record order, gene -> status, id -> text)."""
+    idx = ctx.memo.get("_genes")  # not a rule name
     bm = state.biomarkers
-    hits = [v for g in genes for v in bm.actionable(g)]
+    if idx is None or idx[0] is not bm:
+        by_gene: dict[str, list[VariantResult]] = {}
+        for v in bm.results:
+            found = by_gene.get(v.gene)
+            if found is None:
+                by_gene[v.gene] = [v]
+            else:
+                found.append(v)
+        idx = ctx.memo["_genes"] = (bm, by_gene, {}, {})
+    return idx
+
+
+def variant_text(state: PatientState, ctx: Context, v: VariantResult) -> str:
+    """describe_variant(v), once per call."""
+    texts = _gene_index(state, ctx)[3]
+    text = texts.get(id(v))
+    if text is None:
+        text = texts[id(v)] = describe_variant(v)
+    return text
+
+
+def _gene_status(idx: tuple, gene: str) -> str:
+    statuses = idx[2]
+    found = statuses.get(gene)
+    if found is None:
+        found = statuses[gene] = idx[0].status(gene)
+    return found
+
+
+def _gene_finding(state: PatientState, ctx: Context, genes: tuple[str, ...], label: str,
+                  ctdna_negative_is_negative: bool = False) -> Finding:
+    idx = _gene_index(state, ctx)
+    by_gene = idx[1]
+    hits = [v for g in genes if g in by_gene for v in by_gene[g] if v.actionable]
     if hits:
-        return Finding(True, "; ".join(describe_variant(v) for v in hits),
+        return Finding(True, "; ".join([variant_text(state, ctx, v) for v in hits]),
                        _srcs(*(v.sources for v in hits)))
-    statuses = {g: bm.status(g) for g in genes}
-    results = [v for g in genes for v in bm.for_gene(g)]
+    statuses = {g: _gene_status(idx, g) for g in genes}
+    results = [v for g in genes if g in by_gene for v in by_gene[g]]
     srcs = _srcs(*(v.sources for v in results))
     if any(s == "not-tested" for s in statuses.values()):
         untested = [g for g, s in statuses.items() if s == "not-tested"]
@@ -212,7 +246,7 @@ def _gene_finding(state: PatientState, genes: tuple[str, ...], label: str,
     if not ctdna_negative_is_negative and any(s == "not-detected-ctdna-only" for s in statuses.values()):
         return Finding(None, f"No {label} alteration in plasma ctDNA only "
                              "(ctDNA negative is not wild-type: tissue testing advised)", srcs)
-    detail = "; ".join(describe_variant(v) for v in results)
+    detail = "; ".join([variant_text(state, ctx, v) for v in results])
     return Finding(False, f"No actionable {label} alteration ({detail})", srcs)
 
 
@@ -221,17 +255,17 @@ def esr1_mutated(state, ctx):
     # ESR1: plasma ctDNA is the preferred specimen (ASCO 2023 rapid update), so a
     # ctDNA negative is a negative; the tissue reflex applies to PIK3CA/AKT1/PTEN
     # (ASCO 2021: "if no mutation is found in cell-free DNA, test tissue").
-    return _gene_finding(state, ("ESR1",), "ESR1", ctdna_negative_is_negative=True)
+    return _gene_finding(state, ctx, ("ESR1",), "ESR1", ctdna_negative_is_negative=True)
 
 
 @rule
 def pik3ca_mutated(state, ctx):
-    return _gene_finding(state, ("PIK3CA",), "PIK3CA")
+    return _gene_finding(state, ctx, ("PIK3CA",), "PIK3CA")
 
 
 @rule
 def pik3ca_akt1_or_pten_altered(state, ctx):
-    return _gene_finding(state, ("PIK3CA", "AKT1", "PTEN"), "PIK3CA/AKT1/PTEN")
+    return _gene_finding(state, ctx, ("PIK3CA", "AKT1", "PTEN"), "PIK3CA/AKT1/PTEN")
 
 
 @rule
@@ -252,19 +286,20 @@ def esr1_result_undated(state, ctx):
 
 @rule
 def germline_brca_mutated(state, ctx):
-    bm = state.biomarkers
-    results = bm.for_gene("BRCA1") + bm.for_gene("BRCA2")
+    by_gene = _gene_index(state, ctx)[1]
+    results = by_gene.get("BRCA1", []) + by_gene.get("BRCA2", [])
     srcs = _srcs(*(v.sources for v in results))
     germ = [v for v in results if v.actionable and v.origin == "germline"]
     if germ:
-        return Finding(True, "; ".join(describe_variant(v) for v in germ), _srcs(*(v.sources for v in germ)))
+        return Finding(True, "; ".join([variant_text(state, ctx, v) for v in germ]),
+                       _srcs(*(v.sources for v in germ)))
     other = [v for v in results if v.actionable]
     if any(v.origin == "unknown" for v in other):
         return Finding(None, "BRCA variant detected but germline origin not established: "
-                       + "; ".join(describe_variant(v) for v in other), srcs)
+                       + "; ".join([variant_text(state, ctx, v) for v in other]), srcs)
     if other:
         return Finding(False, "Somatic-only BRCA variant (not labelled for PARP inhibitors): "
-                       + "; ".join(describe_variant(v) for v in other), srcs)
+                       + "; ".join([variant_text(state, ctx, v) for v in other]), srcs)
     if any(v.origin == "germline" and v.result == "not-detected" for v in results):
         return Finding(False, "Germline BRCA1/2 tested: no pathogenic variant", srcs)
     return Finding(None, "Germline BRCA1/2 status not documented", srcs)
