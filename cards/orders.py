@@ -368,7 +368,7 @@ class _Checker:
 
     def ranked(self) -> list[RegimenAssessment]:
         if self._ranked is None:
-            self._ranked = evaluate(self.state)
+            self._ranked = evaluate(self.state, self.ctx, self.status)  # the rule results already memoised
         return self._ranked
 
     # -- target selection ----------------------------------------------------
