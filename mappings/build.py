@@ -153,7 +153,8 @@ def _other_patient(r: dict[str, Any], patient_id: str) -> bool:
 def _ingest(resources: Any, ctx: Ctx) -> Counter[str]:
     flat: list[dict[str, Any]] = []
     _flatten(resources, ctx, flat)
-    seen: set[tuple[str, str]] = set()
+    # resources already seen: the accepted ones are in `index`, the skipped ones in `skipped`
+    skipped: set[tuple[str, str]] = set()
     by_type = ctx.by_type
     index = ctx.index
     patient_id = ctx.patient_id
@@ -166,10 +167,8 @@ def _ingest(resources: Any, ctx: Ctx) -> Counter[str]:
             continue
         rid = r.get("id")
         key = (rtype, rid) if isinstance(rid, str) and rid else None
-        if key is not None:
-            if key in seen:
-                continue
-            seen.add(key)
+        if key is not None and (key in index or key in skipped):
+            continue
         try:
             status = r.get("status")
             if (status == "entered-in-error" or status == "cancelled"
@@ -177,15 +176,21 @@ def _ingest(resources: Any, ctx: Ctx) -> Counter[str]:
                 skip = _status_skip(r)
                 if skip:
                     ctx.ignore(r, skip[0], skip[1])
+                    if key is not None:
+                        skipped.add(key)
                     continue
             subject = r.get("subject")
             if (own_ref is None or type(subject) is not dict or subject.get("reference") != own_ref
                     or rtype == "Patient"):
                 if _other_patient(r, patient_id):
                     ctx.ignore(r, "other-patient", f"{rtype} belongs to another patient than {patient_id}")
+                    if key is not None:
+                        skipped.add(key)
                     continue
         except Exception:  # noqa: BLE001
             ctx.ignore(r, "unreadable-resource", f"{rtype} could not be read")
+            if key is not None:
+                skipped.add(key)
             continue
         lst = by_type.get(rtype)
         if lst is None:

@@ -124,6 +124,34 @@ def concept(cc: Any) -> tuple[list[tuple[str, str, str]], str]:
     return codings(cc), cc_text(cc)
 
 
+def codings_m(cc: Any) -> list[tuple[str, str, str]]:
+    """codings(cc) through the concept memo (a shared list: read it, never change it)."""
+    if type(cc) is dict:
+        key = raw_cc_key(cc)
+        if key is not None:
+            hit = _CONCEPTS.get(key)
+            if hit is None:
+                if len(_CONCEPTS) >= _CONCEPTS_MAX:
+                    _CONCEPTS.clear()
+                hit = _CONCEPTS[key] = (codings(cc), cc_text(cc))
+            return hit[0]
+    return codings(cc)
+
+
+def cc_text_m(cc: Any) -> str:
+    """cc_text(cc) through the concept memo."""
+    if type(cc) is dict:
+        key = raw_cc_key(cc)
+        if key is not None:
+            hit = _CONCEPTS.get(key)
+            if hit is None:
+                if len(_CONCEPTS) >= _CONCEPTS_MAX:
+                    _CONCEPTS.clear()
+                hit = _CONCEPTS[key] = (codings(cc), cc_text(cc))
+            return hit[1]
+    return cc_text(cc)
+
+
 def codes_of(cc: Any) -> set[str]:
     return {c for _, c, _ in codings(cc) if c}
 

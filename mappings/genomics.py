@@ -19,7 +19,7 @@ from typing import Any
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    as_list, cc_text, codings, is_loinc, memo_search, notes_text, obs_date, parse_date, ref_id, text_of,
+    as_list, cc_text_m, codings_m, is_loinc, memo_search, notes_text, obs_date, parse_date, ref_id, text_of,
 )
 from mappings.state import Source, VariantResult
 
@@ -62,18 +62,18 @@ def _code_set(cc: Any) -> set[str]:
             if type(code) is str and (system is None or type(system) is str):
                 code = code.strip()
                 return {code} if code and (system is None or is_loinc(system.strip())) else set()
-    return {c for s, c, _ in codings(cc) if c and is_loinc(s)}
+    return {c for s, c, _ in codings_m(cc) if c and is_loinc(s)}
 
 
 def _gene_from_cc(cc: Any) -> str | None:
-    for system, code, display in codings(cc):
+    for system, code, display in codings_m(cc):
         if code and (system in T.HGNC_SYSTEMS or "genenames" in system.lower() or code.upper().startswith("HGNC:")):
             num = code.split(":", 1)[1] if ":" in code else code
             g = T.GENE_BY_HGNC.get(num.strip())
             if g:
                 return g
     # symbol fallback in code/display/text (e.g. code "ESR1" or display "PIK3CA")
-    for _, code, display in codings(cc):
+    for _, code, display in codings_m(cc):
         for t in (code, display):
             g = _symbol(t)
             if g:
@@ -97,8 +97,8 @@ def _value_text(c: dict[str, Any]) -> str:
     parts = []
     if isinstance(c.get("valueCodeableConcept"), dict):
         vcc = c["valueCodeableConcept"]
-        parts.append(cc_text(vcc))
-        for _, code, _ in codings(vcc):
+        parts.append(cc_text_m(vcc))
+        for _, code, _ in codings_m(vcc):
             if code:
                 parts.append(code)
     if isinstance(c.get("valueString"), str):
@@ -108,11 +108,11 @@ def _value_text(c: dict[str, Any]) -> str:
 
 def _significance(cc_or_text: Any) -> str | None:
     if isinstance(cc_or_text, dict):
-        for _, code, _ in codings(cc_or_text):
+        for _, code, _ in codings_m(cc_or_text):
             s = T.SIGNIFICANCE_ANSWERS.get(code)
             if s:
                 return s
-        text = cc_text(cc_or_text)
+        text = cc_text_m(cc_or_text)
     else:
         text = text_of(cc_or_text)
     return _significance_text(text)
@@ -127,11 +127,11 @@ def _significance_text(text: str) -> str | None:
 
 
 def _origin(cc: Any) -> str | None:
-    for _, code, _ in codings(cc):
+    for _, code, _ in codings_m(cc):
         o = T.ORIGIN_ANSWERS.get(code)
         if o:
             return o
-    t = cc_text(cc) if isinstance(cc, dict) else text_of(cc)
+    t = cc_text_m(cc) if isinstance(cc, dict) else text_of(cc)
     if "germline" in t or "constitutional" in t or "hereditary" in t:
         return "germline"
     if "somatic" in t or "tumor" in t or "tumour" in t:
@@ -149,17 +149,17 @@ def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None]:
             texts.append(sp["display"])
         spec_res = ctx.resolve(sp, obs)
         if spec_res:
-            texts.append(cc_text(spec_res.get("type")))
+            texts.append(cc_text_m(spec_res.get("type")))
             coll = spec_res.get("collection")
             if isinstance(coll, dict):
                 collected = parse_date(coll.get("collectedDateTime")) or parse_date(
                     (coll.get("collectedPeriod") or {}).get("start") if isinstance(coll.get("collectedPeriod"), dict) else None
                 )
-                texts.append(cc_text(coll.get("bodySite")))
-                texts.append(cc_text(coll.get("method")))
-    texts.append(cc_text(obs.get("method")))
+                texts.append(cc_text_m(coll.get("bodySite")))
+                texts.append(cc_text_m(coll.get("method")))
+    texts.append(cc_text_m(obs.get("method")))
     for cat in as_list(obs.get("category")):
-        texts.append(cc_text(cat))
+        texts.append(cc_text_m(cat))
     texts.append(ctx.code_text(obs))
     texts.append(notes_text(obs))
     for c in as_list(obs.get("component")):
@@ -317,7 +317,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
 def _hgvs(c: dict[str, Any]) -> str | None:
     vcc = c.get("valueCodeableConcept")
     if isinstance(vcc, dict):
-        for _, code, display in codings(vcc):
+        for _, code, display in codings_m(vcc):
             if code:
                 return code
             if display:
@@ -330,9 +330,9 @@ def _hgvs(c: dict[str, Any]) -> str | None:
 
 
 def _origin_from_obs(obs: dict[str, Any], code_text: str = "") -> str | None:
-    texts = [cc_text(obs.get("method")), code_text]
+    texts = [cc_text_m(obs.get("method")), code_text]
     for cat in as_list(obs.get("category")):
-        texts.append(cc_text(cat))
+        texts.append(cc_text_m(cat))
     t = " ".join(texts)
     if "germline" in t or "hereditary" in t:
         return "germline"
@@ -343,7 +343,7 @@ def _origin_from_obs(obs: dict[str, Any], code_text: str = "") -> str | None:
 
 def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_variant: bool) -> str | None:
     vcc = obs.get("valueCodeableConcept")
-    for _, code, _ in codings(vcc):
+    for _, code, _ in codings_m(vcc):
         r = T.RESULT_ANSWERS.get(code)
         if r:
             return r
@@ -352,7 +352,7 @@ def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_varian
             return "detected"
         if a in ("absent", "negative"):
             return "not-detected"
-    text = " | ".join(t for t in (cc_text(vcc), text_of(obs.get("valueString"))) if t)
+    text = " | ".join(t for t in (cc_text_m(vcc), text_of(obs.get("valueString"))) if t)
     if isinstance(obs.get("valueBoolean"), bool):
         return "detected" if obs["valueBoolean"] else "not-detected"
     if text:
@@ -360,7 +360,7 @@ def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_varian
         if r is not _NO_CALL:
             return r
     for cc in as_list(obs.get("interpretation")):
-        t = cc_text(cc)
+        t = cc_text_m(cc)
         if _NOT_DETECTED.search(t):
             return "not-detected"
         if t:

@@ -29,7 +29,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    as_list, cc_text, codings, is_icd10, is_loinc, memo_search, notes_text, number, obs_date, quantity,
+    as_list, cc_text_m, codings_m, is_icd10, is_loinc, memo_search, notes_text, number, obs_date, quantity,
 )
 from mappings.state import HER2Status, ReceptorStatus, Source
 
@@ -85,7 +85,7 @@ class _Acc:
 
 
 def _answer(cc: Any) -> str | None:
-    for _, code, _ in codings(cc):
+    for _, code, _ in codings_m(cc):
         m = T.ANSWERS.get(code)
         if m:
             return m
@@ -113,7 +113,7 @@ def _observation_values(obs: dict[str, Any]) -> tuple[Any, str, float | None, st
     texts = []
     num = unit = comp = None
     if isinstance(vcc, dict):
-        texts.append(cc_text(vcc))
+        texts.append(cc_text_m(vcc))
     vs = obs.get("valueString")
     if isinstance(vs, str):
         texts.append(vs.lower())
@@ -140,7 +140,7 @@ def _interp(obs: dict[str, Any]) -> str | None:
         a = _answer(cc)
         if a:
             return a
-        q = _qual_from_text(cc_text(cc))
+        q = _qual_from_text(cc_text_m(cc))
         if q:
             return q
     return None
@@ -282,7 +282,7 @@ def _combine_receptor(recs: list[_Rec]) -> ReceptorStatus:
 
 
 def _her2_local(cc: Any) -> str | None:
-    for system, code, _ in codings(cc):
+    for system, code, _ in codings_m(cc):
         v = T.local_lookup(T.HER2_LOCAL_CODES, system, code)
         if v:
             return str(v)
@@ -318,13 +318,13 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 score, sub = "0", t
             elif t and score is None:
                 score = t
-        if score is None and sub is None and text and re.search(r"\bzero\b", text):
+        if score is None and sub is None and text and _zero_text(text):
             score = "0"
         rec.ihc = score
         rec.sub = sub
-        m = _ISH_IN_TEXT.search(text) if text else None
-        if m:
-            rec.ish = "amplified" if m.group(2) in ("amplified", "positive") else "not-amplified"
+        ish = _ish_in_text(text) if text else None
+        if ish:
+            rec.ish = ish
         a = _answer(vcc)
         rec.qual = a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
         if rec.ihc is None and rec.qual is None:
@@ -352,6 +352,18 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                     break
         return rec if rec.ish else None
     return None
+
+
+_zero_text = memo_search(re.compile(r"\bzero\b"))
+
+
+@lru_cache(maxsize=4096)
+def _ish_in_text(text: str) -> str | None:
+    """An ISH result written in IHC/interpretation text ("FISH not amplified")."""
+    m = _ISH_IN_TEXT.search(text)
+    if not m:
+        return None
+    return "amplified" if m.group(2) in ("amplified", "positive") else "not-amplified"
 
 
 def _ish_result(ish: list[_Her2]) -> str | None:
@@ -467,7 +479,7 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
 
 
 def _marker_of(coding_list: Any) -> tuple[str, str, str] | None:
-    for system, code, _ in codings(coding_list):
+    for system, code, _ in codings_m(coding_list):
         if code and is_loinc(system) and code in T.TUMOR_MARKERS:
             marker, kind = T.TUMOR_MARKERS[code]
             return marker, kind, code
@@ -554,6 +566,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     return er, pr, her2
 
 
+@lru_cache(maxsize=1024)
 def _label(marker: str, kind: str, code: str) -> str:
     name = {"er": "ER", "pr": "PR", "er-pr": "ER/PR", "her2": "HER2"}[marker]
     what = {
