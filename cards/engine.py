@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from mappings.state import DraftOrder, PatientState
 
-from cards.models import Card
+from cards.models import Card, new_uuids
 from cards.orders import order_check_cards
 from cards.pathway import evaluate, pathway_status
 from cards.render import SERVICE_LABEL, SERVICE_URL, regimen_card, summary_card, testing_card
@@ -69,14 +69,19 @@ def patient_view_cards(state: PatientState) -> list[Card]:
     needs = testing_needs(state, assessments, status, ctx)
     shown = [a for a in assessments if a.fits and not a.regimen.informational_only]
     info_only = [a for a in assessments if a.fits and a.regimen.informational_only]
-    cards = [summary_card(state, status, ctx, assessments, needs, _pathway_gaps(state, assessments, needs))]
+    # every UUID of the response (cards and suggestions) from one os.urandom read
+    count = 1 + sum(1 + sum(1 for c in a.choices if c.excluded is None) for a in shown) \
+        + sum(1 + (len(n.orders) if n.alternatives else 1) for n in needs)
+    ids = iter(new_uuids(count))
+    cards = [summary_card(state, status, ctx, assessments, needs, _pathway_gaps(state, assessments, needs),
+                          next(ids))]
     for i, a in enumerate(shown, 1):
         notes = []
         if a.topic in ESR1_TOPICS:
             notes += [f"Also an ESR1 option: {x.regimen.name} ({x.regimen.brand}) — {x.regimen.unverified}"
                       for x in info_only]
-        cards.append(regimen_card(a, state, i, notes))
-    cards += [testing_card(n, state) for n in needs]
+        cards.append(regimen_card(a, state, i, notes, ids))
+    cards += [testing_card(n, state, ids) for n in needs]
     return cards
 
 

@@ -8,6 +8,7 @@ the hot path does not.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Iterator
 from urllib.parse import quote, urlencode
 
 from mappings.state import PatientState, Source
@@ -50,14 +51,14 @@ def cite(sources) -> str:
     if n == 1:
         s = sources[0]
         return f" — {s.reference} ({iso(s.date)})" if s.date else " — " + s.reference
-    refs = [s.reference for s in sources]
-    distinct = len(set(refs))
+    distinct = len({s.reference for s in sources})
     if distinct == n:  # no repeated reference (the usual case)
         head = sources[:MAX_CITED] if n > MAX_CITED else sources
     else:
         seen: set[str] = set()
         head = []
-        for ref, s in zip(refs, sources):
+        for s in sources:
+            ref = s.reference
             if ref not in seen:
                 seen.add(ref)
                 head.append(s)
@@ -234,14 +235,17 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
     return out
 
 
-def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes: list[str]) -> Card:
+def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes: list[str],
+                 ids: Iterator[str] | None = None) -> Card:
+    """ids: UUIDs to use (cards.models.new_uuids, one read for the whole response); new ones when short."""
     pid = state.patient_id
     r = a.regimen
     offered = [c for c in a.choices if c.excluded is None]
     ofs = DRUGS[OFS_DRUG] if a.needs_ofs else None
-    uuids = new_uuids(len(offered) + 1)
+    if ids is None:
+        ids = iter(new_uuids(len(offered) + 1))
     suggestions = []
-    for c, uuid in zip(offered, uuids):
+    for c in offered:
         drugs = list(c.drugs) + ([ofs] if ofs and ofs not in c.drugs else [])
         label = c.label + (f" + {ofs.name} (ovarian suppression)" if ofs else "")
         suggestions.append(make_suggestion(
@@ -252,7 +256,7 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
                             medication_request(pid, d, r.name))
                 for d in drugs
             ],
-            uuid,
+            next(ids, None),
         ))
     warning = False  # RegimenAssessment.indicator, with the offered choices computed once
     for c in a.cautions:
@@ -274,34 +278,36 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
         suggestions,
         "at-most-one" if suggestions else None,
         [make_link(f"Label: {r.brand}", url), trials_link(r.trials_search)],
-        uuids[-1],
+        next(ids, None),
     )
 
 
 # --- testing cards ---------------------------------------------------------
 
-def testing_card(need: TestNeed, state: PatientState) -> Card:
+def testing_card(need: TestNeed, state: PatientState, ids: Iterator[str] | None = None) -> Card:
     pid = state.patient_id
     t = need.test
     why = f"mbc-cds: {t.title}. " + "; ".join(f.text for f in need.reasons if f.value is not True)[:300]
     if need.alternatives:
-        uuids = new_uuids(len(need.orders) + 1)
+        if ids is None:
+            ids = iter(new_uuids(len(need.orders) + 1))
         suggestions = [
             make_suggestion(clip(f"Order: {o.text}", 120), True if i == need.recommended else None,
                             [make_action("create", f"Draft test order: {o.text}", service_request(pid, o, why))],
-                            uuids[i])
+                            next(ids, None))
             for i, o in enumerate(need.orders)
         ]
         behavior = "at-most-one"
     else:
-        uuids = new_uuids(2)
+        if ids is None:
+            ids = iter(new_uuids(2))
         suggestions = [make_suggestion(
             clip(t.suggestion if t.suggestion and len(need.orders) > 1
                  else "Order " + " + ".join(o.text for o in need.orders), 120),
             True,
             [make_action("create", f"Draft test order: {o.text}", service_request(pid, o, why))
              for o in need.orders],
-            uuids[0],
+            next(ids, None),
         )]
         behavior = "at-most-one"
     lines = [f"**{t.title}**", "", "**Why now, for this patient**"]
@@ -324,7 +330,7 @@ def testing_card(need: TestNeed, state: PatientState) -> Card:
         suggestions,
         behavior,
         [make_link("Guideline", t.url), trials_link(t.trials_search)],
-        uuids[-1],
+        next(ids, None),
     )
 
 
@@ -355,7 +361,8 @@ def summary_headline(state: PatientState, status: PathwayStatus, ctx: Context, g
 
 
 def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
-                 assessments: list[RegimenAssessment], needs: list[TestNeed], extra_gaps: list[Finding]) -> Card:
+                 assessments: list[RegimenAssessment], needs: list[TestNeed], extra_gaps: list[Finding],
+                 uuid: str | None = None) -> Card:
     d, th, fa = state.disease, state.therapy, state.factors
     out = [f"**What mbc-cds understood for Patient/{state.patient_id}** (as of {state.as_of.isoformat()})",
            "", f"**Pathway**: {status.reason}"]
@@ -493,4 +500,5 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         indicator,
         topic_source("patient-summary", SERVICE_LABEL, SERVICE_URL),
         "\n".join(out),
+        uuid=uuid,
     )

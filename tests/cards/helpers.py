@@ -39,6 +39,9 @@ def model_problems(cards: list[Card]) -> list[str]:
         if c.to_json() != prune(c.model_dump(mode="json")) or \
                 list(c.to_json()) != list(prune(c.model_dump(mode="json"))):
             problems.append(f"card {c.summary!r}: to_json is not prune(model_dump(mode='json'))")
+    ids = [c.uuid for c in cards] + [s.uuid for c in cards for s in c.suggestions]
+    if len(set(ids)) != len(ids):
+        problems.append("a UUID is used twice in one response")
     return problems
 
 
