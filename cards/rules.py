@@ -342,24 +342,34 @@ def _lines_of(ctx: Context, state: PatientState, pred) -> list[TherapyLine]:
     return [ln for ln in state.therapy.metastatic_lines if pred(ln)]
 
 
+def _lines_fact(state: PatientState, ctx: Context, kind: str) -> tuple[int, str, tuple[Source, ...]]:
+    """(count, listing, sources) of the endocrine or chemotherapy metastatic lines, once per call
+    (the rules ask for several thresholds)."""
+    key = ("_lines", kind)  # not a rule name
+    found = ctx.memo.get(key)
+    if found is None:
+        th = state.therapy
+        if kind == "endocrine":
+            lines = [ln for ln in th.metastatic_lines if ln.endocrine]
+            count = max(th.metastatic_endocrine_lines, len(lines))
+        else:
+            lines = [ln for ln in th.metastatic_lines if ln.chemotherapy]
+            count = max(th.metastatic_chemotherapy_lines, len(lines))
+        found = ctx.memo[key] = (count, _listing(ctx, lines) or "none documented",
+                                 _srcs(*(ln.sources for ln in lines)))
+    return found
+
+
 @rule
 def metastatic_endocrine_lines_at_least(state, ctx, n: int):
-    th = state.therapy
-    lines = _lines_of(ctx, state, lambda ln: ln.endocrine)
-    count = max(th.metastatic_endocrine_lines, len(lines))
-    listing = _listing(ctx, lines) or "none documented"
-    return Finding(count >= n, f"{count} endocrine-based line(s) for metastatic disease ({listing})",
-                   _srcs(*(ln.sources for ln in lines)))
+    count, listing, srcs = _lines_fact(state, ctx, "endocrine")
+    return Finding(count >= n, f"{count} endocrine-based line(s) for metastatic disease ({listing})", srcs)
 
 
 @rule
 def metastatic_chemotherapy_lines_at_least(state, ctx, n: int):
-    th = state.therapy
-    lines = _lines_of(ctx, state, lambda ln: ln.chemotherapy)
-    count = max(th.metastatic_chemotherapy_lines, len(lines))
-    listing = _listing(ctx, lines) or "none documented"
-    return Finding(count >= n, f"{count} chemotherapy line(s) for metastatic disease ({listing})",
-                   _srcs(*(ln.sources for ln in lines)))
+    count, listing, srcs = _lines_fact(state, ctx, "chemotherapy")
+    return Finding(count >= n, f"{count} chemotherapy line(s) for metastatic disease ({listing})", srcs)
 
 
 @rule
