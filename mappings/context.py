@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from mappings._fast import construct as _construct
 from mappings._fast import source as _fast_source
 from mappings.fhir import codings, concept, ref_str
 from mappings.state import Gap, Source
@@ -145,7 +146,12 @@ class Ctx:
         if code in self._gap_codes:
             return
         self._gap_codes.add(code)
-        self.gaps.append(Gap(code=code, message=message, sources=sources or []))
+        if type(code) is str and type(message) is str and all(type(s) is Source for s in sources or ()):
+            # Gap(code=, message=, sources=) without re-validation (validation copies the list)
+            self.gaps.append(_construct(Gap, {"code": code, "message": message,
+                                              "sources": list(sources) if sources else []}))
+        else:
+            self.gaps.append(Gap(code=code, message=message, sources=sources or []))
 
     def has_gap(self, code: str) -> bool:
         return code in self._gap_codes

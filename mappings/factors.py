@@ -21,7 +21,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    _parse_date_str, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
+    _parse_date_str, concept, raw_cc_key, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
     parse_date, period, quantity, text_of,
 )
 from mappings.state import Diabetes, LabValue, LungDisease, PatientFactors, Source, TherapyHistory
@@ -172,8 +172,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
         try:
             if text_of(res.get("status")) in ("not-done", "entered-in-error", "preparation", "stopped"):
                 continue
-            if (any(c in T.OOPHORECTOMY_SNOMED and is_snomed(s) for s, c, _ in ctx.code_of(res))
-                    or _ooph_text(ctx.code_text(res))):
+            if _oophorectomy_concept(res.get("code")):
                 d, _ = period(res, "performed")
                 ooph.append((d, ctx.source(res, d, "Bilateral oophorectomy")))
         except Exception:  # noqa: BLE001
@@ -275,6 +274,26 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
     if f.sex in ("female", "unknown", "other"):
         ctx.gap("menopausal-status-unknown",
                 "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown).")
+
+
+_OOPH_CONCEPTS: dict[tuple[Any, ...], bool] = {}
+
+
+def _oophorectomy_concept(cc: Any) -> bool:
+    """A Procedure code naming a bilateral oophorectomy (SNOMED code or text), memoised
+    per distinct concept (fhir.raw_cc_key)."""
+    key = raw_cc_key(cc) if type(cc) is dict else None
+    if key is not None:
+        hit = _OOPH_CONCEPTS.get(key)
+        if hit is not None:
+            return hit
+    cods, text = concept(cc)
+    found = any(c in T.OOPHORECTOMY_SNOMED and is_snomed(s) for s, c, _ in cods) or _ooph_text(text)
+    if key is not None:
+        if len(_OOPH_CONCEPTS) >= 4096:
+            _OOPH_CONCEPTS.clear()
+        _OOPH_CONCEPTS[key] = found
+    return found
 
 
 # --- diabetes -------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from mappings import _fast
@@ -116,6 +117,8 @@ class _Exp:
     status: str | None = None
     stop: str | None = None  # progression | other (toxicity, completed, choice) | None when not stated
     med: _Med | None = field(default=None, compare=False, repr=False)
+    # (start or date.min, source reference): the order of exposures and lines
+    order: tuple[dt.date, str] | None = field(default=None, compare=False, repr=False)
 
 
 class _Line:
@@ -320,6 +323,9 @@ def _active(res: dict[str, Any], rtype: str, start: dt.date | None, end: dt.date
 
 
 _MED_CACHE: dict[tuple[Any, ...], _Med | None] = {}
+_MISSING: Any = object()
+_DATE_MIN = dt.date.min
+_ORDER = attrgetter("order")  # read_exposures sets it on every _Exp
 
 
 def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | None:
@@ -361,7 +367,11 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if request and text_of(res.get("intent")) in ("proposal", "plan"):
                     ctx.ignore(res, "not-given", "MedicationRequest is a proposal/plan, not therapy given")
                     continue
-                med = _med_of(ctx, res)
+                cc = res.get("medicationCodeableConcept")
+                key = raw_cc_key(cc) if type(cc) is dict else None
+                med = _MED_CACHE.get(key, _MISSING) if key is not None else _MISSING
+                if med is _MISSING:
+                    med = _med_of(ctx, res)
                 if med is None:
                     continue  # not a drug the pathway cares about
                 start, end = _dates(res, rtype)
@@ -382,10 +392,12 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 else:
                     active = False
                 rid = res.get("id")
-                src = _fast.source(f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}", start,
+                ref = f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}"
+                src = _fast.source(ref, start,
                                    med.display if med.display is not None else f"{med.names} ({rtype})", None)
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None,
-                            _stop_reason(res) if res.get("statusReason") or res.get("note") else None, med))
+                            _stop_reason(res) if res.get("statusReason") or res.get("note") else None, med,
+                            (start or _DATE_MIN, ref)))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     return exps
@@ -468,7 +480,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     th.exposures = [
         exposure(list(e.med.models), e.start, e.end, e.active and not e.superseded,  # type: ignore[union-attr]
                  e.setting, [e.src], e.status, e.superseded)
-        for e in sorted(exps, key=_exposure_order)
+        for e in sorted(exps, key=_ORDER)
     ]
     th.metastatic_lines = [_to_line(i + 1, ln, lines, ctx.as_of) for i, ln in enumerate(lines)]
     th.metastatic_endocrine_lines = sum(1 for ln in th.metastatic_lines if ln.endocrine)
@@ -508,12 +520,15 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
 
 
 def _exposure_order(e: _Exp) -> tuple[dt.date, str]:
+    if e.order is not None:
+        return e.order
     return (e.start or dt.date.min, e.src.reference)
 
 
 def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = None) -> list[_Line]:
     exps = [e for e in exps if e.med.line]  # type: ignore[union-attr]
-    dated = sorted((e for e in exps if e.start), key=lambda e: (e.start, e.src.reference))  # type: ignore[arg-type, return-value]
+    # (e.start, e.src.reference) for a dated exposure is its _exposure_order
+    dated = sorted((e for e in exps if e.start), key=_exposure_order)
     undated = [e for e in exps if not e.start]
     groups: list[list[_Exp]] = []
     for e in dated:
