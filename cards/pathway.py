@@ -177,7 +177,8 @@ def _choice_plan(reg: Regimen) -> tuple:
         rows = []
         for names in reg.choices:
             drugs = tuple(DRUGS[n] for n in names)
-            checks = tuple((n, reg.choice_requires.get(n, ()), reg.choice_cautions.get(n, ())) for n in names)
+            checks = tuple((n, reg.choice_requires.get(n, ()), reg.choice_cautions.get(n, ())) for n in names
+                           if reg.choice_requires.get(n) or reg.choice_cautions.get(n))  # the others do nothing
             rows.append((names, drugs, _choice_label(drugs), set(names), checks))
         plan = _CHOICE_PLANS[id(reg)] = (reg, DRUGS, tuple(rows))
     return plan[2]
@@ -191,9 +192,12 @@ def _assess_choices(reg: Regimen, state: PatientState, ctx: Context) -> list[Cho
     plan = _choice_plan(reg)
     if len(plan) == 1 and not reg.prefer_when:  # one concrete regimen: recommended unless excluded
         names, drugs, label, name_set, checks = plan[0]
-        choice = ChoiceAssessment(drugs=drugs, label=label)
-        if exclude_given and any(name_set <= s for s in given):
-            choice.excluded = "already given for metastatic disease"
+        choice = ChoiceAssessment(drugs, label)
+        if exclude_given:
+            for s in given:
+                if name_set <= s:
+                    choice.excluded = "already given for metastatic disease"
+                    break
         for n, requires, cautions in checks:
             for ref in requires:
                 f = memo.get(ref.memo_key)
@@ -207,9 +211,12 @@ def _assess_choices(reg: Regimen, state: PatientState, ctx: Context) -> list[Cho
             choice.recommended = True
         return [choice]
     for names, drugs, label, name_set, checks in plan:
-        choice = ChoiceAssessment(drugs=drugs, label=label)
-        if exclude_given and any(name_set <= s for s in given):
-            choice.excluded = "already given for metastatic disease"
+        choice = ChoiceAssessment(drugs, label)
+        if exclude_given:
+            for s in given:
+                if name_set <= s:
+                    choice.excluded = "already given for metastatic disease"
+                    break
         for n, requires, cautions in checks:
             for ref in requires:
                 f = memo.get(ref.memo_key)
@@ -235,7 +242,10 @@ def _assess_choices(reg: Regimen, state: PatientState, ctx: Context) -> list[Cho
                 if h.severity == "warning":
                     warn = True
                     break
-            pos = min((order.index(n) for n in names if n in order), default=len(order)) if order else 0
+            pos = len(order)
+            for n in names:
+                if n in order and order.index(n) < pos:
+                    pos = order.index(n)
             offered.append(((warn, pos, idx), c))
     if len(offered) > 1:
         offered.sort(key=itemgetter(0))
@@ -261,7 +271,7 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
                 f = _eval(ref, state, ctx)
             if f.value:
                 rank = r
-    a = RegimenAssessment(topic=topic, regimen=reg, status="fits", rank=rank, phase=phase)
+    a = RegimenAssessment(topic, reg, "fits", rank, phase)
     if not status.in_pathway:
         a.status = "outside-pathway"
         a.reasons_not.append(Finding(False, status.reason, ()))

@@ -50,7 +50,8 @@ def cite(sources) -> str:
     n = len(sources)
     if n == 1:
         s = sources[0]
-        return f" — {s.reference} ({iso(s.date)})" if s.date else " — " + s.reference
+        d = s.date
+        return f" — {s.reference} ({ISO_TEXT.get(d) or iso(d)})" if d else " — " + s.reference
     distinct = len({s.reference for s in sources})
     if distinct == n:  # no repeated reference (the usual case)
         head = sources[:MAX_CITED] if n > MAX_CITED else sources
@@ -64,7 +65,8 @@ def cite(sources) -> str:
                 head.append(s)
                 if len(head) == MAX_CITED:
                     break
-    shown = ", ".join([f"{s.reference} ({iso(s.date)})" if s.date else s.reference for s in head])
+    iso_get = ISO_TEXT.get  # iso() without the call when the date was formatted before
+    shown = ", ".join([f"{s.reference} ({iso_get(d) or iso(d)})" if (d := s.date) else s.reference for s in head])
     if distinct > MAX_CITED:
         return f" — {shown} +{distinct - MAX_CITED} more"
     return " — " + shown
