@@ -7,13 +7,13 @@ from typing import Any
 
 from mappings._fast import construct as _construct
 from mappings._fast import source as _fast_source
-from mappings.fhir import codings, concept, ref_str
+from mappings.fhir import Concept, concept, ref_str
 from mappings.state import Gap, Source
 
 
 class Ctx:
     __slots__ = ("patient_id", "as_of", "by_type", "index", "ignored", "gaps", "_gap_codes",
-                 "_codes", "_texts", "_obs_by_code", "_obs_order")
+                 "_concepts", "_obs_by_code", "_obs_order")
 
     def __init__(self, patient_id: str, as_of: dt.date) -> None:
         self.patient_id = patient_id
@@ -23,37 +23,38 @@ class Ctx:
         self.ignored: list[Gap] = []
         self.gaps: list[Gap] = []
         self._gap_codes: set[str] = set()
-        self._codes: dict[int, list[tuple[str, str, str]]] = {}
-        self._texts: dict[int, str] = {}
+        self._concepts: dict[int, Concept] = {}
         self._obs_by_code: dict[str, list[dict[str, Any]]] | None = None
         self._obs_order: dict[int, int] | None = None
 
     # memoised readers of resource.code (each resource is read once per call; a concept
     # repeated across resources and calls is read once per process: fhir.concept)
-    def code_of(self, res: dict[str, Any]) -> list[tuple[str, str, str]]:
+    def concept_of(self, res: dict[str, Any]) -> Concept:
+        """fhir.concept(res["code"])."""
         k = id(res)
-        c = self._codes.get(k)
+        c = self._concepts.get(k)
         if c is None:
-            c, t = concept(res.get("code"))
-            self._codes[k] = c
-            self._texts[k] = t
+            c = self._concepts[k] = concept(res.get("code"))
         return c
+
+    def code_of(self, res: dict[str, Any]) -> list[tuple[str, str, str]]:
+        """fhir.codings(res["code"]) (shared: read only)."""
+        c = self._concepts.get(id(res))
+        if c is None:
+            c = self._concepts[id(res)] = concept(res.get("code"))
+        return c.codings
 
     def code_text(self, res: dict[str, Any]) -> str:
         """fhir.cc_text(res["code"])."""
-        k = id(res)
-        t = self._texts.get(k)
-        if t is None:
-            c, t = concept(res.get("code"))
-            self._codes[k] = c
-            self._texts[k] = t
-        return t
+        c = self._concepts.get(id(res))
+        if c is None:
+            c = self._concepts[id(res)] = concept(res.get("code"))
+        return c.text
 
     def observations_with(self, codes: frozenset[str] | set[str]) -> list[dict[str, Any]]:
         """Observations whose code has one of `codes` (any system), in input order."""
         if self._obs_by_code is None:
             idx: dict[str, list[dict[str, Any]]] = {}
-            memo = self._codes
             for obs in self.by_type.get("Observation", ()):
                 cc = obs.get("code")
                 if type(cc) is dict:
@@ -71,10 +72,7 @@ class Ctx:
                                 else:
                                     lst.append(obs)
                             continue
-                k = id(obs)
-                cods = memo.get(k)
-                if cods is None:
-                    cods = memo[k] = codings(cc)
+                cods = self.code_of(obs)
                 if len(cods) == 1:
                     code = cods[0][1]
                     if code:

@@ -322,10 +322,15 @@ def _mentions_visceral(ctx: Ctx, res: dict[str, Any], rtype: str) -> bool:
     """Cheap pre-filter: local code or the word 'visceral' somewhere a clinician writes."""
     if rtype == "Observation" and "valueQuantity" in res and not res.get("note"):
         return False  # a measurement (lab, vital sign) never asserts a visceral crisis
-    for system, code, _ in ctx.code_of(res):
-        if code.lower() in T.VISCERAL_CRISIS_ANY_CODE and T.local_lookup(T.VISCERAL_CRISIS_CODES, system, code):
-            return True
-    if "visceral" in ctx.code_text(res):
+    con = ctx.concept_of(res)
+    named = con.memo.get("visceral")
+    if named is None:
+        # a local visceral-crisis code or the word "visceral" in the code (per concept)
+        named = con.memo["visceral"] = any(
+            code.lower() in T.VISCERAL_CRISIS_ANY_CODE and T.local_lookup(T.VISCERAL_CRISIS_CODES, system, code)
+            for system, code, _ in con.codings
+        ) or "visceral" in con.text
+    if named:
         return True
     if rtype == "Observation":
         vs = res.get("valueString")

@@ -21,7 +21,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    _parse_date_str, concept, raw_cc_key, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
+    _parse_date_str, concept, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
     parse_date, period, quantity, text_of,
 )
 from mappings.state import Diabetes, LabValue, LungDisease, PatientFactors, Source, TherapyHistory
@@ -192,13 +192,17 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
         if "valueQuantity" in obs:
             continue  # a measurement is never a menopausal status
         try:
-            for s, c, _ in ctx.code_of(obs):
-                if ((c in T.MENO_QUESTION_CODES and is_snomed(s))
-                        or (c.lower() in T.MENO_LOCAL_QUESTION_ANY and T.local_lookup(T.MENO_LOCAL_QUESTION, s, c))):
-                    break
-            else:
-                if not _meno_question_text(ctx.code_text(obs)):
-                    continue
+            con = ctx.concept_of(obs)
+            is_q = con.memo.get("meno_q")
+            if is_q is None:
+                # the code asks for the menopausal status (per concept)
+                is_q = con.memo["meno_q"] = any(
+                    (c in T.MENO_QUESTION_CODES and is_snomed(s))
+                    or (c.lower() in T.MENO_LOCAL_QUESTION_ANY and T.local_lookup(T.MENO_LOCAL_QUESTION, s, c))
+                    for s, c, _ in con.codings
+                ) or _meno_question_text(con.text)
+            if not is_q:
+                continue
             st = _meno_value(obs)
             if st is None or st == "unknown":
                 continue
@@ -276,23 +280,14 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
                 "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown).")
 
 
-_OOPH_CONCEPTS: dict[tuple[Any, ...], bool] = {}
-
-
 def _oophorectomy_concept(cc: Any) -> bool:
     """A Procedure code naming a bilateral oophorectomy (SNOMED code or text), memoised
-    per distinct concept (fhir.raw_cc_key)."""
-    key = raw_cc_key(cc) if type(cc) is dict else None
-    if key is not None:
-        hit = _OOPH_CONCEPTS.get(key)
-        if hit is not None:
-            return hit
-    cods, text = concept(cc)
-    found = any(c in T.OOPHORECTOMY_SNOMED and is_snomed(s) for s, c, _ in cods) or _ooph_text(text)
-    if key is not None:
-        if len(_OOPH_CONCEPTS) >= 4096:
-            _OOPH_CONCEPTS.clear()
-        _OOPH_CONCEPTS[key] = found
+    per distinct concept."""
+    con = concept(cc)
+    found = con.memo.get("ooph")
+    if found is None:
+        found = con.memo["ooph"] = (
+            any(c in T.OOPHORECTOMY_SNOMED and is_snomed(s) for s, c, _ in con.codings) or _ooph_text(con.text))
     return found
 
 

@@ -103,15 +103,26 @@ def raw_cc_key(cc: dict[str, Any]) -> tuple[Any, ...] | None:
     return tuple(key)
 
 
-_CONCEPTS: dict[tuple[Any, ...], tuple[list[tuple[str, str, str]], str]] = {}
+class Concept:
+    """A CodeableConcept as the mappers read it: codings() and cc_text(), plus `memo`
+    for anything a mapper derives from those two alone (e.g. "names a bilateral
+    oophorectomy"). Shared between resources and calls when the concept is keyable
+    (raw_cc_key): read it, never change `codings`."""
+
+    __slots__ = ("codings", "text", "memo")
+
+    def __init__(self, cods: list[tuple[str, str, str]], text: str) -> None:
+        self.codings = cods
+        self.text = text
+        self.memo: dict[str, Any] = {}
+
+
+_CONCEPTS: dict[tuple[Any, ...], Concept] = {}
 _CONCEPTS_MAX = 8192
 
 
-def concept(cc: Any) -> tuple[list[tuple[str, str, str]], str]:
-    """(codings(cc), cc_text(cc)), memoised per distinct concept (raw_cc_key).
-
-    The codings list may be shared between resources and calls: read it, never change it.
-    """
+def concept(cc: Any) -> Concept:
+    """Concept(codings(cc), cc_text(cc)), memoised per distinct concept (raw_cc_key)."""
     if type(cc) is dict:
         key = raw_cc_key(cc)
         if key is not None:
@@ -119,37 +130,19 @@ def concept(cc: Any) -> tuple[list[tuple[str, str, str]], str]:
             if hit is None:
                 if len(_CONCEPTS) >= _CONCEPTS_MAX:
                     _CONCEPTS.clear()
-                hit = _CONCEPTS[key] = (codings(cc), cc_text(cc))
+                hit = _CONCEPTS[key] = Concept(codings(cc), cc_text(cc))
             return hit
-    return codings(cc), cc_text(cc)
+    return Concept(codings(cc), cc_text(cc))
 
 
 def codings_m(cc: Any) -> list[tuple[str, str, str]]:
     """codings(cc) through the concept memo (a shared list: read it, never change it)."""
-    if type(cc) is dict:
-        key = raw_cc_key(cc)
-        if key is not None:
-            hit = _CONCEPTS.get(key)
-            if hit is None:
-                if len(_CONCEPTS) >= _CONCEPTS_MAX:
-                    _CONCEPTS.clear()
-                hit = _CONCEPTS[key] = (codings(cc), cc_text(cc))
-            return hit[0]
-    return codings(cc)
+    return concept(cc).codings
 
 
 def cc_text_m(cc: Any) -> str:
     """cc_text(cc) through the concept memo."""
-    if type(cc) is dict:
-        key = raw_cc_key(cc)
-        if key is not None:
-            hit = _CONCEPTS.get(key)
-            if hit is None:
-                if len(_CONCEPTS) >= _CONCEPTS_MAX:
-                    _CONCEPTS.clear()
-                hit = _CONCEPTS[key] = (codings(cc), cc_text(cc))
-            return hit[1]
-    return cc_text(cc)
+    return concept(cc).text
 
 
 def codes_of(cc: Any) -> set[str]:
