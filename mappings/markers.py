@@ -29,7 +29,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    as_list, cc_text_m, codings_m, is_icd10, is_loinc, memo_search, notes_text, number, obs_date, quantity,
+    as_list, cc_text_m, codings_m, concept, is_icd10, is_loinc, memo_search, notes_text, number, obs_date, quantity,
 )
 from mappings.state import HER2Status, ReceptorStatus, Source
 
@@ -479,11 +479,19 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
 
 
 def _marker_of(coding_list: Any) -> tuple[str, str, str] | None:
-    for system, code, _ in codings_m(coding_list):
+    """(marker, kind, LOINC code) of a tumour-marker code, memoised per concept."""
+    con = concept(coding_list)
+    memo = con.memo
+    if "marker" in memo:
+        return memo["marker"]
+    found = None
+    for system, code, _ in con.codings:
         if code and is_loinc(system) and code in T.TUMOR_MARKERS:
             marker, kind = T.TUMOR_MARKERS[code]
-            return marker, kind, code
-    return None
+            found = marker, kind, code
+            break
+    memo["marker"] = found
+    return found
 
 
 def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]:

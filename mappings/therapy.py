@@ -462,13 +462,15 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
             e.setting = "early"
         elif mdate and e.start is None:
             e.setting = "unknown"
+    # settings are final from here: the endocrine exposures, read by several steps
+    et_exps = [e for e in exps if e.med.endocrine]  # type: ignore[union-attr]
+    early_et = [e for e in et_exps if e.setting == "early"]
 
     # adjuvant endocrine therapy still running at recurrence can continue into
     # the first metastatic line (e.g. letrozole continued + palbociclib added)
     ongoing_early = [
-        e for e in exps
-        if e.setting == "early" and mdate is not None
-        and e.med.endocrine  # type: ignore[union-attr]
+        e for e in early_et
+        if mdate is not None
         and ((e.end is None and e.active) or (e.end is not None and e.end > mdate))
     ]
     lines = _build_lines([e for e in exps if e.setting == "metastatic"], ctx, ongoing_early)
@@ -503,11 +505,11 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     th.prior_anthracycline = any(m.anthracycline for m in meds)  # type: ignore[union-attr]
     th.prior_chemotherapy_any_setting = "chemotherapy" in classes
 
-    _early_endocrine(th, exps, disease, ctx)
+    _early_endocrine(th, exps, disease, ctx, early_et)
     _chemo_adjuvant(th, exps, disease)
     _cdk46i(th, lines, ctx.as_of, progressions)
-    _resistance(th, exps, lines, disease, progressions)
-    _last_et_progression(th, exps, lines, disease, progressions)
+    _resistance(th, exps, lines, disease, progressions, early_et)
+    _last_et_progression(th, exps, lines, disease, progressions, et_exps)
     if any(e.start is None for e in exps):
         ctx.gap("therapy-dates-missing",
                 "Some anticancer medications have no start date: lines of therapy may be incomplete.",
@@ -658,8 +660,10 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
     })
 
 
-def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx) -> None:
-    early_et = [e for e in exps if e.setting == "early" and e.med.endocrine]  # type: ignore[union-attr]
+def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx,
+                     early_et: list[_Exp] | None = None) -> None:
+    if early_et is None:
+        early_et = [e for e in exps if e.setting == "early" and e.med.endocrine]  # type: ignore[union-attr]
     if not early_et or disease.metastatic != "yes" or disease.metastatic_date is None:
         return
     m = disease.metastatic_date
@@ -733,10 +737,11 @@ _RANK = {"primary": 3, "secondary": 2, "sensitive": 1, "de-novo": 0, "unknown": 
 
 
 def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], disease: Disease,
-                progressions: list[dt.date]) -> None:
+                progressions: list[dt.date], early_et: list[_Exp] | None = None) -> None:
     if disease.metastatic != "yes":
         return
-    early_et = [e for e in exps if e.setting == "early" and e.med.endocrine]  # type: ignore[union-attr]
+    if early_et is None:
+        early_et = [e for e in exps if e.setting == "early" and e.med.endocrine]  # type: ignore[union-attr]
     adj = "unknown"
     if early_et and disease.metastatic_date:
         if th.on_adjuvant_endocrine_at_recurrence:
@@ -770,9 +775,10 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
 
 
 def _last_et_progression(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], disease: Disease,
-                         progressions: list[dt.date]) -> None:
+                         progressions: list[dt.date], et_exps: list[_Exp] | None = None) -> None:
     cands: list[dt.date] = []
-    et_exps = [e for e in exps if e.med.endocrine]  # type: ignore[union-attr]
+    if et_exps is None:
+        et_exps = [e for e in exps if e.med.endocrine]  # type: ignore[union-attr]
     if any(e.setting == "early" for e in et_exps) and disease.metastatic_date:
         cands.append(disease.metastatic_date)
     tls = th.metastatic_lines
