@@ -320,8 +320,21 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
             break
     else:
         reasons_not.append(Finding(False, "Every concrete regimen of this card was already given or is excluded"))
-    a.cautions = _caution_hits(reg.cautions, state, ctx)
-    a.needs_ofs = reg.endocrine_based and _run(_NEEDS_OFS, state, ctx).value is True
+    hits = a.cautions  # _caution_hits(reg.cautions, state, ctx), in place
+    for c in reg.cautions:
+        ref = c.rule
+        f = memo.get(ref.memo_key)
+        if f is None:
+            f = _eval(ref, state, ctx)
+        if f.value:
+            hits.append(CautionHit(c.severity, c.text, c.source, f, c.short))
+    if reg.endocrine_based:
+        f = memo.get(_NEEDS_OFS.memo_key)
+        if f is None:
+            f = _eval(_NEEDS_OFS, state, ctx)
+        a.needs_ofs = f.value is True
+    else:
+        a.needs_ofs = reg.endocrine_based
     if reasons_not:
         a.status = "not-fit"
     elif unknown:
