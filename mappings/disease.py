@@ -10,7 +10,7 @@ from typing import Any
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, notes_text, obs_date,
+    Concept, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, notes_text, obs_date,
     parse_date, period, text_of,
 )
 from mappings.state import Disease, MetastaticSite, Source
@@ -40,8 +40,16 @@ def _clinical_status(res: dict[str, Any]) -> str:
 
 
 def _is_primary_breast(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, bool]:
-    """(is breast primary, is history-only Z85.3)."""
-    for system, code, _ in ctx.code_of(res):
+    """(is breast primary, is history-only Z85.3), memoised per concept."""
+    con = ctx.concept_of(res)
+    found = con.memo.get("breast")
+    if found is None:
+        found = con.memo["breast"] = _primary_breast_of(con)
+    return found
+
+
+def _primary_breast_of(con: Concept) -> tuple[bool, bool]:
+    for system, code, _ in con.codings:
         if not code:
             continue
         if is_icd10(system):
@@ -55,7 +63,7 @@ def _is_primary_breast(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, bool]:
                 return False, False
             if code in T.BREAST_SNOMED:
                 return True, False
-    text = ctx.code_text(res)
+    text = con.text
     if text and _breast_primary_text(text):
         return True, False
     return False, False
@@ -78,10 +86,27 @@ def _metastatic_text(text: str) -> bool:
 
 def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bool | None]:
     """(is secondary, site, explicit visceral override)."""
+    con = ctx.concept_of(res)
+    coded = con.memo.get("secondary")
+    if coded is None:
+        coded = con.memo["secondary"] = _secondary_codes(con)
+    is_secondary, site, visceral = coded
+    profiles = (res.get("meta") or {}).get("profile") if isinstance(res.get("meta"), dict) else None
+    if isinstance(profiles, list) and T.SECONDARY_PROFILE in profiles:
+        is_secondary = True
+    text = con.text
+    if not is_secondary and text and _metastatic_text(text):
+        # "metastatic breast cancer" as a single concept is metastatic, site unknown
+        is_secondary = True
+    return _secondary_rest(res, text, is_secondary, site, visceral)
+
+
+def _secondary_codes(con: Concept) -> tuple[bool, str | None, bool | None]:
+    """(is secondary, site, explicit visceral override) from the codes alone."""
     is_secondary = False
     site: str | None = None
     visceral: bool | None = None
-    for system, code, _ in ctx.code_of(res):
+    for system, code, _ in con.codings:
         if not code:
             continue
         if is_icd10(system):
@@ -97,13 +122,11 @@ def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bo
                 is_secondary, site = True, T.SECONDARY_SNOMED[code]
             elif code in T.SECONDARY_GENERIC_SNOMED:
                 is_secondary = True
-    profiles = (res.get("meta") or {}).get("profile") if isinstance(res.get("meta"), dict) else None
-    if isinstance(profiles, list) and T.SECONDARY_PROFILE in profiles:
-        is_secondary = True
-    text = ctx.code_text(res)
-    if not is_secondary and text and _metastatic_text(text):
-        # "metastatic breast cancer" as a single concept is metastatic, site unknown
-        is_secondary = True
+    return is_secondary, site, visceral
+
+
+def _secondary_rest(res: dict[str, Any], text: str, is_secondary: bool, site: str | None,
+                    visceral: bool | None) -> tuple[bool, str | None, bool | None]:
     if is_secondary and site is None:
         for bs in as_list(res.get("bodySite")):
             for system, code, _ in codings(bs):

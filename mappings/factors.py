@@ -21,12 +21,13 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    _parse_date_str, concept, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
+    Concept, _parse_date_str, concept, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
     parse_date, period, quantity, text_of,
 )
 from mappings.state import Diabetes, LabValue, LungDisease, PatientFactors, Source, TherapyHistory
 
 AGE_RULE_POSTMENOPAUSAL = 60
+_UNSET: Any = object()
 _INF = float("inf")
 _GRADE_RE = re.compile(r"grade\s*([1-5]|i{1,3}|iv|v)\b", re.I)
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
@@ -302,21 +303,10 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
             cs = next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "")
             if cs in ("resolved", "inactive", "remission"):
                 continue
-            t = None
-            for system, code, _ in ctx.code_of(res):
-                if not code:
-                    continue
-                if is_snomed(system) and code in T.DIABETES_SNOMED:
-                    t = T.DIABETES_SNOMED[code]
-                elif is_icd10(system):
-                    n = T.norm_icd(code)
-                    for prefix, typ in T.DIABETES_ICD:
-                        if n.startswith(prefix):
-                            t = typ
-                if t:
-                    break
-            if t is None:
-                t = _diabetes_text(ctx.code_text(res))
+            con = ctx.concept_of(res)
+            t = con.memo.get("diabetes", _UNSET)
+            if t is _UNSET:
+                t = con.memo["diabetes"] = _diabetes_type(con)
             if t:
                 types.append(t)
                 dm.sources.append(ctx.source(res, condition_onset(res), f"Diabetes ({t})"))
@@ -345,6 +335,26 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     elif lab_high:
         dm.status = "lab-only"
     return dm
+
+
+def _diabetes_type(con: Concept) -> str | None:
+    """Diabetes type a Condition code names (None: not diabetes)."""
+    t = None
+    for system, code, _ in con.codings:
+        if not code:
+            continue
+        if is_snomed(system) and code in T.DIABETES_SNOMED:
+            t = T.DIABETES_SNOMED[code]
+        elif is_icd10(system):
+            n = T.norm_icd(code)
+            for prefix, typ in T.DIABETES_ICD:
+                if n.startswith(prefix):
+                    t = typ
+        if t:
+            break
+    if t is None:
+        t = _diabetes_text(con.text)
+    return t
 
 
 @lru_cache(maxsize=4096)
