@@ -153,7 +153,8 @@ def _other_patient(r: dict[str, Any], patient_id: str) -> bool:
 def _ingest(resources: Any, ctx: Ctx) -> Counter[str]:
     flat: list[dict[str, Any]] = []
     _flatten(resources, ctx, flat)
-    # resources already seen: the accepted ones are in `index`, the skipped ones in `skipped`
+    # resources already seen: the accepted ones are in `index` (type -> id -> resource,
+    # no key object per resource), the skipped ones in `skipped`
     skipped: set[tuple[str, str]] = set()
     by_type = ctx.by_type
     index = ctx.index
@@ -166,9 +167,17 @@ def _ingest(resources: Any, ctx: Ctx) -> Counter[str]:
         if rtype == "OperationOutcome":
             continue
         rid = r.get("id")
-        key = (rtype, rid) if isinstance(rid, str) and rid else None
-        if key is not None and (key in index or key in skipped):
-            continue
+        if isinstance(rid, str) and rid:
+            ids = index.get(rtype)
+            if ids is None:
+                ids = index[rtype] = {}
+            elif rid in ids:
+                continue
+            key = True
+            if skipped and (rtype, rid) in skipped:
+                continue
+        else:
+            key = None
         try:
             status = r.get("status")
             if (status == "entered-in-error" or status == "cancelled"
@@ -177,7 +186,7 @@ def _ingest(resources: Any, ctx: Ctx) -> Counter[str]:
                 if skip:
                     ctx.ignore(r, skip[0], skip[1])
                     if key is not None:
-                        skipped.add(key)
+                        skipped.add((rtype, rid))
                     continue
             subject = r.get("subject")
             if (own_ref is None or type(subject) is not dict or subject.get("reference") != own_ref
@@ -185,12 +194,12 @@ def _ingest(resources: Any, ctx: Ctx) -> Counter[str]:
                 if _other_patient(r, patient_id):
                     ctx.ignore(r, "other-patient", f"{rtype} belongs to another patient than {patient_id}")
                     if key is not None:
-                        skipped.add(key)
+                        skipped.add((rtype, rid))
                     continue
         except Exception:  # noqa: BLE001
             ctx.ignore(r, "unreadable-resource", f"{rtype} could not be read")
             if key is not None:
-                skipped.add(key)
+                skipped.add((rtype, rid))
             continue
         lst = by_type.get(rtype)
         if lst is None:
@@ -198,7 +207,7 @@ def _ingest(resources: Any, ctx: Ctx) -> Counter[str]:
         else:
             lst.append(r)
         if key is not None:
-            index[key] = r
+            ids[rid] = r
     # read counts by type, in order of first appearance (as by_type)
     return Counter({t: len(lst) for t, lst in by_type.items()})
 

@@ -19,7 +19,8 @@ class Ctx:
         self.patient_id = patient_id
         self.as_of = as_of
         self.by_type: dict[str, list[dict[str, Any]]] = {}
-        self.index: dict[tuple[str, str], dict[str, Any]] = {}
+        # resources received in this call: resourceType -> id -> resource
+        self.index: dict[str, dict[str, dict[str, Any]]] = {}
         self.ignored: list[Gap] = []
         self.gaps: list[Gap] = []
         self._gap_codes: set[str] = set()
@@ -168,5 +169,6 @@ class Ctx:
         if "_history" in parts:
             parts = parts[: parts.index("_history")]
         if len(parts) >= 2:
-            return self.index.get((parts[-2], parts[-1]))
+            ids = self.index.get(parts[-2])
+            return ids.get(parts[-1]) if ids is not None else None
         return None
