@@ -497,7 +497,7 @@ def prior_metastatic_chemo_or_early_adjuvant_chemo_relapse(state, ctx):
         return f
     if th.chemotherapy_within_6_months_of_adjuvant_end:
         return Finding(True, "Recurrence during or within 6 months of completing adjuvant chemotherapy",
-                       tuple(s for n in _class(ctx, "chemotherapy") for s in ctx.name_sources.get(n, ())))
+                       tuple(s for n in sorted(_class(ctx, "chemotherapy")) for s in ctx.name_sources.get(n, ())))
     return Finding(False, "No chemotherapy for metastatic disease and no relapse within 6 months of adjuvant chemotherapy")
 
 
