@@ -21,7 +21,9 @@ FAST = 4.0  # seconds: every fault must be answered well within this
 def app(tmp_path):
     return create_app(open_config(
         tmp_path, allow_http_fhir=True,
-        fhir_connect_timeout=0.3, fhir_read_timeout=0.3,
+        # 0.8 s: short enough that hangs and drips are cut well inside FAST, long
+        # enough that a loaded CI machine still lets the local fault server answer.
+        fhir_connect_timeout=0.8, fhir_read_timeout=0.8,
         fhir_max_pages=5, fhir_max_response_bytes=64 * 1024,
         hook_time_budget_seconds=3.0,
     ))
