@@ -151,8 +151,25 @@ def _other_patient(r: dict[str, Any], patient_id: str) -> bool:
 
 
 def _ingest(resources: Any, ctx: Ctx) -> Counter[str]:
+    if type(resources) is list and not ctx.ignored and not ctx.by_type and not ctx.index:
+        # the usual input, a list of plain resources, read in one pass; anything else
+        # (a Bundle, something unreadable) starts again the general way, so that the
+        # flattening gaps come first as they always did
+        counts = _accept(resources, ctx, plain_only=True)
+        if counts is not None:
+            return counts
+        ctx.by_type.clear()
+        ctx.index.clear()
+        ctx.ignored.clear()
     flat: list[dict[str, Any]] = []
     _flatten(resources, ctx, flat)
+    return _accept(flat, ctx)  # type: ignore[return-value]
+
+
+def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str] | None:
+    """Dedup, skip (entered-in-error, refuted, other patient) and index the resources.
+    plain_only: None as soon as an item is not a plain resource (not a dict with a
+    non-empty string resourceType other than Bundle)."""
     # resources already seen: the accepted ones are in `index` (type -> id -> resource,
     # no key object per resource), the skipped ones in `skipped`
     skipped: set[tuple[str, str]] = set()
@@ -163,7 +180,14 @@ def _ingest(resources: Any, ctx: Ctx) -> Counter[str]:
     # itself has a "/" (then only the full _other_patient check can tell)
     own_ref = "Patient/" + patient_id if "/" not in patient_id else None
     for r in flat:
-        rtype = r["resourceType"]
+        if plain_only:
+            if type(r) is not dict:
+                return None
+            rtype = r.get("resourceType")
+            if type(rtype) is not str or not rtype or rtype == "Bundle":
+                return None
+        else:
+            rtype = r["resourceType"]
         if rtype == "OperationOutcome":
             continue
         rid = r.get("id")

@@ -353,6 +353,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     exps: list[_Exp] = []
     append = exps.append
     as_of = ctx.as_of
+    source = _fast.source
     for rtype in ("MedicationStatement", "MedicationRequest", "MedicationAdministration"):
         request = rtype == "MedicationRequest"
         statement = rtype == "MedicationStatement"
@@ -364,17 +365,59 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if status in _SKIP_STATUS:
                     ctx.ignore(res, _SKIP_STATUS[status], f"{rtype} with status '{status}' is not therapy given")
                     continue
-                if request and text_of(res.get("intent")) in ("proposal", "plan"):
-                    ctx.ignore(res, "not-given", "MedicationRequest is a proposal/plan, not therapy given")
-                    continue
+                if request:
+                    intent = res.get("intent")
+                    if isinstance(intent, str) and intent.lower() in ("proposal", "plan"):
+                        ctx.ignore(res, "not-given", "MedicationRequest is a proposal/plan, not therapy given")
+                        continue
                 cc = res.get("medicationCodeableConcept")
-                key = raw_cc_key(cc) if type(cc) is dict else None
-                med = _MED_CACHE.get(key, _MISSING) if key is not None else _MISSING
+                med = _MISSING
+                if type(cc) is dict:
+                    items = cc.get("coding")
+                    if type(items) is list and len(items) == 1 and type(items[0]) is dict:
+                        # raw_cc_key(cc) for one coding, inlined
+                        c0 = items[0]
+                        text, sy, co, di = cc.get("text"), c0.get("system"), c0.get("code"), c0.get("display")
+                        if ((text is None or type(text) is str) and (sy is None or type(sy) is str)
+                                and (co is None or type(co) is str) and (di is None or type(di) is str)):
+                            med = _MED_CACHE.get((text, sy, co, di), _MISSING)
+                    else:
+                        key = raw_cc_key(cc)
+                        if key is not None:
+                            med = _MED_CACHE.get(key, _MISSING)
                 if med is _MISSING:
                     med = _med_of(ctx, res)
                 if med is None:
                     continue  # not a drug the pathway cares about
-                start, end = _dates(res, rtype)
+                # _dates(res, rtype), inlined
+                if request:
+                    start = end = None
+                    dis = res.get("dosageInstruction")
+                    if dis is not None:
+                        for di in (dis if isinstance(dis, list) else [dis]):
+                            if isinstance(di, dict):
+                                timing = di.get("timing")
+                                if isinstance(timing, dict):
+                                    rep = timing.get("repeat")
+                                    if isinstance(rep, dict):
+                                        bp = rep.get("boundsPeriod")
+                                        if isinstance(bp, dict):
+                                            start = start or parse_date(bp.get("start"))
+                                            end = end or parse_date(bp.get("end"))
+                    dr = res.get("dispenseRequest")
+                    if isinstance(dr, dict):
+                        vp = dr.get("validityPeriod")
+                        if isinstance(vp, dict):
+                            start = start or parse_date(vp.get("start"))
+                            if status in ("completed", "stopped"):
+                                end = end or parse_date(vp.get("end"))
+                    start = start or parse_date(res.get("authoredOn"))
+                else:
+                    start, end = period(res, "effective")
+                    if statement:
+                        start = start or parse_date(res.get("dateAsserted"))
+                    else:
+                        end = end or start
                 if start and end and end < start:
                     end = None
                 # _active(res, rtype, start, end, med.drugs, as_of), inlined
@@ -393,8 +436,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     active = False
                 rid = res.get("id")
                 ref = f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}"
-                src = _fast.source(ref, start,
-                                   med.display if med.display is not None else f"{med.names} ({rtype})", None)
+                src = source(ref, start, med.display if med.display is not None else f"{med.names} ({rtype})", None)
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None,
                             _stop_reason(res) if res.get("statusReason") or res.get("note") else None, med,
                             (start or _DATE_MIN, ref)))
