@@ -381,6 +381,10 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
             if is_obs and "valueQuantity" in res and not res.get("note"):
                 continue  # a measurement never asserts a visceral crisis (as _mentions_visceral)
             try:
+                if (is_obs and ctx.concept_of(res).memo.get("visceral") is False
+                        and res.get("valueString") is None and res.get("valueCodeableConcept") is None
+                        and not res.get("note")):
+                    continue  # code known not to mention it, and nothing else written: as _mentions_visceral
                 if rtype in ("Condition",) and _clinical_status(res) in _INACTIVE_CONDITION:
                     continue
                 if rtype == "Flag" and text_of(res.get("status")) == "inactive":
