@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, get_args
 
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
     as_list, cc_text_m, codings_m, is_loinc, memo_search, notes_text, obs_date, parse_date, ref_id, text_of,
 )
+from mappings._fast import construct as _construct
 from mappings.state import Source, VariantResult
 
 _NOT_DETECTED = re.compile(
@@ -289,17 +290,19 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                                f"{'/'.join(genes)} result is indeterminate or unreadable")
                 continue
             for g in genes:
-                results.append(VariantResult(
-                    gene=g,  # type: ignore[arg-type]
-                    result=result,  # type: ignore[arg-type]
-                    protein_change=protein if result == "detected" else None,
-                    dna_change=dna if result == "detected" else None,
-                    origin=origin or "unknown",  # type: ignore[arg-type]
-                    significance=sig or "not-reported",  # type: ignore[arg-type]
-                    specimen=specimen,  # type: ignore[arg-type]
-                    date=date,
-                    sources=[src],
-                ))
+                values = {
+                    "gene": g,
+                    "result": result,
+                    "protein_change": protein if result == "detected" else None,
+                    "dna_change": dna if result == "detected" else None,
+                    "origin": origin or "unknown",
+                    "significance": sig or "not-reported",
+                    "specimen": specimen,
+                    "date": date,
+                    "sources": [src],
+                }
+                results.append(_construct(VariantResult, values) if _valid_variant(values)
+                               else VariantResult(**values))
         except Exception:  # noqa: BLE001
             ctx.ignore(obs, "unreadable-resource", "Genomic Observation could not be read")
 
@@ -307,11 +310,36 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
     for g, date, specimen, src in studied:
         if any(r.gene == g and r.date == date for r in results):
             continue
-        results.append(VariantResult(
-            gene=g, result="not-detected", specimen=specimen, date=date, sources=[src],  # type: ignore[arg-type]
-        ))
+        values = {"gene": g, "result": "not-detected", "protein_change": None, "dna_change": None,
+                  "origin": "unknown", "significance": "not-reported", "specimen": specimen, "date": date,
+                  "sources": [src]}
+        if _valid_variant(values):
+            results.append(_construct(VariantResult, values, {"gene", "result", "specimen", "date", "sources"}))
+        else:
+            results.append(VariantResult(
+                gene=g, result="not-detected", specimen=specimen, date=date, sources=[src],  # type: ignore[arg-type]
+            ))
     results.sort(key=lambda r: (r.gene, r.date or dt.date.min))
     return results
+
+
+def _literals(field: str) -> frozenset[str]:
+    return frozenset(get_args(VariantResult.model_fields[field].annotation))
+
+
+_VARIANT_LITERALS = {f: _literals(f) for f in ("gene", "result", "origin", "significance", "specimen")}
+
+
+def _valid_variant(v: dict[str, Any]) -> bool:
+    """The values are what VariantResult validation would keep as they are (then the
+    model is built without it); otherwise the validated constructor decides."""
+    for f, allowed in _VARIANT_LITERALS.items():
+        x = v[f]
+        if type(x) is not str or x not in allowed:
+            return False
+    p, d, date = v["protein_change"], v["dna_change"], v["date"]
+    return ((p is None or type(p) is str) and (d is None or type(d) is str)
+            and (date is None or type(date) is dt.date) and all(type(s) is Source for s in v["sources"]))
 
 
 def _hgvs(c: dict[str, Any]) -> str | None:

@@ -29,7 +29,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    as_list, cc_text_m, codings_m, concept, is_icd10, is_loinc, memo_search, notes_text, number, obs_date, quantity,
+    Concept, as_list, cc_text_m, codings_m, concept, is_icd10, is_loinc, memo_search, notes_text, number, obs_date, quantity,
 )
 from mappings.state import HER2Status, ReceptorStatus, Source
 
@@ -85,11 +85,19 @@ class _Acc:
 
 
 def _answer(cc: Any) -> str | None:
-    for _, code, _ in codings_m(cc):
+    """The answer meaning of a coded value (a CodeableConcept or its Concept), memoised."""
+    con = cc if type(cc) is Concept else concept(cc)
+    memo = con.memo
+    if "answer" in memo:
+        return memo["answer"]
+    found = None
+    for _, code, _ in con.codings:
         m = T.ANSWERS.get(code)
         if m:
-            return m
-    return None
+            found = m
+            break
+    memo["answer"] = found
+    return found
 
 
 @lru_cache(maxsize=4096)
@@ -107,13 +115,14 @@ def _qual_from_text(text: str) -> str | None:
     return None
 
 
-def _observation_values(obs: dict[str, Any]) -> tuple[Any, str, float | None, str | None, str | None]:
-    """(codeable value, all value text, number, unit, comparator)."""
+def _observation_values(obs: dict[str, Any]) -> tuple[Concept, str, float | None, str | None, str | None]:
+    """(the codeable value's Concept, all value text, number, unit, comparator)."""
     vcc = obs.get("valueCodeableConcept")
+    vcon = concept(vcc)
     texts = []
     num = unit = comp = None
     if isinstance(vcc, dict):
-        texts.append(cc_text_m(vcc))
+        texts.append(vcon.text)
     vs = obs.get("valueString")
     if isinstance(vs, str):
         texts.append(vs.lower())
@@ -132,7 +141,7 @@ def _observation_values(obs: dict[str, Any]) -> tuple[Any, str, float | None, st
             num = n if dd == 100 else n / dd
     if "valueBoolean" in obs and isinstance(obs.get("valueBoolean"), bool):
         texts.append("positive" if obs["valueBoolean"] else "negative")
-    return vcc, " | ".join(t for t in texts if t), num, unit, comp
+    return vcon, " | ".join(t for t in texts if t), num, unit, comp
 
 
 def _interp(obs: dict[str, Any]) -> str | None:
@@ -282,7 +291,7 @@ def _combine_receptor(recs: list[_Rec]) -> ReceptorStatus:
 
 
 def _her2_local(cc: Any) -> str | None:
-    for system, code, _ in codings_m(cc):
+    for system, code, _ in (cc.codings if type(cc) is Concept else codings_m(cc)):
         v = T.local_lookup(T.HER2_LOCAL_CODES, system, code)
         if v:
             return str(v)
