@@ -45,6 +45,9 @@ def _age(birth: dt.date, on: dt.date) -> int:
 def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValue | None:
     best: tuple[dt.date, float, str | None, str, dict[str, Any]] | None = None
     code_of = ctx.code_of
+    # this module's converters never fail nor return None and the latest result is
+    # chosen by date alone: convert the chosen value only
+    deferred = convert in _TOTAL_CONVERTERS
     for obs in ctx.observations_with(codes):
         try:
             hit = None
@@ -87,9 +90,10 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
                 val = float(m.group(1)) if m else None
             if val is None:
                 continue
-            val, unit = convert(val, unit)
-            if val is None:
-                continue
+            if not deferred:
+                val, unit = convert(val, unit)
+                if val is None:
+                    continue
             ed = obs.get("effectiveDateTime")
             d = (_parse_date_str(ed) if type(ed) is str else None) or obs_date(obs)
             key = d or dt.date.min
@@ -100,6 +104,8 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
     if best is None:
         return None
     key, val, unit, hit, obs = best
+    if deferred:
+        val, unit = convert(val, unit)
     d = None if key == dt.date.min else key
     return LabValue(value=round(val, 2), unit=unit, date=d, sources=[ctx.source(obs, d, f"{label} ({hit})")])
 
@@ -125,6 +131,9 @@ def _qtc_conv(v: float, unit: str | None) -> tuple[float | None, str]:
     if u in ("s", "sec", "second"):
         return v * 1000, "ms"
     return v, "ms"
+
+
+_TOTAL_CONVERTERS = (_hba1c_conv, _glucose_conv, _qtc_conv)
 
 
 def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
