@@ -13,7 +13,7 @@ from mappings.state import Gap, Source
 
 class Ctx:
     __slots__ = ("patient_id", "as_of", "by_type", "index", "ignored", "gaps", "_gap_codes",
-                 "_concepts", "_obs_by_code", "_obs_order")
+                 "_concepts", "_obs_by_code", "_obs_order", "_obs_groups")
 
     def __init__(self, patient_id: str, as_of: dt.date) -> None:
         self.patient_id = patient_id
@@ -27,6 +27,7 @@ class Ctx:
         self._concepts: dict[int, Concept] = {}
         self._obs_by_code: dict[str, list[dict[str, Any]]] | None = None
         self._obs_order: dict[int, int] | None = None
+        self._obs_groups: tuple[list[dict[str, Any]], ...] | None = None
 
     # memoised readers of resource.code (each resource is read once per call; a concept
     # repeated across resources and calls is read once per process: fhir.concept)
@@ -112,6 +113,28 @@ class Ctx:
         if len(out) > 1:
             out.sort(key=lambda o: order.get(id(o), 0))
         return out
+
+    def obs_groups(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]],
+                                  list[dict[str, Any]]]:
+        """Observations in input order, in one pass: (without valueQuantity, without
+        valueQuantity or with a note, with a component, with derivedFrom)."""
+        if self._obs_groups is None:
+            plain: list[dict[str, Any]] = []
+            written: list[dict[str, Any]] = []
+            with_component: list[dict[str, Any]] = []
+            derived: list[dict[str, Any]] = []
+            for obs in self.by_type.get("Observation", ()):
+                if "valueQuantity" not in obs:
+                    plain.append(obs)
+                    written.append(obs)
+                elif obs.get("note"):
+                    written.append(obs)
+                if obs.get("component"):
+                    with_component.append(obs)
+                if obs.get("derivedFrom"):
+                    derived.append(obs)
+            self._obs_groups = (plain, written, with_component, derived)
+        return self._obs_groups
 
     def of(self, rtype: str) -> list[dict[str, Any]]:
         return self.by_type.get(rtype, [])

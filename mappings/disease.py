@@ -377,9 +377,9 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
     """Clinician-asserted only: local code or text; never inferred from sites."""
     for rtype in ("Condition", "Observation", "Flag", "ClinicalImpression"):
         is_obs = rtype == "Observation"
-        for res in ctx.of(rtype):
-            if is_obs and "valueQuantity" in res and not res.get("note"):
-                continue  # a measurement never asserts a visceral crisis (as _mentions_visceral)
+        # Observations: a measurement (valueQuantity) without a note never asserts a
+        # visceral crisis (as _mentions_visceral), so only the others are read
+        for res in (ctx.obs_groups()[1] if is_obs else ctx.of(rtype)):
             try:
                 if (is_obs and ctx.concept_of(res).memo.get("visceral") is False
                         and res.get("valueString") is None and res.get("valueCodeableConcept") is None

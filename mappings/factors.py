@@ -198,9 +198,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
 
     # explicit observation (latest)
     obs_best: tuple[dt.date, str, Source] | None = None
-    for obs in ctx.of("Observation"):
-        if "valueQuantity" in obs:
-            continue  # a measurement is never a menopausal status
+    for obs in ctx.obs_groups()[0]:  # a measurement (valueQuantity) is never a menopausal status
         try:
             con = ctx.concept_of(obs)
             is_q = con.memo.get("meno_q")

@@ -186,9 +186,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
     studied: list[tuple[str, dt.date | None, str, Source]] = []  # gene, date, specimen, source
 
     # pass 1: DiagnosticImplication-style observations pointing at variants
-    for obs in ctx.of("Observation"):
-        if not obs.get("derivedFrom"):
-            continue
+    for obs in ctx.obs_groups()[3]:  # the Observations with derivedFrom
         try:
             derived = as_list(obs.get("derivedFrom"))
             sig = None
@@ -207,8 +205,8 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
 
     coded = ctx.observations_with(GENOMIC_CODES)
     coded_ids = {id(o) for o in coded}
-    by_text = [o for o in ctx.of("Observation")
-               if "valueQuantity" not in o and id(o) not in coded_ids and _gene_test_text(ctx.code_text(o))]
+    by_text = [o for o in ctx.obs_groups()[0]  # without valueQuantity
+               if id(o) not in coded_ids and _gene_test_text(ctx.code_text(o))]
     for obs in coded + by_text:
         try:
             codes = {c for s, c, _ in ctx.code_of(obs) if c and is_loinc(s)}

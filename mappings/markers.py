@@ -508,8 +508,8 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     marker_obs = ctx.observations_with(_MARKER_CODES)
     marker_ids = {id(o) for o in marker_obs}
     genomic_ids = {id(o) for o in ctx.observations_with(_GENOMIC_CODES)}
-    panels = [o for o in ctx.of("Observation")
-              if o.get("component") and id(o) not in marker_ids and id(o) not in genomic_ids]
+    panels = [o for o in ctx.obs_groups()[2]  # with a component
+              if id(o) not in marker_ids and id(o) not in genomic_ids]
     for obs in marker_obs + panels:
         try:
             date = obs_date(obs)
