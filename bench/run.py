@@ -281,23 +281,6 @@ def service_server(workers: int, tmp: Path, extra_env: dict | None = None, name:
     return server
 
 
-def gc_freeze_server(workers: int, tmp: Path) -> Server:
-    """The service under the same gunicorn settings, with gc.freeze() after loading the app
-    (bench/gc_freeze.py): an experiment, not what `mbc-cds serve` does."""
-    port = free_port()
-    env = {
-        "MBC_CDS_AUTH": "off", "MBC_CDS_DEMO": "false",
-        "MBC_CDS_DATABASE_URL": f"sqlite:///{tmp}/feedback-{port}.sqlite", "MBC_CDS_LOG_LEVEL": "INFO",
-    }
-    cmd = [bin_path("gunicorn"), "--bind", f"{HOST}:{port}", "--workers", str(workers),
-           "--worker-class", GUNICORN["worker_class"], "--threads", str(GUNICORN["threads"]),
-           "--timeout", str(GUNICORN["timeout"]), "--config", str(BENCH_DIR / "gc_freeze.py"),
-           "service.app:create_app()"]
-    server = Server("service-gc-freeze", cmd, port, "/healthz", env, tmp / f"gcfreeze-{workers}w-{port}.log")
-    server.expected_workers = workers
-    return server
-
-
 def floor_server(workers: int, tmp: Path) -> Server:
     port = free_port()
     cmd = [bin_path("gunicorn"), "--bind", f"{HOST}:{port}", "--workers", str(workers),
@@ -669,8 +652,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="a window is quiet when other processes used at most this many cores (default 0.3)")
     parser.add_argument("--max-wait", type=float, default=15.0,
                         help="seconds to wait for a quiet machine before each round (default 15)")
-    parser.add_argument("--gc-freeze", action="store_true",
-                        help="also measure the service with gc.freeze() after app load (bench/gc_freeze.py)")
     parser.add_argument("--only-single", action="store_true", help="only (a), (c) and (d): 1 worker")
     parser.add_argument("--only-fhir", action="store_true", help="only (e), the no-prefetch case")
     parser.add_argument("--query-reps", type=int, default=30, help="repetitions per FHIR query in (e)")
@@ -731,7 +712,6 @@ def run_http(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: d
     log("starting 1-worker service and floor")
     service = service_server(1, tmp).start()
     floor = floor_server(1, tmp).start()
-    frozen = gc_freeze_server(1, tmp).start() if args.gc_freeze else None
     single: dict = {}
     try:
         for n in SIZES:
@@ -742,9 +722,6 @@ def run_http(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: d
             targets = [("floor", floor, "/floor"), ("service", service, SERVICE_PATH)]
             if n == REALISTIC:
                 targets.append(("floor-fixed", floor, "/fixed"))
-            if frozen:
-                check_response(frozen.port, SERVICE_PATH, body)
-                targets.append(("service-gc-freeze", frozen, SERVICE_PATH))
             runs = measure(loader, targets, bodies[n], 1, args)
             runs["service"]["response"] = check
             runs["service"]["rss_after"] = service.rss_mb()
@@ -754,8 +731,6 @@ def run_http(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: d
     finally:
         service.stop()
         floor.stop()
-        if frozen:
-            frozen.stop()
 
     if args.only_single:
         return
@@ -851,8 +826,6 @@ def render(report: dict) -> str:
             if "floor-fixed" in runs:
                 lines.append(_row(f"{n:>5} res  floor (read body, no parse)", runs["floor-fixed"], fl))
             lines.append(_row(f"{n:>5} res  service", runs["service"], fl))
-            if "service-gc-freeze" in runs:
-                lines.append(_row(f"{n:>5} res  service + gc.freeze (exp.)", runs["service-gc-freeze"], fl))
         s = single.get(str(REALISTIC), {}).get("service")
         if s:
             lines.append(f"  budget ({REALISTIC} resources): p50 <= {BUDGET['p50_ms']} ms -> "
@@ -861,7 +834,7 @@ def render(report: dict) -> str:
         lines.append("")
         lines.append("(d) scaling: the service's own cost = service p50 - floor p50 (same body, same run)")
         report["scaling"] = {}
-        for variant in ("service", "service-gc-freeze"):
+        for variant in ("service",):
             if not all(variant in runs for runs in single.values()):
                 continue
             own = {int(n): runs[variant]["p50_ms"] - runs["floor"]["p50_ms"] for n, runs in single.items()}
