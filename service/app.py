@@ -58,17 +58,13 @@ def production_app() -> Flask:
     Everything loaded at start-up (code tables, knowledge files, pydantic
     schemas) is moved out of the collector's sight with gc.freeze(): otherwise
     each full collection rescans it (about 30 ms here, every ~17 calls), which
-    is the whole p90/p99 tail. Not done in create_app(): tests build many apps,
-    and the thresholds are process-wide.
+    is the whole p90/p99 tail. Not done in create_app(): tests build many apps.
+    (A larger gen-0 threshold saved 0.4 ms in-process but lowered 2-worker
+    throughput over HTTP in `make bench`, so the default thresholds stay.)
     """
     app = create_app()
     gc.collect()
     gc.freeze()
-    # A hook call allocates tens of thousands of short-lived objects; at the
-    # default gen-0 threshold (700) the collector runs dozens of times per call
-    # (measured: 0.57 ms of a 4.7 ms call). 20,000 keeps young garbage for a
-    # few MB at most and recovers most of that time.
-    gc.set_threshold(20_000, 10, 10)
     return app
 
 
