@@ -1,9 +1,9 @@
 """In-process profile of the patient-view hook call (no HTTP server, no load tool).
 
-    .venv/bin/python bench/profile.py                 # 300 resources: stage timings + pyinstrument tree
-    .venv/bin/python bench/profile.py --resources 3000 --calls 20
-    .venv/bin/python bench/profile.py --cprofile      # cProfile, top functions by own time
-    .venv/bin/python bench/profile.py --html out.html # pyinstrument HTML
+    .venv/bin/python bench/profile_hook.py                 # 300 resources: stage timings + pyinstrument tree
+    .venv/bin/python bench/profile_hook.py --resources 3000 --calls 20
+    .venv/bin/python bench/profile_hook.py --cprofile      # cProfile, top functions by own time
+    .venv/bin/python bench/profile_hook.py --html out.html # pyinstrument HTML
 
 Two views of the same call:
 
@@ -28,22 +28,9 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
-# Not on sys.path: bench/profile.py would shadow the standard library's `profile`
-# (which cProfile imports). The generator is loaded from its file instead.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH_DIR]
 sys.path.insert(0, str(REPO_DIR))
 
-
-def _load(name: str):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH_DIR / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-patients = _load("patients")
+from bench import patients  # noqa: E402  (the repo root is on sys.path from here)
 
 SERVICE_PATH = "/cds-services/mbc-treatment-options"
 
