@@ -184,49 +184,40 @@ def _choice_plan(reg: Regimen) -> tuple:
     return plan[2]
 
 
+def _assess_choice(drugs, label, name_set, checks, given, exclude_given: bool,
+                   state: PatientState, ctx: Context) -> ChoiceAssessment:
+    """One concrete regimen: excluded if already given or a requirement fails; its cautions."""
+    choice = ChoiceAssessment(drugs, label)
+    if exclude_given:
+        for s in given:
+            if name_set <= s:
+                choice.excluded = "already given for metastatic disease"
+                break
+    memo = ctx.memo
+    for n, requires, cautions in checks:
+        for ref in requires:
+            f = memo.get(ref.memo_key)
+            if f is None:
+                f = _eval(ref, state, ctx)
+            if not f.value and choice.excluded is None:
+                choice.excluded = f"{n}: {f.text}" if f.text else f"{n}: requirement not met"
+        if cautions:
+            choice.cautions += _caution_hits(cautions, state, ctx)
+    return choice
+
+
 def _assess_choices(reg: Regimen, state: PatientState, ctx: Context) -> list[ChoiceAssessment]:
-    out = []
     given = ctx.metastatic_drug_sets or []
     exclude_given = reg.exclude_choices_already_given
-    memo = ctx.memo
     plan = _choice_plan(reg)
     if len(plan) == 1 and not reg.prefer_when:  # one concrete regimen: recommended unless excluded
-        names, drugs, label, name_set, checks = plan[0]
-        choice = ChoiceAssessment(drugs, label)
-        if exclude_given:
-            for s in given:
-                if name_set <= s:
-                    choice.excluded = "already given for metastatic disease"
-                    break
-        for n, requires, cautions in checks:
-            for ref in requires:
-                f = memo.get(ref.memo_key)
-                if f is None:
-                    f = _eval(ref, state, ctx)
-                if not f.value and choice.excluded is None:
-                    choice.excluded = f"{n}: {f.text}" if f.text else f"{n}: requirement not met"
-            if cautions:
-                choice.cautions += _caution_hits(cautions, state, ctx)
+        _, drugs, label, name_set, checks = plan[0]
+        choice = _assess_choice(drugs, label, name_set, checks, given, exclude_given, state, ctx)
         if choice.excluded is None:
             choice.recommended = True
         return [choice]
-    for names, drugs, label, name_set, checks in plan:
-        choice = ChoiceAssessment(drugs, label)
-        if exclude_given:
-            for s in given:
-                if name_set <= s:
-                    choice.excluded = "already given for metastatic disease"
-                    break
-        for n, requires, cautions in checks:
-            for ref in requires:
-                f = memo.get(ref.memo_key)
-                if f is None:
-                    f = _eval(ref, state, ctx)
-                if not f.value and choice.excluded is None:
-                    choice.excluded = f"{n}: {f.text}" if f.text else f"{n}: requirement not met"
-            if cautions:
-                choice.cautions += _caution_hits(cautions, state, ctx)
-        out.append((choice, names))
+    out = [(_assess_choice(drugs, label, name_set, checks, given, exclude_given, state, ctx), names)
+           for names, drugs, label, name_set, checks in plan]
     # recommended: no warning first, then the preference order for this patient, then data order
     order: tuple[str, ...] = ()
     for pref in reg.prefer_when:
