@@ -19,7 +19,6 @@ Two views of the same call:
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile

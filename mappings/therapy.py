@@ -53,7 +53,7 @@ from mappings.fhir import (
     raw_cc_key, as_list, cc_text, codings, is_loinc, is_rxnorm, months_between, obs_date, parse_date,
     period, text_of,
 )
-from mappings.state import Disease, Drug, Exposure, Source, TherapyHistory, TherapyLine
+from mappings.state import Disease, Drug, Source, TherapyHistory, TherapyLine
 
 REGIMEN_WINDOW_DAYS = 28
 _SETTING_CLASSES = T.LINE_CLASSES | {"ovarian-suppression", "bone-agent"}

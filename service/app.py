@@ -81,7 +81,7 @@ def _register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         messages = {
             404: "no such endpoint; discovery is at /cds-services",
-            405: f"method not allowed here",
+            405: "method not allowed here",
             413: "request body is larger than allowed",
         }
         response = jsonify({

@@ -7,8 +7,6 @@ Scenario dates: metastatic biopsy 2024-01-15; a first metastatic line
 
 import datetime as dt
 
-import pytest
-
 from tests.cards.fhir_builder import FhirPatient, hr_positive_mbc
 from tests.cards.helpers import card, ordered_tests, recommended, regimen_topics, suggestion_drugs, topics, view
 from tests.cards.invariants import check_invariants

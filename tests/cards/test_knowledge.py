@@ -1,7 +1,5 @@
 """The knowledge files: complete, sourced, consistent with the code and the reference."""
 
-import shutil
-
 import yaml
 
 import cards.knowledge as K

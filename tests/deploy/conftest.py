@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from service.app import create_app
-from tests.servers import free_port, stop, venv_executable, wait_for  # noqa: F401 (re-exported to the deploy tests)
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 DOCKER_DIR = REPO_DIR / "docker"

@@ -27,7 +27,9 @@ import yaml
 
 from service.demo import REQUESTS_DIR
 
-from .conftest import DOCKER_DIR, REPO_DIR, free_port, stop, venv_executable, wait_for
+from tests.servers import free_port, stop, venv_executable, wait_for
+
+from .conftest import DOCKER_DIR, REPO_DIR
 
 DOCKERFILE = DOCKER_DIR / "Dockerfile"
 COMPOSE = DOCKER_DIR / "compose.yaml"

@@ -15,7 +15,7 @@ from service.cli import main
 from service.demo import demo_patients
 from service.loader import DemoLoader, LoadError, load_demo, ordered_resources
 
-from .conftest import free_port
+from tests.servers import free_port
 
 pytestmark = pytest.mark.integration
 

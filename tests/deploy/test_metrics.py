@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from service.app import create_app
 from service.demo import REQUESTS_DIR
 
-from .conftest import free_port
+from tests.servers import free_port
 
 PV = "mbc-treatment-options"
 

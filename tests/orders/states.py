@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from mappings.state import (
-    Biomarkers, Diabetes, Disease, DraftOrder, Drug, Exposure, HER2Status, LabValue, LungDisease,
+    Diabetes, Disease, DraftOrder, Drug, Exposure, HER2Status, LabValue,
     PatientFactors, PatientState, ReceptorStatus, Source, TherapyHistory, TherapyLine, VariantResult,
 )
 
