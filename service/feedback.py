@@ -190,21 +190,35 @@ class FeedbackStore:
         return sorted(table.values(), key=lambda r: r["topic"])
 
 
-def _create_tables(engine, attempts: int = 5) -> None:
+# Stores opened by threads of one process create tables one at a time; other
+# processes (gunicorn workers) are handled by the retries below.
+_CREATE_LOCK = threading.Lock()
+
+# SQLite answers "database is locked" at once, without waiting out the busy
+# timeout, when two connections on a fresh file would deadlock (both read the
+# schema, both want to write it) or both switch it to WAL. Another try succeeds.
+_RETRYABLE_SCHEMA_ERRORS = ("already exists", "database is locked")
+
+
+def _create_tables(engine, attempts: int = 8) -> None:
     """create_all that tolerates another worker creating the same tables.
 
     gunicorn workers start together: on a fresh database two of them can both
-    see a table missing and both CREATE it; the loser gets "already exists".
-    Checking again then finds it, so retry rather than fail the worker's boot.
+    see a table missing and both CREATE it; the loser gets "already exists"
+    (or "database is locked"). Checking again then finds it, so retry rather
+    than fail the worker's boot.
     """
-    for attempt in range(attempts):
-        try:
-            Base.metadata.create_all(engine)
-            return
-        except (OperationalError, ProgrammingError) as exc:
-            if "already exists" not in str(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
+    with _CREATE_LOCK:
+        for attempt in range(attempts):
+            try:
+                Base.metadata.create_all(engine)
+                return
+            except (OperationalError, ProgrammingError) as exc:
+                retryable = any(text in str(exc) for text in _RETRYABLE_SCHEMA_ERRORS)
+                if not retryable or attempt == attempts - 1:
+                    raise
+                engine.dispose()  # drop the connection that lost the race
+                time.sleep(0.05 * (attempt + 1))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

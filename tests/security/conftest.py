@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import logging
+import sys
 import threading
 import time
 import uuid
@@ -239,6 +240,16 @@ def service_logs():
 # -- a misbehaving FHIR server on 127.0.0.1 --------------------------------------------------
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Tests hang up on slow answers on purpose; the server thread then meets a
+    reset connection. That is expected, so it is not printed over the test output."""
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class FHIRTestServer:
     """A tiny threaded HTTP server. Paths /fhir/<behaviour>/... pick the behaviour;
     `handlers` maps behaviour -> callable(handler). `requests` records (path, headers)."""
@@ -278,7 +289,7 @@ class FHIRTestServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

@@ -1,5 +1,7 @@
 """Feedback: validated, durable across restarts, duplicates tolerated, stats per topic."""
 
+import pytest
+
 from service.app import create_app
 from service.cli import main as cli_main
 
@@ -109,3 +111,70 @@ def test_stores_opened_at_once_on_a_fresh_database_all_start(tmp_path):
     for t in threads:
         t.join()
     assert errors == []
+
+
+def _open_store_in_child(url, results):
+    from service.feedback import FeedbackStore
+
+    try:
+        FeedbackStore(url)
+        results.put(None)
+    except Exception as exc:  # reported to the parent, which asserts
+        results.put(repr(exc))
+
+
+def test_worker_processes_opening_a_fresh_database_together_all_start(tmp_path):
+    # gunicorn workers are processes, not threads: the in-process lock does not
+    # cover them, so SQLite's own locking decides who creates the tables.
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    url = f"sqlite:///{tmp_path}/fresh.sqlite"
+    workers = [context.Process(target=_open_store_in_child, args=(url, results)) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [o for o in outcomes if o] == []
+
+
+def test_a_database_locked_answer_while_creating_tables_is_retried(tmp_path, monkeypatch):
+    # SQLite says "database is locked" at once (no busy wait) when two fresh
+    # connections would deadlock creating the schema; the CI run that failed
+    # on it is why this is retried like "already exists".
+    from sqlalchemy.exc import OperationalError
+
+    from service import feedback
+
+    real_create_all = feedback.Base.metadata.create_all
+    calls = []
+
+    def locked_once(engine):
+        calls.append(engine)
+        if len(calls) == 1:
+            raise OperationalError("CREATE TABLE issued_cards", {}, Exception("database is locked"))
+        return real_create_all(engine)
+
+    monkeypatch.setattr(feedback.Base.metadata, "create_all", locked_once)
+    store = feedback.FeedbackStore(f"sqlite:///{tmp_path}/fresh.sqlite")
+    assert len(calls) == 2
+    assert store.stats_by_topic() == []
+
+
+def test_other_database_errors_while_creating_tables_are_not_retried(tmp_path, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from service import feedback
+
+    calls = []
+
+    def unable_to_open(engine):
+        calls.append(engine)
+        raise OperationalError("CREATE TABLE issued_cards", {}, Exception("unable to open database file"))
+
+    monkeypatch.setattr(feedback.Base.metadata, "create_all", unable_to_open)
+    with pytest.raises(OperationalError, match="unable to open"):
+        feedback.FeedbackStore(f"sqlite:///{tmp_path}/fresh.sqlite")
+    assert len(calls) == 1
