@@ -480,7 +480,15 @@ def summarize_windows(windows: list[dict], max_other: float) -> dict:
 
 # -- the FHIR server (no-prefetch case) -------------------------------------------
 
-def start_sekmet(tmp: Path) -> tuple[Server, str]:
+def start_sekmet(tmp: Path, workers: int = 0) -> tuple[Server, str]:
+    """sekmet-fhir on 127.0.0.1 with its data in tmp/sekmet (kept between starts).
+
+    workers 0: `sekmet serve`, one process as its CLI runs it; its FHIR route is
+    one asyncio coroutine that does the database work inline, so it answers one
+    request at a time. workers N: the same app (`sekmet.main:app_factory`, the
+    entry point `sekmet serve` itself passes to uvicorn) under `uvicorn --workers N`
+    on the same SQLite database: a server that answers N requests at once.
+    """
     port = free_port()
     base_url = f"http://{HOST}:{port}/fhir"
     workdir = tmp / "sekmet"
@@ -490,9 +498,14 @@ def start_sekmet(tmp: Path) -> tuple[Server, str]:
         f"base_url: {base_url}\nhost: {HOST}\nport: {port}\n"
         f"data_dir: {workdir / 'data'}\nlog_inbound: false\nsimulator:\n  enabled: false\n"
     )
-    server = Server("sekmet-fhir", [bin_path("sekmet"), "serve", "-c", str(settings)], port,
-                    "/fhir/metadata", {"NO_COLOR": "1"}, workdir / "sekmet.log")
-    server.expected_workers = None
+    if workers:
+        cmd = [bin_path("python"), "-m", "uvicorn", "sekmet.main:app_factory", "--factory", "--host", HOST,
+               "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    else:
+        cmd = [bin_path("sekmet"), "serve", "-c", str(settings)]
+    server = Server(f"sekmet-fhir x{workers or 1}", cmd, port, "/fhir/metadata",
+                    {"NO_COLOR": "1", "SEKMET_CONFIG": str(settings)}, workdir / f"sekmet-{port}.log")
+    server.expected_workers = workers if workers > 1 else None  # uvicorn forks only for 2+
     server.start(timeout=90)
     return server, base_url
 
@@ -641,6 +654,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds to wait for a quiet machine before each round (default 15)")
     parser.add_argument("--only-single", action="store_true", help="only (a), (c) and (d): 1 worker")
     parser.add_argument("--only-fhir", action="store_true", help="only (e), the no-prefetch case")
+    parser.add_argument("--sekmet-workers", type=int, default=2,
+                        help="(e) is also run against sekmet-fhir under this many uvicorn worker processes"
+                             " (default 2; 0 = only `sekmet serve`, which answers one request at a time)")
     parser.add_argument("--query-reps", type=int, default=30, help="repetitions per FHIR query in (e)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -738,47 +754,86 @@ def run_http(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: d
 
 
 def run_fhir(args, loader: Loader, tmp: Path, report: dict) -> None:
-    # (e): no prefetch, from a local sekmet-fhir.
+    # (e): no prefetch, from a local sekmet-fhir: first as `sekmet serve` runs it
+    # (one request at a time), then the same data under several worker processes.
     log("(e) starting sekmet-fhir and loading the 300-resource patient")
+    resources = patients.make_patient(REALISTIC)
+    pid = resources[0]["id"]
     sekmet, base_url = start_sekmet(tmp)
     try:
-        resources = patients.make_patient(REALISTIC)
-        pid = resources[0]["id"]
         t0 = time.monotonic()
         put_patient(base_url, resources)
         load_s = time.monotonic() - t0
-        body = json.dumps(patients.hook_request(resources, pid, prefetch=False, fhir_server=base_url)).encode()
-        body_file = tmp / "patient-view-300-noprefetch.json"
-        body_file.write_bytes(body)
-        wait_for_quiet(args.max_other_cpu, args.max_wait)
-        queries = time_queries(base_url, pid, args.query_reps)
-        together = time_queries_concurrently(base_url, pid, args.query_reps)
-        service = service_server(1, tmp, {"MBC_CDS_ALLOW_HTTP_FHIR": "true", "MBC_CDS_FHIR_SERVERS": base_url},
-                                 name="service-fetch").start()
-        service.companions = [sekmet]  # its CPU is part of the measurement, not "others"
-        try:
-            check = check_response(service.port, SERVICE_PATH, body)
-            log("(e) 1 worker, concurrency 1, no prefetch")
-            run = measure(loader, [("service-fetch", service, SERVICE_PATH)], body_file, 1, args)["service-fetch"]
-            run["response"] = check
-        finally:
-            service.stop()
-        slowest_key = max(queries, key=lambda k: queries[k]["p50_ms"])
-        report["no_prefetch"] = {
-            "fhir_server": "sekmet-fhir (127.0.0.1)", "load_seconds": round(load_s, 1),
-            "queries": queries, "slowest_query": slowest_key,
-            "slowest_query_p50_ms": queries[slowest_key]["p50_ms"],
-            "sum_of_queries_p50_ms": round(sum(q["p50_ms"] for q in queries.values()), 2),
-            "all_queries_concurrently": together,
-            "over_concurrent_ms": round(run["p50_ms"] - together["p50_ms"], 2),
-            "service": run,
-            "over_slowest_ms": round(run["p50_ms"] - queries[slowest_key]["p50_ms"], 2),
-        }
+        serial = no_prefetch_run(args, loader, tmp, sekmet, base_url, resources, "sekmet serve (1 process)")
     finally:
         sekmet.stop()
+    runs = [serial]
+    if args.sekmet_workers > 0:
+        sekmet, base_url = start_sekmet(tmp, args.sekmet_workers)
+        try:
+            runs.append(no_prefetch_run(args, loader, tmp, sekmet, base_url, resources,
+                                        f"sekmet-fhir, {args.sekmet_workers} uvicorn workers"))
+        finally:
+            sekmet.stop()
+    report["no_prefetch"] = {"load_seconds": round(load_s, 1), "servers": runs}
+
+
+def no_prefetch_run(args, loader: Loader, tmp: Path, sekmet: Server, base_url: str, resources: list[dict],
+                    label: str) -> dict:
+    pid = resources[0]["id"]
+    body = json.dumps(patients.hook_request(resources, pid, prefetch=False, fhir_server=base_url)).encode()
+    body_file = tmp / f"patient-view-300-noprefetch-{sekmet.port}.json"
+    body_file.write_bytes(body)
+    wait_for_quiet(args.max_other_cpu, args.max_wait)
+    queries = time_queries(base_url, pid, args.query_reps)
+    together = time_queries_concurrently(base_url, pid, args.query_reps)
+    service = service_server(1, tmp, {"MBC_CDS_ALLOW_HTTP_FHIR": "true", "MBC_CDS_FHIR_SERVERS": base_url},
+                             name="service-fetch").start()
+    service.companions = [sekmet]  # its CPU is part of the measurement, not "others"
+    try:
+        check = check_response(service.port, SERVICE_PATH, body)
+        log(f"(e) 1 worker, concurrency 1, no prefetch, from {label}")
+        run = measure(loader, [("service-fetch", service, SERVICE_PATH)], body_file, 1, args)["service-fetch"]
+        run["response"] = check
+    finally:
+        service.stop()
+    slowest_key = max(queries, key=lambda k: queries[k]["p50_ms"])
+    return {
+        "fhir_server": label, "queries": queries, "slowest_query": slowest_key,
+        "slowest_query_p50_ms": queries[slowest_key]["p50_ms"],
+        "sum_of_queries_p50_ms": round(sum(q["p50_ms"] for q in queries.values()), 2),
+        "all_queries_concurrently": together,
+        "over_concurrent_ms": round(run["p50_ms"] - together["p50_ms"], 2),
+        "service": run,
+        "over_slowest_ms": round(run["p50_ms"] - queries[slowest_key]["p50_ms"], 2),
+    }
 
 
 # -- the table ---------------------------------------------------------------------
+
+def render_no_prefetch(nop: dict, load_seconds: float) -> list[str]:
+    lines = [f"(e) no prefetch, 1 worker, concurrency 1, from {nop['fhir_server']} on 127.0.0.1"
+             f" ({REALISTIC} resources, loaded in {load_seconds} s)"]
+    lines.append(f"  {'query (alone, FHIRClient)':38} {'resources':>9} {'pages':>5} {'p50 ms':>8} {'p90 ms':>8}")
+    for key, q in nop["queries"].items():
+        lines.append(f"  {key:38} {q['resources']:9} {q['pages']:5g} {q['p50_ms']:8.2f} {q['p90_ms']:8.2f}")
+    s = nop["service"]
+    lines.append(f"  hook total: p50 {s['p50_ms']:.2f} ms, p90 {s['p90_ms']:.2f}, p99 {s['p99_ms']:.2f}"
+                 f" (others {s['other_cpu_cores']:.2f} cores, quiet {s['windows_used']}/{s['windows_total']}"
+                 f"{'' if s['machine_quiet'] else '!'}); slowest query ({nop['slowest_query']})"
+                 f" p50 {nop['slowest_query_p50_ms']:.2f} ms; all queries one after another"
+                 f" {nop['sum_of_queries_p50_ms']:.2f} ms")
+    c = nop.get("all_queries_concurrently")
+    if c:
+        lines.append(f"  all {c['queries']} queries at once from {c['queries']} threads (no service): p50"
+                     f" {c['p50_ms']:.2f} ms -> the server's own concurrency; the service adds"
+                     f" {nop['over_concurrent_ms']:.2f} ms to that (parse, gather, mappings, cards)")
+    lines.append(f"  budget: total <= slowest + {BUDGET['no_prefetch_over_slowest_ms']:.0f} ms -> "
+                 f"{verdict(nop['over_slowest_ms'] <= BUDGET['no_prefetch_over_slowest_ms'])}"
+                 f" (total - slowest = {nop['over_slowest_ms']:.2f} ms)")
+    lines.append("")
+    return lines
+
 
 def verdict(ok: bool) -> str:
     return "ok" if ok else "OVER BUDGET"
@@ -864,26 +919,8 @@ def render(report: dict) -> str:
         lines.append("")
     nop = report.get("no_prefetch")
     if nop:
-        lines.append(f"(e) no prefetch, 1 worker, concurrency 1, from {nop['fhir_server']}"
-                     f" ({REALISTIC} resources loaded in {nop['load_seconds']} s)")
-        lines.append(f"  {'query (alone, FHIRClient)':28} {'resources':>9} {'pages':>5} {'p50 ms':>8} {'p90 ms':>8}")
-        for key, q in nop["queries"].items():
-            lines.append(f"  {key:28} {q['resources']:9} {q['pages']:5g} {q['p50_ms']:8.2f} {q['p90_ms']:8.2f}")
-        s = nop["service"]
-        lines.append(f"  hook total: p50 {s['p50_ms']:.2f} ms, p90 {s['p90_ms']:.2f}, p99 {s['p99_ms']:.2f}"
-                     f" (others {s['other_cpu_cores']:.2f} cores, quiet {s['windows_used']}/{s['windows_total']}"
-                     f"{'' if s['machine_quiet'] else '!'}); slowest query ({nop['slowest_query']})"
-                     f" p50 {nop['slowest_query_p50_ms']:.2f} ms; all queries one after another"
-                     f" {nop['sum_of_queries_p50_ms']:.2f} ms")
-        c = nop.get("all_queries_concurrently")
-        if c:
-            lines.append(f"  all {c['queries']} queries at once from {c['queries']} threads (no service): p50"
-                         f" {c['p50_ms']:.2f} ms -> the server's own concurrency; the service adds"
-                         f" {nop['over_concurrent_ms']:.2f} ms to that (parse, gather, mappings, cards)")
-        lines.append(f"  budget: total <= slowest + {BUDGET['no_prefetch_over_slowest_ms']:.0f} ms -> "
-                     f"{verdict(nop['over_slowest_ms'] <= BUDGET['no_prefetch_over_slowest_ms'])}"
-                     f" (total - slowest = {nop['over_slowest_ms']:.2f} ms)")
-        lines.append("")
+        for server in nop["servers"]:
+            lines += render_no_prefetch(server, nop["load_seconds"])
     lines.append("x floor = p50 / the floor's p50 in the same run. others = CPU cores other processes used during"
                  " the windows kept; quiet = windows kept / windows run ('!' = none was quiet: the least"
                  " disturbed is shown).")
