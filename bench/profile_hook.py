@@ -4,6 +4,7 @@
     .venv/bin/python bench/profile_hook.py --resources 3000 --calls 20
     .venv/bin/python bench/profile_hook.py --cprofile      # cProfile, top functions by own time
     .venv/bin/python bench/profile_hook.py --html out.html # pyinstrument HTML
+    .venv/bin/python bench/profile_hook.py --scaling 300,1000,3000   # per-stage cost per resource
 
 Two views of the same call:
 
@@ -14,11 +15,21 @@ Two views of the same call:
    client (median and p90 per stage; stages nest: run_hook holds mappings and cards);
 2. a profile (pyinstrument, sampling every 0.1 ms, or cProfile) of `--calls`
    calls through the test client, so the hot spots are visible by function.
+
+`--scaling` instead times the stages at several patient sizes in one process and
+prints each stage's cost per resource and its growth exponent between sizes
+(log(time ratio) / log(size ratio): 1 = linear, below 1 = fixed costs being spread,
+above 1 = worse than linear), to find which stage, if any, grows faster than the data.
+
+As in production (service.app.production_app), the objects loaded at start-up
+are frozen out of the garbage collector's scans after the warm-up calls.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import math
 import statistics
 import sys
 import tempfile
@@ -121,6 +132,33 @@ def whole_calls(client, raw: bytes, calls: int) -> list[float]:
     return out
 
 
+def scaling_table(sizes: list[int], calls: int) -> str:
+    """Median ms per stage at each size, microseconds per resource, growth exponents."""
+    medians: dict[int, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="mbc-cds-profile-") as tmp:
+        _app, client = make_client(tmp)
+        for n in sizes:
+            raw = patients.request_bytes(n)
+            whole_calls(client, raw, 3)
+            gc.collect()
+            gc.freeze()
+            times = stage_timings(client, raw, calls)
+            medians[n] = {label: statistics.median(values) for label, values in times.items()}
+    pairs = list(zip(sizes, sizes[1:]))
+    head = (f"{'stage':46}" + "".join(f" {f'{n} res ms':>11}" for n in sizes)
+            + "".join(f" {f'us/res {n}':>11}" for n in sizes)
+            + "".join(f" {f'k {a}->{b}':>11}" for a, b in pairs))
+    lines = [f"patient-view, {calls} calls per size; k = growth exponent (1 = linear)", "", head]
+    for label in medians[sizes[0]]:
+        ms = [medians[n][label] for n in sizes]
+        per = [1000 * m / n for m, n in zip(ms, sizes)]
+        exps = [math.log(ms[j + 1] / ms[j]) / math.log(b / a) if ms[j] > 0 and ms[j + 1] > 0 else float("nan")
+                for j, (a, b) in enumerate(pairs)]
+        lines.append(f"{label:46}" + "".join(f" {m:11.3f}" for m in ms) + "".join(f" {p:11.2f}" for p in per)
+                     + "".join(f" {k:11.2f}" for k in exps))
+    return "\n".join(lines)
+
+
 def summarize(times: dict[str, list[float]]) -> str:
     lines = [f"{'stage':46} {'median ms':>10} {'p90 ms':>8} {'share':>6}"]
     total = statistics.median(times["whole call (Flask test client)"])
@@ -139,12 +177,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cprofile", action="store_true", help="cProfile instead of pyinstrument")
     parser.add_argument("--html", type=Path, help="write pyinstrument's HTML report here")
     parser.add_argument("--top", type=int, default=30, help="cProfile: functions to show")
+    parser.add_argument("--scaling", help="comma-separated patient sizes, e.g. 30,300,3000: stage cost per resource")
     args = parser.parse_args(argv)
+    if args.scaling:
+        sizes = sorted({int(n) for n in args.scaling.split(",")})
+        print(scaling_table(sizes, args.calls))
+        return 0
 
     raw = patients.request_bytes(args.resources)
     with tempfile.TemporaryDirectory(prefix="mbc-cds-profile-") as tmp:
         app, client = make_client(tmp)
         whole_calls(client, raw, 5)  # warm-up: imports, caches, first-request set-up
+        gc.collect()
+        gc.freeze()
         times = stage_timings(client, raw, args.calls)
         print(f"patient-view, {args.resources} resources, {len(raw) / 1024:.0f} KiB body, {args.calls} calls\n")
         print(summarize(times))
