@@ -480,7 +480,7 @@ def summarize_windows(windows: list[dict], max_other: float) -> dict:
 
 # -- the FHIR server (no-prefetch case) -------------------------------------------
 
-def start_sekmet(tmp: Path, workers: int = 0) -> tuple[Server, str]:
+def start_sekmet(tmp: Path, workers: int = 0, public_port: int | None = None) -> tuple[Server, str]:
     """sekmet-fhir on 127.0.0.1 with its data in tmp/sekmet (kept between starts).
 
     workers 0: `sekmet serve`, one process as its CLI runs it; its FHIR route is
@@ -490,7 +490,8 @@ def start_sekmet(tmp: Path, workers: int = 0) -> tuple[Server, str]:
     on the same SQLite database: a server that answers N requests at once.
     """
     port = free_port()
-    base_url = f"http://{HOST}:{port}/fhir"
+    # public_port: where clients reach it (a latency proxy); its links name that port.
+    base_url = f"http://{HOST}:{public_port or port}/fhir"
     workdir = tmp / "sekmet"
     workdir.mkdir(exist_ok=True)
     settings = workdir / "settings.yaml"
@@ -508,6 +509,15 @@ def start_sekmet(tmp: Path, workers: int = 0) -> tuple[Server, str]:
     server.expected_workers = workers if workers > 1 else None  # uvicorn forks only for 2+
     server.start(timeout=90)
     return server, base_url
+
+
+def start_latency_proxy(port: int, upstream_port: int, delay_ms: float, tmp: Path) -> Server:
+    """bench/latency_proxy.py on 127.0.0.1:port: every response from upstream_port `delay_ms` later."""
+    cmd = [sys.executable, str(BENCH_DIR / "latency_proxy.py"), "--listen", str(port),
+           "--upstream", str(upstream_port), "--delay-ms", str(delay_ms)]
+    proxy = Server(f"latency proxy {delay_ms:g} ms", cmd, port, "/fhir/metadata", None,
+                   tmp / f"latency-proxy-{port}.log")
+    return proxy.start(timeout=30)
 
 
 def put_patient(base_url: str, resources: list[dict], limit_s: float = 300.0) -> None:
@@ -657,6 +667,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sekmet-workers", type=int, default=2,
                         help="(e) is also run against sekmet-fhir under this many uvicorn worker processes"
                              " (default 2; 0 = only `sekmet serve`, which answers one request at a time)")
+    parser.add_argument("--fhir-latency-ms", type=float, default=20.0,
+                        help="(e) is also run with this much latency added to every FHIR response"
+                             " (bench/latency_proxy.py; default 20; 0 = skip)")
     parser.add_argument("--query-reps", type=int, default=30, help="repetitions per FHIR query in (e)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -768,12 +781,28 @@ def run_fhir(args, loader: Loader, tmp: Path, report: dict) -> None:
     finally:
         sekmet.stop()
     runs = [serial]
-    if args.sekmet_workers > 0:
+    workers_label = f"sekmet-fhir, {args.sekmet_workers} uvicorn workers" if args.sekmet_workers > 1 else "sekmet serve"
+    if args.sekmet_workers > 1:
         sekmet, base_url = start_sekmet(tmp, args.sekmet_workers)
         try:
-            runs.append(no_prefetch_run(args, loader, tmp, sekmet, base_url, resources,
-                                        f"sekmet-fhir, {args.sekmet_workers} uvicorn workers"))
+            runs.append(no_prefetch_run(args, loader, tmp, sekmet, base_url, resources, workers_label))
         finally:
+            sekmet.stop()
+    if args.fhir_latency_ms > 0:
+        # The same server at a network distance: queries sent together wait out
+        # their latency together, which is what "run concurrently" is for.
+        proxy_port = free_port()
+        sekmet, _ = start_sekmet(tmp, args.sekmet_workers if args.sekmet_workers > 1 else 0, public_port=proxy_port)
+        proxy = None
+        try:
+            proxy = start_latency_proxy(proxy_port, sekmet.port, args.fhir_latency_ms, tmp)
+            sekmet.companions = [proxy]
+            base_url = f"http://{HOST}:{proxy_port}/fhir"
+            runs.append(no_prefetch_run(args, loader, tmp, sekmet, base_url, resources,
+                                        f"{workers_label} behind {args.fhir_latency_ms:g} ms of network latency"))
+        finally:
+            if proxy:
+                proxy.stop()
             sekmet.stop()
     report["no_prefetch"] = {"load_seconds": round(load_s, 1), "servers": runs}
 
