@@ -768,10 +768,10 @@ def run_http(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: d
 
 def run_fhir(args, loader: Loader, tmp: Path, report: dict) -> None:
     # (e): no prefetch, from a local sekmet-fhir: first as `sekmet serve` runs it
-    # (one request at a time), then the same data under several worker processes.
+    # (one request at a time), then the same data under several worker processes,
+    # then behind a latency proxy (a server at a network distance).
     log("(e) starting sekmet-fhir and loading the 300-resource patient")
     resources = patients.make_patient(REALISTIC)
-    pid = resources[0]["id"]
     sekmet, base_url = start_sekmet(tmp)
     try:
         t0 = time.monotonic()
