@@ -185,9 +185,12 @@ def merge_code_searches(queries: dict[str, str]) -> dict[str, tuple[str, list[st
             keys.append(key)
         else:
             out[key] = (query, [key])
-    for (rtype, patient), (codes, keys) in merged.items():
-        out["+".join(keys)] = (f"{rtype}?patient={patient}&code={','.join(codes)}", keys)
-    return out
+    # Merged searches go first: they carry most of the patient's data, and a
+    # server that answers requests in parallel finishes soonest when the
+    # longest one starts first.
+    first = {"+".join(keys): (f"{rtype}?patient={patient}&code={','.join(codes)}", keys)
+             for (rtype, patient), (codes, keys) in merged.items()}
+    return {**first, **out}
 
 
 def _fetch_all(
