@@ -89,6 +89,10 @@ def check_cli_settings() -> None:
     """Warn when service/cli.py no longer runs gunicorn the way the floor is run."""
     text = (REPO_DIR / "service" / "cli.py").read_text(encoding="utf-8")
     found = dict(re.findall(r'cfg\.set\("(\w+)",\s*"?([\w.]+)"?\)', text))
+    if found.get("threads") == "settings.threads":
+        from service.config import Settings
+
+        found["threads"] = Settings().threads
     for key, value in GUNICORN.items():
         if str(found.get(key)) != str(value):
             log(f"WARNING: service/cli.py sets gunicorn {key}={found.get(key)!r}, the floor uses {value!r}")
@@ -429,7 +433,7 @@ def check_response(port: int, path: str, body: bytes) -> dict:
 
 def measure(loader: Loader, targets: list[tuple[str, Server, str]], body_file: Path, connections: int,
             opts, threads: int = 1) -> dict:
-    """The same load on each server in interleaved short windows (floor, service, floor, ...).
+    """The same load on each server in interleaved short windows, the order rotating each round.
 
     The machine is shared: before each round it waits (bounded, opts.max_wait s)
     for other processes to use at most opts.max_other_cpu cores, and measures what
@@ -441,9 +445,13 @@ def measure(loader: Loader, targets: list[tuple[str, Server, str]], body_file: P
     for _, server, path in targets:  # warm-up: first requests, caches, connection set-up
         if opts.warmup > 0:
             loader.run(server.port, path, body_file, connections, opts.warmup, threads)
-    for _ in range(opts.rounds):
+    for round_no in range(opts.rounds):
         before = wait_for_quiet(opts.max_other_cpu, opts.max_wait)
-        for label, server, path in targets:
+        # Each round starts with the next target: a window right after another
+        # server's window was seen to run ~10 % slower (two identical services
+        # compared in a fixed order), so no target may always come second.
+        shift = round_no % len(targets)
+        for label, server, path in targets[shift:] + targets[:shift]:
             with LoadMeter(server.pids()) as meter:
                 result = loader.run(server.port, path, body_file, connections, opts.seconds, threads)
             if result["errors"]:
@@ -663,15 +671,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-wait", type=float, default=15.0,
                         help="seconds to wait for a quiet machine before each round (default 15)")
     parser.add_argument("--only-single", action="store_true", help="only (a), (c) and (d): 1 worker")
+    parser.add_argument("--only-throughput", action="store_true", help="only (b): 2 workers, concurrency 10")
     parser.add_argument("--only-fhir", action="store_true", help="only (e), the no-prefetch case")
     parser.add_argument("--sekmet-workers", type=int, default=2,
                         help="(e) is also run against sekmet-fhir under this many uvicorn worker processes"
                              " (default 2; 0 = only `sekmet serve`, which answers one request at a time)")
+    parser.add_argument("--variant-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="A/B: also run a second service with this environment (repeatable, e.g."
+                             " MBC_CDS_GC_GEN0_THRESHOLD=20000) in the same interleaved windows as (a) and (b)")
     parser.add_argument("--fhir-latency-ms", type=float, default=20.0,
                         help="(e) is also run with this much latency added to every FHIR response"
                              " (bench/latency_proxy.py; default 20; 0 = skip)")
     parser.add_argument("--query-reps", type=int, default=30, help="repetitions per FHIR query in (e)")
     args = parser.parse_args(argv)
+    args.variant = dict(item.split("=", 1) for item in args.variant_env if "=" in item)
+    if len(args.variant) != len(args.variant_env):
+        parser.error("--variant-env takes KEY=VALUE")
     if args.quick:
         args.seconds, args.rounds, args.warmup, args.max_wait, args.query_reps = 2.0, 2, 1.0, 3.0, 5
 
@@ -718,16 +733,25 @@ def main(argv: list[str] | None = None) -> int:
 def run_all(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: dict) -> None:
     if not args.only_fhir:
         run_http(args, loader, tmp, bodies, report)
-    if args.skip_fhir or args.only_single:
+    if args.skip_fhir or args.only_single or args.only_throughput:
         return
     run_fhir(args, loader, tmp, report)
 
 
 def run_http(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: dict) -> None:
+    if not args.only_throughput:
+        run_single(args, loader, tmp, bodies, report)
+    if args.only_single:
+        return
+    run_throughput(args, loader, tmp, bodies, report)
+
+
+def run_single(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: dict) -> None:
     # (a), (c), (d): one worker each, concurrency 1, keep-alive.
     log("starting 1-worker service and floor")
     service = service_server(1, tmp).start()
     floor = floor_server(1, tmp).start()
+    variant = service_server(1, tmp, args.variant, name="variant").start() if args.variant else None
     single: dict = {}
     try:
         for n in SIZES:
@@ -736,6 +760,11 @@ def run_http(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: d
             check_response(floor.port, "/floor", body)
             log(f"(a/d) {n} resources, 1 worker, concurrency 1")
             targets = [("floor", floor, "/floor"), ("service", service, SERVICE_PATH)]
+            if variant:
+                answer = check_response(variant.port, SERVICE_PATH, body)
+                if (answer["status"], answer["cards"]) != (check["status"], check["cards"]):
+                    raise RuntimeError("the variant service answers differently from the service")
+                targets.append(("variant", variant, SERVICE_PATH))
             if n == REALISTIC:
                 targets.append(("floor-fixed", floor, "/fixed"))
             runs = measure(loader, targets, bodies[n], 1, args)
@@ -744,25 +773,36 @@ def run_http(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: d
             single[str(n)] = runs
         report["single_worker_c1"] = single
         report["rss_1_worker"] = service.rss_mb()
+        if variant:
+            report["variant"] = {"env": args.variant, "rss_1_worker": variant.rss_mb()}
     finally:
         service.stop()
         floor.stop()
+        if variant:
+            variant.stop()
 
-    if args.only_single:
-        return
 
+
+def run_throughput(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: dict) -> None:
     # (b), (c): two workers, concurrency 10 (2 wrk threads).
     log("starting 2-worker service and floor; (b) 300 resources, concurrency 10")
     service = service_server(2, tmp).start()
     floor = floor_server(2, tmp).start()
+    variant = service_server(2, tmp, args.variant, name="variant").start() if args.variant else None
     try:
-        runs = measure(loader, [("floor", floor, "/floor"), ("service", service, SERVICE_PATH)], bodies[REALISTIC], 10, args,
-                       threads=2)
+        targets = [("floor", floor, "/floor"), ("service", service, SERVICE_PATH)]
+        if variant:
+            targets.append(("variant", variant, SERVICE_PATH))
+        runs = measure(loader, targets, bodies[REALISTIC], 10, args, threads=2)
         report["two_workers_c10"] = runs
         report["rss_2_workers"] = service.rss_mb()
+        if variant:
+            report.setdefault("variant", {"env": args.variant})["rss_2_workers"] = variant.rss_mb()
     finally:
         service.stop()
         floor.stop()
+        if variant:
+            variant.stop()
 
 
 
@@ -902,6 +942,8 @@ def render(report: dict) -> str:
             f"{n} resources = {v['request_bytes'] / 1024:.0f} KiB" for n, v in report["patients"].items()),
         "",
     ]
+    if report.get("variant"):
+        lines.insert(-1, "variant = the service with " + " ".join(f"{k}={v}" for k, v in report["variant"]["env"].items()))
     head = (f"  {'':40} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'req/s':>8} {'x floor':>8}"
             f" {'others':>7} {'quiet':>6}")
     single = report.get("single_worker_c1", {})
@@ -913,6 +955,8 @@ def render(report: dict) -> str:
             if "floor-fixed" in runs:
                 lines.append(_row(f"{n:>5} res  floor (read body, no parse)", runs["floor-fixed"], fl))
             lines.append(_row(f"{n:>5} res  service", runs["service"], fl))
+            if "variant" in runs:
+                lines.append(_row(f"{n:>5} res  variant", runs["variant"], fl))
         s = single.get(str(REALISTIC), {}).get("service")
         if s:
             lines.append(f"  budget ({REALISTIC} resources): p50 <= {BUDGET['p50_ms']} ms -> "
@@ -955,6 +999,8 @@ def render(report: dict) -> str:
         fl = two["floor"]["p50_ms"]
         lines.append(_row("floor (parse body, fixed JSON)", two["floor"], fl))
         lines.append(_row("service", two["service"], fl))
+        if "variant" in two:
+            lines.append(_row("variant", two["variant"], fl))
         rps = two["service"]["rps"]
         lines.append(f"  budget: >= {BUDGET['rps_2_workers_c10']:.0f} req/s -> "
                      f"{verdict(rps >= BUDGET['rps_2_workers_c10'])}; service/floor throughput ="

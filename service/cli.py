@@ -49,7 +49,8 @@ def cmd_serve(args) -> int:
     from service.app import create_app
     from service.config import Settings
 
-    workers = args.workers or Settings().workers
+    settings = Settings()
+    workers = args.workers or settings.workers
     if args.dev:
         create_app().run(host=args.host, port=args.port)
         return 0
@@ -60,7 +61,7 @@ def cmd_serve(args) -> int:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", workers)
             self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 4)
+            self.cfg.set("threads", settings.threads)
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", None)
 

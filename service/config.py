@@ -46,7 +46,16 @@ class Settings(BaseSettings):
     hook_time_budget_seconds: float = 20.0
     fhir_max_workers: int = 8
 
+    # Allocations between two young-generation garbage collections in a served
+    # worker (production_app); None = Python's default (700). See production_app.
+    gc_gen0_threshold: int | None = None
     workers: int = 2  # gunicorn workers for `mbc-cds serve`
+    # Threads per worker: hook calls that fetch from a FHIR server wait on the
+    # network, and threads let a worker answer others meanwhile.
+    threads: int = 4
+    # Hook calls of one worker that compute (parse, mappings, cards) at the same
+    # time; 0 = no limit. See service/routes.py:compute_turn.
+    hook_compute_slots: int = 1
 
     # Client JWTs and the clients' JWK Sets (service/auth.py).
     jwt_max_lifetime_seconds: int = 3600  # exp - iat longer than this is refused

@@ -24,7 +24,7 @@ def section(text: str, title: str) -> str:
 
 def test_the_readme_documents_every_setting_with_its_default():
     config = section(README, "Configuration")
-    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(MBC_CDS_[A-Z_]+)` \| ([^|]+) \|", config, re.M)}
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(MBC_CDS_[A-Z0-9_]+)` \| ([^|]+) \|", config, re.M)}
     for name, field in Settings.model_fields.items():
         env = f"MBC_CDS_{name.upper()}"
         assert env in rows, f"{env} missing from the README configuration table"

@@ -65,3 +65,19 @@ def test_serve_starts_gunicorn_on_loopback_and_answers_discovery_and_a_hook(tmp_
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_serve_runs_gunicorn_with_the_configured_workers_and_threads(monkeypatch):
+    from gunicorn.app.base import BaseApplication
+
+    seen = {}
+
+    def record_instead_of_running(self):
+        seen.update(bind=self.cfg.bind, workers=self.cfg.workers, threads=self.cfg.threads,
+                    worker_class=self.cfg.worker_class_str)
+
+    monkeypatch.setattr(BaseApplication, "run", record_instead_of_running)
+    monkeypatch.setenv("MBC_CDS_WORKERS", "3")
+    monkeypatch.setenv("MBC_CDS_THREADS", "2")
+    assert cli_main(["serve", "--host", "127.0.0.1", "--port", "18080"]) == 0
+    assert seen == {"bind": ["127.0.0.1:18080"], "workers": 3, "threads": 2, "worker_class": "gthread"}
