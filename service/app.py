@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import threading
 import logging
 from typing import Any
 
@@ -25,9 +24,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_logging(settings.log_level)
     app = Flask(__name__)
     app.config["SETTINGS"] = settings
-    app.extensions["mbc_cds_compute_slots"] = (
-        threading.BoundedSemaphore(settings.hook_compute_slots) if settings.hook_compute_slots > 0 else None
-    )
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False
     app.extensions["feedback_store"] = FeedbackStore(settings.database_url)

@@ -53,9 +53,6 @@ class Settings(BaseSettings):
     # Threads per worker: hook calls that fetch from a FHIR server wait on the
     # network, and threads let a worker answer others meanwhile.
     threads: int = 4
-    # Hook calls of one worker that compute (parse, mappings, cards) at the same
-    # time; 0 = no limit. See service/routes.py:compute_turn.
-    hook_compute_slots: int = 1
 
     # Client JWTs and the clients' JWK Sets (service/auth.py).
     jwt_max_lifetime_seconds: int = 3600  # exp - iat longer than this is refused

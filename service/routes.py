@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import contextmanager
 
 from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import ValidationError
@@ -43,32 +42,11 @@ def service_or_404(service_id: str):
     return service
 
 
-def json_body(raw: bytes | None = None) -> dict:
+def json_body() -> dict:
     """The request body as a JSON object, within the size and depth bounds (schemas.parse_json_body)."""
     cfg = settings()
-    if raw is None:
-        raw = request.get_data(cache=False)  # Flask enforces MAX_CONTENT_LENGTH (413)
+    raw = request.get_data(cache=False)  # Flask enforces MAX_CONTENT_LENGTH (413)
     return parse_json_body(raw, cfg.max_request_bytes, cfg.max_json_depth)
-
-
-@contextmanager
-def compute_turn():
-    """Wait for this worker's turn to compute (MBC_CDS_HOOK_COMPUTE_SLOTS, default 1).
-
-    Threads of one Python process share one interpreter lock: several hook calls
-    computing at once only take turns in 5 ms slices, each waiting on the others
-    and evicting the others' data from the CPU caches (2 workers x 4 threads at
-    concurrency 10 answered 16 % fewer calls per second than with one thread).
-    Queuing the computing part keeps threads for what they are for: overlapping
-    network waits (reading request bodies, fetching from FHIR servers), which
-    happen outside the turn.
-    """
-    slots = current_app.extensions.get("mbc_cds_compute_slots")
-    if slots is None:
-        yield
-        return
-    with slots:
-        yield
 
 
 @bp.before_request
@@ -93,11 +71,9 @@ def call_service(service_id: str):
     try:
         service = service_or_404(service_id)
         client = auth.authenticate(request, settings(), audience_url())
-        raw = request.get_data(cache=False)  # read from the network before taking a turn
-        with compute_turn():
-            body = json_body(raw)
-            hook_instance = body.get("hookInstance") if isinstance(body.get("hookInstance"), str) else None
-            hook_request, context = parse_hook_request(body, service)
+        body = json_body()
+        hook_instance = body.get("hookInstance") if isinstance(body.get("hookInstance"), str) else None
+        hook_request, context = parse_hook_request(body, service)
         with fetch.timing(hook_request.fhirServer):
             gathered = gather(
                 service.prefetch,
@@ -108,12 +84,10 @@ def call_service(service_id: str):
                 time_budget=settings().hook_time_budget_seconds,
                 max_workers=settings().fhir_max_workers,
             )
-        with compute_turn():
-            cards = run_hook(service.hook, context, gathered.resources, gathered.notes)
-            remember_cards(service.id, cards)
-            n_cards, status = len(cards), 200
-            body_out = cards_response(cards)
-        return current_app.response_class(body_out, mimetype="application/json")
+        cards = run_hook(service.hook, context, gathered.resources, gathered.notes)
+        remember_cards(service.id, cards)
+        n_cards, status = len(cards), 200
+        return current_app.response_class(cards_response(cards), mimetype="application/json")
     except ServiceError as error:
         status = error.status
         raise
