@@ -3,7 +3,7 @@
     make bench                      # or: .venv/bin/python bench/run.py [--quick] [--skip-fhir]
 
 Starts the service the way production does (`mbc-cds serve`: gunicorn, gthread,
-4 threads per worker) on 127.0.0.1 with auth and demo off, and, under the same
+MBC_CDS_THREADS threads per worker) on 127.0.0.1 with auth and demo off, and, under the same
 gunicorn settings, the floor of this stack (bench/floor_app.py: a bare Flask
 endpoint that parses the same request body and returns a fixed JSON body).
 Drives both with `wrk` (Debian package; installed with apt-get when missing and
@@ -63,7 +63,7 @@ HOST = "127.0.0.1"
 BUDGET = {"p50_ms": 5.0, "p99_ms": 25.0, "rps_2_workers_c10": 300.0, "rss_mb": 150.0,
           "no_prefetch_over_slowest_ms": 10.0}
 # gunicorn settings of `mbc-cds serve` (service/cli.py), checked at start-up.
-GUNICORN = {"worker_class": "gthread", "threads": 4, "timeout": 60}
+GUNICORN = {"worker_class": "gthread", "threads": None, "timeout": 60}  # threads: MBC_CDS_THREADS default
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -87,12 +87,14 @@ def log(msg: str) -> None:
 
 def check_cli_settings() -> None:
     """Warn when service/cli.py no longer runs gunicorn the way the floor is run."""
+    if GUNICORN["threads"] is None:
+        from service.config import Settings
+
+        GUNICORN["threads"] = Settings.model_fields["threads"].default
     text = (REPO_DIR / "service" / "cli.py").read_text(encoding="utf-8")
     found = dict(re.findall(r'cfg\.set\("(\w+)",\s*"?([\w.]+)"?\)', text))
     if found.get("threads") == "settings.threads":
-        from service.config import Settings
-
-        found["threads"] = Settings().threads
+        found["threads"] = GUNICORN["threads"]
     for key, value in GUNICORN.items():
         if str(found.get(key)) != str(value):
             log(f"WARNING: service/cli.py sets gunicorn {key}={found.get(key)!r}, the floor uses {value!r}")
