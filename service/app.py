@@ -59,8 +59,9 @@ def production_app() -> Flask:
     schemas) is moved out of the collector's sight with gc.freeze(): otherwise
     each full collection rescans it (about 30 ms here, every ~17 calls), which
     is the whole p90/p99 tail. Not done in create_app(): tests build many apps.
-    (A larger gen-0 threshold saved 0.4 ms in-process but lowered 2-worker
-    throughput over HTTP in `make bench`, so the default thresholds stay.)
+    MBC_CDS_GC_GEN0_THRESHOLD raises the young-generation threshold: 5,000 or
+    20,000 took 7 % off a 300-resource call in `make bench` A/B runs but made a
+    3,000-resource call 10-12 % slower, so by default Python's 700 stays.
     """
     app = create_app()
     gc.collect()
