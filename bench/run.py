@@ -15,10 +15,18 @@ same run:
       to the floor;
   (b) 2 workers, concurrency 10: requests/s (budget >= 300) and latency;
   (c) RSS per worker after the load (budget <= 150 MB);
-  (d) scaling at 30 / 300 / 3,000 resources: latency and cost per resource;
+  (d) scaling at 30 / 300 / 3,000 resources: latency, cost per resource and the
+      growth exponent (budget: linear or better, k <= 1);
   (e) no prefetch: the service fetches from a local sekmet-fhir server loaded
       with the 300-resource patient; total vs the slowest single FHIR query
-      (budget: slowest + 10 ms).
+      (budget: slowest + 10 ms), against `sekmet serve` (one request at a time),
+      the same server under --sekmet-workers uvicorn processes, and those behind
+      --fhir-latency-ms of latency per response (bench/latency_proxy.py).
+
+--variant-env KEY=VALUE runs a second service with that environment in the same
+interleaved windows as (a) and (b): an A/B test of a setting. The window order
+rotates each round, and a Python speed probe is recorded with the machine,
+because this host's speed changes with tenants no process list here shows.
 
 Every server is bound to 127.0.0.1 and stopped by this script; every load loop is
 bounded in time (wrk -d) and, for the Python fallback, in count too. The machine
