@@ -113,10 +113,11 @@ def test_stores_opened_at_once_on_a_fresh_database_all_start(tmp_path):
     assert errors == []
 
 
-def _open_store_in_child(url, results):
+def _open_store_in_child(url, results, start_together):
     from service.feedback import FeedbackStore
 
     try:
+        start_together.wait(timeout=60)  # all imported: open the store at the same moment
         FeedbackStore(url)
         results.put(None)
     except Exception as exc:  # reported to the parent, which asserts
@@ -128,10 +129,11 @@ def test_worker_processes_opening_a_fresh_database_together_all_start(tmp_path):
     # cover them, so SQLite's own locking decides who creates the tables.
     import multiprocessing
 
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")  # not fork: the test process has threads
     results = context.Queue()
     url = f"sqlite:///{tmp_path}/fresh.sqlite"
-    workers = [context.Process(target=_open_store_in_child, args=(url, results)) for _ in range(8)]
+    start_together = context.Barrier(8)
+    workers = [context.Process(target=_open_store_in_child, args=(url, results, start_together)) for _ in range(8)]
     for worker in workers:
         worker.start()
     outcomes = [results.get(timeout=60) for _ in workers]
