@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     workers: int = 2  # gunicorn workers for `mbc-cds serve`
     # Threads per worker. One: hook calls with prefetch are pure computation, and
     # threads of one process computing at once only slow each other down (one
-    # interpreter lock); `make bench` measured 12-21 % more calls per second with
+    # interpreter lock); `make bench` measured 18-21 % more calls per second with
     # one thread than with four. More threads let a worker go on while calls
     # without prefetch wait on a slow FHIR server.
     threads: int = 1
