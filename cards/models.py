@@ -175,6 +175,25 @@ def _other_json(value: Any) -> Any:
     return prune(to_jsonable_python(value, inf_nan_mode="null"))
 
 
+_DROPPED = object()
+
+
+def _json_item(item: Any) -> Any:
+    """One dict value or list item of `_json_pruned`, pruned; _DROPPED when nothing is left."""
+    kind = type(item)
+    if kind is str:
+        return item if item else _DROPPED
+    if kind is bool or kind is int:
+        return item
+    if kind is dict or kind is list:
+        item = _json_pruned(item)
+        return item if item else _DROPPED
+    if item is None:
+        return _DROPPED
+    item = _other_json(item)
+    return _DROPPED if item is None or item == "" or item == [] or item == {} else item
+
+
 def _json_pruned(value: Any) -> Any:
     kind = type(value)
     if kind is dict:
@@ -182,44 +201,16 @@ def _json_pruned(value: Any) -> Any:
         for key, item in value.items():
             if type(key) is not str:
                 return prune(to_jsonable_python(value, inf_nan_mode="null"))
-            kind = type(item)
-            if kind is str:
-                if not item:
-                    continue
-            elif kind is bool or kind is int:
-                pass
-            elif kind is dict or kind is list:
-                item = _json_pruned(item)
-                if not item:
-                    continue
-            elif item is None:
-                continue
-            else:
-                item = _other_json(item)
-                if item is None or item == "" or item == [] or item == {}:
-                    continue
-            out[key] = item
+            item = _json_item(item)
+            if item is not _DROPPED:
+                out[key] = item
         return out
     if kind is list:
         items = []
         for item in value:
-            kind = type(item)
-            if kind is str:
-                if not item:
-                    continue
-            elif kind is bool or kind is int:
-                pass
-            elif kind is dict or kind is list:
-                item = _json_pruned(item)
-                if not item:
-                    continue
-            elif item is None:
-                continue
-            else:
-                item = _other_json(item)
-                if item is None or item == "" or item == [] or item == {}:
-                    continue
-            items.append(item)
+            item = _json_item(item)
+            if item is not _DROPPED:
+                items.append(item)
         return items
     return _other_json(value)
 
