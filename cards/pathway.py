@@ -149,12 +149,8 @@ def _run(ref: RuleRef, state: PatientState, ctx: Context) -> Finding:
 
 def _caution_hits(cautions, state, ctx) -> list[CautionHit]:
     hits = []
-    memo = ctx.memo
     for c in cautions:
-        ref = c.rule
-        f = memo.get(ref.memo_key)
-        if f is None:
-            f = _eval(ref, state, ctx)
+        f = _run(c.rule, state, ctx)
         if f.value:
             hits.append(CautionHit(c.severity, c.text, c.source, f, c.short))
     return hits
@@ -193,12 +189,9 @@ def _assess_choice(drugs, label, name_set, checks, given, exclude_given: bool,
             if name_set <= s:
                 choice.excluded = "already given for metastatic disease"
                 break
-    memo = ctx.memo
     for n, requires, cautions in checks:
         for ref in requires:
-            f = memo.get(ref.memo_key)
-            if f is None:
-                f = _eval(ref, state, ctx)
+            f = _run(ref, state, ctx)
             if not f.value and choice.excluded is None:
                 choice.excluded = f"{n}: {f.text}" if f.text else f"{n}: requirement not met"
         if cautions:
@@ -252,14 +245,11 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     reg = REGIMENS_BY_TOPIC[topic]
     ctx = ctx or Context.of(state)
     status = status or pathway_status(state)
-    memo = ctx.memo
     phase = ctx.phase
     rank = reg.rank.get(phase, 1000)
     for ref, r, when in reg.rank_when:
         if when is None or when == phase:
-            f = memo.get(ref.memo_key)
-            if f is None:
-                f = _eval(ref, state, ctx)
+            f = _run(ref, state, ctx)
             if f.value:
                 rank = r
     a = RegimenAssessment(topic, reg, "fits", rank, phase)
@@ -276,9 +266,7 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
         return a
     reasons, unknown, reasons_not = a.reasons, a.unknown, a.reasons_not
     for ref in reg.requires:
-        f = memo.get(ref.memo_key)
-        if f is None:
-            f = _eval(ref, state, ctx)
+        f = _run(ref, state, ctx)
         (reasons if f.value else unknown if f.value is None else reasons_not).append(f)
     if reg.routes:
         route_unknown: list[Finding] = []
@@ -299,9 +287,7 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
             else:
                 a.reasons_not += route_failed
     for ref in reg.excluded_if:
-        f = memo.get(ref.memo_key)
-        if f is None:
-            f = _eval(ref, state, ctx)
+        f = _run(ref, state, ctx)
         if f.value:
             text = f"{ref.text} ({f.text})" if ref.text and f.text else (ref.text or f.text)
             reasons_not.append(Finding(True, text, f.sources))
@@ -311,18 +297,9 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
             break
     else:
         reasons_not.append(Finding(False, "Every concrete regimen of this card was already given or is excluded"))
-    hits = a.cautions  # _caution_hits(reg.cautions, state, ctx), in place
-    for c in reg.cautions:
-        ref = c.rule
-        f = memo.get(ref.memo_key)
-        if f is None:
-            f = _eval(ref, state, ctx)
-        if f.value:
-            hits.append(CautionHit(c.severity, c.text, c.source, f, c.short))
+    a.cautions += _caution_hits(reg.cautions, state, ctx)
     if reg.endocrine_based:
-        f = memo.get(_NEEDS_OFS.memo_key)
-        if f is None:
-            f = _eval(_NEEDS_OFS, state, ctx)
+        f = _run(_NEEDS_OFS, state, ctx)
         a.needs_ofs = f.value is True
     else:
         a.needs_ofs = reg.endocrine_based
