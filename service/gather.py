@@ -249,6 +249,9 @@ _PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([^/?#]+)(?:/_history/[^/?#]*)?
 
 def _belongs_to_another_patient(resource: dict, patient_id: str, own_reference: str) -> bool:
     """A Patient with another id, or a subject/patient reference naming another Patient."""
+    subject = resource.get("subject")
+    if type(subject) is dict and subject.get("reference") == own_reference and "patient" not in resource:
+        return False  # the usual case, decided at once: subject is exactly the patient in context
     if resource.get("resourceType") == "Patient":
         return resource.get("id") != patient_id
     for name in ("subject", "patient"):
@@ -263,13 +266,6 @@ def _belongs_to_another_patient(resource: dict, patient_id: str, own_reference: 
     return False
 
 
-def _names_only(resource: dict, own_reference: str) -> bool:
-    """The common case, decided without a call per field: subject is exactly
-    "Patient/<id in context>" and there is no `patient` field to check too."""
-    subject = resource.get("subject")
-    return type(subject) is dict and subject.get("reference") == own_reference and "patient" not in resource
-
-
 def _usable_for_patient(resources: list[dict], patient_id: Any, notes: list[str]) -> list[dict]:
     """One pass: drop other patients' resources (noted), entered-in-error, and
     repeats of the same Type/id (prefetch keys overlap)."""
@@ -279,9 +275,7 @@ def _usable_for_patient(resources: list[dict], patient_id: Any, notes: list[str]
     for resource in resources:
         if not isinstance(resource, dict):
             continue
-        if own is not None and not _names_only(resource, own) and _belongs_to_another_patient(
-            resource, patient_id, own
-        ):
+        if own is not None and _belongs_to_another_patient(resource, patient_id, own):
             dropped += 1
             continue
         if resource.get("status") == "entered-in-error":
