@@ -62,6 +62,7 @@ REPO_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(REPO_DIR))
 
 from bench import patients  # noqa: E402  (the repo root is on sys.path from here)
+from service.config import Settings  # noqa: E402
 
 RESULTS_DIR = BENCH_DIR / "results"
 SERVICE_PATH = "/cds-services/mbc-treatment-options"
@@ -71,7 +72,9 @@ HOST = "127.0.0.1"
 BUDGET = {"p50_ms": 5.0, "p99_ms": 25.0, "rps_2_workers_c10": 300.0, "rss_mb": 150.0,
           "no_prefetch_over_slowest_ms": 10.0}
 # gunicorn settings of `mbc-cds serve` (service/cli.py), checked at start-up.
-GUNICORN = {"worker_class": "gthread", "threads": None, "timeout": 60}  # threads: MBC_CDS_THREADS default
+GUNICORN = {"worker_class": "gthread", "timeout": 60,
+            # what `mbc-cds serve` reads from MBC_CDS_THREADS (service/config.py)
+            "threads": int(os.environ.get("MBC_CDS_THREADS", Settings.model_fields["threads"].default))}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -95,10 +98,6 @@ def log(msg: str) -> None:
 
 def check_cli_settings() -> None:
     """Warn when service/cli.py no longer runs gunicorn the way the floor is run."""
-    if GUNICORN["threads"] is None:
-        from service.config import Settings
-
-        GUNICORN["threads"] = Settings.model_fields["threads"].default
     text = (REPO_DIR / "service" / "cli.py").read_text(encoding="utf-8")
     found = dict(re.findall(r'cfg\.set\("(\w+)",\s*"?([\w.]+)"?\)', text))
     if found.get("threads") == "settings.threads":
@@ -559,7 +558,6 @@ def service_fhir_client(base_url: str):
     """A FHIRClient set up as service/routes.py:fhir_client_factory sets it up (same settings)."""
     import inspect
 
-    from service.config import Settings
     from service.fhir_client import FHIRClient
 
     cfg = Settings()
