@@ -58,37 +58,32 @@ class Ctx:
         if self._obs_by_code is None:
             idx: dict[str, list[dict[str, Any]]] = {}
             for obs in self.by_type.get("Observation", ()):
+                code = None
                 cc = obs.get("code")
                 if type(cc) is dict:
                     items = cc.get("coding")
                     if type(items) is list and len(items) == 1 and type(items[0]) is dict:
                         code = items[0].get("code")
-                        if type(code) is str:
-                            # one coding with a string code: its code as codings() reads it
-                            # (the full codings are memoised when a mapper asks for them)
-                            code = code.strip()
-                            if code:
-                                lst = idx.get(code)
-                                if lst is None:
-                                    idx[code] = [obs]
-                                else:
-                                    lst.append(obs)
-                            continue
-                cods = self.code_of(obs)
-                if len(cods) == 1:
+                if type(code) is str:
+                    # one coding with a string code: its code as codings() reads it
+                    # (the full codings are memoised when a mapper asks for them)
+                    code = code.strip()
+                else:
+                    cods = self.code_of(obs)
+                    if len(cods) != 1:
+                        seen = set()
+                        for _, code, _ in cods:
+                            if code and code not in seen:
+                                seen.add(code)
+                                idx.setdefault(code, []).append(obs)
+                        continue
                     code = cods[0][1]
-                    if code:
-                        lst = idx.get(code)
-                        if lst is None:
-                            idx[code] = [obs]
-                        else:
-                            lst.append(obs)
-                    continue
-                seen = set()
-                for _, code, _ in cods:
-                    if code and code not in seen:
-                        seen.add(code)
-                        idx.setdefault(code, []).append(obs)
+                if code:
+                    lst = idx.get(code)
+                    if lst is None:
+                        idx[code] = [obs]
+                    else:
+                        lst.append(obs)
             self._obs_by_code = idx
         if len(codes) == 1:
             return list(self._obs_by_code.get(next(iter(codes)), ()))
