@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # Allocations between two young-generation garbage collections in a served
     # worker (production_app); None = Python's default (700). See production_app.
     gc_gen0_threshold: int | None = None
+    # Keep the cyclic collector from running while a request is handled (it
+    # runs between requests instead); see production_app.
+    gc_pause_during_requests: bool = True
     workers: int = 2  # gunicorn workers for `mbc-cds serve`
     # Threads per worker. One: hook calls with prefetch are pure computation, and
     # threads of one process computing at once only slow each other down (one

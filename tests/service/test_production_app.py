@@ -37,3 +37,65 @@ def test_production_app_sets_the_configured_young_generation_threshold(served_en
     gc.set_threshold(700, 10, 10)
     production_app()
     assert gc.get_threshold() == (12345, 10, 10)
+
+
+@pytest.fixture
+def restore_collector():
+    was_enabled = gc.isenabled()
+    yield
+    (gc.enable if was_enabled else gc.disable)()
+
+
+def _collector_state_during_a_request(app) -> list[bool]:
+    seen = []
+    app.before_request(lambda: seen.append(gc.isenabled()))  # runs after the pause's own hook
+    app.test_client().get("/healthz")
+    return seen
+
+
+def test_the_collector_is_paused_while_a_request_is_handled_and_runs_again_after_it(
+        served_env, restore_gc, restore_collector):
+    gc.enable()
+    app = production_app()
+    assert _collector_state_during_a_request(app) == [False]
+    assert gc.isenabled()
+
+
+def test_the_collector_runs_again_after_a_request_that_failed(served_env, restore_gc, restore_collector):
+    gc.enable()
+    app = production_app()
+    response = app.test_client().post("/cds-services/mbc-treatment-options", data=b"{not json",
+                                      content_type="application/json")
+    assert response.status_code == 400
+    assert gc.isenabled()
+
+
+def test_the_collector_pause_can_be_turned_off(served_env, restore_gc, restore_collector, monkeypatch):
+    monkeypatch.setenv("MBC_CDS_GC_PAUSE_DURING_REQUESTS", "false")
+    gc.enable()
+    app = production_app()
+    assert _collector_state_during_a_request(app) == [True]
+
+
+def test_a_collector_disabled_before_start_up_stays_disabled(served_env, restore_gc, restore_collector):
+    gc.disable()
+    app = production_app()
+    app.test_client().get("/healthz")
+    assert not gc.isenabled()
+
+
+def test_with_overlapping_requests_the_collector_comes_back_when_the_last_one_ends(restore_collector):
+    from flask import Flask
+
+    from service.app import CollectorPause
+
+    gc.enable()
+    app, pause = Flask(__name__), CollectorPause()
+    with app.test_request_context():
+        pause.enter()
+        with app.app_context(), app.test_request_context():  # another thread's request: its own g
+            pause.enter()
+            pause.leave()
+        assert not gc.isenabled()
+        pause.leave()
+    assert gc.isenabled()
