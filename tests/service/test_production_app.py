@@ -46,10 +46,16 @@ def restore_collector():
     (gc.enable if was_enabled else gc.disable)()
 
 
-def _collector_state_during_a_request(app) -> list[bool]:
+def _collector_state_during_requests(app, *bodies: bytes | None) -> list[bool]:
+    """gc.isenabled() inside each request (a GET without body, or a hook call with it)."""
     seen = []
     app.before_request(lambda: seen.append(gc.isenabled()))  # runs after the pause's own hook
-    app.test_client().get("/healthz")
+    client = app.test_client()
+    for body in bodies:
+        if body is None:
+            client.get("/healthz")
+        else:
+            client.post("/cds-services/mbc-treatment-options", data=body, content_type="application/json")
     return seen
 
 
@@ -57,7 +63,18 @@ def test_the_collector_is_paused_while_a_request_is_handled_and_runs_again_after
         served_env, restore_gc, restore_collector):
     gc.enable()
     app = production_app()
-    assert _collector_state_during_a_request(app) == [False]
+    assert _collector_state_during_requests(app, None) == [False]
+    assert gc.isenabled()
+
+
+def test_the_collector_is_not_paused_for_a_request_body_of_a_mebibyte_or_more(
+        served_env, restore_gc, restore_collector):
+    from service.app import CollectorPause
+
+    gc.enable()
+    app = production_app()
+    large = b" " * CollectorPause.MAX_BODY_BYTES + b"{}"
+    assert _collector_state_during_requests(app, large, b"{}") == [True, False]
     assert gc.isenabled()
 
 
@@ -74,7 +91,7 @@ def test_the_collector_pause_can_be_turned_off(served_env, restore_gc, restore_c
     monkeypatch.setenv("MBC_CDS_GC_PAUSE_DURING_REQUESTS", "false")
     gc.enable()
     app = production_app()
-    assert _collector_state_during_a_request(app) == [True]
+    assert _collector_state_during_requests(app, None) == [True]
 
 
 def test_a_collector_disabled_before_start_up_stays_disabled(served_env, restore_gc, restore_collector):
