@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from service.config import Settings
 from service.errors import ServiceError
 from service.feedback import FeedbackStore
+from service.fhir_capabilities import RevincludeSupport
 from service.logs import configure_logging
 
 log = logging.getLogger("mbc_cds")
@@ -28,6 +29,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False
     app.extensions["feedback_store"] = FeedbackStore(settings.database_url)
+    # What each FHIR server declares (its CapabilityStatement), learnt on first use.
+    app.extensions["fhir_capabilities"] = RevincludeSupport()
 
     if not settings.auth_enabled:
         log.warning("client authentication is OFF (MBC_CDS_AUTH=off): local use only")

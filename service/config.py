@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     fhir_page_size: int = 200
     hook_time_budget_seconds: float = 20.0
     fhir_max_workers: int = 8
+    # Fold the patient read and the Condition/Medication*/Procedure searches
+    # into one Patient search with _revinclude on servers whose
+    # CapabilityStatement declares those _revincludes (service.gather).
+    fhir_revinclude: bool = True
 
     # Allocations between two young-generation garbage collections in a served
     # worker (production_app); None = Python's default (700). See production_app.

@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from http.cookiejar import DefaultCookiePolicy
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 import requests
@@ -65,6 +65,10 @@ class FHIRBadResponse(FHIRError):
 
 
 # -- connection-time address guard ---------------------------------------------------
+
+
+class FHIRSearchQualified(FHIRBadResponse):
+    """A strict search whose results the server qualified with a warning."""
 
 
 class BlockedAddress(NewConnectionError):
@@ -215,12 +219,23 @@ class FHIRClient:
         except FHIRNotFound:
             return None
 
-    def search(self, path: str) -> tuple[list[dict], bool]:
+    def search(self, path: str, *, included: bool = False, strict: bool = False,
+               echoed: tuple[str, ...] = ()) -> tuple[list[dict], bool]:
         """All `match` entries of a search, following next pages.
 
         Returns (resources, complete); complete is False when the resource
         bound cut the result short. Paging past max_pages, or a next link
         seen twice, raises FHIRBadResponse.
+
+        included: also keep `include` entries (a search with _include/_revinclude).
+        strict: send `Prefer: handling=strict` (a server that cannot honour a
+        parameter must refuse, not ignore it) and raise FHIRSearchQualified if
+        the server adds a warning or error OperationOutcome to the results
+        (FHIR R4 search §3.1.1.4.9, e.g. "include results were truncated").
+        echoed: parameters the server must list in the first page's `self` link
+        (R4 §3.1.1.2: it SHALL return the parameters it actually used), else
+        FHIRSearchQualified: a server that dropped one would otherwise look like
+        a patient without such data.
         """
         if self.page_size and "_count=" not in path:
             # Ask for big pages: fewer round trips (servers may cap it lower).
@@ -229,12 +244,17 @@ class FHIRClient:
         resources: list[dict] = []
         seen_urls: set[str] = set()
         kind = path.split("?")[0][:64]
+        headers = {"Prefer": "handling=strict"} if strict else None
         for _ in range(self.max_pages):
             seen_urls.add(url)
-            bundle = self._get_json(url)
+            bundle = self._get_json(url, headers)
             if bundle.get("resourceType") != "Bundle":
                 raise FHIRBadResponse(f"search {kind} did not return a Bundle")
-            matches = bundle_matches(bundle)
+            if strict and bundle_warns(bundle):
+                raise FHIRSearchQualified(f"search {kind}: the FHIR server qualified its results with a warning")
+            if echoed and not resources and not _parameters_echoed(path, bundle, echoed):
+                raise FHIRSearchQualified(f"search {kind}: the FHIR server did not say it used {', '.join(echoed)}")
+            matches = bundle_matches(bundle, included)
             allowed = self._take_budget(len(matches))
             resources.extend(matches[:allowed])
             if allowed < len(matches):
@@ -249,6 +269,10 @@ class FHIRClient:
         raise FHIRBadResponse(
             f"search {kind}: the FHIR server kept paging past {self.max_pages} pages"
         )
+
+    def capability_statement(self) -> dict:
+        """GET [base]/metadata (the server's CapabilityStatement)."""
+        return self._get_json(self._url("metadata"))
 
     # -- internals -------------------------------------------------------------
 
@@ -286,10 +310,10 @@ class FHIRClient:
             left = min(left, self.deadline - time.monotonic())
         return left
 
-    def _get_json(self, url: str) -> dict:
+    def _get_json(self, url: str, extra_headers: dict[str, str] | None = None) -> dict:
         if self._time_left() <= 0:
             raise FHIRTimeout("the FHIR server did not return the data in time")
-        headers = {"Accept": FHIR_JSON}
+        headers = {"Accept": FHIR_JSON, **(extra_headers or {})}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         started = time.monotonic()
@@ -384,8 +408,10 @@ def _blocked(exc: BaseException) -> bool:
     return False
 
 
-def bundle_matches(bundle: dict) -> list[dict]:
-    """Entries that are search matches (drops OperationOutcome/include entries)."""
+def bundle_matches(bundle: dict, included: bool = False) -> list[dict]:
+    """Entries that are search matches (drops OperationOutcome entries, and
+    include entries unless `included`)."""
+    modes = (None, "match", "include") if included else (None, "match")
     found = []
     entries = bundle.get("entry")
     if not isinstance(entries, list):
@@ -398,7 +424,7 @@ def bundle_matches(bundle: dict) -> list[dict]:
             continue
         search = entry.get("search")
         mode = search.get("mode") if isinstance(search, dict) else None
-        if mode not in (None, "match"):
+        if mode not in modes:
             continue
         if resource.get("resourceType") == "OperationOutcome":
             continue
@@ -406,11 +432,38 @@ def bundle_matches(bundle: dict) -> list[dict]:
     return found
 
 
+def bundle_warns(bundle: dict) -> bool:
+    """An OperationOutcome entry with a fatal, error or warning issue."""
+    entries = bundle.get("entry")
+    for entry in entries if isinstance(entries, list) else ():
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome":
+            issues = resource.get("issue")
+            for issue in issues if isinstance(issues, list) else ():
+                if isinstance(issue, dict) and issue.get("severity") in ("fatal", "error", "warning"):
+                    return True
+    return False
+
+
 def next_link(bundle: dict) -> str | None:
+    return _link(bundle, "next")
+
+
+def _link(bundle: dict, relation: str) -> str | None:
     links = bundle.get("link")
     if not isinstance(links, list):
         return None
     for link in links:
-        if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
+        if isinstance(link, dict) and link.get("relation") == relation and isinstance(link.get("url"), str):
             return link["url"]
     return None
+
+
+def _parameters_echoed(sent_path: str, bundle: dict, names: tuple[str, ...]) -> bool:
+    """Every `names` parameter sent is in the bundle's self link, with its value."""
+    self_url = _link(bundle, "self")
+    if self_url is None:
+        return False
+    used = set(parse_qsl(urlsplit(self_url).query))
+    sent = parse_qsl(sent_path.partition("?")[2])
+    return all((name, value) in used for name, value in sent if name in names)

@@ -6,6 +6,12 @@ For each prefetch template key (CDS Hooks 2.0.1 §Prefetch):
 - key present with an OperationOutcome: the client tried and failed: fetch;
 - key absent: fetch it from `fhirServer` with the `fhirAuthorization` token.
 Fetches run concurrently on a shared pool. Data we cannot get -> 412.
+Missing keys are fetched in as few requests as the server allows: same-type
+code searches are merged, and on a server whose CapabilityStatement declares
+the Patient _revincludes, the patient read and the Condition, Medication* and
+Procedure searches go out as one Patient search (checked: strict handling, no
+warning in the results, every _revinclude echoed in its self link, no type
+near a server's include cap; else sent apart).
 
 Whatever the source, only this patient's data goes on: a Patient resource
 with another id, or a resource whose `subject`/`patient` reference names
@@ -21,11 +27,13 @@ import logging
 import re
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from service.errors import PreconditionFailed
-from service.fhir_client import FHIRClient, FHIRError, bundle_matches, next_link
+from service.fhir_capabilities import RevincludeSupport
+from service.fhir_client import FHIRClient, FHIRError, FHIRTimeout, FHIRUnreachable, bundle_matches, next_link
 
 log = logging.getLogger("mbc_cds.gather")
 
@@ -87,7 +95,10 @@ _ALSO_ACCEPTED = {
 
 
 def _of_type(resources: list[dict], wanted: str) -> tuple[list[dict], int]:
-    accepted = {wanted} | _ALSO_ACCEPTED.get(wanted, set())
+    return _of_types(resources, _types_for(wanted))
+
+
+def _of_types(resources: list[dict], accepted: frozenset[str]) -> tuple[list[dict], int]:
     kept = [r for r in resources if isinstance(r.get("resourceType"), str) and r["resourceType"] in accepted]
     return kept, len(resources) - len(kept)
 
@@ -102,12 +113,15 @@ def gather(
     time_budget: float = 20.0,
     max_workers: int = 8,
     max_resources: int = MAX_RESOURCES_PER_PATIENT,
+    capabilities: RevincludeSupport | None = None,
 ) -> Gathered:
     """Collect resources for the templates.
 
     client_factory: returns a FHIRClient for the request's fhirServer (already
     checked as allowed), or None when the request named no server.
     demo_resources: patientId -> embedded demo resources (demo mode only).
+    capabilities: what FHIR servers declare (per process); with it, searches
+    the server can answer as one Patient search with _revinclude are folded.
     """
     started = time.monotonic()
     prefetch = prefetch or {}
@@ -145,7 +159,7 @@ def gather(
             remaining = max(0.0, time_budget - (time.monotonic() - started))
             if hasattr(client, "deadline"):
                 client.deadline = time.monotonic() + remaining
-            _fetch_all(client, to_fetch, templates, result, remaining, max_workers)
+            _fetch_all(client, to_fetch, templates, result, remaining, max_workers, capabilities)
         else:
             demo = demo_resources(str(context.get("patientId"))) if demo_resources else None
             if demo is None:
@@ -193,6 +207,78 @@ def merge_code_searches(queries: dict[str, str]) -> dict[str, tuple[str, list[st
     return {**first, **out}
 
 
+@dataclass(frozen=True)
+class Search:
+    """One request (with its next pages) the service sends for missing prefetch keys."""
+
+    query: str
+    keys: tuple[str, ...]  # the prefetch keys it answers
+    types: frozenset[str]  # the resource types it may return
+    # A search folded from several (Patient + _revinclude): the searches it
+    # replaces, sent instead if the server does not honour it.
+    parts: tuple[tuple[str, "Search"], ...] = ()
+
+
+def _types_for(query: str) -> frozenset[str]:
+    wanted = template_type(query)
+    return frozenset({wanted} | _ALSO_ACCEPTED.get(wanted, set()))
+
+
+def plan_searches(queries: dict[str, str], revincludes: frozenset[str] = frozenset()) -> dict[str, Search]:
+    """The searches to send for the missing keys' rendered queries: same-type code
+    searches merged (merge_code_searches), and, if the server declares the
+    Patient _revincludes (`revincludes`, from its CapabilityStatement), the
+    patient read and the plain `Type?patient=` searches folded into one."""
+    searches = {label: Search(query, tuple(keys), _types_for(query))
+                for label, (query, keys) in merge_code_searches(queries).items()}
+    return _fold_into_patient_search(searches, revincludes) if revincludes else searches
+
+
+_PATIENT_READ = re.compile(r"^Patient/([A-Za-z0-9\-.]{1,64})$")
+_BY_PATIENT = re.compile(r"^([A-Za-z]+)\?patient=([A-Za-z0-9\-.]{1,64})$")
+
+
+def _fold_into_patient_search(searches: dict[str, Search], revincludes: frozenset[str]) -> dict[str, Search]:
+    """`Patient/p` + `Condition?patient=p` + ... -> `Patient?_id=p&_revinclude=Condition:patient&...`.
+
+    Same resources (the _revinclude uses each type's own `patient` search
+    parameter, as the separate searches do), one request instead of several.
+    """
+    patient_label = next((label for label, s in searches.items() if _PATIENT_READ.match(s.query)), None)
+    if patient_label is None:
+        return searches
+    patient_id = _PATIENT_READ.match(searches[patient_label].query).group(1)
+    folded_types: dict[str, str] = {}
+    for label, search in searches.items():
+        match = _BY_PATIENT.match(search.query)
+        if match and match.group(2) == patient_id and (
+                f"{match.group(1)}:patient" in revincludes or "*" in revincludes):
+            folded_types[label] = match.group(1)
+    if not folded_types:
+        return searches
+    parts = ((patient_label, searches[patient_label]), *((label, searches[label]) for label in folded_types))
+    folded = Search(
+        query=f"Patient?_id={patient_id}" + "".join(f"&_revinclude={t}:patient" for t in folded_types.values()),
+        keys=tuple(key for _, part in parts for key in part.keys),
+        types=frozenset().union(*(part.types for _, part in parts)),
+        parts=parts,
+    )
+    out = {label: s for label, s in searches.items() if label != patient_label and label not in folded_types}
+    out["+".join(label for label, _ in parts)] = folded
+    return out
+
+
+def _could_fold(queries: dict[str, str]) -> bool:
+    return any(s.parts for s in plan_searches(queries, frozenset({"*"})).values())
+
+
+# Servers cap the resources one _revinclude brings, some without saying so
+# (HAPI: 1,000, or 500 with a wildcard, no next link - hapi-fhir #6215/#6803;
+# Microsoft FHIR server: 100 per _revinclude, with a warning). A folded search
+# that brings this many of one type is sent again as separate, paged searches.
+REVINCLUDE_TRUNCATION_GUARD = 100
+
+
 def _fetch_all(
     client: FHIRClient,
     queries: dict[str, str],
@@ -200,42 +286,96 @@ def _fetch_all(
     result: Gathered,
     time_budget: float,
     max_workers: int,
+    capabilities: RevincludeSupport | None = None,
 ) -> None:
+    deadline = time.monotonic() + time_budget
     pool = executor(max_workers)
-    searches = merge_code_searches(queries)
-    futures = {pool.submit(_fetch_one, client, query): label for label, (query, _) in searches.items()}
-    done, pending = cf.wait(futures, timeout=time_budget)
+    declared, learning = frozenset(), None
+    if capabilities is not None and _could_fold(queries):
+        known = capabilities.known(client.base_url)
+        if known is None:
+            # Read alongside this call's searches: this call searches without
+            # _revinclude, later ones use what the server declares.
+            learning = pool.submit(capabilities.learn, client)
+        else:
+            declared = known
+    plan = plan_searches(queries, declared)
+    outcomes = _run(pool, client, plan, deadline)
+    apart: dict[str, Search] = {}
+    for label, search in plan.items():
+        if search.parts and _send_apart(search, outcomes[label], client, capabilities):
+            apart.update(search.parts)
+            del outcomes[label]
+    if apart:
+        outcomes.update(_run(pool, client, apart, deadline))
+        plan = {**{label: s for label, s in plan.items() if label in outcomes}, **apart}
+    if learning is not None:
+        cf.wait([learning], timeout=max(0.0, deadline - time.monotonic()))
+    errors, fetched = [], []
+    for label, search in plan.items():
+        outcome = outcomes[label]
+        if isinstance(outcome, FHIRError):
+            errors.append(f"{label}: {outcome}")
+            continue
+        if isinstance(outcome, Exception):  # never a 500 for what a FHIR server sent
+            log.error("unexpected error fetching prefetch key %s: %s", label, type(outcome).__name__, exc_info=outcome)
+            errors.append(f"{label}: the FHIR server's answer could not be read")
+            continue
+        resources, complete = outcome
+        resources, wrong = _of_types(resources, search.types)
+        if wrong:
+            names = " or ".join(sorted(search.types))
+            result.notes.append(f"'{label}': ignored {wrong} resource(s) from the FHIR server that are not {names}")
+        fetched.extend(resources)
+        for answered in search.keys:
+            result.origin[answered] = "fetched"
+        if not complete:
+            result.notes.append(f"'{label}' was cut short at the resource limit; advice may be incomplete")
+    if errors:
+        raise PreconditionFailed("could not get the patient's FHIR data: " + "; ".join(sorted(errors)))
+    # In one order whatever the server's (a search and an _include list them
+    # differently), so the same record gives the same advice, citations included.
+    fetched.sort(key=_type_and_id)
+    result.resources.extend(fetched)
+
+
+def _type_and_id(resource: dict) -> tuple[str, str]:
+    return str(resource.get("resourceType")), str(resource.get("id"))
+
+
+def _run(pool: cf.ThreadPoolExecutor, client: FHIRClient, searches: dict[str, Search],
+         deadline: float) -> dict[str, tuple[list[dict], bool] | Exception]:
+    """Send the searches at once; label -> (resources, complete) or the exception."""
+    futures = {pool.submit(_fetch_one, client, search): label for label, search in searches.items()}
+    done, pending = cf.wait(futures, timeout=max(0.0, deadline - time.monotonic()))
     for future in pending:
         future.cancel()
     if pending:
         raise PreconditionFailed("the FHIR server did not return the patient's data in time")
-    errors = []
-    for future in done:
-        key = futures[future]
-        try:
-            resources, complete = future.result()
-        except FHIRError as exc:
-            errors.append(f"{key}: {exc}")
-            continue
-        except Exception as exc:  # never a 500 for what a FHIR server sent
-            log.error("unexpected error fetching prefetch key %s: %s", key, type(exc).__name__, exc_info=exc)
-            errors.append(f"{key}: the FHIR server's answer could not be read")
-            continue
-        keys = searches[key][1]
-        wanted = template_type(templates[keys[0]])
-        resources, wrong = _of_type(resources, wanted)
-        if wrong:
-            result.notes.append(f"'{key}': ignored {wrong} resource(s) from the FHIR server that are not {wanted}")
-        result.resources.extend(resources)
-        for answered in keys:
-            result.origin[answered] = "fetched"
-        if not complete:
-            result.notes.append(f"'{key}' was cut short at the resource limit; advice may be incomplete")
-    if errors:
-        raise PreconditionFailed("could not get the patient's FHIR data: " + "; ".join(sorted(errors)))
+    return {futures[future]: future.exception() or future.result() for future in done}
 
 
-def _fetch_one(client: FHIRClient, query: str) -> tuple[list[dict], bool]:
+def _send_apart(search: Search, outcome, client: FHIRClient, capabilities: RevincludeSupport | None) -> bool:
+    """Whether a folded search's result cannot be trusted whole, so its parts go out separately."""
+    if isinstance(outcome, (FHIRUnreachable, FHIRTimeout)):
+        return False  # the server, not the search: separate searches would fail the same way
+    if isinstance(outcome, Exception):
+        # Refused (400, 501 ...) or qualified with a warning: do not use it again for a while.
+        if capabilities is not None and isinstance(outcome, FHIRError):
+            capabilities.not_honoured(client.base_url)
+        return True
+    resources, _ = outcome
+    patient_id = _PATIENT_READ.match(search.parts[0][1].query).group(1)
+    if not any(r.get("resourceType") == "Patient" and r.get("id") == patient_id for r in resources):
+        return True  # the separate read says "not found" properly
+    per_type = Counter(r.get("resourceType") for r in resources)
+    return any(n >= REVINCLUDE_TRUNCATION_GUARD for t, n in per_type.items() if t != "Patient")
+
+
+def _fetch_one(client: FHIRClient, search: Search) -> tuple[list[dict], bool]:
+    query = search.query
+    if search.parts:
+        return client.search(query, included=True, strict=True, echoed=("_revinclude",))
     if "?" in query:
         return client.search(query)
     resource = client.read(query)

@@ -83,6 +83,7 @@ def call_service(service_id: str):
                 demo_resources=demo_resources if settings().demo else None,
                 time_budget=settings().hook_time_budget_seconds,
                 max_workers=settings().fhir_max_workers,
+                capabilities=current_app.extensions["fhir_capabilities"] if settings().fhir_revinclude else None,
             )
         cards = run_hook(service.hook, context, gathered.resources, gathered.notes)
         remember_cards(service.id, cards)

@@ -78,3 +78,44 @@ def test_paging_is_followed_on_a_real_server(loaded_server):
     client = FHIRClient(loaded_server)
     resources, complete = client.search(f"MedicationStatement?patient={REAL_PATIENT_ID}&_count=2")
     assert complete and len(resources) == 5
+
+
+def _without_uuids(body: dict) -> str:
+    import json
+    import re
+
+    return re.sub(r'"[0-9a-f]{8}-[0-9a-f-]{27}"', '"uuid"', json.dumps(body["cards"], sort_keys=True))
+
+
+def test_sekmet_declares_the_patient_revincludes_and_the_folded_search_gives_the_same_data_and_cards(
+    client, loaded_server, monkeypatch
+):
+    import service.routes as routes
+    from service.fhir_client import FHIRClient
+
+    seen, sent = [], []
+    original_run, original_search = routes.run_hook, FHIRClient.search
+
+    def spy_run(hook, context, resources, notes=None, as_of=None):
+        seen.append({(r["resourceType"], r["id"]) for r in resources})
+        return original_run(hook, context, resources, notes, as_of)
+
+    def spy_search(self, path, **options):
+        sent.append(path.split("&_count")[0])
+        return original_search(self, path, **options)
+
+    monkeypatch.setattr(routes, "run_hook", spy_run)
+    monkeypatch.setattr(FHIRClient, "search", spy_search)
+    separate, folded = call_patient_view(client, loaded_server), call_patient_view(client, loaded_server)
+    assert separate.status_code == folded.status_code == 200
+    assert len(sent) == 6 + 2  # the first call: 6 searches (and a read); the second: 2 searches
+    assert any(p.startswith(f"Patient?_id={REAL_PATIENT_ID}&_revinclude=") for p in sent[6:])
+    assert seen[0] == seen[1]
+    assert _without_uuids(folded.get_json()) == _without_uuids(separate.get_json())
+
+
+def test_an_unknown_patient_is_still_a_412_when_the_searches_are_folded(client, loaded_server):
+    assert call_patient_view(client, loaded_server).status_code == 200  # learns what sekmet declares
+    response = call_patient_view(client, loaded_server, patient_id="no-such-patient")
+    assert response.status_code == 412
+    assert "Patient" in response.get_json()["message"]

@@ -182,9 +182,10 @@ def test_over_http_without_prefetch_the_service_fetches_and_answers_cards(client
         mock_everything_empty(rsps)
         response = client.post(SERVICE, json=body)
         assert all(c.request.headers["Authorization"] == "Bearer tok-123" for c in rsps.calls)
-        # one call per resource type: the three Observation keys share one search
+        # one call per resource type (the three Observation keys share one search), and
+        # alongside them the server's CapabilityStatement (unanswered here: nothing folded)
         paths = sorted(c.request.url.split(FHIR_BASE + "/")[1].split("?")[0] for c in rsps.calls)
-        assert paths == sorted(["Patient/p1", "Condition", "Observation", "MedicationStatement",
+        assert paths == sorted(["metadata", "Patient/p1", "Condition", "Observation", "MedicationStatement",
                                 "MedicationRequest", "MedicationAdministration", "Procedure"])
     assert response.status_code == 200
     assert response.get_json()["cards"][0]["source"]["topic"]["code"] == "patient-summary"
