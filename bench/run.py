@@ -570,20 +570,25 @@ def service_fhir_client(base_url: str):
     return FHIRClient(base_url, None, **{k: v for k, v in wanted.items() if k in params and v is not None})
 
 
-def service_queries(patient_id: str) -> dict[str, str]:
-    """The searches the service sends for a hook without prefetch (service.gather:
-    templates rendered, same-type code searches merged)."""
-    from service.gather import merge_code_searches, render_template
+def service_queries(base_url: str, patient_id: str) -> dict:
+    """The searches the service sends for a hook without prefetch to this server
+    (service.gather.plan_searches: templates rendered, same-type code searches
+    merged, and folded into one Patient search with _revinclude where the
+    server's CapabilityStatement declares them): label -> gather.Search."""
+    from service.fhir_capabilities import RevincludeSupport
+    from service.gather import plan_searches, render_template
 
     rendered = {key: render_template(t, {"patientId": patient_id})
                 for key, t in patients.prefetch_templates().items()}
-    return {label: query for label, (query, _) in merge_code_searches(rendered).items()}
+    declared = RevincludeSupport().learn(service_fhir_client(base_url)) if Settings().fhir_revinclude else frozenset()
+    return plan_searches(rendered, declared)
 
 
 def time_queries(base_url: str, patient_id: str, reps: int) -> dict:
     """Each prefetch query alone, as the service runs it (a fresh FHIRClient per call, as per
     hook call; same settings; paging followed), one after another."""
     from service.fhir_client import pooled_session
+    from service.gather import fetch_search
 
     out = {}
     session = pooled_session(base_url)
@@ -597,15 +602,12 @@ def time_queries(base_url: str, patient_id: str, reps: int) -> dict:
 
     session.get = counting_get
     try:
-        for key, query in service_queries(patient_id).items():
+        for key, search in service_queries(base_url, patient_id).items():
             times, count, pages = [], 0, 0
             for _ in range(reps):
                 client = service_fhir_client(base_url)
                 t0 = time.perf_counter()
-                if "?" in query:
-                    resources, _ = client.search(query)
-                else:
-                    resources = [client.read(query)]
+                resources, _ = fetch_search(client, search)
                 times.append((time.perf_counter() - t0) * 1000)
                 count = len(resources)
             times.sort()
@@ -622,10 +624,10 @@ def time_queries_concurrently(base_url: str, patient_id: str, reps: int) -> dict
     the wall time the FHIR server needs to answer them together."""
     import concurrent.futures as cf
 
-    queries = list(service_queries(patient_id).values())
+    from service.gather import fetch_search
 
-    def one(client, query):
-        return client.search(query) if "?" in query else client.read(query)
+    queries = list(service_queries(base_url, patient_id).values())
+    one = fetch_search
 
     times = []
     with cf.ThreadPoolExecutor(max_workers=len(queries)) as pool:

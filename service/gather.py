@@ -346,7 +346,7 @@ def _type_and_id(resource: dict) -> tuple[str, str]:
 def _run(pool: cf.ThreadPoolExecutor, client: FHIRClient, searches: dict[str, Search],
          deadline: float) -> dict[str, tuple[list[dict], bool] | Exception]:
     """Send the searches at once; label -> (resources, complete) or the exception."""
-    futures = {pool.submit(_fetch_one, client, search): label for label, search in searches.items()}
+    futures = {pool.submit(fetch_search, client, search): label for label, search in searches.items()}
     done, pending = cf.wait(futures, timeout=max(0.0, deadline - time.monotonic()))
     for future in pending:
         future.cancel()
@@ -372,7 +372,8 @@ def _send_apart(search: Search, outcome, client: FHIRClient, capabilities: Revin
     return any(n >= REVINCLUDE_TRUNCATION_GUARD for t, n in per_type.items() if t != "Patient")
 
 
-def _fetch_one(client: FHIRClient, search: Search) -> tuple[list[dict], bool]:
+def fetch_search(client: FHIRClient, search: Search) -> tuple[list[dict], bool]:
+    """One planned search (or read), as gather sends it: (resources, complete)."""
     query = search.query
     if search.parts:
         return client.search(query, included=True, strict=True, echoed=("_revinclude",))
