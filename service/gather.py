@@ -159,7 +159,7 @@ def gather(
             remaining = max(0.0, time_budget - (time.monotonic() - started))
             if hasattr(client, "deadline"):
                 client.deadline = time.monotonic() + remaining
-            _fetch_all(client, to_fetch, templates, result, remaining, max_workers, capabilities)
+            _fetch_all(client, to_fetch, result, remaining, max_workers, capabilities)
         else:
             demo = demo_resources(str(context.get("patientId"))) if demo_resources else None
             if demo is None:
@@ -282,7 +282,6 @@ REVINCLUDE_TRUNCATION_GUARD = 100
 def _fetch_all(
     client: FHIRClient,
     queries: dict[str, str],
-    templates: dict[str, str],
     result: Gathered,
     time_budget: float,
     max_workers: int,
@@ -290,27 +289,40 @@ def _fetch_all(
 ) -> None:
     deadline = time.monotonic() + time_budget
     pool = executor(max_workers)
-    declared, learning = frozenset(), None
-    if capabilities is not None and _could_fold(queries):
-        known = capabilities.known(client.base_url)
-        if known is None:
-            # Read alongside this call's searches: this call searches without
-            # _revinclude, later ones use what the server declares.
-            learning = pool.submit(capabilities.learn, client)
-        else:
-            declared = known
-    plan = plan_searches(queries, declared)
+    plan, learning = _plan_for(client, queries, capabilities, pool)
     outcomes = _run(pool, client, plan, deadline)
-    apart: dict[str, Search] = {}
-    for label, search in plan.items():
-        if search.parts and _send_apart(search, outcomes[label], client, capabilities):
-            apart.update(search.parts)
-            del outcomes[label]
-    if apart:
-        outcomes.update(_run(pool, client, apart, deadline))
-        plan = {**{label: s for label, s in plan.items() if label in outcomes}, **apart}
+    plan, outcomes = _resend_apart_if_not_honoured(pool, client, plan, outcomes, capabilities, deadline)
     if learning is not None:
         cf.wait([learning], timeout=max(0.0, deadline - time.monotonic()))
+    _collect(plan, outcomes, result)
+
+
+def _plan_for(client: FHIRClient, queries: dict[str, str], capabilities: RevincludeSupport | None,
+              pool: cf.ThreadPoolExecutor) -> tuple[dict[str, Search], cf.Future | None]:
+    """The searches to send, and the CapabilityStatement read if it is not known yet."""
+    if capabilities is None or not _could_fold(queries):
+        return plan_searches(queries), None
+    declared = capabilities.known(client.base_url)
+    if declared is None:
+        # Read alongside this call's searches: this call searches without
+        # _revinclude, later ones use what the server declares.
+        return plan_searches(queries), pool.submit(capabilities.learn, client)
+    return plan_searches(queries, declared), None
+
+
+def _resend_apart_if_not_honoured(pool, client, plan, outcomes, capabilities, deadline):
+    """A folded search whose answer cannot be trusted whole is replaced by its parts, sent now."""
+    replaced = [label for label, search in plan.items()
+                if search.parts and _send_apart(search, outcomes[label], client, capabilities)]
+    if not replaced:
+        return plan, outcomes
+    apart = {part_label: part for label in replaced for part_label, part in plan[label].parts}
+    kept = {label: search for label, search in plan.items() if label not in replaced}
+    return {**kept, **apart}, {**{label: outcomes[label] for label in kept}, **_run(pool, client, apart, deadline)}
+
+
+def _collect(plan: dict[str, Search], outcomes: dict, result: Gathered) -> None:
+    """The searches' resources into `result` (in type/id order), or a 412 naming what failed."""
     errors, fetched = [], []
     for label, search in plan.items():
         outcome = outcomes[label]
