@@ -179,6 +179,10 @@ def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str]
     # "Patient/<id>" names this patient whatever ref_id makes of it, unless the id
     # itself has a "/" (then only the full _other_patient check can tell)
     own_ref = "Patient/" + patient_id if "/" not in patient_id else None
+    # resources usually come grouped by type: the index and by_type entries of the
+    # previous resource's type are kept at hand (created on first use, as before)
+    run_type = None
+    ids = lst = None
     for r in flat:
         if plain_only:
             if type(r) is not dict:
@@ -190,9 +194,12 @@ def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str]
             rtype = r["resourceType"]
         if rtype == "OperationOutcome":
             continue
+        if rtype != run_type:
+            run_type = rtype
+            ids = index.get(rtype)
+            lst = by_type.get(rtype)
         rid = r.get("id")
         if isinstance(rid, str) and rid:
-            ids = index.get(rtype)
             if ids is None:
                 ids = index[rtype] = {}
             elif rid in ids:
@@ -225,9 +232,8 @@ def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str]
             if key is not None:
                 skipped.add((rtype, rid))
             continue
-        lst = by_type.get(rtype)
         if lst is None:
-            by_type[rtype] = [r]
+            lst = by_type[rtype] = [r]
         else:
             lst.append(r)
         if key is not None:
@@ -236,12 +242,18 @@ def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str]
     return Counter({t: len(lst) for t, lst in by_type.items()})
 
 
-def _step(ctx: Ctx, name: str, fn, default):
+def _nothing() -> None:
+    return None
+
+
+def _step(ctx: Ctx, name: str, fn, fallback):
+    """fn(), or fallback() when fn fails (made only then: a validated empty model costs
+    1-2 us and the steps almost never fail)."""
     try:
         return fn()
     except Exception as exc:  # noqa: BLE001 - never raise; record and continue
         ctx.ignored.append(Gap(code="mapping-error", message=f"{name} could not be mapped: {type(exc).__name__}"))
-        return default
+        return fallback()
 
 
 def build_patient_state(
@@ -252,17 +264,17 @@ def build_patient_state(
         as_of = as_of.date()
     pid = patient_id if isinstance(patient_id, str) else str(patient_id)
     ctx = Ctx(pid, as_of)
-    counts = _step(ctx, "input", lambda: _ingest(resources, ctx), Counter())
+    counts = _step(ctx, "input", lambda: _ingest(resources, ctx), Counter)
 
-    disease = _step(ctx, "disease", lambda: build_disease(ctx), Disease())
+    disease = _step(ctx, "disease", lambda: build_disease(ctx), Disease)
     er, pr, her2 = _step(ctx, "receptors", lambda: build_markers(ctx),
-                         (ReceptorStatus(), ReceptorStatus(), HER2Status()))
-    variants = _step(ctx, "genomics", lambda: build_variants(ctx), [])
-    therapy = _step(ctx, "therapy", lambda: build_therapy(ctx, disease), TherapyHistory())
-    factors = _step(ctx, "patient factors", lambda: build_factors(ctx, therapy), PatientFactors())
+                         lambda: (ReceptorStatus(), ReceptorStatus(), HER2Status()))
+    variants = _step(ctx, "genomics", lambda: build_variants(ctx), list)
+    therapy = _step(ctx, "therapy", lambda: build_therapy(ctx, disease), TherapyHistory)
+    factors = _step(ctx, "patient factors", lambda: build_factors(ctx, therapy), PatientFactors)
     biomarkers = Biomarkers(results=variants)
-    _step(ctx, "currency", lambda: _esr1_currency(ctx, biomarkers, therapy), None)
-    _step(ctx, "gaps", lambda: _gaps(ctx, disease, er, pr, her2, biomarkers, factors), None)
+    _step(ctx, "currency", lambda: _esr1_currency(ctx, biomarkers, therapy), _nothing)
+    _step(ctx, "gaps", lambda: _gaps(ctx, disease, er, pr, her2, biomarkers, factors), _nothing)
 
     counts = dict(counts)
     if type(pid) is str and type(as_of) is dt.date and all(type(k) is str for k in counts):
