@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from service.errors import PreconditionFailed
-from service.fhir_capabilities import RevincludeSupport
+from service.fhir_capabilities import RevincludeSupport, scope_grants_search
 from service.fhir_client import FHIRClient, FHIRError, FHIRTimeout, FHIRUnreachable, bundle_matches, next_link
 
 log = logging.getLogger("mbc_cds.gather")
@@ -114,6 +114,7 @@ def gather(
     max_workers: int = 8,
     max_resources: int = MAX_RESOURCES_PER_PATIENT,
     capabilities: RevincludeSupport | None = None,
+    token_scope: str | None = None,
 ) -> Gathered:
     """Collect resources for the templates.
 
@@ -122,6 +123,8 @@ def gather(
     demo_resources: patientId -> embedded demo resources (demo mode only).
     capabilities: what FHIR servers declare (per process); with it, searches
     the server can answer as one Patient search with _revinclude are folded.
+    token_scope: the fhirAuthorization scope; only types it grants read and
+    search on are folded (None: no token, nothing to filter by).
     """
     started = time.monotonic()
     prefetch = prefetch or {}
@@ -159,7 +162,7 @@ def gather(
             remaining = max(0.0, time_budget - (time.monotonic() - started))
             if hasattr(client, "deadline"):
                 client.deadline = time.monotonic() + remaining
-            _fetch_all(client, to_fetch, result, remaining, max_workers, capabilities)
+            _fetch_all(client, to_fetch, result, remaining, max_workers, capabilities, token_scope)
         else:
             demo = demo_resources(str(context.get("patientId"))) if demo_resources else None
             if demo is None:
@@ -251,8 +254,7 @@ def _fold_into_patient_search(searches: dict[str, Search], revincludes: frozense
     folded_types: dict[str, str] = {}
     for label, search in searches.items():
         match = _BY_PATIENT.match(search.query)
-        if match and match.group(2) == patient_id and (
-                f"{match.group(1)}:patient" in revincludes or "*" in revincludes):
+        if match and match.group(2) == patient_id and f"{match.group(1)}:patient" in revincludes:
             folded_types[label] = match.group(1)
     if not folded_types:
         return searches
@@ -269,7 +271,9 @@ def _fold_into_patient_search(searches: dict[str, Search], revincludes: frozense
 
 
 def _could_fold(queries: dict[str, str]) -> bool:
-    return any(s.parts for s in plan_searches(queries, frozenset({"*"})).values())
+    """Whether a server declaring every _revinclude would get a folded search."""
+    every = frozenset(f"{template_type(query)}:patient" for query in queries.values())
+    return any(s.parts for s in plan_searches(queries, every).values())
 
 
 # Servers cap the resources one _revinclude brings, some without saying so
@@ -286,10 +290,11 @@ def _fetch_all(
     time_budget: float,
     max_workers: int,
     capabilities: RevincludeSupport | None = None,
+    token_scope: str | None = None,
 ) -> None:
     deadline = time.monotonic() + time_budget
     pool = executor(max_workers)
-    plan, learning = _plan_for(client, queries, capabilities, pool)
+    plan, learning = _plan_for(client, queries, capabilities, token_scope, pool)
     outcomes = _run(pool, client, plan, deadline)
     plan, outcomes = _resend_apart_if_not_honoured(pool, client, plan, outcomes, capabilities, deadline)
     if learning is not None:
@@ -298,7 +303,7 @@ def _fetch_all(
 
 
 def _plan_for(client: FHIRClient, queries: dict[str, str], capabilities: RevincludeSupport | None,
-              pool: cf.ThreadPoolExecutor) -> tuple[dict[str, Search], cf.Future | None]:
+              token_scope: str | None, pool: cf.ThreadPoolExecutor) -> tuple[dict[str, Search], cf.Future | None]:
     """The searches to send, and the CapabilityStatement read if it is not known yet."""
     if capabilities is None or not _could_fold(queries):
         return plan_searches(queries), None
@@ -307,6 +312,9 @@ def _plan_for(client: FHIRClient, queries: dict[str, str], capabilities: Revincl
         # Read alongside this call's searches: this call searches without
         # _revinclude, later ones use what the server declares.
         return plan_searches(queries), pool.submit(capabilities.learn, client)
+    if token_scope is not None:
+        granted = frozenset(r for r in declared if scope_grants_search(token_scope, r.split(":")[0]))
+        declared = granted if scope_grants_search(token_scope, "Patient") else frozenset()
     return plan_searches(queries, declared), None
 
 

@@ -84,6 +84,7 @@ def call_service(service_id: str):
                 time_budget=settings().hook_time_budget_seconds,
                 max_workers=settings().fhir_max_workers,
                 capabilities=current_app.extensions["fhir_capabilities"] if settings().fhir_revinclude else None,
+                token_scope=hook_request.fhirAuthorization.scope if hook_request.fhirAuthorization else None,
             )
         cards = run_hook(service.hook, context, gathered.resources, gathered.notes)
         remember_cards(service.id, cards)

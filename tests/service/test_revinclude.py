@@ -290,3 +290,37 @@ def test_declared_revincludes_are_read_from_the_server_resource_for_patient_only
     assert declared_patient_revincludes(statement) == {"Condition:patient"}
     assert declared_patient_revincludes({"resourceType": "Bundle"}) == frozenset()
     assert declared_patient_revincludes({"resourceType": "CapabilityStatement", "rest": "junk"}) == frozenset()
+
+
+def token(scope: str) -> dict:
+    return {"access_token": "tok", "token_type": "Bearer", "expires_in": 300, "scope": scope,
+            "subject": "mbc-cds", "patient": REAL_PATIENT_ID}
+
+
+def folded_with_scope(client, resources, scope: str) -> list[str]:
+    """The _revinclude values of the folded search sent on the second call with this token scope."""
+    server = FakeFHIRServer(resources)
+    body = patient_view_request(REAL_PATIENT_ID, fhirServer=FHIR_BASE, fhirAuthorization=token(scope))
+    with responses.RequestsMock() as rsps:
+        server.install(rsps)
+        for _ in range(2):
+            assert client.post(SERVICE, json=body).status_code == 200
+        folded = [c.request.url for c in rsps.calls if "_revinclude" in c.request.url]
+    return sorted(v for url in folded for k, v in parse_qsl(urlsplit(url).query) if k == "_revinclude")
+
+
+@pytest.mark.parametrize("scope", ["patient/*.read", "patient/*.rs", "user/*.cruds", "launch patient/*.*"])
+def test_a_token_that_may_read_everything_gets_the_folded_search(client, real_resources, scope):
+    assert folded_with_scope(client, real_resources, scope) == sorted(f"{t}:patient" for t in FOLDED_TYPES)
+
+
+def test_only_types_the_token_may_read_and_search_are_folded(client, real_resources):
+    # A server enforcing scopes may leave unreadable types out of an _revinclude without
+    # an error; sent on its own, the search would be refused and the call would say so.
+    scope = ("patient/Patient.read patient/Condition.rs patient/MedicationStatement.r "
+             "patient/MedicationRequest.rs?status=active patient/Observation.read")
+    assert folded_with_scope(client, real_resources, scope) == ["Condition:patient"]
+
+
+def test_without_read_access_to_the_patient_nothing_is_folded(client, real_resources):
+    assert folded_with_scope(client, real_resources, "patient/Condition.read patient/Observation.read") == []
