@@ -57,6 +57,10 @@ class Gathered:
     # per prefetch key: "prefetch", "prefetch-null", "fetched", "demo"
     origin: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # data gaps to show the clinician
+    # requests sent to the FHIR server, by kind: "separate" (a read or search of
+    # its own), "folded" (Patient with _revinclude), "sent-apart" (a folded
+    # search's parts, sent again because it was not honoured)
+    searches: Counter = field(default_factory=Counter)
 
 
 def render_template(template: str, context: dict[str, Any]) -> str:
@@ -296,7 +300,10 @@ def _fetch_all(
     pool = executor(max_workers)
     plan, learning = _plan_for(client, queries, capabilities, token_scope, pool)
     outcomes = _run(pool, client, plan, deadline)
+    result.searches.update("folded" if search.parts else "separate" for search in plan.values())
+    sent = plan
     plan, outcomes = _resend_apart_if_not_honoured(pool, client, plan, outcomes, capabilities, deadline)
+    result.searches["sent-apart"] += sum(label not in sent for label in plan)
     if learning is not None:
         cf.wait([learning], timeout=max(0.0, deadline - time.monotonic()))
     _collect(plan, outcomes, result)

@@ -9,6 +9,10 @@ What is counted (no patient data, no tokens, no hookInstance in any label):
                                                          (calls that fetched; outcome ok|error)
     mbc_cds_fhir_fetch_errors_total{service,reason}      fetches that ended in a 412
                                                          (reason timeout|refused|unavailable)
+    mbc_cds_fhir_searches_total{service,kind}            requests to the FHIR server: separate,
+                                                         folded (Patient with _revinclude),
+                                                         sent-apart (a folded search's parts,
+                                                         sent again: it was not honoured)
     mbc_cds_cards_total{service,topic,indicator}         cards returned, by card topic
     mbc_cds_feedback_total{service,outcome}              feedback items (accepted|overridden)
 
@@ -54,6 +58,10 @@ FHIR_FETCH_LATENCY = Histogram(
 FHIR_FETCH_ERRORS = Counter(
     "mbc_cds_fhir_fetch_errors", "Fetches from the client's FHIR server that failed (answered 412)",
     ["service", "reason"],
+)
+FHIR_SEARCHES = Counter(
+    "mbc_cds_fhir_searches", "Requests to the client's FHIR server by kind (separate, folded, sent-apart)",
+    ["service", "kind"],
 )
 CARDS = Counter(
     "mbc_cds_cards", "Cards returned by card topic and indicator",
@@ -136,6 +144,9 @@ def observe_hook(
                 FHIR_FETCH_ERRORS.labels(service, _fetch_error_reason(fetch.error)).inc()
             elif fetched:
                 FHIR_FETCH_LATENCY.labels(service, "ok").observe(fetch.seconds)
+        for kind, count in (getattr(gathered, "searches", None) or {}).items():
+            if kind in ("separate", "folded", "sent-apart") and count:
+                FHIR_SEARCHES.labels(service, kind).inc(count)
     except Exception:  # metrics never break a request
         pass
 

@@ -324,3 +324,20 @@ def test_only_types_the_token_may_read_and_search_are_folded(client, real_resour
 
 def test_without_read_access_to_the_patient_nothing_is_folded(client, real_resources):
     assert folded_with_scope(client, real_resources, "patient/Condition.read patient/Observation.read") == []
+
+
+def _searches_counted(client) -> dict[str, float]:
+    text = client.get("/metrics").get_data(as_text=True)
+    found = re.findall(r'mbc_cds_fhir_searches_total\{kind="([^"]+)",service="mbc-treatment-options"\} ([0-9.]+)',
+                       text)
+    return {kind: float(value) for kind, value in found}
+
+
+def test_metrics_count_the_folded_the_separate_and_the_sent_apart_searches(client, real_resources):
+    before = _searches_counted(client)
+    calls_with(FakeFHIRServer(real_resources, warn=True), client, times=3)
+    after = _searches_counted(client)
+    added = {kind: after.get(kind, 0) - before.get(kind, 0) for kind in ("separate", "folded", "sent-apart")}
+    # call 1: 7 separate (capabilities read alongside); call 2: the Observation search and
+    # one folded search, qualified by a warning, so its 6 parts sent apart; call 3: 7 separate
+    assert added == {"separate": 7 + 1 + 7, "folded": 1, "sent-apart": 6}
