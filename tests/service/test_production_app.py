@@ -116,3 +116,24 @@ def test_with_overlapping_requests_the_collector_comes_back_when_the_last_one_en
         assert not gc.isenabled()
         pause.leave()
     assert gc.isenabled()
+
+
+def test_requests_that_overlap_without_a_gap_still_get_a_full_collection_every_so_often(
+        restore_collector, monkeypatch):
+    from flask import Flask
+
+    from service.app import CollectorPause
+
+    collections = []
+    monkeypatch.setattr(gc, "collect", lambda *args: collections.append(args))
+    gc.enable()
+    app, pause = Flask(__name__), CollectorPause(max_pause_seconds=0.0)
+    with app.test_request_context():
+        pause.enter()  # a long request, still running ...
+        for _ in range(3):  # ... while others come and go on other threads
+            with app.app_context(), app.test_request_context():
+                pause.enter()
+                pause.leave()
+        assert not gc.isenabled() and len(collections) == 3
+        pause.leave()
+    assert gc.isenabled() and len(collections) == 3  # the last one out enables it: no extra collection
