@@ -236,9 +236,13 @@ def plan_searches(queries: dict[str, str], revincludes: frozenset[str] = frozens
     searches merged (merge_code_searches), and, if the server declares the
     Patient _revincludes (`revincludes`, from its CapabilityStatement), the
     patient read and the plain `Type?patient=` searches folded into one."""
-    searches = {label: Search(query, tuple(keys), _types_for(query))
-                for label, (query, keys) in merge_code_searches(queries).items()}
-    return _fold_into_patient_search(searches, revincludes) if revincludes else searches
+    return _fold_into_patient_search(_separate_searches(queries), revincludes)
+
+
+def _separate_searches(queries: dict[str, str]) -> dict[str, Search]:
+    """The searches with same-type code searches merged, nothing folded."""
+    return {label: Search(query, tuple(keys), _types_for(query))
+            for label, (query, keys) in merge_code_searches(queries).items()}
 
 
 _PATIENT_READ = re.compile(r"^Patient/([A-Za-z0-9\-.]{1,64})$")
@@ -252,7 +256,7 @@ def _fold_into_patient_search(searches: dict[str, Search], revincludes: frozense
     parameter, as the separate searches do), one request instead of several.
     """
     patient_label = next((label for label, s in searches.items() if _PATIENT_READ.match(s.query)), None)
-    if patient_label is None:
+    if patient_label is None or not revincludes:
         return searches
     patient_id = _PATIENT_READ.match(searches[patient_label].query).group(1)
     folded_types: dict[str, str] = {}
@@ -274,10 +278,10 @@ def _fold_into_patient_search(searches: dict[str, Search], revincludes: frozense
     return out
 
 
-def _could_fold(queries: dict[str, str]) -> bool:
+def _could_fold(searches: dict[str, Search]) -> bool:
     """Whether a server declaring every _revinclude would get a folded search."""
-    every = frozenset(f"{template_type(query)}:patient" for query in queries.values())
-    return any(s.parts for s in plan_searches(queries, every).values())
+    every = frozenset(f"{template_type(s.query)}:patient" for s in searches.values())
+    return any(s.parts for s in _fold_into_patient_search(searches, every).values())
 
 
 # Servers cap the resources one _revinclude brings, some without saying so
@@ -312,17 +316,18 @@ def _fetch_all(
 def _plan_for(client: FHIRClient, queries: dict[str, str], capabilities: RevincludeSupport | None,
               token_scope: str | None, pool: cf.ThreadPoolExecutor) -> tuple[dict[str, Search], cf.Future | None]:
     """The searches to send, and the CapabilityStatement read if it is not known yet."""
-    if capabilities is None or not _could_fold(queries):
-        return plan_searches(queries), None
+    searches = _separate_searches(queries)
+    if capabilities is None or not _could_fold(searches):
+        return searches, None
     declared = capabilities.known(client.base_url)
     if declared is None:
         # Read alongside this call's searches: this call searches without
         # _revinclude, later ones use what the server declares.
-        return plan_searches(queries), pool.submit(capabilities.learn, client)
+        return searches, pool.submit(capabilities.learn, client)
     if token_scope is not None:
         granted = frozenset(r for r in declared if scope_grants_search(token_scope, r.split(":")[0]))
         declared = granted if scope_grants_search(token_scope, "Patient") else frozenset()
-    return plan_searches(queries, declared), None
+    return _fold_into_patient_search(searches, declared), None
 
 
 def _resend_apart_if_not_honoured(pool, client, plan, outcomes, capabilities, deadline):
