@@ -7,10 +7,10 @@ service.gather can ask for the patient and their conditions, medications and
 procedures in one search instead of six (fewer requests on the EHR's server,
 and less time on one that answers a request at a time).
 
-Per process, per base URL, bounded: a server's answer is kept `ttl` seconds; a
-server whose metadata could not be read, or that did not honour a declared
-_revinclude, is treated as declaring none for `ttl` seconds too (so no call
-pays for asking again), never less than `retry_after` after a failed read.
+Per process, per base URL, bounded (`max_servers`): a server's answer is kept
+`ttl` seconds, and so is "declares none" for a server that did not honour a
+declared _revinclude; a server whose metadata could not be read is treated as
+declaring none for `retry_after` seconds, then asked again.
 """
 
 from __future__ import annotations

@@ -245,14 +245,14 @@ class FHIRClient:
         seen_urls: set[str] = set()
         kind = path.split("?")[0][:64]
         headers = {"Prefer": "handling=strict"} if strict else None
-        for _ in range(self.max_pages):
+        for page in range(self.max_pages):
             seen_urls.add(url)
             bundle = self._get_json(url, headers)
             if bundle.get("resourceType") != "Bundle":
                 raise FHIRBadResponse(f"search {kind} did not return a Bundle")
             if strict and bundle_warns(bundle):
                 raise FHIRSearchQualified(f"search {kind}: the FHIR server qualified its results with a warning")
-            if echoed and not resources and not _parameters_echoed(path, bundle, echoed):
+            if echoed and page == 0 and not _parameters_echoed(path, bundle, echoed):
                 raise FHIRSearchQualified(f"search {kind}: the FHIR server did not say it used {', '.join(echoed)}")
             matches = bundle_matches(bundle, included)
             allowed = self._take_budget(len(matches))
