@@ -51,6 +51,10 @@ def executor(max_workers: int = 8) -> cf.ThreadPoolExecutor:
         return _executor
 
 
+# How a request to the FHIR server came to be sent (Gathered.searches, the metric's label).
+SEARCH_KINDS = ("separate", "folded", "sent-apart")
+
+
 @dataclass
 class Gathered:
     resources: list[dict] = field(default_factory=list)

@@ -37,6 +37,8 @@ from flask import Blueprint, Response, request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import choose_encoder
 
+from service.gather import SEARCH_KINDS
+
 bp = Blueprint("metrics", __name__)
 
 # Seconds. The hook budget is ~500 ms end to end; FHIR fetches can take longer.
@@ -145,7 +147,7 @@ def observe_hook(
             elif fetched:
                 FHIR_FETCH_LATENCY.labels(service, "ok").observe(fetch.seconds)
         for kind, count in (getattr(gathered, "searches", None) or {}).items():
-            if kind in ("separate", "folded", "sent-apart") and count:
+            if kind in SEARCH_KINDS and count:
                 FHIR_SEARCHES.labels(service, kind).inc(count)
     except Exception:  # metrics never break a request
         pass
