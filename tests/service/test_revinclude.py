@@ -100,11 +100,6 @@ def bundle(entries, self_url: str | None = None) -> dict:
     return out
 
 
-@pytest.fixture
-def real_resources(real_patient_resources):
-    return real_patient_resources
-
-
 def no_prefetch_call(client):
     response = client.post(SERVICE, json=patient_view_request(REAL_PATIENT_ID, fhirServer=FHIR_BASE))
     assert response.status_code == 200, response.get_json()
@@ -118,12 +113,12 @@ def comparable(cards: list[dict]) -> list[dict]:
 
 
 @pytest.fixture
-def reference(app_config, real_resources) -> list[dict]:
+def reference(app_config, real_patient_resources) -> list[dict]:
     """The cards when every search goes out on its own (a server declaring no _revinclude; own app)."""
     from service.app import create_app
 
     fresh = create_app(app_config).test_client()
-    return calls_with(FakeFHIRServer(real_resources, revincludes=[]), fresh, times=1)[0]
+    return calls_with(FakeFHIRServer(real_patient_resources, revincludes=[]), fresh, times=1)[0]
 
 
 def calls_with(server: FakeFHIRServer, client, times: int = 2) -> list[list[dict]]:
@@ -133,8 +128,8 @@ def calls_with(server: FakeFHIRServer, client, times: int = 2) -> list[list[dict
 
 
 def test_a_server_that_declares_the_revincludes_gets_two_searches_instead_of_seven_from_the_second_call(
-        client, real_resources, reference):
-    server = FakeFHIRServer(real_resources)
+        client, real_patient_resources, reference):
+    server = FakeFHIRServer(real_patient_resources)
     first, second = calls_with(server, client)
     first_requests = server.requests[:8]
     assert comparable(first) == comparable(reference)
@@ -150,9 +145,9 @@ def test_a_server_that_declares_the_revincludes_gets_two_searches_instead_of_sev
 
 
 def test_the_folded_search_asks_for_strict_handling_and_names_each_type_with_its_patient_parameter(
-        client, real_resources):
+        client, real_patient_resources):
     with responses.RequestsMock() as rsps:
-        FakeFHIRServer(real_resources).install(rsps)
+        FakeFHIRServer(real_patient_resources).install(rsps)
         no_prefetch_call(client)
         no_prefetch_call(client)
         folded = [c.request for c in rsps.calls if "_revinclude" in c.request.url]
@@ -164,8 +159,8 @@ def test_the_folded_search_asks_for_strict_handling_and_names_each_type_with_its
 
 
 def test_a_server_that_declares_no_revincludes_gets_separate_searches_and_its_metadata_is_read_once(
-        client, real_resources):
-    server = FakeFHIRServer(real_resources, revincludes=[])
+        client, real_patient_resources):
+    server = FakeFHIRServer(real_patient_resources, revincludes=[])
     first, second = calls_with(server, client, times=3)[:2]
     assert server.requests.count("metadata") == 1
     assert not any("_revinclude" in r for r in server.requests)
@@ -174,15 +169,15 @@ def test_a_server_that_declares_no_revincludes_gets_separate_searches_and_its_me
 
 
 def test_a_server_whose_metadata_cannot_be_read_gets_separate_searches_and_the_call_still_answers(
-        client, real_resources):
-    server = FakeFHIRServer(real_resources, metadata_status=401)
+        client, real_patient_resources):
+    server = FakeFHIRServer(real_patient_resources, metadata_status=401)
     calls_with(server, client, times=2)
     assert server.requests.count("metadata") == 1
     assert not any("_revinclude" in r for r in server.requests)
 
 
-def test_only_the_declared_revincludes_are_folded(client, real_resources):
-    server = FakeFHIRServer(real_resources, revincludes=["Condition:patient", "MedicationStatement:patient"])
+def test_only_the_declared_revincludes_are_folded(client, real_patient_resources):
+    server = FakeFHIRServer(real_patient_resources, revincludes=["Condition:patient", "MedicationStatement:patient"])
     calls_with(server, client)
     last = server.requests[8:]
     assert "Patient?_id&_revinclude&_revinclude&_count" in last
@@ -196,8 +191,8 @@ def test_only_the_declared_revincludes_are_folded(client, real_resources):
     {"status": 501},
 ])
 def test_a_server_that_does_not_honour_the_folded_search_gets_separate_searches_then_and_on_later_calls(
-        client, real_resources, behaviour, reference):
-    server = FakeFHIRServer(real_resources, **behaviour)
+        client, real_patient_resources, behaviour, reference):
+    server = FakeFHIRServer(real_patient_resources, **behaviour)
     first, second, third = calls_with(server, client, times=3)
     assert comparable(second) == comparable(reference)
     assert comparable(third) == comparable(reference)
@@ -207,21 +202,21 @@ def test_a_server_that_does_not_honour_the_folded_search_gets_separate_searches_
 
 
 def test_a_server_that_silently_ignores_the_revincludes_is_caught_by_its_self_link_and_nothing_is_lost(
-        client, real_resources, reference):
+        client, real_patient_resources, reference):
     # It declares them, answers the strict search with the patient alone and leaves
     # _revinclude out of the parameters it says it used (R4 search: the self link):
     # the service must not read that as "no conditions, no medications".
-    server = FakeFHIRServer(real_resources, honour=False)
+    server = FakeFHIRServer(real_patient_resources, honour=False)
     first, second, third = calls_with(server, client, times=3)
     assert comparable(second) == comparable(reference)
     assert comparable(third) == comparable(reference)
     assert sum("_revinclude" in r for r in server.requests) == 1
 
 
-def test_a_type_near_a_servers_include_cap_is_fetched_again_on_its_own(client, real_resources):
-    many = [dict(r, id=f"{r['id']}-{i}") for r in real_resources if r["resourceType"] == "MedicationStatement"
+def test_a_type_near_a_servers_include_cap_is_fetched_again_on_its_own(client, real_patient_resources):
+    many = [dict(r, id=f"{r['id']}-{i}") for r in real_patient_resources if r["resourceType"] == "MedicationStatement"
             for i in range(REVINCLUDE_TRUNCATION_GUARD // 5 + 1)]
-    server = FakeFHIRServer(real_resources + many, cap=REVINCLUDE_TRUNCATION_GUARD)
+    server = FakeFHIRServer(real_patient_resources + many, cap=REVINCLUDE_TRUNCATION_GUARD)
     first, second = calls_with(server, client)
     later = server.requests[8:]
     assert sum("_revinclude" in r for r in later) == 1
@@ -229,20 +224,20 @@ def test_a_type_near_a_servers_include_cap_is_fetched_again_on_its_own(client, r
     assert comparable(second) == comparable(first)
 
 
-def test_the_fold_can_be_turned_off(app_config, real_resources):
+def test_the_fold_can_be_turned_off(app_config, real_patient_resources):
     from service.app import create_app
 
     client = create_app({**app_config, "fhir_revinclude": False}).test_client()
-    server = FakeFHIRServer(real_resources)
+    server = FakeFHIRServer(real_patient_resources)
     calls_with(server, client)
     assert "metadata" not in server.requests
     assert not any("_revinclude" in r for r in server.requests)
 
 
-def test_with_only_one_key_missing_there_is_nothing_to_fold_and_no_metadata_is_read(client, real_resources):
+def test_with_only_one_key_missing_there_is_nothing_to_fold_and_no_metadata_is_read(client, real_patient_resources):
     prefetch = {key: None for key in TEMPLATES}
     del prefetch["conditions"]
-    server = FakeFHIRServer(real_resources)
+    server = FakeFHIRServer(real_patient_resources)
     with responses.RequestsMock() as rsps:
         server.install(rsps)
         response = client.post(SERVICE, json=patient_view_request(REAL_PATIENT_ID, prefetch=prefetch,
@@ -264,12 +259,12 @@ def test_the_plan_keeps_the_merged_observation_search_first_and_folds_the_rest()
     assert len(plan) == 2
 
 
-def test_an_other_patients_resource_in_the_included_results_is_dropped_and_noted(real_resources):
+def test_an_other_patients_resource_in_the_included_results_is_dropped_and_noted(real_patient_resources):
     from service.fhir_client import FHIRClient
 
     stranger = {"resourceType": "Condition", "id": "stranger-1", "subject": {"reference": "Patient/someone-else"},
                 "code": {"text": "x"}}
-    server = FakeFHIRServer(real_resources)
+    server = FakeFHIRServer(real_patient_resources)
     server.of_patient = (lambda original: lambda kind, pid: original(kind, pid) + (
         [stranger] if kind == "Condition" else []))(server.of_patient)
     support = RevincludeSupport()
@@ -310,20 +305,20 @@ def folded_with_scope(client, resources, scope: str) -> list[str]:
 
 
 @pytest.mark.parametrize("scope", ["patient/*.read", "patient/*.rs", "user/*.cruds", "launch patient/*.*"])
-def test_a_token_that_may_read_everything_gets_the_folded_search(client, real_resources, scope):
-    assert folded_with_scope(client, real_resources, scope) == sorted(f"{t}:patient" for t in FOLDED_TYPES)
+def test_a_token_that_may_read_everything_gets_the_folded_search(client, real_patient_resources, scope):
+    assert folded_with_scope(client, real_patient_resources, scope) == sorted(f"{t}:patient" for t in FOLDED_TYPES)
 
 
-def test_only_types_the_token_may_read_and_search_are_folded(client, real_resources):
+def test_only_types_the_token_may_read_and_search_are_folded(client, real_patient_resources):
     # A server enforcing scopes may leave unreadable types out of an _revinclude without
     # an error; sent on its own, the search would be refused and the call would say so.
     scope = ("patient/Patient.read patient/Condition.rs patient/MedicationStatement.r "
              "patient/MedicationRequest.rs?status=active patient/Observation.read")
-    assert folded_with_scope(client, real_resources, scope) == ["Condition:patient"]
+    assert folded_with_scope(client, real_patient_resources, scope) == ["Condition:patient"]
 
 
-def test_without_read_access_to_the_patient_nothing_is_folded(client, real_resources):
-    assert folded_with_scope(client, real_resources, "patient/Condition.read patient/Observation.read") == []
+def test_without_read_access_to_the_patient_nothing_is_folded(client, real_patient_resources):
+    assert folded_with_scope(client, real_patient_resources, "patient/Condition.read patient/Observation.read") == []
 
 
 def _searches_counted(client) -> dict[str, float]:
@@ -333,9 +328,9 @@ def _searches_counted(client) -> dict[str, float]:
     return {kind: float(value) for kind, value in found}
 
 
-def test_metrics_count_the_folded_the_separate_and_the_sent_apart_searches(client, real_resources):
+def test_metrics_count_the_folded_the_separate_and_the_sent_apart_searches(client, real_patient_resources):
     before = _searches_counted(client)
-    calls_with(FakeFHIRServer(real_resources, warn=True), client, times=3)
+    calls_with(FakeFHIRServer(real_patient_resources, warn=True), client, times=3)
     after = _searches_counted(client)
     added = {kind: after.get(kind, 0) - before.get(kind, 0) for kind in ("separate", "folded", "sent-apart")}
     # call 1: 7 separate (capabilities read alongside); call 2: the Observation search and
