@@ -24,7 +24,9 @@ same run:
       --fhir-latency-ms of latency per response (bench/latency_proxy.py).
 
 --variant-env KEY=VALUE runs a second service with that environment in the same
-interleaved windows as (a) and (b): an A/B test of a setting. The window order
+interleaved windows as (a) and (b): an A/B test of a setting. --variant-venv DIR
+does the same with the service installed in another virtualenv (DIR/bin/mbc-cds):
+an A/B test of the interpreter or of dependency versions. The window order
 rotates each round, and a Python speed probe is recorded with the machine,
 because this host's speed changes with tenants no process list here shows.
 
@@ -81,7 +83,10 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 # -- small helpers -------------------------------------------------------------
 
-def bin_path(name: str) -> str:
+def bin_path(name: str, venv: Path | None = None) -> str:
+    """`name` from this interpreter's virtualenv, or from `venv` when given."""
+    if venv is not None:
+        return str(venv / "bin" / name)
     candidate = Path(sys.executable).with_name(name)
     return str(candidate) if candidate.exists() else (shutil.which(name) or name)
 
@@ -266,7 +271,8 @@ class Server:
             Server.running.remove(self)
 
 
-def service_server(workers: int, tmp: Path, extra_env: dict | None = None, name: str = "service") -> Server:
+def service_server(workers: int, tmp: Path, extra_env: dict | None = None, name: str = "service",
+                   venv: Path | None = None) -> Server:
     port = free_port()
     env = {
         "MBC_CDS_AUTH": "off", "MBC_CDS_DEMO": "false",
@@ -274,7 +280,7 @@ def service_server(workers: int, tmp: Path, extra_env: dict | None = None, name:
         "MBC_CDS_LOG_LEVEL": "INFO",  # production logs one line per hook call
         **(extra_env or {}),
     }
-    server = Server(name, [bin_path("mbc-cds"), "serve", "--host", HOST, "--port", str(port),
+    server = Server(name, [bin_path("mbc-cds", venv), "serve", "--host", HOST, "--port", str(port),
                            "--workers", str(workers)],
                     port, "/healthz", env, tmp / f"{name}-{workers}w-{port}.log")
     server.expected_workers = workers
@@ -663,9 +669,34 @@ def machine() -> dict:
     from importlib.metadata import version
 
     return {"nproc": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
+            "interpreter": interpreter(sys.executable),
             "platform": platform.platform(), "gunicorn": gunicorn.__version__, "flask": version("flask"),
             "git_commit": commit, "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
             "python_probe_ms": python_probe_ms()}
+
+
+def interpreter(python: str) -> dict:
+    """Which CPython build runs the service. A build without profile-guided and
+    link-time optimisation (pyenv's default, `./configure` without
+    --enable-optimizations --with-lto) runs this service measurably slower than
+    Debian's python3.11 or the Docker image's (README, Performance)."""
+    code = ("import json, platform, sys, sysconfig; "
+            "print(json.dumps({'version': platform.python_version(), 'base': sys.base_prefix, "
+            "'config_args': sysconfig.get_config_var('CONFIG_ARGS') or ''}))")
+    try:
+        info = json.loads(subprocess.run([python, "-c", code], capture_output=True, text=True,
+                                         timeout=30, check=True).stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return {"description": "unknown"}
+    args = info.pop("config_args")
+    if info["base"] == "/usr" and Path("/etc/debian_version").exists():
+        build = "Debian's package (built with PGO, libpython linked in)"
+    elif "--enable-optimizations" in args:
+        build = "built with --enable-optimizations" + (" --with-lto" if "--with-lto" in args else "")
+    else:
+        build = "built without --enable-optimizations (no PGO/LTO)"
+    info["description"] = f"CPython {info['version']} from {info['base']}, {build}"
+    return info
 
 
 def python_probe_ms(repeats: int = 7) -> float:
@@ -709,12 +740,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variant-env", action="append", default=[], metavar="KEY=VALUE",
                         help="A/B: also run a second service with this environment (repeatable, e.g."
                              " MBC_CDS_GC_GEN0_THRESHOLD=20000) in the same interleaved windows as (a) and (b)")
+    parser.add_argument("--variant-venv", type=Path, metavar="DIR",
+                        help="A/B: also run the service installed in this virtualenv (DIR/bin/mbc-cds), e.g. one"
+                             " made with another Python build, in the same interleaved windows as (a) and (b)")
     parser.add_argument("--fhir-latency-ms", type=float, default=20.0,
                         help="(e) is also run with this much latency added to every FHIR response"
                              " (bench/latency_proxy.py; default 20; 0 = skip)")
     parser.add_argument("--query-reps", type=int, default=30, help="repetitions per FHIR query in (e)")
     args = parser.parse_args(argv)
     args.variant = dict(item.split("=", 1) for item in args.variant_env if "=" in item)
+    if args.variant_venv is not None:
+        args.variant_venv = args.variant_venv.resolve()
+        if not (args.variant_venv / "bin" / "mbc-cds").exists():
+            parser.error(f"--variant-venv: {args.variant_venv}/bin/mbc-cds not found (pip install the project there)")
     if len(args.variant) != len(args.variant_env):
         parser.error("--variant-env takes KEY=VALUE")
     if args.quick:
@@ -776,12 +814,27 @@ def run_http(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: d
     run_throughput(args, loader, tmp, bodies, report)
 
 
+def variant_server(workers: int, tmp: Path, args) -> Server | None:
+    """The A/B variant (--variant-env, --variant-venv), started, or None."""
+    if not (args.variant or args.variant_venv):
+        return None
+    return service_server(workers, tmp, args.variant, name="variant", venv=args.variant_venv).start()
+
+
+def variant_description(args) -> dict:
+    out: dict = {"env": args.variant}
+    if args.variant_venv:
+        out["venv"] = str(args.variant_venv)
+        out["python"] = interpreter(str(args.variant_venv / "bin" / "python"))
+    return out
+
+
 def run_single(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report: dict) -> None:
     # (a), (c), (d): one worker each, concurrency 1, keep-alive.
     log("starting 1-worker service and floor")
     service = service_server(1, tmp).start()
     floor = floor_server(1, tmp).start()
-    variant = service_server(1, tmp, args.variant, name="variant").start() if args.variant else None
+    variant = variant_server(1, tmp, args)
     single: dict = {}
     try:
         for n in SIZES:
@@ -804,7 +857,7 @@ def run_single(args, loader: Loader, tmp: Path, bodies: dict[int, Path], report:
         report["single_worker_c1"] = single
         report["rss_1_worker"] = service.rss_mb()
         if variant:
-            report["variant"] = {"env": args.variant, "rss_1_worker": variant.rss_mb()}
+            report["variant"] = {**variant_description(args), "rss_1_worker": variant.rss_mb()}
     finally:
         service.stop()
         floor.stop()
@@ -818,7 +871,7 @@ def run_throughput(args, loader: Loader, tmp: Path, bodies: dict[int, Path], rep
     log("starting 2-worker service and floor; (b) 300 resources, concurrency 10")
     service = service_server(2, tmp).start()
     floor = floor_server(2, tmp).start()
-    variant = service_server(2, tmp, args.variant, name="variant").start() if args.variant else None
+    variant = variant_server(2, tmp, args)
     try:
         targets = [("floor", floor, "/floor"), ("service", service, SERVICE_PATH)]
         if variant:
@@ -827,7 +880,7 @@ def run_throughput(args, loader: Loader, tmp: Path, bodies: dict[int, Path], rep
         report["two_workers_c10"] = runs
         report["rss_2_workers"] = service.rss_mb()
         if variant:
-            report.setdefault("variant", {"env": args.variant})["rss_2_workers"] = variant.rss_mb()
+            report.setdefault("variant", variant_description(args))["rss_2_workers"] = variant.rss_mb()
     finally:
         service.stop()
         floor.stop()
@@ -966,7 +1019,8 @@ def render(report: dict) -> str:
     m = report["machine"]
     lines = [
         f"mbc-cds benchmark  {report['started']}  commit {m['git_commit']}  tool {report['tool']}",
-        f"machine: {m['nproc']} cores, {m['cpu_model']}, Python {m['python']}, gunicorn {m['gunicorn']}"
+        f"machine: {m['nproc']} cores, {m['cpu_model']}, {m.get('interpreter', {}).get('description', 'Python ' + m['python'])},"
+        f" gunicorn {m['gunicorn']}"
         f" (gthread, {GUNICORN['threads']} threads)  loadavg at start {m['loadavg_at_start']}"
         f"  Python speed probe {m.get('python_probe_ms', '?')} ms (lower = faster host)",
         "request bodies (patient-view, full prefetch): " + ", ".join(
@@ -974,7 +1028,11 @@ def render(report: dict) -> str:
         "",
     ]
     if report.get("variant"):
-        lines.insert(-1, "variant = the service with " + " ".join(f"{k}={v}" for k, v in report["variant"]["env"].items()))
+        v = report["variant"]
+        what = [f"{k}={val}" for k, val in v["env"].items()]
+        if v.get("venv"):
+            what.append(f"from {v['venv']} ({v['python']['description']})")
+        lines.insert(-1, "variant = the service " + " ".join(what))
     head = (f"  {'':40} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'req/s':>8} {'x floor':>8}"
             f" {'others':>7} {'quiet':>6}")
     single = report.get("single_worker_c1", {})
