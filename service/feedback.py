@@ -28,6 +28,11 @@ log = logging.getLogger("mbc_cds.feedback")
 # waits this long for more, so a busy service makes one insert per batch
 # instead of one per hook call (which competed with requests for the GIL).
 ISSUED_BATCH_DELAY_SECONDS = 0.25
+# Most cards per insert. A full batch already waiting is written at once, without
+# the delay: otherwise the writer could store at most ISSUED_BATCH_MAX cards per
+# delay (2,000 a second, about 220 nine-card calls a second per worker), and
+# under more load its queue would fill and cards would go unrecorded.
+ISSUED_BATCH_MAX = 500
 
 
 class Base(DeclarativeBase):
@@ -95,11 +100,11 @@ class FeedbackStore:
         while True:
             batch, markers = [], []
             item = self._issued.get()
-            if not isinstance(item, threading.Event):
+            if not isinstance(item, threading.Event) and self._issued.qsize() < ISSUED_BATCH_MAX:
                 time.sleep(ISSUED_BATCH_DELAY_SECONDS)
             while True:
                 (markers if isinstance(item, threading.Event) else batch).append(item)
-                if len(batch) >= 500:
+                if len(batch) >= ISSUED_BATCH_MAX:
                     break
                 try:
                     item = self._issued.get_nowait()

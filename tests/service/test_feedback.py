@@ -1,7 +1,11 @@
 """Feedback: validated, durable across restarts, duplicates tolerated, stats per topic."""
 
+import time
+import uuid
+
 import pytest
 
+from service import feedback as feedback_module
 from service.app import create_app
 from service.cli import main as cli_main
 
@@ -180,3 +184,19 @@ def test_other_database_errors_while_creating_tables_are_not_retried(tmp_path, m
     with pytest.raises(OperationalError, match="unable to open"):
         feedback.FeedbackStore(f"sqlite:///{tmp_path}/fresh.sqlite")
     assert len(calls) == 1
+
+
+def test_cards_issued_faster_than_one_batch_per_delay_are_all_recorded_without_waiting_a_delay_per_batch(
+        tmp_path, monkeypatch):
+    # 5,000 cards at once are ten full batches: written back to back, not one per
+    # delay (which would take 10 x 0.2 s and, under sustained load, fill the queue).
+    monkeypatch.setattr(feedback_module, "ISSUED_BATCH_DELAY_SECONDS", 0.2)
+    store = feedback_module.FeedbackStore(f"sqlite:///{tmp_path}/feedback.sqlite")
+    cards = {str(uuid.uuid4()): "regimen-cdk46i-ai" for _ in range(5000)}
+    started = time.monotonic()
+    store.remember_cards("mbc-treatment-options", cards)
+    store.flush(timeout=30)
+    elapsed = time.monotonic() - started
+    issued = {row["topic"]: row["issued"] for row in store.stats_by_topic()}
+    assert issued == {"regimen-cdk46i-ai": 5000}
+    assert elapsed < 1.0, f"5,000 cards took {elapsed:.2f} s to record"
