@@ -3,6 +3,7 @@ commands): Debian's python3.11 when it can make venvs, or the one `PYTHON=` name
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -15,9 +16,12 @@ SYSTEM_PYTHON = "/usr/bin/python3.11"
 def venv_command(*make_args: str) -> str:
     """The command `make` would run first to make a venv (dry run, nothing is made)."""
     venv = "/nonexistent/mbc-cds-venv"
+    # not as a sub-make of `make test`: that would pass on its flags and print directories
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
     out = subprocess.run(
-        ["make", "--dry-run", "--always-make", f"VENV={venv}", *make_args, f"{venv}/bin/.installed"],
-        cwd=REPO_DIR, capture_output=True, text=True, timeout=120, check=True,
+        ["make", "--no-print-directory", "--dry-run", "--always-make", f"VENV={venv}", *make_args,
+         f"{venv}/bin/.installed"],
+        cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=120, check=True,
     ).stdout
     return out.splitlines()[0]
 
