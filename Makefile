@@ -22,9 +22,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# Local demo: embedded demo patients, client auth off, plain-http FHIR allowed.
+# Local demo: embedded demo patients, client auth off, plain-http FHIR allowed;
+# without SO_REUSEPORT, so that a second `make run` fails on the port in use.
 run: install
-	MBC_CDS_AUTH=off MBC_CDS_DEMO=true MBC_CDS_ALLOW_HTTP_FHIR=true \
+	MBC_CDS_AUTH=off MBC_CDS_DEMO=true MBC_CDS_ALLOW_HTTP_FHIR=true MBC_CDS_REUSE_PORT=false \
 	  $(BIN)/mbc-cds serve --host $(HOST) --port $(PORT)
 
 test: install

@@ -75,8 +75,10 @@ BUDGET = {"p50_ms": 5.0, "p99_ms": 25.0, "rps_2_workers_c10": 300.0, "rss_mb": 1
           "no_prefetch_over_slowest_ms": 10.0}
 # gunicorn settings of `mbc-cds serve` (service/cli.py), checked at start-up.
 GUNICORN = {"worker_class": "gthread", "timeout": 60,
-            # what `mbc-cds serve` reads from MBC_CDS_THREADS (service/config.py)
-            "threads": int(os.environ.get("MBC_CDS_THREADS", Settings.model_fields["threads"].default))}
+            # what `mbc-cds serve` reads from MBC_CDS_THREADS and MBC_CDS_REUSE_PORT (service/config.py)
+            "threads": int(os.environ.get("MBC_CDS_THREADS", Settings.model_fields["threads"].default)),
+            "reuse_port": os.environ.get("MBC_CDS_REUSE_PORT", str(Settings.model_fields["reuse_port"].default))
+            .strip().lower() in ("1", "true", "yes", "on")}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -105,8 +107,9 @@ def check_cli_settings() -> None:
     """Warn when service/cli.py no longer runs gunicorn the way the floor is run."""
     text = (REPO_DIR / "service" / "cli.py").read_text(encoding="utf-8")
     found = dict(re.findall(r'cfg\.set\("(\w+)",\s*"?([\w.]+)"?\)', text))
-    if found.get("threads") == "settings.threads":
-        found["threads"] = GUNICORN["threads"]
+    for key in ("threads", "reuse_port"):
+        if found.get(key) == f"settings.{key}":
+            found[key] = GUNICORN[key]
     for key, value in GUNICORN.items():
         if str(found.get(key)) != str(value):
             log(f"WARNING: service/cli.py sets gunicorn {key}={found.get(key)!r}, the floor uses {value!r}")
@@ -291,7 +294,8 @@ def floor_server(workers: int, tmp: Path) -> Server:
     port = free_port()
     cmd = [bin_path("gunicorn"), "--bind", f"{HOST}:{port}", "--workers", str(workers),
            "--worker-class", GUNICORN["worker_class"], "--threads", str(GUNICORN["threads"]),
-           "--timeout", str(GUNICORN["timeout"]), "--chdir", str(BENCH_DIR), "floor_app:app"]
+           "--timeout", str(GUNICORN["timeout"]), *(["--reuse-port"] if GUNICORN["reuse_port"] else []),
+           "--chdir", str(BENCH_DIR), "floor_app:app"]
     server = Server("floor", cmd, port, "/healthz", None, tmp / f"floor-{workers}w-{port}.log")
     server.expected_workers = workers
     return server
@@ -1021,7 +1025,7 @@ def render(report: dict) -> str:
         f"mbc-cds benchmark  {report['started']}  commit {m['git_commit']}  tool {report['tool']}",
         f"machine: {m['nproc']} cores, {m['cpu_model']}, {m.get('interpreter', {}).get('description', 'Python ' + m['python'])},"
         f" gunicorn {m['gunicorn']}"
-        f" (gthread, {GUNICORN['threads']} threads)  loadavg at start {m['loadavg_at_start']}"
+        f" (gthread, {GUNICORN['threads']} threads{', SO_REUSEPORT' if GUNICORN['reuse_port'] else ''})  loadavg at start {m['loadavg_at_start']}"
         f"  Python speed probe {m.get('python_probe_ms', '?')} ms (lower = faster host)",
         "request bodies (patient-view, full prefetch): " + ", ".join(
             f"{n} resources = {v['request_bytes'] / 1024:.0f} KiB" for n, v in report["patients"].items()),

@@ -22,6 +22,7 @@ bind = "0.0.0.0:8080"
 workers = _settings.workers
 worker_class = "gthread"
 threads = _settings.threads
+reuse_port = _settings.reuse_port  # one listening socket per worker (service/config.py)
 timeout = 60
 graceful_timeout = 30
 keepalive = 5

@@ -62,6 +62,7 @@ def cmd_serve(args) -> int:
             self.cfg.set("workers", workers)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", settings.threads)
+            self.cfg.set("reuse_port", settings.reuse_port)
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", None)
 

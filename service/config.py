@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     # one thread than with four. More threads let a worker go on while calls
     # without prefetch wait on a slow FHIR server.
     threads: int = 1
+    # Each gunicorn worker listens on its own socket (SO_REUSEPORT) and the kernel
+    # spreads new connections evenly over them. On one shared socket, the worker
+    # that wakes first takes a whole burst of connections, and with keep-alive it
+    # keeps them: 10 connections opened at once all went to one of two workers in
+    # 9 of 20 tries, which then did all the work on one core (README, Performance).
+    # Off: a second server started on the same port fails ("address in use")
+    # instead of sharing the traffic; `make run` turns it off for that reason.
+    reuse_port: bool = True
 
     # Client JWTs and the clients' JWK Sets (service/auth.py).
     jwt_max_lifetime_seconds: int = 3600  # exp - iat longer than this is refused
