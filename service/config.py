@@ -66,8 +66,9 @@ class Settings(BaseSettings):
     # Each gunicorn worker listens on its own socket (SO_REUSEPORT) and the kernel
     # spreads new connections evenly over them. On one shared socket, the worker
     # that wakes first takes a whole burst of connections, and with keep-alive it
-    # keeps them: 10 connections opened at once all went to one of two workers in
-    # 9 of 20 tries, which then did all the work on one core (README, Performance).
+    # keeps them: 20 connections opened together went 19 or 20 to one of two
+    # workers in 15 of 15 tries, and that worker then did all the work on one core
+    # (README, Performance).
     # Off: a second server started on the same port fails ("address in use")
     # instead of sharing the traffic; `make run` turns it off for that reason.
     reuse_port: bool = True
