@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/profile_served.py                      # 300 resources, 10 s, concurrency 1
     .venv/bin/python bench/profile_served.py --resources 30 --seconds 20 --top 60
+    .venv/bin/python bench/profile_served.py --no-prefetch            # the service fetches from sekmet-fhir
 
 `bench/profile_hook.py` profiles a hook call in-process, through Flask's test client.
 That leaves out what only a served call pays: gunicorn reading the request and
@@ -19,6 +20,10 @@ running process; it needs ptrace, which root has and a container may need
 SYS_PTRACE for), and prints, per thread, the share of samples in each frame
 (inclusive and own time), next to wrk's latency and the service's own log of each
 call's time from request start to the end of the view.
+
+--no-prefetch sends calls without prefetch: the service fetches the patient from a
+local sekmet-fhir (2 uvicorn workers, as in `make bench` (e)), so the profile shows
+the fetch threads and what the worker does after the FHIR answers arrive.
 """
 
 from __future__ import annotations
@@ -40,7 +45,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
 
 from bench import patients  # noqa: E402
-from bench.run import SERVICE_PATH, Loader, bin_path, ensure_wrk, service_server, stop_all  # noqa: E402
+from bench.run import (  # noqa: E402
+    SERVICE_PATH, Loader, bin_path, ensure_wrk, put_patient, service_server, start_sekmet, stop_all,
+)
 
 _RAW_LINE = re.compile(r"^(?P<stack>.*) (?P<count>\d+)$")
 _THREAD = re.compile(r"^(?:process \d+:)?\"?thread \((?P<tid>\d+)\): (?P<name>.*?)\"?$")
@@ -102,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=int, default=1000, help="py-spy samples per second (default 1000)")
     parser.add_argument("--top", type=int, default=40, help="frames shown per list (default 40)")
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
+    parser.add_argument("--no-prefetch", action="store_true",
+                        help="calls without prefetch, fetched from a local sekmet-fhir (2 uvicorn workers)")
     args = parser.parse_args(argv)
 
     py_spy = bin_path("py-spy")
@@ -115,9 +124,18 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     body = tmp / f"patient-view-{args.resources}.json"
-    body.write_bytes(patients.request_bytes(args.resources))
-    service = service_server(1, tmp)
+    env = None
     try:
+        if args.no_prefetch:
+            resources = patients.make_patient(args.resources)
+            sekmet, base_url = start_sekmet(tmp, workers=2)
+            put_patient(base_url, resources)
+            body.write_text(json.dumps(patients.hook_request(resources, resources[0]["id"], prefetch=False,
+                                                              fhir_server=base_url)))
+            env = {"MBC_CDS_ALLOW_HTTP_FHIR": "true", "MBC_CDS_FHIR_SERVERS": base_url}
+        else:
+            body.write_bytes(patients.request_bytes(args.resources))
+        service = service_server(1, tmp, env)
         service.start()
         worker = service.workers()[0]
         loader.run(service.port, SERVICE_PATH, body, args.connections, 3)  # warm-up
@@ -139,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         profile = aggregate(raw.read_text(errors="replace").splitlines(), args.top)
     finally:
         stop_all()
-    print(f"{args.resources} resources ({body.stat().st_size / 1024:.0f} KiB body), {args.connections} connection(s),"
+    what = "no prefetch, fetched from sekmet-fhir" if args.no_prefetch else f"{body.stat().st_size / 1024:.0f} KiB body"
+    print(f"{args.resources} resources ({what}), {args.connections} connection(s),"
           f" worker {worker} sampled {args.seconds:.0f} s at {args.rate}/s")
     print(f"wrk: p50 {result.get('p50_ms', 0):.2f} ms, p90 {result.get('p90_ms', 0):.2f}, "
           f"{result.get('rps', 0):.0f} req/s")
