@@ -32,7 +32,6 @@ import argparse
 import json
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ sys.path.insert(0, str(BENCH_DIR.parent))
 
 from bench import patients  # noqa: E402
 from bench.run import (  # noqa: E402
-    SERVICE_PATH, Loader, bin_path, ensure_wrk, put_patient, service_server, start_sekmet, stop_all,
+    SERVICE_PATH, Loader, bin_path, ensure_wrk, percentile, put_patient, service_server, start_sekmet, stop_all,
 )
 
 _RAW_LINE = re.compile(r"^(?P<stack>.*) (?P<count>\d+)$")
@@ -163,8 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrk: p50 {result.get('p50_ms', 0):.2f} ms, p90 {result.get('p90_ms', 0):.2f}, "
           f"{result.get('rps', 0):.0f} req/s")
     if latencies:
-        print(f"service log (request start to end of view): p50 {statistics.median(latencies):.2f} ms,"
-              f" p90 {latencies[int(len(latencies) * 0.9)]:.2f} over {len(latencies)} calls")
+        print(f"service log (request start to end of view): p50 {percentile(latencies, 50):.2f} ms,"
+              f" p90 {percentile(latencies, 90):.2f} over {len(latencies)} calls")
     total = sum(t["samples"] for t in profile.values()) or 1
     for name, t in profile.items():
         print(f"\nthread {name}: {t['samples']} samples ({t['samples'] / total:.0%} of all active samples)")

@@ -64,6 +64,8 @@ REPO_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(REPO_DIR))
 
 from bench import patients  # noqa: E402  (the repo root is on sys.path from here)
+from pydantic import TypeAdapter  # noqa: E402
+
 from service.config import Settings  # noqa: E402
 
 RESULTS_DIR = BENCH_DIR / "results"
@@ -73,12 +75,19 @@ REALISTIC = 300
 HOST = "127.0.0.1"
 BUDGET = {"p50_ms": 5.0, "p99_ms": 25.0, "rps_2_workers_c10": 300.0, "rss_mb": 150.0,
           "no_prefetch_over_slowest_ms": 10.0}
+
+
+def serve_setting(name: str):
+    """A setting as `mbc-cds serve` reads it from MBC_CDS_<NAME> (pydantic's parsing of
+    that field, service/config.py), else its default."""
+    field = Settings.model_fields[name]
+    raw = os.environ.get(f"MBC_CDS_{name.upper()}")
+    return field.default if raw is None else TypeAdapter(field.annotation).validate_python(raw)
+
+
 # gunicorn settings of `mbc-cds serve` (service/cli.py), checked at start-up.
 GUNICORN = {"worker_class": "gthread", "timeout": 60,
-            # what `mbc-cds serve` reads from MBC_CDS_THREADS and MBC_CDS_REUSE_PORT (service/config.py)
-            "threads": int(os.environ.get("MBC_CDS_THREADS", Settings.model_fields["threads"].default)),
-            "reuse_port": os.environ.get("MBC_CDS_REUSE_PORT", str(Settings.model_fields["reuse_port"].default))
-            .strip().lower() in ("1", "true", "yes", "on")}
+            "threads": serve_setting("threads"), "reuse_port": serve_setting("reuse_port")}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -113,6 +122,22 @@ def check_cli_settings() -> None:
     for key, value in GUNICORN.items():
         if str(found.get(key)) != str(value):
             log(f"WARNING: service/cli.py sets gunicorn {key}={found.get(key)!r}, the floor uses {value!r}")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The pids whose parent is `pid` (/proc), sorted."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            kids.append(int(entry))
+    return sorted(kids)
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -224,21 +249,7 @@ class Server:
 
     def workers(self) -> list[int]:
         """Child pids of the master (gunicorn workers)."""
-        if not self.proc:
-            return []
-        master = self.proc.pid
-        kids = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == master:
-                kids.append(int(entry))
-        return sorted(kids)
+        return child_pids(self.proc.pid) if self.proc else []
 
     companions: list["Server"] = []  # servers whose CPU counts as this one's (the FHIR server in (e))
 

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from bench.run import child_pids
 from tests.servers import free_port, stop, venv_executable, wait_for
 
 WORKERS = 2
@@ -35,26 +36,13 @@ def served(tmp_path, reuse_port: bool):
         try:
             wait_for(f"http://127.0.0.1:{port}/healthz", process, log_path)
             deadline = time.monotonic() + 60
-            while log_path.read_text().count("Booting worker") < WORKERS or len(children(process.pid)) < WORKERS:
+            while log_path.read_text().count("Booting worker") < WORKERS or len(child_pids(process.pid)) < WORKERS:
                 assert time.monotonic() < deadline, log_path.read_text()[-2000:]
                 time.sleep(0.2)
             time.sleep(1.0)  # the last worker loads the app after it has booted
             yield port, process.pid
         finally:
             stop(process)
-
-
-def children(pid: int) -> list[int]:
-    kids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        kids.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    return kids
 
 
 def sockets_on_port(port: int) -> dict[str, str]:
@@ -99,7 +87,7 @@ def open_keep_alive_connections(port: int, n: int) -> list[http.client.HTTPConne
 @pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="needs Linux /proc")
 def test_each_worker_listens_on_its_own_socket_and_a_burst_of_connections_reaches_both(tmp_path):
     with served(tmp_path, reuse_port=True) as (port, master):
-        workers = children(master)
+        workers = child_pids(master)
         listening = {pid: held_by(pid, port, "0A") for pid in workers}
         assert all(len(inodes) == 1 for inodes in listening.values()), listening
         assert len(set().union(*listening.values())) == WORKERS  # not one shared socket
@@ -116,5 +104,5 @@ def test_each_worker_listens_on_its_own_socket_and_a_burst_of_connections_reache
 @pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="needs Linux /proc")
 def test_with_reuse_port_off_the_workers_share_one_listening_socket(tmp_path):
     with served(tmp_path, reuse_port=False) as (port, master):
-        listening = {pid: held_by(pid, port, "0A") for pid in [master, *children(master)]}
+        listening = {pid: held_by(pid, port, "0A") for pid in [master, *child_pids(master)]}
         assert len(set().union(*listening.values())) == 1, listening
