@@ -45,7 +45,8 @@ sys.path.insert(0, str(BENCH_DIR.parent))
 
 from bench import patients  # noqa: E402
 from bench.run import (  # noqa: E402
-    SERVICE_PATH, Loader, bin_path, ensure_wrk, percentile, put_patient, service_server, start_sekmet, stop_all,
+    SERVICE_PATH, Loader, bin_path, ensure_wrk, no_prefetch_call, percentile, put_patient, service_server,
+    start_sekmet, stop_all,
 )
 
 _RAW_LINE = re.compile(r"^(?P<stack>.*) (?P<count>\d+)$")
@@ -129,9 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             resources = patients.make_patient(args.resources)
             sekmet, base_url = start_sekmet(tmp, workers=2)
             put_patient(base_url, resources)
-            body.write_text(json.dumps(patients.hook_request(resources, resources[0]["id"], prefetch=False,
-                                                              fhir_server=base_url)))
-            env = {"MBC_CDS_ALLOW_HTTP_FHIR": "true", "MBC_CDS_FHIR_SERVERS": base_url}
+            raw, env = no_prefetch_call(resources, base_url)
+            body.write_bytes(raw)
         else:
             body.write_bytes(patients.request_bytes(args.resources))
         service = service_server(1, tmp, env)

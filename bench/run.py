@@ -945,17 +945,24 @@ def run_fhir(args, loader: Loader, tmp: Path, report: dict) -> None:
     report["no_prefetch"] = {"load_seconds": round(load_s, 1), "servers": runs}
 
 
+def no_prefetch_call(resources: list[dict], base_url: str) -> tuple[bytes, dict]:
+    """A patient-view call without prefetch for the patient on `base_url`, and the
+    environment a service needs to fetch from that plain-http local server."""
+    body = json.dumps(patients.hook_request(resources, resources[0]["id"], prefetch=False,
+                                            fhir_server=base_url)).encode()
+    return body, {"MBC_CDS_ALLOW_HTTP_FHIR": "true", "MBC_CDS_FHIR_SERVERS": base_url}
+
+
 def no_prefetch_run(args, loader: Loader, tmp: Path, sekmet: Server, base_url: str, resources: list[dict],
                     label: str) -> dict:
     pid = resources[0]["id"]
-    body = json.dumps(patients.hook_request(resources, pid, prefetch=False, fhir_server=base_url)).encode()
+    body, env = no_prefetch_call(resources, base_url)
     body_file = tmp / f"patient-view-300-noprefetch-{sekmet.port}.json"
     body_file.write_bytes(body)
     wait_for_quiet(args.max_other_cpu, args.max_wait)
     queries = time_queries(base_url, pid, args.query_reps)
     together = time_queries_concurrently(base_url, pid, args.query_reps)
-    service = service_server(1, tmp, {"MBC_CDS_ALLOW_HTTP_FHIR": "true", "MBC_CDS_FHIR_SERVERS": base_url},
-                             name="service-fetch").start()
+    service = service_server(1, tmp, env, name="service-fetch").start()
     service.companions = [sekmet]  # its CPU is part of the measurement, not "others"
     try:
         check = check_response(service.port, SERVICE_PATH, body)
