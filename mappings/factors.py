@@ -366,8 +366,13 @@ def _diabetes_type(con: Concept) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _diabetes_text(text: str) -> str | None:
-    """Diabetes type named in a Condition's text (None: not diabetes)."""
-    if re.search(r"\bdiabet", text) and not re.search(r"pre-?diabet|insipidus|gestational|no diabet", text):
+    """Diabetes type named in a Condition's text (None: not diabetes).
+
+    Only a diagnosis counts (CR A.4): a family history ("family history of", "FH"),
+    a risk ("at risk for") or a screening names diabetes without the patient having it.
+    """
+    if re.search(r"\bdiabet", text) and not re.search(
+            r"pre-?diabet|insipidus|gestational|no diabet|family (history|hx)|\bfh\b|\brisk\b|screening", text):
         return "type1" if re.search(r"type 1|type i\b|iddm", text) else "type2"
     return None
 

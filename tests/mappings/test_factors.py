@@ -163,3 +163,19 @@ def test_latest_qtc_is_read_in_milliseconds():
     f = factors(loinc_obs("8636-3", "2024-01-01", **quantity(0.46, unit="s")),
                 loinc_obs("8636-3", "2023-01-01", **quantity(430, unit="ms")))
     assert f.qtc_ms.value == 460 and f.qtc_ms.unit == "ms"
+
+
+@pytest.mark.parametrize("code", [
+    cc(coding(ICD10, "Z83.3", "Family history of diabetes mellitus")),
+    cc(coding(SNOMED, "160303001", "Family history: Diabetes mellitus")),
+    cc(text="FH of diabetes (mother)"),
+    cc(text="At risk for diabetes mellitus"),
+    cc(text="Diabetes mellitus screening"),
+])
+def test_family_history_of_or_risk_for_diabetes_does_not_make_the_patient_diabetic(code):
+    d = factors(condition(code)).diabetes
+    assert d.status == "none-documented" and d.sources == []
+
+
+def test_diabetes_written_as_text_is_still_read():
+    assert factors(condition(cc(text="Type 2 diabetes mellitus, diet-controlled"))).diabetes.status == "type2-untreated"
