@@ -36,7 +36,8 @@ from mappings.state import HER2Status, ReceptorStatus, Source
 _PCT_RE = re.compile(r"(<|less than|>|greater than)?\s*(\d+(?:\.\d+)?)\s*%")
 _NUM_RE = re.compile(r"^\s*(<|>|<=|>=)?\s*(\d+(?:\.\d+)?)\s*$")
 _ALLRED_RE = re.compile(r"allred[^0-9]{0,20}(\d)")
-_LOW_RE = re.compile(r"\b(er|pr)?[- ]?low\b|low[- ]positive|weakly positive|low[- ]?expressing")
+# ER-low wording; a bare "low" is not ("low grade", "Ki-67 low")
+_LOW_RE = re.compile(r"\b(er|pr|pgr)[- ]?low\b|low[- ]positive|weakly positive|low[- ]?expressing")
 _POS_RE = re.compile(r"\bpositive\b|\bpos\b|^\s*\+\s*$|\bdetected\b|\bpresent\b|\breactive\b"
                      r"|\b(er|pr|pgr|hr)\s*\+")
 _NEG_RE = re.compile(r"\bnegative\b|\bneg\b|not detected|\babsent\b|no staining|\bnon[- ]?reactive\b"
@@ -224,8 +225,8 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
             # the reported category and the percentage disagree: trust neither
             return None, percent, False
         low = 1 <= percent <= 10
-    if status == "positive" and _low_text(text):
-        low = True
+    if status == "positive" and percent is None and _low_text(text):
+        low = True  # the wording counts only without a measured % (ER-low = 1-10 %)
     return status, percent, low
 
 
@@ -283,7 +284,9 @@ def _combine_receptor(recs: list[_Rec]) -> ReceptorStatus:
     pcts = [r.percent for r in group if r.percent is not None]
     if pcts:
         out.percent = pcts[-1]
-    out.low_positive = out.status == "positive" and any(r.low for r in group)
+    # a measured % decides ER-low (1-10 %) over wording in another result of the day
+    measured = [r for r in group if r.percent is not None]
+    out.low_positive = out.status == "positive" and any(r.low for r in (measured or group))
     return out
 
 
