@@ -179,3 +179,14 @@ def test_family_history_of_or_risk_for_diabetes_does_not_make_the_patient_diabet
 
 def test_diabetes_written_as_text_is_still_read():
     assert factors(condition(cc(text="Type 2 diabetes mellitus, diet-controlled"))).diabetes.status == "type2-untreated"
+
+
+def test_uncorrected_qt_interval_is_not_read_as_qtc():
+    f = factors(loinc_obs("8634-8", "2024-01-01", **quantity(470, unit="ms")))
+    assert f.qtc_ms is None
+
+
+def test_uncorrected_qt_on_the_same_day_does_not_override_the_qtc():
+    f = factors(loinc_obs("8636-3", "2024-01-01", **quantity(430, unit="ms")),
+                loinc_obs("8634-8", "2024-01-01", **quantity(470, unit="ms")))
+    assert f.qtc_ms.value == 430
