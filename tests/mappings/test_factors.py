@@ -190,3 +190,10 @@ def test_uncorrected_qt_on_the_same_day_does_not_override_the_qtc():
     f = factors(loinc_obs("8636-3", "2024-01-01", **quantity(430, unit="ms")),
                 loinc_obs("8634-8", "2024-01-01", **quantity(470, unit="ms")))
     assert f.qtc_ms.value == 430
+
+
+@pytest.mark.parametrize("code,expected", [("422512005", 1), ("422894000", 2)])
+def test_ecog_coded_with_the_snomed_answer_is_read(code, expected):
+    s = build_patient_state([patient(birth="1980-01-01"), loinc_obs("89247-1", "2024-05-01", **answer(SNOMED, code))],
+                            PID, AS_OF)
+    assert s.factors.ecog == expected and "ecog-unknown" not in {g.code for g in s.gaps}
