@@ -10,7 +10,8 @@ the status "unknown".
 HER2: IHC score 0/1+/2+/3+ from local codes, valueString, valueCodeableConcept
 text/display, integers; IHC 0 sub-class (ultralow / null) from text and local
 codes; ISH amplified / not amplified; overall interpretation (48676-1). A bare
-"negative" is "negative-unspecified", never HER2-low. "Present" without a score
+"negative" is "negative-unspecified", never HER2-low; the words "HER2-low" without
+a score are "low" with no IHC score (HER2-low = IHC 1+ or 2+/ISH-). "Present" without a score
 (antigen detected) is "unknown": it could be anything from ultralow to 3+.
 ISH: the lab's interpretation, else ASCO/CAP groups from HER2/CEP17 ratio and
 copies per nucleus (see _ish_result). Serum HER2 codes are excluded. The assessment is the most recent HER2 result
@@ -69,7 +70,7 @@ class _Her2:
     src: Source
     ihc: str | None = None  # 0 1+ 2+ 3+
     sub: str | None = None  # ultralow | null
-    qual: str | None = None  # positive | negative | equivocal | present | indeterminate
+    qual: str | None = None  # positive | negative | equivocal | present | indeterminate | low
     ish: str | None = None  # amplified | not-amplified
     ratio: float | None = None  # HER2/CEP17
     copies: float | None = None  # HER2 copies per nucleus
@@ -324,10 +325,13 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             score = local
         if score is None and num is not None and kind == "ihc" and num in (0, 1, 2, 3):
             score = {0: "0", 1: "1+", 2: "2+", 3: "3+"}[int(num)]
+        low_text = False
         if score is None or (score == "0" and sub is None):
             t = _her2_text_score(text) if text else None
             if t in ("ultralow", "null"):
                 score, sub = "0", t
+            elif t == "low":
+                low_text = True  # "HER2-low" without a score: the category, not a score
             elif t and score is None:
                 score = t
         if score is None and sub is None and text and _zero_text(text):
@@ -339,6 +343,8 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.ish = ish
         a = _answer(vcc)
         rec.qual = a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
+        if low_text and score is None and rec.qual in (None, "negative"):
+            rec.qual = "low"  # "Negative (HER2-low)": the more specific statement
         if rec.ihc is None and rec.qual is None:
             return None
         return rec
@@ -423,6 +429,8 @@ def _her2_category(group: list[_Her2]) -> tuple[str, str | None, str | None]:
         return ({"ultralow": "ultralow", "null": "null"}.get(sub or "", "zero-unspecified")), score, ish_v
     quals = [r.qual for r in ihc + interp if r.qual]
     q = quals[-1] if quals else None
+    if q == "low":
+        return "low", None, ish_v  # "HER2-low" in words (CR A.1: IHC 1+ or 2+/ISH-)
     if q == "positive":
         # IHC "positive" with no score: HER2-positive wording. On an IHC code with an
         # ISH result not amplified, the word cannot be trusted: unknown.
