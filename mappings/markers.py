@@ -389,8 +389,8 @@ def _ish_result(ish: list[_Her2]) -> str | None:
 
     Ratio >= 2.0 with >= 4 copies: amplified (group 1); ratio >= 2.0 with < 4
     copies (group 2) and ratio < 2.0 with < 6 copies (groups 4-5): not amplified;
-    ratio < 2.0 with >= 6 copies (group 3) or a ratio >= 2.0 without copies:
-    undecided (needs the lab's interpretation).
+    ratio < 2.0 with >= 6 copies (group 3) or a ratio without copies (the group
+    cannot be told): undecided (needs the lab's interpretation).
     """
     qual = [r.ish for r in ish if r.ish]
     if qual:
@@ -403,8 +403,8 @@ def _ish_result(ish: list[_Her2]) -> str | None:
         if copies is None:
             return None
         return "amplified" if copies >= 4.0 else "not-amplified"
-    if copies is not None and copies >= 6.0:
-        return None
+    if copies is None or copies >= 6.0:
+        return None  # without copies group 3 cannot be excluded
     return "not-amplified"
 
 

@@ -47,10 +47,20 @@ def test_her2_ihc_2_plus_with_ish_amplified_is_positive():
     assert her2(ihc, ish).category == "positive"
 
 
-def test_her2_ish_ratio_below_two_counts_as_not_amplified():
+def test_her2_ish_ratio_below_two_with_few_copies_groups_4_5_counts_as_not_amplified():
     ihc = loinc_obs("85319-2", "2021-03-01", valueString="2+")
     ratio = loinc_obs("49683-6", "2021-03-02", **quantity(1.3, unit="{ratio}"))
-    assert her2(ihc, ratio).category == "low"
+    copies = loinc_obs("74860-8", "2021-03-02", **quantity(3.0, unit="{copies}/{nucleus}"))
+    assert her2(ihc, ratio, copies).category == "low"
+
+
+def test_her2_ish_ratio_below_two_without_copies_is_not_decided():
+    # ASCO/CAP group 3 (ratio < 2.0 with >= 6 copies) cannot be excluded without the copies
+    ihc = loinc_obs("85319-2", "2021-03-01", valueString="2+")
+    ratio = loinc_obs("49683-6", "2021-03-02", **quantity(1.3, unit="{ratio}"))
+    s = build_patient_state([patient(), ihc, ratio], PID)
+    assert s.her2.category == "equivocal-pending" and s.her2.ish is None
+    assert "her2-equivocal-pending" in {g.code for g in s.gaps}
 
 
 def test_her2_ihc_2_plus_without_ish_is_equivocal_pending_and_a_gap():
