@@ -197,3 +197,25 @@ def test_ecog_coded_with_the_snomed_answer_is_read(code, expected):
     s = build_patient_state([patient(birth="1980-01-01"), loinc_obs("89247-1", "2024-05-01", **answer(SNOMED, code))],
                             PID, AS_OF)
     assert s.factors.ecog == expected and "ecog-unknown" not in {g.code for g in s.gaps}
+
+
+def test_fasting_glucose_without_a_unit_and_implausible_in_mg_dl_is_a_gap_not_a_guess():
+    obs = loinc_obs("1558-6", "2024-05-01", valueQuantity={"value": 7.5})
+    s = build_patient_state([patient(birth="1980-01-01"), obs], PID, AS_OF)
+    assert s.factors.diabetes.fasting_glucose is None
+    assert "fasting-glucose-missing" in {g.code for g in s.gaps}
+    assert any(g.code == "unreadable-resource" and g.sources and g.sources[0].reference.endswith(obs["id"])
+               for g in s.ignored)
+
+
+def test_fasting_glucose_without_a_unit_in_the_mg_dl_range_is_read_as_mg_dl():
+    d = factors(loinc_obs("1558-6", "2024-05-01", valueQuantity={"value": 130})).diabetes
+    assert d.fasting_glucose.value == 130 and d.fasting_glucose.unit == "mg/dL" and d.status == "lab-only"
+
+
+def test_a_newer_unitless_implausible_fasting_glucose_is_reported_and_the_older_dated_result_kept():
+    s = build_patient_state([patient(birth="1980-01-01"), loinc_obs("1558-6", "2024-01-01", **quantity(95, unit="mg/dL")),
+                             loinc_obs("1558-6", "2024-05-01", valueQuantity={"value": 7.5})], PID, AS_OF)
+    fg = s.factors.diabetes.fasting_glucose
+    assert fg.value == 95 and fg.date == dt.date(2024, 1, 1)
+    assert [g.code for g in s.ignored] == ["unreadable-resource"]
