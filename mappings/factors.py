@@ -45,7 +45,7 @@ def _age(birth: dt.date, on: dt.date) -> int:
 def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValue | None:
     best: tuple[dt.date, float, str | None, str, dict[str, Any]] | None = None
     code_of = ctx.code_of
-    # this module's converters never fail nor return None and the latest result is
+    # the total converters never fail nor return None and the latest result is
     # chosen by date alone: convert the chosen value only
     deferred = convert in _TOTAL_CONVERTERS
     for obs in ctx.observations_with(codes):
@@ -93,6 +93,7 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
             if not deferred:
                 val, unit = convert(val, unit)
                 if val is None:
+                    ctx.ignore(obs, "unreadable-resource", f"{label} value has no usable unit: not read")
                     continue
             ed = obs.get("effectiveDateTime")
             d = (_parse_date_str(ed) if type(ed) is str else None) or obs_date(obs)
@@ -119,10 +120,18 @@ def _hba1c_conv(v: float, unit: str | None) -> tuple[float | None, str]:
     return v, "%"
 
 
+# Below this a unitless fasting glucose is not read as mg/dL: < 40 mg/dL is a
+# critical hypoglycaemia, while 2-40 is the usual range of mmol/L values
+# (7.5 mmol/L = 135 mg/dL, diabetic). Which one the lab meant cannot be told: no guess.
+_GLUCOSE_MIN_UNITLESS_MG_DL = 40.0
+
+
 def _glucose_conv(v: float, unit: str | None) -> tuple[float | None, str]:
     u = (unit or "").lower()
     if "mmol" in u:
         return v * 18.016, "mg/dL"
+    if not u and v < _GLUCOSE_MIN_UNITLESS_MG_DL:
+        return None, "mg/dL"  # implausible in mg/dL, likely mmol/L without unit
     return v, "mg/dL"
 
 
@@ -133,7 +142,8 @@ def _qtc_conv(v: float, unit: str | None) -> tuple[float | None, str]:
     return v, "ms"
 
 
-_TOTAL_CONVERTERS = (_hba1c_conv, _glucose_conv, _qtc_conv)
+# converters that never return None (_glucose_conv can: a unitless implausible value)
+_TOTAL_CONVERTERS = (_hba1c_conv, _qtc_conv)
 
 
 def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
@@ -366,8 +376,13 @@ def _diabetes_type(con: Concept) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _diabetes_text(text: str) -> str | None:
-    """Diabetes type named in a Condition's text (None: not diabetes)."""
-    if re.search(r"\bdiabet", text) and not re.search(r"pre-?diabet|insipidus|gestational|no diabet", text):
+    """Diabetes type named in a Condition's text (None: not diabetes).
+
+    Only a diagnosis counts (CR A.4): a family history ("family history of", "FH"),
+    a risk ("at risk for") or a screening names diabetes without the patient having it.
+    """
+    if re.search(r"\bdiabet", text) and not re.search(
+            r"pre-?diabet|insipidus|gestational|no diabet|family (history|hx)|\bfh\b|\brisk\b|screening", text):
         return "type1" if re.search(r"type 1|type i\b|iddm", text) else "type2"
     return None
 

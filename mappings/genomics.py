@@ -32,7 +32,8 @@ _NOT_DETECTED = re.compile(
 _DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
 _SYMBOL_RE = re.compile(r"(?<![A-Za-z0-9])(ESR1|PIK3CA|AKT1|PTEN|BRCA1|BRCA2|PALB2|ERBB2|HER2)(?![A-Za-z0-9])", re.I)
-_PROTEIN_RE = re.compile(r"\bp\.\(?[A-Za-z]{1,3}\d+[A-Za-z*=_]*\)?[A-Za-z0-9*]*")
+# p.(Glu545Lys) keeps its parentheses; in "(p.Ser1982fs)" the ")" is the text's, not HGVS
+_PROTEIN_RE = re.compile(r"\bp\.(\()?[A-Za-z]{1,3}\d+[A-Za-z*=_]*[A-Za-z0-9*]*(?(1)\)?)")
 _DNA_RE = re.compile(r"\bc\.[0-9_+\-*]+[ACGTacgt>delinsupdup0-9_]*")
 
 GENOMIC_CODES = T.VARIANT_CODES | T.REGION_STUDIED_CODES | frozenset(T.LEGACY_GENE_CODES)
@@ -169,8 +170,15 @@ def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None]:
     return _specimen_kind(" | ".join(t for t in texts if t).lower()), collected
 
 
+# "in Blood or Tissue" (e.g. the LOINC display of legacy 38530-2 "BRCA2 gene mutations found")
+# names the specimens the test accepts, not the one that was used
+_EITHER_SPECIMEN = re.compile(r"\b(blood|tissue) or (blood|tissue)\b")
+
+
 @lru_cache(maxsize=4096)
 def _specimen_kind(text: str) -> str:
+    if "or" in text:
+        text = _EITHER_SPECIMEN.sub(" ", text)
     if T.CTDNA_TEXT.search(text):
         return "ctdna"
     if T.TISSUE_TEXT.search(text):

@@ -10,7 +10,8 @@ the status "unknown".
 HER2: IHC score 0/1+/2+/3+ from local codes, valueString, valueCodeableConcept
 text/display, integers; IHC 0 sub-class (ultralow / null) from text and local
 codes; ISH amplified / not amplified; overall interpretation (48676-1). A bare
-"negative" is "negative-unspecified", never HER2-low. "Present" without a score
+"negative" is "negative-unspecified", never HER2-low; the words "HER2-low" without
+a score are "low" with no IHC score (HER2-low = IHC 1+ or 2+/ISH-). "Present" without a score
 (antigen detected) is "unknown": it could be anything from ultralow to 3+.
 ISH: the lab's interpretation, else ASCO/CAP groups from HER2/CEP17 ratio and
 copies per nucleus (see _ish_result). Serum HER2 codes are excluded. The assessment is the most recent HER2 result
@@ -36,7 +37,8 @@ from mappings.state import HER2Status, ReceptorStatus, Source
 _PCT_RE = re.compile(r"(<|less than|>|greater than)?\s*(\d+(?:\.\d+)?)\s*%")
 _NUM_RE = re.compile(r"^\s*(<|>|<=|>=)?\s*(\d+(?:\.\d+)?)\s*$")
 _ALLRED_RE = re.compile(r"allred[^0-9]{0,20}(\d)")
-_LOW_RE = re.compile(r"\b(er|pr)?[- ]?low\b|low[- ]positive|weakly positive|low[- ]?expressing")
+# ER-low wording; a bare "low" is not ("low grade", "Ki-67 low")
+_LOW_RE = re.compile(r"\b(er|pr|pgr)[- ]?low\b|low[- ]positive|weakly positive|low[- ]?expressing")
 _POS_RE = re.compile(r"\bpositive\b|\bpos\b|^\s*\+\s*$|\bdetected\b|\bpresent\b|\breactive\b"
                      r"|\b(er|pr|pgr|hr)\s*\+")
 _NEG_RE = re.compile(r"\bnegative\b|\bneg\b|not detected|\babsent\b|no staining|\bnon[- ]?reactive\b"
@@ -68,7 +70,7 @@ class _Her2:
     src: Source
     ihc: str | None = None  # 0 1+ 2+ 3+
     sub: str | None = None  # ultralow | null
-    qual: str | None = None  # positive | negative | equivocal | present | indeterminate
+    qual: str | None = None  # positive | negative | equivocal | present | indeterminate | low
     ish: str | None = None  # amplified | not-amplified
     ratio: float | None = None  # HER2/CEP17
     copies: float | None = None  # HER2 copies per nucleus
@@ -224,8 +226,8 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
             # the reported category and the percentage disagree: trust neither
             return None, percent, False
         low = 1 <= percent <= 10
-    if status == "positive" and _low_text(text):
-        low = True
+    if status == "positive" and percent is None and _low_text(text):
+        low = True  # the wording counts only without a measured % (ER-low = 1-10 %)
     return status, percent, low
 
 
@@ -283,7 +285,9 @@ def _combine_receptor(recs: list[_Rec]) -> ReceptorStatus:
     pcts = [r.percent for r in group if r.percent is not None]
     if pcts:
         out.percent = pcts[-1]
-    out.low_positive = out.status == "positive" and any(r.low for r in group)
+    # a measured % decides ER-low (1-10 %) over wording in another result of the day
+    measured = [r for r in group if r.percent is not None]
+    out.low_positive = out.status == "positive" and any(r.low for r in (measured or group))
     return out
 
 
@@ -321,10 +325,13 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             score = local
         if score is None and num is not None and kind == "ihc" and num in (0, 1, 2, 3):
             score = {0: "0", 1: "1+", 2: "2+", 3: "3+"}[int(num)]
+        low_text = False
         if score is None or (score == "0" and sub is None):
             t = _her2_text_score(text) if text else None
             if t in ("ultralow", "null"):
                 score, sub = "0", t
+            elif t == "low":
+                low_text = True  # "HER2-low" without a score: the category, not a score
             elif t and score is None:
                 score = t
         if score is None and sub is None and text and _zero_text(text):
@@ -336,6 +343,8 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.ish = ish
         a = _answer(vcc)
         rec.qual = a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
+        if low_text and score is None and rec.qual in (None, "negative"):
+            rec.qual = "low"  # "Negative (HER2-low)": the more specific statement
         if rec.ihc is None and rec.qual is None:
             return None
         return rec
@@ -380,8 +389,8 @@ def _ish_result(ish: list[_Her2]) -> str | None:
 
     Ratio >= 2.0 with >= 4 copies: amplified (group 1); ratio >= 2.0 with < 4
     copies (group 2) and ratio < 2.0 with < 6 copies (groups 4-5): not amplified;
-    ratio < 2.0 with >= 6 copies (group 3) or a ratio >= 2.0 without copies:
-    undecided (needs the lab's interpretation).
+    ratio < 2.0 with >= 6 copies (group 3) or a ratio without copies (the group
+    cannot be told): undecided (needs the lab's interpretation).
     """
     qual = [r.ish for r in ish if r.ish]
     if qual:
@@ -394,8 +403,8 @@ def _ish_result(ish: list[_Her2]) -> str | None:
         if copies is None:
             return None
         return "amplified" if copies >= 4.0 else "not-amplified"
-    if copies is not None and copies >= 6.0:
-        return None
+    if copies is None or copies >= 6.0:
+        return None  # without copies group 3 cannot be excluded
     return "not-amplified"
 
 
@@ -420,6 +429,8 @@ def _her2_category(group: list[_Her2]) -> tuple[str, str | None, str | None]:
         return ({"ultralow": "ultralow", "null": "null"}.get(sub or "", "zero-unspecified")), score, ish_v
     quals = [r.qual for r in ihc + interp if r.qual]
     q = quals[-1] if quals else None
+    if q == "low":
+        return "low", None, ish_v  # "HER2-low" in words (CR A.1: IHC 1+ or 2+/ISH-)
     if q == "positive":
         # IHC "positive" with no score: HER2-positive wording. On an IHC code with an
         # ISH result not amplified, the word cannot be trusted: unknown.

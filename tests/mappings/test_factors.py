@@ -163,3 +163,59 @@ def test_latest_qtc_is_read_in_milliseconds():
     f = factors(loinc_obs("8636-3", "2024-01-01", **quantity(0.46, unit="s")),
                 loinc_obs("8636-3", "2023-01-01", **quantity(430, unit="ms")))
     assert f.qtc_ms.value == 460 and f.qtc_ms.unit == "ms"
+
+
+@pytest.mark.parametrize("code", [
+    cc(coding(ICD10, "Z83.3", "Family history of diabetes mellitus")),
+    cc(coding(SNOMED, "160303001", "Family history: Diabetes mellitus")),
+    cc(text="FH of diabetes (mother)"),
+    cc(text="At risk for diabetes mellitus"),
+    cc(text="Diabetes mellitus screening"),
+])
+def test_family_history_of_or_risk_for_diabetes_does_not_make_the_patient_diabetic(code):
+    d = factors(condition(code)).diabetes
+    assert d.status == "none-documented" and d.sources == []
+
+
+def test_diabetes_written_as_text_is_still_read():
+    assert factors(condition(cc(text="Type 2 diabetes mellitus, diet-controlled"))).diabetes.status == "type2-untreated"
+
+
+def test_uncorrected_qt_interval_is_not_read_as_qtc():
+    f = factors(loinc_obs("8634-8", "2024-01-01", **quantity(470, unit="ms")))
+    assert f.qtc_ms is None
+
+
+def test_uncorrected_qt_on_the_same_day_does_not_override_the_qtc():
+    f = factors(loinc_obs("8636-3", "2024-01-01", **quantity(430, unit="ms")),
+                loinc_obs("8634-8", "2024-01-01", **quantity(470, unit="ms")))
+    assert f.qtc_ms.value == 430
+
+
+@pytest.mark.parametrize("code,expected", [("422512005", 1), ("422894000", 2)])
+def test_ecog_coded_with_the_snomed_answer_is_read(code, expected):
+    s = build_patient_state([patient(birth="1980-01-01"), loinc_obs("89247-1", "2024-05-01", **answer(SNOMED, code))],
+                            PID, AS_OF)
+    assert s.factors.ecog == expected and "ecog-unknown" not in {g.code for g in s.gaps}
+
+
+def test_fasting_glucose_without_a_unit_and_implausible_in_mg_dl_is_a_gap_not_a_guess():
+    obs = loinc_obs("1558-6", "2024-05-01", valueQuantity={"value": 7.5})
+    s = build_patient_state([patient(birth="1980-01-01"), obs], PID, AS_OF)
+    assert s.factors.diabetes.fasting_glucose is None
+    assert "fasting-glucose-missing" in {g.code for g in s.gaps}
+    assert any(g.code == "unreadable-resource" and g.sources and g.sources[0].reference.endswith(obs["id"])
+               for g in s.ignored)
+
+
+def test_fasting_glucose_without_a_unit_in_the_mg_dl_range_is_read_as_mg_dl():
+    d = factors(loinc_obs("1558-6", "2024-05-01", valueQuantity={"value": 130})).diabetes
+    assert d.fasting_glucose.value == 130 and d.fasting_glucose.unit == "mg/dL" and d.status == "lab-only"
+
+
+def test_a_newer_unitless_implausible_fasting_glucose_is_reported_and_the_older_dated_result_kept():
+    s = build_patient_state([patient(birth="1980-01-01"), loinc_obs("1558-6", "2024-01-01", **quantity(95, unit="mg/dL")),
+                             loinc_obs("1558-6", "2024-05-01", valueQuantity={"value": 7.5})], PID, AS_OF)
+    fg = s.factors.diabetes.fasting_glucose
+    assert fg.value == 95 and fg.date == dt.date(2024, 1, 1)
+    assert [g.code for g in s.ignored] == ["unreadable-resource"]

@@ -47,10 +47,20 @@ def test_her2_ihc_2_plus_with_ish_amplified_is_positive():
     assert her2(ihc, ish).category == "positive"
 
 
-def test_her2_ish_ratio_below_two_counts_as_not_amplified():
+def test_her2_ish_ratio_below_two_with_few_copies_groups_4_5_counts_as_not_amplified():
     ihc = loinc_obs("85319-2", "2021-03-01", valueString="2+")
     ratio = loinc_obs("49683-6", "2021-03-02", **quantity(1.3, unit="{ratio}"))
-    assert her2(ihc, ratio).category == "low"
+    copies = loinc_obs("74860-8", "2021-03-02", **quantity(3.0, unit="{copies}/{nucleus}"))
+    assert her2(ihc, ratio, copies).category == "low"
+
+
+def test_her2_ish_ratio_below_two_without_copies_is_not_decided():
+    # ASCO/CAP group 3 (ratio < 2.0 with >= 6 copies) cannot be excluded without the copies
+    ihc = loinc_obs("85319-2", "2021-03-01", valueString="2+")
+    ratio = loinc_obs("49683-6", "2021-03-02", **quantity(1.3, unit="{ratio}"))
+    s = build_patient_state([patient(), ihc, ratio], PID)
+    assert s.her2.category == "equivocal-pending" and s.her2.ish is None
+    assert "her2-equivocal-pending" in {g.code for g in s.gaps}
 
 
 def test_her2_ihc_2_plus_without_ish_is_equivocal_pending_and_a_gap():
@@ -183,3 +193,47 @@ def test_her2_2_plus_with_fish_negative_in_the_same_report_text_is_low():
 
 def test_her2_2_plus_with_fish_amplified_in_the_same_report_text_is_positive():
     assert her2(loinc_obs("85319-2", valueString="IHC 2+, FISH amplified")).category == "positive"
+
+
+@pytest.mark.parametrize("obs", [
+    loinc_obs("48676-1", valueString="HER2-low"),
+    loinc_obs("85319-2", **text_value("HER2-low")),
+    loinc_obs("48676-1", valueString="Negative (HER2 low)"),
+])
+def test_her2_low_written_as_text_is_her2_low(obs):
+    s = build_patient_state([patient(), obs], PID)
+    assert s.her2.category == "low" and s.her2.ihc_score is None
+    assert "her2-unknown" not in {g.code for g in s.gaps}
+
+
+def test_her2_low_text_with_a_score_keeps_the_score():
+    h = her2(loinc_obs("85319-2", valueString="HER2-low (IHC 1+)"))
+    assert h.category == "low" and h.ihc_score == "1+"
+
+
+def test_not_her2_low_text_is_not_her2_low():
+    assert her2(loinc_obs("48676-1", valueString="Not HER2-low")).category != "low"
+
+
+def test_her2_text_low_with_ish_amplified_stays_positive():
+    interp = loinc_obs("48676-1", "2021-03-01", valueString="HER2-low")
+    ish = loinc_obs("85318-4", "2021-03-05", **answer(SNOMED, "52101004", "Present"))
+    assert her2(interp, ish).category == "positive"
+
+
+@pytest.mark.parametrize("text", [
+    "0 (faint incomplete membrane staining in 5% of cells)",
+    "IHC 0: faint, barely perceptible incomplete membrane staining in 10% of tumour cells",
+    "Score 0 - barely perceptible incomplete membrane staining in approximately 2% of cells",
+])
+def test_her2_zero_with_faint_incomplete_membrane_staining_in_at_most_ten_percent_is_ultralow(text):
+    h = her2(loinc_obs("85319-2", valueString=text))
+    assert h.category == "ultralow" and h.ihc_score == "0"
+
+
+@pytest.mark.parametrize("text", [
+    "faint incomplete membrane staining in 15% of cells",
+    "faint incomplete membrane staining in >10% of cells",
+])
+def test_faint_incomplete_membrane_staining_in_more_than_ten_percent_is_not_ultralow(text):
+    assert her2(loinc_obs("85319-2", valueString=text)).category != "ultralow"

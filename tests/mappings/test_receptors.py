@@ -184,3 +184,26 @@ def test_er_plus_minus_shorthand(text, status):
 def test_combined_er_pr_text_is_read_per_receptor():
     s = state_of(loinc_obs("10480-2", valueString="ER+/PR-"))
     assert s.er.status == "positive" and s.pr.status == "negative"
+
+
+@pytest.mark.parametrize("obs", [
+    loinc_obs("85337-4", **text_value("Positive (90%)"),
+              note=[{"text": "Low grade invasive ductal carcinoma, Ki-67 10%"}]),
+    loinc_obs("85337-4", **answer(LOINC, "LA6576-8", "Positive"),
+              component=[component("85329-1", **quantity(95))], note=[{"text": "Ki-67 low (5%)"}]),
+    loinc_obs("85337-4", valueString="Strongly positive, 95%, low Ki-67"),
+])
+def test_low_grade_or_low_ki67_in_the_text_does_not_make_a_strongly_er_positive_tumour_er_low(obs):
+    s = state_of(obs)
+    assert s.er.status == "positive" and s.er.percent >= 90
+    assert s.er.low_positive is False and "er-low" not in {g.code for g in s.gaps}
+
+
+def test_er_low_wording_does_not_override_a_measured_percentage_above_ten():
+    s = state_of(loinc_obs("85337-4", valueString="ER low positive, 40%"))
+    assert s.er.status == "positive" and s.er.percent == 40 and s.er.low_positive is False
+
+
+def test_er_low_written_as_text_is_flagged_without_a_percentage():
+    s = state_of(loinc_obs("85337-4", valueString="ER-low positive"))
+    assert s.er.status == "positive" and s.er.low_positive is True

@@ -157,3 +157,30 @@ def test_local_brca1_brca2_panel_negative_applies_to_both_genes():
     bm = results(obs)
     assert bm.status("BRCA1") == "not-detected" and bm.status("BRCA2") == "not-detected"
     assert bm.for_gene("BRCA1")[0].origin == "germline"
+
+
+def _legacy_brca2_found(**extra):
+    return loinc_obs("38530-2", "2024-01-01",
+                     "BRCA2 gene mutations found [Identifier] in Blood or Tissue by Molecular genetics method",
+                     valueString="BRCA2 c.5946delT (p.Ser1982fs) pathogenic", **extra)
+
+
+def test_legacy_brca_loinc_display_naming_blood_or_tissue_does_not_set_the_specimen():
+    r = results(_legacy_brca2_found()).for_gene("BRCA2")[0]
+    assert r.result == "detected" and r.specimen == "unknown"
+
+
+def test_legacy_brca_loinc_with_a_tissue_specimen_is_tissue():
+    r = results(_legacy_brca2_found(specimen={"display": "Tumor tissue, FFPE block"})).for_gene("BRCA2")[0]
+    assert r.specimen == "tissue"
+
+
+def test_protein_change_in_parentheses_loses_the_closing_parenthesis():
+    r = results(_legacy_brca2_found()).for_gene("BRCA2")[0]
+    assert r.protein_change == "p.Ser1982fs" and r.dna_change == "c.5946delT"
+
+
+def test_predicted_protein_change_keeps_its_own_parentheses():
+    obs = loinc_obs("21636-6", valueString="Pathogenic variant detected: c.68_69delAG (p.(Glu23Valfs*17))")
+    r = results(obs).for_gene("BRCA1")[0]
+    assert r.protein_change == "p.(Glu23Valfs*17)"
