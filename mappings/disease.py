@@ -19,7 +19,13 @@ _BREAST_TEXT = re.compile(
     r"(malignant neoplasm|carcinoma|cancer|adenocarcinoma|malignancy)[^|]{0,40}\bbreast\b"
     r"|\bbreast\b[^|]{0,20}(cancer|carcinoma|malignan)",
 )
-_SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b|stage iv\b|stage 4\b")
+# Words that name metastatic disease on any Condition. Stage text is not here: "stage 4"
+# on chronic kidney disease or a pressure ulcer is no cancer stage; stage IV counts only
+# on the breast-cancer Condition (CR A.4 "advanced/metastatic" = breast primary AND ...
+# stage group IV), see _STAGE4_WORDS.
+_SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b")
+# "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text
+_STAGE4_WORDS = re.compile(r"\bstage\s*(iv|4)[abc]?\b")
 _NEGATED_METS = re.compile(r"\b(no|non|without|negative for)[- ]\s*(evidence of )?metasta")
 _STAGE4_TEXT = re.compile(r"(^|[^a-z0-9])(stage\s*)?(iv[abc]?|4[abc]?)($|[^a-z0-9])", re.I)
 _INACTIVE_CONDITION = {"resolved", "inactive", "remission"}
@@ -230,8 +236,9 @@ def build_disease(ctx: Ctx) -> Disease:
                     if onset:
                         primary_dates.append(onset)
                 text = ctx.code_text(res)
-                if text and _metastatic_text(text):
-                    # "Metastatic breast cancer" as one concept: metastatic, site unknown
+                if text and (_metastatic_text(text) or _STAGE4_WORDS.search(text)):
+                    # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
+                    # metastatic, site unknown
                     met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"))))
                 for st in as_list(res.get("stage")):
                     if not isinstance(st, dict):

@@ -151,3 +151,28 @@ def test_visceral_crisis_flag_resource_is_read():
                                   "Screening for malignant neoplasm of breast"])
 def test_breast_texts_that_are_not_invasive_cancer_are_not_a_primary(text):
     assert disease(condition(cc(text=text))).breast_cancer != "yes"
+
+
+AJCC = "http://cancerstaging.org"
+
+
+def stage_iia_breast_cancer(onset="2018-01-10"):
+    """An early (stage IIA) breast primary: not metastatic on its own."""
+    return breast_cancer(onset, stage=[{"summary": cc(coding(AJCC, "2A", "IIA"))}])
+
+
+@pytest.mark.parametrize("comorbidity", [
+    cc(coding(SNOMED, "431857002", "Chronic kidney disease stage 4 (disorder)")),
+    cc(coding(ICD10, "N18.4", "Chronic kidney disease, stage 4 (severe)")),
+    cc(coding(ICD10, "L89.154", "Pressure ulcer of sacral region, stage 4")),
+    cc(text="Pressure injury, stage IV"),
+])
+def test_a_stage_4_comorbidity_does_not_make_the_breast_cancer_metastatic(comorbidity):
+    d = disease(stage_iia_breast_cancer(), condition(comorbidity, "2024-03-01"))
+    assert d.metastatic == "no"
+    assert d.metastatic_date is None and d.sites == [] and d.metastatic_sources == []
+
+
+def test_stage_iv_written_on_the_breast_cancer_condition_is_metastatic():
+    d = disease(condition(cc(text="Malignant neoplasm of left breast, stage IV"), "2022-01-01"))
+    assert d.breast_cancer == "yes" and d.metastatic == "yes" and d.sites == []
