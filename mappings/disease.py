@@ -164,25 +164,41 @@ def _site_from_text(text: str) -> str | None:
     return None
 
 
+def _stage_from_text(text: str) -> bool | None:
+    """True for stage IV, False for an earlier stage (0-III), None if no stage is written."""
+    if _STAGE4_TEXT.search(text):
+        return True
+    if re.search(r"(^|[^a-z0-9])(stage\s*)?(0|i{1,3}[abc]?|[123][abc]?)($|[^a-z0-9])", text, re.I):
+        return False
+    return None
+
+
 def _is_stage4_value(cc: Any, text_fallback: bool = True) -> bool | None:
-    """True for stage IV, False for a recognised earlier stage, None if unreadable."""
-    seen = False
+    """True for stage IV, False for a recognised earlier stage, None if unreadable.
+
+    A code is evidence only when it is known: a stage-IV code of the tables, or an AJCC
+    value (http://cancerstaging.org, e.g. "2A") read as a stage. Any other code (an
+    unlisted SNOMED or local stage code may well be stage IV) says nothing either way;
+    then the text decides, else None.
+    """
+    early = False
     for system, code, display in codings(cc):
         if not code:
             continue
-        seen = True
         if system == T.AJCC or "cancerstaging" in system:
             if code.upper() in T.STAGE4_AJCC:
                 return True
+            ajcc = _stage_from_text(code)
+            if ajcc:
+                return True
+            early = early or ajcc is False
         elif is_snomed(system) and code in T.STAGE4_VALUES:
             return True
     text = cc_text(cc) if isinstance(cc, dict) else text_of(cc)
-    if text_fallback and text:
-        if _STAGE4_TEXT.search(text):
-            return True
-        if re.search(r"(^|[^a-z0-9])(stage\s*)?(0|i{1,3}[abc]?|[123][abc]?)($|[^a-z0-9])", text, re.I):
-            return False
-    return False if seen else None
+    written = _stage_from_text(text) if text_fallback and text else None
+    if written:
+        return True
+    return False if early or written is False else None
 
 
 def _m_value(cc: Any) -> bool | None:

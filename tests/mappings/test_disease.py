@@ -176,3 +176,22 @@ def test_a_stage_4_comorbidity_does_not_make_the_breast_cancer_metastatic(comorb
 def test_stage_iv_written_on_the_breast_cancer_condition_is_metastatic():
     d = disease(condition(cc(text="Malignant neoplasm of left breast, stage IV"), "2022-01-01"))
     assert d.breast_cancer == "yes" and d.metastatic == "yes" and d.sites == []
+
+
+@pytest.mark.parametrize("stage_value", [
+    cc(coding("urn:example:local-staging", "S-9")),  # a site's own code nobody told us about
+    cc(coding(AJCC, "X")),  # AJCC "stage cannot be assessed" style value, not a stage group
+])
+def test_an_unrecognised_stage_group_code_is_no_evidence_either_way(stage_value):
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"),
+                             loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=stage_value)], PID)
+    assert s.disease.metastatic == "unknown" and s.disease.de_novo_metastatic is None
+    assert "metastatic-status-unknown" in {g.code for g in s.gaps}
+
+
+def test_trialjectory_stage_4c_snomed_code_is_stage_iv_on_an_observation_and_on_the_condition():
+    stage_4c = cc(coding(SNOMED, "313046007"))
+    by_obs = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=stage_4c))
+    by_condition = disease(breast_cancer("2020-01-01", stage=[{"summary": stage_4c}]))
+    assert by_obs.metastatic == "yes" and by_obs.metastatic_date == dt.date(2020, 1, 5)
+    assert by_condition.metastatic == "yes"
