@@ -27,7 +27,13 @@ _SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text
 _STAGE4_WORDS = re.compile(r"\bstage\s*(iv|4)[abc]?\b")
 _NEGATED_METS = re.compile(r"\b(no|non|without|negative for)[- ]\s*(evidence of )?metasta")
-_STAGE4_TEXT = re.compile(r"(^|[^a-z0-9])(stage\s*)?(iv[abc]?|4[abc]?)($|[^a-z0-9])", re.I)
+# A stage group in text: after the word "stage" ("Stage IIA", "clinical stage 4", "stage
+# group: IV"), or a bare value that is the whole text (or one display) ("IV", "2A", "cIV").
+# Any other number is not a stage: "Stage IIA (tumour 4 cm)", "4 cycles AC" (CR A.3:
+# stage IV = the AJCC stage group value).
+_STAGE_VALUE = r"(?:y?[cp])?(0|iv|i{1,3}|[1-4])[a-d]?"
+_STAGE_NAMED = re.compile(r"\bstage(?:\s+group)?\s*[:\-]?\s*" + _STAGE_VALUE + r"\b", re.I)
+_STAGE_BARE = re.compile(r"^\s*(?:stage\s*)?" + _STAGE_VALUE + r"\s*$", re.I)
 _INACTIVE_CONDITION = {"resolved", "inactive", "remission"}
 _STAGING_CODES = frozenset(T.STAGE_GROUP_CODES) | frozenset(T.M_CATEGORY_CODES)
 
@@ -164,12 +170,13 @@ def _site_from_text(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def _stage_from_text(text: str) -> bool | None:
     """True for stage IV, False for an earlier stage (0-III), None if no stage is written."""
-    if _STAGE4_TEXT.search(text):
-        return True
-    if re.search(r"(^|[^a-z0-9])(stage\s*)?(0|i{1,3}[abc]?|[123][abc]?)($|[^a-z0-9])", text, re.I):
-        return False
+    for part in text.split("|"):  # cc_text joins text and displays with " | "
+        m = _STAGE_BARE.match(part) or _STAGE_NAMED.search(part)
+        if m:
+            return m.group(1).lower() in ("iv", "4")
     return None
 
 

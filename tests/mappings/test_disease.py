@@ -195,3 +195,16 @@ def test_trialjectory_stage_4c_snomed_code_is_stage_iv_on_an_observation_and_on_
     by_condition = disease(breast_cancer("2020-01-01", stage=[{"summary": stage_4c}]))
     assert by_obs.metastatic == "yes" and by_obs.metastatic_date == dt.date(2020, 1, 5)
     assert by_condition.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text", ["Stage IIA (tumour 4 cm)", "Stage IIB - pT2 pN1a (2/14), 4 cycles AC planned",
+                                  "Stage IIA, 4 positive lymph nodes"])
+def test_a_stray_4_in_an_early_stage_text_is_not_stage_iv(text):
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))
+    assert d.metastatic == "no" and d.de_novo_metastatic is False and d.metastatic_sources == []
+
+
+@pytest.mark.parametrize("text", ["IV", "4", "cIV", "Stage IVB", "Clinical stage 4", "AJCC stage group: IV"])
+def test_stage_iv_written_as_a_stage_or_as_the_bare_value_is_stage_iv(text):
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))
+    assert d.metastatic == "yes" and d.metastatic_date == dt.date(2020, 1, 5)
