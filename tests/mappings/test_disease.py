@@ -208,3 +208,16 @@ def test_a_stray_4_in_an_early_stage_text_is_not_stage_iv(text):
 def test_stage_iv_written_as_a_stage_or_as_the_bare_value_is_stage_iv(text):
     d = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))
     assert d.metastatic == "yes" and d.metastatic_date == dt.date(2020, 1, 5)
+
+
+def test_a_rectosigmoid_primary_metastatic_to_brain_is_not_a_breast_cancer_brain_metastasis():
+    # SNOMED 96981000119102: "Malignant neoplasm of rectosigmoid junction metastatic to brain (disorder)"
+    d = disease(stage_iia_breast_cancer(), condition(cc(coding(SNOMED, "96981000119102")), "2024-03-01"))
+    assert d.metastatic == "no" and d.sites == [] and d.metastatic_sources == []
+
+
+@pytest.mark.parametrize("display", [None, "Breast implant associated anaplastic large-cell lymphoma (disorder)"])
+def test_breast_implant_associated_lymphoma_is_not_breast_cancer(display):
+    s = build_patient_state([patient(), condition(cc(coding(SNOMED, "783541009", display)), "2024-03-01")], PID)
+    assert s.disease.breast_cancer != "yes" and s.disease.primary_sources == []
+    assert "breast-cancer-not-documented" in {g.code for g in s.gaps}
