@@ -230,7 +230,7 @@ def build_disease(ctx: Ctx) -> Disease:
     primary_dates: list[dt.date] = []
     met_evidence: list[tuple[dt.date | None, Source]] = []
     history_only: list[Source] = []
-    early_stage_evidence = False
+    early_sources: list[Source] = []  # explicit M0 / stage 0-III
     clinical_stage4 = False
     sites: dict[str, MetastaticSite] = {}
 
@@ -271,7 +271,7 @@ def build_disease(ctx: Ctx) -> Disease:
                         clinical_stage4 = clinical_stage4 or _stage_is_clinical(st)
                         met_evidence.append((onset, ctx.source(res, onset, "Stage IV (Condition.stage)")))
                     elif s4 is False:
-                        early_stage_evidence = True
+                        early_sources.append(ctx.source(res, onset, "Stage 0-III (Condition.stage)"))
                 continue
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
@@ -293,14 +293,14 @@ def build_disease(ctx: Ctx) -> Disease:
                         clinical_stage4 = clinical_stage4 or T.STAGE_GROUP_CODES[code]
                         met_evidence.append((date, ctx.source(res, date, f"Stage group IV ({code})")))
                     elif s4 is False:
-                        early_stage_evidence = True
+                        early_sources.append(ctx.source(res, date, f"Stage group 0-III ({code})"))
                     break
                 if (is_loinc(system) or is_snomed(system)) and code in T.M_CATEGORY_CODES:
                     m = _m_value(res.get("valueCodeableConcept"))
                     if m:
                         met_evidence.append((date, ctx.source(res, date, f"M1 ({code})")))
                     elif m is False:
-                        early_stage_evidence = True
+                        early_sources.append(ctx.source(res, date, f"M0 ({code})"))
                     break
         except Exception:  # noqa: BLE001
             ctx.ignore(res, "unreadable-resource", "Observation could not be read (staging)")
@@ -320,10 +320,11 @@ def build_disease(ctx: Ctx) -> Disease:
         dates = [x for x, _ in met_evidence if x]
         d.metastatic_date = min(dates) if dates else None
         d.metastatic_sources = [s for _, s in met_evidence]
-    elif early_stage_evidence:
+    elif early_sources:
         d.metastatic = "no"
     d.sites = sorted(sites.values(), key=lambda s: (not s.visceral, s.site))
     d.visceral_involvement = any(s.visceral for s in d.sites)
+    _node_only_conflict(ctx, sites, met_evidence, early_sources)
 
     if d.metastatic == "yes":
         if clinical_stage4:
@@ -337,6 +338,26 @@ def build_disease(ctx: Ctx) -> Disease:
 
     _visceral_crisis(ctx, d)
     return d
+
+
+def _node_only_conflict(ctx: Ctx, sites: dict[str, MetastaticSite],
+                        met_evidence: list[tuple[dt.date | None, Source]], early_sources: list[Source]) -> None:
+    """Lymph nodes are the only metastatic evidence, yet an M0 / stage 0-III is on record.
+
+    CR A.4 counts ICD-10-CM C77.x (lymph nodes) as metastatic and the status stays "yes",
+    but node-positive early breast cancer is coded the same way (C77.3 / 94181007 axillary
+    nodes). The two records disagree, so the state says so (gap) instead of silently
+    turning adjuvant therapy into metastatic lines.
+    """
+    nodes = sites.get("lymph-node")
+    if early_sources and nodes is not None and len(sites) == 1 and len(met_evidence) == len(nodes.sources):
+        ctx.gap(
+            "metastatic-status-conflict",
+            "Lymph-node involvement is the only metastatic evidence, but an M0 category or an early stage "
+            "group (0-III) is also on record; regional (axillary) nodes of early breast cancer are coded "
+            "the same way. Confirm whether the disease is metastatic before reading therapy as metastatic lines.",
+            nodes.sources + early_sources,
+        )
 
 
 def _stage_is_clinical(stage: dict[str, Any]) -> bool:

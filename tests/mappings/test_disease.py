@@ -8,7 +8,7 @@ import pytest
 
 from mappings import build_patient_state
 from tests.mappings.builders import (
-    ICD10, PID, SNOMED, breast_cancer, cc, coding, condition, loinc_obs, metastasis,
+    ICD10, PID, SNOMED, answer, breast_cancer, cc, coding, condition, loinc_obs, metastasis,
     observation, patient,
 )
 
@@ -221,3 +221,36 @@ def test_breast_implant_associated_lymphoma_is_not_breast_cancer(display):
     s = build_patient_state([patient(), condition(cc(coding(SNOMED, "783541009", display)), "2024-03-01")], PID)
     assert s.disease.breast_cancer != "yes" and s.disease.primary_sources == []
     assert "breast-cancer-not-documented" in {g.code for g in s.gaps}
+
+
+AXILLARY_NODES = [
+    cc(coding(ICD10, "C77.3", "Secondary and unspecified malignant neoplasm of axilla and upper limb lymph nodes")),
+    cc(coding(SNOMED, "94181007", "Secondary malignant neoplasm of axillary lymph nodes (disorder)")),
+]
+
+
+def cm0(date="2023-03-10"):
+    return loinc_obs("21907-1", date, **answer(SNOMED, "1229901006", "cM0"))
+
+
+@pytest.mark.parametrize("nodes", AXILLARY_NODES)
+@pytest.mark.parametrize("early", ["cM0", "stage IIB", "both"])
+def test_axillary_nodes_alone_against_an_explicit_m0_or_early_stage_are_reported_as_a_conflict(nodes, early):
+    stage = [{"summary": cc(coding(AJCC, "2B", "IIB"))}] if early != "cM0" else []
+    primary = breast_cancer("2023-03-01", stage=stage)
+    node_condition = condition(nodes, "2023-03-01")
+    extra = [cm0()] if early != "stage IIB" else []
+    s = build_patient_state([patient(), primary, node_condition, *extra], PID)
+    conflict = [g for g in s.gaps if g.code == "metastatic-status-conflict"]
+    assert len(conflict) == 1
+    cited = {src.reference for src in conflict[0].sources}
+    assert f"Condition/{node_condition['id']}" in cited
+    assert cited & {f"Condition/{primary['id']}", *(f"Observation/{o['id']}" for o in extra)}
+
+
+@pytest.mark.parametrize("nodes", AXILLARY_NODES)
+def test_nodes_with_a_distant_metastasis_after_an_early_stage_are_a_recurrence_not_a_conflict(nodes):
+    s = build_patient_state([patient(), breast_cancer("2018-03-01"), cm0("2018-03-10"),
+                             condition(nodes, "2021-05-01"), metastasis("94381002", "liver", "2021-05-01")], PID)
+    assert s.disease.metastatic == "yes"
+    assert "metastatic-status-conflict" not in {g.code for g in s.gaps}
