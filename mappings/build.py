@@ -32,6 +32,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     breast-cancer-not-documented  no primary breast cancer Condition
     metastatic-status-unknown     no secondary-site Condition, M1 or stage IV
     metastatic-date-unknown       metastatic, but no date on any metastatic evidence
+    metastatic-status-conflict    lymph nodes (e.g. axillary C77.3) are the only metastatic
+                                  evidence but an M0 / stage 0-III is on record (status
+                                  stays "yes" per CR A.4; confirm it)
     er-unknown / pr-unknown       no readable ER / PR result
     er-conflict / pr-conflict     results disagree (most recent wins, or unknown if
                                   the most recent results disagree)

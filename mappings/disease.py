@@ -19,9 +19,21 @@ _BREAST_TEXT = re.compile(
     r"(malignant neoplasm|carcinoma|cancer|adenocarcinoma|malignancy)[^|]{0,40}\bbreast\b"
     r"|\bbreast\b[^|]{0,20}(cancer|carcinoma|malignan)",
 )
-_SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b|stage iv\b|stage 4\b")
+# Words that name metastatic disease on any Condition. Stage text is not here: "stage 4"
+# on chronic kidney disease or a pressure ulcer is no cancer stage; stage IV counts only
+# on the breast-cancer Condition (CR A.4 "advanced/metastatic" = breast primary AND ...
+# stage group IV), see _STAGE4_WORDS.
+_SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b")
+# "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text
+_STAGE4_WORDS = re.compile(r"\bstage\s*(iv|4)[abc]?\b")
 _NEGATED_METS = re.compile(r"\b(no|non|without|negative for)[- ]\s*(evidence of )?metasta")
-_STAGE4_TEXT = re.compile(r"(^|[^a-z0-9])(stage\s*)?(iv[abc]?|4[abc]?)($|[^a-z0-9])", re.I)
+# A stage group in text: after the word "stage" ("Stage IIA", "clinical stage 4", "stage
+# group: IV"), or a bare value that is the whole text (or one display) ("IV", "2A", "cIV").
+# Any other number is not a stage: "Stage IIA (tumour 4 cm)", "4 cycles AC" (CR A.3:
+# stage IV = the AJCC stage group value).
+_STAGE_VALUE = r"(?:y?[cp])?(0|iv|i{1,3}|[1-4])[a-d]?"
+_STAGE_NAMED = re.compile(r"\bstage(?:\s+group)?\s*[:\-]?\s*" + _STAGE_VALUE + r"\b", re.I)
+_STAGE_BARE = re.compile(r"^\s*(?:stage\s*)?" + _STAGE_VALUE + r"\s*$", re.I)
 _INACTIVE_CONDITION = {"resolved", "inactive", "remission"}
 _STAGING_CODES = frozenset(T.STAGE_GROUP_CODES) | frozenset(T.M_CATEGORY_CODES)
 
@@ -158,25 +170,42 @@ def _site_from_text(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _stage_from_text(text: str) -> bool | None:
+    """True for stage IV, False for an earlier stage (0-III), None if no stage is written."""
+    for part in text.split("|"):  # cc_text joins text and displays with " | "
+        m = _STAGE_BARE.match(part) or _STAGE_NAMED.search(part)
+        if m:
+            return m.group(1).lower() in ("iv", "4")
+    return None
+
+
 def _is_stage4_value(cc: Any, text_fallback: bool = True) -> bool | None:
-    """True for stage IV, False for a recognised earlier stage, None if unreadable."""
-    seen = False
+    """True for stage IV, False for a recognised earlier stage, None if unreadable.
+
+    A code is evidence only when it is known: a stage-IV code of the tables, or an AJCC
+    value (http://cancerstaging.org, e.g. "2A") read as a stage. Any other code (an
+    unlisted SNOMED or local stage code may well be stage IV) says nothing either way;
+    then the text decides, else None.
+    """
+    early = False
     for system, code, display in codings(cc):
         if not code:
             continue
-        seen = True
         if system == T.AJCC or "cancerstaging" in system:
             if code.upper() in T.STAGE4_AJCC:
                 return True
+            ajcc = _stage_from_text(code)
+            if ajcc:
+                return True
+            early = early or ajcc is False
         elif is_snomed(system) and code in T.STAGE4_VALUES:
             return True
     text = cc_text(cc) if isinstance(cc, dict) else text_of(cc)
-    if text_fallback and text:
-        if _STAGE4_TEXT.search(text):
-            return True
-        if re.search(r"(^|[^a-z0-9])(stage\s*)?(0|i{1,3}[abc]?|[123][abc]?)($|[^a-z0-9])", text, re.I):
-            return False
-    return False if seen else None
+    written = _stage_from_text(text) if text_fallback and text else None
+    if written:
+        return True
+    return False if early or written is False else None
 
 
 def _m_value(cc: Any) -> bool | None:
@@ -201,7 +230,7 @@ def build_disease(ctx: Ctx) -> Disease:
     primary_dates: list[dt.date] = []
     met_evidence: list[tuple[dt.date | None, Source]] = []
     history_only: list[Source] = []
-    early_stage_evidence = False
+    early_sources: list[Source] = []  # explicit M0 / stage 0-III
     clinical_stage4 = False
     sites: dict[str, MetastaticSite] = {}
 
@@ -230,8 +259,9 @@ def build_disease(ctx: Ctx) -> Disease:
                     if onset:
                         primary_dates.append(onset)
                 text = ctx.code_text(res)
-                if text and _metastatic_text(text):
-                    # "Metastatic breast cancer" as one concept: metastatic, site unknown
+                if text and (_metastatic_text(text) or _STAGE4_WORDS.search(text)):
+                    # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
+                    # metastatic, site unknown
                     met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"))))
                 for st in as_list(res.get("stage")):
                     if not isinstance(st, dict):
@@ -241,7 +271,7 @@ def build_disease(ctx: Ctx) -> Disease:
                         clinical_stage4 = clinical_stage4 or _stage_is_clinical(st)
                         met_evidence.append((onset, ctx.source(res, onset, "Stage IV (Condition.stage)")))
                     elif s4 is False:
-                        early_stage_evidence = True
+                        early_sources.append(ctx.source(res, onset, "Stage 0-III (Condition.stage)"))
                 continue
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
@@ -263,14 +293,14 @@ def build_disease(ctx: Ctx) -> Disease:
                         clinical_stage4 = clinical_stage4 or T.STAGE_GROUP_CODES[code]
                         met_evidence.append((date, ctx.source(res, date, f"Stage group IV ({code})")))
                     elif s4 is False:
-                        early_stage_evidence = True
+                        early_sources.append(ctx.source(res, date, f"Stage group 0-III ({code})"))
                     break
                 if (is_loinc(system) or is_snomed(system)) and code in T.M_CATEGORY_CODES:
                     m = _m_value(res.get("valueCodeableConcept"))
                     if m:
                         met_evidence.append((date, ctx.source(res, date, f"M1 ({code})")))
                     elif m is False:
-                        early_stage_evidence = True
+                        early_sources.append(ctx.source(res, date, f"M0 ({code})"))
                     break
         except Exception:  # noqa: BLE001
             ctx.ignore(res, "unreadable-resource", "Observation could not be read (staging)")
@@ -290,10 +320,11 @@ def build_disease(ctx: Ctx) -> Disease:
         dates = [x for x, _ in met_evidence if x]
         d.metastatic_date = min(dates) if dates else None
         d.metastatic_sources = [s for _, s in met_evidence]
-    elif early_stage_evidence:
+    elif early_sources:
         d.metastatic = "no"
     d.sites = sorted(sites.values(), key=lambda s: (not s.visceral, s.site))
     d.visceral_involvement = any(s.visceral for s in d.sites)
+    _node_only_conflict(ctx, sites, met_evidence, early_sources)
 
     if d.metastatic == "yes":
         if clinical_stage4:
@@ -307,6 +338,26 @@ def build_disease(ctx: Ctx) -> Disease:
 
     _visceral_crisis(ctx, d)
     return d
+
+
+def _node_only_conflict(ctx: Ctx, sites: dict[str, MetastaticSite],
+                        met_evidence: list[tuple[dt.date | None, Source]], early_sources: list[Source]) -> None:
+    """Lymph nodes are the only metastatic evidence, yet an M0 / stage 0-III is on record.
+
+    CR A.4 counts ICD-10-CM C77.x (lymph nodes) as metastatic and the status stays "yes",
+    but node-positive early breast cancer is coded the same way (C77.3 / 94181007 axillary
+    nodes). The two records disagree, so the state says so (gap) instead of silently
+    turning adjuvant therapy into metastatic lines.
+    """
+    nodes = sites.get("lymph-node")
+    if early_sources and nodes is not None and len(sites) == 1 and len(met_evidence) == len(nodes.sources):
+        ctx.gap(
+            "metastatic-status-conflict",
+            "Lymph-node involvement is the only metastatic evidence, but an M0 category or an early stage "
+            "group (0-III) is also on record; regional (axillary) nodes of early breast cancer are coded "
+            "the same way. Confirm whether the disease is metastatic before reading therapy as metastatic lines.",
+            nodes.sources + early_sources,
+        )
 
 
 def _stage_is_clinical(stage: dict[str, Any]) -> bool:

@@ -8,7 +8,7 @@ import pytest
 
 from mappings import build_patient_state
 from tests.mappings.builders import (
-    ICD10, PID, SNOMED, breast_cancer, cc, coding, condition, loinc_obs, metastasis,
+    ICD10, PID, SNOMED, answer, breast_cancer, cc, coding, condition, loinc_obs, metastasis,
     observation, patient,
 )
 
@@ -151,3 +151,106 @@ def test_visceral_crisis_flag_resource_is_read():
                                   "Screening for malignant neoplasm of breast"])
 def test_breast_texts_that_are_not_invasive_cancer_are_not_a_primary(text):
     assert disease(condition(cc(text=text))).breast_cancer != "yes"
+
+
+AJCC = "http://cancerstaging.org"
+
+
+def stage_iia_breast_cancer(onset="2018-01-10"):
+    """An early (stage IIA) breast primary: not metastatic on its own."""
+    return breast_cancer(onset, stage=[{"summary": cc(coding(AJCC, "2A", "IIA"))}])
+
+
+@pytest.mark.parametrize("comorbidity", [
+    cc(coding(SNOMED, "431857002", "Chronic kidney disease stage 4 (disorder)")),
+    cc(coding(ICD10, "N18.4", "Chronic kidney disease, stage 4 (severe)")),
+    cc(coding(ICD10, "L89.154", "Pressure ulcer of sacral region, stage 4")),
+    cc(text="Pressure injury, stage IV"),
+])
+def test_a_stage_4_comorbidity_does_not_make_the_breast_cancer_metastatic(comorbidity):
+    d = disease(stage_iia_breast_cancer(), condition(comorbidity, "2024-03-01"))
+    assert d.metastatic == "no"
+    assert d.metastatic_date is None and d.sites == [] and d.metastatic_sources == []
+
+
+def test_stage_iv_written_on_the_breast_cancer_condition_is_metastatic():
+    d = disease(condition(cc(text="Malignant neoplasm of left breast, stage IV"), "2022-01-01"))
+    assert d.breast_cancer == "yes" and d.metastatic == "yes" and d.sites == []
+
+
+@pytest.mark.parametrize("stage_value", [
+    cc(coding("urn:example:local-staging", "S-9")),  # a site's own code nobody told us about
+    cc(coding(AJCC, "X")),  # AJCC "stage cannot be assessed" style value, not a stage group
+])
+def test_an_unrecognised_stage_group_code_is_no_evidence_either_way(stage_value):
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"),
+                             loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=stage_value)], PID)
+    assert s.disease.metastatic == "unknown" and s.disease.de_novo_metastatic is None
+    assert "metastatic-status-unknown" in {g.code for g in s.gaps}
+
+
+def test_trialjectory_stage_4c_snomed_code_is_stage_iv_on_an_observation_and_on_the_condition():
+    stage_4c = cc(coding(SNOMED, "313046007"))
+    by_obs = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=stage_4c))
+    by_condition = disease(breast_cancer("2020-01-01", stage=[{"summary": stage_4c}]))
+    assert by_obs.metastatic == "yes" and by_obs.metastatic_date == dt.date(2020, 1, 5)
+    assert by_condition.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text", ["Stage IIA (tumour 4 cm)", "Stage IIB - pT2 pN1a (2/14), 4 cycles AC planned",
+                                  "Stage IIA, 4 positive lymph nodes"])
+def test_a_stray_4_in_an_early_stage_text_is_not_stage_iv(text):
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))
+    assert d.metastatic == "no" and d.de_novo_metastatic is False and d.metastatic_sources == []
+
+
+@pytest.mark.parametrize("text", ["IV", "4", "cIV", "Stage IVB", "Clinical stage 4", "AJCC stage group: IV"])
+def test_stage_iv_written_as_a_stage_or_as_the_bare_value_is_stage_iv(text):
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))
+    assert d.metastatic == "yes" and d.metastatic_date == dt.date(2020, 1, 5)
+
+
+def test_a_rectosigmoid_primary_metastatic_to_brain_is_not_a_breast_cancer_brain_metastasis():
+    # SNOMED 96981000119102: "Malignant neoplasm of rectosigmoid junction metastatic to brain (disorder)"
+    d = disease(stage_iia_breast_cancer(), condition(cc(coding(SNOMED, "96981000119102")), "2024-03-01"))
+    assert d.metastatic == "no" and d.sites == [] and d.metastatic_sources == []
+
+
+@pytest.mark.parametrize("display", [None, "Breast implant associated anaplastic large-cell lymphoma (disorder)"])
+def test_breast_implant_associated_lymphoma_is_not_breast_cancer(display):
+    s = build_patient_state([patient(), condition(cc(coding(SNOMED, "783541009", display)), "2024-03-01")], PID)
+    assert s.disease.breast_cancer != "yes" and s.disease.primary_sources == []
+    assert "breast-cancer-not-documented" in {g.code for g in s.gaps}
+
+
+AXILLARY_NODES = [
+    cc(coding(ICD10, "C77.3", "Secondary and unspecified malignant neoplasm of axilla and upper limb lymph nodes")),
+    cc(coding(SNOMED, "94181007", "Secondary malignant neoplasm of axillary lymph nodes (disorder)")),
+]
+
+
+def cm0(date="2023-03-10"):
+    return loinc_obs("21907-1", date, **answer(SNOMED, "1229901006", "cM0"))
+
+
+@pytest.mark.parametrize("nodes", AXILLARY_NODES)
+@pytest.mark.parametrize("early", ["cM0", "stage IIB", "both"])
+def test_axillary_nodes_alone_against_an_explicit_m0_or_early_stage_are_reported_as_a_conflict(nodes, early):
+    stage = [{"summary": cc(coding(AJCC, "2B", "IIB"))}] if early != "cM0" else []
+    primary = breast_cancer("2023-03-01", stage=stage)
+    node_condition = condition(nodes, "2023-03-01")
+    extra = [cm0()] if early != "stage IIB" else []
+    s = build_patient_state([patient(), primary, node_condition, *extra], PID)
+    conflict = [g for g in s.gaps if g.code == "metastatic-status-conflict"]
+    assert len(conflict) == 1
+    cited = {src.reference for src in conflict[0].sources}
+    assert f"Condition/{node_condition['id']}" in cited
+    assert cited & {f"Condition/{primary['id']}", *(f"Observation/{o['id']}" for o in extra)}
+
+
+@pytest.mark.parametrize("nodes", AXILLARY_NODES)
+def test_nodes_with_a_distant_metastasis_after_an_early_stage_are_a_recurrence_not_a_conflict(nodes):
+    s = build_patient_state([patient(), breast_cancer("2018-03-01"), cm0("2018-03-10"),
+                             condition(nodes, "2021-05-01"), metastasis("94381002", "liver", "2021-05-01")], PID)
+    assert s.disease.metastatic == "yes"
+    assert "metastatic-status-conflict" not in {g.code for g in s.gaps}
