@@ -55,6 +55,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
     fasting-glucose-missing       no fasting glucose
     patient-demographics-missing  no Patient resource
+    medication-unreadable         a medication record whose drug cannot be read (no code
+                                  or name, referenced Medication not in the data):
+                                  lines of therapy may be missing
     therapy-dates-missing         an anticancer medication without start date
     therapy-setting-unknown       metastatic date unknown: setting of some therapy unknown
     adjuvant-endocrine-end-unknown  adjuvant ET without end date

@@ -5,7 +5,10 @@ every ingredient), else names/brands in coding displays and text (longest name
 wins: "trastuzumab deruxtecan" is T-DXd, never trastuzumab). medicationReference
 is followed to a contained or received Medication (code and ingredients).
 Everolimus written as Zortress or a transplant strength is "everolimus
-(transplant dose)", class other.
+(transplant dose)", class other. A record read but naming no pathway drug is
+skipped; one whose drug cannot be read (no medication[x], a concept with neither
+text nor an RxNorm code, a reference to a Medication not in the data or without
+code) is named in the gap medication-unreadable (lines may be missing).
 
 Setting: an exposure starting on/after (metastatic date - 30 days) is metastatic,
 earlier is early (neo/adjuvant). With no metastatic date: all metastatic if de
@@ -51,7 +54,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
     raw_cc_key, as_list, cc_text, codings, is_loinc, is_rxnorm, months_between, obs_date, parse_date,
-    period, text_of,
+    period, ref_str, text_of,
 )
 from mappings.state import Disease, Drug, Source, TherapyHistory, TherapyLine
 
@@ -322,14 +325,65 @@ def _active(res: dict[str, Any], rtype: str, start: dt.date | None, end: dt.date
     return False
 
 
-_MED_CACHE: dict[tuple[Any, ...], _Med | None] = {}
+class _Unreadable:
+    """A medication[x] whose drug cannot be read, and why. Not the same as a drug the
+    pathway does not use: an unread record may be the missing line of therapy, so it
+    becomes a gap (medication-unreadable) instead of being skipped."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+_NO_DRUG_NAME = _Unreadable("no drug code or name that can be read")
+
+
+def _cc_readable(cc: Any) -> bool:
+    """The concept names a drug the service can read: some text or display, or an
+    RxNorm code (drugs.yaml lists every pathway drug's codes, so an RxNorm code not
+    there is a drug the pathway does not use). A code of another system alone
+    (local, NDC) cannot be read."""
+    if cc_text(cc).strip():
+        return True
+    return any(code and (not system or is_rxnorm(system)) for system, code, _ in codings(cc))
+
+
+def _unreadable(ctx: Ctx, res: dict[str, Any]) -> _Unreadable | None:
+    """Why the drug of a medication resource that resolved to no pathway drug cannot be
+    read; None when it was read (then it is a drug the pathway does not use)."""
+    cc = res.get("medicationCodeableConcept")
+    if isinstance(cc, dict):
+        return None if _cc_readable(cc) else _NO_DRUG_NAME
+    ref = res.get("medicationReference")
+    if ref is None:
+        return _Unreadable("no medication code or reference" if cc is None else "medicationCodeableConcept is not readable")
+    display = ref.get("display") if isinstance(ref, dict) else None
+    if isinstance(display, str) and display.strip():
+        return None  # read from the reference's display
+    target = ref_str(ref)
+    if not target:
+        return _Unreadable("the medication reference names no Medication")
+    target = target[:120]
+    med = ctx.resolve(ref, res)
+    if not isinstance(med, dict):
+        return _Unreadable(f"the referenced {target} is not in the data")
+    if _cc_readable(med.get("code")) or any(
+        isinstance(ing, dict) and _cc_readable(ing.get("itemCodeableConcept")) for ing in as_list(med.get("ingredient"))
+    ):
+        return None
+    return _Unreadable(f"the referenced {target} has no drug code or name")
+
+
+_MED_CACHE: dict[tuple[Any, ...], _Med | _Unreadable | None] = {}
 _MISSING: Any = object()
 _DATE_MIN = dt.date.min
 _ORDER = attrgetter("order")  # read_exposures sets it on every _Exp
 
 
-def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | None:
-    """resolve_medication(ctx, res) as a _Med (None: no drug the pathway cares about)."""
+def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | None:
+    """resolve_medication(ctx, res) as a _Med (None: read, but no drug the pathway cares
+    about; _Unreadable: the drug could not be read)."""
     cc = res.get("medicationCodeableConcept")
     if isinstance(cc, dict):
         key = raw_cc_key(cc)
@@ -339,18 +393,30 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | None:
             except KeyError:
                 pass
         drugs, label = _resolve_cc(cc)
-        med = _Med(tuple(drugs), label) if drugs else None
+        med = _Med(tuple(drugs), label) if drugs else (None if _cc_readable(cc) else _NO_DRUG_NAME)
         if key is not None:
             if len(_MED_CACHE) >= _CC_CACHE_MAX:
                 _MED_CACHE.clear()
             _MED_CACHE[key] = med
         return med
     drugs, label = resolve_medication(ctx, res)
-    return _Med(tuple(drugs), label) if drugs else None
+    return _Med(tuple(drugs), label) if drugs else _unreadable(ctx, res)
+
+
+UNREADABLE_NAMED = 5  # records named in the medication-unreadable message (all are in its sources)
+
+
+def _unreadable_gap(ctx: Ctx, unread: list[tuple[str, str]]) -> None:
+    named = "; ".join(f"{ref} ({why})" for ref, why in unread[:UNREADABLE_NAMED])
+    more = f"; and {len(unread) - UNREADABLE_NAMED} more" if len(unread) > UNREADABLE_NAMED else ""
+    ctx.gap("medication-unreadable",
+            f"Medication records whose drug could not be read, so lines of therapy may be missing: {named}{more}.",
+            [_fast.source(ref, None, why, None) for ref, why in unread])
 
 
 def read_exposures(ctx: Ctx) -> list[_Exp]:
     exps: list[_Exp] = []
+    unread: list[tuple[str, str]] = []  # (reference, why) of records whose drug could not be read
     append = exps.append
     as_of = ctx.as_of
     source = _fast.source
@@ -388,7 +454,11 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if med is _MISSING:
                     med = _med_of(ctx, res)
                 if med is None:
-                    continue  # not a drug the pathway cares about
+                    continue  # read: not a drug the pathway cares about
+                if type(med) is _Unreadable:
+                    rid = res.get("id")
+                    unread.append((f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}", med.why))
+                    continue
                 # _dates(res, rtype), inlined
                 if request:
                     start = end = None
@@ -442,6 +512,8 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                             (start or _DATE_MIN, ref)))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
+    if unread:
+        _unreadable_gap(ctx, unread)
     return exps
 
 

@@ -10,7 +10,7 @@ from mappings import build_patient_state
 from tests.mappings.builders import (
     ABEMACICLIB, ANASTROZOLE, CAPECITABINE, CYCLOPHOSPHAMIDE, DOXORUBICIN, EXEMESTANE, FULVESTRANT,
     GOSERELIN, LETROZOLE, PACLITAXEL, PALBOCICLIB, PID, RIBOCICLIB, TAMOXIFEN, ZOLEDRONIC, loinc_obs,
-    med_admin, med_request, med_statement, metastatic_patient, cc, coding, SNOMED,
+    med_admin, med_request, med_statement, metastatic_patient, cc, coding, RXNORM, SNOMED,
     patient, breast_cancer,
 )
 
@@ -345,3 +345,61 @@ def test_late_cdk46i_switch_without_a_reason_is_a_new_line():
         med_statement(ABEMACICLIB, "2021-05-10", status="active"),
     )
     assert len(s.therapy.metastatic_lines) == 2
+
+
+# --- medication records whose drug cannot be read (a gap, never silence) ---------------
+
+
+def _by_reference(resource, reference, display=None):
+    resource.pop("medicationCodeableConcept")
+    resource["medicationReference"] = {"reference": reference, **({"display": display} if display else {})}
+    return resource
+
+
+def _gap(s, code):
+    return next((g for g in s.gaps if g.code == code), None)
+
+
+def test_a_medication_statement_whose_referenced_medication_is_not_in_the_data_is_a_gap_naming_it():
+    ms = _by_reference(med_statement(RIBOCICLIB, "2020-02-01", status="active", rid="ms-ribo"), "Medication/med-ribo")
+    s = state(ms)
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None, [g.code for g in s.gaps]
+    assert "MedicationStatement/ms-ribo" in gap.message and "Medication/med-ribo" in gap.message
+    assert "not in the data" in gap.message and "lines of therapy may be missing" in gap.message
+    assert [src.reference for src in gap.sources] == ["MedicationStatement/ms-ribo"]
+    assert s.therapy.metastatic_lines == []  # nothing invented from it
+
+
+def test_the_same_statement_with_its_medication_in_the_data_is_a_line_and_no_gap():
+    ms = _by_reference(med_statement(RIBOCICLIB, "2020-02-01", status="active"), "Medication/med-ribo")
+    med = {"resourceType": "Medication", "id": "med-ribo", "code": cc(coding(RXNORM, RIBOCICLIB))}
+    s = state(ms, med)
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["ribociclib"]]
+    assert _gap(s, "medication-unreadable") is None
+
+
+def test_medication_records_with_no_drug_code_or_name_are_a_gap_with_the_reason_for_each():
+    no_drug = med_statement(None, "2020-02-01", status="active", rid="ms-empty")
+    no_drug.pop("medicationCodeableConcept")
+    only_local = med_request(None, "2020-03-01")
+    only_local["medicationCodeableConcept"] = cc(coding("urn:oid:1.2.3.4", "X77"))
+    empty_med = _by_reference(med_statement(LETROZOLE, "2020-02-01", status="active", rid="ms-m"), "Medication/m-empty")
+    s = state(no_drug, only_local, empty_med, {"resourceType": "Medication", "id": "m-empty"})
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None
+    refs = {src.reference for src in gap.sources}
+    assert refs == {"MedicationStatement/ms-empty", f"MedicationRequest/{only_local['id']}", "MedicationStatement/ms-m"}
+    assert "MedicationStatement/ms-empty (no medication code or reference)" in gap.message
+    assert f"MedicationRequest/{only_local['id']} (no drug code or name that can be read)" in gap.message
+    assert "MedicationStatement/ms-m (the referenced Medication/m-empty has no drug code or name)" in gap.message
+
+
+def test_a_readable_medication_that_is_not_a_pathway_drug_stays_silent():
+    statin = med_statement("83367", "2020-02-01", status="active", display="atorvastatin")
+    named = med_request(None, "2020-02-01", text="Paracetamol 500 mg tablet")
+    unresolved_named = _by_reference(med_statement(None, "2020-02-01", status="active"), "Medication/nope",
+                                     display="omeprazole 20 mg capsule")
+    s = state(statin, named, unresolved_named)
+    assert s.therapy.exposures == []
+    assert _gap(s, "medication-unreadable") is None
