@@ -24,10 +24,15 @@ antihyperglycemics and other drugs never count):
   replaced drug stopped for progression, or the switch comes >= 6 months into
   the line with no stated non-progression reason;
 - any other new drug starts a new line (regimen change = progression proxy);
-- an endocrine drug still running when only a targeted add-on (CDK4/6i,
-  PI3K/AKT/mTOR, PARP) starts is carried into the new line (fulvestrant +
-  added palbociclib); otherwise drugs of the previous line still marked active
-  are treated as superseded (their exposure becomes inactive).
+- a targeted add-on (CDK4/6i, PI3K/AKT/mTOR, PARP) of a class new to the line,
+  starting while every drug of the line (endocrine therapy among them)
+  continues, joins the line unless progression is documented
+  by then (a drug of the line stopped for progression, or a disease-status
+  "worsening" after the line started; CR C.2: a new line starts after
+  progression). With progression documented the still-running endocrine drug
+  is carried into the new line (fulvestrant + added palbociclib). Drugs of the
+  previous line still marked active and not carried into a new line are
+  treated as superseded (their exposure becomes inactive).
 - exposures without a start date join the last line (gap therapy-dates-missing).
 
 Endocrine resistance (ESO-ESMO ABC4, CR C.1; 12-month boundary inclusive, CR
@@ -587,8 +592,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
         if mdate is not None
         and ((e.end is None and e.active) or (e.end is not None and e.end > mdate))
     ]
-    lines = _build_lines([e for e in exps if e.setting == "metastatic"], ctx, ongoing_early)
     progressions = _progression_dates(ctx)
+    lines = _build_lines([e for e in exps if e.setting == "metastatic"], ctx, ongoing_early, progressions)
 
     # Exposure(...) without re-validation: every value is typed here (dates from
     # parse_date, setting one of the literals, Drug models from to_drug)
@@ -641,7 +646,8 @@ def _exposure_order(e: _Exp) -> tuple[dt.date, str]:
     return (e.start or dt.date.min, e.src.reference)
 
 
-def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = None) -> list[_Line]:
+def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = None,
+                 progressions: list[dt.date] | None = None) -> list[_Line]:
     exps = [e for e in exps if e.med.line]  # type: ignore[union-attr]
     # (e.start, e.src.reference) for a dated exposure is its _exposure_order
     dated = sorted((e for e in exps if e.start), key=_exposure_order)
@@ -689,11 +695,22 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
             continue
         new = _Line(list(group), start)
         if gclasses <= ADD_ON_CLASSES:
+            running: set[str] = set()  # line drugs of the current line still running at `start`
             for prev in cur.exps + cur.carried:
                 ongoing = (prev.end is None and prev.active) or (prev.end is not None and prev.end > start)  # type: ignore[operator]
                 pcls = {d.drug_class for d in prev.drugs}
+                if ongoing:
+                    running.update(d.name for d in prev.drugs if d.drug_class in T.LINE_CLASSES)
                 if ongoing and pcls & T.ENDOCRINE_CLASSES and not pcls & gclasses:
                     new.carry(prev)
+            if (new.carried and cur is not pseudo and not gclasses & cur.classes() and running >= cur.names()
+                    and not _progression_documented(cur, start, progressions)):
+                # a new class added while the whole regimen (with endocrine therapy)
+                # continues, progression not documented: the regimen grows, no new line
+                # (CR C.2 Step 1: a new line starts after progression); a new line here
+                # would invent a progression (resistance, ESR1 currency)
+                cur.add(group)
+                continue
         for prev in cur.exps + cur.carried:
             if prev not in new.carried and prev.active:
                 prev.superseded = True
@@ -705,6 +722,15 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
         else:
             lines.append(_Line(list(undated), None))
     return lines
+
+
+def _progression_documented(cur: _Line, start: dt.date, progressions: list[dt.date] | None) -> bool:
+    """Progression on the current line documented by `start`: one of its drugs stopped
+    for progression, or a disease-status "worsening" after the line started."""
+    for e in cur.exps + cur.carried:
+        if e.stop == "progression" and e.end is not None and e.end <= start:
+            return True
+    return cur.start is not None and any(cur.start < p <= start for p in progressions or ())
 
 
 SUBSTITUTION_MONTHS = 6
@@ -838,7 +864,11 @@ def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date, progressions
             stop = ln.end if not ln.active else as_of
             if stop is None:
                 return
-            months = months_between(ln.start, stop)
+            # time on the CDK4/6i (CR C.2 time_on_1L_CDK46i): from its own start, which
+            # is later than the line's when it was added to continuing endocrine therapy
+            cdk_starts = [e.start for e in (lines[i].exps if i < len(lines) else ())
+                          if e.start and any(d.drug_class == "cdk46i" for d in e.drugs)]
+            months = months_between(min(cdk_starts) if cdk_starts else ln.start, stop)
             th.cdk46i_months = round(months, 2)
             if ln.active:
                 th.progression_within_6_months_on_cdk46i = False if months >= 6 else None

@@ -117,14 +117,53 @@ def test_de_novo_stage_iv_without_et_progression_is_de_novo():
     assert s.therapy.endocrine_resistance == "de-novo"
 
 
-def test_fulvestrant_continuing_when_palbociclib_is_added_carries_into_the_new_line():
+def test_fulvestrant_continuing_when_palbociclib_is_added_after_progression_carries_into_the_new_line():
+    worse = loinc_obs("97509-4", "2020-05-20", valueCodeableConcept=cc(coding(SNOMED, "271299001", "Patient's condition worsened")))
     s = state(
         med_statement(FULVESTRANT, "2020-02-01", status="active"),
+        worse,
         med_statement(PALBOCICLIB, "2020-06-01", status="active"),
     )
     lines = s.therapy.metastatic_lines
     assert len(lines) == 2
     assert set(lines[1].names) == {"fulvestrant", "palbociclib"} and lines[1].endocrine
+
+
+def test_a_cdk46_inhibitor_added_to_an_ongoing_aromatase_inhibitor_weeks_later_is_one_line():
+    from tests.mappings.builders import variant
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", status="active"),
+        med_statement(PALBOCICLIB, "2020-03-22", status="active"),  # 50 days later, no progression documented
+        variant("HGNC:3467", "ESR1", date="2020-02-20", present=False, specimen_display="plasma"),
+    )
+    th = s.therapy
+    assert [(ln.names, ln.start, ln.active) for ln in th.metastatic_lines] == [
+        (["letrozole", "palbociclib"], dt.date(2020, 2, 1), True)]
+    assert th.metastatic_endocrine_lines == 1
+    assert th.last_endocrine_progression is None
+    assert th.endocrine_resistance == "sensitive"  # relapse without adjuvant ET, no progression on ET
+    assert all(not e.superseded for e in th.exposures)
+    assert s.biomarkers.esr1_current is True and "esr1-stale" not in {g.code for g in s.gaps}
+
+
+def test_a_cdk46_inhibitor_added_months_into_an_endocrine_line_without_documented_progression_is_one_line():
+    s = state(
+        med_statement(FULVESTRANT, "2020-02-01", status="active"),
+        med_statement(PALBOCICLIB, "2020-06-01", status="active"),
+    )
+    th = s.therapy
+    assert [ln.names for ln in th.metastatic_lines] == [["fulvestrant", "palbociclib"]]
+    assert th.last_endocrine_progression is None and th.endocrine_resistance != "primary"
+    assert th.cdk46i_months == 48.0  # time on the CDK4/6 inhibitor, from its own start (2020-06-01 to 2024-06-01)
+
+
+def test_a_cdk46_inhibitor_added_after_the_endocrine_drug_stopped_for_progression_is_a_new_line():
+    s = state(
+        _with_note(med_statement(LETROZOLE, "2020-02-01", "2020-09-01", status="stopped"), "progression"),
+        med_statement(LETROZOLE, "2020-09-01", status="active"),
+        med_statement(PALBOCICLIB, "2020-09-01", status="active"),
+    )
+    assert len(s.therapy.metastatic_lines) == 2
 
 
 def test_cdk46i_switch_for_toxicity_with_the_same_endocrine_partner_stays_one_line():
