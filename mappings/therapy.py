@@ -71,7 +71,8 @@ ADMIN_ACTIVE_DAYS_OFS = 95
 ADD_ON_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor", "parp-inhibitor"})
 _PROGRESSION_TEXT = re.compile(
     r"progress|\bpd\b|worsen|relapse|recurren|refractory|resistan|new (lesion|metasta)|treatment failure")
-_NO_PROGRESSION_TEXT = re.compile(r"\b(no|not|without|nor|absence of)\b[^.;|]{0,20}(progress|\bpd\b|worsen)\w*")
+# negated progression ("no progression", "not worse"): removed before a progression search
+_NO_PROGRESSION_TEXT = re.compile(r"\b(no|not|without|nor|absence of)\b[^.;|]{0,20}(progress|\bpd\b|worse)\w*")
 _TOXICITY_TEXT = re.compile(
     r"toxicit|adverse|intoleran|side[- ]effect|neutropeni|diarrh|rash|pneumonitis|\bild\b|hepatotox|"
     r"qt prolong|hyperglyc|patient (choice|preference|request)|completed|arthralg|fatigue|nause|mucositis|"
@@ -547,8 +548,9 @@ def _progression_dates(ctx: Ctx) -> list[dt.date]:
             if not any(c in T.DISEASE_STATUS_CODES for s, c, _ in ctx.code_of(obs) if is_loinc(s)):
                 continue
             vcc = obs.get("valueCodeableConcept")
+            # written answers: "No progression - stable disease" is not a progression
             hit = any(c in T.PROGRESSION_ANSWERS for _, c, _ in codings(vcc)) or bool(
-                re.search(r"worse|progress", cc_text(vcc))
+                re.search(r"worse|progress", _NO_PROGRESSION_TEXT.sub(" ", cc_text(vcc)))
             )
             d = obs_date(obs)
             if hit and d:

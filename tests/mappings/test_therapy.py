@@ -267,6 +267,21 @@ def test_disease_status_worsening_on_et_moves_the_last_et_progression():
     assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
 
 
+@pytest.mark.parametrize("text", ["No progression - stable disease", "Stable disease, no evidence of progression",
+                                  "Not worse than before", "without progression"])
+def test_a_disease_status_written_as_no_progression_is_not_a_progression(text):
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression is None
+    assert s.therapy.endocrine_resistance == "sensitive"
+
+
+def test_a_disease_status_written_as_progression_is_a_progression():
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text="Progressive disease (new liver lesions)"))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
+
+
 @pytest.mark.parametrize("code", [TAMOXIFEN, LETROZOLE])
 def test_superseded_statement_does_not_make_an_old_line_active(code):
     s = state(
