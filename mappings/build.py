@@ -23,7 +23,8 @@ Input handling
     refuted                 Condition verificationStatus refuted
     other-patient           subject/patient reference names another patient
     not-given               medication status not-taken/not-done/cancelled/draft, or
-                            a MedicationRequest with intent proposal/plan
+                            a MedicationRequest with intent proposal/plan or
+                            doNotPerform true
     indeterminate-genomic-result  variant Observation with no call / failed
     mapping-error           an internal step failed (the rest of the state is kept)
 

@@ -442,6 +442,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     if isinstance(intent, str) and intent.lower() in ("proposal", "plan"):
                         ctx.ignore(res, "not-given", "MedicationRequest is a proposal/plan, not therapy given")
                         continue
+                    if res.get("doNotPerform") is True:  # FHIR R4: the request prohibits the drug
+                        ctx.ignore(res, "not-given", "MedicationRequest with doNotPerform=true is not therapy given")
+                        continue
                 cc = res.get("medicationCodeableConcept")
                 med = _MISSING
                 if type(cc) is dict:

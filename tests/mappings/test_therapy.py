@@ -223,6 +223,16 @@ def test_draft_or_cancelled_medication_requests_are_not_therapy_given():
     assert {g.code for g in s.ignored} == {"not-given"}
 
 
+def test_a_medication_request_that_prohibits_the_drug_is_not_therapy_given():
+    forbidden = med_request(PALBOCICLIB, "2024-02-01")
+    forbidden["doNotPerform"] = True  # FHIR R4: the request prohibits the action
+    s = state(forbidden, med_request(LETROZOLE, "2024-02-01", status="active"))
+    th = s.therapy
+    assert [ln.names for ln in th.metastatic_lines] == [["letrozole"]]
+    assert th.prior_cdk46i is False
+    assert [(g.code, g.sources[0].reference) for g in s.ignored] == [("not-given", f"MedicationRequest/{forbidden['id']}")]
+
+
 def test_exposure_without_dates_is_flagged():
     s = state(med_statement(LETROZOLE, None, status="active"))
     assert "therapy-dates-missing" in {g.code for g in s.gaps}
