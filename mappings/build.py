@@ -60,7 +60,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   or name, referenced Medication not in the data):
                                   lines of therapy may be missing
     therapy-dates-missing         an anticancer medication without start date
-    therapy-setting-unknown       metastatic date unknown: setting of some therapy unknown
+    therapy-setting-unknown       metastatic date (or an ended therapy's start) unknown:
+                                  setting of some therapy unknown
     adjuvant-endocrine-end-unknown  adjuvant ET without end date
 """
 

@@ -13,6 +13,9 @@ code) is named in the gap medication-unreadable (lines may be missing).
 Setting: an exposure starting on/after (metastatic date - 30 days) is metastatic,
 earlier is early (neo/adjuvant). With no metastatic date: all metastatic if de
 novo stage IV, all early if the disease is documented non-metastatic, else unknown.
+With a metastatic date but no start date: metastatic if still given (active at
+as_of, after the metastatic date), else unknown (not in the lines; gaps
+therapy-dates-missing and therapy-setting-unknown).
 
 Lines (metastatic, anticancer classes only; ovarian suppression, bone agents,
 antihyperglycemics and other drugs never count):
@@ -33,7 +36,8 @@ antihyperglycemics and other drugs never count):
   is carried into the new line (fulvestrant + added palbociclib). Drugs of the
   previous line still marked active and not carried into a new line are
   treated as superseded (their exposure becomes inactive).
-- exposures without a start date join the last line (gap therapy-dates-missing).
+- metastatic exposures without a start date join the last line (gap
+  therapy-dates-missing).
 
 Endocrine resistance (ESO-ESMO ABC4, CR C.1; 12-month boundary inclusive, CR
 C.3 row 1, calendar months):
@@ -43,7 +47,9 @@ C.3 row 1, calendar months):
   >= 6 months -> secondary (the more resistant of the adjuvant and metastatic
   readings wins);
 - de novo stage IV without ET progression -> de-novo; relapse with no
-  adjuvant ET and no progression on metastatic ET -> sensitive (endocrine-naive).
+  adjuvant ET and no progression on metastatic ET -> sensitive (endocrine-naive),
+  unless an endocrine drug has no start date or setting (it may have been
+  adjuvant): then unknown.
 """
 
 from __future__ import annotations
@@ -585,7 +591,10 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
         elif disease.metastatic == "no":
             e.setting = "early"
         elif mdate and e.start is None:
-            e.setting = "unknown"
+            # no start date: a drug still given after the metastatic date is given in
+            # the metastatic setting (it joins the last line, never silently lost);
+            # an ended one cannot be placed (gaps therapy-dates-missing/-setting-unknown)
+            e.setting = "metastatic" if e.active and mdate <= ctx.as_of else "unknown"
     # settings are final from here: the endocrine exposures, read by several steps
     et_exps = [e for e in exps if e.med.endocrine]  # type: ignore[union-attr]
     early_et = [e for e in et_exps if e.setting == "early"]
@@ -640,7 +649,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
                 [e.src for e in exps if e.start is None])
     if disease.metastatic == "yes" and any(e.setting == "unknown" for e in exps):
         ctx.gap("therapy-setting-unknown",
-                "The metastatic date is unknown: some therapies could not be placed in the early or metastatic setting.",
+                "Some therapies could not be placed in the early or metastatic setting "
+                "(no start date, or the metastatic date is unknown).",
                 [e.src for e in exps if e.setting == "unknown"])
     return th
 
@@ -917,7 +927,8 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
         th.endocrine_resistance = "de-novo"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
     elif disease.de_novo_metastatic is False and not any(
-        e.setting == "unknown" and e.med.endocrine for e in exps  # type: ignore[union-attr]
+        # an unplaced or undated endocrine drug may have been adjuvant therapy
+        (e.setting == "unknown" or e.start is None) and e.med.endocrine for e in exps  # type: ignore[union-attr]
     ):
         th.endocrine_resistance = "sensitive"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]

@@ -238,6 +238,31 @@ def test_exposure_without_dates_is_flagged():
     assert "therapy-dates-missing" in {g.code for g in s.gaps}
 
 
+def test_an_undated_active_therapy_in_a_metastatic_patient_is_a_metastatic_line_and_flagged():
+    s = state(med_request(FULVESTRANT, None), med_request(PALBOCICLIB, None))  # active, no date
+    th = s.therapy
+    assert [(ln.names, ln.start, ln.active) for ln in th.metastatic_lines] == [(["fulvestrant", "palbociclib"], None, True)]
+    assert th.metastatic_systemic_lines == 1 and th.metastatic_endocrine_lines == 1
+    assert {e.setting for e in th.exposures} == {"metastatic"}
+    assert "therapy-dates-missing" in {g.code for g in s.gaps}
+    # it may have started as adjuvant therapy: endocrine sensitivity is not guessed
+    assert th.endocrine_resistance == "unknown"
+
+
+def test_an_undated_active_drug_joins_the_last_dated_line():
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), med_request(PALBOCICLIB, None))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
+
+
+def test_an_undated_therapy_no_longer_given_stays_out_of_the_lines_and_is_flagged():
+    s = state(med_statement(TAMOXIFEN, None, status="completed"))
+    assert s.therapy.metastatic_lines == []
+    assert s.therapy.exposures[0].setting == "unknown"
+    gaps = {g.code: g.message for g in s.gaps}
+    assert "therapy-dates-missing" in gaps
+    assert "no start date" in gaps["therapy-setting-unknown"]
+
+
 def test_without_a_metastatic_date_the_setting_is_unknown_and_flagged():
     res = [patient(), breast_cancer("2015-01-01"),
            {"resourceType": "Condition", "id": "liver", "subject": {"reference": f"Patient/{PID}"},
