@@ -23,7 +23,8 @@ Input handling
     refuted                 Condition verificationStatus refuted
     other-patient           subject/patient reference names another patient
     not-given               medication status not-taken/not-done/cancelled/draft, or
-                            a MedicationRequest with intent proposal/plan
+                            a MedicationRequest with intent proposal/plan or
+                            doNotPerform true
     indeterminate-genomic-result  variant Observation with no call / failed
     mapping-error           an internal step failed (the rest of the state is kept)
 
@@ -58,8 +59,12 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
     fasting-glucose-missing       no fasting glucose
     patient-demographics-missing  no Patient resource
+    medication-unreadable         a medication record whose drug cannot be read (no code
+                                  or name, referenced Medication not in the data):
+                                  lines of therapy may be missing
     therapy-dates-missing         an anticancer medication without start date
-    therapy-setting-unknown       metastatic date unknown: setting of some therapy unknown
+    therapy-setting-unknown       metastatic date (or an ended therapy's start) unknown:
+                                  setting of some therapy unknown
     adjuvant-endocrine-end-unknown  adjuvant ET without end date
 """
 

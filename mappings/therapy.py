@@ -5,11 +5,17 @@ every ingredient), else names/brands in coding displays and text (longest name
 wins: "trastuzumab deruxtecan" is T-DXd, never trastuzumab). medicationReference
 is followed to a contained or received Medication (code and ingredients).
 Everolimus written as Zortress or a transplant strength is "everolimus
-(transplant dose)", class other.
+(transplant dose)", class other. A record read but naming no pathway drug is
+skipped; one whose drug cannot be read (no medication[x], a concept with neither
+text nor an RxNorm code, a reference to a Medication not in the data or without
+code) is named in the gap medication-unreadable (lines may be missing).
 
 Setting: an exposure starting on/after (metastatic date - 30 days) is metastatic,
 earlier is early (neo/adjuvant). With no metastatic date: all metastatic if de
 novo stage IV, all early if the disease is documented non-metastatic, else unknown.
+With a metastatic date but no start date: metastatic if still given (active at
+as_of, after the metastatic date), else unknown (not in the lines; gaps
+therapy-dates-missing and therapy-setting-unknown).
 
 Lines (metastatic, anticancer classes only; ovarian suppression, bone agents,
 antihyperglycemics and other drugs never count):
@@ -21,11 +27,17 @@ antihyperglycemics and other drugs never count):
   replaced drug stopped for progression, or the switch comes >= 6 months into
   the line with no stated non-progression reason;
 - any other new drug starts a new line (regimen change = progression proxy);
-- an endocrine drug still running when only a targeted add-on (CDK4/6i,
-  PI3K/AKT/mTOR, PARP) starts is carried into the new line (fulvestrant +
-  added palbociclib); otherwise drugs of the previous line still marked active
-  are treated as superseded (their exposure becomes inactive).
-- exposures without a start date join the last line (gap therapy-dates-missing).
+- a targeted add-on (CDK4/6i, PI3K/AKT/mTOR, PARP) of a class new to the line,
+  starting while every drug of the line (endocrine therapy among them)
+  continues, joins the line unless progression is documented
+  by then (a drug of the line stopped for progression, or a disease-status
+  "worsening" after the line started; CR C.2: a new line starts after
+  progression). With progression documented the still-running endocrine drug
+  is carried into the new line (fulvestrant + added palbociclib). Drugs of the
+  previous line still marked active and not carried into a new line are
+  treated as superseded (their exposure becomes inactive).
+- metastatic exposures without a start date join the last line (gap
+  therapy-dates-missing).
 
 Endocrine resistance (ESO-ESMO ABC4, CR C.1; 12-month boundary inclusive, CR
 C.3 row 1, calendar months):
@@ -35,7 +47,9 @@ C.3 row 1, calendar months):
   >= 6 months -> secondary (the more resistant of the adjuvant and metastatic
   readings wins);
 - de novo stage IV without ET progression -> de-novo; relapse with no
-  adjuvant ET and no progression on metastatic ET -> sensitive (endocrine-naive).
+  adjuvant ET and no progression on metastatic ET -> sensitive (endocrine-naive),
+  unless an endocrine drug has no start date or setting (it may have been
+  adjuvant): then unknown.
 """
 
 from __future__ import annotations
@@ -51,7 +65,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
     raw_cc_key, as_list, cc_text, codings, is_loinc, is_rxnorm, months_between, obs_date, parse_date,
-    period, text_of,
+    period, ref_str, text_of,
 )
 from mappings.state import Disease, Drug, Source, TherapyHistory, TherapyLine
 
@@ -63,7 +77,8 @@ ADMIN_ACTIVE_DAYS_OFS = 95
 ADD_ON_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor", "parp-inhibitor"})
 _PROGRESSION_TEXT = re.compile(
     r"progress|\bpd\b|worsen|relapse|recurren|refractory|resistan|new (lesion|metasta)|treatment failure")
-_NO_PROGRESSION_TEXT = re.compile(r"\b(no|not|without|nor|absence of)\b[^.;|]{0,20}(progress|\bpd\b|worsen)\w*")
+# negated progression ("no progression", "not worse"): removed before a progression search
+_NO_PROGRESSION_TEXT = re.compile(r"\b(no|not|without|nor|absence of)\b[^.;|]{0,20}(progress|\bpd\b|worse)\w*")
 _TOXICITY_TEXT = re.compile(
     r"toxicit|adverse|intoleran|side[- ]effect|neutropeni|diarrh|rash|pneumonitis|\bild\b|hepatotox|"
     r"qt prolong|hyperglyc|patient (choice|preference|request)|completed|arthralg|fatigue|nause|mucositis|"
@@ -322,14 +337,65 @@ def _active(res: dict[str, Any], rtype: str, start: dt.date | None, end: dt.date
     return False
 
 
-_MED_CACHE: dict[tuple[Any, ...], _Med | None] = {}
+class _Unreadable:
+    """A medication[x] whose drug cannot be read, and why. Not the same as a drug the
+    pathway does not use: an unread record may be the missing line of therapy, so it
+    becomes a gap (medication-unreadable) instead of being skipped."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+_NO_DRUG_NAME = _Unreadable("no drug code or name that can be read")
+
+
+def _cc_readable(cc: Any) -> bool:
+    """The concept names a drug the service can read: some text or display, or an
+    RxNorm code (drugs.yaml lists every pathway drug's codes, so an RxNorm code not
+    there is a drug the pathway does not use). A code of another system alone
+    (local, NDC) cannot be read."""
+    if cc_text(cc).strip():
+        return True
+    return any(code and (not system or is_rxnorm(system)) for system, code, _ in codings(cc))
+
+
+def _unreadable(ctx: Ctx, res: dict[str, Any]) -> _Unreadable | None:
+    """Why the drug of a medication resource that resolved to no pathway drug cannot be
+    read; None when it was read (then it is a drug the pathway does not use)."""
+    cc = res.get("medicationCodeableConcept")
+    if isinstance(cc, dict):
+        return None if _cc_readable(cc) else _NO_DRUG_NAME
+    ref = res.get("medicationReference")
+    if ref is None:
+        return _Unreadable("no medication code or reference" if cc is None else "medicationCodeableConcept is not readable")
+    display = ref.get("display") if isinstance(ref, dict) else None
+    if isinstance(display, str) and display.strip():
+        return None  # read from the reference's display
+    target = ref_str(ref)
+    if not target:
+        return _Unreadable("the medication reference names no Medication")
+    target = target[:120]
+    med = ctx.resolve(ref, res)
+    if not isinstance(med, dict):
+        return _Unreadable(f"the referenced {target} is not in the data")
+    if _cc_readable(med.get("code")) or any(
+        isinstance(ing, dict) and _cc_readable(ing.get("itemCodeableConcept")) for ing in as_list(med.get("ingredient"))
+    ):
+        return None
+    return _Unreadable(f"the referenced {target} has no drug code or name")
+
+
+_MED_CACHE: dict[tuple[Any, ...], _Med | _Unreadable | None] = {}
 _MISSING: Any = object()
 _DATE_MIN = dt.date.min
 _ORDER = attrgetter("order")  # read_exposures sets it on every _Exp
 
 
-def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | None:
-    """resolve_medication(ctx, res) as a _Med (None: no drug the pathway cares about)."""
+def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | None:
+    """resolve_medication(ctx, res) as a _Med (None: read, but no drug the pathway cares
+    about; _Unreadable: the drug could not be read)."""
     cc = res.get("medicationCodeableConcept")
     if isinstance(cc, dict):
         key = raw_cc_key(cc)
@@ -339,18 +405,30 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | None:
             except KeyError:
                 pass
         drugs, label = _resolve_cc(cc)
-        med = _Med(tuple(drugs), label) if drugs else None
+        med = _Med(tuple(drugs), label) if drugs else (None if _cc_readable(cc) else _NO_DRUG_NAME)
         if key is not None:
             if len(_MED_CACHE) >= _CC_CACHE_MAX:
                 _MED_CACHE.clear()
             _MED_CACHE[key] = med
         return med
     drugs, label = resolve_medication(ctx, res)
-    return _Med(tuple(drugs), label) if drugs else None
+    return _Med(tuple(drugs), label) if drugs else _unreadable(ctx, res)
+
+
+UNREADABLE_NAMED = 5  # records named in the medication-unreadable message (all are in its sources)
+
+
+def _unreadable_gap(ctx: Ctx, unread: list[tuple[str, str]]) -> None:
+    named = "; ".join(f"{ref} ({why})" for ref, why in unread[:UNREADABLE_NAMED])
+    more = f"; and {len(unread) - UNREADABLE_NAMED} more" if len(unread) > UNREADABLE_NAMED else ""
+    ctx.gap("medication-unreadable",
+            f"Medication records whose drug could not be read, so lines of therapy may be missing: {named}{more}.",
+            [_fast.source(ref, None, why, None) for ref, why in unread])
 
 
 def read_exposures(ctx: Ctx) -> list[_Exp]:
     exps: list[_Exp] = []
+    unread: list[tuple[str, str]] = []  # (reference, why) of records whose drug could not be read
     append = exps.append
     as_of = ctx.as_of
     source = _fast.source
@@ -370,6 +448,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     if isinstance(intent, str) and intent.lower() in ("proposal", "plan"):
                         ctx.ignore(res, "not-given", "MedicationRequest is a proposal/plan, not therapy given")
                         continue
+                    if res.get("doNotPerform") is True:  # FHIR R4: the request prohibits the drug
+                        ctx.ignore(res, "not-given", "MedicationRequest with doNotPerform=true is not therapy given")
+                        continue
                 cc = res.get("medicationCodeableConcept")
                 med = _MISSING
                 if type(cc) is dict:
@@ -388,7 +469,11 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if med is _MISSING:
                     med = _med_of(ctx, res)
                 if med is None:
-                    continue  # not a drug the pathway cares about
+                    continue  # read: not a drug the pathway cares about
+                if type(med) is _Unreadable:
+                    rid = res.get("id")
+                    unread.append((f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}", med.why))
+                    continue
                 # _dates(res, rtype), inlined
                 if request:
                     start = end = None
@@ -442,6 +527,8 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                             (start or _DATE_MIN, ref)))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
+    if unread:
+        _unreadable_gap(ctx, unread)
     return exps
 
 
@@ -470,8 +557,9 @@ def _progression_dates(ctx: Ctx) -> list[dt.date]:
             if not any(c in T.DISEASE_STATUS_CODES for s, c, _ in ctx.code_of(obs) if is_loinc(s)):
                 continue
             vcc = obs.get("valueCodeableConcept")
+            # written answers: "No progression - stable disease" is not a progression
             hit = any(c in T.PROGRESSION_ANSWERS for _, c, _ in codings(vcc)) or bool(
-                re.search(r"worse|progress", cc_text(vcc))
+                re.search(r"worse|progress", _NO_PROGRESSION_TEXT.sub(" ", cc_text(vcc)))
             )
             d = obs_date(obs)
             if hit and d:
@@ -503,7 +591,10 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
         elif disease.metastatic == "no":
             e.setting = "early"
         elif mdate and e.start is None:
-            e.setting = "unknown"
+            # no start date: a drug still given after the metastatic date is given in
+            # the metastatic setting (it joins the last line, never silently lost);
+            # an ended one cannot be placed (gaps therapy-dates-missing/-setting-unknown)
+            e.setting = "metastatic" if e.active and mdate <= ctx.as_of else "unknown"
     # settings are final from here: the endocrine exposures, read by several steps
     et_exps = [e for e in exps if e.med.endocrine]  # type: ignore[union-attr]
     early_et = [e for e in et_exps if e.setting == "early"]
@@ -515,8 +606,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
         if mdate is not None
         and ((e.end is None and e.active) or (e.end is not None and e.end > mdate))
     ]
-    lines = _build_lines([e for e in exps if e.setting == "metastatic"], ctx, ongoing_early)
     progressions = _progression_dates(ctx)
+    lines = _build_lines([e for e in exps if e.setting == "metastatic"], ctx, ongoing_early, progressions)
 
     # Exposure(...) without re-validation: every value is typed here (dates from
     # parse_date, setting one of the literals, Drug models from to_drug)
@@ -558,7 +649,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
                 [e.src for e in exps if e.start is None])
     if disease.metastatic == "yes" and any(e.setting == "unknown" for e in exps):
         ctx.gap("therapy-setting-unknown",
-                "The metastatic date is unknown: some therapies could not be placed in the early or metastatic setting.",
+                "Some therapies could not be placed in the early or metastatic setting "
+                "(no start date, or the metastatic date is unknown).",
                 [e.src for e in exps if e.setting == "unknown"])
     return th
 
@@ -569,7 +661,8 @@ def _exposure_order(e: _Exp) -> tuple[dt.date, str]:
     return (e.start or dt.date.min, e.src.reference)
 
 
-def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = None) -> list[_Line]:
+def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = None,
+                 progressions: list[dt.date] | None = None) -> list[_Line]:
     exps = [e for e in exps if e.med.line]  # type: ignore[union-attr]
     # (e.start, e.src.reference) for a dated exposure is its _exposure_order
     dated = sorted((e for e in exps if e.start), key=_exposure_order)
@@ -617,11 +710,22 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
             continue
         new = _Line(list(group), start)
         if gclasses <= ADD_ON_CLASSES:
+            running: set[str] = set()  # line drugs of the current line still running at `start`
             for prev in cur.exps + cur.carried:
                 ongoing = (prev.end is None and prev.active) or (prev.end is not None and prev.end > start)  # type: ignore[operator]
                 pcls = {d.drug_class for d in prev.drugs}
+                if ongoing:
+                    running.update(d.name for d in prev.drugs if d.drug_class in T.LINE_CLASSES)
                 if ongoing and pcls & T.ENDOCRINE_CLASSES and not pcls & gclasses:
                     new.carry(prev)
+            if (new.carried and cur is not pseudo and not gclasses & cur.classes() and running >= cur.names()
+                    and not _progression_documented(cur, start, progressions)):
+                # a new class added while the whole regimen (with endocrine therapy)
+                # continues, progression not documented: the regimen grows, no new line
+                # (CR C.2 Step 1: a new line starts after progression); a new line here
+                # would invent a progression (resistance, ESR1 currency)
+                cur.add(group)
+                continue
         for prev in cur.exps + cur.carried:
             if prev not in new.carried and prev.active:
                 prev.superseded = True
@@ -633,6 +737,15 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
         else:
             lines.append(_Line(list(undated), None))
     return lines
+
+
+def _progression_documented(cur: _Line, start: dt.date, progressions: list[dt.date] | None) -> bool:
+    """Progression on the current line documented by `start`: one of its drugs stopped
+    for progression, or a disease-status "worsening" after the line started."""
+    for e in cur.exps + cur.carried:
+        if e.stop == "progression" and e.end is not None and e.end <= start:
+            return True
+    return cur.start is not None and any(cur.start < p <= start for p in progressions or ())
 
 
 SUBSTITUTION_MONTHS = 6
@@ -766,7 +879,11 @@ def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date, progressions
             stop = ln.end if not ln.active else as_of
             if stop is None:
                 return
-            months = months_between(ln.start, stop)
+            # time on the CDK4/6i (CR C.2 time_on_1L_CDK46i): from its own start, which
+            # is later than the line's when it was added to continuing endocrine therapy
+            cdk_starts = [e.start for e in (lines[i].exps if i < len(lines) else ())
+                          if e.start and any(d.drug_class == "cdk46i" for d in e.drugs)]
+            months = months_between(min(cdk_starts) if cdk_starts else ln.start, stop)
             th.cdk46i_months = round(months, 2)
             if ln.active:
                 th.progression_within_6_months_on_cdk46i = False if months >= 6 else None
@@ -810,7 +927,8 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
         th.endocrine_resistance = "de-novo"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
     elif disease.de_novo_metastatic is False and not any(
-        e.setting == "unknown" and e.med.endocrine for e in exps  # type: ignore[union-attr]
+        # an unplaced or undated endocrine drug may have been adjuvant therapy
+        (e.setting == "unknown" or e.start is None) and e.med.endocrine for e in exps  # type: ignore[union-attr]
     ):
         th.endocrine_resistance = "sensitive"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]

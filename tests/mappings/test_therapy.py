@@ -10,7 +10,7 @@ from mappings import build_patient_state
 from tests.mappings.builders import (
     ABEMACICLIB, ANASTROZOLE, CAPECITABINE, CYCLOPHOSPHAMIDE, DOXORUBICIN, EXEMESTANE, FULVESTRANT,
     GOSERELIN, LETROZOLE, PACLITAXEL, PALBOCICLIB, PID, RIBOCICLIB, TAMOXIFEN, ZOLEDRONIC, loinc_obs,
-    med_admin, med_request, med_statement, metastatic_patient, cc, coding, SNOMED,
+    med_admin, med_request, med_statement, metastatic_patient, cc, coding, RXNORM, SNOMED,
     patient, breast_cancer,
 )
 
@@ -117,14 +117,53 @@ def test_de_novo_stage_iv_without_et_progression_is_de_novo():
     assert s.therapy.endocrine_resistance == "de-novo"
 
 
-def test_fulvestrant_continuing_when_palbociclib_is_added_carries_into_the_new_line():
+def test_fulvestrant_continuing_when_palbociclib_is_added_after_progression_carries_into_the_new_line():
+    worse = loinc_obs("97509-4", "2020-05-20", valueCodeableConcept=cc(coding(SNOMED, "271299001", "Patient's condition worsened")))
     s = state(
         med_statement(FULVESTRANT, "2020-02-01", status="active"),
+        worse,
         med_statement(PALBOCICLIB, "2020-06-01", status="active"),
     )
     lines = s.therapy.metastatic_lines
     assert len(lines) == 2
     assert set(lines[1].names) == {"fulvestrant", "palbociclib"} and lines[1].endocrine
+
+
+def test_a_cdk46_inhibitor_added_to_an_ongoing_aromatase_inhibitor_weeks_later_is_one_line():
+    from tests.mappings.builders import variant
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", status="active"),
+        med_statement(PALBOCICLIB, "2020-03-22", status="active"),  # 50 days later, no progression documented
+        variant("HGNC:3467", "ESR1", date="2020-02-20", present=False, specimen_display="plasma"),
+    )
+    th = s.therapy
+    assert [(ln.names, ln.start, ln.active) for ln in th.metastatic_lines] == [
+        (["letrozole", "palbociclib"], dt.date(2020, 2, 1), True)]
+    assert th.metastatic_endocrine_lines == 1
+    assert th.last_endocrine_progression is None
+    assert th.endocrine_resistance == "sensitive"  # relapse without adjuvant ET, no progression on ET
+    assert all(not e.superseded for e in th.exposures)
+    assert s.biomarkers.esr1_current is True and "esr1-stale" not in {g.code for g in s.gaps}
+
+
+def test_a_cdk46_inhibitor_added_months_into_an_endocrine_line_without_documented_progression_is_one_line():
+    s = state(
+        med_statement(FULVESTRANT, "2020-02-01", status="active"),
+        med_statement(PALBOCICLIB, "2020-06-01", status="active"),
+    )
+    th = s.therapy
+    assert [ln.names for ln in th.metastatic_lines] == [["fulvestrant", "palbociclib"]]
+    assert th.last_endocrine_progression is None and th.endocrine_resistance != "primary"
+    assert th.cdk46i_months == 48.0  # time on the CDK4/6 inhibitor, from its own start (2020-06-01 to 2024-06-01)
+
+
+def test_a_cdk46_inhibitor_added_after_the_endocrine_drug_stopped_for_progression_is_a_new_line():
+    s = state(
+        _with_note(med_statement(LETROZOLE, "2020-02-01", "2020-09-01", status="stopped"), "progression"),
+        med_statement(LETROZOLE, "2020-09-01", status="active"),
+        med_statement(PALBOCICLIB, "2020-09-01", status="active"),
+    )
+    assert len(s.therapy.metastatic_lines) == 2
 
 
 def test_cdk46i_switch_for_toxicity_with_the_same_endocrine_partner_stays_one_line():
@@ -184,9 +223,44 @@ def test_draft_or_cancelled_medication_requests_are_not_therapy_given():
     assert {g.code for g in s.ignored} == {"not-given"}
 
 
+def test_a_medication_request_that_prohibits_the_drug_is_not_therapy_given():
+    forbidden = med_request(PALBOCICLIB, "2024-02-01")
+    forbidden["doNotPerform"] = True  # FHIR R4: the request prohibits the action
+    s = state(forbidden, med_request(LETROZOLE, "2024-02-01", status="active"))
+    th = s.therapy
+    assert [ln.names for ln in th.metastatic_lines] == [["letrozole"]]
+    assert th.prior_cdk46i is False
+    assert [(g.code, g.sources[0].reference) for g in s.ignored] == [("not-given", f"MedicationRequest/{forbidden['id']}")]
+
+
 def test_exposure_without_dates_is_flagged():
     s = state(med_statement(LETROZOLE, None, status="active"))
     assert "therapy-dates-missing" in {g.code for g in s.gaps}
+
+
+def test_an_undated_active_therapy_in_a_metastatic_patient_is_a_metastatic_line_and_flagged():
+    s = state(med_request(FULVESTRANT, None), med_request(PALBOCICLIB, None))  # active, no date
+    th = s.therapy
+    assert [(ln.names, ln.start, ln.active) for ln in th.metastatic_lines] == [(["fulvestrant", "palbociclib"], None, True)]
+    assert th.metastatic_systemic_lines == 1 and th.metastatic_endocrine_lines == 1
+    assert {e.setting for e in th.exposures} == {"metastatic"}
+    assert "therapy-dates-missing" in {g.code for g in s.gaps}
+    # it may have started as adjuvant therapy: endocrine sensitivity is not guessed
+    assert th.endocrine_resistance == "unknown"
+
+
+def test_an_undated_active_drug_joins_the_last_dated_line():
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), med_request(PALBOCICLIB, None))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
+
+
+def test_an_undated_therapy_no_longer_given_stays_out_of_the_lines_and_is_flagged():
+    s = state(med_statement(TAMOXIFEN, None, status="completed"))
+    assert s.therapy.metastatic_lines == []
+    assert s.therapy.exposures[0].setting == "unknown"
+    gaps = {g.code: g.message for g in s.gaps}
+    assert "therapy-dates-missing" in gaps
+    assert "no start date" in gaps["therapy-setting-unknown"]
 
 
 def test_without_a_metastatic_date_the_setting_is_unknown_and_flagged():
@@ -224,6 +298,21 @@ def test_esr1_tested_at_progression_is_current():
 
 def test_disease_status_worsening_on_et_moves_the_last_et_progression():
     status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(coding(SNOMED, "271299001", "Patient's condition worsened")))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
+
+
+@pytest.mark.parametrize("text", ["No progression - stable disease", "Stable disease, no evidence of progression",
+                                  "Not worse than before", "without progression"])
+def test_a_disease_status_written_as_no_progression_is_not_a_progression(text):
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression is None
+    assert s.therapy.endocrine_resistance == "sensitive"
+
+
+def test_a_disease_status_written_as_progression_is_a_progression():
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text="Progressive disease (new liver lesions)"))
     s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
     assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
 
@@ -345,3 +434,61 @@ def test_late_cdk46i_switch_without_a_reason_is_a_new_line():
         med_statement(ABEMACICLIB, "2021-05-10", status="active"),
     )
     assert len(s.therapy.metastatic_lines) == 2
+
+
+# --- medication records whose drug cannot be read (a gap, never silence) ---------------
+
+
+def _by_reference(resource, reference, display=None):
+    resource.pop("medicationCodeableConcept")
+    resource["medicationReference"] = {"reference": reference, **({"display": display} if display else {})}
+    return resource
+
+
+def _gap(s, code):
+    return next((g for g in s.gaps if g.code == code), None)
+
+
+def test_a_medication_statement_whose_referenced_medication_is_not_in_the_data_is_a_gap_naming_it():
+    ms = _by_reference(med_statement(RIBOCICLIB, "2020-02-01", status="active", rid="ms-ribo"), "Medication/med-ribo")
+    s = state(ms)
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None, [g.code for g in s.gaps]
+    assert "MedicationStatement/ms-ribo" in gap.message and "Medication/med-ribo" in gap.message
+    assert "not in the data" in gap.message and "lines of therapy may be missing" in gap.message
+    assert [src.reference for src in gap.sources] == ["MedicationStatement/ms-ribo"]
+    assert s.therapy.metastatic_lines == []  # nothing invented from it
+
+
+def test_the_same_statement_with_its_medication_in_the_data_is_a_line_and_no_gap():
+    ms = _by_reference(med_statement(RIBOCICLIB, "2020-02-01", status="active"), "Medication/med-ribo")
+    med = {"resourceType": "Medication", "id": "med-ribo", "code": cc(coding(RXNORM, RIBOCICLIB))}
+    s = state(ms, med)
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["ribociclib"]]
+    assert _gap(s, "medication-unreadable") is None
+
+
+def test_medication_records_with_no_drug_code_or_name_are_a_gap_with_the_reason_for_each():
+    no_drug = med_statement(None, "2020-02-01", status="active", rid="ms-empty")
+    no_drug.pop("medicationCodeableConcept")
+    only_local = med_request(None, "2020-03-01")
+    only_local["medicationCodeableConcept"] = cc(coding("urn:oid:1.2.3.4", "X77"))
+    empty_med = _by_reference(med_statement(LETROZOLE, "2020-02-01", status="active", rid="ms-m"), "Medication/m-empty")
+    s = state(no_drug, only_local, empty_med, {"resourceType": "Medication", "id": "m-empty"})
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None
+    refs = {src.reference for src in gap.sources}
+    assert refs == {"MedicationStatement/ms-empty", f"MedicationRequest/{only_local['id']}", "MedicationStatement/ms-m"}
+    assert "MedicationStatement/ms-empty (no medication code or reference)" in gap.message
+    assert f"MedicationRequest/{only_local['id']} (no drug code or name that can be read)" in gap.message
+    assert "MedicationStatement/ms-m (the referenced Medication/m-empty has no drug code or name)" in gap.message
+
+
+def test_a_readable_medication_that_is_not_a_pathway_drug_stays_silent():
+    statin = med_statement("83367", "2020-02-01", status="active", display="atorvastatin")
+    named = med_request(None, "2020-02-01", text="Paracetamol 500 mg tablet")
+    unresolved_named = _by_reference(med_statement(None, "2020-02-01", status="active"), "Medication/nope",
+                                     display="omeprazole 20 mg capsule")
+    s = state(statin, named, unresolved_named)
+    assert s.therapy.exposures == []
+    assert _gap(s, "medication-unreadable") is None
