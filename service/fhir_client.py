@@ -19,6 +19,7 @@ cookies and ignore proxy/netrc environment settings.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import threading
 import time
@@ -219,15 +220,16 @@ class FHIRClient:
         except FHIRNotFound:
             return None
 
-    def search(self, path: str, *, included: bool = False, strict: bool = False,
-               echoed: tuple[str, ...] = ()) -> tuple[list[dict], bool]:
+    def search(self, path: str, *, included: bool | frozenset[str] = False, strict: bool = False,
+               echoed: tuple[str, ...] = (), problems: list[str] | None = None) -> tuple[list[dict], bool]:
         """All `match` entries of a search, following next pages.
 
         Returns (resources, complete); complete is False when the resource
         bound cut the result short. Paging past max_pages, or a next link
         seen twice, raises FHIRBadResponse.
 
-        included: also keep `include` entries (a search with _include/_revinclude).
+        included: also keep `include` entries (a search with _include/_revinclude):
+        True for any type, or the set of types the search's _include brings.
         strict: send `Prefer: handling=strict` (a server that cannot honour a
         parameter must refuse, not ignore it) and raise FHIRSearchQualified if
         the server adds a warning or error OperationOutcome to the results
@@ -236,6 +238,8 @@ class FHIRClient:
         (R4 §3.1.1.2: it SHALL return the parameters it actually used), else
         FHIRSearchQualified: a server that dropped one would otherwise look like
         a patient without such data.
+        problems: if given, the error/fatal OperationOutcome issues the server
+        put in the results (bundle_errors) are appended to it, to be shown.
         """
         if self.page_size and "_count=" not in path:
             # Ask for big pages: fewer round trips (servers may cap it lower).
@@ -254,6 +258,9 @@ class FHIRClient:
                 raise FHIRSearchQualified(f"search {kind}: the FHIR server qualified its results with a warning")
             if echoed and page == 0 and not _parameters_echoed(path, bundle, echoed):
                 raise FHIRSearchQualified(f"search {kind}: the FHIR server did not say it used {', '.join(echoed)}")
+            if problems is not None:
+                new = [p for p in bundle_errors(bundle) if p not in problems]
+                problems.extend(new[: MAX_PROBLEMS - len(problems)])
             matches = bundle_matches(bundle, included)
             allowed = self._take_budget(len(matches))
             resources.extend(matches[:allowed])
@@ -408,10 +415,10 @@ def _blocked(exc: BaseException) -> bool:
     return False
 
 
-def bundle_matches(bundle: dict, included: bool = False) -> list[dict]:
-    """Entries that are search matches (drops OperationOutcome entries, and
-    include entries unless `included`)."""
-    modes = (None, "match", "include") if included else (None, "match")
+def bundle_matches(bundle: dict, included: bool | frozenset[str] = False) -> list[dict]:
+    """Entries that are search matches (drops OperationOutcome entries), and
+    `include` entries: of any type if `included` is True, of the given types
+    if it is a set (what the search's own _include asks for), else none."""
     found = []
     entries = bundle.get("entry")
     if not isinstance(entries, list):
@@ -424,12 +431,50 @@ def bundle_matches(bundle: dict, included: bool = False) -> list[dict]:
             continue
         search = entry.get("search")
         mode = search.get("mode") if isinstance(search, dict) else None
-        if mode not in modes:
+        if mode == "include":
+            if not (included is True or (included and resource.get("resourceType") in included)):
+                continue
+        elif mode not in (None, "match"):
             continue
         if resource.get("resourceType") == "OperationOutcome":
             continue
         found.append(resource)
     return found
+
+
+# How much of a server's OperationOutcome text a data gap repeats: enough to
+# say what went wrong ("results truncated: too many matches"), not a stack trace.
+MAX_PROBLEM_CHARS = 160
+MAX_PROBLEMS = 3  # per search: a card is not the place for a server's whole error list
+_CONTROL_OR_MARKUP = re.compile(r"[\x00-\x1f\x7f<>`]+")
+
+
+def bundle_errors(bundle: dict) -> list[str]:
+    """What the error/fatal issues of OperationOutcome entries in a search Bundle
+    say (FHIR R4 search §3.1.1.4.9: e.g. results truncated), one line each: the
+    issue's details.text, else its diagnostics, else its code; on one line, no
+    markup (it goes into a card's markdown), clipped to MAX_PROBLEM_CHARS; at
+    most MAX_PROBLEMS of them."""
+    found: list[str] = []
+    entries = bundle.get("entry")
+    for entry in entries if isinstance(entries, list) else ():
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not (isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome"):
+            continue
+        issues = resource.get("issue")
+        for issue in issues if isinstance(issues, list) else ():
+            if not (isinstance(issue, dict) and issue.get("severity") in ("fatal", "error")):
+                continue
+            details = issue.get("details")
+            texts = [details.get("text") if isinstance(details, dict) else None,
+                     issue.get("diagnostics"), issue.get("code")]
+            text = next((t for t in texts if isinstance(t, str) and t.strip()), "no reason given")
+            text = " ".join(_CONTROL_OR_MARKUP.sub(" ", text).split())
+            if len(text) > MAX_PROBLEM_CHARS:
+                text = text[: MAX_PROBLEM_CHARS - 1].rstrip() + "…"
+            if text not in found:
+                found.append(text)
+    return found[:MAX_PROBLEMS]
 
 
 def bundle_warns(bundle: dict) -> bool:

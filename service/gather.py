@@ -1,11 +1,16 @@
 """Get the patient's FHIR data for one hook call.
 
 For each prefetch template key (CDS Hooks 2.0.1 §Prefetch):
-- key present with a resource/Bundle: use it (only `match` entries);
+- key present with a resource/Bundle: use it (`match` entries, and the
+  `include` entries of the type the search's `_include` brings: the Medication
+  of a medication search's medicationReference);
 - key present with `null`: the client looked and found nothing: empty;
 - key present with an OperationOutcome: the client tried and failed: fetch;
 - key absent: fetch it from `fhirServer` with the `fhirAuthorization` token.
 Fetches run concurrently on a shared pool. Data we cannot get -> 412.
+Medication searches the service sends itself add `_include=<Type>:medication`.
+An error or fatal OperationOutcome inside search results (e.g. "results
+truncated") becomes a note: the results may be incomplete.
 Missing keys are fetched in as few requests as the server allows: same-type
 code searches are merged, and on a server whose CapabilityStatement declares
 the Patient _revincludes, the patient read and the Condition, Medication* and
@@ -33,7 +38,15 @@ from typing import Any, Callable
 
 from service.errors import PreconditionFailed
 from service.fhir_capabilities import RevincludeSupport, scope_grants_search
-from service.fhir_client import FHIRClient, FHIRError, FHIRTimeout, FHIRUnreachable, bundle_matches, next_link
+from service.fhir_client import (
+    FHIRClient,
+    FHIRError,
+    FHIRTimeout,
+    FHIRUnreachable,
+    bundle_errors,
+    bundle_matches,
+    next_link,
+)
 
 log = logging.getLogger("mbc_cds.gather")
 
@@ -81,10 +94,11 @@ def is_operation_outcome(value: Any) -> bool:
     return isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
 
 
-def prefetched_resources(value: dict) -> tuple[list[dict], bool]:
-    """Resources in one prefetch value, and whether more pages exist."""
+def prefetched_resources(value: dict, included: frozenset[str] = frozenset()) -> tuple[list[dict], bool]:
+    """Resources in one prefetch value (with `include` entries of the `included`
+    types), and whether more pages exist."""
     if value.get("resourceType") == "Bundle":
-        return bundle_matches(value), next_link(value) is not None
+        return bundle_matches(value, included), next_link(value) is not None
     return [value], False
 
 
@@ -93,13 +107,22 @@ def template_type(template: str) -> str:
     return template.split("?", 1)[0].split("/", 1)[0]
 
 
-# Besides the template's own type: Medication resources that medication
-# searches may carry for their medicationReference.
-_ALSO_ACCEPTED = {
-    "MedicationRequest": {"Medication"},
-    "MedicationStatement": {"Medication"},
-    "MedicationAdministration": {"Medication"},
+# Besides the template's own type: the Medication a medication search brings
+# for its medicationReference with `_include=<Type>:medication` (FHIR R4 search
+# parameter `medication` of MedicationRequest, MedicationStatement and
+# MedicationAdministration). EHRs answer such a prefetch with the Medications
+# as `search.mode = include` entries; the service asks for them when it fetches.
+_INCLUDES = {
+    "MedicationRequest": ("MedicationRequest:medication", "Medication"),
+    "MedicationStatement": ("MedicationStatement:medication", "Medication"),
+    "MedicationAdministration": ("MedicationAdministration:medication", "Medication"),
 }
+
+
+def _included_types(query: str) -> frozenset[str]:
+    """The types a search for `query`'s type brings through its _include."""
+    include = _INCLUDES.get(template_type(query))
+    return frozenset({include[1]}) if include else frozenset()
 
 
 def _of_type(resources: list[dict], wanted: str) -> tuple[list[dict], int]:
@@ -138,9 +161,11 @@ def gather(
     prefetch = prefetch or {}
     result = Gathered()
     to_fetch: dict[str, str] = {}
+    why: dict[str, str] = {}  # why a key is fetched, for the 412 when it cannot be
     for key, template in templates.items():
         if key not in prefetch:
             to_fetch[key] = render_template(template, context)
+            why[key] = "prefetch keys missing"
             continue
         value = prefetch[key]
         if value is None:
@@ -150,10 +175,13 @@ def gather(
             result.notes.append(f"prefetch '{key}' was not a FHIR resource; ignored")
             continue
         if is_operation_outcome(value):
-            result.notes.append(f"prefetch '{key}' carried an OperationOutcome; fetched it again")
+            # No note here: fetched in full, nothing is missing; not fetched -> 412.
             to_fetch[key] = render_template(template, context)
+            why[key] = "prefetch keys with an OperationOutcome in their place"
             continue
-        resources, more_pages = prefetched_resources(value)
+        resources, more_pages = prefetched_resources(value, _included_types(template))
+        if not more_pages and value.get("resourceType") == "Bundle":  # (a paged one is fetched whole)
+            result.notes.extend(_problem_note(f"prefetch '{key}'", p) for p in bundle_errors(value))
         wanted = template_type(template)
         resources, wrong = _of_type(resources, wanted)
         if wrong:
@@ -163,6 +191,7 @@ def gather(
         if more_pages:
             # The client paged its prefetch: fetch the whole search ourselves.
             to_fetch[key] = render_template(template, context)
+            why[key] = "prefetch keys paged, with more pages to fetch"
 
     if to_fetch:
         client = client_factory() if client_factory else None
@@ -174,10 +203,7 @@ def gather(
         else:
             demo = demo_resources(str(context.get("patientId"))) if demo_resources else None
             if demo is None:
-                missing = ", ".join(sorted(to_fetch))
-                raise PreconditionFailed(
-                    f"prefetch keys missing ({missing}) and no fhirServer given to fetch them from"
-                )
+                raise PreconditionFailed(_unfetchable_message(why))
             result.resources.extend(demo)
             for key in to_fetch:
                 result.origin[key] = "demo"
@@ -188,6 +214,21 @@ def gather(
             f"more than {max_resources} resources for this patient; the rest were not read and advice may be incomplete"
         )
     return result
+
+
+def _unfetchable_message(why: dict[str, str]) -> str:
+    """The 412 message when prefetch keys must be fetched and there is no fhirServer:
+    the keys, grouped by why each needs fetching (absent, an OperationOutcome, paged)."""
+    by_reason: dict[str, list[str]] = {}
+    for key in sorted(why):
+        by_reason.setdefault(why[key], []).append(key)
+    parts = [f"{reason} ({', '.join(keys)})" for reason, keys in sorted(by_reason.items())]
+    return "; ".join(parts) + " and no fhirServer given to fetch them from"
+
+
+def _problem_note(where: str, problem: str) -> str:
+    """A data gap for an error OperationOutcome in search results."""
+    return f"{where}: the FHIR server reported an error with the results, which may be incomplete: {problem}"
 
 
 def merge_code_searches(queries: dict[str, str]) -> dict[str, tuple[str, list[str]]]:
@@ -231,8 +272,7 @@ class Search:
 
 
 def _types_for(query: str) -> frozenset[str]:
-    wanted = template_type(query)
-    return frozenset({wanted} | _ALSO_ACCEPTED.get(wanted, set()))
+    return frozenset({template_type(query)}) | _included_types(query)
 
 
 def plan_searches(queries: dict[str, str], revincludes: frozenset[str] = frozenset()) -> dict[str, Search]:
@@ -357,7 +397,8 @@ def _collect(plan: dict[str, Search], outcomes: dict, result: Gathered) -> None:
             log.error("unexpected error fetching prefetch key %s: %s", label, type(outcome).__name__, exc_info=outcome)
             errors.append(f"{label}: the FHIR server's answer could not be read")
             continue
-        resources, complete = outcome
+        resources, complete, problems = outcome
+        result.notes.extend(_problem_note(f"'{label}'", problem) for problem in problems)
         resources, wrong = _of_types(resources, search.types)
         if wrong:
             names = " or ".join(sorted(search.types))
@@ -380,8 +421,8 @@ def _type_and_id(resource: dict) -> tuple[str, str]:
 
 
 def _run(pool: cf.ThreadPoolExecutor, client: FHIRClient, searches: dict[str, Search],
-         deadline: float) -> dict[str, tuple[list[dict], bool] | Exception]:
-    """Send the searches at once; label -> (resources, complete) or the exception."""
+         deadline: float) -> dict[str, tuple[list[dict], bool, list[str]] | Exception]:
+    """Send the searches at once; label -> (resources, complete, problems) or the exception."""
     futures = {pool.submit(fetch_search, client, search): label for label, search in searches.items()}
     done, pending = cf.wait(futures, timeout=max(0.0, deadline - time.monotonic()))
     for future in pending:
@@ -400,7 +441,7 @@ def _send_apart(search: Search, outcome, client: FHIRClient, capabilities: Revin
         if capabilities is not None and isinstance(outcome, FHIRError):
             capabilities.not_honoured(client.base_url)
         return True
-    resources, _ = outcome
+    resources, _, _ = outcome
     patient_id = _PATIENT_READ.match(search.parts[0][1].query).group(1)
     if not any(r.get("resourceType") == "Patient" and r.get("id") == patient_id for r in resources):
         return True  # the separate read says "not found" properly
@@ -408,17 +449,29 @@ def _send_apart(search: Search, outcome, client: FHIRClient, capabilities: Revin
     return any(n >= REVINCLUDE_TRUNCATION_GUARD for t, n in per_type.items() if t != "Patient")
 
 
-def fetch_search(client: FHIRClient, search: Search) -> tuple[list[dict], bool]:
-    """One planned search (or read), as gather sends it: (resources, complete)."""
+def fetch_search(client: FHIRClient, search: Search) -> tuple[list[dict], bool, list[str]]:
+    """One planned search (or read), as gather sends it: (resources, complete,
+    what error OperationOutcomes in the results say)."""
     query = search.query
+    problems: list[str] = []
     if search.parts:
-        return client.search(query, included=True, strict=True, echoed=("_revinclude",))
+        # The folded medication searches' Medications come with _include:iterate
+        # (a plain _include would apply to the Patient matches only).
+        query += "".join(f"&_include:iterate={_INCLUDES[template_type(part.query)][0]}"
+                         for _, part in search.parts if template_type(part.query) in _INCLUDES)
+        resources, complete = client.search(query, included=True, strict=True, echoed=("_revinclude",),
+                                             problems=problems)
+        return resources, complete, problems
     if "?" in query:
-        return client.search(query)
+        include = _INCLUDES.get(template_type(query))
+        if include:
+            query += f"&_include={include[0]}"
+        resources, complete = client.search(query, included=_included_types(query), problems=problems)
+        return resources, complete, problems
     resource = client.read(query)
     if resource is None:
         raise FHIRError(f"{query.split('/')[0]} not found on the FHIR server")
-    return [resource], True
+    return [resource], True, problems
 
 
 _PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([^/?#]+)(?:/_history/[^/?#]*)?$")

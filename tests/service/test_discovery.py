@@ -69,3 +69,9 @@ def test_discovery_answers_a_browser_preflight(client):
 def test_health_endpoint_answers_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+
+
+def test_discovery_says_calls_without_prefetch_need_read_access_to_the_medications_referenced(client):
+    # medication searches the service sends add _include=<Type>:medication
+    requirements = services(client)["mbc-treatment-options"]["usageRequirements"]
+    assert re.search(r"\bMedication\b", requirements)

@@ -12,6 +12,7 @@ import responses
 from service.errors import PreconditionFailed
 from service.fhir_client import FHIRClient
 from service.gather import gather
+from service.demo import demo_patients
 from service.hooks import load_services
 
 from .conftest import FHIR_BASE, empty_prefetch, observation, patient_view_request, searchset
@@ -79,7 +80,7 @@ def test_next_pages_are_followed():
     ms = lambda i: {"resourceType": "MedicationStatement", "id": f"m{i}", "status": "active",
                     "subject": {"reference": "Patient/p1"}}
     with responses.RequestsMock() as rsps:
-        rsps.add(responses.GET, f"{FHIR_BASE}/MedicationStatement?patient=p1",
+        rsps.add(responses.GET, f"{FHIR_BASE}/MedicationStatement?patient=p1&_include=MedicationStatement:medication",
                  json=searchset([ms(1), ms(2)], next_url=page2))
         rsps.add(responses.GET, page2, json=searchset([ms(3)]))
         result = gather(TEMPLATES, CONTEXT, prefetch, client_factory())
@@ -97,23 +98,56 @@ def test_a_paged_prefetch_bundle_is_completed_from_the_server():
     assert sorted(r["id"] for r in result.resources) == ["o1", "o2"]
 
 
-def test_operation_outcome_entries_in_a_search_are_skipped():
+def test_operation_outcome_entries_in_a_search_are_skipped_and_a_warning_is_no_data_gap():
     prefetch = empty_prefetch()
     outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "warning", "code": "processing"}]}
     prefetch["clinicalFindings"] = searchset([observation("o1")], outcome=outcome)
     result = gather(TEMPLATES, CONTEXT, prefetch, None)
     assert [r["resourceType"] for r in result.resources] == ["Observation"]
+    assert result.notes == []
 
 
-def test_a_prefetch_value_that_is_an_operation_outcome_is_treated_as_missing():
+def test_a_prefetch_value_that_is_an_operation_outcome_is_fetched_again_and_is_no_data_gap_once_fetched():
     prefetch = empty_prefetch()
     prefetch["conditions"] = {"resourceType": "OperationOutcome",
                               "issue": [{"severity": "error", "code": "timeout"}]}
+    condition = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"}}
     with responses.RequestsMock() as rsps:
-        rsps.add(responses.GET, f"{FHIR_BASE}/Condition?patient=p1", json=searchset([]))
+        rsps.add(responses.GET, f"{FHIR_BASE}/Condition?patient=p1", json=searchset([condition]))
         result = gather(TEMPLATES, CONTEXT, prefetch, client_factory())
         assert len(rsps.calls) == 1
-    assert any("OperationOutcome" in note for note in result.notes)
+    assert [r["id"] for r in result.resources] == ["c1"]
+    assert result.origin["conditions"] == "fetched"
+    assert result.notes == []
+
+
+def test_a_prefetch_operation_outcome_answered_from_the_demo_patients_is_no_data_gap():
+    prefetch = empty_prefetch()
+    prefetch["conditions"] = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout"}]}
+    condition = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"}}
+    result = gather(TEMPLATES, CONTEXT, prefetch, None, demo_resources=lambda patient_id: [condition])
+    assert result.origin["conditions"] == "demo"
+    assert result.notes == []
+
+
+def test_the_412_for_a_prefetch_operation_outcome_says_so_and_does_not_call_the_key_missing(client):
+    prefetch = empty_prefetch()
+    prefetch["conditions"] = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout"}]}
+    response = client.post(SERVICE, json=patient_view_request(prefetch=prefetch))
+    assert response.status_code == 412
+    assert response.get_json()["message"] == (
+        "prefetch keys with an OperationOutcome in their place (conditions) and no fhirServer given to fetch them from")
+
+
+def test_the_412_for_a_paged_prefetch_says_it_is_paged_and_does_not_call_the_key_missing(client):
+    prefetch = empty_prefetch()
+    prefetch["conditions"] = searchset([], next_url=f"{FHIR_BASE}/Condition?page=2")
+    del prefetch["procedures"]
+    response = client.post(SERVICE, json=patient_view_request(prefetch=prefetch))
+    assert response.status_code == 412
+    assert response.get_json()["message"] == (
+        "prefetch keys missing (procedures); prefetch keys paged, with more pages to fetch (conditions) "
+        "and no fhirServer given to fetch them from")
 
 
 def test_entered_in_error_resources_are_ignored():
@@ -216,3 +250,128 @@ def test_observation_keys_missing_together_are_fetched_in_one_search_with_every_
         assert code in url
     assert {result.origin[k] for k in ("tumorMarkers", "genomics", "clinicalFindings")} == {"fetched"}
     assert sorted(r["id"] for r in result.resources) == ["o1", "o2"]
+
+
+# -- medications a search brings with _include (medicationReference) -----------------
+
+
+def demo_patient_prefetch(patient_id: str, medication_mode: str) -> dict:
+    """Full prefetch for a demo patient whose MedicationStatements name their drug by
+    medicationReference, the referenced Medication sent in the same Bundle as an entry
+    with search.mode `medication_mode` (what `_include=MedicationStatement:medication` gives)."""
+    keys = {"Patient": "patient", "Condition": "conditions", "Observation": "tumorMarkers",
+            "MedicationStatement": "medicationStatements", "Procedure": "procedures"}
+    prefetch = empty_prefetch()
+    for resource in demo_patients()[patient_id]["resources"]:
+        key = keys.get(resource["resourceType"])  # (a Specimen is asked for by no template)
+        if key is None:
+            continue
+        if key == "patient":
+            prefetch[key] = resource
+            continue
+        prefetch[key] = prefetch[key] or searchset([])
+        if key == "medicationStatements":
+            resource = dict(resource)
+            medication = {"resourceType": "Medication", "id": f"med-{resource['id']}",
+                          "code": resource.pop("medicationCodeableConcept")}
+            resource["medicationReference"] = {"reference": f"Medication/{medication['id']}"}
+            prefetch[key]["entry"].append({"resource": medication, "search": {"mode": medication_mode}})
+        prefetch[key]["entry"].append({"resource": resource, "search": {"mode": "match"}})
+    return prefetch
+
+
+def test_medications_the_ehr_includes_for_a_medication_reference_give_the_metastatic_line_on_the_cards(client):
+    # demo-esr1-post-cdk46i: metastatic line 1 letrozole + ribociclib, then progression (ESR1 Y537S)
+    prefetch = demo_patient_prefetch("demo-esr1-post-cdk46i", "include")
+    response = client.post(SERVICE, json=patient_view_request("demo-esr1-post-cdk46i", prefetch))
+    assert response.status_code == 200
+    cards = response.get_json()["cards"]
+    assert "Metastatic line 1: letrozole + ribociclib" in cards[0]["detail"]
+    topics = [card["source"]["topic"]["code"] for card in cards]
+    assert "ai-cdk46i" not in topics  # not first-line advice for a patient who had it
+    assert "elacestrant" in topics
+    included = client.post(SERVICE, json=patient_view_request(
+        "demo-esr1-post-cdk46i", demo_patient_prefetch("demo-esr1-post-cdk46i", "match"))).get_json()["cards"]
+    assert topics == [card["source"]["topic"]["code"] for card in included]
+
+
+def test_included_resources_of_a_type_the_medication_search_does_not_include_are_left_out():
+    prefetch = empty_prefetch()
+    request = {"resourceType": "MedicationRequest", "id": "mr1", "status": "active", "intent": "order",
+               "subject": {"reference": "Patient/p1"}, "medicationReference": {"reference": "Medication/m1"},
+               "requester": {"reference": "Practitioner/dr-1"}}
+    prefetch["medicationRequests"] = searchset([request])
+    prefetch["medicationRequests"]["entry"] += [
+        {"resource": {"resourceType": "Medication", "id": "m1"}, "search": {"mode": "include"}},
+        {"resource": {"resourceType": "Practitioner", "id": "dr-1"}, "search": {"mode": "include"}}]
+    result = gather(TEMPLATES, CONTEXT, prefetch, None)
+    assert sorted((r["resourceType"], r["id"]) for r in result.resources) == [
+        ("Medication", "m1"), ("MedicationRequest", "mr1")]
+    assert result.notes == []
+
+
+def test_without_prefetch_medication_searches_ask_for_and_keep_the_medications_they_reference():
+    prefetch = empty_prefetch()
+    del prefetch["medicationStatements"]
+    statement = {"resourceType": "MedicationStatement", "id": "ms1", "status": "completed",
+                 "subject": {"reference": "Patient/p1"}, "medicationReference": {"reference": "Medication/m1"}}
+    medication = {"resourceType": "Medication", "id": "m1",
+                  "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "72965"}]}}
+    answer = searchset([statement])
+    answer["entry"].append({"resource": medication, "search": {"mode": "include"}})
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/MedicationStatement?patient=p1&_include=MedicationStatement:medication",
+                 json=answer)
+        result = gather(TEMPLATES, CONTEXT, prefetch, client_factory())
+    assert sorted((r["resourceType"], r["id"]) for r in result.resources) == [
+        ("Medication", "m1"), ("MedicationStatement", "ms1")]
+
+
+# -- OperationOutcomes inside search results ----------------------------------------------
+
+
+TRUNCATED = {"resourceType": "OperationOutcome", "issue": [
+    {"severity": "error", "code": "too-costly", "diagnostics": "results truncated: too many matches"}]}
+
+
+def test_an_error_operation_outcome_in_a_prefetch_search_is_a_data_gap_on_the_summary_card(client):
+    prefetch = demo_patient_prefetch("demo-esr1-post-cdk46i", "match")
+    prefetch["conditions"]["entry"] = prefetch["conditions"]["entry"][:1]
+    prefetch["conditions"]["entry"].append({"resource": TRUNCATED, "search": {"mode": "outcome"}})
+    response = client.post(SERVICE, json=patient_view_request("demo-esr1-post-cdk46i", prefetch))
+    assert response.status_code == 200
+    gaps = response.get_json()["cards"][0]["detail"].split("**Data gaps that limit the advice**")[1]
+    assert ("- prefetch 'conditions': the FHIR server reported an error with the results, which may be "
+            "incomplete: results truncated: too many matches") in gaps
+
+
+def test_an_error_operation_outcome_in_a_fetched_search_is_a_data_gap():
+    prefetch = empty_prefetch()
+    del prefetch["procedures"]
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Procedure?patient=p1", json=searchset([], outcome=TRUNCATED))
+        result = gather(TEMPLATES, CONTEXT, prefetch, client_factory())
+    assert result.notes == ["'procedures': the FHIR server reported an error with the results, which may be "
+                            "incomplete: results truncated: too many matches"]
+
+
+def test_an_operation_outcome_note_repeats_only_a_short_single_line_of_its_text():
+    prefetch = empty_prefetch()
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "fatal", "code": "exception", "details": {"text": "Search failed <b>here</b>\n" + "x" * 500},
+         "diagnostics": "java.lang.IllegalStateException at org.example.Dao.search(Dao.java:42)"}]}
+    prefetch["conditions"] = searchset([], outcome=outcome)
+    [note] = gather(TEMPLATES, CONTEXT, prefetch, None).notes
+    problem = note.split("may be incomplete: ")[1]
+    assert problem.startswith("Search failed b here /b x")
+    assert len(problem) == 160 and problem.endswith("…")
+    assert "\n" not in note and "<" not in note and "java" not in note
+
+
+def test_a_search_full_of_error_operation_outcomes_adds_at_most_three_data_gaps():
+    prefetch = empty_prefetch()
+    outcome = {"resourceType": "OperationOutcome",
+               "issue": [{"severity": "error", "code": "processing", "diagnostics": f"problem {i}"} for i in range(50)]}
+    prefetch["conditions"] = searchset([], outcome=outcome)
+    notes = gather(TEMPLATES, CONTEXT, prefetch, None).notes
+    assert [note.split(": ")[-1] for note in notes] == ["problem 0", "problem 1", "problem 2"]

@@ -135,11 +135,12 @@ def test_a_server_that_declares_the_revincludes_gets_two_searches_instead_of_sev
     assert comparable(first) == comparable(reference)
     assert sorted(first_requests) == sorted([
         "metadata", f"Patient/{REAL_PATIENT_ID}", "Condition?patient&_count", "Observation?patient&code&_count",
-        "MedicationStatement?patient&_count", "MedicationRequest?patient&_count",
-        "MedicationAdministration?patient&_count", "Procedure?patient&_count"])
+        "MedicationStatement?patient&_include&_count", "MedicationRequest?patient&_include&_count",
+        "MedicationAdministration?patient&_include&_count", "Procedure?patient&_count"])
     assert sorted(server.requests[8:]) == [
         "Observation?patient&code&_count",
-        "Patient?_id&_revinclude&_revinclude&_revinclude&_revinclude&_revinclude&_count"]
+        "Patient?_id&_revinclude&_revinclude&_revinclude&_revinclude&_revinclude"
+        "&_include:iterate&_include:iterate&_include:iterate&_count"]
     assert comparable(second) == comparable(first)
     assert any(c["source"]["topic"]["code"] != "patient-summary" for c in second)
 
@@ -156,6 +157,18 @@ def test_the_folded_search_asks_for_strict_handling_and_names_each_type_with_its
     params = parse_qsl(urlsplit(folded[0].url).query)
     assert ("_id", REAL_PATIENT_ID) in params
     assert sorted(v for k, v in params if k == "_revinclude") == sorted(f"{t}:patient" for t in FOLDED_TYPES)
+
+
+def test_the_folded_search_asks_for_the_medications_its_medication_searches_reference(client, real_patient_resources):
+    # _include:iterate: a plain _include would apply to the Patient matches only
+    with responses.RequestsMock() as rsps:
+        FakeFHIRServer(real_patient_resources).install(rsps)
+        no_prefetch_call(client)
+        no_prefetch_call(client)
+        folded = [c.request for c in rsps.calls if "_revinclude" in c.request.url]
+    params = parse_qsl(urlsplit(folded[0].url).query)
+    assert sorted(v for k, v in params if k == "_include:iterate") == [
+        "MedicationAdministration:medication", "MedicationRequest:medication", "MedicationStatement:medication"]
 
 
 def test_a_server_that_declares_no_revincludes_gets_separate_searches_and_its_metadata_is_read_once(
@@ -180,7 +193,7 @@ def test_only_the_declared_revincludes_are_folded(client, real_patient_resources
     server = FakeFHIRServer(real_patient_resources, revincludes=["Condition:patient", "MedicationStatement:patient"])
     calls_with(server, client)
     last = server.requests[8:]
-    assert "Patient?_id&_revinclude&_revinclude&_count" in last
+    assert "Patient?_id&_revinclude&_revinclude&_include:iterate&_count" in last
     assert {r.split("?")[0] for r in last} == {"Patient", "Observation", "MedicationRequest",
                                                "MedicationAdministration", "Procedure"}
 
@@ -220,7 +233,7 @@ def test_a_type_near_a_servers_include_cap_is_fetched_again_on_its_own(client, r
     first, second = calls_with(server, client)
     later = server.requests[8:]
     assert sum("_revinclude" in r for r in later) == 1
-    assert "MedicationStatement?patient&_count" in later  # sent apart after the folded search
+    assert "MedicationStatement?patient&_include&_count" in later  # sent apart after the folded search
     assert comparable(second) == comparable(first)
 
 
