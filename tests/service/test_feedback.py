@@ -200,3 +200,41 @@ def test_cards_issued_faster_than_one_batch_per_delay_are_all_recorded_without_w
     issued = {row["topic"]: row["issued"] for row in store.stats_by_topic()}
     assert issued == {"regimen-cdk46i-ai": 5000}
     assert elapsed < 1.0, f"5,000 cards took {elapsed:.2f} s to record"
+
+
+def _stored_rows(store) -> int:
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    with Session(store.engine) as session:
+        return session.execute(select(func.count()).select_from(feedback_module.FeedbackRecord)).scalar_one()
+
+
+def test_the_same_feedback_sent_twice_at_once_is_stored_once_and_both_calls_succeed(app, app_config):
+    # Two workers (two apps on one database) receive the same feedback at once.
+    # The race is forced, not timed: just before the first call inserts its
+    # rows (its duplicate check has found nothing), the other worker stores
+    # the same feedback.
+    from sqlalchemy import event
+
+    other_worker = create_app(app_config).test_client()
+    store = app.extensions["feedback_store"]
+    raced = feedback_item(str(uuid.uuid4()), outcome="overridden")
+    only_here = feedback_item(str(uuid.uuid4()), outcome="overridden")
+    other_answers = []
+
+    def other_worker_stores_it_first(conn, cursor, statement, parameters, context, executemany):
+        if not other_answers and statement.lstrip().upper().startswith("INSERT INTO FEEDBACK"):
+            response = other_worker.post(f"{SERVICE}/feedback", json={"feedback": [raced]})
+            other_answers.append((response.status_code, response.get_json()))
+
+    event.listen(store.engine, "before_cursor_execute", other_worker_stores_it_first)
+    try:
+        response = app.test_client().post(f"{SERVICE}/feedback", json={"feedback": [raced, only_here]})
+    finally:
+        event.remove(store.engine, "before_cursor_execute", other_worker_stores_it_first)
+
+    assert other_answers == [(200, {"received": 1, "stored": 1})]
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json() == {"received": 2, "stored": 1}
+    assert _stored_rows(store) == 2
