@@ -105,6 +105,18 @@ class FeedbackItem(_Tolerant):
     overrideReason: OverrideReason | None = None
     outcomeTimestamp: dt.datetime
 
+    @field_validator("outcomeTimestamp")
+    @classmethod
+    def _in_utc(cls, value: dt.datetime) -> dt.datetime:
+        # Stored as UTC; an offset can move the instant outside years 1-9999,
+        # which no datetime (nor the database column) can hold.
+        if value.tzinfo is None:
+            return value
+        try:
+            return value.astimezone(dt.timezone.utc)
+        except OverflowError:
+            raise ValueError("the time in UTC is outside the years 1 to 9999") from None
+
     @model_validator(mode="after")
     def _accepted_names_suggestions(self):
         # cds-fb-2: accepted requires acceptedSuggestions

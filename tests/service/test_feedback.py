@@ -238,3 +238,22 @@ def test_the_same_feedback_sent_twice_at_once_is_stored_once_and_both_calls_succ
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json() == {"received": 2, "stored": 1}
     assert _stored_rows(store) == 2
+
+
+@pytest.mark.parametrize("timestamp", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-14:00"])
+def test_a_feedback_timestamp_whose_utc_time_falls_outside_years_1_to_9999_is_a_400_naming_the_field(
+        app, client, timestamp):
+    item = feedback_item(str(uuid.uuid4()), outcome="overridden", outcomeTimestamp=timestamp)
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["error"] == "bad-request"
+    assert "feedback.0.outcomeTimestamp" in response.get_json()["message"]
+    assert _stored_rows(app.extensions["feedback_store"]) == 0
+
+
+def test_a_feedback_timestamp_with_an_offset_is_stored_as_the_same_instant_in_utc(app, client):
+    card = str(uuid.uuid4())
+    first = feedback_item(card, outcome="overridden", outcomeTimestamp="2026-11-21T00:30:00+01:00")
+    same_instant = feedback_item(card, outcome="overridden", outcomeTimestamp="2026-11-20T23:30:00Z")
+    assert client.post(f"{SERVICE}/feedback", json={"feedback": [first]}).get_json()["stored"] == 1
+    assert client.post(f"{SERVICE}/feedback", json={"feedback": [same_instant]}).get_json()["stored"] == 0
