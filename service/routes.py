@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from service import auth, metrics
 from service.demo import demo_resources
-from service.errors import BadRequest, NotFound, ServiceError
+from service.errors import BadRequest, NotFound, ServiceError, UnsupportedMediaType
 from service.fhir_access import allowed_fhir_server
 from service.fhir_client import FHIRClient
 from service.gather import gather
@@ -42,8 +42,24 @@ def service_or_404(service_id: str):
     return service
 
 
+def require_json_media_type() -> None:
+    """415 unless the body is declared JSON: application/json or a +json type,
+    parameters such as charset allowed (CDS Hooks: requests are sent as JSON).
+
+    A missing Content-Type is refused too: a text/plain, form or untyped POST is
+    a CORS "simple request" that no preflight guards.
+    """
+    mimetype = request.mimetype  # lower-cased, parameters removed
+    if mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json")):
+        return
+    if not mimetype:
+        raise UnsupportedMediaType("Content-Type header is missing; send the body as application/json")
+    raise UnsupportedMediaType("Content-Type must be application/json")
+
+
 def json_body() -> dict:
     """The request body as a JSON object, within the size and depth bounds (schemas.parse_json_body)."""
+    require_json_media_type()
     cfg = settings()
     raw = request.get_data(cache=False)  # Flask enforces MAX_CONTENT_LENGTH (413)
     return parse_json_body(raw, cfg.max_request_bytes, cfg.max_json_depth)

@@ -151,6 +151,63 @@ def test_the_fhir_access_token_is_never_logged(client, service_logs):
     assert token not in service_logs.text()
 
 
+# -- media type -----------------------------------------------------------------------------------
+
+
+def feedback_body_for_a_new_card() -> dict:
+    return {"feedback": [{"card": "9b0c1d1e-2f3a-4b5c-8d6e-7f8091a2b3c4", "outcome": "overridden",
+                          "outcomeTimestamp": "2026-11-21T10:00:00Z"}]}
+
+
+def stored_feedback_rows(app) -> int:
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from service.feedback import FeedbackRecord
+
+    with Session(app.extensions["feedback_store"].engine) as session:
+        return session.execute(select(func.count()).select_from(FeedbackRecord)).scalar_one()
+
+
+@pytest.mark.parametrize("content_type", [
+    "text/plain", "text/plain;charset=UTF-8", "application/xml",
+    "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+])
+@pytest.mark.parametrize("path, body", [
+    (SERVICE_PATH, hook_body), (FEEDBACK_PATH, feedback_body_for_a_new_card),
+], ids=["hook", "feedback"])
+def test_a_json_body_sent_as_another_media_type_is_a_415_naming_application_json(
+        app, client, content_type, path, body):
+    # A text/plain or form POST is a CORS "simple request": no preflight guards it.
+    response = client.post(path, data=json.dumps(body()), content_type=content_type)
+    assert response.status_code == 415, response.get_data(as_text=True)
+    assert response.get_json()["error"] == "unsupported-media-type"
+    assert "application/json" in message(response)
+    assert stored_feedback_rows(app) == 0
+
+
+@pytest.mark.parametrize("path, body", [
+    (SERVICE_PATH, hook_body), (FEEDBACK_PATH, feedback_body_for_a_new_card),
+], ids=["hook", "feedback"])
+def test_a_body_without_a_content_type_is_a_415_that_says_the_header_is_missing(app, client, path, body):
+    response = client.post(path, data=json.dumps(body()))
+    assert response.status_code == 415, response.get_data(as_text=True)
+    assert "Content-Type" in message(response) and "application/json" in message(response)
+    assert stored_feedback_rows(app) == 0
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8",
+    "application/fhir+json", "application/cds-hooks+json; charset=utf-8",
+])
+@pytest.mark.parametrize("path, body", [
+    (SERVICE_PATH, hook_body), (FEEDBACK_PATH, feedback_body_for_a_new_card),
+], ids=["hook", "feedback"])
+def test_json_media_types_with_parameters_or_a_json_suffix_are_accepted(client, content_type, path, body):
+    response = client.post(path, data=json.dumps(body()), content_type=content_type)
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
 # -- other patients' data -------------------------------------------------------------------------
 
 
