@@ -7,6 +7,7 @@ import time
 
 from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from service import auth, metrics
 from service.demo import demo_resources
@@ -18,7 +19,8 @@ from service.hooks import load_services
 from service.logs import log_event
 from service.pipeline import cards_response, run_hook
 from service.schemas import (
-    CONTEXT_MODELS, FeedbackRequest, HookRequest, describe_validation_error, parse_json_body,
+    CONTEXT_MODELS, FeedbackRequest, HookRequest, body_too_large, describe_validation_error,
+    parse_json_body,
 )
 
 bp = Blueprint("cds", __name__)
@@ -61,7 +63,10 @@ def json_body() -> dict:
     """The request body as a JSON object, within the size and depth bounds (schemas.parse_json_body)."""
     require_json_media_type()
     cfg = settings()
-    raw = request.get_data(cache=False)  # Flask enforces MAX_CONTENT_LENGTH (413)
+    try:
+        raw = request.get_data(cache=False)  # Flask enforces MAX_CONTENT_LENGTH
+    except RequestEntityTooLarge:  # a Content-Length over the limit
+        raise body_too_large(cfg.max_request_bytes) from None
     return parse_json_body(raw, cfg.max_request_bytes, cfg.max_json_depth)
 
 
@@ -108,6 +113,9 @@ def call_service(service_id: str):
         return current_app.response_class(cards_response(cards), mimetype="application/json")
     except ServiceError as error:
         status = error.status
+        raise
+    except HTTPException as error:  # werkzeug's own (answered by app.py's handler)
+        status = error.code or 500
         raise
     finally:
         log_event(

@@ -204,6 +204,11 @@ def _deeper_than(value: Any, budget: int) -> bool:
     return False
 
 
+def body_too_large(max_bytes: int) -> PayloadTooLarge:
+    """The one 413 for an oversized body, whether it declared its length or not."""
+    return PayloadTooLarge(f"request body is larger than allowed ({max_bytes} bytes at most)")
+
+
 def parse_json_body(raw: bytes, max_bytes: int, max_depth: int) -> dict:
     """A request body as a JSON object: 413 if too large, 400 (with the reason)
     if empty, not JSON (NaN/Infinity, unpaired surrogate escapes included), not
@@ -211,7 +216,7 @@ def parse_json_body(raw: bytes, max_bytes: int, max_depth: int) -> dict:
     # >=: without a Content-Length, Werkzeug stops reading at the limit and
     # hands over a truncated body; a body that reaches the limit is too large.
     if len(raw) >= max_bytes:
-        raise PayloadTooLarge(f"request body is larger than allowed ({max_bytes} bytes at most)")
+        raise body_too_large(max_bytes)
     if not raw:
         raise BadRequest("request body is empty; expected a JSON object")
     too_deep = f"request body is nested too deeply (more than {max_depth} levels)"

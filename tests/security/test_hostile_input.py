@@ -69,6 +69,63 @@ def test_a_feedback_body_over_the_size_limit_is_a_413(client):
     assert response.status_code == 413
 
 
+def post_chunked(client, data: bytes, path: str = SERVICE_PATH):
+    """POST without a Content-Length (chunked): (status, JSON body)."""
+    import io
+
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    environ = EnvironBuilder(path=path, method="POST", content_type="application/json").get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update({"wsgi.input": io.BytesIO(data), "wsgi.input_terminated": True,
+                    "HTTP_TRANSFER_ENCODING": "chunked"})
+    body, status, _headers = run_wsgi_app(client.application, environ, buffered=True)
+    return int(status.split()[0]), json.loads(b"".join(body))
+
+
+def oversized_hook_body() -> bytes:
+    body = hook_body()
+    body["padding"] = "x" * (70 * 1024)
+    return json.dumps(body).encode()
+
+
+def hook_requests_counted(client) -> dict[str, float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    counts = {}
+    for family in text_string_to_metric_families(client.get("/metrics").get_data(as_text=True)):
+        for sample in family.samples:
+            if (sample.name == "mbc_cds_hook_requests_total"
+                    and sample.labels.get("service") == "mbc-treatment-options"):
+                counts[sample.labels["status"]] = sample.value
+    return counts
+
+
+@pytest.mark.parametrize("declares_length", [True, False], ids=["content-length", "chunked"])
+def test_an_oversized_hook_body_is_logged_and_counted_as_the_413_it_is_not_a_500(
+        client, service_logs, declares_length):
+    before = hook_requests_counted(client)
+    if declares_length:
+        status = client.post(SERVICE_PATH, data=oversized_hook_body(), content_type="application/json").status_code
+    else:
+        status, _ = post_chunked(client, oversized_hook_body())
+    after = hook_requests_counted(client)
+    assert status == 413
+    hook_lines = [json.loads(line) for line in service_logs.lines if json.loads(line)["msg"] == "hook"]
+    assert [line["status"] for line in hook_lines] == [413]
+    assert after.get("413", 0) - before.get("413", 0) == 1
+    assert after.get("500", 0) - before.get("500", 0) == 0
+
+
+@pytest.mark.parametrize("path", [SERVICE_PATH, FEEDBACK_PATH], ids=["hook", "feedback"])
+def test_an_oversized_body_gets_the_same_413_error_whether_or_not_it_declared_its_length(client, path):
+    declared = client.post(path, data=oversized_hook_body(), content_type="application/json")
+    status, chunked = post_chunked(client, oversized_hook_body(), path)
+    assert declared.status_code == status == 413
+    assert declared.get_json() == chunked
+    assert chunked["error"] == "payload-too-large" and "larger than allowed" in chunked["message"]
+
+
 @pytest.mark.parametrize("depth", [33, 500, 100_000])
 def test_deeply_nested_json_is_a_400_that_says_so(client, depth):
     nested = b"[" * depth + b"]" * depth
