@@ -185,14 +185,29 @@ def remember_cards(service_id: str, cards) -> None:
 
 @bp.post("/cds-services/<service_id>/feedback")
 def feedback(service_id: str):
-    service = service_or_404(service_id)
-    auth.authenticate(request, settings(), audience_url())
-    body = json_body()
+    status, received, stored, client = 500, 0, 0, None
     try:
-        parsed = FeedbackRequest.model_validate(body)
-    except ValidationError as exc:
-        raise BadRequest(describe_validation_error(exc))
-    stored = current_app.extensions["feedback_store"].add_feedback(service.id, parsed.feedback)
-    log_event(log, "feedback", service=service.id, received=len(parsed.feedback), stored=stored)
-    metrics.observe_feedback(service.id, parsed.feedback)
-    return jsonify({"received": len(parsed.feedback), "stored": stored})
+        service = service_or_404(service_id)
+        client = auth.authenticate(request, settings(), audience_url())
+        body = json_body()
+        try:
+            parsed = FeedbackRequest.model_validate(body)
+        except ValidationError as exc:
+            raise BadRequest(describe_validation_error(exc))
+        stored = current_app.extensions["feedback_store"].add_feedback(service.id, parsed.feedback)
+        received = len(parsed.feedback)
+        metrics.observe_feedback(service.id, parsed.feedback)
+        status = 200
+        return jsonify({"received": received, "stored": stored})
+    except ServiceError as error:
+        status = error.status
+        raise
+    except HTTPException as error:
+        status = error.code or 500
+        raise
+    finally:  # one line per feedback call, failed ones included
+        log_event(
+            log, "feedback", service=service_id[:64], status=status, received=received, stored=stored,
+            latency_ms=round((time.perf_counter() - g.started) * 1000, 2),
+            **client_fields(client),
+        )
