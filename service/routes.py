@@ -40,7 +40,7 @@ def audience_url() -> str:
 def service_or_404(service_id: str):
     service = load_services().get(service_id)
     if service is None:
-        raise NotFound(f"no CDS service with id '{service_id}'; see /cds-services")
+        raise NotFound("no CDS service with this id; see /cds-services")  # never repeat the caller's value
     return service
 
 
@@ -133,9 +133,9 @@ def parse_hook_request(body: dict, service) -> tuple[HookRequest, dict]:
     except ValidationError as exc:
         raise BadRequest(describe_validation_error(exc))
     if hook_request.hook != service.hook:
-        raise BadRequest(
-            f"hook: service '{service.id}' answers '{service.hook}', not '{hook_request.hook}'"
-        )
+        # Name the hook sent only if it is one we know: never repeat a caller's value.
+        sent = f"'{hook_request.hook}'" if hook_request.hook in CONTEXT_MODELS else "the hook sent"
+        raise BadRequest(f"hook: service '{service.id}' answers '{service.hook}', not {sent}")
     try:
         context = CONTEXT_MODELS[service.hook].model_validate(hook_request.context)
     except ValidationError as exc:

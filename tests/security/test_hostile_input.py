@@ -199,6 +199,24 @@ def test_a_validation_message_never_echoes_the_value_and_stays_short(client):
     assert "s3cr3t" not in text and len(text) < 2000
 
 
+def test_a_hook_the_service_does_not_answer_is_a_400_that_names_the_field_without_repeating_it(client):
+    sent = "order-sign-" + "X" * 4000
+    response = client.post(SERVICE_PATH, json=hook_body(hook=sent))
+    assert response.status_code == 400
+    assert message(response).startswith("hook:")
+    assert "patient-view" in message(response)  # what the service answers
+    assert "XXXX" not in response.get_data(as_text=True) and len(response.get_data()) < 300
+
+
+@pytest.mark.parametrize("suffix", ["", "/feedback"], ids=["hook", "feedback"])
+def test_an_unknown_service_id_is_a_404_that_does_not_repeat_it(client, suffix):
+    service_id = "no-such-service-" + "Y" * 1000
+    response = client.post(f"/cds-services/{service_id}{suffix}", json=hook_body())
+    assert response.status_code == 404
+    assert "/cds-services" in message(response)
+    assert "YYYY" not in response.get_data(as_text=True) and len(response.get_data()) < 300
+
+
 def test_the_fhir_access_token_is_never_logged(client, service_logs):
     token = "fhir-access-token-must-not-appear"
     body = hook_body(fhirServer="https://169.254.169.254/", fhirAuthorization={
