@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import orjson
 from typing import Any, Literal
@@ -84,7 +85,7 @@ class HookRequest(_Tolerant):
 
 
 class Coding(_Tolerant):
-    system: str | None = None
+    system: str = Str  # CDS Hooks Coding: system and code REQUIRED
     code: str = Str
     display: str | None = None
 
@@ -93,9 +94,19 @@ class OverrideReason(_Tolerant):
     reason: Coding | None = None
     userComment: str | None = Field(default=None, max_length=4096)
 
+    @model_validator(mode="after")
+    def _reason_or_comment(self):
+        # cds-fb-3: overrideReason needs reason or userComment
+        if self.reason is None and not self.userComment:
+            raise ValueError("overrideReason needs a reason or a userComment")
+        return self
+
 
 class AcceptedSuggestion(_Tolerant):
     id: str = Str
+
+
+_RFC3339_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 
 
 class FeedbackItem(_Tolerant):
@@ -105,13 +116,20 @@ class FeedbackItem(_Tolerant):
     overrideReason: OverrideReason | None = None
     outcomeTimestamp: dt.datetime
 
+    @field_validator("outcomeTimestamp", mode="before")
+    @classmethod
+    def _rfc3339_with_zone(cls, value: Any) -> Any:
+        # CDS Hooks: an RFC 3339 §5.6 date-time (UTC). Not epoch numbers, dates
+        # or local times, which name no single instant.
+        if not isinstance(value, str) or not _RFC3339_DATE_TIME.fullmatch(value):
+            raise ValueError("must be an RFC 3339 date-time with a time zone, e.g. 1985-04-12T23:20:50.52Z")
+        return value.upper()  # 't' and 'z' are allowed too
+
     @field_validator("outcomeTimestamp")
     @classmethod
     def _in_utc(cls, value: dt.datetime) -> dt.datetime:
         # Stored as UTC; an offset can move the instant outside years 1-9999,
         # which no datetime (nor the database column) can hold.
-        if value.tzinfo is None:
-            return value
         try:
             return value.astimezone(dt.timezone.utc)
         except OverflowError:

@@ -257,3 +257,57 @@ def test_a_feedback_timestamp_with_an_offset_is_stored_as_the_same_instant_in_ut
     same_instant = feedback_item(card, outcome="overridden", outcomeTimestamp="2026-11-20T23:30:00Z")
     assert client.post(f"{SERVICE}/feedback", json={"feedback": [first]}).get_json()["stored"] == 1
     assert client.post(f"{SERVICE}/feedback", json={"feedback": [same_instant]}).get_json()["stored"] == 0
+
+
+REASON_SYSTEM = "https://mbc-cds.org/fhir/CodeSystem/override-reason"
+
+
+@pytest.mark.parametrize("override_reason, field", [
+    ({}, "feedback.0.overrideReason"),                                       # cds-fb-3
+    ({"userComment": ""}, "feedback.0.overrideReason"),                      # cds-fb-3, "" is no comment
+    ({"reason": {"code": "trial", "display": "In a trial"}}, "feedback.0.overrideReason.reason.system"),
+    ({"reason": {"system": "", "code": "trial"}}, "feedback.0.overrideReason.reason.system"),
+])
+def test_an_override_reason_that_breaks_the_cds_hooks_feedback_rules_is_a_400_naming_the_field(
+        app, client, override_reason, field):
+    item = feedback_item(str(uuid.uuid4()), outcome="overridden", overrideReason=override_reason)
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["message"].startswith(field + ":")
+    assert _stored_rows(app.extensions["feedback_store"]) == 0
+
+
+@pytest.mark.parametrize("override_reason", [
+    {"userComment": "patient declined"},
+    {"reason": {"system": REASON_SYSTEM, "code": "trial"}},
+    {"reason": {"system": REASON_SYSTEM, "code": "trial", "display": "In a trial"}, "userComment": "x"},
+])
+def test_an_override_reason_with_a_coded_reason_or_a_comment_is_stored(client, override_reason):
+    item = feedback_item(str(uuid.uuid4()), outcome="overridden", overrideReason=override_reason)
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["stored"] == 1
+
+
+@pytest.mark.parametrize("timestamp", [
+    "2026-11-21T10:00:00",        # no time zone: which instant?
+    "2026-11-21",                 # a date, not a date-time
+    1763719200,                   # epoch seconds
+    "1763719200",
+    "2026-11-21 10:00:00Z",       # not RFC 3339 §5.6 (needs the T)
+])
+def test_an_outcome_timestamp_that_is_not_an_rfc3339_date_time_with_a_time_zone_is_a_400(app, client, timestamp):
+    item = feedback_item(str(uuid.uuid4()), outcome="overridden", outcomeTimestamp=timestamp)
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 400, response.get_data(as_text=True)
+    message = response.get_json()["message"]
+    assert message.startswith("feedback.0.outcomeTimestamp:") and "time zone" in message
+    assert str(timestamp) not in message
+    assert _stored_rows(app.extensions["feedback_store"]) == 0
+
+
+@pytest.mark.parametrize("timestamp", ["1985-04-12T23:20:50.52Z", "1996-12-19T16:39:57-08:00", "2026-11-21t10:00:00z"])
+def test_rfc3339_outcome_timestamps_in_utc_or_with_an_offset_are_stored(client, timestamp):
+    item = feedback_item(str(uuid.uuid4()), outcome="overridden", outcomeTimestamp=timestamp)
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 200, response.get_data(as_text=True)
