@@ -22,6 +22,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from service.schemas import OVERRIDE_CODE_MAX_LENGTH, OVERRIDE_DISPLAY_MAX_LENGTH
+
 log = logging.getLogger("mbc_cds.feedback")
 
 # Issued cards are written in batches: after the first card arrives the writer
@@ -54,8 +56,8 @@ class FeedbackRecord(Base):
     card_uuid = Column(String(128), nullable=False)
     outcome = Column(String(16), nullable=False)
     accepted_suggestions = Column(Text, nullable=True)  # JSON list of suggestion uuids
-    override_code = Column(String(256), nullable=True)
-    override_display = Column(String(1024), nullable=True)
+    override_code = Column(String(OVERRIDE_CODE_MAX_LENGTH), nullable=True)
+    override_display = Column(String(OVERRIDE_DISPLAY_MAX_LENGTH), nullable=True)
     user_comment = Column(Text, nullable=True)
     outcome_timestamp = Column(DateTime, nullable=False)
     received_at = Column(DateTime, nullable=False)

@@ -84,10 +84,16 @@ class HookRequest(_Tolerant):
         return self
 
 
+# Longest override reason code and display stored (feedback.py sizes its columns
+# with these; SQLite ignores the sizes, PostgreSQL would refuse longer values).
+OVERRIDE_CODE_MAX_LENGTH = 256
+OVERRIDE_DISPLAY_MAX_LENGTH = 1024
+
+
 class Coding(_Tolerant):
     system: str = Str  # CDS Hooks Coding: system and code REQUIRED
-    code: str = Str
-    display: str | None = None
+    code: str = Field(min_length=1, max_length=OVERRIDE_CODE_MAX_LENGTH)
+    display: str | None = Field(default=None, max_length=OVERRIDE_DISPLAY_MAX_LENGTH)
 
 
 class OverrideReason(_Tolerant):

@@ -311,3 +311,35 @@ def test_rfc3339_outcome_timestamps_in_utc_or_with_an_offset_are_stored(client, 
     item = feedback_item(str(uuid.uuid4()), outcome="overridden", outcomeTimestamp=timestamp)
     response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
     assert response.status_code == 200, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("coding, field", [
+    ({"system": REASON_SYSTEM, "code": "c" * 257}, "feedback.0.overrideReason.reason.code"),
+    ({"system": REASON_SYSTEM, "code": "trial", "display": "d" * 1025}, "feedback.0.overrideReason.reason.display"),
+])
+def test_an_override_reason_code_or_display_longer_than_its_database_column_is_a_400(app, client, coding, field):
+    # SQLite ignores VARCHAR lengths; PostgreSQL would refuse the row (a 500).
+    item = feedback_item(str(uuid.uuid4()), outcome="overridden", overrideReason={"reason": coding})
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["message"].startswith(field + ":")
+    assert _stored_rows(app.extensions["feedback_store"]) == 0
+
+
+def test_an_override_reason_code_and_display_as_long_as_their_columns_are_stored(client):
+    reason = {"system": REASON_SYSTEM, "code": "c" * 256, "display": "d" * 1024}
+    item = feedback_item(str(uuid.uuid4()), outcome="overridden", overrideReason={"reason": reason})
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 200 and response.get_json()["stored"] == 1
+
+
+def test_every_bounded_feedback_column_is_at_least_as_long_as_what_validation_lets_through():
+    from service.schemas import Coding, FeedbackItem
+
+    def max_length(model, name):
+        return next(m.max_length for m in model.model_fields[name].metadata if hasattr(m, "max_length"))
+
+    columns = feedback_module.FeedbackRecord.__table__.c
+    assert max_length(Coding, "code") <= columns.override_code.type.length
+    assert max_length(Coding, "display") <= columns.override_display.type.length
+    assert max_length(FeedbackItem, "card") <= columns.card_uuid.type.length
