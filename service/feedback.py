@@ -19,8 +19,10 @@ from sqlalchemy import (
     Column, DateTime, Integer, String, Text, UniqueConstraint, create_engine, event, func, select,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Session
+
+from service.schemas import OVERRIDE_CODE_MAX_LENGTH, OVERRIDE_DISPLAY_MAX_LENGTH
 
 log = logging.getLogger("mbc_cds.feedback")
 
@@ -54,8 +56,8 @@ class FeedbackRecord(Base):
     card_uuid = Column(String(128), nullable=False)
     outcome = Column(String(16), nullable=False)
     accepted_suggestions = Column(Text, nullable=True)  # JSON list of suggestion uuids
-    override_code = Column(String(256), nullable=True)
-    override_display = Column(String(1024), nullable=True)
+    override_code = Column(String(OVERRIDE_CODE_MAX_LENGTH), nullable=True)
+    override_display = Column(String(OVERRIDE_DISPLAY_MAX_LENGTH), nullable=True)
     user_comment = Column(Text, nullable=True)
     outcome_timestamp = Column(DateTime, nullable=False)
     received_at = Column(DateTime, nullable=False)
@@ -131,38 +133,71 @@ class FeedbackStore:
     # -- feedback -----------------------------------------------------------
 
     def add_feedback(self, service_id: str, items: list) -> int:
-        """Store feedback items (schemas.FeedbackItem); returns how many were new."""
+        """Store feedback items (schemas.FeedbackItem); returns how many were new.
+
+        Duplicates are tolerated (CDS Hooks: feedback may arrive several times,
+        also at the same moment). A row already stored is skipped; when another
+        call stores the same row between that check and the insert, the unique
+        key refuses it, and the items are stored one at a time instead, a
+        refused one counting as the duplicate it is.
+        """
         received = _utcnow()
+        rows = [self._feedback_row(service_id, item, received) for item in items]
+        try:
+            return self._insert_feedback(rows)
+        except IntegrityError:
+            pass  # lost a race with a concurrent call; nothing of this call was stored
+        new = 0
+        for row in rows:
+            try:
+                new += self._insert_feedback([row])
+            except IntegrityError:
+                with Session(self.engine) as session:
+                    if not self._stored_already(session, row):
+                        raise  # not a duplicate: a real error
+        return new
+
+    @staticmethod
+    def _feedback_row(service_id: str, item, received: dt.datetime) -> dict:
+        ts = item.outcomeTimestamp
+        if ts.tzinfo is not None:
+            ts = ts.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        reason = item.overrideReason.reason if item.overrideReason else None
+        return dict(
+            service_id=service_id,
+            card_uuid=item.card,
+            outcome=item.outcome,
+            accepted_suggestions=json.dumps([s.id for s in item.acceptedSuggestions or []]),
+            override_code=reason.code if reason else None,
+            override_display=reason.display if reason else None,
+            user_comment=item.overrideReason.userComment if item.overrideReason else None,
+            outcome_timestamp=ts,
+            received_at=received,
+        )
+
+    def _insert_feedback(self, rows: list[dict]) -> int:
+        """Insert the rows not stored yet, in one transaction; how many were new."""
         new = 0
         with Session(self.engine) as session, session.begin():
-            for item in items:
-                ts = item.outcomeTimestamp
-                if ts.tzinfo is not None:
-                    ts = ts.astimezone(dt.timezone.utc).replace(tzinfo=None)
-                exists = session.execute(
-                    select(FeedbackRecord.id).where(
-                        FeedbackRecord.service_id == service_id,
-                        FeedbackRecord.card_uuid == item.card,
-                        FeedbackRecord.outcome == item.outcome,
-                        FeedbackRecord.outcome_timestamp == ts,
-                    )
-                ).first()
-                if exists:
+            for row in rows:
+                if self._stored_already(session, row):
                     continue
-                reason = item.overrideReason.reason if item.overrideReason else None
-                session.add(FeedbackRecord(
-                    service_id=service_id,
-                    card_uuid=item.card,
-                    outcome=item.outcome,
-                    accepted_suggestions=json.dumps([s.id for s in item.acceptedSuggestions or []]),
-                    override_code=reason.code if reason else None,
-                    override_display=reason.display if reason else None,
-                    user_comment=item.overrideReason.userComment if item.overrideReason else None,
-                    outcome_timestamp=ts,
-                    received_at=received,
-                ))
+                session.add(FeedbackRecord(**row))
+                session.flush()  # a duplicate within this transaction is seen by the next check
                 new += 1
         return new
+
+    @staticmethod
+    def _stored_already(session: Session, row: dict) -> bool:
+        """Whether a row with the same unique key (uq_feedback) is stored."""
+        return session.execute(
+            select(FeedbackRecord.id).where(
+                FeedbackRecord.service_id == row["service_id"],
+                FeedbackRecord.card_uuid == row["card_uuid"],
+                FeedbackRecord.outcome == row["outcome"],
+                FeedbackRecord.outcome_timestamp == row["outcome_timestamp"],
+            )
+        ).first() is not None
 
     def stats_by_topic(self) -> list[dict]:
         """Per card topic: cards issued, accepted, overridden, and the rates."""

@@ -7,10 +7,11 @@ import time
 
 from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from service import auth, metrics
 from service.demo import demo_resources
-from service.errors import BadRequest, NotFound, ServiceError
+from service.errors import BadRequest, NotFound, ServiceError, UnsupportedMediaType
 from service.fhir_access import allowed_fhir_server
 from service.fhir_client import FHIRClient
 from service.gather import gather
@@ -18,7 +19,8 @@ from service.hooks import load_services
 from service.logs import log_event
 from service.pipeline import cards_response, run_hook
 from service.schemas import (
-    CONTEXT_MODELS, FeedbackRequest, HookRequest, describe_validation_error, parse_json_body,
+    CONTEXT_MODELS, FeedbackRequest, HookRequest, body_too_large, describe_validation_error,
+    parse_json_body,
 )
 
 bp = Blueprint("cds", __name__)
@@ -38,14 +40,33 @@ def audience_url() -> str:
 def service_or_404(service_id: str):
     service = load_services().get(service_id)
     if service is None:
-        raise NotFound(f"no CDS service with id '{service_id}'; see /cds-services")
+        raise NotFound("no CDS service with this id; see /cds-services")  # never repeat the caller's value
     return service
+
+
+def require_json_media_type() -> None:
+    """415 unless the body is declared JSON: application/json or a +json type,
+    parameters such as charset allowed (CDS Hooks: requests are sent as JSON).
+
+    A missing Content-Type is refused too: a text/plain, form or untyped POST is
+    a CORS "simple request" that no preflight guards.
+    """
+    mimetype = request.mimetype  # lower-cased, parameters removed
+    if mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json")):
+        return
+    if not mimetype:
+        raise UnsupportedMediaType("Content-Type header is missing; send the body as application/json")
+    raise UnsupportedMediaType("Content-Type must be application/json")
 
 
 def json_body() -> dict:
     """The request body as a JSON object, within the size and depth bounds (schemas.parse_json_body)."""
+    require_json_media_type()
     cfg = settings()
-    raw = request.get_data(cache=False)  # Flask enforces MAX_CONTENT_LENGTH (413)
+    try:
+        raw = request.get_data(cache=False)  # Flask enforces MAX_CONTENT_LENGTH
+    except RequestEntityTooLarge:  # a Content-Length over the limit
+        raise body_too_large(cfg.max_request_bytes) from None
     return parse_json_body(raw, cfg.max_request_bytes, cfg.max_json_depth)
 
 
@@ -93,6 +114,9 @@ def call_service(service_id: str):
     except ServiceError as error:
         status = error.status
         raise
+    except HTTPException as error:  # werkzeug's own (answered by app.py's handler)
+        status = error.code or 500
+        raise
     finally:
         log_event(
             log, "hook", service=service_id, hookInstance=(hook_instance or "")[:64],
@@ -109,9 +133,9 @@ def parse_hook_request(body: dict, service) -> tuple[HookRequest, dict]:
     except ValidationError as exc:
         raise BadRequest(describe_validation_error(exc))
     if hook_request.hook != service.hook:
-        raise BadRequest(
-            f"hook: service '{service.id}' answers '{service.hook}', not '{hook_request.hook}'"
-        )
+        # Name the hook sent only if it is one we know: never repeat a caller's value.
+        sent = f"'{hook_request.hook}'" if hook_request.hook in CONTEXT_MODELS else "the hook sent"
+        raise BadRequest(f"hook: service '{service.id}' answers '{service.hook}', not {sent}")
     try:
         context = CONTEXT_MODELS[service.hook].model_validate(hook_request.context)
     except ValidationError as exc:
@@ -161,14 +185,29 @@ def remember_cards(service_id: str, cards) -> None:
 
 @bp.post("/cds-services/<service_id>/feedback")
 def feedback(service_id: str):
-    service = service_or_404(service_id)
-    auth.authenticate(request, settings(), audience_url())
-    body = json_body()
+    status, received, stored, client = 500, 0, 0, None
     try:
-        parsed = FeedbackRequest.model_validate(body)
-    except ValidationError as exc:
-        raise BadRequest(describe_validation_error(exc))
-    stored = current_app.extensions["feedback_store"].add_feedback(service.id, parsed.feedback)
-    log_event(log, "feedback", service=service.id, received=len(parsed.feedback), stored=stored)
-    metrics.observe_feedback(service.id, parsed.feedback)
-    return jsonify({"received": len(parsed.feedback), "stored": stored})
+        service = service_or_404(service_id)
+        client = auth.authenticate(request, settings(), audience_url())
+        body = json_body()
+        try:
+            parsed = FeedbackRequest.model_validate(body)
+        except ValidationError as exc:
+            raise BadRequest(describe_validation_error(exc))
+        stored = current_app.extensions["feedback_store"].add_feedback(service.id, parsed.feedback)
+        received = len(parsed.feedback)
+        metrics.observe_feedback(service.id, parsed.feedback)
+        status = 200
+        return jsonify({"received": received, "stored": stored})
+    except ServiceError as error:
+        status = error.status
+        raise
+    except HTTPException as error:
+        status = error.code or 500
+        raise
+    finally:  # one line per feedback call, failed ones included
+        log_event(
+            log, "feedback", service=service_id[:64], status=status, received=received, stored=stored,
+            latency_ms=round((time.perf_counter() - g.started) * 1000, 2),
+            **client_fields(client),
+        )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import orjson
 from typing import Any, Literal
@@ -83,19 +84,35 @@ class HookRequest(_Tolerant):
         return self
 
 
+# Longest override reason code and display stored (feedback.py sizes its columns
+# with these; SQLite ignores the sizes, PostgreSQL would refuse longer values).
+OVERRIDE_CODE_MAX_LENGTH = 256
+OVERRIDE_DISPLAY_MAX_LENGTH = 1024
+
+
 class Coding(_Tolerant):
-    system: str | None = None
-    code: str = Str
-    display: str | None = None
+    system: str = Str  # CDS Hooks Coding: system and code REQUIRED
+    code: str = Field(min_length=1, max_length=OVERRIDE_CODE_MAX_LENGTH)
+    display: str | None = Field(default=None, max_length=OVERRIDE_DISPLAY_MAX_LENGTH)
 
 
 class OverrideReason(_Tolerant):
     reason: Coding | None = None
     userComment: str | None = Field(default=None, max_length=4096)
 
+    @model_validator(mode="after")
+    def _reason_or_comment(self):
+        # cds-fb-3: overrideReason needs reason or userComment
+        if self.reason is None and not self.userComment:
+            raise ValueError("overrideReason needs a reason or a userComment")
+        return self
+
 
 class AcceptedSuggestion(_Tolerant):
     id: str = Str
+
+
+_RFC3339_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 
 
 class FeedbackItem(_Tolerant):
@@ -104,6 +121,25 @@ class FeedbackItem(_Tolerant):
     acceptedSuggestions: list[AcceptedSuggestion] | None = Field(default=None, max_length=100)
     overrideReason: OverrideReason | None = None
     outcomeTimestamp: dt.datetime
+
+    @field_validator("outcomeTimestamp", mode="before")
+    @classmethod
+    def _rfc3339_with_zone(cls, value: Any) -> Any:
+        # CDS Hooks: an RFC 3339 §5.6 date-time (UTC). Not epoch numbers, dates
+        # or local times, which name no single instant.
+        if not isinstance(value, str) or not _RFC3339_DATE_TIME.fullmatch(value):
+            raise ValueError("must be an RFC 3339 date-time with a time zone, e.g. 1985-04-12T23:20:50.52Z")
+        return value.upper()  # 't' and 'z' are allowed too
+
+    @field_validator("outcomeTimestamp")
+    @classmethod
+    def _in_utc(cls, value: dt.datetime) -> dt.datetime:
+        # Stored as UTC; an offset can move the instant outside years 1-9999,
+        # which no datetime (nor the database column) can hold.
+        try:
+            return value.astimezone(dt.timezone.utc)
+        except OverflowError:
+            raise ValueError("the time in UTC is outside the years 1 to 9999") from None
 
     @model_validator(mode="after")
     def _accepted_names_suggestions(self):
@@ -192,6 +228,11 @@ def _deeper_than(value: Any, budget: int) -> bool:
     return False
 
 
+def body_too_large(max_bytes: int) -> PayloadTooLarge:
+    """The one 413 for an oversized body, whether it declared its length or not."""
+    return PayloadTooLarge(f"request body is larger than allowed ({max_bytes} bytes at most)")
+
+
 def parse_json_body(raw: bytes, max_bytes: int, max_depth: int) -> dict:
     """A request body as a JSON object: 413 if too large, 400 (with the reason)
     if empty, not JSON (NaN/Infinity, unpaired surrogate escapes included), not
@@ -199,7 +240,7 @@ def parse_json_body(raw: bytes, max_bytes: int, max_depth: int) -> dict:
     # >=: without a Content-Length, Werkzeug stops reading at the limit and
     # hands over a truncated body; a body that reaches the limit is too large.
     if len(raw) >= max_bytes:
-        raise PayloadTooLarge(f"request body is larger than allowed ({max_bytes} bytes at most)")
+        raise body_too_large(max_bytes)
     if not raw:
         raise BadRequest("request body is empty; expected a JSON object")
     too_deep = f"request body is nested too deeply (more than {max_depth} levels)"

@@ -69,6 +69,63 @@ def test_a_feedback_body_over_the_size_limit_is_a_413(client):
     assert response.status_code == 413
 
 
+def post_chunked(client, data: bytes, path: str = SERVICE_PATH):
+    """POST without a Content-Length (chunked): (status, JSON body)."""
+    import io
+
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    environ = EnvironBuilder(path=path, method="POST", content_type="application/json").get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update({"wsgi.input": io.BytesIO(data), "wsgi.input_terminated": True,
+                    "HTTP_TRANSFER_ENCODING": "chunked"})
+    body, status, _headers = run_wsgi_app(client.application, environ, buffered=True)
+    return int(status.split()[0]), json.loads(b"".join(body))
+
+
+def oversized_hook_body() -> bytes:
+    body = hook_body()
+    body["padding"] = "x" * (70 * 1024)
+    return json.dumps(body).encode()
+
+
+def hook_requests_counted(client) -> dict[str, float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    counts = {}
+    for family in text_string_to_metric_families(client.get("/metrics").get_data(as_text=True)):
+        for sample in family.samples:
+            if (sample.name == "mbc_cds_hook_requests_total"
+                    and sample.labels.get("service") == "mbc-treatment-options"):
+                counts[sample.labels["status"]] = sample.value
+    return counts
+
+
+@pytest.mark.parametrize("declares_length", [True, False], ids=["content-length", "chunked"])
+def test_an_oversized_hook_body_is_logged_and_counted_as_the_413_it_is_not_a_500(
+        client, service_logs, declares_length):
+    before = hook_requests_counted(client)
+    if declares_length:
+        status = client.post(SERVICE_PATH, data=oversized_hook_body(), content_type="application/json").status_code
+    else:
+        status, _ = post_chunked(client, oversized_hook_body())
+    after = hook_requests_counted(client)
+    assert status == 413
+    hook_lines = [json.loads(line) for line in service_logs.lines if json.loads(line)["msg"] == "hook"]
+    assert [line["status"] for line in hook_lines] == [413]
+    assert after.get("413", 0) - before.get("413", 0) == 1
+    assert after.get("500", 0) - before.get("500", 0) == 0
+
+
+@pytest.mark.parametrize("path", [SERVICE_PATH, FEEDBACK_PATH], ids=["hook", "feedback"])
+def test_an_oversized_body_gets_the_same_413_error_whether_or_not_it_declared_its_length(client, path):
+    declared = client.post(path, data=oversized_hook_body(), content_type="application/json")
+    status, chunked = post_chunked(client, oversized_hook_body(), path)
+    assert declared.status_code == status == 413
+    assert declared.get_json() == chunked
+    assert chunked["error"] == "payload-too-large" and "larger than allowed" in chunked["message"]
+
+
 @pytest.mark.parametrize("depth", [33, 500, 100_000])
 def test_deeply_nested_json_is_a_400_that_says_so(client, depth):
     nested = b"[" * depth + b"]" * depth
@@ -142,6 +199,24 @@ def test_a_validation_message_never_echoes_the_value_and_stays_short(client):
     assert "s3cr3t" not in text and len(text) < 2000
 
 
+def test_a_hook_the_service_does_not_answer_is_a_400_that_names_the_field_without_repeating_it(client):
+    sent = "order-sign-" + "X" * 4000
+    response = client.post(SERVICE_PATH, json=hook_body(hook=sent))
+    assert response.status_code == 400
+    assert message(response).startswith("hook:")
+    assert "patient-view" in message(response)  # what the service answers
+    assert "XXXX" not in response.get_data(as_text=True) and len(response.get_data()) < 300
+
+
+@pytest.mark.parametrize("suffix", ["", "/feedback"], ids=["hook", "feedback"])
+def test_an_unknown_service_id_is_a_404_that_does_not_repeat_it(client, suffix):
+    service_id = "no-such-service-" + "Y" * 1000
+    response = client.post(f"/cds-services/{service_id}{suffix}", json=hook_body())
+    assert response.status_code == 404
+    assert "/cds-services" in message(response)
+    assert "YYYY" not in response.get_data(as_text=True) and len(response.get_data()) < 300
+
+
 def test_the_fhir_access_token_is_never_logged(client, service_logs):
     token = "fhir-access-token-must-not-appear"
     body = hook_body(fhirServer="https://169.254.169.254/", fhirAuthorization={
@@ -149,6 +224,63 @@ def test_the_fhir_access_token_is_never_logged(client, service_logs):
     del body["prefetch"]["conditions"]
     assert client.post(SERVICE_PATH, json=body).status_code == 412
     assert token not in service_logs.text()
+
+
+# -- media type -----------------------------------------------------------------------------------
+
+
+def feedback_body_for_a_new_card() -> dict:
+    return {"feedback": [{"card": "9b0c1d1e-2f3a-4b5c-8d6e-7f8091a2b3c4", "outcome": "overridden",
+                          "outcomeTimestamp": "2026-11-21T10:00:00Z"}]}
+
+
+def stored_feedback_rows(app) -> int:
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from service.feedback import FeedbackRecord
+
+    with Session(app.extensions["feedback_store"].engine) as session:
+        return session.execute(select(func.count()).select_from(FeedbackRecord)).scalar_one()
+
+
+@pytest.mark.parametrize("content_type", [
+    "text/plain", "text/plain;charset=UTF-8", "application/xml",
+    "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+])
+@pytest.mark.parametrize("path, body", [
+    (SERVICE_PATH, hook_body), (FEEDBACK_PATH, feedback_body_for_a_new_card),
+], ids=["hook", "feedback"])
+def test_a_json_body_sent_as_another_media_type_is_a_415_naming_application_json(
+        app, client, content_type, path, body):
+    # A text/plain or form POST is a CORS "simple request": no preflight guards it.
+    response = client.post(path, data=json.dumps(body()), content_type=content_type)
+    assert response.status_code == 415, response.get_data(as_text=True)
+    assert response.get_json()["error"] == "unsupported-media-type"
+    assert "application/json" in message(response)
+    assert stored_feedback_rows(app) == 0
+
+
+@pytest.mark.parametrize("path, body", [
+    (SERVICE_PATH, hook_body), (FEEDBACK_PATH, feedback_body_for_a_new_card),
+], ids=["hook", "feedback"])
+def test_a_body_without_a_content_type_is_a_415_that_says_the_header_is_missing(app, client, path, body):
+    response = client.post(path, data=json.dumps(body()))
+    assert response.status_code == 415, response.get_data(as_text=True)
+    assert "Content-Type" in message(response) and "application/json" in message(response)
+    assert stored_feedback_rows(app) == 0
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8",
+    "application/fhir+json", "application/cds-hooks+json; charset=utf-8",
+])
+@pytest.mark.parametrize("path, body", [
+    (SERVICE_PATH, hook_body), (FEEDBACK_PATH, feedback_body_for_a_new_card),
+], ids=["hook", "feedback"])
+def test_json_media_types_with_parameters_or_a_json_suffix_are_accepted(client, content_type, path, body):
+    response = client.post(path, data=json.dumps(body()), content_type=content_type)
+    assert response.status_code == 200, response.get_data(as_text=True)
 
 
 # -- other patients' data -------------------------------------------------------------------------

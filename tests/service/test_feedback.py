@@ -200,3 +200,146 @@ def test_cards_issued_faster_than_one_batch_per_delay_are_all_recorded_without_w
     issued = {row["topic"]: row["issued"] for row in store.stats_by_topic()}
     assert issued == {"regimen-cdk46i-ai": 5000}
     assert elapsed < 1.0, f"5,000 cards took {elapsed:.2f} s to record"
+
+
+def _stored_rows(store) -> int:
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    with Session(store.engine) as session:
+        return session.execute(select(func.count()).select_from(feedback_module.FeedbackRecord)).scalar_one()
+
+
+def test_the_same_feedback_sent_twice_at_once_is_stored_once_and_both_calls_succeed(app, app_config):
+    # Two workers (two apps on one database) receive the same feedback at once.
+    # The race is forced, not timed: just before the first call inserts its
+    # rows (its duplicate check has found nothing), the other worker stores
+    # the same feedback.
+    from sqlalchemy import event
+
+    other_worker = create_app(app_config).test_client()
+    store = app.extensions["feedback_store"]
+    raced = feedback_item(str(uuid.uuid4()), outcome="overridden")
+    only_here = feedback_item(str(uuid.uuid4()), outcome="overridden")
+    other_answers = []
+
+    def other_worker_stores_it_first(conn, cursor, statement, parameters, context, executemany):
+        if not other_answers and statement.lstrip().upper().startswith("INSERT INTO FEEDBACK"):
+            response = other_worker.post(f"{SERVICE}/feedback", json={"feedback": [raced]})
+            other_answers.append((response.status_code, response.get_json()))
+
+    event.listen(store.engine, "before_cursor_execute", other_worker_stores_it_first)
+    try:
+        response = app.test_client().post(f"{SERVICE}/feedback", json={"feedback": [raced, only_here]})
+    finally:
+        event.remove(store.engine, "before_cursor_execute", other_worker_stores_it_first)
+
+    assert other_answers == [(200, {"received": 1, "stored": 1})]
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json() == {"received": 2, "stored": 1}
+    assert _stored_rows(store) == 2
+
+
+@pytest.mark.parametrize("timestamp", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-14:00"])
+def test_a_feedback_timestamp_whose_utc_time_falls_outside_years_1_to_9999_is_a_400_naming_the_field(
+        app, client, timestamp):
+    item = feedback_item(str(uuid.uuid4()), outcome="overridden", outcomeTimestamp=timestamp)
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["error"] == "bad-request"
+    assert "feedback.0.outcomeTimestamp" in response.get_json()["message"]
+    assert _stored_rows(app.extensions["feedback_store"]) == 0
+
+
+def test_a_feedback_timestamp_with_an_offset_is_stored_as_the_same_instant_in_utc(app, client):
+    card = str(uuid.uuid4())
+    first = feedback_item(card, outcome="overridden", outcomeTimestamp="2026-11-21T00:30:00+01:00")
+    same_instant = feedback_item(card, outcome="overridden", outcomeTimestamp="2026-11-20T23:30:00Z")
+    assert client.post(f"{SERVICE}/feedback", json={"feedback": [first]}).get_json()["stored"] == 1
+    assert client.post(f"{SERVICE}/feedback", json={"feedback": [same_instant]}).get_json()["stored"] == 0
+
+
+REASON_SYSTEM = "https://mbc-cds.org/fhir/CodeSystem/override-reason"
+
+
+@pytest.mark.parametrize("override_reason, field", [
+    ({}, "feedback.0.overrideReason"),                                       # cds-fb-3
+    ({"userComment": ""}, "feedback.0.overrideReason"),                      # cds-fb-3, "" is no comment
+    ({"reason": {"code": "trial", "display": "In a trial"}}, "feedback.0.overrideReason.reason.system"),
+    ({"reason": {"system": "", "code": "trial"}}, "feedback.0.overrideReason.reason.system"),
+])
+def test_an_override_reason_that_breaks_the_cds_hooks_feedback_rules_is_a_400_naming_the_field(
+        app, client, override_reason, field):
+    item = feedback_item(str(uuid.uuid4()), outcome="overridden", overrideReason=override_reason)
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["message"].startswith(field + ":")
+    assert _stored_rows(app.extensions["feedback_store"]) == 0
+
+
+@pytest.mark.parametrize("override_reason", [
+    {"userComment": "patient declined"},
+    {"reason": {"system": REASON_SYSTEM, "code": "trial"}},
+    {"reason": {"system": REASON_SYSTEM, "code": "trial", "display": "In a trial"}, "userComment": "x"},
+])
+def test_an_override_reason_with_a_coded_reason_or_a_comment_is_stored(client, override_reason):
+    item = feedback_item(str(uuid.uuid4()), outcome="overridden", overrideReason=override_reason)
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["stored"] == 1
+
+
+@pytest.mark.parametrize("timestamp", [
+    "2026-11-21T10:00:00",        # no time zone: which instant?
+    "2026-11-21",                 # a date, not a date-time
+    1763719200,                   # epoch seconds
+    "1763719200",
+    "2026-11-21 10:00:00Z",       # not RFC 3339 §5.6 (needs the T)
+])
+def test_an_outcome_timestamp_that_is_not_an_rfc3339_date_time_with_a_time_zone_is_a_400(app, client, timestamp):
+    item = feedback_item(str(uuid.uuid4()), outcome="overridden", outcomeTimestamp=timestamp)
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 400, response.get_data(as_text=True)
+    message = response.get_json()["message"]
+    assert message.startswith("feedback.0.outcomeTimestamp:") and "time zone" in message
+    assert str(timestamp) not in message
+    assert _stored_rows(app.extensions["feedback_store"]) == 0
+
+
+@pytest.mark.parametrize("timestamp", ["1985-04-12T23:20:50.52Z", "1996-12-19T16:39:57-08:00", "2026-11-21t10:00:00z"])
+def test_rfc3339_outcome_timestamps_in_utc_or_with_an_offset_are_stored(client, timestamp):
+    item = feedback_item(str(uuid.uuid4()), outcome="overridden", outcomeTimestamp=timestamp)
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("coding, field", [
+    ({"system": REASON_SYSTEM, "code": "c" * 257}, "feedback.0.overrideReason.reason.code"),
+    ({"system": REASON_SYSTEM, "code": "trial", "display": "d" * 1025}, "feedback.0.overrideReason.reason.display"),
+])
+def test_an_override_reason_code_or_display_longer_than_its_database_column_is_a_400(app, client, coding, field):
+    # SQLite ignores VARCHAR lengths; PostgreSQL would refuse the row (a 500).
+    item = feedback_item(str(uuid.uuid4()), outcome="overridden", overrideReason={"reason": coding})
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["message"].startswith(field + ":")
+    assert _stored_rows(app.extensions["feedback_store"]) == 0
+
+
+def test_an_override_reason_code_and_display_as_long_as_their_columns_are_stored(client):
+    reason = {"system": REASON_SYSTEM, "code": "c" * 256, "display": "d" * 1024}
+    item = feedback_item(str(uuid.uuid4()), outcome="overridden", overrideReason={"reason": reason})
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 200 and response.get_json()["stored"] == 1
+
+
+def test_every_bounded_feedback_column_is_at_least_as_long_as_what_validation_lets_through():
+    from service.schemas import Coding, FeedbackItem
+
+    def max_length(model, name):
+        return next(m.max_length for m in model.model_fields[name].metadata if hasattr(m, "max_length"))
+
+    columns = feedback_module.FeedbackRecord.__table__.c
+    assert max_length(Coding, "code") <= columns.override_code.type.length
+    assert max_length(Coding, "display") <= columns.override_display.type.length
+    assert max_length(FeedbackItem, "card") <= columns.card_uuid.type.length

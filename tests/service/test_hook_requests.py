@@ -105,7 +105,7 @@ def test_draft_orders_that_are_not_a_bundle_is_a_400(client):
 def test_unknown_service_is_a_404(client):
     response = client.post("/cds-services/no-such-service", json=patient_view_request(prefetch=empty_prefetch()))
     assert response.status_code == 404
-    assert "no-such-service" in response.get_json()["message"]
+    assert "see /cds-services" in response.get_json()["message"]
 
 
 def test_unknown_fields_are_tolerated(client):

@@ -46,3 +46,29 @@ def test_hook_calls_are_logged_as_json_without_token_or_patient_id(client):
     assert line["service"] == "mbc-treatment-options"
     assert line["hookInstance"] == body["hookInstance"]
     assert line["status"] == 200 and line["latency_ms"] >= 0
+
+
+def test_every_feedback_call_writes_one_log_line_with_its_status_failed_calls_included(app, client, monkeypatch):
+    path = "/cds-services/mbc-treatment-options/feedback"
+    good = {"feedback": [{"card": "3540f203-1d17-459a-8d42-f1cdd745250d", "outcome": "overridden",
+                          "outcomeTimestamp": "2026-11-21T10:00:00Z"}]}
+    handler = Collect()
+    logging.getLogger("mbc_cds").addHandler(handler)
+    try:
+        statuses = [
+            client.post(path, json=good).status_code,
+            client.post(path, json={"feedback": []}).status_code,
+            client.post("/cds-services/no-such-service/feedback", json=good).status_code,
+            client.post(path, data=json.dumps(good), content_type="text/plain").status_code,
+        ]
+        monkeypatch.setattr(app.extensions["feedback_store"], "add_feedback",
+                            lambda *a: (_ for _ in ()).throw(RuntimeError("database gone")))
+        statuses.append(client.post(path, json=good).status_code)
+    finally:
+        logging.getLogger("mbc_cds").removeHandler(handler)
+    assert statuses == [200, 400, 404, 415, 500]
+    lines = [json.loads(line) for line in handler.lines if json.loads(line)["msg"] == "feedback"]
+    assert [line["status"] for line in lines] == statuses
+    assert all(line["latency_ms"] >= 0 for line in lines)
+    assert lines[0]["service"] == "mbc-treatment-options"
+    assert (lines[0]["received"], lines[0]["stored"]) == (1, 1)
