@@ -449,6 +449,16 @@ def prior_everolimus(state, ctx):
 
 
 @rule
+def prior_elacestrant(state, ctx):
+    return _prior(ctx, False, {"elacestrant"}, "elacestrant")
+
+
+@rule
+def prior_imlunestrant(state, ctx):
+    return _prior(ctx, False, {"imlunestrant"}, "imlunestrant")
+
+
+@rule
 def prior_parp_inhibitor(state, ctx):
     return _prior(ctx, state.therapy.prior_parp_inhibitor, _class(ctx, "parp-inhibitor"), "PARP inhibitor")
 

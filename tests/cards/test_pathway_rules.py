@@ -520,3 +520,23 @@ def test_her2_null_only_on_tissue_older_than_the_metastases_asks_for_a_her2_rete
 def test_recent_her2_null_gets_no_her2_retest():
     cards = cards_for(S.her2(progressed(), "null", "0"))  # HER2 dated after the metastatic diagnosis
     assert "test-her2" not in ordered_tests(cards)
+
+
+# --- review fixes: sequencing, unknowns, safety ------------------------------
+
+@pytest.mark.parametrize("serd", ["elacestrant", "imlunestrant"])
+def test_an_oral_serd_is_not_offered_again_after_progression_on_that_same_serd(serd):
+    state = S.with_variants(progressed(S.base(), ("letrozole", "palbociclib"), (serd,)),
+                            S.variant("ESR1", "p.Y537S"), esr1_current=True)
+    cards = cards_for(state)
+    assert serd not in regimen_topics(cards)
+    a = assess(state, serd)
+    assert a.status == "not-fit"
+    assert any(f"Already treated with {serd}" in f.text for f in a.reasons_not)
+    assert f"Already treated with {serd}" in cards[0]["detail"]  # the summary's "Not offered now"
+
+
+def test_elacestrant_is_not_offered_as_the_next_line_while_the_patient_is_on_elacestrant():
+    state = S.with_variants(progressed(S.base(), ("letrozole", "palbociclib"), ("elacestrant",), active_last=True),
+                            S.variant("ESR1", "p.Y537S"), esr1_current=True)
+    assert "elacestrant" not in regimen_topics(cards_for(state))

@@ -466,3 +466,30 @@ def test_override_reasons_fit_the_card_topic():
     missing = by_topic(run(after_first_line(base_state()), [draft("e", "elacestrant")]), "order-biomarker-missing")
     codes = {r["code"] for r in missing["overrideReasons"]}
     assert {"clinical-trial", "outside-data"} <= codes and "partner-ordered-separately" not in codes
+
+
+# --- review fixes --------------------------------------------------------------
+
+def _after_serd(state, serd):
+    """after_first_line, then a second (ended) metastatic line of the oral SERD."""
+    from mappings.state import Exposure, TherapyLine
+    from tests.orders.states import drug
+    start, end = ago(200), ago(20)
+    srcs = [src("MedicationStatement/l2", 200)]
+    th = state.therapy
+    th.exposures = [*th.exposures, Exposure(drugs=[drug(serd)], start=start, end=end, setting="metastatic",
+                                            sources=srcs)]
+    th.metastatic_lines = [*th.metastatic_lines, TherapyLine(number=2, drugs=[drug(serd)], start=start, end=end,
+                                                             endocrine=True, sources=srcs)]
+    th.metastatic_endocrine_lines = th.metastatic_systemic_lines = 2
+    return state
+
+
+@pytest.mark.parametrize("serd", ["elacestrant", "imlunestrant"])
+def test_reordering_an_oral_serd_after_progression_on_it_is_not_indicated(serd):
+    state = _after_serd(after_first_line(base_state()), serd)
+    state.biomarkers = Biomarkers(results=[variant("ESR1", specimen="ctdna", days=15)], esr1_current=True)
+    card = by_topic(run(state, [draft("e", serd)]), "order-not-indicated")
+    assert card["indicator"] == "warning"
+    assert f"Already treated with {serd}" in card["summary"]
+    assert "MedicationStatement/l2" in card["detail"]
