@@ -291,6 +291,12 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
         if f.value:
             text = f"{ref.text} ({f.text})" if ref.text and f.text else (ref.text or f.text)
             reasons_not.append(Finding(True, text, f.sources))
+        elif f.value is None:
+            # an exclusion the record cannot decide is a data gap, not a pass: the
+            # regimen waits on it (status unknown) and the summary says what is missing
+            what = (ref.text or "").split(":")[0]
+            text = f"not known whether this applies: {what} ({f.text})" if what else f.text
+            unknown.append(Finding(None, text, f.sources))
     a.choices = choices = _assess_choices(reg, state, ctx)
     for c in choices:
         if c.excluded is None:

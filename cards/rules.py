@@ -560,7 +560,11 @@ def relapse_on_or_within_12_months_of_adjuvant_ai(state, ctx):
         d.drug_class == "aromatase-inhibitor"
         for e in state.therapy.exposures if e.setting == "early" for d in e.drugs
     )
-    return Finding(bool(f.value and adjuvant_ai), f.text + ("" if adjuvant_ai else " (no adjuvant AI documented)"), f.sources)
+    if not adjuvant_ai:
+        return Finding(False, f.text + " (no adjuvant AI documented)", f.sources)
+    # an undecidable timing stays undecidable (None): read as False it would make the
+    # patient endocrine-sensitive by default (C.2 step 2 needs the timing)
+    return Finding(f.value, f.text, f.sources)
 
 
 @rule

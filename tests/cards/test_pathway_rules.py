@@ -540,3 +540,29 @@ def test_elacestrant_is_not_offered_as_the_next_line_while_the_patient_is_on_ela
     state = S.with_variants(progressed(S.base(), ("letrozole", "palbociclib"), ("elacestrant",), active_last=True),
                             S.variant("ESR1", "p.Y537S"), esr1_current=True)
     assert "elacestrant" not in regimen_topics(cards_for(state))
+
+
+def _adjuvant_ai_relapse_timing_unknown():
+    """Adjuvant anastrozole documented without an end date or recurrence timing; not de novo."""
+    state = S.with_lines(S.base(), early=(("anastrozole",),), endocrine_resistance="unknown")
+    return state.model_copy(update={"disease": state.disease.model_copy(update={"de_novo_metastatic": False})})
+
+
+def test_unknown_relapse_timing_after_an_adjuvant_ai_is_not_read_as_endocrine_sensitive_for_ai_plus_cdk46i():
+    state = _adjuvant_ai_relapse_timing_unknown()
+    a = assess(state, "ai-cdk46i")
+    assert a.status == "unknown"
+    assert any("end date relative to recurrence is unknown" in f.text for f in a.unknown)
+    cards = cards_for(state)
+    regs = regimen_topics(cards)
+    assert "ai-cdk46i" not in regs  # never option 1 "endocrine-sensitive" on a guess
+    assert regs[0] == "fulvestrant-cdk46i"  # labelled whether the relapse was early or late
+    summary = cards[0]["detail"]
+    assert "Aromatase inhibitor + CDK4/6 inhibitor: waiting on" in summary
+    assert "Relapse on or within 12 months of an adjuvant aromatase inhibitor" in summary
+    assert "end date relative to recurrence is unknown" in summary
+
+
+def test_a_documented_late_relapse_after_an_adjuvant_ai_still_gets_ai_plus_cdk46i_first():
+    cards = cards_for(S.adjuvant_relapse(S.base(), months=30, drug="anastrozole"))
+    assert regimen_topics(cards)[0] == "ai-cdk46i"
