@@ -20,6 +20,7 @@ from mappings.state import PatientState, Source, TherapyLine, VariantResult
 
 ENDOCRINE_CLASSES = {"aromatase-inhibitor", "serm", "fulvestrant", "oral-serd"}
 NSAI = {"letrozole", "anastrozole"}
+PATHOGENIC = ("pathogenic", "likely-pathogenic")
 SPECIMEN_TEXT = {"ctdna": "plasma ctDNA", "tissue": "tissue", "blood": "blood"}
 
 
@@ -290,9 +291,16 @@ def germline_brca_mutated(state, ctx):
     results = by_gene.get("BRCA1", []) + by_gene.get("BRCA2", [])
     srcs = _srcs(*(v.sources for v in results))
     germ = [v for v in results if v.actionable and v.origin == "germline"]
+    # PARP inhibitor labels: "deleterious or suspected deleterious gBRCAm"; C.2 step 1:
+    # pathogenic/likely pathogenic only. A germline call without a classification may be a VUS.
+    classified = [v for v in germ if v.significance in PATHOGENIC]
+    if classified:
+        return Finding(True, "; ".join([variant_text(state, ctx, v) for v in classified]),
+                       _srcs(*(v.sources for v in classified)))
     if germ:
-        return Finding(True, "; ".join([variant_text(state, ctx, v) for v in germ]),
-                       _srcs(*(v.sources for v in germ)))
+        return Finding(None, "Germline BRCA variant without a reported classification (PARP inhibitors need a "
+                       "pathogenic or likely pathogenic variant; ask the laboratory for the classification): "
+                       + "; ".join([variant_text(state, ctx, v) for v in germ]), _srcs(*(v.sources for v in germ)))
     other = [v for v in results if v.actionable]
     if any(v.origin == "unknown" for v in other):
         return Finding(None, "BRCA variant detected but germline origin not established: "

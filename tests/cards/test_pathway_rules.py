@@ -566,3 +566,22 @@ def test_unknown_relapse_timing_after_an_adjuvant_ai_is_not_read_as_endocrine_se
 def test_a_documented_late_relapse_after_an_adjuvant_ai_still_gets_ai_plus_cdk46i_first():
     cards = cards_for(S.adjuvant_relapse(S.base(), months=30, drug="anastrozole"))
     assert regimen_topics(cards)[0] == "ai-cdk46i"
+
+
+def test_a_germline_brca_variant_without_a_reported_classification_does_not_give_a_parp_inhibitor():
+    state = S.with_variants(progressed(), S.variant("BRCA1", "p.V1736A", origin="germline", specimen="blood",
+                                                    significance="not-reported"))
+    a = assess(state, "talazoparib")
+    assert a.status == "unknown"
+    cards = cards_for(state)
+    assert "talazoparib" not in regimen_topics(cards) and "olaparib" not in regimen_topics(cards)
+    test = card(cards, "test-germline-brca")
+    assert "without a reported classification" in test["detail"]
+    assert "pathogenic or likely pathogenic" in test["detail"]
+    assert "Observation/brca1-detected" in test["detail"]
+
+
+def test_a_likely_pathogenic_germline_brca_variant_gives_talazoparib():
+    state = S.with_variants(progressed(), S.variant("BRCA2", origin="germline", specimen="blood",
+                                                    significance="likely-pathogenic"))
+    assert "talazoparib" in regimen_topics(cards_for(state))

@@ -493,3 +493,13 @@ def test_reordering_an_oral_serd_after_progression_on_it_is_not_indicated(serd):
     assert card["indicator"] == "warning"
     assert f"Already treated with {serd}" in card["summary"]
     assert "MedicationStatement/l2" in card["detail"]
+
+
+def test_talazoparib_for_a_germline_brca_variant_without_a_classification_asks_for_it():
+    state = after_first_line(base_state())
+    state.biomarkers = Biomarkers(results=[variant("BRCA1", origin="germline", specimen="blood",
+                                                   significance="not-reported")])
+    card = by_topic(run(state, [draft("t", "talazoparib")]), "order-biomarker-missing")
+    assert card["indicator"] == "warning"
+    assert "germline BRCA1/2" in card["summary"]
+    assert "without a reported classification" in card["detail"]
