@@ -59,7 +59,7 @@ from cards.knowledge import (
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import PathwayStatus, RegimenAssessment, assess, evaluate, pathway_status
 from cards.render import cite, clip, medication_request, service_request
-from cards.rules import RULES, Context, Finding, fmt_date
+from cards.rules import RULES, Context, Finding, fmt_date, hba1c_percent  # noqa: F401 (re-export)
 
 RULES_FILE = Path(__file__).resolve().parent / "knowledge" / "order_rules.yaml"
 
@@ -80,45 +80,8 @@ def _order_rule(fn):
     return fn
 
 
-def hba1c_percent(lab: LabValue | None) -> float | None:
-    """HbA1c as NGSP %, converting IFCC mmol/mol (NGSP = 0.0915 * IFCC + 2.15)."""
-    if lab is None:
-        return None
-    unit = (lab.unit or "%").lower()
-    if "mmol" in unit:
-        return round(0.0915 * lab.value + 2.15, 1)
-    return lab.value
-
-
-def _dia_sources(state: PatientState) -> tuple[Source, ...]:
-    d = state.factors.diabetes
-    return tuple(d.sources) + tuple(d.hba1c.sources if d.hba1c else ())
-
-
-@_order_rule
-def type1_diabetes(state: PatientState, ctx: Context) -> Finding:
-    d = state.factors.diabetes
-    if d.status != "type1":
-        return Finding(False, "No type 1 diabetes documented")
-    text = "Type 1 diabetes documented"
-    if d.hba1c is not None:
-        text += f"; HbA1c {d.hba1c.value:g} {d.hba1c.unit or '%'} ({fmt_date(d.hba1c.date)})"
-    return Finding(True, text, _dia_sources(state))
-
-
-@_order_rule
-def uncontrolled_diabetes_by_hba1c(state: PatientState, ctx: Context, threshold_percent: float) -> Finding:
-    d = state.factors.diabetes
-    pct = hba1c_percent(d.hba1c)
-    if pct is None:
-        return Finding(bool(d.uncontrolled), "Diabetes documented as uncontrolled" if d.uncontrolled
-                       else "No HbA1c documented", _dia_sources(state))
-    lab = d.hba1c
-    shown = f"{lab.value:g} {lab.unit or '%'}" + (f" (= {pct:g} %)" if pct != lab.value else "")
-    kind = {"type1": "type 1 diabetes", "type2-treated": "treated type 2 diabetes",
-            "type2-untreated": "type 2 diabetes", "lab-only": "diabetes by laboratory values"}.get(d.status, "")
-    text = f"HbA1c {shown} on {fmt_date(lab.date)}" + (f", {kind}" if kind else "")
-    return Finding(pct > threshold_percent, text, _dia_sources(state))
+# hba1c_percent, type1_diabetes and uncontrolled_diabetes_by_hba1c live in cards/rules.py:
+# the pathway's safety cautions use them too (one stance in both hooks).
 
 
 def run_rule(name: str, state: PatientState, ctx: Context, **params) -> Finding:
@@ -194,7 +157,7 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
     for s in data["safety"]:
         if "caution_rule" in s:
             c = _pathway_caution(s["caution_rule"])
-            ref, text, source, urls = c.rule, c.text, c.source, {}
+            ref, text, source, urls = c.rule, c.text, c.source, dict(s.get("label_urls") or {})
         else:
             ref = RuleRef(rule=s["rule"], params=tuple(sorted((s.get("params") or {}).items())))
             text, source, urls = " ".join(s["text"].split()), s["source"], dict(s.get("label_urls") or {})

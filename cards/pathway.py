@@ -36,7 +36,7 @@ class PathwayStatus:
 
 @dataclass
 class CautionHit:
-    severity: str  # "warning" | "info"
+    severity: str  # "critical" (the order hooks' "do not start") | "warning" | "info"
     text: str
     source: str  # knowledge source key
     finding: Finding  # the patient facts that triggered it
@@ -76,7 +76,14 @@ class RegimenAssessment:
         return self.status == "fits"
 
     @property
+    def critical(self) -> bool:
+        """A regimen-level safety stop applies (the order hooks say "do not start")."""
+        return any(c.severity == "critical" for c in self.cautions)
+
+    @property
     def indicator(self) -> str:
+        if self.critical:
+            return "critical"
         choice_warn = any(h.severity == "warning" for c in self.offered_choices for h in c.cautions)
         return "warning" if choice_warn or any(c.severity == "warning" for c in self.cautions) else "info"
 
@@ -304,6 +311,10 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     else:
         reasons_not.append(Finding(False, "Every concrete regimen of this card was already given or is excluded"))
     a.cautions += _caution_hits(reg.cautions, state, ctx)
+    if a.critical:
+        # shown with the stop (C.2: warnings, not silent exclusions) but never recommended
+        for c in choices:
+            c.recommended = False
     if reg.endocrine_based:
         f = _run(_NEEDS_OFS, state, ctx)
         a.needs_ofs = f.value is True
@@ -325,7 +336,9 @@ def evaluate(state: PatientState, ctx: Context | None = None,
     keyed = []
     for r in REGIMENS:
         a = assess(state, r.topic, ctx, status)
-        keyed.append(((False, a.rank, order[a.topic]) if a.status == "fits" else (True, 0, order[a.topic]), a))
+        # fitting regimens with a safety stop come after the other fitting ones
+        keyed.append(((False, a.critical, a.rank, order[a.topic]) if a.status == "fits"
+                      else (True, False, 0, order[a.topic]), a))
     keyed.sort(key=itemgetter(0))
     return [a for _, a in keyed]
 

@@ -144,6 +144,9 @@ def _regimen_source_label(a: RegimenAssessment) -> str:
 def regimen_summary(a: RegimenAssessment, offered: list | None = None) -> str:
     offered = a.offered_choices if offered is None else offered
     text = f"{a.regimen.name}: {a.regimen.tag(a.phase)}"
+    stops = [c.short for c in a.cautions if c.severity == "critical" and c.short]
+    if stops:
+        text += " — do not start: " + ", ".join(dict.fromkeys(stops))
     shorts = [c.short for c in a.cautions if c.severity == "warning" and c.short]
     shorts += [c.short for ch in offered for c in ch.cautions if c.severity == "warning" and c.short]
     if shorts:
@@ -193,11 +196,14 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
     out += [fact(f) for f in a.reasons if f.text]
     if a.route:
         out.append(f"- Label route: {a.route}")
+    stop = [c for c in a.cautions if c.severity == "critical"]
     warn = [c for c in a.cautions if c.severity == "warning"]
-    info = [c for c in a.cautions if c.severity != "warning"]
+    info = [c for c in a.cautions if c.severity not in ("warning", "critical")]
     choice_cautions = [(c.label, h) for c in offered for h in c.cautions]
-    if warn or info or choice_cautions or r.general_cautions or a.needs_ofs:
+    if stop or warn or info or choice_cautions or r.general_cautions or a.needs_ofs:
         out += ["", "**Cautions for this patient**"]
+        for c in stop:  # the order hooks' critical "do not start", same text
+            out.append(f"- ⛔ Do not start ({c.short}): {c.text} Patient: {c.finding.text}{finding_cite(c.finding)}")
         for c in warn:
             out.append(f"- ⚠️ {c.text} Patient: {c.finding.text}{finding_cite(c.finding)}")
         for label, h in choice_cautions:
@@ -265,6 +271,7 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
         if c.severity == "warning":
             warning = True
             break
+    critical = a.critical
     if not warning:
         for c in offered:
             for h in c.cautions:
@@ -274,7 +281,7 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
     url = r.label_url
     return make_card(
         regimen_summary(a, offered),
-        "warning" if warning else "info",
+        "critical" if critical else "warning" if warning else "info",
         topic_source(a.topic, _regimen_source_label(a), url),
         regimen_detail(a, state, position, notes, offered),
         suggestions,

@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable
 
-from mappings.state import PatientState, Source, TherapyLine, VariantResult
+from mappings.state import LabValue, PatientState, Source, TherapyLine, VariantResult
 
 ENDOCRINE_CLASSES = {"aromatase-inhibitor", "serm", "fulvestrant", "oral-serd"}
 NSAI = {"letrozole", "anastrozole"}
@@ -676,6 +676,47 @@ def diabetes_or_hyperglycemia(state, ctx):
     val = d.status != "none-documented" or d.on_antihyperglycemic or d.uncontrolled or high_a1c or high_fg
     srcs = _srcs(d.sources, d.hba1c.sources if d.hba1c else [], d.fasting_glucose.sources if d.fasting_glucose else [])
     return Finding(bool(val), "; ".join(bits) or "No diabetes documented", srcs)
+
+
+def hba1c_percent(lab: LabValue | None) -> float | None:
+    """HbA1c as NGSP %, converting IFCC mmol/mol (NGSP = 0.0915 * IFCC + 2.15)."""
+    if lab is None:
+        return None
+    unit = (lab.unit or "%").lower()
+    if "mmol" in unit:
+        return round(0.0915 * lab.value + 2.15, 1)
+    return lab.value
+
+
+def _dia_sources(state: PatientState) -> tuple[Source, ...]:
+    d = state.factors.diabetes
+    return tuple(d.sources) + tuple(d.hba1c.sources if d.hba1c else ())
+
+
+@rule
+def type1_diabetes(state: PatientState, ctx: Context) -> Finding:
+    d = state.factors.diabetes
+    if d.status != "type1":
+        return Finding(False, "No type 1 diabetes documented")
+    text = "Type 1 diabetes documented"
+    if d.hba1c is not None:
+        text += f"; HbA1c {d.hba1c.value:g} {d.hba1c.unit or '%'} ({fmt_date(d.hba1c.date)})"
+    return Finding(True, text, _dia_sources(state))
+
+
+@rule
+def uncontrolled_diabetes_by_hba1c(state: PatientState, ctx: Context, threshold_percent: float) -> Finding:
+    d = state.factors.diabetes
+    pct = hba1c_percent(d.hba1c)
+    if pct is None:
+        return Finding(bool(d.uncontrolled), "Diabetes documented as uncontrolled" if d.uncontrolled
+                       else "No HbA1c documented", _dia_sources(state))
+    lab = d.hba1c
+    shown = f"{lab.value:g} {lab.unit or '%'}" + (f" (= {pct:g} %)" if pct != lab.value else "")
+    kind = {"type1": "type 1 diabetes", "type2-treated": "treated type 2 diabetes",
+            "type2-untreated": "type 2 diabetes", "lab-only": "diabetes by laboratory values"}.get(d.status, "")
+    text = f"HbA1c {shown} on {fmt_date(lab.date)}" + (f", {kind}" if kind else "")
+    return Finding(pct > threshold_percent, text, _dia_sources(state))
 
 
 @rule

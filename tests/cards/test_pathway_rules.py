@@ -585,3 +585,67 @@ def test_a_likely_pathogenic_germline_brca_variant_gives_talazoparib():
     state = S.with_variants(progressed(), S.variant("BRCA2", origin="germline", specimen="blood",
                                                     significance="likely-pathogenic"))
     assert "talazoparib" in regimen_topics(cards_for(state))
+
+
+# D3: one stance in both hooks. A choice the order hook stops (critical "do not start")
+# is shown in patient-view (C.2 safety overlays: not a silent exclusion) with the same
+# severity and reason, is never the recommended suggestion and comes after the others.
+
+def _order_view(state, *names):
+    from cards import order_cards
+    from tests.orders.states import draft
+    return order_cards(state, [draft(n.replace(" ", "-"), n) for n in names], None, "order-sign")
+
+
+def _t1dm(state):
+    return S.factors(state, diabetes=S.Diabetes(
+        status="type1", on_antihyperglycemic=True,
+        hba1c=S.LabValue(value=7.2, unit="%", date=dt.date(2026, 10, 20), sources=S.src("Observation/a1c")),
+        fasting_glucose=S.LabValue(value=110, unit="mg/dL", date=dt.date(2026, 10, 20), sources=S.src("Observation/fg")),
+        sources=S.src("Condition/t1dm")))
+
+
+def _uncontrolled_t2dm(state):
+    return S.factors(state, diabetes=S.Diabetes(
+        status="type2-treated", on_antihyperglycemic=True,
+        hba1c=S.LabValue(value=8.6, unit="%", date=dt.date(2026, 10, 20), sources=S.src("Observation/a1c")),
+        fasting_glucose=S.LabValue(value=150, unit="mg/dL", date=dt.date(2026, 10, 20), sources=S.src("Observation/fg")),
+        sources=S.src("Condition/t2dm")))
+
+
+def _same_stance(state, topic, drugs, short):
+    cards = cards_for(state)
+    regs = regimen_topics(cards)
+    c = card(cards, topic)
+    assert c["indicator"] == "critical"
+    assert f"do not start: {short}" in c["summary"]
+    assert not any(s.get("isRecommended") for s in c["suggestions"])
+    reg_cards = [x for x in cards if x["source"]["topic"]["code"] in regs]
+    assert regs[0] != topic  # never option 1
+    assert all(x["indicator"] == "critical" for x in reg_cards[regs.index(topic):])  # after the others
+    orders = [x.to_json() for x in _order_view(state, *drugs)]
+    stop = [o for o in orders if o["indicator"] == "critical"]
+    assert stop and stop[0]["source"]["topic"]["code"] == "order-contraindicated"
+    assert short in stop[0]["summary"]
+    reason = stop[0]["detail"].split("**Label / trial**: ")[1].split(" (clinical-reference")[0]
+    assert reason in c["detail"]  # the same reason, word for word
+    return c
+
+
+def test_datopotamab_deruxtecan_after_symptomatic_ild_is_do_not_start_in_patient_view_as_in_the_order_hook():
+    state = S.ild(progressed(S.base(), ("letrozole", "palbociclib"), ("capecitabine",)), symptomatic=True)
+    c = _same_stance(state, "datopotamab-deruxtecan", ["datopotamab deruxtecan"], "after symptomatic ILD")
+    assert "Condition/ild" in c["detail"]
+
+
+def test_inavolisib_triplet_in_type_1_diabetes_is_do_not_start_in_patient_view_as_in_the_order_hook():
+    state = _t1dm(S.with_variants(S.adjuvant_relapse(S.base(), 3), S.variant("PIK3CA", "p.H1047R")))
+    c = _same_stance(state, "inavolisib-palbociclib-fulvestrant", ["inavolisib", "palbociclib", "fulvestrant"],
+                     "type 1 diabetes")
+    assert "Condition/t1dm" in c["detail"]
+
+
+def test_capivasertib_with_hba1c_above_8_percent_is_do_not_start_in_patient_view_as_in_the_order_hook():
+    state = _uncontrolled_t2dm(S.with_variants(progressed(), S.variant("PIK3CA", "p.E545K", specimen="tissue")))
+    c = _same_stance(state, "capivasertib-fulvestrant", ["capivasertib", "fulvestrant"], "uncontrolled diabetes (HbA1c)")
+    assert "HbA1c 8.6 %" in c["detail"]

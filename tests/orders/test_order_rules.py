@@ -426,7 +426,7 @@ def test_a_broken_order_rules_file_fails_at_load(tmp_path):
     from cards.orders import RULES_FILE, load_order_rules
 
     data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
-    data["safety"][0]["rule"] = "no_such_rule"
+    data["safety"][0]["caution_rule"] = "no_such_rule"  # the safety stops name regimens.yaml cautions
     broken = tmp_path / "order_rules.yaml"
     broken.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(ValueError, match="no_such_rule"):
