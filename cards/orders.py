@@ -141,6 +141,15 @@ def _pathway_caution(rule_name: str) -> Caution:
     raise ValueError(f"order_rules.yaml: no regimens.yaml caution uses rule {rule_name}")
 
 
+def _shared_caution(cid: str) -> Caution:
+    """The regimens.yaml caution with this id (a shared caution used by some regimen)."""
+    for reg in REGIMENS:
+        for c in reg.cautions:
+            if c.id == cid:
+                return c
+    raise ValueError(f"order_rules.yaml: no regimen uses the regimens.yaml caution {cid}")
+
+
 def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
     with open(path, encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
@@ -155,8 +164,8 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
     }
     safety = []
     for s in data["safety"]:
-        if "caution_rule" in s:
-            c = _pathway_caution(s["caution_rule"])
+        if "caution" in s or "caution_rule" in s:
+            c = (_shared_caution(s["caution"]) if "caution" in s else _pathway_caution(s["caution_rule"]))
             ref, text, source, urls = c.rule, c.text, c.source, dict(s.get("label_urls") or {})
         else:
             ref = RuleRef(rule=s["rule"], params=tuple(sorted((s.get("params") or {}).items())))

@@ -649,3 +649,32 @@ def test_capivasertib_with_hba1c_above_8_percent_is_do_not_start_in_patient_view
     state = _uncontrolled_t2dm(S.with_variants(progressed(), S.variant("PIK3CA", "p.E545K", specimen="tissue")))
     c = _same_stance(state, "capivasertib-fulvestrant", ["capivasertib", "fulvestrant"], "uncontrolled diabetes (HbA1c)")
     assert "HbA1c 8.6 %" in c["detail"]
+
+
+# D5: ILD/pneumonitis history is a caution for everolimus, CDK4/6 inhibitors and
+# alpelisib too (reference A.4; B.8, B.10, B.4), in patient-view and at the order hooks.
+
+@pytest.mark.parametrize("topic, drugs, words", [
+    ("everolimus-exemestane", ["everolimus", "exemestane"], "pneumonitis"),
+    ("fulvestrant-cdk46i", ["fulvestrant", "abemaciclib"], "ribociclib, abemaciclib and palbociclib"),
+    ("alpelisib-fulvestrant", ["alpelisib", "fulvestrant"], "alpelisib"),
+])
+def test_ild_history_makes_everolimus_cdk46i_and_alpelisib_cards_warnings_in_both_hooks(topic, drugs, words):
+    state = S.ild(S.with_variants(progressed(S.base(), ("letrozole", "palbociclib")),
+                                  S.variant("PIK3CA", "p.H1047R", specimen="tissue")), symptomatic=True)
+    c = card(cards_for(state), topic)
+    assert c["indicator"] == "warning"
+    assert "caution: ILD history" in c["summary"]
+    assert "ILD/pneumonitis history, grade 2, symptomatic — Condition/ild" in c["detail"]
+    assert words in c["detail"]
+    orders = [x.to_json() for x in _order_view(state, *drugs)]
+    ild = [o for o in orders if "ILD history" in o["summary"]]
+    assert ild and ild[0]["indicator"] == "warning"
+    assert ild[0]["source"]["topic"]["code"] == "order-contraindicated"
+    assert "Condition/ild" in ild[0]["detail"] and words in ild[0]["detail"]
+
+
+def test_no_ild_caution_without_ild_history():
+    state = S.with_variants(progressed(S.base(), ("letrozole", "palbociclib")), S.variant("PIK3CA", "p.H1047R"))
+    cards = cards_for(state)
+    assert not any("ILD history" in c["summary"] for c in cards)
