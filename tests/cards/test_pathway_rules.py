@@ -678,3 +678,21 @@ def test_no_ild_caution_without_ild_history():
     state = S.with_variants(progressed(S.base(), ("letrozole", "palbociclib")), S.variant("PIK3CA", "p.H1047R"))
     cards = cards_for(state)
     assert not any("ILD history" in c["summary"] for c in cards)
+
+
+# D14: at first line the HER2 IHC needs an explicit 0 / ultralow / 1+ score too
+# (C.2 step 2 "Testing at 1L"; C.3 row 9), although T-DXd itself is a later line.
+
+@pytest.mark.parametrize("category, ihc", [("zero-unspecified", "0"), ("negative-unspecified", None)])
+def test_first_line_unclassified_her2_ihc_0_or_bare_negative_gets_an_info_her2_retest_card(category, ihc):
+    cards = cards_for(S.her2(S.base(), category, ihc))
+    test = card(cards, "test-her2")
+    assert test["indicator"] == "info"
+    assert "Observation/her2" in test["detail"]
+    assert "first line" in test["detail"]
+    assert [a["resource"]["code"]["coding"][0]["code"] for s in test["suggestions"] for a in s["actions"]] == ["85319-2"]
+
+
+def test_first_line_her2_low_or_null_gets_no_her2_retest_card():
+    for category, ihc in (("low", "1+"), ("null", "0")):
+        assert "test-her2" not in ordered_tests(cards_for(S.her2(S.base(), category, ihc)))
