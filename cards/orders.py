@@ -37,8 +37,10 @@ get none either (only a critical safety stop is still raised). The pathway's
 placement of a regimen is not always a label restriction (talazoparib has no
 line clause, chemotherapy sequencing is guideline advice): order_rules.yaml
 `placement_not_label` says where only the label requirements count. An AI,
-fulvestrant or abemaciclib drafted alone after progression is a labelled
-monotherapy and stays silent.
+fulvestrant drafted alone after progression is a labelled monotherapy and stays
+silent; abemaciclib alone only when its monotherapy label (after endocrine therapy
+and prior chemotherapy in the metastatic setting) is met (order_rules.yaml
+`monotherapy_label`), otherwise it is an incomplete regimen (warning).
 """
 
 from __future__ import annotations
@@ -122,6 +124,7 @@ class OrderKnowledge:
     safety_exclusions: frozenset[str]
     safety: tuple[SafetyRule, ...]
     combination_only: dict[str, dict]
+    monotherapy_label: dict[str, tuple[str, tuple[RuleRef, ...], str]]  # drug -> (label, requires, source)
     backbone_classes: frozenset[str]
     placement_not_label: dict[str, dict]
     her2_positive: dict[str, dict]
@@ -177,6 +180,12 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         version=str(data["version"]), override_reasons=reasons, biomarkers=biomarkers,
         safety_exclusions=frozenset(data.get("safety_exclusion_rules") or ()), safety=tuple(safety),
         combination_only=dict(data["combination_only"]),
+        monotherapy_label={
+            name: (" ".join(e["label"].split()),
+                   tuple(RuleRef(rule=r["rule"], params=tuple(sorted((k, v) for k, v in r.items() if k != "rule")))
+                         for r in e["requires"]), e["source"])
+            for name, e in (data.get("monotherapy_label") or {}).items()
+        },
         backbone_classes=frozenset(data["order_select_backbone_classes"]),
         placement_not_label=dict(data["placement_not_label"]), her2_positive=dict(data["her2_positive_not_indicated"]),
         sources=sources,
@@ -206,6 +215,9 @@ def _check(k: OrderKnowledge) -> None:
         for name, entry in table.items():
             if name not in DRUGS or entry["source"] not in k.sources:
                 raise ValueError(f"order_rules.yaml: unknown drug or source for {name}")
+    for name, (_, refs, source) in k.monotherapy_label.items():
+        if name not in DRUGS or source not in k.sources or any(r.rule not in known_rules for r in refs):
+            raise ValueError(f"order_rules.yaml: monotherapy_label {name}: unknown drug, rule or source")
     for topic, entry in k.placement_not_label.items():
         if topic not in REGIMENS_BY_TOPIC or entry["source"] not in k.sources:
             raise ValueError(f"order_rules.yaml: placement_not_label: unknown topic or source {topic}")
@@ -436,7 +448,7 @@ class _Checker:
         if self.state.her2.category == "positive":
             hits = [n for n in g.focus if n in KNOWLEDGE.her2_positive]
             return [self.her2_positive_card(g, hits)] if hits else []
-        if g.kind == "not-fit" and g.cand.missing and not any(n in KNOWLEDGE.combination_only for n in g.focus):
+        if g.kind == "not-fit" and g.cand.missing and not self.combination_only(g):
             # an AI / fulvestrant / abemaciclib alone outside a fitting pathway combination: the
             # monotherapy may be labelled (e.g. AI after antiestrogen); nothing to say from the pathway
             return []
@@ -725,6 +737,23 @@ class _Checker:
             return list(t.orders), True, 0
         return plain or [t.orders[0]], False, 0
 
+    def combination_only(self, g: Group) -> dict[str, tuple[str, str, list[Finding]]]:
+        """Focus drugs drafted without a partner that their label needs: name -> (label, source,
+        failing facts). combination_only drugs always; monotherapy_label drugs (abemaciclib)
+        when a condition of their monotherapy label fails for this patient."""
+        out: dict[str, tuple[str, str, list[Finding]]] = {}
+        for n in g.focus:
+            e = KNOWLEDGE.combination_only.get(n)
+            if e is not None:
+                out[n] = (e["label"], e["source"], [])
+            elif n in KNOWLEDGE.monotherapy_label and g.cand.missing:
+                label, refs, source = KNOWLEDGE.monotherapy_label[n]
+                failed = [f for f in (run_rule(r.rule, self.state, self.ctx, **r.kwargs) for r in refs)
+                          if not f.value]
+                if failed:
+                    out[n] = (label, source, failed)
+        return out
+
     def biomarker_card(self, g: Group, test: str, items) -> Card:
         reg = g.cand.regimen
         pid = self.state.patient_id
@@ -765,7 +794,7 @@ class _Checker:
         missing = g.cand.missing
         if not missing:
             return None
-        combo_only = [n for n in g.focus if n in KNOWLEDGE.combination_only]
+        combo_only = self.combination_only(g)
         if not combo_only and (g.kind == "not-fit" or g.cand.assessment.phase != "first-line"):
             # after progression an AI or fulvestrant alone is a labelled option; first line,
             # ET + CDK4/6 inhibitor is the standard (ASCO 2024 rec 1.1)
@@ -801,9 +830,9 @@ class _Checker:
         partners = " + ".join(missing)
         lines = [f"**{drafted} drafted without {partners}**: {reg.name} ({reg.brand}) is the pathway regimen "
                  "for these orders.", "", "**Why**"]
-        for n in combo_only:
-            e = KNOWLEDGE.combination_only[n]
-            lines.append(f"- {n}: labelled only \"{e['label']}\" ({self._source_title(e['source'])})")
+        for n, (label, source, facts) in combo_only.items():
+            lines.append(f"- {n}: labelled only \"{label}\" ({self._source_title(source)})")
+            lines += ["  " + self._fact(f) for f in facts]
         if a.fits:
             lines.append(f"- {reg.name} fits this patient:")
             lines += ["  " + self._fact(f) for f in a.reasons if f.text]

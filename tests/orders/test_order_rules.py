@@ -503,3 +503,36 @@ def test_talazoparib_for_a_germline_brca_variant_without_a_classification_asks_f
     assert card["indicator"] == "warning"
     assert "germline BRCA1/2" in card["summary"]
     assert "without a reported classification" in card["detail"]
+
+
+# D9: abemaciclib alone is labelled only after endocrine therapy AND prior chemotherapy
+# in the metastatic setting (B.10, ind:fda.verzenio:3; C.2 step 4).
+
+def _with_metastatic_chemo(state):
+    from mappings.state import Exposure, TherapyLine
+    from tests.orders.states import drug
+    start, end = ago(200), ago(20)
+    srcs = [src("MedicationStatement/l2", 200)]
+    th = state.therapy
+    th.exposures = [*th.exposures, Exposure(drugs=[drug("capecitabine")], start=start, end=end,
+                                            setting="metastatic", sources=srcs)]
+    th.metastatic_lines = [*th.metastatic_lines, TherapyLine(number=2, drugs=[drug("capecitabine")], start=start,
+                                                             end=end, chemotherapy=True, sources=srcs)]
+    th.metastatic_systemic_lines, th.metastatic_chemotherapy_lines = 2, 1
+    th.prior_chemotherapy_any_setting = True
+    return state
+
+
+@pytest.mark.parametrize("state_of", [lambda: after_first_line(base_state()), base_state],
+                         ids=["after-endocrine-progression", "first-line"])
+def test_abemaciclib_alone_without_prior_metastatic_chemotherapy_is_a_warning_not_its_monotherapy_label(state_of):
+    card = by_topic(run(state_of(), [draft("a", "abemaciclib")]), "order-incomplete-regimen")
+    assert card["indicator"] == "warning"
+    assert card["summary"].startswith("Abemaciclib drafted without")
+    assert "prior chemotherapy in the metastatic setting" in card["detail"]
+    assert "0 chemotherapy line(s) for metastatic disease" in card["detail"]
+    assert created_drugs(card["suggestions"][0])  # add the endocrine partner
+
+
+def test_abemaciclib_alone_after_endocrine_therapy_and_metastatic_chemotherapy_is_its_labelled_monotherapy():
+    no_noise(run(_with_metastatic_chemo(after_first_line(base_state())), [draft("a", "abemaciclib")]))
