@@ -114,6 +114,7 @@ class SafetyRule:
     text: str
     source: str
     label_urls: dict[str, str]
+    with_drugs: frozenset[str] = frozenset()  # fires when one of these is drafted or active too
 
 
 @dataclass(frozen=True)
@@ -171,11 +172,12 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
             c = (_shared_caution(s["caution"]) if "caution" in s else _pathway_caution(s["caution_rule"]))
             ref, text, source, urls = c.rule, c.text, c.source, dict(s.get("label_urls") or {})
         else:
-            ref = RuleRef(rule=s["rule"], params=tuple(sorted((s.get("params") or {}).items())))
+            # `with_drugs` entries need no predicate: the co-drafted/active drug is the fact
+            ref = RuleRef(rule=s.get("rule", "always"), params=tuple(sorted((s.get("params") or {}).items())))
             text, source, urls = " ".join(s["text"].split()), s["source"], dict(s.get("label_urls") or {})
         safety.append(SafetyRule(id=s["id"], group=s["group"], indicator=s["indicator"],
                                  drugs=frozenset(s["drugs"]), short=s["short"], rule=ref, text=text,
-                                 source=source, label_urls=urls))
+                                 source=source, label_urls=urls, with_drugs=frozenset(s.get("with_drugs") or ())))
     k = OrderKnowledge(
         version=str(data["version"]), override_reasons=reasons, biomarkers=biomarkers,
         safety_exclusions=frozenset(data.get("safety_exclusion_rules") or ()), safety=tuple(safety),
@@ -209,6 +211,8 @@ def _check(k: OrderKnowledge) -> None:
             raise ValueError(f"order_rules.yaml: safety {s.id} uses unknown rule {s.rule.rule}")
         if s.indicator not in ("critical", "warning") or s.source not in k.sources or not s.drugs <= set(DRUGS):
             raise ValueError(f"order_rules.yaml: safety {s.id}: bad indicator, source or drug")
+        if not s.with_drugs <= set(DRUGS):
+            raise ValueError(f"order_rules.yaml: safety {s.id}: unknown with_drugs")
         if not set(s.label_urls) <= s.drugs:
             raise ValueError(f"order_rules.yaml: safety {s.id}: label_urls for a drug it does not cover")
     for table in (k.combination_only, k.her2_positive):
@@ -893,7 +897,8 @@ class _Checker:
                     continue
                 if s.indicator != "critical" and (g.continuation or name in not_indicated):
                     continue
-                f = run_rule(s.rule.rule, self.state, self.ctx, **s.rule.kwargs)
+                f = (self._with_drugs_finding(name, s.with_drugs) if s.with_drugs
+                     else run_rule(s.rule.rule, self.state, self.ctx, **s.rule.kwargs))
                 if f.value:
                     done.add((name, s.group))
                     fired.setdefault(s.id, []).append((name, f))
@@ -906,6 +911,16 @@ class _Checker:
         if glycemic is not None:
             cards.append(glycemic)
         return cards
+
+    def _with_drugs_finding(self, name: str, others: frozenset[str]) -> Finding:
+        """Which of `others` is drafted or active alongside `name` (the fact, with its resources)."""
+        present = sorted(others & self.pool)
+        if not present:
+            return Finding(False, "")
+        srcs = [Source(reference=d.reference) for d in self.drafts if d.reference and set(d.names) & set(present)]
+        srcs += [x for n in present for x in self.active.get(n, ())]
+        what = " + ".join(present)
+        return Finding(True, f"{what[:1].upper() + what[1:]} drafted or active together with {name}", tuple(srcs))
 
     def safety_card(self, s: SafetyRule, hits: list[tuple[str, Finding]], drug_group: dict[str, Group]) -> Card:
         names = list(dict.fromkeys(n for n, _ in hits))

@@ -235,6 +235,11 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
         out.append("HbA1c and/or fasting glucose not documented: needed before starting (see testing card).")
     if fa.qtc_ms is None and any(d.name == "ribociclib" for d in drug_infos):
         out.append("QTc not documented: ECG before ribociclib (start only if QTcF < 450 ms).")
+    if any(d.name == "ribociclib" for d in drug_infos):
+        # C.2 safety overlays: congenital long QT and QT-prolonging drugs -> warning for
+        # ribociclib; the record as read here has neither fact, so say it is not checked
+        out.append("QT risk factors not read from the record: congenital long QT, QT-prolonging "
+                   "co-medication; check before ribociclib (C.2 safety overlays).")
     if a.regimen.endocrine_based and fa.sex == "female" and fa.menopausal_basis == "age-rule":
         out.append("Menopausal status inferred from age (>= 60), not documented.")
     for c in a.choices:

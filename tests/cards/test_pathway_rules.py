@@ -696,3 +696,8 @@ def test_first_line_unclassified_her2_ihc_0_or_bare_negative_gets_an_info_her2_r
 def test_first_line_her2_low_or_null_gets_no_her2_retest_card():
     for category, ihc in (("low", "1+"), ("null", "0")):
         assert "test-her2" not in ordered_tests(cards_for(S.her2(S.base(), category, ihc)))
+
+
+def test_ribociclib_cards_say_long_qt_and_qt_prolonging_drugs_are_not_checked():
+    ai = card(cards_for(S.base()), "ai-cdk46i")
+    assert "congenital long QT" in ai["detail"] and "QT-prolonging" in ai["detail"]

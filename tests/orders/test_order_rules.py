@@ -536,3 +536,18 @@ def test_abemaciclib_alone_without_prior_metastatic_chemotherapy_is_a_warning_no
 
 def test_abemaciclib_alone_after_endocrine_therapy_and_metastatic_chemotherapy_is_its_labelled_monotherapy():
     no_noise(run(_with_metastatic_chemo(after_first_line(base_state())), [draft("a", "abemaciclib")]))
+
+
+# D10: C.2 safety overlays: "Ribociclib: ... Tamoxifen combination -> warning (UNVERIFIED label statement)".
+
+def test_ribociclib_drafted_with_tamoxifen_gets_an_unverified_tamoxifen_combination_warning():
+    cards = run(base_state(), [draft("r", "ribociclib"), draft("t", "tamoxifen")])
+    warn = [c for c in cards if "tamoxifen" in c["summary"].lower() and c["source"]["topic"]["code"] == "order-contraindicated"]
+    assert len(warn) == 1 and warn[0]["indicator"] == "warning"
+    assert "UNVERIFIED" in warn[0]["detail"]
+    assert "MedicationRequest/t" in warn[0]["detail"]  # the triggering fact
+
+
+def test_ribociclib_with_letrozole_gets_no_tamoxifen_warning():
+    cards = run(base_state(), [draft("r", "ribociclib"), draft("l", "letrozole")])
+    assert not any("tamoxifen" in c["summary"].lower() for c in cards)
