@@ -35,8 +35,9 @@ An order that fits gets no warning or critical card. Non-oncology drafts,
 drugs outside the pathway and continuations of the current line (renewals)
 get none either (only a critical safety stop is still raised). The pathway's
 placement of a regimen is not always a label restriction (talazoparib has no
-line clause, chemotherapy sequencing is guideline advice): order_rules.yaml
-`placement_not_label` says where only the label requirements count. An AI,
+line clause, nor has olaparib; T-DXd label B can be met at first line;
+chemotherapy sequencing is guideline advice): order_rules.yaml
+`placement_not_label` says where only the label requirements count. An AI or
 fulvestrant drafted alone after progression is a labelled monotherapy and stays
 silent; abemaciclib alone only when its monotherapy label (after endocrine therapy
 and prior chemotherapy in the metastatic setting) is met (order_rules.yaml
@@ -545,6 +546,12 @@ class _Checker:
                 f = run_rule(ref.rule, self.state, self.ctx, **ref.kwargs)
                 if f.value is False and not (ref.rule in KNOWLEDGE.biomarkers and f in stale):
                     failed.append(f)
+            # alternative label routes (T-DXd A/B), as pathway.assess reads them: the label
+            # fails only when every route has a requirement documented as not met
+            routes = [[run_rule(ref.rule, self.state, self.ctx, **ref.kwargs) for ref in route.rules]
+                      for route in a.regimen.routes]
+            if routes and all(any(f.value is False for f in fs) for fs in routes):
+                failed += [f for fs in routes for f in fs if f.value is False and f not in stale]
             return failed + ([] if placement else list(a.reasons_not))
         reasons: list[Finding] = []
         if a.status == "not-fit" and not placement.get("requirements_not_label"):

@@ -551,3 +551,44 @@ def test_ribociclib_drafted_with_tamoxifen_gets_an_unverified_tamoxifen_combinat
 def test_ribociclib_with_letrozole_gets_no_tamoxifen_warning():
     cards = run(base_state(), [draft("r", "ribociclib"), draft("l", "letrozole")])
     assert not any("tamoxifen" in c["summary"].lower() for c in cards)
+
+
+# D7 / D8: the order checks follow the labels where the pathway's placement (after
+# progression) is not a label clause: olaparib (no line clause, B.6) and T-DXd label B
+# (recurrence within 6 months of adjuvant chemotherapy, B.11).
+
+def _early_relapse_after_adjuvant_chemo_and_et(state):
+    from mappings.state import Exposure
+    from tests.orders.states import drug
+    state = adjuvant_relapse(state, months_after_end=3)
+    th = state.therapy
+    th.exposures = [*th.exposures, Exposure(drugs=[drug("paclitaxel")], start=ago(900), end=ago(200),
+                                            setting="early", sources=[src("MedicationStatement/adj-chemo", 900)])]
+    th.prior_chemotherapy_any_setting = True
+    th.chemotherapy_within_6_months_of_adjuvant_end = True
+    return state
+
+
+def test_olaparib_first_line_is_not_called_not_indicated_when_its_label_conditions_are_met():
+    state = _early_relapse_after_adjuvant_chemo_and_et(base_state())
+    state.biomarkers = Biomarkers(results=[variant("BRCA2", origin="germline", specimen="blood")])
+    assert not [c for c in run(state, [draft("o", "olaparib")]) if c["indicator"] != "info"]
+
+
+def test_olaparib_first_line_without_any_prior_chemotherapy_is_not_indicated_by_its_label():
+    state = base_state()
+    state.biomarkers = Biomarkers(results=[variant("BRCA2", origin="germline", specimen="blood")])
+    card = by_topic(run(state, [draft("o", "olaparib")]), "order-not-indicated")
+    assert "No prior chemotherapy" in card["summary"]
+    assert "Label vs pathway placement" in card["detail"]
+
+
+def test_tdxd_first_line_by_label_b_relapse_within_6_months_of_adjuvant_chemotherapy_is_not_called_not_indicated():
+    state = _early_relapse_after_adjuvant_chemo_and_et(base_state())
+    assert not [c for c in run(state, [draft("t", "trastuzumab deruxtecan")]) if c["indicator"] != "info"]
+
+
+def test_tdxd_first_line_without_either_label_route_is_not_indicated():
+    card = by_topic(run(base_state(), [draft("t", "trastuzumab deruxtecan")]), "order-not-indicated")
+    assert "endocrine-based line(s) for metastatic disease" in card["detail"]
+    assert "No chemotherapy for metastatic disease and no relapse within 6 months" in card["detail"]
