@@ -868,27 +868,34 @@ class _Checker:
         ofs = DRUGS[OFS_DRUG]
         f = self.state.factors
         reg = groups[0].cand.regimen
-        why = run_rule("needs_ovarian_suppression", self.state, self.ctx)
+        male = f.sex == "male"  # men on an AI: LHRH agonist (C.2 step 2), same GnRH agonist order
+        rule_name = "male_without_lhrh_agonist" if male else "needs_ovarian_suppression"
+        why = run_rule(rule_name, self.state, self.ctx)
         regs = ", ".join(dict.fromkeys(g.cand.regimen.name for g in groups))
-        caution = next((c for r in REGIMENS for c in r.cautions if c.rule.rule == "needs_ovarian_suppression"), None)
-        lines = [f"**Ovarian function suppression missing**: {regs} in a {f.menopausal_status} woman.", "",
-                 "**Why**", self._fact(why)]
+        caution = next((c for r in REGIMENS for c in r.cautions if c.rule.rule == rule_name), None)
+        head = (f"**LHRH agonist missing**: {regs} in a man." if male else
+                f"**Ovarian function suppression missing**: {regs} in a {f.menopausal_status} woman.")
+        lines = [head, "", "**Why**", self._fact(why)]
         if caution:
             lines.append(f"- {caution.text} ({self._source_title(caution.source)})")
-        lines += ["- ESO-ESMO ABC4: adequate OFS = bilateral oophorectomy, continuous LHRH agonist, "
-                  "or ovarian ablation by radiotherapy."]
+        if not male:
+            lines += ["- ESO-ESMO ABC4: adequate OFS = bilateral oophorectomy, continuous LHRH agonist, "
+                      "or ovarian ablation by radiotherapy."]
         lines += self._label_block(reg)
         names = [n for g in groups for n in g.cand.names]
         lines += self._drafts_block(list(dict.fromkeys(names))) + self._footer()
         return Card(
-            summary=clip(f"{f.menopausal_status.capitalize()} woman: add ovarian suppression to {regs}"),
+            summary=clip(f"Man on an aromatase inhibitor: add an LHRH agonist to {regs}" if male else
+                         f"{f.menopausal_status.capitalize()} woman: add ovarian suppression to {regs}"),
             indicator="warning",
             source=self._source("order-incomplete-regimen", reg),
             detail="\n".join(lines),
             suggestions=[Suggestion(
-                label=f"Add {ofs.name} (ovarian function suppression)", isRecommended=True,
+                label=f"Add {ofs.name} ({'LHRH agonist' if male else 'ovarian function suppression'})",
+                isRecommended=True,
                 actions=[Action(type="create", description=f"Draft order: {ofs.name} (RxNorm {ofs.rxnorm})",
-                                resource=medication_request(pid, ofs, f"ovarian function suppression with {regs}"))],
+                                resource=medication_request(pid, ofs, ("LHRH agonist" if male else
+                                                                       "ovarian function suppression") + f" with {regs}"))],
             )],
             selectionBehavior="at-most-one",
             links=self._links(reg),

@@ -142,6 +142,7 @@ def pathway_status(state: PatientState) -> PathwayStatus:
 # key cards.rules.evaluate_rule uses), so a rule several regimens name runs once.
 
 _NEEDS_OFS = RuleRef("needs_ovarian_suppression")
+_MALE_NO_LHRH = RuleRef("male_without_lhrh_agonist")
 
 
 def _eval(ref: RuleRef, state: PatientState, ctx: Context) -> Finding:
@@ -318,6 +319,9 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     if reg.endocrine_based:
         f = _run(_NEEDS_OFS, state, ctx)
         a.needs_ofs = f.value is True
+        if not a.needs_ofs and all(any(d.drug_class == "aromatase-inhibitor" for d in c.drugs) for c in choices):
+            # men on an AI need an LHRH agonist too (C.2 step 2); the same GnRH agonist order
+            a.needs_ofs = _run(_MALE_NO_LHRH, state, ctx).value is True
     else:
         a.needs_ofs = reg.endocrine_based
     if reasons_not:

@@ -255,12 +255,13 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
     r = a.regimen
     offered = [c for c in a.choices if c.excluded is None]
     ofs = DRUGS[OFS_DRUG] if a.needs_ofs else None
+    what_ofs = "LHRH agonist" if state.factors.sex == "male" else "ovarian suppression"
     if ids is None:
         ids = iter(new_uuids(len(offered) + 1))
     suggestions = []
     for c in offered:
         drugs = list(c.drugs) + ([ofs] if ofs and ofs not in c.drugs else [])
-        label = c.label + (f" + {ofs.name} (ovarian suppression)" if ofs else "")
+        label = c.label + (f" + {ofs.name} ({what_ofs})" if ofs else "")
         suggestions.append(make_suggestion(
             clip(f"Order {label}", 120),
             True if c.recommended else None,

@@ -605,6 +605,17 @@ def male(state, ctx):
 
 
 @rule
+def male_without_lhrh_agonist(state, ctx):
+    # C.2 step 2: "Men -> AI + CDK4/6i with LHRH agonist" (Ibrance label: consider one, C.3 row 16)
+    f = state.factors
+    if f.sex != "male":
+        return Finding(False, f"Sex: {f.sex}")
+    if f.ovarian_suppression:
+        return Finding(False, "Man on a documented LHRH agonist", tuple(f.ovarian_suppression_sources))
+    return Finding(True, "Man without a documented LHRH agonist", tuple(f.menopausal_sources))
+
+
+@rule
 def postmenopausal_woman(state, ctx):
     f = state.factors
     if f.sex == "male":

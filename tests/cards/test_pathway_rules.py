@@ -452,11 +452,21 @@ def test_de_novo_pik3ca_first_line_gets_no_pi3k_pathway_inhibitor():
     assert regs[0] == "ai-cdk46i"
 
 
-def test_a_man_on_an_aromatase_inhibitor_is_told_to_add_an_lhrh_agonist():
+def test_a_man_on_an_aromatase_inhibitor_is_told_to_add_an_lhrh_agonist_and_every_suggestion_adds_it():
+    # C.2 step 2: "Men -> AI + CDK4/6i with LHRH agonist, or fulvestrant + CDK4/6i"
     state = S.factors(S.base(), sex="male", menopausal_status="unknown", menopausal_basis="male")
-    ai = card(cards_for(state), "ai-cdk46i")
+    cards = cards_for(state)
+    ai = card(cards, "ai-cdk46i")
     assert "LHRH agonist" in ai["detail"]
-    assert all("goserelin" not in c for c in suggestion_drugs(ai))
+    assert all(c[-1] == "goserelin" for c in suggestion_drugs(ai))
+    assert all("(LHRH agonist)" in s["label"] for s in ai["suggestions"])
+    assert all("goserelin" not in c for c in suggestion_drugs(card(cards, "fulvestrant-cdk46i")))
+
+
+def test_a_man_already_on_an_lhrh_agonist_gets_no_extra_goserelin():
+    state = S.factors(S.base(), sex="male", menopausal_status="unknown", menopausal_basis="male",
+                      ovarian_suppression=True, ovarian_suppression_sources=S.src("MedicationStatement/leuprolide"))
+    assert all("goserelin" not in c for c in suggestion_drugs(card(cards_for(state), "ai-cdk46i")))
 
 
 # --- API for other layers --------------------------------------------------

@@ -592,3 +592,20 @@ def test_tdxd_first_line_without_either_label_route_is_not_indicated():
     card = by_topic(run(base_state(), [draft("t", "trastuzumab deruxtecan")]), "order-not-indicated")
     assert "endocrine-based line(s) for metastatic disease" in card["detail"]
     assert "No chemotherapy for metastatic disease and no relapse within 6 months" in card["detail"]
+
+
+# D13: C.2 step 2 "Men -> AI + CDK4/6i with LHRH agonist".
+
+def test_a_man_drafted_letrozole_ribociclib_without_an_lhrh_agonist_is_prompted_to_add_one():
+    state = base_state()
+    state.factors.sex, state.factors.menopausal_status, state.factors.menopausal_basis = "male", "unknown", "male"
+    card = by_topic(run(state, [draft("l", "letrozole"), draft("r", "ribociclib")]), "order-incomplete-regimen")
+    assert card["indicator"] == "warning"
+    assert "LHRH agonist" in card["summary"] and "woman" not in card["summary"]
+    assert created_drugs(card["suggestions"][0]) == ["goserelin"]
+
+
+def test_a_man_drafted_fulvestrant_ribociclib_needs_no_lhrh_agonist():
+    state = base_state()
+    state.factors.sex, state.factors.menopausal_status, state.factors.menopausal_basis = "male", "unknown", "male"
+    no_noise(run(state, [draft("f", "fulvestrant"), draft("r", "ribociclib")]))
