@@ -67,6 +67,7 @@ class RegimenAssessment:
     reasons_not: list[Finding] = field(default_factory=list)  # requirements failed / exclusions
     unknown: list[Finding] = field(default_factory=list)  # requirements that cannot be decided
     route: str | None = None  # the label route that fits, when the label has several
+    route_tag: str | None = None  # that route's summary tag (regimens.yaml routes[].tag)
     cautions: list[CautionHit] = field(default_factory=list)
     choices: list[ChoiceAssessment] = field(default_factory=list)
     needs_ofs: bool = False
@@ -283,6 +284,7 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
             fs = [_run(ref, state, ctx) for ref in route.rules]
             if all(f.value for f in fs):
                 a.route = route.label
+                a.route_tag = route.tag
                 a.reasons += fs
                 break
             if any(f.value is False for f in fs):

@@ -143,7 +143,7 @@ def _regimen_source_label(a: RegimenAssessment) -> str:
 
 def regimen_summary(a: RegimenAssessment, offered: list | None = None) -> str:
     offered = a.offered_choices if offered is None else offered
-    text = f"{a.regimen.name}: {a.regimen.tag(a.phase)}"
+    text = f"{a.regimen.name}: {a.route_tag or a.regimen.tag(a.phase)}"
     stops = [c.short for c in a.cautions if c.severity == "critical" and c.short]
     if stops:
         text += " — do not start: " + ", ".join(dict.fromkeys(stops))

@@ -711,3 +711,25 @@ def test_first_line_her2_low_or_null_gets_no_her2_retest_card():
 def test_ribociclib_cards_say_long_qt_and_qt_prolonging_drugs_are_not_checked():
     ai = card(cards_for(S.base()), "ai-cdk46i")
     assert "congenital long QT" in ai["detail"] and "QT-prolonging" in ai["detail"]
+
+
+# D11 / D12: a card's summary must not contradict the patient's documented facts.
+
+def test_ai_plus_cdk46i_summary_does_not_call_an_early_relapse_after_adjuvant_tamoxifen_endocrine_sensitive():
+    ai = card(cards_for(S.adjuvant_relapse(S.base(), 3, drug="tamoxifen")), "ai-cdk46i")
+    assert "endocrine-sensitive" not in ai["summary"] and "de novo" not in ai["summary"]
+    assert ai["summary"].startswith("Aromatase inhibitor + CDK4/6 inhibitor: first line")
+
+
+def test_first_line_fulvestrant_cdk46i_summary_does_not_call_a_de_novo_patient_endocrine_resistant():
+    fc = card(cards_for(S.base()), "fulvestrant-cdk46i")
+    assert "endocrine-resistant" not in fc["summary"]
+    assert fc["summary"].startswith("Fulvestrant + CDK4/6 inhibitor: first line")
+
+
+def test_tdxd_summary_names_the_label_route_that_fits():
+    b = card(cards_for(S.with_lines(S.base(), ("paclitaxel",))), "trastuzumab-deruxtecan")
+    assert "after endocrine therapy" not in b["summary"]
+    assert "HER2-low after chemotherapy" in b["summary"]
+    a = card(cards_for(progressed()), "trastuzumab-deruxtecan")
+    assert "HER2-low/ultralow after endocrine therapy" in a["summary"]
