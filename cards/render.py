@@ -186,6 +186,13 @@ def _static_detail(r) -> tuple[list[str], str]:
     return out, footer
 
 
+def _caution_line(c) -> str:
+    """'<text> (<source title>) Patient: <fact> — <resources>' (no patient part for an unconditional caution)."""
+    text = f"{c.text} ({source_title(c.source)})"
+    f = c.finding
+    return f"{text} Patient: {f.text}{finding_cite(f)}" if f.text else text
+
+
 def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
                    notes: list[str], offered: list | None = None) -> str:
     offered = a.offered_choices if offered is None else offered
@@ -202,16 +209,16 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
     choice_cautions = [(c.label, h) for c in offered for h in c.cautions]
     if stop or warn or info or choice_cautions or r.general_cautions or a.needs_ofs:
         out += ["", "**Cautions for this patient**"]
+        # each caution: its text, its knowledge source, and the patient fact that triggered it
         for c in stop:  # the order hooks' critical "do not start", same text
-            out.append(f"- ⛔ Do not start ({c.short}): {c.text} Patient: {c.finding.text}{finding_cite(c.finding)}")
+            out.append(f"- ⛔ Do not start ({c.short}): {_caution_line(c)}")
         for c in warn:
-            out.append(f"- ⚠️ {c.text} Patient: {c.finding.text}{finding_cite(c.finding)}")
+            out.append(f"- ⚠️ {_caution_line(c)}")
         for label, h in choice_cautions:
             mark = "⚠️ " if h.severity == "warning" else ""
-            out.append(f"- {mark}{label}: {h.text} Patient: {h.finding.text}{finding_cite(h.finding)}"
-                       if h.finding.text else f"- {mark}{label}: {h.text}")
+            out.append(f"- {mark}{label}: {_caution_line(h)}")
         for c in info:
-            out.append(f"- {c.text}")
+            out.append(f"- {_caution_line(c)}")
         for g in r.general_cautions:
             out.append(f"- Label/trial: {g}")
     static, footer = _static_detail(r)

@@ -275,7 +275,14 @@ def esr1_result_not_current(state, ctx):
     text = {False: "ESR1 result predates the latest progression on endocrine therapy",
             True: "ESR1 result is current",
             None: "ESR1 result currency unknown (undated)"}[cur]
-    return Finding(cur is False, text)
+    # the dates the card needs to show why (the mapper compares them)
+    results = state.biomarkers.for_gene("ESR1")
+    dated = [v.date for v in results if v.date]
+    prog = state.therapy.last_endocrine_progression
+    if dated or prog:
+        text += (f" (latest ESR1 result {fmt_date(max(dated)) if dated else 'undated'}; latest progression "
+                 f"on endocrine therapy {fmt_date(prog)})")
+    return Finding(cur is False, text, _srcs(*(v.sources for v in results)))
 
 
 @rule

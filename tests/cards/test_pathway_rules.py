@@ -733,3 +733,18 @@ def test_tdxd_summary_names_the_label_route_that_fits():
     assert "HER2-low after chemotherapy" in b["summary"]
     a = card(cards_for(progressed()), "trastuzumab-deruxtecan")
     assert "HER2-low/ultralow after endocrine therapy" in a["summary"]
+
+
+# D15: each caution in a card cites its knowledge source and the patient fact that triggered it.
+
+def test_every_caution_line_cites_its_source_and_the_triggering_patient_fact():
+    state = S.with_variants(S.with_lines(S.base(), ("letrozole", "palbociclib"), last_endocrine_progression=dt.date(2023, 1, 1)),
+                            S.variant("ESR1", "p.D538G", date=dt.date(2022, 6, 1)), esr1_current=False)
+    el = card(cards_for(state), "elacestrant")
+    line = next(x for x in el["detail"].splitlines() if "predates the latest progression" in x)
+    assert "clinical-reference.md C.1" in line  # knowledge source of the caution
+    assert "Patient:" in line and "2023-01-01" in line and "Observation/esr1-detected" in line
+    dia = card(cards_for(S.diabetic(S.with_variants(progressed(), S.variant("PIK3CA", "p.E545K", specimen="tissue")))),
+               "capivasertib-fulvestrant")
+    line = next(x for x in dia["detail"].splitlines() if "Diabetes or hyperglycaemia documented" in x)
+    assert "clinical-reference.md C.3" in line and "Condition/t2dm" in line
