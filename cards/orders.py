@@ -710,6 +710,8 @@ class _Checker:
                 break
             if not a.fits or a.regimen.informational_only or a.topic == g.cand.regimen.topic:
                 continue
+            if a.critical:  # a regimen the safety stop says not to start is no replacement
+                continue
             choice = a.recommended or (a.offered_choices[0] if a.offered_choices else None)
             if choice is None or any(d.rxnorm is None for d in choice.drugs):
                 continue

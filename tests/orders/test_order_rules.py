@@ -609,3 +609,16 @@ def test_a_man_drafted_fulvestrant_ribociclib_needs_no_lhrh_agonist():
     state = base_state()
     state.factors.sex, state.factors.menopausal_status, state.factors.menopausal_basis = "male", "unknown", "male"
     no_noise(run(state, [draft("f", "fulvestrant"), draft("r", "ribociclib")]))
+
+
+def test_a_regimen_the_order_hook_would_stop_is_never_offered_as_a_replacement():
+    # D3 consistency: type 1 diabetes stops capivasertib/alpelisib, so a not-indicated
+    # everolimus order must not propose them as "Replace with"
+    from tests.cards import states as S
+    state = S.with_variants(S.with_lines(S.her2(S.base(PID), "null", "0"), ("letrozole", "palbociclib"),
+                                         ("fulvestrant", "abemaciclib")), S.variant("PIK3CA", "p.H1047R"))
+    state = S.factors(state, menopausal_status="premenopausal", age=44, diabetes=S.Diabetes(
+        status="type1", on_antihyperglycemic=True, sources=S.src("Condition/t1dm")))
+    card = by_topic(run(state, [draft("e", "everolimus"), draft("x", "exemestane")]), "order-not-indicated")
+    offered = [d for s in card["suggestions"] for d in created_drugs(s)]
+    assert offered and not {"capivasertib", "alpelisib", "inavolisib"} & set(offered)
