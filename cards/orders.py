@@ -35,10 +35,13 @@ An order that fits gets no warning or critical card. Non-oncology drafts,
 drugs outside the pathway and continuations of the current line (renewals)
 get none either (only a critical safety stop is still raised). The pathway's
 placement of a regimen is not always a label restriction (talazoparib has no
-line clause, chemotherapy sequencing is guideline advice): order_rules.yaml
-`placement_not_label` says where only the label requirements count. An AI,
-fulvestrant or abemaciclib drafted alone after progression is a labelled
-monotherapy and stays silent.
+line clause, nor has olaparib; T-DXd label B can be met at first line;
+chemotherapy sequencing is guideline advice): order_rules.yaml
+`placement_not_label` says where only the label requirements count. An AI or
+fulvestrant drafted alone after progression is a labelled monotherapy and stays
+silent; abemaciclib alone only when its monotherapy label (after endocrine therapy
+and prior chemotherapy in the metastatic setting) is met (order_rules.yaml
+`monotherapy_label`), otherwise it is an incomplete regimen (warning).
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ from cards.knowledge import (
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import PathwayStatus, RegimenAssessment, assess, evaluate, pathway_status
 from cards.render import cite, clip, medication_request, service_request
-from cards.rules import RULES, Context, Finding, fmt_date
+from cards.rules import RULES, Context, Finding, fmt_date, hba1c_percent  # noqa: F401 (re-export)
 
 RULES_FILE = Path(__file__).resolve().parent / "knowledge" / "order_rules.yaml"
 
@@ -80,45 +83,8 @@ def _order_rule(fn):
     return fn
 
 
-def hba1c_percent(lab: LabValue | None) -> float | None:
-    """HbA1c as NGSP %, converting IFCC mmol/mol (NGSP = 0.0915 * IFCC + 2.15)."""
-    if lab is None:
-        return None
-    unit = (lab.unit or "%").lower()
-    if "mmol" in unit:
-        return round(0.0915 * lab.value + 2.15, 1)
-    return lab.value
-
-
-def _dia_sources(state: PatientState) -> tuple[Source, ...]:
-    d = state.factors.diabetes
-    return tuple(d.sources) + tuple(d.hba1c.sources if d.hba1c else ())
-
-
-@_order_rule
-def type1_diabetes(state: PatientState, ctx: Context) -> Finding:
-    d = state.factors.diabetes
-    if d.status != "type1":
-        return Finding(False, "No type 1 diabetes documented")
-    text = "Type 1 diabetes documented"
-    if d.hba1c is not None:
-        text += f"; HbA1c {d.hba1c.value:g} {d.hba1c.unit or '%'} ({fmt_date(d.hba1c.date)})"
-    return Finding(True, text, _dia_sources(state))
-
-
-@_order_rule
-def uncontrolled_diabetes_by_hba1c(state: PatientState, ctx: Context, threshold_percent: float) -> Finding:
-    d = state.factors.diabetes
-    pct = hba1c_percent(d.hba1c)
-    if pct is None:
-        return Finding(bool(d.uncontrolled), "Diabetes documented as uncontrolled" if d.uncontrolled
-                       else "No HbA1c documented", _dia_sources(state))
-    lab = d.hba1c
-    shown = f"{lab.value:g} {lab.unit or '%'}" + (f" (= {pct:g} %)" if pct != lab.value else "")
-    kind = {"type1": "type 1 diabetes", "type2-treated": "treated type 2 diabetes",
-            "type2-untreated": "type 2 diabetes", "lab-only": "diabetes by laboratory values"}.get(d.status, "")
-    text = f"HbA1c {shown} on {fmt_date(lab.date)}" + (f", {kind}" if kind else "")
-    return Finding(pct > threshold_percent, text, _dia_sources(state))
+# hba1c_percent, type1_diabetes and uncontrolled_diabetes_by_hba1c live in cards/rules.py:
+# the pathway's safety cautions use them too (one stance in both hooks).
 
 
 def run_rule(name: str, state: PatientState, ctx: Context, **params) -> Finding:
@@ -149,6 +115,7 @@ class SafetyRule:
     text: str
     source: str
     label_urls: dict[str, str]
+    with_drugs: frozenset[str] = frozenset()  # fires when one of these is drafted or active too
 
 
 @dataclass(frozen=True)
@@ -159,6 +126,7 @@ class OrderKnowledge:
     safety_exclusions: frozenset[str]
     safety: tuple[SafetyRule, ...]
     combination_only: dict[str, dict]
+    monotherapy_label: dict[str, tuple[str, tuple[RuleRef, ...], str]]  # drug -> (label, requires, source)
     backbone_classes: frozenset[str]
     placement_not_label: dict[str, dict]
     her2_positive: dict[str, dict]
@@ -178,6 +146,15 @@ def _pathway_caution(rule_name: str) -> Caution:
     raise ValueError(f"order_rules.yaml: no regimens.yaml caution uses rule {rule_name}")
 
 
+def _shared_caution(cid: str) -> Caution:
+    """The regimens.yaml caution with this id (a shared caution used by some regimen)."""
+    for reg in REGIMENS:
+        for c in reg.cautions:
+            if c.id == cid:
+                return c
+    raise ValueError(f"order_rules.yaml: no regimen uses the regimens.yaml caution {cid}")
+
+
 def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
     with open(path, encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
@@ -192,19 +169,26 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
     }
     safety = []
     for s in data["safety"]:
-        if "caution_rule" in s:
-            c = _pathway_caution(s["caution_rule"])
-            ref, text, source, urls = c.rule, c.text, c.source, {}
+        if "caution" in s or "caution_rule" in s:
+            c = (_shared_caution(s["caution"]) if "caution" in s else _pathway_caution(s["caution_rule"]))
+            ref, text, source, urls = c.rule, c.text, c.source, dict(s.get("label_urls") or {})
         else:
-            ref = RuleRef(rule=s["rule"], params=tuple(sorted((s.get("params") or {}).items())))
+            # `with_drugs` entries need no predicate: the co-drafted/active drug is the fact
+            ref = RuleRef(rule=s.get("rule", "always"), params=tuple(sorted((s.get("params") or {}).items())))
             text, source, urls = " ".join(s["text"].split()), s["source"], dict(s.get("label_urls") or {})
         safety.append(SafetyRule(id=s["id"], group=s["group"], indicator=s["indicator"],
                                  drugs=frozenset(s["drugs"]), short=s["short"], rule=ref, text=text,
-                                 source=source, label_urls=urls))
+                                 source=source, label_urls=urls, with_drugs=frozenset(s.get("with_drugs") or ())))
     k = OrderKnowledge(
         version=str(data["version"]), override_reasons=reasons, biomarkers=biomarkers,
         safety_exclusions=frozenset(data.get("safety_exclusion_rules") or ()), safety=tuple(safety),
         combination_only=dict(data["combination_only"]),
+        monotherapy_label={
+            name: (" ".join(e["label"].split()),
+                   tuple(RuleRef(rule=r["rule"], params=tuple(sorted((k, v) for k, v in r.items() if k != "rule")))
+                         for r in e["requires"]), e["source"])
+            for name, e in (data.get("monotherapy_label") or {}).items()
+        },
         backbone_classes=frozenset(data["order_select_backbone_classes"]),
         placement_not_label=dict(data["placement_not_label"]), her2_positive=dict(data["her2_positive_not_indicated"]),
         sources=sources,
@@ -228,12 +212,17 @@ def _check(k: OrderKnowledge) -> None:
             raise ValueError(f"order_rules.yaml: safety {s.id} uses unknown rule {s.rule.rule}")
         if s.indicator not in ("critical", "warning") or s.source not in k.sources or not s.drugs <= set(DRUGS):
             raise ValueError(f"order_rules.yaml: safety {s.id}: bad indicator, source or drug")
+        if not s.with_drugs <= set(DRUGS):
+            raise ValueError(f"order_rules.yaml: safety {s.id}: unknown with_drugs")
         if not set(s.label_urls) <= s.drugs:
             raise ValueError(f"order_rules.yaml: safety {s.id}: label_urls for a drug it does not cover")
     for table in (k.combination_only, k.her2_positive):
         for name, entry in table.items():
             if name not in DRUGS or entry["source"] not in k.sources:
                 raise ValueError(f"order_rules.yaml: unknown drug or source for {name}")
+    for name, (_, refs, source) in k.monotherapy_label.items():
+        if name not in DRUGS or source not in k.sources or any(r.rule not in known_rules for r in refs):
+            raise ValueError(f"order_rules.yaml: monotherapy_label {name}: unknown drug, rule or source")
     for topic, entry in k.placement_not_label.items():
         if topic not in REGIMENS_BY_TOPIC or entry["source"] not in k.sources:
             raise ValueError(f"order_rules.yaml: placement_not_label: unknown topic or source {topic}")
@@ -464,7 +453,7 @@ class _Checker:
         if self.state.her2.category == "positive":
             hits = [n for n in g.focus if n in KNOWLEDGE.her2_positive]
             return [self.her2_positive_card(g, hits)] if hits else []
-        if g.kind == "not-fit" and g.cand.missing and not any(n in KNOWLEDGE.combination_only for n in g.focus):
+        if g.kind == "not-fit" and g.cand.missing and not self.combination_only(g):
             # an AI / fulvestrant / abemaciclib alone outside a fitting pathway combination: the
             # monotherapy may be labelled (e.g. AI after antiestrogen); nothing to say from the pathway
             return []
@@ -557,6 +546,12 @@ class _Checker:
                 f = run_rule(ref.rule, self.state, self.ctx, **ref.kwargs)
                 if f.value is False and not (ref.rule in KNOWLEDGE.biomarkers and f in stale):
                     failed.append(f)
+            # alternative label routes (T-DXd A/B), as pathway.assess reads them: the label
+            # fails only when every route has a requirement documented as not met
+            routes = [[run_rule(ref.rule, self.state, self.ctx, **ref.kwargs) for ref in route.rules]
+                      for route in a.regimen.routes]
+            if routes and all(any(f.value is False for f in fs) for fs in routes):
+                failed += [f for fs in routes for f in fs if f.value is False and f not in stale]
             return failed + ([] if placement else list(a.reasons_not))
         reasons: list[Finding] = []
         if a.status == "not-fit" and not placement.get("requirements_not_label"):
@@ -715,6 +710,8 @@ class _Checker:
                 break
             if not a.fits or a.regimen.informational_only or a.topic == g.cand.regimen.topic:
                 continue
+            if a.critical:  # a regimen the safety stop says not to start is no replacement
+                continue
             choice = a.recommended or (a.offered_choices[0] if a.offered_choices else None)
             if choice is None or any(d.rxnorm is None for d in choice.drugs):
                 continue
@@ -752,6 +749,23 @@ class _Checker:
         if test == "test-pik3ca-akt1-pten":
             return list(t.orders), True, 0
         return plain or [t.orders[0]], False, 0
+
+    def combination_only(self, g: Group) -> dict[str, tuple[str, str, list[Finding]]]:
+        """Focus drugs drafted without a partner that their label needs: name -> (label, source,
+        failing facts). combination_only drugs always; monotherapy_label drugs (abemaciclib)
+        when a condition of their monotherapy label fails for this patient."""
+        out: dict[str, tuple[str, str, list[Finding]]] = {}
+        for n in g.focus:
+            e = KNOWLEDGE.combination_only.get(n)
+            if e is not None:
+                out[n] = (e["label"], e["source"], [])
+            elif n in KNOWLEDGE.monotherapy_label and g.cand.missing:
+                label, refs, source = KNOWLEDGE.monotherapy_label[n]
+                failed = [f for f in (run_rule(r.rule, self.state, self.ctx, **r.kwargs) for r in refs)
+                          if not f.value]
+                if failed:
+                    out[n] = (label, source, failed)
+        return out
 
     def biomarker_card(self, g: Group, test: str, items) -> Card:
         reg = g.cand.regimen
@@ -793,7 +807,7 @@ class _Checker:
         missing = g.cand.missing
         if not missing:
             return None
-        combo_only = [n for n in g.focus if n in KNOWLEDGE.combination_only]
+        combo_only = self.combination_only(g)
         if not combo_only and (g.kind == "not-fit" or g.cand.assessment.phase != "first-line"):
             # after progression an AI or fulvestrant alone is a labelled option; first line,
             # ET + CDK4/6 inhibitor is the standard (ASCO 2024 rec 1.1)
@@ -829,9 +843,9 @@ class _Checker:
         partners = " + ".join(missing)
         lines = [f"**{drafted} drafted without {partners}**: {reg.name} ({reg.brand}) is the pathway regimen "
                  "for these orders.", "", "**Why**"]
-        for n in combo_only:
-            e = KNOWLEDGE.combination_only[n]
-            lines.append(f"- {n}: labelled only \"{e['label']}\" ({self._source_title(e['source'])})")
+        for n, (label, source, facts) in combo_only.items():
+            lines.append(f"- {n}: labelled only \"{label}\" ({self._source_title(source)})")
+            lines += ["  " + self._fact(f) for f in facts]
         if a.fits:
             lines.append(f"- {reg.name} fits this patient:")
             lines += ["  " + self._fact(f) for f in a.reasons if f.text]
@@ -856,27 +870,34 @@ class _Checker:
         ofs = DRUGS[OFS_DRUG]
         f = self.state.factors
         reg = groups[0].cand.regimen
-        why = run_rule("needs_ovarian_suppression", self.state, self.ctx)
+        male = f.sex == "male"  # men on an AI: LHRH agonist (C.2 step 2), same GnRH agonist order
+        rule_name = "male_without_lhrh_agonist" if male else "needs_ovarian_suppression"
+        why = run_rule(rule_name, self.state, self.ctx)
         regs = ", ".join(dict.fromkeys(g.cand.regimen.name for g in groups))
-        caution = next((c for r in REGIMENS for c in r.cautions if c.rule.rule == "needs_ovarian_suppression"), None)
-        lines = [f"**Ovarian function suppression missing**: {regs} in a {f.menopausal_status} woman.", "",
-                 "**Why**", self._fact(why)]
+        caution = next((c for r in REGIMENS for c in r.cautions if c.rule.rule == rule_name), None)
+        head = (f"**LHRH agonist missing**: {regs} in a man." if male else
+                f"**Ovarian function suppression missing**: {regs} in a {f.menopausal_status} woman.")
+        lines = [head, "", "**Why**", self._fact(why)]
         if caution:
             lines.append(f"- {caution.text} ({self._source_title(caution.source)})")
-        lines += ["- ESO-ESMO ABC4: adequate OFS = bilateral oophorectomy, continuous LHRH agonist, "
-                  "or ovarian ablation by radiotherapy."]
+        if not male:
+            lines += ["- ESO-ESMO ABC4: adequate OFS = bilateral oophorectomy, continuous LHRH agonist, "
+                      "or ovarian ablation by radiotherapy."]
         lines += self._label_block(reg)
         names = [n for g in groups for n in g.cand.names]
         lines += self._drafts_block(list(dict.fromkeys(names))) + self._footer()
         return Card(
-            summary=clip(f"{f.menopausal_status.capitalize()} woman: add ovarian suppression to {regs}"),
+            summary=clip(f"Man on an aromatase inhibitor: add an LHRH agonist to {regs}" if male else
+                         f"{f.menopausal_status.capitalize()} woman: add ovarian suppression to {regs}"),
             indicator="warning",
             source=self._source("order-incomplete-regimen", reg),
             detail="\n".join(lines),
             suggestions=[Suggestion(
-                label=f"Add {ofs.name} (ovarian function suppression)", isRecommended=True,
+                label=f"Add {ofs.name} ({'LHRH agonist' if male else 'ovarian function suppression'})",
+                isRecommended=True,
                 actions=[Action(type="create", description=f"Draft order: {ofs.name} (RxNorm {ofs.rxnorm})",
-                                resource=medication_request(pid, ofs, f"ovarian function suppression with {regs}"))],
+                                resource=medication_request(pid, ofs, ("LHRH agonist" if male else
+                                                                       "ovarian function suppression") + f" with {regs}"))],
             )],
             selectionBehavior="at-most-one",
             links=self._links(reg),
@@ -892,7 +913,8 @@ class _Checker:
                     continue
                 if s.indicator != "critical" and (g.continuation or name in not_indicated):
                     continue
-                f = run_rule(s.rule.rule, self.state, self.ctx, **s.rule.kwargs)
+                f = (self._with_drugs_finding(name, s.with_drugs) if s.with_drugs
+                     else run_rule(s.rule.rule, self.state, self.ctx, **s.rule.kwargs))
                 if f.value:
                     done.add((name, s.group))
                     fired.setdefault(s.id, []).append((name, f))
@@ -905,6 +927,16 @@ class _Checker:
         if glycemic is not None:
             cards.append(glycemic)
         return cards
+
+    def _with_drugs_finding(self, name: str, others: frozenset[str]) -> Finding:
+        """Which of `others` is drafted or active alongside `name` (the fact, with its resources)."""
+        present = sorted(others & self.pool)
+        if not present:
+            return Finding(False, "")
+        srcs = [Source(reference=d.reference) for d in self.drafts if d.reference and set(d.names) & set(present)]
+        srcs += [x for n in present for x in self.active.get(n, ())]
+        what = " + ".join(present)
+        return Finding(True, f"{what[:1].upper() + what[1:]} drafted or active together with {name}", tuple(srcs))
 
     def safety_card(self, s: SafetyRule, hits: list[tuple[str, Finding]], drug_group: dict[str, Group]) -> Card:
         names = list(dict.fromkeys(n for n, _ in hits))

@@ -36,7 +36,7 @@ class PathwayStatus:
 
 @dataclass
 class CautionHit:
-    severity: str  # "warning" | "info"
+    severity: str  # "critical" (the order hooks' "do not start") | "warning" | "info"
     text: str
     source: str  # knowledge source key
     finding: Finding  # the patient facts that triggered it
@@ -67,6 +67,7 @@ class RegimenAssessment:
     reasons_not: list[Finding] = field(default_factory=list)  # requirements failed / exclusions
     unknown: list[Finding] = field(default_factory=list)  # requirements that cannot be decided
     route: str | None = None  # the label route that fits, when the label has several
+    route_tag: str | None = None  # that route's summary tag (regimens.yaml routes[].tag)
     cautions: list[CautionHit] = field(default_factory=list)
     choices: list[ChoiceAssessment] = field(default_factory=list)
     needs_ofs: bool = False
@@ -76,7 +77,14 @@ class RegimenAssessment:
         return self.status == "fits"
 
     @property
+    def critical(self) -> bool:
+        """A regimen-level safety stop applies (the order hooks say "do not start")."""
+        return any(c.severity == "critical" for c in self.cautions)
+
+    @property
     def indicator(self) -> str:
+        if self.critical:
+            return "critical"
         choice_warn = any(h.severity == "warning" for c in self.offered_choices for h in c.cautions)
         return "warning" if choice_warn or any(c.severity == "warning" for c in self.cautions) else "info"
 
@@ -135,6 +143,7 @@ def pathway_status(state: PatientState) -> PathwayStatus:
 # key cards.rules.evaluate_rule uses), so a rule several regimens name runs once.
 
 _NEEDS_OFS = RuleRef("needs_ovarian_suppression")
+_MALE_NO_LHRH = RuleRef("male_without_lhrh_agonist")
 
 
 def _eval(ref: RuleRef, state: PatientState, ctx: Context) -> Finding:
@@ -275,6 +284,7 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
             fs = [_run(ref, state, ctx) for ref in route.rules]
             if all(f.value for f in fs):
                 a.route = route.label
+                a.route_tag = route.tag
                 a.reasons += fs
                 break
             if any(f.value is False for f in fs):
@@ -291,6 +301,12 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
         if f.value:
             text = f"{ref.text} ({f.text})" if ref.text and f.text else (ref.text or f.text)
             reasons_not.append(Finding(True, text, f.sources))
+        elif f.value is None:
+            # an exclusion the record cannot decide is a data gap, not a pass: the
+            # regimen waits on it (status unknown) and the summary says what is missing
+            what = (ref.text or "").split(":")[0]
+            text = f"not known whether this applies: {what} ({f.text})" if what else f.text
+            unknown.append(Finding(None, text, f.sources))
     a.choices = choices = _assess_choices(reg, state, ctx)
     for c in choices:
         if c.excluded is None:
@@ -298,9 +314,16 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     else:
         reasons_not.append(Finding(False, "Every concrete regimen of this card was already given or is excluded"))
     a.cautions += _caution_hits(reg.cautions, state, ctx)
+    if a.critical:
+        # shown with the stop (C.2: warnings, not silent exclusions) but never recommended
+        for c in choices:
+            c.recommended = False
     if reg.endocrine_based:
         f = _run(_NEEDS_OFS, state, ctx)
         a.needs_ofs = f.value is True
+        if not a.needs_ofs and all(any(d.drug_class == "aromatase-inhibitor" for d in c.drugs) for c in choices):
+            # men on an AI need an LHRH agonist too (C.2 step 2); the same GnRH agonist order
+            a.needs_ofs = _run(_MALE_NO_LHRH, state, ctx).value is True
     else:
         a.needs_ofs = reg.endocrine_based
     if reasons_not:
@@ -319,7 +342,9 @@ def evaluate(state: PatientState, ctx: Context | None = None,
     keyed = []
     for r in REGIMENS:
         a = assess(state, r.topic, ctx, status)
-        keyed.append(((False, a.rank, order[a.topic]) if a.status == "fits" else (True, 0, order[a.topic]), a))
+        # fitting regimens with a safety stop come after the other fitting ones
+        keyed.append(((False, a.critical, a.rank, order[a.topic]) if a.status == "fits"
+                      else (True, False, 0, order[a.topic]), a))
     keyed.sort(key=itemgetter(0))
     return [a for _, a in keyed]
 

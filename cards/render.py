@@ -143,7 +143,10 @@ def _regimen_source_label(a: RegimenAssessment) -> str:
 
 def regimen_summary(a: RegimenAssessment, offered: list | None = None) -> str:
     offered = a.offered_choices if offered is None else offered
-    text = f"{a.regimen.name}: {a.regimen.tag(a.phase)}"
+    text = f"{a.regimen.name}: {a.route_tag or a.regimen.tag(a.phase)}"
+    stops = [c.short for c in a.cautions if c.severity == "critical" and c.short]
+    if stops:
+        text += " — do not start: " + ", ".join(dict.fromkeys(stops))
     shorts = [c.short for c in a.cautions if c.severity == "warning" and c.short]
     shorts += [c.short for ch in offered for c in ch.cautions if c.severity == "warning" and c.short]
     if shorts:
@@ -183,6 +186,13 @@ def _static_detail(r) -> tuple[list[str], str]:
     return out, footer
 
 
+def _caution_line(c) -> str:
+    """'<text> (<source title>) Patient: <fact> — <resources>' (no patient part for an unconditional caution)."""
+    text = f"{c.text} ({source_title(c.source)})"
+    f = c.finding
+    return f"{text} Patient: {f.text}{finding_cite(f)}" if f.text else text
+
+
 def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
                    notes: list[str], offered: list | None = None) -> str:
     offered = a.offered_choices if offered is None else offered
@@ -193,19 +203,22 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
     out += [fact(f) for f in a.reasons if f.text]
     if a.route:
         out.append(f"- Label route: {a.route}")
+    stop = [c for c in a.cautions if c.severity == "critical"]
     warn = [c for c in a.cautions if c.severity == "warning"]
-    info = [c for c in a.cautions if c.severity != "warning"]
+    info = [c for c in a.cautions if c.severity not in ("warning", "critical")]
     choice_cautions = [(c.label, h) for c in offered for h in c.cautions]
-    if warn or info or choice_cautions or r.general_cautions or a.needs_ofs:
+    if stop or warn or info or choice_cautions or r.general_cautions or a.needs_ofs:
         out += ["", "**Cautions for this patient**"]
+        # each caution: its text, its knowledge source, and the patient fact that triggered it
+        for c in stop:  # the order hooks' critical "do not start", same text
+            out.append(f"- ⛔ Do not start ({c.short}): {_caution_line(c)}")
         for c in warn:
-            out.append(f"- ⚠️ {c.text} Patient: {c.finding.text}{finding_cite(c.finding)}")
+            out.append(f"- ⚠️ {_caution_line(c)}")
         for label, h in choice_cautions:
             mark = "⚠️ " if h.severity == "warning" else ""
-            out.append(f"- {mark}{label}: {h.text} Patient: {h.finding.text}{finding_cite(h.finding)}"
-                       if h.finding.text else f"- {mark}{label}: {h.text}")
+            out.append(f"- {mark}{label}: {_caution_line(h)}")
         for c in info:
-            out.append(f"- {c.text}")
+            out.append(f"- {_caution_line(c)}")
         for g in r.general_cautions:
             out.append(f"- Label/trial: {g}")
     static, footer = _static_detail(r)
@@ -229,6 +242,11 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
         out.append("HbA1c and/or fasting glucose not documented: needed before starting (see testing card).")
     if fa.qtc_ms is None and any(d.name == "ribociclib" for d in drug_infos):
         out.append("QTc not documented: ECG before ribociclib (start only if QTcF < 450 ms).")
+    if any(d.name == "ribociclib" for d in drug_infos):
+        # C.2 safety overlays: congenital long QT and QT-prolonging drugs -> warning for
+        # ribociclib; the record as read here has neither fact, so say it is not checked
+        out.append("QT risk factors not read from the record: congenital long QT, QT-prolonging "
+                   "co-medication; check before ribociclib (C.2 safety overlays).")
     if a.regimen.endocrine_based and fa.sex == "female" and fa.menopausal_basis == "age-rule":
         out.append("Menopausal status inferred from age (>= 60), not documented.")
     for c in a.choices:
@@ -244,12 +262,13 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
     r = a.regimen
     offered = [c for c in a.choices if c.excluded is None]
     ofs = DRUGS[OFS_DRUG] if a.needs_ofs else None
+    what_ofs = "LHRH agonist" if state.factors.sex == "male" else "ovarian suppression"
     if ids is None:
         ids = iter(new_uuids(len(offered) + 1))
     suggestions = []
     for c in offered:
         drugs = list(c.drugs) + ([ofs] if ofs and ofs not in c.drugs else [])
-        label = c.label + (f" + {ofs.name} (ovarian suppression)" if ofs else "")
+        label = c.label + (f" + {ofs.name} ({what_ofs})" if ofs else "")
         suggestions.append(make_suggestion(
             clip(f"Order {label}", 120),
             True if c.recommended else None,
@@ -265,6 +284,7 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
         if c.severity == "warning":
             warning = True
             break
+    critical = a.critical
     if not warning:
         for c in offered:
             for h in c.cautions:
@@ -274,7 +294,7 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
     url = r.label_url
     return make_card(
         regimen_summary(a, offered),
-        "warning" if warning else "info",
+        "critical" if critical else "warning" if warning else "info",
         topic_source(a.topic, _regimen_source_label(a), url),
         regimen_detail(a, state, position, notes, offered),
         suggestions,

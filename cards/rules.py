@@ -16,10 +16,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable
 
-from mappings.state import PatientState, Source, TherapyLine, VariantResult
+from mappings.state import LabValue, PatientState, Source, TherapyLine, VariantResult
 
 ENDOCRINE_CLASSES = {"aromatase-inhibitor", "serm", "fulvestrant", "oral-serd"}
 NSAI = {"letrozole", "anastrozole"}
+PATHOGENIC = ("pathogenic", "likely-pathogenic")
 SPECIMEN_TEXT = {"ctdna": "plasma ctDNA", "tissue": "tissue", "blood": "blood"}
 
 
@@ -274,7 +275,14 @@ def esr1_result_not_current(state, ctx):
     text = {False: "ESR1 result predates the latest progression on endocrine therapy",
             True: "ESR1 result is current",
             None: "ESR1 result currency unknown (undated)"}[cur]
-    return Finding(cur is False, text)
+    # the dates the card needs to show why (the mapper compares them)
+    results = state.biomarkers.for_gene("ESR1")
+    dated = [v.date for v in results if v.date]
+    prog = state.therapy.last_endocrine_progression
+    if dated or prog:
+        text += (f" (latest ESR1 result {fmt_date(max(dated)) if dated else 'undated'}; latest progression "
+                 f"on endocrine therapy {fmt_date(prog)})")
+    return Finding(cur is False, text, _srcs(*(v.sources for v in results)))
 
 
 @rule
@@ -290,9 +298,16 @@ def germline_brca_mutated(state, ctx):
     results = by_gene.get("BRCA1", []) + by_gene.get("BRCA2", [])
     srcs = _srcs(*(v.sources for v in results))
     germ = [v for v in results if v.actionable and v.origin == "germline"]
+    # PARP inhibitor labels: "deleterious or suspected deleterious gBRCAm"; C.2 step 1:
+    # pathogenic/likely pathogenic only. A germline call without a classification may be a VUS.
+    classified = [v for v in germ if v.significance in PATHOGENIC]
+    if classified:
+        return Finding(True, "; ".join([variant_text(state, ctx, v) for v in classified]),
+                       _srcs(*(v.sources for v in classified)))
     if germ:
-        return Finding(True, "; ".join([variant_text(state, ctx, v) for v in germ]),
-                       _srcs(*(v.sources for v in germ)))
+        return Finding(None, "Germline BRCA variant without a reported classification (PARP inhibitors need a "
+                       "pathogenic or likely pathogenic variant; ask the laboratory for the classification): "
+                       + "; ".join([variant_text(state, ctx, v) for v in germ]), _srcs(*(v.sources for v in germ)))
     other = [v for v in results if v.actionable]
     if any(v.origin == "unknown" for v in other):
         return Finding(None, "BRCA variant detected but germline origin not established: "
@@ -449,6 +464,16 @@ def prior_everolimus(state, ctx):
 
 
 @rule
+def prior_elacestrant(state, ctx):
+    return _prior(ctx, False, {"elacestrant"}, "elacestrant")
+
+
+@rule
+def prior_imlunestrant(state, ctx):
+    return _prior(ctx, False, {"imlunestrant"}, "imlunestrant")
+
+
+@rule
 def prior_parp_inhibitor(state, ctx):
     return _prior(ctx, state.therapy.prior_parp_inhibitor, _class(ctx, "parp-inhibitor"), "PARP inhibitor")
 
@@ -550,7 +575,11 @@ def relapse_on_or_within_12_months_of_adjuvant_ai(state, ctx):
         d.drug_class == "aromatase-inhibitor"
         for e in state.therapy.exposures if e.setting == "early" for d in e.drugs
     )
-    return Finding(bool(f.value and adjuvant_ai), f.text + ("" if adjuvant_ai else " (no adjuvant AI documented)"), f.sources)
+    if not adjuvant_ai:
+        return Finding(False, f.text + " (no adjuvant AI documented)", f.sources)
+    # an undecidable timing stays undecidable (None): read as False it would make the
+    # patient endocrine-sensitive by default (C.2 step 2 needs the timing)
+    return Finding(f.value, f.text, f.sources)
 
 
 @rule
@@ -580,6 +609,17 @@ def _meno_text(state: PatientState) -> str:
 @rule
 def male(state, ctx):
     return Finding(state.factors.sex == "male", f"Sex: {state.factors.sex}")
+
+
+@rule
+def male_without_lhrh_agonist(state, ctx):
+    # C.2 step 2: "Men -> AI + CDK4/6i with LHRH agonist" (Ibrance label: consider one, C.3 row 16)
+    f = state.factors
+    if f.sex != "male":
+        return Finding(False, f"Sex: {f.sex}")
+    if f.ovarian_suppression:
+        return Finding(False, "Man on a documented LHRH agonist", tuple(f.ovarian_suppression_sources))
+    return Finding(True, "Man without a documented LHRH agonist", tuple(f.menopausal_sources))
 
 
 @rule
@@ -654,6 +694,47 @@ def diabetes_or_hyperglycemia(state, ctx):
     val = d.status != "none-documented" or d.on_antihyperglycemic or d.uncontrolled or high_a1c or high_fg
     srcs = _srcs(d.sources, d.hba1c.sources if d.hba1c else [], d.fasting_glucose.sources if d.fasting_glucose else [])
     return Finding(bool(val), "; ".join(bits) or "No diabetes documented", srcs)
+
+
+def hba1c_percent(lab: LabValue | None) -> float | None:
+    """HbA1c as NGSP %, converting IFCC mmol/mol (NGSP = 0.0915 * IFCC + 2.15)."""
+    if lab is None:
+        return None
+    unit = (lab.unit or "%").lower()
+    if "mmol" in unit:
+        return round(0.0915 * lab.value + 2.15, 1)
+    return lab.value
+
+
+def _dia_sources(state: PatientState) -> tuple[Source, ...]:
+    d = state.factors.diabetes
+    return tuple(d.sources) + tuple(d.hba1c.sources if d.hba1c else ())
+
+
+@rule
+def type1_diabetes(state: PatientState, ctx: Context) -> Finding:
+    d = state.factors.diabetes
+    if d.status != "type1":
+        return Finding(False, "No type 1 diabetes documented")
+    text = "Type 1 diabetes documented"
+    if d.hba1c is not None:
+        text += f"; HbA1c {d.hba1c.value:g} {d.hba1c.unit or '%'} ({fmt_date(d.hba1c.date)})"
+    return Finding(True, text, _dia_sources(state))
+
+
+@rule
+def uncontrolled_diabetes_by_hba1c(state: PatientState, ctx: Context, threshold_percent: float) -> Finding:
+    d = state.factors.diabetes
+    pct = hba1c_percent(d.hba1c)
+    if pct is None:
+        return Finding(bool(d.uncontrolled), "Diabetes documented as uncontrolled" if d.uncontrolled
+                       else "No HbA1c documented", _dia_sources(state))
+    lab = d.hba1c
+    shown = f"{lab.value:g} {lab.unit or '%'}" + (f" (= {pct:g} %)" if pct != lab.value else "")
+    kind = {"type1": "type 1 diabetes", "type2-treated": "treated type 2 diabetes",
+            "type2-untreated": "type 2 diabetes", "lab-only": "diabetes by laboratory values"}.get(d.status, "")
+    text = f"HbA1c {shown} on {fmt_date(lab.date)}" + (f", {kind}" if kind else "")
+    return Finding(pct > threshold_percent, text, _dia_sources(state))
 
 
 @rule

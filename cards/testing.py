@@ -108,11 +108,20 @@ def her2_test_needed(state, ctx, status, by_topic):
                                  "metastatic tissue", tuple(state.her2.sources))]
         return TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None),
                         waiting=[tdxd.regimen.name])
-    if cat not in ("zero-unspecified", "negative-unspecified") or tdxd.status != "unknown":
+    if cat not in ("zero-unspecified", "negative-unspecified"):
+        return None
+    # first line: T-DXd is a later-line option (not assessed now), but C.2 step 2 asks for
+    # HER2 IHC with explicit 0 vs ultralow vs 1+ reporting at first line (C.3 row 9)
+    first_line = tdxd.status == "not-this-phase" and ctx.phase == "first-line"
+    if tdxd.status != "unknown" and not first_line:
         return None
     what = ("HER2 reported as a bare 'negative' without an IHC score: HER2-low/ultralow cannot be inferred"
             if cat == "negative-unspecified" else "HER2 IHC 0 without the null vs ultralow classification")
     reasons = [Finding(None, f"{what} ({fmt_date(state.her2.date)})", tuple(state.her2.sources))]
+    if first_line:
+        reasons.append(Finding(None, "Testing at first line (C.2 step 2): the HER2 score decides trastuzumab "
+                                     "deruxtecan at a later line"))
+        return TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None))
     reasons += [f for f in tdxd.reasons]
     return TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None),
                     waiting=[tdxd.regimen.name])

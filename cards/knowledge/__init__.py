@@ -72,6 +72,7 @@ class Caution:
 class Route:
     label: str
     rules: tuple[RuleRef, ...]
+    tag: str | None = None  # card summary tag when this route fits (else the regimen's)
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ def load(regimens_file: Path = REGIMENS_FILE, tests_file: Path = TESTS_FILE) -> 
             rank=dict(r["rank"]),
             requires=tuple(_rule(x) for x in r.get("requires", [])),
             routes=tuple(
-                Route(label=x["label"], rules=tuple(_rule(y) for y in x["rules"]))
+                Route(label=x["label"], rules=tuple(_rule(y) for y in x["rules"]), tag=x.get("tag"))
                 for x in r.get("routes", [])
             ),
             excluded_if=tuple(_rule(x) for x in r.get("excluded_if", [])),

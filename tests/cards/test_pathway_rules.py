@@ -452,11 +452,21 @@ def test_de_novo_pik3ca_first_line_gets_no_pi3k_pathway_inhibitor():
     assert regs[0] == "ai-cdk46i"
 
 
-def test_a_man_on_an_aromatase_inhibitor_is_told_to_add_an_lhrh_agonist():
+def test_a_man_on_an_aromatase_inhibitor_is_told_to_add_an_lhrh_agonist_and_every_suggestion_adds_it():
+    # C.2 step 2: "Men -> AI + CDK4/6i with LHRH agonist, or fulvestrant + CDK4/6i"
     state = S.factors(S.base(), sex="male", menopausal_status="unknown", menopausal_basis="male")
-    ai = card(cards_for(state), "ai-cdk46i")
+    cards = cards_for(state)
+    ai = card(cards, "ai-cdk46i")
     assert "LHRH agonist" in ai["detail"]
-    assert all("goserelin" not in c for c in suggestion_drugs(ai))
+    assert all(c[-1] == "goserelin" for c in suggestion_drugs(ai))
+    assert all("(LHRH agonist)" in s["label"] for s in ai["suggestions"])
+    assert all("goserelin" not in c for c in suggestion_drugs(card(cards, "fulvestrant-cdk46i")))
+
+
+def test_a_man_already_on_an_lhrh_agonist_gets_no_extra_goserelin():
+    state = S.factors(S.base(), sex="male", menopausal_status="unknown", menopausal_basis="male",
+                      ovarian_suppression=True, ovarian_suppression_sources=S.src("MedicationStatement/leuprolide"))
+    assert all("goserelin" not in c for c in suggestion_drugs(card(cards_for(state), "ai-cdk46i")))
 
 
 # --- API for other layers --------------------------------------------------
@@ -520,3 +530,221 @@ def test_her2_null_only_on_tissue_older_than_the_metastases_asks_for_a_her2_rete
 def test_recent_her2_null_gets_no_her2_retest():
     cards = cards_for(S.her2(progressed(), "null", "0"))  # HER2 dated after the metastatic diagnosis
     assert "test-her2" not in ordered_tests(cards)
+
+
+# --- review fixes: sequencing, unknowns, safety ------------------------------
+
+@pytest.mark.parametrize("serd", ["elacestrant", "imlunestrant"])
+def test_an_oral_serd_is_not_offered_again_after_progression_on_that_same_serd(serd):
+    state = S.with_variants(progressed(S.base(), ("letrozole", "palbociclib"), (serd,)),
+                            S.variant("ESR1", "p.Y537S"), esr1_current=True)
+    cards = cards_for(state)
+    assert serd not in regimen_topics(cards)
+    a = assess(state, serd)
+    assert a.status == "not-fit"
+    assert any(f"Already treated with {serd}" in f.text for f in a.reasons_not)
+    assert f"Already treated with {serd}" in cards[0]["detail"]  # the summary's "Not offered now"
+
+
+def test_elacestrant_is_not_offered_as_the_next_line_while_the_patient_is_on_elacestrant():
+    state = S.with_variants(progressed(S.base(), ("letrozole", "palbociclib"), ("elacestrant",), active_last=True),
+                            S.variant("ESR1", "p.Y537S"), esr1_current=True)
+    assert "elacestrant" not in regimen_topics(cards_for(state))
+
+
+def _adjuvant_ai_relapse_timing_unknown():
+    """Adjuvant anastrozole documented without an end date or recurrence timing; not de novo."""
+    state = S.with_lines(S.base(), early=(("anastrozole",),), endocrine_resistance="unknown")
+    return state.model_copy(update={"disease": state.disease.model_copy(update={"de_novo_metastatic": False})})
+
+
+def test_unknown_relapse_timing_after_an_adjuvant_ai_is_not_read_as_endocrine_sensitive_for_ai_plus_cdk46i():
+    state = _adjuvant_ai_relapse_timing_unknown()
+    a = assess(state, "ai-cdk46i")
+    assert a.status == "unknown"
+    assert any("end date relative to recurrence is unknown" in f.text for f in a.unknown)
+    cards = cards_for(state)
+    regs = regimen_topics(cards)
+    assert "ai-cdk46i" not in regs  # never option 1 "endocrine-sensitive" on a guess
+    assert regs[0] == "fulvestrant-cdk46i"  # labelled whether the relapse was early or late
+    summary = cards[0]["detail"]
+    assert "Aromatase inhibitor + CDK4/6 inhibitor: waiting on" in summary
+    assert "Relapse on or within 12 months of an adjuvant aromatase inhibitor" in summary
+    assert "end date relative to recurrence is unknown" in summary
+
+
+def test_a_documented_late_relapse_after_an_adjuvant_ai_still_gets_ai_plus_cdk46i_first():
+    cards = cards_for(S.adjuvant_relapse(S.base(), months=30, drug="anastrozole"))
+    assert regimen_topics(cards)[0] == "ai-cdk46i"
+
+
+def test_a_germline_brca_variant_without_a_reported_classification_does_not_give_a_parp_inhibitor():
+    state = S.with_variants(progressed(), S.variant("BRCA1", "p.V1736A", origin="germline", specimen="blood",
+                                                    significance="not-reported"))
+    a = assess(state, "talazoparib")
+    assert a.status == "unknown"
+    cards = cards_for(state)
+    assert "talazoparib" not in regimen_topics(cards) and "olaparib" not in regimen_topics(cards)
+    test = card(cards, "test-germline-brca")
+    assert "without a reported classification" in test["detail"]
+    assert "pathogenic or likely pathogenic" in test["detail"]
+    assert "Observation/brca1-detected" in test["detail"]
+
+
+def test_a_likely_pathogenic_germline_brca_variant_gives_talazoparib():
+    state = S.with_variants(progressed(), S.variant("BRCA2", origin="germline", specimen="blood",
+                                                    significance="likely-pathogenic"))
+    assert "talazoparib" in regimen_topics(cards_for(state))
+
+
+# D3: one stance in both hooks. A choice the order hook stops (critical "do not start")
+# is shown in patient-view (C.2 safety overlays: not a silent exclusion) with the same
+# severity and reason, is never the recommended suggestion and comes after the others.
+
+def _order_view(state, *names):
+    from cards import order_cards
+    from tests.orders.states import draft
+    return order_cards(state, [draft(n.replace(" ", "-"), n) for n in names], None, "order-sign")
+
+
+def _t1dm(state):
+    return S.factors(state, diabetes=S.Diabetes(
+        status="type1", on_antihyperglycemic=True,
+        hba1c=S.LabValue(value=7.2, unit="%", date=dt.date(2026, 10, 20), sources=S.src("Observation/a1c")),
+        fasting_glucose=S.LabValue(value=110, unit="mg/dL", date=dt.date(2026, 10, 20), sources=S.src("Observation/fg")),
+        sources=S.src("Condition/t1dm")))
+
+
+def _uncontrolled_t2dm(state):
+    return S.factors(state, diabetes=S.Diabetes(
+        status="type2-treated", on_antihyperglycemic=True,
+        hba1c=S.LabValue(value=8.6, unit="%", date=dt.date(2026, 10, 20), sources=S.src("Observation/a1c")),
+        fasting_glucose=S.LabValue(value=150, unit="mg/dL", date=dt.date(2026, 10, 20), sources=S.src("Observation/fg")),
+        sources=S.src("Condition/t2dm")))
+
+
+def _same_stance(state, topic, drugs, short):
+    cards = cards_for(state)
+    regs = regimen_topics(cards)
+    c = card(cards, topic)
+    assert c["indicator"] == "critical"
+    assert f"do not start: {short}" in c["summary"]
+    assert not any(s.get("isRecommended") for s in c["suggestions"])
+    reg_cards = [x for x in cards if x["source"]["topic"]["code"] in regs]
+    assert regs[0] != topic  # never option 1
+    assert all(x["indicator"] == "critical" for x in reg_cards[regs.index(topic):])  # after the others
+    orders = [x.to_json() for x in _order_view(state, *drugs)]
+    stop = [o for o in orders if o["indicator"] == "critical"]
+    assert stop and stop[0]["source"]["topic"]["code"] == "order-contraindicated"
+    assert short in stop[0]["summary"]
+    reason = stop[0]["detail"].split("**Label / trial**: ")[1].split(" (clinical-reference")[0]
+    assert reason in c["detail"]  # the same reason, word for word
+    return c
+
+
+def test_datopotamab_deruxtecan_after_symptomatic_ild_is_do_not_start_in_patient_view_as_in_the_order_hook():
+    state = S.ild(progressed(S.base(), ("letrozole", "palbociclib"), ("capecitabine",)), symptomatic=True)
+    c = _same_stance(state, "datopotamab-deruxtecan", ["datopotamab deruxtecan"], "after symptomatic ILD")
+    assert "Condition/ild" in c["detail"]
+
+
+def test_inavolisib_triplet_in_type_1_diabetes_is_do_not_start_in_patient_view_as_in_the_order_hook():
+    state = _t1dm(S.with_variants(S.adjuvant_relapse(S.base(), 3), S.variant("PIK3CA", "p.H1047R")))
+    c = _same_stance(state, "inavolisib-palbociclib-fulvestrant", ["inavolisib", "palbociclib", "fulvestrant"],
+                     "type 1 diabetes")
+    assert "Condition/t1dm" in c["detail"]
+
+
+def test_capivasertib_with_hba1c_above_8_percent_is_do_not_start_in_patient_view_as_in_the_order_hook():
+    state = _uncontrolled_t2dm(S.with_variants(progressed(), S.variant("PIK3CA", "p.E545K", specimen="tissue")))
+    c = _same_stance(state, "capivasertib-fulvestrant", ["capivasertib", "fulvestrant"], "uncontrolled diabetes (HbA1c)")
+    assert "HbA1c 8.6 %" in c["detail"]
+
+
+# D5: ILD/pneumonitis history is a caution for everolimus, CDK4/6 inhibitors and
+# alpelisib too (reference A.4; B.8, B.10, B.4), in patient-view and at the order hooks.
+
+@pytest.mark.parametrize("topic, drugs, words", [
+    ("everolimus-exemestane", ["everolimus", "exemestane"], "pneumonitis"),
+    ("fulvestrant-cdk46i", ["fulvestrant", "abemaciclib"], "ribociclib, abemaciclib and palbociclib"),
+    ("alpelisib-fulvestrant", ["alpelisib", "fulvestrant"], "alpelisib"),
+])
+def test_ild_history_makes_everolimus_cdk46i_and_alpelisib_cards_warnings_in_both_hooks(topic, drugs, words):
+    state = S.ild(S.with_variants(progressed(S.base(), ("letrozole", "palbociclib")),
+                                  S.variant("PIK3CA", "p.H1047R", specimen="tissue")), symptomatic=True)
+    c = card(cards_for(state), topic)
+    assert c["indicator"] == "warning"
+    assert "caution: ILD history" in c["summary"]
+    assert "ILD/pneumonitis history, grade 2, symptomatic — Condition/ild" in c["detail"]
+    assert words in c["detail"]
+    orders = [x.to_json() for x in _order_view(state, *drugs)]
+    ild = [o for o in orders if "ILD history" in o["summary"]]
+    assert ild and ild[0]["indicator"] == "warning"
+    assert ild[0]["source"]["topic"]["code"] == "order-contraindicated"
+    assert "Condition/ild" in ild[0]["detail"] and words in ild[0]["detail"]
+
+
+def test_no_ild_caution_without_ild_history():
+    state = S.with_variants(progressed(S.base(), ("letrozole", "palbociclib")), S.variant("PIK3CA", "p.H1047R"))
+    cards = cards_for(state)
+    assert not any("ILD history" in c["summary"] for c in cards)
+
+
+# D14: at first line the HER2 IHC needs an explicit 0 / ultralow / 1+ score too
+# (C.2 step 2 "Testing at 1L"; C.3 row 9), although T-DXd itself is a later line.
+
+@pytest.mark.parametrize("category, ihc", [("zero-unspecified", "0"), ("negative-unspecified", None)])
+def test_first_line_unclassified_her2_ihc_0_or_bare_negative_gets_an_info_her2_retest_card(category, ihc):
+    cards = cards_for(S.her2(S.base(), category, ihc))
+    test = card(cards, "test-her2")
+    assert test["indicator"] == "info"
+    assert "Observation/her2" in test["detail"]
+    assert "first line" in test["detail"]
+    assert [a["resource"]["code"]["coding"][0]["code"] for s in test["suggestions"] for a in s["actions"]] == ["85319-2"]
+
+
+def test_first_line_her2_low_or_null_gets_no_her2_retest_card():
+    for category, ihc in (("low", "1+"), ("null", "0")):
+        assert "test-her2" not in ordered_tests(cards_for(S.her2(S.base(), category, ihc)))
+
+
+def test_ribociclib_cards_say_long_qt_and_qt_prolonging_drugs_are_not_checked():
+    ai = card(cards_for(S.base()), "ai-cdk46i")
+    assert "congenital long QT" in ai["detail"] and "QT-prolonging" in ai["detail"]
+
+
+# D11 / D12: a card's summary must not contradict the patient's documented facts.
+
+def test_ai_plus_cdk46i_summary_does_not_call_an_early_relapse_after_adjuvant_tamoxifen_endocrine_sensitive():
+    ai = card(cards_for(S.adjuvant_relapse(S.base(), 3, drug="tamoxifen")), "ai-cdk46i")
+    assert "endocrine-sensitive" not in ai["summary"] and "de novo" not in ai["summary"]
+    assert ai["summary"].startswith("Aromatase inhibitor + CDK4/6 inhibitor: first line")
+
+
+def test_first_line_fulvestrant_cdk46i_summary_does_not_call_a_de_novo_patient_endocrine_resistant():
+    fc = card(cards_for(S.base()), "fulvestrant-cdk46i")
+    assert "endocrine-resistant" not in fc["summary"]
+    assert fc["summary"].startswith("Fulvestrant + CDK4/6 inhibitor: first line")
+
+
+def test_tdxd_summary_names_the_label_route_that_fits():
+    b = card(cards_for(S.with_lines(S.base(), ("paclitaxel",))), "trastuzumab-deruxtecan")
+    assert "after endocrine therapy" not in b["summary"]
+    assert "HER2-low after chemotherapy" in b["summary"]
+    a = card(cards_for(progressed()), "trastuzumab-deruxtecan")
+    assert "HER2-low/ultralow after endocrine therapy" in a["summary"]
+
+
+# D15: each caution in a card cites its knowledge source and the patient fact that triggered it.
+
+def test_every_caution_line_cites_its_source_and_the_triggering_patient_fact():
+    state = S.with_variants(S.with_lines(S.base(), ("letrozole", "palbociclib"), last_endocrine_progression=dt.date(2023, 1, 1)),
+                            S.variant("ESR1", "p.D538G", date=dt.date(2022, 6, 1)), esr1_current=False)
+    el = card(cards_for(state), "elacestrant")
+    line = next(x for x in el["detail"].splitlines() if "predates the latest progression" in x)
+    assert "clinical-reference.md C.1" in line  # knowledge source of the caution
+    assert "Patient:" in line and "2023-01-01" in line and "Observation/esr1-detected" in line
+    dia = card(cards_for(S.diabetic(S.with_variants(progressed(), S.variant("PIK3CA", "p.E545K", specimen="tissue")))),
+               "capivasertib-fulvestrant")
+    line = next(x for x in dia["detail"].splitlines() if "Diabetes or hyperglycaemia documented" in x)
+    assert "clinical-reference.md C.3" in line and "Condition/t2dm" in line

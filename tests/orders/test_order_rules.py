@@ -426,7 +426,7 @@ def test_a_broken_order_rules_file_fails_at_load(tmp_path):
     from cards.orders import RULES_FILE, load_order_rules
 
     data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
-    data["safety"][0]["rule"] = "no_such_rule"
+    data["safety"][0]["caution_rule"] = "no_such_rule"  # the safety stops name regimens.yaml cautions
     broken = tmp_path / "order_rules.yaml"
     broken.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(ValueError, match="no_such_rule"):
@@ -466,3 +466,159 @@ def test_override_reasons_fit_the_card_topic():
     missing = by_topic(run(after_first_line(base_state()), [draft("e", "elacestrant")]), "order-biomarker-missing")
     codes = {r["code"] for r in missing["overrideReasons"]}
     assert {"clinical-trial", "outside-data"} <= codes and "partner-ordered-separately" not in codes
+
+
+# --- review fixes --------------------------------------------------------------
+
+def _after_serd(state, serd):
+    """after_first_line, then a second (ended) metastatic line of the oral SERD."""
+    from mappings.state import Exposure, TherapyLine
+    from tests.orders.states import drug
+    start, end = ago(200), ago(20)
+    srcs = [src("MedicationStatement/l2", 200)]
+    th = state.therapy
+    th.exposures = [*th.exposures, Exposure(drugs=[drug(serd)], start=start, end=end, setting="metastatic",
+                                            sources=srcs)]
+    th.metastatic_lines = [*th.metastatic_lines, TherapyLine(number=2, drugs=[drug(serd)], start=start, end=end,
+                                                             endocrine=True, sources=srcs)]
+    th.metastatic_endocrine_lines = th.metastatic_systemic_lines = 2
+    return state
+
+
+@pytest.mark.parametrize("serd", ["elacestrant", "imlunestrant"])
+def test_reordering_an_oral_serd_after_progression_on_it_is_not_indicated(serd):
+    state = _after_serd(after_first_line(base_state()), serd)
+    state.biomarkers = Biomarkers(results=[variant("ESR1", specimen="ctdna", days=15)], esr1_current=True)
+    card = by_topic(run(state, [draft("e", serd)]), "order-not-indicated")
+    assert card["indicator"] == "warning"
+    assert f"Already treated with {serd}" in card["summary"]
+    assert "MedicationStatement/l2" in card["detail"]
+
+
+def test_talazoparib_for_a_germline_brca_variant_without_a_classification_asks_for_it():
+    state = after_first_line(base_state())
+    state.biomarkers = Biomarkers(results=[variant("BRCA1", origin="germline", specimen="blood",
+                                                   significance="not-reported")])
+    card = by_topic(run(state, [draft("t", "talazoparib")]), "order-biomarker-missing")
+    assert card["indicator"] == "warning"
+    assert "germline BRCA1/2" in card["summary"]
+    assert "without a reported classification" in card["detail"]
+
+
+# D9: abemaciclib alone is labelled only after endocrine therapy AND prior chemotherapy
+# in the metastatic setting (B.10, ind:fda.verzenio:3; C.2 step 4).
+
+def _with_metastatic_chemo(state):
+    from mappings.state import Exposure, TherapyLine
+    from tests.orders.states import drug
+    start, end = ago(200), ago(20)
+    srcs = [src("MedicationStatement/l2", 200)]
+    th = state.therapy
+    th.exposures = [*th.exposures, Exposure(drugs=[drug("capecitabine")], start=start, end=end,
+                                            setting="metastatic", sources=srcs)]
+    th.metastatic_lines = [*th.metastatic_lines, TherapyLine(number=2, drugs=[drug("capecitabine")], start=start,
+                                                             end=end, chemotherapy=True, sources=srcs)]
+    th.metastatic_systemic_lines, th.metastatic_chemotherapy_lines = 2, 1
+    th.prior_chemotherapy_any_setting = True
+    return state
+
+
+@pytest.mark.parametrize("state_of", [lambda: after_first_line(base_state()), base_state],
+                         ids=["after-endocrine-progression", "first-line"])
+def test_abemaciclib_alone_without_prior_metastatic_chemotherapy_is_a_warning_not_its_monotherapy_label(state_of):
+    card = by_topic(run(state_of(), [draft("a", "abemaciclib")]), "order-incomplete-regimen")
+    assert card["indicator"] == "warning"
+    assert card["summary"].startswith("Abemaciclib drafted without")
+    assert "prior chemotherapy in the metastatic setting" in card["detail"]
+    assert "0 chemotherapy line(s) for metastatic disease" in card["detail"]
+    assert created_drugs(card["suggestions"][0])  # add the endocrine partner
+
+
+def test_abemaciclib_alone_after_endocrine_therapy_and_metastatic_chemotherapy_is_its_labelled_monotherapy():
+    no_noise(run(_with_metastatic_chemo(after_first_line(base_state())), [draft("a", "abemaciclib")]))
+
+
+# D10: C.2 safety overlays: "Ribociclib: ... Tamoxifen combination -> warning (UNVERIFIED label statement)".
+
+def test_ribociclib_drafted_with_tamoxifen_gets_an_unverified_tamoxifen_combination_warning():
+    cards = run(base_state(), [draft("r", "ribociclib"), draft("t", "tamoxifen")])
+    warn = [c for c in cards if "tamoxifen" in c["summary"].lower() and c["source"]["topic"]["code"] == "order-contraindicated"]
+    assert len(warn) == 1 and warn[0]["indicator"] == "warning"
+    assert "UNVERIFIED" in warn[0]["detail"]
+    assert "MedicationRequest/t" in warn[0]["detail"]  # the triggering fact
+
+
+def test_ribociclib_with_letrozole_gets_no_tamoxifen_warning():
+    cards = run(base_state(), [draft("r", "ribociclib"), draft("l", "letrozole")])
+    assert not any("tamoxifen" in c["summary"].lower() for c in cards)
+
+
+# D7 / D8: the order checks follow the labels where the pathway's placement (after
+# progression) is not a label clause: olaparib (no line clause, B.6) and T-DXd label B
+# (recurrence within 6 months of adjuvant chemotherapy, B.11).
+
+def _early_relapse_after_adjuvant_chemo_and_et(state):
+    from mappings.state import Exposure
+    from tests.orders.states import drug
+    state = adjuvant_relapse(state, months_after_end=3)
+    th = state.therapy
+    th.exposures = [*th.exposures, Exposure(drugs=[drug("paclitaxel")], start=ago(900), end=ago(200),
+                                            setting="early", sources=[src("MedicationStatement/adj-chemo", 900)])]
+    th.prior_chemotherapy_any_setting = True
+    th.chemotherapy_within_6_months_of_adjuvant_end = True
+    return state
+
+
+def test_olaparib_first_line_is_not_called_not_indicated_when_its_label_conditions_are_met():
+    state = _early_relapse_after_adjuvant_chemo_and_et(base_state())
+    state.biomarkers = Biomarkers(results=[variant("BRCA2", origin="germline", specimen="blood")])
+    assert not [c for c in run(state, [draft("o", "olaparib")]) if c["indicator"] != "info"]
+
+
+def test_olaparib_first_line_without_any_prior_chemotherapy_is_not_indicated_by_its_label():
+    state = base_state()
+    state.biomarkers = Biomarkers(results=[variant("BRCA2", origin="germline", specimen="blood")])
+    card = by_topic(run(state, [draft("o", "olaparib")]), "order-not-indicated")
+    assert "No prior chemotherapy" in card["summary"]
+    assert "Label vs pathway placement" in card["detail"]
+
+
+def test_tdxd_first_line_by_label_b_relapse_within_6_months_of_adjuvant_chemotherapy_is_not_called_not_indicated():
+    state = _early_relapse_after_adjuvant_chemo_and_et(base_state())
+    assert not [c for c in run(state, [draft("t", "trastuzumab deruxtecan")]) if c["indicator"] != "info"]
+
+
+def test_tdxd_first_line_without_either_label_route_is_not_indicated():
+    card = by_topic(run(base_state(), [draft("t", "trastuzumab deruxtecan")]), "order-not-indicated")
+    assert "endocrine-based line(s) for metastatic disease" in card["detail"]
+    assert "No chemotherapy for metastatic disease and no relapse within 6 months" in card["detail"]
+
+
+# D13: C.2 step 2 "Men -> AI + CDK4/6i with LHRH agonist".
+
+def test_a_man_drafted_letrozole_ribociclib_without_an_lhrh_agonist_is_prompted_to_add_one():
+    state = base_state()
+    state.factors.sex, state.factors.menopausal_status, state.factors.menopausal_basis = "male", "unknown", "male"
+    card = by_topic(run(state, [draft("l", "letrozole"), draft("r", "ribociclib")]), "order-incomplete-regimen")
+    assert card["indicator"] == "warning"
+    assert "LHRH agonist" in card["summary"] and "woman" not in card["summary"]
+    assert created_drugs(card["suggestions"][0]) == ["goserelin"]
+
+
+def test_a_man_drafted_fulvestrant_ribociclib_needs_no_lhrh_agonist():
+    state = base_state()
+    state.factors.sex, state.factors.menopausal_status, state.factors.menopausal_basis = "male", "unknown", "male"
+    no_noise(run(state, [draft("f", "fulvestrant"), draft("r", "ribociclib")]))
+
+
+def test_a_regimen_the_order_hook_would_stop_is_never_offered_as_a_replacement():
+    # D3 consistency: type 1 diabetes stops capivasertib/alpelisib, so a not-indicated
+    # everolimus order must not propose them as "Replace with"
+    from tests.cards import states as S
+    state = S.with_variants(S.with_lines(S.her2(S.base(PID), "null", "0"), ("letrozole", "palbociclib"),
+                                         ("fulvestrant", "abemaciclib")), S.variant("PIK3CA", "p.H1047R"))
+    state = S.factors(state, menopausal_status="premenopausal", age=44, diabetes=S.Diabetes(
+        status="type1", on_antihyperglycemic=True, sources=S.src("Condition/t1dm")))
+    card = by_topic(run(state, [draft("e", "everolimus"), draft("x", "exemestane")]), "order-not-indicated")
+    offered = [d for s in card["suggestions"] for d in created_drugs(s)]
+    assert offered and not {"capivasertib", "alpelisib", "inavolisib"} & set(offered)
