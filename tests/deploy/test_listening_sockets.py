@@ -91,13 +91,20 @@ def test_each_worker_listens_on_its_own_socket_and_a_burst_of_connections_reache
         listening = {pid: held_by(pid, port, "0A") for pid in workers}
         assert all(len(inodes) == 1 for inodes in listening.values()), listening
         assert len(set().union(*listening.values())) == WORKERS  # not one shared socket
-        conns = open_keep_alive_connections(port, CONNECTIONS)
-        try:
-            per_worker = {pid: len(held_by(pid, port, "01")) for pid in workers}
-        finally:
-            for conn in conns:
-                conn.close()
-        assert sum(per_worker.values()) == CONNECTIONS
+        for _attempt in range(3):
+            conns = open_keep_alive_connections(port, CONNECTIONS)
+            try:
+                per_worker = {pid: len(held_by(pid, port, "01")) for pid in workers}
+            finally:
+                for conn in conns:
+                    conn.close()
+            # On a busy machine the burst can outlast gunicorn's 2 s keep-alive, and a
+            # worker closes its first connections before they are counted: that count
+            # says nothing about the spread, so the burst is tried again.
+            if sum(per_worker.values()) == CONNECTIONS:
+                break
+            time.sleep(0.5)
+        assert sum(per_worker.values()) == CONNECTIONS, per_worker
         assert all(n > 0 for n in per_worker.values()), per_worker
 
 
