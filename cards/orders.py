@@ -62,7 +62,7 @@ from cards.knowledge import (
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import PathwayStatus, RegimenAssessment, assess, evaluate, pathway_status
 from cards.render import cite, clip, medication_request, service_request
-from cards.rules import RULES, Context, Finding, fmt_date, hba1c_percent  # noqa: F401 (re-export)
+from cards.rules import RULES, Context, Finding, fmt_date
 
 RULES_FILE = Path(__file__).resolve().parent / "knowledge" / "order_rules.yaml"
 
