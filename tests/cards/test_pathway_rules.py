@@ -607,20 +607,21 @@ def _order_view(state, *names):
     return order_cards(state, [draft(n.replace(" ", "-"), n) for n in names], None, "order-sign")
 
 
-def _t1dm(state):
+def _treated_diabetes(state, status, hba1c, glucose, condition):
+    on = dt.date(2026, 10, 20)
     return S.factors(state, diabetes=S.Diabetes(
-        status="type1", on_antihyperglycemic=True,
-        hba1c=S.LabValue(value=7.2, unit="%", date=dt.date(2026, 10, 20), sources=S.src("Observation/a1c")),
-        fasting_glucose=S.LabValue(value=110, unit="mg/dL", date=dt.date(2026, 10, 20), sources=S.src("Observation/fg")),
-        sources=S.src("Condition/t1dm")))
+        status=status, on_antihyperglycemic=True,
+        hba1c=S.LabValue(value=hba1c, unit="%", date=on, sources=S.src("Observation/a1c")),
+        fasting_glucose=S.LabValue(value=glucose, unit="mg/dL", date=on, sources=S.src("Observation/fg")),
+        sources=S.src(condition)))
+
+
+def _t1dm(state):
+    return _treated_diabetes(state, "type1", 7.2, 110, "Condition/t1dm")
 
 
 def _uncontrolled_t2dm(state):
-    return S.factors(state, diabetes=S.Diabetes(
-        status="type2-treated", on_antihyperglycemic=True,
-        hba1c=S.LabValue(value=8.6, unit="%", date=dt.date(2026, 10, 20), sources=S.src("Observation/a1c")),
-        fasting_glucose=S.LabValue(value=150, unit="mg/dL", date=dt.date(2026, 10, 20), sources=S.src("Observation/fg")),
-        sources=S.src("Condition/t2dm")))
+    return _treated_diabetes(state, "type2-treated", 8.6, 150, "Condition/t2dm")
 
 
 def _same_stance(state, topic, drugs, short):

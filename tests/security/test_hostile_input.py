@@ -244,13 +244,17 @@ def stored_feedback_rows(app) -> int:
         return session.execute(select(func.count()).select_from(FeedbackRecord)).scalar_one()
 
 
+# each Content-Type test runs on a hook call and on a feedback call
+ON_HOOK_AND_FEEDBACK = pytest.mark.parametrize("path, body", [
+    (SERVICE_PATH, hook_body), (FEEDBACK_PATH, feedback_body_for_a_new_card),
+], ids=["hook", "feedback"])
+
+
 @pytest.mark.parametrize("content_type", [
     "text/plain", "text/plain;charset=UTF-8", "application/xml",
     "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
 ])
-@pytest.mark.parametrize("path, body", [
-    (SERVICE_PATH, hook_body), (FEEDBACK_PATH, feedback_body_for_a_new_card),
-], ids=["hook", "feedback"])
+@ON_HOOK_AND_FEEDBACK
 def test_a_json_body_sent_as_another_media_type_is_a_415_naming_application_json(
         app, client, content_type, path, body):
     # A text/plain or form POST is a CORS "simple request": no preflight guards it.
@@ -261,9 +265,7 @@ def test_a_json_body_sent_as_another_media_type_is_a_415_naming_application_json
     assert stored_feedback_rows(app) == 0
 
 
-@pytest.mark.parametrize("path, body", [
-    (SERVICE_PATH, hook_body), (FEEDBACK_PATH, feedback_body_for_a_new_card),
-], ids=["hook", "feedback"])
+@ON_HOOK_AND_FEEDBACK
 def test_a_body_without_a_content_type_is_a_415_that_says_the_header_is_missing(app, client, path, body):
     response = client.post(path, data=json.dumps(body()))
     assert response.status_code == 415, response.get_data(as_text=True)
@@ -275,9 +277,7 @@ def test_a_body_without_a_content_type_is_a_415_that_says_the_header_is_missing(
     "application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8",
     "application/fhir+json", "application/cds-hooks+json; charset=utf-8",
 ])
-@pytest.mark.parametrize("path, body", [
-    (SERVICE_PATH, hook_body), (FEEDBACK_PATH, feedback_body_for_a_new_card),
-], ids=["hook", "feedback"])
+@ON_HOOK_AND_FEEDBACK
 def test_json_media_types_with_parameters_or_a_json_suffix_are_accepted(client, content_type, path, body):
     response = client.post(path, data=json.dumps(body()), content_type=content_type)
     assert response.status_code == 200, response.get_data(as_text=True)
