@@ -628,7 +628,7 @@ def time_queries(base_url: str, patient_id: str, reps: int) -> dict:
             for _ in range(reps):
                 client = service_fhir_client(base_url)
                 t0 = time.perf_counter()
-                resources, _ = fetch_search(client, search)
+                resources = fetch_search(client, search)[0]  # (resources, complete, problems)
                 times.append((time.perf_counter() - t0) * 1000)
                 count = len(resources)
             times.sort()
