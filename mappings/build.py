@@ -36,6 +36,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     metastatic-status-conflict    lymph nodes (e.g. axillary C77.3) are the only metastatic
                                   evidence but an M0 / stage 0-III is on record (status
                                   stays "yes" per CR A.4; confirm it)
+    metastasis-unconfirmed        a metastasis Condition is only provisional/differential/
+                                  unconfirmed (verificationStatus) and no confirmed evidence
+                                  makes the disease metastatic: not counted, named here
     er-unknown / pr-unknown       no readable ER / PR result
     er-conflict / pr-conflict     results disagree (most recent wins, or unknown if
                                   the most recent results disagree)
