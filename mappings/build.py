@@ -64,7 +64,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     patient-demographics-missing  no Patient resource
     medication-unreadable         a medication record whose drug cannot be read (no code
                                   or name, referenced Medication not in the data):
-                                  lines of therapy may be missing
+                                  lines of therapy may be missing, and a relapse is not
+                                  called endocrine-naive (resistance unknown)
     therapy-dates-missing         an anticancer medication without start date
     therapy-setting-unknown       metastatic date (or an ended therapy's start) unknown:
                                   setting of some therapy unknown
