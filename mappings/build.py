@@ -30,7 +30,8 @@ Input handling
 
 Gap codes (PatientState.gaps; stable ids the cards read)
 --------------------------------------------------------
-    breast-cancer-not-documented  no primary breast cancer Condition
+    breast-cancer-not-documented  no primary breast cancer Condition (a Z85.3 personal
+                                  history counts only with metastatic evidence, CR A.4)
     metastatic-status-unknown     no secondary-site Condition, M1 or stage IV
     metastatic-date-unknown       metastatic, but no date on any metastatic evidence
     metastatic-status-conflict    lymph nodes (e.g. axillary C77.3) are the only metastatic

@@ -329,9 +329,8 @@ def build_disease(ctx: Ctx) -> Disease:
     if d.primary_sources:
         d.breast_cancer = "yes"
     elif history_only and met_evidence:
-        d.breast_cancer = "yes"
-        d.primary_sources = history_only
-    elif history_only:
+        # Z85.3 "personal history" = no active disease (CR A.4): it names the primary
+        # only of a documented metastatic disease (codes.yaml breast_cancer_history_icd10)
         d.breast_cancer = "yes"
         d.primary_sources = history_only
     d.primary_diagnosis_date = min(primary_dates) if primary_dates else None

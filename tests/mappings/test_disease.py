@@ -282,3 +282,20 @@ def test_an_unconfirmed_metastasis_beside_a_confirmed_one_is_not_listed_as_a_con
     assert [site.site for site in d.sites] == ["bone"] and d.visceral_involvement is False
     assert [src.reference for src in d.metastatic_sources] == [bone["resourceType"] + "/" + bone["id"]]
     assert "metastasis-unconfirmed" not in {g.code for g in s.gaps}
+
+
+def _history_of_breast_cancer():
+    return condition(cc(coding(ICD10, "Z85.3", "Personal history of malignant neoplasm of breast")), "2010-01-01")
+
+
+def test_a_personal_history_of_breast_cancer_alone_is_no_active_breast_cancer():
+    s = build_patient_state([patient(), _history_of_breast_cancer()], PID)
+    assert s.disease.breast_cancer != "yes" and s.disease.primary_sources == []
+    assert "breast-cancer-not-documented" in {g.code for g in s.gaps}
+
+
+def test_a_personal_history_of_breast_cancer_with_a_metastasis_is_the_primary_of_that_metastasis():
+    hx = _history_of_breast_cancer()
+    d = disease(hx, metastasis("94222008", "Secondary malignant neoplasm of bone (disorder)", "2021-05-01"))
+    assert d.breast_cancer == "yes" and [src.reference for src in d.primary_sources] == [f"Condition/{hx['id']}"]
+    assert d.metastatic == "yes"
