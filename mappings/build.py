@@ -16,7 +16,10 @@ path); code tables are loaded once at import (mappings/tables.py).
 Input handling
 --------------
 - Bundles inside `resources` are flattened; OperationOutcome entries are skipped.
-- Duplicates (same resourceType/id from several prefetch keys) count once.
+- Duplicates (same resourceType/id from several prefetch keys) count once. When the
+  copies differ (meta aside), the newest is read: meta.versionId as a number, else
+  meta.lastUpdated; when they do not say, the first received is read and the gap
+  duplicate-resource-conflict names them.
 - `ignored` entries (Gap objects) have these codes:
     unreadable-resource     not a dict / no resourceType / a field could not be read
     entered-in-error        status or verificationStatus entered-in-error
@@ -30,12 +33,16 @@ Input handling
 
 Gap codes (PatientState.gaps; stable ids the cards read)
 --------------------------------------------------------
-    breast-cancer-not-documented  no primary breast cancer Condition
+    breast-cancer-not-documented  no primary breast cancer Condition (a Z85.3 personal
+                                  history counts only with metastatic evidence, CR A.4)
     metastatic-status-unknown     no secondary-site Condition, M1 or stage IV
     metastatic-date-unknown       metastatic, but no date on any metastatic evidence
     metastatic-status-conflict    lymph nodes (e.g. axillary C77.3) are the only metastatic
                                   evidence but an M0 / stage 0-III is on record (status
                                   stays "yes" per CR A.4; confirm it)
+    metastasis-unconfirmed        a metastasis Condition is only provisional/differential/
+                                  unconfirmed (verificationStatus) and no confirmed evidence
+                                  makes the disease metastatic: not counted, named here
     er-unknown / pr-unknown       no readable ER / PR result
     er-conflict / pr-conflict     results disagree (most recent wins, or unknown if
                                   the most recent results disagree)
@@ -59,9 +66,13 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
     fasting-glucose-missing       no fasting glucose
     patient-demographics-missing  no Patient resource
+    duplicate-resource-conflict   copies of the same resource (type/id) differ and none says
+                                  which is newer (meta.versionId / lastUpdated): the first
+                                  received is read; the gap names them and their status
     medication-unreadable         a medication record whose drug cannot be read (no code
                                   or name, referenced Medication not in the data):
-                                  lines of therapy may be missing
+                                  lines of therapy may be missing, and a relapse is not
+                                  called endocrine-naive (resistance unknown)
     therapy-dates-missing         an anticancer medication without start date
     therapy-setting-unknown       metastatic date (or an ended therapy's start) unknown:
                                   setting of some therapy unknown
@@ -83,7 +94,7 @@ from mappings.genomics import build_variants
 from mappings.markers import build_markers
 from mappings.state import (
     Biomarkers, Disease, DraftOrder, Gap, HER2Status, PatientFactors, PatientState,
-    ReceptorStatus, TherapyHistory,
+    ReceptorStatus, Source, TherapyHistory,
 )
 from mappings.therapy import resolve_medication, to_drug, build_therapy
 
@@ -179,8 +190,11 @@ def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str]
     plain_only: None as soon as an item is not a plain resource (not a dict with a
     non-empty string resourceType other than Bundle)."""
     # resources already seen: the accepted ones are in `index` (type -> id -> resource,
-    # no key object per resource), the skipped ones in `skipped`
-    skipped: set[tuple[str, str]] = set()
+    # no key object per resource), the skipped ones in `skipped` (key -> resource)
+    skipped: dict[tuple[str, str], dict[str, Any]] = {}
+    # later copies (other objects) of a type/id already seen: compared after the loop
+    dups: list[dict[str, Any]] = []
+    n_ignored = len(ctx.ignored)
     by_type = ctx.by_type
     index = ctx.index
     patient_id = ctx.patient_id
@@ -211,9 +225,13 @@ def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str]
             if ids is None:
                 ids = index[rtype] = {}
             elif rid in ids:
+                if ids[rid] is not r:
+                    dups.append(r)
                 continue
             key = True
             if skipped and (rtype, rid) in skipped:
+                if skipped[(rtype, rid)] is not r:
+                    dups.append(r)
                 continue
         else:
             key = None
@@ -225,7 +243,7 @@ def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str]
                 if skip:
                     ctx.ignore(r, skip[0], skip[1])
                     if key is not None:
-                        skipped.add((rtype, rid))
+                        skipped[(rtype, rid)] = r
                     continue
             subject = r.get("subject")
             if (own_ref is None or type(subject) is not dict or subject.get("reference") != own_ref
@@ -233,12 +251,12 @@ def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str]
                 if _other_patient(r, patient_id):
                     ctx.ignore(r, "other-patient", f"{rtype} belongs to another patient than {patient_id}")
                     if key is not None:
-                        skipped.add((rtype, rid))
+                        skipped[(rtype, rid)] = r
                     continue
         except Exception:  # noqa: BLE001
             ctx.ignore(r, "unreadable-resource", f"{rtype} could not be read")
             if key is not None:
-                skipped.add((rtype, rid))
+                skipped[(rtype, rid)] = r
             continue
         if lst is None:
             lst = by_type[rtype] = [r]
@@ -246,8 +264,110 @@ def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str]
             lst.append(r)
         if key is not None:
             ids[rid] = r
+    if dups:
+        newer = _duplicates(dups, index, skipped, ctx)
+        if newer:
+            # a later copy is the newer version: read again with only the newest copy of
+            # each such resource (rare; the first pass's results are dropped)
+            del ctx.ignored[n_ignored:]
+            by_type.clear()
+            index.clear()
+            return _accept([r for r in flat if _keep(r, newer)], ctx)
     # read counts by type, in order of first appearance (as by_type)
     return Counter({t: len(lst) for t, lst in by_type.items()})
+
+
+def _without_meta(r: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in r.items() if k != "meta"}
+
+
+def _version_key(r: dict[str, Any], by: str) -> Any:
+    """meta.versionId as a number (by="version") or meta.lastUpdated as an aware
+    datetime (by="updated"); None when absent or unreadable."""
+    meta = r.get("meta")
+    if not isinstance(meta, dict):
+        return None
+    if by == "version":
+        v = meta.get("versionId")
+        return int(v) if isinstance(v, str) and v.isascii() and v.isdigit() else None
+    v = meta.get("lastUpdated")
+    if not isinstance(v, str):
+        return None
+    try:
+        t = dt.datetime.fromisoformat(v)
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else None  # FHIR instant: a timezone is required
+
+
+def _newest(copies: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The newest copy by meta.versionId (a number), else meta.lastUpdated; None when
+    the copies do not all say, or two share the newest version."""
+    for by in ("version", "updated"):
+        keys = [_version_key(c, by) for c in copies]
+        if all(k is not None for k in keys):
+            top = max(keys)
+            if keys.count(top) == 1:
+                return copies[keys.index(top)]
+    return None
+
+
+def _status_word(r: dict[str, Any]) -> str:
+    status = r.get("status")
+    if isinstance(status, str) and status:
+        return status
+    return next((code for _, code, _ in codings(r.get("verificationStatus")) if code), "no status")
+
+
+def _difference(copies: list[dict[str, Any]]) -> str:
+    words = [_status_word(c) for c in copies]
+    if len(set(words)) > 1:
+        return "status " + " vs ".join(words)
+    return f"{len(copies)} copies, all {words[0]}, with different contents"
+
+
+def _duplicates(dups: list[dict[str, Any]], index: dict[str, dict[str, Any]],
+                skipped: dict[tuple[str, str], dict[str, Any]], ctx: Ctx) -> dict[tuple[str, str], dict[str, Any]]:
+    """Copies of the same type/id that differ (beyond meta): the newer version when the
+    copies say which it is (returned by key when it is not the copy read), else a gap
+    naming them (the copy received first stays read)."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in dups:
+        key = (r["resourceType"], r["id"])
+        copies = groups.get(key)
+        if copies is None:
+            first = index.get(key[0], {}).get(key[1]) or skipped[key]
+            copies = groups[key] = [first]
+        if all(r is not c and _without_meta(r) != _without_meta(c) for c in copies):
+            copies.append(r)
+    newer: dict[tuple[str, str], dict[str, Any]] = {}
+    unsettled: list[tuple[str, list[dict[str, Any]]]] = []
+    for (rtype, rid), copies in groups.items():
+        if len(copies) < 2:
+            continue  # the same content (meta aside): nothing to choose
+        best = _newest(copies)
+        if best is None:
+            unsettled.append((f"{rtype}/{rid}", copies))
+        elif best is not copies[0]:
+            newer[(rtype, rid)] = best
+    if unsettled and not newer:
+        ctx.gap(
+            "duplicate-resource-conflict",
+            "Copies of the same record disagree and none says which is newer (meta.versionId / "
+            "lastUpdated); the copy received first is used: "
+            + "; ".join(f"{ref} ({_difference(copies)})" for ref, copies in unsettled)
+            + ". Check which is current.",
+            [Source(reference=ref) for ref, _ in unsettled],
+        )
+    return newer
+
+
+def _keep(r: Any, newer: dict[tuple[str, str], dict[str, Any]]) -> bool:
+    rid = r.get("id")
+    if not isinstance(rid, str):
+        return True
+    best = newer.get((r["resourceType"], rid))
+    return best is None or best is r
 
 
 def _nothing() -> None:

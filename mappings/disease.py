@@ -36,6 +36,8 @@ _STAGE_NAMED = re.compile(r"\bstage(?:\s+group)?\s*[:\-]?\s*" + _STAGE_VALUE + r
 _STAGE_BARE = re.compile(r"^\s*(?:stage\s*)?" + _STAGE_VALUE + r"\s*$", re.I)
 _INACTIVE_CONDITION = {"resolved", "inactive", "remission"}
 _STAGING_CODES = frozenset(T.STAGE_GROUP_CODES) | frozenset(T.M_CATEGORY_CODES)
+# verificationStatus codes of a metastasis not (yet) confirmed (codes.yaml, with source)
+_UNCONFIRMED = frozenset(str(c) for c in T.CODES["conditions"]["unconfirmed_verification_status"]["codes"])
 
 
 def condition_onset(res: dict[str, Any]) -> dt.date | None:
@@ -49,6 +51,18 @@ def _clinical_status(res: dict[str, Any]) -> str:
         if code:
             return code.lower()
     return ""
+
+
+def _unconfirmed(res: dict[str, Any]) -> str | None:
+    """The verificationStatus code when it leaves the Condition unconfirmed (provisional,
+    differential, unconfirmed), else None."""
+    vs = res.get("verificationStatus")
+    if vs is None:
+        return None
+    for _, code, _ in codings(vs):
+        if code in _UNCONFIRMED:
+            return code
+    return None
 
 
 def _is_primary_breast(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, bool]:
@@ -231,6 +245,7 @@ def build_disease(ctx: Ctx) -> Disease:
     met_evidence: list[tuple[dt.date | None, Source]] = []
     history_only: list[Source] = []
     early_sources: list[Source] = []  # explicit M0 / stage 0-III
+    unconfirmed: list[tuple[str, str, Source]] = []  # (site, verificationStatus, source)
     clinical_stage4 = False
     sites: dict[str, MetastaticSite] = {}
 
@@ -276,6 +291,12 @@ def build_disease(ctx: Ctx) -> Disease:
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
                 src = ctx.source(res, onset, _display(res, "Metastasis"))
+                why = _unconfirmed(res)
+                if why is not None:
+                    # a suspected metastasis is no evidence of metastatic disease (nor a
+                    # site); named in a gap below unless confirmed evidence exists
+                    unconfirmed.append((site or "site not stated", why, src))
+                    continue
                 met_evidence.append((onset, src))
                 add_site(site or "other", visceral, onset, src)
         except Exception:  # noqa: BLE001 - never raise on bad data
@@ -308,9 +329,8 @@ def build_disease(ctx: Ctx) -> Disease:
     if d.primary_sources:
         d.breast_cancer = "yes"
     elif history_only and met_evidence:
-        d.breast_cancer = "yes"
-        d.primary_sources = history_only
-    elif history_only:
+        # Z85.3 "personal history" = no active disease (CR A.4): it names the primary
+        # only of a documented metastatic disease (codes.yaml breast_cancer_history_icd10)
         d.breast_cancer = "yes"
         d.primary_sources = history_only
     d.primary_diagnosis_date = min(primary_dates) if primary_dates else None
@@ -322,6 +342,14 @@ def build_disease(ctx: Ctx) -> Disease:
         d.metastatic_sources = [s for _, s in met_evidence]
     elif early_sources:
         d.metastatic = "no"
+    if unconfirmed and d.metastatic != "yes":
+        ctx.gap(
+            "metastasis-unconfirmed",
+            "Unconfirmed metastasis, not counted as metastatic disease: "
+            + "; ".join(f"{site} ({why})" for site, why, _ in unconfirmed)
+            + ". Confirm or refute it.",
+            [src for _, _, src in unconfirmed],
+        )
     d.sites = sorted(sites.values(), key=lambda s: (not s.visceral, s.site))
     d.visceral_involvement = any(s.visceral for s in d.sites)
     _node_only_conflict(ctx, sites, met_evidence, early_sources)

@@ -49,7 +49,8 @@ C.3 row 1, calendar months):
 - de novo stage IV without ET progression -> de-novo; relapse with no
   adjuvant ET and no progression on metastatic ET -> sensitive (endocrine-naive),
   unless an endocrine drug has no start date or setting (it may have been
-  adjuvant): then unknown.
+  adjuvant) or a medication record could not be read (gap medication-unreadable:
+  it may have been endocrine therapy): then unknown.
 """
 
 from __future__ import annotations
@@ -641,7 +642,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     _early_endocrine(th, exps, disease, ctx, early_et)
     _chemo_adjuvant(th, exps, disease)
     _cdk46i(th, lines, ctx.as_of, progressions)
-    _resistance(th, exps, lines, disease, progressions, early_et)
+    _resistance(th, exps, lines, disease, progressions, early_et, ctx.has_gap("medication-unreadable"))
     _last_et_progression(th, exps, lines, disease, progressions, et_exps)
     if any(e.start is None for e in exps):
         ctx.gap("therapy-dates-missing",
@@ -896,7 +897,9 @@ _RANK = {"primary": 3, "secondary": 2, "sensitive": 1, "de-novo": 0, "unknown": 
 
 
 def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], disease: Disease,
-                progressions: list[dt.date], early_et: list[_Exp] | None = None) -> None:
+                progressions: list[dt.date], early_et: list[_Exp] | None = None,
+                unread_meds: bool = False) -> None:
+    """unread_meds: some medication record could not be read (gap medication-unreadable)."""
     if disease.metastatic != "yes":
         return
     if early_et is None:
@@ -926,8 +929,10 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
     if disease.de_novo_metastatic:
         th.endocrine_resistance = "de-novo"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
-    elif disease.de_novo_metastatic is False and not any(
-        # an unplaced or undated endocrine drug may have been adjuvant therapy
+    elif disease.de_novo_metastatic is False and not unread_meds and not any(
+        # an unplaced or undated endocrine drug may have been adjuvant therapy; an
+        # unreadable medication record may have been endocrine therapy: endocrine-naive
+        # is then a guess (unknown, the gaps say why)
         (e.setting == "unknown" or e.start is None) and e.med.endocrine for e in exps  # type: ignore[union-attr]
     ):
         th.endocrine_resistance = "sensitive"

@@ -254,3 +254,48 @@ def test_nodes_with_a_distant_metastasis_after_an_early_stage_are_a_recurrence_n
                              condition(nodes, "2021-05-01"), metastasis("94381002", "liver", "2021-05-01")], PID)
     assert s.disease.metastatic == "yes"
     assert "metastatic-status-conflict" not in {g.code for g in s.gaps}
+
+
+def _unconfirmed(status, snomed="94381002", display="Secondary malignant neoplasm of liver (disorder)"):
+    return metastasis(snomed, display, "2024-03-01", verificationStatus=cc(
+        coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", status)))
+
+
+@pytest.mark.parametrize("status", ["provisional", "differential", "unconfirmed"])
+def test_an_unconfirmed_liver_metastasis_does_not_make_the_patient_metastatic_and_is_named_in_a_gap(status):
+    met = _unconfirmed(status)
+    s = build_patient_state([patient(), breast_cancer("2018-01-10"), met], PID)
+    assert s.disease.metastatic == "unknown"
+    assert s.disease.sites == [] and s.disease.metastatic_sources == [] and s.disease.metastatic_date is None
+    gaps = {g.code: g for g in s.gaps}
+    assert "metastatic-status-unknown" in gaps
+    gap = gaps["metastasis-unconfirmed"]
+    assert "liver" in gap.message and status in gap.message
+    assert [src.reference for src in gap.sources] == [f"Condition/{met['id']}"]
+
+
+def test_an_unconfirmed_metastasis_beside_a_confirmed_one_is_not_listed_as_a_confirmed_site():
+    bone = metastasis("94222008", "Secondary malignant neoplasm of bone (disorder)", "2021-05-01")
+    s = build_patient_state([patient(), breast_cancer("2015-01-01"), bone, _unconfirmed("provisional")], PID)
+    d = s.disease
+    assert d.metastatic == "yes" and d.metastatic_date == dt.date(2021, 5, 1)
+    assert [site.site for site in d.sites] == ["bone"] and d.visceral_involvement is False
+    assert [src.reference for src in d.metastatic_sources] == [bone["resourceType"] + "/" + bone["id"]]
+    assert "metastasis-unconfirmed" not in {g.code for g in s.gaps}
+
+
+def _history_of_breast_cancer():
+    return condition(cc(coding(ICD10, "Z85.3", "Personal history of malignant neoplasm of breast")), "2010-01-01")
+
+
+def test_a_personal_history_of_breast_cancer_alone_is_no_active_breast_cancer():
+    s = build_patient_state([patient(), _history_of_breast_cancer()], PID)
+    assert s.disease.breast_cancer != "yes" and s.disease.primary_sources == []
+    assert "breast-cancer-not-documented" in {g.code for g in s.gaps}
+
+
+def test_a_personal_history_of_breast_cancer_with_a_metastasis_is_the_primary_of_that_metastasis():
+    hx = _history_of_breast_cancer()
+    d = disease(hx, metastasis("94222008", "Secondary malignant neoplasm of bone (disorder)", "2021-05-01"))
+    assert d.breast_cancer == "yes" and [src.reference for src in d.primary_sources] == [f"Condition/{hx['id']}"]
+    assert d.metastatic == "yes"

@@ -6,6 +6,8 @@ import copy
 import datetime as dt
 import json
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -166,3 +168,49 @@ def test_mutated_real_resources_never_make_the_mapper_raise(resources):
 def test_random_draft_orders_never_raise(bundle):
     assert isinstance(read_draft_orders(bundle), list)
     assert isinstance(read_draft_orders({"resourceType": "Bundle", "entry": [bundle]}), list)
+
+
+def _er_positive_and_its_entered_in_error_version(meta_final, meta_error):
+    final = loinc_obs("85337-4", "2024-01-01", rid="er-dup", **answer(LOINC, "LA6576-8"))
+    error = dict(copy.deepcopy(final), status="entered-in-error")
+    if meta_final is not None:
+        final["meta"] = meta_final
+    if meta_error is not None:
+        error["meta"] = meta_error
+    return final, error
+
+
+@pytest.mark.parametrize("meta_final,meta_error", [
+    ({"versionId": "2"}, {"versionId": "10"}),  # a number: 10 is newer than 2
+    ({"lastUpdated": "2024-01-02T09:00:00Z"}, {"lastUpdated": "2024-03-05T10:00:00+01:00"}),
+])
+def test_a_newer_entered_in_error_version_of_a_result_wins_whatever_the_order(meta_final, meta_error):
+    final, error = _er_positive_and_its_entered_in_error_version(meta_final, meta_error)
+    for resources in ([final, error], [error, final]):
+        s = build_patient_state([patient(), *resources], PID)
+        assert s.er.status == "unknown" and s.er.sources == []
+        assert [(g.code, g.sources[0].reference) for g in s.ignored] == [("entered-in-error", "Observation/er-dup")]
+        assert s.resource_counts.get("Observation", 0) == 0
+
+
+def test_a_newer_final_version_of_a_result_entered_in_error_before_wins_whatever_the_order():
+    final, error = _er_positive_and_its_entered_in_error_version({"versionId": "3"}, {"versionId": "2"})
+    for resources in ([final, error], [error, final]):
+        s = build_patient_state([patient(), *resources], PID)
+        assert s.er.status == "positive" and [src.reference for src in s.er.sources] == ["Observation/er-dup"]
+        assert s.ignored == [] and s.resource_counts["Observation"] == 1
+
+
+def test_two_different_copies_of_a_result_with_nothing_saying_which_is_newer_are_a_gap_naming_them():
+    final, error = _er_positive_and_its_entered_in_error_version(None, None)
+    for resources in ([final, error], [error, final]):
+        s = build_patient_state([patient(), *resources], PID)
+        gap = next(g for g in s.gaps if g.code == "duplicate-resource-conflict")
+        assert "Observation/er-dup" in gap.message and "final" in gap.message and "entered-in-error" in gap.message
+        assert [src.reference for src in gap.sources] == ["Observation/er-dup"]
+
+
+def test_identical_copies_of_a_resource_are_no_conflict():
+    final, _ = _er_positive_and_its_entered_in_error_version({"versionId": "1"}, None)
+    s = build_patient_state([patient(), final, copy.deepcopy(final)], PID)
+    assert s.er.status == "positive" and "duplicate-resource-conflict" not in {g.code for g in s.gaps}

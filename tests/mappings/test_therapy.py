@@ -492,3 +492,14 @@ def test_a_readable_medication_that_is_not_a_pathway_drug_stays_silent():
     s = state(statin, named, unresolved_named)
     assert s.therapy.exposures == []
     assert _gap(s, "medication-unreadable") is None
+
+
+def test_a_relapse_with_an_unreadable_medication_record_is_not_called_endocrine_naive():
+    # the unread record may be the adjuvant or metastatic endocrine therapy: sensitive
+    # (endocrine-naive) would be a guess, so resistance is unknown and the gap says why
+    unread = _by_reference(med_statement(None, "2016-02-01", "2020-01-01", rid="ms-unread"), "Medication/gone")
+    s = state(unread)
+    assert s.therapy.endocrine_resistance == "unknown" and s.therapy.endocrine_resistance_sources == []
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and [src.reference for src in gap.sources] == ["MedicationStatement/ms-unread"]
+    assert state().therapy.endocrine_resistance == "sensitive"  # the same relapse with nothing unread
