@@ -408,8 +408,9 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
 
 
 def read_draft_orders(bundle: Any, patient_id: str | None = None) -> list[DraftOrder]:
-    """The drafted orders of context.draftOrders. With patient_id (context.patientId),
-    a draft whose subject names another patient is marked `not_checked`."""
+    """The drafted orders of context.draftOrders. A draft with doNotPerform = true,
+    and with patient_id (context.patientId) a draft whose subject names another
+    patient, is marked `not_checked`."""
     try:
         return _read_draft_orders(bundle, patient_id)
     except Exception:  # noqa: BLE001 - never raise
@@ -440,6 +441,8 @@ def _read_draft_orders(bundle: Any, patient_id: str | None = None) -> list[Draft
             not_checked = None
             if patient_id is not None and _other_patient(r, patient_id):
                 not_checked = "its subject is another patient than the patient in context"
+            elif r.get("doNotPerform") is True:  # FHIR R4: the request prohibits the drug
+                not_checked = "doNotPerform: it prohibits the drug, it does not order it"
             drugs = []
             text = None
             if rtype in ("MedicationRequest", "MedicationStatement", "MedicationAdministration",

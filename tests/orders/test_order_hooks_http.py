@@ -271,3 +271,18 @@ def test_a_draft_order_without_a_subject_is_checked_for_the_patient_in_context(c
     del drafts[0]["subject"]
     cards = post(client, chart, "order-sign", drafts)
     assert topics(cards) == ["order-contraindicated"] and cards[0]["indicator"] == "critical"
+
+
+def test_a_draft_that_prohibits_the_drug_is_not_checked_as_an_order_to_give_it(client):
+    chart = after_first_line("dnp-1").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    drafts[0]["doNotPerform"] = False  # an order to give it: checked
+    assert topics(post(client, chart, "order-sign", drafts)) == ["order-contraindicated"]
+    drafts[0]["doNotPerform"] = True  # FHIR R4: the request prohibits the drug
+    assert post(client, chart, "order-sign", drafts) == []
+    assert post(client, chart, "order-select", drafts, ["MedicationRequest/t"]) == []
+    # a prohibited partner does not complete the regimen either
+    both = chart.drafts(("c", "capivasertib"), ("f", "fulvestrant"))
+    both[1]["doNotPerform"] = True
+    assert "order-incomplete-regimen" in topics(post(client, chart, "order-sign", both))
