@@ -136,6 +136,11 @@ def parse_hook_request(body: dict, service) -> tuple[HookRequest, dict]:
         # Name the hook sent only if it is one we know: never repeat a caller's value.
         sent = f"'{hook_request.hook}'" if hook_request.hook in CONTEXT_MODELS else "the hook sent"
         raise BadRequest(f"hook: service '{service.id}' answers '{service.hook}', not {sent}")
+    for key, value in (hook_request.prefetch or {}).items():
+        # Keys the service asked for hold a FHIR resource or null (CDS Hooks prefetch);
+        # keys it did not ask for are tolerated and ignored, whatever their value.
+        if key in service.prefetch and value is not None and not isinstance(value, dict):
+            raise BadRequest(f"prefetch.{key}: must be a FHIR resource (a JSON object) or null")
     try:
         context = CONTEXT_MODELS[service.hook].model_validate(hook_request.context)
     except ValidationError as exc:
