@@ -90,8 +90,8 @@ def call_service(service_id: str):
     status, hook_instance, n_cards, client = 500, None, 0, None
     cards, gathered, fetch = [], None, metrics.FetchTimer()
     try:
+        client = auth.authenticate(request, settings(), audience_url())  # first: a 401 tells nothing more
         service = service_or_404(service_id)
-        client = auth.authenticate(request, settings(), audience_url())
         body = json_body()
         hook_instance = body.get("hookInstance") if isinstance(body.get("hookInstance"), str) else None
         hook_request, context = parse_hook_request(body, service)
@@ -192,8 +192,8 @@ def remember_cards(service_id: str, cards) -> None:
 def feedback(service_id: str):
     status, received, stored, client = 500, 0, 0, None
     try:
+        client = auth.authenticate(request, settings(), audience_url())  # first: a 401 tells nothing more
         service = service_or_404(service_id)
-        client = auth.authenticate(request, settings(), audience_url())
         body = json_body()
         try:
             parsed = FeedbackRequest.model_validate(body)
