@@ -3,7 +3,10 @@
 Contract: order_check_cards(state, drafts, selections, hook) -> list[Card]
 
     drafts      every drafted order of context.draftOrders, resolved to
-                ingredients by mappings.read_draft_orders
+                ingredients by mappings.read_draft_orders; drafts marked
+                `not_checked` (a subject naming another patient than
+                context.patientId; doNotPerform = true, which prohibits
+                the drug) are left out of every check
     selections  order-select: the "Type/id" references just picked (the cards
                 speak only about them, but every draft counts when deciding
                 whether a regimen is complete); order-sign: None (all drafts)
@@ -1031,6 +1034,8 @@ def order_check_cards(
 ) -> list[Card]:
     items = []
     for order in drafts or []:
+        if order.not_checked:
+            continue  # another patient's draft, or one prohibiting the drug (doNotPerform)
         names = _pathway_names(order)
         if not names:
             continue  # non-oncology order or a drug the pathway does not know

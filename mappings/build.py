@@ -527,14 +527,17 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
 # --- draft orders ---------------------------------------------------------------------------
 
 
-def read_draft_orders(bundle: Any) -> list[DraftOrder]:
+def read_draft_orders(bundle: Any, patient_id: str | None = None) -> list[DraftOrder]:
+    """The drafted orders of context.draftOrders. A draft with doNotPerform = true,
+    and with patient_id (context.patientId) a draft whose subject names another
+    patient, is marked `not_checked`."""
     try:
-        return _read_draft_orders(bundle)
+        return _read_draft_orders(bundle, patient_id)
     except Exception:  # noqa: BLE001 - never raise
         return []
 
 
-def _read_draft_orders(bundle: Any) -> list[DraftOrder]:
+def _read_draft_orders(bundle: Any, patient_id: str | None = None) -> list[DraftOrder]:
     if not isinstance(bundle, dict):
         return []
     if bundle.get("resourceType") == "Bundle" or "entry" in bundle:
@@ -555,6 +558,11 @@ def _read_draft_orders(bundle: Any) -> list[DraftOrder]:
             continue
         try:
             rid = r.get("id") if isinstance(r.get("id"), str) else None
+            not_checked = None
+            if patient_id is not None and _other_patient(r, patient_id):
+                not_checked = "its subject is another patient than the patient in context"
+            elif r.get("doNotPerform") is True:  # FHIR R4: the request prohibits the drug
+                not_checked = "doNotPerform: it prohibits the drug, it does not order it"
             drugs = []
             text = None
             if rtype in ("MedicationRequest", "MedicationStatement", "MedicationAdministration",
@@ -573,6 +581,7 @@ def _read_draft_orders(bundle: Any) -> list[DraftOrder]:
                 drugs=drugs,
                 text=text or None,
                 status=text_of(r.get("status")) or None,
+                not_checked=not_checked,
             ))
         except Exception:  # noqa: BLE001
             orders.append(DraftOrder(resource_type=rtype))

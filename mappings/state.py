@@ -341,3 +341,6 @@ class DraftOrder(BaseModel):
     drugs: list[Drug] = Field(default_factory=list)  # pathway drugs recognised
     text: str | None = None  # what the EHR called it
     status: str | None = None
+    # why the order checks must leave this draft alone: its subject names another
+    # patient than context.patientId, or doNotPerform = true (None: check it)
+    not_checked: str | None = None

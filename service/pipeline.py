@@ -27,7 +27,7 @@ def run_hook(
         state.gaps.append(Gap(code="data-gathering", message=note))
     if hook == "patient-view":
         return cards_layer.patient_view_cards(state)
-    drafts = mappings.read_draft_orders(context.get("draftOrders"))
+    drafts = mappings.read_draft_orders(context.get("draftOrders"), patient_id)
     selections = context.get("selections") if hook == "order-select" else None
     return cards_layer.order_cards(state, drafts, selections, hook)
 

@@ -90,8 +90,8 @@ def call_service(service_id: str):
     status, hook_instance, n_cards, client = 500, None, 0, None
     cards, gathered, fetch = [], None, metrics.FetchTimer()
     try:
+        client = auth.authenticate(request, settings(), audience_url())  # first: a 401 tells nothing more
         service = service_or_404(service_id)
-        client = auth.authenticate(request, settings(), audience_url())
         body = json_body()
         hook_instance = body.get("hookInstance") if isinstance(body.get("hookInstance"), str) else None
         hook_request, context = parse_hook_request(body, service)
@@ -136,6 +136,11 @@ def parse_hook_request(body: dict, service) -> tuple[HookRequest, dict]:
         # Name the hook sent only if it is one we know: never repeat a caller's value.
         sent = f"'{hook_request.hook}'" if hook_request.hook in CONTEXT_MODELS else "the hook sent"
         raise BadRequest(f"hook: service '{service.id}' answers '{service.hook}', not {sent}")
+    for key, value in (hook_request.prefetch or {}).items():
+        # Keys the service asked for hold a FHIR resource or null (CDS Hooks prefetch);
+        # keys it did not ask for are tolerated and ignored, whatever their value.
+        if key in service.prefetch and value is not None and not isinstance(value, dict):
+            raise BadRequest(f"prefetch.{key}: must be a FHIR resource (a JSON object) or null")
     try:
         context = CONTEXT_MODELS[service.hook].model_validate(hook_request.context)
     except ValidationError as exc:
@@ -187,8 +192,8 @@ def remember_cards(service_id: str, cards) -> None:
 def feedback(service_id: str):
     status, received, stored, client = 500, 0, 0, None
     try:
+        client = auth.authenticate(request, settings(), audience_url())  # first: a 401 tells nothing more
         service = service_or_404(service_id)
-        client = auth.authenticate(request, settings(), audience_url())
         body = json_body()
         try:
             parsed = FeedbackRequest.model_validate(body)

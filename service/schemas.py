@@ -74,7 +74,9 @@ class HookRequest(_Tolerant):
     fhirServer: str | None = Field(default=None, max_length=2048)
     fhirAuthorization: FhirAuthorization | None = None
     context: dict[str, Any]
-    prefetch: dict[str, dict[str, Any] | None] | None = None
+    # Values are checked per service (routes.parse_hook_request): a key the service's
+    # templates ask for must be a JSON object or null; other keys are ignored, whatever they hold.
+    prefetch: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _authorization_needs_server(self):

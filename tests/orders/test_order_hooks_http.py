@@ -243,3 +243,46 @@ def test_a_fitting_pi3k_order_with_an_old_hba1c_gets_only_an_info_card_proposing
     codes = [a["resource"]["code"]["coding"][0]["code"] for a in cards[0]["suggestions"][0]["actions"]]
     assert codes == ["4548-4", "1558-6"]
     assert "overrideReasons" not in cards[0]
+
+
+# --- drafts the checks must leave alone ----------------------------------------
+
+def test_a_draft_order_for_another_patient_is_not_checked_against_the_patient_in_context(client):
+    chart = after_first_line("pt-1").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    # the same draft for this patient gets this patient's ILD stop ...
+    assert topics(post(client, chart, "order-sign", drafts)) == ["order-contraindicated"]
+    # ... a draft naming another patient is not judged by this patient's ILD history
+    drafts[0]["subject"] = {"reference": "Patient/someone-else"}
+    assert post(client, chart, "order-sign", drafts) == []
+    assert post(client, chart, "order-select", drafts, ["MedicationRequest/t"]) == []
+    # and it does not complete a regimen for this patient either
+    own = chart.drafts(("c", "capivasertib"))
+    other = chart.drafts(("f", "fulvestrant"))
+    other[0]["subject"] = {"reference": "https://ehr.example.org/fhir/Patient/someone-else"}
+    assert "order-incomplete-regimen" in topics(post(client, chart, "order-sign", own + other))
+
+
+def test_a_draft_order_without_a_subject_is_checked_for_the_patient_in_context(client):
+    chart = after_first_line("pt-2").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    del drafts[0]["subject"]
+    cards = post(client, chart, "order-sign", drafts)
+    assert topics(cards) == ["order-contraindicated"] and cards[0]["indicator"] == "critical"
+
+
+def test_a_draft_that_prohibits_the_drug_is_not_checked_as_an_order_to_give_it(client):
+    chart = after_first_line("dnp-1").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    drafts[0]["doNotPerform"] = False  # an order to give it: checked
+    assert topics(post(client, chart, "order-sign", drafts)) == ["order-contraindicated"]
+    drafts[0]["doNotPerform"] = True  # FHIR R4: the request prohibits the drug
+    assert post(client, chart, "order-sign", drafts) == []
+    assert post(client, chart, "order-select", drafts, ["MedicationRequest/t"]) == []
+    # a prohibited partner does not complete the regimen either
+    both = chart.drafts(("c", "capivasertib"), ("f", "fulvestrant"))
+    both[1]["doNotPerform"] = True
+    assert "order-incomplete-regimen" in topics(post(client, chart, "order-sign", both))

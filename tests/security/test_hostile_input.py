@@ -165,6 +165,27 @@ def test_unknown_fields_are_tolerated_everywhere(client):
     assert client.post(SERVICE_PATH, json=body).status_code == 200
 
 
+@pytest.mark.parametrize("value", ["x", 5, [1, 2], True])
+def test_an_unknown_prefetch_key_of_any_type_is_ignored_without_a_note(client, value):
+    body = hook_body()
+    body["prefetch"]["someOtherKey"] = value
+    response = client.post(SERVICE_PATH, json=body)
+    assert response.status_code == 200, response.get_json()
+    cards = response.get_json()["cards"]
+    assert cards and cards[0]["source"]["topic"]["code"] == "patient-summary"
+    assert not any("someOtherKey" in json.dumps(card) for card in cards)
+
+
+@pytest.mark.parametrize("value", ["Patient/p1", 5, [{"resourceType": "Condition", "id": "c1"}]])
+def test_a_prefetch_key_the_service_asked_for_with_a_value_that_is_not_a_resource_is_a_400_naming_the_key(
+        client, value):
+    body = hook_body()
+    body["prefetch"]["conditions"] = value
+    response = client.post(SERVICE_PATH, json=body)
+    assert response.status_code == 400
+    assert message(response) == "prefetch.conditions: must be a FHIR resource (a JSON object) or null"
+
+
 @pytest.mark.parametrize("mutate, field", [
     (lambda b: b.update(hook=5), "hook"),
     (lambda b: b.update(hookInstance=None), "hookInstance"),

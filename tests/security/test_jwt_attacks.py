@@ -232,6 +232,18 @@ def test_auth_failure_is_checked_before_the_body_is_read(auth_client):
     assert response.status_code == 401
 
 
+def test_an_unauthenticated_call_to_an_unknown_service_learns_only_401(auth_client, keys):
+    for path in ("/cds-services/secret-svc", "/cds-services/secret-svc/feedback"):
+        body = feedback_body() if path.endswith("/feedback") else hook_body()
+        refused = auth_client.post(path, json=body)
+        assert_refused(refused, None, reason="missing bearer token")
+        assert "service" not in refused.get_json()["message"]
+        # an authenticated caller is told the service does not exist
+        found = auth_client.post(path, json=body, headers=bearer(sign(keys.ec, aud=PUBLIC_URL + path)))
+        assert found.status_code == 404
+        assert found.get_json()["message"] == "no CDS service with this id; see /cds-services"
+
+
 def test_an_accepted_call_logs_the_clients_iss_and_jti_but_never_the_token(auth_client, keys, service_logs):
     import json as _json
 
