@@ -266,7 +266,14 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
         a.status = "outside-pathway"
         a.reasons_not.append(Finding(False, status.reason, ()))
         return a
-    if phase not in reg.phases:
+    also = reg.also_after_progression if phase == "after-progression" and phase not in reg.phases else None
+    gate = _run(also.rule, state, ctx) if also is not None else None
+    if gate is not None and gate.value:
+        # a first-line regimen that is still the initial one of its kind (ai-cdk46i after
+        # first-line chemotherapy, C.2 step 2): assessed now, with its own rank and summary
+        a.rank, a.route_tag = also.rank, also.tag
+        a.reasons.append(gate)
+    elif phase not in reg.phases:
         a.status = "not-this-phase"
         text = ("A first-line option; the patient has had metastatic therapy "
                 f"({ctx.lines} line(s))" if phase == "after-progression"

@@ -504,7 +504,27 @@ def progressed_on_fulvestrant_cdk46i(state, ctx):
 def first_line_or_prior_endocrine(state, ctx):
     if ctx.phase == "first-line":
         return Finding(True, "First line for metastatic disease")
+    initial = evaluate_rule("no_metastatic_endocrine_line", state, ctx)
+    if initial.value:
+        # ribociclib + fulvestrant is also labelled as initial endocrine-based therapy
+        # (B.9/B.10), which it still is after first-line chemotherapy (review D1)
+        return initial
     return evaluate_rule("prior_endocrine_any_setting", state, ctx)
+
+
+@rule
+def no_metastatic_endocrine_line(state, ctx):
+    """No endocrine-based line for metastatic disease yet: endocrine-based therapy would be
+    the initial one, also after chemotherapy (C.2 step 2: visceral crisis -> chemotherapy,
+    then ET-based therapy after stabilisation; B.10 "initial endocrine-based therapy")."""
+    count, _, _ = _lines_fact(state, ctx, "endocrine")
+    chemo, listing, srcs = _lines_fact(state, ctx, "chemotherapy")
+    if count:
+        return Finding(False, f"{count} endocrine-based line(s) for metastatic disease")
+    if chemo:
+        return Finding(True, f"No endocrine-based therapy for metastatic disease yet, after {chemo} "
+                             f"chemotherapy line(s) ({listing}): endocrine-based therapy would be the initial one", srcs)
+    return Finding(True, "No endocrine-based therapy for metastatic disease yet")
 
 
 @rule

@@ -82,6 +82,14 @@ class Preference:
 
 
 @dataclass(frozen=True)
+class AlsoAfterProgression:
+    rule: RuleRef
+    rank: int
+    tag: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Regimen:
     topic: str
     name: str
@@ -107,6 +115,10 @@ class Regimen:
     seed_vs_label: str | None
     trials_search: str
     summary_tag: dict[str, str]  # phase -> few words for the card summary
+    # a first-line regimen also assessed after progression while this rule holds, then
+    # ranked and summarised as given (ai-cdk46i: initial endocrine-based therapy after
+    # first-line chemotherapy)
+    also_after_progression: AlsoAfterProgression | None = None
 
     def tag(self, phase: str) -> str:
         return self.summary_tag.get(phase) or next(iter(self.summary_tag.values()))
@@ -160,6 +172,13 @@ def _caution(raw: dict, cid: str) -> Caution:
         id=cid, rule=_rule(raw), severity=raw["severity"], text=" ".join(raw["text"].split()),
         source=raw["source"], short=raw.get("short"),
     )
+
+
+def _also_after_progression(raw: dict | None) -> AlsoAfterProgression | None:
+    if not raw:
+        return None
+    rule = _rule({k: v for k, v in raw.items() if k not in ("tag", "rank", "source")})
+    return AlsoAfterProgression(rule=rule, rank=int(raw["rank"]), tag=raw["tag"], source=raw["source"])
 
 
 def _date_str(value: Any) -> Any:
@@ -225,6 +244,7 @@ def load(regimens_file: Path = REGIMENS_FILE, tests_file: Path = TESTS_FILE) -> 
             trials_search=r.get("trials_search", ""),
             summary_tag=(dict(r["summary_tag"]) if isinstance(r["summary_tag"], dict)
                          else {p: r["summary_tag"] for p in r["phases"]}),
+            also_after_progression=_also_after_progression(r.get("also_after_progression")),
         ))
     tests = {
         topic: TestDef(
@@ -256,7 +276,8 @@ def _check(drugs: dict, regimens: list, tests: dict, sources: dict) -> None:
         for name in r.drug_names:
             if name not in drugs:
                 raise ValueError(f"regimens.yaml: {r.topic} uses unknown drug {name}")
-        for src in [r.label["source"], r.evidence["source"], *(c.source for c in r.cautions)]:
+        also = [r.also_after_progression.source] if r.also_after_progression else []
+        for src in [r.label["source"], r.evidence["source"], *(c.source for c in r.cautions), *also]:
             if src not in sources:
                 raise ValueError(f"regimens.yaml: {r.topic} cites unknown source {src}")
         for phase in r.phases:
@@ -300,5 +321,6 @@ def all_rule_names() -> set[str]:
         refs += [c.rule for cs in r.choice_cautions.values() for c in cs]
         refs += [x for xs in r.choice_requires.values() for x in xs]
         refs += [p.rule for p in r.prefer_when] + [x for x, _, _ in r.rank_when]
+        refs += [r.also_after_progression.rule] if r.also_after_progression else []
         names |= {ref.rule for ref in refs}
     return names

@@ -749,3 +749,42 @@ def test_every_caution_line_cites_its_source_and_the_triggering_patient_fact():
                "capivasertib-fulvestrant")
     line = next(x for x in dia["detail"].splitlines() if "Diabetes or hyperglycaemia documented" in x)
     assert "clinical-reference.md C.3" in line and "Condition/t2dm" in line
+
+
+# --- initial endocrine-based therapy after first-line chemotherapy (review D1) -------
+# C.2 step 2: visceral crisis -> chemotherapy, then ET-based therapy after stabilisation;
+# the CDK4/6 inhibitor labels (B.9, B.10) say "initial endocrine-based therapy".
+
+def _endocrine_naive_after_first_line_chemotherapy():
+    return S.with_lines(S.base(), ("paclitaxel",))
+
+
+def test_an_endocrine_naive_patient_after_first_line_chemotherapy_gets_ai_plus_cdk46i_first():
+    cards = cards_for(_endocrine_naive_after_first_line_chemotherapy())
+    assert regimen_topics(cards)[0] == "ai-cdk46i"
+    ai = card(cards, "ai-cdk46i")
+    assert "initial endocrine-based therapy after chemotherapy" in ai["summary"]
+    assert "No endocrine-based therapy for metastatic disease yet, after 1 chemotherapy line(s)" in ai["detail"]
+    assert recommended(ai) == ["letrozole", "ribociclib"]
+
+
+def test_after_first_line_chemotherapy_fulvestrant_is_offered_with_ribociclib_as_initial_endocrine_therapy():
+    cards = cards_for(_endocrine_naive_after_first_line_chemotherapy())
+    fulv = card(cards, "fulvestrant-cdk46i")
+    # palbociclib / abemaciclib + fulvestrant stay labelled only after endocrine therapy
+    assert suggestion_drugs(fulv) == [["fulvestrant", "ribociclib"]]
+    assert "after progression on endocrine therapy" not in fulv["summary"]  # she never had any
+
+
+@pytest.mark.parametrize("drugs", [("letrozole", "ribociclib"), ("fulvestrant", "ribociclib")])
+def test_ordering_initial_endocrine_therapy_after_first_line_chemotherapy_is_not_called_not_indicated(drugs):
+    orders = [x.to_json() for x in _order_view(_endocrine_naive_after_first_line_chemotherapy(), *drugs)]
+    assert [o["summary"] for o in orders if o["source"]["topic"]["code"] == "order-not-indicated"] == []
+    assert [o for o in orders if o["indicator"] != "info"] == []
+
+
+def test_after_an_endocrine_line_ai_plus_cdk46i_is_not_offered_as_initial_therapy():
+    cards = cards_for(S.with_lines(S.base(), ("letrozole", "palbociclib")))
+    assert "ai-cdk46i" not in regimen_topics(cards)
+    cards = cards_for(S.with_lines(S.base(), ("paclitaxel",), ("letrozole", "palbociclib")))
+    assert "ai-cdk46i" not in regimen_topics(cards)
