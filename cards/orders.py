@@ -851,7 +851,7 @@ class _Checker:
             lines += ["  " + self._fact(f) for f in facts]
         if a.fits:
             lines.append(f"- {reg.name} fits this patient:")
-            lines += ["  " + self._fact(f) for f in a.reasons if f.text]
+            lines += ["  " + self._fact(f) for f in a.why()]
             if a.route:
                 lines.append(f"  - Label route: {a.route}")
         elif a.unknown:

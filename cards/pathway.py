@@ -71,6 +71,19 @@ class RegimenAssessment:
     cautions: list[CautionHit] = field(default_factory=list)
     choices: list[ChoiceAssessment] = field(default_factory=list)
     needs_ofs: bool = False
+    checked: list[Finding] = field(default_factory=list)  # label exclusions checked and not met
+
+    def why(self) -> list[Finding]:
+        """The facts a card gives for "why it fits": the requirements met, then the label
+        exclusions checked and found not to apply; at least the line of therapy, so the
+        card never shows an empty "why" (review D4)."""
+        facts = [f for f in self.reasons if f.text]
+        if not facts:
+            line = "First line" if self.phase == "first-line" else "Next line"
+            facts.append(Finding(True, f"{line} for metastatic disease; the label sets no other requirement "
+                                       "that the record has to show"))
+        facts += [Finding(f.value, f"Not excluded: {f.text}", f.sources) for f in self.checked if f.text]
+        return facts
 
     @property
     def fits(self) -> bool:
@@ -314,6 +327,8 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
             what = (ref.text or "").split(":")[0]
             text = f"not known whether this applies: {what} ({f.text})" if what else f.text
             unknown.append(Finding(None, text, f.sources))
+        else:
+            a.checked.append(f)
     a.choices = choices = _assess_choices(reg, state, ctx)
     for c in choices:
         if c.excluded is None:

@@ -199,8 +199,9 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
     r = a.regimen
     out = [f"**{r.name}** ({r.brand}) — option {position} for "
            f"{'first-line' if a.phase == 'first-line' else 'next-line'} therapy of HR+/HER2- metastatic breast cancer.",
-           "", "**Why it fits this patient**"]
-    out += [fact(f) for f in a.reasons if f.text]
+           "", "**Why it would fit this patient, were it not for the stop below**" if a.critical
+           else "**Why it fits this patient**"]
+    out += [fact(f) for f in a.why()]
     if a.route:
         out.append(f"- Label route: {a.route}")
     stop = [c for c in a.cautions if c.severity == "critical"]
@@ -266,11 +267,14 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
     if ids is None:
         ids = iter(new_uuids(len(offered) + 1))
     suggestions = []
+    # a "do not start" regimen still carries its orders (the card contract), never
+    # recommended, and each says what it overrides (review: no silent one-click order)
+    stop = next((h.short or "do not start" for h in a.cautions if h.severity == "critical"), None)
     for c in offered:
         drugs = list(c.drugs) + ([ofs] if ofs and ofs not in c.drugs else [])
         label = c.label + (f" + {ofs.name} ({what_ofs})" if ofs else "")
         suggestions.append(make_suggestion(
-            clip(f"Order {label}", 120),
+            clip(f"Order {label} despite: {stop} (do not start)" if stop else f"Order {label}", 120),
             True if c.recommended else None,
             [
                 make_action("create", f"Draft order: {d.name} (RxNorm {d.rxnorm})",

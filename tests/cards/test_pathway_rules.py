@@ -788,3 +788,30 @@ def test_after_an_endocrine_line_ai_plus_cdk46i_is_not_offered_as_initial_therap
     assert "ai-cdk46i" not in regimen_topics(cards)
     cards = cards_for(S.with_lines(S.base(), ("paclitaxel",), ("letrozole", "palbociclib")))
     assert "ai-cdk46i" not in regimen_topics(cards)
+
+
+# --- every regimen card says why (review D4 follow-up, D3 follow-up) -------------------
+
+def test_a_regimen_without_label_requirements_still_says_why_it_fits():
+    ai = card(cards_for(S.base()), "ai-cdk46i")
+    why = ai["detail"].split("**Why it fits this patient**")[1].split("**")[0]
+    assert "First line for metastatic disease" in why
+    assert "Not excluded: De novo metastatic disease" in why  # the adjuvant-AI exclusion was checked
+
+
+def test_a_do_not_start_regimen_offers_its_order_only_as_an_explicit_override():
+    state = S.ild(progressed(S.base(), ("letrozole", "palbociclib"), ("capecitabine",)), symptomatic=True)
+    dato = card(cards_for(state), "datopotamab-deruxtecan")
+    assert dato["indicator"] == "critical"
+    assert [s["label"] for s in dato["suggestions"]] == [
+        "Order Datopotamab deruxtecan despite: after symptomatic ILD (do not start)"]
+    assert "**Why it fits this patient**" not in dato["detail"]
+    assert "were it not for the stop below" in dato["detail"]
+
+
+def test_an_incomplete_order_card_says_why_the_regimen_fits_not_an_empty_list():
+    orders = [x.to_json() for x in _order_view(S.base(), "letrozole")]
+    incomplete = [o for o in orders if o["source"]["topic"]["code"] == "order-incomplete-regimen"]
+    assert incomplete
+    after = incomplete[0]["detail"].split("fits this patient:")[1].split("\n\n")[0]
+    assert "First line for metastatic disease" in after
