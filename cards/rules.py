@@ -758,6 +758,17 @@ def uncontrolled_diabetes_by_hba1c(state: PatientState, ctx: Context, threshold_
 
 
 @rule
+def medication_records_unreadable(state, ctx):
+    """The mapper could not read the drug of some medication records (gap
+    medication-unreadable): the lines of therapy every regimen is judged on may be
+    incomplete, so every regimen card says so (protocol review item 1)."""
+    gaps = [g for g in state.gaps if g.code == "medication-unreadable"]
+    if not gaps:
+        return Finding(False, "Every medication record was read")
+    return Finding(True, gaps[0].message, tuple(s for g in gaps for s in g.sources))
+
+
+@rule
 def ild_history(state, ctx):
     lung = state.factors.lung
     grade = f", grade {lung.grade}" if lung.grade is not None else ""

@@ -815,3 +815,22 @@ def test_an_incomplete_order_card_says_why_the_regimen_fits_not_an_empty_list():
     assert incomplete
     after = incomplete[0]["detail"].split("fits this patient:")[1].split("\n\n")[0]
     assert "First line for metastatic disease" in after
+
+
+def test_every_regimen_card_warns_when_medication_records_could_not_be_read():
+    # protocol review item 1: the lines every regimen is judged on may be incomplete
+    from mappings.state import Gap
+    state = S.base()
+    state.gaps = [*state.gaps, Gap(code="medication-unreadable", sources=S.src("MedicationStatement/unread"),
+                                   message="Medication records whose drug could not be read, so lines of therapy "
+                                           "may be missing: MedicationStatement/unread (the referenced "
+                                           "Medication/m is not in the data).")]
+    cards = cards_for(state)
+    regimen_cards = [card(cards, t) for t in regimen_topics(cards)]
+    assert regimen_cards
+    for c in regimen_cards:
+        assert c["indicator"] == "warning"
+        assert "medication records unreadable" in c["summary"]
+        assert "lines of therapy may be missing" in c["detail"] and "MedicationStatement/unread" in c["detail"]
+    quiet = [card(cards_for(S.base()), t)["indicator"] for t in regimen_topics(cards_for(S.base()))]
+    assert "warning" not in quiet  # the same patient with every record read
