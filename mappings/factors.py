@@ -93,7 +93,7 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
             if not deferred:
                 val, unit = convert(val, unit)
                 if val is None:
-                    ctx.ignore(obs, "unreadable-resource", f"{label} value has no usable unit: not read")
+                    ctx.ignore(obs, "unreadable-resource", f"{label} value is implausible in its unit (or without one): not read")
                     continue
             ed = obs.get("effectiveDateTime")
             d = (_parse_date_str(ed) if type(ed) is str else None) or obs_date(obs)
@@ -111,12 +111,19 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
     return LabValue(value=round(val, 2), unit=unit, date=d, sources=[ctx.source(obs, d, f"{label} ({hit})")])
 
 
+# Below this an HbA1c is not read as %: no living patient has an HbA1c under 2 %, and such
+# values are usually a fraction (0.07 = 7 %) or another unit; which one cannot be told.
+_HBA1C_MIN_PERCENT = 2.0
+
+
 def _hba1c_conv(v: float, unit: str | None) -> tuple[float | None, str]:
     u = (unit or "").lower()
     if "mmol/mol" in u:
         return v / 10.929 + 2.15, "%"
     if v > 25:  # implausible as %, most likely mmol/mol without unit
         return v / 10.929 + 2.15, "%"
+    if v < _HBA1C_MIN_PERCENT:
+        return None, "%"  # implausible as %: not read (a gap), no guess
     return v, "%"
 
 
@@ -142,8 +149,8 @@ def _qtc_conv(v: float, unit: str | None) -> tuple[float | None, str]:
     return v, "ms"
 
 
-# converters that never return None (_glucose_conv can: a unitless implausible value)
-_TOTAL_CONVERTERS = (_hba1c_conv, _qtc_conv)
+# converters that never return None (_glucose_conv and _hba1c_conv can: an implausible value)
+_TOTAL_CONVERTERS = (_qtc_conv,)
 
 
 def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:

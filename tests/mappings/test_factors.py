@@ -108,6 +108,17 @@ def test_hba1c_at_or_above_6_5_without_a_diagnosis_is_lab_only():
     assert d.status == "lab-only" and d.hba1c.value == 6.5 and d.hba1c.date == dt.date(2024, 5, 1)
 
 
+@pytest.mark.parametrize("value, unit", [(0.07, "%"), (0.084, None), (1.5, "%")])
+def test_an_hba1c_implausible_as_a_percentage_is_a_gap_not_a_guess(value, unit):
+    # 0.07 is usually a fraction (7 %), but that is a guess: not read, the HbA1c gap instead
+    obs = loinc_obs("4548-4", "2024-05-01", **({"valueQuantity": {"value": value}} if unit is None
+                                              else quantity(value, unit=unit)))
+    s = build_patient_state([patient(birth="1980-01-01"), obs], PID, AS_OF)
+    assert s.factors.diabetes.hba1c is None
+    assert "hba1c-missing" in {g.code for g in s.gaps}
+    assert any(g.code == "unreadable-resource" and "implausible" in g.message for g in s.ignored)
+
+
 def test_fasting_glucose_126_mg_dl_is_lab_only():
     d = factors(loinc_obs("1558-6", "2024-05-01", **quantity(126, unit="mg/dL"))).diabetes
     assert d.status == "lab-only" and d.fasting_glucose.value == 126
