@@ -28,8 +28,8 @@ antihyperglycemics and other drugs never count):
   the line with no stated non-progression reason;
 - any other new drug starts a new line (regimen change = progression proxy);
 - a targeted add-on (CDK4/6i, PI3K/AKT/mTOR, PARP) of a class new to the line,
-  starting while every drug of the line (endocrine therapy among them)
-  continues, joins the line unless progression is documented
+  starting < 6 months into the line while every drug of the line (endocrine
+  therapy among them) continues, joins the line unless progression is documented
   by then (a drug of the line stopped for progression, or a disease-status
   "worsening" after the line started; CR C.2: a new line starts after
   progression). With progression documented the still-running endocrine drug
@@ -720,11 +720,13 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
                 if ongoing and pcls & T.ENDOCRINE_CLASSES and not pcls & gclasses:
                     new.carry(prev)
             if (new.carried and cur is not pseudo and not gclasses & cur.classes() and running >= cur.names()
+                    and cur.start is not None and months_between(cur.start, start) < SUBSTITUTION_MONTHS
                     and not _progression_documented(cur, start, progressions)):
-                # a new class added while the whole regimen (with endocrine therapy)
-                # continues, progression not documented: the regimen grows, no new line
-                # (CR C.2 Step 1: a new line starts after progression); a new line here
-                # would invent a progression (resistance, ESR1 currency)
+                # a new class added early (< 6 months, as for substitutions) while the whole
+                # regimen (with endocrine therapy) continues, progression not documented:
+                # the regimen grows, no new line (a new line here would invent a
+                # progression: resistance, ESR1 currency). Later, the regimen change itself
+                # is the progression evidence CR C.2 step 1 accepts: a new line.
                 cur.add(group)
                 continue
         for prev in cur.exps + cur.carried:

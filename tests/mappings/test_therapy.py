@@ -157,6 +157,18 @@ def test_a_cdk46_inhibitor_added_months_into_an_endocrine_line_without_documente
     assert th.cdk46i_months == 48.0  # time on the CDK4/6 inhibitor, from its own start (2020-06-01 to 2024-06-01)
 
 
+def test_a_cdk46_inhibitor_added_more_than_6_months_into_an_endocrine_line_is_a_new_line():
+    # the regimen change itself is the progression evidence CR C.2 step 1 accepts, as for
+    # a late same-class substitution (SUBSTITUTION_MONTHS)
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", status="active"),
+        med_statement(PALBOCICLIB, "2021-04-01", status="active"),  # 14 months later
+    )
+    th = s.therapy
+    assert [ln.names for ln in th.metastatic_lines] == [["letrozole"], ["letrozole", "palbociclib"]]
+    assert th.last_endocrine_progression is not None
+
+
 def test_a_cdk46_inhibitor_added_after_the_endocrine_drug_stopped_for_progression_is_a_new_line():
     s = state(
         _with_note(med_statement(LETROZOLE, "2020-02-01", "2020-09-01", status="stopped"), "progression"),
