@@ -611,8 +611,13 @@ class _Checker:
         return out
 
     def _footer(self) -> list[str]:
-        return ["", f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}, "
-                    f"order_rules.yaml v{KNOWLEDGE.version}; hook {self.hook}._"]
+        # every order card judged on the therapy history says when that history may be
+        # incomplete, as the patient-view regimen cards do (caution medication-unreadable)
+        unread = RULES["medication_records_unreadable"](self.state, self.ctx)
+        gap = (["", f"**Therapy history may be incomplete**: {unread.text}{cite(unread.sources)}"]
+               if unread.value else [])
+        return gap + ["", f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}, "
+                          f"order_rules.yaml v{KNOWLEDGE.version}; hook {self.hook}._"]
 
     @staticmethod
     def _fact(f: Finding) -> str:

@@ -834,3 +834,19 @@ def test_every_regimen_card_warns_when_medication_records_could_not_be_read():
         assert "lines of therapy may be missing" in c["detail"] and "MedicationStatement/unread" in c["detail"]
     quiet = [card(cards_for(S.base()), t)["indicator"] for t in regimen_topics(cards_for(S.base()))]
     assert "warning" not in quiet  # the same patient with every record read
+
+
+def test_order_cards_judged_on_the_therapy_history_say_when_medication_records_could_not_be_read():
+    # regression review: patient-view warned, the order hooks said "not indicated" without a word
+    from mappings.state import Gap
+    state = S.base()
+    state.gaps = [*state.gaps, Gap(code="medication-unreadable", sources=S.src("MedicationRequest/ndc-only"),
+                                   message="Medication records whose drug could not be read, so lines of therapy "
+                                           "may be missing: MedicationRequest/ndc-only (no drug code or name that "
+                                           "can be read).")]
+    orders = [x.to_json() for x in _order_view(state, "elacestrant")]
+    loud = [o for o in orders if o["indicator"] != "info"]
+    assert loud and all("Therapy history may be incomplete" in o["detail"] for o in loud)
+    assert all("MedicationRequest/ndc-only" in o["detail"] for o in loud)
+    quiet = [x.to_json() for x in _order_view(S.base(), "elacestrant")]
+    assert not any("Therapy history may be incomplete" in o["detail"] for o in quiet)
