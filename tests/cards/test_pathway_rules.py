@@ -817,15 +817,18 @@ def test_an_incomplete_order_card_says_why_the_regimen_fits_not_an_empty_list():
     assert "First line for metastatic disease" in after
 
 
+def _with_unreadable_medication(state, reference):
+    """The mapper's gap for a medication record whose drug could not be read."""
+    from mappings.state import Gap
+    state.gaps = [*state.gaps, Gap(code="medication-unreadable", sources=S.src(reference),
+                                   message="Medication records whose drug could not be read, so lines of therapy "
+                                           f"may be missing: {reference} (no drug code or name that can be read).")]
+    return state
+
+
 def test_every_regimen_card_warns_when_medication_records_could_not_be_read():
     # protocol review item 1: the lines every regimen is judged on may be incomplete
-    from mappings.state import Gap
-    state = S.base()
-    state.gaps = [*state.gaps, Gap(code="medication-unreadable", sources=S.src("MedicationStatement/unread"),
-                                   message="Medication records whose drug could not be read, so lines of therapy "
-                                           "may be missing: MedicationStatement/unread (the referenced "
-                                           "Medication/m is not in the data).")]
-    cards = cards_for(state)
+    cards = cards_for(_with_unreadable_medication(S.base(), "MedicationStatement/unread"))
     regimen_cards = [card(cards, t) for t in regimen_topics(cards)]
     assert regimen_cards
     for c in regimen_cards:
@@ -838,12 +841,7 @@ def test_every_regimen_card_warns_when_medication_records_could_not_be_read():
 
 def test_order_cards_judged_on_the_therapy_history_say_when_medication_records_could_not_be_read():
     # regression review: patient-view warned, the order hooks said "not indicated" without a word
-    from mappings.state import Gap
-    state = S.base()
-    state.gaps = [*state.gaps, Gap(code="medication-unreadable", sources=S.src("MedicationRequest/ndc-only"),
-                                   message="Medication records whose drug could not be read, so lines of therapy "
-                                           "may be missing: MedicationRequest/ndc-only (no drug code or name that "
-                                           "can be read).")]
+    state = _with_unreadable_medication(S.base(), "MedicationRequest/ndc-only")
     orders = [x.to_json() for x in _order_view(state, "elacestrant")]
     loud = [o for o in orders if o["indicator"] != "info"]
     assert loud and all("Therapy history may be incomplete" in o["detail"] for o in loud)
