@@ -33,6 +33,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # What each FHIR server declares (its CapabilityStatement), learnt on first use.
     app.extensions["fhir_capabilities"] = RevincludeSupport()
 
+    if settings.auth_enabled and not settings.clients_file:
+        # fails closed (every call is a 401), but say why at start-up, not per call
+        log.warning("client authentication is ON but MBC_CDS_CLIENTS_FILE is unset: no client is trusted, "
+                    "every hook and feedback call will be refused (401)")
     if not settings.auth_enabled:
         log.warning("client authentication is OFF (MBC_CDS_AUTH=off): local use only")
         if not settings.fhir_servers:

@@ -556,6 +556,8 @@ def authenticate(flask_request, settings, audience: str) -> Client | None:
         raise _fail("invalid exp/iat", iss)
     if exp - iat > settings.jwt_max_lifetime_seconds:
         raise _fail("token lifetime too long", iss)
+    if exp < iat:  # expires before it was issued: no token a real client mints
+        raise _fail("invalid exp/iat", iss)
     tenant = claims.get("tenant")
     if tenant is not None and not isinstance(tenant, str):
         raise _fail("invalid tenant", iss)

@@ -119,7 +119,7 @@ def call_service(service_id: str):
         raise
     finally:
         log_event(
-            log, "hook", service=service_id, hookInstance=(hook_instance or "")[:64],
+            log, "hook", service=service_id[:64], hookInstance=(hook_instance or "")[:64],
             status=status, cards=n_cards,
             latency_ms=round((time.perf_counter() - g.started) * 1000, 2),
             **client_fields(client),

@@ -4,6 +4,8 @@ algorithm settings are checked at start-up."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import responses
 from pydantic import ValidationError
@@ -241,3 +243,12 @@ def test_an_oversized_jwks_is_refused(remote_app, keys, clock):
         response = call(remote_app, sign(keys.ec))
     assert response.status_code == 401
     assert "keys could not be fetched" in response.get_json()["message"]
+
+
+def test_auth_on_without_a_clients_file_warns_at_start_up_and_refuses_every_call(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="mbc_cds"):
+        app = create_app({"auth": "on", "public_url": "https://cds.example.org",
+                          "database_url": f"sqlite:///{tmp_path}/feedback.sqlite"})
+    assert any("MBC_CDS_CLIENTS_FILE is unset" in r.getMessage() for r in caplog.records)
+    response = app.test_client().post("/cds-services/mbc-treatment-options", json={"hook": "patient-view"})
+    assert response.status_code == 401

@@ -204,6 +204,12 @@ def test_a_token_living_longer_than_the_maximum_is_refused(auth_client, keys, se
     assert_refused(call(auth_client, token), token, service_logs, reason="lifetime")
 
 
+def test_a_token_that_expires_before_it_was_issued_is_refused(auth_client, keys, service_logs):
+    now = int(time.time())
+    token = sign(keys.ec, iat=now, exp=now - 10)  # inside the leeway: not refused as expired
+    assert_refused(call(auth_client, token), token, service_logs, reason="exp/iat")
+
+
 def test_a_tenant_outside_the_issuers_tenants_is_refused(auth_app_factory, keys, service_logs):
     client = auth_app_factory([inline_client(keys, tenants=["org-1"])]).test_client()
     assert call(client, sign(keys.ec, tenant="org-1")).status_code == 200

@@ -72,3 +72,16 @@ def test_every_feedback_call_writes_one_log_line_with_its_status_failed_calls_in
     assert all(line["latency_ms"] >= 0 for line in lines)
     assert lines[0]["service"] == "mbc-treatment-options"
     assert (lines[0]["received"], lines[0]["stored"]) == (1, 1)
+
+
+def test_the_service_id_a_caller_puts_in_the_url_is_logged_at_most_64_characters(client):
+    handler = Collect()
+    logging.getLogger("mbc_cds").addHandler(handler)
+    try:
+        long_id = "x" * 3000
+        response = client.post(f"/cds-services/{long_id}", json=patient_view_request())
+        assert response.status_code == 404
+    finally:
+        logging.getLogger("mbc_cds").removeHandler(handler)
+    hook_lines = [json.loads(line) for line in handler.lines if json.loads(line)["msg"] == "hook"]
+    assert hook_lines and hook_lines[-1]["service"] == "x" * 64
