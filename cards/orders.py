@@ -24,17 +24,27 @@ lacks a partner > the closest regimen that does not fit. Then:
     order-contraindicated (critical)   safety stop (symptomatic ILD with an ADC,
                                        type 1 / HbA1c-uncontrolled diabetes with
                                        a PI3K/AKT inhibitor); warning for the
-                                       pathway's safety cautions
+                                       pathway's safety cautions (ILD history with
+                                       an ADC, a CDK4/6 inhibitor, everolimus or
+                                       alpelisib; QTc >= 450 ms or tamoxifen with
+                                       ribociclib)
     order-not-indicated (warning)      documented facts contradict the label;
-                                       replacements = regimens that fit
+                                       replacements = regimens that fit, never one
+                                       the order hooks call "do not start"
     order-biomarker-missing (warning)  a label biomarker is not documented
     order-incomplete-regimen           a partner is missing (combination-only
-                                       labels: warning; otherwise info), or
-                                       ovarian suppression (warning)
+                                       labels: warning; otherwise info), ovarian
+                                       suppression (warning), or an LHRH agonist
+                                       for a man on an aromatase inhibitor
     test-glycemic (info)               HbA1c / fasting glucose missing or stale
                                        before a PI3K/AKT/mTOR inhibitor
 
-An order that fits gets no warning or critical card. Non-oncology drafts,
+Every card also says when medication records could not be read (the therapy
+history it is judged on may be incomplete).
+
+An order that fits gets no not-indicated, biomarker or incomplete-regimen card;
+a safety caution of the pathway (a warning in patient-view too) is still raised
+as a warning order-contraindicated card. Non-oncology drafts,
 drugs outside the pathway and continuations of the current line (renewals)
 get none either (only a critical safety stop is still raised). The pathway's
 placement of a regimen is not always a label restriction (talazoparib has no

@@ -7,8 +7,10 @@ Contract (keep it):
         order, possibly duplicated across prefetch keys, possibly malformed).
         Never raises on bad data: unreadable resources become `ignored` entries.
 
-    read_draft_orders(bundle) -> list[DraftOrder]
-        bundle: context.draftOrders (a Bundle dict); never raises.
+    read_draft_orders(bundle, patient_id=None) -> list[DraftOrder]
+        bundle: context.draftOrders (a Bundle dict); never raises. Drafts whose
+        subject names another patient than patient_id, or with doNotPerform =
+        true, are marked `not_checked` (with the reason) and left out of the checks.
 
 Reads fields straight from the JSON (no fhir.resources validation on this
 path); code tables are loaded once at import (mappings/tables.py).
@@ -21,7 +23,9 @@ Input handling
   meta.lastUpdated; when they do not say, the first received is read and the gap
   duplicate-resource-conflict names them.
 - `ignored` entries (Gap objects) have these codes:
-    unreadable-resource     not a dict / no resourceType / a field could not be read
+    unreadable-resource     not a dict / no resourceType / a field could not be read /
+                            a lab value implausible in its unit (HbA1c under 2 %,
+                            unitless fasting glucose under 40)
     entered-in-error        status or verificationStatus entered-in-error
     refuted                 Condition verificationStatus refuted
     other-patient           subject/patient reference names another patient
