@@ -73,5 +73,7 @@ def test_health_endpoint_answers_ok(client):
 
 def test_discovery_says_calls_without_prefetch_need_read_access_to_the_medications_referenced(client):
     # medication searches the service sends add _include=<Type>:medication
-    requirements = services(client)["mbc-treatment-options"]["usageRequirements"]
-    assert re.search(r"\bMedication\b", requirements)
+    for service_id in ("mbc-treatment-options", "mbc-order-select", "mbc-order-sign"):
+        # the order services use the same prefetch templates, so the same reads without it
+        requirements = services(client)[service_id]["usageRequirements"]
+        assert re.search(r"\bMedication\b", requirements), service_id
