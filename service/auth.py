@@ -308,6 +308,12 @@ class _IssuerKeys:
     def key_for(self, url: str | None, kid: str, alg: str, settings):
         if url is None:
             return self.inline.key_for(kid, alg) if self.inline else None
+        keyset = self.remote.get(url)
+        if (keyset is not None and kid in keyset.keys
+                and _monotonic() - keyset.fetched_at <= settings.jwks_cache_seconds):
+            # a known key of a fresh set needs no lock: a refetch that another token
+            # forced (an unknown kid, one a minute) must not stall the issuer's valid calls
+            return keyset.key_for(kid, alg)
         with self.lock:
             now = _monotonic()
             keyset = self.remote.get(url)

@@ -4,7 +4,10 @@ algorithm settings are checked at start-up."""
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
+import time
 
 import pytest
 import responses
@@ -252,3 +255,30 @@ def test_auth_on_without_a_clients_file_warns_at_start_up_and_refuses_every_call
     assert any("MBC_CDS_CLIENTS_FILE is unset" in r.getMessage() for r in caplog.records)
     response = app.test_client().post("/cds-services/mbc-treatment-options", json={"hook": "patient-view"})
     assert response.status_code == 401
+
+
+def test_a_slow_key_refetch_forced_by_an_unknown_kid_does_not_stall_valid_tokens(remote_app, keys, clock):
+    release = threading.Event()
+    fetching = threading.Event()
+
+    def slow_jwks(request):
+        fetching.set()
+        release.wait(10)  # the issuer's key server hangs until the valid call is done
+        return 200, {}, json.dumps(keys.jwks())
+
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, JWKS_URL, json=keys.jwks())
+        assert call(remote_app, sign(keys.ec)).status_code == 200  # keys cached
+        rsps.remove(responses.GET, JWKS_URL)
+        rsps.add_callback(responses.GET, JWKS_URL, callback=slow_jwks)
+        clock.now += 61  # an unknown kid may now force a refetch
+        forged = threading.Thread(target=call, args=(remote_app, sign(keys.ec, kid="forged")))
+        forged.start()
+        try:
+            assert fetching.wait(5)
+            started = time.monotonic()
+            assert call(remote_app, sign(keys.ec)).status_code == 200
+            assert time.monotonic() - started < 2  # not behind the hanging fetch
+        finally:
+            release.set()
+            forged.join(10)
