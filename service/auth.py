@@ -89,12 +89,17 @@ class ClientsFileError(ValueError):
 
 
 def _key_url_ok(url: str) -> bool:
-    """JWK Set URLs: https, or http to the loopback host (local testing)."""
+    """JWK Set URLs: https, or http to the loopback host (local testing); never a
+    link-local / cloud-metadata address or host name (as for fhir_servers)."""
+    from service.fhir_access import config_url_problem  # import here: fhir_access is the HTTP side
+
     try:
         parts = urlsplit(url)
     except ValueError:
         return False
     if parts.username or parts.password or not parts.hostname:
+        return False
+    if config_url_problem(url):
         return False
     if parts.scheme == "https":
         return True

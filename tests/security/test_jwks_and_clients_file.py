@@ -128,6 +128,8 @@ def start(tmp_path, clients, **extra):
     ({"iss": ISS}, "expected a list"),
     ([{"iss": ISS, "fhir_servers": []}], "needs jwks_url"),
     ([{"iss": ISS, "jwks_url": "http://ehr.example.org/jwks"}], "jwks_url"),
+    ([{"iss": ISS, "jwks_url": "https://169.254.169.254/latest/meta-data/"}], "jwks_url"),
+    ([{"iss": ISS, "jwks_url": JWKS_URL, "jku_allowlist": ["https://metadata.google.internal/jwks"]}], "jku"),
     ([{"iss": ISS, "jwks_url": JWKS_URL, "fhir_servers": "https://x"}], "fhir_servers"),
     ([{"iss": ISS, "jwks_url": JWKS_URL, "fhir_servers": ["https://169.254.169.254/"]}], "fhir_servers"),
     ([{"iss": ISS, "jwks": {"keys": [{"kty": "oct", "kid": "k", "k": "c2VjcmV0"}]}}], "symmetric"),
