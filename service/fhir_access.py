@@ -43,6 +43,7 @@ _ALWAYS_BLOCKED_NETWORKS = [
         "169.254.0.0/16",     # link-local: cloud metadata (169.254.169.254), ECS, ...
         "100.100.100.200/32",  # Alibaba Cloud metadata
         "192.0.0.192/32",     # Oracle Cloud (legacy) metadata
+        "168.63.129.16/32",   # Azure platform (WireServer: agent and extension config)
         "224.0.0.0/4",        # multicast
         "240.0.0.0/4",        # reserved, broadcast
         "::/128",             # unspecified

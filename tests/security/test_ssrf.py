@@ -80,6 +80,7 @@ def test_a_client_with_no_fhir_servers_configured_may_not_name_one(auth_app_fact
     "https://[fe80::1]/",                   # IPv6 link-local
     "https://[fd00:ec2::254]/",             # AWS IMDS over IPv6
     "https://100.100.100.200/",             # Alibaba metadata
+    "http://168.63.129.16/machine",         # Azure WireServer
     "https://metadata.google.internal/computeMetadata/v1",
     "https://0.0.0.0/",
     "https://[::]/",
