@@ -201,7 +201,13 @@ def gather(
                 client.deadline = time.monotonic() + remaining
             _fetch_all(client, to_fetch, result, remaining, max_workers, capabilities, token_scope)
         else:
-            demo = demo_resources(str(context.get("patientId"))) if demo_resources else None
+            # The demo patients answer only calls that sent no prefetch at all (README:
+            # "neither prefetch nor fhirServer"): filling some keys would mix the demo
+            # record into data the caller sent, an empty search included.
+            nothing_prefetched = len(to_fetch) == len(templates) and not any(
+                origin == "prefetch-null" for origin in result.origin.values())
+            demo = (demo_resources(str(context.get("patientId")))
+                    if demo_resources and nothing_prefetched else None)
             if demo is None:
                 raise PreconditionFailed(_unfetchable_message(why))
             result.resources.extend(demo)

@@ -121,13 +121,21 @@ def test_a_prefetch_value_that_is_an_operation_outcome_is_fetched_again_and_is_n
     assert result.notes == []
 
 
-def test_a_prefetch_operation_outcome_answered_from_the_demo_patients_is_no_data_gap():
+def test_a_call_without_any_prefetch_is_answered_from_the_demo_patients_without_a_data_gap():
+    condition = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"}}
+    result = gather(TEMPLATES, CONTEXT, None, None, demo_resources=lambda patient_id: [condition])
+    assert set(result.origin.values()) == {"demo"}
+    assert [r["id"] for r in result.resources] == ["c1"]
+    assert result.notes == []
+
+
+def test_the_demo_patients_never_fill_in_part_of_a_prefetch():
+    # security review: an explicitly empty search must not become the demo record's data
     prefetch = empty_prefetch()
     prefetch["conditions"] = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout"}]}
-    condition = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"}}
-    result = gather(TEMPLATES, CONTEXT, prefetch, None, demo_resources=lambda patient_id: [condition])
-    assert result.origin["conditions"] == "demo"
-    assert result.notes == []
+    demo_condition = {"resourceType": "Condition", "id": "demo-c1", "subject": {"reference": "Patient/p1"}}
+    with pytest.raises(PreconditionFailed, match="conditions"):
+        gather(TEMPLATES, CONTEXT, prefetch, None, demo_resources=lambda patient_id: [demo_condition])
 
 
 def test_the_412_for_a_prefetch_operation_outcome_says_so_and_does_not_call_the_key_missing(client):
