@@ -309,15 +309,26 @@ def germline_brca_mutated(state, ctx):
                        "pathogenic or likely pathogenic variant; ask the laboratory for the classification): "
                        + "; ".join([variant_text(state, ctx, v) for v in germ]), _srcs(*(v.sources for v in germ)))
     other = [v for v in results if v.actionable]
+    if germline_brca_tested(results):
+        # germline testing done without a pathogenic variant: a tumour BRCA variant is then
+        # not germline, and only germline BRCA1/2 selects a PARP inhibitor (C.3 row 7, ABC4)
+        text = "Germline BRCA1/2 tested: no pathogenic variant"
+        if other:
+            text += ("; tumour BRCA variant not found in germline testing (somatic, not labelled for PARP "
+                     "inhibitors): " + "; ".join([variant_text(state, ctx, v) for v in other]))
+        return Finding(False, text, srcs)
     if any(v.origin == "unknown" for v in other):
         return Finding(None, "BRCA variant detected but germline origin not established: "
                        + "; ".join([variant_text(state, ctx, v) for v in other]), srcs)
     if other:
         return Finding(False, "Somatic-only BRCA variant (not labelled for PARP inhibitors): "
                        + "; ".join([variant_text(state, ctx, v) for v in other]), srcs)
-    if any(v.origin == "germline" and v.result == "not-detected" for v in results):
-        return Finding(False, "Germline BRCA1/2 tested: no pathogenic variant", srcs)
     return Finding(None, "Germline BRCA1/2 status not documented", srcs)
+
+
+def germline_brca_tested(results: list[VariantResult]) -> bool:
+    """Germline BRCA1/2 testing is done (a test already done is not ordered again)."""
+    return any(v.origin == "germline" and v.result == "not-detected" for v in results)
 
 
 # --- HER2 ------------------------------------------------------------------

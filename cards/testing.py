@@ -16,7 +16,7 @@ from mappings.state import LabValue, PatientState
 
 from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
-from cards.rules import Context, Finding, describe_variant, evaluate_rule, fmt_date
+from cards.rules import Context, Finding, describe_variant, evaluate_rule, fmt_date, germline_brca_tested
 
 
 @dataclass
@@ -202,8 +202,9 @@ def germline_brca_test_needed(state, ctx, status, by_topic):
         return None
     somatic = [v for g in ("BRCA1", "BRCA2") for v in state.biomarkers.actionable(g) if v.origin != "germline"]
     palb2 = state.biomarkers.actionable("PALB2")
-    if f.value is False and not somatic:
-        return None  # germline tested negative
+    brca = state.biomarkers.for_gene("BRCA1") + state.biomarkers.for_gene("BRCA2")
+    if f.value is False and (not somatic or germline_brca_tested(brca)):
+        return None  # germline tested negative (a somatic variant does not call for a repeat)
     reasons = [f]
     if palb2:
         reasons.append(Finding(None, "PALB2 variant: " + "; ".join(describe_variant(v) for v in palb2)

@@ -1,0 +1,41 @@
+"""Testing cards for genomic results (ESR1, PIK3CA/AKT1/PTEN, germline BRCA1/2).
+
+What the clinician sees: which testing cards appear, which regimens they say they
+decide, and the status of the regimens waiting on the result. States are hand-built
+(tests/cards/states.py) so the rules are isolated from the mapper.
+"""
+
+from cards.pathway import assess
+from tests.cards import states as S
+from tests.cards.helpers import card, ordered_tests, regimen_topics, view
+from tests.cards.invariants import check_invariants
+
+AFTER_AI_CDK = (("letrozole", "ribociclib"),)
+
+
+def cards_for(state):
+    cards = view(state)
+    check_invariants(state, cards)
+    return cards
+
+
+def progressed(state=None):
+    return S.with_lines(state or S.base(), *AFTER_AI_CDK)
+
+
+def germline_negative(gene):
+    return S.variant(gene, result="not-detected", origin="germline", specimen="blood")
+
+
+# --- germline BRCA1/2 ------------------------------------------------------
+
+def test_a_germline_brca_negative_with_a_somatic_variant_does_not_reorder_germline_testing():
+    state = S.with_variants(progressed(), germline_negative("BRCA1"), germline_negative("BRCA2"),
+                            S.variant("BRCA2", "p.S1982fs", origin="somatic", specimen="tissue"))
+    cards = cards_for(state)
+    assert "test-germline-brca" not in ordered_tests(cards)
+    assert "talazoparib" not in regimen_topics(cards)
+    tala = assess(state, "talazoparib")
+    assert tala.status == "not-fit"
+    assert "Germline BRCA1/2 tested" in tala.reasons_not[0].text
+    assert "somatic" in tala.reasons_not[0].text.lower()
