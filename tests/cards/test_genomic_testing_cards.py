@@ -39,3 +39,32 @@ def test_a_germline_brca_negative_with_a_somatic_variant_does_not_reorder_germli
     assert tala.status == "not-fit"
     assert "Germline BRCA1/2 tested" in tala.reasons_not[0].text
     assert "somatic" in tala.reasons_not[0].text.lower()
+
+
+def test_a_germline_vus_is_a_done_test_not_actionable_and_not_reported_as_undocumented():
+    state = S.with_variants(progressed(), germline_negative("BRCA1"),
+                            S.variant("BRCA2", "p.N1836K", origin="germline", specimen="blood", significance="vus"))
+    cards = cards_for(state)
+    assert "test-germline-brca" not in ordered_tests(cards)
+    tala = assess(state, "talazoparib")
+    assert tala.status == "not-fit"
+    assert "Germline BRCA1/2 tested" in tala.reasons_not[0].text
+    assert "BRCA2 p.N1836K" in tala.reasons_not[0].text and "not actionable" in tala.reasons_not[0].text
+
+
+def test_a_germline_brca2_vus_alone_asks_only_for_the_brca1_result_not_for_an_undocumented_status():
+    state = S.with_variants(progressed(), S.variant("BRCA2", "p.N1836K", origin="germline", specimen="blood",
+                                                    significance="vus"))
+    test = card(cards_for(state), "test-germline-brca")
+    assert "status not documented" not in test["detail"]
+    assert "Germline BRCA1 not tested" in test["detail"] and "BRCA2 p.N1836K" in test["detail"]
+    assert test["summary"].endswith("decides Talazoparib")
+
+
+def test_a_germline_brca1_negative_alone_still_asks_for_brca2_and_talazoparib_waits_on_it():
+    state = S.with_variants(progressed(), germline_negative("BRCA1"))
+    cards = cards_for(state)
+    test = card(cards, "test-germline-brca")
+    assert "Germline BRCA2 not tested" in test["detail"]
+    assert test["summary"].endswith("decides Talazoparib")
+    assert assess(state, "talazoparib").status == "unknown"
