@@ -256,7 +256,13 @@ def esr1_mutated(state, ctx):
     # ESR1: plasma ctDNA is the preferred specimen (ASCO 2023 rapid update), so a
     # ctDNA negative is a negative; the tissue reflex applies to PIK3CA/AKT1/PTEN
     # (ASCO 2021: "if no mutation is found in cell-free DNA, test tissue").
-    return _gene_finding(state, ctx, ("ESR1",), "ESR1", ctdna_negative_is_negative=True)
+    f = _gene_finding(state, ctx, ("ESR1",), "ESR1", ctdna_negative_is_negative=True)
+    if f.value is False and state.biomarkers.esr1_current is False:
+        # a negative from before the latest progression on ET does not rule out a mutation
+        # emerging since: undecided until a current result (C.3 row 18; ASCO 2023 re-test)
+        return Finding(None, f"{f.text}: the result predates the latest progression on endocrine therapy, "
+                             "a current ESR1 result is needed", f.sources)
+    return f
 
 
 @rule

@@ -68,3 +68,16 @@ def test_a_germline_brca1_negative_alone_still_asks_for_brca2_and_talazoparib_wa
     assert "Germline BRCA2 not tested" in test["detail"]
     assert test["summary"].endswith("decides Talazoparib")
     assert assess(state, "talazoparib").status == "unknown"
+
+
+# --- ESR1 ------------------------------------------------------------------
+
+def test_a_stale_esr1_negative_makes_the_oral_serds_wait_on_a_current_test_that_the_esr1_card_names():
+    state = S.with_variants(progressed(), S.variant("ESR1", result="not-detected"), esr1_current=False)
+    cards = cards_for(state)
+    for topic in ("elacestrant", "imlunestrant"):
+        a = assess(state, topic)
+        assert a.status == "unknown", (topic, a.status)
+        assert "predates the latest progression" in a.unknown[0].text
+    test = card(cards, "test-esr1")
+    assert "decides Elacestrant, Imlunestrant" in test["summary"]
