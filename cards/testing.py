@@ -172,7 +172,11 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
     if any(bm.actionable(g) for g in ("PIK3CA", "AKT1", "PTEN")):
         return None
     pik = bm.status("PIK3CA")
-    others = [g for g in ("AKT1", "PTEN") if bm.status(g) == "not-tested"]
+    # AKT1/PTEN still open for capivasertib: untested, or negative only in ctDNA (not
+    # wild-type: C.3 row 2, ASCO 2021 "test tumour tissue")
+    untested = [g for g in ("AKT1", "PTEN") if bm.status(g) == "not-tested"]
+    ctdna_only = [g for g in ("AKT1", "PTEN") if bm.status(g) == "not-detected-ctdna-only"]
+    others = untested + ctdna_only
     srcs = tuple(s for g in ("PIK3CA", "AKT1", "PTEN") for v in bm.for_gene(g) for s in v.sources)
     if pik == "not-tested":
         reasons = [Finding(None, "PIK3CA/AKT1/PTEN not tested", ())]
@@ -182,7 +186,9 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
                                  "(low tumour fraction); test tumour tissue", srcs)]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
     elif others:
-        reasons = [Finding(None, f"PIK3CA not detected; {'/'.join(others)} not tested (capivasertib also "
+        open_ = ([f"{'/'.join(untested)} not tested"] if untested else []) + \
+            ([f"{'/'.join(ctdna_only)} not detected in plasma ctDNA only (not wild-type)"] if ctdna_only else [])
+        reasons = [Finding(None, f"PIK3CA not detected; {'; '.join(open_)} (capivasertib also "
                                  "covers AKT1/PTEN alterations)", srcs)]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
     else:

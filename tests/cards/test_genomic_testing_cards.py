@@ -81,3 +81,17 @@ def test_a_stale_esr1_negative_makes_the_oral_serds_wait_on_a_current_test_that_
         assert "predates the latest progression" in a.unknown[0].text
     test = card(cards, "test-esr1")
     assert "decides Elacestrant, Imlunestrant" in test["summary"]
+
+
+# --- PIK3CA / AKT1 / PTEN --------------------------------------------------
+
+def test_akt1_and_pten_negative_only_in_ctdna_asks_for_tissue_that_decides_capivasertib():
+    state = S.with_variants(S.adjuvant_relapse(S.base(), months=4),
+                            S.variant("PIK3CA", result="not-detected", specimen="tissue"),
+                            S.variant("AKT1", result="not-detected", specimen="ctdna"),
+                            S.variant("PTEN", result="not-detected", specimen="ctdna"))
+    assert assess(state, "capivasertib-fulvestrant").status == "unknown"
+    test = card(cards_for(state), "test-pik3ca-akt1-pten")
+    assert test["summary"].endswith("decides Capivasertib + fulvestrant")
+    assert len(test["suggestions"]) == 1 and "tumour tissue" in test["suggestions"][0]["label"]
+    assert "AKT1/PTEN not detected in plasma ctDNA only" in test["detail"]
