@@ -55,7 +55,8 @@ def _waiting(by_topic: dict[str, RegimenAssessment], topics: tuple[str, ...], ge
     for t in topics:
         a = by_topic.get(t)
         if a and a.status == "unknown" and all(any(w in f.text for w in gene_words) for f in a.unknown):
-            out.append(a.regimen.name)
+            # an informational-only regimen (no card, no order) is named as its ESR1 cards name it
+            out.append(a.regimen.name + (" (label unverified)" if a.regimen.informational_only else ""))
     return out
 
 
@@ -161,7 +162,7 @@ def esr1_test_needed(state, ctx, status, by_topic):
             else "now (progression/recurrence on endocrine therapy)")
     reasons = [why, Finding(True, f"{et.text}; test {when}", et.sources)]
     return TestNeed("test-esr1", TESTS["test-esr1"], reasons, _orders("test-esr1", None),
-                    waiting=[n for n in _waiting(by_topic, ("elacestrant", "imlunestrant"), ("ESR1",))])
+                    waiting=_waiting(by_topic, ("elacestrant", "imlunestrant", "vepdegestrant"), ("ESR1",)))
 
 
 @rule

@@ -95,3 +95,11 @@ def test_akt1_and_pten_negative_only_in_ctdna_asks_for_tissue_that_decides_capiv
     assert test["summary"].endswith("decides Capivasertib + fulvestrant")
     assert len(test["suggestions"]) == 1 and "tumour tissue" in test["suggestions"][0]["label"]
     assert "AKT1/PTEN not detected in plasma ctDNA only" in test["detail"]
+
+
+def test_the_esr1_card_names_vepdegestrant_as_an_unverified_option_like_the_esr1_regimen_cards_do():
+    state = progressed()  # ESR1 never tested after an endocrine line
+    assert assess(state, "vepdegestrant").status == "unknown"
+    test = card(cards_for(state), "test-esr1")
+    assert test["summary"].endswith("decides Elacestrant, Imlunestrant, Vepdegestrant (label unverified)")
+    assert "vepdegestrant" in test["detail"].lower().split("**guideline**")[1]
