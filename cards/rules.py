@@ -256,7 +256,13 @@ def esr1_mutated(state, ctx):
     # ESR1: plasma ctDNA is the preferred specimen (ASCO 2023 rapid update), so a
     # ctDNA negative is a negative; the tissue reflex applies to PIK3CA/AKT1/PTEN
     # (ASCO 2021: "if no mutation is found in cell-free DNA, test tissue").
-    return _gene_finding(state, ctx, ("ESR1",), "ESR1", ctdna_negative_is_negative=True)
+    f = _gene_finding(state, ctx, ("ESR1",), "ESR1", ctdna_negative_is_negative=True)
+    if f.value is False and state.biomarkers.esr1_current is False:
+        # a negative from before the latest progression on ET does not rule out a mutation
+        # emerging since: undecided until a current result (C.3 row 18; ASCO 2023 re-test)
+        return Finding(None, f"{f.text}: the result predates the latest progression on endocrine therapy, "
+                             "a current ESR1 result is needed", f.sources)
+    return f
 
 
 @rule
@@ -309,15 +315,47 @@ def germline_brca_mutated(state, ctx):
                        "pathogenic or likely pathogenic variant; ask the laboratory for the classification): "
                        + "; ".join([variant_text(state, ctx, v) for v in germ]), _srcs(*(v.sources for v in germ)))
     other = [v for v in results if v.actionable]
+    if germline_brca_tested(results):
+        # germline testing done without a pathogenic variant: a tumour BRCA variant is then
+        # not germline, and only germline BRCA1/2 selects a PARP inhibitor (C.3 row 7, ABC4)
+        text = "Germline BRCA1/2 tested: no pathogenic variant" + _germline_not_actionable(state, ctx, results)
+        if other:
+            text += ("; tumour BRCA variant not found in germline testing (somatic, not labelled for PARP "
+                     "inhibitors): " + "; ".join([variant_text(state, ctx, v) for v in other]))
+        return Finding(False, text, srcs)
     if any(v.origin == "unknown" for v in other):
         return Finding(None, "BRCA variant detected but germline origin not established: "
                        + "; ".join([variant_text(state, ctx, v) for v in other]), srcs)
     if other:
         return Finding(False, "Somatic-only BRCA variant (not labelled for PARP inhibitors): "
                        + "; ".join([variant_text(state, ctx, v) for v in other]), srcs)
-    if any(v.origin == "germline" and v.result == "not-detected" for v in results):
-        return Finding(False, "Germline BRCA1/2 tested: no pathogenic variant", srcs)
+    done = _germline_tested_genes(results)
+    if done:
+        missing = [g for g in ("BRCA1", "BRCA2") if g not in done]
+        return Finding(None, f"Germline {'/'.join(missing)} not tested (germline {'/'.join(sorted(done))} tested: "
+                       "no pathogenic variant" + _germline_not_actionable(state, ctx, results) + ")", srcs)
     return Finding(None, "Germline BRCA1/2 status not documented", srcs)
+
+
+# A germline result classified VUS/benign is a test done with nothing actionable
+# (ASCO-SSO: "VUS should not change management"; C.2 step 1: VUS ignored).
+NOT_ACTIONABLE = ("vus", "likely-benign", "benign")
+
+
+def _germline_tested_genes(results: list[VariantResult]) -> set[str]:
+    return {v.gene for v in results if v.origin == "germline"
+            and (v.result == "not-detected" or v.significance in NOT_ACTIONABLE)}
+
+
+def _germline_not_actionable(state: PatientState, ctx: Context, results: list[VariantResult]) -> str:
+    vus = [v for v in results if v.origin == "germline" and v.result == "detected" and v.significance in NOT_ACTIONABLE]
+    return "; not actionable: " + "; ".join([variant_text(state, ctx, v) for v in vus]) if vus else ""
+
+
+def germline_brca_tested(results: list[VariantResult]) -> bool:
+    """Germline BRCA1/2 testing is done (a test already done is not ordered again): both genes,
+    since a BRCA1-only result leaves BRCA2 untested (C.2: gBRCA1/2; ASCO-SSO: BRCA1/2 testing)."""
+    return _germline_tested_genes(results) >= {"BRCA1", "BRCA2"}
 
 
 # --- HER2 ------------------------------------------------------------------

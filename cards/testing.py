@@ -16,7 +16,7 @@ from mappings.state import LabValue, PatientState
 
 from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
-from cards.rules import Context, Finding, describe_variant, evaluate_rule, fmt_date
+from cards.rules import Context, Finding, describe_variant, evaluate_rule, fmt_date, germline_brca_tested
 
 
 @dataclass
@@ -55,7 +55,8 @@ def _waiting(by_topic: dict[str, RegimenAssessment], topics: tuple[str, ...], ge
     for t in topics:
         a = by_topic.get(t)
         if a and a.status == "unknown" and all(any(w in f.text for w in gene_words) for f in a.unknown):
-            out.append(a.regimen.name)
+            # an informational-only regimen (no card, no order) is named as its ESR1 cards name it
+            out.append(a.regimen.name + (" (label unverified)" if a.regimen.informational_only else ""))
     return out
 
 
@@ -161,7 +162,7 @@ def esr1_test_needed(state, ctx, status, by_topic):
             else "now (progression/recurrence on endocrine therapy)")
     reasons = [why, Finding(True, f"{et.text}; test {when}", et.sources)]
     return TestNeed("test-esr1", TESTS["test-esr1"], reasons, _orders("test-esr1", None),
-                    waiting=[n for n in _waiting(by_topic, ("elacestrant", "imlunestrant"), ("ESR1",))])
+                    waiting=_waiting(by_topic, ("elacestrant", "imlunestrant", "vepdegestrant"), ("ESR1",)))
 
 
 @rule
@@ -172,7 +173,11 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
     if any(bm.actionable(g) for g in ("PIK3CA", "AKT1", "PTEN")):
         return None
     pik = bm.status("PIK3CA")
-    others = [g for g in ("AKT1", "PTEN") if bm.status(g) == "not-tested"]
+    # AKT1/PTEN still open for capivasertib: untested, or negative only in ctDNA (not
+    # wild-type: C.3 row 2, ASCO 2021 "test tumour tissue")
+    untested = [g for g in ("AKT1", "PTEN") if bm.status(g) == "not-tested"]
+    ctdna_only = [g for g in ("AKT1", "PTEN") if bm.status(g) == "not-detected-ctdna-only"]
+    others = untested + ctdna_only
     srcs = tuple(s for g in ("PIK3CA", "AKT1", "PTEN") for v in bm.for_gene(g) for s in v.sources)
     if pik == "not-tested":
         reasons = [Finding(None, "PIK3CA/AKT1/PTEN not tested", ())]
@@ -182,7 +187,9 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
                                  "(low tumour fraction); test tumour tissue", srcs)]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
     elif others:
-        reasons = [Finding(None, f"PIK3CA not detected; {'/'.join(others)} not tested (capivasertib also "
+        open_ = ([f"{'/'.join(untested)} not tested"] if untested else []) + \
+            ([f"{'/'.join(ctdna_only)} not detected in plasma ctDNA only (not wild-type)"] if ctdna_only else [])
+        reasons = [Finding(None, f"PIK3CA not detected; {'; '.join(open_)} (capivasertib also "
                                  "covers AKT1/PTEN alterations)", srcs)]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
     else:
@@ -202,8 +209,9 @@ def germline_brca_test_needed(state, ctx, status, by_topic):
         return None
     somatic = [v for g in ("BRCA1", "BRCA2") for v in state.biomarkers.actionable(g) if v.origin != "germline"]
     palb2 = state.biomarkers.actionable("PALB2")
-    if f.value is False and not somatic:
-        return None  # germline tested negative
+    brca = state.biomarkers.for_gene("BRCA1") + state.biomarkers.for_gene("BRCA2")
+    if f.value is False and (not somatic or germline_brca_tested(brca)):
+        return None  # germline tested negative (a somatic variant does not call for a repeat)
     reasons = [f]
     if palb2:
         reasons.append(Finding(None, "PALB2 variant: " + "; ".join(describe_variant(v) for v in palb2)
