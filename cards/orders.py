@@ -525,8 +525,10 @@ class _Checker:
                 continue
             is_stale = bool(f.value is not True and b.stale_rule
                             and run_rule(b.stale_rule, self.state, self.ctx).value)
-            note = Finding(None, f"{f.text}; the result predates the latest progression on endocrine "
-                                 "therapy (re-test)", f.sources) if is_stale else f
+            # the rule may already say it (esr1_mutated for a stale ESR1 result): say it once
+            says_so = "predates the latest progression" in f.text
+            note = Finding(None, f.text if says_so else f"{f.text}; the result predates the latest progression "
+                                 "on endocrine therapy (re-test)", f.sources) if is_stale else f
             if f.value is None:
                 missing.append((b, note))
             elif f.value is False:

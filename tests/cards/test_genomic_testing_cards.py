@@ -103,3 +103,13 @@ def test_the_esr1_card_names_vepdegestrant_as_an_unverified_option_like_the_esr1
     test = card(cards_for(state), "test-esr1")
     assert test["summary"].endswith("decides Elacestrant, Imlunestrant, Vepdegestrant (label unverified)")
     assert "vepdegestrant" in test["detail"].lower().split("**guideline**")[1]
+
+
+def test_the_order_hook_says_once_that_a_stale_esr1_result_predates_the_progression():
+    from cards import order_cards
+    from tests.orders.states import draft
+    state = S.with_variants(progressed(), S.variant("ESR1", result="not-detected"), esr1_current=False)
+    orders = [c.to_json() for c in order_cards(state, [draft("e", "elacestrant")], None, "order-sign")]
+    missing = [o for o in orders if o["source"]["topic"]["code"] == "order-biomarker-missing"]
+    assert missing
+    assert missing[0]["detail"].count("predates the latest progression") == 1
