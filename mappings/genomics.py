@@ -25,9 +25,13 @@ from mappings._fast import construct as _construct
 from mappings.state import Source, VariantResult
 
 _NOT_DETECTED = re.compile(
-    r"not detected|\bnegative\b|\babsent\b|no (pathogenic |reportable |clinically significant )?"
-    r"(variant|mutation|alteration)s? (were |was )?(detected|found|identified)|wild[- ]?type|\bwt\b"
-    r"|no mutation"
+    r"not detected|\bnegative\b|\babsent\b|wild[- ]?type|\bwt\b"
+    # "Not present", "Mutation not identified", "Variant not found", "None detected"
+    r"|\bnot (present|identified|found|seen|observed)\b|\bnone (detected|identified|found|present|reported)\b"
+    # a statement that opens with "no": "No ESR1 mutation identified", "No variants of clinical
+    # significance detected", "No mutations"; only at the start of the text or of a clause, so
+    # an aside ("Detected: PIK3CA H1047R (no other variants)") does not negate the finding
+    r"|(?:^|[|:;,.]\s*)no\b[^|:;,.()]{0,40}?\b(variant|mutation|alteration)s?\b"
 )
 _DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
@@ -46,6 +50,8 @@ _GENE_TEST_TEXT = re.compile(
 _gene_test_text = memo_search(_GENE_TEST_TEXT)
 
 _SIG_TEXT = [
+    # negated first: "Non-pathogenic", "not (likely) pathogenic" must not read as pathogenic
+    (re.compile(r"\b(non|not)[- ]?(likely )?(pathogenic|deleterious|oncogenic)"), "benign"),
     (re.compile(r"likely pathogenic"), "likely-pathogenic"),
     (re.compile(r"likely benign"), "likely-benign"),
     (re.compile(r"uncertain|\bvus\b|unknown significance"), "vus"),
@@ -394,11 +400,19 @@ def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_varian
         if r is not _NO_CALL:
             return r
     for cc in as_list(obs.get("interpretation")):
+        # read like the value: coded POS/NEG/DET/ND, or a text that says detected / not
+        # detected; "Normal" or "Abnormal" says nothing about a variant being found
+        for _, code, _ in codings_m(cc):
+            a = T.ANSWERS.get(code)
+            if a in ("present", "positive"):
+                return "detected"
+            if a in ("absent", "negative"):
+                return "not-detected"
         t = cc_text_m(cc)
-        if _NOT_DETECTED.search(t):
-            return "not-detected"
         if t:
-            return "detected" if is_variant else None
+            r = _text_result(t)
+            if r is not _NO_CALL:
+                return r
     if protein or dna:
         return "detected"
     if is_variant and vcc is None and not text:

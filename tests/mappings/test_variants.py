@@ -184,3 +184,69 @@ def test_predicted_protein_change_keeps_its_own_parentheses():
     obs = loinc_obs("21636-6", valueString="Pathogenic variant detected: c.68_69delAG (p.(Glu23Valfs*17))")
     r = results(obs).for_gene("BRCA1")[0]
     assert r.protein_change == "p.(Glu23Valfs*17)"
+
+
+# --- negative wordings, interpretation and significance text (review D1, D2, D13) ---
+
+_NEGATIVE_WORDINGS = [
+    "No ESR1 mutation identified", "Not present", "No variants of clinical significance detected",
+    "Mutation not identified", "None detected", "Variant not found",
+]
+
+
+@pytest.mark.parametrize("text", _NEGATIVE_WORDINGS)
+def test_no_esr1_mutation_identified_is_a_negative_result_not_a_variant(text):
+    bm = results(variant("HGNC:3467", "ESR1", present=None, value_text=text))
+    r = bm.for_gene("ESR1")[0]
+    assert (r.result, r.actionable, r.protein_change) == ("not-detected", False, None)
+    assert bm.status("ESR1") == "not-detected"
+
+
+def test_a_negative_esr1_wording_after_progression_raises_no_elacestrant_card():
+    from cards import patient_view_cards
+    from tests.mappings.builders import LETROZOLE, PALBOCICLIB, SNOMED, answer, med_statement, metastatic_patient
+    resources = metastatic_patient(
+        "2024-01-15",
+        loinc_obs("85337-4", "2024-01-20", **answer(LOINC, "LA6576-8", "Positive")),
+        loinc_obs("85319-2", "2024-01-20", **answer(LOINC, "LA6577-6", "Negative")),
+        med_statement(LETROZOLE, "2024-02-01", "2025-06-01", display="letrozole"),
+        med_statement(PALBOCICLIB, "2024-02-01", "2025-06-01", display="palbociclib"),
+        loinc_obs("97509-4", "2025-06-01", "Cancer disease status", **answer(SNOMED, "271299001", "worsened")),
+        variant("HGNC:3467", "ESR1", present=None, value_text="No ESR1 mutation identified",
+                date="2025-06-10", specimen_display="plasma ctDNA"),
+    )
+    s = build_patient_state(resources, PID, __import__("datetime").date(2025, 7, 1))
+    assert s.biomarkers.status("ESR1") == "not-detected-ctdna-only"
+    summaries = " | ".join(c.summary for c in patient_view_cards(s))
+    assert "Elacestrant" not in summaries and "Imlunestrant" not in summaries
+
+
+def test_a_detected_variant_with_an_aside_about_other_genes_stays_detected():
+    bm = results(variant("HGNC:8975", "PIK3CA", present=None, value_text="Detected: PIK3CA H1047R (no other variants)"))
+    assert bm.for_gene("PIK3CA")[0].result == "detected"
+
+
+@pytest.mark.parametrize("interp", [
+    cc(coding("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "N", "Normal")),
+    cc(text="Normal"),
+    cc(text="Reviewed"),
+])
+def test_an_interpretation_that_says_nothing_about_detection_is_not_a_detected_variant(interp):
+    s = build_patient_state([patient(), variant("HGNC:8975", "PIK3CA", present=None, interpretation=[interp])], PID)
+    assert s.biomarkers.status("PIK3CA") == "not-tested"
+    assert "indeterminate-genomic-result" in {g.code for g in s.ignored}
+
+
+@pytest.mark.parametrize("code,expected", [("POS", "detected"), ("NEG", "not-detected"), ("ND", "not-detected")])
+def test_interpretation_codes_without_a_display_are_read(code, expected):
+    interp = cc({"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": code})
+    bm = results(variant("HGNC:8975", "PIK3CA", present=None, interpretation=[interp]))
+    assert bm.for_gene("PIK3CA")[0].result == expected
+
+
+@pytest.mark.parametrize("text", ["Non-pathogenic", "Not pathogenic", "nonpathogenic", "Not likely pathogenic"])
+def test_non_pathogenic_significance_text_is_not_pathogenic(text):
+    v = variant("HGNC:8975", "PIK3CA", protein="p.E545K")
+    v["component"].append(component("53037-8", valueCodeableConcept=cc(text=text)))
+    r = results(v).for_gene("PIK3CA")[0]
+    assert r.significance == "benign" and r.actionable is False
