@@ -140,11 +140,33 @@ def _origin(cc: Any) -> str | None:
         if o:
             return o
     t = cc_text_m(cc) if isinstance(cc, dict) else text_of(cc)
-    if "germline" in t or "constitutional" in t or "hereditary" in t:
-        return "germline"
-    if "somatic" in t or "tumor" in t or "tumour" in t:
-        return "somatic"
-    return None
+    # in the origin component itself, "Tumor" names the somatic source
+    return _origin_text(t, True) if t else None
+
+
+_GERMLINE_TEXT = re.compile(r"germline|hereditary|constitutional|inherited")
+_SOMATIC_TEXT = re.compile(r"somatic")
+_SOMATIC_OR_TUMOUR_TEXT = re.compile(r"somatic|tumou?r")
+# Origin decides germline-only drugs (C.3 row 7: require germline source; tumour-only is
+# unknown origin), so a text counts only as a plain statement: a mention that is negated,
+# hedged or advisory ("does not distinguish germline from somatic", "germline testing
+# recommended", "germline status not determined") says nothing about this variant.
+_ORIGIN_HEDGE = re.compile(
+    r"\b(not|no|non|cannot|unable|distinguish\w*|recommend\w*|advis\w*|suggest\w*|consider\w*"
+    r"|unknown|undetermined|indeterminate|possibl[ey]|may|might|suspected|if|vs)\b"
+)
+
+
+@lru_cache(maxsize=4096)
+def _origin_text(text: str, tumour_is_somatic: bool) -> str | None:
+    """germline / somatic when the text states exactly one of them plainly, else None."""
+    if _ORIGIN_HEDGE.search(text):
+        return None
+    germline = _GERMLINE_TEXT.search(text) is not None
+    somatic = (_SOMATIC_OR_TUMOUR_TEXT if tumour_is_somatic else _SOMATIC_TEXT).search(text) is not None
+    if germline == somatic:  # neither, or both: not a statement of this variant's origin
+        return None
+    return "germline" if germline else "somatic"
 
 
 def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None]:
@@ -197,7 +219,7 @@ def _specimen_kind(text: str) -> str:
 def build_variants(ctx: Ctx) -> list[VariantResult]:
     results: list[VariantResult] = []
     implications: dict[str, str] = {}  # variant observation id -> significance
-    studied: list[tuple[str, dt.date | None, str, Source]] = []  # gene, date, specimen, source
+    studied: list[tuple[str, dt.date | None, str, str | None, Source]] = []  # gene, date, specimen, origin, source
 
     # pass 1: DiagnosticImplication-style observations pointing at variants
     for obs in ctx.obs_groups()[3]:  # the Observations with derivedFrom
@@ -278,13 +300,14 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             genes = [g for g in genes if g in T.GENES]
             if not genes:
                 continue
+            if origin is None:
+                # also for a region-studied panel: a germline panel's negatives are germline
+                origin = _origin_from_obs(obs, ctx.code_text(obs))
             src = ctx.source(obs, date, _variant_label(genes, is_region), specimen)
             if is_region and not is_variant:
                 for g in genes:
-                    studied.append((g, date, specimen, src))
+                    studied.append((g, date, specimen, origin, src))
                 continue
-            if origin is None:
-                origin = _origin_from_obs(obs, ctx.code_text(obs))
             rid = obs.get("id") if isinstance(obs.get("id"), str) else None
             if sig is None and rid in implications:
                 sig = implications[rid]
@@ -319,18 +342,17 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             ctx.ignore(obs, "unreadable-resource", "Genomic Observation could not be read")
 
     # genes studied with nothing reported on that day: a negative result
-    for g, date, specimen, src in studied:
+    for g, date, specimen, origin, src in studied:
         if any(r.gene == g and r.date == date for r in results):
             continue
         values = {"gene": g, "result": "not-detected", "protein_change": None, "dna_change": None,
-                  "origin": "unknown", "significance": "not-reported", "specimen": specimen, "date": date,
-                  "sources": [src]}
+                  "origin": origin or "unknown", "significance": "not-reported", "specimen": specimen,
+                  "date": date, "sources": [src]}
+        given = {"gene", "result", "specimen", "date", "sources"} | ({"origin"} if origin else set())
         if _valid_variant(values):
-            results.append(_construct(VariantResult, values, {"gene", "result", "specimen", "date", "sources"}))
+            results.append(_construct(VariantResult, values, given))
         else:
-            results.append(VariantResult(
-                gene=g, result="not-detected", specimen=specimen, date=date, sources=[src],  # type: ignore[arg-type]
-            ))
+            results.append(VariantResult(**{k: values[k] for k in given}))
     results.sort(key=lambda r: (r.gene, r.date or dt.date.min))
     return results
 
@@ -373,12 +395,8 @@ def _origin_from_obs(obs: dict[str, Any], code_text: str = "") -> str | None:
     texts = [cc_text_m(obs.get("method")), code_text]
     for cat in as_list(obs.get("category")):
         texts.append(cc_text_m(cat))
-    t = " ".join(texts)
-    if "germline" in t or "hereditary" in t:
-        return "germline"
-    if "somatic" in t:
-        return "somatic"
-    return None
+    t = " | ".join(x for x in texts if x)
+    return _origin_text(t, False) if t else None
 
 
 def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_variant: bool) -> str | None:

@@ -250,3 +250,64 @@ def test_non_pathogenic_significance_text_is_not_pathogenic(text):
     v["component"].append(component("53037-8", valueCodeableConcept=cc(text=text)))
     r = results(v).for_gene("PIK3CA")[0]
     assert r.significance == "benign" and r.actionable is False
+
+
+# --- origin only from the origin component/code or an unambiguous statement (review D3, D11) ---
+
+def _tumour_only_brca2(**extra):
+    return variant("HGNC:1101", "BRCA2", protein="p.Ser1982fs", significance="LA6668-3",
+                   specimen_display="FFPE tumor tissue", **extra)
+
+
+@pytest.mark.parametrize("extra", [
+    {"method": cc(text="Tumor-only NGS panel; does not distinguish germline from somatic variants")},
+    {"category": [cc(text="Somatic tumor profiling - germline testing recommended")]},
+    {"method": cc(text="Germline status not determined")},
+])
+def test_a_tumour_only_brca_variant_whose_text_merely_mentions_germline_is_not_germline(extra):
+    s = build_patient_state([patient(), _tumour_only_brca2(**extra)], PID)
+    r = s.biomarkers.for_gene("BRCA2")[0]
+    assert r.result == "detected" and r.origin != "germline"
+    assert not s.biomarkers.actionable("BRCA2", origin="germline")
+    assert "brca-germline-not-tested" in {g.code for g in s.gaps}
+
+
+def test_a_tumour_only_brca_variant_mentioning_germline_raises_no_talazoparib_card():
+    from cards import patient_view_cards
+    from tests.mappings.builders import FULVESTRANT, LETROZOLE, PALBOCICLIB, answer, med_statement, metastatic_patient
+    resources = metastatic_patient(
+        "2024-01-15",
+        loinc_obs("85337-4", "2024-01-20", **answer(LOINC, "LA6576-8", "Positive")),
+        loinc_obs("85319-2", "2024-01-20", **answer(LOINC, "LA6577-6", "Negative")),
+        med_statement(LETROZOLE, "2024-01-20", "2025-01-10", display="letrozole"),
+        med_statement(PALBOCICLIB, "2024-01-20", "2025-01-10", display="palbociclib"),
+        med_statement(FULVESTRANT, "2025-01-15", None, status="active", display="fulvestrant"),
+        _tumour_only_brca2(method=cc(text="Tumor-only NGS panel; does not distinguish germline from somatic variants")),
+    )
+    s = build_patient_state(resources, PID, __import__("datetime").date(2025, 7, 1))
+    summaries = [c.summary for c in patient_view_cards(s)]
+    assert not [x for x in summaries if x.startswith("Talazoparib")]  # no regimen card
+    assert any("decides Talazoparib" in x for x in summaries)  # the germline test is asked for
+
+
+@pytest.mark.parametrize("text,origin", [
+    ("Germline (confirmed in blood)", "germline"), ("Somatic", "somatic"), ("not germline", None),
+    ("germline or somatic (not determined)", None),
+])
+def test_origin_component_text_is_read_only_when_unambiguous(text, origin):
+    v = variant("HGNC:1101", "BRCA2", protein="p.Ser1982fs")
+    v["component"].append(component("48002-0", valueCodeableConcept=cc(text=text)))
+    assert results(v).for_gene("BRCA2")[0].origin == (origin or "unknown")
+
+
+def test_a_germline_panel_sent_as_region_studied_keeps_its_germline_origin():
+    region = loinc_obs("53041-0", "2024-03-01", component=[
+        component("48018-6", valueCodeableConcept=cc(coding(HGNC, "HGNC:1100", "BRCA1"))),
+        component("48018-6", valueCodeableConcept=cc(coding(HGNC, "HGNC:1101", "BRCA2"))),
+    ], category=[cc(text="Germline genetic testing")], method=cc(text="Hereditary cancer panel (germline)"))
+    region["specimen"] = {"display": "Whole blood"}
+    s = build_patient_state([patient(), region], PID)
+    for g in ("BRCA1", "BRCA2"):
+        r = s.biomarkers.for_gene(g)[0]
+        assert (r.result, r.origin, r.specimen) == ("not-detected", "germline", "blood")
+    assert "brca-germline-not-tested" not in {g.code for g in s.gaps}
