@@ -172,6 +172,7 @@ def _origin_text(text: str, tumour_is_somatic: bool) -> str | None:
 def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None]:
     """(tissue | ctdna | blood | unknown, collection date)."""
     texts = []
+    coded = None  # kind from Specimen.type codes (a specimen may carry no text at all)
     collected = None
     sp = obs.get("specimen")
     if isinstance(sp, dict):
@@ -180,6 +181,8 @@ def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None]:
         spec_res = ctx.resolve(sp, obs)
         if spec_res:
             texts.append(cc_text_m(spec_res.get("type")))
+            for s, c, _ in codings_m(spec_res.get("type")):
+                coded = T.SPECIMEN_TYPE_CODES.get((s, c)) or coded
             coll = spec_res.get("collection")
             if isinstance(coll, dict):
                 collected = parse_date(coll.get("collectedDateTime")) or parse_date(
@@ -195,7 +198,27 @@ def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None]:
     for c in as_list(obs.get("component")):
         if isinstance(c, dict) and "31208-2" in _code_set(c.get("code")):
             texts.append(_value_text(c))
-    return _specimen_kind(" | ".join(t for t in texts if t).lower()), collected
+    kind = _specimen_kind(" | ".join(t for t in texts if t).lower())
+    # a plasma code is more specific than "blood" text; otherwise the code fills in no text
+    if coded and (coded == "ctdna" or kind == "unknown"):
+        kind = coded
+    return kind, collected
+
+
+# Genes tested in tumour DNA to choose a targeted drug (PIK3CA/AKT1/PTEN, ESR1: CR B.15 CDx are
+# tissue or plasma); a blood test of these is cell-free DNA unless it says it is germline.
+# BRCA1/2 and PALB2 on blood are the germline test (CR B.15: BRACAnalysis CDx, blood).
+_TUMOUR_DNA_GENES = frozenset({"ESR1", "PIK3CA", "AKT1", "PTEN"})
+
+
+def _blood_kind(genes: list[str], origin: str | None) -> str:
+    """The specimen kind of a result on blood: ctdna for a somatic result or a tumour gene
+    without a germline origin (so a negative asks for tissue, CR C.3 row 2), else blood."""
+    if origin == "germline":
+        return "blood"
+    if origin == "somatic" or any(g in _TUMOUR_DNA_GENES for g in genes):
+        return "ctdna"
+    return "blood"
 
 
 # "in Blood or Tissue" (e.g. the LOINC display of legacy 38530-2 "BRCA2 gene mutations found")
@@ -303,6 +326,8 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if origin is None:
                 # also for a region-studied panel: a germline panel's negatives are germline
                 origin = _origin_from_obs(obs, ctx.code_text(obs))
+            if specimen == "blood":
+                specimen = _blood_kind(genes, origin)
             src = ctx.source(obs, date, _variant_label(genes, is_region), specimen)
             if is_region and not is_variant:
                 for g in genes:

@@ -311,3 +311,66 @@ def test_a_germline_panel_sent_as_region_studied_keeps_its_germline_origin():
         r = s.biomarkers.for_gene(g)[0]
         assert (r.result, r.origin, r.specimen) == ("not-detected", "germline", "blood")
     assert "brca-germline-not-tested" not in {g.code for g in s.gaps}
+
+
+# --- ctDNA specimens coded without text, or labelled blood (review D4; CR C.3 row 2) ---
+
+def _specimen(rid, text=None, coding_=None):
+    t = {}
+    if coding_:
+        t["coding"] = [coding_]
+    if text:
+        t["text"] = text
+    return {"resourceType": "Specimen", "id": rid, "subject": {"reference": f"Patient/{PID}"}, "type": t}
+
+
+@pytest.mark.parametrize("coding_", [
+    {"system": "http://snomed.info/sct", "code": "119361006"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v2-0487", "code": "PLAS"},
+])
+def test_a_plasma_specimen_coded_without_text_is_ctdna_so_a_negative_is_not_final(coding_):
+    bm = results(_specimen("sp-plasma", coding_=coding_),
+                 variant("HGNC:8975", "PIK3CA", present=False, specimen={"reference": "Specimen/sp-plasma"}))
+    assert bm.for_gene("PIK3CA")[0].specimen == "ctdna"
+    assert bm.status("PIK3CA") == "not-detected-ctdna-only"
+
+
+def test_a_somatic_result_on_peripheral_blood_is_ctdna():
+    bm = results(variant("HGNC:8975", "PIK3CA", present=False, origin="LA6684-0", specimen_display="Peripheral blood"))
+    assert bm.for_gene("PIK3CA")[0].specimen == "ctdna"
+    assert bm.status("PIK3CA") == "not-detected-ctdna-only"
+
+
+def test_a_tumour_gene_panel_on_blood_without_a_stated_origin_is_ctdna():
+    region = loinc_obs("53041-0", "2024-02-01", component=[
+        component("48018-6", valueCodeableConcept=cc(coding(HGNC, h, g)))
+        for g, h in (("PIK3CA", "HGNC:8975"), ("AKT1", "HGNC:391"), ("PTEN", "HGNC:9588"), ("ESR1", "HGNC:3467"))
+    ])
+    region["specimen"] = {"display": "Peripheral blood"}
+    bm = results(region)
+    assert {g: bm.status(g) for g in ("PIK3CA", "AKT1", "PTEN", "ESR1")} == dict.fromkeys(
+        ("PIK3CA", "AKT1", "PTEN", "ESR1"), "not-detected-ctdna-only")
+
+
+def test_a_germline_brca_test_on_blood_stays_germline_blood():
+    r = results(variant("HGNC:1100", "BRCA1", present=False, origin="LA6683-2",
+                        specimen_display="Peripheral blood")).for_gene("BRCA1")[0]
+    assert (r.specimen, r.origin) == ("blood", "germline")
+
+
+def test_a_pik3ca_negative_on_a_coded_plasma_specimen_still_asks_for_tissue_testing():
+    from cards import patient_view_cards
+    from tests.mappings.builders import LETROZOLE, answer, med_statement, metastatic_patient
+    sp = _specimen("sp-plasma", coding_={"system": "http://snomed.info/sct", "code": "119361006"})
+    resources = metastatic_patient(
+        "2024-01-15",
+        loinc_obs("85337-4", "2024-01-20", **answer(LOINC, "LA6576-8", "Positive")),
+        loinc_obs("85319-2", "2024-01-20", **answer(LOINC, "LA6577-6", "Negative")),
+        med_statement(LETROZOLE, "2019-01-01", "2023-06-01", display="letrozole"),
+        sp,
+        *[variant(h, g, present=False, date="2024-02-01", specimen={"reference": "Specimen/sp-plasma"})
+          for g, h in (("PIK3CA", "HGNC:8975"), ("AKT1", "HGNC:391"), ("PTEN", "HGNC:9588"))],
+    )
+    s = build_patient_state(resources, PID, __import__("datetime").date(2024, 3, 1))
+    assert s.biomarkers.status("PIK3CA") == "not-detected-ctdna-only"
+    assert "test-pik3ca-akt1-pten" in {c.source.topic.code for c in patient_view_cards(s) if c.source.topic}
