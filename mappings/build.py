@@ -437,6 +437,15 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
     if not esr1:
         return
     ref = therapy.last_endocrine_progression
+    # The result must post-date the most recent ET exposure (CR C.2 step 1, C.3 row 18): a
+    # metastatic endocrine line the patient has moved on from (ended, not active) counts like a
+    # progression on it even when no progression is coded; an ongoing line does not (no
+    # re-test before progression, C.3 row 4).
+    moved_on = max((ln.end for ln in therapy.metastatic_lines
+                    if ln.endocrine and ln.end is not None and not ln.active), default=None)
+    after = "the last progression on endocrine therapy"
+    if moved_on is not None and (ref is None or moved_on > ref):
+        ref, after = moved_on, "the end of the last endocrine therapy line"
     if ref is None:
         # Nothing to be stale against, but an undated result cannot be shown to
         # reflect the disease now: unknown, said as a gap, never assumed current.
@@ -459,7 +468,7 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
             "esr1-stale",
             ("The ESR1 result is undated, so it cannot be shown to follow"
              if undated else "The latest ESR1 result predates")
-            + f" the last progression on endocrine therapy ({ref.isoformat()}): re-test ESR1 (ctDNA preferred).",
+            + f" {after} ({ref.isoformat()}): re-test ESR1 (ctDNA preferred).",
             [s for r in esr1 for s in r.sources],
         )
 

@@ -25,9 +25,13 @@ from mappings._fast import construct as _construct
 from mappings.state import Source, VariantResult
 
 _NOT_DETECTED = re.compile(
-    r"not detected|\bnegative\b|\babsent\b|no (pathogenic |reportable |clinically significant )?"
-    r"(variant|mutation|alteration)s? (were |was )?(detected|found|identified)|wild[- ]?type|\bwt\b"
-    r"|no mutation"
+    r"not detected|\bnegative\b|\babsent\b|wild[- ]?type|\bwt\b"
+    # "Not present", "Mutation not identified", "Variant not found", "None detected"
+    r"|\bnot (present|identified|found|seen|observed)\b|\bnone (detected|identified|found|present|reported)\b"
+    # a statement that opens with "no": "No ESR1 mutation identified", "No variants of clinical
+    # significance detected", "No mutations"; only at the start of the text or of a clause, so
+    # an aside ("Detected: PIK3CA H1047R (no other variants)") does not negate the finding
+    r"|(?:^|[|:;,.]\s*)no\b[^|:;,.()]{0,40}?\b(variant|mutation|alteration)s?\b"
 )
 _DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
@@ -46,6 +50,8 @@ _GENE_TEST_TEXT = re.compile(
 _gene_test_text = memo_search(_GENE_TEST_TEXT)
 
 _SIG_TEXT = [
+    # negated first: "Non-pathogenic", "not (likely) pathogenic" must not read as pathogenic
+    (re.compile(r"\b(non|not)[- ]?(likely )?(pathogenic|deleterious|oncogenic)"), "benign"),
     (re.compile(r"likely pathogenic"), "likely-pathogenic"),
     (re.compile(r"likely benign"), "likely-benign"),
     (re.compile(r"uncertain|\bvus\b|unknown significance"), "vus"),
@@ -134,16 +140,39 @@ def _origin(cc: Any) -> str | None:
         if o:
             return o
     t = cc_text_m(cc) if isinstance(cc, dict) else text_of(cc)
-    if "germline" in t or "constitutional" in t or "hereditary" in t:
-        return "germline"
-    if "somatic" in t or "tumor" in t or "tumour" in t:
-        return "somatic"
-    return None
+    # in the origin component itself, "Tumor" names the somatic source
+    return _origin_text(t, True) if t else None
+
+
+_GERMLINE_TEXT = re.compile(r"germline|hereditary|constitutional|inherited")
+_SOMATIC_TEXT = re.compile(r"somatic")
+_SOMATIC_OR_TUMOUR_TEXT = re.compile(r"somatic|tumou?r")
+# Origin decides germline-only drugs (C.3 row 7: require germline source; tumour-only is
+# unknown origin), so a text counts only as a plain statement: a mention that is negated,
+# hedged or advisory ("does not distinguish germline from somatic", "germline testing
+# recommended", "germline status not determined") says nothing about this variant.
+_ORIGIN_HEDGE = re.compile(
+    r"\b(not|no|non|cannot|unable|distinguish\w*|recommend\w*|advis\w*|suggest\w*|consider\w*"
+    r"|unknown|undetermined|indeterminate|possibl[ey]|may|might|suspected|if|vs)\b"
+)
+
+
+@lru_cache(maxsize=4096)
+def _origin_text(text: str, tumour_is_somatic: bool) -> str | None:
+    """germline / somatic when the text states exactly one of them plainly, else None."""
+    if _ORIGIN_HEDGE.search(text):
+        return None
+    germline = _GERMLINE_TEXT.search(text) is not None
+    somatic = (_SOMATIC_OR_TUMOUR_TEXT if tumour_is_somatic else _SOMATIC_TEXT).search(text) is not None
+    if germline == somatic:  # neither, or both: not a statement of this variant's origin
+        return None
+    return "germline" if germline else "somatic"
 
 
 def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None]:
     """(tissue | ctdna | blood | unknown, collection date)."""
     texts = []
+    coded = None  # kind from Specimen.type codes (a specimen may carry no text at all)
     collected = None
     sp = obs.get("specimen")
     if isinstance(sp, dict):
@@ -152,6 +181,8 @@ def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None]:
         spec_res = ctx.resolve(sp, obs)
         if spec_res:
             texts.append(cc_text_m(spec_res.get("type")))
+            for s, c, _ in codings_m(spec_res.get("type")):
+                coded = T.SPECIMEN_TYPE_CODES.get((s, c)) or coded
             coll = spec_res.get("collection")
             if isinstance(coll, dict):
                 collected = parse_date(coll.get("collectedDateTime")) or parse_date(
@@ -167,7 +198,27 @@ def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None]:
     for c in as_list(obs.get("component")):
         if isinstance(c, dict) and "31208-2" in _code_set(c.get("code")):
             texts.append(_value_text(c))
-    return _specimen_kind(" | ".join(t for t in texts if t).lower()), collected
+    kind = _specimen_kind(" | ".join(t for t in texts if t).lower())
+    # a plasma code is more specific than "blood" text; otherwise the code fills in no text
+    if coded and (coded == "ctdna" or kind == "unknown"):
+        kind = coded
+    return kind, collected
+
+
+# Genes tested in tumour DNA to choose a targeted drug (PIK3CA/AKT1/PTEN, ESR1: CR B.15 CDx are
+# tissue or plasma); a blood test of these is cell-free DNA unless it says it is germline.
+# BRCA1/2 and PALB2 on blood are the germline test (CR B.15: BRACAnalysis CDx, blood).
+_TUMOUR_DNA_GENES = frozenset({"ESR1", "PIK3CA", "AKT1", "PTEN"})
+
+
+def _blood_kind(genes: list[str], origin: str | None) -> str:
+    """The specimen kind of a result on blood: ctdna for a somatic result or a tumour gene
+    without a germline origin (so a negative asks for tissue, CR C.3 row 2), else blood."""
+    if origin == "germline":
+        return "blood"
+    if origin == "somatic" or any(g in _TUMOUR_DNA_GENES for g in genes):
+        return "ctdna"
+    return "blood"
 
 
 # "in Blood or Tissue" (e.g. the LOINC display of legacy 38530-2 "BRCA2 gene mutations found")
@@ -191,7 +242,7 @@ def _specimen_kind(text: str) -> str:
 def build_variants(ctx: Ctx) -> list[VariantResult]:
     results: list[VariantResult] = []
     implications: dict[str, str] = {}  # variant observation id -> significance
-    studied: list[tuple[str, dt.date | None, str, Source]] = []  # gene, date, specimen, source
+    studied: list[tuple[str, dt.date | None, str, str | None, Source]] = []  # gene, date, specimen, origin, source
 
     # pass 1: DiagnosticImplication-style observations pointing at variants
     for obs in ctx.obs_groups()[3]:  # the Observations with derivedFrom
@@ -272,13 +323,16 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             genes = [g for g in genes if g in T.GENES]
             if not genes:
                 continue
+            if origin is None:
+                # also for a region-studied panel: a germline panel's negatives are germline
+                origin = _origin_from_obs(obs, ctx.code_text(obs))
+            if specimen == "blood":
+                specimen = _blood_kind(genes, origin)
             src = ctx.source(obs, date, _variant_label(genes, is_region), specimen)
             if is_region and not is_variant:
                 for g in genes:
-                    studied.append((g, date, specimen, src))
+                    studied.append((g, date, specimen, origin, src))
                 continue
-            if origin is None:
-                origin = _origin_from_obs(obs, ctx.code_text(obs))
             rid = obs.get("id") if isinstance(obs.get("id"), str) else None
             if sig is None and rid in implications:
                 sig = implications[rid]
@@ -313,18 +367,17 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             ctx.ignore(obs, "unreadable-resource", "Genomic Observation could not be read")
 
     # genes studied with nothing reported on that day: a negative result
-    for g, date, specimen, src in studied:
+    for g, date, specimen, origin, src in studied:
         if any(r.gene == g and r.date == date for r in results):
             continue
         values = {"gene": g, "result": "not-detected", "protein_change": None, "dna_change": None,
-                  "origin": "unknown", "significance": "not-reported", "specimen": specimen, "date": date,
-                  "sources": [src]}
+                  "origin": origin or "unknown", "significance": "not-reported", "specimen": specimen,
+                  "date": date, "sources": [src]}
+        given = {"gene", "result", "specimen", "date", "sources"} | ({"origin"} if origin else set())
         if _valid_variant(values):
-            results.append(_construct(VariantResult, values, {"gene", "result", "specimen", "date", "sources"}))
+            results.append(_construct(VariantResult, values, given))
         else:
-            results.append(VariantResult(
-                gene=g, result="not-detected", specimen=specimen, date=date, sources=[src],  # type: ignore[arg-type]
-            ))
+            results.append(VariantResult(**{k: values[k] for k in given}))
     results.sort(key=lambda r: (r.gene, r.date or dt.date.min))
     return results
 
@@ -367,12 +420,8 @@ def _origin_from_obs(obs: dict[str, Any], code_text: str = "") -> str | None:
     texts = [cc_text_m(obs.get("method")), code_text]
     for cat in as_list(obs.get("category")):
         texts.append(cc_text_m(cat))
-    t = " ".join(texts)
-    if "germline" in t or "hereditary" in t:
-        return "germline"
-    if "somatic" in t:
-        return "somatic"
-    return None
+    t = " | ".join(x for x in texts if x)
+    return _origin_text(t, False) if t else None
 
 
 def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_variant: bool) -> str | None:
@@ -394,11 +443,19 @@ def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_varian
         if r is not _NO_CALL:
             return r
     for cc in as_list(obs.get("interpretation")):
+        # read like the value: coded POS/NEG/DET/ND, or a text that says detected / not
+        # detected; "Normal" or "Abnormal" says nothing about a variant being found
+        for _, code, _ in codings_m(cc):
+            a = T.ANSWERS.get(code)
+            if a in ("present", "positive"):
+                return "detected"
+            if a in ("absent", "negative"):
+                return "not-detected"
         t = cc_text_m(cc)
-        if _NOT_DETECTED.search(t):
-            return "not-detected"
         if t:
-            return "detected" if is_variant else None
+            r = _text_result(t)
+            if r is not _NO_CALL:
+                return r
     if protein or dna:
         return "detected"
     if is_variant and vcc is None and not text:

@@ -91,6 +91,9 @@ COMP = {k: v["code"] for k, v in _G["components"].items()}
 ORIGIN_ANSWERS = {e["code"]: e["origin"] for e in _G["origin_answers"]}
 RESULT_ANSWERS = {e["code"]: e["result"] for e in _G["result_answers"]}
 SIGNIFICANCE_ANSWERS = {e["code"]: e["significance"] for e in _G["significance_answers"]}
+SPECIMEN_TYPE_CODES: dict[tuple[str, str], str] = {
+    (_sys(e["system"]), str(e["code"])): e["kind"] for e in _G["specimen_type_codes"]
+}
 GENE_BY_HGNC = {str(e["hgnc"]): e["gene"] for e in _G["genes"]}
 GENES = frozenset(GENE_BY_HGNC.values())
 LEGACY_GENE_CODES = {

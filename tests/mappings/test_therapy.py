@@ -11,7 +11,7 @@ from tests.mappings.builders import (
     ABEMACICLIB, ANASTROZOLE, CAPECITABINE, CYCLOPHOSPHAMIDE, DOXORUBICIN, EXEMESTANE, FULVESTRANT,
     GOSERELIN, LETROZOLE, PACLITAXEL, PALBOCICLIB, PID, RIBOCICLIB, TAMOXIFEN, ZOLEDRONIC, loinc_obs,
     med_admin, med_request, med_statement, metastatic_patient, cc, coding, RXNORM, SNOMED,
-    patient, breast_cancer,
+    patient, breast_cancer, LOINC,
 )
 
 AS_OF = dt.date(2024, 6, 1)
@@ -515,3 +515,33 @@ def test_a_relapse_with_an_unreadable_medication_record_is_not_called_endocrine_
     gap = _gap(s, "medication-unreadable")
     assert gap is not None and [src.reference for src in gap.sources] == ["MedicationStatement/ms-unread"]
     assert state().therapy.endocrine_resistance == "sensitive"  # the same relapse with nothing unread
+
+
+# --- ESR1 currency when the patient moved on from an endocrine line without coded progression
+# (review D6; CR C.2 step 1 "must post-date most recent ET exposure", C.3 row 18) ---
+
+def _de_novo_after_first_line(esr1_date, specimen="liver biopsy tissue"):
+    from tests.mappings.builders import answer, variant
+    return state(
+        loinc_obs("85337-4", "2024-01-20", **answer(LOINC, "LA6576-8", "Positive")),
+        loinc_obs("85319-2", "2024-01-20", **answer(LOINC, "LA6577-6", "Negative")),
+        variant("HGNC:3467", "ESR1", present=False, date=esr1_date, specimen_display=specimen),
+        med_statement(LETROZOLE, "2024-02-01", "2025-06-01"),
+        med_statement(PALBOCICLIB, "2024-02-01", "2025-06-01"),
+        met="2024-01-15", as_of=dt.date(2025, 7, 1),
+    )
+
+
+def test_an_esr1_result_from_before_an_endocrine_line_the_patient_has_moved_on_from_is_not_current():
+    from cards import patient_view_cards
+    s = _de_novo_after_first_line("2024-01-20")
+    assert s.therapy.last_endocrine_progression is None  # no progression coded
+    assert s.biomarkers.esr1_current is False
+    assert "esr1-stale" in {g.code for g in s.gaps}
+    assert "test-esr1" in {c.source.topic.code for c in patient_view_cards(s) if c.source.topic}
+
+
+def test_an_esr1_result_taken_after_the_last_endocrine_line_ended_is_current():
+    s = _de_novo_after_first_line("2025-06-10", specimen="plasma ctDNA")
+    assert s.biomarkers.esr1_current is True
+    assert "esr1-stale" not in {g.code for g in s.gaps}

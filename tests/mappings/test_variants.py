@@ -184,3 +184,193 @@ def test_predicted_protein_change_keeps_its_own_parentheses():
     obs = loinc_obs("21636-6", valueString="Pathogenic variant detected: c.68_69delAG (p.(Glu23Valfs*17))")
     r = results(obs).for_gene("BRCA1")[0]
     assert r.protein_change == "p.(Glu23Valfs*17)"
+
+
+# --- negative wordings, interpretation and significance text (review D1, D2, D13) ---
+
+_NEGATIVE_WORDINGS = [
+    "No ESR1 mutation identified", "Not present", "No variants of clinical significance detected",
+    "Mutation not identified", "None detected", "Variant not found",
+]
+
+
+@pytest.mark.parametrize("text", _NEGATIVE_WORDINGS)
+def test_no_esr1_mutation_identified_is_a_negative_result_not_a_variant(text):
+    bm = results(variant("HGNC:3467", "ESR1", present=None, value_text=text))
+    r = bm.for_gene("ESR1")[0]
+    assert (r.result, r.actionable, r.protein_change) == ("not-detected", False, None)
+    assert bm.status("ESR1") == "not-detected"
+
+
+def test_a_negative_esr1_wording_after_progression_raises_no_elacestrant_card():
+    from cards import patient_view_cards
+    from tests.mappings.builders import LETROZOLE, PALBOCICLIB, SNOMED, answer, med_statement, metastatic_patient
+    resources = metastatic_patient(
+        "2024-01-15",
+        loinc_obs("85337-4", "2024-01-20", **answer(LOINC, "LA6576-8", "Positive")),
+        loinc_obs("85319-2", "2024-01-20", **answer(LOINC, "LA6577-6", "Negative")),
+        med_statement(LETROZOLE, "2024-02-01", "2025-06-01", display="letrozole"),
+        med_statement(PALBOCICLIB, "2024-02-01", "2025-06-01", display="palbociclib"),
+        loinc_obs("97509-4", "2025-06-01", "Cancer disease status", **answer(SNOMED, "271299001", "worsened")),
+        variant("HGNC:3467", "ESR1", present=None, value_text="No ESR1 mutation identified",
+                date="2025-06-10", specimen_display="plasma ctDNA"),
+    )
+    s = build_patient_state(resources, PID, __import__("datetime").date(2025, 7, 1))
+    assert s.biomarkers.status("ESR1") == "not-detected-ctdna-only"
+    summaries = " | ".join(c.summary for c in patient_view_cards(s))
+    assert "Elacestrant" not in summaries and "Imlunestrant" not in summaries
+
+
+def test_a_detected_variant_with_an_aside_about_other_genes_stays_detected():
+    bm = results(variant("HGNC:8975", "PIK3CA", present=None, value_text="Detected: PIK3CA H1047R (no other variants)"))
+    assert bm.for_gene("PIK3CA")[0].result == "detected"
+
+
+@pytest.mark.parametrize("interp", [
+    cc(coding("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "N", "Normal")),
+    cc(text="Normal"),
+    cc(text="Reviewed"),
+])
+def test_an_interpretation_that_says_nothing_about_detection_is_not_a_detected_variant(interp):
+    s = build_patient_state([patient(), variant("HGNC:8975", "PIK3CA", present=None, interpretation=[interp])], PID)
+    assert s.biomarkers.status("PIK3CA") == "not-tested"
+    assert "indeterminate-genomic-result" in {g.code for g in s.ignored}
+
+
+@pytest.mark.parametrize("code,expected", [("POS", "detected"), ("NEG", "not-detected"), ("ND", "not-detected")])
+def test_interpretation_codes_without_a_display_are_read(code, expected):
+    interp = cc({"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": code})
+    bm = results(variant("HGNC:8975", "PIK3CA", present=None, interpretation=[interp]))
+    assert bm.for_gene("PIK3CA")[0].result == expected
+
+
+@pytest.mark.parametrize("text", ["Non-pathogenic", "Not pathogenic", "nonpathogenic", "Not likely pathogenic"])
+def test_non_pathogenic_significance_text_is_not_pathogenic(text):
+    v = variant("HGNC:8975", "PIK3CA", protein="p.E545K")
+    v["component"].append(component("53037-8", valueCodeableConcept=cc(text=text)))
+    r = results(v).for_gene("PIK3CA")[0]
+    assert r.significance == "benign" and r.actionable is False
+
+
+# --- origin only from the origin component/code or an unambiguous statement (review D3, D11) ---
+
+def _tumour_only_brca2(**extra):
+    return variant("HGNC:1101", "BRCA2", protein="p.Ser1982fs", significance="LA6668-3",
+                   specimen_display="FFPE tumor tissue", **extra)
+
+
+@pytest.mark.parametrize("extra", [
+    {"method": cc(text="Tumor-only NGS panel; does not distinguish germline from somatic variants")},
+    {"category": [cc(text="Somatic tumor profiling - germline testing recommended")]},
+    {"method": cc(text="Germline status not determined")},
+])
+def test_a_tumour_only_brca_variant_whose_text_merely_mentions_germline_is_not_germline(extra):
+    s = build_patient_state([patient(), _tumour_only_brca2(**extra)], PID)
+    r = s.biomarkers.for_gene("BRCA2")[0]
+    assert r.result == "detected" and r.origin != "germline"
+    assert not s.biomarkers.actionable("BRCA2", origin="germline")
+    assert "brca-germline-not-tested" in {g.code for g in s.gaps}
+
+
+def test_a_tumour_only_brca_variant_mentioning_germline_raises_no_talazoparib_card():
+    from cards import patient_view_cards
+    from tests.mappings.builders import FULVESTRANT, LETROZOLE, PALBOCICLIB, answer, med_statement, metastatic_patient
+    resources = metastatic_patient(
+        "2024-01-15",
+        loinc_obs("85337-4", "2024-01-20", **answer(LOINC, "LA6576-8", "Positive")),
+        loinc_obs("85319-2", "2024-01-20", **answer(LOINC, "LA6577-6", "Negative")),
+        med_statement(LETROZOLE, "2024-01-20", "2025-01-10", display="letrozole"),
+        med_statement(PALBOCICLIB, "2024-01-20", "2025-01-10", display="palbociclib"),
+        med_statement(FULVESTRANT, "2025-01-15", None, status="active", display="fulvestrant"),
+        _tumour_only_brca2(method=cc(text="Tumor-only NGS panel; does not distinguish germline from somatic variants")),
+    )
+    s = build_patient_state(resources, PID, __import__("datetime").date(2025, 7, 1))
+    summaries = [c.summary for c in patient_view_cards(s)]
+    assert not [x for x in summaries if x.startswith("Talazoparib")]  # no regimen card
+    assert any("decides Talazoparib" in x for x in summaries)  # the germline test is asked for
+
+
+@pytest.mark.parametrize("text,origin", [
+    ("Germline (confirmed in blood)", "germline"), ("Somatic", "somatic"), ("not germline", None),
+    ("germline or somatic (not determined)", None),
+])
+def test_origin_component_text_is_read_only_when_unambiguous(text, origin):
+    v = variant("HGNC:1101", "BRCA2", protein="p.Ser1982fs")
+    v["component"].append(component("48002-0", valueCodeableConcept=cc(text=text)))
+    assert results(v).for_gene("BRCA2")[0].origin == (origin or "unknown")
+
+
+def test_a_germline_panel_sent_as_region_studied_keeps_its_germline_origin():
+    region = loinc_obs("53041-0", "2024-03-01", component=[
+        component("48018-6", valueCodeableConcept=cc(coding(HGNC, "HGNC:1100", "BRCA1"))),
+        component("48018-6", valueCodeableConcept=cc(coding(HGNC, "HGNC:1101", "BRCA2"))),
+    ], category=[cc(text="Germline genetic testing")], method=cc(text="Hereditary cancer panel (germline)"))
+    region["specimen"] = {"display": "Whole blood"}
+    s = build_patient_state([patient(), region], PID)
+    for g in ("BRCA1", "BRCA2"):
+        r = s.biomarkers.for_gene(g)[0]
+        assert (r.result, r.origin, r.specimen) == ("not-detected", "germline", "blood")
+    assert "brca-germline-not-tested" not in {g.code for g in s.gaps}
+
+
+# --- ctDNA specimens coded without text, or labelled blood (review D4; CR C.3 row 2) ---
+
+def _specimen(rid, text=None, coding_=None):
+    t = {}
+    if coding_:
+        t["coding"] = [coding_]
+    if text:
+        t["text"] = text
+    return {"resourceType": "Specimen", "id": rid, "subject": {"reference": f"Patient/{PID}"}, "type": t}
+
+
+@pytest.mark.parametrize("coding_", [
+    {"system": "http://snomed.info/sct", "code": "119361006"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v2-0487", "code": "PLAS"},
+])
+def test_a_plasma_specimen_coded_without_text_is_ctdna_so_a_negative_is_not_final(coding_):
+    bm = results(_specimen("sp-plasma", coding_=coding_),
+                 variant("HGNC:8975", "PIK3CA", present=False, specimen={"reference": "Specimen/sp-plasma"}))
+    assert bm.for_gene("PIK3CA")[0].specimen == "ctdna"
+    assert bm.status("PIK3CA") == "not-detected-ctdna-only"
+
+
+def test_a_somatic_result_on_peripheral_blood_is_ctdna():
+    bm = results(variant("HGNC:8975", "PIK3CA", present=False, origin="LA6684-0", specimen_display="Peripheral blood"))
+    assert bm.for_gene("PIK3CA")[0].specimen == "ctdna"
+    assert bm.status("PIK3CA") == "not-detected-ctdna-only"
+
+
+def test_a_tumour_gene_panel_on_blood_without_a_stated_origin_is_ctdna():
+    region = loinc_obs("53041-0", "2024-02-01", component=[
+        component("48018-6", valueCodeableConcept=cc(coding(HGNC, h, g)))
+        for g, h in (("PIK3CA", "HGNC:8975"), ("AKT1", "HGNC:391"), ("PTEN", "HGNC:9588"), ("ESR1", "HGNC:3467"))
+    ])
+    region["specimen"] = {"display": "Peripheral blood"}
+    bm = results(region)
+    assert {g: bm.status(g) for g in ("PIK3CA", "AKT1", "PTEN", "ESR1")} == dict.fromkeys(
+        ("PIK3CA", "AKT1", "PTEN", "ESR1"), "not-detected-ctdna-only")
+
+
+def test_a_germline_brca_test_on_blood_stays_germline_blood():
+    r = results(variant("HGNC:1100", "BRCA1", present=False, origin="LA6683-2",
+                        specimen_display="Peripheral blood")).for_gene("BRCA1")[0]
+    assert (r.specimen, r.origin) == ("blood", "germline")
+
+
+def test_a_pik3ca_negative_on_a_coded_plasma_specimen_still_asks_for_tissue_testing():
+    from cards import patient_view_cards
+    from tests.mappings.builders import LETROZOLE, answer, med_statement, metastatic_patient
+    sp = _specimen("sp-plasma", coding_={"system": "http://snomed.info/sct", "code": "119361006"})
+    resources = metastatic_patient(
+        "2024-01-15",
+        loinc_obs("85337-4", "2024-01-20", **answer(LOINC, "LA6576-8", "Positive")),
+        loinc_obs("85319-2", "2024-01-20", **answer(LOINC, "LA6577-6", "Negative")),
+        med_statement(LETROZOLE, "2019-01-01", "2023-06-01", display="letrozole"),
+        sp,
+        *[variant(h, g, present=False, date="2024-02-01", specimen={"reference": "Specimen/sp-plasma"})
+          for g, h in (("PIK3CA", "HGNC:8975"), ("AKT1", "HGNC:391"), ("PTEN", "HGNC:9588"))],
+    )
+    s = build_patient_state(resources, PID, __import__("datetime").date(2024, 3, 1))
+    assert s.biomarkers.status("PIK3CA") == "not-detected-ctdna-only"
+    assert "test-pik3ca-akt1-pten" in {c.source.topic.code for c in patient_view_cards(s) if c.source.topic}
