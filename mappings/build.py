@@ -58,7 +58,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     her2-conflict                 HER2 results disagree
     esr1-not-tested               no ESR1 result
     esr1-stale                    ESR1 result predates the last progression on
-                                  endocrine therapy (or is undated)
+                                  endocrine therapy, or the end of the last
+                                  metastatic endocrine line (or is undated)
     esr1-undated                  ESR1 result without a date and no endocrine
                                   progression documented: currency unknown
     pik3ca-not-tested             no PIK3CA result

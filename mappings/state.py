@@ -136,10 +136,12 @@ class Biomarkers(BaseModel):
     results: list[VariantResult] = Field(default_factory=list)
     # ESR1 is current only if collected after the most recent progression on
     # endocrine therapy (ASCO 2023). None when no ESR1 result exists.
-    # mappings: True when no progression on endocrine therapy is documented yet
-    # and a result is dated (None when every result is undated: unknown);
-    # False when every ESR1 result is undated or older than
-    # therapy.last_endocrine_progression (14-day tolerance).
+    # mappings: the reference date is therapy.last_endocrine_progression, or the end of
+    # the last metastatic endocrine line the patient has moved on from when that is
+    # later (CR C.2 step 1: after the most recent ET exposure). True when there is no
+    # reference date and a result is dated (None when every result is undated:
+    # unknown); False when every ESR1 result is undated or older than the reference
+    # date (14-day tolerance).
     esr1_current: bool | None = None
 
     def for_gene(self, gene: str) -> list[VariantResult]:
