@@ -6,7 +6,7 @@ import pytest
 
 from mappings import build_patient_state
 from tests.mappings.builders import (
-    HGNC, HGNC_GENEID, LOINC, PID, cc, coding, component, loinc_obs, observation, patient, variant,
+    HGNC, HGNC_GENEID, LOINC, PID, answer, cc, coding, component, loinc_obs, observation, patient, variant,
 )
 
 
@@ -194,6 +194,16 @@ _NEGATIVE_WORDINGS = [
 ]
 
 
+def _hr_positive_mbc_on_2025_07_01(*resources):
+    """The state on 2025-07-01 of an ER+/PR- MBC patient (metastatic 2024-01-15) with these resources."""
+    from tests.mappings.builders import metastatic_patient
+    return build_patient_state(metastatic_patient(
+        "2024-01-15",
+        loinc_obs("85337-4", "2024-01-20", **answer(LOINC, "LA6576-8", "Positive")),
+        loinc_obs("85319-2", "2024-01-20", **answer(LOINC, "LA6577-6", "Negative")),
+        *resources), PID, __import__("datetime").date(2025, 7, 1))
+
+
 @pytest.mark.parametrize("text", _NEGATIVE_WORDINGS)
 def test_no_esr1_mutation_identified_is_a_negative_result_not_a_variant(text):
     bm = results(variant("HGNC:3467", "ESR1", present=None, value_text=text))
@@ -204,18 +214,14 @@ def test_no_esr1_mutation_identified_is_a_negative_result_not_a_variant(text):
 
 def test_a_negative_esr1_wording_after_progression_raises_no_elacestrant_card():
     from cards import patient_view_cards
-    from tests.mappings.builders import LETROZOLE, PALBOCICLIB, SNOMED, answer, med_statement, metastatic_patient
-    resources = metastatic_patient(
-        "2024-01-15",
-        loinc_obs("85337-4", "2024-01-20", **answer(LOINC, "LA6576-8", "Positive")),
-        loinc_obs("85319-2", "2024-01-20", **answer(LOINC, "LA6577-6", "Negative")),
+    from tests.mappings.builders import LETROZOLE, PALBOCICLIB, SNOMED, med_statement
+    s = _hr_positive_mbc_on_2025_07_01(
         med_statement(LETROZOLE, "2024-02-01", "2025-06-01", display="letrozole"),
         med_statement(PALBOCICLIB, "2024-02-01", "2025-06-01", display="palbociclib"),
         loinc_obs("97509-4", "2025-06-01", "Cancer disease status", **answer(SNOMED, "271299001", "worsened")),
         variant("HGNC:3467", "ESR1", present=None, value_text="No ESR1 mutation identified",
                 date="2025-06-10", specimen_display="plasma ctDNA"),
     )
-    s = build_patient_state(resources, PID, __import__("datetime").date(2025, 7, 1))
     assert s.biomarkers.status("ESR1") == "not-detected-ctdna-only"
     summaries = " | ".join(c.summary for c in patient_view_cards(s))
     assert "Elacestrant" not in summaries and "Imlunestrant" not in summaries
@@ -274,17 +280,13 @@ def test_a_tumour_only_brca_variant_whose_text_merely_mentions_germline_is_not_g
 
 def test_a_tumour_only_brca_variant_mentioning_germline_raises_no_talazoparib_card():
     from cards import patient_view_cards
-    from tests.mappings.builders import FULVESTRANT, LETROZOLE, PALBOCICLIB, answer, med_statement, metastatic_patient
-    resources = metastatic_patient(
-        "2024-01-15",
-        loinc_obs("85337-4", "2024-01-20", **answer(LOINC, "LA6576-8", "Positive")),
-        loinc_obs("85319-2", "2024-01-20", **answer(LOINC, "LA6577-6", "Negative")),
+    from tests.mappings.builders import FULVESTRANT, LETROZOLE, PALBOCICLIB, med_statement
+    s = _hr_positive_mbc_on_2025_07_01(
         med_statement(LETROZOLE, "2024-01-20", "2025-01-10", display="letrozole"),
         med_statement(PALBOCICLIB, "2024-01-20", "2025-01-10", display="palbociclib"),
         med_statement(FULVESTRANT, "2025-01-15", None, status="active", display="fulvestrant"),
         _tumour_only_brca2(method=cc(text="Tumor-only NGS panel; does not distinguish germline from somatic variants")),
     )
-    s = build_patient_state(resources, PID, __import__("datetime").date(2025, 7, 1))
     summaries = [c.summary for c in patient_view_cards(s)]
     assert not [x for x in summaries if x.startswith("Talazoparib")]  # no regimen card
     assert any("decides Talazoparib" in x for x in summaries)  # the germline test is asked for
