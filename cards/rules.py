@@ -711,9 +711,12 @@ def postmenopausal_woman_or_man(state, ctx):
 @rule
 def needs_ovarian_suppression(state, ctx):
     f = state.factors
-    pre = f.sex == "female" and f.menopausal_status in ("premenopausal", "perimenopausal")
+    # a documented pre/perimenopausal status means functioning ovaries whatever the
+    # recorded sex says (unknown, other): only a man needs no OFS (C.3 row 15)
+    pre = f.sex != "male" and f.menopausal_status in ("premenopausal", "perimenopausal")
     val = pre and not f.ovarian_suppression
-    text = f"{f.menopausal_status.capitalize()} woman without documented ovarian function suppression" if val \
+    who = "woman" if f.sex == "female" else "patient"
+    text = f"{f.menopausal_status.capitalize()} {who} without documented ovarian function suppression" if val \
         else ("Ovarian function suppression documented" if f.ovarian_suppression else _meno_text(state))
     return Finding(val, text, _srcs(f.menopausal_sources, f.ovarian_suppression_sources))
 
@@ -728,7 +731,7 @@ def menopausal_status_unknown_female(state, ctx):
 @rule
 def childbearing_potential(state, ctx):
     f = state.factors
-    val = f.sex == "female" and f.menopausal_status in ("premenopausal", "perimenopausal")
+    val = f.sex != "male" and f.menopausal_status in ("premenopausal", "perimenopausal")
     return Finding(val, _meno_text(state))
 
 

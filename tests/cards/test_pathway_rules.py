@@ -848,3 +848,14 @@ def test_order_cards_judged_on_the_therapy_history_say_when_medication_records_c
     assert all("MedicationRequest/ndc-only" in o["detail"] for o in loud)
     quiet = [x.to_json() for x in _order_view(S.base(), "elacestrant")]
     assert not any("Therapy history may be incomplete" in o["detail"] for o in quiet)
+
+
+@pytest.mark.parametrize("sex", ["unknown", "other"])
+def test_a_premenopausal_patient_whose_sex_is_not_recorded_as_female_still_needs_ovarian_suppression(sex):
+    # factors review A4: a documented premenopausal status means functioning ovaries (C.3 row 15)
+    state = S.factors(S.base(), sex=sex, menopausal_status="premenopausal",
+                      menopausal_basis="observation", menopausal_sources=S.src("Observation/meno"))
+    ai = card(cards_for(state), "ai-cdk46i")
+    assert ai["indicator"] == "warning"
+    assert "ovarian function suppression" in ai["detail"]
+    assert any("goserelin" in " ".join(d.lower() for d in drugs) for drugs in suggestion_drugs(ai))
