@@ -74,3 +74,34 @@ def test_a_woman_documented_not_postmenopausal_gets_no_elacestrant_nor_everolimu
     assert "elacestrant" not in regs and "everolimus-exemestane" not in regs
     assert card(cards, "imlunestrant")["indicator"] == "warning"  # needs ovarian suppression
 
+# --- A6: only the status question counts -----------------------------------------------
+
+def test_a_menopausal_hormone_therapy_observation_is_not_a_menopausal_status():
+    s = state(meno_text("postmenopausal HRT stopped at diagnosis", code=cc(text="Menopausal hormone therapy")))
+    f = s.factors
+    assert f.menopausal_status == "unknown" and f.menopausal_basis == "unknown" and f.menopausal_sources == []
+    assert "menopausal-status-unknown" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("question", ["Menopausal status", "Menopause status", "MENOPAUSAL-STATUS",
+                                      "Menopause, function"])
+def test_a_code_text_that_asks_for_the_menopausal_status_is_read(question):
+    f = state(meno_text("Postmenopausal", code=cc(text=question))).factors
+    assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "observation"
+
+
+@pytest.mark.parametrize("other", ["Age at menopause", "Menopausal symptoms", "Menopausal hormone therapy status"])
+def test_other_menopause_observations_are_not_the_status_question(other):
+    assert state(meno_text("postmenopausal", code=cc(text=other))).factors.menopausal_status == "unknown"
+
+
+def test_a_woman_with_only_a_menopausal_hrt_observation_gets_no_elacestrant():
+    p = (hr_positive_mbc("meno-hrt", birth="1975-01-01", primary="2024-01-10", menopause=None)
+         .regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20").progression("2025-05-15")
+         .variant("ESR1", "p.Tyr537Ser", on="2025-06-01"))
+    p.add(observation(cc(text="Menopausal hormone therapy"), "2025-06-10", pid="meno-hrt",
+                      valueString="postmenopausal HRT stopped at diagnosis"))
+    s = p.state(dt.date(2025, 7, 1))
+    assert s.factors.menopausal_status == "unknown"
+    regs = regimen_topics(view(s))
+    assert "elacestrant" not in regs and "everolimus-exemestane" not in regs
