@@ -200,8 +200,18 @@ MENO_LOCAL_QUESTION = _local_code_map(_M.get("question_codes"), "code")
 MENO_LOCAL_QUESTION_ANY = frozenset(c for _, c in MENO_LOCAL_QUESTION)
 MENO_QUESTION_TEXT = re.compile("|".join(_M["question_text_patterns"]), re.I)
 MENO_LOCAL_CODES = _local_code_map(_M.get("codes"), "status")
+# A negated mention is not a statement of that status ("not postmenopausal" is not
+# postmenopausal): each status pattern only matches where no negating word stands right
+# before it (fixed-width look-behinds, one per word and separator) and no negating answer
+# follows it.
+_MENO_NEG = _M.get("negation") or {}
+_MENO_NEG_BEFORE = "".join(
+    f"(?<!\\b{re.escape(w)}{sep})" for w in _MENO_NEG.get("words_before", []) for sep in (" ", "-")
+)
+_MENO_NEG_AFTER = f"(?!{_MENO_NEG['after']})" if _MENO_NEG.get("after") else ""
 MENO_TEXT: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(e["pattern"], re.I), e["status"]) for e in _M["text_patterns"]
+    (re.compile(f"{_MENO_NEG_BEFORE}(?:{e['pattern']}){_MENO_NEG_AFTER}", re.I), e["status"])
+    for e in _M["text_patterns"]
 ]
 
 _SP = LOCAL["specimen"]
