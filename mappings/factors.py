@@ -142,15 +142,28 @@ def _glucose_conv(v: float, unit: str | None) -> tuple[float | None, str]:
     return v, "mg/dL"
 
 
+# A QTc is sent in ms or in seconds (UCUM "s"; "0.47" alone is seconds, no QTc is 0.47 ms).
+# Outside this range in ms the value is not a QTc in a known unit (a typo, the QT in
+# another unit, a heart rate): not read (an ignored resource), never guessed.
+_QTC_SECONDS_UNITS = frozenset({"s", "sec", "secs", "second", "seconds"})
+_QTC_MS_UNITS = frozenset({"ms", "msec", "msecs", "millisecond", "milliseconds"})
+_QTC_UNITLESS_SECONDS_BELOW = 2.0
+_QTC_PLAUSIBLE_MS = (200.0, 800.0)
+
+
 def _qtc_conv(v: float, unit: str | None) -> tuple[float | None, str]:
-    u = (unit or "").lower()
-    if u in ("s", "sec", "second"):
-        return v * 1000, "ms"
+    u = (unit or "").strip().lower()
+    if u in _QTC_SECONDS_UNITS or (not u and v < _QTC_UNITLESS_SECONDS_BELOW):
+        v = v * 1000
+    elif u and u not in _QTC_MS_UNITS:
+        return None, "ms"  # an unknown unit: not read
+    if not _QTC_PLAUSIBLE_MS[0] <= v <= _QTC_PLAUSIBLE_MS[1]:
+        return None, "ms"
     return v, "ms"
 
 
-# converters that never return None (_glucose_conv and _hba1c_conv can: an implausible value)
-_TOTAL_CONVERTERS = (_qtc_conv,)
+# converters that never return None (_glucose_conv, _hba1c_conv and _qtc_conv can: an implausible value)
+_TOTAL_CONVERTERS: tuple = ()
 
 
 def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:

@@ -230,3 +230,29 @@ def test_a_newer_unitless_implausible_fasting_glucose_is_reported_and_the_older_
     fg = s.factors.diabetes.fasting_glucose
     assert fg.value == 95 and fg.date == dt.date(2024, 1, 1)
     assert [g.code for g in s.ignored] == ["unreadable-resource"]
+
+
+def _rule(name, *resources, birth="1980-01-01"):
+    """The card rule `name` (cards/rules.py) on the state of these resources."""
+    from cards.rules import Context, evaluate_rule
+    s = build_patient_state([patient(birth=birth), *resources], PID, AS_OF)
+    return evaluate_rule(name, s, Context.of(s))
+
+
+@pytest.mark.parametrize("value", [
+    quantity(0.47, unit="seconds"), quantity(0.47, unit="sec"), quantity(0.47, unit="s"),
+    {"valueQuantity": {"value": 0.47}}, {"valueString": "0.47 s"},
+])
+def test_a_qtc_in_seconds_is_read_in_milliseconds_and_gives_the_ribociclib_qtc_warning(value):
+    obs = loinc_obs("8636-3", "2024-05-01", **value)
+    f = factors(obs)
+    assert f.qtc_ms.value == 470 and f.qtc_ms.unit == "ms"
+    assert _rule("qtc_450_or_more", obs).value is True
+
+
+@pytest.mark.parametrize("value", [quantity(47, unit="ms"), quantity(4700, unit="ms"), quantity(470, unit="min"),
+                                   {"valueQuantity": {"value": 47}}])
+def test_an_implausible_qtc_is_not_read_but_reported(value):
+    s = build_patient_state([patient(birth="1980-01-01"), loinc_obs("8636-3", "2024-05-01", **value)], PID, AS_OF)
+    assert s.factors.qtc_ms is None
+    assert any(g.code == "unreadable-resource" and "QTc" in g.message for g in s.ignored)
