@@ -29,7 +29,16 @@ from mappings.state import Diabetes, LabValue, LungDisease, PatientFactors, Sour
 AGE_RULE_POSTMENOPAUSAL = 60
 _UNSET: Any = object()
 _INF = float("inf")
-_GRADE_RE = re.compile(r"grade\s*([1-5]|i{1,3}|iv|v)\b", re.I)
+# "grade 2", "Grade II" or the CTCAE shorthand "G2"
+_GRADE_RE = re.compile(r"\bgrade\s*([1-5]|i{1,3}|iv|v)\b|\bg([1-5])\b", re.I)
+# wordings of symptomatic ILD (CR B.11: symptomatic = grade >= 2; TB01 excluded ILD "requiring
+# steroids"). "asymptomatic" and "non-symptomatic" do not match; "not ..." is checked per match.
+_ILD_SYMPTOMATIC = re.compile(
+    r"(?<![a-z-])symptomatic|requir\w*\s+(?:systemic\s+|oral\s+|iv\s+|high[- ]dose\s+)?(?:cortico)?steroids?"
+    r"|(?:cortico)?steroids?\s+(?:required|requiring|dependent)|steroid-(?:requiring|dependent)", re.I)
+_NEGATED_BEFORE = re.compile(r"\b(?:not|no|non|never|no longer|without)\b[\s-]*(?:\w+[\s-]+)?$", re.I)
+_ILD_SYMPTOMATIC_SEVERITY = frozenset(
+    str(e["code"]) for e in T.CODES["conditions"]["ild"].get("symptomatic_severity_snomed", ()))
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
 _ILD_TEXT = re.compile(r"interstitial lung disease|pneumonitis|\bild\b|pulmonary fibrosis|interstitial pneumonia")
 _OOPH_TEXT = re.compile(r"bilateral (salpingo-?)?oophorectomy|\bbso\b|bilateral ovariectomy|removal of both ovaries")
@@ -411,16 +420,31 @@ def _diabetes_text(text: str) -> str | None:
 
 
 def _grade(text: str) -> int | None:
-    m = _GRADE_RE.search(text)
-    if not m:
-        return None
-    g = m.group(1).lower()
-    return int(g) if g.isdigit() else _ROMAN.get(g)
+    """The worst grade the text names ("now grade 1, was grade 3" is a grade 3 episode)."""
+    grades = []
+    for m in _GRADE_RE.finditer(text):
+        g = (m.group(1) or m.group(2)).lower()
+        grades.append(int(g) if g.isdigit() else _ROMAN[g])
+    return max(grades, default=None)
+
+
+@lru_cache(maxsize=4096)
+def _says_symptomatic(text: str) -> bool:
+    """The text calls the ILD symptomatic or steroid-requiring, not negated ("not requiring steroids")."""
+    return any(not _NEGATED_BEFORE.search(text[max(0, m.start() - 25):m.start()])
+               for m in _ILD_SYMPTOMATIC.finditer(text))
+
+
+def _symptomatic_severity(res: dict[str, Any]) -> bool:
+    sev = res.get("severity")
+    return (any(c in _ILD_SYMPTOMATIC_SEVERITY and is_snomed(s) for s, c, _ in codings(sev))
+            or bool(re.fullmatch(r"\s*(moderate|severe)\s*", cc_text(sev), re.I)))
 
 
 def _lung(ctx: Ctx) -> LungDisease:
     lung = LungDisease()
     grades: list[int] = []
+    symptomatic = False
     for res in ctx.of("Condition"):
         try:
             hit = False
@@ -438,22 +462,28 @@ def _lung(ctx: Ctx) -> LungDisease:
                 continue
             lung.ild_history = True
             lung.sources.append(ctx.source(res, condition_onset(res), "ILD / pneumonitis"))
-            g = _grade(text + " " + cc_text(res.get("severity")) + " " + notes_text(res))
+            notes = notes_text(res)
+            # every grade the record gives (text, notes, stage, grade extension): the worst counts
+            found = [_grade(text + " " + cc_text(res.get("severity")) + " " + notes)]
             for st in as_list(res.get("stage")):
                 if isinstance(st, dict):
-                    g = g or _grade(cc_text(st.get("summary")))
-            if g is None:
-                for ext in as_list(res.get("extension")):
-                    if isinstance(ext, dict) and "grade" in text_of(ext.get("url")):
-                        vi = number(ext.get("valueInteger"))
-                        g = int(vi) if vi is not None else _grade("grade " + cc_text(ext.get("valueCodeableConcept")))
+                    found.append(_grade(cc_text(st.get("summary"))))
+            for ext in as_list(res.get("extension")):
+                if isinstance(ext, dict) and "grade" in text_of(ext.get("url")):
+                    vi = number(ext.get("valueInteger"))
+                    found.append(int(vi) if vi is not None else _grade("grade " + cc_text(ext.get("valueCodeableConcept"))))
+            g = max((x for x in found if x), default=None)
             if g:
                 grades.append(g)
+            if _symptomatic_severity(res) or _says_symptomatic(text) or _says_symptomatic(notes):
+                symptomatic = True
         except Exception:  # noqa: BLE001
             continue
     if grades:
         lung.grade = max(grades)
         lung.symptomatic = lung.grade >= 2
+    if symptomatic:  # symptomatic without a grade (or with a lower one) is still grade >= 2 (CR B.11)
+        lung.symptomatic = True
     return lung
 
 

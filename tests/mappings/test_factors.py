@@ -256,3 +256,40 @@ def test_an_implausible_qtc_is_not_read_but_reported(value):
     s = build_patient_state([patient(birth="1980-01-01"), loinc_obs("8636-3", "2024-05-01", **value)], PID, AS_OF)
     assert s.factors.qtc_ms is None
     assert any(g.code == "unreadable-resource" and "QTc" in g.message for g in s.ignored)
+
+
+ILD = coding(SNOMED, "233703007", "Interstitial lung disease")
+
+
+@pytest.mark.parametrize("extra", [
+    {"code": cc(ILD, text="Symptomatic drug-induced pneumonitis")},
+    {"code": cc(ILD, text="Drug-induced pneumonitis requiring steroids")},
+    {"code": cc(ILD, text="T-DXd pneumonitis CTCAE G2")},
+    {"code": cc(ILD), "severity": cc(coding(SNOMED, "24484000", "Severe"))},
+    {"code": cc(ILD), "severity": cc(coding(SNOMED, "6736007", "Moderate"))},
+])
+def test_symptomatic_ild_without_the_word_grade_is_symptomatic_and_stops_the_adcs(extra):
+    # CR B.11: symptomatic ILD = grade >= 2 -> permanently discontinue T-DXd (the "do not start" stop)
+    ild = condition(extra.pop("code"), "2022-01-01", **extra)
+    lung = factors(ild).lung
+    assert lung.ild_history and lung.symptomatic is True
+    assert _rule("symptomatic_ild", ild).value is True
+
+
+@pytest.mark.parametrize("text", ["Asymptomatic pneumonitis", "Pneumonitis, not requiring steroids",
+                                  "Pneumonitis, non-symptomatic"])
+def test_asymptomatic_or_steroid_free_ild_wording_is_not_read_as_symptomatic(text):
+    lung = factors(condition(cc(ILD, text=text), "2022-01-01")).lung
+    assert lung.ild_history and lung.symptomatic is not True
+
+
+def test_mild_severity_alone_does_not_make_ild_symptomatic():
+    lung = factors(condition(cc(ILD), "2022-01-01", severity=cc(coding(SNOMED, "255604002", "Mild")))).lung
+    assert lung.ild_history and lung.symptomatic is None
+
+
+def test_the_worst_ild_grade_in_one_record_counts_not_the_first():
+    ild = condition(cc(ILD), "2022-01-01", note=[{"text": "Now grade 1, was grade 3 in March"}])
+    lung = factors(ild).lung
+    assert lung.grade == 3 and lung.symptomatic is True
+    assert _rule("symptomatic_ild", ild).value is True
