@@ -403,6 +403,12 @@ def _diabetes_type(con: Concept) -> str | None:
     return t
 
 
+# diabetes as clinicians write it: the word, or the abbreviations T1DM/T2DM, DM1/DM2, (N)IDDM
+_DIABETES_WORDS = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\bn?iddm\b"
+# type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2)
+_TYPE1_WORDS = r"type 1|type i\b|\biddm\b|(?<!non-)(?<!non )insulin[- ]dependent|\bt1 ?dm\b|\bdm ?(type ?)?1\b"
+
+
 @lru_cache(maxsize=4096)
 def _diabetes_text(text: str) -> str | None:
     """Diabetes type named in a Condition's text (None: not diabetes).
@@ -410,9 +416,9 @@ def _diabetes_text(text: str) -> str | None:
     Only a diagnosis counts (CR A.4): a family history ("family history of", "FH"),
     a risk ("at risk for") or a screening names diabetes without the patient having it.
     """
-    if re.search(r"\bdiabet", text) and not re.search(
+    if re.search(_DIABETES_WORDS, text) and not re.search(
             r"pre-?diabet|insipidus|gestational|no diabet|family (history|hx)|\bfh\b|\brisk\b|screening", text):
-        return "type1" if re.search(r"type 1|type i\b|iddm", text) else "type2"
+        return "type1" if re.search(_TYPE1_WORDS, text) else "type2"
     return None
 
 

@@ -293,3 +293,21 @@ def test_the_worst_ild_grade_in_one_record_counts_not_the_first():
     lung = factors(ild).lung
     assert lung.grade == 3 and lung.symptomatic is True
     assert _rule("symptomatic_ild", ild).value is True
+
+
+@pytest.mark.parametrize("text,status", [
+    ("Insulin dependent diabetes mellitus", "type1"),
+    ("Insulin-dependent diabetes", "type1"),
+    ("IDDM", "type1"),
+    ("T1DM", "type1"),
+    ("DM1 on pump", "type1"),
+    ("T2DM, diet-controlled", "type2-untreated"),
+    ("DM2", "type2-untreated"),
+    ("NIDDM", "type2-untreated"),
+    ("Non-insulin dependent diabetes mellitus", "type2-untreated"),
+])
+def test_spelled_out_or_abbreviated_diabetes_types_are_read(text, status):
+    dm = condition(cc(text=text), "2020-01-01")
+    assert factors(dm).diabetes.status == status
+    # type 1 is the PI3K/AKT inhibitor critical stop (CR A.4 / C.3 row 14: T1DM not studied)
+    assert _rule("type1_diabetes", dm).value is (status == "type1")
