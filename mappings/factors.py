@@ -42,7 +42,13 @@ _ILD_SYMPTOMATIC_SEVERITY = frozenset(
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
 _ILD_TEXT = re.compile(r"interstitial lung disease|pneumonitis|\bild\b|pulmonary fibrosis|interstitial pneumonia")
 _OOPH_TEXT = re.compile(r"bilateral (salpingo-?)?oophorectomy|\bbso\b|bilateral ovariectomy|removal of both ovaries")
+# ILD text that is not the patient's ILD: negated, ruled out, or a relative's (as for diabetes, CR A.4)
+_ILD_NOT_THE_PATIENTS = re.compile(
+    r"\b(?:no|without|negative for)\s+(?:(?:history|evidence|signs?)\s+of\s+)?"
+    r"(?:ild|interstitial|pneumonitis|pulmonary fibrosis)"
+    r"|ruled out|\bexcluded\b|family (?:history|hx)|\bfh\b")
 _ooph_text = memo_search(_OOPH_TEXT)
+_not_the_patients_ild = memo_search(_ILD_NOT_THE_PATIENTS)
 _meno_question_text = memo_search(T.MENO_QUESTION_TEXT)
 _ild_text = memo_search(_ILD_TEXT)
 
@@ -462,7 +468,7 @@ def _lung(ctx: Ctx) -> LungDisease:
                 elif is_icd10(system) and T.norm_icd(code).startswith(T.ILD_ICD):
                     hit = True
             text = ctx.code_text(res)
-            if not hit and _ild_text(text) and not re.search(r"\bno (history of )?(ild|pneumonitis)", text):
+            if not hit and _ild_text(text) and not _not_the_patients_ild(text):
                 hit = True
             if not hit:
                 continue

@@ -311,3 +311,18 @@ def test_spelled_out_or_abbreviated_diabetes_types_are_read(text, status):
     assert factors(dm).diabetes.status == status
     # type 1 is the PI3K/AKT inhibitor critical stop (CR A.4 / C.3 row 14: T1DM not studied)
     assert _rule("type1_diabetes", dm).value is (status == "type1")
+
+
+@pytest.mark.parametrize("text", ["No interstitial lung disease", "ILD ruled out on CT", "Pneumonitis excluded",
+                                  "No evidence of pneumonitis", "Family history of interstitial lung disease",
+                                  "FH: pulmonary fibrosis (father)"])
+def test_negated_or_family_history_ild_text_is_not_ild_history(text):
+    ild = condition(cc(text=text), "2022-01-01")
+    lung = factors(ild).lung
+    assert lung.ild_history is False and lung.sources == []
+    assert _rule("ild_history", ild).value is False
+
+
+@pytest.mark.parametrize("text", ["History of pneumonitis", "Drug-induced pneumonitis, resolved", "Radiation pneumonitis"])
+def test_ild_text_about_the_patient_is_still_ild_history(text):
+    assert factors(condition(cc(text=text), "2022-01-01")).lung.ild_history is True
