@@ -12,6 +12,7 @@ Men: menopausal_basis "male", status unknown, no gap.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from functools import lru_cache
@@ -55,6 +56,18 @@ _ild_text = memo_search(_ILD_TEXT)
 
 def _age(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def _latest_birth_date(raw: Any, parsed: dt.date) -> dt.date:
+    """The last day a partial birthDate ("1965", "1965-12") can be: the age is then the
+    youngest the patient can be, never over-estimated (the age >= 60 rule must not fire
+    on a patient who may be 59; parse_date takes the first day)."""
+    if type(raw) is str:
+        if re.fullmatch(r"\s*\d{4}\s*", raw):
+            return dt.date(parsed.year, 12, 31)
+        if re.fullmatch(r"\s*\d{4}-\d{2}\s*", raw):
+            return dt.date(parsed.year, parsed.month, calendar.monthrange(parsed.year, parsed.month)[1])
+    return parsed
 
 
 def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValue | None:
@@ -191,7 +204,7 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
             f.sex = g  # type: ignore[assignment]
         f.birth_date = parse_date(p.get("birthDate"))
         if f.birth_date:
-            f.age = _age(f.birth_date, ctx.as_of)
+            f.age = _age(_latest_birth_date(p.get("birthDate"), f.birth_date), ctx.as_of)
     else:
         ctx.gap("patient-demographics-missing", "No Patient resource: sex and age are unknown.")
 

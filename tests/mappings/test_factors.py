@@ -326,3 +326,15 @@ def test_negated_or_family_history_ild_text_is_not_ild_history(text):
 @pytest.mark.parametrize("text", ["History of pneumonitis", "Drug-induced pneumonitis, resolved", "Radiation pneumonitis"])
 def test_ild_text_about_the_patient_is_still_ild_history(text):
     assert factors(condition(cc(text=text), "2022-01-01")).lung.ild_history is True
+
+
+def test_a_year_only_birth_date_does_not_make_the_patient_older_than_she_may_be():
+    # born in 1964: on 2024-06-01 she may still be 59, so the age >= 60 rule cannot decide (CR A.3 -> ask)
+    s = build_patient_state([patient(birth="1964")], PID, AS_OF)
+    assert s.factors.age == 59 and s.factors.menopausal_status == "unknown"
+    assert "menopausal-status-unknown" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("birth,age", [("1964-05", 60), ("1964-06", 59), ("1963", 60)])
+def test_a_partial_birth_date_gives_the_youngest_age_the_patient_can_have(birth, age):
+    assert factors(birth=birth).age == age
