@@ -4,7 +4,7 @@ ILD/pneumonitis, ECOG, QTc.
 Menopausal status precedence (CR A.3): explicit observation > bilateral
 oophorectomy > ongoing GnRH agonist > age >= 60 (INAVO121 criterion) > unknown.
 One refinement: a pre/perimenopausal observation dated before a bilateral
-oophorectomy is superseded by the surgery. An ongoing GnRH agonist never
+oophorectomy, or on the same day (a pre-operative assessment), is superseded by the surgery. An ongoing GnRH agonist never
 overrides an explicit premenopausal observation (that patient is
 "premenopausal with ovarian suppression", which is what the cards need).
 Men: menopausal_basis "male", status unknown, no gap.
@@ -317,7 +317,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
     if obs_best is not None:
         d, st, src = obs_best
         superseded = st in ("premenopausal", "perimenopausal") and any(
-            od and (d == dt.date.min or od > d) for od, _ in ooph
+            od and (d == dt.date.min or od >= d) for od, _ in ooph  # same day: pre-operative
         )
         if not superseded:
             f.menopausal_status = st  # type: ignore[assignment]

@@ -338,3 +338,18 @@ def test_a_year_only_birth_date_does_not_make_the_patient_older_than_she_may_be(
 @pytest.mark.parametrize("birth,age", [("1964-05", 60), ("1964-06", 59), ("1963", 60)])
 def test_a_partial_birth_date_gives_the_youngest_age_the_patient_can_have(birth, age):
     assert factors(birth=birth).age == age
+
+
+def test_a_premenopausal_observation_on_the_day_of_a_bilateral_oophorectomy_is_superseded_by_it():
+    # a pre-operative assessment on the day of surgery: she is surgically postmenopausal since the operation
+    pre = meno_obs("22636003", "2021-03-01")
+    bso = procedure(cc(coding(SNOMED, "29827000", "Bilateral oophorectomy")), "2021-03-01")
+    f = factors(pre, bso)
+    assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "oophorectomy"
+    assert _rule("postmenopausal_woman", pre, bso).value is True  # elacestrant/everolimus label gate
+
+
+def test_a_premenopausal_observation_after_a_bilateral_oophorectomy_still_wins():
+    f = factors(meno_obs("22636003", "2021-03-02"),
+                procedure(cc(coding(SNOMED, "29827000", "Bilateral oophorectomy")), "2021-03-01"))
+    assert f.menopausal_status == "premenopausal" and f.menopausal_basis == "observation"
