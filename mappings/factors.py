@@ -51,6 +51,12 @@ _ILD_NOT_THE_PATIENTS = re.compile(
 _ooph_text = memo_search(_OOPH_TEXT)
 _not_the_patients_ild = memo_search(_ILD_NOT_THE_PATIENTS)
 _meno_question_text = memo_search(T.MENO_QUESTION_TEXT)
+# A Condition text that names the menopausal state itself ("Postmenopausal state", "Surgical
+# menopause"), not another diagnosis worded with it: "Premenopausal breast cancer" (2010) is
+# the status at that diagnosis, not now (CR A.3: derive defensively; unknown -> ask).
+_meno_state_text = memo_search(re.compile(
+    r"^\W*(?:(?:pre|peri|post|surgical|premature)[ -]?)?menopaus(?:e|al)"
+    r"(?:\s+(?:state|status|woman|female))?(?:\s*\((?:finding|situation)\))?\W*$", re.I))
 _ild_text = memo_search(_ILD_TEXT)
 
 
@@ -279,9 +285,13 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
         except Exception:  # noqa: BLE001
             continue
 
-    # problem-list Conditions stating the menopausal state count as explicit documentation
+    # problem-list Conditions stating the menopausal state count as explicit documentation,
+    # while current (a resolved/inactive state is the past, as for _diabetes)
     for res in ctx.of("Condition"):
         try:
+            cs = next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "")
+            if cs in ("resolved", "inactive", "remission"):
+                continue
             st = None
             for system, code, _ in ctx.code_of(res):
                 if is_snomed(system) and code in T.MENO_ANSWERS:
@@ -292,7 +302,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
                     break
             if st is None:
                 text = ctx.code_text(res)
-                if "menopaus" in text:
+                if _meno_state_text(text):
                     st = next((s for rx, s in T.MENO_TEXT if rx.search(text)), None)
             if st is None or st == "unknown":
                 continue

@@ -353,3 +353,26 @@ def test_a_premenopausal_observation_after_a_bilateral_oophorectomy_still_wins()
     f = factors(meno_obs("22636003", "2021-03-02"),
                 procedure(cc(coding(SNOMED, "29827000", "Bilateral oophorectomy")), "2021-03-01"))
     assert f.menopausal_status == "premenopausal" and f.menopausal_basis == "observation"
+
+
+@pytest.mark.parametrize("code", [cc(text="Perimenopausal state"), cc(coding(SNOMED, "22636003", "Premenopausal state"))])
+@pytest.mark.parametrize("clinical", ["resolved", "inactive"])
+def test_a_resolved_or_inactive_menopausal_state_on_the_problem_list_is_not_current_documentation(code, clinical):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(code, "2020-01-01", clinical=clinical)], PID, AS_OF)
+    assert s.factors.menopausal_status == "unknown" and s.factors.menopausal_sources == []
+    assert "menopausal-status-unknown" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("clinical", ["active", None])
+def test_an_active_or_unstated_menopausal_state_on_the_problem_list_still_counts(clinical):
+    f = factors(condition(cc(text="Perimenopausal state"), "2023-01-01", clinical=clinical))
+    assert f.menopausal_status == "perimenopausal" and f.menopausal_basis == "observation"
+
+
+def test_a_cancer_diagnosis_worded_premenopausal_is_not_the_current_menopausal_status():
+    # diagnosed in 2010 "premenopausal breast cancer"; 66 years old now: the age rule applies (CR A.3)
+    cancer = condition(cc(text="Premenopausal breast cancer"), "2010-01-01")
+    f = factors(cancer, birth="1958-01-01")
+    assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "age-rule"
+    assert _rule("needs_ovarian_suppression", cancer, birth="1958-01-01").value is False
+    assert _rule("postmenopausal_woman", cancer, birth="1958-01-01").value is True
