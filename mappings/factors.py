@@ -4,7 +4,7 @@ ILD/pneumonitis, ECOG, QTc.
 Menopausal status precedence (CR A.3): explicit observation > bilateral
 oophorectomy > ongoing GnRH agonist > age >= 60 (INAVO121 criterion) > unknown.
 One refinement: a pre/perimenopausal observation dated before a bilateral
-oophorectomy is superseded by the surgery. An ongoing GnRH agonist never
+oophorectomy, or on the same day (a pre-operative assessment), is superseded by the surgery. An ongoing GnRH agonist never
 overrides an explicit premenopausal observation (that patient is
 "premenopausal with ovarian suppression", which is what the cards need).
 Men: menopausal_basis "male", status unknown, no gap.
@@ -12,6 +12,7 @@ Men: menopausal_basis "male", status unknown, no gap.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from functools import lru_cache
@@ -29,17 +30,50 @@ from mappings.state import Diabetes, LabValue, LungDisease, PatientFactors, Sour
 AGE_RULE_POSTMENOPAUSAL = 60
 _UNSET: Any = object()
 _INF = float("inf")
-_GRADE_RE = re.compile(r"grade\s*([1-5]|i{1,3}|iv|v)\b", re.I)
+# "grade 2", "Grade II" or the CTCAE shorthand "G2"
+_GRADE_RE = re.compile(r"\bgrade\s*([1-5]|i{1,3}|iv|v)\b|\bg([1-5])\b", re.I)
+# wordings of symptomatic ILD (CR B.11: symptomatic = grade >= 2; TB01 excluded ILD "requiring
+# steroids"). "asymptomatic" and "non-symptomatic" do not match; "not ..." is checked per match.
+_ILD_SYMPTOMATIC = re.compile(
+    r"(?<![a-z-])symptomatic|requir\w*\s+(?:systemic\s+|oral\s+|iv\s+|high[- ]dose\s+)?(?:cortico)?steroids?"
+    r"|(?:cortico)?steroids?\s+(?:required|requiring|dependent)|steroid-(?:requiring|dependent)", re.I)
+_NEGATED_BEFORE = re.compile(r"\b(?:not|no|non|never|no longer|without)\b[\s-]*(?:\w+[\s-]+)?$", re.I)
+_ILD_SYMPTOMATIC_SEVERITY = frozenset(
+    str(e["code"]) for e in T.CODES["conditions"]["ild"].get("symptomatic_severity_snomed", ()))
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
 _ILD_TEXT = re.compile(r"interstitial lung disease|pneumonitis|\bild\b|pulmonary fibrosis|interstitial pneumonia")
 _OOPH_TEXT = re.compile(r"bilateral (salpingo-?)?oophorectomy|\bbso\b|bilateral ovariectomy|removal of both ovaries")
+# ILD text that is not the patient's ILD: negated, ruled out, or a relative's (as for diabetes, CR A.4)
+_ILD_NOT_THE_PATIENTS = re.compile(
+    r"\b(?:no|without|negative for)\s+(?:(?:history|evidence|signs?)\s+of\s+)?"
+    r"(?:ild|interstitial|pneumonitis|pulmonary fibrosis)"
+    r"|ruled out|\bexcluded\b|family (?:history|hx)|\bfh\b")
 _ooph_text = memo_search(_OOPH_TEXT)
+_not_the_patients_ild = memo_search(_ILD_NOT_THE_PATIENTS)
 _meno_question_text = memo_search(T.MENO_QUESTION_TEXT)
+# A Condition text that names the menopausal state itself ("Postmenopausal state", "Surgical
+# menopause"), not another diagnosis worded with it: "Premenopausal breast cancer" (2010) is
+# the status at that diagnosis, not now (CR A.3: derive defensively; unknown -> ask).
+_meno_state_text = memo_search(re.compile(
+    r"^\W*(?:(?:pre|peri|post|surgical|premature)[ -]?)?menopaus(?:e|al)"
+    r"(?:\s+(?:state|status|woman|female))?(?:\s*\((?:finding|situation)\))?\W*$", re.I))
 _ild_text = memo_search(_ILD_TEXT)
 
 
 def _age(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def _latest_birth_date(raw: Any, parsed: dt.date) -> dt.date:
+    """The last day a partial birthDate ("1965", "1965-12") can be: the age is then the
+    youngest the patient can be, never over-estimated (the age >= 60 rule must not fire
+    on a patient who may be 59; parse_date takes the first day)."""
+    if type(raw) is str:
+        if re.fullmatch(r"\s*\d{4}\s*", raw):
+            return dt.date(parsed.year, 12, 31)
+        if re.fullmatch(r"\s*\d{4}-\d{2}\s*", raw):
+            return dt.date(parsed.year, parsed.month, calendar.monthrange(parsed.year, parsed.month)[1])
+    return parsed
 
 
 def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValue | None:
@@ -142,15 +176,28 @@ def _glucose_conv(v: float, unit: str | None) -> tuple[float | None, str]:
     return v, "mg/dL"
 
 
+# A QTc is sent in ms or in seconds (UCUM "s"; "0.47" alone is seconds, no QTc is 0.47 ms).
+# Outside this range in ms the value is not a QTc in a known unit (a typo, the QT in
+# another unit, a heart rate): not read (an ignored resource), never guessed.
+_QTC_SECONDS_UNITS = frozenset({"s", "sec", "secs", "second", "seconds"})
+_QTC_MS_UNITS = frozenset({"ms", "msec", "msecs", "millisecond", "milliseconds"})
+_QTC_UNITLESS_SECONDS_BELOW = 2.0
+_QTC_PLAUSIBLE_MS = (200.0, 800.0)
+
+
 def _qtc_conv(v: float, unit: str | None) -> tuple[float | None, str]:
-    u = (unit or "").lower()
-    if u in ("s", "sec", "second"):
-        return v * 1000, "ms"
+    u = (unit or "").strip().lower()
+    if u in _QTC_SECONDS_UNITS or (not u and v < _QTC_UNITLESS_SECONDS_BELOW):
+        v = v * 1000
+    elif u and u not in _QTC_MS_UNITS:
+        return None, "ms"  # an unknown unit: not read
+    if not _QTC_PLAUSIBLE_MS[0] <= v <= _QTC_PLAUSIBLE_MS[1]:
+        return None, "ms"
     return v, "ms"
 
 
-# converters that never return None (_glucose_conv and _hba1c_conv can: an implausible value)
-_TOTAL_CONVERTERS = (_qtc_conv,)
+# converters that never return None (_glucose_conv, _hba1c_conv and _qtc_conv can: an implausible value)
+_TOTAL_CONVERTERS: tuple = ()
 
 
 def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
@@ -163,7 +210,7 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
             f.sex = g  # type: ignore[assignment]
         f.birth_date = parse_date(p.get("birthDate"))
         if f.birth_date:
-            f.age = _age(f.birth_date, ctx.as_of)
+            f.age = _age(_latest_birth_date(p.get("birthDate"), f.birth_date), ctx.as_of)
     else:
         ctx.gap("patient-demographics-missing", "No Patient resource: sex and age are unknown.")
 
@@ -238,9 +285,13 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
         except Exception:  # noqa: BLE001
             continue
 
-    # problem-list Conditions stating the menopausal state count as explicit documentation
+    # problem-list Conditions stating the menopausal state count as explicit documentation,
+    # while current (a resolved/inactive state is the past, as for _diabetes)
     for res in ctx.of("Condition"):
         try:
+            cs = next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "")
+            if cs in ("resolved", "inactive", "remission"):
+                continue
             st = None
             for system, code, _ in ctx.code_of(res):
                 if is_snomed(system) and code in T.MENO_ANSWERS:
@@ -251,7 +302,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
                     break
             if st is None:
                 text = ctx.code_text(res)
-                if "menopaus" in text:
+                if _meno_state_text(text):
                     st = next((s for rx, s in T.MENO_TEXT if rx.search(text)), None)
             if st is None or st == "unknown":
                 continue
@@ -276,7 +327,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
     if obs_best is not None:
         d, st, src = obs_best
         superseded = st in ("premenopausal", "perimenopausal") and any(
-            od and (d == dt.date.min or od > d) for od, _ in ooph
+            od and (d == dt.date.min or od >= d) for od, _ in ooph  # same day: pre-operative
         )
         if not superseded:
             f.menopausal_status = st  # type: ignore[assignment]
@@ -381,6 +432,12 @@ def _diabetes_type(con: Concept) -> str | None:
     return t
 
 
+# diabetes as clinicians write it: the word, or the abbreviations T1DM/T2DM, DM1/DM2, (N)IDDM
+_DIABETES_WORDS = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\bn?iddm\b"
+# type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2)
+_TYPE1_WORDS = r"type 1|type i\b|\biddm\b|(?<!non-)(?<!non )insulin[- ]dependent|\bt1 ?dm\b|\bdm ?(type ?)?1\b"
+
+
 @lru_cache(maxsize=4096)
 def _diabetes_text(text: str) -> str | None:
     """Diabetes type named in a Condition's text (None: not diabetes).
@@ -388,9 +445,9 @@ def _diabetes_text(text: str) -> str | None:
     Only a diagnosis counts (CR A.4): a family history ("family history of", "FH"),
     a risk ("at risk for") or a screening names diabetes without the patient having it.
     """
-    if re.search(r"\bdiabet", text) and not re.search(
+    if re.search(_DIABETES_WORDS, text) and not re.search(
             r"pre-?diabet|insipidus|gestational|no diabet|family (history|hx)|\bfh\b|\brisk\b|screening", text):
-        return "type1" if re.search(r"type 1|type i\b|iddm", text) else "type2"
+        return "type1" if re.search(_TYPE1_WORDS, text) else "type2"
     return None
 
 
@@ -398,16 +455,31 @@ def _diabetes_text(text: str) -> str | None:
 
 
 def _grade(text: str) -> int | None:
-    m = _GRADE_RE.search(text)
-    if not m:
-        return None
-    g = m.group(1).lower()
-    return int(g) if g.isdigit() else _ROMAN.get(g)
+    """The worst grade the text names ("now grade 1, was grade 3" is a grade 3 episode)."""
+    grades = []
+    for m in _GRADE_RE.finditer(text):
+        g = (m.group(1) or m.group(2)).lower()
+        grades.append(int(g) if g.isdigit() else _ROMAN[g])
+    return max(grades, default=None)
+
+
+@lru_cache(maxsize=4096)
+def _says_symptomatic(text: str) -> bool:
+    """The text calls the ILD symptomatic or steroid-requiring, not negated ("not requiring steroids")."""
+    return any(not _NEGATED_BEFORE.search(text[max(0, m.start() - 25):m.start()])
+               for m in _ILD_SYMPTOMATIC.finditer(text))
+
+
+def _symptomatic_severity(res: dict[str, Any]) -> bool:
+    sev = res.get("severity")
+    return (any(c in _ILD_SYMPTOMATIC_SEVERITY and is_snomed(s) for s, c, _ in codings(sev))
+            or bool(re.fullmatch(r"\s*(moderate|severe)\s*", cc_text(sev), re.I)))
 
 
 def _lung(ctx: Ctx) -> LungDisease:
     lung = LungDisease()
     grades: list[int] = []
+    symptomatic = False
     for res in ctx.of("Condition"):
         try:
             hit = False
@@ -419,28 +491,34 @@ def _lung(ctx: Ctx) -> LungDisease:
                 elif is_icd10(system) and T.norm_icd(code).startswith(T.ILD_ICD):
                     hit = True
             text = ctx.code_text(res)
-            if not hit and _ild_text(text) and not re.search(r"\bno (history of )?(ild|pneumonitis)", text):
+            if not hit and _ild_text(text) and not _not_the_patients_ild(text):
                 hit = True
             if not hit:
                 continue
             lung.ild_history = True
             lung.sources.append(ctx.source(res, condition_onset(res), "ILD / pneumonitis"))
-            g = _grade(text + " " + cc_text(res.get("severity")) + " " + notes_text(res))
+            notes = notes_text(res)
+            # every grade the record gives (text, notes, stage, grade extension): the worst counts
+            found = [_grade(text + " " + cc_text(res.get("severity")) + " " + notes)]
             for st in as_list(res.get("stage")):
                 if isinstance(st, dict):
-                    g = g or _grade(cc_text(st.get("summary")))
-            if g is None:
-                for ext in as_list(res.get("extension")):
-                    if isinstance(ext, dict) and "grade" in text_of(ext.get("url")):
-                        vi = number(ext.get("valueInteger"))
-                        g = int(vi) if vi is not None else _grade("grade " + cc_text(ext.get("valueCodeableConcept")))
+                    found.append(_grade(cc_text(st.get("summary"))))
+            for ext in as_list(res.get("extension")):
+                if isinstance(ext, dict) and "grade" in text_of(ext.get("url")):
+                    vi = number(ext.get("valueInteger"))
+                    found.append(int(vi) if vi is not None else _grade("grade " + cc_text(ext.get("valueCodeableConcept"))))
+            g = max((x for x in found if x), default=None)
             if g:
                 grades.append(g)
+            if _symptomatic_severity(res) or _says_symptomatic(text) or _says_symptomatic(notes):
+                symptomatic = True
         except Exception:  # noqa: BLE001
             continue
     if grades:
         lung.grade = max(grades)
         lung.symptomatic = lung.grade >= 2
+    if symptomatic:  # symptomatic without a grade (or with a lower one) is still grade >= 2 (CR B.11)
+        lung.symptomatic = True
     return lung
 
 

@@ -230,3 +230,149 @@ def test_a_newer_unitless_implausible_fasting_glucose_is_reported_and_the_older_
     fg = s.factors.diabetes.fasting_glucose
     assert fg.value == 95 and fg.date == dt.date(2024, 1, 1)
     assert [g.code for g in s.ignored] == ["unreadable-resource"]
+
+
+def _rule(name, *resources, birth="1980-01-01"):
+    """The card rule `name` (cards/rules.py) on the state of these resources."""
+    from cards.rules import Context, evaluate_rule
+    s = build_patient_state([patient(birth=birth), *resources], PID, AS_OF)
+    return evaluate_rule(name, s, Context.of(s))
+
+
+@pytest.mark.parametrize("value", [
+    quantity(0.47, unit="seconds"), quantity(0.47, unit="sec"), quantity(0.47, unit="s"),
+    {"valueQuantity": {"value": 0.47}}, {"valueString": "0.47 s"},
+])
+def test_a_qtc_in_seconds_is_read_in_milliseconds_and_gives_the_ribociclib_qtc_warning(value):
+    obs = loinc_obs("8636-3", "2024-05-01", **value)
+    f = factors(obs)
+    assert f.qtc_ms.value == 470 and f.qtc_ms.unit == "ms"
+    assert _rule("qtc_450_or_more", obs).value is True
+
+
+@pytest.mark.parametrize("value", [quantity(47, unit="ms"), quantity(4700, unit="ms"), quantity(470, unit="min"),
+                                   {"valueQuantity": {"value": 47}}])
+def test_an_implausible_qtc_is_not_read_but_reported(value):
+    s = build_patient_state([patient(birth="1980-01-01"), loinc_obs("8636-3", "2024-05-01", **value)], PID, AS_OF)
+    assert s.factors.qtc_ms is None
+    assert any(g.code == "unreadable-resource" and "QTc" in g.message for g in s.ignored)
+
+
+ILD = coding(SNOMED, "233703007", "Interstitial lung disease")
+
+
+@pytest.mark.parametrize("extra", [
+    {"code": cc(ILD, text="Symptomatic drug-induced pneumonitis")},
+    {"code": cc(ILD, text="Drug-induced pneumonitis requiring steroids")},
+    {"code": cc(ILD, text="T-DXd pneumonitis CTCAE G2")},
+    {"code": cc(ILD), "severity": cc(coding(SNOMED, "24484000", "Severe"))},
+    {"code": cc(ILD), "severity": cc(coding(SNOMED, "6736007", "Moderate"))},
+])
+def test_symptomatic_ild_without_the_word_grade_is_symptomatic_and_stops_the_adcs(extra):
+    # CR B.11: symptomatic ILD = grade >= 2 -> permanently discontinue T-DXd (the "do not start" stop)
+    ild = condition(extra.pop("code"), "2022-01-01", **extra)
+    lung = factors(ild).lung
+    assert lung.ild_history and lung.symptomatic is True
+    assert _rule("symptomatic_ild", ild).value is True
+
+
+@pytest.mark.parametrize("text", ["Asymptomatic pneumonitis", "Pneumonitis, not requiring steroids",
+                                  "Pneumonitis, non-symptomatic"])
+def test_asymptomatic_or_steroid_free_ild_wording_is_not_read_as_symptomatic(text):
+    lung = factors(condition(cc(ILD, text=text), "2022-01-01")).lung
+    assert lung.ild_history and lung.symptomatic is not True
+
+
+def test_mild_severity_alone_does_not_make_ild_symptomatic():
+    lung = factors(condition(cc(ILD), "2022-01-01", severity=cc(coding(SNOMED, "255604002", "Mild")))).lung
+    assert lung.ild_history and lung.symptomatic is None
+
+
+def test_the_worst_ild_grade_in_one_record_counts_not_the_first():
+    ild = condition(cc(ILD), "2022-01-01", note=[{"text": "Now grade 1, was grade 3 in March"}])
+    lung = factors(ild).lung
+    assert lung.grade == 3 and lung.symptomatic is True
+    assert _rule("symptomatic_ild", ild).value is True
+
+
+@pytest.mark.parametrize("text,status", [
+    ("Insulin dependent diabetes mellitus", "type1"),
+    ("Insulin-dependent diabetes", "type1"),
+    ("IDDM", "type1"),
+    ("T1DM", "type1"),
+    ("DM1 on pump", "type1"),
+    ("T2DM, diet-controlled", "type2-untreated"),
+    ("DM2", "type2-untreated"),
+    ("NIDDM", "type2-untreated"),
+    ("Non-insulin dependent diabetes mellitus", "type2-untreated"),
+])
+def test_spelled_out_or_abbreviated_diabetes_types_are_read(text, status):
+    dm = condition(cc(text=text), "2020-01-01")
+    assert factors(dm).diabetes.status == status
+    # type 1 is the PI3K/AKT inhibitor critical stop (CR A.4 / C.3 row 14: T1DM not studied)
+    assert _rule("type1_diabetes", dm).value is (status == "type1")
+
+
+@pytest.mark.parametrize("text", ["No interstitial lung disease", "ILD ruled out on CT", "Pneumonitis excluded",
+                                  "No evidence of pneumonitis", "Family history of interstitial lung disease",
+                                  "FH: pulmonary fibrosis (father)"])
+def test_negated_or_family_history_ild_text_is_not_ild_history(text):
+    ild = condition(cc(text=text), "2022-01-01")
+    lung = factors(ild).lung
+    assert lung.ild_history is False and lung.sources == []
+    assert _rule("ild_history", ild).value is False
+
+
+@pytest.mark.parametrize("text", ["History of pneumonitis", "Drug-induced pneumonitis, resolved", "Radiation pneumonitis"])
+def test_ild_text_about_the_patient_is_still_ild_history(text):
+    assert factors(condition(cc(text=text), "2022-01-01")).lung.ild_history is True
+
+
+def test_a_year_only_birth_date_does_not_make_the_patient_older_than_she_may_be():
+    # born in 1964: on 2024-06-01 she may still be 59, so the age >= 60 rule cannot decide (CR A.3 -> ask)
+    s = build_patient_state([patient(birth="1964")], PID, AS_OF)
+    assert s.factors.age == 59 and s.factors.menopausal_status == "unknown"
+    assert "menopausal-status-unknown" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("birth,age", [("1964-05", 60), ("1964-06", 59), ("1963", 60)])
+def test_a_partial_birth_date_gives_the_youngest_age_the_patient_can_have(birth, age):
+    assert factors(birth=birth).age == age
+
+
+def test_a_premenopausal_observation_on_the_day_of_a_bilateral_oophorectomy_is_superseded_by_it():
+    # a pre-operative assessment on the day of surgery: she is surgically postmenopausal since the operation
+    pre = meno_obs("22636003", "2021-03-01")
+    bso = procedure(cc(coding(SNOMED, "29827000", "Bilateral oophorectomy")), "2021-03-01")
+    f = factors(pre, bso)
+    assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "oophorectomy"
+    assert _rule("postmenopausal_woman", pre, bso).value is True  # elacestrant/everolimus label gate
+
+
+def test_a_premenopausal_observation_after_a_bilateral_oophorectomy_still_wins():
+    f = factors(meno_obs("22636003", "2021-03-02"),
+                procedure(cc(coding(SNOMED, "29827000", "Bilateral oophorectomy")), "2021-03-01"))
+    assert f.menopausal_status == "premenopausal" and f.menopausal_basis == "observation"
+
+
+@pytest.mark.parametrize("code", [cc(text="Perimenopausal state"), cc(coding(SNOMED, "22636003", "Premenopausal state"))])
+@pytest.mark.parametrize("clinical", ["resolved", "inactive"])
+def test_a_resolved_or_inactive_menopausal_state_on_the_problem_list_is_not_current_documentation(code, clinical):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(code, "2020-01-01", clinical=clinical)], PID, AS_OF)
+    assert s.factors.menopausal_status == "unknown" and s.factors.menopausal_sources == []
+    assert "menopausal-status-unknown" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("clinical", ["active", None])
+def test_an_active_or_unstated_menopausal_state_on_the_problem_list_still_counts(clinical):
+    f = factors(condition(cc(text="Perimenopausal state"), "2023-01-01", clinical=clinical))
+    assert f.menopausal_status == "perimenopausal" and f.menopausal_basis == "observation"
+
+
+def test_a_cancer_diagnosis_worded_premenopausal_is_not_the_current_menopausal_status():
+    # diagnosed in 2010 "premenopausal breast cancer"; 66 years old now: the age rule applies (CR A.3)
+    cancer = condition(cc(text="Premenopausal breast cancer"), "2010-01-01")
+    f = factors(cancer, birth="1958-01-01")
+    assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "age-rule"
+    assert _rule("needs_ovarian_suppression", cancer, birth="1958-01-01").value is False
+    assert _rule("postmenopausal_woman", cancer, birth="1958-01-01").value is True
