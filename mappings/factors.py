@@ -436,6 +436,9 @@ def _diabetes_type(con: Concept) -> str | None:
 _DIABETES_WORDS = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\bn?iddm\b"
 # type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2)
 _TYPE1_WORDS = r"type 1|type i\b|\biddm\b|(?<!non-)(?<!non )insulin[- ]dependent|\bt1 ?dm\b|\bdm ?(type ?)?1\b"
+# an explicit type 2 wins over "insulin-dependent" ("Type 2 diabetes mellitus, insulin-dependent"
+# is insulin-treated type 2, not type 1)
+_TYPE2_WORDS = r"type 2|type ii\b|\bniddm\b|\bt2 ?dm\b|\bdm ?(type ?)?2\b"
 
 
 @lru_cache(maxsize=4096)
@@ -447,6 +450,8 @@ def _diabetes_text(text: str) -> str | None:
     """
     if re.search(_DIABETES_WORDS, text) and not re.search(
             r"pre-?diabet|insipidus|gestational|no diabet|family (history|hx)|\bfh\b|\brisk\b|screening", text):
+        if re.search(_TYPE2_WORDS, text):
+            return "type2"
         return "type1" if re.search(_TYPE1_WORDS, text) else "type2"
     return None
 

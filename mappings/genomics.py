@@ -31,7 +31,8 @@ _NOT_DETECTED = re.compile(
     # a statement that opens with "no": "No ESR1 mutation identified", "No variants of clinical
     # significance detected", "No mutations"; only at the start of the text or of a clause, so
     # an aside ("Detected: PIK3CA H1047R (no other variants)") does not negate the finding
-    r"|(?:^|[|:;,.]\s*)no\b[^|:;,.()]{0,40}?\b(variant|mutation|alteration)s?\b"
+    # "no other / additional / further variants" follows a finding: it never negates it
+    r"|(?:^|[|:;,.]\s*)no\b(?!\s+(?:other|additional|further)\b)[^|:;,.()]{0,40}?\b(variant|mutation|alteration)s?\b"
 )
 _DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")

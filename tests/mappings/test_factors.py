@@ -305,6 +305,9 @@ def test_the_worst_ild_grade_in_one_record_counts_not_the_first():
     ("DM2", "type2-untreated"),
     ("NIDDM", "type2-untreated"),
     ("Non-insulin dependent diabetes mellitus", "type2-untreated"),
+    # an explicit type 2 wins: insulin-treated type 2 is not type 1 (final regression review)
+    ("Type 2 diabetes mellitus, insulin-dependent", "type2-untreated"),
+    ("T2DM insulin dependent", "type2-untreated"),
 ])
 def test_spelled_out_or_abbreviated_diabetes_types_are_read(text, status):
     dm = condition(cc(text=text), "2020-01-01")

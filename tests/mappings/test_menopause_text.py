@@ -105,3 +105,13 @@ def test_a_woman_with_only_a_menopausal_hrt_observation_gets_no_elacestrant():
     assert s.factors.menopausal_status == "unknown"
     regs = regimen_topics(view(s))
     assert "elacestrant" not in regs and "everolimus-exemestane" not in regs
+
+
+@pytest.mark.parametrize("question", ["Menopausal state", "Menopause"])
+def test_a_status_question_titled_by_the_concept_with_a_coded_answer_is_read(question):
+    # final regression review: a "Menopausal state" observation answered with SNOMED
+    # 76498008 "Postmenopausal state" had become unknown for a 50-year-old
+    obs = observation(cc(text=question), "2025-01-01", rid="meno",
+                      valueCodeableConcept=cc(coding(SNOMED, "76498008", "Postmenopausal state")))
+    f = state(obs).factors
+    assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "observation"

@@ -376,3 +376,14 @@ def test_a_pik3ca_negative_on_a_coded_plasma_specimen_still_asks_for_tissue_test
     s = build_patient_state(resources, PID, __import__("datetime").date(2024, 3, 1))
     assert s.biomarkers.status("PIK3CA") == "not-detected-ctdna-only"
     assert "test-pik3ca-akt1-pten" in {c.source.topic.code for c in patient_view_cards(s) if c.source.topic}
+
+
+@pytest.mark.parametrize("gene_code, gene, text, protein", [
+    ("HGNC:3467", "ESR1", "Detected. No other ESR1 variants identified", "p.D538G"),
+    ("HGNC:3467", "ESR1", "Y537S mutation detected, no other mutations identified", None),
+    ("HGNC:8975", "PIK3CA", "H1047R detected; no other reportable variants", None),
+])
+def test_a_detected_variant_followed_by_no_other_variants_stays_detected(gene_code, gene, text, protein):
+    # final regression review: "no other ..." after a finding does not negate it
+    r = results(variant(gene_code, gene, present=None, value_text=text, protein=protein)).for_gene(gene)[0]
+    assert r.result == "detected"
