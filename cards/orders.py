@@ -61,8 +61,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-
 import yaml
 
 from mappings.state import DraftOrder, LabValue, PatientState, Source
@@ -75,7 +73,7 @@ from cards.knowledge import (
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import PathwayStatus, RegimenAssessment, assess, evaluate, pathway_status
 from cards.render import cite, clip, medication_request, service_request
-from cards.rules import RULES, Context, Finding, fmt_date
+from cards.rules import RULES, Context, Finding, evaluate_rule, fmt_date
 
 RULES_FILE = Path(__file__).resolve().parent / "knowledge" / "order_rules.yaml"
 
@@ -86,23 +84,9 @@ MAX_REPLACEMENTS = 3
 MAX_PARTNER_SUGGESTIONS = 3
 
 
-# --- predicates rules.py does not have (same signature and Finding type) ----
-
-ORDER_RULES: dict[str, Callable[..., Finding]] = {}
-
-
-def _order_rule(fn):
-    ORDER_RULES[fn.__name__] = fn
-    return fn
-
-
-# hba1c_percent, type1_diabetes and uncontrolled_diabetes_by_hba1c live in cards/rules.py:
-# the pathway's safety cautions use them too (one stance in both hooks).
-
-
-def run_rule(name: str, state: PatientState, ctx: Context, **params) -> Finding:
-    fn = ORDER_RULES.get(name) or RULES[name]
-    return fn(state, ctx, **params)
+# Every predicate lives in cards/rules.py (the diabetes stops too: one stance in both
+# hooks); results are memoised in ctx.memo, shared with the pathway's assessments.
+run_rule = evaluate_rule
 
 
 # --- knowledge -------------------------------------------------------------
@@ -146,26 +130,17 @@ class OrderKnowledge:
     sources: dict[str, dict]
 
 
-def _pathway_caution(rule_name: str) -> Caution:
-    """The regimens.yaml caution (shared or per choice) that uses this predicate."""
+def _pathway_caution(rule_name: str | None = None, cid: str | None = None) -> Caution:
+    """The regimens.yaml caution with this id (a shared caution some regimen uses), or
+    else the first caution (shared or per choice) that uses this predicate."""
     for reg in REGIMENS:
-        for c in reg.cautions:
-            if c.rule.rule == rule_name:
+        choice = () if cid else [c for cs in reg.choice_cautions.values() for c in cs]
+        for c in (*reg.cautions, *choice):
+            if (c.id == cid) if cid else (c.rule.rule == rule_name):
                 return c
-        for cs in reg.choice_cautions.values():
-            for c in cs:
-                if c.rule.rule == rule_name:
-                    return c
+    if cid:
+        raise ValueError(f"order_rules.yaml: no regimen uses the regimens.yaml caution {cid}")
     raise ValueError(f"order_rules.yaml: no regimens.yaml caution uses rule {rule_name}")
-
-
-def _shared_caution(cid: str) -> Caution:
-    """The regimens.yaml caution with this id (a shared caution used by some regimen)."""
-    for reg in REGIMENS:
-        for c in reg.cautions:
-            if c.id == cid:
-                return c
-    raise ValueError(f"order_rules.yaml: no regimen uses the regimens.yaml caution {cid}")
 
 
 def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
@@ -183,7 +158,7 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
     safety = []
     for s in data["safety"]:
         if "caution" in s or "caution_rule" in s:
-            c = (_shared_caution(s["caution"]) if "caution" in s else _pathway_caution(s["caution_rule"]))
+            c = (_pathway_caution(cid=s["caution"]) if "caution" in s else _pathway_caution(s["caution_rule"]))
             ref, text, source, urls = c.rule, c.text, c.source, dict(s.get("label_urls") or {})
         else:
             # `with_drugs` entries need no predicate: the co-drafted/active drug is the fact
@@ -212,7 +187,7 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
 
 def _check(k: OrderKnowledge) -> None:
     """Fail at import on a broken order_rules.yaml (unknown rule, drug, test or source)."""
-    known_rules = set(RULES) | set(ORDER_RULES)
+    known_rules = set(RULES)
     for b in k.biomarkers.values():
         if b.rule not in known_rules or (b.stale_rule and b.stale_rule not in known_rules):
             raise ValueError(f"order_rules.yaml: unknown rule in biomarker {b.rule}")
@@ -625,7 +600,7 @@ class _Checker:
     def _footer(self) -> list[str]:
         # every order card judged on the therapy history says when that history may be
         # incomplete, as the patient-view regimen cards do (caution medication-unreadable)
-        unread = RULES["medication_records_unreadable"](self.state, self.ctx)
+        unread = run_rule("medication_records_unreadable", self.state, self.ctx)
         gap = (["", f"**Therapy history may be incomplete**: {unread.text}{cite(unread.sources)}"]
                if unread.value else [])
         return gap + ["", f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}, "
@@ -894,7 +869,7 @@ class _Checker:
         rule_name = "male_without_lhrh_agonist" if male else "needs_ovarian_suppression"
         why = run_rule(rule_name, self.state, self.ctx)
         regs = ", ".join(dict.fromkeys(g.cand.regimen.name for g in groups))
-        caution = next((c for r in REGIMENS for c in r.cautions if c.rule.rule == rule_name), None)
+        caution = _pathway_caution(rule_name)  # the shared caution behind this check
         head = (f"**LHRH agonist missing**: {regs} in a man." if male else
                 f"**Ovarian function suppression missing**: {regs} in a {f.menopausal_status} woman.")
         lines = [head, "", "**Why**", self._fact(why)]

@@ -315,7 +315,8 @@ def germline_brca_mutated(state, ctx):
                        "pathogenic or likely pathogenic variant; ask the laboratory for the classification): "
                        + "; ".join([variant_text(state, ctx, v) for v in germ]), _srcs(*(v.sources for v in germ)))
     other = [v for v in results if v.actionable]
-    if germline_brca_tested(results):
+    done = _germline_tested_genes(results)
+    if done >= {"BRCA1", "BRCA2"}:  # germline_brca_tested, with the genes reused below
         # germline testing done without a pathogenic variant: a tumour BRCA variant is then
         # not germline, and only germline BRCA1/2 selects a PARP inhibitor (C.3 row 7, ABC4)
         text = "Germline BRCA1/2 tested: no pathogenic variant" + _germline_not_actionable(state, ctx, results)
@@ -329,7 +330,6 @@ def germline_brca_mutated(state, ctx):
     if other:
         return Finding(False, "Somatic-only BRCA variant (not labelled for PARP inhibitors): "
                        + "; ".join([variant_text(state, ctx, v) for v in other]), srcs)
-    done = _germline_tested_genes(results)
     if done:
         missing = [g for g in ("BRCA1", "BRCA2") if g not in done]
         return Finding(None, f"Germline {'/'.join(missing)} not tested (germline {'/'.join(sorted(done))} tested: "
@@ -556,9 +556,9 @@ def no_metastatic_endocrine_line(state, ctx):
     the initial one, also after chemotherapy (C.2 step 2: visceral crisis -> chemotherapy,
     then ET-based therapy after stabilisation; B.10 "initial endocrine-based therapy")."""
     count, _, _ = _lines_fact(state, ctx, "endocrine")
-    chemo, listing, srcs = _lines_fact(state, ctx, "chemotherapy")
     if count:
         return Finding(False, f"{count} endocrine-based line(s) for metastatic disease")
+    chemo, listing, srcs = _lines_fact(state, ctx, "chemotherapy")
     if chemo:
         return Finding(True, f"No endocrine-based therapy for metastatic disease yet, after {chemo} "
                              f"chemotherapy line(s) ({listing}): endocrine-based therapy would be the initial one", srcs)
@@ -708,13 +708,16 @@ def postmenopausal_woman_or_man(state, ctx):
     return f
 
 
+def _functioning_ovaries(f) -> bool:
+    """A documented pre/perimenopausal status means functioning ovaries whatever the
+    recorded sex says (unknown, other): only a man is excluded (C.3 row 15)."""
+    return f.sex != "male" and f.menopausal_status in ("premenopausal", "perimenopausal")
+
+
 @rule
 def needs_ovarian_suppression(state, ctx):
     f = state.factors
-    # a documented pre/perimenopausal status means functioning ovaries whatever the
-    # recorded sex says (unknown, other): only a man needs no OFS (C.3 row 15)
-    pre = f.sex != "male" and f.menopausal_status in ("premenopausal", "perimenopausal")
-    val = pre and not f.ovarian_suppression
+    val = _functioning_ovaries(f) and not f.ovarian_suppression
     who = "woman" if f.sex == "female" else "patient"
     text = f"{f.menopausal_status.capitalize()} {who} without documented ovarian function suppression" if val \
         else ("Ovarian function suppression documented" if f.ovarian_suppression else _meno_text(state))
@@ -731,8 +734,7 @@ def menopausal_status_unknown_female(state, ctx):
 @rule
 def childbearing_potential(state, ctx):
     f = state.factors
-    val = f.sex != "male" and f.menopausal_status in ("premenopausal", "perimenopausal")
-    return Finding(val, _meno_text(state))
+    return Finding(_functioning_ovaries(f), _meno_text(state))
 
 
 @rule

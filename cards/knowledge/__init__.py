@@ -177,7 +177,7 @@ def _caution(raw: dict, cid: str) -> Caution:
 def _also_after_progression(raw: dict | None) -> AlsoAfterProgression | None:
     if not raw:
         return None
-    rule = _rule({k: v for k, v in raw.items() if k not in ("tag", "rank", "source")})
+    rule = _rule({k: v for k, v in raw.items() if k != "tag"})  # _rule already leaves out rank and source
     return AlsoAfterProgression(rule=rule, rank=int(raw["rank"]), tag=raw["tag"], source=raw["source"])
 
 
