@@ -48,6 +48,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from service.errors import Unauthorized
+from service.fhir_access import config_url_problem
 
 log = logging.getLogger("mbc_cds.auth")
 
@@ -91,16 +92,9 @@ class ClientsFileError(ValueError):
 def _key_url_ok(url: str) -> bool:
     """JWK Set URLs: https, or http to the loopback host (local testing); never a
     link-local / cloud-metadata address or host name (as for fhir_servers)."""
-    from service.fhir_access import config_url_problem  # import here: fhir_access is the HTTP side
-
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    if config_url_problem(url):  # unparsable, credentials, no host, a metadata address
         return False
-    if parts.username or parts.password or not parts.hostname:
-        return False
-    if config_url_problem(url):
-        return False
+    parts = urlsplit(url)
     if parts.scheme == "https":
         return True
     return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
@@ -138,8 +132,6 @@ class TrustedClientConfig(BaseModel):
     @field_validator("fhir_servers")
     @classmethod
     def _fhir_servers_valid(cls, value):
-        from service.fhir_access import config_url_problem
-
         for url in value:
             problem = config_url_problem(url)
             if problem:
@@ -563,12 +555,11 @@ def authenticate(flask_request, settings, audience: str) -> Client | None:
     if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI_CHARS:
         raise _fail("invalid jti", iss)
     exp, iat = claims.get("exp"), claims.get("iat")
-    if not isinstance(exp, (int, float)) or not isinstance(iat, (int, float)):
+    # (a token that expires before it was issued is no token a real client mints)
+    if not isinstance(exp, (int, float)) or not isinstance(iat, (int, float)) or exp < iat:
         raise _fail("invalid exp/iat", iss)
     if exp - iat > settings.jwt_max_lifetime_seconds:
         raise _fail("token lifetime too long", iss)
-    if exp < iat:  # expires before it was issued: no token a real client mints
-        raise _fail("invalid exp/iat", iss)
     tenant = claims.get("tenant")
     if tenant is not None and not isinstance(tenant, str):
         raise _fail("invalid tenant", iss)

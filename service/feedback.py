@@ -159,9 +159,7 @@ class FeedbackStore:
 
     @staticmethod
     def _feedback_row(service_id: str, item, received: dt.datetime) -> dict:
-        ts = item.outcomeTimestamp
-        if ts.tzinfo is not None:
-            ts = ts.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        ts = item.outcomeTimestamp.replace(tzinfo=None)  # schemas.FeedbackItem made it UTC
         reason = item.overrideReason.reason if item.overrideReason else None
         return dict(
             service_id=service_id,

@@ -171,9 +171,7 @@ def gather(
         if value is None:
             result.origin[key] = "prefetch-null"
             continue
-        if not isinstance(value, dict):
-            result.notes.append(f"prefetch '{key}' was not a FHIR resource; ignored")
-            continue
+        # (a value that is not an object was refused with a 400 by schemas.parse_hook_request)
         if is_operation_outcome(value):
             # No note here: fetched in full, nothing is missing; not fetched -> 412.
             to_fetch[key] = render_template(template, context)
@@ -204,8 +202,7 @@ def gather(
             # The demo patients answer only calls that sent no prefetch at all (README:
             # "neither prefetch nor fhirServer"): filling some keys would mix the demo
             # record into data the caller sent, an empty search included.
-            nothing_prefetched = len(to_fetch) == len(templates) and not any(
-                origin == "prefetch-null" for origin in result.origin.values())
+            nothing_prefetched = len(to_fetch) == len(templates)  # (a null key is never fetched)
             demo = (demo_resources(str(context.get("patientId")))
                     if demo_resources and nothing_prefetched else None)
             if demo is None:

@@ -51,12 +51,20 @@ def require_json_media_type() -> None:
     A missing Content-Type is refused too: a text/plain, form or untyped POST is
     a CORS "simple request" that no preflight guards.
     """
-    mimetype = request.mimetype  # lower-cased, parameters removed
-    if mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json")):
+    if request.is_json:  # application/json or application/*+json, parameters ignored
         return
-    if not mimetype:
+    if not request.mimetype:
         raise UnsupportedMediaType("Content-Type header is missing; send the body as application/json")
     raise UnsupportedMediaType("Content-Type must be application/json")
+
+
+def _status_of(error: Exception) -> int:
+    """The status the error handlers answer an exception with (for the log line and metrics)."""
+    if isinstance(error, ServiceError):
+        return error.status
+    if isinstance(error, HTTPException):
+        return error.code or 500
+    return 500
 
 
 def json_body() -> dict:
@@ -111,11 +119,8 @@ def call_service(service_id: str):
         remember_cards(service.id, cards)
         n_cards, status = len(cards), 200
         return current_app.response_class(cards_response(cards), mimetype="application/json")
-    except ServiceError as error:
-        status = error.status
-        raise
-    except HTTPException as error:  # werkzeug's own (answered by app.py's handler)
-        status = error.code or 500
+    except Exception as error:  # answered by app.py's handlers; logged with its real status
+        status = _status_of(error)
         raise
     finally:
         log_event(
@@ -204,11 +209,8 @@ def feedback(service_id: str):
         metrics.observe_feedback(service.id, parsed.feedback)
         status = 200
         return jsonify({"received": received, "stored": stored})
-    except ServiceError as error:
-        status = error.status
-        raise
-    except HTTPException as error:
-        status = error.code or 500
+    except Exception as error:  # answered by app.py's handlers; logged with its real status
+        status = _status_of(error)
         raise
     finally:  # one line per feedback call, failed ones included
         log_event(
