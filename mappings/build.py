@@ -343,7 +343,8 @@ def _duplicates(dups: list[dict[str, Any]], index: dict[str, dict[str, Any]],
         if copies is None:
             first = index.get(key[0], {}).get(key[1]) or skipped[key]
             copies = groups[key] = [first]
-        if all(r is not c and _without_meta(r) != _without_meta(c) for c in copies):
+        bare = _without_meta(r)
+        if all(r is not c and bare != _without_meta(c) for c in copies):
             copies.append(r)
     newer: dict[tuple[str, str], dict[str, Any]] = {}
     unsettled: list[tuple[str, list[dict[str, Any]]]] = []

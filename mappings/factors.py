@@ -76,12 +76,14 @@ def _latest_birth_date(raw: Any, parsed: dt.date) -> dt.date:
     return parsed
 
 
+def _inactive(res: dict[str, Any]) -> bool:
+    """A Condition whose clinicalStatus says it no longer applies."""
+    return next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "") in ("resolved", "inactive", "remission")
+
+
 def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValue | None:
     best: tuple[dt.date, float, str | None, str, dict[str, Any]] | None = None
     code_of = ctx.code_of
-    # the total converters never fail nor return None and the latest result is
-    # chosen by date alone: convert the chosen value only
-    deferred = convert in _TOTAL_CONVERTERS
     for obs in ctx.observations_with(codes):
         try:
             hit = None
@@ -124,11 +126,11 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
                 val = float(m.group(1)) if m else None
             if val is None:
                 continue
-            if not deferred:
-                val, unit = convert(val, unit)
-                if val is None:
-                    ctx.ignore(obs, "unreadable-resource", f"{label} value is implausible in its unit (or without one): not read")
-                    continue
+            # every converter can refuse an implausible value, so each value is converted
+            val, unit = convert(val, unit)
+            if val is None:
+                ctx.ignore(obs, "unreadable-resource", f"{label} value is implausible in its unit (or without one): not read")
+                continue
             ed = obs.get("effectiveDateTime")
             d = (_parse_date_str(ed) if type(ed) is str else None) or obs_date(obs)
             key = d or dt.date.min
@@ -139,8 +141,6 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
     if best is None:
         return None
     key, val, unit, hit, obs = best
-    if deferred:
-        val, unit = convert(val, unit)
     d = None if key == dt.date.min else key
     return LabValue(value=round(val, 2), unit=unit, date=d, sources=[ctx.source(obs, d, f"{label} ({hit})")])
 
@@ -194,10 +194,6 @@ def _qtc_conv(v: float, unit: str | None) -> tuple[float | None, str]:
     if not _QTC_PLAUSIBLE_MS[0] <= v <= _QTC_PLAUSIBLE_MS[1]:
         return None, "ms"
     return v, "ms"
-
-
-# converters that never return None (_glucose_conv, _hba1c_conv and _qtc_conv can: an implausible value)
-_TOTAL_CONVERTERS: tuple = ()
 
 
 def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
@@ -289,8 +285,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
     # while current (a resolved/inactive state is the past, as for _diabetes)
     for res in ctx.of("Condition"):
         try:
-            cs = next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "")
-            if cs in ("resolved", "inactive", "remission"):
+            if _inactive(res):
                 continue
             st = None
             for system, code, _ in ctx.code_of(res):
@@ -375,8 +370,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     types: list[str] = []
     for res in ctx.of("Condition"):
         try:
-            cs = next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "")
-            if cs in ("resolved", "inactive", "remission"):
+            if _inactive(res):
                 continue
             con = ctx.concept_of(res)
             t = con.memo.get("diabetes", _UNSET)

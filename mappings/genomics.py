@@ -425,17 +425,19 @@ def _origin_from_obs(obs: dict[str, Any], code_text: str = "") -> str | None:
     return _origin_text(t, False) if t else None
 
 
+# a coded answer (value or interpretation) as a variant call
+_ANSWER_CALL = {"present": "detected", "positive": "detected", "absent": "not-detected", "negative": "not-detected"}
+
+
 def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_variant: bool) -> str | None:
     vcc = obs.get("valueCodeableConcept")
     for _, code, _ in codings_m(vcc):
         r = T.RESULT_ANSWERS.get(code)
         if r:
             return r
-        a = T.ANSWERS.get(code)
-        if a in ("present", "positive"):
-            return "detected"
-        if a in ("absent", "negative"):
-            return "not-detected"
+        r = _ANSWER_CALL.get(T.ANSWERS.get(code))
+        if r:
+            return r
     text = " | ".join(t for t in (cc_text_m(vcc), text_of(obs.get("valueString"))) if t)
     if isinstance(obs.get("valueBoolean"), bool):
         return "detected" if obs["valueBoolean"] else "not-detected"
@@ -447,11 +449,9 @@ def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_varian
         # read like the value: coded POS/NEG/DET/ND, or a text that says detected / not
         # detected; "Normal" or "Abnormal" says nothing about a variant being found
         for _, code, _ in codings_m(cc):
-            a = T.ANSWERS.get(code)
-            if a in ("present", "positive"):
-                return "detected"
-            if a in ("absent", "negative"):
-                return "not-detected"
+            r = _ANSWER_CALL.get(T.ANSWERS.get(code))
+            if r:
+                return r
         t = cc_text_m(cc)
         if t:
             r = _text_result(t)

@@ -282,11 +282,10 @@ def _combine_receptor(recs: list[_Rec]) -> ReceptorStatus:
         out.status = "unknown"
         if len(gstat) > 1:
             out.conflict = True
-    pcts = [r.percent for r in group if r.percent is not None]
-    if pcts:
-        out.percent = pcts[-1]
-    # a measured % decides ER-low (1-10 %) over wording in another result of the day
     measured = [r for r in group if r.percent is not None]
+    if measured:
+        out.percent = measured[-1].percent
+    # a measured % decides ER-low (1-10 %) over wording in another result of the day
     out.low_positive = out.status == "positive" and any(r.low for r in (measured or group))
     return out
 

@@ -365,9 +365,7 @@ def _cc_readable(cc: Any) -> bool:
 def _unreadable(ctx: Ctx, res: dict[str, Any]) -> _Unreadable | None:
     """Why the drug of a medication resource that resolved to no pathway drug cannot be
     read; None when it was read (then it is a drug the pathway does not use)."""
-    cc = res.get("medicationCodeableConcept")
-    if isinstance(cc, dict):
-        return None if _cc_readable(cc) else _NO_DRUG_NAME
+    cc = res.get("medicationCodeableConcept")  # not a dict here: _med_of decided those
     ref = res.get("medicationReference")
     if ref is None:
         return _Unreadable("no medication code or reference" if cc is None else "medicationCodeableConcept is not readable")
@@ -472,8 +470,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if med is None:
                     continue  # read: not a drug the pathway cares about
                 if type(med) is _Unreadable:
-                    rid = res.get("id")
-                    unread.append((f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}", med.why))
+                    unread.append((ctx.ref(res), med.why))
                     continue
                 # _dates(res, rtype), inlined
                 if request:
