@@ -628,8 +628,6 @@ class _Checker:
         for n in hits:
             entry = KNOWLEDGE.her2_positive[n]
             lines.append(f"- {n}: \"{entry['label']}\" ({self._source_title(entry['source'])})")
-            if entry.get("note"):
-                lines.append(f"  - {entry['note']}")
         lines += self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
         suggestions = self._removal(hits)
         return Card(

@@ -120,12 +120,14 @@ def test_olaparib_for_a_somatic_only_brca2_variant_is_not_indicated(client):
     assert "Somatic-only BRCA" in card["summary"]
 
 
-def test_talazoparib_and_tdxd_in_her2_positive_disease_are_not_indicated(client):
+def test_talazoparib_in_her2_positive_disease_is_not_indicated_but_tdxd_is_not_called_so(client):
+    # Enhertu's label also covers HER2-positive disease: outside this service, not "not indicated"
     chart = after_first_line("ni-7", her2="3+").variant("BRCA1", "p.Gln1756fs", origin="germline", specimen="blood")
     drafts = chart.drafts(("z", "talazoparib"), ("t", "trastuzumab deruxtecan"))
     cards = post(client, chart, "order-sign", drafts)
-    assert topics(cards) == ["order-not-indicated", "order-not-indicated"]
-    assert all("HER2-positive" in c["summary"] for c in cards)
+    assert topics(cards) == ["order-not-indicated"]
+    assert cards[0]["summary"].startswith("Talazoparib: not indicated") and "HER2-positive" in cards[0]["summary"]
+    assert "deruxtecan" not in cards[0]["summary"].lower()
 
 
 # --- order-contraindicated ---------------------------------------------------

@@ -169,14 +169,24 @@ def test_olaparib_for_a_somatic_only_brca_variant_is_not_indicated():
     assert "Somatic-only BRCA" in card["summary"]
 
 
-@pytest.mark.parametrize("name", ["talazoparib", "olaparib", "trastuzumab deruxtecan"])
-def test_parp_inhibitor_or_tdxd_in_her2_positive_disease_is_not_indicated(name):
+@pytest.mark.parametrize("name", ["talazoparib", "olaparib"])
+def test_parp_inhibitor_in_her2_positive_disease_is_not_indicated(name):
     state = after_first_line(base_state())
     state.her2 = HER2Status(category="positive", ihc_score="3+", date=ago(40), sources=[src("Observation/her2-3", 40)])
     state.biomarkers = Biomarkers(results=[variant("BRCA1", origin="germline", specimen="blood")])
     cards = run(state, [draft("x", name), draft("l", "letrozole")])
     assert topics(cards) == ["order-not-indicated"]  # letrozole: outside this pathway, silent
     assert "HER2-positive" in cards[0]["summary"] and "Observation/her2-3" in cards[0]["detail"]
+
+
+def test_tdxd_in_her2_positive_disease_is_not_called_not_indicated_but_its_ild_stop_still_applies():
+    # The Enhertu label covers HER2-positive metastatic disease too (outside this service).
+    state = after_first_line(base_state())
+    state.her2 = HER2Status(category="positive", ihc_score="3+", date=ago(40), sources=[src("Observation/her2-3", 40)])
+    assert run(state, [draft("t", "trastuzumab deruxtecan")]) == []
+    state.factors.lung = LungDisease(ild_history=True, grade=3, sources=[src("Condition/ild", 60)])
+    cards = run(state, [draft("t", "trastuzumab deruxtecan")])
+    assert topics(cards) == ["order-contraindicated"] and cards[0]["indicator"] == "critical"
 
 
 def test_ai_with_cdk46_inhibitor_after_progression_is_not_a_first_line_order_any_more():
