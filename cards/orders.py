@@ -71,7 +71,7 @@ from cards.knowledge import (
     Caution, DrugInfo, Regimen, RuleRef, regimens_with_drug,
 )
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
-from cards.pathway import PathwayStatus, RegimenAssessment, assess, evaluate, pathway_status
+from cards.pathway import PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
 from cards.render import cite, clip, medication_request, service_request
 from cards.rules import RULES, Context, Finding, evaluate_rule, fmt_date
 
@@ -97,7 +97,6 @@ class BiomarkerRule:
     test: str
     what: str
     drugs: frozenset[str]
-    stale_rule: str | None
     source: str
 
 
@@ -152,7 +151,7 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
                      frozenset(r["topics"]) if r.get("topics") else None) for r in data["override_reasons"])
     biomarkers = {
         name: BiomarkerRule(rule=name, test=b["test"], what=b["what"], drugs=frozenset(b["drugs"]),
-                            stale_rule=b.get("stale_rule"), source=b["source"])
+                            source=b["source"])
         for name, b in data["biomarker_rules"].items()
     }
     safety = []
@@ -189,7 +188,7 @@ def _check(k: OrderKnowledge) -> None:
     """Fail at import on a broken order_rules.yaml (unknown rule, drug, test or source)."""
     known_rules = set(RULES)
     for b in k.biomarkers.values():
-        if b.rule not in known_rules or (b.stale_rule and b.stale_rule not in known_rules):
+        if b.rule not in known_rules:
             raise ValueError(f"order_rules.yaml: unknown rule in biomarker {b.rule}")
         if b.test not in TESTS:
             raise ValueError(f"order_rules.yaml: unknown test topic {b.test}")
@@ -441,12 +440,14 @@ class _Checker:
         if self.state.her2.category == "positive":
             hits = [n for n in g.focus if n in KNOWLEDGE.her2_positive]
             return [self.her2_positive_card(g, hits)] if hits else []
-        if g.kind == "not-fit" and g.cand.missing and not self.combination_only(g):
+        # only a drug drafted without a partner can lack one its label needs
+        combo_only = self.combination_only(g) if g.cand.missing else {}
+        if g.kind == "not-fit" and g.cand.missing and not combo_only:
             # an AI / fulvestrant / abemaciclib alone outside a fitting pathway combination: the
             # monotherapy may be labelled (e.g. AI after antiestrogen); nothing to say from the pathway
             return []
-        missing, bm_false, stale = self.biomarkers(g)
-        reasons = self.not_indicated_reasons(g, bm_false, stale)
+        missing, bm_false = self.biomarkers(g)
+        reasons = self.not_indicated_reasons(g, bm_false)
         cards: list[Card] = []
         if reasons:
             return [self.not_indicated_card(g, reasons, missing)] if self.concerns_focus(g) else []
@@ -455,7 +456,7 @@ class _Checker:
             by_test.setdefault(b.test, []).append((b, f))
         for test, items in by_test.items():
             cards.append(self.biomarker_card(g, test, items))
-        partner = self.incomplete_card(g)
+        partner = self.incomplete_card(g, combo_only)
         if partner is not None:
             cards.append(partner)
         return cards
@@ -480,8 +481,10 @@ class _Checker:
         return out
 
     def biomarkers(self, g: Group):
-        """(missing, documented-negative, stale) biomarker findings about the focus drugs."""
-        missing, negative, stale = [], [], []
+        """(missing, documented-negative) biomarker findings about the focus drugs. An ESR1
+        negative older than the latest progression on endocrine therapy is already undecided
+        (esr1_mutated says it predates the progression), so it lands in missing as it is."""
+        missing, negative = [], []
         refs = self._biomarker_refs(g.cand.regimen)
         routes = g.cand.regimen.routes
         values = {}
@@ -498,20 +501,10 @@ class _Checker:
                 continue
             if rule_name in route_rules and f.value is False and any(x[1].value for x in decided):
                 continue
-            is_stale = bool(f.value is not True and b.stale_rule
-                            and run_rule(b.stale_rule, self.state, self.ctx).value)
-            # the rule may already say it (esr1_mutated for a stale ESR1 result): say it once
-            says_so = "predates the latest progression" in f.text
-            note = Finding(None, f.text if says_so else f"{f.text}; the result predates the latest progression "
-                                 "on endocrine therapy (re-test)", f.sources) if is_stale else f
             if f.value is None:
-                missing.append((b, note))
+                missing.append((b, f))
             elif f.value is False:
-                if is_stale:
-                    stale.append(f)
-                    missing.append((b, note))
-                else:
-                    negative.append(f)
+                negative.append(f)
         # keep one missing finding per test (the broadest requirement first)
         seen: set[str] = set()
         uniq = []
@@ -519,9 +512,9 @@ class _Checker:
             if b.test not in seen:
                 seen.add(b.test)
                 uniq.append((b, f))
-        return uniq, negative, stale
+        return uniq, negative
 
-    def not_indicated_reasons(self, g: Group, bm_false: list[Finding], stale: list[Finding]) -> list[Finding]:
+    def not_indicated_reasons(self, g: Group, bm_false: list[Finding]) -> list[Finding]:
         a = g.cand.assessment
         placement = KNOWLEDGE.placement_not_label.get(a.topic) or {}
         if a.status == "outside-pathway":
@@ -534,14 +527,13 @@ class _Checker:
             failed = []
             for ref in a.regimen.requires:
                 f = run_rule(ref.rule, self.state, self.ctx, **ref.kwargs)
-                if f.value is False and not (ref.rule in KNOWLEDGE.biomarkers and f in stale):
+                if f.value is False:
                     failed.append(f)
-            # alternative label routes (T-DXd A/B), as pathway.assess reads them: the label
-            # fails only when every route has a requirement documented as not met
-            routes = [[run_rule(ref.rule, self.state, self.ctx, **ref.kwargs) for ref in route.rules]
-                      for route in a.regimen.routes]
-            if routes and all(any(f.value is False for f in fs) for fs in routes):
-                failed += [f for fs in routes for f in fs if f.value is False and f not in stale]
+            # alternative label routes (T-DXd A/B), read as pathway.assess reads them
+            # (same ctx.memo, so no rule runs twice)
+            routes = label_routes(a.regimen, self.state, self.ctx)
+            if routes.label_fails:
+                failed += routes.failed
             return failed + ([] if placement else list(a.reasons_not))
         reasons: list[Finding] = []
         if a.status == "not-fit" and not placement.get("requirements_not_label"):
@@ -549,8 +541,6 @@ class _Checker:
                            if ref.rule in KNOWLEDGE.safety_exclusions and ref.text]
             for f in a.reasons_not:
                 if any(p and f.text.startswith(p) for p in skip_prefix):
-                    continue
-                if f in stale:
                     continue
                 if f.text.startswith("Every concrete regimen"):
                     continue  # replaced by the drafted choice's own reason below
@@ -796,11 +786,10 @@ class _Checker:
             links=self._links(reg) + [Link(label=f"Guideline: {t.title}", url=t.url)],
         )
 
-    def incomplete_card(self, g: Group) -> Card | None:
+    def incomplete_card(self, g: Group, combo_only: dict[str, tuple[str, str, list[Finding]]]) -> Card | None:
         missing = g.cand.missing
         if not missing:
             return None
-        combo_only = self.combination_only(g)
         if not combo_only and (g.kind == "not-fit" or g.cand.assessment.phase != "first-line"):
             # after progression an AI or fulvestrant alone is a labelled option; first line,
             # ET + CDK4/6 inhibitor is the standard (ASCO 2024 rec 1.1)

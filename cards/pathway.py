@@ -20,7 +20,7 @@ from typing import Literal
 
 from mappings.state import PatientState, Source
 
-from cards.knowledge import DRUGS, REGIMENS, REGIMENS_BY_TOPIC, DrugInfo, Regimen, RuleRef
+from cards.knowledge import DRUGS, REGIMENS, REGIMENS_BY_TOPIC, DrugInfo, Regimen, Route, RuleRef
 from cards.rules import RULES, Context, Finding, fmt_date
 
 Status = Literal["fits", "not-fit", "unknown", "not-this-phase", "outside-pathway"]
@@ -178,6 +178,37 @@ def _caution_hits(cautions, state, ctx) -> list[CautionHit]:
     return hits
 
 
+@dataclass
+class RouteOutcome:
+    """How a regimen's alternative label routes (regimens.yaml `routes`, T-DXd A/B) read."""
+
+    route: Route | None = None  # the first route whose requirements are all met
+    met: list[Finding] = field(default_factory=list)  # that route's findings
+    failed: list[Finding] = field(default_factory=list)  # requirements documented as not met
+    unknown: list[Finding] = field(default_factory=list)  # undecided, of routes with none failed
+
+    @property
+    def label_fails(self) -> bool:
+        """Only when every route has a requirement documented as not met."""
+        return self.route is None and not self.unknown and bool(self.failed)
+
+
+def label_routes(reg: Regimen, state: PatientState, ctx: Context) -> RouteOutcome:
+    """The one reading of the label routes, shared by assess and the order checks (which
+    read them for a regimen assess does not assess outside its phase)."""
+    out = RouteOutcome()
+    for route in reg.routes:
+        fs = [_run(ref, state, ctx) for ref in route.rules]
+        if all(f.value for f in fs):
+            out.route, out.met = route, fs
+            break
+        if any(f.value is False for f in fs):
+            out.failed += [f for f in fs if f.value is False]
+        else:
+            out.unknown += [f for f in fs if f.value is None]
+    return out
+
+
 def _choice_label(drugs: tuple[DrugInfo, ...]) -> str:
     text = " + ".join(d.name for d in drugs)
     return text[:1].upper() + text[1:]
@@ -298,24 +329,15 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
         f = _run(ref, state, ctx)
         (reasons if f.value else unknown if f.value is None else reasons_not).append(f)
     if reg.routes:
-        route_unknown: list[Finding] = []
-        route_failed: list[Finding] = []
-        for route in reg.routes:
-            fs = [_run(ref, state, ctx) for ref in route.rules]
-            if all(f.value for f in fs):
-                a.route = route.label
-                a.route_tag = route.tag
-                a.reasons += fs
-                break
-            if any(f.value is False for f in fs):
-                route_failed += [f for f in fs if f.value is False]
-            else:
-                route_unknown += [f for f in fs if f.value is None]
-        if a.route is None:
-            if route_unknown:
-                a.unknown += route_unknown
-            else:
-                a.reasons_not += route_failed
+        routes = label_routes(reg, state, ctx)
+        if routes.route is not None:
+            a.route = routes.route.label
+            a.route_tag = routes.route.tag
+            a.reasons += routes.met
+        elif routes.unknown:
+            a.unknown += routes.unknown
+        else:
+            a.reasons_not += routes.failed
     for ref in reg.excluded_if:
         f = _run(ref, state, ctx)
         if f.value:
