@@ -498,12 +498,15 @@ class _Checker:
                 continue
             if rule_name in route_rules and f.value is False and any(x[1].value for x in decided):
                 continue
-            is_stale = bool(f.value is not True and b.stale_rule
-                            and run_rule(b.stale_rule, self.state, self.ctx).value)
-            # the rule may already say it (esr1_mutated for a stale ESR1 result): say it once
-            says_so = "predates the latest progression" in f.text
-            note = Finding(None, f.text if says_so else f"{f.text}; the result predates the latest progression "
-                                 "on endocrine therapy (re-test)", f.sources) if is_stale else f
+            stale_f = (run_rule(b.stale_rule, self.state, self.ctx)
+                       if f.value is not True and b.stale_rule else None)
+            is_stale = bool(stale_f and stale_f.value)
+            # the rule may already say it (esr1_mutated for a stale ESR1 result): say it once;
+            # otherwise the stale rule's own text says what the result predates, and when
+            # (the date the mapping's decision used: TherapyHistory.esr1_reference)
+            says_so = "predates" in f.text
+            note = Finding(None, f.text if says_so else f"{f.text}; {stale_f.text} (re-test)",
+                           f.sources) if is_stale else f
             if f.value is None:
                 missing.append((b, note))
             elif f.value is False:
