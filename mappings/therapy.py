@@ -646,16 +646,31 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     _cdk46i(th, lines, ctx.as_of, progressions)
     _resistance(th, exps, lines, disease, progressions, early_et, ctx.has_gap("medication-unreadable"))
     _last_et_progression(th, exps, lines, disease, progressions, et_exps, progression_sources)
-    if any(e.start is None for e in exps):
+    # the two gaps name only the therapies the pathway counts (T.LINE_CLASSES: endocrine,
+    # targeted, chemotherapy, ADCs as drugs.yaml classifies them); a metformin or a bone
+    # agent record is neither in the lines nor a reason to doubt them
+    counted = [e for e in exps if e.med.line]  # type: ignore[union-attr]
+    if any(e.start is None for e in counted):
         ctx.gap("therapy-dates-missing",
                 "Some anticancer medications have no start date: lines of therapy may be incomplete.",
-                [e.src for e in exps if e.start is None])
-    if disease.metastatic == "yes" and any(e.setting == "unknown" for e in exps):
+                [e.src for e in counted if e.start is None])
+    unplaced = [e for e in counted if e.setting == "unknown"]
+    if disease.metastatic == "yes" and unplaced:
         ctx.gap("therapy-setting-unknown",
-                "Some therapies could not be placed in the early or metastatic setting "
-                "(no start date, or the metastatic date is unknown).",
-                [e.src for e in exps if e.setting == "unknown"])
+                "Some anticancer therapies could not be placed in the early or metastatic setting, "
+                "so they are not in the lines of therapy: "
+                + "; ".join(f"{e.med.names} ({_unplaced_reason(e, mdate)})" for e in unplaced) + ".",  # type: ignore[union-attr]
+                [e.src for e in unplaced])
     return th
+
+
+def _unplaced_reason(e: _Exp, mdate: dt.date | None) -> str:
+    """Why build_therapy left this exposure's setting unknown, in the gap's words."""
+    if mdate is None:
+        started = f"started {e.start.isoformat()}" if e.start else "no start date"
+        return f"{started}; the metastatic date is unknown"
+    # a metastatic date but no start date, and not documented as still given after it
+    return "no start date, and not documented as still given"
 
 
 def _exposure_order(e: _Exp) -> tuple[dt.date, str]:

@@ -285,6 +285,29 @@ def test_without_a_metastatic_date_the_setting_is_unknown_and_flagged():
     assert "therapy-setting-unknown" in {g.code for g in s.gaps}
 
 
+def test_a_metformin_record_is_not_named_in_the_therapy_setting_or_dates_gaps():
+    # metformin is no anticancer therapy: it is in no line, so it cannot make them doubtful
+    s = state(med_request(None, "2015-03-01", text="metformin hydrochloride 500 MG Oral Tablet"),
+              med_statement(None, None, text="Metformin 500 mg tablet"))
+    codes = {g.code for g in s.gaps}
+    assert "therapy-setting-unknown" not in codes and "therapy-dates-missing" not in codes
+
+
+def test_the_setting_gap_names_each_unplaced_anticancer_therapy_with_its_own_reason():
+    s = state(med_statement(TAMOXIFEN, None, status="completed"),
+              med_statement(None, "2019-01-01", status="active", text="Metformin 500 mg tablet"))
+    gap = next(g for g in s.gaps if g.code == "therapy-setting-unknown")
+    assert gap.message.endswith(": tamoxifen (no start date, and not documented as still given).")
+    assert len(gap.sources) == 1
+    res = [patient(), breast_cancer("2015-01-01"),
+           {"resourceType": "Condition", "id": "liver", "subject": {"reference": f"Patient/{PID}"},
+            "code": cc(coding(SNOMED, "94381002"))},
+           med_statement(LETROZOLE, "2016-01-01", "2021-01-01"), med_statement(TAMOXIFEN, None)]
+    gap = next(g for g in build_patient_state(res, PID, AS_OF).gaps if g.code == "therapy-setting-unknown")
+    assert "letrozole (started 2016-01-01; the metastatic date is unknown)" in gap.message
+    assert "tamoxifen (no start date; the metastatic date is unknown)" in gap.message
+
+
 def test_esr1_tested_before_the_last_et_progression_is_stale():
     from tests.mappings.builders import variant
     s = state(
