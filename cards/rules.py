@@ -847,11 +847,26 @@ def qtc_450_or_more(state, ctx):
     return Finding(q.value >= 450, f"QTc {q.value:g} ms ({fmt_date(q.date)})", tuple(q.sources))
 
 
+def visceral_crisis_text(state: PatientState) -> str:
+    """The visceral crisis as the pathway reads it: current, or history (treated by a later
+    metastatic line: mappings.disease.visceral_crisis_currency, CR C.1 ABC4 definition)."""
+    d = state.disease
+    if d.visceral_crisis:
+        return "Visceral crisis asserted by a clinician"
+    if not d.visceral_crisis_documented:
+        return "No visceral crisis asserted"
+    dates = [s.date for s in d.visceral_crisis_sources if s.date]
+    ln = next((x for x in state.therapy.metastatic_lines if x.number == d.visceral_crisis_treated_by), None)
+    treated = (f", treated with metastatic line {ln.number} ({' + '.join(ln.names)}) from {fmt_date(ln.start)}"
+               if ln else "")
+    return (f"Visceral crisis documented {fmt_date(max(dates)) if dates else 'date unknown'}{treated}; "
+            "not current (a crisis treated by a later line is history)")
+
+
 @rule
 def visceral_crisis(state, ctx):
     d = state.disease
-    return Finding(d.visceral_crisis, "Visceral crisis asserted by a clinician" if d.visceral_crisis
-                   else "No visceral crisis asserted", tuple(d.visceral_crisis_sources))
+    return Finding(d.visceral_crisis, visceral_crisis_text(state), tuple(d.visceral_crisis_sources))
 
 
 @rule

@@ -95,7 +95,7 @@ from typing import Any
 
 from mappings._fast import construct
 from mappings.context import Ctx
-from mappings.disease import build_disease
+from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import as_list, codings, ref_id, text_of
 from mappings.genomics import build_variants
@@ -408,6 +408,8 @@ def build_patient_state(
                          lambda: (ReceptorStatus(), ReceptorStatus(), HER2Status()))
     variants = _step(ctx, "genomics", lambda: build_variants(ctx), list)
     therapy = _step(ctx, "therapy", lambda: build_therapy(ctx, disease), TherapyHistory)
+    # a visceral crisis treated by a later line is history, not the current state (CR C.1, C.2)
+    _step(ctx, "visceral crisis", lambda: visceral_crisis_currency(disease, therapy), _nothing)
     factors = _step(ctx, "patient factors", lambda: build_factors(ctx, therapy), PatientFactors)
     biomarkers = Biomarkers(results=variants)
     _step(ctx, "currency", lambda: _esr1_currency(ctx, biomarkers, therapy), _nothing)

@@ -53,8 +53,19 @@ class Disease(BaseModel):
     sites: list[MetastaticSite] = Field(default_factory=list)
     visceral_involvement: bool = False
     # Clinician-asserted only (local code or text); never inferred from sites.
+    # visceral_crisis is the CURRENT state the pathway ranks on (CR C.2 step 2: chemotherapy
+    # first). CR C.1 (ABC4) defines visceral crisis as a state of severe organ dysfunction
+    # "leading to a clinical indication for a more rapidly efficacious therapy", so a
+    # documented crisis after which a metastatic systemic line started (on or after the
+    # date of the latest dated assertion) was treated and is history, not current.
+    # mappings (disease.visceral_crisis_currency): visceral_crisis_documented is any
+    # assertion; visceral_crisis is documented and not yet treated (an undated assertion
+    # stays current: it cannot be shown to have been treated); visceral_crisis_treated_by
+    # is then None, else the number of the first metastatic line started after it.
     visceral_crisis: bool = False
     visceral_crisis_sources: list[Source] = Field(default_factory=list)
+    visceral_crisis_documented: bool = False
+    visceral_crisis_treated_by: int | None = None
     # de novo stage IV: metastatic at (or within ~3 months of) first diagnosis
     de_novo_metastatic: bool | None = None
 

@@ -91,6 +91,21 @@ def test_fhir_visceral_crisis_puts_chemotherapy_first():
     assert recommended(card(cards, "chemotherapy")) == ["paclitaxel"]
 
 
+def test_fhir_a_visceral_crisis_treated_by_first_line_chemotherapy_no_longer_puts_chemotherapy_first():
+    # CR C.1 (ABC4): a current state of organ dysfunction; paclitaxel started after the
+    # crisis and was completed: the summary shows it as history, the ranking does not use it
+    p = hr_positive_mbc("fl-crisis-treated", birth="1955-01-01", her2="0")
+    p.visceral_crisis("2024-01-16").med("paclitaxel", "2024-02-01", "2024-08-01")
+    state, cards = run(p, dt.date(2026, 11, 21))
+    assert state.disease.visceral_crisis is False
+    assert regimen_topics(cards)[0] != "chemotherapy"
+    chemo = card(cards, "chemotherapy")
+    assert "Visceral crisis asserted" not in chemo["detail"]
+    summary = card(cards, "patient-summary")["detail"]
+    assert ("Visceral crisis documented 2024-01-16, treated with metastatic line 1 (paclitaxel) from 2024-02-01; "
+            "not current") in summary
+
+
 def test_fhir_liver_metastases_alone_are_not_a_visceral_crisis():
     _, cards = run(de_novo("fl-liver", site="liver"), FIRST_LINE_AS_OF)
     assert "chemotherapy" not in regimen_topics(cards)
