@@ -16,7 +16,9 @@ from mappings.state import PatientState, Source
 from cards.knowledge import DRUGS, KNOWLEDGE_VERSION, OFS_DRUG, SOURCES, DrugInfo, TestOrder
 from cards.models import Card, Link, make_action, make_card, make_link, make_suggestion, new_uuids, topic_source
 from cards.pathway import PathwayStatus, RegimenAssessment
-from cards.rules import _ISO as ISO_TEXT, Context, Finding, fmt_date, iso, variant_text
+from cards.rules import (
+    _ISO as ISO_TEXT, Context, Finding, esr1_reference_text, fmt_date, iso, variant_text, visceral_crisis_text,
+)
 from cards.testing import TestNeed
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -401,8 +403,8 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             + (" (de novo)" if d.de_novo_metastatic else "") + cite(d.metastatic_sources)]
     for site in d.sites:
         out.append(f"- Site: {site.site}{' (visceral)' if site.visceral else ''}, {fmt_date(site.date)}{cite(site.sources)}")
-    if d.visceral_crisis:
-        out.append(f"- Visceral crisis asserted by a clinician{cite(d.visceral_crisis_sources)}")
+    if d.visceral_crisis_documented:  # current, or history once treated (rules.visceral_crisis_text)
+        out.append(f"- {visceral_crisis_text(state)}{cite(d.visceral_crisis_sources)}")
     # receptors
     her2 = state.her2
     her2_bits = [her2.category] + ([f"IHC {her2.ihc_score}"] if her2.ihc_score else []) + \
@@ -417,7 +419,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         out += [f"- {variant_text(state, ctx, v)}{cite(v.sources)}" for v in state.biomarkers.results]
         if state.biomarkers.for_gene("ESR1"):
             current = {True: "yes", False: "no", None: "unknown (undated result)"}[state.biomarkers.esr1_current]
-            out.append(f"- ESR1 result current after the latest endocrine progression: {current}")
+            out.append(f"- ESR1 result current (it must follow {esr1_reference_text(state)}): {current}")
     else:
         out.append("- None documented")
     # therapy

@@ -169,6 +169,16 @@ def describe_variant(v: VariantResult) -> str:
     return f"{what} {verb} ({', '.join(bits)})"
 
 
+def esr1_reference_text(state: PatientState) -> str:
+    """What a stale ESR1 result predates, with its date: "the end of metastatic line 2
+    (abemaciclib + fulvestrant) on 2026-08-01". The date is the one the mapping's
+    staleness decision used (TherapyHistory.esr1_reference, CR C.3 row 18)."""
+    ref = state.therapy.esr1_reference()
+    if ref is None:
+        return "no progression on or end of endocrine therapy documented"
+    return f"{ref.event} on {fmt_date(ref.date)}"
+
+
 def _srcs(*groups) -> tuple[Source, ...]:
     out: list[Source] = []
     for g in groups:
@@ -260,8 +270,9 @@ def esr1_mutated(state, ctx):
     if f.value is False and state.biomarkers.esr1_current is False:
         # a negative from before the latest progression on ET does not rule out a mutation
         # emerging since: undecided until a current result (C.3 row 18; ASCO 2023 re-test)
-        return Finding(None, f"{f.text}: the result predates the latest progression on endocrine therapy, "
-                             "a current ESR1 result is needed", f.sources)
+        ref = state.therapy.esr1_reference()
+        return Finding(None, f"{f.text}: the result predates {esr1_reference_text(state)}, "
+                             "a current ESR1 result is needed", _srcs(f.sources, ref.sources if ref else ()))
     return f
 
 
@@ -277,18 +288,19 @@ def pik3ca_akt1_or_pten_altered(state, ctx):
 
 @rule
 def esr1_result_not_current(state, ctx):
+    # the decision is the mapping's (biomarkers.esr1_current); the text shows the dates it
+    # compared, from the same definition (TherapyHistory.esr1_reference)
     cur = state.biomarkers.esr1_current
-    text = {False: "ESR1 result predates the latest progression on endocrine therapy",
-            True: "ESR1 result is current",
-            None: "ESR1 result currency unknown (undated)"}[cur]
-    # the dates the card needs to show why (the mapper compares them)
     results = state.biomarkers.for_gene("ESR1")
     dated = [v.date for v in results if v.date]
-    prog = state.therapy.last_endocrine_progression
-    if dated or prog:
-        text += (f" (latest ESR1 result {fmt_date(max(dated)) if dated else 'undated'}; latest progression "
-                 f"on endocrine therapy {fmt_date(prog)})")
-    return Finding(cur is False, text, _srcs(*(v.sources for v in results)))
+    latest = f"latest ESR1 result {fmt_date(max(dated))}" if dated else "ESR1 result undated"
+    ref = state.therapy.esr1_reference()
+    reference = esr1_reference_text(state)
+    text = {False: f"ESR1 result predates {reference} ({latest})",
+            True: f"ESR1 result is current ({latest}; must follow {reference})" if ref
+            else f"ESR1 result is current ({latest}; {reference})",
+            None: f"ESR1 result currency unknown ({latest})"}[cur]
+    return Finding(cur is False, text, _srcs(*(v.sources for v in results), ref.sources if ref else ()))
 
 
 @rule
@@ -835,11 +847,26 @@ def qtc_450_or_more(state, ctx):
     return Finding(q.value >= 450, f"QTc {q.value:g} ms ({fmt_date(q.date)})", tuple(q.sources))
 
 
+def visceral_crisis_text(state: PatientState) -> str:
+    """The visceral crisis as the pathway reads it: current, or history (treated by a later
+    metastatic line: mappings.disease.visceral_crisis_currency, CR C.1 ABC4 definition)."""
+    d = state.disease
+    if d.visceral_crisis:
+        return "Visceral crisis asserted by a clinician"
+    if not d.visceral_crisis_documented:
+        return "No visceral crisis asserted"
+    dates = [s.date for s in d.visceral_crisis_sources if s.date]
+    ln = next((x for x in state.therapy.metastatic_lines if x.number == d.visceral_crisis_treated_by), None)
+    treated = (f", treated with metastatic line {ln.number} ({' + '.join(ln.names)}) from {fmt_date(ln.start)}"
+               if ln else "")
+    return (f"Visceral crisis documented {fmt_date(max(dates)) if dates else 'date unknown'}{treated}; "
+            "not current (a crisis treated by a later line is history)")
+
+
 @rule
 def visceral_crisis(state, ctx):
     d = state.disease
-    return Finding(d.visceral_crisis, "Visceral crisis asserted by a clinician" if d.visceral_crisis
-                   else "No visceral crisis asserted", tuple(d.visceral_crisis_sources))
+    return Finding(d.visceral_crisis, visceral_crisis_text(state), tuple(d.visceral_crisis_sources))
 
 
 @rule

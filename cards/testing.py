@@ -16,7 +16,7 @@ from mappings.state import LabValue, PatientState
 
 from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
-from cards.rules import Context, Finding, describe_variant, evaluate_rule, fmt_date, germline_brca_tested
+from cards.rules import Context, Finding, describe_variant, esr1_reference_text, evaluate_rule, fmt_date, germline_brca_tested
 
 
 @dataclass
@@ -143,8 +143,9 @@ def esr1_test_needed(state, ctx, status, by_topic):
         why = Finding(None, "ESR1 not tested", ())
     elif bm.esr1_current is False:
         last = max(results, key=lambda v: v.date or dt.date.min)
-        why = Finding(None, f"Last ESR1 result predates the latest progression on endocrine therapy: "
-                            f"{describe_variant(last)}", tuple(last.sources))
+        ref = state.therapy.esr1_reference()
+        why = Finding(None, f"Last ESR1 result predates {esr1_reference_text(state)}: "
+                            f"{describe_variant(last)}", tuple(last.sources) + tuple(ref.sources if ref else ()))
     elif bm.status("ESR1") == "not-detected-ctdna-only" and bm.esr1_current is None:
         last = max(results, key=lambda v: v.date or dt.date.min)
         why = Finding(None, f"ESR1 currency unknown: {describe_variant(last)}", tuple(last.sources))

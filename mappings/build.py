@@ -59,7 +59,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     esr1-not-tested               no ESR1 result
     esr1-stale                    ESR1 result predates the last progression on
                                   endocrine therapy, or the end of the last
-                                  metastatic endocrine line (or is undated)
+                                  metastatic endocrine line (or is undated);
+                                  the date is TherapyHistory.esr1_reference()
     esr1-undated                  ESR1 result without a date and no endocrine
                                   progression documented: currency unknown
     pik3ca-not-tested             no PIK3CA result
@@ -80,7 +81,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   called endocrine-naive (resistance unknown)
     therapy-dates-missing         an anticancer medication without start date
     therapy-setting-unknown       metastatic date (or an ended therapy's start) unknown:
-                                  setting of some therapy unknown
+                                  setting of some therapy unknown (both therapy gaps
+                                  name only the classes lines count, T.LINE_CLASSES;
+                                  this one gives each record its reason)
     adjuvant-endocrine-end-unknown  adjuvant ET without end date
 """
 
@@ -92,7 +95,7 @@ from typing import Any
 
 from mappings._fast import construct
 from mappings.context import Ctx
-from mappings.disease import build_disease
+from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import as_list, codings, ref_id, text_of
 from mappings.genomics import build_variants
@@ -405,6 +408,8 @@ def build_patient_state(
                          lambda: (ReceptorStatus(), ReceptorStatus(), HER2Status()))
     variants = _step(ctx, "genomics", lambda: build_variants(ctx), list)
     therapy = _step(ctx, "therapy", lambda: build_therapy(ctx, disease), TherapyHistory)
+    # a visceral crisis treated by a later line is history, not the current state (CR C.1, C.2)
+    _step(ctx, "visceral crisis", lambda: visceral_crisis_currency(disease, therapy), _nothing)
     factors = _step(ctx, "patient factors", lambda: build_factors(ctx, therapy), PatientFactors)
     biomarkers = Biomarkers(results=variants)
     _step(ctx, "currency", lambda: _esr1_currency(ctx, biomarkers, therapy), _nothing)
@@ -438,16 +443,9 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
     esr1 = bm.for_gene("ESR1")
     if not esr1:
         return
-    ref = therapy.last_endocrine_progression
-    # The result must post-date the most recent ET exposure (CR C.2 step 1, C.3 row 18): a
-    # metastatic endocrine line the patient has moved on from (ended, not active) counts like a
-    # progression on it even when no progression is coded; an ongoing line does not (no
-    # re-test before progression, C.3 row 4).
-    moved_on = max((ln.end for ln in therapy.metastatic_lines
-                    if ln.endocrine and ln.end is not None and not ln.active), default=None)
-    after = "the last progression on endocrine therapy"
-    if moved_on is not None and (ref is None or moved_on > ref):
-        ref, after = moved_on, "the end of the last endocrine therapy line"
+    # the date the result must follow: one definition (TherapyHistory.esr1_reference, CR
+    # C.3 row 18), which the card texts that explain this decision also show
+    ref = therapy.esr1_reference()
     if ref is None:
         # Nothing to be stale against, but an undated result cannot be shown to
         # reflect the disease now: unknown, said as a gap, never assumed current.
@@ -462,16 +460,16 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
                 [s for r in esr1 for s in r.sources],
             )
         return
-    limit = ref - dt.timedelta(days=ESR1_PROGRESSION_TOLERANCE_DAYS)
+    limit = ref.date - dt.timedelta(days=ESR1_PROGRESSION_TOLERANCE_DAYS)
     bm.esr1_current = any(r.date is not None and r.date >= limit for r in esr1)
     if not bm.esr1_current:
-        undated = all(r.date is None for r in esr1)
+        dated = [r.date for r in esr1 if r.date is not None]
         ctx.gap(
             "esr1-stale",
-            ("The ESR1 result is undated, so it cannot be shown to follow"
-             if undated else "The latest ESR1 result predates")
-            + f" {after} ({ref.isoformat()}): re-test ESR1 (ctDNA preferred).",
-            [s for r in esr1 for s in r.sources],
+            (f"The latest ESR1 result ({max(dated).isoformat()}) predates" if dated
+             else "The ESR1 result is undated, so it cannot be shown to follow")
+            + f" {ref.event} on {ref.date.isoformat()}: re-test ESR1 (ctDNA preferred).",
+            [s for r in esr1 for s in r.sources] + ref.sources,
         )
 
 

@@ -13,7 +13,7 @@ from mappings.fhir import (
     Concept, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, notes_text, obs_date,
     parse_date, period, text_of,
 )
-from mappings.state import Disease, MetastaticSite, Source
+from mappings.state import Disease, MetastaticSite, Source, TherapyHistory
 
 _BREAST_TEXT = re.compile(
     r"(malignant neoplasm|carcinoma|cancer|adenocarcinoma|malignancy)[^|]{0,40}\bbreast\b"
@@ -502,7 +502,32 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
                         parse_date((res.get("period") or {}).get("start") if isinstance(res.get("period"), dict) else None)
                         or parse_date(res.get("date"))
                     )
-                    d.visceral_crisis = True
+                    d.visceral_crisis = d.visceral_crisis_documented = True
                     d.visceral_crisis_sources.append(ctx.source(res, date, "Visceral crisis (clinician-asserted)"))
             except Exception:  # noqa: BLE001
                 continue
+
+
+def visceral_crisis_currency(d: Disease, therapy: TherapyHistory) -> None:
+    """A documented visceral crisis is current only while it has not been treated.
+
+    CR C.1 (ESO-ESMO ABC4): visceral crisis is "severe organ dysfunction ... leading to a
+    clinical indication for a more rapidly efficacious therapy", a state of the patient,
+    not a permanent attribute; CR C.2 step 2 puts chemotherapy first on the flag. So once a
+    metastatic systemic anticancer line started on or after the (latest dated) assertion,
+    the crisis was treated: it stays documented (the summary shows it as history) but no
+    longer sets the flag the pathway ranks on. A line started the same day counts as its
+    treatment. An undated assertion cannot be shown to have been treated: it stays current.
+    A new crisis is asserted anew by the clinician (a later dated assertion is current again
+    until a line starts after it).
+    """
+    if not d.visceral_crisis_documented:
+        return
+    dates = [s.date for s in d.visceral_crisis_sources]
+    if not dates or any(x is None for x in dates):
+        return
+    latest = max(dates)  # type: ignore[type-var]
+    after = [ln for ln in therapy.metastatic_lines if ln.start is not None and ln.start >= latest]
+    if after:
+        d.visceral_crisis = False
+        d.visceral_crisis_treated_by = min(after, key=lambda ln: ln.start).number  # type: ignore[arg-type, return-value]

@@ -53,8 +53,19 @@ class Disease(BaseModel):
     sites: list[MetastaticSite] = Field(default_factory=list)
     visceral_involvement: bool = False
     # Clinician-asserted only (local code or text); never inferred from sites.
+    # visceral_crisis is the CURRENT state the pathway ranks on (CR C.2 step 2: chemotherapy
+    # first). CR C.1 (ABC4) defines visceral crisis as a state of severe organ dysfunction
+    # "leading to a clinical indication for a more rapidly efficacious therapy", so a
+    # documented crisis after which a metastatic systemic line started (on or after the
+    # date of the latest dated assertion) was treated and is history, not current.
+    # mappings (disease.visceral_crisis_currency): visceral_crisis_documented is any
+    # assertion; visceral_crisis is documented and not yet treated (an undated assertion
+    # stays current: it cannot be shown to have been treated); visceral_crisis_treated_by
+    # is then None, else the number of the first metastatic line started after it.
     visceral_crisis: bool = False
     visceral_crisis_sources: list[Source] = Field(default_factory=list)
+    visceral_crisis_documented: bool = False
+    visceral_crisis_treated_by: int | None = None
     # de novo stage IV: metastatic at (or within ~3 months of) first diagnosis
     de_novo_metastatic: bool | None = None
 
@@ -134,11 +145,10 @@ GeneStatus = Literal[
 
 class Biomarkers(BaseModel):
     results: list[VariantResult] = Field(default_factory=list)
-    # ESR1 is current only if collected after the most recent progression on
-    # endocrine therapy (ASCO 2023). None when no ESR1 result exists.
-    # mappings: the reference date is therapy.last_endocrine_progression, or the end of
-    # the last metastatic endocrine line the patient has moved on from when that is
-    # later (CR C.2 step 1: after the most recent ET exposure). True when there is no
+    # ESR1 is current only if collected after the most recent endocrine exposure and
+    # at/after the latest progression (CR C.3 row 18; ASCO 2023). None when no ESR1
+    # result exists. mappings: the reference date is therapy.esr1_reference() (the one
+    # definition, also used by every card text that explains it). True when there is no
     # reference date and a result is dated (None when every result is undated:
     # unknown); False when every ESR1 result is undated or older than the reference
     # date (14-day tolerance).
@@ -223,6 +233,14 @@ EndocrineResistance = Literal[
 ]
 
 
+class EndocrineEvent(BaseModel):
+    """A dated event in the endocrine history (see TherapyHistory.esr1_reference)."""
+
+    date: dt.date
+    event: str  # worded to follow "predates": "the end of metastatic line 2 (abemaciclib + fulvestrant)"
+    sources: list[Source] = Field(default_factory=list)
+
+
 class TherapyHistory(BaseModel):
     exposures: list[Exposure] = Field(default_factory=list)
     metastatic_lines: list[TherapyLine] = Field(default_factory=list)
@@ -240,6 +258,10 @@ class TherapyHistory(BaseModel):
     # ET, the end of a metastatic ET line ended by progression, and a disease-status
     # "worsening" Observation after ET started.
     last_endocrine_progression: dt.date | None = None
+    # what happened on that date, worded to follow "predates" (e.g. "the progression on
+    # metastatic line 1 (letrozole + ribociclib)"), and the resources it was read from
+    last_endocrine_progression_event: str | None = None
+    last_endocrine_progression_sources: list[Source] = Field(default_factory=list)
 
     metastatic_endocrine_lines: int = 0
     metastatic_chemotherapy_lines: int = 0
@@ -260,6 +282,34 @@ class TherapyHistory(BaseModel):
 
     def current_drugs(self) -> list[Drug]:
         return [d for e in self.exposures if e.active for d in e.drugs]
+
+    def esr1_reference(self) -> EndocrineEvent | None:
+        """The date an ESR1 result must follow to be current, what happened then, and its sources.
+
+        The one definition used by the staleness decision (mappings/build.py) and by every
+        card text that explains it. CR C.3 row 18: an ESR1 result is "current" only if the
+        specimen was collected after the most recent endocrine exposure and at/after the
+        latest progression; CR C.1 (ASCO 2023): ESR1 mutations emerge under endocrine
+        therapy, test at each progression. So the latest of: the latest progression on
+        endocrine therapy, and the end of a metastatic endocrine line the patient has moved
+        on from (ended, not active) even when no progression is coded. An ongoing line does
+        not count (no re-test before progression, C.3 row 4). On the same date the
+        progression is named (it says more).
+        """
+        cands: list[tuple[dt.date, int, EndocrineEvent]] = []
+        if self.last_endocrine_progression is not None:
+            cands.append((self.last_endocrine_progression, 1, EndocrineEvent(
+                date=self.last_endocrine_progression,
+                event=self.last_endocrine_progression_event or "the latest progression on endocrine therapy",
+                sources=list(self.last_endocrine_progression_sources))))
+        for ln in self.metastatic_lines:
+            if ln.endocrine and ln.end is not None and not ln.active:
+                cands.append((ln.end, 0, EndocrineEvent(
+                    date=ln.end, event=f"the end of metastatic line {ln.number} ({' + '.join(ln.names)})",
+                    sources=list(ln.sources))))
+        if not cands:
+            return None
+        return max(cands, key=lambda c: (c[0], c[1]))[2]
 
 
 # --- patient factors -------------------------------------------------------

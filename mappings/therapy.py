@@ -548,7 +548,9 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     return None
 
 
-def _progression_dates(ctx: Ctx) -> list[dt.date]:
+def _progression_dates(ctx: Ctx, sources: list[Source] | None = None) -> list[dt.date]:
+    """Dates of disease-status "worsening" Observations; `sources` (if given) gets their
+    Source, in the same order."""
     out = []
     for obs in ctx.observations_with(T.DISEASE_STATUS_CODES):
         try:
@@ -562,6 +564,8 @@ def _progression_dates(ctx: Ctx) -> list[dt.date]:
             d = obs_date(obs)
             if hit and d:
                 out.append(d)
+                if sources is not None:
+                    sources.append(ctx.source(obs, d, "disease status: progression"))
         except Exception:  # noqa: BLE001
             continue
     return out
@@ -604,7 +608,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
         if mdate is not None
         and ((e.end is None and e.active) or (e.end is not None and e.end > mdate))
     ]
-    progressions = _progression_dates(ctx)
+    progression_sources: list[Source] = []
+    progressions = _progression_dates(ctx, progression_sources)
     lines = _build_lines([e for e in exps if e.setting == "metastatic"], ctx, ongoing_early, progressions)
 
     # Exposure(...) without re-validation: every value is typed here (dates from
@@ -640,17 +645,32 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     _chemo_adjuvant(th, exps, disease)
     _cdk46i(th, lines, ctx.as_of, progressions)
     _resistance(th, exps, lines, disease, progressions, early_et, ctx.has_gap("medication-unreadable"))
-    _last_et_progression(th, exps, lines, disease, progressions, et_exps)
-    if any(e.start is None for e in exps):
+    _last_et_progression(th, exps, lines, disease, progressions, et_exps, progression_sources)
+    # the two gaps name only the therapies the pathway counts (T.LINE_CLASSES: endocrine,
+    # targeted, chemotherapy, ADCs as drugs.yaml classifies them); a metformin or a bone
+    # agent record is neither in the lines nor a reason to doubt them
+    counted = [e for e in exps if e.med.line]  # type: ignore[union-attr]
+    if any(e.start is None for e in counted):
         ctx.gap("therapy-dates-missing",
                 "Some anticancer medications have no start date: lines of therapy may be incomplete.",
-                [e.src for e in exps if e.start is None])
-    if disease.metastatic == "yes" and any(e.setting == "unknown" for e in exps):
+                [e.src for e in counted if e.start is None])
+    unplaced = [e for e in counted if e.setting == "unknown"]
+    if disease.metastatic == "yes" and unplaced:
         ctx.gap("therapy-setting-unknown",
-                "Some therapies could not be placed in the early or metastatic setting "
-                "(no start date, or the metastatic date is unknown).",
-                [e.src for e in exps if e.setting == "unknown"])
+                "Some anticancer therapies could not be placed in the early or metastatic setting, "
+                "so they are not in the lines of therapy: "
+                + "; ".join(f"{e.med.names} ({_unplaced_reason(e, mdate)})" for e in unplaced) + ".",  # type: ignore[union-attr]
+                [e.src for e in unplaced])
     return th
+
+
+def _unplaced_reason(e: _Exp, mdate: dt.date | None) -> str:
+    """Why build_therapy left this exposure's setting unknown, in the gap's words."""
+    if mdate is None:
+        started = f"started {e.start.isoformat()}" if e.start else "no start date"
+        return f"{started}; the metastatic date is unknown"
+    # a metastatic date but no start date, and not documented as still given after it
+    return "no start date, and not documented as still given"
 
 
 def _exposure_order(e: _Exp) -> tuple[dt.date, str]:
@@ -939,20 +959,34 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
 
 
 def _last_et_progression(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], disease: Disease,
-                         progressions: list[dt.date], et_exps: list[_Exp] | None = None) -> None:
-    cands: list[dt.date] = []
+                         progressions: list[dt.date], et_exps: list[_Exp] | None = None,
+                         progression_sources: list[Source] | None = None) -> None:
+    # (date, what happened, sources): the event and its sources are shown by the cards
+    # that explain ESR1 currency (TherapyHistory.esr1_reference)
+    cands: list[tuple[dt.date, str, list[Source]]] = []
     if et_exps is None:
         et_exps = [e for e in exps if e.med.endocrine]  # type: ignore[union-attr]
     if any(e.setting == "early" for e in et_exps) and disease.metastatic_date:
-        cands.append(disease.metastatic_date)
+        cands.append((disease.metastatic_date, "the recurrence after early-setting endocrine therapy",
+                      disease.metastatic_sources[:2]))
     tls = th.metastatic_lines
     for i, ln in enumerate(tls):
         if ln.endocrine and _line_progressed(i, tls, lines, progressions):
             when = ln.end or (tls[i + 1].start if i + 1 < len(tls) else None)
             if when:
-                cands.append(when)
+                cands.append((when, f"the progression on metastatic line {ln.number} ({' + '.join(ln.names)})",
+                              ln.sources))
     et_starts = [e.start for e in et_exps if e.start]
     if et_starts:
         first = min(et_starts)
-        cands.extend(p for p in progressions if p > first)
-    th.last_endocrine_progression = max(cands) if cands else None
+        srcs = progression_sources if progression_sources and len(progression_sources) == len(progressions) else None
+        cands.extend((p, "the disease progression recorded after endocrine therapy started",
+                      [srcs[k]] if srcs else [])
+                     for k, p in enumerate(progressions) if p > first)
+    if cands:
+        # the latest date; on a tie the first found (recurrence, line, recorded progression)
+        best = max(cands, key=lambda c: c[0])
+        th.last_endocrine_progression, th.last_endocrine_progression_event = best[0], best[1]
+        th.last_endocrine_progression_sources = list(best[2])
+    else:
+        th.last_endocrine_progression = None

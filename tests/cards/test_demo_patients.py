@@ -40,3 +40,13 @@ def test_the_demo_patients_cover_every_regimen_card_but_vepdegestrant_and_every_
         seen |= set(topics(view(build_patient_state([e["resource"] for e in bundle["entry"]], entry["patient"]))))
     missing = (set(REGIMEN_TOPICS) | set(TESTING_TOPICS)) - seen - {"vepdegestrant"}
     assert not missing, missing
+
+
+def test_the_diabetic_demo_patients_summary_does_not_call_metformin_an_unplaced_therapy():
+    entry = next(e for e in INDEX if e["patient"] == "demo-pik3ca-diabetes")
+    bundle = json.loads((DEMO_DIR / entry["file"]).read_text())
+    cards = view(build_patient_state([e["resource"] for e in bundle["entry"]], entry["patient"]))
+    summary = next(c for c in cards if c["source"]["topic"]["code"] == "patient-summary")["detail"]
+    assert "metformin" in summary.lower()  # read as diabetes treatment
+    gaps = summary.split("**Data gaps that limit the advice**")[1]
+    assert "could not be placed" not in gaps and "medrx-1" not in gaps

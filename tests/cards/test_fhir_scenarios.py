@@ -91,6 +91,21 @@ def test_fhir_visceral_crisis_puts_chemotherapy_first():
     assert recommended(card(cards, "chemotherapy")) == ["paclitaxel"]
 
 
+def test_fhir_a_visceral_crisis_treated_by_first_line_chemotherapy_no_longer_puts_chemotherapy_first():
+    # CR C.1 (ABC4): a current state of organ dysfunction; paclitaxel started after the
+    # crisis and was completed: the summary shows it as history, the ranking does not use it
+    p = hr_positive_mbc("fl-crisis-treated", birth="1955-01-01", her2="0")
+    p.visceral_crisis("2024-01-16").med("paclitaxel", "2024-02-01", "2024-08-01")
+    state, cards = run(p, dt.date(2026, 11, 21))
+    assert state.disease.visceral_crisis is False
+    assert regimen_topics(cards)[0] != "chemotherapy"
+    chemo = card(cards, "chemotherapy")
+    assert "Visceral crisis asserted" not in chemo["detail"]
+    summary = card(cards, "patient-summary")["detail"]
+    assert ("Visceral crisis documented 2024-01-16, treated with metastatic line 1 (paclitaxel) from 2024-02-01; "
+            "not current") in summary
+
+
 def test_fhir_liver_metastases_alone_are_not_a_visceral_crisis():
     _, cards = run(de_novo("fl-liver", site="liver"), FIRST_LINE_AS_OF)
     assert "chemotherapy" not in regimen_topics(cards)
@@ -114,6 +129,38 @@ def test_fhir_esr1_wild_type_before_the_latest_progression_asks_for_a_new_ctdna_
     state, cards = run(p)
     assert state.biomarkers.esr1_current is False
     assert "test-esr1" in ordered_tests(cards)
+
+
+def test_fhir_esr1_result_between_two_endocrine_lines_is_stale_and_every_card_names_the_same_date_it_predates():
+    # ESR1 tested after line 1, then line 2 (fulvestrant + abemaciclib) given and ended:
+    # the result predates the end of line 2 (C.3 row 18: after the most recent endocrine
+    # exposure), not the progression on line 1 it follows
+    p = de_novo("pp-esr1-between", her2="0")
+    p.med("letrozole", "2024-02-01", "2025-02-01").med("ribociclib", "2024-02-01", "2025-02-01")
+    p.variant("ESR1", "p.Asp538Gly", on="2025-02-15")
+    p.med("fulvestrant", "2025-03-01", "2026-08-01").med("abemaciclib", "2025-03-01", "2026-08-01")
+    state, cards = run(p, dt.date(2026, 11, 21))
+    assert state.biomarkers.esr1_current is False
+    ref = "predates the end of metastatic line 2 (abemaciclib + fulvestrant) on 2026-08-01"
+    for topic in ("elacestrant", "imlunestrant"):
+        line = next(x for x in card(cards, topic)["detail"].splitlines() if "Patient: ESR1 result" in x)
+        assert ref in line and "latest ESR1 result 2025-02-15" in line, line
+        assert "2025-02-01" not in line
+    summary = card(cards, "patient-summary")["detail"]
+    gap = next(x for x in summary.splitlines() if "re-test ESR1" in x)
+    assert f"The latest ESR1 result (2025-02-15) {ref}" in gap
+    assert "MedicationStatement/" in gap  # the source of the date, next to the ESR1 result
+    assert f"ESR1 result current (it must follow the end of metastatic line 2" in summary
+
+
+def test_fhir_esr1_result_after_the_latest_endocrine_line_is_current_and_says_what_it_follows():
+    p = de_novo("pp-esr1-after", her2="0")
+    p.med("letrozole", "2024-02-01", "2025-02-01").med("ribociclib", "2024-02-01", "2025-02-01")
+    p.variant("ESR1", "p.Asp538Gly", on="2025-02-15")
+    state, cards = run(p, dt.date(2025, 3, 1))
+    assert state.biomarkers.esr1_current is True
+    assert "re-test ESR1" not in card(cards, "patient-summary")["detail"]
+    assert "predates" not in card(cards, "elacestrant")["detail"]
 
 
 def test_fhir_pik3ca_after_progression_gets_capivasertib_then_alpelisib():

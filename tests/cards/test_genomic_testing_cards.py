@@ -5,6 +5,8 @@ decide, and the status of the regimens waiting on the result. States are hand-bu
 (tests/cards/states.py) so the rules are isolated from the mapper.
 """
 
+import datetime as dt
+
 from cards.pathway import assess
 from tests.cards import states as S
 from tests.cards.helpers import card, ordered_tests, regimen_topics, view
@@ -73,12 +75,13 @@ def test_a_germline_brca1_negative_alone_still_asks_for_brca2_and_talazoparib_wa
 # --- ESR1 ------------------------------------------------------------------
 
 def test_a_stale_esr1_negative_makes_the_oral_serds_wait_on_a_current_test_that_the_esr1_card_names():
-    state = S.with_variants(progressed(), S.variant("ESR1", result="not-detected"), esr1_current=False)
+    state = S.with_variants(progressed(), S.variant("ESR1", result="not-detected", date=dt.date(2022, 6, 1)),
+                            esr1_current=False)
     cards = cards_for(state)
     for topic in ("elacestrant", "imlunestrant"):
         a = assess(state, topic)
         assert a.status == "unknown", (topic, a.status)
-        assert "predates the latest progression" in a.unknown[0].text
+        assert "predates the end of metastatic line 1 (letrozole + ribociclib) on 2023-01-01" in a.unknown[0].text
     test = card(cards, "test-esr1")
     assert "decides Elacestrant, Imlunestrant" in test["summary"]
 
@@ -108,8 +111,9 @@ def test_the_esr1_card_names_vepdegestrant_as_an_unverified_option_like_the_esr1
 def test_the_order_hook_says_once_that_a_stale_esr1_result_predates_the_progression():
     from cards import order_cards
     from tests.orders.states import draft
-    state = S.with_variants(progressed(), S.variant("ESR1", result="not-detected"), esr1_current=False)
+    state = S.with_variants(progressed(), S.variant("ESR1", result="not-detected", date=dt.date(2022, 6, 1)),
+                            esr1_current=False)
     orders = [c.to_json() for c in order_cards(state, [draft("e", "elacestrant")], None, "order-sign")]
     missing = [o for o in orders if o["source"]["topic"]["code"] == "order-biomarker-missing"]
     assert missing
-    assert missing[0]["detail"].count("predates the latest progression") == 1
+    assert missing[0]["detail"].count("predates the end of metastatic line 1") == 1

@@ -131,9 +131,9 @@ def test_imlunestrant_card_orders_monotherapy_only_and_says_the_abemaciclib_comb
 
 
 def test_stale_esr1_positive_result_still_counts_but_the_card_says_it_predates_progression():
-    state = S.with_variants(progressed(), S.variant("ESR1"), esr1_current=False)
+    state = S.with_variants(progressed(), S.variant("ESR1", date=dt.date(2022, 6, 1)), esr1_current=False)
     el = card(cards_for(state), "elacestrant")
-    assert "predates the latest progression" in el["detail"]
+    assert "predates the end of metastatic line 1 (letrozole + ribociclib) on 2023-01-01" in el["detail"]
 
 
 def test_stale_negative_esr1_result_asks_for_a_new_ctdna_test():

@@ -8,8 +8,8 @@ import pytest
 
 from mappings import build_patient_state
 from tests.mappings.builders import (
-    ICD10, PID, SNOMED, answer, breast_cancer, cc, coding, condition, loinc_obs, metastasis,
-    observation, patient,
+    ICD10, LETROZOLE, PACLITAXEL, PID, SNOMED, answer, breast_cancer, cc, coding, condition, loinc_obs,
+    med_statement, metastasis, observation, patient,
 )
 
 
@@ -106,6 +106,35 @@ def test_visceral_crisis_asserted_by_local_code_is_read():
     d = disease(breast_cancer(), metastasis("94381002", "liver"), flag)
     assert d.visceral_crisis is True
     assert d.visceral_crisis_sources[0].reference == f"Condition/{flag['id']}"
+
+
+def _crisis_then(*meds, crisis_on="2024-01-16", as_of=dt.date(2026, 11, 21)):
+    flag = condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), crisis_on)
+    return build_patient_state([patient(), breast_cancer("2023-06-01"), metastasis("94381002", "liver", "2024-01-10"),
+                                flag, *meds], PID, as_of)
+
+
+def test_a_visceral_crisis_followed_by_a_metastatic_line_was_treated_and_is_no_longer_current():
+    # CR C.1 (ABC4): a crisis is a state of organ dysfunction calling for rapid therapy; once
+    # a systemic line started after it, it is history and does not rank chemotherapy first
+    s = _crisis_then(med_statement(PACLITAXEL, "2024-02-01", "2024-08-01"))
+    d = s.disease
+    assert d.visceral_crisis is False and d.visceral_crisis_documented is True
+    assert d.visceral_crisis_treated_by == 1
+    assert d.visceral_crisis_sources[0].date == dt.date(2024, 1, 16)  # still cited as history
+
+
+def test_a_visceral_crisis_with_no_line_after_it_stays_current():
+    # a line started before the crisis (still given) does not treat it
+    s = _crisis_then(med_statement(LETROZOLE, "2024-01-12", status="active"))
+    assert s.disease.visceral_crisis is True and s.disease.visceral_crisis_treated_by is None
+
+
+def test_an_undated_visceral_crisis_stays_current_because_it_cannot_be_shown_treated():
+    flag = condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")))
+    s = build_patient_state([patient(), breast_cancer("2023-06-01"), metastasis("94381002", "liver", "2024-01-10"),
+                             flag, med_statement(PACLITAXEL, "2024-02-01", "2024-08-01")], PID, dt.date(2026, 11, 21))
+    assert s.disease.visceral_crisis is True
 
 
 def test_visceral_crisis_written_in_a_problem_list_text_is_read():

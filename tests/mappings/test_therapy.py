@@ -285,6 +285,29 @@ def test_without_a_metastatic_date_the_setting_is_unknown_and_flagged():
     assert "therapy-setting-unknown" in {g.code for g in s.gaps}
 
 
+def test_a_metformin_record_is_not_named_in_the_therapy_setting_or_dates_gaps():
+    # metformin is no anticancer therapy: it is in no line, so it cannot make them doubtful
+    s = state(med_request(None, "2015-03-01", text="metformin hydrochloride 500 MG Oral Tablet"),
+              med_statement(None, None, text="Metformin 500 mg tablet"))
+    codes = {g.code for g in s.gaps}
+    assert "therapy-setting-unknown" not in codes and "therapy-dates-missing" not in codes
+
+
+def test_the_setting_gap_names_each_unplaced_anticancer_therapy_with_its_own_reason():
+    s = state(med_statement(TAMOXIFEN, None, status="completed"),
+              med_statement(None, "2019-01-01", status="active", text="Metformin 500 mg tablet"))
+    gap = next(g for g in s.gaps if g.code == "therapy-setting-unknown")
+    assert gap.message.endswith(": tamoxifen (no start date, and not documented as still given).")
+    assert len(gap.sources) == 1
+    res = [patient(), breast_cancer("2015-01-01"),
+           {"resourceType": "Condition", "id": "liver", "subject": {"reference": f"Patient/{PID}"},
+            "code": cc(coding(SNOMED, "94381002"))},
+           med_statement(LETROZOLE, "2016-01-01", "2021-01-01"), med_statement(TAMOXIFEN, None)]
+    gap = next(g for g in build_patient_state(res, PID, AS_OF).gaps if g.code == "therapy-setting-unknown")
+    assert "letrozole (started 2016-01-01; the metastatic date is unknown)" in gap.message
+    assert "tamoxifen (no start date; the metastatic date is unknown)" in gap.message
+
+
 def test_esr1_tested_before_the_last_et_progression_is_stale():
     from tests.mappings.builders import variant
     s = state(
@@ -295,6 +318,34 @@ def test_esr1_tested_before_the_last_et_progression_is_stale():
     )
     assert s.biomarkers.esr1_current is False
     assert "esr1-stale" in {g.code for g in s.gaps}
+
+
+def test_the_stale_esr1_gap_names_the_progression_it_predates_with_its_date_and_source():
+    from tests.mappings.builders import variant
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", "2021-06-01"),
+        med_statement(PALBOCICLIB, "2020-02-01", "2021-06-01"),
+        med_statement(FULVESTRANT, "2021-06-10", status="active"),
+        variant("HGNC:3467", "ESR1", date="2020-01-20", present=False, specimen_display="plasma"),
+    )
+    ref = s.therapy.esr1_reference()
+    assert ref.date == s.therapy.last_endocrine_progression == dt.date(2021, 6, 1)
+    gap = next(g for g in s.gaps if g.code == "esr1-stale")
+    assert gap.message == ("The latest ESR1 result (2020-01-20) predates the progression on metastatic line 1 "
+                           "(letrozole + palbociclib) on 2021-06-01: re-test ESR1 (ctDNA preferred).")
+    assert {x.reference for x in ref.sources} <= {x.reference for x in gap.sources}
+
+
+def test_the_esr1_reference_is_a_later_line_end_when_the_patient_moved_on_without_a_coded_progression():
+    # C.3 row 18: after the most recent endocrine exposure; line 2 ended after line 1's progression
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", "2021-06-01"),
+        med_statement(FULVESTRANT, "2021-06-10", "2022-09-01"),
+        met="2020-01-15", as_of=dt.date(2023, 1, 1),
+    )
+    assert s.therapy.last_endocrine_progression == dt.date(2021, 6, 1)
+    ref = s.therapy.esr1_reference()
+    assert (ref.date, ref.event) == (dt.date(2022, 9, 1), "the end of metastatic line 2 (fulvestrant)")
 
 
 def test_esr1_tested_at_progression_is_current():

@@ -75,6 +75,22 @@ def test_an_esr1_negative_result_older_than_the_last_progression_counts_as_missi
     assert "predates the latest progression" in cards[0]["detail"]
 
 
+def test_an_esr1_negative_taken_between_two_endocrine_lines_is_missing_and_the_card_names_the_later_line_end():
+    # the date the order card shows is the one the mapping's staleness decision used
+    # (TherapyHistory.esr1_reference, C.3 row 18), not the earlier progression on line 1
+    import datetime as dt
+    from tests.cards.fhir_builder import hr_positive_mbc
+    p = hr_positive_mbc(PID, her2="0")
+    p.med("letrozole", "2024-02-01", "2025-02-01").med("ribociclib", "2024-02-01", "2025-02-01")
+    p.variant("ESR1", detected=False, on="2025-02-15")
+    p.med("fulvestrant", "2025-03-01", "2026-08-01").med("abemaciclib", "2025-03-01", "2026-08-01")
+    state = p.state(dt.date(2026, 11, 21))
+    cards = run(state, [draft("e", "elacestrant")])
+    card = by_topic(cards, "order-biomarker-missing")
+    assert card["detail"].count("predates the end of metastatic line 2 (abemaciclib + fulvestrant) on 2026-08-01") == 1
+    assert "2025-02-01" not in card["detail"]
+
+
 @pytest.mark.parametrize("parp", ["olaparib", "talazoparib"])
 def test_parp_inhibitor_without_germline_brca_result_asks_for_germline_testing(parp):
     state = after_first_line(base_state())
