@@ -112,6 +112,7 @@ class SafetyRule:
     source: str
     label_urls: dict[str, str]
     with_drugs: frozenset[str] = frozenset()  # fires when one of these is drafted or active too
+    per_drug: bool = False  # the rule is asked about the drafted drug (rule parameter `drug`)
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,8 @@ def _pathway_caution(rule_name: str | None = None, cid: str | None = None) -> Ca
     """The regimens.yaml caution with this id (a shared caution some regimen uses), or
     else the first caution (shared or per choice) that uses this predicate."""
     for reg in REGIMENS:
-        choice = () if cid else [c for cs in reg.choice_cautions.values() for c in cs]
+        # a shared caution may be used only per choice (ild-began-on-*: {caution: id, drug: ...})
+        choice = [c for cs in reg.choice_cautions.values() for c in cs]
         for c in (*reg.cautions, *choice):
             if (c.id == cid) if cid else (c.rule.rule == rule_name):
                 return c
@@ -165,7 +167,8 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
             text, source, urls = " ".join(s["text"].split()), s["source"], dict(s.get("label_urls") or {})
         safety.append(SafetyRule(id=s["id"], group=s["group"], indicator=s["indicator"],
                                  drugs=frozenset(s["drugs"]), short=s["short"], rule=ref, text=text,
-                                 source=source, label_urls=urls, with_drugs=frozenset(s.get("with_drugs") or ())))
+                                 source=source, label_urls=urls, with_drugs=frozenset(s.get("with_drugs") or ()),
+                                 per_drug=bool(s.get("per_drug"))))
     k = OrderKnowledge(
         version=str(data["version"]), override_reasons=reasons, biomarkers=biomarkers,
         safety_exclusions=frozenset(data.get("safety_exclusion_rules") or ()), safety=tuple(safety),
@@ -695,7 +698,9 @@ class _Checker:
                 continue
             if a.critical:  # a regimen the safety stop says not to start is no replacement
                 continue
-            choice = a.recommended or (a.offered_choices[0] if a.offered_choices else None)
+            # only the pathway's recommended choice: never one the patient should not start
+            # (QTc >= 450 ms with ribociclib, the drug an ILD began on, a visceral crisis), as in patient-view
+            choice = a.recommended
             if choice is None or any(d.rxnorm is None for d in choice.drugs):
                 continue
             drugs: list[DrugInfo] = list(choice.drugs)
@@ -895,8 +900,9 @@ class _Checker:
                     continue
                 if s.indicator != "critical" and (g.continuation or name in not_indicated):
                     continue
+                kwargs = {**s.rule.kwargs, "drug": name} if s.per_drug else s.rule.kwargs
                 f = (self._with_drugs_finding(name, s.with_drugs) if s.with_drugs
-                     else run_rule(s.rule.rule, self.state, self.ctx, **s.rule.kwargs))
+                     else run_rule(s.rule.rule, self.state, self.ctx, **kwargs))
                 if f.value:
                     done.add((name, s.group))
                     fired.setdefault(s.id, []).append((name, f))

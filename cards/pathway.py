@@ -41,6 +41,7 @@ class CautionHit:
     source: str  # knowledge source key
     finding: Finding  # the patient facts that triggered it
     short: str | None = None  # a few words for the card summary
+    never_recommended: bool = False  # the drug should not be started: never the recommended choice
 
 
 @dataclass
@@ -54,6 +55,11 @@ class ChoiceAssessment:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(d.name for d in self.drugs)
+
+    @property
+    def blocked_by(self) -> list[CautionHit]:
+        """Its cautions that say the drug should not be started (it is never recommended)."""
+        return [h for h in self.cautions if h.never_recommended]
 
 
 @dataclass
@@ -104,6 +110,17 @@ class RegimenAssessment:
     @property
     def recommended(self) -> ChoiceAssessment | None:
         return next((c for c in self.choices if c.recommended), None)
+
+    def not_recommended_because(self, offered: list | None = None) -> list[tuple[str | None, CautionHit]]:
+        """Why no suggestion of this card is recommended although some are offered: the
+        regimen-level cautions that say not to start it now (label None), else each offered
+        choice's such cautions (label = the choice). Empty when one is recommended, when none
+        is offered, or under a "do not start" stop (the card says that itself)."""
+        offered = self.offered_choices if offered is None else offered
+        if not offered or self.critical or any(c.recommended for c in offered):
+            return []
+        regimen = [(None, h) for h in self.cautions if h.never_recommended]
+        return regimen or [(c.label, h) for c in offered for h in c.blocked_by]
 
     @property
     def offered_choices(self) -> list[ChoiceAssessment]:
@@ -174,7 +191,7 @@ def _caution_hits(cautions, state, ctx) -> list[CautionHit]:
     for c in cautions:
         f = _run(c.rule, state, ctx)
         if f.value:
-            hits.append(CautionHit(c.severity, c.text, c.source, f, c.short))
+            hits.append(CautionHit(c.severity, c.text, c.source, f, c.short, c.never_recommended))
     return hits
 
 
@@ -207,6 +224,16 @@ def label_routes(reg: Regimen, state: PatientState, ctx: Context) -> RouteOutcom
         else:
             out.unknown += [f for f in fs if f.value is None]
     return out
+
+
+def _recommendable(choice: ChoiceAssessment) -> bool:
+    """The one rule for whether a concrete regimen may be the recommended suggestion: it is
+    offered and carries no caution saying the drug should not be started for this patient
+    (e.g. ribociclib with QTcF >= 450 ms, a drug the patient's ILD began on). Such a choice
+    stays offered, with its caution, for the clinician to choose; it is ranked after the
+    others and, when it is the only one, the card recommends nothing and says why. The
+    regimen-level counterpart is in assess()."""
+    return choice.excluded is None and not choice.blocked_by
 
 
 def _choice_label(drugs: tuple[DrugInfo, ...]) -> str:
@@ -259,12 +286,12 @@ def _assess_choices(reg: Regimen, state: PatientState, ctx: Context) -> list[Cho
     if len(plan) == 1 and not reg.prefer_when:  # one concrete regimen: recommended unless excluded
         _, drugs, label, name_set, checks = plan[0]
         choice = _assess_choice(drugs, label, name_set, checks, given, exclude_given, state, ctx)
-        if choice.excluded is None:
-            choice.recommended = True
+        choice.recommended = _recommendable(choice)
         return [choice]
     out = [(_assess_choice(drugs, label, name_set, checks, given, exclude_given, state, ctx), names)
            for names, drugs, label, name_set, checks in plan]
-    # recommended: no warning first, then the preference order for this patient, then data order
+    # recommended: a recommendable choice (never one the patient should not start) first, then
+    # no warning, then the preference order for this patient, then data order
     order: tuple[str, ...] = ()
     for pref in reg.prefer_when:
         if _run(pref.rule, state, ctx).value:
@@ -283,10 +310,10 @@ def _assess_choices(reg: Regimen, state: PatientState, ctx: Context) -> list[Cho
             for n in names:
                 if n in order and order.index(n) < pos:
                     pos = order.index(n)
-            offered.append(((warn, pos, idx), c))
+            offered.append(((not _recommendable(c), warn, pos, idx), c))
     if len(offered) > 1:
         offered.sort(key=itemgetter(0))
-    if offered:
+    if offered and _recommendable(offered[0][1]):
         offered[0][1].recommended = True
     # keep suggestions in the order shown to the clinician: the recommended first
     ranked = [c for _, c in offered] + [c for c, _ in out if c.excluded is not None]
@@ -358,8 +385,9 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     else:
         reasons_not.append(Finding(False, "Every concrete regimen of this card was already given or is excluded"))
     a.cautions += _caution_hits(reg.cautions, state, ctx)
-    if a.critical:
-        # shown with the stop (C.2: warnings, not silent exclusions) but never recommended
+    if a.critical or any(h.never_recommended for h in a.cautions):
+        # shown with the stop or the caution (C.2: warnings, not silent exclusions) but never
+        # recommended (e.g. endocrine-based therapy during a visceral crisis, C.2 step 2)
         for c in choices:
             c.recommended = False
     if reg.endocrine_based:

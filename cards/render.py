@@ -17,7 +17,8 @@ from cards.knowledge import DRUGS, KNOWLEDGE_VERSION, OFS_DRUG, SOURCES, DrugInf
 from cards.models import Card, Link, make_action, make_card, make_link, make_suggestion, new_uuids, topic_source
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
-    _ISO as ISO_TEXT, Context, Finding, esr1_reference_text, fmt_date, iso, variant_text, visceral_crisis_text,
+    _ISO as ISO_TEXT, Context, Finding, esr1_reference_text, evaluate_rule, fmt_date, iso, variant_text,
+    visceral_crisis_text,
 )
 from cards.testing import TestNeed
 
@@ -149,10 +150,17 @@ def regimen_summary(a: RegimenAssessment, offered: list | None = None) -> str:
     stops = [c.short for c in a.cautions if c.severity == "critical" and c.short]
     if stops:
         text += " — do not start: " + ", ".join(dict.fromkeys(stops))
+    why_not = [h.short for _, h in a.not_recommended_because(offered) if h.short]
+    if why_not:  # no suggestion recommended: say why first
+        text += " — not recommended: " + ", ".join(dict.fromkeys(why_not))
     shorts = [c.short for c in a.cautions if c.severity == "warning" and c.short]
     shorts += [c.short for ch in offered for c in ch.cautions if c.severity == "warning" and c.short]
+    shorts = [x for x in dict.fromkeys(shorts) if x not in why_not]
     if shorts:
-        text += " — caution: " + ", ".join(dict.fromkeys(shorts))
+        more = " — caution: " + ", ".join(shorts)
+        # why nothing is recommended is not cut short for the cautions (the detail lists them)
+        if not why_not or len(text + more) <= MAX_SUMMARY:
+            text += more
     return clip(text)
 
 
@@ -206,6 +214,17 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
     out += [fact(f) for f in a.why()]
     if a.route:
         out.append(f"- Label route: {a.route}")
+    why_not = a.not_recommended_because(offered)
+    if why_not:
+        # the orders stay on the card for the clinician, none marked recommended (review #2, #3, #7)
+        out += ["", "**No order on this card is recommended for this patient now**"]
+        for label, h in why_not:
+            first = h.text.split(". ")[0].rstrip(".") + "."
+            out.append(f"- {label + ': ' if label else ''}{first} Patient: {h.finding.text}{finding_cite(h.finding)}")
+        if any(c.excluded for c in a.choices):
+            out.append("- The other concrete regimens of this card are not offered to this patient "
+                       "(see **Not known / not offered**).")
+        out.append("- The orders stay on the card, none marked recommended; see the cautions below.")
     stop = [c for c in a.cautions if c.severity == "critical"]
     warn = [c for c in a.cautions if c.severity == "warning"]
     info = [c for c in a.cautions if c.severity not in ("warning", "critical")]
@@ -491,8 +510,9 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         out.append(f"- {'; '.join(bits)}{cite(srcs)}")
     else:
         out.append("- No diabetes documented")
-    if fa.lung.ild_history:
-        out.append(f"- ILD/pneumonitis history{cite(fa.lung.sources)}")
+    if fa.lung.ild_history:  # with grade, date and the drugs on at the time (as the cautions say)
+        ild = evaluate_rule("ild_history", state, ctx)
+        out.append(f"- {ild.text}{cite(ild.sources)}")
     if fa.ecog is not None:
         out.append(f"- ECOG {fa.ecog}{cite(fa.ecog_sources)}")
     if fa.qtc_ms is not None:

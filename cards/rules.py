@@ -191,6 +191,10 @@ def _line_text(ln: TherapyLine) -> str:
     return f"line {ln.number}: {' + '.join(ln.names)} {when}"
 
 
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def _listing(ctx: Context, lines: list[TherapyLine]) -> str:
     """'; '.join(_line_text(ln) for ln in lines), each line's text made once per call."""
     texts = ctx.memo.get("_line_texts")  # not a rule name: rules are public functions
@@ -641,12 +645,22 @@ def adjuvant_endocrine_relapse_within_12_months(state, ctx):
 @rule
 def relapse_on_or_within_12_months_of_adjuvant_ai(state, ctx):
     f = evaluate_rule("adjuvant_endocrine_relapse_within_12_months", state, ctx)
-    adjuvant_ai = any(
-        d.drug_class == "aromatase-inhibitor"
-        for e in state.therapy.exposures if e.setting == "early" for d in e.drugs
-    )
-    if not adjuvant_ai:
-        return Finding(False, f.text + " (no adjuvant AI documented)", f.sources)
+    early = {d.name: d.drug_class for e in state.therapy.exposures if e.setting == "early"
+             for d in e.drugs if d.drug_class in ENDOCRINE_CLASSES}
+    early_et = sorted(early)
+    if "aromatase-inhibitor" not in early.values():
+        # Shown as "Not excluded: ..." on the AI card: say why the timing does not matter
+        # (C.2 step 2: only an adjuvant AI makes the patient AI-resistant), so an early
+        # relapse after tamoxifen does not read as the reason the regimen fits (review #13)
+        if not early_et:
+            text = f.text if f.value is False else f"No adjuvant aromatase inhibitor documented ({_lower(f.text)})"
+        elif f.value:
+            text = (f"Early relapse after adjuvant endocrine therapy does not exclude an aromatase inhibitor here: "
+                    f"the adjuvant therapy was {', '.join(early_et)}, not an aromatase inhibitor; {_lower(f.text)}")
+        else:
+            text = (f"The adjuvant endocrine therapy was {', '.join(early_et)}, not an aromatase inhibitor; "
+                    f"{_lower(f.text)}")
+        return Finding(False, text, f.sources)
     # an undecidable timing stays undecidable (None): read as False it would make the
     # patient endocrine-sensitive by default (C.2 step 2 needs the timing)
     return Finding(f.value, f.text, f.sources)
@@ -823,20 +837,88 @@ def medication_records_unreadable(state, ctx):
     return Finding(True, gaps[0].message, tuple(s for g in gaps for s in g.sources))
 
 
+# ILD/pneumonitis that began within this many days after the last dose of a drug is read as
+# having begun on that drug. A judgement call (no source sets a window): drug-induced
+# pneumonitis can be diagnosed shortly after a drug is stopped, and a record's end date is
+# often the date the drug was stopped because of it. The cards say so.
+ILD_AFTER_EXPOSURE_DAYS = 30
+_NOT_THERAPY = ("bone-agent", "other")  # exposures that are no anticancer therapy
+
+
+def _ild_exposures(state: PatientState, ctx: Context) -> list[tuple]:
+    """[(ILD onset date, ILD source, drug name, exposure, days after its end or None)], once per
+    call: the exposures whose time on drug covers an ILD onset, or ended at most
+    ILD_AFTER_EXPOSURE_DAYS before it. An exposure without an end date counts from its start
+    (ongoing or end unknown); one without a start date is not placed."""
+    found = ctx.memo.get("_ild_exposures")  # not a rule name
+    if found is None:
+        found = []
+        onsets = [(s.date, s) for s in state.factors.lung.sources if s.date]
+        for e in state.therapy.exposures:
+            if e.start is None:
+                continue
+            for day, src in onsets:
+                if day < e.start:
+                    continue
+                after = None
+                if e.end is not None and day > e.end:
+                    after = (day - e.end).days
+                    if after > ILD_AFTER_EXPOSURE_DAYS:
+                        continue
+                for d in e.drugs:
+                    if d.drug_class not in _NOT_THERAPY:
+                        found.append((day, src, d.name, e, after))
+        ctx.memo["_ild_exposures"] = found
+    return found
+
+
+def _ild_grade_text(state: PatientState) -> str:
+    lung = state.factors.lung
+    grade = f", grade {lung.grade}" if lung.grade is not None else ""
+    return grade + {True: ", symptomatic", False: ", asymptomatic", None: ""}[lung.symptomatic]
+
+
 @rule
 def ild_history(state, ctx):
     lung = state.factors.lung
-    grade = f", grade {lung.grade}" if lung.grade is not None else ""
-    sym = {True: ", symptomatic", False: ", asymptomatic", None: ""}[lung.symptomatic]
-    return Finding(lung.ild_history, f"ILD/pneumonitis history{grade}{sym}" if lung.ild_history else
-                   "No ILD/pneumonitis documented", tuple(lung.sources))
+    if not lung.ild_history:
+        return Finding(False, "No ILD/pneumonitis documented", tuple(lung.sources))
+    # the onset date(s) and the drugs on at the time, so every ILD caution names them
+    days = sorted({s.date for s in lung.sources if s.date})
+    text = f"ILD/pneumonitis history{_ild_grade_text(state)}"
+    if days:
+        text += f", diagnosed {', '.join(iso(d) for d in days)}"
+        on = list(dict.fromkeys(name for _, _, name, _, _ in _ild_exposures(state, ctx)))
+        if on:
+            text += f" (began during or <= {ILD_AFTER_EXPOSURE_DAYS} days after: {', '.join(on)})"
+    return Finding(True, text, tuple(lung.sources))
 
 
 @rule
 def symptomatic_ild(state, ctx):
     lung = state.factors.lung
-    val = lung.ild_history and (lung.symptomatic is True or (lung.grade or 0) >= 2)
-    return Finding(bool(val), evaluate_rule("ild_history", state, ctx).text, tuple(lung.sources))
+    val = bool(lung.ild_history and (lung.symptomatic is True or (lung.grade or 0) >= 2))
+    text = evaluate_rule("ild_history", state, ctx).text
+    if lung.ild_history and not val:
+        # shown as "Not excluded: ..." on the T-DXd card: say what is not met
+        text += ": not documented as symptomatic or grade >= 2"
+    return Finding(val, text, tuple(lung.sources))
+
+
+@rule
+def ild_began_on(state, ctx, drug: str):
+    """ILD/pneumonitis began while on `drug` (or within ILD_AFTER_EXPOSURE_DAYS after it)."""
+    hits = [h for h in _ild_exposures(state, ctx) if h[2] == drug]
+    if not hits:
+        return Finding(False, f"No ILD/pneumonitis documented during {drug}")
+    day, src, _, e, after = hits[0]
+    span = f"{fmt_date(e.start)} to {'now' if e.active else fmt_date(e.end) if e.end else 'end date unknown'}"
+    when = (f"{after} day(s) after {drug} ended ({span}; within the {ILD_AFTER_EXPOSURE_DAYS}-day window read "
+            "as during the drug, a judgement call)" if after else f"during {drug} ({span})")
+    text = f"ILD/pneumonitis{_ild_grade_text(state)} diagnosed {iso(day)}, {when}"
+    if (state.factors.lung.grade or 0) >= 3:  # CTCAE grade 3-4 = severe: the labels' "permanently discontinue"
+        text += "; grade 3-4 is severe ILD/pneumonitis"
+    return Finding(True, text, (src, *e.sources))
 
 
 @rule
@@ -851,11 +933,11 @@ def visceral_crisis_text(state: PatientState) -> str:
     """The visceral crisis as the pathway reads it: current, or history (treated by a later
     metastatic line: mappings.disease.visceral_crisis_currency, CR C.1 ABC4 definition)."""
     d = state.disease
+    dates = [s.date for s in d.visceral_crisis_sources if s.date]
     if d.visceral_crisis:
-        return "Visceral crisis asserted by a clinician"
+        return "Visceral crisis asserted by a clinician" + (f", documented {fmt_date(max(dates))}" if dates else "")
     if not d.visceral_crisis_documented:
         return "No visceral crisis asserted"
-    dates = [s.date for s in d.visceral_crisis_sources if s.date]
     ln = next((x for x in state.therapy.metastatic_lines if x.number == d.visceral_crisis_treated_by), None)
     treated = (f", treated with metastatic line {ln.number} ({' + '.join(ln.names)}) from {fmt_date(ln.start)}"
                if ln else "")

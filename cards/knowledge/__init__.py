@@ -14,7 +14,7 @@ Public API (stable):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,10 @@ class Caution:
     text: str
     source: str
     short: str | None = None  # a few words for the card summary
+    # The caution says the drug should not be started (or re-started) for this patient:
+    # a concrete regimen carrying it is never the recommended suggestion, and a regimen-level
+    # one leaves no suggestion of the card recommended (cards/pathway.py _recommendable).
+    never_recommended: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,8 @@ def _rule(raw: Any, text_key: str = "text") -> RuleRef:
     if isinstance(raw, str):
         return RuleRef(rule=raw)
     params = tuple(
-        sorted((k, v) for k, v in raw.items() if k not in ("rule", text_key, "severity", "source", "order", "rank", "short", "phase"))
+        sorted((k, v) for k, v in raw.items()
+               if k not in ("rule", text_key, "severity", "source", "order", "rank", "short", "phase", "never_recommended"))
     )
     return RuleRef(rule=raw["rule"], params=params, text=raw.get(text_key))
 
@@ -170,8 +175,22 @@ def _rule(raw: Any, text_key: str = "text") -> RuleRef:
 def _caution(raw: dict, cid: str) -> Caution:
     return Caution(
         id=cid, rule=_rule(raw), severity=raw["severity"], text=" ".join(raw["text"].split()),
-        source=raw["source"], short=raw.get("short"),
+        source=raw["source"], short=raw.get("short"), never_recommended=bool(raw.get("never_recommended")),
     )
+
+
+def _choice_caution(raw: dict, cid: str, shared: dict[str, Caution]) -> Caution:
+    """A choice caution written out, or `{caution: <shared id>, <param>: ...}`: the shared
+    caution (text, severity, source) with these rule parameters added, e.g. the drug of the
+    choice; `{drug}` in its short text is filled in. Keeps the shared caution's id (the order
+    hooks find it by id)."""
+    if "caution" not in raw:
+        return _caution(raw, cid)
+    base = shared[raw["caution"]]
+    extra = {k: v for k, v in raw.items() if k != "caution"}
+    params = tuple(sorted({**dict(base.rule.params), **extra}.items()))
+    short = base.short.format(**extra) if base.short else None
+    return replace(base, rule=RuleRef(rule=base.rule.rule, params=params, text=base.rule.text), short=short)
 
 
 def _also_after_progression(raw: dict | None) -> AlsoAfterProgression | None:
@@ -222,7 +241,7 @@ def load(regimens_file: Path = REGIMENS_FILE, tests_file: Path = TESTS_FILE) -> 
             excluded_if=tuple(_rule(x) for x in r.get("excluded_if", [])),
             cautions=tuple(cautions),
             choice_cautions={
-                drug: tuple(_caution(c, f"{r['topic']}-{drug}-{i}") for i, c in enumerate(cs))
+                drug: tuple(_choice_caution(c, f"{r['topic']}-{drug}-{i}", shared) for i, c in enumerate(cs))
                 for drug, cs in (r.get("choice_cautions") or {}).items()
             },
             choice_requires={
@@ -277,7 +296,8 @@ def _check(drugs: dict, regimens: list, tests: dict, sources: dict) -> None:
             if name not in drugs:
                 raise ValueError(f"regimens.yaml: {r.topic} uses unknown drug {name}")
         also = [r.also_after_progression.source] if r.also_after_progression else []
-        for src in [r.label["source"], r.evidence["source"], *(c.source for c in r.cautions), *also]:
+        choice = [c.source for cs in r.choice_cautions.values() for c in cs]
+        for src in [r.label["source"], r.evidence["source"], *(c.source for c in r.cautions), *choice, *also]:
             if src not in sources:
                 raise ValueError(f"regimens.yaml: {r.topic} cites unknown source {src}")
         for phase in r.phases:

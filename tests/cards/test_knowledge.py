@@ -98,3 +98,21 @@ def test_adding_a_drug_is_a_data_edit_making_vepdegestrant_orderable_needs_only_
     state = S.with_variants(S.with_lines(S.base(), ("letrozole", "ribociclib")), S.variant("ESR1"), esr1_current=True)
     cards = view(state)
     assert suggestion_drugs(card(cards, "vepdegestrant")) == [["vepdegestrant"]]
+
+
+def test_every_endocrine_based_regimen_carries_the_visceral_crisis_caution_that_recommends_none_of_its_orders():
+    # C.2 step 2: chemotherapy first in a visceral crisis; ET-based therapy after stabilisation
+    for r in K.REGIMENS:
+        ids = {c.id: c for c in r.cautions}
+        assert ("visceral-crisis-et" in ids) == r.endocrine_based, r.topic
+        if r.endocrine_based:
+            assert ids["visceral-crisis-et"].never_recommended
+
+
+def test_every_drug_with_an_ild_label_warning_has_a_began_on_this_drug_caution_wherever_it_is_offered():
+    ild_drugs = {"ribociclib", "abemaciclib", "palbociclib", "everolimus", "alpelisib"}  # reference A.4
+    for r in K.REGIMENS:
+        for name in ild_drugs & set(r.drug_names):
+            began = [c for c in r.choice_cautions.get(name, ()) if c.rule.rule == "ild_began_on"]
+            assert began and began[0].rule.kw == {"drug": name} and began[0].never_recommended, (r.topic, name)
+            assert name in began[0].short

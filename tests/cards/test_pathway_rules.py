@@ -859,3 +859,107 @@ def test_a_premenopausal_patient_whose_sex_is_not_recorded_as_female_still_needs
     assert ai["indicator"] == "warning"
     assert "ovarian function suppression" in ai["detail"]
     assert any("goserelin" in " ".join(d.lower() for d in drugs) for drugs in suggestion_drugs(ai))
+
+
+# --- the recommended suggestion never carries a "should not be started" caution (review #2, #3, #7) ----
+
+def _no_recommended(c):
+    return [s["label"] for s in c.get("suggestions", []) if s.get("isRecommended")] == []
+
+
+def test_qtc_450_or_more_leaves_the_ribociclib_only_fulvestrant_card_without_a_recommended_order_and_says_why():
+    from mappings.state import LabValue
+    state = S.factors(S.base(), qtc_ms=LabValue(value=470, date=dt.date(2026, 10, 1), sources=S.src("Observation/ecg")))
+    fulv = card(cards_for(state), "fulvestrant-cdk46i")
+    # endocrine-naive first line: ribociclib is fulvestrant's only labelled partner (B.9), still offered
+    assert suggestion_drugs(fulv) == [["fulvestrant", "ribociclib"]]
+    assert _no_recommended(fulv)
+    assert fulv["indicator"] == "warning"
+    assert "not recommended: QTc >= 450 ms" in fulv["summary"]
+    why_not = fulv["detail"].split("**No order on this card is recommended for this patient now**")[1].split("**Cautions")[0]
+    assert "ribociclib should not be started" in why_not and "QTc 470 ms" in why_not
+    assert "not offered to this patient" in why_not  # abemaciclib/palbociclib: not labelled here
+
+
+def _ild_on(state, day, grade=2, symptomatic=True):
+    return S.factors(state, lung=S.LungDisease(ild_history=True, grade=grade, symptomatic=symptomatic,
+                                               sources=S.src("Condition/ild", day)))
+
+
+def test_ild_that_began_on_abemaciclib_names_the_drug_and_date_and_another_cdk46i_partner_is_recommended():
+    # line 1 letrozole + abemaciclib 2022-01-01 to 2023-01-01; ILD 2022-10-01
+    state = _ild_on(S.with_lines(S.base(), ("letrozole", "abemaciclib")), dt.date(2022, 10, 1))
+    fulv = card(cards_for(state), "fulvestrant-cdk46i")
+    assert "abemaciclib" not in recommended(fulv)  # postMONARCH would have put it first (prefer_when)
+    assert "ILD began on abemaciclib" in fulv["summary"]
+    line = [x for x in fulv["detail"].splitlines() if x.startswith("- ⚠️ Fulvestrant + abemaciclib:")][0]
+    assert "ILD/pneumonitis, grade 2, symptomatic diagnosed 2022-10-01, during abemaciclib (2022-01-01 to 2023-01-01)" in line
+    assert "Condition/ild (2022-10-01)" in line and "MedicationStatement/line1" in line
+    assert "permanently discontinue treatment in patients with severe ILD" in line and "UNVERIFIED" in line
+    assert suggestion_drugs(fulv)[-1] == ["fulvestrant", "abemaciclib"]  # still offered, last
+
+
+def test_ild_within_30_days_after_the_last_dose_counts_as_begun_on_the_drug_and_later_ild_does_not():
+    lines = S.with_lines(S.base(), ("letrozole", "abemaciclib"))  # abemaciclib ended 2023-01-01
+    soon = card(cards_for(_ild_on(lines, dt.date(2023, 1, 20))), "fulvestrant-cdk46i")
+    assert "ILD began on abemaciclib" in soon["summary"] and "judgement call" in soon["detail"]
+    later = card(cards_for(_ild_on(lines, dt.date(2023, 3, 1))), "fulvestrant-cdk46i")
+    assert "ILD began on" not in later["summary"] and recommended(later) == ["fulvestrant", "abemaciclib"]
+
+
+def test_ild_that_began_on_adjuvant_palbociclib_leaves_the_inavolisib_triplet_without_a_recommended_order():
+    state = S.with_lines(S.base(), early=(("letrozole", "palbociclib"),), adjuvant_endocrine_end=dt.date(2020, 1, 1),
+                         months_from_adjuvant_endocrine_end_to_metastasis=6.0, endocrine_resistance="secondary")
+    state = state.model_copy(update={"disease": state.disease.model_copy(update={"de_novo_metastatic": False})})
+    state = _ild_on(S.with_variants(state, S.variant("PIK3CA", "p.H1047R")), dt.date(2019, 6, 1))
+    ina = card(cards_for(state), "inavolisib-palbociclib-fulvestrant")
+    assert _no_recommended(ina) and ina["suggestions"]
+    assert "not recommended: ILD began on palbociclib" in ina["summary"]
+    assert "during palbociclib (2015-01-01 to 2020-01-01)" in ina["detail"]
+
+
+def _crisis(state):
+    d = state.disease.model_copy(update={"visceral_crisis": True,
+                                         "visceral_crisis_sources": S.src("Condition/crisis", dt.date(2026, 10, 28))})
+    return state.model_copy(update={"disease": d})
+
+
+def test_visceral_crisis_puts_a_chemotherapy_first_caution_on_every_endocrine_card_and_recommends_none_of_them():
+    cards = cards_for(_crisis(S.base()))
+    assert regimen_topics(cards)[0] == "chemotherapy"
+    assert recommended(card(cards, "chemotherapy"))
+    for topic in ("ai-cdk46i", "fulvestrant-cdk46i"):
+        c = card(cards, topic)
+        assert _no_recommended(c) and c["suggestions"], topic
+        assert "not recommended: visceral crisis" in c["summary"] and c["indicator"] == "warning"
+        assert ("Visceral crisis documented: chemotherapy first; endocrine-based therapy after stabilisation "
+                "(C.2 step 2)") in c["detail"]
+        assert "Visceral crisis asserted by a clinician, documented 2026-10-28 — Condition/crisis (2026-10-28)" in c["detail"]
+
+
+def test_visceral_crisis_after_progression_recommends_no_endocrine_based_order_either():
+    state = _crisis(S.with_variants(progressed(), S.variant("ESR1", "p.D538G", specimen="ctdna")))
+    cards = cards_for(state)
+    assert regimen_topics(cards)[0] == "chemotherapy"
+    endocrine = [c for c in cards if c["source"]["topic"]["code"] in
+                 {"elacestrant", "imlunestrant", "fulvestrant", "fulvestrant-cdk46i", "everolimus-exemestane"}]
+    assert endocrine
+    for c in endocrine:
+        assert _no_recommended(c) and "visceral crisis" in c["summary"], c["summary"]
+
+
+# --- "Not excluded" lines say why the exclusion does not apply (review #13) -----------------
+
+def test_early_relapse_after_adjuvant_tamoxifen_is_shown_as_not_an_ai_not_as_a_reason_the_ai_card_fits():
+    ai = card(cards_for(S.adjuvant_relapse(S.base(), 3, drug="tamoxifen")), "ai-cdk46i")
+    line = [x for x in ai["detail"].splitlines() if x.startswith("- Not excluded")][0]
+    assert line.startswith("- Not excluded: Early relapse after adjuvant endocrine therapy does not exclude an "
+                           "aromatase inhibitor here: the adjuvant therapy was tamoxifen, not an aromatase inhibitor")
+    assert "(no adjuvant AI documented)" not in ai["detail"]
+
+
+def test_tdxd_after_asymptomatic_ild_says_the_ild_is_not_symptomatic_not_just_ild_history():
+    state = _ild_on(progressed(), dt.date(2025, 2, 5), grade=1, symptomatic=False)
+    tdxd = card(cards_for(state), "trastuzumab-deruxtecan")
+    assert ("- Not excluded: ILD/pneumonitis history, grade 1, asymptomatic, diagnosed 2025-02-05: "
+            "not documented as symptomatic or grade >= 2") in tdxd["detail"]

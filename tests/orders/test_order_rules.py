@@ -280,6 +280,57 @@ def test_pi3k_inhibitor_without_recent_hba1c_proposes_the_glycaemic_tests_as_inf
     assert codes == ["4548-4", "1558-6"]
 
 
+# --- the order hooks give patient-view's reasons for not recommending an order (review #2, #3, #7) ---
+
+def _ild_on_first_line_cdk(cdk: str):
+    state = after_first_line(base_state(), cdk=cdk)  # the line ended 30 days ago
+    state.factors.lung = LungDisease(ild_history=True, grade=2, symptomatic=True, sources=[src("Condition/ild", 40)])
+    return state
+
+
+def test_an_order_for_the_cdk46_inhibitor_an_ild_began_on_names_the_drug_and_the_ild_date():
+    cards = run(_ild_on_first_line_cdk("abemaciclib"), [draft("a", "abemaciclib"), draft("f", "fulvestrant")])
+    card = by_topic(cards, "order-contraindicated")
+    assert card["indicator"] == "warning"
+    assert card["summary"] == f"Abemaciclib: ILD began on this drug ({ago(40).isoformat()}) — caution"
+    assert f"diagnosed {ago(40).isoformat()}, during abemaciclib" in card["detail"] and "Condition/ild" in card["detail"]
+    assert "permanently discontinue treatment in patients with severe ILD" in card["detail"]
+
+
+def test_an_order_for_another_cdk46_inhibitor_after_ild_on_abemaciclib_gets_the_ild_history_caution_only():
+    cards = run(_ild_on_first_line_cdk("abemaciclib"), [draft("r", "ribociclib"), draft("f", "fulvestrant")])
+    card = by_topic(cards, "order-contraindicated")
+    assert card["summary"].startswith("Ribociclib: ILD history")
+    assert "during abemaciclib" not in card["detail"]
+
+
+def test_an_endocrine_based_order_during_a_visceral_crisis_says_chemotherapy_first():
+    state = base_state()
+    state.disease.visceral_crisis = True
+    state.disease.visceral_crisis_sources = [src("Condition/crisis", 5)]
+    cards = run(state, [draft("l", "letrozole"), draft("r", "ribociclib")])
+    card = by_topic(cards, "order-contraindicated")
+    assert card["indicator"] == "warning" and "visceral crisis" in card["summary"]
+    assert "chemotherapy first; endocrine-based therapy after stabilisation (C.2 step 2)" in card["detail"]
+
+
+def test_a_ribociclib_order_with_qtc_450_or_more_says_it_should_not_be_started():
+    state = base_state()
+    state.factors.qtc_ms = LabValue(value=470, date=ago(5), sources=[src("Observation/ecg", 5)])
+    card = by_topic(run(state, [draft("f", "fulvestrant"), draft("r", "ribociclib")]), "order-contraindicated")
+    assert card["indicator"] == "warning" and "QTc >= 450 ms" in card["summary"]
+    assert "ribociclib should not be started" in card["detail"]
+
+
+def test_replacements_never_propose_the_ribociclib_combination_patient_view_does_not_recommend():
+    state = base_state()
+    state.factors.qtc_ms = LabValue(value=470, date=ago(5), sources=[src("Observation/ecg", 5)])
+    card = by_topic(run(state, [draft("e", "elacestrant")]), "order-not-indicated")
+    replacements = [created_drugs(s) for s in card["suggestions"] if s["label"].startswith("Replace")]
+    assert replacements and all("ribociclib" not in drugs for drugs in replacements)
+    assert ["letrozole", "abemaciclib"] in replacements
+
+
 # --- order-incomplete-regimen ------------------------------------------------
 
 def test_first_line_aromatase_inhibitor_without_cdk46_inhibitor_in_endocrine_sensitive_disease():
