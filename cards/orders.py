@@ -568,11 +568,12 @@ class _Checker:
 
     def _source(self, topic: str, reg: Regimen, url: str | None = None):
         url = url or reg.label_url
-        label = "ASCO MBC guideline (mbc-cds order check)" if "asco.org" in url else f"FDA label: {reg.brand}"
+        # regimens.yaml label.title says what the label URL is (a label, or a guideline)
+        label = reg.label_title if url == reg.label_url else f"FDA label: {reg.brand}"
         return topic_source(topic, label, url)
 
     def _links(self, reg: Regimen) -> list[Link]:
-        return [Link(label=f"Label: {reg.brand}", url=reg.label_url)]
+        return [Link(label=title, url=url) for title, url in reg.label_links]  # one link per label
 
     def _label_block(self, reg: Regimen) -> list[str]:
         lab = reg.label

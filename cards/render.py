@@ -17,8 +17,8 @@ from cards.knowledge import DRUGS, KNOWLEDGE_VERSION, OFS_DRUG, SOURCES, DrugInf
 from cards.models import Card, Link, make_action, make_card, make_link, make_suggestion, new_uuids, topic_source
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
-    _ISO as ISO_TEXT, Context, Finding, esr1_reference_text, evaluate_rule, fmt_date, iso, variant_text,
-    visceral_crisis_text,
+    _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, Finding, esr1_reference_text, evaluate_rule, fmt_date, iso,
+    variant_text, visceral_crisis_text,
 )
 from cards.testing import TestNeed
 
@@ -32,8 +32,42 @@ MAX_CITED = 6
 
 # --- small text helpers ----------------------------------------------------
 
+_TRAIL = " ,;:-—(/+"
+
+
 def clip(text: str, limit: int = MAX_SUMMARY) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:-") + "…"
+    """text, or its longest prefix ending at a word boundary + "…" within limit characters
+    (never cut mid-word: review clipped_summaries); a single over-long word is cut."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    cut = head.rfind(" ")
+    if text[limit - 1] != " " and cut > 0:  # the word at the limit is cut: drop it whole
+        head = head[:cut]
+    return head.rstrip(_TRAIL) + "…"
+
+
+def clip_items(head: str, sections: list[tuple[str, list[str]]], limit: int = MAX_SUMMARY) -> str:
+    """head + each section ("prefix" + ", ".join(items)) in priority order, as many whole
+    items as fit; what does not fit is dropped (not truncated) and marked "…". The head is
+    shortened at a word boundary only to keep the first item of the first section (the
+    most important reason: a "do not start")."""
+    sections = [(p, list(dict.fromkeys(i))) for p, i in sections if i]
+    room = 3  # for a closing ", …" after the first item
+    if sections and len(head) + len(sections[0][0]) + len(sections[0][1][0]) + room > limit:
+        head = clip(head, limit - len(sections[0][0]) - len(sections[0][1][0]) - room)
+    text = clip(head, limit)
+    for n, (prefix, items) in enumerate(sections):
+        more = n + 1 < len(sections)
+        for i, item in enumerate(items):
+            cand = text + (prefix if i == 0 else ", ") + item
+            last = i + 1 == len(items) and not more
+            if len(cand) + (0 if last else 3) <= limit:  # room left for a closing ", …"
+                text = cand
+                continue
+            tail = (prefix + "…") if i == 0 else ", …"
+            return text + tail if len(text + tail) <= limit else text + "…"
+    return text
 
 
 def _cited(s: Source) -> str:
@@ -138,30 +172,21 @@ def service_request(patient_id: str, order: TestOrder, why: str) -> dict:
 # --- regimen cards ---------------------------------------------------------
 
 def _regimen_source_label(a: RegimenAssessment) -> str:
-    url = a.regimen.label_url
-    if "asco.org" in url:
-        return "ASCO MBC guideline (mbc-cds pathway)"
-    return f"FDA label: {a.regimen.brand}"
+    """What the card's source URL is (regimens.yaml label.title): a label, or a guideline."""
+    return a.regimen.label_title
 
 
 def regimen_summary(a: RegimenAssessment, offered: list | None = None) -> str:
     offered = a.offered_choices if offered is None else offered
-    text = f"{a.regimen.name}: {a.route_tag or a.regimen.tag(a.phase)}"
     stops = [c.short for c in a.cautions if c.severity == "critical" and c.short]
-    if stops:
-        text += " — do not start: " + ", ".join(dict.fromkeys(stops))
     why_not = [h.short for _, h in a.not_recommended_because(offered) if h.short]
-    if why_not:  # no suggestion recommended: say why first
-        text += " — not recommended: " + ", ".join(dict.fromkeys(why_not))
     shorts = [c.short for c in a.cautions if c.severity == "warning" and c.short]
     shorts += [c.short for ch in offered for c in ch.cautions if c.severity == "warning" and c.short]
-    shorts = [x for x in dict.fromkeys(shorts) if x not in why_not]
-    if shorts:
-        more = " — caution: " + ", ".join(shorts)
-        # why nothing is recommended is not cut short for the cautions (the detail lists them)
-        if not why_not or len(text + more) <= MAX_SUMMARY:
-            text += more
-    return clip(text)
+    shorts = [x for x in shorts if x not in why_not]
+    # the drug name, a "do not start", then why no order is recommended; cautions that do
+    # not fit are dropped whole (the detail lists them all)
+    return clip_items(f"{a.regimen.name}: {a.route_tag or a.regimen.tag(a.phase)}",
+                      [(" — do not start: ", stops), (" — not recommended: ", why_not), (" — caution: ", shorts)])
 
 
 # The parts of a regimen card's detail that depend on the knowledge only (evidence,
@@ -260,8 +285,13 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
     drug_infos = [d for c in offered for d in c.drugs]
     fa = state.factors
     dia = fa.diabetes
-    if (dia.hba1c is None or dia.fasting_glucose is None) and any(d.drug_class == "pi3k-akt-mtor" for d in drug_infos):
-        out.append("HbA1c and/or fasting glucose not documented: needed before starting (see testing card).")
+    if any(d.drug_class == "pi3k-akt-mtor" for d in drug_infos):
+        # only what is missing (a documented HbA1c is cited in the cautions)
+        missing = [name for name, lab in (("HbA1c", dia.hba1c), ("fasting glucose", dia.fasting_glucose))
+                   if lab is None]
+        if missing:
+            what = " and ".join(missing)
+            out.append(f"{what[:1].upper() + what[1:]} not documented: needed before starting (see testing card).")
     if fa.qtc_ms is None and any(d.name == "ribociclib" for d in drug_infos):
         out.append("QTc not documented: ECG before ribociclib (start only if QTcF < 450 ms).")
     if any(d.name == "ribociclib" for d in drug_infos):
@@ -324,7 +354,7 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
         regimen_detail(a, state, position, notes, offered),
         suggestions,
         "at-most-one" if suggestions else None,
-        [make_link(f"Label: {r.brand}", url), trials_link(r.trials_search)],
+        [*(make_link(title, link) for title, link in r.label_links), trials_link(r.trials_search)],
         next(ids, None),
     )
 
@@ -366,17 +396,16 @@ def testing_card(need: TestNeed, state: PatientState, ids: Iterator[str] | None 
         code = f" (LOINC {o.code['code']})" if o.code else " (no single orderable LOINC code; named by text)"
         lines.append(f"- {o.text}{code}")
     lines += ["", f"_Knowledge: cards/knowledge/tests.yaml; {source_title(t.source)}._"]
-    summary = t.title
-    if need.waiting:
-        summary += f" — {need.verb} {', '.join(need.waiting)}"
+    # whole regimen names only; those that do not fit are dropped ("…"), the detail names all
+    summary = clip_items(t.title, [(f" — {need.verb} ", need.waiting)])
     return make_card(
-        clip(summary),
+        summary,
         need.indicator,
-        topic_source(need.topic, "mbc-cds testing guidance (ASCO/CAP guidelines)", t.url),
+        topic_source(need.topic, t.url_title, t.url),
         "\n".join(lines),
         suggestions,
         behavior,
-        [make_link("Guideline", t.url), trials_link(t.trials_search)],
+        [*(make_link(title, url) for title, url in t.all_links), trials_link(t.trials_search)],
         next(ids, None),
     )
 
@@ -388,10 +417,53 @@ def _receptor_line(name: str, r) -> str:
     if r.percent is not None:
         bits.append(f"{r.percent:g} % cells")
     if r.low_positive:
-        bits.append("ER-low (1-10 %)")
+        # ER-low is an ER category only (reference F #20); a PR of 1-10 % is "low positive"
+        bits.append("ER-low (1-10 %)" if name == "ER" else "low positive (1-10 %)")
     if r.conflict:
         bits.append("results disagree, most recent used")
     return f"- {name}: {', '.join(bits)} ({fmt_date(r.date)}){cite(r.sources)}"
+
+
+_RES_WORDS = {"primary": "primary resistance", "secondary": "secondary resistance",
+              "sensitive": "endocrine-sensitive", "de-novo": "de novo metastatic (no prior endocrine therapy)",
+              "unknown": "unknown"}
+
+
+def _endocrine_sensitivity(th) -> str:
+    """The ABC4 category (C.1) and the facts it rests on: the adjuvant relapse timing and
+    the first metastatic endocrine line; the mapper keeps the stronger resistance (review #16:
+    "secondary" after a relapse > 12 months from adjuvant ET comes from the metastatic line)."""
+    res = th.endocrine_resistance
+    facts: list[tuple[str | None, str]] = []  # (category this fact gives on its own, text)
+    m = th.months_from_adjuvant_endocrine_end_to_metastasis
+    if th.on_adjuvant_endocrine_at_recurrence:
+        starts = [e.start for e in th.exposures if e.setting == "early" and e.start
+                  and any(d.drug_class in ENDOCRINE_CLASSES for d in e.drugs)]
+        facts.append((None, "relapse on adjuvant endocrine therapy"
+                      + (f" started {fmt_date(min(starts))} (ABC4: in its first 2 years primary, later secondary)"
+                         if starts else "")))
+    elif m is not None:
+        own = "secondary" if m <= 12.0 else "sensitive"
+        facts.append((own, f"relapse {m:.1f} months after completing adjuvant ET"
+                           + (f" ({fmt_date(th.adjuvant_endocrine_end)})" if th.adjuvant_endocrine_end else "")
+                           + ((" (> 12 months)" if own == "sensitive" else " (within 12 months)") if own == res
+                              else ": on its own endocrine-sensitive (> 12 months)" if own == "sensitive"
+                              else ": on its own secondary resistance (within 12 months)")))
+    first_et = next((ln for ln in th.metastatic_lines if ln.endocrine), None)
+    if first_et is not None and first_et.start and first_et.end and not first_et.active \
+            and res in ("primary", "secondary"):
+        months = (first_et.end - first_et.start).days / 30.4375
+        own = "primary" if months < 6 else "secondary"
+        if own == res:
+            facts.insert(0, (own, f"progression {'within 6 months' if own == 'primary' else 'after 6 months or more'} "
+                                  f"of first-line metastatic endocrine therapy ({' + '.join(first_et.names)}, "
+                                  f"{fmt_date(first_et.start)} to {fmt_date(first_et.end)})"))
+    if res == "sensitive" and not facts:
+        facts.append(("sensitive", "no endocrine therapy before the metastatic diagnosis"))
+    text = _RES_WORDS.get(res, res)
+    if facts:
+        text += ": " + "; ".join(t for _, t in facts)
+    return text
 
 
 def summary_headline(state: PatientState, status: PathwayStatus, ctx: Context, gaps: int) -> str:
@@ -476,11 +548,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             if end and (span[1] is None or end > span[1]):
                 span[1] = end
             span[2] = span[2] or active
-    res = th.endocrine_resistance
-    extra = ""
-    if th.months_from_adjuvant_endocrine_end_to_metastasis is not None:
-        extra = f", recurrence {th.months_from_adjuvant_endocrine_end_to_metastasis:.1f} months after adjuvant ET"
-    out.append(f"- Endocrine sensitivity: {res}{extra}{cite(th.endocrine_resistance_sources)}")
+    out.append(f"- Endocrine sensitivity: {_endocrine_sensitivity(th)}{cite(th.endocrine_resistance_sources)}")
     if spans:
         out.append("- Drugs on record: " + "; ".join(
             f"{name} ({fmt_date(a)} to {'now' if active else fmt_date(b)})"

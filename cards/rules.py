@@ -668,9 +668,18 @@ def relapse_on_or_within_12_months_of_adjuvant_ai(state, ctx):
 
 @rule
 def primary_resistance_on_first_line_cdk46i(state, ctx):
-    v = state.therapy.progression_within_6_months_on_cdk46i
-    return Finding(bool(v), "Progression within 6 months on first-line CDK4/6 inhibitor" if v else
-                   "No early progression on CDK4/6 inhibitor documented")
+    th = state.therapy
+    v = th.progression_within_6_months_on_cdk46i
+    if not v:
+        return Finding(False, "No early progression on CDK4/6 inhibitor documented")
+    # the fact with its line, dates and records, like every other fact on a card (review #17);
+    # the line is the first metastatic line with a CDK4/6 inhibitor, as mappings time it
+    ln = next((x for x in th.metastatic_lines if "cdk46i" in x.classes), None)
+    if ln is None:
+        return Finding(True, "Progression within 6 months on first-line CDK4/6 inhibitor")
+    months = f", {th.cdk46i_months:.1f} months on the CDK4/6 inhibitor" if th.cdk46i_months is not None else ""
+    return Finding(True, f"Progression within 6 months on first-line CDK4/6 inhibitor "
+                         f"({_line_text(ln)}{months})", tuple(ln.sources))
 
 
 @rule
@@ -692,7 +701,9 @@ def _meno_text(state: PatientState) -> str:
 
 @rule
 def male(state, ctx):
-    return Finding(state.factors.sex == "male", f"Sex: {state.factors.sex}")
+    f = state.factors
+    return Finding(f.sex == "male", "Man" + (f", age {f.age}" if f.age is not None else "")
+                   if f.sex == "male" else f"Sex: {f.sex}")
 
 
 @rule
@@ -732,6 +743,20 @@ def postmenopausal_woman_or_man(state, ctx):
     if f.value is False:
         return Finding(False, f.text.replace("postmenopausal women only", "postmenopausal women or adult men only"), f.sources)
     return f
+
+
+@rule
+def pre_or_perimenopausal(state, ctx):
+    """A pre/perimenopausal patient who is not a man, with or without ovarian suppression:
+    outside a label's "postmenopausal women" (fulvestrant, B.9; C.3 row 15)."""
+    f = state.factors
+    if not _functioning_ovaries(f):
+        return Finding(False, _meno_text(state))
+    ofs = "ovarian function suppression documented" if f.ovarian_suppression else \
+        "no ovarian function suppression documented"
+    who = "woman" if f.sex == "female" else "patient"
+    return Finding(True, f"{f.menopausal_status.capitalize()} {who}, {ofs}",
+                   _srcs(f.menopausal_sources, f.ovarian_suppression_sources))
 
 
 def _functioning_ovaries(f) -> bool:

@@ -220,7 +220,9 @@ def germline_brca_test_needed(state, ctx, status, by_topic):
                                tuple(s for v in palb2 for s in v.sources)))
     return TestNeed("test-germline-brca", TESTS["test-germline-brca"], reasons,
                     _orders("test-germline-brca", None),
-                    waiting=_waiting(by_topic, ("talazoparib",), ("BRCA",)),
+                    # every PARP inhibitor the result decides (olaparib's other requirements,
+                    # prior chemotherapy and ET, are met when it waits only on BRCA)
+                    waiting=_waiting(by_topic, ("olaparib", "talazoparib"), ("BRCA",)),
                     indicator="warning" if somatic else "info")
 
 
@@ -255,7 +257,9 @@ def glycemic_test_needed(state, ctx, status, by_topic):
     if not whens:
         return None
     names = [a.regimen.name for a in pi3k]
-    reasons.append(Finding(True, "Before starting " + ", ".join(names) + " (labels: test before initiating)"))
+    # "labels" only where a label says so (Itovebi, Piqray, Truqap); everolimus: C.2 (tests.yaml why)
+    reasons.append(Finding(True, "Before starting " + ", ".join(names) + " (C.2 safety overlays; what each "
+                                 "label says is under Guideline)"))
     return TestNeed("test-glycemic", TESTS["test-glycemic"], reasons, _orders("test-glycemic", *whens),
                     waiting=names, verb="before", indicator="warning" if evaluate_rule(
                         "diabetes_or_hyperglycemia", state, ctx).value else "info")

@@ -140,6 +140,17 @@ class Regimen:
     def label_url(self) -> str:
         return self.label["url"]
 
+    @property
+    def label_title(self) -> str:
+        """What label.url is ("FDA label: Truqap (2023 PDF)"): the card's source label."""
+        return self.label.get("title") or f"Label: {self.brand}"
+
+    @property
+    def label_links(self) -> tuple[tuple[str, str], ...]:
+        """(title, url) of label.url, then of every other label of the regimen (one link per label)."""
+        return ((self.label_title, self.label_url),
+                *((x["title"], x["url"]) for x in self.label.get("links") or ()))
+
 
 @dataclass(frozen=True)
 class TestOrder:
@@ -160,6 +171,12 @@ class TestDef:
     orders: tuple[TestOrder, ...]
     trials_search: str
     suggestion: str | None = None  # label of the single suggestion when it orders several tests
+    url_title: str = ""  # what `url` is (the card's source label and link label)
+    links: tuple[tuple[str, str], ...] = ()  # further (title, url) links
+
+    @property
+    def all_links(self) -> tuple[tuple[str, str], ...]:
+        return ((self.url_title, self.url), *self.links)
 
 
 def _rule(raw: Any, text_key: str = "text") -> RuleRef:
@@ -224,7 +241,7 @@ def load(regimens_file: Path = REGIMENS_FILE, tests_file: Path = TESTS_FILE) -> 
         choices = tuple(tuple(c) for c in r["choices"]) if "choices" in r else (tuple(r["drugs"]),)
         cautions = [shared[c] for c in r.get("cautions", [])]
         cautions += [_caution(c, f"{r['topic']}-{i}") for i, c in enumerate(r.get("extra_cautions", []))]
-        label = {k: _date_str(v) for k, v in r["label"].items()}
+        label = {k: (v if k == "links" else _date_str(v)) for k, v in r["label"].items()}
         label["text"] = " ".join(label["text"].split())
         regimens.append(Regimen(
             topic=r["topic"],
@@ -274,6 +291,8 @@ def load(regimens_file: Path = REGIMENS_FILE, tests_file: Path = TESTS_FILE) -> 
             ),
             trials_search=t.get("trials_search", ""),
             suggestion=t.get("suggestion"),
+            url_title=t["url_title"],
+            links=tuple((x["title"], x["url"]) for x in t.get("links") or ()),
         )
         for topic, t in tdata["tests"].items()
     }

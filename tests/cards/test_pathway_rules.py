@@ -748,7 +748,7 @@ def test_every_caution_line_cites_its_source_and_the_triggering_patient_fact():
     dia = card(cards_for(S.diabetic(S.with_variants(progressed(), S.variant("PIK3CA", "p.E545K", specimen="tissue")))),
                "capivasertib-fulvestrant")
     line = next(x for x in dia["detail"].splitlines() if "Diabetes or hyperglycaemia documented" in x)
-    assert "clinical-reference.md C.3" in line and "Condition/t2dm" in line
+    assert "clinical-reference.md B.5" in line and "Condition/t2dm" in line
 
 
 # --- initial endocrine-based therapy after first-line chemotherapy (review D1) -------

@@ -271,6 +271,20 @@ def test_pi3k_inhibitor_in_controlled_treated_type_2_diabetes_is_a_warning():
     assert [(c["indicator"], topics([c])[0]) for c in cards] == [("warning", "order-contraindicated")]
 
 
+@pytest.mark.parametrize("drafts,own,not_said", [
+    (("capivasertib", "fulvestrant"), "Capivasertib (B.5)", "The safety of ITOVEBI"),
+    (("alpelisib", "fulvestrant"), "Piqray label (B.4)", "The safety of ITOVEBI"),
+    (("everolimus", "exemestane"), "Everolimus causes hyperglycaemia (B.8", "CAPItello"),
+])
+def test_the_order_hyperglycaemia_warning_quotes_the_drafted_drugs_own_source(drafts, own, not_said):
+    state = pik3ca(after_first_line(base_state()))
+    state.factors.diabetes = Diabetes(status="type2-treated", on_antihyperglycemic=True, sources=[src("Condition/t2dm", 4000)],
+                                      hba1c=LabValue(value=6.9, unit="%", date=ago(12), sources=[src("Observation/a1c", 12)]),
+                                      fasting_glucose=LabValue(value=118, date=ago(12), sources=[src("Observation/fpg", 12)]))
+    card = by_topic(run(state, [draft(n[0], n) for n in drafts]), "order-contraindicated")
+    assert card["indicator"] == "warning" and own in card["detail"] and not_said not in card["detail"]
+
+
 def test_pi3k_inhibitor_without_recent_hba1c_proposes_the_glycaemic_tests_as_info():
     state = pik3ca(after_first_line(base_state()))
     state.factors.diabetes = Diabetes()
