@@ -150,7 +150,7 @@ def test_fhir_esr1_result_between_two_endocrine_lines_is_stale_and_every_card_na
     gap = next(x for x in summary.splitlines() if "re-test ESR1" in x)
     assert f"The latest ESR1 result (2025-02-15) {ref}" in gap
     assert "MedicationStatement/" in gap  # the source of the date, next to the ESR1 result
-    assert f"ESR1 result current (it must follow the end of metastatic line 2" in summary
+    assert "ESR1 result current (it must follow the end of metastatic line 2" in summary
 
 
 def test_fhir_esr1_result_after_the_latest_endocrine_line_is_current_and_says_what_it_follows():
