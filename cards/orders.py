@@ -42,6 +42,16 @@ lacks a partner > the closest regimen that does not fit. Then:
 Every card also says when medication records could not be read (the therapy
 history it is judged on may be incomplete).
 
+Outside the pathway (pathway_status: not metastatic, metastatic status unknown,
+HER2-positive, HR-negative, deceased ...) the order hooks give no pathway advice
+(no biomarker, incomplete-regimen, testing or visceral-crisis card). They still say
+what documented facts hold against a drug's own label, one order-not-indicated card
+per regimen group: HER2-positive disease and a HER2-negative label
+(order_rules.yaml her2_positive_not_indicated, removal suggested), else documented
+non-metastatic disease and a label for advanced/metastatic disease only
+(advanced_disease_only, nothing pre-selected: locally advanced unresectable disease
+may meet "advanced"); and the drug-level safety stops.
+
 An order that fits gets no not-indicated, biomarker or incomplete-regimen card;
 a safety caution of the pathway (a warning in patient-view too) is still raised
 as a warning order-contraindicated card. Non-oncology drafts,
@@ -82,6 +92,9 @@ ORDER_TOPICS = ("order-contraindicated", "order-not-indicated", "order-biomarker
 INDICATOR_RANK = {"critical": 0, "warning": 1, "info": 2}
 MAX_REPLACEMENTS = 3
 MAX_PARTNER_SUGGESTIONS = 3
+# said on every order-not-indicated card for documented non-metastatic disease
+NOT_METASTATIC_SCOPE = ("This service checks metastatic HR+/HER2- breast cancer; if the disease is locally "
+                        "advanced and unresectable, the label's 'advanced' may apply.")
 
 
 # Every predicate lives in cards/rules.py (the diabetes stops too: one stance in both
@@ -113,6 +126,7 @@ class SafetyRule:
     label_urls: dict[str, str]
     with_drugs: frozenset[str] = frozenset()  # fires when one of these is drafted or active too
     per_drug: bool = False  # the rule is asked about the drafted drug (rule parameter `drug`)
+    pathway_advice: bool = False  # a pathway sequence (C.2), not drug safety: only inside the pathway
 
 
 @dataclass(frozen=True)
@@ -127,6 +141,7 @@ class OrderKnowledge:
     backbone_classes: frozenset[str]
     placement_not_label: dict[str, dict]
     her2_positive: dict[str, dict]
+    advanced_only: dict[str, dict]  # drug -> {label, source}: every label indication is advanced disease
     sources: dict[str, dict]
 
 
@@ -168,7 +183,7 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         safety.append(SafetyRule(id=s["id"], group=s["group"], indicator=s["indicator"],
                                  drugs=frozenset(s["drugs"]), short=s["short"], rule=ref, text=text,
                                  source=source, label_urls=urls, with_drugs=frozenset(s.get("with_drugs") or ()),
-                                 per_drug=bool(s.get("per_drug"))))
+                                 per_drug=bool(s.get("per_drug")), pathway_advice=bool(s.get("pathway_advice"))))
     k = OrderKnowledge(
         version=str(data["version"]), override_reasons=reasons, biomarkers=biomarkers,
         safety_exclusions=frozenset(data.get("safety_exclusion_rules") or ()), safety=tuple(safety),
@@ -181,7 +196,7 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         },
         backbone_classes=frozenset(data["order_select_backbone_classes"]),
         placement_not_label=dict(data["placement_not_label"]), her2_positive=dict(data["her2_positive_not_indicated"]),
-        sources=sources,
+        advanced_only=dict(data["advanced_disease_only"]), sources=sources,
     )
     _check(k)
     return k
@@ -206,7 +221,7 @@ def _check(k: OrderKnowledge) -> None:
             raise ValueError(f"order_rules.yaml: safety {s.id}: unknown with_drugs")
         if not set(s.label_urls) <= s.drugs:
             raise ValueError(f"order_rules.yaml: safety {s.id}: label_urls for a drug it does not cover")
-    for table in (k.combination_only, k.her2_positive):
+    for table in (k.combination_only, k.her2_positive, k.advanced_only):
         for name, entry in table.items():
             if name not in DRUGS or entry["source"] not in k.sources:
                 raise ValueError(f"order_rules.yaml: unknown drug or source for {name}")
@@ -425,7 +440,7 @@ class _Checker:
             got = self.group_cards(g)
             if any(c.topic == "order-not-indicated" for c in got):
                 not_indicated.update(g.focus)
-            elif g.cand.assessment.needs_ofs and not self.has_ofs:
+            elif self.status.in_pathway and g.cand.assessment.needs_ofs and not self.has_ofs:
                 ofs_needed.append(g)
             cards += got
         if ofs_needed:
@@ -440,9 +455,8 @@ class _Checker:
 
     # -- per regimen group ---------------------------------------------------
     def group_cards(self, g: Group) -> list[Card]:
-        if self.state.her2.category == "positive":
-            hits = [n for n in g.focus if n in KNOWLEDGE.her2_positive]
-            return [self.her2_positive_card(g, hits)] if hits else []
+        if not self.status.in_pathway:
+            return self.outside_pathway_cards(g)
         # only a drug drafted without a partner can lack one its label needs
         combo_only = self.combination_only(g) if g.cand.missing else {}
         if g.kind == "not-fit" and g.cand.missing and not combo_only:
@@ -463,6 +477,24 @@ class _Checker:
         if partner is not None:
             cards.append(partner)
         return cards
+
+    def outside_pathway_cards(self, g: Group) -> list[Card]:
+        """Outside the pathway (not metastatic, metastatic status unknown, HER2-positive,
+        HR-negative, deceased ...) the pathway gives no advice: no biomarker, partner or
+        testing card. Only what documented facts say against the drug's own label: one
+        order-not-indicated card per regimen group, HER2-positive disease first (the
+        HER2-negative labels), else documented non-metastatic disease (the labels for
+        advanced or metastatic disease only). Safety stops: safety_cards."""
+        if self.state.her2.category == "positive":
+            hits = [n for n in g.focus if n in KNOWLEDGE.her2_positive]
+            if hits:
+                return [self.her2_positive_card(g, hits)]
+        d = self.state.disease
+        if d.breast_cancer == "yes" and d.metastatic == "no":  # documented, not "unknown"
+            hits = [n for n in g.focus if n in KNOWLEDGE.advanced_only]
+            if hits:
+                return [self.not_metastatic_card(g, hits)]
+        return []
 
     def concerns_focus(self, g: Group) -> bool:
         """order-select speaks only about the selected drugs: a regimen judged as a whole
@@ -604,10 +636,6 @@ class _Checker:
     def _fact(f: Finding) -> str:
         return f"- {f.text}{cite(f.sources)}"
 
-    def _focus_label(self, g: Group) -> str:
-        text = " + ".join(g.focus)
-        return text[:1].upper() + text[1:]
-
     def her2_positive_card(self, g: Group, hits: list[str]) -> Card:
         reg = g.cand.regimen
         h = self.state.her2
@@ -625,13 +653,47 @@ class _Checker:
         lines += self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
         suggestions = self._removal(hits)
         return Card(
-            summary=clip(f"{self._focus_label(g)}: not indicated — HER2-positive disease documented "
+            # names only the drugs whose label excludes HER2-positive disease (an AI drafted with
+            # palbociclib is not itself "not indicated")
+            summary=clip(f"{self._choice_label(hits)}: not indicated — HER2-positive disease documented "
                          f"({fmt_date(h.date)})"),
             indicator="warning",
             source=self._source("order-not-indicated", reg),
             detail="\n".join(lines),
             suggestions=suggestions,
             selectionBehavior="at-most-one" if suggestions else None,
+            links=self._links(reg),
+        )
+
+    def not_metastatic_card(self, g: Group, hits: list[str]) -> Card:
+        """Documented non-metastatic disease and a drug labelled only for advanced or metastatic
+        disease (order_rules.yaml advanced_disease_only). No removal is pre-selected: a locally
+        advanced, unresectable tumour may meet the label's "advanced" (the record's M0 / stage
+        0-III does not rule that out), so the card informs and the clinician decides."""
+        reg = g.cand.regimen
+        d = self.state.disease
+        facts = [Finding(False, s.display or "Non-metastatic disease", (s,)) for s in d.non_metastatic_sources]
+        facts = facts or [Finding(False, "Metastatic disease: no (no source recorded)")]
+        first = facts[0]
+        dated = [s for f in facts for s in f.sources if s.date]
+        evidence = first.text + (f", {fmt_date(max(s.date for s in dated))}" if dated else "")
+        names = ", ".join(hits)
+        lines = [f"**{names[:1].upper() + names[1:]}: labelled for advanced or metastatic breast cancer only** — "
+                 "the record documents non-metastatic disease.", "", "**Documented facts**"]
+        lines += [self._fact(f) for f in facts]
+        lines += [f"- Pathway: {self.status.reason}", "", "**Label requirement**"]
+        for n in hits:
+            entry = KNOWLEDGE.advanced_only[n]
+            lines.append(f"- {n}: \"{entry['label']}\" ({self._source_title(entry['source'])})")
+        lines += ["", NOT_METASTATIC_SCOPE]
+        lines += self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
+        return Card(
+            summary=clip(f"{self._choice_label(hits)}: not indicated — no metastatic disease documented "
+                         f"({evidence}); label is for advanced disease"),
+            indicator="warning",
+            source=self._source("order-not-indicated", reg),
+            detail="\n".join(lines),
+            suggestions=[],  # deliberately no removal pre-selected (see docstring)
             links=self._links(reg),
         )
 
@@ -896,6 +958,8 @@ class _Checker:
         fired: dict[str, list[tuple[str, Finding]]] = {}
         done: set[tuple[str, str]] = set()  # (drug, group) already covered
         for s in KNOWLEDGE.safety:
+            if s.pathway_advice and not self.status.in_pathway:
+                continue  # a treatment sequence of the pathway (C.2), not a drug-level stop
             for name, g in drug_group.items():
                 if name not in s.drugs or (name, s.group) in done:
                     continue
@@ -985,7 +1049,7 @@ class _Checker:
         names = [n for n, g in drug_group.items()
                  if DRUGS[n].drug_class == "pi3k-akt-mtor" and not g.continuation
                  and n not in not_indicated and n not in covered]
-        if not names or covered:
+        if not names or covered or not self.status.in_pathway:  # outside the pathway: no testing cards
             return None
         stale = self._stale_glycemic()
         if not stale:

@@ -32,6 +32,7 @@ class PathwayStatus:
     receptors_known: bool
     reason: str  # why the patient is (not) in the pathway
     findings: tuple[Finding, ...] = ()
+    deceased: bool = False  # Patient.deceased[x]: no treatment advice at all
 
 
 @dataclass
@@ -138,9 +139,19 @@ def pathway_status(state: PatientState) -> PathwayStatus:
     dx = Finding(d.breast_cancer == "yes", f"Breast cancer: {d.breast_cancer}", _src(d.primary_sources))
     met = Finding(d.metastatic == "yes", f"Metastatic disease: {d.metastatic}"
                   + (f" (since {fmt_date(d.metastatic_date)})" if d.metastatic_date else ""),
-                  _src(d.metastatic_sources))
+                  _src(d.metastatic_sources or d.non_metastatic_sources))
     rec = Finding(None, f"ER {er.status}, PR {pr.status}, HER2 {her2.category}",
                   _src(er.sources, pr.sources, her2.sources))
+    fa = state.factors
+    if fa.deceased:
+        # before any clinical reason: a patient recorded as dead gets no treatment advice
+        # (the date and the Patient resource as its source; deceasedBoolean false = alive)
+        when = f" ({fmt_date(fa.deceased_date)})" if fa.deceased_date else ""
+        dead = Finding(False, f"Patient recorded as deceased{when}", _src(fa.deceased_sources))
+        known = (state.hormone_receptor_positive is not None
+                 and her2.category not in ("unknown", "equivocal-pending"))
+        return PathwayStatus(False, known, f"Patient recorded as deceased{when}: no treatment advice.",
+                             (dead, dx, met, rec), deceased=True)
     if d.breast_cancer == "no":
         return PathwayStatus(False, False, "No breast cancer diagnosis: outside this pathway.", (dx,))
     if d.breast_cancer != "yes":

@@ -470,7 +470,7 @@ def summary_headline(state: PatientState, status: PathwayStatus, ctx: Context, g
     if not status.in_pathway:
         head = status.reason.split(":")[0]
         return clip(f"Outside the HR+/HER2- MBC pathway: {head}; {gaps} data gap(s)" if status.receptors_known
-                    or state.disease.breast_cancer != "yes" or state.disease.metastatic != "yes"
+                    or status.deceased or state.disease.breast_cancer != "yes" or state.disease.metastatic != "yes"
                     else f"{head}: testing needed before regimen advice; {gaps} data gap(s)")
     genes = sorted({v.gene for v in state.biomarkers.results if v.actionable})
     her2 = {"low": "HER2-low", "ultralow": "HER2-ultralow", "null": "HER2-null"}.get(state.her2.category, "HER2-")
@@ -491,7 +491,8 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             + (f", diagnosed {fmt_date(d.primary_diagnosis_date)}" if d.primary_diagnosis_date else "")
             + cite(d.primary_sources),
             f"- Metastatic: {d.metastatic}" + (f" since {fmt_date(d.metastatic_date)}" if d.metastatic_date else "")
-            + (" (de novo)" if d.de_novo_metastatic else "") + cite(d.metastatic_sources)]
+            + (" (de novo)" if d.de_novo_metastatic else "")
+            + cite(d.metastatic_sources or d.non_metastatic_sources)]  # "no": the M0 / stage 0-III
     for site in d.sites:
         out.append(f"- Site: {site.site}{' (visceral)' if site.visceral else ''}, {fmt_date(site.date)}{cite(site.sources)}")
     if d.visceral_crisis_documented:  # current, or history once treated (rules.visceral_crisis_text)
@@ -559,9 +560,13 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         out.append(f"- Currently on {' + '.join(current)} (metastatic line {ctx.current_line.number}): "
                    "the options below apply at progression.")
     # factors
-    age = f", age {fa.age}" if fa.age is not None else ""
-    out += ["", "**Patient factors**",
-            f"- {fa.sex}{age}; menopausal status {fa.menopausal_status}"
+    # a deceased patient's age is the age at death (mappings/factors.py)
+    age = (f", age {fa.age}" + (" at death" if fa.deceased_date else "")) if fa.age is not None else ""
+    out += ["", "**Patient factors**"]
+    if fa.deceased:
+        out.append("- Deceased" + (f" {fmt_date(fa.deceased_date)}" if fa.deceased_date else
+                                     " (no date recorded)") + cite(fa.deceased_sources))
+    out += [f"- {fa.sex}{age}; menopausal status {fa.menopausal_status}"
             + (f" (basis: {fa.menopausal_basis})" if fa.menopausal_basis != "unknown" else "")
             + cite(fa.menopausal_sources)]
     if fa.ovarian_suppression:
@@ -609,7 +614,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
                    + "; ".join(g.message for g in state.ignored[:5]))
     counts = ", ".join(f"{n} {t}" for t, n in sorted(state.resource_counts.items())) or "none"
     out += ["", f"_Resources read: {counts}. Knowledge v{KNOWLEDGE_VERSION}._"]
-    indicator = "warning" if (not status.in_pathway and not status.receptors_known
+    indicator = "warning" if (not status.in_pathway and not status.receptors_known and not status.deceased
                               and state.disease.breast_cancer == "yes" and state.disease.metastatic == "yes") else "info"
     return make_card(
         summary_headline(state, status, ctx, len(gaps)),

@@ -63,7 +63,8 @@ def _waiting(by_topic: dict[str, RegimenAssessment], topics: tuple[str, ...], ge
 @rule
 def receptor_test_needed(state, ctx, status, by_topic):
     d = state.disease
-    if status.in_pathway or d.breast_cancer != "yes" or d.metastatic != "yes" or status.receptors_known:
+    if (status.in_pathway or status.deceased or d.breast_cancer != "yes" or d.metastatic != "yes"
+            or status.receptors_known):
         return None
     if state.her2.category == "positive" or state.hormone_receptor_positive is False:
         return None

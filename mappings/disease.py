@@ -342,6 +342,7 @@ def build_disease(ctx: Ctx) -> Disease:
         d.metastatic_sources = [s for _, s in met_evidence]
     elif early_sources:
         d.metastatic = "no"
+        d.non_metastatic_sources = early_sources
     if unconfirmed and d.metastatic != "yes":
         ctx.gap(
             "metastasis-unconfirmed",

@@ -204,9 +204,12 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
         g = text_of(p.get("gender"))
         if g in ("female", "male", "other", "unknown"):
             f.sex = g  # type: ignore[assignment]
+        _deceased(ctx, f, p)
         f.birth_date = parse_date(p.get("birthDate"))
         if f.birth_date:
-            f.age = _age(_latest_birth_date(p.get("birthDate"), f.birth_date), ctx.as_of)
+            # a deceased patient's age is the age at death, never counted on past it
+            on = min(ctx.as_of, f.deceased_date) if f.deceased_date else ctx.as_of
+            f.age = _age(_latest_birth_date(p.get("birthDate"), f.birth_date), on)
     else:
         ctx.gap("patient-demographics-missing", "No Patient resource: sex and age are unknown.")
 
@@ -216,6 +219,21 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
     _ecog(ctx, f)
     f.qtc_ms = _latest_lab(ctx, T.QTC_CODES, "QTc", _qtc_conv)
     return f
+
+
+def _deceased(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
+    """Patient.deceased[x]: deceasedBoolean true, or any deceasedDateTime (FHIR R4: the
+    element is present only for a patient recorded as dead; its date when readable).
+    deceasedBoolean false = alive. A deceased patient gets no treatment advice."""
+    when = p.get("deceasedDateTime")
+    if isinstance(when, str) and when.strip():
+        f.deceased = True
+        f.deceased_date = parse_date(when)
+    elif p.get("deceasedBoolean") is True:
+        f.deceased = True
+    if f.deceased:
+        text = "Patient recorded as deceased" + (f" ({f.deceased_date.isoformat()})" if f.deceased_date else "")
+        f.deceased_sources = [ctx.source(p, f.deceased_date, text)]
 
 
 # --- menopause -----------------------------------------------------------------------

@@ -50,6 +50,8 @@ class Disease(BaseModel):
     metastatic: Literal["yes", "no", "unknown"] = "unknown"
     metastatic_date: dt.date | None = None
     metastatic_sources: list[Source] = Field(default_factory=list)
+    # metastatic "no": the M0 category / stage 0-III records it rests on (order checks cite them)
+    non_metastatic_sources: list[Source] = Field(default_factory=list)
     sites: list[MetastaticSite] = Field(default_factory=list)
     visceral_involvement: bool = False
     # Clinician-asserted only (local code or text); never inferred from sites.
@@ -357,6 +359,10 @@ class PatientFactors(BaseModel):
     ecog: int | None = None
     ecog_sources: list[Source] = Field(default_factory=list)
     qtc_ms: LabValue | None = None
+    # Patient.deceasedBoolean true or any Patient.deceasedDateTime (the date when readable)
+    deceased: bool = False
+    deceased_date: dt.date | None = None
+    deceased_sources: list[Source] = Field(default_factory=list)
 
 
 class PatientState(BaseModel):

@@ -100,6 +100,21 @@ class FhirPatient:
                   valueCodeableConcept=_cc("http://cancerstaging.org", "4", "IV"))
         return self
 
+    def m0(self, on: str) -> "FhirPatient":
+        """Clinical M category cM0 (LOINC 21907-1, SNOMED 1229901006; reference A.3)."""
+        self._obs("m0", _cc(LOINC, "21907-1", "Distant metastases.clinical [Class] Cancer"), on,
+                  valueCodeableConcept=_cc(SCT, "1229901006", "cM0"))
+        return self
+
+    def deceased(self, on: str | None = None, *, flag: bool | None = None) -> "FhirPatient":
+        """Patient.deceasedDateTime = on, else Patient.deceasedBoolean = flag."""
+        patient = self.resources[0]
+        if on is not None:
+            patient["deceasedDateTime"] = on
+        else:
+            patient["deceasedBoolean"] = flag
+        return self
+
     def visceral_crisis(self, onset: str) -> "FhirPatient":
         return self._condition(_cc(LOCAL, "visceral-crisis", "Visceral crisis", "Visceral crisis (clinician assessment)"),
                                onset, "crisis")

@@ -343,6 +343,32 @@ def test_fhir_early_breast_cancer_without_metastasis_gets_only_the_summary():
     assert topics(cards) == ["patient-summary"]
 
 
+def test_fhir_deceased_patient_gets_only_the_summary_card_naming_the_death_date():
+    # Synthea robustness run D2: patients who had died got first-line regimen cards
+    p = de_novo("out-dead", birth="1951-10-16").deceased("2023-11-22T10:00:00+01:00")
+    _, cards = run(p, FIRST_LINE_AS_OF.replace(year=2025))
+    assert topics(cards) == ["patient-summary"]  # no regimen, no testing card
+    summary = cards[0]
+    assert "Patient recorded as deceased (2023-11-22)" in summary["summary"]
+    assert summary["indicator"] == "info"
+    assert "**Pathway**: Patient recorded as deceased (2023-11-22): no treatment advice." in summary["detail"]
+    assert "- Deceased 2023-11-22 — Patient/out-dead" in summary["detail"]
+    assert "age 72 at death" in summary["detail"]  # 73 on the as-of date
+
+
+def test_fhir_deceased_boolean_false_is_alive_and_keeps_the_regimen_cards():
+    p = de_novo("out-alive").deceased(flag=False)
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert "ai-cdk46i" in topics(cards) and "deceased" not in cards[0]["detail"]
+
+
+def test_fhir_deceased_patient_with_unknown_receptors_gets_no_receptor_testing_card():
+    p = FhirPatient("out-dead-unknown").primary("2024-01-10").metastasis("bone", "2024-01-15").deceased(flag=True)
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert topics(cards) == ["patient-summary"]
+    assert cards[0]["summary"].startswith("Outside the HR+/HER2- MBC pathway: Patient recorded as deceased;")
+
+
 def test_fhir_patient_without_breast_cancer_gets_only_the_summary():
     _, cards = run(FhirPatient("out-none", gender="male"), FIRST_LINE_AS_OF)
     assert topics(cards) == ["patient-summary"]

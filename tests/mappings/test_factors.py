@@ -379,3 +379,24 @@ def test_a_cancer_diagnosis_worded_premenopausal_is_not_the_current_menopausal_s
     assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "age-rule"
     assert _rule("needs_ovarian_suppression", cancer, birth="1958-01-01").value is False
     assert _rule("postmenopausal_woman", cancer, birth="1958-01-01").value is True
+
+
+# --- Patient.deceased[x] (Synthea robustness run D2) -------------------------
+
+def test_deceased_date_time_marks_the_patient_deceased_with_the_date_and_the_patient_as_source():
+    p = {**patient(birth="1950-03-01"), "deceasedDateTime": "2019-11-22T08:15:00Z"}
+    f = build_patient_state([p], PID, AS_OF).factors
+    assert f.deceased and f.deceased_date == dt.date(2019, 11, 22)
+    assert [s.reference for s in f.deceased_sources] == [f"Patient/{PID}"]
+
+
+def test_age_of_a_deceased_patient_is_the_age_at_death_not_counted_on_past_it():
+    p = {**patient(birth="1950-03-01"), "deceasedDateTime": "2019-11-22"}
+    assert build_patient_state([p], PID, AS_OF).factors.age == 69  # 74 on the as-of date
+
+
+def test_deceased_boolean_true_is_deceased_without_a_date_and_false_is_alive():
+    dead = build_patient_state([{**patient(), "deceasedBoolean": True}], PID, AS_OF).factors
+    assert dead.deceased and dead.deceased_date is None and dead.deceased_sources
+    alive = build_patient_state([{**patient(), "deceasedBoolean": False}], PID, AS_OF).factors
+    assert not alive.deceased and not alive.deceased_sources

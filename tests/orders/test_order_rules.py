@@ -713,3 +713,117 @@ def test_a_regimen_the_order_hook_would_stop_is_never_offered_as_a_replacement()
     card = by_topic(run(state, [draft("e", "everolimus"), draft("x", "exemestane")]), "order-not-indicated")
     offered = [d for s in card["suggestions"] for d in created_drugs(s)]
     assert offered and not {"capivasertib", "alpelisib", "inavolisib"} & set(offered)
+
+
+# --- outside the pathway: label scope only (Synthea robustness run D3, D4, D2) ---
+
+def her2_positive(state):
+    state.her2 = HER2Status(category="positive", ihc_score="3+", date=ago(40), sources=[src("Observation/her2-3", 40)])
+    return state
+
+
+def non_metastatic(state, days: int = 80):
+    """Documented cM0 (the mapping reads metastatic "no" and keeps the M0 as its source)."""
+    from mappings.state import Disease, Source
+    state.disease = Disease(breast_cancer="yes", primary_diagnosis_date=ago(90), primary_sources=[src("Condition/bc", 90)],
+                            metastatic="no", non_metastatic_sources=[Source(reference="Observation/cm0", date=ago(days),
+                                                                        display="M0 (21907-1)")])
+    return state
+
+
+@pytest.mark.parametrize("drafts, cdk, quote", [
+    (("letrozole", "palbociclib"), "palbociclib", "(HER2)-negative locally advanced or metastatic breast cancer"),
+    (("letrozole", "ribociclib"), "ribociclib", "HR+, HER2− advanced or metastatic breast cancer in combination with"),
+    (("fulvestrant", "abemaciclib"), "abemaciclib", "HR+, HER2− advanced or metastatic breast cancer with disease"),
+])
+def test_cdk46_inhibitor_in_her2_positive_disease_is_not_indicated_with_the_label_quote(drafts, cdk, quote):
+    state = her2_positive(base_state())
+    cards = run(state, [draft(n[0], n) for n in drafts])
+    assert topics(cards) == ["order-not-indicated"]
+    card = cards[0]
+    assert card["summary"].startswith(f"{cdk.capitalize()}: not indicated — HER2-positive disease documented")
+    assert drafts[0] not in card["summary"].lower()  # the AI / fulvestrant is not called not indicated
+    assert f"- {cdk}: \"" in card["detail"] and quote in card["detail"] and "Observation/her2-3" in card["detail"]
+    assert deleted(card["suggestions"][0]) == [f"MedicationRequest/{cdk[0]}"]  # only the CDK4/6 inhibitor draft
+
+
+@pytest.mark.parametrize("name", ["letrozole", "fulvestrant", "anastrozole"])
+def test_an_aromatase_inhibitor_or_fulvestrant_alone_in_her2_positive_disease_stays_silent(name):
+    assert run(her2_positive(base_state()), [draft("x", name)]) == []
+
+
+@pytest.mark.parametrize("hook", ["order-sign", "order-select"])
+def test_a_documented_cm0_patients_elacestrant_order_is_not_indicated_without_a_test_or_a_removal(hook):
+    state = non_metastatic(base_state())
+    cards = run(state, [draft("e", "elacestrant")], ["MedicationRequest/e"] if hook == "order-select" else None, hook)
+    assert topics(cards) == ["order-not-indicated"]  # no ESR1 ctDNA test proposal (order-biomarker-missing)
+    card = cards[0]
+    assert card["indicator"] == "warning" and not card.get("suggestions")  # no removal pre-selected
+    assert card["summary"].startswith("Elacestrant: not indicated — no metastatic disease documented "
+                                      f"(M0 (21907-1), {ago(80).isoformat()})")
+    assert f"- M0 (21907-1) — Observation/cm0 ({ago(80).isoformat()})" in card["detail"]
+    assert ("ESR1-mutated advanced or metastatic breast cancer with disease progression following at least one "
+            "line of endocrine therapy\" (clinical-reference.md B.2") in card["detail"]
+    assert ("This service checks metastatic HR+/HER2- breast cancer; if the disease is locally advanced and "
+            "unresectable, the label's 'advanced' may apply.") in card["detail"]
+
+
+@pytest.mark.parametrize("drafts", [("abemaciclib",), ("letrozole",), ("letrozole", "abemaciclib"),
+                                    ("letrozole", "ribociclib"), ("olaparib",), ("trastuzumab deruxtecan",),
+                                    ("paclitaxel",)])
+def test_a_documented_cm0_patients_orders_with_an_early_breast_cancer_label_stay_silent(drafts):
+    # abemaciclib (monarchE), ribociclib (NATALEE), AIs, olaparib (OlympiA), T-DXd (2026 early HER2+
+    # approvals), chemotherapy: an early-stage indication exists, so no "not indicated"
+    state = non_metastatic(base_state())
+    assert run(state, [draft(n, n) for n in drafts]) == []
+
+
+@pytest.mark.parametrize("name, extra", [("everolimus", "exemestane"), ("capivasertib", "fulvestrant"),
+                                         ("sacituzumab govitecan", None), ("palbociclib", "letrozole")])
+def test_a_documented_cm0_patients_advanced_disease_only_drug_is_not_indicated_and_gets_no_testing_card(name, extra):
+    state = non_metastatic(base_state())
+    state.factors.diabetes = Diabetes()  # no HbA1c: a glycaemic testing card would be pathway advice here
+    drafts = [draft("x", name)] + ([draft("y", extra)] if extra else [])
+    cards = run(state, drafts)
+    assert topics(cards) == ["order-not-indicated"]
+    assert name in cards[0]["summary"].lower() and not cards[0].get("suggestions")
+
+
+def test_a_metastatic_status_unknown_patients_elacestrant_order_gets_no_biomarker_card():
+    from mappings.state import Disease
+    state = base_state(disease=Disease(breast_cancer="yes", primary_diagnosis_date=ago(90),
+                                       primary_sources=[src("Condition/bc", 90)], metastatic="unknown"))
+    assert run(state, [draft("e", "elacestrant")]) == []
+
+
+@pytest.mark.parametrize("adc", ["trastuzumab deruxtecan", "datopotamab deruxtecan"])
+def test_an_adc_order_with_symptomatic_ild_in_a_cm0_patient_still_gets_the_critical_stop(adc):
+    state = non_metastatic(base_state())
+    state.factors.lung = LungDisease(ild_history=True, grade=3, symptomatic=True, sources=[src("Condition/ild", 60)])
+    cards = run(state, [draft("t", adc)])
+    stop = by_topic(cards, "order-contraindicated")
+    assert stop["indicator"] == "critical" and deleted(stop["suggestions"][0]) == ["MedicationRequest/t"]
+    # Dato-DXd is also advanced-disease only: its not-indicated card comes with the stop
+    assert topics(cards) == (["order-contraindicated"] if adc.startswith("trastuzumab")
+                             else ["order-contraindicated", "order-not-indicated"])
+
+
+def test_a_deceased_patients_order_gets_no_pathway_advice():
+    state = base_state()
+    state.factors.deceased, state.factors.deceased_date = True, ago(400)
+    state.factors.diabetes = Diabetes()
+    assert run(state, [draft("e", "elacestrant")]) == []  # no ESR1 test card
+    assert run(state, [draft("c", "capivasertib")]) == []  # no PIK3CA test, partner or glycaemic card
+    assert run(state, [draft("l", "letrozole")]) == []  # no "add a CDK4/6 inhibitor"
+
+
+def test_a_documented_cm0_through_the_fhir_mapping_cites_the_m0_observation_on_the_order_card():
+    import datetime as dt
+    from tests.cards.fhir_builder import FhirPatient
+    p = FhirPatient(PID).primary("2026-02-20").m0("2026-03-02").er("positive", "2026-02-20")
+    p.pr("positive", "2026-02-20").her2("1+", "2026-02-20").menopause("postmenopausal", "2026-02-20")
+    state = p.state(dt.date(2026, 6, 1))
+    assert state.disease.metastatic == "no"
+    cards = run(state, [draft("e", "elacestrant")])
+    assert topics(cards) == ["order-not-indicated"]
+    assert "(M0 (21907-1), 2026-03-02)" in cards[0]["summary"] and "Observation/" in cards[0]["detail"]
