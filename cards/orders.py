@@ -786,7 +786,9 @@ class _Checker:
         return suggestions, names
 
     def _test_orders(self, test: str):
-        """The orders of the testing topic, chosen by the pathway's testing rule when it has an opinion."""
+        """The orders of the testing topic, chosen by the pathway's testing rule when it has an
+        opinion, and the guideline text of what it asks (a narrower variant's own, e.g. ER for
+        the oral SERD labels): (orders, alternatives, recommended index, why)."""
         t = TESTS[test]
         need = None
         try:
@@ -795,11 +797,11 @@ class _Checker:
         except Exception:  # the testing rule is advisory here; fall back to the topic's orders
             need = None
         if need is not None and need.orders:
-            return list(need.orders), need.alternatives, need.recommended
+            return list(need.orders), need.alternatives, need.recommended, need.why
         plain = [o for o in t.orders if o.when is None]
         if test == "test-pik3ca-akt1-pten":
-            return list(t.orders), True, 0
-        return plain or [t.orders[0]], False, 0
+            return list(t.orders), True, 0, t.why
+        return plain or [t.orders[0]], False, 0, t.why
 
     def combination_only(self, g: Group) -> dict[str, tuple[str, str, list[Finding]]]:
         """Focus drugs drafted without a partner that their label needs: name -> (label, source,
@@ -824,7 +826,7 @@ class _Checker:
         t = TESTS[test]
         drugs = sorted({n for b, _ in items for n in b.drugs if n in g.focus})
         what = items[0][0].what
-        orders, alternatives, rec = self._test_orders(test)
+        orders, alternatives, rec, guideline = self._test_orders(test)
         why = f"mbc-cds order check: {', '.join(drugs)} label requires a {what}."
         if alternatives:
             suggestions = [Suggestion(label=clip(f"Order: {o.text}", 120), isRecommended=True if i == rec else None,
@@ -840,7 +842,7 @@ class _Checker:
         lines = [f"**{label[:1].upper() + label[1:]}: the label requires a {what}, and none usable is documented.**",
                  "", "**What the record shows**"]
         lines += [self._fact(f) for _, f in items]
-        lines += ["", f"**Guideline**: {t.why}"]
+        lines += ["", f"**Guideline**: {guideline}"]
         lines += self._label_block(reg)
         lines += ["", "**Orders proposed**"] + [f"- {o.text}" for o in orders]
         lines += self._drafts_block(g.cand.names) + self._footer()

@@ -364,7 +364,7 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
 def testing_card(need: TestNeed, state: PatientState, ids: Iterator[str] | None = None) -> Card:
     pid = state.patient_id
     t = need.test
-    why = f"mbc-cds: {t.title}. " + "; ".join(f.text for f in need.reasons if f.value is not True)[:300]
+    why = f"mbc-cds: {need.title}. " + "; ".join(f.text for f in need.reasons if f.value is not True)[:300]
     if need.alternatives:
         if ids is None:
             ids = iter(new_uuids(len(need.orders) + 1))
@@ -387,17 +387,17 @@ def testing_card(need: TestNeed, state: PatientState, ids: Iterator[str] | None 
             next(ids, None),
         )]
         behavior = "at-most-one"
-    lines = [f"**{t.title}**", "", "**Why now, for this patient**"]
+    lines = [f"**{need.title}**", "", "**Why now, for this patient**"]
     lines += [fact(f) for f in need.reasons if f.text]
     if need.waiting:
         lines.append(f"- Waiting on this result: {', '.join(need.waiting)}")
-    lines += ["", f"**Guideline**: {t.why}", "", "**Orders proposed**"]
+    lines += ["", f"**Guideline**: {need.why}", "", "**Orders proposed**"]
     for o in need.orders:
         code = f" (LOINC {o.code['code']})" if o.code else " (no single orderable LOINC code; named by text)"
         lines.append(f"- {o.text}{code}")
     lines += ["", f"_Knowledge: cards/knowledge/tests.yaml; {source_title(t.source)}._"]
     # whole regimen names only; those that do not fit are dropped ("…"), the detail names all
-    summary = clip_items(t.title, [(f" — {need.verb} ", need.waiting)])
+    summary = clip_items(need.title, [(f" — {need.verb} ", need.waiting)])
     return make_card(
         summary,
         need.indicator,

@@ -683,6 +683,25 @@ def primary_resistance_on_first_line_cdk46i(state, ctx):
 
 
 @rule
+def er_positive(state, ctx):
+    """ER-positive disease, as the oral SERD labels say ("ER-positive", B.2 Orserdu, B.3 Inluriyo,
+    B.3b Veppanu as reported), where the other labels say "HR-positive" (PR-positive enough).
+    ER-low (1-10 % of cells) is ER-positive (ASCO/CAP 2020: 1-100 % "should be interpreted as ER
+    positive", reported as ER Low Positive; source asco-cap-er-2020); the er-low caution says
+    what that means. ER not documented decides nothing: the regimen waits on ER testing."""
+    er, pr = state.er, state.pr
+    if er.status == "positive":
+        pct = f", {er.percent:g} % cells" if er.percent is not None else ""
+        low = ", ER-low (ASCO/CAP: ER-positive)" if er.low_positive else ""
+        return Finding(True, f"ER-positive{pct}{low} ({fmt_date(er.date)})", tuple(er.sources))
+    if er.status == "negative":
+        return Finding(False, f"ER-negative ({fmt_date(er.date)}), PR {pr.status}: the label requires "
+                              "ER-positive disease", tuple(er.sources) + tuple(pr.sources))
+    return Finding(None, f"ER status not documented (PR {pr.status}): the label requires ER-positive disease",
+                   tuple(pr.sources))
+
+
+@rule
 def er_low_only(state, ctx):
     er, pr = state.er, state.pr
     val = er.status == "positive" and er.low_positive and pr.status != "positive"

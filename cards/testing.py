@@ -30,6 +30,15 @@ class TestNeed:
     waiting: list[str] = field(default_factory=list)  # regimen names waiting on the result
     indicator: str = "info"
     verb: str = "decides"  # card summary: "<title> — <verb> <waiting>"
+    variant: str | None = None  # one of the test's `variants` (tests.yaml): its own title and why
+
+    @property
+    def title(self) -> str:
+        return self.test.variant(self.variant)[0]
+
+    @property
+    def why(self) -> str:
+        return self.test.variant(self.variant)[1]
 
     @property
     def rank(self) -> int:
@@ -60,11 +69,35 @@ def _waiting(by_topic: dict[str, RegimenAssessment], topics: tuple[str, ...], ge
     return out
 
 
+_ER_OPEN = "ER status not documented"  # rules.er_positive's undecided text
+
+
+def _er_test_for_label(state, by_topic) -> "TestNeed | None":
+    """In the pathway by PR alone (ER not documented): the regimens whose label says
+    "ER-positive" (rules.er_positive: the oral SERDs) wait on ER; ask for it, naming them."""
+    if state.er.status != "unknown":
+        return None
+    waiting, only_er, reasons = [], True, []
+    for a in by_topic.values():
+        er = [f for f in a.unknown if f.text.startswith(_ER_OPEN)] if a.status == "unknown" else []
+        if not er:
+            continue
+        waiting.append(a.regimen.name + (" (label unverified)" if a.regimen.informational_only else ""))
+        only_er = only_er and len(er) == len(a.unknown)
+        if not reasons:
+            reasons.append(er[0])
+    if not waiting:
+        return None
+    return TestNeed("test-er-pr-her2", TESTS["test-er-pr-her2"], reasons, _orders("test-er-pr-her2", "er"),
+                    waiting=waiting, verb="decides" if only_er else "needed for", variant="er-for-label")
+
+
 @rule
 def receptor_test_needed(state, ctx, status, by_topic):
     d = state.disease
-    if (status.in_pathway or status.deceased or d.breast_cancer != "yes" or d.metastatic != "yes"
-            or status.receptors_known):
+    if status.in_pathway:
+        return _er_test_for_label(state, by_topic)
+    if status.deceased or d.breast_cancer != "yes" or d.metastatic != "yes" or status.receptors_known:
         return None
     if state.her2.category == "positive" or state.hormone_receptor_positive is False:
         return None
@@ -135,6 +168,10 @@ def esr1_test_needed(state, ctx, status, by_topic):
         return None
     bm = state.biomarkers
     if bm.actionable("ESR1"):
+        return None
+    if evaluate_rule("er_positive", state, ctx).value is False:
+        # ER-negative (HR-positive by PR): ASCO 2023 asks for ESR1 testing in ER-positive MBC
+        # (C.1), and every regimen an ESR1 result decides is labelled for ER-positive disease
         return None
     et = evaluate_rule("prior_endocrine_any_setting", state, ctx)
     if not et.value:

@@ -173,6 +173,15 @@ class TestDef:
     suggestion: str | None = None  # label of the single suggestion when it orders several tests
     url_title: str = ""  # what `url` is (the card's source label and link label)
     links: tuple[tuple[str, str], ...] = ()  # further (title, url) links
+    # narrower needs of the same test: (key, title, why); TestNeed.variant names one
+    variants: tuple[tuple[str, str, str], ...] = ()
+
+    def variant(self, key: str | None) -> tuple[str, str]:
+        """(title, why) of the variant `key`, or of the test itself."""
+        for k, title, why in self.variants:
+            if k == key:
+                return title, why
+        return self.title, self.why
 
     @property
     def all_links(self) -> tuple[tuple[str, str], ...]:
@@ -293,6 +302,8 @@ def load(regimens_file: Path = REGIMENS_FILE, tests_file: Path = TESTS_FILE) -> 
             suggestion=t.get("suggestion"),
             url_title=t["url_title"],
             links=tuple((x["title"], x["url"]) for x in t.get("links") or ()),
+            variants=tuple((k, v["title"], " ".join(v["why"].split()))
+                           for k, v in (t.get("variants") or {}).items()),
         )
         for topic, t in tdata["tests"].items()
     }

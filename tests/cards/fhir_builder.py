@@ -24,6 +24,8 @@ SCT = "http://snomed.info/sct"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 HGNC = "http://www.genenames.org"
 LOCAL = "urn:mbc-cds:local"
+# Genomics Reporting IG TbdCodesCS (id tbd-codes-cs under the IG canonical)
+GR_TBD = "http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/tbd-codes-cs"
 
 HGNC_IDS = {"ESR1": "HGNC:3467", "PIK3CA": "HGNC:8975", "AKT1": "HGNC:391", "PTEN": "HGNC:9588",
             "BRCA1": "HGNC:1100", "BRCA2": "HGNC:1101", "PALB2": "HGNC:26144", "ERBB2": "HGNC:3430"}
@@ -56,6 +58,7 @@ class FhirPatient:
         self._ids = itertools.count(1)
         self.resources: list[dict] = [{"resourceType": "Patient", "id": pid, "gender": gender, "birthDate": birth}]
         self.primary_id: str | None = None
+        self._variant_ids: dict[str, str] = {}  # gene -> id of its last variant Observation
 
     # --- helpers ---------------------------------------------------------
     def _id(self, prefix: str) -> str:
@@ -179,9 +182,22 @@ class FhirPatient:
             comps.append({"code": _cc(LOINC, "53037-8", "Genetic variation clinical significance [Imp]"),
                           "valueCodeableConcept": _cc(LOINC, *sig)})
         value = _cc(LOINC, "LA9633-4", "Present") if detected else {"text": "Not detected"}
-        self._obs(f"var-{gene.lower()}", _cc(LOINC, "69548-6", "Genetic variant assessment"), on,
-                  valueCodeableConcept=value, component=comps,
-                  specimen={"display": SPECIMEN_TEXT[specimen]})
+        obs = self._obs(f"var-{gene.lower()}", _cc(LOINC, "69548-6", "Genetic variant assessment"), on,
+                        valueCodeableConcept=value, component=comps,
+                        specimen={"display": SPECIMEN_TEXT[specimen]})
+        self._variant_ids[gene] = obs["id"]
+        return self
+
+    def implication(self, gene: str, significance: str = "pathogenic", on: str = "2025-06-01") -> "FhirPatient":
+        """The clinical significance of the last `gene` variant as its own Observation (Genomics
+        Reporting STU3 DiagnosticImplication: code TbdCodesCS#diagnostic-implication, a 53037-8
+        component, derivedFrom the variant; clinical-reference A.2). Build the variant with
+        significance=None so the implication is the only place that says it."""
+        sig = {"pathogenic": ("LA6668-3", "Pathogenic"), "vus": ("LA26333-7", "Uncertain significance")}[significance]
+        self._obs(f"dx-impl-{gene.lower()}", _cc(GR_TBD, "diagnostic-implication", "Diagnostic Implication"), on,
+                  derivedFrom=[{"reference": f"Observation/{self._variant_ids[gene]}"}],
+                  component=[{"code": _cc(LOINC, "53037-8", "Genetic variation clinical significance [Imp]"),
+                              "valueCodeableConcept": _cc(LOINC, *sig)}])
         return self
 
     # --- therapy ---------------------------------------------------------

@@ -531,3 +531,67 @@ def test_fhir_current_esr1_negative_in_plasma_is_a_negative_not_a_tissue_retest(
     assert "Elacestrant: No actionable ESR1 alteration" in summary
     esr1_lines = [line for line in summary.splitlines() if "Elacestrant" in line]
     assert not any("tissue testing advised" in line for line in esr1_lines)
+
+
+# --- oral SERD labels say "ER-positive", not "HR-positive" (B.2, B.3) --------
+
+def _esr1_after_progression(pid: str, er: str | None, percent: float | None = None, pr: str = "positive"):
+    """Progressed on letrozole + ribociclib, ESR1 Y537S in ctDNA after it; ER as given (None: no ER result)."""
+    p = FhirPatient(pid).primary("2024-01-10").metastasis("bone", "2024-01-15")
+    if er is not None:
+        p.er(er, "2024-01-15", percent=percent)
+    p.pr(pr, "2024-01-15").her2("1+", "2024-01-15").menopause("postmenopausal")
+    return (p.regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20").progression("2025-05-15")
+            .variant("ESR1", "p.Tyr537Ser", on="2025-06-01"))
+
+
+def test_fhir_er_negative_pr_positive_disease_with_esr1_gets_no_oral_serd_and_the_summary_says_the_label_wants_er_positive():
+    state, cards = run(_esr1_after_progression("serd-er-neg", "negative"))
+    assert state.hormone_receptor_positive is True  # in the pathway by PR
+    regs = regimen_topics(cards)
+    assert "elacestrant" not in regs and "imlunestrant" not in regs
+    assert "fulvestrant" in regs  # HR-positive labels: PR-positive is enough
+    summary = card(cards, "patient-summary")["detail"]
+    for name in ("Elacestrant", "Imlunestrant", "Vepdegestrant"):
+        line = next(x for x in summary.splitlines() if x.startswith(f"- {name}:"))
+        assert "ER-negative (2024-01-15)" in line and "the label requires ER-positive disease" in line, line
+    assert "test-er-pr-her2" not in ordered_tests(cards)  # ER is known: nothing to test
+
+
+def test_fhir_er_low_disease_with_esr1_still_gets_elacestrant_with_the_er_low_caution():
+    state, cards = run(_esr1_after_progression("serd-er-low", "positive", percent=5, pr="negative"))
+    assert state.er.low_positive
+    el = card(cards, "elacestrant")
+    assert regimen_topics(cards)[0] == "elacestrant"
+    assert el["indicator"] == "warning"
+    assert "ER-positive, 5 % cells, ER-low (ASCO/CAP: ER-positive)" in el["detail"]
+    assert "ER-low (1-10 % of cells) and PR not positive" in el["detail"]
+
+
+def test_fhir_er_not_documented_pr_positive_disease_with_esr1_waits_on_er_testing_for_the_oral_serds():
+    _, cards = run(_esr1_after_progression("serd-er-unknown", None))
+    regs = regimen_topics(cards)
+    assert "elacestrant" not in regs and "imlunestrant" not in regs
+    er_card = card(cards, "test-er-pr-her2")
+    assert er_card["summary"] == ("ER status needed: the label says ER-positive — decides Elacestrant, "
+                                  "Imlunestrant, Vepdegestrant (label unverified)")
+    assert "ER status not documented (PR positive): the label requires ER-positive disease" in er_card["detail"]
+    orders = [a["resource"]["code"]["coding"][0]["code"] for s in er_card["suggestions"] for a in s["actions"]]
+    assert orders == ["85337-4"]  # ER IHC only: PR and HER2 are known
+    summary = card(cards, "patient-summary")["detail"]
+    line = next(x for x in summary.splitlines() if x.startswith("- Elacestrant:"))
+    assert "waiting on" in line and "ER status not documented" in line, line
+
+
+def test_fhir_er_negative_pr_positive_disease_without_an_esr1_result_gets_no_esr1_testing_card():
+    # ASCO 2023 asks for ESR1 testing in ER-positive MBC (C.1); all it decides needs ER-positive
+    def progressed(pid, er):
+        return (FhirPatient(pid).primary("2024-01-10").metastasis("bone", "2024-01-15")
+                .er(er, "2024-01-15").pr("positive", "2024-01-15").her2("1+", "2024-01-15")
+                .menopause("postmenopausal")
+                .regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20").progression("2025-05-15"))
+
+    _, cards = run(progressed("esr1-er-neg", "negative"))
+    assert "test-esr1" not in ordered_tests(cards)
+    _, cards = run(progressed("esr1-er-pos", "positive"))
+    assert "test-esr1" in ordered_tests(cards)  # the same record with ER-positive disease

@@ -119,3 +119,61 @@ def test_an_unknown_patient_is_still_a_412_when_the_searches_are_folded(client, 
     response = call_patient_view(client, loaded_server, patient_id="no-such-patient")
     assert response.status_code == 412
     assert "Patient" in response.get_json()["message"]
+
+
+def _stored_as(pid: str, resources: list[dict]) -> list[dict]:
+    """The builder's resources with ids prefixed by the patient id (the session's server is
+    shared: generic ids like `var-brca1-7` must not overwrite another test's), references kept."""
+    renamed = {r["id"]: f"{pid}-{r['id']}" for r in resources if r["resourceType"] != "Patient"}
+    out = []
+    for r in resources:
+        r = dict(r)
+        if r["resourceType"] != "Patient":
+            r["id"] = renamed[r["id"]]
+        if "derivedFrom" in r:
+            r["derivedFrom"] = [{"reference": "Observation/" + renamed[d["reference"].split("/", 1)[1]]}
+                                for d in r["derivedFrom"]]
+        out.append(r)
+    return out
+
+
+def test_a_germline_brca1_variant_whose_pathogenicity_is_only_in_a_diagnostic_implication_is_fetched_and_gets_talazoparib(
+    client, fhir_server, monkeypatch
+):
+    """Genomics Reporting STU3 puts a variant's clinical significance in a DiagnosticImplication
+    Observation that points at the variant (derivedFrom). Without prefetch the service must ask
+    for it (the genomics template), in the merged Observation search and when the other searches
+    are folded into one Patient search, or the BRCA1 variant has no significance: no talazoparib,
+    and a germline test is proposed instead."""
+    from service.fhir_client import FHIRClient
+    from tests.cards.fhir_builder import hr_positive_mbc
+
+    pid = "it-gbrca1-implication"
+    patient = (hr_positive_mbc(pid, primary="2024-01-10")
+               .regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20").progression("2025-05-15")
+               .variant("BRCA1", "p.Gln1756ProfsTer74", origin="germline", specimen="blood", on="2024-03-01",
+                        significance=None)
+               .implication("BRCA1", "pathogenic", on="2024-03-01"))
+    put_resources(fhir_server, _stored_as(pid, patient.resources))
+
+    sent = []
+    original_search = FHIRClient.search
+
+    def spy_search(self, path, **options):
+        sent.append(path)
+        return original_search(self, path, **options)
+
+    monkeypatch.setattr(FHIRClient, "search", spy_search)
+    separate, folded = call_patient_view(client, fhir_server, pid), call_patient_view(client, fhir_server, pid)
+    for response in (separate, folded):
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert response_problems(body, pid) == []
+        topics = [c["source"]["topic"]["code"] for c in body["cards"]]
+        assert "talazoparib" in topics
+        assert "test-germline-brca" not in topics
+        talazoparib = next(c for c in body["cards"] if c["source"]["topic"]["code"] == "talazoparib")
+        assert "BRCA1" in talazoparib["detail"]
+    assert any("_revinclude=" in p for p in sent)  # the second call folded the other searches
+    implication = "http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/tbd-codes-cs|diagnostic-implication"
+    assert all(implication in p for p in sent if p.startswith("Observation?"))

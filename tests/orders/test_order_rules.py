@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from mappings.state import (
-    Biomarkers, Diabetes, DraftOrder, Drug, HER2Status, LabValue, LungDisease,
+    Biomarkers, Diabetes, DraftOrder, Drug, HER2Status, LabValue, LungDisease, ReceptorStatus,
 )
 
 from cards.orders import order_check_cards
@@ -827,3 +827,42 @@ def test_a_documented_cm0_through_the_fhir_mapping_cites_the_m0_observation_on_t
     cards = run(state, [draft("e", "elacestrant")])
     assert topics(cards) == ["order-not-indicated"]
     assert "(M0 (21907-1), 2026-03-02)" in cards[0]["summary"] and "Observation/" in cards[0]["detail"]
+
+
+# --- the oral SERD labels say "ER-positive" (B.2, B.3), not "HR-positive" -------------
+
+def _esr1_current(state):
+    state.biomarkers = Biomarkers(results=[variant("ESR1", specimen="ctdna", days=15)], esr1_current=True)
+    return state
+
+
+@pytest.mark.parametrize("drug,brand", [("elacestrant", "ORSERDU"), ("imlunestrant", "INLURIYO")])
+def test_an_oral_serd_for_er_negative_pr_positive_disease_is_not_indicated_citing_the_er_positive_label(drug, brand):
+    state = _esr1_current(after_first_line(base_state()))
+    state.er = ReceptorStatus(status="negative", percent=0, date=ago(400), sources=[src("Observation/er", 400)])
+    card = by_topic(run(state, [draft("e", drug)]), "order-not-indicated")
+    assert card["summary"].startswith(f"{drug.capitalize()}: not indicated — ER-negative (")
+    assert "the label requires ER-positive disease" in card["summary"]
+    assert "Observation/er" in card["detail"]
+    assert f'"{brand} ... for ' in card["detail"] and "with ER-positive, HER2-negative, ESR1-mutated" in card["detail"]
+    offered = [d for s in card["suggestions"] for d in created_drugs(s)]
+    assert "elacestrant" not in offered and "imlunestrant" not in offered  # neither SERD is a replacement
+
+
+def test_elacestrant_with_er_not_documented_in_pr_positive_disease_asks_for_the_er_test():
+    state = _esr1_current(after_first_line(base_state()))
+    state.er = ReceptorStatus()
+    card = by_topic(run(state, [draft("e", "elacestrant")]), "order-biomarker-missing")
+    assert card["summary"] == "Elacestrant: positive ER result not documented — label requires it"
+    assert "ER status not documented (PR positive)" in card["detail"]
+    assert 'labelled for "ER-positive" disease' in card["detail"]
+    codes = [a["resource"]["code"]["coding"][0]["code"] for s in card["suggestions"] for a in s["actions"]]
+    assert codes == ["85337-4"]
+
+
+def test_elacestrant_for_er_low_disease_is_not_stopped_by_the_er_requirement():
+    state = _esr1_current(after_first_line(base_state()))
+    state.er = ReceptorStatus(status="positive", percent=5, low_positive=True, date=ago(400),
+                              sources=[src("Observation/er", 400)])
+    cards = run(state, [draft("e", "elacestrant")])
+    assert not {"order-not-indicated", "order-biomarker-missing"} & set(topics(cards))

@@ -77,3 +77,22 @@ def test_discovery_says_calls_without_prefetch_need_read_access_to_the_medicatio
         # the order services use the same prefetch templates, so the same reads without it
         requirements = services(client)[service_id]["usageRequirements"]
         assert re.search(r"\bMedication\b", requirements), service_id
+
+
+GR_DIAGNOSTIC_IMPLICATION = "http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/tbd-codes-cs|diagnostic-implication"
+
+
+def test_the_genomics_prefetch_asks_for_the_diagnostic_implications_that_carry_a_variants_significance(client):
+    # Genomics Reporting STU3 reports pathogenicity in a DiagnosticImplication Observation
+    # (TbdCodesCS#diagnostic-implication, derivedFrom the variant; clinical-reference A.2):
+    # an EHR following the template must send it, or a germline BRCA variant has no significance.
+    for service in services(client).values():
+        template = service["prefetch"]["genomics"]
+        path, _, query = template.partition("?")
+        assert path == "Observation"  # one search per key, plain token parameters only
+        params = dict(part.split("=", 1) for part in query.split("&"))
+        assert set(params) == {"patient", "code"}
+        codes = params["code"].split(",")
+        assert GR_DIAGNOSTIC_IMPLICATION in codes
+        assert "http://loinc.org|53037-8" in codes  # older senders: the significance Observation coded 53037-8
+        assert "http://loinc.org|69548-6" in codes

@@ -383,3 +383,31 @@ def test_a_search_full_of_error_operation_outcomes_adds_at_most_three_data_gaps(
     prefetch["conditions"] = searchset([], outcome=outcome)
     notes = gather(TEMPLATES, CONTEXT, prefetch, None).notes
     assert [note.split(": ")[-1] for note in notes] == ["problem 0", "problem 1", "problem 2"]
+
+
+def test_without_prefetch_the_merged_observation_search_asks_for_the_diagnostic_implications_with_the_system_intact():
+    """The DiagnosticImplication token has a URL system: on the wire it must still be one
+    `system|code` value of the `code` parameter (the server decodes the query to exactly it)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from service.gather import plan_searches, render_template
+
+    implication = "http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/tbd-codes-cs|diagnostic-implication"
+    queries = {key: render_template(t, CONTEXT) for key, t in TEMPLATES.items()}
+    for declared in (frozenset(), frozenset(f"{t}:patient" for t in (
+            "Condition", "MedicationStatement", "MedicationRequest", "MedicationAdministration", "Procedure"))):
+        plan = plan_searches(queries, declared)
+        observation_search = plan["tumorMarkers+genomics+clinicalFindings"]
+        assert implication in observation_search.query.split("&code=", 1)[1].split(",")
+        assert any(s.query.startswith("Patient?_id=p1&_revinclude=") for s in plan.values()) == bool(declared)
+
+    prefetch = empty_prefetch()
+    for key in ("tumorMarkers", "genomics", "clinicalFindings"):
+        del prefetch[key]
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Observation\?.*"), json=searchset([]))
+        gather(TEMPLATES, CONTEXT, prefetch, client_factory())
+        sent = parse_qs(urlsplit(rsps.calls[0].request.url).query)
+    assert sent["patient"] == ["p1"]
+    assert implication in sent["code"][0].split(",")
+    assert "http://loinc.org|53037-8" in sent["code"][0].split(",")
