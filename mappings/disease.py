@@ -515,10 +515,13 @@ def visceral_crisis_currency(d: Disease, therapy: TherapyHistory) -> None:
     CR C.1 (ESO-ESMO ABC4): visceral crisis is "severe organ dysfunction ... leading to a
     clinical indication for a more rapidly efficacious therapy", a state of the patient,
     not a permanent attribute; CR C.2 step 2 puts chemotherapy first on the flag. So once a
-    metastatic systemic anticancer line started on or after the (latest dated) assertion,
-    the crisis was treated: it stays documented (the summary shows it as history) but no
-    longer sets the flag the pathway ranks on. A line started the same day counts as its
-    treatment. An undated assertion cannot be shown to have been treated: it stays current.
+    metastatic systemic anticancer line started after the (latest dated) assertion, the
+    crisis was treated: it stays documented (the summary shows it as history) but no longer
+    sets the flag the pathway ranks on. A line started the same day does not count: it may
+    have been started before the crisis was recorded (e.g. endocrine therapy that morning),
+    so the crisis stays current and keeps chemotherapy first until a later line starts (a
+    judgement call, for clinical review). An undated assertion cannot be shown to have been
+    treated: it stays current.
     A new crisis is asserted anew by the clinician (a later dated assertion is current again
     until a line starts after it).
     """
@@ -528,7 +531,7 @@ def visceral_crisis_currency(d: Disease, therapy: TherapyHistory) -> None:
     if not dates or any(x is None for x in dates):
         return
     latest = max(dates)  # type: ignore[type-var]
-    after = [ln for ln in therapy.metastatic_lines if ln.start is not None and ln.start >= latest]
+    after = [ln for ln in therapy.metastatic_lines if ln.start is not None and ln.start > latest]
     if after:
         d.visceral_crisis = False
         d.visceral_crisis_treated_by = min(after, key=lambda ln: ln.start).number  # type: ignore[arg-type, return-value]

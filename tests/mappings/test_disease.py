@@ -130,6 +130,14 @@ def test_a_visceral_crisis_with_no_line_after_it_stays_current():
     assert s.disease.visceral_crisis is True and s.disease.visceral_crisis_treated_by is None
 
 
+def test_a_line_started_the_same_day_as_the_crisis_does_not_count_as_its_treatment():
+    # the line may have begun before the crisis was recorded (review of the day's changes, C1)
+    s = _crisis_then(med_statement(LETROZOLE, "2024-01-16", status="active"))
+    assert s.disease.visceral_crisis is True and s.disease.visceral_crisis_treated_by is None
+    s = _crisis_then(med_statement(LETROZOLE, "2024-01-17", status="active"))
+    assert s.disease.visceral_crisis is False and s.disease.visceral_crisis_treated_by == 1
+
+
 def test_an_undated_visceral_crisis_stays_current_because_it_cannot_be_shown_treated():
     flag = condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")))
     s = build_patient_state([patient(), breast_cancer("2023-06-01"), metastasis("94381002", "liver", "2024-01-10"),

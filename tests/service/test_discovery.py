@@ -96,3 +96,29 @@ def test_the_genomics_prefetch_asks_for_the_diagnostic_implications_that_carry_a
         assert GR_DIAGNOSTIC_IMPLICATION in codes
         assert "http://loinc.org|53037-8" in codes  # older senders: the significance Observation coded 53037-8
         assert "http://loinc.org|69548-6" in codes
+
+
+def _observation_template_codes(prefetch: dict) -> set[str]:
+    codes = set()
+    for template in prefetch.values():
+        if template.startswith("Observation?"):
+            codes |= {token.rsplit("|", 1)[-1] for token in re.search(r"code=([^&]*)", template).group(1).split(",")}
+    return codes
+
+
+def test_every_observation_code_the_mappings_read_is_asked_for_by_a_prefetch_template(client):
+    # A code the mappings read but no template asks for never arrives with a full
+    # prefetch (e.g. QTc 8636-3: the ribociclib QTcF check could never fire).
+    from mappings import tables as T
+
+    read = {
+        "tumour markers": set(T.TUMOR_MARKERS) - {c for c, (_, kind) in T.TUMOR_MARKERS.items() if kind == "serum"},
+        "variants": set(T.VARIANT_CODES), "regions studied": set(T.REGION_STUDIED_CODES),
+        "single-gene codes": set(T.LEGACY_GENE_CODES), "ECOG": set(T.ECOG_CODES), "HbA1c": set(T.HBA1C_CODES),
+        "fasting glucose": set(T.FPG_CODES), "QTc": set(T.QTC_CODES), "menopause": set(T.MENO_QUESTION_CODES),
+        "disease status": set(T.DISEASE_STATUS_CODES), "stage group": set(T.STAGE_GROUP_CODES),
+        "M category": set(T.M_CATEGORY_CODES),
+    }
+    asked = _observation_template_codes(services(client)["mbc-treatment-options"]["prefetch"])
+    missing = {concept: sorted(codes - asked) for concept, codes in read.items() if codes - asked}
+    assert missing == {}
