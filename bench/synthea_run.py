@@ -47,8 +47,10 @@ whose oncology and report bundles are merged) `run`:
   card contract (checked here independently, and by cards/contract.py as a second
   opinion); regimen suggestions create draft MedicationRequests coded with an
   RxNorm *ingredient* code; testing suggestions create draft ServiceRequests;
+- records how the service read each patient (the PatientState it built in the call);
 - reads the bundle's own ground truth (breast cancer, M1/stage IV, ER/PR/HER2,
-  deceased) and flags what a clinician would question: regimen cards for patients
+  deceased) and flags what a clinician would question (CLINICAL_CHECKS, each with a
+  stable id): regimen cards for patients
   who are not metastatic HR+/HER2- or are deceased, elacestrant for ER-negative
   disease, breast cancer patients without a patient-summary card, CDK4/6
   inhibitor orders for HER2-positive disease without an order-not-indicated card,
@@ -57,9 +59,14 @@ whose oncology and report bundles are merged) `run`:
 - saves each failing request body under --findings, shrunk to a minimal body that
   still fails the same way, and prints a reproducer.
 
+`tests/robustness/test_synthea_population.py` runs a small seeded population through
+`generation_command` and `run_population` on every `make test` (report_lines is its
+printed report); its ENFORCED_CLINICAL_CHECKS turns a clinical check into an assertion.
+
 Nothing from the patients is written to stdout except file names, codes and
 card summaries; request bodies and clinical-review.json go only to --findings
-(keep it outside the repo). Exit status 1 when anything failed or was flagged.
+(outside the repo, or in the gitignored .synthea/). Exit status 1 when anything
+failed or was flagged.
 
 Measured here (2 shared cores, nice 19): 60 patients generate in ~185 s (plus
 39 genomics-pack patients); `run --all-orders` on the 99 bundles makes 2,273
@@ -81,6 +88,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -179,22 +187,32 @@ patches:
 
 # --------------------------------------------------------------------------- generate
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    out = Path(args.out).resolve()
+def generation_command(synthea: str, out: Path, population: int, seed: int, *, age: str = "60-85",
+                       reference_date: str = "20260601", years_of_history: int = 0,
+                       stock: bool = False, genomics: bool = True, nice: bool = True) -> list[str]:
+    """Write the enrichment patch and properties next to `out`; the CLI command that generates."""
+    out = Path(out).resolve()
     conf = out.parent / (out.name + "-config")
     conf.mkdir(parents=True, exist_ok=True)
     (conf / "bc_patches.yaml").write_text(PATCHES_YAML)
-    props = [f"exporter.years_of_history = {args.years_of_history}"]
-    if not args.stock:
+    props = [f"exporter.years_of_history = {years_of_history}"]
+    if not stock:
         props.append(f"generate.module_patches = {conf / 'bc_patches.yaml'}")
     (conf / "bc.properties").write_text("\n".join(props) + "\n")
-    cmd = [args.synthea, "-p", str(args.population), "-s", str(args.seed), "-g", "F",
-           "-a", args.age, "-r", args.reference_date, "-c", str(conf / "bc.properties"),
+    cmd = [str(synthea), "-p", str(population), "-s", str(seed), "-g", "F",
+           "-a", age, "-r", reference_date, "-c", str(conf / "bc.properties"),
            "-o", str(out)]
-    if args.genomics:
+    if genomics:
         cmd.append("--genomics")
-    if shutil.which("nice"):
+    if nice and shutil.which("nice"):
         cmd = ["nice", "-n", "19"] + cmd
+    return cmd
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    cmd = generation_command(args.synthea, Path(args.out), args.population, args.seed, age=args.age,
+                             reference_date=args.reference_date, years_of_history=args.years_of_history,
+                             stock=args.stock, genomics=args.genomics)
     print("$", " ".join(cmd), flush=True)
     start = time.monotonic()
     rc = subprocess.call(cmd)
@@ -216,18 +234,24 @@ def discover(root: Path) -> list[tuple[str, list[Path]]]:
     return patients
 
 
+try:  # the service's venv has orjson: 3x faster on the generator's megabyte bundles
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover
+    _loads = json.loads
+
+
 def load_resources(files: list[Path], server_like: bool = True) -> list[dict]:
     """The resources of the bundles, as a FHIR server would hold them after the transaction."""
     entries = []
-    for f in files:
-        bundle = json.loads(f.read_text(encoding="utf-8"))
+    for f in files:  # parsed afresh on every call: the resources are the caller's to change
+        bundle = _loads(f.read_bytes())
         entries += [e for e in bundle.get("entry", []) if isinstance(e.get("resource"), dict)]
     if not server_like:
         return [e["resource"] for e in entries]
     refmap = {}
     resources = []
     for e in entries:
-        r = copy.deepcopy(e["resource"])
+        r = e["resource"]
         full = e.get("fullUrl") or ""
         if not r.get("id"):
             r["id"] = full.split(":")[-1] if full.startswith("urn:uuid:") else str(uuid.uuid4())
@@ -441,8 +465,23 @@ def classify(status: int, body: Any, ctype: str) -> list[str]:
 
 # --------------------------------------------------------------------------- runner
 
+HER2_NEGATIVE = {"low", "ultralow", "null", "zero-unspecified", "negative-unspecified"}
+
+
+def read_summary(state: Any) -> dict:
+    """How the service read the patient (its PatientState), in the ground truth's terms."""
+    return {"breast_cancer": state.disease.breast_cancer, "metastatic": state.disease.metastatic,
+            "er": state.er.status, "pr": state.pr.status, "hr_positive": state.hormone_receptor_positive,
+            "her2": state.her2.category,
+            "mbc_hr_pos_her2_neg": (state.disease.metastatic == "yes" and state.hormone_receptor_positive is True
+                                    and state.her2.category in HER2_NEGATIVE)}
+
+
 class Runner:
-    def __init__(self, tmp: str):
+    """The three services in-process (Flask test client, auth and demo off, a feedback
+    database in `tmp`). `quiet` silences the service log; keep it on to check the log."""
+
+    def __init__(self, tmp: str, quiet: bool = True):
         import logging
 
         from bench.profile_hook import make_client
@@ -450,17 +489,34 @@ class Runner:
         from cards.topics import TOPIC_SYSTEM
 
         self.app, self.client = make_client(tmp)
-        logging.getLogger("mbc_cds").setLevel(logging.CRITICAL)
+        if quiet:
+            logging.getLogger("mbc_cds").setLevel(logging.CRITICAL)
         self.repo_contract = response_problems
         self.topic_system = TOPIC_SYSTEM
         self.times: dict[str, list[float]] = defaultdict(list)
+        self.last_read: dict | None = None  # read_summary of the last call's PatientState
 
     def post(self, hook: str, body: dict | bytes) -> tuple[int, Any, str, float]:
+        import mappings
+
         data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
-        t0 = time.perf_counter()
-        resp = self.client.post(f"/cds-services/{SERVICES[hook]}", data=data,
-                                headers={"Content-Type": "application/json"})
-        ms = (time.perf_counter() - t0) * 1000
+        states: list[Any] = []
+        build = mappings.build_patient_state
+
+        def spy(*args: Any, **kwargs: Any) -> Any:  # the state the service itself builds in this call
+            state = build(*args, **kwargs)
+            states.append(state)
+            return state
+
+        mappings.build_patient_state = spy
+        try:
+            t0 = time.perf_counter()
+            resp = self.client.post(f"/cds-services/{SERVICES[hook]}", data=data,
+                                    headers={"Content-Type": "application/json"})
+            ms = (time.perf_counter() - t0) * 1000
+        finally:
+            mappings.build_patient_state = build
+        self.last_read = read_summary(states[-1]) if states else None
         try:
             parsed = json.loads(resp.get_data())
         except ValueError:
@@ -533,27 +589,50 @@ def summarise_cards(resp: Any) -> list[tuple[str, str, str]]:
              c.get("summary") or "") for c in resp.get("cards") or []]
 
 
-def clinical_flags(truth: dict, cards: list[tuple[str, str, str]]) -> list[str]:
+# Clinical checks: what a clinician would question in an answer, read against the bundle's
+# own facts. Stable ids (tests/robustness turns one into an assertion by its id); the
+# text is what the report prints.
+CLINICAL_CHECKS = {
+    "regimen-without-breast-cancer": "regimen cards for a patient without breast cancer",
+    "regimen-not-metastatic": "regimen cards for a patient with no M1 / stage IV / metastasis in the record",
+    "regimen-not-hr-positive": "regimen cards for a patient whose record is not ER- or PR-positive",
+    "regimen-her2-positive": "regimen cards for a HER2-positive patient",
+    "regimen-deceased": "regimen cards for a deceased patient (Patient.deceased[x] is set)",
+    "elacestrant-er-negative": "elacestrant card for an ER-negative patient (label: ER-positive)",
+    "no-patient-summary": "breast cancer patient without a patient-summary card",
+    "eligible-without-cards": "metastatic HR+/HER2- patient with neither regimen nor testing cards",
+    "order-cdk46i-her2-positive": ("CDK4/6 inhibitor drafted for a HER2-positive patient (labels: HR+/HER2-) "
+                                   "without an order-not-indicated card"),
+    "order-metastatic-only-not-metastatic": ("metastatic-only drug drafted for a patient with no metastatic "
+                                             "disease in the record, without an order-not-indicated card"),
+}
+
+
+def clinical_flags(truth: dict, cards: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """(check id, message) for one patient-view answer."""
     flags = []
     topics = [t for t, _, _ in cards]
     regimens = [t for t in topics if t in REGIMEN_TOPICS]
     eligible = truth["breast_cancer"] and truth["metastatic"] and truth["hr_pos"] and truth["her2_neg"]
     if regimens and not truth["breast_cancer"]:
-        flags.append(f"regimen cards {regimens} for a patient without breast cancer")
+        flags.append(("regimen-without-breast-cancer", f"regimen cards {regimens} for a patient without breast cancer"))
     elif regimens and not truth["metastatic"]:
-        flags.append(f"regimen cards {regimens} for a patient with no M1 / stage IV / metastasis in the record")
+        flags.append(("regimen-not-metastatic",
+                      f"regimen cards {regimens} for a patient with no M1 / stage IV / metastasis in the record"))
     elif regimens and not truth["hr_pos"]:
-        flags.append(f"regimen cards {regimens} for a patient whose record says ER {truth['er']}, PR {truth['pr']}")
+        flags.append(("regimen-not-hr-positive",
+                      f"regimen cards {regimens} for a patient whose record says ER {truth['er']}, PR {truth['pr']}"))
     elif regimens and truth["her2"] == "pos":
-        flags.append(f"regimen cards {regimens} for a HER2-positive patient")
+        flags.append(("regimen-her2-positive", f"regimen cards {regimens} for a HER2-positive patient"))
     if regimens and truth["deceased"]:
-        flags.append(f"regimen cards {regimens} for a deceased patient (Patient.deceased[x] is set)")
+        flags.append(("regimen-deceased",
+                      f"regimen cards {regimens} for a deceased patient (Patient.deceased[x] is set)"))
     if "elacestrant" in regimens and truth["er"] == "neg":
-        flags.append("elacestrant card for an ER-negative patient (label: ER-positive)")
+        flags.append(("elacestrant-er-negative", CLINICAL_CHECKS["elacestrant-er-negative"]))
     if truth["breast_cancer"] and "patient-summary" not in topics:
-        flags.append("breast cancer patient without a patient-summary card")
+        flags.append(("no-patient-summary", CLINICAL_CHECKS["no-patient-summary"]))
     if eligible and not regimens and not any(t.startswith("test-") for t in topics):
-        flags.append("metastatic HR+/HER2- patient with neither regimen nor testing cards")
+        flags.append(("eligible-without-cards", CLINICAL_CHECKS["eligible-without-cards"]))
     return flags
 
 
@@ -563,86 +642,132 @@ CDK46I_CODES = {"1601374", "1873916", "1946825", "1946840", "1923053"}
 METASTATIC_ONLY = {"2628469", "2169302", "2267581", "2669967", "141704", "2360232"}
 
 
-def order_flags(truth: dict, drafts: list, cards: list[tuple[str, str, str]]) -> list[str]:
-    """Order-hook answers a clinician would expect, from the bundle's own facts."""
+def order_flags(truth: dict, drafts: list, cards: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """(check id, message): order-hook answers a clinician would expect, from the bundle's own facts."""
     codes = {c for c, _, _ in drafts if c}
     topics = [t for t, _, _ in cards]
     flags = []
     if truth["her2"] == "pos" and codes & CDK46I_CODES and "order-not-indicated" not in topics:
-        flags.append("CDK4/6 inhibitor drafted for a HER2-positive patient (labels: HR+/HER2-) without an order-not-indicated card")
+        flags.append(("order-cdk46i-her2-positive", CLINICAL_CHECKS["order-cdk46i-her2-positive"]))
     if (truth["breast_cancer"] and not truth["metastatic"] and codes & METASTATIC_ONLY
             and "order-not-indicated" not in topics):
-        flags.append("metastatic-only drug drafted for a patient with no metastatic disease in the record, "
-                     f"answered only with {topics or 'no card'}")
+        flags.append(("order-metastatic-only-not-metastatic",
+                      "metastatic-only drug drafted for a patient with no metastatic disease in the record, "
+                      f"answered only with {topics or 'no card'}"))
     return flags
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    root = Path(args.bundles)
-    findings = Path(args.findings)
-    findings.mkdir(parents=True, exist_ok=True)
+# --------------------------------------------------------------------------- run
+
+@dataclass
+class PatientRun:
+    """One patient's patient-view answer, read against the bundle's own facts."""
+
+    name: str
+    patient_id: str
+    truth: dict
+    status: int
+    cards: list[tuple[str, str, str]]
+    read: dict | None  # how the service read the patient (read_summary), None without a state
+    flags: list[tuple[str, str]]
+    n_resources: int
+    prefetch_counts: dict
+
+
+@dataclass
+class RunResult:
+    root: Path
+    patients: list[PatientRun] = field(default_factory=list)
+    n_patients: int = 0
+    n_breast_cancer: int = 0
+    n_calls: int = 0
+    elapsed: float = 0.0
+    status_counts: Counter = field(default_factory=Counter)
+    topic_counts: Counter = field(default_factory=Counter)
+    failures: list[dict] = field(default_factory=list)
+    variant_diffs: list[str] = field(default_factory=list)
+    order_flagged: list[tuple[str, str]] = field(default_factory=list)  # (check id, where)
+    max_body: tuple[int, str] = (0, "")
+    times: dict = field(default_factory=dict)
+
+    def flags_by_check(self) -> dict[str, list[str]]:
+        """Every clinical check id -> where it was raised (patient-view and order-sign answers)."""
+        out: dict[str, list[str]] = {check: [] for check in CLINICAL_CHECKS}
+        for p in self.patients:
+            for check, message in p.flags:
+                out.setdefault(check, []).append(f"{p.name}: {message}")
+        for check, where in self.order_flagged:
+            out.setdefault(check, []).append(where)
+        return out
+
+
+def run_population(root: Path, runner: Runner, *, findings: Path | None = None, orders: int = 2,
+                   all_orders: bool = False, limit: int = 0, minimise_failures: bool = True,
+                   progress: bool = False) -> RunResult:
+    """Post every patient of a generated population to the three services and check the answers.
+
+    Per patient: patient-view (full prefetch, the bundle's raw urn:uuid references, no
+    `procedures` key -> 412, empty `conditions`), and order-select + order-sign for draft
+    order sets (every set for breast cancer patients with `all_orders`, else `orders` in
+    rotation). Failing request bodies are saved (shrunk) under `findings` when given."""
+    root = Path(root)
+    if findings is not None:
+        findings.mkdir(parents=True, exist_ok=True)
     patients = discover(root)
-    if args.limit:
-        patients = patients[: args.limit]
-    tmp = tempfile.mkdtemp(prefix="synthea-run-")
-    runner = Runner(tmp)
-    status_counts: Counter = Counter()
-    topic_counts: Counter = Counter()
-    failures: list[dict] = []
-    clinical: list[dict] = []
-    n_bc = n_calls = 0
+    if limit:
+        patients = patients[:limit]
+    result = RunResult(root=root, n_patients=len(patients))
     t_start = time.monotonic()
     seen_sigs: set[tuple[str, str]] = set()
-    variant_diffs: list[str] = []
-    order_flagged: list[tuple[str, str]] = []
-    max_body = [0, ""]
 
     def record(name: str, variant: str, hook: str, body: dict) -> tuple[int, Any]:
-        nonlocal n_calls
         size = len(json.dumps(body, separators=(",", ":")))
-        if size > max_body[0]:
-            max_body[:] = [size, f"{name} [{variant}] {hook}"]
+        if size > result.max_body[0]:
+            result.max_body = (size, f"{name} [{variant}] {hook}")
         probs, status, resp, ms = runner.problems(hook, body)
-        n_calls += 1
-        status_counts[(hook, status)] += 1
+        result.n_calls += 1
+        result.status_counts[(hook, status)] += 1
         runner.times[hook].append(ms)
         if status == 200 and isinstance(resp, dict):
             for c in resp.get("cards") or []:
-                topic_counts[(hook, ((c.get("source") or {}).get("topic") or {}).get("code"))] += 1
+                result.topic_counts[(hook, ((c.get("source") or {}).get("topic") or {}).get("code"))] += 1
         if probs:
-            sig = _signature(probs)
-            stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:80]
-            fname = findings / f"{stem}--{variant}--{hook}.json"
-            small = body
-            if (sig, hook) not in seen_sigs and not args.no_minimise:
-                small = minimise(runner, hook, body, sig)
-            seen_sigs.add((sig, hook))
-            fname.write_text(json.dumps(small, indent=1))
-            failures.append({"patient": name, "variant": variant, "hook": hook, "status": status,
-                             "problems": probs[:6], "n_problems": len(probs), "file": str(fname),
-                             "bytes": len(json.dumps(small))})
+            failure = {"patient": name, "variant": variant, "hook": hook, "status": status,
+                       "problems": probs[:6], "n_problems": len(probs), "file": ""}
+            if findings is not None:
+                sig = _signature(probs)
+                stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:80]
+                fname = findings / f"{stem}--{variant}--{hook}.json"
+                small = body
+                if (sig, hook) not in seen_sigs and minimise_failures:
+                    small = minimise(runner, hook, body, sig)
+                seen_sigs.add((sig, hook))
+                fname.write_text(json.dumps(small, indent=1))
+                failure.update(file=str(fname), bytes=len(json.dumps(small)))
+            result.failures.append(failure)
         return status, resp
 
     for idx, (name, files) in enumerate(patients):
         resources = load_resources(files)
         pats = [r for r in resources if r.get("resourceType") == "Patient"]
         if not pats:
-            failures.append({"patient": name, "variant": "-", "hook": "-", "status": "-",
-                             "problems": ["bundle has no Patient"], "file": "", "n_problems": 1})
+            result.failures.append({"patient": name, "variant": "-", "hook": "-", "status": "-",
+                                    "problems": ["bundle has no Patient"], "file": "", "n_problems": 1})
             continue
         pid = pats[0]["id"]
         truth = ground_truth(resources)
-        n_bc += truth["breast_cancer"]
+        result.n_breast_cancer += truth["breast_cancer"]
         prefetch = build_prefetch(resources, pid)
 
         status, resp = record(name, "full", "patient-view", hook_body("patient-view", pid, prefetch))
+        read = runner.last_read
         cards = summarise_cards(resp)
-        if truth["breast_cancer"] or any(t in REGIMEN_TOPICS for t, _, _ in cards):
-            clinical.append({"patient": name, "truth": truth, "status": status, "cards": cards,
-                             "flags": clinical_flags(truth, cards) if status == 200 else [f"HTTP {status}"],
-                             "n_resources": len(resources),
-                             "prefetch_counts": {k: (len(v.get("entry", [])) if isinstance(v, dict) and v.get("resourceType") == "Bundle" else int(v is not None))
-                                                 for k, v in prefetch.items()}})
+        result.patients.append(PatientRun(
+            name=name, patient_id=pid, truth=truth, status=status, cards=cards, read=read,
+            flags=clinical_flags(truth, cards) if status == 200 else [("http-status", f"HTTP {status}")],
+            n_resources=len(resources),
+            prefetch_counts={k: (len(v.get("entry", [])) if isinstance(v, dict) and v.get("resourceType") == "Bundle"
+                                 else int(v is not None)) for k, v in prefetch.items()}))
 
         # Robustness variants of patient-view.
         raw = load_resources(files, server_like=False)
@@ -653,7 +778,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             full_topics = [t for t, _, _ in cards]
             raw_topics = [t for t, _, _ in summarise_cards(raw_resp)]
             if raw_topics != full_topics:
-                variant_diffs.append(f"{name}: raw urn:uuid references -> {raw_topics} vs {full_topics}")
+                result.variant_diffs.append(f"{name}: raw urn:uuid references -> {raw_topics} vs {full_topics}")
         partial = dict(prefetch)
         partial.pop("procedures", None)  # missing key -> service must fetch; no fhirServer -> 412
         record(name, "no-procedures-key", "patient-view", hook_body("patient-view", pid, partial))
@@ -661,73 +786,97 @@ def cmd_run(args: argparse.Namespace) -> int:
         partial["conditions"] = {"resourceType": "Bundle", "type": "searchset", "total": 0, "entry": []}
         record(name, "no-conditions", "patient-view", hook_body("patient-view", pid, partial))
 
-        if args.all_orders and truth["breast_cancer"]:
+        if all_orders and truth["breast_cancer"]:
             sets = list(DRAFT_SETS)
         else:
-            sets = [DRAFT_SETS[(idx * args.orders + k) % len(DRAFT_SETS)] for k in range(args.orders)]
+            sets = [DRAFT_SETS[(idx * orders + k) % len(DRAFT_SETS)] for k in range(orders)]
         for k, (label, drafts) in enumerate(sets):
-            tag = f"{k}"
             for hook in ("order-select", "order-sign"):
                 st, oresp = record(name, f"orders-{label.split(' ')[0]}", hook,
-                                   hook_body(hook, pid, prefetch, draft_orders(pid, drafts, tag)))
+                                   hook_body(hook, pid, prefetch, draft_orders(pid, drafts, str(k))))
                 if hook == "order-sign" and st == 200:
-                    for fl in order_flags(truth, drafts, summarise_cards(oresp)):
-                        order_flagged.append((fl.split(",")[0], f"{name} [{label}] -> {summarise_cards(oresp) and [t for t, _, _ in summarise_cards(oresp)] or 'no card'}"))
-        if args.verbose:
+                    topics = [t for t, _, _ in summarise_cards(oresp)]
+                    for check, _ in order_flags(truth, drafts, summarise_cards(oresp)):
+                        result.order_flagged.append((check, f"{name} [{label}] -> {topics or 'no card'}"))
+        if progress:
             print(f"[{idx + 1}/{len(patients)}] {name}: {len(resources)} resources", flush=True)
 
-    elapsed = time.monotonic() - t_start
-    review = findings / "clinical-review.json"
-    review.write_text(json.dumps(clinical, indent=1, default=str))
+    result.elapsed = time.monotonic() - t_start
+    result.times = {hook: list(ts) for hook, ts in runner.times.items()}
+    return result
 
-    print("=" * 78)
-    print(f"bundles dir      : {root}")
-    print(f"patients         : {len(patients)}  (breast cancer in the record: {n_bc})")
-    print(f"calls            : {n_calls} in {elapsed:.1f} s")
-    for hook, ts in runner.times.items():
+
+def report_lines(result: RunResult, *, cards: bool = True) -> list[str]:
+    """The printed report: calls, statuses, topics, failures, then the clinical review."""
+    lines = [f"bundles dir      : {result.root}",
+             f"patients         : {result.n_patients}  (breast cancer in the record: {result.n_breast_cancer})",
+             f"calls            : {result.n_calls} in {result.elapsed:.1f} s"]
+    for hook, ts in result.times.items():
         ts = sorted(ts)
+        if not ts:
+            continue
         p = lambda q: ts[min(len(ts) - 1, int(q * len(ts)))]  # noqa: E731
-        print(f"  {hook:13s} n={len(ts):4d}  p50 {statistics.median(ts):6.1f}  p90 {p(0.9):6.1f}  "
-              f"p99 {p(0.99):6.1f}  max {ts[-1]:6.1f} ms")
-    print(f"largest request  : {max_body[0] / 1024:.0f} KiB ({max_body[1]})")
-    print("status counts    :")
-    for (hook, st), n in sorted(status_counts.items()):
-        print(f"  {hook:13s} {st}: {n}")
-    print("cards by topic   :")
-    for (hook, topic), n in sorted(topic_counts.items(), key=lambda x: (x[0][0], -x[1])):
-        print(f"  {hook:13s} {topic}: {n}")
-    print(f"failures         : {len(failures)}")
-    for f in failures:
-        print(f"- {f['patient']} [{f['variant']}] {f['hook']} -> {f['status']} ({f['n_problems']} problems)")
-        for p in f["problems"]:
-            print(f"    {p}")
+        lines.append(f"  {hook:13s} n={len(ts):4d}  p50 {statistics.median(ts):6.1f}  p90 {p(0.9):6.1f}  "
+                     f"p99 {p(0.99):6.1f}  max {ts[-1]:6.1f} ms")
+    lines.append(f"largest request  : {result.max_body[0] / 1024:.0f} KiB ({result.max_body[1]})")
+    lines.append("status counts    :")
+    for (hook, st), n in sorted(result.status_counts.items()):
+        lines.append(f"  {hook:13s} {st}: {n}")
+    lines.append("cards by topic   :")
+    for (hook, topic), n in sorted(result.topic_counts.items(), key=lambda x: (x[0][0], -x[1])):
+        lines.append(f"  {hook:13s} {topic}: {n}")
+    lines.append(f"failures         : {len(result.failures)}")
+    for f in result.failures:
+        lines.append(f"- {f['patient']} [{f['variant']}] {f['hook']} -> {f['status']} ({f['n_problems']} problems)")
+        lines += [f"    {p}" for p in f["problems"]]
         if f.get("file"):
-            print(f"    reproducer: PYTHONPATH=. .venv/bin/python bench/synthea_run.py replay {f['file']}")
-    print(f"variant diffs    : {len(variant_diffs)} (cards differ when the bundle keeps urn:uuid references)")
-    for d in variant_diffs:
-        print(f"  {d}")
-    print(f"order flags      : {len(order_flagged)} order-sign answers (grouped; first examples)")
+            lines.append(f"    reproducer: PYTHONPATH=. .venv/bin/python bench/synthea_run.py replay {f['file']}")
+    lines.append(f"variant diffs    : {len(result.variant_diffs)} (cards differ when the bundle keeps urn:uuid references)")
+    lines += [f"  {d}" for d in result.variant_diffs]
+    lines.append(f"order flags      : {len(result.order_flagged)} order-sign answers (grouped; first examples)")
     groups: dict[str, list[str]] = defaultdict(list)
-    for kind, where in order_flagged:
-        groups[kind].append(where)
-    for kind, wheres in groups.items():
-        print(f"  !! {len(wheres)} x {kind}")
-        for w in wheres[:4]:
-            print(f"       {w}")
-    flagged = [c for c in clinical if c["flags"]]
-    print(f"clinical review  : {len(clinical)} patients with breast cancer or regimen cards, {len(flagged)} flagged"
-          f" (details: {review})")
-    for c in clinical:
-        t = c["truth"]
-        print(f"- {c['patient']}: BC={int(t['breast_cancer'])} M1={int(t['m1'])} stageIV={int(t['stage4'])} "
-              f"ER={t['er']} PR={t['pr']} HER2={t['her2']}/{t['her2_fish']} DM={int(t['diabetes'])} "
-              f"tx={','.join(sorted(t['anticancer'])) or '-'}")
-        for topic, ind, summ in c["cards"]:
-            print(f"    {topic:28s} {ind:8s} {summ}")
-        for fl in c["flags"]:
-            print(f"    !! {fl}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failures or flagged or order_flagged else 0
+    for check, where in result.order_flagged:
+        groups[check].append(where)
+    for check, wheres in groups.items():
+        lines.append(f"  !! {len(wheres)} x [{check}] {CLINICAL_CHECKS.get(check, check)}")
+        lines += [f"       {w}" for w in wheres[:4]]
+    flagged = [p for p in result.patients if p.flags]
+    lines.append(f"clinical review  : {len(result.patients)} patients, {len(flagged)} flagged in patient-view")
+    for p in result.patients:
+        t = p.truth
+        lines.append(f"- {p.name}: BC={int(t['breast_cancer'])} M1={int(t['m1'])} stageIV={int(t['stage4'])} "
+                     f"ER={t['er']} PR={t['pr']} HER2={t['her2']}/{t['her2_fish']} DM={int(t['diabetes'])} "
+                     f"deceased={int(t['deceased'])} tx={','.join(sorted(t['anticancer'])) or '-'}")
+        if p.read:
+            r = p.read
+            lines.append(f"    read as: breast cancer {r['breast_cancer']}, metastatic {r['metastatic']}, "
+                         f"ER {r['er']}, PR {r['pr']}, HER2 {r['her2']}")
+        if cards:
+            lines += [f"    {topic:28s} {ind:8s} {summ}" for topic, ind, summ in p.cards]
+        else:
+            lines.append(f"    HTTP {p.status}, cards: {', '.join(t for t, _, _ in p.cards) or 'none'}")
+        lines += [f"    !! [{check}] {message}" for check, message in p.flags]
+    return lines
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    findings = Path(args.findings)
+    tmp = tempfile.mkdtemp(prefix="synthea-run-")
+    try:
+        runner = Runner(tmp)
+        result = run_population(Path(args.bundles), runner, findings=findings, orders=args.orders,
+                                all_orders=args.all_orders, limit=args.limit,
+                                minimise_failures=not args.no_minimise, progress=args.verbose)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    review = findings / "clinical-review.json"
+    review.write_text(json.dumps([p.__dict__ for p in result.patients if p.truth["breast_cancer"] or p.flags
+                                  or any(t in REGIMEN_TOPICS for t, _, _ in p.cards)], indent=1, default=str))
+    print("=" * 78)
+    print("\n".join(report_lines(result)))
+    print(f"(clinical review details: {review})")
+    flagged = any(p.flags for p in result.patients)
+    return 1 if result.failures or flagged or result.order_flagged else 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
