@@ -600,7 +600,7 @@ CLINICAL_CHECKS = {
     "regimen-deceased": "regimen cards for a deceased patient (Patient.deceased[x] is set)",
     "elacestrant-er-negative": "elacestrant card for an ER-negative patient (label: ER-positive)",
     "no-patient-summary": "breast cancer patient without a patient-summary card",
-    "eligible-without-cards": "metastatic HR+/HER2- patient with neither regimen nor testing cards",
+    "eligible-without-cards": "living metastatic HR+/HER2- patient with neither regimen nor testing cards",
     "order-cdk46i-her2-positive": ("CDK4/6 inhibitor drafted for a HER2-positive patient (labels: HR+/HER2-) "
                                    "without an order-not-indicated card"),
     "order-metastatic-only-not-metastatic": ("metastatic-only drug drafted for a patient with no metastatic "
@@ -613,7 +613,8 @@ def clinical_flags(truth: dict, cards: list[tuple[str, str, str]]) -> list[tuple
     flags = []
     topics = [t for t, _, _ in cards]
     regimens = [t for t in topics if t in REGIMEN_TOPICS]
-    eligible = truth["breast_cancer"] and truth["metastatic"] and truth["hr_pos"] and truth["her2_neg"]
+    eligible = (truth["breast_cancer"] and truth["metastatic"] and truth["hr_pos"] and truth["her2_neg"]
+                and not truth["deceased"])  # a deceased patient gets the summary only
     if regimens and not truth["breast_cancer"]:
         flags.append(("regimen-without-breast-cancer", f"regimen cards {regimens} for a patient without breast cancer"))
     elif regimens and not truth["metastatic"]:
