@@ -354,7 +354,8 @@ def ground_truth(resources: list[dict]) -> dict:
             if codes & {"21907-1", "21901-4"} and (value & {"1229903009", "1229916009"}
                                                    or re.fullmatch(r"[cp]?M1[abc]?", vtext)):
                 t["m1"] = True
-            if codes & {"21908-9", "21902-2"} and (value & {"258228008", "1222837003", "1222806003"}
+            # stage 4 (258228008), AJCC stage IV (1222837003); not 1222806003, AJCC stage IIIC
+            if codes & {"21908-9", "21902-2"} and (value & {"258228008", "1222837003"}
                                                    or re.fullmatch(r"(stage )?IV[ABC]?", vtext, re.I)):
                 t["stage4"] = True
             for name, loinc in (("er", {"85337-4", "40556-3", "16112-5"}), ("pr", {"85339-0", "40557-1", "16113-3"}),
@@ -639,8 +640,10 @@ def clinical_flags(truth: dict, cards: list[tuple[str, str, str]]) -> list[tuple
 
 CDK46I_CODES = {"1601374", "1873916", "1946825", "1946840", "1923053"}
 # Drafted drugs whose breast cancer labels are all advanced/metastatic (olaparib, abemaciclib and
-# ribociclib also have early breast cancer indications, so they are not listed).
-METASTATIC_ONLY = {"2628469", "2169302", "2267581", "2669967", "141704", "2360232"}
+# ribociclib also have early breast cancer indications, so they are not listed; nor is
+# trastuzumab deruxtecan, whose HER2-positive early breast cancer approvals the service does
+# not evaluate: cards/knowledge/order_rules.yaml advanced_disease_only).
+METASTATIC_ONLY = {"2628469", "2169302", "2669967", "141704", "2360232"}
 
 
 def order_flags(truth: dict, drafts: list, cards: list[tuple[str, str, str]]) -> list[tuple[str, str]]:

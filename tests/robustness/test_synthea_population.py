@@ -62,6 +62,16 @@ REFERENCE_DATE = "20260601"
 # Clinical checks (synthea_run.CLINICAL_CHECKS ids) that fail the suite when they find
 # something; the others are a printed report. One line per check, e.g. `"regimen-deceased",`
 ENFORCED_CLINICAL_CHECKS: list[str] = [
+    "regimen-without-breast-cancer",
+    "regimen-not-metastatic",
+    "regimen-not-hr-positive",
+    "regimen-her2-positive",
+    "regimen-deceased",
+    "elacestrant-er-negative",
+    "no-patient-summary",
+    "order-cdk46i-her2-positive",
+    "order-metastatic-only-not-metastatic",
+    "eligible-without-cards",
 ]
 
 
