@@ -50,7 +50,11 @@ per regimen group: HER2-positive disease and a HER2-negative label
 (order_rules.yaml her2_positive_not_indicated, removal suggested), else documented
 non-metastatic disease and a label for advanced/metastatic disease only
 (advanced_disease_only, nothing pre-selected: locally advanced unresectable disease
-may meet "advanced"); and the drug-level safety stops.
+may meet "advanced"); and the drug-level safety stops. Next to that advisory
+non-metastatic card the drug may still be given, so the drug-level safety cautions
+(warnings too, e.g. diabetes with a PI3K/AKT/mTOR inhibitor, with the HbA1c / fasting
+glucose orders) and the test-glycemic card still apply (C.2 safety overlays, C.3 row 14);
+a definitive not-indicated card (removal pre-selected) leaves only the critical stops.
 
 An order that fits gets no not-indicated, biomarker or incomplete-regimen card;
 a safety caution of the pathway (a warning in patient-view too) is still raised
@@ -322,6 +326,9 @@ class Group:
     focus: list[str] = field(default_factory=list)
     kind: str = "fits"  # fits | incomplete | not-fit
     continuation: bool = False
+    # its order-not-indicated card only informs (documented non-metastatic disease: the label's
+    # "advanced" may still apply), so the drug-level safety cards still apply to its drugs
+    advisory: bool = False
 
     @property
     def key(self) -> tuple[str, tuple[str, ...]]:
@@ -432,13 +439,15 @@ class _Checker:
             g.continuation = all(n in self.active for n in g.focus)
 
         cards: list[Card] = []
+        # drugs with a definitive not-indicated card (removal suggested): no further warning or
+        # testing card about them; an advisory one (Group.advisory) keeps the drug-level safety
         not_indicated: set[str] = set()
         ofs_needed: list[Group] = []
         for g in groups.values():
             if g.continuation:
                 continue
             got = self.group_cards(g)
-            if any(c.topic == "order-not-indicated" for c in got):
+            if any(c.topic == "order-not-indicated" for c in got) and not g.advisory:
                 not_indicated.update(g.focus)
             elif self.status.in_pathway and g.cand.assessment.needs_ofs and not self.has_ofs:
                 ofs_needed.append(g)
@@ -493,6 +502,7 @@ class _Checker:
         if d.breast_cancer == "yes" and d.metastatic == "no":  # documented, not "unknown"
             hits = [n for n in g.focus if n in KNOWLEDGE.advanced_only]
             if hits:
+                g.advisory = True  # the clinician may still give it: its safety cards stay
                 return [self.not_metastatic_card(g, hits)]
         return []
 
@@ -1048,10 +1058,13 @@ class _Checker:
                                            resource=service_request(self.state.patient_id, o, why)) for o in orders])]
 
     def glycemic_card(self, drug_group: dict[str, Group], not_indicated: set[str], covered: set[str]) -> Card | None:
+        # outside the pathway no testing cards, except the labels' "before initiating" glucose
+        # tests for a drug the clinician may still give: one with only an advisory
+        # not-indicated card (documented non-metastatic disease; C.2 safety overlays, C.3 row 14)
         names = [n for n, g in drug_group.items()
                  if DRUGS[n].drug_class == "pi3k-akt-mtor" and not g.continuation
-                 and n not in not_indicated and n not in covered]
-        if not names or covered or not self.status.in_pathway:  # outside the pathway: no testing cards
+                 and n not in not_indicated and n not in covered and (self.status.in_pathway or g.advisory)]
+        if not names or covered:
             return None
         stale = self._stale_glycemic()
         if not stale:
