@@ -28,9 +28,12 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        an ADC, a CDK4/6 inhibitor, everolimus or
                                        alpelisib; QTc >= 450 ms or tamoxifen with
                                        ribociclib)
-    order-not-indicated (warning)      documented facts contradict the label;
-                                       replacements = regimens that fit, never one
-                                       the order hooks call "do not start"
+    order-not-indicated (warning)      documented facts contradict the label; lists
+                                       the regimens that fit in patient-view's rank
+                                       order; replacements = their recommended
+                                       choices (the drafted regimen's own too, e.g.
+                                       paclitaxel for eribulin in a visceral crisis),
+                                       never one the order hooks call "do not start"
     order-biomarker-missing (warning)  a label biomarker is not documented
     order-incomplete-regimen           a partner is missing (combination-only
                                        labels: warning; otherwise info), ovarian
@@ -761,24 +764,36 @@ class _Checker:
         return text[:1].upper() + text[1:]
 
     def replacements(self, g: Group) -> tuple[list[Suggestion], list[str]]:
+        """The regimens that fit, in pathway rank order as patient-view shows them, each with
+        the choice patient-view recommends, or why it recommends none (a "do not start" stop,
+        a never-recommended caution such as a visceral crisis); and a "Replace with"
+        suggestion for each recommended choice (at most MAX_REPLACEMENTS), never for a choice
+        the patient should not start. The drafted regimen counts too when another of its
+        choices is recommended: eribulin drafted in a visceral crisis, paclitaxel recommended
+        (C.2 step 2: chemotherapy first; regression B2)."""
         pid = self.state.patient_id
         group_drafts = [d for d in self._drafts_of(g.cand.names)]
         suggestions, names = [], []
         for a in self.ranked():
-            if len(suggestions) >= MAX_REPLACEMENTS:
-                break
-            if not a.fits or a.regimen.informational_only or a.topic == g.cand.regimen.topic:
+            if not a.fits or a.regimen.informational_only:
                 continue
+            rname = a.regimen.name
             if a.critical:  # a regimen the safety stop says not to start is no replacement
+                stops = [h.short for h in a.cautions if h.severity == "critical" and h.short]
+                names.append(f"{rname} — do not start" + (f": {', '.join(stops)}" if stops else ""))
                 continue
-            # only the pathway's recommended choice: never one the patient should not start
-            # (QTc >= 450 ms with ribociclib, the drug an ILD began on, a visceral crisis), as in patient-view
             choice = a.recommended
-            if choice is None or any(d.rxnorm is None for d in choice.drugs):
+            if choice is None:
+                why = list(dict.fromkeys(h.short for _, h in a.not_recommended_because() if h.short))
+                names.append(f"{rname} — no order recommended now" + (f": {', '.join(why)}" if why else ""))
                 continue
             drugs: list[DrugInfo] = list(choice.drugs)
             if a.needs_ofs and not self.has_ofs:
                 drugs.append(DRUGS[OFS_DRUG])
+            label = choice.label + (f" + {OFS_DRUG}" if DRUGS[OFS_DRUG] in drugs and DRUGS[OFS_DRUG] not in choice.drugs else "")
+            names.append(label if label.lower() == rname.lower() else f"{rname}: {label}")
+            if len(suggestions) >= MAX_REPLACEMENTS or any(d.rxnorm is None for d in choice.drugs):
+                continue
             keep = {d.name for d in drugs}
             delete = [d for d in group_drafts if d.reference and not set(d.names) <= keep]
             remaining = {n for d in self.drafts if d not in delete for n in d.names}
@@ -788,9 +803,7 @@ class _Checker:
             actions += [Action(type="create", description=f"Draft order: {d.name} (RxNorm {d.rxnorm})",
                                resource=medication_request(pid, d, a.regimen.name)) for d in create]
             if not any(x.type == "create" for x in actions):
-                continue
-            label = choice.label + (f" + {OFS_DRUG}" if DRUGS[OFS_DRUG] in drugs and DRUGS[OFS_DRUG] not in choice.drugs else "")
-            names.append(label if label.lower() == a.regimen.name.lower() else f"{a.regimen.name}: {label}")
+                continue  # the recommended choice is what is drafted already
             suggestions.append(Suggestion(label=clip(f"Replace with {label}", 120),
                                           isRecommended=True if not suggestions else None, actions=actions))
         return suggestions, names

@@ -328,6 +328,57 @@ def test_an_endocrine_based_order_during_a_visceral_crisis_says_chemotherapy_fir
     assert "chemotherapy first; endocrine-based therapy after stabilisation (C.2 step 2)" in card["detail"]
 
 
+def _visceral_crisis_first_line():
+    state = base_state()
+    state.disease.visceral_crisis = True
+    state.disease.visceral_crisis_sources = [src("Condition/crisis", 5)]
+    return state
+
+
+def _patient_view_recommended(state) -> list[tuple[str, str]]:
+    """(regimen card summary head, its recommended suggestion's label) in patient-view order."""
+    from cards.engine import patient_view_cards
+    out = []
+    for c in patient_view_cards(state)[1:]:
+        card = c.to_json()
+        rec = [s["label"] for s in card.get("suggestions", []) if s.get("isRecommended")]
+        if card["source"]["topic"]["code"].startswith("test-") or not rec:
+            continue
+        out.append((card["summary"].split(":")[0], rec[0]))
+    return out
+
+
+def test_an_eribulin_order_in_a_visceral_crisis_offers_the_paclitaxel_patient_view_recommends():
+    # regression B2: the replacement skipped the drafted regimen (single-agent chemotherapy),
+    # so the card said "none fits" while patient-view ranks chemotherapy first (C.2 step 2)
+    state = _visceral_crisis_first_line()
+    assert _patient_view_recommended(state)[0] == ("Single-agent chemotherapy", "Order Paclitaxel")
+    card = by_topic(run(state, [draft("e", "eribulin")]), "order-not-indicated")
+    assert card["summary"].startswith("Eribulin: not indicated — Eribulin label")
+    first = card["suggestions"][0]
+    assert first["label"] == "Replace with Paclitaxel" and first["isRecommended"] is True
+    assert deleted(first) == ["MedicationRequest/e"] and created_drugs(first) == ["paclitaxel"]
+    assert "none fits the documented facts" not in card["detail"]
+    fit = card["detail"].split("**Regimens that fit (pathway rank order)**\n")[1].split("\n\n")[0]
+    assert fit.splitlines() == [
+        "1. Single-agent chemotherapy: Paclitaxel",
+        "2. Aromatase inhibitor + CDK4/6 inhibitor — no order recommended now: visceral crisis",
+        "3. Fulvestrant + CDK4/6 inhibitor — no order recommended now: visceral crisis",
+    ]
+
+
+@pytest.mark.parametrize("drafts", [("eribulin",), ("elacestrant",), ("alpelisib", "fulvestrant"),
+                                    ("inavolisib", "palbociclib", "fulvestrant"), ("olaparib",)])
+def test_an_order_card_never_says_none_fits_when_patient_view_recommends_an_order(drafts):
+    state = _visceral_crisis_first_line()
+    recommended = _patient_view_recommended(state)
+    card = by_topic(run(state, [draft(n[:3], n) for n in drafts]), "order-not-indicated")
+    assert recommended and "none fits the documented facts" not in card["detail"]
+    # the order card's recommended replacement is patient-view's first recommended order
+    rec = [s["label"] for s in card["suggestions"] if s.get("isRecommended")]
+    assert rec == [recommended[0][1].replace("Order ", "Replace with ", 1)]
+
+
 def test_a_ribociclib_order_with_qtc_450_or_more_says_it_should_not_be_started():
     state = base_state()
     state.factors.qtc_ms = LabValue(value=470, date=ago(5), sources=[src("Observation/ecg", 5)])
