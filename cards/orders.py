@@ -28,9 +28,12 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        an ADC, a CDK4/6 inhibitor, everolimus or
                                        alpelisib; QTc >= 450 ms or tamoxifen with
                                        ribociclib)
-    order-not-indicated (warning)      documented facts contradict the label;
-                                       replacements = regimens that fit, never one
-                                       the order hooks call "do not start"
+    order-not-indicated (warning)      documented facts contradict the label; lists
+                                       the regimens that fit in patient-view's rank
+                                       order; replacements = their recommended
+                                       choices (the drafted regimen's own too, e.g.
+                                       paclitaxel for eribulin in a visceral crisis),
+                                       never one the order hooks call "do not start"
     order-biomarker-missing (warning)  a label biomarker is not documented
     order-incomplete-regimen           a partner is missing (combination-only
                                        labels: warning; otherwise info), ovarian
@@ -50,7 +53,11 @@ per regimen group: HER2-positive disease and a HER2-negative label
 (order_rules.yaml her2_positive_not_indicated, removal suggested), else documented
 non-metastatic disease and a label for advanced/metastatic disease only
 (advanced_disease_only, nothing pre-selected: locally advanced unresectable disease
-may meet "advanced"); and the drug-level safety stops.
+may meet "advanced"); and the drug-level safety stops. Next to that advisory
+non-metastatic card the drug may still be given, so the drug-level safety cautions
+(warnings too, e.g. diabetes with a PI3K/AKT/mTOR inhibitor, with the HbA1c / fasting
+glucose orders) and the test-glycemic card still apply (C.2 safety overlays, C.3 row 14);
+a definitive not-indicated card (removal pre-selected) leaves only the critical stops.
 
 An order that fits gets no not-indicated, biomarker or incomplete-regimen card;
 a safety caution of the pathway (a warning in patient-view too) is still raised
@@ -322,6 +329,9 @@ class Group:
     focus: list[str] = field(default_factory=list)
     kind: str = "fits"  # fits | incomplete | not-fit
     continuation: bool = False
+    # its order-not-indicated card only informs (documented non-metastatic disease: the label's
+    # "advanced" may still apply), so the drug-level safety cards still apply to its drugs
+    advisory: bool = False
 
     @property
     def key(self) -> tuple[str, tuple[str, ...]]:
@@ -432,13 +442,15 @@ class _Checker:
             g.continuation = all(n in self.active for n in g.focus)
 
         cards: list[Card] = []
+        # drugs with a definitive not-indicated card (removal suggested): no further warning or
+        # testing card about them; an advisory one (Group.advisory) keeps the drug-level safety
         not_indicated: set[str] = set()
         ofs_needed: list[Group] = []
         for g in groups.values():
             if g.continuation:
                 continue
             got = self.group_cards(g)
-            if any(c.topic == "order-not-indicated" for c in got):
+            if any(c.topic == "order-not-indicated" for c in got) and not g.advisory:
                 not_indicated.update(g.focus)
             elif self.status.in_pathway and g.cand.assessment.needs_ofs and not self.has_ofs:
                 ofs_needed.append(g)
@@ -493,6 +505,7 @@ class _Checker:
         if d.breast_cancer == "yes" and d.metastatic == "no":  # documented, not "unknown"
             hits = [n for n in g.focus if n in KNOWLEDGE.advanced_only]
             if hits:
+                g.advisory = True  # the clinician may still give it: its safety cards stay
                 return [self.not_metastatic_card(g, hits)]
         return []
 
@@ -751,24 +764,36 @@ class _Checker:
         return text[:1].upper() + text[1:]
 
     def replacements(self, g: Group) -> tuple[list[Suggestion], list[str]]:
+        """The regimens that fit, in pathway rank order as patient-view shows them, each with
+        the choice patient-view recommends, or why it recommends none (a "do not start" stop,
+        a never-recommended caution such as a visceral crisis); and a "Replace with"
+        suggestion for each recommended choice (at most MAX_REPLACEMENTS), never for a choice
+        the patient should not start. The drafted regimen counts too when another of its
+        choices is recommended: eribulin drafted in a visceral crisis, paclitaxel recommended
+        (C.2 step 2: chemotherapy first; regression B2)."""
         pid = self.state.patient_id
         group_drafts = [d for d in self._drafts_of(g.cand.names)]
         suggestions, names = [], []
         for a in self.ranked():
-            if len(suggestions) >= MAX_REPLACEMENTS:
-                break
-            if not a.fits or a.regimen.informational_only or a.topic == g.cand.regimen.topic:
+            if not a.fits or a.regimen.informational_only:
                 continue
+            rname = a.regimen.name
             if a.critical:  # a regimen the safety stop says not to start is no replacement
+                stops = [h.short for h in a.cautions if h.severity == "critical" and h.short]
+                names.append(f"{rname} — do not start" + (f": {', '.join(stops)}" if stops else ""))
                 continue
-            # only the pathway's recommended choice: never one the patient should not start
-            # (QTc >= 450 ms with ribociclib, the drug an ILD began on, a visceral crisis), as in patient-view
             choice = a.recommended
-            if choice is None or any(d.rxnorm is None for d in choice.drugs):
+            if choice is None:
+                why = list(dict.fromkeys(h.short for _, h in a.not_recommended_because() if h.short))
+                names.append(f"{rname} — no order recommended now" + (f": {', '.join(why)}" if why else ""))
                 continue
             drugs: list[DrugInfo] = list(choice.drugs)
             if a.needs_ofs and not self.has_ofs:
                 drugs.append(DRUGS[OFS_DRUG])
+            label = choice.label + (f" + {OFS_DRUG}" if DRUGS[OFS_DRUG] in drugs and DRUGS[OFS_DRUG] not in choice.drugs else "")
+            names.append(label if label.lower() == rname.lower() else f"{rname}: {label}")
+            if len(suggestions) >= MAX_REPLACEMENTS or any(d.rxnorm is None for d in choice.drugs):
+                continue
             keep = {d.name for d in drugs}
             delete = [d for d in group_drafts if d.reference and not set(d.names) <= keep]
             remaining = {n for d in self.drafts if d not in delete for n in d.names}
@@ -778,9 +803,7 @@ class _Checker:
             actions += [Action(type="create", description=f"Draft order: {d.name} (RxNorm {d.rxnorm})",
                                resource=medication_request(pid, d, a.regimen.name)) for d in create]
             if not any(x.type == "create" for x in actions):
-                continue
-            label = choice.label + (f" + {OFS_DRUG}" if DRUGS[OFS_DRUG] in drugs and DRUGS[OFS_DRUG] not in choice.drugs else "")
-            names.append(label if label.lower() == a.regimen.name.lower() else f"{a.regimen.name}: {label}")
+                continue  # the recommended choice is what is drafted already
             suggestions.append(Suggestion(label=clip(f"Replace with {label}", 120),
                                           isRecommended=True if not suggestions else None, actions=actions))
         return suggestions, names
@@ -1048,10 +1071,13 @@ class _Checker:
                                            resource=service_request(self.state.patient_id, o, why)) for o in orders])]
 
     def glycemic_card(self, drug_group: dict[str, Group], not_indicated: set[str], covered: set[str]) -> Card | None:
+        # outside the pathway no testing cards, except the labels' "before initiating" glucose
+        # tests for a drug the clinician may still give: one with only an advisory
+        # not-indicated card (documented non-metastatic disease; C.2 safety overlays, C.3 row 14)
         names = [n for n, g in drug_group.items()
                  if DRUGS[n].drug_class == "pi3k-akt-mtor" and not g.continuation
-                 and n not in not_indicated and n not in covered]
-        if not names or covered or not self.status.in_pathway:  # outside the pathway: no testing cards
+                 and n not in not_indicated and n not in covered and (self.status.in_pathway or g.advisory)]
+        if not names or covered:
             return None
         stale = self._stale_glycemic()
         if not stale:

@@ -43,6 +43,14 @@ class CautionHit:
     finding: Finding  # the patient facts that triggered it
     short: str | None = None  # a few words for the card summary
     never_recommended: bool = False  # the drug should not be started: never the recommended choice
+    drug: str | None = None  # a choice caution: the drug of the choice it is about (regimens.yaml choice_cautions)
+
+    def named_short(self) -> str | None:
+        """The summary words naming the drug, for a caution of a choice that is not the
+        recommended one ("ribociclib off-label"); as is when they already name it."""
+        if not self.short or not self.drug or self.drug in self.short.lower():
+            return self.short
+        return f"{self.drug} {self.short}"
 
 
 @dataclass
@@ -101,12 +109,36 @@ class RegimenAssessment:
         """A regimen-level safety stop applies (the order hooks say "do not start")."""
         return any(c.severity == "critical" for c in self.cautions)
 
-    @property
-    def indicator(self) -> str:
+    def weighed_cautions(self, offered: list | None = None) -> tuple[list[CautionHit], list[CautionHit]]:
+        """The one rule for what a regimen card's indicator and its summary's "caution:" list
+        weigh (review of regressions, B3): (weighed, others). weighed = the regimen-level
+        cautions and those of the recommended choice; with no recommended choice, those of
+        every offered choice. others = the cautions of the offered choices that are not the
+        recommended one: shown in the detail under their choice, in the summary only after
+        the weighed ones and named with their drug (CautionHit.named_short), and they do not
+        raise the indicator (fulvestrant + ribociclib off-label for a premenopausal woman
+        while fulvestrant + abemaciclib, on-label, is recommended)."""
+        offered = self.offered_choices if offered is None else offered
+        rec = None
+        for c in offered:
+            if c.recommended:
+                rec = c
+                break
+        if rec is None:
+            return self.cautions + [h for c in offered for h in c.cautions], []
+        return self.cautions + rec.cautions, [h for c in offered if c is not rec for h in c.cautions]
+
+    def indicator_for(self, offered: list | None = None) -> str:
+        """critical under a regimen-level "do not start"; warning when a weighed caution
+        (weighed_cautions) is a warning; else info."""
         if self.critical:
             return "critical"
-        choice_warn = any(h.severity == "warning" for c in self.offered_choices for h in c.cautions)
-        return "warning" if choice_warn or any(c.severity == "warning" for c in self.cautions) else "info"
+        weighed, _ = self.weighed_cautions(offered)
+        return "warning" if any(h.severity == "warning" for h in weighed) else "info"
+
+    @property
+    def indicator(self) -> str:
+        return self.indicator_for()
 
     @property
     def recommended(self) -> ChoiceAssessment | None:
@@ -197,12 +229,12 @@ def _run(ref: RuleRef, state: PatientState, ctx: Context) -> Finding:
     return _eval(ref, state, ctx) if found is None else found
 
 
-def _caution_hits(cautions, state, ctx) -> list[CautionHit]:
+def _caution_hits(cautions, state, ctx, drug: str | None = None) -> list[CautionHit]:
     hits = []
     for c in cautions:
         f = _run(c.rule, state, ctx)
         if f.value:
-            hits.append(CautionHit(c.severity, c.text, c.source, f, c.short, c.never_recommended))
+            hits.append(CautionHit(c.severity, c.text, c.source, f, c.short, c.never_recommended, drug))
     return hits
 
 
@@ -286,7 +318,7 @@ def _assess_choice(drugs, label, name_set, checks, given, exclude_given: bool,
             if not f.value and choice.excluded is None:
                 choice.excluded = f"{n}: {f.text}" if f.text else f"{n}: requirement not met"
         if cautions:
-            choice.cautions += _caution_hits(cautions, state, ctx)
+            choice.cautions += _caution_hits(cautions, state, ctx, n)
     return choice
 
 

@@ -180,13 +180,17 @@ def regimen_summary(a: RegimenAssessment, offered: list | None = None) -> str:
     offered = a.offered_choices if offered is None else offered
     stops = [c.short for c in a.cautions if c.severity == "critical" and c.short]
     why_not = [h.short for _, h in a.not_recommended_because(offered) if h.short]
-    shorts = [c.short for c in a.cautions if c.severity == "warning" and c.short]
-    shorts += [c.short for ch in offered for c in ch.cautions if c.severity == "warning" and c.short]
-    shorts = [x for x in shorts if x not in why_not]
-    # the drug name, a "do not start", then why no order is recommended; cautions that do
-    # not fit are dropped whole (the detail lists them all)
+    # the cautions the indicator weighs (the regimen's and the recommended choice's), then
+    # those of the other offered choices, named with their drug (RegimenAssessment.weighed_cautions)
+    weighed, others = a.weighed_cautions(offered)
+    shorts = [c.short for c in weighed if c.severity == "warning" and c.short and c.short not in why_not]
+    other = [n for c in others if c.severity == "warning" and (n := c.named_short())
+             and n not in why_not and n not in shorts]
+    # the drug name, a "do not start", then why no order is recommended, then the cautions;
+    # what does not fit is dropped whole, the other choices' cautions first (the detail lists all)
     return clip_items(f"{a.regimen.name}: {a.route_tag or a.regimen.tag(a.phase)}",
-                      [(" — do not start: ", stops), (" — not recommended: ", why_not), (" — caution: ", shorts)])
+                      [(" — do not start: ", stops), (" — not recommended: ", why_not), (" — caution: ", shorts),
+                       (", " if shorts else " — caution: ", other)])
 
 
 # The parts of a regimen card's detail that depend on the knowledge only (evidence,
@@ -334,22 +338,10 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
             ],
             next(ids, None),
         ))
-    warning = False  # RegimenAssessment.indicator, with the offered choices computed once
-    for c in a.cautions:
-        if c.severity == "warning":
-            warning = True
-            break
-    critical = a.critical
-    if not warning:
-        for c in offered:
-            for h in c.cautions:
-                if h.severity == "warning":
-                    warning = True
-                    break
     url = r.label_url
     return make_card(
         regimen_summary(a, offered),
-        "critical" if critical else "warning" if warning else "info",
+        a.indicator_for(offered),  # with the offered choices computed once
         topic_source(a.topic, _regimen_source_label(a), url),
         regimen_detail(a, state, position, notes, offered),
         suggestions,

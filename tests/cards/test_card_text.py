@@ -62,6 +62,52 @@ def test_fulvestrant_plus_ribociclib_is_off_label_for_a_premenopausal_woman_so_a
     assert recommended(c)[:2] == ["fulvestrant", "abemaciclib"]  # "women" (B.9 (iv)) covers her
 
 
+def _premenopausal_on_ofs_after_an_ai():
+    return S.factors(progressed(S.base(), ("letrozole",)), menopausal_status="premenopausal", age=44,
+                     ovarian_suppression=True, ovarian_suppression_sources=S.src("MedicationStatement/goserelin"))
+
+
+def test_an_off_label_ribociclib_choice_that_is_not_recommended_does_not_raise_the_card_and_is_named_in_the_summary():
+    # regression B3: fulvestrant + abemaciclib ("women", B.9 (iv)) is recommended and on-label;
+    # only the non-recommended fulvestrant + ribociclib ("postmenopausal women", B.9 (iii)) is not
+    c = card(cards_for(_premenopausal_on_ofs_after_an_ai()), "fulvestrant-cdk46i")
+    assert recommended(c) == ["fulvestrant", "abemaciclib"]
+    assert c["indicator"] == "info"
+    assert c["summary"] == "Fulvestrant + CDK4/6 inhibitor: next-line endocrine-based therapy — caution: ribociclib off-label"
+    assert "(B.9 (iii))" in line_with(c, "- ⚠️ Fulvestrant + ribociclib: Off-label for a pre/perimenopausal woman")
+
+
+def test_a_non_recommended_choices_caution_comes_after_the_weighed_cautions_in_the_summary():
+    # premenopausal without ovarian suppression: the regimen-level caution weighs (warning) and
+    # comes first; ribociclib's off-label follows, named with its drug
+    state = S.factors(progressed(S.base(), ("letrozole",)), menopausal_status="premenopausal", age=44)
+    c = card(cards_for(state), "fulvestrant-cdk46i")
+    assert c["indicator"] == "warning"
+    assert c["summary"].endswith(" — caution: needs ovarian suppression, ribociclib off-label")
+
+
+def test_a_non_recommended_choices_caution_is_dropped_first_when_the_summary_runs_out_of_room():
+    from cards.pathway import CautionHit, assess
+    from cards.render import regimen_summary
+    from cards.rules import Finding
+    a = assess(_premenopausal_on_ofs_after_an_ai(), "fulvestrant-cdk46i")
+    for word in ("regimen caution aaaa", "regimen caution bbbb"):  # room for these, not for a third
+        a.cautions.append(CautionHit("warning", word, "ref-C2", Finding(True, word), short=word))
+    summary = regimen_summary(a)
+    assert len(summary) < 140
+    assert summary.endswith(" — caution: regimen caution aaaa, regimen caution bbbb, …")
+    assert a.indicator == "warning"  # the regimen-level warnings weigh
+
+
+def test_with_no_recommended_choice_every_offered_choices_caution_still_raises_the_card():
+    # first line only fulvestrant + ribociclib is labelled for her; off-label and offered alone
+    state = S.factors(S.base(), menopausal_status="premenopausal", age=44, ovarian_suppression=True,
+                      ovarian_suppression_sources=S.src("MedicationStatement/goserelin"))
+    c = card(cards_for(state), "fulvestrant-cdk46i")
+    assert recommended(c) == ["fulvestrant", "ribociclib"]  # off-label but not a "do not start"
+    assert c["indicator"] == "warning" and c["summary"].endswith(" — caution: off-label")
+
+
 def test_a_postmenopausal_woman_gets_no_off_label_caution_on_fulvestrant():
     cards = cards_for(progressed())
     for topic in ("fulvestrant", "fulvestrant-cdk46i"):

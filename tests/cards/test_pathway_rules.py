@@ -307,7 +307,16 @@ def test_qtc_450_or_more_moves_the_recommendation_from_ribociclib_to_abemaciclib
     state = S.factors(S.base(), qtc_ms=LabValue(value=470, date=dt.date(2026, 10, 1), sources=S.src("Observation/ecg")))
     ai = card(cards_for(state), "ai-cdk46i")
     assert recommended(ai) == ["letrozole", "abemaciclib"]
-    assert "QTc" in ai["summary"] and ai["indicator"] == "warning"
+    # the caution is about the ribociclib choices only, not the recommended one: the summary
+    # names it with its drug, the detail keeps it under each ribociclib choice, and it no longer
+    # raises the indicator (regression B3: the indicator weighs the recommended choice)
+    assert ai["summary"].endswith(" — caution: ribociclib QTc >= 450 ms") and ai["indicator"] == "info"
+    assert "- ⚠️ Letrozole + ribociclib: QTcF >= 450 ms: ribociclib should not be started" in ai["detail"]
+    # first line only fulvestrant + ribociclib is offered (the others need prior endocrine
+    # therapy): none is recommended, so its caution weighs and the card is a warning
+    fulv = card(cards_for(state), "fulvestrant-cdk46i")
+    assert _no_recommended(fulv) and fulv["indicator"] == "warning"
+    assert "not recommended: QTc >= 450 ms" in fulv["summary"]
 
 
 # --- ADCs and chemotherapy -------------------------------------------------

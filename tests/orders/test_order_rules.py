@@ -328,6 +328,57 @@ def test_an_endocrine_based_order_during_a_visceral_crisis_says_chemotherapy_fir
     assert "chemotherapy first; endocrine-based therapy after stabilisation (C.2 step 2)" in card["detail"]
 
 
+def _visceral_crisis_first_line():
+    state = base_state()
+    state.disease.visceral_crisis = True
+    state.disease.visceral_crisis_sources = [src("Condition/crisis", 5)]
+    return state
+
+
+def _patient_view_recommended(state) -> list[tuple[str, str]]:
+    """(regimen card summary head, its recommended suggestion's label) in patient-view order."""
+    from cards.engine import patient_view_cards
+    out = []
+    for c in patient_view_cards(state)[1:]:
+        card = c.to_json()
+        rec = [s["label"] for s in card.get("suggestions", []) if s.get("isRecommended")]
+        if card["source"]["topic"]["code"].startswith("test-") or not rec:
+            continue
+        out.append((card["summary"].split(":")[0], rec[0]))
+    return out
+
+
+def test_an_eribulin_order_in_a_visceral_crisis_offers_the_paclitaxel_patient_view_recommends():
+    # regression B2: the replacement skipped the drafted regimen (single-agent chemotherapy),
+    # so the card said "none fits" while patient-view ranks chemotherapy first (C.2 step 2)
+    state = _visceral_crisis_first_line()
+    assert _patient_view_recommended(state)[0] == ("Single-agent chemotherapy", "Order Paclitaxel")
+    card = by_topic(run(state, [draft("e", "eribulin")]), "order-not-indicated")
+    assert card["summary"].startswith("Eribulin: not indicated — Eribulin label")
+    first = card["suggestions"][0]
+    assert first["label"] == "Replace with Paclitaxel" and first["isRecommended"] is True
+    assert deleted(first) == ["MedicationRequest/e"] and created_drugs(first) == ["paclitaxel"]
+    assert "none fits the documented facts" not in card["detail"]
+    fit = card["detail"].split("**Regimens that fit (pathway rank order)**\n")[1].split("\n\n")[0]
+    assert fit.splitlines() == [
+        "1. Single-agent chemotherapy: Paclitaxel",
+        "2. Aromatase inhibitor + CDK4/6 inhibitor — no order recommended now: visceral crisis",
+        "3. Fulvestrant + CDK4/6 inhibitor — no order recommended now: visceral crisis",
+    ]
+
+
+@pytest.mark.parametrize("drafts", [("eribulin",), ("elacestrant",), ("alpelisib", "fulvestrant"),
+                                    ("inavolisib", "palbociclib", "fulvestrant"), ("olaparib",)])
+def test_an_order_card_never_says_none_fits_when_patient_view_recommends_an_order(drafts):
+    state = _visceral_crisis_first_line()
+    recommended = _patient_view_recommended(state)
+    card = by_topic(run(state, [draft(n[:3], n) for n in drafts]), "order-not-indicated")
+    assert recommended and "none fits the documented facts" not in card["detail"]
+    # the order card's recommended replacement is patient-view's first recommended order
+    rec = [s["label"] for s in card["suggestions"] if s.get("isRecommended")]
+    assert rec == [recommended[0][1].replace("Order ", "Replace with ", 1)]
+
+
 def test_a_ribociclib_order_with_qtc_450_or_more_says_it_should_not_be_started():
     state = base_state()
     state.factors.qtc_ms = LabValue(value=470, date=ago(5), sources=[src("Observation/ecg", 5)])
@@ -778,15 +829,57 @@ def test_a_documented_cm0_patients_orders_with_an_early_breast_cancer_label_stay
     assert run(state, [draft(n, n) for n in drafts]) == []
 
 
-@pytest.mark.parametrize("name, extra", [("everolimus", "exemestane"), ("capivasertib", "fulvestrant"),
-                                         ("sacituzumab govitecan", None), ("palbociclib", "letrozole")])
-def test_a_documented_cm0_patients_advanced_disease_only_drug_is_not_indicated_and_gets_no_testing_card(name, extra):
+@pytest.mark.parametrize("name, extra, glycemic", [("everolimus", "exemestane", True),
+                                                   ("capivasertib", "fulvestrant", True),
+                                                   ("sacituzumab govitecan", None, False),
+                                                   ("palbociclib", "letrozole", False)])
+def test_a_documented_cm0_patients_advanced_disease_only_drug_is_not_indicated_and_only_a_pi3k_mtor_inhibitor_gets_the_glucose_tests(
+        name, extra, glycemic):
+    # no pathway testing card (biomarkers), but the labels' "before initiating" HbA1c / fasting
+    # glucose stays next to this advisory card: the drug may still be given (regression B1)
     state = non_metastatic(base_state())
-    state.factors.diabetes = Diabetes()  # no HbA1c: a glycaemic testing card would be pathway advice here
+    state.factors.diabetes = Diabetes()  # no HbA1c, no fasting glucose
     drafts = [draft("x", name)] + ([draft("y", extra)] if extra else [])
     cards = run(state, drafts)
-    assert topics(cards) == ["order-not-indicated"]
+    assert topics(cards) == ["order-not-indicated"] + (["test-glycemic"] if glycemic else [])
     assert name in cards[0]["summary"].lower() and not cards[0].get("suggestions")
+
+
+@pytest.mark.parametrize("name, partners", [("alpelisib", ("fulvestrant",)), ("capivasertib", ("fulvestrant",)),
+                                            ("everolimus", ("exemestane",)),
+                                            ("inavolisib", ("palbociclib", "fulvestrant"))])
+def test_a_documented_cm0_diabetic_patients_pi3k_mtor_order_gets_the_advisory_card_and_the_hyperglycaemia_warning(
+        name, partners):
+    # regression B1: the advisory non-metastatic card (no removal) hid the drug-level
+    # diabetes caution and its HbA1c / fasting glucose orders (C.2 safety overlays, C.3 row 14)
+    import datetime as dt
+    from tests.cards.fhir_builder import FhirPatient
+    p = FhirPatient(PID).primary("2024-02-20").m0("2024-03-02").er("positive", "2024-02-20")
+    p.pr("positive", "2024-02-20").her2("1+", "2024-02-20").menopause("postmenopausal", "2024-02-20")
+    p.diabetes(2, "2015-01-01").hba1c(6.6, "2025-05-20")
+    state = p.state(dt.date(2026, 6, 1))
+    assert state.disease.metastatic == "no"
+    cards = run(state, [draft("x", name)] + [draft(f"y{i}", n) for i, n in enumerate(partners)])
+    assert topics(cards) == ["order-contraindicated", "order-not-indicated"]
+    warn, advisory = cards
+    assert advisory["summary"].startswith(f"{name.capitalize()}") and "no metastatic disease documented" in advisory["summary"]
+    assert not advisory.get("suggestions")  # advisory: nothing pre-selected
+    assert warn["indicator"] == "warning"
+    assert warn["summary"] == f"{name.capitalize()}: diabetes/hyperglycaemia (2025-05-20) — caution"
+    assert "HbA1c 6.6 %" in warn["detail"]
+    order = [s for s in warn["suggestions"] if s.get("isRecommended")]
+    assert [s["label"] for s in order] == ["Order Hemoglobin A1c + Fasting glucose"]
+    codes = {c["code"] for a in order[0]["actions"] for c in a["resource"]["code"].get("coding", [])}
+    assert {"4548-4", "1558-6"} <= codes
+
+
+def test_a_her2_positive_patients_alpelisib_order_keeps_only_the_definitive_not_indicated_card():
+    # the HER2-positive card pre-selects the removal: no warning or testing card next to it
+    state = her2_positive(base_state())
+    state.factors.diabetes = Diabetes(status="type2-untreated", hba1c=LabValue(value=6.6, unit="%", date=ago(30)),
+                                      sources=[src("Condition/t2dm", 900)])
+    cards = run(state, [draft("a", "alpelisib"), draft("f", "fulvestrant")])
+    assert topics(cards) == ["order-not-indicated"]
 
 
 def test_a_metastatic_status_unknown_patients_elacestrant_order_gets_no_biomarker_card():
