@@ -130,11 +130,16 @@ class RegimenAssessment:
 
     def indicator_for(self, offered: list | None = None) -> str:
         """critical under a regimen-level "do not start"; warning when a weighed caution
-        (weighed_cautions) is a warning; else info."""
+        (weighed_cautions) is a warning, or when an offered choice that is not recommended
+        carries a caution saying its drug should not be started (ribociclib with QTcF >= 450
+        ms next to a recommended abemaciclib): the card still offers that order in one
+        click, so it needs care; else info."""
         if self.critical:
             return "critical"
-        weighed, _ = self.weighed_cautions(offered)
-        return "warning" if any(h.severity == "warning" for h in weighed) else "info"
+        weighed, others = self.weighed_cautions(offered)
+        if any(h.severity == "warning" for h in weighed):
+            return "warning"
+        return "warning" if any(h.never_recommended and h.severity == "warning" for h in others) else "info"
 
     @property
     def indicator(self) -> str:
