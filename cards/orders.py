@@ -660,23 +660,13 @@ class _Checker:
         lines = [f"**{names[:1].upper() + names[1:]}: not indicated in HER2-positive disease** — this service "
                  "checks HR+/HER2- metastatic breast cancer labels.", "", "**Documented facts**", self._fact(fact),
                  f"- Pathway: {self.status.reason}", "", "**Label requirement**"]
-        for n in hits:
-            entry = KNOWLEDGE.her2_positive[n]
-            lines.append(f"- {n}: \"{entry['label']}\" ({self._source_title(entry['source'])})")
+        lines += self._label_requirements(hits, KNOWLEDGE.her2_positive)
         lines += self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
-        suggestions = self._removal(hits)
-        return Card(
-            # names only the drugs whose label excludes HER2-positive disease (an AI drafted with
-            # palbociclib is not itself "not indicated")
-            summary=clip(f"{self._choice_label(hits)}: not indicated — HER2-positive disease documented "
-                         f"({fmt_date(h.date)})"),
-            indicator="warning",
-            source=self._source("order-not-indicated", reg),
-            detail="\n".join(lines),
-            suggestions=suggestions,
-            selectionBehavior="at-most-one" if suggestions else None,
-            links=self._links(reg),
-        )
+        # names only the drugs whose label excludes HER2-positive disease (an AI drafted with
+        # palbociclib is not itself "not indicated")
+        return self._label_scope_card(
+            reg, f"{self._choice_label(hits)}: not indicated — HER2-positive disease documented ({fmt_date(h.date)})",
+            lines, self._removal(hits))
 
     def not_metastatic_card(self, g: Group, hits: list[str]) -> Card:
         """Documented non-metastatic disease and a drug labelled only for advanced or metastatic
@@ -695,18 +685,26 @@ class _Checker:
                  "the record documents non-metastatic disease.", "", "**Documented facts**"]
         lines += [self._fact(f) for f in facts]
         lines += [f"- Pathway: {self.status.reason}", "", "**Label requirement**"]
-        for n in hits:
-            entry = KNOWLEDGE.advanced_only[n]
-            lines.append(f"- {n}: \"{entry['label']}\" ({self._source_title(entry['source'])})")
-        lines += ["", NOT_METASTATIC_SCOPE]
+        lines += self._label_requirements(hits, KNOWLEDGE.advanced_only) + ["", NOT_METASTATIC_SCOPE]
         lines += self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
+        return self._label_scope_card(
+            reg, f"{self._choice_label(hits)}: not indicated — no metastatic disease documented ({evidence}); "
+                 "label is for advanced disease",
+            lines, [])  # deliberately no removal pre-selected (see docstring)
+
+    def _label_requirements(self, hits: list[str], table: dict[str, dict]) -> list[str]:
+        """The label wording each drug's entry in an order_rules.yaml label-scope table quotes."""
+        return [f"- {n}: \"{table[n]['label']}\" ({self._source_title(table[n]['source'])})" for n in hits]
+
+    def _label_scope_card(self, reg: Regimen, summary: str, lines: list[str], suggestions: list[Suggestion]) -> Card:
+        """An order-not-indicated warning for a drug outside the label's scope for this patient."""
         return Card(
-            summary=clip(f"{self._choice_label(hits)}: not indicated — no metastatic disease documented "
-                         f"({evidence}); label is for advanced disease"),
+            summary=clip(summary),
             indicator="warning",
             source=self._source("order-not-indicated", reg),
             detail="\n".join(lines),
-            suggestions=[],  # deliberately no removal pre-selected (see docstring)
+            suggestions=suggestions,
+            selectionBehavior="at-most-one" if suggestions else None,
             links=self._links(reg),
         )
 

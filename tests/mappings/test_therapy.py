@@ -308,26 +308,25 @@ def test_the_setting_gap_names_each_unplaced_anticancer_therapy_with_its_own_rea
     assert "tamoxifen (no start date; the metastatic date is unknown)" in gap.message
 
 
-def test_esr1_tested_before_the_last_et_progression_is_stale():
+def _esr1_negative_before_the_first_line_ended():
+    """ESR1 negative in plasma (2020-01-20), then letrozole + palbociclib to 2021-06-01, then fulvestrant."""
     from tests.mappings.builders import variant
-    s = state(
+    return state(
         med_statement(LETROZOLE, "2020-02-01", "2021-06-01"),
         med_statement(PALBOCICLIB, "2020-02-01", "2021-06-01"),
         med_statement(FULVESTRANT, "2021-06-10", status="active"),
         variant("HGNC:3467", "ESR1", date="2020-01-20", present=False, specimen_display="plasma"),
     )
+
+
+def test_esr1_tested_before_the_last_et_progression_is_stale():
+    s = _esr1_negative_before_the_first_line_ended()
     assert s.biomarkers.esr1_current is False
     assert "esr1-stale" in {g.code for g in s.gaps}
 
 
 def test_the_stale_esr1_gap_names_the_progression_it_predates_with_its_date_and_source():
-    from tests.mappings.builders import variant
-    s = state(
-        med_statement(LETROZOLE, "2020-02-01", "2021-06-01"),
-        med_statement(PALBOCICLIB, "2020-02-01", "2021-06-01"),
-        med_statement(FULVESTRANT, "2021-06-10", status="active"),
-        variant("HGNC:3467", "ESR1", date="2020-01-20", present=False, specimen_display="plasma"),
-    )
+    s = _esr1_negative_before_the_first_line_ended()
     ref = s.therapy.esr1_reference()
     assert ref.date == s.therapy.last_endocrine_progression == dt.date(2021, 6, 1)
     gap = next(g for g in s.gaps if g.code == "esr1-stale")
