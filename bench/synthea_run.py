@@ -63,7 +63,7 @@ whose oncology and report bundles are merged) `run`:
 `generation_command` and `run_population` on every `make test` (report_lines is its
 printed report); its ENFORCED_CLINICAL_CHECKS turns a clinical check into an assertion.
 
-Nothing from the patients is written to stdout except file names, codes and
+Nothing from the patients is written to stdout except pseudonyms, codes and
 card summaries; request bodies and clinical-review.json go only to --findings
 (outside the repo, or in the gitignored .synthea/). Exit status 1 when anything
 failed or was flagged.
@@ -78,6 +78,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import json
 import re
 import shutil
@@ -222,15 +223,22 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- bundles
 
+def pseudonym(path: str) -> str:
+    """What reports and findings call a patient: Synthea names its files Given_Family_uuid8.json,
+    and even synthetic names stay out of logs (as the log test asks of the service)."""
+    return "patient-" + hashlib.sha1(path.encode()).hexdigest()[:10]
+
+
 def discover(root: Path) -> list[tuple[str, list[Path]]]:
-    """(name, bundle files) per patient: fhir/*.json, and each genomics-pack patient."""
-    patients = [(p.relative_to(root).as_posix(), [p]) for p in sorted(root.glob("fhir/*.json"))]
+    """(pseudonym, bundle files) per patient: fhir/*.json, and each genomics-pack patient.
+    `replay` and the saved findings name the files by the same pseudonym."""
+    patients = [(pseudonym(p.relative_to(root).as_posix()), [p]) for p in sorted(root.glob("fhir/*.json"))]
     pack = root / "genomics-oncology-pack" / "patients"
     if pack.is_dir():
         for d in sorted(pack.iterdir()):
             files = sorted(d.glob("fhir/*.json"))
             if files:
-                patients.append((d.relative_to(root).as_posix(), files))
+                patients.append((pseudonym(d.relative_to(root).as_posix()), files))
     return patients
 
 
@@ -643,7 +651,8 @@ CDK46I_CODES = {"1601374", "1873916", "1946825", "1946840", "1923053"}
 # ribociclib also have early breast cancer indications, so they are not listed; nor is
 # trastuzumab deruxtecan, whose HER2-positive early breast cancer approvals the service does
 # not evaluate: cards/knowledge/order_rules.yaml advanced_disease_only).
-METASTATIC_ONLY = {"2628469", "2169302", "2669967", "141704", "2360232"}
+METASTATIC_ONLY = {"2628469", "2169302", "2669967", "141704", "2360232",
+                  "1601374", "282357", "727760"}  # + palbociclib, fulvestrant (ingredient, SCD)
 
 
 def order_flags(truth: dict, drafts: list, cards: list[tuple[str, str, str]]) -> list[tuple[str, str]]:

@@ -234,6 +234,17 @@ def _problem_note(where: str, problem: str) -> str:
     return f"{where}: the FHIR server reported an error with the results, which may be incomplete: {problem}"
 
 
+# The longest query string a merged search may have, as sent (`|` goes out as %7C):
+# IIS refuses query strings over 2,048 bytes by default (maxQueryString; 414 or
+# 404.15), which the service would report as a 412 on every call without prefetch.
+# The margin leaves room for `&_count=` and paging parameters.
+MAX_MERGED_QUERY_BYTES = 1800
+
+
+def _sent_length(params: str) -> int:
+    return len(params) + 2 * params.count("|")
+
+
 def merge_code_searches(queries: dict[str, str]) -> dict[str, tuple[str, list[str]]]:
     """Fold searches of one type that differ only in their `code` list into one.
 
@@ -241,24 +252,31 @@ def merge_code_searches(queries: dict[str, str]) -> dict[str, tuple[str, list[st
     findings) for clients; when we fetch ourselves, one Observation search with
     the union of the codes returns the same resources in fewer round trips,
     which is what counts against a FHIR server that answers one at a time.
-    Returns label -> (query, prefetch keys it answers).
+    Whole keys are merged while the query string stays within
+    MAX_MERGED_QUERY_BYTES; the next key then starts another merged search
+    (sent concurrently). Returns label -> (query, prefetch keys it answers).
     """
-    merged: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+    merged: list[tuple[str, str, list[str], list[str]]] = []  # (type, patient, codes, keys)
     out: dict[str, tuple[str, list[str]]] = {}
     for key, query in queries.items():
         rtype, _, params = query.partition("?")
         fields = dict(part.split("=", 1) for part in params.split("&") if "=" in part)
         if set(fields) == {"patient", "code"} and params.count("&") == 1:
-            codes, keys = merged.setdefault((rtype, fields["patient"]), ([], []))
-            codes.extend(c for c in fields["code"].split(",") if c not in codes)
-            keys.append(key)
+            own = fields["code"].split(",")
+            group = next((g for g in merged if g[:2] == (rtype, fields["patient"]) and _sent_length(
+                f"patient={g[1]}&code={','.join(dict.fromkeys(g[2] + own))}") <= MAX_MERGED_QUERY_BYTES), None)
+            if group is None:
+                group = (rtype, fields["patient"], [], [])
+                merged.append(group)
+            group[2].extend(c for c in own if c not in group[2])
+            group[3].append(key)
         else:
             out[key] = (query, [key])
     # Merged searches go first: they carry most of the patient's data, and a
     # server that answers requests in parallel finishes soonest when the
     # longest one starts first.
     first = {"+".join(keys): (f"{rtype}?patient={patient}&code={','.join(codes)}", keys)
-             for (rtype, patient), (codes, keys) in merged.items()}
+             for rtype, patient, codes, keys in merged}
     return {**first, **out}
 
 

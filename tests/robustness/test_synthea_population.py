@@ -18,10 +18,9 @@ DESIGN.md card contract (checked by bench/synthea_run.py and by cards/contract.p
 patient read as metastatic HR+/HER2- with regimen cards, a regimen card for a patient
 not read as metastatic, and patient-identifying data in the service log.
 
-What does not (yet): the clinical checks of bench/synthea_run.py (CLINICAL_CHECKS). They
-are printed at the end of the session ("Synthea robustness run" section) and show as
-xfailed while they find something. Add a check's id to ENFORCED_CLINICAL_CHECKS to make it
-an assertion.
+The clinical checks of bench/synthea_run.py (CLINICAL_CHECKS) are printed at the end of
+the session ("Synthea robustness run" section); those in ENFORCED_CLINICAL_CHECKS (all of
+them now) fail the suite, any other shows as xfailed while it finds something.
 
 Without network the venv cannot be built: under CI (CI set in the environment) the tests
 fail and say so; elsewhere they are skipped with the reason.
