@@ -27,7 +27,10 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        pathway's safety cautions (ILD history with
                                        an ADC, a CDK4/6 inhibitor, everolimus or
                                        alpelisib; QTc >= 450 ms or tamoxifen with
-                                       ribociclib)
+                                       ribociclib); warning too for every other
+                                       warning caution patient-view shows for a
+                                       drafted regimen that fits (off-label use:
+                                       pathway_caution_cards)
     order-not-indicated (warning)      documented facts contradict the label; lists
                                        the regimens that fit in patient-view's rank
                                        order; replacements = their recommended
@@ -51,6 +54,8 @@ HER2-positive, HR-negative, deceased ...) the order hooks give no pathway advice
 what documented facts hold against a drug's own label, one order-not-indicated card
 per regimen group: HER2-positive disease and a HER2-negative label
 (order_rules.yaml her2_positive_not_indicated, removal suggested), else documented
+ER- and PR-negative disease and a label naming HR/ER-positive disease
+(hr_negative_not_indicated, removal suggested), else documented
 non-metastatic disease and a label for advanced/metastatic disease only
 (advanced_disease_only, nothing pre-selected: locally advanced unresectable disease
 may meet "advanced"); and the drug-level safety stops. Next to that advisory
@@ -88,7 +93,7 @@ from cards.knowledge import (
     Caution, DrugInfo, Regimen, RuleRef, regimens_with_drug,
 )
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
-from cards.pathway import PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
+from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
 from cards.render import cite, clip, medication_request, service_request
 from cards.rules import RULES, Context, Finding, evaluate_rule, fmt_date
 
@@ -150,6 +155,10 @@ class OrderKnowledge:
     her2_positive: dict[str, dict]
     advanced_only: dict[str, dict]  # drug -> {label, source}: every label indication is advanced disease
     sources: dict[str, dict]
+    # drug -> {label, source}: every breast cancer label names HR-positive / ER-positive disease
+    hr_negative: dict[str, dict] = field(default_factory=dict)
+    # predicates of regimens.yaml cautions another order card reports (-> where)
+    cautions_elsewhere: dict[str, str] = field(default_factory=dict)
 
 
 def _pathway_caution(rule_name: str | None = None, cid: str | None = None) -> Caution:
@@ -204,6 +213,8 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         backbone_classes=frozenset(data["order_select_backbone_classes"]),
         placement_not_label=dict(data["placement_not_label"]), her2_positive=dict(data["her2_positive_not_indicated"]),
         advanced_only=dict(data["advanced_disease_only"]), sources=sources,
+        hr_negative=dict(data["hr_negative_not_indicated"]),
+        cautions_elsewhere=dict(data["pathway_cautions_reported_elsewhere"]),
     )
     _check(k)
     return k
@@ -228,7 +239,7 @@ def _check(k: OrderKnowledge) -> None:
             raise ValueError(f"order_rules.yaml: safety {s.id}: unknown with_drugs")
         if not set(s.label_urls) <= s.drugs:
             raise ValueError(f"order_rules.yaml: safety {s.id}: label_urls for a drug it does not cover")
-    for table in (k.combination_only, k.her2_positive, k.advanced_only):
+    for table in (k.combination_only, k.her2_positive, k.advanced_only, k.hr_negative):
         for name, entry in table.items():
             if name not in DRUGS or entry["source"] not in k.sources:
                 raise ValueError(f"order_rules.yaml: unknown drug or source for {name}")
@@ -245,6 +256,9 @@ def _check(k: OrderKnowledge) -> None:
     for r in k.safety_exclusions:
         if r not in known_rules:
             raise ValueError(f"order_rules.yaml: unknown safety exclusion rule {r}")
+    for r in k.cautions_elsewhere:
+        if r not in known_rules:
+            raise ValueError(f"order_rules.yaml: pathway_cautions_reported_elsewhere: unknown rule {r}")
 
 
 KNOWLEDGE = load_order_rules()
@@ -458,6 +472,7 @@ class _Checker:
         if ofs_needed:
             cards.append(self.ofs_card(ofs_needed))
         cards += self.safety_cards(drug_group, not_indicated)
+        cards += self.pathway_caution_cards(list(groups.values()), drug_group)
         cards.sort(key=lambda c: (INDICATOR_RANK[c.indicator], ORDER_TOPICS.index(c.topic)))
         if self.hook == "order-sign":
             for c in cards:
@@ -501,6 +516,9 @@ class _Checker:
             hits = [n for n in g.focus if n in KNOWLEDGE.her2_positive]
             if hits:
                 return [self.her2_positive_card(g, hits)]
+        hr_negative = self.hr_negative_cards(g)
+        if hr_negative:
+            return hr_negative
         d = self.state.disease
         if d.breast_cancer == "yes" and d.metastatic == "no":  # documented, not "unknown"
             hits = [n for n in g.focus if n in KNOWLEDGE.advanced_only]
@@ -975,6 +993,72 @@ class _Checker:
             selectionBehavior="at-most-one",
             links=self._links(reg),
         )
+
+    # -- hormone receptor-negative disease (outside the pathway) ----------------
+    def hr_negative_cards(self, g: Group) -> list[Card]:
+        """ER negative AND PR negative documented (never when a receptor is unknown): the
+        drugs whose every breast cancer label names HR-positive or ER-positive disease
+        (order_rules.yaml hr_negative_not_indicated) are not indicated, removal suggested,
+        as in HER2-positive disease. The others (sacituzumab govitecan, the PARP inhibitors,
+        chemotherapy ...) have triple-negative or HR-independent indications: silent."""
+        if self.state.hormone_receptor_positive is not False:
+            return []
+        hits = [n for n in g.focus if n in KNOWLEDGE.hr_negative]
+        return [self.hr_negative_card(g, hits)] if hits else []
+
+    def hr_negative_card(self, g: Group, hits: list[str]) -> Card:
+        reg = g.cand.regimen
+        facts = []
+        for what, r in (("ER", self.state.er), ("PR", self.state.pr)):
+            pct = f" ({r.percent:g}%)" if r.percent is not None else ""
+            facts.append(Finding(False, f"{what} negative{pct}" + (f" on {fmt_date(r.date)}" if r.date else ""),
+                                 tuple(r.sources)))
+        dates = [r.date for r in (self.state.er, self.state.pr) if r.date]
+        when = f" ({fmt_date(max(dates))})" if dates else ""
+        names = ", ".join(hits)
+        lines = [f"**{names[:1].upper() + names[1:]}: not indicated in hormone receptor-negative disease** — "
+                 "this service checks HR+/HER2- metastatic breast cancer labels.", "", "**Documented facts**"]
+        lines += [self._fact(f) for f in facts]
+        lines += [f"- Pathway: {self.status.reason}", "", "**Label requirement**"]
+        lines += self._label_requirements(hits, KNOWLEDGE.hr_negative)
+        lines += self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
+        # names only the drugs whose label requires HR/ER-positive disease (an AI drafted
+        # with ribociclib is not itself called "not indicated")
+        return self._label_scope_card(
+            reg, f"{self._choice_label(hits)}: not indicated — ER-negative and PR-negative disease documented{when}",
+            lines, self._removal(hits))
+
+    # -- the pathway's own warning cautions (as patient-view shows them) ---------
+    def pathway_caution_cards(self, groups: list[Group], drug_group: dict[str, Group]) -> list[Card]:
+        """A drafted regimen that fits gets the warning cautions patient-view shows on its
+        card: the regimen's (shared and extra cautions) and the drafted choice's (a choice
+        caution only when its drug is a focus drug: ribociclib off-label only when
+        ribociclib is drafted or selected). One order-contraindicated warning per caution, in
+        the safety card's shape, with the caution's text and source. Skipped: the predicates
+        another order card reports (every order_rules.yaml `safety` entry, the ovarian
+        suppression card, the footer: pathway_cautions_reported_elsewhere), continuations."""
+        elsewhere = {s.rule.rule for s in KNOWLEDGE.safety if not s.with_drugs} | set(KNOWLEDGE.cautions_elsewhere)
+        found: dict[str, tuple[CautionHit, list[str]]] = {}  # caution text -> (hit, drugs it is about)
+        for g in groups:
+            if g.kind != "fits" or g.continuation or not self.status.in_pathway:
+                continue
+            choice = g.cand.choice
+            for h in [*g.cand.assessment.cautions, *(choice.cautions if choice else ())]:
+                if h.severity != "warning" or h.rule in elsewhere:
+                    continue
+                names = [h.drug] if h.drug else [n for n in g.cand.names if n in g.focus]
+                names = [n for n in names if n in g.focus and n in drug_group]
+                if not names:
+                    continue
+                _, seen = found.setdefault(h.text, (h, []))
+                seen += [n for n in names if n not in seen]
+        cards = []
+        for h, names in found.values():
+            s = SafetyRule(id=f"pathway-caution:{h.rule}", group="pathway-caution", indicator="warning",
+                           drugs=frozenset(names), short=h.short or "caution", rule=RuleRef(rule=h.rule or "always"),
+                           text=h.text, source=h.source, label_urls={})
+            cards.append(self.safety_card(s, [(n, h.finding) for n in names], drug_group))
+        return cards
 
     # -- safety --------------------------------------------------------------
     def safety_cards(self, drug_group: dict[str, Group], not_indicated: set[str]) -> list[Card]:

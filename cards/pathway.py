@@ -44,6 +44,7 @@ class CautionHit:
     short: str | None = None  # a few words for the card summary
     never_recommended: bool = False  # the drug should not be started: never the recommended choice
     drug: str | None = None  # a choice caution: the drug of the choice it is about (regimens.yaml choice_cautions)
+    rule: str | None = None  # the cards/rules.py predicate behind it (the order hooks skip those another card reports)
 
     def named_short(self) -> str | None:
         """The summary words naming the drug, for a caution of a choice that is not the
@@ -239,7 +240,7 @@ def _caution_hits(cautions, state, ctx, drug: str | None = None) -> list[Caution
     for c in cautions:
         f = _run(c.rule, state, ctx)
         if f.value:
-            hits.append(CautionHit(c.severity, c.text, c.source, f, c.short, c.never_recommended, drug))
+            hits.append(CautionHit(c.severity, c.text, c.source, f, c.short, c.never_recommended, drug, c.rule.rule))
     return hits
 
 

@@ -750,7 +750,10 @@ def test_a_man_drafted_letrozole_ribociclib_without_an_lhrh_agonist_is_prompted_
 def test_a_man_drafted_fulvestrant_ribociclib_needs_no_lhrh_agonist():
     state = base_state()
     state.factors.sex, state.factors.menopausal_status, state.factors.menopausal_basis = "male", "unknown", "male"
-    no_noise(run(state, [draft("f", "fulvestrant"), draft("r", "ribociclib")]))
+    cards = run(state, [draft("f", "fulvestrant"), draft("r", "ribociclib")])
+    # no LHRH agonist card; only patient-view's "fulvestrant off-label (man)" caution
+    # (tests/orders/test_order_consistency.py)
+    assert [c["summary"] for c in cards] == ["Fulvestrant + ribociclib: fulvestrant off-label (man) — caution"]
 
 
 def test_a_regimen_the_order_hook_would_stop_is_never_offered_as_a_replacement():

@@ -1,0 +1,149 @@
+"""Patient-view and the order hooks say the same thing (code review r3, r6).
+
+r3: a drafted regimen that fits gets, as an order-contraindicated warning, every warning
+caution patient-view shows for it that no other order card reports (off-label use in a
+man or a premenopausal woman: regimens.yaml extra_cautions / choice_cautions).
+r6: documented ER-negative and PR-negative disease: the drugs whose every breast cancer
+label names HR-positive or ER-positive disease are not indicated (order_rules.yaml
+hr_negative_not_indicated), as the ER-negative / PR-positive case already was.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mappings.state import LabValue, ReceptorStatus
+
+from cards.engine import patient_view_cards
+
+from tests.orders.helpers import by_topic, deleted, topics
+from tests.orders.states import after_first_line, ago, base_state, draft, src
+from tests.orders.test_order_rules import run
+
+
+def premenopausal_on_ofs():
+    s = after_first_line(base_state())
+    s.factors.menopausal_status, s.factors.age = "premenopausal", 44
+    s.factors.ovarian_suppression = True
+    s.factors.ovarian_suppression_sources = [src("MedicationStatement/gos", 200)]
+    return s
+
+
+def man():
+    s = after_first_line(base_state())
+    s.factors.sex, s.factors.menopausal_status, s.factors.menopausal_basis = "male", "unknown", "male"
+    return s
+
+
+def patient_view_detail(state, topic: str) -> str:
+    return next(c.detail for c in patient_view_cards(state) if c.source.topic.code == topic)
+
+
+# --- r3: off-label cautions --------------------------------------------------------
+
+def test_a_premenopausal_woman_on_ovarian_suppression_drafting_fulvestrant_ribociclib_hears_ribociclib_is_off_label():
+    state = premenopausal_on_ofs()
+    cards = run(state, [draft("f", "fulvestrant"), draft("r", "ribociclib")])
+    card = by_topic(cards, "order-contraindicated")
+    assert topics(cards) == ["order-contraindicated"]
+    assert card["indicator"] == "warning"
+    assert card["summary"].startswith("Ribociclib: off-label") and card["summary"].endswith("— caution")
+    text = ('Off-label for a pre/perimenopausal woman: the Faslodex indication with ribociclib names '
+            '"postmenopausal women" (B.9 (iii))')
+    assert text in card["detail"] and "clinical-reference.md B.9" in card["detail"]
+    # the same words as patient-view's fulvestrant + CDK4/6 inhibitor card
+    assert text in patient_view_detail(state, "fulvestrant-cdk46i")
+    assert "- MedicationRequest/r (ribociclib)" in card["detail"]
+    assert not card.get("suggestions")  # a caution, nothing pre-selected
+
+
+def test_a_premenopausal_woman_on_ovarian_suppression_drafting_fulvestrant_abemaciclib_gets_no_off_label_card():
+    assert run(premenopausal_on_ofs(), [draft("f", "fulvestrant"), draft("a", "abemaciclib")]) == []
+
+
+def test_order_select_of_fulvestrant_next_to_a_drafted_ribociclib_does_not_speak_about_ribociclib():
+    drafts = [draft("f", "fulvestrant"), draft("r", "ribociclib")]
+    assert run(premenopausal_on_ofs(), drafts, ["MedicationRequest/f"], "order-select") == []
+
+
+def test_a_postmenopausal_woman_drafting_fulvestrant_ribociclib_gets_no_off_label_card():
+    cards = run(after_first_line(base_state()), [draft("f", "fulvestrant"), draft("r", "ribociclib")])
+    assert not any("off-label" in c["summary"] or "off-label" in c["detail"].lower() for c in cards)
+    assert cards == []
+
+
+@pytest.mark.parametrize("drafts, summary, topic", [
+    (("fulvestrant", "abemaciclib"), "Fulvestrant + abemaciclib: fulvestrant off-label (man) — caution",
+     "fulvestrant-cdk46i"),
+    (("fulvestrant",), "Fulvestrant: off-label (man) — caution", "fulvestrant"),
+])
+def test_a_man_drafting_fulvestrant_hears_the_faslodex_label_does_not_cover_him(drafts, summary, topic):
+    state = man()
+    cards = run(state, [draft(n[0], n) for n in drafts])
+    assert [(c["indicator"], c["source"]["topic"]["code"], c["summary"]) for c in cards] == [
+        ("warning", "order-contraindicated", summary)]
+    line = next(x for x in cards[0]["detail"].splitlines() if x.startswith("**Label / trial**"))
+    text = line.removeprefix("**Label / trial**: ").rsplit(" (clinical-reference.md", 1)[0]
+    assert text.startswith("Off-label for a man: the Faslodex")
+    assert text in patient_view_detail(state, topic)
+
+
+def test_a_caution_another_order_card_reports_is_not_repeated():
+    # QTc >= 450 ms is an order_rules.yaml safety entry; missing ovarian suppression has its
+    # own order-incomplete-regimen card: neither comes twice
+    state = after_first_line(base_state())
+    state.factors.qtc_ms = LabValue(value=470, date=ago(5), sources=[src("Observation/ecg", 5)])
+    state.factors.menopausal_status, state.factors.age = "premenopausal", 44
+    cards = run(state, [draft("f", "fulvestrant"), draft("r", "ribociclib")])
+    summaries = [c["summary"] for c in cards]
+    assert sum("QTc" in x for x in summaries) == 1, summaries
+    assert sum("ovarian suppression" in x for x in summaries) == 1, summaries
+    assert sum("off-label" in x for x in summaries) == 1, summaries  # ribociclib's, once
+
+
+# --- r6: documented ER-negative and PR-negative disease ----------------------------
+
+def hr_negative(state, er="negative", pr="negative"):
+    state.er = ReceptorStatus(status=er, percent=0 if er == "negative" else None, date=ago(300),
+                              sources=[src("Observation/er-neg", 300)] if er != "unknown" else [])
+    state.pr = ReceptorStatus(status=pr, percent=0 if pr == "negative" else None, date=ago(300),
+                              sources=[src("Observation/pr-neg", 300)] if pr != "unknown" else [])
+    return state
+
+
+@pytest.mark.parametrize("drafts, named, quote", [
+    (("elacestrant",), "Elacestrant", "- elacestrant: \"ER-positive, HER2-negative, ESR1-mutated advanced or "
+                                      "metastatic breast cancer\" (clinical-reference.md B.2"),
+    (("alpelisib", "fulvestrant"), "Alpelisib + fulvestrant",
+     "- alpelisib: \"hormone receptor (HR)-positive, human epidermal growth factor receptor 2 (HER2)-negative, "
+     "PIK3CA-mutated, advanced or metastatic breast cancer\" (clinical-reference.md B.4"),
+    (("letrozole", "ribociclib"), "Ribociclib",
+     "- ribociclib: \"adult patients with HR+, HER2− advanced or metastatic breast cancer in combination with an "
+     "aromatase inhibitor as initial endocrine-based therapy\" (clinical-reference.md B.10"),
+])
+def test_an_order_in_documented_er_and_pr_negative_disease_is_not_indicated_with_the_label_quote(drafts, named, quote):
+    state = hr_negative(after_first_line(base_state()))
+    cards = run(state, [draft(n[:3], n) for n in drafts])
+    assert topics(cards) == ["order-not-indicated"]
+    card = cards[0]
+    assert card["indicator"] == "warning"
+    assert card["summary"] == f"{named}: not indicated — ER-negative and PR-negative disease documented ({ago(300)})"
+    assert quote in card["detail"]
+    assert f"- ER negative (0%) on {ago(300)} — Observation/er-neg" in card["detail"]
+    assert f"- PR negative (0%) on {ago(300)} — Observation/pr-neg" in card["detail"]
+    # the removal is pre-selected, for the drafts of the named drugs only (not letrozole)
+    hr_drugs = [n for n in drafts if n != "letrozole"]
+    assert card["suggestions"][0]["isRecommended"] is True
+    assert sorted(deleted(card["suggestions"][0])) == sorted(f"MedicationRequest/{n[:3]}" for n in hr_drugs)
+
+
+def test_sacituzumab_govitecan_in_documented_er_and_pr_negative_disease_stays_silent():
+    # Trodelvy has triple-negative indications (not in this service's scope): no "not indicated"
+    assert run(hr_negative(after_first_line(base_state())), [draft("s", "sacituzumab govitecan")]) == []
+
+
+@pytest.mark.parametrize("er, pr", [("unknown", "unknown"), ("negative", "unknown"), ("unknown", "negative")])
+def test_an_order_with_receptors_not_documented_negative_stays_silent(er, pr):
+    state = hr_negative(after_first_line(base_state()), er, pr)
+    assert run(state, [draft("e", "elacestrant")]) == []
+    assert run(state, [draft("a", "alpelisib"), draft("f", "fulvestrant")]) == []
