@@ -548,9 +548,9 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     return None
 
 
-def _progression_dates(ctx: Ctx, sources: list[Source] | None = None) -> list[dt.date]:
-    """Dates of disease-status "worsening" Observations; `sources` (if given) gets their
-    Source, in the same order."""
+def _progression_dates(ctx: Ctx, sources: list[Source]) -> list[dt.date]:
+    """Dates of disease-status "worsening" Observations; `sources` gets their Source, in
+    the same order."""
     out = []
     for obs in ctx.observations_with(T.DISEASE_STATUS_CODES):
         try:
@@ -564,8 +564,7 @@ def _progression_dates(ctx: Ctx, sources: list[Source] | None = None) -> list[dt
             d = obs_date(obs)
             if hit and d:
                 out.append(d)
-                if sources is not None:
-                    sources.append(ctx.source(obs, d, "disease status: progression"))
+                sources.append(ctx.source(obs, d, "disease status: progression"))
         except Exception:  # noqa: BLE001
             continue
     return out
@@ -645,7 +644,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     _chemo_adjuvant(th, exps, disease)
     _cdk46i(th, lines, ctx.as_of, progressions)
     _resistance(th, exps, lines, disease, progressions, early_et, ctx.has_gap("medication-unreadable"))
-    _last_et_progression(th, exps, lines, disease, progressions, et_exps, progression_sources)
+    _last_et_progression(th, lines, disease, progressions, et_exps, progression_sources)
     # the two gaps name only the therapies the pathway counts (T.LINE_CLASSES: endocrine,
     # targeted, chemotherapy, ADCs as drugs.yaml classifies them); a metformin or a bone
     # agent record is neither in the lines nor a reason to doubt them
@@ -958,14 +957,12 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
 
 
-def _last_et_progression(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], disease: Disease,
-                         progressions: list[dt.date], et_exps: list[_Exp] | None = None,
-                         progression_sources: list[Source] | None = None) -> None:
+def _last_et_progression(th: TherapyHistory, lines: list[_Line], disease: Disease,
+                         progressions: list[dt.date], et_exps: list[_Exp],
+                         progression_sources: list[Source]) -> None:
     # (date, what happened, sources): the event and its sources are shown by the cards
     # that explain ESR1 currency (TherapyHistory.esr1_reference)
     cands: list[tuple[dt.date, str, list[Source]]] = []
-    if et_exps is None:
-        et_exps = [e for e in exps if e.med.endocrine]  # type: ignore[union-attr]
     if any(e.setting == "early" for e in et_exps) and disease.metastatic_date:
         cands.append((disease.metastatic_date, "the recurrence after early-setting endocrine therapy",
                       disease.metastatic_sources[:2]))
@@ -979,9 +976,9 @@ def _last_et_progression(th: TherapyHistory, exps: list[_Exp], lines: list[_Line
     et_starts = [e.start for e in et_exps if e.start]
     if et_starts:
         first = min(et_starts)
-        srcs = progression_sources if progression_sources and len(progression_sources) == len(progressions) else None
+        # _progression_dates fills progressions and progression_sources in step
         cands.extend((p, "the disease progression recorded after endocrine therapy started",
-                      [srcs[k]] if srcs else [])
+                      [progression_sources[k]])
                      for k, p in enumerate(progressions) if p > first)
     if cands:
         # the latest date; on a tie the first found (recurrence, line, recorded progression)
