@@ -58,12 +58,12 @@ class Disease(BaseModel):
     # visceral_crisis is the CURRENT state the pathway ranks on (CR C.2 step 2: chemotherapy
     # first). CR C.1 (ABC4) defines visceral crisis as a state of severe organ dysfunction
     # "leading to a clinical indication for a more rapidly efficacious therapy", so a
-    # documented crisis after which a metastatic systemic line started (on or after the
-    # date of the latest dated assertion) was treated and is history, not current.
+    # documented crisis after which a metastatic systemic line started (strictly after the
+    # date of the latest dated assertion, and by as_of) was treated and is history, not current.
     # mappings (disease.visceral_crisis_currency): visceral_crisis_documented is any
     # assertion; visceral_crisis is documented and not yet treated (an undated assertion
     # stays current: it cannot be shown to have been treated); visceral_crisis_treated_by
-    # is then None, else the number of the first metastatic line started after it.
+    # is then None, else the number of the first metastatic line started after it (by as_of).
     visceral_crisis: bool = False
     visceral_crisis_sources: list[Source] = Field(default_factory=list)
     visceral_crisis_documented: bool = False
