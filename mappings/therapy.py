@@ -574,7 +574,7 @@ def _progression_dates(ctx: Ctx, sources: list[Source]) -> list[dt.date]:
 
 
 def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
-    th = TherapyHistory()
+    th = TherapyHistory(as_of=ctx.as_of)
     exps = read_exposures(ctx)
     mdate = disease.metastatic_date
     # an exposure starting on/after this day is metastatic ((start - mdate).days >= -30)
@@ -980,6 +980,9 @@ def _last_et_progression(th: TherapyHistory, lines: list[_Line], disease: Diseas
         cands.extend((p, "the disease progression recorded after endocrine therapy started",
                       [progression_sources[k]])
                      for k, p in enumerate(progressions) if p > first)
+    # an event after as_of has not happened yet: it neither counts nor hides an earlier one
+    if th.as_of is not None:
+        cands = [c for c in cands if c[0] <= th.as_of]
     if cands:
         # the latest date; on a tie the first found (recurrence, line, recorded progression)
         best = max(cands, key=lambda c: c[0])

@@ -347,6 +347,32 @@ def test_the_esr1_reference_is_a_later_line_end_when_the_patient_moved_on_withou
     assert (ref.date, ref.event) == (dt.date(2022, 9, 1), "the end of metastatic line 2 (fulvestrant)")
 
 
+def test_an_endocrine_line_end_after_today_is_not_a_date_the_esr1_result_must_follow():
+    # review of the mappings changes, item 3: a completed letrozole line whose recorded end
+    # (2027-05-01) is after as_of has not ended yet; the ESR1 result is not stale against it
+    from tests.mappings.builders import variant
+    s = state(
+        med_statement(LETROZOLE, "2022-02-01", "2027-05-01"),
+        variant("HGNC:3467", "ESR1", date="2024-04-01", present=False, specimen_display="plasma"),
+        met="2022-01-10", as_of=dt.date(2026, 11, 21),
+    )
+    assert s.therapy.esr1_reference() is None
+    assert s.biomarkers.esr1_current is True
+    assert not [g.message for g in s.gaps if g.code == "esr1-stale"]
+
+
+def test_a_progression_dated_after_today_neither_counts_nor_hides_the_last_real_one():
+    status = loinc_obs("97509-4", "2027-03-01", valueCodeableConcept=cc(coding(SNOMED, "271299001", "Patient's condition worsened")))
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", "2021-06-01"),
+        med_statement(FULVESTRANT, "2021-06-10", status="active"),
+        status, as_of=dt.date(2026, 11, 21),
+    )
+    assert s.therapy.last_endocrine_progression == dt.date(2021, 6, 1)
+    ref = s.therapy.esr1_reference()
+    assert (ref.date, ref.event) == (dt.date(2021, 6, 1), "the progression on metastatic line 1 (letrozole)")
+
+
 def test_esr1_tested_at_progression_is_current():
     from tests.mappings.builders import variant
     s = state(
