@@ -655,19 +655,34 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
                 [e.src for e in counted if e.start is None])
     unplaced = [e for e in counted if e.setting == "unknown"]
     if disease.metastatic == "yes" and unplaced:
-        ctx.gap("therapy-setting-unknown",
-                "Some anticancer therapies could not be placed in the early or metastatic setting, "
-                "so they are not in the lines of therapy: "
-                + "; ".join(f"{e.med.names} ({_unplaced_reason(e, mdate)})" for e in unplaced) + ".",  # type: ignore[union-attr]
-                [e.src for e in unplaced])
+        _setting_unknown_gap(ctx, unplaced, mdate)
     return th
 
 
-def _unplaced_reason(e: _Exp, mdate: dt.date | None) -> str:
+def _setting_unknown_gap(ctx: Ctx, unplaced: list[_Exp], mdate: dt.date | None) -> None:
+    # one entry per (drug, reason) with its record count (six undated refills of one drug
+    # are one entry), at most UNREADABLE_NAMED entries named; every record is a source
+    groups: dict[tuple[str, str], int] = {}
+    for e in unplaced:
+        key = (e.med.names, _unplaced_reason(e, mdate, ctx.as_of))  # type: ignore[union-attr]
+        groups[key] = groups.get(key, 0) + 1
+    entries = [f"{names} ({why}{f'; {n} records' if n > 1 else ''})" for (names, why), n in groups.items()]
+    rest = sum(list(groups.values())[UNREADABLE_NAMED:])
+    more = f"; and {rest} more record{'s' if rest > 1 else ''}" if rest else ""
+    ctx.gap("therapy-setting-unknown",
+            "Some anticancer therapies could not be placed in the early or metastatic setting, "
+            f"so they are not in the lines of therapy: {'; '.join(entries[:UNREADABLE_NAMED])}{more}.",
+            [e.src for e in unplaced])
+
+
+def _unplaced_reason(e: _Exp, mdate: dt.date | None, as_of: dt.date) -> str:
     """Why build_therapy left this exposure's setting unknown, in the gap's words."""
     if mdate is None:
         started = f"started {e.start.isoformat()}" if e.start else "no start date"
         return f"{started}; the metastatic date is unknown"
+    if e.active and mdate > as_of:
+        # still given, but the metastatic date is after as_of: given after it cannot be shown
+        return f"no start date; still given, but the metastatic date {mdate.isoformat()} is after the as-of date {as_of.isoformat()}"
     # a metastatic date but no start date, and not documented as still given after it
     return "no start date, and not documented as still given"
 
