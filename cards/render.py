@@ -556,8 +556,12 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     age = (f", age {fa.age}" + (" at death" if fa.deceased_date else "")) if fa.age is not None else ""
     out += ["", "**Patient factors**"]
     if fa.deceased:
-        out.append("- Deceased" + (f" {fmt_date(fa.deceased_date)}" if fa.deceased_date else
-                                     " (no date recorded)") + cite(fa.deceased_sources))
+        # a date sent but unreadable or implausible is dropped by the mapper and named in
+        # its gap: "no date recorded" would contradict that gap
+        undated = (" (date of death not usable: see the data gaps)"
+                   if any(g.code == "deceased-date-unreadable" for g in state.gaps) else " (no date recorded)")
+        out.append("- Deceased" + (f" {fmt_date(fa.deceased_date)}" if fa.deceased_date else undated)
+                   + cite(fa.deceased_sources))
     out += [f"- {fa.sex}{age}; menopausal status {fa.menopausal_status}"
             + (f" (basis: {fa.menopausal_basis})" if fa.menopausal_basis != "unknown" else "")
             + cite(fa.menopausal_sources)]

@@ -407,9 +407,10 @@ def build_patient_state(
     er, pr, her2 = _step(ctx, "receptors", lambda: build_markers(ctx),
                          lambda: (ReceptorStatus(), ReceptorStatus(), HER2Status()))
     variants = _step(ctx, "genomics", lambda: build_variants(ctx), list)
-    therapy = _step(ctx, "therapy", lambda: build_therapy(ctx, disease), TherapyHistory)
+    therapy = _step(ctx, "therapy", lambda: build_therapy(ctx, disease),
+                    lambda: TherapyHistory(as_of=as_of))
     # a visceral crisis treated by a later line is history, not the current state (CR C.1, C.2)
-    _step(ctx, "visceral crisis", lambda: visceral_crisis_currency(disease, therapy), _nothing)
+    _step(ctx, "visceral crisis", lambda: visceral_crisis_currency(disease, therapy, as_of), _nothing)
     factors = _step(ctx, "patient factors", lambda: build_factors(ctx, therapy), PatientFactors)
     biomarkers = Biomarkers(results=variants)
     _step(ctx, "currency", lambda: _esr1_currency(ctx, biomarkers, therapy), _nothing)

@@ -509,7 +509,7 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
                 continue
 
 
-def visceral_crisis_currency(d: Disease, therapy: TherapyHistory) -> None:
+def visceral_crisis_currency(d: Disease, therapy: TherapyHistory, as_of: dt.date) -> None:
     """A documented visceral crisis is current only while it has not been treated.
 
     CR C.1 (ESO-ESMO ABC4): visceral crisis is "severe organ dysfunction ... leading to a
@@ -523,7 +523,8 @@ def visceral_crisis_currency(d: Disease, therapy: TherapyHistory) -> None:
     judgement call, for clinical review). An undated assertion cannot be shown to have been
     treated: it stays current.
     A new crisis is asserted anew by the clinician (a later dated assertion is current again
-    until a line starts after it).
+    until a line starts after it). A line that has not started by as_of (ordered, scheduled
+    to start later) has treated nothing yet: the crisis stays current until its start.
     """
     if not d.visceral_crisis_documented:
         return
@@ -531,7 +532,7 @@ def visceral_crisis_currency(d: Disease, therapy: TherapyHistory) -> None:
     if not dates or any(x is None for x in dates):
         return
     latest = max(dates)  # type: ignore[type-var]
-    after = [ln for ln in therapy.metastatic_lines if ln.start is not None and ln.start > latest]
+    after = [ln for ln in therapy.metastatic_lines if ln.start is not None and latest < ln.start <= as_of]
     if after:
         d.visceral_crisis = False
         d.visceral_crisis_treated_by = min(after, key=lambda ln: ln.start).number  # type: ignore[arg-type, return-value]

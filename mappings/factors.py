@@ -13,6 +13,7 @@ Men: menopausal_basis "male", status unknown, no gap.
 from __future__ import annotations
 
 import calendar
+import json
 import datetime as dt
 import re
 from functools import lru_cache
@@ -204,12 +205,12 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
         g = text_of(p.get("gender"))
         if g in ("female", "male", "other", "unknown"):
             f.sex = g  # type: ignore[assignment]
-        _deceased(ctx, f, p)
         f.birth_date = parse_date(p.get("birthDate"))
+        _deceased(ctx, f, p)
         if f.birth_date:
             # a deceased patient's age is the age at death, never counted on past it
-            on = min(ctx.as_of, f.deceased_date) if f.deceased_date else ctx.as_of
-            f.age = _age(_latest_birth_date(p.get("birthDate"), f.birth_date), on)
+            # (_deceased keeps only a death date between birth and as_of)
+            f.age = _age(_latest_birth_date(p.get("birthDate"), f.birth_date), f.deceased_date or ctx.as_of)
     else:
         ctx.gap("patient-demographics-missing", "No Patient resource: sex and age are unknown.")
 
@@ -223,12 +224,31 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
 
 def _deceased(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
     """Patient.deceased[x]: deceasedBoolean true, or any deceasedDateTime (FHIR R4: the
-    element is present only for a patient recorded as dead; its date when readable).
-    deceasedBoolean false = alive. A deceased patient gets no treatment advice."""
+    element is present only for a patient recorded as dead), whatever its value.
+    deceasedBoolean false = alive. A deceased patient gets no treatment advice.
+
+    The death date is kept (and the age counted to it) only when it reads as a date between
+    the birth date and as_of; an unreadable or implausible one is dropped and named in the
+    gap `deceased-date-unreadable` (the age is then counted to as_of, not "at death")."""
     when = p.get("deceasedDateTime")
-    if isinstance(when, str) and when.strip():
+    if when is not None:
         f.deceased = True
-        f.deceased_date = parse_date(when)
+        d = parse_date(when) if isinstance(when, str) else None
+        if d is None:
+            shown = when if isinstance(when, str) else json.dumps(when, default=str)
+            problem = f"cannot be read as a date ({shown[:40]!r})"
+        elif d > ctx.as_of:
+            problem = f"({d.isoformat()}) is after the as-of date {ctx.as_of.isoformat()}"
+        elif f.birth_date is not None and d < f.birth_date:
+            problem = f"({d.isoformat()}) is before the birth date {f.birth_date.isoformat()}"
+        else:
+            problem = ""
+            f.deceased_date = d
+        if problem:
+            ctx.gap("deceased-date-unreadable",
+                    f"The patient is recorded as deceased, but the date of death {problem}: it is not "
+                    "used, and the age shown is counted to the as-of date, not to the death.",
+                    [ctx.source(p, None, "Patient.deceasedDateTime")])
     elif p.get("deceasedBoolean") is True:
         f.deceased = True
     if f.deceased:

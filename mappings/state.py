@@ -58,12 +58,12 @@ class Disease(BaseModel):
     # visceral_crisis is the CURRENT state the pathway ranks on (CR C.2 step 2: chemotherapy
     # first). CR C.1 (ABC4) defines visceral crisis as a state of severe organ dysfunction
     # "leading to a clinical indication for a more rapidly efficacious therapy", so a
-    # documented crisis after which a metastatic systemic line started (on or after the
-    # date of the latest dated assertion) was treated and is history, not current.
+    # documented crisis after which a metastatic systemic line started (strictly after the
+    # date of the latest dated assertion, and by as_of) was treated and is history, not current.
     # mappings (disease.visceral_crisis_currency): visceral_crisis_documented is any
     # assertion; visceral_crisis is documented and not yet treated (an undated assertion
     # stays current: it cannot be shown to have been treated); visceral_crisis_treated_by
-    # is then None, else the number of the first metastatic line started after it.
+    # is then None, else the number of the first metastatic line started after it (by as_of).
     visceral_crisis: bool = False
     visceral_crisis_sources: list[Source] = Field(default_factory=list)
     visceral_crisis_documented: bool = False
@@ -256,9 +256,13 @@ class TherapyHistory(BaseModel):
     prior_cdk46i: bool = False  # any setting
     cdk46i_months: float | None = None  # time on the metastatic CDK4/6i
     progression_within_6_months_on_cdk46i: bool | None = None
+    # the date the history was read as of (PatientState.as_of); events dated after it
+    # (a planned line end, a future-dated record) have not happened yet. None: not known
+    # (a hand-built history), nothing is filtered.
+    as_of: dt.date | None = None
     # for ESR1 currency. mappings: the latest of the metastatic date after adjuvant
     # ET, the end of a metastatic ET line ended by progression, and a disease-status
-    # "worsening" Observation after ET started.
+    # "worsening" Observation after ET started; none dated after as_of.
     last_endocrine_progression: dt.date | None = None
     # what happened on that date, worded to follow "predates" (e.g. "the progression on
     # metastatic line 1 (letrozole + ribociclib)"), and the resources it was read from
@@ -296,7 +300,8 @@ class TherapyHistory(BaseModel):
         endocrine therapy, and the end of a metastatic endocrine line the patient has moved
         on from (ended, not active) even when no progression is coded. An ongoing line does
         not count (no re-test before progression, C.3 row 4). On the same date the
-        progression is named (it says more).
+        progression is named (it says more). An event dated after as_of (a line end or a
+        progression still in the future) has not happened: it is no reference.
         """
         cands: list[tuple[dt.date, int, EndocrineEvent]] = []
         if self.last_endocrine_progression is not None:
@@ -309,6 +314,8 @@ class TherapyHistory(BaseModel):
                 cands.append((ln.end, 0, EndocrineEvent(
                     date=ln.end, event=f"the end of metastatic line {ln.number} ({' + '.join(ln.names)})",
                     sources=list(ln.sources))))
+        if self.as_of is not None:
+            cands = [c for c in cands if c[0] <= self.as_of]
         if not cands:
             return None
         return max(cands, key=lambda c: (c[0], c[1]))[2]

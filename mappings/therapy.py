@@ -548,9 +548,9 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     return None
 
 
-def _progression_dates(ctx: Ctx, sources: list[Source] | None = None) -> list[dt.date]:
-    """Dates of disease-status "worsening" Observations; `sources` (if given) gets their
-    Source, in the same order."""
+def _progression_dates(ctx: Ctx, sources: list[Source]) -> list[dt.date]:
+    """Dates of disease-status "worsening" Observations; `sources` gets their Source, in
+    the same order."""
     out = []
     for obs in ctx.observations_with(T.DISEASE_STATUS_CODES):
         try:
@@ -564,8 +564,7 @@ def _progression_dates(ctx: Ctx, sources: list[Source] | None = None) -> list[dt
             d = obs_date(obs)
             if hit and d:
                 out.append(d)
-                if sources is not None:
-                    sources.append(ctx.source(obs, d, "disease status: progression"))
+                sources.append(ctx.source(obs, d, "disease status: progression"))
         except Exception:  # noqa: BLE001
             continue
     return out
@@ -575,7 +574,7 @@ def _progression_dates(ctx: Ctx, sources: list[Source] | None = None) -> list[dt
 
 
 def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
-    th = TherapyHistory()
+    th = TherapyHistory(as_of=ctx.as_of)
     exps = read_exposures(ctx)
     mdate = disease.metastatic_date
     # an exposure starting on/after this day is metastatic ((start - mdate).days >= -30)
@@ -645,7 +644,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     _chemo_adjuvant(th, exps, disease)
     _cdk46i(th, lines, ctx.as_of, progressions)
     _resistance(th, exps, lines, disease, progressions, early_et, ctx.has_gap("medication-unreadable"))
-    _last_et_progression(th, exps, lines, disease, progressions, et_exps, progression_sources)
+    _last_et_progression(th, lines, disease, progressions, et_exps, progression_sources)
     # the two gaps name only the therapies the pathway counts (T.LINE_CLASSES: endocrine,
     # targeted, chemotherapy, ADCs as drugs.yaml classifies them); a metformin or a bone
     # agent record is neither in the lines nor a reason to doubt them
@@ -656,19 +655,34 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
                 [e.src for e in counted if e.start is None])
     unplaced = [e for e in counted if e.setting == "unknown"]
     if disease.metastatic == "yes" and unplaced:
-        ctx.gap("therapy-setting-unknown",
-                "Some anticancer therapies could not be placed in the early or metastatic setting, "
-                "so they are not in the lines of therapy: "
-                + "; ".join(f"{e.med.names} ({_unplaced_reason(e, mdate)})" for e in unplaced) + ".",  # type: ignore[union-attr]
-                [e.src for e in unplaced])
+        _setting_unknown_gap(ctx, unplaced, mdate)
     return th
 
 
-def _unplaced_reason(e: _Exp, mdate: dt.date | None) -> str:
+def _setting_unknown_gap(ctx: Ctx, unplaced: list[_Exp], mdate: dt.date | None) -> None:
+    # one entry per (drug, reason) with its record count (six undated refills of one drug
+    # are one entry), at most UNREADABLE_NAMED entries named; every record is a source
+    groups: dict[tuple[str, str], int] = {}
+    for e in unplaced:
+        key = (e.med.names, _unplaced_reason(e, mdate, ctx.as_of))  # type: ignore[union-attr]
+        groups[key] = groups.get(key, 0) + 1
+    entries = [f"{names} ({why}{f'; {n} records' if n > 1 else ''})" for (names, why), n in groups.items()]
+    rest = sum(list(groups.values())[UNREADABLE_NAMED:])
+    more = f"; and {rest} more record{'s' if rest > 1 else ''}" if rest else ""
+    ctx.gap("therapy-setting-unknown",
+            "Some anticancer therapies could not be placed in the early or metastatic setting, "
+            f"so they are not in the lines of therapy: {'; '.join(entries[:UNREADABLE_NAMED])}{more}.",
+            [e.src for e in unplaced])
+
+
+def _unplaced_reason(e: _Exp, mdate: dt.date | None, as_of: dt.date) -> str:
     """Why build_therapy left this exposure's setting unknown, in the gap's words."""
     if mdate is None:
         started = f"started {e.start.isoformat()}" if e.start else "no start date"
         return f"{started}; the metastatic date is unknown"
+    if e.active and mdate > as_of:
+        # still given, but the metastatic date is after as_of: given after it cannot be shown
+        return f"no start date; still given, but the metastatic date {mdate.isoformat()} is after the as-of date {as_of.isoformat()}"
     # a metastatic date but no start date, and not documented as still given after it
     return "no start date, and not documented as still given"
 
@@ -958,14 +972,12 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
 
 
-def _last_et_progression(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], disease: Disease,
-                         progressions: list[dt.date], et_exps: list[_Exp] | None = None,
-                         progression_sources: list[Source] | None = None) -> None:
+def _last_et_progression(th: TherapyHistory, lines: list[_Line], disease: Disease,
+                         progressions: list[dt.date], et_exps: list[_Exp],
+                         progression_sources: list[Source]) -> None:
     # (date, what happened, sources): the event and its sources are shown by the cards
     # that explain ESR1 currency (TherapyHistory.esr1_reference)
     cands: list[tuple[dt.date, str, list[Source]]] = []
-    if et_exps is None:
-        et_exps = [e for e in exps if e.med.endocrine]  # type: ignore[union-attr]
     if any(e.setting == "early" for e in et_exps) and disease.metastatic_date:
         cands.append((disease.metastatic_date, "the recurrence after early-setting endocrine therapy",
                       disease.metastatic_sources[:2]))
@@ -979,10 +991,13 @@ def _last_et_progression(th: TherapyHistory, exps: list[_Exp], lines: list[_Line
     et_starts = [e.start for e in et_exps if e.start]
     if et_starts:
         first = min(et_starts)
-        srcs = progression_sources if progression_sources and len(progression_sources) == len(progressions) else None
+        # _progression_dates fills progressions and progression_sources in step
         cands.extend((p, "the disease progression recorded after endocrine therapy started",
-                      [srcs[k]] if srcs else [])
+                      [progression_sources[k]])
                      for k, p in enumerate(progressions) if p > first)
+    # an event after as_of has not happened yet: it neither counts nor hides an earlier one
+    if th.as_of is not None:
+        cands = [c for c in cands if c[0] <= th.as_of]
     if cands:
         # the latest date; on a tie the first found (recurrence, line, recorded progression)
         best = max(cands, key=lambda c: c[0])

@@ -595,3 +595,16 @@ def test_fhir_er_negative_pr_positive_disease_without_an_esr1_result_gets_no_esr
     assert "test-esr1" not in ordered_tests(cards)
     _, cards = run(progressed("esr1-er-pos", "positive"))
     assert "test-esr1" in ordered_tests(cards)  # the same record with ER-positive disease
+
+
+def test_fhir_deceased_patient_with_an_unreadable_death_date_is_not_given_an_age_at_death_and_the_gap_names_the_date():
+    # review of the mappings changes, item 6: "2019-13-45" was sent; the card said
+    # "(no date recorded)" and counted the age to today without saying so
+    p = de_novo("out-dead-bad", birth="1951-10-16").deceased("2019-13-45")
+    _, cards = run(p, FIRST_LINE_AS_OF.replace(year=2025))
+    assert topics(cards) == ["patient-summary"]
+    detail = cards[0]["detail"]
+    assert "- Deceased (date of death not usable: see the data gaps) — Patient/out-dead-bad" in detail
+    assert "no date recorded" not in detail and "at death" not in detail.split("**Data gaps")[0]
+    assert ("- The patient is recorded as deceased, but the date of death cannot be read as a date ('2019-13-45'): "
+            "it is not used, and the age shown is counted to the as-of date, not to the death.") in detail

@@ -9,7 +9,7 @@ import pytest
 from mappings import build_patient_state
 from tests.mappings.builders import (
     ICD10, LETROZOLE, PACLITAXEL, PID, SNOMED, answer, breast_cancer, cc, coding, condition, loinc_obs,
-    med_statement, metastasis, observation, patient,
+    med_request, med_statement, metastasis, observation, patient,
 )
 
 
@@ -135,6 +135,19 @@ def test_a_line_started_the_same_day_as_the_crisis_does_not_count_as_its_treatme
     s = _crisis_then(med_statement(LETROZOLE, "2024-01-16", status="active"))
     assert s.disease.visceral_crisis is True and s.disease.visceral_crisis_treated_by is None
     s = _crisis_then(med_statement(LETROZOLE, "2024-01-17", status="active"))
+    assert s.disease.visceral_crisis is False and s.disease.visceral_crisis_treated_by == 1
+
+
+def test_a_line_ordered_after_the_crisis_but_not_started_by_today_has_not_treated_it():
+    # review of the mappings changes, item 2: paclitaxel ordered 2026-11-20 to start
+    # 2026-11-28; on 2026-11-21 the crisis is still current (chemotherapy first), and the
+    # line treats it only once it has started
+    mr = med_request(PACLITAXEL, "2026-11-20")
+    mr["dosageInstruction"] = [{"timing": {"repeat": {"boundsPeriod": {"start": "2026-11-28"}}}}]
+    s = _crisis_then(mr, crisis_on="2026-11-19", as_of=dt.date(2026, 11, 21))
+    assert s.therapy.metastatic_lines[0].start == dt.date(2026, 11, 28)
+    assert s.disease.visceral_crisis is True and s.disease.visceral_crisis_treated_by is None
+    s = _crisis_then(mr, crisis_on="2026-11-19", as_of=dt.date(2026, 11, 28))
     assert s.disease.visceral_crisis is False and s.disease.visceral_crisis_treated_by == 1
 
 

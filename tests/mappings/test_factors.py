@@ -400,3 +400,34 @@ def test_deceased_boolean_true_is_deceased_without_a_date_and_false_is_alive():
     assert dead.deceased and dead.deceased_date is None and dead.deceased_sources
     alive = build_patient_state([{**patient(), "deceasedBoolean": False}], PID, AS_OF).factors
     assert not alive.deceased and not alive.deceased_sources
+
+
+# review of the mappings changes, item 6: a death date is the age's end only when it reads
+# as a date between birth and as_of; otherwise it is dropped and its gap names it
+
+def _dead(when, birth="1950-03-01"):
+    s = build_patient_state([{**patient(birth=birth), "deceasedDateTime": when}], PID, AS_OF)
+    gap = next((g for g in s.gaps if g.code == "deceased-date-unreadable"), None)
+    return s.factors, gap
+
+
+@pytest.mark.parametrize("when, named", [
+    ("not-a-date", "cannot be read as a date ('not-a-date')"),
+    ("2019-13-45", "cannot be read as a date ('2019-13-45')"),
+    (20191122, "cannot be read as a date ('20191122')"),
+    (["2019"], """cannot be read as a date ('["2019"]')"""),
+    ("2030-01-01", "(2030-01-01) is after the as-of date 2024-06-01"),
+    ("1940-01-01", "(1940-01-01) is before the birth date 1950-03-01"),
+])
+def test_an_unreadable_or_implausible_death_date_is_named_in_a_gap_and_not_used_for_the_age(when, named):
+    f, gap = _dead(when)
+    assert f.deceased is True and f.deceased_date is None
+    assert f.age == 74  # counted to the as-of date, never "at death" (nor -11, nor 79)
+    assert gap.message == (f"The patient is recorded as deceased, but the date of death {named}: it is not used, "
+                           "and the age shown is counted to the as-of date, not to the death.")
+    assert [s.reference for s in gap.sources] == [f"Patient/{PID}"]
+
+
+def test_a_plausible_death_date_gives_the_age_at_death_and_no_gap():
+    f, gap = _dead("2019-11-22")
+    assert (f.deceased_date, f.age, gap) == (dt.date(2019, 11, 22), 69, None)

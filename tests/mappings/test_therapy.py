@@ -308,6 +308,42 @@ def test_the_setting_gap_names_each_unplaced_anticancer_therapy_with_its_own_rea
     assert "tamoxifen (no start date; the metastatic date is unknown)" in gap.message
 
 
+# review of the mappings changes, item 7: one entry per (drug, reason) with its count, at
+# most UNREADABLE_NAMED entries named, and the right reason for a drug still given
+
+def _setting_gap(s):
+    return next(g for g in s.gaps if g.code == "therapy-setting-unknown")
+
+
+def test_six_undated_completed_refills_of_one_drug_are_one_entry_with_their_count():
+    s = state(*[med_request(LETROZOLE, None, status="completed") for _ in range(6)])
+    gap = _setting_gap(s)
+    assert gap.message.endswith(": letrozole (no start date, and not documented as still given; 6 records).")
+    assert len(gap.sources) == 6
+
+
+def test_the_setting_gap_names_at_most_five_entries_and_counts_the_rest():
+    from mappings.therapy import UNREADABLE_NAMED
+    assert UNREADABLE_NAMED == 5
+    res = [patient(), breast_cancer("2015-01-01"),
+           {"resourceType": "Condition", "id": "liver", "subject": {"reference": f"Patient/{PID}"},
+            "code": cc(coding(SNOMED, "94381002"))},
+           *[med_statement(LETROZOLE, f"201{y}-01-01", f"201{y}-06-01") for y in range(6)],
+           med_statement(TAMOXIFEN, None), med_statement(TAMOXIFEN, None)]
+    gap = _setting_gap(build_patient_state(res, PID, AS_OF))
+    assert gap.message.count("letrozole (started") == 5 and "2015-01-01" not in gap.message
+    assert gap.message.endswith("letrozole (started 2014-01-01; the metastatic date is unknown); and 3 more records.")
+    assert len(gap.sources) == 8
+
+
+def test_a_drug_still_given_without_a_start_date_before_a_future_metastatic_date_is_not_called_no_longer_given():
+    s = state(med_request(LETROZOLE, None, status="active"), met="2027-01-10", as_of=dt.date(2026, 11, 21))
+    assert s.therapy.metastatic_lines == []
+    assert _setting_gap(s).message.endswith(
+        ": letrozole (no start date; still given, but the metastatic date 2027-01-10 is after the as-of date "
+        "2026-11-21).")
+
+
 def _esr1_negative_before_the_first_line_ended():
     """ESR1 negative in plasma (2020-01-20), then letrozole + palbociclib to 2021-06-01, then fulvestrant."""
     from tests.mappings.builders import variant
@@ -345,6 +381,32 @@ def test_the_esr1_reference_is_a_later_line_end_when_the_patient_moved_on_withou
     assert s.therapy.last_endocrine_progression == dt.date(2021, 6, 1)
     ref = s.therapy.esr1_reference()
     assert (ref.date, ref.event) == (dt.date(2022, 9, 1), "the end of metastatic line 2 (fulvestrant)")
+
+
+def test_an_endocrine_line_end_after_today_is_not_a_date_the_esr1_result_must_follow():
+    # review of the mappings changes, item 3: a completed letrozole line whose recorded end
+    # (2027-05-01) is after as_of has not ended yet; the ESR1 result is not stale against it
+    from tests.mappings.builders import variant
+    s = state(
+        med_statement(LETROZOLE, "2022-02-01", "2027-05-01"),
+        variant("HGNC:3467", "ESR1", date="2024-04-01", present=False, specimen_display="plasma"),
+        met="2022-01-10", as_of=dt.date(2026, 11, 21),
+    )
+    assert s.therapy.esr1_reference() is None
+    assert s.biomarkers.esr1_current is True
+    assert not [g.message for g in s.gaps if g.code == "esr1-stale"]
+
+
+def test_a_progression_dated_after_today_neither_counts_nor_hides_the_last_real_one():
+    status = loinc_obs("97509-4", "2027-03-01", valueCodeableConcept=cc(coding(SNOMED, "271299001", "Patient's condition worsened")))
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", "2021-06-01"),
+        med_statement(FULVESTRANT, "2021-06-10", status="active"),
+        status, as_of=dt.date(2026, 11, 21),
+    )
+    assert s.therapy.last_endocrine_progression == dt.date(2021, 6, 1)
+    ref = s.therapy.esr1_reference()
+    assert (ref.date, ref.event) == (dt.date(2021, 6, 1), "the progression on metastatic line 1 (letrozole)")
 
 
 def test_esr1_tested_at_progression_is_current():
