@@ -58,6 +58,8 @@ non-metastatic card the drug may still be given, so the drug-level safety cautio
 (warnings too, e.g. diabetes with a PI3K/AKT/mTOR inhibitor, with the HbA1c / fasting
 glucose orders) and the test-glycemic card still apply (C.2 safety overlays, C.3 row 14);
 a definitive not-indicated card (removal pre-selected) leaves only the critical stops.
+A patient recorded as deceased gets neither the advisory card nor tests: only the
+HER2-positive label-scope card and the critical stops (without test orders).
 
 An order that fits gets no not-indicated, biomarker or incomplete-regimen card;
 a safety caution of the pathway (a warning in patient-view too) is still raised
@@ -502,6 +504,10 @@ class _Checker:
             if hits:
                 return [self.her2_positive_card(g, hits)]
         d = self.state.disease
+        if self.status.deceased:
+            # a patient recorded as deceased gets no treatment advice (README): no advisory
+            # card, hence no safety warnings or glucose tests kept next to one
+            return []
         if d.breast_cancer == "yes" and d.metastatic == "no":  # documented, not "unknown"
             hits = [n for n in g.focus if n in KNOWLEDGE.advanced_only]
             if hits:
@@ -983,6 +989,8 @@ class _Checker:
         for s in KNOWLEDGE.safety:
             if s.pathway_advice and not self.status.in_pathway:
                 continue  # a treatment sequence of the pathway (C.2), not a drug-level stop
+            if self.status.deceased and s.indicator != "critical":
+                continue  # deceased: no advice, only the drug-level stops
             for name, g in drug_group.items():
                 if name not in s.drugs or (name, s.group) in done:
                     continue
@@ -1029,7 +1037,7 @@ class _Checker:
             lines += ["", f"Continuation of an active order: {', '.join(continuing)}."]
         lines += self._drafts_block(names) + self._footer()
         suggestions = self._removal(names) if s.indicator == "critical" else []
-        if s.group == "glycemic":
+        if s.group == "glycemic" and not self.status.deceased:  # no test orders for a deceased patient
             suggestions += self._glycemic_suggestions()
             if len(suggestions) > 1:
                 suggestions[1].isRecommended = None

@@ -910,6 +910,25 @@ def test_a_deceased_patients_order_gets_no_pathway_advice():
     assert run(state, [draft("l", "letrozole")]) == []  # no "add a CDK4/6 inhibitor"
 
 
+def test_a_deceased_patient_with_documented_cm0_gets_no_advisory_card_and_no_glucose_test_orders():
+    state = non_metastatic(base_state())
+    state.factors.deceased, state.factors.deceased_date = True, ago(400)
+    state.factors.diabetes = Diabetes()
+    assert run(state, [draft("x", "everolimus"), draft("y", "exemestane")]) == []
+    # a treated type 2 diabetes would otherwise give a warning with HbA1c / glucose orders
+    state.factors.diabetes = Diabetes(status="type2-treated", on_antihyperglycemic=True, sources=[src("Condition/t2dm", 4000)])
+    assert run(state, [draft("x", "everolimus"), draft("y", "exemestane")]) == []
+
+
+def test_a_deceased_patients_critical_glycaemic_stop_stays_without_test_orders():
+    state = pik3ca(after_first_line(base_state()))
+    state.factors.deceased, state.factors.deceased_date = True, ago(400)
+    state.factors.diabetes = Diabetes(status="type1", on_antihyperglycemic=True, sources=[src("Condition/t1dm", 5000)])
+    cards = run(state, [draft("a", "alpelisib"), draft("f", "fulvestrant")])
+    assert topics(cards) == ["order-contraindicated"] and cards[0]["indicator"] == "critical"
+    assert [a["type"] for s in cards[0]["suggestions"] for a in s["actions"]] == ["delete"]
+
+
 def test_a_documented_cm0_through_the_fhir_mapping_cites_the_m0_observation_on_the_order_card():
     import datetime as dt
     from tests.cards.fhir_builder import FhirPatient
