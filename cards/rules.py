@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable
 
-from mappings.state import LabValue, PatientState, Source, TherapyLine, VariantResult
+from mappings.state import LINE_CLASSES, LabValue, PatientState, Source, TherapyLine, VariantResult
 
 ENDOCRINE_CLASSES = {"aromatase-inhibitor", "serm", "fulvestrant", "oral-serd"}
 NSAI = {"letrozole", "anastrozole"}
@@ -886,7 +886,6 @@ def medication_records_unreadable(state, ctx):
 # pneumonitis can be diagnosed shortly after a drug is stopped, and a record's end date is
 # often the date the drug was stopped because of it. The cards say so.
 ILD_AFTER_EXPOSURE_DAYS = 30
-_NOT_THERAPY = ("bone-agent", "other")  # exposures that are no anticancer therapy
 
 
 def _ild_exposures(state: PatientState, ctx: Context) -> list[tuple]:
@@ -910,7 +909,7 @@ def _ild_exposures(state: PatientState, ctx: Context) -> list[tuple]:
                     if after > ILD_AFTER_EXPOSURE_DAYS:
                         continue
                 for d in e.drugs:
-                    if d.drug_class not in _NOT_THERAPY:
+                    if d.drug_class in LINE_CLASSES:  # anticancer therapy only (not metformin, goserelin ...)
                         found.append((day, src, d.name, e, after))
         ctx.memo["_ild_exposures"] = found
     return found
