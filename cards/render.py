@@ -503,7 +503,13 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         out += [f"- {variant_text(state, ctx, v)}{cite(v.sources)}" for v in state.biomarkers.results]
         if state.biomarkers.for_gene("ESR1"):
             current = {True: "yes", False: "no", None: "unknown (undated result)"}[state.biomarkers.esr1_current]
-            out.append(f"- ESR1 result current (it must follow {esr1_reference_text(state)}): {current}")
+            ref = esr1_reference_text(state, ctx)
+            if ref.documented:
+                out.append(f"- ESR1 result current (it must follow {ref.text}): {current}{cite(ref.sources)}")
+            elif state.biomarkers.esr1_current:
+                out.append("- ESR1 result current: yes (no endocrine progression or line end documented before it)")
+            else:
+                out.append(f"- ESR1 result current: {current} (no endocrine progression or line end documented)")
     else:
         out.append("- None documented")
     # therapy
