@@ -136,6 +136,9 @@ class SafetyRule:
     with_drugs: frozenset[str] = frozenset()  # fires when one of these is drafted or active too
     per_drug: bool = False  # the rule is asked about the drafted drug (rule parameter `drug`)
     pathway_advice: bool = False  # a pathway sequence (C.2), not drug safety: only inside the pathway
+    # the pathway caution keeps the drug from being patient-view's recommended choice (QTc,
+    # ILD began on it, visceral crisis): the card offers patient-view's replacements
+    never_recommended: bool = False
 
 
 @dataclass(frozen=True)
@@ -185,14 +188,17 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         if "caution" in s or "caution_rule" in s:
             c = (_pathway_caution(cid=s["caution"]) if "caution" in s else _pathway_caution(s["caution_rule"]))
             ref, text, source, urls = c.rule, c.text, c.source, dict(s.get("label_urls") or {})
+            never = c.never_recommended
         else:
+            never = False
             # `with_drugs` entries need no predicate: the co-drafted/active drug is the fact
             ref = RuleRef(rule=s.get("rule", "always"), params=tuple(sorted((s.get("params") or {}).items())))
             text, source, urls = " ".join(s["text"].split()), s["source"], dict(s.get("label_urls") or {})
         safety.append(SafetyRule(id=s["id"], group=s["group"], indicator=s["indicator"],
                                  drugs=frozenset(s["drugs"]), short=s["short"], rule=ref, text=text,
                                  source=source, label_urls=urls, with_drugs=frozenset(s.get("with_drugs") or ()),
-                                 per_drug=bool(s.get("per_drug")), pathway_advice=bool(s.get("pathway_advice"))))
+                                 per_drug=bool(s.get("per_drug")), pathway_advice=bool(s.get("pathway_advice")),
+                                 never_recommended=never))
     k = OrderKnowledge(
         version=str(data["version"]), override_reasons=reasons, biomarkers=biomarkers,
         safety_exclusions=frozenset(data.get("safety_exclusion_rules") or ()), safety=tuple(safety),
@@ -1035,8 +1041,14 @@ class _Checker:
         continuing = [n for n in names if drug_group[n].continuation]
         if continuing:
             lines += ["", f"Continuation of an active order: {', '.join(continuing)}."]
-        lines += self._drafts_block(names) + self._footer()
         suggestions = self._removal(names) if s.indicator == "critical" else []
+        if s.never_recommended and s.indicator != "critical" and self.status.in_pathway:
+            # patient-view never recommends this drug here: offer what it recommends instead,
+            # as the not-indicated card does (never a choice the patient should not start)
+            suggestions, fit = self.replacements(drug_group[names[0]])
+            lines += ["", "**Regimens that fit (pathway rank order)**"]
+            lines += [f"{i}. {n}" for i, n in enumerate(fit, 1)] or ["- none fits the documented facts"]
+        lines += self._drafts_block(names) + self._footer()
         if s.group == "glycemic" and not self.status.deceased:  # no test orders for a deceased patient
             suggestions += self._glycemic_suggestions()
             if len(suggestions) > 1:

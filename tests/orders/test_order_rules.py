@@ -387,6 +387,28 @@ def test_a_ribociclib_order_with_qtc_450_or_more_says_it_should_not_be_started()
     assert "ribociclib should not be started" in card["detail"]
 
 
+def test_a_letrozole_ribociclib_order_with_qtc_470_offers_the_letrozole_abemaciclib_patient_view_recommends():
+    state = base_state()
+    state.factors.qtc_ms = LabValue(value=470, date=ago(5), sources=[src("Observation/ecg", 5)])
+    assert ("Aromatase inhibitor + CDK4/6 inhibitor", "Order Letrozole + abemaciclib") in _patient_view_recommended(state)
+    card = by_topic(run(state, [draft("l", "letrozole"), draft("r", "ribociclib")]), "order-contraindicated")
+    assert card["summary"].startswith("Ribociclib: QTc >= 450 ms")
+    first = card["suggestions"][0]
+    assert first["label"] == "Replace with Letrozole + abemaciclib" and first["isRecommended"] is True
+    assert deleted(first) == ["MedicationRequest/r"] and created_drugs(first) == ["abemaciclib"]
+    assert all("ribociclib" not in created_drugs(x) for x in card["suggestions"])
+
+
+def test_a_letrozole_palbociclib_order_in_a_visceral_crisis_offers_the_paclitaxel_patient_view_recommends():
+    state = _visceral_crisis_first_line()
+    card = by_topic(run(state, [draft("l", "letrozole"), draft("p", "palbociclib")]), "order-contraindicated")
+    assert "visceral crisis" in card["summary"]
+    first = card["suggestions"][0]
+    assert first["label"] == "Replace with Paclitaxel" and first["isRecommended"] is True
+    assert sorted(deleted(first)) == ["MedicationRequest/l", "MedicationRequest/p"] and created_drugs(first) == ["paclitaxel"]
+    assert "1. Single-agent chemotherapy: Paclitaxel" in card["detail"]
+
+
 def test_replacements_never_propose_the_ribociclib_combination_patient_view_does_not_recommend():
     state = base_state()
     state.factors.qtc_ms = LabValue(value=470, date=ago(5), sources=[src("Observation/ecg", 5)])
