@@ -635,7 +635,8 @@ class _Checker:
     def _label_block(self, reg: Regimen) -> list[str]:
         lab = reg.label
         approved = f" (approved {lab['approved']})" if lab.get("approved") else ""
-        out = ["", f"**Label{approved}**: \"{lab['text']}\" — [{reg.brand}]({reg.label_url})"]
+        # the link named as patient-view names it (regimens.yaml label.title: a label or a guideline)
+        out = ["", f"**Label{approved}**: \"{lab['text']}\" — [{reg.label_title}]({reg.label_url})"]
         if lab.get("companion_diagnostic"):
             out.append(f"Companion diagnostic: {lab['companion_diagnostic']}.")
         return out
@@ -886,7 +887,7 @@ class _Checker:
             detail="\n".join(lines),
             suggestions=suggestions,
             selectionBehavior="at-most-one",
-            links=self._links(reg) + [Link(label=f"Guideline: {t.title}", url=t.url)],
+            links=self._links(reg) + [Link(label=title, url=url) for title, url in t.all_links],  # as patient-view
         )
 
     def incomplete_card(self, g: Group, combo_only: dict[str, tuple[str, str, list[Finding]]]) -> Card | None:
@@ -1083,7 +1084,8 @@ class _Checker:
         if not stale:
             return []
         orders = [o for o in TESTS["test-glycemic"].orders if o.when in {w for w, _, _ in stale}]
-        why = "mbc-cds order check: test before initiating a PI3K/AKT/mTOR inhibitor (labels)."
+        # as patient-view: C.2 safety overlays (no everolimus label statement on testing is cited)
+        why = f"mbc-cds order check: {TESTS['test-glycemic'].title} (C.2 safety overlays)."
         return [Suggestion(label=clip("Order " + " + ".join(o.text for o in orders), 120), isRecommended=True,
                            actions=[Action(type="create", description=f"Draft test order: {o.text}",
                                            resource=service_request(self.state.patient_id, o, why)) for o in orders])]
@@ -1105,7 +1107,8 @@ class _Checker:
                          f"{name} {lab.value:g} on {fmt_date(lab.date)} is older than {GLYCEMIC_WINDOW_DAYS} days",
                          tuple(lab.sources) if lab else ()) for _, lab, name in stale]
         label = " + ".join(names)
-        lines = [f"**Before starting {label}**: test fasting glucose and HbA1c (labels: before initiating).",
+        lines = [f"**Before starting {label}**: test fasting glucose and HbA1c (C.2 safety overlays; "
+                 "what each label says is under Label).",
                  "", "**What the record shows**"] + [self._fact(f) for f in facts]
         lines += ["", f"**Label**: {t.why}", "", f"_Window: {GLYCEMIC_WINDOW_DAYS} days (tests.yaml; reference "
                   "C.2 marks the window length as a design choice)._"]
@@ -1114,11 +1117,11 @@ class _Checker:
             summary=clip(f"{label[:1].upper() + label[1:]}: " + " and ".join(n for _, _, n in stale)
                          + f" not documented in the last {GLYCEMIC_WINDOW_DAYS} days"),
             indicator="info",
-            source=topic_source("test-glycemic", "mbc-cds testing guidance (FDA labels)", t.url),
+            source=topic_source("test-glycemic", t.url_title, t.url),  # as patient-view's testing card
             detail="\n".join(lines),
             suggestions=self._glycemic_suggestions(),
             selectionBehavior="at-most-one",
-            links=[Link(label="Label: Truqap (hyperglycaemia)", url=t.url)],
+            links=[Link(label=title, url=url) for title, url in t.all_links],
         )
 
 

@@ -1000,3 +1000,36 @@ def test_elacestrant_for_er_low_disease_is_not_stopped_by_the_er_requirement():
                               sources=[src("Observation/er", 400)])
     cards = run(state, [draft("e", "elacestrant")])
     assert not {"order-not-indicated", "order-biomarker-missing"} & set(topics(cards))
+
+
+# --- the order hooks' testing cards use patient-view's titles, links and wording (tests.yaml) ----
+
+def test_the_everolimus_glucose_test_card_cites_c2_not_a_label_and_links_what_patient_view_links():
+    from cards.knowledge import TESTS
+    state = after_first_line(base_state())
+    state.factors.diabetes = Diabetes()
+    card = by_topic(run(state, [draft("x", "everolimus"), draft("y", "exemestane")]), "test-glycemic")
+    t = TESTS["test-glycemic"]
+    assert card["source"]["label"] == t.url_title and card["source"]["url"] == t.url
+    assert [(x["label"], x["url"]) for x in card["links"]] == list(t.all_links)
+    assert "(labels" not in card["detail"] and "(C.2 safety overlays;" in card["detail"]
+    notes = [n["text"] for s in card["suggestions"] for a in s["actions"] for n in a["resource"]["note"]]
+    assert notes and all("(labels)" not in n and "C.2 safety overlays" in n for n in notes)
+
+
+def test_the_order_biomarker_card_links_the_tests_guidelines_under_their_own_titles():
+    from cards.knowledge import TESTS
+    state = after_first_line(base_state())
+    state.er = ReceptorStatus(status="unknown")
+    state.biomarkers = Biomarkers(results=[variant("ESR1", specimen="ctdna", days=15)], esr1_current=True)
+    card = by_topic(run(state, [draft("e", "elacestrant")]), "order-biomarker-missing")
+    labels = [x["label"] for x in card["links"]]
+    assert all(title in labels for title, _ in TESTS["test-er-pr-her2"].all_links)
+    assert not any(x.startswith("Guideline: ER / PR / HER2 testing") for x in labels)
+
+
+def test_the_chemotherapy_order_cards_label_link_is_named_as_the_abc4_table_it_points_to():
+    card = by_topic(run(_visceral_crisis_first_line(), [draft("e", "eribulin")]), "order-not-indicated")
+    line = next(x for x in card["detail"].splitlines() if x.startswith("**Label"))
+    assert line.endswith("— [Guideline: ESO-ESMO ABC4 consensus table (visceral crisis, endocrine resistance)]"
+                         "(https://pmc.ncbi.nlm.nih.gov/articles/PMC7360146/table/t0020)")
