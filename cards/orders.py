@@ -26,8 +26,16 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        a PI3K/AKT inhibitor); warning for the
                                        pathway's safety cautions (ILD history with
                                        an ADC, a CDK4/6 inhibitor, everolimus or
-                                       alpelisib; QTc >= 450 ms or tamoxifen with
-                                       ribociclib)
+                                       alpelisib; ILD that began on the drafted
+                                       CDK4/6 inhibitor, everolimus or alpelisib;
+                                       QTc >= 450 ms or tamoxifen with ribociclib;
+                                       visceral crisis with endocrine-based therapy;
+                                       hyperglycaemia per drug: alpelisib,
+                                       capivasertib, inavolisib, everolimus, with
+                                       the HbA1c / fasting glucose orders). Where
+                                       patient-view never recommends the drug (QTc,
+                                       ILD began on it, visceral crisis) the card
+                                       offers patient-view's replacements
     order-not-indicated (warning)      documented facts contradict the label; lists
                                        the regimens that fit in patient-view's rank
                                        order; replacements = their recommended
@@ -542,8 +550,9 @@ class _Checker:
 
     def biomarkers(self, g: Group):
         """(missing, documented-negative) biomarker findings about the focus drugs. An ESR1
-        negative older than the latest progression on endocrine therapy is already undecided
-        (esr1_mutated says it predates the progression), so it lands in missing as it is."""
+        negative older than the ESR1 reference (the latest progression on endocrine therapy or
+        end of a metastatic endocrine line, TherapyHistory.esr1_reference) is already undecided
+        (esr1_mutated says what it predates), so it lands in missing as it is."""
         missing, negative = [], []
         refs = self._biomarker_refs(g.cand.regimen)
         routes = g.cand.regimen.routes
