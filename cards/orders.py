@@ -632,11 +632,9 @@ class _Checker:
         names = set(names)
         return [d for d in self.drafts if names & set(d.names)]
 
-    def _source(self, topic: str, reg: Regimen, url: str | None = None):
-        url = url or reg.label_url
+    def _source(self, topic: str, reg: Regimen):
         # regimens.yaml label.title says what the label URL is (a label, or a guideline)
-        label = reg.label_title if url == reg.label_url else f"FDA label: {reg.brand}"
-        return topic_source(topic, label, url)
+        return topic_source(topic, reg.label_title, reg.label_url)
 
     def _links(self, reg: Regimen) -> list[Link]:
         return [Link(label=title, url=url) for title, url in reg.label_links]  # one link per label
