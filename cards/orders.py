@@ -26,11 +26,19 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        a PI3K/AKT inhibitor); warning for the
                                        pathway's safety cautions (ILD history with
                                        an ADC, a CDK4/6 inhibitor, everolimus or
-                                       alpelisib; QTc >= 450 ms or tamoxifen with
-                                       ribociclib); warning too for every other
-                                       warning caution patient-view shows for a
-                                       drafted regimen that fits (off-label use:
-                                       pathway_caution_cards)
+                                       alpelisib; ILD that began on the drafted
+                                       CDK4/6 inhibitor, everolimus or alpelisib;
+                                       QTc >= 450 ms or tamoxifen with ribociclib;
+                                       visceral crisis with endocrine-based therapy;
+                                       hyperglycaemia per drug: alpelisib,
+                                       capivasertib, inavolisib, everolimus, with
+                                       the HbA1c / fasting glucose orders). Where
+                                       patient-view never recommends the drug (QTc,
+                                       ILD began on it, visceral crisis) the card
+                                       offers patient-view's replacements; warning
+                                       too for every other warning caution
+                                       patient-view shows for a drafted regimen that
+                                       fits (off-label use: pathway_caution_cards)
     order-not-indicated (warning)      documented facts contradict the label; lists
                                        the regimens that fit in patient-view's rank
                                        order; replacements = their recommended
@@ -63,6 +71,8 @@ non-metastatic card the drug may still be given, so the drug-level safety cautio
 (warnings too, e.g. diabetes with a PI3K/AKT/mTOR inhibitor, with the HbA1c / fasting
 glucose orders) and the test-glycemic card still apply (C.2 safety overlays, C.3 row 14);
 a definitive not-indicated card (removal pre-selected) leaves only the critical stops.
+A patient recorded as deceased gets neither the advisory card nor tests: only the
+HER2-positive label-scope card and the critical stops (without test orders).
 
 An order that fits gets no not-indicated, biomarker or incomplete-regimen card;
 a safety caution of the pathway (a warning in patient-view too) is still raised
@@ -139,6 +149,9 @@ class SafetyRule:
     with_drugs: frozenset[str] = frozenset()  # fires when one of these is drafted or active too
     per_drug: bool = False  # the rule is asked about the drafted drug (rule parameter `drug`)
     pathway_advice: bool = False  # a pathway sequence (C.2), not drug safety: only inside the pathway
+    # the pathway caution keeps the drug from being patient-view's recommended choice (QTc,
+    # ILD began on it, visceral crisis): the card offers patient-view's replacements
+    never_recommended: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,14 +205,17 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         if "caution" in s or "caution_rule" in s:
             c = (_pathway_caution(cid=s["caution"]) if "caution" in s else _pathway_caution(s["caution_rule"]))
             ref, text, source, urls = c.rule, c.text, c.source, dict(s.get("label_urls") or {})
+            never = c.never_recommended
         else:
+            never = False
             # `with_drugs` entries need no predicate: the co-drafted/active drug is the fact
             ref = RuleRef(rule=s.get("rule", "always"), params=tuple(sorted((s.get("params") or {}).items())))
             text, source, urls = " ".join(s["text"].split()), s["source"], dict(s.get("label_urls") or {})
         safety.append(SafetyRule(id=s["id"], group=s["group"], indicator=s["indicator"],
                                  drugs=frozenset(s["drugs"]), short=s["short"], rule=ref, text=text,
                                  source=source, label_urls=urls, with_drugs=frozenset(s.get("with_drugs") or ()),
-                                 per_drug=bool(s.get("per_drug")), pathway_advice=bool(s.get("pathway_advice"))))
+                                 per_drug=bool(s.get("per_drug")), pathway_advice=bool(s.get("pathway_advice")),
+                                 never_recommended=never))
     k = OrderKnowledge(
         version=str(data["version"]), override_reasons=reasons, biomarkers=biomarkers,
         safety_exclusions=frozenset(data.get("safety_exclusion_rules") or ()), safety=tuple(safety),
@@ -520,6 +536,10 @@ class _Checker:
         if hr_negative:
             return hr_negative
         d = self.state.disease
+        if self.status.deceased:
+            # a patient recorded as deceased gets no treatment advice (README): no advisory
+            # card, hence no safety warnings or glucose tests kept next to one
+            return []
         if d.breast_cancer == "yes" and d.metastatic == "no":  # documented, not "unknown"
             hits = [n for n in g.focus if n in KNOWLEDGE.advanced_only]
             if hits:
@@ -548,8 +568,9 @@ class _Checker:
 
     def biomarkers(self, g: Group):
         """(missing, documented-negative) biomarker findings about the focus drugs. An ESR1
-        negative older than the latest progression on endocrine therapy is already undecided
-        (esr1_mutated says it predates the progression), so it lands in missing as it is."""
+        negative older than the ESR1 reference (the latest progression on endocrine therapy or
+        end of a metastatic endocrine line, TherapyHistory.esr1_reference) is already undecided
+        (esr1_mutated says what it predates), so it lands in missing as it is."""
         missing, negative = [], []
         refs = self._biomarker_refs(g.cand.regimen)
         routes = g.cand.regimen.routes
@@ -629,11 +650,9 @@ class _Checker:
         names = set(names)
         return [d for d in self.drafts if names & set(d.names)]
 
-    def _source(self, topic: str, reg: Regimen, url: str | None = None):
-        url = url or reg.label_url
+    def _source(self, topic: str, reg: Regimen):
         # regimens.yaml label.title says what the label URL is (a label, or a guideline)
-        label = reg.label_title if url == reg.label_url else f"FDA label: {reg.brand}"
-        return topic_source(topic, label, url)
+        return topic_source(topic, reg.label_title, reg.label_url)
 
     def _links(self, reg: Regimen) -> list[Link]:
         return [Link(label=title, url=url) for title, url in reg.label_links]  # one link per label
@@ -641,7 +660,8 @@ class _Checker:
     def _label_block(self, reg: Regimen) -> list[str]:
         lab = reg.label
         approved = f" (approved {lab['approved']})" if lab.get("approved") else ""
-        out = ["", f"**Label{approved}**: \"{lab['text']}\" — [{reg.brand}]({reg.label_url})"]
+        # the link named as patient-view names it (regimens.yaml label.title: a label or a guideline)
+        out = ["", f"**Label{approved}**: \"{lab['text']}\" — [{reg.label_title}]({reg.label_url})"]
         if lab.get("companion_diagnostic"):
             out.append(f"Companion diagnostic: {lab['companion_diagnostic']}.")
         return out
@@ -892,7 +912,7 @@ class _Checker:
             detail="\n".join(lines),
             suggestions=suggestions,
             selectionBehavior="at-most-one",
-            links=self._links(reg) + [Link(label=f"Guideline: {t.title}", url=t.url)],
+            links=self._links(reg) + [Link(label=title, url=url) for title, url in t.all_links],  # as patient-view
         )
 
     def incomplete_card(self, g: Group, combo_only: dict[str, tuple[str, str, list[Finding]]]) -> Card | None:
@@ -1067,6 +1087,8 @@ class _Checker:
         for s in KNOWLEDGE.safety:
             if s.pathway_advice and not self.status.in_pathway:
                 continue  # a treatment sequence of the pathway (C.2), not a drug-level stop
+            if self.status.deceased and s.indicator != "critical":
+                continue  # deceased: no advice, only the drug-level stops
             for name, g in drug_group.items():
                 if name not in s.drugs or (name, s.group) in done:
                     continue
@@ -1111,9 +1133,15 @@ class _Checker:
         continuing = [n for n in names if drug_group[n].continuation]
         if continuing:
             lines += ["", f"Continuation of an active order: {', '.join(continuing)}."]
-        lines += self._drafts_block(names) + self._footer()
         suggestions = self._removal(names) if s.indicator == "critical" else []
-        if s.group == "glycemic":
+        if s.never_recommended and s.indicator != "critical" and self.status.in_pathway:
+            # patient-view never recommends this drug here: offer what it recommends instead,
+            # as the not-indicated card does (never a choice the patient should not start)
+            suggestions, fit = self.replacements(drug_group[names[0]])
+            lines += ["", "**Regimens that fit (pathway rank order)**"]
+            lines += [f"{i}. {n}" for i, n in enumerate(fit, 1)] or ["- none fits the documented facts"]
+        lines += self._drafts_block(names) + self._footer()
+        if s.group == "glycemic" and not self.status.deceased:  # no test orders for a deceased patient
             suggestions += self._glycemic_suggestions()
             if len(suggestions) > 1:
                 suggestions[1].isRecommended = None
@@ -1147,7 +1175,8 @@ class _Checker:
         if not stale:
             return []
         orders = [o for o in TESTS["test-glycemic"].orders if o.when in {w for w, _, _ in stale}]
-        why = "mbc-cds order check: test before initiating a PI3K/AKT/mTOR inhibitor (labels)."
+        # as patient-view: C.2 safety overlays (no everolimus label statement on testing is cited)
+        why = f"mbc-cds order check: {TESTS['test-glycemic'].title} (C.2 safety overlays)."
         return [Suggestion(label=clip("Order " + " + ".join(o.text for o in orders), 120), isRecommended=True,
                            actions=[Action(type="create", description=f"Draft test order: {o.text}",
                                            resource=service_request(self.state.patient_id, o, why)) for o in orders])]
@@ -1169,7 +1198,8 @@ class _Checker:
                          f"{name} {lab.value:g} on {fmt_date(lab.date)} is older than {GLYCEMIC_WINDOW_DAYS} days",
                          tuple(lab.sources) if lab else ()) for _, lab, name in stale]
         label = " + ".join(names)
-        lines = [f"**Before starting {label}**: test fasting glucose and HbA1c (labels: before initiating).",
+        lines = [f"**Before starting {label}**: test fasting glucose and HbA1c (C.2 safety overlays; "
+                 "what each label says is under Label).",
                  "", "**What the record shows**"] + [self._fact(f) for f in facts]
         lines += ["", f"**Label**: {t.why}", "", f"_Window: {GLYCEMIC_WINDOW_DAYS} days (tests.yaml; reference "
                   "C.2 marks the window length as a design choice)._"]
@@ -1178,11 +1208,11 @@ class _Checker:
             summary=clip(f"{label[:1].upper() + label[1:]}: " + " and ".join(n for _, _, n in stale)
                          + f" not documented in the last {GLYCEMIC_WINDOW_DAYS} days"),
             indicator="info",
-            source=topic_source("test-glycemic", "mbc-cds testing guidance (FDA labels)", t.url),
+            source=topic_source("test-glycemic", t.url_title, t.url),  # as patient-view's testing card
             detail="\n".join(lines),
             suggestions=self._glycemic_suggestions(),
             selectionBehavior="at-most-one",
-            links=[Link(label="Label: Truqap (hyperglycaemia)", url=t.url)],
+            links=[Link(label=title, url=url) for title, url in t.all_links],
         )
 
 

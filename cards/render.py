@@ -171,11 +171,6 @@ def service_request(patient_id: str, order: TestOrder, why: str) -> dict:
 
 # --- regimen cards ---------------------------------------------------------
 
-def _regimen_source_label(a: RegimenAssessment) -> str:
-    """What the card's source URL is (regimens.yaml label.title): a label, or a guideline."""
-    return a.regimen.label_title
-
-
 def regimen_summary(a: RegimenAssessment, offered: list | None = None) -> str:
     offered = a.offered_choices if offered is None else offered
     stops = [c.short for c in a.cautions if c.severity == "critical" and c.short]
@@ -342,7 +337,7 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
     return make_card(
         regimen_summary(a, offered),
         a.indicator_for(offered),  # with the offered choices computed once
-        topic_source(a.topic, _regimen_source_label(a), url),
+        topic_source(a.topic, a.regimen.label_title, url),  # a label, or a guideline
         regimen_detail(a, state, position, notes, offered),
         suggestions,
         "at-most-one" if suggestions else None,
@@ -503,7 +498,13 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         out += [f"- {variant_text(state, ctx, v)}{cite(v.sources)}" for v in state.biomarkers.results]
         if state.biomarkers.for_gene("ESR1"):
             current = {True: "yes", False: "no", None: "unknown (undated result)"}[state.biomarkers.esr1_current]
-            out.append(f"- ESR1 result current (it must follow {esr1_reference_text(state)}): {current}")
+            ref = esr1_reference_text(state, ctx)
+            if ref.documented:
+                out.append(f"- ESR1 result current (it must follow {ref.text}): {current}{cite(ref.sources)}")
+            elif state.biomarkers.esr1_current:
+                out.append("- ESR1 result current: yes (no endocrine progression or line end documented before it)")
+            else:
+                out.append(f"- ESR1 result current: {current} (no endocrine progression or line end documented)")
     else:
         out.append("- None documented")
     # therapy

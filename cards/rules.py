@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
-from mappings.state import LabValue, PatientState, Source, TherapyLine, VariantResult
+from mappings.state import LINE_CLASSES, LabValue, PatientState, Source, TherapyLine, VariantResult
 
 ENDOCRINE_CLASSES = {"aromatase-inhibitor", "serm", "fulvestrant", "oral-serd"}
 NSAI = {"letrozole", "anastrozole"}
@@ -169,14 +169,24 @@ def describe_variant(v: VariantResult) -> str:
     return f"{what} {verb} ({', '.join(bits)})"
 
 
-def esr1_reference_text(state: PatientState) -> str:
-    """What a stale ESR1 result predates, with its date: "the end of metastatic line 2
-    (abemaciclib + fulvestrant) on 2026-08-01". The date is the one the mapping's
-    staleness decision used (TherapyHistory.esr1_reference, CR C.3 row 18)."""
-    ref = state.therapy.esr1_reference()
+class Esr1Reference(NamedTuple):
+    text: str  # "the end of metastatic line 2 (abemaciclib + fulvestrant) on 2026-08-01"
+    sources: tuple[Source, ...]
+    documented: bool  # False: no progression on or end of endocrine therapy documented
+
+
+def esr1_reference_text(state: PatientState, ctx: Context) -> Esr1Reference:
+    """What an ESR1 result must follow to be current, with its date and sources: "the end
+    of metastatic line 2 (abemaciclib + fulvestrant) on 2026-08-01". The date is the one
+    the mapping's staleness decision used (TherapyHistory.esr1_reference, CR C.3 row 18);
+    computed once per call (ctx.memo)."""
+    ref = ctx.memo.get("_esr1_reference")  # not a rule name
     if ref is None:
-        return "no progression on or end of endocrine therapy documented"
-    return f"{ref.event} on {fmt_date(ref.date)}"
+        r = state.therapy.esr1_reference()
+        ref = ctx.memo["_esr1_reference"] = (
+            Esr1Reference("no progression on or end of endocrine therapy documented", (), False) if r is None
+            else Esr1Reference(f"{r.event} on {fmt_date(r.date)}", tuple(r.sources), True))
+    return ref
 
 
 def _srcs(*groups) -> tuple[Source, ...]:
@@ -272,11 +282,13 @@ def esr1_mutated(state, ctx):
     # (ASCO 2021: "if no mutation is found in cell-free DNA, test tissue").
     f = _gene_finding(state, ctx, ("ESR1",), "ESR1", ctdna_negative_is_negative=True)
     if f.value is False and state.biomarkers.esr1_current is False:
-        # a negative from before the latest progression on ET does not rule out a mutation
-        # emerging since: undecided until a current result (C.3 row 18; ASCO 2023 re-test)
-        ref = state.therapy.esr1_reference()
-        return Finding(None, f"{f.text}: the result predates {esr1_reference_text(state)}, "
-                             "a current ESR1 result is needed", _srcs(f.sources, ref.sources if ref else ()))
+        # a negative from before the ESR1 reference (the latest progression on endocrine
+        # therapy or end of a metastatic endocrine line, TherapyHistory.esr1_reference) does
+        # not rule out a mutation emerging since: undecided until a current result (C.3 row
+        # 18; ASCO 2023 re-test)
+        ref = esr1_reference_text(state, ctx)
+        return Finding(None, f"{f.text}: the result predates {ref.text}, "
+                             "a current ESR1 result is needed", _srcs(f.sources, ref.sources))
     return f
 
 
@@ -298,13 +310,12 @@ def esr1_result_not_current(state, ctx):
     results = state.biomarkers.for_gene("ESR1")
     dated = [v.date for v in results if v.date]
     latest = f"latest ESR1 result {fmt_date(max(dated))}" if dated else "ESR1 result undated"
-    ref = state.therapy.esr1_reference()
-    reference = esr1_reference_text(state)
-    text = {False: f"ESR1 result predates {reference} ({latest})",
-            True: f"ESR1 result is current ({latest}; must follow {reference})" if ref
-            else f"ESR1 result is current ({latest}; {reference})",
+    ref = esr1_reference_text(state, ctx)
+    text = {False: f"ESR1 result predates {ref.text} ({latest})",
+            True: f"ESR1 result is current ({latest}; must follow {ref.text})" if ref.documented
+            else f"ESR1 result is current ({latest}; {ref.text})",
             None: f"ESR1 result currency unknown ({latest})"}[cur]
-    return Finding(cur is False, text, _srcs(*(v.sources for v in results), ref.sources if ref else ()))
+    return Finding(cur is False, text, _srcs(*(v.sources for v in results), ref.sources))
 
 
 @rule
@@ -886,7 +897,6 @@ def medication_records_unreadable(state, ctx):
 # pneumonitis can be diagnosed shortly after a drug is stopped, and a record's end date is
 # often the date the drug was stopped because of it. The cards say so.
 ILD_AFTER_EXPOSURE_DAYS = 30
-_NOT_THERAPY = ("bone-agent", "other")  # exposures that are no anticancer therapy
 
 
 def _ild_exposures(state: PatientState, ctx: Context) -> list[tuple]:
@@ -910,7 +920,7 @@ def _ild_exposures(state: PatientState, ctx: Context) -> list[tuple]:
                     if after > ILD_AFTER_EXPOSURE_DAYS:
                         continue
                 for d in e.drugs:
-                    if d.drug_class not in _NOT_THERAPY:
+                    if d.drug_class in LINE_CLASSES:  # anticancer therapy only (not metformin, goserelin ...)
                         found.append((day, src, d.name, e, after))
         ctx.memo["_ild_exposures"] = found
     return found

@@ -181,9 +181,9 @@ def esr1_test_needed(state, ctx, status, by_topic):
         why = Finding(None, "ESR1 not tested", ())
     elif bm.esr1_current is False:
         last = max(results, key=lambda v: v.date or dt.date.min)
-        ref = state.therapy.esr1_reference()
-        why = Finding(None, f"Last ESR1 result predates {esr1_reference_text(state)}: "
-                            f"{describe_variant(last)}", tuple(last.sources) + tuple(ref.sources if ref else ()))
+        ref = esr1_reference_text(state, ctx)
+        why = Finding(None, f"Last ESR1 result predates {ref.text}: "
+                            f"{describe_variant(last)}", tuple(last.sources) + ref.sources)
     elif bm.status("ESR1") == "not-detected-ctdna-only" and bm.esr1_current is None:
         last = max(results, key=lambda v: v.date or dt.date.min)
         why = Finding(None, f"ESR1 currency unknown: {describe_variant(last)}", tuple(last.sources))

@@ -184,6 +184,13 @@ DrugClass = Literal[
     "pi3k-akt-mtor", "parp-inhibitor", "her2-adc", "trop2-adc", "her2-targeted",
     "chemotherapy", "ovarian-suppression", "bone-agent", "antihyperglycemic", "other",
 ]
+# the classes of endocrine therapy, and the classes that make lines of therapy (anticancer
+# therapy; ovarian suppression, bone agents, antihyperglycemics and "other" do not)
+ENDOCRINE_CLASSES: frozenset[str] = frozenset({"aromatase-inhibitor", "serm", "fulvestrant", "oral-serd"})
+LINE_CLASSES: frozenset[str] = frozenset({
+    "aromatase-inhibitor", "serm", "fulvestrant", "oral-serd", "cdk46i", "pi3k-akt-mtor",
+    "parp-inhibitor", "her2-adc", "trop2-adc", "her2-targeted", "chemotherapy",
+})
 
 
 class Drug(BaseModel):

@@ -289,8 +289,5 @@ def drug_for_name(name: str) -> DrugInfo | None:
     return _NAME_TO_DRUG.get(name.lower())
 
 
-ENDOCRINE_CLASSES = frozenset({"aromatase-inhibitor", "serm", "fulvestrant", "oral-serd"})
-LINE_CLASSES = frozenset({
-    "aromatase-inhibitor", "serm", "fulvestrant", "oral-serd", "cdk46i", "pi3k-akt-mtor",
-    "parp-inhibitor", "her2-adc", "trop2-adc", "her2-targeted", "chemotherapy",
-})
+# defined with the typed model (mappings.state) so cards/ can use them without this module
+from mappings.state import ENDOCRINE_CLASSES, LINE_CLASSES  # noqa: E402,F401

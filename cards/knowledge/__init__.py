@@ -177,11 +177,14 @@ class TestDef:
     variants: tuple[tuple[str, str, str], ...] = ()
 
     def variant(self, key: str | None) -> tuple[str, str]:
-        """(title, why) of the variant `key`, or of the test itself."""
+        """(title, why) of the variant `key`, or of the test itself (key None). An unknown key
+        is a programming error: fail, do not fall back to the broader text."""
+        if key is None:
+            return self.title, self.why
         for k, title, why in self.variants:
             if k == key:
                 return title, why
-        return self.title, self.why
+        raise KeyError(f"tests.yaml {self.title}: no variant {key!r} (known: {[k for k, _, _ in self.variants]})")
 
     @property
     def all_links(self) -> tuple[tuple[str, str], ...]:
@@ -215,8 +218,10 @@ def _choice_caution(raw: dict, cid: str, shared: dict[str, Caution]) -> Caution:
     base = shared[raw["caution"]]
     extra = {k: v for k, v in raw.items() if k != "caution"}
     params = tuple(sorted({**dict(base.rule.params), **extra}.items()))
+    ref = RuleRef(rule=base.rule.rule, params=params, text=base.rule.text)
+    check_rule_params(f"regimens.yaml: {{caution: {raw['caution']}, ...}}", ref)  # before {drug} is filled in
     short = base.short.format(**extra) if base.short else None
-    return replace(base, rule=RuleRef(rule=base.rule.rule, params=params, text=base.rule.text), short=short)
+    return replace(base, rule=ref, short=short)
 
 
 def _also_after_progression(raw: dict | None) -> AlsoAfterProgression | None:
@@ -317,6 +322,37 @@ def load(regimens_file: Path = REGIMENS_FILE, tests_file: Path = TESTS_FILE) -> 
     return drugs, {r.topic: r for r in regimens}, tests, regimens, sources, meta
 
 
+def _rule_refs(r: Regimen) -> list[RuleRef]:
+    """Every predicate reference of one regimen."""
+    refs = [*r.requires, *r.excluded_if, *(c.rule for c in r.cautions)]
+    refs += [rule for route in r.routes for rule in route.rules]
+    refs += [c.rule for cs in r.choice_cautions.values() for c in cs]
+    refs += [x for xs in r.choice_requires.values() for x in xs]
+    refs += [p.rule for p in r.prefer_when] + [x for x, _, _ in r.rank_when]
+    refs += [r.also_after_progression.rule] if r.also_after_progression else []
+    return refs
+
+
+def check_rule_params(where: str, ref: RuleRef) -> None:
+    """Fail at load on a rule reference the predicate would reject at request time: an
+    unknown rule, or a key it takes no parameter for (a misspelt key, or a caution field
+    such as `severity` added to a `{caution: id, ...}` entry, which cannot override it)."""
+    import inspect
+
+    from cards.rules import RULES  # imports only mappings.state: no cycle
+    fn = RULES.get(ref.rule)
+    if fn is None:
+        raise ValueError(f"{where}: unknown rule {ref.rule}")
+    params = inspect.signature(fn).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    accepted = set(list(params)[2:])  # after (state, ctx)
+    unknown = sorted(k for k, _ in ref.params if k not in accepted)
+    if unknown:
+        raise ValueError(f"{where}: rule {ref.rule} takes no parameter {', '.join(unknown)} "
+                         f"(it takes: {', '.join(sorted(accepted)) or 'none'})")
+
+
 def _check(drugs: dict, regimens: list, tests: dict, sources: dict) -> None:
     """Fail at import on a broken knowledge file (unknown topic, drug or source)."""
     for r in regimens:
@@ -333,6 +369,8 @@ def _check(drugs: dict, regimens: list, tests: dict, sources: dict) -> None:
         for phase in r.phases:
             if phase not in ("first-line", "after-progression") or phase not in r.rank:
                 raise ValueError(f"regimens.yaml: {r.topic} phase/rank mismatch {phase}")
+        for ref in _rule_refs(r):
+            check_rule_params(f"regimens.yaml: {r.topic}", ref)
     for topic, t in tests.items():
         if topic not in TESTING_TOPICS:
             raise ValueError(f"tests.yaml: unknown topic {topic}")
@@ -364,13 +402,4 @@ def regimens_with_drug(name_or_rxnorm: str) -> list[Regimen]:
 
 def all_rule_names() -> set[str]:
     """Every predicate name the knowledge files use (checked against cards/rules.py)."""
-    names: set[str] = set()
-    for r in REGIMENS:
-        refs = [*r.requires, *r.excluded_if, *(c.rule for c in r.cautions)]
-        refs += [rule for route in r.routes for rule in route.rules]
-        refs += [c.rule for cs in r.choice_cautions.values() for c in cs]
-        refs += [x for xs in r.choice_requires.values() for x in xs]
-        refs += [p.rule for p in r.prefer_when] + [x for x, _, _ in r.rank_when]
-        refs += [r.also_after_progression.rule] if r.also_after_progression else []
-        names |= {ref.rule for ref in refs}
-    return names
+    return {ref.rule for r in REGIMENS for ref in _rule_refs(r)}

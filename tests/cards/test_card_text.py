@@ -272,3 +272,17 @@ def test_the_tdxd_early_progression_caution_cites_the_cdk46i_line_dates_and_reco
     line = line_with(card(cards_for(state), "trastuzumab-deruxtecan"), "Patient: Progression within 6 months")
     assert "line 1: letrozole + ribociclib from 2022-01-01 to 2023-01-01, 4.0 months on the CDK4/6 inhibitor" in line
     assert "MedicationStatement/line1 (2022-01-01)" in line
+
+
+def test_the_summary_says_an_esr1_result_tested_before_any_endocrine_therapy_is_current_without_a_reference_event():
+    state = S.with_variants(S.base(), S.variant("ESR1", result="not-detected", date=dt.date(2026, 10, 1)), esr1_current=True)
+    lines = [x for x in card(cards_for(state), "patient-summary")["detail"].splitlines() if "ESR1 result current" in x]
+    assert lines == ["- ESR1 result current: yes (no endocrine progression or line end documented before it)"]
+
+
+def test_the_summary_says_what_a_stale_esr1_result_must_follow_with_the_source_of_that_date():
+    state = S.with_variants(S.with_lines(S.base(), ("letrozole", "palbociclib")),
+                            S.variant("ESR1", result="not-detected", date=dt.date(2021, 6, 1)), esr1_current=False)
+    line = next(x for x in card(cards_for(state), "patient-summary")["detail"].splitlines() if "ESR1 result current" in x)
+    assert line.startswith("- ESR1 result current (it must follow the end of metastatic line 1 (letrozole + palbociclib) on ")
+    assert "): no — MedicationStatement/" in line

@@ -116,3 +116,26 @@ def test_every_drug_with_an_ild_label_warning_has_a_began_on_this_drug_caution_w
             began = [c for c in r.choice_cautions.get(name, ()) if c.rule.rule == "ild_began_on"]
             assert began and began[0].rule.kw == {"drug": name} and began[0].never_recommended, (r.topic, name)
             assert name in began[0].short
+
+
+def test_a_misspelt_key_in_a_shared_caution_entry_fails_at_load_with_the_rule_and_key_named(tmp_path):
+    import pytest
+    src = K.REGIMENS_FILE.read_text(encoding="utf-8")
+    entry = "- {caution: ild-began-on-cdk46i, drug: abemaciclib}"
+    assert entry in src
+    bad = tmp_path / "regimens.yaml"
+    bad.write_text(src.replace(entry, "- {caution: ild-began-on-cdk46i, drgu: abemaciclib}", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="rule ild_began_on takes no parameter drgu"):
+        K.load(bad)
+    bad.write_text(src.replace(entry, "- {caution: ild-began-on-cdk46i, drug: abemaciclib, severity: info}", 1),
+                   encoding="utf-8")
+    with pytest.raises(ValueError, match="takes no parameter severity"):
+        K.load(bad)
+
+
+def test_an_unknown_test_variant_key_fails_instead_of_falling_back_to_the_broader_text():
+    import pytest
+    t = K.TESTS["test-er-pr-her2"]
+    assert t.variant("er-for-label") != (t.title, t.why)  # the key testing.py uses exists
+    with pytest.raises(KeyError, match="no variant 'er-for-lable'"):
+        t.variant("er-for-lable")

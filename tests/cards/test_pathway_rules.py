@@ -908,6 +908,19 @@ def test_ild_that_began_on_abemaciclib_names_the_drug_and_date_and_another_cdk46
     assert suggestion_drugs(fulv)[-1] == ["fulvestrant", "abemaciclib"]  # still offered, last
 
 
+def test_the_ild_history_names_only_anticancer_drugs_it_began_on_not_metformin_goserelin_or_denosumab():
+    from mappings.state import Drug, Exposure, Source
+    state = _ild_on(S.with_lines(S.base(), ("letrozole", "palbociclib"), active_last=True), dt.date(2022, 6, 1))
+    others = [Exposure(drugs=[Drug(name=n, drug_class=c)], start=dt.date(2019, 1, 1), active=True, setting="unknown",
+                       sources=[Source(reference=f"MedicationStatement/{n}")])
+              for n, c in (("metformin", "antihyperglycemic"), ("goserelin", "ovarian-suppression"),
+                           ("denosumab", "bone-agent"))]
+    state = state.model_copy(update={"therapy": state.therapy.model_copy(
+        update={"exposures": [*state.therapy.exposures, *others]})})
+    ild = [x for x in cards_for(state)[0]["detail"].splitlines() if "ILD/pneumonitis history" in x]
+    assert ild and all("(began during or <= 30 days after: letrozole, palbociclib)" in x for x in ild)
+
+
 def test_ild_within_30_days_after_the_last_dose_counts_as_begun_on_the_drug_and_later_ild_does_not():
     lines = S.with_lines(S.base(), ("letrozole", "abemaciclib"))  # abemaciclib ended 2023-01-01
     soon = card(cards_for(_ild_on(lines, dt.date(2023, 1, 20))), "fulvestrant-cdk46i")

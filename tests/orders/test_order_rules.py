@@ -387,6 +387,28 @@ def test_a_ribociclib_order_with_qtc_450_or_more_says_it_should_not_be_started()
     assert "ribociclib should not be started" in card["detail"]
 
 
+def test_a_letrozole_ribociclib_order_with_qtc_470_offers_the_letrozole_abemaciclib_patient_view_recommends():
+    state = base_state()
+    state.factors.qtc_ms = LabValue(value=470, date=ago(5), sources=[src("Observation/ecg", 5)])
+    assert ("Aromatase inhibitor + CDK4/6 inhibitor", "Order Letrozole + abemaciclib") in _patient_view_recommended(state)
+    card = by_topic(run(state, [draft("l", "letrozole"), draft("r", "ribociclib")]), "order-contraindicated")
+    assert card["summary"].startswith("Ribociclib: QTc >= 450 ms")
+    first = card["suggestions"][0]
+    assert first["label"] == "Replace with Letrozole + abemaciclib" and first["isRecommended"] is True
+    assert deleted(first) == ["MedicationRequest/r"] and created_drugs(first) == ["abemaciclib"]
+    assert all("ribociclib" not in created_drugs(x) for x in card["suggestions"])
+
+
+def test_a_letrozole_palbociclib_order_in_a_visceral_crisis_offers_the_paclitaxel_patient_view_recommends():
+    state = _visceral_crisis_first_line()
+    card = by_topic(run(state, [draft("l", "letrozole"), draft("p", "palbociclib")]), "order-contraindicated")
+    assert "visceral crisis" in card["summary"]
+    first = card["suggestions"][0]
+    assert first["label"] == "Replace with Paclitaxel" and first["isRecommended"] is True
+    assert sorted(deleted(first)) == ["MedicationRequest/l", "MedicationRequest/p"] and created_drugs(first) == ["paclitaxel"]
+    assert "1. Single-agent chemotherapy: Paclitaxel" in card["detail"]
+
+
 def test_replacements_never_propose_the_ribociclib_combination_patient_view_does_not_recommend():
     state = base_state()
     state.factors.qtc_ms = LabValue(value=470, date=ago(5), sources=[src("Observation/ecg", 5)])
@@ -913,6 +935,25 @@ def test_a_deceased_patients_order_gets_no_pathway_advice():
     assert run(state, [draft("l", "letrozole")]) == []  # no "add a CDK4/6 inhibitor"
 
 
+def test_a_deceased_patient_with_documented_cm0_gets_no_advisory_card_and_no_glucose_test_orders():
+    state = non_metastatic(base_state())
+    state.factors.deceased, state.factors.deceased_date = True, ago(400)
+    state.factors.diabetes = Diabetes()
+    assert run(state, [draft("x", "everolimus"), draft("y", "exemestane")]) == []
+    # a treated type 2 diabetes would otherwise give a warning with HbA1c / glucose orders
+    state.factors.diabetes = Diabetes(status="type2-treated", on_antihyperglycemic=True, sources=[src("Condition/t2dm", 4000)])
+    assert run(state, [draft("x", "everolimus"), draft("y", "exemestane")]) == []
+
+
+def test_a_deceased_patients_critical_glycaemic_stop_stays_without_test_orders():
+    state = pik3ca(after_first_line(base_state()))
+    state.factors.deceased, state.factors.deceased_date = True, ago(400)
+    state.factors.diabetes = Diabetes(status="type1", on_antihyperglycemic=True, sources=[src("Condition/t1dm", 5000)])
+    cards = run(state, [draft("a", "alpelisib"), draft("f", "fulvestrant")])
+    assert topics(cards) == ["order-contraindicated"] and cards[0]["indicator"] == "critical"
+    assert [a["type"] for s in cards[0]["suggestions"] for a in s["actions"]] == ["delete"]
+
+
 def test_a_documented_cm0_through_the_fhir_mapping_cites_the_m0_observation_on_the_order_card():
     import datetime as dt
     from tests.cards.fhir_builder import FhirPatient
@@ -962,3 +1003,36 @@ def test_elacestrant_for_er_low_disease_is_not_stopped_by_the_er_requirement():
                               sources=[src("Observation/er", 400)])
     cards = run(state, [draft("e", "elacestrant")])
     assert not {"order-not-indicated", "order-biomarker-missing"} & set(topics(cards))
+
+
+# --- the order hooks' testing cards use patient-view's titles, links and wording (tests.yaml) ----
+
+def test_the_everolimus_glucose_test_card_cites_c2_not_a_label_and_links_what_patient_view_links():
+    from cards.knowledge import TESTS
+    state = after_first_line(base_state())
+    state.factors.diabetes = Diabetes()
+    card = by_topic(run(state, [draft("x", "everolimus"), draft("y", "exemestane")]), "test-glycemic")
+    t = TESTS["test-glycemic"]
+    assert card["source"]["label"] == t.url_title and card["source"]["url"] == t.url
+    assert [(x["label"], x["url"]) for x in card["links"]] == list(t.all_links)
+    assert "(labels" not in card["detail"] and "(C.2 safety overlays;" in card["detail"]
+    notes = [n["text"] for s in card["suggestions"] for a in s["actions"] for n in a["resource"]["note"]]
+    assert notes and all("(labels)" not in n and "C.2 safety overlays" in n for n in notes)
+
+
+def test_the_order_biomarker_card_links_the_tests_guidelines_under_their_own_titles():
+    from cards.knowledge import TESTS
+    state = after_first_line(base_state())
+    state.er = ReceptorStatus(status="unknown")
+    state.biomarkers = Biomarkers(results=[variant("ESR1", specimen="ctdna", days=15)], esr1_current=True)
+    card = by_topic(run(state, [draft("e", "elacestrant")]), "order-biomarker-missing")
+    labels = [x["label"] for x in card["links"]]
+    assert all(title in labels for title, _ in TESTS["test-er-pr-her2"].all_links)
+    assert not any(x.startswith("Guideline: ER / PR / HER2 testing") for x in labels)
+
+
+def test_the_chemotherapy_order_cards_label_link_is_named_as_the_abc4_table_it_points_to():
+    card = by_topic(run(_visceral_crisis_first_line(), [draft("e", "eribulin")]), "order-not-indicated")
+    line = next(x for x in card["detail"].splitlines() if x.startswith("**Label"))
+    assert line.endswith("— [Guideline: ESO-ESMO ABC4 consensus table (visceral crisis, endocrine resistance)]"
+                         "(https://pmc.ncbi.nlm.nih.gov/articles/PMC7360146/table/t0020)")
