@@ -16,9 +16,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
-from mappings.state import LINE_CLASSES, LabValue, PatientState, Source, TherapyLine, VariantResult
+from mappings.state import ENDOCRINE_CLASSES, LINE_CLASSES, LabValue, PatientState, Source, TherapyLine, VariantResult
 
-ENDOCRINE_CLASSES = {"aromatase-inhibitor", "serm", "fulvestrant", "oral-serd"}
 NSAI = {"letrozole", "anastrozole"}
 PATHOGENIC = ("pathogenic", "likely-pathogenic")
 SPECIMEN_TEXT = {"ctdna": "plasma ctDNA", "tissue": "tissue", "blood": "blood"}

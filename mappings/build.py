@@ -82,7 +82,7 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     therapy-dates-missing         an anticancer medication without start date
     therapy-setting-unknown       metastatic date (or an ended therapy's start) unknown:
                                   setting of some therapy unknown (both therapy gaps
-                                  name only the classes lines count, T.LINE_CLASSES;
+                                  name only the classes lines count, LINE_CLASSES;
                                   this one gives each record its reason)
     adjuvant-endocrine-end-unknown  adjuvant ET without end date
 """

@@ -288,6 +288,3 @@ DRUG_NAME_RE = re.compile(
 def drug_for_name(name: str) -> DrugInfo | None:
     return _NAME_TO_DRUG.get(name.lower())
 
-
-# defined with the typed model (mappings.state) so cards/ can use them without this module
-from mappings.state import ENDOCRINE_CLASSES, LINE_CLASSES  # noqa: E402,F401

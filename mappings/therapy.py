@@ -68,10 +68,10 @@ from mappings.fhir import (
     raw_cc_key, as_list, cc_text, codings, is_loinc, is_rxnorm, months_between, obs_date, parse_date,
     period, ref_str, text_of,
 )
-from mappings.state import Disease, Drug, Source, TherapyHistory, TherapyLine
+from mappings.state import ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine
 
 REGIMEN_WINDOW_DAYS = 28
-_SETTING_CLASSES = T.LINE_CLASSES | {"ovarian-suppression", "bone-agent"}
+_SETTING_CLASSES = LINE_CLASSES | {"ovarian-suppression", "bone-agent"}
 SETTING_TOLERANCE_DAYS = 30
 ADMIN_ACTIVE_DAYS = 42
 ADMIN_ACTIVE_DAYS_OFS = 95
@@ -110,10 +110,10 @@ class _Med:
         classes = [d.drug_class for d in drugs]
         self.classes = frozenset(classes)
         self.setting = any(c in _SETTING_CLASSES for c in classes)
-        self.endocrine = any(c in T.ENDOCRINE_CLASSES for c in classes)
-        self.line = any(c in T.LINE_CLASSES for c in classes)
-        self.line_names = frozenset(d.name for d in drugs if d.drug_class in T.LINE_CLASSES)
-        self.line_classes = frozenset(c for c in classes if c in T.LINE_CLASSES)
+        self.endocrine = any(c in ENDOCRINE_CLASSES for c in classes)
+        self.line = any(c in LINE_CLASSES for c in classes)
+        self.line_names = frozenset(d.name for d in drugs if d.drug_class in LINE_CLASSES)
+        self.line_classes = frozenset(c for c in classes if c in LINE_CLASSES)
         self.chemo = "chemotherapy" in classes
         self.ofs = "ovarian-suppression" in classes
         self.nsai = any(d.nsai for d in drugs)
@@ -154,7 +154,7 @@ class _Line:
             m = e.med
             if m is None:
                 for d in e.drugs:
-                    if d.drug_class in T.LINE_CLASSES:
+                    if d.drug_class in LINE_CLASSES:
                         self._names.add(d.name)
                         self._classes.add(d.drug_class)
             elif m.line:
@@ -163,13 +163,13 @@ class _Line:
 
     def carry(self, e: _Exp) -> None:
         self.carried.append(e)
-        self._names.update(d.name for d in e.drugs if d.drug_class in T.LINE_CLASSES)
+        self._names.update(d.name for d in e.drugs if d.drug_class in LINE_CLASSES)
 
     def drop_carried(self, classes: set[str]) -> None:
         keep = [c for c in self.carried if not ({d.drug_class for d in c.drugs} & classes)]
         if len(keep) != len(self.carried):
             self.carried = keep
-            self._names = {d.name for e in self.exps + self.carried for d in e.drugs if d.drug_class in T.LINE_CLASSES}
+            self._names = {d.name for e in self.exps + self.carried for d in e.drugs if d.drug_class in LINE_CLASSES}
 
     def names(self) -> set[str]:
         return self._names
@@ -628,7 +628,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     classes = {c for m in meds for c in m.classes}  # type: ignore[union-attr]
     names = {d.name for m in meds for d in m.drugs}  # type: ignore[union-attr]
     th.prior_cdk46i = "cdk46i" in classes
-    th.prior_endocrine_any_setting = bool(classes & T.ENDOCRINE_CLASSES)
+    th.prior_endocrine_any_setting = bool(classes & ENDOCRINE_CLASSES)
     th.prior_nonsteroidal_ai = any(m.nsai for m in meds)  # type: ignore[union-attr]
     th.prior_fulvestrant = "fulvestrant" in classes
     th.prior_pi3k_akt_mtor = "pi3k-akt-mtor" in classes
@@ -645,7 +645,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     _cdk46i(th, lines, ctx.as_of, progressions)
     _resistance(th, exps, lines, disease, progressions, early_et, ctx.has_gap("medication-unreadable"))
     _last_et_progression(th, lines, disease, progressions, et_exps, progression_sources)
-    # the two gaps name only the therapies the pathway counts (T.LINE_CLASSES: endocrine,
+    # the two gaps name only the therapies the pathway counts (LINE_CLASSES: endocrine,
     # targeted, chemotherapy, ADCs as drugs.yaml classifies them); a metformin or a bone
     # agent record is neither in the lines nor a reason to doubt them
     counted = [e for e in exps if e.med.line]  # type: ignore[union-attr]
@@ -734,8 +734,8 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
             # same-class substitution with the rest of the regimen continuing
             # (e.g. abemaciclib -> ribociclib with fulvestrant): same line
             for prev in cur.exps:
-                pn = {d.name for d in prev.drugs if d.drug_class in T.LINE_CLASSES}
-                pc = {d.drug_class for d in prev.drugs if d.drug_class in T.LINE_CLASSES}
+                pn = {d.name for d in prev.drugs if d.drug_class in LINE_CLASSES}
+                pc = {d.drug_class for d in prev.drugs if d.drug_class in LINE_CLASSES}
                 if prev.active and pc and pc <= gclasses and not pn & gnames:
                     prev.superseded = True
             cur.add(group)
@@ -747,8 +747,8 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
                 ongoing = (prev.end is None and prev.active) or (prev.end is not None and prev.end > start)  # type: ignore[operator]
                 pcls = {d.drug_class for d in prev.drugs}
                 if ongoing:
-                    running.update(d.name for d in prev.drugs if d.drug_class in T.LINE_CLASSES)
-                if ongoing and pcls & T.ENDOCRINE_CLASSES and not pcls & gclasses:
+                    running.update(d.name for d in prev.drugs if d.drug_class in LINE_CLASSES)
+                if ongoing and pcls & ENDOCRINE_CLASSES and not pcls & gclasses:
                     new.carry(prev)
             if (new.carried and cur is not pseudo and not gclasses & cur.classes() and running >= cur.names()
                     and cur.start is not None and months_between(cur.start, start) < SUBSTITUTION_MONTHS
@@ -801,7 +801,7 @@ def _continues(cur: _Line, gnames: set[str], gclasses: set[str], start: dt.date)
     if gnames & cur.names():
         return True
     for prev in cur.exps + cur.carried:
-        pc = {d.drug_class for d in prev.drugs if d.drug_class in T.LINE_CLASSES}
+        pc = {d.drug_class for d in prev.drugs if d.drug_class in LINE_CLASSES}
         ongoing = (prev.end is None and prev.active) or (prev.end is not None and prev.end > start)
         if ongoing and pc and not pc & gclasses:
             return True
@@ -819,7 +819,7 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
                 continue
             done.add(id(e.med))
         for d in e.drugs:
-            if d.drug_class in T.LINE_CLASSES and d not in drugs:
+            if d.drug_class in LINE_CLASSES and d not in drugs:
                 drugs.append(d)
     own_ends = [e.end for e in ln.exps]
     if nxt is not None:
@@ -843,7 +843,7 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         "start": ln.start,
         "end": end,
         "active": active,
-        "endocrine": bool(classes & T.ENDOCRINE_CLASSES),
+        "endocrine": bool(classes & ENDOCRINE_CLASSES),
         "chemotherapy": "chemotherapy" in classes,
         "sources": [e.src for e in ln.carried + ln.exps],
     })
