@@ -350,8 +350,10 @@ def ground_truth(resources: list[dict]) -> dict:
             codes = _codes(r.get("code"))
             if "254837009" in codes or any(str(c).startswith("C50") for c in codes):
                 t["breast_cancer"] = True
-            if codes & {"94222008", "94381002", "94391008", "94225005", "128462008"}:
-                t["secondary"] = True
+            displays = " ".join(c.get("display") or "" for c in (r.get("code") or {}).get("coding", []))
+            if (codes & {"94222008", "94381002", "94391008", "94225005", "128462008"}
+                    or re.match(r"(Metastatic malignant neoplasm to|Secondary malignant neoplasm of) ", displays)):
+                t["secondary"] = True  # the listed sites, and any other the module names (e.g. colon, 94260004)
             if codes & {"44054006", "46635009", "73211009"}:
                 t["diabetes"] = True
         elif rt == "Observation":
@@ -662,7 +664,8 @@ def order_flags(truth: dict, drafts: list, cards: list[tuple[str, str, str]]) ->
     flags = []
     if truth["her2"] == "pos" and codes & CDK46I_CODES and "order-not-indicated" not in topics:
         flags.append(("order-cdk46i-her2-positive", CLINICAL_CHECKS["order-cdk46i-her2-positive"]))
-    if (truth["breast_cancer"] and not truth["metastatic"] and codes & METASTATIC_ONLY
+    # (a deceased patient's orders get no advisory card: no treatment advice at all)
+    if (truth["breast_cancer"] and not truth["metastatic"] and not truth["deceased"] and codes & METASTATIC_ONLY
             and "order-not-indicated" not in topics):
         flags.append(("order-metastatic-only-not-metastatic",
                       "metastatic-only drug drafted for a patient with no metastatic disease in the record, "
