@@ -1074,8 +1074,11 @@ class _Checker:
                 seen += [n for n in names if n not in seen]
         cards = []
         for h, names in found.values():
+            short = h.short or "caution"
+            if h.drug and short.lower().startswith(h.drug + " "):
+                short = short[len(h.drug) + 1:]  # the card is headed with the drug already
             s = SafetyRule(id=f"pathway-caution:{h.rule}", group="pathway-caution", indicator="warning",
-                           drugs=frozenset(names), short=h.short or "caution", rule=RuleRef(rule=h.rule or "always"),
+                           drugs=frozenset(names), short=short, rule=RuleRef(rule=h.rule or "always"),
                            text=h.text, source=h.source, label_urls={})
             cards.append(self.safety_card(s, [(n, h.finding) for n in names], drug_group))
         return cards

@@ -240,7 +240,8 @@ def _caution_hits(cautions, state, ctx, drug: str | None = None) -> list[Caution
     for c in cautions:
         f = _run(c.rule, state, ctx)
         if f.value:
-            hits.append(CautionHit(c.severity, c.text, c.source, f, c.short, c.never_recommended, drug, c.rule.rule))
+            hits.append(CautionHit(c.severity, c.text, c.source, f, c.short, c.never_recommended, drug or c.about,
+                                   c.rule.rule))
     return hits
 
 

@@ -70,6 +70,10 @@ class Caution:
     # a concrete regimen carrying it is never the recommended suggestion, and a regimen-level
     # one leaves no suggestion of the card recommended (cards/pathway.py _recommendable).
     never_recommended: bool = False
+    # The drug a regimen-level caution is about (the Faslodex off-label note on fulvestrant +
+    # CDK4/6 inhibitor is about fulvestrant): the order hooks name that drug, and order-select
+    # raises it only when that drug is selected. Choice cautions know their drug already.
+    about: str | None = None
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,8 @@ def _rule(raw: Any, text_key: str = "text") -> RuleRef:
         return RuleRef(rule=raw)
     params = tuple(
         sorted((k, v) for k, v in raw.items()
-               if k not in ("rule", text_key, "severity", "source", "order", "rank", "short", "phase", "never_recommended"))
+               if k not in ("rule", text_key, "severity", "source", "order", "rank", "short", "phase", "never_recommended",
+                            "about"))
     )
     return RuleRef(rule=raw["rule"], params=params, text=raw.get(text_key))
 
@@ -205,6 +210,7 @@ def _caution(raw: dict, cid: str) -> Caution:
     return Caution(
         id=cid, rule=_rule(raw), severity=raw["severity"], text=" ".join(raw["text"].split()),
         source=raw["source"], short=raw.get("short"), never_recommended=bool(raw.get("never_recommended")),
+        about=raw.get("about"),
     )
 
 
@@ -361,6 +367,9 @@ def _check(drugs: dict, regimens: list, tests: dict, sources: dict) -> None:
         for name in r.drug_names:
             if name not in drugs:
                 raise ValueError(f"regimens.yaml: {r.topic} uses unknown drug {name}")
+        for c in r.cautions:
+            if c.about is not None and c.about not in r.drug_names:
+                raise ValueError(f"regimens.yaml: {r.topic} caution {c.id} is about {c.about}, not a drug of the regimen")
         also = [r.also_after_progression.source] if r.also_after_progression else []
         choice = [c.source for cs in r.choice_cautions.values() for c in cs]
         for src in [r.label["source"], r.evidence["source"], *(c.source for c in r.cautions), *choice, *also]:

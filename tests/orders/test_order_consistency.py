@@ -73,8 +73,7 @@ def test_a_postmenopausal_woman_drafting_fulvestrant_ribociclib_gets_no_off_labe
 
 
 @pytest.mark.parametrize("drafts, summary, topic", [
-    (("fulvestrant", "abemaciclib"), "Fulvestrant + abemaciclib: fulvestrant off-label (man) — caution",
-     "fulvestrant-cdk46i"),
+    (("fulvestrant", "abemaciclib"), "Fulvestrant: off-label (man) — caution", "fulvestrant-cdk46i"),
     (("fulvestrant",), "Fulvestrant: off-label (man) — caution", "fulvestrant"),
 ])
 def test_a_man_drafting_fulvestrant_hears_the_faslodex_label_does_not_cover_him(drafts, summary, topic):
@@ -86,6 +85,16 @@ def test_a_man_drafting_fulvestrant_hears_the_faslodex_label_does_not_cover_him(
     text = line.removeprefix("**Label / trial**: ").rsplit(" (clinical-reference.md", 1)[0]
     assert text.startswith("Off-label for a man: the Faslodex")
     assert text in patient_view_detail(state, topic)
+
+
+@pytest.mark.parametrize("cdk", ["ribociclib", "abemaciclib"])
+def test_order_select_of_the_cdk46_inhibitor_next_to_a_drafted_fulvestrant_for_a_man_does_not_speak_about_fulvestrant(cdk):
+    # the off-label note is about fulvestrant (Faslodex names women); the CDK4/6 inhibitors'
+    # fulvestrant indications name no sex (final regression check, b1)
+    drafts = [draft("f", "fulvestrant"), draft("c", cdk)]
+    assert run(man(), drafts, ["MedicationRequest/c"], "order-select") == []
+    cards = run(man(), drafts, ["MedicationRequest/f"], "order-select")
+    assert [c["summary"] for c in cards] == ["Fulvestrant: off-label (man) — caution"]
 
 
 def test_a_caution_another_order_card_reports_is_not_repeated():

@@ -775,7 +775,7 @@ def test_a_man_drafted_fulvestrant_ribociclib_needs_no_lhrh_agonist():
     cards = run(state, [draft("f", "fulvestrant"), draft("r", "ribociclib")])
     # no LHRH agonist card; only patient-view's "fulvestrant off-label (man)" caution
     # (tests/orders/test_order_consistency.py)
-    assert [c["summary"] for c in cards] == ["Fulvestrant + ribociclib: fulvestrant off-label (man) — caution"]
+    assert [c["summary"] for c in cards] == ["Fulvestrant: off-label (man) — caution"]
 
 
 def test_a_regimen_the_order_hook_would_stop_is_never_offered_as_a_replacement():
