@@ -115,6 +115,7 @@ INDICATOR_RANK = {"critical": 0, "warning": 1, "info": 2}
 MAX_REPLACEMENTS = 3
 MAX_PARTNER_SUGGESTIONS = 3
 # said on every order-not-indicated card for documented non-metastatic disease
+LABEL_SCOPE_SERVICE = "this service checks HR+/HER2- metastatic breast cancer labels."
 NOT_METASTATIC_SCOPE = ("This service checks metastatic HR+/HER2- breast cancer; if the disease is locally "
                         "advanced and unresectable, the label's 'advanced' may apply.")
 
@@ -688,56 +689,48 @@ class _Checker:
         return f"- {f.text}{cite(f.sources)}"
 
     def her2_positive_card(self, g: Group, hits: list[str]) -> Card:
-        reg = g.cand.regimen
         h = self.state.her2
         bits = [f"IHC {h.ihc_score}"] if h.ihc_score else []
         bits += [f"ISH {h.ish}"] if h.ish else []
         fact = Finding(False, f"HER2-positive ({', '.join(bits) or 'reported positive'}) on {fmt_date(h.date)}",
                        tuple(h.sources))
-        names = ", ".join(hits)
-        lines = [f"**{names[:1].upper() + names[1:]}: not indicated in HER2-positive disease** — this service "
-                 "checks HR+/HER2- metastatic breast cancer labels.", "", "**Documented facts**", self._fact(fact),
-                 f"- Pathway: {self.status.reason}", "", "**Label requirement**"]
-        lines += self._label_requirements(hits, KNOWLEDGE.her2_positive)
-        lines += self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
-        # names only the drugs whose label excludes HER2-positive disease (an AI drafted with
-        # palbociclib is not itself "not indicated")
         return self._label_scope_card(
-            reg, f"{self._choice_label(hits)}: not indicated — HER2-positive disease documented ({fmt_date(h.date)})",
-            lines, self._removal(hits))
+            g, hits, KNOWLEDGE.her2_positive, "not indicated in HER2-positive disease", LABEL_SCOPE_SERVICE, [fact],
+            f"not indicated — HER2-positive disease documented ({fmt_date(h.date)})", self._removal(hits))
 
     def not_metastatic_card(self, g: Group, hits: list[str]) -> Card:
         """Documented non-metastatic disease and a drug labelled only for advanced or metastatic
         disease (order_rules.yaml advanced_disease_only). No removal is pre-selected: a locally
         advanced, unresectable tumour may meet the label's "advanced" (the record's M0 / stage
         0-III does not rule that out), so the card informs and the clinician decides."""
-        reg = g.cand.regimen
         d = self.state.disease
         facts = [Finding(False, s.display or "Non-metastatic disease", (s,)) for s in d.non_metastatic_sources]
         facts = facts or [Finding(False, "Metastatic disease: no (no source recorded)")]
-        first = facts[0]
         dated = [s for f in facts for s in f.sources if s.date]
-        evidence = first.text + (f", {fmt_date(max(s.date for s in dated))}" if dated else "")
+        evidence = facts[0].text + (f", {fmt_date(max(s.date for s in dated))}" if dated else "")
+        return self._label_scope_card(
+            g, hits, KNOWLEDGE.advanced_only, "labelled for advanced or metastatic breast cancer only",
+            "the record documents non-metastatic disease.", facts,
+            f"not indicated — no metastatic disease documented ({evidence}); label is for advanced disease",
+            [], after_label=["", NOT_METASTATIC_SCOPE])  # deliberately no removal pre-selected (see docstring)
+
+    def _label_scope_card(self, g: Group, hits: list[str], table: dict[str, dict], headline: str, context: str,
+                          facts: list[Finding], summary: str, suggestions: list[Suggestion],
+                          after_label: list[str] = ()) -> Card:
+        """An order-not-indicated warning for drugs outside their label's scope for this patient
+        (HER2-positive, ER- and PR-negative, or documented non-metastatic disease): the documented
+        facts, the label wording each drug's entry in the order_rules.yaml `table` quotes, the
+        regimen's label and the drafts. The summary names only `hits`, the drugs whose label is
+        out of scope (an AI drafted with palbociclib is not itself "not indicated")."""
+        reg = g.cand.regimen
         names = ", ".join(hits)
-        lines = [f"**{names[:1].upper() + names[1:]}: labelled for advanced or metastatic breast cancer only** — "
-                 "the record documents non-metastatic disease.", "", "**Documented facts**"]
+        lines = [f"**{names[:1].upper() + names[1:]}: {headline}** — {context}", "", "**Documented facts**"]
         lines += [self._fact(f) for f in facts]
         lines += [f"- Pathway: {self.status.reason}", "", "**Label requirement**"]
-        lines += self._label_requirements(hits, KNOWLEDGE.advanced_only) + ["", NOT_METASTATIC_SCOPE]
-        lines += self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
-        return self._label_scope_card(
-            reg, f"{self._choice_label(hits)}: not indicated — no metastatic disease documented ({evidence}); "
-                 "label is for advanced disease",
-            lines, [])  # deliberately no removal pre-selected (see docstring)
-
-    def _label_requirements(self, hits: list[str], table: dict[str, dict]) -> list[str]:
-        """The label wording each drug's entry in an order_rules.yaml label-scope table quotes."""
-        return [f"- {n}: \"{table[n]['label']}\" ({self._source_title(table[n]['source'])})" for n in hits]
-
-    def _label_scope_card(self, reg: Regimen, summary: str, lines: list[str], suggestions: list[Suggestion]) -> Card:
-        """An order-not-indicated warning for a drug outside the label's scope for this patient."""
+        lines += [f"- {n}: \"{table[n]['label']}\" ({self._source_title(table[n]['source'])})" for n in hits]
+        lines += list(after_label) + self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
         return Card(
-            summary=clip(summary),
+            summary=clip(f"{self._choice_label(hits)}: {summary}"),
             indicator="warning",
             source=self._source("order-not-indicated", reg),
             detail="\n".join(lines),
@@ -1027,7 +1020,6 @@ class _Checker:
         return [self.hr_negative_card(g, hits)] if hits else []
 
     def hr_negative_card(self, g: Group, hits: list[str]) -> Card:
-        reg = g.cand.regimen
         facts = []
         for what, r in (("ER", self.state.er), ("PR", self.state.pr)):
             pct = f" ({r.percent:g}%)" if r.percent is not None else ""
@@ -1035,18 +1027,9 @@ class _Checker:
                                  tuple(r.sources)))
         dates = [r.date for r in (self.state.er, self.state.pr) if r.date]
         when = f" ({fmt_date(max(dates))})" if dates else ""
-        names = ", ".join(hits)
-        lines = [f"**{names[:1].upper() + names[1:]}: not indicated in hormone receptor-negative disease** — "
-                 "this service checks HR+/HER2- metastatic breast cancer labels.", "", "**Documented facts**"]
-        lines += [self._fact(f) for f in facts]
-        lines += [f"- Pathway: {self.status.reason}", "", "**Label requirement**"]
-        lines += self._label_requirements(hits, KNOWLEDGE.hr_negative)
-        lines += self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
-        # names only the drugs whose label requires HR/ER-positive disease (an AI drafted
-        # with ribociclib is not itself called "not indicated")
         return self._label_scope_card(
-            reg, f"{self._choice_label(hits)}: not indicated — ER-negative and PR-negative disease documented{when}",
-            lines, self._removal(hits))
+            g, hits, KNOWLEDGE.hr_negative, "not indicated in hormone receptor-negative disease", LABEL_SCOPE_SERVICE,
+            facts, f"not indicated — ER-negative and PR-negative disease documented{when}", self._removal(hits))
 
     # -- the pathway's own warning cautions (as patient-view shows them) ---------
     def pathway_caution_cards(self, groups: list[Group], drug_group: dict[str, Group]) -> list[Card]:
