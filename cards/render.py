@@ -17,7 +17,7 @@ from cards.knowledge import DRUGS, KNOWLEDGE_VERSION, OFS_DRUG, SOURCES, DrugInf
 from cards.models import Card, Link, make_action, make_card, make_link, make_suggestion, new_uuids, topic_source
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
-    _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, Finding, esr1_reference_text, evaluate_rule, fmt_date, iso,
+    _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
     variant_text, visceral_crisis_text,
 )
 from cards.testing import TestNeed
@@ -498,7 +498,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         out += [f"- {variant_text(state, ctx, v)}{cite(v.sources)}" for v in state.biomarkers.results]
         if state.biomarkers.for_gene("ESR1"):
             current = {True: "yes", False: "no", None: "unknown (undated result)"}[state.biomarkers.esr1_current]
-            ref = esr1_reference_text(state, ctx)
+            ref = esr1_reference_of(state, ctx)
             if ref.documented:
                 out.append(f"- ESR1 result current (it must follow {ref.text}): {current}{cite(ref.sources)}")
             elif state.biomarkers.esr1_current:

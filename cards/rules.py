@@ -174,7 +174,7 @@ class Esr1Reference(NamedTuple):
     documented: bool  # False: no progression on or end of endocrine therapy documented
 
 
-def esr1_reference_text(state: PatientState, ctx: Context) -> Esr1Reference:
+def esr1_reference_of(state: PatientState, ctx: Context) -> Esr1Reference:
     """What an ESR1 result must follow to be current, with its date and sources: "the end
     of metastatic line 2 (abemaciclib + fulvestrant) on 2026-08-01". The date is the one
     the mapping's staleness decision used (TherapyHistory.esr1_reference, CR C.3 row 18);
@@ -285,7 +285,7 @@ def esr1_mutated(state, ctx):
         # therapy or end of a metastatic endocrine line, TherapyHistory.esr1_reference) does
         # not rule out a mutation emerging since: undecided until a current result (C.3 row
         # 18; ASCO 2023 re-test)
-        ref = esr1_reference_text(state, ctx)
+        ref = esr1_reference_of(state, ctx)
         return Finding(None, f"{f.text}: the result predates {ref.text}, "
                              "a current ESR1 result is needed", _srcs(f.sources, ref.sources))
     return f
@@ -309,7 +309,7 @@ def esr1_result_not_current(state, ctx):
     results = state.biomarkers.for_gene("ESR1")
     dated = [v.date for v in results if v.date]
     latest = f"latest ESR1 result {fmt_date(max(dated))}" if dated else "ESR1 result undated"
-    ref = esr1_reference_text(state, ctx)
+    ref = esr1_reference_of(state, ctx)
     text = {False: f"ESR1 result predates {ref.text} ({latest})",
             True: f"ESR1 result is current ({latest}; must follow {ref.text})" if ref.documented
             else f"ESR1 result is current ({latest}; {ref.text})",

@@ -16,7 +16,7 @@ from mappings.state import LabValue, PatientState
 
 from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
-from cards.rules import Context, Finding, describe_variant, esr1_reference_text, evaluate_rule, fmt_date, germline_brca_tested
+from cards.rules import Context, Finding, describe_variant, esr1_reference_of, evaluate_rule, fmt_date, germline_brca_tested
 
 
 @dataclass
@@ -181,7 +181,7 @@ def esr1_test_needed(state, ctx, status, by_topic):
         why = Finding(None, "ESR1 not tested", ())
     elif bm.esr1_current is False:
         last = max(results, key=lambda v: v.date or dt.date.min)
-        ref = esr1_reference_text(state, ctx)
+        ref = esr1_reference_of(state, ctx)
         why = Finding(None, f"Last ESR1 result predates {ref.text}: "
                             f"{describe_variant(last)}", tuple(last.sources) + ref.sources)
     elif bm.status("ESR1") == "not-detected-ctdna-only" and bm.esr1_current is None:

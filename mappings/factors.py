@@ -13,8 +13,8 @@ Men: menopausal_basis "male", status unknown, no gap.
 from __future__ import annotations
 
 import calendar
-import json
 import datetime as dt
+import json
 import re
 from functools import lru_cache
 from typing import Any
