@@ -263,13 +263,15 @@ def merge_code_searches(queries: dict[str, str]) -> dict[str, tuple[str, list[st
         fields = dict(part.split("=", 1) for part in params.split("&") if "=" in part)
         if set(fields) == {"patient", "code"} and params.count("&") == 1:
             own = fields["code"].split(",")
-            group = next((g for g in merged if g[:2] == (rtype, fields["patient"]) and _sent_length(
-                f"patient={g[1]}&code={','.join(dict.fromkeys(g[2] + own))}") <= MAX_MERGED_QUERY_BYTES), None)
-            if group is None:
-                group = (rtype, fields["patient"], [], [])
-                merged.append(group)
-            group[2].extend(c for c in own if c not in group[2])
-            group[3].append(key)
+            for group_type, patient, codes, keys in merged:
+                union = list(dict.fromkeys(codes + own))
+                if ((group_type, patient) == (rtype, fields["patient"])
+                        and _sent_length(f"patient={patient}&code={','.join(union)}") <= MAX_MERGED_QUERY_BYTES):
+                    codes[:] = union
+                    keys.append(key)
+                    break
+            else:
+                merged.append((rtype, fields["patient"], list(dict.fromkeys(own)), [key]))
         else:
             out[key] = (query, [key])
     # Merged searches go first: they carry most of the patient's data, and a
