@@ -109,11 +109,19 @@ def _suggestion_problems(s: dict, topic: str | None, patient_id: str | None) -> 
                 problems.append("ServiceRequest subject is not the patient")
         elif action.get("type") == "create":
             problems.append(f"create action with unexpected resource {rtype}")
+        if action.get("type") == "create" and topic in TESTING_TOPICS and rtype != "ServiceRequest":
+            problems.append("testing card suggestion creates no ServiceRequest")  # DESIGN.md card contract
     if topic in REGIMEN_TOPICS:
         creates = [a for a in s.get("actions") or [] if a.get("type") == "create"]
         if not creates:
             problems.append("regimen suggestion creates nothing")
     return problems
+
+
+def _ingredient_codes() -> frozenset[str]:
+    from cards.knowledge import DRUGS  # the drug table: one RxNorm ingredient code per drug
+
+    return frozenset(d.rxnorm for d in DRUGS.values() if d.rxnorm)
 
 
 def _medication_request_problems(resource: dict, patient_id: str | None) -> list[str]:
@@ -123,6 +131,9 @@ def _medication_request_problems(resource: dict, patient_id: str | None) -> list
     codings = (resource.get("medicationCodeableConcept") or {}).get("coding") or []
     if not any(c.get("system") == RXNORM and c.get("code") and c.get("display") for c in codings):
         problems.append("MedicationRequest not RxNorm-coded with display")
+    elif not any(c.get("system") == RXNORM and c.get("code") in _ingredient_codes() for c in codings):
+        # DESIGN.md: "coded with the RxNorm ingredient code" (never a product code)
+        problems.append("MedicationRequest RxNorm code is not a drug's ingredient code (drugs.yaml)")
     subject = (resource.get("subject") or {}).get("reference")
     if not subject or (patient_id and subject != f"Patient/{patient_id}"):
         problems.append("MedicationRequest subject is not the patient")

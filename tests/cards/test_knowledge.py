@@ -95,6 +95,7 @@ def test_adding_a_drug_is_a_data_edit_making_vepdegestrant_orderable_needs_only_
     monkeypatch.setattr(pathway, "REGIMENS", regimens)
     monkeypatch.setattr(pathway, "REGIMENS_BY_TOPIC", by_topic)
     monkeypatch.setattr(render, "DRUGS", drugs)
+    monkeypatch.setattr(K, "DRUGS", drugs)  # the card contract's ingredient-code check reads the table too
     state = S.with_variants(S.with_lines(S.base(), ("letrozole", "ribociclib")), S.variant("ESR1"), esr1_current=True)
     cards = view(state)
     assert suggestion_drugs(card(cards, "vepdegestrant")) == [["vepdegestrant"]]
@@ -139,3 +140,22 @@ def test_an_unknown_test_variant_key_fails_instead_of_falling_back_to_the_broade
     assert t.variant("er-for-label") != (t.title, t.why)  # the key testing.py uses exists
     with pytest.raises(KeyError, match="no variant 'er-for-lable'"):
         t.variant("er-for-lable")
+
+
+def test_the_card_contract_check_refuses_a_product_rxnorm_code_and_a_testing_card_ordering_a_drug():
+    # DESIGN.md: regimen suggestions are coded with the RxNorm ingredient code; a testing
+    # card's suggestion creates a ServiceRequest (cards/contract.py, used by every card test)
+    import copy
+
+    from cards.contract import card_problems
+
+    state = S.with_lines(S.base(), ("letrozole", "ribociclib"))
+    regimen = card(view(state), "fulvestrant")
+    assert card_problems(regimen, state.patient_id) == []
+    product = copy.deepcopy(regimen)
+    product["suggestions"][0]["actions"][0]["resource"]["medicationCodeableConcept"]["coding"][0]["code"] = "727760"
+    assert "MedicationRequest RxNorm code is not a drug's ingredient code (drugs.yaml)" in card_problems(
+        product, state.patient_id)
+    testing = copy.deepcopy(regimen)
+    testing["source"]["topic"]["code"] = "test-esr1"
+    assert "testing card suggestion creates no ServiceRequest" in card_problems(testing, state.patient_id)
