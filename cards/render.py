@@ -1,8 +1,8 @@
 """Assessments -> CDS Hooks cards (patient-summary, regimen and testing cards).
 
-Builds plain dicts for the FHIR resources the suggestions create (draft
-MedicationRequest / ServiceRequest); tests validate them with fhir.resources.R4B,
-the hot path does not.
+Builds plain dicts (PrunedJSON: already as Card.to_json writes them) for the FHIR
+resources the suggestions create (draft MedicationRequest / ServiceRequest); tests
+validate them with fhir.resources.R4B, the hot path does not.
 """
 
 from __future__ import annotations
