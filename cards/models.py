@@ -168,6 +168,18 @@ def make_card(summary: str, indicator: str, source: Source, detail: str | None =
 # prunes plain JSON values directly and hands anything else to pydantic-core's
 # JSON conversion first (what model_dump(mode="json") does with them).
 
+class PrunedJSON(dict):
+    """A JSON object already as to_json writes it: str/int/bool/dict/list values only, and
+    none None, "", [] or {} at any depth. The draft resources of the card builders'
+    suggestions (cards/render.py medication_request, service_request) are built so, and
+    to_json hands them on as they are instead of walking and copying each again (about
+    a million instructions per patient-view call). Never changed once built: parts of it
+    may be shared by several resources. Validating a model copies it into a plain dict,
+    which to_json prunes as any other."""
+
+    __slots__ = ()
+
+
 def _other_json(value: Any) -> Any:
     """A value other than str/int/bool/dict/list/None, as model_dump(mode="json") writes it, pruned."""
     if type(value) is float:
@@ -215,6 +227,11 @@ def _json_pruned(value: Any) -> Any:
     return _other_json(value)
 
 
+def pruned_json(value: dict) -> PrunedJSON:
+    """A JSON object as to_json writes a resource, once (to build PrunedJSON parts from)."""
+    return PrunedJSON(_json_pruned(value))
+
+
 def _coding_json(c: Coding) -> dict:
     d = c.__dict__
     out = {}
@@ -250,8 +267,10 @@ def _action_json(a: Action) -> dict:
         out["type"] = d["type"]
     if d["description"]:
         out["description"] = d["description"]
-    if d["resource"] is not None:
-        resource = _json_pruned(d["resource"])
+    resource = d["resource"]
+    if resource is not None:
+        if type(resource) is not PrunedJSON:
+            resource = _json_pruned(resource)
         if resource:
             out["resource"] = resource
     if d["resourceId"]:

@@ -1,20 +1,23 @@
 """Assessments -> CDS Hooks cards (patient-summary, regimen and testing cards).
 
-Builds plain dicts for the FHIR resources the suggestions create (draft
-MedicationRequest / ServiceRequest); tests validate them with fhir.resources.R4B,
-the hot path does not.
+Builds plain dicts (PrunedJSON: already as Card.to_json writes them) for the FHIR
+resources the suggestions create (draft MedicationRequest / ServiceRequest); tests
+validate them with fhir.resources.R4B, the hot path does not.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Iterator
+from typing import Iterator, NamedTuple
 from urllib.parse import quote, urlencode
 
 from mappings.state import PatientState, Source
 
-from cards.knowledge import DRUGS, KNOWLEDGE_VERSION, OFS_DRUG, SOURCES, DrugInfo, TestOrder
-from cards.models import Card, Link, make_action, make_card, make_link, make_suggestion, new_uuids, topic_source
+from cards.knowledge import DRUGS, KNOWLEDGE_VERSION, OFS_DRUG, SOURCES, DrugInfo, TestDef, TestOrder
+from cards.models import (
+    Card, Link, PrunedJSON, Source as CardSource, make_action, make_card, make_link, make_suggestion, new_uuids,
+    pruned_json, topic_source,
+)
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
@@ -28,6 +31,7 @@ SERVICE_URL = "https://github.com/mbc-cds/mbc-cds"
 TRIALS_URL = "https://clinicaltrials.gov/search"
 MAX_SUMMARY = 139
 MAX_CITED = 6
+SUMMARY_SOURCE = topic_source("patient-summary", SERVICE_LABEL, SERVICE_URL)  # shared, never changed
 
 
 # --- small text helpers ----------------------------------------------------
@@ -141,32 +145,47 @@ def trials_link(term: str) -> Link:
 
 # --- FHIR resources the suggestions create --------------------------------
 
-def medication_request(patient_id: str, drug: DrugInfo, regimen_name: str) -> dict:
-    return {
-        "resourceType": "MedicationRequest",
-        "status": "draft",
-        "intent": "proposal",
-        "subject": {"reference": f"Patient/{patient_id}"},
+@lru_cache(maxsize=1024)
+def _medication_parts(name: str, rxnorm: str | None, regimen_name: str) -> PrunedJSON:
+    """What a draft MedicationRequest says of its drug and regimen, pruned (a drug without
+    an RxNorm code gets a coding without "code"); made once per (drug, regimen name),
+    shared by the resources made from it (PrunedJSON: never changed)."""
+    return pruned_json({
         "medicationCodeableConcept": {
-            "coding": [{"system": RXNORM, "code": drug.rxnorm, "display": drug.name}],
-            "text": drug.name,
+            "coding": [{"system": RXNORM, "code": rxnorm, "display": name}],
+            "text": name,
         },
         "note": [{"text": f"Proposed by mbc-cds as part of {regimen_name}; dose and schedule per label."}],
-    }
+    })
 
 
-def service_request(patient_id: str, order: TestOrder, why: str) -> dict:
-    code: dict = {"text": order.text}
-    if order.code:
-        code["coding"] = [dict(order.code)]
-    return {
-        "resourceType": "ServiceRequest",
-        "status": "draft",
-        "intent": "proposal",
-        "subject": {"reference": f"Patient/{patient_id}"},
-        "code": code,
-        "note": [{"text": why}],
-    }
+def medication_request(patient_id: str, drug: DrugInfo, regimen_name: str) -> PrunedJSON:
+    return PrunedJSON(resourceType="MedicationRequest", status="draft", intent="proposal",
+                      subject={"reference": f"Patient/{patient_id}"},
+                      **_medication_parts(drug.name, drug.rxnorm, regimen_name))
+
+
+# TestOrder -> its draft ServiceRequest's "code", pruned, made once per order of tests.yaml
+# (keyed by id, the order kept with it: the knowledge is immutable once loaded)
+_ORDER_CODES: dict[int, tuple[TestOrder, dict]] = {}
+
+
+def _order_code(order: TestOrder) -> dict:
+    found = _ORDER_CODES.get(id(order))
+    if found is None or found[0] is not order:
+        code: dict = {"text": order.text}
+        if order.code:
+            code["coding"] = [dict(order.code)]
+        found = _ORDER_CODES[id(order)] = (order, pruned_json({"code": code}))
+    return found[1]
+
+
+def service_request(patient_id: str, order: TestOrder, why: str) -> PrunedJSON:
+    resource = PrunedJSON(resourceType="ServiceRequest", status="draft", intent="proposal",
+                          subject={"reference": f"Patient/{patient_id}"}, **_order_code(order))
+    if why:  # an empty note is pruned away
+        resource["note"] = [{"text": why}]
+    return resource
 
 
 # --- regimen cards ---------------------------------------------------------
@@ -188,15 +207,30 @@ def regimen_summary(a: RegimenAssessment, offered: list | None = None) -> str:
                        (", " if shorts else " — caution: ", other)])
 
 
-# The parts of a regimen card's detail that depend on the knowledge only (evidence,
-# label, footer), made once per Regimen (and SOURCES / knowledge version).
-_STATIC_DETAIL: dict[int, tuple] = {}
+class _Static(NamedTuple):
+    """The parts of a regimen or testing card that depend on the knowledge only."""
+
+    source: CardSource  # the card's source (label or guideline, with the topic)
+    links: tuple[Link, ...]  # label / guideline links, then the trials search
+    detail: tuple[str, ...] = ()  # regimen cards: evidence and label lines of the detail
+    footer: str = ""  # regimen cards: the detail's last line
 
 
-def _static_detail(r) -> tuple[list[str], str]:
-    found = _STATIC_DETAIL.get(id(r))
-    if found is not None and found[0] is r and found[1] is SOURCES and found[2] == KNOWLEDGE_VERSION:
-        return found[3], found[4]
+# Made once per Regimen or TestDef (and SOURCES / knowledge version): keyed by the object's
+# id, the object kept with its parts so that another object reusing a freed id is never
+# mistaken for it. The Source and Link models are shared by every card made from that
+# knowledge: nothing changes them once built (the cards are only read and serialised).
+_STATIC: dict[int, tuple] = {}
+
+
+def _static(k, make) -> _Static:
+    found = _STATIC.get(id(k))
+    if found is None or found[0] is not k or found[1] is not SOURCES or found[2] != KNOWLEDGE_VERSION:
+        found = _STATIC[id(k)] = (k, SOURCES, KNOWLEDGE_VERSION, make(k))
+    return found[3]
+
+
+def _regimen_static(r) -> _Static:
     out: list[str] = []
     ev = r.evidence
     bits = [ev.get("trial", "")]
@@ -216,8 +250,15 @@ def _static_detail(r) -> tuple[list[str], str]:
     if r.seed_vs_label:
         out += ["", f"**Seed 002 vs label**: {r.seed_vs_label}"]
     footer = f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}; {source_title(lab['source'])}._"
-    _STATIC_DETAIL[id(r)] = (r, SOURCES, KNOWLEDGE_VERSION, out, footer)
-    return out, footer
+    return _Static(
+        topic_source(r.topic, r.label_title, r.label_url),  # a label, or a guideline
+        (*(make_link(title, url) for title, url in r.label_links), trials_link(r.trials_search)),
+        tuple(out), footer)
+
+
+def _testing_static(t: TestDef) -> _Static:
+    return _Static(topic_source(t.topic, t.url_title, t.url),
+                   (*(make_link(title, url) for title, url in t.all_links), trials_link(t.trials_search)))
 
 
 def _caution_line(c) -> str:
@@ -267,14 +308,14 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
             out.append(f"- {_caution_line(c)}")
         for g in r.general_cautions:
             out.append(f"- Label/trial: {g}")
-    static, footer = _static_detail(r)
-    out += static
+    static = _static(r, _regimen_static)
+    out += static.detail
     unknown = _not_known(a, state, offered)
     if unknown:
         out += ["", "**Not known / not offered**"] + [f"- {u}" for u in unknown]
     if notes:
         out += ["", "**Other options**"] + [f"- {n}" for n in notes]
-    out += ["", footer]
+    out += ["", static.footer]
     return "\n".join(out)
 
 
@@ -333,15 +374,15 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
             ],
             next(ids, None),
         ))
-    url = r.label_url
+    static = _static(r, _regimen_static)
     return make_card(
         regimen_summary(a, offered),
         a.indicator_for(offered),  # with the offered choices computed once
-        topic_source(a.topic, a.regimen.label_title, url),  # a label, or a guideline
+        static.source,
         regimen_detail(a, state, position, notes, offered),
         suggestions,
         "at-most-one" if suggestions else None,
-        [*(make_link(title, link) for title, link in r.label_links), trials_link(r.trials_search)],
+        list(static.links),
         next(ids, None),
     )
 
@@ -385,14 +426,15 @@ def testing_card(need: TestNeed, state: PatientState, ids: Iterator[str] | None 
     lines += ["", f"_Knowledge: cards/knowledge/tests.yaml; {source_title(t.source)}._"]
     # whole regimen names only; those that do not fit are dropped ("…"), the detail names all
     summary = clip_items(need.title, [(f" — {need.verb} ", need.waiting)])
+    static = _static(t, _testing_static)
     return make_card(
         summary,
         need.indicator,
-        topic_source(need.topic, t.url_title, t.url),
+        static.source,
         "\n".join(lines),
         suggestions,
         behavior,
-        [*(make_link(title, url) for title, url in t.all_links), trials_link(t.trials_search)],
+        list(static.links),
         next(ids, None),
     )
 
@@ -616,7 +658,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     return make_card(
         summary_headline(state, status, ctx, len(gaps)),
         indicator,
-        topic_source("patient-summary", SERVICE_LABEL, SERVICE_URL),
+        SUMMARY_SOURCE,
         "\n".join(out),
         uuid=uuid,
     )
