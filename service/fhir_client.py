@@ -258,10 +258,10 @@ class FHIRClient:
                 raise FHIRSearchQualified(f"search {kind}: the FHIR server qualified its results with a warning")
             if echoed and page == 0 and not _parameters_echoed(path, bundle, echoed):
                 raise FHIRSearchQualified(f"search {kind}: the FHIR server did not say it used {', '.join(echoed)}")
-            if problems is not None:
+            matches, has_outcome = bundle_contents(bundle, included)
+            if problems is not None and has_outcome:
                 new = [p for p in bundle_errors(bundle) if p not in problems]
                 problems.extend(new[: MAX_PROBLEMS - len(problems)])
-            matches = bundle_matches(bundle, included)
             allowed = self._take_budget(len(matches))
             resources.extend(matches[:allowed])
             if allowed < len(matches):
@@ -415,31 +415,36 @@ def _blocked(exc: BaseException) -> bool:
     return False
 
 
-def bundle_matches(bundle: dict, included: bool | frozenset[str] = False) -> list[dict]:
-    """Entries that are search matches (drops OperationOutcome entries), and
+def bundle_contents(bundle: dict, included: bool | frozenset[str] = False) -> tuple[list[dict], bool]:
+    """The entries that are search matches (OperationOutcome entries dropped) and
     `include` entries: of any type if `included` is True, of the given types
-    if it is a set (what the search's own _include asks for), else none."""
-    found = []
+    if it is a set (what the search's own _include asks for), else none; and
+    whether the Bundle holds an OperationOutcome entry (without one,
+    bundle_errors finds nothing, so it need not look)."""
+    found: list[dict] = []
+    has_outcome = False
     entries = bundle.get("entry")
     if not isinstance(entries, list):
-        return found
+        return found, has_outcome
     for entry in entries:
         if not isinstance(entry, dict):
             continue
         resource = entry.get("resource")
         if not isinstance(resource, dict):
             continue
+        rtype = resource.get("resourceType")
+        if rtype == "OperationOutcome":
+            has_outcome = True
+            continue
         search = entry.get("search")
         mode = search.get("mode") if isinstance(search, dict) else None
         if mode == "include":
-            if not (included is True or (included and resource.get("resourceType") in included)):
+            if not (included is True or (included and rtype in included)):
                 continue
         elif mode not in (None, "match"):
             continue
-        if resource.get("resourceType") == "OperationOutcome":
-            continue
         found.append(resource)
-    return found
+    return found, has_outcome
 
 
 # How much of a server's OperationOutcome text a data gap repeats: enough to

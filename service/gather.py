@@ -43,8 +43,8 @@ from service.fhir_client import (
     FHIRError,
     FHIRTimeout,
     FHIRUnreachable,
+    bundle_contents,
     bundle_errors,
-    bundle_matches,
     next_link,
 )
 
@@ -94,14 +94,6 @@ def is_operation_outcome(value: Any) -> bool:
     return isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
 
 
-def prefetched_resources(value: dict, included: frozenset[str] = frozenset()) -> tuple[list[dict], bool]:
-    """Resources in one prefetch value (with `include` entries of the `included`
-    types), and whether more pages exist."""
-    if value.get("resourceType") == "Bundle":
-        return bundle_matches(value, included), next_link(value) is not None
-    return [value], False
-
-
 def template_type(template: str) -> str:
     """The resource type a prefetch template asks for ("Condition?..." -> Condition)."""
     return template.split("?", 1)[0].split("/", 1)[0]
@@ -123,10 +115,6 @@ def _included_types(query: str) -> frozenset[str]:
     """The types a search for `query`'s type brings through its _include."""
     include = _INCLUDES.get(template_type(query))
     return frozenset({include[1]}) if include else frozenset()
-
-
-def _of_type(resources: list[dict], wanted: str) -> tuple[list[dict], int]:
-    return _of_types(resources, _types_for(wanted))
 
 
 def _of_types(resources: list[dict], accepted: frozenset[str]) -> tuple[list[dict], int]:
@@ -160,6 +148,10 @@ def gather(
     started = time.monotonic()
     prefetch = prefetch or {}
     result = Gathered()
+    # Prefetched resources go through `usable` key by key; those fetched or from the
+    # demo patients wait in result.resources and go through it last (so of two copies
+    # of a Type/id, the prefetched one stays).
+    usable = _UsableForPatient(context.get("patientId"))
     to_fetch: dict[str, str] = {}
     why: dict[str, str] = {}  # why a key is fetched, for the 412 when it cannot be
     for key, template in templates.items():
@@ -177,14 +169,17 @@ def gather(
             to_fetch[key] = render_template(template, context)
             why[key] = "prefetch keys with an OperationOutcome in their place"
             continue
-        resources, more_pages = prefetched_resources(value, _included_types(template))
-        if not more_pages and value.get("resourceType") == "Bundle":  # (a paged one is fetched whole)
-            result.notes.extend(_problem_note(f"prefetch '{key}'", p) for p in bundle_errors(value))
-        wanted = template_type(template)
-        resources, wrong = _of_type(resources, wanted)
+        more_pages = False
+        if value.get("resourceType") == "Bundle":
+            resources, has_outcome = bundle_contents(value, _included_types(template))
+            more_pages = next_link(value) is not None
+            if has_outcome and not more_pages:  # (a paged one is fetched whole)
+                result.notes.extend(_problem_note(f"prefetch '{key}'", p) for p in bundle_errors(value))
+        else:
+            resources = [value]
+        wrong = usable.add(resources, _types_for(template))
         if wrong:
-            result.notes.append(f"prefetch '{key}': ignored {wrong} resource(s) that are not {wanted}")
-        result.resources.extend(resources)
+            result.notes.append(f"prefetch '{key}': ignored {wrong} resource(s) that are not {template_type(template)}")
         result.origin[key] = "prefetch"
         if more_pages:
             # The client paged its prefetch: fetch the whole search ourselves.
@@ -210,7 +205,12 @@ def gather(
             result.resources.extend(demo)
             for key in to_fetch:
                 result.origin[key] = "demo"
-    result.resources = _usable_for_patient(result.resources, context.get("patientId"), result.notes)
+    usable.add(result.resources)
+    result.resources = usable.kept
+    if usable.dropped:
+        result.notes.append(
+            f"ignored {usable.dropped} resource(s) that belong to another patient than the one in context"
+        )
     if len(result.resources) > max_resources:
         result.resources = result.resources[:max_resources]
         result.notes.append(
@@ -519,29 +519,41 @@ def _belongs_to_another_patient(resource: dict, patient_id: str, own_reference: 
     return False
 
 
-def _usable_for_patient(resources: list[dict], patient_id: Any, notes: list[str]) -> list[dict]:
-    """One pass: drop other patients' resources (noted), entered-in-error, and
-    repeats of the same Type/id (prefetch keys overlap)."""
-    own = f"Patient/{patient_id}" if isinstance(patient_id, str) and patient_id else None
-    seen: set[tuple[str, str]] = set()
-    out, dropped = [], 0
-    for resource in resources:
-        if not isinstance(resource, dict):
-            continue
-        if own is not None and _belongs_to_another_patient(resource, patient_id, own):
-            dropped += 1
-            continue
-        if resource.get("status") == "entered-in-error":
-            continue
-        rid = resource.get("id")
-        if isinstance(rid, str):
-            key = (str(resource.get("resourceType")), rid)
-            if key in seen:
+class _UsableForPatient:
+    """The resources that go on, in the order added: none of another patient
+    (counted in `dropped`, for a note), none entered-in-error, and one copy of
+    each Type/id (prefetch keys overlap; the first copy stays)."""
+
+    def __init__(self, patient_id: Any):
+        self.patient_id = patient_id
+        self.own = f"Patient/{patient_id}" if isinstance(patient_id, str) and patient_id else None
+        self.seen: set[tuple[str, str]] = set()
+        self.kept: list[dict] = []
+        self.dropped = 0
+
+    def add(self, resources: list, accepted: frozenset[str] | None = None) -> int:
+        """Keep the usable ones of `resources`; with `accepted` (a prefetch key's
+        types), only those of these types: returns how many were of another type."""
+        patient_id, own, seen, kept = self.patient_id, self.own, self.seen, self.kept
+        wrong = 0
+        for resource in resources:
+            if accepted is not None:
+                rtype = resource.get("resourceType")
+                if not (isinstance(rtype, str) and rtype in accepted):
+                    wrong += 1
+                    continue
+            elif not isinstance(resource, dict):
                 continue
-            seen.add(key)
-        out.append(resource)
-    if dropped:
-        notes.append(
-            f"ignored {dropped} resource(s) that belong to another patient than the one in context"
-        )
-    return out
+            if own is not None and _belongs_to_another_patient(resource, patient_id, own):
+                self.dropped += 1
+                continue
+            if resource.get("status") == "entered-in-error":
+                continue
+            rid = resource.get("id")
+            if isinstance(rid, str):
+                key = (str(resource.get("resourceType")), rid)
+                if key in seen:
+                    continue
+                seen.add(key)
+            kept.append(resource)
+        return wrong

@@ -1,11 +1,14 @@
-"""The raw-bytes depth scan answers exactly as the walk over the parsed tree."""
+"""The raw-bytes depth scan, and the check on the parsed document, answer exactly as the
+walk over the parsed tree."""
 
 import json
 
+import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.schemas import json_too_deep, raw_json_too_deep
+from service.schemas import JSONTooDeep, json_too_deep, loads_within_depth, raw_json_too_deep
 
 leaves = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
@@ -43,3 +46,30 @@ def test_brackets_inside_strings_do_not_count():
 def test_truncated_json_is_left_to_the_parser_not_called_deep():
     assert raw_json_too_deep(b'{"hook": "patient-view"', 64) is False
     assert raw_json_too_deep(b'{"a": [1, 2', 1) is False
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents, st.integers(min_value=0, max_value=8))
+def test_the_check_on_the_parsed_document_agrees_with_the_tree_walk(document, limit):
+    raw = json.dumps(document).encode("utf-8")
+    try:
+        parsed = loads_within_depth(raw, limit)
+    except JSONTooDeep:
+        assert json_too_deep(json.loads(raw), limit)
+    else:
+        assert parsed == json.loads(raw) and not json_too_deep(parsed, limit)
+
+
+def test_json_deeper_than_the_parser_goes_is_too_deep_not_invalid():
+    raw = b"[" * 2000 + b"]" * 2000
+    with pytest.raises(JSONTooDeep):
+        loads_within_depth(raw, 64)
+    with pytest.raises(orjson.JSONDecodeError):
+        loads_within_depth(b"[" * 10 + b"]" * 9, 64)
+
+
+def test_json_deeper_than_orjson_writes_is_decided_by_the_tree_walk():
+    raw = b"[" * 300 + b"]" * 300
+    with pytest.raises(JSONTooDeep):
+        loads_within_depth(raw, 64)
+    assert loads_within_depth(raw, 300) == json.loads(raw)
