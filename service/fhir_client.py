@@ -439,7 +439,8 @@ def bundle_contents(bundle: dict, included: bool | frozenset[str] = False) -> tu
         search = entry.get("search")
         mode = search.get("mode") if isinstance(search, dict) else None
         if mode == "include":
-            if not (included is True or (included and rtype in included)):
+            # (a non-string resourceType is no type a search includes; `in` would raise on a list)
+            if not (included is True or (included and type(rtype) is str and rtype in included)):
                 continue
         elif mode not in (None, "match"):
             continue

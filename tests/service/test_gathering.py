@@ -324,6 +324,22 @@ def test_included_resources_of_a_type_the_medication_search_does_not_include_are
     assert result.notes == []
 
 
+def test_an_included_entry_whose_resource_type_is_not_a_string_is_left_out_not_a_server_error(client):
+    # found by a review of gather: `rtype in included` raised TypeError (unhashable list): a 500
+    prefetch = empty_prefetch()
+    request = {"resourceType": "MedicationRequest", "id": "mr1", "status": "active", "intent": "order",
+               "subject": {"reference": "Patient/p1"}, "medicationReference": {"reference": "Medication/m1"}}
+    prefetch["medicationRequests"] = searchset([request])
+    prefetch["medicationRequests"]["entry"] += [
+        {"resource": {"resourceType": ["Medication"], "id": "m1"}, "search": {"mode": "include"}},
+        {"resource": {"resourceType": {"x": 1}, "id": "m2"}, "search": {"mode": "include"}}]
+    result = gather(TEMPLATES, CONTEXT, prefetch, None)
+    assert [(r["resourceType"], r["id"]) for r in result.resources] == [("MedicationRequest", "mr1")]
+    response = client.post(SERVICE, json=patient_view_request("p1", prefetch))
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.get_json()["cards"]
+
+
 def test_without_prefetch_medication_searches_ask_for_and_keep_the_medications_they_reference():
     prefetch = empty_prefetch()
     del prefetch["medicationStatements"]
