@@ -58,3 +58,17 @@ def test_cards_response_is_the_same_json_as_json_dumps():
     assert json.loads(body) == expected
     assert body == json.dumps(expected, ensure_ascii=False, separators=(",", ":")).encode()
     assert "detail" not in json.loads(body)["cards"][0]  # pruned
+
+
+# any text a card may carry (record text included), without lone surrogates: the request
+# parser rejects them and no encoder can write them as UTF-8
+card_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(card_text, card_text, st.sampled_from(["info", "warning", "critical"]))
+def test_cards_response_writes_any_card_text_byte_for_byte_as_json_dumps(summary, detail, indicator):
+    card = Card(summary=summary, indicator=indicator, source=topic_source("fulvestrant", detail, None),
+                detail=detail)
+    expected = {"cards": [card.to_json()]}
+    assert cards_response([card]) == json.dumps(expected, ensure_ascii=False, separators=(",", ":")).encode()
