@@ -9,6 +9,12 @@ instance state exactly as validation would: the field values in declaration
 order, every passed field in `model_fields_set`, fresh lists for list fields
 (validation copies a list argument), no extra or private attributes.
 
+`source()` and `exposure()` pass every field, so all their instances share one
+fields-set object instead of a copy each (about 200 set copies a call, 1.3 % of
+a patient-view call's instructions). Sharing is safe because the set already holds
+every field: pydantic only ever adds a field name to it on assignment (a no-op
+here), and model_copy() gives the copy a set of its own.
+
 Only call them with values that validation would accept unchanged; anything read
 straight from the input JSON goes through the validated constructor.
 """
@@ -29,7 +35,7 @@ _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
-# copied per instance (validation gives each instance its own set)
+# shared by every instance (see the module docstring)
 _SOURCE_FIELDS = {"reference", "date", "display", "specimen"}
 _EXPOSURE_FIELDS = {"drugs", "start", "end", "active", "setting", "sources", "status", "superseded"}
 
@@ -38,7 +44,7 @@ def source(reference: str, date: dt.date | None, display: str | None, specimen: 
     """Source(reference=, date=, display=, specimen=) with all four passed."""
     s = _new(Source)
     _set_dict(s, {"reference": reference, "date": date, "display": display, "specimen": specimen})
-    _set_fields_set(s, _SOURCE_FIELDS.copy())
+    _set_fields_set(s, _SOURCE_FIELDS)
     _set_extra(s, None)
     _set_private(s, None)
     return s
@@ -50,7 +56,7 @@ def exposure(drugs: list[Any], start: dt.date | None, end: dt.date | None, activ
     e = _new(Exposure)
     _set_dict(e, {"drugs": drugs, "start": start, "end": end, "active": active, "setting": setting,
                   "sources": sources, "status": status, "superseded": superseded})
-    _set_fields_set(e, _EXPOSURE_FIELDS.copy())
+    _set_fields_set(e, _EXPOSURE_FIELDS)
     _set_extra(e, None)
     _set_private(e, None)
     return e

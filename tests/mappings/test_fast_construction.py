@@ -33,7 +33,19 @@ def test_fast_source_is_the_validated_source():
                  ("MedicationRequest/?", dt.date(1, 1, 1), "letrozole -> letrozole", "tissue")):
         fast = _fast.source(*args)
         _same(fast, Source(reference=args[0], date=args[1], display=args[2], specimen=args[3]))
-        assert fast.model_fields_set is not _fast.source(*args).model_fields_set  # one set per instance
+
+
+
+def test_fast_sources_share_a_fields_set_that_assignment_and_copies_never_change():
+    # all instances share one fields-set object (_fast docstring): it must stay every field
+    a, b = _fast.source("Observation/a", None, None, None), _fast.source("Observation/b", None, None, None)
+    a.display = "ER IHC"
+    copied = b.model_copy(update={"date": dt.date(2020, 1, 2)})
+    copied.specimen = "tissue"
+    everything = {"reference", "date", "display", "specimen"}
+    assert a.model_fields_set == b.model_fields_set == copied.model_fields_set == everything
+    assert (b.display, b.date, b.specimen) == (None, None, None)
+    assert copied.model_fields_set is not b.model_fields_set
 
 
 def test_fast_exposure_is_the_validated_exposure_with_its_own_lists():
