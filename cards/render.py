@@ -8,7 +8,7 @@ validate them with fhir.resources.R4B, the hot path does not.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Iterator, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 from urllib.parse import quote, urlencode
 
 from mappings.state import PatientState, Source
@@ -32,6 +32,7 @@ TRIALS_URL = "https://clinicaltrials.gov/search"
 MAX_SUMMARY = 139
 MAX_CITED = 6
 SUMMARY_SOURCE = topic_source("patient-summary", SERVICE_LABEL, SERVICE_URL)  # shared, never changed
+T = TypeVar("T")
 
 
 # --- small text helpers ----------------------------------------------------
@@ -165,24 +166,18 @@ def medication_request(patient_id: str, drug: DrugInfo, regimen_name: str) -> Pr
                       **_medication_parts(drug.name, drug.rxnorm, regimen_name))
 
 
-# TestOrder -> its draft ServiceRequest's "code", pruned, made once per order of tests.yaml
-# (keyed by id, the order kept with it: the knowledge is immutable once loaded)
-_ORDER_CODES: dict[int, tuple[TestOrder, dict]] = {}
-
-
-def _order_code(order: TestOrder) -> dict:
-    found = _ORDER_CODES.get(id(order))
-    if found is None or found[0] is not order:
-        code: dict = {"text": order.text}
-        if order.code:
-            code["coding"] = [dict(order.code)]
-        found = _ORDER_CODES[id(order)] = (order, pruned_json({"code": code}))
-    return found[1]
+def _order_code(order: TestOrder) -> PrunedJSON:
+    """A draft ServiceRequest's "code" for an order of tests.yaml, pruned (made once per order:
+    _made_once)."""
+    code: dict = {"text": order.text}
+    if order.code:
+        code["coding"] = [dict(order.code)]
+    return pruned_json({"code": code})
 
 
 def service_request(patient_id: str, order: TestOrder, why: str) -> PrunedJSON:
     resource = PrunedJSON(resourceType="ServiceRequest", status="draft", intent="proposal",
-                          subject={"reference": f"Patient/{patient_id}"}, **_order_code(order))
+                          subject={"reference": f"Patient/{patient_id}"}, **_made_once(order, _order_code))
     if why:  # an empty note is pruned away
         resource["note"] = [{"text": why}]
     return resource
@@ -216,17 +211,20 @@ class _Static(NamedTuple):
     footer: str = ""  # regimen cards: the detail's last line
 
 
-# Made once per Regimen or TestDef (and SOURCES / knowledge version): keyed by the object's
-# id, the object kept with its parts so that another object reusing a freed id is never
-# mistaken for it. The Source and Link models are shared by every card made from that
-# knowledge: nothing changes them once built (the cards are only read and serialised).
-_STATIC: dict[int, tuple] = {}
+# What make(k) builds from a piece of knowledge k alone (a Regimen's or TestDef's _Static,
+# a TestOrder's ServiceRequest code), made once per k and maker (and SOURCES / knowledge
+# version): keyed by the object's id, the object kept with its parts so that another object
+# reusing a freed id is never mistaken for it. What is made (Source and Link models, resource
+# parts) is shared by every card made from that knowledge: nothing changes it once built
+# (the cards are only read and serialised).
+_MADE: dict[tuple[int, Callable], tuple] = {}
 
 
-def _static(k, make) -> _Static:
-    found = _STATIC.get(id(k))
+def _made_once(k, make: Callable[[Any], T]) -> T:
+    key = (id(k), make)
+    found = _MADE.get(key)
     if found is None or found[0] is not k or found[1] is not SOURCES or found[2] != KNOWLEDGE_VERSION:
-        found = _STATIC[id(k)] = (k, SOURCES, KNOWLEDGE_VERSION, make(k))
+        found = _MADE[key] = (k, SOURCES, KNOWLEDGE_VERSION, make(k))
     return found[3]
 
 
@@ -308,7 +306,7 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
             out.append(f"- {_caution_line(c)}")
         for g in r.general_cautions:
             out.append(f"- Label/trial: {g}")
-    static = _static(r, _regimen_static)
+    static = _made_once(r, _regimen_static)
     out += static.detail
     unknown = _not_known(a, state, offered)
     if unknown:
@@ -374,7 +372,7 @@ def regimen_card(a: RegimenAssessment, state: PatientState, position: int, notes
             ],
             next(ids, None),
         ))
-    static = _static(r, _regimen_static)
+    static = _made_once(r, _regimen_static)
     return make_card(
         regimen_summary(a, offered),
         a.indicator_for(offered),  # with the offered choices computed once
@@ -426,7 +424,7 @@ def testing_card(need: TestNeed, state: PatientState, ids: Iterator[str] | None 
     lines += ["", f"_Knowledge: cards/knowledge/tests.yaml; {source_title(t.source)}._"]
     # whole regimen names only; those that do not fit are dropped ("…"), the detail names all
     summary = clip_items(need.title, [(f" — {need.verb} ", need.waiting)])
-    static = _static(t, _testing_static)
+    static = _made_once(t, _testing_static)
     return make_card(
         summary,
         need.indicator,
