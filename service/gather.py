@@ -177,7 +177,8 @@ def gather(
                 result.notes.extend(_problem_note(f"prefetch '{key}'", p) for p in bundle_errors(value))
         else:
             resources = [value]
-        wrong = usable.add(resources, _types_for(template))
+        resources, wrong = _of_types(resources, _types_for(template))
+        usable.add(resources)
         if wrong:
             result.notes.append(f"prefetch '{key}': ignored {wrong} resource(s) that are not {template_type(template)}")
         result.origin[key] = "prefetch"
@@ -531,18 +532,11 @@ class _UsableForPatient:
         self.kept: list[dict] = []
         self.dropped = 0
 
-    def add(self, resources: list, accepted: frozenset[str] | None = None) -> int:
-        """Keep the usable ones of `resources`; with `accepted` (a prefetch key's
-        types), only those of these types: returns how many were of another type."""
+    def add(self, resources: list) -> None:
+        """Keep the usable ones of `resources`."""
         patient_id, own, seen, kept = self.patient_id, self.own, self.seen, self.kept
-        wrong = 0
         for resource in resources:
-            if accepted is not None:
-                rtype = resource.get("resourceType")
-                if not (isinstance(rtype, str) and rtype in accepted):
-                    wrong += 1
-                    continue
-            elif not isinstance(resource, dict):
+            if not isinstance(resource, dict):
                 continue
             if own is not None and _belongs_to_another_patient(resource, patient_id, own):
                 self.dropped += 1
@@ -556,4 +550,3 @@ class _UsableForPatient:
                     continue
                 seen.add(key)
             kept.append(resource)
-        return wrong

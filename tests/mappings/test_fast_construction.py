@@ -35,7 +35,6 @@ def test_fast_source_is_the_validated_source():
         _same(fast, Source(reference=args[0], date=args[1], display=args[2], specimen=args[3]))
 
 
-
 def test_fast_sources_share_a_fields_set_that_assignment_and_copies_never_change():
     # all instances share one fields-set object (_fast docstring): it must stay every field
     a, b = _fast.source("Observation/a", None, None, None), _fast.source("Observation/b", None, None, None)
