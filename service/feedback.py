@@ -18,7 +18,6 @@ import time
 from sqlalchemy import (
     Column, DateTime, Integer, String, Text, UniqueConstraint, create_engine, event, func, select,
 )
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -35,6 +34,14 @@ ISSUED_BATCH_DELAY_SECONDS = 0.25
 # delay (2,000 a second, about 220 nine-card calls a second per worker), and
 # under more load its queue would fill and cards would go unrecorded.
 ISSUED_BATCH_MAX = 500
+
+
+# What the SQLite branch of _insert_issued sends (as SQLAlchemy's
+# sqlite insert(IssuedCard).on_conflict_do_nothing() compiles it): a card
+# remembered twice is stored once.
+_INSERT_ISSUED_SQLITE = (
+    "INSERT INTO issued_cards (uuid, service_id, topic, issued_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
 
 
 class Base(DeclarativeBase):
@@ -121,14 +128,20 @@ class FeedbackStore:
                 marker.set()
 
     def _insert_issued(self, batch: list[tuple]) -> None:
-        rows = [dict(uuid=u, service_id=s, topic=t, issued_at=at) for u, s, t, at in batch]
+        if self.engine.dialect.name == "sqlite":
+            # One executemany of plain tuples, without an ORM session and
+            # SQLAlchemy's per-row type processing: this thread shares the GIL
+            # with the requests (an 11-card batch: 390 -> 170 us CPU, 500 cards:
+            # 4.5 -> 3.0 ms). The timestamp is the text SQLAlchemy's SQLite
+            # DateTime stores (tests/service/test_feedback.py checks both).
+            rows = [(u, s, t, at.isoformat(" ", "microseconds")) for u, s, t, at in batch]
+            with self.engine.begin() as connection:
+                connection.exec_driver_sql(_INSERT_ISSUED_SQLITE, rows)
+            return
         with Session(self.engine) as session, session.begin():
-            if self.engine.dialect.name == "sqlite":
-                session.execute(sqlite_insert(IssuedCard).on_conflict_do_nothing(), rows)
-            else:
-                for row in rows:
-                    if session.get(IssuedCard, row["uuid"]) is None:
-                        session.add(IssuedCard(**row))
+            for u, s, t, at in batch:
+                if session.get(IssuedCard, u) is None:
+                    session.add(IssuedCard(uuid=u, service_id=s, topic=t, issued_at=at))
 
     # -- feedback -----------------------------------------------------------
 

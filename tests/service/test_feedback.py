@@ -343,3 +343,27 @@ def test_every_bounded_feedback_column_is_at_least_as_long_as_what_validation_le
     assert max_length(Coding, "code") <= columns.override_code.type.length
     assert max_length(Coding, "display") <= columns.override_display.type.length
     assert max_length(FeedbackItem, "card") <= columns.card_uuid.type.length
+
+
+def test_issued_cards_are_stored_as_the_orm_statement_would_store_them(tmp_path):
+    """_insert_issued's hand-written SQLite insert is the ORM's on_conflict_do_nothing
+    insert, and its timestamps are the text SQLAlchemy's DateTime stores (read back equal)."""
+    import datetime as dt
+
+    from sqlalchemy import select
+    from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect, insert as sqlite_insert
+    from sqlalchemy.orm import Session
+
+    columns = ["uuid", "service_id", "topic", "issued_at"]
+    compiled = sqlite_insert(feedback_module.IssuedCard).on_conflict_do_nothing().compile(
+        dialect=sqlite_dialect(), column_keys=columns)
+    assert str(compiled) == feedback_module._INSERT_ISSUED_SQLITE
+
+    store = feedback_module.FeedbackStore(f"sqlite:///{tmp_path}/fb.sqlite")
+    times = [dt.datetime(2026, 11, 21, 21, 0, 0, 123456), dt.datetime(2026, 11, 21, 21, 0, 0), dt.datetime(999, 1, 2)]
+    store._insert_issued([(f"card-{i}", "svc", "topic", at) for i, at in enumerate(times)])
+    store._insert_issued([("card-0", "svc", "other-topic", times[1])])  # a repeat is ignored
+    with Session(store.engine) as session:
+        stored = session.execute(select(feedback_module.IssuedCard.uuid, feedback_module.IssuedCard.topic,
+                                        feedback_module.IssuedCard.issued_at).order_by("uuid")).all()
+    assert [tuple(row) for row in stored] == [(f"card-{i}", "topic", at) for i, at in enumerate(times)]
