@@ -345,25 +345,31 @@ def test_every_bounded_feedback_column_is_at_least_as_long_as_what_validation_le
     assert max_length(FeedbackItem, "card") <= columns.card_uuid.type.length
 
 
-def test_issued_cards_are_stored_as_the_orm_statement_would_store_them(tmp_path):
-    """_insert_issued's hand-written SQLite insert is the ORM's on_conflict_do_nothing
-    insert, and its timestamps are the text SQLAlchemy's DateTime stores (read back equal)."""
+def test_issued_cards_written_in_one_batch_are_stored_as_the_orm_would_store_them(tmp_path):
+    """_insert_issued's SQLite executemany stores the same text, row for row, as an
+    ORM session adding the same cards; a card remembered again keeps its first row."""
     import datetime as dt
 
-    from sqlalchemy import select
-    from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect, insert as sqlite_insert
+    from sqlalchemy import text
     from sqlalchemy.orm import Session
 
-    columns = ["uuid", "service_id", "topic", "issued_at"]
-    compiled = sqlite_insert(feedback_module.IssuedCard).on_conflict_do_nothing().compile(
-        dialect=sqlite_dialect(), column_keys=columns)
-    assert str(compiled) == feedback_module._INSERT_ISSUED_SQLITE
-
-    store = feedback_module.FeedbackStore(f"sqlite:///{tmp_path}/fb.sqlite")
     times = [dt.datetime(2026, 11, 21, 21, 0, 0, 123456), dt.datetime(2026, 11, 21, 21, 0, 0), dt.datetime(999, 1, 2)]
-    store._insert_issued([(f"card-{i}", "svc", "topic", at) for i, at in enumerate(times)])
-    store._insert_issued([("card-0", "svc", "other-topic", times[1])])  # a repeat is ignored
-    with Session(store.engine) as session:
-        stored = session.execute(select(feedback_module.IssuedCard.uuid, feedback_module.IssuedCard.topic,
-                                        feedback_module.IssuedCard.issued_at).order_by("uuid")).all()
-    assert [tuple(row) for row in stored] == [(f"card-{i}", "topic", at) for i, at in enumerate(times)]
+    cards = [(f"card-{i}", "svc", "topic", at) for i, at in enumerate(times)]
+    batched = feedback_module.FeedbackStore(f"sqlite:///{tmp_path}/batched.sqlite")
+    batched._insert_issued(cards)
+    batched._insert_issued([("card-0", "svc", "other-topic", times[1])])
+    through_orm = feedback_module.FeedbackStore(f"sqlite:///{tmp_path}/orm.sqlite")
+    with Session(through_orm.engine) as session, session.begin():
+        session.add_all(feedback_module.IssuedCard(uuid=u, service_id=s, topic=t, issued_at=at) for u, s, t, at in cards)
+
+    def stored_text(store):
+        with store.engine.connect() as connection:
+            return connection.execute(text(
+                "SELECT uuid, service_id, topic, CAST(issued_at AS TEXT) FROM issued_cards ORDER BY uuid")).all()
+
+    assert stored_text(batched) == stored_text(through_orm)
+    assert [row[3] for row in stored_text(batched)] == [
+        "2026-11-21 21:00:00.123456", "2026-11-21 21:00:00.000000", "0999-01-02 00:00:00.000000"]
+    with Session(batched.engine) as session:
+        read_back = session.query(feedback_module.IssuedCard).order_by("uuid").all()
+    assert [(c.uuid, c.topic, c.issued_at) for c in read_back] == [(u, t, at) for u, _, t, at in cards]
