@@ -44,6 +44,16 @@ def test_duplicate_feedback_is_tolerated_and_stored_once(client):
     assert again.get_json()["stored"] == 0
 
 
+def test_feedback_for_a_card_this_service_has_no_record_of_is_kept_and_counted_under_unknown(app, client):
+    # Not refused: the card may have been issued by another worker or just before a
+    # restart, with its issued-card row not yet written. Nothing a clinician sent is lost.
+    card_uuid = str(uuid.uuid4())
+    response = client.post(f"{SERVICE}/feedback", json={"feedback": [feedback_item(card_uuid)]})
+    assert response.status_code == 200 and response.get_json()["stored"] == 1
+    rows = app.extensions["feedback_store"].stats_by_topic()
+    assert [(r["topic"], r["issued"], r["accepted"]) for r in rows] == [("unknown", 0, 1)]
+
+
 def test_feedback_survives_an_app_restart_and_feeds_the_stats(app_config, capsys):
     first = create_app(app_config)
     client = first.test_client()
