@@ -101,7 +101,7 @@ class _Med:
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline")
 
-    def __init__(self, drugs: list[T.DrugInfo], label: str) -> None:
+    def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
         self.label = label
         self.names = " + ".join(d.name for d in drugs)
