@@ -73,13 +73,13 @@ def _utcnow() -> dt.datetime:
 
 class FeedbackStore:
     def __init__(self, url: str):
-        connect_args = {"check_same_thread": False, "timeout": 15} if url.startswith("sqlite") else {}
+        sqlite = url.startswith("sqlite")
+        connect_args = {"check_same_thread": False, "timeout": 15} if sqlite else {}
         self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
-        if url.startswith("sqlite"):
+        if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         _create_tables(self.engine)
-        self._sqlite_insert_issued = (_sqlite_issued_insert(self.engine.dialect)
-                                     if self.engine.dialect.name == "sqlite" else None)
+        self._sqlite_insert_issued = _sqlite_issued_insert(self.engine.dialect) if sqlite else None
         self._issued: queue.Queue = queue.Queue(maxsize=100_000)
         self._writer = threading.Thread(target=self._write_issued_forever, daemon=True)
         self._writer.start()
