@@ -866,13 +866,27 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
         th.months_from_adjuvant_endocrine_end_to_metastasis = 0.0
         th.adjuvant_endocrine_end = max(ends) if ends and max(ends) >= m else None  # type: ignore[type-var]
         return
-    if ends and len(ends) == len(early_et):
+    open_ended = [e for e in early_et if not e.end and not _within_documented_course(e, early_et)]
+    if ends and not open_ended:
         th.adjuvant_endocrine_end = max(ends)  # type: ignore[type-var]
         th.months_from_adjuvant_endocrine_end_to_metastasis = round(months_between(th.adjuvant_endocrine_end, m), 2)
     else:
         ctx.gap("adjuvant-endocrine-end-unknown",
                 "Adjuvant endocrine therapy is documented without an end date: endocrine resistance cannot be classified.",
-                [e.src for e in early_et if not e.end])
+                [e.src for e in open_ended])
+
+
+def _within_documented_course(e: _Exp, early_et: list[_Exp]) -> bool:
+    """An early-setting record without an end date (typically a monthly refill request)
+    that starts inside a documented course of the same drug(s), between that course's
+    start and its recorded end: the course's end is its end too. Refills after the
+    recorded end, of another drug, or without a start date stay open-ended (a gap)."""
+    start = e.start
+    if start is None:
+        return False
+    names = e.med.names  # type: ignore[union-attr]
+    return any(f.end is not None and f.start is not None and f.start <= start <= f.end
+               and f.med.names == names for f in early_et)  # type: ignore[union-attr]
 
 
 def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease) -> None:

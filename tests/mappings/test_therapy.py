@@ -67,6 +67,46 @@ def test_adjuvant_et_without_an_end_date_leaves_resistance_unknown_and_says_so()
     assert "adjuvant-endocrine-end-unknown" in {g.code for g in s.gaps}
 
 
+def test_refills_without_end_dates_inside_a_documented_adjuvant_course_end_with_that_course():
+    # Real records: one MedicationStatement with the course's dates, and a completed
+    # MedicationRequest per refill with only an authoredOn date.
+    s = state(
+        med_statement(LETROZOLE, "2014-02-15", "2019-02-15"),
+        med_request(LETROZOLE, "2014-03-20", status="completed"),
+        med_request(LETROZOLE, "2018-11-30", status="completed"),
+        med_request(LETROZOLE, "2019-02-15", status="completed"),
+        met="2020-01-15",
+    )
+    th = s.therapy
+    assert th.adjuvant_endocrine_end == dt.date(2019, 2, 15)
+    assert 10.9 < th.months_from_adjuvant_endocrine_end_to_metastasis < 11.1
+    assert th.endocrine_resistance == "secondary"
+    assert "adjuvant-endocrine-end-unknown" not in {g.code for g in s.gaps}
+
+
+def test_a_refill_after_the_documented_end_of_adjuvant_et_leaves_the_end_unknown_and_names_that_refill():
+    late = med_request(LETROZOLE, "2019-06-01", status="completed")
+    s = state(
+        med_statement(LETROZOLE, "2014-02-15", "2019-02-15"),
+        med_request(LETROZOLE, "2018-11-30", status="completed"),
+        late,
+        met="2020-01-15",
+    )
+    assert s.therapy.endocrine_resistance == "unknown"
+    gap = next(g for g in s.gaps if g.code == "adjuvant-endocrine-end-unknown")
+    assert [src.reference for src in gap.sources] == [f"MedicationRequest/{late['id']}"]
+
+
+def test_a_refill_of_another_drug_is_not_covered_by_a_documented_course():
+    s = state(
+        med_statement(LETROZOLE, "2014-02-15", "2019-02-15"),
+        med_request(TAMOXIFEN, "2016-01-10", status="completed"),
+        met="2020-01-15",
+    )
+    assert s.therapy.endocrine_resistance == "unknown"
+    assert "adjuvant-endocrine-end-unknown" in {g.code for g in s.gaps}
+
+
 def test_ai_plus_cdk46i_then_fulvestrant_then_capecitabine_are_three_lines():
     s = state(
         med_statement(LETROZOLE, "2020-02-01", "2021-03-01"),
