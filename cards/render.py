@@ -7,6 +7,7 @@ validate them with fhir.resources.R4B, the hot path does not.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 from urllib.parse import quote, urlencode
@@ -506,6 +507,52 @@ def summary_headline(state: PatientState, status: PathwayStatus, ctx: Context, g
     return clip(f"HR+/{her2} MBC, {line}; {muts}; {gaps} data gap(s)")
 
 
+class _EarlyCourse:
+    """(Neo)adjuvant records of one drug (or combination) shown as one summary line.
+
+    A long record holds a MedicationRequest per monthly refill and a
+    MedicationAdministration per infusion: one line each buried the course. A record
+    joins the drug's latest course when it starts within that course's recorded
+    dates (mappings/therapy.py reads such a refill the same way for the adjuvant
+    end), or when the course and the record are both single-day administrations
+    (a series, shown with its count, not as a continuous span). Anything else,
+    such as a record starting after the recorded end, starts a line of its own.
+    """
+
+    __slots__ = ("names", "start", "end", "sources", "records", "series")
+
+    def __init__(self, e, names: tuple[str, ...]) -> None:
+        self.names = " + ".join(names)
+        self.start, self.end = e.start, e.end
+        self.sources = list(e.sources)
+        self.records = 1
+        self.series = e.start is not None and e.start == e.end
+
+    def takes(self, start: dt.date | None, end: dt.date | None) -> bool:
+        if start is None:
+            return False
+        if self.series:
+            return start == end or (self.start <= start <= self.end)  # type: ignore[operator]
+        return self.start is not None and self.end is not None and self.start <= start <= self.end
+
+    def add(self, e) -> None:
+        self.records += 1
+        self.sources += e.sources
+        self.series = self.series and e.start == e.end
+        if e.end is not None and e.end > self.end:  # type: ignore[operator]
+            self.end = e.end
+
+    def line(self) -> str:
+        start = (ISO_TEXT.get(self.start) or iso(self.start)) if self.start else "date unknown"
+        end = (ISO_TEXT.get(self.end) or iso(self.end)) if self.end else "date unknown"
+        if self.records == 1:
+            return f"- (Neo)adjuvant: {self.names}, {start} to {end}{cite(self.sources)}"
+        if self.series:
+            return f"- (Neo)adjuvant: {self.names}, {self.records} administrations from {start} to {end}{cite(self.sources)}"
+        return (f"- (Neo)adjuvant: {self.names}, {start} to {end} ({self.records} records: the course and "
+                f"{self.records - 1} dated within it){cite(self.sources)}")
+
+
 def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
                  assessments: list[RegimenAssessment], needs: list[TestNeed], extra_gaps: list[Finding],
                  uuid: str | None = None) -> Card:
@@ -555,23 +602,21 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             out.append(f"- Metastatic line {ln.number}: {' + '.join(ln.names)}, {when}{cite(ln.sources)}")
     else:
         out.append(f"- Metastatic lines: {ctx.lines}")
-    # one pass over the exposures (hundreds on a long record): a line per (neo)adjuvant
-    # exposure, and each ingredient's span for "Drugs on record" below
+    # one pass over the exposures (hundreds on a long record): the (neo)adjuvant
+    # courses, and each ingredient's span for "Drugs on record" below
     spans: dict[str, list] = {}  # ingredient -> [earliest start, latest end, active]
-    iso_get = ISO_TEXT.get  # iso() without the call when the date was formatted before
+    courses: list[_EarlyCourse] = []
+    latest_course: dict[tuple[str, ...], _EarlyCourse] = {}  # drug names -> its latest course
     for e in th.exposures:
         drugs, start, end, active = e.drugs, e.start, e.end, e.active
         if e.setting == "early":
-            srcs = e.sources
-            if len(srcs) == 1:
-                s0 = srcs[0]
-                when = s0.date
-                cited = f" — {s0.reference} ({iso_get(when) or iso(when)})" if when else " — " + s0.reference
+            key = tuple([x.name for x in drugs])
+            course = latest_course.get(key)
+            if course is not None and course.takes(start, end):
+                course.add(e)
             else:
-                cited = cite(srcs)
-            out.append(f"- (Neo)adjuvant: {drugs[0].name if len(drugs) == 1 else ' + '.join([x.name for x in drugs])}, "
-                       f"{(iso_get(start) or iso(start)) if start else 'date unknown'} to "
-                       f"{(iso_get(end) or iso(end)) if end else 'date unknown'}{cited}")
+                latest_course[key] = course = _EarlyCourse(e, key)
+                courses.append(course)
         for x in drugs:
             span = spans.get(x.name)
             if span is None:
@@ -582,6 +627,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             if end and (span[1] is None or end > span[1]):
                 span[1] = end
             span[2] = span[2] or active
+    out += [course.line() for course in courses]
     out.append(f"- Endocrine sensitivity: {_endocrine_sensitivity(th)}{cite(th.endocrine_resistance_sources)}")
     if spans:
         out.append("- Drugs on record: " + "; ".join(

@@ -286,3 +286,45 @@ def test_the_summary_says_what_a_stale_esr1_result_must_follow_with_the_source_o
     line = next(x for x in card(cards_for(state), "patient-summary")["detail"].splitlines() if "ESR1 result current" in x)
     assert line.startswith("- ESR1 result current (it must follow the end of metastatic line 1 (letrozole + palbociclib) on ")
     assert "): no — MedicationStatement/" in line
+
+
+# --- the summary's (neo)adjuvant therapy: courses, not one line per refill ------------
+
+def _adjuvant_summary_lines(*resources) -> list[str]:
+    from mappings import build_patient_state
+    from tests.mappings.builders import PID, metastatic_patient
+
+    state = build_patient_state(metastatic_patient("2020-01-15", *resources), PID, dt.date(2024, 6, 1))
+    summary = card(cards_for(state), "patient-summary")
+    return [x for x in summary["detail"].splitlines() if x.startswith("- (Neo)adjuvant:")]
+
+
+def test_the_summary_shows_an_adjuvant_course_and_the_refills_dated_within_it_as_one_line():
+    from tests.mappings.builders import LETROZOLE, med_request, med_statement
+
+    refills = [med_request(LETROZOLE, day, status="completed") for day in ("2014-03-20", "2016-07-01", "2018-11-30")]
+    lines = _adjuvant_summary_lines(med_statement(LETROZOLE, "2014-02-15", "2019-02-15"), *refills)
+    assert len(lines) == 1
+    assert "letrozole, 2014-02-15 to 2019-02-15 (4 records: the course and 3 dated within it)" in lines[0]
+    assert all(f"MedicationRequest/{r['id']}" in lines[0] for r in refills)
+
+
+def test_a_refill_dated_after_the_recorded_end_keeps_a_summary_line_of_its_own():
+    from tests.mappings.builders import LETROZOLE, med_request, med_statement
+
+    statement = med_statement(LETROZOLE, "2014-02-15", "2019-02-15")
+    late = med_request(LETROZOLE, "2019-06-01", status="completed")
+    lines = _adjuvant_summary_lines(statement, late)
+    assert lines == [
+        f"- (Neo)adjuvant: letrozole, 2014-02-15 to 2019-02-15 — MedicationStatement/{statement['id']} (2014-02-15)",
+        f"- (Neo)adjuvant: letrozole, 2019-06-01 to date unknown — MedicationRequest/{late['id']} (2019-06-01)",
+    ]
+
+
+def test_adjuvant_infusions_are_one_series_line_with_their_count_not_a_continuous_course():
+    from tests.mappings.builders import ZOLEDRONIC, med_admin
+
+    infusions = [med_admin(ZOLEDRONIC, day) for day in ("2016-01-10", "2016-07-12", "2017-01-09")]
+    lines = _adjuvant_summary_lines(*infusions)
+    assert len(lines) == 1
+    assert "zoledronic acid, 3 administrations from 2016-01-10 to 2017-01-09" in lines[0]
