@@ -43,6 +43,11 @@ Endocrine resistance (ESO-ESMO ABC4, CR C.1; 12-month boundary inclusive, CR
 C.3 row 1, calendar months):
 - relapse on adjuvant ET: < 24 months of adjuvant ET -> primary, else secondary;
 - relapse <= 12.0 months after completing adjuvant ET -> secondary; > 12 -> sensitive;
+  completion is the latest recorded end of the adjuvant ET records. A record without
+  an end date (typically one MedicationRequest per monthly refill, authoredOn only)
+  that starts within a recorded course of the same drug(s) ends with that course;
+  any other adjuvant ET record without an end leaves completion unknown (gap
+  adjuvant-endocrine-end-unknown, naming those records);
 - first metastatic ET line ended by progression after < 6 months -> primary,
   >= 6 months -> secondary (the more resistant of the adjuvant and metastatic
   readings wins);
@@ -866,7 +871,8 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
         th.months_from_adjuvant_endocrine_end_to_metastasis = 0.0
         th.adjuvant_endocrine_end = max(ends) if ends and max(ends) >= m else None  # type: ignore[type-var]
         return
-    open_ended = [e for e in early_et if not e.end and not _within_documented_course(e, early_et)]
+    courses = _documented_courses(early_et)
+    open_ended = [e for e in early_et if not e.end and not _within_documented_course(e, courses)]
     if ends and not open_ended:
         th.adjuvant_endocrine_end = max(ends)  # type: ignore[type-var]
         th.months_from_adjuvant_endocrine_end_to_metastasis = round(months_between(th.adjuvant_endocrine_end, m), 2)
@@ -876,7 +882,16 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
                 [e.src for e in open_ended])
 
 
-def _within_documented_course(e: _Exp, early_et: list[_Exp]) -> bool:
+def _documented_courses(early_et: list[_Exp]) -> dict[str, list[tuple[dt.date, dt.date]]]:
+    """drug name(s) -> the (start, end) of each early-setting record with both dates."""
+    courses: dict[str, list[tuple[dt.date, dt.date]]] = {}
+    for f in early_et:
+        if f.start is not None and f.end is not None:
+            courses.setdefault(f.med.names, []).append((f.start, f.end))  # type: ignore[union-attr]
+    return courses
+
+
+def _within_documented_course(e: _Exp, courses: dict[str, list[tuple[dt.date, dt.date]]]) -> bool:
     """An early-setting record without an end date (typically a monthly refill request)
     that starts inside a documented course of the same drug(s), between that course's
     start and its recorded end: the course's end is its end too. Refills after the
@@ -884,9 +899,7 @@ def _within_documented_course(e: _Exp, early_et: list[_Exp]) -> bool:
     start = e.start
     if start is None:
         return False
-    names = e.med.names  # type: ignore[union-attr]
-    return any(f.end is not None and f.start is not None and f.start <= start <= f.end
-               and f.med.names == names for f in early_et)  # type: ignore[union-attr]
+    return any(a <= start <= b for a, b in courses.get(e.med.names, ()))  # type: ignore[union-attr]
 
 
 def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease) -> None:
