@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 from urllib.parse import quote, urlencode
 
-from mappings.state import PatientState, Source
+from mappings.state import LINE_CLASSES, PatientState, Source
 
 from cards.knowledge import DRUGS, KNOWLEDGE_VERSION, OFS_DRUG, SOURCES, DrugInfo, TestDef, TestOrder
 from cards.models import (
@@ -634,7 +634,10 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             f"{name} ({fmt_date(a)} to {'now' if active else fmt_date(b)})"
             for name, (a, b, active) in sorted(spans.items())))
     if ctx.current_line is not None:
-        current = sorted({d.name for d in th.current_drugs() if d.drug_class not in ("bone-agent", "other")})
+        # the regimen's drugs (and ovarian suppression given with it), never a
+        # metformin, a bone agent or another drug that is not cancer therapy
+        current = sorted({d.name for d in th.current_drugs()
+                          if d.drug_class in LINE_CLASSES or d.drug_class == "ovarian-suppression"})
         current = current or ctx.current_line.names
         out.append(f"- Currently on {' + '.join(current)} (metastatic line {ctx.current_line.number}): "
                    "the options below apply at progression.")

@@ -328,3 +328,19 @@ def test_adjuvant_infusions_are_one_series_line_with_their_count_not_a_continuou
     lines = _adjuvant_summary_lines(*infusions)
     assert len(lines) == 1
     assert "zoledronic acid, 3 administrations from 2016-01-10 to 2017-01-09" in lines[0]
+
+
+def test_the_summary_names_the_current_regimen_without_the_patients_metformin_or_bone_agent():
+    from mappings import build_patient_state
+    from tests.mappings.builders import FULVESTRANT, PID, ZOLEDRONIC, med_statement, metastatic_patient
+
+    metformin = "6809"  # mappings/drugs.yaml: antihyperglycemic
+    state = build_patient_state(metastatic_patient(
+        "2020-01-15",
+        med_statement(FULVESTRANT, "2020-02-01", status="active"),
+        med_statement(metformin, "2018-10-02", status="active"),
+        med_statement(ZOLEDRONIC, "2020-02-01", status="active"),
+    ), PID, dt.date(2024, 6, 1))
+    summary = card(cards_for(state), "patient-summary")
+    assert line_with(summary, "- Currently on") == (
+        "- Currently on fulvestrant (metastatic line 1): the options below apply at progression.")
