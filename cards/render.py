@@ -453,7 +453,10 @@ def _receptor_line(name: str, r) -> str:
 
 
 _RES_WORDS = {"primary": "primary resistance", "secondary": "secondary resistance",
-              "sensitive": "endocrine-sensitive", "de-novo": "de novo metastatic (no prior endocrine therapy)",
+              # "before the metastatic diagnosis": a de novo patient may since have had endocrine
+              # lines for metastatic disease (without a documented progression)
+              "sensitive": "endocrine-sensitive",
+              "de-novo": "de novo metastatic (no endocrine therapy before the metastatic diagnosis)",
               "unknown": "unknown"}
 
 
@@ -689,7 +692,9 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         if waiting or notfit:
             out += ["", "**Not offered now**"]
             for a in waiting:
-                out.append(f"- {a.regimen.name}: waiting on — {'; '.join(f.text for f in a.unknown)}")
+                # one text once: two rules waiting on the same fact (T-DXd's two label
+                # routes, both on the HER2 score) give the same text
+                out.append(f"- {a.regimen.name}: waiting on — {'; '.join(dict.fromkeys(f.text for f in a.unknown))}")
             for a in notfit:
                 out.append(f"- {a.regimen.name}: {a.reasons_not[0].text}")
     # gaps

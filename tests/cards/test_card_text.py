@@ -344,3 +344,23 @@ def test_the_summary_names_the_current_regimen_without_the_patients_metformin_or
     summary = card(cards_for(state), "patient-summary")
     assert line_with(summary, "- Currently on") == (
         "- Currently on fulvestrant (metastatic line 1): the options below apply at progression.")
+
+
+def test_a_regimen_waiting_on_one_fact_through_two_label_routes_names_it_once():
+    # after chemotherapy and an endocrine line both T-DXd label routes are open, and
+    # both wait on the HER2 IHC score
+    state = S.her2(progressed(S.base(), ("paclitaxel",), ("letrozole",)), "negative-unspecified")
+    summary = card(cards_for(state), "patient-summary")
+    waiting = line_with(summary, "- Trastuzumab deruxtecan: waiting on")
+    reason = waiting.split("waiting on — ", 1)[1]
+    assert reason and reason.split("; ") == list(dict.fromkeys(reason.split("; ")))
+    assert "HER2 negative-unspecified" in reason
+
+
+def test_a_de_novo_patient_after_metastatic_endocrine_lines_is_not_said_to_have_had_no_endocrine_therapy():
+    state = progressed(S.base(), ("letrozole",))
+    assert state.therapy.endocrine_resistance == "de-novo"
+    summary = card(cards_for(state), "patient-summary")
+    line = line_with(summary, "- Endocrine sensitivity:")
+    assert "de novo metastatic (no endocrine therapy before the metastatic diagnosis)" in line
+    assert "no prior endocrine therapy" not in summary["detail"]
