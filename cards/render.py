@@ -633,7 +633,9 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     out += [course.line() for course in courses]
     out.append(f"- Endocrine sensitivity: {_endocrine_sensitivity(th)}{cite(th.endocrine_resistance_sources)}")
     if spans:
-        out.append("- Drugs on record: " + "; ".join(
+        # a span per ingredient, not a course: letrozole given adjuvant and again in line 1
+        # spans both with the gap between, which the lines above show
+        out.append("- Drugs on record (first to last record): " + "; ".join(
             f"{name} ({fmt_date(a)} to {'now' if active else fmt_date(b)})"
             for name, (a, b, active) in sorted(spans.items())))
     if ctx.current_line is not None:

@@ -364,3 +364,17 @@ def test_a_de_novo_patient_after_metastatic_endocrine_lines_is_not_said_to_have_
     line = line_with(summary, "- Endocrine sensitivity:")
     assert "de novo metastatic (no endocrine therapy before the metastatic diagnosis)" in line
     assert "no prior endocrine therapy" not in summary["detail"]
+
+
+def test_drugs_on_record_say_their_dates_are_first_and_last_records_not_a_continuous_course():
+    from mappings import build_patient_state
+    from tests.mappings.builders import LETROZOLE, PALBOCICLIB, PID, med_statement, metastatic_patient
+
+    state = build_patient_state(metastatic_patient(
+        "2020-01-15",
+        med_statement(LETROZOLE, "2014-02-15", "2019-02-15"),  # adjuvant
+        med_statement(LETROZOLE, "2020-02-01", "2021-03-01"),  # metastatic line 1, after a gap
+        med_statement(PALBOCICLIB, "2020-02-01", "2021-03-01"),
+    ), PID, dt.date(2024, 6, 1))
+    summary = card(cards_for(state), "patient-summary")
+    assert "letrozole (2014-02-15 to 2021-03-01)" in line_with(summary, "- Drugs on record (first to last record): ")
