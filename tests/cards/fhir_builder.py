@@ -214,6 +214,17 @@ class FhirPatient:
         })
         return self
 
+    def refill(self, name: str, authored: str) -> "FhirPatient":
+        """A completed MedicationRequest as EHRs keep one per refill: authoredOn, no dates of use."""
+        code = EXTRA_RXNORM.get(name) or DRUGS[name].rxnorm
+        self.add({
+            "resourceType": "MedicationRequest", "id": self._id(f"rx-{name.replace(' ', '-')}"),
+            "status": "completed", "intent": "order",
+            "medicationCodeableConcept": _cc(RXNORM, code, name),
+            "subject": self._subject(), "authoredOn": authored,
+        })
+        return self
+
     def regimen(self, names: tuple[str, ...], start: str, end: str | None = None) -> "FhirPatient":
         for n in names:
             self.med(n, start, end)

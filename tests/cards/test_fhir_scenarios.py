@@ -64,6 +64,28 @@ def test_fhir_pik3ca_relapse_within_12_months_of_adjuvant_ai_gets_inavolisib_pal
     assert "test-glycemic" in ordered_tests(cards) and "test-esr1" in ordered_tests(cards)
 
 
+def test_fhir_refill_requests_inside_the_recorded_adjuvant_course_do_not_hide_an_early_relapse():
+    # the same relapse as above, with the monthly refill requests an EHR keeps beside the
+    # course: each has only authoredOn, and all fall within the recorded letrozole course
+    p = adjuvant_relapse("fl-inavo-refills", "2023-07-01").variant("PIK3CA", "p.His1047Arg", on="2024-01-20")
+    for authored in ("2016-06-01", "2019-03-15", "2022-11-20", "2023-06-25"):
+        p.refill("letrozole", authored)
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "secondary"
+    assert "adjuvant-endocrine-end-unknown" not in {g.code for g in state.gaps}
+    assert regimen_topics(cards)[0] == "inavolisib-palbociclib-fulvestrant"
+
+
+def test_fhir_a_refill_after_the_recorded_adjuvant_end_leaves_the_relapse_timing_unknown_and_says_so():
+    p = adjuvant_relapse("fl-late-refill", "2023-07-01").variant("PIK3CA", "p.His1047Arg", on="2024-01-20")
+    p.refill("letrozole", "2023-09-01")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "unknown"
+    assert "inavolisib-palbociclib-fulvestrant" not in regimen_topics(cards)
+    summary = card(cards, "patient-summary")
+    assert "Adjuvant endocrine therapy is documented without an end date" in summary["detail"]
+
+
 def test_fhir_relapse_on_adjuvant_ai_with_pik3ca_gets_inavolisib_first():
     p = adjuvant_relapse("fl-on-adj", None).variant("PIK3CA", "p.His1047Arg", on="2024-01-20")
     _, cards = run(p, FIRST_LINE_AS_OF)
