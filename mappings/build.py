@@ -84,9 +84,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   setting of some therapy unknown (both therapy gaps
                                   name only the classes lines count, LINE_CLASSES;
                                   this one gives each record its reason)
-    adjuvant-endocrine-end-unknown  adjuvant ET without end date (a record starting inside
-                                  a documented course of the same drug, such as a refill
-                                  request, ends with that course; names only the others)
+    adjuvant-endocrine-end-unknown  adjuvant ET without end date (a record such as a refill
+                                  request written on or before the latest recorded end of
+                                  the same drug is bounded by it; names only the others)
 """
 
 from __future__ import annotations

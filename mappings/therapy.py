@@ -45,8 +45,10 @@ C.3 row 1, calendar months):
 - relapse <= 12.0 months after completing adjuvant ET -> secondary; > 12 -> sensitive;
   completion is the latest recorded end of the adjuvant ET records. A record without
   an end date (typically one MedicationRequest per monthly refill, authoredOn only)
-  that starts within a recorded course of the same drug(s) ends with that course;
-  any other adjuvant ET record without an end leaves completion unknown (gap
+  written on or before the latest recorded end of the same drug(s) is bounded by it
+  (refills inside the course, or a first prescription written before its recorded
+  start); any other adjuvant ET record without an end (written after that end, of a
+  drug with no recorded end, undated) leaves completion unknown (gap
   adjuvant-endocrine-end-unknown, naming those records);
 - first metastatic ET line ended by progression after < 6 months -> primary,
   >= 6 months -> secondary (the more resistant of the adjuvant and metastatic
@@ -871,8 +873,8 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
         th.months_from_adjuvant_endocrine_end_to_metastasis = 0.0
         th.adjuvant_endocrine_end = max(ends) if ends and max(ends) >= m else None  # type: ignore[type-var]
         return
-    courses = _documented_courses(early_et)
-    open_ended = [e for e in early_et if not e.end and not _within_documented_course(e, courses)]
+    latest_end = _latest_recorded_end(early_et)
+    open_ended = [e for e in early_et if not e.end and not _bounded_by_recorded_end(e, latest_end)]
     if ends and not open_ended:
         th.adjuvant_endocrine_end = max(ends)  # type: ignore[type-var]
         th.months_from_adjuvant_endocrine_end_to_metastasis = round(months_between(th.adjuvant_endocrine_end, m), 2)
@@ -882,24 +884,26 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
                 [e.src for e in open_ended])
 
 
-def _documented_courses(early_et: list[_Exp]) -> dict[str, list[tuple[dt.date, dt.date]]]:
-    """drug name(s) -> the (start, end) of each early-setting record with both dates."""
-    courses: dict[str, list[tuple[dt.date, dt.date]]] = {}
+def _latest_recorded_end(early_et: list[_Exp]) -> dict[str, dt.date]:
+    """drug name(s) -> the latest end date recorded for them in the early setting."""
+    latest: dict[str, dt.date] = {}
     for f in early_et:
-        if f.start is not None and f.end is not None:
-            courses.setdefault(f.med.names, []).append((f.start, f.end))  # type: ignore[union-attr]
-    return courses
+        if f.end is not None:
+            names = f.med.names  # type: ignore[union-attr]
+            if names not in latest or f.end > latest[names]:
+                latest[names] = f.end
+    return latest
 
 
-def _within_documented_course(e: _Exp, courses: dict[str, list[tuple[dt.date, dt.date]]]) -> bool:
-    """An early-setting record without an end date (typically a monthly refill request)
-    that starts inside a documented course of the same drug(s), between that course's
-    start and its recorded end: the course's end is its end too. Refills after the
-    recorded end, of another drug, or without a start date stay open-ended (a gap)."""
-    start = e.start
-    if start is None:
-        return False
-    return any(a <= start <= b for a, b in courses.get(e.med.names, ()))  # type: ignore[union-attr]
+def _bounded_by_recorded_end(e: _Exp, latest_end: dict[str, dt.date]) -> bool:
+    """An early-setting record without an end date (typically one MedicationRequest per
+    refill, authoredOn only) written on or before the latest recorded end of the same
+    drug(s): that record of when the drug stopped bounds it too. This holds for refills
+    inside the recorded course and for a first prescription written days before its
+    recorded start; either way the adjuvant end is the recorded one. Written after it,
+    of another drug, or undated: open-ended (the gap names it)."""
+    end = latest_end.get(e.med.names)  # type: ignore[union-attr]
+    return e.start is not None and end is not None and e.start <= end
 
 
 def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease) -> None:

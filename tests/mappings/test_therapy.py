@@ -67,7 +67,7 @@ def test_adjuvant_et_without_an_end_date_leaves_resistance_unknown_and_says_so()
     assert "adjuvant-endocrine-end-unknown" in {g.code for g in s.gaps}
 
 
-def test_refills_without_end_dates_inside_a_documented_adjuvant_course_end_with_that_course():
+def test_refills_without_end_dates_inside_a_documented_adjuvant_course_are_bounded_by_its_end():
     # Real records: one MedicationStatement with the course's dates, and a completed
     # MedicationRequest per refill with only an authoredOn date.
     s = state(
@@ -81,6 +81,18 @@ def test_refills_without_end_dates_inside_a_documented_adjuvant_course_end_with_
     assert th.adjuvant_endocrine_end == dt.date(2019, 2, 15)
     assert 10.9 < th.months_from_adjuvant_endocrine_end_to_metastasis < 11.1
     assert th.endocrine_resistance == "secondary"
+    assert "adjuvant-endocrine-end-unknown" not in {g.code for g in s.gaps}
+
+
+def test_a_first_prescription_written_before_the_recorded_start_is_bounded_by_the_recorded_end():
+    s = state(
+        med_request(LETROZOLE, "2014-02-03", status="completed"),  # written 12 days before the start
+        med_statement(LETROZOLE, "2014-02-15", "2019-02-15"),
+        med_request(LETROZOLE, "2016-07-01", status="completed"),
+        met="2020-01-15",
+    )
+    assert s.therapy.adjuvant_endocrine_end == dt.date(2019, 2, 15)
+    assert s.therapy.endocrine_resistance == "secondary"
     assert "adjuvant-endocrine-end-unknown" not in {g.code for g in s.gaps}
 
 
