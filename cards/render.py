@@ -516,10 +516,12 @@ class _EarlyCourse:
     A long record holds a MedicationRequest per monthly refill and a
     MedicationAdministration per infusion: one line each buried the course. A record
     joins the drug's latest course when it starts within that course's recorded
-    dates (mappings/therapy.py reads such a refill the same way for the adjuvant
-    end), or when the course and the record are both single-day administrations
-    (a series, shown with its count, not as a continuous span). Anything else,
-    such as a record starting after the recorded end, starts a line of its own.
+    dates, or when the course and the record are both single-day administrations
+    (a series, shown with its count, not as a continuous span). Anything else starts
+    a line of its own: a record after the recorded end, and also a first
+    prescription written before the recorded start, which the adjuvant end in
+    mappings/therapy.py counts as bounded by the recorded end (that answers "when
+    did it stop", this line shows the records as dated).
     """
 
     __slots__ = ("names", "start", "end", "sources", "records", "series")
@@ -546,8 +548,7 @@ class _EarlyCourse:
             self.end = e.end
 
     def line(self) -> str:
-        start = (ISO_TEXT.get(self.start) or iso(self.start)) if self.start else "date unknown"
-        end = (ISO_TEXT.get(self.end) or iso(self.end)) if self.end else "date unknown"
+        start, end = fmt_date(self.start), fmt_date(self.end)
         if self.records == 1:
             return f"- (Neo)adjuvant: {self.names}, {start} to {end}{cite(self.sources)}"
         if self.series:
