@@ -439,29 +439,35 @@ def _lines_fact(state: PatientState, ctx: Context, kind: str) -> tuple[int, str,
     return found
 
 
+def _lines_at_least(count: int, n: int, kind: str, listing: str, srcs) -> Finding:
+    """A line count against a threshold. When it falls short the text names the threshold,
+    so a "not offered" line says what was needed, not only what was found."""
+    short = "" if count >= n else f", at least {n} needed"
+    return Finding(count >= n, f"{count} {kind} line(s) for metastatic disease{short} ({listing})", srcs)
+
+
 @rule
 def metastatic_endocrine_lines_at_least(state, ctx, n: int):
     count, listing, srcs = _lines_fact(state, ctx, "endocrine")
-    return Finding(count >= n, f"{count} endocrine-based line(s) for metastatic disease ({listing})", srcs)
+    return _lines_at_least(count, n, "endocrine-based", listing, srcs)
 
 
 @rule
 def metastatic_chemotherapy_lines_at_least(state, ctx, n: int):
     count, listing, srcs = _lines_fact(state, ctx, "chemotherapy")
-    return Finding(count >= n, f"{count} chemotherapy line(s) for metastatic disease ({listing})", srcs)
+    return _lines_at_least(count, n, "chemotherapy", listing, srcs)
 
 
 @rule
 def metastatic_chemotherapy_lines_below(state, ctx, n: int):
-    f = evaluate_rule("metastatic_chemotherapy_lines_at_least", state, ctx, n=n)
-    return Finding(not f.value, f.text, f.sources)
+    count, listing, srcs = _lines_fact(state, ctx, "chemotherapy")
+    return Finding(count < n, f"{count} chemotherapy line(s) for metastatic disease ({listing})", srcs)
 
 
 @rule
 def metastatic_systemic_lines_at_least(state, ctx, n: int):
     listing = _listing(ctx, state.therapy.metastatic_lines) or "none documented"
-    return Finding(ctx.lines >= n, f"{ctx.lines} systemic line(s) for metastatic disease ({listing})",
-                   ctx.line_sources)
+    return _lines_at_least(ctx.lines, n, "systemic", listing, ctx.line_sources)
 
 
 def _prior(ctx: Context, flag: bool, names: set[str], what: str) -> Finding:
@@ -595,7 +601,12 @@ def no_metastatic_endocrine_line(state, ctx):
 def visceral_crisis_or_prior_metastatic_line(state, ctx):
     if state.disease.visceral_crisis:
         return evaluate_rule("visceral_crisis", state, ctx)
-    return evaluate_rule("metastatic_systemic_lines_at_least", state, ctx, n=1)
+    f = evaluate_rule("metastatic_systemic_lines_at_least", state, ctx, n=1)
+    if f.value:
+        return f
+    # both alternatives named: chemotherapy comes first only in a visceral crisis (C.2 step 2)
+    return Finding(False, "No visceral crisis asserted and no systemic line for metastatic disease yet",
+                   f.sources)
 
 
 @rule

@@ -100,8 +100,11 @@ def test_visceral_crisis_in_first_line_puts_chemotherapy_first_with_a_taxane_rec
     assert recommended(card(cards, "chemotherapy")) == ["paclitaxel"]
 
 
-def test_first_line_without_visceral_crisis_gets_no_chemotherapy_card():
-    assert "chemotherapy" not in regimen_topics(cards_for(S.base()))
+def test_first_line_without_visceral_crisis_gets_no_chemotherapy_card_and_the_summary_names_both_ways_to_it():
+    cards = cards_for(S.base())
+    assert "chemotherapy" not in regimen_topics(cards)
+    assert ("- Single-agent chemotherapy: No visceral crisis asserted and no systemic line for metastatic "
+            "disease yet") in cards[0]["detail"]
 
 
 # --- after progression -----------------------------------------------------
@@ -376,7 +379,11 @@ def test_datopotamab_deruxtecan_with_ild_history_is_a_warning():
 
 def test_sacituzumab_needs_endocrine_therapy_plus_two_more_metastatic_lines():
     two = progressed(None, ("letrozole", "ribociclib"), ("capecitabine",))
-    assert "sacituzumab-govitecan" not in regimen_topics(cards_for(two))
+    cards = cards_for(two)
+    assert "sacituzumab-govitecan" not in regimen_topics(cards)
+    # the summary's "Not offered now" says what was needed, not only what was found
+    assert ("- Sacituzumab govitecan: 2 systemic line(s) for metastatic disease, at least 3 needed (line 1: "
+            in cards[0]["detail"])
     three = progressed(None, ("letrozole", "ribociclib"), ("capecitabine",), ("paclitaxel",))
     cards = cards_for(three)
     sg = card(cards, "sacituzumab-govitecan")
