@@ -487,7 +487,7 @@ def _endocrine_sensitivity(th) -> str:
         own = "primary" if months < 6 else "secondary"
         if own == res:
             facts.insert(0, (own, f"progression {'within 6 months' if own == 'primary' else 'after 6 months or more'} "
-                                  f"of first-line metastatic endocrine therapy ({' + '.join(first_et.names)}, "
+                                  f"of first-line metastatic endocrine therapy ({first_et.regimen_text}, "
                                   f"{fmt_date(first_et.start)} to {fmt_date(first_et.end)})"))
     if res == "sensitive" and not facts:
         facts.append(("sensitive", "no endocrine therapy before the metastatic diagnosis"))
@@ -603,7 +603,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     if th.metastatic_lines:
         for ln in th.metastatic_lines:
             when = f"{fmt_date(ln.start)} to {'now (active)' if ln.active else fmt_date(ln.end)}"
-            out.append(f"- Metastatic line {ln.number}: {' + '.join(ln.names)}, {when}{cite(ln.sources)}")
+            out.append(f"- Metastatic line {ln.number}: {ln.regimen_text}, {when}{cite(ln.sources)}")
     else:
         out.append(f"- Metastatic lines: {ctx.lines}")
     # one pass over the exposures (hundreds on a long record): the (neo)adjuvant

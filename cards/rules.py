@@ -197,7 +197,7 @@ def _srcs(*groups) -> tuple[Source, ...]:
 
 def _line_text(ln: TherapyLine) -> str:
     when = f"from {fmt_date(ln.start)}" + (" (ongoing)" if ln.active else f" to {fmt_date(ln.end)}" if ln.end else "")
-    return f"line {ln.number}: {' + '.join(ln.names)} {when}"
+    return f"line {ln.number}: {ln.regimen_text} {when}"
 
 
 def _lower(text: str) -> str:
@@ -1003,7 +1003,7 @@ def visceral_crisis_text(state: PatientState) -> str:
     if not d.visceral_crisis_documented:
         return "No visceral crisis asserted"
     ln = next((x for x in state.therapy.metastatic_lines if x.number == d.visceral_crisis_treated_by), None)
-    treated = (f", treated with metastatic line {ln.number} ({' + '.join(ln.names)}) from {fmt_date(ln.start)}"
+    treated = (f", treated with metastatic line {ln.number} ({ln.regimen_text}) from {fmt_date(ln.start)}"
                if ln else "")
     return (f"Visceral crisis documented {fmt_date(max(dates)) if dates else 'date unknown'}{treated}; "
             "not current (a crisis treated by a later line is history)")

@@ -191,6 +191,11 @@ LINE_CLASSES: frozenset[str] = frozenset({
     "aromatase-inhibitor", "serm", "fulvestrant", "oral-serd", "cdk46i", "pi3k-akt-mtor",
     "parp-inhibitor", "her2-adc", "trop2-adc", "her2-targeted", "chemotherapy",
 })
+# line classes whose drugs are combined with each other (AC, trastuzumab + pertuzumab); in
+# every other line class two drugs of one line are one replacing the other (a switch the
+# line grouping keeps, mappings/therapy.py): no labelled regimen combines them
+# (cards/knowledge/regimens.yaml; tests/cards/test_knowledge.py checks it)
+COMBINED_WITHIN_CLASS: frozenset[str] = frozenset({"chemotherapy", "her2-targeted"})
 
 
 class Drug(BaseModel):
@@ -231,6 +236,18 @@ class TherapyLine(BaseModel):
     @property
     def names(self) -> list[str]:
         return [d.name for d in self.drugs]
+
+    @property
+    def regimen_text(self) -> str:
+        """The line's drugs as the regimen a clinician would write: joined by " + ", and a drug
+        that replaced an earlier one of its class within the line after it ("fulvestrant +
+        abemaciclib (then ribociclib)"), not as a combination of both."""
+        groups: dict[object, list[str]] = {}
+        for d in self.drugs:
+            key = d.name if d.drug_class in COMBINED_WITHIN_CLASS else d.drug_class
+            groups.setdefault(key, []).append(d.name)
+        return " + ".join(g[0] + (f" (then {', then '.join(g[1:])})" if len(g) > 1 else "")
+                          for g in groups.values())
 
 
 EndocrineResistance = Literal[
@@ -319,7 +336,7 @@ class TherapyHistory(BaseModel):
         for ln in self.metastatic_lines:
             if ln.endocrine and ln.end is not None and not ln.active:
                 cands.append((ln.end, 0, EndocrineEvent(
-                    date=ln.end, event=f"the end of metastatic line {ln.number} ({' + '.join(ln.names)})",
+                    date=ln.end, event=f"the end of metastatic line {ln.number} ({ln.regimen_text})",
                     sources=list(ln.sources))))
         if self.as_of is not None:
             cands = [c for c in cands if c[0] <= self.as_of]

@@ -1017,7 +1017,7 @@ def _last_et_progression(th: TherapyHistory, lines: list[_Line], disease: Diseas
         if ln.endocrine and _line_progressed(i, tls, lines, progressions):
             when = ln.end or (tls[i + 1].start if i + 1 < len(tls) else None)
             if when:
-                cands.append((when, f"the progression on metastatic line {ln.number} ({' + '.join(ln.names)})",
+                cands.append((when, f"the progression on metastatic line {ln.number} ({ln.regimen_text})",
                               ln.sources))
     et_starts = [e.start for e in et_exps if e.start]
     if et_starts:

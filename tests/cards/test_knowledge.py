@@ -74,6 +74,17 @@ def test_cdk46i_classes_offer_every_concrete_regimen_with_palbociclib_last():
     assert all("palbociclib" in c for c in ai.choices[-3:])
 
 
+def test_no_regimen_combines_two_drugs_of_a_class_a_line_reads_as_a_switch():
+    # mappings.state.COMBINED_WITHIN_CLASS: a line's two drugs of any other class are written
+    # "abemaciclib (then ribociclib)"; that reading holds only while no regimen combines them
+    from mappings.state import COMBINED_WITHIN_CLASS
+    choices = [(reg.topic, choice) for reg in K.REGIMENS for choice in reg.choices]
+    assert len(choices) > 30 and any(len(c) == 3 for _, c in choices)  # every concrete regimen is read
+    for topic, choice in choices:
+        classes = [K.DRUGS[n].drug_class for n in choice if K.DRUGS[n].drug_class not in COMBINED_WITHIN_CLASS]
+        assert len(classes) == len(set(classes)), (topic, choice)
+
+
 def test_the_order_checks_can_ask_which_regimens_use_a_drug_by_name_or_rxnorm():
     assert {r.topic for r in K.regimens_with_drug("fulvestrant")} >= {
         "fulvestrant", "fulvestrant-cdk46i", "capivasertib-fulvestrant", "alpelisib-fulvestrant",

@@ -73,6 +73,9 @@ def test_real_patient_summary_says_what_was_understood_and_that_options_apply_at
                  "Observation/mCODETrialMatchingCancerGeneticVariantPatientExample01",
                  "MedicationStatement/mCODETrialMatchingCancerMedicationStatement05PatientExample01"):
         assert fact in detail, fact
+    # the CDK4/6 inhibitor switch reads as one replacing the other, never as two given together
+    assert "Metastatic line 1: fulvestrant + abemaciclib (then ribociclib), 2019-04-01 to now (active)" in detail
+    assert "abemaciclib + ribociclib" not in detail
     # the reasons for what is not offered are written down
     assert "Everolimus + exemestane: No prior non-steroidal aromatase inhibitor" in detail
     assert "Fulvestrant + CDK4/6 inhibitor: Already treated with fulvestrant + a CDK4/6 inhibitor" in detail

@@ -238,6 +238,22 @@ def test_cdk46i_switch_for_toxicity_with_the_same_endocrine_partner_stays_one_li
     )
     assert len(s.therapy.metastatic_lines) == 1
     assert s.therapy.endocrine_resistance != "primary"
+    # written as the regimen it was, not as a combination of two CDK4/6 inhibitors
+    assert s.therapy.metastatic_lines[0].regimen_text == "letrozole + abemaciclib (then ribociclib)"
+
+
+def test_a_line_names_drugs_combined_within_their_class_as_a_combination_and_a_switch_after_the_drug_replaced():
+    s = state(
+        med_statement(DOXORUBICIN, "2020-02-01", "2020-04-01"),
+        med_statement(CYCLOPHOSPHAMIDE, "2020-02-01", "2020-04-01"),
+    )
+    assert s.therapy.metastatic_lines[0].regimen_text == "doxorubicin + cyclophosphamide"  # AC
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", "2020-03-01"),
+        med_statement(PALBOCICLIB, "2020-02-01", status="active"),
+        med_statement(ANASTROZOLE, "2020-03-05", status="active"),
+    )
+    assert s.therapy.metastatic_lines[0].regimen_text == "letrozole (then anastrozole) + palbociclib"
 
 
 def test_ovarian_suppression_and_bone_agents_never_count_as_lines():
