@@ -439,11 +439,15 @@ def _lines_fact(state: PatientState, ctx: Context, kind: str) -> tuple[int, str,
     return found
 
 
+def _lines_text(count: int, kind: str, listing: str, needed: int | None = None) -> str:
+    short = f", at least {needed} needed" if needed is not None else ""
+    return f"{count} {kind} line(s) for metastatic disease{short} ({listing})"
+
+
 def _lines_at_least(count: int, n: int, kind: str, listing: str, srcs) -> Finding:
     """A line count against a threshold. When it falls short the text names the threshold,
     so a "not offered" line says what was needed, not only what was found."""
-    short = "" if count >= n else f", at least {n} needed"
-    return Finding(count >= n, f"{count} {kind} line(s) for metastatic disease{short} ({listing})", srcs)
+    return Finding(count >= n, _lines_text(count, kind, listing, None if count >= n else n), srcs)
 
 
 @rule
@@ -461,7 +465,7 @@ def metastatic_chemotherapy_lines_at_least(state, ctx, n: int):
 @rule
 def metastatic_chemotherapy_lines_below(state, ctx, n: int):
     count, listing, srcs = _lines_fact(state, ctx, "chemotherapy")
-    return Finding(count < n, f"{count} chemotherapy line(s) for metastatic disease ({listing})", srcs)
+    return Finding(count < n, _lines_text(count, "chemotherapy", listing), srcs)
 
 
 @rule
