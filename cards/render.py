@@ -644,7 +644,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         # metformin, a bone agent or another drug that is not cancer therapy
         current = sorted({d.name for d in th.current_drugs()
                           if d.drug_class in LINE_CLASSES or d.drug_class == "ovarian-suppression"})
-        current = current or ctx.current_line.names
+        current = current or [ctx.current_line.regimen_text]
         out.append(f"- Currently on {' + '.join(current)} (metastatic line {ctx.current_line.number}): "
                    "the options below apply at progression.")
     # factors
