@@ -80,8 +80,8 @@ as a warning order-contraindicated card. Non-oncology drafts,
 drugs outside the pathway and continuations of the current line (renewals)
 get none either (only a critical safety stop is still raised). The pathway's
 placement of a regimen is not always a label restriction (talazoparib has no
-line clause, nor has olaparib; T-DXd label B can be met at first line;
-chemotherapy sequencing is guideline advice): order_rules.yaml
+line clause, nor have olaparib and everolimus + exemestane; T-DXd label B can be
+met at first line; chemotherapy sequencing is guideline advice): order_rules.yaml
 `placement_not_label` says where only the label requirements count. An AI or
 fulvestrant drafted alone after progression is a labelled monotherapy and stays
 silent; abemaciclib alone only when its monotherapy label (after endocrine therapy

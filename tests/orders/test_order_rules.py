@@ -621,6 +621,24 @@ def test_an_aromatase_inhibitor_alone_after_progression_is_a_labelled_option_and
 def test_everolimus_first_line_names_the_failed_label_requirement_not_only_the_phase():
     card = by_topic(run(base_state(), [draft("v", "everolimus"), draft("x", "exemestane")]), "order-not-indicated")
     assert "No prior non-steroidal aromatase inhibitor" in card["summary"]
+    assert "Label vs pathway placement" in card["detail"]
+    assert "no line clause" in card["detail"]
+
+
+@pytest.mark.parametrize("ai", ["letrozole", "anastrozole"])
+def test_everolimus_first_line_after_relapse_on_an_adjuvant_nonsteroidal_ai_is_not_called_not_indicated(ai):
+    # Afinitor label (B.8): "after failure of treatment with letrozole or anastrozole", no
+    # line clause; the relapse on the adjuvant AI is that failure (C.3 row 8)
+    state = adjuvant_relapse(base_state(), months_after_end=3, ai=ai)
+    cards = run(state, [draft("v", "everolimus"), draft("x", "exemestane")])
+    assert not [c for c in cards if c["source"]["topic"]["code"] == "order-not-indicated"]
+    assert not [c for c in cards if c["indicator"] != "info"]
+
+
+def test_everolimus_first_line_after_an_adjuvant_steroidal_ai_is_still_not_indicated_by_its_label():
+    state = adjuvant_relapse(base_state(), months_after_end=3, ai="exemestane")
+    card = by_topic(run(state, [draft("v", "everolimus"), draft("x", "exemestane")]), "order-not-indicated")
+    assert "No prior non-steroidal aromatase inhibitor" in card["summary"]
 
 
 def test_override_reasons_fit_the_card_topic():
