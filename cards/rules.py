@@ -625,15 +625,29 @@ def prior_metastatic_chemo_or_early_adjuvant_chemo_relapse(state, ctx):
     return Finding(False, "No chemotherapy for metastatic disease and no relapse within 6 months of adjuvant chemotherapy")
 
 
+ANTHRACYCLINES = ("doxorubicin", "epirubicin")
+TAXANES = ("paclitaxel", "docetaxel", "paclitaxel protein-bound")
+ERIBULIN_LABEL = ("Eribulin label: after an anthracycline and a taxane and >= 2 chemotherapy regimens "
+                  "for metastatic disease")
+
+
 @rule
 def eribulin_label_pretreatment(state, ctx):
+    # Each of the three requirements is named with what the record shows, so a "not
+    # offered" line says which one is missing, not only that the label is not met.
     th = state.therapy
-    anth = th.prior_anthracycline or any(n in ctx.all_drugs for n in ("doxorubicin", "epirubicin"))
-    tax = th.prior_taxane or any(n in ctx.all_drugs for n in ("paclitaxel", "docetaxel", "paclitaxel protein-bound"))
-    chemo = evaluate_rule("metastatic_chemotherapy_lines_at_least", state, ctx, n=2).value
-    ok = bool(anth and tax and chemo)
-    return Finding(ok, "Eribulin label: after an anthracycline and a taxane and >= 2 chemotherapy regimens for "
-                   f"metastatic disease ({'met' if ok else 'not met'})")
+    anth = [n for n in ANTHRACYCLINES if n in ctx.all_drugs]
+    tax = [n for n in TAXANES if n in ctx.all_drugs]
+    chemo = evaluate_rule("metastatic_chemotherapy_lines_at_least", state, ctx, n=2)
+    has_anth, has_tax = bool(th.prior_anthracycline or anth), bool(th.prior_taxane or tax)
+    ok = bool(has_anth and has_tax and chemo.value)
+    facts = [f"anthracycline ({', '.join(anth)})" if anth else "anthracycline" if has_anth
+             else "no anthracycline documented",
+             f"taxane ({', '.join(tax)})" if tax else "taxane" if has_tax else "no taxane documented",
+             chemo.text]
+    srcs = _srcs(*(ctx.name_sources.get(n, ()) for n in anth + tax), chemo.sources)
+    text = "; ".join(facts)  # the facts first: an order card's summary shows its first words
+    return Finding(ok, f"{text[:1].upper()}{text[1:]}. {ERIBULIN_LABEL}", srcs)
 
 
 # --- endocrine resistance --------------------------------------------------

@@ -516,6 +516,17 @@ def test_fhir_eribulin_is_only_suggested_after_anthracycline_taxane_and_two_chem
     assert ["paclitaxel"] not in suggestion_drugs(chemo) and ["doxorubicin"] not in suggestion_drugs(chemo)
 
 
+def test_fhir_eribulin_not_offered_names_the_missing_requirement_and_what_was_given():
+    p = after_ai_cdk46i("lb-eribulin-one").med("doxorubicin", "2025-06-01", "2025-09-01")
+    state, cards = run(p, dt.date(2026, 2, 1))
+    assert state.therapy.metastatic_chemotherapy_lines == 1
+    chemo = card(cards, "chemotherapy")
+    assert ["eribulin"] not in suggestion_drugs(chemo)
+    line = next(ln for ln in chemo["detail"].splitlines() if "Not offered: Eribulin" in ln)
+    assert "eribulin: Anthracycline (doxorubicin); no taxane documented; 1 chemotherapy line(s) for metastatic " \
+           "disease, at least 2 needed (line 2: doxorubicin from 2025-06-01" in line
+
+
 def test_fhir_woman_postmenopausal_only_by_goserelin_gets_imlunestrant_without_ofs_warning_but_no_elacestrant():
     p = (after_ai_cdk46i("lb-gnrh-only", birth="1980-01-01", menopause=None).med("goserelin", "2024-01-20")
          .variant("ESR1", "p.Tyr537Ser", on="2025-06-01"))

@@ -354,7 +354,7 @@ def test_an_eribulin_order_in_a_visceral_crisis_offers_the_paclitaxel_patient_vi
     state = _visceral_crisis_first_line()
     assert _patient_view_recommended(state)[0] == ("Single-agent chemotherapy", "Order Paclitaxel")
     card = by_topic(run(state, [draft("e", "eribulin")]), "order-not-indicated")
-    assert card["summary"].startswith("Eribulin: not indicated — Eribulin label")
+    assert card["summary"].startswith("Eribulin: not indicated — No anthracycline documented")
     first = card["suggestions"][0]
     assert first["label"] == "Replace with Paclitaxel" and first["isRecommended"] is True
     assert deleted(first) == ["MedicationRequest/e"] and created_drugs(first) == ["paclitaxel"]
@@ -609,9 +609,12 @@ def test_first_line_chemotherapy_is_guideline_sequencing_not_a_label_contradicti
     assert run(base_state(), [draft("c", "capecitabine")]) == []
 
 
-def test_eribulin_without_its_label_pretreatment_is_not_indicated():
+def test_eribulin_without_its_label_pretreatment_is_not_indicated_and_says_which_requirement_is_missing():
     card = by_topic(run(after_first_line(base_state()), [draft("e", "eribulin")]), "order-not-indicated")
-    assert card["summary"].startswith("Eribulin: not indicated — Eribulin label")
+    assert card["summary"].startswith("Eribulin: not indicated — No anthracycline documented; no taxane documented; "
+                                      "0 chemotherapy line(s) for metastatic disease, at least 2")
+    assert ("at least 2 needed (none documented). Eribulin label: after an anthracycline and a taxane and >= 2 "
+            "chemotherapy regimens for metastatic disease") in card["detail"]
 
 
 def test_an_aromatase_inhibitor_alone_after_progression_is_a_labelled_option_and_silent():
