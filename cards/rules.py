@@ -669,8 +669,10 @@ def adjuvant_endocrine_relapse_within_12_months(state, ctx):
     months = th.months_from_adjuvant_endocrine_end_to_metastasis
     if months is not None:
         ok = months <= 12.0
-        return Finding(ok, f"Recurrence {months:.1f} months after completing adjuvant endocrine therapy "
-                           f"(ended {fmt_date(th.adjuvant_endocrine_end)})", srcs)
+        # the 12 months named either way and early (an order card's summary is clipped),
+        # so a "not indicated" reason says what was needed
+        return Finding(ok, f"Recurrence {months:.1f} months ({'within' if ok else 'more than'} 12) after completing "
+                           f"adjuvant endocrine therapy (ended {fmt_date(th.adjuvant_endocrine_end)})", srcs)
     if th.endocrine_resistance == "de-novo" or state.disease.de_novo_metastatic:
         return Finding(False, "De novo metastatic disease (no adjuvant endocrine therapy)", srcs)
     early_et = any(d.drug_class in ENDOCRINE_CLASSES for e in th.exposures if e.setting == "early" for d in e.drugs)

@@ -471,6 +471,17 @@ def test_inavolisib_triplet_after_early_adjuvant_relapse_with_pik3ca_is_silent()
     assert run(state, [draft("i", "inavolisib"), draft("p", "palbociclib"), draft("f", "fulvestrant")]) == []
 
 
+def test_inavolisib_triplet_after_a_late_adjuvant_relapse_says_the_relapse_was_more_than_12_months_after():
+    state = pik3ca(adjuvant_relapse(base_state(), months_after_end=30))
+    card = by_topic(run(state, [draft("i", "inavolisib"), draft("p", "palbociclib"), draft("f", "fulvestrant")]),
+                    "order-not-indicated")
+    assert card["summary"].startswith("Inavolisib + palbociclib + fulvestrant: not indicated — Recurrence 30.0 "
+                                      "months (more than 12) after completing adjuvant endocrine therapy")
+    end = state.therapy.adjuvant_endocrine_end.isoformat()
+    assert f"(more than 12) after completing adjuvant endocrine therapy (ended {end}) — MedicationStatement/adj" \
+        in card["detail"]
+
+
 def test_tdxd_for_her2_low_after_one_endocrine_line_is_silent():
     assert run(after_first_line(base_state()), [draft("t", "trastuzumab deruxtecan")]) == []
 
