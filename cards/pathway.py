@@ -21,7 +21,7 @@ from typing import Literal
 from mappings.state import PatientState, Source
 
 from cards.knowledge import DRUGS, REGIMENS, REGIMENS_BY_TOPIC, DrugInfo, Regimen, Route, RuleRef
-from cards.rules import RULES, Context, Finding, fmt_date
+from cards.rules import RULES, Context, Finding, _listing, fmt_date
 
 Status = Literal["fits", "not-fit", "unknown", "not-this-phase", "outside-pathway"]
 
@@ -315,10 +315,14 @@ def _assess_choice(drugs, label, name_set, checks, given, exclude_given: bool,
     """One concrete regimen: excluded if already given or a requirement fails; its cautions."""
     choice = ChoiceAssessment(drugs, label)
     if exclude_given:
-        for s in given:
-            if name_set <= s:
-                choice.excluded = "already given for metastatic disease"
-                break
+        # `given` is ctx.metastatic_drug_sets, one set per metastatic line in line order:
+        # the reason names the line(s) that gave it, with their dates
+        lines = state.therapy.metastatic_lines
+        gave = [lines[i] for i, s in enumerate(given) if name_set <= s and i < len(lines)]
+        if gave:
+            choice.excluded = f"already given for metastatic disease ({_listing(ctx, gave)})"
+        elif any(name_set <= s for s in given):
+            choice.excluded = "already given for metastatic disease"
     for n, requires, cautions in checks:
         for ref in requires:
             f = _run(ref, state, ctx)

@@ -522,9 +522,17 @@ def prior_nonsteroidal_ai(state, ctx):
     return _prior(ctx, state.therapy.prior_nonsteroidal_ai, NSAI, "non-steroidal aromatase inhibitor")
 
 
+def _prior_drug(state, ctx: Context, name: str, flag: bool = False) -> Finding:
+    """_prior for one drug, naming the metastatic line(s) that gave it with their dates
+    ("Prior fulvestrant in line 2: fulvestrant + abemaciclib from ..."), not the drug again."""
+    f = _prior(ctx, flag, {name}, name)
+    lines = [ln for ln in state.therapy.metastatic_lines if name in ln.names] if f.value else []
+    return Finding(True, f"Prior {name} in {_listing(ctx, lines)}", f.sources) if lines else f
+
+
 @rule
 def prior_fulvestrant(state, ctx):
-    return _prior(ctx, state.therapy.prior_fulvestrant, {"fulvestrant"}, "fulvestrant")
+    return _prior_drug(state, ctx, "fulvestrant", state.therapy.prior_fulvestrant)
 
 
 @rule
@@ -534,17 +542,17 @@ def prior_pi3k_akt_mtor(state, ctx):
 
 @rule
 def prior_everolimus(state, ctx):
-    return _prior(ctx, False, {"everolimus"}, "everolimus")
+    return _prior_drug(state, ctx, "everolimus")
 
 
 @rule
 def prior_elacestrant(state, ctx):
-    return _prior(ctx, False, {"elacestrant"}, "elacestrant")
+    return _prior_drug(state, ctx, "elacestrant")
 
 
 @rule
 def prior_imlunestrant(state, ctx):
-    return _prior(ctx, False, {"imlunestrant"}, "imlunestrant")
+    return _prior_drug(state, ctx, "imlunestrant")
 
 
 @rule

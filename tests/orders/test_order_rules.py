@@ -1068,3 +1068,22 @@ def test_the_chemotherapy_order_cards_label_link_is_named_as_the_abc4_table_it_p
     line = next(x for x in card["detail"].splitlines() if x.startswith("**Label"))
     assert line.endswith("— [Guideline: ESO-ESMO ABC4 consensus table (visceral crisis, endocrine resistance)]"
                          "(https://pmc.ncbi.nlm.nih.gov/articles/PMC7360146/table/t0020)")
+
+
+# A "given before" reason names the line that gave the drug, with its dates, not the drug again.
+
+def test_reordering_everolimus_names_the_line_that_gave_it():
+    state = _after_serd(after_first_line(base_state()), "everolimus")
+    line = state.therapy.metastatic_lines[-1]
+    card = by_topic(run(state, [draft("v", "everolimus"), draft("x", "exemestane")]), "order-not-indicated")
+    assert (f"Already treated with everolimus. (Prior everolimus in line 2: everolimus from "
+            f"{line.start.isoformat()} to {line.end.isoformat()}) — MedicationStatement/l2") in card["detail"]
+    assert "Prior everolimus: everolimus" not in card["detail"]
+
+
+def test_reordering_a_chemotherapy_already_given_names_its_line():
+    state = _with_metastatic_chemo(after_first_line(base_state()))
+    line = state.therapy.metastatic_lines[-1]
+    card = by_topic(run(state, [draft("c", "capecitabine")]), "order-not-indicated")
+    assert card["summary"] == ("Capecitabine: not indicated — Capecitabine: already given for metastatic disease "
+                               f"(line 2: capecitabine from {line.start.isoformat()} to {line.end.isoformat()})")
