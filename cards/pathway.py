@@ -21,7 +21,7 @@ from typing import Literal
 from mappings.state import PatientState, Source
 
 from cards.knowledge import DRUGS, REGIMENS, REGIMENS_BY_TOPIC, DrugInfo, Regimen, Route, RuleRef
-from cards.rules import RULES, Context, Finding, _listing, fmt_date
+from cards.rules import RULES, Context, Finding, line_listing, fmt_date
 
 Status = Literal["fits", "not-fit", "unknown", "not-this-phase", "outside-pathway"]
 
@@ -320,7 +320,7 @@ def _assess_choice(drugs, label, name_set, checks, given, exclude_given: bool,
         lines = state.therapy.metastatic_lines
         gave = [lines[i] for i, s in enumerate(given) if name_set <= s and i < len(lines)]
         if gave:
-            choice.excluded = f"already given for metastatic disease ({_listing(ctx, gave)})"
+            choice.excluded = f"already given for metastatic disease ({line_listing(ctx, gave)})"
         elif any(name_set <= s for s in given):
             choice.excluded = "already given for metastatic disease"
     for n, requires, cautions in checks:

@@ -204,7 +204,7 @@ def _lower(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _listing(ctx: Context, lines: list[TherapyLine]) -> str:
+def line_listing(ctx: Context, lines: list[TherapyLine]) -> str:
     """'; '.join(_line_text(ln) for ln in lines), each line's text made once per call."""
     texts = ctx.memo.get("_line_texts")  # not a rule name: rules are public functions
     if texts is None:
@@ -434,7 +434,7 @@ def _lines_fact(state: PatientState, ctx: Context, kind: str) -> tuple[int, str,
         else:
             lines = [ln for ln in th.metastatic_lines if ln.chemotherapy]
             count = max(th.metastatic_chemotherapy_lines, len(lines))
-        found = ctx.memo[key] = (count, _listing(ctx, lines) or "none documented",
+        found = ctx.memo[key] = (count, line_listing(ctx, lines) or "none documented",
                                  _srcs(*(ln.sources for ln in lines)))
     return found
 
@@ -470,7 +470,7 @@ def metastatic_chemotherapy_lines_below(state, ctx, n: int):
 
 @rule
 def metastatic_systemic_lines_at_least(state, ctx, n: int):
-    listing = _listing(ctx, state.therapy.metastatic_lines) or "none documented"
+    listing = line_listing(ctx, state.therapy.metastatic_lines) or "none documented"
     return _lines_at_least(ctx.lines, n, "systemic", listing, ctx.line_sources)
 
 
@@ -527,7 +527,7 @@ def _prior_drug(state, ctx: Context, name: str, flag: bool = False) -> Finding:
     ("Prior fulvestrant in line 2: fulvestrant + abemaciclib from ..."), not the drug again."""
     f = _prior(ctx, flag, {name}, name)
     lines = [ln for ln in state.therapy.metastatic_lines if name in ln.names] if f.value else []
-    return Finding(True, f"Prior {name} in {_listing(ctx, lines)}", f.sources) if lines else f
+    return Finding(True, f"Prior {name} in {line_listing(ctx, lines)}", f.sources) if lines else f
 
 
 @rule
@@ -578,7 +578,7 @@ def prior_sacituzumab(state, ctx):
 @rule
 def progressed_on_fulvestrant_cdk46i(state, ctx):
     lines = _lines_of(ctx, state, lambda ln: "fulvestrant" in ln.names and "cdk46i" in ln.classes)
-    text = _listing(ctx, lines) or "No metastatic line of fulvestrant + CDK4/6 inhibitor"
+    text = line_listing(ctx, lines) or "No metastatic line of fulvestrant + CDK4/6 inhibitor"
     return Finding(bool(lines), text, _srcs(*(ln.sources for ln in lines)))
 
 
