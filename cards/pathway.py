@@ -315,14 +315,11 @@ def _assess_choice(drugs, label, name_set, checks, given, exclude_given: bool,
     """One concrete regimen: excluded if already given or a requirement fails; its cautions."""
     choice = ChoiceAssessment(drugs, label)
     if exclude_given:
-        # `given` is ctx.metastatic_drug_sets, one set per metastatic line in line order:
-        # the reason names the line(s) that gave it, with their dates
-        lines = state.therapy.metastatic_lines
-        gave = [lines[i] for i, s in enumerate(given) if name_set <= s and i < len(lines)]
+        # `given` is ctx.metastatic_drug_sets, one set per metastatic line in line order
+        # (Context.of): the reason names the line(s) that gave it, with their dates
+        gave = [ln for ln, s in zip(state.therapy.metastatic_lines, given) if name_set <= s]
         if gave:
             choice.excluded = f"already given for metastatic disease ({line_listing(ctx, gave)})"
-        elif any(name_set <= s for s in given):
-            choice.excluded = "already given for metastatic disease"
     for n, requires, cautions in checks:
         for ref in requires:
             f = _run(ref, state, ctx)

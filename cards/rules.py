@@ -526,7 +526,7 @@ def _prior_drug(state, ctx: Context, name: str, flag: bool = False) -> Finding:
     """_prior for one drug, naming the metastatic line(s) that gave it with their dates
     ("Prior fulvestrant in line 2: fulvestrant + abemaciclib from ..."), not the drug again."""
     f = _prior(ctx, flag, {name}, name)
-    lines = [ln for ln in state.therapy.metastatic_lines if name in ln.names] if f.value else []
+    lines = _lines_of(ctx, state, lambda ln: name in ln.names) if f.value else []
     return Finding(True, f"Prior {name} in {line_listing(ctx, lines)}", f.sources) if lines else f
 
 
