@@ -84,8 +84,10 @@ line clause, nor have olaparib and everolimus + exemestane; T-DXd label B can be
 met at first line; chemotherapy sequencing is guideline advice): order_rules.yaml
 `placement_not_label` says where only the label requirements count. An AI or
 fulvestrant drafted alone after progression is a labelled monotherapy and stays
-silent; abemaciclib alone only when its monotherapy label (after endocrine therapy
-and prior chemotherapy in the metastatic setting) is met (order_rules.yaml
+silent, unless the pathway excludes fulvestrant alone for this patient (already
+given: judged as that regimen, not indicated, as patient-view says); abemaciclib
+alone only when its monotherapy label (after endocrine therapy and prior
+chemotherapy in the metastatic setting) is met (order_rules.yaml
 `monotherapy_label`), otherwise it is an incomplete regimen (warning).
 """
 
@@ -114,6 +116,8 @@ ORDER_TOPICS = ("order-contraindicated", "order-not-indicated", "order-biomarker
 INDICATOR_RANK = {"critical": 0, "warning": 1, "info": 2}
 MAX_REPLACEMENTS = 3
 MAX_PARTNER_SUGGESTIONS = 3
+# drugs given with any regimen, judged on their own (ovarian suppression: ofs_card)
+ADD_ON_CLASSES = ("ovarian-suppression", "bone-agent")
 # said on every order-not-indicated card for documented non-metastatic disease
 LABEL_SCOPE_SERVICE = "this service checks HR+/HER2- metastatic breast cancer labels."
 NOT_METASTATIC_SCOPE = ("This service checks metastatic HR+/HER2- breast cancer; if the disease is locally "
@@ -392,6 +396,7 @@ class _Checker:
                 if drug.name in DRUGS:
                     self.active.setdefault(drug.name, []).extend(e.sources)
         self.drafted = {n for d in drafts for n in d.names}
+        self.drafted_regimen_drugs = {n for n in self.drafted if DRUGS[n].drug_class not in ADD_ON_CLASSES}
         self.pool = self.drafted | set(self.active)
         self.has_ofs = any(DRUGS[n].drug_class == "ovarian-suppression" for n in self.pool)
 
@@ -443,6 +448,12 @@ class _Checker:
             best = min(fit_complete, key=lambda c: (-c.drafted, -len(c.names), c.assessment.rank, c.order))
             return Group(best, kind="fits")
         fit_partial = [c for c in partial if c.fits]
+        alone = [c for c in complete if set(c.names) == self.drafted_regimen_drugs and self.excluded_now(c)]
+        if fit_partial and alone:
+            # drafted alone, the drug is a pathway regimen of its own that the record excludes
+            # (fulvestrant after progression on fulvestrant): judged as that regimen, not as
+            # the backbone of a fitting combination; the combination is the replacement
+            return Group(min(alone, key=lambda c: (c.assessment.rank, c.order)), kind="not-fit")
         if fit_partial:
             best = min(fit_partial, key=lambda c: (-c.present, c.assessment.rank, c.order))
             return Group(best, kind="incomplete")
@@ -454,13 +465,21 @@ class _Checker:
         best = min(complete or partial, key=closeness)
         return Group(best, kind="not-fit")
 
+    @staticmethod
+    def excluded_now(c: Candidate) -> bool:
+        """The candidate's regimen is assessed in this phase and one of its `excluded_if` rules
+        applies (pathway.assess records such an exclusion with value True, a failed
+        requirement with False)."""
+        a = c.assessment
+        return a.status == "not-fit" and any(f.value is True for f in a.reasons_not)
+
     # -- main ----------------------------------------------------------------
     def run(self) -> list[Card]:
         groups: dict[tuple, Group] = {}
         drug_group: dict[str, Group] = {}
         focus_names = [n for d in self.drafts if d.focus for n in d.names]
         for name in dict.fromkeys(focus_names):
-            if DRUGS[name].drug_class in ("ovarian-suppression", "bone-agent"):
+            if DRUGS[name].drug_class in ADD_ON_CLASSES:
                 continue
             g = self.target(name)
             if g is None:

@@ -105,6 +105,17 @@ def test_inavolisib_triplet_after_progression_on_first_line_is_not_indicated(cli
     assert ["capivasertib"] in [created_drugs(s) for s in card["suggestions"]]
 
 
+def test_fulvestrant_alone_after_progression_on_fulvestrant_is_not_indicated_and_keeps_the_draft_for_a_partner(client):
+    chart = after_first_line("ni-4b")
+    chart.regimen(["fulvestrant"], 300, 10).progression(12)
+    cards = post(client, chart, "order-select", chart.drafts(("f", "fulvestrant")), ["MedicationRequest/f"])
+    card = by_topic(cards, "order-not-indicated")
+    assert card["summary"].startswith("Fulvestrant: not indicated — Already treated with fulvestrant. "
+                                      "(Prior fulvestrant in line 2: fulvestrant from ")
+    partner = [s for s in card["suggestions"] if "Fulvestrant + abemaciclib" in s["label"]]
+    assert partner and created_drugs(partner[0]) == ["abemaciclib"] and not deleted(partner[0])
+
+
 def test_tdxd_for_her2_null_is_not_indicated(client):
     chart = after_first_line("ni-5", her2="0")
     chart.her2("0", 30, text="HER2 IHC 0: no staining observed (HER2-null)")

@@ -691,6 +691,31 @@ def test_reordering_an_oral_serd_after_progression_on_it_is_not_indicated(serd):
     assert "MedicationStatement/l2" in card["detail"]
 
 
+def test_reordering_fulvestrant_alone_after_progression_on_it_is_not_indicated_and_offers_a_cdk46_partner():
+    # fulvestrant alone is a regimen of its own (excluded: already given), not only the
+    # backbone of fulvestrant + CDK4/6 inhibitor, which still fits and is the replacement
+    state = _after_serd(after_first_line(base_state()), "fulvestrant")
+    state.therapy.prior_fulvestrant = True
+    card = by_topic(run(state, [draft("f", "fulvestrant")]), "order-not-indicated")
+    assert card["indicator"] == "warning"
+    assert card["summary"].startswith("Fulvestrant: not indicated — Already treated with fulvestrant")
+    assert "Prior fulvestrant in line 2" in card["detail"] and "MedicationStatement/l2" in card["detail"]
+    assert "Fulvestrant + CDK4/6 inhibitor" in card["detail"]
+    # postMONARCH: abemaciclib first after a CDK4/6 inhibitor; the fulvestrant draft stays
+    partner = [s for s in card["suggestions"] if s["label"] == "Replace with Fulvestrant + abemaciclib"]
+    assert partner and created_drugs(partner[0]) == ["abemaciclib"] and not deleted(partner[0])
+
+
+def test_fulvestrant_alone_after_progression_on_an_ai_stays_a_silent_labelled_option():
+    assert run(after_first_line(base_state()), [draft("f", "fulvestrant")]) == []
+
+
+def test_fulvestrant_with_a_cdk46_inhibitor_after_progression_on_fulvestrant_alone_is_silent():
+    state = _after_serd(after_first_line(base_state()), "fulvestrant")
+    state.therapy.prior_fulvestrant = True
+    assert run(state, [draft("f", "fulvestrant"), draft("a", "abemaciclib")]) == []
+
+
 def test_talazoparib_for_a_germline_brca_variant_without_a_classification_asks_for_it():
     state = after_first_line(base_state())
     state.biomarkers = Biomarkers(results=[variant("BRCA1", origin="germline", specimen="blood",
