@@ -9,14 +9,14 @@
   variants with 48018-6 HGNC components, stage, menopausal status, ECOG, HbA1c,
   adjuvant and metastatic lines of therapy as MedicationStatements with RxNorm
   ingredient codes, biopsies and surgery);
-- then the longitudinal record that makes up most of a real chart: glucose and
-  HbA1c results, ECOG scores, monthly prescription refills (MedicationRequest),
+- then the longitudinal record that makes up most of a real chart: fasting
+  glucose and HbA1c results, ECOG scores, monthly prescription refills (MedicationRequest),
   fulvestrant and zoledronic acid injections (MedicationAdministration) and
   imaging (Procedure), spread evenly over 2019-01 .. 2025-05.
 
 The shape follows US Core / mCODE (meta.profile, identifier, category, coding
 plus text, subject and encounter references, performer, reference ranges), with
-no narrative `text.div`, so a 300-resource patient is ~185 KiB as a CDS Hooks
+no narrative `text.div`, so a 300-resource patient is ~205 KiB as a CDS Hooks
 request with full prefetch, like the DESIGN budget's "realistic patient".
 
 `hook_request(resources, patient_id)` wraps them as a patient-view request whose
@@ -385,12 +385,10 @@ class _Builder:
             interpretation=("H", "High") if value > 5.6 else None, ref_range="<5.7 %",
         )
 
-    def glucose(self, day: dt.date, fasting: bool) -> dict:
-        value = round(self.rng.gauss(128 if fasting else 155, 22))
-        code = ("1558-6", "Fasting glucose [Mass/volume] in Serum or Plasma") if fasting else (
-            "2339-0", "Glucose [Mass/volume] in Blood")
+    def fasting_glucose(self, day: dt.date) -> dict:
+        value = round(self.rng.gauss(128, 22))
         return self.observation(
-            (LOINC, *code), day,
+            (LOINC, "1558-6", "Fasting glucose [Mass/volume] in Serum or Plasma"), day,
             {"valueQuantity": {"value": value, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}},
         )
 
@@ -427,8 +425,10 @@ class _Builder:
         return self.procedure(code, day, site, ("363679005", "Imaging"))
 
     # A visit's worth of records, in the proportions of a real oncology chart:
-    # labs dominate, then refills and infusions, then imaging.
-    VISIT = ("glucose", "refill", "hba1c", "glucose", "ecog", "administration", "glucose",
+    # labs dominate, then refills and infusions, then imaging. Only labs a prefetch
+    # template asks for (service/hooks.yaml): a diabetic patient on metformin is
+    # followed with fasting glucose and HbA1c.
+    VISIT = ("fasting", "refill", "hba1c", "fasting", "ecog", "administration", "fasting",
              "refill", "fasting", "imaging")
 
     def history(self, count: int) -> list[dict]:
@@ -437,10 +437,8 @@ class _Builder:
         for i in range(count):
             day = HISTORY_START + dt.timedelta(days=int(span * i / max(count, 1)))
             kind = self.VISIT[i % len(self.VISIT)]
-            if kind == "glucose":
-                out.append(self.glucose(day, fasting=False))
-            elif kind == "fasting":
-                out.append(self.glucose(day, fasting=True))
+            if kind == "fasting":
+                out.append(self.fasting_glucose(day))
             elif kind == "hba1c":
                 out.append(self.hba1c(day))
             elif kind == "ecog":

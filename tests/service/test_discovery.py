@@ -106,19 +106,34 @@ def _observation_template_codes(prefetch: dict) -> set[str]:
     return codes
 
 
-def test_every_observation_code_the_mappings_read_is_asked_for_by_a_prefetch_template(client):
-    # A code the mappings read but no template asks for never arrives with a full
-    # prefetch (e.g. QTc 8636-3: the ribociclib QTcF check could never fire).
+def _codes_the_mappings_read() -> dict[str, set[str]]:
     from mappings import tables as T
 
-    read = {
+    return {
         "tumour markers": set(T.TUMOR_MARKERS) - {c for c, (_, kind) in T.TUMOR_MARKERS.items() if kind == "serum"},
         "variants": set(T.VARIANT_CODES), "regions studied": set(T.REGION_STUDIED_CODES),
         "single-gene codes": set(T.LEGACY_GENE_CODES), "ECOG": set(T.ECOG_CODES), "HbA1c": set(T.HBA1C_CODES),
         "fasting glucose": set(T.FPG_CODES), "QTc": set(T.QTC_CODES), "menopause": set(T.MENO_QUESTION_CODES),
         "disease status": set(T.DISEASE_STATUS_CODES), "stage group": set(T.STAGE_GROUP_CODES),
         "M category": set(T.M_CATEGORY_CODES),
+        # a variant's significance as its own Observation: 53037-8, or a Genomics Reporting
+        # DiagnosticImplication, read through its derivedFrom pointer (mappings/genomics.py)
+        "significance": {T.COMP["significance"], "diagnostic-implication"},
     }
+
+
+def test_every_observation_code_the_mappings_read_is_asked_for_by_a_prefetch_template(client):
+    # A code the mappings read but no template asks for never arrives with a full
+    # prefetch (e.g. QTc 8636-3: the ribociclib QTcF check could never fire).
     asked = _observation_template_codes(services(client)["mbc-treatment-options"]["prefetch"])
-    missing = {concept: sorted(codes - asked) for concept, codes in read.items() if codes - asked}
+    missing = {concept: sorted(codes - asked) for concept, codes in _codes_the_mappings_read().items()
+               if codes - asked}
     assert missing == {}
+
+
+def test_no_prefetch_template_asks_for_an_observation_code_no_mapping_reads(client):
+    # Minimum necessary: the EHR should not send, nor the service fetch, results nothing
+    # here reads (random glucose 2339-0, Karnofsky 89243-0 and the variant panel 81247-9 were).
+    read = set().union(*_codes_the_mappings_read().values())
+    asked = _observation_template_codes(services(client)["mbc-treatment-options"]["prefetch"])
+    assert sorted(asked - read) == []
