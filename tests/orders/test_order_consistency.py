@@ -156,3 +156,65 @@ def test_an_order_with_receptors_not_documented_negative_stays_silent(er, pr):
     state = hr_negative(after_first_line(base_state()), er, pr)
     assert run(state, [draft("e", "elacestrant")]) == []
     assert run(state, [draft("a", "alpelisib"), draft("f", "fulvestrant")]) == []
+
+
+# --- every drafted regimen choice against what patient-view says of it ----------------
+
+def _patients():
+    """The demo patients through the mappings, and the order-matrix situations."""
+    import json
+
+    from mappings.build import build_patient_state
+    from tests.cards.test_demo_patients import DEMO_DIR, INDEX
+    from tests.orders.test_order_matrix import situations
+
+    out = {}
+    for entry in INDEX:
+        bundle = json.loads((DEMO_DIR / entry["file"]).read_text())
+        out[entry["patient"]] = build_patient_state([e["resource"] for e in bundle["entry"]], entry["patient"])
+    out.update(situations())
+    return out
+
+
+def _drafted_choice_cards(state, names):
+    from cards.orders import order_check_cards
+
+    drafts = [draft(f"d{i}", n) for i, n in enumerate(names)]
+    return order_check_cards(state.model_copy(deep=True), drafts, None, "order-sign")
+
+
+def test_a_drafted_regimen_that_patient_view_does_not_offer_or_warns_about_is_never_signed_in_silence():
+    # The order hooks judge a draft by the same assessments patient-view shows. A regimen
+    # choice drafted as it stands gets a warning or critical card whenever patient-view
+    # does not offer it (not-fit, or the choice excluded) or offers it under a warning or
+    # stop, and never an order-not-indicated card when patient-view offers it. The one
+    # exception is order_rules.yaml placement_not_label `requirements_not_label`
+    # (chemotherapy sequencing is guideline advice, not a label), and a renewal of the
+    # current line (renewals are not re-checked).
+    from cards.knowledge import DRUGS, REGIMENS
+    from cards.orders import KNOWLEDGE
+    from cards.pathway import evaluate
+
+    silent, contradicted = [], []
+    for name, state in _patients().items():
+        active = {d.name for e in state.therapy.exposures if e.active for d in e.drugs}
+        assessed = {a.topic: a for a in evaluate(state.model_copy(deep=True))}
+        for reg in REGIMENS:
+            a = assessed.get(reg.topic)
+            if reg.informational_only or a is None or not a.choices:
+                continue  # outside the pathway or its phase: nothing to compare (no choices assessed)
+            guideline_only = (KNOWLEDGE.placement_not_label.get(reg.topic) or {}).get("requirements_not_label")
+            for names in reg.choices:
+                if not all(DRUGS[n].rxnorm for n in names) or set(names) <= active:
+                    continue
+                choice = next(c for c in a.choices if c.names == tuple(names))
+                cards = _drafted_choice_cards(state, names)
+                loud = [c for c in cards if c.indicator != "info"]
+                offered = a.status == "fits" and not choice.excluded
+                warned = offered and any(h.severity != "info" or h.never_recommended
+                                         for h in a.cautions + choice.cautions)
+                if ((a.status == "not-fit" and not guideline_only) or choice.excluded or warned) and not loud:
+                    silent.append((name, names, [f.text for f in a.reasons_not] or choice.excluded))
+                if offered and any(c.source.topic.code == "order-not-indicated" for c in cards):
+                    contradicted.append((name, names))
+    assert silent == [] and contradicted == []
