@@ -176,19 +176,24 @@ def _patients():
     return out
 
 
-def _drafted_choice_cards(state, names):
+def _drafted_choice_cards(state, names, selected: int | None = None):
+    """order-sign with the choice drafted, or order-select with its drug at `selected` picked."""
     from cards.orders import order_check_cards
 
     drafts = [draft(f"d{i}", n) for i, n in enumerate(names)]
-    return order_check_cards(state.model_copy(deep=True), drafts, None, "order-sign")
+    if selected is None:
+        return order_check_cards(state.model_copy(deep=True), drafts, None, "order-sign")
+    return order_check_cards(state.model_copy(deep=True), drafts, [f"MedicationRequest/d{selected}"], "order-select")
 
 
 def test_a_drafted_regimen_that_patient_view_does_not_offer_or_warns_about_is_never_signed_in_silence():
     # The order hooks judge a draft by the same assessments patient-view shows. A regimen
     # choice drafted as it stands gets a warning or critical card whenever patient-view
     # does not offer it (not-fit, or the choice excluded) or offers it under a warning or
-    # stop, and never an order-not-indicated card when patient-view offers it. The one
-    # exception is order_rules.yaml placement_not_label `requirements_not_label`
+    # stop, and never an order-not-indicated card when patient-view offers it. The same
+    # holds at order-select when a key drug of the choice is picked (picking only the
+    # endocrine backbone beside a partner says nothing: order_select_backbone_classes).
+    # The exceptions: order_rules.yaml placement_not_label `requirements_not_label`
     # (chemotherapy sequencing is guideline advice, not a label), and a renewal of the
     # current line (renewals are not re-checked).
     from cards.knowledge import DRUGS, REGIMENS
@@ -208,13 +213,16 @@ def test_a_drafted_regimen_that_patient_view_does_not_offer_or_warns_about_is_ne
                 if not all(DRUGS[n].rxnorm for n in names) or set(names) <= active:
                     continue
                 choice = next(c for c in a.choices if c.names == tuple(names))
-                cards = _drafted_choice_cards(state, names)
-                loud = [c for c in cards if c.indicator != "info"]
                 offered = a.status == "fits" and not choice.excluded
                 warned = offered and any(h.severity != "info" or h.never_recommended
                                          for h in a.cautions + choice.cautions)
-                if ((a.status == "not-fit" and not guideline_only) or choice.excluded or warned) and not loud:
-                    silent.append((name, names, [f.text for f in a.reasons_not] or choice.excluded))
-                if offered and any(c.source.topic.code == "order-not-indicated" for c in cards):
-                    contradicted.append((name, names))
+                picks = [None] + [i for i, n in enumerate(names)
+                                  if len(names) == 1 or DRUGS[n].drug_class not in KNOWLEDGE.backbone_classes]
+                for pick in picks:
+                    cards = _drafted_choice_cards(state, names, pick)
+                    loud = [c for c in cards if c.indicator != "info"]
+                    if ((a.status == "not-fit" and not guideline_only) or choice.excluded or warned) and not loud:
+                        silent.append((name, names, pick, [f.text for f in a.reasons_not] or choice.excluded))
+                    if offered and any(c.source.topic.code == "order-not-indicated" for c in cards):
+                        contradicted.append((name, names, pick))
     assert silent == [] and contradicted == []
