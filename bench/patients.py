@@ -10,9 +10,10 @@
   adjuvant and metastatic lines of therapy as MedicationStatements with RxNorm
   ingredient codes, biopsies and surgery);
 - then the longitudinal record that makes up most of a real chart: fasting
-  glucose and HbA1c results, ECOG scores, monthly prescription refills (MedicationRequest),
-  fulvestrant and zoledronic acid injections (MedicationAdministration) and
-  imaging (Procedure), spread evenly over 2019-01 .. 2025-05.
+  glucose and HbA1c results, ECOG scores, monthly prescription refills
+  (MedicationRequest), fulvestrant and zoledronic acid injections
+  (MedicationAdministration) and imaging (Procedure), spread evenly over
+  2019-01 .. 2025-05.
 
 The shape follows US Core / mCODE (meta.profile, identifier, category, coding
 plus text, subject and encounter references, performer, reference ranges), with

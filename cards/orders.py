@@ -448,13 +448,13 @@ class _Checker:
             best = min(fit_complete, key=lambda c: (-c.drafted, -len(c.names), c.assessment.rank, c.order))
             return Group(best, kind="fits")
         fit_partial = [c for c in partial if c.fits]
-        alone = [c for c in complete if set(c.names) == self.drafted_regimen_drugs and self.excluded_now(c)]
-        if fit_partial and alone:
+        if fit_partial:
             # drafted alone, the drug is a pathway regimen of its own that the record excludes
             # (fulvestrant after progression on fulvestrant): judged as that regimen, not as
             # the backbone of a fitting combination; the combination is the replacement
-            return Group(min(alone, key=lambda c: (c.assessment.rank, c.order)), kind="not-fit")
-        if fit_partial:
+            alone = [c for c in complete if set(c.names) == self.drafted_regimen_drugs and self.excluded_now(c)]
+            if alone:
+                return Group(min(alone, key=lambda c: (c.assessment.rank, c.order)), kind="not-fit")
             best = min(fit_partial, key=lambda c: (-c.present, c.assessment.rank, c.order))
             return Group(best, kind="incomplete")
 
