@@ -452,7 +452,8 @@ class _Checker:
             # drafted alone, the drug is a pathway regimen of its own that the record excludes
             # (fulvestrant after progression on fulvestrant): judged as that regimen, not as
             # the backbone of a fitting combination; the combination is the replacement
-            alone = [c for c in complete if set(c.names) == self.drafted_regimen_drugs and self.excluded_now(c)]
+            alone = [c for c in complete
+                     if set(c.names) == self.drafted_regimen_drugs and c.assessment.excluded_by_rule]
             if alone:
                 return Group(min(alone, key=lambda c: (c.assessment.rank, c.order)), kind="not-fit")
             best = min(fit_partial, key=lambda c: (-c.present, c.assessment.rank, c.order))
@@ -464,14 +465,6 @@ class _Checker:
 
         best = min(complete or partial, key=closeness)
         return Group(best, kind="not-fit")
-
-    @staticmethod
-    def excluded_now(c: Candidate) -> bool:
-        """The candidate's regimen is assessed in this phase and one of its `excluded_if` rules
-        applies (pathway.assess records such an exclusion with value True, a failed
-        requirement with False)."""
-        a = c.assessment
-        return a.status == "not-fit" and any(f.value is True for f in a.reasons_not)
 
     # -- main ----------------------------------------------------------------
     def run(self) -> list[Card]:

@@ -106,6 +106,12 @@ class RegimenAssessment:
         return self.status == "fits"
 
     @property
+    def excluded_by_rule(self) -> bool:
+        """One of the regimen's `excluded_if` rules applies (assess records it in reasons_not
+        with value True; a failed requirement or the phase has value False)."""
+        return any(f.value is True for f in self.reasons_not)
+
+    @property
     def critical(self) -> bool:
         """A regimen-level safety stop applies (the order hooks say "do not start")."""
         return any(c.severity == "critical" for c in self.cautions)
