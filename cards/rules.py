@@ -325,6 +325,28 @@ def esr1_result_undated(state, ctx):
 
 
 @rule
+def esr1_found_on_ongoing_line_without_progression(state, ctx):
+    """An ESR1 mutation found while the current metastatic endocrine line goes on (specimen
+    dated after the line started) and no progression documented since it started: the
+    ctDNA 'emergence' of SERENA-6, whose switch before progression is not approved. C.3 row
+    4: do not recommend switching on ESR1 emergence without radiographic progression; the
+    SERD labels need "disease progression following" endocrine therapy (B.2, B.3)."""
+    line = ctx.current_line
+    if line is None or not line.endocrine or line.start is None:
+        return Finding(False, "No ongoing endocrine line")
+    found = [v for v in state.biomarkers.actionable("ESR1") if v.date is not None and v.date > line.start]
+    if not found:
+        return Finding(False, f"No ESR1 mutation found after {_line_text(line)} started")
+    progression = state.therapy.last_endocrine_progression
+    if progression is not None and progression > line.start:
+        return Finding(False, f"Progression documented on {fmt_date(progression)} during {_line_text(line)}",
+                       tuple(state.therapy.last_endocrine_progression_sources))
+    variants = "; ".join(variant_text(state, ctx, v) for v in found)  # each with its date
+    return Finding(True, f"{variants} during {_line_text(line)}; no progression documented since it started",
+                   _srcs(*(v.sources for v in found), line.sources))
+
+
+@rule
 def germline_brca_mutated(state, ctx):
     by_gene = _gene_index(state, ctx)[1]
     results = by_gene.get("BRCA1", []) + by_gene.get("BRCA2", [])

@@ -7,12 +7,19 @@ Scenario dates: metastatic biopsy 2024-01-15; a first metastatic line
 
 import datetime as dt
 
+from cards.engine import order_cards
+from mappings.state import DraftOrder, Drug
 from tests.cards.fhir_builder import FhirPatient, hr_positive_mbc
 from tests.cards.helpers import card, ordered_tests, recommended, regimen_topics, suggestion_drugs, topics, view
 from tests.cards.invariants import check_invariants
 
 AS_OF = dt.date(2025, 7, 1)
 FIRST_LINE_AS_OF = dt.date(2024, 2, 1)
+
+
+def _draft(drug: str, drug_class: str, rxnorm: str) -> DraftOrder:
+    return DraftOrder(resource_type="MedicationRequest", resource_id=f"mr-{drug}", reference=f"MedicationRequest/mr-{drug}",
+                      drugs=[Drug(name=drug, drug_class=drug_class, rxnorm=rxnorm)], text=drug)
 
 
 def run(patient: FhirPatient, as_of: dt.date = AS_OF):
@@ -128,6 +135,30 @@ def test_fhir_a_visceral_crisis_treated_by_first_line_chemotherapy_no_longer_put
             "not current") in summary
 
 
+def test_fhir_pik3ca_relapse_three_years_after_adjuvant_ai_gets_no_first_line_alpelisib_card():
+    # endocrine-sensitive: ET + CDK4/6i first (C.2 step 2); alpelisib + fulvestrant after
+    # progression (C.2 step 3; C.3 row 5 "not 1L"), as the PI3K/AKT regimens with a 12-month rule
+    p = adjuvant_relapse("fl-alpelisib-sensitive", "2021-01-15").variant("PIK3CA", "p.His1047Arg", on="2024-01-20")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "sensitive"
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    summary = card(cards, "patient-summary")["detail"]
+    assert "- Alpelisib + fulvestrant: 0 systemic line(s) for metastatic disease, at least 1 needed" in summary
+    order = [c.to_json() for c in order_cards(state, [_draft("alpelisib", "pi3k-akt-mtor", "2169285"),
+                                                      _draft("fulvestrant", "fulvestrant", "282357")], None, "order-sign")]
+    assert [c["summary"].split(" — ")[0] for c in order] == ["Alpelisib + fulvestrant: not indicated"]
+    assert "Recurrence 36.0 months (more than 12) after completing adjuvant endocrine therapy" in order[0]["detail"]
+
+
+def test_fhir_pik3ca_relapse_within_12_months_of_adjuvant_ai_keeps_first_line_alpelisib_after_the_others():
+    p = adjuvant_relapse("fl-alpelisib-resistant", "2023-07-01").variant("PIK3CA", "p.His1047Arg", on="2024-01-20")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert regimen_topics(cards)[-1] == "alpelisib-fulvestrant"
+    alp = card(cards, "alpelisib-fulvestrant")
+    assert alp["summary"] == "Alpelisib + fulvestrant: PIK3CA-mutated relapse within 12 mo of adjuvant endocrine therapy"
+    assert "Recurrence 6.5 months (within 12) after completing adjuvant endocrine therapy" in alp["detail"]
+
+
 def test_fhir_liver_metastases_alone_are_not_a_visceral_crisis():
     _, cards = run(de_novo("fl-liver", site="liver"), FIRST_LINE_AS_OF)
     assert "chemotherapy" not in regimen_topics(cards)
@@ -183,6 +214,42 @@ def test_fhir_esr1_result_after_the_latest_endocrine_line_is_current_and_says_wh
     assert state.biomarkers.esr1_current is True
     assert "re-test ESR1" not in card(cards, "patient-summary")["detail"]
     assert "predates" not in card(cards, "elacestrant")["detail"]
+
+
+def _on_first_line_with_esr1(pid: str) -> FhirPatient:
+    """De novo MBC on first-line letrozole + ribociclib since 2024-02-01, still going;
+    ESR1 found in ctDNA on 2025-06-01."""
+    p = de_novo(pid).regimen(("letrozole", "ribociclib"), "2024-02-01", None)
+    return p.variant("ESR1", "p.Asp538Gly", specimen="ctdna", on="2025-06-01")
+
+
+def test_fhir_esr1_found_on_an_ongoing_line_without_progression_recommends_no_switch_to_an_oral_serd():
+    # C.3 row 4: do not switch on ctDNA ESR1 emergence without radiographic progression
+    # (SERENA-6's pre-progression switch is not approved); the SERD labels need progression
+    state, cards = run(_on_first_line_with_esr1("pp-esr1-emergence"))
+    for topic in ("elacestrant", "imlunestrant"):
+        c = card(cards, topic)
+        assert c["indicator"] == "warning"
+        assert "not recommended: ESR1 found before progression" in c["summary"]
+        assert not any(s.get("isRecommended") for s in c["suggestions"])
+        assert "Do not switch on ESR1 emergence without radiographic progression" in c["detail"]
+        assert "during line 1: letrozole + ribociclib from 2024-02-01 (ongoing)" in c["detail"]
+
+
+def test_fhir_esr1_found_on_an_ongoing_line_after_documented_progression_is_an_oral_serd_recommendation():
+    p = _on_first_line_with_esr1("pp-esr1-progressed").progression("2025-06-10")
+    _, cards = run(p)
+    el = card(cards, "elacestrant")
+    assert el["indicator"] == "info" and recommended(el) == ["elacestrant"]
+    assert "ESR1 found before progression" not in el["detail"]
+
+
+def test_fhir_order_for_an_oral_serd_on_esr1_emergence_without_progression_gets_the_same_warning():
+    state = _on_first_line_with_esr1("pp-esr1-emergence-order").state(AS_OF)
+    draft = _draft("elacestrant", "oral-serd", "2628469")
+    got = [c.to_json() for c in order_cards(state, [draft], [draft.reference], "order-select")]
+    assert [c["indicator"] for c in got] == ["warning"]
+    assert "ESR1 found before progression" in got[0]["summary"]
 
 
 def test_fhir_pik3ca_after_progression_gets_capivasertib_then_alpelisib():
