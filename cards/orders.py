@@ -990,11 +990,15 @@ class _Checker:
         rule_name = "male_without_lhrh_agonist" if male else "needs_ovarian_suppression"
         why = run_rule(rule_name, self.state, self.ctx)
         regs = ", ".join(dict.fromkeys(g.cand.regimen.name for g in groups))
-        caution = _pathway_caution(rule_name)  # the shared caution behind this check
+        # the drafted regimens' own cautions behind this check (a man: the AI regimens', or
+        # inavolisib's), else the shared one (a regimen that has none, e.g. one not for men)
+        cautions = list(dict.fromkeys(c for g in groups for c in g.cand.regimen.cautions if c.rule.rule == rule_name))
+        cautions = cautions or [_pathway_caution(cid="male-ai" if male else "ofs-missing")]
         head = (f"**LHRH agonist missing**: {regs} in a man." if male else
                 f"**Ovarian function suppression missing**: {regs} in a {f.menopausal_status} woman.")
+        on_ai = all(any(DRUGS[n].drug_class == "aromatase-inhibitor" for n in g.cand.names) for g in groups)
         lines = [head, "", "**Why**", self._fact(why)]
-        if caution:
+        for caution in cautions:
             lines.append(f"- {caution.text} ({self._source_title(caution.source)})")
         if not male:
             lines += ["- ESO-ESMO ABC4: adequate OFS = bilateral oophorectomy, continuous LHRH agonist, "
@@ -1003,7 +1007,7 @@ class _Checker:
         names = [n for g in groups for n in g.cand.names]
         lines += self._drafts_block(list(dict.fromkeys(names))) + self._footer()
         return Card(
-            summary=clip(f"Man on an aromatase inhibitor: add an LHRH agonist to {regs}" if male else
+            summary=clip(f"{'Man on an aromatase inhibitor' if on_ai else 'Man'}: add an LHRH agonist to {regs}" if male else
                          f"{f.menopausal_status.capitalize()} woman: add ovarian suppression to {regs}"),
             indicator="warning",
             source=self._source("order-incomplete-regimen", reg),

@@ -450,8 +450,10 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
     if reg.endocrine_based:
         f = _run(_NEEDS_OFS, state, ctx)
         a.needs_ofs = f.value is True
-        if not a.needs_ofs and all(any(d.drug_class == "aromatase-inhibitor" for d in c.drugs) for c in choices):
-            # men on an AI need an LHRH agonist too (C.2 step 2); the same GnRH agonist order
+        if not a.needs_ofs and (reg.lhrh_agonist_for_men
+                                or all(any(d.drug_class == "aromatase-inhibitor" for d in c.drugs) for c in choices)):
+            # men on an AI need an LHRH agonist too (C.2 step 2), and men on inavolisib +
+            # palbociclib + fulvestrant (C.2 step 2, per clinical practice); the same GnRH agonist order
             a.needs_ofs = _run(_MALE_NO_LHRH, state, ctx).value is True
     else:
         a.needs_ofs = reg.endocrine_based

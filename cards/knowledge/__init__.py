@@ -115,6 +115,9 @@ class Regimen:
     rank_when: tuple[tuple[RuleRef, int, str | None], ...]  # (rule, rank, phase or None)
     exclude_choices_already_given: bool
     endocrine_based: bool
+    # men get an LHRH agonist order with it although not every choice holds an AI
+    # (regimens whose every choice holds one get it anyway: pathway.assess)
+    lhrh_agonist_for_men: bool
     informational_only: bool
     unverified: str | None
     general_cautions: tuple[str, ...]
@@ -291,6 +294,7 @@ def load(regimens_file: Path = REGIMENS_FILE, tests_file: Path = TESTS_FILE) -> 
             rank_when=tuple((_rule(x), int(x["rank"]), x.get("phase")) for x in r.get("rank_when", [])),
             exclude_choices_already_given=bool(r.get("exclude_choices_already_given")),
             endocrine_based=bool(r.get("endocrine_based")),
+            lhrh_agonist_for_men=bool(r.get("lhrh_agonist_for_men")),
             informational_only=bool(r.get("informational_only")),
             unverified=r.get("unverified"),
             general_cautions=tuple(" ".join(g.split()) for g in r.get("general_cautions", [])),

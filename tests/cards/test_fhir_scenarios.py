@@ -496,6 +496,23 @@ def test_fhir_man_on_an_aromatase_inhibitor_is_told_to_add_an_lhrh_agonist():
     assert "LHRH agonist" in card(cards, "ai-cdk46i")["detail"]
 
 
+def test_fhir_man_relapsing_early_with_pik3ca_gets_inavolisib_with_a_goserelin_order_and_says_why():
+    # C.2 step 2: inavolisib + palbociclib + fulvestrant (+ LHRH agonist for men per clinical practice)
+    p = adjuvant_relapse("lb-male-inavo", "2023-07-01", gender="male", birth="1961-02-01")
+    _, cards = run(p.variant("PIK3CA", "p.His1047Arg", on="2024-01-20"), FIRST_LINE_AS_OF)
+    inavo = card(cards, "inavolisib-palbociclib-fulvestrant")
+    assert suggestion_drugs(inavo) == [["inavolisib", "palbociclib", "fulvestrant", "goserelin"]]
+    assert "Men on inavolisib + palbociclib + fulvestrant: an LHRH agonist per clinical practice" in inavo["detail"]
+    # no such advice on the fulvestrant regimens the reference does not give it for
+    assert suggestion_drugs(card(cards, "capivasertib-fulvestrant")) == [["capivasertib", "fulvestrant"]]
+    drafts = [_draft("inavolisib", "pi3k-akt-mtor", "2695422"), _draft("palbociclib", "cdk46i", "1601374"),
+              _draft("fulvestrant", "fulvestrant", "282357")]
+    order = [c.to_json() for c in order_cards(p.state(FIRST_LINE_AS_OF), drafts, None, "order-sign")]
+    lhrh = next(c for c in order if "LHRH" in c["summary"])
+    assert lhrh["summary"] == "Man: add an LHRH agonist to Inavolisib + palbociclib + fulvestrant"
+    assert "Men on inavolisib + palbociclib + fulvestrant: an LHRH agonist per clinical practice" in lhrh["detail"]
+
+
 def test_fhir_no_pi3k_inhibitor_after_prior_alpelisib():
     p = (after_ai_cdk46i("lb-prior-alpelisib").regimen(("fulvestrant", "alpelisib"), "2025-06-01", "2026-01-10")
          .variant("PIK3CA", "p.His1047Arg", on="2025-05-25"))
@@ -509,6 +526,32 @@ def test_fhir_everolimus_needs_prior_letrozole_or_anastrozole():
     _, cards = run(p)
     assert "everolimus-exemestane" not in regimen_topics(cards)
     assert "No prior non-steroidal aromatase inhibitor" in cards[0]["detail"]
+
+
+def _gbrca_after_chemotherapy_without_endocrine_therapy(pid: str) -> FhirPatient:
+    """De novo MBC, first-line paclitaxel 2024-02-01 .. 2025-05-20 (progression), germline
+    BRCA1; no endocrine therapy in any setting."""
+    p = de_novo(pid).med("paclitaxel", "2024-02-01", "2025-05-20").progression("2025-05-15")
+    return p.variant("BRCA1", "p.Glu1836fs", origin="germline", specimen="blood", on="2024-03-01")
+
+
+def test_fhir_olaparib_without_prior_endocrine_therapy_fits_when_a_visceral_crisis_holds_endocrine_therapy_back():
+    # Lynparza: HR-positive patients "should have been treated with a prior endocrine therapy
+    # or be considered inappropriate for endocrine therapy" (B.6); a current visceral crisis is
+    # when the pathway itself holds endocrine therapy back (C.2 step 2)
+    p = _gbrca_after_chemotherapy_without_endocrine_therapy("lb-olaparib-crisis").visceral_crisis("2025-06-15")
+    state, cards = run(p)
+    assert state.disease.visceral_crisis is True
+    ola = card(cards, "olaparib")
+    assert "Label route: endocrine therapy inappropriate now: visceral crisis (C.2 step 2)" in ola["detail"]
+    assert "Visceral crisis asserted by a clinician" in ola["detail"]
+
+
+def test_fhir_olaparib_without_prior_endocrine_therapy_or_visceral_crisis_is_not_offered_and_says_both():
+    _, cards = run(_gbrca_after_chemotherapy_without_endocrine_therapy("lb-olaparib-no-et"))
+    assert "olaparib" not in regimen_topics(cards) and "talazoparib" in regimen_topics(cards)
+    line = next(x for x in card(cards, "patient-summary")["detail"].splitlines() if x.startswith("- Olaparib:"))
+    assert "No prior endocrine therapy" in line
 
 
 def test_fhir_adjuvant_chemotherapy_counts_as_prior_chemotherapy_for_olaparib():
