@@ -25,7 +25,8 @@ Input handling
 - `ignored` entries (Gap objects) have these codes:
     unreadable-resource     not a dict / no resourceType / a field could not be read /
                             a lab value implausible in its unit (HbA1c under 2 %,
-                            unitless fasting glucose under 40)
+                            unitless fasting glucose under 40) / HER2 ISH words that
+                            say neither amplified nor not amplified
     entered-in-error        status or verificationStatus entered-in-error
     refuted                 Condition verificationStatus refuted
     other-patient           subject/patient reference names another patient
