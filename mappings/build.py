@@ -57,6 +57,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     her2-zero-unspecified         IHC 0 without ultralow/null sub-class
     her2-equivocal-pending        IHC 2+ without ISH result
     her2-conflict                 HER2 results disagree
+    her2-low-earlier              the latest HER2 is 0/null/negative without score, an earlier
+                                  assessment (> 45 days before) was HER2-low: named with its
+                                  date; the latest still decides (CR C.2 step 0, keep history)
     esr1-not-tested               no ESR1 result
     esr1-stale                    ESR1 result predates the last progression on
                                   endocrine therapy, or the end of the last

@@ -576,6 +576,31 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
     return out
 
 
+# Latest categories for which an earlier HER2-low result matters (trastuzumab deruxtecan
+# needs HER2-low/ultralow): the earlier result is named, the latest still decides.
+_NOT_LOW_NOW = frozenset({"null", "zero-unspecified", "negative-unspecified"})
+
+
+def _note_earlier_her2_low(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
+    """CR C.2 step 0: prefer the most recent biopsy but keep history (HER2-low status may
+    differ between primary and metastasis). An older HER2-low assessment is a note."""
+    if her2.category not in _NOT_LOW_NOW or her2.date is None:
+        return
+    by_date: dict[dt.date, list[_Her2]] = {}
+    for r in recs:
+        if r.date and (her2.date - r.date).days > SAME_ASSESSMENT_DAYS:
+            by_date.setdefault(r.date, []).append(r)
+    for day in sorted(by_date, reverse=True):
+        cat, score, _ = _her2_category(by_date[day])
+        if cat == "low":
+            what = f"IHC {score}" if score else "reported as HER2-low"
+            ctx.gap("her2-low-earlier",
+                    f"An earlier HER2 assessment ({day.isoformat()}, {what}) was HER2-low; the most recent "
+                    f"({her2.date.isoformat()}) is used. HER2 can differ between primary tumour and metastasis.",
+                    [r.src for r in by_date[day]])
+            return
+
+
 # --- entry point --------------------------------------------------------------------------
 
 
@@ -674,6 +699,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     er = _combine_receptor(acc.er or z_er)
     pr = _combine_receptor(acc.pr or z_pr)
     her2 = _combine_her2(acc.her2 or z_her2)
+    _note_earlier_her2_low(ctx, acc.her2 or z_her2, her2)
     return er, pr, her2
 
 

@@ -291,3 +291,12 @@ def test_her2_low_words_with_a_negation_are_not_her2_low(text):
 @pytest.mark.parametrize("text", ["Not positive", "HER2 not positive"])
 def test_her2_interpretation_not_positive_is_negative_not_her2_positive(text):
     assert her2(loinc_obs("48676-1", valueString=text)).category == "negative-unspecified"
+
+
+def test_an_earlier_her2_low_result_is_noted_when_the_latest_assessment_is_her2_0_which_still_decides():
+    primary = loinc_obs("85319-2", "2016-03-01", valueString="1+")
+    metastasis = loinc_obs("85319-2", "2024-01-15", valueString="0")
+    s = build_patient_state([patient(), primary, metastasis], PID)
+    assert (s.her2.category, s.her2.date.isoformat()) == ("zero-unspecified", "2024-01-15")
+    note = next(g for g in s.gaps if g.code == "her2-low-earlier")
+    assert "2016-03-01" in note.message and "HER2-low" in note.message and "1+" in note.message
