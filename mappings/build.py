@@ -25,7 +25,8 @@ Input handling
 - `ignored` entries (Gap objects) have these codes:
     unreadable-resource     not a dict / no resourceType / a field could not be read /
                             a lab value implausible in its unit (HbA1c under 2 %,
-                            unitless fasting glucose under 40)
+                            unitless fasting glucose under 40) / HER2 ISH words that
+                            say neither amplified nor not amplified
     entered-in-error        status or verificationStatus entered-in-error
     refuted                 Condition verificationStatus refuted
     other-patient           subject/patient reference names another patient
@@ -56,6 +57,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     her2-zero-unspecified         IHC 0 without ultralow/null sub-class
     her2-equivocal-pending        IHC 2+ without ISH result
     her2-conflict                 HER2 results disagree
+    her2-low-earlier              the latest HER2 is 0/null/negative without score, an earlier
+                                  assessment (> 45 days before) was HER2-low: named with its
+                                  date; the latest still decides (CR C.2 step 0, keep history)
     esr1-not-tested               no ESR1 result
     esr1-stale                    ESR1 result predates the last progression on
                                   endocrine therapy, or the end of the last

@@ -3,6 +3,9 @@
 ER/PR: presence/interpretation answers (LOINC LA, SNOMED qualifiers, HL7
 interpretation codes), strings ("Positive, 95%", "neg", "ER-low"), numbers and
 % positive cells. ASCO/CAP threshold: >= 1 % positive; 1-10 % = ER-low (flagged).
+A bound ("<1%", ">10%") is not a measured value: it decides the status or ER-low only
+when every % it allows falls on one side ("<50%" decides nothing; ">10%" is not ER-low).
+A positive word under a negation ("not positive", "no positive cells") is negative.
 The most recent result wins (results within the same day are combined); any
 disagreement sets `conflict`. Results that disagree on the most recent day make
 the status "unknown".
@@ -13,6 +16,9 @@ codes; ISH amplified / not amplified; overall interpretation (48676-1). A bare
 "negative" is "negative-unspecified", never HER2-low; the words "HER2-low" without
 a score are "low" with no IHC score (HER2-low = IHC 1+ or 2+/ISH-). "Present" without a score
 (antigen detected) is "unknown": it could be anything from ultralow to 3+.
+A category named under a negation ("not ultralow", "Non-HER2-low", "2+ (not 3+)") is not read.
+ISH words are read only when they clearly say amplified or not amplified ("No evidence
+of HER2 gene amplification" is not amplified); other words are noted, never amplified.
 ISH: the lab's interpretation, else ASCO/CAP groups from HER2/CEP17 ratio and
 copies per nucleus (see _ish_result). Serum HER2 codes are excluded. The assessment is the most recent HER2 result
 day plus results within the 45 days before it (reflex ISH after IHC).
@@ -34,14 +40,20 @@ from mappings.fhir import (
 )
 from mappings.state import HER2Status, ReceptorStatus, Source
 
-_PCT_RE = re.compile(r"(<|less than|>|greater than)?\s*(\d+(?:\.\d+)?)\s*%")
+# "nn%" in text, with a bound written before it ("<1%", "greater than 10%")
+_PCT_RE = re.compile(r"(<=|>=|\u2264|\u2265|<|>|\b(?:less than|greater than|more than|over|above|at least"
+                     r"|under|below|up to)\b)?\s*(\d+(?:\.\d+)?)\s*%")
+_BOUND_WORDS = {"\u2264": "<=", "\u2265": ">=", "less than": "<", "under": "<", "below": "<", "up to": "<=",
+                "greater than": ">", "more than": ">", "over": ">", "above": ">", "at least": ">="}
 _NUM_RE = re.compile(r"^\s*(<|>|<=|>=)?\s*(\d+(?:\.\d+)?)\s*$")
 _ALLRED_RE = re.compile(r"allred[^0-9]{0,20}(\d)")
 # ER-low wording; a bare "low" is not ("low grade", "Ki-67 low")
 _LOW_RE = re.compile(r"\b(er|pr|pgr)[- ]?low\b|low[- ]positive|weakly positive|low[- ]?expressing")
 _POS_RE = re.compile(r"\bpositive\b|\bpos\b|^\s*\+\s*$|\bdetected\b|\bpresent\b|\breactive\b"
                      r"|\b(er|pr|pgr|hr)\s*\+")
+# a positive word under a negation ("not positive", "no positive cells") is a negative statement
 _NEG_RE = re.compile(r"\bnegative\b|\bneg\b|not detected|\babsent\b|no staining|\bnon[- ]?reactive\b"
+                     r"|\bnot (positive|present|reactive|expressed)\b|\bno positive\b"
                      r"|\b(er|pr|pgr|hr)\s*-(?![a-z0-9])|^\s*-\s*$")
 _ISH_IN_TEXT = re.compile(r"\b(fish|ish|sish|cish|ddish|in situ hybridi[sz]ation)\b[^|;]{0,30}?"
                           r"(not amplified|non[- ]amplified|no amplification|negative|amplified|positive)")
@@ -180,19 +192,11 @@ def _marker_pair(text: str, target: str) -> str | None:
 def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str = "er"
                    ) -> tuple[str | None, float | None, bool]:
     vcc, vtext, num, unit, comp = _observation_values(obs)
-    percent: float | None = None
     status: str | None = None
     low = False
     text = vtext + (" | " + text_extra if text_extra else "")
-    # percent: explicit % kind, % unit, or "nn%" in text
-    if num is not None and (kind == "percent" or (unit and "%" in unit)):
-        percent = num
-    if percent is None:
-        percent = _percent_in_text(vtext)
-    if percent is not None and comp in ("<",) and percent <= 1:
-        percent = min(percent, 0.5)
-    if percent is not None and not (0 <= percent <= 100):
-        percent = None
+    pct = _reported_percent(kind, vtext, num, unit, comp)
+    percent = _stored_percent(pct)
     a = _answer(vcc)
     if a in ("positive", "present"):
         status = "positive"
@@ -218,29 +222,74 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
             status = "negative"
     if kind == "legacy" and status is None:
         return None, None, False  # quantitative ligand assay without interpretation
-    if percent is not None:
-        pstatus = "positive" if percent >= 1 else "negative"
+    if pct is not None:
+        pstatus = _percent_status(*pct)
         if status is None:
             status = pstatus
-        elif status != pstatus:
+        elif pstatus and status != pstatus:
             # the reported category and the percentage disagree: trust neither
             return None, percent, False
-        low = 1 <= percent <= 10
-    if status == "positive" and percent is None and _low_text(text):
-        low = True  # the wording counts only without a measured % (ER-low = 1-10 %)
+        low = status == "positive" and _percent_low(*pct)
+    if status == "positive" and pct is None and _low_text(text):
+        low = True  # the wording counts only without a reported % (ER-low = 1-10 %)
     return status, percent, low
 
 
+def _reported_percent(kind: str, vtext: str, num: float | None, unit: str | None, comp: str | None
+                      ) -> tuple[float, str | None] | None:
+    """(% of cells, bound) from an explicit % kind, a % unit or "nn%" in the text; the
+    bound is None for a measured value, else "<", "<=", ">" or ">=" ("<1%", ">10%")."""
+    if num is not None and (kind == "percent" or (unit and "%" in unit)):
+        pct = (num, comp if comp in ("<", "<=", ">", ">=") else None)
+    else:
+        pct = _percent_in_text(vtext)
+    if pct is None or not (0 <= pct[0] <= 100):
+        return None
+    return pct
+
+
+def _percent_status(value: float, bound: str | None) -> str | None:
+    """positive (>= 1 %) or negative (< 1 %) when every % the report allows agrees; a bound
+    that spans the 1 % threshold ("<50%", ">0%") decides nothing."""
+    if bound in (">", ">="):
+        return "positive" if value >= 1 else None
+    if bound == "<":
+        return "negative" if value <= 1 else None
+    if bound == "<=":
+        return "negative" if value < 1 else None
+    return "positive" if value >= 1 else "negative"
+
+
+def _percent_low(value: float, bound: str | None) -> bool:
+    """ER-low (1-10 %) for a positive result. A lower bound that puts every allowed % above
+    10 (">10%", "more than 10%") is not low: the bound is not the value. A bound that
+    still allows 1-10 % (">5%", ">=10%") keeps the ER-low caution, as a measured value would."""
+    if (bound == ">" and value >= 10) or (bound == ">=" and value > 10):
+        return False
+    return 1 <= value <= 10
+
+
+def _stored_percent(pct: tuple[float, str | None] | None) -> float | None:
+    """The % shown: a measured value; "<1%" as 0.5 (negative); no number for another bound
+    (">10%" shown as "10 %" would read as ER-low)."""
+    if pct is None:
+        return None
+    value, bound = pct
+    if bound is None:
+        return value
+    if _percent_status(value, bound) == "negative":
+        return min(value, 0.5)
+    return None
+
+
 @lru_cache(maxsize=4096)
-def _percent_in_text(vtext: str) -> float | None:
-    """"nn%" in the value text ("<1%" is read as 0.5, negative)."""
+def _percent_in_text(vtext: str) -> tuple[float, str | None] | None:
+    """"nn%" in the value text, with its bound ("<1%", "greater than 10%")."""
     m = _PCT_RE.search(vtext)
     if not m:
         return None
-    percent = float(m.group(2))
-    if m.group(1) and m.group(1).startswith(("<", "less")) and percent <= 1:
-        percent = min(percent, 0.5)  # "<1%" is negative
-    return percent
+    word = (m.group(1) or "").lower()
+    return float(m.group(2)), (_BOUND_WORDS.get(word, word) or None)
 
 
 @lru_cache(maxsize=4096)
@@ -303,10 +352,16 @@ def _her2_local(cc: Any) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _her2_text_score(text: str) -> str | None:
+    """The first text pattern (local_codes.yaml her2.text_patterns) with a match that no
+    negation stands right before ("not ultralow", "2+ (not 3+)", "Non-HER2-low")."""
     for rx, value in T.HER2_TEXT:
-        if rx.search(text):
+        if any(not _negated_before(text, m.start()) for m in rx.finditer(text)):
             return value
     return None
+
+
+def _negated_before(text: str, start: int) -> bool:
+    return T.HER2_TEXT_NEGATED_BEFORE.search(text[max(0, start - 40):start]) is not None
 
 
 def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source,
@@ -362,16 +417,43 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.ish = "not-amplified"
         elif a == "equivocal":
             return None
-        elif text:
-            for rx, value in T.HER2_ISH_TEXT:
-                if rx.search(text):
-                    rec.ish = value
-                    break
+        else:
+            rec.ish = _ish_in_words(vtext, extra_text)
         return rec if rec.ish else None
     return None
 
 
 _zero_text = memo_search(re.compile(r"\bzero\b"))
+
+
+def _ish_in_words(vtext: str, notes: str) -> str | None:
+    """An ISH result written in words: the value text, else the notes; only when every
+    reading agrees (local_codes.yaml her2.ish_patterns). None when the words say neither
+    amplified nor not amplified, or both: never read as amplified by default."""
+    found = _ish_readings(vtext) if vtext else frozenset()
+    if not found and notes:
+        found = _ish_readings(notes)
+    return next(iter(found)) if len(found) == 1 else None
+
+
+@lru_cache(maxsize=4096)
+def _ish_readings(text: str) -> frozenset[str]:
+    """Every ISH reading in the text, each pattern tried on what the earlier matches left
+    ("not amplified" is taken out before "amplified" is looked for)."""
+    found = set()
+    for rx, value in T.HER2_ISH_TEXT:
+        text, n = rx.subn(" ", text)
+        if n:
+            found.add(value)
+    return frozenset(found)
+
+
+def _note_unread_ish(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any]) -> None:
+    """An ISH result with words that could not be read is named (not silently dropped)."""
+    vtext = _observation_values(unit)[1]
+    if vtext:
+        ctx.ignore(obs, "unreadable-resource",
+                   f"HER2 ISH result not read (neither clearly amplified nor not amplified): '{vtext[:80]}'")
 
 
 @lru_cache(maxsize=4096)
@@ -494,6 +576,31 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
     return out
 
 
+# Latest categories for which an earlier HER2-low result matters (trastuzumab deruxtecan
+# needs HER2-low/ultralow): the earlier result is named, the latest still decides.
+_NOT_LOW_NOW = frozenset({"null", "zero-unspecified", "negative-unspecified"})
+
+
+def _note_earlier_her2_low(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
+    """CR C.2 step 0: prefer the most recent biopsy but keep history (HER2-low status may
+    differ between primary and metastasis). An older HER2-low assessment is a note."""
+    if her2.category not in _NOT_LOW_NOW or her2.date is None:
+        return
+    by_date: dict[dt.date, list[_Her2]] = {}
+    for r in recs:
+        if r.date and (her2.date - r.date).days > SAME_ASSESSMENT_DAYS:
+            by_date.setdefault(r.date, []).append(r)
+    for day in sorted(by_date, reverse=True):
+        cat, score, _ = _her2_category(by_date[day])
+        if cat == "low":
+            what = f"IHC {score}" if score else "reported as HER2-low"
+            ctx.gap("her2-low-earlier",
+                    f"An earlier HER2 assessment ({day.isoformat()}, {what}) was HER2-low; the most recent "
+                    f"({her2.date.isoformat()}) is used. HER2 can differ between primary tumour and metastasis.",
+                    [r.src for r in by_date[day]])
+            return
+
+
 # --- entry point --------------------------------------------------------------------------
 
 
@@ -553,6 +660,8 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                     rec = _read_her2(unit, kind, date, src, extra)
                     if rec is not None:
                         acc.her2.append(rec)
+                    elif kind == "ish":
+                        _note_unread_ish(ctx, obs, unit)
         except Exception:  # noqa: BLE001
             ctx.ignore(obs, "unreadable-resource", "Tumour-marker Observation could not be read")
 
@@ -590,6 +699,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     er = _combine_receptor(acc.er or z_er)
     pr = _combine_receptor(acc.pr or z_pr)
     her2 = _combine_her2(acc.her2 or z_her2)
+    _note_earlier_her2_low(ctx, acc.her2 or z_her2, her2)
     return er, pr, her2
 
 

@@ -193,6 +193,8 @@ HER2_TEXT: list[tuple[re.Pattern[str], str]] = [
 HER2_ISH_TEXT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(e["pattern"], re.I), str(e["value"])) for e in _H["ish_patterns"]
 ]
+# A HER2_TEXT match whose preceding text ends with a negation ("not ultralow") is not read.
+HER2_TEXT_NEGATED_BEFORE = re.compile((_H.get("negation") or {}).get("before") or "(?!)", re.I)
 HER2_EQUIVOCAL_TEXT = re.compile("|".join(_H["equivocal_patterns"]), re.I)
 
 _M = LOCAL["menopause"]

@@ -237,3 +237,66 @@ def test_her2_zero_with_faint_incomplete_membrane_staining_in_at_most_ten_percen
 ])
 def test_faint_incomplete_membrane_staining_in_more_than_ten_percent_is_not_ultralow(text):
     assert her2(loinc_obs("85319-2", valueString=text)).category != "ultralow"
+
+
+# --- negations in result text (a "no ... amplification" must never read as amplified) ---
+
+
+@pytest.mark.parametrize("value", [
+    {"valueString": "No evidence of HER2 gene amplification"},
+    {"valueString": "HER2 gene amplification not detected"},
+    {"valueString": "Amplification absent"},
+    {"valueCodeableConcept": {"text": "No evidence of HER2 gene amplification"}},
+    {"valueString": "Without HER2 amplification"},
+    {"valueString": "Absence of HER2 gene amplification"},
+    {"valueString": "HER2 amplification: not identified"},
+])
+def test_her2_ish_written_as_a_negation_is_not_amplified_so_ihc_2_plus_is_her2_low(value):
+    ihc = loinc_obs("85319-2", "2024-01-15", valueString="2+")
+    ish = loinc_obs("85318-4", "2024-01-20", **value)
+    s = build_patient_state([patient(), ihc, ish], PID)
+    assert (s.her2.category, s.her2.ish) == ("low", "not-amplified")
+    assert not s.her2.conflict
+
+
+@pytest.mark.parametrize("text", [
+    "Amplification: see pathology report",
+    "HER2 gene amplification by FISH, result to follow",
+    "Not amplified in the first sample; amplified on repeat testing",
+])
+def test_her2_ish_text_that_is_neither_clearly_amplified_nor_not_amplified_is_not_read_and_is_noted(text):
+    ihc = loinc_obs("85319-2", "2024-01-15", valueString="2+")
+    ish = loinc_obs("85318-4", "2024-01-20", valueString=text)
+    s = build_patient_state([patient(), ihc, ish], PID)
+    assert (s.her2.category, s.her2.ish) == ("equivocal-pending", None)
+    assert any("ISH" in g.message and text.lower() in g.message.lower() for g in s.ignored)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("0 (no membrane staining; not ultralow)", "null"),
+    ("IHC 0, not HER2-ultralow", "zero-unspecified"),
+    ("0 (not ultralow)", "zero-unspecified"),
+    ("0; HER2-ultralow: no", "zero-unspecified"),
+    ("2+ (not 3+)", "equivocal-pending"),
+])
+def test_her2_ihc_category_named_with_a_negation_is_not_that_category(text, expected):
+    assert her2(loinc_obs("85319-2", valueString=text)).category == expected
+
+
+@pytest.mark.parametrize("text", ["HER2-low: negative", "Non-HER2-low", "No HER2-low expression", "HER2-low: no"])
+def test_her2_low_words_with_a_negation_are_not_her2_low(text):
+    assert her2(loinc_obs("48676-1", valueString=text)).category != "low"
+
+
+@pytest.mark.parametrize("text", ["Not positive", "HER2 not positive"])
+def test_her2_interpretation_not_positive_is_negative_not_her2_positive(text):
+    assert her2(loinc_obs("48676-1", valueString=text)).category == "negative-unspecified"
+
+
+def test_an_earlier_her2_low_result_is_noted_when_the_latest_assessment_is_her2_0_which_still_decides():
+    primary = loinc_obs("85319-2", "2016-03-01", valueString="1+")
+    metastasis = loinc_obs("85319-2", "2024-01-15", valueString="0")
+    s = build_patient_state([patient(), primary, metastasis], PID)
+    assert (s.her2.category, s.her2.date.isoformat()) == ("zero-unspecified", "2024-01-15")
+    note = next(g for g in s.gaps if g.code == "her2-low-earlier")
+    assert "2016-03-01" in note.message and "HER2-low" in note.message and "1+" in note.message

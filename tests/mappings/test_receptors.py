@@ -207,3 +207,46 @@ def test_er_low_wording_does_not_override_a_measured_percentage_above_ten():
 def test_er_low_written_as_text_is_flagged_without_a_percentage():
     s = state_of(loinc_obs("85337-4", valueString="ER-low positive"))
     assert s.er.status == "positive" and s.er.low_positive is True
+
+
+@pytest.mark.parametrize("text", ["Not positive", "Not present", "not reactive", "No positive cells",
+                                  "No positive tumour cells"])
+def test_er_text_negating_a_positive_word_is_negative(text):
+    assert state_of(loinc_obs("85337-4", valueString=text)).er.status == "negative"
+
+
+@pytest.mark.parametrize("value", [
+    {"valueString": "Positive (>10%)"},
+    {"valueString": "Positive, greater than 10%"},
+    {"valueString": "Positive in more than 10% of cells"},
+    {"valueString": "Positive (over 10%)"},
+    {"valueString": ">10%"},
+])
+def test_er_above_ten_percent_as_a_lower_bound_is_positive_and_not_er_low(value):
+    s = state_of(loinc_obs("85337-4", **value))
+    assert s.er.status == "positive" and s.er.low_positive is False
+    assert "er-low" not in {g.code for g in s.gaps}
+    assert s.er.percent is None  # the bound is not the measured value
+
+
+def test_er_percent_quantity_with_comparator_greater_than_ten_is_not_er_low():
+    s = state_of(loinc_obs("85329-1", **quantity(10, comparator=">")))
+    assert s.er.status == "positive" and s.er.low_positive is False
+    assert "er-low" not in {g.code for g in s.gaps}
+
+
+def test_pr_percent_quantity_with_comparator_greater_than_ten_is_not_low_positive():
+    s = state_of(loinc_obs("85325-9", **quantity(10, comparator=">")))
+    assert s.pr.status == "positive" and s.pr.low_positive is False
+
+
+@pytest.mark.parametrize("value", [
+    {"valueQuantity": {"value": 50, "comparator": "<", "unit": "%"}},
+    {"valueString": "<50%"},
+    {"valueQuantity": {"value": 0.5, "comparator": ">", "unit": "%"}},
+    {"valueString": ">0%"},
+])
+def test_er_percent_bound_that_spans_the_one_percent_threshold_decides_no_status(value):
+    # "<50 %" may be 0 % (negative) or 40 % (positive); ">0 %" may be 0.5 % or 90 %
+    s = state_of(loinc_obs("85329-1", **value))
+    assert s.er.status == "unknown"
