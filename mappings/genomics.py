@@ -361,6 +361,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     "specimen": specimen,
                     "date": date,
                     "sources": [src],
+                    "superseded_on": None,
                 }
                 results.append(_construct(VariantResult, values) if _valid_variant(values)
                                else VariantResult(**values))
@@ -373,7 +374,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             continue
         values = {"gene": g, "result": "not-detected", "protein_change": None, "dna_change": None,
                   "origin": origin or "unknown", "significance": "not-reported", "specimen": specimen,
-                  "date": date, "sources": [src]}
+                  "date": date, "sources": [src], "superseded_on": None}
         given = {"gene", "result", "specimen", "date", "sources"} | ({"origin"} if origin else set())
         if _valid_variant(values):
             results.append(_construct(VariantResult, values, given))
