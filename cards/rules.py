@@ -159,7 +159,9 @@ def describe_variant(v: VariantResult) -> str:
         bits.append(v.origin)
     if v.specimen != "unknown":
         bits.append(SPECIMEN_TEXT.get(v.specimen, v.specimen))
-    if v.significance != "not-reported":
+    if v.significance_conflicting:
+        bits.append("conflicting interpretations of pathogenicity, read as uncertain")
+    elif v.significance != "not-reported":
         bits.append(v.significance)
     else:
         bits.append("significance not reported")

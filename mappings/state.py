@@ -120,6 +120,10 @@ class VariantResult(BaseModel):
     significance: Literal[
         "pathogenic", "likely-pathogenic", "vus", "likely-benign", "benign", "not-reported"
     ] = "not-reported"
+    # the sender reported conflicting interpretations of pathogenicity (ClinVar wording):
+    # read as "vus" (not pathogenic/likely pathogenic, so never actionable, CR C.2 step 1);
+    # kept so cards can say what was reported
+    significance_conflicting: bool = False
     specimen: Literal["tissue", "ctdna", "blood", "unknown"] = "unknown"
     date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)

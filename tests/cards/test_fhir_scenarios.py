@@ -665,3 +665,14 @@ def test_fhir_esr1_detected_before_the_progression_and_not_detected_after_it_nev
     assert "ESR1 not detected on the current sample (2025-06-01)" in gap
     assert "not current: superseded by the result of 2025-06-01" in summary["detail"]
 
+
+def test_fhir_a_germline_brca2_with_conflicting_interpretations_of_pathogenicity_raises_no_parp_card_and_says_what_was_found():
+    # only pathogenic/likely pathogenic germline BRCA1/2 selects a PARP inhibitor (C.2 step 1)
+    p = after_ai_cdk46i("pp-brca-conflicting").variant(
+        "BRCA2", "p.Lys3326Ter", origin="germline", specimen="blood",
+        significance="Conflicting interpretations of pathogenicity")
+    state, cards = run(p)
+    assert not state.biomarkers.actionable("BRCA2", "germline")
+    assert not {"talazoparib", "olaparib"} & set(regimen_topics(cards))
+    test = card(cards, "test-germline-brca")
+    assert "BRCA2 p.Lys3326Ter detected (germline, blood, conflicting interpretations of pathogenicity" in test["detail"]
