@@ -159,12 +159,17 @@ def describe_variant(v: VariantResult) -> str:
         bits.append(v.origin)
     if v.specimen != "unknown":
         bits.append(SPECIMEN_TEXT.get(v.specimen, v.specimen))
-    if v.significance != "not-reported":
+    if v.significance_conflicting:
+        bits.append("conflicting interpretations of pathogenicity, read as uncertain")
+    elif v.significance != "not-reported":
         bits.append(v.significance)
     else:
         bits.append("significance not reported")
     bits.append(fmt_date(v.date))
     verb = "detected" if v.result == "detected" else "not detected"
+    if v.superseded_on is not None:
+        # the mapping's decision (C.3 row 18): a current result found nothing actionable
+        return f"{what} {verb} ({', '.join(bits)}; not current: superseded by the result of {fmt_date(v.superseded_on)})"
     return f"{what} {verb} ({', '.join(bits)})"
 
 

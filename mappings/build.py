@@ -65,6 +65,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   endocrine therapy, or the end of the last
                                   metastatic endocrine line (or is undated);
                                   the date is TherapyHistory.esr1_reference()
+    esr1-not-current-detection    an ESR1 variant detected before that date (or undated) and
+                                  nothing actionable on a current result: the current result
+                                  decides (C.3 row 18), the detection is superseded
+                                  (VariantResult.superseded_on), shown, never actionable
     esr1-undated                  ESR1 result without a date and no endocrine
                                   progression documented: currency unknown
     pik3ca-not-tested             no PIK3CA result
@@ -107,8 +111,8 @@ from mappings.fhir import as_list, codings, ref_id, text_of
 from mappings.genomics import build_variants
 from mappings.markers import build_markers
 from mappings.state import (
-    Biomarkers, Disease, DraftOrder, Gap, HER2Status, PatientFactors, PatientState,
-    ReceptorStatus, Source, TherapyHistory,
+    Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap, HER2Status, PatientFactors, PatientState,
+    ReceptorStatus, Source, TherapyHistory, VariantResult,
 )
 from mappings.therapy import resolve_medication, to_drug, build_therapy
 
@@ -468,7 +472,13 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
             )
         return
     limit = ref.date - dt.timedelta(days=ESR1_PROGRESSION_TOLERANCE_DAYS)
-    bm.esr1_current = any(r.date is not None and r.date >= limit for r in esr1)
+    current = [r for r in esr1 if r.date is not None and r.date >= limit]
+    bm.esr1_current = bool(current)
+    if current and not any(r.actionable for r in current):
+        # the current results decide (C.3 row 18): an older detection is not current, and
+        # a later negative must not leave it reading as current (it would then count as
+        # a current ESR1 mutation, stronger than the older detection alone)
+        _supersede_stale_esr1(ctx, [r for r in esr1 if r.date is None or r.date < limit], current, ref)
     if not bm.esr1_current:
         dated = [r.date for r in esr1 if r.date is not None]
         ctx.gap(
@@ -478,6 +488,32 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
             + f" {ref.event} on {ref.date.isoformat()}: re-test ESR1 (ctDNA preferred).",
             [s for r in esr1 for s in r.sources] + ref.sources,
         )
+
+
+def _supersede_stale_esr1(ctx: Ctx, stale: list[VariantResult], current: list[VariantResult],
+                          ref: EndocrineEvent) -> None:
+    """Marks the stale actionable ESR1 detections superseded by the current results (none of
+    them actionable) and says what happened in a gap, which the summary card shows."""
+    detections = [r for r in stale if r.actionable]
+    if not detections:
+        return
+    latest = max(current, key=lambda r: r.date or dt.date.min)  # every current result is dated
+    for r in detections:
+        r.superseded_on = latest.date
+    after = f"{ref.event} on {ref.date.isoformat()}"
+    earlier = "; ".join(
+        f"ESR1 {r.protein_change or r.dna_change or 'variant'} detected on {r.date.isoformat()}, before {after}"
+        if r.date else
+        f"ESR1 {r.protein_change or r.dna_change or 'variant'} detected without a date (not shown to follow {after})"
+        for r in detections)
+    now = ("not detected" if all(r.result == "not-detected" for r in current)
+           else "no actionable variant found")
+    ctx.gap(
+        "esr1-not-current-detection",
+        f"{earlier}; ESR1 {now} on the current sample ({latest.date.isoformat()}). The current result "
+        f"decides (C.3 row 18): ESR1 reads as {now}, and the earlier detection selects no ESR1-directed drug.",
+        [s for r in detections for s in r.sources] + [s for r in current for s in r.sources] + ref.sources,
+    )
 
 
 def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status,

@@ -50,13 +50,24 @@ _GENE_TEST_TEXT = re.compile(
 )
 _gene_test_text = memo_search(_GENE_TEST_TEXT)
 
+# what the sender's significance wording says; _CONFLICTING is read as uncertain (vus) and
+# kept on the variant (VariantResult.significance_conflicting) so cards can say why
+_CONFLICTING = "conflicting"
 _SIG_TEXT = [
-    # negated first: "Non-pathogenic", "not (likely) pathogenic" must not read as pathogenic
-    (re.compile(r"\b(non|not)[- ]?(likely )?(pathogenic|deleterious|oncogenic)"), "benign"),
-    (re.compile(r"likely pathogenic"), "likely-pathogenic"),
+    # ClinVar "Conflicting interpretations / classifications of pathogenicity": the submitters
+    # disagree, so it is not pathogenic/likely pathogenic, the only actionable classes (CR C.2
+    # step 1, CR A.2 LL4034-6); first, since it names "pathogenicity"
+    (re.compile(r"\bconflicting\b"), _CONFLICTING),
+    # negated first: "Non-pathogenic", "not (likely) pathogenic" must not read as pathogenic.
+    # "pathogenicity" / "oncogenicity" name the question, not the answer ("Pathogenicity:
+    # benign"), so they never count as "pathogenic"
+    (re.compile(r"\b(non|not)[- ]?(likely )?(pathogenic|deleterious|oncogenic)(?!ity)"), "benign"),
+    (re.compile(r"likely pathogenic(?!ity)"), "likely-pathogenic"),
     (re.compile(r"likely benign"), "likely-benign"),
-    (re.compile(r"uncertain|\bvus\b|unknown significance"), "vus"),
-    (re.compile(r"pathogenic|deleterious|oncogenic"), "pathogenic"),
+    (re.compile(r"uncertain|\bvus\b|unknown (clinical )?significance"
+                r"|(pathogenicity|oncogenicity|significance)\W{0,3}(unknown|undetermined|not determined)"
+                r"|unknown (pathogenicity|oncogenicity)"), "vus"),
+    (re.compile(r"pathogenic(?!ity)|deleterious|oncogenic(?!ity)"), "pathogenic"),
     (re.compile(r"benign"), "benign"),
 ]
 
@@ -125,6 +136,20 @@ def _significance(cc_or_text: Any) -> str | None:
     else:
         text = text_of(cc_or_text)
     return _significance_text(text)
+
+
+def _interpretation_significance(obs: dict[str, Any]) -> str | None:
+    """A clinical-significance answer in Observation.interpretation (some senders put the
+    LL4034-6 answer there, CR A.2): an LL4034-6 code or a significance wording. Anything
+    else there (Positive/Negative, Normal/Abnormal) is a qualifier of the result, not a
+    significance, and _significance reads nothing from it."""
+    for cc in as_list(obs.get("interpretation")):
+        # "Negative for pathogenic variants" qualifies the result: it is no significance
+        if isinstance(cc, dict) and not _NOT_DETECTED.search(cc_text_m(cc)):
+            sig = _significance(cc)
+            if sig:
+                return sig
+    return None
 
 
 @lru_cache(maxsize=4096)
@@ -338,6 +363,8 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if sig is None and rid in implications:
                 sig = implications[rid]
             result = _result(obs, protein, dna, is_variant)
+            if result == "detected" and sig is None:
+                sig = _interpretation_significance(obs)
             if result == "detected" and (sig is None or protein is None and dna is None):
                 vt = _value_text(obs) + " | " + notes_text(obs)
                 sig = sig or _significance(vt) if not _NOT_DETECTED.search(vt) else sig
@@ -357,10 +384,12 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     "protein_change": protein if result == "detected" else None,
                     "dna_change": dna if result == "detected" else None,
                     "origin": origin or "unknown",
-                    "significance": sig or "not-reported",
+                    "significance": "vus" if sig == _CONFLICTING else sig or "not-reported",
+                    "significance_conflicting": sig == _CONFLICTING,
                     "specimen": specimen,
                     "date": date,
                     "sources": [src],
+                    "superseded_on": None,
                 }
                 results.append(_construct(VariantResult, values) if _valid_variant(values)
                                else VariantResult(**values))
@@ -372,8 +401,9 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
         if any(r.gene == g and r.date == date for r in results):
             continue
         values = {"gene": g, "result": "not-detected", "protein_change": None, "dna_change": None,
-                  "origin": origin or "unknown", "significance": "not-reported", "specimen": specimen,
-                  "date": date, "sources": [src]}
+                  "origin": origin or "unknown", "significance": "not-reported",
+                  "significance_conflicting": False, "specimen": specimen,
+                  "date": date, "sources": [src], "superseded_on": None}
         given = {"gene", "result", "specimen", "date", "sources"} | ({"origin"} if origin else set())
         if _valid_variant(values):
             results.append(_construct(VariantResult, values, given))

@@ -120,13 +120,22 @@ class VariantResult(BaseModel):
     significance: Literal[
         "pathogenic", "likely-pathogenic", "vus", "likely-benign", "benign", "not-reported"
     ] = "not-reported"
+    # the sender reported conflicting interpretations of pathogenicity (ClinVar wording):
+    # read as "vus" (not pathogenic/likely pathogenic, so never actionable, CR C.2 step 1);
+    # kept so cards can say what was reported
+    significance_conflicting: bool = False
     specimen: Literal["tissue", "ctdna", "blood", "unknown"] = "unknown"
     date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)
+    # ESR1: a variant detected before the date an ESR1 result must follow (not current,
+    # CR C.3 row 18) when a current result of the gene found nothing actionable: the date
+    # of that current result. The current result decides (the variant is shown, never
+    # actionable). mappings: set by build._esr1_currency.
+    superseded_on: dt.date | None = None
 
     @property
     def actionable(self) -> bool:
-        """Detected and not reported as VUS/benign.
+        """Detected, not reported as VUS/benign, and not superseded by a current result.
 
         A detected variant whose significance the sender did not report counts
         (tumour panels often omit it) but cards must say so; explicit VUS,
@@ -134,7 +143,7 @@ class VariantResult(BaseModel):
         """
         return self.result == "detected" and self.significance in (
             "pathogenic", "likely-pathogenic", "not-reported"
-        )
+        ) and self.superseded_on is None
 
 
 GeneStatus = Literal[
@@ -171,7 +180,9 @@ class Biomarkers(BaseModel):
             return "not-tested"
         if any(r.actionable for r in found):
             return "detected"
-        negatives = [r for r in found if r.result == "not-detected" or not r.actionable]
+        # a superseded detection is neither found nor a negative: the current result decides
+        negatives = [r for r in found
+                     if r.superseded_on is None and (r.result == "not-detected" or not r.actionable)]
         if negatives and all(r.specimen == "ctdna" for r in negatives):
             return "not-detected-ctdna-only"
         return "not-detected"

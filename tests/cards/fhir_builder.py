@@ -178,9 +178,10 @@ class FhirPatient:
         comps.append({"code": _cc(LOINC, "48002-0", "Genomic source class [Type]"),
                       "valueCodeableConcept": _cc(LOINC, *ORIGIN[origin])})
         if significance and detected:
-            sig = {"pathogenic": ("LA6668-3", "Pathogenic"), "vus": ("LA26333-7", "Uncertain significance")}[significance]
+            # "pathogenic" / "vus" coded (LL4034-6); any other string is the sender's own wording
+            sig = {"pathogenic": ("LA6668-3", "Pathogenic"), "vus": ("LA26333-7", "Uncertain significance")}.get(significance)
             comps.append({"code": _cc(LOINC, "53037-8", "Genetic variation clinical significance [Imp]"),
-                          "valueCodeableConcept": _cc(LOINC, *sig)})
+                          "valueCodeableConcept": _cc(LOINC, *sig) if sig else {"text": significance}})
         value = _cc(LOINC, "LA9633-4", "Present") if detected else {"text": "Not detected"}
         obs = self._obs(f"var-{gene.lower()}", _cc(LOINC, "69548-6", "Genetic variant assessment"), on,
                         valueCodeableConcept=value, component=comps,

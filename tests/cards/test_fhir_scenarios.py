@@ -751,3 +751,38 @@ def test_fhir_deceased_patient_with_an_unreadable_death_date_is_not_given_an_age
     assert "no date recorded" not in detail and "at death" not in detail.split("**Data gaps")[0]
     assert ("- The patient is recorded as deceased, but the date of death cannot be read as a date ('2019-13-45'): "
             "it is not used, and the age shown is counted to the as-of date, not to the death.") in detail
+
+
+def _esr1_detected_then_line_end(pid):
+    """ESR1 p.Asp538Gly in plasma on 2024-06-01, then line 1 progressed and ended (2025-05)."""
+    return after_ai_cdk46i(pid).variant("ESR1", "p.Asp538Gly", on="2024-06-01")
+
+
+def test_fhir_esr1_detected_before_the_progression_and_not_detected_after_it_never_reads_stronger_than_the_detection_alone():
+    # C.3 row 18: only a result collected after the latest progression is current; here it is
+    # negative, so the older detection must not make ESR1 read as a current mutation
+    _, stale_alone = run(_esr1_detected_then_line_end("pp-esr1-stale-pos"))
+    p = _esr1_detected_then_line_end("pp-esr1-mixed").variant("ESR1", detected=False, on="2025-06-01")
+    state, cards = run(p)
+    serds = {"elacestrant", "imlunestrant"}
+    assert serds <= set(regimen_topics(stale_alone))  # the detection alone: offered, with a caution
+    assert not serds & set(regimen_topics(cards))
+    assert state.biomarkers.status("ESR1") != "detected" and not state.biomarkers.actionable("ESR1")
+    summary = card(cards, "patient-summary")
+    assert "ESR1 detected" not in summary["summary"]
+    gap = next(x for x in summary["detail"].splitlines() if "the current sample" in x)
+    assert "ESR1 p.Asp538Gly detected on 2024-06-01, before the progression on metastatic line 1" in gap
+    assert "ESR1 not detected on the current sample (2025-06-01)" in gap
+    assert "not current: superseded by the result of 2025-06-01" in summary["detail"]
+
+
+def test_fhir_a_germline_brca2_with_conflicting_interpretations_of_pathogenicity_raises_no_parp_card_and_says_what_was_found():
+    # only pathogenic/likely pathogenic germline BRCA1/2 selects a PARP inhibitor (C.2 step 1)
+    p = after_ai_cdk46i("pp-brca-conflicting").variant(
+        "BRCA2", "p.Lys3326Ter", origin="germline", specimen="blood",
+        significance="Conflicting interpretations of pathogenicity")
+    state, cards = run(p)
+    assert not state.biomarkers.actionable("BRCA2", "germline")
+    assert not {"talazoparib", "olaparib"} & set(regimen_topics(cards))
+    test = card(cards, "test-germline-brca")
+    assert "BRCA2 p.Lys3326Ter detected (germline, blood, conflicting interpretations of pathogenicity" in test["detail"]

@@ -725,3 +725,45 @@ def test_an_esr1_result_taken_after_the_last_endocrine_line_ended_is_current():
     s = _de_novo_after_first_line("2025-06-10", specimen="plasma ctDNA")
     assert s.biomarkers.esr1_current is True
     assert "esr1-stale" not in {g.code for g in s.gaps}
+
+
+def _esr1_detected_before_the_first_line_ended(*later):
+    """ESR1 p.Asp538Gly in plasma (2020-01-20), then letrozole + palbociclib to 2021-06-01, then fulvestrant."""
+    from tests.mappings.builders import variant
+    return state(
+        med_statement(LETROZOLE, "2020-02-01", "2021-06-01"),
+        med_statement(PALBOCICLIB, "2020-02-01", "2021-06-01"),
+        med_statement(FULVESTRANT, "2021-06-10", status="active"),
+        variant("HGNC:3467", "ESR1", date="2020-01-20", protein="p.Asp538Gly", specimen_display="plasma"),
+        *later,
+    )
+
+
+def test_an_esr1_detection_before_the_last_progression_with_a_current_negative_reads_as_not_detected_and_says_both():
+    # C.3 row 18: the current (post-progression) result decides; the older detection is not current
+    from tests.mappings.builders import variant
+    s = _esr1_detected_before_the_first_line_ended(
+        variant("HGNC:3467", "ESR1", date="2021-06-20", present=False, specimen_display="plasma"))
+    alone = _esr1_detected_before_the_first_line_ended()
+    assert (alone.biomarkers.status("ESR1"), alone.biomarkers.esr1_current) == ("detected", False)
+    assert s.biomarkers.status("ESR1") == "not-detected-ctdna-only" and not s.biomarkers.actionable("ESR1")
+    assert s.biomarkers.esr1_current is True
+    old = next(r for r in s.biomarkers.for_gene("ESR1") if r.result == "detected")
+    assert old.superseded_on == dt.date(2021, 6, 20) and old.protein_change == "p.Asp538Gly"
+    gap = next(g for g in s.gaps if g.code == "esr1-not-current-detection")
+    assert gap.message.startswith(
+        "ESR1 p.Asp538Gly detected on 2020-01-20, before the progression on metastatic line 1 "
+        "(letrozole + palbociclib) on 2021-06-01; ESR1 not detected on the current sample (2021-06-20).")
+    assert {x.reference for r in s.biomarkers.for_gene("ESR1") for x in r.sources} <= {x.reference for x in gap.sources}
+
+
+def test_an_undated_esr1_detection_with_a_current_negative_is_not_current_either():
+    from tests.mappings.builders import variant
+    s = state(
+        med_statement(LETROZOLE, "2020-02-01", "2021-06-01"),
+        variant("HGNC:3467", "ESR1", date=None, protein="p.Tyr537Ser", specimen_display="plasma"),
+        variant("HGNC:3467", "ESR1", date="2021-06-20", present=False, specimen_display="plasma"),
+    )
+    assert s.biomarkers.status("ESR1") != "detected"
+    gap = next(g for g in s.gaps if g.code == "esr1-not-current-detection")
+    assert "ESR1 p.Tyr537Ser detected without a date" in gap.message

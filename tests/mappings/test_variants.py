@@ -387,3 +387,46 @@ def test_a_detected_variant_followed_by_no_other_variants_stays_detected(gene_co
     # final regression review: "no other ..." after a finding does not negate it
     r = results(variant(gene_code, gene, present=None, value_text=text, protein=protein)).for_gene(gene)[0]
     assert r.result == "detected"
+
+
+# --- clinical significance in Observation.interpretation and ClinVar wordings (audit) ---
+
+_VUS = "LA26333-7"
+
+
+@pytest.mark.parametrize("interp", [
+    [cc(coding(LOINC, _VUS, "Uncertain significance"))],
+    [cc(text="Uncertain significance")],
+    # a Positive qualifier beside it is no significance: the LL4034-6 answer decides
+    [cc(coding("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "POS", "Positive")),
+     cc(coding(LOINC, _VUS, "Uncertain significance"))],
+])
+def test_a_vus_reported_in_the_interpretation_is_not_an_actionable_variant(interp):
+    bm = results(variant("HGNC:8975", "PIK3CA", protein="p.(Glu726Lys)", interpretation=interp))
+    r = bm.for_gene("PIK3CA")[0]
+    assert (r.result, r.significance, r.actionable) == ("detected", "vus", False)
+    assert bm.status("PIK3CA") == "not-detected"
+
+
+@pytest.mark.parametrize("text", [
+    "Conflicting interpretations of pathogenicity", "Conflicting classifications of pathogenicity",
+])
+def test_conflicting_interpretations_of_pathogenicity_are_uncertain_not_pathogenic_and_kept_as_such(text):
+    v = variant("HGNC:1101", "BRCA2", protein="p.(Lys3326Ter)", origin="LA6683-2")
+    v["component"].append(component("53037-8", valueCodeableConcept=cc(text=text)))
+    bm = results(v)
+    r = bm.for_gene("BRCA2")[0]
+    assert (r.significance, r.significance_conflicting, r.actionable) == ("vus", True, False)
+    assert not bm.actionable("BRCA2", "germline")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Pathogenicity: benign", "benign"),
+    ("Pathogenicity unknown", "vus"), ("Unknown pathogenicity", "vus"),
+    ("Variant of unknown clinical significance", "vus"), ("Oncogenicity: unknown", "vus"),
+])
+def test_the_word_pathogenicity_names_the_question_and_is_never_read_as_pathogenic(text, expected):
+    v = variant("HGNC:8975", "PIK3CA", protein="p.E545K")
+    v["component"].append(component("53037-8", valueCodeableConcept=cc(text=text)))
+    r = results(v).for_gene("PIK3CA")[0]
+    assert r.significance == expected and r.actionable is False
