@@ -91,7 +91,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   this one gives each record its reason)
     adjuvant-endocrine-end-unknown  adjuvant ET without end date (a record such as a refill
                                   request written on or before the latest recorded end of
-                                  the same drug is bounded by it; names only the others)
+                                  the same drug is bounded by it; names only the others), or
+                                  a partial end ("2019") whose first and last day give
+                                  different relapse timings (on ET / <= 12 months / later)
 """
 
 from __future__ import annotations

@@ -52,7 +52,8 @@ C.3 row 1, calendar months):
   (refills inside the course, or a first prescription written before its recorded
   start); any other adjuvant ET record without an end (written after that end, of a
   drug with no recorded end, undated) leaves completion unknown (gap
-  adjuvant-endocrine-end-unknown, naming those records);
+  adjuvant-endocrine-end-unknown, naming those records), and so does a partial
+  end ("2019") whose first and last day give different relapse timings;
 - first metastatic ET line ended by progression after < 6 months -> primary,
   >= 6 months -> secondary (the more resistant of the adjuvant and metastatic
   readings wins);
@@ -147,6 +148,8 @@ class _Exp:
     order: tuple[dt.date, str] | None = field(default=None, compare=False, repr=False)
     # a partial start ("2024", "2024-03"): the last day it can mean (start is the first); None for a full date
     start_last: dt.date | None = field(default=None, compare=False, repr=False)
+    # the same for a partial end (end is its first day)
+    end_last: dt.date | None = field(default=None, compare=False, repr=False)
 
 
 class _Line:
@@ -520,11 +523,11 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     end = None
                 # a partial date reads as its first day: keep the last day it can mean
                 # where it may matter (the setting is decided on the start's whole range)
-                start_last = None
-                if start is not None and start.day == 1:
-                    start_last = _dates(res, rtype, date_last)[0]
-                    if start_last == start:
-                        start_last = None
+                start_last = end_last = None
+                if (start is not None and start.day == 1) or (end is not None and end.day == 1):
+                    start_last, end_last = _dates(res, rtype, date_last)
+                    start_last = start_last if start_last != start else None
+                    end_last = end_last if end is not None and end_last != end else None
                 # _active(res, rtype, start, end, med.drugs, as_of), inlined
                 if end and end < as_of and not admin:
                     active = False
@@ -544,7 +547,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 src = source(ref, start, med.display if med.display is not None else f"{med.names} ({rtype})", None)
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None,
                             _stop_reason(res) if res.get("statusReason") or res.get("note") else None, med,
-                            (start or _DATE_MIN, ref), start_last))
+                            (start or _DATE_MIN, ref), start_last, end_last))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     if unread:
@@ -928,13 +931,35 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
         return
     latest_end = _latest_recorded_end(early_et)
     open_ended = [e for e in early_et if not e.end and not _bounded_by_recorded_end(e, latest_end)]
-    if ends and not open_ended:
+    if ends and not open_ended and _partial_end_matters(early_et, m):
+        ctx.gap("adjuvant-endocrine-end-unknown",
+                "Adjuvant endocrine therapy ended at a date without a day (year or month only), and where in "
+                "that period it ended decides whether the recurrence came on it, within 12 months or later: "
+                "endocrine resistance cannot be classified.",
+                [e.src for e in early_et if e.end_last is not None])
+    elif ends and not open_ended:
         th.adjuvant_endocrine_end = max(ends)  # type: ignore[type-var]
         th.months_from_adjuvant_endocrine_end_to_metastasis = round(months_between(th.adjuvant_endocrine_end, m), 2)
     else:
         ctx.gap("adjuvant-endocrine-end-unknown",
                 "Adjuvant endocrine therapy is documented without an end date: endocrine resistance cannot be classified.",
                 [e.src for e in open_ended])
+
+
+def _relapse_timing(end: dt.date, m: dt.date) -> str:
+    """The ABC4 reading of an adjuvant ET end against the metastatic date m (CR C.1,
+    12 months inclusive per CR C.3 row 1): on therapy, within 12 months, or later."""
+    if (m - end).days <= 0:
+        return "on"
+    return "within-12" if months_between(end, m) <= 12.0 else "later"
+
+
+def _partial_end_matters(early_et: list[_Exp], m: dt.date) -> bool:
+    """A partial end ("2019") is any day of its range: it matters when its first and last
+    day give different relapse timings."""
+    first = max(e.end for e in early_et if e.end)  # type: ignore[type-var]
+    last = max((e.end_last or e.end) for e in early_et if e.end)  # type: ignore[type-var]
+    return last != first and _relapse_timing(first, m) != _relapse_timing(last, m)  # type: ignore[arg-type]
 
 
 def _latest_recorded_end(early_et: list[_Exp]) -> dict[str, dt.date]:

@@ -754,3 +754,13 @@ def test_a_year_month_start_whose_month_straddles_the_metastatic_date_is_unknown
               met="2024-07-20", as_of=dt.date(2025, 3, 1))
     settings = {e.drugs[0].name: e.setting for e in s.therapy.exposures}
     assert settings == {"letrozole": "unknown", "ribociclib": "metastatic"}
+
+
+def test_an_adjuvant_end_given_as_a_year_only_that_straddles_the_12_month_boundary_leaves_resistance_unknown():
+    # ended "2019": 1 January (12.5 months before the relapse: sensitive) to 31 December (secondary)
+    s = state(_statement_started(ANASTROZOLE, "2014-02-15", "2019", status="completed"), met="2020-01-15")
+    assert s.therapy.endocrine_resistance == "unknown"
+    assert "without a day" in next(g.message for g in s.gaps if g.code == "adjuvant-endocrine-end-unknown")
+    # a year-only end wholly more than 12 months before the relapse stays sensitive
+    far = state(_statement_started(ANASTROZOLE, "2012-02-15", "2017", status="completed"), met="2020-01-15")
+    assert far.therapy.endocrine_resistance == "sensitive"
