@@ -42,6 +42,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   history counts only with metastatic evidence, CR A.4)
     metastatic-status-unknown     no secondary-site Condition, M1 or stage IV
     metastatic-date-unknown       metastatic, but no date on any metastatic evidence
+    metastatic-date-conflict      a stage IV on the primary without a date of its own
+                                  (no dated stage assessment) while the other metastatic
+                                  evidence is dated > 92 days after the diagnosis: the
+                                  metastatic date is the dated evidence, therapy between
+                                  the two is in an unknown setting (CR C.2 step 1)
     metastatic-status-conflict    lymph nodes (e.g. axillary C77.3) are the only metastatic
                                   evidence but an M0 / stage 0-III is on record (status
                                   stays "yes" per CR A.4; confirm it)
@@ -94,7 +99,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   this one gives each record its reason)
     adjuvant-endocrine-end-unknown  adjuvant ET without end date (a record such as a refill
                                   request written on or before the latest recorded end of
-                                  the same drug is bounded by it; names only the others)
+                                  the same drug is bounded by it; names only the others), or
+                                  a partial end ("2019") whose first and last day give
+                                  different relapse timings (on ET / <= 12 months / later)
 """
 
 from __future__ import annotations

@@ -34,6 +34,8 @@ _NEGATED_METS = re.compile(r"\b(no|non|without|negative for)[- ]\s*(evidence of 
 _STAGE_VALUE = r"(?:y?[cp])?(0|iv|i{1,3}|[1-4])[a-d]?"
 _STAGE_NAMED = re.compile(r"\bstage(?:\s+group)?\s*[:\-]?\s*" + _STAGE_VALUE + r"\b", re.I)
 _STAGE_BARE = re.compile(r"^\s*(?:stage\s*)?" + _STAGE_VALUE + r"\s*$", re.I)
+# metastatic within ~3 months of the first diagnosis counts as de novo (metastatic at diagnosis)
+DE_NOVO_DAYS = 92
 _INACTIVE_CONDITION = {"resolved", "inactive", "remission"}
 _STAGING_CODES = frozenset(T.STAGE_GROUP_CODES) | frozenset(T.M_CATEGORY_CODES)
 # verificationStatus codes of a metastasis not (yet) confirmed (codes.yaml, with source)
@@ -246,7 +248,10 @@ def build_disease(ctx: Ctx) -> Disease:
     history_only: list[Source] = []
     early_sources: list[Source] = []  # explicit M0 / stage 0-III
     unconfirmed: list[tuple[str, str, Source]] = []  # (site, verificationStatus, source)
-    clinical_stage4 = False
+    clinical_stage4_dates: list[dt.date | None] = []  # clinical stage IV evidence (None: undated)
+    # stage IV on the primary without an assessment date, dated by the primary's onset:
+    # (its index in met_evidence, clinical)
+    stage4_at_onset: list[tuple[int, bool]] = []
     sites: dict[str, MetastaticSite] = {}
 
     def add_site(site: str, visceral_override: bool | None, date: dt.date | None, src: Source) -> None:
@@ -283,8 +288,17 @@ def build_disease(ctx: Ctx) -> Disease:
                         continue
                     s4 = _is_stage4_value(st.get("summary"))
                     if s4:
-                        clinical_stage4 = clinical_stage4 or _stage_is_clinical(st)
-                        met_evidence.append((onset, ctx.source(res, onset, "Stage IV (Condition.stage)")))
+                        assessed = _assessment_date(ctx, st, res)
+                        if assessed is not None:
+                            # dated by its own evidence (mCODE stage.assessment -> TNM stage group)
+                            met_evidence.append((assessed, ctx.source(res, assessed, "Stage IV (Condition.stage)")))
+                            if _stage_is_clinical(st):
+                                clinical_stage4_dates.append(assessed)
+                        else:
+                            # no date of its own: the primary's onset, checked against the
+                            # other evidence below (_date_undated_stage4)
+                            stage4_at_onset.append((len(met_evidence), _stage_is_clinical(st)))
+                            met_evidence.append((onset, ctx.source(res, onset, "Stage IV (Condition.stage)")))
                     elif s4 is False:
                         early_sources.append(ctx.source(res, onset, "Stage 0-III (Condition.stage)"))
                 continue
@@ -311,7 +325,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 if (is_loinc(system) or is_snomed(system)) and code in T.STAGE_GROUP_CODES:
                     s4 = _is_stage4_value(res.get("valueCodeableConcept") or res.get("valueString"))
                     if s4:
-                        clinical_stage4 = clinical_stage4 or T.STAGE_GROUP_CODES[code]
+                        if T.STAGE_GROUP_CODES[code]:
+                            clinical_stage4_dates.append(date)
                         met_evidence.append((date, ctx.source(res, date, f"Stage group IV ({code})")))
                     elif s4 is False:
                         early_sources.append(ctx.source(res, date, f"Stage group 0-III ({code})"))
@@ -334,6 +349,7 @@ def build_disease(ctx: Ctx) -> Disease:
         d.breast_cancer = "yes"
         d.primary_sources = history_only
     d.primary_diagnosis_date = min(primary_dates) if primary_dates else None
+    _date_undated_stage4(ctx, d, stage4_at_onset, met_evidence, clinical_stage4_dates)
 
     if met_evidence:
         d.metastatic = "yes"
@@ -356,10 +372,12 @@ def build_disease(ctx: Ctx) -> Disease:
     _node_only_conflict(ctx, sites, met_evidence, early_sources)
 
     if d.metastatic == "yes":
-        if clinical_stage4:
+        if d.metastatic_date_earliest is not None:
+            pass  # metastatic at diagnosis or later: unknown (gap metastatic-date-conflict)
+        elif _clinical_stage4_at_diagnosis(clinical_stage4_dates, d.primary_diagnosis_date):
             d.de_novo_metastatic = True
         elif d.metastatic_date and d.primary_diagnosis_date:
-            d.de_novo_metastatic = (d.metastatic_date - d.primary_diagnosis_date).days <= 92
+            d.de_novo_metastatic = (d.metastatic_date - d.primary_diagnosis_date).days <= DE_NOVO_DAYS
         if d.metastatic_date is None and d.de_novo_metastatic and d.primary_diagnosis_date:
             d.metastatic_date = d.primary_diagnosis_date
     elif d.metastatic == "no":
@@ -367,6 +385,63 @@ def build_disease(ctx: Ctx) -> Disease:
 
     _visceral_crisis(ctx, d)
     return d
+
+
+def _assessment_date(ctx: Ctx, stage: dict[str, Any], condition: dict[str, Any]) -> dt.date | None:
+    """The earliest date of the stage's assessment Observations received in this call
+    (mCODE: Condition.stage.assessment -> the TNM stage-group Observation), else None."""
+    dates = []
+    for ref in as_list(stage.get("assessment")):
+        obs = ctx.resolve(ref, condition)
+        if isinstance(obs, dict) and obs.get("resourceType") == "Observation":
+            date = obs_date(obs)
+            if date is not None:
+                dates.append(date)
+    return min(dates) if dates else None
+
+
+def _date_undated_stage4(ctx: Ctx, d: Disease, stage4_at_onset: list[tuple[int, bool]],
+                         met_evidence: list[tuple[dt.date | None, Source]],
+                         clinical_stage4_dates: list[dt.date | None]) -> None:
+    """A stage IV on the primary with no date of its own takes the primary's onset (stage IV
+    at diagnosis), unless other metastatic evidence is dated only later than the de novo
+    window: then the stage may have been recorded at diagnosis (metastatic since the onset)
+    or at the recurrence (CR C.2 step 1: the metastatic date is the date of the stage IV
+    evidence, not of the diagnosis). The data do not say which: the metastatic date stays
+    the dated evidence, the onset is kept as the earliest it may be
+    (Disease.metastatic_date_earliest: therapy between the two cannot be placed), and
+    the gap metastatic-date-conflict says so."""
+    if not stage4_at_onset:
+        return
+    at_onset = {i for i, _ in stage4_at_onset}
+    others = [x for i, (x, _) in enumerate(met_evidence) if x and i not in at_onset]
+    first_other = min(others) if others else None
+    for i, clinical in stage4_at_onset:
+        onset, src = met_evidence[i]
+        if onset is not None and first_other is not None and (first_other - onset).days > DE_NOVO_DAYS:
+            met_evidence[i] = (None, src)
+            earliest = d.metastatic_date_earliest
+            d.metastatic_date_earliest = onset if earliest is None else min(earliest, onset)
+            ctx.gap(
+                "metastatic-date-conflict",
+                f"The breast cancer Condition carries stage IV without a date of its own (no dated stage "
+                f"assessment; diagnosed {onset.isoformat()}), but the earliest dated metastatic evidence is "
+                f"{first_other.isoformat()}. Metastatic at diagnosis or at a later recurrence cannot be told "
+                f"apart: therapy given between the two is not placed in the early or metastatic setting. "
+                f"Record the date of the stage IV assessment.",
+                [src] + [s for k, (x, s) in enumerate(met_evidence) if x and k not in at_onset],
+            )
+            continue
+        if clinical:
+            clinical_stage4_dates.append(onset)
+
+
+def _clinical_stage4_at_diagnosis(dates: list[dt.date | None], diagnosed: dt.date | None) -> bool:
+    """A clinical stage group IV makes the disease de novo metastatic (metastatic at diagnosis,
+    CR C.2 step 1 ABC4 class "de novo") when it is undated, the diagnosis is undated, or it
+    is dated within the de novo window of the diagnosis. One dated later staged a recurrence:
+    it says nothing about the diagnosis (the dates decide, below)."""
+    return any(x is None or diagnosed is None or (x - diagnosed).days <= DE_NOVO_DAYS for x in dates)
 
 
 def _node_only_conflict(ctx: Ctx, sites: dict[str, MetastaticSite],

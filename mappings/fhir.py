@@ -15,7 +15,8 @@ _DATE_RE = re.compile(r"^\s*(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 
 def parse_date(value: Any) -> dt.date | None:
-    """FHIR date/dateTime/instant -> date. Partial dates take the first day."""
+    """FHIR date/dateTime/instant -> date. Partial dates take the first day (date_last
+    gives the last: a decision that depends on where the date falls reads both)."""
     if type(value) is str:
         return _parse_date_str(value)
     if isinstance(value, dt.datetime):
@@ -36,6 +37,21 @@ def _parse_date_str(value: str) -> dt.date | None:
         return dt.date(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1))
     except ValueError:
         return None
+
+
+def date_last(value: Any) -> dt.date | None:
+    """The last day a FHIR date/dateTime can mean: a year-only date ("2024") the 31st of
+    December, a year-month ("2024-03") the last day of the month, a full date itself.
+    parse_date gives the first day; the two differ only for a partial date."""
+    first = parse_date(value)
+    if first is None or not isinstance(value, str):
+        return first
+    m = _DATE_RE.match(value)
+    if m is None or m.group(3):
+        return first
+    if m.group(2):
+        return dt.date(first.year, first.month, _days_in_month(first.year, first.month))
+    return dt.date(first.year, 12, 31)
 
 
 def as_list(value: Any) -> list[Any]:
@@ -211,14 +227,17 @@ def obs_date(res: dict[str, Any]) -> dt.date | None:
     return parse_date(res.get("effectiveInstant")) or parse_date(res.get("issued"))
 
 
-def period(res: dict[str, Any], prefix: str) -> tuple[dt.date | None, dt.date | None]:
-    """(start, end) from <prefix>DateTime / <prefix>Period."""
-    d = parse_date(res.get(prefix + "DateTime"))
+def period(res: dict[str, Any], prefix: str,
+           read: Callable[[Any], dt.date | None] | None = None) -> tuple[dt.date | None, dt.date | None]:
+    """(start, end) from <prefix>DateTime / <prefix>Period (read: parse_date, or date_last
+    for the last day a partial date can mean)."""
+    read = read or parse_date
+    d = read(res.get(prefix + "DateTime"))
     if d:
         return d, None
     p = res.get(prefix + "Period")
     if isinstance(p, dict):
-        return parse_date(p.get("start")), parse_date(p.get("end"))
+        return read(p.get("start")), read(p.get("end"))
     return None, None
 
 

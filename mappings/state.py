@@ -49,6 +49,11 @@ class Disease(BaseModel):
     primary_sources: list[Source] = Field(default_factory=list)
     metastatic: Literal["yes", "no", "unknown"] = "unknown"
     metastatic_date: dt.date | None = None
+    # set when the metastatic date is uncertain: the earliest it may be (a stage IV on the
+    # primary without a date of its own, diagnosed this day, while the other metastatic
+    # evidence is dated later; gap metastatic-date-conflict). Therapy started between this
+    # and metastatic_date is in an unknown setting.
+    metastatic_date_earliest: dt.date | None = None
     metastatic_sources: list[Source] = Field(default_factory=list)
     # metastatic "no": the M0 category / stage 0-III records it rests on (order checks cite them)
     non_metastatic_sources: list[Source] = Field(default_factory=list)

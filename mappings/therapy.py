@@ -11,7 +11,10 @@ text nor an RxNorm code, a reference to a Medication not in the data or without
 code) is named in the gap medication-unreadable (lines may be missing).
 
 Setting: an exposure starting on/after (metastatic date - 30 days) is metastatic,
-earlier is early (neo/adjuvant). With no metastatic date: all metastatic if de
+earlier is early (neo/adjuvant). A partial start ("2024", "2024-03") is the whole
+year/month: when that range holds the boundary the setting is unknown (gap
+therapy-setting-unknown), and so is a start after the earliest an uncertain metastatic
+date may be (Disease.metastatic_date_earliest, gap metastatic-date-conflict). With no metastatic date: all metastatic if de
 novo stage IV, all early if the disease is documented non-metastatic, else unknown.
 With a metastatic date but no start date: metastatic if still given (active at
 as_of, after the metastatic date), else unknown (not in the lines; gaps
@@ -49,7 +52,8 @@ C.3 row 1, calendar months):
   (refills inside the course, or a first prescription written before its recorded
   start); any other adjuvant ET record without an end (written after that end, of a
   drug with no recorded end, undated) leaves completion unknown (gap
-  adjuvant-endocrine-end-unknown, naming those records);
+  adjuvant-endocrine-end-unknown, naming those records), and so does a partial
+  end ("2019") whose first and last day give different relapse timings;
 - first metastatic ET line ended by progression after < 6 months -> primary,
   >= 6 months -> secondary (the more resistant of the adjuvant and metastatic
   readings wins);
@@ -66,14 +70,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import Any, Callable
 
 from mappings import _fast
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    raw_cc_key, as_list, cc_text, codings, is_loinc, is_rxnorm, months_between, obs_date, parse_date,
-    period, ref_str, text_of,
+    raw_cc_key, as_list, cc_text, codings, date_last, is_loinc, is_rxnorm, months_between, obs_date,
+    parse_date, period, ref_str, text_of,
 )
 from mappings.state import ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine
 
@@ -142,6 +146,10 @@ class _Exp:
     med: _Med | None = field(default=None, compare=False, repr=False)
     # (start or date.min, source reference): the order of exposures and lines
     order: tuple[dt.date, str] | None = field(default=None, compare=False, repr=False)
+    # a partial start ("2024", "2024-03"): the last day it can mean (start is the first); None for a full date
+    start_last: dt.date | None = field(default=None, compare=False, repr=False)
+    # the same for a partial end (end is its first day)
+    end_last: dt.date | None = field(default=None, compare=False, repr=False)
 
 
 class _Line:
@@ -303,12 +311,15 @@ def to_drug(info: T.DrugInfo) -> Drug:
 # --- exposures -----------------------------------------------------------------------
 
 
-def _dates(res: dict[str, Any], rtype: str) -> tuple[dt.date | None, dt.date | None]:
+def _dates(res: dict[str, Any], rtype: str,
+           read: Callable[[Any], dt.date | None] = parse_date) -> tuple[dt.date | None, dt.date | None]:
+    """(start, end) of a medication record (read_exposures inlines it with parse_date);
+    with read=date_last, the last day each can mean when it is a partial date."""
     if rtype == "MedicationStatement":
-        start, end = period(res, "effective")
-        return start or parse_date(res.get("dateAsserted")), end
+        start, end = period(res, "effective", read)
+        return start or read(res.get("dateAsserted")), end
     if rtype == "MedicationAdministration":
-        start, end = period(res, "effective")
+        start, end = period(res, "effective", read)
         return start, end or start
     # MedicationRequest
     start = end = None
@@ -317,15 +328,15 @@ def _dates(res: dict[str, Any], rtype: str) -> tuple[dt.date | None, dt.date | N
             rep = di["timing"].get("repeat")
             if isinstance(rep, dict) and isinstance(rep.get("boundsPeriod"), dict):
                 bp = rep["boundsPeriod"]
-                start = start or parse_date(bp.get("start"))
-                end = end or parse_date(bp.get("end"))
+                start = start or read(bp.get("start"))
+                end = end or read(bp.get("end"))
     dr = res.get("dispenseRequest")
     if isinstance(dr, dict) and isinstance(dr.get("validityPeriod"), dict):
         vp = dr["validityPeriod"]
-        start = start or parse_date(vp.get("start"))
+        start = start or read(vp.get("start"))
         if text_of(res.get("status")) in ("completed", "stopped"):
-            end = end or parse_date(vp.get("end"))
-    return start or parse_date(res.get("authoredOn")), end
+            end = end or read(vp.get("end"))
+    return start or read(res.get("authoredOn")), end
 
 
 def _active(res: dict[str, Any], rtype: str, start: dt.date | None, end: dt.date | None,
@@ -510,6 +521,13 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                         end = end or start
                 if start and end and end < start:
                     end = None
+                # a partial date reads as its first day: keep the last day it can mean
+                # where it may matter (the setting is decided on the start's whole range)
+                start_last = end_last = None
+                if (start is not None and start.day == 1) or (end is not None and end.day == 1):
+                    start_last, end_last = _dates(res, rtype, date_last)
+                    start_last = start_last if start_last != start else None
+                    end_last = end_last if end is not None and end_last != end else None
                 # _active(res, rtype, start, end, med.drugs, as_of), inlined
                 if end and end < as_of and not admin:
                     active = False
@@ -529,7 +547,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 src = source(ref, start, med.display if med.display is not None else f"{med.names} ({rtype})", None)
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None,
                             _stop_reason(res) if res.get("statusReason") or res.get("note") else None, med,
-                            (start or _DATE_MIN, ref)))
+                            (start or _DATE_MIN, ref), start_last, end_last))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     if unread:
@@ -589,11 +607,12 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
         m_from = mdate - dt.timedelta(days=SETTING_TOLERANCE_DAYS) if mdate else None
     except OverflowError:  # a metastatic date in year 1: every start is after it
         m_from = dt.date.min
+    unsure_from = _unsure_from(disease)
     for e in exps:
         if not e.med.setting:  # type: ignore[union-attr]
             continue  # antihyperglycemics etc.: no oncology setting
         if mdate and e.start:
-            e.setting = "metastatic" if e.start >= m_from else "early"  # type: ignore[operator]
+            e.setting = _dated_setting(e, m_from, unsure_from)  # type: ignore[arg-type]
         elif mdate is None and disease.metastatic == "yes" and disease.de_novo_metastatic:
             e.setting = "metastatic"
         elif disease.metastatic == "no":
@@ -666,6 +685,32 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     return th
 
 
+def _unsure_from(disease: Disease) -> dt.date | None:
+    """With an uncertain metastatic date (Disease.metastatic_date_earliest), the first
+    start day whose setting is unknown (the same tolerance as the metastatic date)."""
+    earliest = disease.metastatic_date_earliest
+    if earliest is None:
+        return None
+    try:
+        return earliest - dt.timedelta(days=SETTING_TOLERANCE_DAYS)
+    except OverflowError:
+        return dt.date.min
+
+
+def _dated_setting(e: _Exp, m_from: dt.date, unsure_from: dt.date | None) -> str:
+    """metastatic / early for a start on / before m_from; unknown when the start cannot be
+    put on one side: a partial start ("2024") whose range holds m_from, or a start after
+    the earliest the uncertain metastatic date may be (gap metastatic-date-conflict)."""
+    start = e.start
+    if start >= m_from:  # type: ignore[operator]
+        return "metastatic"
+    if e.start_last is not None and e.start_last >= m_from:
+        return "unknown"
+    if unsure_from is not None and start >= unsure_from:  # type: ignore[operator]
+        return "unknown"
+    return "early"
+
+
 def _setting_unknown_gap(ctx: Ctx, unplaced: list[_Exp], mdate: dt.date | None) -> None:
     # one entry per (drug, reason) with its record count (six undated refills of one drug
     # are one entry), at most UNREADABLE_NAMED entries named; every record is a source
@@ -687,11 +732,22 @@ def _unplaced_reason(e: _Exp, mdate: dt.date | None, as_of: dt.date) -> str:
     if mdate is None:
         started = f"started {e.start.isoformat()}" if e.start else "no start date"
         return f"{started}; the metastatic date is unknown"
+    if e.start is not None and e.start_last is not None:
+        return (f"started in {_partial_text(e.start, e.start_last)}, no day given: before or after "
+                f"the metastatic date {mdate.isoformat()} cannot be told")
+    if e.start is not None:
+        return (f"started {e.start.isoformat()}, after the stage IV diagnosis but before the dated "
+                f"metastatic evidence {mdate.isoformat()}")
     if e.active and mdate > as_of:
         # still given, but the metastatic date is after as_of: given after it cannot be shown
         return f"no start date; still given, but the metastatic date {mdate.isoformat()} is after the as-of date {as_of.isoformat()}"
     # a metastatic date but no start date, and not documented as still given after it
     return "no start date, and not documented as still given"
+
+
+def _partial_text(first: dt.date, last: dt.date) -> str:
+    """"2024" for a year-only date, "2024-03" for a year-month."""
+    return str(first.year) if first.month != last.month else first.isoformat()[:7]
 
 
 def _exposure_order(e: _Exp) -> tuple[dt.date, str]:
@@ -875,13 +931,35 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
         return
     latest_end = _latest_recorded_end(early_et)
     open_ended = [e for e in early_et if not e.end and not _bounded_by_recorded_end(e, latest_end)]
-    if ends and not open_ended:
+    if ends and not open_ended and _partial_end_matters(early_et, m):
+        ctx.gap("adjuvant-endocrine-end-unknown",
+                "Adjuvant endocrine therapy ended at a date without a day (year or month only), and where in "
+                "that period it ended decides whether the recurrence came on it, within 12 months or later: "
+                "endocrine resistance cannot be classified.",
+                [e.src for e in early_et if e.end_last is not None])
+    elif ends and not open_ended:
         th.adjuvant_endocrine_end = max(ends)  # type: ignore[type-var]
         th.months_from_adjuvant_endocrine_end_to_metastasis = round(months_between(th.adjuvant_endocrine_end, m), 2)
     else:
         ctx.gap("adjuvant-endocrine-end-unknown",
                 "Adjuvant endocrine therapy is documented without an end date: endocrine resistance cannot be classified.",
                 [e.src for e in open_ended])
+
+
+def _relapse_timing(end: dt.date, m: dt.date) -> str:
+    """The ABC4 reading of an adjuvant ET end against the metastatic date m (CR C.1,
+    12 months inclusive per CR C.3 row 1): on therapy, within 12 months, or later."""
+    if (m - end).days <= 0:
+        return "on"
+    return "within-12" if months_between(end, m) <= 12.0 else "later"
+
+
+def _partial_end_matters(early_et: list[_Exp], m: dt.date) -> bool:
+    """A partial end ("2019") is any day of its range: it matters when its first and last
+    day give different relapse timings."""
+    first = max(e.end for e in early_et if e.end)  # type: ignore[type-var]
+    last = max((e.end_last or e.end) for e in early_et if e.end)  # type: ignore[type-var]
+    return last != first and _relapse_timing(first, m) != _relapse_timing(last, m)  # type: ignore[arg-type]
 
 
 def _latest_recorded_end(early_et: list[_Exp]) -> dict[str, dt.date]:

@@ -786,3 +786,38 @@ def test_fhir_a_germline_brca2_with_conflicting_interpretations_of_pathogenicity
     assert not {"talazoparib", "olaparib"} & set(regimen_topics(cards))
     test = card(cards, "test-germline-brca")
     assert "BRCA2 p.Lys3326Ter detected (germline, blood, conflicting interpretations of pathogenicity" in test["detail"]
+
+
+# --- dates of the metastatic diagnosis --------------------------------------------------------
+
+def test_fhir_an_mcode_stage_iv_assessed_at_the_recurrence_keeps_adjuvant_letrozole_adjuvant_and_first_line_cards():
+    """mCODE shape (as the real TrialMatching patient): the primary's Condition.stage summary IV
+    points (stage.assessment) to the TNM stage-group Observation of the 2024 recurrence."""
+    p = adjuvant_relapse("stage-assessed", "2021-06-01").stage_iv("2024-01-15")
+    stage_group = p.resources[-1]["id"]
+    primary = next(r for r in p.resources if r["id"] == p.primary_id)
+    primary["stage"] = [{"summary": {"coding": [{"system": "http://cancerstaging.org", "code": "4", "display": "IV"}]},
+                         "assessment": [{"reference": f"Observation/{stage_group}"}]}]
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic_date == dt.date(2024, 1, 15)
+    assert state.therapy.metastatic_lines == [] and state.therapy.endocrine_resistance == "sensitive"
+    assert regimen_topics(cards)[:2] == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert "first line" in cards[0]["summary"]
+
+
+def test_fhir_a_clinical_stage_iv_recorded_at_a_recurrence_years_after_diagnosis_is_not_shown_as_de_novo():
+    state, cards = run(adjuvant_relapse("stage-recurrence", "2021-06-01").stage_iv("2024-01-15"), FIRST_LINE_AS_OF)
+    assert state.disease.de_novo_metastatic is False
+    assert "since 2024-01-15" in cards[0]["detail"] and "(de novo)" not in cards[0]["detail"]
+
+
+def test_fhir_ongoing_letrozole_palbociclib_started_in_the_year_of_the_metastasis_does_not_open_the_endocrine_resistant_route():
+    """Year-only starts ("2024") in the year of the metastasis (2024-06-15): adjuvant therapy
+    at recurrence or a first metastatic line cannot be told, and the summary says so."""
+    p = hr_positive_mbc("year-only", metastatic="2024-06-15").variant("PIK3CA", "p.His1047Arg", on="2024-06-20")
+    p.med("letrozole", "2024").med("palbociclib", "2024")
+    state, cards = run(p, dt.date(2025, 3, 1))
+    assert state.therapy.endocrine_resistance == "unknown"
+    assert "inavolisib-palbociclib-fulvestrant" not in regimen_topics(cards)
+    assert "could not be placed in the early or metastatic setting" in cards[0]["detail"]
+    assert "letrozole (started in 2024, no day given" in cards[0]["detail"]

@@ -349,3 +349,54 @@ def test_a_personal_history_of_breast_cancer_with_a_metastasis_is_the_primary_of
     d = disease(hx, metastasis("94222008", "Secondary malignant neoplasm of bone (disorder)", "2021-05-01"))
     assert d.breast_cancer == "yes" and [src.reference for src in d.primary_sources] == [f"Condition/{hx['id']}"]
     assert d.metastatic == "yes"
+
+
+# --- the date of a stage IV (CR C.2 step 1: metastatic_dx_date is the date of the stage IV
+# evidence, not of the primary's diagnosis) ---------------------------------------------------
+
+def _stage_iv_summary(*assessed_by: dict) -> dict:
+    stage = {"summary": cc(coding("http://cancerstaging.org", "4", "IV")),
+             "type": cc(coding(SNOMED, "260998006", "Clinical staging (qualifier value)"))}
+    if assessed_by:
+        stage["assessment"] = [{"reference": f"Observation/{o['id']}"} for o in assessed_by]
+    return stage
+
+
+def _recurrence_2024(stage: dict, *more: dict):
+    """Breast cancer 2016 with adjuvant letrozole 2016-2021, bone metastasis 2024-01-15."""
+    return build_patient_state([
+        patient(), breast_cancer("2016-03-01", stage=[stage]),
+        metastasis("94222008", "Secondary malignant neoplasm of bone", "2024-01-15"),
+        med_statement(LETROZOLE, "2016-06-01", "2021-06-01"), *more,
+    ], PID, dt.date(2024, 3, 1))
+
+
+def test_a_stage_iv_on_the_primary_is_dated_by_its_assessment_observation_not_by_the_diagnosis():
+    stage_group = loinc_obs("21908-9", "2024-01-15", valueCodeableConcept=cc(coding("http://cancerstaging.org", "4")))
+    s = _recurrence_2024(_stage_iv_summary(stage_group), stage_group)
+    assert s.disease.metastatic_date == dt.date(2024, 1, 15)
+    assert s.disease.de_novo_metastatic is False
+    assert [e.setting for e in s.therapy.exposures] == ["early"]
+    assert s.therapy.metastatic_lines == []
+    assert s.therapy.adjuvant_endocrine_end == dt.date(2021, 6, 1)
+    assert s.therapy.endocrine_resistance == "sensitive"
+
+
+def test_a_clinical_stage_iv_dated_years_after_the_diagnosis_stages_a_recurrence_not_de_novo_disease():
+    d = disease(breast_cancer("2016-03-01"),
+                loinc_obs("21908-9", "2024-01-15", valueCodeableConcept=cc(coding("http://cancerstaging.org", "4"))))
+    assert d.metastatic == "yes" and d.metastatic_date == dt.date(2024, 1, 15)
+    assert d.de_novo_metastatic is False
+
+
+def test_an_undated_stage_iv_on_the_primary_against_later_dated_metastases_is_a_date_conflict_not_a_guess():
+    s = _recurrence_2024(_stage_iv_summary())
+    assert s.disease.metastatic_date == dt.date(2024, 1, 15)
+    assert s.disease.de_novo_metastatic is None
+    gaps = {g.code: g.message for g in s.gaps}
+    assert "2016-03-01" in gaps["metastatic-date-conflict"] and "2024-01-15" in gaps["metastatic-date-conflict"]
+    # adjuvant or first metastatic line: the letrozole between the two cannot be placed
+    assert [e.setting for e in s.therapy.exposures] == ["unknown"]
+    assert "letrozole" in gaps["therapy-setting-unknown"]
+    assert s.therapy.metastatic_lines == []
+    assert s.therapy.endocrine_resistance == "unknown"

@@ -767,3 +767,42 @@ def test_an_undated_esr1_detection_with_a_current_negative_is_not_current_either
     assert s.biomarkers.status("ESR1") != "detected"
     gap = next(g for g in s.gaps if g.code == "esr1-not-current-detection")
     assert "ESR1 p.Tyr537Ser detected without a date" in gap.message
+
+
+# --- partial dates: "2024" is any day of 2024, not the 1st of January ----------------------
+
+def _statement_started(code: str, start: str, end: str | None = None, status: str = "active") -> dict:
+    r = med_statement(code, None, status=status)
+    r["effectivePeriod"] = {"start": start, **({"end": end} if end else {})}
+    return r
+
+
+def test_a_year_only_start_in_the_year_of_the_metastasis_leaves_the_setting_unknown_and_says_so():
+    s = state(_statement_started(LETROZOLE, "2024"), _statement_started(PALBOCICLIB, "2024"),
+              # a partial date wholly before the metastasis stays adjuvant
+              _statement_started(TAMOXIFEN, "2016-05", "2021", status="completed"),
+              met="2024-06-15", as_of=dt.date(2025, 3, 1))
+    settings = {e.drugs[0].name: e.setting for e in s.therapy.exposures}
+    assert settings == {"tamoxifen": "early", "letrozole": "unknown", "palbociclib": "unknown"}
+    assert s.therapy.on_adjuvant_endocrine_at_recurrence is not True
+    assert s.therapy.endocrine_resistance not in ("primary", "secondary")
+    gap = next(g.message for g in s.gaps if g.code == "therapy-setting-unknown")
+    assert "letrozole (started in 2024, no day given" in gap and "2024-06-15" in gap
+
+
+def test_a_year_month_start_whose_month_straddles_the_metastatic_date_is_unknown_and_a_later_month_metastatic():
+    # the metastatic setting starts 30 days before the metastatic date (2024-06-20 here)
+    s = state(_statement_started(LETROZOLE, "2024-06"), _statement_started(RIBOCICLIB, "2024-08"),
+              met="2024-07-20", as_of=dt.date(2025, 3, 1))
+    settings = {e.drugs[0].name: e.setting for e in s.therapy.exposures}
+    assert settings == {"letrozole": "unknown", "ribociclib": "metastatic"}
+
+
+def test_an_adjuvant_end_given_as_a_year_only_that_straddles_the_12_month_boundary_leaves_resistance_unknown():
+    # ended "2019": 1 January (12.5 months before the relapse: sensitive) to 31 December (secondary)
+    s = state(_statement_started(ANASTROZOLE, "2014-02-15", "2019", status="completed"), met="2020-01-15")
+    assert s.therapy.endocrine_resistance == "unknown"
+    assert "without a day" in next(g.message for g in s.gaps if g.code == "adjuvant-endocrine-end-unknown")
+    # a year-only end wholly more than 12 months before the relapse stays sensitive
+    far = state(_statement_started(ANASTROZOLE, "2012-02-15", "2017", status="completed"), met="2020-01-15")
+    assert far.therapy.endocrine_resistance == "sensitive"
