@@ -163,7 +163,7 @@ def describe_variant(v: VariantResult) -> str:
         bits.append("conflicting interpretations of pathogenicity, read as uncertain")
     elif v.significance != "not-reported":
         bits.append(v.significance)
-    else:
+    elif v.result == "detected":  # a test that found nothing has no significance to report
         bits.append("significance not reported")
     bits.append(fmt_date(v.date))
     verb = "detected" if v.result == "detected" else "not detected"
@@ -275,7 +275,10 @@ def _gene_finding(state: PatientState, ctx: Context, genes: tuple[str, ...], lab
     if not ctdna_negative_is_negative and any(s == "not-detected-ctdna-only" for s in statuses.values()):
         return Finding(None, f"No {label} alteration in plasma ctDNA only "
                              "(ctDNA negative is not wild-type: tissue testing advised)", srcs)
-    detail = "; ".join([variant_text(state, ctx, v) for v in results])
+    # the results that decide first: a detection superseded by a current negative (ESR1, C.3
+    # row 18) after them, so a clipped order-card summary does not lead with "detected"
+    ordered = [v for v in results if v.superseded_on is None] + [v for v in results if v.superseded_on is not None]
+    detail = "; ".join([variant_text(state, ctx, v) for v in ordered])
     return Finding(False, f"No actionable {label} alteration ({detail})", srcs)
 
 
