@@ -54,7 +54,32 @@ class OrderSignContext(PatientViewContext):
     def _draft_orders_is_bundle(self):
         if self.draftOrders.get("resourceType") != "Bundle":
             raise ValueError("draftOrders must be a FHIR Bundle")
+        problem = draft_bundle_problem(self.draftOrders)
+        if problem:
+            raise ValueError(problem)
         return self
+
+
+def draft_bundle_problem(bundle: dict[str, Any]) -> str | None:
+    """What makes the draftOrders Bundle unreadable as a list of draft resources, naming
+    the field, or None. A draft that cannot be found is a draft that is never checked,
+    so these are 400s rather than entries skipped in silence. (An imperfect resource
+    inside a well-formed entry is read as far as possible, mappings.read_draft_orders.)"""
+    entries = bundle.get("entry")
+    if entries is None:
+        return None
+    if not isinstance(entries, list):
+        return "draftOrders.entry must be a list of Bundle entries"
+    for i, entry in enumerate(entries):
+        where = f"draftOrders.entry[{i}]"
+        if not isinstance(entry, dict):
+            return f"{where} must be a Bundle entry (a JSON object with a resource)"
+        resource = entry.get("resource")
+        if not isinstance(resource, dict):
+            return f"{where} has no resource object"
+        if not isinstance(resource.get("resourceType"), str) or not resource["resourceType"]:
+            return f"{where}.resource has no resourceType"
+    return None
 
 
 class OrderSelectContext(OrderSignContext):
