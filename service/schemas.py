@@ -82,8 +82,47 @@ def draft_bundle_problem(bundle: dict[str, Any]) -> str | None:
     return None
 
 
+_PLAIN_REFERENCE = re.compile(r"[A-Za-z]{1,64}/[A-Za-z0-9\-\.]{1,64}")
+
+
+def _draft_references(bundle: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The 'Type/id' references and the ids of the draftOrders entries."""
+    refs, ids = set(), set()
+    entries = bundle.get("entry")
+    for entry in entries if isinstance(entries, list) else []:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            continue  # draft_bundle_problem names it
+        rid = resource.get("id")
+        if isinstance(rid, str) and rid:
+            refs.add(f"{resource['resourceType']}/{rid}")
+            ids.add(rid)
+    return refs, ids
+
+
+def _names_a_draft(selection: str, refs: set[str], ids: set[str]) -> bool:
+    # as cards/orders.py _selected reads them: 'Type/id', an absolute URL ending in it, or the bare id
+    if selection in refs or selection in ids:
+        return True
+    parts = selection.rsplit("/", 2)
+    return len(parts) == 3 and f"{parts[1]}/{parts[2]}" in refs
+
+
 class OrderSelectContext(OrderSignContext):
-    selections: list[str] = Field(max_length=500)
+    # CDS Hooks order-select: REQUIRED, the newly selected orders among draftOrders
+    # (an empty array is prohibited, like every empty JSON element)
+    selections: list[str] = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _selections_name_drafts(self):
+        refs, ids = _draft_references(self.draftOrders)
+        for i, selection in enumerate(self.selections):
+            if not _names_a_draft(selection, refs, ids):
+                # the value is repeated only when it cannot carry markup or control characters
+                which = f"'{selection}'" if _PLAIN_REFERENCE.fullmatch(selection) else "it"
+                raise ValueError(f"selections[{i}]: {which} names no resource in draftOrders "
+                                 "(a selection is the 'Type/id' of a draftOrders entry)")
+        return self
 
 
 CONTEXT_MODELS: dict[str, type[PatientViewContext]] = {

@@ -91,6 +91,39 @@ def test_order_select_without_selections_is_a_400_naming_the_field(client):
     assert "context.selections" in response.get_json()["message"]
 
 
+def _order_select(selections) -> dict:
+    draft = {"resourceType": "MedicationRequest", "id": "mr1", "status": "draft", "intent": "order",
+             "subject": {"reference": "Patient/p1"}, "medicationCodeableConcept": {"text": "Enhertu"}}
+    return {
+        "hook": "order-select", "hookInstance": "a6b0f0d4-1f6f-4d59-9b0c-8d7c3c5a1b04",
+        "context": {"userId": "Practitioner/1", "patientId": "p1", "selections": selections,
+                    "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": draft}]}},
+        "prefetch": empty_prefetch(),
+    }
+
+
+def test_order_select_with_a_selection_naming_no_draft_order_is_a_400_naming_it(client):
+    response = client.post("/cds-services/mbc-order-select", json=_order_select(["MedicationRequest/does-not-exist"]))
+    assert response.status_code == 400
+    message = response.get_json()["message"]
+    assert "selections[0]" in message and "'MedicationRequest/does-not-exist'" in message and "draftOrders" in message
+    # a value that could carry markup is not repeated
+    response = client.post("/cds-services/mbc-order-select", json=_order_select(["MedicationRequest/mr1", "<b>x"]))
+    assert response.status_code == 400 and "selections[1]" in response.get_json()["message"]
+    assert "<b>" not in response.get_json()["message"]
+
+
+def test_order_select_with_empty_selections_is_a_400_naming_the_field(client):
+    response = client.post("/cds-services/mbc-order-select", json=_order_select([]))
+    assert response.status_code == 400
+    assert "context.selections" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("selection", ["MedicationRequest/mr1", "https://ehr.example.org/fhir/MedicationRequest/mr1"])
+def test_order_select_with_a_selection_naming_a_draft_order_is_answered(client, selection):
+    assert client.post("/cds-services/mbc-order-select", json=_order_select([selection])).status_code == 200
+
+
 def test_draft_orders_that_are_not_a_bundle_is_a_400(client):
     body = {
         "hook": "order-sign", "hookInstance": "a6b0f0d4-1f6f-4d59-9b0c-8d7c3c5a1b02",
