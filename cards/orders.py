@@ -54,7 +54,9 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        before a PI3K/AKT/mTOR inhibitor
 
 Every card also says when medication records could not be read (the therapy
-history it is judged on may be incomplete), and names the drafted medication
+history it is judged on may be incomplete), repeats the data-gathering notes
+saying the patient's data may be incomplete (gap data-incomplete: an error
+OperationOutcome in a search, a resource bound hit), and names the drafted medication
 orders whose drug could not be read (DraftOrder.unreadable: e.g. a
 medicationReference found neither contained nor in draftOrders): they were not
 checked. (Alone, such a draft still gets no card: no card topic says "not checked".)
@@ -698,8 +700,18 @@ class _Checker:
         unread = run_rule("medication_records_unreadable", self.state, self.ctx)
         gap = (["", f"**Therapy history may be incomplete**: {unread.text}{cite(unread.sources)}"]
                if unread.value else [])
-        return gap + self._unread_drafts_block() + ["", f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}, "
+        return gap + self._incomplete_data_block() + self._unread_drafts_block() + ["", f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}, "
                           f"order_rules.yaml v{KNOWLEDGE.version}; hook {self.hook}._"]
+
+    def _incomplete_data_block(self) -> list[str]:
+        # data the service could not get completely (gap data-incomplete, service/gather.py:
+        # an error OperationOutcome in a search, a resource bound hit) may hold what would
+        # change this card, e.g. the biomarker result it asks for
+        notes = [g.message for g in self.state.gaps if g.code == "data-incomplete"]
+        if not notes:
+            return []
+        return ["", "**Patient data may be incomplete** (this check may change with the missing data)"] + [
+            f"- {n}" for n in notes]
 
     def _unread_drafts_block(self) -> list[str]:
         # a drafted medication whose drug could not be read may be a pathway drug: never

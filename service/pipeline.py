@@ -22,11 +22,15 @@ def run_hook(
     resources: list[dict],
     notes: list[str] | None = None,
     as_of: dt.date | None = None,
+    incomplete: list[str] | None = None,
 ) -> list[Card]:
+    """`notes`: data gaps from gathering the data; `incomplete`: those of them saying the
+    patient's data may be incomplete (gap data-incomplete, which the order cards repeat)."""
     patient_id = str(context["patientId"])
     state = mappings.build_patient_state(resources, patient_id, as_of=as_of)
+    missing = set(incomplete or ())
     for note in notes or []:
-        state.gaps.append(Gap(code="data-gathering", message=note))
+        state.gaps.append(Gap(code="data-incomplete" if note in missing else "data-gathering", message=note))
     if hook == "patient-view":
         return cards_layer.patient_view_cards(state)
     drafts = mappings.read_draft_orders(context.get("draftOrders"), patient_id)

@@ -115,7 +115,7 @@ def call_service(service_id: str):
                 capabilities=current_app.extensions["fhir_capabilities"] if settings().fhir_revinclude else None,
                 token_scope=hook_request.fhirAuthorization.scope if hook_request.fhirAuthorization else None,
             )
-        cards = run_hook(service.hook, context, gathered.resources, gathered.notes)
+        cards = run_hook(service.hook, context, gathered.resources, gathered.notes, incomplete=gathered.incomplete)
         remember_cards(service.id, cards)
         n_cards, status = len(cards), 200
         return current_app.response_class(cards_response(cards), mimetype="application/json")

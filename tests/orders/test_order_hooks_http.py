@@ -373,3 +373,26 @@ def test_a_drafted_drug_whose_reference_cannot_be_resolved_is_never_passed_over_
     for card in response.get_json()["cards"]:
         assert "**Drafted orders not checked**" in card["detail"]
         assert "MedicationRequest/t: its medicationReference 'Medication/enhertu-100'" in card["detail"]
+
+
+# --- data the service could not get completely ----------------------------------
+
+def test_an_order_card_says_when_a_prefetch_search_reported_an_error_and_may_be_incomplete(client):
+    chart = after_first_line("inc-1")
+    body = chart.request("order-sign", chart.drafts(("e", "elacestrant")))
+    body["prefetch"]["genomics"] = {"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": {"resourceType": "OperationOutcome", "issue": [
+            {"severity": "error", "code": "too-costly", "details": {"text": "Results truncated: too many matches"}}]},
+         "search": {"mode": "outcome"}}]}
+    response = client.post("/cds-services/mbc-order-sign", json=body)
+    assert response.status_code == 200
+    card = by_topic(response.get_json()["cards"], "order-biomarker-missing")
+    assert "ESR1" in card["summary"]
+    assert "**Patient data may be incomplete**" in card["detail"]
+    assert "prefetch 'genomics'" in card["detail"] and "Results truncated: too many matches" in card["detail"]
+
+
+def test_an_order_card_says_nothing_of_incomplete_data_when_every_search_was_complete(client):
+    chart = after_first_line("inc-2")
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("e", "elacestrant"))), "order-biomarker-missing")
+    assert "may be incomplete" not in card["detail"]
