@@ -27,16 +27,18 @@ class _Tolerant(BaseModel):
 class FhirAuthorization(_Tolerant):
     access_token: str = Field(min_length=1, max_length=16384, repr=False)
     token_type: Literal["Bearer"]
-    expires_in: int = Field(ge=0)
-    scope: str = Field(max_length=8192)
+    # CDS Hooks: an integer; strict, so true, "300" and 300.0 are refused, not coerced
+    expires_in: int = Field(ge=0, strict=True)
+    # CDS Hooks: "" (like null, [] and {}) is prohibited; an optional field is omitted instead
+    scope: str = Field(min_length=1, max_length=8192)
     subject: str = Str
-    patient: str | None = None
+    patient: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class PatientViewContext(_Tolerant):
     userId: str = Str
     patientId: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9\-\.]{1,64}$")
-    encounterId: str | None = Field(default=None, max_length=4096)
+    encounterId: str | None = Field(default=None, min_length=1, max_length=4096)
 
     @field_validator("patientId")
     @classmethod
@@ -135,7 +137,7 @@ CONTEXT_MODELS: dict[str, type[PatientViewContext]] = {
 class HookRequest(_Tolerant):
     hook: str = Str
     hookInstance: str = Str
-    fhirServer: str | None = Field(default=None, max_length=2048)
+    fhirServer: str | None = Field(default=None, min_length=1, max_length=2048)
     fhirAuthorization: FhirAuthorization | None = None
     context: dict[str, Any]
     # Values are checked per service (routes.parse_hook_request): a key the service's

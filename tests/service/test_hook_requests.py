@@ -79,6 +79,38 @@ def test_fhir_authorization_without_fhir_server_is_a_400(client):
     assert "fhirServer" in response.get_json()["message"]
 
 
+def _authorization(**changes) -> dict:
+    return dict({"access_token": "t", "token_type": "Bearer", "expires_in": 300,
+                 "scope": "patient/*.read", "subject": "mbc-cds"}, **changes)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("expires_in", True), ("expires_in", "300"), ("expires_in", 300.0),
+    ("scope", ""), ("patient", ""),
+])
+def test_a_fhir_authorization_field_of_the_wrong_type_or_empty_is_a_400_naming_it(client, field, value):
+    body = patient_view_request(prefetch=empty_prefetch(), fhirServer="https://fhir.example.org/r4",
+                                fhirAuthorization=_authorization(**{field: value}))
+    response = client.post(SERVICE, json=body)
+    assert response.status_code == 400
+    assert f"fhirAuthorization.{field}" in response.get_json()["message"]
+
+
+def test_an_empty_fhir_server_or_encounter_id_is_a_400_naming_it(client):
+    response = client.post(SERVICE, json=patient_view_request(prefetch=empty_prefetch(), fhirServer=""))
+    assert response.status_code == 400 and "fhirServer" in response.get_json()["message"]
+    body = patient_view_request(prefetch=empty_prefetch())
+    body["context"]["encounterId"] = ""
+    response = client.post(SERVICE, json=body)
+    assert response.status_code == 400 and "context.encounterId" in response.get_json()["message"]
+
+
+def test_a_well_formed_fhir_authorization_is_accepted(client):
+    body = patient_view_request(prefetch=empty_prefetch(), fhirServer="https://fhir.example.org/r4",
+                                fhirAuthorization=_authorization(patient="p1"))
+    assert client.post(SERVICE, json=body).status_code == 200
+
+
 def test_order_select_without_selections_is_a_400_naming_the_field(client):
     body = {
         "hook": "order-select", "hookInstance": "a6b0f0d4-1f6f-4d59-9b0c-8d7c3c5a1b01",
