@@ -224,3 +224,18 @@ def test_a_body_that_is_not_utf8_is_a_400_that_says_so(client):
     response = client.post(SERVICE, data=raw, content_type="application/json")
     assert response.status_code == 400
     assert "UTF-8" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("path", [SERVICE, SERVICE + "/feedback"])
+def test_a_405_names_the_allowed_methods_in_an_allow_header(client, path):
+    response = client.get(path)
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
+    assert response.get_json()["error"] == "method-not-allowed"
+
+
+def test_a_double_slash_in_a_service_path_is_a_json_404_not_a_redirect(client):
+    response = client.post("/cds-services//mbc-treatment-options", json=patient_view_request(prefetch=empty_prefetch()))
+    assert response.status_code == 404
+    assert "Location" not in response.headers
+    assert "discovery is at /cds-services" in response.get_json()["message"]
