@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from service import auth, metrics
 from service.demo import demo_resources
 from service.errors import BadRequest, NotFound, ServiceError, UnsupportedMediaType
-from service.fhir_access import allowed_fhir_server
+from service.fhir_access import allowed_fhir_server, fhir_server_form_problem
 from service.fhir_client import FHIRClient
 from service.gather import gather
 from service.hooks import load_services
@@ -137,6 +137,11 @@ def parse_hook_request(body: dict, service) -> tuple[HookRequest, dict]:
         hook_request = HookRequest.model_validate(body)
     except ValidationError as exc:
         raise BadRequest(describe_validation_error(exc))
+    if hook_request.fhirServer is not None:
+        # its form on every request, used or not (prefetch complete); may the service call it: 412 later
+        problem = fhir_server_form_problem(hook_request.fhirServer)
+        if problem:
+            raise BadRequest(problem)
     if hook_request.hook != service.hook:
         # Name the hook sent only if it is one we know: never repeat a caller's value.
         sent = f"'{hook_request.hook}'" if hook_request.hook in CONTEXT_MODELS else "the hook sent"

@@ -239,3 +239,27 @@ def test_a_double_slash_in_a_service_path_is_a_json_404_not_a_redirect(client):
     assert response.status_code == 404
     assert "Location" not in response.headers
     assert "discovery is at /cds-services" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("url, reason", [
+    ("ftp://x/fhir", "not an absolute http(s) URL"),
+    ("not a url", "characters not allowed"),
+    ("https://user:pw@fhir.example.org/r4", "credentials"),
+])
+@pytest.mark.parametrize("prefetched", [True, False])
+def test_a_malformed_fhir_server_is_a_400_naming_it_whether_or_not_it_would_be_used(client, url, reason, prefetched):
+    body = patient_view_request(prefetch=empty_prefetch() if prefetched else None, fhirServer=url)
+    response = client.post(SERVICE, json=body)
+    assert response.status_code == 400
+    message = response.get_json()["message"]
+    assert message.startswith("fhirServer") and reason in message
+
+
+def test_a_well_formed_fhir_server_off_the_configured_list_is_a_412_that_names_the_setting_not_a_client(app_config):
+    from service.app import create_app
+
+    client = create_app(dict(app_config, fhir_servers="https://fhir.example.org/r4")).test_client()
+    response = client.post(SERVICE, json=patient_view_request(fhirServer="https://other.example.org/fhir"))
+    assert response.status_code == 412
+    message = response.get_json()["message"]
+    assert "MBC_CDS_FHIR_SERVERS" in message and "client" not in message
