@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -51,11 +52,35 @@ def require_json_media_type() -> None:
     A missing Content-Type is refused too: a text/plain, form or untyped POST is
     a CORS "simple request" that no preflight guards.
     """
-    if request.is_json:  # application/json or application/*+json, parameters ignored
+    if request.is_json:  # application/json or application/*+json
+        require_plain_utf8_body()
         return
     if not request.mimetype:
         raise UnsupportedMediaType("Content-Type header is missing; send the body as application/json")
     raise UnsupportedMediaType("Content-Type must be application/json")
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9._+-]{1,40}")
+
+
+def _named(value: str) -> str:
+    """A header token quoted in a message only when it cannot carry anything else."""
+    return f"'{value}'" if _TOKEN.fullmatch(value) else "sent"
+
+
+def require_plain_utf8_body() -> None:
+    """415 for a compressed body or a charset other than UTF-8 (JSON is UTF-8, RFC
+    8259 8.1). Not decoded: a compressed body would need its own size bound, and
+    CDS Hooks clients send plain JSON."""
+    encoding = request.headers.get("Content-Encoding", "").strip()
+    if encoding and encoding.lower() != "identity":
+        raise UnsupportedMediaType(
+            f"Content-Encoding {_named(encoding)} is not accepted: send the body uncompressed",
+            {"Accept-Encoding": "identity"},  # RFC 9110 15.5.16: the codings that would be accepted
+        )
+    charset = request.mimetype_params.get("charset")
+    if charset is not None and charset.strip().lower() not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"charset {_named(charset.strip())} is not accepted: send the JSON body as UTF-8")
 
 
 def _status_of(error: Exception) -> int:

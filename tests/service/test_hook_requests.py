@@ -1,5 +1,8 @@
 """Hook endpoints: request validation, response shape, 400/404/412 with messages."""
 
+import gzip
+import json
+
 import pytest
 
 from cards.contract import response_problems
@@ -218,9 +221,7 @@ def test_a_fhir_token_scoped_to_another_patient_is_a_400(client):
 
 
 def test_a_body_that_is_not_utf8_is_a_400_that_says_so(client):
-    import json as _json
-
-    raw = _json.dumps(patient_view_request(prefetch=empty_prefetch())).encode("utf-16")
+    raw = json.dumps(patient_view_request(prefetch=empty_prefetch())).encode("utf-16")
     response = client.post(SERVICE, data=raw, content_type="application/json")
     assert response.status_code == 400
     assert "UTF-8" in response.get_json()["message"]
@@ -263,3 +264,34 @@ def test_a_well_formed_fhir_server_off_the_configured_list_is_a_412_that_names_t
     assert response.status_code == 412
     message = response.get_json()["message"]
     assert "MBC_CDS_FHIR_SERVERS" in message and "client" not in message
+
+
+def _raw_post(client, data: bytes, content_type: str = "application/json", **headers):
+    return client.post(SERVICE, data=data, headers=dict(headers, **{"Content-Type": content_type}))
+
+
+@pytest.mark.parametrize("compressed", [True, False])
+def test_a_body_with_a_content_encoding_is_a_415_asking_for_an_uncompressed_one(client, compressed):
+    body = json.dumps(patient_view_request(prefetch=empty_prefetch())).encode()
+    response = _raw_post(client, gzip.compress(body) if compressed else body, **{"Content-Encoding": "gzip"})
+    assert response.status_code == 415
+    assert "'gzip'" in response.get_json()["message"] and "uncompressed" in response.get_json()["message"]
+    assert response.headers["Accept-Encoding"] == "identity"
+
+
+@pytest.mark.parametrize("charset, codec", [("utf-16", "utf-16"), ("iso-8859-1", "latin-1")])
+def test_a_body_in_another_charset_than_utf_8_is_a_415_naming_it(client, charset, codec):
+    body = patient_view_request(prefetch=empty_prefetch())
+    body["context"]["userId"] = "Practitioner/Ren\u00e9e"
+    response = _raw_post(client, json.dumps(body, ensure_ascii=False).encode(codec),
+                         f"application/json; charset={charset}")
+    assert response.status_code == 415
+    assert f"charset '{charset}'" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("content_type, encoding", [
+    ("application/json; charset=utf-8", "identity"), ("application/json; charset=UTF-8", None)])
+def test_a_plain_utf_8_body_is_accepted_with_an_explicit_charset_or_identity_encoding(client, content_type, encoding):
+    headers = {"Content-Encoding": encoding} if encoding else {}
+    body = json.dumps(patient_view_request(prefetch=empty_prefetch())).encode()
+    assert _raw_post(client, body, content_type, **headers).status_code == 200
