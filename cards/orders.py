@@ -54,7 +54,12 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        before a PI3K/AKT/mTOR inhibitor
 
 Every card also says when medication records could not be read (the therapy
-history it is judged on may be incomplete).
+history it is judged on may be incomplete), repeats the data-gathering notes
+saying the patient's data may be incomplete (gap data-incomplete: an error
+OperationOutcome in a search, a resource bound hit), and names the drafted medication
+orders whose drug could not be read (DraftOrder.unreadable: e.g. a
+medicationReference found neither contained nor in draftOrders): they were not
+checked. (Alone, such a draft still gets no card: no card topic says "not checked".)
 
 Outside the pathway (pathway_status: not metastatic, metastatic status unknown,
 HER2-positive, HR-negative, deceased ...) the order hooks give no pathway advice
@@ -377,8 +382,10 @@ STATUS_ORDER = {"fits": 0, "unknown": 1, "not-fit": 2, "not-this-phase": 3, "out
 
 
 class _Checker:
-    def __init__(self, state: PatientState, drafts: list[Draft], selections: list[str] | None, hook: str) -> None:
+    def __init__(self, state: PatientState, drafts: list[Draft], selections: list[str] | None, hook: str,
+                 unread: list[DraftOrder] = ()) -> None:
         self.state = state
+        self.unread = list(unread)
         self.hook = hook
         self.selections = selections
         self.drafts = drafts
@@ -693,8 +700,26 @@ class _Checker:
         unread = run_rule("medication_records_unreadable", self.state, self.ctx)
         gap = (["", f"**Therapy history may be incomplete**: {unread.text}{cite(unread.sources)}"]
                if unread.value else [])
-        return gap + ["", f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}, "
+        return gap + self._incomplete_data_block() + self._unread_drafts_block() + ["", f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}, "
                           f"order_rules.yaml v{KNOWLEDGE.version}; hook {self.hook}._"]
+
+    def _incomplete_data_block(self) -> list[str]:
+        # data the service could not get completely (gap data-incomplete, service/gather.py:
+        # an error OperationOutcome in a search, a resource bound hit) may hold what would
+        # change this card, e.g. the biomarker result it asks for
+        notes = [g.message for g in self.state.gaps if g.code == "data-incomplete"]
+        if not notes:
+            return []
+        return ["", "**Patient data may be incomplete** (this check may change with the missing data)"] + [
+            f"- {n}" for n in notes]
+
+    def _unread_drafts_block(self) -> list[str]:
+        # a drafted medication whose drug could not be read may be a pathway drug: never
+        # pass over it in silence
+        if not self.unread:
+            return []
+        return ["", "**Drafted orders not checked** (their drug could not be read)"] + [
+            f"- {o.reference or o.resource_type + ' (no id)'}: {o.unreadable}" for o in self.unread]
 
     @staticmethod
     def _fact(f: Finding) -> str:
@@ -1218,6 +1243,13 @@ class _Checker:
         )
 
 
+def unchecked_drafts(drafts: list[DraftOrder], selections: list[str] | None) -> list[DraftOrder]:
+    """The drafts in focus (selected at order-select, all at order-sign) that the checks
+    could not judge because their drug could not be read (DraftOrder.unreadable)."""
+    return [o for o in drafts or [] if o.unreadable and not o.not_checked
+            and (selections is None or _selected(o, selections))]
+
+
 def order_check_cards(
     state: PatientState,
     drafts: list[DraftOrder],
@@ -1225,9 +1257,13 @@ def order_check_cards(
     hook: str,
 ) -> list[Card]:
     items = []
+    unread = []
     for order in drafts or []:
         if order.not_checked:
             continue  # another patient's draft, or one prohibiting the drug (doNotPerform)
+        if order.unreadable:
+            unread.append(order)  # its drug is unknown: every card says it was not checked
+            continue
         names = _pathway_names(order)
         if not names:
             continue  # non-oncology order or a drug the pathway does not know
@@ -1235,4 +1271,4 @@ def order_check_cards(
         items.append(Draft(order=order, names=names, focus=focus))
     if not any(d.focus for d in items):
         return []
-    return _Checker(state, items, selections, hook).run()
+    return _Checker(state, items, selections, hook, unread).run()

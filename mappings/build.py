@@ -121,7 +121,7 @@ from mappings.state import (
     Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap, HER2Status, PatientFactors, PatientState,
     ReceptorStatus, Source, TherapyHistory, VariantResult,
 )
-from mappings.therapy import resolve_medication, to_drug, build_therapy
+from mappings.therapy import build_therapy, bundle_index, find_in_bundle, resolve_medication, to_drug
 
 ESR1_PROGRESSION_TOLERANCE_DAYS = 14
 _SUBJECT_FIELDS = ("subject", "patient", "beneficiary")
@@ -604,48 +604,85 @@ def _read_draft_orders(bundle: Any, patient_id: str | None = None) -> list[Draft
     if not isinstance(bundle, dict):
         return []
     if bundle.get("resourceType") == "Bundle" or "entry" in bundle:
-        resources = [
-            e.get("resource") for e in as_list(bundle.get("entry"))
+        # (service/schemas.py refuses entries without a resource object: none is dropped here)
+        entries = [
+            (e.get("fullUrl"), e["resource"]) for e in as_list(bundle.get("entry"))
             if isinstance(e, dict) and isinstance(e.get("resource"), dict)
         ]
     else:
-        resources = [bundle]
-    index: dict[tuple[str, str], Any] = {}
-    for r in resources:
-        if isinstance(r.get("resourceType"), str) and isinstance(r.get("id"), str):
-            index[(r["resourceType"], r["id"])] = r
+        entries = [(None, bundle)]
+    index = bundle_index(entries)
     orders = []
-    for r in resources:
+    for _, r in entries:
         rtype = r.get("resourceType")
         if not isinstance(rtype, str) or rtype == "Medication":
             continue
         try:
-            rid = r.get("id") if isinstance(r.get("id"), str) else None
-            not_checked = None
-            if patient_id is not None and _other_patient(r, patient_id):
-                not_checked = "its subject is another patient than the patient in context"
-            elif r.get("doNotPerform") is True:  # FHIR R4: the request prohibits the drug
-                not_checked = "doNotPerform: it prohibits the drug, it does not order it"
-            drugs = []
-            text = None
-            if rtype in ("MedicationRequest", "MedicationStatement", "MedicationAdministration",
-                         "MedicationDispense"):
-                infos, text = resolve_medication(None, r, index)
-                drugs = [to_drug(i) for i in infos]
-            else:
-                cc = r.get("code")
-                if isinstance(cc, dict):
-                    text = cc.get("text") if isinstance(cc.get("text"), str) else next(
-                        (d for _, _, d in codings(cc) if d), None)
-            orders.append(DraftOrder(
-                resource_type=rtype,
-                resource_id=rid,
-                reference=f"{rtype}/{rid}" if rid else None,
-                drugs=drugs,
-                text=text or None,
-                status=text_of(r.get("status")) or None,
-                not_checked=not_checked,
-            ))
+            orders.append(_read_draft_order(r, rtype, index, patient_id))
         except Exception:  # noqa: BLE001
-            orders.append(DraftOrder(resource_type=rtype))
+            orders.append(DraftOrder(resource_type=rtype, unreadable="the order could not be read"))
     return orders
+
+
+_MEDICATION_REQUEST_TYPES = ("MedicationRequest", "MedicationStatement", "MedicationAdministration",
+                             "MedicationDispense")
+
+
+def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None) -> DraftOrder:
+    rid = r.get("id") if isinstance(r.get("id"), str) else None
+    not_checked = None
+    if patient_id is not None and _other_patient(r, patient_id):
+        not_checked = "its subject is another patient than the patient in context"
+    elif r.get("doNotPerform") is True:  # FHIR R4: the request prohibits the drug
+        not_checked = "doNotPerform: it prohibits the drug, it does not order it"
+    drugs = []
+    text = None
+    unreadable = None
+    if rtype in _MEDICATION_REQUEST_TYPES:
+        infos, text = resolve_medication(None, r, index)
+        drugs = [to_drug(i) for i in infos]
+        if not drugs:
+            unreadable = _unread_drug(r, index)
+    else:
+        cc = r.get("code")
+        if isinstance(cc, dict):
+            text = cc.get("text") if isinstance(cc.get("text"), str) else next(
+                (d for _, _, d in codings(cc) if d), None)
+    return DraftOrder(
+        resource_type=rtype,
+        resource_id=rid,
+        reference=f"{rtype}/{rid}" if rid else None,
+        drugs=drugs,
+        text=text or None,
+        status=text_of(r.get("status")) or None,
+        not_checked=not_checked,
+        unreadable=unreadable,
+    )
+
+
+def clip_ref(text: str, limit: int = 80) -> str:
+    """A caller's reference as a card may quote it: printable, one line, at most `limit` characters."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in text[: limit + 1])
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _unread_drug(r: dict, index: dict) -> str | None:
+    """Why a drafted medication order names no drug the service can read (None: it names
+    one, e.g. metformin, that the pathway simply does not know). Such a draft could be a
+    pathway drug: the order cards must say it was not checked, not pass over it."""
+    cc = r.get("medicationCodeableConcept")
+    if isinstance(cc, dict):
+        if codings(cc) or (isinstance(cc.get("text"), str) and cc["text"].strip()):
+            return None
+        return "its medicationCodeableConcept has neither a coding nor a text"
+    ref = r.get("medicationReference")
+    if not isinstance(ref, dict):
+        return "it names no drug (no medicationCodeableConcept or medicationReference)"
+    target = ref.get("reference")
+    if not isinstance(target, str) or not target:
+        return None if isinstance(ref.get("display"), str) and ref["display"].strip() else (
+            "its medicationReference has neither a reference nor a display")
+    if find_in_bundle(ref, r, index) is None:
+        return (f"its medicationReference '{clip_ref(target)}' is neither a contained resource "
+                "nor an entry of draftOrders")
+    return None

@@ -449,3 +449,6 @@ class DraftOrder(BaseModel):
     # why the order checks must leave this draft alone: its subject names another
     # patient than context.patientId, or doNotPerform = true (None: check it)
     not_checked: str | None = None
+    # why the drug of a drafted medication order could not be read (its medicationReference
+    # not found in draftOrders, no medication[x] ...): the order cards say it was not checked
+    unreadable: str | None = None

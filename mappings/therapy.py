@@ -247,6 +247,44 @@ def _resolve_cc(cc: dict[str, Any]) -> tuple[list[T.DrugInfo], str]:
     return list(hit[0]), hit[1]
 
 
+def find_in_bundle(ref: Any, res: dict[str, Any], index: dict[tuple[str, str], Any]) -> dict[str, Any] | None:
+    """The resource a Reference inside a Bundle entry names: '#id' a contained resource;
+    otherwise the entry whose fullUrl is the reference (urn:uuid:..., absolute URL:
+    FHIR R4 Bundle resolution), else the entry with that type and id (relative or
+    absolute 'Type/id', a _history version ignored). `index` as bundle_index builds it."""
+    r = ref.get("reference") if isinstance(ref, dict) else None
+    if not isinstance(r, str) or not r:
+        return None
+    if r.startswith("#"):
+        return next((c for c in res.get("contained") or [] if isinstance(c, dict) and c.get("id") == r[1:]), None)
+    hit = index.get(("fullUrl", r))
+    if hit is not None:
+        return hit
+    parts = r.split("/")
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    return index.get((parts[-2], parts[-1])) if len(parts) >= 2 else None
+
+
+def bundle_index(entries: list[tuple[str | None, dict[str, Any]]]) -> dict[tuple[str, str], Any]:
+    """(fullUrl, resource) pairs indexed for find_in_bundle: by ("fullUrl", url), by
+    (type, id), and, for a resource without an id, by the type and id its fullUrl ends in."""
+    index: dict[tuple[str, str], Any] = {}
+    for full_url, r in entries:
+        rtype = r.get("resourceType")
+        if isinstance(full_url, str) and full_url:
+            index[("fullUrl", full_url)] = r
+        if not isinstance(rtype, str):
+            continue
+        if isinstance(r.get("id"), str):
+            index[(rtype, r["id"])] = r
+        elif isinstance(full_url, str) and not full_url.startswith("urn:"):
+            parts = full_url.rstrip("/").split("/")
+            if len(parts) >= 2 and parts[-2] == rtype:
+                index.setdefault((rtype, parts[-1]), r)
+    return index
+
+
 def resolve_medication(ctx: Ctx | None, res: dict[str, Any], index: dict[tuple[str, str], Any] | None = None
                        ) -> tuple[list[T.DrugInfo], str]:
     """Drugs and the human text of a medication[x] element."""
@@ -257,14 +295,8 @@ def resolve_medication(ctx: Ctx | None, res: dict[str, Any], index: dict[tuple[s
     med = None
     if ctx is not None:
         med = ctx.resolve(ref, res)
-    elif index is not None and isinstance(ref, dict) and isinstance(ref.get("reference"), str):
-        r = ref["reference"]
-        if r.startswith("#"):
-            med = next((c for c in res.get("contained") or [] if isinstance(c, dict) and c.get("id") == r[1:]), None)
-        else:
-            parts = r.split("/")
-            if len(parts) >= 2:
-                med = index.get((parts[-2], parts[-1]))
+    elif index is not None:
+        med = find_in_bundle(ref, res, index)
     label = ref.get("display") if isinstance(ref, dict) and isinstance(ref.get("display"), str) else ""
     if isinstance(med, dict):
         found = drugs_from_cc(med.get("code"))

@@ -26,6 +26,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = Settings(**(test_config or {}))
     configure_logging(settings.log_level)
     app = Flask(__name__)
+    # '//' in a path is not rewritten with a 308 (and an HTML body): it names no
+    # endpoint, so the JSON 404 answers it
+    app.url_map.merge_slashes = False
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False
@@ -175,6 +178,10 @@ def _register_error_handlers(app: Flask) -> None:
             "message": messages.get(error.code, error.description or error.name),
         })
         response.status_code = error.code or 500
+        # e.g. Allow on a 405 (RFC 9110 15.5.6: MUST), kept from Werkzeug's response
+        for key, value in error.get_headers():
+            if key.lower() not in ("content-type", "content-length"):
+                response.headers[key] = value
         return response
 
     @app.errorhandler(Exception)

@@ -77,6 +77,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_cards(args) -> int:
+    from service.errors import ServiceError
     from service.pipeline import run_hook
 
     try:
@@ -102,7 +103,11 @@ def cmd_cards(args) -> int:
             f"{e['resource']['resourceType']}/{e['resource']['id']}"
             for e in context["draftOrders"].get("entry", [])
         ]
-    cards = run_hook(args.hook, context, resources)
+    try:
+        cards = run_hook(args.hook, context, resources)
+    except ServiceError as exc:  # e.g. a drafted drug that cannot be read (412 over HTTP)
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps({"cards": [c.to_json() for c in cards]}, indent=2))
     else:

@@ -121,8 +121,11 @@ def parse_ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address
     return None
 
 
-def _check_url(url: object, allow_http: bool) -> tuple[str, str, str, int | None, str]:
-    """Parse and vet a base URL. Returns (scheme, host, netloc, port, path)."""
+def _check_url(url: object, allow_http: bool, form_only: bool = False) -> tuple[str, str, str, int | None, str]:
+    """Parse and vet a base URL. Returns (scheme, host, netloc, port, path).
+    form_only: only whether it is a well-formed http(s) base URL (not whether the
+    service may call it: http without MBC_CDS_ALLOW_HTTP_FHIR, metadata hosts and
+    blocked addresses pass)."""
     if not isinstance(url, str) or not url:
         raise URLRejected("fhirServer is not a URL")
     if len(url) > MAX_URL_CHARS:
@@ -137,7 +140,7 @@ def _check_url(url: object, allow_http: bool) -> tuple[str, str, str, int | None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http") or not parts.netloc:
         raise URLRejected("fhirServer is not an absolute http(s) URL")
-    if scheme == "http" and not allow_http:
+    if scheme == "http" and not allow_http and not form_only:
         raise URLRejected("fhirServer must use https (set MBC_CDS_ALLOW_HTTP_FHIR=true for local testing)")
     if "@" in parts.netloc or parts.username is not None or parts.password is not None:
         raise URLRejected("fhirServer must not carry credentials in the URL")
@@ -160,9 +163,9 @@ def _check_url(url: object, allow_http: bool) -> tuple[str, str, str, int | None
     if ip is None:
         if not _HOST_NAME.match(host):
             raise URLRejected("fhirServer host is not a valid host name")
-        if host in _METADATA_HOSTS:
+        if not form_only and host in _METADATA_HOSTS:
             raise URLRejected("fhirServer names a cloud metadata host")
-    else:
+    elif not form_only:
         problem = address_problem(ip, public_only=False)
         if problem:
             raise URLRejected(f"fhirServer is {problem}")
@@ -185,6 +188,17 @@ def config_url_problem(url: str) -> str | None:
         _check_url(url, allow_http=True)
     except URLRejected as exc:
         return str(exc).replace("fhirServer", "URL", 1)
+    return None
+
+
+def fhir_server_form_problem(url: str) -> str | None:
+    """Why a request's fhirServer is not a well-formed base URL (a 400 on every request,
+    whether or not the service would fetch from it), or None. Whether the service may
+    call a well-formed one is allowed_fhir_server's question (412)."""
+    try:
+        _check_url(url, allow_http=True, form_only=True)
+    except URLRejected as exc:
+        return str(exc)
     return None
 
 
@@ -212,7 +226,9 @@ def allowed_fhir_server(url: str, settings, client) -> str:
             except URLRejected:
                 continue
         if base not in normalised:
-            raise PreconditionFailed("fhirServer is not on the allowlist for this client")
+            raise PreconditionFailed("fhirServer is not on the allowlist for this client" if client is not None
+                                     else "fhirServer is not one of the FHIR servers this service may call "
+                                          "(MBC_CDS_FHIR_SERVERS)")
         return AllowedFHIRBase(base, public_only=False)
     # auth off, no allowlist: "any" server, but only public ones unless local testing
     public_only = not settings.allow_http_fhir

@@ -74,10 +74,18 @@ class Gathered:
     # per prefetch key: "prefetch", "prefetch-null", "fetched", "demo"
     origin: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # data gaps to show the clinician
+    # those of the notes saying this patient's data may be incomplete (an error
+    # OperationOutcome in a search, a resource bound hit): the order cards repeat them
+    incomplete: list[str] = field(default_factory=list)
     # requests sent to the FHIR server, by kind: "separate" (a read or search of
     # its own), "folded" (Patient with _revinclude), "sent-apart" (a folded
     # search's parts, sent again because it was not honoured)
     searches: Counter = field(default_factory=Counter)
+
+    def note_incomplete(self, notes) -> None:
+        for note in notes:
+            self.notes.append(note)
+            self.incomplete.append(note)
 
 
 def render_template(template: str, context: dict[str, Any]) -> str:
@@ -174,7 +182,7 @@ def gather(
             resources, has_outcome = bundle_contents(value, _included_types(template))
             more_pages = next_link(value) is not None
             if has_outcome and not more_pages:  # (a paged one is fetched whole)
-                result.notes.extend(_problem_note(f"prefetch '{key}'", p) for p in bundle_errors(value))
+                result.note_incomplete(_problem_note(f"prefetch '{key}'", p) for p in bundle_errors(value))
         else:
             resources = [value]
         resources, wrong = _of_types(resources, _types_for(template))
@@ -214,9 +222,9 @@ def gather(
         )
     if len(result.resources) > max_resources:
         result.resources = result.resources[:max_resources]
-        result.notes.append(
+        result.note_incomplete([
             f"more than {max_resources} resources for this patient; the rest were not read and advice may be incomplete"
-        )
+        ])
     return result
 
 
@@ -422,7 +430,7 @@ def _collect(plan: dict[str, Search], outcomes: dict, result: Gathered) -> None:
             errors.append(f"{label}: the FHIR server's answer could not be read")
             continue
         resources, complete, problems = outcome
-        result.notes.extend(_problem_note(f"'{label}'", problem) for problem in problems)
+        result.note_incomplete(_problem_note(f"'{label}'", problem) for problem in problems)
         resources, wrong = _of_types(resources, search.types)
         if wrong:
             names = " or ".join(sorted(search.types))
@@ -431,7 +439,7 @@ def _collect(plan: dict[str, Search], outcomes: dict, result: Gathered) -> None:
         for answered in search.keys:
             result.origin[answered] = "fetched"
         if not complete:
-            result.notes.append(f"'{label}' was cut short at the resource limit; advice may be incomplete")
+            result.note_incomplete([f"'{label}' was cut short at the resource limit; advice may be incomplete"])
     if errors:
         raise PreconditionFailed("could not get the patient's FHIR data: " + "; ".join(sorted(errors)))
     # In one order whatever the server's (a search and an _include list them

@@ -11,7 +11,9 @@ import orjson
 import cards as cards_layer
 import mappings
 from cards.models import Card
+from cards.orders import unchecked_drafts
 from mappings.state import Gap
+from service.errors import PreconditionFailed
 
 
 def run_hook(
@@ -20,16 +22,36 @@ def run_hook(
     resources: list[dict],
     notes: list[str] | None = None,
     as_of: dt.date | None = None,
+    incomplete: list[str] | None = None,
 ) -> list[Card]:
+    """`notes`: data gaps from gathering the data; `incomplete`: those of them saying the
+    patient's data may be incomplete (gap data-incomplete, which the order cards repeat)."""
     patient_id = str(context["patientId"])
     state = mappings.build_patient_state(resources, patient_id, as_of=as_of)
+    missing = set(incomplete or ())
     for note in notes or []:
-        state.gaps.append(Gap(code="data-gathering", message=note))
+        state.gaps.append(Gap(code="data-incomplete" if note in missing else "data-gathering", message=note))
     if hook == "patient-view":
         return cards_layer.patient_view_cards(state)
     drafts = mappings.read_draft_orders(context.get("draftOrders"), patient_id)
     selections = context.get("selections") if hook == "order-select" else None
-    return cards_layer.order_cards(state, drafts, selections, hook)
+    cards = cards_layer.order_cards(state, drafts, selections, hook)
+    if not cards:
+        refuse_unchecked_drafts(unchecked_drafts(drafts, selections))
+    return cards
+
+
+def refuse_unchecked_drafts(unchecked: list) -> None:
+    """412 when drafts in focus could not be read and no card says so (every order card
+    names them): an empty card list would tell the clinician the orders were checked and
+    raised nothing. No card topic says "not checked" (DESIGN's card contract); the 412 is
+    DESIGN's answer to data the service cannot get, here the drafted drug."""
+    if not unchecked:
+        return
+    named = "; ".join(f"{o.reference or o.resource_type + ' (no id)'}: {o.unreadable}" for o in unchecked[:3])
+    more = f" (and {len(unchecked) - 3} more)" if len(unchecked) > 3 else ""
+    raise PreconditionFailed(f"context.draftOrders: the drug of a drafted order could not be read, "
+                             f"so it was not checked ({named}{more})")
 
 
 def cards_response(cards: list[Card]) -> bytes:

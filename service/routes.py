@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -12,7 +13,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from service import auth, metrics
 from service.demo import demo_resources
 from service.errors import BadRequest, NotFound, ServiceError, UnsupportedMediaType
-from service.fhir_access import allowed_fhir_server
+from service.fhir_access import allowed_fhir_server, fhir_server_form_problem
 from service.fhir_client import FHIRClient
 from service.gather import gather
 from service.hooks import load_services
@@ -51,11 +52,35 @@ def require_json_media_type() -> None:
     A missing Content-Type is refused too: a text/plain, form or untyped POST is
     a CORS "simple request" that no preflight guards.
     """
-    if request.is_json:  # application/json or application/*+json, parameters ignored
+    if request.is_json:  # application/json or application/*+json
+        require_plain_utf8_body()
         return
     if not request.mimetype:
         raise UnsupportedMediaType("Content-Type header is missing; send the body as application/json")
     raise UnsupportedMediaType("Content-Type must be application/json")
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9._+-]{1,40}")
+
+
+def _named(value: str) -> str:
+    """A header token quoted in a message only when it cannot carry anything else."""
+    return f"'{value}'" if _TOKEN.fullmatch(value) else "sent"
+
+
+def require_plain_utf8_body() -> None:
+    """415 for a compressed body or a charset other than UTF-8 (JSON is UTF-8, RFC
+    8259 8.1). Not decoded: a compressed body would need its own size bound, and
+    CDS Hooks clients send plain JSON."""
+    encoding = request.headers.get("Content-Encoding", "").strip()
+    if encoding and encoding.lower() != "identity":
+        raise UnsupportedMediaType(
+            f"Content-Encoding {_named(encoding)} is not accepted: send the body uncompressed",
+            {"Accept-Encoding": "identity"},  # RFC 9110 15.5.16: the codings that would be accepted
+        )
+    charset = request.mimetype_params.get("charset")
+    if charset is not None and charset.strip().lower() not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"charset {_named(charset.strip())} is not accepted: send the JSON body as UTF-8")
 
 
 def _status_of(error: Exception) -> int:
@@ -115,7 +140,7 @@ def call_service(service_id: str):
                 capabilities=current_app.extensions["fhir_capabilities"] if settings().fhir_revinclude else None,
                 token_scope=hook_request.fhirAuthorization.scope if hook_request.fhirAuthorization else None,
             )
-        cards = run_hook(service.hook, context, gathered.resources, gathered.notes)
+        cards = run_hook(service.hook, context, gathered.resources, gathered.notes, incomplete=gathered.incomplete)
         remember_cards(service.id, cards)
         n_cards, status = len(cards), 200
         return current_app.response_class(cards_response(cards), mimetype="application/json")
@@ -137,6 +162,11 @@ def parse_hook_request(body: dict, service) -> tuple[HookRequest, dict]:
         hook_request = HookRequest.model_validate(body)
     except ValidationError as exc:
         raise BadRequest(describe_validation_error(exc))
+    if hook_request.fhirServer is not None:
+        # its form on every request, used or not (prefetch complete); may the service call it: 412 later
+        problem = fhir_server_form_problem(hook_request.fhirServer)
+        if problem:
+            raise BadRequest(problem)
     if hook_request.hook != service.hook:
         # Name the hook sent only if it is one we know: never repeat a caller's value.
         sent = f"'{hook_request.hook}'" if hook_request.hook in CONTEXT_MODELS else "the hook sent"

@@ -27,16 +27,18 @@ class _Tolerant(BaseModel):
 class FhirAuthorization(_Tolerant):
     access_token: str = Field(min_length=1, max_length=16384, repr=False)
     token_type: Literal["Bearer"]
-    expires_in: int = Field(ge=0)
-    scope: str = Field(max_length=8192)
+    # CDS Hooks: an integer; strict, so true, "300" and 300.0 are refused, not coerced
+    expires_in: int = Field(ge=0, strict=True)
+    # CDS Hooks: "" (like null, [] and {}) is prohibited; an optional field is omitted instead
+    scope: str = Field(min_length=1, max_length=8192)
     subject: str = Str
-    patient: str | None = None
+    patient: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class PatientViewContext(_Tolerant):
     userId: str = Str
     patientId: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9\-\.]{1,64}$")
-    encounterId: str | None = Field(default=None, max_length=4096)
+    encounterId: str | None = Field(default=None, min_length=1, max_length=4096)
 
     @field_validator("patientId")
     @classmethod
@@ -54,11 +56,75 @@ class OrderSignContext(PatientViewContext):
     def _draft_orders_is_bundle(self):
         if self.draftOrders.get("resourceType") != "Bundle":
             raise ValueError("draftOrders must be a FHIR Bundle")
+        problem = draft_bundle_problem(self.draftOrders)
+        if problem:
+            raise ValueError(problem)
         return self
 
 
+def draft_bundle_problem(bundle: dict[str, Any]) -> str | None:
+    """What makes the draftOrders Bundle unreadable as a list of draft resources, naming
+    the field, or None. A draft that cannot be found is a draft that is never checked,
+    so these are 400s rather than entries skipped in silence. (An imperfect resource
+    inside a well-formed entry is read as far as possible, mappings.read_draft_orders.)"""
+    entries = bundle.get("entry")
+    if entries is None:
+        return None
+    if not isinstance(entries, list):
+        return "draftOrders.entry must be a list of Bundle entries"
+    for i, entry in enumerate(entries):
+        where = f"draftOrders.entry[{i}]"
+        if not isinstance(entry, dict):
+            return f"{where} must be a Bundle entry (a JSON object with a resource)"
+        resource = entry.get("resource")
+        if not isinstance(resource, dict):
+            return f"{where} has no resource object"
+        if not isinstance(resource.get("resourceType"), str) or not resource["resourceType"]:
+            return f"{where}.resource has no resourceType"
+    return None
+
+
+_PLAIN_REFERENCE = re.compile(r"[A-Za-z]{1,64}/[A-Za-z0-9\-\.]{1,64}")
+
+
+def _draft_references(bundle: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The 'Type/id' references and the ids of the draftOrders entries."""
+    refs, ids = set(), set()
+    entries = bundle.get("entry")
+    for entry in entries if isinstance(entries, list) else []:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            continue  # draft_bundle_problem names it
+        rid = resource.get("id")
+        if isinstance(rid, str) and rid:
+            refs.add(f"{resource['resourceType']}/{rid}")
+            ids.add(rid)
+    return refs, ids
+
+
+def _names_a_draft(selection: str, refs: set[str], ids: set[str]) -> bool:
+    # as cards/orders.py _selected reads them: 'Type/id', an absolute URL ending in it, or the bare id
+    if selection in refs or selection in ids:
+        return True
+    parts = selection.rsplit("/", 2)
+    return len(parts) == 3 and f"{parts[1]}/{parts[2]}" in refs
+
+
 class OrderSelectContext(OrderSignContext):
-    selections: list[str] = Field(max_length=500)
+    # CDS Hooks order-select: REQUIRED, the newly selected orders among draftOrders
+    # (an empty array is prohibited, like every empty JSON element)
+    selections: list[str] = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _selections_name_drafts(self):
+        refs, ids = _draft_references(self.draftOrders)
+        for i, selection in enumerate(self.selections):
+            if not _names_a_draft(selection, refs, ids):
+                # the value is repeated only when it cannot carry markup or control characters
+                which = f"'{selection}'" if _PLAIN_REFERENCE.fullmatch(selection) else "it"
+                raise ValueError(f"selections[{i}]: {which} names no resource in draftOrders "
+                                 "(a selection is the 'Type/id' of a draftOrders entry)")
+        return self
 
 
 CONTEXT_MODELS: dict[str, type[PatientViewContext]] = {
@@ -71,7 +137,7 @@ CONTEXT_MODELS: dict[str, type[PatientViewContext]] = {
 class HookRequest(_Tolerant):
     hook: str = Str
     hookInstance: str = Str
-    fhirServer: str | None = Field(default=None, max_length=2048)
+    fhirServer: str | None = Field(default=None, min_length=1, max_length=2048)
     fhirAuthorization: FhirAuthorization | None = None
     context: dict[str, Any]
     # Values are checked per service (routes.parse_hook_request): a key the service's

@@ -38,9 +38,9 @@ def seen_resources(monkeypatch):
     seen: dict[str, list[dict]] = {}
     original = routes.run_hook
 
-    def spy(hook, context, resources, notes=None, as_of=None):
+    def spy(hook, context, resources, notes=None, as_of=None, **kwargs):
         seen[str(context["patientId"])] = resources
-        return original(hook, context, resources, notes, as_of)
+        return original(hook, context, resources, notes, as_of, **kwargs)
 
     monkeypatch.setattr(routes, "run_hook", spy)
     return seen

@@ -44,9 +44,9 @@ def test_without_prefetch_the_service_fetches_the_real_patient_from_the_fhir_ser
 
     original = routes.run_hook
 
-    def spy(hook, context, resources, notes=None, as_of=None):
+    def spy(hook, context, resources, notes=None, as_of=None, **kwargs):
         seen["resources"] = resources
-        return original(hook, context, resources, notes, as_of)
+        return original(hook, context, resources, notes, as_of, **kwargs)
 
     monkeypatch.setattr(routes, "run_hook", spy)
     response = call_patient_view(client, loaded_server)
@@ -96,9 +96,9 @@ def test_sekmet_declares_the_patient_revincludes_and_the_folded_search_gives_the
     seen, sent = [], []
     original_run, original_search = routes.run_hook, FHIRClient.search
 
-    def spy_run(hook, context, resources, notes=None, as_of=None):
+    def spy_run(hook, context, resources, notes=None, as_of=None, **kwargs):
         seen.append({(r["resourceType"], r["id"]) for r in resources})
-        return original_run(hook, context, resources, notes, as_of)
+        return original_run(hook, context, resources, notes, as_of, **kwargs)
 
     def spy_search(self, path, **options):
         sent.append(path.split("&_count")[0])

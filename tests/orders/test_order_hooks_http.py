@@ -299,3 +299,100 @@ def test_a_draft_that_prohibits_the_drug_is_not_checked_as_an_order_to_give_it(c
     both = chart.drafts(("c", "capivasertib"), ("f", "fulvestrant"))
     both[1]["doNotPerform"] = True
     assert "order-incomplete-regimen" in topics(post(client, chart, "order-sign", both))
+
+
+# --- draftOrders the checks cannot read --------------------------------------
+
+def _ild_chart(pid: str) -> Chart:
+    chart = after_first_line(pid).regimen(["capecitabine"], 300, 60)
+    return chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+
+
+def _sign(client, chart: Chart, draft_orders: dict):
+    body = chart.request("order-sign", [])
+    body["context"]["draftOrders"] = draft_orders
+    return client.post("/cds-services/mbc-order-sign", json=body)
+
+
+@pytest.mark.parametrize("entry, named", [
+    (lambda mr: [mr], "draftOrders.entry[0] has no resource object"),  # the resource without its entry
+    (lambda mr: "x", "draftOrders.entry must be a list"),
+    (lambda mr: [1, None], "draftOrders.entry[0] must be a Bundle entry"),
+    (lambda mr: [{"resource": mr}, {"resource": "x"}], "draftOrders.entry[1] has no resource object"),
+    (lambda mr: [{"resource": {"id": "t"}}], "draftOrders.entry[0].resource has no resourceType"),
+])
+def test_a_draft_orders_bundle_whose_entries_cannot_be_read_is_a_400_naming_the_entry(client, entry, named):
+    chart = _ild_chart("dob-1")
+    [tdxd] = chart.drafts(("t", "trastuzumab deruxtecan"))
+    response = _sign(client, chart, {"resourceType": "Bundle", "type": "collection", "entry": entry(tdxd)})
+    assert response.status_code == 400
+    assert named in response.get_json()["message"]
+
+
+def _tdxd_by_reference(chart: Chart, reference: str) -> dict:
+    [tdxd] = chart.drafts(("t", "trastuzumab deruxtecan"))
+    del tdxd["medicationCodeableConcept"]
+    tdxd["medicationReference"] = {"reference": reference}
+    return tdxd
+
+
+ENHERTU = {"resourceType": "Medication",
+           "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "2267581"}]}}
+
+
+@pytest.mark.parametrize("full_url, reference", [
+    ("urn:uuid:7f1c0e2a-0000-4000-8000-000000000001", "urn:uuid:7f1c0e2a-0000-4000-8000-000000000001"),
+    ("https://ehr.example.org/fhir/Medication/enhertu-100", "https://ehr.example.org/fhir/Medication/enhertu-100"),
+    ("https://ehr.example.org/fhir/Medication/enhertu-100", "Medication/enhertu-100"),  # the Medication has no id
+])
+def test_a_drafted_drug_named_by_reference_to_a_draft_orders_entry_is_checked(client, full_url, reference):
+    chart = _ild_chart("dob-2")
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": full_url, "resource": ENHERTU},
+        {"fullUrl": "urn:uuid:7f1c0e2a-0000-4000-8000-000000000002", "resource": _tdxd_by_reference(chart, reference)},
+    ]}
+    response = _sign(client, chart, bundle)
+    assert response.status_code == 200
+    cards = response.get_json()["cards"]
+    assert topics(cards) == ["order-contraindicated"] and "Trastuzumab deruxtecan" in cards[0]["summary"]
+
+
+def test_a_drafted_drug_whose_reference_cannot_be_resolved_is_never_passed_over_in_silence(client):
+    chart = _ild_chart("dob-3")
+    unresolved = _tdxd_by_reference(chart, "Medication/enhertu-100")
+    # alone: no card could say it, so the call is refused, naming the draft and the reference
+    response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": unresolved}]})
+    assert response.status_code == 412
+    message = response.get_json()["message"]
+    assert "MedicationRequest/t" in message and "'Medication/enhertu-100'" in message and "not checked" in message
+    # beside a draft that gets a card, that card names it as not checked
+    [capivasertib] = chart.drafts(("c", "capivasertib"))
+    response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": capivasertib},
+                                                                         {"resource": unresolved}]})
+    assert response.status_code == 200
+    for card in response.get_json()["cards"]:
+        assert "**Drafted orders not checked**" in card["detail"]
+        assert "MedicationRequest/t: its medicationReference 'Medication/enhertu-100'" in card["detail"]
+
+
+# --- data the service could not get completely ----------------------------------
+
+def test_an_order_card_says_when_a_prefetch_search_reported_an_error_and_may_be_incomplete(client):
+    chart = after_first_line("inc-1")
+    body = chart.request("order-sign", chart.drafts(("e", "elacestrant")))
+    body["prefetch"]["genomics"] = {"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": {"resourceType": "OperationOutcome", "issue": [
+            {"severity": "error", "code": "too-costly", "details": {"text": "Results truncated: too many matches"}}]},
+         "search": {"mode": "outcome"}}]}
+    response = client.post("/cds-services/mbc-order-sign", json=body)
+    assert response.status_code == 200
+    card = by_topic(response.get_json()["cards"], "order-biomarker-missing")
+    assert "ESR1" in card["summary"]
+    assert "**Patient data may be incomplete**" in card["detail"]
+    assert "prefetch 'genomics'" in card["detail"] and "Results truncated: too many matches" in card["detail"]
+
+
+def test_an_order_card_says_nothing_of_incomplete_data_when_every_search_was_complete(client):
+    chart = after_first_line("inc-2")
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("e", "elacestrant"))), "order-biomarker-missing")
+    assert "may be incomplete" not in card["detail"]

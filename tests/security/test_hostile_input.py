@@ -380,3 +380,14 @@ def test_the_number_of_resources_per_patient_is_bounded():
     result = gather(TEMPLATES, {"patientId": "p1", "userId": "u"}, prefetch, None, max_resources=20)
     assert len(result.resources) == 20
     assert any("more than 20 resources" in n for n in result.notes)
+
+
+def test_the_resource_bound_is_a_note_the_order_cards_repeat_and_another_patients_data_is_not():
+    prefetch = empty_prefetch("p1")
+    prefetch["conditions"] = {"resourceType": "Bundle", "entry": [
+        {"resource": {"resourceType": "Condition", "id": f"c{i}", "subject": {"reference": f"Patient/p{i % 2}"}}}
+        for i in range(50)]}
+    result = gather(TEMPLATES, {"patientId": "p1", "userId": "u"}, prefetch, None, max_resources=20)
+    assert [n for n in result.incomplete if "more than 20 resources" in n]
+    assert not [n for n in result.incomplete if "another patient" in n]
+    assert any("another patient" in n for n in result.notes)

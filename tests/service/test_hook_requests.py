@@ -1,5 +1,8 @@
 """Hook endpoints: request validation, response shape, 400/404/412 with messages."""
 
+import gzip
+import json
+
 import pytest
 
 from cards.contract import response_problems
@@ -79,6 +82,38 @@ def test_fhir_authorization_without_fhir_server_is_a_400(client):
     assert "fhirServer" in response.get_json()["message"]
 
 
+def _authorization(**changes) -> dict:
+    return dict({"access_token": "t", "token_type": "Bearer", "expires_in": 300,
+                 "scope": "patient/*.read", "subject": "mbc-cds"}, **changes)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("expires_in", True), ("expires_in", "300"), ("expires_in", 300.0),
+    ("scope", ""), ("patient", ""),
+])
+def test_a_fhir_authorization_field_of_the_wrong_type_or_empty_is_a_400_naming_it(client, field, value):
+    body = patient_view_request(prefetch=empty_prefetch(), fhirServer="https://fhir.example.org/r4",
+                                fhirAuthorization=_authorization(**{field: value}))
+    response = client.post(SERVICE, json=body)
+    assert response.status_code == 400
+    assert f"fhirAuthorization.{field}" in response.get_json()["message"]
+
+
+def test_an_empty_fhir_server_or_encounter_id_is_a_400_naming_it(client):
+    response = client.post(SERVICE, json=patient_view_request(prefetch=empty_prefetch(), fhirServer=""))
+    assert response.status_code == 400 and "fhirServer" in response.get_json()["message"]
+    body = patient_view_request(prefetch=empty_prefetch())
+    body["context"]["encounterId"] = ""
+    response = client.post(SERVICE, json=body)
+    assert response.status_code == 400 and "context.encounterId" in response.get_json()["message"]
+
+
+def test_a_well_formed_fhir_authorization_is_accepted(client):
+    body = patient_view_request(prefetch=empty_prefetch(), fhirServer="https://fhir.example.org/r4",
+                                fhirAuthorization=_authorization(patient="p1"))
+    assert client.post(SERVICE, json=body).status_code == 200
+
+
 def test_order_select_without_selections_is_a_400_naming_the_field(client):
     body = {
         "hook": "order-select", "hookInstance": "a6b0f0d4-1f6f-4d59-9b0c-8d7c3c5a1b01",
@@ -89,6 +124,39 @@ def test_order_select_without_selections_is_a_400_naming_the_field(client):
     response = client.post("/cds-services/mbc-order-select", json=body)
     assert response.status_code == 400
     assert "context.selections" in response.get_json()["message"]
+
+
+def _order_select(selections) -> dict:
+    draft = {"resourceType": "MedicationRequest", "id": "mr1", "status": "draft", "intent": "order",
+             "subject": {"reference": "Patient/p1"}, "medicationCodeableConcept": {"text": "Enhertu"}}
+    return {
+        "hook": "order-select", "hookInstance": "a6b0f0d4-1f6f-4d59-9b0c-8d7c3c5a1b04",
+        "context": {"userId": "Practitioner/1", "patientId": "p1", "selections": selections,
+                    "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": draft}]}},
+        "prefetch": empty_prefetch(),
+    }
+
+
+def test_order_select_with_a_selection_naming_no_draft_order_is_a_400_naming_it(client):
+    response = client.post("/cds-services/mbc-order-select", json=_order_select(["MedicationRequest/does-not-exist"]))
+    assert response.status_code == 400
+    message = response.get_json()["message"]
+    assert "selections[0]" in message and "'MedicationRequest/does-not-exist'" in message and "draftOrders" in message
+    # a value that could carry markup is not repeated
+    response = client.post("/cds-services/mbc-order-select", json=_order_select(["MedicationRequest/mr1", "<b>x"]))
+    assert response.status_code == 400 and "selections[1]" in response.get_json()["message"]
+    assert "<b>" not in response.get_json()["message"]
+
+
+def test_order_select_with_empty_selections_is_a_400_naming_the_field(client):
+    response = client.post("/cds-services/mbc-order-select", json=_order_select([]))
+    assert response.status_code == 400
+    assert "context.selections" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("selection", ["MedicationRequest/mr1", "https://ehr.example.org/fhir/MedicationRequest/mr1"])
+def test_order_select_with_a_selection_naming_a_draft_order_is_answered(client, selection):
+    assert client.post("/cds-services/mbc-order-select", json=_order_select([selection])).status_code == 200
 
 
 def test_draft_orders_that_are_not_a_bundle_is_a_400(client):
@@ -153,9 +221,77 @@ def test_a_fhir_token_scoped_to_another_patient_is_a_400(client):
 
 
 def test_a_body_that_is_not_utf8_is_a_400_that_says_so(client):
-    import json as _json
-
-    raw = _json.dumps(patient_view_request(prefetch=empty_prefetch())).encode("utf-16")
+    raw = json.dumps(patient_view_request(prefetch=empty_prefetch())).encode("utf-16")
     response = client.post(SERVICE, data=raw, content_type="application/json")
     assert response.status_code == 400
     assert "UTF-8" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("path", [SERVICE, SERVICE + "/feedback"])
+def test_a_405_names_the_allowed_methods_in_an_allow_header(client, path):
+    response = client.get(path)
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
+    assert response.get_json()["error"] == "method-not-allowed"
+
+
+def test_a_double_slash_in_a_service_path_is_a_json_404_not_a_redirect(client):
+    response = client.post("/cds-services//mbc-treatment-options", json=patient_view_request(prefetch=empty_prefetch()))
+    assert response.status_code == 404
+    assert "Location" not in response.headers
+    assert "discovery is at /cds-services" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("url, reason", [
+    ("ftp://x/fhir", "not an absolute http(s) URL"),
+    ("not a url", "characters not allowed"),
+    ("https://user:pw@fhir.example.org/r4", "credentials"),
+])
+@pytest.mark.parametrize("prefetched", [True, False])
+def test_a_malformed_fhir_server_is_a_400_naming_it_whether_or_not_it_would_be_used(client, url, reason, prefetched):
+    body = patient_view_request(prefetch=empty_prefetch() if prefetched else None, fhirServer=url)
+    response = client.post(SERVICE, json=body)
+    assert response.status_code == 400
+    message = response.get_json()["message"]
+    assert message.startswith("fhirServer") and reason in message
+
+
+def test_a_well_formed_fhir_server_off_the_configured_list_is_a_412_that_names_the_setting_not_a_client(app_config):
+    from service.app import create_app
+
+    client = create_app(dict(app_config, fhir_servers="https://fhir.example.org/r4")).test_client()
+    response = client.post(SERVICE, json=patient_view_request(fhirServer="https://other.example.org/fhir"))
+    assert response.status_code == 412
+    message = response.get_json()["message"]
+    assert "MBC_CDS_FHIR_SERVERS" in message and "client" not in message
+
+
+def _raw_post(client, data: bytes, content_type: str = "application/json", **headers):
+    return client.post(SERVICE, data=data, headers=dict(headers, **{"Content-Type": content_type}))
+
+
+@pytest.mark.parametrize("compressed", [True, False])
+def test_a_body_with_a_content_encoding_is_a_415_asking_for_an_uncompressed_one(client, compressed):
+    body = json.dumps(patient_view_request(prefetch=empty_prefetch())).encode()
+    response = _raw_post(client, gzip.compress(body) if compressed else body, **{"Content-Encoding": "gzip"})
+    assert response.status_code == 415
+    assert "'gzip'" in response.get_json()["message"] and "uncompressed" in response.get_json()["message"]
+    assert response.headers["Accept-Encoding"] == "identity"
+
+
+@pytest.mark.parametrize("charset, codec", [("utf-16", "utf-16"), ("iso-8859-1", "latin-1")])
+def test_a_body_in_another_charset_than_utf_8_is_a_415_naming_it(client, charset, codec):
+    body = patient_view_request(prefetch=empty_prefetch())
+    body["context"]["userId"] = "Practitioner/Ren\u00e9e"
+    response = _raw_post(client, json.dumps(body, ensure_ascii=False).encode(codec),
+                         f"application/json; charset={charset}")
+    assert response.status_code == 415
+    assert f"charset '{charset}'" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("content_type, encoding", [
+    ("application/json; charset=utf-8", "identity"), ("application/json; charset=UTF-8", None)])
+def test_a_plain_utf_8_body_is_accepted_with_an_explicit_charset_or_identity_encoding(client, content_type, encoding):
+    headers = {"Content-Encoding": encoding} if encoding else {}
+    body = json.dumps(patient_view_request(prefetch=empty_prefetch())).encode()
+    assert _raw_post(client, body, content_type, **headers).status_code == 200
