@@ -59,7 +59,8 @@ saying the patient's data may be incomplete (gap data-incomplete: an error
 OperationOutcome in a search, a resource bound hit), and names the drafted medication
 orders whose drug could not be read (DraftOrder.unreadable: e.g. a
 medicationReference found neither contained nor in draftOrders): they were not
-checked. (Alone, such a draft still gets no card: no card topic says "not checked".)
+checked. (Alone, such a draft gets no card, as no card topic says "not checked"; the
+service then answers 412 naming it rather than an empty list: service/pipeline.py.)
 
 Outside the pathway (pathway_status: not metastatic, metastatic status unknown,
 HER2-positive, HR-negative, deceased ...) the order hooks give no pathway advice
