@@ -103,7 +103,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import yaml
 
-from mappings.state import DraftOrder, LabValue, PatientState, Source
+from mappings.state import DraftOrder, LabValue, PatientState, Source, selection_names
 
 from cards import testing
 from cards.knowledge import (
@@ -319,14 +319,7 @@ class Draft:
 
 def _selected(order: DraftOrder, selections: list[str]) -> bool:
     ref = order.reference or (f"{order.resource_type}/{order.resource_id}" if order.resource_id else None)
-    for sel in selections:
-        if not isinstance(sel, str):
-            continue
-        if ref and (sel == ref or sel.endswith("/" + ref)):
-            return True
-        if order.resource_id and sel == order.resource_id:
-            return True
-    return False
+    return any(isinstance(sel, str) and selection_names(sel, ref, order.resource_id) for sel in selections)
 
 
 def _pathway_names(order: DraftOrder) -> tuple[str, ...]:
@@ -720,7 +713,7 @@ class _Checker:
         if not self.unread:
             return []
         return ["", "**Drafted orders not checked** (their drug could not be read)"] + [
-            f"- {o.reference or o.resource_type + ' (no id)'}: {o.unreadable}" for o in self.unread]
+            f"- {unread_draft_text(o)}" for o in self.unread]
 
     @staticmethod
     def _fact(f: Finding) -> str:
@@ -1245,10 +1238,15 @@ class _Checker:
 
 
 def unchecked_drafts(drafts: list[DraftOrder], selections: list[str] | None) -> list[DraftOrder]:
-    """The drafts in focus (selected at order-select, all at order-sign) that the checks
-    could not judge because their drug could not be read (DraftOrder.unreadable)."""
+    """The drafts in focus (selected at order-select, all at order-sign; None: all) that
+    the checks could not judge because their drug could not be read (DraftOrder.unreadable)."""
     return [o for o in drafts or [] if o.unreadable and not o.not_checked
             and (selections is None or _selected(o, selections))]
+
+
+def unread_draft_text(order: DraftOrder) -> str:
+    """An unchecked draft as the order cards and the 412 name it: its reference and why."""
+    return f"{order.reference or order.resource_type + ' (no id)'}: {order.unreadable}"
 
 
 def order_check_cards(
@@ -1258,13 +1256,10 @@ def order_check_cards(
     hook: str,
 ) -> list[Card]:
     items = []
-    unread = []
+    unread = unchecked_drafts(drafts, None)  # their drug is unknown: every card says they were not checked
     for order in drafts or []:
-        if order.not_checked:
-            continue  # another patient's draft, or one prohibiting the drug (doNotPerform)
-        if order.unreadable:
-            unread.append(order)  # its drug is unknown: every card says it was not checked
-            continue
+        if order.not_checked or order.unreadable:
+            continue  # another patient's draft, one prohibiting the drug (doNotPerform), or unread
         names = _pathway_names(order)
         if not names:
             continue  # non-oncology order or a drug the pathway does not know

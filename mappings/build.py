@@ -114,7 +114,7 @@ from mappings._fast import construct
 from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
-from mappings.fhir import as_list, codings, ref_id, text_of
+from mappings.fhir import as_list, codings, printable_clip, ref_id, text_of
 from mappings.genomics import build_variants
 from mappings.markers import build_markers
 from mappings.state import (
@@ -660,12 +660,6 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None) 
     )
 
 
-def clip_ref(text: str, limit: int = 80) -> str:
-    """A caller's reference as a card may quote it: printable, one line, at most `limit` characters."""
-    text = "".join(ch if ch.isprintable() else "?" for ch in text[: limit + 1])
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _unread_drug(r: dict, index: dict) -> str | None:
     """Why a drafted medication order names no drug the service can read (None: it names
     one, e.g. metformin, that the pathway simply does not know). Such a draft could be a
@@ -683,6 +677,6 @@ def _unread_drug(r: dict, index: dict) -> str | None:
         return None if isinstance(ref.get("display"), str) and ref["display"].strip() else (
             "its medicationReference has neither a reference nor a display")
     if find_in_bundle(ref, r, index) is None:
-        return (f"its medicationReference '{clip_ref(target)}' is neither a contained resource "
+        return (f"its medicationReference '{printable_clip(target, 80)}' is neither a contained resource "
                 "nor an entry of draftOrders")
     return None

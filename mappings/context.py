@@ -7,7 +7,7 @@ from typing import Any
 
 from mappings._fast import construct as _construct
 from mappings._fast import source as _fast_source
-from mappings.fhir import Concept, concept, ref_str
+from mappings.fhir import Concept, concept, contained_resource, ref_str, ref_type_and_id
 from mappings.state import Gap, Source
 
 
@@ -179,14 +179,9 @@ class Ctx:
         if not r:
             return None
         if r.startswith("#") and container is not None:
-            for c in container.get("contained") or []:
-                if isinstance(c, dict) and c.get("id") == r[1:]:
-                    return c
+            return contained_resource(container, r)
+        type_and_id = ref_type_and_id(r)
+        if type_and_id is None:
             return None
-        parts = r.split("/")
-        if "_history" in parts:
-            parts = parts[: parts.index("_history")]
-        if len(parts) >= 2:
-            ids = self.index.get(parts[-2])
-            return ids.get(parts[-1]) if ids is not None else None
-        return None
+        ids = self.index.get(type_and_id[0])
+        return ids.get(type_and_id[1]) if ids is not None else None

@@ -202,6 +202,27 @@ def ref_str(ref: Any) -> str | None:
     return None
 
 
+def ref_type_and_id(reference: str) -> tuple[str, str] | None:
+    """('Medication', '1') from 'Medication/1' or 'http://x/fhir/Medication/1/_history/2'
+    (a version ignored), or None when the reference names no type and id."""
+    parts = reference.split("/")
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    return (parts[-2], parts[-1]) if len(parts) >= 2 else None
+
+
+def contained_resource(container: dict[str, Any], reference: str) -> dict[str, Any] | None:
+    """The resource contained in `container` that a '#id' reference names, or None."""
+    return next((c for c in container.get("contained") or []
+                 if isinstance(c, dict) and c.get("id") == reference[1:]), None)
+
+
+def printable_clip(text: str, limit: int) -> str:
+    """A caller's value as a message may quote it: printable, one line, at most `limit` characters."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in text[: limit + 1])
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def ref_id(ref: Any, rtype: str | None = None) -> str | None:
     """'Patient/123', 'http://x/fhir/Patient/123/_history/2' -> '123'."""
     r = ref_str(ref)

@@ -437,6 +437,15 @@ class PatientState(BaseModel):
         return None
 
 
+def selection_names(selection: str, reference: str | None, resource_id: str | None) -> bool:
+    """Whether an order-select selection names a draft: its 'Type/id' reference, an
+    absolute URL ending in it, or its bare id (CDS Hooks: selections reference entries in
+    draftOrders). One reading for the request check and the order cards."""
+    if reference and (selection == reference or selection.endswith("/" + reference)):
+        return True
+    return bool(resource_id) and selection == resource_id
+
+
 class DraftOrder(BaseModel):
     """One drafted order from context.draftOrders, resolved to ingredients."""
 

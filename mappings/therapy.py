@@ -76,8 +76,8 @@ from mappings import _fast
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    raw_cc_key, as_list, cc_text, codings, date_last, is_loinc, is_rxnorm, months_between, obs_date,
-    parse_date, period, ref_str, text_of,
+    raw_cc_key, as_list, cc_text, codings, contained_resource, date_last, is_loinc, is_rxnorm, months_between,
+    obs_date, parse_date, period, ref_str, ref_type_and_id, text_of,
 )
 from mappings.state import ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine
 
@@ -256,14 +256,12 @@ def find_in_bundle(ref: Any, res: dict[str, Any], index: dict[tuple[str, str], A
     if not isinstance(r, str) or not r:
         return None
     if r.startswith("#"):
-        return next((c for c in res.get("contained") or [] if isinstance(c, dict) and c.get("id") == r[1:]), None)
+        return contained_resource(res, r)
     hit = index.get(("fullUrl", r))
     if hit is not None:
         return hit
-    parts = r.split("/")
-    if "_history" in parts:
-        parts = parts[: parts.index("_history")]
-    return index.get((parts[-2], parts[-1])) if len(parts) >= 2 else None
+    type_and_id = ref_type_and_id(r)
+    return index.get(type_and_id) if type_and_id is not None else None
 
 
 def bundle_index(entries: list[tuple[str | None, dict[str, Any]]]) -> dict[tuple[str, str], Any]:

@@ -11,7 +11,7 @@ import orjson
 import cards as cards_layer
 import mappings
 from cards.models import Card
-from cards.orders import unchecked_drafts
+from cards.orders import unchecked_drafts, unread_draft_text
 from mappings.state import Gap
 from service.errors import PreconditionFailed
 
@@ -48,7 +48,7 @@ def refuse_unchecked_drafts(unchecked: list) -> None:
     DESIGN's answer to data the service cannot get, here the drafted drug."""
     if not unchecked:
         return
-    named = "; ".join(f"{o.reference or o.resource_type + ' (no id)'}: {o.unreadable}" for o in unchecked[:3])
+    named = "; ".join(unread_draft_text(o) for o in unchecked[:3])
     more = f" (and {len(unchecked) - 3} more)" if len(unchecked) > 3 else ""
     raise PreconditionFailed(f"context.draftOrders: the drug of a drafted order could not be read, "
                              f"so it was not checked ({named}{more})")

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mappings.fhir import printable_clip
+from mappings.state import selection_names
 from service.errors import BadRequest, PayloadTooLarge
 
 Str = Field(min_length=1, max_length=4096)
@@ -87,9 +89,9 @@ def draft_bundle_problem(bundle: dict[str, Any]) -> str | None:
 _PLAIN_REFERENCE = re.compile(r"[A-Za-z]{1,64}/[A-Za-z0-9\-\.]{1,64}")
 
 
-def _draft_references(bundle: dict[str, Any]) -> tuple[set[str], set[str]]:
-    """The 'Type/id' references and the ids of the draftOrders entries."""
-    refs, ids = set(), set()
+def _draft_references(bundle: dict[str, Any]) -> list[tuple[str, str]]:
+    """('Type/id', id) of each draftOrders entry with an id."""
+    drafts = []
     entries = bundle.get("entry")
     for entry in entries if isinstance(entries, list) else []:
         resource = entry.get("resource") if isinstance(entry, dict) else None
@@ -97,17 +99,8 @@ def _draft_references(bundle: dict[str, Any]) -> tuple[set[str], set[str]]:
             continue  # draft_bundle_problem names it
         rid = resource.get("id")
         if isinstance(rid, str) and rid:
-            refs.add(f"{resource['resourceType']}/{rid}")
-            ids.add(rid)
-    return refs, ids
-
-
-def _names_a_draft(selection: str, refs: set[str], ids: set[str]) -> bool:
-    # as cards/orders.py _selected reads them: 'Type/id', an absolute URL ending in it, or the bare id
-    if selection in refs or selection in ids:
-        return True
-    parts = selection.rsplit("/", 2)
-    return len(parts) == 3 and f"{parts[1]}/{parts[2]}" in refs
+            drafts.append((f"{resource['resourceType']}/{rid}", rid))
+    return drafts
 
 
 class OrderSelectContext(OrderSignContext):
@@ -117,9 +110,9 @@ class OrderSelectContext(OrderSignContext):
 
     @model_validator(mode="after")
     def _selections_name_drafts(self):
-        refs, ids = _draft_references(self.draftOrders)
+        drafts = _draft_references(self.draftOrders)
         for i, selection in enumerate(self.selections):
-            if not _names_a_draft(selection, refs, ids):
+            if not any(selection_names(selection, ref, rid) for ref, rid in drafts):
                 # the value is repeated only when it cannot carry markup or control characters
                 which = f"'{selection}'" if _PLAIN_REFERENCE.fullmatch(selection) else "it"
                 raise ValueError(f"selections[{i}]: {which} names no resource in draftOrders "
@@ -237,9 +230,7 @@ def describe_validation_error(error: ValidationError, prefix: str = "") -> str:
 
 
 def _short(part: object, limit: int = 64) -> str:
-    text = str(part)
-    text = "".join(ch if ch.isprintable() else "?" for ch in text[: limit + 1])
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return printable_clip(str(part), limit)
 
 
 def json_too_deep(value: Any, limit: int) -> bool:
