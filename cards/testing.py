@@ -162,6 +162,17 @@ def her2_test_needed(state, ctx, status, by_topic):
                     waiting=[tdxd.regimen.name])
 
 
+def _relapse_off_endocrine_therapy(state: PatientState) -> bool:
+    """The only endocrine therapy so far is adjuvant, completed more than 12 months before the
+    recurrence (endocrine-sensitive), and no metastatic endocrine line yet. ASCO 2023 (C.1)
+    tests for emerging ESR1 mutations "at recurrence or progression on ET"; C.2 step 2 tests
+    ESR1 at first line only after an endocrine-resistant relapse ("since relapse on ET"), not
+    in the endocrine-sensitive branch. The first metastatic endocrine line brings the card
+    back (test at its progression)."""
+    th = state.therapy
+    return th.endocrine_resistance == "sensitive" and not any(ln.endocrine for ln in th.metastatic_lines)
+
+
 @rule
 def esr1_test_needed(state, ctx, status, by_topic):
     if not status.in_pathway:
@@ -176,6 +187,8 @@ def esr1_test_needed(state, ctx, status, by_topic):
     et = evaluate_rule("prior_endocrine_any_setting", state, ctx)
     if not et.value:
         return None  # ESR1 mutations emerge under endocrine therapy (none yet)
+    if _relapse_off_endocrine_therapy(state):
+        return None
     results = bm.for_gene("ESR1")
     if not results:
         why = Finding(None, "ESR1 not tested", ())

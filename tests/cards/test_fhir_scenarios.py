@@ -60,6 +60,22 @@ def test_fhir_relapse_two_years_after_adjuvant_ai_is_endocrine_sensitive_first_l
     assert regimen_topics(cards)[0] == "ai-cdk46i"
 
 
+def test_fhir_a_relapse_years_after_completing_adjuvant_ai_gets_no_esr1_test_until_a_metastatic_endocrine_line():
+    # ASCO 2023 (C.1): ESR1 "at recurrence or progression on ET"; C.2 step 2 tests ESR1 at first
+    # line only after an endocrine-resistant relapse ("since relapse on ET"), not after one
+    # more than 12 months off adjuvant ET (it lists PIK3CA/AKT1/PTEN, germline BRCA1/2, HER2)
+    state, cards = run(adjuvant_relapse("fl-sensitive-esr1", "2021-12-31"), FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "sensitive"
+    assert ordered_tests(cards) == ["test-pik3ca-akt1-pten", "test-germline-brca"]
+    # a relapse within 12 months of it: tested now (C.2 step 2, "since relapse on ET")
+    _, cards = run(adjuvant_relapse("fl-resistant-esr1", "2023-07-01"), FIRST_LINE_AS_OF)
+    assert "now (progression/recurrence on endocrine therapy)" in card(cards, "test-esr1")["detail"]
+    # once a metastatic endocrine line runs: tested at its progression, as after a de novo start
+    p = adjuvant_relapse("fl-sensitive-esr1-on-line", "2021-12-31").regimen(("letrozole", "ribociclib"), "2024-02-01")
+    _, cards = run(p, dt.date(2024, 6, 1))
+    assert "at progression on the current line" in card(cards, "test-esr1")["detail"]
+
+
 def test_fhir_pik3ca_relapse_within_12_months_of_adjuvant_ai_gets_inavolisib_palbociclib_fulvestrant_first():
     p = adjuvant_relapse("fl-inavo", "2023-07-01").variant("PIK3CA", "p.His1047Arg", on="2024-01-20")
     state, cards = run(p, FIRST_LINE_AS_OF)
