@@ -217,6 +217,18 @@ def esr1_test_needed(state, ctx, status, by_topic):
                     waiting=_waiting(by_topic, ("elacestrant", "imlunestrant", "vepdegestrant"), ("ESR1",)))
 
 
+def _nothing_actionable(bm, genes: tuple[str, ...], where: str = "", lower: bool = False) -> str:
+    """"PIK3CA not detected<where>", or, when the record holds a variant that is not
+    actionable (VUS, benign: C.2 step 1), what it found: "No actionable PIK3CA variant<where>
+    (PIK3CA p.E545K detected (somatic, plasma ctDNA, vus, ...))". A VUS is not "not detected"."""
+    names = "/".join(genes)
+    found = [v for g in genes for v in bm.for_gene(g) if v.result == "detected"]
+    if not found:
+        return f"{names} not detected{where}"
+    text = f"No actionable {names} variant{where} ({'; '.join(describe_variant(v) for v in found)})"
+    return text[:1].lower() + text[1:] if lower else text
+
+
 @rule
 def pi3k_pathway_test_needed(state, ctx, status, by_topic):
     if not status.in_pathway:
@@ -235,13 +247,14 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
         reasons = [Finding(None, "PIK3CA/AKT1/PTEN not tested", ())]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "ctdna", "tissue"), True, 0
     elif pik == "not-detected-ctdna-only":
-        reasons = [Finding(None, "PIK3CA not detected in plasma ctDNA only: ctDNA negative is not wild-type "
-                                 "(low tumour fraction); test tumour tissue", srcs)]
+        reasons = [Finding(None, f"{_nothing_actionable(bm, ('PIK3CA',), ' in plasma ctDNA only')}: ctDNA "
+                                 "negative is not wild-type (low tumour fraction); test tumour tissue", srcs)]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
     elif others:
         open_ = ([f"{'/'.join(untested)} not tested"] if untested else []) + \
-            ([f"{'/'.join(ctdna_only)} not detected in plasma ctDNA only (not wild-type)"] if ctdna_only else [])
-        reasons = [Finding(None, f"PIK3CA not detected; {'; '.join(open_)} (capivasertib also "
+            ([f"{_nothing_actionable(bm, tuple(ctdna_only), ' in plasma ctDNA only', lower=True)} (not wild-type)"]
+             if ctdna_only else [])
+        reasons = [Finding(None, f"{_nothing_actionable(bm, ('PIK3CA',))}; {'; '.join(open_)} (capivasertib also "
                                  "covers AKT1/PTEN alterations)", srcs)]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
     else:

@@ -129,6 +129,24 @@ def test_fhir_pik3ca_negative_in_plasma_only_asks_for_tissue_testing():
     assert "tissue" in card(cards, "test-pik3ca-akt1-pten")["suggestions"][0]["label"]
 
 
+def test_fhir_a_pik3ca_vus_in_plasma_only_is_shown_as_found_not_as_not_detected_and_asks_for_tissue():
+    # a VUS is no actionable variant (C.2 step 1) and ctDNA without one is not wild-type (C.3
+    # row 2): tissue is asked for, but the cards must not say the record found nothing
+    p = after_ai_cdk46i("pp-pik3ca-vus-ctdna").variant("PIK3CA", "p.Glu545Lys", specimen="ctdna", on="2025-06-01",
+                                                       significance="vus")
+    state, cards = run(p)
+    assert state.biomarkers.status("PIK3CA") == "not-detected-ctdna-only"
+    test = card(cards, "test-pik3ca-akt1-pten")
+    assert "PIK3CA not detected" not in test["detail"]
+    assert "PIK3CA p.Glu545Lys detected (somatic, plasma ctDNA, vus, 2025-06-01)" in test["detail"]
+    assert "tissue" in test["suggestions"][0]["label"]
+    order = [c.to_json() for c in order_cards(state, [_draft("alpelisib", "pi3k-akt-mtor", "2169285"),
+                                                      _draft("fulvestrant", "fulvestrant", "282357")], None, "order-sign")]
+    missing = [c for c in order if c["source"]["topic"]["code"] == "order-biomarker-missing"]
+    assert missing and "PIK3CA p.Glu545Lys detected (somatic, plasma ctDNA, vus, 2025-06-01)" in missing[0]["detail"]
+    assert "No PIK3CA alteration in plasma ctDNA only" not in missing[0]["detail"]
+
+
 def test_fhir_visceral_crisis_puts_chemotherapy_first():
     p = de_novo("fl-crisis", site="liver").visceral_crisis("2024-01-16")
     _, cards = run(p, FIRST_LINE_AS_OF)
