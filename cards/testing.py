@@ -261,6 +261,11 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
         return None
     waiting = _waiting(by_topic, ("inavolisib-palbociclib-fulvestrant", "capivasertib-fulvestrant",
                                   "alpelisib-fulvestrant"), ("PIK3CA", "AKT1", "PTEN"))
+    if not waiting and ctx.phase == "first-line":
+        # nothing waits on it now (de novo or endocrine-sensitive first line): C.2 step 2 asks for
+        # it at first line all the same, for the regimens after progression (as test-her2 says)
+        reasons.append(Finding(True, "Testing at first line (C.2 step 2): the result decides capivasertib + "
+                                     "fulvestrant or alpelisib + fulvestrant at progression"))
     return TestNeed("test-pik3ca-akt1-pten", TESTS["test-pik3ca-akt1-pten"], reasons, orders,
                     alternatives=alternatives, recommended=rec, waiting=waiting)
 
