@@ -273,8 +273,12 @@ def _gene_finding(state: PatientState, ctx: Context, genes: tuple[str, ...], lab
         untested = [g for g, s in statuses.items() if s == "not-tested"]
         return Finding(None, f"{'/'.join(untested)} not tested", srcs)
     if not ctdna_negative_is_negative and any(s == "not-detected-ctdna-only" for s in statuses.values()):
-        return Finding(None, f"No {label} alteration in plasma ctDNA only "
-                             "(ctDNA negative is not wild-type: tissue testing advised)", srcs)
+        # a variant the sender classified VUS/benign was found: say so (it is not "no alteration")
+        found = [v for v in results if v.result == "detected"]
+        what = (f"No actionable {label} alteration in plasma ctDNA only ("
+                + "; ".join([variant_text(state, ctx, v) for v in found]) + ")" if found
+                else f"No {label} alteration in plasma ctDNA only")
+        return Finding(None, f"{what} (ctDNA negative is not wild-type: tissue testing advised)", srcs)
     # the results that decide first: a detection superseded by a current negative (ESR1, C.3
     # row 18) after them, so a clipped order-card summary does not lead with "detected"
     ordered = [v for v in results if v.superseded_on is None] + [v for v in results if v.superseded_on is not None]

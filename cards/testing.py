@@ -162,6 +162,17 @@ def her2_test_needed(state, ctx, status, by_topic):
                     waiting=[tdxd.regimen.name])
 
 
+def _relapse_off_endocrine_therapy(state: PatientState) -> bool:
+    """The only endocrine therapy so far is adjuvant, completed more than 12 months before the
+    recurrence (endocrine-sensitive), and no metastatic endocrine line yet. ASCO 2023 (C.1)
+    tests for emerging ESR1 mutations "at recurrence or progression on ET"; C.2 step 2 tests
+    ESR1 at first line only after an endocrine-resistant relapse ("since relapse on ET"), not
+    in the endocrine-sensitive branch. The first metastatic endocrine line brings the card
+    back (test at its progression)."""
+    th = state.therapy
+    return th.endocrine_resistance == "sensitive" and not any(ln.endocrine for ln in th.metastatic_lines)
+
+
 @rule
 def esr1_test_needed(state, ctx, status, by_topic):
     if not status.in_pathway:
@@ -176,6 +187,8 @@ def esr1_test_needed(state, ctx, status, by_topic):
     et = evaluate_rule("prior_endocrine_any_setting", state, ctx)
     if not et.value:
         return None  # ESR1 mutations emerge under endocrine therapy (none yet)
+    if _relapse_off_endocrine_therapy(state):
+        return None
     results = bm.for_gene("ESR1")
     if not results:
         why = Finding(None, "ESR1 not tested", ())
@@ -204,6 +217,18 @@ def esr1_test_needed(state, ctx, status, by_topic):
                     waiting=_waiting(by_topic, ("elacestrant", "imlunestrant", "vepdegestrant"), ("ESR1",)))
 
 
+def _nothing_actionable(bm, genes: tuple[str, ...], where: str = "", lower: bool = False) -> str:
+    """"PIK3CA not detected<where>", or, when the record holds a variant that is not
+    actionable (VUS, benign: C.2 step 1), what it found: "No actionable PIK3CA variant<where>
+    (PIK3CA p.E545K detected (somatic, plasma ctDNA, vus, ...))". A VUS is not "not detected"."""
+    names = "/".join(genes)
+    found = [v for g in genes for v in bm.for_gene(g) if v.result == "detected"]
+    if not found:
+        return f"{names} not detected{where}"
+    text = f"No actionable {names} variant{where} ({'; '.join(describe_variant(v) for v in found)})"
+    return text[:1].lower() + text[1:] if lower else text
+
+
 @rule
 def pi3k_pathway_test_needed(state, ctx, status, by_topic):
     if not status.in_pathway:
@@ -222,19 +247,25 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
         reasons = [Finding(None, "PIK3CA/AKT1/PTEN not tested", ())]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "ctdna", "tissue"), True, 0
     elif pik == "not-detected-ctdna-only":
-        reasons = [Finding(None, "PIK3CA not detected in plasma ctDNA only: ctDNA negative is not wild-type "
-                                 "(low tumour fraction); test tumour tissue", srcs)]
+        reasons = [Finding(None, f"{_nothing_actionable(bm, ('PIK3CA',), ' in plasma ctDNA only')}: ctDNA "
+                                 "negative is not wild-type (low tumour fraction); test tumour tissue", srcs)]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
     elif others:
         open_ = ([f"{'/'.join(untested)} not tested"] if untested else []) + \
-            ([f"{'/'.join(ctdna_only)} not detected in plasma ctDNA only (not wild-type)"] if ctdna_only else [])
-        reasons = [Finding(None, f"PIK3CA not detected; {'; '.join(open_)} (capivasertib also "
+            ([f"{_nothing_actionable(bm, tuple(ctdna_only), ' in plasma ctDNA only', lower=True)} (not wild-type)"]
+             if ctdna_only else [])
+        reasons = [Finding(None, f"{_nothing_actionable(bm, ('PIK3CA',))}; {'; '.join(open_)} (capivasertib also "
                                  "covers AKT1/PTEN alterations)", srcs)]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
     else:
         return None
     waiting = _waiting(by_topic, ("inavolisib-palbociclib-fulvestrant", "capivasertib-fulvestrant",
                                   "alpelisib-fulvestrant"), ("PIK3CA", "AKT1", "PTEN"))
+    if not waiting and ctx.phase == "first-line":
+        # nothing waits on it now (de novo or endocrine-sensitive first line): C.2 step 2 asks for
+        # it at first line all the same, for the regimens after progression (as test-her2 says)
+        reasons.append(Finding(True, "Testing at first line (C.2 step 2): the result decides capivasertib + "
+                                     "fulvestrant or alpelisib + fulvestrant at progression"))
     return TestNeed("test-pik3ca-akt1-pten", TESTS["test-pik3ca-akt1-pten"], reasons, orders,
                     alternatives=alternatives, recommended=rec, waiting=waiting)
 

@@ -60,6 +60,22 @@ def test_fhir_relapse_two_years_after_adjuvant_ai_is_endocrine_sensitive_first_l
     assert regimen_topics(cards)[0] == "ai-cdk46i"
 
 
+def test_fhir_a_relapse_years_after_completing_adjuvant_ai_gets_no_esr1_test_until_a_metastatic_endocrine_line():
+    # ASCO 2023 (C.1): ESR1 "at recurrence or progression on ET"; C.2 step 2 tests ESR1 at first
+    # line only after an endocrine-resistant relapse ("since relapse on ET"), not after one
+    # more than 12 months off adjuvant ET (it lists PIK3CA/AKT1/PTEN, germline BRCA1/2, HER2)
+    state, cards = run(adjuvant_relapse("fl-sensitive-esr1", "2021-12-31"), FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "sensitive"
+    assert ordered_tests(cards) == ["test-pik3ca-akt1-pten", "test-germline-brca"]
+    # a relapse within 12 months of it: tested now (C.2 step 2, "since relapse on ET")
+    _, cards = run(adjuvant_relapse("fl-resistant-esr1", "2023-07-01"), FIRST_LINE_AS_OF)
+    assert "now (progression/recurrence on endocrine therapy)" in card(cards, "test-esr1")["detail"]
+    # once a metastatic endocrine line runs: tested at its progression, as after a de novo start
+    p = adjuvant_relapse("fl-sensitive-esr1-on-line", "2021-12-31").regimen(("letrozole", "ribociclib"), "2024-02-01")
+    _, cards = run(p, dt.date(2024, 6, 1))
+    assert "at progression on the current line" in card(cards, "test-esr1")["detail"]
+
+
 def test_fhir_pik3ca_relapse_within_12_months_of_adjuvant_ai_gets_inavolisib_palbociclib_fulvestrant_first():
     p = adjuvant_relapse("fl-inavo", "2023-07-01").variant("PIK3CA", "p.His1047Arg", on="2024-01-20")
     state, cards = run(p, FIRST_LINE_AS_OF)
@@ -111,6 +127,24 @@ def test_fhir_pik3ca_negative_in_plasma_only_asks_for_tissue_testing():
     assert state.biomarkers.status("PIK3CA") == "not-detected-ctdna-only"
     assert "inavolisib-palbociclib-fulvestrant" not in regimen_topics(cards)
     assert "tissue" in card(cards, "test-pik3ca-akt1-pten")["suggestions"][0]["label"]
+
+
+def test_fhir_a_pik3ca_vus_in_plasma_only_is_shown_as_found_not_as_not_detected_and_asks_for_tissue():
+    # a VUS is no actionable variant (C.2 step 1) and ctDNA without one is not wild-type (C.3
+    # row 2): tissue is asked for, but the cards must not say the record found nothing
+    p = after_ai_cdk46i("pp-pik3ca-vus-ctdna").variant("PIK3CA", "p.Glu545Lys", specimen="ctdna", on="2025-06-01",
+                                                       significance="vus")
+    state, cards = run(p)
+    assert state.biomarkers.status("PIK3CA") == "not-detected-ctdna-only"
+    test = card(cards, "test-pik3ca-akt1-pten")
+    assert "PIK3CA not detected" not in test["detail"]
+    assert "PIK3CA p.Glu545Lys detected (somatic, plasma ctDNA, vus, 2025-06-01)" in test["detail"]
+    assert "tissue" in test["suggestions"][0]["label"]
+    order = [c.to_json() for c in order_cards(state, [_draft("alpelisib", "pi3k-akt-mtor", "2169285"),
+                                                      _draft("fulvestrant", "fulvestrant", "282357")], None, "order-sign")]
+    missing = [c for c in order if c["source"]["topic"]["code"] == "order-biomarker-missing"]
+    assert missing and "PIK3CA p.Glu545Lys detected (somatic, plasma ctDNA, vus, 2025-06-01)" in missing[0]["detail"]
+    assert "No PIK3CA alteration in plasma ctDNA only" not in missing[0]["detail"]
 
 
 def test_fhir_visceral_crisis_puts_chemotherapy_first():

@@ -117,3 +117,21 @@ def test_the_order_hook_says_once_that_a_stale_esr1_result_predates_the_progress
     missing = [o for o in orders if o["source"]["topic"]["code"] == "order-biomarker-missing"]
     assert missing
     assert missing[0]["detail"].count("predates the end of metastatic line 1") == 1
+
+
+def test_a_pik3ca_vus_on_tissue_with_akt1_and_pten_untested_is_named_as_found_not_as_pik3ca_not_detected():
+    state = S.with_variants(progressed(), S.variant("PIK3CA", "p.E545K", specimen="tissue", significance="vus"))
+    assert assess(state, "alpelisib-fulvestrant").status == "not-fit"
+    test = card(cards_for(state), "test-pik3ca-akt1-pten")
+    assert test["summary"].endswith("decides Capivasertib + fulvestrant")
+    assert "PIK3CA not detected" not in test["detail"]
+    assert ("No actionable PIK3CA variant (PIK3CA p.E545K detected (somatic, tissue, vus, 2026-10-01)); "
+            "AKT1/PTEN not tested") in test["detail"]
+
+
+def test_the_pik3ca_card_at_a_de_novo_first_line_says_why_now_when_no_regimen_waits_on_it_yet():
+    # C.2 step 2 "Testing at 1L": PIK3CA/AKT1/PTEN is needed for capivasertib/alpelisib later
+    test = card(cards_for(S.base()), "test-pik3ca-akt1-pten")
+    assert test["summary"] == "PIK3CA / AKT1 / PTEN testing"  # nothing decided now
+    assert ("Testing at first line (C.2 step 2): the result decides capivasertib + fulvestrant or "
+            "alpelisib + fulvestrant at progression") in test["detail"]
