@@ -93,15 +93,18 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   lines of therapy may be missing, and a relapse is not
                                   called endocrine-naive (resistance unknown)
     therapy-dates-missing         an anticancer medication without start date
-    therapy-setting-unknown       metastatic date (or an ended therapy's start) unknown:
-                                  setting of some therapy unknown (both therapy gaps
+    therapy-setting-unknown       metastatic date (or an ended therapy's start) unknown, or
+                                  a start inside the range of a partial ("2024") start or
+                                  metastatic date: setting of some therapy unknown (both therapy gaps
                                   name only the classes lines count, LINE_CLASSES;
                                   this one gives each record its reason)
     adjuvant-endocrine-end-unknown  adjuvant ET without end date (a record such as a refill
                                   request written on or before the latest recorded end of
                                   the same drug is bounded by it; names only the others), or
                                   a partial end ("2019") whose first and last day give
-                                  different relapse timings (on ET / <= 12 months / later)
+                                  different relapse timings (on ET / <= 12 months / later),
+                                  or a metastatic date / adjuvant start without a day whose
+                                  range gives different ABC4 classes
 """
 
 from __future__ import annotations

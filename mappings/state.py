@@ -54,6 +54,10 @@ class Disease(BaseModel):
     # evidence is dated later; gap metastatic-date-conflict). Therapy started between this
     # and metastatic_date is in an unknown setting.
     metastatic_date_earliest: dt.date | None = None
+    # set when the metastatic date is written without a day ("2024", "2024-06"): the last
+    # day it can mean (metastatic_date is the first). A decision that depends on where in
+    # that range the date falls (therapy setting, relapse timing, de novo) is unknown.
+    metastatic_date_latest: dt.date | None = None
     metastatic_sources: list[Source] = Field(default_factory=list)
     # metastatic "no": the M0 category / stage 0-III records it rests on (order checks cite them)
     non_metastatic_sources: list[Source] = Field(default_factory=list)
