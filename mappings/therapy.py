@@ -83,7 +83,9 @@ from mappings.fhir import (
     raw_cc_key, as_list, cc_text, codings, contained_resource, date_last, is_loinc, is_rxnorm, months_between,
     obs_date, parse_date, period, ref_str, ref_type_and_id, text_of,
 )
-from mappings.state import ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine
+from mappings.state import (
+    ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine, range_text,
+)
 
 REGIMEN_WINDOW_DAYS = 28
 _SETTING_CLASSES = LINE_CLASSES | {"ovarian-suppression", "bone-agent"}
@@ -607,9 +609,9 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     return None
 
 
-def _progression_dates(ctx: Ctx, sources: list[Source]) -> list[dt.date]:
-    """Dates of disease-status "worsening" Observations; `sources` gets their Source, in
-    the same order."""
+def _progression_dates(ctx: Ctx, sources: list[Source], lasts: list[dt.date | None]) -> list[dt.date]:
+    """Dates of disease-status "worsening" Observations; `sources` gets their Source and
+    `lasts` the last day a date without a day can mean (else None), in the same order."""
     out = []
     for obs in ctx.observations_with(T.DISEASE_STATUS_CODES):
         try:
@@ -624,6 +626,8 @@ def _progression_dates(ctx: Ctx, sources: list[Source]) -> list[dt.date]:
             if hit and d:
                 out.append(d)
                 sources.append(ctx.source(obs, d, "disease status: progression"))
+                last = obs_date(obs, date_last)
+                lasts.append(last if last != d else None)
         except Exception:  # noqa: BLE001
             continue
     return out
@@ -676,7 +680,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
         and ((e.end is None and e.active) or (e.end is not None and e.end > mdate))
     ]
     progression_sources: list[Source] = []
-    progressions = _progression_dates(ctx, progression_sources)
+    progression_lasts: list[dt.date | None] = []
+    progressions = _progression_dates(ctx, progression_sources, progression_lasts)
     lines = _build_lines([e for e in exps if e.setting == "metastatic"], ctx, ongoing_early, progressions)
 
     # Exposure(...) without re-validation: every value is typed here (dates from
@@ -712,7 +717,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     _chemo_adjuvant(th, exps, disease)
     _cdk46i(th, lines, ctx.as_of, progressions)
     _resistance(th, exps, lines, disease, progressions, early_et, ctx.has_gap("medication-unreadable"))
-    _last_et_progression(th, lines, disease, progressions, et_exps, progression_sources)
+    _last_et_progression(th, lines, disease, progressions, et_exps, progression_sources, progression_lasts)
     # the two gaps name only the therapies the pathway counts (LINE_CLASSES: endocrine,
     # targeted, chemotherapy, ADCs as drugs.yaml classifies them); a metformin or a bone
     # agent record is neither in the lines nor a reason to doubt them
@@ -782,7 +787,7 @@ def _unplaced_reason(e: _Exp, disease: Disease, as_of: dt.date) -> str:
             and ((e.start_last or e.start) - mdate).days >= -SETTING_TOLERANCE_DAYS):
         started = (f"started in {_partial_text(e.start, e.start_last)}, no day given" if e.start_last is not None
                    else f"started {e.start.isoformat()}")
-        return (f"{started}; the metastatic date is {_range_text(mdate, m_latest)}, no day given: "
+        return (f"{started}; the metastatic date is {range_text(mdate, m_latest)}, no day given: "
                 f"before or after it cannot be told")
     if e.start is not None and e.start_last is not None:
         return (f"started in {_partial_text(e.start, e.start_last)}, no day given: before or after "
@@ -795,17 +800,6 @@ def _unplaced_reason(e: _Exp, disease: Disease, as_of: dt.date) -> str:
         return f"no start date; still given, but the metastatic date {mdate.isoformat()} is after the as-of date {as_of.isoformat()}"
     # a metastatic date but no start date, and not documented as still given after it
     return "no start date, and not documented as still given"
-
-
-def _range_text(first: dt.date, last: dt.date) -> str:
-    """A date known only to lie between first and last, as written: "2024", "2024-06",
-    else "between 2024-01-01 and 2024-03-10"."""
-    if first == dt.date(first.year, 1, 1) and last == dt.date(first.year, 12, 31):
-        return f"in {first.year}"
-    if first.day == 1 and (first.year, first.month) == (last.year, last.month) \
-            and (last + dt.timedelta(days=1)).day == 1:
-        return f"in {first.isoformat()[:7]}"
-    return f"between {first.isoformat()} and {last.isoformat()}"
 
 
 def _partial_text(first: dt.date, last: dt.date) -> str:
@@ -948,6 +942,7 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
             if d.drug_class in LINE_CLASSES and d not in drugs:
                 drugs.append(d)
     own_ends = [e.end for e in ln.exps]
+    end_last = None
     if nxt is not None:
         active = False
         known = [x for x in own_ends if x]
@@ -955,11 +950,14 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
             # the latest evidence of the line (an end date, or a later refill/administration)
             last = max(known + [e.start for e in ln.exps if e.start])
             end = min(last, nxt.start) if nxt.start else last
+            end_last = _line_end_last(ln, end, nxt.start)
         else:
             end = nxt.start
     else:
         active = any(e.active and not e.superseded for e in ln.exps + ln.carried)
         end = None if active else (max(own_ends) if own_ends and all(own_ends) else None)  # type: ignore[type-var]
+        if end is not None:
+            end_last = _line_end_last(ln, end, None)
     classes = {d.drug_class for d in drugs}
     # TherapyLine(...) without re-validation: number an int, dates from parse_date,
     # active a bool (any() or False), Drug models from to_drug
@@ -972,7 +970,20 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         "endocrine": bool(classes & ENDOCRINE_CLASSES),
         "chemotherapy": "chemotherapy" in classes,
         "sources": [e.src for e in ln.carried + ln.exps],
+        "end_last": end_last,
     })
+
+
+def _line_end_last(ln: _Line, end: dt.date, next_start: dt.date | None) -> dt.date | None:
+    """The last day a line's end can mean when it was read from dates without a day (an end
+    "2025" is any day of 2025: ESR1 currency, C.3 row 18, must not take its first), as
+    _to_line reads the end (the latest end or later start, not after the next line's
+    start); None when that is the end itself."""
+    lasts = [e.end_last or e.end for e in ln.exps if e.end] + [e.start_last or e.start for e in ln.exps if e.start]
+    last = max(lasts)  # type: ignore[type-var]
+    if next_start is not None:
+        last = min(last, next_start)  # type: ignore[type-var]
+    return last if last > end else None  # type: ignore[operator]
 
 
 def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx,
@@ -1047,7 +1058,7 @@ def _partial_dates_gap(ctx: Ctx, early_et: list[_Exp], disease: Disease) -> None
     m, m_last = disease.metastatic_date, disease.metastatic_date_latest
     partial = []
     if m_last is not None:
-        partial.append(f"the metastatic date ({_range_text(m, m_last)})")  # type: ignore[arg-type]
+        partial.append(f"the metastatic date ({range_text(m, m_last)})")  # type: ignore[arg-type]
     if any(e.start_last or e.end_last for e in early_et):
         partial.append("the adjuvant endocrine therapy dates")
     ctx.gap("adjuvant-endocrine-end-unknown",
@@ -1195,34 +1206,37 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
 
 def _last_et_progression(th: TherapyHistory, lines: list[_Line], disease: Disease,
                          progressions: list[dt.date], et_exps: list[_Exp],
-                         progression_sources: list[Source]) -> None:
+                         progression_sources: list[Source], progression_lasts: list[dt.date | None]) -> None:
     # (date, what happened, sources): the event and its sources are shown by the cards
     # that explain ESR1 currency (TherapyHistory.esr1_reference)
-    cands: list[tuple[dt.date, str, list[Source]]] = []
+    # (date, what happened, sources, the last day a date without a day can mean or None)
+    cands: list[tuple[dt.date, str, list[Source], dt.date | None]] = []
     if any(e.setting == "early" for e in et_exps) and disease.metastatic_date:
         cands.append((disease.metastatic_date, "the recurrence after early-setting endocrine therapy",
-                      disease.metastatic_sources[:2]))
+                      disease.metastatic_sources[:2], disease.metastatic_date_latest))
     tls = th.metastatic_lines
     for i, ln in enumerate(tls):
         if ln.endocrine and _line_progressed(i, tls, lines, progressions):
             when = ln.end or (tls[i + 1].start if i + 1 < len(tls) else None)
             if when:
                 cands.append((when, f"the progression on metastatic line {ln.number} ({ln.regimen_text})",
-                              ln.sources))
+                              ln.sources, ln.end_last if ln.end else None))
     et_starts = [e.start for e in et_exps if e.start]
     if et_starts:
         first = min(et_starts)
         # _progression_dates fills progressions and progression_sources in step
         cands.extend((p, "the disease progression recorded after endocrine therapy started",
-                      [progression_sources[k]])
+                      [progression_sources[k]], progression_lasts[k])
                      for k, p in enumerate(progressions) if p > first)
     # an event after as_of has not happened yet: it neither counts nor hides an earlier one
     if th.as_of is not None:
         cands = [c for c in cands if c[0] <= th.as_of]
     if cands:
         # the latest date; on a tie the first found (recurrence, line, recorded progression)
-        best = max(cands, key=lambda c: c[0])
+        # (a date without a day counts as its last day: a result must follow all of it)
+        best = max(cands, key=lambda c: c[3] or c[0])
         th.last_endocrine_progression, th.last_endocrine_progression_event = best[0], best[1]
         th.last_endocrine_progression_sources = list(best[2])
+        th.last_endocrine_progression_last = best[3]
     else:
         th.last_endocrine_progression = None

@@ -841,3 +841,34 @@ def test_an_adjuvant_end_within_12_months_of_the_first_day_of_a_year_only_relaps
     # a year-month relapse 10-11 months after the end: secondary on every day of the month
     month = state(med_statement(ANASTROZOLE, "2018-06-15", "2023-06-15"), met="2024-05", as_of=dt.date(2025, 3, 1))
     assert month.therapy.endocrine_resistance == "secondary"
+
+
+# --- ESR1 currency against a line end without a day (C.3 row 18) ---------------------------
+
+def test_an_esr1_negative_dated_inside_the_year_a_line_ended_without_a_day_is_not_shown_current():
+    from cards import patient_view_cards
+    from tests.mappings.builders import variant
+    from tests.mappings.builders import answer
+    line = [_statement_started(LETROZOLE, "2024-02-01", "2025", status="completed"),
+            _statement_started(PALBOCICLIB, "2024-02-01", "2025", status="completed"),
+            loinc_obs("85337-4", "2024-01-20", **answer(LOINC, "LA6576-8", "Positive")),
+            loinc_obs("85319-2", "2024-01-20", **answer(LOINC, "LA6577-6", "Negative"))]
+    s = state(variant("HGNC:3467", "ESR1", present=False, date="2025-03-10", specimen_display="plasma ctDNA"),
+              *line, met="2024-01-15", as_of=dt.date(2026, 1, 20))
+    assert s.therapy.metastatic_lines[0].end == dt.date(2025, 1, 1)
+    assert s.biomarkers.esr1_current is False
+    gap = next(g.message for g in s.gaps if g.code == "esr1-stale")
+    assert "(letrozole + palbociclib) in 2025, no day given" in gap
+    assert "test-esr1" in {c.source.topic.code for c in patient_view_cards(s) if c.source.topic}
+    # a result after the whole year is current
+    later = state(variant("HGNC:3467", "ESR1", present=False, date="2026-01-05", specimen_display="plasma ctDNA"),
+                  *line, met="2024-01-15", as_of=dt.date(2026, 1, 20))
+    assert later.biomarkers.esr1_current is True
+
+
+def test_an_esr1_result_inside_a_year_only_recurrence_after_adjuvant_therapy_is_not_shown_current():
+    from tests.mappings.builders import variant
+    s = state(variant("HGNC:3467", "ESR1", present=False, date="2024-03-10", specimen_display="plasma ctDNA"),
+              med_statement(TAMOXIFEN, "2016-05-01", "2021-05-01"), met="2024", as_of=dt.date(2025, 3, 1))
+    assert s.biomarkers.esr1_current is False
+    assert s.therapy.last_endocrine_progression_last == dt.date(2024, 12, 31)
