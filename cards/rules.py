@@ -189,7 +189,7 @@ def esr1_reference_of(state: PatientState, ctx: Context) -> Esr1Reference:
         r = state.therapy.esr1_reference()
         ref = ctx.memo["_esr1_reference"] = (
             Esr1Reference("no progression on or end of endocrine therapy documented", (), False) if r is None
-            else Esr1Reference(f"{r.event} on {fmt_date(r.date)}", tuple(r.sources), True))
+            else Esr1Reference(f"{r.event} {r.when_text}", tuple(r.sources), True))
     return ref
 
 

@@ -69,7 +69,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     esr1-stale                    ESR1 result predates the last progression on
                                   endocrine therapy, or the end of the last
                                   metastatic endocrine line (or is undated);
-                                  the date is TherapyHistory.esr1_reference()
+                                  the date is TherapyHistory.esr1_reference(); one
+                                  written without a day ("2025") counts as its last day
     esr1-not-current-detection    an ESR1 variant detected before that date (or undated) and
                                   nothing actionable on a current result: the current result
                                   decides (C.3 row 18), the detection is superseded
@@ -93,15 +94,18 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   lines of therapy may be missing, and a relapse is not
                                   called endocrine-naive (resistance unknown)
     therapy-dates-missing         an anticancer medication without start date
-    therapy-setting-unknown       metastatic date (or an ended therapy's start) unknown:
-                                  setting of some therapy unknown (both therapy gaps
+    therapy-setting-unknown       metastatic date (or an ended therapy's start) unknown, or
+                                  a start inside the range of a partial ("2024") start or
+                                  metastatic date: setting of some therapy unknown (both therapy gaps
                                   name only the classes lines count, LINE_CLASSES;
                                   this one gives each record its reason)
     adjuvant-endocrine-end-unknown  adjuvant ET without end date (a record such as a refill
                                   request written on or before the latest recorded end of
                                   the same drug is bounded by it; names only the others), or
                                   a partial end ("2019") whose first and last day give
-                                  different relapse timings (on ET / <= 12 months / later)
+                                  different relapse timings (on ET / <= 12 months / later),
+                                  or a metastatic date / adjuvant start without a day whose
+                                  range gives different ABC4 classes
 """
 
 from __future__ import annotations
@@ -478,7 +482,9 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
                 [s for r in esr1 for s in r.sources],
             )
         return
-    limit = ref.date - dt.timedelta(days=ESR1_PROGRESSION_TOLERANCE_DAYS)
+    # a reference written without a day ("2025") is any day of it: a result current only
+    # if it follows the last (C.3 row 18; DESIGN: ambiguous data are not read the hopeful way)
+    limit = ref.latest - dt.timedelta(days=ESR1_PROGRESSION_TOLERANCE_DAYS)
     current = [r for r in esr1 if r.date is not None and r.date >= limit]
     bm.esr1_current = bool(current)
     if current and not any(r.actionable for r in current):
@@ -492,7 +498,9 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
             "esr1-stale",
             (f"The latest ESR1 result ({max(dated).isoformat()}) predates" if dated
              else "The ESR1 result is undated, so it cannot be shown to follow")
-            + f" {ref.event} on {ref.date.isoformat()}: re-test ESR1 (ctDNA preferred).",
+            + f" {ref.event} {ref.when_text}"
+            + (", no day given: it cannot be shown to follow it" if ref.date_last is not None else "")
+            + ": re-test ESR1 (ctDNA preferred).",
             [s for r in esr1 for s in r.sources] + ref.sources,
         )
 
@@ -507,7 +515,7 @@ def _supersede_stale_esr1(ctx: Ctx, stale: list[VariantResult], current: list[Va
     latest = max(current, key=lambda r: r.date or dt.date.min)  # every current result is dated
     for r in detections:
         r.superseded_on = latest.date
-    after = f"{ref.event} on {ref.date.isoformat()}"
+    after = f"{ref.event} {ref.when_text}"
     earlier = "; ".join(
         f"ESR1 {r.protein_change or r.dna_change or 'variant'} detected on {r.date.isoformat()}, before {after}"
         if r.date else

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    Concept, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, notes_text, obs_date,
+    Concept, as_list, cc_text, codings, date_last, is_icd10, is_loinc, is_snomed, notes_text, obs_date,
     parse_date, period, text_of,
 )
 from mappings.state import Disease, MetastaticSite, Source, TherapyHistory
@@ -42,10 +42,17 @@ _STAGING_CODES = frozenset(T.STAGE_GROUP_CODES) | frozenset(T.M_CATEGORY_CODES)
 _UNCONFIRMED = frozenset(str(c) for c in T.CODES["conditions"]["unconfirmed_verification_status"]["codes"])
 
 
-def condition_onset(res: dict[str, Any]) -> dt.date | None:
-    """onsetDateTime / onsetPeriod.start / onsetString (ISO-like), else recordedDate."""
-    start, _ = period(res, "onset")
-    return start or parse_date(res.get("onsetString")) or parse_date(res.get("recordedDate"))
+def condition_onset(res: dict[str, Any], read: Callable[[Any], dt.date | None] = parse_date) -> dt.date | None:
+    """onsetDateTime / onsetPeriod.start / onsetString (ISO-like), else recordedDate (read:
+    parse_date, or date_last for the last day a partial date can mean)."""
+    start, _ = period(res, "onset", read)
+    return start or read(res.get("onsetString")) or read(res.get("recordedDate"))
+
+
+def _partial_last(first: dt.date | None, last: dt.date | None) -> dt.date | None:
+    """The last day of a partial date ("2024", "2024-06") read first as `first`; None for a
+    full date or no date."""
+    return last if first is not None and last is not None and last != first else None
 
 
 def _clinical_status(res: dict[str, Any]) -> str:
@@ -249,10 +256,14 @@ def build_disease(ctx: Ctx) -> Disease:
     early_sources: list[Source] = []  # explicit M0 / stage 0-III
     unconfirmed: list[tuple[str, str, Source]] = []  # (site, verificationStatus, source)
     clinical_stage4_dates: list[dt.date | None] = []  # clinical stage IV evidence (None: undated)
+    clinical_stage4_lasts: list[dt.date | None] = []  # the last day each can mean (same order)
     # stage IV on the primary without an assessment date, dated by the primary's onset:
     # (its index in met_evidence, clinical)
     stage4_at_onset: list[tuple[int, bool]] = []
     sites: dict[str, MetastaticSite] = {}
+    # a metastatic evidence dated without a day: id(its Source) -> the last day the date can mean
+    evidence_last: dict[int, dt.date] = {}
+    primary_lasts: list[dt.date] = []  # the last day each primary onset can mean
 
     def add_site(site: str, visceral_override: bool | None, date: dt.date | None, src: Source) -> None:
         visceral = visceral_override if visceral_override is not None else site in T.VISCERAL_SITES
@@ -278,6 +289,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     d.primary_sources.append(src)
                     if onset:
                         primary_dates.append(onset)
+                        primary_lasts.append(condition_onset(res, date_last) or onset)
                 text = ctx.code_text(res)
                 if text and (_metastatic_text(text) or _STAGE4_WORDS.search(text)):
                     # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
@@ -288,12 +300,16 @@ def build_disease(ctx: Ctx) -> Disease:
                         continue
                     s4 = _is_stage4_value(st.get("summary"))
                     if s4:
-                        assessed = _assessment_date(ctx, st, res)
+                        assessed, assessed_last = _assessment_date(ctx, st, res)
                         if assessed is not None:
                             # dated by its own evidence (mCODE stage.assessment -> TNM stage group)
-                            met_evidence.append((assessed, ctx.source(res, assessed, "Stage IV (Condition.stage)")))
+                            src = ctx.source(res, assessed, "Stage IV (Condition.stage)")
+                            met_evidence.append((assessed, src))
+                            if assessed_last is not None:
+                                evidence_last[id(src)] = assessed_last
                             if _stage_is_clinical(st):
                                 clinical_stage4_dates.append(assessed)
+                                clinical_stage4_lasts.append(assessed_last or assessed)
                         else:
                             # no date of its own: the primary's onset, checked against the
                             # other evidence below (_date_undated_stage4)
@@ -312,6 +328,9 @@ def build_disease(ctx: Ctx) -> Disease:
                     unconfirmed.append((site or "site not stated", why, src))
                     continue
                 met_evidence.append((onset, src))
+                last = _partial_last(onset, condition_onset(res, date_last))
+                if last is not None:
+                    evidence_last[id(src)] = last
                 add_site(site or "other", visceral, onset, src)
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
@@ -319,6 +338,7 @@ def build_disease(ctx: Ctx) -> Disease:
     for res in ctx.observations_with(_STAGING_CODES):
         try:
             date = obs_date(res)
+            last = _partial_last(date, obs_date(res, date_last))
             for system, code, _ in ctx.code_of(res):
                 if not code:
                     continue
@@ -327,14 +347,21 @@ def build_disease(ctx: Ctx) -> Disease:
                     if s4:
                         if T.STAGE_GROUP_CODES[code]:
                             clinical_stage4_dates.append(date)
-                        met_evidence.append((date, ctx.source(res, date, f"Stage group IV ({code})")))
+                            clinical_stage4_lasts.append(last or date)
+                        src = ctx.source(res, date, f"Stage group IV ({code})")
+                        met_evidence.append((date, src))
+                        if last is not None:
+                            evidence_last[id(src)] = last
                     elif s4 is False:
                         early_sources.append(ctx.source(res, date, f"Stage group 0-III ({code})"))
                     break
                 if (is_loinc(system) or is_snomed(system)) and code in T.M_CATEGORY_CODES:
                     m = _m_value(res.get("valueCodeableConcept"))
                     if m:
-                        met_evidence.append((date, ctx.source(res, date, f"M1 ({code})")))
+                        src = ctx.source(res, date, f"M1 ({code})")
+                        met_evidence.append((date, src))
+                        if last is not None:
+                            evidence_last[id(src)] = last
                     elif m is False:
                         early_sources.append(ctx.source(res, date, f"M0 ({code})"))
                     break
@@ -349,12 +376,13 @@ def build_disease(ctx: Ctx) -> Disease:
         d.breast_cancer = "yes"
         d.primary_sources = history_only
     d.primary_diagnosis_date = min(primary_dates) if primary_dates else None
-    _date_undated_stage4(ctx, d, stage4_at_onset, met_evidence, clinical_stage4_dates)
+    _date_undated_stage4(ctx, d, stage4_at_onset, met_evidence, clinical_stage4_dates, clinical_stage4_lasts)
 
     if met_evidence:
         d.metastatic = "yes"
         dates = [x for x, _ in met_evidence if x]
         d.metastatic_date = min(dates) if dates else None
+        d.metastatic_date_latest = _metastatic_date_latest(met_evidence, evidence_last, d.metastatic_date)
         d.metastatic_sources = [s for _, s in met_evidence]
     elif early_sources:
         d.metastatic = "no"
@@ -372,12 +400,17 @@ def build_disease(ctx: Ctx) -> Disease:
     _node_only_conflict(ctx, sites, met_evidence, early_sources)
 
     if d.metastatic == "yes":
+        diagnosed_last = min(primary_lasts) if primary_lasts else None
+        at_diagnosis = _clinical_stage4_at_diagnosis(
+            clinical_stage4_dates, clinical_stage4_lasts, d.primary_diagnosis_date, diagnosed_last)
         if d.metastatic_date_earliest is not None:
             pass  # metastatic at diagnosis or later: unknown (gap metastatic-date-conflict)
-        elif _clinical_stage4_at_diagnosis(clinical_stage4_dates, d.primary_diagnosis_date):
+        elif at_diagnosis:
             d.de_novo_metastatic = True
-        elif d.metastatic_date and d.primary_diagnosis_date:
-            d.de_novo_metastatic = (d.metastatic_date - d.primary_diagnosis_date).days <= DE_NOVO_DAYS
+        elif d.metastatic_date and d.primary_diagnosis_date and at_diagnosis is False:
+            d.de_novo_metastatic = _within_de_novo_window(
+                d.metastatic_date, d.metastatic_date_latest or d.metastatic_date,
+                d.primary_diagnosis_date, diagnosed_last or d.primary_diagnosis_date)
         if d.metastatic_date is None and d.de_novo_metastatic and d.primary_diagnosis_date:
             d.metastatic_date = d.primary_diagnosis_date
     elif d.metastatic == "no":
@@ -387,22 +420,49 @@ def build_disease(ctx: Ctx) -> Disease:
     return d
 
 
-def _assessment_date(ctx: Ctx, stage: dict[str, Any], condition: dict[str, Any]) -> dt.date | None:
+def _assessment_date(ctx: Ctx, stage: dict[str, Any],
+                     condition: dict[str, Any]) -> tuple[dt.date | None, dt.date | None]:
     """The earliest date of the stage's assessment Observations received in this call
-    (mCODE: Condition.stage.assessment -> the TNM stage-group Observation), else None."""
-    dates = []
+    (mCODE: Condition.stage.assessment -> the TNM stage-group Observation), else None; and
+    the last day that earliest date can mean when it is written without a day (else None)."""
+    dates, lasts = [], []
     for ref in as_list(stage.get("assessment")):
         obs = ctx.resolve(ref, condition)
         if isinstance(obs, dict) and obs.get("resourceType") == "Observation":
             date = obs_date(obs)
             if date is not None:
                 dates.append(date)
-    return min(dates) if dates else None
+                lasts.append(obs_date(obs, date_last) or date)
+    if not dates:
+        return None, None
+    return min(dates), _partial_last(min(dates), min(lasts))
+
+
+def _metastatic_date_latest(met_evidence: list[tuple[dt.date | None, Source]], evidence_last: dict[int, dt.date],
+                            first: dt.date | None) -> dt.date | None:
+    """The last day the metastatic date (the earliest dated evidence, CR C.2 step 1) can
+    mean when evidence is dated without a day: the earliest of the evidence's last days
+    ("2024" alone: 2024-12-31; "2024" and 2024-03-10: 2024-03-10). None when it is the first."""
+    lasts = [evidence_last.get(id(src), x) for x, src in met_evidence if x]
+    return _partial_last(first, min(lasts)) if lasts else None
+
+
+def _within_de_novo_window(met_first: dt.date, met_last: dt.date,
+                           diagnosed_first: dt.date, diagnosed_last: dt.date) -> bool | None:
+    """De novo (metastatic within DE_NOVO_DAYS of the diagnosis) when every day the two dates
+    can mean says so, not de novo when none does, else None (a date without a day, e.g.
+    metastasis "2024" and diagnosis 2024-02-10: unknown rather than its first day's answer)."""
+    if (met_last - diagnosed_first).days <= DE_NOVO_DAYS:
+        return True
+    if (met_first - diagnosed_last).days > DE_NOVO_DAYS:
+        return False
+    return None
 
 
 def _date_undated_stage4(ctx: Ctx, d: Disease, stage4_at_onset: list[tuple[int, bool]],
                          met_evidence: list[tuple[dt.date | None, Source]],
-                         clinical_stage4_dates: list[dt.date | None]) -> None:
+                         clinical_stage4_dates: list[dt.date | None],
+                         clinical_stage4_lasts: list[dt.date | None]) -> None:
     """A stage IV on the primary with no date of its own takes the primary's onset (stage IV
     at diagnosis), unless other metastatic evidence is dated only later than the de novo
     window: then the stage may have been recorded at diagnosis (metastatic since the onset)
@@ -433,15 +493,25 @@ def _date_undated_stage4(ctx: Ctx, d: Disease, stage4_at_onset: list[tuple[int, 
             )
             continue
         if clinical:
+            # the diagnosis's own date: at diagnosis whatever day a partial onset means
             clinical_stage4_dates.append(onset)
+            clinical_stage4_lasts.append(onset)
 
 
-def _clinical_stage4_at_diagnosis(dates: list[dt.date | None], diagnosed: dt.date | None) -> bool:
+def _clinical_stage4_at_diagnosis(dates: list[dt.date | None], lasts: list[dt.date | None],
+                                  diagnosed: dt.date | None, diagnosed_last: dt.date | None) -> bool | None:
     """A clinical stage group IV makes the disease de novo metastatic (metastatic at diagnosis,
     CR C.2 step 1 ABC4 class "de novo") when it is undated, the diagnosis is undated, or it
     is dated within the de novo window of the diagnosis. One dated later staged a recurrence:
-    it says nothing about the diagnosis (the dates decide, below)."""
-    return any(x is None or diagnosed is None or (x - diagnosed).days <= DE_NOVO_DAYS for x in dates)
+    it says nothing about the diagnosis (False: the dates decide, below). None when a date
+    without a day ("2024") may fall inside or outside the window: de novo is unknown."""
+    if any(x is None or diagnosed is None for x in dates):
+        return True
+    readings = [_within_de_novo_window(x, last or x, diagnosed, diagnosed_last or diagnosed)  # type: ignore[arg-type]
+                for x, last in zip(dates, lasts)]
+    if any(r is True for r in readings):
+        return True
+    return None if None in readings else False
 
 
 def _node_only_conflict(ctx: Ctx, sites: dict[str, MetastaticSite],

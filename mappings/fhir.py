@@ -236,16 +236,18 @@ def ref_id(ref: Any, rtype: str | None = None) -> str | None:
     return None
 
 
-def obs_date(res: dict[str, Any]) -> dt.date | None:
-    d = parse_date(res.get("effectiveDateTime"))
+def obs_date(res: dict[str, Any], read: Callable[[Any], dt.date | None] = parse_date) -> dt.date | None:
+    """effective[x], else issued (read: parse_date, or date_last for the last day a
+    partial date can mean)."""
+    d = read(res.get("effectiveDateTime"))
     if d:
         return d
     p = res.get("effectivePeriod")
     if isinstance(p, dict):
-        d = parse_date(p.get("start")) or parse_date(p.get("end"))
+        d = read(p.get("start")) or read(p.get("end"))
         if d:
             return d
-    return parse_date(res.get("effectiveInstant")) or parse_date(res.get("issued"))
+    return read(res.get("effectiveInstant")) or read(res.get("issued"))
 
 
 def period(res: dict[str, Any], prefix: str,

@@ -54,6 +54,10 @@ class Disease(BaseModel):
     # evidence is dated later; gap metastatic-date-conflict). Therapy started between this
     # and metastatic_date is in an unknown setting.
     metastatic_date_earliest: dt.date | None = None
+    # set when the metastatic date is written without a day ("2024", "2024-06"): the last
+    # day it can mean (metastatic_date is the first). A decision that depends on where in
+    # that range the date falls (therapy setting, relapse timing, de novo) is unknown.
+    metastatic_date_latest: dt.date | None = None
     metastatic_sources: list[Source] = Field(default_factory=list)
     # metastatic "no": the M0 category / stage 0-III records it rests on (order checks cite them)
     non_metastatic_sources: list[Source] = Field(default_factory=list)
@@ -244,6 +248,8 @@ class TherapyLine(BaseModel):
     endocrine: bool = False  # contains AI/SERM/fulvestrant/oral SERD
     chemotherapy: bool = False
     sources: list[Source] = Field(default_factory=list)
+    # the end read from a date without a day ("2025"): the last day it can mean (end is the first)
+    end_last: dt.date | None = None
 
     @property
     def classes(self) -> set[str]:
@@ -281,6 +287,29 @@ class EndocrineEvent(BaseModel):
     date: dt.date
     event: str  # worded to follow "predates": "the end of metastatic line 2 (abemaciclib + fulvestrant)"
     sources: list[Source] = Field(default_factory=list)
+    # a date written without a day ("2025"): the last day it can mean (date is the first)
+    date_last: dt.date | None = None
+
+    @property
+    def latest(self) -> dt.date:
+        """The last day the event can have happened: a result must follow it to be shown current."""
+        return self.date_last or self.date
+
+    @property
+    def when_text(self) -> str:
+        """"on 2025-03-10"; for a date without a day "in 2025", "in 2025-03" (else "between ...")."""
+        return "on " + self.date.isoformat() if self.date_last is None else range_text(self.date, self.date_last)
+
+
+def range_text(first: dt.date, last: dt.date) -> str:
+    """A date known only to lie between first and last, as written: "in 2024", "in 2024-06",
+    else "between 2024-01-01 and 2024-03-10"."""
+    if (first.month, first.day, last.month, last.day) == (1, 1, 12, 31) and first.year == last.year:
+        return f"in {first.year}"
+    if first.day == 1 and (first.year, first.month) == (last.year, last.month) \
+            and (last + dt.timedelta(days=1)).day == 1:
+        return f"in {first.isoformat()[:7]}"
+    return f"between {first.isoformat()} and {last.isoformat()}"
 
 
 class TherapyHistory(BaseModel):
@@ -308,6 +337,8 @@ class TherapyHistory(BaseModel):
     # metastatic line 1 (letrozole + ribociclib)"), and the resources it was read from
     last_endocrine_progression_event: str | None = None
     last_endocrine_progression_sources: list[Source] = Field(default_factory=list)
+    # that date written without a day: the last day it can mean (else None)
+    last_endocrine_progression_last: dt.date | None = None
 
     metastatic_endocrine_lines: int = 0
     metastatic_chemotherapy_lines: int = 0
@@ -348,17 +379,20 @@ class TherapyHistory(BaseModel):
             cands.append((self.last_endocrine_progression, 1, EndocrineEvent(
                 date=self.last_endocrine_progression,
                 event=self.last_endocrine_progression_event or "the latest progression on endocrine therapy",
-                sources=list(self.last_endocrine_progression_sources))))
+                sources=list(self.last_endocrine_progression_sources),
+                date_last=self.last_endocrine_progression_last)))
         for ln in self.metastatic_lines:
             if ln.endocrine and ln.end is not None and not ln.active:
                 cands.append((ln.end, 0, EndocrineEvent(
                     date=ln.end, event=f"the end of metastatic line {ln.number} ({ln.regimen_text})",
-                    sources=list(ln.sources))))
+                    sources=list(ln.sources), date_last=ln.end_last)))
         if self.as_of is not None:
             cands = [c for c in cands if c[0] <= self.as_of]
         if not cands:
             return None
-        return max(cands, key=lambda c: (c[0], c[1]))[2]
+        # the latest event; one written without a day ("2025") counts as its last day (a
+        # result must follow every day it can mean, C.3 row 18)
+        return max(cands, key=lambda c: (c[2].latest, c[1]))[2]
 
 
 # --- patient factors -------------------------------------------------------

@@ -13,7 +13,9 @@ code) is named in the gap medication-unreadable (lines may be missing).
 Setting: an exposure starting on/after (metastatic date - 30 days) is metastatic,
 earlier is early (neo/adjuvant). A partial start ("2024", "2024-03") is the whole
 year/month: when that range holds the boundary the setting is unknown (gap
-therapy-setting-unknown), and so is a start after the earliest an uncertain metastatic
+therapy-setting-unknown), and so is a start that is metastatic on the last day of a
+metastatic date written without a day (Disease.metastatic_date_latest) but not on its
+first, or a start after the earliest an uncertain metastatic
 date may be (Disease.metastatic_date_earliest, gap metastatic-date-conflict). With no metastatic date: all metastatic if de
 novo stage IV, all early if the disease is documented non-metastatic, else unknown.
 With a metastatic date but no start date: metastatic if still given (active at
@@ -53,7 +55,9 @@ C.3 row 1, calendar months):
   start); any other adjuvant ET record without an end (written after that end, of a
   drug with no recorded end, undated) leaves completion unknown (gap
   adjuvant-endocrine-end-unknown, naming those records), and so does a partial
-  end ("2019") whose first and last day give different relapse timings;
+  end ("2019") whose first and last day give different relapse timings, or a
+  metastatic date or adjuvant start without a day whose range gives different
+  classes (the most and least resistant readings differ);
 - first metastatic ET line ended by progression after < 6 months -> primary,
   >= 6 months -> secondary (the more resistant of the adjuvant and metastatic
   readings wins);
@@ -79,7 +83,9 @@ from mappings.fhir import (
     raw_cc_key, as_list, cc_text, codings, contained_resource, date_last, is_loinc, is_rxnorm, months_between,
     obs_date, parse_date, period, ref_str, ref_type_and_id, text_of,
 )
-from mappings.state import ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine
+from mappings.state import (
+    ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine, range_text,
+)
 
 REGIMEN_WINDOW_DAYS = 28
 _SETTING_CLASSES = LINE_CLASSES | {"ovarian-suppression", "bone-agent"}
@@ -603,9 +609,9 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     return None
 
 
-def _progression_dates(ctx: Ctx, sources: list[Source]) -> list[dt.date]:
-    """Dates of disease-status "worsening" Observations; `sources` gets their Source, in
-    the same order."""
+def _progression_dates(ctx: Ctx, sources: list[Source], lasts: list[dt.date | None]) -> list[dt.date]:
+    """Dates of disease-status "worsening" Observations; `sources` gets their Source and
+    `lasts` the last day a date without a day can mean (else None), in the same order."""
     out = []
     for obs in ctx.observations_with(T.DISEASE_STATUS_CODES):
         try:
@@ -620,6 +626,8 @@ def _progression_dates(ctx: Ctx, sources: list[Source]) -> list[dt.date]:
             if hit and d:
                 out.append(d)
                 sources.append(ctx.source(obs, d, "disease status: progression"))
+                last = obs_date(obs, date_last)
+                lasts.append(last if last != d else None)
         except Exception:  # noqa: BLE001
             continue
     return out
@@ -637,12 +645,20 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
         m_from = mdate - dt.timedelta(days=SETTING_TOLERANCE_DAYS) if mdate else None
     except OverflowError:  # a metastatic date in year 1: every start is after it
         m_from = dt.date.min
+    # a metastatic date without a day ("2024"): a start is metastatic only when it is so
+    # on the last day the date can mean (Disease.metastatic_date_latest)
+    m_sure = m_from
+    if disease.metastatic_date_latest is not None and mdate is not None:
+        try:
+            m_sure = disease.metastatic_date_latest - dt.timedelta(days=SETTING_TOLERANCE_DAYS)
+        except OverflowError:
+            m_sure = dt.date.min
     unsure_from = _unsure_from(disease)
     for e in exps:
         if not e.med.setting:  # type: ignore[union-attr]
             continue  # antihyperglycemics etc.: no oncology setting
         if mdate and e.start:
-            e.setting = _dated_setting(e, m_from, unsure_from)  # type: ignore[arg-type]
+            e.setting = _dated_setting(e, m_from, m_sure, unsure_from)  # type: ignore[arg-type]
         elif mdate is None and disease.metastatic == "yes" and disease.de_novo_metastatic:
             e.setting = "metastatic"
         elif disease.metastatic == "no":
@@ -664,7 +680,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
         and ((e.end is None and e.active) or (e.end is not None and e.end > mdate))
     ]
     progression_sources: list[Source] = []
-    progressions = _progression_dates(ctx, progression_sources)
+    progression_lasts: list[dt.date | None] = []
+    progressions = _progression_dates(ctx, progression_sources, progression_lasts)
     lines = _build_lines([e for e in exps if e.setting == "metastatic"], ctx, ongoing_early, progressions)
 
     # Exposure(...) without re-validation: every value is typed here (dates from
@@ -700,7 +717,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     _chemo_adjuvant(th, exps, disease)
     _cdk46i(th, lines, ctx.as_of, progressions)
     _resistance(th, exps, lines, disease, progressions, early_et, ctx.has_gap("medication-unreadable"))
-    _last_et_progression(th, lines, disease, progressions, et_exps, progression_sources)
+    _last_et_progression(th, lines, disease, progressions, et_exps, progression_sources, progression_lasts)
     # the two gaps name only the therapies the pathway counts (LINE_CLASSES: endocrine,
     # targeted, chemotherapy, ADCs as drugs.yaml classifies them); a metformin or a bone
     # agent record is neither in the lines nor a reason to doubt them
@@ -711,7 +728,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
                 [e.src for e in counted if e.start is None])
     unplaced = [e for e in counted if e.setting == "unknown"]
     if disease.metastatic == "yes" and unplaced:
-        _setting_unknown_gap(ctx, unplaced, mdate)
+        _setting_unknown_gap(ctx, unplaced, disease)
     return th
 
 
@@ -727,26 +744,28 @@ def _unsure_from(disease: Disease) -> dt.date | None:
         return dt.date.min
 
 
-def _dated_setting(e: _Exp, m_from: dt.date, unsure_from: dt.date | None) -> str:
+def _dated_setting(e: _Exp, m_from: dt.date, m_sure: dt.date, unsure_from: dt.date | None) -> str:
     """metastatic / early for a start on / before m_from; unknown when the start cannot be
-    put on one side: a partial start ("2024") whose range holds m_from, or a start after
-    the earliest the uncertain metastatic date may be (gap metastatic-date-conflict)."""
+    put on one side: a partial start ("2024") whose range holds m_from, a start between
+    m_from and m_sure (a metastatic date without a day: m_from from its first day, m_sure
+    from its last), or a start after the earliest the uncertain metastatic date may be
+    (gap metastatic-date-conflict)."""
     start = e.start
-    if start >= m_from:  # type: ignore[operator]
+    if start >= m_sure:  # type: ignore[operator]
         return "metastatic"
-    if e.start_last is not None and e.start_last >= m_from:
+    if (e.start_last or start) >= m_from:  # type: ignore[operator]
         return "unknown"
     if unsure_from is not None and start >= unsure_from:  # type: ignore[operator]
         return "unknown"
     return "early"
 
 
-def _setting_unknown_gap(ctx: Ctx, unplaced: list[_Exp], mdate: dt.date | None) -> None:
+def _setting_unknown_gap(ctx: Ctx, unplaced: list[_Exp], disease: Disease) -> None:
     # one entry per (drug, reason) with its record count (six undated refills of one drug
     # are one entry), at most UNREADABLE_NAMED entries named; every record is a source
     groups: dict[tuple[str, str], int] = {}
     for e in unplaced:
-        key = (e.med.names, _unplaced_reason(e, mdate, ctx.as_of))  # type: ignore[union-attr]
+        key = (e.med.names, _unplaced_reason(e, disease, ctx.as_of))  # type: ignore[union-attr]
         groups[key] = groups.get(key, 0) + 1
     entries = [f"{names} ({why}{f'; {n} records' if n > 1 else ''})" for (names, why), n in groups.items()]
     rest = sum(list(groups.values())[UNREADABLE_NAMED:])
@@ -757,11 +776,19 @@ def _setting_unknown_gap(ctx: Ctx, unplaced: list[_Exp], mdate: dt.date | None) 
             [e.src for e in unplaced])
 
 
-def _unplaced_reason(e: _Exp, mdate: dt.date | None, as_of: dt.date) -> str:
+def _unplaced_reason(e: _Exp, disease: Disease, as_of: dt.date) -> str:
     """Why build_therapy left this exposure's setting unknown, in the gap's words."""
+    mdate = disease.metastatic_date
     if mdate is None:
         started = f"started {e.start.isoformat()}" if e.start else "no start date"
         return f"{started}; the metastatic date is unknown"
+    m_latest = disease.metastatic_date_latest
+    if (e.start is not None and m_latest is not None
+            and ((e.start_last or e.start) - mdate).days >= -SETTING_TOLERANCE_DAYS):
+        started = (f"started in {_partial_text(e.start, e.start_last)}, no day given" if e.start_last is not None
+                   else f"started {e.start.isoformat()}")
+        return (f"{started}; the metastatic date is {range_text(mdate, m_latest)}, no day given: "
+                f"before or after it cannot be told")
     if e.start is not None and e.start_last is not None:
         return (f"started in {_partial_text(e.start, e.start_last)}, no day given: before or after "
                 f"the metastatic date {mdate.isoformat()} cannot be told")
@@ -915,6 +942,7 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
             if d.drug_class in LINE_CLASSES and d not in drugs:
                 drugs.append(d)
     own_ends = [e.end for e in ln.exps]
+    end_last = None
     if nxt is not None:
         active = False
         known = [x for x in own_ends if x]
@@ -922,11 +950,14 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
             # the latest evidence of the line (an end date, or a later refill/administration)
             last = max(known + [e.start for e in ln.exps if e.start])
             end = min(last, nxt.start) if nxt.start else last
+            end_last = _line_end_last(ln, end, nxt.start)
         else:
             end = nxt.start
     else:
         active = any(e.active and not e.superseded for e in ln.exps + ln.carried)
         end = None if active else (max(own_ends) if own_ends and all(own_ends) else None)  # type: ignore[type-var]
+        if end is not None:
+            end_last = _line_end_last(ln, end, None)
     classes = {d.drug_class for d in drugs}
     # TherapyLine(...) without re-validation: number an int, dates from parse_date,
     # active a bool (any() or False), Drug models from to_drug
@@ -939,7 +970,20 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         "endocrine": bool(classes & ENDOCRINE_CLASSES),
         "chemotherapy": "chemotherapy" in classes,
         "sources": [e.src for e in ln.carried + ln.exps],
+        "end_last": end_last,
     })
+
+
+def _line_end_last(ln: _Line, end: dt.date, next_start: dt.date | None) -> dt.date | None:
+    """The last day a line's end can mean when it was read from dates without a day (an end
+    "2025" is any day of 2025: ESR1 currency, C.3 row 18, must not take its first), as
+    _to_line reads the end (the latest end or later start, not after the next line's
+    start); None when that is the end itself."""
+    lasts = [e.end_last or e.end for e in ln.exps if e.end] + [e.start_last or e.start for e in ln.exps if e.start]
+    last = max(lasts)  # type: ignore[type-var]
+    if next_start is not None:
+        last = min(last, next_start)  # type: ignore[type-var]
+    return last if last > end else None  # type: ignore[operator]
 
 
 def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx,
@@ -954,6 +998,9 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
     )
     ends = [e.end for e in early_et if e.end]
     th.endocrine_resistance_sources = [e.src for e in early_et] + disease.metastatic_sources[:1]
+    if _partial_dates_decide(early_et, disease):
+        _partial_dates_gap(ctx, early_et, disease)
+        return
     if on_treatment:
         th.on_adjuvant_endocrine_at_recurrence = True
         th.months_from_adjuvant_endocrine_end_to_metastasis = 0.0
@@ -974,6 +1021,52 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
         ctx.gap("adjuvant-endocrine-end-unknown",
                 "Adjuvant endocrine therapy is documented without an end date: endocrine resistance cannot be classified.",
                 [e.src for e in open_ended])
+
+
+def _adjuvant_class(early_et: list[_Exp], m: dt.date, last_days: bool) -> str:
+    """The ABC4 class (CR C.1; 12 months inclusive, CR C.3 row 1) of a recurrence on m after
+    the adjuvant ET records, as _early_endocrine and _resistance read it: on ET within its
+    first 2 years primary, later secondary; <= 12 months after its end secondary, later
+    sensitive; unknown without the dates it needs. last_days: partial starts and ends read
+    at their last day (the most resistant reading with m the earliest metastatic day),
+    else at their first."""
+    ends = [(e.end_last or e.end) if last_days else e.end for e in early_et if e.end]
+    if any(e.end is None and e.active for e in early_et) or any((m - x).days <= 0 for x in ends):  # type: ignore[operator]
+        starts = [(e.start_last or e.start) if last_days else e.start for e in early_et if e.start]
+        if not starts:
+            return "unknown"
+        return "primary" if months_between(min(starts), m) < 24 else "secondary"  # type: ignore[type-var, arg-type]
+    if not ends:
+        return "unknown"
+    return "secondary" if months_between(max(ends), m) <= 12.0 else "sensitive"  # type: ignore[type-var, arg-type]
+
+
+def _partial_dates_decide(early_et: list[_Exp], disease: Disease) -> bool:
+    """A metastatic date without a day (Disease.metastatic_date_latest), or a partial
+    adjuvant start, is any day of its range: it decides when the most resistant reading
+    (earliest metastatic day, latest ET days) and the least (the reverse) differ. The class
+    only moves one way along each date, so the two ends of the ranges bound every reading.
+    A partial end alone is _partial_end_matters' (its own message)."""
+    m = disease.metastatic_date
+    m_last = disease.metastatic_date_latest
+    if m is None or (m_last is None and not any(e.start_last for e in early_et)):
+        return False
+    return _adjuvant_class(early_et, m, True) != _adjuvant_class(early_et, m_last or m, False)
+
+
+def _partial_dates_gap(ctx: Ctx, early_et: list[_Exp], disease: Disease) -> None:
+    m, m_last = disease.metastatic_date, disease.metastatic_date_latest
+    partial = []
+    if m_last is not None:
+        partial.append(f"the metastatic date ({range_text(m, m_last)})")  # type: ignore[arg-type]
+    if any(e.start_last or e.end_last for e in early_et):
+        partial.append("the adjuvant endocrine therapy dates")
+    ctx.gap("adjuvant-endocrine-end-unknown",
+            f"No day is given in {' or '.join(partial)} (year or month only), and where in that "
+            "period the dates fall decides whether the recurrence came on adjuvant endocrine therapy "
+            "(in its first 2 years or later), within 12 months of its end or later: endocrine resistance "
+            "cannot be classified.",
+            [e.src for e in early_et] + disease.metastatic_sources[:2])
 
 
 def _relapse_timing(end: dt.date, m: dt.date) -> str:
@@ -1113,34 +1206,37 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
 
 def _last_et_progression(th: TherapyHistory, lines: list[_Line], disease: Disease,
                          progressions: list[dt.date], et_exps: list[_Exp],
-                         progression_sources: list[Source]) -> None:
+                         progression_sources: list[Source], progression_lasts: list[dt.date | None]) -> None:
     # (date, what happened, sources): the event and its sources are shown by the cards
     # that explain ESR1 currency (TherapyHistory.esr1_reference)
-    cands: list[tuple[dt.date, str, list[Source]]] = []
+    # (date, what happened, sources, the last day a date without a day can mean or None)
+    cands: list[tuple[dt.date, str, list[Source], dt.date | None]] = []
     if any(e.setting == "early" for e in et_exps) and disease.metastatic_date:
         cands.append((disease.metastatic_date, "the recurrence after early-setting endocrine therapy",
-                      disease.metastatic_sources[:2]))
+                      disease.metastatic_sources[:2], disease.metastatic_date_latest))
     tls = th.metastatic_lines
     for i, ln in enumerate(tls):
         if ln.endocrine and _line_progressed(i, tls, lines, progressions):
             when = ln.end or (tls[i + 1].start if i + 1 < len(tls) else None)
             if when:
                 cands.append((when, f"the progression on metastatic line {ln.number} ({ln.regimen_text})",
-                              ln.sources))
+                              ln.sources, ln.end_last if ln.end else None))
     et_starts = [e.start for e in et_exps if e.start]
     if et_starts:
         first = min(et_starts)
         # _progression_dates fills progressions and progression_sources in step
         cands.extend((p, "the disease progression recorded after endocrine therapy started",
-                      [progression_sources[k]])
+                      [progression_sources[k]], progression_lasts[k])
                      for k, p in enumerate(progressions) if p > first)
     # an event after as_of has not happened yet: it neither counts nor hides an earlier one
     if th.as_of is not None:
         cands = [c for c in cands if c[0] <= th.as_of]
     if cands:
         # the latest date; on a tie the first found (recurrence, line, recorded progression)
-        best = max(cands, key=lambda c: c[0])
+        # (a date without a day counts as its last day: a result must follow all of it)
+        best = max(cands, key=lambda c: c[3] or c[0])
         th.last_endocrine_progression, th.last_endocrine_progression_event = best[0], best[1]
         th.last_endocrine_progression_sources = list(best[2])
+        th.last_endocrine_progression_last = best[3]
     else:
         th.last_endocrine_progression = None

@@ -855,3 +855,14 @@ def test_fhir_ongoing_letrozole_palbociclib_started_in_the_year_of_the_metastasi
     assert "inavolisib-palbociclib-fulvestrant" not in regimen_topics(cards)
     assert "could not be placed in the early or metastatic setting" in cards[0]["detail"]
     assert "letrozole (started in 2024, no day given" in cards[0]["detail"]
+
+
+def test_fhir_a_relapse_dated_by_year_only_does_not_open_the_inavolisib_route_on_its_first_day():
+    """Adjuvant letrozole ended 2023-07-01, metastasis written "2024": 6 months (secondary,
+    inavolisib) on 1 January, 18 months (endocrine-sensitive) on 31 December."""
+    p = adjuvant_relapse("year-only-relapse", "2023-07-01", metastatic="2024").variant(
+        "PIK3CA", "p.His1047Arg", on="2024-06-20")
+    state, cards = run(p, dt.date(2025, 1, 10))
+    assert state.therapy.endocrine_resistance == "unknown"
+    assert "inavolisib-palbociclib-fulvestrant" not in regimen_topics(cards)
+    assert "No day is given in the metastatic date (in 2024)" in cards[0]["detail"]

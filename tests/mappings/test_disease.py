@@ -400,3 +400,29 @@ def test_an_undated_stage_iv_on_the_primary_against_later_dated_metastases_is_a_
     assert "letrozole" in gaps["therapy-setting-unknown"]
     assert s.therapy.metastatic_lines == []
     assert s.therapy.endocrine_resistance == "unknown"
+
+
+# --- de novo with dates written without a day -------------------------------------------------
+
+def test_a_metastasis_dated_by_year_only_in_the_year_of_the_diagnosis_is_not_guessed_de_novo():
+    d = disease(breast_cancer("2024-02-10"), metastasis("94222008", "Secondary malignant neoplasm of bone", "2024"))
+    assert d.metastatic_date == dt.date(2024, 1, 1) and d.metastatic_date_latest == dt.date(2024, 12, 31)
+    assert d.de_novo_metastatic is None
+    # a year-month within the window on every day of it stays de novo
+    assert disease(breast_cancer("2024-02-10"),
+                   metastasis("94222008", "Secondary malignant neoplasm of bone", "2024-03")).de_novo_metastatic is True
+
+
+def test_a_clinical_stage_group_iv_dated_by_year_only_is_not_read_as_stage_iv_at_diagnosis():
+    d = disease(breast_cancer("2024-02-10"),
+                loinc_obs("21908-9", "2024", valueCodeableConcept=cc(coding("http://cancerstaging.org", "4"))))
+    assert d.metastatic == "yes" and d.de_novo_metastatic is None
+
+
+def test_a_stage_iv_on_a_primary_dated_by_year_only_stays_de_novo_and_places_later_therapy_in_the_metastatic_setting():
+    s = build_patient_state([
+        patient(), breast_cancer("2024", stage=[_stage_iv_summary()]),
+        med_statement(LETROZOLE, "2024-05-01", None, status="active"),
+    ], PID, dt.date(2025, 3, 1))
+    assert s.disease.de_novo_metastatic is True and s.disease.metastatic_date_latest is None
+    assert [e.setting for e in s.therapy.exposures] == ["metastatic"]

@@ -806,3 +806,69 @@ def test_an_adjuvant_end_given_as_a_year_only_that_straddles_the_12_month_bounda
     # a year-only end wholly more than 12 months before the relapse stays sensitive
     far = state(_statement_started(ANASTROZOLE, "2012-02-15", "2017", status="completed"), met="2020-01-15")
     assert far.therapy.endocrine_resistance == "sensitive"
+
+
+# --- a metastatic date without a day ("2024") is any day of that year ----------------------
+
+def test_a_start_inside_a_year_only_metastatic_date_is_in_an_unknown_setting_and_one_after_the_year_is_metastatic():
+    s = state(med_statement(TAMOXIFEN, "2016-05-01", "2021-05-01"),
+              med_statement(LETROZOLE, "2024-03-10", "2024-12-01"),
+              med_statement(RIBOCICLIB, "2025-02-10", None, status="active"),
+              met="2024", as_of=dt.date(2025, 6, 1))
+    assert s.disease.metastatic_date == dt.date(2024, 1, 1)
+    assert s.disease.metastatic_date_latest == dt.date(2024, 12, 31)
+    settings = {e.drugs[0].name: e.setting for e in s.therapy.exposures}
+    assert settings == {"tamoxifen": "early", "letrozole": "unknown", "ribociclib": "metastatic"}
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["ribociclib"]]
+    gap = next(g.message for g in s.gaps if g.code == "therapy-setting-unknown")
+    assert "letrozole (started 2024-03-10; the metastatic date is in 2024, no day given" in gap
+
+
+def test_a_year_month_metastatic_date_places_a_start_before_its_month_and_one_after_it():
+    s = state(med_statement(LETROZOLE, "2024-04-20", "2024-05-01"), med_statement(RIBOCICLIB, "2024-07-15"),
+              met="2024-06", as_of=dt.date(2025, 3, 1))
+    settings = {e.drugs[0].name: e.setting for e in s.therapy.exposures}
+    # 2024-04-20 is before 2024-06-01 - 30 days: early whatever day of June; 2024-07-15 after
+    assert settings == {"letrozole": "early", "ribociclib": "metastatic"}
+
+
+def test_an_adjuvant_end_within_12_months_of_the_first_day_of_a_year_only_relapse_but_not_its_last_leaves_resistance_unknown():
+    # ended 2023-06-15: 6.5 months before 2024-01-01 (secondary), 18.5 before 2024-12-31 (sensitive)
+    s = state(med_statement(ANASTROZOLE, "2018-06-15", "2023-06-15"), met="2024", as_of=dt.date(2025, 3, 1))
+    assert s.therapy.endocrine_resistance == "unknown"
+    gap = next(g.message for g in s.gaps if g.code == "adjuvant-endocrine-end-unknown")
+    assert gap.startswith("No day is given in the metastatic date (in 2024)")
+    # a year-month relapse 10-11 months after the end: secondary on every day of the month
+    month = state(med_statement(ANASTROZOLE, "2018-06-15", "2023-06-15"), met="2024-05", as_of=dt.date(2025, 3, 1))
+    assert month.therapy.endocrine_resistance == "secondary"
+
+
+# --- ESR1 currency against a line end without a day (C.3 row 18) ---------------------------
+
+def test_an_esr1_negative_dated_inside_the_year_a_line_ended_without_a_day_is_not_shown_current():
+    from cards import patient_view_cards
+    from tests.mappings.builders import variant
+    from tests.mappings.builders import answer
+    line = [_statement_started(LETROZOLE, "2024-02-01", "2025", status="completed"),
+            _statement_started(PALBOCICLIB, "2024-02-01", "2025", status="completed"),
+            loinc_obs("85337-4", "2024-01-20", **answer(LOINC, "LA6576-8", "Positive")),
+            loinc_obs("85319-2", "2024-01-20", **answer(LOINC, "LA6577-6", "Negative"))]
+    s = state(variant("HGNC:3467", "ESR1", present=False, date="2025-03-10", specimen_display="plasma ctDNA"),
+              *line, met="2024-01-15", as_of=dt.date(2026, 1, 20))
+    assert s.therapy.metastatic_lines[0].end == dt.date(2025, 1, 1)
+    assert s.biomarkers.esr1_current is False
+    gap = next(g.message for g in s.gaps if g.code == "esr1-stale")
+    assert "(letrozole + palbociclib) in 2025, no day given" in gap
+    assert "test-esr1" in {c.source.topic.code for c in patient_view_cards(s) if c.source.topic}
+    # a result after the whole year is current
+    later = state(variant("HGNC:3467", "ESR1", present=False, date="2026-01-05", specimen_display="plasma ctDNA"),
+                  *line, met="2024-01-15", as_of=dt.date(2026, 1, 20))
+    assert later.biomarkers.esr1_current is True
+
+
+def test_an_esr1_result_inside_a_year_only_recurrence_after_adjuvant_therapy_is_not_shown_current():
+    from tests.mappings.builders import variant
+    s = state(variant("HGNC:3467", "ESR1", present=False, date="2024-03-10", specimen_display="plasma ctDNA"),
+              med_statement(TAMOXIFEN, "2016-05-01", "2021-05-01"), met="2024", as_of=dt.date(2025, 3, 1))
+    assert s.biomarkers.esr1_current is False
+    assert s.therapy.last_endocrine_progression_last == dt.date(2024, 12, 31)
