@@ -21,7 +21,7 @@ from typing import Literal
 from mappings.state import PatientState, Source
 
 from cards.knowledge import DRUGS, REGIMENS, REGIMENS_BY_TOPIC, DrugInfo, Regimen, Route, RuleRef
-from cards.rules import RULES, Context, Finding, line_listing, fmt_date
+from cards.rules import RULES, Context, Finding, fmt_date, line_listing, metastatic_when
 
 Status = Literal["fits", "not-fit", "unknown", "not-this-phase", "outside-pathway"]
 
@@ -182,7 +182,7 @@ def pathway_status(state: PatientState) -> PathwayStatus:
     d, er, pr, her2 = state.disease, state.er, state.pr, state.her2
     dx = Finding(d.breast_cancer == "yes", f"Breast cancer: {d.breast_cancer}", _src(d.primary_sources))
     met = Finding(d.metastatic == "yes", f"Metastatic disease: {d.metastatic}"
-                  + (f" (since {fmt_date(d.metastatic_date)})" if d.metastatic_date else ""),
+                  + (f" ({metastatic_when(d)})" if d.metastatic_date else ""),
                   _src(d.metastatic_sources or d.non_metastatic_sources))
     rec = Finding(None, f"ER {er.status}, PR {pr.status}, HER2 {her2.category}",
                   _src(er.sources, pr.sources, her2.sources))

@@ -22,7 +22,7 @@ from cards.models import (
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
-    variant_text, visceral_crisis_text,
+    metastatic_when, variant_text, visceral_crisis_text,
 )
 from cards.testing import TestNeed
 
@@ -568,7 +568,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             f"- Breast cancer: {d.breast_cancer}"
             + (f", diagnosed {fmt_date(d.primary_diagnosis_date)}" if d.primary_diagnosis_date else "")
             + cite(d.primary_sources),
-            f"- Metastatic: {d.metastatic}" + (f" since {fmt_date(d.metastatic_date)}" if d.metastatic_date else "")
+            f"- Metastatic: {d.metastatic}" + (f" {metastatic_when(d)}" if d.metastatic_date else "")
             + (" (de novo)" if d.de_novo_metastatic else "")
             + cite(d.metastatic_sources or d.non_metastatic_sources)]  # "no": the M0 / stage 0-III
     for site in d.sites:

@@ -16,7 +16,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
-from mappings.state import ENDOCRINE_CLASSES, LINE_CLASSES, LabValue, PatientState, Source, TherapyLine, VariantResult
+from mappings.state import (
+    ENDOCRINE_CLASSES, LINE_CLASSES, Disease, LabValue, PatientState, Source, TherapyLine, VariantResult, range_text,
+)
 
 NSAI = {"letrozole", "anastrozole"}
 PATHOGENIC = ("pathogenic", "likely-pathogenic")
@@ -149,6 +151,16 @@ def iso(value: dt.date) -> str:
 
 def fmt_date(value: dt.date | None) -> str:
     return iso(value) if value else "date unknown"
+
+
+def metastatic_when(d: Disease) -> str:
+    """"since 2024-03-10"; for a date written without a day "in 2024 (no day given)" (its
+    first day is not the date: Disease.metastatic_date_latest); "" when undated."""
+    if d.metastatic_date is None:
+        return ""
+    if d.metastatic_date_latest is None:
+        return f"since {iso(d.metastatic_date)}"
+    return f"{range_text(d.metastatic_date, d.metastatic_date_latest)} (no day given)"
 
 
 def describe_variant(v: VariantResult) -> str:

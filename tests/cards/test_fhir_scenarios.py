@@ -866,3 +866,13 @@ def test_fhir_a_relapse_dated_by_year_only_does_not_open_the_inavolisib_route_on
     assert state.therapy.endocrine_resistance == "unknown"
     assert "inavolisib-palbociclib-fulvestrant" not in regimen_topics(cards)
     assert "No day is given in the metastatic date (in 2024)" in cards[0]["detail"]
+
+
+def test_fhir_a_metastatic_date_written_without_a_day_is_shown_as_written_not_as_its_first_day():
+    """The summary says "in 2024 (no day given)", not "since 2024-01-01": the first day is not
+    the date, and the setting and relapse timing read from it are said to be unknown. (The
+    citations after it still show a resource's date as its first day.)"""
+    p = adjuvant_relapse("year-only-summary", "2023-07-01", metastatic="2024")
+    state, cards = run(p, dt.date(2025, 1, 10))
+    metastatic = next(x for x in cards[0]["detail"].splitlines() if x.startswith("- Metastatic:"))
+    assert metastatic.startswith("- Metastatic: yes in 2024 (no day given) — ")
