@@ -219,13 +219,13 @@ def esr1_test_needed(state, ctx, status, by_topic):
 
 def _nothing_actionable(bm, genes: tuple[str, ...], where: str = "", lower: bool = False) -> str:
     """"PIK3CA not detected<where>", or, when the record holds a variant that is not
-    actionable (VUS, benign: C.2 step 1), what it found: "No actionable PIK3CA variant<where>
+    actionable (VUS, benign: C.2 step 1), what it found: "No actionable PIK3CA alteration<where>
     (PIK3CA p.E545K detected (somatic, plasma ctDNA, vus, ...))". A VUS is not "not detected"."""
     names = "/".join(genes)
     found = [v for g in genes for v in bm.for_gene(g) if v.result == "detected"]
     if not found:
         return f"{names} not detected{where}"
-    text = f"No actionable {names} variant{where} ({'; '.join(describe_variant(v) for v in found)})"
+    text = f"No actionable {names} alteration{where} ({'; '.join(describe_variant(v) for v in found)})"
     return text[:1].lower() + text[1:] if lower else text
 
 

@@ -125,7 +125,7 @@ def test_a_pik3ca_vus_on_tissue_with_akt1_and_pten_untested_is_named_as_found_no
     test = card(cards_for(state), "test-pik3ca-akt1-pten")
     assert test["summary"].endswith("decides Capivasertib + fulvestrant")
     assert "PIK3CA not detected" not in test["detail"]
-    assert ("No actionable PIK3CA variant (PIK3CA p.E545K detected (somatic, tissue, vus, 2026-10-01)); "
+    assert ("No actionable PIK3CA alteration (PIK3CA p.E545K detected (somatic, tissue, vus, 2026-10-01)); "
             "AKT1/PTEN not tested") in test["detail"]
 
 
