@@ -731,6 +731,13 @@ def adjuvant_endocrine_relapse_within_12_months(state, ctx):
         return Finding(False, "De novo metastatic disease (no adjuvant endocrine therapy)", srcs)
     early_et = any(d.drug_class in ENDOCRINE_CLASSES for e in th.exposures if e.setting == "early" for d in e.drugs)
     if early_et or th.adjuvant_endocrine_end:
+        d = state.disease
+        if d.metastatic_date is not None and d.metastatic_date_latest is not None:
+            # the end may be known: it is the recurrence that has no day (mappings gap
+            # adjuvant-endocrine-end-unknown says which dates decide)
+            return Finding(None, "Recurrence timing after adjuvant endocrine therapy unknown: the metastatic date "
+                                 f"is {range_text(d.metastatic_date, d.metastatic_date_latest)}, no day given",
+                           srcs + _srcs(d.metastatic_sources[:1]))
         return Finding(None, "Adjuvant endocrine therapy documented but its end date relative to recurrence is unknown", srcs)
     if th.endocrine_resistance in ("primary", "secondary"):
         return Finding(None, f"Endocrine resistance '{th.endocrine_resistance}' documented without adjuvant dates", srcs)

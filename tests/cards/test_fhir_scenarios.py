@@ -876,3 +876,8 @@ def test_fhir_a_metastatic_date_written_without_a_day_is_shown_as_written_not_as
     state, cards = run(p, dt.date(2025, 1, 10))
     metastatic = next(x for x in cards[0]["detail"].splitlines() if x.startswith("- Metastatic:"))
     assert metastatic.startswith("- Metastatic: yes in 2024 (no day given) — ")
+    # the adjuvant end (2023-07-01) is known: the regimens waiting on the timing say what is not
+    assert ("Aromatase inhibitor + CDK4/6 inhibitor: waiting on — not known whether this applies: Relapse on or "
+            "within 12 months of an adjuvant aromatase inhibitor (Recurrence timing after adjuvant endocrine "
+            "therapy unknown: the metastatic date is in 2024, no day given)") in cards[0]["detail"]
+    assert "end date relative to recurrence is unknown" not in cards[0]["detail"]
