@@ -22,7 +22,7 @@ from cards.models import (
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
-    metastatic_when, variant_text, visceral_crisis_text,
+    line_end_text, metastatic_when, variant_text, visceral_crisis_text,
 )
 from cards.testing import TestNeed
 
@@ -488,7 +488,7 @@ def _endocrine_sensitivity(th) -> str:
         if own == res:
             facts.insert(0, (own, f"progression {'within 6 months' if own == 'primary' else 'after 6 months or more'} "
                                   f"of first-line metastatic endocrine therapy ({first_et.regimen_text}, "
-                                  f"{fmt_date(first_et.start)} to {fmt_date(first_et.end)})"))
+                                  f"{fmt_date(first_et.start)} to {line_end_text(first_et)})"))
     if res == "sensitive" and not facts:
         facts.append(("sensitive", "no endocrine therapy before the metastatic diagnosis"))
     text = _RES_WORDS.get(res, res)
@@ -602,7 +602,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     out += ["", "**Therapy**"]
     if th.metastatic_lines:
         for ln in th.metastatic_lines:
-            when = f"{fmt_date(ln.start)} to {'now (active)' if ln.active else fmt_date(ln.end)}"
+            when = f"{fmt_date(ln.start)} to {'now (active)' if ln.active else line_end_text(ln)}"
             out.append(f"- Metastatic line {ln.number}: {ln.regimen_text}, {when}{cite(ln.sources)}")
     else:
         out.append(f"- Metastatic lines: {ctx.lines}")

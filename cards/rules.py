@@ -189,6 +189,14 @@ class Esr1Reference(NamedTuple):
     text: str  # "the end of metastatic line 2 (abemaciclib + fulvestrant) on 2026-08-01"
     sources: tuple[Source, ...]
     documented: bool  # False: no progression on or end of endocrine therapy documented
+    # the first day of a reference written without a day ("in 2025"); else None
+    uncertain_from: dt.date | None = None
+
+    def predates(self, result_date: dt.date | None) -> str:
+        """"predates", or "may predate" for a result dated inside the range of a reference
+        written without a day (the mapping counts its last day: C.3 row 18)."""
+        inside = self.uncertain_from is not None and result_date is not None and result_date >= self.uncertain_from
+        return "may predate" if inside else "predates"
 
 
 def esr1_reference_of(state: PatientState, ctx: Context) -> Esr1Reference:
@@ -201,7 +209,8 @@ def esr1_reference_of(state: PatientState, ctx: Context) -> Esr1Reference:
         r = state.therapy.esr1_reference()
         ref = ctx.memo["_esr1_reference"] = (
             Esr1Reference("no progression on or end of endocrine therapy documented", (), False) if r is None
-            else Esr1Reference(f"{r.event} {r.when_text}", tuple(r.sources), True))
+            else Esr1Reference(f"{r.event} {r.when_text}", tuple(r.sources), True,
+                               r.date if r.date_last is not None else None))
     return ref
 
 
@@ -212,8 +221,17 @@ def _srcs(*groups) -> tuple[Source, ...]:
     return tuple(out)
 
 
+def line_end_text(ln: TherapyLine) -> str:
+    """A line's end as recorded: "2025-03-10", or "2025 (no day given)" for an end read from
+    a date without a day (TherapyLine.end_last; ESR1 currency counts its last day)."""
+    if ln.end is None or ln.end_last is None:
+        return fmt_date(ln.end)
+    span = range_text(ln.end, ln.end_last)
+    return f"{span[3:] if span.startswith('in ') else span} (no day given)"
+
+
 def _line_text(ln: TherapyLine) -> str:
-    when = f"from {fmt_date(ln.start)}" + (" (ongoing)" if ln.active else f" to {fmt_date(ln.end)}" if ln.end else "")
+    when = f"from {fmt_date(ln.start)}" + (" (ongoing)" if ln.active else f" to {line_end_text(ln)}" if ln.end else "")
     return f"line {ln.number}: {ln.regimen_text} {when}"
 
 
@@ -310,7 +328,8 @@ def esr1_mutated(state, ctx):
         # not rule out a mutation emerging since: undecided until a current result (C.3 row
         # 18; ASCO 2023 re-test)
         ref = esr1_reference_of(state, ctx)
-        return Finding(None, f"{f.text}: the result predates {ref.text}, "
+        latest = max((v.date for v in state.biomarkers.for_gene("ESR1") if v.date), default=None)
+        return Finding(None, f"{f.text}: the result {ref.predates(latest)} {ref.text}, "
                              "a current ESR1 result is needed", _srcs(f.sources, ref.sources))
     return f
 
@@ -334,7 +353,7 @@ def esr1_result_not_current(state, ctx):
     dated = [v.date for v in results if v.date]
     latest = f"latest ESR1 result {fmt_date(max(dated))}" if dated else "ESR1 result undated"
     ref = esr1_reference_of(state, ctx)
-    text = {False: f"ESR1 result predates {ref.text} ({latest})",
+    text = {False: f"ESR1 result {ref.predates(max(dated) if dated else None)} {ref.text} ({latest})",
             True: f"ESR1 result is current ({latest}; must follow {ref.text})" if ref.documented
             else f"ESR1 result is current ({latest}; {ref.text})",
             None: f"ESR1 result currency unknown ({latest})"}[cur]

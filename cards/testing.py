@@ -195,7 +195,7 @@ def esr1_test_needed(state, ctx, status, by_topic):
     elif bm.esr1_current is False:
         last = max(results, key=lambda v: v.date or dt.date.min)
         ref = esr1_reference_of(state, ctx)
-        why = Finding(None, f"Last ESR1 result predates {ref.text}: "
+        why = Finding(None, f"Last ESR1 result {ref.predates(last.date)} {ref.text}: "
                             f"{describe_variant(last)}", tuple(last.sources) + ref.sources)
     elif bm.status("ESR1") == "not-detected-ctdna-only" and bm.esr1_current is None:
         last = max(results, key=lambda v: v.date or dt.date.min)

@@ -496,13 +496,19 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
         dated = [r.date for r in esr1 if r.date is not None]
         ctx.gap(
             "esr1-stale",
-            (f"The latest ESR1 result ({max(dated).isoformat()}) predates" if dated
+            (f"The latest ESR1 result ({max(dated).isoformat()}) {_predates(ref, max(dated))}" if dated
              else "The ESR1 result is undated, so it cannot be shown to follow")
             + f" {ref.event} {ref.when_text}"
-            + (", no day given: it cannot be shown to follow it" if ref.date_last is not None else "")
+            + (" (no day given)" if ref.date_last is not None else "")
             + ": re-test ESR1 (ctDNA preferred).",
             [s for r in esr1 for s in r.sources] + ref.sources,
         )
+
+
+def _predates(ref: EndocrineEvent, result_date: dt.date) -> str:
+    """"predates", or "cannot be shown to follow" for a result inside the range of a
+    reference written without a day ("2025"): it may have come before or after it."""
+    return "cannot be shown to follow" if ref.date_last is not None and result_date >= ref.date else "predates"
 
 
 def _supersede_stale_esr1(ctx: Ctx, stale: list[VariantResult], current: list[VariantResult],

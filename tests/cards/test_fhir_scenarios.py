@@ -881,3 +881,21 @@ def test_fhir_a_metastatic_date_written_without_a_day_is_shown_as_written_not_as
             "within 12 months of an adjuvant aromatase inhibitor (Recurrence timing after adjuvant endocrine "
             "therapy unknown: the metastatic date is in 2024, no day given)") in cards[0]["detail"]
     assert "end date relative to recurrence is unknown" not in cards[0]["detail"]
+
+
+def test_fhir_an_esr1_negative_inside_a_line_end_written_without_a_day_may_predate_it_and_the_cards_say_so():
+    """Letrozole + ribociclib 2024-02-01 to "2025", ESR1 not detected 2025-03-10: the result may
+    come before or after the progression (the mapping counts the end's last day, C.3 row 18),
+    so the cards ask for a current result and say "may predate", and the line shows its end as
+    written, not as 2025-01-01. (The "Drugs on record" spans and citations still show first days.)"""
+    p = (de_novo("partial-line-end").regimen(("letrozole", "ribociclib"), "2024-02-01", "2025")
+         .regimen(("fulvestrant", "abemaciclib"), "2026-01-10")
+         .variant("ESR1", None, detected=False, significance=None, on="2025-03-10"))
+    state, cards = run(p, dt.date(2026, 11, 21))
+    summary = cards[0]["detail"]
+    assert "- Metastatic line 1: letrozole + ribociclib, 2024-02-01 to 2025 (no day given) — " in summary
+    assert ("The latest ESR1 result (2025-03-10) cannot be shown to follow the progression on metastatic line 1 "
+            "(letrozole + ribociclib) in 2025 (no day given): re-test ESR1") in summary
+    assert ("the result may predate the progression on metastatic line 1 (letrozole + ribociclib) in 2025, "
+            "a current ESR1 result is needed") in summary
+    assert card(cards, "test-esr1")["detail"].count("Last ESR1 result may predate the progression") == 1

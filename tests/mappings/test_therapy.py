@@ -858,7 +858,7 @@ def test_an_esr1_negative_dated_inside_the_year_a_line_ended_without_a_day_is_no
     assert s.therapy.metastatic_lines[0].end == dt.date(2025, 1, 1)
     assert s.biomarkers.esr1_current is False
     gap = next(g.message for g in s.gaps if g.code == "esr1-stale")
-    assert "(letrozole + palbociclib) in 2025, no day given" in gap
+    assert "cannot be shown to follow the end of metastatic line 1 (letrozole + palbociclib) in 2025 (no day given)" in gap
     assert "test-esr1" in {c.source.topic.code for c in patient_view_cards(s) if c.source.topic}
     # a result after the whole year is current
     later = state(variant("HGNC:3467", "ESR1", present=False, date="2026-01-05", specimen_display="plasma ctDNA"),
