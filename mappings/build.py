@@ -106,6 +106,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   different relapse timings (on ET / <= 12 months / later),
                                   or a metastatic date / adjuvant start without a day whose
                                   range gives different ABC4 classes
+    adjuvant-chemotherapy-end-unknown  an adjuvant chemotherapy end or the metastatic date
+                                  without a day whose range gives both answers to "recurrence
+                                  within 6 months of completing adjuvant chemotherapy"
+                                  (T-DXd label B, CR B.11): that route is unknown
 """
 
 from __future__ import annotations
