@@ -705,6 +705,19 @@ def test_fhir_her2_null_on_the_2016_primary_only_asks_for_a_her2_retest_on_recen
     assert "before the metastatic diagnosis" in card(cards, "test-her2")["detail"]
 
 
+
+def test_fhir_her2_null_dated_inside_a_metastatic_year_without_a_day_asks_for_a_her2_retest_saying_it_may_predate():
+    # metastatic "2024" (any day of 2024) and HER2-null tissue of 2024-03: the tissue may predate the metastasis
+    p = (FhirPatient("lb-null-partial").primary("2016-03-01").er("positive", "2024-03").pr("positive", "2024-03")
+         .her2("0", "2024-03", text="IHC 0, no membrane staining (HER2-null)").metastasis("bone", "2024")
+         .menopause("postmenopausal").regimen(("letrozole", "ribociclib"), "2025-01-10", "2025-05-20")
+         .progression("2025-05-15"))
+    state, cards = run(p)
+    assert state.her2.category == "null" and state.therapy.metastatic_endocrine_lines == 1
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert ("possibly before the metastatic diagnosis (in 2024, no day given)"
+            in card(cards, "test-her2")["detail"])
+
 def test_fhir_current_esr1_negative_in_plasma_is_a_negative_not_a_tissue_retest():
     # ASCO 2023: ctDNA is the preferred specimen for ESR1, so a current plasma
     # negative rules the oral SERDs out; only PIK3CA/AKT1/PTEN reflex to tissue.
