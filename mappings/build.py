@@ -34,6 +34,11 @@ Input handling
                             a MedicationRequest with intent proposal/plan or
                             doNotPerform true
     indeterminate-genomic-result  variant Observation with no call / failed
+    data-absent             a tumour-marker result (or component), variant Observation or
+                            HbA1c / fasting glucose / QTc with a dataAbsentReason (FHIR R4:
+                            why value[x] is missing): never read as a result, not its value
+                            (obs-6 forbids both), interpretation or notes; the message names
+                            the test, the reason and the date
     mapping-error           an internal step failed (the rest of the state is kept)
 
 Gap codes (PatientState.gaps; stable ids the cards read)

@@ -718,6 +718,20 @@ def test_fhir_her2_null_dated_inside_a_metastatic_year_without_a_day_asks_for_a_
     assert ("possibly before the metastatic diagnosis (in 2024, no day given)"
             in card(cards, "test-her2")["detail"])
 
+
+def test_fhir_her2_ihc_not_performed_with_a_score_in_its_note_is_no_result_and_the_summary_names_the_reason():
+    p = (FhirPatient("pp-her2-absent").primary("2024-01-10").metastasis("bone", "2024-01-15")
+         .er("positive", "2024-01-15").pr("positive", "2024-01-15").menopause("postmenopausal"))
+    p._obs("her2", {"coding": [{"system": "http://loinc.org", "code": "85319-2"}]}, "2024-01-20",
+           dataAbsentReason={"coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                                         "code": "not-performed", "display": "Not Performed"}]},
+           note=[{"text": "Block exhausted; HER2 3+ on an outside biopsy"}])
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.her2.category == "unknown"
+    assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
+    assert ("HER2 IHC (85319-2) not performed (dataAbsentReason), 2024-01-20: not read as a result"
+            in card(cards, "patient-summary")["detail"])
+
 def test_fhir_current_esr1_negative_in_plasma_is_a_negative_not_a_tissue_retest():
     # ASCO 2023: ctDNA is the preferred specimen for ESR1, so a current plasma
     # negative rules the oral SERDs out; only PIK3CA/AKT1/PTEN reflex to tissue.

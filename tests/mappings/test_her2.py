@@ -6,7 +6,7 @@ import pytest
 
 from mappings import build_patient_state
 from tests.mappings.builders import (
-    LOINC, PID, SNOMED, answer, loinc_obs, patient, quantity, text_value,
+    LOINC, PID, SNOMED, answer, cc, coding, loinc_obs, patient, quantity, text_value,
 )
 
 
@@ -345,3 +345,27 @@ def test_ihc_2_plus_with_an_ish_that_has_no_result_yet_stays_equivocal_whatever_
 def test_negative_or_amplification_words_without_an_ish_word_are_not_read_as_an_ish_result(text, expected):
     h = her2(loinc_obs("85319-2", valueString=text))
     assert (h.category, h.ish) == (expected, None)
+
+
+# --- dataAbsentReason: a test with no value is no result (FHIR R4 Observation.dataAbsentReason) ---
+
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+
+
+def _absent(obs, reason="not-performed"):
+    obs["dataAbsentReason"] = cc(coding(DATA_ABSENT, reason))
+    return obs
+
+
+@pytest.mark.parametrize("obs,reason", [
+    (_absent(loinc_obs("85319-2", "2024-03-01", note=[{"text": "Insufficient tumour. HER2 3+ on the 2016 primary."}])),
+     "not performed"),
+    (_absent(loinc_obs("85318-4", "2024-03-01", note=[{"text": "FISH failed; amplified on outside report"}]), "error"),
+     "error"),
+])
+def test_a_her2_test_with_a_data_absent_reason_is_no_result_even_when_its_note_names_one_and_the_reason_is_shown(
+        obs, reason):
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-02-01", valueString="1+"), obs], PID)
+    assert (s.her2.category, s.her2.ihc_score, s.her2.ish) == ("low", "1+", None)
+    assert any(g.code == "data-absent" and f"{reason} (dataAbsentReason), 2024-03-01" in g.message
+               for g in s.ignored)
