@@ -692,9 +692,13 @@ def prior_metastatic_chemo_or_early_adjuvant_chemo_relapse(state, ctx):
     f = evaluate_rule("metastatic_chemotherapy_lines_at_least", state, ctx, n=1)
     if f.value:
         return f
-    if th.chemotherapy_within_6_months_of_adjuvant_end:
-        return Finding(True, "Recurrence during or within 6 months of completing adjuvant chemotherapy",
-                       tuple(s for n in sorted(_class(ctx, "chemotherapy")) for s in ctx.name_sources.get(n, ())))
+    within = th.chemotherapy_within_6_months_of_adjuvant_end
+    if within or within is None:
+        srcs = tuple(s for n in sorted(_class(ctx, "chemotherapy")) for s in ctx.name_sources.get(n, ()))
+        if within is None:  # a date without a day decides it (gap adjuvant-chemotherapy-end-unknown)
+            return Finding(None, "Recurrence within 6 months of completing adjuvant chemotherapy cannot be "
+                                 "confirmed: a date without a day (year or month only) decides it", srcs)
+        return Finding(True, "Recurrence during or within 6 months of completing adjuvant chemotherapy", srcs)
     return Finding(False, "No chemotherapy for metastatic disease and no relapse within 6 months of adjuvant chemotherapy")
 
 

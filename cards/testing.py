@@ -12,11 +12,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable
 
-from mappings.state import LabValue, PatientState
+from mappings.state import LabValue, PatientState, range_text
 
 from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
-from cards.rules import Context, Finding, describe_variant, esr1_reference_of, evaluate_rule, fmt_date, germline_brca_tested
+from cards.rules import (
+    Context, Finding, describe_variant, esr1_reference_of, evaluate_rule, fmt_date, germline_brca_tested,
+)
 
 
 @dataclass
@@ -130,16 +132,23 @@ def her2_test_needed(state, ctx, status, by_topic):
     if tdxd is None:
         return None
     met_date = state.disease.metastatic_date
+    # a metastatic date without a day ("2024") is any day of its range: tissue dated inside
+    # it may predate the metastasis, and a missed re-test hides a possible T-DXd route while
+    # a needless one is only a suggestion (the reason says "may")
+    met_latest = state.disease.metastatic_date_latest or met_date
     her2_date = state.her2.date
-    old_null = (cat == "null" and tdxd.status == "not-fit" and met_date is not None and her2_date is not None
-                and her2_date < met_date
+    old_null = (cat == "null" and tdxd.status == "not-fit" and met_latest is not None and her2_date is not None
+                and her2_date < met_latest
                 and not any(f.value is True for f in tdxd.reasons_not)  # no label exclusion (ILD, prior T-DXd)
                 and evaluate_rule("metastatic_endocrine_lines_at_least", state, ctx, n=1).value)  # label A otherwise met
     if old_null:
         # HER2-null only on tissue older than the metastatic disease, and HER2 is the only
         # thing keeping T-DXd out: re-test recent tissue (HER2 can change; C.1 ASCO/CAP 2023 commentary)
+        met_text = (fmt_date(met_date) if state.disease.metastatic_date_latest is None
+                    else f"{range_text(met_date, met_latest)}, no day given")  # type: ignore[arg-type]
+        when = "before" if her2_date < met_date else "possibly before"  # type: ignore[operator]
         reasons = [Finding(None, f"HER2-null (IHC 0 without staining) on a specimen of {fmt_date(her2_date)}, "
-                                 f"before the metastatic diagnosis ({fmt_date(met_date)}): HER2 may differ on "
+                                 f"{when} the metastatic diagnosis ({met_text}): HER2 may differ on "
                                  "metastatic tissue", tuple(state.her2.sources))]
         return TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None),
                         waiting=[tdxd.regimen.name])

@@ -34,6 +34,11 @@ Input handling
                             a MedicationRequest with intent proposal/plan or
                             doNotPerform true
     indeterminate-genomic-result  variant Observation with no call / failed
+    data-absent             a tumour-marker result (or component), variant Observation or
+                            HbA1c / fasting glucose / QTc with a dataAbsentReason (FHIR R4:
+                            why value[x] is missing): never read as a result, not its value
+                            (obs-6 forbids both), interpretation or notes; the message names
+                            the test, the reason and the date
     mapping-error           an internal step failed (the rest of the state is kept)
 
 Gap codes (PatientState.gaps; stable ids the cards read)
@@ -106,6 +111,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   different relapse timings (on ET / <= 12 months / later),
                                   or a metastatic date / adjuvant start without a day whose
                                   range gives different ABC4 classes
+    adjuvant-chemotherapy-end-unknown  an adjuvant chemotherapy end or the metastatic date
+                                  without a day whose range gives both answers to "recurrence
+                                  within 6 months of completing adjuvant chemotherapy"
+                                  (T-DXd label B, CR B.11): that route is unknown
 """
 
 from __future__ import annotations

@@ -286,6 +286,27 @@ def text_of(value: Any) -> str:
     return value.lower() if isinstance(value, str) else ""
 
 
+def absent_reason(unit: Any) -> str | None:
+    """Why the value is missing, when an Observation (or a component) has a dataAbsentReason
+    (FHIR R4 Observation.dataAbsentReason: "why the expected value in the element
+    Observation.value[x] is missing", e.g. not-performed, indeterminate, error): the reason
+    in words ("not performed"), else None. Such a unit is never read as a result: not its
+    value (obs-6 forbids both), interpretation or notes."""
+    if not isinstance(unit, dict) or not unit.get("dataAbsentReason"):
+        return None
+    cc = unit["dataAbsentReason"]
+    for _, code, display in codings(cc):
+        if display or code:
+            return (display or code).replace("-", " ").strip().lower() or "no reason given"
+    return cc_text(cc).strip() or "no reason given"
+
+
+def absent_message(label: str, reason: str, date: dt.date | None) -> str:
+    """'HER2 IHC (85319-2) not performed (dataAbsentReason), 2024-03-01: not read as a result'."""
+    when = f", {date.isoformat()}" if date else ""
+    return f"{label} {reason} (dataAbsentReason){when}: not read as a result"
+
+
 def notes_text(res: dict[str, Any]) -> str:
     parts = []
     for n in as_list(res.get("note")):

@@ -18,7 +18,9 @@ a score are "low" with no IHC score (HER2-low = IHC 1+ or 2+/ISH-). "Present" wi
 (antigen detected) is "unknown": it could be anything from ultralow to 3+.
 A category named under a negation ("not ultralow", "Non-HER2-low", "2+ (not 3+)") is not read.
 ISH words are read only when they clearly say amplified or not amplified ("No evidence
-of HER2 gene amplification" is not amplified); other words are noted, never amplified.
+of HER2 gene amplification" is not amplified; "not positive" is not read); other words
+are noted, never amplified. In IHC / interpretation text only the clause after an ISH word
+("IHC 2+; FISH: no evidence of amplification") is read, and not when it has no result yet.
 ISH: the lab's interpretation, else ASCO/CAP groups from HER2/CEP17 ratio and
 copies per nucleus (see _ish_result). Serum HER2 codes are excluded. The assessment is the most recent HER2 result
 day plus results within the 45 days before it (reflex ISH after IHC).
@@ -36,7 +38,8 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    Concept, as_list, cc_text_m, codings_m, concept, is_icd10, is_loinc, memo_search, notes_text, number, obs_date, quantity,
+    Concept, absent_message, absent_reason, as_list, cc_text_m, codings_m, concept, is_icd10, is_loinc, memo_search,
+    notes_text, number, obs_date, quantity,
 )
 from mappings.state import HER2Status, ReceptorStatus, Source
 
@@ -55,8 +58,8 @@ _POS_RE = re.compile(r"\bpositive\b|\bpos\b|^\s*\+\s*$|\bdetected\b|\bpresent\b|
 _NEG_RE = re.compile(r"\bnegative\b|\bneg\b|not detected|\babsent\b|no staining|\bnon[- ]?reactive\b"
                      r"|\bnot (positive|present|reactive|expressed)\b|\bno positive\b"
                      r"|\b(er|pr|pgr|hr)\s*-(?![a-z0-9])|^\s*-\s*$")
-_ISH_IN_TEXT = re.compile(r"\b(fish|ish|sish|cish|ddish|in situ hybridi[sz]ation)\b[^|;]{0,30}?"
-                          r"(not amplified|non[- ]amplified|no amplification|negative|amplified|positive)")
+# the end of an ISH clause in IHC text: '|' (value | notes), ';' or a full stop (not "1.3")
+_ISH_CLAUSE_END = re.compile(r"[|;]|\.(?!\d)")
 _EQ_RE = re.compile(r"\bequivocal\b|\bindeterminate\b|\binconclusive\b|\bborderline\b")
 
 _low_text = memo_search(_LOW_RE)
@@ -433,7 +436,13 @@ def _ish_in_words(vtext: str, notes: str) -> str | None:
     found = _ish_readings(vtext) if vtext else frozenset()
     if not found and notes:
         found = _ish_readings(notes)
-    return next(iter(found)) if len(found) == 1 else None
+    return _one_reading(found)
+
+
+def _one_reading(found: frozenset[str] | set[str]) -> str | None:
+    """amplified / not-amplified when that is the only reading; an "unread" match ("not
+    positive") or two readings: None."""
+    return next(iter(found)) if len(found) == 1 and "unread" not in found else None
 
 
 @lru_cache(maxsize=4096)
@@ -458,11 +467,23 @@ def _note_unread_ish(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any]) -> Non
 
 @lru_cache(maxsize=4096)
 def _ish_in_text(text: str) -> str | None:
-    """An ISH result written in IHC/interpretation text ("FISH not amplified")."""
-    m = _ISH_IN_TEXT.search(text)
-    if not m:
-        return None
-    return "amplified" if m.group(2) in ("amplified", "positive") else "not-amplified"
+    """An ISH result written in IHC/interpretation text ("IHC 2+; FISH: no evidence of
+    amplification"). Only the clause after each ISH word is read (the whole text would read
+    "HER2 negative (IHC 1+)" as ISH not amplified), with the ISH words of _ish_readings, and
+    only when every clause gives the same single reading; a clause saying the ISH has no
+    result yet ("FISH pending, HER2 negative") is not read."""
+    found: set[str] = set()
+    for m in T.HER2_ISH_IN_TEXT_WORD.finditer(text):
+        clause = _ish_clause(text, m.end())
+        if not T.HER2_ISH_IN_TEXT_NO_RESULT.search(clause):
+            found |= _ish_readings(clause)
+    return _one_reading(found)
+
+
+def _ish_clause(text: str, start: int) -> str:
+    clause = text[start:start + T.HER2_ISH_IN_TEXT_CHARS]
+    end = _ISH_CLAUSE_END.search(clause)
+    return clause[:end.start()] if end else clause
 
 
 def _ish_result(ish: list[_Her2]) -> str | None:
@@ -644,6 +665,8 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                     continue
                 marker, kind, code = m
                 label = _label(marker, kind, code)
+                if _absent(ctx, obs, unit, label, date):
+                    continue
                 src = ctx.source(obs, date, label, spec)
                 if marker in ("er", "pr", "er-pr"):
                     if kind == "intensity":
@@ -701,6 +724,16 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     her2 = _combine_her2(acc.her2 or z_her2)
     _note_earlier_her2_low(ctx, acc.her2 or z_her2, her2)
     return er, pr, her2
+
+
+def _absent(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], label: str, date: dt.date | None) -> bool:
+    """A result with a dataAbsentReason is no result (its notes or interpretation, e.g. "3+ on
+    the 2016 primary", are not this test's value): named with its reason, never read."""
+    reason = absent_reason(unit)
+    if reason is None:
+        return False
+    ctx.ignore(obs, "data-absent", absent_message(label, reason, date))
+    return True
 
 
 @lru_cache(maxsize=1024)

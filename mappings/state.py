@@ -344,7 +344,9 @@ class TherapyHistory(BaseModel):
     metastatic_chemotherapy_lines: int = 0
     metastatic_systemic_lines: int = 0
     prior_chemotherapy_any_setting: bool = False
-    chemotherapy_within_6_months_of_adjuvant_end: bool = False  # for T-DXd label B
+    # for T-DXd label B; None: a date without a day ("2024") leaves it unknown (gap
+    # adjuvant-chemotherapy-end-unknown)
+    chemotherapy_within_6_months_of_adjuvant_end: bool | None = False
 
     prior_endocrine_any_setting: bool = False
     prior_nonsteroidal_ai: bool = False  # letrozole/anastrozole (everolimus label)

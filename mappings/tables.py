@@ -193,6 +193,10 @@ HER2_TEXT: list[tuple[re.Pattern[str], str]] = [
 HER2_ISH_TEXT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(e["pattern"], re.I), str(e["value"])) for e in _H["ish_patterns"]
 ]
+# ISH words inside IHC / interpretation text: only the clause after the ISH word is read.
+HER2_ISH_IN_TEXT_WORD = re.compile(_H["in_text_words"], re.I)
+HER2_ISH_IN_TEXT_CHARS = int(_H["in_text_clause_chars"])
+HER2_ISH_IN_TEXT_NO_RESULT = re.compile(_H["in_text_no_result"]["pattern"], re.I)
 # A HER2_TEXT match whose preceding text ends with a negation ("not ultralow") is not read.
 HER2_TEXT_NEGATED_BEFORE = re.compile((_H.get("negation") or {}).get("before") or "(?!)", re.I)
 HER2_EQUIVOCAL_TEXT = re.compile("|".join(_H["equivocal_patterns"]), re.I)

@@ -714,7 +714,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     th.prior_chemotherapy_any_setting = "chemotherapy" in classes
 
     _early_endocrine(th, exps, disease, ctx, early_et)
-    _chemo_adjuvant(th, exps, disease)
+    _chemo_adjuvant(th, exps, disease, ctx)
     _cdk46i(th, lines, ctx.as_of, progressions)
     _resistance(th, exps, lines, disease, progressions, early_et, ctx.has_gap("medication-unreadable"))
     _last_et_progression(th, lines, disease, progressions, et_exps, progression_sources, progression_lasts)
@@ -1107,15 +1107,42 @@ def _bounded_by_recorded_end(e: _Exp, latest_end: dict[str, dt.date]) -> bool:
     return e.start is not None and end is not None and e.start <= end
 
 
-def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease) -> None:
+def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx) -> None:
+    """T-DXd label B (CR B.11): recurrence during or within 6 months of completing adjuvant
+    chemotherapy. A chemotherapy end or metastatic date without a day is any day of its
+    range: where the ranges give both answers the route is unknown (None) and a gap says so."""
     m = disease.metastatic_date
     if m is None:
         return
+    m_last = disease.metastatic_date_latest or m
+    straddling = []
     for e in exps:
         if e.setting == "early" and e.med.chemo:  # type: ignore[union-attr]
-            last = e.end or (None if not e.active else m)
-            if last is not None and months_between(last, m) <= 6.0:
+            if e.end is None and not e.active:
+                continue
+            # active at recurrence: "during"; else the least and the most favourable readings
+            surely = e.end is None or months_between(e.end, m_last) <= 6.0
+            if surely:
                 th.chemotherapy_within_6_months_of_adjuvant_end = True
+                return
+            if months_between(e.end_last or e.end, m) <= 6.0:
+                straddling.append(e)
+    if straddling:
+        th.chemotherapy_within_6_months_of_adjuvant_end = None
+        _adjuvant_chemo_end_gap(ctx, straddling, disease)
+
+
+def _adjuvant_chemo_end_gap(ctx: Ctx, straddling: list[_Exp], disease: Disease) -> None:
+    m, m_last = disease.metastatic_date, disease.metastatic_date_latest
+    partial = [f"the adjuvant chemotherapy end ({range_text(e.end, e.end_last)})"  # type: ignore[arg-type]
+               for e in straddling if e.end_last is not None][:1]
+    if m_last is not None:
+        partial.append(f"the metastatic date ({range_text(m, m_last)})")  # type: ignore[arg-type]
+    ctx.gap("adjuvant-chemotherapy-end-unknown",
+            f"No day is given in {' or '.join(partial)} (year or month only), and where in that period "
+            "the dates fall decides whether the recurrence came within 6 months of completing adjuvant "
+            "chemotherapy: trastuzumab deruxtecan label B (HER2-low after chemotherapy) cannot be confirmed.",
+            [e.src for e in straddling] + disease.metastatic_sources[:2])
 
 
 def _line_progressed(i: int, lines: list[TherapyLine], raw: list[_Line], progressions: list[dt.date]) -> bool:

@@ -512,6 +512,19 @@ def test_fhir_her2_low_after_first_line_chemotherapy_gets_trastuzumab_deruxtecan
     assert "Label B" in card(cards, "trastuzumab-deruxtecan")["detail"]
 
 
+
+def test_fhir_relapse_in_a_month_without_a_day_that_straddles_6_months_after_adjuvant_chemotherapy_does_not_open_label_b():
+    # paclitaxel ended 2023-07-10; metastatic "2024-01": 5.7 months from its first day, 6.7 from its last.
+    # The only metastatic line (olaparib) is neither endocrine (label A) nor chemotherapy.
+    p = (hr_positive_mbc("lb-tdxd-b-partial", primary="2023-01-10", metastatic="2024-01")
+         .med("paclitaxel", "2023-03-01", "2023-07-10").med("olaparib", "2024-02-01", "2025-05-20")
+         .progression("2025-05-15"))
+    _, cards = run(p)
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    line = next(x for x in card(cards, "patient-summary")["detail"].splitlines()
+                if x.startswith("- Trastuzumab deruxtecan:"))
+    assert "waiting on" in line and "within 6 months of completing adjuvant chemotherapy cannot be confirmed" in line
+
 def test_fhir_de_novo_pik3ca_first_line_gets_no_pi3k_pathway_inhibitor():
     _, cards = run(de_novo("lb-denovo-pik3ca").variant("PIK3CA", "p.His1047Arg", on="2024-01-20"), FIRST_LINE_AS_OF)
     regs = regimen_topics(cards)
@@ -691,6 +704,33 @@ def test_fhir_her2_null_on_the_2016_primary_only_asks_for_a_her2_retest_on_recen
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
     assert "before the metastatic diagnosis" in card(cards, "test-her2")["detail"]
 
+
+
+def test_fhir_her2_null_dated_inside_a_metastatic_year_without_a_day_asks_for_a_her2_retest_saying_it_may_predate():
+    # metastatic "2024" (any day of 2024) and HER2-null tissue of 2024-03: the tissue may predate the metastasis
+    p = (FhirPatient("lb-null-partial").primary("2016-03-01").er("positive", "2024-03").pr("positive", "2024-03")
+         .her2("0", "2024-03", text="IHC 0, no membrane staining (HER2-null)").metastasis("bone", "2024")
+         .menopause("postmenopausal").regimen(("letrozole", "ribociclib"), "2025-01-10", "2025-05-20")
+         .progression("2025-05-15"))
+    state, cards = run(p)
+    assert state.her2.category == "null" and state.therapy.metastatic_endocrine_lines == 1
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert ("possibly before the metastatic diagnosis (in 2024, no day given)"
+            in card(cards, "test-her2")["detail"])
+
+
+def test_fhir_her2_ihc_not_performed_with_a_score_in_its_note_is_no_result_and_the_summary_names_the_reason():
+    p = (FhirPatient("pp-her2-absent").primary("2024-01-10").metastasis("bone", "2024-01-15")
+         .er("positive", "2024-01-15").pr("positive", "2024-01-15").menopause("postmenopausal"))
+    p._obs("her2", {"coding": [{"system": "http://loinc.org", "code": "85319-2"}]}, "2024-01-20",
+           dataAbsentReason={"coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                                         "code": "not-performed", "display": "Not Performed"}]},
+           note=[{"text": "Block exhausted; HER2 3+ on an outside biopsy"}])
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.her2.category == "unknown"
+    assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
+    assert ("HER2 IHC (85319-2) not performed (dataAbsentReason), 2024-01-20: not read as a result"
+            in card(cards, "patient-summary")["detail"])
 
 def test_fhir_current_esr1_negative_in_plasma_is_a_negative_not_a_tissue_retest():
     # ASCO 2023: ctDNA is the preferred specimen for ESR1, so a current plasma

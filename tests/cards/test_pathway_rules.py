@@ -462,6 +462,15 @@ def test_her2_low_relapse_within_6_months_of_adjuvant_chemotherapy_fits_trastuzu
     assert a.fits and a.route.startswith("Label B")
 
 
+
+def test_her2_low_relapse_whose_timing_after_adjuvant_chemotherapy_is_unknown_says_label_b_cannot_be_confirmed():
+    # a date without a day decides "within 6 months" (TherapyHistory field None): not a fit, not a no
+    state = S.with_lines(S.base(), ("olaparib",), early=(("paclitaxel",),),
+                         chemotherapy_within_6_months_of_adjuvant_end=None)
+    a = assess(state, "trastuzumab-deruxtecan")
+    assert not a.fits and a.route is None
+    assert any("cannot be confirmed" in f.text and f.value is None for f in a.unknown)
+
 def test_de_novo_pik3ca_first_line_gets_no_pi3k_pathway_inhibitor():
     regs = regimen_topics(cards_for(S.with_variants(S.base(), S.variant("PIK3CA"))))
     assert not {"inavolisib-palbociclib-fulvestrant", "alpelisib-fulvestrant", "capivasertib-fulvestrant"} & set(regs)

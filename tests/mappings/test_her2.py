@@ -6,7 +6,7 @@ import pytest
 
 from mappings import build_patient_state
 from tests.mappings.builders import (
-    LOINC, PID, SNOMED, answer, loinc_obs, patient, quantity, text_value,
+    LOINC, PID, SNOMED, answer, cc, coding, loinc_obs, patient, quantity, text_value,
 )
 
 
@@ -300,3 +300,72 @@ def test_an_earlier_her2_low_result_is_noted_when_the_latest_assessment_is_her2_
     assert (s.her2.category, s.her2.date.isoformat()) == ("zero-unspecified", "2024-01-15")
     note = next(g for g in s.gaps if g.code == "her2-low-earlier")
     assert "2016-03-01" in note.message and "HER2-low" in note.message and "1+" in note.message
+
+
+# --- ISH words inside HER2 IHC text: the clause after the ISH word, never a guess ---
+
+
+@pytest.mark.parametrize("value", [
+    {"valueString": "IHC 2+; FISH: no evidence of amplification"},
+    {"valueString": "2+; FISH: HER2 gene amplification not detected"},
+    {"valueString": "2+ (equivocal). SISH: amplification absent"},
+    {"valueString": "Score 2+, ISH without HER2 amplification (ratio 1.3)"},
+    {"valueString": "2+", "note": [{"text": "Reflex FISH: no evidence of HER2 gene amplification."}]},
+])
+def test_ihc_2_plus_with_an_ish_negation_written_after_the_ish_word_in_the_same_text_is_her2_low(value):
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-03-01", **value)], PID)
+    assert (s.her2.category, s.her2.ihc_score, s.her2.ish) == ("low", "2+", "not-amplified")
+
+
+@pytest.mark.parametrize("text", ["2+, FISH was not positive", "IHC 2+; ISH: not positive (see report)"])
+def test_an_ish_negation_in_ihc_text_never_reads_as_amplified_so_ihc_2_plus_stays_equivocal(text):
+    h = her2(loinc_obs("85319-2", valueString=text))
+    assert (h.category, h.ish) == ("equivocal-pending", None)
+
+
+def test_an_ish_result_not_positive_is_not_read_as_amplified_and_is_noted():
+    ihc = loinc_obs("85319-2", "2024-01-15", valueString="2+")
+    ish = loinc_obs("85318-4", "2024-01-20", valueString="Not positive")
+    s = build_patient_state([patient(), ihc, ish], PID)
+    assert (s.her2.category, s.her2.ish) == ("equivocal-pending", None)
+    assert any("not positive" in g.message.lower() for g in s.ignored)
+
+
+@pytest.mark.parametrize("text", ["2+; FISH not performed, HER2 negative", "2+, FISH pending, HER2 negative"])
+def test_ihc_2_plus_with_an_ish_that_has_no_result_yet_stays_equivocal_whatever_follows(text):
+    h = her2(loinc_obs("85319-2", valueString=text))
+    assert (h.category, h.ish) == ("equivocal-pending", None)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("HER2 negative (IHC 1+)", "low"),
+    ("IHC 2+, HER2 negative", "equivocal-pending"),
+    ("2+ (not amplified per outside report)", "equivocal-pending"),
+])
+def test_negative_or_amplification_words_without_an_ish_word_are_not_read_as_an_ish_result(text, expected):
+    h = her2(loinc_obs("85319-2", valueString=text))
+    assert (h.category, h.ish) == (expected, None)
+
+
+# --- dataAbsentReason: a test with no value is no result (FHIR R4 Observation.dataAbsentReason) ---
+
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+
+
+def _absent(obs, reason="not-performed"):
+    obs["dataAbsentReason"] = cc(coding(DATA_ABSENT, reason))
+    return obs
+
+
+@pytest.mark.parametrize("obs,reason", [
+    (_absent(loinc_obs("85319-2", "2024-03-01", note=[{"text": "Insufficient tumour. HER2 3+ on the 2016 primary."}])),
+     "not performed"),
+    (_absent(loinc_obs("85318-4", "2024-03-01", note=[{"text": "FISH failed; amplified on outside report"}]), "error"),
+     "error"),
+])
+def test_a_her2_test_with_a_data_absent_reason_is_no_result_even_when_its_note_names_one_and_the_reason_is_shown(
+        obs, reason):
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-02-01", valueString="1+"), obs], PID)
+    assert (s.her2.category, s.her2.ihc_score, s.her2.ish) == ("low", "1+", None)
+    assert any(g.code == "data-absent" and f"{reason} (dataAbsentReason), 2024-03-01" in g.message
+               for g in s.ignored)

@@ -250,3 +250,25 @@ def test_er_percent_bound_that_spans_the_one_percent_threshold_decides_no_status
     # "<50 %" may be 0 % (negative) or 40 % (positive); ">0 %" may be 0.5 % or 90 %
     s = state_of(loinc_obs("85329-1", **value))
     assert s.er.status == "unknown"
+
+
+# --- dataAbsentReason: a test with no value is no result (FHIR R4 Observation.dataAbsentReason) ---
+
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+
+
+def _absent(obs, reason="not-performed"):
+    obs["dataAbsentReason"] = cc(coding(DATA_ABSENT, reason))
+    return obs
+V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+@pytest.mark.parametrize("extra", [
+    {"interpretation": [cc(coding(V3, "POS", "Positive"))]},
+    {"valueCodeableConcept": {"coding": [coding(LOINC, "LA6576-8", "Positive")]}},  # obs-6 broken: not read
+])
+def test_er_with_a_data_absent_reason_is_not_read_as_positive_and_the_reason_is_named(extra):
+    s = state_of(_absent(loinc_obs("85337-4", "2024-03-01", **extra)))
+    assert s.er.status == "unknown"
+    assert "er-unknown" in {g.code for g in s.gaps}
+    assert any("ER status (85337-4) not performed (dataAbsentReason), 2024-03-01" in g.message for g in s.ignored)

@@ -279,6 +279,29 @@ def test_adjuvant_chemotherapy_counts_for_prior_chemo_and_timing_but_not_as_a_li
     assert th.metastatic_chemotherapy_lines == 0
 
 
+
+@pytest.mark.parametrize("end,met", [
+    ("2023-07-10", "2024-01"),   # metastatic month: 5.7 months from its first day, 6.7 from its last
+    ("2023-07", "2024-01-15"),   # adjuvant end month: 6.5 months from its first day, 5.5 from its last
+])
+def test_relapse_within_6_months_of_adjuvant_chemotherapy_is_unknown_when_a_date_without_a_day_decides_it(end, met):
+    s = state(med_statement(PACLITAXEL, "2023-03-01", end), met=met)
+    assert s.therapy.chemotherapy_within_6_months_of_adjuvant_end is None
+    gap = next(g for g in s.gaps if g.code == "adjuvant-chemotherapy-end-unknown")
+    assert "6 months" in gap.message and "cannot be confirmed" in gap.message
+
+
+@pytest.mark.parametrize("end,met,expected", [
+    ("2023-05", "2024-01", False),   # 7.0 months at the closest days
+    ("2023-09", "2024-01", True),    # 4.0 months at the farthest days
+    ("2023-07-10", "2024-01-05", True),
+])
+def test_relapse_within_6_months_of_adjuvant_chemotherapy_is_decided_when_every_day_gives_the_same_answer(
+        end, met, expected):
+    s = state(med_statement(PACLITAXEL, "2023-03-01", end), met=met)
+    assert s.therapy.chemotherapy_within_6_months_of_adjuvant_end is expected
+    assert "adjuvant-chemotherapy-end-unknown" not in {g.code for g in s.gaps}
+
 def test_medication_requests_and_administrations_build_the_same_line():
     s = state(
         med_request(EXEMESTANE, "2020-02-01", status="active"),

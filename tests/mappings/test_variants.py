@@ -430,3 +430,25 @@ def test_the_word_pathogenicity_names_the_question_and_is_never_read_as_pathogen
     v["component"].append(component("53037-8", valueCodeableConcept=cc(text=text)))
     r = results(v).for_gene("PIK3CA")[0]
     assert r.significance == expected and r.actionable is False
+
+
+# --- dataAbsentReason: a test with no value is no result (FHIR R4 Observation.dataAbsentReason) ---
+
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+
+
+def _absent(obs, reason="not-performed"):
+    obs["dataAbsentReason"] = cc(coding(DATA_ABSENT, reason))
+    return obs
+V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+@pytest.mark.parametrize("obs,gene", [
+    (_absent(variant("HGNC:3467", "ESR1", present=None, date="2024-03-01", protein="p.Tyr537Ser")), "ESR1"),
+    (_absent(variant("HGNC:8975", "PIK3CA", present=None, date="2024-03-01",
+                     interpretation=[cc(coding(V3, "NEG", "Negative"))]), "error"), "PIK3CA"),
+])
+def test_a_variant_result_with_a_data_absent_reason_is_neither_detected_nor_negative_and_the_reason_is_named(obs, gene):
+    s = build_patient_state([patient(), obs], PID)
+    assert s.biomarkers.status(gene) == "not-tested"
+    assert any(g.code == "data-absent" and g.message.startswith(f"{gene} variant") for g in s.ignored)
