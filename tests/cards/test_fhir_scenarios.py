@@ -512,7 +512,6 @@ def test_fhir_her2_low_after_first_line_chemotherapy_gets_trastuzumab_deruxtecan
     assert "Label B" in card(cards, "trastuzumab-deruxtecan")["detail"]
 
 
-
 def test_fhir_relapse_in_a_month_without_a_day_that_straddles_6_months_after_adjuvant_chemotherapy_does_not_open_label_b():
     # paclitaxel ended 2023-07-10; metastatic "2024-01": 5.7 months from its first day, 6.7 from its last.
     # The only metastatic line (olaparib) is neither endocrine (label A) nor chemotherapy.
@@ -524,6 +523,7 @@ def test_fhir_relapse_in_a_month_without_a_day_that_straddles_6_months_after_adj
     line = next(x for x in card(cards, "patient-summary")["detail"].splitlines()
                 if x.startswith("- Trastuzumab deruxtecan:"))
     assert "waiting on" in line and "within 6 months of completing adjuvant chemotherapy cannot be confirmed" in line
+
 
 def test_fhir_de_novo_pik3ca_first_line_gets_no_pi3k_pathway_inhibitor():
     _, cards = run(de_novo("lb-denovo-pik3ca").variant("PIK3CA", "p.His1047Arg", on="2024-01-20"), FIRST_LINE_AS_OF)
