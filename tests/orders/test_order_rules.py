@@ -1170,3 +1170,13 @@ def test_a_fitting_regimen_next_to_an_unconfirmed_one_stays_silent():
     state = _relapse_timing_unknown(base_state())
     assert topics(run(state, [draft("l", "letrozole"), draft("r", "ribociclib")])) == ["order-not-indicated"]
     assert run(state, [draft("f", "fulvestrant"), draft("r", "ribociclib")]) == []
+
+
+def test_an_unconfirmed_ai_cdk46i_for_a_premenopausal_woman_still_asks_for_ovarian_suppression():
+    # the drug may well be indicated: the card informs, the other cards about it stay
+    state = _relapse_timing_unknown(base_state())
+    state.factors.menopausal_status, state.factors.age = "premenopausal", 44
+    cards = run(state, [draft("l", "letrozole"), draft("r", "ribociclib")])
+    assert topics(cards) == ["order-not-indicated", "order-incomplete-regimen"]
+    assert NOT_CONFIRMED in cards[0]["summary"]
+    assert cards[1]["summary"] == "Premenopausal woman: add ovarian suppression to Aromatase inhibitor + CDK4/6 inhibitor"
