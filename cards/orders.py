@@ -45,6 +45,22 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        choices (the drafted regimen's own too, e.g.
                                        paclitaxel for eribulin in a visceral crisis),
                                        never one the order hooks call "do not start"
+                                       Also (warning) when the drafted regimen is
+                                       "unknown" for this patient (patient-view:
+                                       "waiting on") for a reason that is not a
+                                       biomarker (relapse timing after adjuvant
+                                       therapy, menopausal status, a T-DXd label
+                                       route ...): "<regimen>: label requirement not
+                                       confirmed — <first open fact>", the open facts
+                                       with their sources, the label, the regimens
+                                       that fit; nothing pre-selected (the drug may
+                                       well be indicated: replacements offered
+                                       unselected, the drug-level safety and glucose
+                                       cards and the ovarian suppression card stay).
+                                       Only for a regimen drafted complete (one
+                                       lacking a partner: order-incomplete-regimen
+                                       names what is open) and not for guideline-only
+                                       placement (chemotherapy)
     order-biomarker-missing (warning)  a label biomarker is not documented
     order-incomplete-regimen           a partner is missing (combination-only
                                        labels: warning; otherwise info), ovarian
@@ -364,7 +380,8 @@ class Group:
     kind: str = "fits"  # fits | incomplete | not-fit
     continuation: bool = False
     # its order-not-indicated card only informs (documented non-metastatic disease: the label's
-    # "advanced" may still apply), so the drug-level safety cards still apply to its drugs
+    # "advanced" may still apply; a label requirement the record cannot confirm), so the
+    # drug-level safety cards still apply to its drugs
     advisory: bool = False
 
     @property
@@ -533,6 +550,10 @@ class _Checker:
         partner = self.incomplete_card(g, combo_only)
         if partner is not None:
             cards.append(partner)
+        open_facts = self.open_label_requirements(g)
+        if open_facts and self.concerns_focus(g):
+            g.advisory = True  # the drug may well be indicated: its safety cards stay
+            cards.append(self.not_confirmed_card(g, open_facts))
         return cards
 
     def outside_pathway_cards(self, g: Group) -> list[Card]:
@@ -614,6 +635,26 @@ class _Checker:
                 seen.add(b.test)
                 uniq.append((b, f))
         return uniq, negative
+
+    def open_label_requirements(self, g: Group) -> list[Finding]:
+        """What the record cannot decide about the drafted regimen's label (status unknown),
+        other than a biomarker (the order-biomarker-missing card asks for that test): relapse
+        timing after adjuvant therapy, menopausal status, a T-DXd label route ... Only for a
+        regimen drafted complete: one drafted without a partner gets the incomplete-regimen
+        card, which names what is open, or is a labelled monotherapy. Not for a regimen whose
+        pathway requirements are guideline sequencing (placement_not_label
+        requirements_not_label), which is silent when not-fit too."""
+        a = g.cand.assessment
+        placement = KNOWLEDGE.placement_not_label.get(a.topic) or {}
+        if a.status != "unknown" or g.cand.missing or placement.get("requirements_not_label"):
+            return []
+        biomarker = [run_rule(ref.rule, self.state, self.ctx, **ref.kwargs)
+                     for ref in self._biomarker_refs(a.regimen)]
+        open_facts: dict[str, Finding] = {}
+        for f in a.unknown:
+            if f not in biomarker:
+                open_facts.setdefault(f.text, f)  # one text once (T-DXd's routes may share a fact)
+        return list(open_facts.values())
 
     def not_indicated_reasons(self, g: Group, bm_false: list[Finding]) -> list[Finding]:
         a = g.cand.assessment
@@ -810,6 +851,46 @@ class _Checker:
         head = reasons[0].text
         return Card(
             summary=clip(f"{drafted_label}: not indicated — {head}"),
+            indicator="warning",
+            source=self._source("order-not-indicated", reg),
+            detail="\n".join(lines),
+            suggestions=suggestions,
+            selectionBehavior="at-most-one" if suggestions else None,
+            links=self._links(reg),
+        )
+
+    def not_confirmed_card(self, g: Group, open_facts: list[Finding]) -> Card:
+        """order-not-indicated, but only saying the record cannot confirm the label: the drafted
+        regimen is "unknown" for this patient (patient-view lists it as "waiting on"). The
+        detail reads as the not-indicated card's; no suggestion is pre-selected, since the
+        drug may well be indicated once the open facts are known."""
+        reg = g.cand.regimen
+        a = g.cand.assessment
+        drafted_label = self._choice_label([n for n in g.cand.names if n in self.pool])
+        line = "first line" if a.phase == "first-line" else "after progression"
+        lines = [f"**{drafted_label}** ({reg.brand}): the record cannot confirm that this patient meets the label "
+                 f"({line} for metastatic disease). It may well be indicated; check the open facts before signing.",
+                 "", "**Not decided by the record**"]
+        lines += [self._fact(f) for f in open_facts]
+        failed_routes = label_routes(reg, self.state, self.ctx).failed if reg.routes else []
+        if failed_routes:
+            lines += ["", "**Other label route not met**"] + [self._fact(f) for f in failed_routes]
+        if a.reasons:
+            lines += ["", "**Requirements met**"] + [self._fact(f) for f in a.reasons if f.text]
+        lines += self._label_block(reg)
+        if reg.seed_vs_label:
+            lines += ["", f"**Pathway note**: {reg.seed_vs_label}"]
+        placement = KNOWLEDGE.placement_not_label.get(reg.topic)
+        if placement:
+            lines += ["", f"**Label vs pathway placement**: {placement['why']}"]
+        suggestions, names = self.replacements(g)
+        for s in suggestions:
+            s.isRecommended = None  # alternatives only: nothing pre-selected
+        lines += ["", "**Regimens that fit (pathway rank order)**"]
+        lines += [f"{i}. {n}" for i, n in enumerate(names, 1)] or ["- none fits the documented facts"]
+        lines += self._drafts_block(g.cand.names) + self._footer()
+        return Card(
+            summary=clip(f"{drafted_label}: label requirement not confirmed — {open_facts[0].text}"),
             indicator="warning",
             source=self._source("order-not-indicated", reg),
             detail="\n".join(lines),

@@ -939,3 +939,77 @@ def test_fhir_an_esr1_negative_inside_a_line_end_written_without_a_day_may_preda
     assert ("the result may predate the progression on metastatic line 1 (letrozole + ribociclib) in 2025, "
             "a current ESR1 result is needed") in summary
     assert card(cards, "test-esr1")["detail"].count("Last ESR1 result may predate the progression") == 1
+
+
+# --- order hooks: a drafted regimen whose label fit the record cannot confirm ----------
+
+NOT_CONFIRMED = ": label requirement not confirmed — "
+LETROZOLE = ("letrozole", "aromatase-inhibitor", "72965")
+PALBOCICLIB = ("palbociclib", "cdk46i", "1601374")
+
+
+def _order(state, drafts, selections=None, hook="order-sign"):
+    return [c.to_json() for c in order_cards(state, drafts, selections, hook)]
+
+
+def _shown(cards):
+    return [(c["indicator"], c["source"]["topic"]["code"], c["summary"]) for c in cards]
+
+
+def _year_only_relapse(pid):
+    """Adjuvant letrozole ended 2023-07-01, metastasis written "2024": relapse 6 or 18 months later."""
+    p = adjuvant_relapse(pid, "2023-07-01", metastatic="2024").variant("PIK3CA", "p.His1047Arg", on="2024-06-20")
+    return p.state(dt.date(2025, 1, 10))
+
+
+def test_fhir_letrozole_palbociclib_drafted_when_the_relapse_timing_is_unknown_is_flagged_as_not_confirmed():
+    state = _year_only_relapse("order-year-only-ai")
+    drafts = [_draft(*LETROZOLE), _draft(*PALBOCICLIB)]
+    cards = _order(state, drafts)
+    assert [(i, t) for i, t, _ in _shown(cards)] == [("warning", "order-not-indicated")]
+    card = cards[0]
+    assert card["summary"].startswith(
+        "Letrozole + palbociclib" + NOT_CONFIRMED + "not known whether this applies: Relapse on or within 12 months")
+    assert len(card["summary"]) < 140 and "not indicated" not in card["summary"]
+    detail = card["detail"]
+    assert ("Recurrence timing after adjuvant endocrine therapy unknown: the metastatic date is in 2024, "
+            "no day given) — MedicationStatement/med-letrozole-") in detail
+    assert "in combination with an aromatase inhibitor as initial endocrine-based therapy" in detail  # the label
+    fit = detail.split("**Regimens that fit (pathway rank order)**\n")[1].splitlines()
+    assert fit[0] == "1. Fulvestrant + CDK4/6 inhibitor: Fulvestrant + ribociclib"
+    # the drug may well be indicated: nothing pre-selected, no plain removal
+    assert not any(s.get("isRecommended") for s in card.get("suggestions", []))
+    assert all(any(a["type"] == "create" for a in s["actions"]) for s in card.get("suggestions", []))
+    assert "benefit-outweighs-risk" in [r["code"] for r in card["overrideReasons"]]
+    # order-select: the CDK4/6 inhibitor picked gets it; the AI backbone picked alone says nothing
+    picked = _order(state, drafts, [drafts[1].reference], "order-select")
+    assert [c["summary"] for c in picked] == [card["summary"]] and "overrideReasons" not in picked[0]
+    assert _order(state, drafts, [drafts[0].reference], "order-select") == []
+    # fulvestrant + palbociclib fits this patient: still silent
+    assert _order(state, [_draft("fulvestrant", "fulvestrant", "282357"), _draft(*PALBOCICLIB)]) == []
+
+
+def test_fhir_capivasertib_fulvestrant_drafted_when_the_relapse_timing_is_unknown_is_flagged_next_to_the_glucose_tests():
+    state = _year_only_relapse("order-year-only-capi")
+    cards = _order(state, [_draft("capivasertib", "pi3k-akt-mtor", "2674363"),
+                           _draft("fulvestrant", "fulvestrant", "282357")])
+    shown = _shown(cards)
+    assert [(i, t) for i, t, _ in shown] == [("warning", "order-not-indicated"), ("info", "test-glycemic")]
+    assert shown[0][2].startswith("Capivasertib + fulvestrant" + NOT_CONFIRMED
+                                  + "Recurrence timing after adjuvant endocrine therapy unknown")
+
+
+def test_fhir_trastuzumab_deruxtecan_drafted_when_label_b_cannot_be_confirmed_and_label_a_is_not_met_is_flagged():
+    p = (hr_positive_mbc("order-tdxd-b-partial", primary="2023-01-10", metastatic="2024-01")
+         .med("paclitaxel", "2023-03-01", "2023-07-10").med("olaparib", "2024-02-01", "2025-05-20")
+         .progression("2025-05-15"))
+    cards = _order(p.state(AS_OF), [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")])
+    assert [(i, t) for i, t, _ in _shown(cards)] == [("warning", "order-not-indicated")]
+    card = cards[0]
+    assert card["summary"].startswith("Trastuzumab deruxtecan" + NOT_CONFIRMED
+                                      + "Recurrence within 6 months of completing adjuvant chemotherapy cannot be")
+    assert ("cannot be confirmed: a date without a day (year or month only) decides it — "
+            "MedicationStatement/med-paclitaxel-") in card["detail"]
+    # label A (>= 1 endocrine therapy in the metastatic setting) is documented as not met
+    assert "**Other label route not met**\n- 0 endocrine-based line(s) for metastatic disease" in card["detail"]
+    assert not any(s.get("isRecommended") for s in card.get("suggestions", []))

@@ -17,7 +17,7 @@ from mappings.state import LabValue, ReceptorStatus
 from cards.engine import patient_view_cards
 
 from tests.orders.helpers import by_topic, deleted, topics
-from tests.orders.states import after_first_line, ago, base_state, draft, src
+from tests.orders.states import adjuvant_relapse, after_first_line, ago, base_state, draft, src
 from tests.orders.test_order_rules import run
 
 
@@ -173,7 +173,30 @@ def _patients():
         bundle = json.loads((DEMO_DIR / entry["file"]).read_text())
         out[entry["patient"]] = build_patient_state([e["resource"] for e in bundle["entry"]], entry["patient"])
     out.update(situations())
+    # label requirements the record cannot decide (patient-view: "waiting on"), not a biomarker
+    unknown_menopause = after_first_line(base_state())
+    f = unknown_menopause.factors
+    f.menopausal_status, f.menopausal_basis, f.menopausal_sources = "unknown", None, []
+    out["menopausal-status-unknown"] = unknown_menopause
+    timing = adjuvant_relapse(base_state(), months_after_end=6)
+    timing.therapy.months_from_adjuvant_endocrine_end_to_metastasis = None
+    timing.therapy.endocrine_resistance = "unknown"
+    out["relapse-timing-unknown"] = timing
     return out
+
+
+def _waiting_on_more_than_a_biomarker(state, a) -> bool:
+    """patient-view lists the regimen as "waiting on" a fact that is not a biomarker result
+    (the order-biomarker-missing card asks for those)."""
+    from cards.orders import KNOWLEDGE
+    from cards.rules import Context, evaluate_rule
+
+    if a.status != "unknown":
+        return False
+    ctx = Context.of(state)
+    refs = list(a.regimen.requires) + [r for route in a.regimen.routes for r in route.rules]
+    biomarker = [evaluate_rule(r.rule, state, ctx, **r.kwargs) for r in refs if r.rule in KNOWLEDGE.biomarkers]
+    return any(f not in biomarker for f in a.unknown)
 
 
 def _drafted_choice_cards(state, names, selected: int | None = None):
@@ -190,7 +213,10 @@ def test_a_drafted_regimen_that_patient_view_does_not_offer_or_warns_about_is_ne
     # The order hooks judge a draft by the same assessments patient-view shows. A regimen
     # choice drafted as it stands gets a warning or critical card whenever patient-view
     # does not offer it (not-fit, or the choice excluded) or offers it under a warning or
-    # stop, and never an order-not-indicated card when patient-view offers it. The same
+    # stop, and never an order-not-indicated card when patient-view offers it. A choice
+    # patient-view lists as "waiting on" a fact that is not a biomarker result (relapse
+    # timing, menopausal status ...) gets a warning too ("label requirement not confirmed").
+    # The same
     # holds at order-select when a key drug of the choice is picked (picking only the
     # endocrine backbone beside a partner says nothing: order_select_backbone_classes).
     # The exceptions: order_rules.yaml placement_not_label `requirements_not_label`
@@ -216,12 +242,14 @@ def test_a_drafted_regimen_that_patient_view_does_not_offer_or_warns_about_is_ne
                 offered = a.status == "fits" and not choice.excluded
                 warned = offered and any(h.severity != "info" or h.never_recommended
                                          for h in a.cautions + choice.cautions)
+                waiting = not guideline_only and _waiting_on_more_than_a_biomarker(state, a)
                 picks = [None] + [i for i, n in enumerate(names)
                                   if len(names) == 1 or DRUGS[n].drug_class not in KNOWLEDGE.backbone_classes]
                 for pick in picks:
                     cards = _drafted_choice_cards(state, names, pick)
                     loud = [c for c in cards if c.indicator != "info"]
-                    if ((a.status == "not-fit" and not guideline_only) or choice.excluded or warned) and not loud:
+                    if ((a.status == "not-fit" and not guideline_only) or choice.excluded or warned
+                            or waiting) and not loud:
                         silent.append((name, names, pick, [f.text for f in a.reasons_not] or choice.excluded))
                     if offered and any(c.source.topic.code == "order-not-indicated" for c in cards):
                         contradicted.append((name, names, pick))

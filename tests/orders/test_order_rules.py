@@ -1112,3 +1112,71 @@ def test_reordering_a_chemotherapy_already_given_names_its_line():
     card = by_topic(run(state, [draft("c", "capecitabine")]), "order-not-indicated")
     assert card["summary"] == ("Capecitabine: not indicated — Capecitabine: already given for metastatic disease "
                                f"(line 2: capecitabine from {line.start.isoformat()} to {line.end.isoformat()})")
+
+
+# --- a drafted regimen whose label fit the record cannot confirm (status unknown) ------
+
+NOT_CONFIRMED = ": label requirement not confirmed — "
+
+
+def _menopausal_status_unknown():
+    state = after_first_line(base_state())
+    state.biomarkers = Biomarkers(results=[variant("ESR1", specimen="ctdna", days=15)], esr1_current=True)
+    f = state.factors
+    f.menopausal_status, f.menopausal_basis, f.menopausal_sources = "unknown", None, []
+    return state
+
+
+def _relapse_timing_unknown(state):
+    state = adjuvant_relapse(state, months_after_end=6)
+    state.therapy.months_from_adjuvant_endocrine_end_to_metastasis = None
+    state.therapy.endocrine_resistance = "unknown"
+    return state
+
+
+@pytest.mark.parametrize("drafts, named", [
+    (("elacestrant",), "Elacestrant"),
+    (("everolimus", "exemestane"), "Everolimus + exemestane"),
+])
+def test_an_order_for_postmenopausal_women_with_menopausal_status_not_documented_is_flagged_as_not_confirmed(drafts, named):
+    cards = run(_menopausal_status_unknown(), [draft(n[:3], n) for n in drafts])
+    assert topics(cards) == ["order-not-indicated"]
+    card = cards[0]
+    assert card["indicator"] == "warning"
+    assert card["summary"] == f"{named}{NOT_CONFIRMED}Menopausal status not documented"
+    assert "**Not decided by the record**\n- Menopausal status not documented" in card["detail"]
+    assert not any(s.get("isRecommended") for s in card.get("suggestions", []))
+
+
+def test_order_select_of_everolimus_not_of_exemestane_speaks_about_an_unconfirmed_everolimus_exemestane():
+    drafts = [draft("v", "everolimus"), draft("x", "exemestane")]
+    picked = run(_menopausal_status_unknown(), drafts, ["MedicationRequest/v"], "order-select")
+    assert [c["summary"] for c in picked] == [f"Everolimus + exemestane{NOT_CONFIRMED}Menopausal status not documented"]
+    assert run(_menopausal_status_unknown(), drafts, ["MedicationRequest/x"], "order-select") == []
+
+
+def test_a_regimen_waiting_only_on_a_biomarker_keeps_just_the_biomarker_card_and_relapse_timing_unknown_adds_one():
+    drafts = [draft("c", "capivasertib"), draft("f", "fulvestrant")]
+    assert topics(run(after_first_line(base_state()), drafts)) == ["order-biomarker-missing"]
+    cards = run(_relapse_timing_unknown(base_state()), drafts)
+    assert topics(cards) == ["order-not-indicated", "order-biomarker-missing"]
+    assert cards[0]["summary"].startswith("Capivasertib + fulvestrant" + NOT_CONFIRMED
+                                          + "Adjuvant endocrine therapy documented but its end date")
+    assert "PIK3CA/AKT1/PTEN" in cards[1]["summary"]  # the test is asked for on its own card, not here
+    assert "PIK3CA" not in cards[0]["detail"].split("**Not decided by the record**")[1].split("\n\n")[0]
+
+
+def test_a_fitting_regimen_next_to_an_unconfirmed_one_stays_silent():
+    state = _relapse_timing_unknown(base_state())
+    assert topics(run(state, [draft("l", "letrozole"), draft("r", "ribociclib")])) == ["order-not-indicated"]
+    assert run(state, [draft("f", "fulvestrant"), draft("r", "ribociclib")]) == []
+
+
+def test_an_unconfirmed_ai_cdk46i_for_a_premenopausal_woman_still_asks_for_ovarian_suppression():
+    # the drug may well be indicated: the card informs, the other cards about it stay
+    state = _relapse_timing_unknown(base_state())
+    state.factors.menopausal_status, state.factors.age = "premenopausal", 44
+    cards = run(state, [draft("l", "letrozole"), draft("r", "ribociclib")])
+    assert topics(cards) == ["order-not-indicated", "order-incomplete-regimen"]
+    assert NOT_CONFIRMED in cards[0]["summary"]
+    assert cards[1]["summary"] == "Premenopausal woman: add ovarian suppression to Aromatase inhibitor + CDK4/6 inhibitor"
