@@ -785,12 +785,12 @@ def _unplaced_reason(e: _Exp, disease: Disease, as_of: dt.date) -> str:
     m_latest = disease.metastatic_date_latest
     if (e.start is not None and m_latest is not None
             and ((e.start_last or e.start) - mdate).days >= -SETTING_TOLERANCE_DAYS):
-        started = (f"started in {_partial_text(e.start, e.start_last)}, no day given" if e.start_last is not None
+        started = (f"started {range_text(e.start, e.start_last)}, no day given" if e.start_last is not None
                    else f"started {e.start.isoformat()}")
         return (f"{started}; the metastatic date is {range_text(mdate, m_latest)}, no day given: "
                 f"before or after it cannot be told")
     if e.start is not None and e.start_last is not None:
-        return (f"started in {_partial_text(e.start, e.start_last)}, no day given: before or after "
+        return (f"started {range_text(e.start, e.start_last)}, no day given: before or after "
                 f"the metastatic date {mdate.isoformat()} cannot be told")
     if e.start is not None:
         return (f"started {e.start.isoformat()}, after the stage IV diagnosis but before the dated "
@@ -800,11 +800,6 @@ def _unplaced_reason(e: _Exp, disease: Disease, as_of: dt.date) -> str:
         return f"no start date; still given, but the metastatic date {mdate.isoformat()} is after the as-of date {as_of.isoformat()}"
     # a metastatic date but no start date, and not documented as still given after it
     return "no start date, and not documented as still given"
-
-
-def _partial_text(first: dt.date, last: dt.date) -> str:
-    """"2024" for a year-only date, "2024-03" for a year-month."""
-    return str(first.year) if first.month != last.month else first.isoformat()[:7]
 
 
 def _exposure_order(e: _Exp) -> tuple[dt.date, str]:
