@@ -17,6 +17,8 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 HGNC = "http://www.genenames.org"
 HGNC_GENEID = "http://www.genenames.org/geneId"
+DATA_ABSENT_REASON = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
 _ids = itertools.count(1)
 
@@ -99,6 +101,12 @@ def quantity(value: float, unit: str = "%", comparator: str | None = None) -> di
     if comparator:
         q["comparator"] = comparator
     return {"valueQuantity": q}
+
+
+def data_absent(obs: dict[str, Any], reason: str = "not-performed") -> dict[str, Any]:
+    """The Observation (or component) with a dataAbsentReason (FHIR R4: why value[x] is missing)."""
+    obs["dataAbsentReason"] = cc(coding(DATA_ABSENT_REASON, reason))
+    return obs
 
 
 def component(code: str, **value: Any) -> dict[str, Any]:

@@ -8,8 +8,8 @@ import pytest
 
 from mappings import build_patient_state
 from tests.mappings.builders import (
-    GOSERELIN, ICD10, LOINC, PID, SNOMED, answer, cc, coding, condition, loinc_obs, med_statement,
-    observation, patient, procedure, quantity,
+    GOSERELIN, ICD10, LOINC, PID, SNOMED, answer, cc, coding, condition, data_absent, loinc_obs,
+    med_statement, observation, patient, procedure, quantity,
 )
 
 AS_OF = dt.date(2024, 6, 1)
@@ -435,18 +435,11 @@ def test_a_plausible_death_date_gives_the_age_at_death_and_no_gap():
 
 # --- dataAbsentReason: a test with no value is no result (FHIR R4 Observation.dataAbsentReason) ---
 
-DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
-
-
-def _absent(obs, reason="not-performed"):
-    obs["dataAbsentReason"] = cc(coding(DATA_ABSENT, reason))
-    return obs
-
 
 @pytest.mark.parametrize("code,label", [("4548-4", "HbA1c"), ("8636-3", "QTc")])
 def test_a_lab_with_a_data_absent_reason_is_not_read_even_with_a_number_beside_it(code, label):
     unit = "%" if label == "HbA1c" else "ms"
-    obs = _absent(loinc_obs(code, "2024-05-01", **quantity(9.1 if label == "HbA1c" else 420, unit)), "error")
+    obs = data_absent(loinc_obs(code, "2024-05-01", **quantity(9.1 if label == "HbA1c" else 420, unit)), "error")
     s = build_patient_state([patient(), obs], PID, AS_OF)
     assert s.factors.diabetes.hba1c is None and s.factors.qtc_ms is None
     assert any(f"{label} ({code}) error (dataAbsentReason), 2024-05-01" in g.message for g in s.ignored)

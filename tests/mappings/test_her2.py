@@ -6,7 +6,7 @@ import pytest
 
 from mappings import build_patient_state
 from tests.mappings.builders import (
-    LOINC, PID, SNOMED, answer, cc, coding, loinc_obs, patient, quantity, text_value,
+    LOINC, PID, SNOMED, answer, data_absent, loinc_obs, patient, quantity, text_value,
 )
 
 
@@ -349,18 +349,11 @@ def test_negative_or_amplification_words_without_an_ish_word_are_not_read_as_an_
 
 # --- dataAbsentReason: a test with no value is no result (FHIR R4 Observation.dataAbsentReason) ---
 
-DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
-
-
-def _absent(obs, reason="not-performed"):
-    obs["dataAbsentReason"] = cc(coding(DATA_ABSENT, reason))
-    return obs
-
 
 @pytest.mark.parametrize("obs,reason", [
-    (_absent(loinc_obs("85319-2", "2024-03-01", note=[{"text": "Insufficient tumour. HER2 3+ on the 2016 primary."}])),
+    (data_absent(loinc_obs("85319-2", "2024-03-01", note=[{"text": "Insufficient tumour. HER2 3+ on the 2016 primary."}])),
      "not performed"),
-    (_absent(loinc_obs("85318-4", "2024-03-01", note=[{"text": "FISH failed; amplified on outside report"}]), "error"),
+    (data_absent(loinc_obs("85318-4", "2024-03-01", note=[{"text": "FISH failed; amplified on outside report"}]), "error"),
      "error"),
 ])
 def test_a_her2_test_with_a_data_absent_reason_is_no_result_even_when_its_note_names_one_and_the_reason_is_shown(

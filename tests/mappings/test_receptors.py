@@ -6,8 +6,8 @@ import pytest
 
 from mappings import build_patient_state
 from tests.mappings.builders import (
-    ICD10, LOINC, PID, SNOMED, answer, cc, coding, condition, component, loinc_obs, observation,
-    patient, quantity, text_value,
+    ICD10, LOINC, PID, SNOMED, V3_INTERPRETATION, answer, cc, coding, component, condition, data_absent,
+    loinc_obs, observation, patient, quantity, text_value,
 )
 
 
@@ -254,21 +254,13 @@ def test_er_percent_bound_that_spans_the_one_percent_threshold_decides_no_status
 
 # --- dataAbsentReason: a test with no value is no result (FHIR R4 Observation.dataAbsentReason) ---
 
-DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
-
-
-def _absent(obs, reason="not-performed"):
-    obs["dataAbsentReason"] = cc(coding(DATA_ABSENT, reason))
-    return obs
-V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
-
 
 @pytest.mark.parametrize("extra", [
-    {"interpretation": [cc(coding(V3, "POS", "Positive"))]},
+    {"interpretation": [cc(coding(V3_INTERPRETATION, "POS", "Positive"))]},
     {"valueCodeableConcept": {"coding": [coding(LOINC, "LA6576-8", "Positive")]}},  # obs-6 broken: not read
 ])
 def test_er_with_a_data_absent_reason_is_not_read_as_positive_and_the_reason_is_named(extra):
-    s = state_of(_absent(loinc_obs("85337-4", "2024-03-01", **extra)))
+    s = state_of(data_absent(loinc_obs("85337-4", "2024-03-01", **extra)))
     assert s.er.status == "unknown"
     assert "er-unknown" in {g.code for g in s.gaps}
     assert any("ER status (85337-4) not performed (dataAbsentReason), 2024-03-01" in g.message for g in s.ignored)

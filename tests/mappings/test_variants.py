@@ -6,7 +6,8 @@ import pytest
 
 from mappings import build_patient_state
 from tests.mappings.builders import (
-    HGNC, HGNC_GENEID, LOINC, PID, answer, cc, coding, component, loinc_obs, observation, patient, variant,
+    HGNC, HGNC_GENEID, LOINC, PID, V3_INTERPRETATION, answer, cc, coding, component, data_absent, loinc_obs,
+    observation, patient, variant,
 )
 
 
@@ -434,19 +435,11 @@ def test_the_word_pathogenicity_names_the_question_and_is_never_read_as_pathogen
 
 # --- dataAbsentReason: a test with no value is no result (FHIR R4 Observation.dataAbsentReason) ---
 
-DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
-
-
-def _absent(obs, reason="not-performed"):
-    obs["dataAbsentReason"] = cc(coding(DATA_ABSENT, reason))
-    return obs
-V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
-
 
 @pytest.mark.parametrize("obs,gene", [
-    (_absent(variant("HGNC:3467", "ESR1", present=None, date="2024-03-01", protein="p.Tyr537Ser")), "ESR1"),
-    (_absent(variant("HGNC:8975", "PIK3CA", present=None, date="2024-03-01",
-                     interpretation=[cc(coding(V3, "NEG", "Negative"))]), "error"), "PIK3CA"),
+    (data_absent(variant("HGNC:3467", "ESR1", present=None, date="2024-03-01", protein="p.Tyr537Ser")), "ESR1"),
+    (data_absent(variant("HGNC:8975", "PIK3CA", present=None, date="2024-03-01",
+                         interpretation=[cc(coding(V3_INTERPRETATION, "NEG", "Negative"))]), "error"), "PIK3CA"),
 ])
 def test_a_variant_result_with_a_data_absent_reason_is_neither_detected_nor_negative_and_the_reason_is_named(obs, gene):
     s = build_patient_state([patient(), obs], PID)
