@@ -801,15 +801,7 @@ class _Checker:
         lines += [f"- Pathway: {self.status.reason}", "", "**Label requirement**"]
         lines += [f"- {n}: \"{table[n]['label']}\" ({self._source_title(table[n]['source'])})" for n in hits]
         lines += list(after_label) + self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
-        return Card(
-            summary=clip(f"{self._choice_label(hits)}: {summary}"),
-            indicator="warning",
-            source=self._source("order-not-indicated", reg),
-            detail="\n".join(lines),
-            suggestions=suggestions,
-            selectionBehavior="at-most-one" if suggestions else None,
-            links=self._links(reg),
-        )
+        return self._not_indicated_topic_card(reg, f"{self._choice_label(hits)}: {summary}", lines, suggestions)
 
     def _removal(self, names) -> list[Suggestion]:
         """A suggestion that deletes the drafted orders of these drugs (by resourceId)."""
@@ -838,26 +830,12 @@ class _Checker:
             lines += ["", "**Requirements met**"] + [self._fact(f) for f in a.reasons if f.text]
         if missing:
             lines += ["", "**Also not documented**"] + [self._fact(f) for _, f in missing]
-        lines += self._label_block(reg)
-        if reg.seed_vs_label:
-            lines += ["", f"**Pathway note**: {reg.seed_vs_label}"]
-        placement = KNOWLEDGE.placement_not_label.get(reg.topic)
-        if placement:
-            lines += ["", f"**Label vs pathway placement**: {placement['why']}"]
+        lines += self._label_block(reg) + self._pathway_notes(reg)
         suggestions, names = self.replacements(g)
-        lines += ["", "**Regimens that fit (pathway rank order)**"]
-        lines += [f"{i}. {n}" for i, n in enumerate(names, 1)] or ["- none fits the documented facts"]
+        lines += self._fitting_block(names)
         lines += self._drafts_block(g.cand.names) + self._footer()
-        head = reasons[0].text
-        return Card(
-            summary=clip(f"{drafted_label}: not indicated — {head}"),
-            indicator="warning",
-            source=self._source("order-not-indicated", reg),
-            detail="\n".join(lines),
-            suggestions=suggestions,
-            selectionBehavior="at-most-one" if suggestions else None,
-            links=self._links(reg),
-        )
+        return self._not_indicated_topic_card(reg, f"{drafted_label}: not indicated — {reasons[0].text}", lines,
+                                              suggestions)
 
     def not_confirmed_card(self, g: Group, open_facts: list[Finding]) -> Card:
         """order-not-indicated, but only saying the record cannot confirm the label: the drafted
@@ -877,20 +855,21 @@ class _Checker:
             lines += ["", "**Other label route not met**"] + [self._fact(f) for f in failed_routes]
         if a.reasons:
             lines += ["", "**Requirements met**"] + [self._fact(f) for f in a.reasons if f.text]
-        lines += self._label_block(reg)
-        if reg.seed_vs_label:
-            lines += ["", f"**Pathway note**: {reg.seed_vs_label}"]
-        placement = KNOWLEDGE.placement_not_label.get(reg.topic)
-        if placement:
-            lines += ["", f"**Label vs pathway placement**: {placement['why']}"]
+        lines += self._label_block(reg) + self._pathway_notes(reg)
         suggestions, names = self.replacements(g)
         for s in suggestions:
             s.isRecommended = None  # alternatives only: nothing pre-selected
-        lines += ["", "**Regimens that fit (pathway rank order)**"]
-        lines += [f"{i}. {n}" for i, n in enumerate(names, 1)] or ["- none fits the documented facts"]
+        lines += self._fitting_block(names)
         lines += self._drafts_block(g.cand.names) + self._footer()
+        return self._not_indicated_topic_card(
+            reg, f"{drafted_label}: label requirement not confirmed — {open_facts[0].text}", lines, suggestions)
+
+    def _not_indicated_topic_card(self, reg: Regimen, summary: str, lines: list[str],
+                                  suggestions: list[Suggestion]) -> Card:
+        """The order-not-indicated warning card every variant shares (label scope, not indicated,
+        label requirement not confirmed): the regimen's label as source and links."""
         return Card(
-            summary=clip(f"{drafted_label}: label requirement not confirmed — {open_facts[0].text}"),
+            summary=clip(summary),
             indicator="warning",
             source=self._source("order-not-indicated", reg),
             detail="\n".join(lines),
@@ -898,6 +877,22 @@ class _Checker:
             selectionBehavior="at-most-one" if suggestions else None,
             links=self._links(reg),
         )
+
+    @staticmethod
+    def _pathway_notes(reg: Regimen) -> list[str]:
+        """The seed-vs-label note and, where the pathway's placement is not a label
+        restriction (order_rules.yaml placement_not_label), why."""
+        lines = ["", f"**Pathway note**: {reg.seed_vs_label}"] if reg.seed_vs_label else []
+        placement = KNOWLEDGE.placement_not_label.get(reg.topic)
+        if placement:
+            lines += ["", f"**Label vs pathway placement**: {placement['why']}"]
+        return lines
+
+    @staticmethod
+    def _fitting_block(names: list[str]) -> list[str]:
+        """The regimens that fit, in patient-view's rank order (the cards' replacements)."""
+        return (["", "**Regimens that fit (pathway rank order)**"]
+                + ([f"{i}. {n}" for i, n in enumerate(names, 1)] or ["- none fits the documented facts"]))
 
     @staticmethod
     def _choice_label(names) -> str:
@@ -1240,8 +1235,7 @@ class _Checker:
             # patient-view never recommends this drug here: offer what it recommends instead,
             # as the not-indicated card does (never a choice the patient should not start)
             suggestions, fit = self.replacements(drug_group[names[0]])
-            lines += ["", "**Regimens that fit (pathway rank order)**"]
-            lines += [f"{i}. {n}" for i, n in enumerate(fit, 1)] or ["- none fits the documented facts"]
+            lines += self._fitting_block(fit)
         lines += self._drafts_block(names) + self._footer()
         if s.group == "glycemic" and not self.status.deceased:  # no test orders for a deceased patient
             suggestions += self._glycemic_suggestions()
