@@ -7,7 +7,7 @@ from typing import Any
 
 from mappings._fast import construct as _construct
 from mappings._fast import source as _fast_source
-from mappings.fhir import Concept, concept, contained_resource, ref_str, ref_type_and_id
+from mappings.fhir import Concept, absent_message, absent_reason, concept, contained_resource, ref_str, ref_type_and_id
 from mappings.state import Gap, Source
 
 
@@ -158,6 +158,16 @@ class Ctx:
         if isinstance(res, dict) and isinstance(res.get("resourceType"), str):
             srcs = [Source(reference=self.ref(res))]
         self.ignored.append(Gap(code=code, message=message, sources=srcs))
+
+    def ignore_data_absent(self, res: dict[str, Any], unit: Any, label: str, date: dt.date | None) -> bool:
+        """True, and `res` listed as ignored (data-absent: the test, the reason, the date), when
+        `unit` (the Observation or its component) has a dataAbsentReason: such a result is never
+        read, not its value (FHIR obs-6 forbids both), interpretation or notes."""
+        reason = absent_reason(unit)
+        if reason is None:
+            return False
+        self.ignore(res, "data-absent", absent_message(label, reason, date))
+        return True
 
     def gap(self, code: str, message: str, sources: list[Source] | None = None) -> None:
         if code in self._gap_codes:

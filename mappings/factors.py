@@ -23,7 +23,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    Concept, _parse_date_str, absent_message, absent_reason, concept, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
+    Concept, _parse_date_str, concept, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
     parse_date, period, quantity, text_of,
 )
 from mappings.state import Diabetes, LabValue, LungDisease, PatientFactors, Source, TherapyHistory
@@ -107,7 +107,8 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
                         break
                 if not hit:
                     continue
-            if "dataAbsentReason" in obs and _absent_lab(ctx, obs, label, hit):
+            # a number beside a dataAbsentReason is not read either (obs-6: which is wrong cannot be told)
+            if "dataAbsentReason" in obs and ctx.ignore_data_absent(obs, obs, f"{label} ({hit})", obs_date(obs)):
                 continue
             q = obs.get("valueQuantity")
             if type(q) is dict:
@@ -146,16 +147,6 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
     key, val, unit, hit, obs = best
     d = None if key == dt.date.min else key
     return LabValue(value=round(val, 2), unit=unit, date=d, sources=[ctx.source(obs, d, f"{label} ({hit})")])
-
-
-def _absent_lab(ctx: Ctx, obs: dict[str, Any], label: str, code: str) -> bool:
-    """A lab with a dataAbsentReason is no value, even with a number beside it (FHIR obs-6
-    forbids both; which one is wrong cannot be told): named with its reason."""
-    reason = absent_reason(obs)
-    if reason is None:
-        return False
-    ctx.ignore(obs, "data-absent", absent_message(f"{label} ({code})", reason, obs_date(obs)))
-    return True
 
 
 # Below this an HbA1c is not read as %: no living patient has an HbA1c under 2 %, and such

@@ -19,7 +19,7 @@ from typing import Any, get_args
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    absent_message, absent_reason, as_list, cc_text_m, codings_m, is_loinc, memo_search, notes_text, obs_date, parse_date, ref_id, text_of,
+    as_list, cc_text_m, codings_m, is_loinc, memo_search, notes_text, obs_date, parse_date, ref_id, text_of,
 )
 from mappings._fast import construct as _construct
 from mappings.state import Source, VariantResult
@@ -354,10 +354,8 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 origin = _origin_from_obs(obs, ctx.code_text(obs))
             if specimen == "blood":
                 specimen = _blood_kind(genes, origin)
-            if (reason := absent_reason(obs)) is not None:
-                # no call: not a variant, not a negative, and its notes are not read
-                ctx.ignore(obs, "data-absent", absent_message(_variant_label(genes, is_region), reason, date))
-                continue
+            if ctx.ignore_data_absent(obs, obs, _variant_label(genes, is_region), date):
+                continue  # no call: not a variant, not a negative, and its notes are not read
             src = ctx.source(obs, date, _variant_label(genes, is_region), specimen)
             if is_region and not is_variant:
                 for g in genes:

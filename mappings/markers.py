@@ -38,7 +38,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    Concept, absent_message, absent_reason, as_list, cc_text_m, codings_m, concept, is_icd10, is_loinc, memo_search,
+    Concept, as_list, cc_text_m, codings_m, concept, is_icd10, is_loinc, memo_search,
     notes_text, number, obs_date, quantity,
 )
 from mappings.state import HER2Status, ReceptorStatus, Source
@@ -665,7 +665,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                     continue
                 marker, kind, code = m
                 label = _label(marker, kind, code)
-                if _absent(ctx, obs, unit, label, date):
+                if ctx.ignore_data_absent(obs, unit, label, date):
                     continue
                 src = ctx.source(obs, date, label, spec)
                 if marker in ("er", "pr", "er-pr"):
@@ -724,16 +724,6 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     her2 = _combine_her2(acc.her2 or z_her2)
     _note_earlier_her2_low(ctx, acc.her2 or z_her2, her2)
     return er, pr, her2
-
-
-def _absent(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], label: str, date: dt.date | None) -> bool:
-    """A result with a dataAbsentReason is no result (its notes or interpretation, e.g. "3+ on
-    the 2016 primary", are not this test's value): named with its reason, never read."""
-    reason = absent_reason(unit)
-    if reason is None:
-        return False
-    ctx.ignore(obs, "data-absent", absent_message(label, reason, date))
-    return True
 
 
 @lru_cache(maxsize=1024)
