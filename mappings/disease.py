@@ -255,8 +255,8 @@ def build_disease(ctx: Ctx) -> Disease:
     history_only: list[Source] = []
     early_sources: list[Source] = []  # explicit M0 / stage 0-III
     unconfirmed: list[tuple[str, str, Source]] = []  # (site, verificationStatus, source)
-    clinical_stage4_dates: list[dt.date | None] = []  # clinical stage IV evidence (None: undated)
-    clinical_stage4_lasts: list[dt.date | None] = []  # the last day each can mean (same order)
+    # clinical stage IV evidence: (its date, None: undated; the last day a date without a day can mean)
+    clinical_stage4: list[tuple[dt.date | None, dt.date | None]] = []
     # stage IV on the primary without an assessment date, dated by the primary's onset:
     # (its index in met_evidence, clinical)
     stage4_at_onset: list[tuple[int, bool]] = []
@@ -264,6 +264,11 @@ def build_disease(ctx: Ctx) -> Disease:
     # a metastatic evidence dated without a day: id(its Source) -> the last day the date can mean
     evidence_last: dict[int, dt.date] = {}
     primary_lasts: list[dt.date] = []  # the last day each primary onset can mean
+
+    def add_evidence(date: dt.date | None, src: Source, last: dt.date | None = None) -> None:
+        met_evidence.append((date, src))
+        if last is not None:  # dated without a day: the last day it can mean
+            evidence_last[id(src)] = last
 
     def add_site(site: str, visceral_override: bool | None, date: dt.date | None, src: Source) -> None:
         visceral = visceral_override if visceral_override is not None else site in T.VISCERAL_SITES
@@ -303,13 +308,10 @@ def build_disease(ctx: Ctx) -> Disease:
                         assessed, assessed_last = _assessment_date(ctx, st, res)
                         if assessed is not None:
                             # dated by its own evidence (mCODE stage.assessment -> TNM stage group)
-                            src = ctx.source(res, assessed, "Stage IV (Condition.stage)")
-                            met_evidence.append((assessed, src))
-                            if assessed_last is not None:
-                                evidence_last[id(src)] = assessed_last
+                            add_evidence(assessed, ctx.source(res, assessed, "Stage IV (Condition.stage)"),
+                                         assessed_last)
                             if _stage_is_clinical(st):
-                                clinical_stage4_dates.append(assessed)
-                                clinical_stage4_lasts.append(assessed_last or assessed)
+                                clinical_stage4.append((assessed, assessed_last or assessed))
                         else:
                             # no date of its own: the primary's onset, checked against the
                             # other evidence below (_date_undated_stage4)
@@ -327,10 +329,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     # site); named in a gap below unless confirmed evidence exists
                     unconfirmed.append((site or "site not stated", why, src))
                     continue
-                met_evidence.append((onset, src))
-                last = _partial_last(onset, condition_onset(res, date_last))
-                if last is not None:
-                    evidence_last[id(src)] = last
+                add_evidence(onset, src, _partial_last(onset, condition_onset(res, date_last)))
                 add_site(site or "other", visceral, onset, src)
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
@@ -346,22 +345,15 @@ def build_disease(ctx: Ctx) -> Disease:
                     s4 = _is_stage4_value(res.get("valueCodeableConcept") or res.get("valueString"))
                     if s4:
                         if T.STAGE_GROUP_CODES[code]:
-                            clinical_stage4_dates.append(date)
-                            clinical_stage4_lasts.append(last or date)
-                        src = ctx.source(res, date, f"Stage group IV ({code})")
-                        met_evidence.append((date, src))
-                        if last is not None:
-                            evidence_last[id(src)] = last
+                            clinical_stage4.append((date, last or date))
+                        add_evidence(date, ctx.source(res, date, f"Stage group IV ({code})"), last)
                     elif s4 is False:
                         early_sources.append(ctx.source(res, date, f"Stage group 0-III ({code})"))
                     break
                 if (is_loinc(system) or is_snomed(system)) and code in T.M_CATEGORY_CODES:
                     m = _m_value(res.get("valueCodeableConcept"))
                     if m:
-                        src = ctx.source(res, date, f"M1 ({code})")
-                        met_evidence.append((date, src))
-                        if last is not None:
-                            evidence_last[id(src)] = last
+                        add_evidence(date, ctx.source(res, date, f"M1 ({code})"), last)
                     elif m is False:
                         early_sources.append(ctx.source(res, date, f"M0 ({code})"))
                     break
@@ -376,7 +368,7 @@ def build_disease(ctx: Ctx) -> Disease:
         d.breast_cancer = "yes"
         d.primary_sources = history_only
     d.primary_diagnosis_date = min(primary_dates) if primary_dates else None
-    _date_undated_stage4(ctx, d, stage4_at_onset, met_evidence, clinical_stage4_dates, clinical_stage4_lasts)
+    _date_undated_stage4(ctx, d, stage4_at_onset, met_evidence, clinical_stage4)
 
     if met_evidence:
         d.metastatic = "yes"
@@ -401,8 +393,7 @@ def build_disease(ctx: Ctx) -> Disease:
 
     if d.metastatic == "yes":
         diagnosed_last = min(primary_lasts) if primary_lasts else None
-        at_diagnosis = _clinical_stage4_at_diagnosis(
-            clinical_stage4_dates, clinical_stage4_lasts, d.primary_diagnosis_date, diagnosed_last)
+        at_diagnosis = _clinical_stage4_at_diagnosis(clinical_stage4, d.primary_diagnosis_date, diagnosed_last)
         if d.metastatic_date_earliest is not None:
             pass  # metastatic at diagnosis or later: unknown (gap metastatic-date-conflict)
         elif at_diagnosis:
@@ -461,8 +452,7 @@ def _within_de_novo_window(met_first: dt.date, met_last: dt.date,
 
 def _date_undated_stage4(ctx: Ctx, d: Disease, stage4_at_onset: list[tuple[int, bool]],
                          met_evidence: list[tuple[dt.date | None, Source]],
-                         clinical_stage4_dates: list[dt.date | None],
-                         clinical_stage4_lasts: list[dt.date | None]) -> None:
+                         clinical_stage4: list[tuple[dt.date | None, dt.date | None]]) -> None:
     """A stage IV on the primary with no date of its own takes the primary's onset (stage IV
     at diagnosis), unless other metastatic evidence is dated only later than the de novo
     window: then the stage may have been recorded at diagnosis (metastatic since the onset)
@@ -494,21 +484,20 @@ def _date_undated_stage4(ctx: Ctx, d: Disease, stage4_at_onset: list[tuple[int, 
             continue
         if clinical:
             # the diagnosis's own date: at diagnosis whatever day a partial onset means
-            clinical_stage4_dates.append(onset)
-            clinical_stage4_lasts.append(onset)
+            clinical_stage4.append((onset, onset))
 
 
-def _clinical_stage4_at_diagnosis(dates: list[dt.date | None], lasts: list[dt.date | None],
+def _clinical_stage4_at_diagnosis(stage4: list[tuple[dt.date | None, dt.date | None]],
                                   diagnosed: dt.date | None, diagnosed_last: dt.date | None) -> bool | None:
     """A clinical stage group IV makes the disease de novo metastatic (metastatic at diagnosis,
     CR C.2 step 1 ABC4 class "de novo") when it is undated, the diagnosis is undated, or it
     is dated within the de novo window of the diagnosis. One dated later staged a recurrence:
     it says nothing about the diagnosis (False: the dates decide, below). None when a date
     without a day ("2024") may fall inside or outside the window: de novo is unknown."""
-    if any(x is None or diagnosed is None for x in dates):
+    if any(x is None or diagnosed is None for x, _ in stage4):
         return True
     readings = [_within_de_novo_window(x, last or x, diagnosed, diagnosed_last or diagnosed)  # type: ignore[arg-type]
-                for x, last in zip(dates, lasts)]
+                for x, last in stage4]
     if any(r is True for r in readings):
         return True
     return None if None in readings else False
