@@ -66,9 +66,13 @@ def _waiting(by_topic: dict[str, RegimenAssessment], topics: tuple[str, ...], ge
     for t in topics:
         a = by_topic.get(t)
         if a and a.status == "unknown" and all(any(w in f.text for w in gene_words) for f in a.unknown):
-            # an informational-only regimen (no card, no order) is named as its ESR1 cards name it
-            out.append(a.regimen.name + (" (label unverified)" if a.regimen.informational_only else ""))
+            out.append(_regimen_named(a))
     return out
+
+
+def _regimen_named(a: RegimenAssessment) -> str:
+    # an informational-only regimen (no card, no order) is named as its ESR1 cards name it
+    return a.regimen.name + (" (label unverified)" if a.regimen.informational_only else "")
 
 
 _ER_OPEN = "ER status not documented"  # rules.er_positive's undecided text
@@ -187,7 +191,7 @@ def esr1_test_needed(state, ctx, status, by_topic):
     if not status.in_pathway:
         return None
     bm = state.biomarkers
-    if bm.actionable("ESR1"):
+    if bm.actionable("ESR1") and bm.esr1_current is not False:
         return None
     if evaluate_rule("er_positive", state, ctx).value is False:
         # ER-negative (HR-positive by PR): ASCO 2023 asks for ESR1 testing in ER-positive MBC
@@ -199,8 +203,21 @@ def esr1_test_needed(state, ctx, status, by_topic):
     if _relapse_off_endocrine_therapy(state):
         return None
     results = bm.for_gene("ESR1")
+    stale_detection = False
     if not results:
         why = Finding(None, "ESR1 not tested", ())
+    elif bm.actionable("ESR1"):
+        # a detection from before the latest progression on (or end of) endocrine therapy:
+        # still read as ESR1-mutated (the SERD cards say it predates), but C.3 row 18 asks
+        # for a re-test, and ASCO 2023 tests at each progression (a clone can be lost)
+        last = max(bm.actionable("ESR1"), key=lambda v: v.date or dt.date.min)
+        ref = esr1_reference_of(state, ctx)
+        when = (f"{ref.predates(last.date)} {ref.text}" if last.date is not None
+                else f"is undated, so it cannot be shown to follow {ref.text}")
+        why = Finding(None, f"ESR1 detection {when}: {describe_variant(last)}; "
+                            "a current result confirms the ESR1-directed options (C.3 row 18)",
+                      tuple(last.sources) + ref.sources)
+        stale_detection = True
     elif bm.esr1_current is False:
         last = max(results, key=lambda v: v.date or dt.date.min)
         ref = esr1_reference_of(state, ctx)
@@ -222,8 +239,14 @@ def esr1_test_needed(state, ctx, status, by_topic):
     when = ("at progression on the current line" if ctx.current_line is not None
             else "now (progression/recurrence on endocrine therapy)")
     reasons = [why, Finding(True, f"{et.text}; test {when}", et.sources)]
+    serds = ("elacestrant", "imlunestrant", "vepdegestrant")
+    if stale_detection:
+        # the SERDs are offered on the older detection: the re-test confirms them
+        offered = [_regimen_named(by_topic[t]) for t in serds if t in by_topic and by_topic[t].status == "fits"]
+        return TestNeed("test-esr1", TESTS["test-esr1"], reasons, _orders("test-esr1", None),
+                        waiting=offered, verb="confirms")
     return TestNeed("test-esr1", TESTS["test-esr1"], reasons, _orders("test-esr1", None),
-                    waiting=_waiting(by_topic, ("elacestrant", "imlunestrant", "vepdegestrant"), ("ESR1",)))
+                    waiting=_waiting(by_topic, serds, ("ESR1",)))
 
 
 def _nothing_actionable(bm, genes: tuple[str, ...], where: str = "", lower: bool = False) -> str:

@@ -240,6 +240,45 @@ def test_fhir_esr1_result_between_two_endocrine_lines_is_stale_and_every_card_na
     assert "ESR1 result current (it must follow the end of metastatic line 2" in summary
 
 
+def _esr1_detected_before_line_2(pid: str, on: str | None = "2025-02-15") -> FhirPatient:
+    """ESR1 found after line 1 (letrozole + ribociclib), then line 2 (fulvestrant +
+    abemaciclib) given and ended 2026-08-01: the detection predates the latest endocrine line."""
+    p = de_novo(pid, her2="0")
+    p.med("letrozole", "2024-02-01", "2025-02-01").med("ribociclib", "2024-02-01", "2025-02-01")
+    p.variant("ESR1", "p.Asp538Gly", on=on)
+    return p.med("fulvestrant", "2025-03-01", "2026-08-01").med("abemaciclib", "2025-03-01", "2026-08-01")
+
+
+def test_fhir_an_esr1_detection_before_the_latest_endocrine_line_gets_a_re_test_card_that_confirms_the_oral_serds():
+    # C.3 row 18: a result is current only after the most recent endocrine exposure,
+    # "otherwise recommend re-test"; the SERDs stay offered on the older detection
+    state, cards = run(_esr1_detected_before_line_2("pp-esr1-stale-pos"), dt.date(2026, 11, 21))
+    assert state.biomarkers.esr1_current is False
+    assert regimen_topics(cards)[:2] == ["elacestrant", "imlunestrant"]
+    test = card(cards, "test-esr1")
+    assert test["summary"].startswith("ESR1 mutation testing (plasma ctDNA) — confirms Elacestrant, Imlunestrant")
+    why = next(x for x in test["detail"].splitlines() if x.startswith("- ESR1 detection"))
+    assert ("ESR1 detection predates the end of metastatic line 2 (abemaciclib + fulvestrant) on 2026-08-01: "
+            "ESR1 p.Asp538Gly detected") in why
+    assert "C.3 row 18" in why and "Observation/var-esr1-" in why
+    assert [s["label"] for s in test["suggestions"]], "the re-test is one click away"
+
+
+def test_fhir_an_undated_esr1_detection_after_endocrine_therapy_gets_a_re_test_card_that_says_it_is_undated():
+    state, cards = run(_esr1_detected_before_line_2("pp-esr1-undated-pos", on=None), dt.date(2026, 11, 21))
+    assert state.biomarkers.esr1_current is False
+    why = next(x for x in card(cards, "test-esr1")["detail"].splitlines() if x.startswith("- ESR1 detection"))
+    assert "ESR1 detection is undated, so it cannot be shown to follow the end of metastatic line 2" in why
+    assert "predates" not in why
+
+
+def test_fhir_a_current_esr1_detection_gets_no_re_test_card():
+    state, cards = run(_esr1_detected_before_line_2("pp-esr1-current-pos", on="2026-08-20"), dt.date(2026, 11, 21))
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert regimen_topics(cards)[:2] == ["elacestrant", "imlunestrant"]
+
+
 def test_fhir_esr1_result_after_the_latest_endocrine_line_is_current_and_says_what_it_follows():
     p = de_novo("pp-esr1-after", her2="0")
     p.med("letrozole", "2024-02-01", "2025-02-01").med("ribociclib", "2024-02-01", "2025-02-01")
