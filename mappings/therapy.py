@@ -26,11 +26,18 @@ Lines (metastatic, anticancer classes only; ovarian suppression, bone agents,
 antihyperglycemics and other drugs never count):
 - exposures starting within 28 days of a line's start belong to that line;
 - an exposure whose drugs are all already in the current line continues it;
+- a drug is still given on a day when its record runs past it, or when it was
+  recorded as single doses or refills (an administration, a MedicationRequest
+  with no end) and another record of it follows that day (the next injection or
+  refill: fulvestrant every 4 weeks, letrozole refilled monthly);
 - a same-class substitution while another drug of the regimen continues
   (abemaciclib -> ribociclib with fulvestrant continued; letrozole ->
-  anastrozole with palbociclib) stays in the line (toxicity switch), unless the
-  replaced drug stopped for progression, or the switch comes >= 6 months into
-  the line with no stated non-progression reason;
+  anastrozole with palbociclib), or of a drug given alone whose record states a
+  non-progression reason (letrozole stopped for arthralgia -> anastrozole),
+  stays in the line (toxicity switch), unless progression is documented by then
+  (a drug of the line stopped for progression, or a disease-status "worsening"
+  after the line started), or the switch comes >= 6 months into the line with
+  no stated non-progression reason;
 - any other new drug starts a new line (regimen change = progression proxy);
 - a targeted add-on (CDK4/6i, PI3K/AKT/mTOR, PARP) of a class new to the line,
   starting < 6 months into the line while every drug of the line (endocrine
@@ -42,7 +49,11 @@ antihyperglycemics and other drugs never count):
   previous line still marked active and not carried into a new line are
   treated as superseded (their exposure becomes inactive).
 - metastatic exposures without a start date join the last line (gap
-  therapy-dates-missing).
+  therapy-dates-missing); one without a start that ended before the metastatic
+  date (30 days' tolerance) is early. A MedicationStatement's dateAsserted stands
+  for a missing effective start only when it is not after the recorded end.
+- a disease-status "worsening" dated the day a line starts led to that line: it is
+  not a progression on it.
 
 Endocrine resistance (ESO-ESMO ABC4, CR C.1; 12-month boundary inclusive, CR
 C.3 row 1, calendar months):
@@ -353,7 +364,7 @@ def _dates(res: dict[str, Any], rtype: str,
     with read=date_last, the last day each can mean when it is a partial date."""
     if rtype == "MedicationStatement":
         start, end = period(res, "effective", read)
-        return start or read(res.get("dateAsserted")), end
+        return start or _asserted_start(res, end, read), end
     if rtype == "MedicationAdministration":
         start, end = period(res, "effective", read)
         return start, end or start
@@ -373,6 +384,18 @@ def _dates(res: dict[str, Any], rtype: str,
         if text_of(res.get("status")) in ("completed", "stopped"):
             end = end or read(vp.get("end"))
     return start or read(res.get("authoredOn")), end
+
+
+def _asserted_start(res: dict[str, Any], end: dt.date | None,
+                    read: Callable[[Any], dt.date | None] = parse_date) -> dt.date | None:
+    """A MedicationStatement without an effective start: its dateAsserted (FHIR R4: when
+    the statement was made) stands for the start only when it is not after the recorded
+    end; asserted after the drug stopped (an intake history), it says nothing about when
+    the drug was started (the start is unknown)."""
+    asserted = read(res.get("dateAsserted"))
+    if asserted is not None and end is not None and asserted > end:
+        return None
+    return asserted
 
 
 def _active(res: dict[str, Any], rtype: str, start: dt.date | None, end: dt.date | None,
@@ -552,7 +575,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 else:
                     start, end = period(res, "effective")
                     if statement:
-                        start = start or parse_date(res.get("dateAsserted"))
+                        start = start or _asserted_start(res, end)
                     else:
                         end = end or start
                 if start and end and end < start:
@@ -665,9 +688,16 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
             e.setting = "early"
         elif mdate and e.start is None:
             # no start date: a drug still given after the metastatic date is given in
-            # the metastatic setting (it joins the last line, never silently lost);
-            # an ended one cannot be placed (gaps therapy-dates-missing/-setting-unknown)
-            e.setting = "metastatic" if e.active and mdate <= ctx.as_of else "unknown"
+            # the metastatic setting (it joins the last line, never silently lost); one
+            # that ended before the metastatic date (with the same tolerance) started
+            # before it too: early; any other cannot be placed (gaps
+            # therapy-dates-missing/-setting-unknown)
+            if e.active and mdate <= ctx.as_of:
+                e.setting = "metastatic"
+            elif e.end is not None and _ended_before(e, m_from, unsure_from):  # type: ignore[arg-type]
+                e.setting = "early"
+            else:
+                e.setting = "unknown"
     # settings are final from here: the endocrine exposures, read by several steps
     et_exps = [e for e in exps if e.med.endocrine]  # type: ignore[union-attr]
     early_et = [e for e in et_exps if e.setting == "early"]
@@ -730,6 +760,14 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     if disease.metastatic == "yes" and unplaced:
         _setting_unknown_gap(ctx, unplaced, disease)
     return th
+
+
+def _ended_before(e: _Exp, m_from: dt.date, unsure_from: dt.date | None) -> bool:
+    """An undated start whose record ended (its whole range, for an end without a day)
+    before the first day a start is metastatic (and before the earliest an uncertain
+    metastatic date may be): it was given in the early setting."""
+    last = e.end_last or e.end
+    return last < m_from and (unsure_from is None or last < unsure_from)  # type: ignore[operator]
 
 
 def _unsure_from(disease: Disease) -> dt.date | None:
@@ -820,6 +858,7 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
             groups[-1].append(e)
         else:
             groups.append([e])
+    later = _LaterRecords(dated)
     lines: list[_Line] = []
     # a pseudo line holding adjuvant ET still running: only used for carry-over
     cur: _Line | None = _Line(list(ongoing_early), None) if ongoing_early else None
@@ -844,8 +883,9 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
         if cur is not pseudo and gnames <= cur.names():
             cur.add(group)
             continue
-        if (cur is not pseudo and gclasses <= cur.classes() and _continues(cur, gnames, gclasses, start)
-                and _looks_like_substitution(cur, gclasses, start)):
+        if (cur is not pseudo and gclasses <= cur.classes()
+                and (_continues(cur, gnames, gclasses, start, later) or _switched_alone_for_a_reason(cur, gclasses))
+                and _looks_like_substitution(cur, gclasses, start, progressions)):
             # same-class substitution with the rest of the regimen continuing
             # (e.g. abemaciclib -> ribociclib with fulvestrant): same line
             for prev in cur.exps:
@@ -859,7 +899,7 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
         if gclasses <= ADD_ON_CLASSES:
             running: set[str] = set()  # line drugs of the current line still running at `start`
             for prev in cur.exps + cur.carried:
-                ongoing = (prev.end is None and prev.active) or (prev.end is not None and prev.end > start)  # type: ignore[operator]
+                ongoing = later.still_given(prev, start)
                 pcls = {d.drug_class for d in prev.drugs}
                 if ongoing:
                     running.update(d.name for d in prev.drugs if d.drug_class in LINE_CLASSES)
@@ -900,27 +940,70 @@ def _progression_documented(cur: _Line, start: dt.date, progressions: list[dt.da
 SUBSTITUTION_MONTHS = 6
 
 
-def _looks_like_substitution(cur: _Line, gclasses: set[str], start: dt.date) -> bool:
-    """A same-class switch reads as a toxicity substitution unless the replaced drug
-    stopped for progression, or the switch comes late (>= 6 months into the line)
-    without a stated non-progression reason."""
+def _looks_like_substitution(cur: _Line, gclasses: set[str], start: dt.date,
+                             progressions: list[dt.date] | None = None) -> bool:
+    """A same-class switch reads as a toxicity substitution unless progression is
+    documented by then (the replaced drug, or another of the line, stopped for
+    progression, or a disease-status "worsening" after the line started: CR C.2 step 1,
+    a new line starts after progression), or the switch comes late (>= 6 months into
+    the line) without a stated non-progression reason."""
     replaced = [e for e in cur.exps if {d.drug_class for d in e.drugs} & gclasses]
-    if any(e.stop == "progression" for e in replaced):
+    if any(e.stop == "progression" for e in replaced) or _progression_documented(cur, start, progressions):
         return False
     if any(e.stop == "other" for e in replaced):
         return True
     return cur.start is None or months_between(cur.start, start) < SUBSTITUTION_MONTHS
 
 
-def _continues(cur: _Line, gnames: set[str], gclasses: set[str], start: dt.date) -> bool:
+def _continues(cur: _Line, gnames: set[str], gclasses: set[str], start: dt.date,
+               later: _LaterRecords | None = None) -> bool:
     if gnames & cur.names():
         return True
     for prev in cur.exps + cur.carried:
         pc = {d.drug_class for d in prev.drugs if d.drug_class in LINE_CLASSES}
-        ongoing = (prev.end is None and prev.active) or (prev.end is not None and prev.end > start)
+        if later is not None:
+            ongoing = later.still_given(prev, start)
+        else:
+            ongoing = (prev.end is None and prev.active) or (prev.end is not None and prev.end > start)
         if ongoing and pc and not pc & gclasses:
             return True
     return False
+
+
+def _switched_alone_for_a_reason(cur: _Line, gclasses: set[str]) -> bool:
+    """A drug given without a partner (letrozole alone) replaced by one of its class
+    (anastrozole, exemestane) after a record of it states a reason that is not
+    progression (toxicity, intolerance, choice): a substitution, as when a partner
+    continues. The stated reason rebuts the regimen-change proxy for progression
+    (CR C.2 step 1); without one, the switch stays a new line."""
+    replaced = [e for e in cur.exps if {d.drug_class for d in e.drugs} & gclasses]
+    return any(e.stop == "other" for e in replaced) and not any(e.stop == "progression" for e in replaced)
+
+
+class _LaterRecords:
+    """When each line drug has a dated metastatic record: an administration (one dose)
+    or a refill (one supply, no end date) is not the whole course; the drug is still
+    given while another record of it follows (the next injection, the next refill)."""
+
+    __slots__ = ("_last_start",)
+
+    def __init__(self, dated: list[_Exp]) -> None:
+        self._last_start: dict[str, dt.date] = {}
+        for e in dated:  # sorted by start: the last one seen is the latest
+            for d in e.drugs:
+                if d.drug_class in LINE_CLASSES:
+                    self._last_start[d.name] = e.start  # type: ignore[assignment]
+
+    def still_given(self, prev: _Exp, day: dt.date) -> bool:
+        """prev's drug is still given on `day`: its own record runs past it (active without
+        an end, or an end after it), or prev is a single-day or open record (no end, or
+        ending the day it started) on/before `day` and a record of the same drug starts
+        after `day`. A record with an end of its own before `day` stopped there."""
+        if (prev.end is None and prev.active) or (prev.end is not None and prev.end > day):
+            return True
+        if prev.start is None or prev.start > day or (prev.end is not None and prev.end != prev.start):
+            return False
+        return any(self._last_start.get(d.name, day) > day for d in prev.drugs if d.drug_class in LINE_CLASSES)
 
 
 def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> TherapyLine:
@@ -1145,7 +1228,7 @@ def _line_progressed(i: int, lines: list[TherapyLine], raw: list[_Line], progres
 
     Evidence: a later line started; a stop reason / note saying progression; a
     disease-status "worsening" Observation between its start and 30 days after
-    its end; or a drug "stopped" (not completed) without a toxicity reason.
+    its end (not on its first day); or a drug "stopped" (not completed) without a toxicity reason.
     """
     ln = lines[i]
     if ln.active or ln.end is None:
@@ -1155,7 +1238,9 @@ def _line_progressed(i: int, lines: list[TherapyLine], raw: list[_Line], progres
     exps = raw[i].exps + raw[i].carried if i < len(raw) else []
     if any(e.stop == "progression" for e in exps):
         return True
-    if any(ln.start and ln.start <= p <= ln.end + dt.timedelta(days=30) for p in progressions):
+    # a progression dated the day the line started is the one that led to it (CR C.2
+    # step 1: a new line starts after progression), not a progression on it
+    if any(ln.start and ln.start < p <= ln.end + dt.timedelta(days=30) for p in progressions):
         return True
     return any(e.status == "stopped" and e.stop is None for e in exps) and not any(e.stop == "other" for e in exps)
 

@@ -1052,3 +1052,18 @@ def test_fhir_trastuzumab_deruxtecan_drafted_when_label_b_cannot_be_confirmed_an
     # label A (>= 1 endocrine therapy in the metastatic setting) is documented as not met
     assert "**Other label route not met**\n- 0 endocrine-based line(s) for metastatic disease" in card["detail"]
     assert not any(s.get("isRecommended") for s in card.get("suggestions", []))
+
+
+def test_fhir_letrozole_refills_with_ribociclib_added_five_weeks_later_are_one_first_line_not_primary_resistance():
+    # EHRs keep one completed MedicationRequest per monthly refill; the CDK4/6 inhibitor
+    # started 5 weeks after the AI (common practice) joins the same regimen: no line
+    # ended by progression after 5 weeks, so no primary endocrine resistance
+    p = de_novo("fl-refills-cdk")
+    for month in range(2, 18):
+        p.refill("letrozole", f"{2024 + (month - 1) // 12}-{(month - 1) % 12 + 1:02d}-01")
+    state, cards = run(p.med("ribociclib", "2024-03-10"))
+    assert state.therapy.endocrine_resistance == "de-novo"
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 1;")
+    assert "- Metastatic line 1: letrozole + ribociclib, 2024-02-01 to now (active)" in summary["detail"]
+    assert "Metastatic line 2" not in summary["detail"] and "primary resistance" not in summary["detail"]

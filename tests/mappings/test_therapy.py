@@ -895,3 +895,96 @@ def test_an_esr1_result_inside_a_year_only_recurrence_after_adjuvant_therapy_is_
               med_statement(TAMOXIFEN, "2016-05-01", "2021-05-01"), met="2024", as_of=dt.date(2025, 3, 1))
     assert s.biomarkers.esr1_current is False
     assert s.therapy.last_endocrine_progression_last == dt.date(2024, 12, 31)
+
+
+# --- the same course recorded the way EHRs send it --------------------------------------
+
+
+def _stopped_for(resource, reason):
+    resource["statusReason"] = [{"text": reason}]
+    return resource
+
+
+def _worsening(date):
+    return loinc_obs("97509-4", date, "Cancer disease status",
+                     valueCodeableConcept=cc(coding(SNOMED, "271299001", "Patient's condition worsened")))
+
+
+def _monthly_fulvestrant(first="2020-02-01", months=50):
+    # loading doses on days 1 and 15, then one injection a month (each a MedicationAdministration)
+    first_day = dt.date.fromisoformat(first)
+    doses = [first_day, first_day + dt.timedelta(days=14)]
+    doses += [dt.date(first_day.year + (first_day.month - 1 + k) // 12, (first_day.month - 1 + k) % 12 + 1, 1)
+              for k in range(1, months)]
+    return [med_admin(FULVESTRANT, d.isoformat()) for d in doses]
+
+
+def test_an_aromatase_inhibitor_recorded_as_monthly_refills_with_a_cdk46_inhibitor_added_five_weeks_later_is_one_line():
+    refills = [med_request(LETROZOLE, f"2020-{m:02d}-01", status="completed") for m in range(2, 13)]
+    s = state(*refills, med_statement(PALBOCICLIB, "2020-03-10", status="active"),
+              med_request(LETROZOLE, "2021-01-01", status="active"))
+    th = s.therapy
+    assert [ln.regimen_text for ln in th.metastatic_lines] == ["letrozole + palbociclib"]
+    assert th.metastatic_lines[0].active
+    assert th.endocrine_resistance == "sensitive"
+    assert th.last_endocrine_progression is None
+
+
+def test_fulvestrant_given_as_monthly_injections_with_palbociclib_added_five_weeks_later_is_one_line():
+    s = state(*_monthly_fulvestrant(), med_statement(PALBOCICLIB, "2020-03-10", status="active"))
+    th = s.therapy
+    assert [ln.regimen_text for ln in th.metastatic_lines] == ["fulvestrant + palbociclib"]
+    assert th.metastatic_lines[0].start == dt.date(2020, 2, 1) and th.metastatic_lines[0].active
+    assert th.endocrine_resistance == "sensitive"
+
+
+def test_a_cdk46_inhibitor_switch_on_monthly_fulvestrant_injections_without_progression_stays_one_line():
+    s = state(*_monthly_fulvestrant(), med_statement(PALBOCICLIB, "2020-02-01", "2020-05-01", status="stopped"),
+              med_statement(ABEMACICLIB, "2020-05-10", status="active"))
+    th = s.therapy
+    assert [ln.regimen_text for ln in th.metastatic_lines] == ["fulvestrant + palbociclib (then abemaciclib)"]
+    assert th.endocrine_resistance == "sensitive"
+    assert th.progression_within_6_months_on_cdk46i is False
+
+
+def test_a_cdk46_inhibitor_switch_after_a_documented_disease_progression_is_a_new_line():
+    # CR C.2 step 1: a new line starts after progression (mCODE disease status "worsening")
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"),
+              med_statement(PALBOCICLIB, "2020-02-01", "2020-05-01", status="stopped"),
+              _worsening("2020-04-28"),
+              med_statement(ABEMACICLIB, "2020-05-10", status="active"))
+    th = s.therapy
+    assert [ln.regimen_text for ln in th.metastatic_lines] == ["letrozole + palbociclib", "letrozole + abemaciclib"]
+    assert th.endocrine_resistance == "primary"
+    assert th.progression_within_6_months_on_cdk46i is True
+
+
+@pytest.mark.parametrize("second", [ANASTROZOLE, EXEMESTANE])
+def test_an_aromatase_inhibitor_given_alone_and_switched_for_a_stated_toxicity_stays_one_line(second):
+    s = state(_stopped_for(med_statement(LETROZOLE, "2020-02-01", "2020-04-15", status="stopped"), "Arthralgia"),
+              med_statement(second, "2020-04-20", status="active"))
+    th = s.therapy
+    assert len(th.metastatic_lines) == 1 and th.metastatic_lines[0].active
+    assert th.metastatic_lines[0].regimen_text.startswith("letrozole (then ")
+    assert th.endocrine_resistance == "sensitive"
+    assert th.last_endocrine_progression is None
+
+
+def test_a_progression_recorded_the_day_a_line_starts_is_not_a_progression_on_that_line():
+    # the progression that led to the line (CR C.2 step 1: the new line starts after it)
+    s = state(_worsening("2020-02-01"), med_statement(LETROZOLE, "2020-02-01", "2020-05-01", status="completed"))
+    th = s.therapy
+    assert th.endocrine_resistance == "sensitive"
+    assert th.last_endocrine_progression is None
+
+
+def test_a_medication_statement_asserted_after_its_recorded_end_is_adjuvant_therapy_not_a_metastatic_line():
+    # FHIR R4 dateAsserted: when the statement was made, not when the drug was started;
+    # the letrozole ended 11 months before the relapse (CR C.1 ABC4: secondary resistance)
+    ms = med_statement(LETROZOLE, None, "2019-02-15")
+    ms["dateAsserted"] = "2020-03-01"
+    th = state(ms, met="2020-01-15").therapy
+    assert th.metastatic_lines == []
+    assert th.exposures[0].setting == "early" and th.exposures[0].start is None
+    assert th.adjuvant_endocrine_end == dt.date(2019, 2, 15)
+    assert th.endocrine_resistance == "secondary"
