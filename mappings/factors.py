@@ -329,7 +329,7 @@ def _meno_value(obs: dict[str, Any]) -> str | None:
 def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_latest: dt.date | None) -> None:
     # bilateral oophorectomy (Procedure / Condition)
     ooph: list[tuple[dt.date | None, Source]] = []
-    not_done: list[str] = []  # oophorectomies not (yet) done, named in the menopausal gap
+    not_done: list[str] = []  # evidence not counted (an oophorectomy not done ...), named in the gap
     for res in ctx.of("Procedure"):
         try:
             status = text_of(res.get("status"))
@@ -355,6 +355,9 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
 
     # explicit observation (latest)
     obs_best: tuple[dt.date, str, Source] | None = None
+    # every status documented on the latest date: two that differ on one day cannot be ranked
+    # (which came last is the order of the resources in the request, not the record)
+    same_day: dict[str, Source] = {}
     for obs in ctx.obs_groups()[0]:  # a measurement (valueQuantity) is never a menopausal status
         try:
             con = ctx.concept_of(obs)
@@ -374,7 +377,10 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             d = obs_date(obs)
             key = d or dt.date.min
             if obs_best is None or key >= obs_best[0]:
+                if obs_best is None or key > obs_best[0]:
+                    same_day = {}
                 obs_best = (key, st, ctx.source(obs, d, f"Menopausal status: {st}"))
+                same_day.setdefault(st, obs_best[2])
         except Exception:  # noqa: BLE001
             continue
 
@@ -401,7 +407,10 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             d = condition_onset(res)
             key = d or dt.date.min
             if obs_best is None or key >= obs_best[0]:
+                if obs_best is None or key > obs_best[0]:
+                    same_day = {}
                 obs_best = (key, st, ctx.source(res, d, f"Menopausal status: {st} (problem list)"))
+                same_day.setdefault(st, obs_best[2])
         except Exception:  # noqa: BLE001
             continue
 
@@ -416,6 +425,12 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
     if f.sex == "male":
         f.menopausal_basis = "male"
         return
+    if len(same_day) > 1:
+        # conflicting statuses on the latest date: none is read (DESIGN.md: ambiguous data is
+        # said, never guessed); oophorectomy, GnRH agonist or the age rule may still decide
+        when = "undated" if obs_best[0] == dt.date.min else f"on {obs_best[0].isoformat()}"  # type: ignore[index]
+        not_done.append(f"conflicting statuses documented {when} ({', '.join(sorted(same_day))})")
+        obs_best = None
     if obs_best is not None:
         d, st, src = obs_best
         superseded = st in ("premenopausal", "perimenopausal") and (any(
@@ -446,7 +461,8 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
     if f.sex in ("female", "unknown", "other"):
         ctx.gap("menopausal-status-unknown",
                 "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown)"
-                + (f"; not counted: {'; '.join(not_done)}" if not_done else "") + ".")
+                + (f"; not counted: {'; '.join(not_done)}" if not_done else "") + ".",
+                list(same_day.values()) if len(same_day) > 1 else None)
 
 
 def _oophorectomy_not_done(status: str, performed: dt.date | None, as_of: dt.date) -> str | None:

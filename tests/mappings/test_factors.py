@@ -518,3 +518,15 @@ def test_a_fasting_glucose_in_an_unknown_unit_is_not_read_but_reported():
                             PID, AS_OF)
     assert s.factors.diabetes.fasting_glucose is None
     assert any(g.code == "unreadable-resource" and "Fasting glucose" in g.message for g in s.ignored)
+
+
+@pytest.mark.parametrize("order", [("22636003", "76498008"), ("76498008", "22636003")])
+def test_premenopausal_and_postmenopausal_documented_on_the_same_day_are_a_gap_whatever_their_order(order):
+    # the order of the resources in a request is not the order of the record: neither is read
+    obs = [meno_obs(code, "2024-01-01") for code in order]
+    s = build_patient_state([patient(birth="1980-01-01"), *obs], PID, AS_OF)
+    assert s.factors.menopausal_status == "unknown"
+    gap = next(g for g in s.gaps if g.code == "menopausal-status-unknown")
+    assert "conflicting statuses documented on 2024-01-01 (postmenopausal, premenopausal)" in gap.message
+    assert sorted(src.reference for src in gap.sources) == sorted(f"Observation/{o['id']}" for o in obs)
+    assert _rule("postmenopausal_woman", *obs).value is None  # no elacestrant/everolimus on a guess
