@@ -89,6 +89,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     menopausal-status-unknown     woman < 60 (or age unknown) without status evidence
     ecog-unknown                  no ECOG observation
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
+    diabetes-unconfirmed          a diabetes Condition is only provisional/differential/
+                                  unconfirmed (verificationStatus) and no confirmed one:
+                                  not counted as diabetes, named here
     fasting-glucose-missing       no fasting glucose
     patient-demographics-missing  no Patient resource
     duplicate-resource-conflict   copies of the same resource (type/id) differ and none says

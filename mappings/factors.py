@@ -4,7 +4,9 @@ ILD/pneumonitis, ECOG, QTc.
 Menopausal status precedence (CR A.3): explicit observation > bilateral
 oophorectomy > ongoing GnRH agonist > age >= 60 (INAVO121 criterion) > unknown.
 One refinement: a pre/perimenopausal observation dated before a bilateral
-oophorectomy, or on the same day (a pre-operative assessment), is superseded by the surgery. An ongoing GnRH agonist never
+oophorectomy, or on the same day (a pre-operative assessment), is superseded by the surgery, and
+one made before the patient turned 60 by the age rule once she is 60 (only a completed,
+not future-dated oophorectomy counts: FHIR R4 Procedure.status). An ongoing GnRH agonist never
 overrides an explicit premenopausal observation (that patient is
 "premenopausal with ovarian suppression", which is what the cards need).
 Men: menopausal_basis "male", status unknown, no gap.
@@ -21,7 +23,7 @@ from typing import Any
 
 from mappings import tables as T
 from mappings.context import Ctx
-from mappings.disease import condition_onset
+from mappings.disease import _unconfirmed, condition_onset
 from mappings.fhir import (
     Concept, _parse_date_str, concept, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
     parse_date, period, quantity, text_of,
@@ -83,6 +85,9 @@ def _inactive(res: dict[str, Any]) -> bool:
 
 
 def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValue | None:
+    """The latest readable result with one of `codes` (LOINC), sent as an Observation of its
+    own or as a component of another one (an ECG device sends one EKG Observation with the
+    QT, QTc and heart rate as components: FHIR R4 Observation.component)."""
     best: tuple[dt.date, float, str | None, str, dict[str, Any]] | None = None
     code_of = ctx.code_of
     for obs in ctx.observations_with(codes):
@@ -107,46 +112,76 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
                         break
                 if not hit:
                     continue
-            # a number beside a dataAbsentReason is not read either (obs-6: which is wrong cannot be told)
-            if "dataAbsentReason" in obs and ctx.ignore_data_absent(obs, obs, f"{label} ({hit})", obs_date(obs)):
-                continue
-            q = obs.get("valueQuantity")
-            if type(q) is dict:
-                # quantity(q), inlined for a plain dict
-                v = q.get("value")
-                tv = type(v)
-                if tv is float or tv is int:
-                    val = float(v) if v == v and abs(v) != _INF else None
-                else:
-                    val = number(v)
-                unit = q.get("unit")
-                if not isinstance(unit, str) or not unit:
-                    code = q.get("code")
-                    unit = code if isinstance(code, str) else None
-            else:
-                val, unit, _ = quantity(q)
-            if val is None and isinstance(obs.get("valueString"), str):
-                m = re.match(r"\s*[<>]?\s*(\d+(?:\.\d+)?)", obs["valueString"])
-                val = float(m.group(1)) if m else None
-            if val is None:
-                continue
-            # every converter can refuse an implausible value, so each value is converted
-            val, unit = convert(val, unit)
-            if val is None:
-                ctx.ignore(obs, "unreadable-resource", f"{label} value is implausible in its unit (or without one): not read")
-                continue
-            ed = obs.get("effectiveDateTime")
-            d = (_parse_date_str(ed) if type(ed) is str else None) or obs_date(obs)
-            key = d or dt.date.min
-            if best is None or key >= best[0]:
-                best = (key, val, unit, hit, obs)
+            found = _lab_result(ctx, obs, obs, hit, label, convert)
+            if found is not None and (best is None or found[0] >= best[0]):
+                best = found
         except Exception:  # noqa: BLE001
             ctx.ignore(obs, "unreadable-resource", f"{label} Observation could not be read")
+    for obs in ctx.obs_groups()[2]:
+        try:
+            for comp in obs["component"] if type(obs["component"]) is list else ():
+                hit = _lab_code(comp, codes) if type(comp) is dict else None
+                if hit is None:
+                    continue
+                found = _lab_result(ctx, obs, comp, hit, label, convert)
+                if found is not None and (best is None or found[0] >= best[0]):
+                    best = found
+        except Exception:  # noqa: BLE001
+            ctx.ignore(obs, "unreadable-resource", f"{label} component could not be read")
     if best is None:
         return None
     key, val, unit, hit, obs = best
     d = None if key == dt.date.min else key
     return LabValue(value=round(val, 2), unit=unit, date=d, sources=[ctx.source(obs, d, f"{label} ({hit})")])
+
+
+def _lab_code(unit: dict[str, Any], codes: frozenset[str]) -> str | None:
+    """The code of `codes` a component (or Observation) is coded with, in LOINC or no system."""
+    for s, c, _ in codings(unit.get("code")):
+        if c in codes and (not s or is_loinc(s)):
+            return c
+    return None
+
+
+def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, label: str,
+                convert) -> tuple[dt.date, float, str | None, str, dict[str, Any]] | None:
+    """(date key, value, unit, code, Observation) of one result: `unit` is the Observation
+    itself or its component (whose date is the Observation's); None when there is no value,
+    or the value is implausible in its unit (listed as ignored)."""
+    # a number beside a dataAbsentReason is not read either (obs-6: which is wrong cannot be told)
+    if "dataAbsentReason" in unit and ctx.ignore_data_absent(obs, unit, f"{label} ({hit})", obs_date(obs)):
+        return None
+    q = unit.get("valueQuantity")
+    if type(q) is dict:
+        # quantity(q), inlined for a plain dict
+        v = q.get("value")
+        tv = type(v)
+        if tv is float or tv is int:
+            val = float(v) if v == v and abs(v) != _INF else None
+        else:
+            val = number(v)
+        qunit = q.get("unit")
+        if not isinstance(qunit, str) or not qunit:
+            code = q.get("code")
+            qunit = code if isinstance(code, str) else None
+    else:
+        val, qunit, _ = quantity(q)
+    if val is None:
+        # valueInteger (FHIR R4 Observation.value[x]): a number in the test's usual unit
+        val = number(unit.get("valueInteger"))
+    if val is None and isinstance(unit.get("valueString"), str):
+        m = re.match(r"\s*[<>]?\s*(\d+(?:\.\d+)?)", unit["valueString"])
+        val = float(m.group(1)) if m else None
+    if val is None:
+        return None
+    # every converter can refuse an implausible value, so each value is converted
+    val, qunit = convert(val, qunit)
+    if val is None:
+        ctx.ignore(obs, "unreadable-resource", f"{label} value is implausible in its unit (or without one): not read")
+        return None
+    ed = obs.get("effectiveDateTime")
+    d = (_parse_date_str(ed) if type(ed) is str else None) or obs_date(obs)
+    return d or dt.date.min, val, qunit, hit, obs
 
 
 # Below this an HbA1c is not read as %: no living patient has an HbA1c under 2 %, and such
@@ -171,12 +206,25 @@ def _hba1c_conv(v: float, unit: str | None) -> tuple[float | None, str]:
 _GLUCOSE_MIN_UNITLESS_MG_DL = 40.0
 
 
+# Glucose units as labs send them (UCUM codes and their usual spellings). g/L is common in
+# France and Belgium (1.26 g/L = 126 mg/dL): read as mg/dL it hid a diabetic value (1.3 "mg/dL").
+# Any other unit is not read (an ignored resource), never guessed as mg/dL.
+_GLUCOSE_MG_DL_UNITS = frozenset({"mg/dl", "mg/100ml", "mg%"})
+_GLUCOSE_G_L_UNITS = frozenset({"g/l"})
+
+
 def _glucose_conv(v: float, unit: str | None) -> tuple[float | None, str]:
-    u = (unit or "").lower()
+    u = (unit or "").strip().lower()
     if "mmol" in u:
         return v * 18.016, "mg/dL"
-    if not u and v < _GLUCOSE_MIN_UNITLESS_MG_DL:
-        return None, "mg/dL"  # implausible in mg/dL, likely mmol/L without unit
+    if u in _GLUCOSE_G_L_UNITS:
+        return v * 100, "mg/dL"
+    if not u:
+        if v < _GLUCOSE_MIN_UNITLESS_MG_DL:
+            return None, "mg/dL"  # implausible in mg/dL, likely mmol/L without unit
+        return v, "mg/dL"
+    if u not in _GLUCOSE_MG_DL_UNITS:
+        return None, "mg/dL"  # an unknown unit: not read
     return v, "mg/dL"
 
 
@@ -203,6 +251,7 @@ def _qtc_conv(v: float, unit: str | None) -> tuple[float | None, str]:
 def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
     f = PatientFactors()
     pts = [p for p in ctx.of("Patient") if p.get("id") == ctx.patient_id] or ctx.of("Patient")
+    birth_latest = None
     if pts:
         p = pts[0]
         g = text_of(p.get("gender"))
@@ -213,11 +262,12 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
         if f.birth_date:
             # a deceased patient's age is the age at death, never counted on past it
             # (_deceased keeps only a death date between birth and as_of)
-            f.age = _age(_latest_birth_date(p.get("birthDate"), f.birth_date), f.deceased_date or ctx.as_of)
+            birth_latest = _latest_birth_date(p.get("birthDate"), f.birth_date)
+            f.age = _age(birth_latest, f.deceased_date or ctx.as_of)
     else:
         ctx.gap("patient-demographics-missing", "No Patient resource: sex and age are unknown.")
 
-    _menopause(ctx, f, therapy)
+    _menopause(ctx, f, therapy, birth_latest)
     f.diabetes = _diabetes(ctx, therapy)
     f.lung = _lung(ctx)
     _ecog(ctx, f)
@@ -276,15 +326,21 @@ def _meno_value(obs: dict[str, Any]) -> str | None:
     return None
 
 
-def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
+def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_latest: dt.date | None) -> None:
     # bilateral oophorectomy (Procedure / Condition)
     ooph: list[tuple[dt.date | None, Source]] = []
+    not_done: list[str] = []  # evidence not counted (an oophorectomy not done ...), named in the gap
     for res in ctx.of("Procedure"):
         try:
-            if text_of(res.get("status")) in ("not-done", "entered-in-error", "preparation", "stopped"):
+            status = text_of(res.get("status"))
+            if status in ("not-done", "entered-in-error", "preparation", "stopped"):
                 continue
             if _oophorectomy_concept(res.get("code")):
                 d, _ = period(res, "performed")
+                why = _oophorectomy_not_done(status, d, ctx.as_of)
+                if why:
+                    not_done.append(why)
+                    continue
                 ooph.append((d, ctx.source(res, d, "Bilateral oophorectomy")))
         except Exception:  # noqa: BLE001
             continue
@@ -299,6 +355,9 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
 
     # explicit observation (latest)
     obs_best: tuple[dt.date, str, Source] | None = None
+    # every status documented on the latest date: two that differ on one day cannot be ranked
+    # (which came last is the order of the resources in the request, not the record)
+    same_day: dict[str, Source] = {}
     for obs in ctx.obs_groups()[0]:  # a measurement (valueQuantity) is never a menopausal status
         try:
             con = ctx.concept_of(obs)
@@ -318,7 +377,10 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
             d = obs_date(obs)
             key = d or dt.date.min
             if obs_best is None or key >= obs_best[0]:
+                if obs_best is None or key > obs_best[0]:
+                    same_day = {}
                 obs_best = (key, st, ctx.source(obs, d, f"Menopausal status: {st}"))
+                same_day.setdefault(st, obs_best[2])
         except Exception:  # noqa: BLE001
             continue
 
@@ -345,7 +407,10 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
             d = condition_onset(res)
             key = d or dt.date.min
             if obs_best is None or key >= obs_best[0]:
+                if obs_best is None or key > obs_best[0]:
+                    same_day = {}
                 obs_best = (key, st, ctx.source(res, d, f"Menopausal status: {st} (problem list)"))
+                same_day.setdefault(st, obs_best[2])
         except Exception:  # noqa: BLE001
             continue
 
@@ -360,11 +425,17 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
     if f.sex == "male":
         f.menopausal_basis = "male"
         return
+    if len(same_day) > 1:
+        # conflicting statuses on the latest date: none is read (DESIGN.md: ambiguous data is
+        # said, never guessed); oophorectomy, GnRH agonist or the age rule may still decide
+        when = "undated" if obs_best[0] == dt.date.min else f"on {obs_best[0].isoformat()}"  # type: ignore[index]
+        not_done.append(f"conflicting statuses documented {when} ({', '.join(sorted(same_day))})")
+        obs_best = None
     if obs_best is not None:
         d, st, src = obs_best
-        superseded = st in ("premenopausal", "perimenopausal") and any(
+        superseded = st in ("premenopausal", "perimenopausal") and (any(
             od and (d == dt.date.min or od >= d) for od, _ in ooph  # same day: pre-operative
-        )
+        ) or _before_age_rule(f.age, birth_latest, d))
         if not superseded:
             f.menopausal_status = st  # type: ignore[assignment]
             f.menopausal_basis = "observation"
@@ -389,7 +460,33 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
         return
     if f.sex in ("female", "unknown", "other"):
         ctx.gap("menopausal-status-unknown",
-                "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown).")
+                "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown)"
+                + (f"; not counted: {'; '.join(not_done)}" if not_done else "") + ".",
+                list(same_day.values()) if len(same_day) > 1 else None)
+
+
+def _oophorectomy_not_done(status: str, performed: dt.date | None, as_of: dt.date) -> str | None:
+    """Why a bilateral oophorectomy Procedure does not say the ovaries are out, else None.
+    FHIR R4 Procedure.status (EventStatus): "completed" is the procedure done; "in-progress"
+    is still occurring, "on-hold" temporarily stopped (expected to resume) and "unknown" not
+    known: none of them says the ovaries were removed (CR A.3: derive defensively). A date
+    after the as-of date is not yet done whatever the status says."""
+    if status in ("in-progress", "on-hold", "unknown"):
+        return f"bilateral oophorectomy with status '{status}'"
+    if performed is not None and performed > as_of:
+        return f"bilateral oophorectomy dated {performed.isoformat()}, after the as-of date"
+    return None
+
+
+def _before_age_rule(age: int | None, birth_latest: dt.date | None, observed: dt.date) -> bool:
+    """A pre/perimenopausal observation made before the patient turned 60, while she is 60
+    or older now: the age >= 60 criterion (CR A.3, INAVO121) defines her postmenopausal
+    since, as a later bilateral oophorectomy does. An undated one cannot be placed: it is
+    kept (explicit observation first). Ages are the youngest a partial birth date allows
+    (counted from the last day it can mean), as for the age rule itself."""
+    if age is None or age < AGE_RULE_POSTMENOPAUSAL or birth_latest is None or observed == dt.date.min:
+        return False
+    return _age(birth_latest, observed) < AGE_RULE_POSTMENOPAUSAL
 
 
 def _oophorectomy_concept(cc: Any) -> bool:
@@ -409,6 +506,7 @@ def _oophorectomy_concept(cc: Any) -> bool:
 def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     dm = Diabetes()
     types: list[str] = []
+    unconfirmed: list[tuple[str, Source]] = []  # ("type1 (provisional)", source)
     for res in ctx.of("Condition"):
         try:
             if _inactive(res):
@@ -418,10 +516,20 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
             if t is _UNSET:
                 t = con.memo["diabetes"] = _diabetes_type(con)
             if t:
+                # a provisional / differential / unconfirmed diagnosis (FHIR R4 condition-ver-status)
+                # is a suspicion, not diabetes: type 1 would stop the PI3K/AKT inhibitors (CR C.3 row 14)
+                why = _unconfirmed(res)
+                if why:
+                    unconfirmed.append((f"{t} ({why})", ctx.source(res, condition_onset(res), f"Diabetes ({t}, {why})")))
+                    continue
                 types.append(t)
                 dm.sources.append(ctx.source(res, condition_onset(res), f"Diabetes ({t})"))
         except Exception:  # noqa: BLE001
             continue
+    if unconfirmed and not types:
+        ctx.gap("diabetes-unconfirmed",
+                "Diabetes recorded but not confirmed, not counted: " + "; ".join(w for w, _ in unconfirmed)
+                + ". Confirm or refute it before a PI3K/AKT/mTOR inhibitor.", [src for _, src in unconfirmed])
     meds = [e for e in therapy.exposures if e.active and any(d.drug_class == "antihyperglycemic" for d in e.drugs)]
     specific = [
         e for e in meds

@@ -1067,3 +1067,49 @@ def test_fhir_letrozole_refills_with_ribociclib_added_five_weeks_later_are_one_f
     assert summary["summary"].startswith("HR+/HER2-low MBC, on line 1;")
     assert "- Metastatic line 1: letrozole + ribociclib, 2024-02-01 to now (active)" in summary["detail"]
     assert "Metastatic line 2" not in summary["detail"] and "primary resistance" not in summary["detail"]
+
+
+# --- patient factors as a hospital feed sends them (h-factors read-through) -----
+
+def test_fhir_a_prolonged_qtc_sent_inside_an_ecg_observation_moves_the_cdk46i_recommendation_away_from_ribociclib():
+    p = de_novo("pf-qtc-ecg")
+    p._obs("ecg", {"coding": [{"system": "http://loinc.org", "code": "11524-6", "display": "EKG study"}]}, "2024-01-25",
+           component=[{"code": {"coding": [{"system": "http://loinc.org", "code": "8636-3"}]},
+                       "valueQuantity": {"value": 480, "unit": "ms", "system": "http://unitsofmeasure.org", "code": "ms"}}])
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.factors.qtc_ms.value == 480
+    assert recommended(card(cards, "ai-cdk46i")) == ["letrozole", "abemaciclib"]
+
+
+def test_fhir_a_bilateral_oophorectomy_still_in_progress_gives_no_elacestrant_to_a_woman_under_60():
+    p = (after_ai_cdk46i("pf-bso-in-progress", birth="1975-01-01", menopause=None)
+         .variant("ESR1", "p.Tyr537Ser", on="2025-06-01"))
+    p.add({"resourceType": "Procedure", "id": "bso-1", "status": "in-progress", "subject": {"reference": "Patient/pf-bso-in-progress"},
+           "code": {"coding": [{"system": "http://snomed.info/sct", "code": "29827000", "display": "Bilateral oophorectomy"}]},
+           "performedDateTime": "2025-06-30"})
+    state, cards = run(p)
+    assert state.factors.menopausal_status == "unknown" and not state.factors.ovarian_suppression
+    regs = regimen_topics(cards)
+    assert "elacestrant" not in regs and "everolimus-exemestane" not in regs
+
+
+def test_fhir_a_woman_documented_premenopausal_at_50_and_now_66_gets_elacestrant_by_the_age_rule():
+    p = after_ai_cdk46i("pf-meno-old-obs", birth="1959-01-01", menopause=None).variant("ESR1", "p.Tyr537Ser", on="2025-06-01")
+    p.menopause("premenopausal", on="2009-06-01")
+    state, cards = run(p)
+    assert state.factors.menopausal_basis == "age-rule"
+    regs = regimen_topics(cards)
+    assert "elacestrant" in regs
+    assert all("goserelin" not in c for c in suggestion_drugs(card(cards, "imlunestrant")))
+
+
+def test_fhir_a_provisional_type_1_diabetes_is_named_as_a_gap_not_a_stop_on_capivasertib():
+    p = after_ai_cdk46i("pf-dm-provisional").variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
+    p.hba1c(5.4, "2025-06-20").fasting_glucose(90, "2025-06-20")
+    p._condition({"coding": [{"system": "http://snomed.info/sct", "code": "46635009", "display": "Diabetes mellitus type 1"}]},
+                 "2025-06-10", "diabetes", verificationStatus={"coding": [
+                     {"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "provisional"}]})
+    state, cards = run(p)
+    assert state.factors.diabetes.status == "none-documented"
+    assert "capivasertib-fulvestrant" in regimen_topics(cards)
+    assert "Diabetes recorded but not confirmed" in card(cards, "patient-summary")["detail"]

@@ -8,7 +8,7 @@ import pytest
 
 from mappings import build_patient_state
 from tests.mappings.builders import (
-    GOSERELIN, ICD10, LOINC, PID, SNOMED, answer, cc, coding, condition, data_absent, loinc_obs,
+    GOSERELIN, ICD10, LOINC, PID, SNOMED, answer, cc, coding, component, condition, data_absent, loinc_obs,
     med_statement, observation, patient, procedure, quantity,
 )
 
@@ -443,3 +443,90 @@ def test_a_lab_with_a_data_absent_reason_is_not_read_even_with_a_number_beside_i
     s = build_patient_state([patient(), obs], PID, AS_OF)
     assert s.factors.diabetes.hba1c is None and s.factors.qtc_ms is None
     assert any(f"{label} ({code}) error (dataAbsentReason), 2024-05-01" in g.message for g in s.ignored)
+
+
+# --- factor read-through (h-factors): what a hospital feed sends -----------------------------
+
+VER_STATUS = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+BSO = cc(coding(SNOMED, "29827000", "Bilateral oophorectomy"))
+
+
+@pytest.mark.parametrize("value", [quantity(480, unit="ms"), {"valueInteger": 480}])
+def test_a_qtc_sent_as_a_component_of_an_ecg_observation_is_read_and_gives_the_ribociclib_qtc_warning(value):
+    # ECG devices send one Observation (EKG study) with the intervals as components
+    ecg = loinc_obs("11524-6", "2024-05-01", "EKG study",
+                    component=[component("8634-8", **quantity(440, unit="ms")), component("8636-3", **value)])
+    f = factors(ecg)
+    assert f.qtc_ms.value == 480 and f.qtc_ms.unit == "ms" and f.qtc_ms.date == dt.date(2024, 5, 1)
+    assert _rule("qtc_450_or_more", ecg).value is True
+
+
+def test_a_qtc_sent_as_an_integer_is_read_in_milliseconds():
+    obs = loinc_obs("8636-3", "2024-05-01", valueInteger=470)
+    assert factors(obs).qtc_ms.value == 470
+    assert _rule("qtc_450_or_more", obs).value is True
+
+
+@pytest.mark.parametrize("status", ["in-progress", "on-hold", "unknown"])
+def test_a_bilateral_oophorectomy_not_completed_does_not_make_a_woman_postmenopausal(status):
+    # FHIR R4 Procedure.status (EventStatus): only "completed" says the ovaries were removed
+    bso = procedure(BSO, "2024-05-20", status=status)
+    s = build_patient_state([patient(birth="1980-01-01"), bso], PID, AS_OF)
+    assert s.factors.menopausal_status == "unknown" and s.factors.ovarian_suppression is False
+    gap = next(g for g in s.gaps if g.code == "menopausal-status-unknown")
+    assert f"bilateral oophorectomy with status '{status}'" in gap.message
+    assert _rule("postmenopausal_woman", bso).value is None  # elacestrant/everolimus not opened
+
+
+def test_a_bilateral_oophorectomy_dated_after_the_as_of_date_is_not_yet_done():
+    bso = procedure(BSO, "2024-09-01")
+    assert factors(bso).menopausal_status == "unknown" and factors(bso).ovarian_suppression is False
+
+
+def test_a_premenopausal_observation_made_before_sixty_gives_way_to_the_age_rule_once_she_is_sixty():
+    # documented premenopausal at 53 (2015); 62 now: postmenopausal by the age >= 60 criterion (CR A.3)
+    pre = meno_obs("22636003", "2015-03-01")
+    f = factors(pre, birth="1962-01-01")
+    assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "age-rule"
+    assert _rule("postmenopausal_woman", pre, birth="1962-01-01").value is True
+    assert _rule("needs_ovarian_suppression", pre, birth="1962-01-01").value is False
+    # one made at 60 or later still wins over the age rule (explicit observation first, CR A.3)
+    f = factors(meno_obs("22636003", "2022-03-01"), birth="1962-01-01")
+    assert f.menopausal_status == "premenopausal" and f.menopausal_basis == "observation"
+
+
+@pytest.mark.parametrize("verification", ["provisional", "differential", "unconfirmed"])
+def test_an_unconfirmed_diabetes_diagnosis_is_not_counted_and_is_named_in_a_gap(verification):
+    t1 = condition(cc(coding(SNOMED, "46635009", "Diabetes mellitus type 1")), "2023-01-01",
+                   verificationStatus=cc(coding(VER_STATUS, verification)))
+    s = build_patient_state([patient(birth="1980-01-01"), t1], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented" and s.factors.diabetes.sources == []
+    gap = next(g for g in s.gaps if g.code == "diabetes-unconfirmed")
+    assert f"type1 ({verification})" in gap.message and gap.sources[0].reference == f"Condition/{t1['id']}"
+    assert _rule("type1_diabetes", t1).value is False  # not the PI3K/AKT critical stop on a suspicion
+    confirmed = {**t1, "verificationStatus": cc(coding(VER_STATUS, "confirmed"))}
+    assert factors(confirmed).diabetes.status == "type1"
+
+
+def test_a_fasting_glucose_in_grams_per_litre_is_converted_to_mg_dl():
+    d = factors(loinc_obs("1558-6", "2024-05-01", **quantity(1.3, unit="g/L"))).diabetes
+    assert d.fasting_glucose.value == 130 and d.fasting_glucose.unit == "mg/dL" and d.status == "lab-only"
+
+
+def test_a_fasting_glucose_in_an_unknown_unit_is_not_read_but_reported():
+    s = build_patient_state([patient(birth="1980-01-01"), loinc_obs("1558-6", "2024-05-01", **quantity(130, unit="%"))],
+                            PID, AS_OF)
+    assert s.factors.diabetes.fasting_glucose is None
+    assert any(g.code == "unreadable-resource" and "Fasting glucose" in g.message for g in s.ignored)
+
+
+@pytest.mark.parametrize("order", [("22636003", "76498008"), ("76498008", "22636003")])
+def test_premenopausal_and_postmenopausal_documented_on_the_same_day_are_a_gap_whatever_their_order(order):
+    # the order of the resources in a request is not the order of the record: neither is read
+    obs = [meno_obs(code, "2024-01-01") for code in order]
+    s = build_patient_state([patient(birth="1980-01-01"), *obs], PID, AS_OF)
+    assert s.factors.menopausal_status == "unknown"
+    gap = next(g for g in s.gaps if g.code == "menopausal-status-unknown")
+    assert "conflicting statuses documented on 2024-01-01 (postmenopausal, premenopausal)" in gap.message
+    assert sorted(src.reference for src in gap.sources) == sorted(f"Observation/{o['id']}" for o in obs)
+    assert _rule("postmenopausal_woman", *obs).value is None  # no elacestrant/everolimus on a guess
