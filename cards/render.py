@@ -664,14 +664,15 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     if fa.ovarian_suppression:
         out.append(f"- Ovarian function suppression ongoing{cite(fa.ovarian_suppression_sources)}")
     dia = fa.diabetes
-    if dia.status != "none-documented" or dia.hba1c or dia.fasting_glucose:
-        bits = [f"diabetes {dia.status}"]
+    if dia.status != "none-documented" or dia.hba1c or dia.fasting_glucose or dia.unconfirmed:
+        bits = [f"diabetes {dia.status}" if dia.status != "none-documented" or not dia.unconfirmed
+                else f"diabetes recorded, not confirmed: {', '.join(dia.unconfirmed)}"]
         if dia.hba1c:
             bits.append(f"HbA1c {dia.hba1c.value:g} ({fmt_date(dia.hba1c.date)})")
         if dia.fasting_glucose:
             bits.append(f"fasting glucose {dia.fasting_glucose.value:g} ({fmt_date(dia.fasting_glucose.date)})")
         srcs = list(dia.sources) + (dia.hba1c.sources if dia.hba1c else []) + \
-            (dia.fasting_glucose.sources if dia.fasting_glucose else [])
+            (dia.fasting_glucose.sources if dia.fasting_glucose else []) + list(dia.unconfirmed_sources)
         out.append(f"- {'; '.join(bits)}{cite(srcs)}")
     else:
         out.append("- No diabetes documented")

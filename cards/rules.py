@@ -949,8 +949,13 @@ def diabetes_or_hyperglycemia(state, ctx):
                     f"({fmt_date(d.fasting_glucose.date)})")
     if d.uncontrolled:
         bits.append("uncontrolled (HbA1c > 8.0 %)")
-    val = d.status != "none-documented" or d.on_antihyperglycemic or d.uncontrolled or high_a1c or high_fg
-    srcs = _srcs(d.sources, d.hba1c.sources if d.hba1c else [], d.fasting_glucose.sources if d.fasting_glucose else [])
+    if d.unconfirmed:
+        # a suspected diabetes is not a stop, but the caution must not stay silent on it
+        bits.append(f"diabetes recorded, not confirmed: {', '.join(d.unconfirmed)}")
+    val = (d.status != "none-documented" or d.on_antihyperglycemic or d.uncontrolled or high_a1c or high_fg
+           or bool(d.unconfirmed))
+    srcs = _srcs(d.sources, d.hba1c.sources if d.hba1c else [], d.fasting_glucose.sources if d.fasting_glucose else [],
+                 d.unconfirmed_sources)
     return Finding(bool(val), "; ".join(bits) or "No diabetes documented", srcs)
 
 

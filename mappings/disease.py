@@ -62,7 +62,7 @@ def _clinical_status(res: dict[str, Any]) -> str:
     return ""
 
 
-def _unconfirmed(res: dict[str, Any]) -> str | None:
+def unconfirmed_status(res: dict[str, Any]) -> str | None:
     """The verificationStatus code when it leaves the Condition unconfirmed (provisional,
     differential, unconfirmed), else None."""
     vs = res.get("verificationStatus")
@@ -323,7 +323,7 @@ def build_disease(ctx: Ctx) -> Disease:
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
                 src = ctx.source(res, onset, _display(res, "Metastasis"))
-                why = _unconfirmed(res)
+                why = unconfirmed_status(res)
                 if why is not None:
                     # a suspected metastasis is no evidence of metastatic disease (nor a
                     # site); named in a gap below unless confirmed evidence exists

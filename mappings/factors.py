@@ -23,7 +23,7 @@ from typing import Any
 
 from mappings import tables as T
 from mappings.context import Ctx
-from mappings.disease import _unconfirmed, condition_onset
+from mappings.disease import condition_onset, unconfirmed_status
 from mappings.fhir import (
     Concept, _parse_date_str, concept, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
     parse_date, period, quantity, text_of,
@@ -518,7 +518,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
             if t:
                 # a provisional / differential / unconfirmed diagnosis (FHIR R4 condition-ver-status)
                 # is a suspicion, not diabetes: type 1 would stop the PI3K/AKT inhibitors (CR C.3 row 14)
-                why = _unconfirmed(res)
+                why = unconfirmed_status(res)
                 if why:
                     unconfirmed.append((f"{t} ({why})", ctx.source(res, condition_onset(res), f"Diabetes ({t}, {why})")))
                     continue
@@ -527,9 +527,13 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
         except Exception:  # noqa: BLE001
             continue
     if unconfirmed and not types:
+        # not counted as diabetes (no type 1 stop on a suspicion), but not silent either: the
+        # hyperglycaemia caution of the PI3K/AKT/mTOR cards names it (C.3 row 14)
+        dm.unconfirmed = [w for w, _ in unconfirmed]
+        dm.unconfirmed_sources = [src for _, src in unconfirmed]
         ctx.gap("diabetes-unconfirmed",
-                "Diabetes recorded but not confirmed, not counted: " + "; ".join(w for w, _ in unconfirmed)
-                + ". Confirm or refute it before a PI3K/AKT/mTOR inhibitor.", [src for _, src in unconfirmed])
+                "Diabetes recorded but not confirmed, not counted as diabetes: " + "; ".join(dm.unconfirmed)
+                + ". Confirm or refute it before a PI3K/AKT/mTOR inhibitor.", dm.unconfirmed_sources)
     meds = [e for e in therapy.exposures if e.active and any(d.drug_class == "antihyperglycemic" for d in e.drugs)]
     specific = [
         e for e in meds

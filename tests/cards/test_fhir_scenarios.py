@@ -1103,7 +1103,7 @@ def test_fhir_a_woman_documented_premenopausal_at_50_and_now_66_gets_elacestrant
     assert all("goserelin" not in c for c in suggestion_drugs(card(cards, "imlunestrant")))
 
 
-def test_fhir_a_provisional_type_1_diabetes_is_named_as_a_gap_not_a_stop_on_capivasertib():
+def test_fhir_a_provisional_type_1_diabetes_is_a_hyperglycaemia_caution_on_capivasertib_not_a_stop_and_not_silence():
     p = after_ai_cdk46i("pf-dm-provisional").variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
     p.hba1c(5.4, "2025-06-20").fasting_glucose(90, "2025-06-20")
     p._condition({"coding": [{"system": "http://snomed.info/sct", "code": "46635009", "display": "Diabetes mellitus type 1"}]},
@@ -1113,3 +1113,9 @@ def test_fhir_a_provisional_type_1_diabetes_is_named_as_a_gap_not_a_stop_on_capi
     assert state.factors.diabetes.status == "none-documented"
     assert "capivasertib-fulvestrant" in regimen_topics(cards)
     assert "Diabetes recorded but not confirmed" in card(cards, "patient-summary")["detail"]
+    capi = card(cards, "capivasertib-fulvestrant")
+    assert capi["indicator"] == "warning"  # not a critical stop on a suspicion, but not silent either
+    caution = next(x for x in capi["detail"].splitlines() if "diabetes recorded, not confirmed" in x)
+    assert "type1 (provisional)" in caution and "Condition/" in caution
+    assert "Type 1 diabetes documented" not in capi["detail"]
+    assert "- diabetes recorded, not confirmed: type1 (provisional); HbA1c 5.4" in card(cards, "patient-summary")["detail"]
