@@ -11,7 +11,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
     Concept, as_list, cc_text, codings, date_last, is_icd10, is_loinc, is_snomed, notes_text, obs_date,
-    parse_date, period, text_of,
+    parse_date, partial_last, period, text_of,
 )
 from mappings.state import Disease, MetastaticSite, Source, TherapyHistory
 
@@ -49,10 +49,15 @@ def condition_onset(res: dict[str, Any], read: Callable[[Any], dt.date | None] =
     return start or read(res.get("onsetString")) or read(res.get("recordedDate"))
 
 
-def _partial_last(first: dt.date | None, last: dt.date | None) -> dt.date | None:
-    """The last day of a partial date ("2024", "2024-06") read first as `first`; None for a
-    full date or no date."""
-    return last if first is not None and last is not None and last != first else None
+_partial_last = partial_last  # the last day of a date without a day, else None (fhir.partial_last)
+
+
+def condition_onset_last(res: dict[str, Any], onset: dt.date | None) -> dt.date | None:
+    """The last day of a Condition's onset written without a day (only a first of the month
+    can be one), else None."""
+    if onset is None or onset.day != 1:
+        return None
+    return partial_last(onset, condition_onset(res, date_last))
 
 
 def _clinical_status(res: dict[str, Any]) -> str:
@@ -275,31 +280,36 @@ def build_disease(ctx: Ctx) -> Disease:
         key = site
         cur = sites.get(key)
         if cur is None:
-            sites[key] = MetastaticSite(site=site, visceral=visceral, date=date, sources=[src])
+            sites[key] = MetastaticSite(site=site, visceral=visceral, date=date, sources=[src],
+                                        date_last=src.date_last)
         else:
             cur.sources.append(src)
             cur.visceral = cur.visceral or visceral
             if date and (cur.date is None or date < cur.date):
-                cur.date = date
+                cur.date, cur.date_last = date, src.date_last
+            elif date and date == cur.date and src.date_last is None:
+                cur.date_last = None  # the same first day, written in full: that day
 
     for res in ctx.of("Condition"):
         try:
             onset = condition_onset(res)
+            onset_last = condition_onset_last(res, onset)
             is_primary, history = _is_primary_breast(ctx, res)
             if is_primary:
-                src = ctx.source(res, onset, _display(res, "Breast cancer"))
+                src = ctx.source(res, onset, _display(res, "Breast cancer"), date_last=onset_last)
                 if history:
                     history_only.append(src)
                 else:
                     d.primary_sources.append(src)
                     if onset:
                         primary_dates.append(onset)
-                        primary_lasts.append(condition_onset(res, date_last) or onset)
+                        primary_lasts.append(onset_last or onset)
                 text = ctx.code_text(res)
                 if text and (_metastatic_text(text) or _STAGE4_WORDS.search(text)):
                     # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
                     # metastatic, site unknown
-                    met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"))))
+                    met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"),
+                                                                 date_last=onset_last)))
                 for st in as_list(res.get("stage")):
                     if not isinstance(st, dict):
                         continue
@@ -308,7 +318,8 @@ def build_disease(ctx: Ctx) -> Disease:
                         assessed, assessed_last = _assessment_date(ctx, st, res)
                         if assessed is not None:
                             # dated by its own evidence (mCODE stage.assessment -> TNM stage group)
-                            add_evidence(assessed, ctx.source(res, assessed, "Stage IV (Condition.stage)"),
+                            add_evidence(assessed, ctx.source(res, assessed, "Stage IV (Condition.stage)",
+                                                                     date_last=assessed_last),
                                          assessed_last)
                             if _stage_is_clinical(st):
                                 clinical_stage4.append((assessed, assessed_last or assessed))
@@ -316,20 +327,22 @@ def build_disease(ctx: Ctx) -> Disease:
                             # no date of its own: the primary's onset, checked against the
                             # other evidence below (_date_undated_stage4)
                             stage4_at_onset.append((len(met_evidence), _stage_is_clinical(st)))
-                            met_evidence.append((onset, ctx.source(res, onset, "Stage IV (Condition.stage)")))
+                            met_evidence.append((onset, ctx.source(res, onset, "Stage IV (Condition.stage)",
+                                                                          date_last=onset_last)))
                     elif s4 is False:
-                        early_sources.append(ctx.source(res, onset, "Stage 0-III (Condition.stage)"))
+                        early_sources.append(ctx.source(res, onset, "Stage 0-III (Condition.stage)",
+                                                        date_last=onset_last))
                 continue
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
-                src = ctx.source(res, onset, _display(res, "Metastasis"))
+                src = ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)
                 why = _unconfirmed(res)
                 if why is not None:
                     # a suspected metastasis is no evidence of metastatic disease (nor a
                     # site); named in a gap below unless confirmed evidence exists
                     unconfirmed.append((site or "site not stated", why, src))
                     continue
-                add_evidence(onset, src, _partial_last(onset, condition_onset(res, date_last)))
+                add_evidence(onset, src, onset_last)
                 add_site(site or "other", visceral, onset, src)
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
@@ -346,16 +359,16 @@ def build_disease(ctx: Ctx) -> Disease:
                     if s4:
                         if T.STAGE_GROUP_CODES[code]:
                             clinical_stage4.append((date, last or date))
-                        add_evidence(date, ctx.source(res, date, f"Stage group IV ({code})"), last)
+                        add_evidence(date, ctx.source(res, date, f"Stage group IV ({code})", date_last=last), last)
                     elif s4 is False:
-                        early_sources.append(ctx.source(res, date, f"Stage group 0-III ({code})"))
+                        early_sources.append(ctx.source(res, date, f"Stage group 0-III ({code})", date_last=last))
                     break
                 if (is_loinc(system) or is_snomed(system)) and code in T.M_CATEGORY_CODES:
                     m = _m_value(res.get("valueCodeableConcept"))
                     if m:
-                        add_evidence(date, ctx.source(res, date, f"M1 ({code})"), last)
+                        add_evidence(date, ctx.source(res, date, f"M1 ({code})", date_last=last), last)
                     elif m is False:
-                        early_sources.append(ctx.source(res, date, f"M0 ({code})"))
+                        early_sources.append(ctx.source(res, date, f"M0 ({code})", date_last=last))
                     break
         except Exception:  # noqa: BLE001
             ctx.ignore(res, "unreadable-resource", "Observation could not be read (staging)")
@@ -409,6 +422,16 @@ def build_disease(ctx: Ctx) -> Disease:
 
     _visceral_crisis(ctx, d)
     return d
+
+
+def _asserted_on(res: dict[str, Any], rtype: str, read: Callable[[Any], dt.date | None]) -> dt.date | None:
+    """The date of a visceral-crisis assertion (read: parse_date, or date_last)."""
+    if rtype == "Observation":
+        return obs_date(res, read)
+    if rtype == "Condition":
+        return condition_onset(res, read)
+    period_ = res.get("period")
+    return read(period_.get("start") if isinstance(period_, dict) else None) or read(res.get("date"))
 
 
 def _assessment_date(ctx: Ctx, stage: dict[str, Any],
@@ -632,13 +655,10 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
                 elif rtype in ("Condition", "Observation") and _vc_text_hit(notes_text(res)):
                     hit = True
                 if hit:
-                    date = obs_date(res) if rtype == "Observation" else (
-                        condition_onset(res) if rtype == "Condition" else
-                        parse_date((res.get("period") or {}).get("start") if isinstance(res.get("period"), dict) else None)
-                        or parse_date(res.get("date"))
-                    )
+                    date, last = _asserted_on(res, rtype, parse_date), _asserted_on(res, rtype, date_last)
                     d.visceral_crisis = d.visceral_crisis_documented = True
-                    d.visceral_crisis_sources.append(ctx.source(res, date, "Visceral crisis (clinician-asserted)"))
+                    d.visceral_crisis_sources.append(ctx.source(res, date, "Visceral crisis (clinician-asserted)",
+                                                                date_last=partial_last(date, last)))
             except Exception:  # noqa: BLE001
                 continue
 

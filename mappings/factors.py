@@ -21,10 +21,10 @@ from typing import Any
 
 from mappings import tables as T
 from mappings.context import Ctx
-from mappings.disease import condition_onset
+from mappings.disease import condition_onset_last, condition_onset
 from mappings.fhir import (
     Concept, _parse_date_str, concept, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
-    parse_date, period, quantity, text_of,
+    date_last, parse_date, partial_last, period, quantity, text_of,
 )
 from mappings.state import Diabetes, LabValue, LungDisease, PatientFactors, Source, TherapyHistory
 
@@ -285,7 +285,8 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
                 continue
             if _oophorectomy_concept(res.get("code")):
                 d, _ = period(res, "performed")
-                ooph.append((d, ctx.source(res, d, "Bilateral oophorectomy")))
+                ooph.append((d, ctx.source(res, d, "Bilateral oophorectomy",
+                                           date_last=partial_last(d, period(res, "performed", date_last)[0]))))
         except Exception:  # noqa: BLE001
             continue
     for res in ctx.of("Condition"):
@@ -293,7 +294,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
             codes = {T.norm_icd(c) for s, c, _ in ctx.code_of(res) if c and is_icd10(s)}
             if codes & T.OOPHORECTOMY_ICD:
                 d = condition_onset(res)
-                ooph.append((d, ctx.source(res, d, "Acquired absence of both ovaries")))
+                ooph.append((d, ctx.source(res, d, "Acquired absence of both ovaries", date_last=condition_onset_last(res, d))))
         except Exception:  # noqa: BLE001
             continue
 
@@ -318,7 +319,8 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
             d = obs_date(obs)
             key = d or dt.date.min
             if obs_best is None or key >= obs_best[0]:
-                obs_best = (key, st, ctx.source(obs, d, f"Menopausal status: {st}"))
+                obs_best = (key, st, ctx.source(obs, d, f"Menopausal status: {st}",
+                                                date_last=partial_last(d, obs_date(obs, date_last))))
         except Exception:  # noqa: BLE001
             continue
 
@@ -345,7 +347,8 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory) -> None:
             d = condition_onset(res)
             key = d or dt.date.min
             if obs_best is None or key >= obs_best[0]:
-                obs_best = (key, st, ctx.source(res, d, f"Menopausal status: {st} (problem list)"))
+                obs_best = (key, st, ctx.source(res, d, f"Menopausal status: {st} (problem list)",
+                                                date_last=condition_onset_last(res, d)))
         except Exception:  # noqa: BLE001
             continue
 
@@ -419,7 +422,8 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 t = con.memo["diabetes"] = _diabetes_type(con)
             if t:
                 types.append(t)
-                dm.sources.append(ctx.source(res, condition_onset(res), f"Diabetes ({t})"))
+                onset = condition_onset(res)
+                dm.sources.append(ctx.source(res, onset, f"Diabetes ({t})", date_last=condition_onset_last(res, onset)))
         except Exception:  # noqa: BLE001
             continue
     meds = [e for e in therapy.exposures if e.active and any(d.drug_class == "antihyperglycemic" for d in e.drugs)]
@@ -536,7 +540,8 @@ def _lung(ctx: Ctx) -> LungDisease:
             if not hit:
                 continue
             lung.ild_history = True
-            lung.sources.append(ctx.source(res, condition_onset(res), "ILD / pneumonitis"))
+            onset = condition_onset(res)
+            lung.sources.append(ctx.source(res, onset, "ILD / pneumonitis", date_last=condition_onset_last(res, onset)))
             notes = notes_text(res)
             # every grade the record gives (text, notes, stage, grade extension): the worst counts
             found = [_grade(text + " " + cc_text(res.get("severity")) + " " + notes)]
@@ -601,4 +606,5 @@ def _ecog(ctx: Ctx, f: PatientFactors) -> None:
             ctx.ignore(obs, "unreadable-resource", "ECOG Observation could not be read")
     if best:
         f.ecog = best[1]
-        f.ecog_sources = [ctx.source(best[2], best[3], f"ECOG {best[1]}")]
+        f.ecog_sources = [ctx.source(best[2], best[3], f"ECOG {best[1]}",
+                                     date_last=partial_last(best[3], obs_date(best[2], date_last)))]
