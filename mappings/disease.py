@@ -13,7 +13,7 @@ from mappings.fhir import (
     Concept, as_list, cc_text, codings, date_last, is_icd10, is_loinc, is_snomed, notes_text, obs_date,
     parse_date, partial_last, period, text_of,
 )
-from mappings.state import Disease, MetastaticSite, Source, TherapyHistory
+from mappings.state import Disease, MetastaticSite, Source, TherapyHistory, range_text
 
 _BREAST_TEXT = re.compile(
     r"(malignant neoplasm|carcinoma|cancer|adenocarcinoma|malignancy)[^|]{0,40}\bbreast\b"
@@ -381,7 +381,7 @@ def build_disease(ctx: Ctx) -> Disease:
         d.breast_cancer = "yes"
         d.primary_sources = history_only
     d.primary_diagnosis_date = min(primary_dates) if primary_dates else None
-    _date_undated_stage4(ctx, d, stage4_at_onset, met_evidence, clinical_stage4)
+    _date_undated_stage4(ctx, d, stage4_at_onset, met_evidence, clinical_stage4, evidence_last)
 
     if met_evidence:
         d.metastatic = "yes"
@@ -475,7 +475,8 @@ def _within_de_novo_window(met_first: dt.date, met_last: dt.date,
 
 def _date_undated_stage4(ctx: Ctx, d: Disease, stage4_at_onset: list[tuple[int, bool]],
                          met_evidence: list[tuple[dt.date | None, Source]],
-                         clinical_stage4: list[tuple[dt.date | None, dt.date | None]]) -> None:
+                         clinical_stage4: list[tuple[dt.date | None, dt.date | None]],
+                         evidence_last: dict[int, dt.date]) -> None:
     """A stage IV on the primary with no date of its own takes the primary's onset (stage IV
     at diagnosis), unless other metastatic evidence is dated only later than the de novo
     window: then the stage may have been recorded at diagnosis (metastatic since the onset)
@@ -483,23 +484,28 @@ def _date_undated_stage4(ctx: Ctx, d: Disease, stage4_at_onset: list[tuple[int, 
     evidence, not of the diagnosis). The data do not say which: the metastatic date stays
     the dated evidence, the onset is kept as the earliest it may be
     (Disease.metastatic_date_earliest: therapy between the two cannot be placed), and
-    the gap metastatic-date-conflict says so."""
+    the gap metastatic-date-conflict says so. Other evidence dated without a day ("2024") is
+    any day of its range: later than the window on its last day is enough for the conflict
+    (on some days of the range the stage cannot be the diagnosis's)."""
     if not stage4_at_onset:
         return
     at_onset = {i for i, _ in stage4_at_onset}
-    others = [x for i, (x, _) in enumerate(met_evidence) if x and i not in at_onset]
-    first_other = min(others) if others else None
+    others = [(x, evidence_last.get(id(s), x)) for i, (x, s) in enumerate(met_evidence) if x and i not in at_onset]
+    first_other = min(x for x, _ in others) if others else None
+    # the latest day the earliest other evidence can mean
+    first_other_last = min(last for _, last in others) if others else None
     for i, clinical in stage4_at_onset:
         onset, src = met_evidence[i]
-        if onset is not None and first_other is not None and (first_other - onset).days > DE_NOVO_DAYS:
+        if onset is not None and first_other_last is not None and (first_other_last - onset).days > DE_NOVO_DAYS:
+            first_text = _as_written(first_other, first_other_last if first_other_last != first_other else None)
             met_evidence[i] = (None, src)
             earliest = d.metastatic_date_earliest
             d.metastatic_date_earliest = onset if earliest is None else min(earliest, onset)
             ctx.gap(
                 "metastatic-date-conflict",
                 f"The breast cancer Condition carries stage IV without a date of its own (no dated stage "
-                f"assessment; diagnosed {onset.isoformat()}), but the earliest dated metastatic evidence is "
-                f"{first_other.isoformat()}. Metastatic at diagnosis or at a later recurrence cannot be told "
+                f"assessment; diagnosed {_as_written(onset, src.date_last)}), but the earliest dated metastatic evidence is "
+                f"{first_text}. Metastatic at diagnosis or at a later recurrence cannot be told "
                 f"apart: therapy given between the two is not placed in the early or metastatic setting. "
                 f"Record the date of the stage IV assessment.",
                 [src] + [s for k, (x, s) in enumerate(met_evidence) if x and k not in at_onset],
@@ -508,6 +514,13 @@ def _date_undated_stage4(ctx: Ctx, d: Disease, stage4_at_onset: list[tuple[int, 
         if clinical:
             # the diagnosis's own date: at diagnosis whatever day a partial onset means
             clinical_stage4.append((onset, onset))
+
+
+def _as_written(first: dt.date | None, last: dt.date | None) -> str:
+    """"2024-03-10"; a date without a day (last: its last day) "in 2024 (no day given)"."""
+    if first is None:
+        return "undated"
+    return first.isoformat() if last is None else f"{range_text(first, last)} (no day given)"
 
 
 def _clinical_stage4_at_diagnosis(stage4: list[tuple[dt.date | None, dt.date | None]],
