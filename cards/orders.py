@@ -129,7 +129,7 @@ from cards.knowledge import (
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
 from cards.render import cite, clip, medication_request, service_request
-from cards.rules import RULES, Context, Finding, evaluate_rule, fmt_date
+from cards.rules import RULES, Context, Finding, evaluate_rule, fmt_date, latest_date_text, written_on
 
 RULES_FILE = Path(__file__).resolve().parent / "knowledge" / "order_rules.yaml"
 
@@ -764,11 +764,12 @@ class _Checker:
         h = self.state.her2
         bits = [f"IHC {h.ihc_score}"] if h.ihc_score else []
         bits += [f"ISH {h.ish}"] if h.ish else []
-        fact = Finding(False, f"HER2-positive ({', '.join(bits) or 'reported positive'}) on {fmt_date(h.date)}",
+        fact = Finding(False, f"HER2-positive ({', '.join(bits) or 'reported positive'}) on "
+                              f"{fmt_date(h.date, h.date_last)}",
                        tuple(h.sources))
         return self._label_scope_card(
             g, hits, KNOWLEDGE.her2_positive, "not indicated in HER2-positive disease", LABEL_SCOPE_SERVICE, [fact],
-            f"not indicated — HER2-positive disease documented ({fmt_date(h.date)})", self._removal(hits))
+            f"not indicated — HER2-positive disease documented ({fmt_date(h.date, h.date_last)})", self._removal(hits))
 
     def not_metastatic_card(self, g: Group, hits: list[str]) -> Card:
         """Documented non-metastatic disease and a drug labelled only for advanced or metastatic
@@ -779,7 +780,7 @@ class _Checker:
         facts = [Finding(False, s.display or "Non-metastatic disease", (s,)) for s in d.non_metastatic_sources]
         facts = facts or [Finding(False, "Metastatic disease: no (no source recorded)")]
         dated = [s for f in facts for s in f.sources if s.date]
-        evidence = facts[0].text + (f", {fmt_date(max(s.date for s in dated))}" if dated else "")
+        evidence = facts[0].text + (f", {latest_date_text(dated)}" if dated else "")
         return self._label_scope_card(
             g, hits, KNOWLEDGE.advanced_only, "labelled for advanced or metastatic breast cancer only",
             "the record documents non-metastatic disease.", facts,
@@ -1134,10 +1135,10 @@ class _Checker:
         facts = []
         for what, r in (("ER", self.state.er), ("PR", self.state.pr)):
             pct = f" ({r.percent:g}%)" if r.percent is not None else ""
-            facts.append(Finding(False, f"{what} negative{pct}" + (f" on {fmt_date(r.date)}" if r.date else ""),
+            facts.append(Finding(False, f"{what} negative{pct}" + (f" on {fmt_date(r.date, r.date_last)}" if r.date else ""),
                                  tuple(r.sources)))
-        dates = [r.date for r in (self.state.er, self.state.pr) if r.date]
-        when = f" ({fmt_date(max(dates))})" if dates else ""
+        receptors = [(r.date, r.date_last) for r in (self.state.er, self.state.pr) if r.date]
+        when = f" ({written_on(max(d for d, _ in receptors), receptors)})" if receptors else ""
         return self._label_scope_card(
             g, hits, KNOWLEDGE.hr_negative, "not indicated in hormone receptor-negative disease", LABEL_SCOPE_SERVICE,
             facts, f"not indicated — ER-negative and PR-negative disease documented{when}", self._removal(hits))
@@ -1245,8 +1246,8 @@ class _Checker:
         url = s.label_urls.get(names[0])
         if url:
             links.insert(0, Link(label=f"Label safety information: {reg.brand}", url=url))
-        dates = [x.date for x in f.sources if x.date]
-        when = f" ({fmt_date(max(dates))})" if dates else ""
+        shown = latest_date_text(f.sources)
+        when = f" ({shown})" if shown else ""
         return Card(
             summary=clip(f"{label}: {s.short}{when} — {verb}"),
             indicator=s.indicator,

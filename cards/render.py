@@ -22,7 +22,7 @@ from cards.models import (
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
-    line_end_text, metastatic_when, variant_text, visceral_crisis_text,
+    line_end_text, line_start_text, metastatic_when, written_on, variant_text, visceral_crisis_text,
 )
 from cards.testing import TestNeed
 
@@ -77,7 +77,7 @@ def clip_items(head: str, sections: list[tuple[str, list[str]]], limit: int = MA
 
 
 def _cited(s: Source) -> str:
-    return f"{s.reference} ({iso(s.date)})" if s.date else s.reference
+    return f"{s.reference} ({fmt_date(s.date, s.date_last)})" if s.date else s.reference
 
 
 def cite(sources) -> str:
@@ -94,6 +94,8 @@ def cite(sources) -> str:
     if n == 1:
         s = sources[0]
         d = s.date
+        if d and s.date_last is not None:  # written without a day: as written, not its first day
+            return f" — {_cited(s)}"
         return f" — {s.reference} ({ISO_TEXT.get(d) or iso(d)})" if d else " — " + s.reference
     distinct = len({s.reference for s in sources})
     if distinct == n:  # no repeated reference (the usual case)
@@ -109,7 +111,8 @@ def cite(sources) -> str:
                 if len(head) == MAX_CITED:
                     break
     iso_get = ISO_TEXT.get  # iso() without the call when the date was formatted before
-    shown = ", ".join([f"{s.reference} ({iso_get(d) or iso(d)})" if (d := s.date) else s.reference for s in head])
+    shown = ", ".join([(f"{s.reference} ({iso_get(d) or iso(d)})" if s.date_last is None else _cited(s))
+                       if (d := s.date) else s.reference for s in head])
     if distinct > MAX_CITED:
         return f" — {shown} +{distinct - MAX_CITED} more"
     return " — " + shown
@@ -449,7 +452,7 @@ def _receptor_line(name: str, r) -> str:
         bits.append("ER-low (1-10 %)" if name == "ER" else "low positive (1-10 %)")
     if r.conflict:
         bits.append("results disagree, most recent used")
-    return f"- {name}: {', '.join(bits)} ({fmt_date(r.date)}){cite(r.sources)}"
+    return f"- {name}: {', '.join(bits)} ({fmt_date(r.date, r.date_last)}){cite(r.sources)}"
 
 
 _RES_WORDS = {"primary": "primary resistance", "secondary": "secondary resistance",
@@ -468,15 +471,16 @@ def _endocrine_sensitivity(th) -> str:
     facts: list[tuple[str | None, str]] = []  # (category this fact gives on its own, text)
     m = th.months_from_adjuvant_endocrine_end_to_metastasis
     if th.on_adjuvant_endocrine_at_recurrence:
-        starts = [e.start for e in th.exposures if e.setting == "early" and e.start
-                  and any(d.drug_class in ENDOCRINE_CLASSES for d in e.drugs)]
+        early_et = [e for e in th.exposures if e.setting == "early" and any(
+            d.drug_class in ENDOCRINE_CLASSES for d in e.drugs)]
+        started = _earliest_text([(e.start, e.start_last) for e in early_et])
         facts.append((None, "relapse on adjuvant endocrine therapy"
-                      + (f" started {fmt_date(min(starts))} (ABC4: in its first 2 years primary, later secondary)"
-                         if starts else "")))
+                      + (f" started {started} (ABC4: in its first 2 years primary, later secondary)"
+                         if started else "")))
     elif m is not None:
         own = "secondary" if m <= 12.0 else "sensitive"
         facts.append((own, f"relapse {m:.1f} months after completing adjuvant ET"
-                           + (f" ({fmt_date(th.adjuvant_endocrine_end)})" if th.adjuvant_endocrine_end else "")
+                           + (f" ({_adjuvant_end_text(th)})" if th.adjuvant_endocrine_end else "")
                            + ((" (> 12 months)" if own == "sensitive" else " (within 12 months)") if own == res
                               else ": on its own endocrine-sensitive (> 12 months)" if own == "sensitive"
                               else ": on its own secondary resistance (within 12 months)")))
@@ -488,13 +492,39 @@ def _endocrine_sensitivity(th) -> str:
         if own == res:
             facts.insert(0, (own, f"progression {'within 6 months' if own == 'primary' else 'after 6 months or more'} "
                                   f"of first-line metastatic endocrine therapy ({first_et.regimen_text}, "
-                                  f"{fmt_date(first_et.start)} to {line_end_text(first_et)})"))
+                                  f"{line_start_text(first_et)} to {line_end_text(first_et)})"))
     if res == "sensitive" and not facts:
         facts.append(("sensitive", "no endocrine therapy before the metastatic diagnosis"))
     text = _RES_WORDS.get(res, res)
     if facts:
         text += ": " + "; ".join(t for _, t in facts)
     return text
+
+
+def _earliest_text(dates: list[tuple[dt.date | None, dt.date | None]]) -> str | None:
+    """The earliest of (first day, last day of a date without a day or None), as written:
+    without a day only when every date on that first day has none."""
+    firsts = [a for a, _ in dates if a]
+    return written_on(min(firsts), dates) if firsts else None
+
+
+def _latest_text(dates: list[tuple[dt.date | None, dt.date | None]]) -> str | None:
+    """The latest of (first day, last day or None), as written: a date without a day shows as
+    written when it holds the latest first day; a full date later than a partial one's first
+    day but inside its range leaves "between"."""
+    firsts = [a for a, _ in dates if a]
+    if not firsts:
+        return None
+    first = max(firsts)
+    last = max(b or a for a, b in dates if a)
+    return fmt_date(first, last if last != first else None)
+
+
+def _adjuvant_end_text(th) -> str:
+    """The adjuvant ET end the relapse timing used (the latest early ET end), as written."""
+    ends = [(e.end, e.end_last) for e in th.exposures if e.setting == "early" and e.end == th.adjuvant_endocrine_end
+            and any(d.drug_class in ENDOCRINE_CLASSES for d in e.drugs)]
+    return _latest_text(ends) or fmt_date(th.adjuvant_endocrine_end)
 
 
 def summary_headline(state: PatientState, status: PathwayStatus, ctx: Context, gaps: int) -> str:
@@ -524,11 +554,14 @@ class _EarlyCourse:
     did it stop", this line shows the records as dated).
     """
 
-    __slots__ = ("names", "start", "end", "sources", "records", "series")
+    __slots__ = ("names", "start", "end", "sources", "records", "series", "starts", "ends")
 
     def __init__(self, e, names: tuple[str, ...]) -> None:
         self.names = " + ".join(names)
         self.start, self.end = e.start, e.end
+        # (first day, last day of a date without a day): what the line shows, as written
+        self.starts = [(e.start, e.start_last)]
+        self.ends = [(e.end, e.end_last)]
         self.sources = list(e.sources)
         self.records = 1
         self.series = e.start is not None and e.start == e.end
@@ -543,12 +576,14 @@ class _EarlyCourse:
     def add(self, e) -> None:
         self.records += 1
         self.sources += e.sources
+        self.starts.append((e.start, e.start_last))
+        self.ends.append((e.end, e.end_last))
         self.series = self.series and e.start == e.end
         if e.end is not None and e.end > self.end:  # type: ignore[operator]
             self.end = e.end
 
     def line(self) -> str:
-        start, end = fmt_date(self.start), fmt_date(self.end)
+        start, end = written_on(self.start, self.starts), _latest_text(self.ends) or fmt_date(None)
         if self.records == 1:
             return f"- (Neo)adjuvant: {self.names}, {start} to {end}{cite(self.sources)}"
         if self.series:
@@ -572,7 +607,8 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             + (" (de novo)" if d.de_novo_metastatic else "")
             + cite(d.metastatic_sources or d.non_metastatic_sources)]  # "no": the M0 / stage 0-III
     for site in d.sites:
-        out.append(f"- Site: {site.site}{' (visceral)' if site.visceral else ''}, {fmt_date(site.date)}{cite(site.sources)}")
+        out.append(f"- Site: {site.site}{' (visceral)' if site.visceral else ''}, "
+                   f"{fmt_date(site.date, site.date_last)}{cite(site.sources)}")
     if d.visceral_crisis_documented:  # current, or history once treated (rules.visceral_crisis_text)
         out.append(f"- {visceral_crisis_text(state)}{cite(d.visceral_crisis_sources)}")
     # receptors
@@ -580,7 +616,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     her2_bits = [her2.category] + ([f"IHC {her2.ihc_score}"] if her2.ihc_score else []) + \
         ([f"ISH {her2.ish}"] if her2.ish else []) + (["results disagree"] if her2.conflict else [])
     out += ["", "**Receptors**", _receptor_line("ER", state.er), _receptor_line("PR", state.pr),
-            f"- HER2: {', '.join(her2_bits)} ({fmt_date(her2.date)}){cite(her2.sources)}"]
+            f"- HER2: {', '.join(her2_bits)} ({fmt_date(her2.date, her2.date_last)}){cite(her2.sources)}"]
     if her2.category == "negative-unspecified":
         out.append("- HER2 reported as 'negative' without an IHC score: not read as HER2-low.")
     # genomics
@@ -602,13 +638,14 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     out += ["", "**Therapy**"]
     if th.metastatic_lines:
         for ln in th.metastatic_lines:
-            when = f"{fmt_date(ln.start)} to {'now (active)' if ln.active else line_end_text(ln)}"
+            when = f"{line_start_text(ln)} to {'now (active)' if ln.active else line_end_text(ln)}"
             out.append(f"- Metastatic line {ln.number}: {ln.regimen_text}, {when}{cite(ln.sources)}")
     else:
         out.append(f"- Metastatic lines: {ctx.lines}")
     # one pass over the exposures (hundreds on a long record): the (neo)adjuvant
     # courses, and each ingredient's span for "Drugs on record" below
-    spans: dict[str, list] = {}  # ingredient -> [earliest start, latest end, active]
+    # ingredient -> [earliest start, latest end, active, [(start, start_last)], [(end, end_last)]]
+    spans: dict[str, list] = {}
     courses: list[_EarlyCourse] = []
     latest_course: dict[tuple[str, ...], _EarlyCourse] = {}  # drug names -> its latest course
     for e in th.exposures:
@@ -624,21 +661,23 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         for x in drugs:
             span = spans.get(x.name)
             if span is None:
-                spans[x.name] = [start, end, active]
+                spans[x.name] = [start, end, active, [(start, e.start_last)], [(end, e.end_last)]]
                 continue
             if start and (span[0] is None or start < span[0]):
                 span[0] = start
             if end and (span[1] is None or end > span[1]):
                 span[1] = end
             span[2] = span[2] or active
+            span[3].append((start, e.start_last))
+            span[4].append((end, e.end_last))
     out += [course.line() for course in courses]
     out.append(f"- Endocrine sensitivity: {_endocrine_sensitivity(th)}{cite(th.endocrine_resistance_sources)}")
     if spans:
         # a span per ingredient, not a course: letrozole given adjuvant and again in line 1
         # spans both with the gap between, which the lines above show
         out.append("- Drugs on record (first to last record): " + "; ".join(
-            f"{name} ({fmt_date(a)} to {'now' if active else fmt_date(b)})"
-            for name, (a, b, active) in sorted(spans.items())))
+            f"{name} ({written_on(a, starts)} to {'now' if active else _latest_text(ends) or fmt_date(b)})"
+            for name, (a, b, active, starts, ends) in sorted(spans.items())))
     if ctx.current_line is not None:
         # the regimen's drugs (and ovarian suppression given with it), never a
         # metformin, a bone agent or another drug that is not cancer therapy

@@ -18,6 +18,7 @@ from typing import Callable, NamedTuple
 
 from mappings.state import (
     ENDOCRINE_CLASSES, LINE_CLASSES, Disease, LabValue, PatientState, Source, TherapyLine, VariantResult, range_text,
+    written_last,
 )
 
 NSAI = {"letrozole", "anastrozole"}
@@ -149,8 +150,33 @@ def iso(value: dt.date) -> str:
     return text
 
 
-def fmt_date(value: dt.date | None) -> str:
-    return iso(value) if value else "date unknown"
+def fmt_date(value: dt.date | None, last: dt.date | None = None) -> str:
+    """A date as the record wrote it: "2024-03-10"; one written without a day (`last`: the last
+    day it can mean, e.g. Source.date_last) "2024" or "2024-06", never its first day, which
+    the record does not contain ("between 2024-01-01 and 2024-03-10" for a range of several
+    dates); "date unknown" when undated."""
+    if not value:
+        return "date unknown"
+    if last is None:
+        return iso(value)
+    span = range_text(value, last)
+    return span[3:] if span.startswith("in ") else span
+
+
+def written_on(day: dt.date | None, dates) -> str:
+    """`day` as written, given the (first day, last day of a date without a day or None) pairs
+    it was picked from: without a day only when every date on that first day has none."""
+    lasts = [b for a, b in dates if a == day]
+    return fmt_date(day, None if day is None or not lasts or None in lasts else max(lasts))
+
+
+def latest_date_text(sources) -> str | None:
+    """The latest date of `sources`, as written (fmt_date); None when none is dated."""
+    dates = [s.date for s in sources if s.date]
+    if not dates:
+        return None
+    latest = max(dates)
+    return fmt_date(latest, written_last(latest, list(sources)))
 
 
 def metastatic_when(d: Disease) -> str:
@@ -161,6 +187,13 @@ def metastatic_when(d: Disease) -> str:
     if d.metastatic_date_latest is None:
         return f"since {iso(d.metastatic_date)}"
     return f"{range_text(d.metastatic_date, d.metastatic_date_latest)} (no day given)"
+
+
+def latest_result_text(results: list[VariantResult]) -> str:
+    """The date of the latest dated result, as written (a date without a day only when every
+    result of that day has none)."""
+    latest = max(v.date for v in results if v.date)  # type: ignore[type-var]
+    return written_on(latest, [(v.date, v.date_last) for v in results])
 
 
 def describe_variant(v: VariantResult) -> str:
@@ -177,7 +210,7 @@ def describe_variant(v: VariantResult) -> str:
         bits.append(v.significance)
     elif v.result == "detected":  # a test that found nothing has no significance to report
         bits.append("significance not reported")
-    bits.append(fmt_date(v.date))
+    bits.append(fmt_date(v.date, v.date_last))
     verb = "detected" if v.result == "detected" else "not detected"
     if v.superseded_on is not None:
         # the mapping's decision (C.3 row 18): a current result found nothing actionable
@@ -221,17 +254,24 @@ def _srcs(*groups) -> tuple[Source, ...]:
     return tuple(out)
 
 
+def _no_day(value: dt.date | None, last: dt.date | None) -> str:
+    return fmt_date(value, last) + (" (no day given)" if value is not None and last is not None else "")
+
+
 def line_end_text(ln: TherapyLine) -> str:
     """A line's end as recorded: "2025-03-10", or "2025 (no day given)" for an end read from
     a date without a day (TherapyLine.end_last; ESR1 currency counts its last day)."""
-    if ln.end is None or ln.end_last is None:
-        return fmt_date(ln.end)
-    span = range_text(ln.end, ln.end_last)
-    return f"{span[3:] if span.startswith('in ') else span} (no day given)"
+    return _no_day(ln.end, ln.end_last)
+
+
+def line_start_text(ln: TherapyLine) -> str:
+    """A line's start as recorded: "2024-03-10", or "2024 (no day given)" when its records
+    give the start without a day (TherapyLine.start_last), not 2024-01-01."""
+    return _no_day(ln.start, ln.start_last)
 
 
 def _line_text(ln: TherapyLine) -> str:
-    when = f"from {fmt_date(ln.start)}" + (" (ongoing)" if ln.active else f" to {line_end_text(ln)}" if ln.end else "")
+    when = f"from {line_start_text(ln)}" + (" (ongoing)" if ln.active else f" to {line_end_text(ln)}" if ln.end else "")
     return f"line {ln.number}: {ln.regimen_text} {when}"
 
 
@@ -351,7 +391,7 @@ def esr1_result_not_current(state, ctx):
     cur = state.biomarkers.esr1_current
     results = state.biomarkers.for_gene("ESR1")
     dated = [v.date for v in results if v.date]
-    latest = f"latest ESR1 result {fmt_date(max(dated))}" if dated else "ESR1 result undated"
+    latest = f"latest ESR1 result {latest_result_text(results)}" if dated else "ESR1 result undated"
     ref = esr1_reference_of(state, ctx)
     text = {False: f"ESR1 result {ref.predates(max(dated) if dated else None)} {ref.text} ({latest})",
             True: f"ESR1 result is current ({latest}; must follow {ref.text})" if ref.documented
@@ -458,7 +498,7 @@ def _her2_text(state: PatientState) -> str:
         bits.append(f"IHC {h.ihc_score}")
     if h.ish:
         bits.append(f"ISH {h.ish}")
-    return f"{', '.join(bits)} ({fmt_date(h.date)})"
+    return f"{', '.join(bits)} ({fmt_date(h.date, h.date_last)})"
 
 
 @rule
@@ -818,9 +858,9 @@ def er_positive(state, ctx):
     if er.status == "positive":
         pct = f", {er.percent:g} % cells" if er.percent is not None else ""
         low = ", ER-low (ASCO/CAP: ER-positive)" if er.low_positive else ""
-        return Finding(True, f"ER-positive{pct}{low} ({fmt_date(er.date)})", tuple(er.sources))
+        return Finding(True, f"ER-positive{pct}{low} ({fmt_date(er.date, er.date_last)})", tuple(er.sources))
     if er.status == "negative":
-        return Finding(False, f"ER-negative ({fmt_date(er.date)}), PR {pr.status}: the label requires "
+        return Finding(False, f"ER-negative ({fmt_date(er.date, er.date_last)}), PR {pr.status}: the label requires "
                               "ER-positive disease", tuple(er.sources) + tuple(pr.sources))
     return Finding(None, f"ER status not documented (PR {pr.status}): the label requires ER-positive disease",
                    tuple(pr.sources))
@@ -1085,7 +1125,8 @@ def ild_began_on(state, ctx, drug: str):
     if not hits:
         return Finding(False, f"No ILD/pneumonitis documented during {drug}")
     day, src, _, e, after = hits[0]
-    span = f"{fmt_date(e.start)} to {'now' if e.active else fmt_date(e.end) if e.end else 'end date unknown'}"
+    span = (f"{fmt_date(e.start, e.start_last)} to "
+            f"{'now' if e.active else fmt_date(e.end, e.end_last) if e.end else 'end date unknown'}")
     when = (f"{after} day(s) after {drug} ended ({span}; within the {ILD_AFTER_EXPOSURE_DAYS}-day window read "
             "as during the drug, a judgement call)" if after else f"during {drug} ({span})")
     text = f"ILD/pneumonitis{_ild_grade_text(state)} diagnosed {iso(day)}, {when}"
@@ -1106,15 +1147,15 @@ def visceral_crisis_text(state: PatientState) -> str:
     """The visceral crisis as the pathway reads it: current, or history (treated by a later
     metastatic line: mappings.disease.visceral_crisis_currency, CR C.1 ABC4 definition)."""
     d = state.disease
-    dates = [s.date for s in d.visceral_crisis_sources if s.date]
+    documented = latest_date_text(d.visceral_crisis_sources)
     if d.visceral_crisis:
-        return "Visceral crisis asserted by a clinician" + (f", documented {fmt_date(max(dates))}" if dates else "")
+        return "Visceral crisis asserted by a clinician" + (f", documented {documented}" if documented else "")
     if not d.visceral_crisis_documented:
         return "No visceral crisis asserted"
     ln = next((x for x in state.therapy.metastatic_lines if x.number == d.visceral_crisis_treated_by), None)
-    treated = (f", treated with metastatic line {ln.number} ({ln.regimen_text}) from {fmt_date(ln.start)}"
+    treated = (f", treated with metastatic line {ln.number} ({ln.regimen_text}) from {line_start_text(ln)}"
                if ln else "")
-    return (f"Visceral crisis documented {fmt_date(max(dates)) if dates else 'date unknown'}{treated}; "
+    return (f"Visceral crisis documented {documented or 'date unknown'}{treated}; "
             "not current (a crisis treated by a later line is history)")
 
 

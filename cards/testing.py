@@ -18,6 +18,7 @@ from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     Context, Finding, describe_variant, esr1_reference_of, evaluate_rule, fmt_date, germline_brca_tested,
+    line_start_text,
 )
 
 
@@ -150,8 +151,10 @@ def her2_test_needed(state, ctx, status, by_topic):
         # thing keeping T-DXd out: re-test recent tissue (HER2 can change; C.1 ASCO/CAP 2023 commentary)
         met_text = (fmt_date(met_date) if state.disease.metastatic_date_latest is None
                     else f"{range_text(met_date, met_latest)}, no day given")  # type: ignore[arg-type]
-        when = "before" if her2_date < met_date else "possibly before"  # type: ignore[operator]
-        reasons = [Finding(None, f"HER2-null (IHC 0 without staining) on a specimen of {fmt_date(her2_date)}, "
+        # surely before only when every day the two dates can mean is (both may lack a day)
+        when = "before" if (state.her2.date_last or her2_date) < met_date else "possibly before"  # type: ignore[operator]
+        reasons = [Finding(None, f"HER2-null (IHC 0 without staining) on a specimen of "
+                                 f"{fmt_date(her2_date, state.her2.date_last)}, "
                                  f"{when} the metastatic diagnosis ({met_text}): HER2 may differ on "
                                  "metastatic tissue", tuple(state.her2.sources))]
         return TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None),
@@ -165,7 +168,8 @@ def her2_test_needed(state, ctx, status, by_topic):
         return None
     what = ("HER2 reported as a bare 'negative' without an IHC score: HER2-low/ultralow cannot be inferred"
             if cat == "negative-unspecified" else "HER2 IHC 0 without the null vs ultralow classification")
-    reasons = [Finding(None, f"{what} ({fmt_date(state.her2.date)})", tuple(state.her2.sources))]
+    reasons = [Finding(None, f"{what} ({fmt_date(state.her2.date, state.her2.date_last)})",
+                       tuple(state.her2.sources))]
     if first_line:
         reasons.append(Finding(None, "Testing at first line (C.2 step 2): the HER2 score decides trastuzumab "
                                      "deruxtecan at a later line"))
@@ -232,7 +236,7 @@ def esr1_test_needed(state, ctx, status, by_topic):
         # progression, when ESR1 must be re-tested (ASCO 2023: at each progression)
         last = max(results, key=lambda v: v.date or dt.date.min)
         why = Finding(None, f"Last ESR1 result predates the current endocrine line "
-                            f"(started {fmt_date(ctx.current_line.start)}): {describe_variant(last)}",
+                            f"(started {line_start_text(ctx.current_line)}): {describe_variant(last)}",
                       tuple(last.sources))
     else:
         return None

@@ -36,14 +36,17 @@ _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 # shared by every instance (see the module docstring)
-_SOURCE_FIELDS = {"reference", "date", "display", "specimen"}
-_EXPOSURE_FIELDS = {"drugs", "start", "end", "active", "setting", "sources", "status", "superseded"}
+_SOURCE_FIELDS = {"reference", "date", "display", "specimen", "date_last"}
+_EXPOSURE_FIELDS = {"drugs", "start", "end", "active", "setting", "sources", "status", "superseded",
+                    "start_last", "end_last"}
 
 
-def source(reference: str, date: dt.date | None, display: str | None, specimen: str | None) -> Source:
-    """Source(reference=, date=, display=, specimen=) with all four passed."""
+def source(reference: str, date: dt.date | None, display: str | None, specimen: str | None,
+           date_last: dt.date | None = None) -> Source:
+    """Source(reference=, date=, display=, specimen=, date_last=) with all five passed."""
     s = _new(Source)
-    _set_dict(s, {"reference": reference, "date": date, "display": display, "specimen": specimen})
+    _set_dict(s, {"reference": reference, "date": date, "display": display, "specimen": specimen,
+                  "date_last": date_last})
     _set_fields_set(s, _SOURCE_FIELDS)
     _set_extra(s, None)
     _set_private(s, None)
@@ -51,11 +54,13 @@ def source(reference: str, date: dt.date | None, display: str | None, specimen: 
 
 
 def exposure(drugs: list[Any], start: dt.date | None, end: dt.date | None, active: bool, setting: str,
-             sources: list[Source], status: str | None, superseded: bool) -> Exposure:
-    """Exposure(...) with all eight fields passed; `drugs` and `sources` must be fresh lists."""
+             sources: list[Source], status: str | None, superseded: bool,
+             start_last: dt.date | None = None, end_last: dt.date | None = None) -> Exposure:
+    """Exposure(...) with all ten fields passed; `drugs` and `sources` must be fresh lists."""
     e = _new(Exposure)
     _set_dict(e, {"drugs": drugs, "start": start, "end": end, "active": active, "setting": setting,
-                  "sources": sources, "status": status, "superseded": superseded})
+                  "sources": sources, "status": status, "superseded": superseded,
+                  "start_last": start_last, "end_last": end_last})
     _set_fields_set(e, _EXPOSURE_FIELDS)
     _set_extra(e, None)
     _set_private(e, None)

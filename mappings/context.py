@@ -146,12 +146,14 @@ class Ctx:
         date: dt.date | None = None,
         display: str | None = None,
         specimen: str | None = None,
+        date_last: dt.date | None = None,
     ) -> Source:
         # date: a datetime.date or None, display: str or None, specimen: one of the
-        # Source literals or None (every caller passes values it typed itself)
+        # Source literals or None, date_last: the last day of a date written without a day
+        # (fhir.partial_last), else None (every caller passes values it typed itself)
         rid = res.get("id")
         return _fast_source(f"{res.get('resourceType')}/{rid if isinstance(rid, str) and rid else '?'}",
-                            date, display, specimen)
+                            date, display, specimen, date_last)
 
     def ignore(self, res: Any, code: str, message: str) -> None:
         srcs = []

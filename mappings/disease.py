@@ -11,9 +11,9 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
     Concept, as_list, cc_text, codings, date_last, is_icd10, is_loinc, is_snomed, notes_text, obs_date,
-    parse_date, period, text_of,
+    parse_date, partial_last, period, text_of,
 )
-from mappings.state import Disease, MetastaticSite, Source, TherapyHistory
+from mappings.state import Disease, MetastaticSite, Source, TherapyHistory, range_text
 
 _BREAST_TEXT = re.compile(
     r"(malignant neoplasm|carcinoma|cancer|adenocarcinoma|malignancy)[^|]{0,40}\bbreast\b"
@@ -49,10 +49,15 @@ def condition_onset(res: dict[str, Any], read: Callable[[Any], dt.date | None] =
     return start or read(res.get("onsetString")) or read(res.get("recordedDate"))
 
 
-def _partial_last(first: dt.date | None, last: dt.date | None) -> dt.date | None:
-    """The last day of a partial date ("2024", "2024-06") read first as `first`; None for a
-    full date or no date."""
-    return last if first is not None and last is not None and last != first else None
+_partial_last = partial_last  # the last day of a date without a day, else None (fhir.partial_last)
+
+
+def condition_onset_last(res: dict[str, Any], onset: dt.date | None) -> dt.date | None:
+    """The last day of a Condition's onset written without a day (only a first of the month
+    can be one), else None."""
+    if onset is None or onset.day != 1:
+        return None
+    return partial_last(onset, condition_onset(res, date_last))
 
 
 def _clinical_status(res: dict[str, Any]) -> str:
@@ -275,31 +280,36 @@ def build_disease(ctx: Ctx) -> Disease:
         key = site
         cur = sites.get(key)
         if cur is None:
-            sites[key] = MetastaticSite(site=site, visceral=visceral, date=date, sources=[src])
+            sites[key] = MetastaticSite(site=site, visceral=visceral, date=date, sources=[src],
+                                        date_last=src.date_last)
         else:
             cur.sources.append(src)
             cur.visceral = cur.visceral or visceral
             if date and (cur.date is None or date < cur.date):
-                cur.date = date
+                cur.date, cur.date_last = date, src.date_last
+            elif date and date == cur.date and src.date_last is None:
+                cur.date_last = None  # the same first day, written in full: that day
 
     for res in ctx.of("Condition"):
         try:
             onset = condition_onset(res)
+            onset_last = condition_onset_last(res, onset)
             is_primary, history = _is_primary_breast(ctx, res)
             if is_primary:
-                src = ctx.source(res, onset, _display(res, "Breast cancer"))
+                src = ctx.source(res, onset, _display(res, "Breast cancer"), date_last=onset_last)
                 if history:
                     history_only.append(src)
                 else:
                     d.primary_sources.append(src)
                     if onset:
                         primary_dates.append(onset)
-                        primary_lasts.append(condition_onset(res, date_last) or onset)
+                        primary_lasts.append(onset_last or onset)
                 text = ctx.code_text(res)
                 if text and (_metastatic_text(text) or _STAGE4_WORDS.search(text)):
                     # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
                     # metastatic, site unknown
-                    met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"))))
+                    met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"),
+                                                                 date_last=onset_last)))
                 for st in as_list(res.get("stage")):
                     if not isinstance(st, dict):
                         continue
@@ -308,7 +318,8 @@ def build_disease(ctx: Ctx) -> Disease:
                         assessed, assessed_last = _assessment_date(ctx, st, res)
                         if assessed is not None:
                             # dated by its own evidence (mCODE stage.assessment -> TNM stage group)
-                            add_evidence(assessed, ctx.source(res, assessed, "Stage IV (Condition.stage)"),
+                            add_evidence(assessed, ctx.source(res, assessed, "Stage IV (Condition.stage)",
+                                                                     date_last=assessed_last),
                                          assessed_last)
                             if _stage_is_clinical(st):
                                 clinical_stage4.append((assessed, assessed_last or assessed))
@@ -316,20 +327,22 @@ def build_disease(ctx: Ctx) -> Disease:
                             # no date of its own: the primary's onset, checked against the
                             # other evidence below (_date_undated_stage4)
                             stage4_at_onset.append((len(met_evidence), _stage_is_clinical(st)))
-                            met_evidence.append((onset, ctx.source(res, onset, "Stage IV (Condition.stage)")))
+                            met_evidence.append((onset, ctx.source(res, onset, "Stage IV (Condition.stage)",
+                                                                          date_last=onset_last)))
                     elif s4 is False:
-                        early_sources.append(ctx.source(res, onset, "Stage 0-III (Condition.stage)"))
+                        early_sources.append(ctx.source(res, onset, "Stage 0-III (Condition.stage)",
+                                                        date_last=onset_last))
                 continue
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
-                src = ctx.source(res, onset, _display(res, "Metastasis"))
+                src = ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)
                 why = unconfirmed_status(res)
                 if why is not None:
                     # a suspected metastasis is no evidence of metastatic disease (nor a
                     # site); named in a gap below unless confirmed evidence exists
                     unconfirmed.append((site or "site not stated", why, src))
                     continue
-                add_evidence(onset, src, _partial_last(onset, condition_onset(res, date_last)))
+                add_evidence(onset, src, onset_last)
                 add_site(site or "other", visceral, onset, src)
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
@@ -346,16 +359,16 @@ def build_disease(ctx: Ctx) -> Disease:
                     if s4:
                         if T.STAGE_GROUP_CODES[code]:
                             clinical_stage4.append((date, last or date))
-                        add_evidence(date, ctx.source(res, date, f"Stage group IV ({code})"), last)
+                        add_evidence(date, ctx.source(res, date, f"Stage group IV ({code})", date_last=last), last)
                     elif s4 is False:
-                        early_sources.append(ctx.source(res, date, f"Stage group 0-III ({code})"))
+                        early_sources.append(ctx.source(res, date, f"Stage group 0-III ({code})", date_last=last))
                     break
                 if (is_loinc(system) or is_snomed(system)) and code in T.M_CATEGORY_CODES:
                     m = _m_value(res.get("valueCodeableConcept"))
                     if m:
-                        add_evidence(date, ctx.source(res, date, f"M1 ({code})"), last)
+                        add_evidence(date, ctx.source(res, date, f"M1 ({code})", date_last=last), last)
                     elif m is False:
-                        early_sources.append(ctx.source(res, date, f"M0 ({code})"))
+                        early_sources.append(ctx.source(res, date, f"M0 ({code})", date_last=last))
                     break
         except Exception:  # noqa: BLE001
             ctx.ignore(res, "unreadable-resource", "Observation could not be read (staging)")
@@ -368,7 +381,7 @@ def build_disease(ctx: Ctx) -> Disease:
         d.breast_cancer = "yes"
         d.primary_sources = history_only
     d.primary_diagnosis_date = min(primary_dates) if primary_dates else None
-    _date_undated_stage4(ctx, d, stage4_at_onset, met_evidence, clinical_stage4)
+    _date_undated_stage4(ctx, d, stage4_at_onset, met_evidence, clinical_stage4, evidence_last)
 
     if met_evidence:
         d.metastatic = "yes"
@@ -409,6 +422,16 @@ def build_disease(ctx: Ctx) -> Disease:
 
     _visceral_crisis(ctx, d)
     return d
+
+
+def _asserted_on(res: dict[str, Any], rtype: str, read: Callable[[Any], dt.date | None]) -> dt.date | None:
+    """The date of a visceral-crisis assertion (read: parse_date, or date_last)."""
+    if rtype == "Observation":
+        return obs_date(res, read)
+    if rtype == "Condition":
+        return condition_onset(res, read)
+    period_ = res.get("period")
+    return read(period_.get("start") if isinstance(period_, dict) else None) or read(res.get("date"))
 
 
 def _assessment_date(ctx: Ctx, stage: dict[str, Any],
@@ -452,7 +475,8 @@ def _within_de_novo_window(met_first: dt.date, met_last: dt.date,
 
 def _date_undated_stage4(ctx: Ctx, d: Disease, stage4_at_onset: list[tuple[int, bool]],
                          met_evidence: list[tuple[dt.date | None, Source]],
-                         clinical_stage4: list[tuple[dt.date | None, dt.date | None]]) -> None:
+                         clinical_stage4: list[tuple[dt.date | None, dt.date | None]],
+                         evidence_last: dict[int, dt.date]) -> None:
     """A stage IV on the primary with no date of its own takes the primary's onset (stage IV
     at diagnosis), unless other metastatic evidence is dated only later than the de novo
     window: then the stage may have been recorded at diagnosis (metastatic since the onset)
@@ -460,23 +484,28 @@ def _date_undated_stage4(ctx: Ctx, d: Disease, stage4_at_onset: list[tuple[int, 
     evidence, not of the diagnosis). The data do not say which: the metastatic date stays
     the dated evidence, the onset is kept as the earliest it may be
     (Disease.metastatic_date_earliest: therapy between the two cannot be placed), and
-    the gap metastatic-date-conflict says so."""
+    the gap metastatic-date-conflict says so. Other evidence dated without a day ("2024") is
+    any day of its range: later than the window on its last day is enough for the conflict
+    (on some days of the range the stage cannot be the diagnosis's)."""
     if not stage4_at_onset:
         return
     at_onset = {i for i, _ in stage4_at_onset}
-    others = [x for i, (x, _) in enumerate(met_evidence) if x and i not in at_onset]
-    first_other = min(others) if others else None
+    others = [(x, evidence_last.get(id(s), x)) for i, (x, s) in enumerate(met_evidence) if x and i not in at_onset]
+    first_other = min(x for x, _ in others) if others else None
+    # the latest day the earliest other evidence can mean
+    first_other_last = min(last for _, last in others) if others else None
     for i, clinical in stage4_at_onset:
         onset, src = met_evidence[i]
-        if onset is not None and first_other is not None and (first_other - onset).days > DE_NOVO_DAYS:
+        if onset is not None and first_other_last is not None and (first_other_last - onset).days > DE_NOVO_DAYS:
+            first_text = _as_written(first_other, first_other_last if first_other_last != first_other else None)
             met_evidence[i] = (None, src)
             earliest = d.metastatic_date_earliest
             d.metastatic_date_earliest = onset if earliest is None else min(earliest, onset)
             ctx.gap(
                 "metastatic-date-conflict",
                 f"The breast cancer Condition carries stage IV without a date of its own (no dated stage "
-                f"assessment; diagnosed {onset.isoformat()}), but the earliest dated metastatic evidence is "
-                f"{first_other.isoformat()}. Metastatic at diagnosis or at a later recurrence cannot be told "
+                f"assessment; diagnosed {_as_written(onset, src.date_last)}), but the earliest dated metastatic evidence is "
+                f"{first_text}. Metastatic at diagnosis or at a later recurrence cannot be told "
                 f"apart: therapy given between the two is not placed in the early or metastatic setting. "
                 f"Record the date of the stage IV assessment.",
                 [src] + [s for k, (x, s) in enumerate(met_evidence) if x and k not in at_onset],
@@ -485,6 +514,13 @@ def _date_undated_stage4(ctx: Ctx, d: Disease, stage4_at_onset: list[tuple[int, 
         if clinical:
             # the diagnosis's own date: at diagnosis whatever day a partial onset means
             clinical_stage4.append((onset, onset))
+
+
+def _as_written(first: dt.date | None, last: dt.date | None) -> str:
+    """"2024-03-10"; a date without a day (last: its last day) "in 2024 (no day given)"."""
+    if first is None:
+        return "undated"
+    return first.isoformat() if last is None else f"{range_text(first, last)} (no day given)"
 
 
 def _clinical_stage4_at_diagnosis(stage4: list[tuple[dt.date | None, dt.date | None]],
@@ -632,13 +668,10 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
                 elif rtype in ("Condition", "Observation") and _vc_text_hit(notes_text(res)):
                     hit = True
                 if hit:
-                    date = obs_date(res) if rtype == "Observation" else (
-                        condition_onset(res) if rtype == "Condition" else
-                        parse_date((res.get("period") or {}).get("start") if isinstance(res.get("period"), dict) else None)
-                        or parse_date(res.get("date"))
-                    )
+                    date, last = _asserted_on(res, rtype, parse_date), _asserted_on(res, rtype, date_last)
                     d.visceral_crisis = d.visceral_crisis_documented = True
-                    d.visceral_crisis_sources.append(ctx.source(res, date, "Visceral crisis (clinician-asserted)"))
+                    d.visceral_crisis_sources.append(ctx.source(res, date, "Visceral crisis (clinician-asserted)",
+                                                                date_last=partial_last(date, last)))
             except Exception:  # noqa: BLE001
                 continue
 

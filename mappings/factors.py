@@ -23,10 +23,10 @@ from typing import Any
 
 from mappings import tables as T
 from mappings.context import Ctx
-from mappings.disease import condition_onset, unconfirmed_status
+from mappings.disease import condition_onset, condition_onset_last, unconfirmed_status
 from mappings.fhir import (
     Concept, _parse_date_str, concept, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
-    parse_date, period, quantity, text_of,
+    date_last, parse_date, partial_last, period, quantity, text_of,
 )
 from mappings.state import Diabetes, LabValue, LungDisease, PatientFactors, Source, TherapyHistory
 
@@ -341,7 +341,8 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
                 if why:
                     not_done.append(why)
                     continue
-                ooph.append((d, ctx.source(res, d, "Bilateral oophorectomy")))
+                ooph.append((d, ctx.source(res, d, "Bilateral oophorectomy",
+                                           date_last=partial_last(d, period(res, "performed", date_last)[0]))))
         except Exception:  # noqa: BLE001
             continue
     for res in ctx.of("Condition"):
@@ -349,7 +350,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             codes = {T.norm_icd(c) for s, c, _ in ctx.code_of(res) if c and is_icd10(s)}
             if codes & T.OOPHORECTOMY_ICD:
                 d = condition_onset(res)
-                ooph.append((d, ctx.source(res, d, "Acquired absence of both ovaries")))
+                ooph.append((d, ctx.source(res, d, "Acquired absence of both ovaries", date_last=condition_onset_last(res, d))))
         except Exception:  # noqa: BLE001
             continue
 
@@ -379,7 +380,8 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             if obs_best is None or key >= obs_best[0]:
                 if obs_best is None or key > obs_best[0]:
                     same_day = {}
-                obs_best = (key, st, ctx.source(obs, d, f"Menopausal status: {st}"))
+                obs_best = (key, st, ctx.source(obs, d, f"Menopausal status: {st}",
+                                                date_last=partial_last(d, obs_date(obs, date_last))))
                 same_day.setdefault(st, obs_best[2])
         except Exception:  # noqa: BLE001
             continue
@@ -409,7 +411,8 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             if obs_best is None or key >= obs_best[0]:
                 if obs_best is None or key > obs_best[0]:
                     same_day = {}
-                obs_best = (key, st, ctx.source(res, d, f"Menopausal status: {st} (problem list)"))
+                obs_best = (key, st, ctx.source(res, d, f"Menopausal status: {st} (problem list)",
+                                                date_last=condition_onset_last(res, d)))
                 same_day.setdefault(st, obs_best[2])
         except Exception:  # noqa: BLE001
             continue
@@ -520,10 +523,13 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 # is a suspicion, not diabetes: type 1 would stop the PI3K/AKT inhibitors (CR C.3 row 14)
                 why = unconfirmed_status(res)
                 if why:
-                    unconfirmed.append((f"{t} ({why})", ctx.source(res, condition_onset(res), f"Diabetes ({t}, {why})")))
+                    onset = condition_onset(res)
+                    unconfirmed.append((f"{t} ({why})", ctx.source(res, onset, f"Diabetes ({t}, {why})",
+                                                                   date_last=condition_onset_last(res, onset))))
                     continue
                 types.append(t)
-                dm.sources.append(ctx.source(res, condition_onset(res), f"Diabetes ({t})"))
+                onset = condition_onset(res)
+                dm.sources.append(ctx.source(res, onset, f"Diabetes ({t})", date_last=condition_onset_last(res, onset)))
         except Exception:  # noqa: BLE001
             continue
     if unconfirmed and not types:
@@ -648,7 +654,8 @@ def _lung(ctx: Ctx) -> LungDisease:
             if not hit:
                 continue
             lung.ild_history = True
-            lung.sources.append(ctx.source(res, condition_onset(res), "ILD / pneumonitis"))
+            onset = condition_onset(res)
+            lung.sources.append(ctx.source(res, onset, "ILD / pneumonitis", date_last=condition_onset_last(res, onset)))
             notes = notes_text(res)
             # every grade the record gives (text, notes, stage, grade extension): the worst counts
             found = [_grade(text + " " + cc_text(res.get("severity")) + " " + notes)]
@@ -713,4 +720,5 @@ def _ecog(ctx: Ctx, f: PatientFactors) -> None:
             ctx.ignore(obs, "unreadable-resource", "ECOG Observation could not be read")
     if best:
         f.ecog = best[1]
-        f.ecog_sources = [ctx.source(best[2], best[3], f"ECOG {best[1]}")]
+        f.ecog_sources = [ctx.source(best[2], best[3], f"ECOG {best[1]}",
+                                     date_last=partial_last(best[3], obs_date(best[2], date_last)))]

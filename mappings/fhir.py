@@ -43,15 +43,30 @@ def date_last(value: Any) -> dt.date | None:
     """The last day a FHIR date/dateTime can mean: a year-only date ("2024") the 31st of
     December, a year-month ("2024-03") the last day of the month, a full date itself.
     parse_date gives the first day; the two differ only for a partial date."""
-    first = parse_date(value)
-    if first is None or not isinstance(value, str):
-        return first
+    if not isinstance(value, str):
+        return parse_date(value)
+    return _date_last_str(value)
+
+
+@lru_cache(maxsize=8192)
+def _date_last_str(value: str) -> dt.date | None:
+    first = _parse_date_str(value)
+    if first is None:
+        return None
     m = _DATE_RE.match(value)
     if m is None or m.group(3):
         return first
     if m.group(2):
         return dt.date(first.year, first.month, _days_in_month(first.year, first.month))
     return dt.date(first.year, 12, 31)
+
+
+def partial_last(first: dt.date | None, last: dt.date | None) -> dt.date | None:
+    """The last day of a date written without a day ("2024", "2024-06") read first as
+    `first` (last: the same field read with date_last); None for a full date or no date.
+    What a Source, a site, an exposure or a result keeps beside its first day, so that a
+    card shows the date as written, not as a day the record does not contain."""
+    return last if first is not None and last is not None and last != first else None
 
 
 def as_list(value: Any) -> list[Any]:

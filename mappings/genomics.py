@@ -19,7 +19,8 @@ from typing import Any, get_args
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    as_list, cc_text_m, codings_m, is_loinc, memo_search, notes_text, obs_date, parse_date, ref_id, text_of,
+    as_list, cc_text_m, codings_m, date_last, is_loinc, memo_search, notes_text, obs_date, parse_date, partial_last,
+    ref_id, text_of,
 )
 from mappings._fast import construct as _construct
 from mappings.state import Source, VariantResult
@@ -195,11 +196,12 @@ def _origin_text(text: str, tumour_is_somatic: bool) -> str | None:
     return "germline" if germline else "somatic"
 
 
-def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None]:
-    """(tissue | ctdna | blood | unknown, collection date)."""
+def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None, dt.date | None]:
+    """(tissue | ctdna | blood | unknown, collection date, the last day of a collection date
+    written without a day or None)."""
     texts = []
     coded = None  # kind from Specimen.type codes (a specimen may carry no text at all)
-    collected = None
+    collected = collected_last = None
     sp = obs.get("specimen")
     if isinstance(sp, dict):
         if isinstance(sp.get("display"), str):
@@ -211,9 +213,11 @@ def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None]:
                 coded = T.SPECIMEN_TYPE_CODES.get((s, c)) or coded
             coll = spec_res.get("collection")
             if isinstance(coll, dict):
-                collected = parse_date(coll.get("collectedDateTime")) or parse_date(
-                    (coll.get("collectedPeriod") or {}).get("start") if isinstance(coll.get("collectedPeriod"), dict) else None
-                )
+                written = coll.get("collectedDateTime")
+                if parse_date(written) is None:
+                    cp = coll.get("collectedPeriod")
+                    written = cp.get("start") if isinstance(cp, dict) else None
+                collected, collected_last = parse_date(written), partial_last(parse_date(written), date_last(written))
                 texts.append(cc_text_m(coll.get("bodySite")))
                 texts.append(cc_text_m(coll.get("method")))
     texts.append(cc_text_m(obs.get("method")))
@@ -228,7 +232,7 @@ def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None]:
     # a plasma code is more specific than "blood" text; otherwise the code fills in no text
     if coded and (coded == "ctdna" or kind == "unknown"):
         kind = coded
-    return kind, collected
+    return kind, collected, collected_last
 
 
 # Genes tested in tumour DNA to choose a targeted drug (PIK3CA/AKT1/PTEN, ESR1: CR B.15 CDx are
@@ -308,8 +312,11 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if not (is_variant or is_region or legacy or named_genes):
                 continue
             date = obs_date(obs)
-            specimen, collected = _specimen(ctx, obs)
-            date = collected or date
+            specimen, collected, collected_last = _specimen(ctx, obs)
+            if collected is not None:
+                date, last = collected, collected_last
+            else:
+                last = partial_last(date, obs_date(obs, date_last)) if date is not None and date.day == 1 else None
             comps = [c for c in as_list(obs.get("component")) if isinstance(c, dict)]
             genes: list[str] = []
             protein = dna = None
@@ -356,7 +363,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 specimen = _blood_kind(genes, origin)
             if ctx.ignore_data_absent(obs, obs, _variant_label(genes, is_region), date):
                 continue  # no call: not a variant, not a negative, and its notes are not read
-            src = ctx.source(obs, date, _variant_label(genes, is_region), specimen)
+            src = ctx.source(obs, date, _variant_label(genes, is_region), specimen, last)
             if is_region and not is_variant:
                 for g in genes:
                     studied.append((g, date, specimen, origin, src))
@@ -392,6 +399,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     "date": date,
                     "sources": [src],
                     "superseded_on": None,
+                    "date_last": last,
                 }
                 results.append(_construct(VariantResult, values) if _valid_variant(values)
                                else VariantResult(**values))
@@ -405,8 +413,9 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
         values = {"gene": g, "result": "not-detected", "protein_change": None, "dna_change": None,
                   "origin": origin or "unknown", "significance": "not-reported",
                   "significance_conflicting": False, "specimen": specimen,
-                  "date": date, "sources": [src], "superseded_on": None}
-        given = {"gene", "result", "specimen", "date", "sources"} | ({"origin"} if origin else set())
+                  "date": date, "sources": [src], "superseded_on": None, "date_last": src.date_last}
+        given = {"gene", "result", "specimen", "date", "sources"} | ({"origin"} if origin else set()) \
+            | ({"date_last"} if src.date_last else set())
         if _valid_variant(values):
             results.append(_construct(VariantResult, values, given))
         else:
@@ -429,9 +438,10 @@ def _valid_variant(v: dict[str, Any]) -> bool:
         x = v[f]
         if type(x) is not str or x not in allowed:
             return False
-    p, d, date = v["protein_change"], v["dna_change"], v["date"]
+    p, d, date, last = v["protein_change"], v["dna_change"], v["date"], v["date_last"]
     return ((p is None or type(p) is str) and (d is None or type(d) is str)
-            and (date is None or type(date) is dt.date) and all(type(s) is Source for s in v["sources"]))
+            and (date is None or type(date) is dt.date) and (last is None or type(last) is dt.date)
+            and all(type(s) is Source for s in v["sources"]))
 
 
 def _hgvs(c: dict[str, Any]) -> str | None:

@@ -39,9 +39,9 @@ from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
     Concept, as_list, cc_text_m, codings_m, concept, is_icd10, is_loinc, memo_search,
-    notes_text, number, obs_date, quantity,
+    date_last, notes_text, number, obs_date, partial_last, quantity,
 )
-from mappings.state import HER2Status, ReceptorStatus, Source
+from mappings.state import HER2Status, ReceptorStatus, Source, written_last
 
 # "nn%" in text, with a bound written before it ("<1%", "greater than 10%")
 _PCT_RE = re.compile(r"(<=|>=|\u2264|\u2265|<|>|\b(?:less than|greater than|more than|over|above|at least"
@@ -328,6 +328,7 @@ def _combine_receptor(recs: list[_Rec]) -> ReceptorStatus:
             group = known
             gstat = statuses
     out.date = latest
+    out.date_last = written_last(latest, [r.src for r in group])
     if len(gstat) == 1:
         out.status = gstat.pop()  # type: ignore[assignment]
     else:
@@ -577,6 +578,7 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
     out.ihc_score = score  # type: ignore[assignment]
     out.ish = ish  # type: ignore[assignment]
     out.date = latest
+    out.date_last = written_last(latest, [r.src for r in group if r.date == latest])
     # conflicts: other assessments disagreeing on positive vs negative, or on the
     # IHC score within the current assessment
     cats = {cat}
@@ -651,6 +653,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     for obs in marker_obs + panels:
         try:
             date = obs_date(obs)
+            last = partial_last(date, obs_date(obs, date_last)) if date is not None and date.day == 1 else None
             spec = None
             units = [obs]
             comps = [c for c in as_list(obs.get("component")) if isinstance(c, dict)]
@@ -667,7 +670,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                 label = _label(marker, kind, code)
                 if ctx.ignore_data_absent(obs, unit, label, date):
                     continue
-                src = ctx.source(obs, date, label, spec)
+                src = ctx.source(obs, date, label, spec, last)
                 if marker in ("er", "pr", "er-pr"):
                     if kind == "intensity":
                         continue
@@ -702,7 +705,8 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                 if not z:
                     continue
                 date = condition_onset(cond)
-                src = ctx.source(cond, date, f"Receptor status {code} (ICD-10-CM)")
+                src = ctx.source(cond, date, f"Receptor status {code} (ICD-10-CM)",
+                                 date_last=partial_last(date, condition_onset(cond, date_last)))
                 er = z.get("er") or z.get("hr")
                 pr = z.get("pr")
                 if er and "hr" not in z:

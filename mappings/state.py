@@ -24,6 +24,16 @@ class Source(BaseModel):
     date: dt.date | None = None
     display: str | None = None  # short human label, e.g. "ER IHC (40556-3)"
     specimen: Literal["tissue", "ctdna", "blood", "unknown"] | None = None
+    # the date written without a day ("2024", "2024-06"): the last day it can mean (date is
+    # the first, which the record does not contain: cards show the date as written)
+    date_last: dt.date | None = None
+
+
+def written_last(date: dt.date | None, sources: list[Source]) -> dt.date | None:
+    """The last day of `date` when every source dated that day wrote it without a day
+    (Source.date_last); None when one of them gives the day in full, or none is dated so."""
+    lasts = [s.date_last for s in sources if s.date == date] if date is not None else []
+    return None if not lasts or None in lasts else max(lasts)  # type: ignore[type-var]
 
 
 class Gap(BaseModel):
@@ -41,6 +51,7 @@ class MetastaticSite(BaseModel):
     visceral: bool
     date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)
+    date_last: dt.date | None = None  # the date written without a day: its last day (as Source)
 
 
 class Disease(BaseModel):
@@ -90,6 +101,7 @@ class ReceptorStatus(BaseModel):
     conflict: bool = False  # results disagree; the most recent wins, flagged
     date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)
+    date_last: dt.date | None = None  # the date written without a day: its last day (as Source)
 
 
 HER2Category = Literal[
@@ -111,6 +123,7 @@ class HER2Status(BaseModel):
     date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)
     conflict: bool = False
+    date_last: dt.date | None = None  # the date written without a day: its last day (as Source)
 
 
 # --- genomics --------------------------------------------------------------
@@ -141,6 +154,7 @@ class VariantResult(BaseModel):
     # of that current result. The current result decides (the variant is shown, never
     # actionable). mappings: set by build._esr1_currency.
     superseded_on: dt.date | None = None
+    date_last: dt.date | None = None  # the date written without a day: its last day (as Source)
 
     @property
     def actionable(self) -> bool:
@@ -237,6 +251,10 @@ class Exposure(BaseModel):
     # while status says "active" when a later line replaced the drug (superseded).
     status: str | None = None
     superseded: bool = False
+    # start / end written without a day ("2024"): the last day each can mean (start and end
+    # are the first; the setting reads both, cards show them as written)
+    start_last: dt.date | None = None
+    end_last: dt.date | None = None
 
 
 class TherapyLine(BaseModel):
@@ -250,6 +268,8 @@ class TherapyLine(BaseModel):
     sources: list[Source] = Field(default_factory=list)
     # the end read from a date without a day ("2025"): the last day it can mean (end is the first)
     end_last: dt.date | None = None
+    # the same for the start (the earliest start of the line's records)
+    start_last: dt.date | None = None
 
     @property
     def classes(self) -> set[str]:

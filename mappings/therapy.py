@@ -92,7 +92,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
     raw_cc_key, as_list, cc_text, codings, contained_resource, date_last, is_loinc, is_rxnorm, months_between,
-    obs_date, parse_date, period, ref_str, ref_type_and_id, text_of,
+    obs_date, parse_date, partial_last, period, ref_str, ref_type_and_id, text_of,
 )
 from mappings.state import (
     ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine, range_text,
@@ -603,7 +603,8 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     active = False
                 rid = res.get("id")
                 ref = f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}"
-                src = source(ref, start, med.display if med.display is not None else f"{med.names} ({rtype})", None)
+                src = source(ref, start, med.display if med.display is not None else f"{med.names} ({rtype})", None,
+                             start_last)
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None,
                             _stop_reason(res) if res.get("statusReason") or res.get("note") else None, med,
                             (start or _DATE_MIN, ref), start_last, end_last))
@@ -648,9 +649,9 @@ def _progression_dates(ctx: Ctx, sources: list[Source], lasts: list[dt.date | No
             d = obs_date(obs)
             if hit and d:
                 out.append(d)
-                sources.append(ctx.source(obs, d, "disease status: progression"))
-                last = obs_date(obs, date_last)
-                lasts.append(last if last != d else None)
+                last = partial_last(d, obs_date(obs, date_last))
+                sources.append(ctx.source(obs, d, "disease status: progression", date_last=last))
+                lasts.append(last)
         except Exception:  # noqa: BLE001
             continue
     return out
@@ -719,7 +720,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     exposure = _fast.exposure
     th.exposures = [
         exposure(list(e.med.models), e.start, e.end, e.active and not e.superseded,  # type: ignore[union-attr]
-                 e.setting, [e.src], e.status, e.superseded)
+                 e.setting, [e.src], e.status, e.superseded, e.start_last, e.end_last)
         for e in sorted(exps, key=_ORDER)
     ]
     th.metastatic_lines = [_to_line(i + 1, ln, lines, ctx.as_of) for i, ln in enumerate(lines)]
@@ -1049,7 +1050,17 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         "chemotherapy": "chemotherapy" in classes,
         "sources": [e.src for e in ln.carried + ln.exps],
         "end_last": end_last,
+        "start_last": _line_start_last(ln),
     })
+
+
+def _line_start_last(ln: _Line) -> dt.date | None:
+    """The last day of a line's start when every record starting that day wrote it without a
+    day ("2024": the line started in 2024, not on 1 January); None for a full date."""
+    if ln.start is None:
+        return None
+    lasts = [e.start_last for e in ln.exps if e.start == ln.start]
+    return None if not lasts or None in lasts else min(lasts)  # type: ignore[type-var]
 
 
 def _line_end_last(ln: _Line, end: dt.date, next_start: dt.date | None) -> dt.date | None:

@@ -1119,3 +1119,50 @@ def test_fhir_a_provisional_type_1_diabetes_is_a_hyperglycaemia_caution_on_capiv
     assert "type1 (provisional)" in caution and "Condition/" in caution
     assert "Type 1 diabetes documented" not in capi["detail"]
     assert "- diabetes recorded, not confirmed: type1 (provisional); HbA1c 5.4" in card(cards, "patient-summary")["detail"]
+
+
+def _all_text(cards) -> str:
+    return "\n".join(c["summary"] + "\n" + c["detail"] for c in cards)
+
+
+def test_fhir_dates_written_without_a_day_are_shown_as_written_on_every_card_never_as_their_first_day():
+    """Metastasis, site, ER, PR, HER2 and menopausal status "2024-02", letrozole + palbociclib from
+    "2024-03", ESR1 not detected "2024": no card shows 2024-02-01, 2024-03-01 or 2024-01-01 (days
+    the record does not contain); the summary, the citations, the line listings and the test card
+    show the dates as written."""
+    p = (hr_positive_mbc("partial-shown", primary="2023-03-10", metastatic="2024-02")
+         .regimen(("letrozole", "palbociclib"), "2024-03")
+         .variant("ESR1", None, detected=False, significance=None, on="2024"))
+    state, cards = run(p, dt.date(2025, 1, 10))
+    text = _all_text(cards)
+    for first_day in ("2024-02-01", "2024-03-01", "2024-01-01"):
+        assert first_day not in text
+    summary = cards[0]["detail"]
+    assert "- Site: bone, 2024-02 — Condition/met-bone-2 (2024-02)" in summary
+    assert "- ER: positive (2024-02) — Observation/er-3 (2024-02)" in summary
+    assert "- HER2: low, IHC 1+ (2024-02) — Observation/her2-5 (2024-02)" in summary
+    assert "- ESR1 not detected (somatic, plasma ctDNA, 2024) — Observation/var-esr1-9 (2024)" in summary
+    assert ("- Metastatic line 1: letrozole + palbociclib, 2024-03 (no day given) to now (active) — "
+            "MedicationStatement/med-letrozole-7 (2024-03)") in summary
+    assert "- Drugs on record (first to last record): letrozole (2024-03 to now); palbociclib (2024-03 to now)" in summary
+    assert "Observation/meno-6 (2024-02)" in summary
+    assert ("Last ESR1 result predates the current endocrine line (started 2024-03 (no day given)): "
+            "ESR1 not detected (somatic, plasma ctDNA, 2024)") in card(cards, "test-esr1")["detail"]
+
+
+def test_fhir_an_adjuvant_course_and_a_line_end_written_without_a_day_show_as_written_in_the_drug_spans():
+    """Adjuvant letrozole 2016-06-01 to "2019" (relapse 2024-01-15: endocrine-sensitive on every day
+    of 2019), then letrozole + ribociclib 2024-02-01 to "2025-05" and fulvestrant: the (neo)adjuvant
+    line, the endocrine sensitivity and the "Drugs on record" spans say 2019 and 2025-05, not their
+    first days."""
+    p = (adjuvant_relapse("partial-spans", "2019")
+         .regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05")
+         .regimen(("fulvestrant",), "2025-06-10"))
+    state, cards = run(p, dt.date(2025, 11, 21))
+    assert state.therapy.endocrine_resistance in ("sensitive", "secondary")
+    summary = cards[0]["detail"]
+    assert "2019-01-01" not in summary and "2025-05-01" not in summary
+    assert "- (Neo)adjuvant: letrozole, 2016-06-01 to 2019 — " in summary
+    assert "after completing adjuvant ET (2019)" in summary
+    assert "letrozole (2016-06-01 to 2025-05)" in summary
+    assert "ribociclib (2024-02-01 to 2025-05)" in summary

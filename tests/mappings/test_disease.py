@@ -426,3 +426,20 @@ def test_a_stage_iv_on_a_primary_dated_by_year_only_stays_de_novo_and_places_lat
     ], PID, dt.date(2025, 3, 1))
     assert s.disease.de_novo_metastatic is True and s.disease.metastatic_date_latest is None
     assert [e.setting for e in s.therapy.exposures] == ["metastatic"]
+
+
+def test_an_undated_stage_iv_on_the_primary_against_a_metastasis_dated_by_year_only_is_a_date_conflict_not_de_novo():
+    """Diagnosed 2023-10-10 with stage IV (no date of its own), bone metastasis "2024": on its first
+    day the metastasis is within the de novo window, on most days of 2024 it is not, so whether the
+    stage was recorded at diagnosis or at a recurrence is unknown (as for a full later date); the
+    gap gives the metastasis as written."""
+    s = build_patient_state([
+        patient(), breast_cancer("2023-10-10", stage=[_stage_iv_summary()]),
+        metastasis("94222008", "Secondary malignant neoplasm of bone", "2024"),
+        med_statement(LETROZOLE, "2023-11-01", "2024-10-01"),
+    ], PID, dt.date(2025, 3, 1))
+    assert s.disease.de_novo_metastatic is None
+    assert s.disease.metastatic_date_earliest == dt.date(2023, 10, 10)
+    gaps = {g.code: g.message for g in s.gaps}
+    assert "the earliest dated metastatic evidence is in 2024 (no day given)" in gaps["metastatic-date-conflict"]
+    assert [e.setting for e in s.therapy.exposures] == ["unknown"]

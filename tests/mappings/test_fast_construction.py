@@ -28,11 +28,12 @@ def _same(a: BaseModel, b: BaseModel) -> None:
 
 
 def test_fast_source_is_the_validated_source():
-    for args in (("Observation/a", dt.date(2020, 1, 2), "ER IHC", None),
-                 ("Observation/b", None, None, "ctdna"),
-                 ("MedicationRequest/?", dt.date(1, 1, 1), "letrozole -> letrozole", "tissue")):
+    for args in (("Observation/a", dt.date(2020, 1, 2), "ER IHC", None, None),
+                 ("Observation/b", None, None, "ctdna", None),
+                 ("MedicationRequest/?", dt.date(1, 1, 1), "letrozole -> letrozole", "tissue", None),
+                 ("Observation/c", dt.date(2024, 1, 1), "ER IHC", None, dt.date(2024, 12, 31))):
         fast = _fast.source(*args)
-        _same(fast, Source(reference=args[0], date=args[1], display=args[2], specimen=args[3]))
+        _same(fast, Source(reference=args[0], date=args[1], display=args[2], specimen=args[3], date_last=args[4]))
 
 
 def test_fast_sources_share_a_fields_set_that_assignment_and_copies_never_change():
@@ -41,7 +42,7 @@ def test_fast_sources_share_a_fields_set_that_assignment_and_copies_never_change
     a.display = "ER IHC"
     copied = b.model_copy(update={"date": dt.date(2020, 1, 2)})
     copied.specimen = "tissue"
-    everything = {"reference", "date", "display", "specimen"}
+    everything = {"reference", "date", "display", "specimen", "date_last"}
     assert a.model_fields_set == b.model_fields_set == copied.model_fields_set == everything
     assert (b.display, b.date, b.specimen) == (None, None, None)
     assert copied.model_fields_set is not b.model_fields_set
@@ -51,9 +52,10 @@ def test_fast_exposure_is_the_validated_exposure_with_its_own_lists():
     drug = Drug(rxnorm="72965", name="letrozole", drug_class="aromatase-inhibitor")
     src = Source(reference="MedicationStatement/x", date=dt.date(2021, 3, 1))
     drugs, sources = [drug], [src]
-    fast = _fast.exposure(list(drugs), dt.date(2021, 3, 1), None, True, "metastatic", list(sources), "active", False)
+    fast = _fast.exposure(list(drugs), dt.date(2021, 3, 1), None, True, "metastatic", list(sources), "active", False,
+                          dt.date(2021, 3, 31), None)
     slow = Exposure(drugs=drugs, start=dt.date(2021, 3, 1), end=None, active=True, setting="metastatic",
-                    sources=sources, status="active", superseded=False)
+                    sources=sources, status="active", superseded=False, start_last=dt.date(2021, 3, 31), end_last=None)
     _same(fast, slow)
     assert fast.drugs is not drugs and fast.sources is not sources
 
