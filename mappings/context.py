@@ -13,7 +13,7 @@ from mappings.state import Gap, Source
 
 class Ctx:
     __slots__ = ("patient_id", "as_of", "by_type", "index", "ignored", "gaps", "_gap_codes",
-                 "_concepts", "_obs_by_code", "_obs_order", "_obs_groups")
+                 "_concepts", "_obs_by_code", "_obs_order", "_obs_groups", "_comp_by_code")
 
     def __init__(self, patient_id: str, as_of: dt.date) -> None:
         self.patient_id = patient_id
@@ -28,6 +28,7 @@ class Ctx:
         self._obs_by_code: dict[str, list[dict[str, Any]]] | None = None
         self._obs_order: dict[int, int] | None = None
         self._obs_groups: tuple[list[dict[str, Any]], ...] | None = None
+        self._comp_by_code: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] | None = None
 
     # memoised readers of resource.code (each resource is read once per call; a concept
     # repeated across resources and calls is read once per process: fhir.concept)
@@ -130,6 +131,35 @@ class Ctx:
                     derived.append(obs)
             self._obs_groups = (plain, written, with_component, derived)
         return self._obs_groups
+
+    def components_with(self, codes: frozenset[str]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(Observation, component) pairs whose component code has one of `codes` (any
+        system), in input order; the index of every component code is built once per call
+        (several lab readers ask: an ECG sends QTc as a component)."""
+        if self._comp_by_code is None:
+            idx: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+            for obs in self.obs_groups()[2]:
+                comps = obs["component"]
+                if type(comps) is not list:
+                    continue
+                for comp in comps:
+                    if type(comp) is not dict:
+                        continue
+                    try:
+                        codings = concept(comp.get("code")).codings
+                    except Exception:  # noqa: BLE001  (an unreadable component code: no lab there)
+                        continue
+                    seen: set[str] = set()
+                    for _, code, _ in codings:
+                        if code and code not in seen:
+                            seen.add(code)
+                            idx.setdefault(code, []).append((obs, comp))
+            self._comp_by_code = idx
+        hits = [pair for code in codes for pair in self._comp_by_code.get(code, ())]
+        if len(hits) > 1:
+            order = {id(o): i for i, o in enumerate(self.obs_groups()[2])}
+            hits.sort(key=lambda pair: order[id(pair[0])])
+        return hits
 
     def of(self, rtype: str) -> list[dict[str, Any]]:
         return self.by_type.get(rtype, [])

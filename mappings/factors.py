@@ -117,15 +117,14 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
                 best = found
         except Exception:  # noqa: BLE001
             ctx.ignore(obs, "unreadable-resource", f"{label} Observation could not be read")
-    for obs in ctx.obs_groups()[2]:
+    for obs, comp in ctx.components_with(codes):
         try:
-            for comp in obs["component"] if type(obs["component"]) is list else ():
-                hit = _lab_code(comp, codes) if type(comp) is dict else None
-                if hit is None:
-                    continue
-                found = _lab_result(ctx, obs, comp, hit, label, convert)
-                if found is not None and (best is None or found[0] >= best[0]):
-                    best = found
+            hit = _lab_code(comp, codes)
+            if hit is None:
+                continue
+            found = _lab_result(ctx, obs, comp, hit, label, convert)
+            if found is not None and (best is None or found[0] >= best[0]):
+                best = found
         except Exception:  # noqa: BLE001
             ctx.ignore(obs, "unreadable-resource", f"{label} component could not be read")
     if best is None:
