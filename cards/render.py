@@ -508,6 +508,16 @@ def _earliest_text(dates: list[tuple[dt.date | None, dt.date | None]]) -> str | 
     return written_on(min(firsts), dates) if firsts else None
 
 
+def _no_end_text(first: dt.date | None, starts: list[tuple[dt.date | None, dt.date | None]]) -> str:
+    """The end of a drug whose records give no end date: its last record's date when there are
+    several (monthly refills, injections: "last record 2025-05-01, no end date"), not "date
+    unknown" beside a line that reads the course as continuing."""
+    latest = _latest_text(starts)
+    if latest is None or max(a for a, _ in starts if a) == first:
+        return "date unknown"
+    return f"last record {latest}, no end date"
+
+
 def _latest_text(dates: list[tuple[dt.date | None, dt.date | None]]) -> str | None:
     """The latest of (first day, last day or None), as written: a date without a day shows as
     written when it holds the latest first day; a full date later than a partial one's first
@@ -676,7 +686,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         # a span per ingredient, not a course: letrozole given adjuvant and again in line 1
         # spans both with the gap between, which the lines above show
         out.append("- Drugs on record (first to last record): " + "; ".join(
-            f"{name} ({written_on(a, starts)} to {'now' if active else _latest_text(ends) or fmt_date(b)})"
+            f"{name} ({written_on(a, starts)} to {'now' if active else _latest_text(ends) or _no_end_text(a, starts)})"
             for name, (a, b, active, starts, ends) in sorted(spans.items())))
     if ctx.current_line is not None:
         # the regimen's drugs (and ovarian suppression given with it), never a

@@ -1067,6 +1067,8 @@ def test_fhir_letrozole_refills_with_ribociclib_added_five_weeks_later_are_one_f
     assert summary["summary"].startswith("HR+/HER2-low MBC, on line 1;")
     assert "- Metastatic line 1: letrozole + ribociclib, 2024-02-01 to now (active)" in summary["detail"]
     assert "Metastatic line 2" not in summary["detail"] and "primary resistance" not in summary["detail"]
+    # the refills give no end date: the drug span names the last record, not "date unknown"
+    assert "letrozole (2024-02-01 to last record 2025-05-01, no end date)" in summary["detail"]
 
 
 # --- patient factors as a hospital feed sends them (h-factors read-through) -----
