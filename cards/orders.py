@@ -74,7 +74,8 @@ history it is judged on may be incomplete), repeats the data-gathering notes
 saying the patient's data may be incomplete (gap data-incomplete: an error
 OperationOutcome in a search, a resource bound hit), and names the drafted medication
 orders whose drug could not be read (DraftOrder.unreadable: e.g. a
-medicationReference found neither contained nor in draftOrders): they were not
+medicationReference found neither contained nor in draftOrders, an NDC-only code,
+codes and text naming different drugs): they were not
 checked. (Alone, such a draft gets no card, as no card topic says "not checked"; the
 service then answers 412 naming it rather than an empty list: service/pipeline.py.)
 

@@ -15,7 +15,7 @@ import pytest
 
 from service.app import create_app
 
-from tests.orders.fhir import Chart, other_request
+from tests.orders.fhir import LOINC, RXNORM, Chart, cc, other_request
 from tests.orders.helpers import by_topic, checked, created_drugs, deleted, topics
 
 
@@ -373,6 +373,69 @@ def test_a_drafted_drug_whose_reference_cannot_be_resolved_is_never_passed_over_
     for card in response.get_json()["cards"]:
         assert "**Drafted orders not checked**" in card["detail"]
         assert "MedicationRequest/t: its medicationReference 'Medication/enhertu-100'" in card["detail"]
+
+
+
+NDC = "http://hl7.org/fhir/sid/ndc"
+ENHERTU_NDC = {"coding": [{"system": NDC, "code": "65597-406-01"}]}  # no name, no RxNorm code
+
+
+@pytest.mark.parametrize("how", ["medicationCodeableConcept", "contained Medication"])
+def test_an_adc_draft_coded_only_by_ndc_after_symptomatic_ild_is_never_signed_in_silence(client, how):
+    # drafts review: an NDC-only draft was read as "a drug the pathway does not use" and
+    # the ILD stop never fired (the therapy history already called such a record unreadable)
+    chart = _ild_chart("ndc-1")
+    [tdxd] = chart.drafts(("t", "trastuzumab deruxtecan"))
+    if how == "medicationCodeableConcept":
+        tdxd["medicationCodeableConcept"] = ENHERTU_NDC
+    else:
+        del tdxd["medicationCodeableConcept"]
+        tdxd["contained"] = [{"resourceType": "Medication", "id": "m", "code": ENHERTU_NDC}]
+        tdxd["medicationReference"] = {"reference": "#m"}
+    response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": tdxd}]})
+    assert response.status_code == 412
+    message = response.get_json()["message"]
+    assert "MedicationRequest/t" in message and "no RxNorm code" in message and "65597-406-01" in message
+    [capivasertib] = chart.drafts(("c", "capivasertib"))
+    response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": capivasertib},
+                                                                         {"resource": tdxd}]})
+    assert response.status_code == 200
+    for card in response.get_json()["cards"]:
+        assert "**Drafted orders not checked**" in card["detail"] and "MedicationRequest/t: " in card["detail"]
+
+
+def _qtc_470(pid: str) -> Chart:
+    chart = first_line_de_novo(pid)
+    chart._obs(chart.findings, "qtc", cc(LOINC, "8636-3", "QT interval corrected"), 5,
+               valueQuantity={"value": 470, "unit": "ms", "system": "http://unitsofmeasure.org", "code": "ms"})
+    return chart
+
+
+@pytest.mark.parametrize("concept, conflict", [
+    # the prescriber picked Kisqali; the orderable's code says palbociclib
+    ({"coding": [{"system": RXNORM, "code": "1601381"}], "text": "Kisqali 200 mg tablets"},
+     "its code names palbociclib but its text names ribociclib"),
+    # two codings of one concept that name different drugs
+    ({"coding": [{"system": RXNORM, "code": "1873984"}, {"system": RXNORM, "code": "1601381"}]},
+     "its codings name different drugs (RxNorm 1873984: ribociclib; RxNorm 1601381: palbociclib)"),
+])
+def test_a_cdk46_draft_whose_codes_and_text_disagree_is_named_not_checked_instead_of_read_by_its_code(
+        client, concept, conflict):
+    # drafts review: the code won in silence, so a Kisqali order with QTc 470 ms met no
+    # QTc warning; which drug is ordered is not known, so the service says it did not check it
+    chart = _qtc_470("cfl-1")
+    [cdk] = chart.drafts(("k", "ribociclib"))
+    cdk["medicationCodeableConcept"] = concept
+    [letrozole] = chart.drafts(("l", "letrozole"))
+    response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": cdk}]})
+    assert response.status_code == 412 and conflict in response.get_json()["message"]
+    cards = post(client, chart, "order-sign", [cdk, letrozole])
+    assert cards and all(f"MedicationRequest/k: {conflict}" in c["detail"] for c in cards)
+    # one concept read the same way throughout: a pack code with its component's code, and
+    # a plain-trastuzumab code with the ADC named (CR A.5 hazard) are not conflicts
+    cdk["medicationCodeableConcept"] = {"coding": [{"system": RXNORM, "code": "1923053"},
+                                                   {"system": RXNORM, "code": "1873984"}], "text": "Kisqali"}
+    assert topics(post(client, chart, "order-sign", [cdk])) == ["order-contraindicated"]
 
 
 # --- data the service could not get completely ----------------------------------
