@@ -343,7 +343,10 @@ def _pathway_names(order: DraftOrder) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for d in order.drugs:
         info = DRUGS.get((d.name or "").lower())
-        if info is None and d.rxnorm:
+        # by ingredient code only for a drug the mappings did not set apart: transplant-dose
+        # everolimus (Zortress, class other) shares everolimus' RxCUI but is no breast
+        # cancer therapy (CR A.5 product-level fixture source, everolimus)
+        if info is None and d.rxnorm and d.drug_class != "other":
             info = next((x for x in DRUGS.values() if x.rxnorm == d.rxnorm), None)
         if info is not None:
             seen.setdefault(info.name, None)

@@ -438,6 +438,20 @@ def test_a_cdk46_draft_whose_codes_and_text_disagree_is_named_not_checked_instea
     assert topics(post(client, chart, "order-sign", [cdk])) == ["order-contraindicated"]
 
 
+
+def test_a_transplant_dose_everolimus_draft_is_not_checked_as_the_breast_cancer_everolimus(client):
+    # drafts review: the mappings read Zortress as "everolimus (transplant dose)", but the order
+    # checks matched it to everolimus by its ingredient code (ILD caution, exemestane partner,
+    # glucose tests on an anti-rejection drug); CR A.5: only oncology strengths/brands count
+    chart = _ild_chart("ztx-1")
+    [zortress] = chart.drafts(("z", "everolimus"))
+    zortress["medicationCodeableConcept"] = {"coding": [{"system": RXNORM, "code": "1308430"}],
+                                             "text": "Zortress 0.75 mg tablet twice daily"}
+    assert post(client, chart, "order-sign", [zortress]) == []
+    [afinitor] = chart.drafts(("a", "everolimus"))  # the oncology product is still checked
+    assert "order-contraindicated" in topics(post(client, chart, "order-sign", [afinitor]))
+
+
 # --- data the service could not get completely ----------------------------------
 
 def test_an_order_card_says_when_a_prefetch_search_reported_an_error_and_may_be_incomplete(client):
