@@ -336,7 +336,7 @@ class Draft:
 
 def _selected(order: DraftOrder, selections: list[str]) -> bool:
     ref = order.reference or (f"{order.resource_type}/{order.resource_id}" if order.resource_id else None)
-    return any(isinstance(sel, str) and selection_names(sel, ref, order.resource_id) for sel in selections)
+    return any(isinstance(sel, str) and selection_names(sel, ref, order.resource_id, order.full_url) for sel in selections)
 
 
 def _pathway_names(order: DraftOrder) -> tuple[str, ...]:

@@ -135,7 +135,7 @@ from mappings.genomics import build_variants
 from mappings.markers import build_markers
 from mappings.state import (
     Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap, HER2Status, PatientFactors, PatientState,
-    ReceptorStatus, Source, TherapyHistory, VariantResult,
+    ReceptorStatus, Source, TherapyHistory, VariantResult, draft_entry_id,
 )
 from mappings.therapy import (
     build_therapy, bundle_index, drug_concept_readable, find_in_bundle, medication_conflict, resolve_medication, to_drug,
@@ -641,12 +641,12 @@ def _read_draft_orders(bundle: Any, patient_id: str | None = None) -> list[Draft
         entries = [(None, bundle)]
     index = bundle_index(entries)
     orders = []
-    for _, r in entries:
+    for full_url, r in entries:
         rtype = r.get("resourceType")
         if not isinstance(rtype, str) or rtype == "Medication":
             continue
         try:
-            orders.append(_read_draft_order(r, rtype, index, patient_id))
+            orders.append(_read_draft_order(r, rtype, index, patient_id, full_url))
         except Exception:  # noqa: BLE001
             orders.append(DraftOrder(resource_type=rtype, unreadable="the order could not be read"))
     return orders
@@ -656,8 +656,8 @@ _MEDICATION_REQUEST_TYPES = ("MedicationRequest", "MedicationStatement", "Medica
                              "MedicationDispense")
 
 
-def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None) -> DraftOrder:
-    rid = r.get("id") if isinstance(r.get("id"), str) else None
+def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, full_url: Any) -> DraftOrder:
+    rid = draft_entry_id(full_url, r)
     not_checked = None
     if patient_id is not None and _other_patient(r, patient_id):
         not_checked = "its subject is another patient than the patient in context"
@@ -686,6 +686,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None) 
         status=text_of(r.get("status")) or None,
         not_checked=not_checked,
         unreadable=unreadable,
+        full_url=full_url if isinstance(full_url, str) and full_url else None,
     )
 
 

@@ -301,6 +301,30 @@ def test_a_draft_that_prohibits_the_drug_is_not_checked_as_an_order_to_give_it(c
     assert "order-incomplete-regimen" in topics(post(client, chart, "order-sign", both))
 
 
+
+def test_order_select_of_drafts_sent_without_ids_finds_each_by_its_entrys_full_url(client):
+    # drafts review: a draft identified only by its Bundle entry's fullUrl (a urn:uuid, or
+    # '.../MedicationRequest/p' with no id in the resource) could not be selected: 400, no check
+    chart = after_first_line("furl-1")
+    elacestrant, alpelisib = chart.drafts(("e", "elacestrant"), ("p", "alpelisib"))
+    del elacestrant["id"], alpelisib["id"]
+    urn = "urn:uuid:6c1f3f2e-2b8a-4d52-9d1e-000000000001"
+    url = "https://ehr.example.org/fhir/MedicationRequest/p"
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"fullUrl": urn, "resource": elacestrant}, {"fullUrl": url, "resource": alpelisib}]}
+    for selection, about in [(urn, "Elacestrant"), ("MedicationRequest/p", "Alpelisib"), (url, "Alpelisib")]:
+        body = chart.request("order-select", [], [selection])
+        body["context"]["draftOrders"] = bundle
+        response = client.post("/cds-services/mbc-order-select", json=body)
+        assert response.status_code == 200, response.get_json()
+        cards = response.get_json()["cards"]
+        assert cards and all(c["summary"].startswith(about) for c in cards if c["source"]["topic"]["code"] != "test-glycemic")
+    # the draft its fullUrl names can be removed by a suggestion (delete names Type/id)
+    incomplete = by_topic(cards, "order-incomplete-regimen")
+    assert not any(a.get("resourceId") not in (None, "MedicationRequest/p")
+                   for s in incomplete.get("suggestions", []) for a in s["actions"])
+
+
 # --- draftOrders the checks cannot read --------------------------------------
 
 def _ild_chart(pid: str) -> Chart:
