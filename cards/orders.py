@@ -74,7 +74,8 @@ history it is judged on may be incomplete), repeats the data-gathering notes
 saying the patient's data may be incomplete (gap data-incomplete: an error
 OperationOutcome in a search, a resource bound hit), and names the drafted medication
 orders whose drug could not be read (DraftOrder.unreadable: e.g. a
-medicationReference found neither contained nor in draftOrders): they were not
+medicationReference found neither contained nor in draftOrders, an NDC-only code,
+codes and text naming different drugs): they were not
 checked. (Alone, such a draft gets no card, as no card topic says "not checked"; the
 service then answers 412 naming it rather than an empty list: service/pipeline.py.)
 
@@ -335,14 +336,17 @@ class Draft:
 
 def _selected(order: DraftOrder, selections: list[str]) -> bool:
     ref = order.reference or (f"{order.resource_type}/{order.resource_id}" if order.resource_id else None)
-    return any(isinstance(sel, str) and selection_names(sel, ref, order.resource_id) for sel in selections)
+    return any(isinstance(sel, str) and selection_names(sel, ref, order.resource_id, order.full_url) for sel in selections)
 
 
 def _pathway_names(order: DraftOrder) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for d in order.drugs:
         info = DRUGS.get((d.name or "").lower())
-        if info is None and d.rxnorm:
+        # by ingredient code only for a drug the mappings did not set apart: transplant-dose
+        # everolimus (Zortress, class other) shares everolimus' RxCUI but is no breast
+        # cancer therapy (CR A.5 product-level fixture source, everolimus)
+        if info is None and d.rxnorm and d.drug_class != "other":
             info = next((x for x in DRUGS.values() if x.rxnorm == d.rxnorm), None)
         if info is not None:
             seen.setdefault(info.name, None)

@@ -135,9 +135,11 @@ from mappings.genomics import build_variants
 from mappings.markers import build_markers
 from mappings.state import (
     Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap, HER2Status, PatientFactors, PatientState,
-    ReceptorStatus, Source, TherapyHistory, VariantResult,
+    ReceptorStatus, Source, TherapyHistory, VariantResult, draft_entry_id,
 )
-from mappings.therapy import build_therapy, bundle_index, find_in_bundle, resolve_medication, to_drug
+from mappings.therapy import (
+    build_therapy, bundle_index, drug_concept_readable, find_in_bundle, medication_conflict, resolve_medication, to_drug,
+)
 
 ESR1_PROGRESSION_TOLERANCE_DAYS = 14
 _SUBJECT_FIELDS = ("subject", "patient", "beneficiary")
@@ -639,12 +641,12 @@ def _read_draft_orders(bundle: Any, patient_id: str | None = None) -> list[Draft
         entries = [(None, bundle)]
     index = bundle_index(entries)
     orders = []
-    for _, r in entries:
+    for full_url, r in entries:
         rtype = r.get("resourceType")
         if not isinstance(rtype, str) or rtype == "Medication":
             continue
         try:
-            orders.append(_read_draft_order(r, rtype, index, patient_id))
+            orders.append(_read_draft_order(r, rtype, index, patient_id, full_url))
         except Exception:  # noqa: BLE001
             orders.append(DraftOrder(resource_type=rtype, unreadable="the order could not be read"))
     return orders
@@ -654,8 +656,8 @@ _MEDICATION_REQUEST_TYPES = ("MedicationRequest", "MedicationStatement", "Medica
                              "MedicationDispense")
 
 
-def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None) -> DraftOrder:
-    rid = r.get("id") if isinstance(r.get("id"), str) else None
+def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, full_url: Any) -> DraftOrder:
+    rid = draft_entry_id(full_url, r)
     not_checked = None
     if patient_id is not None and _other_patient(r, patient_id):
         not_checked = "its subject is another patient than the patient in context"
@@ -667,8 +669,9 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None) 
     if rtype in _MEDICATION_REQUEST_TYPES:
         infos, text = resolve_medication(None, r, index)
         drugs = [to_drug(i) for i in infos]
-        if not drugs:
-            unreadable = _unread_drug(r, index)
+        unreadable = medication_conflict(r, index) if drugs else _unread_drug(r, index)
+        if unreadable:
+            drugs = []  # which drug is ordered is not known: not checked, and the cards say so
     else:
         cc = r.get("code")
         if isinstance(cc, dict):
@@ -683,6 +686,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None) 
         status=text_of(r.get("status")) or None,
         not_checked=not_checked,
         unreadable=unreadable,
+        full_url=full_url if isinstance(full_url, str) and full_url else None,
     )
 
 
@@ -692,8 +696,13 @@ def _unread_drug(r: dict, index: dict) -> str | None:
     pathway drug: the order cards must say it was not checked, not pass over it."""
     cc = r.get("medicationCodeableConcept")
     if isinstance(cc, dict):
-        if codings(cc) or (isinstance(cc.get("text"), str) and cc["text"].strip()):
+        # as in the therapy history (therapy.drug_concept_readable): a name, or an RxNorm
+        # code drugs.yaml does not list (a drug the pathway does not use); a code of
+        # another system alone (NDC, local) could be any drug, a pathway drug too
+        if drug_concept_readable(cc):
             return None
+        if codings(cc):
+            return f"its medicationCodeableConcept has no name and no RxNorm code ({_other_codes(cc)})"
         return "its medicationCodeableConcept has neither a coding nor a text"
     ref = r.get("medicationReference")
     if not isinstance(ref, dict):
@@ -702,7 +711,19 @@ def _unread_drug(r: dict, index: dict) -> str | None:
     if not isinstance(target, str) or not target:
         return None if isinstance(ref.get("display"), str) and ref["display"].strip() else (
             "its medicationReference has neither a reference nor a display")
-    if find_in_bundle(ref, r, index) is None:
+    med = find_in_bundle(ref, r, index)
+    if med is None:
         return (f"its medicationReference '{printable_clip(target, 80)}' is neither a contained resource "
                 "nor an entry of draftOrders")
-    return None
+    concepts = [med.get("code")] + [ing.get("itemCodeableConcept") for ing in as_list(med.get("ingredient"))
+                                    if isinstance(ing, dict)]
+    if any(drug_concept_readable(c) for c in concepts) or (isinstance(ref.get("display"), str)
+                                                             and ref["display"].strip()):
+        return None
+    return (f"the Medication '{printable_clip(target, 80)}' has no drug name and no RxNorm code"
+            + (f" ({_other_codes(med.get('code'))})" if codings(med.get("code")) else ""))
+
+
+def _other_codes(cc: Any) -> str:
+    """The codes of a drug concept the service cannot read, as a card may quote them."""
+    return printable_clip(", ".join(f"{system or 'no system'} {code}" for system, code, _ in codings(cc)), 120)

@@ -12,7 +12,7 @@ without updating `cards/`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -497,13 +497,32 @@ class PatientState(BaseModel):
         return None
 
 
-def selection_names(selection: str, reference: str | None, resource_id: str | None) -> bool:
+def selection_names(selection: str, reference: str | None, resource_id: str | None,
+                    full_url: str | None = None) -> bool:
     """Whether an order-select selection names a draft: its 'Type/id' reference, an
-    absolute URL ending in it, or its bare id (CDS Hooks: selections reference entries in
-    draftOrders). One reading for the request check and the order cards."""
+    absolute URL ending in it, its bare id, or its entry's fullUrl (a draft not yet saved
+    may have only a urn:uuid) (CDS Hooks: selections reference entries in draftOrders).
+    One reading for the request check and the order cards."""
     if reference and (selection == reference or selection.endswith("/" + reference)):
         return True
+    if full_url and selection == full_url:
+        return True
     return bool(resource_id) and selection == resource_id
+
+
+def draft_entry_id(full_url: Any, resource: dict) -> str | None:
+    """The id of a draftOrders entry's resource: its own, else the one an absolute fullUrl
+    '.../Type/id' gives it (FHIR R4 Bundle: the fullUrl is the resource's identity), so a
+    draft sent without an id can still be selected and named in a delete action."""
+    rid = resource.get("id")
+    if isinstance(rid, str) and rid:
+        return rid
+    if not isinstance(full_url, str) or full_url.startswith("urn:"):
+        return None
+    parts = full_url.rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2] == resource.get("resourceType") and parts[-1]:
+        return parts[-1]
+    return None
 
 
 class DraftOrder(BaseModel):
@@ -521,3 +540,4 @@ class DraftOrder(BaseModel):
     # why the drug of a drafted medication order could not be read (its medicationReference
     # not found in draftOrders, no medication[x] ...): the order cards say it was not checked
     unreadable: str | None = None
+    full_url: str | None = None  # its draftOrders entry's fullUrl (a selection may name it)

@@ -330,6 +330,72 @@ def resolve_medication(ctx: Ctx | None, res: dict[str, Any], index: dict[tuple[s
     return [], label
 
 
+def medication_conflict(res: dict[str, Any], index: dict[tuple[str, str], Any]) -> str | None:
+    """What makes the drug of a drafted medication order ambiguous, or None: its codes
+    and its text, two of its codings, or a Medication's code and its ingredients name
+    different drugs (e.g. RxNorm palbociclib with the text "Kisqali 200 mg tablets").
+    drugs_from_cc would read the codes alone, a guess: the order checks must say the
+    draft was not checked instead (DESIGN: ambiguous data is named, never guessed)."""
+    cc = res.get("medicationCodeableConcept")
+    if isinstance(cc, dict):
+        return concept_conflict(cc)
+    med = find_in_bundle(res.get("medicationReference"), res, index)
+    if not isinstance(med, dict):
+        return None
+    items = [ing.get("itemCodeableConcept") for ing in as_list(med.get("ingredient")) if isinstance(ing, dict)]
+    items = [i for i in items if isinstance(i, dict)]
+    for concept in [med.get("code")] + items:
+        conflict = concept_conflict(concept) if isinstance(concept, dict) else None
+        if conflict:
+            return conflict
+    code_drugs = _names(drugs_from_cc(med.get("code"))) if isinstance(med.get("code"), dict) else set()
+    ingredient_drugs = {n for i in items for n in _names(drugs_from_cc(i))}
+    if code_drugs and ingredient_drugs and not _compatible(code_drugs, ingredient_drugs):
+        return (f"the Medication's code names {_listed(code_drugs)} but its ingredients name "
+                f"{_listed(ingredient_drugs)}")
+    return None
+
+
+def concept_conflict(cc: dict[str, Any]) -> str | None:
+    """Codings of one CodeableConcept are translations of one concept: no coding may name
+    drugs another coding does not cover (a pack code with its components' codes is one
+    concept). Its text names the drug the prescriber picked: when it names a therapy drug
+    and shares none with the codes, the two disagree."""
+    coded = [(code, _names(T.DRUG_BY_CODE.get(code, ()))) for system, code, _ in codings(cc)
+             if code and (is_rxnorm(system) or not system)]
+    coded = [(code, names) for code, names in coded if names]
+    union = {n for _, names in coded for n in names}
+    if coded and not any(names >= union for _, names in coded):
+        return "its codings name different drugs (" + "; ".join(
+            f"RxNorm {code}: {_listed(names)}" for code, names in coded) + ")"
+    text = cc.get("text") if isinstance(cc.get("text"), str) else ""
+    named = {n for n in _names(drugs_from_text(text), _SETTING_CLASSES) if n}
+    if union and named and not _compatible(union, named):
+        return f"its code names {_listed(union)} but its text names {_listed(named)}"
+    return None
+
+
+def _names(infos, classes: frozenset[str] | set[str] | None = None) -> set[str]:
+    # transplant-dose everolimus is everolimus as far as agreement goes (the text decides
+    # the dose: drugs_from_cc)
+    return {"everolimus" if i is T.TRANSPLANT_EVEROLIMUS else i.name for i in infos
+            if classes is None or i.drug_class in classes}
+
+
+def _compatible(a: set[str], b: set[str]) -> bool:
+    """a and b share a drug; a plain-trastuzumab code with a trastuzumab ADC named is the
+    known mis-coding drugs_from_cc resolves to the ADC (CR A.5 hazard), not a conflict."""
+    if a & b:
+        return True
+    adc_for_plain = ("trastuzumab" in a and any("trastuzumab" in n for n in b)) or (
+        "trastuzumab" in b and any("trastuzumab" in n for n in a))
+    return adc_for_plain
+
+
+def _listed(names: set[str]) -> str:
+    return " + ".join(sorted(names))
+
+
 def _cc_label(cc: Any) -> str:
     if not isinstance(cc, dict):
         return ""
@@ -429,7 +495,7 @@ class _Unreadable:
 _NO_DRUG_NAME = _Unreadable("no drug code or name that can be read")
 
 
-def _cc_readable(cc: Any) -> bool:
+def drug_concept_readable(cc: Any) -> bool:
     """The concept names a drug the service can read: some text or display, or an
     RxNorm code (drugs.yaml lists every pathway drug's codes, so an RxNorm code not
     there is a drug the pathway does not use). A code of another system alone
@@ -456,8 +522,8 @@ def _unreadable(ctx: Ctx, res: dict[str, Any]) -> _Unreadable | None:
     med = ctx.resolve(ref, res)
     if not isinstance(med, dict):
         return _Unreadable(f"the referenced {target} is not in the data")
-    if _cc_readable(med.get("code")) or any(
-        isinstance(ing, dict) and _cc_readable(ing.get("itemCodeableConcept")) for ing in as_list(med.get("ingredient"))
+    if drug_concept_readable(med.get("code")) or any(
+        isinstance(ing, dict) and drug_concept_readable(ing.get("itemCodeableConcept")) for ing in as_list(med.get("ingredient"))
     ):
         return None
     return _Unreadable(f"the referenced {target} has no drug code or name")
@@ -481,7 +547,7 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | None:
             except KeyError:
                 pass
         drugs, label = _resolve_cc(cc)
-        med = _Med(tuple(drugs), label) if drugs else (None if _cc_readable(cc) else _NO_DRUG_NAME)
+        med = _Med(tuple(drugs), label) if drugs else (None if drug_concept_readable(cc) else _NO_DRUG_NAME)
         if key is not None:
             if len(_MED_CACHE) >= _CC_CACHE_MAX:
                 _MED_CACHE.clear()

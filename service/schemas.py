@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mappings.fhir import printable_clip
-from mappings.state import selection_names
+from mappings.state import draft_entry_id, selection_names
 from service.errors import BadRequest, PayloadTooLarge
 
 Str = Field(min_length=1, max_length=4096)
@@ -89,17 +89,17 @@ def draft_bundle_problem(bundle: dict[str, Any]) -> str | None:
 _PLAIN_REFERENCE = re.compile(r"[A-Za-z]{1,64}/[A-Za-z0-9\-\.]{1,64}")
 
 
-def _draft_references(bundle: dict[str, Any]) -> list[tuple[str, str]]:
-    """('Type/id', id) of each draftOrders entry with an id."""
+def _draft_references(bundle: dict[str, Any]) -> list[tuple[str | None, str | None, str | None]]:
+    """('Type/id', id, fullUrl) of each draftOrders entry (the id its own, or its fullUrl's)."""
     drafts = []
     entries = bundle.get("entry")
     for entry in entries if isinstance(entries, list) else []:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict):
             continue  # draft_bundle_problem names it
-        rid = resource.get("id")
-        if isinstance(rid, str) and rid:
-            drafts.append((f"{resource['resourceType']}/{rid}", rid))
+        rid = draft_entry_id(entry.get("fullUrl"), resource)
+        full_url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
+        drafts.append((f"{resource['resourceType']}/{rid}" if rid else None, rid, full_url))
     return drafts
 
 
@@ -112,7 +112,7 @@ class OrderSelectContext(OrderSignContext):
     def _selections_name_drafts(self):
         drafts = _draft_references(self.draftOrders)
         for i, selection in enumerate(self.selections):
-            if not any(selection_names(selection, ref, rid) for ref, rid in drafts):
+            if not any(selection_names(selection, ref, rid, url) for ref, rid, url in drafts):
                 # the value is repeated only when it cannot carry markup or control characters
                 which = f"'{selection}'" if _PLAIN_REFERENCE.fullmatch(selection) else "it"
                 raise ValueError(f"selections[{i}]: {which} names no resource in draftOrders "

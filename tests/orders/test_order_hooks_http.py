@@ -15,7 +15,7 @@ import pytest
 
 from service.app import create_app
 
-from tests.orders.fhir import Chart, other_request
+from tests.orders.fhir import LOINC, RXNORM, Chart, cc, other_request
 from tests.orders.helpers import by_topic, checked, created_drugs, deleted, topics
 
 
@@ -301,6 +301,30 @@ def test_a_draft_that_prohibits_the_drug_is_not_checked_as_an_order_to_give_it(c
     assert "order-incomplete-regimen" in topics(post(client, chart, "order-sign", both))
 
 
+
+def test_order_select_of_drafts_sent_without_ids_finds_each_by_its_entrys_full_url(client):
+    # drafts review: a draft identified only by its Bundle entry's fullUrl (a urn:uuid, or
+    # '.../MedicationRequest/p' with no id in the resource) could not be selected: 400, no check
+    chart = after_first_line("furl-1")
+    elacestrant, alpelisib = chart.drafts(("e", "elacestrant"), ("p", "alpelisib"))
+    del elacestrant["id"], alpelisib["id"]
+    urn = "urn:uuid:6c1f3f2e-2b8a-4d52-9d1e-000000000001"
+    url = "https://ehr.example.org/fhir/MedicationRequest/p"
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"fullUrl": urn, "resource": elacestrant}, {"fullUrl": url, "resource": alpelisib}]}
+    for selection, about in [(urn, "Elacestrant"), ("MedicationRequest/p", "Alpelisib"), (url, "Alpelisib")]:
+        body = chart.request("order-select", [], [selection])
+        body["context"]["draftOrders"] = bundle
+        response = client.post("/cds-services/mbc-order-select", json=body)
+        assert response.status_code == 200, response.get_json()
+        cards = response.get_json()["cards"]
+        assert cards and all(c["summary"].startswith(about) for c in cards if c["source"]["topic"]["code"] != "test-glycemic")
+    # the draft its fullUrl names can be removed by a suggestion (delete names Type/id)
+    incomplete = by_topic(cards, "order-incomplete-regimen")
+    assert not any(a.get("resourceId") not in (None, "MedicationRequest/p")
+                   for s in incomplete.get("suggestions", []) for a in s["actions"])
+
+
 # --- draftOrders the checks cannot read --------------------------------------
 
 def _ild_chart(pid: str) -> Chart:
@@ -373,6 +397,83 @@ def test_a_drafted_drug_whose_reference_cannot_be_resolved_is_never_passed_over_
     for card in response.get_json()["cards"]:
         assert "**Drafted orders not checked**" in card["detail"]
         assert "MedicationRequest/t: its medicationReference 'Medication/enhertu-100'" in card["detail"]
+
+
+
+NDC = "http://hl7.org/fhir/sid/ndc"
+ENHERTU_NDC = {"coding": [{"system": NDC, "code": "65597-406-01"}]}  # no name, no RxNorm code
+
+
+@pytest.mark.parametrize("how", ["medicationCodeableConcept", "contained Medication"])
+def test_an_adc_draft_coded_only_by_ndc_after_symptomatic_ild_is_never_signed_in_silence(client, how):
+    # drafts review: an NDC-only draft was read as "a drug the pathway does not use" and
+    # the ILD stop never fired (the therapy history already called such a record unreadable)
+    chart = _ild_chart("ndc-1")
+    [tdxd] = chart.drafts(("t", "trastuzumab deruxtecan"))
+    if how == "medicationCodeableConcept":
+        tdxd["medicationCodeableConcept"] = ENHERTU_NDC
+    else:
+        del tdxd["medicationCodeableConcept"]
+        tdxd["contained"] = [{"resourceType": "Medication", "id": "m", "code": ENHERTU_NDC}]
+        tdxd["medicationReference"] = {"reference": "#m"}
+    response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": tdxd}]})
+    assert response.status_code == 412
+    message = response.get_json()["message"]
+    assert "MedicationRequest/t" in message and "no RxNorm code" in message and "65597-406-01" in message
+    [capivasertib] = chart.drafts(("c", "capivasertib"))
+    response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": capivasertib},
+                                                                         {"resource": tdxd}]})
+    assert response.status_code == 200
+    for card in response.get_json()["cards"]:
+        assert "**Drafted orders not checked**" in card["detail"] and "MedicationRequest/t: " in card["detail"]
+
+
+def _qtc_470(pid: str) -> Chart:
+    chart = first_line_de_novo(pid)
+    chart._obs(chart.findings, "qtc", cc(LOINC, "8636-3", "QT interval corrected"), 5,
+               valueQuantity={"value": 470, "unit": "ms", "system": "http://unitsofmeasure.org", "code": "ms"})
+    return chart
+
+
+@pytest.mark.parametrize("concept, conflict", [
+    # the prescriber picked Kisqali; the orderable's code says palbociclib
+    ({"coding": [{"system": RXNORM, "code": "1601381"}], "text": "Kisqali 200 mg tablets"},
+     "its code names palbociclib but its text names ribociclib"),
+    # two codings of one concept that name different drugs
+    ({"coding": [{"system": RXNORM, "code": "1873984"}, {"system": RXNORM, "code": "1601381"}]},
+     "its codings name different drugs (RxNorm 1873984: ribociclib; RxNorm 1601381: palbociclib)"),
+])
+def test_a_cdk46_draft_whose_codes_and_text_disagree_is_named_not_checked_instead_of_read_by_its_code(
+        client, concept, conflict):
+    # drafts review: the code won in silence, so a Kisqali order with QTc 470 ms met no
+    # QTc warning; which drug is ordered is not known, so the service says it did not check it
+    chart = _qtc_470("cfl-1")
+    [cdk] = chart.drafts(("k", "ribociclib"))
+    cdk["medicationCodeableConcept"] = concept
+    [letrozole] = chart.drafts(("l", "letrozole"))
+    response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": cdk}]})
+    assert response.status_code == 412 and conflict in response.get_json()["message"]
+    cards = post(client, chart, "order-sign", [cdk, letrozole])
+    assert cards and all(f"MedicationRequest/k: {conflict}" in c["detail"] for c in cards)
+    # one concept read the same way throughout: a pack code with its component's code, and
+    # a plain-trastuzumab code with the ADC named (CR A.5 hazard) are not conflicts
+    cdk["medicationCodeableConcept"] = {"coding": [{"system": RXNORM, "code": "1923053"},
+                                                   {"system": RXNORM, "code": "1873984"}], "text": "Kisqali"}
+    assert topics(post(client, chart, "order-sign", [cdk])) == ["order-contraindicated"]
+
+
+
+def test_a_transplant_dose_everolimus_draft_is_not_checked_as_the_breast_cancer_everolimus(client):
+    # drafts review: the mappings read Zortress as "everolimus (transplant dose)", but the order
+    # checks matched it to everolimus by its ingredient code (ILD caution, exemestane partner,
+    # glucose tests on an anti-rejection drug); CR A.5: only oncology strengths/brands count
+    chart = _ild_chart("ztx-1")
+    [zortress] = chart.drafts(("z", "everolimus"))
+    zortress["medicationCodeableConcept"] = {"coding": [{"system": RXNORM, "code": "1308430"}],
+                                             "text": "Zortress 0.75 mg tablet twice daily"}
+    assert post(client, chart, "order-sign", [zortress]) == []
+    [afinitor] = chart.drafts(("a", "everolimus"))  # the oncology product is still checked
+    assert "order-contraindicated" in topics(post(client, chart, "order-sign", [afinitor]))
 
 
 # --- data the service could not get completely ----------------------------------
