@@ -27,7 +27,9 @@ _SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text
 _STAGE4_WORDS = re.compile(r"\bstage\s*(iv|4)[abc]?\b")
 _NEGATED_METS = re.compile(
-    r"\b(no|non|without|negative for)[- ]\s*(evidence of )?metasta"
+    r"\b(no|non|without|negative for)[- ]\s*(evidence of |signs? of |new )?metasta"
+    # "metastatic work-up negative": a staging result that found none
+    r"|metasta\w*\s+(work-?up|survey|screen\w*|evaluation)\s+((is|was)\s+)?negative\b"
     # "liver metastasis ruled out", "mets excluded": a refuted diagnosis (FHIR R4
     # condition-ver-status "refuted"), no evidence of metastatic disease
     r"|(metasta|\bmets\b|secondary malignant)[^.;|]{0,25}\b(ruled out|excluded)\b"
@@ -635,6 +637,16 @@ _VC_NOT_ASSERTED = re.compile(
     r"\b(no|not|none|absent|negative|false|unknown|indeterminate|denied|ruled out|excluded|resolved)\b")
 
 
+def _flag_current(res: dict[str, Any], as_of: dt.date) -> bool:
+    """A Flag still raised: not inactive, and its period not ended by as_of (FHIR R4
+    Flag.period: "from the activation of the flag to inactivation of the flag")."""
+    if text_of(res.get("status")) == "inactive":
+        return False
+    p = res.get("period")
+    ended = parse_date(p.get("end")) if isinstance(p, dict) else None
+    return ended is None or ended > as_of
+
+
 def _vc_answer_asserts(answer: str) -> bool:
     """The written answer to a visceral-crisis question does not deny it: one that names the
     crisis is read with the negation patterns ("visceral crisis resolved"), a short answer
@@ -717,7 +729,7 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
                     continue  # code known not to mention it, and nothing else written: as _mentions_visceral
                 if rtype == "Condition" and not _condition_current(res):
                     continue
-                if rtype == "Flag" and text_of(res.get("status")) == "inactive":
+                if rtype == "Flag" and not _flag_current(res, ctx.as_of):
                     continue
                 code = res.get("code")
                 if not _mentions_visceral(ctx, res, rtype):

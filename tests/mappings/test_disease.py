@@ -451,7 +451,8 @@ def _gap_codes(*resources):
     return {g.code for g in build_patient_state([patient(), *resources], PID).gaps}
 
 
-@pytest.mark.parametrize("text", ["Liver metastasis ruled out", "Bone metastases excluded on PET-CT"])
+@pytest.mark.parametrize("text", ["Liver metastasis ruled out", "Bone metastases excluded on PET-CT",
+                                  "Metastatic work-up negative", "CT: no new metastases"])
 def test_a_metastasis_the_text_says_was_ruled_out_is_no_metastatic_evidence(text):
     c = condition(cc(text=text), "2021-01-01")
     d = disease(breast_cancer(), c)
@@ -521,3 +522,12 @@ def test_a_provisional_or_abated_visceral_crisis_condition_is_not_a_current_cris
                                   "No signs or symptoms of impending visceral crisis"])
 def test_a_risk_a_history_or_a_long_negation_of_visceral_crisis_is_not_a_current_crisis(text):
     assert disease(breast_cancer(), condition(cc(text=text), "2022-03-01")).visceral_crisis is False
+
+
+def test_a_visceral_crisis_flag_whose_period_has_ended_is_not_a_current_crisis():
+    flag = {"resourceType": "Flag", "id": "flag-vc-ended", "status": "active", "subject": {"reference": f"Patient/{PID}"},
+            "code": cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")),
+            "period": {"start": "2022-01-01", "end": "2022-02-01"}}
+    assert disease(breast_cancer(), flag).visceral_crisis is False
+    flag["period"] = {"start": "2022-01-01"}  # still raised
+    assert disease(breast_cancer(), flag).visceral_crisis is True
