@@ -39,12 +39,35 @@ _NEGATED_METS = re.compile(
 # condition-ver-status "unconfirmed"/"provisional", which codes.yaml
 # unconfirmed_verification_status already keeps out of the metastatic evidence (CR A.4
 # counts a SecondaryCancerCondition, a diagnosis made). Read the same way: a gap, not M1.
-_HEDGED_METS = re.compile(
-    r"\b(suspected|suspect|suspicious for|suspicion of|possible|possibly|probable|query|questionable"
-    r"|concern(ing)? for|rule out|r/o|\?)[^.;|]{0,30}(metasta|\bmets\b|secondary malignant)"
-    r"|(metasta|\bmets\b|secondary malignant)[^.;|]{0,30}(\?|\b(suspected|possible|query|not confirmed"
-    r"|unconfirmed|to be confirmed)\b)"
+# A mention is hedged by a word before it ("suspected bone metastases", "r/o liver mets",
+# "? liver metastases") or by a hedge that closes it ("liver metastasis - suspected",
+# "lung metastases?"); the text is a suspicion only when every mention is hedged ("bone
+# metastases, possible liver mets" asserts the bone metastases).
+_HEDGE_BEFORE = re.compile(
+    r"(\b(suspected|suspect|suspicious for|suspicion of|possible|possibly|probable|query|questionable"
+    r"|concern(ing)? for|rule out|r/o)\b[^.;|]{0,30}|\?\s*(\w+\s+){0,2})$"
 )
+_HEDGE_AFTER = re.compile(
+    r"^\w*\s*[,(:-]?\s*(\?|\b(suspected|query|not confirmed|unconfirmed|to be confirmed)\b)\s*\)?\s*($|[.;|,])"
+)
+
+
+def _hedged_mentions(text: str) -> bool:
+    """The clinician's text or a display writes metastatic disease only as a suspicion: in one
+    of the " | "-joined parts (cc_text), every mention is hedged. A code's display
+    ("Secondary malignant neoplasm of liver") never hedges what the text beside it does."""
+    return any(_SECONDARY_TEXT.search(part) and _all_hedged(part) for part in text.split(" | "))
+
+
+def _all_hedged(text: str) -> bool:
+    """Every mention of metastatic disease in the text is hedged (a suspicion)."""
+    for m in _SECONDARY_TEXT.finditer(text):
+        if not (_HEDGE_BEFORE.search(text[max(0, m.start() - 45):m.start()])
+                or _HEDGE_AFTER.match(text[m.end():])):
+            return False
+    return True
+
+
 # A stage group in text: after the word "stage" ("Stage IIA", "clinical stage 4", "stage
 # group: IV"), or a bare value that is the whole text (or one display) ("IV", "2A", "cIV").
 # Any other number is not a stage: "Stage IIA (tumour 4 cm)", "4 cycles AC" (CR A.3:
@@ -150,7 +173,7 @@ def _metastasis_in_text(text: str) -> str | None:
         return None
     if _NEGATED_METS.search(text):
         return "negated"
-    return "hedged" if _HEDGED_METS.search(text) else "asserted"
+    return "hedged" if _hedged_mentions(text) else "asserted"
 
 
 def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bool | None]:

@@ -460,7 +460,7 @@ def test_a_metastasis_the_text_says_was_ruled_out_is_no_metastatic_evidence(text
 
 
 @pytest.mark.parametrize("text", ["Suspected bone metastases", "r/o liver metastasis", "Possible brain mets",
-                                  "Lung metastases?"])
+                                  "Lung metastases?", "? liver metastases", "Liver metastasis - suspected"])
 def test_a_metastasis_written_as_a_suspicion_is_not_metastatic_and_is_named_in_a_gap(text):
     c = condition(cc(text=text), "2021-01-01")
     d = disease(breast_cancer(), c)
@@ -481,6 +481,9 @@ def test_a_breast_cancer_problem_with_suspected_metastases_is_breast_cancer_but_
     d = disease(c)
     assert d.breast_cancer == "yes" and d.metastatic != "yes"
     assert "metastasis-unconfirmed" in _gap_codes(c)
+    # a suspicion beside a stated metastasis leaves the stated one standing
+    c["code"]["text"] = "Breast cancer left with bone metastases, possible liver mets"
+    assert disease(c).metastatic == "yes"
 
 
 def test_an_m1_category_sent_as_a_value_string_makes_the_disease_metastatic():
