@@ -26,7 +26,48 @@ _BREAST_TEXT = re.compile(
 _SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text
 _STAGE4_WORDS = re.compile(r"\bstage\s*(iv|4)[abc]?\b")
-_NEGATED_METS = re.compile(r"\b(no|non|without|negative for)[- ]\s*(evidence of )?metasta")
+_NEGATED_METS = re.compile(
+    r"\b(no|non|without|negative for)[- ]\s*(evidence of |signs? of |new )?metasta"
+    # "metastatic work-up negative": a staging result that found none
+    r"|metasta\w*\s+(work-?up|survey|screen\w*|evaluation)\s+((is|was)\s+)?negative\b"
+    # "liver metastasis ruled out", "mets excluded": a refuted diagnosis (FHIR R4
+    # condition-ver-status "refuted"), no evidence of metastatic disease
+    r"|(metasta|\bmets\b|secondary malignant)[^.;|]{0,25}\b(ruled out|excluded)\b"
+)
+# A metastasis written as a suspicion ("suspected bone metastases", "r/o liver mets",
+# "possible brain metastasis", "lung metastases?") is a diagnosis not yet made: FHIR R4
+# condition-ver-status "unconfirmed"/"provisional", which codes.yaml
+# unconfirmed_verification_status already keeps out of the metastatic evidence (CR A.4
+# counts a SecondaryCancerCondition, a diagnosis made). Read the same way: a gap, not M1.
+# A mention is hedged by a word before it ("suspected bone metastases", "r/o liver mets",
+# "? liver metastases") or by a hedge that closes it ("liver metastasis - suspected",
+# "lung metastases?"); the text is a suspicion only when every mention is hedged ("bone
+# metastases, possible liver mets" asserts the bone metastases).
+_HEDGE_BEFORE = re.compile(
+    r"(\b(suspected|suspect|suspicious for|suspicion of|possible|possibly|probable|query|questionable"
+    r"|concern(ing)? for|rule out|r/o)\b[^.;|]{0,30}|\?\s*(\w+\s+){0,2})$"
+)
+_HEDGE_AFTER = re.compile(
+    r"^\w*\s*[,(:-]?\s*(\?|\b(suspected|query|not confirmed|unconfirmed|to be confirmed)\b)\s*\)?\s*($|[.;|,])"
+)
+
+
+def _hedged_mentions(text: str) -> bool:
+    """The clinician's text or a display writes metastatic disease only as a suspicion: in one
+    of the " | "-joined parts (cc_text), every mention is hedged. A code's display
+    ("Secondary malignant neoplasm of liver") never hedges what the text beside it does."""
+    return any(_SECONDARY_TEXT.search(part) and _all_hedged(part) for part in text.split(" | "))
+
+
+def _all_hedged(text: str) -> bool:
+    """Every mention of metastatic disease in the text is hedged (a suspicion)."""
+    for m in _SECONDARY_TEXT.finditer(text):
+        if not (_HEDGE_BEFORE.search(text[max(0, m.start() - 45):m.start()])
+                or _HEDGE_AFTER.match(text[m.end():])):
+            return False
+    return True
+
+
 # A stage group in text: after the word "stage" ("Stage IIA", "clinical stage 4", "stage
 # group: IV"), or a bare value that is the whole text (or one display) ("IV", "2A", "cIV").
 # Any other number is not a stage: "Stage IIA (tumour 4 cm)", "4 cycles AC" (CR A.3:
@@ -120,8 +161,19 @@ def _breast_primary_text(text: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _metastatic_text(text: str) -> bool:
-    """The text names secondary / metastatic disease and does not negate it."""
-    return bool(_SECONDARY_TEXT.search(text)) and not _NEGATED_METS.search(text)
+    """The text names secondary / metastatic disease, neither negated nor as a suspicion."""
+    return _metastasis_in_text(text) == "asserted"
+
+
+@lru_cache(maxsize=4096)
+def _metastasis_in_text(text: str) -> str | None:
+    """How the text names metastatic disease: "asserted", "hedged" (a suspicion), "negated"
+    (ruled out, no evidence of), or None (not named)."""
+    if not _SECONDARY_TEXT.search(text):
+        return None
+    if _NEGATED_METS.search(text):
+        return "negated"
+    return "hedged" if _hedged_mentions(text) else "asserted"
 
 
 def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bool | None]:
@@ -135,8 +187,13 @@ def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bo
     if isinstance(profiles, list) and T.SECONDARY_PROFILE in profiles:
         is_secondary = True
     text = con.text
-    if not is_secondary and text and _metastatic_text(text):
-        # "metastatic breast cancer" as a single concept is metastatic, site unknown
+    reading = _metastasis_in_text(text) if text else None
+    if reading == "negated":
+        # "liver metastasis ruled out": whatever the code, the clinician refuted it
+        is_secondary = False
+    elif not is_secondary and reading is not None:
+        # "metastatic breast cancer" as a single concept is metastatic, site unknown (a
+        # suspicion, "suspected liver metastasis", is read as unconfirmed by the caller)
         is_secondary = True
     return _secondary_rest(res, text, is_secondary, site, visceral)
 
@@ -168,19 +225,23 @@ def _secondary_codes(con: Concept) -> tuple[bool, str | None, bool | None]:
 def _secondary_rest(res: dict[str, Any], text: str, is_secondary: bool, site: str | None,
                     visceral: bool | None) -> tuple[bool, str | None, bool | None]:
     if is_secondary and site is None:
-        for bs in as_list(res.get("bodySite")):
-            for system, code, _ in codings(bs):
-                if code in T.BODY_SITES:
-                    site = T.BODY_SITES[code]
-                    break
-            if site is None:
-                site = _site_from_text(cc_text(bs))
-            if site:
-                break
+        site = next(iter(_body_sites(res)), None)
     if is_secondary and site is None:
         # only the part after "of"/"to" names the site ("metastasis to liver")
         site = _site_after_of(text) if text else _site_from_text("")
     return is_secondary, site, visceral
+
+
+def _body_sites(res: dict[str, Any]) -> list[str]:
+    """The metastatic sites of Condition.bodySite, in order and each once (FHIR R4
+    Condition.bodySite is 0..*: one secondary-cancer Condition may name bone and liver)."""
+    out: list[str] = []
+    for bs in as_list(res.get("bodySite")):
+        site = next((T.BODY_SITES[code] for _, code, _ in codings(bs) if code in T.BODY_SITES), None)
+        site = site or _site_from_text(cc_text(bs))
+        if site and site not in out:
+            out.append(site)
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -237,7 +298,7 @@ def _is_stage4_value(cc: Any, text_fallback: bool = True) -> bool | None:
 
 
 def _m_value(cc: Any) -> bool | None:
-    """True = M1, False = M0, None unknown."""
+    """True = M1, False = M0, None unknown (cc: valueCodeableConcept, or a valueString)."""
     for system, code, _ in codings(cc):
         if not code:
             continue
@@ -245,7 +306,7 @@ def _m_value(cc: Any) -> bool | None:
             return True
         if code in T.M0_VALUES or code.upper() in ("M0", "CM0", "PM0"):
             return False
-    text = cc_text(cc)
+    text = cc_text(cc) if isinstance(cc, dict) else text_of(cc)
     if re.search(r"\b[cp]?m1[abc]?\b", text):
         return True
     if re.search(r"\b[cp]?m0\b", text):
@@ -305,7 +366,10 @@ def build_disease(ctx: Ctx) -> Disease:
                         primary_dates.append(onset)
                         primary_lasts.append(onset_last or onset)
                 text = ctx.code_text(res)
-                if text and (_metastatic_text(text) or _STAGE4_WORDS.search(text)):
+                if text and _metastasis_in_text(text) == "hedged":
+                    # "breast cancer, suspected liver metastases": a suspicion, not M1
+                    unconfirmed.append((_site_after_of(text) or "site not stated", "suspected in the text", src))
+                elif text and (_metastatic_text(text) or _STAGE4_WORDS.search(text)):
                     # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
                     # metastatic, site unknown
                     met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"),
@@ -337,6 +401,8 @@ def build_disease(ctx: Ctx) -> Disease:
             if is_sec:
                 src = ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)
                 why = unconfirmed_status(res)
+                if why is None and _metastasis_in_text(ctx.code_text(res)) == "hedged":
+                    why = "suspected in the text"
                 if why is not None:
                     # a suspected metastasis is no evidence of metastatic disease (nor a
                     # site); named in a gap below unless confirmed evidence exists
@@ -344,6 +410,11 @@ def build_disease(ctx: Ctx) -> Disease:
                     continue
                 add_evidence(onset, src, onset_last)
                 add_site(site or "other", visceral, onset, src)
+                body = _body_sites(res) if res.get("bodySite") else []
+                if body and body[0] == site:
+                    # the site was read from bodySite: every other bodySite is a site too
+                    for other in body[1:]:
+                        add_site(other, None, onset, src)
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
 
@@ -364,7 +435,8 @@ def build_disease(ctx: Ctx) -> Disease:
                         early_sources.append(ctx.source(res, date, f"Stage group 0-III ({code})", date_last=last))
                     break
                 if (is_loinc(system) or is_snomed(system)) and code in T.M_CATEGORY_CODES:
-                    m = _m_value(res.get("valueCodeableConcept"))
+                    # value[x] as a code or as a string ("M1"), as the stage group above
+                    m = _m_value(res.get("valueCodeableConcept") or res.get("valueString"))
                     if m:
                         add_evidence(date, ctx.source(res, date, f"M1 ({code})", date_last=last), last)
                     elif m is False:
@@ -580,6 +652,49 @@ def _display(res: dict[str, Any], default: str) -> str:
     return default
 
 
+# The answer of an Observation that asks about a visceral crisis ("Visceral crisis: Not
+# present / None / Unknown") does not assert one: CR C.3 row 12 reads only a clinician's
+# assertion, and "not present" or "unknown" asserts nothing (CR C.1 ABC4: a crisis is a
+# state of severe organ dysfunction the clinician has found).
+_VC_NOT_ASSERTED = re.compile(
+    r"\b(no|not|none|absent|negative|false|unknown|indeterminate|denied|ruled out|excluded|resolved)\b")
+
+
+def _flag_current(res: dict[str, Any], as_of: dt.date) -> bool:
+    """A Flag still raised: not inactive, and its period not ended by as_of (FHIR R4
+    Flag.period: "from the activation of the flag to inactivation of the flag")."""
+    if text_of(res.get("status")) == "inactive":
+        return False
+    p = res.get("period")
+    ended = parse_date(p.get("end")) if isinstance(p, dict) else None
+    return ended is None or ended > as_of
+
+
+def _vc_answer_asserts(answer: str) -> bool:
+    """The written answer to a visceral-crisis question does not deny it: one that names the
+    crisis is read with the negation patterns ("visceral crisis resolved"), a short answer
+    with _VC_NOT_ASSERTED ("Not present", "None", "Unknown")."""
+    if T.VISCERAL_CRISIS_TEXT.search(answer):
+        return _vc_text_hit(answer)
+    return not _VC_NOT_ASSERTED.search(answer)
+
+
+def _condition_current(res: dict[str, Any]) -> bool:
+    """A visceral-crisis Condition the clinician asserts now: not resolved/inactive/remission,
+    not abated (FHIR R4 Condition.abatement[x]: "the date or estimated date that the condition
+    resolved or went into remission"), not unconfirmed (condition-ver-status provisional /
+    differential / unconfirmed: a suspicion, not the crisis CR C.3 row 12 asks a clinician
+    to assert)."""
+    if _clinical_status(res) in _INACTIVE_CONDITION:
+        return False
+    if any(res.get(k) not in (None, "", {}) for k in _ABATEMENT):
+        return False
+    return unconfirmed_status(res) is None
+
+
+_ABATEMENT = ("abatementDateTime", "abatementPeriod", "abatementAge", "abatementRange", "abatementString")
+
+
 def _vc_text_hit(text: str) -> bool:
     return bool(text) and bool(T.VISCERAL_CRISIS_TEXT.search(text)) and not T.VISCERAL_CRISIS_NEG.search(text)
 
@@ -635,9 +750,9 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
                         and res.get("valueString") is None and res.get("valueCodeableConcept") is None
                         and not res.get("note")):
                     continue  # code known not to mention it, and nothing else written: as _mentions_visceral
-                if rtype in ("Condition",) and _clinical_status(res) in _INACTIVE_CONDITION:
+                if rtype == "Condition" and not _condition_current(res):
                     continue
-                if rtype == "Flag" and text_of(res.get("status")) == "inactive":
+                if rtype == "Flag" and not _flag_current(res, ctx.as_of):
                     continue
                 code = res.get("code")
                 if not _mentions_visceral(ctx, res, rtype):
@@ -653,7 +768,7 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
                         if vcc is not None and T.ANSWERS.get(next(iter(
                                 [c for _, c, _ in codings(vcc) if c] or [""]))) in ("negative", "absent"):
                             hit = False
-                        if re.search(r"\b(no|absent|negative|false)\b", cc_text(vcc) + text_of(res.get("valueString"))):
+                        if not _vc_answer_asserts(cc_text(vcc) + " " + text_of(res.get("valueString"))):
                             hit = False
                 elif rtype == "Observation" and (
                     _vc_code_hit(res.get("valueCodeableConcept"))

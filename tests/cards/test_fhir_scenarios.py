@@ -1168,3 +1168,26 @@ def test_fhir_an_adjuvant_course_and_a_line_end_written_without_a_day_show_as_wr
     assert "after completing adjuvant ET (2019)" in summary
     assert "letrozole (2016-06-01 to 2025-05)" in summary
     assert "ribociclib (2024-02-01 to 2025-05)" in summary
+
+
+# --- disease reading: suspicions and negative answers -----------------------------
+
+def test_fhir_suspected_liver_metastases_alone_keep_the_patient_out_of_the_pathway_and_say_why():
+    # CR C.2 step 0 needs metastatic disease; a suspicion is no diagnosis (FHIR condition-ver-status
+    # "provisional"), so no regimen card until it is confirmed
+    p = FhirPatient("out-suspected").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"text": "Suspected liver metastases"}, "2024-01-15", "met")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic != "yes"
+    assert topics(cards) == ["patient-summary"]
+    assert "Unconfirmed metastasis, not counted as metastatic disease: liver (suspected in the text)" \
+        in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_visceral_crisis_question_answered_not_present_keeps_endocrine_therapy_first():
+    p = de_novo("fl-crisis-no", site="liver")
+    p._obs("crisis", {"coding": [{"system": "urn:mbc-cds:local", "code": "visceral-crisis",
+                                  "display": "Visceral crisis"}]}, "2024-01-16", valueString="Not present")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.visceral_crisis is False
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]

@@ -443,3 +443,94 @@ def test_an_undated_stage_iv_on_the_primary_against_a_metastasis_dated_by_year_o
     gaps = {g.code: g.message for g in s.gaps}
     assert "the earliest dated metastatic evidence is in 2024 (no day given)" in gaps["metastatic-date-conflict"]
     assert [e.setting for e in s.therapy.exposures] == ["unknown"]
+
+
+# --- metastasis written as ruled out or as a suspicion ------------------------
+
+def _gap_codes(*resources):
+    return {g.code for g in build_patient_state([patient(), *resources], PID).gaps}
+
+
+@pytest.mark.parametrize("text", ["Liver metastasis ruled out", "Bone metastases excluded on PET-CT",
+                                  "Metastatic work-up negative", "CT: no new metastases"])
+def test_a_metastasis_the_text_says_was_ruled_out_is_no_metastatic_evidence(text):
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic != "yes" and d.sites == []
+
+
+@pytest.mark.parametrize("text", ["Suspected bone metastases", "r/o liver metastasis", "Possible brain mets",
+                                  "Lung metastases?", "? liver metastases", "Liver metastasis - suspected"])
+def test_a_metastasis_written_as_a_suspicion_is_not_metastatic_and_is_named_in_a_gap(text):
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic != "yes" and d.sites == []
+    assert "metastasis-unconfirmed" in _gap_codes(breast_cancer(), c)
+
+
+def test_a_coded_liver_metastasis_whose_text_says_suspected_is_unconfirmed():
+    # EHR problem lists code the suspicion with the diagnosis's own code
+    c = condition(cc(coding(SNOMED, "94381002", "Secondary malignant neoplasm of liver"),
+                     text="Suspected liver metastasis"), "2021-01-01")
+    assert disease(breast_cancer(), c).metastatic != "yes"
+    assert "metastasis-unconfirmed" in _gap_codes(breast_cancer(), c)
+
+
+def test_a_breast_cancer_problem_with_suspected_metastases_is_breast_cancer_but_not_metastatic():
+    c = condition(cc(coding(ICD10, "C50.912"), text="Breast cancer left, suspected bone metastases"), "2021-01-01")
+    d = disease(c)
+    assert d.breast_cancer == "yes" and d.metastatic != "yes"
+    assert "metastasis-unconfirmed" in _gap_codes(c)
+    # a suspicion beside a stated metastasis leaves the stated one standing
+    c["code"]["text"] = "Breast cancer left with bone metastases, possible liver mets"
+    assert disease(c).metastatic == "yes"
+
+
+def test_an_m1_category_sent_as_a_value_string_makes_the_disease_metastatic():
+    d = disease(breast_cancer(), loinc_obs("21907-1", "2021-01-01", valueString="cM1"))
+    assert d.metastatic == "yes" and d.metastatic_date == dt.date(2021, 1, 1)
+
+
+def test_every_body_site_of_one_secondary_condition_is_a_metastatic_site():
+    c = condition(cc(coding(SNOMED, "128462008", "Secondary malignant neoplastic disease")), "2021-01-01",
+                  bodySite=[cc(coding(SNOMED, "272673000", "Bone structure")),
+                            cc(coding(SNOMED, "10200004", "Liver structure"))])
+    d = disease(breast_cancer(), c)
+    assert [(s.site, s.visceral) for s in d.sites] == [("liver", True), ("bone", False)]
+    assert d.visceral_involvement is True
+
+
+# --- visceral crisis: answers and Conditions that assert none ------------------
+
+@pytest.mark.parametrize("answer_text", ["Not present", "None", "Unknown", "Visceral crisis resolved"])
+def test_a_visceral_crisis_question_answered_not_present_none_or_unknown_is_no_visceral_crisis(answer_text):
+    obs = observation(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-01",
+                      valueString=answer_text)
+    d = disease(breast_cancer(), obs)
+    assert d.visceral_crisis is False and d.visceral_crisis_documented is False
+    obs["valueString"] = "Yes"  # the same question answered yes asserts it
+    assert disease(breast_cancer(), obs).visceral_crisis is True
+
+
+@pytest.mark.parametrize("extra", [
+    {"verificationStatus": cc(coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", "provisional"))},
+    {"abatementDateTime": "2022-04-01"},
+])
+def test_a_provisional_or_abated_visceral_crisis_condition_is_not_a_current_crisis(extra):
+    c = condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-01", **extra)
+    assert disease(breast_cancer(), c).visceral_crisis is False
+
+
+@pytest.mark.parametrize("text", ["At risk of visceral crisis", "History of visceral crisis",
+                                  "No signs or symptoms of impending visceral crisis"])
+def test_a_risk_a_history_or_a_long_negation_of_visceral_crisis_is_not_a_current_crisis(text):
+    assert disease(breast_cancer(), condition(cc(text=text), "2022-03-01")).visceral_crisis is False
+
+
+def test_a_visceral_crisis_flag_whose_period_has_ended_is_not_a_current_crisis():
+    flag = {"resourceType": "Flag", "id": "flag-vc-ended", "status": "active", "subject": {"reference": f"Patient/{PID}"},
+            "code": cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")),
+            "period": {"start": "2022-01-01", "end": "2022-02-01"}}
+    assert disease(breast_cancer(), flag).visceral_crisis is False
+    flag["period"] = {"start": "2022-01-01"}  # still raised
+    assert disease(breast_cancer(), flag).visceral_crisis is True
