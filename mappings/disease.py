@@ -366,10 +366,12 @@ def build_disease(ctx: Ctx) -> Disease:
                         primary_dates.append(onset)
                         primary_lasts.append(onset_last or onset)
                 text = ctx.code_text(res)
-                if text and _metastasis_in_text(text) == "hedged":
-                    # "breast cancer, suspected liver metastases": a suspicion, not M1
+                stage4_words = bool(text) and bool(_STAGE4_WORDS.search(text))
+                if text and not stage4_words and _metastasis_in_text(text) == "hedged":
+                    # "breast cancer, suspected liver metastases": a suspicion, not M1 (a
+                    # "stage IV" written beside it is asserted: the suspicion is the site's)
                     unconfirmed.append((_site_after_of(text) or "site not stated", "suspected in the text", src))
-                elif text and (_metastatic_text(text) or _STAGE4_WORDS.search(text)):
+                elif text and (stage4_words or _metastatic_text(text)):
                     # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
                     # metastatic, site unknown
                     met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"),

@@ -486,6 +486,13 @@ def test_a_breast_cancer_problem_with_suspected_metastases_is_breast_cancer_but_
     assert disease(c).metastatic == "yes"
 
 
+def test_a_stage_iv_breast_cancer_problem_with_a_suspected_site_is_still_metastatic():
+    # the suspicion qualifies the liver, not the stage IV the clinician wrote beside it
+    c = condition(cc(coding(ICD10, "C50.912"), text="Stage IV breast cancer, suspected liver metastases"), "2021-01-01")
+    d = disease(c)
+    assert d.breast_cancer == "yes" and d.metastatic == "yes"
+
+
 def test_an_m1_category_sent_as_a_value_string_makes_the_disease_metastatic():
     d = disease(breast_cancer(), loinc_obs("21907-1", "2021-01-01", valueString="cM1"))
     assert d.metastatic == "yes" and d.metastatic_date == dt.date(2021, 1, 1)
