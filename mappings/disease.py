@@ -752,12 +752,14 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
                         and res.get("valueString") is None and res.get("valueCodeableConcept") is None
                         and not res.get("note")):
                     continue  # code known not to mention it, and nothing else written: as _mentions_visceral
+                code = res.get("code")
+                if not _mentions_visceral(ctx, res, rtype):
+                    continue
+                # a crisis no longer current (or not asserted) is no crisis now: checked only
+                # for the resources that mention one
                 if rtype == "Condition" and not _condition_current(res):
                     continue
                 if rtype == "Flag" and not _flag_current(res, ctx.as_of):
-                    continue
-                code = res.get("code")
-                if not _mentions_visceral(ctx, res, rtype):
                     continue
                 hit = False
                 if _vc_code_hit(code) or _vc_text_hit(ctx.code_text(res)):
