@@ -59,10 +59,17 @@ def _hedged_mentions(text: str) -> bool:
     return any(_SECONDARY_TEXT.search(part) and _all_hedged(part) for part in text.split(" | "))
 
 
+# A hedge followed by one of these before the mention qualifies a change of known metastases
+# ("suspected progression of bone metastases", "concern for growth of liver mets"), not
+# their presence: the metastases are asserted.
+_CHANGE_WORDS = re.compile(r"\b(progress\w*|worsen\w*|grow\w*|increas\w*|enlarg\w*|respon\w*)\b")
+
+
 def _all_hedged(text: str) -> bool:
     """Every mention of metastatic disease in the text is hedged (a suspicion)."""
     for m in _SECONDARY_TEXT.finditer(text):
-        if not (_HEDGE_BEFORE.search(text[max(0, m.start() - 45):m.start()])
+        before = _HEDGE_BEFORE.search(text[max(0, m.start() - 45):m.start()])
+        if not ((before and not _CHANGE_WORDS.search(before.group(0)))
                 or _HEDGE_AFTER.match(text[m.end():])):
             return False
     return True

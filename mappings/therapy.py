@@ -1008,7 +1008,7 @@ SUBSTITUTION_MONTHS = 6
 
 
 def _looks_like_substitution(cur: _Line, gclasses: set[str], start: dt.date,
-                             progressions: list[dt.date] | None = None) -> bool:
+                             progressions: list[dt.date] | None) -> bool:
     """A same-class switch reads as a toxicity substitution unless progression is
     documented by then (the replaced drug, or another of the line, stopped for
     progression, or a disease-status "worsening" after the line started: CR C.2 step 1,
@@ -1022,17 +1022,14 @@ def _looks_like_substitution(cur: _Line, gclasses: set[str], start: dt.date,
     return cur.start is None or months_between(cur.start, start) < SUBSTITUTION_MONTHS
 
 
-def _continues(cur: _Line, gnames: set[str], gclasses: set[str], start: dt.date,
-               later: _LaterRecords | None = None) -> bool:
+def _continues(cur: _Line, gnames: set[str], gclasses: set[str], start: dt.date, later: _LaterRecords) -> bool:
+    """The group shares a drug with the line, or a drug of another class of the line is
+    still given when it starts (the rest of the regimen continues)."""
     if gnames & cur.names():
         return True
     for prev in cur.exps + cur.carried:
         pc = {d.drug_class for d in prev.drugs if d.drug_class in LINE_CLASSES}
-        if later is not None:
-            ongoing = later.still_given(prev, start)
-        else:
-            ongoing = (prev.end is None and prev.active) or (prev.end is not None and prev.end > start)
-        if ongoing and pc and not pc & gclasses:
+        if pc and not pc & gclasses and later.still_given(prev, start):
             return True
     return False
 

@@ -486,6 +486,13 @@ def test_a_breast_cancer_problem_with_suspected_metastases_is_breast_cancer_but_
     assert disease(c).metastatic == "yes"
 
 
+@pytest.mark.parametrize("text", ["Suspected progression of bone metastases", "Concern for growth of liver mets"])
+def test_a_suspected_change_of_known_metastases_still_asserts_the_metastases(text):
+    # the hedge qualifies the progression, not the presence of the metastases
+    c = condition(cc(coding(SNOMED, "94222008", "Secondary malignant neoplasm of bone"), text=text), "2021-01-01")
+    assert disease(breast_cancer(), c).metastatic == "yes"
+
+
 def test_a_stage_iv_breast_cancer_problem_with_a_suspected_site_is_still_metastatic():
     # the suspicion qualifies the liver, not the stage IV the clinician wrote beside it
     c = condition(cc(coding(ICD10, "C50.912"), text="Stage IV breast cancer, suspected liver metastases"), "2021-01-01")
