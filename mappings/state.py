@@ -275,6 +275,9 @@ class TherapyLine(BaseModel):
     # unless every drug of the line ended with a stated non-progression reason (toxicity,
     # intolerance, choice). False while it runs. None: not read (a hand-built history).
     progressed: bool | None = None
+    # ended (not progressed) with a stated non-progression reason on the latest record of
+    # every drug and no progression documented: a line given, never a progression on ET
+    stopped_without_progression: bool = False
 
     @property
     def classes(self) -> set[str]:

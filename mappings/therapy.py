@@ -1124,6 +1124,7 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         "end_last": end_last,
         "start_last": _line_start_last(ln),
         "progressed": None,  # _mark_progressed, once every line is built
+        "stopped_without_progression": False,
     })
 
 
@@ -1311,8 +1312,10 @@ def _mark_progressed(tls: list[TherapyLine], raw: list[_Line], progressions: lis
     """TherapyLine.progressed for every line: what resistance, the CDK4/6i timing and the
     ESR1 reference read (one reading for all of them)."""
     flags = [_line_progressed(i, tls, raw, progressions) for i in range(len(tls))]
-    for ln, flag in zip(tls, flags):
+    for i, (ln, flag) in enumerate(zip(tls, flags)):
         ln.progressed = flag
+        if not flag and not ln.active and ln.end is not None and i < len(raw):
+            ln.stopped_without_progression = _ended_for_stated_reasons(raw[i].exps + raw[i].carried)
 
 
 def _line_progressed(i: int, lines: list[TherapyLine], raw: list[_Line], progressions: list[dt.date]) -> bool:

@@ -1235,3 +1235,21 @@ def test_fhir_a_first_line_stopped_after_three_months_without_a_reason_for_every
     assert "Endocrine sensitivity: primary resistance: progression within 6 months" in card(cards, "patient-summary")["detail"]
     assert regimen_topics(cards)[0] == "trastuzumab-deruxtecan"
     assert DB06_CAUTION in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
+@pytest.mark.parametrize("reason, offered", [("Arthralgia", False), (None, True)],
+                         ids=["stopped for arthralgia", "no stated reason"])
+def test_fhir_an_oral_serd_needs_a_progression_on_endocrine_therapy_not_a_letrozole_stopped_for_arthralgia(reason, offered):
+    # the SERD labels need "disease progression following" endocrine therapy (B.2, B.3; C.3 row 4):
+    # the only endocrine line was stopped for a stated toxicity, then chemotherapy progressed
+    p = (de_novo(f"tox-serd-{offered}").med("letrozole", "2024-02-01", "2024-05-01", stopped_for=reason)
+         .med("capecitabine", "2024-05-20", "2025-05-20").progression("2025-05-15")
+         .variant("ESR1", "p.Tyr537Ser", on="2025-06-01"))
+    state, cards = run(p)
+    regs = regimen_topics(cards)
+    assert ("elacestrant" in regs, "imlunestrant" in regs) == (offered, offered)
+    if not offered:
+        assert state.therapy.metastatic_lines[0].stopped_without_progression
+        assert ("- Elacestrant: No progression on 1 endocrine-based line(s) for metastatic disease documented "
+                "(0 counted): stopped for a stated reason other than progression: line 1: letrozole") \
+            in card(cards, "patient-summary")["detail"]
