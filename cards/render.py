@@ -485,8 +485,10 @@ def _endocrine_sensitivity(th) -> str:
                               else ": on its own endocrine-sensitive (> 12 months)" if own == "sensitive"
                               else ": on its own secondary resistance (within 12 months)")))
     first_et = next((ln for ln in th.metastatic_lines if ln.endocrine), None)
+    # a line ended for a stated non-progression reason (progressed False) is no progression
+    # fact: the class then comes from the adjuvant relapse (None: a hand-built line, as read)
     if first_et is not None and first_et.start and first_et.end and not first_et.active \
-            and res in ("primary", "secondary"):
+            and first_et.progressed is not False and res in ("primary", "secondary"):
         months = (first_et.end - first_et.start).days / 30.4375
         own = "primary" if months < 6 else "secondary"
         if own == res:

@@ -562,6 +562,29 @@ def metastatic_endocrine_lines_at_least(state, ctx, n: int):
 
 
 @rule
+def progressed_on_metastatic_endocrine_lines_at_least(state, ctx, n: int):
+    """The "disease progression following" endocrine therapy routes (SERD labels B.2, B.3,
+    B.3b; capivasertib B.5; T-DXd label A B.11; C.3 rows 4, 6, 9): the endocrine lines as
+    metastatic_endocrine_lines_at_least counts them (an ongoing line: the decision at its
+    progression), less a line stopped for a stated non-progression reason with no
+    progression documented (TherapyLine.stopped_without_progression: toxicity, choice),
+    which was given but is no progression to open a label route on."""
+    stopped = [ln for ln in state.therapy.metastatic_lines if ln.endocrine and ln.stopped_without_progression]
+    if not stopped:
+        return evaluate_rule("metastatic_endocrine_lines_at_least", state, ctx, n=n)
+    count, _, _ = _lines_fact(state, ctx, "endocrine")
+    kept = [ln for ln in state.therapy.metastatic_lines if ln.endocrine and not ln.stopped_without_progression]
+    left = max(count - len(stopped), 0)
+    why = f"stopped for a stated reason other than progression: {line_listing(ctx, stopped)}"
+    srcs = _srcs(*(ln.sources for ln in kept + stopped))
+    if left >= n:
+        return Finding(True, f"{left} endocrine-based line(s) for metastatic disease ({line_listing(ctx, kept)}); "
+                             f"not counted, {why}", srcs)
+    return Finding(False, f"No progression on {n} endocrine-based line(s) for metastatic disease documented "
+                          f"({left} counted): {why}", srcs)
+
+
+@rule
 def metastatic_chemotherapy_lines_at_least(state, ctx, n: int):
     count, listing, srcs = _lines_fact(state, ctx, "chemotherapy")
     return _lines_at_least(count, n, "chemotherapy", listing, srcs)

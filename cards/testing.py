@@ -145,7 +145,7 @@ def her2_test_needed(state, ctx, status, by_topic):
     old_null = (cat == "null" and tdxd.status == "not-fit" and met_latest is not None and her2_date is not None
                 and her2_date < met_latest
                 and not any(f.value is True for f in tdxd.reasons_not)  # no label exclusion (ILD, prior T-DXd)
-                and evaluate_rule("metastatic_endocrine_lines_at_least", state, ctx, n=1).value)  # label A otherwise met
+                and evaluate_rule("progressed_on_metastatic_endocrine_lines_at_least", state, ctx, n=1).value)  # label A otherwise met
     if old_null:
         # HER2-null only on tissue older than the metastatic disease, and HER2 is the only
         # thing keeping T-DXd out: re-test recent tissue (HER2 can change; C.1 ASCO/CAP 2023 commentary)

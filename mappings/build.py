@@ -114,6 +114,12 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   different relapse timings (on ET / <= 12 months / later),
                                   or a metastatic date / adjuvant start without a day whose
                                   range gives different ABC4 classes
+    endocrine-resistance-unsettled  the first metastatic endocrine line ended for a stated
+                                  non-progression reason (toxicity, choice) and a later
+                                  endocrine line progressed: ABC4 (CR C.1) reads resistance
+                                  from first-line ET only, so that progression sets no class,
+                                  and de novo / endocrine-sensitive are not read past it
+                                  (unknown unless the adjuvant relapse timing sets it)
     adjuvant-chemotherapy-end-unknown  an adjuvant chemotherapy end or the metastatic date
                                   without a day whose range gives both answers to "recurrence
                                   within 6 months of completing adjuvant chemotherapy"

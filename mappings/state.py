@@ -270,6 +270,14 @@ class TherapyLine(BaseModel):
     end_last: dt.date | None = None
     # the same for the start (the earliest start of the line's records)
     start_last: dt.date | None = None
+    # ended by progression as mappings read it: documented (a stop reason, a disease-status
+    # "worsening" on it), or a next line followed (the regimen-change proxy, CR C.2 step 1)
+    # unless every drug of the line ended with a stated non-progression reason (toxicity,
+    # intolerance, choice). False while it runs. None: not read (a hand-built history).
+    progressed: bool | None = None
+    # ended (not progressed) with a stated non-progression reason on the latest record of
+    # every drug and no progression documented: a line given, never a progression on ET
+    stopped_without_progression: bool = False
 
     @property
     def classes(self) -> set[str]:

@@ -38,7 +38,12 @@ antihyperglycemics and other drugs never count):
   (a drug of the line stopped for progression, or a disease-status "worsening"
   after the line started), or the switch comes >= 6 months into the line with
   no stated non-progression reason;
-- any other new drug starts a new line (regimen change = progression proxy);
+- any other new drug starts a new line (regimen change = progression proxy; the line
+  ended reads as progressed, TherapyLine.progressed, unless the latest record of every
+  drug of it states a non-progression reason (diarrhoea, neutropenia, patient choice)
+  and no progression is documented on it (a stop for progression, a disease-status
+  "worsening" from after its start to 30 days after its end): then it is a line given,
+  not a progression, for resistance, the CDK4/6i timing and the ESR1 reference);
 - a targeted add-on (CDK4/6i, PI3K/AKT/mTOR, PARP) of a class new to the line,
   starting < 6 months into the line while every drug of the line (endocrine
   therapy among them) continues, joins the line unless progression is documented
@@ -71,7 +76,10 @@ C.3 row 1, calendar months):
   classes (the most and least resistant readings differ);
 - first metastatic ET line ended by progression after < 6 months -> primary,
   >= 6 months -> secondary (the more resistant of the adjuvant and metastatic
-  readings wins);
+  readings wins); a first ET line ended for a stated non-progression reason sets no
+  class, and when a later ET line progressed, ABC4 does not class that progression
+  (gap endocrine-resistance-unsettled): the adjuvant reading if any, else unknown
+  (never de novo or endocrine-sensitive past an ET progression);
 - de novo stage IV without ET progression -> de-novo; relapse with no
   adjuvant ET and no progression on metastatic ET -> sensitive (endocrine-naive),
   unless an endocrine drug has no start date or setting (it may have been
@@ -790,6 +798,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
         for e in sorted(exps, key=_ORDER)
     ]
     th.metastatic_lines = [_to_line(i + 1, ln, lines, ctx.as_of) for i, ln in enumerate(lines)]
+    _mark_progressed(th.metastatic_lines, lines, progressions)
     th.metastatic_endocrine_lines = sum(1 for ln in th.metastatic_lines if ln.endocrine)
     th.metastatic_chemotherapy_lines = sum(1 for ln in th.metastatic_lines if ln.chemotherapy)
     th.metastatic_systemic_lines = len(th.metastatic_lines)
@@ -812,9 +821,9 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
 
     _early_endocrine(th, exps, disease, ctx, early_et)
     _chemo_adjuvant(th, exps, disease, ctx)
-    _cdk46i(th, lines, ctx.as_of, progressions)
-    _resistance(th, exps, lines, disease, progressions, early_et, ctx.has_gap("medication-unreadable"))
-    _last_et_progression(th, lines, disease, progressions, et_exps, progression_sources, progression_lasts)
+    _cdk46i(th, lines, ctx.as_of)
+    _resistance(th, exps, disease, ctx, early_et, ctx.has_gap("medication-unreadable"))
+    _last_et_progression(th, disease, progressions, et_exps, progression_sources, progression_lasts)
     # the two gaps name only the therapies the pathway counts (LINE_CLASSES: endocrine,
     # targeted, chemotherapy, ADCs as drugs.yaml classifies them); a metformin or a bone
     # agent record is neither in the lines nor a reason to doubt them
@@ -1114,6 +1123,8 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         "sources": [e.src for e in ln.carried + ln.exps],
         "end_last": end_last,
         "start_last": _line_start_last(ln),
+        "progressed": None,  # _mark_progressed, once every line is built
+        "stopped_without_progression": False,
     })
 
 
@@ -1297,18 +1308,28 @@ def _adjuvant_chemo_end_gap(ctx: Ctx, straddling: list[_Exp], disease: Disease) 
             [e.src for e in straddling] + disease.metastatic_sources[:2])
 
 
+def _mark_progressed(tls: list[TherapyLine], raw: list[_Line], progressions: list[dt.date]) -> None:
+    """TherapyLine.progressed for every line: what resistance, the CDK4/6i timing and the
+    ESR1 reference read (one reading for all of them)."""
+    flags = [_line_progressed(i, tls, raw, progressions) for i in range(len(tls))]
+    for i, (ln, flag) in enumerate(zip(tls, flags)):
+        ln.progressed = flag
+        if not flag and not ln.active and ln.end is not None and i < len(raw):
+            ln.stopped_without_progression = _ended_for_stated_reasons(raw[i].exps + raw[i].carried)
+
+
 def _line_progressed(i: int, lines: list[TherapyLine], raw: list[_Line], progressions: list[dt.date]) -> bool:
     """An ended metastatic line ended by progression.
 
-    Evidence: a later line started; a stop reason / note saying progression; a
-    disease-status "worsening" Observation between its start and 30 days after
-    its end (not on its first day); or a drug "stopped" (not completed) without a toxicity reason.
+    Evidence: a stop reason / note saying progression; a disease-status "worsening"
+    Observation between its start and 30 days after its end (not on its first day); a
+    later line started (the regimen-change proxy, CR C.2 step 1), unless every drug of
+    the line ended with a stated non-progression reason; or, for the last line, a drug
+    "stopped" (not completed) without a toxicity reason.
     """
     ln = lines[i]
     if ln.active or ln.end is None:
         return False
-    if i + 1 < len(lines):
-        return True
     exps = raw[i].exps + raw[i].carried if i < len(raw) else []
     if any(e.stop == "progression" for e in exps):
         return True
@@ -1316,10 +1337,34 @@ def _line_progressed(i: int, lines: list[TherapyLine], raw: list[_Line], progres
     # step 1: a new line starts after progression), not a progression on it
     if any(ln.start and ln.start < p <= ln.end + dt.timedelta(days=30) for p in progressions):
         return True
+    if i + 1 < len(lines):
+        # a next line is the progression proxy, but not when the records say why the line
+        # ended and it was not progression (diarrhoea, neutropenia, patient choice): the
+        # stated reason rebuts the proxy, as for a same-class switch (_switched_alone_for_a_reason)
+        return not _ended_for_stated_reasons(exps)
     return any(e.status == "stopped" and e.stop is None for e in exps) and not any(e.stop == "other" for e in exps)
 
 
-def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date, progressions: list[dt.date]) -> None:
+def _ended_for_stated_reasons(exps: list[_Exp]) -> bool:
+    """Every drug of the line ended with a stated non-progression reason: the latest
+    record(s) of each drug (its end, else its start) all say "other" (toxicity,
+    intolerance, choice). A drug with an undated record, or whose last record states no
+    reason, leaves the line to the regimen-change proxy (unchanged)."""
+    latest: dict[str, tuple[dt.date, list[_Exp]]] = {}
+    for e in exps:
+        day = e.end or e.start
+        if day is None:
+            return False
+        for name in {d.name for d in e.drugs if d.drug_class in LINE_CLASSES}:
+            seen = latest.get(name)
+            if seen is None or day > seen[0]:
+                latest[name] = (day, [e])
+            elif day == seen[0]:
+                seen[1].append(e)
+    return bool(latest) and all(e.stop == "other" for _, last in latest.values() for e in last)
+
+
+def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date) -> None:
     tls = th.metastatic_lines
     for i, ln in enumerate(tls):
         if "cdk46i" in ln.classes and ln.start:
@@ -1334,7 +1379,7 @@ def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date, progressions
             th.cdk46i_months = round(months, 2)
             if ln.active:
                 th.progression_within_6_months_on_cdk46i = False if months >= 6 else None
-            elif _line_progressed(i, tls, lines, progressions):
+            elif ln.progressed:
                 th.progression_within_6_months_on_cdk46i = months < 6
             return
 
@@ -1342,9 +1387,8 @@ def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date, progressions
 _RANK = {"primary": 3, "secondary": 2, "sensitive": 1, "de-novo": 0, "unknown": -1}
 
 
-def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], disease: Disease,
-                progressions: list[dt.date], early_et: list[_Exp] | None = None,
-                unread_meds: bool = False) -> None:
+def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx,
+                early_et: list[_Exp] | None = None, unread_meds: bool = False) -> None:
     """unread_meds: some medication record could not be read (gap medication-unreadable)."""
     if disease.metastatic != "yes":
         return
@@ -1360,18 +1404,21 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
             adj = "secondary" if th.months_from_adjuvant_endocrine_end_to_metastasis <= 12.0 else "sensitive"
     met = "unknown"
     tls = th.metastatic_lines
-    for i, ln in enumerate(tls):
-        if ln.endocrine:
-            if ln.start and _line_progressed(i, tls, lines, progressions) and ln.end:
-                met = "primary" if months_between(ln.start, ln.end) < 6 else "secondary"
-                th.endocrine_resistance_sources = th.endocrine_resistance_sources + ln.sources
-            break
+    first_et = next((ln for ln in tls if ln.endocrine), None)
+    if first_et is not None and first_et.start and first_et.progressed and first_et.end:
+        met = "primary" if months_between(first_et.start, first_et.end) < 6 else "secondary"
+        th.endocrine_resistance_sources = th.endocrine_resistance_sources + first_et.sources
+    unsettled = _later_et_progression_after_a_stated_stop(tls, first_et)
+    if unsettled is not None:
+        _resistance_unsettled_gap(ctx, first_et, unsettled)  # type: ignore[arg-type]
     best = max((adj, met), key=lambda x: _RANK[x])
     if best != "unknown":
         th.endocrine_resistance = best  # type: ignore[assignment]
         return
-    if early_et:
-        return  # adjuvant ET with unknown dates: leave unknown
+    if early_et or unsettled is not None:
+        # adjuvant ET with unknown dates; or ET progression after all (a later line): a
+        # de-novo or endocrine-sensitive reading would deny it. Left unknown
+        return
     if disease.de_novo_metastatic:
         th.endocrine_resistance = "de-novo"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
@@ -1385,7 +1432,28 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], lines: list[_Line], diseas
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
 
 
-def _last_et_progression(th: TherapyHistory, lines: list[_Line], disease: Disease,
+def _later_et_progression_after_a_stated_stop(tls: list[TherapyLine],
+                                              first_et: TherapyLine | None) -> TherapyLine | None:
+    """The first later endocrine line ended by progression when the first metastatic endocrine
+    line ended for a stated non-progression reason (not progressed, a next line followed).
+    ABC4 (CR C.1) reads metastatic resistance from progression on first-line ET only, so
+    that later progression sets no class; but it is an ET progression: neither de novo
+    nor endocrine-sensitive may be read past it."""
+    if first_et is None or first_et.progressed is not False or first_et.active or first_et.number >= len(tls):
+        return None
+    return next((ln for ln in tls[first_et.number:] if ln.endocrine and ln.progressed), None)
+
+
+def _resistance_unsettled_gap(ctx: Ctx, first_et: TherapyLine, later: TherapyLine) -> None:
+    ctx.gap("endocrine-resistance-unsettled",
+            f"Metastatic line {first_et.number} ({first_et.regimen_text}), the first endocrine line, ended for a "
+            f"stated reason other than progression; metastatic line {later.number} ({later.regimen_text}) "
+            "progressed later. ESO-ESMO ABC4 classes endocrine resistance by progression on first-line "
+            "endocrine therapy: the metastatic reading is not settled (only an adjuvant relapse timing can set it).",
+            first_et.sources + later.sources)
+
+
+def _last_et_progression(th: TherapyHistory, disease: Disease,
                          progressions: list[dt.date], et_exps: list[_Exp],
                          progression_sources: list[Source], progression_lasts: list[dt.date | None]) -> None:
     # (date, what happened, sources): the event and its sources are shown by the cards
@@ -1397,7 +1465,7 @@ def _last_et_progression(th: TherapyHistory, lines: list[_Line], disease: Diseas
                       disease.metastatic_sources[:2], disease.metastatic_date_latest))
     tls = th.metastatic_lines
     for i, ln in enumerate(tls):
-        if ln.endocrine and _line_progressed(i, tls, lines, progressions):
+        if ln.endocrine and ln.progressed:
             when = ln.end or (tls[i + 1].start if i + 1 < len(tls) else None)
             if when:
                 cands.append((when, f"the progression on metastatic line {ln.number} ({ln.regimen_text})",

@@ -202,17 +202,22 @@ class FhirPatient:
         return self
 
     # --- therapy ---------------------------------------------------------
-    def med(self, name: str, start: str, end: str | None = None, status: str | None = None) -> "FhirPatient":
+    def med(self, name: str, start: str, end: str | None = None, status: str | None = None,
+            stopped_for: str | None = None) -> "FhirPatient":
+        """stopped_for: the statusReason text of a drug stopped (status "stopped") for that reason."""
         code = EXTRA_RXNORM.get(name) or DRUGS[name].rxnorm
         period = {"start": start}
         if end:
             period["end"] = end
-        self.add({
+        resource = {
             "resourceType": "MedicationStatement", "id": self._id(f"med-{name.replace(' ', '-')}"),
-            "status": status or ("completed" if end else "active"),
+            "status": status or ("stopped" if stopped_for else "completed" if end else "active"),
             "medicationCodeableConcept": _cc(RXNORM, code, name),
             "subject": self._subject(), "effectivePeriod": period,
-        })
+        }
+        if stopped_for:
+            resource["statusReason"] = [{"text": stopped_for}]
+        self.add(resource)
         return self
 
     def refill(self, name: str, authored: str) -> "FhirPatient":

@@ -7,6 +7,8 @@ Scenario dates: metastatic biopsy 2024-01-15; a first metastatic line
 
 import datetime as dt
 
+import pytest
+
 from cards.engine import order_cards
 from mappings.state import DraftOrder, Drug
 from tests.cards.fhir_builder import FhirPatient, hr_positive_mbc
@@ -1191,3 +1193,63 @@ def test_fhir_a_visceral_crisis_question_answered_not_present_keeps_endocrine_th
     state, cards = run(p, FIRST_LINE_AS_OF)
     assert state.disease.visceral_crisis is False
     assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+
+
+# --- a first line ended for a stated toxicity, then a regimen of another class -----------
+
+DB06_CAUTION = "Progression within 6 months of first-line ET + CDK4/6 inhibitor"
+
+
+def _first_line_stopped_then_fulvestrant_palbociclib(pid, letrozole_reason, abemaciclib_reason):
+    """De novo HER2-low MBC: letrozole + abemaciclib 2024-02-01 .. 2024-05-01 (3 months), each
+    stopped for the stated reason (None: none), then fulvestrant + palbociclib to progression."""
+    return (de_novo(pid)
+            .med("letrozole", "2024-02-01", "2024-05-01", stopped_for=letrozole_reason)
+            .med("abemaciclib", "2024-02-01", "2024-05-01", stopped_for=abemaciclib_reason)
+            .regimen(("fulvestrant", "palbociclib"), "2024-05-20", "2025-05-20").progression("2025-05-15"))
+
+
+def test_fhir_a_first_line_stopped_for_diarrhoea_after_three_months_is_no_primary_resistance_and_no_db06_ranking():
+    state, cards = run(_first_line_stopped_then_fulvestrant_palbociclib("tox-switch", "Diarrhoea", "Diarrhoea"))
+    th = state.therapy
+    assert th.metastatic_systemic_lines == 2  # still a line given
+    assert th.progression_within_6_months_on_cdk46i is None
+    # ABC4 reads resistance from first-line ET, which did not progress; the later progression on
+    # line 2 forbids "de novo (no ET progression)": unknown, and the summary says why
+    assert th.endocrine_resistance == "unknown"
+    summary = card(cards, "patient-summary")["detail"]
+    assert "- Endocrine sensitivity: unknown" in summary and "primary resistance" not in summary
+    assert "ended for a stated reason other than progression" in summary
+    # T-DXd keeps its label A route (an endocrine line given) but not the DB-06 rank or caution
+    assert regimen_topics(cards)[0] != "trastuzumab-deruxtecan"
+    assert DB06_CAUTION not in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
+@pytest.mark.parametrize("letrozole_reason, abemaciclib_reason", [(None, None), (None, "Diarrhoea")],
+                         ids=["no stated reason", "only one drug with a reason"])
+def test_fhir_a_first_line_stopped_after_three_months_without_a_reason_for_every_drug_still_reads_as_primary_resistance(
+        letrozole_reason, abemaciclib_reason):
+    state, cards = run(_first_line_stopped_then_fulvestrant_palbociclib("tox-proxy", letrozole_reason, abemaciclib_reason))
+    assert state.therapy.endocrine_resistance == "primary"
+    assert state.therapy.progression_within_6_months_on_cdk46i is True
+    assert "Endocrine sensitivity: primary resistance: progression within 6 months" in card(cards, "patient-summary")["detail"]
+    assert regimen_topics(cards)[0] == "trastuzumab-deruxtecan"
+    assert DB06_CAUTION in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
+@pytest.mark.parametrize("reason, offered", [("Arthralgia", False), (None, True)],
+                         ids=["stopped for arthralgia", "no stated reason"])
+def test_fhir_an_oral_serd_needs_a_progression_on_endocrine_therapy_not_a_letrozole_stopped_for_arthralgia(reason, offered):
+    # the SERD labels need "disease progression following" endocrine therapy (B.2, B.3; C.3 row 4):
+    # the only endocrine line was stopped for a stated toxicity, then chemotherapy progressed
+    p = (de_novo(f"tox-serd-{offered}").med("letrozole", "2024-02-01", "2024-05-01", stopped_for=reason)
+         .med("capecitabine", "2024-05-20", "2025-05-20").progression("2025-05-15")
+         .variant("ESR1", "p.Tyr537Ser", on="2025-06-01"))
+    state, cards = run(p)
+    regs = regimen_topics(cards)
+    assert ("elacestrant" in regs, "imlunestrant" in regs) == (offered, offered)
+    if not offered:
+        assert state.therapy.metastatic_lines[0].stopped_without_progression
+        assert ("- Elacestrant: No progression on 1 endocrine-based line(s) for metastatic disease documented "
+                "(0 counted): stopped for a stated reason other than progression: line 1: letrozole") \
+            in card(cards, "patient-summary")["detail"]

@@ -988,3 +988,66 @@ def test_a_medication_statement_asserted_after_its_recorded_end_is_adjuvant_ther
     assert th.exposures[0].setting == "early" and th.exposures[0].start is None
     assert th.adjuvant_endocrine_end == dt.date(2019, 2, 15)
     assert th.endocrine_resistance == "secondary"
+
+
+# --- a line ended for a stated non-progression reason, then a regimen of another class ---
+
+
+def _first_line_letrozole_abemaciclib(letrozole_reason, abemaciclib_reason):
+    """Letrozole + abemaciclib 2020-02-01 .. 2020-05-01 (3 months), each record with its
+    stated stop reason (None: none), then fulvestrant + palbociclib from 2020-05-20."""
+    def stopped(code, reason):
+        resource = med_statement(code, "2020-02-01", "2020-05-01", status="stopped")
+        return _stopped_for(resource, reason) if reason else resource
+    return (stopped(LETROZOLE, letrozole_reason), stopped(ABEMACICLIB, abemaciclib_reason),
+            med_statement(FULVESTRANT, "2020-05-20", status="active"),
+            med_statement(PALBOCICLIB, "2020-05-20", status="active"))
+
+
+def test_a_first_line_stopped_for_diarrhoea_and_followed_by_another_class_is_a_line_given_but_no_progression():
+    th = state(*_first_line_letrozole_abemaciclib("Diarrhoea", "Diarrhoea")).therapy
+    assert [ln.regimen_text for ln in th.metastatic_lines] == ["letrozole + abemaciclib", "fulvestrant + palbociclib"]
+    # ABC4 (CR C.1): primary resistance is progression within 6 months of first-line ET; there was none
+    assert th.endocrine_resistance == "sensitive"  # relapse without adjuvant ET, no ET progression
+    assert th.progression_within_6_months_on_cdk46i is None
+    assert th.last_endocrine_progression is None
+    assert [ln.progressed for ln in th.metastatic_lines] == [False, False]
+    # ESR1 currency still follows the end of the endocrine line (CR C.3 row 18), named as an end
+    ref = th.esr1_reference()
+    assert ref.date == dt.date(2020, 5, 1)
+    assert ref.event == "the end of metastatic line 1 (letrozole + abemaciclib)"
+
+
+def test_a_first_line_stopped_without_a_stated_reason_before_another_class_still_reads_as_progression():
+    th = state(*_first_line_letrozole_abemaciclib(None, None)).therapy
+    assert th.endocrine_resistance == "primary"
+    assert th.progression_within_6_months_on_cdk46i is True
+    assert th.last_endocrine_progression == dt.date(2020, 5, 1)
+
+
+def test_a_first_line_with_one_drug_stopped_for_toxicity_and_the_other_without_a_reason_still_reads_as_progression():
+    th = state(*_first_line_letrozole_abemaciclib(None, "Neutropenia")).therapy
+    assert th.endocrine_resistance == "primary"
+    assert th.progression_within_6_months_on_cdk46i is True
+
+
+def test_a_first_line_stopped_for_toxicity_with_a_disease_worsening_recorded_on_it_is_a_progression():
+    th = state(*_first_line_letrozole_abemaciclib("Diarrhoea", "Diarrhoea"), _worsening("2020-04-20")).therapy
+    assert th.endocrine_resistance == "primary"
+    assert th.progression_within_6_months_on_cdk46i is True
+    assert th.last_endocrine_progression == dt.date(2020, 5, 1)
+
+
+def test_a_later_endocrine_progression_after_a_first_line_stopped_for_toxicity_leaves_the_adjuvant_reading_with_a_gap():
+    # adjuvant anastrozole ended 11 months before the relapse: secondary (ABC4, CR C.1); the first
+    # metastatic line stopped for diarrhoea at 3 months is no primary resistance, and the
+    # progression on line 2 is not first-line ET: the metastatic reading is named unsettled
+    s = state(med_statement(ANASTROZOLE, "2014-02-15", "2019-02-15"),
+              *_first_line_letrozole_abemaciclib("Diarrhoea", "Diarrhoea")[:2],
+              med_statement(FULVESTRANT, "2020-05-20", "2021-03-01", status="completed"),
+              med_statement(PALBOCICLIB, "2020-05-20", "2021-03-01", status="completed"),
+              med_statement(CAPECITABINE, "2021-03-10", status="active"))
+    th = s.therapy
+    assert th.endocrine_resistance == "secondary"
+    assert "endocrine-resistance-unsettled" in [g.code for g in s.gaps]
+    assert [ln.progressed for ln in th.metastatic_lines] == [False, True, False]
