@@ -113,13 +113,18 @@ ADMIN_ACTIVE_DAYS = 42
 ADMIN_ACTIVE_DAYS_OFS = 95
 ADD_ON_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor", "parp-inhibitor"})
 _PROGRESSION_TEXT = re.compile(
-    r"progress|\bpd\b|worsen|relapse|recurren|refractory|resistan|new (lesion|metasta)|treatment failure")
+    r"progress|\bpd\b|worsen|relapse|recurren|refractory|resistan|new (lesion|metasta)|treatment failure"
+    # a drug that did not work is a progression reason too ("drug not effective", "lack of
+    # efficacy", "no response"): never a stated non-progression reason that rebuts the
+    # regimen-change proxy
+    r"|ineffective|not effective|lack of (efficacy|effect|response)|no response|non-?respon|loss of response")
 # negated progression ("no progression", "not worse"): removed before a progression search
 _NO_PROGRESSION_TEXT = re.compile(r"\b(no|not|without|nor|absence of)\b[^.;|]{0,20}(progress|\bpd\b|worse)\w*")
 _TOXICITY_TEXT = re.compile(
     r"toxicit|adverse|intoleran|side[- ]effect|neutropeni|diarrh|rash|pneumonitis|\bild\b|hepatotox|"
     r"qt prolong|hyperglyc|patient (choice|preference|request)|completed|arthralg|fatigue|nause|mucositis|"
-    r"stomatitis|\bstopped (for|due to|because)\b|\bdiscontinued (for|due to|because)\b")
+    r"stomatitis|\bstopped (for|due to|because)\b|\bdiscontinued (for|due to|because)\b|"
+    r"patient (declined|refused)|declined by patient|refused by patient")
 _SKIP_STATUS = {
     "entered-in-error": "entered-in-error",
     "not-taken": "not-given",
@@ -692,8 +697,10 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
 def _stop_reason(res: dict[str, Any]) -> str | None:
     """'progression' / 'other' (toxicity, completion, choice) from statusReason or note; None if not stated.
 
-    A coded/written statusReason that is not progression is 'other'; free-text notes
-    count as 'other' only when they name a non-progression reason.
+    A statusReason or note counts as 'other' only when it names a non-progression reason
+    (toxicity, intolerance, a named side effect, the patient's choice, completion): a
+    stated 'other' rebuts the regimen-change proxy for progression, so a vague one
+    ("treatment changed", "per oncologist") says nothing (None).
     """
     if not res.get("statusReason") and not res.get("note"):
         return None
@@ -702,7 +709,7 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     text = _NO_PROGRESSION_TEXT.sub(" ", reason + " | " + notes)
     if _PROGRESSION_TEXT.search(text):
         return "progression"
-    if reason or _TOXICITY_TEXT.search(text):
+    if _TOXICITY_TEXT.search(text):
         return "other"
     return None
 

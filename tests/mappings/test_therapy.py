@@ -1025,6 +1025,21 @@ def test_a_first_line_stopped_without_a_stated_reason_before_another_class_still
     assert th.last_endocrine_progression == dt.date(2020, 5, 1)
 
 
+@pytest.mark.parametrize("reason", ["Drug not effective", "Lack of efficacy", "No response to treatment"])
+def test_a_first_line_stopped_because_it_did_not_work_reads_as_progression_not_as_a_stated_toxicity(reason):
+    th = state(*_first_line_letrozole_abemaciclib(reason, reason)).therapy
+    assert th.endocrine_resistance == "primary"
+    assert th.metastatic_lines[0].progressed is True
+
+
+@pytest.mark.parametrize("reason", ["Treatment changed", "Per oncologist"])
+def test_a_vague_stop_reason_says_nothing_and_keeps_the_regimen_change_proxy(reason):
+    # only a named non-progression reason (toxicity, intolerance, choice) rebuts the proxy
+    th = state(*_first_line_letrozole_abemaciclib(reason, reason)).therapy
+    assert th.endocrine_resistance == "primary"
+    assert th.progression_within_6_months_on_cdk46i is True
+
+
 def test_a_first_line_with_one_drug_stopped_for_toxicity_and_the_other_without_a_reason_still_reads_as_progression():
     th = state(*_first_line_letrozole_abemaciclib(None, "Neutropenia")).therapy
     assert th.endocrine_resistance == "primary"
