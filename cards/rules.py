@@ -1042,10 +1042,10 @@ def type1_diabetes(state: PatientState, ctx: Context) -> Finding:
     d = state.factors.diabetes
     if d.status != "type1":
         return Finding(False, "No type 1 diabetes documented")
-    text = "Type 1 diabetes documented"
-    if d.hba1c is not None:
-        text += f"; HbA1c {d.hba1c.value:g} {d.hba1c.unit or '%'} ({fmt_date(d.hba1c.date)})"
-    return Finding(True, text, _dia_sources(state))
+    # the diagnosis and its own records: the stop card's summary shows the latest date of
+    # these, which must be the diagnosis's, not a recent HbA1c's (the glycaemic cards show those)
+    diagnosis = tuple(s for s in d.sources if s.reference.startswith("Condition/"))
+    return Finding(True, "Type 1 diabetes documented", diagnosis or _dia_sources(state))
 
 
 @rule

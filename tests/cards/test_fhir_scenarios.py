@@ -1253,3 +1253,18 @@ def test_fhir_an_oral_serd_needs_a_progression_on_endocrine_therapy_not_a_letroz
         assert ("- Elacestrant: No progression on 1 endocrine-based line(s) for metastatic disease documented "
                 "(0 counted): stopped for a stated reason other than progression: line 1: letrozole") \
             in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_type_1_diabetes_stop_on_an_order_is_dated_by_the_diagnosis_not_by_the_latest_hba1c():
+    # "Capivasertib: type 1 diabetes (2025-06-20)" read as a diagnosis last month; the date
+    # is the Condition's, the HbA1c belongs to the glycaemic cards
+    p = after_ai_cdk46i("t1-dated").variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
+    p.hba1c(7.1, "2025-06-20").fasting_glucose(110, "2025-06-20")
+    p._condition({"coding": [{"system": "http://snomed.info/sct", "code": "46635009", "display": "Diabetes mellitus type 1"}]},
+                 "2015-03-01", "diabetes")
+    state, _ = run(p)
+    out = [c.to_json() for c in order_cards(state, [_draft("capivasertib", "pi3k-akt-mtor", "2472703"),
+                                                    _draft("fulvestrant", "fulvestrant", "282357")], None, "order-sign")]
+    stop = next(c for c in out if c["indicator"] == "critical")
+    assert stop["summary"] == "Capivasertib: type 1 diabetes (2015-03-01) — do not start"
+    assert "- Type 1 diabetes documented — Condition/diabetes-" in stop["detail"]
