@@ -337,7 +337,9 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 elif T.COMP["dna_change"] in ccodes:
                     dna = _hgvs(c) or dna
                 elif T.COMP["variation_code"] in ccodes:
-                    vt = _value_text(c)
+                    # displays as written first, so a p. change keeps its case
+                    vt = " | ".join([d for _, _, d in codings_m(c.get("valueCodeableConcept")) if d]
+                                    + [_value_text(c)])
                     variation_text += " | " + vt
                     m = _PROTEIN_RE.search(vt) if protein is None else None
                     if m:
@@ -355,7 +357,9 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 if legacy[1] and origin is None:
                     origin = "germline"
             if not genes and is_variant:
-                g = _symbol(ctx.code_text(obs) + " " + _value_text(obs))
+                # no gene component: the code, value or a variation code's display
+                # ("NM_006218.4(PIK3CA):c.3140A>G (p.His1047Arg)", ClinVar) names it
+                g = _symbol(ctx.code_text(obs) + " " + _value_text(obs) + variation_text)
                 if g:
                     genes = [g]
             genes = [g for g in genes if g in T.GENES]

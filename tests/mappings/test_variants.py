@@ -508,3 +508,13 @@ def test_an_esr1_amplification_after_progression_raises_no_elacestrant_or_imlune
     )
     summaries = " | ".join(c.summary for c in patient_view_cards(s))
     assert "Elacestrant" not in summaries and "Imlunestrant" not in summaries
+
+
+def test_a_variant_named_only_by_its_clinvar_variation_code_display_is_read_with_its_gene_and_change():
+    # Genomics Reporting 81252-9 (CR A.2): ClinVar id, display "transcript(gene):c. (p.)"
+    obs = loinc_obs("69548-6", "2024-01-01", component=[component("81252-9", valueCodeableConcept=cc(coding(
+        "http://www.ncbi.nlm.nih.gov/clinvar", "13652", "NM_006218.4(PIK3CA):c.3140A>G (p.His1047Arg)")))],
+        **answer(LOINC, "LA9633-4", "Present"))
+    bm = results(obs)
+    assert bm.status("PIK3CA") == "detected"
+    assert bm.for_gene("PIK3CA")[0].protein_change == "p.His1047Arg"
