@@ -196,10 +196,17 @@ def latest_result_text(results: list[VariantResult]) -> str:
     return written_on(latest, [(v.date, v.date_last) for v in results])
 
 
+# VariantResult.alteration as the card names it
+_ALTERATION_TEXT = {"copy-number-gain": "copy-number gain", "copy-number-loss": "copy-number loss",
+                    "copy-number-change": "copy-number change", "fusion": "fusion"}
+
+
 def describe_variant(v: VariantResult) -> str:
-    change = v.protein_change or v.dna_change
+    change = v.protein_change or v.dna_change or _ALTERATION_TEXT.get(v.alteration)
     what = f"{v.gene} {change}" if change else v.gene
     bits = []
+    if not v.alteration_selects:  # the mapping's reading: not what the gene's drugs need
+        bits.append("not an inactivation" if v.gene == "PTEN" else "not a mutation")
     if v.origin != "unknown":
         bits.append(v.origin)
     if v.specimen != "unknown":

@@ -34,6 +34,8 @@ Input handling
                             a MedicationRequest with intent proposal/plan or
                             doNotPerform true
     indeterminate-genomic-result  variant Observation with no call / failed
+    not-a-mutation-result   a copy-number or fusion result (48019-4 change type or its
+                            words) that found none: no negative for the gene's mutations
     data-absent             a tumour-marker result (or component), variant Observation or
                             HbA1c / fasting glucose / QTc with a dataAbsentReason (FHIR R4:
                             why value[x] is missing): never read as a result, not its value

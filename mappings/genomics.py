@@ -322,6 +322,8 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             protein = dna = None
             origin = None
             sig = None
+            alteration = None  # a copy-number change or fusion, coded (48019-4)
+            variation_text = ""
             for c in comps:
                 ccodes = _code_set(c.get("code"))
                 if T.COMP["gene"] in ccodes:
@@ -334,11 +336,16 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     protein = _hgvs(c) or protein
                 elif T.COMP["dna_change"] in ccodes:
                     dna = _hgvs(c) or dna
-                elif T.COMP["variation_code"] in ccodes and protein is None:
-                    vt = _value_text(c)
-                    m = _PROTEIN_RE.search(vt)
+                elif T.COMP["variation_code"] in ccodes:
+                    # displays as written first, so a p. change keeps its case
+                    vt = " | ".join([d for _, _, d in codings_m(c.get("valueCodeableConcept")) if d]
+                                    + [_value_text(c)])
+                    variation_text += " | " + vt
+                    m = _PROTEIN_RE.search(vt) if protein is None else None
                     if m:
                         protein = m.group(0)
+                elif T.COMP["dna_change_type"] in ccodes:
+                    alteration = _change_type_kind(c.get("valueCodeableConcept")) or alteration
                 elif T.COMP["origin"] in ccodes:
                     origin = _origin(c.get("valueCodeableConcept") or c.get("valueString"))
                 elif T.COMP["significance"] in ccodes:
@@ -350,7 +357,9 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 if legacy[1] and origin is None:
                     origin = "germline"
             if not genes and is_variant:
-                g = _symbol(ctx.code_text(obs) + " " + _value_text(obs))
+                # no gene component: the code, value or a variation code's display
+                # ("NM_006218.4(PIK3CA):c.3140A>G (p.His1047Arg)", ClinVar) names it
+                g = _symbol(ctx.code_text(obs) + " " + _value_text(obs) + variation_text)
                 if g:
                     genes = [g]
             genes = [g for g in genes if g in T.GENES]
@@ -386,6 +395,16 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     ctx.ignore(obs, "indeterminate-genomic-result",
                                f"{'/'.join(genes)} result is indeterminate or unreadable")
                 continue
+            if alteration is None and protein is None and dna is None:
+                alteration = _alteration_text(
+                    " | ".join((_value_text(obs), ctx.code_text(obs), variation_text)).lower())
+            if alteration is not None and result == "not-detected":
+                # a copy-number or fusion test that found none says nothing of the gene's
+                # mutations: no negative for the gene (its not-tested gap stays)
+                ctx.ignore(obs, "not-a-mutation-result",
+                           f"{'/'.join(genes)} {alteration.replace('-', ' ')} not detected: "
+                           "not a test for mutations of the gene")
+                continue
             for g in genes:
                 values = {
                     "gene": g,
@@ -400,6 +419,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     "sources": [src],
                     "superseded_on": None,
                     "date_last": last,
+                    "alteration": alteration,
                 }
                 results.append(_construct(VariantResult, values) if _valid_variant(values)
                                else VariantResult(**values))
@@ -413,7 +433,8 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
         values = {"gene": g, "result": "not-detected", "protein_change": None, "dna_change": None,
                   "origin": origin or "unknown", "significance": "not-reported",
                   "significance_conflicting": False, "specimen": specimen,
-                  "date": date, "sources": [src], "superseded_on": None, "date_last": src.date_last}
+                  "date": date, "sources": [src], "superseded_on": None, "date_last": src.date_last,
+                  "alteration": None}
         given = {"gene", "result", "specimen", "date", "sources"} | ({"origin"} if origin else set()) \
             | ({"date_last"} if src.date_last else set())
         if _valid_variant(values):
@@ -429,6 +450,8 @@ def _literals(field: str) -> frozenset[str]:
 
 
 _VARIANT_LITERALS = {f: _literals(f) for f in ("gene", "result", "origin", "significance", "specimen")}
+# the alteration literals and None
+_ALTERATIONS = frozenset(get_args(get_args(VariantResult.model_fields["alteration"].annotation)[0])) | {None}
 
 
 def _valid_variant(v: dict[str, Any]) -> bool:
@@ -439,7 +462,7 @@ def _valid_variant(v: dict[str, Any]) -> bool:
         if type(x) is not str or x not in allowed:
             return False
     p, d, date, last = v["protein_change"], v["dna_change"], v["date"], v["date_last"]
-    return ((p is None or type(p) is str) and (d is None or type(d) is str)
+    return (v["alteration"] in _ALTERATIONS and (p is None or type(p) is str) and (d is None or type(d) is str)
             and (date is None or type(date) is dt.date) and (last is None or type(last) is dt.date)
             and all(type(s) is Source for s in v["sources"]))
 
@@ -506,6 +529,26 @@ def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_varian
         return "detected" if any(
             isinstance(c, dict) for c in as_list(obs.get("component"))
         ) and (protein or dna) else None
+    return None
+
+
+def _change_type_kind(cc: Any) -> str | None:
+    """A 48019-4 DNA change type answer that names a copy-number change or a fusion."""
+    for _, code, _ in codings_m(cc):
+        kind = T.CHANGE_TYPE_KINDS.get(code.strip()) if code else None
+        if kind:
+            return kind
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _alteration_text(text: str) -> str | None:
+    """The kind of copy-number change or fusion the report's words name, unless negated
+    right before ("no amplification"); None for anything else (a mutation)."""
+    for rx, kind in T.ALTERATION_TEXT:
+        for m in rx.finditer(text):
+            if not T.ALTERATION_NEGATED_BEFORE.search(text, 0, m.start()):
+                return kind
     return None
 
 

@@ -155,10 +155,14 @@ class VariantResult(BaseModel):
     # actionable). mappings: set by build._esr1_currency.
     superseded_on: dt.date | None = None
     date_last: dt.date | None = None  # the date written without a day: its last day (as Source)
+    # a copy-number change or a fusion (48019-4 DNA change type, or the report's words), not
+    # a sequence variant; None: a sequence variant or not stated
+    alteration: Literal["copy-number-gain", "copy-number-loss", "copy-number-change", "fusion"] | None = None
 
     @property
     def actionable(self) -> bool:
-        """Detected, not reported as VUS/benign, and not superseded by a current result.
+        """Detected, not reported as VUS/benign, not superseded by a current result, and
+        of a kind that selects the gene's drugs (alteration_selects).
 
         A detected variant whose significance the sender did not report counts
         (tumour panels often omit it) but cards must say so; explicit VUS,
@@ -166,7 +170,21 @@ class VariantResult(BaseModel):
         """
         return self.result == "detected" and self.significance in (
             "pathogenic", "likely-pathogenic", "not-reported"
-        ) and self.superseded_on is None
+        ) and self.superseded_on is None and self.alteration_selects
+
+    @property
+    def alteration_selects(self) -> bool:
+        """False for a copy-number change or fusion that is not what the gene's drugs need:
+        ESR1, PIK3CA and AKT1 select by mutation (CR B.2/B.3 "ESR1-mutated", CDx ESR1 LBD
+        missense; C.1 ASCO 2024 "PIK3CA or AKT1 mutations"); PTEN by inactivation (C.1 "PTEN
+        inactivation", C.2 "loss-of-function"), which a copy-number gain is not (a PTEN loss
+        is; a fusion or a change of unstated direction is left to the clinician, shown as
+        such). BRCA1/2, PALB2: the classification decides (a large deletion is pathogenic)."""
+        if self.alteration is None:
+            return True
+        if self.gene in ("ESR1", "PIK3CA", "AKT1"):
+            return False
+        return not (self.gene == "PTEN" and self.alteration == "copy-number-gain")
 
 
 GeneStatus = Literal[

@@ -94,6 +94,8 @@ SIGNIFICANCE_ANSWERS = {e["code"]: e["significance"] for e in _G["significance_a
 SPECIMEN_TYPE_CODES: dict[tuple[str, str], str] = {
     (_sys(e["system"]), str(e["code"])): e["kind"] for e in _G["specimen_type_codes"]
 }
+# 48019-4 DNA change type answers that make a variant a copy-number change or a fusion
+CHANGE_TYPE_KINDS = {str(e["code"]): e["kind"] for e in _G["change_type_answers"]}
 GENE_BY_HGNC = {str(e["hgnc"]): e["gene"] for e in _G["genes"]}
 GENES = frozenset(GENE_BY_HGNC.values())
 LEGACY_GENE_CODES = {
@@ -219,6 +221,13 @@ MENO_TEXT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(f"{_MENO_NEG_BEFORE}(?:{e['pattern']}){_MENO_NEG_AFTER}", re.I), e["status"])
     for e in _M["text_patterns"]
 ]
+
+_AL = LOCAL["alteration"]
+# (pattern, kind): words naming a copy-number change or a fusion, in order
+ALTERATION_TEXT: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(e["pattern"], re.I), e["kind"]) for e in _AL["text_patterns"]
+]
+ALTERATION_NEGATED_BEFORE = re.compile(_AL["negation_before"], re.I)
 
 _SP = LOCAL["specimen"]
 CTDNA_TEXT = re.compile("|".join(_SP["ctdna_patterns"]), re.I)

@@ -445,3 +445,76 @@ def test_a_variant_result_with_a_data_absent_reason_is_neither_detected_nor_nega
     s = build_patient_state([patient(), obs], PID)
     assert s.biomarkers.status(gene) == "not-tested"
     assert any(g.code == "data-absent" and g.message.startswith(f"{gene} variant") for g in s.ignored)
+
+
+# --- copy-number changes and fusions are not the mutations the ESR1/PIK3CA/AKT1 drugs need ---
+# (CR B.2/B.3: "ESR1-mutated", CDx LBD missense; C.1 ASCO 2024: "PIK3CA or AKT1 mutations or
+# PTEN inactivation"; A.2: 48019-4 DNA change type, Sequence Ontology codes)
+
+SEQONT = "http://sequenceontology.org"
+
+
+def _change_type(obs, code, display):
+    obs["component"].append(component("48019-4", valueCodeableConcept=cc(coding(SEQONT, code, display))))
+    return obs
+
+
+@pytest.mark.parametrize("obs", [
+    _change_type(variant("HGNC:3467", "ESR1", date="2025-06-10"), "SO:0001742", "copy_number_gain"),
+    _change_type(variant("HGNC:3467", "ESR1", date="2025-06-10"), "SO:0001019", "copy_number_variation"),
+    _change_type(variant("HGNC:3467", "ESR1", date="2025-06-10"), "SO:0001565", "gene_fusion"),
+    variant("HGNC:3467", "ESR1", present=None, date="2025-06-10", value_text="ESR1 amplification detected"),
+    variant("HGNC:3467", "ESR1", present=None, date="2025-06-10", value_text="ESR1-CCDC170 fusion detected"),
+])
+def test_an_esr1_amplification_or_fusion_is_shown_but_is_not_an_esr1_mutation(obs):
+    bm = results(obs)
+    r = bm.for_gene("ESR1")[0]
+    assert (r.result, r.actionable) == ("detected", False)
+    assert bm.status("ESR1") == "not-detected"
+
+
+def test_a_pik3ca_amplification_is_not_a_pik3ca_mutation_but_a_pten_deletion_is_a_pten_inactivation():
+    bm = results(
+        _change_type(variant("HGNC:8975", "PIK3CA"), "SO:0001742", "copy_number_gain"),
+        _change_type(variant("HGNC:9588", "PTEN"), "SO:0001743", "copy_number_loss"),
+        _change_type(variant("HGNC:9588", "PTEN", date="2021-06-02"), "SO:0001742", "copy_number_gain"),
+        # a mutation's own wording is no copy-number change
+        variant("HGNC:391", "AKT1", present=None, value_text="Activating (gain-of-function) mutation detected"),
+        variant("HGNC:391", "AKT1", present=None, date="2021-06-02", value_text="Mutation detected, no amplification"),
+    )
+    assert [r.actionable for r in bm.for_gene("AKT1")] == [True, True]
+    assert bm.status("PIK3CA") == "not-detected"
+    assert [r.actionable for r in bm.for_gene("PTEN")] == [True, False]
+    assert bm.status("PTEN") == "detected" and bm.status("AKT1") == "detected"
+
+
+def test_an_esr1_amplification_not_detected_is_no_esr1_mutation_negative():
+    s = build_patient_state([patient(), variant("HGNC:3467", "ESR1", present=None,
+                                                value_text="ESR1 amplification not detected")], PID)
+    assert s.biomarkers.status("ESR1") == "not-tested"
+    assert "esr1-not-tested" in {g.code for g in s.gaps}
+    assert any(g.code == "not-a-mutation-result" and "ESR1" in g.message for g in s.ignored)
+
+
+def test_an_esr1_amplification_after_progression_raises_no_elacestrant_or_imlunestrant_card():
+    from cards import patient_view_cards
+    from tests.mappings.builders import LETROZOLE, PALBOCICLIB, SNOMED, med_statement
+    s = _hr_positive_mbc_on_2025_07_01(
+        med_statement(LETROZOLE, "2024-02-01", "2025-06-01", display="letrozole"),
+        med_statement(PALBOCICLIB, "2024-02-01", "2025-06-01", display="palbociclib"),
+        loinc_obs("97509-4", "2025-06-01", "Cancer disease status", **answer(SNOMED, "271299001", "worsened")),
+        _change_type(variant("HGNC:3467", "ESR1", date="2025-06-10", specimen_display="plasma ctDNA"),
+                     "SO:0001742", "copy_number_gain"),
+    )
+    summaries = " | ".join(c.summary for c in patient_view_cards(s))
+    assert "Elacestrant" not in summaries and "Imlunestrant" not in summaries
+
+
+def test_a_variant_named_only_by_its_clinvar_variation_code_display_is_read_with_its_gene_and_change():
+    # Genomics Reporting 81252-9 (CR A.2): ClinVar id, display "transcript(gene):c. (p.)"
+    obs = loinc_obs("69548-6", "2024-01-01", component=[component("81252-9", valueCodeableConcept=cc(coding(
+        "http://www.ncbi.nlm.nih.gov/clinvar", "13652", "NM_006218.4(PIK3CA):c.3140A>G (p.His1047Arg)")))],
+        **answer(LOINC, "LA9633-4", "Present"))
+    bm = results(obs)
+    assert bm.status("PIK3CA") == "detected"
+    assert bm.for_gene("PIK3CA")[0].protein_change == "p.His1047Arg"
