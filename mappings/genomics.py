@@ -396,8 +396,9 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                                f"{'/'.join(genes)} result is indeterminate or unreadable")
                 continue
             if alteration is None and protein is None and dna is None:
-                alteration = _alteration_text(
-                    " | ".join((_value_text(obs), ctx.code_text(obs), variation_text)).lower())
+                # the result's own words, not the test's name: a panel named "mutations,
+                # CNAs, fusions" says nothing of what this result is
+                alteration = _alteration_text(" | ".join((_value_text(obs), variation_text)).lower())
             if alteration is not None and result == "not-detected":
                 # a copy-number or fusion test that found none says nothing of the gene's
                 # mutations: no negative for the gene (its not-tested gap stays)

@@ -488,6 +488,14 @@ def test_a_pik3ca_amplification_is_not_a_pik3ca_mutation_but_a_pten_deletion_is_
     assert bm.status("PTEN") == "detected" and bm.status("AKT1") == "detected"
 
 
+def test_a_detected_esr1_variant_from_a_panel_named_for_copy_number_changes_and_fusions_is_still_a_mutation():
+    # the test's name lists what the panel can find; the result itself says "Present"
+    obs = variant("HGNC:3467", "ESR1", date="2025-06-10")
+    obs["code"]["text"] = "Comprehensive genomic profiling: mutations, copy number alterations, fusions"
+    r = results(obs).for_gene("ESR1")[0]
+    assert (r.result, r.actionable, r.alteration) == ("detected", True, None)
+
+
 def test_an_esr1_amplification_not_detected_is_no_esr1_mutation_negative():
     s = build_patient_state([patient(), variant("HGNC:3467", "ESR1", present=None,
                                                 value_text="ESR1 amplification not detected")], PID)
