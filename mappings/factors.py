@@ -19,7 +19,7 @@ import datetime as dt
 import json
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from mappings import tables as T
 from mappings.context import Ctx
@@ -84,11 +84,15 @@ def _inactive(res: dict[str, Any]) -> bool:
     return next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "") in ("resolved", "inactive", "remission")
 
 
+# (date key, value, unit, code, Observation) of one lab result
+_LabResult = tuple[dt.date, float, "str | None", str, dict[str, Any]]
+
+
 def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValue | None:
     """The latest readable result with one of `codes` (LOINC), sent as an Observation of its
     own or as a component of another one (an ECG device sends one EKG Observation with the
     QT, QTc and heart rate as components: FHIR R4 Observation.component)."""
-    best: tuple[dt.date, float, str | None, str, dict[str, Any]] | None = None
+    best: _LabResult | None = None
     code_of = ctx.code_of
     for obs in ctx.observations_with(codes):
         try:
@@ -106,25 +110,18 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
                     if not hit:
                         continue
             if hit is None:
-                for s, c, _ in code_of(obs):
-                    if c in codes and (not s or "loinc" in s.lower()):  # is_loinc(s)
-                        hit = c
-                        break
+                hit = _lab_code(code_of(obs), codes)
                 if not hit:
                     continue
-            found = _lab_result(ctx, obs, obs, hit, label, convert)
-            if found is not None and (best is None or found[0] >= best[0]):
-                best = found
+            best = _later(best, _lab_result(ctx, obs, obs, hit, label, convert))
         except Exception:  # noqa: BLE001
             ctx.ignore(obs, "unreadable-resource", f"{label} Observation could not be read")
     for obs, comp in ctx.components_with(codes):
         try:
-            hit = _lab_code(comp, codes)
+            hit = _lab_code(codings(comp.get("code")), codes)
             if hit is None:
                 continue
-            found = _lab_result(ctx, obs, comp, hit, label, convert)
-            if found is not None and (best is None or found[0] >= best[0]):
-                best = found
+            best = _later(best, _lab_result(ctx, obs, comp, hit, label, convert))
         except Exception:  # noqa: BLE001
             ctx.ignore(obs, "unreadable-resource", f"{label} component could not be read")
     if best is None:
@@ -134,16 +131,22 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
     return LabValue(value=round(val, 2), unit=unit, date=d, sources=[ctx.source(obs, d, f"{label} ({hit})")])
 
 
-def _lab_code(unit: dict[str, Any], codes: frozenset[str]) -> str | None:
-    """The code of `codes` a component (or Observation) is coded with, in LOINC or no system."""
-    for s, c, _ in codings(unit.get("code")):
-        if c in codes and (not s or is_loinc(s)):
+def _lab_code(cods: list[tuple[str, str, str]], codes: frozenset[str]) -> str | None:
+    """The code of `codes` an Observation or a component is coded with (its codings), in
+    LOINC or no system."""
+    for s, c, _ in cods:
+        if c in codes and is_loinc(s):
             return c
     return None
 
 
+def _later(best: _LabResult | None, found: _LabResult | None) -> _LabResult | None:
+    """The later of two results (the one found last on a tie)."""
+    return found if found is not None and (best is None or found[0] >= best[0]) else best
+
+
 def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, label: str,
-                convert) -> tuple[dt.date, float, str | None, str, dict[str, Any]] | None:
+                convert) -> _LabResult | None:
     """(date key, value, unit, code, Observation) of one result: `unit` is the Observation
     itself or its component (whose date is the Observation's); None when there is no value,
     or the value is implausible in its unit (listed as ignored)."""
@@ -354,10 +357,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             continue
 
     # explicit observation (latest)
-    obs_best: tuple[dt.date, str, Source] | None = None
-    # every status documented on the latest date: two that differ on one day cannot be ranked
-    # (which came last is the order of the resources in the request, not the record)
-    same_day: dict[str, Source] = {}
+    latest = _LatestStatus()
     for obs in ctx.obs_groups()[0]:  # a measurement (valueQuantity) is never a menopausal status
         try:
             con = ctx.concept_of(obs)
@@ -375,13 +375,8 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             if st is None or st == "unknown":
                 continue
             d = obs_date(obs)
-            key = d or dt.date.min
-            if obs_best is None or key >= obs_best[0]:
-                if obs_best is None or key > obs_best[0]:
-                    same_day = {}
-                obs_best = (key, st, ctx.source(obs, d, f"Menopausal status: {st}",
-                                                date_last=partial_last(d, obs_date(obs, date_last))))
-                same_day.setdefault(st, obs_best[2])
+            latest.offer(d, st, lambda: ctx.source(obs, d, f"Menopausal status: {st}",
+                                                   date_last=partial_last(d, obs_date(obs, date_last))))
         except Exception:  # noqa: BLE001
             continue
 
@@ -406,16 +401,12 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             if st is None or st == "unknown":
                 continue
             d = condition_onset(res)
-            key = d or dt.date.min
-            if obs_best is None or key >= obs_best[0]:
-                if obs_best is None or key > obs_best[0]:
-                    same_day = {}
-                obs_best = (key, st, ctx.source(res, d, f"Menopausal status: {st} (problem list)",
-                                                date_last=condition_onset_last(res, d)))
-                same_day.setdefault(st, obs_best[2])
+            latest.offer(d, st, lambda: ctx.source(res, d, f"Menopausal status: {st} (problem list)",
+                                                   date_last=condition_onset_last(res, d)))
         except Exception:  # noqa: BLE001
             continue
 
+    obs_best, same_day = latest.best, latest.same_day
     ofs_active = [e for e in therapy.exposures if e.active and any(d.drug_class == "ovarian-suppression" for d in e.drugs)]
     if ooph:
         f.ovarian_suppression = True
@@ -465,6 +456,29 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
                 "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown)"
                 + (f"; not counted: {'; '.join(not_done)}" if not_done else "") + ".",
                 list(same_day.values()) if len(same_day) > 1 else None)
+
+
+class _LatestStatus:
+    """The latest documented menopausal status, and every status documented on that date:
+    two that differ on one day cannot be ranked (which came last is the order of the
+    resources in the request, not the record)."""
+
+    __slots__ = ("best", "same_day")
+
+    def __init__(self) -> None:
+        self.best: tuple[dt.date, str, Source] | None = None
+        self.same_day: dict[str, Source] = {}
+
+    def offer(self, d: dt.date | None, status: str, source: Callable[[], Source]) -> None:
+        """A status documented on d (None: undated, older than any dated one); its Source is
+        built only when it is the latest so far."""
+        key = d or dt.date.min
+        if self.best is not None and key < self.best[0]:
+            return
+        if self.best is None or key > self.best[0]:
+            self.same_day = {}
+        self.best = (key, status, source())
+        self.same_day.setdefault(status, self.best[2])
 
 
 def _oophorectomy_not_done(status: str, performed: dt.date | None, as_of: dt.date) -> str | None:
