@@ -18,7 +18,7 @@ from typing import Callable, NamedTuple
 
 from mappings.state import (
     ENDOCRINE_CLASSES, LINE_CLASSES, Disease, LabValue, PatientState, Source, TherapyLine, VariantResult, range_text,
-    written_last,
+    day_written_last, written_last,
 )
 
 NSAI = {"letrozole", "anastrozole"}
@@ -166,8 +166,7 @@ def fmt_date(value: dt.date | None, last: dt.date | None = None) -> str:
 def written_on(day: dt.date | None, dates) -> str:
     """`day` as written, given the (first day, last day of a date without a day or None) pairs
     it was picked from: without a day only when every date on that first day has none."""
-    lasts = [b for a, b in dates if a == day]
-    return fmt_date(day, None if day is None or not lasts or None in lasts else max(lasts))
+    return fmt_date(day, day_written_last(day, dates))
 
 
 def latest_date_text(sources) -> str | None:

@@ -32,7 +32,14 @@ class Source(BaseModel):
 def written_last(date: dt.date | None, sources: list[Source]) -> dt.date | None:
     """The last day of `date` when every source dated that day wrote it without a day
     (Source.date_last); None when one of them gives the day in full, or none is dated so."""
-    lasts = [s.date_last for s in sources if s.date == date] if date is not None else []
+    return day_written_last(date, [(s.date, s.date_last) for s in sources])
+
+
+def day_written_last(day: dt.date | None,
+                     dates: list[tuple[dt.date | None, dt.date | None]]) -> dt.date | None:
+    """The last day of `day` when every (first day, last day or None) pair on that first day
+    was written without a day; None when one gives the day in full, or none falls on it."""
+    lasts = [b for a, b in dates if a == day] if day is not None else []
     return None if not lasts or None in lasts else max(lasts)  # type: ignore[type-var]
 
 
