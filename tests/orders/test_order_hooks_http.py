@@ -381,21 +381,25 @@ def test_a_drafted_drug_named_by_reference_to_a_draft_orders_entry_is_checked(cl
     assert topics(cards) == ["order-contraindicated"] and "Trastuzumab deruxtecan" in cards[0]["summary"]
 
 
+def _unchecked_alone_and_beside(client, chart: Chart, draft: dict, beside: dict) -> tuple[str, list[dict]]:
+    """A draft whose drug the service cannot read: alone, no card could say so and the call
+    is refused (412, its message returned); beside a draft that gets cards, every card names
+    it under "Drafted orders not checked" (the cards returned)."""
+    response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": draft}]})
+    assert response.status_code == 412
+    cards = post(client, chart, "order-sign", [beside, draft])
+    assert cards and all("**Drafted orders not checked**" in c["detail"] for c in cards)
+    return response.get_json()["message"], cards
+
+
 def test_a_drafted_drug_whose_reference_cannot_be_resolved_is_never_passed_over_in_silence(client):
     chart = _ild_chart("dob-3")
     unresolved = _tdxd_by_reference(chart, "Medication/enhertu-100")
-    # alone: no card could say it, so the call is refused, naming the draft and the reference
-    response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": unresolved}]})
-    assert response.status_code == 412
-    message = response.get_json()["message"]
-    assert "MedicationRequest/t" in message and "'Medication/enhertu-100'" in message and "not checked" in message
-    # beside a draft that gets a card, that card names it as not checked
     [capivasertib] = chart.drafts(("c", "capivasertib"))
-    response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": capivasertib},
-                                                                         {"resource": unresolved}]})
-    assert response.status_code == 200
-    for card in response.get_json()["cards"]:
-        assert "**Drafted orders not checked**" in card["detail"]
+    message, cards = _unchecked_alone_and_beside(client, chart, unresolved, capivasertib)
+    # the refusal names the draft and the reference; each card beside names it too
+    assert "MedicationRequest/t" in message and "'Medication/enhertu-100'" in message and "not checked" in message
+    for card in cards:
         assert "MedicationRequest/t: its medicationReference 'Medication/enhertu-100'" in card["detail"]
 
 
@@ -416,16 +420,10 @@ def test_an_adc_draft_coded_only_by_ndc_after_symptomatic_ild_is_never_signed_in
         del tdxd["medicationCodeableConcept"]
         tdxd["contained"] = [{"resourceType": "Medication", "id": "m", "code": ENHERTU_NDC}]
         tdxd["medicationReference"] = {"reference": "#m"}
-    response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": tdxd}]})
-    assert response.status_code == 412
-    message = response.get_json()["message"]
-    assert "MedicationRequest/t" in message and "no RxNorm code" in message and "65597-406-01" in message
     [capivasertib] = chart.drafts(("c", "capivasertib"))
-    response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": capivasertib},
-                                                                         {"resource": tdxd}]})
-    assert response.status_code == 200
-    for card in response.get_json()["cards"]:
-        assert "**Drafted orders not checked**" in card["detail"] and "MedicationRequest/t: " in card["detail"]
+    message, cards = _unchecked_alone_and_beside(client, chart, tdxd, capivasertib)
+    assert "MedicationRequest/t" in message and "no RxNorm code" in message and "65597-406-01" in message
+    assert all("MedicationRequest/t: " in card["detail"] for card in cards)
 
 
 def _qtc_470(pid: str) -> Chart:
@@ -451,10 +449,9 @@ def test_a_cdk46_draft_whose_codes_and_text_disagree_is_named_not_checked_instea
     [cdk] = chart.drafts(("k", "ribociclib"))
     cdk["medicationCodeableConcept"] = concept
     [letrozole] = chart.drafts(("l", "letrozole"))
-    response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": cdk}]})
-    assert response.status_code == 412 and conflict in response.get_json()["message"]
-    cards = post(client, chart, "order-sign", [cdk, letrozole])
-    assert cards and all(f"MedicationRequest/k: {conflict}" in c["detail"] for c in cards)
+    message, cards = _unchecked_alone_and_beside(client, chart, cdk, letrozole)
+    assert conflict in message
+    assert all(f"MedicationRequest/k: {conflict}" in c["detail"] for c in cards)
     # one concept read the same way throughout: a pack code with its component's code, and
     # a plain-trastuzumab code with the ADC named (CR A.5 hazard) are not conflicts
     cdk["medicationCodeableConcept"] = {"coding": [{"system": RXNORM, "code": "1923053"},
