@@ -146,7 +146,8 @@ from mappings.state import (
     ReceptorStatus, Source, TherapyHistory, VariantResult, draft_entry_id,
 )
 from mappings.therapy import (
-    build_therapy, bundle_index, drug_concept_readable, find_in_bundle, medication_conflict, resolve_medication, to_drug,
+    build_therapy, bundle_index, drug_concept_readable, find_in_bundle, medication_conflict, medication_readable,
+    resolve_medication, to_drug,
 )
 
 ESR1_PROGRESSION_TOLERANCE_DAYS = 14
@@ -723,10 +724,7 @@ def _unread_drug(r: dict, index: dict) -> str | None:
     if med is None:
         return (f"its medicationReference '{printable_clip(target, 80)}' is neither a contained resource "
                 "nor an entry of draftOrders")
-    concepts = [med.get("code")] + [ing.get("itemCodeableConcept") for ing in as_list(med.get("ingredient"))
-                                    if isinstance(ing, dict)]
-    if any(drug_concept_readable(c) for c in concepts) or (isinstance(ref.get("display"), str)
-                                                             and ref["display"].strip()):
+    if medication_readable(med) or (isinstance(ref.get("display"), str) and ref["display"].strip()):
         return None
     return (f"the Medication '{printable_clip(target, 80)}' has no drug name and no RxNorm code"
             + (f" ({_other_codes(med.get('code'))})" if codings(med.get("code")) else ""))

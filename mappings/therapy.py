@@ -535,11 +535,17 @@ def _unreadable(ctx: Ctx, res: dict[str, Any]) -> _Unreadable | None:
     med = ctx.resolve(ref, res)
     if not isinstance(med, dict):
         return _Unreadable(f"the referenced {target} is not in the data")
-    if drug_concept_readable(med.get("code")) or any(
-        isinstance(ing, dict) and drug_concept_readable(ing.get("itemCodeableConcept")) for ing in as_list(med.get("ingredient"))
-    ):
+    if medication_readable(med):
         return None
     return _Unreadable(f"the referenced {target} has no drug code or name")
+
+
+def medication_readable(med: dict[str, Any]) -> bool:
+    """A Medication resource names a drug the service can read, by its code or one of its
+    ingredients (drug_concept_readable)."""
+    return drug_concept_readable(med.get("code")) or any(
+        isinstance(ing, dict) and drug_concept_readable(ing.get("itemCodeableConcept"))
+        for ing in as_list(med.get("ingredient")))
 
 
 _MED_CACHE: dict[tuple[Any, ...], _Med | _Unreadable | None] = {}
