@@ -1323,38 +1323,39 @@ def _adjuvant_chemo_end_gap(ctx: Ctx, straddling: list[_Exp], disease: Disease) 
 
 def _mark_progressed(tls: list[TherapyLine], raw: list[_Line], progressions: list[dt.date]) -> None:
     """TherapyLine.progressed for every line: what resistance, the CDK4/6i timing and the
-    ESR1 reference read (one reading for all of them)."""
-    flags = [_line_progressed(i, tls, raw, progressions) for i in range(len(tls))]
-    for i, (ln, flag) in enumerate(zip(tls, flags)):
-        ln.progressed = flag
-        if not flag and not ln.active and ln.end is not None and i < len(raw):
-            ln.stopped_without_progression = _ended_for_stated_reasons(raw[i].exps + raw[i].carried)
+    ESR1 reference read (one reading for all of them), and stopped_without_progression."""
+    for i, ln in enumerate(tls):
+        if ln.active or ln.end is None:
+            ln.progressed = False
+            continue
+        exps = raw[i].exps + raw[i].carried if i < len(raw) else []
+        stated = _ended_for_stated_reasons(exps)
+        ln.progressed = _line_progressed(ln, exps, i + 1 < len(tls), progressions, stated)
+        ln.stopped_without_progression = stated and not ln.progressed
 
 
-def _line_progressed(i: int, lines: list[TherapyLine], raw: list[_Line], progressions: list[dt.date]) -> bool:
-    """An ended metastatic line ended by progression.
+def _line_progressed(ln: TherapyLine, exps: list[_Exp], followed: bool, progressions: list[dt.date],
+                     stated: bool) -> bool:
+    """An ended metastatic line (its records `exps`) ended by progression.
 
     Evidence: a stop reason / note saying progression; a disease-status "worsening"
     Observation between its start and 30 days after its end (not on its first day); a
-    later line started (the regimen-change proxy, CR C.2 step 1), unless every drug of
-    the line ended with a stated non-progression reason; or, for the last line, a drug
-    "stopped" (not completed) without a toxicity reason.
+    later line started (`followed`: the regimen-change proxy, CR C.2 step 1), unless every
+    drug of the line ended with a stated non-progression reason (`stated`:
+    _ended_for_stated_reasons); or, for the last line, a drug "stopped" (not completed)
+    without a toxicity reason.
     """
-    ln = lines[i]
-    if ln.active or ln.end is None:
-        return False
-    exps = raw[i].exps + raw[i].carried if i < len(raw) else []
     if any(e.stop == "progression" for e in exps):
         return True
     # a progression dated the day the line started is the one that led to it (CR C.2
     # step 1: a new line starts after progression), not a progression on it
-    if any(ln.start and ln.start < p <= ln.end + dt.timedelta(days=30) for p in progressions):
+    if any(ln.start and ln.start < p <= ln.end + dt.timedelta(days=30) for p in progressions):  # type: ignore[operator]
         return True
-    if i + 1 < len(lines):
+    if followed:
         # a next line is the progression proxy, but not when the records say why the line
         # ended and it was not progression (diarrhoea, neutropenia, patient choice): the
         # stated reason rebuts the proxy, as for a same-class switch (_switched_alone_for_a_reason)
-        return not _ended_for_stated_reasons(exps)
+        return not stated
     return any(e.status == "stopped" and e.stop is None for e in exps) and not any(e.stop == "other" for e in exps)
 
 
