@@ -120,7 +120,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import yaml
 
-from mappings.state import DraftOrder, LabValue, PatientState, Source, selection_names
+from mappings.state import DraftOrder, PatientState, Source, selection_names
 
 from cards import testing
 from cards.knowledge import (
@@ -1243,7 +1243,7 @@ class _Checker:
             lines += self._fitting_block(fit)
         lines += self._drafts_block(names) + self._footer()
         if s.group == "glycemic" and not self.status.deceased:  # no test orders for a deceased patient
-            suggestions += self._glycemic_suggestions()
+            suggestions += self._glycemic_suggestions([drug_group[n].cand.regimen for n in names])
             if len(suggestions) > 1:
                 suggestions[1].isRecommended = None
         links = self._links(reg)
@@ -1263,19 +1263,16 @@ class _Checker:
             links=links,
         )
 
-    def _stale_glycemic(self) -> list[tuple[str, LabValue | None, str]]:
-        d = self.state.factors.diabetes
-        out = []
-        for when, lab, name in (("hba1c", d.hba1c, "HbA1c"), ("glucose", d.fasting_glucose, "fasting glucose")):
-            if lab is None or lab.date is None or (self.state.as_of - lab.date).days > GLYCEMIC_WINDOW_DAYS:
-                out.append((when, lab, name))
-        return out
+    def _stale_glycemic(self, regimens) -> list[testing.GlycemicDue]:
+        """The glucose tests due before the drafted drugs of `regimens` (testing.glycemic_due:
+        the same reading as patient-view's testing card)."""
+        return testing.glycemic_due(self.state, regimens)
 
-    def _glycemic_suggestions(self) -> list[Suggestion]:
-        stale = self._stale_glycemic()
+    def _glycemic_suggestions(self, regimens) -> list[Suggestion]:
+        stale = self._stale_glycemic(regimens)
         if not stale:
             return []
-        orders = [o for o in TESTS["test-glycemic"].orders if o.when in {w for w, _, _ in stale}]
+        orders = [o for o in TESTS["test-glycemic"].orders if o.when in {d.when for d in stale}]
         # as patient-view: C.2 safety overlays (no everolimus label statement on testing is cited)
         why = f"mbc-cds order check: {TESTS['test-glycemic'].title} (C.2 safety overlays)."
         return [Suggestion(label=clip("Order " + " + ".join(o.text for o in orders), 120), isRecommended=True,
@@ -1291,13 +1288,13 @@ class _Checker:
                  and n not in not_indicated and n not in covered and (self.status.in_pathway or g.advisory)]
         if not names or covered:
             return None
-        stale = self._stale_glycemic()
+        regimens = [drug_group[n].cand.regimen for n in names]
+        stale = self._stale_glycemic(regimens)
         if not stale:
             return None
         t = TESTS["test-glycemic"]
-        facts = [Finding(None, f"{name[:1].upper() + name[1:]} not documented" if lab is None else
-                         f"{name} {lab.value:g} on {fmt_date(lab.date)} is older than {GLYCEMIC_WINDOW_DAYS} days",
-                         tuple(lab.sources) if lab else ()) for _, lab, name in stale]
+        facts = [Finding(None, d.fact(self.state.as_of, on="on", name="HbA1c" if d.when == "hba1c" else "fasting glucose"),
+                         tuple(d.lab.sources) if d.lab else ()) for d in stale]
         label = " + ".join(names)
         lines = [f"**Before starting {label}**: test fasting glucose and HbA1c (C.2 safety overlays; "
                  "what each label says is under Label).",
@@ -1306,12 +1303,13 @@ class _Checker:
                   "C.2 marks the window length as a design choice)._"]
         lines += self._drafts_block(names) + self._footer()
         return Card(
-            summary=clip(f"{label[:1].upper() + label[1:]}: " + " and ".join(n for _, _, n in stale)
-                         + f" not documented in the last {GLYCEMIC_WINDOW_DAYS} days"),
+            summary=clip(f"{label[:1].upper() + label[1:]}: " + " and ".join(
+                ("measured " if d.undecided else "") + (d.name if d.name == "HbA1c" else d.name.lower())
+                for d in stale) + f" not documented in the last {GLYCEMIC_WINDOW_DAYS} days"),
             indicator="info",
             source=topic_source("test-glycemic", t.url_title, t.url),  # as patient-view's testing card
             detail="\n".join(lines),
-            suggestions=self._glycemic_suggestions(),
+            suggestions=self._glycemic_suggestions(regimens),
             selectionBehavior="at-most-one",
             links=[Link(label=title, url=url) for title, url in t.all_links],
         )

@@ -190,7 +190,7 @@ def pathway_status(state: PatientState) -> PathwayStatus:
     if fa.deceased:
         # before any clinical reason: a patient recorded as dead gets no treatment advice
         # (the date and the Patient resource as its source; deceasedBoolean false = alive)
-        when = f" ({fmt_date(fa.deceased_date)})" if fa.deceased_date else ""
+        when = f" ({fmt_date(fa.deceased_date, fa.deceased_date_last)})" if fa.deceased_date else ""
         dead = Finding(False, f"Patient recorded as deceased{when}", _src(fa.deceased_sources))
         known = (state.hormone_receptor_positive is not None
                  and her2.category not in ("unknown", "equivocal-pending"))

@@ -22,7 +22,8 @@ from cards.models import (
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
-    line_end_text, line_start_text, metastatic_when, written_on, variant_text, visceral_crisis_text,
+    adjuvant_end_text, lab_text, latest_written, line_end_text, line_start_text, metastatic_when,
+    relapse_months_text, undecided_labs, written_on, variant_text, visceral_crisis_text,
 )
 from cards.testing import TestNeed
 
@@ -327,6 +328,11 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
     drug_infos = [d for c in offered for d in c.drugs]
     fa = state.factors
     dia = fa.diabetes
+    # a lab written as a bound that leaves a threshold of this card's cautions undecided is,
+    # for that threshold, as good as missing (rules.undecided_labs): said the same way
+    names = {d.name for d in drug_infos}
+    undecided = undecided_labs(state, [c.rule for c in a.regimen.cautions] + [
+        c.rule for n, cs in a.regimen.choice_cautions.items() if n in names for c in cs])
     if any(d.drug_class == "pi3k-akt-mtor" for d in drug_infos):
         # only what is missing (a documented HbA1c is cited in the cautions)
         missing = [name for name, lab in (("HbA1c", dia.hba1c), ("fasting glucose", dia.fasting_glucose))
@@ -334,8 +340,12 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
         if missing:
             what = " and ".join(missing)
             out.append(f"{what[:1].upper() + what[1:]} not documented: needed before starting (see testing card).")
-    if fa.qtc_ms is None and any(d.name == "ribociclib" for d in drug_infos):
+        out += [f"{undecided[k][1]}: a measured value is needed before starting (see testing card)."
+                for k in ("hba1c", "glucose") if k in undecided]
+    if fa.qtc_ms is None and "ribociclib" in names:
         out.append("QTc not documented: ECG before ribociclib (start only if QTcF < 450 ms).")
+    elif "qtc" in undecided and "ribociclib" in names:
+        out.append(f"{undecided['qtc'][1]}: ECG before ribociclib (start only if QTcF < 450 ms).")
     if any(d.name == "ribociclib" for d in drug_infos):
         # C.2 safety overlays: congenital long QT and QT-prolonging drugs -> warning for
         # ribociclib; the record as read here has neither fact, so say it is not checked
@@ -479,7 +489,7 @@ def _endocrine_sensitivity(th) -> str:
                          if started else "")))
     elif m is not None:
         own = "secondary" if m <= 12.0 else "sensitive"
-        facts.append((own, f"relapse {m:.1f} months after completing adjuvant ET"
+        facts.append((own, f"relapse {relapse_months_text(th)} months after completing adjuvant ET"
                            + (f" ({_adjuvant_end_text(th)})" if th.adjuvant_endocrine_end else "")
                            + ((" (> 12 months)" if own == "sensitive" else " (within 12 months)") if own == res
                               else ": on its own endocrine-sensitive (> 12 months)" if own == "sensitive"
@@ -520,23 +530,8 @@ def _no_end_text(first: dt.date | None, starts: list[tuple[dt.date | None, dt.da
     return f"last record {latest}, no end date"
 
 
-def _latest_text(dates: list[tuple[dt.date | None, dt.date | None]]) -> str | None:
-    """The latest of (first day, last day or None), as written: a date without a day shows as
-    written when it holds the latest first day; a full date later than a partial one's first
-    day but inside its range leaves "between"."""
-    firsts = [a for a, _ in dates if a]
-    if not firsts:
-        return None
-    first = max(firsts)
-    last = max(b or a for a, b in dates if a)
-    return fmt_date(first, last if last != first else None)
-
-
-def _adjuvant_end_text(th) -> str:
-    """The adjuvant ET end the relapse timing used (the latest early ET end), as written."""
-    ends = [(e.end, e.end_last) for e in th.exposures if e.setting == "early" and e.end == th.adjuvant_endocrine_end
-            and any(d.drug_class in ENDOCRINE_CLASSES for d in e.drugs)]
-    return _latest_text(ends) or fmt_date(th.adjuvant_endocrine_end)
+_latest_text = latest_written
+_adjuvant_end_text = adjuvant_end_text
 
 
 def summary_headline(state: PatientState, status: PathwayStatus, ctx: Context, gaps: int) -> str:
@@ -707,7 +702,8 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         # its gap: "no date recorded" would contradict that gap
         undated = (" (date of death not usable: see the data gaps)"
                    if any(g.code == "deceased-date-unreadable" for g in state.gaps) else " (no date recorded)")
-        out.append("- Deceased" + (f" {fmt_date(fa.deceased_date)}" if fa.deceased_date else undated)
+        out.append("- Deceased" + (f" {fmt_date(fa.deceased_date, fa.deceased_date_last)}" if fa.deceased_date
+                                   else undated)
                    + cite(fa.deceased_sources))
     out += [f"- {fa.sex}{age}; menopausal status {fa.menopausal_status}"
             + (f" (basis: {fa.menopausal_basis})" if fa.menopausal_basis != "unknown" else "")
@@ -719,9 +715,10 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         bits = [f"diabetes {dia.status}" if dia.status != "none-documented" or not dia.unconfirmed
                 else f"diabetes recorded, not confirmed: {', '.join(dia.unconfirmed)}"]
         if dia.hba1c:
-            bits.append(f"HbA1c {dia.hba1c.value:g} ({fmt_date(dia.hba1c.date)})")
+            bits.append(f"HbA1c {dia.hba1c.written} ({fmt_date(dia.hba1c.date, dia.hba1c.date_last)})")
         if dia.fasting_glucose:
-            bits.append(f"fasting glucose {dia.fasting_glucose.value:g} ({fmt_date(dia.fasting_glucose.date)})")
+            bits.append(f"fasting glucose {dia.fasting_glucose.written} "
+                        f"({fmt_date(dia.fasting_glucose.date, dia.fasting_glucose.date_last)})")
         srcs = list(dia.sources) + (dia.hba1c.sources if dia.hba1c else []) + \
             (dia.fasting_glucose.sources if dia.fasting_glucose else []) + list(dia.unconfirmed_sources)
         out.append(f"- {'; '.join(bits)}{cite(srcs)}")
@@ -733,7 +730,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     if fa.ecog is not None:
         out.append(f"- ECOG {fa.ecog}{cite(fa.ecog_sources)}")
     if fa.qtc_ms is not None:
-        out.append(f"- QTc {fa.qtc_ms.value:g} ms ({fmt_date(fa.qtc_ms.date)}){cite(fa.qtc_ms.sources)}")
+        out.append(f"- {lab_text('QTc', fa.qtc_ms, 'ms')}{cite(fa.qtc_ms.sources)}")
     # options
     if status.in_pathway:
         fit = [a for a in assessments if a.fits and not a.regimen.informational_only]

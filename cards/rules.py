@@ -18,7 +18,7 @@ from typing import Callable, NamedTuple
 
 from mappings.state import (
     ENDOCRINE_CLASSES, LINE_CLASSES, Disease, LabValue, PatientState, Source, TherapyLine, VariantResult, range_text,
-    day_written_last, written_last,
+    bound_reaches, day_written_last, written_last,
 )
 
 NSAI = {"letrozole", "anastrozole"}
@@ -806,6 +806,35 @@ def _adjuvant_et_sources(state: PatientState) -> tuple[Source, ...]:
     return srcs
 
 
+def latest_written(dates: list[tuple[dt.date | None, dt.date | None]]) -> str | None:
+    """The latest of (first day, last day or None), as written: a date without a day shows as
+    written when it holds the latest first day; a full date later than a partial one's first
+    day but inside its range leaves "between"."""
+    firsts = [a for a, _ in dates if a]
+    if not firsts:
+        return None
+    first = max(firsts)
+    last = max(b or a for a, b in dates if a)
+    return fmt_date(first, last if last != first else None)
+
+
+def adjuvant_end_text(th) -> str:
+    """The adjuvant ET end the relapse timing used (the latest early ET end), as written."""
+    ends = [(e.end, e.end_last) for e in th.exposures if e.setting == "early" and e.end == th.adjuvant_endocrine_end
+            and any(d.drug_class in ENDOCRINE_CLASSES for d in e.drugs)]
+    return latest_written(ends) or fmt_date(th.adjuvant_endocrine_end)
+
+
+def relapse_months_text(th) -> str:
+    """The months from the end of adjuvant ET to the recurrence: "14.2", or "13.2 to 25.1" when
+    the end or the metastatic date has no day (TherapyHistory..._range): never a count from a
+    first day the record does not contain."""
+    span = th.months_from_adjuvant_endocrine_end_to_metastasis_range
+    if span is not None:
+        return f"{span[0]:.1f} to {span[1]:.1f}"
+    return f"{th.months_from_adjuvant_endocrine_end_to_metastasis:.1f}"
+
+
 @rule
 def adjuvant_endocrine_relapse_within_12_months(state, ctx):
     th = state.therapy
@@ -817,8 +846,8 @@ def adjuvant_endocrine_relapse_within_12_months(state, ctx):
         ok = months <= 12.0
         # the 12 months named either way and early (an order card's summary is clipped),
         # so a "not indicated" reason says what was needed
-        return Finding(ok, f"Recurrence {months:.1f} months ({'within' if ok else 'more than'} 12) after completing "
-                           f"adjuvant endocrine therapy (ended {fmt_date(th.adjuvant_endocrine_end)})", srcs)
+        return Finding(ok, f"Recurrence {relapse_months_text(th)} months ({'within' if ok else 'more than'} 12) "
+                           f"after completing adjuvant endocrine therapy (ended {adjuvant_end_text(th)})", srcs)
     if th.endocrine_resistance == "de-novo" or state.disease.de_novo_metastatic:
         return Finding(False, "De novo metastatic disease (no adjuvant endocrine therapy)", srcs)
     early_et = any(d.drug_class in ENDOCRINE_CLASSES for e in th.exposures if e.setting == "early" for d in e.drugs)
@@ -1001,6 +1030,71 @@ def childbearing_potential(state, ctx):
     return Finding(_functioning_ovaries(f), _meno_text(state))
 
 
+# --- lab values against thresholds ------------------------------------------
+# HbA1c >= 6.5 %: CR C.2 safety overlays ("HbA1c >=6.5% — capivasertib data show more
+# hyperglycemia"). Fasting glucose >= 126 mg/dL: no row in the reference; the diabetes criterion
+# the mapper reads too (mappings/factors.py), unchanged. QTcF >= 450 ms: CR B.10 ribociclib row
+# ("start only if QTcF <450 ms"), C.2 safety overlays ("QTc >=450 ms"). The HbA1c stop threshold
+# (8.0 %, CR B.5 CAPItello-291) is regimens.yaml's threshold_percent.
+HBA1C_HIGH_PERCENT = 6.5
+FASTING_GLUCOSE_HIGH_MG_DL = 126.0
+QTC_LIMIT_MS = 450.0
+# lab key -> (name in a sentence, default unit)
+LAB_NAMES = {"hba1c": ("HbA1c", "%"), "glucose": ("fasting glucose", "mg/dL"), "qtc": ("QTc", "ms")}
+
+
+def lab_text(name: str, lab: LabValue, unit: str) -> str:
+    """"HbA1c 7.1 % (2024-06-10)": the value as written (a bound with its comparator, "<6.5"),
+    the date as written ("2024-06" for a month without a day, never its first day)."""
+    return f"{name} {lab.written} {lab.unit or unit} ({fmt_date(lab.date, lab.date_last)})"
+
+
+def rule_lab_thresholds(rule_name: str, kw: dict) -> list[tuple[str, float, bool]]:
+    """(lab key, threshold, strict ">") of each lab the rule reads against a threshold."""
+    if rule_name == "diabetes_or_hyperglycemia":
+        return [("hba1c", HBA1C_HIGH_PERCENT, False), ("glucose", FASTING_GLUCOSE_HIGH_MG_DL, False)]
+    if rule_name == "uncontrolled_diabetes_by_hba1c":
+        return [("hba1c", float(kw["threshold_percent"]), True)]
+    if rule_name == "qtc_450_or_more":
+        return [("qtc", QTC_LIMIT_MS, False)]
+    return []
+
+
+def _lab(state: PatientState, key: str) -> LabValue | None:
+    f = state.factors
+    return {"hba1c": f.diabetes.hba1c, "glucose": f.diabetes.fasting_glucose, "qtc": f.qtc_ms}[key]
+
+
+def _reaches(key: str, lab: LabValue, threshold: float, strict: bool) -> bool | None:
+    value = hba1c_percent(lab) if key == "hba1c" else lab.value
+    return bound_reaches(value, lab.comparator, threshold, strict)  # type: ignore[arg-type]
+
+
+def _threshold_text(key: str, threshold: float) -> str:
+    return f"{threshold:.1f}" if key == "hba1c" else f"{threshold:g}"
+
+
+def undecided_labs(state: PatientState, refs) -> dict[str, tuple[LabValue, str]]:
+    """The labs the rules of `refs` (RuleRefs) read against a threshold that their value, written
+    as a bound ("HbA1c >7 %"), leaves undecided: lab key -> (the lab, "HbA1c >7 % (2025-06-20) does
+    not say whether it is above 8.0 %"). The rules then decide nothing (Finding value None),
+    so the cards treat the lab as missing for that threshold, never guess."""
+    open_: dict[str, set[tuple[float, bool]]] = {}
+    for ref in refs:
+        for key, threshold, strict in rule_lab_thresholds(ref.rule, ref.kw):
+            lab = _lab(state, key)
+            if lab is not None and _reaches(key, lab, threshold, strict) is None:
+                open_.setdefault(key, set()).add((threshold, strict))
+    out: dict[str, tuple[LabValue, str]] = {}
+    for key, thresholds in open_.items():
+        lab = _lab(state, key)
+        name, unit = LAB_NAMES[key]
+        which = " or ".join(f"{'above' if strict else 'at or above'} {_threshold_text(key, t)} {unit}"
+                            for t, strict in sorted(thresholds))
+        out[key] = (lab, f"{lab_text(name[:1].upper() + name[1:], lab, unit)} does not say whether it is {which}")  # type: ignore[arg-type]
+    return out
+
+
 @rule
 def diabetes_or_hyperglycemia(state, ctx):
     d = state.factors.diabetes
@@ -1009,23 +1103,29 @@ def diabetes_or_hyperglycemia(state, ctx):
         bits.append(f"diabetes: {d.status}")
     if d.on_antihyperglycemic:
         bits.append("on anti-hyperglycaemic treatment")
-    high_a1c = d.hba1c is not None and d.hba1c.value >= 6.5
-    high_fg = d.fasting_glucose is not None and d.fasting_glucose.value >= 126
+    # True / False, or None for a bound that leaves the threshold undecided ("HbA1c <9 %")
+    high_a1c = _reaches("hba1c", d.hba1c, HBA1C_HIGH_PERCENT, False) if d.hba1c is not None else False
+    high_fg = (_reaches("glucose", d.fasting_glucose, FASTING_GLUCOSE_HIGH_MG_DL, False)
+               if d.fasting_glucose is not None else False)
     if d.hba1c is not None:
-        bits.append(f"HbA1c {d.hba1c.value:g} {d.hba1c.unit or '%'} ({fmt_date(d.hba1c.date)})")
+        bits.append(lab_text("HbA1c", d.hba1c, "%")
+                    + (f", not known whether at or above {HBA1C_HIGH_PERCENT:.1f} %" if high_a1c is None else ""))
     if d.fasting_glucose is not None:
-        bits.append(f"fasting glucose {d.fasting_glucose.value:g} {d.fasting_glucose.unit or 'mg/dL'} "
-                    f"({fmt_date(d.fasting_glucose.date)})")
+        bits.append(lab_text("fasting glucose", d.fasting_glucose, "mg/dL")
+                    + (f", not known whether at or above {FASTING_GLUCOSE_HIGH_MG_DL:g} mg/dL" if high_fg is None
+                       else ""))
     if d.uncontrolled:
         bits.append("uncontrolled (HbA1c > 8.0 %)")
     if d.unconfirmed:
         # a suspected diabetes is not a stop, but the caution must not stay silent on it
         bits.append(f"diabetes recorded, not confirmed: {', '.join(d.unconfirmed)}")
-    val = (d.status != "none-documented" or d.on_antihyperglycemic or d.uncontrolled or high_a1c or high_fg
-           or bool(d.unconfirmed))
+    val: bool | None = bool(d.status != "none-documented" or d.on_antihyperglycemic or d.uncontrolled
+                            or high_a1c is True or high_fg is True or d.unconfirmed)
+    if not val and (high_a1c is None or high_fg is None):
+        val = None  # nothing else documented, and a bound leaves the lab undecided: unknown
     srcs = _srcs(d.sources, d.hba1c.sources if d.hba1c else [], d.fasting_glucose.sources if d.fasting_glucose else [],
                  d.unconfirmed_sources)
-    return Finding(bool(val), "; ".join(bits) or "No diabetes documented", srcs)
+    return Finding(val, "; ".join(bits) or "No diabetes documented", srcs)
 
 
 def hba1c_percent(lab: LabValue | None) -> float | None:
@@ -1062,11 +1162,15 @@ def uncontrolled_diabetes_by_hba1c(state: PatientState, ctx: Context, threshold_
         return Finding(bool(d.uncontrolled), "Diabetes documented as uncontrolled" if d.uncontrolled
                        else "No HbA1c documented", _dia_sources(state))
     lab = d.hba1c
-    shown = f"{lab.value:g} {lab.unit or '%'}" + (f" (= {pct:g} %)" if pct != lab.value else "")
+    shown = f"{lab.written} {lab.unit or '%'}" + (f" (= {lab.comparator or ''}{pct:g} %)" if pct != lab.value else "")
     kind = {"type1": "type 1 diabetes", "type2-treated": "treated type 2 diabetes",
             "type2-untreated": "type 2 diabetes", "lab-only": "diabetes by laboratory values"}.get(d.status, "")
-    text = f"HbA1c {shown} on {fmt_date(lab.date)}" + (f", {kind}" if kind else "")
-    return Finding(pct > threshold_percent, text, _dia_sources(state))
+    text = f"HbA1c {shown} on {fmt_date(lab.date, lab.date_last)}" + (f", {kind}" if kind else "")
+    # a bound that leaves the threshold undecided (">7 %" against 8.0 %) decides nothing (None)
+    above = _reaches("hba1c", lab, threshold_percent, True)
+    if above is None:
+        text += f"; not known whether above {_threshold_text('hba1c', threshold_percent)} %"
+    return Finding(above, text, _dia_sources(state))
 
 
 @rule
@@ -1169,7 +1273,10 @@ def qtc_450_or_more(state, ctx):
     q = state.factors.qtc_ms
     if q is None:
         return Finding(False, "QTc not documented")
-    return Finding(q.value >= 450, f"QTc {q.value:g} ms ({fmt_date(q.date)})", tuple(q.sources))
+    # a bound that leaves 450 ms undecided ("<470 ms") decides nothing (None)
+    over = _reaches("qtc", q, QTC_LIMIT_MS, False)
+    return Finding(over, lab_text("QTc", q, "ms") + (f"; not known whether at or above {QTC_LIMIT_MS:g} ms"
+                                                   if over is None else ""), tuple(q.sources))
 
 
 def visceral_crisis_text(state: PatientState) -> str:

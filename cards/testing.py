@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from mappings.state import LabValue, PatientState, range_text
 
@@ -18,7 +18,7 @@ from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     Context, Finding, describe_variant, esr1_reference_of, evaluate_rule, fmt_date, germline_brca_tested,
-    line_start_text,
+    line_start_text, undecided_labs,
 )
 
 
@@ -342,7 +342,47 @@ def _offers_class(a: RegimenAssessment, drug_class: str) -> bool:
 
 
 def _stale(lab: LabValue | None, as_of: dt.date) -> bool:
+    # by the first day of a date without a day ("2024-06"): within the window only when every
+    # day it can mean is (the labels' "before initiating", C.2 safety overlays)
     return lab is None or lab.date is None or (as_of - lab.date).days > GLYCEMIC_WINDOW_DAYS
+
+
+class GlycemicDue(NamedTuple):
+    when: str  # the tests.yaml order it needs: "hba1c" | "glucose"
+    lab: LabValue | None
+    name: str  # "HbA1c", "Fasting glucose"
+    undecided: str | None = None  # why a recent result decides nothing (a bound: rules.undecided_labs)
+
+    def fact(self, as_of: dt.date, on: str = "from", name: str | None = None) -> str:
+        """What the record shows, as a testing card says it (name: of a dated result)."""
+        lab = self.lab
+        if lab is None:
+            return f"{self.name} not documented"
+        if self.undecided:
+            return self.undecided
+        shown = f"{name or self.name} {lab.written} {on} {fmt_date(lab.date, lab.date_last)}"
+        if lab.date is not None and lab.date_last is not None \
+                and (as_of - lab.date_last).days <= GLYCEMIC_WINDOW_DAYS:
+            # written without a day, and only part of it lies in the window
+            return f"{shown} (no day given) cannot be shown to be within the last {GLYCEMIC_WINDOW_DAYS} days"
+        return f"{shown} is older than {GLYCEMIC_WINDOW_DAYS} days"
+
+
+def glycemic_due(state: PatientState, regimens) -> list[GlycemicDue]:
+    """The HbA1c / fasting glucose to order before the PI3K/AKT/mTOR inhibitors of `regimens`
+    (C.2 safety overlays; tests.yaml test-glycemic): not documented, older than the window, or
+    a recent result written as a bound that leaves a threshold of the regimens' cautions
+    undecided ("HbA1c >7 %" against 8.0 %): for that threshold it is as good as missing.
+    One reading for patient-view's testing card and the order hooks."""
+    undecided = undecided_labs(state, [c.rule for r in regimens for c in r.cautions])
+    dia = state.factors.diabetes
+    out = []
+    for when, lab, name in (("hba1c", dia.hba1c, "HbA1c"), ("glucose", dia.fasting_glucose, "Fasting glucose")):
+        if _stale(lab, state.as_of):
+            out.append(GlycemicDue(when, lab, name))
+        elif when in undecided:
+            out.append(GlycemicDue(when, lab, name, f"{undecided[when][1]}: a measured value is needed"))
+    return out
 
 
 @rule
@@ -351,14 +391,10 @@ def glycemic_test_needed(state, ctx, status, by_topic):
             and _offers_class(a, "pi3k-akt-mtor")]
     if not pi3k:
         return None
-    dia = state.factors.diabetes
     whens, reasons = [], []
-    for when, lab, name in (("hba1c", dia.hba1c, "HbA1c"), ("glucose", dia.fasting_glucose, "Fasting glucose")):
-        if _stale(lab, state.as_of):
-            whens.append(when)
-            reasons.append(Finding(None, f"{name} not documented" if lab is None else
-                                   f"{name} {lab.value:g} from {fmt_date(lab.date)} is older than "
-                                   f"{GLYCEMIC_WINDOW_DAYS} days", tuple(lab.sources) if lab else ()))
+    for due in glycemic_due(state, [a.regimen for a in pi3k]):
+        whens.append(due.when)
+        reasons.append(Finding(None, due.fact(state.as_of), tuple(due.lab.sources) if due.lab else ()))
     if not whens:
         return None
     names = [a.regimen.name for a in pi3k]

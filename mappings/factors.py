@@ -28,7 +28,7 @@ from mappings.fhir import (
     Concept, _parse_date_str, concept, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
     date_last, parse_date, partial_last, period, quantity, text_of,
 )
-from mappings.state import Diabetes, LabValue, LungDisease, PatientFactors, Source, TherapyHistory
+from mappings.state import Diabetes, LabValue, LungDisease, PatientFactors, Source, TherapyHistory, range_text
 
 AGE_RULE_POSTMENOPAUSAL = 60
 _UNSET: Any = object()
@@ -84,8 +84,13 @@ def _inactive(res: dict[str, Any]) -> bool:
     return next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "") in ("resolved", "inactive", "remission")
 
 
-# (date key, value, unit, code, Observation) of one lab result
-_LabResult = tuple[dt.date, float, "str | None", str, dict[str, Any]]
+# (date key, value, unit, code, Observation, comparator) of one lab result
+_LabResult = tuple[dt.date, float, "str | None", str, dict[str, Any], "str | None"]
+# FHIR R4 Quantity.comparator (QuantityComparator): the value is a bound, not the result
+_COMPARATORS = frozenset({"<", "<=", ">=", ">"})
+# a result written as text with its bound ("<6.5", ">= 14 %"; the signs ≤ ≥ as <= >=)
+_VALUE_STRING = re.compile(r"\s*(<=|>=|\u2264|\u2265|<|>)?\s*(\d+(?:\.\d+)?)")
+_SIGN_WRITTEN = {"\u2264": "<=", "\u2265": ">="}
 
 
 def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValue | None:
@@ -126,9 +131,13 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
             ctx.ignore(obs, "unreadable-resource", f"{label} component could not be read")
     if best is None:
         return None
-    key, val, unit, hit, obs = best
+    key, val, unit, hit, obs, comparator = best
     d = None if key == dt.date.min else key
-    return LabValue(value=round(val, 2), unit=unit, date=d, sources=[ctx.source(obs, d, f"{label} ({hit})")])
+    # a date written without a day ("2024-06"): its last day, for the cards to show it as
+    # written (the latest result is still picked by the first day, as before)
+    last = partial_last(d, obs_date(obs, date_last))
+    return LabValue(value=round(val, 2), unit=unit, date=d, comparator=comparator, date_last=last,
+                    sources=[ctx.source(obs, d, f"{label} ({hit})", date_last=last)])
 
 
 def _lab_code(cods: list[tuple[str, str, str]], codes: frozenset[str]) -> str | None:
@@ -147,13 +156,16 @@ def _later(best: _LabResult | None, found: _LabResult | None) -> _LabResult | No
 
 def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, label: str,
                 convert) -> _LabResult | None:
-    """(date key, value, unit, code, Observation) of one result: `unit` is the Observation
-    itself or its component (whose date is the Observation's); None when there is no value,
-    or the value is implausible in its unit (listed as ignored)."""
+    """(date key, value, unit, code, Observation, comparator) of one result: `unit` is the
+    Observation itself or its component (whose date is the Observation's); None when there is
+    no value, or the value is implausible in its unit (listed as ignored). The comparator
+    (FHIR R4 Quantity.comparator, or the sign a valueString writes) is kept with the value:
+    "<6.5 %" is a bound, not 6.5."""
     # a number beside a dataAbsentReason is not read either (obs-6: which is wrong cannot be told)
     if "dataAbsentReason" in unit and ctx.ignore_data_absent(obs, unit, f"{label} ({hit})", obs_date(obs)):
         return None
     q = unit.get("valueQuantity")
+    comparator = None
     if type(q) is dict:
         # quantity(q), inlined for a plain dict
         v = q.get("value")
@@ -166,24 +178,35 @@ def _lab_result(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any], hit: str, l
         if not isinstance(qunit, str) or not qunit:
             code = q.get("code")
             qunit = code if isinstance(code, str) else None
+        comparator = q.get("comparator")
     else:
-        val, qunit, _ = quantity(q)
+        val, qunit, comparator = quantity(q)
+    if val is None:
+        comparator = None  # a comparator without a value bounds nothing
+    elif comparator is not None and comparator not in _COMPARATORS:
+        # not one of R4's four: what the number bounds cannot be told (no guess)
+        ctx.ignore(obs, "unreadable-resource", f"{label} comparator {str(comparator)[:10]!r} is not a FHIR R4 "
+                                               "comparator (<, <=, >=, >): not read")
+        return None
     if val is None:
         # valueInteger (FHIR R4 Observation.value[x]): a number in the test's usual unit
         val = number(unit.get("valueInteger"))
     if val is None and isinstance(unit.get("valueString"), str):
-        m = re.match(r"\s*[<>]?\s*(\d+(?:\.\d+)?)", unit["valueString"])
-        val = float(m.group(1)) if m else None
+        m = _VALUE_STRING.match(unit["valueString"])
+        if m:
+            val = float(m.group(2))
+            comparator = _SIGN_WRITTEN.get(m.group(1), m.group(1))
     if val is None:
         return None
-    # every converter can refuse an implausible value, so each value is converted
+    # every converter can refuse an implausible value, so each value is converted (each
+    # conversion is increasing, so a bound stays the same kind of bound)
     val, qunit = convert(val, qunit)
     if val is None:
         ctx.ignore(obs, "unreadable-resource", f"{label} value is implausible in its unit (or without one): not read")
         return None
     ed = obs.get("effectiveDateTime")
     d = (_parse_date_str(ed) if type(ed) is str else None) or obs_date(obs)
-    return d or dt.date.min, val, qunit, hit, obs
+    return d or dt.date.min, val, qunit, hit, obs, comparator
 
 
 # Below this an HbA1c is not read as %: no living patient has an HbA1c under 2 %, and such
@@ -265,7 +288,8 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
             # a deceased patient's age is the age at death, never counted on past it
             # (_deceased keeps only a death date between birth and as_of)
             birth_latest = _latest_birth_date(p.get("birthDate"), f.birth_date)
-            f.age = _age(birth_latest, f.deceased_date or ctx.as_of)
+            # (a death date without a day may begin before the birth date: never a negative age)
+            f.age = max(0, _age(birth_latest, f.deceased_date or ctx.as_of))
     else:
         ctx.gap("patient-demographics-missing", "No Patient resource: sex and age are unknown.")
 
@@ -289,16 +313,20 @@ def _deceased(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
     if when is not None:
         f.deceased = True
         d = parse_date(when) if isinstance(when, str) else None
+        # a date without a day ("2024-06"): any day of it; implausible only when every day is
+        # (after as_of from its first day, before the birth from its last), as written
+        last = partial_last(d, date_last(when))
         if d is None:
             shown = when if isinstance(when, str) else json.dumps(when, default=str)
             problem = f"cannot be read as a date ({shown[:40]!r})"
         elif d > ctx.as_of:
-            problem = f"({d.isoformat()}) is after the as-of date {ctx.as_of.isoformat()}"
-        elif f.birth_date is not None and d < f.birth_date:
-            problem = f"({d.isoformat()}) is before the birth date {f.birth_date.isoformat()}"
+            problem = f"({_as_written(d, last)}) is after the as-of date {ctx.as_of.isoformat()}"
+        elif f.birth_date is not None and (last or d) < f.birth_date:
+            problem = f"({_as_written(d, last)}) is before the birth date {f.birth_date.isoformat()}"
         else:
             problem = ""
             f.deceased_date = d
+            f.deceased_date_last = last
         if problem:
             ctx.gap("deceased-date-unreadable",
                     f"The patient is recorded as deceased, but the date of death {problem}: it is not "
@@ -307,8 +335,15 @@ def _deceased(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
     elif p.get("deceasedBoolean") is True:
         f.deceased = True
     if f.deceased:
-        text = "Patient recorded as deceased" + (f" ({f.deceased_date.isoformat()})" if f.deceased_date else "")
-        f.deceased_sources = [ctx.source(p, f.deceased_date, text)]
+        when = f" ({_as_written(f.deceased_date, f.deceased_date_last)})" if f.deceased_date else ""
+        f.deceased_sources = [ctx.source(p, f.deceased_date, "Patient recorded as deceased" + when,
+                                         date_last=f.deceased_date_last)]
+
+
+def _as_written(first: dt.date, last: dt.date | None) -> str:
+    """A date as the record wrote it: "2024-06-10", or "2024" / "2024-06" for one without a day
+    (last: its last day), never the first day, which the record does not contain."""
+    return first.isoformat() if last is None else range_text(first, last).removeprefix("in ")
 
 
 # --- menopause -----------------------------------------------------------------------
@@ -562,11 +597,17 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     dm.sources.extend(s for e in meds for s in e.sources)
     dm.hba1c = _latest_lab(ctx, T.HBA1C_CODES, "HbA1c", _hba1c_conv)
     dm.fasting_glucose = _latest_lab(ctx, T.FPG_CODES, "Fasting glucose", _glucose_conv)
-    dm.uncontrolled = bool(dm.hba1c and dm.hba1c.value > 8.0)
-    lab_high = bool((dm.hba1c and dm.hba1c.value >= 6.5) or (dm.fasting_glucose and dm.fasting_glucose.value >= 126))
+    # HbA1c > 8.0 %: CAPItello-291 exclusion (CR B.5 capivasertib trial row; C.2 safety overlays);
+    # HbA1c >= 6.5 %: C.2 safety overlays; fasting glucose >= 126 mg/dL: not in the reference (the
+    # diabetes criterion this reader has always used). A result written as a bound ("<9 %")
+    # that leaves a threshold undecided counts as no result for it (LabValue.reaches): not a guess.
+    dm.uncontrolled = dm.hba1c is not None and dm.hba1c.reaches(8.0, strict=True) is True
+    a1c_high = dm.hba1c is not None and dm.hba1c.reaches(6.5) is True
+    fg_high = dm.fasting_glucose is not None and dm.fasting_glucose.reaches(126) is True
+    lab_high = a1c_high or fg_high
     if lab_high:
-        dm.sources.extend((dm.hba1c.sources if dm.hba1c and dm.hba1c.value >= 6.5 else [])
-                          + (dm.fasting_glucose.sources if dm.fasting_glucose and dm.fasting_glucose.value >= 126 else []))
+        dm.sources.extend((dm.hba1c.sources if a1c_high and dm.hba1c else [])
+                          + (dm.fasting_glucose.sources if fg_high and dm.fasting_glucose else []))
     if "type1" in types:
         dm.status = "type1"
     elif types:

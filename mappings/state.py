@@ -372,6 +372,10 @@ class TherapyHistory(BaseModel):
     adjuvant_endocrine_end: dt.date | None = None
     on_adjuvant_endocrine_at_recurrence: bool = False
     months_from_adjuvant_endocrine_end_to_metastasis: float | None = None  # 0 if on treatment
+    # set when the adjuvant ET end or the metastatic date is written without a day: the fewest
+    # and the most months those dates allow (the figure above counts from their first days; the
+    # relapse class is the same across the range, else no months are given: mappings/therapy.py)
+    months_from_adjuvant_endocrine_end_to_metastasis_range: tuple[float, float] | None = None
     endocrine_resistance: EndocrineResistance = "unknown"
     endocrine_resistance_sources: list[Source] = Field(default_factory=list)
 
@@ -452,11 +456,44 @@ class TherapyHistory(BaseModel):
 
 # --- patient factors -------------------------------------------------------
 
+LabComparator = Literal["<", "<=", ">=", ">"]
+
+
 class LabValue(BaseModel):
     value: float
     unit: str | None = None
     date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)
+    # FHIR R4 Quantity.comparator: the result was written as a bound ("<6.5 %", ">14 %": the
+    # assay's limit), not measured; `value` is the bound. None: a measured value.
+    comparator: LabComparator | None = None
+    # the date written without a day ("2024-06"): the last day it can mean (date is the first,
+    # which the record does not contain: cards show the date as written)
+    date_last: dt.date | None = None
+
+    @property
+    def written(self) -> str:
+        """The value as the lab wrote it: "7.1", "<6.5", ">14"."""
+        return f"{self.comparator or ''}{self.value:g}"
+
+    def reaches(self, threshold: float, strict: bool = False) -> bool | None:
+        """Whether the result is >= threshold (strict: > threshold): bound_reaches."""
+        return bound_reaches(self.value, self.comparator, threshold, strict)
+
+
+def bound_reaches(value: float, comparator: str | None, threshold: float, strict: bool = False) -> bool | None:
+    """Whether a result written `comparator value` (FHIR R4 Quantity.comparator; None: measured)
+    is >= threshold (strict: > threshold). A bound decides only when every value it allows
+    agrees: "<6.5" is below any threshold >= 6.5, ">14" above 8; ">7" or "<9" against 8 leave
+    it undecided (None: unknown, never a guess)."""
+    if comparator is None:
+        return value > threshold if strict else value >= threshold
+    if comparator in ("<", "<="):
+        # every allowed value is under the threshold ("<=" at the threshold may reach it)
+        below = value <= threshold if (comparator == "<" or strict) else value < threshold
+        return False if below else None
+    above = value >= threshold if (comparator == ">" or not strict) else value > threshold
+    return True if above else None
 
 
 class Diabetes(BaseModel):
@@ -502,6 +539,9 @@ class PatientFactors(BaseModel):
     # Patient.deceasedBoolean true or any Patient.deceasedDateTime (the date when readable)
     deceased: bool = False
     deceased_date: dt.date | None = None
+    # the death date written without a day ("2024-06"): the last day it can mean (deceased_date
+    # is the first, which the record does not contain: cards show the date as written)
+    deceased_date_last: dt.date | None = None
     deceased_sources: list[Source] = Field(default_factory=list)
 
 

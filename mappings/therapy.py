@@ -1193,6 +1193,13 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
     elif ends and not open_ended:
         th.adjuvant_endocrine_end = max(ends)  # type: ignore[type-var]
         th.months_from_adjuvant_endocrine_end_to_metastasis = round(months_between(th.adjuvant_endocrine_end, m), 2)
+        # dates without a day: the months are a range (the class is the same over it, checked
+        # above by _partial_dates_decide and _partial_end_matters); cards show the range
+        end_last = max((e.end_last or e.end) for e in early_et if e.end)  # type: ignore[type-var]
+        m_last = disease.metastatic_date_latest or m
+        if end_last != th.adjuvant_endocrine_end or m_last != m:
+            th.months_from_adjuvant_endocrine_end_to_metastasis_range = (
+                round(months_between(end_last, m), 2), round(months_between(th.adjuvant_endocrine_end, m_last), 2))
     else:
         ctx.gap("adjuvant-endocrine-end-unknown",
                 "Adjuvant endocrine therapy is documented without an end date: endocrine resistance cannot be classified.",

@@ -249,20 +249,19 @@ class FhirPatient:
         self._obs("meno", _cc(SCT, "161712005", "Menopause, function"), on, valueCodeableConcept=value)
         return self
 
-    def hba1c(self, value: float, on: str) -> "FhirPatient":
+    def hba1c(self, value: float, on: str, comparator: str | None = None) -> "FhirPatient":
+        """comparator: FHIR R4 Quantity.comparator ("<", "<=", ">=", ">"), a result written as a bound."""
         self._obs("hba1c", _cc(LOINC, "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"), on,
-                  valueQuantity={"value": value, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"})
+                  valueQuantity=_quantity(value, "%", comparator))
         return self
 
-    def fasting_glucose(self, value: float, on: str) -> "FhirPatient":
+    def fasting_glucose(self, value: float, on: str, comparator: str | None = None) -> "FhirPatient":
         self._obs("fpg", _cc(LOINC, "1558-6", "Fasting glucose [Mass/volume] in Serum or Plasma"), on,
-                  valueQuantity={"value": value, "unit": "mg/dL", "system": "http://unitsofmeasure.org",
-                                 "code": "mg/dL"})
+                  valueQuantity=_quantity(value, "mg/dL", comparator))
         return self
 
-    def qtc(self, ms: float, on: str) -> "FhirPatient":
-        self._obs("qtc", _cc(LOINC, "8636-3", "QT interval corrected"), on,
-                  valueQuantity={"value": ms, "unit": "ms", "system": "http://unitsofmeasure.org", "code": "ms"})
+    def qtc(self, ms: float, on: str, comparator: str | None = None) -> "FhirPatient":
+        self._obs("qtc", _cc(LOINC, "8636-3", "QT interval corrected"), on, valueQuantity=_quantity(ms, "ms", comparator))
         return self
 
     # --- pipeline --------------------------------------------------------
@@ -281,3 +280,11 @@ def hr_positive_mbc(pid: str, *, gender: str = "female", birth: str = "1958-05-0
     if menopause and gender == "female":
         p.menopause(menopause, metastatic)
     return p
+
+
+def _quantity(value: float, unit: str, comparator: str | None = None) -> dict:
+    """A UCUM Quantity; with a comparator (FHIR R4 Quantity.comparator) when given."""
+    q = {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}
+    if comparator:
+        q["comparator"] = comparator
+    return q

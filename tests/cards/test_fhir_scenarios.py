@@ -1268,3 +1268,105 @@ def test_fhir_a_type_1_diabetes_stop_on_an_order_is_dated_by_the_diagnosis_not_b
     stop = next(c for c in out if c["indicator"] == "critical")
     assert stop["summary"] == "Capivasertib: type 1 diabetes (2015-03-01) — do not start"
     assert "- Type 1 diabetes documented — Condition/diabetes-" in stop["detail"]
+
+
+# --- lab results written as a bound (FHIR R4 Quantity.comparator), dates without a day ---
+
+CAPI_FULV = [("capivasertib", "pi3k-akt-mtor", "2674363"), ("fulvestrant", "fulvestrant", "282357")]
+
+
+def _pik3ca_after_et(pid: str) -> FhirPatient:
+    return after_ai_cdk46i(pid).variant("PIK3CA", "p.His1047Arg", on="2025-06-01").fasting_glucose(100, "2025-06-20")
+
+
+def test_fhir_an_hba1c_written_below_9_is_no_uncontrolled_diabetes_stop_and_asks_for_a_measured_hba1c():
+    # "<9 %" read as 9 % stopped capivasertib and alpelisib ("HbA1c > 8.0 %", CR B.5) and warned on
+    # everolimus (>= 6.5 %, C.2): it says neither, so each is unknown, as a missing HbA1c is
+    state, cards = run(_pik3ca_after_et("a1c-below-9").hba1c(9, "2025-06-20", comparator="<"))
+    undecided = "HbA1c <9 % (2025-06-20) does not say whether it is at or above 6.5 % or above 8.0 %"
+    for topic in ("capivasertib-fulvestrant", "alpelisib-fulvestrant"):
+        c = card(cards, topic)
+        assert c["indicator"] == "info" and "do not start" not in c["summary"], topic
+        assert f"- {undecided}: a measured value is needed before starting (see testing card)." in c["detail"]
+    assert card(cards, "everolimus-exemestane")["indicator"] == "info"
+    assert ("- HbA1c <9 % (2025-06-20) does not say whether it is at or above 6.5 %: a measured value is needed "
+            "before starting (see testing card).") in card(cards, "everolimus-exemestane")["detail"]
+    assert "test-glycemic" in ordered_tests(cards)
+    assert f"- {undecided}: a measured value is needed — Observation/hba1c-" in card(cards, "test-glycemic")["detail"]
+    assert "HbA1c <9 (2025-06-20)" in card(cards, "patient-summary")["detail"]
+    # the order hooks: no "do not start", the glucose tests instead
+    shown = _shown(_order(state, [_draft(*d) for d in CAPI_FULV]))
+    assert shown == [("info", "test-glycemic", "Capivasertib: measured HbA1c not documented in the last 30 days")]
+
+
+def test_fhir_an_hba1c_written_below_6_5_gives_no_hyperglycaemia_warning():
+    state, cards = run(_pik3ca_after_et("a1c-below-6-5").hba1c(6.5, "2025-06-20", comparator="<"))
+    assert state.factors.diabetes.status == "none-documented"
+    for topic in ("capivasertib-fulvestrant", "alpelisib-fulvestrant", "everolimus-exemestane"):
+        assert card(cards, topic)["indicator"] == "info", topic
+        assert "does not say" not in card(cards, topic)["detail"]
+    assert "test-glycemic" not in ordered_tests(cards)
+    assert "diabetes none-documented; HbA1c <6.5 (2025-06-20)" in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_an_hba1c_written_above_14_in_a_month_without_a_day_stops_capivasertib_and_is_shown_as_written():
+    state, cards = run(_pik3ca_after_et("a1c-above-14").hba1c(14, "2025-06", comparator=">"))
+    assert card(cards, "capivasertib-fulvestrant")["indicator"] == "critical"
+    assert "HbA1c >14 (2025-06)" in card(cards, "patient-summary")["detail"]
+    out = _order(state, [_draft(*d) for d in CAPI_FULV])
+    stop = next(c for c in out if c["indicator"] == "critical")
+    assert stop["summary"] == "Capivasertib: uncontrolled diabetes (HbA1c) (2025-06) — do not start"
+    assert "- HbA1c >14 % on 2025-06, diabetes by laboratory values — Observation/hba1c-" in stop["detail"]
+
+
+def test_fhir_a_qtc_written_below_460_leaves_ribociclib_recommended_and_asks_for_an_ecg_as_for_a_missing_qtc():
+    # "<460 ms" read as 460 ms moved the recommendation away from ribociclib (QTcF >= 450 ms, CR B.10)
+    state, cards = run(de_novo("qtc-below-460").qtc(460, "2024-01-25", comparator="<"), FIRST_LINE_AS_OF)
+    c = card(cards, "ai-cdk46i")
+    assert recommended(c) == ["letrozole", "ribociclib"] and c["indicator"] == "info"
+    assert ("- QTc <460 ms (2024-01-25) does not say whether it is at or above 450 ms: ECG before ribociclib "
+            "(start only if QTcF < 450 ms).") in c["detail"]
+    assert "- QTc <460 ms (2024-01-25) — Observation/qtc-" in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_qtc_written_above_500_keeps_the_ribociclib_caution_and_shows_the_bound():
+    state, cards = run(de_novo("qtc-above-500").qtc(500, "2024-01-25", comparator=">"), FIRST_LINE_AS_OF)
+    assert recommended(card(cards, "ai-cdk46i")) == ["letrozole", "abemaciclib"]
+    assert "Patient: QTc >500 ms (2024-01-25)" in card(cards, "fulvestrant-cdk46i")["detail"]
+    out = _order(state, [_draft("ribociclib", "cdk46i", "1873980"), _draft(*LETROZOLE)])
+    caution = next(c for c in out if "QTc" in c["summary"])
+    assert "- QTc >500 ms (2024-01-25) — Observation/qtc-" in caution["detail"]
+
+
+def test_fhir_an_hba1c_of_a_month_without_a_day_is_shown_as_written_and_not_said_to_be_older_than_30_days():
+    # "2025-06" on 2025-07-10 may be 10 or 39 days old: the test is still asked for (the labels'
+    # "before initiating"), but the card no longer says it is older than 30 days from 2025-06-01
+    state, cards = run(_pik3ca_after_et("a1c-month").hba1c(7.6, "2025-06"), dt.date(2025, 7, 10))
+    test = card(cards, "test-glycemic")
+    assert ("- HbA1c 7.6 from 2025-06 (no day given) cannot be shown to be within the last 30 days "
+            "— Observation/hba1c-") in test["detail"]
+    assert "2025-06-01" not in test["detail"]
+    assert "HbA1c 7.6 (2025-06)" in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_death_date_without_a_day_is_shown_as_written_not_as_its_first_day():
+    p = de_novo("dead-month", birth="1951-10-16").deceased("2023-11")
+    _, cards = run(p, FIRST_LINE_AS_OF.replace(year=2025))
+    summary = cards[0]
+    assert "Patient recorded as deceased (2023-11)" in summary["summary"]
+    assert "**Pathway**: Patient recorded as deceased (2023-11): no treatment advice." in summary["detail"]
+    assert "- Deceased 2023-11 — Patient/dead-month (2023-11)" in summary["detail"]
+    assert "2023-11-01" not in summary["detail"]
+
+
+def test_fhir_a_relapse_after_an_adjuvant_end_written_as_a_year_gives_the_months_as_the_range_the_year_allows():
+    # "2021": 24.5 months (from 2021-12-31) to 36.5 (from 2021-01-01) before the 2024-01-15 relapse;
+    # endocrine-sensitive either way (> 12 months, CR C.1 ABC4), as before
+    state, cards = run(adjuvant_relapse("relapse-year", "2021"))
+    assert state.therapy.endocrine_resistance == "sensitive"
+    detail = card(cards, "patient-summary")["detail"]
+    assert ("endocrine-sensitive: relapse 24.5 to 36.5 months after completing adjuvant ET (2021) (> 12 months)"
+            in detail)
+    assert ("Recurrence 24.5 to 36.5 months (more than 12) after completing adjuvant endocrine therapy "
+            "(ended 2021)") in detail
+    assert "2021-01-01" not in detail

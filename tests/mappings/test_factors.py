@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from mappings import build_patient_state
+from mappings.state import LabValue
 from tests.mappings.builders import (
     GOSERELIN, ICD10, LOINC, PID, SNOMED, answer, cc, coding, component, condition, data_absent, loinc_obs,
     med_statement, observation, patient, procedure, quantity,
@@ -530,3 +531,81 @@ def test_premenopausal_and_postmenopausal_documented_on_the_same_day_are_a_gap_w
     assert "conflicting statuses documented on 2024-01-01 (postmenopausal, premenopausal)" in gap.message
     assert sorted(src.reference for src in gap.sources) == sorted(f"Observation/{o['id']}" for o in obs)
     assert _rule("postmenopausal_woman", *obs).value is None  # no elacestrant/everolimus on a guess
+
+
+# --- lab results written as a bound (FHIR R4 Quantity.comparator) and dates without a day ---
+
+def test_an_hba1c_written_below_6_5_is_a_bound_not_6_5_and_documents_no_diabetes():
+    # "<6.5 %" read as 6.5 made a lab-only diabetes (HbA1c >= 6.5 %, CR C.2 safety overlays)
+    d = factors(loinc_obs("4548-4", "2024-05-01", **quantity(6.5, comparator="<"))).diabetes
+    assert d.hba1c.value == 6.5 and d.hba1c.comparator == "<" and d.hba1c.written == "<6.5"
+    assert d.status == "none-documented" and not d.uncontrolled
+
+
+def test_an_hba1c_written_above_8_is_uncontrolled_diabetes():
+    # ">8 %" read as 8.0 was not "> 8.0 %" (CAPItello-291 exclusion, CR B.5)
+    d = factors(loinc_obs("4548-4", "2024-05-01", **quantity(8, comparator=">"))).diabetes
+    assert d.uncontrolled is True and d.status == "lab-only"
+
+
+def test_an_hba1c_written_below_9_is_neither_uncontrolled_nor_lab_only_diabetes_as_it_decides_neither():
+    # "<9 %" may be 6 % or 8.9 %: read as 9 it made an uncontrolled diabetes (a stop)
+    d = factors(loinc_obs("4548-4", "2024-05-01", **quantity(9, comparator="<"))).diabetes
+    assert d.hba1c.reaches(8.0, strict=True) is None and d.hba1c.reaches(6.5) is None
+    assert not d.uncontrolled and d.status == "none-documented"
+
+
+@pytest.mark.parametrize("written, comparator, value", [("<=6.0", "<=", 6.0), ("\u2265 14 %", ">=", 14.0),
+                                                        (">14", ">", 14.0), ("7.1", None, 7.1)])
+def test_an_hba1c_sent_as_text_keeps_the_sign_it_is_written_with(written, comparator, value):
+    d = factors(loinc_obs("4548-4", "2024-05-01", valueString=written)).diabetes
+    assert (d.hba1c.comparator, d.hba1c.value) == (comparator, value)
+
+
+def test_a_lab_comparator_that_is_not_a_fhir_r4_comparator_is_not_read_but_reported():
+    obs = loinc_obs("4548-4", "2024-05-01", valueQuantity={"value": 7.0, "unit": "%", "comparator": "ad"})
+    s = build_patient_state([patient(birth="1980-01-01"), obs], PID, AS_OF)
+    assert s.factors.diabetes.hba1c is None and "hba1c-missing" in {g.code for g in s.gaps}
+    assert any(g.code == "unreadable-resource" and "'ad'" in g.message for g in s.ignored)
+
+
+@pytest.mark.parametrize("comparator, value, threshold, strict, reaches", [
+    ("<", 6.5, 6.5, False, False), ("<", 6.5, 8.0, True, False), ("<=", 6.5, 6.5, False, None),
+    ("<=", 8.0, 8.0, True, False), ("<", 9.0, 8.0, True, None), (">", 14.0, 8.0, True, True),
+    (">", 7.0, 8.0, True, None), (">=", 8.0, 8.0, True, None), (">=", 450, 450, False, True),
+    (None, 8.0, 8.0, True, False), (None, 6.5, 6.5, False, True)])
+def test_a_bound_decides_a_threshold_only_when_every_value_it_allows_agrees(comparator, value, threshold, strict,
+                                                                          reaches):
+    assert LabValue(value=value, comparator=comparator).reaches(threshold, strict) is reaches
+
+
+def test_a_qtc_written_as_a_bound_keeps_it():
+    f = factors(loinc_obs("8636-3", "2024-05-01", **quantity(500, unit="ms", comparator=">")))
+    assert (f.qtc_ms.comparator, f.qtc_ms.value, f.qtc_ms.written) == (">", 500, ">500")
+
+
+def test_a_lab_dated_without_a_day_keeps_the_last_day_it_can_mean_for_the_cards_to_show_it_as_written():
+    d = factors(loinc_obs("4548-4", "2024-03", **quantity(7.1))).diabetes
+    assert (d.hba1c.date, d.hba1c.date_last) == (dt.date(2024, 3, 1), dt.date(2024, 3, 31))
+    assert d.hba1c.sources[0].date_last == dt.date(2024, 3, 31)
+    full = factors(loinc_obs("4548-4", "2024-03-01", **quantity(7.1))).diabetes
+    assert full.hba1c.date_last is None
+
+
+def test_a_death_date_without_a_day_keeps_its_last_day_and_is_named_as_written():
+    p = {**patient(birth="1950-03-01"), "deceasedDateTime": "2019-11"}
+    f = build_patient_state([p], PID, AS_OF).factors
+    assert (f.deceased_date, f.deceased_date_last) == (dt.date(2019, 11, 1), dt.date(2019, 11, 30))
+    assert f.deceased_sources[0].display == "Patient recorded as deceased (2019-11)"
+
+
+def test_a_death_year_is_implausible_before_the_birth_only_when_every_day_of_it_is():
+    # "1960" may be any day of 1960: a birth on 1960-05-01 does not make it impossible
+    p = {**patient(birth="1960-05-01"), "deceasedDateTime": "1960"}
+    s = build_patient_state([p], PID, AS_OF)
+    assert s.factors.deceased_date == dt.date(1960, 1, 1) and s.factors.age == 0
+    assert "deceased-date-unreadable" not in {g.code for g in s.gaps}
+    early = build_patient_state([{**patient(birth="1960-05-01"), "deceasedDateTime": "1959"}], PID, AS_OF)
+    assert "deceased-date-unreadable" in {g.code for g in early.gaps}
+    assert "(1959) is before the birth date 1960-05-01" in next(
+        g.message for g in early.gaps if g.code == "deceased-date-unreadable")
