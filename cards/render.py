@@ -490,7 +490,7 @@ def _endocrine_sensitivity(th) -> str:
     elif m is not None:
         own = "secondary" if m <= 12.0 else "sensitive"
         facts.append((own, f"relapse {relapse_months_text(th)} months after completing adjuvant ET"
-                           + (f" ({_adjuvant_end_text(th)})" if th.adjuvant_endocrine_end else "")
+                           + (f" ({adjuvant_end_text(th)})" if th.adjuvant_endocrine_end else "")
                            + ((" (> 12 months)" if own == "sensitive" else " (within 12 months)") if own == res
                               else ": on its own endocrine-sensitive (> 12 months)" if own == "sensitive"
                               else ": on its own secondary resistance (within 12 months)")))
@@ -524,14 +524,10 @@ def _no_end_text(first: dt.date | None, starts: list[tuple[dt.date | None, dt.da
     """The end of a drug whose records give no end date: its last record's date when there are
     several (monthly refills, injections: "last record 2025-05-01, no end date"), not "date
     unknown" beside a line that reads the course as continuing."""
-    latest = _latest_text(starts)
+    latest = latest_written(starts)
     if latest is None or max(a for a, _ in starts if a) == first:
         return "date unknown"
     return f"last record {latest}, no end date"
-
-
-_latest_text = latest_written
-_adjuvant_end_text = adjuvant_end_text
 
 
 def summary_headline(state: PatientState, status: PathwayStatus, ctx: Context, gaps: int) -> str:
@@ -590,7 +586,7 @@ class _EarlyCourse:
             self.end = e.end
 
     def line(self) -> str:
-        start, end = written_on(self.start, self.starts), _latest_text(self.ends) or fmt_date(None)
+        start, end = written_on(self.start, self.starts), latest_written(self.ends) or fmt_date(None)
         if self.records == 1:
             return f"- (Neo)adjuvant: {self.names}, {start} to {end}{cite(self.sources)}"
         if self.series:
@@ -683,7 +679,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         # a span per ingredient, not a course: letrozole given adjuvant and again in line 1
         # spans both with the gap between, which the lines above show
         out.append("- Drugs on record (first to last record): " + "; ".join(
-            f"{name} ({written_on(a, starts)} to {'now' if active else _latest_text(ends) or _no_end_text(a, starts)})"
+            f"{name} ({written_on(a, starts)} to {'now' if active else latest_written(ends) or _no_end_text(a, starts)})"
             for name, (a, b, active, starts, ends) in sorted(spans.items())))
     if ctx.current_line is not None:
         # the regimen's drugs (and ovarian suppression given with it), never a
