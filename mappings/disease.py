@@ -809,7 +809,9 @@ def _mentions_visceral(ctx: Ctx, res: dict[str, Any], rtype: str) -> bool:
 
 
 def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
-    """Clinician-asserted only: local code or text; never inferred from sites."""
+    """Clinician-asserted only: local code or text; never inferred from sites. A crisis
+    written as impending is not asserted: the gap visceral-crisis-unclear names it."""
+    unclear: list[tuple[str, Source]] = []  # (the words as written, source)
     for rtype in ("Condition", "Observation", "Flag", "ClinicalImpression"):
         is_obs = rtype == "Observation"
         # Observations: a measurement (valueQuantity) without a note never asserts a
@@ -856,11 +858,45 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
                     hit = True
                 if hit:
                     date, last = _asserted_on(res, rtype, parse_date), _asserted_on(res, rtype, date_last)
+                    uncertain = _vc_uncertain_words(ctx, res, rtype)
+                    if uncertain is not None:
+                        unclear.append((uncertain, ctx.source(res, date, f'Visceral crisis written "{uncertain}"',
+                                                               date_last=partial_last(date, last))))
+                        continue
                     d.visceral_crisis = d.visceral_crisis_documented = True
                     d.visceral_crisis_sources.append(ctx.source(res, date, "Visceral crisis (clinician-asserted)",
                                                                 date_last=partial_last(date, last)))
             except Exception:  # noqa: BLE001
                 continue
+    if unclear and not d.visceral_crisis:
+        # CR C.1 (ABC4) defines a crisis as present severe organ dysfunction; whether an
+        # impending one puts chemotherapy first (C.2 step 2) no source here says: the
+        # clinician is asked, the pathway does not guess either way (no crisis asserted)
+        words = "; ".join(dict.fromkeys(f'"{w}"' for w, _ in unclear))
+        ctx.gap(
+            "visceral-crisis-unclear",
+            f"Visceral crisis written as {words}, not counted as a current visceral crisis "
+            "(a crisis is severe organ dysfunction present now, ABC4). Confirm whether a visceral crisis "
+            "is present: chemotherapy comes first only in a visceral crisis.",
+            [src for _, src in unclear],
+        )
+
+
+def _vc_uncertain_words(ctx: Ctx, res: dict[str, Any], rtype: str) -> str | None:
+    """The words that write a crisis as coming, not present ("impending visceral crisis";
+    local_codes.yaml visceral_crisis uncertain_patterns), wherever the clinician wrote on
+    the resource; else None."""
+    texts = [ctx.code_text(res), notes_text(res)]
+    if rtype == "Observation":
+        # the question with its answer: "Visceral crisis: impending"
+        texts.append(f'{texts[0]}: {text_of(res.get("valueString"))} {cc_text(res.get("valueCodeableConcept"))}')
+    elif rtype == "ClinicalImpression":
+        texts += [text_of(res.get("summary")), text_of(res.get("description"))]
+    for text in texts:
+        m = T.VISCERAL_CRISIS_UNCERTAIN.search(text) if text else None
+        if m:
+            return m.group(0)
+    return None
 
 
 def visceral_crisis_currency(d: Disease, therapy: TherapyHistory, as_of: dt.date) -> None:

@@ -1206,6 +1206,18 @@ def test_fhir_likely_liver_metastases_the_clinician_confirmed_get_the_first_line
     assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
 
 
+def test_fhir_an_impending_visceral_crisis_keeps_endocrine_therapy_first_and_asks_the_clinician():
+    # CR C.1 (ABC4) defines a crisis present now; "impending" is not settled by the sources: no
+    # crisis asserted (C.2 step 2 not applied), not dropped either (a gap quotes the words)
+    p = de_novo("fl-crisis-impending", site="liver")
+    p._condition({"text": "Impending visceral crisis: bilirubin rising"}, "2024-01-16", "crisis")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.visceral_crisis is False
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert ('Visceral crisis written as "impending visceral crisis", not counted as a current visceral crisis'
+            in card(cards, "patient-summary")["detail"])
+
+
 def test_fhir_a_visceral_crisis_question_answered_not_present_keeps_endocrine_therapy_first():
     p = de_novo("fl-crisis-no", site="liver")
     p._obs("crisis", {"coding": [{"system": "urn:mbc-cds:local", "code": "visceral-crisis",

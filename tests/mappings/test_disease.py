@@ -604,6 +604,29 @@ def test_a_risk_a_history_or_a_long_negation_of_visceral_crisis_is_not_a_current
     assert disease(breast_cancer(), condition(cc(text=text), "2022-03-01")).visceral_crisis is False
 
 
+@pytest.mark.parametrize("resource,written", [
+    (condition(cc(text="Impending visceral crisis (rising bilirubin)"), "2022-03-01"), "impending visceral crisis"),
+    (condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis"), text="Visceral crisis imminent"),
+               "2022-03-01"), "visceral crisis imminent"),
+    (observation(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-01",
+                 valueString="Impending"), "visceral crisis: impending"),
+])
+def test_an_impending_visceral_crisis_is_not_asserted_and_a_gap_quotes_it_and_asks_the_clinician(resource, written):
+    # CR C.1 (ABC4) defines a present crisis; no source says what an impending one means for C.2 step 2
+    d = disease(breast_cancer(), resource)
+    assert d.visceral_crisis is False and d.visceral_crisis_documented is False
+    gap = _gaps(breast_cancer(), resource)["visceral-crisis-unclear"]
+    assert gap.startswith(f'Visceral crisis written as "{written}", not counted as a current visceral crisis')
+    assert "Confirm whether a visceral crisis is present" in gap
+
+
+def test_an_impending_crisis_beside_an_asserted_one_leaves_the_crisis_asserted_without_a_gap():
+    impending = condition(cc(text="Impending visceral crisis"), "2022-03-01")
+    crisis = condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-05")
+    assert disease(breast_cancer(), impending, crisis).visceral_crisis is True
+    assert "visceral-crisis-unclear" not in _gaps(breast_cancer(), impending, crisis)
+
+
 def test_a_visceral_crisis_flag_whose_period_has_ended_is_not_a_current_crisis():
     flag = {"resourceType": "Flag", "id": "flag-vc-ended", "status": "active", "subject": {"reference": f"Patient/{PID}"},
             "code": cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")),
