@@ -10,8 +10,8 @@ from typing import Any, Callable
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    Concept, as_list, cc_text, codings, date_last, is_icd10, is_loinc, is_snomed, notes_text, obs_date,
-    parse_date, partial_last, period, text_of,
+    Concept, as_list, cc_text, clinical_status_inactive, codings, date_last, is_icd10, is_loinc, is_snomed,
+    notes_text, obs_date, parse_date, partial_last, period, text_of,
 )
 from mappings.state import Disease, MetastaticSite, Source, TherapyHistory, range_text
 
@@ -125,7 +125,6 @@ _STAGE_NAMED = re.compile(r"\bstage(?:\s+group)?\s*[:\-]?\s*" + _STAGE_VALUE + r
 _STAGE_BARE = re.compile(r"^\s*(?:stage\s*)?" + _STAGE_VALUE + r"\s*$", re.I)
 # metastatic within ~3 months of the first diagnosis counts as de novo (metastatic at diagnosis)
 DE_NOVO_DAYS = 92
-_INACTIVE_CONDITION = {"resolved", "inactive", "remission"}
 _STAGING_CODES = frozenset(T.STAGE_GROUP_CODES) | frozenset(T.M_CATEGORY_CODES)
 # verificationStatus codes of a metastasis not (yet) confirmed (codes.yaml, with source)
 _UNCONFIRMED = frozenset(str(c) for c in T.CODES["conditions"]["unconfirmed_verification_status"]["codes"])
@@ -148,13 +147,6 @@ def condition_onset_last(res: dict[str, Any], onset: dt.date | None) -> dt.date 
     if onset is None or onset.day != 1:
         return None
     return partial_last(onset, condition_onset(res, date_last))
-
-
-def _clinical_status(res: dict[str, Any]) -> str:
-    for _, code, _ in codings(res.get("clinicalStatus")):
-        if code:
-            return code.lower()
-    return ""
 
 
 def unconfirmed_status(res: dict[str, Any]) -> str | None:
@@ -755,7 +747,7 @@ def _condition_current(res: dict[str, Any]) -> bool:
     resolved or went into remission"), not unconfirmed (condition-ver-status provisional /
     differential / unconfirmed: a suspicion, not the crisis CR C.3 row 12 asks a clinician
     to assert)."""
-    if _clinical_status(res) in _INACTIVE_CONDITION:
+    if clinical_status_inactive(res):
         return False
     if any(res.get(k) not in (None, "", {}) for k in _ABATEMENT):
         return False

@@ -627,6 +627,21 @@ def test_an_impending_crisis_beside_an_asserted_one_leaves_the_crisis_asserted_w
     assert "visceral-crisis-unclear" not in _gaps(breast_cancer(), impending, crisis)
 
 
+def test_a_clinical_status_in_the_wrong_case_is_no_fhir_code_and_leaves_the_condition_as_documented():
+    # condition-clinical is case-sensitive: "Resolved" is not "resolved"; the crisis reading now
+    # reads it as the diabetes and menopause readings always did (the Condition stands)
+    crisis = condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-01",
+                       clinical="Resolved")
+    assert disease(breast_cancer(), crisis).visceral_crisis is True
+    crisis["clinicalStatus"] = cc(coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "resolved"))
+    assert disease(breast_cancer(), crisis).visceral_crisis is False
+    # one helper for both readings (fhir.clinical_status_inactive): diabetes read as before
+    dm = condition(cc(coding(SNOMED, "44054006", "Diabetes mellitus type 2")), "2020-01-01", clinical="Resolved")
+    assert build_patient_state([patient(), dm], PID).factors.diabetes.status != "none-documented"
+    dm["clinicalStatus"] = crisis["clinicalStatus"]
+    assert build_patient_state([patient(), dm], PID).factors.diabetes.status == "none-documented"
+
+
 def test_a_visceral_crisis_flag_whose_period_has_ended_is_not_a_current_crisis():
     flag = {"resourceType": "Flag", "id": "flag-vc-ended", "status": "active", "subject": {"reference": f"Patient/{PID}"},
             "code": cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")),
