@@ -10,8 +10,8 @@ from typing import Any, Callable
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    Concept, as_list, cc_text, codings, date_last, is_icd10, is_loinc, is_snomed, notes_text, obs_date,
-    parse_date, partial_last, period, text_of,
+    Concept, as_list, cc_text, clinical_status_inactive, codings, date_last, is_icd10, is_loinc, is_snomed,
+    notes_text, obs_date, parse_date, partial_last, period, text_of,
 )
 from mappings.state import Disease, MetastaticSite, Source, TherapyHistory, range_text
 
@@ -39,25 +39,14 @@ _NEGATED_METS = re.compile(
 # condition-ver-status "unconfirmed"/"provisional", which codes.yaml
 # unconfirmed_verification_status already keeps out of the metastatic evidence (CR A.4
 # counts a SecondaryCancerCondition, a diagnosis made). Read the same way: a gap, not M1.
-# A mention is hedged by a word before it ("suspected bone metastases", "r/o liver mets",
+# One written as probable ("likely liver metastases", "presumed bone metastases", imaging
+# "consistent with" metastases) is provisional too, unless the metastasis Condition is
+# verificationStatus "confirmed" (build_disease). The words are in local_codes.yaml
+# metastasis_hedges (tables.MET_*), with their sources.
+# A mention is hedged by words before it ("suspected bone metastases", "r/o liver mets",
 # "? liver metastases") or by a hedge that closes it ("liver metastasis - suspected",
-# "lung metastases?"); the text is a suspicion only when every mention is hedged ("bone
-# metastases, possible liver mets" asserts the bone metastases).
-_HEDGE_BEFORE = re.compile(
-    r"(\b(suspected|suspect|suspicious for|suspicion of|possible|possibly|probable|query|questionable"
-    r"|concern(ing)? for|rule out|r/o)\b[^.;|]{0,30}|\?\s*(\w+\s+){0,2})$"
-)
-_HEDGE_AFTER = re.compile(
-    r"^\w*\s*[,(:-]?\s*(\?|\b(suspected|query|not confirmed|unconfirmed|to be confirmed)\b)\s*\)?\s*($|[.;|,])"
-)
-
-
-def _hedged_mentions(text: str) -> bool:
-    """The clinician's text or a display writes metastatic disease only as a suspicion: in one
-    of the " | "-joined parts (cc_text), every mention is hedged. A code's display
-    ("Secondary malignant neoplasm of liver") never hedges what the text beside it does."""
-    return any(_SECONDARY_TEXT.search(part) and _all_hedged(part) for part in text.split(" | "))
-
+# "lung metastases?"); the text is hedged only when every mention is ("bone metastases,
+# possible liver mets" asserts the bone metastases).
 
 # A hedge followed by one of these before the mention qualifies a change of known metastases
 # ("suspected progression of bone metastases", "concern for growth of liver mets"), not
@@ -65,14 +54,66 @@ def _hedged_mentions(text: str) -> bool:
 _CHANGE_WORDS = re.compile(r"\b(progress\w*|worsen\w*|grow\w*|increas\w*|enlarg\w*|respon\w*)\b")
 
 
-def _all_hedged(text: str) -> bool:
-    """Every mention of metastatic disease in the text is hedged (a suspicion)."""
-    for m in _SECONDARY_TEXT.finditer(text):
-        before = _HEDGE_BEFORE.search(text[max(0, m.start() - 45):m.start()])
-        if not ((before and not _CHANGE_WORDS.search(before.group(0)))
-                or _HEDGE_AFTER.match(text[m.end():])):
-            return False
-    return True
+def _hedge_before(rx: re.Pattern[str], window: str) -> str | None:
+    """The hedge words rx finds right before a mention (in window), unless they qualify a change."""
+    m = rx.search(window)
+    if m is None or _CHANGE_WORDS.search(m.group(0)):
+        return None
+    return m.group("words") or "?"
+
+
+def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
+    """How the mention part[start:end] is hedged: ("probable", its words) or ("suspected",
+    its words); None when it is asserted. Probable words first: "highly suspicious for" is
+    probable, not "suspicious for"."""
+    window, after = part[max(0, start - 45):start], part[end:]
+    words = _hedge_before(T.MET_PROBABLE_BEFORE, window)
+    if words is None and (m := T.MET_PROBABLE_AFTER.match(after)):
+        words = m.group("words")
+    if words is None and _imaging_only(_clause(part, start, end)):
+        # "CT: consistent with liver metastases": an imaging impression, not pathology's
+        words = _hedge_before(T.MET_IMAGING_ONLY_BEFORE, window)
+    if words is not None:
+        return "probable", words
+    words = _hedge_before(T.MET_SUSPICION_BEFORE, window)
+    if words is None and (m := T.MET_SUSPICION_AFTER.match(after)):
+        words = m.group("words")
+    return ("suspected", words) if words is not None else None
+
+
+_CLAUSE_END = re.compile(r"[.;|]")
+
+
+def _clause(part: str, start: int, end: int) -> str:
+    """The clause of part[start:end]: between the nearest ".", ";" or "|" on either side."""
+    before = [m.end() for m in _CLAUSE_END.finditer(part, 0, start)]
+    after = _CLAUSE_END.search(part, end)
+    return part[before[-1] if before else 0:after.start() if after else len(part)]
+
+
+def _imaging_only(clause: str) -> bool:
+    """The clause names imaging and no pathology: "consistent with" there is an imaging
+    impression. Naming neither (or both), it may be a pathology report's confirmation."""
+    return bool(T.MET_IMAGING_WORDS.search(clause)) and not T.MET_PATHOLOGY_WORDS.search(clause)
+
+
+@lru_cache(maxsize=4096)
+def _hedge_reading(text: str) -> tuple[str, str]:
+    """("hedged", ""), ("probable", the words), or ("asserted", ""): how the clinician's text
+    or a display writes metastatic disease. In one of the " | "-joined parts (cc_text) every
+    mention is hedged: a suspicion ("hedged") if no mention is hedged as probable, else
+    "probable" (a confirmed verificationStatus confirms those). A code's display ("Secondary
+    malignant neoplasm of liver") never unhedges what the text beside it says."""
+    probable: list[str] = []
+    for part in text.split(" | "):
+        hedges = [_hedge_of(part, m.start(), m.end()) for m in _SECONDARY_TEXT.finditer(part)]
+        if not hedges or not all(hedges):
+            continue
+        words = [h[1] for h in hedges if h and h[0] == "probable"]
+        if not words:
+            return "hedged", ""
+        probable += [w for w in words if w not in probable]
+    return ("probable", ", ".join(probable)) if probable else ("asserted", "")
 
 
 # A stage group in text: after the word "stage" ("Stage IIA", "clinical stage 4", "stage
@@ -84,10 +125,10 @@ _STAGE_NAMED = re.compile(r"\bstage(?:\s+group)?\s*[:\-]?\s*" + _STAGE_VALUE + r
 _STAGE_BARE = re.compile(r"^\s*(?:stage\s*)?" + _STAGE_VALUE + r"\s*$", re.I)
 # metastatic within ~3 months of the first diagnosis counts as de novo (metastatic at diagnosis)
 DE_NOVO_DAYS = 92
-_INACTIVE_CONDITION = {"resolved", "inactive", "remission"}
 _STAGING_CODES = frozenset(T.STAGE_GROUP_CODES) | frozenset(T.M_CATEGORY_CODES)
 # verificationStatus codes of a metastasis not (yet) confirmed (codes.yaml, with source)
 _UNCONFIRMED = frozenset(str(c) for c in T.CODES["conditions"]["unconfirmed_verification_status"]["codes"])
+_CONFIRMED = frozenset(str(c) for c in T.CODES["conditions"]["confirmed_verification_status"]["codes"])
 
 
 def condition_onset(res: dict[str, Any], read: Callable[[Any], dt.date | None] = parse_date) -> dt.date | None:
@@ -108,13 +149,6 @@ def condition_onset_last(res: dict[str, Any], onset: dt.date | None) -> dt.date 
     return partial_last(onset, condition_onset(res, date_last))
 
 
-def _clinical_status(res: dict[str, Any]) -> str:
-    for _, code, _ in codings(res.get("clinicalStatus")):
-        if code:
-            return code.lower()
-    return ""
-
-
 def unconfirmed_status(res: dict[str, Any]) -> str | None:
     """The verificationStatus code when it leaves the Condition unconfirmed (provisional,
     differential, unconfirmed), else None."""
@@ -125,6 +159,11 @@ def unconfirmed_status(res: dict[str, Any]) -> str | None:
         if code in _UNCONFIRMED:
             return code
     return None
+
+
+def _confirmed(res: dict[str, Any]) -> bool:
+    """verificationStatus "confirmed" (condition-ver-status, codes.yaml)."""
+    return any(code in _CONFIRMED for _, code, _ in codings(res.get("verificationStatus")))
 
 
 def _is_primary_breast(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, bool]:
@@ -174,13 +213,21 @@ def _metastatic_text(text: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _metastasis_in_text(text: str) -> str | None:
-    """How the text names metastatic disease: "asserted", "hedged" (a suspicion), "negated"
-    (ruled out, no evidence of), or None (not named)."""
+    """How the text names metastatic disease: "asserted", "hedged" (a suspicion), "probable"
+    (likely, presumed: _hedge_reading names the words), "negated" (ruled out, no evidence
+    of), or None (not named)."""
     if not _SECONDARY_TEXT.search(text):
         return None
     if _NEGATED_METS.search(text):
         return "negated"
-    return "hedged" if _hedged_mentions(text) else "asserted"
+    return _hedge_reading(text)[0]
+
+
+def _hedged_why(text: str) -> str:
+    """Why a hedged metastasis is unconfirmed, for the gap: "suspected in the text", or the
+    probable words as written ('"likely" in the text')."""
+    reading, words = _hedge_reading(text)
+    return f'"{words}" in the text' if reading == "probable" else "suspected in the text"
 
 
 def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bool | None]:
@@ -374,10 +421,13 @@ def build_disease(ctx: Ctx) -> Disease:
                         primary_lasts.append(onset_last or onset)
                 text = ctx.code_text(res)
                 stage4_words = bool(text) and bool(_STAGE4_WORDS.search(text))
-                if text and not stage4_words and _metastasis_in_text(text) == "hedged":
-                    # "breast cancer, suspected liver metastases": a suspicion, not M1 (a
-                    # "stage IV" written beside it is asserted: the suspicion is the site's)
-                    unconfirmed.append((_site_after_of(text) or "site not stated", "suspected in the text", src))
+                hedge = _metastasis_in_text(text) if text and not stage4_words else None
+                if hedge in ("hedged", "probable"):
+                    # "breast cancer, suspected / likely liver metastases": a suspicion or a
+                    # probable site, not M1 (a "stage IV" written beside it is asserted: the
+                    # doubt is the site's). A confirmed verificationStatus here confirms the
+                    # breast cancer, not the metastasis its text doubts.
+                    unconfirmed.append((_site_after_of(text) or "site not stated", _hedged_why(text), src))
                 elif text and (stage4_words or _metastatic_text(text)):
                     # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
                     # metastatic, site unknown
@@ -410,8 +460,11 @@ def build_disease(ctx: Ctx) -> Disease:
             if is_sec:
                 src = ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)
                 why = unconfirmed_status(res)
-                if why is None and _metastasis_in_text(ctx.code_text(res)) == "hedged":
-                    why = "suspected in the text"
+                hedge = _metastasis_in_text(ctx.code_text(res)) if why is None else None
+                if hedge == "hedged" or (hedge == "probable" and not _confirmed(res)):
+                    # a suspicion; or "likely" / "presumed" the clinician has not confirmed
+                    # (condition-ver-status "provisional" unless verificationStatus "confirmed")
+                    why = _hedged_why(ctx.code_text(res))
                 if why is not None:
                     # a suspected metastasis is no evidence of metastatic disease (nor a
                     # site); named in a gap below unless confirmed evidence exists
@@ -694,7 +747,7 @@ def _condition_current(res: dict[str, Any]) -> bool:
     resolved or went into remission"), not unconfirmed (condition-ver-status provisional /
     differential / unconfirmed: a suspicion, not the crisis CR C.3 row 12 asks a clinician
     to assert)."""
-    if _clinical_status(res) in _INACTIVE_CONDITION:
+    if clinical_status_inactive(res):
         return False
     if any(res.get(k) not in (None, "", {}) for k in _ABATEMENT):
         return False
@@ -748,7 +801,9 @@ def _mentions_visceral(ctx: Ctx, res: dict[str, Any], rtype: str) -> bool:
 
 
 def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
-    """Clinician-asserted only: local code or text; never inferred from sites."""
+    """Clinician-asserted only: local code or text; never inferred from sites. A crisis
+    written as impending is not asserted: the gap visceral-crisis-unclear names it."""
+    unclear: list[tuple[str, Source]] = []  # (the words as written, source)
     for rtype in ("Condition", "Observation", "Flag", "ClinicalImpression"):
         is_obs = rtype == "Observation"
         # Observations: a measurement (valueQuantity) without a note never asserts a
@@ -795,11 +850,45 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
                     hit = True
                 if hit:
                     date, last = _asserted_on(res, rtype, parse_date), _asserted_on(res, rtype, date_last)
+                    uncertain = _vc_uncertain_words(ctx, res, rtype)
+                    if uncertain is not None:
+                        unclear.append((uncertain, ctx.source(res, date, f'Visceral crisis written "{uncertain}"',
+                                                               date_last=partial_last(date, last))))
+                        continue
                     d.visceral_crisis = d.visceral_crisis_documented = True
                     d.visceral_crisis_sources.append(ctx.source(res, date, "Visceral crisis (clinician-asserted)",
                                                                 date_last=partial_last(date, last)))
             except Exception:  # noqa: BLE001
                 continue
+    if unclear and not d.visceral_crisis:
+        # CR C.1 (ABC4) defines a crisis as present severe organ dysfunction; whether an
+        # impending one puts chemotherapy first (C.2 step 2) no source here says: the
+        # clinician is asked, the pathway does not guess either way (no crisis asserted)
+        words = "; ".join(dict.fromkeys(f'"{w}"' for w, _ in unclear))
+        ctx.gap(
+            "visceral-crisis-unclear",
+            f"Visceral crisis written as {words}, not counted as a current visceral crisis "
+            "(a crisis is severe organ dysfunction present now, ABC4). Confirm whether a visceral crisis "
+            "is present: chemotherapy comes first only in a visceral crisis.",
+            [src for _, src in unclear],
+        )
+
+
+def _vc_uncertain_words(ctx: Ctx, res: dict[str, Any], rtype: str) -> str | None:
+    """The words that write a crisis as coming, not present ("impending visceral crisis";
+    local_codes.yaml visceral_crisis uncertain_patterns), wherever the clinician wrote on
+    the resource; else None."""
+    texts = [ctx.code_text(res), notes_text(res)]
+    if rtype == "Observation":
+        # the question with its answer: "Visceral crisis: impending"
+        texts.append(f'{texts[0]}: {text_of(res.get("valueString"))} {cc_text(res.get("valueCodeableConcept"))}')
+    elif rtype == "ClinicalImpression":
+        texts += [text_of(res.get("summary")), text_of(res.get("description"))]
+    for text in texts:
+        m = T.VISCERAL_CRISIS_UNCERTAIN.search(text) if text else None
+        if m:
+            return m.group(0)
+    return None
 
 
 def visceral_crisis_currency(d: Disease, therapy: TherapyHistory, as_of: dt.date) -> None:

@@ -25,8 +25,9 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset, condition_onset_last, unconfirmed_status
 from mappings.fhir import (
-    Concept, _parse_date_str, concept, as_list, cc_text, codings, is_icd10, is_loinc, is_snomed, memo_search, notes_text, number, obs_date,
-    date_last, parse_date, partial_last, period, quantity, text_of,
+    Concept, _parse_date_str, concept, as_list, cc_text, clinical_status_inactive, codings, is_icd10, is_loinc,
+    is_snomed, memo_search, notes_text, number, obs_date, date_last, parse_date, partial_last, period, quantity,
+    text_of,
 )
 from mappings.state import Diabetes, LabValue, LungDisease, PatientFactors, Source, TherapyHistory, range_text
 
@@ -77,11 +78,6 @@ def _latest_birth_date(raw: Any, parsed: dt.date) -> dt.date:
         if re.fullmatch(r"\s*\d{4}-\d{2}\s*", raw):
             return dt.date(parsed.year, parsed.month, calendar.monthrange(parsed.year, parsed.month)[1])
     return parsed
-
-
-def _inactive(res: dict[str, Any]) -> bool:
-    """A Condition whose clinicalStatus says it no longer applies."""
-    return next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "") in ("resolved", "inactive", "remission")
 
 
 # (date key, value, unit, code, Observation, comparator) of one lab result
@@ -419,7 +415,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
     # while current (a resolved/inactive state is the past, as for _diabetes)
     for res in ctx.of("Condition"):
         try:
-            if _inactive(res):
+            if clinical_status_inactive(res):
                 continue
             st = None
             for system, code, _ in ctx.code_of(res):
@@ -560,7 +556,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     unconfirmed: list[tuple[str, Source]] = []  # ("type1 (provisional)", source)
     for res in ctx.of("Condition"):
         try:
-            if _inactive(res):
+            if clinical_status_inactive(res):
                 continue
             con = ctx.concept_of(res)
             t = con.memo.get("diabetes", _UNSET)

@@ -330,6 +330,18 @@ def notes_text(res: dict[str, Any]) -> str:
     return " | ".join(parts).lower()
 
 
+# Condition.clinicalStatus codes of a condition that no longer applies (FHIR R4 CodeSystem
+# condition-clinical: inactive and its children remission, resolved). The code system is
+# case-sensitive (caseSensitive: true): "Resolved" is not its code, so it is read as no
+# status (the Condition stands as written), as verificationStatus codes are read.
+INACTIVE_CLINICAL_STATUS = frozenset({"inactive", "remission", "resolved"})
+
+
+def clinical_status_inactive(res: dict[str, Any]) -> bool:
+    """A Condition whose clinicalStatus (its first code) says it no longer applies."""
+    return next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "") in INACTIVE_CLINICAL_STATUS
+
+
 def months_between(a: dt.date, b: dt.date) -> float:
     """Calendar months from a to b (negative if b < a): whole months + days/30.4375."""
     sign = 1.0

@@ -181,11 +181,36 @@ def local_lookup(table: dict[tuple[str, str], Any], system: str | None, code: st
     return hit
 
 
+_MH = LOCAL["metastasis_hedges"]
+
+
+def _words(key: str) -> str:
+    """The word patterns of metastasis_hedges[key] as one alternation (none: never matches)."""
+    return "|".join(f"(?:{w})" for w in _MH.get(key) or []) or "(?!)"
+
+
+# A hedge up to 30 characters before a mention of metastatic disease, in the same clause
+# (disease._hedge_of reads the 45 characters before the mention); group "words" is the words.
+# A "?" before a mention ("? liver metastases") is a suspicion too.
+MET_SUSPICION_BEFORE = re.compile(rf"(\b(?P<words>{_words('suspicion_before')})\b[^.;|]{{0,30}}|\?\s*(\w+\s+){{0,2}})$", re.I)
+MET_PROBABLE_BEFORE = re.compile(rf"\b(?P<words>{_words('probable_before')})\b[^.;|]{{0,30}}$", re.I)
+MET_IMAGING_ONLY_BEFORE = re.compile(rf"\b(?P<words>{_words('imaging_only_before')})\b[^.;|]{{0,30}}$", re.I)
+# A hedge that closes the mention ("liver metastasis - suspected", "lung metastases?",
+# "bone metastases (presumed)"); group "words" is the words.
+MET_SUSPICION_AFTER = re.compile(
+    rf"^\w*\s*[,(:-]?\s*(?P<words>\?|\b(?:{_words('suspicion_after')})\b)\s*\)?\s*($|[.;|,])", re.I)
+MET_PROBABLE_AFTER = re.compile(
+    rf"^\w*\s*[,(:-]?\s*\b(?P<words>{_words('probable_after')})\b\s*\)?\s*($|[.;|,])", re.I)
+MET_IMAGING_WORDS = re.compile(_MH.get("imaging_words") or "(?!)", re.I)
+MET_PATHOLOGY_WORDS = re.compile(_MH.get("pathology_words") or "(?!)", re.I)
+
 _VC = LOCAL["visceral_crisis"]
 VISCERAL_CRISIS_CODES = _local_code_map(_VC.get("codes"), "code")
 VISCERAL_CRISIS_ANY_CODE = frozenset(c for _, c in VISCERAL_CRISIS_CODES)
 VISCERAL_CRISIS_TEXT = re.compile("|".join(_VC["text_patterns"]), re.I)
 VISCERAL_CRISIS_NEG = re.compile("|".join(_VC["negation_patterns"]), re.I)
+# a crisis written as coming ("impending visceral crisis"): neither asserted nor dropped
+VISCERAL_CRISIS_UNCERTAIN = re.compile("|".join(_VC.get("uncertain_patterns") or ["(?!)"]), re.I)
 
 _H = LOCAL["her2"]
 HER2_LOCAL_CODES = _local_code_map(_H.get("codes"), "value")

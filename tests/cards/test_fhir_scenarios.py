@@ -1186,6 +1186,38 @@ def test_fhir_suspected_liver_metastases_alone_keep_the_patient_out_of_the_pathw
         in card(cards, "patient-summary")["detail"]
 
 
+def test_fhir_likely_liver_metastases_alone_keep_the_patient_out_of_the_pathway_and_the_summary_quotes_the_words():
+    # an imaging impression without pathology or a clinician's confirmation is FHIR
+    # condition-ver-status "provisional" (CR A.4 counts a diagnosis made): no regimen card yet
+    p = FhirPatient("out-likely").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"text": "Likely liver metastases"}, "2024-01-15", "met", verificationStatus=None)
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic != "yes"
+    assert topics(cards) == ["patient-summary"]
+    assert 'Unconfirmed metastasis, not counted as metastatic disease: liver ("likely" in the text)' \
+        in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_likely_liver_metastases_the_clinician_confirmed_get_the_first_line_cards():
+    p = FhirPatient("in-likely").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"text": "Likely liver metastases"}, "2024-01-15", "met")  # verificationStatus confirmed
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic == "yes"
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+
+
+def test_fhir_an_impending_visceral_crisis_keeps_endocrine_therapy_first_and_asks_the_clinician():
+    # CR C.1 (ABC4) defines a crisis present now; "impending" is not settled by the sources: no
+    # crisis asserted (C.2 step 2 not applied), not dropped either (a gap quotes the words)
+    p = de_novo("fl-crisis-impending", site="liver")
+    p._condition({"text": "Impending visceral crisis: bilirubin rising"}, "2024-01-16", "crisis")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.visceral_crisis is False
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert ('Visceral crisis written as "impending visceral crisis", not counted as a current visceral crisis'
+            in card(cards, "patient-summary")["detail"])
+
+
 def test_fhir_a_visceral_crisis_question_answered_not_present_keeps_endocrine_therapy_first():
     p = de_novo("fl-crisis-no", site="liver")
     p._obs("crisis", {"coding": [{"system": "urn:mbc-cds:local", "code": "visceral-crisis",

@@ -500,6 +500,69 @@ def test_a_stage_iv_breast_cancer_problem_with_a_suspected_site_is_still_metasta
     assert d.breast_cancer == "yes" and d.metastatic == "yes"
 
 
+# --- metastasis written as probable (likely, presumed, imaging "consistent with") ------
+
+VER_STATUS = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+
+
+def _gaps(*resources):
+    return {g.code: g.message for g in build_patient_state([patient(), *resources], PID).gaps}
+
+
+@pytest.mark.parametrize("text,words", [
+    ("Likely liver metastases", "likely"), ("Presumed bone metastases", "presumed"),
+    ("Probable lung metastases", "probable"), ("Worrisome for liver metastases", "worrisome for"),
+    ("Highly suspicious for bone metastases", "highly suspicious for"), ("Bone metastases (presumed)", "presumed"),
+    ("CT: findings consistent with liver metastases", "consistent with"),
+    ("PET-CT compatible with bone metastases", "compatible with"),
+])
+def test_a_metastasis_written_as_probable_is_not_metastatic_and_the_gap_quotes_the_words(text, words):
+    # FHIR condition-ver-status "provisional": a tentative diagnosis, read as "suspected" is
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic != "yes" and d.sites == []
+    assert f'("{words}" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Likely liver metastases", "Probable liver metastases"])
+def test_a_probable_metastasis_the_clinician_confirmed_by_verification_status_is_metastatic(text):
+    c = condition(cc(coding(SNOMED, "94381002", "Secondary malignant neoplasm of liver"), text=text), "2021-01-01",
+                  verificationStatus=cc(coding(VER_STATUS, "confirmed")))
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["liver"]
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+def test_a_suspected_metastasis_stays_unconfirmed_even_with_a_confirmed_verification_status():
+    # the suspicion words keep the disease audit's reading (the text says the diagnosis is not made)
+    c = condition(cc(text="Suspected liver metastases"), "2021-01-01",
+                  verificationStatus=cc(coding(VER_STATUS, "confirmed")))
+    assert disease(breast_cancer(), c).metastatic != "yes"
+
+
+def test_a_probable_metastasis_beside_a_confirmed_one_leaves_the_patient_metastatic():
+    likely = condition(cc(text="Likely liver metastases"), "2021-01-01")
+    bone = metastasis("94222008", "Secondary malignant neoplasm of bone", "2021-01-01")
+    assert disease(breast_cancer(), likely, bone).metastatic == "yes"
+
+
+@pytest.mark.parametrize("text", ["Consistent with metastatic disease",
+                                  "Liver biopsy: consistent with metastatic breast carcinoma",
+                                  "CT-guided biopsy compatible with bone metastases"])
+def test_consistent_with_metastases_in_pathology_or_text_that_does_not_say_is_still_metastatic(text):
+    # in a pathology report "consistent with" confirms; only imaging text makes it probable
+    assert disease(breast_cancer(), condition(cc(text=text), "2021-01-01")).metastatic == "yes"
+
+
+def test_a_breast_cancer_problem_with_likely_metastases_is_not_metastatic_even_when_confirmed():
+    # the primary's confirmed verificationStatus confirms the breast cancer, not the metastases
+    c = condition(cc(coding(ICD10, "C50.912"), text="Breast cancer left, likely bone metastases"), "2021-01-01",
+                  verificationStatus=cc(coding(VER_STATUS, "confirmed")))
+    d = disease(c)
+    assert d.breast_cancer == "yes" and d.metastatic != "yes"
+    assert 'bone ("likely" in the text)' in _gaps(c)["metastasis-unconfirmed"]
+
+
 def test_an_m1_category_sent_as_a_value_string_makes_the_disease_metastatic():
     d = disease(breast_cancer(), loinc_obs("21907-1", "2021-01-01", valueString="cM1"))
     assert d.metastatic == "yes" and d.metastatic_date == dt.date(2021, 1, 1)
@@ -539,6 +602,44 @@ def test_a_provisional_or_abated_visceral_crisis_condition_is_not_a_current_cris
                                   "No signs or symptoms of impending visceral crisis"])
 def test_a_risk_a_history_or_a_long_negation_of_visceral_crisis_is_not_a_current_crisis(text):
     assert disease(breast_cancer(), condition(cc(text=text), "2022-03-01")).visceral_crisis is False
+
+
+@pytest.mark.parametrize("resource,written", [
+    (condition(cc(text="Impending visceral crisis (rising bilirubin)"), "2022-03-01"), "impending visceral crisis"),
+    (condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis"), text="Visceral crisis imminent"),
+               "2022-03-01"), "visceral crisis imminent"),
+    (observation(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-01",
+                 valueString="Impending"), "visceral crisis: impending"),
+])
+def test_an_impending_visceral_crisis_is_not_asserted_and_a_gap_quotes_it_and_asks_the_clinician(resource, written):
+    # CR C.1 (ABC4) defines a present crisis; no source says what an impending one means for C.2 step 2
+    d = disease(breast_cancer(), resource)
+    assert d.visceral_crisis is False and d.visceral_crisis_documented is False
+    gap = _gaps(breast_cancer(), resource)["visceral-crisis-unclear"]
+    assert gap.startswith(f'Visceral crisis written as "{written}", not counted as a current visceral crisis')
+    assert "Confirm whether a visceral crisis is present" in gap
+
+
+def test_an_impending_crisis_beside_an_asserted_one_leaves_the_crisis_asserted_without_a_gap():
+    impending = condition(cc(text="Impending visceral crisis"), "2022-03-01")
+    crisis = condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-05")
+    assert disease(breast_cancer(), impending, crisis).visceral_crisis is True
+    assert "visceral-crisis-unclear" not in _gaps(breast_cancer(), impending, crisis)
+
+
+def test_a_clinical_status_in_the_wrong_case_is_no_fhir_code_and_leaves_the_condition_as_documented():
+    # condition-clinical is case-sensitive: "Resolved" is not "resolved"; the crisis reading now
+    # reads it as the diabetes and menopause readings always did (the Condition stands)
+    crisis = condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-01",
+                       clinical="Resolved")
+    assert disease(breast_cancer(), crisis).visceral_crisis is True
+    crisis["clinicalStatus"] = cc(coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "resolved"))
+    assert disease(breast_cancer(), crisis).visceral_crisis is False
+    # one helper for both readings (fhir.clinical_status_inactive): diabetes read as before
+    dm = condition(cc(coding(SNOMED, "44054006", "Diabetes mellitus type 2")), "2020-01-01", clinical="Resolved")
+    assert build_patient_state([patient(), dm], PID).factors.diabetes.status != "none-documented"
+    dm["clinicalStatus"] = crisis["clinicalStatus"]
+    assert build_patient_state([patient(), dm], PID).factors.diabetes.status == "none-documented"
 
 
 def test_a_visceral_crisis_flag_whose_period_has_ended_is_not_a_current_crisis():
