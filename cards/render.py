@@ -636,7 +636,9 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     if state.biomarkers.results:
         out += [f"- {variant_text(state, ctx, v)}{cite(v.sources)}" for v in state.biomarkers.results]
         if state.biomarkers.for_gene("ESR1"):
-            current = {True: "yes", False: "no", None: "unknown (undated result)"}[state.biomarkers.esr1_current]
+            archival = any(v.archival_without_collection_date for v in state.biomarkers.for_gene("ESR1"))
+            current = {True: "yes", False: "no", None: "unknown (archival tissue without a collection date)"
+                       if archival else "unknown (undated result)"}[state.biomarkers.esr1_current]
             ref = esr1_reference_of(state, ctx)
             if ref.documented:
                 out.append(f"- ESR1 result current (it must follow {ref.text}): {current}{cite(ref.sources)}")

@@ -195,6 +195,18 @@ def latest_result_text(results: list[VariantResult]) -> str:
     return written_on(latest, [(v.date, v.date_last) for v in results])
 
 
+# a specimen the mapping read as archival or the primary tumour, with no collection date
+# (VariantResult.archival_without_collection_date): an ESR1 result on it is not current (C.3 row 18)
+ARCHIVAL_TISSUE = "archival or primary-tumour tissue without a collection date"
+ARCHIVAL_ESR1_WHY = "archival primary tissue is not suitable: ESR1 mutations emerge under endocrine therapy, C.3 row 18"
+
+
+def esr1_archival_timing(ref: "Esr1Reference") -> str:
+    """How an ESR1 result on archival / primary-tumour tissue without a collection date stands
+    to the date it must follow (the result's own text names the specimen)."""
+    return f"cannot be shown to follow {ref.text} ({ARCHIVAL_ESR1_WHY})"
+
+
 # VariantResult.alteration as the card names it
 _ALTERATION_TEXT = {"copy-number-gain": "copy-number gain", "copy-number-loss": "copy-number loss",
                     "copy-number-change": "copy-number change", "fusion": "fusion"}
@@ -208,7 +220,9 @@ def describe_variant(v: VariantResult) -> str:
         bits.append("not an inactivation" if v.gene == "PTEN" else "not a mutation")
     if v.origin != "unknown":
         bits.append(v.origin)
-    if v.specimen != "unknown":
+    if v.archival_without_collection_date:
+        bits.append(ARCHIVAL_TISSUE)
+    elif v.specimen != "unknown":
         bits.append(SPECIMEN_TEXT.get(v.specimen, v.specimen))
     if v.significance_conflicting:
         bits.append("conflicting interpretations of pathogenicity, read as uncertain")
@@ -216,7 +230,8 @@ def describe_variant(v: VariantResult) -> str:
         bits.append(v.significance)
     elif v.result == "detected":  # a test that found nothing has no significance to report
         bits.append("significance not reported")
-    bits.append(fmt_date(v.date, v.date_last))
+    # on archival tissue without a collection date the date is the result's, not the tissue's
+    bits.append(("result of " if v.archival_without_collection_date else "") + fmt_date(v.date, v.date_last))
     verb = "detected" if v.result == "detected" else "not detected"
     if v.superseded_on is not None:
         # the mapping's decision (C.3 row 18): a current result found nothing actionable
@@ -374,9 +389,13 @@ def esr1_mutated(state, ctx):
         # not rule out a mutation emerging since: undecided until a current result (C.3 row
         # 18; ASCO 2023 re-test)
         ref = esr1_reference_of(state, ctx)
-        latest = max((v.date for v in state.biomarkers.for_gene("ESR1") if v.date), default=None)
-        return Finding(None, f"{f.text}: the result {ref.predates(latest)} {ref.text}, "
-                             "a current ESR1 result is needed", _srcs(f.sources, ref.sources))
+        esr1 = state.biomarkers.for_gene("ESR1")
+        # the date of a result on archival tissue without a collection date is not the tissue's
+        latest = max((v.date for v in esr1 if v.date and not v.archival_without_collection_date), default=None)
+        timing = (esr1_archival_timing(ref) if latest is None and any(v.archival_without_collection_date for v in esr1)
+                  else f"{ref.predates(latest)} {ref.text}")
+        return Finding(None, f"{f.text}: the result {timing}, a current ESR1 result is needed",
+                       _srcs(f.sources, ref.sources))
     return f
 
 
@@ -399,7 +418,11 @@ def esr1_result_not_current(state, ctx):
     dated = [v.date for v in results if v.date]
     latest = f"latest ESR1 result {latest_result_text(results)}" if dated else "ESR1 result undated"
     ref = esr1_reference_of(state, ctx)
-    text = {False: f"ESR1 result {ref.predates(max(dated) if dated else None)} {ref.text} ({latest})",
+    # the dates the mapping compared: not that of a result on archival tissue without a collection date
+    collected = [v.date for v in results if v.date and not v.archival_without_collection_date]
+    timing = (esr1_archival_timing(ref) if not collected and any(v.archival_without_collection_date for v in results)
+              else f"{ref.predates(max(collected) if collected else None)} {ref.text}")
+    text = {False: f"ESR1 result {timing} ({latest})",
             True: f"ESR1 result is current ({latest}; must follow {ref.text})" if ref.documented
             else f"ESR1 result is current ({latest}; {ref.text})",
             None: f"ESR1 result currency unknown ({latest})"}[cur]

@@ -75,14 +75,18 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     esr1-not-tested               no ESR1 result
     esr1-stale                    ESR1 result predates the last progression on
                                   endocrine therapy, or the end of the last
-                                  metastatic endocrine line (or is undated);
+                                  metastatic endocrine line (or is undated, or is on
+                                  archival / primary-tumour tissue without a collection
+                                  date: VariantResult.archival_without_collection_date,
+                                  C.3 row 18 "archival primary tissue inappropriate");
                                   the date is TherapyHistory.esr1_reference(); one
                                   written without a day ("2025") counts as its last day
     esr1-not-current-detection    an ESR1 variant detected before that date (or undated) and
                                   nothing actionable on a current result: the current result
                                   decides (C.3 row 18), the detection is superseded
                                   (VariantResult.superseded_on), shown, never actionable
-    esr1-undated                  ESR1 result without a date and no endocrine
+    esr1-undated                  ESR1 result without a date (or only on archival tissue
+                                  without a collection date) and no endocrine
                                   progression documented: currency unknown
     pik3ca-not-tested             no PIK3CA result
     pik3ca-ctdna-negative-only    PIK3CA negative only in plasma: tissue reflex advised
@@ -491,41 +495,55 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
     # the date the result must follow: one definition (TherapyHistory.esr1_reference, CR
     # C.3 row 18), which the card texts that explain this decision also show
     ref = therapy.esr1_reference()
+    # the results whose date says when the specimen was taken: not one on archival or
+    # primary-tumour tissue without a collection date (its date is the test's, C.3 row 18)
+    dated = [r for r in esr1 if r.date is not None and not r.archival_without_collection_date]
+    archival = any(r.archival_without_collection_date for r in esr1)
     if ref is None:
         # Nothing to be stale against, but an undated result cannot be shown to
         # reflect the disease now: unknown, said as a gap, never assumed current.
-        if any(r.date is not None for r in esr1):
+        if dated:
             bm.esr1_current = True
         else:
             bm.esr1_current = None
             ctx.gap(
                 "esr1-undated",
-                "The ESR1 result has no date: whether it reflects the disease after the latest "
-                "endocrine therapy cannot be checked.",
+                (_ARCHIVAL_ESR1 if archival else "The ESR1 result has no date")
+                + ": whether it reflects the disease after the latest endocrine therapy cannot be checked.",
                 [s for r in esr1 for s in r.sources],
             )
         return
     # a reference written without a day ("2025") is any day of it: a result current only
     # if it follows the last (C.3 row 18; DESIGN: ambiguous data are not read the hopeful way)
     limit = ref.latest - dt.timedelta(days=ESR1_PROGRESSION_TOLERANCE_DAYS)
-    current = [r for r in esr1 if r.date is not None and r.date >= limit]
+    current = [r for r in dated if r.date >= limit]  # type: ignore[operator]
     bm.esr1_current = bool(current)
     if current and not any(r.actionable for r in current):
         # the current results decide (C.3 row 18): an older detection is not current, and
         # a later negative must not leave it reading as current (it would then count as
         # a current ESR1 mutation, stronger than the older detection alone)
-        _supersede_stale_esr1(ctx, [r for r in esr1 if r.date is None or r.date < limit], current, ref)
+        _supersede_stale_esr1(ctx, [r for r in esr1 if not any(r is c for c in current)], current, ref)
     if not bm.esr1_current:
-        dated = [r.date for r in esr1 if r.date is not None]
-        ctx.gap(
-            "esr1-stale",
-            (f"The latest ESR1 result ({max(dated).isoformat()}) {_predates(ref, max(dated))}" if dated
-             else "The ESR1 result is undated, so it cannot be shown to follow")
-            + f" {ref.event} {ref.when_text}"
-            + (" (no day given)" if ref.date_last is not None else "")
-            + ": re-test ESR1 (ctDNA preferred).",
-            [s for r in esr1 for s in r.sources] + ref.sources,
-        )
+        latest = max((r.date for r in dated), default=None)  # type: ignore[type-var]
+        after = f" {ref.event} {ref.when_text}" + (" (no day given)" if ref.date_last is not None else "")
+        why = []
+        if latest is not None:
+            why.append(f"The latest ESR1 result ({latest.isoformat()}) {_predates(ref, latest)}{after}")
+        if archival:
+            why.append(f"{_ARCHIVAL_ESR1}, so it cannot be shown to follow{after}")
+        if not why:
+            why.append(f"The ESR1 result is undated, so it cannot be shown to follow{after}")
+        ctx.gap("esr1-stale", "; ".join([why[0]] + [w[:1].lower() + w[1:] for w in why[1:]])
+                + ": re-test ESR1 (ctDNA preferred).", [s for r in esr1 for s in r.sources] + ref.sources)
+
+
+# an ESR1 result on a specimen the mapping reads as archival / primary tumour without a
+# collection date (VariantResult.archival_without_collection_date; CR C.3 row 18: archival
+# primary tissue is inappropriate for ESR1 testing, which looks for mutations that emerge
+# under endocrine therapy)
+_ARCHIVAL_ESR1 = ("The ESR1 result is on archival or primary-tumour tissue without a collection date "
+                  "(archival primary tissue is not suitable: ESR1 mutations emerge under endocrine "
+                  "therapy, C.3 row 18)")
 
 
 def _predates(ref: EndocrineEvent, result_date: dt.date) -> str:
@@ -546,6 +564,9 @@ def _supersede_stale_esr1(ctx: Ctx, stale: list[VariantResult], current: list[Va
         r.superseded_on = latest.date
     after = f"{ref.event} {ref.when_text}"
     earlier = "; ".join(
+        f"ESR1 {r.protein_change or r.dna_change or 'variant'} detected on archival or primary-tumour tissue "
+        f"without a collection date (not shown to follow {after})"
+        if r.archival_without_collection_date else
         f"ESR1 {r.protein_change or r.dna_change or 'variant'} detected on {r.date.isoformat()}, before {after}"
         if r.date else
         f"ESR1 {r.protein_change or r.dna_change or 'variant'} detected without a date (not shown to follow {after})"

@@ -165,6 +165,13 @@ class VariantResult(BaseModel):
     # a copy-number change or a fusion (48019-4 DNA change type, or the report's words), not
     # a sequence variant; None: a sequence variant or not stated
     alteration: Literal["copy-number-gain", "copy-number-loss", "copy-number-change", "fusion"] | None = None
+    # the specimen is described as archival or as the primary tumour (local_codes.yaml
+    # archival_specimen) and no collection date is recorded: `date` is the Observation's (when
+    # it was tested or reported), not when the tissue was taken. An ESR1 result on it cannot
+    # be shown to follow endocrine therapy (CR C.3 row 18: "archival primary tissue
+    # inappropriate"; current only if collected after the most recent ET exposure):
+    # build._esr1_currency reads it as undated.
+    archival_without_collection_date: bool = False
 
     @property
     def actionable(self) -> bool:

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from cards.engine import order_cards
+from cards.pathway import assess
 from mappings.state import DraftOrder, Drug
 from tests.cards.fhir_builder import FhirPatient, hr_positive_mbc
 from tests.cards.helpers import card, ordered_tests, recommended, regimen_topics, suggestion_drugs, topics, view
@@ -279,6 +280,77 @@ def test_fhir_a_current_esr1_detection_gets_no_re_test_card():
     assert state.biomarkers.esr1_current is True
     assert "test-esr1" not in ordered_tests(cards)
     assert regimen_topics(cards)[:2] == ["elacestrant", "imlunestrant"]
+
+
+# C.3 row 18: ESR1 "at each recurrence/progression on ET; ctDNA preferred; archival primary tissue
+# inappropriate"; a result is current only if the specimen was collected after the most recent ET
+# exposure. A specimen described as archival / the primary tumour, with no collection date: the
+# Observation's date is the test's, not the tissue's (local_codes.yaml archival_specimen).
+
+@pytest.mark.parametrize("described", [
+    "Archival primary tumour block (FFPE), 2016 mastectomy",
+    "FFPE block of the primary",
+    "Breast primary, lumpectomy specimen",
+    "Archival tissue",
+])
+def test_fhir_an_esr1_negative_on_archival_primary_tissue_without_a_collection_date_is_not_current(described):
+    p = after_ai_cdk46i("pp-esr1-archival").variant("ESR1", detected=False, specimen="tissue", on="2025-06-01",
+                                                    specimen_text=described)
+    state, cards = run(p)
+    assert state.biomarkers.esr1_current is False
+    assert assess(state, "elacestrant").status == "unknown"
+    test = card(cards, "test-esr1")
+    assert test["summary"].startswith("ESR1 mutation testing (plasma ctDNA) — decides Elacestrant, Imlunestrant")
+    why = next(x for x in test["detail"].splitlines() if x.startswith("- Last ESR1 result"))
+    assert ("Last ESR1 result cannot be shown to follow the progression on metastatic line 1 (letrozole + "
+            "ribociclib) on 2025-05-20 (archival primary tissue is not suitable") in why
+    assert ("ESR1 not detected (somatic, archival or primary-tumour tissue without a collection date, "
+            "result of 2025-06-01)") in why
+    summary = card(cards, "patient-summary")["detail"]
+    serd = next(x for x in summary.splitlines() if x.startswith("- Elacestrant:"))
+    assert serd.startswith("- Elacestrant: waiting on") and "a current ESR1 result is needed" in serd
+    assert "re-test ESR1 (ctDNA preferred)" in summary
+
+
+def test_fhir_an_esr1_negative_on_a_metastasis_biopsy_naming_the_breast_primary_stays_current():
+    # "breast primary" names where the cancer started; the specimen is the metastasis
+    p = after_ai_cdk46i("pp-esr1-met-biopsy").variant("ESR1", detected=False, specimen="tissue", on="2025-06-01",
+                                                      specimen_text="Liver metastasis core biopsy of a breast primary")
+    state, cards = run(p)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert assess(state, "elacestrant").status == "not-fit"
+
+
+def test_fhir_an_esr1_negative_on_primary_tissue_collected_before_endocrine_therapy_is_stale_by_its_collection_date():
+    # tested in 2025 on the 2024-01-10 mastectomy: the collection date decides (C.3 row 18)
+    p = after_ai_cdk46i("pp-esr1-primary-dated").variant("ESR1", detected=False, specimen="tissue", on="2025-06-01",
+                                                         specimen_text="Primary breast tumour tissue, mastectomy",
+                                                         collected="2024-01-10")
+    state, cards = run(p)
+    assert state.biomarkers.esr1_current is False
+    why = next(x for x in card(cards, "test-esr1")["detail"].splitlines() if x.startswith("- Last ESR1 result"))
+    assert "Last ESR1 result predates the progression on metastatic line 1" in why
+    assert "ESR1 not detected (somatic, tissue, 2024-01-10)" in why
+    assert assess(state, "elacestrant").status == "unknown"
+
+
+def test_fhir_an_esr1_detection_on_archival_tissue_without_a_collection_date_is_offered_with_a_re_test_card():
+    # a detection is still a detection (the stale-detection rule): the SERDs are offered with
+    # the not-current caution, and the re-test card "confirms" them
+    p = after_ai_cdk46i("pp-esr1-archival-pos").variant("ESR1", "p.Asp538Gly", specimen="tissue", on="2025-06-01",
+                                                        specimen_text="Archival primary tumour block (FFPE)")
+    state, cards = run(p)
+    assert state.biomarkers.esr1_current is False
+    assert regimen_topics(cards)[:2] == ["elacestrant", "imlunestrant"]
+    caution = next(x for x in card(cards, "elacestrant")["detail"].splitlines() if "Patient: ESR1 result" in x)
+    assert "ESR1 result cannot be shown to follow the progression on metastatic line 1" in caution
+    assert "predates the progression" not in caution
+    test = card(cards, "test-esr1")
+    assert test["summary"].startswith("ESR1 mutation testing (plasma ctDNA) — confirms Elacestrant, Imlunestrant")
+    why = next(x for x in test["detail"].splitlines() if x.startswith("- ESR1 detection"))
+    assert "ESR1 detection cannot be shown to follow the progression on metastatic line 1" in why
+    assert "ESR1 p.Asp538Gly detected (somatic, archival or primary-tumour tissue without a collection date" in why
 
 
 def test_fhir_esr1_result_after_the_latest_endocrine_line_is_current_and_says_what_it_follows():

@@ -107,6 +107,48 @@ def test_specimen_resource_type_and_collection_date_are_read():
     assert r.specimen == "ctdna" and r.date.isoformat() == "2022-07-01"
 
 
+# --- archival / primary-tumour specimens (CR C.3 row 18; local_codes.yaml archival_specimen) ---
+
+def _tissue_specimen(rid, type_text, note=None, collected=None):
+    sp = {"resourceType": "Specimen", "id": rid, "subject": {"reference": f"Patient/{PID}"},
+          "type": cc(text=type_text)}
+    if note:
+        sp["note"] = [{"text": note}]
+    if collected:
+        sp["collection"] = {"collectedDateTime": collected}
+    return sp
+
+
+@pytest.mark.parametrize("specimen,ref", [
+    (None, {"display": "Archival FFPE block"}),
+    (None, {"display": "Tumor tissue from the primary, mastectomy 2016"}),
+    (_tissue_specimen("sp-a", "Tissue block", note="Archived block from the 2016 lumpectomy"), None),
+    (_tissue_specimen("sp-b", "Primary tumour tissue"), None),
+])
+def test_a_result_on_archival_or_primary_tumour_tissue_without_a_collection_date_is_marked(specimen, ref):
+    v = variant("HGNC:3467", "ESR1", present=False, date="2025-06-01",
+                specimen=ref or {"reference": f"Specimen/{specimen['id']}"})
+    r = results(*([specimen] if specimen else []), v).for_gene("ESR1")[0]
+    assert r.archival_without_collection_date is True
+    assert r.date.isoformat() == "2025-06-01"  # the Observation's date, shown as the result's
+
+
+@pytest.mark.parametrize("specimen,ref", [
+    # the collection date says when the tissue was taken: it decides
+    (_tissue_specimen("sp-c", "Primary tumour tissue", collected="2016-03-01"), None),
+    # the primary named as where the cancer started, on a metastasis biopsy
+    (None, {"display": "Liver metastasis biopsy, breast primary"}),
+    # plasma is never archival tissue
+    (None, {"display": "Plasma ctDNA (archived sample)"}),
+    (None, {"display": "Tumor tissue biopsy (FFPE)"}),
+])
+def test_a_result_on_dated_metastatic_or_plasma_specimens_is_not_marked_archival(specimen, ref):
+    v = variant("HGNC:3467", "ESR1", present=False, date="2025-06-01",
+                specimen=ref or {"reference": f"Specimen/{specimen['id']}"})
+    r = results(*([specimen] if specimen else []), v).for_gene("ESR1")[0]
+    assert r.archival_without_collection_date is False
+
+
 @pytest.mark.parametrize("text", ["Not detected", "No pathogenic variants detected", "Wild type", "Negative"])
 def test_negative_result_wordings_are_not_detected(text):
     bm = results(variant("HGNC:3467", "ESR1", present=None, value_text=text))
