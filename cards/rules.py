@@ -216,7 +216,9 @@ def describe_variant(v: VariantResult) -> str:
     change = v.protein_change or v.dna_change or _ALTERATION_TEXT.get(v.alteration)
     what = f"{v.gene} {change}" if change else v.gene
     bits = []
-    if not v.alteration_selects:  # the mapping's reading: not what the gene's drugs need
+    if v.alteration_unclear:  # a PTEN fusion / change of unstated direction: neither
+        bits.append("inactivation not stated")
+    elif not v.alteration_selects:  # the mapping's reading: not what the gene's drugs need
         bits.append("not an inactivation" if v.gene == "PTEN" else "not a mutation")
     if v.origin != "unknown":
         bits.append(v.origin)
@@ -360,9 +362,16 @@ def _gene_finding(state: PatientState, ctx: Context, genes: tuple[str, ...], lab
     statuses = {g: _gene_status(idx, g) for g in genes}
     results = [v for g in genes if g in by_gene for v in by_gene[g]]
     srcs = _srcs(*(v.sources for v in results))
+    # a PTEN fusion / copy-number change of unstated direction: not a negative, not a hit
+    # (VariantResult.alteration_unclear): the question stays open and the finding names it
+    unclear = "; ".join([f"{variant_text(state, ctx, v)}: capivasertib needs {v.gene} inactivation (C.1 ASCO 2024)"
+                         for v in results if v.result == "detected" and v.alteration_unclear
+                         and v.superseded_on is None])
     if any(s == "not-tested" for s in statuses.values()):
         untested = [g for g, s in statuses.items() if s == "not-tested"]
-        return Finding(None, f"{'/'.join(untested)} not tested", srcs)
+        return Finding(None, f"{'/'.join(untested)} not tested" + (f"; {unclear}" if unclear else ""), srcs)
+    if unclear:
+        return Finding(None, unclear, srcs)
     if not ctdna_negative_is_negative and any(s == "not-detected-ctdna-only" for s in statuses.values()):
         # a variant the sender classified VUS/benign was found: say so (it is not "no alteration")
         found = [v for v in results if v.result == "detected"]

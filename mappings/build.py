@@ -91,6 +91,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     pik3ca-not-tested             no PIK3CA result
     pik3ca-ctdna-negative-only    PIK3CA negative only in plasma: tissue reflex advised
     akt1-pten-not-tested          neither AKT1 nor PTEN result (capivasertib)
+    pten-alteration-unclear       a PTEN fusion or copy-number change of unstated direction and
+                                  no PTEN inactivation: whether it inactivates PTEN is not
+                                  stated (C.1 ASCO 2024 "PTEN inactivation"), so capivasertib
+                                  is undecided on it (VariantResult.alteration_unclear)
     brca-germline-not-tested      no germline BRCA1/2 result (tumour-only or none)
     menopausal-status-unknown     woman < 60 (or age unknown) without status evidence
     ecog-unknown                  no ECOG observation
@@ -631,6 +635,15 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                 [s for r in bm.for_gene("PIK3CA") for s in r.sources])
     if bm.status("AKT1") == "not-tested" and bm.status("PTEN") == "not-tested":
         ctx.gap("akt1-pten-not-tested", "No AKT1 or PTEN result.")
+    unclear = [r for r in bm.for_gene("PTEN") if r.result == "detected" and r.alteration_unclear]
+    if unclear and bm.status("PTEN") != "detected":
+        ctx.gap("pten-alteration-unclear",
+                "; ".join(f"PTEN {'fusion' if r.alteration == 'fusion' else 'copy-number change'} detected"
+                          + (f" ({r.date.isoformat()})" if r.date else "") for r in unclear)
+                + ": the report does not say whether it inactivates PTEN (capivasertib needs PTEN "
+                  "inactivation, C.1 ASCO 2024; a loss is one, a gain is not): not read as either; "
+                  "check the report.",
+                [s for r in unclear for s in r.sources])
     brca = bm.for_gene("BRCA1") + bm.for_gene("BRCA2")
     if not any(r.origin == "germline" for r in brca):
         ctx.gap("brca-germline-not-tested",

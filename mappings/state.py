@@ -192,13 +192,22 @@ class VariantResult(BaseModel):
         ESR1, PIK3CA and AKT1 select by mutation (CR B.2/B.3 "ESR1-mutated", CDx ESR1 LBD
         missense; C.1 ASCO 2024 "PIK3CA or AKT1 mutations"); PTEN by inactivation (C.1 "PTEN
         inactivation", C.2 "loss-of-function"), which a copy-number gain is not (a PTEN loss
-        is; a fusion or a change of unstated direction is left to the clinician, shown as
-        such). BRCA1/2, PALB2: the classification decides (a large deletion is pathogenic)."""
+        is). A PTEN fusion or copy-number change of unstated direction does not select either:
+        whether it inactivates PTEN is not stated (alteration_unclear; the cards leave
+        capivasertib undecided and name it). BRCA1/2, PALB2: the classification decides (a
+        large deletion is pathogenic)."""
         if self.alteration is None:
             return True
         if self.gene in ("ESR1", "PIK3CA", "AKT1"):
             return False
-        return not (self.gene == "PTEN" and self.alteration == "copy-number-gain")
+        return not (self.gene == "PTEN" and self.alteration != "copy-number-loss")
+
+    @property
+    def alteration_unclear(self) -> bool:
+        """A PTEN fusion or copy-number change of unstated direction: it may or may not be the
+        inactivation capivasertib needs (C.1 ASCO 2024 "PTEN inactivation"; a loss is one, a
+        gain is not); the sources do not settle it, so it is neither a hit nor a negative."""
+        return self.gene == "PTEN" and self.alteration in ("copy-number-change", "fusion")
 
 
 GeneStatus = Literal[

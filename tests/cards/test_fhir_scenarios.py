@@ -423,6 +423,50 @@ def test_fhir_pten_alteration_gets_capivasertib_only():
     assert "capivasertib-fulvestrant" in regs and "alpelisib-fulvestrant" not in regs
 
 
+def _pten_change(pid: str, change_type: tuple[str, str]) -> FhirPatient:
+    """After ET + CDK4/6i; PIK3CA and AKT1 not detected in tissue; a PTEN copy-number change or
+    fusion (48019-4 DNA change type, Sequence Ontology) detected."""
+    return (after_ai_cdk46i(pid).variant("PIK3CA", detected=False, specimen="tissue", on="2025-06-01")
+            .variant("AKT1", detected=False, specimen="tissue", on="2025-06-01")
+            .variant("PTEN", specimen="tissue", on="2025-06-01", change_type=change_type))
+
+
+def test_fhir_a_pten_copy_number_loss_is_an_inactivation_and_gets_capivasertib():
+    # C.1 ASCO 2024 "PTEN inactivation"; C.2 step 3 "PTEN loss-of-function"
+    state, cards = run(_pten_change("pp-pten-loss", ("SO:0001743", "copy_number_loss")))
+    assert "capivasertib-fulvestrant" in regimen_topics(cards)
+    assert "PTEN copy-number loss detected" in card(cards, "capivasertib-fulvestrant")["detail"]
+
+
+def test_fhir_a_pten_copy_number_gain_is_not_an_inactivation_and_gets_no_capivasertib():
+    state, cards = run(_pten_change("pp-pten-gain", ("SO:0001742", "copy_number_gain")))
+    assert assess(state, "capivasertib-fulvestrant").status == "not-fit"
+    summary = card(cards, "patient-summary")["detail"]
+    assert "PTEN copy-number gain detected (not an inactivation" in summary
+
+
+@pytest.mark.parametrize("change_type,named", [
+    (("SO:0001565", "gene_fusion"), "PTEN fusion detected"),
+    (("SO:0001019", "copy_number_variation"), "PTEN copy-number change detected"),
+])
+def test_fhir_a_pten_fusion_or_copy_number_change_of_unstated_direction_leaves_capivasertib_waiting_and_says_why(
+        change_type, named):
+    # whether it inactivates PTEN (C.1 ASCO 2024) is not stated: no capivasertib opened on it
+    # silently, none closed either; the summary names it as a gap
+    state, cards = run(_pten_change("pp-pten-unclear", change_type))
+    assert "capivasertib-fulvestrant" not in regimen_topics(cards)
+    assert assess(state, "capivasertib-fulvestrant").status == "unknown"
+    summary = card(cards, "patient-summary")["detail"]
+    waiting = next(x for x in summary.splitlines() if x.startswith("- Capivasertib + fulvestrant:"))
+    assert f"waiting on — {named} (inactivation not stated" in waiting
+    assert "capivasertib needs PTEN inactivation (C.1 ASCO 2024)" in waiting
+    assert f"{named} (2025-06-01): the report does not say whether it inactivates PTEN" in summary
+    order = [c.to_json() for c in order_cards(state, [_draft("capivasertib", "pi3k-akt-mtor", "2669967"),
+                                                      _draft("fulvestrant", "fulvestrant", "282357")], None, "order-sign")]
+    missing = [c for c in order if c["source"]["topic"]["code"] == "order-biomarker-missing"]
+    assert missing and f"{named} (inactivation not stated" in missing[0]["detail"]
+
+
 def test_fhir_germline_brca_gets_talazoparib_but_olaparib_only_after_chemotherapy():
     p = after_ai_cdk46i("pp-gbrca").variant("BRCA2", "p.Ser1982fs", origin="germline", specimen="blood", on="2024-03-01")
     _, cards = run(p)

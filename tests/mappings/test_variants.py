@@ -530,6 +530,20 @@ def test_a_pik3ca_amplification_is_not_a_pik3ca_mutation_but_a_pten_deletion_is_
     assert bm.status("PTEN") == "detected" and bm.status("AKT1") == "detected"
 
 
+@pytest.mark.parametrize("obs", [
+    _change_type(variant("HGNC:9588", "PTEN"), "SO:0001565", "gene_fusion"),
+    _change_type(variant("HGNC:9588", "PTEN"), "SO:0001019", "copy_number_variation"),
+    variant("HGNC:9588", "PTEN", present=None, value_text="PTEN rearrangement detected"),
+])
+def test_a_pten_fusion_or_copy_number_change_of_unstated_direction_is_neither_an_inactivation_nor_a_negative(obs):
+    s = build_patient_state([patient(), obs], PID)
+    r = s.biomarkers.for_gene("PTEN")[0]
+    assert (r.result, r.actionable) == ("detected", False)
+    assert r.alteration_unclear
+    gap = next(g for g in s.gaps if g.code == "pten-alteration-unclear")
+    assert "does not say whether it inactivates PTEN" in gap.message and gap.sources
+
+
 def test_a_detected_esr1_variant_from_a_panel_named_for_copy_number_changes_and_fusions_is_still_a_mutation():
     # the test's name lists what the panel can find; the result itself says "Present"
     obs = variant("HGNC:3467", "ESR1", date="2025-06-10")
