@@ -207,6 +207,10 @@ def esr1_archival_timing(ref: "Esr1Reference") -> str:
     return f"cannot be shown to follow {ref.text} ({ARCHIVAL_ESR1_WHY})"
 
 
+# VariantResult.status_not_final as the card names it (FHIR R4 ObservationStatus)
+NOT_FINAL_TEXT = {"preliminary": "preliminary result, not final", "registered": "registered, no final result yet"}
+
+
 # VariantResult.alteration as the card names it
 _ALTERATION_TEXT = {"copy-number-gain": "copy-number gain", "copy-number-loss": "copy-number loss",
                     "copy-number-change": "copy-number change", "fusion": "fusion"}
@@ -234,6 +238,8 @@ def describe_variant(v: VariantResult) -> str:
         bits.append("significance not reported")
     # on archival tissue without a collection date the date is the result's, not the tissue's
     bits.append(("result of " if v.archival_without_collection_date else "") + fmt_date(v.date, v.date_last))
+    if v.status_not_final is not None:
+        bits.append(NOT_FINAL_TEXT[v.status_not_final])
     verb = "detected" if v.result == "detected" else "not detected"
     if v.superseded_on is not None:
         # the mapping's decision (C.3 row 18): a current result found nothing actionable
@@ -386,12 +392,41 @@ def _gene_finding(state: PatientState, ctx: Context, genes: tuple[str, ...], lab
     return Finding(False, f"No actionable {label} alteration ({detail})", srcs)
 
 
+def not_final_text(state: PatientState, ctx: Context, results: list[VariantResult]) -> str:
+    """"PIK3CA p.His1047Arg detected (..., preliminary result, not final): the final result
+    decides", for results that are not final (Biomarkers.not_final); "" for none."""
+    if not results:
+        return ""
+    return "; ".join([variant_text(state, ctx, v) for v in results]) + ": the final result decides"
+
+
+def pending_results(state: PatientState, genes: tuple[str, ...]) -> list[VariantResult]:
+    """The genes' results that are not final yet (FHIR preliminary / registered)."""
+    return [v for v in state.biomarkers.not_final if v.gene in genes]
+
+
+def _open_while_not_final(state, ctx, f: Finding, genes: tuple[str, ...],
+                          selects: Callable[[VariantResult], bool] = lambda v: v.actionable_if_final) -> Finding:
+    """A result that is not final yet decides nothing (FHIR R4: preliminary = "not all results
+    are final"): one that would select the drug leaves an undecided or negative question open,
+    and where the question is open every such result of the genes is named. A final hit decides."""
+    pending = pending_results(state, genes)
+    if not pending or f.value is True:
+        return f
+    named = pending if f.value is None else [v for v in pending if selects(v)]
+    if not named:
+        return f  # a final negative, and nothing pending that would change it
+    return Finding(None, f"{f.text}; {not_final_text(state, ctx, named)}",
+                   _srcs(f.sources, *(v.sources for v in named)))
+
+
 @rule
 def esr1_mutated(state, ctx):
     # ESR1: plasma ctDNA is the preferred specimen (ASCO 2023 rapid update), so a
     # ctDNA negative is a negative; the tissue reflex applies to PIK3CA/AKT1/PTEN
     # (ASCO 2021: "if no mutation is found in cell-free DNA, test tissue").
-    f = _gene_finding(state, ctx, ("ESR1",), "ESR1", ctdna_negative_is_negative=True)
+    f = _open_while_not_final(state, ctx, _gene_finding(state, ctx, ("ESR1",), "ESR1", ctdna_negative_is_negative=True),
+                              ("ESR1",))
     if f.value is False and state.biomarkers.esr1_current is False:
         # a negative from before the ESR1 reference (the latest progression on endocrine
         # therapy or end of a metastatic endocrine line, TherapyHistory.esr1_reference) does
@@ -410,12 +445,13 @@ def esr1_mutated(state, ctx):
 
 @rule
 def pik3ca_mutated(state, ctx):
-    return _gene_finding(state, ctx, ("PIK3CA",), "PIK3CA")
+    return _open_while_not_final(state, ctx, _gene_finding(state, ctx, ("PIK3CA",), "PIK3CA"), ("PIK3CA",))
 
 
 @rule
 def pik3ca_akt1_or_pten_altered(state, ctx):
-    return _gene_finding(state, ctx, ("PIK3CA", "AKT1", "PTEN"), "PIK3CA/AKT1/PTEN")
+    genes = ("PIK3CA", "AKT1", "PTEN")
+    return _open_while_not_final(state, ctx, _gene_finding(state, ctx, genes, "PIK3CA/AKT1/PTEN"), genes)
 
 
 @rule
@@ -469,6 +505,12 @@ def esr1_found_on_ongoing_line_without_progression(state, ctx):
 
 @rule
 def germline_brca_mutated(state, ctx):
+    # a BRCA variant not final yet that, final, would be germline or of unknown origin
+    return _open_while_not_final(state, ctx, _germline_brca_finding(state, ctx), ("BRCA1", "BRCA2"),
+                                 lambda v: v.actionable_if_final and v.origin != "somatic")
+
+
+def _germline_brca_finding(state, ctx):
     by_gene = _gene_index(state, ctx)[1]
     results = by_gene.get("BRCA1", []) + by_gene.get("BRCA2", [])
     srcs = _srcs(*(v.sources for v in results))

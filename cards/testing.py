@@ -18,7 +18,7 @@ from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     Context, Finding, describe_variant, esr1_archival_timing, esr1_reference_of, evaluate_rule,
-    fmt_date, germline_brca_tested, line_start_text,
+    fmt_date, germline_brca_tested, line_start_text, not_final_text, pending_results,
 )
 
 
@@ -209,7 +209,9 @@ def esr1_test_needed(state, ctx, status, by_topic):
     results = bm.for_gene("ESR1")
     stale_detection = False
     if not results:
-        why = Finding(None, "ESR1 not tested", ())
+        pending = pending_results(state, ("ESR1",))  # not final: the test is still asked for
+        why = Finding(None, "; ".join(["ESR1 not tested"] + ([not_final_text(state, ctx, pending)] if pending else [])),
+                      tuple(s for v in pending for s in v.sources))
     elif bm.actionable("ESR1"):
         # a detection from before the latest progression on (or end of) endocrine therapy:
         # still read as ESR1-mutated (the SERD cards say it predates), but C.3 row 18 asks
@@ -285,18 +287,24 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
     others = untested + ctdna_only
     srcs = tuple(s for g in ("PIK3CA", "AKT1", "PTEN") for v in bm.for_gene(g) for s in v.sources)
     if pik == "not-tested":
-        reasons = [Finding(None, "PIK3CA/AKT1/PTEN not tested", ())]
+        # a result not final yet closes nothing (the test is still asked for): named
+        pending = pending_results(state, ("PIK3CA", "AKT1", "PTEN"))
+        reasons = [Finding(None, "; ".join(["PIK3CA/AKT1/PTEN not tested"]
+                                           + ([not_final_text(state, ctx, pending)] if pending else [])),
+                           tuple(s for v in pending for s in v.sources))]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "ctdna", "tissue"), True, 0
     elif pik == "not-detected-ctdna-only":
         reasons = [Finding(None, f"{_nothing_actionable(bm, ('PIK3CA',), ' in plasma ctDNA only')}: ctDNA "
                                  "negative is not wild-type (low tumour fraction); test tumour tissue", srcs)]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
     elif others:
+        pending = pending_results(state, tuple(untested))
         open_ = ([f"{'/'.join(untested)} not tested"] if untested else []) + \
+            ([not_final_text(state, ctx, pending)] if pending else []) + \
             ([f"{_nothing_actionable(bm, tuple(ctdna_only), ' in plasma ctDNA only', lower=True)} (not wild-type)"]
              if ctdna_only else [])
         reasons = [Finding(None, f"{_nothing_actionable(bm, ('PIK3CA',))}; {'; '.join(open_)} (capivasertib also "
-                                 "covers AKT1/PTEN alterations)", srcs)]
+                                 "covers AKT1/PTEN alterations)", srcs + tuple(s for v in pending for s in v.sources))]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
     else:
         return None

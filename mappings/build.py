@@ -88,6 +88,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     esr1-undated                  ESR1 result without a date (or only on archival tissue
                                   without a collection date) and no endocrine
                                   progression documented: currency unknown
+    genomic-result-not-final      a variant result whose Observation.status is preliminary or
+                                  registered (FHIR R4 ObservationStatus: not final; or whose
+                                  significance comes from a DiagnosticImplication that is not
+                                  final): kept in Biomarkers.not_final, read as no result
+                                  (selects nothing, rules out nothing); named here
     pik3ca-not-tested             no PIK3CA result
     pik3ca-ctdna-negative-only    PIK3CA negative only in plasma: tissue reflex advised
     akt1-pten-not-tested          neither AKT1 nor PTEN result (capivasertib)
@@ -464,7 +469,9 @@ def build_patient_state(
     # a visceral crisis treated by a later line is history, not the current state (CR C.1, C.2)
     _step(ctx, "visceral crisis", lambda: visceral_crisis_currency(disease, therapy, as_of), _nothing)
     factors = _step(ctx, "patient factors", lambda: build_factors(ctx, therapy), PatientFactors)
-    biomarkers = Biomarkers(results=variants)
+    # a result that is not final (FHIR preliminary / registered) decides nothing until it is
+    biomarkers = Biomarkers(results=[v for v in variants if v.status_not_final is None],
+                            not_final=[v for v in variants if v.status_not_final is not None])
     _step(ctx, "currency", lambda: _esr1_currency(ctx, biomarkers, therapy), _nothing)
     _step(ctx, "gaps", lambda: _gaps(ctx, disease, er, pr, her2, biomarkers, factors), _nothing)
 
@@ -585,6 +592,13 @@ def _supersede_stale_esr1(ctx: Ctx, stale: list[VariantResult], current: list[Va
     )
 
 
+def _result_words(r: VariantResult) -> str:
+    """"p.His1047Arg detected", "variant detected", "not detected"."""
+    if r.result == "not-detected":
+        return "not detected"
+    return f"{r.protein_change or r.dna_change or 'variant'} detected"
+
+
 def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status,
           bm: Biomarkers, f: PatientFactors) -> None:
     if d.breast_cancer != "yes":
@@ -624,17 +638,26 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
         ctx.gap("her2-equivocal-pending", "HER2 IHC 2+ without ISH result.", her2.sources)
     if her2.conflict:
         ctx.gap("her2-conflict", "HER2 results disagree; the most recent assessment is used.", her2.sources)
+    pending = {r.gene for r in bm.not_final}  # genes with a result that is not final yet
+    if bm.not_final:
+        ctx.gap("genomic-result-not-final",
+                "; ".join(f"{r.gene} {_result_words(r)} ("
+                          + (f"{r.date.isoformat()}, " if r.date else "") + f"status {r.status_not_final})"
+                          for r in bm.not_final)
+                + ": not final, so read as no result until the final report (FHIR Observation.status).",
+                [s for r in bm.not_final for s in r.sources])
     if bm.status("ESR1") == "not-tested":
-        ctx.gap("esr1-not-tested", "No ESR1 result (test at progression on endocrine therapy, ctDNA preferred).")
+        ctx.gap("esr1-not-tested", f"No {'final ' if 'ESR1' in pending else ''}ESR1 result "
+                                   "(test at progression on endocrine therapy, ctDNA preferred).")
     pik = bm.status("PIK3CA")
     if pik == "not-tested":
-        ctx.gap("pik3ca-not-tested", "No PIK3CA result.")
+        ctx.gap("pik3ca-not-tested", f"No {'final ' if 'PIK3CA' in pending else ''}PIK3CA result.")
     elif pik == "not-detected-ctdna-only":
         ctx.gap("pik3ca-ctdna-negative-only",
                 "PIK3CA not detected in plasma only: test tumour tissue (ctDNA negative is not wild-type).",
                 [s for r in bm.for_gene("PIK3CA") for s in r.sources])
     if bm.status("AKT1") == "not-tested" and bm.status("PTEN") == "not-tested":
-        ctx.gap("akt1-pten-not-tested", "No AKT1 or PTEN result.")
+        ctx.gap("akt1-pten-not-tested", f"No {'final ' if pending & {'AKT1', 'PTEN'} else ''}AKT1 or PTEN result.")
     unclear = [r for r in bm.for_gene("PTEN") if r.result == "detected" and r.alteration_unclear]
     if unclear and bm.status("PTEN") != "detected":
         ctx.gap("pten-alteration-unclear",

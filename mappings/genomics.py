@@ -285,11 +285,28 @@ def _specimen_kind(text: str) -> str:
     return "unknown"
 
 
+# FHIR R4 ObservationStatus codes that say a result is not final: "registered" (the
+# observation exists, no result yet available), "preliminary" (verified early results
+# are available, but not all results are final). final / amended / corrected are final;
+# cancelled and entered-in-error are never read (build._status_skip).
+NOT_FINAL_STATUSES = frozenset({"preliminary", "registered"})
+
+
+def _not_final(obs: dict[str, Any]) -> str | None:
+    status = obs.get("status")
+    return status if type(status) is str and status in NOT_FINAL_STATUSES else None
+
+
 def build_variants(ctx: Ctx) -> list[VariantResult]:
+    """Every variant result; a result whose Observation is not final (status preliminary or
+    registered, or a significance read from a DiagnosticImplication that is not final) has
+    status_not_final set (build puts it in Biomarkers.not_final)."""
     results: list[VariantResult] = []
     implications: dict[str, str] = {}  # variant observation id -> significance
-    # gene, date, specimen, origin, source, archival without a collection date
-    studied: list[tuple[str, dt.date | None, str, str | None, Source, bool]] = []
+    # variant observation id -> the not-final status of the implication that gave its significance
+    implications_not_final: dict[str, str] = {}
+    # gene, date, specimen, origin, source, archival without a collection date, not-final status
+    studied: list[tuple[str, dt.date | None, str, str | None, Source, bool, str | None]] = []
 
     # pass 1: DiagnosticImplication-style observations pointing at variants
     for obs in ctx.obs_groups()[3]:  # the Observations with derivedFrom
@@ -302,10 +319,13 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 if isinstance(c, dict) and T.COMP["significance"] in _code_set(c.get("code")):
                     sig = _significance(c.get("valueCodeableConcept") or c.get("valueString")) or sig
             if sig:
+                not_final = _not_final(obs)
                 for d in derived:
                     rid = ref_id(d, "Observation")
                     if rid:
                         implications[rid] = sig
+                        if not_final:
+                            implications_not_final[rid] = not_final
         except Exception:  # noqa: BLE001
             continue
 
@@ -393,13 +413,16 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if ctx.ignore_data_absent(obs, obs, _variant_label(genes, is_region), date):
                 continue  # no call: not a variant, not a negative, and its notes are not read
             src = ctx.source(obs, date, _variant_label(genes, is_region), specimen, last)
+            not_final = _not_final(obs)
             if is_region and not is_variant:
                 for g in genes:
-                    studied.append((g, date, specimen, origin, src, archival_undated))
+                    studied.append((g, date, specimen, origin, src, archival_undated, not_final))
                 continue
             rid = obs.get("id") if isinstance(obs.get("id"), str) else None
             if sig is None and rid in implications:
                 sig = implications[rid]
+                # the classification that decides is not final: neither is the result
+                not_final = not_final or implications_not_final.get(rid)
             result = _result(obs, protein, dna, is_variant)
             if result == "detected" and sig is None:
                 sig = _interpretation_significance(obs)
@@ -442,6 +465,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     "date_last": last,
                     "alteration": alteration,
                     "archival_without_collection_date": archival_undated,
+                    "status_not_final": not_final,
                 }
                 results.append(_construct(VariantResult, values) if _valid_variant(values)
                                else VariantResult(**values))
@@ -449,17 +473,19 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             ctx.ignore(obs, "unreadable-resource", "Genomic Observation could not be read")
 
     # genes studied with nothing reported on that day: a negative result
-    for g, date, specimen, origin, src, archival_undated in studied:
+    for g, date, specimen, origin, src, archival_undated, not_final in studied:
         if any(r.gene == g and r.date == date for r in results):
             continue
         values = {"gene": g, "result": "not-detected", "protein_change": None, "dna_change": None,
                   "origin": origin or "unknown", "significance": "not-reported",
                   "significance_conflicting": False, "specimen": specimen,
                   "date": date, "sources": [src], "superseded_on": None, "date_last": src.date_last,
-                  "alteration": None, "archival_without_collection_date": archival_undated}
+                  "alteration": None, "archival_without_collection_date": archival_undated,
+                  "status_not_final": not_final}
         given = {"gene", "result", "specimen", "date", "sources"} | ({"origin"} if origin else set()) \
             | ({"date_last"} if src.date_last else set()) \
-            | ({"archival_without_collection_date"} if archival_undated else set())
+            | ({"archival_without_collection_date"} if archival_undated else set()) \
+            | ({"status_not_final"} if not_final else set())
         if _valid_variant(values):
             results.append(_construct(VariantResult, values, given))
         else:
@@ -488,6 +514,7 @@ def _valid_variant(v: dict[str, Any]) -> bool:
     return (v["alteration"] in _ALTERATIONS and (p is None or type(p) is str) and (d is None or type(d) is str)
             and (date is None or type(date) is dt.date) and (last is None or type(last) is dt.date)
             and type(v["archival_without_collection_date"]) is bool
+            and v["status_not_final"] in (None, "preliminary", "registered")
             and all(type(s) is Source for s in v["sources"]))
 
 

@@ -172,6 +172,11 @@ class VariantResult(BaseModel):
     # inappropriate"; current only if collected after the most recent ET exposure):
     # build._esr1_currency reads it as undated.
     archival_without_collection_date: bool = False
+    # the Observation's status says the result is not final (FHIR R4 ObservationStatus:
+    # "preliminary" = verified early results, not all final; "registered" = no result yet
+    # available): such a result decides nothing until final. mappings: kept out of
+    # Biomarkers.results, in Biomarkers.not_final; cards name it where the question is open.
+    status_not_final: Literal["preliminary", "registered"] | None = None
 
     @property
     def actionable(self) -> bool:
@@ -182,6 +187,12 @@ class VariantResult(BaseModel):
         (tumour panels often omit it) but cards must say so; explicit VUS,
         likely benign and benign never count.
         """
+        return self.actionable_if_final and self.status_not_final is None
+
+    @property
+    def actionable_if_final(self) -> bool:
+        """What `actionable` would be were the result final: a result that is not final yet
+        (status_not_final) and would select a drug leaves that drug undecided."""
         return self.result == "detected" and self.significance in (
             "pathogenic", "likely-pathogenic", "not-reported"
         ) and self.superseded_on is None and self.alteration_selects
@@ -228,6 +239,10 @@ class Biomarkers(BaseModel):
     # unknown); False when every ESR1 result is undated or older than the reference
     # date (14-day tolerance).
     esr1_current: bool | None = None
+    # results whose Observation is not final (VariantResult.status_not_final): not in
+    # `results`, so they neither select nor rule out a drug (a preliminary "not detected"
+    # closes nothing, the test is still asked for); shown, and named where a decision waits
+    not_final: list[VariantResult] = Field(default_factory=list)
 
     def for_gene(self, gene: str) -> list[VariantResult]:
         return [r for r in self.results if r.gene == gene]

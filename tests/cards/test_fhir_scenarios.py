@@ -423,6 +423,58 @@ def test_fhir_pten_alteration_gets_capivasertib_only():
     assert "capivasertib-fulvestrant" in regs and "alpelisib-fulvestrant" not in regs
 
 
+# FHIR R4 ObservationStatus "preliminary": verified early results are available, but not all
+# results are final. Such a result decides nothing: a detection leaves the regimen it would open
+# waiting, a negative closes nothing and the test is still asked for.
+
+def test_fhir_a_preliminary_pik3ca_detection_leaves_capivasertib_and_alpelisib_waiting_on_the_final_result():
+    p = after_ai_cdk46i("pp-pik3ca-prelim").variant("PIK3CA", "p.His1047Arg", specimen="tissue", on="2025-06-01",
+                                                    status="preliminary")
+    state, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "capivasertib-fulvestrant" not in regs and "alpelisib-fulvestrant" not in regs
+    summary = card(cards, "patient-summary")["detail"]
+    found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, preliminary result, not final)"
+    for name in ("Capivasertib + fulvestrant", "Alpelisib + fulvestrant"):
+        waiting = next(x for x in summary.splitlines() if x.startswith(f"- {name}:"))
+        assert waiting.startswith(f"- {name}: waiting on") and f"{found}: the final result decides" in waiting
+    assert f"- {found} — Observation/" in summary  # listed under the genomic results
+    assert "PIK3CA p.His1047Arg detected (2025-06-01, status preliminary): not final" in summary  # the gap
+    assert "no actionable variant documented" in card(cards, "patient-summary")["summary"]
+
+
+def test_fhir_a_preliminary_pik3ca_negative_closes_nothing_and_the_test_is_still_asked_for():
+    p = after_ai_cdk46i("pp-pik3ca-prelim-neg").variant("PIK3CA", detected=False, specimen="tissue", on="2025-06-01",
+                                                        status="preliminary")
+    state, cards = run(p)
+    assert assess(state, "alpelisib-fulvestrant").status == "unknown"
+    test = card(cards, "test-pik3ca-akt1-pten")
+    assert "Alpelisib + fulvestrant" in test["summary"]
+    assert ("PIK3CA/AKT1/PTEN not tested; PIK3CA not detected (somatic, tissue, 2025-06-01, preliminary result, "
+            "not final): the final result decides") in test["detail"]
+
+
+def test_fhir_a_preliminary_pik3ca_detection_after_a_final_negative_reopens_alpelisib_as_waiting():
+    p = (after_ai_cdk46i("pp-pik3ca-neg-then-prelim")
+         .variant("PIK3CA", detected=False, specimen="tissue", on="2024-01-20")
+         .variant("PIK3CA", "p.His1047Arg", specimen="ctdna", on="2025-06-01", status="preliminary"))
+    state, cards = run(p)
+    alp = assess(state, "alpelisib-fulvestrant")
+    assert alp.status == "unknown"
+    assert "PIK3CA p.His1047Arg detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, preliminary result, " \
+           "not final): the final result decides" in alp.unknown[0].text
+
+
+def test_fhir_a_preliminary_esr1_detection_leaves_the_oral_serds_waiting_and_asks_for_esr1():
+    p = after_ai_cdk46i("pp-esr1-prelim").variant("ESR1", "p.Asp538Gly", on="2025-06-01", status="preliminary")
+    state, cards = run(p)
+    assert "elacestrant" not in regimen_topics(cards) and assess(state, "elacestrant").status == "unknown"
+    test = card(cards, "test-esr1")
+    assert test["summary"].startswith("ESR1 mutation testing (plasma ctDNA) — decides Elacestrant, Imlunestrant")
+    assert ("ESR1 not tested; ESR1 p.Asp538Gly detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, "
+            "preliminary result, not final): the final result decides") in test["detail"]
+
+
 def _pten_change(pid: str, change_type: tuple[str, str]) -> FhirPatient:
     """After ET + CDK4/6i; PIK3CA and AKT1 not detected in tissue; a PTEN copy-number change or
     fusion (48019-4 DNA change type, Sequence Ontology) detected."""

@@ -82,6 +82,43 @@ def test_significance_from_a_separate_implication_observation_pointing_at_the_va
     assert results(v, impl).for_gene("ESR1")[0].significance == "vus"
 
 
+# --- Observation.status (FHIR R4 ObservationStatus) ---
+
+@pytest.mark.parametrize("status", ["final", "amended", "corrected"])
+def test_a_final_amended_or_corrected_variant_result_is_read(status):
+    bm = results(variant("HGNC:8975", "PIK3CA", status=status))
+    assert bm.status("PIK3CA") == "detected"
+
+
+@pytest.mark.parametrize("status,ignored_as", [("entered-in-error", "entered-in-error"), ("cancelled", "not-given")])
+def test_an_entered_in_error_or_cancelled_variant_result_is_still_never_read(status, ignored_as):
+    s = build_patient_state([patient(), variant("HGNC:8975", "PIK3CA", status=status)], PID)
+    assert s.biomarkers.status("PIK3CA") == "not-tested"
+    assert [g.code for g in s.ignored] == [ignored_as]
+    assert "genomic-result-not-final" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("status", ["preliminary", "registered"])
+@pytest.mark.parametrize("present", [True, False])
+def test_a_preliminary_or_registered_variant_result_is_kept_apart_and_decides_nothing(status, present):
+    s = build_patient_state([patient(), variant("HGNC:8975", "PIK3CA", present=present, status=status)], PID)
+    assert s.biomarkers.status("PIK3CA") == "not-tested"  # neither detected nor negative
+    assert [(r.gene, r.status_not_final, r.actionable) for r in s.biomarkers.not_final] == [("PIK3CA", status, False)]
+    gap = next(g for g in s.gaps if g.code == "genomic-result-not-final")
+    assert f"status {status}" in gap.message and "not final" in gap.message and gap.sources
+    assert next(g for g in s.gaps if g.code == "pik3ca-not-tested").message == "No final PIK3CA result."
+
+
+def test_a_variant_whose_significance_comes_from_a_preliminary_implication_is_not_final():
+    v = variant("HGNC:8975", "PIK3CA", rid="pik3ca-var")
+    impl = observation(cc(text="Diagnostic implication"), "2021-06-01", status="preliminary",
+                       derivedFrom=[{"reference": "Observation/pik3ca-var"}],
+                       component=[component("53037-8", valueCodeableConcept=cc(coding(LOINC, "LA6668-3")))])
+    bm = results(v, impl)
+    assert bm.status("PIK3CA") == "not-tested"
+    assert [r.status_not_final for r in bm.not_final] == ["preliminary"]
+
+
 def test_plasma_specimen_is_ctdna_and_a_ctdna_negative_is_not_a_tissue_negative():
     neg = variant("HGNC:8975", "PIK3CA", present=False, specimen_display="Plasma (cfDNA)")
     s = build_patient_state([patient(), neg], PID)
