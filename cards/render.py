@@ -624,10 +624,14 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         out.append("- HER2 reported as 'negative' without an IHC score: not read as HER2-low.")
     # genomics
     out += ["", "**Genomic results**"]
-    if state.biomarkers.results:
+    if state.biomarkers.results or state.biomarkers.not_final:
         out += [f"- {variant_text(state, ctx, v)}{cite(v.sources)}" for v in state.biomarkers.results]
+        # not final yet (FHIR preliminary / registered): shown, read as no result
+        out += [f"- {variant_text(state, ctx, v)}{cite(v.sources)}" for v in state.biomarkers.not_final]
         if state.biomarkers.for_gene("ESR1"):
-            current = {True: "yes", False: "no", None: "unknown (undated result)"}[state.biomarkers.esr1_current]
+            archival = any(v.archival_without_collection_date for v in state.biomarkers.for_gene("ESR1"))
+            current = {True: "yes", False: "no", None: "unknown (archival tissue without a collection date)"
+                       if archival else "unknown (undated result)"}[state.biomarkers.esr1_current]
             ref = esr1_reference_of(state, ctx)
             if ref.documented:
                 out.append(f"- ESR1 result current (it must follow {ref.text}): {current}{cite(ref.sources)}")

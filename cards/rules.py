@@ -195,6 +195,22 @@ def latest_result_text(results: list[VariantResult]) -> str:
     return written_on(latest, [(v.date, v.date_last) for v in results])
 
 
+# a specimen the mapping read as archival or the primary tumour, with no collection date
+# (VariantResult.archival_without_collection_date): an ESR1 result on it is not current (C.3 row 18)
+ARCHIVAL_TISSUE = "archival or primary-tumour tissue without a collection date"
+ARCHIVAL_ESR1_WHY = "archival primary tissue is not suitable: ESR1 mutations emerge under endocrine therapy, C.3 row 18"
+
+
+def esr1_archival_timing(ref: "Esr1Reference") -> str:
+    """How an ESR1 result on archival / primary-tumour tissue without a collection date stands
+    to the date it must follow (the result's own text names the specimen)."""
+    return f"cannot be shown to follow {ref.text} ({ARCHIVAL_ESR1_WHY})"
+
+
+# VariantResult.status_not_final as the card names it (FHIR R4 ObservationStatus)
+NOT_FINAL_TEXT = {"preliminary": "preliminary result, not final", "registered": "registered, no final result yet"}
+
+
 # VariantResult.alteration as the card names it
 _ALTERATION_TEXT = {"copy-number-gain": "copy-number gain", "copy-number-loss": "copy-number loss",
                     "copy-number-change": "copy-number change", "fusion": "fusion"}
@@ -204,11 +220,15 @@ def describe_variant(v: VariantResult) -> str:
     change = v.protein_change or v.dna_change or _ALTERATION_TEXT.get(v.alteration)
     what = f"{v.gene} {change}" if change else v.gene
     bits = []
-    if not v.alteration_selects:  # the mapping's reading: not what the gene's drugs need
+    if v.alteration_unclear:  # a PTEN fusion / change of unstated direction: neither
+        bits.append("inactivation not stated")
+    elif not v.alteration_selects:  # the mapping's reading: not what the gene's drugs need
         bits.append("not an inactivation" if v.gene == "PTEN" else "not a mutation")
     if v.origin != "unknown":
         bits.append(v.origin)
-    if v.specimen != "unknown":
+    if v.archival_without_collection_date:
+        bits.append(ARCHIVAL_TISSUE)
+    elif v.specimen != "unknown":
         bits.append(SPECIMEN_TEXT.get(v.specimen, v.specimen))
     if v.significance_conflicting:
         bits.append("conflicting interpretations of pathogenicity, read as uncertain")
@@ -216,7 +236,10 @@ def describe_variant(v: VariantResult) -> str:
         bits.append(v.significance)
     elif v.result == "detected":  # a test that found nothing has no significance to report
         bits.append("significance not reported")
-    bits.append(fmt_date(v.date, v.date_last))
+    # on archival tissue without a collection date the date is the result's, not the tissue's
+    bits.append(("result of " if v.archival_without_collection_date else "") + fmt_date(v.date, v.date_last))
+    if v.status_not_final is not None:
+        bits.append(NOT_FINAL_TEXT[v.status_not_final])
     verb = "detected" if v.result == "detected" else "not detected"
     if v.superseded_on is not None:
         # the mapping's decision (C.3 row 18): a current result found nothing actionable
@@ -345,9 +368,16 @@ def _gene_finding(state: PatientState, ctx: Context, genes: tuple[str, ...], lab
     statuses = {g: _gene_status(idx, g) for g in genes}
     results = [v for g in genes if g in by_gene for v in by_gene[g]]
     srcs = _srcs(*(v.sources for v in results))
+    # a PTEN fusion / copy-number change of unstated direction: not a negative, not a hit
+    # (VariantResult.alteration_unclear): the question stays open and the finding names it
+    unclear = "; ".join([f"{variant_text(state, ctx, v)}: capivasertib needs {v.gene} inactivation (C.1 ASCO 2024)"
+                         for v in results if v.result == "detected" and v.alteration_unclear
+                         and v.superseded_on is None])
     if any(s == "not-tested" for s in statuses.values()):
         untested = [g for g, s in statuses.items() if s == "not-tested"]
-        return Finding(None, f"{'/'.join(untested)} not tested", srcs)
+        return Finding(None, f"{'/'.join(untested)} not tested" + (f"; {unclear}" if unclear else ""), srcs)
+    if unclear:
+        return Finding(None, unclear, srcs)
     if not ctdna_negative_is_negative and any(s == "not-detected-ctdna-only" for s in statuses.values()):
         # a variant the sender classified VUS/benign was found: say so (it is not "no alteration")
         found = [v for v in results if v.result == "detected"]
@@ -362,32 +392,66 @@ def _gene_finding(state: PatientState, ctx: Context, genes: tuple[str, ...], lab
     return Finding(False, f"No actionable {label} alteration ({detail})", srcs)
 
 
+def not_final_text(state: PatientState, ctx: Context, results: list[VariantResult]) -> str:
+    """"PIK3CA p.His1047Arg detected (..., preliminary result, not final): the final result
+    decides", for results that are not final (Biomarkers.not_final); "" for none."""
+    if not results:
+        return ""
+    return "; ".join([variant_text(state, ctx, v) for v in results]) + ": the final result decides"
+
+
+def pending_results(state: PatientState, genes: tuple[str, ...]) -> list[VariantResult]:
+    """The genes' results that are not final yet (FHIR preliminary / registered)."""
+    return [v for v in state.biomarkers.not_final if v.gene in genes]
+
+
+def _open_while_not_final(state, ctx, f: Finding, genes: tuple[str, ...],
+                          selects: Callable[[VariantResult], bool] = lambda v: v.actionable_if_final) -> Finding:
+    """A result that is not final yet decides nothing (FHIR R4: preliminary = "not all results
+    are final"): one that would select the drug leaves an undecided or negative question open,
+    and where the question is open every such result of the genes is named. A final hit decides."""
+    pending = pending_results(state, genes)
+    if not pending or f.value is True:
+        return f
+    named = pending if f.value is None else [v for v in pending if selects(v)]
+    if not named:
+        return f  # a final negative, and nothing pending that would change it
+    return Finding(None, f"{f.text}; {not_final_text(state, ctx, named)}",
+                   _srcs(f.sources, *(v.sources for v in named)))
+
+
 @rule
 def esr1_mutated(state, ctx):
     # ESR1: plasma ctDNA is the preferred specimen (ASCO 2023 rapid update), so a
     # ctDNA negative is a negative; the tissue reflex applies to PIK3CA/AKT1/PTEN
     # (ASCO 2021: "if no mutation is found in cell-free DNA, test tissue").
-    f = _gene_finding(state, ctx, ("ESR1",), "ESR1", ctdna_negative_is_negative=True)
+    f = _open_while_not_final(state, ctx, _gene_finding(state, ctx, ("ESR1",), "ESR1", ctdna_negative_is_negative=True),
+                              ("ESR1",))
     if f.value is False and state.biomarkers.esr1_current is False:
         # a negative from before the ESR1 reference (the latest progression on endocrine
         # therapy or end of a metastatic endocrine line, TherapyHistory.esr1_reference) does
         # not rule out a mutation emerging since: undecided until a current result (C.3 row
         # 18; ASCO 2023 re-test)
         ref = esr1_reference_of(state, ctx)
-        latest = max((v.date for v in state.biomarkers.for_gene("ESR1") if v.date), default=None)
-        return Finding(None, f"{f.text}: the result {ref.predates(latest)} {ref.text}, "
-                             "a current ESR1 result is needed", _srcs(f.sources, ref.sources))
+        esr1 = state.biomarkers.for_gene("ESR1")
+        # the date of a result on archival tissue without a collection date is not the tissue's
+        latest = max((v.date for v in esr1 if v.date and not v.archival_without_collection_date), default=None)
+        timing = (esr1_archival_timing(ref) if latest is None and any(v.archival_without_collection_date for v in esr1)
+                  else f"{ref.predates(latest)} {ref.text}")
+        return Finding(None, f"{f.text}: the result {timing}, a current ESR1 result is needed",
+                       _srcs(f.sources, ref.sources))
     return f
 
 
 @rule
 def pik3ca_mutated(state, ctx):
-    return _gene_finding(state, ctx, ("PIK3CA",), "PIK3CA")
+    return _open_while_not_final(state, ctx, _gene_finding(state, ctx, ("PIK3CA",), "PIK3CA"), ("PIK3CA",))
 
 
 @rule
 def pik3ca_akt1_or_pten_altered(state, ctx):
-    return _gene_finding(state, ctx, ("PIK3CA", "AKT1", "PTEN"), "PIK3CA/AKT1/PTEN")
+    genes = ("PIK3CA", "AKT1", "PTEN")
+    return _open_while_not_final(state, ctx, _gene_finding(state, ctx, genes, "PIK3CA/AKT1/PTEN"), genes)
 
 
 @rule
@@ -399,7 +463,11 @@ def esr1_result_not_current(state, ctx):
     dated = [v.date for v in results if v.date]
     latest = f"latest ESR1 result {latest_result_text(results)}" if dated else "ESR1 result undated"
     ref = esr1_reference_of(state, ctx)
-    text = {False: f"ESR1 result {ref.predates(max(dated) if dated else None)} {ref.text} ({latest})",
+    # the dates the mapping compared: not that of a result on archival tissue without a collection date
+    collected = [v.date for v in results if v.date and not v.archival_without_collection_date]
+    timing = (esr1_archival_timing(ref) if not collected and any(v.archival_without_collection_date for v in results)
+              else f"{ref.predates(max(collected) if collected else None)} {ref.text}")
+    text = {False: f"ESR1 result {timing} ({latest})",
             True: f"ESR1 result is current ({latest}; must follow {ref.text})" if ref.documented
             else f"ESR1 result is current ({latest}; {ref.text})",
             None: f"ESR1 result currency unknown ({latest})"}[cur]
@@ -437,6 +505,12 @@ def esr1_found_on_ongoing_line_without_progression(state, ctx):
 
 @rule
 def germline_brca_mutated(state, ctx):
+    # a BRCA variant not final yet that, final, would be germline or of unknown origin
+    return _open_while_not_final(state, ctx, _germline_brca_finding(state, ctx), ("BRCA1", "BRCA2"),
+                                 lambda v: v.actionable_if_final and v.origin != "somatic")
+
+
+def _germline_brca_finding(state, ctx):
     by_gene = _gene_index(state, ctx)[1]
     results = by_gene.get("BRCA1", []) + by_gene.get("BRCA2", [])
     srcs = _srcs(*(v.sources for v in results))

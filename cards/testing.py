@@ -17,8 +17,8 @@ from mappings.state import LabValue, PatientState, range_text
 from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
-    Context, Finding, describe_variant, esr1_reference_of, evaluate_rule, fmt_date, germline_brca_tested,
-    line_start_text, undecided_labs,
+    Context, Finding, describe_variant, esr1_archival_timing, esr1_reference_of, evaluate_rule,
+    fmt_date, germline_brca_tested, line_start_text, not_final_text, pending_results, undecided_labs,
 )
 
 
@@ -209,14 +209,17 @@ def esr1_test_needed(state, ctx, status, by_topic):
     results = bm.for_gene("ESR1")
     stale_detection = False
     if not results:
-        why = Finding(None, "ESR1 not tested", ())
+        pending = pending_results(state, ("ESR1",))  # not final: the test is still asked for
+        why = Finding(None, "; ".join(["ESR1 not tested"] + ([not_final_text(state, ctx, pending)] if pending else [])),
+                      tuple(s for v in pending for s in v.sources))
     elif bm.actionable("ESR1"):
         # a detection from before the latest progression on (or end of) endocrine therapy:
         # still read as ESR1-mutated (the SERD cards say it predates), but C.3 row 18 asks
         # for a re-test, and ASCO 2023 tests at each progression (a clone can be lost)
         last = max(bm.actionable("ESR1"), key=lambda v: v.date or dt.date.min)
         ref = esr1_reference_of(state, ctx)
-        when = (f"{ref.predates(last.date)} {ref.text}" if last.date is not None
+        when = (esr1_archival_timing(ref) if last.archival_without_collection_date
+                else f"{ref.predates(last.date)} {ref.text}" if last.date is not None
                 else f"is undated, so it cannot be shown to follow {ref.text}")
         why = Finding(None, f"ESR1 detection {when}: {describe_variant(last)}; "
                             "a current result confirms the ESR1-directed options (C.3 row 18)",
@@ -225,19 +228,23 @@ def esr1_test_needed(state, ctx, status, by_topic):
     elif bm.esr1_current is False:
         last = max(results, key=lambda v: v.date or dt.date.min)
         ref = esr1_reference_of(state, ctx)
-        why = Finding(None, f"Last ESR1 result {ref.predates(last.date)} {ref.text}: "
-                            f"{describe_variant(last)}", tuple(last.sources) + ref.sources)
+        when = esr1_archival_timing(ref) if last.archival_without_collection_date else \
+            f"{ref.predates(last.date)} {ref.text}"
+        why = Finding(None, f"Last ESR1 result {when}: {describe_variant(last)}", tuple(last.sources) + ref.sources)
     elif bm.status("ESR1") == "not-detected-ctdna-only" and bm.esr1_current is None:
         last = max(results, key=lambda v: v.date or dt.date.min)
         why = Finding(None, f"ESR1 currency unknown: {describe_variant(last)}", tuple(last.sources))
     elif (ctx.current_line is not None and ctx.current_line.endocrine
-          and all(v.date is None or (ctx.current_line.start and v.date < ctx.current_line.start) for v in results)):
+          and all(v.date is None or v.archival_without_collection_date
+                  or (ctx.current_line.start and v.date < ctx.current_line.start) for v in results)):
         # wild-type before the current endocrine line: the options shown apply at its
-        # progression, when ESR1 must be re-tested (ASCO 2023: at each progression)
+        # progression, when ESR1 must be re-tested (ASCO 2023: at each progression); a result
+        # on archival tissue without a collection date is not shown to follow its start either
         last = max(results, key=lambda v: v.date or dt.date.min)
-        why = Finding(None, f"Last ESR1 result predates the current endocrine line "
-                            f"(started {line_start_text(ctx.current_line)}): {describe_variant(last)}",
-                      tuple(last.sources))
+        when = ("cannot be shown to follow the start of the current endocrine line"
+                if last.archival_without_collection_date else "predates the current endocrine line")
+        why = Finding(None, f"Last ESR1 result {when} (started {line_start_text(ctx.current_line)}): "
+                            f"{describe_variant(last)}", tuple(last.sources))
     else:
         return None
     when = ("at progression on the current line" if ctx.current_line is not None
@@ -280,18 +287,24 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
     others = untested + ctdna_only
     srcs = tuple(s for g in ("PIK3CA", "AKT1", "PTEN") for v in bm.for_gene(g) for s in v.sources)
     if pik == "not-tested":
-        reasons = [Finding(None, "PIK3CA/AKT1/PTEN not tested", ())]
+        # a result not final yet closes nothing (the test is still asked for): named
+        pending = pending_results(state, ("PIK3CA", "AKT1", "PTEN"))
+        reasons = [Finding(None, "; ".join(["PIK3CA/AKT1/PTEN not tested"]
+                                           + ([not_final_text(state, ctx, pending)] if pending else [])),
+                           tuple(s for v in pending for s in v.sources))]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "ctdna", "tissue"), True, 0
     elif pik == "not-detected-ctdna-only":
         reasons = [Finding(None, f"{_nothing_actionable(bm, ('PIK3CA',), ' in plasma ctDNA only')}: ctDNA "
                                  "negative is not wild-type (low tumour fraction); test tumour tissue", srcs)]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
     elif others:
+        pending = pending_results(state, tuple(untested))
         open_ = ([f"{'/'.join(untested)} not tested"] if untested else []) + \
+            ([not_final_text(state, ctx, pending)] if pending else []) + \
             ([f"{_nothing_actionable(bm, tuple(ctdna_only), ' in plasma ctDNA only', lower=True)} (not wild-type)"]
              if ctdna_only else [])
         reasons = [Finding(None, f"{_nothing_actionable(bm, ('PIK3CA',))}; {'; '.join(open_)} (capivasertib also "
-                                 "covers AKT1/PTEN alterations)", srcs)]
+                                 "covers AKT1/PTEN alterations)", srcs + tuple(s for v in pending for s in v.sources))]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
     else:
         return None

@@ -82,18 +82,31 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     esr1-not-tested               no ESR1 result
     esr1-stale                    ESR1 result predates the last progression on
                                   endocrine therapy, or the end of the last
-                                  metastatic endocrine line (or is undated);
+                                  metastatic endocrine line (or is undated, or is on
+                                  archival / primary-tumour tissue without a collection
+                                  date: VariantResult.archival_without_collection_date,
+                                  C.3 row 18 "archival primary tissue inappropriate");
                                   the date is TherapyHistory.esr1_reference(); one
                                   written without a day ("2025") counts as its last day
     esr1-not-current-detection    an ESR1 variant detected before that date (or undated) and
                                   nothing actionable on a current result: the current result
                                   decides (C.3 row 18), the detection is superseded
                                   (VariantResult.superseded_on), shown, never actionable
-    esr1-undated                  ESR1 result without a date and no endocrine
+    esr1-undated                  ESR1 result without a date (or only on archival tissue
+                                  without a collection date) and no endocrine
                                   progression documented: currency unknown
+    genomic-result-not-final      a variant result whose Observation.status is preliminary or
+                                  registered (FHIR R4 ObservationStatus: not final; or whose
+                                  significance comes from a DiagnosticImplication that is not
+                                  final): kept in Biomarkers.not_final, read as no result
+                                  (selects nothing, rules out nothing); named here
     pik3ca-not-tested             no PIK3CA result
     pik3ca-ctdna-negative-only    PIK3CA negative only in plasma: tissue reflex advised
     akt1-pten-not-tested          neither AKT1 nor PTEN result (capivasertib)
+    pten-alteration-unclear       a PTEN fusion or copy-number change of unstated direction and
+                                  no PTEN inactivation: whether it inactivates PTEN is not
+                                  stated (C.1 ASCO 2024 "PTEN inactivation"), so capivasertib
+                                  is undecided on it (VariantResult.alteration_unclear)
     brca-germline-not-tested      no germline BRCA1/2 result (tumour-only or none)
     menopausal-status-unknown     woman < 60 (or age unknown) without status evidence
     ecog-unknown                  no ECOG observation
@@ -463,7 +476,9 @@ def build_patient_state(
     # a visceral crisis treated by a later line is history, not the current state (CR C.1, C.2)
     _step(ctx, "visceral crisis", lambda: visceral_crisis_currency(disease, therapy, as_of), _nothing)
     factors = _step(ctx, "patient factors", lambda: build_factors(ctx, therapy), PatientFactors)
-    biomarkers = Biomarkers(results=variants)
+    # a result that is not final (FHIR preliminary / registered) decides nothing until it is
+    biomarkers = Biomarkers(results=[v for v in variants if v.status_not_final is None],
+                            not_final=[v for v in variants if v.status_not_final is not None])
     _step(ctx, "currency", lambda: _esr1_currency(ctx, biomarkers, therapy), _nothing)
     _step(ctx, "gaps", lambda: _gaps(ctx, disease, er, pr, her2, biomarkers, factors), _nothing)
 
@@ -498,41 +513,55 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
     # the date the result must follow: one definition (TherapyHistory.esr1_reference, CR
     # C.3 row 18), which the card texts that explain this decision also show
     ref = therapy.esr1_reference()
+    # the results whose date says when the specimen was taken: not one on archival or
+    # primary-tumour tissue without a collection date (its date is the test's, C.3 row 18)
+    dated = [r for r in esr1 if r.date is not None and not r.archival_without_collection_date]
+    archival = any(r.archival_without_collection_date for r in esr1)
     if ref is None:
         # Nothing to be stale against, but an undated result cannot be shown to
         # reflect the disease now: unknown, said as a gap, never assumed current.
-        if any(r.date is not None for r in esr1):
+        if dated:
             bm.esr1_current = True
         else:
             bm.esr1_current = None
             ctx.gap(
                 "esr1-undated",
-                "The ESR1 result has no date: whether it reflects the disease after the latest "
-                "endocrine therapy cannot be checked.",
+                (_ARCHIVAL_ESR1 if archival else "The ESR1 result has no date")
+                + ": whether it reflects the disease after the latest endocrine therapy cannot be checked.",
                 [s for r in esr1 for s in r.sources],
             )
         return
     # a reference written without a day ("2025") is any day of it: a result current only
     # if it follows the last (C.3 row 18; DESIGN: ambiguous data are not read the hopeful way)
     limit = ref.latest - dt.timedelta(days=ESR1_PROGRESSION_TOLERANCE_DAYS)
-    current = [r for r in esr1 if r.date is not None and r.date >= limit]
+    current = [r for r in dated if r.date >= limit]  # type: ignore[operator]
     bm.esr1_current = bool(current)
     if current and not any(r.actionable for r in current):
         # the current results decide (C.3 row 18): an older detection is not current, and
         # a later negative must not leave it reading as current (it would then count as
         # a current ESR1 mutation, stronger than the older detection alone)
-        _supersede_stale_esr1(ctx, [r for r in esr1 if r.date is None or r.date < limit], current, ref)
+        _supersede_stale_esr1(ctx, [r for r in esr1 if not any(r is c for c in current)], current, ref)
     if not bm.esr1_current:
-        dated = [r.date for r in esr1 if r.date is not None]
-        ctx.gap(
-            "esr1-stale",
-            (f"The latest ESR1 result ({max(dated).isoformat()}) {_predates(ref, max(dated))}" if dated
-             else "The ESR1 result is undated, so it cannot be shown to follow")
-            + f" {ref.event} {ref.when_text}"
-            + (" (no day given)" if ref.date_last is not None else "")
-            + ": re-test ESR1 (ctDNA preferred).",
-            [s for r in esr1 for s in r.sources] + ref.sources,
-        )
+        latest = max((r.date for r in dated), default=None)  # type: ignore[type-var]
+        after = f" {ref.event} {ref.when_text}" + (" (no day given)" if ref.date_last is not None else "")
+        why = []
+        if latest is not None:
+            why.append(f"The latest ESR1 result ({latest.isoformat()}) {_predates(ref, latest)}{after}")
+        if archival:
+            why.append(f"{_ARCHIVAL_ESR1}, so it cannot be shown to follow{after}")
+        if not why:
+            why.append(f"The ESR1 result is undated, so it cannot be shown to follow{after}")
+        ctx.gap("esr1-stale", "; ".join([why[0]] + [w[:1].lower() + w[1:] for w in why[1:]])
+                + ": re-test ESR1 (ctDNA preferred).", [s for r in esr1 for s in r.sources] + ref.sources)
+
+
+# an ESR1 result on a specimen the mapping reads as archival / primary tumour without a
+# collection date (VariantResult.archival_without_collection_date; CR C.3 row 18: archival
+# primary tissue is inappropriate for ESR1 testing, which looks for mutations that emerge
+# under endocrine therapy)
+_ARCHIVAL_ESR1 = ("The ESR1 result is on archival or primary-tumour tissue without a collection date "
+                  "(archival primary tissue is not suitable: ESR1 mutations emerge under endocrine "
+                  "therapy, C.3 row 18)")
 
 
 def _predates(ref: EndocrineEvent, result_date: dt.date) -> str:
@@ -553,6 +582,9 @@ def _supersede_stale_esr1(ctx: Ctx, stale: list[VariantResult], current: list[Va
         r.superseded_on = latest.date
     after = f"{ref.event} {ref.when_text}"
     earlier = "; ".join(
+        f"ESR1 {r.protein_change or r.dna_change or 'variant'} detected on archival or primary-tumour tissue "
+        f"without a collection date (not shown to follow {after})"
+        if r.archival_without_collection_date else
         f"ESR1 {r.protein_change or r.dna_change or 'variant'} detected on {r.date.isoformat()}, before {after}"
         if r.date else
         f"ESR1 {r.protein_change or r.dna_change or 'variant'} detected without a date (not shown to follow {after})"
@@ -565,6 +597,13 @@ def _supersede_stale_esr1(ctx: Ctx, stale: list[VariantResult], current: list[Va
         f"decides (C.3 row 18): ESR1 reads as {now}, and the earlier detection selects no ESR1-directed drug.",
         [s for r in detections for s in r.sources] + [s for r in current for s in r.sources] + ref.sources,
     )
+
+
+def _result_words(r: VariantResult) -> str:
+    """"p.His1047Arg detected", "variant detected", "not detected"."""
+    if r.result == "not-detected":
+        return "not detected"
+    return f"{r.protein_change or r.dna_change or 'variant'} detected"
 
 
 def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status,
@@ -606,17 +645,35 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
         ctx.gap("her2-equivocal-pending", "HER2 IHC 2+ without ISH result.", her2.sources)
     if her2.conflict:
         ctx.gap("her2-conflict", "HER2 results disagree; the most recent assessment is used.", her2.sources)
+    pending = {r.gene for r in bm.not_final}  # genes with a result that is not final yet
+    if bm.not_final:
+        ctx.gap("genomic-result-not-final",
+                "; ".join(f"{r.gene} {_result_words(r)} ("
+                          + (f"{r.date.isoformat()}, " if r.date else "") + f"status {r.status_not_final})"
+                          for r in bm.not_final)
+                + ": not final, so read as no result until the final report (FHIR Observation.status).",
+                [s for r in bm.not_final for s in r.sources])
     if bm.status("ESR1") == "not-tested":
-        ctx.gap("esr1-not-tested", "No ESR1 result (test at progression on endocrine therapy, ctDNA preferred).")
+        ctx.gap("esr1-not-tested", f"No {'final ' if 'ESR1' in pending else ''}ESR1 result "
+                                   "(test at progression on endocrine therapy, ctDNA preferred).")
     pik = bm.status("PIK3CA")
     if pik == "not-tested":
-        ctx.gap("pik3ca-not-tested", "No PIK3CA result.")
+        ctx.gap("pik3ca-not-tested", f"No {'final ' if 'PIK3CA' in pending else ''}PIK3CA result.")
     elif pik == "not-detected-ctdna-only":
         ctx.gap("pik3ca-ctdna-negative-only",
                 "PIK3CA not detected in plasma only: test tumour tissue (ctDNA negative is not wild-type).",
                 [s for r in bm.for_gene("PIK3CA") for s in r.sources])
     if bm.status("AKT1") == "not-tested" and bm.status("PTEN") == "not-tested":
-        ctx.gap("akt1-pten-not-tested", "No AKT1 or PTEN result.")
+        ctx.gap("akt1-pten-not-tested", f"No {'final ' if pending & {'AKT1', 'PTEN'} else ''}AKT1 or PTEN result.")
+    unclear = [r for r in bm.for_gene("PTEN") if r.result == "detected" and r.alteration_unclear]
+    if unclear and bm.status("PTEN") != "detected":
+        ctx.gap("pten-alteration-unclear",
+                "; ".join(f"PTEN {'fusion' if r.alteration == 'fusion' else 'copy-number change'} detected"
+                          + (f" ({r.date.isoformat()})" if r.date else "") for r in unclear)
+                + ": the report does not say whether it inactivates PTEN (capivasertib needs PTEN "
+                  "inactivation, C.1 ASCO 2024; a loss is one, a gain is not): not read as either; "
+                  "check the report.",
+                [s for r in unclear for s in r.sources])
     brca = bm.for_gene("BRCA1") + bm.for_gene("BRCA2")
     if not any(r.origin == "germline" for r in brca):
         ctx.gap("brca-germline-not-tested",

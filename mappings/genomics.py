@@ -196,19 +196,22 @@ def _origin_text(text: str, tumour_is_somatic: bool) -> str | None:
     return "germline" if germline else "somatic"
 
 
-def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None, dt.date | None]:
+def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None, dt.date | None, bool]:
     """(tissue | ctdna | blood | unknown, collection date, the last day of a collection date
-    written without a day or None)."""
+    written without a day or None, whether the specimen's own description says it is
+    archival or the primary tumour)."""
     texts = []
+    described = []  # the specimen's own description: what says archival / primary tumour
     coded = None  # kind from Specimen.type codes (a specimen may carry no text at all)
     collected = collected_last = None
+    spec_note = ""
     sp = obs.get("specimen")
     if isinstance(sp, dict):
         if isinstance(sp.get("display"), str):
-            texts.append(sp["display"])
+            described.append(sp["display"])
         spec_res = ctx.resolve(sp, obs)
         if spec_res:
-            texts.append(cc_text_m(spec_res.get("type")))
+            described.append(cc_text_m(spec_res.get("type")))
             for s, c, _ in codings_m(spec_res.get("type")):
                 coded = T.SPECIMEN_TYPE_CODES.get((s, c)) or coded
             coll = spec_res.get("collection")
@@ -218,21 +221,34 @@ def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None, dt.da
                     cp = coll.get("collectedPeriod")
                     written = cp.get("start") if isinstance(cp, dict) else None
                 collected, collected_last = parse_date(written), partial_last(parse_date(written), date_last(written))
-                texts.append(cc_text_m(coll.get("bodySite")))
-                texts.append(cc_text_m(coll.get("method")))
+                described.append(cc_text_m(coll.get("bodySite")))
+                described.append(cc_text_m(coll.get("method")))
+            spec_note = notes_text(spec_res)  # read for archival / primary only
+    for c in as_list(obs.get("component")):
+        if isinstance(c, dict) and "31208-2" in _code_set(c.get("code")):
+            described.append(_value_text(c))
+    texts.extend(described)
     texts.append(cc_text_m(obs.get("method")))
     for cat in as_list(obs.get("category")):
         texts.append(cc_text_m(cat))
     texts.append(ctx.code_text(obs))
     texts.append(notes_text(obs))
-    for c in as_list(obs.get("component")):
-        if isinstance(c, dict) and "31208-2" in _code_set(c.get("code")):
-            texts.append(_value_text(c))
     kind = _specimen_kind(" | ".join(t for t in texts if t).lower())
     # a plasma code is more specific than "blood" text; otherwise the code fills in no text
     if coded and (coded == "ctdna" or kind == "unknown"):
         kind = coded
-    return kind, collected, collected_last
+    archival = kind not in ("ctdna", "blood") and _archival_text(
+        " | ".join(t for t in described + [spec_note] if t).lower())
+    return kind, collected, collected_last, archival
+
+
+@lru_cache(maxsize=4096)
+def _archival_text(text: str) -> bool:
+    """The specimen's description says it is archival tissue, or the primary tumour when it
+    names no metastasis, recurrence or progression (local_codes.yaml archival_specimen)."""
+    if T.ARCHIVAL_TEXT.search(text):
+        return True
+    return T.PRIMARY_TISSUE_TEXT.search(text) is not None and T.NOT_PRIMARY_TEXT.search(text) is None
 
 
 # Genes tested in tumour DNA to choose a targeted drug (PIK3CA/AKT1/PTEN, ESR1: CR B.15 CDx are
@@ -269,10 +285,28 @@ def _specimen_kind(text: str) -> str:
     return "unknown"
 
 
+# FHIR R4 ObservationStatus codes that say a result is not final: "registered" (the
+# observation exists, no result yet available), "preliminary" (verified early results
+# are available, but not all results are final). final / amended / corrected are final;
+# cancelled and entered-in-error are never read (build._status_skip).
+NOT_FINAL_STATUSES = frozenset({"preliminary", "registered"})
+
+
+def _not_final(obs: dict[str, Any]) -> str | None:
+    status = obs.get("status")
+    return status if type(status) is str and status in NOT_FINAL_STATUSES else None
+
+
 def build_variants(ctx: Ctx) -> list[VariantResult]:
+    """Every variant result; a result whose Observation is not final (status preliminary or
+    registered, or a significance read from a DiagnosticImplication that is not final) has
+    status_not_final set (build puts it in Biomarkers.not_final)."""
     results: list[VariantResult] = []
     implications: dict[str, str] = {}  # variant observation id -> significance
-    studied: list[tuple[str, dt.date | None, str, str | None, Source]] = []  # gene, date, specimen, origin, source
+    # variant observation id -> the not-final status of the implication that gave its significance
+    implications_not_final: dict[str, str] = {}
+    # gene, date, specimen, origin, source, archival without a collection date, not-final status
+    studied: list[tuple[str, dt.date | None, str, str | None, Source, bool, str | None]] = []
 
     # pass 1: DiagnosticImplication-style observations pointing at variants
     for obs in ctx.obs_groups()[3]:  # the Observations with derivedFrom
@@ -285,10 +319,13 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 if isinstance(c, dict) and T.COMP["significance"] in _code_set(c.get("code")):
                     sig = _significance(c.get("valueCodeableConcept") or c.get("valueString")) or sig
             if sig:
+                not_final = _not_final(obs)
                 for d in derived:
                     rid = ref_id(d, "Observation")
                     if rid:
                         implications[rid] = sig
+                        if not_final:
+                            implications_not_final[rid] = not_final
         except Exception:  # noqa: BLE001
             continue
 
@@ -312,7 +349,10 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if not (is_variant or is_region or legacy or named_genes):
                 continue
             date = obs_date(obs)
-            specimen, collected, collected_last = _specimen(ctx, obs)
+            specimen, collected, collected_last, archival = _specimen(ctx, obs)
+            # archival or primary-tumour tissue with no collection date: the date below is not
+            # when the tissue was taken (CR C.3 row 18)
+            archival_undated = archival and collected is None
             if collected is not None:
                 date, last = collected, collected_last
             else:
@@ -373,13 +413,16 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if ctx.ignore_data_absent(obs, obs, _variant_label(genes, is_region), date):
                 continue  # no call: not a variant, not a negative, and its notes are not read
             src = ctx.source(obs, date, _variant_label(genes, is_region), specimen, last)
+            not_final = _not_final(obs)
             if is_region and not is_variant:
                 for g in genes:
-                    studied.append((g, date, specimen, origin, src))
+                    studied.append((g, date, specimen, origin, src, archival_undated, not_final))
                 continue
             rid = obs.get("id") if isinstance(obs.get("id"), str) else None
             if sig is None and rid in implications:
                 sig = implications[rid]
+                # the classification that decides is not final: neither is the result
+                not_final = not_final or implications_not_final.get(rid)
             result = _result(obs, protein, dna, is_variant)
             if result == "detected" and sig is None:
                 sig = _interpretation_significance(obs)
@@ -421,6 +464,8 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     "superseded_on": None,
                     "date_last": last,
                     "alteration": alteration,
+                    "archival_without_collection_date": archival_undated,
+                    "status_not_final": not_final,
                 }
                 results.append(_construct(VariantResult, values) if _valid_variant(values)
                                else VariantResult(**values))
@@ -428,16 +473,19 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             ctx.ignore(obs, "unreadable-resource", "Genomic Observation could not be read")
 
     # genes studied with nothing reported on that day: a negative result
-    for g, date, specimen, origin, src in studied:
+    for g, date, specimen, origin, src, archival_undated, not_final in studied:
         if any(r.gene == g and r.date == date for r in results):
             continue
         values = {"gene": g, "result": "not-detected", "protein_change": None, "dna_change": None,
                   "origin": origin or "unknown", "significance": "not-reported",
                   "significance_conflicting": False, "specimen": specimen,
                   "date": date, "sources": [src], "superseded_on": None, "date_last": src.date_last,
-                  "alteration": None}
+                  "alteration": None, "archival_without_collection_date": archival_undated,
+                  "status_not_final": not_final}
         given = {"gene", "result", "specimen", "date", "sources"} | ({"origin"} if origin else set()) \
-            | ({"date_last"} if src.date_last else set())
+            | ({"date_last"} if src.date_last else set()) \
+            | ({"archival_without_collection_date"} if archival_undated else set()) \
+            | ({"status_not_final"} if not_final else set())
         if _valid_variant(values):
             results.append(_construct(VariantResult, values, given))
         else:
@@ -465,6 +513,8 @@ def _valid_variant(v: dict[str, Any]) -> bool:
     p, d, date, last = v["protein_change"], v["dna_change"], v["date"], v["date_last"]
     return (v["alteration"] in _ALTERATIONS and (p is None or type(p) is str) and (d is None or type(d) is str)
             and (date is None or type(date) is dt.date) and (last is None or type(last) is dt.date)
+            and type(v["archival_without_collection_date"]) is bool
+            and v["status_not_final"] in (None, "preliminary", "registered")
             and all(type(s) is Source for s in v["sources"]))
 
 

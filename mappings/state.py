@@ -165,6 +165,18 @@ class VariantResult(BaseModel):
     # a copy-number change or a fusion (48019-4 DNA change type, or the report's words), not
     # a sequence variant; None: a sequence variant or not stated
     alteration: Literal["copy-number-gain", "copy-number-loss", "copy-number-change", "fusion"] | None = None
+    # the specimen is described as archival or as the primary tumour (local_codes.yaml
+    # archival_specimen) and no collection date is recorded: `date` is the Observation's (when
+    # it was tested or reported), not when the tissue was taken. An ESR1 result on it cannot
+    # be shown to follow endocrine therapy (CR C.3 row 18: "archival primary tissue
+    # inappropriate"; current only if collected after the most recent ET exposure):
+    # build._esr1_currency reads it as undated.
+    archival_without_collection_date: bool = False
+    # the Observation's status says the result is not final (FHIR R4 ObservationStatus:
+    # "preliminary" = verified early results, not all final; "registered" = no result yet
+    # available): such a result decides nothing until final. mappings: kept out of
+    # Biomarkers.results, in Biomarkers.not_final; cards name it where the question is open.
+    status_not_final: Literal["preliminary", "registered"] | None = None
 
     @property
     def actionable(self) -> bool:
@@ -175,6 +187,12 @@ class VariantResult(BaseModel):
         (tumour panels often omit it) but cards must say so; explicit VUS,
         likely benign and benign never count.
         """
+        return self.actionable_if_final and self.status_not_final is None
+
+    @property
+    def actionable_if_final(self) -> bool:
+        """What `actionable` would be were the result final: a result that is not final yet
+        (status_not_final) and would select a drug leaves that drug undecided."""
         return self.result == "detected" and self.significance in (
             "pathogenic", "likely-pathogenic", "not-reported"
         ) and self.superseded_on is None and self.alteration_selects
@@ -185,13 +203,22 @@ class VariantResult(BaseModel):
         ESR1, PIK3CA and AKT1 select by mutation (CR B.2/B.3 "ESR1-mutated", CDx ESR1 LBD
         missense; C.1 ASCO 2024 "PIK3CA or AKT1 mutations"); PTEN by inactivation (C.1 "PTEN
         inactivation", C.2 "loss-of-function"), which a copy-number gain is not (a PTEN loss
-        is; a fusion or a change of unstated direction is left to the clinician, shown as
-        such). BRCA1/2, PALB2: the classification decides (a large deletion is pathogenic)."""
+        is). A PTEN fusion or copy-number change of unstated direction does not select either:
+        whether it inactivates PTEN is not stated (alteration_unclear; the cards leave
+        capivasertib undecided and name it). BRCA1/2, PALB2: the classification decides (a
+        large deletion is pathogenic)."""
         if self.alteration is None:
             return True
         if self.gene in ("ESR1", "PIK3CA", "AKT1"):
             return False
-        return not (self.gene == "PTEN" and self.alteration == "copy-number-gain")
+        return not (self.gene == "PTEN" and self.alteration != "copy-number-loss")
+
+    @property
+    def alteration_unclear(self) -> bool:
+        """A PTEN fusion or copy-number change of unstated direction: it may or may not be the
+        inactivation capivasertib needs (C.1 ASCO 2024 "PTEN inactivation"; a loss is one, a
+        gain is not); the sources do not settle it, so it is neither a hit nor a negative."""
+        return self.gene == "PTEN" and self.alteration in ("copy-number-change", "fusion")
 
 
 GeneStatus = Literal[
@@ -212,6 +239,10 @@ class Biomarkers(BaseModel):
     # unknown); False when every ESR1 result is undated or older than the reference
     # date (14-day tolerance).
     esr1_current: bool | None = None
+    # results whose Observation is not final (VariantResult.status_not_final): not in
+    # `results`, so they neither select nor rule out a drug (a preliminary "not detected"
+    # closes nothing, the test is still asked for); shown, and named where a decision waits
+    not_final: list[VariantResult] = Field(default_factory=list)
 
     def for_gene(self, gene: str) -> list[VariantResult]:
         return [r for r in self.results if r.gene == gene]

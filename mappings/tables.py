@@ -259,6 +259,12 @@ CTDNA_TEXT = re.compile("|".join(_SP["ctdna_patterns"]), re.I)
 TISSUE_TEXT = re.compile("|".join(_SP["tissue_patterns"]), re.I)
 BLOOD_TEXT = re.compile("|".join(_SP["blood_patterns"]), re.I)
 
+_AR = LOCAL["archival_specimen"]
+# a specimen described as archival or as the primary tumour (CR C.3 row 18): see local_codes.yaml
+ARCHIVAL_TEXT = re.compile("|".join(_AR["archival_patterns"]), re.I)
+PRIMARY_TISSUE_TEXT = re.compile("|".join(_AR["primary_patterns"]), re.I)
+NOT_PRIMARY_TEXT = re.compile("|".join(_AR["not_primary_patterns"]), re.I)
+
 # --- drugs ------------------------------------------------------------------------
 
 

@@ -169,9 +169,18 @@ class FhirPatient:
     # --- genomics --------------------------------------------------------
     def variant(self, gene: str, protein: str | None = None, *, origin: str = "somatic",
                 specimen: str = "ctdna", on: str = "2025-06-01", detected: bool = True,
-                significance: str | None = "pathogenic") -> "FhirPatient":
+                significance: str | None = "pathogenic", specimen_text: str | None = None,
+                collected: str | None = None, status: str = "final",
+                change_type: tuple[str, str] | None = None) -> "FhirPatient":
+        """specimen_text: the specimen's own description instead of the usual one for `specimen`;
+        collected: the Specimen's collection.collectedDateTime (a Specimen resource is added, its
+        type text the description); status: Observation.status (FHIR R4 ObservationStatus);
+        change_type: a 48019-4 DNA change type answer (Sequence Ontology code, display)."""
         comps = [{"code": _cc(LOINC, "48018-6", "Gene studied [ID]"),
                   "valueCodeableConcept": _cc(HGNC, HGNC_IDS[gene], gene)}]
+        if change_type:
+            comps.append({"code": _cc(LOINC, "48019-4", "DNA change type"),
+                          "valueCodeableConcept": _cc("http://sequenceontology.org", *change_type)})
         if protein and detected:
             comps.append({"code": _cc(LOINC, "48005-3", "Amino acid change (pHGVS)"),
                           "valueCodeableConcept": _cc("http://varnomen.hgvs.org", protein, protein)})
@@ -183,9 +192,16 @@ class FhirPatient:
             comps.append({"code": _cc(LOINC, "53037-8", "Genetic variation clinical significance [Imp]"),
                           "valueCodeableConcept": _cc(LOINC, *sig) if sig else {"text": significance}})
         value = _cc(LOINC, "LA9633-4", "Present") if detected else {"text": "Not detected"}
+        described = specimen_text or SPECIMEN_TEXT[specimen]
+        specimen_ref = {"display": described}
+        if collected:
+            specimen_ref = {"reference": f"Specimen/{self._id('specimen')}"}
+            self.add({"resourceType": "Specimen", "id": specimen_ref["reference"].split("/")[1],
+                      "subject": self._subject(), "type": {"text": described},
+                      "collection": {"collectedDateTime": collected}})
         obs = self._obs(f"var-{gene.lower()}", _cc(LOINC, "69548-6", "Genetic variant assessment"), on,
-                        valueCodeableConcept=value, component=comps,
-                        specimen={"display": SPECIMEN_TEXT[specimen]})
+                        valueCodeableConcept=value, component=comps, specimen=specimen_ref)
+        obs["status"] = status
         self._variant_ids[gene] = obs["id"]
         return self
 

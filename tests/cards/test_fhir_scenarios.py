@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from cards.engine import order_cards
+from cards.pathway import assess
 from mappings.state import DraftOrder, Drug
 from tests.cards.fhir_builder import FhirPatient, hr_positive_mbc
 from tests.cards.helpers import card, ordered_tests, recommended, regimen_topics, suggestion_drugs, topics, view
@@ -281,6 +282,77 @@ def test_fhir_a_current_esr1_detection_gets_no_re_test_card():
     assert regimen_topics(cards)[:2] == ["elacestrant", "imlunestrant"]
 
 
+# C.3 row 18: ESR1 "at each recurrence/progression on ET; ctDNA preferred; archival primary tissue
+# inappropriate"; a result is current only if the specimen was collected after the most recent ET
+# exposure. A specimen described as archival / the primary tumour, with no collection date: the
+# Observation's date is the test's, not the tissue's (local_codes.yaml archival_specimen).
+
+@pytest.mark.parametrize("described", [
+    "Archival primary tumour block (FFPE), 2016 mastectomy",
+    "FFPE block of the primary",
+    "Breast primary, lumpectomy specimen",
+    "Archival tissue",
+])
+def test_fhir_an_esr1_negative_on_archival_primary_tissue_without_a_collection_date_is_not_current(described):
+    p = after_ai_cdk46i("pp-esr1-archival").variant("ESR1", detected=False, specimen="tissue", on="2025-06-01",
+                                                    specimen_text=described)
+    state, cards = run(p)
+    assert state.biomarkers.esr1_current is False
+    assert assess(state, "elacestrant").status == "unknown"
+    test = card(cards, "test-esr1")
+    assert test["summary"].startswith("ESR1 mutation testing (plasma ctDNA) — decides Elacestrant, Imlunestrant")
+    why = next(x for x in test["detail"].splitlines() if x.startswith("- Last ESR1 result"))
+    assert ("Last ESR1 result cannot be shown to follow the progression on metastatic line 1 (letrozole + "
+            "ribociclib) on 2025-05-20 (archival primary tissue is not suitable") in why
+    assert ("ESR1 not detected (somatic, archival or primary-tumour tissue without a collection date, "
+            "result of 2025-06-01)") in why
+    summary = card(cards, "patient-summary")["detail"]
+    serd = next(x for x in summary.splitlines() if x.startswith("- Elacestrant:"))
+    assert serd.startswith("- Elacestrant: waiting on") and "a current ESR1 result is needed" in serd
+    assert "re-test ESR1 (ctDNA preferred)" in summary
+
+
+def test_fhir_an_esr1_negative_on_a_metastasis_biopsy_naming_the_breast_primary_stays_current():
+    # "breast primary" names where the cancer started; the specimen is the metastasis
+    p = after_ai_cdk46i("pp-esr1-met-biopsy").variant("ESR1", detected=False, specimen="tissue", on="2025-06-01",
+                                                      specimen_text="Liver metastasis core biopsy of a breast primary")
+    state, cards = run(p)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    assert assess(state, "elacestrant").status == "not-fit"
+
+
+def test_fhir_an_esr1_negative_on_primary_tissue_collected_before_endocrine_therapy_is_stale_by_its_collection_date():
+    # tested in 2025 on the 2024-01-10 mastectomy: the collection date decides (C.3 row 18)
+    p = after_ai_cdk46i("pp-esr1-primary-dated").variant("ESR1", detected=False, specimen="tissue", on="2025-06-01",
+                                                         specimen_text="Primary breast tumour tissue, mastectomy",
+                                                         collected="2024-01-10")
+    state, cards = run(p)
+    assert state.biomarkers.esr1_current is False
+    why = next(x for x in card(cards, "test-esr1")["detail"].splitlines() if x.startswith("- Last ESR1 result"))
+    assert "Last ESR1 result predates the progression on metastatic line 1" in why
+    assert "ESR1 not detected (somatic, tissue, 2024-01-10)" in why
+    assert assess(state, "elacestrant").status == "unknown"
+
+
+def test_fhir_an_esr1_detection_on_archival_tissue_without_a_collection_date_is_offered_with_a_re_test_card():
+    # a detection is still a detection (the stale-detection rule): the SERDs are offered with
+    # the not-current caution, and the re-test card "confirms" them
+    p = after_ai_cdk46i("pp-esr1-archival-pos").variant("ESR1", "p.Asp538Gly", specimen="tissue", on="2025-06-01",
+                                                        specimen_text="Archival primary tumour block (FFPE)")
+    state, cards = run(p)
+    assert state.biomarkers.esr1_current is False
+    assert regimen_topics(cards)[:2] == ["elacestrant", "imlunestrant"]
+    caution = next(x for x in card(cards, "elacestrant")["detail"].splitlines() if "Patient: ESR1 result" in x)
+    assert "ESR1 result cannot be shown to follow the progression on metastatic line 1" in caution
+    assert "predates the progression" not in caution
+    test = card(cards, "test-esr1")
+    assert test["summary"].startswith("ESR1 mutation testing (plasma ctDNA) — confirms Elacestrant, Imlunestrant")
+    why = next(x for x in test["detail"].splitlines() if x.startswith("- ESR1 detection"))
+    assert "ESR1 detection cannot be shown to follow the progression on metastatic line 1" in why
+    assert "ESR1 p.Asp538Gly detected (somatic, archival or primary-tumour tissue without a collection date" in why
+
+
 def test_fhir_esr1_result_after_the_latest_endocrine_line_is_current_and_says_what_it_follows():
     p = de_novo("pp-esr1-after", her2="0")
     p.med("letrozole", "2024-02-01", "2025-02-01").med("ribociclib", "2024-02-01", "2025-02-01")
@@ -349,6 +421,102 @@ def test_fhir_pten_alteration_gets_capivasertib_only():
     _, cards = run(p)
     regs = regimen_topics(cards)
     assert "capivasertib-fulvestrant" in regs and "alpelisib-fulvestrant" not in regs
+
+
+# FHIR R4 ObservationStatus "preliminary": verified early results are available, but not all
+# results are final. Such a result decides nothing: a detection leaves the regimen it would open
+# waiting, a negative closes nothing and the test is still asked for.
+
+def test_fhir_a_preliminary_pik3ca_detection_leaves_capivasertib_and_alpelisib_waiting_on_the_final_result():
+    p = after_ai_cdk46i("pp-pik3ca-prelim").variant("PIK3CA", "p.His1047Arg", specimen="tissue", on="2025-06-01",
+                                                    status="preliminary")
+    state, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "capivasertib-fulvestrant" not in regs and "alpelisib-fulvestrant" not in regs
+    summary = card(cards, "patient-summary")["detail"]
+    found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, preliminary result, not final)"
+    for name in ("Capivasertib + fulvestrant", "Alpelisib + fulvestrant"):
+        waiting = next(x for x in summary.splitlines() if x.startswith(f"- {name}:"))
+        assert waiting.startswith(f"- {name}: waiting on") and f"{found}: the final result decides" in waiting
+    assert f"- {found} — Observation/" in summary  # listed under the genomic results
+    assert "PIK3CA p.His1047Arg detected (2025-06-01, status preliminary): not final" in summary  # the gap
+    assert "no actionable variant documented" in card(cards, "patient-summary")["summary"]
+
+
+def test_fhir_a_preliminary_pik3ca_negative_closes_nothing_and_the_test_is_still_asked_for():
+    p = after_ai_cdk46i("pp-pik3ca-prelim-neg").variant("PIK3CA", detected=False, specimen="tissue", on="2025-06-01",
+                                                        status="preliminary")
+    state, cards = run(p)
+    assert assess(state, "alpelisib-fulvestrant").status == "unknown"
+    test = card(cards, "test-pik3ca-akt1-pten")
+    assert "Alpelisib + fulvestrant" in test["summary"]
+    assert ("PIK3CA/AKT1/PTEN not tested; PIK3CA not detected (somatic, tissue, 2025-06-01, preliminary result, "
+            "not final): the final result decides") in test["detail"]
+
+
+def test_fhir_a_preliminary_pik3ca_detection_after_a_final_negative_reopens_alpelisib_as_waiting():
+    p = (after_ai_cdk46i("pp-pik3ca-neg-then-prelim")
+         .variant("PIK3CA", detected=False, specimen="tissue", on="2024-01-20")
+         .variant("PIK3CA", "p.His1047Arg", specimen="ctdna", on="2025-06-01", status="preliminary"))
+    state, cards = run(p)
+    alp = assess(state, "alpelisib-fulvestrant")
+    assert alp.status == "unknown"
+    assert "PIK3CA p.His1047Arg detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, preliminary result, " \
+           "not final): the final result decides" in alp.unknown[0].text
+
+
+def test_fhir_a_preliminary_esr1_detection_leaves_the_oral_serds_waiting_and_asks_for_esr1():
+    p = after_ai_cdk46i("pp-esr1-prelim").variant("ESR1", "p.Asp538Gly", on="2025-06-01", status="preliminary")
+    state, cards = run(p)
+    assert "elacestrant" not in regimen_topics(cards) and assess(state, "elacestrant").status == "unknown"
+    test = card(cards, "test-esr1")
+    assert test["summary"].startswith("ESR1 mutation testing (plasma ctDNA) — decides Elacestrant, Imlunestrant")
+    assert ("ESR1 not tested; ESR1 p.Asp538Gly detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, "
+            "preliminary result, not final): the final result decides") in test["detail"]
+
+
+def _pten_change(pid: str, change_type: tuple[str, str]) -> FhirPatient:
+    """After ET + CDK4/6i; PIK3CA and AKT1 not detected in tissue; a PTEN copy-number change or
+    fusion (48019-4 DNA change type, Sequence Ontology) detected."""
+    return (after_ai_cdk46i(pid).variant("PIK3CA", detected=False, specimen="tissue", on="2025-06-01")
+            .variant("AKT1", detected=False, specimen="tissue", on="2025-06-01")
+            .variant("PTEN", specimen="tissue", on="2025-06-01", change_type=change_type))
+
+
+def test_fhir_a_pten_copy_number_loss_is_an_inactivation_and_gets_capivasertib():
+    # C.1 ASCO 2024 "PTEN inactivation"; C.2 step 3 "PTEN loss-of-function"
+    state, cards = run(_pten_change("pp-pten-loss", ("SO:0001743", "copy_number_loss")))
+    assert "capivasertib-fulvestrant" in regimen_topics(cards)
+    assert "PTEN copy-number loss detected" in card(cards, "capivasertib-fulvestrant")["detail"]
+
+
+def test_fhir_a_pten_copy_number_gain_is_not_an_inactivation_and_gets_no_capivasertib():
+    state, cards = run(_pten_change("pp-pten-gain", ("SO:0001742", "copy_number_gain")))
+    assert assess(state, "capivasertib-fulvestrant").status == "not-fit"
+    summary = card(cards, "patient-summary")["detail"]
+    assert "PTEN copy-number gain detected (not an inactivation" in summary
+
+
+@pytest.mark.parametrize("change_type,named", [
+    (("SO:0001565", "gene_fusion"), "PTEN fusion detected"),
+    (("SO:0001019", "copy_number_variation"), "PTEN copy-number change detected"),
+])
+def test_fhir_a_pten_fusion_or_copy_number_change_of_unstated_direction_leaves_capivasertib_waiting_and_says_why(
+        change_type, named):
+    # whether it inactivates PTEN (C.1 ASCO 2024) is not stated: no capivasertib opened on it
+    # silently, none closed either; the summary names it as a gap
+    state, cards = run(_pten_change("pp-pten-unclear", change_type))
+    assert "capivasertib-fulvestrant" not in regimen_topics(cards)
+    assert assess(state, "capivasertib-fulvestrant").status == "unknown"
+    summary = card(cards, "patient-summary")["detail"]
+    waiting = next(x for x in summary.splitlines() if x.startswith("- Capivasertib + fulvestrant:"))
+    assert f"waiting on — {named} (inactivation not stated" in waiting
+    assert "capivasertib needs PTEN inactivation (C.1 ASCO 2024)" in waiting
+    assert f"{named} (2025-06-01): the report does not say whether it inactivates PTEN" in summary
+    order = [c.to_json() for c in order_cards(state, [_draft("capivasertib", "pi3k-akt-mtor", "2669967"),
+                                                      _draft("fulvestrant", "fulvestrant", "282357")], None, "order-sign")]
+    missing = [c for c in order if c["source"]["topic"]["code"] == "order-biomarker-missing"]
+    assert missing and f"{named} (inactivation not stated" in missing[0]["detail"]
 
 
 def test_fhir_germline_brca_gets_talazoparib_but_olaparib_only_after_chemotherapy():

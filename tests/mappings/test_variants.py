@@ -82,6 +82,43 @@ def test_significance_from_a_separate_implication_observation_pointing_at_the_va
     assert results(v, impl).for_gene("ESR1")[0].significance == "vus"
 
 
+# --- Observation.status (FHIR R4 ObservationStatus) ---
+
+@pytest.mark.parametrize("status", ["final", "amended", "corrected"])
+def test_a_final_amended_or_corrected_variant_result_is_read(status):
+    bm = results(variant("HGNC:8975", "PIK3CA", status=status))
+    assert bm.status("PIK3CA") == "detected"
+
+
+@pytest.mark.parametrize("status,ignored_as", [("entered-in-error", "entered-in-error"), ("cancelled", "not-given")])
+def test_an_entered_in_error_or_cancelled_variant_result_is_still_never_read(status, ignored_as):
+    s = build_patient_state([patient(), variant("HGNC:8975", "PIK3CA", status=status)], PID)
+    assert s.biomarkers.status("PIK3CA") == "not-tested"
+    assert [g.code for g in s.ignored] == [ignored_as]
+    assert "genomic-result-not-final" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("status", ["preliminary", "registered"])
+@pytest.mark.parametrize("present", [True, False])
+def test_a_preliminary_or_registered_variant_result_is_kept_apart_and_decides_nothing(status, present):
+    s = build_patient_state([patient(), variant("HGNC:8975", "PIK3CA", present=present, status=status)], PID)
+    assert s.biomarkers.status("PIK3CA") == "not-tested"  # neither detected nor negative
+    assert [(r.gene, r.status_not_final, r.actionable) for r in s.biomarkers.not_final] == [("PIK3CA", status, False)]
+    gap = next(g for g in s.gaps if g.code == "genomic-result-not-final")
+    assert f"status {status}" in gap.message and "not final" in gap.message and gap.sources
+    assert next(g for g in s.gaps if g.code == "pik3ca-not-tested").message == "No final PIK3CA result."
+
+
+def test_a_variant_whose_significance_comes_from_a_preliminary_implication_is_not_final():
+    v = variant("HGNC:8975", "PIK3CA", rid="pik3ca-var")
+    impl = observation(cc(text="Diagnostic implication"), "2021-06-01", status="preliminary",
+                       derivedFrom=[{"reference": "Observation/pik3ca-var"}],
+                       component=[component("53037-8", valueCodeableConcept=cc(coding(LOINC, "LA6668-3")))])
+    bm = results(v, impl)
+    assert bm.status("PIK3CA") == "not-tested"
+    assert [r.status_not_final for r in bm.not_final] == ["preliminary"]
+
+
 def test_plasma_specimen_is_ctdna_and_a_ctdna_negative_is_not_a_tissue_negative():
     neg = variant("HGNC:8975", "PIK3CA", present=False, specimen_display="Plasma (cfDNA)")
     s = build_patient_state([patient(), neg], PID)
@@ -105,6 +142,48 @@ def test_specimen_resource_type_and_collection_date_are_read():
     v = variant("HGNC:3467", "ESR1", date="2022-07-20", specimen={"reference": "Specimen/sp1"})
     r = results(spec, v).for_gene("ESR1")[0]
     assert r.specimen == "ctdna" and r.date.isoformat() == "2022-07-01"
+
+
+# --- archival / primary-tumour specimens (CR C.3 row 18; local_codes.yaml archival_specimen) ---
+
+def _tissue_specimen(rid, type_text, note=None, collected=None):
+    sp = {"resourceType": "Specimen", "id": rid, "subject": {"reference": f"Patient/{PID}"},
+          "type": cc(text=type_text)}
+    if note:
+        sp["note"] = [{"text": note}]
+    if collected:
+        sp["collection"] = {"collectedDateTime": collected}
+    return sp
+
+
+@pytest.mark.parametrize("specimen,ref", [
+    (None, {"display": "Archival FFPE block"}),
+    (None, {"display": "Tumor tissue from the primary, mastectomy 2016"}),
+    (_tissue_specimen("sp-a", "Tissue block", note="Archived block from the 2016 lumpectomy"), None),
+    (_tissue_specimen("sp-b", "Primary tumour tissue"), None),
+])
+def test_a_result_on_archival_or_primary_tumour_tissue_without_a_collection_date_is_marked(specimen, ref):
+    v = variant("HGNC:3467", "ESR1", present=False, date="2025-06-01",
+                specimen=ref or {"reference": f"Specimen/{specimen['id']}"})
+    r = results(*([specimen] if specimen else []), v).for_gene("ESR1")[0]
+    assert r.archival_without_collection_date is True
+    assert r.date.isoformat() == "2025-06-01"  # the Observation's date, shown as the result's
+
+
+@pytest.mark.parametrize("specimen,ref", [
+    # the collection date says when the tissue was taken: it decides
+    (_tissue_specimen("sp-c", "Primary tumour tissue", collected="2016-03-01"), None),
+    # the primary named as where the cancer started, on a metastasis biopsy
+    (None, {"display": "Liver metastasis biopsy, breast primary"}),
+    # plasma is never archival tissue
+    (None, {"display": "Plasma ctDNA (archived sample)"}),
+    (None, {"display": "Tumor tissue biopsy (FFPE)"}),
+])
+def test_a_result_on_dated_metastatic_or_plasma_specimens_is_not_marked_archival(specimen, ref):
+    v = variant("HGNC:3467", "ESR1", present=False, date="2025-06-01",
+                specimen=ref or {"reference": f"Specimen/{specimen['id']}"})
+    r = results(*([specimen] if specimen else []), v).for_gene("ESR1")[0]
+    assert r.archival_without_collection_date is False
 
 
 @pytest.mark.parametrize("text", ["Not detected", "No pathogenic variants detected", "Wild type", "Negative"])
@@ -486,6 +565,20 @@ def test_a_pik3ca_amplification_is_not_a_pik3ca_mutation_but_a_pten_deletion_is_
     assert bm.status("PIK3CA") == "not-detected"
     assert [r.actionable for r in bm.for_gene("PTEN")] == [True, False]
     assert bm.status("PTEN") == "detected" and bm.status("AKT1") == "detected"
+
+
+@pytest.mark.parametrize("obs", [
+    _change_type(variant("HGNC:9588", "PTEN"), "SO:0001565", "gene_fusion"),
+    _change_type(variant("HGNC:9588", "PTEN"), "SO:0001019", "copy_number_variation"),
+    variant("HGNC:9588", "PTEN", present=None, value_text="PTEN rearrangement detected"),
+])
+def test_a_pten_fusion_or_copy_number_change_of_unstated_direction_is_neither_an_inactivation_nor_a_negative(obs):
+    s = build_patient_state([patient(), obs], PID)
+    r = s.biomarkers.for_gene("PTEN")[0]
+    assert (r.result, r.actionable) == ("detected", False)
+    assert r.alteration_unclear
+    gap = next(g for g in s.gaps if g.code == "pten-alteration-unclear")
+    assert "does not say whether it inactivates PTEN" in gap.message and gap.sources
 
 
 def test_a_detected_esr1_variant_from_a_panel_named_for_copy_number_changes_and_fusions_is_still_a_mutation():
