@@ -1153,6 +1153,9 @@ def undecided_labs(state: PatientState, refs) -> dict[str, tuple[LabValue, str]]
     as a bound ("HbA1c >7 %"), leaves undecided: lab key -> (the lab, "HbA1c >7 % (2025-06-20) does
     not say whether it is above 8.0 %"). The rules then decide nothing (Finding value None),
     so the cards treat the lab as missing for that threshold, never guess."""
+    f = state.factors
+    if not any(lab is not None and lab.comparator for lab in (f.diabetes.hba1c, f.diabetes.fasting_glucose, f.qtc_ms)):
+        return {}  # only a bound can leave a threshold undecided (called for every regimen card)
     open_: dict[str, set[tuple[float, bool]]] = {}
     for ref in refs:
         for key, threshold, strict in rule_lab_thresholds(ref.rule, ref.kw):
