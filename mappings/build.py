@@ -66,9 +66,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   the words quoted; a confirmed verificationStatus on the
                                   metastasis confirms these), and no confirmed evidence makes
                                   the disease metastatic: not counted, named here
-    visceral-crisis-unclear       a visceral crisis written as "impending"/"imminent" (CR C.1
-                                  defines a present crisis; no source settles an impending
-                                  one) and none asserted: not counted, the words quoted
+    visceral-crisis-unclear       a visceral crisis written as "impending"/"imminent" or as
+                                  a suspicion ("suspected", "possible", "?", "r/o") (CR C.1
+                                  defines a present crisis; no source settles these) and none
+                                  asserted: not counted, the words quoted
     er-unknown / pr-unknown       no readable ER / PR result
     er-conflict / pr-conflict     results disagree (most recent wins, or unknown if
                                   the most recent results disagree)

@@ -818,7 +818,8 @@ def _mentions_visceral(ctx: Ctx, res: dict[str, Any], rtype: str) -> bool:
 
 def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
     """Clinician-asserted only: local code or text; never inferred from sites. A crisis
-    written as impending is not asserted: the gap visceral-crisis-unclear names it."""
+    written as impending or as a suspicion is not asserted: the gap visceral-crisis-unclear
+    names it."""
     unclear: list[tuple[str, Source]] = []  # (the words as written, source)
     for rtype in ("Condition", "Observation", "Flag", "ClinicalImpression"):
         is_obs = rtype == "Observation"
@@ -878,7 +879,7 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
                 continue
     if unclear and not d.visceral_crisis:
         # CR C.1 (ABC4) defines a crisis as present severe organ dysfunction; whether an
-        # impending one puts chemotherapy first (C.2 step 2) no source here says: the
+        # impending or suspected one puts chemotherapy first (C.2 step 2) no source here says: the
         # clinician is asked, the pathway does not guess either way (no crisis asserted)
         words = "; ".join(dict.fromkeys(f'"{w}"' for w, _ in unclear))
         ctx.gap(
@@ -891,9 +892,10 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
 
 
 def _vc_uncertain_words(ctx: Ctx, res: dict[str, Any], rtype: str) -> str | None:
-    """The words that write a crisis as coming, not present ("impending visceral crisis";
-    local_codes.yaml visceral_crisis uncertain_patterns), wherever the clinician wrote on
-    the resource; else None."""
+    """The words that write a crisis as coming or as a suspicion, not present ("impending
+    visceral crisis", "suspected visceral crisis", "r/o visceral crisis"; local_codes.yaml
+    visceral_crisis uncertain_patterns), wherever the clinician wrote on the resource; else
+    None."""
     texts = [ctx.code_text(res), notes_text(res)]
     if rtype == "Observation":
         # the question with its answer: "Visceral crisis: impending"

@@ -215,7 +215,7 @@ VISCERAL_CRISIS_CODES = _local_code_map(_VC.get("codes"), "code")
 VISCERAL_CRISIS_ANY_CODE = frozenset(c for _, c in VISCERAL_CRISIS_CODES)
 VISCERAL_CRISIS_TEXT = re.compile("|".join(_VC["text_patterns"]), re.I)
 VISCERAL_CRISIS_NEG = re.compile("|".join(_VC["negation_patterns"]), re.I)
-# a crisis written as coming ("impending visceral crisis"): neither asserted nor dropped
+# a crisis written as coming or suspected ("impending", "suspected visceral crisis"): neither asserted nor dropped
 VISCERAL_CRISIS_UNCERTAIN = re.compile("|".join(_VC.get("uncertain_patterns") or ["(?!)"]), re.I)
 
 _H = LOCAL["her2"]

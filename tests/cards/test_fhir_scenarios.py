@@ -1245,6 +1245,18 @@ def test_fhir_a_liver_metastasis_that_cannot_be_excluded_keeps_the_patient_out_o
         in card(cards, "patient-summary")["detail"]
 
 
+def test_fhir_a_suspected_visceral_crisis_keeps_endocrine_therapy_first_and_asks_the_clinician():
+    # a suspicion is no crisis the clinician asserts (CR C.3 row 12, C.1 ABC4): C.2 step 2 not
+    # applied, and the gap quotes the words
+    p = de_novo("fl-crisis-suspected", site="liver")
+    p._condition({"text": "Suspected visceral crisis"}, "2024-01-16", "crisis")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.visceral_crisis is False
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert ('Visceral crisis written as "suspected visceral crisis", not counted as a current visceral crisis'
+            in card(cards, "patient-summary")["detail"])
+
+
 def test_fhir_a_visceral_crisis_question_answered_not_present_keeps_endocrine_therapy_first():
     p = de_novo("fl-crisis-no", site="liver")
     p._obs("crisis", {"coding": [{"system": "urn:mbc-cds:local", "code": "visceral-crisis",

@@ -682,6 +682,45 @@ def test_an_impending_visceral_crisis_is_not_asserted_and_a_gap_quotes_it_and_as
     assert "Confirm whether a visceral crisis is present" in gap
 
 
+@pytest.mark.parametrize("text,written", [
+    ("Suspected visceral crisis", "suspected visceral crisis"), ("Possible visceral crisis", "possible visceral crisis"),
+    ("? visceral crisis", "? visceral crisis"), ("Concern for visceral crisis", "concern for visceral crisis"),
+    ("r/o visceral crisis", "r/o visceral crisis"), ("Visceral crisis cannot be excluded",
+                                                     "visceral crisis cannot be excluded"),
+])
+def test_a_suspected_visceral_crisis_is_not_asserted_and_a_gap_quotes_it_and_asks_the_clinician(text, written):
+    # a diagnosis not yet made (condition-ver-status unconfirmed), not the crisis CR C.3 row 12
+    # asks a clinician to assert; "r/o" is a crisis under consideration, not one ruled out
+    c = condition(cc(text=text), "2022-03-01")
+    d = disease(breast_cancer(), c)
+    assert d.visceral_crisis is False and d.visceral_crisis_documented is False
+    gap = _gaps(breast_cancer(), c)["visceral-crisis-unclear"]
+    assert gap.startswith(f'Visceral crisis written as "{written}", not counted as a current visceral crisis')
+
+
+def test_a_visceral_crisis_question_answered_possible_is_unclear_and_one_asked_with_a_question_mark_answered_yes_is_a_crisis():
+    vc = cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis"))
+    possible = observation(vc, "2022-03-01", valueString="Possible")
+    assert disease(breast_cancer(), possible).visceral_crisis is False
+    assert "visceral-crisis-unclear" in _gaps(breast_cancer(), possible)
+    asked = observation(cc(text="Visceral crisis?"), "2022-03-01", valueString="Yes")
+    assert disease(breast_cancer(), asked).visceral_crisis is True
+
+
+@pytest.mark.parametrize("text", ["Visceral crisis ruled out", "Visceral crisis excluded", "No visceral crisis"])
+def test_a_visceral_crisis_ruled_out_stays_no_crisis_with_no_gap(text):
+    c = condition(cc(text=text), "2022-03-01")
+    assert disease(breast_cancer(), c).visceral_crisis is False
+    assert "visceral-crisis-unclear" not in _gaps(breast_cancer(), c)
+
+
+def test_a_suspected_crisis_beside_an_asserted_one_leaves_the_crisis_asserted_without_a_gap():
+    suspected = condition(cc(text="Suspected visceral crisis"), "2022-03-01")
+    crisis = condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-05")
+    assert disease(breast_cancer(), suspected, crisis).visceral_crisis is True
+    assert "visceral-crisis-unclear" not in _gaps(breast_cancer(), suspected, crisis)
+
+
 def test_an_impending_crisis_beside_an_asserted_one_leaves_the_crisis_asserted_without_a_gap():
     impending = condition(cc(text="Impending visceral crisis"), "2022-03-01")
     crisis = condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-05")
