@@ -59,14 +59,17 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   stays "yes" per CR A.4; confirm it)
     metastasis-unconfirmed        a metastasis Condition is only provisional/differential/
                                   unconfirmed (verificationStatus), or its text writes it as
-                                  a suspicion ("suspected", "r/o", "?") or as probable
-                                  ("likely", "presumed", imaging "consistent with": the words
-                                  quoted; a confirmed verificationStatus on the metastasis
-                                  confirms these), and no confirmed evidence makes the
-                                  disease metastatic: not counted, named here
-    visceral-crisis-unclear       a visceral crisis written as "impending"/"imminent" (CR C.1
-                                  defines a present crisis; no source settles an impending
-                                  one) and none asserted: not counted, the words quoted
+                                  a suspicion ("suspected", "r/o", "?", "suggestive of",
+                                  "cannot be excluded"), as unlikely ("unlikely", "low
+                                  suspicion for", "favoured benign": the words quoted) or as
+                                  probable ("likely", "presumed", imaging "consistent with":
+                                  the words quoted; a confirmed verificationStatus on the
+                                  metastasis confirms these), and no confirmed evidence makes
+                                  the disease metastatic: not counted, named here
+    visceral-crisis-unclear       a visceral crisis written as "impending"/"imminent" or as
+                                  a suspicion ("suspected", "possible", "?", "r/o") (CR C.1
+                                  defines a present crisis; no source settles these) and none
+                                  asserted: not counted, the words quoted
     er-unknown / pr-unknown       no readable ER / PR result
     er-conflict / pr-conflict     results disagree (most recent wins, or unknown if
                                   the most recent results disagree)

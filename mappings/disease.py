@@ -31,8 +31,11 @@ _NEGATED_METS = re.compile(
     # "metastatic work-up negative": a staging result that found none
     r"|metasta\w*\s+(work-?up|survey|screen\w*|evaluation)\s+((is|was)\s+)?negative\b"
     # "liver metastasis ruled out", "mets excluded": a refuted diagnosis (FHIR R4
-    # condition-ver-status "refuted"), no evidence of metastatic disease
-    r"|(metasta|\bmets\b|secondary malignant)[^.;|]{0,25}\b(ruled out|excluded)\b"
+    # condition-ver-status "refuted"), no evidence of metastatic disease. Not when "not",
+    # "cannot", "-n't" or "be" stands between: "metastasis cannot be ruled out", "mets not
+    # excluded", "to be excluded" leave the diagnosis open (local_codes.yaml
+    # suspicion_after_phrases: a suspicion)
+    r"|(metasta|\bmets\b|secondary malignant)((?!\b(not|cannot|\w+n't|be)\b)[^.;|]){0,25}\b(ruled out|excluded)\b"
 )
 # A metastasis written as a suspicion ("suspected bone metastases", "r/o liver mets",
 # "possible brain metastasis", "lung metastases?") is a diagnosis not yet made: FHIR R4
@@ -43,15 +46,20 @@ _NEGATED_METS = re.compile(
 # "consistent with" metastases) is provisional too, unless the metastasis Condition is
 # verificationStatus "confirmed" (build_disease). The words are in local_codes.yaml
 # metastasis_hedges (tables.MET_*), with their sources.
+# One written as unlikely ("metastasis unlikely", "low suspicion for metastases", "favoured
+# benign") is weaker than a suspicion: never metastatic evidence, not a ruling out either;
+# read as a suspicion whose gap quotes the words (local_codes.yaml unlikely_before/_after).
 # A mention is hedged by words before it ("suspected bone metastases", "r/o liver mets",
-# "? liver metastases") or by a hedge that closes it ("liver metastasis - suspected",
-# "lung metastases?"); the text is hedged only when every mention is ("bone metastases,
-# possible liver mets" asserts the bone metastases).
+# "? liver metastases") or by a hedge after it ("liver metastasis - suspected", "lung
+# metastases?", "metastasis cannot be excluded"); the text is hedged only when every
+# mention is ("bone metastases, possible liver mets" asserts the bone metastases).
 
 # A hedge followed by one of these before the mention qualifies a change of known metastases
 # ("suspected progression of bone metastases", "concern for growth of liver mets"), not
 # their presence: the metastases are asserted.
 _CHANGE_WORDS = re.compile(r"\b(progress\w*|worsen\w*|grow\w*|increas\w*|enlarg\w*|respon\w*)\b")
+# The same for a hedge after the mention: "progression of bone metastases unlikely"
+_CHANGE_OF = re.compile(_CHANGE_WORDS.pattern + r"\s+(of|in)\s+(the\s+)?(\w+\s+){0,2}$")
 
 
 def _hedge_before(rx: re.Pattern[str], window: str) -> str | None:
@@ -62,22 +70,29 @@ def _hedge_before(rx: re.Pattern[str], window: str) -> str | None:
     return m.group("words") or "?"
 
 
+def _hedge_after(rx: re.Pattern[str], window: str, after: str) -> str | None:
+    """The hedge words rx finds right after a mention, unless they qualify a change written
+    before it ("progression of bone metastases unlikely")."""
+    m = rx.match(after)
+    return m.group("words") if m and not _CHANGE_OF.search(window) else None
+
+
 def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
-    """How the mention part[start:end] is hedged: ("probable", its words) or ("suspected",
-    its words); None when it is asserted. Probable words first: "highly suspicious for" is
+    """How the mention part[start:end] is hedged: ("unlikely", its words), ("probable", its
+    words) or ("suspected", its words); None when it is asserted. Unlikely words first
+    ("likely benign", "low suspicion for"), then probable ones: "highly suspicious for" is
     probable, not "suspicious for"."""
     window, after = part[max(0, start - 45):start], part[end:]
-    words = _hedge_before(T.MET_PROBABLE_BEFORE, window)
-    if words is None and (m := T.MET_PROBABLE_AFTER.match(after)):
-        words = m.group("words")
+    words = _hedge_before(T.MET_UNLIKELY_BEFORE, window) or _hedge_after(T.MET_UNLIKELY_AFTER, window, after)
+    if words is not None:
+        return "unlikely", words
+    words = _hedge_before(T.MET_PROBABLE_BEFORE, window) or _hedge_after(T.MET_PROBABLE_AFTER, window, after)
     if words is None and _imaging_only(_clause(part, start, end)):
         # "CT: consistent with liver metastases": an imaging impression, not pathology's
         words = _hedge_before(T.MET_IMAGING_ONLY_BEFORE, window)
     if words is not None:
         return "probable", words
-    words = _hedge_before(T.MET_SUSPICION_BEFORE, window)
-    if words is None and (m := T.MET_SUSPICION_AFTER.match(after)):
-        words = m.group("words")
+    words = _hedge_before(T.MET_SUSPICION_BEFORE, window) or _hedge_after(T.MET_SUSPICION_AFTER, window, after)
     return ("suspected", words) if words is not None else None
 
 
@@ -99,11 +114,12 @@ def _imaging_only(clause: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _hedge_reading(text: str) -> tuple[str, str]:
-    """("hedged", ""), ("probable", the words), or ("asserted", ""): how the clinician's text
-    or a display writes metastatic disease. In one of the " | "-joined parts (cc_text) every
-    mention is hedged: a suspicion ("hedged") if no mention is hedged as probable, else
-    "probable" (a confirmed verificationStatus confirms those). A code's display ("Secondary
-    malignant neoplasm of liver") never unhedges what the text beside it says."""
+    """("hedged", the unlikely words or ""), ("probable", the words), or ("asserted", ""): how
+    the clinician's text or a display writes metastatic disease. In one of the " | "-joined
+    parts (cc_text) every mention is hedged: a suspicion or an unlikely one ("hedged") if no
+    mention is hedged as probable, else "probable" (a confirmed verificationStatus confirms
+    those). A code's display ("Secondary malignant neoplasm of liver") never unhedges what
+    the text beside it says."""
     probable: list[str] = []
     for part in text.split(" | "):
         hedges = [_hedge_of(part, m.start(), m.end()) for m in _SECONDARY_TEXT.finditer(part)]
@@ -111,7 +127,7 @@ def _hedge_reading(text: str) -> tuple[str, str]:
             continue
         words = [h[1] for h in hedges if h and h[0] == "probable"]
         if not words:
-            return "hedged", ""
+            return "hedged", ", ".join(dict.fromkeys(h[1] for h in hedges if h and h[0] == "unlikely"))
         probable += [w for w in words if w not in probable]
     return ("probable", ", ".join(probable)) if probable else ("asserted", "")
 
@@ -225,9 +241,9 @@ def _metastasis_in_text(text: str) -> str | None:
 
 def _hedged_why(text: str) -> str:
     """Why a hedged metastasis is unconfirmed, for the gap: "suspected in the text", or the
-    probable words as written ('"likely" in the text')."""
-    reading, words = _hedge_reading(text)
-    return f'"{words}" in the text' if reading == "probable" else "suspected in the text"
+    probable or unlikely words as written ('"likely" in the text', '"unlikely" in the text')."""
+    words = _hedge_reading(text)[1]
+    return f'"{words}" in the text' if words else "suspected in the text"
 
 
 def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bool | None]:
@@ -802,7 +818,8 @@ def _mentions_visceral(ctx: Ctx, res: dict[str, Any], rtype: str) -> bool:
 
 def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
     """Clinician-asserted only: local code or text; never inferred from sites. A crisis
-    written as impending is not asserted: the gap visceral-crisis-unclear names it."""
+    written as impending or as a suspicion is not asserted: the gap visceral-crisis-unclear
+    names it."""
     unclear: list[tuple[str, Source]] = []  # (the words as written, source)
     for rtype in ("Condition", "Observation", "Flag", "ClinicalImpression"):
         is_obs = rtype == "Observation"
@@ -862,7 +879,7 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
                 continue
     if unclear and not d.visceral_crisis:
         # CR C.1 (ABC4) defines a crisis as present severe organ dysfunction; whether an
-        # impending one puts chemotherapy first (C.2 step 2) no source here says: the
+        # impending or suspected one puts chemotherapy first (C.2 step 2) no source here says: the
         # clinician is asked, the pathway does not guess either way (no crisis asserted)
         words = "; ".join(dict.fromkeys(f'"{w}"' for w, _ in unclear))
         ctx.gap(
@@ -875,9 +892,10 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
 
 
 def _vc_uncertain_words(ctx: Ctx, res: dict[str, Any], rtype: str) -> str | None:
-    """The words that write a crisis as coming, not present ("impending visceral crisis";
-    local_codes.yaml visceral_crisis uncertain_patterns), wherever the clinician wrote on
-    the resource; else None."""
+    """The words that write a crisis as coming or as a suspicion, not present ("impending
+    visceral crisis", "suspected visceral crisis", "r/o visceral crisis"; local_codes.yaml
+    visceral_crisis uncertain_patterns), wherever the clinician wrote on the resource; else
+    None."""
     texts = [ctx.code_text(res), notes_text(res)]
     if rtype == "Observation":
         # the question with its answer: "Visceral crisis: impending"

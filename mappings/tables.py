@@ -192,15 +192,21 @@ def _words(key: str) -> str:
 # A hedge up to 30 characters before a mention of metastatic disease, in the same clause
 # (disease._hedge_of reads the 45 characters before the mention); group "words" is the words.
 # A "?" before a mention ("? liver metastases") is a suspicion too.
+MET_UNLIKELY_BEFORE = re.compile(rf"\b(?P<words>{_words('unlikely_before')})\b[^.;|]{{0,30}}$", re.I)
 MET_SUSPICION_BEFORE = re.compile(rf"(\b(?P<words>{_words('suspicion_before')})\b[^.;|]{{0,30}}|\?\s*(\w+\s+){{0,2}})$", re.I)
 MET_PROBABLE_BEFORE = re.compile(rf"\b(?P<words>{_words('probable_before')})\b[^.;|]{{0,30}}$", re.I)
 MET_IMAGING_ONLY_BEFORE = re.compile(rf"\b(?P<words>{_words('imaging_only_before')})\b[^.;|]{{0,30}}$", re.I)
-# A hedge that closes the mention ("liver metastasis - suspected", "lung metastases?",
-# "bone metastases (presumed)"); group "words" is the words.
+# A hedge after a mention, past the rest of its word and any after_link_words ("liver
+# metastasis - suspected", "lung metastases?", "bone metastases (presumed)", "metastatic
+# disease is unlikely"); group "words" is the words. The closing words (suspicion_after,
+# probable_after) end the clause; suspicion_after_phrases and unlikely_after need not.
+_AFTER_MENTION = rf"^\w*(?:\s+(?:{_words('after_link_words')}))*\s*[,(:-]?\s*"
+_CLOSES = r"(?=\s*\)?\s*($|[.;|,]))"
 MET_SUSPICION_AFTER = re.compile(
-    rf"^\w*\s*[,(:-]?\s*(?P<words>\?|\b(?:{_words('suspicion_after')})\b)\s*\)?\s*($|[.;|,])", re.I)
-MET_PROBABLE_AFTER = re.compile(
-    rf"^\w*\s*[,(:-]?\s*\b(?P<words>{_words('probable_after')})\b\s*\)?\s*($|[.;|,])", re.I)
+    rf"{_AFTER_MENTION}(?P<words>(\?|\b(?:{_words('suspicion_after')})\b){_CLOSES}"
+    rf"|\b(?:{_words('suspicion_after_phrases')})\b)", re.I)
+MET_PROBABLE_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('probable_after')})\b{_CLOSES}", re.I)
+MET_UNLIKELY_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('unlikely_after')})", re.I)
 MET_IMAGING_WORDS = re.compile(_MH.get("imaging_words") or "(?!)", re.I)
 MET_PATHOLOGY_WORDS = re.compile(_MH.get("pathology_words") or "(?!)", re.I)
 
@@ -209,7 +215,7 @@ VISCERAL_CRISIS_CODES = _local_code_map(_VC.get("codes"), "code")
 VISCERAL_CRISIS_ANY_CODE = frozenset(c for _, c in VISCERAL_CRISIS_CODES)
 VISCERAL_CRISIS_TEXT = re.compile("|".join(_VC["text_patterns"]), re.I)
 VISCERAL_CRISIS_NEG = re.compile("|".join(_VC["negation_patterns"]), re.I)
-# a crisis written as coming ("impending visceral crisis"): neither asserted nor dropped
+# a crisis written as coming or suspected ("impending", "suspected visceral crisis"): neither asserted nor dropped
 VISCERAL_CRISIS_UNCERTAIN = re.compile("|".join(_VC.get("uncertain_patterns") or ["(?!)"]), re.I)
 
 _H = LOCAL["her2"]

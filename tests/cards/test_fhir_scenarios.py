@@ -1386,6 +1386,45 @@ def test_fhir_an_impending_visceral_crisis_keeps_endocrine_therapy_first_and_ask
             in card(cards, "patient-summary")["detail"])
 
 
+def test_fhir_a_liver_metastasis_written_unlikely_keeps_the_patient_out_of_the_pathway_and_the_summary_quotes_the_words():
+    # "unlikely" is weaker than a suspicion (CR A.4 counts a diagnosis made), and an imaging
+    # impression is no ruling out (condition-ver-status "refuted"): the clinician is asked
+    p = FhirPatient("out-unlikely").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"coding": [{"system": "http://snomed.info/sct", "code": "94381002",
+                              "display": "Secondary malignant neoplasm of liver"}],
+                  "text": "Liver lesion on CT, metastasis unlikely"}, "2024-01-15", "met")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic != "yes"
+    assert topics(cards) == ["patient-summary"]
+    assert 'Unconfirmed metastasis, not counted as metastatic disease: liver ("unlikely" in the text)' \
+        in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Suggestive of liver metastases", "Liver metastasis cannot be ruled out"])
+def test_fhir_a_liver_metastasis_that_cannot_be_excluded_keeps_the_patient_out_of_the_pathway_and_says_so(text):
+    # a question still open (condition-ver-status "unconfirmed"): not asserted, and not
+    # dropped as ruled out either
+    p = FhirPatient("out-not-excluded").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"text": text}, "2024-01-15", "met")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic != "yes"
+    assert topics(cards) == ["patient-summary"]
+    assert "Unconfirmed metastasis, not counted as metastatic disease: liver (suspected in the text)" \
+        in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_suspected_visceral_crisis_keeps_endocrine_therapy_first_and_asks_the_clinician():
+    # a suspicion is no crisis the clinician asserts (CR C.3 row 12, C.1 ABC4): C.2 step 2 not
+    # applied, and the gap quotes the words
+    p = de_novo("fl-crisis-suspected", site="liver")
+    p._condition({"text": "Suspected visceral crisis"}, "2024-01-16", "crisis")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.visceral_crisis is False
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert ('Visceral crisis written as "suspected visceral crisis", not counted as a current visceral crisis'
+            in card(cards, "patient-summary")["detail"])
+
+
 def test_fhir_a_visceral_crisis_question_answered_not_present_keeps_endocrine_therapy_first():
     p = de_novo("fl-crisis-no", site="liver")
     p._obs("crisis", {"coding": [{"system": "urn:mbc-cds:local", "code": "visceral-crisis",

@@ -563,6 +563,68 @@ def test_a_breast_cancer_problem_with_likely_metastases_is_not_metastatic_even_w
     assert 'bone ("likely" in the text)' in _gaps(c)["metastasis-unconfirmed"]
 
 
+# --- metastasis written as unlikely, as a suspicion ("cannot be excluded") ------------------
+
+@pytest.mark.parametrize("text,words", [
+    ("Metastasis unlikely", "unlikely"), ("Liver lesion, unlikely to represent metastatic disease", "unlikely"),
+    ("Liver lesion, mets unlikely", "unlikely"), ("Low suspicion for metastases", "low suspicion for"),
+    ("Liver lesion favoured benign over metastasis", "favoured benign"),
+    ("Metastatic disease is considered unlikely", "unlikely"),
+])
+def test_a_metastasis_written_as_unlikely_is_not_metastatic_and_the_gap_quotes_the_words(text, words):
+    # weaker than a suspicion, and no ruling out either (condition-ver-status "refuted" needs
+    # diagnostic evidence): the clinician is asked to confirm or refute it
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic != "yes" and d.sites == []
+    assert f'("{words}" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
+
+
+def test_an_unlikely_metastasis_is_not_metastatic_even_when_coded_and_confirmed():
+    c = condition(cc(coding(SNOMED, "94381002", "Secondary malignant neoplasm of liver"), text="Metastasis unlikely"),
+                  "2021-01-01", verificationStatus=cc(coding(VER_STATUS, "confirmed")))
+    assert disease(breast_cancer(), c).metastatic != "yes"
+    assert 'liver ("unlikely" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Bone metastases; liver lesion unlikely metastatic",
+                                  "Bone metastases unlikely to respond to endocrine therapy",
+                                  "Progression of bone metastases unlikely"])
+def test_unlikely_words_about_another_lesion_or_a_change_leave_stated_metastases_metastatic(text):
+    # every mention must be hedged; "unlikely to respond" / "progression ... unlikely" doubt a
+    # response or a change, not the metastases
+    c = condition(cc(coding(SNOMED, "94222008", "Secondary malignant neoplasm of bone"), text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["bone"]
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+@pytest.mark.parametrize("text", [
+    "Suggestive of metastases", "Cannot exclude liver metastasis", "Metastasis cannot be excluded",
+    "Liver metastasis cannot be ruled out", "Bone metastases not ruled out", "Metastasis not excluded",
+    "Bone scan equivocal for metastasis", "Indeterminate liver lesion, metastasis not excluded",
+    "Indeterminate for metastasis", "Metastatic disease could not be excluded",
+])
+def test_a_metastasis_that_cannot_be_excluded_is_a_suspicion_not_metastatic_and_named_in_a_gap(text):
+    # the question is still open: condition-ver-status "unconfirmed", neither asserted nor refuted
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic != "yes" and d.sites == []
+    assert "(suspected in the text)" in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Metastasis ruled out", "Liver metastases excluded", "Metastases have been ruled out"])
+def test_a_metastasis_ruled_out_stays_ruled_out_with_no_gap(text):
+    c = condition(cc(text=text), "2021-01-01")
+    assert disease(breast_cancer(), c).metastatic != "yes"
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+def test_indeterminate_nodules_written_before_stated_bone_metastases_leave_them_metastatic():
+    c = condition(cc(text="Indeterminate lung nodules, bone metastases"), "2021-01-01")
+    assert disease(breast_cancer(), c).metastatic == "yes"
+
+
 def test_an_m1_category_sent_as_a_value_string_makes_the_disease_metastatic():
     d = disease(breast_cancer(), loinc_obs("21907-1", "2021-01-01", valueString="cM1"))
     assert d.metastatic == "yes" and d.metastatic_date == dt.date(2021, 1, 1)
@@ -618,6 +680,45 @@ def test_an_impending_visceral_crisis_is_not_asserted_and_a_gap_quotes_it_and_as
     gap = _gaps(breast_cancer(), resource)["visceral-crisis-unclear"]
     assert gap.startswith(f'Visceral crisis written as "{written}", not counted as a current visceral crisis')
     assert "Confirm whether a visceral crisis is present" in gap
+
+
+@pytest.mark.parametrize("text,written", [
+    ("Suspected visceral crisis", "suspected visceral crisis"), ("Possible visceral crisis", "possible visceral crisis"),
+    ("? visceral crisis", "? visceral crisis"), ("Concern for visceral crisis", "concern for visceral crisis"),
+    ("r/o visceral crisis", "r/o visceral crisis"), ("Visceral crisis cannot be excluded",
+                                                     "visceral crisis cannot be excluded"),
+])
+def test_a_suspected_visceral_crisis_is_not_asserted_and_a_gap_quotes_it_and_asks_the_clinician(text, written):
+    # a diagnosis not yet made (condition-ver-status unconfirmed), not the crisis CR C.3 row 12
+    # asks a clinician to assert; "r/o" is a crisis under consideration, not one ruled out
+    c = condition(cc(text=text), "2022-03-01")
+    d = disease(breast_cancer(), c)
+    assert d.visceral_crisis is False and d.visceral_crisis_documented is False
+    gap = _gaps(breast_cancer(), c)["visceral-crisis-unclear"]
+    assert gap.startswith(f'Visceral crisis written as "{written}", not counted as a current visceral crisis')
+
+
+def test_a_visceral_crisis_question_answered_possible_is_unclear_and_one_asked_with_a_question_mark_answered_yes_is_a_crisis():
+    vc = cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis"))
+    possible = observation(vc, "2022-03-01", valueString="Possible")
+    assert disease(breast_cancer(), possible).visceral_crisis is False
+    assert "visceral-crisis-unclear" in _gaps(breast_cancer(), possible)
+    asked = observation(cc(text="Visceral crisis?"), "2022-03-01", valueString="Yes")
+    assert disease(breast_cancer(), asked).visceral_crisis is True
+
+
+@pytest.mark.parametrize("text", ["Visceral crisis ruled out", "Visceral crisis excluded", "No visceral crisis"])
+def test_a_visceral_crisis_ruled_out_stays_no_crisis_with_no_gap(text):
+    c = condition(cc(text=text), "2022-03-01")
+    assert disease(breast_cancer(), c).visceral_crisis is False
+    assert "visceral-crisis-unclear" not in _gaps(breast_cancer(), c)
+
+
+def test_a_suspected_crisis_beside_an_asserted_one_leaves_the_crisis_asserted_without_a_gap():
+    suspected = condition(cc(text="Suspected visceral crisis"), "2022-03-01")
+    crisis = condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-05")
+    assert disease(breast_cancer(), suspected, crisis).visceral_crisis is True
+    assert "visceral-crisis-unclear" not in _gaps(breast_cancer(), suspected, crisis)
 
 
 def test_an_impending_crisis_beside_an_asserted_one_leaves_the_crisis_asserted_without_a_gap():
