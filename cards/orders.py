@@ -130,7 +130,7 @@ from cards.knowledge import (
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
 from cards.render import cite, clip, medication_request, service_request
-from cards.rules import RULES, Context, Finding, evaluate_rule, fmt_date, latest_date_text, written_on
+from cards.rules import RULES, Context, Finding, describe_variant, evaluate_rule, fmt_date, latest_date_text, written_on
 
 RULES_FILE = Path(__file__).resolve().parent / "knowledge" / "order_rules.yaml"
 
@@ -967,6 +967,14 @@ class _Checker:
             return list(t.orders), True, 0, t.why
         return plain or [t.orders[0]], False, 0, t.why
 
+    def _testing_card_shown(self, test: str) -> bool:
+        """Whether patient-view shows this testing card now (its rule asks for the test)."""
+        try:
+            return testing.RULES[TESTS[test].rule](self.state, self.ctx, self.status,
+                                                   {a.topic: a for a in self.ranked()}) is not None
+        except Exception:  # advisory, as in _test_orders
+            return True
+
     def combination_only(self, g: Group) -> dict[str, tuple[str, str, list[Finding]]]:
         """Focus drugs drafted without a partner that their label needs: name -> (label, source,
         failing facts). combination_only drugs always; monotherapy_label drugs (abemaciclib)
@@ -991,6 +999,17 @@ class _Checker:
         drugs = sorted({n for b, _ in items for n in b.drugs if n in g.focus})
         what = items[0][0].what
         orders, alternatives, rec, guideline = self._test_orders(test)
+        # what the facts below name that decides nothing yet: a result not final (FHIR
+        # preliminary / registered), or a PTEN change the report does not call an inactivation
+        cited = {s.reference for _, f in items for s in f.sources}
+        bm = self.state.biomarkers
+        not_final = [v for v in bm.not_final if any(s.reference in cited for s in v.sources)]
+        unclear = [v for v in bm.results if v.result == "detected" and v.alteration_unclear
+                   and v.superseded_on is None and any(s.reference in cited for s in v.sources)]
+        if unclear and not not_final and self.status.in_pathway and not self._testing_card_shown(test):
+            # every gene has a final result: the report answers the question, not a new test
+            # (patient-view shows no testing card): the tests stay offered, none pre-selected
+            rec = None
         why = f"mbc-cds order check: {', '.join(drugs)} label requires a {what}."
         if alternatives:
             suggestions = [Suggestion(label=clip(f"Order: {o.text}", 120), isRecommended=True if i == rec else None,
@@ -999,19 +1018,27 @@ class _Checker:
                            for i, o in enumerate(orders)]
         else:
             suggestions = [Suggestion(label=clip("Order " + " + ".join(o.text for o in orders), 120),
-                                      isRecommended=True,
+                                      isRecommended=True if rec is not None else None,
                                       actions=[Action(type="create", description=f"Draft test order: {o.text}",
                                                       resource=service_request(pid, o, why)) for o in orders])]
         label = " + ".join(drugs)
         lines = [f"**{label[:1].upper() + label[1:]}: the label requires a {what}, and none usable is documented.**",
                  "", "**What the record shows**"]
         lines += [self._fact(f) for _, f in items]
+        if unclear and rec is None:
+            lines += ["", "**The open question is in the report**: whether the "
+                      + " / ".join(describe_variant(v).split(" detected")[0] for v in unclear)
+                      + " inactivates PTEN (capivasertib needs PTEN inactivation, C.1 ASCO 2024). No test is "
+                      "pre-selected: every gene has a result; a new test is needed only if the report cannot say."]
         lines += ["", f"**Guideline**: {guideline}"]
         lines += self._label_block(reg)
         lines += ["", "**Orders proposed**"] + [f"- {o.text}" for o in orders]
         lines += self._drafts_block(g.cand.names) + self._footer()
         return Card(
-            summary=clip(f"{label[:1].upper() + label[1:]}: {what} not documented — label requires it"),
+            summary=clip(f"{label[:1].upper() + label[1:]}: " + (
+                f"{'/'.join(dict.fromkeys(describe_variant(v).split(' detected')[0] for v in unclear))} detected, "
+                f"inactivation not stated — label requires a {what.removesuffix(' result')}" if unclear and not not_final
+                else f"{what} {'not final yet' if not_final else 'not documented'} — label requires it")),
             indicator="warning",
             source=self._source("order-biomarker-missing", reg),
             detail="\n".join(lines),

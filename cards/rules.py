@@ -359,6 +359,8 @@ def _gene_status(idx: tuple, gene: str) -> str:
 
 def _gene_finding(state: PatientState, ctx: Context, genes: tuple[str, ...], label: str,
                   ctdna_negative_is_negative: bool = False) -> Finding:
+    """What the final results of `genes` say. A gene without a final result but with one not
+    final yet (Biomarkers.not_final) is not "not tested": _open_while_not_final names that result."""
     idx = _gene_index(state, ctx)
     by_gene = idx[1]
     hits = [v for g in genes if g in by_gene for v in by_gene[g] if v.actionable]
@@ -375,7 +377,7 @@ def _gene_finding(state: PatientState, ctx: Context, genes: tuple[str, ...], lab
                          and v.superseded_on is None])
     if any(s == "not-tested" for s in statuses.values()):
         untested = [g for g, s in statuses.items() if s == "not-tested"]
-        return Finding(None, f"{'/'.join(untested)} not tested" + (f"; {unclear}" if unclear else ""), srcs)
+        return Finding(None, untested_text(state, untested, unclear), srcs)
     if unclear:
         return Finding(None, unclear, srcs)
     if not ctdna_negative_is_negative and any(s == "not-detected-ctdna-only" for s in statuses.values()):
@@ -390,6 +392,15 @@ def _gene_finding(state: PatientState, ctx: Context, genes: tuple[str, ...], lab
     ordered = [v for v in results if v.superseded_on is None] + [v for v in results if v.superseded_on is not None]
     detail = "; ".join([variant_text(state, ctx, v) for v in ordered])
     return Finding(False, f"No actionable {label} alteration ({detail})", srcs)
+
+
+def untested_text(state: PatientState, untested: list[str], *more: str) -> str:
+    """"AKT1/PTEN not tested", and the further texts `more`: a gene with a result that is not
+    final yet is left out (it was tested; its result is named with "the final result decides",
+    so a card never says "PIK3CA not tested; PIK3CA ... detected (preliminary result ...)")."""
+    waiting = {v.gene for v in state.biomarkers.not_final}
+    named = [g for g in untested if g not in waiting]
+    return "; ".join(([f"{'/'.join(named)} not tested"] if named else []) + [m for m in more if m])
 
 
 def not_final_text(state: PatientState, ctx: Context, results: list[VariantResult]) -> str:
@@ -416,7 +427,7 @@ def _open_while_not_final(state, ctx, f: Finding, genes: tuple[str, ...],
     named = pending if f.value is None else [v for v in pending if selects(v)]
     if not named:
         return f  # a final negative, and nothing pending that would change it
-    return Finding(None, f"{f.text}; {not_final_text(state, ctx, named)}",
+    return Finding(None, "; ".join(t for t in (f.text, not_final_text(state, ctx, named)) if t),
                    _srcs(f.sources, *(v.sources for v in named)))
 
 

@@ -450,7 +450,7 @@ def test_fhir_a_preliminary_pik3ca_negative_closes_nothing_and_the_test_is_still
     assert assess(state, "alpelisib-fulvestrant").status == "unknown"
     test = card(cards, "test-pik3ca-akt1-pten")
     assert "Alpelisib + fulvestrant" in test["summary"]
-    assert ("PIK3CA/AKT1/PTEN not tested; PIK3CA not detected (somatic, tissue, 2025-06-01, preliminary result, "
+    assert ("- AKT1/PTEN not tested; PIK3CA not detected (somatic, tissue, 2025-06-01, preliminary result, "
             "not final): the final result decides") in test["detail"]
 
 
@@ -471,8 +471,45 @@ def test_fhir_a_preliminary_esr1_detection_leaves_the_oral_serds_waiting_and_ask
     assert "elacestrant" not in regimen_topics(cards) and assess(state, "elacestrant").status == "unknown"
     test = card(cards, "test-esr1")
     assert test["summary"].startswith("ESR1 mutation testing (plasma ctDNA) — decides Elacestrant, Imlunestrant")
-    assert ("ESR1 not tested; ESR1 p.Asp538Gly detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, "
+    assert ("- ESR1 p.Asp538Gly detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, "
             "preliminary result, not final): the final result decides") in test["detail"]
+
+
+def test_fhir_a_gene_with_a_preliminary_result_is_not_called_untested_on_any_card():
+    # "PIK3CA not tested; PIK3CA p.His1047Arg detected (preliminary ...)" contradicted itself on
+    # the summary, the testing card and the order card; the order summary said the result was
+    # "not documented" beside it
+    p = after_ai_cdk46i("pp-prelim-untested").variant("PIK3CA", "p.His1047Arg", specimen="tissue", on="2025-06-01",
+                                                      status="preliminary")
+    p.variant("ESR1", "p.Asp538Gly", on="2025-06-01", status="preliminary")
+    state, cards = run(p)
+    alp_fulv = [_draft("alpelisib", "pi3k-akt-mtor", "2169285"), _draft("fulvestrant", "fulvestrant", "282357")]
+    orders = _order(state, alp_fulv) + _order(state, [_draft("elacestrant", "oral-serd", "2628469")])
+    text = _all_text(cards) + "\n" + _all_text(orders)
+    for untested in ("PIK3CA not tested", "PIK3CA/AKT1/PTEN not tested", "ESR1 not tested"):
+        assert untested not in text
+    found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, preliminary result, not final)"
+    assert f"- AKT1/PTEN not tested; {found}: the final result decides — Observation/" in \
+        card(cards, "test-pik3ca-akt1-pten")["detail"]
+    assert f"- Alpelisib + fulvestrant: waiting on — {found}: the final result decides" in cards[0]["detail"]
+    summaries = [c["summary"] for c in orders if c["source"]["topic"]["code"] == "order-biomarker-missing"]
+    assert summaries == ["Alpelisib: PIK3CA mutation result not final yet — label requires it",
+                         "Elacestrant: current ESR1 mutation result not final yet — label requires it"]
+
+
+def test_fhir_the_pik3ca_testing_card_names_a_preliminary_detection_that_follows_a_final_negative():
+    # alpelisib waits on the preliminary detection (summary); the testing card that lists it as
+    # waiting said only "PIK3CA not detected; AKT1/PTEN not tested"
+    p = (after_ai_cdk46i("pp-neg-then-prelim-card")
+         .variant("PIK3CA", detected=False, specimen="tissue", on="2024-01-20")
+         .variant("PIK3CA", "p.His1047Arg", specimen="ctdna", on="2025-06-01", status="preliminary"))
+    _, cards = run(p)
+    test = card(cards, "test-pik3ca-akt1-pten")
+    assert "Alpelisib + fulvestrant" in test["summary"]
+    why = next(x for x in test["detail"].splitlines() if x.startswith("- PIK3CA not detected"))
+    assert why.startswith("- PIK3CA not detected (somatic, tissue, 2024-01-20); AKT1/PTEN not tested; PIK3CA "
+                          "p.His1047Arg detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, preliminary result, "
+                          "not final): the final result decides")
 
 
 def _pten_change(pid: str, change_type: tuple[str, str]) -> FhirPatient:
@@ -517,6 +554,20 @@ def test_fhir_a_pten_fusion_or_copy_number_change_of_unstated_direction_leaves_c
                                                       _draft("fulvestrant", "fulvestrant", "282357")], None, "order-sign")]
     missing = [c for c in order if c["source"]["topic"]["code"] == "order-biomarker-missing"]
     assert missing and f"{named} (inactivation not stated" in missing[0]["detail"]
+
+
+def test_fhir_a_drafted_capivasertib_beside_a_pten_fusion_names_it_and_preselects_no_new_test():
+    # every gene has a final tissue result and patient-view asks for no test (the gap says
+    # "check the report"); the order card said "PIK3CA/AKT1/PTEN alteration result not documented"
+    # and pre-selected a plasma ctDNA panel
+    state, cards = run(_pten_change("pp-pten-order", ("SO:0001565", "gene_fusion")))
+    assert "test-pik3ca-akt1-pten" not in ordered_tests(cards)
+    drafts = [_draft("capivasertib", "pi3k-akt-mtor", "2669967"), _draft("fulvestrant", "fulvestrant", "282357")]
+    missing = next(c for c in _order(state, drafts) if c["source"]["topic"]["code"] == "order-biomarker-missing")
+    assert missing["summary"] == ("Capivasertib: PTEN fusion detected, inactivation not stated — label requires a "
+                                  "PIK3CA/AKT1/PTEN alteration")
+    assert "**The open question is in the report**: whether the PTEN fusion inactivates PTEN" in missing["detail"]
+    assert missing["suggestions"] and not any(s.get("isRecommended") for s in missing["suggestions"])
 
 
 def test_fhir_germline_brca_gets_talazoparib_but_olaparib_only_after_chemotherapy():
