@@ -1268,6 +1268,12 @@ class _Checker:
             # as the not-indicated card does (never a choice the patient should not start)
             suggestions, fit = self.replacements(drug_group[names[0]])
             lines += self._fitting_block(fit)
+        if s.group == "glycemic" and not self.status.deceased:
+            # the glucose tests this card orders (below), and why: as the test-glycemic card says
+            due = self._stale_glycemic([drug_group[n].cand.regimen for n in names])
+            if due:
+                lines += ["", f"**Glucose tests before starting** ({GLYCEMIC_WINDOW_DAYS}-day window, C.2 safety "
+                          "overlays)"] + [self._fact(x) for x in self._glycemic_facts(due)]
         lines += self._drafts_block(names) + self._footer()
         if s.group == "glycemic" and not self.status.deceased:  # no test orders for a deceased patient
             suggestions += self._glycemic_suggestions([drug_group[n].cand.regimen for n in names])
@@ -1277,7 +1283,7 @@ class _Checker:
         url = s.label_urls.get(names[0])
         if url:
             links.insert(0, Link(label=f"Label safety information: {reg.brand}", url=url))
-        shown = latest_date_text(f.sources)
+        shown = latest_date_text(self._evidence_sources(s, f))
         when = f" ({shown})" if shown else ""
         return Card(
             summary=clip(f"{label}: {s.short}{when} — {verb}"),
@@ -1290,10 +1296,25 @@ class _Checker:
             links=links,
         )
 
+    def _evidence_sources(self, s: SafetyRule, f: Finding) -> tuple:
+        """The sources whose latest date a safety card's summary shows. The hyperglycaemia
+        caution cites every glucose result it quotes, but is dated by what makes it true (the
+        diagnosis, a glucose-lowering drug, a result at the threshold, a diagnosis recorded
+        unconfirmed: Diabetes.sources, unconfirmed_sources), not by a normal result beside it."""
+        if s.rule.rule != "diabetes_or_hyperglycemia":
+            return f.sources
+        d = self.state.factors.diabetes
+        return tuple(d.sources) + tuple(d.unconfirmed_sources) or f.sources
+
     def _stale_glycemic(self, regimens) -> list[testing.GlycemicDue]:
         """The glucose tests due before the drafted drugs of `regimens` (testing.glycemic_due:
         the same reading as patient-view's testing card)."""
         return testing.glycemic_due(self.state, regimens)
+
+    def _glycemic_facts(self, stale: list[testing.GlycemicDue]) -> list[Finding]:
+        """Why each glucose test is due ("HbA1c not documented", "... older than 30 days")."""
+        return [Finding(None, d.fact(self.state.as_of, on="on", name="HbA1c" if d.when == "hba1c" else "fasting glucose"),
+                        tuple(d.lab.sources) if d.lab else ()) for d in stale]
 
     def _glycemic_suggestions(self, regimens) -> list[Suggestion]:
         stale = self._stale_glycemic(regimens)
@@ -1320,8 +1341,7 @@ class _Checker:
         if not stale:
             return None
         t = TESTS["test-glycemic"]
-        facts = [Finding(None, d.fact(self.state.as_of, on="on", name="HbA1c" if d.when == "hba1c" else "fasting glucose"),
-                         tuple(d.lab.sources) if d.lab else ()) for d in stale]
+        facts = self._glycemic_facts(stale)
         label = " + ".join(names)
         lines = [f"**Before starting {label}**: test fasting glucose and HbA1c (C.2 safety overlays; "
                  "what each label says is under Label).",

@@ -1180,12 +1180,18 @@ def undecided_labs(state: PatientState, refs) -> dict[str, tuple[LabValue, str]]
     return out
 
 
+# Diabetes.status as a clinician reads it (the summary, the cautions and the order cards)
+DIABETES_STATUS_TEXT = {"type1": "type 1 diabetes", "type2-treated": "type 2 diabetes, on glucose-lowering treatment",
+                        "type2-untreated": "type 2 diabetes, no glucose-lowering treatment recorded",
+                        "lab-only": "diabetes by laboratory values", "none-documented": "no diabetes documented"}
+
+
 @rule
 def diabetes_or_hyperglycemia(state, ctx):
     d = state.factors.diabetes
     bits = []
     if d.status != "none-documented":
-        bits.append(f"diabetes: {d.status}")
+        bits.append(DIABETES_STATUS_TEXT[d.status])
     if d.on_antihyperglycemic:
         bits.append("on anti-hyperglycaemic treatment")
     # True / False, or None for a bound that leaves the threshold undecided ("HbA1c <9 %")
@@ -1248,8 +1254,7 @@ def uncontrolled_diabetes_by_hba1c(state: PatientState, ctx: Context, threshold_
                        else "No HbA1c documented", _dia_sources(state))
     lab = d.hba1c
     shown = f"{lab.written} {lab.unit or '%'}" + (f" (= {lab.comparator or ''}{pct:g} %)" if pct != lab.value else "")
-    kind = {"type1": "type 1 diabetes", "type2-treated": "treated type 2 diabetes",
-            "type2-untreated": "type 2 diabetes", "lab-only": "diabetes by laboratory values"}.get(d.status, "")
+    kind = DIABETES_STATUS_TEXT[d.status] if d.status != "none-documented" else ""
     text = f"HbA1c {shown} on {fmt_date(lab.date, lab.date_last)}" + (f", {kind}" if kind else "")
     # a bound that leaves the threshold undecided (">7 %" against 8.0 %) decides nothing (None)
     above = _reaches("hba1c", lab, threshold_percent, True)

@@ -377,7 +377,8 @@ class GlycemicDue(NamedTuple):
             return f"{self.name} not documented"
         if self.undecided:
             return self.undecided
-        shown = f"{name or self.name} {lab.written} {on} {fmt_date(lab.date, lab.date_last)}"
+        unit = lab.unit or ("%" if self.when == "hba1c" else "mg/dL")  # as rules.lab_text shows it
+        shown = f"{name or self.name} {lab.written} {unit} {on} {fmt_date(lab.date, lab.date_last)}"
         if lab.date is not None and lab.date_last is not None \
                 and (as_of - lab.date_last).days <= GLYCEMIC_WINDOW_DAYS:
             # written without a day, and only part of it lies in the window

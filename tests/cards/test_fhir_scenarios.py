@@ -1339,9 +1339,9 @@ def test_fhir_a_provisional_type_1_diabetes_is_a_hyperglycaemia_caution_on_capiv
     capi = card(cards, "capivasertib-fulvestrant")
     assert capi["indicator"] == "warning"  # not a critical stop on a suspicion, but not silent either
     caution = next(x for x in capi["detail"].splitlines() if "diabetes recorded, not confirmed" in x)
-    assert "type1 (provisional)" in caution and "Condition/" in caution
+    assert "type 1 (provisional)" in caution and "Condition/" in caution
     assert "Type 1 diabetes documented" not in capi["detail"]
-    assert "- diabetes recorded, not confirmed: type1 (provisional); HbA1c 5.4" in card(cards, "patient-summary")["detail"]
+    assert "- diabetes recorded, not confirmed: type 1 (provisional); HbA1c 5.4 %" in card(cards, "patient-summary")["detail"]
 
 
 def _all_text(cards) -> str:
@@ -1544,10 +1544,28 @@ def test_fhir_an_hba1c_written_below_9_is_no_uncontrolled_diabetes_stop_and_asks
             "before starting (see testing card).") in card(cards, "everolimus-exemestane")["detail"]
     assert "test-glycemic" in ordered_tests(cards)
     assert f"- {undecided}: a measured value is needed — Observation/hba1c-" in card(cards, "test-glycemic")["detail"]
-    assert "HbA1c <9 (2025-06-20)" in card(cards, "patient-summary")["detail"]
+    assert "HbA1c <9 % (2025-06-20)" in card(cards, "patient-summary")["detail"]
     # the order hooks: no "do not start", the glucose tests instead
     shown = _shown(_order(state, [_draft(*d) for d in CAPI_FULV]))
     assert shown == [("info", "test-glycemic", "Capivasertib: measured HbA1c not documented in the last 30 days")]
+
+
+@pytest.mark.parametrize("diabetes, words", [(None, "diabetes by laboratory values"), (2, "type 2 diabetes, no "
+                                              "glucose-lowering treatment recorded")], ids=["lab-only", "type 2"])
+def test_fhir_the_diabetes_status_and_its_glucose_results_read_in_words_and_units_on_every_card(diabetes, words):
+    # the summary said "diabetes lab-only; HbA1c 7.6 (2025-06-20)" and the cautions "diabetes:
+    # lab-only" where the regimen cards quote "HbA1c 7.6 % (2025-06-20)"
+    p = _pik3ca_after_et(f"a1c-words-{diabetes}").hba1c(7.6, "2025-06-20")
+    if diabetes:
+        p.diabetes(diabetes)
+    state, cards = run(p)
+    orders = _order(state, [_draft(*d) for d in CAPI_FULV])
+    text = _all_text(cards) + "\n" + _all_text(orders)
+    for code in ("lab-only", "none-documented", "type2-untreated", "type2-treated", "diabetes: "):
+        assert code not in text
+    assert f"- {words}; HbA1c 7.6 % (2025-06-20); fasting glucose 100 mg/dL (2025-06-20) — " in cards[0]["detail"]
+    caution = next(c for c in orders if c["source"]["topic"]["code"] == "order-contraindicated")
+    assert f"- {words}; HbA1c 7.6 % (2025-06-20); fasting glucose 100 mg/dL (2025-06-20) — " in caution["detail"]
 
 
 def test_fhir_an_hba1c_written_below_6_5_gives_no_hyperglycaemia_warning():
@@ -1557,13 +1575,13 @@ def test_fhir_an_hba1c_written_below_6_5_gives_no_hyperglycaemia_warning():
         assert card(cards, topic)["indicator"] == "info", topic
         assert "does not say" not in card(cards, topic)["detail"]
     assert "test-glycemic" not in ordered_tests(cards)
-    assert "diabetes none-documented; HbA1c <6.5 (2025-06-20)" in card(cards, "patient-summary")["detail"]
+    assert "- no diabetes documented; HbA1c <6.5 % (2025-06-20)" in card(cards, "patient-summary")["detail"]
 
 
 def test_fhir_an_hba1c_written_above_14_in_a_month_without_a_day_stops_capivasertib_and_is_shown_as_written():
     state, cards = run(_pik3ca_after_et("a1c-above-14").hba1c(14, "2025-06", comparator=">"))
     assert card(cards, "capivasertib-fulvestrant")["indicator"] == "critical"
-    assert "HbA1c >14 (2025-06)" in card(cards, "patient-summary")["detail"]
+    assert "- diabetes by laboratory values; HbA1c >14 % (2025-06)" in card(cards, "patient-summary")["detail"]
     out = _order(state, [_draft(*d) for d in CAPI_FULV])
     stop = next(c for c in out if c["indicator"] == "critical")
     assert stop["summary"] == "Capivasertib: uncontrolled diabetes (HbA1c) (2025-06) — do not start"
@@ -1594,10 +1612,22 @@ def test_fhir_an_hba1c_of_a_month_without_a_day_is_shown_as_written_and_not_said
     # "before initiating"), but the card no longer says it is older than 30 days from 2025-06-01
     state, cards = run(_pik3ca_after_et("a1c-month").hba1c(7.6, "2025-06"), dt.date(2025, 7, 10))
     test = card(cards, "test-glycemic")
-    assert ("- HbA1c 7.6 from 2025-06 (no day given) cannot be shown to be within the last 30 days "
+    assert ("- HbA1c 7.6 % from 2025-06 (no day given) cannot be shown to be within the last 30 days "
             "— Observation/hba1c-") in test["detail"]
     assert "2025-06-01" not in test["detail"]
-    assert "HbA1c 7.6 (2025-06)" in card(cards, "patient-summary")["detail"]
+    assert "HbA1c 7.6 % (2025-06)" in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_drafted_capivasertib_caution_is_dated_by_the_hba1c_that_made_the_diabetes_and_says_why_it_orders_one():
+    # lab-only diabetes by HbA1c 7.6 % (2025-06); fasting glucose 100 mg/dL (2025-06-20) is normal.
+    # The order card read "diabetes/hyperglycaemia (2025-06-20)" (the normal glucose's date) and
+    # pre-selected an HbA1c order without saying why
+    state, cards = run(_pik3ca_after_et("a1c-caution-dated").hba1c(7.6, "2025-06"), dt.date(2025, 7, 10))
+    [caution] = _order(state, [_draft(*d) for d in CAPI_FULV])
+    assert caution["summary"] == "Capivasertib: diabetes/hyperglycaemia (2025-06) — caution"
+    assert ("**Glucose tests before starting** (30-day window, C.2 safety overlays)\n- HbA1c 7.6 % on 2025-06 "
+            "(no day given) cannot be shown to be within the last 30 days — Observation/hba1c-") in caution["detail"]
+    assert [s["label"] for s in caution["suggestions"] if s.get("isRecommended")] == ["Order Hemoglobin A1c"]
 
 
 def test_fhir_a_death_date_without_a_day_is_shown_as_written_not_as_its_first_day():
