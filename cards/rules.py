@@ -476,8 +476,12 @@ def esr1_result_not_current(state, ctx):
     ref = esr1_reference_of(state, ctx)
     # the dates the mapping compared: not that of a result on archival tissue without a collection date
     collected = [v.date for v in results if v.date and not v.archival_without_collection_date]
-    timing = (esr1_archival_timing(ref) if not collected and any(v.archival_without_collection_date for v in results)
+    archival_only = not collected and any(v.archival_without_collection_date for v in results)
+    timing = (esr1_archival_timing(ref) if archival_only
               else f"{ref.predates(max(collected) if collected else None)} {ref.text}")
+    if archival_only and dated:
+        # the date is the report's, after the reference: shown bare it reads as a current result
+        latest = f"latest ESR1 result reported {latest_result_text(results)}; the tissue's collection date is not recorded"
     text = {False: f"ESR1 result {timing} ({latest})",
             True: f"ESR1 result is current ({latest}; must follow {ref.text})" if ref.documented
             else f"ESR1 result is current ({latest}; {ref.text})",

@@ -512,6 +512,21 @@ def test_fhir_the_pik3ca_testing_card_names_a_preliminary_detection_that_follows
                           "not final): the final result decides")
 
 
+def test_fhir_the_serd_caution_on_an_archival_esr1_detection_does_not_say_it_predates_or_show_a_bare_later_date():
+    # the caution read "The ESR1 result predates the most recent endocrine therapy ... Patient: ESR1
+    # result cannot be shown to follow the progression ... on 2025-05-20 ... (latest ESR1 result
+    # 2025-06-01)": "predates" beside "cannot be shown to follow", and a date after the progression
+    p = after_ai_cdk46i("pp-esr1-archival-caution").variant("ESR1", "p.Asp538Gly", specimen="tissue", on="2025-06-01",
+                                                            specimen_text="Archival primary tumour block (FFPE)")
+    _, cards = run(p)
+    for topic in ("elacestrant", "imlunestrant"):
+        caution = next(x for x in card(cards, topic)["detail"].splitlines() if "Patient: ESR1 result" in x)
+        assert "predates" not in caution
+        assert caution.startswith("- The ESR1 result is not shown to follow the most recent endocrine therapy")
+        assert ("(latest ESR1 result reported 2025-06-01; the tissue's collection date is not recorded)"
+                in caution)
+
+
 def _pten_change(pid: str, change_type: tuple[str, str]) -> FhirPatient:
     """After ET + CDK4/6i; PIK3CA and AKT1 not detected in tissue; a PTEN copy-number change or
     fusion (48019-4 DNA change type, Sequence Ontology) detected."""
