@@ -130,7 +130,7 @@ from cards.knowledge import (
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
 from cards.render import cite, clip, medication_request, service_request
-from cards.rules import RULES, Context, Finding, describe_variant, evaluate_rule, fmt_date, latest_date_text, written_on
+from cards.rules import RULES, Context, Finding, evaluate_rule, fmt_date, latest_date_text, variant_name, written_on
 
 RULES_FILE = Path(__file__).resolve().parent / "knowledge" / "order_rules.yaml"
 
@@ -1027,7 +1027,7 @@ class _Checker:
         lines += [self._fact(f) for _, f in items]
         if unclear and rec is None:
             lines += ["", "**The open question is in the report**: whether the "
-                      + " / ".join(describe_variant(v).split(" detected")[0] for v in unclear)
+                      + " / ".join(dict.fromkeys(variant_name(v) for v in unclear))
                       + " inactivates PTEN (capivasertib needs PTEN inactivation, C.1 ASCO 2024). No test is "
                       "pre-selected: every gene has a result; a new test is needed only if the report cannot say."]
         lines += ["", f"**Guideline**: {guideline}"]
@@ -1036,7 +1036,7 @@ class _Checker:
         lines += self._drafts_block(g.cand.names) + self._footer()
         return Card(
             summary=clip(f"{label[:1].upper() + label[1:]}: " + (
-                f"{'/'.join(dict.fromkeys(describe_variant(v).split(' detected')[0] for v in unclear))} detected, "
+                f"{'/'.join(dict.fromkeys(variant_name(v) for v in unclear))} detected, "
                 f"inactivation not stated — label requires a {what.removesuffix(' result')}" if unclear and not not_final
                 else f"{what} {'not final yet' if not_final else 'not documented'} — label requires it")),
             indicator="warning",

@@ -216,9 +216,14 @@ _ALTERATION_TEXT = {"copy-number-gain": "copy-number gain", "copy-number-loss": 
                     "copy-number-change": "copy-number change", "fusion": "fusion"}
 
 
-def describe_variant(v: VariantResult) -> str:
+def variant_name(v: VariantResult) -> str:
+    """"PIK3CA p.His1047Arg", "PTEN fusion", or the gene alone."""
     change = v.protein_change or v.dna_change or _ALTERATION_TEXT.get(v.alteration)
-    what = f"{v.gene} {change}" if change else v.gene
+    return f"{v.gene} {change}" if change else v.gene
+
+
+def describe_variant(v: VariantResult) -> str:
+    what = variant_name(v)
     bits = []
     if v.alteration_unclear:  # a PTEN fusion / change of unstated direction: neither
         bits.append("inactivation not stated")
