@@ -130,7 +130,7 @@ from cards.knowledge import (
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
 from cards.render import cite, clip, medication_request, service_request
-from cards.rules import RULES, Context, Finding, evaluate_rule, fmt_date, latest_date_text, written_on
+from cards.rules import RULES, Context, Finding, evaluate_rule, fmt_date, latest_date_text, variant_name, written_on
 
 RULES_FILE = Path(__file__).resolve().parent / "knowledge" / "order_rules.yaml"
 
@@ -967,6 +967,14 @@ class _Checker:
             return list(t.orders), True, 0, t.why
         return plain or [t.orders[0]], False, 0, t.why
 
+    def _testing_card_shown(self, test: str) -> bool:
+        """Whether patient-view shows this testing card now (its rule asks for the test)."""
+        try:
+            return testing.RULES[TESTS[test].rule](self.state, self.ctx, self.status,
+                                                   {a.topic: a for a in self.ranked()}) is not None
+        except Exception:  # advisory, as in _test_orders
+            return True
+
     def combination_only(self, g: Group) -> dict[str, tuple[str, str, list[Finding]]]:
         """Focus drugs drafted without a partner that their label needs: name -> (label, source,
         failing facts). combination_only drugs always; monotherapy_label drugs (abemaciclib)
@@ -991,6 +999,17 @@ class _Checker:
         drugs = sorted({n for b, _ in items for n in b.drugs if n in g.focus})
         what = items[0][0].what
         orders, alternatives, rec, guideline = self._test_orders(test)
+        # what the facts below name that decides nothing yet: a result not final (FHIR
+        # preliminary / registered), or a PTEN change the report does not call an inactivation
+        cited = {s.reference for _, f in items for s in f.sources}
+        bm = self.state.biomarkers
+        not_final = [v for v in bm.not_final if any(s.reference in cited for s in v.sources)]
+        unclear = [v for v in bm.results if v.result == "detected" and v.alteration_unclear
+                   and v.superseded_on is None and any(s.reference in cited for s in v.sources)]
+        if unclear and not not_final and self.status.in_pathway and not self._testing_card_shown(test):
+            # every gene has a final result: the report answers the question, not a new test
+            # (patient-view shows no testing card): the tests stay offered, none pre-selected
+            rec = None
         why = f"mbc-cds order check: {', '.join(drugs)} label requires a {what}."
         if alternatives:
             suggestions = [Suggestion(label=clip(f"Order: {o.text}", 120), isRecommended=True if i == rec else None,
@@ -999,19 +1018,27 @@ class _Checker:
                            for i, o in enumerate(orders)]
         else:
             suggestions = [Suggestion(label=clip("Order " + " + ".join(o.text for o in orders), 120),
-                                      isRecommended=True,
+                                      isRecommended=True if rec is not None else None,
                                       actions=[Action(type="create", description=f"Draft test order: {o.text}",
                                                       resource=service_request(pid, o, why)) for o in orders])]
         label = " + ".join(drugs)
         lines = [f"**{label[:1].upper() + label[1:]}: the label requires a {what}, and none usable is documented.**",
                  "", "**What the record shows**"]
         lines += [self._fact(f) for _, f in items]
+        if unclear and rec is None:
+            lines += ["", "**The open question is in the report**: whether the "
+                      + " / ".join(dict.fromkeys(variant_name(v) for v in unclear))
+                      + " inactivates PTEN (capivasertib needs PTEN inactivation, C.1 ASCO 2024). No test is "
+                      "pre-selected: every gene has a result; a new test is needed only if the report cannot say."]
         lines += ["", f"**Guideline**: {guideline}"]
         lines += self._label_block(reg)
         lines += ["", "**Orders proposed**"] + [f"- {o.text}" for o in orders]
         lines += self._drafts_block(g.cand.names) + self._footer()
         return Card(
-            summary=clip(f"{label[:1].upper() + label[1:]}: {what} not documented — label requires it"),
+            summary=clip(f"{label[:1].upper() + label[1:]}: " + (
+                f"{'/'.join(dict.fromkeys(variant_name(v) for v in unclear))} detected, "
+                f"inactivation not stated — label requires a {what.removesuffix(' result')}" if unclear and not not_final
+                else f"{what} {'not final yet' if not_final else 'not documented'} — label requires it")),
             indicator="warning",
             source=self._source("order-biomarker-missing", reg),
             detail="\n".join(lines),
@@ -1241,6 +1268,12 @@ class _Checker:
             # as the not-indicated card does (never a choice the patient should not start)
             suggestions, fit = self.replacements(drug_group[names[0]])
             lines += self._fitting_block(fit)
+        if s.group == "glycemic" and not self.status.deceased:
+            # the glucose tests this card orders (below), and why: as the test-glycemic card says
+            due = self._stale_glycemic([drug_group[n].cand.regimen for n in names])
+            if due:
+                lines += ["", f"**Glucose tests before starting** ({GLYCEMIC_WINDOW_DAYS}-day window, C.2 safety "
+                          "overlays)"] + [self._fact(x) for x in self._glycemic_facts(due)]
         lines += self._drafts_block(names) + self._footer()
         if s.group == "glycemic" and not self.status.deceased:  # no test orders for a deceased patient
             suggestions += self._glycemic_suggestions([drug_group[n].cand.regimen for n in names])
@@ -1250,7 +1283,7 @@ class _Checker:
         url = s.label_urls.get(names[0])
         if url:
             links.insert(0, Link(label=f"Label safety information: {reg.brand}", url=url))
-        shown = latest_date_text(f.sources)
+        shown = latest_date_text(self._evidence_sources(s, f))
         when = f" ({shown})" if shown else ""
         return Card(
             summary=clip(f"{label}: {s.short}{when} — {verb}"),
@@ -1263,10 +1296,25 @@ class _Checker:
             links=links,
         )
 
+    def _evidence_sources(self, s: SafetyRule, f: Finding) -> tuple:
+        """The sources whose latest date a safety card's summary shows. The hyperglycaemia
+        caution cites every glucose result it quotes, but is dated by what makes it true (the
+        diagnosis, a glucose-lowering drug, a result at the threshold, a diagnosis recorded
+        unconfirmed: Diabetes.sources, unconfirmed_sources), not by a normal result beside it."""
+        if s.rule.rule != "diabetes_or_hyperglycemia":
+            return f.sources
+        d = self.state.factors.diabetes
+        return tuple(d.sources) + tuple(d.unconfirmed_sources) or f.sources
+
     def _stale_glycemic(self, regimens) -> list[testing.GlycemicDue]:
         """The glucose tests due before the drafted drugs of `regimens` (testing.glycemic_due:
         the same reading as patient-view's testing card)."""
         return testing.glycemic_due(self.state, regimens)
+
+    def _glycemic_facts(self, stale: list[testing.GlycemicDue]) -> list[Finding]:
+        """Why each glucose test is due ("HbA1c not documented", "... older than 30 days")."""
+        return [Finding(None, d.fact(self.state.as_of, on="on", name="HbA1c" if d.when == "hba1c" else "fasting glucose"),
+                        tuple(d.lab.sources) if d.lab else ()) for d in stale]
 
     def _glycemic_suggestions(self, regimens) -> list[Suggestion]:
         stale = self._stale_glycemic(regimens)
@@ -1293,8 +1341,7 @@ class _Checker:
         if not stale:
             return None
         t = TESTS["test-glycemic"]
-        facts = [Finding(None, d.fact(self.state.as_of, on="on", name="HbA1c" if d.when == "hba1c" else "fasting glucose"),
-                         tuple(d.lab.sources) if d.lab else ()) for d in stale]
+        facts = self._glycemic_facts(stale)
         label = " + ".join(names)
         lines = [f"**Before starting {label}**: test fasting glucose and HbA1c (C.2 safety overlays; "
                  "what each label says is under Label).",

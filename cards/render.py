@@ -21,7 +21,7 @@ from cards.models import (
 )
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
-    _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
+    _ISO as ISO_TEXT, DIABETES_STATUS_TEXT, ENDOCRINE_CLASSES, Context, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
     adjuvant_end_text, lab_text, latest_written, line_end_text, line_start_text, metastatic_when,
     relapse_months_text, undecided_labs, written_on, variant_text, visceral_crisis_text,
 )
@@ -712,13 +712,13 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         out.append(f"- Ovarian function suppression ongoing{cite(fa.ovarian_suppression_sources)}")
     dia = fa.diabetes
     if dia.status != "none-documented" or dia.hba1c or dia.fasting_glucose or dia.unconfirmed:
-        bits = [f"diabetes {dia.status}" if dia.status != "none-documented" or not dia.unconfirmed
+        # in words and with units, as the regimen and order cards quote the same results
+        bits = [DIABETES_STATUS_TEXT[dia.status] if dia.status != "none-documented" or not dia.unconfirmed
                 else f"diabetes recorded, not confirmed: {', '.join(dia.unconfirmed)}"]
         if dia.hba1c:
-            bits.append(f"HbA1c {dia.hba1c.written} ({fmt_date(dia.hba1c.date, dia.hba1c.date_last)})")
+            bits.append(lab_text("HbA1c", dia.hba1c, "%"))
         if dia.fasting_glucose:
-            bits.append(f"fasting glucose {dia.fasting_glucose.written} "
-                        f"({fmt_date(dia.fasting_glucose.date, dia.fasting_glucose.date_last)})")
+            bits.append(lab_text("fasting glucose", dia.fasting_glucose, "mg/dL"))
         srcs = list(dia.sources) + (dia.hba1c.sources if dia.hba1c else []) + \
             (dia.fasting_glucose.sources if dia.fasting_glucose else []) + list(dia.unconfirmed_sources)
         out.append(f"- {'; '.join(bits)}{cite(srcs)}")

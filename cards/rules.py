@@ -216,9 +216,14 @@ _ALTERATION_TEXT = {"copy-number-gain": "copy-number gain", "copy-number-loss": 
                     "copy-number-change": "copy-number change", "fusion": "fusion"}
 
 
-def describe_variant(v: VariantResult) -> str:
+def variant_name(v: VariantResult) -> str:
+    """"PIK3CA p.His1047Arg", "PTEN fusion", or the gene alone."""
     change = v.protein_change or v.dna_change or _ALTERATION_TEXT.get(v.alteration)
-    what = f"{v.gene} {change}" if change else v.gene
+    return f"{v.gene} {change}" if change else v.gene
+
+
+def describe_variant(v: VariantResult) -> str:
+    what = variant_name(v)
     bits = []
     if v.alteration_unclear:  # a PTEN fusion / change of unstated direction: neither
         bits.append("inactivation not stated")
@@ -359,6 +364,8 @@ def _gene_status(idx: tuple, gene: str) -> str:
 
 def _gene_finding(state: PatientState, ctx: Context, genes: tuple[str, ...], label: str,
                   ctdna_negative_is_negative: bool = False) -> Finding:
+    """What the final results of `genes` say. A gene without a final result but with one not
+    final yet (Biomarkers.not_final) is not "not tested": _open_while_not_final names that result."""
     idx = _gene_index(state, ctx)
     by_gene = idx[1]
     hits = [v for g in genes if g in by_gene for v in by_gene[g] if v.actionable]
@@ -375,7 +382,7 @@ def _gene_finding(state: PatientState, ctx: Context, genes: tuple[str, ...], lab
                          and v.superseded_on is None])
     if any(s == "not-tested" for s in statuses.values()):
         untested = [g for g, s in statuses.items() if s == "not-tested"]
-        return Finding(None, f"{'/'.join(untested)} not tested" + (f"; {unclear}" if unclear else ""), srcs)
+        return Finding(None, untested_text(state, untested, unclear), srcs)
     if unclear:
         return Finding(None, unclear, srcs)
     if not ctdna_negative_is_negative and any(s == "not-detected-ctdna-only" for s in statuses.values()):
@@ -390,6 +397,15 @@ def _gene_finding(state: PatientState, ctx: Context, genes: tuple[str, ...], lab
     ordered = [v for v in results if v.superseded_on is None] + [v for v in results if v.superseded_on is not None]
     detail = "; ".join([variant_text(state, ctx, v) for v in ordered])
     return Finding(False, f"No actionable {label} alteration ({detail})", srcs)
+
+
+def untested_text(state: PatientState, untested: list[str], *more: str) -> str:
+    """"AKT1/PTEN not tested", and the further texts `more`: a gene with a result that is not
+    final yet is left out (it was tested; its result is named with "the final result decides",
+    so a card never says "PIK3CA not tested; PIK3CA ... detected (preliminary result ...)")."""
+    waiting = {v.gene for v in state.biomarkers.not_final}
+    named = [g for g in untested if g not in waiting]
+    return "; ".join(([f"{'/'.join(named)} not tested"] if named else []) + [m for m in more if m])
 
 
 def not_final_text(state: PatientState, ctx: Context, results: list[VariantResult]) -> str:
@@ -416,7 +432,7 @@ def _open_while_not_final(state, ctx, f: Finding, genes: tuple[str, ...],
     named = pending if f.value is None else [v for v in pending if selects(v)]
     if not named:
         return f  # a final negative, and nothing pending that would change it
-    return Finding(None, f"{f.text}; {not_final_text(state, ctx, named)}",
+    return Finding(None, "; ".join(t for t in (f.text, not_final_text(state, ctx, named)) if t),
                    _srcs(f.sources, *(v.sources for v in named)))
 
 
@@ -465,8 +481,12 @@ def esr1_result_not_current(state, ctx):
     ref = esr1_reference_of(state, ctx)
     # the dates the mapping compared: not that of a result on archival tissue without a collection date
     collected = [v.date for v in results if v.date and not v.archival_without_collection_date]
-    timing = (esr1_archival_timing(ref) if not collected and any(v.archival_without_collection_date for v in results)
+    archival_only = not collected and any(v.archival_without_collection_date for v in results)
+    timing = (esr1_archival_timing(ref) if archival_only
               else f"{ref.predates(max(collected) if collected else None)} {ref.text}")
+    if archival_only and dated:
+        # the date is the report's, after the reference: shown bare it reads as a current result
+        latest = f"latest ESR1 result reported {latest_result_text(results)}; the tissue's collection date is not recorded"
     text = {False: f"ESR1 result {timing} ({latest})",
             True: f"ESR1 result is current ({latest}; must follow {ref.text})" if ref.documented
             else f"ESR1 result is current ({latest}; {ref.text})",
@@ -1172,12 +1192,18 @@ def undecided_labs(state: PatientState, refs) -> dict[str, tuple[LabValue, str]]
     return out
 
 
+# Diabetes.status as a clinician reads it (the summary, the cautions and the order cards)
+DIABETES_STATUS_TEXT = {"type1": "type 1 diabetes", "type2-treated": "type 2 diabetes, on glucose-lowering treatment",
+                        "type2-untreated": "type 2 diabetes, no glucose-lowering treatment recorded",
+                        "lab-only": "diabetes by laboratory values", "none-documented": "no diabetes documented"}
+
+
 @rule
 def diabetes_or_hyperglycemia(state, ctx):
     d = state.factors.diabetes
     bits = []
     if d.status != "none-documented":
-        bits.append(f"diabetes: {d.status}")
+        bits.append(DIABETES_STATUS_TEXT[d.status])
     if d.on_antihyperglycemic:
         bits.append("on anti-hyperglycaemic treatment")
     # True / False, or None for a bound that leaves the threshold undecided ("HbA1c <9 %")
@@ -1240,8 +1266,7 @@ def uncontrolled_diabetes_by_hba1c(state: PatientState, ctx: Context, threshold_
                        else "No HbA1c documented", _dia_sources(state))
     lab = d.hba1c
     shown = f"{lab.written} {lab.unit or '%'}" + (f" (= {lab.comparator or ''}{pct:g} %)" if pct != lab.value else "")
-    kind = {"type1": "type 1 diabetes", "type2-treated": "treated type 2 diabetes",
-            "type2-untreated": "type 2 diabetes", "lab-only": "diabetes by laboratory values"}.get(d.status, "")
+    kind = DIABETES_STATUS_TEXT[d.status] if d.status != "none-documented" else ""
     text = f"HbA1c {shown} on {fmt_date(lab.date, lab.date_last)}" + (f", {kind}" if kind else "")
     # a bound that leaves the threshold undecided (">7 %" against 8.0 %) decides nothing (None)
     above = _reaches("hba1c", lab, threshold_percent, True)

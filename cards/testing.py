@@ -18,7 +18,7 @@ from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     Context, Finding, describe_variant, esr1_archival_timing, esr1_reference_of, evaluate_rule,
-    fmt_date, germline_brca_tested, line_start_text, not_final_text, pending_results, undecided_labs,
+    fmt_date, germline_brca_tested, line_start_text, not_final_text, pending_results, undecided_labs, untested_text,
 )
 
 
@@ -210,7 +210,7 @@ def esr1_test_needed(state, ctx, status, by_topic):
     stale_detection = False
     if not results:
         pending = pending_results(state, ("ESR1",))  # not final: the test is still asked for
-        why = Finding(None, "; ".join(["ESR1 not tested"] + ([not_final_text(state, ctx, pending)] if pending else [])),
+        why = Finding(None, untested_text(state, ["ESR1"], not_final_text(state, ctx, pending)),
                       tuple(s for v in pending for s in v.sources))
     elif bm.actionable("ESR1"):
         # a detection from before the latest progression on (or end of) endocrine therapy:
@@ -289,8 +289,7 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
     if pik == "not-tested":
         # a result not final yet closes nothing (the test is still asked for): named
         pending = pending_results(state, ("PIK3CA", "AKT1", "PTEN"))
-        reasons = [Finding(None, "; ".join(["PIK3CA/AKT1/PTEN not tested"]
-                                           + ([not_final_text(state, ctx, pending)] if pending else [])),
+        reasons = [Finding(None, untested_text(state, ["PIK3CA", "AKT1", "PTEN"], not_final_text(state, ctx, pending)),
                            tuple(s for v in pending for s in v.sources))]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "ctdna", "tissue"), True, 0
     elif pik == "not-detected-ctdna-only":
@@ -298,12 +297,17 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
                                  "negative is not wild-type (low tumour fraction); test tumour tissue", srcs)]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
     elif others:
-        pending = pending_results(state, tuple(untested))
-        open_ = ([f"{'/'.join(untested)} not tested"] if untested else []) + \
-            ([not_final_text(state, ctx, pending)] if pending else []) + \
+        # results not final yet: any of a gene not tested, and a PIK3CA one that would select
+        # once final (a preliminary detection after a final negative: alpelisib waits on it)
+        pending = [v for v in pending_results(state, ("PIK3CA", "AKT1", "PTEN"))
+                   if v.gene in untested or v.actionable_if_final]
+        open_ = ([untested_text(state, untested, not_final_text(state, ctx, pending))] if untested or pending else []) + \
             ([f"{_nothing_actionable(bm, tuple(ctdna_only), ' in plasma ctDNA only', lower=True)} (not wild-type)"]
              if ctdna_only else [])
-        reasons = [Finding(None, f"{_nothing_actionable(bm, ('PIK3CA',))}; {'; '.join(open_)} (capivasertib also "
+        # beside a newer PIK3CA result not final yet, the final one is shown with its date
+        pik_final = ("; ".join(describe_variant(v) for v in bm.for_gene("PIK3CA"))
+                     if any(v.gene == "PIK3CA" for v in pending) else _nothing_actionable(bm, ("PIK3CA",)))
+        reasons = [Finding(None, f"{pik_final}; {'; '.join(open_)} (capivasertib also "
                                  "covers AKT1/PTEN alterations)", srcs + tuple(s for v in pending for s in v.sources))]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
     else:
@@ -373,7 +377,8 @@ class GlycemicDue(NamedTuple):
             return f"{self.name} not documented"
         if self.undecided:
             return self.undecided
-        shown = f"{name or self.name} {lab.written} {on} {fmt_date(lab.date, lab.date_last)}"
+        unit = lab.unit or ("%" if self.when == "hba1c" else "mg/dL")  # as rules.lab_text shows it
+        shown = f"{name or self.name} {lab.written} {unit} {on} {fmt_date(lab.date, lab.date_last)}"
         if lab.date is not None and lab.date_last is not None \
                 and (as_of - lab.date_last).days <= GLYCEMIC_WINDOW_DAYS:
             # written without a day, and only part of it lies in the window

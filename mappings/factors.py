@@ -550,10 +550,13 @@ def _oophorectomy_concept(cc: Any) -> bool:
 # --- diabetes -------------------------------------------------------------------------------
 
 
+_TYPE_TEXT = {"type1": "type 1", "type2": "type 2"}  # _diabetes_type's answer, as written for a reader
+
+
 def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     dm = Diabetes()
     types: list[str] = []
-    unconfirmed: list[tuple[str, Source]] = []  # ("type1 (provisional)", source)
+    unconfirmed: list[tuple[str, Source]] = []  # ("type 1 (provisional)", source)
     for res in ctx.of("Condition"):
         try:
             if clinical_status_inactive(res):
@@ -568,7 +571,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 why = unconfirmed_status(res)
                 if why:
                     onset = condition_onset(res)
-                    unconfirmed.append((f"{t} ({why})", ctx.source(res, onset, f"Diabetes ({t}, {why})",
+                    unconfirmed.append((f"{_TYPE_TEXT[t]} ({why})", ctx.source(res, onset, f"Diabetes ({_TYPE_TEXT[t]}, {why})",
                                                                    date_last=condition_onset_last(res, onset))))
                     continue
                 types.append(t)

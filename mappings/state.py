@@ -537,7 +537,7 @@ class Diabetes(BaseModel):
     uncontrolled: bool = False  # HbA1c > 8.0 % (CAPItello-291 exclusion)
     sources: list[Source] = Field(default_factory=list)
     # diabetes Conditions recorded provisional/differential/unconfirmed (and none confirmed):
-    # not a status, but a reason for the hyperglycaemia caution ("type1 (provisional)")
+    # not a status, but a reason for the hyperglycaemia caution ("type 1 (provisional)")
     unconfirmed: list[str] = Field(default_factory=list)
     unconfirmed_sources: list[Source] = Field(default_factory=list)
 

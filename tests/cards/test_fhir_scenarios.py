@@ -450,7 +450,7 @@ def test_fhir_a_preliminary_pik3ca_negative_closes_nothing_and_the_test_is_still
     assert assess(state, "alpelisib-fulvestrant").status == "unknown"
     test = card(cards, "test-pik3ca-akt1-pten")
     assert "Alpelisib + fulvestrant" in test["summary"]
-    assert ("PIK3CA/AKT1/PTEN not tested; PIK3CA not detected (somatic, tissue, 2025-06-01, preliminary result, "
+    assert ("- AKT1/PTEN not tested; PIK3CA not detected (somatic, tissue, 2025-06-01, preliminary result, "
             "not final): the final result decides") in test["detail"]
 
 
@@ -471,8 +471,60 @@ def test_fhir_a_preliminary_esr1_detection_leaves_the_oral_serds_waiting_and_ask
     assert "elacestrant" not in regimen_topics(cards) and assess(state, "elacestrant").status == "unknown"
     test = card(cards, "test-esr1")
     assert test["summary"].startswith("ESR1 mutation testing (plasma ctDNA) — decides Elacestrant, Imlunestrant")
-    assert ("ESR1 not tested; ESR1 p.Asp538Gly detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, "
+    assert ("- ESR1 p.Asp538Gly detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, "
             "preliminary result, not final): the final result decides") in test["detail"]
+
+
+def test_fhir_a_gene_with_a_preliminary_result_is_not_called_untested_on_any_card():
+    # "PIK3CA not tested; PIK3CA p.His1047Arg detected (preliminary ...)" contradicted itself on
+    # the summary, the testing card and the order card; the order summary said the result was
+    # "not documented" beside it
+    p = after_ai_cdk46i("pp-prelim-untested").variant("PIK3CA", "p.His1047Arg", specimen="tissue", on="2025-06-01",
+                                                      status="preliminary")
+    p.variant("ESR1", "p.Asp538Gly", on="2025-06-01", status="preliminary")
+    state, cards = run(p)
+    alp_fulv = [_draft("alpelisib", "pi3k-akt-mtor", "2169285"), _draft("fulvestrant", "fulvestrant", "282357")]
+    orders = _order(state, alp_fulv) + _order(state, [_draft("elacestrant", "oral-serd", "2628469")])
+    text = _all_text(cards) + "\n" + _all_text(orders)
+    for untested in ("PIK3CA not tested", "PIK3CA/AKT1/PTEN not tested", "ESR1 not tested"):
+        assert untested not in text
+    found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, preliminary result, not final)"
+    assert f"- AKT1/PTEN not tested; {found}: the final result decides — Observation/" in \
+        card(cards, "test-pik3ca-akt1-pten")["detail"]
+    assert f"- Alpelisib + fulvestrant: waiting on — {found}: the final result decides" in cards[0]["detail"]
+    summaries = [c["summary"] for c in orders if c["source"]["topic"]["code"] == "order-biomarker-missing"]
+    assert summaries == ["Alpelisib: PIK3CA mutation result not final yet — label requires it",
+                         "Elacestrant: current ESR1 mutation result not final yet — label requires it"]
+
+
+def test_fhir_the_pik3ca_testing_card_names_a_preliminary_detection_that_follows_a_final_negative():
+    # alpelisib waits on the preliminary detection (summary); the testing card that lists it as
+    # waiting said only "PIK3CA not detected; AKT1/PTEN not tested"
+    p = (after_ai_cdk46i("pp-neg-then-prelim-card")
+         .variant("PIK3CA", detected=False, specimen="tissue", on="2024-01-20")
+         .variant("PIK3CA", "p.His1047Arg", specimen="ctdna", on="2025-06-01", status="preliminary"))
+    _, cards = run(p)
+    test = card(cards, "test-pik3ca-akt1-pten")
+    assert "Alpelisib + fulvestrant" in test["summary"]
+    why = next(x for x in test["detail"].splitlines() if x.startswith("- PIK3CA not detected"))
+    assert why.startswith("- PIK3CA not detected (somatic, tissue, 2024-01-20); AKT1/PTEN not tested; PIK3CA "
+                          "p.His1047Arg detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, preliminary result, "
+                          "not final): the final result decides")
+
+
+def test_fhir_the_serd_caution_on_an_archival_esr1_detection_does_not_say_it_predates_or_show_a_bare_later_date():
+    # the caution read "The ESR1 result predates the most recent endocrine therapy ... Patient: ESR1
+    # result cannot be shown to follow the progression ... on 2025-05-20 ... (latest ESR1 result
+    # 2025-06-01)": "predates" beside "cannot be shown to follow", and a date after the progression
+    p = after_ai_cdk46i("pp-esr1-archival-caution").variant("ESR1", "p.Asp538Gly", specimen="tissue", on="2025-06-01",
+                                                            specimen_text="Archival primary tumour block (FFPE)")
+    _, cards = run(p)
+    for topic in ("elacestrant", "imlunestrant"):
+        caution = next(x for x in card(cards, topic)["detail"].splitlines() if "Patient: ESR1 result" in x)
+        assert "predates" not in caution
+        assert caution.startswith("- The ESR1 result is not shown to follow the most recent endocrine therapy")
+        assert ("(latest ESR1 result reported 2025-06-01; the tissue's collection date is not recorded)"
+                in caution)
 
 
 def _pten_change(pid: str, change_type: tuple[str, str]) -> FhirPatient:
@@ -517,6 +569,20 @@ def test_fhir_a_pten_fusion_or_copy_number_change_of_unstated_direction_leaves_c
                                                       _draft("fulvestrant", "fulvestrant", "282357")], None, "order-sign")]
     missing = [c for c in order if c["source"]["topic"]["code"] == "order-biomarker-missing"]
     assert missing and f"{named} (inactivation not stated" in missing[0]["detail"]
+
+
+def test_fhir_a_drafted_capivasertib_beside_a_pten_fusion_names_it_and_preselects_no_new_test():
+    # every gene has a final tissue result and patient-view asks for no test (the gap says
+    # "check the report"); the order card said "PIK3CA/AKT1/PTEN alteration result not documented"
+    # and pre-selected a plasma ctDNA panel
+    state, cards = run(_pten_change("pp-pten-order", ("SO:0001565", "gene_fusion")))
+    assert "test-pik3ca-akt1-pten" not in ordered_tests(cards)
+    drafts = [_draft("capivasertib", "pi3k-akt-mtor", "2669967"), _draft("fulvestrant", "fulvestrant", "282357")]
+    missing = next(c for c in _order(state, drafts) if c["source"]["topic"]["code"] == "order-biomarker-missing")
+    assert missing["summary"] == ("Capivasertib: PTEN fusion detected, inactivation not stated — label requires a "
+                                  "PIK3CA/AKT1/PTEN alteration")
+    assert "**The open question is in the report**: whether the PTEN fusion inactivates PTEN" in missing["detail"]
+    assert missing["suggestions"] and not any(s.get("isRecommended") for s in missing["suggestions"])
 
 
 def test_fhir_germline_brca_gets_talazoparib_but_olaparib_only_after_chemotherapy():
@@ -1288,9 +1354,9 @@ def test_fhir_a_provisional_type_1_diabetes_is_a_hyperglycaemia_caution_on_capiv
     capi = card(cards, "capivasertib-fulvestrant")
     assert capi["indicator"] == "warning"  # not a critical stop on a suspicion, but not silent either
     caution = next(x for x in capi["detail"].splitlines() if "diabetes recorded, not confirmed" in x)
-    assert "type1 (provisional)" in caution and "Condition/" in caution
+    assert "type 1 (provisional)" in caution and "Condition/" in caution
     assert "Type 1 diabetes documented" not in capi["detail"]
-    assert "- diabetes recorded, not confirmed: type1 (provisional); HbA1c 5.4" in card(cards, "patient-summary")["detail"]
+    assert "- diabetes recorded, not confirmed: type 1 (provisional); HbA1c 5.4 %" in card(cards, "patient-summary")["detail"]
 
 
 def _all_text(cards) -> str:
@@ -1532,10 +1598,28 @@ def test_fhir_an_hba1c_written_below_9_is_no_uncontrolled_diabetes_stop_and_asks
             "before starting (see testing card).") in card(cards, "everolimus-exemestane")["detail"]
     assert "test-glycemic" in ordered_tests(cards)
     assert f"- {undecided}: a measured value is needed — Observation/hba1c-" in card(cards, "test-glycemic")["detail"]
-    assert "HbA1c <9 (2025-06-20)" in card(cards, "patient-summary")["detail"]
+    assert "HbA1c <9 % (2025-06-20)" in card(cards, "patient-summary")["detail"]
     # the order hooks: no "do not start", the glucose tests instead
     shown = _shown(_order(state, [_draft(*d) for d in CAPI_FULV]))
     assert shown == [("info", "test-glycemic", "Capivasertib: measured HbA1c not documented in the last 30 days")]
+
+
+@pytest.mark.parametrize("diabetes, words", [(None, "diabetes by laboratory values"), (2, "type 2 diabetes, no "
+                                              "glucose-lowering treatment recorded")], ids=["lab-only", "type 2"])
+def test_fhir_the_diabetes_status_and_its_glucose_results_read_in_words_and_units_on_every_card(diabetes, words):
+    # the summary said "diabetes lab-only; HbA1c 7.6 (2025-06-20)" and the cautions "diabetes:
+    # lab-only" where the regimen cards quote "HbA1c 7.6 % (2025-06-20)"
+    p = _pik3ca_after_et(f"a1c-words-{diabetes}").hba1c(7.6, "2025-06-20")
+    if diabetes:
+        p.diabetes(diabetes)
+    state, cards = run(p)
+    orders = _order(state, [_draft(*d) for d in CAPI_FULV])
+    text = _all_text(cards) + "\n" + _all_text(orders)
+    for code in ("lab-only", "none-documented", "type2-untreated", "type2-treated", "diabetes: "):
+        assert code not in text
+    assert f"- {words}; HbA1c 7.6 % (2025-06-20); fasting glucose 100 mg/dL (2025-06-20) — " in cards[0]["detail"]
+    caution = next(c for c in orders if c["source"]["topic"]["code"] == "order-contraindicated")
+    assert f"- {words}; HbA1c 7.6 % (2025-06-20); fasting glucose 100 mg/dL (2025-06-20) — " in caution["detail"]
 
 
 def test_fhir_an_hba1c_written_below_6_5_gives_no_hyperglycaemia_warning():
@@ -1545,13 +1629,13 @@ def test_fhir_an_hba1c_written_below_6_5_gives_no_hyperglycaemia_warning():
         assert card(cards, topic)["indicator"] == "info", topic
         assert "does not say" not in card(cards, topic)["detail"]
     assert "test-glycemic" not in ordered_tests(cards)
-    assert "diabetes none-documented; HbA1c <6.5 (2025-06-20)" in card(cards, "patient-summary")["detail"]
+    assert "- no diabetes documented; HbA1c <6.5 % (2025-06-20)" in card(cards, "patient-summary")["detail"]
 
 
 def test_fhir_an_hba1c_written_above_14_in_a_month_without_a_day_stops_capivasertib_and_is_shown_as_written():
     state, cards = run(_pik3ca_after_et("a1c-above-14").hba1c(14, "2025-06", comparator=">"))
     assert card(cards, "capivasertib-fulvestrant")["indicator"] == "critical"
-    assert "HbA1c >14 (2025-06)" in card(cards, "patient-summary")["detail"]
+    assert "- diabetes by laboratory values; HbA1c >14 % (2025-06)" in card(cards, "patient-summary")["detail"]
     out = _order(state, [_draft(*d) for d in CAPI_FULV])
     stop = next(c for c in out if c["indicator"] == "critical")
     assert stop["summary"] == "Capivasertib: uncontrolled diabetes (HbA1c) (2025-06) — do not start"
@@ -1582,10 +1666,22 @@ def test_fhir_an_hba1c_of_a_month_without_a_day_is_shown_as_written_and_not_said
     # "before initiating"), but the card no longer says it is older than 30 days from 2025-06-01
     state, cards = run(_pik3ca_after_et("a1c-month").hba1c(7.6, "2025-06"), dt.date(2025, 7, 10))
     test = card(cards, "test-glycemic")
-    assert ("- HbA1c 7.6 from 2025-06 (no day given) cannot be shown to be within the last 30 days "
+    assert ("- HbA1c 7.6 % from 2025-06 (no day given) cannot be shown to be within the last 30 days "
             "— Observation/hba1c-") in test["detail"]
     assert "2025-06-01" not in test["detail"]
-    assert "HbA1c 7.6 (2025-06)" in card(cards, "patient-summary")["detail"]
+    assert "HbA1c 7.6 % (2025-06)" in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_drafted_capivasertib_caution_is_dated_by_the_hba1c_that_made_the_diabetes_and_says_why_it_orders_one():
+    # lab-only diabetes by HbA1c 7.6 % (2025-06); fasting glucose 100 mg/dL (2025-06-20) is normal.
+    # The order card read "diabetes/hyperglycaemia (2025-06-20)" (the normal glucose's date) and
+    # pre-selected an HbA1c order without saying why
+    state, cards = run(_pik3ca_after_et("a1c-caution-dated").hba1c(7.6, "2025-06"), dt.date(2025, 7, 10))
+    [caution] = _order(state, [_draft(*d) for d in CAPI_FULV])
+    assert caution["summary"] == "Capivasertib: diabetes/hyperglycaemia (2025-06) — caution"
+    assert ("**Glucose tests before starting** (30-day window, C.2 safety overlays)\n- HbA1c 7.6 % on 2025-06 "
+            "(no day given) cannot be shown to be within the last 30 days — Observation/hba1c-") in caution["detail"]
+    assert [s["label"] for s in caution["suggestions"] if s.get("isRecommended")] == ["Order Hemoglobin A1c"]
 
 
 def test_fhir_a_death_date_without_a_day_is_shown_as_written_not_as_its_first_day():

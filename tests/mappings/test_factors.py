@@ -503,7 +503,7 @@ def test_an_unconfirmed_diabetes_diagnosis_is_not_counted_and_is_named_in_a_gap(
     s = build_patient_state([patient(birth="1980-01-01"), t1], PID, AS_OF)
     assert s.factors.diabetes.status == "none-documented" and s.factors.diabetes.sources == []
     gap = next(g for g in s.gaps if g.code == "diabetes-unconfirmed")
-    assert f"type1 ({verification})" in gap.message and gap.sources[0].reference == f"Condition/{t1['id']}"
+    assert f"type 1 ({verification})" in gap.message and gap.sources[0].reference == f"Condition/{t1['id']}"
     assert _rule("type1_diabetes", t1).value is False  # not the PI3K/AKT critical stop on a suspicion
     confirmed = {**t1, "verificationStatus": cc(coding(VER_STATUS, "confirmed"))}
     assert factors(confirmed).diabetes.status == "type1"
