@@ -348,9 +348,16 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
         out.append(f"{undecided['qtc'][1]}: ECG before ribociclib (start only if QTcF < 450 ms).")
     if any(d.name == "ribociclib" for d in drug_infos):
         # C.2 safety overlays: congenital long QT and QT-prolonging drugs -> warning for
-        # ribociclib; the record as read here has neither fact, so say it is not checked
-        out.append("QT risk factors not read from the record: congenital long QT, QT-prolonging "
-                   "co-medication; check before ribociclib (C.2 safety overlays).")
+        # ribociclib. A documented long QT syndrome is a caution (long-qt-ribociclib); one only
+        # suspected is named here. QT-prolonging drugs are not read: the reference gives no
+        # sourced list of them, so say they are not checked.
+        lqt = fa.long_qt
+        if lqt.unconfirmed and not lqt.documented:
+            out.append(f"Long QT syndrome recorded, not confirmed ({'; '.join(lqt.unconfirmed)})"
+                       f"{cite(lqt.unconfirmed_sources)}: confirm or refute it before ribociclib "
+                       "(C.2 safety overlays).")
+        out.append("QT-prolonging co-medication not read from the record (long QT syndrome is read from "
+                   "the Conditions): check before ribociclib (C.2 safety overlays).")
     if a.regimen.endocrine_based and fa.sex == "female" and fa.menopausal_basis == "age-rule":
         out.append("Menopausal status inferred from age (>= 60), not documented.")
     for c in a.choices:
@@ -731,6 +738,9 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         out.append(f"- ECOG {fa.ecog}{cite(fa.ecog_sources)}")
     if fa.qtc_ms is not None:
         out.append(f"- {lab_text('QTc', fa.qtc_ms, 'ms')}{cite(fa.qtc_ms.sources)}")
+    if fa.long_qt.documented:
+        lqt = evaluate_rule("long_qt_syndrome", state, ctx)
+        out.append(f"- {lqt.text}{cite(lqt.sources)}")
     # options
     if status.in_pathway:
         fit = [a for a in assessments if a.fits and not a.regimen.informational_only]

@@ -1381,6 +1381,17 @@ def qtc_450_or_more(state, ctx):
                                                    if over is None else ""), tuple(q.sources))
 
 
+@rule
+def long_qt_syndrome(state, ctx):
+    """Long QT syndrome documented: a current, confirmed Condition (mappings.factors._long_qt;
+    CR C.2 safety overlays: a ribociclib warning)."""
+    lqt = state.factors.long_qt
+    if not lqt.documented:
+        return Finding(False, "No long QT syndrome documented")
+    return Finding(True, f"Long QT syndrome documented ({latest_date_text(lqt.sources) or 'date unknown'})",
+                   tuple(lqt.sources))
+
+
 def visceral_crisis_text(state: PatientState) -> str:
     """The visceral crisis as the pathway reads it: current, or history (treated by a later
     metastatic line: mappings.disease.visceral_crisis_currency, CR C.1 ABC4 definition)."""

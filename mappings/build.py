@@ -117,6 +117,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     diabetes-unconfirmed          a diabetes Condition is only provisional/differential/
                                   unconfirmed (verificationStatus) and no confirmed one:
                                   not counted as diabetes, named here
+    long-qt-unconfirmed           a long QT syndrome Condition is only provisional/differential/
+                                  unconfirmed (verificationStatus) or written as a suspicion
+                                  ("suspected", "r/o", "?") and no confirmed one: not counted
+                                  (no ribociclib warning), named here
     fasting-glucose-missing       no fasting glucose
     patient-demographics-missing  no Patient resource
     duplicate-resource-conflict   copies of the same resource (type/id) differ and none says

@@ -1,5 +1,5 @@
 """Patient factors: sex, age, menopausal status, ovarian suppression, diabetes,
-ILD/pneumonitis, ECOG, QTc.
+ILD/pneumonitis, ECOG, QTc, long QT syndrome.
 
 Menopausal status precedence (CR A.3): explicit observation > bilateral
 oophorectomy > ongoing GnRH agonist > age >= 60 (INAVO121 criterion) > unknown.
@@ -29,7 +29,7 @@ from mappings.fhir import (
     is_snomed, memo_search, notes_text, number, obs_date, date_last, parse_date, partial_last, period, quantity,
     text_of,
 )
-from mappings.state import Diabetes, LabValue, LungDisease, PatientFactors, Source, TherapyHistory, range_text
+from mappings.state import Diabetes, LabValue, LongQT, LungDisease, PatientFactors, Source, TherapyHistory, range_text
 
 AGE_RULE_POSTMENOPAUSAL = 60
 _UNSET: Any = object()
@@ -294,6 +294,7 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
     f.lung = _lung(ctx)
     _ecog(ctx, f)
     f.qtc_ms = _latest_lab(ctx, T.QTC_CODES, "QTc", _qtc_conv)
+    f.long_qt = _long_qt(ctx)
     return f
 
 
@@ -732,6 +733,66 @@ def _lung(ctx: Ctx) -> LungDisease:
     if symptomatic:  # symptomatic without a grade (or with a lower one) is still grade >= 2 (CR B.11)
         lung.symptomatic = True
     return lung
+
+
+# --- long QT syndrome ------------------------------------------------------------------------
+_long_qt_text = memo_search(T.LONG_QT_TEXT)
+_long_qt_not_the_patients = memo_search(T.LONG_QT_NOT_THE_PATIENTS)
+_long_qt_suspected = memo_search(T.LONG_QT_SUSPECTED)
+
+
+def _long_qt_coded(con: Concept) -> bool:
+    """The Condition code is long QT syndrome (ICD-10-CM I45.81, SNOMED CT 9651007), memoised."""
+    found = con.memo.get("long_qt")
+    if found is None:
+        found = con.memo["long_qt"] = any(
+            (is_snomed(s) and c in T.LONG_QT_SNOMED) or (is_icd10(s) and T.norm_icd(c) in T.LONG_QT_ICD)
+            for s, c, _ in con.codings if c)
+    return found
+
+
+def _long_qt(ctx: Ctx) -> LongQT:
+    """Long QT syndrome (CR C.2 safety overlays: a ribociclib warning) from the patient's
+    Conditions: a code (codes.yaml conditions.long_qt) or the words (local_codes.yaml long_qt).
+    Not read: a Condition no longer active (clinicalStatus inactive/resolved/remission);
+    refuted or entered-in-error ones never reach here (build._status_skip); one whose text
+    is not the patient's ("no long QT", "family history of long QT syndrome": a relative's
+    long QT belongs in FamilyMemberHistory, which is not read, and the same words in a
+    Condition's text are not the patient's diagnosis either, whatever its code). A provisional /
+    differential / unconfirmed one (FHIR R4 condition-ver-status) or one written as a
+    suspicion ("suspected", "r/o", "?") is not counted: it is named in the gap
+    long-qt-unconfirmed, as an unconfirmed diabetes is."""
+    lqt = LongQT()
+    for res in ctx.of("Condition"):
+        try:
+            if clinical_status_inactive(res):
+                continue
+            con = ctx.concept_of(res)
+            text = con.text
+            suspected = _long_qt_suspected(text)
+            if not (_long_qt_coded(con) or _long_qt_text(text) or suspected):
+                continue
+            if _long_qt_not_the_patients(text):
+                continue
+            onset = condition_onset(res)
+            last = condition_onset_last(res, onset)
+            why = unconfirmed_status(res) or (f"written as a suspicion ({text[:80]!r})" if suspected else None)
+            if why:
+                lqt.unconfirmed.append(why)
+                lqt.unconfirmed_sources.append(ctx.source(res, onset, f"Long QT syndrome ({why})", date_last=last))
+                continue
+            lqt.documented = True
+            lqt.sources.append(ctx.source(res, onset, "Long QT syndrome", date_last=last))
+        except Exception:  # noqa: BLE001
+            continue
+    if lqt.documented:
+        lqt.unconfirmed, lqt.unconfirmed_sources = [], []  # a confirmed one decides
+    elif lqt.unconfirmed:
+        ctx.gap("long-qt-unconfirmed",
+                "Long QT syndrome recorded but not confirmed, not counted: " + "; ".join(lqt.unconfirmed)
+                + ". Confirm or refute it before ribociclib (QT prolongation; C.2 safety overlays).",
+                lqt.unconfirmed_sources)
+    return lqt
 
 
 # --- ECOG -------------------------------------------------------------------------------------

@@ -549,6 +549,18 @@ class LungDisease(BaseModel):
     sources: list[Source] = Field(default_factory=list)
 
 
+class LongQT(BaseModel):
+    """Long QT syndrome on record (a ribociclib warning, CR C.2 safety overlays): a current,
+    confirmed Condition (congenital or acquired: ICD-10-CM I45.81 does not tell them apart)."""
+
+    documented: bool = False
+    sources: list[Source] = Field(default_factory=list)
+    # long QT syndrome Conditions recorded provisional/differential/unconfirmed or written as a
+    # suspicion (and none confirmed): not counted, named in the gap long-qt-unconfirmed
+    unconfirmed: list[str] = Field(default_factory=list)
+    unconfirmed_sources: list[Source] = Field(default_factory=list)
+
+
 class PatientFactors(BaseModel):
     sex: Literal["female", "male", "other", "unknown"] = "unknown"
     birth_date: dt.date | None = None
@@ -567,6 +579,7 @@ class PatientFactors(BaseModel):
     ecog: int | None = None
     ecog_sources: list[Source] = Field(default_factory=list)
     qtc_ms: LabValue | None = None
+    long_qt: LongQT = Field(default_factory=LongQT)
     # Patient.deceasedBoolean true or any Patient.deceasedDateTime (the date when readable)
     deceased: bool = False
     deceased_date: dt.date | None = None

@@ -146,6 +146,9 @@ DIABETES_SNOMED = {str(e["code"]): e["type"] for e in _C["diabetes"]["snomed"]}
 DIABETES_ICD = [(norm_icd(e["prefix"]), e["type"]) for e in _C["diabetes"]["icd10_prefixes"]]
 ILD_SNOMED = frozenset(str(e["code"]) for e in _C["ild"]["snomed"])
 ILD_ICD = tuple(norm_icd(e["prefix"]) for e in _C["ild"]["icd10_prefixes"])
+# long QT syndrome (a ribociclib warning, CR C.2 safety overlays): exact codes
+LONG_QT_SNOMED = frozenset(str(e["code"]) for e in _C["long_qt"]["snomed"])
+LONG_QT_ICD = frozenset(norm_icd(e["code"]) for e in _C["long_qt"]["icd10"])
 OOPHORECTOMY_SNOMED = frozenset(str(e["code"]) for e in _C["oophorectomy_bilateral_snomed"])
 OOPHORECTOMY_ICD = frozenset(norm_icd(e["code"]) for e in _C["oophorectomy_icd10"])
 
@@ -252,6 +255,21 @@ MENO_TEXT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(f"{_MENO_NEG_BEFORE}(?:{e['pattern']}){_MENO_NEG_AFTER}", re.I), e["status"])
     for e in _M["text_patterns"]
 ]
+
+_LQT = LOCAL["long_qt"]
+
+
+def _lqt_patterns(key: str) -> re.Pattern[str]:
+    """local_codes.yaml long_qt[key] as one pattern, `<mention>` filled in (none: never matches)."""
+    return re.compile("|".join(f"(?:{p.replace('<mention>', _LQT['mention'])})" for p in _LQT.get(key) or [])
+                      or "(?!)", re.I)
+
+
+# words naming long QT syndrome; ones that make it not the patient's (negated, a relative's,
+# a risk); ones that make it a suspicion (not counted, named in a gap)
+LONG_QT_TEXT = _lqt_patterns("text_patterns")
+LONG_QT_NOT_THE_PATIENTS = _lqt_patterns("not_the_patients_patterns")
+LONG_QT_SUSPECTED = _lqt_patterns("suspicion_patterns")
 
 _AL = LOCAL["alteration"]
 # (pattern, kind): words naming a copy-number change or a fusion, in order

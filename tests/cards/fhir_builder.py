@@ -24,6 +24,7 @@ SCT = "http://snomed.info/sct"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 HGNC = "http://www.genenames.org"
 LOCAL = "urn:mbc-cds:local"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 # Genomics Reporting IG TbdCodesCS (id tbd-codes-cs under the IG canonical)
 GR_TBD = "http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/tbd-codes-cs"
 
@@ -128,6 +129,13 @@ class FhirPatient:
 
     def ild(self, onset: str, text: str = "Interstitial lung disease") -> "FhirPatient":
         return self._condition(_cc(SCT, "233703007", "Interstitial lung disease", text), onset, "ild")
+
+    def long_qt(self, onset: str | None, verification: str = "confirmed") -> "FhirPatient":
+        """Long QT syndrome, ICD-10-CM I45.81 (codes.yaml conditions.long_qt)."""
+        self._condition(_cc(ICD10CM, "I45.81", "Long QT syndrome"), onset, "long-qt")
+        self.resources[-1]["verificationStatus"] = _cc(
+            "http://terminology.hl7.org/CodeSystem/condition-ver-status", verification)
+        return self
 
     # --- tumour markers --------------------------------------------------
     def er(self, result: str = "positive", on: str = "2024-01-20", percent: float | None = None) -> "FhirPatient":

@@ -720,6 +720,36 @@ def test_fhir_prolonged_qtc_moves_the_cdk46i_recommendation_away_from_ribociclib
     assert recommended(card(cards, "ai-cdk46i")) == ["letrozole", "abemaciclib"]
 
 
+LONG_QT_CAUTION = ("Long QT syndrome: a ribociclib warning (C.2 safety overlays: congenital long QT; Kisqali label: "
+                   "QT prolongation), so ribociclib is not the recommended CDK4/6 inhibitor here.")
+
+
+def test_fhir_documented_long_qt_syndrome_makes_ribociclib_a_warning_and_moves_the_recommendation_to_abemaciclib():
+    # C.2 safety overlays: "Ribociclib: ... congenital long QT ... -> warning"; before, the cards
+    # said long QT was not read and recommended letrozole + ribociclib
+    state, cards = run(de_novo("lqt-first-line").long_qt("2019-03"), FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert recommended(ai) == ["letrozole", "abemaciclib"]
+    assert ai["indicator"] == "warning"
+    assert ai["summary"].endswith("caution: ribociclib long QT syndrome")
+    assert (f"- ⚠️ Letrozole + ribociclib: {LONG_QT_CAUTION}") in ai["detail"]
+    assert "Patient: Long QT syndrome documented (2019-03) — Condition/long-qt-" in ai["detail"]
+    fulv = card(cards, "fulvestrant-cdk46i")
+    assert fulv["summary"].endswith("not recommended: long QT syndrome") and fulv["indicator"] == "warning"
+    assert not any(sg.get("isRecommended") for sg in fulv["suggestions"])
+    assert "- Long QT syndrome documented (2019-03) — Condition/long-qt-" in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_provisional_long_qt_syndrome_leaves_ribociclib_recommended_and_asks_to_confirm_it():
+    state, cards = run(de_novo("lqt-provisional").long_qt("2019-03", verification="provisional"), FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert recommended(ai) == ["letrozole", "ribociclib"] and ai["indicator"] == "info"
+    assert "- Long QT syndrome recorded, not confirmed (provisional) — Condition/long-qt-" in ai["detail"]
+    assert ": confirm or refute it before ribociclib (C.2 safety overlays)." in ai["detail"]
+    assert ("- Long QT syndrome recorded but not confirmed, not counted: provisional. Confirm or refute it before "
+            "ribociclib (QT prolongation; C.2 safety overlays). — Condition/long-qt-") in card(cards, "patient-summary")["detail"]
+
+
 # --- outside the pathway ---------------------------------------------------
 
 def test_fhir_her2_positive_gets_only_the_summary():
@@ -1705,3 +1735,21 @@ def test_fhir_a_relapse_after_an_adjuvant_end_written_as_a_year_gives_the_months
     assert ("Recurrence 24.5 to 36.5 months (more than 12) after completing adjuvant endocrine therapy "
             "(ended 2021)") in detail
     assert "2021-01-01" not in detail
+
+
+def test_fhir_order_select_of_ribociclib_with_documented_long_qt_syndrome_gets_the_qt_warning_and_offers_abemaciclib():
+    state, _ = run(de_novo("lqt-order").long_qt("2019-03"), FIRST_LINE_AS_OF)
+    out = _order(state, [_draft("ribociclib", "cdk46i", "1873980"), _draft(*LETROZOLE)],
+                 ["MedicationRequest/mr-ribociclib"], hook="order-select")
+    assert _shown(out) == [("warning", "order-contraindicated", "Ribociclib: long QT syndrome (2019-03) — caution")]
+    detail = out[0]["detail"]
+    assert "- Long QT syndrome documented (2019-03) — Condition/long-qt-" in detail
+    assert f"**Label / trial**: {LONG_QT_CAUTION}" in detail
+    assert [sg["label"] for sg in out[0]["suggestions"]] == ["Replace with Letrozole + abemaciclib"]
+
+
+def test_fhir_order_sign_of_ribociclib_with_long_qt_syndrome_and_a_qtc_of_480_gets_one_qt_warning_card():
+    state, _ = run(de_novo("lqt-qtc-order").long_qt("2019-03").qtc(480, "2024-01-25"), FIRST_LINE_AS_OF)
+    out = _order(state, [_draft("ribociclib", "cdk46i", "1873980"), _draft(*LETROZOLE)])
+    qt = [c for c in _shown(out) if "QT" in c[2]]
+    assert qt == [("warning", "order-contraindicated", "Ribociclib: QTc >= 450 ms (2024-01-25) — caution")]

@@ -734,9 +734,13 @@ def test_first_line_her2_low_or_null_gets_no_her2_retest_card():
         assert "test-her2" not in ordered_tests(cards_for(S.her2(S.base(), category, ihc)))
 
 
-def test_ribociclib_cards_say_long_qt_and_qt_prolonging_drugs_are_not_checked():
+def test_ribociclib_cards_say_qt_prolonging_drugs_are_not_checked_but_no_longer_claim_long_qt_is_unread():
+    # long QT syndrome is read from the Conditions now (a ribociclib caution); QT-prolonging
+    # drugs are not (the reference gives no sourced list of them): C.2 safety overlays
     ai = card(cards_for(S.base()), "ai-cdk46i")
-    assert "congenital long QT" in ai["detail"] and "QT-prolonging" in ai["detail"]
+    assert ("- QT-prolonging co-medication not read from the record (long QT syndrome is read from the "
+            "Conditions): check before ribociclib (C.2 safety overlays).") in ai["detail"]
+    assert "congenital long QT" not in ai["detail"]
 
 
 # D11 / D12: a card's summary must not contradict the patient's documented facts.

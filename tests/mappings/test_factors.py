@@ -609,3 +609,90 @@ def test_a_death_year_is_implausible_before_the_birth_only_when_every_day_of_it_
     assert "deceased-date-unreadable" in {g.code for g in early.gaps}
     assert "(1959) is before the birth date 1960-05-01" in next(
         g.message for g in early.gaps if g.code == "deceased-date-unreadable")
+
+
+# --- long QT syndrome (a ribociclib warning: CR C.2 safety overlays) ---------------------------
+
+LONG_QT_I45_81 = cc(coding(ICD10, "I45.81", "Long QT syndrome"))
+
+
+def _long_qt_state(*resources):
+    return build_patient_state([patient(birth="1980-01-01"), *resources], PID, AS_OF)
+
+
+def test_a_long_qt_syndrome_coded_i45_81_is_read_with_its_onset_as_written():
+    lqt_condition = condition(LONG_QT_I45_81, "2019-03", rid="lqt")
+    lqt = factors(lqt_condition).long_qt
+    assert lqt.documented is True
+    assert [(s.reference, s.date, s.date_last) for s in lqt.sources] == [
+        ("Condition/lqt", dt.date(2019, 3, 1), dt.date(2019, 3, 31))]
+    finding = _rule("long_qt_syndrome", lqt_condition)
+    assert (finding.value, finding.text) == (True, "Long QT syndrome documented (2019-03)")
+
+
+@pytest.mark.parametrize("code", [
+    cc(coding(SNOMED, "9651007", "Long QT syndrome (disorder)")),
+    cc(text="Congenital long QT syndrome"),
+    cc(text="Long QT"),
+    cc(text="LQTS type 2"),
+    cc(text="Romano-Ward syndrome"),
+    cc(text="Jervell and Lange-Nielsen syndrome"),
+])
+def test_long_qt_syndrome_coded_in_snomed_or_written_as_text_is_read(code):
+    assert factors(condition(code, "2019-03-04")).long_qt.documented is True
+
+
+@pytest.mark.parametrize("clinical", ["resolved", "inactive", "remission"])
+def test_a_long_qt_syndrome_no_longer_active_is_not_read(clinical):
+    s = _long_qt_state(condition(LONG_QT_I45_81, "2019-03-04", clinical=clinical))
+    assert s.factors.long_qt.documented is False and s.factors.long_qt.sources == []
+    assert "long-qt-unconfirmed" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("verification", ["refuted", "entered-in-error"])
+def test_a_refuted_or_entered_in_error_long_qt_syndrome_is_not_read(verification):
+    s = _long_qt_state(condition(LONG_QT_I45_81, "2019-03-04", verificationStatus=cc(coding(VER_STATUS, verification))))
+    assert s.factors.long_qt.documented is False
+    assert "long-qt-unconfirmed" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("verification", ["provisional", "differential", "unconfirmed"])
+def test_an_unconfirmed_long_qt_syndrome_is_not_counted_and_is_named_in_a_gap(verification):
+    lqt_condition = condition(LONG_QT_I45_81, "2019-03-04", rid="lqt", verificationStatus=cc(coding(VER_STATUS, verification)))
+    s = _long_qt_state(lqt_condition)
+    assert s.factors.long_qt.documented is False and s.factors.long_qt.sources == []
+    gap = next(g for g in s.gaps if g.code == "long-qt-unconfirmed")
+    assert gap.message == (f"Long QT syndrome recorded but not confirmed, not counted: {verification}. Confirm or "
+                           "refute it before ribociclib (QT prolongation; C.2 safety overlays).")
+    assert [src.reference for src in gap.sources] == ["Condition/lqt"]
+    assert _rule("long_qt_syndrome", lqt_condition).value is False
+    confirmed = {**lqt_condition, "verificationStatus": cc(coding(VER_STATUS, "confirmed"))}
+    assert factors(confirmed).long_qt.documented is True
+
+
+@pytest.mark.parametrize("text", ["Suspected long QT syndrome", "? LQTS", "r/o long QT", "Long QT cannot be excluded"])
+def test_long_qt_syndrome_written_as_a_suspicion_is_not_counted_and_is_named_in_a_gap(text):
+    s = _long_qt_state(condition(cc(text=text), "2019-03-04"))
+    assert s.factors.long_qt.documented is False
+    gap = next(g for g in s.gaps if g.code == "long-qt-unconfirmed")
+    assert "written as a suspicion" in gap.message and text.lower() in gap.message
+
+
+@pytest.mark.parametrize("text", [
+    "No long QT", "No long QT syndrome", "Long QT syndrome ruled out",
+    # a relative's long QT is not the patient's (FamilyMemberHistory is not read; the same words
+    # in a Condition's text are not the patient's diagnosis either)
+    "Family history of long QT syndrome", "FH: long QT syndrome", "Mother: LQTS",
+    "Screening for long QT syndrome",
+    # an ECG finding, not the syndrome (the QTc value is read from its Observation)
+    "Prolonged QT interval",
+])
+def test_negated_family_or_screening_long_qt_text_is_not_the_patients_long_qt_syndrome(text):
+    s = _long_qt_state(condition(cc(text=text), "2019-03-04"))
+    assert s.factors.long_qt.documented is False
+    assert "long-qt-unconfirmed" not in {g.code for g in s.gaps}
+
+
+def test_family_history_words_make_even_a_long_qt_code_not_the_patients():
+    coded = cc(coding(ICD10, "I45.81", "Long QT syndrome"), text="Family history of long QT syndrome")
+    assert factors(condition(coded, "2019-03-04")).long_qt.documented is False
