@@ -1204,7 +1204,7 @@ def diabetes_or_hyperglycemia(state, ctx):
     bits = []
     if d.status != "none-documented":
         bits.append(DIABETES_STATUS_TEXT[d.status])
-    if d.on_antihyperglycemic:
+    if d.on_antihyperglycemic and d.status != "type2-treated":  # that status already says so
         bits.append("on anti-hyperglycaemic treatment")
     # True / False, or None for a bound that leaves the threshold undecided ("HbA1c <9 %")
     high_a1c = _reaches("hba1c", d.hba1c, HBA1C_HIGH_PERCENT, False) if d.hba1c is not None else False

@@ -1652,6 +1652,16 @@ def test_fhir_the_diabetes_status_and_its_glucose_results_read_in_words_and_unit
     assert f"- {words}; HbA1c 7.6 % (2025-06-20); fasting glucose 100 mg/dL (2025-06-20) — " in caution["detail"]
 
 
+def test_fhir_treated_type_2_diabetes_says_its_treatment_once():
+    # "type 2 diabetes, on glucose-lowering treatment; on anti-hyperglycaemic treatment" said it twice
+    p = _pik3ca_after_et("a1c-treated").hba1c(7.6, "2025-06-20").diabetes(2).med("metformin", "2015-01-01", None)
+    state, cards = run(p)
+    assert state.factors.diabetes.status == "type2-treated"
+    caution = next(x for x in card(cards, "capivasertib-fulvestrant")["detail"].splitlines() if "type 2 diabetes" in x)
+    assert "type 2 diabetes, on glucose-lowering treatment; HbA1c 7.6 % (2025-06-20)" in caution
+    assert "anti-hyperglycaemic" not in caution
+
+
 def test_fhir_an_hba1c_written_below_6_5_gives_no_hyperglycaemia_warning():
     state, cards = run(_pik3ca_after_et("a1c-below-6-5").hba1c(6.5, "2025-06-20", comparator="<"))
     assert state.factors.diabetes.status == "none-documented"
