@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from mappings import tables as T
 from mappings.context import Ctx
@@ -26,17 +26,6 @@ _BREAST_TEXT = re.compile(
 _SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text
 _STAGE4_WORDS = re.compile(r"\bstage\s*(iv|4)[abc]?\b")
-_NEGATED_METS = re.compile(
-    r"\b(no|non|without|negative for)[- ]\s*(evidence of |signs? of |new )?metasta"
-    # "metastatic work-up negative": a staging result that found none
-    r"|metasta\w*\s+(work-?up|survey|screen\w*|evaluation)\s+((is|was)\s+)?negative\b"
-    # "liver metastasis ruled out", "mets excluded": a refuted diagnosis (FHIR R4
-    # condition-ver-status "refuted"), no evidence of metastatic disease. Not when "not",
-    # "cannot", "-n't" or "be" stands between: "metastasis cannot be ruled out", "mets not
-    # excluded", "to be excluded" leave the diagnosis open (local_codes.yaml
-    # suspicion_after_phrases: a suspicion)
-    r"|(metasta|\bmets\b|secondary malignant)((?!\b(not|cannot|\w+n't|be)\b)[^.;|]){0,25}\b(ruled out|excluded)\b"
-)
 # A metastasis written as a suspicion ("suspected bone metastases", "r/o liver mets",
 # "possible brain metastasis", "lung metastases?") is a diagnosis not yet made: FHIR R4
 # condition-ver-status "unconfirmed"/"provisional", which codes.yaml
@@ -116,13 +105,14 @@ def _imaging_only(clause: str) -> bool:
 def _hedge_reading(text: str) -> tuple[str, str]:
     """("hedged", the unlikely words or ""), ("probable", the words), or ("asserted", ""): how
     the clinician's text or a display writes metastatic disease. In one of the " | "-joined
-    parts (cc_text) every mention is hedged: a suspicion or an unlikely one ("hedged") if no
+    parts (cc_text) every mention it does not refute is hedged: a suspicion or an unlikely one ("hedged") if no
     mention is hedged as probable, else "probable" (a confirmed verificationStatus confirms
     those). A code's display ("Secondary malignant neoplasm of liver") never unhedges what
     the text beside it says."""
     probable: list[str] = []
     for part in text.split(" | "):
-        hedges = [_hedge_of(part, m.start(), m.end()) for m in _SECONDARY_TEXT.finditer(part)]
+        # a mention the text refutes says nothing either way: the others decide
+        hedges = [m.hedge for m in _mentions(part) if m.refuted is None]
         if not hedges or not all(hedges):
             continue
         words = [h[1] for h in hedges if h and h[0] == "probable"]
@@ -130,6 +120,94 @@ def _hedge_reading(text: str) -> tuple[str, str]:
             return "hedged", ", ".join(dict.fromkeys(h[1] for h in hedges if h and h[0] == "unlikely"))
         probable += [w for w in words if w not in probable]
     return ("probable", ", ".join(probable)) if probable else ("asserted", "")
+
+
+# A mention refuted by the words written for it (FHIR R4 condition-ver-status "refuted"; words
+# in local_codes.yaml metastasis_negations, with their source): "no liver metastases", "liver
+# metastasis ruled out". Each mention is read on its own, as the hedges: "Bone metastases;
+# liver metastasis ruled out" refutes the liver metastasis only, and the bone metastases stay.
+# Not a negation of their presence: a change of known metastases ("no change in liver
+# metastases", as _CHANGE_WORDS for the hedges), or something else for them ("no chemotherapy
+# for metastatic disease"; "no evidence for metastases" is one).
+_NOT_PRESENCE = re.compile(r"\bchang\w*\b|\b(?!evidence\b)\w+\s+for\b")
+# after a mention refuted by the words before it, "or"/"nor" and up to three words carry the
+# negation to the next mention: "no bone metastases or liver metastases"
+_NEGATION_GOES_ON = re.compile(r"^\w*\s+n?or\s+(\w+\s+){0,3}$")
+_PIECE_END = re.compile(r"[.;,]")
+
+
+class _Mention(NamedTuple):
+    start: int
+    end: int
+    hedge: tuple[str, str] | None  # _hedge_of
+    refuted: tuple[int, int] | None  # the span of the mention with the words that refute it
+
+
+def _own_end(part: str, end: int) -> int:
+    """The end of the rest of a mention's word and the site it names after it ("metastasis to
+    liver"), from the mention's end."""
+    own = T.MET_OWN_SITE.match(part, end)
+    return own.end() if own else end
+
+
+def _refuted_before(part: str, since: int, start: int) -> int | None:
+    """Where the negation written for the mention at part[start] starts, when the last
+    negation words before it (after the previous mention, which ends at since) refute it:
+    at most 30 characters before it in its clause ("no evidence of liver metastasis"), or
+    before a list of sites ("no hepatic, osseous or pulmonary metastases"); else None."""
+    hits = [h for h in T.MET_NEGATION_BEFORE.finditer(part, max(since, start - 80)) if h.end() <= start]
+    if not hits:
+        return None
+    between = part[hits[-1].end():start]
+    *listed, last = between.split(",")
+    if len(last) > 30 or any(rx.search(between) for rx in (_CLAUSE_END, _CHANGE_WORDS, _NOT_PRESENCE)):
+        return None
+    # a comma is read only in a list of sites: "no fracture, bone metastases" asserts them
+    if any(_site_from_text(item) is None for item in listed):
+        return None
+    return hits[-1].start()
+
+
+def _refuted_after(after: str) -> int | None:
+    """How far the negation written after a mention reaches in `after` (the text after the
+    mention, up to the next one), when it refutes it: past its own site and a short stretch
+    naming no other site and no comma ("liver metastasis on CT ruled out"), or past link
+    words ("metastases have been ruled out", "metastatic work-up negative"); not when the
+    question stays open ("cannot be ruled out": a suspicion). Else None."""
+    m = T.MET_NEGATION_AFTER_NEAR.match(after)
+    if m is not None and _site_from_text(m.group("between")) is not None:
+        m = None  # "bone metastases and pleural lesion ruled out": the other lesion's
+    m = m or T.MET_NEGATION_AFTER_LINKED.match(after)
+    return m.end() if m is not None and not T.MET_NEGATION_OPEN.search(m.group(0)) else None
+
+
+@lru_cache(maxsize=4096)
+def _mentions(part: str) -> tuple[_Mention, ...]:
+    """Each mention of metastatic disease in one " | "-joined part of a text, with its hedge
+    and, when the words written for it refute it, its span."""
+    found = list(_SECONDARY_TEXT.finditer(part))
+    out: list[_Mention] = []
+    since, carried = 0, False  # the end of the previous mention; it was refuted by words before it
+    for i, m in enumerate(found):
+        start, end = m.start(), m.end()
+        upto = found[i + 1].start() if i + 1 < len(found) else len(part)
+        own_end = _own_end(part, end)
+        refuted: tuple[int, int] | None = None
+        before = _refuted_before(part, since, start)
+        if before is None and carried and _NEGATION_GOES_ON.match(part[since:start]):
+            before = since
+        if before is not None:
+            refuted = (before, own_end)
+        else:
+            reach = _refuted_after(part[end:upto])
+            if reach is not None:
+                # the mention's own words from its piece's start ("liver metastasis ruled out")
+                piece = [p.end() for p in _PIECE_END.finditer(part, since, start)]
+                refuted = (max([since] + piece), end + reach)
+        carried = before is not None
+        out.append(_Mention(start, end, _hedge_of(part, start, end), refuted))
+        since = end
+    return tuple(out)
 
 
 # A stage group in text: after the word "stage" ("Stage IIA", "clinical stage 4", "stage
@@ -230,11 +308,14 @@ def _metastatic_text(text: str) -> bool:
 @lru_cache(maxsize=4096)
 def _metastasis_in_text(text: str) -> str | None:
     """How the text names metastatic disease: "asserted", "hedged" (a suspicion), "probable"
-    (likely, presumed: _hedge_reading names the words), "negated" (ruled out, no evidence
-    of), or None (not named)."""
+    (likely, presumed: _hedge_reading names the words), "negated" (every mention ruled out,
+    "no evidence of"), or None (not named). The mentions the text refutes are not read: "Bone
+    metastases; liver metastasis ruled out" is "asserted"."""
     if not _SECONDARY_TEXT.search(text):
         return None
-    if _NEGATED_METS.search(text):
+    # refuted only when every mention of a part is ("liver metastasis ruled out"); a code's
+    # display beside it ("Secondary malignant neoplasm of liver") does not assert it again
+    if any(mentions and all(m.refuted for m in mentions) for mentions in map(_mentions, text.split(" | "))):
         return "negated"
     return _hedge_reading(text)[0]
 
@@ -261,6 +342,10 @@ def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bo
     if reading == "negated":
         # "liver metastasis ruled out": whatever the code, the clinician refuted it
         is_secondary = False
+    elif site is not None and reading is not None and site in _text_sites(text)[1]:
+        # a liver code with "bone metastases; liver metastasis ruled out": the text refutes
+        # the coded site, the site is the one it leaves standing (bodySite or text)
+        site = visceral = None
     elif not is_secondary and reading is not None:
         # "metastatic breast cancer" as a single concept is metastatic, site unknown (a
         # suspicion, "suspected liver metastasis", is read as unconfirmed by the caller)
@@ -297,8 +382,9 @@ def _secondary_rest(res: dict[str, Any], text: str, is_secondary: bool, site: st
     if is_secondary and site is None:
         site = next(iter(_body_sites(res)), None)
     if is_secondary and site is None:
-        # only the part after "of"/"to" names the site ("metastasis to liver")
-        site = _site_after_of(text) if text else _site_from_text("")
+        # only the part after "of"/"to" names the site ("metastasis to liver"), not a
+        # refuted one ("bone metastases; liver metastasis ruled out": bone)
+        site = _site_in_text(text) if text else None
     return is_secondary, site, visceral
 
 
@@ -317,6 +403,58 @@ def _body_sites(res: dict[str, Any]) -> list[str]:
 @lru_cache(maxsize=4096)
 def _site_after_of(text: str) -> str | None:
     return _site_from_text(re.sub(r".*?\b(of|to|in)\b", "", text, count=1))
+
+
+@lru_cache(maxsize=4096)
+def _text_sites(text: str) -> tuple[str | None, frozenset[str]]:
+    """(The metastatic site the text names, _site_after_of; the sites it refutes). A refuted
+    site is no site (FHIR condition-ver-status "refuted"): the text is read without each
+    refuted mention's span, and without what a negation refutes in the rest of a comma piece
+    after its last mention left standing (all the piece when none stands), _refuted_rest
+    ("bone metastases, liver lesion ruled out", "bone metastases with no liver lesions",
+    "Metastatic to bone. No evidence of liver metastasis": bone). A site the same part also names
+    standing ("liver metastasis; second liver lesion: metastasis ruled out") is not refuted."""
+    if not T.MET_NEGATION_ANY.search(text):
+        return _site_after_of(text), frozenset()
+    kept_parts: list[str] = []
+    refuted: set[str] = set()
+    for part in text.split(" | "):
+        mentions = _mentions(part)
+        spans = [m.refuted for m in mentions if m.refuted is not None]
+        standing = [(m.start, _own_end(part, m.end)) for m in mentions if m.refuted is None]
+        ends = [0] + [p.end() for p in _PIECE_END.finditer(part)] + [len(part)]
+        for a, b in zip(ends, ends[1:]):
+            rest = max([a] + [own_end for start, own_end in standing if a <= start < b])
+            spans += _refuted_rest(part, rest, b)
+        kept = list(part)
+        for a, b in spans:
+            kept[a:b] = " " * (b - a)
+        kept_text = "".join(kept)
+        refuted |= ({site for a, b in spans for rx, site in T.SITE_TEXT if rx.search(part, a, b)}
+                    - {site for rx, site in T.SITE_TEXT if rx.search(kept_text)})
+        kept_parts.append(kept_text)
+    # a code's display may still name the refuted site ("... | Secondary malignant neoplasm
+    # of liver"): the first site named that the text does not refute
+    kept_text = " | ".join(kept_parts)
+    named = [_site_after_of(kept_text)] + [_site_after_of(k) for k in kept_parts] + \
+        [site for rx, site in T.SITE_TEXT if rx.search(kept_text)]
+    return next((s for s in named if s is not None and s not in refuted), None), frozenset(refuted)
+
+
+def _refuted_rest(part: str, rest: int, end: int) -> list[tuple[int, int]]:
+    """What a negation refutes in part[rest:end], the rest of a comma piece after its last
+    mention left standing: from negation words before a finding to the end ("with no liver
+    lesions"), and up to "ruled out" / "excluded" / "negative" written after one ("and liver
+    lesion ruled out", "negative bone scan")."""
+    before = T.MET_NEGATION_BEFORE.search(part, rest, end)
+    upto = before.start() if before else end
+    after = list(T.MET_NEGATION_AFTER_WORDS.finditer(part, rest, upto))
+    return ([(rest, after[-1].end())] if after else []) + ([(upto, end)] if before else [])
+
+
+def _site_in_text(text: str) -> str | None:
+    """The metastatic site the text names, not one it refutes (_text_sites)."""
+    return _text_sites(text)[0]
 
 
 @lru_cache(maxsize=4096)
@@ -443,7 +581,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     # probable site, not M1 (a "stage IV" written beside it is asserted: the
                     # doubt is the site's). A confirmed verificationStatus here confirms the
                     # breast cancer, not the metastasis its text doubts.
-                    unconfirmed.append((_site_after_of(text) or "site not stated", _hedged_why(text), src))
+                    unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
                 elif text and (stage4_words or _metastatic_text(text)):
                     # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
                     # metastatic, site unknown

@@ -187,9 +187,10 @@ def local_lookup(table: dict[tuple[str, str], Any], system: str | None, code: st
 _MH = LOCAL["metastasis_hedges"]
 
 
-def _words(key: str) -> str:
-    """The word patterns of metastasis_hedges[key] as one alternation (none: never matches)."""
-    return "|".join(f"(?:{w})" for w in _MH.get(key) or []) or "(?!)"
+def _words(key: str, section: dict[str, Any] = _MH) -> str:
+    """The word patterns of section[key] (metastasis_hedges unless told) as one alternation
+    (none: never matches)."""
+    return "|".join(f"(?:{w})" for w in section.get(key) or []) or "(?!)"
 
 
 # A hedge up to 30 characters before a mention of metastatic disease, in the same clause
@@ -212,6 +213,33 @@ MET_PROBABLE_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('probable
 MET_UNLIKELY_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('unlikely_after')})", re.I)
 MET_IMAGING_WORDS = re.compile(_MH.get("imaging_words") or "(?!)", re.I)
 MET_PATHOLOGY_WORDS = re.compile(_MH.get("pathology_words") or "(?!)", re.I)
+
+# A negation of one mention (local_codes.yaml metastasis_negations; disease._refuted_*):
+# the words before it (the last of them in its 30 characters decides), the words after it
+# past its own site ("metastasis to liver ruled out", MET_OWN_SITE) and a short stretch
+# checked by the caller (group "between"), or past link words (hedges' and the negations').
+_MN = LOCAL["metastasis_negations"]
+
+
+def _neg_words(key: str) -> str:
+    return _words(key, _MN)
+
+
+MET_NEGATION_BEFORE = re.compile(rf"\b(?:{_neg_words('before')})\b", re.I)
+# the rest of a mention's word and the site it names after of/to/in ("metastasis to liver",
+# "metastases of the liver and lung")
+MET_OWN_SITE = re.compile(r"\w*(?:\s+(?:of|to|in)\s+(?:the\s+)?\w+(?:\s+(?:and|or)\s+\w+)*)?", re.I)
+MET_NEGATION_AFTER_NEAR = re.compile(
+    rf"^{MET_OWN_SITE.pattern}(?P<between>[^.;|,]{{0,25}}?)\b(?:{_neg_words('after')})\b", re.I)
+MET_NEGATION_AFTER_LINKED = re.compile(
+    rf"^\w*(?:\s+(?:{_words('after_link_words')}|{_neg_words('after_link_words')}))*\s*[,(:-]?\s*"
+    rf"\b(?:{_neg_words('after')}|{_neg_words('after_linked')})", re.I)
+# "metastasis cannot be ruled out", "mets not excluded", "to be excluded": a question still open
+MET_NEGATION_OPEN = re.compile(r"\b(not|cannot|\w+n't|be)\b", re.I)
+# the words after a finding that refute it ("ruled out", "excluded", "negative")
+MET_NEGATION_AFTER_WORDS = re.compile(rf"\b(?:{_neg_words('after')}|{_neg_words('after_linked')})", re.I)
+# any negation word: a text without one is read as before (no span to set aside)
+MET_NEGATION_ANY = re.compile(rf"{MET_NEGATION_BEFORE.pattern}|{MET_NEGATION_AFTER_WORDS.pattern}", re.I)
 
 _VC = LOCAL["visceral_crisis"]
 VISCERAL_CRISIS_CODES = _local_code_map(_VC.get("codes"), "code")

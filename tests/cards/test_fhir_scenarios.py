@@ -1482,6 +1482,20 @@ def test_fhir_an_impending_visceral_crisis_keeps_endocrine_therapy_first_and_ask
             in card(cards, "patient-summary")["detail"])
 
 
+def test_fhir_bone_metastases_beside_a_liver_metastasis_ruled_out_get_regimen_cards_and_the_summary_lists_bone_not_liver():
+    # each mention is read on its own: condition-ver-status "refuted" is the liver's, the bone
+    # metastases stay metastatic evidence (CR A.4) and the refuted liver is no site. The
+    # patient was read as not metastatic (no regimen cards, no word why).
+    p = FhirPatient("fl-liver-refuted").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p.menopause("postmenopausal", "2024-01-15")
+    p._condition({"text": "Bone metastases; liver metastasis ruled out"}, "2024-01-15", "met")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    summary = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic: yes" in summary and "- Site: bone, 2024-01-15" in summary
+    assert "Site: liver" not in summary
+
+
 def test_fhir_a_liver_metastasis_written_unlikely_keeps_the_patient_out_of_the_pathway_and_the_summary_quotes_the_words():
     # "unlikely" is weaker than a suspicion (CR A.4 counts a diagnosis made), and an imaging
     # impression is no ruling out (condition-ver-status "refuted"): the clinician is asked

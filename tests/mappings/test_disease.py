@@ -620,6 +620,69 @@ def test_a_metastasis_ruled_out_stays_ruled_out_with_no_gap(text):
     assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
 
 
+# --- a metastasis ruled out beside another: each mention read on its own -------------------
+
+@pytest.mark.parametrize("text", [
+    "Bone metastases; liver metastasis ruled out", "Bone metastases, liver lesion ruled out",
+    "Metastatic to bone. No evidence of liver metastasis", "Bone mets present, brain mets excluded",
+    "Bone metastases with no liver lesions", "Bone metastases and pleural lesion ruled out",
+])
+def test_stated_bone_metastases_beside_a_refuted_other_site_are_metastatic_with_bone_as_the_only_site(text):
+    # condition-ver-status "refuted" is the other site's: the bone metastases stay, and the
+    # refuted site is no site (the patient was read as not metastatic, or with that site)
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["bone"]
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+def test_a_liver_code_whose_text_rules_the_liver_out_beside_bone_metastases_has_bone_as_its_site():
+    c = condition(cc(coding(SNOMED, "94381002", "Secondary malignant neoplasm of liver"),
+                     text="Bone metastases; liver metastasis ruled out"), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [(s.site, s.visceral) for s in d.sites] == [("bone", False)]
+
+
+def test_known_bone_metastases_with_no_new_metastases_stay_metastatic():
+    c = condition(cc(text="Bone metastases, no new metastases on CT"), "2021-01-01")
+    assert [s.site for s in disease(breast_cancer(), c).sites] == ["bone"]
+
+
+@pytest.mark.parametrize("text", ["No liver metastases", "No evidence of liver metastasis",
+                                  "No bone or liver metastases", "No hepatic, osseous or pulmonary metastases",
+                                  "No bone metastases or liver metastases"])
+def test_a_metastasis_with_a_site_between_the_negation_and_it_is_ruled_out(text):
+    c = condition(cc(text=text), "2021-01-01")
+    assert disease(breast_cancer(), c).metastatic != "yes"
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+@pytest.mark.parametrize("text", ["No progression of bone metastases", "No change in bone metastases",
+                                  "Non-measurable bone metastases", "No fracture, bone metastases",
+                                  "No chemotherapy for bone metastases"])
+def test_a_negation_of_a_change_a_treatment_or_another_finding_leaves_bone_metastases_metastatic(text):
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["bone"]
+
+
+def test_a_suspected_metastasis_beside_a_refuted_one_is_named_in_the_gap_with_its_own_site():
+    c = condition(cc(text="Suspected bone metastases; liver mets ruled out"), "2021-01-01")
+    assert disease(breast_cancer(), c).metastatic != "yes"
+    assert "bone (suspected in the text)" in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
+
+
+def test_a_breast_cancer_problem_with_bone_metastases_and_a_liver_metastasis_ruled_out_is_metastatic():
+    c = condition(cc(coding(ICD10, "C50.912"), text="Breast cancer left, bone metastases; liver metastasis ruled out"),
+                  "2021-01-01")
+    d = disease(c)
+    assert d.breast_cancer == "yes" and d.metastatic == "yes"
+    # stage IV written beside a refuted site stays stage IV; the primary names no site
+    c["code"]["text"] = "Stage IV breast cancer; liver metastasis ruled out"
+    d = disease(c)
+    assert d.metastatic == "yes" and d.sites == []
+
+
 def test_indeterminate_nodules_written_before_stated_bone_metastases_leave_them_metastatic():
     c = condition(cc(text="Indeterminate lung nodules, bone metastases"), "2021-01-01")
     assert disease(breast_cancer(), c).metastatic == "yes"
