@@ -130,7 +130,10 @@ from cards.knowledge import (
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
 from cards.render import cite, clip, medication_request, service_request
-from cards.rules import RULES, Context, Finding, evaluate_rule, fmt_date, latest_date_text, variant_name, written_on
+from cards.rules import (
+    PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, evaluate_rule, fmt_date,
+    latest_date_text, variant_name, written_on,
+)
 
 RULES_FILE = Path(__file__).resolve().parent / "knowledge" / "order_rules.yaml"
 
@@ -1006,10 +1009,15 @@ class _Checker:
         not_final = [v for v in bm.not_final if any(s.reference in cited for s in v.sources)]
         unclear = [v for v in bm.results if v.result == "detected" and v.alteration_unclear
                    and v.superseded_on is None and any(s.reference in cited for s in v.sources)]
-        if unclear and not not_final and self.status.in_pathway and not self._testing_card_shown(test):
-            # every gene has a final result: the report answers the question, not a new test
-            # (patient-view shows no testing card): the tests stay offered, none pre-selected
-            rec = None
+        # every gene has a final result: the report answers the question, not a new test
+        # (patient-view shows no testing card)
+        report_question = bool(unclear and not not_final and self.status.in_pathway
+                               and not self._testing_card_shown(test))
+        # every gene the label asks about waits on a result not final yet: the test is done or
+        # under way (rules.awaiting_final, as patient-view's testing card reads it)
+        awaiting = self._awaiting_final(items)
+        if report_question or awaiting:
+            rec = None  # the tests stay offered, none pre-selected
         why = f"mbc-cds order check: {', '.join(drugs)} label requires a {what}."
         if alternatives:
             suggestions = [Suggestion(label=clip(f"Order: {o.text}", 120), isRecommended=True if i == rec else None,
@@ -1025,7 +1033,9 @@ class _Checker:
         lines = [f"**{label[:1].upper() + label[1:]}: the label requires a {what}, and none usable is documented.**",
                  "", "**What the record shows**"]
         lines += [self._fact(f) for _, f in items]
-        if unclear and rec is None:
+        if awaiting:
+            lines += ["", awaiting_final_text(self.state, self.ctx, awaiting)]
+        if report_question:
             lines += ["", "**The open question is in the report**: whether the "
                       + " / ".join(dict.fromkeys(variant_name(v) for v in unclear))
                       + " inactivates PTEN (capivasertib needs PTEN inactivation, C.1 ASCO 2024). No test is "
@@ -1046,6 +1056,18 @@ class _Checker:
             selectionBehavior="at-most-one",
             links=self._links(reg) + [Link(label=title, url=url) for title, url in t.all_links],  # as patient-view
         )
+
+    def _awaiting_final(self, items) -> list:
+        """The results not final yet that are all the card's biomarker rules wait on
+        (rules.awaiting_final over the genes each rule reads); [] when a test is needed."""
+        pending: list = []
+        for b, _ in items:
+            genes = PREDICATE_GENES.get(b.rule)
+            found = awaiting_final(self.state, *genes) if genes else []
+            if not found:
+                return []
+            pending += [v for v in found if not any(v is p for p in pending)]
+        return pending
 
     def incomplete_card(self, g: Group, combo_only: dict[str, tuple[str, str, list[Finding]]]) -> Card | None:
         missing = g.cand.missing

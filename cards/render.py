@@ -428,7 +428,7 @@ def testing_card(need: TestNeed, state: PatientState, ids: Iterator[str] | None 
         suggestions = [make_suggestion(
             clip(t.suggestion if t.suggestion and len(need.orders) > 1
                  else "Order " + " + ".join(o.text for o in need.orders), 120),
-            True,
+            True if need.recommended is not None else None,
             [make_action("create", f"Draft test order: {o.text}", service_request(pid, o, why))
              for o in need.orders],
             next(ids, None),
@@ -438,6 +438,8 @@ def testing_card(need: TestNeed, state: PatientState, ids: Iterator[str] | None 
     lines += [fact(f) for f in need.reasons if f.text]
     if need.waiting:
         lines.append(f"- Waiting on this result: {', '.join(need.waiting)}")
+    if need.awaiting:
+        lines += ["", need.awaiting]
     lines += ["", f"**Guideline**: {need.why}", "", "**Orders proposed**"]
     for o in need.orders:
         code = f" (LOINC {o.code['code']})" if o.code else " (no single orderable LOINC code; named by text)"

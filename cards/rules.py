@@ -436,6 +436,53 @@ def _open_while_not_final(state, ctx, f: Finding, genes: tuple[str, ...],
                    _srcs(f.sources, *(v.sources for v in named)))
 
 
+# the genes each genomic predicate reads, and whether only germline results answer it (the PARP
+# inhibitor labels select on germline BRCA1/2, C.3 row 7): which results a test card waits on
+PI3K_PATHWAY_GENES = ("PIK3CA", "AKT1", "PTEN")
+PREDICATE_GENES: dict[str, tuple[tuple[str, ...], bool]] = {
+    "esr1_mutated": (("ESR1",), False),
+    "pik3ca_mutated": (("PIK3CA",), False),
+    "pik3ca_akt1_or_pten_altered": (PI3K_PATHWAY_GENES, False),
+    "germline_brca_mutated": (("BRCA1", "BRCA2"), True),
+}
+
+
+def awaiting_final(state: PatientState, genes: tuple[str, ...], germline: bool = False) -> list[VariantResult]:
+    """The results not final yet that are all a test of `genes` waits on: each gene without a
+    final result has one (FHIR R4 ObservationStatus: registered = "the existence of the
+    observation is registered, but there is no result yet", preliminary = "not all results are
+    final": the test is done or under way, a new order would repeat it). [] when a test is
+    needed: a gene has no result at all, or final results that leave it open (negative in
+    plasma ctDNA only: not wild-type, test tissue, C.3 row 2; an ESR1 result not shown to be
+    current, C.3 row 18; a germline BRCA variant without a classification: ask the laboratory).
+    germline: only germline results answer (BRCA1/2 for the PARP inhibitors).
+    One reading for patient-view's testing cards and the order hooks' biomarker cards."""
+    bm = state.biomarkers
+    germline_tested = _germline_tested_genes(bm.results) if germline else set()
+    out: list[VariantResult] = []
+    for g in genes:
+        final = [v for v in bm.for_gene(g) if not germline or v.origin == "germline"]
+        if final:
+            answered = (g in germline_tested if germline
+                        else bm.esr1_current is True if g == "ESR1"
+                        else bm.status(g) != "not-detected-ctdna-only")
+            if not answered:
+                return []
+            continue
+        pending = [v for v in pending_results(state, (g,)) if not germline or v.origin == "germline"]
+        if not pending:
+            return []
+        out += pending
+    return out
+
+
+def awaiting_final_text(state: PatientState, ctx: Context, pending: list[VariantResult]) -> str:
+    """The line a test card shows when it waits only on results not final yet (awaiting_final)."""
+    return ("**Awaiting the final report** of " + "; ".join([variant_text(state, ctx, v) for v in pending])
+            + ": order a new test only if it does not come. No order is pre-selected: the test is done "
+              "or under way, and a new one would repeat it.")
+
+
 @rule
 def esr1_mutated(state, ctx):
     # ESR1: plasma ctDNA is the preferred specimen (ASCO 2023 rapid update), so a

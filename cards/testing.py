@@ -17,8 +17,9 @@ from mappings.state import LabValue, PatientState, range_text
 from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
-    Context, Finding, describe_variant, esr1_archival_timing, esr1_reference_of, evaluate_rule,
-    fmt_date, germline_brca_tested, line_start_text, not_final_text, pending_results, undecided_labs, untested_text,
+    PI3K_PATHWAY_GENES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant,
+    esr1_archival_timing, esr1_reference_of, evaluate_rule, fmt_date, germline_brca_tested, line_start_text,
+    not_final_text, pending_results, undecided_labs, untested_text,
 )
 
 
@@ -29,11 +30,14 @@ class TestNeed:
     reasons: list[Finding]  # the patient facts that make the test needed
     orders: list[TestOrder]  # what the suggestion(s) order
     alternatives: bool = False  # True: one suggestion per order (at-most-one), else one suggestion with all
-    recommended: int = 0  # index of the recommended order when alternatives
+    # index of the recommended order when alternatives; None: no order is pre-selected (the
+    # card waits on results not final yet: `awaiting`)
+    recommended: int | None = 0
     waiting: list[str] = field(default_factory=list)  # regimen names waiting on the result
     indicator: str = "info"
     verb: str = "decides"  # card summary: "<title> — <verb> <waiting>"
     variant: str | None = None  # one of the test's `variants` (tests.yaml): its own title and why
+    awaiting: str = ""  # rules.awaiting_final_text: the results not final yet it waits on, if only those
 
     @property
     def title(self) -> str:
@@ -55,6 +59,17 @@ RULES: dict[str, Rule] = {}
 def rule(fn: Rule) -> Rule:
     RULES[fn.__name__] = fn
     return fn
+
+
+def _awaiting(need: TestNeed, state: PatientState, ctx: Context, genes: tuple[str, ...],
+              germline: bool = False) -> TestNeed:
+    """The need, with no order pre-selected and the results named when all it waits on are
+    results not final yet (rules.awaiting_final: the test is done or under way)."""
+    pending = awaiting_final(state, genes, germline)
+    if pending:
+        need.recommended = None
+        need.awaiting = awaiting_final_text(state, ctx, pending)
+    return need
 
 
 def _orders(topic: str, *whens: str | None) -> list[TestOrder]:
@@ -256,8 +271,8 @@ def esr1_test_needed(state, ctx, status, by_topic):
         offered = [_regimen_named(by_topic[t]) for t in serds if t in by_topic and by_topic[t].status == "fits"]
         return TestNeed("test-esr1", TESTS["test-esr1"], reasons, _orders("test-esr1", None),
                         waiting=offered, verb="confirms")
-    return TestNeed("test-esr1", TESTS["test-esr1"], reasons, _orders("test-esr1", None),
-                    waiting=_waiting(by_topic, serds, ("ESR1",)))
+    return _awaiting(TestNeed("test-esr1", TESTS["test-esr1"], reasons, _orders("test-esr1", None),
+                              waiting=_waiting(by_topic, serds, ("ESR1",))), state, ctx, ("ESR1",))
 
 
 def _nothing_actionable(bm, genes: tuple[str, ...], where: str = "", lower: bool = False) -> str:
@@ -289,8 +304,12 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
     if pik == "not-tested":
         # a result not final yet closes nothing (the test is still asked for): named
         pending = pending_results(state, ("PIK3CA", "AKT1", "PTEN"))
-        reasons = [Finding(None, untested_text(state, ["PIK3CA", "AKT1", "PTEN"], not_final_text(state, ctx, pending)),
-                           tuple(s for v in pending for s in v.sources))]
+        # AKT1/PTEN named untested only when they are (a final result is no "not tested")
+        open_ = [untested_text(state, ["PIK3CA", *untested], not_final_text(state, ctx, pending))] + \
+            ([f"{_nothing_actionable(bm, tuple(ctdna_only), ' in plasma ctDNA only', lower=True)} (not wild-type)"]
+             if ctdna_only else [])
+        reasons = [Finding(None, "; ".join(open_), tuple(s for v in pending for s in v.sources)
+                           + tuple(s for g in ctdna_only for v in bm.for_gene(g) for s in v.sources))]
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "ctdna", "tissue"), True, 0
     elif pik == "not-detected-ctdna-only":
         reasons = [Finding(None, f"{_nothing_actionable(bm, ('PIK3CA',), ' in plasma ctDNA only')}: ctDNA "
@@ -319,8 +338,9 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
         # it at first line all the same, for the regimens after progression (as test-her2 says)
         reasons.append(Finding(True, "Testing at first line (C.2 step 2): the result decides capivasertib + "
                                      "fulvestrant or alpelisib + fulvestrant at progression"))
-    return TestNeed("test-pik3ca-akt1-pten", TESTS["test-pik3ca-akt1-pten"], reasons, orders,
-                    alternatives=alternatives, recommended=rec, waiting=waiting)
+    return _awaiting(TestNeed("test-pik3ca-akt1-pten", TESTS["test-pik3ca-akt1-pten"], reasons, orders,
+                              alternatives=alternatives, recommended=rec, waiting=waiting),
+                     state, ctx, PI3K_PATHWAY_GENES)
 
 
 @rule
@@ -340,12 +360,13 @@ def germline_brca_test_needed(state, ctx, status, by_topic):
         reasons.append(Finding(None, "PALB2 variant: " + "; ".join(describe_variant(v) for v in palb2)
                                + " (no labelled PARP inhibitor; ASCO: insufficient evidence)",
                                tuple(s for v in palb2 for s in v.sources)))
-    return TestNeed("test-germline-brca", TESTS["test-germline-brca"], reasons,
+    need = TestNeed("test-germline-brca", TESTS["test-germline-brca"], reasons,
                     _orders("test-germline-brca", None),
                     # every PARP inhibitor the result decides (olaparib's other requirements,
                     # prior chemotherapy and ET, are met when it waits only on BRCA)
                     waiting=_waiting(by_topic, ("olaparib", "talazoparib"), ("BRCA",)),
                     indicator="warning" if somatic else "info")
+    return _awaiting(need, state, ctx, ("BRCA1", "BRCA2"), germline=True)
 
 
 def _offers_class(a: RegimenAssessment, drug_class: str) -> bool:

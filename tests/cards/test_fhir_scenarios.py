@@ -512,6 +512,158 @@ def test_fhir_the_pik3ca_testing_card_names_a_preliminary_detection_that_follows
                           "not final): the final result decides")
 
 
+# A result registered or preliminary means the test is done or under way (FHIR R4 ObservationStatus):
+# when every gene a test card asks about waits on one, a new order repeats that test (cost, a
+# second biopsy for tissue). The card stays, with its orders, none pre-selected, and says what it awaits.
+
+_CAPI_FULV = [_draft("capivasertib", "pi3k-akt-mtor", "2680443"), _draft("fulvestrant", "fulvestrant", "282357")]
+_ELACESTRANT = [_draft("elacestrant", "oral-serd", "2628469")]
+_TALAZOPARIB = [_draft("talazoparib", "parp-inhibitor", "2049107")]
+
+
+def _pre_selected(c: dict) -> list[str]:
+    return [s["label"] for s in c["suggestions"] if s.get("isRecommended")]
+
+
+def _biomarker_card(state, drafts) -> dict:
+    return card(_order(state, drafts), "order-biomarker-missing")
+
+
+def _awaiting(*results: str) -> str:
+    return (f"**Awaiting the final report** of {'; '.join(results)}: order a new test only if it does not come. "
+            "No order is pre-selected: the test is done or under way, and a new one would repeat it.")
+
+
+@pytest.mark.parametrize("status,written", [("preliminary", "preliminary result, not final"),
+                                            ("registered", "registered, no final result yet")])
+def test_fhir_an_esr1_result_not_final_yet_is_awaited_on_the_testing_and_the_elacestrant_card_with_no_new_test_pre_selected(
+        status, written):
+    p = after_ai_cdk46i(f"pp-esr1-await-{status}").variant("ESR1", "p.Asp538Gly", on="2025-06-01", status=status)
+    state, cards = run(p)
+    found = f"ESR1 p.Asp538Gly detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, {written})"
+    test = card(cards, "test-esr1")
+    assert test["summary"].startswith("ESR1 mutation testing (plasma ctDNA) — decides Elacestrant")
+    assert test["indicator"] == "info" and [s["label"] for s in test["suggestions"]] == [
+        "Order ESR1 mutation analysis, plasma cell-free DNA (ctDNA) NGS (e.g. Guardant360 CDx)"]
+    assert _pre_selected(test) == []
+    assert _awaiting(found) in test["detail"].splitlines()
+    order = _biomarker_card(state, _ELACESTRANT)
+    assert order["summary"] == "Elacestrant: current ESR1 mutation result not final yet — label requires it"
+    assert order["indicator"] == "warning" and order["suggestions"] and _pre_selected(order) == []
+    assert _awaiting(found) in order["detail"].splitlines()
+
+
+def test_fhir_pik3ca_akt1_and_pten_all_registered_are_awaited_on_the_testing_and_the_capivasertib_card():
+    p = after_ai_cdk46i("pp-pi3k-all-registered")
+    for gene in ("PIK3CA", "AKT1", "PTEN"):
+        p.variant(gene, detected=False, specimen="tissue", on="2025-06-01", status="registered")
+    state, cards = run(p)
+    found = [f"{g} not detected (somatic, tissue, 2025-06-01, registered, no final result yet)"
+             for g in ("PIK3CA", "AKT1", "PTEN")]
+    test = card(cards, "test-pik3ca-akt1-pten")
+    assert "Capivasertib + fulvestrant" in test["summary"] and len(test["suggestions"]) == 2
+    assert _pre_selected(test) == []
+    assert _awaiting(*found) in test["detail"].splitlines()
+    order = _biomarker_card(state, _CAPI_FULV)
+    assert order["summary"] == "Capivasertib: PIK3CA/AKT1/PTEN alteration result not final yet — label requires it"
+    assert len(order["suggestions"]) == 2 and _pre_selected(order) == []
+    assert _awaiting(*found) in order["detail"].splitlines()
+
+
+def test_fhir_akt1_and_pten_registered_beside_a_final_pik3ca_negative_are_awaited_with_no_tissue_test_pre_selected():
+    p = (after_ai_cdk46i("pp-pi3k-akt1-pten-registered").variant("PIK3CA", detected=False, specimen="tissue")
+         .variant("AKT1", detected=False, specimen="tissue", status="registered")
+         .variant("PTEN", detected=False, specimen="tissue", status="registered"))
+    state, cards = run(p)
+    found = [f"{g} not detected (somatic, tissue, 2025-06-01, registered, no final result yet)" for g in ("AKT1", "PTEN")]
+    for c in (card(cards, "test-pik3ca-akt1-pten"), _biomarker_card(state, _CAPI_FULV)):
+        assert _pre_selected(c) == [] and _awaiting(*found) in c["detail"].splitlines()
+
+
+def test_fhir_a_preliminary_pik3ca_with_akt1_and_pten_untested_still_pre_selects_the_test_and_names_the_pending_result():
+    p = after_ai_cdk46i("pp-pik3ca-prelim-akt1-pten-untested").variant(
+        "PIK3CA", "p.His1047Arg", specimen="tissue", on="2025-06-01", status="preliminary")
+    state, cards = run(p)
+    found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, preliminary result, not final)"
+    for c in (card(cards, "test-pik3ca-akt1-pten"), _biomarker_card(state, _CAPI_FULV)):
+        assert _pre_selected(c) == [
+            "Order: PIK3CA, AKT1 and PTEN alteration testing, plasma ctDNA NGS (e.g. FoundationOne Liquid CDx)"]
+        assert f"AKT1/PTEN not tested; {found}: the final result decides" in c["detail"]
+        assert "Awaiting the final report" not in c["detail"]
+
+
+def test_fhir_a_drafted_alpelisib_awaits_a_preliminary_pik3ca_result_its_label_alone_asks_about():
+    # alpelisib's label asks about PIK3CA only (B.4): its result is under way; AKT1/PTEN, untested,
+    # are capivasertib's question (its card and the testing card still pre-select the test)
+    p = after_ai_cdk46i("pp-alpelisib-pik3ca-prelim").variant(
+        "PIK3CA", "p.His1047Arg", specimen="tissue", on="2025-06-01", status="preliminary")
+    state, _ = run(p)
+    order = _biomarker_card(state, [_draft("alpelisib", "pi3k-akt-mtor", "2169285"),
+                                    _draft("fulvestrant", "fulvestrant", "282357")])
+    assert order["summary"] == "Alpelisib: PIK3CA mutation result not final yet — label requires it"
+    assert len(order["suggestions"]) == 2 and _pre_selected(order) == []
+    assert _awaiting("PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, preliminary result, "
+                     "not final)") in order["detail"].splitlines()
+
+
+def test_fhir_a_pik3ca_result_not_final_yet_beside_final_akt1_and_pten_negatives_does_not_call_them_untested():
+    # the testing card read "AKT1/PTEN not tested; PIK3CA not detected (..., registered ...)" while
+    # AKT1 and PTEN had final tissue results
+    p = (after_ai_cdk46i("pp-pik3ca-registered-akt1-pten-final")
+         .variant("PIK3CA", detected=False, specimen="tissue", status="registered")
+         .variant("AKT1", detected=False, specimen="tissue").variant("PTEN", detected=False, specimen="tissue"))
+    _, cards = run(p)
+    test = card(cards, "test-pik3ca-akt1-pten")
+    found = "PIK3CA not detected (somatic, tissue, 2025-06-01, registered, no final result yet)"
+    assert "not tested" not in test["detail"]
+    assert f"- {found}: the final result decides — Observation/" in test["detail"]
+    assert _pre_selected(test) == [] and _awaiting(found) in test["detail"].splitlines()
+
+
+def test_fhir_an_akt1_negative_in_plasma_only_beside_registered_pik3ca_and_pten_still_asks_for_a_test_and_says_why():
+    # ctDNA negative is not wild-type (C.3 row 2): AKT1 needs a test of its own; the card said
+    # "AKT1 not tested" of a gene with a ctDNA result
+    p = (after_ai_cdk46i("pp-akt1-ctdna-pik3ca-pten-registered")
+         .variant("PIK3CA", detected=False, specimen="tissue", status="registered")
+         .variant("AKT1", detected=False, specimen="ctdna")
+         .variant("PTEN", detected=False, specimen="tissue", status="registered"))
+    _, cards = run(p)
+    test = card(cards, "test-pik3ca-akt1-pten")
+    assert "AKT1 not tested" not in test["detail"]
+    assert "the final result decides; AKT1 not detected in plasma ctDNA only (not wild-type)" in test["detail"]
+    assert len(_pre_selected(test)) == 1 and "Awaiting the final report" not in test["detail"]
+
+
+def test_fhir_germline_brca1_and_brca2_registered_are_awaited_on_the_testing_and_the_talazoparib_card():
+    p = after_ai_cdk46i("pp-gbrca-registered")
+    for gene in ("BRCA1", "BRCA2"):
+        p.variant(gene, detected=False, origin="germline", specimen="blood", status="registered")
+    state, cards = run(p)
+    found = [f"{g} not detected (germline, blood, 2025-06-01, registered, no final result yet)" for g in ("BRCA1", "BRCA2")]
+    for c in (card(cards, "test-germline-brca"), _biomarker_card(state, _TALAZOPARIB)):
+        assert c["suggestions"] and _pre_selected(c) == []
+        assert _awaiting(*found) in c["detail"].splitlines()
+
+
+def test_fhir_germline_brca1_registered_with_brca2_untested_still_pre_selects_the_germline_test():
+    p = after_ai_cdk46i("pp-gbrca1-registered").variant("BRCA1", detected=False, origin="germline", specimen="blood",
+                                                         status="registered")
+    state, cards = run(p)
+    for c in (card(cards, "test-germline-brca"), _biomarker_card(state, _TALAZOPARIB)):
+        assert len(_pre_selected(c)) == 1 and "Awaiting the final report" not in c["detail"]
+        assert "BRCA1 not detected (germline, blood, 2025-06-01, registered, no final result yet)" in c["detail"]
+
+
+def test_fhir_a_somatic_brca_result_not_final_yet_does_not_stand_for_the_germline_test():
+    # only a germline result answers the PARP inhibitor labels (C.3 row 7)
+    p = after_ai_cdk46i("pp-sbrca-registered")
+    for gene in ("BRCA1", "BRCA2"):
+        p.variant(gene, detected=False, specimen="tissue", status="registered")
+    _, cards = run(p)
+    test = card(cards, "test-germline-brca")
+    assert len(_pre_selected(test)) == 1 and "Awaiting the final report" not in test["detail"]
+
+
 def test_fhir_the_serd_caution_on_an_archival_esr1_detection_does_not_say_it_predates_or_show_a_bare_later_date():
     # the caution read "The ESR1 result predates the most recent endocrine therapy ... Patient: ESR1
     # result cannot be shown to follow the progression ... on 2025-05-20 ... (latest ESR1 result
