@@ -1292,7 +1292,7 @@ class _Checker:
             lines += self._fitting_block(fit)
         if s.group == "glycemic" and not self.status.deceased:
             # the glucose tests this card orders (below), and why: as the test-glycemic card says
-            due = self._stale_glycemic([drug_group[n].cand.regimen for n in names])
+            due = testing.glycemic_due(self.state, [drug_group[n].cand.regimen for n in names])
             if due:
                 lines += ["", f"**Glucose tests before starting** ({GLYCEMIC_WINDOW_DAYS}-day window, C.2 safety "
                           "overlays)"] + [self._fact(x) for x in self._glycemic_facts(due)]
@@ -1328,18 +1328,13 @@ class _Checker:
         d = self.state.factors.diabetes
         return tuple(d.sources) + tuple(d.unconfirmed_sources) or f.sources
 
-    def _stale_glycemic(self, regimens) -> list[testing.GlycemicDue]:
-        """The glucose tests due before the drafted drugs of `regimens` (testing.glycemic_due:
-        the same reading as patient-view's testing card)."""
-        return testing.glycemic_due(self.state, regimens)
-
     def _glycemic_facts(self, stale: list[testing.GlycemicDue]) -> list[Finding]:
         """Why each glucose test is due ("HbA1c not documented", "... older than 30 days")."""
-        return [Finding(None, d.fact(self.state.as_of, on="on", name="HbA1c" if d.when == "hba1c" else "fasting glucose"),
+        return [Finding(None, d.fact(self.state.as_of, on="on", name=d.lab_name),
                         tuple(d.lab.sources) if d.lab else ()) for d in stale]
 
     def _glycemic_suggestions(self, regimens) -> list[Suggestion]:
-        stale = self._stale_glycemic(regimens)
+        stale = testing.glycemic_due(self.state, regimens)
         if not stale:
             return []
         orders = [o for o in TESTS["test-glycemic"].orders if o.when in {d.when for d in stale}]
@@ -1359,7 +1354,7 @@ class _Checker:
         if not names or covered:
             return None
         regimens = [drug_group[n].cand.regimen for n in names]
-        stale = self._stale_glycemic(regimens)
+        stale = testing.glycemic_due(self.state, regimens)
         if not stale:
             return None
         t = TESTS["test-glycemic"]
@@ -1373,7 +1368,7 @@ class _Checker:
         lines += self._drafts_block(names) + self._footer()
         return Card(
             summary=clip(f"{label[:1].upper() + label[1:]}: " + " and ".join(
-                ("measured " if d.undecided else "") + (d.name if d.name == "HbA1c" else d.name.lower())
+                ("measured " if d.undecided else "") + d.lab_name
                 for d in stale) + f" not documented in the last {GLYCEMIC_WINDOW_DAYS} days"),
             indicator="info",
             source=topic_source("test-glycemic", t.url_title, t.url),  # as patient-view's testing card

@@ -17,7 +17,7 @@ from mappings.state import LabValue, PatientState, range_text
 from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
-    PI3K_PATHWAY_GENES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant,
+    LAB_NAMES, PI3K_PATHWAY_GENES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant,
     esr1_archival_timing, esr1_reference_of, evaluate_rule, fmt_date, germline_brca_tested, line_start_text,
     not_final_text, pending_results, undecided_labs, untested_text,
 )
@@ -386,10 +386,19 @@ def _stale(lab: LabValue | None, as_of: dt.date) -> bool:
 
 
 class GlycemicDue(NamedTuple):
-    when: str  # the tests.yaml order it needs: "hba1c" | "glucose"
+    when: str  # the tests.yaml order it needs, a rules.LAB_NAMES key: "hba1c" | "glucose"
     lab: LabValue | None
-    name: str  # "HbA1c", "Fasting glucose"
     undecided: str | None = None  # why a recent result decides nothing (a bound: rules.undecided_labs)
+
+    @property
+    def lab_name(self) -> str:
+        """"HbA1c", "fasting glucose": in a sentence (rules.LAB_NAMES)."""
+        return LAB_NAMES[self.when][0]
+
+    @property
+    def name(self) -> str:
+        """"HbA1c", "Fasting glucose": at the start of a line."""
+        return self.lab_name[:1].upper() + self.lab_name[1:]
 
     def fact(self, as_of: dt.date, on: str = "from", name: str | None = None) -> str:
         """What the record shows, as a testing card says it (name: of a dated result)."""
@@ -398,7 +407,7 @@ class GlycemicDue(NamedTuple):
             return f"{self.name} not documented"
         if self.undecided:
             return self.undecided
-        unit = lab.unit or ("%" if self.when == "hba1c" else "mg/dL")  # as rules.lab_text shows it
+        unit = lab.unit or LAB_NAMES[self.when][1]  # as rules.lab_text shows it
         shown = f"{name or self.name} {lab.written} {unit} {on} {fmt_date(lab.date, lab.date_last)}"
         if lab.date is not None and lab.date_last is not None \
                 and (as_of - lab.date_last).days <= GLYCEMIC_WINDOW_DAYS:
@@ -416,11 +425,11 @@ def glycemic_due(state: PatientState, regimens) -> list[GlycemicDue]:
     undecided = undecided_labs(state, [c.rule for r in regimens for c in r.cautions])
     dia = state.factors.diabetes
     out = []
-    for when, lab, name in (("hba1c", dia.hba1c, "HbA1c"), ("glucose", dia.fasting_glucose, "Fasting glucose")):
+    for when, lab in (("hba1c", dia.hba1c), ("glucose", dia.fasting_glucose)):
         if _stale(lab, state.as_of):
-            out.append(GlycemicDue(when, lab, name))
+            out.append(GlycemicDue(when, lab))
         elif when in undecided:
-            out.append(GlycemicDue(when, lab, name, f"{undecided[when][1]}: a measured value is needed"))
+            out.append(GlycemicDue(when, lab, f"{undecided[when][1]}: a measured value is needed"))
     return out
 
 
