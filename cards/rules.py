@@ -18,7 +18,7 @@ from typing import Callable, NamedTuple
 
 from mappings.state import (
     ENDOCRINE_CLASSES, LINE_CLASSES, Disease, LabValue, PatientState, Source, TherapyLine, VariantResult, range_text,
-    bound_reaches, day_written_last, written_last,
+    bound_reaches, date_written, day_written_last, written_last,
 )
 
 NSAI = {"letrozole", "anastrozole"}
@@ -159,8 +159,7 @@ def fmt_date(value: dt.date | None, last: dt.date | None = None) -> str:
         return "date unknown"
     if last is None:
         return iso(value)
-    span = range_text(value, last)
-    return span[3:] if span.startswith("in ") else span
+    return date_written(value, last)
 
 
 def written_on(day: dt.date | None, dates) -> str:

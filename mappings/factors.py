@@ -29,7 +29,7 @@ from mappings.fhir import (
     is_snomed, memo_search, notes_text, number, obs_date, date_last, parse_date, partial_last, period, quantity,
     text_of,
 )
-from mappings.state import Diabetes, LabValue, LongQT, LungDisease, PatientFactors, Source, TherapyHistory, range_text
+from mappings.state import Diabetes, LabValue, LongQT, LungDisease, PatientFactors, Source, TherapyHistory, date_written
 
 AGE_RULE_POSTMENOPAUSAL = 60
 _UNSET: Any = object()
@@ -317,9 +317,9 @@ def _deceased(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
             shown = when if isinstance(when, str) else json.dumps(when, default=str)
             problem = f"cannot be read as a date ({shown[:40]!r})"
         elif d > ctx.as_of:
-            problem = f"({_as_written(d, last)}) is after the as-of date {ctx.as_of.isoformat()}"
+            problem = f"({date_written(d, last)}) is after the as-of date {ctx.as_of.isoformat()}"
         elif f.birth_date is not None and (last or d) < f.birth_date:
-            problem = f"({_as_written(d, last)}) is before the birth date {f.birth_date.isoformat()}"
+            problem = f"({date_written(d, last)}) is before the birth date {f.birth_date.isoformat()}"
         else:
             problem = ""
             f.deceased_date = d
@@ -332,15 +332,9 @@ def _deceased(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
     elif p.get("deceasedBoolean") is True:
         f.deceased = True
     if f.deceased:
-        when = f" ({_as_written(f.deceased_date, f.deceased_date_last)})" if f.deceased_date else ""
+        when = f" ({date_written(f.deceased_date, f.deceased_date_last)})" if f.deceased_date else ""
         f.deceased_sources = [ctx.source(p, f.deceased_date, "Patient recorded as deceased" + when,
                                          date_last=f.deceased_date_last)]
-
-
-def _as_written(first: dt.date, last: dt.date | None) -> str:
-    """A date as the record wrote it: "2024-06-10", or "2024" / "2024-06" for one without a day
-    (last: its last day), never the first day, which the record does not contain."""
-    return first.isoformat() if last is None else range_text(first, last).removeprefix("in ")
 
 
 # --- menopause -----------------------------------------------------------------------

@@ -396,6 +396,14 @@ def range_text(first: dt.date, last: dt.date) -> str:
     return f"between {first.isoformat()} and {last.isoformat()}"
 
 
+def date_written(first: dt.date, last: dt.date | None = None) -> str:
+    """A date as the record wrote it: "2024-03-10"; one written without a day (last: the last
+    day it can mean) "2024" or "2024-06", never its first day, which the record does not
+    contain ("between 2024-01-01 and 2024-03-10" for a range). The mapping's texts and the
+    cards' (cards.rules.fmt_date) write dates this one way."""
+    return first.isoformat() if last is None else range_text(first, last).removeprefix("in ")
+
+
 class TherapyHistory(BaseModel):
     exposures: list[Exposure] = Field(default_factory=list)
     metastatic_lines: list[TherapyLine] = Field(default_factory=list)
