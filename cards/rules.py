@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
 from mappings.state import (
-    ENDOCRINE_CLASSES, LINE_CLASSES, Disease, LabValue, PatientState, Source, TherapyLine, VariantResult, range_text,
+    ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, ENDOCRINE_CLASSES, LINE_CLASSES, Disease, LabValue, PatientState, Source,
+    TherapyLine, VariantResult, range_text,
     bound_reaches, date_written, day_written_last, written_last,
 )
 
@@ -192,12 +193,6 @@ def latest_result_text(results: list[VariantResult]) -> str:
     result of that day has none)."""
     latest = max(v.date for v in results if v.date)  # type: ignore[type-var]
     return written_on(latest, [(v.date, v.date_last) for v in results])
-
-
-# a specimen the mapping read as archival or the primary tumour, with no collection date
-# (VariantResult.archival_without_collection_date): an ESR1 result on it is not current (C.3 row 18)
-ARCHIVAL_TISSUE = "archival or primary-tumour tissue without a collection date"
-ARCHIVAL_ESR1_WHY = "archival primary tissue is not suitable: ESR1 mutations emerge under endocrine therapy, C.3 row 18"
 
 
 def esr1_archival_timing(ref: "Esr1Reference") -> str:

@@ -169,7 +169,7 @@ from mappings.fhir import as_list, codings, printable_clip, ref_id, text_of
 from mappings.genomics import build_variants
 from mappings.markers import build_markers
 from mappings.state import (
-    Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap, HER2Status, PatientFactors, PatientState,
+    ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap, HER2Status, PatientFactors, PatientState,
     ReceptorStatus, Source, TherapyHistory, VariantResult, draft_entry_id,
 )
 from mappings.therapy import (
@@ -566,9 +566,7 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
 # collection date (VariantResult.archival_without_collection_date; CR C.3 row 18: archival
 # primary tissue is inappropriate for ESR1 testing, which looks for mutations that emerge
 # under endocrine therapy)
-_ARCHIVAL_ESR1 = ("The ESR1 result is on archival or primary-tumour tissue without a collection date "
-                  "(archival primary tissue is not suitable: ESR1 mutations emerge under endocrine "
-                  "therapy, C.3 row 18)")
+_ARCHIVAL_ESR1 = f"The ESR1 result is on {ARCHIVAL_TISSUE} ({ARCHIVAL_ESR1_WHY})"
 
 
 def _predates(ref: EndocrineEvent, result_date: dt.date) -> str:
@@ -589,8 +587,8 @@ def _supersede_stale_esr1(ctx: Ctx, stale: list[VariantResult], current: list[Va
         r.superseded_on = latest.date
     after = f"{ref.event} {ref.when_text}"
     earlier = "; ".join(
-        f"ESR1 {r.protein_change or r.dna_change or 'variant'} detected on archival or primary-tumour tissue "
-        f"without a collection date (not shown to follow {after})"
+        f"ESR1 {r.protein_change or r.dna_change or 'variant'} detected on {ARCHIVAL_TISSUE} "
+        f"(not shown to follow {after})"
         if r.archival_without_collection_date else
         f"ESR1 {r.protein_change or r.dna_change or 'variant'} detected on {r.date.isoformat()}, before {after}"
         if r.date else

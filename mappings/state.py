@@ -138,6 +138,12 @@ class HER2Status(BaseModel):
 Gene = Literal["ESR1", "PIK3CA", "AKT1", "PTEN", "BRCA1", "BRCA2", "PALB2", "ERBB2"]
 
 
+# VariantResult.archival_without_collection_date in words, and why an ESR1 result on such
+# tissue is not current (CR C.3 row 18): one text for the mapping's gaps and the cards
+ARCHIVAL_TISSUE = "archival or primary-tumour tissue without a collection date"
+ARCHIVAL_ESR1_WHY = "archival primary tissue is not suitable: ESR1 mutations emerge under endocrine therapy, C.3 row 18"
+
+
 class VariantResult(BaseModel):
     """One gene result: a variant found, or a test that looked and found none."""
 
