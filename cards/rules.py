@@ -507,8 +507,8 @@ def pik3ca_mutated(state, ctx):
 
 @rule
 def pik3ca_akt1_or_pten_altered(state, ctx):
-    genes = ("PIK3CA", "AKT1", "PTEN")
-    return _open_while_not_final(state, ctx, _gene_finding(state, ctx, genes, "PIK3CA/AKT1/PTEN"), genes)
+    return _open_while_not_final(state, ctx, _gene_finding(state, ctx, PI3K_PATHWAY_GENES, "PIK3CA/AKT1/PTEN"),
+                                 PI3K_PATHWAY_GENES)
 
 
 @rule

@@ -292,7 +292,7 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
     if not status.in_pathway:
         return None
     bm = state.biomarkers
-    if any(bm.actionable(g) for g in ("PIK3CA", "AKT1", "PTEN")):
+    if any(bm.actionable(g) for g in PI3K_PATHWAY_GENES):
         return None
     pik = bm.status("PIK3CA")
     # AKT1/PTEN still open for capivasertib: untested, or negative only in ctDNA (not
@@ -300,10 +300,10 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
     untested = [g for g in ("AKT1", "PTEN") if bm.status(g) == "not-tested"]
     ctdna_only = [g for g in ("AKT1", "PTEN") if bm.status(g) == "not-detected-ctdna-only"]
     others = untested + ctdna_only
-    srcs = tuple(s for g in ("PIK3CA", "AKT1", "PTEN") for v in bm.for_gene(g) for s in v.sources)
+    srcs = tuple(s for g in PI3K_PATHWAY_GENES for v in bm.for_gene(g) for s in v.sources)
     if pik == "not-tested":
         # a result not final yet closes nothing (the test is still asked for): named
-        pending = pending_results(state, ("PIK3CA", "AKT1", "PTEN"))
+        pending = pending_results(state, PI3K_PATHWAY_GENES)
         # AKT1/PTEN named untested only when they are (a final result is no "not tested")
         open_ = [untested_text(state, ["PIK3CA", *untested], not_final_text(state, ctx, pending))] + \
             ([f"{_nothing_actionable(bm, tuple(ctdna_only), ' in plasma ctDNA only', lower=True)} (not wild-type)"]
@@ -318,7 +318,7 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
     elif others:
         # results not final yet: any of a gene not tested, and a PIK3CA one that would select
         # once final (a preliminary detection after a final negative: alpelisib waits on it)
-        pending = [v for v in pending_results(state, ("PIK3CA", "AKT1", "PTEN"))
+        pending = [v for v in pending_results(state, PI3K_PATHWAY_GENES)
                    if v.gene in untested or v.actionable_if_final]
         open_ = ([untested_text(state, untested, not_final_text(state, ctx, pending))] if untested or pending else []) + \
             ([f"{_nothing_actionable(bm, tuple(ctdna_only), ' in plasma ctDNA only', lower=True)} (not wild-type)"]
@@ -332,7 +332,7 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
     else:
         return None
     waiting = _waiting(by_topic, ("inavolisib-palbociclib-fulvestrant", "capivasertib-fulvestrant",
-                                  "alpelisib-fulvestrant"), ("PIK3CA", "AKT1", "PTEN"))
+                                  "alpelisib-fulvestrant"), PI3K_PATHWAY_GENES)
     if not waiting and ctx.phase == "first-line":
         # nothing waits on it now (de novo or endocrine-sensitive first line): C.2 step 2 asks for
         # it at first line all the same, for the regimens after progression (as test-her2 says)
