@@ -1062,8 +1062,8 @@ class _Checker:
         (rules.awaiting_final over the genes each rule reads); [] when a test is needed."""
         pending: list = []
         for b, _ in items:
-            genes = PREDICATE_GENES.get(b.rule)
-            found = awaiting_final(self.state, *genes) if genes else []
+            reads = PREDICATE_GENES.get(b.rule)  # (genes, germline only)
+            found = awaiting_final(self.state, *reads) if reads else []
             if not found:
                 return []
             pending += [v for v in found if not any(v is p for p in pending)]

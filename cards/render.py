@@ -346,7 +346,7 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
         out.append("QTc not documented: ECG before ribociclib (start only if QTcF < 450 ms).")
     elif "qtc" in undecided and "ribociclib" in names:
         out.append(f"{undecided['qtc'][1]}: ECG before ribociclib (start only if QTcF < 450 ms).")
-    if any(d.name == "ribociclib" for d in drug_infos):
+    if "ribociclib" in names:
         # C.2 safety overlays: congenital long QT and QT-prolonging drugs -> warning for
         # ribociclib. A documented long QT syndrome is a caution (long-qt-ribociclib); one only
         # suspected is named here. QT-prolonging drugs are not read: the reference gives no
