@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
 from mappings.state import (
-    ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, ENDOCRINE_CLASSES, LINE_CLASSES, Disease, LabValue, PatientState, Source,
-    TherapyLine, VariantResult, range_text,
+    ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, ENDOCRINE_CLASSES, FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT,
+    LINE_CLASSES, Disease, LabValue, PatientState, Source, TherapyLine, VariantResult, range_text,
     bound_reaches, date_written, day_written_last, written_last,
 )
 
@@ -1166,13 +1166,11 @@ def childbearing_potential(state, ctx):
 
 
 # --- lab values against thresholds ------------------------------------------
-# HbA1c >= 6.5 %: CR C.2 safety overlays ("HbA1c >=6.5% — capivasertib data show more
-# hyperglycemia"). Fasting glucose >= 126 mg/dL: no row in the reference; the diabetes criterion
-# the mapper reads too (mappings/factors.py), unchanged. QTcF >= 450 ms: CR B.10 ribociclib row
-# ("start only if QTcF <450 ms"), C.2 safety overlays ("QTc >=450 ms"). The HbA1c stop threshold
-# (8.0 %, CR B.5 CAPItello-291) is regimens.yaml's threshold_percent.
-HBA1C_HIGH_PERCENT = 6.5
-FASTING_GLUCOSE_HIGH_MG_DL = 126.0
+# HbA1c >= 6.5 % and fasting glucose >= 126 mg/dL: mappings.state (HBA1C_HIGH_PERCENT,
+# FASTING_GLUCOSE_HIGH_MG_DL, with their sources), the levels the mapper reads too. QTcF >=
+# 450 ms: CR B.10 ribociclib row ("start only if QTcF <450 ms"), C.2 safety overlays ("QTc
+# >=450 ms"). The HbA1c stop threshold (8.0 %, CR B.5 CAPItello-291) is regimens.yaml's
+# threshold_percent.
 QTC_LIMIT_MS = 450.0
 # lab key -> (name in a sentence, default unit)
 LAB_NAMES = {"hba1c": ("HbA1c", "%"), "glucose": ("fasting glucose", "mg/dL"), "qtc": ("QTc", "ms")}

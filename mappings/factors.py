@@ -29,7 +29,10 @@ from mappings.fhir import (
     is_snomed, memo_search, notes_text, number, obs_date, date_last, parse_date, partial_last, period, quantity,
     text_of,
 )
-from mappings.state import Diabetes, LabValue, LongQT, LungDisease, PatientFactors, Source, TherapyHistory, date_written
+from mappings.state import (
+    FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT, Diabetes, LabValue, LongQT, LungDisease, PatientFactors, Source,
+    TherapyHistory, date_written,
+)
 
 AGE_RULE_POSTMENOPAUSAL = 60
 _UNSET: Any = object()
@@ -592,12 +595,12 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     dm.hba1c = _latest_lab(ctx, T.HBA1C_CODES, "HbA1c", _hba1c_conv)
     dm.fasting_glucose = _latest_lab(ctx, T.FPG_CODES, "Fasting glucose", _glucose_conv)
     # HbA1c > 8.0 %: CAPItello-291 exclusion (CR B.5 capivasertib trial row; C.2 safety overlays);
-    # HbA1c >= 6.5 %: C.2 safety overlays; fasting glucose >= 126 mg/dL: not in the reference (the
-    # diabetes criterion this reader has always used). A result written as a bound ("<9 %")
+    # the hyperglycaemia levels: mappings.state HBA1C_HIGH_PERCENT / FASTING_GLUCOSE_HIGH_MG_DL
+    # (with their sources; the cards read the same). A result written as a bound ("<9 %")
     # that leaves a threshold undecided counts as no result for it (LabValue.reaches): not a guess.
     dm.uncontrolled = dm.hba1c is not None and dm.hba1c.reaches(8.0, strict=True) is True
-    a1c_high = dm.hba1c is not None and dm.hba1c.reaches(6.5) is True
-    fg_high = dm.fasting_glucose is not None and dm.fasting_glucose.reaches(126) is True
+    a1c_high = dm.hba1c is not None and dm.hba1c.reaches(HBA1C_HIGH_PERCENT) is True
+    fg_high = dm.fasting_glucose is not None and dm.fasting_glucose.reaches(FASTING_GLUCOSE_HIGH_MG_DL) is True
     lab_high = a1c_high or fg_high
     if lab_high:
         dm.sources.extend((dm.hba1c.sources if a1c_high and dm.hba1c else [])

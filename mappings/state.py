@@ -541,6 +541,16 @@ def bound_reaches(value: float, comparator: str | None, threshold: float, strict
     return True if above else None
 
 
+# The levels at which a glucose result counts as hyperglycaemia, for the mapping (a lab-only
+# diabetes status, Diabetes.sources) and the cards' cautions alike: HbA1c >= 6.5 %, CR C.2
+# safety overlays ("HbA1c >=6.5% — capivasertib data show more hyperglycemia"); fasting
+# glucose >= 126 mg/dL, no row in the reference (the diabetes criterion this service has
+# always read). The HbA1c above which diabetes is uncontrolled (8.0 %, CR B.5 CAPItello-291)
+# is Diabetes.uncontrolled here and regimens.yaml's threshold_percent in the cards.
+HBA1C_HIGH_PERCENT = 6.5
+FASTING_GLUCOSE_HIGH_MG_DL = 126.0
+
+
 class Diabetes(BaseModel):
     status: Literal[
         "type1", "type2-treated", "type2-untreated", "lab-only", "none-documented"
