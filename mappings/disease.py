@@ -85,6 +85,7 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     return ("suspected", words) if words is not None else None
 
 
+# the end of a clause: ".", ";" or the " | " between joined texts
 _CLAUSE_END = re.compile(r"[.;|]")
 
 
@@ -133,6 +134,7 @@ _NOT_PRESENCE = re.compile(r"\bchang\w*\b|\b(?!evidence\b)\w+\s+for\b")
 # after a mention refuted by the words before it, "or"/"nor" and up to three words carry the
 # negation to the next mention: "no bone metastases or liver metastases"
 _NEGATION_GOES_ON = re.compile(r"^\w*\s+n?or\s+(\w+\s+){0,3}$")
+# the end of a comma piece (a clause end or a comma; " | " joins parts, which are read apart)
 _PIECE_END = re.compile(r"[.;,]")
 
 

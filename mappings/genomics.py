@@ -514,7 +514,7 @@ def _valid_variant(v: dict[str, Any]) -> bool:
     return (v["alteration"] in _ALTERATIONS and (p is None or type(p) is str) and (d is None or type(d) is str)
             and (date is None or type(date) is dt.date) and (last is None or type(last) is dt.date)
             and type(v["archival_without_collection_date"]) is bool
-            and v["status_not_final"] in (None, "preliminary", "registered")
+            and (v["status_not_final"] is None or v["status_not_final"] in NOT_FINAL_STATUSES)
             and all(type(s) is Source for s in v["sources"]))
 
 

@@ -204,7 +204,9 @@ MET_IMAGING_ONLY_BEFORE = re.compile(rf"\b(?P<words>{_words('imaging_only_before
 # metastasis - suspected", "lung metastases?", "bone metastases (presumed)", "metastatic
 # disease is unlikely"); group "words" is the words. The closing words (suspicion_after,
 # probable_after) end the clause; suspicion_after_phrases and unlikely_after need not.
+# the rest of the mention's word, link words, and one of , ( : - before the hedge
 _AFTER_MENTION = rf"^\w*(?:\s+(?:{_words('after_link_words')}))*\s*[,(:-]?\s*"
+# what follows a closing hedge word: an optional ")" and the end of the text or of a clause
 _CLOSES = r"(?=\s*\)?\s*($|[.;|,]))"
 MET_SUSPICION_AFTER = re.compile(
     rf"{_AFTER_MENTION}(?P<words>(\?|\b(?:{_words('suspicion_after')})\b){_CLOSES}"
