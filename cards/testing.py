@@ -408,9 +408,12 @@ class GlycemicDue(NamedTuple):
         if self.undecided:
             return self.undecided
         unit = lab.unit or LAB_NAMES[self.when][1]  # as rules.lab_text shows it
+        if lab.date is None:
+            # no age to state: undated, so not shown to be recent (_stale)
+            return (f"{name or self.name} {lab.written} {unit} has no date, so it cannot be shown to be within "
+                    f"the last {GLYCEMIC_WINDOW_DAYS} days")
         shown = f"{name or self.name} {lab.written} {unit} {on} {fmt_date(lab.date, lab.date_last)}"
-        if lab.date is not None and lab.date_last is not None \
-                and (as_of - lab.date_last).days <= GLYCEMIC_WINDOW_DAYS:
+        if lab.date_last is not None and (as_of - lab.date_last).days <= GLYCEMIC_WINDOW_DAYS:
             # written without a day, and only part of it lies in the window
             return f"{shown} (no day given) cannot be shown to be within the last {GLYCEMIC_WINDOW_DAYS} days"
         return f"{shown} is older than {GLYCEMIC_WINDOW_DAYS} days"

@@ -1878,6 +1878,21 @@ def test_fhir_an_hba1c_of_a_month_without_a_day_is_shown_as_written_and_not_said
     assert "HbA1c 7.6 % (2025-06)" in card(cards, "patient-summary")["detail"]
 
 
+def test_fhir_an_undated_hba1c_is_said_to_have_no_date_not_to_be_older_than_30_days():
+    # the testing card and the order card read "HbA1c 7.6 % from date unknown is older than 30
+    # days": an age the record does not give. The test is still asked for (not shown recent)
+    p = _pik3ca_after_et("a1c-undated").hba1c(7.6, "2025-06-20")
+    del p.resources[-1]["effectiveDateTime"]
+    state, cards = run(p, dt.date(2025, 7, 10))
+    test = card(cards, "test-glycemic")
+    assert ("- HbA1c 7.6 % has no date, so it cannot be shown to be within the last 30 days "
+            "— Observation/hba1c-") in test["detail"]
+    [caution] = _order(state, [_draft(*d) for d in CAPI_FULV])
+    assert ("- HbA1c 7.6 % has no date, so it cannot be shown to be within the last 30 days "
+            "— Observation/hba1c-") in caution["detail"]
+    assert "older than" not in test["detail"] + caution["detail"]
+
+
 def test_fhir_a_drafted_capivasertib_caution_is_dated_by_the_hba1c_that_made_the_diabetes_and_says_why_it_orders_one():
     # lab-only diabetes by HbA1c 7.6 % (2025-06); fasting glucose 100 mg/dL (2025-06-20) is normal.
     # The order card read "diabetes/hyperglycaemia (2025-06-20)" (the normal glucose's date) and
