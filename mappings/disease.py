@@ -309,7 +309,8 @@ def _metastatic_text(text: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _metastasis_in_text(text: str) -> str | None:
-    """How the text names metastatic disease: "asserted", "hedged" (a suspicion), "probable"
+    """How the text names metastatic disease: "asserted", "hedged" (a suspicion, or written
+    unlikely: _hedge_reading names the unlikely words), "probable"
     (likely, presumed: _hedge_reading names the words), "negated" (every mention ruled out,
     "no evidence of"), or None (not named). The mentions the text refutes are not read: "Bone
     metastases; liver metastasis ruled out" is "asserted"."""
