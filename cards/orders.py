@@ -1003,7 +1003,7 @@ class _Checker:
         what = items[0][0].what
         orders, alternatives, rec, guideline = self._test_orders(test)
         # what the facts below name that decides nothing yet: a result not final (FHIR
-        # preliminary / registered), or a PTEN change the report does not call an inactivation
+        # preliminary / registered / unknown), or a PTEN change the report does not call an inactivation
         cited = {s.reference for _, f in items for s in f.sources}
         bm = self.state.biomarkers
         not_final = [v for v in bm.not_final if any(s.reference in cited for s in v.sources)]

@@ -635,7 +635,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     out += ["", "**Genomic results**"]
     if state.biomarkers.results or state.biomarkers.not_final:
         out += [f"- {variant_text(state, ctx, v)}{cite(v.sources)}" for v in state.biomarkers.results]
-        # not final yet (FHIR preliminary / registered): shown, read as no result
+        # not final yet (FHIR preliminary / registered / unknown): shown, read as no result
         out += [f"- {variant_text(state, ctx, v)}{cite(v.sources)}" for v in state.biomarkers.not_final]
         if state.biomarkers.for_gene("ESR1"):
             archival = any(v.archival_without_collection_date for v in state.biomarkers.for_gene("ESR1"))

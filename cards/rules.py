@@ -201,8 +201,10 @@ def esr1_archival_timing(ref: "Esr1Reference") -> str:
     return f"cannot be shown to follow {ref.text} ({ARCHIVAL_ESR1_WHY})"
 
 
-# VariantResult.status_not_final as the card names it (FHIR R4 ObservationStatus)
-NOT_FINAL_TEXT = {"preliminary": "preliminary result, not final", "registered": "registered, no final result yet"}
+# VariantResult.status_not_final as the card names it (FHIR R4 ObservationStatus; "unknown":
+# "the authoring/source system does not know which of the status values currently applies")
+NOT_FINAL_TEXT = {"preliminary": "preliminary result, not final", "registered": "registered, no final result yet",
+                  "unknown": "status unknown, not known to be final"}
 
 
 # VariantResult.alteration as the card names it
@@ -411,7 +413,7 @@ def not_final_text(state: PatientState, ctx: Context, results: list[VariantResul
 
 
 def pending_results(state: PatientState, genes: tuple[str, ...]) -> list[VariantResult]:
-    """The genes' results that are not final yet (FHIR preliminary / registered)."""
+    """The genes' results that are not final yet (FHIR preliminary / registered / unknown)."""
     return [v for v in state.biomarkers.not_final if v.gene in genes]
 
 
@@ -445,7 +447,8 @@ def awaiting_final(state: PatientState, genes: tuple[str, ...], germline: bool =
     """The results not final yet that are all a test of `genes` waits on: each gene without a
     final result has one (FHIR R4 ObservationStatus: registered = "the existence of the
     observation is registered, but there is no result yet", preliminary = "not all results are
-    final": the test is done or under way, a new order would repeat it). [] when a test is
+    final", unknown = the source system does not know which status applies: the test is done
+    or under way, a new order would repeat it). [] when a test is
     needed: a gene has no result at all, or final results that leave it open (negative in
     plasma ctDNA only: not wild-type, test tissue, C.3 row 2; an ESR1 result not shown to be
     current, C.3 row 18; a germline BRCA variant without a classification: ask the laboratory).

@@ -98,8 +98,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     esr1-undated                  ESR1 result without a date (or only on archival tissue
                                   without a collection date) and no endocrine
                                   progression documented: currency unknown
-    genomic-result-not-final      a variant result whose Observation.status is preliminary or
-                                  registered (FHIR R4 ObservationStatus: not final; or whose
+    genomic-result-not-final      a variant result whose Observation.status is preliminary,
+                                  registered or unknown (FHIR R4 ObservationStatus: not
+                                  (known to be) final; a missing status reads as final; or whose
                                   significance comes from a DiagnosticImplication that is not
                                   final): kept in Biomarkers.not_final, read as no result
                                   (selects nothing, rules out nothing); named here
@@ -483,7 +484,7 @@ def build_patient_state(
     # a visceral crisis treated by a later line is history, not the current state (CR C.1, C.2)
     _step(ctx, "visceral crisis", lambda: visceral_crisis_currency(disease, therapy, as_of), _nothing)
     factors = _step(ctx, "patient factors", lambda: build_factors(ctx, therapy), PatientFactors)
-    # a result that is not final (FHIR preliminary / registered) decides nothing until it is
+    # a result that is not final (FHIR preliminary / registered / unknown) decides nothing until it is
     biomarkers = Biomarkers(results=[v for v in variants if v.status_not_final is None],
                             not_final=[v for v in variants if v.status_not_final is not None])
     _step(ctx, "currency", lambda: _esr1_currency(ctx, biomarkers, therapy), _nothing)

@@ -285,21 +285,26 @@ def _specimen_kind(text: str) -> str:
     return "unknown"
 
 
-# FHIR R4 ObservationStatus codes that say a result is not final: "registered" (the
-# observation exists, no result yet available), "preliminary" (verified early results
-# are available, but not all results are final). final / amended / corrected are final;
-# cancelled and entered-in-error are never read (build._status_skip).
-NOT_FINAL_STATUSES = frozenset({"preliminary", "registered"})
+# FHIR R4 ObservationStatus codes that say a result is not (known to be) final: "registered"
+# (the observation exists, no result yet available), "preliminary" (verified early results
+# are available, but not all results are final), "unknown" (the authoring/source system does
+# not know which of the status values currently applies: it cannot be read as final).
+# final / amended / corrected are final; cancelled and entered-in-error are never read
+# (build._status_skip).
+NOT_FINAL_STATUSES = frozenset({"preliminary", "registered", "unknown"})
 
 
 def _not_final(obs: dict[str, Any]) -> str | None:
+    # a missing status is read as final: Observation.status is required (1..1) in R4, but
+    # senders often omit it on results that are final, and reading every such result as
+    # not final would drop most real genomic data; an explicit "unknown" is not read so
     status = obs.get("status")
     return status if type(status) is str and status in NOT_FINAL_STATUSES else None
 
 
 def build_variants(ctx: Ctx) -> list[VariantResult]:
-    """Every variant result; a result whose Observation is not final (status preliminary or
-    registered, or a significance read from a DiagnosticImplication that is not final) has
+    """Every variant result; a result whose Observation is not final (status preliminary,
+    registered or unknown, or a significance read from a DiagnosticImplication that is not final) has
     status_not_final set (build puts it in Biomarkers.not_final)."""
     results: list[VariantResult] = []
     implications: dict[str, str] = {}  # variant observation id -> significance

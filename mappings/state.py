@@ -180,9 +180,11 @@ class VariantResult(BaseModel):
     archival_without_collection_date: bool = False
     # the Observation's status says the result is not final (FHIR R4 ObservationStatus:
     # "preliminary" = verified early results, not all final; "registered" = no result yet
-    # available): such a result decides nothing until final. mappings: kept out of
-    # Biomarkers.results, in Biomarkers.not_final; cards name it where the question is open.
-    status_not_final: Literal["preliminary", "registered"] | None = None
+    # available; "unknown" = the source system does not know which status applies, so it is
+    # not known to be final): such a result decides nothing until final. mappings: kept out
+    # of Biomarkers.results, in Biomarkers.not_final; cards name it where the question is
+    # open. A missing status is read as final (genomics._not_final).
+    status_not_final: Literal["preliminary", "registered", "unknown"] | None = None
 
     @property
     def actionable(self) -> bool:

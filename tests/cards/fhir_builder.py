@@ -178,11 +178,12 @@ class FhirPatient:
     def variant(self, gene: str, protein: str | None = None, *, origin: str = "somatic",
                 specimen: str = "ctdna", on: str = "2025-06-01", detected: bool = True,
                 significance: str | None = "pathogenic", specimen_text: str | None = None,
-                collected: str | None = None, status: str = "final",
+                collected: str | None = None, status: str | None = "final",
                 change_type: tuple[str, str] | None = None) -> "FhirPatient":
         """specimen_text: the specimen's own description instead of the usual one for `specimen`;
         collected: the Specimen's collection.collectedDateTime (a Specimen resource is added, its
-        type text the description); status: Observation.status (FHIR R4 ObservationStatus);
+        type text the description); status: Observation.status (FHIR R4 ObservationStatus; None:
+        no status);
         change_type: a 48019-4 DNA change type answer (Sequence Ontology code, display)."""
         comps = [{"code": _cc(LOINC, "48018-6", "Gene studied [ID]"),
                   "valueCodeableConcept": _cc(HGNC, HGNC_IDS[gene], gene)}]
@@ -209,7 +210,10 @@ class FhirPatient:
                       "collection": {"collectedDateTime": collected}})
         obs = self._obs(f"var-{gene.lower()}", _cc(LOINC, "69548-6", "Genetic variant assessment"), on,
                         valueCodeableConcept=value, component=comps, specimen=specimen_ref)
-        obs["status"] = status
+        if status is None:
+            del obs["status"]  # senders omit it (required in R4)
+        else:
+            obs["status"] = status
         self._variant_ids[gene] = obs["id"]
         return self
 

@@ -664,6 +664,34 @@ def test_fhir_a_somatic_brca_result_not_final_yet_does_not_stand_for_the_germlin
     assert len(_pre_selected(test)) == 1 and "Awaiting the final report" not in test["detail"]
 
 
+def test_fhir_a_pik3ca_detection_whose_status_is_unknown_selects_nothing_and_is_awaited_with_its_status_named():
+    # FHIR R4 ObservationStatus "unknown": the source system does not know which status
+    # applies, so the result is not known to be final; it was read as final, offering alpelisib
+    p = (after_ai_cdk46i("pp-pik3ca-status-unknown")
+         .variant("PIK3CA", "p.His1047Arg", specimen="tissue", status="unknown")
+         .variant("AKT1", detected=False, specimen="tissue").variant("PTEN", detected=False, specimen="tissue"))
+    state, cards = run(p)
+    found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, status unknown, not known to be final)"
+    assert "PIK3CA p.His1047Arg detected (2025-06-01, status unknown)" in next(
+        g.message for g in state.gaps if g.code == "genomic-result-not-final")
+    assert "alpelisib-fulvestrant" not in regimen_topics(cards)
+    test = card(cards, "test-pik3ca-akt1-pten")
+    assert f"- {found}: the final result decides — Observation/" in test["detail"]
+    assert _pre_selected(test) == [] and _awaiting(found) in test["detail"].splitlines()
+    order = _biomarker_card(state, [_draft("alpelisib", "pi3k-akt-mtor", "2169285"),
+                                    _draft("fulvestrant", "fulvestrant", "282357")])
+    assert order["summary"] == "Alpelisib: PIK3CA mutation result not final yet — label requires it"
+
+
+def test_fhir_a_pik3ca_detection_without_a_status_is_still_read_as_final():
+    # status is required in R4 but often omitted on final results: read as final, as before
+    p = (after_ai_cdk46i("pp-pik3ca-no-status").variant("PIK3CA", "p.His1047Arg", specimen="tissue", status=None)
+         .variant("AKT1", detected=False, specimen="tissue").variant("PTEN", detected=False, specimen="tissue"))
+    state, cards = run(p)
+    assert state.biomarkers.status("PIK3CA") == "detected"
+    assert "test-pik3ca-akt1-pten" not in topics(cards) and "alpelisib-fulvestrant" in regimen_topics(cards)
+
+
 def test_fhir_the_serd_caution_on_an_archival_esr1_detection_does_not_say_it_predates_or_show_a_bare_later_date():
     # the caution read "The ESR1 result predates the most recent endocrine therapy ... Patient: ESR1
     # result cannot be shown to follow the progression ... on 2025-05-20 ... (latest ESR1 result

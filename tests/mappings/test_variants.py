@@ -109,6 +109,24 @@ def test_a_preliminary_or_registered_variant_result_is_kept_apart_and_decides_no
     assert next(g for g in s.gaps if g.code == "pik3ca-not-tested").message == "No final PIK3CA result."
 
 
+def test_a_variant_result_whose_status_is_unknown_is_not_read_as_final():
+    # FHIR R4 ObservationStatus "unknown": the source system does not know which status applies
+    s = build_patient_state([patient(), variant("HGNC:8975", "PIK3CA", status="unknown")], PID)
+    assert s.biomarkers.status("PIK3CA") == "not-tested"
+    assert [(r.gene, r.status_not_final) for r in s.biomarkers.not_final] == [("PIK3CA", "unknown")]
+    gap = next(g for g in s.gaps if g.code == "genomic-result-not-final")
+    assert gap.message.startswith("PIK3CA variant detected (2021-06-01, status unknown): not final")
+
+
+def test_a_variant_result_without_a_status_is_still_read_as_final():
+    # status is required in R4, but senders omit it on final results
+    v = variant("HGNC:8975", "PIK3CA")
+    del v["status"]
+    s = build_patient_state([patient(), v], PID)
+    assert s.biomarkers.status("PIK3CA") == "detected" and s.biomarkers.not_final == []
+    assert "genomic-result-not-final" not in {g.code for g in s.gaps}
+
+
 def test_a_variant_whose_significance_comes_from_a_preliminary_implication_is_not_final():
     v = variant("HGNC:8975", "PIK3CA", rid="pik3ca-var")
     impl = observation(cc(text="Diagnostic implication"), "2021-06-01", status="preliminary",
