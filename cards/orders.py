@@ -131,8 +131,8 @@ from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
 from cards.render import cite, clip, medication_request, service_request
 from cards.rules import (
-    PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, evaluate_rule, fmt_date,
-    latest_date_text, variant_name, written_on,
+    PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, esr1_pending, evaluate_rule,
+    fmt_date, latest_date_text, variant_name, written_on,
 )
 
 RULES_FILE = Path(__file__).resolve().parent / "knowledge" / "order_rules.yaml"
@@ -1006,7 +1006,10 @@ class _Checker:
         # preliminary / registered / unknown), or a PTEN change the report does not call an inactivation
         cited = {s.reference for _, f in items for s in f.sources}
         bm = self.state.biomarkers
-        not_final = [v for v in bm.not_final if any(s.reference in cited for s in v.sources)]
+        # (an ESR1 one taken before the ESR1 reference is named as not counting, C.3 row 18: not this)
+        older = esr1_pending(self.state)[1]
+        not_final = [v for v in bm.not_final if any(s.reference in cited for s in v.sources)
+                     and not any(v is o for o in older)]
         unclear = [v for v in bm.results if v.result == "detected" and v.alteration_unclear
                    and v.superseded_on is None and any(s.reference in cited for s in v.sources)]
         # every gene has a final result: the report answers the question, not a new test

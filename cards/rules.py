@@ -19,7 +19,7 @@ from typing import Callable, NamedTuple
 from mappings.state import (
     ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, ENDOCRINE_CLASSES, FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT,
     LINE_CLASSES, Disease, LabValue, PatientState, Source, TherapyLine, VariantResult, range_text,
-    bound_reaches, date_written, day_written_last, written_last,
+    bound_reaches, date_written, day_written_last, esr1_result_current, written_last,
 )
 
 NSAI = {"letrozole", "anastrozole"}
@@ -418,11 +418,13 @@ def pending_results(state: PatientState, genes: tuple[str, ...]) -> list[Variant
 
 
 def _open_while_not_final(state, ctx, f: Finding, genes: tuple[str, ...],
-                          selects: Callable[[VariantResult], bool] = lambda v: v.actionable_if_final) -> Finding:
+                          selects: Callable[[VariantResult], bool] = lambda v: v.actionable_if_final,
+                          pending: list[VariantResult] | None = None) -> Finding:
     """A result that is not final yet decides nothing (FHIR R4: preliminary = "not all results
     are final"): one that would select the drug leaves an undecided or negative question open,
-    and where the question is open every such result of the genes is named. A final hit decides."""
-    pending = pending_results(state, genes)
+    and where the question is open every such result of the genes is named. A final hit decides.
+    pending: the results that count (default: every result of the genes not final yet)."""
+    pending = pending_results(state, genes) if pending is None else pending
     if not pending or f.value is True:
         return f
     named = pending if f.value is None else [v for v in pending if selects(v)]
@@ -443,15 +445,47 @@ PREDICATE_GENES: dict[str, tuple[tuple[str, ...], bool]] = {
 }
 
 
+def esr1_pending(state: PatientState) -> tuple[list[VariantResult], list[VariantResult]]:
+    """The ESR1 results not final yet, as (current, not current): a specimen taken after the
+    ESR1 reference (the latest progression on endocrine therapy, TherapyHistory.esr1_reference)
+    is the re-test under way; an older, undated or archival one would not be current even once
+    final (C.3 row 18; mappings.state.esr1_result_current, the mapping's reading of one result)."""
+    pending = pending_results(state, ("ESR1",))
+    if not pending:
+        return [], []
+    ref = state.therapy.esr1_reference()
+    current = [v for v in pending if esr1_result_current(v, ref)]
+    return current, [v for v in pending if not any(v is c for c in current)]
+
+
+def esr1_not_current_pending_text(state: PatientState, ctx: Context, results: list[VariantResult]) -> str:
+    """"ESR1 p.Asp538Gly detected (..., preliminary result, not final): the result predates the
+    progression ... on 2025-05-20, so even once final it is not a current ESR1 result (C.3 row
+    18)", for ESR1 results not final yet that esr1_pending does not count; "" for none."""
+    ref = esr1_reference_of(state, ctx)
+    follow = f"follow {ref.text}" if ref.documented else "be current"
+    out = []
+    for v in results:
+        timing = (f"cannot be shown to {follow} ({ARCHIVAL_ESR1_WHY})" if v.archival_without_collection_date
+                  else f"is undated, so it cannot be shown to {follow}" if v.date is None
+                  else f"{ref.predates(v.date)} {ref.text}")
+        out.append(f"{variant_text(state, ctx, v)}: the result {timing}, so even once final it is not a current "
+                   "ESR1 result" + ("" if v.archival_without_collection_date else " (C.3 row 18)"))  # cited once
+    return "; ".join(out)
+
+
 def awaiting_final(state: PatientState, genes: tuple[str, ...], germline: bool = False) -> list[VariantResult]:
     """The results not final yet that are all a test of `genes` waits on: each gene without a
     final result has one (FHIR R4 ObservationStatus: registered = "the existence of the
     observation is registered, but there is no result yet", preliminary = "not all results are
     final", unknown = the source system does not know which status applies: the test is done
     or under way, a new order would repeat it). [] when a test is
-    needed: a gene has no result at all, or final results that leave it open (negative in
-    plasma ctDNA only: not wild-type, test tissue, C.3 row 2; an ESR1 result not shown to be
-    current, C.3 row 18; a germline BRCA variant without a classification: ask the laboratory).
+    needed: a gene has no result at all, or final results that leave it open and no result
+    not final yet that closes it: a negative in plasma ctDNA only (not wild-type, C.3 row 2)
+    waits on a pending TISSUE result only (the tissue reflex under way); an ESR1 result not
+    shown to be current (C.3 row 18) on a pending one taken after the ESR1 reference (the
+    re-test under way: esr1_pending; an older pending ESR1 result never counts); a germline
+    BRCA variant without a classification on none (ask the laboratory).
     germline: only germline results answer (BRCA1/2 for the PARP inhibitors).
     One reading for patient-view's testing cards and the order hooks' biomarker cards."""
     bm = state.biomarkers
@@ -459,14 +493,24 @@ def awaiting_final(state: PatientState, genes: tuple[str, ...], germline: bool =
     out: list[VariantResult] = []
     for g in genes:
         final = [v for v in bm.for_gene(g) if not germline or v.origin == "germline"]
+        if germline:
+            pending = [v for v in pending_results(state, (g,)) if v.origin == "germline"]
+        elif g == "ESR1":
+            pending = esr1_pending(state)[0]
+        else:
+            pending = pending_results(state, (g,))
         if final:
-            answered = (g in germline_tested if germline
-                        else bm.esr1_current is True if g == "ESR1"
-                        else bm.status(g) != "not-detected-ctdna-only")
-            if not answered:
+            if germline:
+                if g in germline_tested:
+                    continue
                 return []
-            continue
-        pending = [v for v in pending_results(state, (g,)) if not germline or v.origin == "germline"]
+            if g == "ESR1":
+                if bm.esr1_current is True:
+                    continue
+            elif bm.status(g) != "not-detected-ctdna-only":
+                continue
+            else:
+                pending = [v for v in pending if v.specimen == "tissue"]
         if not pending:
             return []
         out += pending
@@ -485,8 +529,7 @@ def esr1_mutated(state, ctx):
     # ESR1: plasma ctDNA is the preferred specimen (ASCO 2023 rapid update), so a
     # ctDNA negative is a negative; the tissue reflex applies to PIK3CA/AKT1/PTEN
     # (ASCO 2021: "if no mutation is found in cell-free DNA, test tissue").
-    f = _open_while_not_final(state, ctx, _gene_finding(state, ctx, ("ESR1",), "ESR1", ctdna_negative_is_negative=True),
-                              ("ESR1",))
+    f = _gene_finding(state, ctx, ("ESR1",), "ESR1", ctdna_negative_is_negative=True)
     if f.value is False and state.biomarkers.esr1_current is False:
         # a negative from before the ESR1 reference (the latest progression on endocrine
         # therapy or end of a metastatic endocrine line, TherapyHistory.esr1_reference) does
@@ -498,8 +541,15 @@ def esr1_mutated(state, ctx):
         latest = max((v.date for v in esr1 if v.date and not v.archival_without_collection_date), default=None)
         timing = (esr1_archival_timing(ref) if latest is None and any(v.archival_without_collection_date for v in esr1)
                   else f"{ref.predates(latest)} {ref.text}")
-        return Finding(None, f"{f.text}: the result {timing}, a current ESR1 result is needed",
-                       _srcs(f.sources, ref.sources))
+        f = Finding(None, f"{f.text}: the result {timing}, a current ESR1 result is needed",
+                    _srcs(f.sources, ref.sources))
+    # a result not final yet decides nothing; one taken before the ESR1 reference would not
+    # decide even once final (not current, C.3 row 18): named as such, it leaves f as it is
+    current, older = esr1_pending(state)
+    f = _open_while_not_final(state, ctx, f, ("ESR1",), pending=current)
+    if older and f.value is not True:
+        f = Finding(f.value, "; ".join(t for t in (f.text, esr1_not_current_pending_text(state, ctx, older)) if t),
+                    _srcs(f.sources, *(v.sources for v in older)))
     return f
 
 

@@ -18,8 +18,8 @@ from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     LAB_NAMES, PI3K_PATHWAY_GENES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant,
-    esr1_archival_timing, esr1_reference_of, evaluate_rule, fmt_date, germline_brca_tested, line_start_text,
-    not_final_text, pending_results, undecided_labs, untested_text,
+    esr1_archival_timing, esr1_not_current_pending_text, esr1_pending, esr1_reference_of, evaluate_rule, fmt_date,
+    germline_brca_tested, line_start_text, not_final_text, pending_results, undecided_labs, untested_text,
 )
 
 
@@ -223,10 +223,18 @@ def esr1_test_needed(state, ctx, status, by_topic):
         return None
     results = bm.for_gene("ESR1")
     stale_detection = False
+    # results not final yet: one taken after the ESR1 reference is the (re-)test under way
+    # (named, and awaited by _awaiting); an older one would not be current even once final
+    # (C.3 row 18): named as not counting, the test stays pre-selected
+    current, older = esr1_pending(state)
+    not_counting = ([Finding(None, esr1_not_current_pending_text(state, ctx, older),
+                             tuple(s for v in older for s in v.sources))] if older else [])
     if not results:
-        pending = pending_results(state, ("ESR1",))  # not final: the test is still asked for
-        why = Finding(None, untested_text(state, ["ESR1"], not_final_text(state, ctx, pending)),
-                      tuple(s for v in pending for s in v.sources))
+        # not final: the test is still asked for
+        why = Finding(None, untested_text(state, ["ESR1"], not_final_text(state, ctx, current),
+                                          *(f.text for f in not_counting)),
+                      tuple(s for v in current + older for s in v.sources))
+        not_counting = []
     elif bm.actionable("ESR1"):
         # a detection from before the latest progression on (or end of) endocrine therapy:
         # still read as ESR1-mutated (the SERD cards say it predates), but C.3 row 18 asks
@@ -264,13 +272,13 @@ def esr1_test_needed(state, ctx, status, by_topic):
         return None
     when = ("at progression on the current line" if ctx.current_line is not None
             else "now (progression/recurrence on endocrine therapy)")
-    reasons = [why, Finding(True, f"{et.text}; test {when}", et.sources)]
+    reasons = [why, *not_counting, Finding(True, f"{et.text}; test {when}", et.sources)]
     serds = ("elacestrant", "imlunestrant", "vepdegestrant")
     if stale_detection:
         # the SERDs are offered on the older detection: the re-test confirms them
         offered = [_regimen_named(by_topic[t]) for t in serds if t in by_topic and by_topic[t].status == "fits"]
-        return TestNeed("test-esr1", TESTS["test-esr1"], reasons, _orders("test-esr1", None),
-                        waiting=offered, verb="confirms")
+        return _awaiting(TestNeed("test-esr1", TESTS["test-esr1"], reasons, _orders("test-esr1", None),
+                                  waiting=offered, verb="confirms"), state, ctx, ("ESR1",))
     return _awaiting(TestNeed("test-esr1", TESTS["test-esr1"], reasons, _orders("test-esr1", None),
                               waiting=_waiting(by_topic, serds, ("ESR1",))), state, ctx, ("ESR1",))
 

@@ -170,15 +170,15 @@ from mappings.fhir import as_list, codings, printable_clip, ref_id, text_of
 from mappings.genomics import build_variants
 from mappings.markers import build_markers
 from mappings.state import (
-    ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap, HER2Status, PatientFactors, PatientState,
-    ReceptorStatus, Source, TherapyHistory, VariantResult, draft_entry_id,
+    ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap,
+    HER2Status, PatientFactors, PatientState, ReceptorStatus, Source, TherapyHistory, VariantResult, draft_entry_id,
+    esr1_result_current,
 )
 from mappings.therapy import (
     build_therapy, bundle_index, drug_concept_readable, find_in_bundle, medication_conflict, medication_readable,
     resolve_medication, to_drug,
 )
 
-ESR1_PROGRESSION_TOLERANCE_DAYS = 14
 _SUBJECT_FIELDS = ("subject", "patient", "beneficiary")
 _MAX_DEPTH = 4
 
@@ -541,8 +541,7 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
         return
     # a reference written without a day ("2025") is any day of it: a result current only
     # if it follows the last (C.3 row 18; DESIGN: ambiguous data are not read the hopeful way)
-    limit = ref.latest - dt.timedelta(days=ESR1_PROGRESSION_TOLERANCE_DAYS)
-    current = [r for r in dated if r.date >= limit]  # type: ignore[operator]
+    current = [r for r in dated if esr1_result_current(r, ref)]
     bm.esr1_current = bool(current)
     if current and not any(r.actionable for r in current):
         # the current results decide (C.3 row 18): an older detection is not current, and

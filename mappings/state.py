@@ -393,6 +393,25 @@ class EndocrineEvent(BaseModel):
         return "on " + self.date.isoformat() if self.date_last is None else range_text(self.date, self.date_last)
 
 
+# an ESR1 specimen taken up to this many days before its reference date (the latest
+# progression on endocrine therapy, TherapyHistory.esr1_reference) still counts as taken at
+# that progression: the mapping's tolerance for a progression dated a little after the draw
+# (no source gives a number; unchanged, moved here from build.py to be read once)
+ESR1_PROGRESSION_TOLERANCE_DAYS = 14
+
+
+def esr1_result_current(result: "VariantResult", ref: EndocrineEvent | None) -> bool:
+    """Whether one ESR1 result's specimen is shown to be taken after `ref` (CR C.3 row 18:
+    "current" only if collected after the most recent endocrine exposure and at/after the
+    latest progression): dated, not on archival or primary-tumour tissue without a collection
+    date, and on or after ref.latest less the tolerance; with no reference, any dated result.
+    The one reading of a single result, for the mapping's decision (build._esr1_currency) and
+    for a result not final yet that the cards weigh as a re-test under way."""
+    if result.date is None or result.archival_without_collection_date:
+        return False
+    return ref is None or result.date >= ref.latest - dt.timedelta(days=ESR1_PROGRESSION_TOLERANCE_DAYS)
+
+
 def range_text(first: dt.date, last: dt.date) -> str:
     """A date known only to lie between first and last, as written: "in 2024", "in 2024-06",
     else "between 2024-01-01 and 2024-03-10"."""

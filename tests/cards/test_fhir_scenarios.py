@@ -664,6 +664,53 @@ def test_fhir_a_somatic_brca_result_not_final_yet_does_not_stand_for_the_germlin
     assert len(_pre_selected(test)) == 1 and "Awaiting the final report" not in test["detail"]
 
 
+# An older ESR1 result (final, before the latest progression) and a newer one not final yet: a
+# specimen taken after the ESR1 reference is the re-test under way (C.3 row 18); one taken before
+# it would not be current even once final, so the re-test stays pre-selected.
+
+_ESR1_OLD_NEGATIVE = "ESR1 not detected (somatic, plasma ctDNA, 2024-06-01)"
+_PROGRESSION = "the progression on metastatic line 1 (letrozole + ribociclib) on 2025-05-20"
+
+
+def test_fhir_a_preliminary_esr1_result_collected_after_the_progression_is_the_re_test_under_way_and_none_is_pre_selected():
+    # the re-test was pre-selected beside an older negative, and the testing card never named it
+    p = (after_ai_cdk46i("pp-esr1-old-neg-prelim-new").variant("ESR1", detected=False, on="2024-06-01")
+         .variant("ESR1", "p.Asp538Gly", on="2025-06-20", collected="2025-06-01", status="preliminary"))
+    state, cards = run(p)
+    found = "ESR1 p.Asp538Gly detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, preliminary result, not final)"
+    test = card(cards, "test-esr1")
+    assert f"- Last ESR1 result predates {_PROGRESSION}: {_ESR1_OLD_NEGATIVE} — Observation/" in test["detail"]
+    assert test["suggestions"] and _pre_selected(test) == [] and _awaiting(found) in test["detail"].splitlines()
+    order = _biomarker_card(state, _ELACESTRANT)
+    assert order["summary"] == "Elacestrant: current ESR1 mutation result not final yet — label requires it"
+    assert order["suggestions"] and _pre_selected(order) == [] and _awaiting(found) in order["detail"].splitlines()
+    assert (f"- No actionable ESR1 alteration ({_ESR1_OLD_NEGATIVE}): the result predates {_PROGRESSION}, a current "
+            f"ESR1 result is needed; {found}: the final result decides — Observation/") in order["detail"]
+
+
+@pytest.mark.parametrize("collected,specimen_text,found,timing", [
+    ("2025-01-01", None, "plasma ctDNA, pathogenic, 2025-01-01", f"predates {_PROGRESSION}, so even once final it is "
+     "not a current ESR1 result (C.3 row 18)"),
+    (None, "Archival primary tumour block (FFPE)",
+     "archival or primary-tumour tissue without a collection date, pathogenic, result of 2025-06-20",
+     f"cannot be shown to follow {_PROGRESSION} (archival primary tissue is not suitable: ESR1 mutations emerge "
+     "under endocrine therapy, C.3 row 18), so even once final it is not a current ESR1 result")])
+def test_fhir_a_preliminary_esr1_result_from_before_the_progression_or_undated_is_named_as_not_counting_and_the_re_test_stays_pre_selected(
+        collected, specimen_text, found, timing):
+    p = (after_ai_cdk46i(f"pp-esr1-old-neg-prelim-{collected}").variant("ESR1", detected=False, on="2024-06-01")
+         .variant("ESR1", "p.Asp538Gly", on="2025-06-20", collected=collected, status="preliminary",
+                  specimen="tissue" if specimen_text else "ctdna", specimen_text=specimen_text))
+    state, cards = run(p)
+    not_counting = f"ESR1 p.Asp538Gly detected (somatic, {found}, preliminary result, not final): the result {timing}"
+    test = card(cards, "test-esr1")
+    assert _pre_selected(test) == ["Order ESR1 mutation analysis, plasma cell-free DNA (ctDNA) NGS (e.g. Guardant360 CDx)"]
+    assert f"- {not_counting} — Observation/" in test["detail"] and "Awaiting the final report" not in test["detail"]
+    order = _biomarker_card(state, _ELACESTRANT)
+    assert order["summary"] == "Elacestrant: current ESR1 mutation result not documented — label requires it"
+    assert len(_pre_selected(order)) == 1 and f"a current ESR1 result is needed; {not_counting} — " in order["detail"]
+    assert "the final result decides" not in order["detail"]
+
+
 def test_fhir_a_pik3ca_detection_whose_status_is_unknown_selects_nothing_and_is_awaited_with_its_status_named():
     # FHIR R4 ObservationStatus "unknown": the source system does not know which status
     # applies, so the result is not known to be final; it was read as final, offering alpelisib
