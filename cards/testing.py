@@ -295,6 +295,15 @@ def _nothing_actionable(bm, genes: tuple[str, ...], where: str = "", lower: bool
     return text[:1].lower() + text[1:] if lower else text
 
 
+def _pending_answers(state: PatientState, untested: list[str], ctdna_only: list[str]) -> list:
+    """The PI3K-pathway results not final yet that may answer what is open: any of a gene not
+    tested; a TISSUE one of a gene negative in plasma ctDNA only (the tissue reflex under way,
+    C.3 row 2; another plasma result would not close it); one that would select once final (a
+    preliminary detection after a final negative: alpelisib waits on it)."""
+    return [v for v in pending_results(state, PI3K_PATHWAY_GENES)
+            if v.gene in untested or v.actionable_if_final or (v.gene in ctdna_only and v.specimen == "tissue")]
+
+
 @rule
 def pi3k_pathway_test_needed(state, ctx, status, by_topic):
     if not status.in_pathway:
@@ -322,12 +331,15 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
     elif pik == "not-detected-ctdna-only":
         reasons = [Finding(None, f"{_nothing_actionable(bm, ('PIK3CA',), ' in plasma ctDNA only')}: ctDNA "
                                  "negative is not wild-type (low tumour fraction); test tumour tissue", srcs)]
+        # a tissue result not final yet is the reflex under way (_awaiting: none pre-selected
+        # when it answers every gene): named
+        pending = _pending_answers(state, untested, ["PIK3CA", *ctdna_only])
+        if pending:
+            reasons.append(Finding(None, not_final_text(state, ctx, pending),
+                                   tuple(s for v in pending for s in v.sources)))
         orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "tissue"), False, 0
     elif others:
-        # results not final yet: any of a gene not tested, and a PIK3CA one that would select
-        # once final (a preliminary detection after a final negative: alpelisib waits on it)
-        pending = [v for v in pending_results(state, PI3K_PATHWAY_GENES)
-                   if v.gene in untested or v.actionable_if_final]
+        pending = _pending_answers(state, untested, ctdna_only)
         open_ = ([untested_text(state, untested, not_final_text(state, ctx, pending))] if untested or pending else []) + \
             ([f"{_nothing_actionable(bm, tuple(ctdna_only), ' in plasma ctDNA only', lower=True)} (not wild-type)"]
              if ctdna_only else [])

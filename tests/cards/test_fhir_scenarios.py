@@ -711,6 +711,61 @@ def test_fhir_a_preliminary_esr1_result_from_before_the_progression_or_undated_i
     assert "the final result decides" not in order["detail"]
 
 
+# A negative in plasma ctDNA only is not wild-type (C.3 row 2, ASCO 2021: test tumour tissue):
+# a tissue result of the same gene not final yet is that tissue reflex under way.
+
+def _tissue_pending(gene: str) -> str:
+    return f"{gene} not detected (somatic, tissue, 2025-06-20, registered, no final result yet)"
+
+
+def test_fhir_a_pik3ca_negative_in_plasma_only_with_its_tissue_result_registered_is_awaited_with_no_tissue_test_pre_selected():
+    # the tissue test was pre-selected again and the testing card did not name the tissue result
+    p = (after_ai_cdk46i("pp-pik3ca-ctdna-tissue-registered").variant("PIK3CA", detected=False, specimen="ctdna")
+         .variant("AKT1", detected=False, specimen="tissue").variant("PTEN", detected=False, specimen="tissue")
+         .variant("PIK3CA", detected=False, specimen="tissue", on="2025-06-20", status="registered"))
+    state, cards = run(p)
+    test = card(cards, "test-pik3ca-akt1-pten")
+    assert test["suggestions"][0]["label"] == (
+        "Order PIK3CA, AKT1 and PTEN alteration testing, tumour tissue NGS (e.g. FoundationOne CDx)")
+    assert f"- {_tissue_pending('PIK3CA')}: the final result decides — Observation/" in test["detail"]
+    assert _pre_selected(test) == [] and _awaiting(_tissue_pending("PIK3CA")) in test["detail"].splitlines()
+    for drafts in (_CAPI_FULV, [_draft("alpelisib", "pi3k-akt-mtor", "2169285"),
+                                _draft("fulvestrant", "fulvestrant", "282357")]):
+        order = _biomarker_card(state, drafts)
+        assert order["suggestions"] and _pre_selected(order) == []
+        assert _awaiting(_tissue_pending("PIK3CA")) in order["detail"].splitlines()
+
+
+def test_fhir_pik3ca_akt1_and_pten_negative_in_plasma_only_with_all_three_tissue_results_registered_are_awaited():
+    p = after_ai_cdk46i("pp-pi3k-ctdna-tissue-registered")
+    for gene in ("PIK3CA", "AKT1", "PTEN"):
+        p.variant(gene, detected=False, specimen="ctdna")
+    for gene in ("PIK3CA", "AKT1", "PTEN"):
+        p.variant(gene, detected=False, specimen="tissue", on="2025-06-20", status="registered")
+    state, cards = run(p)
+    found = [_tissue_pending(g) for g in ("PIK3CA", "AKT1", "PTEN")]
+    for c in (card(cards, "test-pik3ca-akt1-pten"), _biomarker_card(state, _CAPI_FULV)):
+        assert _pre_selected(c) == [] and _awaiting(*found) in c["detail"].splitlines()
+
+
+def test_fhir_a_tissue_pik3ca_result_registered_does_not_stand_for_akt1_and_pten_negative_in_plasma_only():
+    # the pending tissue result is named, but it answers PIK3CA only: AKT1/PTEN still need tissue
+    p = after_ai_cdk46i("pp-pi3k-ctdna-pik3ca-tissue-registered")
+    for gene in ("PIK3CA", "AKT1", "PTEN"):
+        p.variant(gene, detected=False, specimen="ctdna")
+    p.variant("PIK3CA", detected=False, specimen="tissue", on="2025-06-20", status="registered")
+    state, cards = run(p)
+    test = card(cards, "test-pik3ca-akt1-pten")
+    assert f"- {_tissue_pending('PIK3CA')}: the final result decides — Observation/" in test["detail"]
+    assert len(_pre_selected(test)) == 1 and "Awaiting the final report" not in test["detail"]
+    # a plasma result not final yet is no tissue reflex: not awaited
+    p = after_ai_cdk46i("pp-pik3ca-ctdna-ctdna-registered").variant("PIK3CA", detected=False, specimen="ctdna")
+    p.variant("AKT1", detected=False, specimen="tissue").variant("PTEN", detected=False, specimen="tissue")
+    p.variant("PIK3CA", detected=False, specimen="ctdna", on="2025-06-20", status="registered")
+    _, cards = run(p)
+    assert len(_pre_selected(card(cards, "test-pik3ca-akt1-pten"))) == 1
+
+
 def test_fhir_a_pik3ca_detection_whose_status_is_unknown_selects_nothing_and_is_awaited_with_its_status_named():
     # FHIR R4 ObservationStatus "unknown": the source system does not know which status
     # applies, so the result is not known to be final; it was read as final, offering alpelisib
