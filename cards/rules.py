@@ -376,23 +376,34 @@ def _gene_finding(state: PatientState, ctx: Context, genes: tuple[str, ...], lab
     unclear = "; ".join([f"{variant_text(state, ctx, v)}: capivasertib needs {v.gene} inactivation (C.1 ASCO 2024)"
                          for v in results if v.result == "detected" and v.alteration_unclear
                          and v.superseded_on is None])
+    ctdna_only = [] if ctdna_negative_is_negative else [g for g, s in statuses.items()
+                                                         if s == "not-detected-ctdna-only"]
     if any(s == "not-tested" for s in statuses.values()):
         untested = [g for g, s in statuses.items() if s == "not-tested"]
-        return Finding(None, untested_text(state, untested, unclear), srcs)
+        # a gene negative in plasma only beside them is open too (C.3 row 2): named, not dropped
+        plasma = _ctdna_only_text(state, ctx, "/".join(ctdna_only),
+                                  [v for v in results if v.gene in ctdna_only]) if ctdna_only else ""
+        return Finding(None, untested_text(state, untested, unclear, _lower(plasma)), srcs)
     if unclear:
         return Finding(None, unclear, srcs)
-    if not ctdna_negative_is_negative and any(s == "not-detected-ctdna-only" for s in statuses.values()):
-        # a variant the sender classified VUS/benign was found: say so (it is not "no alteration")
-        found = [v for v in results if v.result == "detected"]
-        what = (f"No actionable {label} alteration in plasma ctDNA only ("
-                + "; ".join([variant_text(state, ctx, v) for v in found]) + ")" if found
-                else f"No {label} alteration in plasma ctDNA only")
-        return Finding(None, f"{what} (ctDNA negative is not wild-type: tissue testing advised)", srcs)
+    if ctdna_only:
+        return Finding(None, _ctdna_only_text(state, ctx, label, results), srcs)
     # the results that decide first: a detection superseded by a current negative (ESR1, C.3
     # row 18) after them, so a clipped order-card summary does not lead with "detected"
     ordered = [v for v in results if v.superseded_on is None] + [v for v in results if v.superseded_on is not None]
     detail = "; ".join([variant_text(state, ctx, v) for v in ordered])
     return Finding(False, f"No actionable {label} alteration ({detail})", srcs)
+
+
+def _ctdna_only_text(state: PatientState, ctx: Context, label: str, results: list[VariantResult]) -> str:
+    """"No PIK3CA/AKT1/PTEN alteration in plasma ctDNA only (ctDNA negative is not wild-type:
+    tissue testing advised)" (C.3 row 2); a variant the sender classified VUS/benign was found:
+    said (it is not "no alteration")."""
+    found = [v for v in results if v.result == "detected"]
+    what = (f"No actionable {label} alteration in plasma ctDNA only ("
+            + "; ".join([variant_text(state, ctx, v) for v in found]) + ")" if found
+            else f"No {label} alteration in plasma ctDNA only")
+    return f"{what} (ctDNA negative is not wild-type: tissue testing advised)"
 
 
 def untested_text(state: PatientState, untested: list[str], *more: str) -> str:

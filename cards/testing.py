@@ -325,9 +325,17 @@ def pi3k_pathway_test_needed(state, ctx, status, by_topic):
         open_ = [untested_text(state, ["PIK3CA", *untested], not_final_text(state, ctx, pending))] + \
             ([f"{_nothing_actionable(bm, tuple(ctdna_only), ' in plasma ctDNA only', lower=True)} (not wild-type)"]
              if ctdna_only else [])
+        orders, alternatives = _orders("test-pik3ca-akt1-pten", "ctdna", "tissue"), True
+        rec = 0
+        if ctdna_only:
+            # a gene negative in plasma only needs tumour tissue (C.3 row 2; ASCO 2021: "if no
+            # mutation is found in cell-free DNA, testing in tumor tissue"), and the tissue test
+            # covers all three genes (tests.yaml): a new plasma test would leave that gene open
+            rec = next(i for i, o in enumerate(orders) if o.when == "tissue")
+            open_[-1] += (": the tumour tissue test is pre-selected, as it tests PIK3CA, AKT1 and PTEN at once "
+                          "(C.3 row 2)")
         reasons = [Finding(None, "; ".join(open_), tuple(s for v in pending for s in v.sources)
                            + tuple(s for g in ctdna_only for v in bm.for_gene(g) for s in v.sources))]
-        orders, alternatives, rec = _orders("test-pik3ca-akt1-pten", "ctdna", "tissue"), True, 0
     elif pik == "not-detected-ctdna-only":
         reasons = [Finding(None, f"{_nothing_actionable(bm, ('PIK3CA',), ' in plasma ctDNA only')}: ctDNA "
                                  "negative is not wild-type (low tumour fraction); test tumour tissue", srcs)]

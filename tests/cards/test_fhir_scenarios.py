@@ -766,6 +766,30 @@ def test_fhir_a_tissue_pik3ca_result_registered_does_not_stand_for_akt1_and_pten
     assert len(_pre_selected(card(cards, "test-pik3ca-akt1-pten"))) == 1
 
 
+_PI3K_TISSUE = "Order: PIK3CA, AKT1 and PTEN alteration testing, tumour tissue NGS (e.g. FoundationOne CDx)"
+_PI3K_CTDNA = "Order: PIK3CA, AKT1 and PTEN alteration testing, plasma ctDNA NGS (e.g. FoundationOne Liquid CDx)"
+
+
+@pytest.mark.parametrize("gene,others", [("AKT1", "PIK3CA/PTEN"), ("PTEN", "PIK3CA/AKT1")])
+def test_fhir_a_plasma_only_akt1_or_pten_negative_with_pik3ca_untested_pre_selects_the_tissue_test_and_the_order_card_names_it(
+        gene, others):
+    # the plasma test was pre-selected (it would leave the gene's plasma negative open: C.3 row 2,
+    # ASCO 2021 "if no mutation is found in cell-free DNA, testing in tumor tissue"; the tissue
+    # test covers all three genes), and capivasertib's order card said only "PIK3CA/PTEN not tested"
+    p = after_ai_cdk46i(f"pp-{gene.lower()}-ctdna-pik3ca-untested").variant(gene, detected=False, specimen="ctdna")
+    state, cards = run(p)
+    test = card(cards, "test-pik3ca-akt1-pten")
+    assert [s["label"] for s in test["suggestions"]] == [_PI3K_CTDNA, _PI3K_TISSUE]
+    assert _pre_selected(test) == [_PI3K_TISSUE]
+    assert (f"- {others} not tested; {gene} not detected in plasma ctDNA only (not wild-type): the tumour tissue test "
+            "is pre-selected, as it tests PIK3CA, AKT1 and PTEN at once (C.3 row 2) — Observation/") in test["detail"]
+    order = _biomarker_card(state, _CAPI_FULV)
+    assert [s["label"] for s in order["suggestions"]] == [_PI3K_CTDNA, _PI3K_TISSUE]
+    assert _pre_selected(order) == [_PI3K_TISSUE]
+    assert (f"- {others} not tested; no {gene} alteration in plasma ctDNA only (ctDNA negative is not wild-type: "
+            "tissue testing advised) — Observation/") in order["detail"]
+
+
 def test_fhir_a_pik3ca_detection_whose_status_is_unknown_selects_nothing_and_is_awaited_with_its_status_named():
     # FHIR R4 ObservationStatus "unknown": the source system does not know which status
     # applies, so the result is not known to be final; it was read as final, offering alpelisib
