@@ -666,10 +666,21 @@ def _germline_brca_finding(state, ctx):
     if other:
         return Finding(False, "Somatic-only BRCA variant (not labelled for PARP inhibitors): "
                        + "; ".join([variant_text(state, ctx, v) for v in other]), srcs)
+    # a germline result not final yet (named after this text by _open_while_not_final): the
+    # test is done or under way, so no "not tested" / "not documented" beside it
+    pending = {v.gene for v in pending_results(state, ("BRCA1", "BRCA2")) if v.origin == "germline"}
     if done:
         missing = [g for g in ("BRCA1", "BRCA2") if g not in done]
-        return Finding(None, f"Germline {'/'.join(missing)} not tested (germline {'/'.join(sorted(done))} tested: "
+        opening = (f"No final germline {'/'.join(missing)} result" if set(missing) <= pending
+                   else f"Germline {'/'.join(missing)} not tested")
+        return Finding(None, f"{opening} (germline {'/'.join(sorted(done))} tested: "
                        "no pathogenic variant" + _germline_not_actionable(state, ctx, results) + ")", srcs)
+    if pending:
+        untested = [g for g in ("BRCA1", "BRCA2") if g not in pending]
+        waiting = "BRCA1/2" if not untested else "/".join(sorted(pending))
+        no_final = f"final germline {waiting} result"
+        return Finding(None, f"Germline {'/'.join(untested)} not tested; no {no_final}" if untested
+                       else f"No {no_final}", srcs)
     return Finding(None, "Germline BRCA1/2 status not documented", srcs)
 
 

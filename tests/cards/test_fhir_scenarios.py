@@ -654,6 +654,32 @@ def test_fhir_germline_brca1_registered_with_brca2_untested_still_pre_selects_th
         assert "BRCA1 not detected (germline, blood, 2025-06-01, registered, no final result yet)" in c["detail"]
 
 
+def test_fhir_a_germline_brca_result_not_final_yet_is_not_beside_germline_status_not_documented():
+    # the cards read "Germline BRCA1/2 status not documented; BRCA1 not detected (germline, ...,
+    # registered, no final result yet)": a germline test under way is documented, only not final
+    brca1, brca2 = (f"{g} not detected (germline, blood, 2025-06-01, registered, no final result yet)"
+                    for g in ("BRCA1", "BRCA2"))
+    decides = ": the final result decides"
+    p = after_ai_cdk46i("pp-gbrca1-registered-wording").variant("BRCA1", detected=False, origin="germline",
+                                                                 specimen="blood", status="registered")
+    state, cards = run(p)
+    for c in (card(cards, "test-germline-brca"), _biomarker_card(state, _TALAZOPARIB)):
+        assert f"- Germline BRCA2 not tested; no final germline BRCA1 result; {brca1}{decides} — Observation/" in c["detail"]
+        assert "status not documented" not in c["detail"]
+    p.variant("BRCA2", detected=False, origin="germline", specimen="blood", status="registered")
+    state, cards = run(p)
+    for c in (card(cards, "test-germline-brca"), _biomarker_card(state, _TALAZOPARIB)):
+        assert f"- No final germline BRCA1/2 result; {brca1}; {brca2}{decides} — Observation/" in c["detail"]
+    # BRCA1 final, BRCA2 registered: "Germline BRCA2 not tested" beside its registered result
+    p = (after_ai_cdk46i("pp-gbrca2-registered-wording")
+         .variant("BRCA1", detected=False, origin="germline", specimen="blood")
+         .variant("BRCA2", detected=False, origin="germline", specimen="blood", status="registered"))
+    state, cards = run(p)
+    for c in (card(cards, "test-germline-brca"), _biomarker_card(state, _TALAZOPARIB)):
+        assert (f"- No final germline BRCA2 result (germline BRCA1 tested: no pathogenic variant); {brca2}{decides} — "
+                "Observation/") in c["detail"]
+
+
 def test_fhir_a_somatic_brca_result_not_final_yet_does_not_stand_for_the_germline_test():
     # only a germline result answers the PARP inhibitor labels (C.3 row 7)
     p = after_ai_cdk46i("pp-sbrca-registered")
