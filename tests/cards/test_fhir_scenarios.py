@@ -714,6 +714,16 @@ def test_fhir_a_preliminary_esr1_result_collected_after_the_progression_is_the_r
             f"ESR1 result is needed; {found}: the final result decides — Observation/") in order["detail"]
 
 
+def test_fhir_a_preliminary_esr1_result_after_the_progression_beside_an_older_detection_is_the_confirming_re_test_awaited():
+    p = (after_ai_cdk46i("pp-esr1-old-hit-prelim-new").variant("ESR1", "p.Tyr537Ser", on="2024-06-01")
+         .variant("ESR1", detected=False, on="2025-06-10", status="preliminary"))
+    _, cards = run(p)
+    test = card(cards, "test-esr1")
+    assert test["summary"].startswith("ESR1 mutation testing (plasma ctDNA) — confirms Elacestrant")
+    assert _pre_selected(test) == [] and _awaiting(
+        "ESR1 not detected (somatic, plasma ctDNA, 2025-06-10, preliminary result, not final)") in test["detail"].splitlines()
+
+
 @pytest.mark.parametrize("collected,specimen_text,found,timing", [
     ("2025-01-01", None, "plasma ctDNA, pathogenic, 2025-01-01", f"predates {_PROGRESSION}, so even once final it is "
      "not a current ESR1 result (C.3 row 18)"),
