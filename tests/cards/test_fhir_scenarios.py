@@ -1165,7 +1165,9 @@ def test_fhir_an_infection_written_as_pneumonitis_is_not_ild(text, code):
     assert "ILD/pneumonitis" not in _summary(cards)
 
 
-@pytest.mark.parametrize("text", ["Non-infectious pneumonitis", "Pulmonary fibrosis after COVID-19 pneumonitis"])
+@pytest.mark.parametrize("text", ["Non-infectious pneumonitis", "Pulmonary fibrosis after COVID-19 pneumonitis",
+                                  # an alternative excluded is not the ILD excluded; a history without active ILD
+                                  "Drug-induced pneumonitis, infection excluded", "History of pneumonitis; no active ILD"])
 def test_fhir_non_infectious_pneumonitis_and_fibrosis_after_an_infection_are_still_ild(text):
     _, cards = run(_after_chemo("ild-noninfectious").ild("2023-05-01", text, code=None))
     assert card(cards, "trastuzumab-deruxtecan")["indicator"] == "warning"
