@@ -733,7 +733,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         out.append(f"- {'; '.join(bits)}{cite(srcs)}")
     else:
         out.append("- No diabetes documented")
-    if fa.lung.ild_history:  # with grade, date and the drugs on at the time (as the cautions say)
+    if fa.lung.ild_history or fa.lung.unconfirmed:  # with grade, date and the drugs on at the time (as the cautions say)
         ild = evaluate_rule("ild_history", state, ctx)
         out.append(f"- {ild.text}{cite(ild.sources)}")
     if fa.ecog is not None:

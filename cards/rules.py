@@ -1440,31 +1440,55 @@ def _ild_grade_text(state: PatientState) -> str:
     return grade + {True: ", symptomatic", False: ", asymptomatic", None: ""}[lung.symptomatic]
 
 
+def _ild_unconfirmed_text(lung) -> str:
+    return f"ILD/pneumonitis recorded, not confirmed: {'; '.join(lung.unconfirmed)}"
+
+
 @rule
 def ild_history(state, ctx):
     lung = state.factors.lung
     if not lung.ild_history:
+        if lung.unconfirmed:
+            # a suspicion is not a history, but the ILD cautions must not stay silent on it
+            # (as an unconfirmed diabetes; mappings.factors._lung)
+            return Finding(True, _ild_unconfirmed_text(lung) + ": confirm or refute it before starting",
+                           tuple(lung.unconfirmed_sources))
         return Finding(False, "No ILD/pneumonitis documented", tuple(lung.sources))
-    # the onset date(s) and the drugs on at the time, so every ILD caution names them
-    days = sorted({s.date for s in lung.sources if s.date})
+    # the onset date(s) as written, whether it resolved, and the drugs on at the time, so
+    # every ILD caution names them
     text = f"ILD/pneumonitis history{_ild_grade_text(state)}"
-    if days:
-        text += f", diagnosed {', '.join(iso(d) for d in days)}"
+    # as the mappings wrote them; a state built without them: the source dates as written
+    episodes = lung.episodes or list(dict.fromkeys(
+        fmt_date(s.date, s.date_last) for s in sorted(lung.sources, key=lambda s: s.date or dt.date.max) if s.date))
+    if episodes:
+        text += f", diagnosed {', '.join(episodes)}"
         on = list(dict.fromkeys(name for _, _, name, _, _ in _ild_exposures(state, ctx)))
         if on:
             text += f" (began during or <= {ILD_AFTER_EXPOSURE_DAYS} days after: {', '.join(on)})"
-    return Finding(True, text, tuple(lung.sources))
+    if lung.symptomatic_unclear:
+        text += (f"; graded 1 but also written as {'; '.join(lung.symptomatic_unclear)}: "
+                 "whether it was symptomatic (grade >= 2) is unclear")
+    if lung.unconfirmed:
+        text += f"; also {_ild_unconfirmed_text(lung)[len('ILD/pneumonitis '):]}"
+    return Finding(True, text, tuple(lung.sources) + tuple(lung.unconfirmed_sources))
 
 
 @rule
 def symptomatic_ild(state, ctx):
+    """Symptomatic (grade >= 2) ILD/pneumonitis confirmed on record (CR B.11: T-DXd is
+    permanently discontinued after it). None when a grade 1 record also calls it symptomatic
+    (the record does not say which): the T-DXd card then waits on it and says so."""
     lung = state.factors.lung
-    val = bool(lung.ild_history and (lung.symptomatic is True or (lung.grade or 0) >= 2))
+    val: bool | None = bool(lung.ild_history and (lung.symptomatic is True or (lung.grade or 0) >= 2))
+    if not val and lung.symptomatic_unclear:
+        val = None
     text = evaluate_rule("ild_history", state, ctx).text
-    if lung.ild_history and not val:
+    if val is False and lung.ild_history:
         # shown as "Not excluded: ..." on the T-DXd card: say what is not met
         text += ": not documented as symptomatic or grade >= 2"
-    return Finding(val, text, tuple(lung.sources))
+    elif val is False and lung.unconfirmed:
+        text += " (not counted: only a confirmed ILD/pneumonitis is)"
+    return Finding(val, text, tuple(lung.sources) + tuple(lung.unconfirmed_sources))
 
 
 @rule
@@ -1478,7 +1502,7 @@ def ild_began_on(state, ctx, drug: str):
             f"{'now' if e.active else fmt_date(e.end, e.end_last) if e.end else 'end date unknown'}")
     when = (f"{after} day(s) after {drug} ended ({span}; within the {ILD_AFTER_EXPOSURE_DAYS}-day window read "
             "as during the drug, a judgement call)" if after else f"during {drug} ({span})")
-    text = f"ILD/pneumonitis{_ild_grade_text(state)} diagnosed {iso(day)}, {when}"
+    text = f"ILD/pneumonitis{_ild_grade_text(state)} diagnosed {fmt_date(day, src.date_last)}, {when}"
     if (state.factors.lung.grade or 0) >= 3:  # CTCAE grade 3-4 = severe: the labels' "permanently discontinue"
         text += "; grade 3-4 is severe ILD/pneumonitis"
     return Finding(True, text, (src, *e.sources))

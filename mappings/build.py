@@ -122,6 +122,15 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   unconfirmed (verificationStatus) or written as a suspicion
                                   ("suspected", "r/o", "?") and no confirmed one: not counted
                                   (no ribociclib warning), named here
+    ild-unconfirmed               an ILD / pneumonitis Condition is provisional/differential/
+                                  unconfirmed (verificationStatus) or written as a suspicion
+                                  ("suspected", "r/o", "?", "cannot be excluded"): not ILD
+                                  history (never the T-DXd stop), named here and in the ILD
+                                  cautions ("recorded, not confirmed")
+    ild-grade-unclear             a grade 1 ILD also written as symptomatic, steroid-requiring,
+                                  on oxygen or moderate/severe (CR B.11: grade 1 is
+                                  asymptomatic): whether it was grade >= 2 is unclear, the
+                                  T-DXd card waits on it
     fasting-glucose-missing       no fasting glucose
     patient-demographics-missing  no Patient resource
     duplicate-resource-conflict   copies of the same resource (type/id) differ and none says

@@ -41,22 +41,20 @@ _INF = float("inf")
 _GRADE_RE = re.compile(r"\bgrade\s*([1-5]|i{1,3}|iv|v)\b|\bg([1-5])\b", re.I)
 # wordings of symptomatic ILD (CR B.11: symptomatic = grade >= 2; TB01 excluded ILD "requiring
 # steroids"). "asymptomatic" and "non-symptomatic" do not match; "not ..." is checked per match.
+# Oxygen for the ILD ("on oxygen", "requiring supplemental oxygen", "oxygen-dependent") is an
+# intervention: CTCAE v5.0 grade 1 is "asymptomatic ...; intervention not indicated", grade 2
+# "... intervention indicated" (CTCAE v5.0 grade definitions), so it is grade >= 2 (CR B.11).
 _ILD_SYMPTOMATIC = re.compile(
     r"(?<![a-z-])symptomatic|requir\w*\s+(?:systemic\s+|oral\s+|iv\s+|high[- ]dose\s+)?(?:cortico)?steroids?"
-    r"|(?:cortico)?steroids?\s+(?:required|requiring|dependent)|steroid-(?:requiring|dependent)", re.I)
+    r"|(?:cortico)?steroids?\s+(?:required|requiring|dependent)|steroid-(?:requiring|dependent)"
+    r"|\b(?:on|requir\w*|needing|needs)\s+(?:supplemental\s+|home\s+|continuous\s+)?oxygen\b"
+    r"|\boxygen[- ](?:dependent|requiring|requirement)|\bsupplemental oxygen\b", re.I)
 _NEGATED_BEFORE = re.compile(r"\b(?:not|no|non|never|no longer|without)\b[\s-]*(?:\w+[\s-]+)?$", re.I)
 _ILD_SYMPTOMATIC_SEVERITY = frozenset(
     str(e["code"]) for e in T.CODES["conditions"]["ild"].get("symptomatic_severity_snomed", ()))
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
-_ILD_TEXT = re.compile(r"interstitial lung disease|pneumonitis|\bild\b|pulmonary fibrosis|interstitial pneumonia")
 _OOPH_TEXT = re.compile(r"bilateral (salpingo-?)?oophorectomy|\bbso\b|bilateral ovariectomy|removal of both ovaries")
-# ILD text that is not the patient's ILD: negated, ruled out, or a relative's (as for diabetes, CR A.4)
-_ILD_NOT_THE_PATIENTS = re.compile(
-    r"\b(?:no|without|negative for)\s+(?:(?:history|evidence|signs?)\s+of\s+)?"
-    r"(?:ild|interstitial|pneumonitis|pulmonary fibrosis)"
-    r"|ruled out|\bexcluded\b|family (?:history|hx)|\bfh\b")
 _ooph_text = memo_search(_OOPH_TEXT)
-_not_the_patients_ild = memo_search(_ILD_NOT_THE_PATIENTS)
 _meno_question_text = memo_search(T.MENO_QUESTION_TEXT)
 # A Condition text that names the menopausal state itself ("Postmenopausal state", "Surgical
 # menopause"), not another diagnosis worded with it: "Premenopausal breast cancer" (2010) is
@@ -64,7 +62,6 @@ _meno_question_text = memo_search(T.MENO_QUESTION_TEXT)
 _meno_state_text = memo_search(re.compile(
     r"^\W*(?:(?:pre|peri|post|surgical|premature)[ -]?)?menopaus(?:e|al)"
     r"(?:\s+(?:state|status|woman|female))?(?:\s*\((?:finding|situation)\))?\W*$", re.I))
-_ild_text = memo_search(_ILD_TEXT)
 
 
 def _age(birth: dt.date, on: dt.date) -> int:
@@ -661,6 +658,13 @@ def _diabetes_text(text: str) -> str | None:
 
 
 # --- lung ----------------------------------------------------------------------------------
+_ild_text = memo_search(T.ILD_TEXT)
+_ild_not_the_patients = memo_search(T.ILD_NOT_THE_PATIENTS)
+_ild_suspected = memo_search(T.ILD_SUSPECTED)
+_ild_infectious = memo_search(T.ILD_INFECTIOUS)
+_ild_named = memo_search(T.ILD_INFECTIOUS_UNLESS)
+# Condition.clinicalStatus of an ILD no longer active, as the card says it (still history)
+_NO_LONGER = {"resolved": "resolved", "remission": "in remission since", "inactive": "inactive since"}
 
 
 def _grade(text: str) -> int | None:
@@ -673,40 +677,91 @@ def _grade(text: str) -> int | None:
 
 
 @lru_cache(maxsize=4096)
-def _says_symptomatic(text: str) -> bool:
-    """The text calls the ILD symptomatic or steroid-requiring, not negated ("not requiring steroids")."""
-    return any(not _NEGATED_BEFORE.search(text[max(0, m.start() - 25):m.start()])
-               for m in _ILD_SYMPTOMATIC.finditer(text))
+def _symptomatic_words(text: str) -> tuple[str, ...]:
+    """The words that call the ILD symptomatic, steroid-requiring or on oxygen, not negated
+    ("not requiring steroids", "not on oxygen")."""
+    return tuple(m.group(0) for m in _ILD_SYMPTOMATIC.finditer(text)
+                 if not _NEGATED_BEFORE.search(text[max(0, m.start() - 25):m.start()]))
 
 
-def _symptomatic_severity(res: dict[str, Any]) -> bool:
+def _symptomatic_severity(res: dict[str, Any]) -> str | None:
+    """'severity moderate' / 'severity severe' when Condition.severity says so, else None."""
     sev = res.get("severity")
-    return (any(c in _ILD_SYMPTOMATIC_SEVERITY and is_snomed(s) for s, c, _ in codings(sev))
-            or bool(re.fullmatch(r"\s*(moderate|severe)\s*", cc_text(sev), re.I)))
+    if (any(c in _ILD_SYMPTOMATIC_SEVERITY and is_snomed(s) for s, c, _ in codings(sev))
+            or re.fullmatch(r"\s*(moderate|severe)\s*", cc_text(sev), re.I)):
+        return f"severity {cc_text(sev) or 'moderate/severe'}"
+    return None
+
+
+def _ild_reading(con: Concept) -> str | None:
+    """How a Condition code reads (memoised per concept): "ild", "suspected" (written as a
+    suspicion), or None (not ILD / pneumonitis, not the patient's, or an infection)."""
+    found = con.memo.get("ild", _UNSET)
+    if found is not _UNSET:
+        return found
+    coded = any_cause = False
+    for system, code, _ in con.codings:
+        if not code:
+            continue
+        if is_snomed(system) and code in T.ILD_SNOMED:
+            if code in T.ILD_ANY_CAUSE_SNOMED:
+                any_cause = True
+            else:
+                coded = True
+        elif is_icd10(system) and T.norm_icd(code).startswith(T.ILD_ICD):
+            coded = True
+    text = con.text
+    suspected = _ild_suspected(text)
+    if not (coded or any_cause or _ild_text(text) or suspected) or _ild_not_the_patients(text):
+        found = None
+    elif not coded and _ild_infectious(text) and not _ild_named(text):
+        found = None  # "COVID-19 pneumonitis": an infection, not the non-infectious ILD the labels mean
+    else:
+        found = "suspected" if suspected else "ild"
+    con.memo["ild"] = found
+    return found
+
+
+def _ild_when(res: dict[str, Any], onset: dt.date | None, last: dt.date | None) -> str:
+    """The onset as written, with the clinical status and abatement date of an ILD no longer
+    active ("2023-05 (resolved 2023-08-01)"; FHIR R4 Condition.clinicalStatus, abatement[x])."""
+    when = date_written(onset, last) if onset else "date unknown"
+    status = next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "")
+    abated, _ = period(res, "abatement")
+    abated = abated or parse_date(res.get("abatementString"))
+    if status not in _NO_LONGER and abated is None:
+        return when
+    words = _NO_LONGER.get(status, "abated")
+    if abated is None:
+        return f"{when} ({words.removesuffix(' since')})"
+    raw = res.get("abatementDateTime") or res.get("abatementString") or (res.get("abatementPeriod") or {}).get("start")
+    return f"{when} ({words} {date_written(abated, partial_last(abated, date_last(raw)))})"
 
 
 def _lung(ctx: Ctx) -> LungDisease:
+    """ILD / pneumonitis from the patient's Conditions: a code (codes.yaml conditions.ild) or
+    the words (local_codes.yaml ild). Not read: one whose text is not the patient's ("no
+    evidence of ILD", "family history of pulmonary fibrosis", "at risk of pneumonitis") or an
+    infection written as pneumonitis ("COVID-19 pneumonitis"). Refuted or entered-in-error ones
+    never reach here (build._status_skip). A resolved / inactive one is still history (the
+    labels ask about a history of ILD): the card says it resolved and when. A provisional /
+    differential / unconfirmed one (FHIR R4 condition-ver-status) or one written as a
+    suspicion is not counted: it is named in the gap ild-unconfirmed and in the ILD cautions,
+    as an unconfirmed diabetes is, so it never stops T-DXd."""
     lung = LungDisease()
     grades: list[int] = []
     symptomatic = False
+    unclear: list[str] = []
+    episodes: list[tuple[dt.date, str]] = []
     for res in ctx.of("Condition"):
         try:
-            hit = False
-            for system, code, _ in ctx.code_of(res):
-                if not code:
-                    continue
-                if is_snomed(system) and code in T.ILD_SNOMED:
-                    hit = True
-                elif is_icd10(system) and T.norm_icd(code).startswith(T.ILD_ICD):
-                    hit = True
-            text = ctx.code_text(res)
-            if not hit and _ild_text(text) and not _not_the_patients_ild(text):
-                hit = True
-            if not hit:
+            con = ctx.concept_of(res)
+            reading = _ild_reading(con)
+            if reading is None:
                 continue
-            lung.ild_history = True
+            text = con.text
             onset = condition_onset(res)
-            lung.sources.append(ctx.source(res, onset, "ILD / pneumonitis", date_last=condition_onset_last(res, onset)))
+            last = condition_onset_last(res, onset)
             notes = notes_text(res)
             # every grade the record gives (text, notes, stage, grade extension): the worst counts
             found = [_grade(text + " " + cc_text(res.get("severity")) + " " + notes)]
@@ -718,17 +773,54 @@ def _lung(ctx: Ctx) -> LungDisease:
                     vi = number(ext.get("valueInteger"))
                     found.append(int(vi) if vi is not None else _grade("grade " + cc_text(ext.get("valueCodeableConcept"))))
             g = max((x for x in found if x), default=None)
+            said = list(dict.fromkeys(_symptomatic_words(text) + _symptomatic_words(notes)))
+            severity = _symptomatic_severity(res)
+            if severity:
+                said.append(severity)
+            when = _ild_when(res, onset, last)
+            if reading == "suspected":  # the words that say so (the text, not a coding's display)
+                words = next((part for part in text.split(" | ") if _ild_suspected(part)), text)
+                why = unconfirmed_status(res) or f"written as a suspicion ({words[:80]!r})"
+            else:
+                why = unconfirmed_status(res)
+            if why:
+                bits = "".join((f", grade {g}" if g else "", f", {', '.join(said)}" if said else ""))
+                lung.unconfirmed.append(f"{why} ({when}{bits})")
+                lung.unconfirmed_sources.append(ctx.source(res, onset, f"ILD / pneumonitis ({why})", date_last=last))
+                continue
+            lung.ild_history = True
+            lung.sources.append(ctx.source(res, onset, "ILD / pneumonitis", date_last=last))
+            if onset is not None or when != "date unknown":
+                episodes.append((onset or dt.date.max, when))
             if g:
                 grades.append(g)
-            if _symptomatic_severity(res) or _says_symptomatic(text) or _says_symptomatic(notes):
+            if said and g == 1:
+                # grade 1 is asymptomatic (CR B.11): a record that also calls it symptomatic,
+                # steroid-requiring or on oxygen does not say which is right
+                unclear.append(", ".join(repr(w) for w in said) + f" ({when})")
+            elif said:
                 symptomatic = True
         except Exception:  # noqa: BLE001
             continue
+    lung.episodes = list(dict.fromkeys(w for _, w in sorted(episodes, key=lambda e: e[0])))
     if grades:
         lung.grade = max(grades)
         lung.symptomatic = lung.grade >= 2
     if symptomatic:  # symptomatic without a grade (or with a lower one) is still grade >= 2 (CR B.11)
         lung.symptomatic = True
+    elif unclear and lung.grade == 1:
+        lung.symptomatic = None  # neither grade >= 2 nor asymptomatic is what the record says
+        lung.symptomatic_unclear = unclear
+        ctx.gap("ild-grade-unclear",
+                "ILD/pneumonitis recorded as grade 1 but also written as " + "; ".join(unclear)
+                + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
+                "(permanently discontinued after symptomatic ILD, B.11) or datopotamab deruxtecan.",
+                lung.sources)
+    if lung.unconfirmed:
+        ctx.gap("ild-unconfirmed",
+                "ILD/pneumonitis recorded but not confirmed, not counted: " + "; ".join(lung.unconfirmed)
+                + ". Confirm or refute it before an ADC (trastuzumab or datopotamab deruxtecan), everolimus, "
+                "a CDK4/6 inhibitor or alpelisib (C.2 safety overlays; A.4).", lung.unconfirmed_sources)
     return lung
 
 

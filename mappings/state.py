@@ -588,10 +588,27 @@ class Diabetes(BaseModel):
 
 
 class LungDisease(BaseModel):
-    ild_history: bool = False
-    grade: int | None = None
-    symptomatic: bool | None = None  # grade >= 2 when graded
+    """ILD / pneumonitis on record (mappings.factors._lung): a caution for T-DXd, Dato-DXd,
+    everolimus, CDK4/6 inhibitors and alpelisib (CR A.4, C.2); symptomatic (grade >= 2) ILD
+    stops T-DXd (CR B.11). A Condition no longer active (resolved, inactive) is still history."""
+
+    ild_history: bool = False  # a confirmed ILD / pneumonitis Condition (current or past)
+    grade: int | None = None  # the worst grade of those Conditions
+    # grade >= 2 when graded; None: not stated, or unclear (symptomatic_unclear)
+    symptomatic: bool | None = None
     sources: list[Source] = Field(default_factory=list)
+    # each of those Conditions' onset as written and, when it no longer applies, its clinical
+    # status and abatement date ("2023-05 (resolved 2023-08-01)"), in date order; an undated
+    # active one is not listed
+    episodes: list[str] = Field(default_factory=list)
+    # those graded 1 but also written as symptomatic, steroid-requiring, on oxygen or of
+    # moderate/severe severity (CR B.11: grade 1 is asymptomatic): whether one was grade >= 2
+    # is unclear ("'requiring steroids' (2023-05-01)"); symptomatic is then None, not False
+    symptomatic_unclear: list[str] = Field(default_factory=list)
+    # ILD Conditions recorded provisional/differential/unconfirmed or written as a suspicion:
+    # not counted, named in the gap ild-unconfirmed and in the ILD cautions
+    unconfirmed: list[str] = Field(default_factory=list)
+    unconfirmed_sources: list[Source] = Field(default_factory=list)
 
 
 class LongQT(BaseModel):

@@ -145,6 +145,8 @@ BODY_SITES = {str(e["code"]): e["site"] for e in _C["body_sites_snomed"]}
 DIABETES_SNOMED = {str(e["code"]): e["type"] for e in _C["diabetes"]["snomed"]}
 DIABETES_ICD = [(norm_icd(e["prefix"]), e["type"]) for e in _C["diabetes"]["icd10_prefixes"]]
 ILD_SNOMED = frozenset(str(e["code"]) for e in _C["ild"]["snomed"])
+# ILD codes that name pneumonitis of any cause (infectious ones too): their text is read for an infection
+ILD_ANY_CAUSE_SNOMED = frozenset(str(e["code"]) for e in _C["ild"]["snomed"] if e.get("any_cause"))
 ILD_ICD = tuple(norm_icd(e["prefix"]) for e in _C["ild"]["icd10_prefixes"])
 # long QT syndrome (a ribociclib warning, CR C.2 safety overlays): exact codes
 LONG_QT_SNOMED = frozenset(str(e["code"]) for e in _C["long_qt"]["snomed"])
@@ -300,6 +302,24 @@ def _lqt_patterns(key: str) -> re.Pattern[str]:
 LONG_QT_TEXT = _lqt_patterns("text_patterns")
 LONG_QT_NOT_THE_PATIENTS = _lqt_patterns("not_the_patients_patterns")
 LONG_QT_SUSPECTED = _lqt_patterns("suspicion_patterns")
+
+_ILD = LOCAL["ild"]
+
+
+def _ild_patterns(key: str) -> re.Pattern[str]:
+    """local_codes.yaml ild[key] as one pattern, `<mention>` filled in (none: never matches)."""
+    return re.compile("|".join(f"(?:{p.replace('<mention>', _ILD['mention'])})" for p in _ILD.get(key) or [])
+                      or "(?!)", re.I)
+
+
+# words naming ILD / pneumonitis; ones that make it not the patient's (negated, a relative's,
+# a risk, a screening); ones that make it a suspicion (not counted, named in a gap); an
+# infection written as pneumonitis (not ILD), unless the text names ILD or fibrosis as well
+ILD_TEXT = _ild_patterns("text_patterns")
+ILD_NOT_THE_PATIENTS = _ild_patterns("not_the_patients_patterns")
+ILD_SUSPECTED = _ild_patterns("suspicion_patterns")
+ILD_INFECTIOUS = _ild_patterns("infectious_patterns")
+ILD_INFECTIOUS_UNLESS = re.compile(_ILD.get("infectious_unless") or "(?!)", re.I)
 
 _AL = LOCAL["alteration"]
 # (pattern, kind): words naming a copy-number change or a fusion, in order

@@ -127,8 +127,20 @@ class FhirPatient:
         code = ("44054006", "Diabetes mellitus type 2") if type_ == 2 else ("46635009", "Diabetes mellitus type 1")
         return self._condition(_cc(SCT, *code), onset, "diabetes")
 
-    def ild(self, onset: str, text: str = "Interstitial lung disease") -> "FhirPatient":
-        return self._condition(_cc(SCT, "233703007", "Interstitial lung disease", text), onset, "ild")
+    def ild(self, onset: str | None, text: str = "Interstitial lung disease", *,
+            code: tuple[str, str, str] | None = (SCT, "233703007", "Interstitial lung disease"),
+            verification: str = "confirmed", clinical: str = "active", abated: str | None = None) -> "FhirPatient":
+        """An ILD / pneumonitis Condition: SNOMED 233703007 with `text` by default, another
+        (system, code, display), or code None for the text alone (codes.yaml conditions.ild,
+        local_codes.yaml ild); condition-ver-status `verification`, condition-clinical
+        `clinical`, abatementDateTime `abated`."""
+        cc = _cc(*code, text) if code else {"text": text}
+        self._condition(cc, onset, "ild", **({"abatementDateTime": abated} if abated else {}))
+        self.resources[-1]["verificationStatus"] = _cc(
+            "http://terminology.hl7.org/CodeSystem/condition-ver-status", verification)
+        self.resources[-1]["clinicalStatus"] = _cc(
+            "http://terminology.hl7.org/CodeSystem/condition-clinical", clinical)
+        return self
 
     def long_qt(self, onset: str | None, verification: str = "confirmed") -> "FhirPatient":
         """Long QT syndrome, ICD-10-CM I45.81 (codes.yaml conditions.long_qt)."""

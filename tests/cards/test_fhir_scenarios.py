@@ -1279,6 +1279,137 @@ def test_fhir_datopotamab_deruxtecan_with_ild_history_is_a_warning():
     assert card(cards, "datopotamab-deruxtecan")["indicator"] == "warning"
 
 
+# --- ILD / pneumonitis: what is read as the patient's ILD, and what the cards say ------------
+# (mappings/factors.py _lung; CR A.4 codes, C.2 "history of ILD/pneumonitis", B.11 T-DXd)
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+SCT = "http://snomed.info/sct"
+_TDXD_STOP = "T-DXd must be permanently discontinued after symptomatic ILD"
+
+
+def _after_chemo(pid: str) -> FhirPatient:
+    """Progressed on first-line letrozole + ribociclib, then capecitabine: T-DXd and Dato-DXd both fit."""
+    return after_ai_cdk46i(pid).med("capecitabine", "2025-06-01", "2025-06-25")
+
+
+def _summary(cards) -> str:
+    return card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_provisional_grade_2_pneumonitis_does_not_stop_trastuzumab_deruxtecan_and_the_caution_says_not_confirmed():
+    p = _after_chemo("ild-provisional").ild("2023-05-01", "Drug-induced pneumonitis, grade 2, symptomatic",
+                                            verification="provisional")
+    state, cards = run(p)
+    tdxd = card(cards, "trastuzumab-deruxtecan")
+    assert tdxd["indicator"] == "warning"
+    assert ("Patient: ILD/pneumonitis recorded, not confirmed: provisional (2023-05-01, grade 2, symptomatic): "
+            "confirm or refute it before starting") in tdxd["detail"]
+    assert card(cards, "datopotamab-deruxtecan")["indicator"] == "warning"
+    assert "ild-unconfirmed" in [g.code for g in state.gaps]
+    assert ("ILD/pneumonitis recorded but not confirmed, not counted: provisional (2023-05-01, grade 2, symptomatic)"
+            in _summary(cards))
+    assert _TDXD_STOP not in _summary(cards)
+
+
+@pytest.mark.parametrize("text", ["Suspected drug-induced pneumonitis", "? pneumonitis", "Pneumonitis cannot be excluded"])
+def test_fhir_ild_written_as_a_suspicion_is_named_as_not_confirmed_not_as_ild_history(text):
+    p = _after_chemo("ild-suspected").ild("2023-05-01", f"{text}, grade 2")
+    _, cards = run(p)
+    tdxd = card(cards, "trastuzumab-deruxtecan")
+    assert tdxd["indicator"] == "warning"
+    assert f"ILD/pneumonitis recorded, not confirmed: written as a suspicion ('{text.lower()}, grade 2')" in tdxd["detail"]
+    assert "ILD/pneumonitis history" not in tdxd["detail"]
+
+
+def test_fhir_a_confirmed_grade_1_ild_beside_a_provisional_grade_3_one_is_a_caution_naming_both():
+    p = (_after_chemo("ild-mixed").ild("2022-01-10", "Grade 1 pneumonitis, asymptomatic")
+         .ild("2025-06-01", "Pneumonitis grade 3", verification="provisional"))
+    _, cards = run(p)
+    tdxd = card(cards, "trastuzumab-deruxtecan")
+    assert tdxd["indicator"] == "warning"
+    assert ("ILD/pneumonitis history, grade 1, asymptomatic, diagnosed 2022-01-10; also recorded, not confirmed: "
+            "provisional (2025-06-01, grade 3)") in tdxd["detail"]
+
+
+@pytest.mark.parametrize("text,code", [
+    ("At risk of pneumonitis", None), ("Screening for ILD", None), ("Surveillance for pneumonitis", None),
+    ("Family history of pulmonary fibrosis", None), ("No evidence of ILD", None), ("ILD ruled out", None),
+    # the ILD code with words that say it is not the patient's: the words decide
+    ("No ILD", (SCT, "233703007", "Interstitial lung disease")),
+])
+def test_fhir_ild_words_that_are_not_the_patients_ild_give_no_ild_caution(text, code):
+    _, cards = run(_after_chemo("ild-not-hers").ild("2023-05-01", text, code=code))
+    assert card(cards, "trastuzumab-deruxtecan")["indicator"] == "info"
+    assert card(cards, "datopotamab-deruxtecan")["indicator"] == "info"
+    assert "ILD/pneumonitis" not in _summary(cards)
+
+
+@pytest.mark.parametrize("text,code", [
+    ("COVID-19 pneumonitis", None), ("Viral interstitial pneumonia", None), ("Pneumocystis pneumonitis", None),
+    ("Pneumonitis due to influenza", None),
+    # the pneumonitis code of any cause (CR A.4 205237003) with the infection in its text
+    ("CMV pneumonitis", (SCT, "205237003", "Pneumonitis")),
+])
+def test_fhir_an_infection_written_as_pneumonitis_is_not_ild(text, code):
+    _, cards = run(_after_chemo("ild-infection").ild("2023-05-01", text, code=code))
+    assert card(cards, "trastuzumab-deruxtecan")["indicator"] == "info"
+    assert "ILD/pneumonitis" not in _summary(cards)
+
+
+@pytest.mark.parametrize("text", ["Non-infectious pneumonitis", "Pulmonary fibrosis after COVID-19 pneumonitis",
+                                  # an alternative excluded is not the ILD excluded; a history without active ILD
+                                  "Drug-induced pneumonitis, infection excluded", "History of pneumonitis; no active ILD"])
+def test_fhir_non_infectious_pneumonitis_and_fibrosis_after_an_infection_are_still_ild(text):
+    _, cards = run(_after_chemo("ild-noninfectious").ild("2023-05-01", text, code=None))
+    assert card(cards, "trastuzumab-deruxtecan")["indicator"] == "warning"
+    assert "- ILD/pneumonitis history, diagnosed 2023-05-01" in _summary(cards)
+
+
+def test_fhir_radiation_pneumonitis_coded_j70_0_is_read_as_the_words_radiation_pneumonitis_are():
+    p = _after_chemo("ild-j700").ild("2023-05-01", "Acute pulmonary manifestations due to radiation",
+                                     code=(ICD10CM, "J70.0", "Acute pulmonary manifestations due to radiation"))
+    _, cards = run(p)
+    assert card(cards, "trastuzumab-deruxtecan")["indicator"] == "warning"
+    assert "- ILD/pneumonitis history, diagnosed 2023-05-01" in _summary(cards)
+
+
+def test_fhir_a_resolved_symptomatic_ild_still_stops_trastuzumab_deruxtecan_and_the_cards_say_when_it_resolved():
+    p = _after_chemo("ild-resolved").ild("2023-05-01", "Drug-induced pneumonitis, grade 2", clinical="resolved",
+                                         abated="2023-08-01")
+    _, cards = run(p)
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert ("- ILD/pneumonitis history, grade 2, symptomatic, diagnosed 2023-05-01 (resolved 2023-08-01)"
+            in _summary(cards))
+    assert "(resolved 2023-08-01)" in card(cards, "datopotamab-deruxtecan")["detail"]
+
+
+def test_fhir_an_ild_onset_written_without_a_day_is_shown_as_written():
+    _, cards = run(_after_chemo("ild-month").ild("2023-05"))
+    assert "Patient: ILD/pneumonitis history, diagnosed 2023-05 — " in card(cards, "trastuzumab-deruxtecan")["detail"]
+    assert "2023-05-01" not in _summary(cards)
+
+
+def test_fhir_pneumonitis_on_oxygen_is_symptomatic_and_stops_trastuzumab_deruxtecan():
+    _, cards = run(_after_chemo("ild-oxygen").ild("2023-05-01", "Drug-induced pneumonitis, on supplemental oxygen"))
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert card(cards, "datopotamab-deruxtecan")["indicator"] == "critical"
+    _, cards2 = run(_after_chemo("ild-no-oxygen").ild("2023-05-01", "Drug-induced pneumonitis, not on oxygen"))
+    assert card(cards2, "trastuzumab-deruxtecan")["indicator"] == "warning"
+
+
+@pytest.mark.parametrize("words", ["requiring steroids", "symptomatic", "on oxygen"])
+def test_fhir_grade_1_pneumonitis_also_written_as_symptomatic_leaves_trastuzumab_deruxtecan_waiting_and_says_it_is_unclear(words):
+    p = _after_chemo("ild-g1-unclear").ild("2023-05-01", f"Grade 1 pneumonitis, {words}")
+    state, cards = run(p)
+    summary = _summary(cards)
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert _TDXD_STOP not in summary
+    assert ("Trastuzumab deruxtecan: waiting on — not known whether this applies: Symptomatic (grade >= 2) "
+            "ILD/pneumonitis documented (ILD/pneumonitis history, grade 1, diagnosed 2023-05-01; graded 1 but also "
+            f"written as '{words}' (2023-05-01): whether it was symptomatic (grade >= 2) is unclear)") in summary
+    assert "ild-grade-unclear" in [g.code for g in state.gaps]
+    assert card(cards, "datopotamab-deruxtecan")["indicator"] == "warning"
+
+
 def test_fhir_her2_2plus_without_ish_orders_the_ish_and_no_regimen():
     _, cards = run(de_novo("lb-her2-2plus", her2="2+"), FIRST_LINE_AS_OF)
     assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
@@ -2134,3 +2265,20 @@ def test_fhir_order_sign_of_ribociclib_with_long_qt_syndrome_and_a_qtc_of_480_ge
     out = _order(state, [_draft("ribociclib", "cdk46i", "1873980"), _draft(*LETROZOLE)])
     qt = [c for c in _shown(out) if "QT" in c[2]]
     assert qt == [("warning", "order-contraindicated", "Ribociclib: QTc >= 450 ms (2024-01-25) — caution")]
+
+
+def test_fhir_trastuzumab_deruxtecan_drafted_after_a_provisional_grade_2_pneumonitis_is_a_caution_not_a_stop():
+    p = _after_chemo("order-ild-provisional").ild("2023-05-01", "Drug-induced pneumonitis, grade 2, symptomatic",
+                                                  verification="provisional")
+    cards = _order(p.state(AS_OF), [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")])
+    assert [(i, t) for i, t, _ in _shown(cards)] == [("warning", "order-contraindicated")]
+    assert ("- ILD/pneumonitis recorded, not confirmed: provisional (2023-05-01, grade 2, symptomatic): "
+            "confirm or refute it before starting") in cards[0]["detail"]
+
+
+def test_fhir_ild_that_began_on_ribociclib_written_with_a_month_only_is_shown_as_written_on_the_cdk46i_caution():
+    p = after_ai_cdk46i("ild-on-ribo-month").ild("2025-03", "Drug-induced pneumonitis")
+    _, cards = run(p)
+    detail = card(cards, "fulvestrant-cdk46i")["detail"]
+    assert "Patient: ILD/pneumonitis diagnosed 2025-03, during ribociclib (2024-02-01 to 2025-05-20)" in detail
+    assert "2025-03-01" not in detail
