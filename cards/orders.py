@@ -125,7 +125,7 @@ from mappings.state import DraftOrder, PatientState, Source, selection_names
 from cards import testing
 from cards.knowledge import (
     DRUGS, GLYCEMIC_WINDOW_DAYS, KNOWLEDGE_VERSION, OFS_DRUG, REGIMENS, REGIMENS_BY_TOPIC, SOURCES, TESTS,
-    Caution, DrugInfo, Regimen, RuleRef, regimens_with_drug,
+    Caution, DrugInfo, Regimen, RuleRef, check_short_unconfirmed, regimens_with_drug,
 )
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
@@ -183,6 +183,9 @@ class SafetyRule:
     # the pathway caution keeps the drug from being patient-view's recommended choice (QTc,
     # ILD began on it, visceral crisis): the card offers patient-view's replacements
     never_recommended: bool = False
+    # the summary words when only an unconfirmed condition raises it (Finding.unconfirmed_only;
+    # required for the rules in rules.UNCONFIRMED_RULES, as for regimens.yaml cautions)
+    short_unconfirmed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -246,7 +249,8 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
                                  drugs=frozenset(s["drugs"]), short=s["short"], rule=ref, text=text,
                                  source=source, label_urls=urls, with_drugs=frozenset(s.get("with_drugs") or ()),
                                  per_drug=bool(s.get("per_drug")), pathway_advice=bool(s.get("pathway_advice")),
-                                 never_recommended=never))
+                                 never_recommended=never, short_unconfirmed=s.get("short_unconfirmed")))
+        check_short_unconfirmed(f"order_rules.yaml: safety {s['id']}", ref.rule, s["short"], s.get("short_unconfirmed"))
     k = OrderKnowledge(
         version=str(data["version"]), override_reasons=reasons, biomarkers=biomarkers,
         safety_exclusions=frozenset(data.get("safety_exclusion_rules") or ()), safety=tuple(safety),
@@ -1281,7 +1285,9 @@ class _Checker:
         label = " + ".join(names)
         label = label[:1].upper() + label[1:]
         verb = "do not start" if s.indicator == "critical" else "caution"
-        lines = [f"**{label}: {s.short}** — {'a documented safety reason against this order' if s.indicator == 'critical' else 'needs care for this patient'}.",
+        # raised by an unconfirmed condition alone: the card says so (SafetyRule.short_unconfirmed)
+        short = s.short_unconfirmed if s.short_unconfirmed and all(x.unconfirmed_only for _, x in hits) else s.short
+        lines = [f"**{label}: {short}** — {'a documented safety reason against this order' if s.indicator == 'critical' else 'needs care for this patient'}.",
                  "", "**Documented facts**", self._fact(f), "", f"**Label / trial**: {s.text} ({self._source_title(s.source)})"]
         lines += self._label_block(reg)
         continuing = [n for n in names if drug_group[n].continuation]
@@ -1311,7 +1317,7 @@ class _Checker:
         shown = latest_date_text(self._evidence_sources(s, f))
         when = f" ({shown})" if shown else ""
         return Card(
-            summary=clip(f"{label}: {s.short}{when} — {verb}"),
+            summary=clip(f"{label}: {short}{when} — {verb}"),
             indicator=s.indicator,
             source=(topic_source("order-contraindicated", f"Label safety information: {reg.brand}", url)
                     if url else self._source("order-contraindicated", reg)),

@@ -246,7 +246,9 @@ def _caution_hits(cautions, state, ctx, drug: str | None = None) -> list[Caution
     for c in cautions:
         f = _run(c.rule, state, ctx)
         if f.value:
-            hits.append(CautionHit(c.severity, c.text, c.source, f, c.short, c.never_recommended, drug or c.about,
+            # raised by an unconfirmed condition alone: the summary says so (Caution.short_unconfirmed)
+            short = c.short_unconfirmed if f.unconfirmed_only and c.short_unconfirmed else c.short
+            hits.append(CautionHit(c.severity, c.text, c.source, f, short, c.never_recommended, drug or c.about,
                                    c.rule.rule))
     return hits
 

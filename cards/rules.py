@@ -32,14 +32,21 @@ class Finding:
     value: bool | None
     text: str
     sources: tuple[Source, ...] = ()
+    # True when the value rests only on a condition the record does not confirm (FHIR R4
+    # condition-ver-status provisional / differential / unconfirmed, or written as a
+    # suspicion): a caution it raises is summarised with its `short_unconfirmed` words, so
+    # the summary never states as history what the record only suspects (UNCONFIRMED_RULES)
+    unconfirmed_only: bool = False
 
-    def __init__(self, value: bool | None, text: str, sources: tuple[Source, ...] = ()) -> None:
+    def __init__(self, value: bool | None, text: str, sources: tuple[Source, ...] = (),
+                 unconfirmed_only: bool = False) -> None:
         # the generated frozen __init__ calls object.__setattr__ per field; a rule call
         # makes dozens of Findings (equality, hash and repr stay the generated ones)
         d = self.__dict__
         d["value"] = value
         d["text"] = text
         d["sources"] = sources
+        d["unconfirmed_only"] = unconfirmed_only
 
 
 @dataclass
@@ -122,6 +129,15 @@ RULES: dict[str, RuleFn] = {}
 def rule(fn: RuleFn) -> RuleFn:
     RULES[fn.__name__] = fn
     return fn
+
+
+# The rules that can be true on an unconfirmed condition alone (Finding.unconfirmed_only: a
+# diabetes or an ILD/pneumonitis recorded provisional / differential / unconfirmed, FHIR R4
+# condition-ver-status, or written as a suspicion; mappings.factors gaps diabetes-unconfirmed,
+# ild-unconfirmed). A caution or order safety check on one of them must give, next to its
+# `short` summary words, `short_unconfirmed` words that say so (checked at load). A long QT
+# syndrome only suspected raises no caution (long_qt_syndrome reads a confirmed one only).
+UNCONFIRMED_RULES = frozenset({"diabetes_or_hyperglycemia", "ild_history"})
 
 
 def evaluate_rule(name: str, state: PatientState, ctx: Context, **params) -> Finding:
@@ -1336,13 +1352,15 @@ def diabetes_or_hyperglycemia(state, ctx):
     if d.unconfirmed:
         # a suspected diabetes is not a stop, but the caution must not stay silent on it
         bits.append(f"diabetes recorded, not confirmed: {', '.join(d.unconfirmed)}")
-    val: bool | None = bool(d.status != "none-documented" or d.on_antihyperglycemic or d.uncontrolled
-                            or high_a1c is True or high_fg is True or d.unconfirmed)
+    confirmed = bool(d.status != "none-documented" or d.on_antihyperglycemic or d.uncontrolled
+                     or high_a1c is True or high_fg is True)
+    val: bool | None = confirmed or bool(d.unconfirmed)
     if not val and (high_a1c is None or high_fg is None):
         val = None  # nothing else documented, and a bound leaves the lab undecided: unknown
     srcs = _srcs(d.sources, d.hba1c.sources if d.hba1c else [], d.fasting_glucose.sources if d.fasting_glucose else [],
                  d.unconfirmed_sources)
-    return Finding(val, "; ".join(bits) or "No diabetes documented", srcs)
+    return Finding(val, "; ".join(bits) or "No diabetes documented", srcs,
+                   unconfirmed_only=bool(val) and not confirmed)
 
 
 def hba1c_percent(lab: LabValue | None) -> float | None:
@@ -1452,7 +1470,7 @@ def ild_history(state, ctx):
             # a suspicion is not a history, but the ILD cautions must not stay silent on it
             # (as an unconfirmed diabetes; mappings.factors._lung)
             return Finding(True, _ild_unconfirmed_text(lung) + ": confirm or refute it before starting",
-                           tuple(lung.unconfirmed_sources))
+                           tuple(lung.unconfirmed_sources), unconfirmed_only=True)
         return Finding(False, "No ILD/pneumonitis documented", tuple(lung.sources))
     # the onset date(s) as written, whether it resolved, and the drugs on at the time, so
     # every ILD caution names them

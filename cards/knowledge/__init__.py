@@ -66,6 +66,9 @@ class Caution:
     text: str
     source: str
     short: str | None = None  # a few words for the card summary
+    # the summary words when only an unconfirmed condition raises it (Finding.unconfirmed_only;
+    # required for the rules in cards.rules.UNCONFIRMED_RULES)
+    short_unconfirmed: str | None = None
     # The caution says the drug should not be started (or re-started) for this patient:
     # a concrete regimen carrying it is never the recommended suggestion, and a regimen-level
     # one leaves no suggestion of the card recommended (cards/pathway.py _recommendable).
@@ -203,8 +206,8 @@ def _rule(raw: Any, text_key: str = "text") -> RuleRef:
         return RuleRef(rule=raw)
     params = tuple(
         sorted((k, v) for k, v in raw.items()
-               if k not in ("rule", text_key, "severity", "source", "order", "rank", "short", "phase", "never_recommended",
-                            "about"))
+               if k not in ("rule", text_key, "severity", "source", "order", "rank", "short", "short_unconfirmed", "phase",
+                            "never_recommended", "about"))
     )
     return RuleRef(rule=raw["rule"], params=params, text=raw.get(text_key))
 
@@ -212,8 +215,8 @@ def _rule(raw: Any, text_key: str = "text") -> RuleRef:
 def _caution(raw: dict, cid: str) -> Caution:
     return Caution(
         id=cid, rule=_rule(raw), severity=raw["severity"], text=" ".join(raw["text"].split()),
-        source=raw["source"], short=raw.get("short"), never_recommended=bool(raw.get("never_recommended")),
-        about=raw.get("about"),
+        source=raw["source"], short=raw.get("short"), short_unconfirmed=raw.get("short_unconfirmed"),
+        never_recommended=bool(raw.get("never_recommended")), about=raw.get("about"),
     )
 
 
@@ -230,7 +233,8 @@ def _choice_caution(raw: dict, cid: str, shared: dict[str, Caution]) -> Caution:
     ref = RuleRef(rule=base.rule.rule, params=params, text=base.rule.text)
     check_rule_params(f"regimens.yaml: {{caution: {raw['caution']}, ...}}", ref)  # before {drug} is filled in
     short = base.short.format(**extra) if base.short else None
-    return replace(base, rule=ref, short=short)
+    short_unconfirmed = base.short_unconfirmed.format(**extra) if base.short_unconfirmed else None
+    return replace(base, rule=ref, short=short, short_unconfirmed=short_unconfirmed)
 
 
 def _also_after_progression(raw: dict | None) -> AlsoAfterProgression | None:
@@ -363,6 +367,19 @@ def check_rule_params(where: str, ref: RuleRef) -> None:
                          f"(it takes: {', '.join(sorted(accepted)) or 'none'})")
 
 
+def check_short_unconfirmed(where: str, rule_name: str, short: str | None, short_unconfirmed: str | None) -> None:
+    """Fail at load when a caution on a rule that an unconfirmed condition alone can make
+    true (cards.rules.UNCONFIRMED_RULES) has summary words but none for that case: its
+    summary would state as history what the record only suspects."""
+    from cards.rules import UNCONFIRMED_RULES  # imports only mappings.state: no cycle
+    if short and rule_name in UNCONFIRMED_RULES and not short_unconfirmed:
+        raise ValueError(f"{where}: rule {rule_name} can rest on an unconfirmed condition alone: "
+                         "give `short_unconfirmed` beside `short`")
+    if short_unconfirmed and rule_name not in UNCONFIRMED_RULES:
+        raise ValueError(f"{where}: `short_unconfirmed` on rule {rule_name}, which never rests on an "
+                         "unconfirmed condition alone (cards.rules.UNCONFIRMED_RULES)")
+
+
 def _check(drugs: dict, regimens: list, tests: dict, sources: dict) -> None:
     """Fail at import on a broken knowledge file (unknown topic, drug or source)."""
     for r in regimens:
@@ -374,6 +391,8 @@ def _check(drugs: dict, regimens: list, tests: dict, sources: dict) -> None:
         for c in r.cautions:
             if c.about is not None and c.about not in r.drug_names:
                 raise ValueError(f"regimens.yaml: {r.topic} caution {c.id} is about {c.about}, not a drug of the regimen")
+        for c in (*r.cautions, *(c for cs in r.choice_cautions.values() for c in cs)):
+            check_short_unconfirmed(f"regimens.yaml: {r.topic} caution {c.id}", c.rule.rule, c.short, c.short_unconfirmed)
         also = [r.also_after_progression.source] if r.also_after_progression else []
         choice = [c.source for cs in r.choice_cautions.values() for c in cs]
         for src in [r.label["source"], r.evidence["source"], *(c.source for c in r.cautions), *choice, *also]:

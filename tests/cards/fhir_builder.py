@@ -123,9 +123,14 @@ class FhirPatient:
         return self._condition(_cc(LOCAL, "visceral-crisis", "Visceral crisis", "Visceral crisis (clinician assessment)"),
                                onset, "crisis")
 
-    def diabetes(self, type_: int = 2, onset: str = "2010-01-01") -> "FhirPatient":
+    def diabetes(self, type_: int = 2, onset: str = "2010-01-01", verification: str | None = None) -> "FhirPatient":
+        """Diabetes type `type_` (SNOMED); condition-ver-status `verification` when given (else none)."""
         code = ("44054006", "Diabetes mellitus type 2") if type_ == 2 else ("46635009", "Diabetes mellitus type 1")
-        return self._condition(_cc(SCT, *code), onset, "diabetes")
+        self._condition(_cc(SCT, *code), onset, "diabetes")
+        if verification:
+            self.resources[-1]["verificationStatus"] = _cc(
+                "http://terminology.hl7.org/CodeSystem/condition-ver-status", verification)
+        return self
 
     def ild(self, onset: str | None, text: str = "Interstitial lung disease", *,
             code: tuple[str, str, str] | None = (SCT, "233703007", "Interstitial lung disease"),

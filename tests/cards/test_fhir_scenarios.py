@@ -1862,6 +1862,104 @@ def test_fhir_a_provisional_type_1_diabetes_is_a_hyperglycaemia_caution_on_capiv
     assert "- diabetes recorded, not confirmed: type 1 (provisional); HbA1c 5.4 %" in card(cards, "patient-summary")["detail"]
 
 
+# --- a condition recorded, not confirmed, in the card summaries ------------------------
+# A diabetes or an ILD/pneumonitis only provisional / differential / unconfirmed (FHIR R4
+# condition-ver-status) or written as a suspicion raises the caution, named "recorded, not
+# confirmed" in its detail; the summary said "ILD history" / "diabetes/hyperglycaemia" as
+# if documented. Now it says "not confirmed" when nothing confirmed backs the caution.
+
+_TDXD_DRAFT = ("trastuzumab deruxtecan", "her2-adc", "2287684")
+_CAPI_DRAFTS = [("capivasertib", "pi3k-akt-mtor", "2680443"), ("fulvestrant", "fulvestrant", "282357")]
+_RIBO_FULV_DRAFTS = [("ribociclib", "cdk46i", "1873980"), ("fulvestrant", "fulvestrant", "282357")]
+
+
+def _order_select(state, drafts: list[tuple[str, str, str]]) -> list[dict]:
+    """order-select with the first draft selected."""
+    ds = [_draft(*d) for d in drafts]
+    return _order(state, ds, [ds[0].reference], "order-select")
+
+
+def _summaries(cards) -> str:
+    return "\n".join(c["summary"] for c in cards)
+
+
+@pytest.mark.parametrize("verification,text", [
+    ("provisional", "Drug-induced pneumonitis, grade 2, symptomatic"),
+    ("differential", "Interstitial lung disease"),
+    ("confirmed", "Suspected drug-induced pneumonitis"),
+])
+def test_fhir_an_ild_recorded_but_not_confirmed_is_summarised_as_not_confirmed_not_as_ild_history(verification, text):
+    p = _after_chemo(f"sum-ild-{verification}").ild("2023-05-01", text, verification=verification)
+    state, cards = run(p)
+    tdxd = card(cards, "trastuzumab-deruxtecan")
+    assert tdxd["summary"] == "Trastuzumab deruxtecan: HER2-low/ultralow after endocrine therapy — caution: ILD not confirmed"
+    assert tdxd["indicator"] == "warning"  # the indicator is as before
+    assert card(cards, "fulvestrant-cdk46i")["summary"].endswith(" — caution: ILD not confirmed")
+    assert "ILD history" not in _summaries(cards)
+    [tdxd_order] = _order_select(state, [_TDXD_DRAFT])
+    assert (tdxd_order["indicator"], tdxd_order["summary"]) == (
+        "warning", "Trastuzumab deruxtecan: ILD not confirmed (2023-05-01) — caution")
+    assert tdxd_order["detail"].startswith("**Trastuzumab deruxtecan: ILD not confirmed** — needs care")
+    assert "recorded, not confirmed" in tdxd_order["detail"] and tdxd_order.get("suggestions") is None
+    ribo = [c for c in _order_select(state, _RIBO_FULV_DRAFTS) if "ILD" in c["summary"]]
+    assert [c["summary"] for c in ribo] == ["Ribociclib: ILD not confirmed (2023-05-01) — caution"]
+
+
+def test_fhir_a_confirmed_ild_beside_a_provisional_one_keeps_ild_history_in_the_summaries():
+    p = (_after_chemo("sum-ild-mixed").ild("2022-01-10", "Grade 1 pneumonitis, asymptomatic")
+         .ild("2025-06-01", "Pneumonitis grade 3", verification="provisional"))
+    state, cards = run(p)
+    assert card(cards, "trastuzumab-deruxtecan")["summary"].endswith(" — caution: ILD history")
+    assert "not confirmed" not in _summaries(cards)
+    [tdxd_order] = _order_select(state, [_TDXD_DRAFT])
+    assert tdxd_order["summary"] == "Trastuzumab deruxtecan: ILD history (2025-06-01) — caution"
+
+
+def _pik3ca_with_normal_glucose(pid: str):
+    p = after_ai_cdk46i(pid).variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
+    return p.hba1c(5.4, "2025-06-20").fasting_glucose(90, "2025-06-20")
+
+
+@pytest.mark.parametrize("type_,verification", [(1, "provisional"), (2, "provisional"), (2, "differential"),
+                                                 (1, "unconfirmed")])
+def test_fhir_a_diabetes_recorded_but_not_confirmed_is_summarised_as_not_confirmed_on_the_pi3k_akt_mtor_cards(
+        type_, verification):
+    p = _pik3ca_with_normal_glucose(f"sum-dm{type_}-{verification}").diabetes(type_, "2025-06-10", verification)
+    state, cards = run(p)
+    capi = card(cards, "capivasertib-fulvestrant")
+    assert capi["summary"] == ("Capivasertib + fulvestrant: PIK3CA/AKT1/PTEN-altered, after endocrine therapy — "
+                               "caution: diabetes not confirmed")
+    assert capi["indicator"] == "warning"
+    for topic in ("alpelisib-fulvestrant", "everolimus-exemestane"):
+        assert card(cards, topic)["summary"].endswith(" — caution: diabetes not confirmed")
+    assert "diabetes/hyperglycaemia" not in _summaries(cards) and "type 1 diabetes" not in _summaries(cards)
+    [order] = _order_select(state, _CAPI_DRAFTS)
+    assert (order["indicator"], order["summary"]) == ("warning", "Capivasertib: diabetes not confirmed (2025-06-10) — caution")
+    assert order["detail"].startswith("**Capivasertib: diabetes not confirmed** — needs care")
+    assert order.get("suggestions") is None  # glucose tests are recent: nothing to order, as before
+
+
+def test_fhir_a_provisional_type_2_diabetes_on_metformin_keeps_diabetes_hyperglycaemia_in_the_summaries():
+    # metformin is a confirmed fact behind the caution (on anti-hyperglycaemic treatment)
+    p = _pik3ca_with_normal_glucose("sum-dm2-metformin").diabetes(2, "2025-06-10", "provisional")
+    p.med("metformin", "2025-06-12")
+    state, cards = run(p)
+    assert card(cards, "capivasertib-fulvestrant")["summary"].endswith(" — caution: diabetes/hyperglycaemia")
+    assert "not confirmed" not in _summaries(cards)
+    [order] = _order_select(state, _CAPI_DRAFTS)
+    assert order["summary"].startswith("Capivasertib: diabetes/hyperglycaemia (")
+
+
+def test_fhir_a_provisional_long_qt_syndrome_puts_no_long_qt_words_in_any_summary():
+    # only a confirmed long QT syndrome is a ribociclib caution (rules.long_qt_syndrome); one
+    # only provisional is named in the detail, asking to confirm it, never in a summary
+    state, cards = run(de_novo("sum-lqt-provisional").long_qt("2019-03", verification="provisional"),
+                       FIRST_LINE_AS_OF)
+    assert "long QT" not in _summaries(cards) and card(cards, "ai-cdk46i")["indicator"] == "info"
+    assert "Long QT syndrome recorded, not confirmed (provisional)" in card(cards, "ai-cdk46i")["detail"]
+    assert _order_select(state, [("ribociclib", "cdk46i", "1873980"), LETROZOLE]) == []
+
+
 def _all_text(cards) -> str:
     return "\n".join(c["summary"] + "\n" + c["detail"] for c in cards)
 

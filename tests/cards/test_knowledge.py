@@ -145,6 +145,22 @@ def test_a_misspelt_key_in_a_shared_caution_entry_fails_at_load_with_the_rule_an
         K.load(bad)
 
 
+def test_a_caution_that_an_unconfirmed_condition_alone_can_raise_without_short_unconfirmed_words_fails_at_load(tmp_path):
+    # its summary would state as history what the record only suspects (rules.UNCONFIRMED_RULES)
+    import pytest
+    data = yaml.safe_load(K.REGIMENS_FILE.read_text(encoding="utf-8"))
+    del data["shared_cautions"]["ild-cdk46i"]["short_unconfirmed"]
+    bad = tmp_path / "regimens.yaml"
+    bad.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ValueError, match="rule ild_history can rest on an unconfirmed condition alone"):
+        K.load(bad)
+    data["shared_cautions"]["ild-cdk46i"]["short_unconfirmed"] = "ILD not confirmed"
+    data["shared_cautions"]["long-qt-ribociclib"]["short_unconfirmed"] = "long QT not confirmed"
+    bad.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ValueError, match="`short_unconfirmed` on rule long_qt_syndrome"):
+        K.load(bad)
+
+
 def test_an_unknown_test_variant_key_fails_instead_of_falling_back_to_the_broader_text():
     import pytest
     t = K.TESTS["test-er-pr-her2"]

@@ -608,6 +608,22 @@ def test_a_broken_order_rules_file_fails_at_load(tmp_path):
         load_order_rules(broken)
 
 
+
+def test_an_order_safety_check_that_an_unconfirmed_condition_alone_can_raise_without_short_unconfirmed_fails_at_load(
+        tmp_path):
+    import yaml
+
+    from cards.orders import RULES_FILE, load_order_rules
+
+    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    entry = next(s for s in data["safety"] if s["id"] == "hyperglycemia-capivasertib")
+    del entry["short_unconfirmed"]
+    broken = tmp_path / "order_rules.yaml"
+    broken.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="safety hyperglycemia-capivasertib: rule diabetes_or_hyperglycemia"):
+        load_order_rules(broken)
+
+
 # --- pathway placement is not always the label -------------------------------
 
 def test_talazoparib_first_line_for_germline_brca_is_silent_its_label_has_no_line_clause():
