@@ -505,8 +505,9 @@ def awaiting_final(state: PatientState, genes: tuple[str, ...], germline: bool =
     """The results not final yet that are all a test of `genes` waits on: each gene without a
     final result has one (FHIR R4 ObservationStatus: registered = "the existence of the
     observation is registered, but there is no result yet", preliminary = "not all results are
-    final", unknown = the source system does not know which status applies: the test is done
-    or under way, a new order would repeat it). [] when a test is
+    final", unknown = the source system does not know which status applies, so it may be final
+    already: the test is done or under way, a new order would repeat it; awaiting_final_text
+    asks to check with the laboratory for an unknown one). [] when a test is
     needed: a gene has no result at all, or final results that leave it open and no result
     not final yet that closes it: a negative in plasma ctDNA only (not wild-type, C.3 row 2)
     waits on a pending TISSUE result only (the tissue reflex under way); an ESR1 result not
@@ -545,10 +546,20 @@ def awaiting_final(state: PatientState, genes: tuple[str, ...], germline: bool =
 
 
 def awaiting_final_text(state: PatientState, ctx: Context, pending: list[VariantResult]) -> str:
-    """The line a test card shows when it waits only on results not final yet (awaiting_final)."""
-    return ("**Awaiting the final report** of " + "; ".join([variant_text(state, ctx, v) for v in pending])
-            + ": order a new test only if it does not come. No order is pre-selected: the test is done "
-              "or under way, and a new one would repeat it.")
+    """The line a test card shows when it waits only on results not final yet (awaiting_final).
+    A result of status "unknown" may be final already or not (FHIR R4 ObservationStatus: "the
+    authoring/source system does not know which of the status values currently applies"): the
+    card asks to check with the laboratory rather than saying the test is under way."""
+    named = "; ".join([variant_text(state, ctx, v) for v in pending])
+    unknown = [v for v in pending if v.status_not_final == "unknown"]
+    if not unknown:
+        return (f"**Awaiting the final report** of {named}: order a new test only if it does not come. "
+                "No order is pre-selected: the test is done or under way, and a new one would repeat it.")
+    which = ("the result is" if len(pending) == 1 else "the results are" if len(unknown) == len(pending)
+             else "the result(s) of status unknown are")
+    return (f"**Awaiting the final report** of {named}: ask the laboratory whether {which} final (status "
+            "unknown: the source system does not know which status applies), and order a new test only if no "
+            "final report comes. No order is pre-selected: a new one could repeat a test already done.")
 
 
 @rule

@@ -839,10 +839,40 @@ def test_fhir_a_pik3ca_detection_whose_status_is_unknown_selects_nothing_and_is_
     assert "alpelisib-fulvestrant" not in regimen_topics(cards)
     test = card(cards, "test-pik3ca-akt1-pten")
     assert f"- {found}: the final result decides — Observation/" in test["detail"]
-    assert _pre_selected(test) == [] and _awaiting(found) in test["detail"].splitlines()
+    assert _pre_selected(test) == [] and _awaiting_status_unknown(found) in test["detail"].splitlines()
     order = _biomarker_card(state, [_draft("alpelisib", "pi3k-akt-mtor", "2169285"),
                                     _draft("fulvestrant", "fulvestrant", "282357")])
     assert order["summary"] == "Alpelisib: PIK3CA mutation result not final yet — label requires it"
+
+
+def _awaiting_status_unknown(*results: str, which: str = "the result is") -> str:
+    return (f"**Awaiting the final report** of {'; '.join(results)}: ask the laboratory whether {which} final "
+            "(status unknown: the source system does not know which status applies), and order a new test only if "
+            "no final report comes. No order is pre-selected: a new one could repeat a test already done.")
+
+
+def test_fhir_a_result_whose_status_is_unknown_asks_the_laboratory_whether_it_is_final_not_says_the_test_is_under_way():
+    # FHIR R4 ObservationStatus "unknown": the source system does not know which status applies,
+    # so the result may be final already; "the test is done or under way" said more than the record
+    p = (after_ai_cdk46i("pp-pik3ca-status-unknown-ask")
+         .variant("PIK3CA", "p.His1047Arg", specimen="tissue", status="unknown")
+         .variant("AKT1", detected=False, specimen="tissue").variant("PTEN", detected=False, specimen="tissue"))
+    state, cards = run(p)
+    found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, status unknown, not known to be final)"
+    order = _biomarker_card(state, [_draft("capivasertib", "pi3k-akt-mtor", "2680443"),
+                                    _draft("fulvestrant", "fulvestrant", "282357")])
+    for c in (card(cards, "test-pik3ca-akt1-pten"), order):
+        assert _awaiting_status_unknown(found) in c["detail"].splitlines()
+        assert "done or under way" not in c["detail"]
+    # beside a preliminary one: the one of status unknown is the one to ask about
+    p = (after_ai_cdk46i("pp-pik3ca-status-unknown-and-preliminary")
+         .variant("PIK3CA", "p.His1047Arg", specimen="tissue", status="unknown")
+         .variant("AKT1", detected=False, specimen="tissue", status="preliminary")
+         .variant("PTEN", detected=False, specimen="tissue"))
+    _, cards = run(p)
+    line = next(x for x in card(cards, "test-pik3ca-akt1-pten")["detail"].splitlines() if "Awaiting" in x)
+    assert "ask the laboratory whether the result(s) of status unknown are final" in line
+    assert "AKT1 not detected (somatic, tissue, 2025-06-01, preliminary result, not final)" in line
 
 
 def test_fhir_a_pik3ca_detection_without_a_status_is_still_read_as_final():
