@@ -41,6 +41,9 @@ def _merge_site_file(base: dict[str, Any], path: str) -> dict[str, Any]:
             if isinstance(value, list):
                 # site entries first: for ordered pattern lists the site wins
                 target[key] = value + list(target.get(key) or [])
+            elif isinstance(value, dict) and isinstance(value.get("words"), list) and isinstance(target.get(key), dict):
+                # a shared word list (vocabulary: {suspicion_words: {words: [...]}}): the site's words first
+                target[key] = {**target[key], "words": value["words"] + list(target[key].get("words") or [])}
             elif key not in target:
                 target[key] = value
     return base
@@ -186,13 +189,38 @@ def local_lookup(table: dict[tuple[str, str], Any], system: str | None, code: st
     return hit
 
 
+# The shared word lists (local_codes.yaml vocabulary): a reader's pattern names one as
+# `<name>`; a reader's own `<mention>` is filled in the same way. A list may name the lists
+# written above it.
+_PLACEHOLDER = re.compile(r"(?<!\?P)<([a-z_]+)>")  # not a named group "(?P<name>"
+
+
+def _fill_in(pattern: str, **own: str) -> str:
+    """pattern with each `<name>` replaced by own[name] or by the vocabulary list's words as one
+    alternation; an unknown name is an error in the data file, not words to match."""
+    def words(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name in own:
+            return own[name]
+        if name in VOCABULARY:
+            return VOCABULARY[name]
+        raise ValueError(f"local_codes.yaml: no vocabulary list <{name}> (in {pattern!r})")
+    return _PLACEHOLDER.sub(words, pattern)
+
+
+VOCABULARY: dict[str, str] = {}
+for _name, _entry in (LOCAL.get("vocabulary") or {}).items():
+    if isinstance(_entry, dict):
+        _list = [_fill_in(w) for w in _entry.get("words") or []]
+        VOCABULARY[_name] = f"(?:{'|'.join(_list)})" if _list else "(?!)"
+
 _MH = LOCAL["metastasis_hedges"]
 
 
 def _words(key: str, section: dict[str, Any] = _MH) -> str:
-    """The word patterns of section[key] (metastasis_hedges unless told) as one alternation
-    (none: never matches)."""
-    return "|".join(f"(?:{w})" for w in section.get(key) or []) or "(?!)"
+    """The word patterns of section[key] (metastasis_hedges unless told) as one alternation,
+    vocabulary lists filled in (none: never matches)."""
+    return "|".join(f"(?:{_fill_in(w)})" for w in section.get(key) or []) or "(?!)"
 
 
 # A hedge up to 30 characters before a mention of metastatic disease, in the same clause
@@ -239,7 +267,7 @@ MET_NEGATION_AFTER_LINKED = re.compile(
     rf"^\w*(?:\s+(?:{_words('after_link_words')}|{_neg_words('after_link_words')}))*\s*[,(:-]?\s*"
     rf"\b(?:{_neg_words('after')}|{_neg_words('after_linked')})", re.I)
 # "metastasis cannot be ruled out", "mets not excluded", "to be excluded": a question still open
-MET_NEGATION_OPEN = re.compile(r"\b(not|cannot|\w+n't|be)\b", re.I)
+MET_NEGATION_OPEN = re.compile(rf"\b{VOCABULARY['still_open_words']}\b", re.I)
 # the words after a finding that refute it ("ruled out", "excluded", "negative")
 MET_NEGATION_AFTER_WORDS = re.compile(rf"\b(?:{_neg_words('after')}|{_neg_words('after_linked')})", re.I)
 # any negation word: a text without one is read as before (no span to set aside)
@@ -248,10 +276,10 @@ MET_NEGATION_ANY = re.compile(rf"{MET_NEGATION_BEFORE.pattern}|{MET_NEGATION_AFT
 _VC = LOCAL["visceral_crisis"]
 VISCERAL_CRISIS_CODES = _local_code_map(_VC.get("codes"), "code")
 VISCERAL_CRISIS_ANY_CODE = frozenset(c for _, c in VISCERAL_CRISIS_CODES)
-VISCERAL_CRISIS_TEXT = re.compile("|".join(_VC["text_patterns"]), re.I)
-VISCERAL_CRISIS_NEG = re.compile("|".join(_VC["negation_patterns"]), re.I)
+VISCERAL_CRISIS_TEXT = re.compile("|".join(map(_fill_in, _VC["text_patterns"])), re.I)
+VISCERAL_CRISIS_NEG = re.compile("|".join(map(_fill_in, _VC["negation_patterns"])), re.I)
 # a crisis written as coming or suspected ("impending", "suspected visceral crisis"): neither asserted nor dropped
-VISCERAL_CRISIS_UNCERTAIN = re.compile("|".join(_VC.get("uncertain_patterns") or ["(?!)"]), re.I)
+VISCERAL_CRISIS_UNCERTAIN = re.compile("|".join(map(_fill_in, _VC.get("uncertain_patterns") or ["(?!)"])), re.I)
 
 _H = LOCAL["her2"]
 HER2_LOCAL_CODES = _local_code_map(_H.get("codes"), "value")
@@ -292,8 +320,9 @@ _LQT = LOCAL["long_qt"]
 
 
 def _lqt_patterns(key: str) -> re.Pattern[str]:
-    """local_codes.yaml long_qt[key] as one pattern, `<mention>` filled in (none: never matches)."""
-    return re.compile("|".join(f"(?:{p.replace('<mention>', _LQT['mention'])})" for p in _LQT.get(key) or [])
+    """local_codes.yaml long_qt[key] as one pattern, `<mention>` and vocabulary lists filled in
+    (none: never matches)."""
+    return re.compile("|".join(f"(?:{_fill_in(p, mention=_LQT['mention'])})" for p in _LQT.get(key) or [])
                       or "(?!)", re.I)
 
 
@@ -307,8 +336,9 @@ _ILD = LOCAL["ild"]
 
 
 def _ild_patterns(key: str) -> re.Pattern[str]:
-    """local_codes.yaml ild[key] as one pattern, `<mention>` filled in (none: never matches)."""
-    return re.compile("|".join(f"(?:{p.replace('<mention>', _ILD['mention'])})" for p in _ILD.get(key) or [])
+    """local_codes.yaml ild[key] as one pattern, `<mention>` and vocabulary lists filled in
+    (none: never matches)."""
+    return re.compile("|".join(f"(?:{_fill_in(p, mention=_ILD['mention'])})" for p in _ILD.get(key) or [])
                       or "(?!)", re.I)
 
 

@@ -126,3 +126,36 @@ def test_every_gap_and_ignored_code_emitted_is_documented_for_the_cards(real_pat
     for s in states:
         for g in s.gaps + s.ignored:
             assert g.code in doc, g.code
+
+
+def test_every_shared_word_list_has_a_source_and_words():
+    # local_codes.yaml vocabulary: the suspicion / negation words several readers share
+    for name, entry in load("local_codes.yaml")["vocabulary"].items():
+        assert entry.get("source") and entry.get("words"), name
+
+
+def test_a_suspicion_word_a_site_adds_once_to_the_shared_list_reaches_every_reader(tmp_path):
+    # one word in vocabulary.suspicion_words: a suspected metastasis, visceral crisis, long QT
+    # syndrome and ILD alike (FHIR condition-ver-status unconfirmed), each named in its gap
+    site = tmp_path / "site.yaml"
+    site.write_text(yaml.safe_dump({"vocabulary": {"suspicion_words": {"words": ["under investigation for"]}}}))
+    script = """
+import json
+from mappings import build_patient_state
+from tests.mappings.builders import PID, breast_cancer, cc, condition, patient
+texts = ["Under investigation for liver metastases", "Under investigation for visceral crisis",
+         "Under investigation for long QT syndrome", "Under investigation for interstitial lung disease"]
+s = build_patient_state([patient(), breast_cancer(), *(condition(cc(text=t), "2022-03-01") for t in texts)], PID)
+print(json.dumps([s.disease.metastatic, s.disease.visceral_crisis, s.factors.long_qt.documented,
+                  s.factors.lung.ild_history, sorted(g.code for g in s.gaps if g.code.endswith(("-unconfirmed", "-unclear")))]))
+"""
+    env = {**os.environ, "MBC_CDS_LOCAL_CODES": str(site)}
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                         check=True)
+    assert json.loads(out.stdout) == [
+        "unknown", False, False, False,
+        ["ild-unconfirmed", "long-qt-unconfirmed", "metastasis-unconfirmed", "visceral-crisis-unclear"]]
+    env.pop("MBC_CDS_LOCAL_CODES")
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                         check=True)
+    assert json.loads(out.stdout) == ["yes", True, True, True, []]
