@@ -316,40 +316,28 @@ MENO_TEXT: list[tuple[re.Pattern[str], str]] = [
     for e in _M["text_patterns"]
 ]
 
-_LQT = LOCAL["long_qt"]
-
-
-def _lqt_patterns(key: str) -> re.Pattern[str]:
-    """local_codes.yaml long_qt[key] as one pattern, `<mention>` and vocabulary lists filled in
-    (none: never matches)."""
-    return re.compile("|".join(f"(?:{_fill_in(p, mention=_LQT['mention'])})" for p in _LQT.get(key) or [])
+def _condition_patterns(reader: str, key: str) -> re.Pattern[str]:
+    """local_codes.yaml reader[key] (a condition reader: long_qt, ild) as one pattern, the
+    reader's `<mention>` and the vocabulary lists filled in (none: never matches)."""
+    section = LOCAL[reader]
+    return re.compile("|".join(f"(?:{_fill_in(p, mention=section['mention'])})" for p in section.get(key) or [])
                       or "(?!)", re.I)
 
 
 # words naming long QT syndrome; ones that make it not the patient's (negated, a relative's,
 # a risk); ones that make it a suspicion (not counted, named in a gap)
-LONG_QT_TEXT = _lqt_patterns("text_patterns")
-LONG_QT_NOT_THE_PATIENTS = _lqt_patterns("not_the_patients_patterns")
-LONG_QT_SUSPECTED = _lqt_patterns("suspicion_patterns")
-
-_ILD = LOCAL["ild"]
-
-
-def _ild_patterns(key: str) -> re.Pattern[str]:
-    """local_codes.yaml ild[key] as one pattern, `<mention>` and vocabulary lists filled in
-    (none: never matches)."""
-    return re.compile("|".join(f"(?:{_fill_in(p, mention=_ILD['mention'])})" for p in _ILD.get(key) or [])
-                      or "(?!)", re.I)
-
+LONG_QT_TEXT = _condition_patterns("long_qt", "text_patterns")
+LONG_QT_NOT_THE_PATIENTS = _condition_patterns("long_qt", "not_the_patients_patterns")
+LONG_QT_SUSPECTED = _condition_patterns("long_qt", "suspicion_patterns")
 
 # words naming ILD / pneumonitis; ones that make it not the patient's (negated, a relative's,
 # a risk, a screening); ones that make it a suspicion (not counted, named in a gap); an
 # infection written as pneumonitis (not ILD), unless the text names ILD or fibrosis as well
-ILD_TEXT = _ild_patterns("text_patterns")
-ILD_NOT_THE_PATIENTS = _ild_patterns("not_the_patients_patterns")
-ILD_SUSPECTED = _ild_patterns("suspicion_patterns")
-ILD_INFECTIOUS = _ild_patterns("infectious_patterns")
-ILD_INFECTIOUS_UNLESS = re.compile(_ILD.get("infectious_unless") or "(?!)", re.I)
+ILD_TEXT = _condition_patterns("ild", "text_patterns")
+ILD_NOT_THE_PATIENTS = _condition_patterns("ild", "not_the_patients_patterns")
+ILD_SUSPECTED = _condition_patterns("ild", "suspicion_patterns")
+ILD_INFECTIOUS = _condition_patterns("ild", "infectious_patterns")
+ILD_INFECTIOUS_UNLESS = re.compile(LOCAL["ild"].get("infectious_unless") or "(?!)", re.I)
 
 _AL = LOCAL["alteration"]
 # (pattern, kind): words naming a copy-number change or a fusion, in order
