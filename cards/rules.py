@@ -211,10 +211,26 @@ def latest_result_text(results: list[VariantResult]) -> str:
     return written_on(latest, [(v.date, v.date_last) for v in results])
 
 
+def _esr1_follow(ref: "Esr1Reference") -> str:
+    return f"follow {ref.text}" if ref.documented else "be current"
+
+
 def esr1_archival_timing(ref: "Esr1Reference") -> str:
     """How an ESR1 result on archival / primary-tumour tissue without a collection date stands
     to the date it must follow (the result's own text names the specimen)."""
-    return f"cannot be shown to follow {ref.text} ({ARCHIVAL_ESR1_WHY})"
+    return f"cannot be shown to {_esr1_follow(ref)} ({ARCHIVAL_ESR1_WHY})"
+
+
+def esr1_result_timing(ref: "Esr1Reference", v: VariantResult) -> str:
+    """How one ESR1 result stands to the date it must follow (C.3 row 18): "predates <ref>"
+    ("may predate" inside a reference written without a day), "is undated, so it cannot be
+    shown to follow <ref>", or esr1_archival_timing; with no reference documented, "... be
+    current"."""
+    if v.archival_without_collection_date:
+        return esr1_archival_timing(ref)
+    if v.date is None:
+        return f"is undated, so it cannot be shown to {_esr1_follow(ref)}"
+    return f"{ref.predates(v.date)} {ref.text}"
 
 
 # VariantResult.status_not_final as the card names it (FHIR R4 ObservationStatus; "unknown":
@@ -490,14 +506,10 @@ def esr1_not_current_pending_text(state: PatientState, ctx: Context, results: li
     progression ... on 2025-05-20, so even once final it is not a current ESR1 result (C.3 row
     18)", for ESR1 results not final yet that esr1_pending does not count; "" for none."""
     ref = esr1_reference_of(state, ctx)
-    follow = f"follow {ref.text}" if ref.documented else "be current"
     out = []
     for v in results:
-        timing = (f"cannot be shown to {follow} ({ARCHIVAL_ESR1_WHY})" if v.archival_without_collection_date
-                  else f"is undated, so it cannot be shown to {follow}" if v.date is None
-                  else f"{ref.predates(v.date)} {ref.text}")
-        out.append(f"{variant_text(state, ctx, v)}: the result {timing}, so even once final it is not a current "
-                   "ESR1 result" + ("" if v.archival_without_collection_date else " (C.3 row 18)"))  # cited once
+        out.append(f"{variant_text(state, ctx, v)}: the result {esr1_result_timing(ref, v)}, so even once final it "
+                   "is not a current ESR1 result" + ("" if v.archival_without_collection_date else " (C.3 row 18)"))  # cited once
     return "; ".join(out)
 
 

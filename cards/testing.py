@@ -18,8 +18,9 @@ from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     LAB_NAMES, PI3K_PATHWAY_GENES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant,
-    esr1_archival_timing, esr1_not_current_pending_text, esr1_pending, esr1_reference_of, evaluate_rule, fmt_date,
-    germline_brca_tested, line_start_text, not_final_text, pending_results, undecided_labs, untested_text,
+    esr1_archival_timing, esr1_not_current_pending_text, esr1_pending, esr1_reference_of, esr1_result_timing,
+    evaluate_rule, fmt_date, germline_brca_tested, line_start_text, not_final_text, pending_results, undecided_labs,
+    untested_text,
 )
 
 
@@ -241,9 +242,7 @@ def esr1_test_needed(state, ctx, status, by_topic):
         # for a re-test, and ASCO 2023 tests at each progression (a clone can be lost)
         last = max(bm.actionable("ESR1"), key=lambda v: v.date or dt.date.min)
         ref = esr1_reference_of(state, ctx)
-        when = (esr1_archival_timing(ref) if last.archival_without_collection_date
-                else f"{ref.predates(last.date)} {ref.text}" if last.date is not None
-                else f"is undated, so it cannot be shown to follow {ref.text}")
+        when = esr1_result_timing(ref, last)  # ref is documented: esr1_current is False
         why = Finding(None, f"ESR1 detection {when}: {describe_variant(last)}; "
                             "a current result confirms the ESR1-directed options (C.3 row 18)",
                       tuple(last.sources) + ref.sources)
