@@ -1482,7 +1482,8 @@ def _ild_grade_text(state: PatientState) -> str:
 
 
 def _ild_unconfirmed_text(lung) -> str:
-    return f"ILD/pneumonitis recorded, not confirmed: {'; '.join(lung.unconfirmed)}"
+    """"recorded, not confirmed: <each one: why, when>" (LungDisease.unconfirmed)."""
+    return f"recorded, not confirmed: {'; '.join(lung.unconfirmed)}"
 
 
 @rule
@@ -1492,7 +1493,7 @@ def ild_history(state, ctx):
         if lung.unconfirmed:
             # a suspicion is not a history, but the ILD cautions must not stay silent on it
             # (as an unconfirmed diabetes; mappings.factors._lung)
-            return Finding(True, _ild_unconfirmed_text(lung) + ": confirm or refute it before starting",
+            return Finding(True, f"ILD/pneumonitis {_ild_unconfirmed_text(lung)}: confirm or refute it before starting",
                            tuple(lung.unconfirmed_sources), unconfirmed_only=True)
         return Finding(False, "No ILD/pneumonitis documented", tuple(lung.sources))
     # the onset date(s) as written, whether it resolved, and the drugs on at the time, so
@@ -1510,7 +1511,7 @@ def ild_history(state, ctx):
         text += (f"; graded 1 but also written as {'; '.join(lung.symptomatic_unclear)}: "
                  "whether it was symptomatic (grade >= 2) is unclear")
     if lung.unconfirmed:
-        text += f"; also {_ild_unconfirmed_text(lung)[len('ILD/pneumonitis '):]}"
+        text += f"; also {_ild_unconfirmed_text(lung)}"
     return Finding(True, text, tuple(lung.sources) + tuple(lung.unconfirmed_sources))
 
 
