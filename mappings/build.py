@@ -24,6 +24,8 @@ Input handling
   duplicate-resource-conflict names them.
 - `ignored` entries (Gap objects) have these codes:
     unreadable-resource     not a dict / no resourceType / a field could not be read /
+                            a Condition clinicalStatus in the wrong case ("Resolved": no
+                            condition-clinical code, read as no status; the Condition is read) /
                             a lab value implausible in its unit (HbA1c under 2 %,
                             unitless fasting glucose under 40) / HER2 ISH words that
                             say neither amplified nor not amplified
@@ -66,10 +68,15 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   the words quoted; a confirmed verificationStatus on the
                                   metastasis confirms these), and no confirmed evidence makes
                                   the disease metastatic: not counted, named here
-    visceral-crisis-unclear       a visceral crisis written as "impending"/"imminent" or as
-                                  a suspicion ("suspected", "possible", "?", "r/o") (CR C.1
-                                  defines a present crisis; no source settles these) and none
-                                  asserted: not counted, the words quoted
+    visceral-crisis-unclear       a visceral crisis written as "impending"/"imminent", as
+                                  a suspicion ("suspected", "possible", "?" before or after,
+                                  "r/o"; a "?" after an Observation's question is no doubt) or
+                                  as probable ("likely", "presumed", "probable"; a confirmed
+                                  verificationStatus on the Condition confirms these), or a
+                                  crisis Condition whose clinicalStatus is an inactive code in
+                                  the wrong case ("Resolved": unreadable) (CR C.1 defines a
+                                  present crisis; no source settles these) and none asserted:
+                                  not counted, the words or the status quoted
     er-unknown / pr-unknown       no readable ER / PR result
     er-conflict / pr-conflict     results disagree (most recent wins, or unknown if
                                   the most recent results disagree)
@@ -175,7 +182,7 @@ from mappings._fast import construct
 from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
-from mappings.fhir import as_list, codings, printable_clip, ref_id, text_of
+from mappings.fhir import as_list, clinical_status_miscased, codings, printable_clip, ref_id, text_of
 from mappings.genomics import build_variants
 from mappings.markers import build_markers
 from mappings.state import (
@@ -483,6 +490,7 @@ def build_patient_state(
     pid = patient_id if isinstance(patient_id, str) else str(patient_id)
     ctx = Ctx(pid, as_of)
     counts = _step(ctx, "input", lambda: _ingest(resources, ctx), Counter)
+    _step(ctx, "clinical status", lambda: _note_miscased_clinical_status(ctx), _nothing)
 
     disease = _step(ctx, "disease", lambda: build_disease(ctx), Disease)
     er, pr, her2 = _step(ctx, "receptors", lambda: build_markers(ctx),
@@ -521,6 +529,19 @@ def build_patient_state(
         resource_counts=counts,
         ignored=ctx.ignored,
     )
+
+
+def _note_miscased_clinical_status(ctx: Ctx) -> None:
+    """A Condition whose clinicalStatus is a condition-clinical code in another case ("Resolved")
+    is read as having no clinical status (FHIR R4: the code system is case-sensitive; the
+    Condition stands as written). Not guessed either way, but said: listed as ignored
+    (unreadable-resource), the Condition itself still read."""
+    for res in ctx.of("Condition"):
+        code = clinical_status_miscased(res)
+        if code is not None:
+            ctx.ignore(res, "unreadable-resource",
+                       f"{ctx.ref(res)} clinicalStatus {code!r} is not a condition-clinical code (codes are "
+                       "case-sensitive): read as no clinical status")
 
 
 def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:

@@ -10,7 +10,8 @@ from typing import Any, Callable, NamedTuple
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    Concept, as_list, cc_text, clinical_status_inactive, codings, date_last, is_icd10, is_loinc, is_snomed,
+    INACTIVE_CLINICAL_STATUS, Concept, as_list, cc_text, clinical_status_inactive, clinical_status_miscased, codings,
+    date_last, is_icd10, is_loinc, is_snomed,
     notes_text, obs_date, parse_date, partial_last, period, text_of,
 )
 from mappings.state import Disease, MetastaticSite, Source, TherapyHistory, range_text
@@ -1010,8 +1011,19 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
                     date, last = _asserted_on(res, rtype, parse_date), _asserted_on(res, rtype, date_last)
                     uncertain = _vc_uncertain_words(ctx, res, rtype)
                     if uncertain is not None:
-                        unclear.append((uncertain, ctx.source(res, date, f'Visceral crisis written "{uncertain}"',
-                                                               date_last=partial_last(date, last))))
+                        unclear.append((f'written as "{uncertain}"',
+                                        ctx.source(res, date, f'Visceral crisis written "{uncertain}"',
+                                                   date_last=partial_last(date, last))))
+                        continue
+                    status = clinical_status_miscased(res) if rtype == "Condition" else None
+                    if status is not None and status.lower() in INACTIVE_CLINICAL_STATUS:
+                        # "Resolved": no condition-clinical code (case-sensitive), so the status
+                        # cannot be read; the record probably means resolved, which the service
+                        # cannot tell: neither asserted nor dropped, the clinician is asked
+                        unclear.append((f'recorded with clinicalStatus "{status}" (not a condition-clinical code: '
+                                        "codes are case-sensitive)",
+                                        ctx.source(res, date, f'Visceral crisis, clinicalStatus "{status}"',
+                                                   date_last=partial_last(date, last))))
                         continue
                     d.visceral_crisis = d.visceral_crisis_documented = True
                     d.visceral_crisis_sources.append(ctx.source(res, date, "Visceral crisis (clinician-asserted)",
@@ -1022,10 +1034,12 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
         # CR C.1 (ABC4) defines a crisis as present severe organ dysfunction; whether an
         # impending or suspected one puts chemotherapy first (C.2 step 2) no source here says: the
         # clinician is asked, the pathway does not guess either way (no crisis asserted)
-        words = "; ".join(dict.fromkeys(f'"{w}"' for w, _ in unclear))
+        written = [w.removeprefix("written as ") for w, _ in unclear if w.startswith("written as ")]
+        how = ([f"written as {'; '.join(dict.fromkeys(written))}"] if written else []) + list(
+            dict.fromkeys(w for w, _ in unclear if not w.startswith("written as ")))
         ctx.gap(
             "visceral-crisis-unclear",
-            f"Visceral crisis written as {words}, not counted as a current visceral crisis "
+            f"Visceral crisis {'; '.join(how)}, not counted as a current visceral crisis "
             "(a crisis is severe organ dysfunction present now, ABC4). Confirm whether a visceral crisis "
             "is present: chemotherapy comes first only in a visceral crisis.",
             [src for _, src in unclear],
@@ -1033,20 +1047,31 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
 
 
 def _vc_uncertain_words(ctx: Ctx, res: dict[str, Any], rtype: str) -> str | None:
-    """The words that write a crisis as coming or as a suspicion, not present ("impending
-    visceral crisis", "suspected visceral crisis", "r/o visceral crisis"; local_codes.yaml
-    visceral_crisis uncertain_patterns), wherever the clinician wrote on the resource; else
-    None."""
-    texts = [ctx.code_text(res), notes_text(res)]
+    """The words that write a crisis as coming, as a suspicion or as probable, not present
+    ("impending visceral crisis", "suspected visceral crisis", "r/o visceral crisis", "Visceral
+    crisis?", "likely visceral crisis"; local_codes.yaml visceral_crisis uncertain_patterns,
+    question_patterns, probable_patterns), wherever the clinician wrote on the resource; else
+    None. Probable words are not a doubt on a Condition the clinician confirmed
+    (verificationStatus "confirmed", as a probable metastasis)."""
+    code_text = ctx.code_text(res)
+    # what a clinician writes as a statement: not an Observation's question ("Visceral crisis?")
+    statements = [notes_text(res)] if rtype == "Observation" else [code_text, notes_text(res)]
+    texts = [code_text, statements[-1]]
     if rtype == "Observation":
+        answer = f'{text_of(res.get("valueString"))} {cc_text(res.get("valueCodeableConcept"))}'
+        statements.append(answer)
         # the question with its answer: "Visceral crisis: impending"
-        texts.append(f'{texts[0]}: {text_of(res.get("valueString"))} {cc_text(res.get("valueCodeableConcept"))}')
+        texts.append(f"{code_text}: {answer}")
     elif rtype == "ClinicalImpression":
-        texts += [text_of(res.get("summary")), text_of(res.get("description"))]
-    for text in texts:
-        m = T.VISCERAL_CRISIS_UNCERTAIN.search(text) if text else None
-        if m:
-            return m.group(0)
+        more = [text_of(res.get("summary")), text_of(res.get("description"))]
+        texts += more
+        statements += more
+    for rx, read in ((T.VISCERAL_CRISIS_UNCERTAIN, texts), (T.VISCERAL_CRISIS_QUESTIONED, statements),
+                     (T.VISCERAL_CRISIS_PROBABLE, [] if rtype == "Condition" and _confirmed(res) else texts)):
+        for text in read:
+            m = rx.search(text) if text else None
+            if m:
+                return m.group(0)
     return None
 
 

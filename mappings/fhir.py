@@ -333,13 +333,36 @@ def notes_text(res: dict[str, Any]) -> str:
 # Condition.clinicalStatus codes of a condition that no longer applies (FHIR R4 CodeSystem
 # condition-clinical: inactive and its children remission, resolved). The code system is
 # case-sensitive (caseSensitive: true): "Resolved" is not its code, so it is read as no
-# status (the Condition stands as written), as verificationStatus codes are read.
+# status (the Condition stands as written), as verificationStatus codes are read; build.py
+# says so for each such Condition (clinical_status_miscased, below), and a visceral-crisis
+# Condition with an inactive code in another case is unclear (disease._visceral_crisis).
 INACTIVE_CLINICAL_STATUS = frozenset({"inactive", "remission", "resolved"})
+
+
+# Every code of FHIR R4 CodeSystem condition-clinical (http://terminology.hl7.org/CodeSystem/
+# condition-clinical, caseSensitive: true): active (recurrence, relapse), inactive (remission,
+# resolved).
+CONDITION_CLINICAL_CODES = frozenset({"active", "recurrence", "relapse"}) | INACTIVE_CLINICAL_STATUS
+
+
+def _clinical_status_code(res: dict[str, Any]) -> str:
+    """The first code of a Condition's clinicalStatus ("" when none)."""
+    return next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "")
 
 
 def clinical_status_inactive(res: dict[str, Any]) -> bool:
     """A Condition whose clinicalStatus (its first code) says it no longer applies."""
-    return next((c for _, c, _ in codings(res.get("clinicalStatus")) if c), "") in INACTIVE_CLINICAL_STATUS
+    return _clinical_status_code(res) in INACTIVE_CLINICAL_STATUS
+
+
+def clinical_status_miscased(res: dict[str, Any]) -> str | None:
+    """The clinicalStatus code as written when it is no condition-clinical code but is one in
+    another case ("Resolved", "INACTIVE", "Active"): read as no status (the code system is
+    case-sensitive), which the caller says; else None."""
+    code = _clinical_status_code(res)
+    if code in CONDITION_CLINICAL_CODES or code.lower() not in CONDITION_CLINICAL_CODES:
+        return None
+    return code
 
 
 def months_between(a: dt.date, b: dt.date) -> float:

@@ -280,6 +280,10 @@ VISCERAL_CRISIS_TEXT = re.compile("|".join(map(_fill_in, _VC["text_patterns"])),
 VISCERAL_CRISIS_NEG = re.compile("|".join(map(_fill_in, _VC["negation_patterns"])), re.I)
 # a crisis written as coming or suspected ("impending", "suspected visceral crisis"): neither asserted nor dropped
 VISCERAL_CRISIS_UNCERTAIN = re.compile("|".join(map(_fill_in, _VC.get("uncertain_patterns") or ["(?!)"])), re.I)
+# "Visceral crisis?": a suspicion where a clinician writes a statement, not an Observation's question
+VISCERAL_CRISIS_QUESTIONED = re.compile("|".join(map(_fill_in, _VC.get("question_patterns") or ["(?!)"])), re.I)
+# a crisis written as probable ("likely visceral crisis"): unclear unless the Condition is confirmed
+VISCERAL_CRISIS_PROBABLE = re.compile("|".join(map(_fill_in, _VC.get("probable_patterns") or ["(?!)"])), re.I)
 
 _H = LOCAL["her2"]
 HER2_LOCAL_CODES = _local_code_map(_H.get("codes"), "value")

@@ -2136,6 +2136,57 @@ def test_fhir_a_suspected_visceral_crisis_keeps_endocrine_therapy_first_and_asks
             in card(cards, "patient-summary")["detail"])
 
 
+def test_fhir_a_likely_visceral_crisis_keeps_endocrine_therapy_first_and_asks_the_clinician_unless_confirmed():
+    # "likely" is condition-ver-status "provisional" (as a probable metastasis): no crisis asserted
+    # (C.2 step 2 not applied) until the clinician confirms the Condition (CR C.3 row 12)
+    p = de_novo("fl-crisis-likely", site="liver")
+    p._condition({"text": "Likely visceral crisis"}, "2024-01-16", "crisis", verificationStatus=None)
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.visceral_crisis is False
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert ('Visceral crisis written as "likely visceral crisis", not counted as a current visceral crisis'
+            in card(cards, "patient-summary")["detail"])
+    confirmed = de_novo("fl-crisis-likely-confirmed", site="liver")
+    confirmed._condition({"text": "Likely visceral crisis"}, "2024-01-16", "crisis")  # verificationStatus confirmed
+    _, cards = run(confirmed, FIRST_LINE_AS_OF)
+    assert regimen_topics(cards)[0] == "chemotherapy"
+
+
+def test_fhir_a_visceral_crisis_flag_written_with_a_question_mark_keeps_endocrine_therapy_first_and_asks_the_clinician():
+    p = de_novo("fl-crisis-question", site="liver")
+    p.add({"resourceType": "Flag", "id": "fl-crisis-question-flag", "status": "active",
+           "subject": {"reference": "Patient/fl-crisis-question"}, "code": {"text": "Visceral crisis?"},
+           "period": {"start": "2024-01-16"}})
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.visceral_crisis is False
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert ('Visceral crisis written as "visceral crisis?", not counted as a current visceral crisis'
+            in card(cards, "patient-summary")["detail"])
+
+
+def test_fhir_a_visceral_crisis_question_written_with_a_question_mark_answered_yes_puts_chemotherapy_first():
+    p = de_novo("fl-crisis-asked", site="liver")
+    p._obs("crisis", {"text": "Visceral crisis?"}, "2024-01-16", valueString="Yes")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert regimen_topics(cards)[0] == "chemotherapy"
+
+
+def test_fhir_a_visceral_crisis_resolved_in_the_wrong_case_keeps_endocrine_therapy_first_and_names_the_status():
+    # condition-clinical is case-sensitive: "Resolved" cannot be read, and the record probably
+    # means resolved: no crisis asserted (C.2 step 2 not applied), the clinician is asked
+    p = de_novo("fl-crisis-miscased", site="liver").visceral_crisis("2024-01-16")
+    p.resources[-1]["clinicalStatus"] = {"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "Resolved"}]}
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.visceral_crisis is False
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    summary = card(cards, "patient-summary")["detail"]
+    assert ('Visceral crisis recorded with clinicalStatus "Resolved" (not a condition-clinical code: codes are '
+            "case-sensitive), not counted as a current visceral crisis") in summary
+    assert (f"1 resource(s) not used: Condition/{p.resources[-1]['id']} clinicalStatus 'Resolved' is not a "
+            "condition-clinical code (codes are case-sensitive): read as no clinical status") in summary
+
+
 def test_fhir_a_visceral_crisis_question_answered_not_present_keeps_endocrine_therapy_first():
     p = de_novo("fl-crisis-no", site="liver")
     p._obs("crisis", {"coding": [{"system": "urn:mbc-cds:local", "code": "visceral-crisis",

@@ -791,19 +791,110 @@ def test_an_impending_crisis_beside_an_asserted_one_leaves_the_crisis_asserted_w
     assert "visceral-crisis-unclear" not in _gaps(breast_cancer(), impending, crisis)
 
 
-def test_a_clinical_status_in_the_wrong_case_is_no_fhir_code_and_leaves_the_condition_as_documented():
-    # condition-clinical is case-sensitive: "Resolved" is not "resolved"; the crisis reading now
-    # reads it as the diabetes and menopause readings always did (the Condition stands)
+@pytest.mark.parametrize("status", ["Resolved", "INACTIVE", "Remission"])
+def test_a_visceral_crisis_whose_clinical_status_is_resolved_in_the_wrong_case_is_unclear_and_names_the_status(status):
+    # condition-clinical is case-sensitive: "Resolved" is no code, so the status cannot be read;
+    # the record probably means resolved: neither a crisis (chemotherapy first, C.2 step 2) nor
+    # dropped, the gap names the status
     crisis = condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-01",
-                       clinical="Resolved")
-    assert disease(breast_cancer(), crisis).visceral_crisis is True
+                       rid="vc-miscased", clinical=status)
+    state = build_patient_state([patient(), breast_cancer(), crisis], PID)
+    assert state.disease.visceral_crisis is False and state.disease.visceral_crisis_documented is False
+    gap = {g.code: g.message for g in state.gaps}["visceral-crisis-unclear"]
+    assert gap.startswith(f'Visceral crisis recorded with clinicalStatus "{status}" (not a condition-clinical code: '
+                          "codes are case-sensitive), not counted as a current visceral crisis")
+    assert [(g.code, g.message) for g in state.ignored] == [
+        ("unreadable-resource", f"Condition/vc-miscased clinicalStatus '{status}' is not a condition-clinical code "
+                                "(codes are case-sensitive): read as no clinical status")]
     crisis["clinicalStatus"] = cc(coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "resolved"))
     assert disease(breast_cancer(), crisis).visceral_crisis is False
-    # one helper for both readings (fhir.clinical_status_inactive): diabetes read as before
-    dm = condition(cc(coding(SNOMED, "44054006", "Diabetes mellitus type 2")), "2020-01-01", clinical="Resolved")
-    assert build_patient_state([patient(), dm], PID).factors.diabetes.status != "none-documented"
-    dm["clinicalStatus"] = crisis["clinicalStatus"]
-    assert build_patient_state([patient(), dm], PID).factors.diabetes.status == "none-documented"
+    assert "visceral-crisis-unclear" not in _gaps(breast_cancer(), crisis)
+
+
+def test_a_visceral_crisis_whose_clinical_status_is_active_in_the_wrong_case_stays_a_crisis_with_a_note():
+    # "Active" read as no status or as active says the same: the crisis stands, the status is noted
+    crisis = condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-01",
+                       rid="vc-active", clinical="Active")
+    state = build_patient_state([patient(), breast_cancer(), crisis], PID)
+    assert state.disease.visceral_crisis is True
+    assert "visceral-crisis-unclear" not in {g.code for g in state.gaps}
+    assert [g.message for g in state.ignored] == [
+        "Condition/vc-active clinicalStatus 'Active' is not a condition-clinical code (codes are case-sensitive): "
+        "read as no clinical status"]
+
+
+def test_a_diabetes_whose_clinical_status_is_in_the_wrong_case_still_stands_and_the_status_is_noted():
+    # one helper for the readings (fhir.clinical_status_inactive): diabetes read as before, noted
+    dm = condition(cc(coding(SNOMED, "44054006", "Diabetes mellitus type 2")), "2020-01-01", rid="dm-miscased",
+                   clinical="Resolved")
+    state = build_patient_state([patient(), dm], PID)
+    assert state.factors.diabetes.status != "none-documented"
+    assert [g.message for g in state.ignored] == [
+        "Condition/dm-miscased clinicalStatus 'Resolved' is not a condition-clinical code (codes are case-sensitive): "
+        "read as no clinical status"]
+    dm["clinicalStatus"] = cc(coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "resolved"))
+    state = build_patient_state([patient(), dm], PID)
+    assert state.factors.diabetes.status == "none-documented" and state.ignored == []
+
+
+@pytest.mark.parametrize("text,written", [
+    ("Likely visceral crisis", "likely visceral crisis"), ("Probable visceral crisis", "probable visceral crisis"),
+    ("Presumed visceral crisis (hepatic)", "presumed visceral crisis"),
+    ("Visceral crisis, likely", "visceral crisis, likely"), ("Visceral crisis (probable)", "visceral crisis (probable)"),
+])
+def test_a_visceral_crisis_written_as_probable_is_unclear_unless_the_condition_is_confirmed(text, written):
+    # condition-ver-status "provisional" (a tentative diagnosis), as a probable metastasis: not the
+    # crisis CR C.3 row 12 asks a clinician to assert, unless the Condition is confirmed
+    c = condition(cc(text=text), "2022-03-01")
+    d = disease(breast_cancer(), c)
+    assert d.visceral_crisis is False and d.visceral_crisis_documented is False
+    gap = _gaps(breast_cancer(), c)["visceral-crisis-unclear"]
+    assert gap.startswith(f'Visceral crisis written as "{written}", not counted as a current visceral crisis')
+    c["verificationStatus"] = cc(coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed"))
+    assert disease(breast_cancer(), c).visceral_crisis is True
+    assert "visceral-crisis-unclear" not in _gaps(breast_cancer(), c)
+
+
+def test_a_visceral_crisis_with_a_likely_cause_is_still_a_crisis():
+    # "likely" names the cause of a crisis written as present, not the crisis
+    c = condition(cc(text="Visceral crisis, likely due to liver failure"), "2022-03-01")
+    assert disease(breast_cancer(), c).visceral_crisis is True
+
+
+def test_a_visceral_crisis_question_answered_likely_is_unclear():
+    obs = observation(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-01",
+                      valueString="Likely")
+    assert disease(breast_cancer(), obs).visceral_crisis is False
+    assert _gaps(breast_cancer(), obs)["visceral-crisis-unclear"].startswith(
+        'Visceral crisis written as "visceral crisis: likely"')
+
+
+def _flag(text):
+    return {"resourceType": "Flag", "id": "flag-vc-q", "status": "active", "subject": {"reference": f"Patient/{PID}"},
+            "code": cc(text=text), "period": {"start": "2022-03-01"}}
+
+
+@pytest.mark.parametrize("resource", [
+    condition(cc(text="Visceral crisis?"), "2022-03-01"),
+    condition(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis"), text="Visceral crisis ?"),
+              "2022-03-01"),
+    _flag("Visceral crisis?"),
+    {"resourceType": "ClinicalImpression", "id": "ci-vc-q", "status": "completed", "subject": {"reference": f"Patient/{PID}"},
+     "date": "2022-03-01", "summary": "Rising bilirubin. Visceral crisis?"},
+    observation(cc(text="Clinical impression"), "2022-03-01", valueString="Visceral crisis?"),
+], ids=["condition", "coded condition", "flag", "clinical impression", "observation answer"])
+def test_a_visceral_crisis_written_with_a_question_mark_after_it_is_a_suspicion_and_unclear(resource):
+    d = disease(breast_cancer(), resource)
+    assert d.visceral_crisis is False and d.visceral_crisis_documented is False
+    gap = _gaps(breast_cancer(), resource)["visceral-crisis-unclear"]
+    assert gap.startswith("Visceral crisis written as \"visceral crisis")
+
+
+@pytest.mark.parametrize("answer", [{"valueString": "Yes"}, {"valueBoolean": True}])
+def test_a_visceral_crisis_question_written_with_a_question_mark_and_answered_yes_is_a_crisis(answer):
+    asked = observation(cc(text="Visceral crisis?"), "2022-03-01", **answer)
+    assert disease(breast_cancer(), asked).visceral_crisis is True
+    assert "visceral-crisis-unclear" not in _gaps(breast_cancer(), asked)
 
 
 def test_a_visceral_crisis_flag_whose_period_has_ended_is_not_a_current_crisis():
