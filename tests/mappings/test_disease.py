@@ -861,12 +861,14 @@ def test_a_visceral_crisis_with_a_likely_cause_is_still_a_crisis():
     assert disease(breast_cancer(), c).visceral_crisis is True
 
 
-def test_a_visceral_crisis_question_answered_likely_is_unclear():
-    obs = observation(cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "2022-03-01",
-                      valueString="Likely")
+@pytest.mark.parametrize("question,written", [
+    (cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis")), "visceral crisis: likely"),
+    (cc(text="Visceral crisis?"), "visceral crisis?: likely"),
+])
+def test_a_visceral_crisis_question_answered_likely_is_unclear(question, written):
+    obs = observation(question, "2022-03-01", valueString="Likely")
     assert disease(breast_cancer(), obs).visceral_crisis is False
-    assert _gaps(breast_cancer(), obs)["visceral-crisis-unclear"].startswith(
-        'Visceral crisis written as "visceral crisis: likely"')
+    assert _gaps(breast_cancer(), obs)["visceral-crisis-unclear"].startswith(f'Visceral crisis written as "{written}"')
 
 
 def _flag(text):
