@@ -2152,6 +2152,19 @@ def test_fhir_a_likely_visceral_crisis_keeps_endocrine_therapy_first_and_asks_th
     assert regimen_topics(cards)[0] == "chemotherapy"
 
 
+@pytest.mark.parametrize("text", ["Visceral crisis unlikely", "Low suspicion for visceral crisis",
+                                  "Visceral crisis considered less likely"])
+def test_fhir_a_visceral_crisis_written_as_unlikely_keeps_endocrine_therapy_first_and_asks_the_clinician(text):
+    # read as a present crisis, it put chemotherapy first (C.2 step 2); "unlikely" is weaker than
+    # a suspicion (as for a metastasis): never asserted, the clinician is asked (CR C.3 row 12)
+    p = de_novo("fl-crisis-unlikely", site="liver")
+    p._condition({"text": text}, "2024-01-16", "crisis", verificationStatus=None)
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.visceral_crisis is False
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert "not counted as a current visceral crisis" in card(cards, "patient-summary")["detail"]
+
+
 def test_fhir_a_visceral_crisis_flag_written_with_a_question_mark_keeps_endocrine_therapy_first_and_asks_the_clinician():
     p = de_novo("fl-crisis-question", site="liver")
     p.add({"resourceType": "Flag", "id": "fl-crisis-question-flag", "status": "active",
