@@ -1340,13 +1340,15 @@ def test_fhir_a_provisional_grade_2_pneumonitis_does_not_stop_trastuzumab_deruxt
     assert _TDXD_STOP not in _summary(cards)
 
 
-@pytest.mark.parametrize("text", ["Suspected drug-induced pneumonitis", "? pneumonitis", "Pneumonitis cannot be excluded"])
+@pytest.mark.parametrize("text", ["Suspected drug-induced pneumonitis", "? pneumonitis", "Pneumonitis cannot be excluded",
+                                  "Couldn't exclude pneumonitis"])
 def test_fhir_ild_written_as_a_suspicion_is_named_as_not_confirmed_not_as_ild_history(text):
     p = _after_chemo("ild-suspected").ild("2023-05-01", f"{text}, grade 2")
     _, cards = run(p)
     tdxd = card(cards, "trastuzumab-deruxtecan")
     assert tdxd["indicator"] == "warning"
-    assert f"ILD/pneumonitis recorded, not confirmed: written as a suspicion ('{text.lower()}, grade 2')" in tdxd["detail"]
+    written = repr(f"{text.lower()}, grade 2")  # as the card quotes it ("couldn't ..." in double quotes)
+    assert f"ILD/pneumonitis recorded, not confirmed: written as a suspicion ({written})" in tdxd["detail"]
     assert "ILD/pneumonitis history" not in tdxd["detail"]
 
 

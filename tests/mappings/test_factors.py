@@ -670,7 +670,8 @@ def test_an_unconfirmed_long_qt_syndrome_is_not_counted_and_is_named_in_a_gap(ve
     assert factors(confirmed).long_qt.documented is True
 
 
-@pytest.mark.parametrize("text", ["Suspected long QT syndrome", "? LQTS", "r/o long QT", "Long QT cannot be excluded"])
+@pytest.mark.parametrize("text", ["Suspected long QT syndrome", "? LQTS", "r/o long QT", "Long QT cannot be excluded",
+                                  "Couldn't exclude LQTS"])
 def test_long_qt_syndrome_written_as_a_suspicion_is_not_counted_and_is_named_in_a_gap(text):
     s = _long_qt_state(condition(cc(text=text), "2019-03-04"))
     assert s.factors.long_qt.documented is False
