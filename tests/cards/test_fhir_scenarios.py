@@ -2167,6 +2167,18 @@ def test_fhir_a_visceral_crisis_written_as_unlikely_keeps_endocrine_therapy_firs
     assert "not counted as a current visceral crisis" in card(cards, "patient-summary")["detail"]
 
 
+def test_fhir_a_breast_cancer_written_not_metastatic_gets_no_metastatic_regimen_cards():
+    # "not metastatic" was read as "metastatic breast cancer": an early breast cancer got first-line
+    # MBC regimens (AI + CDK4/6 inhibitor); CR A.4 counts a diagnosis of metastatic disease made
+    p = FhirPatient("nm-primary").primary("2024-01-10")
+    p.resources[-1]["code"]["text"] = "Breast cancer, not metastatic"
+    p.er("positive", "2024-01-10").pr("positive", "2024-01-10").her2("1+", "2024-01-10")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic != "yes"
+    assert regimen_topics(cards) == []
+    assert cards[0]["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic disease not documented")
+
+
 def test_fhir_a_visceral_crisis_flag_written_with_a_question_mark_keeps_endocrine_therapy_first_and_asks_the_clinician():
     p = de_novo("fl-crisis-question", site="liver")
     p.add({"resourceType": "Flag", "id": "fl-crisis-question-flag", "status": "active",

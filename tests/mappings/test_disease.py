@@ -657,6 +657,29 @@ def test_a_metastasis_with_a_site_between_the_negation_and_it_is_ruled_out(text)
     assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
 
 
+@pytest.mark.parametrize("text", ["Absence of metastatic disease", "Not metastatic", "Free of metastases",
+                                  "Denies metastases", "Liver metastases absent", "Metastatic disease is absent"])
+def test_a_metastasis_written_as_not_there_in_other_words_is_ruled_out(text):
+    # read as asserted, each made the patient metastatic (condition-ver-status "refuted" words)
+    c = condition(cc(text=text), "2021-01-01")
+    assert disease(breast_cancer(), c).metastatic != "yes"
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+def test_a_breast_cancer_problem_written_not_metastatic_is_not_metastatic_disease():
+    c = condition(cc(coding(ICD10, "C50.912"), text="Breast cancer left, not metastatic"), "2021-01-01")
+    d = disease(c)
+    assert d.breast_cancer == "yes" and d.metastatic != "yes"
+
+
+@pytest.mark.parametrize("text", ["Could not exclude liver metastasis", "Liver metastasis not ruled out",
+                                  "Not suggestive of liver metastases", "Liver metastases not yet confirmed"])
+def test_a_not_that_leaves_the_question_open_is_a_suspicion_not_a_ruling_out(text):
+    c = condition(cc(text=text), "2021-01-01")
+    assert disease(breast_cancer(), c).metastatic != "yes"
+    assert "metastasis-unconfirmed" in _gaps(breast_cancer(), c)
+
+
 @pytest.mark.parametrize("text", ["No progression of bone metastases", "No change in bone metastases",
                                   "Non-measurable bone metastases", "No fracture, bone metastases",
                                   "No chemotherapy for bone metastases"])
