@@ -27,6 +27,12 @@ _BREAST_TEXT = re.compile(
 _SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text
 _STAGE4_WORDS = re.compile(r"\bstage\s*(iv|4)[abc]?\b")
+# "not stage IV", "no stage IV disease", "stage IV ruled out": the stage written as not there
+# (condition-ver-status "refuted", as metastasis_negations reads a metastasis); "stage IV not
+# (yet) excluded" / "cannot be ruled out" leaves it open (the still-open words), read by
+# _stage4_reading as a suspicion
+_STAGE4_NEGATED_BEFORE = re.compile(r"\b(?:not|no|non|without)\b[\s-]*(?:\w+\s+){0,1}stage\s*(?:iv|4)[abc]?\b")
+_STAGE4_RULED_OUT_AFTER = re.compile(r"\bstage\s*(?:iv|4)[abc]?\b(?P<between>[^.;,|]{0,25}?)\b(?:ruled out|excluded)\b")
 # A metastasis written as a suspicion ("suspected bone metastases", "r/o liver mets",
 # "possible brain metastasis", "lung metastases?") is a diagnosis not yet made: FHIR R4
 # condition-ver-status "unconfirmed"/"provisional", which codes.yaml
@@ -300,6 +306,20 @@ def _breast_primary_text(text: str) -> bool:
         r"in situ|\bdcis\b|\blcis\b|benign|screening|risk of|suspected|rule out|r/o",
         text,
     )
+
+
+@lru_cache(maxsize=4096)
+def _stage4_reading(text: str) -> str | None:
+    """How the text writes stage IV: "asserted", "negated" ("not stage IV", "stage IV ruled
+    out"), "open" ("stage IV cannot be ruled out": a suspicion), or None (not written)."""
+    if not _STAGE4_WORDS.search(text):
+        return None
+    if _STAGE4_NEGATED_BEFORE.search(text):
+        return "negated"
+    after = _STAGE4_RULED_OUT_AFTER.search(text)
+    if after is not None:
+        return "open" if T.MET_NEGATION_OPEN.search(after.group("between")) else "negated"
+    return "asserted"
 
 
 @lru_cache(maxsize=4096)
@@ -578,7 +598,11 @@ def build_disease(ctx: Ctx) -> Disease:
                         primary_dates.append(onset)
                         primary_lasts.append(onset_last or onset)
                 text = ctx.code_text(res)
-                stage4_words = bool(text) and bool(_STAGE4_WORDS.search(text))
+                stage4 = _stage4_reading(text) if text else None
+                if stage4 == "open":
+                    # "stage IV cannot be ruled out": a suspicion, not M1 (CR A.4: a diagnosis made)
+                    unconfirmed.append(("site not stated", "stage IV not ruled out in the text", src))
+                stage4_words = stage4 == "asserted"
                 hedge = _metastasis_in_text(text) if text and not stage4_words else None
                 if hedge in ("hedged", "probable"):
                     # "breast cancer, suspected / likely liver metastases": a suspicion or a

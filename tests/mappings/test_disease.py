@@ -666,6 +666,25 @@ def test_a_metastasis_written_as_not_there_in_other_words_is_ruled_out(text):
     assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
 
 
+@pytest.mark.parametrize("text", ["Breast cancer, not stage IV", "Breast cancer, stage IV ruled out",
+                                  "No stage IV disease; breast cancer left"])
+def test_a_breast_cancer_problem_written_not_stage_iv_is_not_metastatic_disease(text):
+    # "stage IV" anywhere in the text made the disease metastatic (CR A.4), negated or not
+    d = disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"))
+    assert d.breast_cancer == "yes" and d.metastatic != "yes"
+
+
+def test_a_stage_iv_that_cannot_be_ruled_out_is_a_suspicion_named_in_the_gap():
+    c = condition(cc(coding(ICD10, "C50.912"), text="Breast cancer, stage IV cannot be ruled out"), "2021-01-01")
+    assert disease(c).metastatic != "yes"
+    assert "stage IV not ruled out in the text" in _gaps(c)["metastasis-unconfirmed"]
+
+
+def test_a_breast_cancer_problem_written_stage_iv_stays_metastatic():
+    d = disease(condition(cc(coding(ICD10, "C50.912"), text="Breast cancer, stage IV, not responding"), "2021-01-01"))
+    assert d.metastatic == "yes"
+
+
 def test_a_breast_cancer_problem_written_not_metastatic_is_not_metastatic_disease():
     c = condition(cc(coding(ICD10, "C50.912"), text="Breast cancer left, not metastatic"), "2021-01-01")
     d = disease(c)
