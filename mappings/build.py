@@ -123,8 +123,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     ecog-unknown                  no ECOG observation
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
     diabetes-unconfirmed          a diabetes Condition is only provisional/differential/
-                                  unconfirmed (verificationStatus) and no confirmed one:
-                                  not counted as diabetes, named here
+                                  unconfirmed (verificationStatus) or written as a suspicion
+                                  ("suspected diabetes", local_codes.yaml diabetes) and no
+                                  confirmed one: not counted as diabetes, named here
     long-qt-unconfirmed           a long QT syndrome Condition is only provisional/differential/
                                   unconfirmed (verificationStatus) or written as a suspicion
                                   ("suspected", "r/o", "?") and no confirmed one: not counted

@@ -564,6 +564,8 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 # a provisional / differential / unconfirmed diagnosis (FHIR R4 condition-ver-status)
                 # is a suspicion, not diabetes: type 1 would stop the PI3K/AKT inhibitors (CR C.3 row 14)
                 why = unconfirmed_status(res)
+                if why is None and T.DIABETES_SUSPECTED.search(con.text):
+                    why = "written as a suspicion"  # "suspected diabetes" (local_codes.yaml diabetes)
                 if why:
                     onset = condition_onset(res)
                     unconfirmed.append((f"{_TYPE_TEXT[t]} ({why})", ctx.source(res, onset, f"Diabetes ({_TYPE_TEXT[t]}, {why})",
@@ -650,7 +652,8 @@ def _diabetes_text(text: str) -> str | None:
     a risk ("at risk for") or a screening names diabetes without the patient having it.
     """
     if re.search(_DIABETES_WORDS, text) and not re.search(
-            r"pre-?diabet|insipidus|gestational|no diabet|family (history|hx)|\bfh\b|\brisk\b|screening", text):
+            r"pre-?diabet|insipidus|gestational|no diabet|family (history|hx)|\bfh\b|\brisk\b|screening", text) \
+            and not T.DIABETES_NOT_THE_PATIENTS.search(text):  # "not diabetic", "diabetes ruled out"
         if re.search(_TYPE2_WORDS, text):
             return "type2"
         return "type1" if re.search(_TYPE1_WORDS, text) else "type2"

@@ -333,6 +333,9 @@ def _condition_patterns(reader: str, key: str) -> re.Pattern[str]:
 LONG_QT_TEXT = _condition_patterns("long_qt", "text_patterns")
 LONG_QT_NOT_THE_PATIENTS = _condition_patterns("long_qt", "not_the_patients_patterns")
 LONG_QT_SUSPECTED = _condition_patterns("long_qt", "suspicion_patterns")
+# diabetes named in a Condition's text that is not the patient's, or only a suspicion
+DIABETES_NOT_THE_PATIENTS = _condition_patterns("diabetes", "not_the_patients_patterns")
+DIABETES_SUSPECTED = _condition_patterns("diabetes", "suspicion_patterns")
 
 # words naming ILD / pneumonitis; ones that make it not the patient's (negated, a relative's,
 # a risk, a screening); ones that make it a suspicion (not counted, named in a gap); an

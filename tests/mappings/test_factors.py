@@ -189,6 +189,23 @@ def test_family_history_of_or_risk_for_diabetes_does_not_make_the_patient_diabet
     assert d.status == "none-documented" and d.sources == []
 
 
+@pytest.mark.parametrize("text", ["Not diabetic", "Non-diabetic", "Denies diabetes", "Diabetes ruled out",
+                                  "Type 2 diabetes excluded", "Diabetes absent"])
+def test_diabetes_written_as_not_there_does_not_make_the_patient_diabetic(text):
+    # read as type 2 diabetes, each put a hyperglycaemia warning on the PI3K/AKT/mTOR cards
+    d = factors(condition(cc(text=text), "2020-01-01")).diabetes
+    assert d.status == "none-documented" and d.sources == [] and d.unconfirmed == []
+
+
+@pytest.mark.parametrize("text", ["Suspected diabetes", "Diabetes mellitus, suspected", "Possible type 1 diabetes",
+                                  "Diabetes cannot be excluded"])
+def test_diabetes_written_as_a_suspicion_is_not_counted_and_is_named_as_not_confirmed(text):
+    # condition-ver-status unconfirmed, as a provisional diagnosis (CR C.3 row 14: no type 1 stop on it)
+    d = factors(condition(cc(text=text), "2020-01-01")).diabetes
+    assert d.status == "none-documented"
+    assert len(d.unconfirmed) == 1 and d.unconfirmed[0].endswith("(written as a suspicion)")
+
+
 def test_diabetes_written_as_text_is_still_read():
     assert factors(condition(cc(text="Type 2 diabetes mellitus, diet-controlled"))).diabetes.status == "type2-untreated"
 
