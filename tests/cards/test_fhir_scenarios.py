@@ -2073,16 +2073,27 @@ def test_fhir_likely_liver_metastases_the_clinician_confirmed_get_the_first_line
     assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
 
 
-def test_fhir_an_impending_visceral_crisis_keeps_endocrine_therapy_first_and_asks_the_clinician():
-    # CR C.1 (ABC4) defines a crisis present now; "impending" is not settled by the sources: no
-    # crisis asserted (C.2 step 2 not applied), not dropped either (a gap quotes the words)
-    p = de_novo("fl-crisis-impending", site="liver")
-    p._condition({"text": "Impending visceral crisis: bilirubin rising"}, "2024-01-16", "crisis")
+def _crisis_not_counted(p: FhirPatient) -> str:
+    """Run p at first line: no visceral crisis asserted (C.2 step 2 not applied), endocrine therapy
+    + CDK4/6 inhibitor first; the summary card's detail, where the clinician is asked."""
     state, cards = run(p, FIRST_LINE_AS_OF)
     assert state.disease.visceral_crisis is False
     assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
-    assert ('Visceral crisis written as "impending visceral crisis", not counted as a current visceral crisis'
-            in card(cards, "patient-summary")["detail"])
+    return card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,quoted", [
+    # CR C.1 (ABC4) defines a crisis present now; "impending" is not settled by the sources
+    ("Impending visceral crisis: bilirubin rising", "impending visceral crisis"),
+    # a suspicion is no crisis the clinician asserts (CR C.3 row 12, C.1 ABC4)
+    ("Suspected visceral crisis", "suspected visceral crisis"),
+])
+def test_fhir_an_impending_or_suspected_visceral_crisis_keeps_endocrine_therapy_first_and_asks_the_clinician(text, quoted):
+    # no crisis asserted, not dropped either: a gap quotes the words
+    p = de_novo("fl-crisis-impending", site="liver")
+    p._condition({"text": text}, "2024-01-16", "crisis")
+    assert (f'Visceral crisis written as "{quoted}", not counted as a current visceral crisis'
+            in _crisis_not_counted(p))
 
 
 def test_fhir_bone_metastases_beside_a_liver_metastasis_ruled_out_get_regimen_cards_and_the_summary_lists_bone_not_liver():
@@ -2126,28 +2137,13 @@ def test_fhir_a_liver_metastasis_that_cannot_be_excluded_keeps_the_patient_out_o
         in card(cards, "patient-summary")["detail"]
 
 
-def test_fhir_a_suspected_visceral_crisis_keeps_endocrine_therapy_first_and_asks_the_clinician():
-    # a suspicion is no crisis the clinician asserts (CR C.3 row 12, C.1 ABC4): C.2 step 2 not
-    # applied, and the gap quotes the words
-    p = de_novo("fl-crisis-suspected", site="liver")
-    p._condition({"text": "Suspected visceral crisis"}, "2024-01-16", "crisis")
-    state, cards = run(p, FIRST_LINE_AS_OF)
-    assert state.disease.visceral_crisis is False
-    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
-    assert ('Visceral crisis written as "suspected visceral crisis", not counted as a current visceral crisis'
-            in card(cards, "patient-summary")["detail"])
-
-
 def test_fhir_a_likely_visceral_crisis_keeps_endocrine_therapy_first_and_asks_the_clinician_unless_confirmed():
     # "likely" is condition-ver-status "provisional" (as a probable metastasis): no crisis asserted
     # (C.2 step 2 not applied) until the clinician confirms the Condition (CR C.3 row 12)
     p = de_novo("fl-crisis-likely", site="liver")
     p._condition({"text": "Likely visceral crisis"}, "2024-01-16", "crisis", verificationStatus=None)
-    state, cards = run(p, FIRST_LINE_AS_OF)
-    assert state.disease.visceral_crisis is False
-    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
     assert ('Visceral crisis written as "likely visceral crisis", not counted as a current visceral crisis'
-            in card(cards, "patient-summary")["detail"])
+            in _crisis_not_counted(p))
     confirmed = de_novo("fl-crisis-likely-confirmed", site="liver")
     confirmed._condition({"text": "Likely visceral crisis"}, "2024-01-16", "crisis")  # verificationStatus confirmed
     _, cards = run(confirmed, FIRST_LINE_AS_OF)
@@ -2161,10 +2157,7 @@ def test_fhir_a_visceral_crisis_written_as_unlikely_keeps_endocrine_therapy_firs
     # a suspicion (as for a metastasis): never asserted, the clinician is asked (CR C.3 row 12)
     p = de_novo("fl-crisis-unlikely", site="liver")
     p._condition({"text": text}, "2024-01-16", "crisis", verificationStatus=None)
-    state, cards = run(p, FIRST_LINE_AS_OF)
-    assert state.disease.visceral_crisis is False
-    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
-    assert "not counted as a current visceral crisis" in card(cards, "patient-summary")["detail"]
+    assert "not counted as a current visceral crisis" in _crisis_not_counted(p)
 
 
 def test_fhir_a_breast_cancer_written_not_metastatic_gets_no_metastatic_regimen_cards():
@@ -2184,11 +2177,8 @@ def test_fhir_a_visceral_crisis_flag_written_with_a_question_mark_keeps_endocrin
     p.add({"resourceType": "Flag", "id": "fl-crisis-question-flag", "status": "active",
            "subject": {"reference": "Patient/fl-crisis-question"}, "code": {"text": "Visceral crisis?"},
            "period": {"start": "2024-01-16"}})
-    state, cards = run(p, FIRST_LINE_AS_OF)
-    assert state.disease.visceral_crisis is False
-    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
     assert ('Visceral crisis written as "visceral crisis?", not counted as a current visceral crisis'
-            in card(cards, "patient-summary")["detail"])
+            in _crisis_not_counted(p))
 
 
 def test_fhir_a_visceral_crisis_question_written_with_a_question_mark_answered_yes_puts_chemotherapy_first():
@@ -2204,10 +2194,7 @@ def test_fhir_a_visceral_crisis_resolved_in_the_wrong_case_keeps_endocrine_thera
     p = de_novo("fl-crisis-miscased", site="liver").visceral_crisis("2024-01-16")
     p.resources[-1]["clinicalStatus"] = {"coding": [{
         "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "Resolved"}]}
-    state, cards = run(p, FIRST_LINE_AS_OF)
-    assert state.disease.visceral_crisis is False
-    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
-    summary = card(cards, "patient-summary")["detail"]
+    summary = _crisis_not_counted(p)
     assert ('Visceral crisis recorded with clinicalStatus "Resolved" (not a condition-clinical code: codes are '
             "case-sensitive), not counted as a current visceral crisis") in summary
     assert (f"1 resource(s) not used: Condition/{p.resources[-1]['id']} clinicalStatus 'Resolved' is not a "
@@ -2218,9 +2205,7 @@ def test_fhir_a_visceral_crisis_question_answered_not_present_keeps_endocrine_th
     p = de_novo("fl-crisis-no", site="liver")
     p._obs("crisis", {"coding": [{"system": "urn:mbc-cds:local", "code": "visceral-crisis",
                                   "display": "Visceral crisis"}]}, "2024-01-16", valueString="Not present")
-    state, cards = run(p, FIRST_LINE_AS_OF)
-    assert state.disease.visceral_crisis is False
-    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    _crisis_not_counted(p)
 
 
 # --- a first line ended for a stated toxicity, then a regimen of another class -----------
