@@ -32,7 +32,8 @@ _STAGE4_WORDS = re.compile(r"\bstage\s*(iv|4)[abc]?\b")
 # (yet) excluded" / "cannot be ruled out" leaves it open (the still-open words), read by
 # _stage4_reading as a suspicion
 _STAGE4_NEGATED_BEFORE = re.compile(r"\b(?:not|no|non|without)\b[\s-]*(?:\w+\s+){0,1}stage\s*(?:iv|4)[abc]?\b")
-_STAGE4_RULED_OUT_AFTER = re.compile(r"\bstage\s*(?:iv|4)[abc]?\b(?P<between>[^.;,|]{0,25}?)\b(?:ruled out|excluded)\b")
+_STAGE4_RULED_OUT_AFTER = re.compile(
+    rf"\bstage\s*(?:iv|4)[abc]?\b(?P<between>[^.;,|]{{0,25}}?)\b{T.VOCABULARY['ruled_out_words']}\b")
 # A metastasis written as a suspicion ("suspected bone metastases", "r/o liver mets",
 # "possible brain metastasis", "lung metastases?") is a diagnosis not yet made: FHIR R4
 # condition-ver-status "unconfirmed"/"provisional", which codes.yaml

@@ -546,6 +546,7 @@ def _oophorectomy_concept(cc: Any) -> bool:
 
 
 _TYPE_TEXT = {"type1": "type 1", "type2": "type 2"}  # _diabetes_type's answer, as written for a reader
+_diabetes_suspected = memo_search(T.DIABETES_SUSPECTED)  # "suspected diabetes" (local_codes.yaml diabetes)
 
 
 def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
@@ -564,7 +565,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 # a provisional / differential / unconfirmed diagnosis (FHIR R4 condition-ver-status)
                 # is a suspicion, not diabetes: type 1 would stop the PI3K/AKT inhibitors (CR C.3 row 14)
                 why = unconfirmed_status(res)
-                if why is None and T.DIABETES_SUSPECTED.search(con.text):
+                if why is None and _diabetes_suspected(con.text):
                     why = "written as a suspicion"  # "suspected diabetes" (local_codes.yaml diabetes)
                 if why:
                     onset = condition_onset(res)
