@@ -92,6 +92,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any, Callable
 
@@ -112,19 +113,6 @@ SETTING_TOLERANCE_DAYS = 30
 ADMIN_ACTIVE_DAYS = 42
 ADMIN_ACTIVE_DAYS_OFS = 95
 ADD_ON_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor", "parp-inhibitor"})
-_PROGRESSION_TEXT = re.compile(
-    r"progress|\bpd\b|worsen|relapse|recurren|refractory|resistan|new (lesion|metasta)|treatment failure"
-    # a drug that did not work is a progression reason too ("drug not effective", "lack of
-    # efficacy", "no response"): never a stated non-progression reason that rebuts the
-    # regimen-change proxy
-    r"|ineffective|not effective|lack of (efficacy|effect|response)|no response|non-?respon|loss of response")
-# negated progression ("no progression", "not worse"): removed before a progression search
-_NO_PROGRESSION_TEXT = re.compile(r"\b(no|not|without|nor|absence of)\b[^.;|]{0,20}(progress|\bpd\b|worse)\w*")
-_TOXICITY_TEXT = re.compile(
-    r"toxicit|adverse|intoleran|side[- ]effect|neutropeni|diarrh|rash|pneumonitis|\bild\b|hepatotox|"
-    r"qt prolong|hyperglyc|patient (choice|preference|request)|completed|arthralg|fatigue|nause|mucositis|"
-    r"stomatitis|\bstopped (for|due to|because)\b|\bdiscontinued (for|due to|because)\b|"
-    r"patient (declined|refused)|declined by patient|refused by patient")
 _SKIP_STATUS = {
     "entered-in-error": "entered-in-error",
     "not-taken": "not-given",
@@ -706,16 +694,27 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     A statusReason or note counts as 'other' only when it names a non-progression reason
     (toxicity, intolerance, a named side effect, the patient's choice, completion): a
     stated 'other' rebuts the regimen-change proxy for progression, so a vague one
-    ("treatment changed", "per oncologist") says nothing (None).
+    ("treatment changed", "per oncologist") says nothing (None). The words are
+    local_codes.yaml stop_reasons (stop_reason_of_text).
     """
     if not res.get("statusReason") and not res.get("note"):
         return None
     reason = " | ".join(t for t in (cc_text(cc) for cc in as_list(res.get("statusReason"))) if t)
     notes = " | ".join(t for t in (text_of(n.get("text")) for n in as_list(res.get("note")) if isinstance(n, dict)) if t)
-    text = _NO_PROGRESSION_TEXT.sub(" ", reason + " | " + notes)
-    if _PROGRESSION_TEXT.search(text):
+    return stop_reason_of_text(reason + " | " + notes)
+
+
+@lru_cache(maxsize=4096)
+def stop_reason_of_text(text: str) -> str | None:
+    """'progression' / 'other' / None for a stop reason's words (EHRs repeat the same few:
+    cached by text). A plan or instruction ("until progression or unacceptable toxicity")
+    and a negated side effect are no reason; a negated or ruled-out progression and a
+    progression word describing a side effect ("worsening diarrhoea", "recurrent
+    neutropenia") are no progression."""
+    text = T.STOP_NOT_STATED.sub(" ", text.lower())
+    if T.STOP_PROGRESSION.search(T.STOP_NOT_A_PROGRESSION.sub(" ", text)):
         return "progression"
-    if _TOXICITY_TEXT.search(text):
+    if T.STOP_NON_PROGRESSION.search(text):
         return "other"
     return None
 
@@ -731,7 +730,7 @@ def _progression_dates(ctx: Ctx, sources: list[Source], lasts: list[dt.date | No
             vcc = obs.get("valueCodeableConcept")
             # written answers: "No progression - stable disease" is not a progression
             hit = any(c in T.PROGRESSION_ANSWERS for _, c, _ in codings(vcc)) or bool(
-                re.search(r"worse|progress", _NO_PROGRESSION_TEXT.sub(" ", cc_text(vcc)))
+                re.search(r"worse|progress", T.STOP_NOT_A_PROGRESSION.sub(" ", cc_text(vcc).lower()))
             )
             d = obs_date(obs)
             if hit and d:

@@ -518,7 +518,8 @@ def test_disease_status_worsening_on_et_moves_the_last_et_progression():
 
 
 @pytest.mark.parametrize("text", ["No progression - stable disease", "Stable disease, no evidence of progression",
-                                  "Not worse than before", "without progression"])
+                                  "Not worse than before", "without progression", "No evidence of disease progression",
+                                  "Progression ruled out"])
 def test_a_disease_status_written_as_no_progression_is_not_a_progression(text):
     status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
     s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
@@ -1066,3 +1067,59 @@ def test_a_later_endocrine_progression_after_a_first_line_stopped_for_toxicity_l
     assert th.endocrine_resistance == "secondary"
     assert "endocrine-resistance-unsettled" in [g.code for g in s.gaps]
     assert [ln.progressed for ln in th.metastatic_lines] == [False, True, False]
+
+
+# --- stop reasons as EHRs write them (local_codes.yaml stop_reasons) ---------------------
+
+
+@pytest.mark.parametrize("reason", [
+    "Worsening diarrhoea", "Recurrent grade 3 neutropenia", "Refractory nausea", "Rash progressed to grade 3",
+    "Diarrhea worsened despite loperamide", "Grade 3 neutropenia, recurrent",
+    "Progression ruled out; stopped for arthralgia", "No evidence of disease progression; stopped for diarrhoea",
+    "Progression-free, stopped for neutropenia",
+])
+def test_a_first_line_stopped_for_a_side_effect_written_with_a_progression_word_is_a_line_given_not_a_progression(reason):
+    # the progression word describes the side effect, or the progression is negated: the stated
+    # reason is a side effect (CR C.2 step 1: no progression, so no primary resistance, CR C.1)
+    th = state(*_first_line_letrozole_abemaciclib(reason, reason)).therapy
+    assert [ln.progressed for ln in th.metastatic_lines] == [False, False]
+    assert th.endocrine_resistance == "sensitive"
+    assert th.progression_within_6_months_on_cdk46i is None
+
+
+@pytest.mark.parametrize("reason", ["QTc prolongation", "Thrombocytopenia", "Transaminitis", "Not tolerated",
+                                    "Pt preference", "Insurance denial", "Interstitial lung disease"])
+def test_a_first_line_stopped_for_a_named_side_effect_choice_or_cost_is_a_line_given_not_a_progression(reason):
+    # label warnings of the pathway drugs (CR Part B) and other named non-progression reasons
+    th = state(*_first_line_letrozole_abemaciclib(reason, reason)).therapy
+    assert [ln.progressed for ln in th.metastatic_lines] == [False, False]
+    assert th.endocrine_resistance == "sensitive"
+
+
+@pytest.mark.parametrize("reason", ["Tolerating well, no side effects", "Continue until disease progression or unacceptable toxicity",
+                                    "Stable disease; no toxicity"])
+def test_a_note_naming_no_reason_keeps_the_regimen_change_proxy(reason):
+    # a negated side effect or a stop rule states no reason: the next line stays the progression evidence
+    th = state(*_first_line_letrozole_abemaciclib(reason, reason)).therapy
+    assert th.endocrine_resistance == "primary"
+    assert th.metastatic_lines[0].progressed is True
+
+
+@pytest.mark.parametrize("reason", ["Disease progression and worsening fatigue", "Progressive disease and neutropenia",
+                                    "No toxicity, progression on CT", "New liver lesions"])
+def test_a_stated_progression_beside_a_side_effect_is_still_a_progression(reason):
+    th = state(*_first_line_letrozole_abemaciclib(reason, reason)).therapy
+    assert th.metastatic_lines[0].progressed is True and th.endocrine_resistance == "primary"
+
+
+@pytest.mark.parametrize("note", ["Worsening neutropenia", "Recurrent grade 3 neutropenia",
+                                  "Continue until disease progression or unacceptable toxicity"])
+def test_a_cdk46_inhibitor_switched_for_a_worsening_side_effect_with_letrozole_continued_stays_one_line(note):
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"),
+              _with_note(med_statement(PALBOCICLIB, "2020-02-01", "2020-05-01", status="stopped"), note),
+              med_statement(ABEMACICLIB, "2020-05-10", status="active"))
+    th = s.therapy
+    assert len(th.metastatic_lines) == 1 and th.metastatic_lines[0].active
+    assert "palbociclib (then abemaciclib)" in th.metastatic_lines[0].regimen_text
+    assert th.endocrine_resistance == "sensitive"
+    assert th.progression_within_6_months_on_cdk46i is False
