@@ -121,6 +121,9 @@ _SKIP_STATUS = {
     "draft": "not-given",
     "intended": "not-given",
 }
+# FHIR R4 medicationrequest-intent: a proposal, a plan or an option (one of the choices of a
+# RequestGroup, e.g. an order set) is not an order; nothing was given on it
+_NOT_AN_ORDER_INTENTS = frozenset({"proposal", "plan", "option"})
 
 
 class _Med:
@@ -594,8 +597,8 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     continue
                 if request:
                     intent = res.get("intent")
-                    if isinstance(intent, str) and intent.lower() in ("proposal", "plan"):
-                        ctx.ignore(res, "not-given", "MedicationRequest is a proposal/plan, not therapy given")
+                    if isinstance(intent, str) and intent.lower() in _NOT_AN_ORDER_INTENTS:
+                        ctx.ignore(res, "not-given", f"MedicationRequest with intent '{intent.lower()}' is not therapy given")
                         continue
                     if res.get("doNotPerform") is True:  # FHIR R4: the request prohibits the drug
                         ctx.ignore(res, "not-given", "MedicationRequest with doNotPerform=true is not therapy given")

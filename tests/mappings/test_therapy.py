@@ -326,6 +326,16 @@ def test_draft_or_cancelled_medication_requests_are_not_therapy_given():
     assert {g.code for g in s.ignored} == {"not-given"}
 
 
+def test_a_medication_request_that_is_only_an_option_of_an_order_set_is_not_therapy_given():
+    # FHIR R4 medicationrequest-intent "option": one choice of a RequestGroup, not an order
+    option = med_request(FULVESTRANT, "2024-05-01", intent="option")
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), option)
+    th = s.therapy
+    assert [ln.names for ln in th.metastatic_lines] == [["letrozole"]] and th.metastatic_lines[0].active
+    assert th.prior_fulvestrant is False and th.endocrine_resistance == "sensitive"
+    assert [(g.code, g.sources[0].reference) for g in s.ignored] == [("not-given", f"MedicationRequest/{option['id']}")]
+
+
 def test_a_medication_request_that_prohibits_the_drug_is_not_therapy_given():
     forbidden = med_request(PALBOCICLIB, "2024-02-01")
     forbidden["doNotPerform"] = True  # FHIR R4: the request prohibits the action
