@@ -581,6 +581,7 @@ def _unreadable_gap(ctx: Ctx, unread: list[tuple[str, str]]) -> None:
 def read_exposures(ctx: Ctx) -> list[_Exp]:
     exps: list[_Exp] = []
     unread: list[tuple[str, str]] = []  # (reference, why) of records whose drug could not be read
+    backwards: list[tuple[Source, str]] = []  # anticancer records whose end is before their start
     append = exps.append
     as_of = ctx.as_of
     source = _fast.source
@@ -654,8 +655,11 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                         start = start or _asserted_start(res, end)
                     else:
                         end = end or start
+                ended_before_start = None
                 if start and end and end < start:
-                    end = None
+                    # FHIR R4 Period: end, when present, is not before start; one of the two is
+                    # wrong and which cannot be told: the end is not used, a gap names it
+                    ended_before_start, end = end, None
                 # a partial date reads as its first day: keep the last day it can mean
                 # where it may matter (the setting is decided on the start's whole range)
                 start_last = end_last = None
@@ -681,6 +685,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 ref = f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}"
                 src = source(ref, start, med.display if med.display is not None else f"{med.names} ({rtype})", None,
                              start_last)
+                if ended_before_start is not None and med.line:
+                    backwards.append((src, f"{ref} ({med.names}: end {ended_before_start.isoformat()}, "
+                                           f"start {start.isoformat()})"))  # type: ignore[union-attr]
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None,
                             _stop_reason(res) if res.get("statusReason") or res.get("note") else None, med,
                             (start or _DATE_MIN, ref), start_last, end_last))
@@ -688,6 +695,12 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     if unread:
         _unreadable_gap(ctx, unread)
+    if backwards:
+        named = "; ".join(why for _, why in backwards[:UNREADABLE_NAMED])
+        more = f"; and {len(backwards) - UNREADABLE_NAMED} more" if len(backwards) > UNREADABLE_NAMED else ""
+        ctx.gap("therapy-end-before-start",
+                "Anticancer medication records end before they start, so their end is not used and when the "
+                f"drug stopped is unknown: {named}{more}.", [src for src, _ in backwards])
     return exps
 
 

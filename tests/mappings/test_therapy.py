@@ -1133,3 +1133,21 @@ def test_a_cdk46_inhibitor_switched_for_a_worsening_side_effect_with_letrozole_c
     assert "palbociclib (then abemaciclib)" in th.metastatic_lines[0].regimen_text
     assert th.endocrine_resistance == "sensitive"
     assert th.progression_within_6_months_on_cdk46i is False
+
+
+def test_a_record_that_ends_before_it_starts_is_named_in_a_gap_and_its_end_is_not_used():
+    # FHIR R4 Period: the end is not before the start; which date is wrong cannot be told
+    s = state(med_statement(TAMOXIFEN, "2019-03-01", "2014-03-01", rid="ms-tam"))
+    gap = _gap(s, "therapy-end-before-start")
+    assert gap is not None, [g.code for g in s.gaps]
+    assert gap.message == ("Anticancer medication records end before they start, so their end is not used and when "
+                           "the drug stopped is unknown: MedicationStatement/ms-tam (tamoxifen: end 2014-03-01, "
+                           "start 2019-03-01).")
+    assert [src.reference for src in gap.sources] == ["MedicationStatement/ms-tam"]
+    assert s.therapy.exposures[0].end is None and s.therapy.adjuvant_endocrine_end is None
+    assert s.therapy.endocrine_resistance == "unknown"
+
+
+def test_a_metformin_record_that_ends_before_it_starts_is_not_named():
+    s = state(med_statement("6809", "2019-03-01", "2014-03-01"))
+    assert _gap(s, "therapy-end-before-start") is None
