@@ -715,9 +715,14 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     """
     if not res.get("statusReason") and not res.get("note"):
         return None
-    reason = " | ".join(t for t in (cc_text(cc) for cc in as_list(res.get("statusReason"))) if t)
+    reasons = as_list(res.get("statusReason"))
+    reason = " | ".join(t for t in (cc_text(cc) for cc in reasons) if t)
     notes = " | ".join(t for t in (text_of(n.get("text")) for n in as_list(res.get("note")) if isinstance(n, dict)) if t)
-    return stop_reason_of_text(reason + " | " + notes)
+    stated = stop_reason_of_text(reason + " | " + notes)
+    if stated is None and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
+                              for cc in reasons for system, code, _ in codings(cc)):
+        return "other"  # a coded side effect, allergy, interaction, pregnancy (a code without display)
+    return stated
 
 
 @lru_cache(maxsize=4096)

@@ -1151,3 +1151,15 @@ def test_a_record_that_ends_before_it_starts_is_named_in_a_gap_and_its_end_is_no
 def test_a_metformin_record_that_ends_before_it_starts_is_not_named():
     s = state(med_statement("6809", "2019-03-01", "2014-03-01"))
     assert _gap(s, "therapy-end-before-start") is None
+
+
+@pytest.mark.parametrize("code", ["sintol", "salg"])
+def test_a_first_line_stopped_with_a_coded_intolerance_or_allergy_without_display_is_a_line_given(code):
+    # FHIR R4 CodeSystem medicationrequest-status-reason: sintol "Suspected intolerance", salg "Allergy"
+    reason = cc(coding("http://terminology.hl7.org/CodeSystem/medicationrequest-status-reason", code))
+    records = _first_line_letrozole_abemaciclib(None, None)
+    for r in records[:2]:
+        r["statusReason"] = [reason]
+    th = state(*records).therapy
+    assert [ln.progressed for ln in th.metastatic_lines] == [False, False]
+    assert th.endocrine_resistance == "sensitive"
