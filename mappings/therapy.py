@@ -121,6 +121,11 @@ _SKIP_STATUS = {
     "draft": "not-given",
     "intended": "not-given",
 }
+# Statuses of a therapy still under way (FHIR R4 medication-statement-status and
+# medicationrequest-status): "on-hold" is temporarily halted and expected to continue
+# later (held for neutropenia, for surgery): the line goes on, it has not ended
+_ONGOING_STATEMENT = frozenset({"active", "intended", "on-hold"})
+_ONGOING_REQUEST = frozenset({"active", "on-hold"})
 # FHIR R4 medicationrequest-intent: a proposal, a plan or an option (one of the choices of a
 # RequestGroup, e.g. an order set) is not an order; nothing was given on it
 _NOT_AN_ORDER_INTENTS = frozenset({"proposal", "plan", "option"})
@@ -474,9 +479,9 @@ def _active(res: dict[str, Any], rtype: str, start: dt.date | None, end: dt.date
     if end and end < as_of and rtype != "MedicationAdministration":
         return False
     if rtype == "MedicationStatement":
-        return status in ("active", "intended")
+        return status in _ONGOING_STATEMENT
     if rtype == "MedicationRequest":
-        return status == "active"
+        return status in _ONGOING_REQUEST
     if status == "in-progress":
         return True
     if status == "completed" and (end or start):
@@ -671,9 +676,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if end and end < as_of and not admin:
                     active = False
                 elif statement:
-                    active = status in ("active", "intended")
+                    active = status in _ONGOING_STATEMENT
                 elif request:
-                    active = status == "active"
+                    active = status in _ONGOING_REQUEST
                 elif status == "in-progress":
                     active = True
                 elif status == "completed" and (end or start):
@@ -806,6 +811,11 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
                 e.setting = "early"
             else:
                 e.setting = "unknown"
+    for e in exps:
+        if e.status == "on-hold" and e.setting == "early":
+            # a held neo/adjuvant record says nothing of whether the course went on to the
+            # recurrence: read as before, not ongoing (an end not recorded is a gap)
+            e.active = False
     # settings are final from here: the endocrine exposures, read by several steps
     et_exps = [e for e in exps if e.med.endocrine]  # type: ignore[union-attr]
     early_et = [e for e in et_exps if e.setting == "early"]

@@ -383,6 +383,20 @@ def test_fhir_esr1_found_on_an_ongoing_line_without_progression_recommends_no_sw
         assert "during line 1: letrozole + ribociclib from 2024-02-01 (ongoing)" in c["detail"]
 
 
+def test_fhir_esr1_found_on_a_line_held_for_toxicity_without_progression_recommends_no_switch_to_an_oral_serd():
+    # FHIR R4 medication-statement-status "on-hold": temporarily halted, expected to continue;
+    # the line has not ended, and C.3 row 4 still forbids the switch without progression
+    p = (de_novo("pp-esr1-held").med("letrozole", "2024-02-01", status="on-hold")
+         .med("ribociclib", "2024-02-01", status="on-hold")
+         .variant("ESR1", "p.Asp538Gly", specimen="ctdna", on="2025-06-01"))
+    state, cards = run(p)
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1;")
+    for topic in ("elacestrant", "imlunestrant"):
+        c = card(cards, topic)
+        assert c["indicator"] == "warning"
+        assert "not recommended: ESR1 found before progression" in c["summary"]
+
+
 def test_fhir_esr1_found_on_an_ongoing_line_after_documented_progression_is_an_oral_serd_recommendation():
     p = _on_first_line_with_esr1("pp-esr1-progressed").progression("2025-06-10")
     _, cards = run(p)

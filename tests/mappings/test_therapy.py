@@ -1163,3 +1163,22 @@ def test_a_first_line_stopped_with_a_coded_intolerance_or_allergy_without_displa
     th = state(*records).therapy
     assert [ln.progressed for ln in th.metastatic_lines] == [False, False]
     assert th.endocrine_resistance == "sensitive"
+
+
+@pytest.mark.parametrize("make", [lambda c: med_statement(c, "2020-02-01", status="on-hold"),
+                                  lambda c: med_request(c, "2020-02-01", status="on-hold")],
+                         ids=["MedicationStatement", "MedicationRequest"])
+def test_a_metastatic_line_held_is_still_the_current_line(make):
+    # FHIR R4 medication-statement-status / medicationrequest-status "on-hold": temporarily
+    # halted, expected to continue later: the line has not ended
+    th = state(make(LETROZOLE), make(PALBOCICLIB)).therapy
+    assert len(th.metastatic_lines) == 1 and th.metastatic_lines[0].active
+    assert th.metastatic_lines[0].end is None
+    assert {d.name for d in th.current_drugs()} == {"letrozole", "palbociclib"}
+
+
+def test_adjuvant_endocrine_therapy_held_without_an_end_still_leaves_its_end_unknown():
+    s = state(med_statement(TAMOXIFEN, "2016-03-01", status="on-hold"))
+    assert s.therapy.on_adjuvant_endocrine_at_recurrence is False
+    assert s.therapy.endocrine_resistance == "unknown"
+    assert _gap(s, "adjuvant-endocrine-end-unknown") is not None
