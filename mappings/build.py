@@ -149,6 +149,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   lines of therapy may be missing, and a relapse is not
                                   called endocrine-naive (resistance unknown)
     therapy-dates-missing         an anticancer medication without start date
+    therapy-end-before-start      an anticancer medication record whose end is before its start
+                                  (FHIR R4 Period): which date is wrong cannot be told, the end is
+                                  not used (when the drug stopped is unknown), the records named
     therapy-setting-unknown       metastatic date (or an ended therapy's start) unknown, or
                                   a start inside the range of a partial ("2024") start or
                                   metastatic date: setting of some therapy unknown (both therapy gaps

@@ -433,3 +433,24 @@ DRUG_NAME_RE = re.compile(
 def drug_for_name(name: str) -> DrugInfo | None:
     return _NAME_TO_DRUG.get(name.lower())
 
+
+
+# Why a drug stopped (local_codes.yaml stop_reasons; therapy._stop_reason): removed first (a
+# plan or instruction; a negated side effect), removed before the progression search (a
+# negated / ruled-out progression; a progression word describing a side effect), then the
+# progression and the non-progression words
+_SR = LOCAL["stop_reasons"]
+_SIDE_EFFECT = "|".join(_fill_in(w) for w in (_SR.get("side_effect_words") or {}).get("words") or []) or "(?!)"
+
+
+def _stop_patterns(key: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{_fill_in(p, side_effect=_SIDE_EFFECT)})" for p in _SR.get(key) or [])
+                      or "(?!)", re.I)
+
+
+STOP_NOT_STATED = _stop_patterns("not_stated_patterns")
+STOP_NOT_A_PROGRESSION = _stop_patterns("not_a_progression_patterns")
+STOP_PROGRESSION = _stop_patterns("progression_patterns")
+STOP_NON_PROGRESSION = _stop_patterns("non_progression_patterns")
+# coded stop reasons that name no progression (FHIR R4 medicationrequest-status-reason)
+STOP_NON_PROGRESSION_CODES = _local_code_map(_SR.get("non_progression_codes"), "display")

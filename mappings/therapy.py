@@ -92,6 +92,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any, Callable
 
@@ -112,19 +113,6 @@ SETTING_TOLERANCE_DAYS = 30
 ADMIN_ACTIVE_DAYS = 42
 ADMIN_ACTIVE_DAYS_OFS = 95
 ADD_ON_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor", "parp-inhibitor"})
-_PROGRESSION_TEXT = re.compile(
-    r"progress|\bpd\b|worsen|relapse|recurren|refractory|resistan|new (lesion|metasta)|treatment failure"
-    # a drug that did not work is a progression reason too ("drug not effective", "lack of
-    # efficacy", "no response"): never a stated non-progression reason that rebuts the
-    # regimen-change proxy
-    r"|ineffective|not effective|lack of (efficacy|effect|response)|no response|non-?respon|loss of response")
-# negated progression ("no progression", "not worse"): removed before a progression search
-_NO_PROGRESSION_TEXT = re.compile(r"\b(no|not|without|nor|absence of)\b[^.;|]{0,20}(progress|\bpd\b|worse)\w*")
-_TOXICITY_TEXT = re.compile(
-    r"toxicit|adverse|intoleran|side[- ]effect|neutropeni|diarrh|rash|pneumonitis|\bild\b|hepatotox|"
-    r"qt prolong|hyperglyc|patient (choice|preference|request)|completed|arthralg|fatigue|nause|mucositis|"
-    r"stomatitis|\bstopped (for|due to|because)\b|\bdiscontinued (for|due to|because)\b|"
-    r"patient (declined|refused)|declined by patient|refused by patient")
 _SKIP_STATUS = {
     "entered-in-error": "entered-in-error",
     "not-taken": "not-given",
@@ -133,6 +121,14 @@ _SKIP_STATUS = {
     "draft": "not-given",
     "intended": "not-given",
 }
+# Statuses of a therapy still under way (FHIR R4 medication-statement-status and
+# medicationrequest-status): "on-hold" is temporarily halted and expected to continue
+# later (held for neutropenia, for surgery): the line goes on, it has not ended
+_ONGOING_STATEMENT = frozenset({"active", "intended", "on-hold"})
+_ONGOING_REQUEST = frozenset({"active", "on-hold"})
+# FHIR R4 medicationrequest-intent: a proposal, a plan or an option (one of the choices of a
+# RequestGroup, e.g. an order set) is not an order; nothing was given on it
+_NOT_AN_ORDER_INTENTS = frozenset({"proposal", "plan", "option"})
 
 
 class _Med:
@@ -483,9 +479,9 @@ def _active(res: dict[str, Any], rtype: str, start: dt.date | None, end: dt.date
     if end and end < as_of and rtype != "MedicationAdministration":
         return False
     if rtype == "MedicationStatement":
-        return status in ("active", "intended")
+        return status in _ONGOING_STATEMENT
     if rtype == "MedicationRequest":
-        return status == "active"
+        return status in _ONGOING_REQUEST
     if status == "in-progress":
         return True
     if status == "completed" and (end or start):
@@ -590,6 +586,7 @@ def _unreadable_gap(ctx: Ctx, unread: list[tuple[str, str]]) -> None:
 def read_exposures(ctx: Ctx) -> list[_Exp]:
     exps: list[_Exp] = []
     unread: list[tuple[str, str]] = []  # (reference, why) of records whose drug could not be read
+    backwards: list[tuple[Source, str]] = []  # anticancer records whose end is before their start
     append = exps.append
     as_of = ctx.as_of
     source = _fast.source
@@ -606,8 +603,8 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     continue
                 if request:
                     intent = res.get("intent")
-                    if isinstance(intent, str) and intent.lower() in ("proposal", "plan"):
-                        ctx.ignore(res, "not-given", "MedicationRequest is a proposal/plan, not therapy given")
+                    if isinstance(intent, str) and intent.lower() in _NOT_AN_ORDER_INTENTS:
+                        ctx.ignore(res, "not-given", f"MedicationRequest with intent '{intent.lower()}' is not therapy given")
                         continue
                     if res.get("doNotPerform") is True:  # FHIR R4: the request prohibits the drug
                         ctx.ignore(res, "not-given", "MedicationRequest with doNotPerform=true is not therapy given")
@@ -663,8 +660,11 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                         start = start or _asserted_start(res, end)
                     else:
                         end = end or start
+                ended_before_start = None
                 if start and end and end < start:
-                    end = None
+                    # FHIR R4 Period: end, when present, is not before start; one of the two is
+                    # wrong and which cannot be told: the end is not used, a gap names it
+                    ended_before_start, end = end, None
                 # a partial date reads as its first day: keep the last day it can mean
                 # where it may matter (the setting is decided on the start's whole range)
                 start_last = end_last = None
@@ -676,9 +676,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if end and end < as_of and not admin:
                     active = False
                 elif statement:
-                    active = status in ("active", "intended")
+                    active = status in _ONGOING_STATEMENT
                 elif request:
-                    active = status == "active"
+                    active = status in _ONGOING_REQUEST
                 elif status == "in-progress":
                     active = True
                 elif status == "completed" and (end or start):
@@ -690,6 +690,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 ref = f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}"
                 src = source(ref, start, med.display if med.display is not None else f"{med.names} ({rtype})", None,
                              start_last)
+                if ended_before_start is not None and med.line:
+                    backwards.append((src, f"{ref} ({med.names}: end {ended_before_start.isoformat()}, "
+                                           f"start {start.isoformat()})"))  # type: ignore[union-attr]
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None,
                             _stop_reason(res) if res.get("statusReason") or res.get("note") else None, med,
                             (start or _DATE_MIN, ref), start_last, end_last))
@@ -697,6 +700,12 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     if unread:
         _unreadable_gap(ctx, unread)
+    if backwards:
+        named = "; ".join(why for _, why in backwards[:UNREADABLE_NAMED])
+        more = f"; and {len(backwards) - UNREADABLE_NAMED} more" if len(backwards) > UNREADABLE_NAMED else ""
+        ctx.gap("therapy-end-before-start",
+                "Anticancer medication records end before they start, so their end is not used and when the "
+                f"drug stopped is unknown: {named}{more}.", [src for src, _ in backwards])
     return exps
 
 
@@ -706,16 +715,32 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     A statusReason or note counts as 'other' only when it names a non-progression reason
     (toxicity, intolerance, a named side effect, the patient's choice, completion): a
     stated 'other' rebuts the regimen-change proxy for progression, so a vague one
-    ("treatment changed", "per oncologist") says nothing (None).
+    ("treatment changed", "per oncologist") says nothing (None). The words are
+    local_codes.yaml stop_reasons (stop_reason_of_text).
     """
     if not res.get("statusReason") and not res.get("note"):
         return None
-    reason = " | ".join(t for t in (cc_text(cc) for cc in as_list(res.get("statusReason"))) if t)
+    reasons = as_list(res.get("statusReason"))
+    reason = " | ".join(t for t in (cc_text(cc) for cc in reasons) if t)
     notes = " | ".join(t for t in (text_of(n.get("text")) for n in as_list(res.get("note")) if isinstance(n, dict)) if t)
-    text = _NO_PROGRESSION_TEXT.sub(" ", reason + " | " + notes)
-    if _PROGRESSION_TEXT.search(text):
+    stated = stop_reason_of_text(reason + " | " + notes)
+    if stated is None and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
+                              for cc in reasons for system, code, _ in codings(cc)):
+        return "other"  # a coded side effect, allergy, interaction, pregnancy (a code without display)
+    return stated
+
+
+@lru_cache(maxsize=4096)
+def stop_reason_of_text(text: str) -> str | None:
+    """'progression' / 'other' / None for a stop reason's words (EHRs repeat the same few:
+    cached by text). A plan or instruction ("until progression or unacceptable toxicity")
+    and a negated side effect are no reason; a negated or ruled-out progression and a
+    progression word describing a side effect ("worsening diarrhoea", "recurrent
+    neutropenia") are no progression."""
+    text = T.STOP_NOT_STATED.sub(" ", text.lower())
+    if T.STOP_PROGRESSION.search(T.STOP_NOT_A_PROGRESSION.sub(" ", text)):
         return "progression"
-    if _TOXICITY_TEXT.search(text):
+    if T.STOP_NON_PROGRESSION.search(text):
         return "other"
     return None
 
@@ -731,7 +756,7 @@ def _progression_dates(ctx: Ctx, sources: list[Source], lasts: list[dt.date | No
             vcc = obs.get("valueCodeableConcept")
             # written answers: "No progression - stable disease" is not a progression
             hit = any(c in T.PROGRESSION_ANSWERS for _, c, _ in codings(vcc)) or bool(
-                re.search(r"worse|progress", _NO_PROGRESSION_TEXT.sub(" ", cc_text(vcc)))
+                re.search(r"worse|progress", T.STOP_NOT_A_PROGRESSION.sub(" ", cc_text(vcc).lower()))
             )
             d = obs_date(obs)
             if hit and d:
@@ -786,6 +811,11 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
                 e.setting = "early"
             else:
                 e.setting = "unknown"
+    for e in exps:
+        if e.status == "on-hold" and e.setting == "early":
+            # a held neo/adjuvant record says nothing of whether the course went on to the
+            # recurrence: read as before, not ongoing (an end not recorded is a gap)
+            e.active = False
     # settings are final from here: the endocrine exposures, read by several steps
     et_exps = [e for e in exps if e.med.endocrine]  # type: ignore[union-attr]
     early_et = [e for e in et_exps if e.setting == "early"]

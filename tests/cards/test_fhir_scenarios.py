@@ -383,6 +383,20 @@ def test_fhir_esr1_found_on_an_ongoing_line_without_progression_recommends_no_sw
         assert "during line 1: letrozole + ribociclib from 2024-02-01 (ongoing)" in c["detail"]
 
 
+def test_fhir_esr1_found_on_a_line_held_for_toxicity_without_progression_recommends_no_switch_to_an_oral_serd():
+    # FHIR R4 medication-statement-status "on-hold": temporarily halted, expected to continue;
+    # the line has not ended, and C.3 row 4 still forbids the switch without progression
+    p = (de_novo("pp-esr1-held").med("letrozole", "2024-02-01", status="on-hold")
+         .med("ribociclib", "2024-02-01", status="on-hold")
+         .variant("ESR1", "p.Asp538Gly", specimen="ctdna", on="2025-06-01"))
+    state, cards = run(p)
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1;")
+    for topic in ("elacestrant", "imlunestrant"):
+        c = card(cards, topic)
+        assert c["indicator"] == "warning"
+        assert "not recommended: ESR1 found before progression" in c["summary"]
+
+
 def test_fhir_esr1_found_on_an_ongoing_line_after_documented_progression_is_an_oral_serd_recommendation():
     p = _on_first_line_with_esr1("pp-esr1-progressed").progression("2025-06-10")
     _, cards = run(p)
@@ -2236,6 +2250,30 @@ def test_fhir_a_first_line_stopped_for_diarrhoea_after_three_months_is_no_primar
     # T-DXd keeps its label A route (an endocrine line given) but not the DB-06 rank or caution
     assert regimen_topics(cards)[0] != "trastuzumab-deruxtecan"
     assert DB06_CAUTION not in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
+@pytest.mark.parametrize("reason", ["Worsening diarrhoea", "Recurrent grade 3 neutropenia",
+                                    "Progression ruled out, stopped for neutropenia"])
+def test_fhir_a_first_line_stopped_for_a_side_effect_written_with_a_progression_word_is_no_primary_resistance(reason):
+    # "worsening" / "recurrent" describe the side effect, a ruled-out progression is none
+    # (local_codes.yaml stop_reasons; CR C.2 step 1, C.1): as for "Diarrhoea" above
+    state, cards = run(_first_line_stopped_then_fulvestrant_palbociclib("tox-words", reason, reason))
+    assert state.therapy.progression_within_6_months_on_cdk46i is None
+    summary = card(cards, "patient-summary")["detail"]
+    assert "- Endocrine sensitivity: unknown" in summary and "primary resistance" not in summary
+    assert regimen_topics(cards)[0] != "trastuzumab-deruxtecan"
+    assert DB06_CAUTION not in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
+def test_fhir_a_cdk46_inhibitor_switched_for_worsening_neutropenia_on_continued_letrozole_is_still_line_1():
+    p = (de_novo("tox-cdk-switch").med("letrozole", "2024-02-01")
+         .med("palbociclib", "2024-02-01", "2024-05-01", stopped_for="Worsening neutropenia")
+         .med("abemaciclib", "2024-05-10"))
+    state, cards = run(p, dt.date(2024, 9, 1))
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 1;")
+    assert "- Endocrine sensitivity: de novo metastatic" in summary["detail"]
+    assert regimen_topics(cards)[0] != "trastuzumab-deruxtecan"
 
 
 @pytest.mark.parametrize("letrozole_reason, abemaciclib_reason", [(None, None), (None, "Diarrhoea")],

@@ -326,6 +326,16 @@ def test_draft_or_cancelled_medication_requests_are_not_therapy_given():
     assert {g.code for g in s.ignored} == {"not-given"}
 
 
+def test_a_medication_request_that_is_only_an_option_of_an_order_set_is_not_therapy_given():
+    # FHIR R4 medicationrequest-intent "option": one choice of a RequestGroup, not an order
+    option = med_request(FULVESTRANT, "2024-05-01", intent="option")
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), option)
+    th = s.therapy
+    assert [ln.names for ln in th.metastatic_lines] == [["letrozole"]] and th.metastatic_lines[0].active
+    assert th.prior_fulvestrant is False and th.endocrine_resistance == "sensitive"
+    assert [(g.code, g.sources[0].reference) for g in s.ignored] == [("not-given", f"MedicationRequest/{option['id']}")]
+
+
 def test_a_medication_request_that_prohibits_the_drug_is_not_therapy_given():
     forbidden = med_request(PALBOCICLIB, "2024-02-01")
     forbidden["doNotPerform"] = True  # FHIR R4: the request prohibits the action
@@ -518,7 +528,8 @@ def test_disease_status_worsening_on_et_moves_the_last_et_progression():
 
 
 @pytest.mark.parametrize("text", ["No progression - stable disease", "Stable disease, no evidence of progression",
-                                  "Not worse than before", "without progression"])
+                                  "Not worse than before", "without progression", "No evidence of disease progression",
+                                  "Progression ruled out"])
 def test_a_disease_status_written_as_no_progression_is_not_a_progression(text):
     status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
     s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
@@ -1066,3 +1077,108 @@ def test_a_later_endocrine_progression_after_a_first_line_stopped_for_toxicity_l
     assert th.endocrine_resistance == "secondary"
     assert "endocrine-resistance-unsettled" in [g.code for g in s.gaps]
     assert [ln.progressed for ln in th.metastatic_lines] == [False, True, False]
+
+
+# --- stop reasons as EHRs write them (local_codes.yaml stop_reasons) ---------------------
+
+
+@pytest.mark.parametrize("reason", [
+    "Worsening diarrhoea", "Recurrent grade 3 neutropenia", "Refractory nausea", "Rash progressed to grade 3",
+    "Diarrhea worsened despite loperamide", "Grade 3 neutropenia, recurrent",
+    "Progression ruled out; stopped for arthralgia", "No evidence of disease progression; stopped for diarrhoea",
+    "Progression-free, stopped for neutropenia",
+])
+def test_a_first_line_stopped_for_a_side_effect_written_with_a_progression_word_is_a_line_given_not_a_progression(reason):
+    # the progression word describes the side effect, or the progression is negated: the stated
+    # reason is a side effect (CR C.2 step 1: no progression, so no primary resistance, CR C.1)
+    th = state(*_first_line_letrozole_abemaciclib(reason, reason)).therapy
+    assert [ln.progressed for ln in th.metastatic_lines] == [False, False]
+    assert th.endocrine_resistance == "sensitive"
+    assert th.progression_within_6_months_on_cdk46i is None
+
+
+@pytest.mark.parametrize("reason", ["QTc prolongation", "Thrombocytopenia", "Transaminitis", "Not tolerated",
+                                    "Pt preference", "Insurance denial", "Interstitial lung disease"])
+def test_a_first_line_stopped_for_a_named_side_effect_choice_or_cost_is_a_line_given_not_a_progression(reason):
+    # label warnings of the pathway drugs (CR Part B) and other named non-progression reasons
+    th = state(*_first_line_letrozole_abemaciclib(reason, reason)).therapy
+    assert [ln.progressed for ln in th.metastatic_lines] == [False, False]
+    assert th.endocrine_resistance == "sensitive"
+
+
+@pytest.mark.parametrize("reason", ["Tolerating well, no side effects", "Continue until disease progression or unacceptable toxicity",
+                                    "Stable disease; no toxicity"])
+def test_a_note_naming_no_reason_keeps_the_regimen_change_proxy(reason):
+    # a negated side effect or a stop rule states no reason: the next line stays the progression evidence
+    th = state(*_first_line_letrozole_abemaciclib(reason, reason)).therapy
+    assert th.endocrine_resistance == "primary"
+    assert th.metastatic_lines[0].progressed is True
+
+
+@pytest.mark.parametrize("reason", ["Disease progression and worsening fatigue", "Progressive disease and neutropenia",
+                                    "No toxicity, progression on CT", "New liver lesions"])
+def test_a_stated_progression_beside_a_side_effect_is_still_a_progression(reason):
+    th = state(*_first_line_letrozole_abemaciclib(reason, reason)).therapy
+    assert th.metastatic_lines[0].progressed is True and th.endocrine_resistance == "primary"
+
+
+@pytest.mark.parametrize("note", ["Worsening neutropenia", "Recurrent grade 3 neutropenia",
+                                  "Continue until disease progression or unacceptable toxicity"])
+def test_a_cdk46_inhibitor_switched_for_a_worsening_side_effect_with_letrozole_continued_stays_one_line(note):
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"),
+              _with_note(med_statement(PALBOCICLIB, "2020-02-01", "2020-05-01", status="stopped"), note),
+              med_statement(ABEMACICLIB, "2020-05-10", status="active"))
+    th = s.therapy
+    assert len(th.metastatic_lines) == 1 and th.metastatic_lines[0].active
+    assert "palbociclib (then abemaciclib)" in th.metastatic_lines[0].regimen_text
+    assert th.endocrine_resistance == "sensitive"
+    assert th.progression_within_6_months_on_cdk46i is False
+
+
+def test_a_record_that_ends_before_it_starts_is_named_in_a_gap_and_its_end_is_not_used():
+    # FHIR R4 Period: the end is not before the start; which date is wrong cannot be told
+    s = state(med_statement(TAMOXIFEN, "2019-03-01", "2014-03-01", rid="ms-tam"))
+    gap = _gap(s, "therapy-end-before-start")
+    assert gap is not None, [g.code for g in s.gaps]
+    assert gap.message == ("Anticancer medication records end before they start, so their end is not used and when "
+                           "the drug stopped is unknown: MedicationStatement/ms-tam (tamoxifen: end 2014-03-01, "
+                           "start 2019-03-01).")
+    assert [src.reference for src in gap.sources] == ["MedicationStatement/ms-tam"]
+    assert s.therapy.exposures[0].end is None and s.therapy.adjuvant_endocrine_end is None
+    assert s.therapy.endocrine_resistance == "unknown"
+
+
+def test_a_metformin_record_that_ends_before_it_starts_is_not_named():
+    s = state(med_statement("6809", "2019-03-01", "2014-03-01"))
+    assert _gap(s, "therapy-end-before-start") is None
+
+
+@pytest.mark.parametrize("code", ["sintol", "salg"])
+def test_a_first_line_stopped_with_a_coded_intolerance_or_allergy_without_display_is_a_line_given(code):
+    # FHIR R4 CodeSystem medicationrequest-status-reason: sintol "Suspected intolerance", salg "Allergy"
+    reason = cc(coding("http://terminology.hl7.org/CodeSystem/medicationrequest-status-reason", code))
+    records = _first_line_letrozole_abemaciclib(None, None)
+    for r in records[:2]:
+        r["statusReason"] = [reason]
+    th = state(*records).therapy
+    assert [ln.progressed for ln in th.metastatic_lines] == [False, False]
+    assert th.endocrine_resistance == "sensitive"
+
+
+@pytest.mark.parametrize("make", [lambda c: med_statement(c, "2020-02-01", status="on-hold"),
+                                  lambda c: med_request(c, "2020-02-01", status="on-hold")],
+                         ids=["MedicationStatement", "MedicationRequest"])
+def test_a_metastatic_line_held_is_still_the_current_line(make):
+    # FHIR R4 medication-statement-status / medicationrequest-status "on-hold": temporarily
+    # halted, expected to continue later: the line has not ended
+    th = state(make(LETROZOLE), make(PALBOCICLIB)).therapy
+    assert len(th.metastatic_lines) == 1 and th.metastatic_lines[0].active
+    assert th.metastatic_lines[0].end is None
+    assert {d.name for d in th.current_drugs()} == {"letrozole", "palbociclib"}
+
+
+def test_adjuvant_endocrine_therapy_held_without_an_end_still_leaves_its_end_unknown():
+    s = state(med_statement(TAMOXIFEN, "2016-03-01", status="on-hold"))
+    assert s.therapy.on_adjuvant_endocrine_at_recurrence is False
+    assert s.therapy.endocrine_resistance == "unknown"
+    assert _gap(s, "adjuvant-endocrine-end-unknown") is not None
