@@ -92,6 +92,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any, Callable
 
@@ -720,27 +721,93 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     return None
 
 
+# Observation.status values whose value is not (known to be) a final result (FHIR R4
+# ObservationStatus: registered "no result yet available", preliminary "data may be
+# incomplete or unverified", unknown): a progression on one is not counted, it is named in
+# the gap disease-status-unclear (as a variant result's, gap genomic-result-not-final)
+_NOT_FINAL_STATUS = frozenset({"registered", "preliminary", "unknown"})
+
+
+@lru_cache(maxsize=1024)
+def _status_text_reading(text: str) -> str | None:
+    """What the written answer of a disease status says (local_codes.yaml disease_status):
+    "progression"; "unclear" (left open: "suspected progression"); "none" when it says there
+    was none ("no progression", "progression ruled out"); None when it names no progression.
+    A progression asserted anywhere wins ("stable bone metastases; progression in the liver")."""
+    rest = T.DISEASE_STATUS_REFUTED.sub(" ", text)
+    refuted = rest != text
+    left_open = T.DISEASE_STATUS_UNCLEAR.subn(" ", rest)
+    if T.DISEASE_STATUS_PROGRESSION.search(left_open[0]):
+        return "progression"
+    if left_open[1]:
+        return "unclear"
+    return "none" if refuted else None
+
+
+def _status_answer(obs: dict[str, Any]) -> tuple[str | None, str]:
+    """A disease-status Observation's answer: ("progression", "") / ("unclear", why) / (None, "").
+
+    A coded ConditionStatusTrendVS answer (codes.yaml disease_status_progression_answers /
+    _other_answers) is read with the written text beside it (valueCodeableConcept.text or
+    valueString): a worsening written as "no progression" or "suspected progression", or an
+    improved / stable answer written as a progression, is a contradiction, not a
+    progression (gap disease-status-unclear). Without a known answer code the text and the
+    codes' displays are read."""
+    vcc = obs.get("valueCodeableConcept")
+    codes = {c for _, c, _ in codings(vcc)}
+    worse, other = bool(codes & T.PROGRESSION_ANSWERS), bool(codes & T.NON_PROGRESSION_ANSWERS)
+    own = vcc.get("text") if isinstance(vcc, dict) else None
+    shown = " | ".join(t for t in (own, obs.get("valueString")) if isinstance(t, str) and t)  # as written
+    written = shown.lower()
+    # without a known answer code its displays are read as well (cc_text: text + displays)
+    said = _status_text_reading(written if worse or other else
+                                " | ".join(t for t in (cc_text(vcc), text_of(obs.get("valueString"))) if t))
+    if worse and other:
+        return "unclear", "coded both as worsened and as not worsened"
+    if worse and said in ("none", "unclear"):
+        return "unclear", f"coded as worsened but written '{shown}'"
+    if other and said == "progression":
+        return "unclear", f"coded as not worsened but written '{shown}'"
+    if worse or said == "progression":
+        return "progression", ""
+    if said == "unclear":
+        return "unclear", f"written '{shown or cc_text(vcc)}'"
+    return None, ""
+
+
 def _progression_dates(ctx: Ctx, sources: list[Source], lasts: list[dt.date | None]) -> list[dt.date]:
     """Dates of disease-status "worsening" Observations; `sources` gets their Source and
-    `lasts` the last day a date without a day can mean (else None), in the same order."""
+    `lasts` the last day a date without a day can mean (else None), in the same order.
+    One whose answer leaves the progression open (_status_answer) or whose status is not
+    final is not counted: the gap disease-status-unclear names it."""
     out = []
+    unclear: list[tuple[str, Source]] = []
     for obs in ctx.observations_with(T.DISEASE_STATUS_CODES):
         try:
             if not any(c in T.DISEASE_STATUS_CODES for s, c, _ in ctx.code_of(obs) if is_loinc(s)):
                 continue
-            vcc = obs.get("valueCodeableConcept")
-            # written answers: "No progression - stable disease" is not a progression
-            hit = any(c in T.PROGRESSION_ANSWERS for _, c, _ in codings(vcc)) or bool(
-                re.search(r"worse|progress", _NO_PROGRESSION_TEXT.sub(" ", cc_text(vcc)))
-            )
+            said, why = _status_answer(obs)
+            status = obs.get("status")
+            if said == "progression" and status in _NOT_FINAL_STATUS:
+                said, why = "unclear", f"a progression with status {status}"
             d = obs_date(obs)
-            if hit and d:
+            if said == "progression" and d:
                 out.append(d)
                 last = partial_last(d, obs_date(obs, date_last))
                 sources.append(ctx.source(obs, d, "disease status: progression", date_last=last))
                 lasts.append(last)
+            elif said == "unclear":
+                when = obs.get("effectiveDateTime") if isinstance(obs.get("effectiveDateTime"), str) else None
+                unclear.append((f"{why} ({when or (d.isoformat() if d else 'undated')})",
+                                ctx.source(obs, d, f"disease status: {why}")))
         except Exception:  # noqa: BLE001
             continue
+    if unclear:
+        ctx.gap("disease-status-unclear",
+                "A cancer disease status leaves the progression open and is not counted as one: "
+                + "; ".join(w for w, _ in unclear)
+                + ". Confirm whether the disease progressed: lines of therapy, endocrine resistance "
+                "and ESR1 currency depend on it.", [src for _, src in unclear])
     return out
 
 

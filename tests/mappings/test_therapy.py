@@ -532,6 +532,47 @@ def test_a_disease_status_written_as_progression_is_a_progression():
     assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
 
 
+def _status_gap(s):
+    return next((g.message for g in s.gaps if g.code == "disease-status-unclear"), None)
+
+
+@pytest.mark.parametrize("text", ["No new lesions but progression in the liver", "Stable bone metastases; progression in liver",
+                                  "PD", "New liver lesions", "Worsening"])
+def test_a_disease_status_asserting_a_progression_beside_other_words_is_a_progression(text):
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
+    assert _status_gap(s) is None
+
+
+@pytest.mark.parametrize("value, status, why", [
+    (cc(coding(SNOMED, "268910001", "Patient's condition improved"), text="Progression in the liver"), "final",
+     "coded as not worsened but written 'Progression in the liver'"),
+    (cc(coding(SNOMED, "271299001", "Patient's condition worsened"), text="Possible progression"), "final",
+     "coded as worsened but written 'Possible progression'"),
+    (cc(coding(SNOMED, "271299001", "Patient's condition worsened")), "registered", "a progression with status registered"),
+    (cc(coding(SNOMED, "271299001", "Patient's condition worsened")), "unknown", "a progression with status unknown"),
+    (cc(text="Progression unlikely"), "final", "written 'Progression unlikely'"),
+    (cc(text="Likely progression"), "final", "written 'Likely progression'"),
+])
+def test_a_disease_status_left_open_is_no_progression_and_the_gap_names_it(value, status, why):
+    # CR C.2 step 1 counts a CancerDiseaseStatus "worsening"; FHIR R4 ObservationStatus
+    # registered / preliminary / unknown is no (known) final result
+    obs = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=value)
+    obs["status"] = status
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), obs)
+    assert s.therapy.last_endocrine_progression is None
+    assert f"{why} (2023-03-01)" in _status_gap(s)
+
+
+@pytest.mark.parametrize("status", ["amended", "corrected"])
+def test_an_amended_worsening_is_still_a_progression(status):
+    obs = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(coding(SNOMED, "271299001", "Patient's condition worsened")))
+    obs["status"] = status
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), obs)
+    assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
+
+
 @pytest.mark.parametrize("code", [TAMOXIFEN, LETROZOLE])
 def test_superseded_statement_does_not_make_an_old_line_active(code):
     s = state(
