@@ -713,7 +713,7 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
         return None
     reason = " | ".join(t for t in (cc_text(cc) for cc in as_list(res.get("statusReason"))) if t)
     notes = " | ".join(t for t in (text_of(n.get("text")) for n in as_list(res.get("note")) if isinstance(n, dict)) if t)
-    text = _NO_PROGRESSION_TEXT.sub(" ", reason + " | " + notes)
+    text = _without_refuted_progression(reason + " | " + notes)
     if _PROGRESSION_TEXT.search(text):
         return "progression"
     if _TOXICITY_TEXT.search(text):
@@ -773,6 +773,15 @@ def _status_answer(obs: dict[str, Any]) -> tuple[str | None, str]:
     if said == "unclear":
         return "unclear", f"written '{shown or cc_text(vcc)}'"
     return None, ""
+
+
+@lru_cache(maxsize=1024)
+def _without_refuted_progression(text: str) -> str:
+    """text without the progressions it says did not happen: "no evidence of disease
+    progression", "progression ruled out / excluded", "negative for / free of progression",
+    "no new lesions" (local_codes.yaml disease_status refuted_patterns), and the short
+    negations of _NO_PROGRESSION_TEXT ("nor worse")."""
+    return _NO_PROGRESSION_TEXT.sub(" ", T.DISEASE_STATUS_REFUTED.sub(" ", text))
 
 
 def _progression_dates(ctx: Ctx, sources: list[Source], lasts: list[dt.date | None]) -> list[dt.date]:

@@ -2539,3 +2539,17 @@ def test_fhir_a_disease_status_sent_as_a_value_string_is_read():
     state, cards = run(p)
     assert state.therapy.last_endocrine_progression == dt.date(2025, 5, 20)
     assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+
+
+@pytest.mark.parametrize("reason", ["No evidence of disease progression; neutropenia", "Neutropenia; progression ruled out",
+                                    "Neutropenia. Negative for progression", "Diarrhoea; free of progression",
+                                    "Neutropenia (no new lesions)"])
+def test_fhir_a_line_stopped_for_toxicity_with_progression_written_as_ruled_out_is_no_progression(reason):
+    # the stop reason states a toxicity and that the disease did not progress: a line given,
+    # not a progression on endocrine therapy (no T-DXd label A route, C.3 row 4)
+    p = (de_novo("stop-ruled-out").med("letrozole", "2024-02-01", "2025-05-20", stopped_for=reason)
+         .med("ribociclib", "2024-02-01", "2025-05-20", stopped_for=reason))
+    state, cards = run(p)
+    assert state.therapy.metastatic_lines[0].stopped_without_progression
+    assert "- Endocrine sensitivity: de novo metastatic" in card(cards, "patient-summary")["detail"]
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
