@@ -518,7 +518,9 @@ def test_disease_status_worsening_on_et_moves_the_last_et_progression():
 
 
 @pytest.mark.parametrize("text", ["No progression - stable disease", "Stable disease, no evidence of progression",
-                                  "Not worse than before", "without progression"])
+                                  "Not worse than before", "without progression", "Progression-free since 2022",
+                                  "Non-progressive disease", "Progression: no", "Stable, not progressing",
+                                  "No new lesions"])
 def test_a_disease_status_written_as_no_progression_is_not_a_progression(text):
     status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
     s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
