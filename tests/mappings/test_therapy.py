@@ -1109,3 +1109,12 @@ def test_a_later_endocrine_progression_after_a_first_line_stopped_for_toxicity_l
     assert th.endocrine_resistance == "secondary"
     assert "endocrine-resistance-unsettled" in [g.code for g in s.gaps]
     assert [ln.progressed for ln in th.metastatic_lines] == [False, True, False]
+
+
+def test_an_mcode_stu1_disease_status_coded_88040_1_worsened_is_a_progression():
+    # mCODE STU1 CancerDiseaseStatus: LOINC 88040-1 'Response to cancer treatment'
+    status = loinc_obs("88040-1", "2023-03-01", "Response to cancer treatment",
+                       valueCodeableConcept=cc(coding(SNOMED, "271299001", "Patient's condition worsened")))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
+    assert s.therapy.esr1_reference().event == "the disease progression recorded after endocrine therapy started"
