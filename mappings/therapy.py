@@ -125,7 +125,10 @@ _TOXICITY_TEXT = re.compile(
     r"toxicit|adverse|intoleran|side[- ]effect|neutropeni|diarrh|rash|pneumonitis|\bild\b|hepatotox|"
     r"qt prolong|hyperglyc|patient (choice|preference|request)|completed|arthralg|fatigue|nause|mucositis|"
     r"stomatitis|\bstopped (for|due to|because)\b|\bdiscontinued (for|due to|because)\b|"
-    r"patient (declined|refused)|declined by patient|refused by patient")
+    r"patient (declined|refused)|declined by patient|refused by patient|"
+    # a stop that states the disease did not progress (RECIST 1.1 stable disease, a
+    # response, no evidence of disease): the line ended, not by progression
+    r"stable disease|(complete|partial) (response|remission)|no evidence of disease\b(?! progress)")
 _SKIP_STATUS = {
     "entered-in-error": "entered-in-error",
     "not-taken": "not-given",
@@ -705,18 +708,22 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     """'progression' / 'other' (toxicity, completion, choice) from statusReason or note; None if not stated.
 
     A statusReason or note counts as 'other' only when it names a non-progression reason
-    (toxicity, intolerance, a named side effect, the patient's choice, completion): a
-    stated 'other' rebuts the regimen-change proxy for progression, so a vague one
-    ("treatment changed", "per oncologist") says nothing (None).
+    (toxicity, intolerance, a named side effect, the patient's choice, completion, stable
+    disease or a response) or says the disease did not progress ("no progression",
+    "progression ruled out"): a stated 'other' rebuts the regimen-change proxy for
+    progression, so a vague one ("treatment changed", "per oncologist") says nothing (None).
     """
     if not res.get("statusReason") and not res.get("note"):
         return None
     reason = " | ".join(t for t in (cc_text(cc) for cc in as_list(res.get("statusReason"))) if t)
     notes = " | ".join(t for t in (text_of(n.get("text")) for n in as_list(res.get("note")) if isinstance(n, dict)) if t)
-    text = _without_refuted_progression(reason + " | " + notes)
+    written = reason + " | " + notes
+    text = _without_refuted_progression(written)
     if _PROGRESSION_TEXT.search(text):
         return "progression"
-    if _TOXICITY_TEXT.search(text):
+    # a named non-progression reason, or one that says the disease did not progress ("no
+    # progression", "progression ruled out"): the proxy must not read a progression into it
+    if _TOXICITY_TEXT.search(text) or text != written:
         return "other"
     return None
 

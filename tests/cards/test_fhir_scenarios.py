@@ -2543,9 +2543,10 @@ def test_fhir_a_disease_status_sent_as_a_value_string_is_read():
 
 @pytest.mark.parametrize("reason", ["No evidence of disease progression; neutropenia", "Neutropenia; progression ruled out",
                                     "Neutropenia. Negative for progression", "Diarrhoea; free of progression",
-                                    "Neutropenia (no new lesions)"])
-def test_fhir_a_line_stopped_for_toxicity_with_progression_written_as_ruled_out_is_no_progression(reason):
-    # the stop reason states a toxicity and that the disease did not progress: a line given,
+                                    "Neutropenia (no new lesions)", "No progression", "Progression ruled out",
+                                    "Stable disease", "Complete response"])
+def test_fhir_a_line_stopped_with_a_reason_saying_the_disease_did_not_progress_is_no_progression(reason):
+    # the stop reason says the disease did not progress (ruled out, stable, a response): a line given,
     # not a progression on endocrine therapy (no T-DXd label A route, C.3 row 4)
     p = (de_novo("stop-ruled-out").med("letrozole", "2024-02-01", "2025-05-20", stopped_for=reason)
          .med("ribociclib", "2024-02-01", "2025-05-20", stopped_for=reason))
