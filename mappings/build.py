@@ -115,6 +115,12 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   Observation.status is registered/preliminary/unknown
                                   (FHIR R4 ObservationStatus): not counted as a progression
                                   (CR C.2 step 1), named here with its words and date
+    progression-not-coded         a Condition or ClinicalImpression dated after endocrine
+                                  therapy started writes that the cancer progressed
+                                  ("Progression of bone metastases") and no disease-status
+                                  progression is recorded within 30 days: not counted (CR
+                                  C.2 step 1 reads the disease status or a regimen change),
+                                  named here
     genomic-result-not-final      a variant result whose Observation.status is preliminary,
                                   registered or unknown (FHIR R4 ObservationStatus: not
                                   (known to be) final; a missing status reads as final; or whose

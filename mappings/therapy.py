@@ -99,6 +99,7 @@ from typing import Any, Callable
 from mappings import _fast
 from mappings import tables as T
 from mappings.context import Ctx
+from mappings.disease import condition_onset
 from mappings.fhir import (
     raw_cc_key, as_list, cc_text, codings, contained_resource, date_last, is_loinc, is_rxnorm, months_between,
     obs_date, parse_date, partial_last, period, ref_str, ref_type_and_id, text_of,
@@ -827,6 +828,51 @@ def _progression_dates(ctx: Ctx, sources: list[Source], lasts: list[dt.date | No
     return out
 
 
+# A cancer named beside a progression in a Condition's or a ClinicalImpression's text
+# ("Progression of bone metastases", "Progressive metastatic breast cancer"), not "progression
+# of CKD": the record says the cancer progressed
+_CANCER_WORDS = re.compile(r"metasta|\bmets?\b|cancer|carcinoma|malignan|tumou?r|neoplas|lesion")
+_UNCODED_TOLERANCE_DAYS = 30
+
+
+@lru_cache(maxsize=4096)
+def _names_cancer_progression(text: str) -> bool:
+    return bool(_CANCER_WORDS.search(text)) and _status_text_reading(text) == "progression"
+
+
+def _uncoded_progression_gap(ctx: Ctx, progressions: list[dt.date], et_exps: list[_Exp]) -> None:
+    """The gap progression-not-coded: a Condition or ClinicalImpression dated after endocrine
+    therapy started (and by as_of) writes that the cancer progressed, and no disease-status
+    progression is recorded within 30 days of it. CR C.2 step 1 reads a progression from the
+    disease status (or a change of regimen), so it is not counted; the gap says it is there."""
+    first = min((e.start for e in et_exps if e.start), default=None)
+    if first is None:
+        return
+    named: list[tuple[str, Source]] = []
+    for rtype in ("Condition", "ClinicalImpression"):
+        for res in ctx.by_type.get(rtype, ()):
+            try:
+                if rtype == "Condition":
+                    text, d = ctx.code_text(res), condition_onset(res)
+                else:
+                    text = " | ".join(t for t in (text_of(res.get("summary")), text_of(res.get("description"))) if t)
+                    d = parse_date(res.get("effectiveDateTime")) or parse_date(res.get("date"))
+                if not text or d is None or not first < d <= ctx.as_of or not _names_cancer_progression(text):
+                    continue
+                if any(abs((p - d).days) <= _UNCODED_TOLERANCE_DAYS for p in progressions):
+                    continue
+                named.append((f"'{text}' ({d.isoformat()})", ctx.source(res, d, f"{rtype}: {text}")))
+            except Exception:  # noqa: BLE001
+                continue
+    if named:
+        ctx.gap("progression-not-coded",
+                "A progression is written in " + "; ".join(w for w, _ in named)
+                + " but no cancer disease status (LOINC 97509-4) records it: not counted (a progression "
+                "is read from the disease status or a change of regimen). If the disease progressed, "
+                "record it: lines of therapy, endocrine resistance and ESR1 currency depend on it.",
+                [src for _, src in named])
+
+
 # --- history ------------------------------------------------------------------------------
 
 
@@ -920,6 +966,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     _cdk46i(th, lines, ctx.as_of)
     _resistance(th, exps, disease, ctx, early_et, ctx.has_gap("medication-unreadable"))
     _last_et_progression(th, disease, progressions, et_exps, progression_sources, progression_lasts)
+    _uncoded_progression_gap(ctx, progressions, et_exps)
     # the two gaps name only the therapies the pathway counts (LINE_CLASSES: endocrine,
     # targeted, chemotherapy, ADCs as drugs.yaml classifies them); a metformin or a bone
     # agent record is neither in the lines nor a reason to doubt them

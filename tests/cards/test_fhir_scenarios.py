@@ -2554,3 +2554,19 @@ def test_fhir_a_line_stopped_with_a_reason_saying_the_disease_did_not_progress_i
     assert state.therapy.metastatic_lines[0].stopped_without_progression
     assert "- Endocrine sensitivity: de novo metastatic" in card(cards, "patient-summary")["detail"]
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+
+
+def test_fhir_a_progression_written_only_in_a_condition_is_named_as_a_data_gap_not_counted():
+    # CR C.2 step 1 reads a progression from the disease status (or a regimen change): one
+    # written only in a problem-list Condition is not counted, but the summary says it is there
+    p = (de_novo("uncoded").regimen(("letrozole", "ribociclib"), "2024-02-01")
+         .variant("ESR1", None, detected=False, on="2024-01-20"))
+    p._condition({"text": "Progression of bone metastases"}, "2025-05-15", "prog")
+    state, cards = run(p)
+    assert state.therapy.last_endocrine_progression is None
+    assert ("A progression is written in 'progression of bone metastases' (2025-05-15) but no cancer disease "
+            "status (LOINC 97509-4) records it: not counted") in card(cards, "patient-summary")["detail"]
+    # recorded as a disease status too: counted, and no gap
+    state, cards = run(p.progression("2025-05-16"))
+    assert state.therapy.last_endocrine_progression == dt.date(2025, 5, 16)
+    assert "A progression is written in" not in card(cards, "patient-summary")["detail"]
