@@ -843,7 +843,7 @@ def _names_cancer_progression(text: str) -> bool:
 def _uncoded_progression_gap(ctx: Ctx, progressions: list[dt.date], et_exps: list[_Exp]) -> None:
     """The gap progression-not-coded: a Condition or ClinicalImpression dated after endocrine
     therapy started (and by as_of) writes that the cancer progressed, and no disease-status
-    progression is recorded within 30 days of it. CR C.2 step 1 reads a progression from the
+    progression nor the end of a line read as progressed (`progressions`) is within 30 days of it. CR C.2 step 1 reads a progression from the
     disease status (or a change of regimen), so it is not counted; the gap says it is there."""
     first = min((e.start for e in et_exps if e.start), default=None)
     if first is None:
@@ -966,7 +966,9 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     _cdk46i(th, lines, ctx.as_of)
     _resistance(th, exps, disease, ctx, early_et, ctx.has_gap("medication-unreadable"))
     _last_et_progression(th, disease, progressions, et_exps, progression_sources, progression_lasts)
-    _uncoded_progression_gap(ctx, progressions, et_exps)
+    # a line ended by progression (its end) counts as the progression recorded
+    _uncoded_progression_gap(ctx, progressions + [ln.end for ln in th.metastatic_lines if ln.progressed and ln.end],
+                             et_exps)
     # the two gaps name only the therapies the pathway counts (LINE_CLASSES: endocrine,
     # targeted, chemotherapy, ADCs as drugs.yaml classifies them); a metformin or a bone
     # agent record is neither in the lines nor a reason to doubt them

@@ -2570,3 +2570,13 @@ def test_fhir_a_progression_written_only_in_a_condition_is_named_as_a_data_gap_n
     state, cards = run(p.progression("2025-05-16"))
     assert state.therapy.last_endocrine_progression == dt.date(2025, 5, 16)
     assert "A progression is written in" not in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_progression_written_in_a_condition_at_the_end_of_a_progressed_line_is_no_data_gap():
+    # the line ended 2025-05-20 and the next started: read as progressed (C.2 step 1 proxy)
+    p = after_ai_cdk46i("uncoded-line-end").regimen(("fulvestrant", "abemaciclib"), "2025-05-25")
+    p.resources = [r for r in p.resources if (r.get("code") or {}).get("coding", [{}])[0].get("code") != "97509-4"]
+    p._condition({"text": "Progression of liver metastases"}, "2025-05-10", "prog")
+    state, cards = run(p)
+    assert state.therapy.metastatic_lines[0].progressed
+    assert "progression-not-coded" not in {g.code for g in state.gaps}
