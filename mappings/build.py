@@ -105,6 +105,22 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     esr1-undated                  ESR1 result without a date (or only on archival tissue
                                   without a collection date) and no endocrine
                                   progression documented: currency unknown
+    disease-status-unclear        a cancer disease status (LOINC 97509-4) that leaves the
+                                  progression open: written as a suspicion, probable or not
+                                  excluded ("suspected progression", "progression cannot be
+                                  excluded"), pseudoprogression or a mixed response
+                                  (local_codes.yaml disease_status), a worsening code whose
+                                  text says none or hedges it, an improved/stable code whose
+                                  text says progression, or a progression whose
+                                  Observation.status is registered/preliminary/unknown
+                                  (FHIR R4 ObservationStatus): not counted as a progression
+                                  (CR C.2 step 1), named here with its words and date
+    progression-not-coded         a Condition or ClinicalImpression dated after endocrine
+                                  therapy started writes that the cancer progressed
+                                  ("Progression of bone metastases") and no disease-status
+                                  progression is recorded within 30 days: not counted (CR
+                                  C.2 step 1 reads the disease status or a regimen change),
+                                  named here
     genomic-result-not-final      a variant result whose Observation.status is preliminary,
                                   registered or unknown (FHIR R4 ObservationStatus: not
                                   (known to be) final; a missing status reads as final; or whose

@@ -117,6 +117,7 @@ MENO_ANSWERS = {str(e["code"]): e["status"] for e in _O["menopause_answers"]}
 MENO_CONDITIONS_ICD = {norm_icd(e["code"]): e["status"] for e in _O["menopause_conditions_icd10"]}
 DISEASE_STATUS_CODES = frozenset(e["code"] for e in _O["disease_status"])
 PROGRESSION_ANSWERS = frozenset(str(e["code"]) for e in _O["disease_status_progression_answers"])
+NON_PROGRESSION_ANSWERS = frozenset(str(e["code"]) for e in _O["disease_status_other_answers"])
 
 # --- staging -----------------------------------------------------------------
 _S = CODES["staging"]
@@ -345,6 +346,13 @@ ILD_NOT_THE_PATIENTS = _condition_patterns("ild", "not_the_patients_patterns")
 ILD_SUSPECTED = _condition_patterns("ild", "suspicion_patterns")
 ILD_INFECTIOUS = _condition_patterns("ild", "infectious_patterns")
 ILD_INFECTIOUS_UNLESS = re.compile(LOCAL["ild"].get("infectious_unless") or "(?!)", re.I)
+
+# the written answer of a cancer disease status (LOINC 97509-4): words of a progression, ones
+# that say there was none (negated, ruled out, absent) and ones that leave it open (a
+# suspicion, probable, "cannot be excluded", pseudoprogression, a mixed response)
+DISEASE_STATUS_PROGRESSION = _condition_patterns("disease_status", "text_patterns")
+DISEASE_STATUS_REFUTED = _condition_patterns("disease_status", "refuted_patterns")
+DISEASE_STATUS_UNCLEAR = _condition_patterns("disease_status", "unclear_patterns")
 
 _AL = LOCAL["alteration"]
 # (pattern, kind): words naming a copy-number change or a fusion, in order

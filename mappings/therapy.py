@@ -99,6 +99,7 @@ from typing import Any, Callable
 from mappings import _fast
 from mappings import tables as T
 from mappings.context import Ctx
+from mappings.disease import condition_onset
 from mappings.fhir import (
     raw_cc_key, as_list, cc_text, codings, contained_resource, date_last, is_loinc, is_rxnorm, months_between,
     obs_date, parse_date, partial_last, period, ref_str, ref_type_and_id, text_of,
@@ -713,10 +714,11 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     """'progression' / 'other' (toxicity, completion, choice) from statusReason or note; None if not stated.
 
     A statusReason or note counts as 'other' only when it names a non-progression reason
-    (toxicity, intolerance, a named side effect, the patient's choice, completion): a
-    stated 'other' rebuts the regimen-change proxy for progression, so a vague one
-    ("treatment changed", "per oncologist") says nothing (None). The words are
-    local_codes.yaml stop_reasons (stop_reason_of_text).
+    (toxicity, intolerance, a named side effect, the patient's choice, completion, stable
+    disease or a response) or says the disease did not progress ("no progression",
+    "progression ruled out"): a stated 'other' rebuts the regimen-change proxy for
+    progression, so a vague one ("treatment changed", "per oncologist") says nothing (None).
+    The words are local_codes.yaml stop_reasons (stop_reason_of_text).
     """
     if not res.get("statusReason") and not res.get("note"):
         return None
@@ -738,35 +740,158 @@ def stop_reason_of_text(text: str) -> str | None:
     progression word describing a side effect ("worsening diarrhoea", "recurrent
     neutropenia") are no progression."""
     text = T.STOP_NOT_STATED.sub(" ", text.lower())
-    if T.STOP_PROGRESSION.search(T.STOP_NOT_A_PROGRESSION.sub(" ", text)):
+    rest = _without_refuted_progression(text)
+    if T.STOP_PROGRESSION.search(rest):
         return "progression"
-    if T.STOP_NON_PROGRESSION.search(text):
+    # a named non-progression reason, or words saying the disease did not progress ("no
+    # progression", "progression ruled out"): the proxy must not read a progression into it
+    if T.STOP_NON_PROGRESSION.search(text) or rest != text:
         return "other"
     return None
 
 
+# Observation.status values whose value is not (known to be) a final result (FHIR R4
+# ObservationStatus: registered "no result yet available", preliminary "data may be
+# incomplete or unverified", unknown): a progression on one is not counted, it is named in
+# the gap disease-status-unclear (as a variant result's, gap genomic-result-not-final)
+_NOT_FINAL_STATUS = frozenset({"registered", "preliminary", "unknown"})
+
+
+@lru_cache(maxsize=1024)
+def _status_text_reading(text: str) -> str | None:
+    """What the written answer of a disease status says (local_codes.yaml disease_status):
+    "progression"; "unclear" (left open: "suspected progression"); "none" when it says there
+    was none ("no progression", "progression ruled out"); None when it names no progression.
+    A progression asserted anywhere wins ("stable bone metastases; progression in the liver")."""
+    rest = T.DISEASE_STATUS_REFUTED.sub(" ", text)
+    refuted = rest != text
+    left_open = T.DISEASE_STATUS_UNCLEAR.subn(" ", rest)
+    if T.DISEASE_STATUS_PROGRESSION.search(left_open[0]):
+        return "progression"
+    if left_open[1]:
+        return "unclear"
+    return "none" if refuted else None
+
+
+def _status_answer(obs: dict[str, Any]) -> tuple[str | None, str]:
+    """A disease-status Observation's answer: ("progression", "") / ("unclear", why) / (None, "").
+
+    A coded ConditionStatusTrendVS answer (codes.yaml disease_status_progression_answers /
+    _other_answers) is read with the written text beside it (valueCodeableConcept.text or
+    valueString): a worsening written as "no progression" or "suspected progression", or an
+    improved / stable answer written as a progression, is a contradiction, not a
+    progression (gap disease-status-unclear). Without a known answer code the text and the
+    codes' displays are read."""
+    vcc = obs.get("valueCodeableConcept")
+    codes = {c for _, c, _ in codings(vcc)}
+    worse, other = bool(codes & T.PROGRESSION_ANSWERS), bool(codes & T.NON_PROGRESSION_ANSWERS)
+    own = vcc.get("text") if isinstance(vcc, dict) else None
+    shown = " | ".join(t for t in (own, obs.get("valueString")) if isinstance(t, str) and t)  # as written
+    written = shown.lower()
+    # without a known answer code its displays are read as well (cc_text: text + displays)
+    said = _status_text_reading(written if worse or other else
+                                " | ".join(t for t in (cc_text(vcc), text_of(obs.get("valueString"))) if t))
+    if worse and other:
+        return "unclear", "coded both as worsened and as not worsened"
+    if worse and said in ("none", "unclear"):
+        return "unclear", f"coded as worsened but written '{shown}'"
+    if other and said == "progression":
+        return "unclear", f"coded as not worsened but written '{shown}'"
+    if worse or said == "progression":
+        return "progression", ""
+    if said == "unclear":
+        return "unclear", f"written '{shown or cc_text(vcc)}'"
+    return None, ""
+
+
+def _without_refuted_progression(text: str) -> str:
+    """text without the progressions it says did not happen: "no evidence of disease
+    progression", "progression ruled out / excluded", "negative for / free of progression",
+    "no new lesions" (local_codes.yaml disease_status refuted_patterns), and the stop
+    reasons' own not_a_progression_patterns (a negation within its clause, "nor worse"; a
+    progression word describing a side effect, "worsening diarrhoea")."""
+    return T.STOP_NOT_A_PROGRESSION.sub(" ", T.DISEASE_STATUS_REFUTED.sub(" ", text))
+
+
 def _progression_dates(ctx: Ctx, sources: list[Source], lasts: list[dt.date | None]) -> list[dt.date]:
     """Dates of disease-status "worsening" Observations; `sources` gets their Source and
-    `lasts` the last day a date without a day can mean (else None), in the same order."""
+    `lasts` the last day a date without a day can mean (else None), in the same order.
+    One whose answer leaves the progression open (_status_answer) or whose status is not
+    final is not counted: the gap disease-status-unclear names it."""
     out = []
+    unclear: list[tuple[str, Source]] = []
     for obs in ctx.observations_with(T.DISEASE_STATUS_CODES):
         try:
             if not any(c in T.DISEASE_STATUS_CODES for s, c, _ in ctx.code_of(obs) if is_loinc(s)):
                 continue
-            vcc = obs.get("valueCodeableConcept")
-            # written answers: "No progression - stable disease" is not a progression
-            hit = any(c in T.PROGRESSION_ANSWERS for _, c, _ in codings(vcc)) or bool(
-                re.search(r"worse|progress", T.STOP_NOT_A_PROGRESSION.sub(" ", cc_text(vcc).lower()))
-            )
+            said, why = _status_answer(obs)
+            status = obs.get("status")
+            if said == "progression" and status in _NOT_FINAL_STATUS:
+                said, why = "unclear", f"a progression with status {status}"
             d = obs_date(obs)
-            if hit and d:
+            if said == "progression" and d:
                 out.append(d)
                 last = partial_last(d, obs_date(obs, date_last))
                 sources.append(ctx.source(obs, d, "disease status: progression", date_last=last))
                 lasts.append(last)
+            elif said == "unclear":
+                when = obs.get("effectiveDateTime") if isinstance(obs.get("effectiveDateTime"), str) else None
+                unclear.append((f"{why} ({when or (d.isoformat() if d else 'undated')})",
+                                ctx.source(obs, d, f"disease status: {why}")))
         except Exception:  # noqa: BLE001
             continue
+    if unclear:
+        ctx.gap("disease-status-unclear",
+                "A cancer disease status leaves the progression open and is not counted as one: "
+                + "; ".join(w for w, _ in unclear)
+                + ". Confirm whether the disease progressed: lines of therapy, endocrine resistance "
+                "and ESR1 currency depend on it.", [src for _, src in unclear])
     return out
+
+
+# A cancer named beside a progression in a Condition's or a ClinicalImpression's text
+# ("Progression of bone metastases", "Progressive metastatic breast cancer"), not "progression
+# of CKD": the record says the cancer progressed
+_CANCER_WORDS = re.compile(r"metasta|\bmets?\b|cancer|carcinoma|malignan|tumou?r|neoplas|lesion")
+_UNCODED_TOLERANCE_DAYS = 30
+
+
+@lru_cache(maxsize=4096)
+def _names_cancer_progression(text: str) -> bool:
+    return bool(_CANCER_WORDS.search(text)) and _status_text_reading(text) == "progression"
+
+
+def _uncoded_progression_gap(ctx: Ctx, progressions: list[dt.date], et_exps: list[_Exp]) -> None:
+    """The gap progression-not-coded: a Condition or ClinicalImpression dated after endocrine
+    therapy started (and by as_of) writes that the cancer progressed, and no disease-status
+    progression nor the end of a line read as progressed (`progressions`) is within 30 days of it. CR C.2 step 1 reads a progression from the
+    disease status (or a change of regimen), so it is not counted; the gap says it is there."""
+    first = min((e.start for e in et_exps if e.start), default=None)
+    if first is None:
+        return
+    named: list[tuple[str, Source]] = []
+    for rtype in ("Condition", "ClinicalImpression"):
+        for res in ctx.by_type.get(rtype, ()):
+            try:
+                if rtype == "Condition":
+                    text, d = ctx.code_text(res), condition_onset(res)
+                else:
+                    text = " | ".join(t for t in (text_of(res.get("summary")), text_of(res.get("description"))) if t)
+                    d = parse_date(res.get("effectiveDateTime")) or parse_date(res.get("date"))
+                if not text or d is None or not first < d <= ctx.as_of or not _names_cancer_progression(text):
+                    continue
+                if any(abs((p - d).days) <= _UNCODED_TOLERANCE_DAYS for p in progressions):
+                    continue
+                named.append((f"'{text}' ({d.isoformat()})", ctx.source(res, d, f"{rtype}: {text}")))
+            except Exception:  # noqa: BLE001
+                continue
+    if named:
+        ctx.gap("progression-not-coded",
+                "A progression is written in " + "; ".join(w for w, _ in named)
+                + " but no cancer disease status (LOINC 97509-4) records it: not counted (a progression "
+                "is read from the disease status or a change of regimen). If the disease progressed, "
+                "record it: lines of therapy, endocrine resistance and ESR1 currency depend on it.",
+                [src for _, src in named])
 
 
 # --- history ------------------------------------------------------------------------------
@@ -867,6 +992,9 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     _cdk46i(th, lines, ctx.as_of)
     _resistance(th, exps, disease, ctx, early_et, ctx.has_gap("medication-unreadable"))
     _last_et_progression(th, disease, progressions, et_exps, progression_sources, progression_lasts)
+    # a line ended by progression (its end) counts as the progression recorded
+    _uncoded_progression_gap(ctx, progressions + [ln.end for ln in th.metastatic_lines if ln.progressed and ln.end],
+                             et_exps)
     # the two gaps name only the therapies the pathway counts (LINE_CLASSES: endocrine,
     # targeted, chemotherapy, ADCs as drugs.yaml classifies them); a metformin or a bone
     # agent record is neither in the lines nor a reason to doubt them

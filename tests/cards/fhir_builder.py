@@ -287,6 +287,17 @@ class FhirPatient:
                   valueCodeableConcept=_cc(SCT, "271299001", "Patient's condition worsened"))
         return self
 
+    def disease_status(self, on: str, text: str | None = None, worsened: bool = False,
+                       status: str = "final") -> "FhirPatient":
+        """mCODE CancerDiseaseStatus (LOINC 97509-4) as an EHR writes it: its answer text,
+        with or without the 'worsened' code, and an Observation.status."""
+        value = _cc(SCT, "271299001", "Patient's condition worsened") if worsened else {}
+        if text is not None:
+            value["text"] = text
+        res = self._obs("status", _cc(LOINC, "97509-4", "Cancer disease status"), on, valueCodeableConcept=value)
+        res["status"] = status
+        return self
+
     # --- patient factors -------------------------------------------------
     def menopause(self, status: str, on: str = "2024-01-20") -> "FhirPatient":
         code = {"premenopausal": "22636003", "postmenopausal": "76498008"}.get(status)

@@ -2511,3 +2511,110 @@ def test_fhir_ild_that_began_on_ribociclib_written_with_a_month_only_is_shown_as
     detail = card(cards, "fulvestrant-cdk46i")["detail"]
     assert "Patient: ILD/pneumonitis diagnosed 2025-03, during ribociclib (2024-02-01 to 2025-05-20)" in detail
     assert "2025-03-01" not in detail
+
+
+# --- a cancer disease status (LOINC 97509-4) as EHRs write its answer -------------------------
+
+def _first_line_stopped_for_neutropenia(pid):
+    """De novo HER2-low MBC: letrozole + ribociclib 2024-02-01 .. 2025-05-20, each stopped for
+    neutropenia (no progression by the regimen-change proxy); ESR1 not detected at baseline.
+    Whether the line progressed rests on the disease status recorded 2025-05-15."""
+    return (de_novo(pid)
+            .med("letrozole", "2024-02-01", "2025-05-20", stopped_for="Neutropenia")
+            .med("ribociclib", "2024-02-01", "2025-05-20", stopped_for="Neutropenia")
+            .variant("ESR1", None, detected=False, on="2024-01-20"))
+
+
+@pytest.mark.parametrize("text", ["No evidence of disease progression", "Disease progression ruled out",
+                                  "Progression excluded", "Negative for progression", "Progression absent"])
+def test_fhir_a_disease_status_saying_progression_was_ruled_out_is_no_progression_and_offers_no_tdxd(text):
+    # CR C.2 step 1: progression evidence is a CancerDiseaseStatus "worsening"; one written as
+    # ruled out (condition-ver-status 'refuted' words) is none: no label A route for T-DXd
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-ruled-out").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression is None
+    summary = card(cards, "patient-summary")["detail"]
+    assert "- Endocrine sensitivity: de novo metastatic" in summary
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "disease status leaves the progression open" not in summary
+
+
+@pytest.mark.parametrize("text, worsened, status, quoted", [
+    ("Suspected progression", False, "final", "written 'Suspected progression'"),
+    ("Progression cannot be excluded", False, "final", "written 'Progression cannot be excluded'"),
+    ("Pseudoprogression", False, "final", "written 'Pseudoprogression'"),
+    ("Mixed response", False, "final", "written 'Mixed response'"),
+    ("No progression", True, "final", "coded as worsened but written 'No progression'"),
+    (None, True, "preliminary", "a progression with status preliminary"),
+], ids=["suspected", "cannot be excluded", "pseudoprogression", "mixed response", "coded worsened, written none",
+        "preliminary"])
+def test_fhir_a_disease_status_that_leaves_the_progression_open_is_not_counted_and_the_summary_says_so(
+        text, worsened, status, quoted):
+    p = _first_line_stopped_for_neutropenia("ds-open").disease_status("2025-05-15", text, worsened, status)
+    state, cards = run(p)
+    assert state.therapy.last_endocrine_progression is None
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    summary = card(cards, "patient-summary")["detail"]
+    assert (f"A cancer disease status leaves the progression open and is not counted as one: {quoted} "
+            "(2025-05-15). Confirm whether the disease progressed") in summary
+
+
+@pytest.mark.parametrize("text", ["PD", "New liver lesions", "Progressive disease (RECIST)"])
+def test_fhir_a_disease_status_written_as_pd_or_new_lesions_is_a_progression_with_tdxd_and_an_esr1_retest(text):
+    # RECIST 1.1: PD, and new lesions are progression; the SERD / T-DXd label routes need it
+    # and the baseline ESR1 result predates it (C.3 row 18)
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-pd").disease_status("2025-05-15", text))
+    assert state.therapy.endocrine_resistance == "secondary"
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+    assert ("Last ESR1 result predates the progression on metastatic line 1 (letrozole + ribociclib) on 2025-05-20"
+            in card(cards, "test-esr1")["detail"])
+
+
+def test_fhir_a_disease_status_sent_as_a_value_string_is_read():
+    # FHIR R4 Observation.value[x]: a valueString "Progressive disease" says what the code would
+    p = _first_line_stopped_for_neutropenia("ds-string")
+    p._obs("status", {"coding": [{"system": "http://loinc.org", "code": "97509-4"}]}, "2025-05-15",
+           valueString="Progressive disease")
+    state, cards = run(p)
+    assert state.therapy.last_endocrine_progression == dt.date(2025, 5, 20)
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+
+
+@pytest.mark.parametrize("reason", ["No evidence of disease progression; neutropenia", "Neutropenia; progression ruled out",
+                                    "Neutropenia. Negative for progression", "Diarrhoea; free of progression",
+                                    "Neutropenia (no new lesions)", "No progression", "Progression ruled out",
+                                    "Stable disease", "Complete response"])
+def test_fhir_a_line_stopped_with_a_reason_saying_the_disease_did_not_progress_is_no_progression(reason):
+    # the stop reason says the disease did not progress (ruled out, stable, a response): a line given,
+    # not a progression on endocrine therapy (no T-DXd label A route, C.3 row 4)
+    p = (de_novo("stop-ruled-out").med("letrozole", "2024-02-01", "2025-05-20", stopped_for=reason)
+         .med("ribociclib", "2024-02-01", "2025-05-20", stopped_for=reason))
+    state, cards = run(p)
+    assert state.therapy.metastatic_lines[0].stopped_without_progression
+    assert "- Endocrine sensitivity: de novo metastatic" in card(cards, "patient-summary")["detail"]
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+
+
+def test_fhir_a_progression_written_only_in_a_condition_is_named_as_a_data_gap_not_counted():
+    # CR C.2 step 1 reads a progression from the disease status (or a regimen change): one
+    # written only in a problem-list Condition is not counted, but the summary says it is there
+    p = (de_novo("uncoded").regimen(("letrozole", "ribociclib"), "2024-02-01")
+         .variant("ESR1", None, detected=False, on="2024-01-20"))
+    p._condition({"text": "Progression of bone metastases"}, "2025-05-15", "prog")
+    state, cards = run(p)
+    assert state.therapy.last_endocrine_progression is None
+    assert ("A progression is written in 'progression of bone metastases' (2025-05-15) but no cancer disease "
+            "status (LOINC 97509-4) records it: not counted") in card(cards, "patient-summary")["detail"]
+    # recorded as a disease status too: counted, and no gap
+    state, cards = run(p.progression("2025-05-16"))
+    assert state.therapy.last_endocrine_progression == dt.date(2025, 5, 16)
+    assert "A progression is written in" not in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_progression_written_in_a_condition_at_the_end_of_a_progressed_line_is_no_data_gap():
+    # the line ended 2025-05-20 and the next started: read as progressed (C.2 step 1 proxy)
+    p = after_ai_cdk46i("uncoded-line-end").regimen(("fulvestrant", "abemaciclib"), "2025-05-25")
+    p.resources = [r for r in p.resources if (r.get("code") or {}).get("coding", [{}])[0].get("code") != "97509-4"]
+    p._condition({"text": "Progression of liver metastases"}, "2025-05-10", "prog")
+    state, cards = run(p)
+    assert state.therapy.metastatic_lines[0].progressed
+    assert "progression-not-coded" not in {g.code for g in state.gaps}

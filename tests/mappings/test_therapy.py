@@ -529,7 +529,9 @@ def test_disease_status_worsening_on_et_moves_the_last_et_progression():
 
 @pytest.mark.parametrize("text", ["No progression - stable disease", "Stable disease, no evidence of progression",
                                   "Not worse than before", "without progression", "No evidence of disease progression",
-                                  "Progression ruled out"])
+                                  "Progression ruled out", "Progression-free since 2022",
+                                  "Non-progressive disease", "Progression: no", "Stable, not progressing",
+                                  "No new lesions"])
 def test_a_disease_status_written_as_no_progression_is_not_a_progression(text):
     status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
     s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
@@ -540,6 +542,47 @@ def test_a_disease_status_written_as_no_progression_is_not_a_progression(text):
 def test_a_disease_status_written_as_progression_is_a_progression():
     status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text="Progressive disease (new liver lesions)"))
     s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
+
+
+def _status_gap(s):
+    return next((g.message for g in s.gaps if g.code == "disease-status-unclear"), None)
+
+
+@pytest.mark.parametrize("text", ["No new lesions but progression in the liver", "Stable bone metastases; progression in liver",
+                                  "PD", "New liver lesions", "Worsening"])
+def test_a_disease_status_asserting_a_progression_beside_other_words_is_a_progression(text):
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
+    assert _status_gap(s) is None
+
+
+@pytest.mark.parametrize("value, status, why", [
+    (cc(coding(SNOMED, "268910001", "Patient's condition improved"), text="Progression in the liver"), "final",
+     "coded as not worsened but written 'Progression in the liver'"),
+    (cc(coding(SNOMED, "271299001", "Patient's condition worsened"), text="Possible progression"), "final",
+     "coded as worsened but written 'Possible progression'"),
+    (cc(coding(SNOMED, "271299001", "Patient's condition worsened")), "registered", "a progression with status registered"),
+    (cc(coding(SNOMED, "271299001", "Patient's condition worsened")), "unknown", "a progression with status unknown"),
+    (cc(text="Progression unlikely"), "final", "written 'Progression unlikely'"),
+    (cc(text="Likely progression"), "final", "written 'Likely progression'"),
+])
+def test_a_disease_status_left_open_is_no_progression_and_the_gap_names_it(value, status, why):
+    # CR C.2 step 1 counts a CancerDiseaseStatus "worsening"; FHIR R4 ObservationStatus
+    # registered / preliminary / unknown is no (known) final result
+    obs = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=value)
+    obs["status"] = status
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), obs)
+    assert s.therapy.last_endocrine_progression is None
+    assert f"{why} (2023-03-01)" in _status_gap(s)
+
+
+@pytest.mark.parametrize("status", ["amended", "corrected"])
+def test_an_amended_worsening_is_still_a_progression(status):
+    obs = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(coding(SNOMED, "271299001", "Patient's condition worsened")))
+    obs["status"] = status
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), obs)
     assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
 
 
@@ -1098,7 +1141,9 @@ def test_a_first_line_stopped_for_a_side_effect_written_with_a_progression_word_
 
 
 @pytest.mark.parametrize("reason", ["QTc prolongation", "Thrombocytopenia", "Transaminitis", "Not tolerated",
-                                    "Pt preference", "Insurance denial", "Interstitial lung disease"])
+                                    "Pt preference", "Insurance denial", "Interstitial lung disease",
+                                    # RECIST 1.1 stable disease at the stop: not a progression (fix-pd)
+                                    "Stable disease; no toxicity"])
 def test_a_first_line_stopped_for_a_named_side_effect_choice_or_cost_is_a_line_given_not_a_progression(reason):
     # label warnings of the pathway drugs (CR Part B) and other named non-progression reasons
     th = state(*_first_line_letrozole_abemaciclib(reason, reason)).therapy
@@ -1107,7 +1152,7 @@ def test_a_first_line_stopped_for_a_named_side_effect_choice_or_cost_is_a_line_g
 
 
 @pytest.mark.parametrize("reason", ["Tolerating well, no side effects", "Continue until disease progression or unacceptable toxicity",
-                                    "Stable disease; no toxicity"])
+                                    "No toxicity; plan reviewed"])
 def test_a_note_naming_no_reason_keeps_the_regimen_change_proxy(reason):
     # a negated side effect or a stop rule states no reason: the next line stays the progression evidence
     th = state(*_first_line_letrozole_abemaciclib(reason, reason)).therapy
@@ -1182,3 +1227,12 @@ def test_adjuvant_endocrine_therapy_held_without_an_end_still_leaves_its_end_unk
     assert s.therapy.on_adjuvant_endocrine_at_recurrence is False
     assert s.therapy.endocrine_resistance == "unknown"
     assert _gap(s, "adjuvant-endocrine-end-unknown") is not None
+
+
+def test_an_mcode_stu1_disease_status_coded_88040_1_worsened_is_a_progression():
+    # mCODE STU1 CancerDiseaseStatus: LOINC 88040-1 'Response to cancer treatment'
+    status = loinc_obs("88040-1", "2023-03-01", "Response to cancer treatment",
+                       valueCodeableConcept=cc(coding(SNOMED, "271299001", "Patient's condition worsened")))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
+    assert s.therapy.esr1_reference().event == "the disease progression recorded after endocrine therapy started"
