@@ -298,8 +298,15 @@ def _not_final(obs: dict[str, Any]) -> str | None:
     # a missing status is read as final: Observation.status is required (1..1) in R4, but
     # senders often omit it on results that are final, and reading every such result as
     # not final would drop most real genomic data; an explicit "unknown" is not read so
+    # FHIR codes are case-sensitive, so "Preliminary" is no ObservationStatus code; but a
+    # sender that writes it means preliminary, and reading it as final would let an early
+    # result decide a regimen: the status is compared without case or surrounding spaces
     status = obs.get("status")
-    return status if type(status) is str and status in NOT_FINAL_STATUSES else None
+    if type(status) is not str:
+        return None
+    if status not in NOT_FINAL_STATUSES:
+        status = status.strip().lower()
+    return status if status in NOT_FINAL_STATUSES else None
 
 
 def build_variants(ctx: Ctx) -> list[VariantResult]:

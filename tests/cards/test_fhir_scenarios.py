@@ -465,8 +465,11 @@ def test_fhir_a_preliminary_pik3ca_detection_after_a_final_negative_reopens_alpe
            "not final): the final result decides" in alp.unknown[0].text
 
 
-def test_fhir_a_preliminary_esr1_detection_leaves_the_oral_serds_waiting_and_asks_for_esr1():
-    p = after_ai_cdk46i("pp-esr1-prelim").variant("ESR1", "p.Asp538Gly", on="2025-06-01", status="preliminary")
+# "Preliminary" / "PRELIMINARY": not an ObservationStatus code (codes are lower case), but what
+# the sender means; it was read as final and opened the oral SERDs on an early result
+@pytest.mark.parametrize("status", ["preliminary", "Preliminary", "PRELIMINARY"])
+def test_fhir_a_preliminary_esr1_detection_leaves_the_oral_serds_waiting_and_asks_for_esr1(status):
+    p = after_ai_cdk46i("pp-esr1-prelim").variant("ESR1", "p.Asp538Gly", on="2025-06-01", status=status)
     state, cards = run(p)
     assert "elacestrant" not in regimen_topics(cards) and assess(state, "elacestrant").status == "unknown"
     test = card(cards, "test-esr1")

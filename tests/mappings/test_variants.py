@@ -637,3 +637,14 @@ def test_a_variant_named_only_by_its_clinvar_variation_code_display_is_read_with
     bm = results(obs)
     assert bm.status("PIK3CA") == "detected"
     assert bm.for_gene("PIK3CA")[0].protein_change == "p.His1047Arg"
+
+
+@pytest.mark.parametrize("written,status", [("Preliminary", "preliminary"), ("PRELIMINARY", "preliminary"),
+                                            ("Registered ", "registered"), ("Unknown", "unknown")])
+def test_a_not_final_variant_status_written_in_the_wrong_case_is_still_not_final(written, status):
+    # FHIR R4 ObservationStatus codes are lower case; "Preliminary" is the sender's way of
+    # writing preliminary, not a final result
+    s = build_patient_state([patient(), variant("HGNC:8975", "PIK3CA", status=written)], PID)
+    assert s.biomarkers.status("PIK3CA") == "not-tested"
+    assert [(r.gene, r.status_not_final) for r in s.biomarkers.not_final] == [("PIK3CA", status)]
+    assert f"status {status}" in next(g for g in s.gaps if g.code == "genomic-result-not-final").message
