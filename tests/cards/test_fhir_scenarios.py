@@ -2476,3 +2476,58 @@ def test_fhir_ild_that_began_on_ribociclib_written_with_a_month_only_is_shown_as
     detail = card(cards, "fulvestrant-cdk46i")["detail"]
     assert "Patient: ILD/pneumonitis diagnosed 2025-03, during ribociclib (2024-02-01 to 2025-05-20)" in detail
     assert "2025-03-01" not in detail
+
+
+# --- one lab text for several genes, and a ctDNA negative the report calls not informative ----
+
+def _lab_text(p: FhirPatient, name: str, text: str, specimen: str = "Tumor tissue biopsy (FFPE)", **extra) -> FhirPatient:
+    """A local lab test (no LOINC code) whose name says what it is, with a text result."""
+    p._obs("lab-gene", {"coding": [{"system": "urn:oid:2.16.840.1.999.lab", "code": "NGS1", "display": name}]},
+           "2025-06-01", valueString=text, specimen={"display": specimen}, **extra)
+    return p
+
+
+def test_fhir_an_akt1_variant_in_a_panel_text_that_also_lists_negative_genes_gets_capivasertib():
+    # the whole text was read as one call, the first it found: AKT1 "not detected", so no
+    # capivasertib and AKT1 was called negative (CR C.2 step 3: AKT1-mut -> capivasertib only)
+    p = _lab_text(after_ai_cdk46i("pp-panel-akt1"), "Tumor NGS panel ESR1 PIK3CA AKT1 mutation",
+                  "Not detected: ESR1, PIK3CA. Detected: AKT1 p.E17K")
+    state, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "capivasertib-fulvestrant" in regs and "alpelisib-fulvestrant" not in regs and "elacestrant" not in regs
+    assert "AKT1 p.E17K detected" in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_panel_text_that_names_a_gene_without_its_result_leaves_that_gene_untested_and_says_so():
+    # "Genes tested: ESR1, PIK3CA, AKT1. Result: AKT1 E17K detected" gave ESR1 and PIK3CA the
+    # text's only call, detected: elacestrant and alpelisib were offered on no ESR1/PIK3CA variant
+    p = _lab_text(after_ai_cdk46i("pp-panel-unclear"), "ESR1 PIK3CA AKT1 mutation panel",
+                  "Genes tested: ESR1, PIK3CA, AKT1. Result: AKT1 E17K detected")
+    state, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "capivasertib-fulvestrant" in regs
+    assert "elacestrant" not in regs and "alpelisib-fulvestrant" not in regs
+    assert "test-esr1" in ordered_tests(cards)
+    assert "ESR1 result unclear: the report gives results for AKT1/ESR1/PIK3CA and none that is clear for ESR1" \
+        in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_germline_brca1_2_negative_written_as_one_word_closes_the_germline_brca_test():
+    p = _lab_text(after_ai_cdk46i("pp-brca12-neg"), "BRCA1/2 germline sequencing",
+                  "No pathogenic variants identified in BRCA1/2", specimen="Peripheral blood")
+    state, cards = run(p)
+    assert "test-germline-brca" not in ordered_tests(cards)
+    assert "brca-germline-not-tested" not in {g.code for g in state.gaps}
+
+
+def test_fhir_an_esr1_ctdna_negative_with_a_low_tumour_fraction_still_asks_for_the_esr1_test():
+    # a ctDNA negative at a low tumour fraction cannot exclude a mutation (CR C.2 step 3:
+    # "tissue reflex if ctDNA negative/low tumor fraction"; C.3 row 2): it closed ESR1 testing
+    p = _lab_text(after_ai_cdk46i("pp-esr1-lowtf"), "ESR1 mutation analysis, plasma ctDNA",
+                  "No ESR1 mutation; low tumour fraction, result not informative",
+                  specimen="Plasma cell-free DNA (ctDNA, liquid biopsy)")
+    state, cards = run(p)
+    assert "test-esr1" in ordered_tests(cards)
+    assert state.biomarkers.status("ESR1") == "not-tested"
+    assert ("ESR1 not detected, but the report says the result is not informative (low tumour fraction): "
+            "not read as a negative") in card(cards, "patient-summary")["detail"]

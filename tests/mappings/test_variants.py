@@ -289,6 +289,9 @@ def test_predicted_protein_change_keeps_its_own_parentheses():
 _NEGATIVE_WORDINGS = [
     "No ESR1 mutation identified", "Not present", "No variants of clinical significance detected",
     "Mutation not identified", "None detected", "Variant not found",
+    # "none" as the whole answer, or opening the statement (these read as detected: "mutation",
+    # "mutated" are detection words)
+    "ESR1 mutation: none", "None", "Mutation: None.", "None of the tested ESR1 hotspots mutated",
 ]
 
 
@@ -310,14 +313,16 @@ def test_no_esr1_mutation_identified_is_a_negative_result_not_a_variant(text):
     assert bm.status("ESR1") == "not-detected"
 
 
-def test_a_negative_esr1_wording_after_progression_raises_no_elacestrant_card():
+@pytest.mark.parametrize("text", ["No ESR1 mutation identified", "ESR1 mutation: none",
+                                  "None of the tested ESR1 hotspots mutated"])
+def test_a_negative_esr1_wording_after_progression_raises_no_elacestrant_card(text):
     from cards import patient_view_cards
     from tests.mappings.builders import LETROZOLE, PALBOCICLIB, SNOMED, med_statement
     s = _hr_positive_mbc_on_2025_07_01(
         med_statement(LETROZOLE, "2024-02-01", "2025-06-01", display="letrozole"),
         med_statement(PALBOCICLIB, "2024-02-01", "2025-06-01", display="palbociclib"),
         loinc_obs("97509-4", "2025-06-01", "Cancer disease status", **answer(SNOMED, "271299001", "worsened")),
-        variant("HGNC:3467", "ESR1", present=None, value_text="No ESR1 mutation identified",
+        variant("HGNC:3467", "ESR1", present=None, value_text=text,
                 date="2025-06-10", specimen_display="plasma ctDNA"),
     )
     assert s.biomarkers.status("ESR1") == "not-detected-ctdna-only"
@@ -648,3 +653,87 @@ def test_a_not_final_variant_status_written_in_the_wrong_case_is_still_not_final
     assert s.biomarkers.status("PIK3CA") == "not-tested"
     assert [(r.gene, r.status_not_final) for r in s.biomarkers.not_final] == [("PIK3CA", status)]
     assert f"status {status}" in next(g for g in s.gaps if g.code == "genomic-result-not-final").message
+
+
+# --- one result text for several genes ---------------------------------------------------
+
+def _local_panel(name: str, text: str, **extra):
+    """A local lab test (no LOINC) whose name says what it is, with a text result."""
+    return observation(cc(coding("urn:oid:2.16.840.1.999.lab", "PANEL1", name)), "2025-06-01",
+                       valueString=text, **extra)
+
+
+def _read(bm):
+    return sorted((r.gene, r.result, r.protein_change) for r in bm.results)
+
+
+def test_a_result_text_giving_several_genes_results_is_read_gene_by_gene():
+    # one call for the whole text made AKT1 "not detected" too (the first call in the text)
+    bm = results(_local_panel("Tumor NGS panel ESR1 PIK3CA AKT1 mutation",
+                              "Not detected: ESR1, PIK3CA. Detected: AKT1 p.E17K"))
+    assert _read(bm) == [("AKT1", "detected", "p.E17K"), ("ESR1", "not-detected", None),
+                         ("PIK3CA", "not-detected", None)]
+
+
+def test_each_gene_of_a_several_gene_text_keeps_its_own_protein_change():
+    bm = results(_local_panel("Tumor mutation panel ESR1 PIK3CA", "Detected: PIK3CA p.H1047R; ESR1 p.Y537S"))
+    assert _read(bm) == [("ESR1", "detected", "p.Y537S"), ("PIK3CA", "detected", "p.H1047R")]
+
+
+def test_a_gene_the_report_lists_but_gives_no_result_for_is_unclear_not_detected():
+    s = build_patient_state([patient(), _local_panel(
+        "ESR1 PIK3CA AKT1 mutation panel", "Genes tested: ESR1, PIK3CA, AKT1. Result: AKT1 E17K detected")], PID)
+    assert _read(s.biomarkers) == [("AKT1", "detected", None)]
+    assert s.biomarkers.status("ESR1") == "not-tested" and s.biomarkers.status("PIK3CA") == "not-tested"
+    assert ("ESR1 result unclear: the report gives results for AKT1/ESR1/PIK3CA and none that is clear for ESR1"
+            in [g.message for g in s.ignored])
+
+
+def test_a_statement_naming_no_gene_applies_to_every_gene_the_report_lists():
+    bm = results(_local_panel("ESR1 PIK3CA mutation panel", "Genes: ESR1, PIK3CA. Result: negative"))
+    assert _read(bm) == [("ESR1", "not-detected", None), ("PIK3CA", "not-detected", None)]
+
+
+def test_a_failed_gene_beside_a_found_variant_is_no_negative():
+    s = build_patient_state([patient(), _local_panel(
+        "ctDNA mutation panel ESR1 PIK3CA", "PIK3CA H1047R detected; insufficient coverage for ESR1")], PID)
+    assert [(r.gene, r.result) for r in s.biomarkers.results] == [("PIK3CA", "detected")]
+    assert s.biomarkers.status("ESR1") == "not-tested"
+
+
+@pytest.mark.parametrize("name", ["BRCA1/2 germline sequencing", "BRCA 1/2 germline mutation analysis",
+                                  "BRCA1 and 2 germline mutation analysis"])
+def test_a_brca1_2_test_named_with_both_genes_in_one_word_is_a_result_for_both(name):
+    # "BRCA1/2" was read as BRCA1 alone ("BRCA 1/2" as no gene): BRCA2 stayed untested
+    bm = results(_local_panel(name, "No pathogenic variants identified in BRCA1/2"))
+    assert [(r.gene, r.result, r.origin) for r in bm.results] == [
+        ("BRCA1", "not-detected", "germline"), ("BRCA2", "not-detected", "germline")]
+
+
+# --- a negative the report says is not informative ------------------------------------------
+
+@pytest.mark.parametrize("text,note", [
+    ("No ESR1 mutation; low tumour fraction, result not informative", None),
+    ("Not detected", "Low tumor fraction: a negative result does not exclude a mutation"),
+    ("Not detected. Tumor fraction: low", None),
+    ("Negative (uninformative: low ctDNA fraction)", None),
+])
+def test_a_ctdna_negative_the_report_calls_not_informative_is_not_a_negative(text, note):
+    extra = {"note": [{"text": note}]} if note else {}
+    s = build_patient_state([patient(), variant("HGNC:3467", "ESR1", present=None, value_text=text,
+                                                specimen_display="plasma ctDNA", **extra)], PID)
+    assert s.biomarkers.status("ESR1") == "not-tested"
+    assert ("ESR1 not detected, but the report says the result is not informative (low tumour fraction): "
+            "not read as a negative") in [g.message for g in s.ignored]
+
+
+def test_a_variant_found_at_a_low_tumour_fraction_is_still_found():
+    bm = results(variant("HGNC:3467", "ESR1", present=None, value_text="ESR1 p.Y537S detected. Low tumour fraction.",
+                         specimen_display="plasma ctDNA"))
+    assert bm.status("ESR1") == "detected"
+
+
+def test_a_ctdna_negative_with_a_stated_adequate_tumour_fraction_stays_a_negative():
+    bm = results(variant("HGNC:3467", "ESR1", present=None, value_text="Not detected. Tumor fraction 12%",
+                         specimen_display="plasma ctDNA"))
+    assert bm.status("ESR1") == "not-detected-ctdna-only"
