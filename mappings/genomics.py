@@ -505,6 +505,13 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     ctx.ignore(obs, "indeterminate-genomic-result",
                                f"{'/'.join(genes)} result is indeterminate or unreadable")
                 continue
+            if by_gene is None and _contradicted(result, _interpretation_call(obs), sig):
+                # the value and Observation.interpretation disagree (Present with a NEG / Absent
+                # interpretation, or the reverse): which one is meant is not ours to guess
+                ctx.ignore(obs, "indeterminate-genomic-result",
+                           f"{'/'.join(genes)} result unclear: the value says {result.replace('-', ' ')}, "
+                           f"the interpretation says {_interpretation_call(obs).replace('-', ' ')}")
+                continue
             if alteration is None and protein is None and dna is None:
                 # the result's own words, not the test's name: a panel named "mutations,
                 # CNAs, fusions" says nothing of what this result is
@@ -785,3 +792,29 @@ def _calls_by_gene(text: str) -> _GeneCalls | None:
     if not (_SYMBOL_RE.search(text) or _BRCA_BOTH.search(text)):
         return None
     return _GeneCalls(text)
+
+
+def _interpretation_call(obs: dict[str, Any]) -> str | None:
+    """detected / not-detected as Observation.interpretation states it (v3 POS/NEG/DET/ND,
+    LL1971-2 Present/Absent, or words), else None."""
+    for cc in as_list(obs.get("interpretation")):
+        for _, code, _ in codings_m(cc):
+            r = T.RESULT_ANSWERS.get(code) or _ANSWER_CALL.get(T.ANSWERS.get(code))
+            if r:
+                return r
+        t = cc_text_m(cc)
+        r = _text_result(t) if t else _NO_CALL
+        if r is not _NO_CALL and r is not None:
+            return r
+    return None
+
+
+# a variant found and classified not pathogenic: "Negative" in the interpretation means no
+# pathogenic variant (CR C.2 step 1: VUS and benign ignored), which agrees with the value
+_NOT_PATHOGENIC = frozenset({"vus", "benign", "likely-benign", _CONFLICTING})
+
+
+def _contradicted(result: str, interpreted: str | None, sig: str | None) -> bool:
+    if interpreted is None or interpreted == result:
+        return False
+    return not (result == "detected" and sig in _NOT_PATHOGENIC)

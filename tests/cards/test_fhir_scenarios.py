@@ -2531,3 +2531,17 @@ def test_fhir_an_esr1_ctdna_negative_with_a_low_tumour_fraction_still_asks_for_t
     assert state.biomarkers.status("ESR1") == "not-tested"
     assert ("ESR1 not detected, but the report says the result is not informative (low tumour fraction): "
             "not read as a negative") in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_an_esr1_detection_whose_interpretation_says_absent_offers_no_oral_serd_and_asks_for_the_test():
+    # the value decided alone: "Detected" with an Absent (LA9634-2) interpretation offered
+    # elacestrant and imlunestrant; which is meant cannot be told, so the data are unclear
+    p = after_ai_cdk46i("pp-esr1-contra").variant("ESR1", "p.Asp538Gly", on="2025-06-01")
+    p.resources[-1]["interpretation"] = [{"coding": [{"system": "http://loinc.org", "code": "LA9634-2",
+                                                      "display": "Absent"}]}]
+    state, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "elacestrant" not in regs and "imlunestrant" not in regs
+    assert "test-esr1" in ordered_tests(cards)
+    assert "ESR1 result unclear: the value says detected, the interpretation says not detected" \
+        in card(cards, "patient-summary")["detail"]

@@ -737,3 +737,32 @@ def test_a_ctdna_negative_with_a_stated_adequate_tumour_fraction_stays_a_negativ
     bm = results(variant("HGNC:3467", "ESR1", present=None, value_text="Not detected. Tumor fraction 12%",
                          specimen_display="plasma ctDNA"))
     assert bm.status("ESR1") == "not-detected-ctdna-only"
+
+
+# --- a value and an interpretation that disagree ----------------------------------------------
+
+@pytest.mark.parametrize("present,value_text,interp,says", [
+    (True, None, cc(coding(V3_INTERPRETATION, "NEG", "Negative")), "the value says detected, the interpretation says not detected"),
+    (None, "Detected", cc(coding(LOINC, "LA9634-2", "Absent")), "the value says detected, the interpretation says not detected"),
+    (False, None, cc(coding(V3_INTERPRETATION, "POS", "Positive")), "the value says not detected, the interpretation says detected"),
+    (None, "Not detected", cc(text="Positive"), "the value says not detected, the interpretation says detected"),
+])
+def test_a_variant_value_contradicted_by_its_interpretation_is_unclear_not_either_call(present, value_text, interp, says):
+    s = build_patient_state([patient(), variant("HGNC:3467", "ESR1", present=present, value_text=value_text,
+                                                interpretation=[interp])], PID)
+    assert s.biomarkers.status("ESR1") == "not-tested"
+    assert f"ESR1 result unclear: {says}" in [g.message for g in s.ignored]
+
+
+@pytest.mark.parametrize("sig", ["LA26333-7", "LA26334-5", "LA6675-8"])
+def test_a_vus_or_benign_variant_with_a_negative_interpretation_is_read_as_found_not_pathogenic(sig):
+    # "Negative" beside a found VUS / benign variant: no pathogenic variant, which agrees
+    bm = results(variant("HGNC:1101", "BRCA2", origin="LA6683-2", significance=sig,
+                         interpretation=[cc(coding(V3_INTERPRETATION, "NEG"))]))
+    r = bm.for_gene("BRCA2")[0]
+    assert (r.result, r.actionable) == ("detected", False)
+
+
+def test_a_variant_whose_interpretation_agrees_is_read():
+    bm = results(variant("HGNC:3467", "ESR1", interpretation=[cc(coding(V3_INTERPRETATION, "POS"))]))
+    assert bm.status("ESR1") == "detected"
