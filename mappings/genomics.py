@@ -461,6 +461,11 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if origin is None:
                 # also for a region-studied panel: a germline panel's negatives are germline
                 origin = _origin_from_obs(obs, ctx.code_text(obs))
+            if origin is None and (value_text := _value_text(obs)):
+                # the result's own words, when they state the origin plainly ("Germline BRCA2
+                # pathogenic variant c.5946delT detected"); a hedge ("germline status unknown",
+                # "germline testing recommended") states none (CR C.3 row 7: germline source)
+                origin = _origin_text(value_text.lower(), False)
             if specimen == "blood":
                 specimen = _blood_kind(genes, origin)
             if ctx.ignore_data_absent(obs, obs, _variant_label(genes, is_region), date):

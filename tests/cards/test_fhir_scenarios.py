@@ -2545,3 +2545,13 @@ def test_fhir_an_esr1_detection_whose_interpretation_says_absent_offers_no_oral_
     assert "test-esr1" in ordered_tests(cards)
     assert "ESR1 result unclear: the value says detected, the interpretation says not detected" \
         in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_brca2_result_whose_text_says_germline_gets_talazoparib_and_no_germline_test():
+    # "Germline BRCA2 pathogenic variant ... detected" without a 48002-0 component was of
+    # unknown origin: no talazoparib and the germline test asked for again (CR C.3 row 7)
+    p = _lab_text(after_ai_cdk46i("pp-brca2-germline-text"), "BRCA2 mutation analysis",
+                  "Germline BRCA2 pathogenic variant c.5946delT detected", specimen="Peripheral blood")
+    state, cards = run(p)
+    assert "talazoparib" in regimen_topics(cards)
+    assert "test-germline-brca" not in ordered_tests(cards)

@@ -766,3 +766,21 @@ def test_a_vus_or_benign_variant_with_a_negative_interpretation_is_read_as_found
 def test_a_variant_whose_interpretation_agrees_is_read():
     bm = results(variant("HGNC:3467", "ESR1", interpretation=[cc(coding(V3_INTERPRETATION, "POS"))]))
     assert bm.status("ESR1") == "detected"
+
+
+# --- origin stated in the result's own words ----------------------------------------------------
+
+@pytest.mark.parametrize("text,origin,germline_gap", [
+    # stated plainly: the result is the germline test (CR C.3 row 7); it was "unknown origin"
+    ("Germline BRCA2 pathogenic variant c.5946delT detected", "germline", False),
+    ("BRCA2 c.5946delT, pathogenic, germline", "germline", False),
+    ("BRCA2 c.5946delT pathogenic (somatic)", "somatic", True),
+    # hedged: states no origin
+    ("BRCA2 c.5946delT pathogenic; tumor-only, germline status unknown", "unknown", True),
+    ("BRCA2 c.5946delT likely pathogenic, germline origin suspected", "unknown", True),
+    ("BRCA2 c.5946delT pathogenic; germline testing recommended", "unknown", True),
+])
+def test_an_origin_the_result_text_states_plainly_is_the_variants_origin(text, origin, germline_gap):
+    s = build_patient_state([patient(), variant("HGNC:1101", "BRCA2", present=None, value_text=text)], PID)
+    assert s.biomarkers.for_gene("BRCA2")[0].origin == origin
+    assert ("brca-germline-not-tested" in {g.code for g in s.gaps}) is germline_gap
