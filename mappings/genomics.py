@@ -521,6 +521,19 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 # the result's own words, not the test's name: a panel named "mutations,
                 # CNAs, fusions" says nothing of what this result is
                 alteration = _alteration_text(" | ".join((_value_text(obs), variation_text)).lower())
+            if result == "detected" and gene_from_component and len(genes) > 1 and alteration != "fusion":
+                # one variant with several gene components (Genomics Reporting gene-studied is
+                # 0..*, for fusions and the like): a sequence change sits in one gene, and it
+                # was given to every gene (an AKT1 E17K made ESR1 and PIK3CA "detected" too).
+                # The gene its HGVS or variation code names, else unclear.
+                in_change = [g for g in _genes_named_as(" ".join((protein or "", dna or "", variation_text)))
+                             if g in genes]
+                if len(in_change) != 1:
+                    ctx.ignore(obs, "indeterminate-genomic-result",
+                               f"{'/'.join(genes)} variant unclear: one variant names {len(genes)} genes "
+                               "and does not say which carries it")
+                    continue
+                genes = in_change
             if alteration is not None and result == "not-detected":
                 # a copy-number or fusion test that found none says nothing of the gene's
                 # mutations: no negative for the gene (its not-tested gap stays)

@@ -2555,3 +2555,18 @@ def test_fhir_a_brca2_result_whose_text_says_germline_gets_talazoparib_and_no_ge
     state, cards = run(p)
     assert "talazoparib" in regimen_topics(cards)
     assert "test-germline-brca" not in ordered_tests(cards)
+
+
+def test_fhir_one_akt1_change_on_a_variant_that_also_lists_esr1_and_pik3ca_offers_neither_serd_nor_alpelisib():
+    p = after_ai_cdk46i("pp-multi-gene-variant").variant("AKT1", "p.Glu17Lys", specimen="tissue", on="2025-06-01")
+    v = p.resources[-1]
+    v["component"][1:1] = [{"code": {"coding": [{"system": "http://loinc.org", "code": "48018-6"}]},
+                            "valueCodeableConcept": {"coding": [{"system": "http://www.genenames.org",
+                                                                 "code": hgnc, "display": gene}]}}
+                           for gene, hgnc in (("ESR1", "HGNC:3467"), ("PIK3CA", "HGNC:8975"))]
+    state, cards = run(p)
+    regs = regimen_topics(cards)
+    assert not {"elacestrant", "imlunestrant", "alpelisib-fulvestrant", "capivasertib-fulvestrant"} & set(regs)
+    assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
+    assert "variant unclear: one variant names 3 genes and does not say which carries it" \
+        in card(cards, "patient-summary")["detail"]

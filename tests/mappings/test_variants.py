@@ -784,3 +784,30 @@ def test_an_origin_the_result_text_states_plainly_is_the_variants_origin(text, o
     s = build_patient_state([patient(), variant("HGNC:1101", "BRCA2", present=None, value_text=text)], PID)
     assert s.biomarkers.for_gene("BRCA2")[0].origin == origin
     assert ("brca-germline-not-tested" in {g.code for g in s.gaps}) is germline_gap
+
+
+# --- one variant with several gene components -----------------------------------------------------
+
+def _variant_with_genes(*genes, **kw):
+    ids = {"ESR1": "HGNC:3467", "PIK3CA": "HGNC:8975", "AKT1": "HGNC:391"}
+    v = variant(ids[genes[0]], genes[0], **kw)
+    v["component"][1:1] = [component("48018-6", valueCodeableConcept=cc(coding(HGNC, ids[g], g))) for g in genes[1:]]
+    return v
+
+
+def test_one_sequence_variant_naming_several_genes_is_unclear_not_a_variant_of_each():
+    # the AKT1 E17K change was given to ESR1 and PIK3CA too (elacestrant, alpelisib offered)
+    s = build_patient_state([patient(), _variant_with_genes("ESR1", "PIK3CA", "AKT1", protein="p.Glu17Lys")], PID)
+    assert s.biomarkers.results == []
+    assert ("ESR1/PIK3CA/AKT1 variant unclear: one variant names 3 genes and does not say which carries it"
+            in [g.message for g in s.ignored])
+
+
+def test_one_sequence_variant_naming_several_genes_belongs_to_the_gene_its_hgvs_names():
+    bm = results(_variant_with_genes("ESR1", "AKT1", dna="NM_005163.2(AKT1):c.49G>A"))
+    assert [(r.gene, r.result) for r in bm.results] == [("AKT1", "detected")]
+
+
+def test_a_variant_absent_for_several_gene_components_is_a_negative_for_each():
+    bm = results(_variant_with_genes("ESR1", "PIK3CA", present=False))
+    assert [(r.gene, r.result) for r in bm.results] == [("ESR1", "not-detected"), ("PIK3CA", "not-detected")]
