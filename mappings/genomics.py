@@ -52,6 +52,32 @@ _UNINFORMATIVE_NEGATIVE = re.compile(
     r"|\btumou?r fraction\W{0,3}(?:is |was )?(?:low|too low|below|insufficient|<)"
     r"|\binsufficient (?:tumou?r fraction|tumou?r content|ctdna)\b"
 )
+# A finding refuted after its name ("ESR1 mutation ruled out", "mutation excluded"), or the
+# patient free of it ("Free of ESR1 mutations", "Without detectable ESR1 mutation",
+# "Undetected"): these read as detected ("mutation" is a detection word). Words: the shared
+# ruled_out_words (local_codes.yaml vocabulary, condition-ver-status "refuted"); a ruled-out
+# word kept open ("cannot be excluded") is _UNSETTLED, read first.
+_REFUTED = re.compile(
+    rf"\b(?:mutation|variant|alteration)s?\b[^|;.]{{0,15}}?\b{T.VOCABULARY['ruled_out_words']}\b"
+    r"|\bfree of\b[^|;.]{0,25}?\b(?:mutation|variant|alteration)s?\b"
+    r"|\bwithout\b[^|;.]{0,25}?\b(?:mutation|variant|alteration)s?\b|\bundetected\b"
+)
+# A finding not settled: hedged ("ESR1 mutation suspected", "Possible ESR1 mutation", "?mutation",
+# "cannot be excluded", "not confirmed", "equivocal") or not given ("not tested", "pending",
+# "see report"). Read as detected, each offered a targeted drug on no result; now no call
+# (the gene stays untested). Words: the shared suspicion_words (before the finding),
+# suspicion_words_after and cannot_exclude lists (condition-ver-status "unconfirmed"). Not
+# read when the text also states a finding plainly ("p.H1047R detected; possible germline
+# variant": the hedge is about something else).
+_UNSETTLED = re.compile(
+    rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,25}}?\b(?:mutation|variant|alteration|mutated)"
+    rf"|\b(?:mutation|variant|alteration)s?\b[^|;.]{{0,25}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
+    rf"|\b{T.VOCABULARY['cannot_exclude']}\b"
+    r"|\b(?:cannot|can ?not|can't|could not|couldn't|not|unable to)(?: yet)?(?: be)? (?:excluded|ruled out)\b"
+    r"|\bequivocal\b|\bnot (?:tested|performed|assessed|evaluated)\b|\bpending\b"
+    r"|\bsee (?:the |full |attached |separate )?report\b|\?\s*(?:mutation|variant|mutated)"
+)
+_STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
 _DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
 _SYMBOL_RE = re.compile(r"(?<![A-Za-z0-9])(ESR1|PIK3CA|AKT1|PTEN|BRCA1|BRCA2|PALB2|ERBB2|HER2)(?![A-Za-z0-9])", re.I)
@@ -727,7 +753,9 @@ def _text_result(text: str) -> str | None:
     or _NO_CALL when the text decides nothing."""
     if _INDETERMINATE.search(text):
         return None
-    if _NOT_DETECTED.search(text):
+    if _UNSETTLED.search(text) and not _STATED_FOUND.search(text):
+        return None
+    if _NOT_DETECTED.search(text) or _REFUTED.search(text):
         return "not-detected"
     if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
         return "detected"

@@ -2570,3 +2570,16 @@ def test_fhir_one_akt1_change_on_a_variant_that_also_lists_esr1_and_pik3ca_offer
     assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
     assert "variant unclear: one variant names 3 genes and does not say which carries it" \
         in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["ESR1 mutation ruled out", "ESR1 mutation suspected", "ESR1 mutation - not tested"])
+def test_fhir_an_esr1_result_written_as_ruled_out_suspected_or_not_tested_offers_no_oral_serd(text):
+    # each read as an ESR1 variant found ("mutation" is a detection word): elacestrant and
+    # imlunestrant were offered. Ruled out is a negative; suspected / not tested no result,
+    # so the ESR1 test is asked for (CR C.2 step 3: ESR1-mut -> oral SERD)
+    p = _lab_text(after_ai_cdk46i("pp-esr1-words"), "ESR1 mutation analysis, plasma ctDNA", text,
+                  specimen="Plasma cell-free DNA (ctDNA, liquid biopsy)")
+    state, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "elacestrant" not in regs and "imlunestrant" not in regs
+    assert ("test-esr1" in ordered_tests(cards)) is (text != "ESR1 mutation ruled out")

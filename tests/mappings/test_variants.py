@@ -811,3 +811,30 @@ def test_one_sequence_variant_naming_several_genes_belongs_to_the_gene_its_hgvs_
 def test_a_variant_absent_for_several_gene_components_is_a_negative_for_each():
     bm = results(_variant_with_genes("ESR1", "PIK3CA", present=False))
     assert [(r.gene, r.result) for r in bm.results] == [("ESR1", "not-detected"), ("PIK3CA", "not-detected")]
+
+
+# --- refuted, free of, hedged, not given -------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["ESR1 mutation ruled out", "ESR1 mutation excluded", "Free of ESR1 mutations",
+                                  "Without detectable ESR1 mutation", "Undetected"])
+def test_a_refuted_esr1_mutation_is_a_negative_not_a_variant(text):
+    # "mutation" is a detection word: each of these read as an ESR1 variant found
+    bm = results(variant("HGNC:3467", "ESR1", present=None, value_text=text))
+    assert bm.status("ESR1") == "not-detected"
+
+
+@pytest.mark.parametrize("text", ["ESR1 mutation suspected", "Possible ESR1 mutation (low VAF, not confirmed)",
+                                  "ESR1 mutation cannot be excluded", "ESR1 mutation not ruled out", "ESR1 ?mutation",
+                                  "ESR1 mutation equivocal", "ESR1 mutation: see report", "ESR1 mutation - not tested",
+                                  "Pending"])
+def test_a_hedged_or_not_given_esr1_result_is_no_result(text):
+    s = build_patient_state([patient(), variant("HGNC:3467", "ESR1", present=None, value_text=text)], PID)
+    assert s.biomarkers.status("ESR1") == "not-tested"
+    assert "ESR1 result is indeterminate or unreadable" in [g.message for g in s.ignored]
+
+
+@pytest.mark.parametrize("text", ["PIK3CA p.H1047R detected; possible germline variant",
+                                  "PIK3CA p.H1047R detected, not confirmed by a second method"])
+def test_a_variant_stated_as_found_stays_found_beside_a_hedge_about_something_else(text):
+    bm = results(variant("HGNC:8975", "PIK3CA", present=None, value_text=text))
+    assert bm.status("PIK3CA") == "detected"
