@@ -35,7 +35,9 @@ Input handling
     not-given               medication status not-taken/not-done/cancelled/draft, or
                             a MedicationRequest with intent proposal/plan or
                             doNotPerform true
-    indeterminate-genomic-result  variant Observation with no call / failed
+    indeterminate-genomic-result  variant Observation with no call / failed; a gene a
+                            several-gene result text lists with no clear result of its own;
+                            a negative the report calls not informative (low tumour fraction)
     not-a-mutation-result   a copy-number or fusion result (48019-4 change type or its
                             words) that found none: no negative for the gene's mutations
     data-absent             a tumour-marker result (or component), variant Observation or

@@ -34,10 +34,68 @@ _NOT_DETECTED = re.compile(
     # an aside ("Detected: PIK3CA H1047R (no other variants)") does not negate the finding
     # "no other / additional / further variants" follows a finding: it never negates it
     r"|(?:^|[|:;,.]\s*)no\b(?!\s+(?:other|additional|further)\b)[^|:;,.()]{0,40}?\b(variant|mutation|alteration)s?\b"
+    # "none" as the whole answer: "ESR1 mutation: none", "None", "Variants: none." (the answer
+    # LL1971-2 calls Absent); not "none of ..." or "none detected" inside a longer clause
+    r"|(?:^|[|:;])\s*none\s*(?:$|[|;.,])"
+    # ... or opening a clause ("None of the tested hotspots mutated"), but not "none of the
+    # other variants", which follows a finding (as "no other variants" above)
+    r"|(?:^|[|:;,.]\s*)none\b(?!\s+(?:of\s+the\s+)?(?:other|additional|further)\b)"
 )
+# A negative that the report itself says cannot be read as one: a plasma (ctDNA) test with a
+# low tumour fraction cannot exclude a mutation ("ctDNA negative/low tumor fraction -> tissue
+# reflex", CR C.2 step 3; "ctDNA negative is not wild-type", CR C.3 row 2), and a result the
+# report calls not informative is no result. Only a negative is undone: a variant found at a
+# low tumour fraction was still found.
+_UNINFORMATIVE_NEGATIVE = re.compile(
+    r"\b(?:not|non|un)[- ]?informative\b"
+    r"|\blow (?:ctdna |circulating tumou?r dna |cfdna )?(?:tumou?r fraction|tf|ctdna fraction)\b"
+    r"|\btumou?r fraction\W{0,3}(?:is |was )?(?:low|too low|below|insufficient|<)"
+    r"|\binsufficient (?:tumou?r fraction|tumou?r content|ctdna)\b"
+)
+# A finding refuted after its name ("ESR1 mutation ruled out", "mutation excluded"), or the
+# patient free of it ("Free of ESR1 mutations", "Without detectable ESR1 mutation",
+# "Undetected"): these read as detected ("mutation" is a detection word). Words: the shared
+# ruled_out_words (local_codes.yaml vocabulary, condition-ver-status "refuted"); a ruled-out
+# word kept open ("cannot be excluded") is _UNSETTLED, read first.
+_REFUTED = re.compile(
+    rf"\b(?:mutation|variant|alteration)s?\b[^|;.]{{0,15}}?\b{T.VOCABULARY['ruled_out_words']}\b"
+    r"|\bfree of\b[^|;.]{0,25}?\b(?:mutation|variant|alteration)s?\b"
+    r"|\bwithout\b[^|;.]{0,25}?\b(?:mutation|variant|alteration)s?\b|\bundetected\b"
+)
+# A finding not settled: hedged ("ESR1 mutation suspected", "Possible ESR1 mutation", "?mutation",
+# "cannot be excluded", "not confirmed", "equivocal") or not given ("not tested", "pending",
+# "see report"). Read as detected, each offered a targeted drug on no result; now no call
+# (the gene stays untested). Words: the shared suspicion_words (before the finding),
+# suspicion_words_after and cannot_exclude lists (condition-ver-status "unconfirmed"). Not
+# read when the text also states a finding plainly ("p.H1047R detected; possible germline
+# variant": the hedge is about something else).
+_UNSETTLED = re.compile(
+    rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,25}}?\b(?:mutation|variant|alteration|mutated)"
+    rf"|\b(?:mutation|variant|alteration)s?\b[^|;.]{{0,25}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
+    rf"|\b{T.VOCABULARY['cannot_exclude']}\b"
+    r"|\b(?:cannot|can ?not|can't|could not|couldn't|not|unable to)(?: yet)?(?: be)? (?:excluded|ruled out)\b"
+    r"|\bequivocal\b|\bnot (?:tested|performed|assessed|evaluated)\b|\bpending\b"
+    r"|\bsee (?:the |full |attached |separate )?report\b|\?\s*(?:mutation|variant|mutated)"
+)
+_STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
 _DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
 _SYMBOL_RE = re.compile(r"(?<![A-Za-z0-9])(ESR1|PIK3CA|AKT1|PTEN|BRCA1|BRCA2|PALB2|ERBB2|HER2)(?![A-Za-z0-9])", re.I)
+# "BRCA1/2", "BRCA 1/2", "BRCA1 and 2", "BRCA1/BRCA2", "BRCA1 & BRCA2": the two genes of the
+# germline BRCA test (CR B.15, BRACAnalysis CDx: BRCA1 and BRCA2); _SYMBOL_RE alone saw BRCA1
+_BRCA_BOTH = re.compile(r"(?<![A-Za-z0-9])brca ?1 ?(?:/|&|,|\+|and|or) ?(?:brca ?)?2(?![0-9])", re.I)
+
+
+@lru_cache(maxsize=4096)
+def _genes_named(text: str) -> tuple[str, ...]:
+    """The gene symbols a text names, in order, upper case ("HER2" as written; "BRCA1/2" as
+    BRCA1 and BRCA2)."""
+    found: list[str] = []
+    for m in _SYMBOL_RE.finditer(_BRCA_BOTH.sub(" BRCA1 BRCA2 ", text) if "/" in text or " " in text else text):
+        g = m.group(1).upper()
+        if g not in found:
+            found.append(g)
+    return tuple(found)
 # p.(Glu545Lys) keeps its parentheses; in "(p.Ser1982fs)" the ")" is the text's, not HGVS
 _PROTEIN_RE = re.compile(r"\bp\.(\()?[A-Za-z]{1,3}\d+[A-Za-z*=_]*[A-Za-z0-9*]*(?(1)\)?)")
 _DNA_RE = re.compile(r"\bc\.[0-9_+\-*]+[ACGTacgt>delinsupdup0-9_]*")
@@ -45,9 +103,9 @@ _DNA_RE = re.compile(r"\bc\.[0-9_+\-*]+[ACGTacgt>delinsupdup0-9_]*")
 GENOMIC_CODES = T.VARIANT_CODES | T.REGION_STUDIED_CODES | frozenset(T.LEGACY_GENE_CODES)
 # Local/unknown test codes whose name says what they are ("ESR1 mutation analysis, plasma")
 _GENE_TEST_TEXT = re.compile(
-    r"(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca1|brca2|palb2)(?![a-z0-9])[^|]{0,40}"
+    r"(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])[^|]{0,40}"
     r"(mutation|variant|alteration|sequenc|\bngs\b|genotyp)"
-    r"|(mutation|variant|alteration|sequenc|genotyp)[^|]{0,40}(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca1|brca2|palb2)(?![a-z0-9])"
+    r"|(mutation|variant|alteration|sequenc|genotyp)[^|]{0,40}(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])"
 )
 _gene_test_text = memo_search(_GENE_TEST_TEXT)
 
@@ -298,8 +356,15 @@ def _not_final(obs: dict[str, Any]) -> str | None:
     # a missing status is read as final: Observation.status is required (1..1) in R4, but
     # senders often omit it on results that are final, and reading every such result as
     # not final would drop most real genomic data; an explicit "unknown" is not read so
+    # FHIR codes are case-sensitive, so "Preliminary" is no ObservationStatus code; but a
+    # sender that writes it means preliminary, and reading it as final would let an early
+    # result decide a regimen: the status is compared without case or surrounding spaces
     status = obs.get("status")
-    return status if type(status) is str and status in NOT_FINAL_STATUSES else None
+    if type(status) is not str:
+        return None
+    if status not in NOT_FINAL_STATUSES:
+        status = status.strip().lower()
+    return status if status in NOT_FINAL_STATUSES else None
 
 
 def build_variants(ctx: Ctx) -> list[VariantResult]:
@@ -347,10 +412,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             named = id(obs) not in coded_ids
             named_genes: list[str] = []
             if named:
-                for m in _SYMBOL_RE.finditer(ctx.code_text(obs)):
-                    g = m.group(1).upper()
-                    if g not in named_genes and g != "HER2":
-                        named_genes.append(g)
+                named_genes = [g for g in _genes_named(ctx.code_text(obs)) if g != "HER2"]
             if not (is_variant or is_region or legacy or named_genes):
                 continue
             date = obs_date(obs)
@@ -395,6 +457,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     origin = _origin(c.get("valueCodeableConcept") or c.get("valueString"))
                 elif T.COMP["significance"] in ccodes:
                     sig = _significance(c.get("valueCodeableConcept") or c.get("valueString"))
+            gene_from_component = bool(genes)
             if named_genes and not genes:
                 genes = named_genes
             if legacy and not genes:
@@ -410,9 +473,25 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             genes = [g for g in genes if g in T.GENES]
             if not genes:
                 continue
+            # a text with results for several genes ("Not detected: ESR1, PIK3CA. Detected: AKT1
+            # E17K") is read gene by gene: one call for the whole text gave every gene the first
+            # call it found (AKT1 not detected)
+            words = _value_words(obs)
+            by_gene = _calls_by_gene(words) if words else None
+            if by_gene is not None and not gene_from_component:
+                # the Observation names no gene of its own (a local test's name, a variant
+                # without a gene component): the genes its result text gives a result for
+                genes += [g for g in by_gene.calls if g in T.GENES and g != "ERBB2" and g not in genes]
+            if by_gene is not None and len(genes) == 1 and set(by_gene.calls) <= {genes[0], "ERBB2"}:
+                by_gene = None  # the text speaks of this gene alone: read as a whole, as before
             if origin is None:
                 # also for a region-studied panel: a germline panel's negatives are germline
                 origin = _origin_from_obs(obs, ctx.code_text(obs))
+            if origin is None and (value_text := _value_text(obs)):
+                # the result's own words, when they state the origin plainly ("Germline BRCA2
+                # pathogenic variant c.5946delT detected"); a hedge ("germline status unknown",
+                # "germline testing recommended") states none (CR C.3 row 7: germline source)
+                origin = _origin_text(value_text.lower(), False)
             if specimen == "blood":
                 specimen = _blood_kind(genes, origin)
             if ctx.ignore_data_absent(obs, obs, _variant_label(genes, is_region), date):
@@ -429,8 +508,22 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 # the classification that decides is not final: neither is the result
                 not_final = not_final or implications_not_final.get(rid)
             result = _result(obs, protein, dna, is_variant)
+            if by_gene is not None:
+                gene_results = {g: by_gene.result(g) for g in genes}
+                for g in genes:
+                    if gene_results[g] is None:
+                        ctx.ignore(obs, "indeterminate-genomic-result",
+                                   f"{g} result unclear: the report gives results for "
+                                   f"{'/'.join(sorted(by_gene.calls))} and none that is clear for {g}")
+                found = [r for r in gene_results.values() if r]
+                result = "detected" if "detected" in found else found[0] if found else None
+                if result is None:
+                    continue
             if result == "detected" and sig is None:
                 sig = _interpretation_significance(obs)
+            # what the components and the implication say, before the whole text is read: a
+            # text with several genes gives each its own change and significance
+            coded_change = (protein, dna, sig)
             if result == "detected" and (sig is None or protein is None and dna is None):
                 vt = _value_text(obs) + " | " + notes_text(obs)
                 sig = sig or _significance(vt) if not _NOT_DETECTED.search(vt) else sig
@@ -443,10 +536,30 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     ctx.ignore(obs, "indeterminate-genomic-result",
                                f"{'/'.join(genes)} result is indeterminate or unreadable")
                 continue
+            if by_gene is None and _contradicted(result, _interpretation_call(obs), sig):
+                # the value and Observation.interpretation disagree (Present with a NEG / Absent
+                # interpretation, or the reverse): which one is meant is not ours to guess
+                ctx.ignore(obs, "indeterminate-genomic-result",
+                           f"{'/'.join(genes)} result unclear: the value says {result.replace('-', ' ')}, "
+                           f"the interpretation says {_interpretation_call(obs).replace('-', ' ')}")
+                continue
             if alteration is None and protein is None and dna is None:
                 # the result's own words, not the test's name: a panel named "mutations,
                 # CNAs, fusions" says nothing of what this result is
                 alteration = _alteration_text(" | ".join((_value_text(obs), variation_text)).lower())
+            if result == "detected" and gene_from_component and len(genes) > 1 and alteration != "fusion":
+                # one variant with several gene components (Genomics Reporting gene-studied is
+                # 0..*, for fusions and the like): a sequence change sits in one gene, and it
+                # was given to every gene (an AKT1 E17K made ESR1 and PIK3CA "detected" too).
+                # The gene its HGVS or variation code names, else unclear.
+                in_change = [g for g in _genes_named_as(" ".join((protein or "", dna or "", variation_text)))
+                             if g in genes]
+                if len(in_change) != 1:
+                    ctx.ignore(obs, "indeterminate-genomic-result",
+                               f"{'/'.join(genes)} variant unclear: one variant names {len(genes)} genes "
+                               "and does not say which carries it")
+                    continue
+                genes = in_change
             if alteration is not None and result == "not-detected":
                 # a copy-number or fusion test that found none says nothing of the gene's
                 # mutations: no negative for the gene (its not-tested gap stays)
@@ -454,15 +567,30 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                            f"{'/'.join(genes)} {alteration.replace('-', ' ')} not detected: "
                            "not a test for mutations of the gene")
                 continue
+            # a negative the report says cannot exclude a mutation is no negative: the gene
+            # stays untested and its test is asked for again (CR C.2 step 3, C.3 row 2)
+            uninformative = _uninformative_negative(words + " | " + notes_text(obs))
+            not_read: list[str] = []
             for g in genes:
+                g_result, g_protein, g_dna, g_sig = result, protein, dna, sig
+                if by_gene is not None:
+                    g_result = gene_results[g]
+                    if g_result is None:
+                        continue
+                    if g_result == "detected":
+                        # the change and significance written beside this gene, not another's
+                        g_protein, g_dna, g_sig = by_gene.change(g, _value_text(obs), *coded_change)
+                if g_result == "not-detected" and uninformative:
+                    not_read.append(g)
+                    continue
                 values = {
                     "gene": g,
-                    "result": result,
-                    "protein_change": protein if result == "detected" else None,
-                    "dna_change": dna if result == "detected" else None,
+                    "result": g_result,
+                    "protein_change": g_protein if g_result == "detected" else None,
+                    "dna_change": g_dna if g_result == "detected" else None,
                     "origin": origin or "unknown",
-                    "significance": "vus" if sig == _CONFLICTING else sig or "not-reported",
-                    "significance_conflicting": sig == _CONFLICTING,
+                    "significance": "vus" if g_sig == _CONFLICTING else g_sig or "not-reported",
+                    "significance_conflicting": g_sig == _CONFLICTING,
                     "specimen": specimen,
                     "date": date,
                     "sources": [src],
@@ -474,6 +602,10 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 }
                 results.append(_construct(VariantResult, values) if _valid_variant(values)
                                else VariantResult(**values))
+            if not_read:
+                ctx.ignore(obs, "indeterminate-genomic-result",
+                           f"{'/'.join(not_read)} not detected, but the report says the result is not "
+                           "informative (low tumour fraction): not read as a negative")
         except Exception:  # noqa: BLE001
             ctx.ignore(obs, "unreadable-resource", "Genomic Observation could not be read")
 
@@ -621,8 +753,114 @@ def _text_result(text: str) -> str | None:
     or _NO_CALL when the text decides nothing."""
     if _INDETERMINATE.search(text):
         return None
-    if _NOT_DETECTED.search(text):
+    if _UNSETTLED.search(text) and not _STATED_FOUND.search(text):
+        return None
+    if _NOT_DETECTED.search(text) or _REFUTED.search(text):
         return "not-detected"
     if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
         return "detected"
     return _NO_CALL
+
+
+def _value_words(obs: dict[str, Any]) -> str:
+    """The words of the value (valueCodeableConcept text and displays, valueString), lower
+    case, when the value has no coded answer (a coded answer decides alone, _result)."""
+    vcc = obs.get("valueCodeableConcept")
+    for _, code, _ in codings_m(vcc):
+        if T.RESULT_ANSWERS.get(code) or _ANSWER_CALL.get(T.ANSWERS.get(code)):
+            return ""
+    if isinstance(obs.get("valueBoolean"), bool):
+        return ""
+    return " | ".join(t for t in (cc_text_m(vcc), text_of(obs.get("valueString"))) if t)
+
+
+_uninformative_negative = memo_search(_UNINFORMATIVE_NEGATIVE)
+
+# clauses of a result text: ";", "|", a line break, or a full stop that ends a sentence (not the
+# one of "p.H1047R", "c.3140A>G" or "0.2 %")
+_CLAUSE_SPLIT = re.compile(r"[|;\n]|\.(?=\s|$)")
+# when two clauses of a gene disagree: a variant found in one clause was found (a gene may carry
+# several variants and be negative for others); a failed clause leaves a negative incomplete
+_CALL_RANK = {"detected": 3, None: 2, "not-detected": 1, _NO_CALL: 0}
+
+
+class _GeneCalls:
+    """What a result text says of each gene it names: the call of the clauses naming the gene,
+    and the call of the clauses naming no gene ("Genes: ESR1, PIK3CA. Result: negative")."""
+
+    def __init__(self, text: str):
+        self.calls: dict[str, str | None] = {}
+        self.clauses: dict[str, list[str]] = {}
+        general: set[str | None] = set()
+        for clause in _CLAUSE_SPLIT.split(text):
+            if not clause.strip():
+                continue
+            call = _text_result(clause.lower())
+            genes = ["ERBB2" if g == "HER2" else g for g in _genes_named(clause)]
+            if not genes and call is not _NO_CALL:
+                general.add(call)
+            for g in genes:
+                self.clauses.setdefault(g, []).append(clause)
+                old = self.calls.get(g, _NO_CALL)
+                self.calls[g] = call if _CALL_RANK[call] > _CALL_RANK[old] else old
+        # general clauses that disagree ("Detected: ... Not detected: ..." written over lines)
+        # say nothing of a gene named in neither
+        self.general = general.pop() if len(general) == 1 else _NO_CALL
+
+    def result(self, gene: str) -> str | None:
+        """detected / not-detected, or None when the text says nothing clear of the gene."""
+        call = self.calls.get(gene, _NO_CALL)
+        if call is _NO_CALL:
+            call = self.general
+        return None if call is _NO_CALL else call
+
+    def change(self, gene: str, raw: str, protein: str | None, dna: str | None,
+               sig: str | None) -> tuple[str | None, str | None, str | None]:
+        """The p. / c. change and significance written in the gene's own clauses (`raw`, the
+        value text as written, keeps the case of a p. change); a coded component's change or
+        significance when the text has none for it."""
+        own = " | ".join(c for c in _CLAUSE_SPLIT.split(raw) if gene in _genes_named_as(c))
+        m = _PROTEIN_RE.search(own)
+        d = _DNA_RE.search(own)
+        own_sig = _significance_text(own.lower()) if own and not _NOT_DETECTED.search(own.lower()) else None
+        return (m.group(0) if m else None if self.clauses.get(gene) else protein,
+                d.group(0) if d else None if self.clauses.get(gene) else dna,
+                sig or own_sig)
+
+
+def _genes_named_as(text: str) -> tuple[str, ...]:
+    return tuple("ERBB2" if g == "HER2" else g for g in _genes_named(text))
+
+
+@lru_cache(maxsize=4096)
+def _calls_by_gene(text: str) -> _GeneCalls | None:
+    """The result text read gene by gene, or None when it names no gene."""
+    if not (_SYMBOL_RE.search(text) or _BRCA_BOTH.search(text)):
+        return None
+    return _GeneCalls(text)
+
+
+def _interpretation_call(obs: dict[str, Any]) -> str | None:
+    """detected / not-detected as Observation.interpretation states it (v3 POS/NEG/DET/ND,
+    LL1971-2 Present/Absent, or words), else None."""
+    for cc in as_list(obs.get("interpretation")):
+        for _, code, _ in codings_m(cc):
+            r = T.RESULT_ANSWERS.get(code) or _ANSWER_CALL.get(T.ANSWERS.get(code))
+            if r:
+                return r
+        t = cc_text_m(cc)
+        r = _text_result(t) if t else _NO_CALL
+        if r is not _NO_CALL and r is not None:
+            return r
+    return None
+
+
+# a variant found and classified not pathogenic: "Negative" in the interpretation means no
+# pathogenic variant (CR C.2 step 1: VUS and benign ignored), which agrees with the value
+_NOT_PATHOGENIC = frozenset({"vus", "benign", "likely-benign", _CONFLICTING})
+
+
+def _contradicted(result: str, interpreted: str | None, sig: str | None) -> bool:
+    if interpreted is None or interpreted == result:
+        return False
+    return not (result == "detected" and sig in _NOT_PATHOGENIC)

@@ -479,8 +479,11 @@ def test_fhir_a_preliminary_pik3ca_detection_after_a_final_negative_reopens_alpe
            "not final): the final result decides" in alp.unknown[0].text
 
 
-def test_fhir_a_preliminary_esr1_detection_leaves_the_oral_serds_waiting_and_asks_for_esr1():
-    p = after_ai_cdk46i("pp-esr1-prelim").variant("ESR1", "p.Asp538Gly", on="2025-06-01", status="preliminary")
+# "Preliminary" / "PRELIMINARY": not an ObservationStatus code (codes are lower case), but what
+# the sender means; it was read as final and opened the oral SERDs on an early result
+@pytest.mark.parametrize("status", ["preliminary", "Preliminary", "PRELIMINARY"])
+def test_fhir_a_preliminary_esr1_detection_leaves_the_oral_serds_waiting_and_asks_for_esr1(status):
+    p = after_ai_cdk46i("pp-esr1-prelim").variant("ESR1", "p.Asp538Gly", on="2025-06-01", status=status)
     state, cards = run(p)
     assert "elacestrant" not in regimen_topics(cards) and assess(state, "elacestrant").status == "unknown"
     test = card(cards, "test-esr1")
@@ -2618,3 +2621,110 @@ def test_fhir_a_progression_written_in_a_condition_at_the_end_of_a_progressed_li
     state, cards = run(p)
     assert state.therapy.metastatic_lines[0].progressed
     assert "progression-not-coded" not in {g.code for g in state.gaps}
+
+
+# --- one lab text for several genes, and a ctDNA negative the report calls not informative ----
+
+def _lab_text(p: FhirPatient, name: str, text: str, specimen: str = "Tumor tissue biopsy (FFPE)", **extra) -> FhirPatient:
+    """A local lab test (no LOINC code) whose name says what it is, with a text result."""
+    p._obs("lab-gene", {"coding": [{"system": "urn:oid:2.16.840.1.999.lab", "code": "NGS1", "display": name}]},
+           "2025-06-01", valueString=text, specimen={"display": specimen}, **extra)
+    return p
+
+
+def test_fhir_an_akt1_variant_in_a_panel_text_that_also_lists_negative_genes_gets_capivasertib():
+    # the whole text was read as one call, the first it found: AKT1 "not detected", so no
+    # capivasertib and AKT1 was called negative (CR C.2 step 3: AKT1-mut -> capivasertib only)
+    p = _lab_text(after_ai_cdk46i("pp-panel-akt1"), "Tumor NGS panel ESR1 PIK3CA AKT1 mutation",
+                  "Not detected: ESR1, PIK3CA. Detected: AKT1 p.E17K")
+    state, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "capivasertib-fulvestrant" in regs and "alpelisib-fulvestrant" not in regs and "elacestrant" not in regs
+    assert "AKT1 p.E17K detected" in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_panel_text_that_names_a_gene_without_its_result_leaves_that_gene_untested_and_says_so():
+    # "Genes tested: ESR1, PIK3CA, AKT1. Result: AKT1 E17K detected" gave ESR1 and PIK3CA the
+    # text's only call, detected: elacestrant and alpelisib were offered on no ESR1/PIK3CA variant
+    p = _lab_text(after_ai_cdk46i("pp-panel-unclear"), "ESR1 PIK3CA AKT1 mutation panel",
+                  "Genes tested: ESR1, PIK3CA, AKT1. Result: AKT1 E17K detected")
+    state, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "capivasertib-fulvestrant" in regs
+    assert "elacestrant" not in regs and "alpelisib-fulvestrant" not in regs
+    assert "test-esr1" in ordered_tests(cards)
+    assert "ESR1 result unclear: the report gives results for AKT1/ESR1/PIK3CA and none that is clear for ESR1" \
+        in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_germline_brca1_2_negative_written_as_one_word_closes_the_germline_brca_test():
+    p = _lab_text(after_ai_cdk46i("pp-brca12-neg"), "BRCA1/2 germline sequencing",
+                  "No pathogenic variants identified in BRCA1/2", specimen="Peripheral blood")
+    state, cards = run(p)
+    assert "test-germline-brca" not in ordered_tests(cards)
+    assert "brca-germline-not-tested" not in {g.code for g in state.gaps}
+
+
+def test_fhir_an_esr1_ctdna_negative_with_a_low_tumour_fraction_still_asks_for_the_esr1_test():
+    # a ctDNA negative at a low tumour fraction cannot exclude a mutation (CR C.2 step 3:
+    # "tissue reflex if ctDNA negative/low tumor fraction"; C.3 row 2): it closed ESR1 testing
+    p = _lab_text(after_ai_cdk46i("pp-esr1-lowtf"), "ESR1 mutation analysis, plasma ctDNA",
+                  "No ESR1 mutation; low tumour fraction, result not informative",
+                  specimen="Plasma cell-free DNA (ctDNA, liquid biopsy)")
+    state, cards = run(p)
+    assert "test-esr1" in ordered_tests(cards)
+    assert state.biomarkers.status("ESR1") == "not-tested"
+    assert ("ESR1 not detected, but the report says the result is not informative (low tumour fraction): "
+            "not read as a negative") in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_an_esr1_detection_whose_interpretation_says_absent_offers_no_oral_serd_and_asks_for_the_test():
+    # the value decided alone: "Detected" with an Absent (LA9634-2) interpretation offered
+    # elacestrant and imlunestrant; which is meant cannot be told, so the data are unclear
+    p = after_ai_cdk46i("pp-esr1-contra").variant("ESR1", "p.Asp538Gly", on="2025-06-01")
+    p.resources[-1]["interpretation"] = [{"coding": [{"system": "http://loinc.org", "code": "LA9634-2",
+                                                      "display": "Absent"}]}]
+    state, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "elacestrant" not in regs and "imlunestrant" not in regs
+    assert "test-esr1" in ordered_tests(cards)
+    assert "ESR1 result unclear: the value says detected, the interpretation says not detected" \
+        in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_brca2_result_whose_text_says_germline_gets_talazoparib_and_no_germline_test():
+    # "Germline BRCA2 pathogenic variant ... detected" without a 48002-0 component was of
+    # unknown origin: no talazoparib and the germline test asked for again (CR C.3 row 7)
+    p = _lab_text(after_ai_cdk46i("pp-brca2-germline-text"), "BRCA2 mutation analysis",
+                  "Germline BRCA2 pathogenic variant c.5946delT detected", specimen="Peripheral blood")
+    state, cards = run(p)
+    assert "talazoparib" in regimen_topics(cards)
+    assert "test-germline-brca" not in ordered_tests(cards)
+
+
+def test_fhir_one_akt1_change_on_a_variant_that_also_lists_esr1_and_pik3ca_offers_neither_serd_nor_alpelisib():
+    p = after_ai_cdk46i("pp-multi-gene-variant").variant("AKT1", "p.Glu17Lys", specimen="tissue", on="2025-06-01")
+    v = p.resources[-1]
+    v["component"][1:1] = [{"code": {"coding": [{"system": "http://loinc.org", "code": "48018-6"}]},
+                            "valueCodeableConcept": {"coding": [{"system": "http://www.genenames.org",
+                                                                 "code": hgnc, "display": gene}]}}
+                           for gene, hgnc in (("ESR1", "HGNC:3467"), ("PIK3CA", "HGNC:8975"))]
+    state, cards = run(p)
+    regs = regimen_topics(cards)
+    assert not {"elacestrant", "imlunestrant", "alpelisib-fulvestrant", "capivasertib-fulvestrant"} & set(regs)
+    assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
+    assert "variant unclear: one variant names 3 genes and does not say which carries it" \
+        in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["ESR1 mutation ruled out", "ESR1 mutation suspected", "ESR1 mutation - not tested"])
+def test_fhir_an_esr1_result_written_as_ruled_out_suspected_or_not_tested_offers_no_oral_serd(text):
+    # each read as an ESR1 variant found ("mutation" is a detection word): elacestrant and
+    # imlunestrant were offered. Ruled out is a negative; suspected / not tested no result,
+    # so the ESR1 test is asked for (CR C.2 step 3: ESR1-mut -> oral SERD)
+    p = _lab_text(after_ai_cdk46i("pp-esr1-words"), "ESR1 mutation analysis, plasma ctDNA", text,
+                  specimen="Plasma cell-free DNA (ctDNA, liquid biopsy)")
+    state, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "elacestrant" not in regs and "imlunestrant" not in regs
+    assert ("test-esr1" in ordered_tests(cards)) is (text != "ESR1 mutation ruled out")

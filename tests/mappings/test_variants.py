@@ -289,6 +289,9 @@ def test_predicted_protein_change_keeps_its_own_parentheses():
 _NEGATIVE_WORDINGS = [
     "No ESR1 mutation identified", "Not present", "No variants of clinical significance detected",
     "Mutation not identified", "None detected", "Variant not found",
+    # "none" as the whole answer, or opening the statement (these read as detected: "mutation",
+    # "mutated" are detection words)
+    "ESR1 mutation: none", "None", "Mutation: None.", "None of the tested ESR1 hotspots mutated",
 ]
 
 
@@ -310,14 +313,16 @@ def test_no_esr1_mutation_identified_is_a_negative_result_not_a_variant(text):
     assert bm.status("ESR1") == "not-detected"
 
 
-def test_a_negative_esr1_wording_after_progression_raises_no_elacestrant_card():
+@pytest.mark.parametrize("text", ["No ESR1 mutation identified", "ESR1 mutation: none",
+                                  "None of the tested ESR1 hotspots mutated"])
+def test_a_negative_esr1_wording_after_progression_raises_no_elacestrant_card(text):
     from cards import patient_view_cards
     from tests.mappings.builders import LETROZOLE, PALBOCICLIB, SNOMED, med_statement
     s = _hr_positive_mbc_on_2025_07_01(
         med_statement(LETROZOLE, "2024-02-01", "2025-06-01", display="letrozole"),
         med_statement(PALBOCICLIB, "2024-02-01", "2025-06-01", display="palbociclib"),
         loinc_obs("97509-4", "2025-06-01", "Cancer disease status", **answer(SNOMED, "271299001", "worsened")),
-        variant("HGNC:3467", "ESR1", present=None, value_text="No ESR1 mutation identified",
+        variant("HGNC:3467", "ESR1", present=None, value_text=text,
                 date="2025-06-10", specimen_display="plasma ctDNA"),
     )
     assert s.biomarkers.status("ESR1") == "not-detected-ctdna-only"
@@ -637,3 +642,199 @@ def test_a_variant_named_only_by_its_clinvar_variation_code_display_is_read_with
     bm = results(obs)
     assert bm.status("PIK3CA") == "detected"
     assert bm.for_gene("PIK3CA")[0].protein_change == "p.His1047Arg"
+
+
+@pytest.mark.parametrize("written,status", [("Preliminary", "preliminary"), ("PRELIMINARY", "preliminary"),
+                                            ("Registered ", "registered"), ("Unknown", "unknown")])
+def test_a_not_final_variant_status_written_in_the_wrong_case_is_still_not_final(written, status):
+    # FHIR R4 ObservationStatus codes are lower case; "Preliminary" is the sender's way of
+    # writing preliminary, not a final result
+    s = build_patient_state([patient(), variant("HGNC:8975", "PIK3CA", status=written)], PID)
+    assert s.biomarkers.status("PIK3CA") == "not-tested"
+    assert [(r.gene, r.status_not_final) for r in s.biomarkers.not_final] == [("PIK3CA", status)]
+    assert f"status {status}" in next(g for g in s.gaps if g.code == "genomic-result-not-final").message
+
+
+# --- one result text for several genes ---------------------------------------------------
+
+def _local_panel(name: str, text: str, **extra):
+    """A local lab test (no LOINC) whose name says what it is, with a text result."""
+    return observation(cc(coding("urn:oid:2.16.840.1.999.lab", "PANEL1", name)), "2025-06-01",
+                       valueString=text, **extra)
+
+
+def _read(bm):
+    return sorted((r.gene, r.result, r.protein_change) for r in bm.results)
+
+
+def test_a_result_text_giving_several_genes_results_is_read_gene_by_gene():
+    # one call for the whole text made AKT1 "not detected" too (the first call in the text)
+    bm = results(_local_panel("Tumor NGS panel ESR1 PIK3CA AKT1 mutation",
+                              "Not detected: ESR1, PIK3CA. Detected: AKT1 p.E17K"))
+    assert _read(bm) == [("AKT1", "detected", "p.E17K"), ("ESR1", "not-detected", None),
+                         ("PIK3CA", "not-detected", None)]
+
+
+def test_each_gene_of_a_several_gene_text_keeps_its_own_protein_change():
+    bm = results(_local_panel("Tumor mutation panel ESR1 PIK3CA", "Detected: PIK3CA p.H1047R; ESR1 p.Y537S"))
+    assert _read(bm) == [("ESR1", "detected", "p.Y537S"), ("PIK3CA", "detected", "p.H1047R")]
+
+
+def test_a_gene_the_report_lists_but_gives_no_result_for_is_unclear_not_detected():
+    s = build_patient_state([patient(), _local_panel(
+        "ESR1 PIK3CA AKT1 mutation panel", "Genes tested: ESR1, PIK3CA, AKT1. Result: AKT1 E17K detected")], PID)
+    assert _read(s.biomarkers) == [("AKT1", "detected", None)]
+    assert s.biomarkers.status("ESR1") == "not-tested" and s.biomarkers.status("PIK3CA") == "not-tested"
+    assert ("ESR1 result unclear: the report gives results for AKT1/ESR1/PIK3CA and none that is clear for ESR1"
+            in [g.message for g in s.ignored])
+
+
+def test_a_statement_naming_no_gene_applies_to_every_gene_the_report_lists():
+    bm = results(_local_panel("ESR1 PIK3CA mutation panel", "Genes: ESR1, PIK3CA. Result: negative"))
+    assert _read(bm) == [("ESR1", "not-detected", None), ("PIK3CA", "not-detected", None)]
+
+
+def test_a_failed_gene_beside_a_found_variant_is_no_negative():
+    s = build_patient_state([patient(), _local_panel(
+        "ctDNA mutation panel ESR1 PIK3CA", "PIK3CA H1047R detected; insufficient coverage for ESR1")], PID)
+    assert [(r.gene, r.result) for r in s.biomarkers.results] == [("PIK3CA", "detected")]
+    assert s.biomarkers.status("ESR1") == "not-tested"
+
+
+@pytest.mark.parametrize("name", ["BRCA1/2 germline sequencing", "BRCA 1/2 germline mutation analysis",
+                                  "BRCA1 and 2 germline mutation analysis"])
+def test_a_brca1_2_test_named_with_both_genes_in_one_word_is_a_result_for_both(name):
+    # "BRCA1/2" was read as BRCA1 alone ("BRCA 1/2" as no gene): BRCA2 stayed untested
+    bm = results(_local_panel(name, "No pathogenic variants identified in BRCA1/2"))
+    assert [(r.gene, r.result, r.origin) for r in bm.results] == [
+        ("BRCA1", "not-detected", "germline"), ("BRCA2", "not-detected", "germline")]
+
+
+# --- a negative the report says is not informative ------------------------------------------
+
+@pytest.mark.parametrize("text,note", [
+    ("No ESR1 mutation; low tumour fraction, result not informative", None),
+    ("Not detected", "Low tumor fraction: a negative result does not exclude a mutation"),
+    ("Not detected. Tumor fraction: low", None),
+    ("Negative (uninformative: low ctDNA fraction)", None),
+])
+def test_a_ctdna_negative_the_report_calls_not_informative_is_not_a_negative(text, note):
+    extra = {"note": [{"text": note}]} if note else {}
+    s = build_patient_state([patient(), variant("HGNC:3467", "ESR1", present=None, value_text=text,
+                                                specimen_display="plasma ctDNA", **extra)], PID)
+    assert s.biomarkers.status("ESR1") == "not-tested"
+    assert ("ESR1 not detected, but the report says the result is not informative (low tumour fraction): "
+            "not read as a negative") in [g.message for g in s.ignored]
+
+
+def test_a_variant_found_at_a_low_tumour_fraction_is_still_found():
+    bm = results(variant("HGNC:3467", "ESR1", present=None, value_text="ESR1 p.Y537S detected. Low tumour fraction.",
+                         specimen_display="plasma ctDNA"))
+    assert bm.status("ESR1") == "detected"
+
+
+def test_a_ctdna_negative_with_a_stated_adequate_tumour_fraction_stays_a_negative():
+    bm = results(variant("HGNC:3467", "ESR1", present=None, value_text="Not detected. Tumor fraction 12%",
+                         specimen_display="plasma ctDNA"))
+    assert bm.status("ESR1") == "not-detected-ctdna-only"
+
+
+# --- a value and an interpretation that disagree ----------------------------------------------
+
+@pytest.mark.parametrize("present,value_text,interp,says", [
+    (True, None, cc(coding(V3_INTERPRETATION, "NEG", "Negative")), "the value says detected, the interpretation says not detected"),
+    (None, "Detected", cc(coding(LOINC, "LA9634-2", "Absent")), "the value says detected, the interpretation says not detected"),
+    (False, None, cc(coding(V3_INTERPRETATION, "POS", "Positive")), "the value says not detected, the interpretation says detected"),
+    (None, "Not detected", cc(text="Positive"), "the value says not detected, the interpretation says detected"),
+])
+def test_a_variant_value_contradicted_by_its_interpretation_is_unclear_not_either_call(present, value_text, interp, says):
+    s = build_patient_state([patient(), variant("HGNC:3467", "ESR1", present=present, value_text=value_text,
+                                                interpretation=[interp])], PID)
+    assert s.biomarkers.status("ESR1") == "not-tested"
+    assert f"ESR1 result unclear: {says}" in [g.message for g in s.ignored]
+
+
+@pytest.mark.parametrize("sig", ["LA26333-7", "LA26334-5", "LA6675-8"])
+def test_a_vus_or_benign_variant_with_a_negative_interpretation_is_read_as_found_not_pathogenic(sig):
+    # "Negative" beside a found VUS / benign variant: no pathogenic variant, which agrees
+    bm = results(variant("HGNC:1101", "BRCA2", origin="LA6683-2", significance=sig,
+                         interpretation=[cc(coding(V3_INTERPRETATION, "NEG"))]))
+    r = bm.for_gene("BRCA2")[0]
+    assert (r.result, r.actionable) == ("detected", False)
+
+
+def test_a_variant_whose_interpretation_agrees_is_read():
+    bm = results(variant("HGNC:3467", "ESR1", interpretation=[cc(coding(V3_INTERPRETATION, "POS"))]))
+    assert bm.status("ESR1") == "detected"
+
+
+# --- origin stated in the result's own words ----------------------------------------------------
+
+@pytest.mark.parametrize("text,origin,germline_gap", [
+    # stated plainly: the result is the germline test (CR C.3 row 7); it was "unknown origin"
+    ("Germline BRCA2 pathogenic variant c.5946delT detected", "germline", False),
+    ("BRCA2 c.5946delT, pathogenic, germline", "germline", False),
+    ("BRCA2 c.5946delT pathogenic (somatic)", "somatic", True),
+    # hedged: states no origin
+    ("BRCA2 c.5946delT pathogenic; tumor-only, germline status unknown", "unknown", True),
+    ("BRCA2 c.5946delT likely pathogenic, germline origin suspected", "unknown", True),
+    ("BRCA2 c.5946delT pathogenic; germline testing recommended", "unknown", True),
+])
+def test_an_origin_the_result_text_states_plainly_is_the_variants_origin(text, origin, germline_gap):
+    s = build_patient_state([patient(), variant("HGNC:1101", "BRCA2", present=None, value_text=text)], PID)
+    assert s.biomarkers.for_gene("BRCA2")[0].origin == origin
+    assert ("brca-germline-not-tested" in {g.code for g in s.gaps}) is germline_gap
+
+
+# --- one variant with several gene components -----------------------------------------------------
+
+def _variant_with_genes(*genes, **kw):
+    ids = {"ESR1": "HGNC:3467", "PIK3CA": "HGNC:8975", "AKT1": "HGNC:391"}
+    v = variant(ids[genes[0]], genes[0], **kw)
+    v["component"][1:1] = [component("48018-6", valueCodeableConcept=cc(coding(HGNC, ids[g], g))) for g in genes[1:]]
+    return v
+
+
+def test_one_sequence_variant_naming_several_genes_is_unclear_not_a_variant_of_each():
+    # the AKT1 E17K change was given to ESR1 and PIK3CA too (elacestrant, alpelisib offered)
+    s = build_patient_state([patient(), _variant_with_genes("ESR1", "PIK3CA", "AKT1", protein="p.Glu17Lys")], PID)
+    assert s.biomarkers.results == []
+    assert ("ESR1/PIK3CA/AKT1 variant unclear: one variant names 3 genes and does not say which carries it"
+            in [g.message for g in s.ignored])
+
+
+def test_one_sequence_variant_naming_several_genes_belongs_to_the_gene_its_hgvs_names():
+    bm = results(_variant_with_genes("ESR1", "AKT1", dna="NM_005163.2(AKT1):c.49G>A"))
+    assert [(r.gene, r.result) for r in bm.results] == [("AKT1", "detected")]
+
+
+def test_a_variant_absent_for_several_gene_components_is_a_negative_for_each():
+    bm = results(_variant_with_genes("ESR1", "PIK3CA", present=False))
+    assert [(r.gene, r.result) for r in bm.results] == [("ESR1", "not-detected"), ("PIK3CA", "not-detected")]
+
+
+# --- refuted, free of, hedged, not given -------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["ESR1 mutation ruled out", "ESR1 mutation excluded", "Free of ESR1 mutations",
+                                  "Without detectable ESR1 mutation", "Undetected"])
+def test_a_refuted_esr1_mutation_is_a_negative_not_a_variant(text):
+    # "mutation" is a detection word: each of these read as an ESR1 variant found
+    bm = results(variant("HGNC:3467", "ESR1", present=None, value_text=text))
+    assert bm.status("ESR1") == "not-detected"
+
+
+@pytest.mark.parametrize("text", ["ESR1 mutation suspected", "Possible ESR1 mutation (low VAF, not confirmed)",
+                                  "ESR1 mutation cannot be excluded", "ESR1 mutation not ruled out", "ESR1 ?mutation",
+                                  "ESR1 mutation equivocal", "ESR1 mutation: see report", "ESR1 mutation - not tested",
+                                  "Pending"])
+def test_a_hedged_or_not_given_esr1_result_is_no_result(text):
+    s = build_patient_state([patient(), variant("HGNC:3467", "ESR1", present=None, value_text=text)], PID)
+    assert s.biomarkers.status("ESR1") == "not-tested"
+    assert "ESR1 result is indeterminate or unreadable" in [g.message for g in s.ignored]
+
+
+@pytest.mark.parametrize("text", ["PIK3CA p.H1047R detected; possible germline variant",
+                                  "PIK3CA p.H1047R detected, not confirmed by a second method"])
+def test_a_variant_stated_as_found_stays_found_beside_a_hedge_about_something_else(text):
+    bm = results(variant("HGNC:8975", "PIK3CA", present=None, value_text=text))
+    assert bm.status("PIK3CA") == "detected"
