@@ -59,8 +59,11 @@ _UNINFORMATIVE_NEGATIVE = re.compile(
 # word kept open ("cannot be excluded") is _UNSETTLED, read first.
 _REFUTED = re.compile(
     rf"\b(?:mutation|variant|alteration)s?\b[^|;.]{{0,15}}?\b{T.VOCABULARY['ruled_out_words']}\b"
-    r"|\bfree of\b[^|;.]{0,25}?\b(?:mutation|variant|alteration)s?\b"
-    r"|\bwithout\b[^|;.]{0,25}?\b(?:mutation|variant|alteration)s?\b|\bundetected\b"
+    # (not "without other / additional variants", "free of further alterations": an aside
+    # after a finding, as "no other variants" in _NOT_DETECTED)
+    r"|\bfree of\b(?!\s+(?:any\s+)?(?:other|additional|further)\b)[^|;.]{0,25}?\b(?:mutation|variant|alteration)s?\b"
+    r"|\bwithout\b(?!\s+(?:any\s+)?(?:other|additional|further)\b)[^|;.]{0,25}?\b(?:mutation|variant|alteration)s?\b"
+    r"|\bundetected\b"
 )
 # A finding not settled: hedged ("ESR1 mutation suspected", "Possible ESR1 mutation", "?mutation",
 # "cannot be excluded", "not confirmed", "equivocal") or not given ("not tested", "pending",

@@ -485,6 +485,11 @@ def test_a_pik3ca_negative_on_a_coded_plasma_specimen_still_asks_for_tissue_test
     ("HGNC:3467", "ESR1", "Detected. No other ESR1 variants identified", "p.D538G"),
     ("HGNC:3467", "ESR1", "Y537S mutation detected, no other mutations identified", None),
     ("HGNC:8975", "PIK3CA", "H1047R detected; no other reportable variants", None),
+    # "without / free of other ..." is the same aside (the refuted words of fix-gx read it as
+    # a negative)
+    ("HGNC:8975", "PIK3CA", "p.H1047R detected, without other variants", None),
+    ("HGNC:3467", "ESR1", "D538G detected; without additional alterations", None),
+    ("HGNC:3467", "ESR1", "Y537S mutation found; free of other ESR1 variants", None),
 ])
 def test_a_detected_variant_followed_by_no_other_variants_stays_detected(gene_code, gene, text, protein):
     # final regression review: "no other ..." after a finding does not negate it
