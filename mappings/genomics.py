@@ -175,6 +175,16 @@ def _symbol(text: str) -> str | None:
     return "ERBB2" if s == "HER2" else s
 
 
+def _written_value_text(obs: dict[str, Any]) -> str:
+    """The value's and the notes' words as written (cc_text and notes_text are lower case): a
+    p. change read from them keeps its case (HGVS is case-sensitive: "p.E545K", not "p.e545k")."""
+    vcc = obs.get("valueCodeableConcept")
+    parts: list[Any] = [vcc.get("text")] if isinstance(vcc, dict) else []
+    parts += [d for _, _, d in codings_m(vcc)] + [obs.get("valueString")]
+    parts += [n.get("text") for n in as_list(obs.get("note")) if isinstance(n, dict)]
+    return " | ".join(p for p in parts if isinstance(p, str) and p)
+
+
 def _value_text(c: dict[str, Any]) -> str:
     parts = []
     if isinstance(c.get("valueCodeableConcept"), dict):
@@ -530,9 +540,10 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if result == "detected" and (sig is None or protein is None and dna is None):
                 vt = _value_text(obs) + " | " + notes_text(obs)
                 sig = sig or _significance(vt) if not _NOT_DETECTED.search(vt) else sig
-                if protein is None and (m := _PROTEIN_RE.search(vt)):
+                written = _written_value_text(obs) if protein is None or dna is None else ""
+                if protein is None and (m := _PROTEIN_RE.search(written)):
                     protein = m.group(0)
-                if dna is None and (m := _DNA_RE.search(vt)):
+                if dna is None and (m := _DNA_RE.search(written)):
                     dna = m.group(0)
             if result is None:
                 if not named:
@@ -582,7 +593,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                         continue
                     if g_result == "detected":
                         # the change and significance written beside this gene, not another's
-                        g_protein, g_dna, g_sig = by_gene.change(g, _value_text(obs), *coded_change)
+                        g_protein, g_dna, g_sig = by_gene.change(g, _written_value_text(obs), *coded_change)
                 if g_result == "not-detected" and uninformative:
                     not_read.append(g)
                     continue
@@ -822,7 +833,12 @@ class _GeneCalls:
         """The p. / c. change and significance written in the gene's own clauses (`raw`, the
         value text as written, keeps the case of a p. change); a coded component's change or
         significance when the text has none for it."""
-        own = " | ".join(c for c in _CLAUSE_SPLIT.split(raw) if gene in _genes_named_as(c))
+        clauses = _CLAUSE_SPLIT.split(raw)
+        own = " | ".join(c for c in clauses if gene in _genes_named_as(c))
+        if not own and self.general == "detected":
+            # the gene's finding is written in clauses naming no gene ("Detected: p.E545K. Note:
+            # ESR1 testing recommended", on a PIK3CA variant): its change is written there too
+            own = " | ".join(c for c in clauses if not _genes_named_as(c))
         m = _PROTEIN_RE.search(own)
         d = _DNA_RE.search(own)
         own_sig = _significance_text(own.lower()) if own and not _NOT_DETECTED.search(own.lower()) else None

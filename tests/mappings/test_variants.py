@@ -843,3 +843,18 @@ def test_a_hedged_or_not_given_esr1_result_is_no_result(text):
 def test_a_variant_stated_as_found_stays_found_beside_a_hedge_about_something_else(text):
     bm = results(variant("HGNC:8975", "PIK3CA", present=None, value_text=text))
     assert bm.status("PIK3CA") == "detected"
+
+
+# --- a p. change read from the result's words keeps its case (HGVS is case-sensitive) ----------
+
+
+@pytest.mark.parametrize("text, protein", [
+    ("Detected: p.E545K", "p.E545K"),
+    # a clause naming another gene (fix-gx reads such texts gene by gene) does not take the
+    # change away from the variant's own gene
+    ("Detected: p.E545K. Note: ESR1 testing recommended", "p.E545K"),
+    ("PIK3CA p.H1047R detected. ESR1: not detected.", "p.H1047R"),
+])
+def test_a_protein_change_written_in_the_result_text_is_shown_as_written(text, protein):
+    r = results(variant("HGNC:8975", "PIK3CA", present=None, value_text=text)).for_gene("PIK3CA")[0]
+    assert (r.result, r.protein_change) == ("detected", protein)
