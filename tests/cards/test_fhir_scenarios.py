@@ -1004,6 +1004,13 @@ def test_fhir_her2_ultralow_text_gets_trastuzumab_deruxtecan():
     assert "trastuzumab-deruxtecan" in regimen_topics(cards)
 
 
+def test_fhir_her2_zero_with_no_membrane_staining_is_null_and_gets_no_trastuzumab_deruxtecan():
+    # CR C.3 row 9: HER2-null (IHC 0 without staining) is not eligible for T-DXd
+    state, cards = run(after_ai_cdk46i("ll-her2-0-with-no-staining", her2="IHC 0 with no membrane staining"))
+    assert state.her2.category == "null"
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+
+
 def test_fhir_unclassified_her2_ihc0_gets_a_her2_retest_not_trastuzumab_deruxtecan():
     _, cards = run(after_ai_cdk46i("ll-her2-0", her2="0"))
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)

@@ -92,6 +92,13 @@ def test_her2_zero_without_membrane_staining_is_null_not_ultralow():
     assert her2(obs).category == "null"
 
 
+@pytest.mark.parametrize("text", ["IHC 0 with no membrane staining", "0 with absent membrane staining",
+                                  "HER2 IHC 0 with no membrane staining (HER2-null)"])
+def test_her2_zero_with_no_or_absent_membrane_staining_is_null_not_ultralow(text):
+    h = her2(loinc_obs("85319-2", valueString=text))
+    assert (h.category, h.ihc_score) == ("null", "0")
+
+
 def test_her2_one_plus_description_with_more_than_ten_percent_is_low_not_ultralow():
     obs = loinc_obs("85319-2", valueString="1+ (faint incomplete membrane staining in >10% of cells)")
     assert her2(obs).category == "low"
