@@ -565,7 +565,10 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
         group = list(recs)
         older = []
     cat, score, ish = _her2_category(group)
-    if cat == "unknown" and older:
+    discordant = _overall_disagrees(group, cat)
+    if discordant:
+        cat = "unknown"  # CR C.2 step 0: HER2 discordant -> testing card only
+    if cat == "unknown" and older and not discordant:
         # latest result unreadable: use the latest readable assessment
         o_dated = sorted((r for r in older if r.date), key=lambda r: r.date)  # type: ignore[arg-type, return-value]
         if o_dated:
@@ -594,9 +597,22 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
     if pos and cats & _COMPATIBLE_NEG:
         out.conflict = True
     scores = {r.ihc for r in group if r.kind == "ihc" and r.ihc}
-    if len(scores) > 1:
+    if len(scores) > 1 or discordant:
         out.conflict = True
     return out
+
+
+_HER2_NEGATIVE = frozenset({"low", "ultralow", "null", "zero-unspecified"})
+
+
+def _overall_disagrees(group: list[_Her2], cat: str) -> bool:
+    """The lab's overall HER2 interpretation (48676-1 "Positive"/"Negative" with no score or ISH
+    of its own) and the IHC score / ISH of the same assessment say opposite things: an overall
+    "Positive" beside IHC 1+ is not HER2-low (the positive may rest on an ISH not sent), an
+    overall "Negative" beside IHC 3+ is not simply positive. CR C.2 step 0: HER2 discordant ->
+    testing card only."""
+    overall = {r.qual for r in group if r.kind == "interp" and r.ihc is None and r.ish is None}
+    return ("positive" in overall and cat in _HER2_NEGATIVE) or ("negative" in overall and cat == "positive")
 
 
 # Latest categories for which an earlier HER2-low result matters (trastuzumab deruxtecan

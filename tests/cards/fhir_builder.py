@@ -187,8 +187,13 @@ class FhirPatient:
 
     def her2_negative(self, on: str = "2024-01-20") -> "FhirPatient":
         """Overall HER2 interpretation 'Negative' without an IHC score (never HER2-low)."""
+        return self.her2_interpretation("negative", on)
+
+    def her2_interpretation(self, result: str, on: str = "2024-01-20") -> "FhirPatient":
+        """Overall HER2 interpretation (48676-1) 'Positive' / 'Negative', no IHC score."""
+        answer = {"positive": ("LA6576-8", "Positive"), "negative": ("LA6577-6", "Negative")}[result]
         self._obs("her2-interp", _cc(LOINC, "48676-1", "HER2 [Interpretation] in Tissue"), on,
-                  valueCodeableConcept=_cc(LOINC, "LA6577-6", "Negative"))
+                  valueCodeableConcept=_cc(LOINC, *answer))
         return self
 
     # --- genomics --------------------------------------------------------

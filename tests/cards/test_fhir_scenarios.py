@@ -1137,6 +1137,17 @@ def test_fhir_her2_positive_gets_only_the_summary():
     assert topics(cards) == ["patient-summary"]
 
 
+def test_fhir_an_overall_her2_positive_beside_ihc_1_plus_gets_no_her2_negative_regimens_and_a_her2_test():
+    # CR C.2 step 0: HER2 discordant -> testing card only (not HER2-low, no trastuzumab deruxtecan)
+    p = after_ai_cdk46i("out-her2-discordant", her2="1+").her2_interpretation("positive", "2024-01-20")
+    state, cards = run(p)
+    assert (state.her2.category, state.her2.conflict) == ("unknown", True)
+    assert regimen_topics(cards) == []
+    assert ordered_tests(cards) == ["test-er-pr-her2"]
+    assert card(cards, "patient-summary")["summary"].startswith("Receptor status unknown (HER2)")
+    assert "- HER2: unknown, IHC 1+, results disagree" in card(cards, "patient-summary")["detail"]
+
+
 def test_fhir_triple_negative_gets_only_the_summary():
     p = (FhirPatient("out-tnbc").primary("2024-01-10").metastasis("lung", "2024-01-15")
          .er("negative").pr("negative").her2("0"))

@@ -130,6 +130,17 @@ def test_her2_negative_interpretation_with_ihc_one_plus_is_low():
     assert her2(interp, ihc).category == "low"
 
 
+@pytest.mark.parametrize("overall,ihc", [("LA6576-8", "1+"), ("LA6576-8", "0"), ("LA6577-6", "3+")])
+def test_an_overall_her2_interpretation_against_the_ihc_score_of_the_same_day_makes_her2_unknown_and_a_conflict(
+        overall, ihc):
+    interp = loinc_obs("48676-1", "2021-03-01", **answer(LOINC, overall))
+    score = loinc_obs("85319-2", "2021-03-01", valueString=ihc)
+    old_low = loinc_obs("85319-2", "2019-01-01", valueString="1+")  # an older readable result does not decide
+    s = build_patient_state([patient(), interp, score, old_low], PID)
+    assert (s.her2.category, s.her2.conflict) == ("unknown", True)
+    assert any(g.code == "her2-unknown" and "disagree" in g.message for g in s.gaps)
+
+
 def test_her2_positive_interpretation_is_positive():
     assert her2(loinc_obs("48676-1", **answer(LOINC, "LA6576-8", "Positive"))).category == "positive"
 
