@@ -364,6 +364,34 @@ def _her2_text_score(text: str) -> str | None:
     return None
 
 
+_SCORE_OF = {"ultralow": "0", "null": "0"}  # IHC 0 sub-classes are the score 0
+
+
+@lru_cache(maxsize=4096)
+def _her2_text_scores(text: str) -> frozenset[str]:
+    """Every IHC score the text names, each not under a negation (ultralow / null count as 0;
+    the category words HER2-low are no score): "0-1+", "1+ to 2+", "3+ in 20%, 0 in 80%",
+    "1+, previously 3+" name two."""
+    found = set()
+    for rx, value in T.HER2_TEXT:
+        if value != "low" and any(not _negated_before(text, m.start()) for m in rx.finditer(text)):
+            found.add(_SCORE_OF.get(value, value))
+    return frozenset(found)
+
+
+def _several_scores(scores: frozenset[str]) -> tuple[str | None, str | None]:
+    """(score, qual) for a text naming more than one IHC score, never the highest or the first
+    as if measured: 0 or 1+ is HER2-negative with the HER2-low question open (qual negative:
+    gap her2-score-missing, CR A.1 "never infer HER2-low"); 1+ or 2+ is HER2-negative only
+    after ISH (2+ kept: ISH decides, CR A.1 2+ -> reflex ISH); any other pair (3+ named, or 0
+    with 2+) could be HER2-positive or HER2-0: unread (CR C.2 step 0, missing or discordant)."""
+    if scores == {"0", "1+"}:
+        return None, "negative"
+    if scores == {"1+", "2+"}:
+        return "2+", None
+    return None, "indeterminate"
+
+
 def _negated_before(text: str, start: int) -> bool:
     return T.HER2_TEXT_NEGATED_BEFORE.search(text[max(0, start - 40):start]) is not None
 
@@ -384,15 +412,26 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
         if score is None and num is not None and kind == "ihc" and num in (0, 1, 2, 3):
             score = {0: "0", 1: "1+", 2: "2+", 3: "3+"}[int(num)]
         low_text = False
+        several = None  # the qual a text naming more than one IHC score stands for
         if score is None or (score == "0" and sub is None):
-            t = _her2_text_score(text) if text else None
+            # the value's own words first; the notes only when the value names no score, or
+            # for the sub-class of a 0 (a note "3+ on the 2016 primary" is not this result)
+            t = _her2_text_score(vtext) if vtext else None
+            read = vtext
+            if extra_text and t in (None, "low", "0"):
+                tn = _her2_text_score(extra_text)
+                if t is None or t == "low" or tn in ("ultralow", "null"):
+                    t, read = (tn, extra_text) if tn else (t, read)
+            scores = _her2_text_scores(read) if t and t != "low" else frozenset()
+            if len(scores) > 1 and score is None:
+                t, several = _several_scores(scores)
             if t in ("ultralow", "null"):
                 score, sub = "0", t
             elif t == "low":
                 low_text = True  # "HER2-low" without a score: the category, not a score
             elif t and score is None:
                 score = t
-        if score is None and sub is None and text and _zero_text(text):
+        if score is None and sub is None and several is None and text and _zero_text(text):
             score = "0"
         rec.ihc = score
         rec.sub = sub
@@ -400,7 +439,7 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
         if ish:
             rec.ish = ish
         a = _answer(vcc)
-        rec.qual = a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
+        rec.qual = several or a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
         if low_text and score is None and rec.qual in (None, "negative"):
             rec.qual = "low"  # "Negative (HER2-low)": the more specific statement
         if rec.ihc is None and rec.qual is None:

@@ -1011,6 +1011,14 @@ def test_fhir_her2_zero_with_no_membrane_staining_is_null_and_gets_no_trastuzuma
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
 
 
+def test_fhir_her2_written_as_0_to_1_plus_gets_a_her2_retest_not_trastuzumab_deruxtecan():
+    # 0 or 1+: HER2-low not established (CR A.1 never infer HER2-low; T-DXd needs HER2-low/ultralow)
+    state, cards = run(after_ai_cdk46i("ll-her2-0-1", her2="HER2 negative (0/1+)"))
+    assert state.her2.category == "negative-unspecified"
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "test-her2" in ordered_tests(cards)
+
+
 def test_fhir_unclassified_her2_ihc0_gets_a_her2_retest_not_trastuzumab_deruxtecan():
     _, cards = run(after_ai_cdk46i("ll-her2-0", her2="0"))
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)

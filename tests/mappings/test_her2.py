@@ -99,6 +99,31 @@ def test_her2_zero_with_no_or_absent_membrane_staining_is_null_not_ultralow(text
     assert (h.category, h.ihc_score) == ("null", "0")
 
 
+@pytest.mark.parametrize("text", ["0-1+", "HER2 0 or 1+", "HER2 negative (0/1+)", "1+ or 0"])
+def test_a_her2_text_giving_0_or_1_plus_is_negative_without_a_score_never_her2_low(text):
+    s = build_patient_state([patient(), loinc_obs("85319-2", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("negative-unspecified", None)
+    assert "her2-score-missing" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["2+ (focal 3+ in 5%)", "Heterogeneous: 3+ in 20%, 0 in 80%", "1+, previously 3+",
+                                  "HER2 3+ on primary; 1+ on liver biopsy"])
+def test_a_her2_text_naming_3_plus_beside_another_score_is_not_read_as_either(text):
+    assert her2(loinc_obs("85319-2", valueString=text)).category == "unknown"
+
+
+def test_a_her2_text_giving_1_plus_or_2_plus_waits_for_the_ish_as_a_2_plus():
+    assert her2(loinc_obs("85319-2", valueString="1+ to 2+")).category == "equivocal-pending"
+    h = her2(loinc_obs("85319-2", valueString="1+ to 2+; FISH not amplified"))
+    assert (h.category, h.ish) == ("low", "not-amplified")
+
+
+def test_the_her2_score_of_the_value_is_not_replaced_by_another_score_in_the_note():
+    obs = loinc_obs("85319-2", valueString="1+", note=[{"text": "HER2 3+ on the 2016 primary"}])
+    h = her2(obs)
+    assert (h.category, h.ihc_score) == ("low", "1+")
+
+
 def test_her2_one_plus_description_with_more_than_ten_percent_is_low_not_ultralow():
     obs = loinc_obs("85319-2", valueString="1+ (faint incomplete membrane staining in >10% of cells)")
     assert her2(obs).category == "low"
