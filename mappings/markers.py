@@ -50,6 +50,10 @@ _BOUND_WORDS = {"\u2264": "<=", "\u2265": ">=", "less than": "<", "under": "<", 
                 "greater than": ">", "more than": ">", "over": ">", "above": ">", "at least": ">="}
 _NUM_RE = re.compile(r"^\s*(<|>|<=|>=)?\s*(\d+(?:\.\d+)?)\s*$")
 _ALLRED_RE = re.compile(r"allred[^0-9]{0,20}(\d)")
+# the Allred total when the text gives its parts too ("proportion score 2, intensity 1, total 3",
+# "PS 5 IS 3 TS 8", "3/8"): the first digit would be the proportion score
+_ALLRED_TOTAL_RE = re.compile(r"allred.*?(?:(?:\btotal(?:\s+score)?|\bts)\s*[:=]?|=)\s*(\d)\b|allred.*?\b(\d)\s*/\s*8\b")
+_ALLRED_PARTS_RE = re.compile(r"\b(proportion|intensity|ps|is)\b")
 # ER-low wording; a bare "low" is not ("low grade", "Ki-67 low")
 _LOW_RE = re.compile(r"\b(er|pr|pgr)[- ]?low\b|low[- ]positive|weakly positive|low[- ]?expressing")
 _POS_RE = re.compile(r"\bpositive\b|\bpos\b|^\s*\+\s*$|\bdetected\b|\bpresent\b|\breactive\b"
@@ -297,8 +301,13 @@ def _percent_in_text(vtext: str) -> tuple[float, str | None] | None:
 
 @lru_cache(maxsize=4096)
 def _allred_score(text: str) -> int | None:
+    """The Allred total score in the text; None when it names only the proportion / intensity
+    parts (a part is not the total: "proportion score 2, intensity 1" is not Allred 2)."""
+    m = _ALLRED_TOTAL_RE.search(text)
+    if m:
+        return int(m.group(1) or m.group(2))
     m = _ALLRED_RE.search(text)
-    return int(m.group(1)) if m else None
+    return int(m.group(1)) if m and not _ALLRED_PARTS_RE.search(m.group(0)) else None
 
 
 def _combine_receptor(recs: list[_Rec]) -> ReceptorStatus:

@@ -172,6 +172,16 @@ def test_allred_score_in_text_decides_er_status():
     assert state_of(loinc_obs("85337-4", valueString="Allred 2")).er.status == "negative"
 
 
+@pytest.mark.parametrize("text,status", [
+    ("Allred: proportion score 2, intensity score 3, total score 5", "positive"),  # not the proportion 2
+    ("Allred score 2 + 3 = 5", "positive"),
+    ("ER Allred 8/8 (PS 5, IS 3)", "positive"),
+    ("Allred PS 2, IS 3", "unknown"),  # the parts without their total: not the first part
+])
+def test_the_allred_total_decides_er_status_not_its_proportion_score(text, status):
+    assert state_of(loinc_obs("85337-4", valueString=text)).er.status == status
+
+
 def test_er_not_detected_text_is_negative_not_contradictory():
     assert state_of(loinc_obs("40556-3", valueString="Not detected")).er.status == "negative"
 
