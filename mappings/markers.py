@@ -445,13 +445,17 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
         rec.ihc = score
         rec.sub = sub
         ish = _ish_in_text(text) if text else None
+        if ish is None and kind == "interpretation" and _amplif_text(vtext):
+            # the overall status written as the ISH result ("Not amplified", "Amplified"):
+            # amplification is what ISH reports (CR A.1: HER2-negative = IHC 0/1+ or 2+/ISH-)
+            ish = _one_reading(_ish_readings(vtext))
         if ish:
             rec.ish = ish
         a = _answer(vcc)
         rec.qual = several or a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
         if low_text and score is None and rec.qual in (None, "negative"):
             rec.qual = "low"  # "Negative (HER2-low)": the more specific statement
-        if rec.ihc is None and rec.qual is None:
+        if rec.ihc is None and rec.qual is None and rec.ish is None:
             return None
         return rec
     if kind in ("ish", "ish-ratio", "ish-copies"):
@@ -476,6 +480,7 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
 
 
 _zero_text = memo_search(re.compile(r"\bzero\b"))
+_amplif_text = memo_search(re.compile(r"amplif"))
 
 
 def _ish_in_words(vtext: str, notes: str) -> str | None:

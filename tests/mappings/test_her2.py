@@ -166,6 +166,23 @@ def test_an_overall_her2_interpretation_against_the_ihc_score_of_the_same_day_ma
     assert any(g.code == "her2-unknown" and "disagree" in g.message for g in s.gaps)
 
 
+@pytest.mark.parametrize("code,text,expected", [
+    ("85319-2", "HER2 FISH amplified", ("positive", "amplified")),
+    ("85319-2", "ISH: not amplified", ("negative-unspecified", "not-amplified")),
+    ("48676-1", "Not amplified", ("negative-unspecified", "not-amplified")),
+    ("48676-1", "Amplified", ("positive", "amplified")),
+])
+def test_a_her2_result_given_only_as_its_ish_reading_is_read_not_dropped(code, text, expected):
+    h = her2(loinc_obs(code, valueString=text))
+    assert (h.category, h.ish) == expected
+
+
+def test_an_overall_her2_amplified_beside_ihc_1_plus_is_positive():
+    s = build_patient_state([patient(), loinc_obs("85319-2", valueString="1+"),
+                             loinc_obs("48676-1", valueString="Amplified")], PID)
+    assert (s.her2.category, s.her2.ish) == ("positive", "amplified")
+
+
 def test_her2_positive_interpretation_is_positive():
     assert her2(loinc_obs("48676-1", **answer(LOINC, "LA6576-8", "Positive"))).category == "positive"
 
