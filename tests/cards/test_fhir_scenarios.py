@@ -1019,6 +1019,17 @@ def test_fhir_her2_written_as_0_to_1_plus_gets_a_her2_retest_not_trastuzumab_der
     assert "test-her2" in ordered_tests(cards)
 
 
+def test_fhir_her2_0_reported_with_the_ihc_0_definition_gets_a_her2_retest_not_trastuzumab_deruxtecan():
+    # "no staining or faint, incomplete membrane staining in <=10%" is the IHC 0 definition (CR A.1):
+    # it does not say which, so not ultralow (T-DXd, C.3 row 9) but a HER2 re-test
+    p = after_ai_cdk46i("ll-her2-0-defined",
+                        her2="IHC 0 (no staining or faint, incomplete membrane staining in <=10% of tumor cells)")
+    state, cards = run(p)
+    assert state.her2.category == "zero-unspecified"
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "test-her2" in ordered_tests(cards)
+
+
 def test_fhir_unclassified_her2_ihc0_gets_a_her2_retest_not_trastuzumab_deruxtecan():
     _, cards = run(after_ai_cdk46i("ll-her2-0", her2="0"))
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)

@@ -124,6 +124,28 @@ def test_the_her2_score_of_the_value_is_not_replaced_by_another_score_in_the_not
     assert (h.category, h.ihc_score) == ("low", "1+")
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("HER2 0", ("zero-unspecified", "0")), ("HER2: 0", ("zero-unspecified", "0")), ("HER2/neu 0", ("zero-unspecified", "0")),
+    ("+1", ("low", "1+")), ("+3", ("positive", "3+")),
+])
+def test_her2_scores_written_after_the_marker_name_or_with_the_plus_first_are_read(text, expected):
+    h = her2(loinc_obs("85319-2", valueString=text))
+    assert (h.category, h.ihc_score) == expected
+
+
+@pytest.mark.parametrize("text", ["0 (faint incomplete staining in <=10%)",
+                                  "HER2 IHC 0; incomplete faint membrane staining in 10% of tumor cells",
+                                  "HER2 0 with incomplete faint staining in <=10 % of cells"])
+def test_her2_zero_with_incomplete_faint_staining_in_either_word_order_is_ultralow(text):
+    assert her2(loinc_obs("85319-2", valueString=text)).category == "ultralow"
+
+
+@pytest.mark.parametrize("text", ["IHC 0 (no staining or faint, incomplete membrane staining in <=10% of tumor cells)",
+                                  "no staining or faint staining in <10%"])
+def test_the_ihc_0_definition_recited_leaves_null_or_ultralow_open(text):
+    assert her2(loinc_obs("85319-2", valueString=text)).category == "zero-unspecified"
+
+
 def test_her2_one_plus_description_with_more_than_ten_percent_is_low_not_ultralow():
     obs = loinc_obs("85319-2", valueString="1+ (faint incomplete membrane staining in >10% of cells)")
     assert her2(obs).category == "low"
