@@ -21,9 +21,10 @@ ISH words are read only when they clearly say amplified or not amplified ("No ev
 of HER2 gene amplification" is not amplified; "not positive" is not read); other words
 are noted, never amplified. In IHC / interpretation text only the clause after an ISH word
 ("IHC 2+; FISH: no evidence of amplification") is read, and not when it has no result yet.
-ISH: the lab's interpretation, else ASCO/CAP groups from HER2/CEP17 ratio and
-copies per nucleus (see _ish_result). Serum HER2 codes are excluded. The assessment is the most recent HER2 result
-day plus results within the 45 days before it (reflex ISH after IHC).
+ISH: the lab's interpretation, else HER2/CEP17 ratio and copies per nucleus when both
+agree (ASCO/CAP groups 1 and 5; groups 2-4 undecided, see _ish_result). Serum HER2 codes
+are excluded. The assessment is the most recent HER2 result day plus results within the 45
+days before it (reflex ISH after IHC).
 """
 
 from __future__ import annotations
@@ -541,27 +542,53 @@ def _ish_clause(text: str, start: int) -> str:
 
 
 def _ish_result(ish: list[_Her2]) -> str | None:
-    """Reported ISH interpretation, else ASCO/CAP 2018 groups from ratio + copies.
+    """Reported ISH interpretation, else the ratio and copies when both say the same.
 
-    Ratio >= 2.0 with >= 4 copies: amplified (group 1); ratio >= 2.0 with < 4
-    copies (group 2) and ratio < 2.0 with < 6 copies (groups 4-5): not amplified;
-    ratio < 2.0 with >= 6 copies (group 3) or a ratio without copies (the group
-    cannot be told): undecided (needs the lab's interpretation).
+    Ratio >= 2.0 with >= 4 copies: amplified (ASCO/CAP group 1); ratio < 2.0 with < 4 copies:
+    not amplified (group 5). The groups in between (2: ratio >= 2.0 with < 4 copies; 3: ratio
+    < 2.0 with >= 6 copies; 4: ratio < 2.0 with 4-6 copies) and a ratio without copies are
+    undecided: their reading depends on the IHC and a recount, which the reference (CR A.1)
+    does not give; the laboratory's interpretation decides (gap her2-ish-unclear).
     """
     qual = [r.ish for r in ish if r.ish]
     if qual:
         return qual[-1]
+    group = _ish_group(ish)
+    return {1: "amplified", 5: "not-amplified"}.get(group[0]) if group else None
+
+
+def _ish_group(ish: list[_Her2]) -> tuple[int | None, float, float | None] | None:
+    """(ASCO/CAP 2018 dual-probe group or None without copies, ratio, copies) of the latest
+    ratio and copies per nucleus; None without a ratio."""
     ratio = next((r.ratio for r in reversed(ish) if r.ratio is not None), None)
     copies = next((r.copies for r in reversed(ish) if r.copies is not None), None)
     if ratio is None:
         return None
+    if copies is None:
+        return None, ratio, None
     if ratio >= 2.0:
-        if copies is None:
-            return None
-        return "amplified" if copies >= 4.0 else "not-amplified"
-    if copies is None or copies >= 6.0:
-        return None  # without copies group 3 cannot be excluded
-    return "not-amplified"
+        return (1 if copies >= 4.0 else 2), ratio, copies
+    return (3 if copies >= 6.0 else 4 if copies >= 4.0 else 5), ratio, copies
+
+
+def _note_undecided_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
+    """An ISH given as ratio and copies that _ish_result leaves undecided, in the assessment
+    used, with no interpretation: named, so "IHC 2+ without ISH" is not all the user reads."""
+    if her2.ish is not None or her2.category == "positive":
+        return
+    group = [r for r in recs if r.date == her2.date or (
+        her2.date and r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS)]
+    ish = [r for r in group if r.kind == "ish"]
+    found = _ish_group(ish)
+    if found is None:
+        return
+    g, ratio, copies = found
+    what = (f"HER2/CEP17 ratio {ratio:g} with {copies:g} HER2 copies per nucleus (ASCO/CAP 2018 group {g})"
+            if g else f"HER2/CEP17 ratio {ratio:g} without the HER2 copy number")
+    ctx.gap("her2-ish-unclear",
+            f"HER2 ISH: {what} and no laboratory interpretation; the reference (A.1) does not say how to "
+            "read it; ask the laboratory whether HER2 is amplified. HER2 status unclear until then.",
+            [r.src for r in ish])
 
 
 def _her2_category(group: list[_Her2]) -> tuple[str, str | None, str | None]:
@@ -796,6 +823,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     pr = _combine_receptor(acc.pr or z_pr)
     her2 = _combine_her2(acc.her2 or z_her2)
     _note_earlier_her2_low(ctx, acc.her2 or z_her2, her2)
+    _note_undecided_ish(ctx, acc.her2, her2)
     return er, pr, her2
 
 

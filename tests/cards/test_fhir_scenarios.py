@@ -1030,6 +1030,18 @@ def test_fhir_her2_0_reported_with_the_ihc_0_definition_gets_a_her2_retest_not_t
     assert "test-her2" in ordered_tests(cards)
 
 
+def test_fhir_her2_2_plus_with_an_ish_ratio_in_group_2_gets_no_regimen_until_the_laboratory_reads_it():
+    # ratio 2.3 with 3.5 copies (ASCO/CAP 2018 group 2): CR A.1 gives no ISH groups, so not
+    # HER2-low (no T-DXd) but HER2 status unclear, testing only (C.2 step 0)
+    p = after_ai_cdk46i("ll-her2-ish-group-2", her2="2+").her2_ish_counts(2.3, 3.5)
+    state, cards = run(p)
+    assert state.her2.category == "equivocal-pending"
+    assert regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("Receptor status unknown (HER2 (IHC 2+, ISH not decided))")
+    assert "HER2/CEP17 ratio 2.3 with 3.5 HER2 copies per nucleus (ASCO/CAP 2018 group 2)" in summary["detail"]
+
+
 def test_fhir_unclassified_her2_ihc0_gets_a_her2_retest_not_trastuzumab_deruxtecan():
     _, cards = run(after_ai_cdk46i("ll-her2-0", her2="0"))
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)

@@ -243,11 +243,27 @@ def test_her2_ratio_and_copies_group_1_is_amplified():
     assert her2(ihc, ratio, copies).category == "positive"
 
 
-def test_her2_ratio_above_two_with_few_copies_group_2_is_not_amplified():
+@pytest.mark.parametrize("ratio,copies,group", [(2.2, 3.1, 2), (1.8, 6.2, 3), (1.5, 4.5, 4)])
+def test_her2_ish_ratio_and_copies_in_asco_cap_groups_2_to_4_are_not_decided_and_say_so(ratio, copies, group):
+    # CR A.1 gives no ISH groups: their reading (IHC-dependent, recount) is the laboratory's
     ihc = loinc_obs("85319-2", "2021-03-01", valueString="2+")
-    ratio = loinc_obs("49683-6", "2021-03-02", **quantity(2.2, unit="{ratio}"))
-    copies = loinc_obs("74860-8", "2021-03-02", **quantity(3.1, unit="{copies}/{nucleus}"))
-    assert her2(ihc, ratio, copies).category == "low"
+    r = loinc_obs("49683-6", "2021-03-02", **quantity(ratio, unit="{ratio}"))
+    c = loinc_obs("74860-8", "2021-03-02", **quantity(copies, unit="{copies}/{nucleus}"))
+    s = build_patient_state([patient(), ihc, r, c], PID)
+    assert (s.her2.category, s.her2.ish) == ("equivocal-pending", None)
+    gaps = {g.code: g.message for g in s.gaps}
+    assert f"ratio {ratio:g} with {copies:g} HER2 copies per nucleus (ASCO/CAP 2018 group {group})" in gaps["her2-ish-unclear"]
+    assert gaps["her2-equivocal-pending"] == "HER2 IHC 2+ with an ISH ratio that does not decide it (her2-ish-unclear)."
+
+
+def test_her2_ish_laboratory_interpretation_decides_a_group_2_ratio():
+    ihc = loinc_obs("85319-2", "2021-03-01", valueString="2+")
+    r = loinc_obs("49683-6", "2021-03-02", **quantity(2.2, unit="{ratio}"))
+    c = loinc_obs("74860-8", "2021-03-02", **quantity(3.1, unit="{copies}/{nucleus}"))
+    ish = loinc_obs("85318-4", "2021-03-02", valueString="Not amplified (ASCO/CAP group 2)")
+    s = build_patient_state([patient(), ihc, r, c, ish], PID)
+    assert (s.her2.category, s.her2.ish) == ("low", "not-amplified")
+    assert "her2-ish-unclear" not in {g.code for g in s.gaps}
 
 
 def test_her2_ratio_above_two_without_copies_is_not_decided():
