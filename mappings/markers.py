@@ -573,9 +573,10 @@ def _ish_group(ish: list[_Her2]) -> tuple[int | None, float, float | None] | Non
 
 def _note_undecided_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
     """An ISH given as ratio and copies that _ish_result leaves undecided, in the assessment
-    used, with no interpretation: named, so "IHC 2+ without ISH" is not all the user reads."""
-    if her2.ish is not None or her2.category == "positive":
-        return
+    used, with no interpretation, where the ISH decides (IHC 2+ or no score): named, so "IHC 2+
+    without ISH" is not all the user reads."""
+    if her2.ish is not None or her2.category not in ("equivocal-pending", "unknown", "negative-unspecified"):
+        return  # read, or an IHC score decides without the ISH (0, 1+, 3+)
     group = [r for r in recs if r.date == her2.date or (
         her2.date and r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS)]
     ish = [r for r in group if r.kind == "ish"]
