@@ -4,7 +4,8 @@ ER/PR: presence/interpretation answers (LOINC LA, SNOMED qualifiers, HL7
 interpretation codes), strings ("Positive, 95%", "neg", "ER-low"), numbers and
 % positive cells. ASCO/CAP threshold: >= 1 % positive; 1-10 % = ER-low (flagged).
 A bound ("<1%", ">10%") is not a measured value: it decides the status or ER-low only
-when every % it allows falls on one side ("<50%" decides nothing; ">10%" is not ER-low).
+when every % it allows falls on one side ("<50%" decides nothing; ">10%" is not ER-low);
+a range ("0-1%", "1-10%") likewise, never read as its top.
 A positive word under a negation ("not positive", "no positive cells") is negative.
 The most recent result wins (results within the same day are combined); any
 disagreement sets `conflict`. Results that disagree on the most recent day make
@@ -49,6 +50,8 @@ _PCT_RE = re.compile(r"(<=|>=|\u2264|\u2265|<|>|\b(?:less than|greater than|more
                      r"|under|below|up to)\b)?\s*(\d+(?:\.\d+)?)\s*%")
 _BOUND_WORDS = {"\u2264": "<=", "\u2265": ">=", "less than": "<", "under": "<", "below": "<", "up to": "<=",
                 "greater than": ">", "more than": ">", "over": ">", "above": ">", "at least": ">="}
+# "lo-hi%" / "lo to hi %" in text: a range, not the value at its top ("0-1%" is not 1 %)
+_RANGE_PCT_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*%?\s*(?:-|\u2013|\bto\b)\s*(\d+(?:\.\d+)?)\s*%")
 _NUM_RE = re.compile(r"^\s*(<|>|<=|>=)?\s*(\d+(?:\.\d+)?)\s*$")
 _ALLRED_RE = re.compile(r"allred[^0-9]{0,20}(\d)")
 # the Allred total when the text gives its parts too ("proportion score 2, intensity 1, total 3",
@@ -244,21 +247,24 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
 
 
 def _reported_percent(kind: str, vtext: str, num: float | None, unit: str | None, comp: str | None
-                      ) -> tuple[float, str | None] | None:
+                      ) -> tuple[float, str | None] | tuple[float, str, float] | None:
     """(% of cells, bound) from an explicit % kind, a % unit or "nn%" in the text; the
     bound is None for a measured value, else "<", "<=", ">" or ">=" ("<1%", ">10%")."""
     if num is not None and (kind == "percent" or (unit and "%" in unit)):
         pct = (num, comp if comp in ("<", "<=", ">", ">=") else None)
     else:
         pct = _percent_in_text(vtext)
-    if pct is None or not (0 <= pct[0] <= 100):
+    if pct is None or not (0 <= pct[0] <= 100) or (len(pct) > 2 and not pct[2] <= 100):  # type: ignore[misc]
         return None
     return pct
 
 
-def _percent_status(value: float, bound: str | None) -> str | None:
+def _percent_status(value: float, bound: str | None, top: float | None = None) -> str | None:
     """positive (>= 1 %) or negative (< 1 %) when every % the report allows agrees; a bound
-    that spans the 1 % threshold ("<50%", ">0%") decides nothing."""
+    that spans the 1 % threshold ("<50%", ">0%") decides nothing, nor does a range that
+    does ("0-1%": `value` its bottom, `top` its top)."""
+    if bound == "range":
+        return "positive" if value >= 1 else "negative" if top is not None and top < 1 else None
     if bound in (">", ">="):
         return "positive" if value >= 1 else None
     if bound == "<":
@@ -268,10 +274,13 @@ def _percent_status(value: float, bound: str | None) -> str | None:
     return "positive" if value >= 1 else "negative"
 
 
-def _percent_low(value: float, bound: str | None) -> bool:
+def _percent_low(value: float, bound: str | None, top: float | None = None) -> bool:
     """ER-low (1-10 %) for a positive result. A lower bound that puts every allowed % above
-    10 (">10%", "more than 10%") is not low: the bound is not the value. A bound that
-    still allows 1-10 % (">5%", ">=10%") keeps the ER-low caution, as a measured value would."""
+    10 (">10%", "more than 10%") is not low: the bound is not the value. A bound or a range
+    that still allows 1-10 % (">5%", ">=10%", "1-10%", "5-20%") keeps the ER-low caution, as a
+    measured value would."""
+    if bound == "range":
+        return 1 <= value <= 10
     if (bound == ">" and value >= 10) or (bound == ">=" and value > 10):
         return False
     return 1 <= value <= 10
@@ -282,17 +291,23 @@ def _stored_percent(pct: tuple[float, str | None] | None) -> float | None:
     (">10%" shown as "10 %" would read as ER-low)."""
     if pct is None:
         return None
-    value, bound = pct
+    value, bound = pct[0], pct[1]
     if bound is None:
         return value
+    if bound == "range":
+        return None  # neither end is the value
     if _percent_status(value, bound) == "negative":
         return min(value, 0.5)
     return None
 
 
 @lru_cache(maxsize=4096)
-def _percent_in_text(vtext: str) -> tuple[float, str | None] | None:
-    """"nn%" in the value text, with its bound ("<1%", "greater than 10%")."""
+def _percent_in_text(vtext: str) -> tuple[float, str | None] | tuple[float, str, float] | None:
+    """"nn%" in the value text, with its bound ("<1%", "greater than 10%"); a range "lo-hi%"
+    as (lo, "range", hi)."""
+    r = _RANGE_PCT_RE.search(vtext)
+    if r and float(r.group(1)) <= float(r.group(2)):
+        return float(r.group(1)), "range", float(r.group(2))
     m = _PCT_RE.search(vtext)
     if not m:
         return None

@@ -182,6 +182,17 @@ def test_the_allred_total_decides_er_status_not_its_proportion_score(text, statu
     assert state_of(loinc_obs("85337-4", valueString=text)).er.status == status
 
 
+@pytest.mark.parametrize("text,status,low", [
+    ("0-1%", "unknown", False),  # spans the 1 % threshold: neither end is the value
+    ("ER 1-10 %", "positive", True),
+    ("Positive, 5 to 20%", "positive", True),  # allows 1-10 %: the ER-low caution stays
+    ("Positive, 90-100%", "positive", False),
+])
+def test_a_percent_range_decides_er_status_and_er_low_only_by_what_all_of_it_allows(text, status, low):
+    er = state_of(loinc_obs("85337-4", valueString=text)).er
+    assert (er.status, er.low_positive, er.percent) == (status, low, None)
+
+
 def test_er_not_detected_text_is_negative_not_contradictory():
     assert state_of(loinc_obs("40556-3", valueString="Not detected")).er.status == "negative"
 
