@@ -66,6 +66,17 @@ _POS_RE = re.compile(r"\bpositive\b|\bpos\b|^\s*\+\s*$|\bdetected\b|\bpresent\b|
 _NEG_RE = re.compile(r"\bnegative\b|\bneg\b|not detected|\babsent\b|no staining|\bnon[- ]?reactive\b"
                      r"|\bnot (positive|present|reactive|expressed)\b|\bno positive\b"
                      r"|\b(er|pr|pgr|hr)\s*-(?![a-z0-9])|^\s*-\s*$")
+# "no ER expression", "no receptor expression": a negative statement (CR A.1: expression absent)
+_NO_EXPRESSION_RE = re.compile(r"\bno (\w+ ){0,2}expression\b")
+# an ER/PR result written as a suspicion or a probability ("possibly positive", "positive?",
+# "likely negative", "positive - to be confirmed"): not a result (shared vocabulary,
+# local_codes.yaml; FHIR condition-ver-status unconfirmed/provisional: not to be treated as
+# confirmed). Read as no status (gap er-unknown / pr-unknown) unless a % decides.
+_V = T.VOCABULARY
+_HEDGED_RE = re.compile(
+    rf"\b(?:{_V['suspicion_words']}|{_V['probable_words']})\s+(?:weakly\s+|strongly\s+)?(?:positive|negative)\b"
+    rf"|\b(?:positive|negative)\s*\?|\b(?:positive|negative)\b[^.;|]{{0,20}}\b{_V['suspicion_words_after']}\b", re.I)
+_hedged = memo_search(_HEDGED_RE)
 # the end of an ISH clause in IHC text: '|' (value | notes), ';' or a full stop (not "1.3")
 _ISH_CLAUSE_END = re.compile(r"[|;]|\.(?!\d)")
 _EQ_RE = re.compile(r"\bequivocal\b|\bindeterminate\b|\binconclusive\b|\bborderline\b")
@@ -218,13 +229,17 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
     elif vtext:
         allred = _allred_score(text)
         pair = _marker_pair(vtext, target)
-        if pair:
+        if _hedged(vtext):
+            status = None
+        elif pair:
             status = pair
         elif allred is not None:
             status = "positive" if allred >= 3 else "negative"
         else:
             q = _qual_from_text(vtext)
             status = q if q in ("positive", "negative") else None
+            if status is None and q is None and _NO_EXPRESSION_RE.search(vtext):
+                status = "negative"
     if status is None and a is None:
         i = _interp(obs)
         if i in ("positive", "present"):

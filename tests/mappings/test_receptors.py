@@ -193,6 +193,20 @@ def test_a_percent_range_decides_er_status_and_er_low_only_by_what_all_of_it_all
     assert (er.status, er.low_positive, er.percent) == (status, low, None)
 
 
+@pytest.mark.parametrize("text,status", [
+    ("ER positive? pending confirmation", "unknown"),
+    ("Possibly positive", "unknown"),
+    ("Likely negative", "unknown"),
+    ("Positive - to be confirmed", "unknown"),
+    ("Strongly positive", "positive"),
+    ("No ER expression", "negative"),
+])
+def test_an_er_result_written_as_a_suspicion_is_no_status_and_no_expression_is_negative(text, status):
+    s = state_of(loinc_obs("85337-4", valueString=text))
+    assert s.er.status == status
+    assert ("er-unknown" in {g.code for g in s.gaps}) == (status == "unknown")
+
+
 def test_er_not_detected_text_is_negative_not_contradictory():
     assert state_of(loinc_obs("40556-3", valueString="Not detected")).er.status == "negative"
 
