@@ -294,8 +294,8 @@ def _percent_low(value: float, bound: str | None, top: float | None = None) -> b
     10 (">10%", "more than 10%") is not low: the bound is not the value. A bound or a range
     that still allows 1-10 % (">5%", ">=10%", "1-10%", "5-20%") keeps the ER-low caution, as a
     measured value would."""
-    if bound == "range":
-        return 1 <= value <= 10
+    if bound == "range":  # any part of it in 1-10 %
+        return value <= 10 and top is not None and top >= 1
     if (bound == ">" and value >= 10) or (bound == ">=" and value > 10):
         return False
     return 1 <= value <= 10

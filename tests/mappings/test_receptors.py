@@ -187,6 +187,7 @@ def test_the_allred_total_decides_er_status_not_its_proportion_score(text, statu
     ("ER 1-10 %", "positive", True),
     ("Positive, 5 to 20%", "positive", True),  # allows 1-10 %: the ER-low caution stays
     ("Positive, 90-100%", "positive", False),
+    ("Positive, 0-1%", "positive", True),  # the word decides; the range still allows 1 %
 ])
 def test_a_percent_range_decides_er_status_and_er_low_only_by_what_all_of_it_allows(text, status, low):
     er = state_of(loinc_obs("85337-4", valueString=text)).er
