@@ -217,7 +217,8 @@ def pathway_status(state: PatientState) -> PathwayStatus:
         if her2.category == "unknown":
             missing.append("HER2")
         if her2.category == "equivocal-pending":
-            missing.append("HER2 (IHC 2+ without ISH)")
+            undecided = any(g.code == "her2-ish-unclear" for g in state.gaps)
+            missing.append("HER2 (IHC 2+, ISH not decided)" if undecided else "HER2 (IHC 2+ without ISH)")
         return PathwayStatus(False, False, f"Receptor status unknown ({', '.join(missing)}): testing only, no regimen advice.",
                              (dx, met, rec))
     return PathwayStatus(True, True, "HR-positive, HER2-negative metastatic breast cancer.", (dx, met, rec))

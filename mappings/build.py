@@ -87,7 +87,13 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     her2-score-missing            HER2 "negative" without IHC score: cannot tell 0/ultralow/low
     her2-zero-unspecified         IHC 0 without ultralow/null sub-class
     her2-equivocal-pending        IHC 2+ without ISH result
-    her2-conflict                 HER2 results disagree
+    her2-conflict                 HER2 results disagree (incl. an overall interpretation
+                                  48676-1 against the IHC/ISH of the same assessment: then
+                                  HER2 unknown, CR C.2 step 0 "discordant")
+    her2-ish-unclear              an ISH given only as HER2/CEP17 ratio and copies per nucleus
+                                  in ASCO/CAP 2018 group 2, 3 or 4 (or a ratio without copies)
+                                  with no laboratory interpretation: not read as amplified or
+                                  not amplified (CR A.1 gives no ISH groups); named
     her2-low-earlier              the latest HER2 is 0/null/negative without score, an earlier
                                   assessment (> 45 days before) was HER2-low: named with its
                                   date; the latest still decides (CR C.2 step 0, keep history)
@@ -685,7 +691,11 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
     if er.low_positive:
         ctx.gap("er-low", "ER-low (1-10 %): benefit of endocrine therapy is uncertain.", er.sources)
     cat = her2.category
-    if cat == "unknown":
+    if cat == "unknown" and her2.conflict:
+        ctx.gap("her2-unknown", "HER2 results disagree and the most recent assessment does not settle it "
+                                "(e.g. an overall interpretation against the IHC score): HER2 status unknown.",
+                her2.sources)
+    elif cat == "unknown":
         ctx.gap("her2-unknown",
                 "HER2 result without an IHC score, ISH or interpretation that can be read"
                 + (" (e.g. antigen 'Present'): HER2 status unknown." if her2.sources else "."),
@@ -699,9 +709,12 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                 "HER2 IHC 0 without ultralow/null sub-class: ask pathology (membrane staining?).",
                 her2.sources)
     elif cat == "equivocal-pending":
-        ctx.gap("her2-equivocal-pending", "HER2 IHC 2+ without ISH result.", her2.sources)
+        ctx.gap("her2-equivocal-pending",
+                "HER2 IHC 2+ with an ISH ratio that does not decide it (her2-ish-unclear)."
+                if ctx.has_gap("her2-ish-unclear") else "HER2 IHC 2+ without ISH result.", her2.sources)
     if her2.conflict:
-        ctx.gap("her2-conflict", "HER2 results disagree; the most recent assessment is used.", her2.sources)
+        ctx.gap("her2-conflict", "HER2 results disagree; the most recent assessment is used"
+                + (" but it is itself contradictory." if cat == "unknown" else "."), her2.sources)
     pending = {r.gene for r in bm.not_final}  # genes with a result that is not final yet
     if bm.not_final:
         ctx.gap("genomic-result-not-final",

@@ -4,7 +4,8 @@ ER/PR: presence/interpretation answers (LOINC LA, SNOMED qualifiers, HL7
 interpretation codes), strings ("Positive, 95%", "neg", "ER-low"), numbers and
 % positive cells. ASCO/CAP threshold: >= 1 % positive; 1-10 % = ER-low (flagged).
 A bound ("<1%", ">10%") is not a measured value: it decides the status or ER-low only
-when every % it allows falls on one side ("<50%" decides nothing; ">10%" is not ER-low).
+when every % it allows falls on one side ("<50%" decides nothing; ">10%" is not ER-low);
+a range ("0-1%", "1-10%") likewise, never read as its top.
 A positive word under a negation ("not positive", "no positive cells") is negative.
 The most recent result wins (results within the same day are combined); any
 disagreement sets `conflict`. Results that disagree on the most recent day make
@@ -21,9 +22,10 @@ ISH words are read only when they clearly say amplified or not amplified ("No ev
 of HER2 gene amplification" is not amplified; "not positive" is not read); other words
 are noted, never amplified. In IHC / interpretation text only the clause after an ISH word
 ("IHC 2+; FISH: no evidence of amplification") is read, and not when it has no result yet.
-ISH: the lab's interpretation, else ASCO/CAP groups from HER2/CEP17 ratio and
-copies per nucleus (see _ish_result). Serum HER2 codes are excluded. The assessment is the most recent HER2 result
-day plus results within the 45 days before it (reflex ISH after IHC).
+ISH: the lab's interpretation, else HER2/CEP17 ratio and copies per nucleus when both
+agree (ASCO/CAP groups 1 and 5; groups 2-4 undecided, see _ish_result). Serum HER2 codes
+are excluded. The assessment is the most recent HER2 result day plus results within the 45
+days before it (reflex ISH after IHC).
 """
 
 from __future__ import annotations
@@ -48,8 +50,14 @@ _PCT_RE = re.compile(r"(<=|>=|\u2264|\u2265|<|>|\b(?:less than|greater than|more
                      r"|under|below|up to)\b)?\s*(\d+(?:\.\d+)?)\s*%")
 _BOUND_WORDS = {"\u2264": "<=", "\u2265": ">=", "less than": "<", "under": "<", "below": "<", "up to": "<=",
                 "greater than": ">", "more than": ">", "over": ">", "above": ">", "at least": ">="}
+# "lo-hi%" / "lo to hi %" in text: a range, not the value at its top ("0-1%" is not 1 %)
+_RANGE_PCT_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*%?\s*(?:-|\u2013|\bto\b)\s*(\d+(?:\.\d+)?)\s*%")
 _NUM_RE = re.compile(r"^\s*(<|>|<=|>=)?\s*(\d+(?:\.\d+)?)\s*$")
 _ALLRED_RE = re.compile(r"allred[^0-9]{0,20}(\d)")
+# the Allred total when the text gives its parts too ("proportion score 2, intensity 1, total 3",
+# "PS 5 IS 3 TS 8", "3/8"): the first digit would be the proportion score
+_ALLRED_TOTAL_RE = re.compile(r"allred.*?(?:(?:\btotal(?:\s+score)?|\bts)\s*[:=]?|=)\s*(\d)\b|allred.*?\b(\d)\s*/\s*8\b")
+_ALLRED_PARTS_RE = re.compile(r"\b(proportion|intensity|ps|is)\b")
 # ER-low wording; a bare "low" is not ("low grade", "Ki-67 low")
 _LOW_RE = re.compile(r"\b(er|pr|pgr)[- ]?low\b|low[- ]positive|weakly positive|low[- ]?expressing")
 _POS_RE = re.compile(r"\bpositive\b|\bpos\b|^\s*\+\s*$|\bdetected\b|\bpresent\b|\breactive\b"
@@ -58,6 +66,17 @@ _POS_RE = re.compile(r"\bpositive\b|\bpos\b|^\s*\+\s*$|\bdetected\b|\bpresent\b|
 _NEG_RE = re.compile(r"\bnegative\b|\bneg\b|not detected|\babsent\b|no staining|\bnon[- ]?reactive\b"
                      r"|\bnot (positive|present|reactive|expressed)\b|\bno positive\b"
                      r"|\b(er|pr|pgr|hr)\s*-(?![a-z0-9])|^\s*-\s*$")
+# "no ER expression", "no receptor expression": a negative statement (CR A.1: expression absent)
+_NO_EXPRESSION_RE = re.compile(r"\bno (\w+ ){0,2}expression\b")
+# an ER/PR result written as a suspicion or a probability ("possibly positive", "positive?",
+# "likely negative", "positive - to be confirmed"): not a result (shared vocabulary,
+# local_codes.yaml; FHIR condition-ver-status unconfirmed/provisional: not to be treated as
+# confirmed). Read as no status (gap er-unknown / pr-unknown) unless a % decides.
+_V = T.VOCABULARY
+_HEDGED_RE = re.compile(
+    rf"\b(?:{_V['suspicion_words']}|{_V['probable_words']})\s+(?:weakly\s+|strongly\s+)?(?:positive|negative)\b"
+    rf"|\b(?:positive|negative)\s*\?|\b(?:positive|negative)\b[^.;|]{{0,20}}\b{_V['suspicion_words_after']}\b", re.I)
+_hedged = memo_search(_HEDGED_RE)
 # the end of an ISH clause in IHC text: '|' (value | notes), ';' or a full stop (not "1.3")
 _ISH_CLAUSE_END = re.compile(r"[|;]|\.(?!\d)")
 _EQ_RE = re.compile(r"\bequivocal\b|\bindeterminate\b|\binconclusive\b|\bborderline\b")
@@ -210,13 +229,17 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
     elif vtext:
         allred = _allred_score(text)
         pair = _marker_pair(vtext, target)
-        if pair:
+        if _hedged(vtext):
+            status = None
+        elif pair:
             status = pair
         elif allred is not None:
             status = "positive" if allred >= 3 else "negative"
         else:
             q = _qual_from_text(vtext)
             status = q if q in ("positive", "negative") else None
+            if status is None and q is None and _NO_EXPRESSION_RE.search(vtext):
+                status = "negative"
     if status is None and a is None:
         i = _interp(obs)
         if i in ("positive", "present"):
@@ -239,21 +262,24 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
 
 
 def _reported_percent(kind: str, vtext: str, num: float | None, unit: str | None, comp: str | None
-                      ) -> tuple[float, str | None] | None:
+                      ) -> tuple[float, str | None] | tuple[float, str, float] | None:
     """(% of cells, bound) from an explicit % kind, a % unit or "nn%" in the text; the
     bound is None for a measured value, else "<", "<=", ">" or ">=" ("<1%", ">10%")."""
     if num is not None and (kind == "percent" or (unit and "%" in unit)):
         pct = (num, comp if comp in ("<", "<=", ">", ">=") else None)
     else:
         pct = _percent_in_text(vtext)
-    if pct is None or not (0 <= pct[0] <= 100):
+    if pct is None or not (0 <= pct[0] <= 100) or (len(pct) > 2 and not pct[2] <= 100):  # type: ignore[misc]
         return None
     return pct
 
 
-def _percent_status(value: float, bound: str | None) -> str | None:
+def _percent_status(value: float, bound: str | None, top: float | None = None) -> str | None:
     """positive (>= 1 %) or negative (< 1 %) when every % the report allows agrees; a bound
-    that spans the 1 % threshold ("<50%", ">0%") decides nothing."""
+    that spans the 1 % threshold ("<50%", ">0%") decides nothing, nor does a range that
+    does ("0-1%": `value` its bottom, `top` its top)."""
+    if bound == "range":
+        return "positive" if value >= 1 else "negative" if top is not None and top < 1 else None
     if bound in (">", ">="):
         return "positive" if value >= 1 else None
     if bound == "<":
@@ -263,10 +289,13 @@ def _percent_status(value: float, bound: str | None) -> str | None:
     return "positive" if value >= 1 else "negative"
 
 
-def _percent_low(value: float, bound: str | None) -> bool:
+def _percent_low(value: float, bound: str | None, top: float | None = None) -> bool:
     """ER-low (1-10 %) for a positive result. A lower bound that puts every allowed % above
-    10 (">10%", "more than 10%") is not low: the bound is not the value. A bound that
-    still allows 1-10 % (">5%", ">=10%") keeps the ER-low caution, as a measured value would."""
+    10 (">10%", "more than 10%") is not low: the bound is not the value. A bound or a range
+    that still allows 1-10 % (">5%", ">=10%", "1-10%", "5-20%") keeps the ER-low caution, as a
+    measured value would."""
+    if bound == "range":  # any part of it in 1-10 %
+        return value <= 10 and top is not None and top >= 1
     if (bound == ">" and value >= 10) or (bound == ">=" and value > 10):
         return False
     return 1 <= value <= 10
@@ -277,17 +306,23 @@ def _stored_percent(pct: tuple[float, str | None] | None) -> float | None:
     (">10%" shown as "10 %" would read as ER-low)."""
     if pct is None:
         return None
-    value, bound = pct
+    value, bound = pct[0], pct[1]
     if bound is None:
         return value
+    if bound == "range":
+        return None  # neither end is the value
     if _percent_status(value, bound) == "negative":
         return min(value, 0.5)
     return None
 
 
 @lru_cache(maxsize=4096)
-def _percent_in_text(vtext: str) -> tuple[float, str | None] | None:
-    """"nn%" in the value text, with its bound ("<1%", "greater than 10%")."""
+def _percent_in_text(vtext: str) -> tuple[float, str | None] | tuple[float, str, float] | None:
+    """"nn%" in the value text, with its bound ("<1%", "greater than 10%"); a range "lo-hi%"
+    as (lo, "range", hi)."""
+    r = _RANGE_PCT_RE.search(vtext)
+    if r and float(r.group(1)) <= float(r.group(2)):
+        return float(r.group(1)), "range", float(r.group(2))
     m = _PCT_RE.search(vtext)
     if not m:
         return None
@@ -297,8 +332,13 @@ def _percent_in_text(vtext: str) -> tuple[float, str | None] | None:
 
 @lru_cache(maxsize=4096)
 def _allred_score(text: str) -> int | None:
+    """The Allred total score in the text; None when it names only the proportion / intensity
+    parts (a part is not the total: "proportion score 2, intensity 1" is not Allred 2)."""
+    m = _ALLRED_TOTAL_RE.search(text)
+    if m:
+        return int(m.group(1) or m.group(2))
     m = _ALLRED_RE.search(text)
-    return int(m.group(1)) if m else None
+    return int(m.group(1)) if m and not _ALLRED_PARTS_RE.search(m.group(0)) else None
 
 
 def _combine_receptor(recs: list[_Rec]) -> ReceptorStatus:
@@ -364,6 +404,34 @@ def _her2_text_score(text: str) -> str | None:
     return None
 
 
+_SCORE_OF = {"ultralow": "0", "null": "0"}  # IHC 0 sub-classes are the score 0
+
+
+@lru_cache(maxsize=4096)
+def _her2_text_scores(text: str) -> frozenset[str]:
+    """Every IHC score the text names, each not under a negation (ultralow / null count as 0;
+    the category words HER2-low are no score): "0-1+", "1+ to 2+", "3+ in 20%, 0 in 80%",
+    "1+, previously 3+" name two."""
+    found = set()
+    for rx, value in T.HER2_TEXT:
+        if value != "low" and any(not _negated_before(text, m.start()) for m in rx.finditer(text)):
+            found.add(_SCORE_OF.get(value, value))
+    return frozenset(found)
+
+
+def _several_scores(scores: frozenset[str]) -> tuple[str | None, str | None]:
+    """(score, qual) for a text naming more than one IHC score, never the highest or the first
+    as if measured: 0 or 1+ is HER2-negative with the HER2-low question open (qual negative:
+    gap her2-score-missing, CR A.1 "never infer HER2-low"); 1+ or 2+ is HER2-negative only
+    after ISH (2+ kept: ISH decides, CR A.1 2+ -> reflex ISH); any other pair (3+ named, or 0
+    with 2+) could be HER2-positive or HER2-0: unread (CR C.2 step 0, missing or discordant)."""
+    if scores == {"0", "1+"}:
+        return None, "negative"
+    if scores == {"1+", "2+"}:
+        return "2+", None
+    return None, "indeterminate"
+
+
 def _negated_before(text: str, start: int) -> bool:
     return T.HER2_TEXT_NEGATED_BEFORE.search(text[max(0, start - 40):start]) is not None
 
@@ -384,26 +452,41 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
         if score is None and num is not None and kind == "ihc" and num in (0, 1, 2, 3):
             score = {0: "0", 1: "1+", 2: "2+", 3: "3+"}[int(num)]
         low_text = False
+        several = None  # the qual a text naming more than one IHC score stands for
         if score is None or (score == "0" and sub is None):
-            t = _her2_text_score(text) if text else None
+            # the value's own words first; the notes only when the value names no score, or
+            # for the sub-class of a 0 (a note "3+ on the 2016 primary" is not this result)
+            t = _her2_text_score(vtext) if vtext else None
+            read = vtext
+            if extra_text and t in (None, "low", "0"):
+                tn = _her2_text_score(extra_text)
+                if t is None or t == "low" or tn in ("ultralow", "null"):
+                    t, read = (tn, extra_text) if tn else (t, read)
+            scores = _her2_text_scores(read) if t and t != "low" else frozenset()
+            if len(scores) > 1 and score is None:
+                t, several = _several_scores(scores)
             if t in ("ultralow", "null"):
                 score, sub = "0", t
             elif t == "low":
                 low_text = True  # "HER2-low" without a score: the category, not a score
             elif t and score is None:
                 score = t
-        if score is None and sub is None and text and _zero_text(text):
+        if score is None and sub is None and several is None and text and _zero_text(text):
             score = "0"
         rec.ihc = score
         rec.sub = sub
         ish = _ish_in_text(text) if text else None
+        if ish is None and kind == "interpretation" and _amplif_text(vtext):
+            # the overall status written as the ISH result ("Not amplified", "Amplified"):
+            # amplification is what ISH reports (CR A.1: HER2-negative = IHC 0/1+ or 2+/ISH-)
+            ish = _one_reading(_ish_readings(vtext))
         if ish:
             rec.ish = ish
         a = _answer(vcc)
-        rec.qual = a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
+        rec.qual = several or a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
         if low_text and score is None and rec.qual in (None, "negative"):
             rec.qual = "low"  # "Negative (HER2-low)": the more specific statement
-        if rec.ihc is None and rec.qual is None:
+        if rec.ihc is None and rec.qual is None and rec.ish is None:
             return None
         return rec
     if kind in ("ish", "ish-ratio", "ish-copies"):
@@ -428,6 +511,7 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
 
 
 _zero_text = memo_search(re.compile(r"\bzero\b"))
+_amplif_text = memo_search(re.compile(r"amplif"))
 
 
 def _ish_in_words(vtext: str, notes: str) -> str | None:
@@ -488,27 +572,54 @@ def _ish_clause(text: str, start: int) -> str:
 
 
 def _ish_result(ish: list[_Her2]) -> str | None:
-    """Reported ISH interpretation, else ASCO/CAP 2018 groups from ratio + copies.
+    """Reported ISH interpretation, else the ratio and copies when both say the same.
 
-    Ratio >= 2.0 with >= 4 copies: amplified (group 1); ratio >= 2.0 with < 4
-    copies (group 2) and ratio < 2.0 with < 6 copies (groups 4-5): not amplified;
-    ratio < 2.0 with >= 6 copies (group 3) or a ratio without copies (the group
-    cannot be told): undecided (needs the lab's interpretation).
+    Ratio >= 2.0 with >= 4 copies: amplified (ASCO/CAP group 1); ratio < 2.0 with < 4 copies:
+    not amplified (group 5). The groups in between (2: ratio >= 2.0 with < 4 copies; 3: ratio
+    < 2.0 with >= 6 copies; 4: ratio < 2.0 with 4-6 copies) and a ratio without copies are
+    undecided: their reading depends on the IHC and a recount, which the reference (CR A.1)
+    does not give; the laboratory's interpretation decides (gap her2-ish-unclear).
     """
     qual = [r.ish for r in ish if r.ish]
     if qual:
         return qual[-1]
+    group = _ish_group(ish)
+    return {1: "amplified", 5: "not-amplified"}.get(group[0]) if group else None
+
+
+def _ish_group(ish: list[_Her2]) -> tuple[int | None, float, float | None] | None:
+    """(ASCO/CAP 2018 dual-probe group or None without copies, ratio, copies) of the latest
+    ratio and copies per nucleus; None without a ratio."""
     ratio = next((r.ratio for r in reversed(ish) if r.ratio is not None), None)
     copies = next((r.copies for r in reversed(ish) if r.copies is not None), None)
     if ratio is None:
         return None
+    if copies is None:
+        return None, ratio, None
     if ratio >= 2.0:
-        if copies is None:
-            return None
-        return "amplified" if copies >= 4.0 else "not-amplified"
-    if copies is None or copies >= 6.0:
-        return None  # without copies group 3 cannot be excluded
-    return "not-amplified"
+        return (1 if copies >= 4.0 else 2), ratio, copies
+    return (3 if copies >= 6.0 else 4 if copies >= 4.0 else 5), ratio, copies
+
+
+def _note_undecided_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
+    """An ISH given as ratio and copies that _ish_result leaves undecided, in the assessment
+    used, with no interpretation, where the ISH decides (IHC 2+ or no score): named, so "IHC 2+
+    without ISH" is not all the user reads."""
+    if her2.ish is not None or her2.category not in ("equivocal-pending", "unknown", "negative-unspecified"):
+        return  # read, or an IHC score decides without the ISH (0, 1+, 3+)
+    group = [r for r in recs if r.date == her2.date or (
+        her2.date and r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS)]
+    ish = [r for r in group if r.kind == "ish"]
+    found = _ish_group(ish)
+    if found is None:
+        return
+    g, ratio, copies = found
+    what = (f"HER2/CEP17 ratio {ratio:g} with {copies:g} HER2 copies per nucleus (ASCO/CAP 2018 group {g})"
+            if g else f"HER2/CEP17 ratio {ratio:g} without the HER2 copy number")
+    ctx.gap("her2-ish-unclear",
+            f"HER2 ISH: {what} and no laboratory interpretation; the reference (A.1) does not say how to "
+            "read it; ask the laboratory whether HER2 is amplified. HER2 status unclear until then.",
+            [r.src for r in ish])
 
 
 def _her2_category(group: list[_Her2]) -> tuple[str, str | None, str | None]:
@@ -565,7 +676,10 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
         group = list(recs)
         older = []
     cat, score, ish = _her2_category(group)
-    if cat == "unknown" and older:
+    discordant = _overall_disagrees(group, cat)
+    if discordant:
+        cat = "unknown"  # CR C.2 step 0: HER2 discordant -> testing card only
+    if cat == "unknown" and older and not discordant:
         # latest result unreadable: use the latest readable assessment
         o_dated = sorted((r for r in older if r.date), key=lambda r: r.date)  # type: ignore[arg-type, return-value]
         if o_dated:
@@ -594,9 +708,22 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
     if pos and cats & _COMPATIBLE_NEG:
         out.conflict = True
     scores = {r.ihc for r in group if r.kind == "ihc" and r.ihc}
-    if len(scores) > 1:
+    if len(scores) > 1 or discordant:
         out.conflict = True
     return out
+
+
+_HER2_NEGATIVE = frozenset({"low", "ultralow", "null", "zero-unspecified"})
+
+
+def _overall_disagrees(group: list[_Her2], cat: str) -> bool:
+    """The lab's overall HER2 interpretation (48676-1 "Positive"/"Negative" with no score or ISH
+    of its own) and the IHC score / ISH of the same assessment say opposite things: an overall
+    "Positive" beside IHC 1+ is not HER2-low (the positive may rest on an ISH not sent), an
+    overall "Negative" beside IHC 3+ is not simply positive. CR C.2 step 0: HER2 discordant ->
+    testing card only."""
+    overall = {r.qual for r in group if r.kind == "interp" and r.ihc is None and r.ish is None}
+    return ("positive" in overall and cat in _HER2_NEGATIVE) or ("negative" in overall and cat == "positive")
 
 
 # Latest categories for which an earlier HER2-low result matters (trastuzumab deruxtecan
@@ -727,6 +854,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     pr = _combine_receptor(acc.pr or z_pr)
     her2 = _combine_her2(acc.her2 or z_her2)
     _note_earlier_her2_low(ctx, acc.her2 or z_her2, her2)
+    _note_undecided_ish(ctx, acc.her2, her2)
     return er, pr, her2
 
 

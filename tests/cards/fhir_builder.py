@@ -185,10 +185,23 @@ class FhirPatient:
                   on, valueCodeableConcept=_cc(SCT, *answer))
         return self
 
+    def her2_ish_counts(self, ratio: float, copies: float, on: str = "2024-01-25") -> "FhirPatient":
+        """HER2 ISH as HER2/CEP17 ratio (49683-6) and HER2 copies per nucleus (74860-8), no interpretation."""
+        self._obs("her2-ratio", _cc(LOINC, "49683-6", "ERBB2 gene copy number/Chromosome 17 copy number in Tissue by FISH"),
+                  on, valueQuantity=_quantity(ratio, "{ratio}"))
+        self._obs("her2-copies", _cc(LOINC, "74860-8", "ERBB2 gene copy number/nucleus in Tissue by FISH"),
+                  on, valueQuantity=_quantity(copies, "{copies}/{nucleus}"))
+        return self
+
     def her2_negative(self, on: str = "2024-01-20") -> "FhirPatient":
         """Overall HER2 interpretation 'Negative' without an IHC score (never HER2-low)."""
+        return self.her2_interpretation("negative", on)
+
+    def her2_interpretation(self, result: str, on: str = "2024-01-20") -> "FhirPatient":
+        """Overall HER2 interpretation (48676-1) 'Positive' / 'Negative', no IHC score."""
+        answer = {"positive": ("LA6576-8", "Positive"), "negative": ("LA6577-6", "Negative")}[result]
         self._obs("her2-interp", _cc(LOINC, "48676-1", "HER2 [Interpretation] in Tissue"), on,
-                  valueCodeableConcept=_cc(LOINC, "LA6577-6", "Negative"))
+                  valueCodeableConcept=_cc(LOINC, *answer))
         return self
 
     # --- genomics --------------------------------------------------------

@@ -1021,6 +1021,44 @@ def test_fhir_her2_ultralow_text_gets_trastuzumab_deruxtecan():
     assert "trastuzumab-deruxtecan" in regimen_topics(cards)
 
 
+def test_fhir_her2_zero_with_no_membrane_staining_is_null_and_gets_no_trastuzumab_deruxtecan():
+    # CR C.3 row 9: HER2-null (IHC 0 without staining) is not eligible for T-DXd
+    state, cards = run(after_ai_cdk46i("ll-her2-0-with-no-staining", her2="IHC 0 with no membrane staining"))
+    assert state.her2.category == "null"
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+
+
+def test_fhir_her2_written_as_0_to_1_plus_gets_a_her2_retest_not_trastuzumab_deruxtecan():
+    # 0 or 1+: HER2-low not established (CR A.1 never infer HER2-low; T-DXd needs HER2-low/ultralow)
+    state, cards = run(after_ai_cdk46i("ll-her2-0-1", her2="HER2 negative (0/1+)"))
+    assert state.her2.category == "negative-unspecified"
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "test-her2" in ordered_tests(cards)
+
+
+def test_fhir_her2_0_reported_with_the_ihc_0_definition_gets_a_her2_retest_not_trastuzumab_deruxtecan():
+    # "no staining or faint, incomplete membrane staining in <=10%" is the IHC 0 definition (CR A.1):
+    # it does not say which, so not ultralow (T-DXd, C.3 row 9) but a HER2 re-test
+    p = after_ai_cdk46i("ll-her2-0-defined",
+                        her2="IHC 0 (no staining or faint, incomplete membrane staining in <=10% of tumor cells)")
+    state, cards = run(p)
+    assert state.her2.category == "zero-unspecified"
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "test-her2" in ordered_tests(cards)
+
+
+def test_fhir_her2_2_plus_with_an_ish_ratio_in_group_2_gets_no_regimen_until_the_laboratory_reads_it():
+    # ratio 2.3 with 3.5 copies (ASCO/CAP 2018 group 2): CR A.1 gives no ISH groups, so not
+    # HER2-low (no T-DXd) but HER2 status unclear, testing only (C.2 step 0)
+    p = after_ai_cdk46i("ll-her2-ish-group-2", her2="2+").her2_ish_counts(2.3, 3.5)
+    state, cards = run(p)
+    assert state.her2.category == "equivocal-pending"
+    assert regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("Receptor status unknown (HER2 (IHC 2+, ISH not decided))")
+    assert "HER2/CEP17 ratio 2.3 with 3.5 HER2 copies per nucleus (ASCO/CAP 2018 group 2)" in summary["detail"]
+
+
 def test_fhir_unclassified_her2_ihc0_gets_a_her2_retest_not_trastuzumab_deruxtecan():
     _, cards = run(after_ai_cdk46i("ll-her2-0", her2="0"))
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
@@ -1145,6 +1183,17 @@ def test_fhir_her2_positive_gets_only_the_summary():
     p = de_novo("out-her2pos", her2="3+")
     _, cards = run(p, FIRST_LINE_AS_OF)
     assert topics(cards) == ["patient-summary"]
+
+
+def test_fhir_an_overall_her2_positive_beside_ihc_1_plus_gets_no_her2_negative_regimens_and_a_her2_test():
+    # CR C.2 step 0: HER2 discordant -> testing card only (not HER2-low, no trastuzumab deruxtecan)
+    p = after_ai_cdk46i("out-her2-discordant", her2="1+").her2_interpretation("positive", "2024-01-20")
+    state, cards = run(p)
+    assert (state.her2.category, state.her2.conflict) == ("unknown", True)
+    assert regimen_topics(cards) == []
+    assert ordered_tests(cards) == ["test-er-pr-her2"]
+    assert card(cards, "patient-summary")["summary"].startswith("Receptor status unknown (HER2)")
+    assert "- HER2: unknown, IHC 1+, results disagree" in card(cards, "patient-summary")["detail"]
 
 
 def test_fhir_triple_negative_gets_only_the_summary():

@@ -92,6 +92,60 @@ def test_her2_zero_without_membrane_staining_is_null_not_ultralow():
     assert her2(obs).category == "null"
 
 
+@pytest.mark.parametrize("text", ["IHC 0 with no membrane staining", "0 with absent membrane staining",
+                                  "HER2 IHC 0 with no membrane staining (HER2-null)"])
+def test_her2_zero_with_no_or_absent_membrane_staining_is_null_not_ultralow(text):
+    h = her2(loinc_obs("85319-2", valueString=text))
+    assert (h.category, h.ihc_score) == ("null", "0")
+
+
+@pytest.mark.parametrize("text", ["0-1+", "HER2 0 or 1+", "HER2 negative (0/1+)", "1+ or 0"])
+def test_a_her2_text_giving_0_or_1_plus_is_negative_without_a_score_never_her2_low(text):
+    s = build_patient_state([patient(), loinc_obs("85319-2", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("negative-unspecified", None)
+    assert "her2-score-missing" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["2+ (focal 3+ in 5%)", "Heterogeneous: 3+ in 20%, 0 in 80%", "1+, previously 3+",
+                                  "HER2 3+ on primary; 1+ on liver biopsy"])
+def test_a_her2_text_naming_3_plus_beside_another_score_is_not_read_as_either(text):
+    assert her2(loinc_obs("85319-2", valueString=text)).category == "unknown"
+
+
+def test_a_her2_text_giving_1_plus_or_2_plus_waits_for_the_ish_as_a_2_plus():
+    assert her2(loinc_obs("85319-2", valueString="1+ to 2+")).category == "equivocal-pending"
+    h = her2(loinc_obs("85319-2", valueString="1+ to 2+; FISH not amplified"))
+    assert (h.category, h.ish) == ("low", "not-amplified")
+
+
+def test_the_her2_score_of_the_value_is_not_replaced_by_another_score_in_the_note():
+    obs = loinc_obs("85319-2", valueString="1+", note=[{"text": "HER2 3+ on the 2016 primary"}])
+    h = her2(obs)
+    assert (h.category, h.ihc_score) == ("low", "1+")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("HER2 0", ("zero-unspecified", "0")), ("HER2: 0", ("zero-unspecified", "0")), ("HER2/neu 0", ("zero-unspecified", "0")),
+    ("+1", ("low", "1+")), ("+3", ("positive", "3+")),
+])
+def test_her2_scores_written_after_the_marker_name_or_with_the_plus_first_are_read(text, expected):
+    h = her2(loinc_obs("85319-2", valueString=text))
+    assert (h.category, h.ihc_score) == expected
+
+
+@pytest.mark.parametrize("text", ["0 (faint incomplete staining in <=10%)",
+                                  "HER2 IHC 0; incomplete faint membrane staining in 10% of tumor cells",
+                                  "HER2 0 with incomplete faint staining in <=10 % of cells"])
+def test_her2_zero_with_incomplete_faint_staining_in_either_word_order_is_ultralow(text):
+    assert her2(loinc_obs("85319-2", valueString=text)).category == "ultralow"
+
+
+@pytest.mark.parametrize("text", ["IHC 0 (no staining or faint, incomplete membrane staining in <=10% of tumor cells)",
+                                  "no staining or faint staining in <10%"])
+def test_the_ihc_0_definition_recited_leaves_null_or_ultralow_open(text):
+    assert her2(loinc_obs("85319-2", valueString=text)).category == "zero-unspecified"
+
+
 def test_her2_one_plus_description_with_more_than_ten_percent_is_low_not_ultralow():
     obs = loinc_obs("85319-2", valueString="1+ (faint incomplete membrane staining in >10% of cells)")
     assert her2(obs).category == "low"
@@ -121,6 +175,34 @@ def test_her2_negative_interpretation_with_ihc_one_plus_is_low():
     interp = loinc_obs("48676-1", "2021-03-01", **answer(LOINC, "LA6577-6", "Negative"))
     ihc = loinc_obs("85319-2", "2021-03-01", valueString="1+")
     assert her2(interp, ihc).category == "low"
+
+
+@pytest.mark.parametrize("overall,ihc", [("LA6576-8", "1+"), ("LA6576-8", "0"), ("LA6577-6", "3+")])
+def test_an_overall_her2_interpretation_against_the_ihc_score_of_the_same_day_makes_her2_unknown_and_a_conflict(
+        overall, ihc):
+    interp = loinc_obs("48676-1", "2021-03-01", **answer(LOINC, overall))
+    score = loinc_obs("85319-2", "2021-03-01", valueString=ihc)
+    old_low = loinc_obs("85319-2", "2019-01-01", valueString="1+")  # an older readable result does not decide
+    s = build_patient_state([patient(), interp, score, old_low], PID)
+    assert (s.her2.category, s.her2.conflict) == ("unknown", True)
+    assert any(g.code == "her2-unknown" and "disagree" in g.message for g in s.gaps)
+
+
+@pytest.mark.parametrize("code,text,expected", [
+    ("85319-2", "HER2 FISH amplified", ("positive", "amplified")),
+    ("85319-2", "ISH: not amplified", ("negative-unspecified", "not-amplified")),
+    ("48676-1", "Not amplified", ("negative-unspecified", "not-amplified")),
+    ("48676-1", "Amplified", ("positive", "amplified")),
+])
+def test_a_her2_result_given_only_as_its_ish_reading_is_read_not_dropped(code, text, expected):
+    h = her2(loinc_obs(code, valueString=text))
+    assert (h.category, h.ish) == expected
+
+
+def test_an_overall_her2_amplified_beside_ihc_1_plus_is_positive():
+    s = build_patient_state([patient(), loinc_obs("85319-2", valueString="1+"),
+                             loinc_obs("48676-1", valueString="Amplified")], PID)
+    assert (s.her2.category, s.her2.ish) == ("positive", "amplified")
 
 
 def test_her2_positive_interpretation_is_positive():
@@ -161,11 +243,27 @@ def test_her2_ratio_and_copies_group_1_is_amplified():
     assert her2(ihc, ratio, copies).category == "positive"
 
 
-def test_her2_ratio_above_two_with_few_copies_group_2_is_not_amplified():
+@pytest.mark.parametrize("ratio,copies,group", [(2.2, 3.1, 2), (1.8, 6.2, 3), (1.5, 4.5, 4)])
+def test_her2_ish_ratio_and_copies_in_asco_cap_groups_2_to_4_are_not_decided_and_say_so(ratio, copies, group):
+    # CR A.1 gives no ISH groups: their reading (IHC-dependent, recount) is the laboratory's
     ihc = loinc_obs("85319-2", "2021-03-01", valueString="2+")
-    ratio = loinc_obs("49683-6", "2021-03-02", **quantity(2.2, unit="{ratio}"))
-    copies = loinc_obs("74860-8", "2021-03-02", **quantity(3.1, unit="{copies}/{nucleus}"))
-    assert her2(ihc, ratio, copies).category == "low"
+    r = loinc_obs("49683-6", "2021-03-02", **quantity(ratio, unit="{ratio}"))
+    c = loinc_obs("74860-8", "2021-03-02", **quantity(copies, unit="{copies}/{nucleus}"))
+    s = build_patient_state([patient(), ihc, r, c], PID)
+    assert (s.her2.category, s.her2.ish) == ("equivocal-pending", None)
+    gaps = {g.code: g.message for g in s.gaps}
+    assert f"ratio {ratio:g} with {copies:g} HER2 copies per nucleus (ASCO/CAP 2018 group {group})" in gaps["her2-ish-unclear"]
+    assert gaps["her2-equivocal-pending"] == "HER2 IHC 2+ with an ISH ratio that does not decide it (her2-ish-unclear)."
+
+
+def test_her2_ish_laboratory_interpretation_decides_a_group_2_ratio():
+    ihc = loinc_obs("85319-2", "2021-03-01", valueString="2+")
+    r = loinc_obs("49683-6", "2021-03-02", **quantity(2.2, unit="{ratio}"))
+    c = loinc_obs("74860-8", "2021-03-02", **quantity(3.1, unit="{copies}/{nucleus}"))
+    ish = loinc_obs("85318-4", "2021-03-02", valueString="Not amplified (ASCO/CAP group 2)")
+    s = build_patient_state([patient(), ihc, r, c, ish], PID)
+    assert (s.her2.category, s.her2.ish) == ("low", "not-amplified")
+    assert "her2-ish-unclear" not in {g.code for g in s.gaps}
 
 
 def test_her2_ratio_above_two_without_copies_is_not_decided():

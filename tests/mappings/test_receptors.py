@@ -172,6 +172,42 @@ def test_allred_score_in_text_decides_er_status():
     assert state_of(loinc_obs("85337-4", valueString="Allred 2")).er.status == "negative"
 
 
+@pytest.mark.parametrize("text,status", [
+    ("Allred: proportion score 2, intensity score 3, total score 5", "positive"),  # not the proportion 2
+    ("Allred score 2 + 3 = 5", "positive"),
+    ("ER Allred 8/8 (PS 5, IS 3)", "positive"),
+    ("Allred PS 2, IS 3", "unknown"),  # the parts without their total: not the first part
+])
+def test_the_allred_total_decides_er_status_not_its_proportion_score(text, status):
+    assert state_of(loinc_obs("85337-4", valueString=text)).er.status == status
+
+
+@pytest.mark.parametrize("text,status,low", [
+    ("0-1%", "unknown", False),  # spans the 1 % threshold: neither end is the value
+    ("ER 1-10 %", "positive", True),
+    ("Positive, 5 to 20%", "positive", True),  # allows 1-10 %: the ER-low caution stays
+    ("Positive, 90-100%", "positive", False),
+    ("Positive, 0-1%", "positive", True),  # the word decides; the range still allows 1 %
+])
+def test_a_percent_range_decides_er_status_and_er_low_only_by_what_all_of_it_allows(text, status, low):
+    er = state_of(loinc_obs("85337-4", valueString=text)).er
+    assert (er.status, er.low_positive, er.percent) == (status, low, None)
+
+
+@pytest.mark.parametrize("text,status", [
+    ("ER positive? pending confirmation", "unknown"),
+    ("Possibly positive", "unknown"),
+    ("Likely negative", "unknown"),
+    ("Positive - to be confirmed", "unknown"),
+    ("Strongly positive", "positive"),
+    ("No ER expression", "negative"),
+])
+def test_an_er_result_written_as_a_suspicion_is_no_status_and_no_expression_is_negative(text, status):
+    s = state_of(loinc_obs("85337-4", valueString=text))
+    assert s.er.status == status
+    assert ("er-unknown" in {g.code for g in s.gaps}) == (status == "unknown")
+
+
 def test_er_not_detected_text_is_negative_not_contradictory():
     assert state_of(loinc_obs("40556-3", valueString="Not detected")).er.status == "negative"
 
