@@ -319,11 +319,12 @@ def _stored_percent(pct: tuple[float, str | None] | None) -> float | None:
 @lru_cache(maxsize=4096)
 def _percent_in_text(vtext: str) -> tuple[float, str | None] | tuple[float, str, float] | None:
     """"nn%" in the value text, with its bound ("<1%", "greater than 10%"); a range "lo-hi%"
-    as (lo, "range", hi)."""
+    as (lo, "range", hi). The first of them in the text is the result's ("ER 90%, PR 5-10%" is
+    90 %; "95% of cells (range 90-100%)" is 95 %)."""
     r = _RANGE_PCT_RE.search(vtext)
-    if r and float(r.group(1)) <= float(r.group(2)):
-        return float(r.group(1)), "range", float(r.group(2))
     m = _PCT_RE.search(vtext)
+    if r and float(r.group(1)) <= float(r.group(2)) and (m is None or r.start() <= m.start()):
+        return float(r.group(1)), "range", float(r.group(2))
     if not m:
         return None
     word = (m.group(1) or "").lower()

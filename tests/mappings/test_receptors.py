@@ -300,3 +300,13 @@ def test_er_with_a_data_absent_reason_is_not_read_as_positive_and_the_reason_is_
     assert s.er.status == "unknown"
     assert "er-unknown" in {g.code for g in s.gaps}
     assert any("ER status (85337-4) not performed (dataAbsentReason), 2024-03-01" in g.message for g in s.ignored)
+
+
+@pytest.mark.parametrize("text, percent", [
+    # the PR's range later in an ER text is not the ER's (fix-rx read the first range anywhere)
+    ("ER 90%, PR 5-10%", 90), ("ER positive (90%); PR positive 1-10%", 90),
+    ("Positive, 95% of cells (range 90-100%)", 95),
+])
+def test_the_first_percentage_in_the_text_is_the_result_even_with_a_range_after_it(text, percent):
+    s = state_of(loinc_obs("85337-4", **text_value(text)))
+    assert (s.er.status, s.er.percent, s.er.low_positive) == ("positive", percent, False)
