@@ -6,7 +6,9 @@ Contract: order_check_cards(state, drafts, selections, hook) -> list[Card]
                 ingredients by mappings.read_draft_orders; drafts marked
                 `not_checked` (a subject naming another patient than
                 context.patientId; doNotPerform = true, which prohibits
-                the drug) are left out of every check
+                the drug; a status cancelled / entered-in-error / stopped /
+                completed / revoked: the request orders nothing) are left
+                out of every check
     selections  order-select: the "Type/id" references just picked (the cards
                 speak only about them, but every draft counts when deciding
                 whether a regimen is complete); order-sign: None (all drafts)
@@ -1410,7 +1412,7 @@ def order_check_cards(
     unread = unchecked_drafts(drafts, None)  # their drug is unknown: every card says they were not checked
     for order in drafts or []:
         if order.not_checked or order.unreadable:
-            continue  # another patient's draft, one prohibiting the drug (doNotPerform), or unread
+            continue  # another patient's draft, one prohibiting the drug (doNotPerform), a closed one, or unread
         names = _pathway_names(order)
         if not names:
             continue  # non-oncology order or a drug the pathway does not know

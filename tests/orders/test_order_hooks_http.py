@@ -301,6 +301,32 @@ def test_a_draft_that_prohibits_the_drug_is_not_checked_as_an_order_to_give_it(c
     assert "order-incomplete-regimen" in topics(post(client, chart, "order-sign", both))
 
 
+@pytest.mark.parametrize("status", ["cancelled", "entered-in-error", "stopped", "completed"])
+def test_a_withdrawn_or_finished_draft_is_not_checked_and_does_not_complete_a_regimen(client, status):
+    # FHIR R4 MedicationRequest.status (a modifier): a cancelled, entered-in-error, stopped or
+    # completed request orders nothing, as an order-sign bundle re-signing revised orders may carry
+    chart = after_first_line(f"closed-{status}").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    drafts[0]["status"] = status
+    assert post(client, chart, "order-sign", drafts) == []
+    assert post(client, chart, "order-select", drafts, ["MedicationRequest/t"]) == []
+    # capivasertib with a withdrawn fulvestrant line is still capivasertib alone (combination-only label)
+    both = chart.drafts(("c", "capivasertib"), ("f", "fulvestrant"))
+    both[1]["status"] = status
+    card = by_topic(post(client, chart, "order-select", both, ["MedicationRequest/c"]), "order-incomplete-regimen")
+    assert card["summary"].startswith("Capivasertib drafted without fulvestrant")
+
+
+@pytest.mark.parametrize("status", ["draft", "active", "on-hold", "unknown"])
+def test_a_draft_active_or_on_hold_order_is_still_checked(client, status):
+    chart = after_first_line(f"open-{status}").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    drafts[0]["status"] = status
+    assert topics(post(client, chart, "order-sign", drafts)) == ["order-contraindicated"]
+
+
 
 def test_order_select_of_drafts_sent_without_ids_finds_each_by_its_entrys_full_url(client):
     # drafts review: a draft identified only by its Bundle entry's fullUrl (a urn:uuid, or
