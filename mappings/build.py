@@ -212,8 +212,8 @@ from mappings._fast import construct
 from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
-from mappings.fhir import as_list, clinical_status_miscased, codings, printable_clip, ref_id, text_of
-from mappings.genomics import build_variants
+from mappings.fhir import as_list, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, text_of
+from mappings.genomics import build_variants, genes_named
 from mappings.markers import build_markers
 from mappings.state import (
     ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap,
@@ -813,6 +813,8 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
     drugs = []
     text = None
     unreadable = None
+    loinc: list[str] = []
+    genes: list[str] = []
     if rtype in _MEDICATION_REQUEST_TYPES:
         infos, text = resolve_medication(None, r, index)
         drugs = [to_drug(i) for i in infos]
@@ -824,6 +826,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         if isinstance(cc, dict):
             text = cc.get("text") if isinstance(cc.get("text"), str) else next(
                 (d for _, _, d in codings(cc) if d), None)
+            loinc, genes = _test_ordered(cc)
     return DraftOrder(
         resource_type=rtype,
         resource_id=rid,
@@ -834,7 +837,19 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         not_checked=not_checked,
         unreadable=unreadable,
         full_url=full_url if isinstance(full_url, str) and full_url else None,
+        loinc=loinc,
+        genes=genes,
     )
+
+
+def _test_ordered(cc: dict) -> tuple[list[str], list[str]]:
+    """What a drafted ServiceRequest orders, as the order cards compare it with the tests they
+    would propose: its LOINC codes (FHIR R4 ServiceRequest.code) and the gene symbols its
+    text and displays name (ESR1, PIK3CA, AKT1, PTEN, BRCA1/2 ...: mappings.genomics)."""
+    loinc = [code for system, code, _ in codings(cc) if code and system and is_loinc(system)]
+    words = [cc["text"]] if isinstance(cc.get("text"), str) else []
+    words += [d for _, _, d in codings(cc) if d]
+    return loinc, list(genes_named(" | ".join(words))) if words else []
 
 
 # FHIR R4 MedicationRequest.status and ServiceRequest.status (both modifier elements): the
