@@ -6,7 +6,9 @@ Contract: order_check_cards(state, drafts, selections, hook) -> list[Card]
                 ingredients by mappings.read_draft_orders; drafts marked
                 `not_checked` (a subject naming another patient than
                 context.patientId; doNotPerform = true, which prohibits
-                the drug) are left out of every check
+                the drug; a status cancelled / entered-in-error / stopped /
+                completed / revoked: the request orders nothing) are left
+                out of every check
     selections  order-select: the "Type/id" references just picked (the cards
                 speak only about them, but every draft counts when deciding
                 whether a regimen is complete); order-sign: None (all drafts)
@@ -68,6 +70,11 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        for a man on an aromatase inhibitor
     test-glycemic (info)               HbA1c / fasting glucose missing or stale
                                        before a PI3K/AKT/mTOR inhibitor
+
+A test already drafted with these orders (a draftOrders ServiceRequest naming every
+gene the biomarker card asks about, or coded with the glycemic test's LOINC code) is
+not pre-selected a second time: the card names the drafted order; the glycemic card
+pre-selects only the tests not drafted (the card itself stays: no result yet).
 
 Every card also says when medication records could not be read (the therapy
 history it is judged on may be incomplete), repeats the data-gathering notes
@@ -405,9 +412,13 @@ STATUS_ORDER = {"fits": 0, "unknown": 1, "not-fit": 2, "not-this-phase": 3, "out
 
 class _Checker:
     def __init__(self, state: PatientState, drafts: list[Draft], selections: list[str] | None, hook: str,
-                 unread: list[DraftOrder] = ()) -> None:
+                 unread: list[DraftOrder] = (), drafted_tests: list[DraftOrder] = ()) -> None:
         self.state = state
         self.unread = list(unread)
+        # the ServiceRequests drafted with these orders: a test already drafted is not
+        # pre-selected a second time (CDS Hooks order-select/order-sign: draftOrders holds
+        # every order of the session, the selected ones and the others)
+        self.drafted_tests = list(drafted_tests)
         self.hook = hook
         self.selections = selections
         self.drafts = drafts
@@ -1023,7 +1034,9 @@ class _Checker:
         # every gene the label asks about waits on a result not final yet: the test is done or
         # under way (rules.awaiting_final, as patient-view's testing card reads it)
         awaiting = self._awaiting_final(items)
-        if report_question or awaiting:
+        # the test is already drafted with these orders: offered, not pre-selected twice
+        drafted = self._genomic_tests_drafted(items)
+        if report_question or awaiting or drafted:
             rec = None  # the tests stay offered, none pre-selected
         why = f"mbc-cds order check: {', '.join(drugs)} label requires a {what}."
         if alternatives:
@@ -1042,6 +1055,8 @@ class _Checker:
         lines += [self._fact(f) for _, f in items]
         if awaiting:
             lines += ["", awaiting_final_text(self.state, self.ctx, awaiting)]
+        if drafted:
+            lines += ["", self._drafted_tests_text(drafted)]
         if report_question:
             lines += ["", "**The open question is in the report**: whether the "
                       + " / ".join(dict.fromkeys(variant_name(v) for v in unclear))
@@ -1063,6 +1078,22 @@ class _Checker:
             selectionBehavior="at-most-one",
             links=self._links(reg) + [Link(label=title, url=url) for title, url in t.all_links],  # as patient-view
         )
+
+    def _genomic_tests_drafted(self, items) -> list[DraftOrder]:
+        """The drafted ServiceRequests that together name every gene the card's biomarker
+        rules read (rules.PREDICATE_GENES); [] when a gene is left out (a drafted PIK3CA-only
+        test does not answer capivasertib's AKT1/PTEN question)."""
+        genes = {g for b, _ in items for g in (PREDICATE_GENES.get(b.rule) or ((), False))[0]}
+        found = [o for o in self.drafted_tests if genes & set(o.genes)]
+        if not genes or not found or not genes <= {g for o in found for g in o.genes}:
+            return []
+        return found
+
+    @staticmethod
+    def _drafted_tests_text(drafted: list[DraftOrder]) -> str:
+        named = "; ".join(f"{o.reference or o.resource_type}" + (f" ('{clip(o.text, 100)}')" if o.text else "")
+                          for o in drafted)
+        return f"**Already drafted with these orders**: {named}. No second order of the same test is pre-selected."
 
     def _awaiting_final(self, items) -> list:
         """The results not final yet that are all the card's biomarker rules wait on
@@ -1347,11 +1378,21 @@ class _Checker:
         if not stale:
             return []
         orders = [o for o in TESTS["test-glycemic"].orders if o.when in {d.when for d in stale}]
+        # a test already drafted with these orders (same LOINC code) is not ordered twice:
+        # the others are pre-selected; with every one drafted, they stay offered unselected
+        missing = [o for o in orders if not self._glycemic_drafted(o)]
         # as patient-view: C.2 safety overlays (no everolimus label statement on testing is cited)
         why = f"mbc-cds order check: {TESTS['test-glycemic'].title} (C.2 safety overlays)."
-        return [Suggestion(label=clip("Order " + " + ".join(o.text for o in orders), 120), isRecommended=True,
+        orders = missing or orders
+        return [Suggestion(label=clip("Order " + " + ".join(o.text for o in orders), 120),
+                           isRecommended=True if missing else None,
                            actions=[Action(type="create", description=f"Draft test order: {o.text}",
                                            resource=service_request(self.state.patient_id, o, why)) for o in orders])]
+
+    def _glycemic_drafted(self, order) -> list[DraftOrder]:
+        """The drafted ServiceRequests coded with this test's LOINC code (tests.yaml)."""
+        code = (order.code or {}).get("code")
+        return [o for o in self.drafted_tests if code and code in o.loinc]
 
     def glycemic_card(self, drug_group: dict[str, Group], not_indicated: set[str], covered: set[str]) -> Card | None:
         # outside the pathway no testing cards, except the labels' "before initiating" glucose
@@ -1372,6 +1413,12 @@ class _Checker:
         lines = [f"**Before starting {label}**: test fasting glucose and HbA1c (C.2 safety overlays; "
                  "what each label says is under Label).",
                  "", "**What the record shows**"] + [self._fact(f) for f in facts]
+        drafted: list[DraftOrder] = []
+        for test in t.orders:
+            if test.when in {d.when for d in stale}:
+                drafted += [o for o in self._glycemic_drafted(test) if not any(o is d for d in drafted)]
+        if drafted:
+            lines += ["", self._drafted_tests_text(drafted)]
         lines += ["", f"**Label**: {t.why}", "", f"_Window: {GLYCEMIC_WINDOW_DAYS} days (tests.yaml; reference "
                   "C.2 marks the window length as a design choice)._"]
         lines += self._drafts_block(names) + self._footer()
@@ -1410,7 +1457,7 @@ def order_check_cards(
     unread = unchecked_drafts(drafts, None)  # their drug is unknown: every card says they were not checked
     for order in drafts or []:
         if order.not_checked or order.unreadable:
-            continue  # another patient's draft, one prohibiting the drug (doNotPerform), or unread
+            continue  # another patient's draft, one prohibiting the drug (doNotPerform), a closed one, or unread
         names = _pathway_names(order)
         if not names:
             continue  # non-oncology order or a drug the pathway does not know
@@ -1418,4 +1465,5 @@ def order_check_cards(
         items.append(Draft(order=order, names=names, focus=focus))
     if not any(d.focus for d in items):
         return []
-    return _Checker(state, items, selections, hook, unread).run()
+    tests = [o for o in drafts or [] if o.resource_type == "ServiceRequest" and not o.not_checked]
+    return _Checker(state, items, selections, hook, unread, tests).run()

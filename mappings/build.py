@@ -9,8 +9,10 @@ Contract (keep it):
 
     read_draft_orders(bundle, patient_id=None) -> list[DraftOrder]
         bundle: context.draftOrders (a Bundle dict); never raises. Drafts whose
-        subject names another patient than patient_id, or with doNotPerform =
-        true, are marked `not_checked` (with the reason) and left out of the checks.
+        subject names another patient than patient_id, with doNotPerform = true, or
+        with a status saying the request is withdrawn or over (cancelled, entered-in-error,
+        stopped, completed, revoked) are marked `not_checked` (with the reason) and left
+        out of the checks.
 
 Reads fields straight from the JSON (no fhir.resources validation on this
 path); code tables are loaded once at import (mappings/tables.py).
@@ -210,8 +212,8 @@ from mappings._fast import construct
 from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
-from mappings.fhir import as_list, clinical_status_miscased, codings, printable_clip, ref_id, text_of
-from mappings.genomics import build_variants
+from mappings.fhir import as_list, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, text_of
+from mappings.genomics import build_variants, genes_named
 from mappings.markers import build_markers
 from mappings.state import (
     ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap,
@@ -762,9 +764,9 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
 
 
 def read_draft_orders(bundle: Any, patient_id: str | None = None) -> list[DraftOrder]:
-    """The drafted orders of context.draftOrders. A draft with doNotPerform = true,
-    and with patient_id (context.patientId) a draft whose subject names another
-    patient, is marked `not_checked`."""
+    """The drafted orders of context.draftOrders. A draft with doNotPerform = true or a
+    closed status (_CLOSED_REQUEST_STATUSES), and with patient_id (context.patientId) a
+    draft whose subject names another patient, is marked `not_checked`."""
     try:
         return _read_draft_orders(bundle, patient_id)
     except Exception:  # noqa: BLE001 - never raise
@@ -806,9 +808,13 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         not_checked = "its subject is another patient than the patient in context"
     elif r.get("doNotPerform") is True:  # FHIR R4: the request prohibits the drug
         not_checked = "doNotPerform: it prohibits the drug, it does not order it"
+    elif (status := _closed_status(r.get("status"))) is not None:
+        not_checked = f"its status is {status}: it no longer orders anything"
     drugs = []
     text = None
     unreadable = None
+    loinc: list[str] = []
+    genes: list[str] = []
     if rtype in _MEDICATION_REQUEST_TYPES:
         infos, text = resolve_medication(None, r, index)
         drugs = [to_drug(i) for i in infos]
@@ -820,6 +826,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         if isinstance(cc, dict):
             text = cc.get("text") if isinstance(cc.get("text"), str) else next(
                 (d for _, _, d in codings(cc) if d), None)
+            loinc, genes = _test_ordered(cc)
     return DraftOrder(
         resource_type=rtype,
         resource_id=rid,
@@ -830,7 +837,31 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         not_checked=not_checked,
         unreadable=unreadable,
         full_url=full_url if isinstance(full_url, str) and full_url else None,
+        loinc=loinc,
+        genes=genes,
     )
+
+
+def _test_ordered(cc: dict) -> tuple[list[str], list[str]]:
+    """What a drafted ServiceRequest orders, as the order cards compare it with the tests they
+    would propose: its LOINC codes (FHIR R4 ServiceRequest.code) and the gene symbols its
+    text and displays name (ESR1, PIK3CA, AKT1, PTEN, BRCA1/2 ...: mappings.genomics)."""
+    loinc = [code for system, code, _ in codings(cc) if code and system and is_loinc(system)]
+    words = [cc["text"]] if isinstance(cc.get("text"), str) else []
+    words += [d for _, _, d in codings(cc) if d]
+    return loinc, list(genes_named(" | ".join(words))) if words else []
+
+
+# FHIR R4 MedicationRequest.status and ServiceRequest.status (both modifier elements): the
+# codes saying the request is withdrawn, void or over, so it orders nothing now. A draft sent
+# with one (an order-sign re-sign bundle, an EHR keeping a cancelled line) neither gets cards
+# nor completes a regimen. draft / active / on-hold / unknown are still orders to check.
+_CLOSED_REQUEST_STATUSES = frozenset({"cancelled", "entered-in-error", "stopped", "completed", "revoked"})
+
+
+def _closed_status(status: Any) -> str | None:
+    code = status.strip().lower() if isinstance(status, str) else None
+    return code if code in _CLOSED_REQUEST_STATUSES else None
 
 
 def _unread_drug(r: dict, index: dict) -> str | None:

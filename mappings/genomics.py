@@ -99,6 +99,14 @@ def _genes_named(text: str) -> tuple[str, ...]:
         if g not in found:
             found.append(g)
     return tuple(found)
+
+
+def genes_named(text: str) -> tuple[str, ...]:
+    """The gene symbols a text names (public: the draft-order reader names the genes a drafted
+    test orders with it)."""
+    return _genes_named(text)
+
+
 # p.(Glu545Lys) keeps its parentheses; in "(p.Ser1982fs)" the ")" is the text's, not HGVS
 _PROTEIN_RE = re.compile(r"\bp\.(\()?[A-Za-z]{1,3}\d+[A-Za-z*=_]*[A-Za-z0-9*]*(?(1)\)?)")
 _DNA_RE = re.compile(r"\bc\.[0-9_+\-*]+[ACGTacgt>delinsupdup0-9_]*")

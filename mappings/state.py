@@ -720,3 +720,7 @@ class DraftOrder(BaseModel):
     # not found in draftOrders, no medication[x] ...): the order cards say it was not checked
     unreadable: str | None = None
     full_url: str | None = None  # its draftOrders entry's fullUrl (a selection may name it)
+    # a drafted test (ServiceRequest): the LOINC codes of its code and the gene symbols its text
+    # and displays name, so the order cards do not pre-select a second order of the same test
+    loinc: list[str] = Field(default_factory=list)
+    genes: list[str] = Field(default_factory=list)

@@ -102,6 +102,12 @@ def other_request(rid: str, pid: str) -> list[dict]:
     ]
 
 
+def drafted_test_order(rid: str, pid: str, code: dict) -> dict:
+    """A drafted test order (ServiceRequest) as an EHR sends it with the drug orders."""
+    return {"resourceType": "ServiceRequest", "id": rid, "status": "draft", "intent": "order",
+            "subject": {"reference": f"Patient/{pid}"}, "code": code}
+
+
 def draft_bundle(resources: list[dict]) -> dict:
     return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
 

@@ -15,7 +15,7 @@ import pytest
 
 from service.app import create_app
 
-from tests.orders.fhir import LOINC, RXNORM, Chart, cc, other_request
+from tests.orders.fhir import LOINC, RXNORM, Chart, cc, other_request, drafted_test_order
 from tests.orders.helpers import by_topic, checked, created_drugs, deleted, topics
 
 
@@ -70,6 +70,46 @@ def test_tdxd_with_a_bare_ihc_0_asks_for_her2_retesting(client):
     card = by_topic(post(client, chart, "order-sign", chart.drafts(("t", "trastuzumab deruxtecan"))),
                     "order-biomarker-missing")
     assert "HER2" in card["summary"]
+
+
+def _suggested(card: dict) -> list[tuple[str, bool]]:
+    return [(s["label"], s.get("isRecommended") is True) for s in card["suggestions"]]
+
+
+def test_elacestrant_drafted_with_an_esr1_ctdna_test_still_warns_but_does_not_preselect_a_second_esr1_test(client):
+    chart = after_first_line("dt-1")
+    elacestrant = chart.drafts(("e", "elacestrant"))
+    card = by_topic(post(client, chart, "order-select", elacestrant, ["MedicationRequest/e"]), "order-biomarker-missing")
+    assert any(recommended for _, recommended in _suggested(card))  # no test drafted: the test is pre-selected
+    esr1 = drafted_test_order("s", chart.pid, {"text": "ESR1 mutation analysis, plasma ctDNA (Guardant360)"})
+    card = by_topic(post(client, chart, "order-select", elacestrant + [esr1], ["MedicationRequest/e"]),
+                    "order-biomarker-missing")
+    assert "ESR1 mutation result not documented" in card["summary"]
+    assert not any(recommended for _, recommended in _suggested(card))
+    assert "Already drafted with these orders**: ServiceRequest/s ('ESR1 mutation analysis" in card["detail"]
+
+
+def test_capivasertib_drafted_with_a_pik3ca_only_test_still_preselects_the_akt1_pten_test(client):
+    chart = after_first_line("dt-2").glycemia_ok()
+    drafts = chart.drafts(("c", "capivasertib"), ("f", "fulvestrant"))
+    pik3ca_only = drafted_test_order("s", chart.pid, {"text": "PIK3CA mutation analysis (therascreen), tissue"})
+    card = by_topic(post(client, chart, "order-sign", drafts + [pik3ca_only]), "order-biomarker-missing")
+    assert any(recommended for _, recommended in _suggested(card)) and "Already drafted" not in card["detail"]
+    panel = drafted_test_order("s", chart.pid, {"text": "PIK3CA / AKT1 / PTEN NGS panel, plasma ctDNA"})
+    card = by_topic(post(client, chart, "order-sign", drafts + [panel]), "order-biomarker-missing")
+    assert not any(recommended for _, recommended in _suggested(card)) and "ServiceRequest/s" in card["detail"]
+
+
+def test_alpelisib_drafted_with_an_hba1c_order_preselects_only_the_fasting_glucose_still_missing(client):
+    chart = after_first_line("dt-3").variant("PIK3CA", "p.His1047Arg", days_ago=15)
+    drafts = chart.drafts(("a", "alpelisib"), ("f", "fulvestrant"))
+    hba1c = drafted_test_order("h", chart.pid, cc(LOINC, "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"))
+    glucose = drafted_test_order("g", chart.pid, cc(LOINC, "1558-6", "Fasting glucose [Mass/volume] in Serum or Plasma"))
+    card = by_topic(post(client, chart, "order-sign", drafts + [hba1c]), "test-glycemic")
+    assert _suggested(card) == [("Order Fasting glucose", True)]
+    card = by_topic(post(client, chart, "order-sign", drafts + [hba1c, glucose]), "test-glycemic")
+    assert _suggested(card) == [("Order Hemoglobin A1c + Fasting glucose", False)]
+    assert "ServiceRequest/h" in card["detail"] and "ServiceRequest/g" in card["detail"]
 
 
 # --- order-not-indicated -----------------------------------------------------
@@ -299,6 +339,32 @@ def test_a_draft_that_prohibits_the_drug_is_not_checked_as_an_order_to_give_it(c
     both = chart.drafts(("c", "capivasertib"), ("f", "fulvestrant"))
     both[1]["doNotPerform"] = True
     assert "order-incomplete-regimen" in topics(post(client, chart, "order-sign", both))
+
+
+@pytest.mark.parametrize("status", ["cancelled", "entered-in-error", "stopped", "completed"])
+def test_a_withdrawn_or_finished_draft_is_not_checked_and_does_not_complete_a_regimen(client, status):
+    # FHIR R4 MedicationRequest.status (a modifier): a cancelled, entered-in-error, stopped or
+    # completed request orders nothing, as an order-sign bundle re-signing revised orders may carry
+    chart = after_first_line(f"closed-{status}").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    drafts[0]["status"] = status
+    assert post(client, chart, "order-sign", drafts) == []
+    assert post(client, chart, "order-select", drafts, ["MedicationRequest/t"]) == []
+    # capivasertib with a withdrawn fulvestrant line is still capivasertib alone (combination-only label)
+    both = chart.drafts(("c", "capivasertib"), ("f", "fulvestrant"))
+    both[1]["status"] = status
+    card = by_topic(post(client, chart, "order-select", both, ["MedicationRequest/c"]), "order-incomplete-regimen")
+    assert card["summary"].startswith("Capivasertib drafted without fulvestrant")
+
+
+@pytest.mark.parametrize("status", ["draft", "active", "on-hold", "unknown"])
+def test_a_draft_active_or_on_hold_order_is_still_checked(client, status):
+    chart = after_first_line(f"open-{status}").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    drafts[0]["status"] = status
+    assert topics(post(client, chart, "order-sign", drafts)) == ["order-contraindicated"]
 
 
 
