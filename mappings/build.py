@@ -29,10 +29,12 @@ Input handling
                             a lab value implausible in its unit (HbA1c under 2 %,
                             unitless fasting glucose under 40) / HER2 ISH words that
                             say neither amplified nor not amplified
-    entered-in-error        status or verificationStatus entered-in-error
-    refuted                 Condition verificationStatus refuted
+    entered-in-error        status or verificationStatus entered-in-error (in any case:
+                            "Entered-In-Error" too, the message quotes it)
+    refuted                 Condition verificationStatus refuted (any case)
     other-patient           subject/patient reference names another patient
-    not-given               medication status not-taken/not-done/cancelled/draft, or
+    not-given               an Observation cancelled (any case), medication status
+                            not-taken/not-done/cancelled/draft, or
                             a MedicationRequest with intent proposal/plan or
                             doNotPerform true
     indeterminate-genomic-result  variant Observation with no call / failed; a gene a
@@ -264,14 +266,34 @@ def _flatten(resources: Any, ctx: Ctx, out: list[dict[str, Any]], depth: int = 0
         out.append(r)
 
 
+# Resource statuses never read, as written in any case or with spaces around ("Entered-In-Error",
+# "CANCELLED"): FHIR R4 codes are case-sensitive, but a miscased "entered-in-error" is still the
+# sender saying the resource is wrong, and reading it (a HER2 1+ opening T-DXd, an HbA1c clearing
+# a caution) is worse than skipping it. entered-in-error on any resource (FHIR R4 "this should
+# not have existed"); cancelled on an Observation (ObservationStatus "the observation is
+# unavailable because the measurement was not started or not completed").
+_NEVER_READ_STATUS = frozenset({"entered-in-error", "cancelled"})
+# the usual statuses, as the specification writes them: no need to look at their case
+_READ_STATUS = frozenset({"final", "amended", "corrected", "preliminary", "registered", "active", "completed",
+                          "stopped", "on-hold", "intended", "unknown", "in-progress", "not-done"})
+
+
+def _status_code(value: Any) -> str | None:
+    """A status code compared without case or surrounding spaces (None when not a string)."""
+    return value.strip().lower() if type(value) is str else None
+
+
 def _status_skip(r: dict[str, Any]) -> tuple[str, str] | None:
-    status = r.get("status")
+    status = _status_code(r.get("status"))
+    written = r.get("status")
     if status == "entered-in-error":
-        return "entered-in-error", f"{r['resourceType']} marked entered-in-error"
+        return "entered-in-error", f"{r['resourceType']} marked entered-in-error" + (
+            "" if written == status else f" (status {written!r})")
     if r["resourceType"] == "Observation" and status == "cancelled":
-        return "not-given", "Observation cancelled"
+        return "not-given", "Observation cancelled" + ("" if written == status else f" (status {written!r})")
     vs = r.get("verificationStatus")
     for _, code, _ in (codings(vs) if vs is not None else ()):
+        code = _status_code(code)
         if code == "entered-in-error":
             return "entered-in-error", f"{r['resourceType']} verificationStatus entered-in-error"
         if code == "refuted":
@@ -362,6 +384,8 @@ def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str]
         try:
             status = r.get("status")
             if (status == "entered-in-error" or status == "cancelled"
+                    or (type(status) is str and status not in _READ_STATUS
+                        and _status_code(status) in _NEVER_READ_STATUS)
                     or r.get("verificationStatus") is not None):
                 skip = _status_skip(r)
                 if skip:
