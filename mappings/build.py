@@ -131,6 +131,16 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   progression is recorded within 30 days: not counted (CR
                                   C.2 step 1 reads the disease status or a regimen change),
                                   named here
+    receptor-result-not-final     an ER / PR / HER2 result whose Observation.status is
+                                  preliminary, registered or unknown (any case; FHIR R4
+                                  ObservationStatus, read as genomics reads it): not read,
+                                  kept in ReceptorStatus / HER2Status.not_final with what it
+                                  says; the other results decide and the testing cards wait on
+                                  the final report rather than ask for a new test (CR C.2 step 0)
+    receptor-status-unconfirmed   an ICD-10-CM receptor-status Condition (Z17.x) whose
+                                  verificationStatus is provisional / differential / unconfirmed
+                                  (condition-ver-status: no diagnosis made) where it would be the
+                                  marker's only evidence: not read (as diabetes-unconfirmed), named
     genomic-result-not-final      a variant result whose Observation.status is preliminary,
                                   registered or unknown (FHIR R4 ObservationStatus: not
                                   (known to be) final; a missing status reads as final; or whose
@@ -217,7 +227,7 @@ from mappings.genomics import build_variants
 from mappings.markers import build_markers
 from mappings.state import (
     ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap,
-    HER2Status, PatientFactors, PatientState, ReceptorStatus, Source, TherapyHistory, VariantResult, draft_entry_id,
+    HER2Status, MarkerNotFinal, PatientFactors, PatientState, ReceptorStatus, Source, TherapyHistory, VariantResult, draft_entry_id,
     esr1_result_current,
 )
 from mappings.therapy import (
@@ -686,6 +696,18 @@ def _supersede_stale_esr1(ctx: Ctx, stale: list[VariantResult], current: list[Va
     )
 
 
+def marker_not_final_text(results: list[MarkerNotFinal]) -> str:
+    """The ER / PR / HER2 results not final yet in words, for the gap and the cards: what each
+    says, its date and status, and that the final report decides (an "unknown" status may be
+    final already: ask the laboratory)."""
+    named = "; ".join(f"{r.marker} {r.reading} (" + (f"{r.date.isoformat()}, " if r.date else "")
+                      + f"status {r.status})" for r in results)
+    ask = (" Ask the laboratory whether the result of status unknown is final."
+           if any(r.status == "unknown" for r in results) else "")
+    return (f"{named}: not final, so not read (FHIR R4 Observation.status); the final pathology report "
+            f"decides.{ask}")
+
+
 def _result_words(r: VariantResult) -> str:
     """"p.His1047Arg detected", "variant detected", "not detected"."""
     if r.result == "not-detected":
@@ -739,6 +761,10 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
     if her2.conflict:
         ctx.gap("her2-conflict", "HER2 results disagree; the most recent assessment is used"
                 + (" but it is itself contradictory." if cat == "unknown" else "."), her2.sources)
+    marker_pending = er.not_final + pr.not_final + her2.not_final
+    if marker_pending:
+        ctx.gap("receptor-result-not-final", marker_not_final_text(marker_pending), [
+            s for r in marker_pending for s in r.sources])
     pending = {r.gene for r in bm.not_final}  # genes with a result that is not final yet
     if bm.not_final:
         ctx.gap("genomic-result-not-final",

@@ -101,6 +101,19 @@ class Disease(BaseModel):
 
 # --- receptors -------------------------------------------------------------
 
+class MarkerNotFinal(BaseModel):
+    """An ER / PR / HER2 result whose Observation.status is registered, preliminary or
+    unknown (FHIR R4 ObservationStatus: no result yet / "not all results are final" / the
+    source does not know which status applies): not read, as a variant result that is not
+    final is not (genomics): the final report decides (gap receptor-result-not-final)."""
+
+    marker: Literal["ER", "PR", "HER2"]
+    reading: str  # what it says, as the service would read it once final ("negative", "IHC 1+")
+    status: Literal["preliminary", "registered", "unknown"]
+    date: dt.date | None = None
+    sources: list[Source] = Field(default_factory=list)
+
+
 class ReceptorStatus(BaseModel):
     status: Literal["positive", "negative", "unknown"] = "unknown"
     percent: float | None = None  # % positive cells when reported
@@ -109,6 +122,8 @@ class ReceptorStatus(BaseModel):
     date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)
     date_last: dt.date | None = None  # the date written without a day: its last day (as Source)
+    # results not final yet, not read (MarkerNotFinal)
+    not_final: list[MarkerNotFinal] = Field(default_factory=list)
 
 
 HER2Category = Literal[
@@ -131,6 +146,8 @@ class HER2Status(BaseModel):
     sources: list[Source] = Field(default_factory=list)
     conflict: bool = False
     date_last: dt.date | None = None  # the date written without a day: its last day (as Source)
+    # results not final yet, not read (MarkerNotFinal)
+    not_final: list[MarkerNotFinal] = Field(default_factory=list)
 
 
 # --- genomics --------------------------------------------------------------
