@@ -20,6 +20,7 @@ from cards.rules import (
     LAB_NAMES, PI3K_PATHWAY_GENES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant,
     esr1_archival_timing, esr1_not_current_pending_text, esr1_pending, esr1_reference_of, esr1_result_timing,
     evaluate_rule, fmt_date, germline_brca_tested, line_start_text, not_final_text, pending_results, undecided_labs,
+    undecided_need,
     untested_text,
 )
 
@@ -494,7 +495,7 @@ def glycemic_due(state: PatientState, regimens) -> list[GlycemicDue]:
         if _stale(lab, state.as_of):
             out.append(GlycemicDue(when, lab))
         elif when in undecided:
-            out.append(GlycemicDue(when, lab, f"{undecided[when][1]}: a measured value is needed"))
+            out.append(GlycemicDue(when, lab, f"{undecided[when][1]}: {undecided_need(lab)}"))
     return out
 
 

@@ -24,6 +24,7 @@ from typing import Any, Callable
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset, condition_onset_last, unconfirmed_status
+from mappings.genomics import not_final_status
 from mappings.fhir import (
     Concept, _parse_date_str, concept, as_list, cc_text, clinical_status_inactive, codings, is_icd10, is_loinc,
     is_snomed, memo_search, notes_text, number, obs_date, date_last, parse_date, partial_last, period, quantity,
@@ -132,8 +133,11 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
     # a date written without a day ("2024-06"): its last day, for the cards to show it as
     # written (the latest result is still picked by the first day, as before)
     last = partial_last(d, obs_date(obs, date_last))
+    # a result not final (registered / preliminary / unknown) is still the latest result: it
+    # may raise a caution but never clear one (LabValue.reaches, state.not_final_reaches)
     return LabValue(value=round(val, 2), unit=unit, date=d, comparator=comparator, date_last=last,
-                    sources=[ctx.source(obs, d, f"{label} ({hit})", date_last=last)])
+                    sources=[ctx.source(obs, d, f"{label} ({hit})", date_last=last)],
+                    status_not_final=not_final_status(obs))
 
 
 def _lab_code(cods: list[tuple[str, str, str]], codes: frozenset[str]) -> str | None:

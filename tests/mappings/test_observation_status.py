@@ -125,3 +125,50 @@ def test_a_confirmed_or_unqualified_receptor_status_condition_is_still_read(veri
     state, cards = run(_z17_patient(verification))
     assert (state.er.status, state.pr.status) == ("positive", "positive")
     assert "ai-cdk46i" in regimen_topics(cards)
+
+
+# --- safety labs not final: they may raise a caution, never clear one -----------------------
+
+def _capivasertib_card(hba1c: float, status: str) -> dict:
+    p = after_ai_cdk46i("p").variant("PIK3CA", "p.H1047R").hba1c(hba1c, on="2025-06-01")
+    _set_status(p, "hba1c", status)
+    _, cards = run(p)
+    return _card(cards, "Capivasertib + fulvestrant")
+
+
+@pytest.mark.parametrize("status", ["preliminary", "Registered", "unknown"])
+def test_a_normal_hba1c_not_final_does_not_clear_the_glycaemic_caution_and_asks_for_the_final_result(status):
+    detail = _capivasertib_card(5.2, status)["detail"]
+    assert (f"HbA1c 5.2 % (2025-06-01, status {status.lower()}: not final) cannot clear the caution: not known "
+            "whether it is at or above 6.5 % or above 8.0 %: the final result is needed before starting") in detail
+
+
+def test_a_final_normal_hba1c_still_clears_the_glycaemic_caution():
+    detail = _capivasertib_card(5.2, "final")["detail"]
+    assert "cannot clear the caution" not in detail and "not final" not in detail
+
+
+def test_a_high_hba1c_not_final_still_stops_capivasertib_and_says_it_is_not_final():
+    c = _capivasertib_card(9.0, "preliminary")
+    assert "do not start: uncontrolled diabetes (HbA1c)" in c["summary"]
+    assert "Patient: HbA1c 9 % on 2025-06-01 (status preliminary: not final)" in c["detail"]
+
+
+def _first_line_cards(qtc: float, status: str):
+    from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, de_novo
+
+    p = de_novo("p").qtc(qtc, on="2024-01-25")
+    _set_status(p, "qtc", status)
+    return run(p, FIRST_LINE_AS_OF)[1]
+
+
+def test_a_normal_qtc_not_final_does_not_clear_the_ribociclib_caution():
+    c = _card(_first_line_cards(420, "preliminary"), "Aromatase inhibitor + CDK4/6 inhibitor")
+    assert ("QTc 420 ms (2024-01-25, status preliminary: not final) cannot clear the caution: not known whether "
+            "it is at or above 450 ms: ECG before ribociclib") in c["detail"]
+
+
+def test_a_long_qtc_not_final_still_raises_the_ribociclib_caution():
+    c = _card(_first_line_cards(470, "preliminary"), "Aromatase inhibitor + CDK4/6 inhibitor")
+    assert "caution: ribociclib QTc >= 450 ms" in c["summary"]
+    assert "QTc 470 ms (2024-01-25, status preliminary: not final)" in c["detail"]
