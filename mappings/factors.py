@@ -388,6 +388,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
 
     # explicit observation (latest)
     latest = _LatestStatus()
+    meno_not_final: list[tuple[str, Source]] = []
     for obs in ctx.obs_groups()[0]:  # a measurement (valueQuantity) is never a menopausal status
         try:
             con = ctx.concept_of(obs)
@@ -405,6 +406,14 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             if st is None or st == "unknown":
                 continue
             d = obs_date(obs)
+            pending = not_final_status(obs)
+            if pending and st == "postmenopausal":
+                # not final (FHIR R4 ObservationStatus registered / preliminary / unknown): a
+                # premenopausal / perimenopausal one may raise the ovarian-suppression caution
+                # (the safe direction), a postmenopausal one would clear it: not read, named
+                meno_not_final.append((f"postmenopausal ({d.isoformat() + ', ' if d else ''}status {pending})",
+                                       ctx.source(obs, d, f"Menopausal status: {st} (status {pending})")))
+                continue
             latest.offer(d, st, lambda: ctx.source(obs, d, f"Menopausal status: {st}",
                                                    date_last=partial_last(d, obs_date(obs, date_last))))
         except Exception:  # noqa: BLE001
@@ -482,10 +491,11 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             f.menopausal_sources = [ctx.source(pts[0], f.birth_date, f"Age {f.age} (>= {AGE_RULE_POSTMENOPAUSAL})")]
         return
     if f.sex in ("female", "unknown", "other"):
+        not_counted = list(not_done) + [w + ": not final, the final result decides" for w, _ in meno_not_final]
         ctx.gap("menopausal-status-unknown",
                 "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown)"
-                + (f"; not counted: {'; '.join(not_done)}" if not_done else "") + ".",
-                list(same_day.values()) if len(same_day) > 1 else None)
+                + (f"; not counted: {'; '.join(not_counted)}" if not_counted else "") + ".",
+                (list(same_day.values()) if len(same_day) > 1 else []) + [src for _, src in meno_not_final] or None)
 
 
 class _LatestStatus:

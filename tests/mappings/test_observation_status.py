@@ -172,3 +172,22 @@ def test_a_long_qtc_not_final_still_raises_the_ribociclib_caution():
     c = _card(_first_line_cards(470, "preliminary"), "Aromatase inhibitor + CDK4/6 inhibitor")
     assert "caution: ribociclib QTc >= 450 ms" in c["summary"]
     assert "QTc 470 ms (2024-01-25, status preliminary: not final)" in c["detail"]
+
+
+@pytest.mark.parametrize("status", ["preliminary", "Unknown"])
+def test_a_postmenopausal_status_not_final_does_not_clear_ovarian_suppression_and_is_named(status):
+    p = hr_positive_mbc("p", birth="1975-01-01", menopause=None).menopause("postmenopausal")
+    _set_status(p, "meno", status)
+    state, cards = run(p)
+    assert state.factors.menopausal_status == "unknown"
+    gap = next(g for g in state.gaps if g.code == "menopausal-status-unknown")
+    assert (f"not counted: postmenopausal (2024-01-20, status {status.lower()}): not final, the final result "
+            "decides") in gap.message
+    assert "caution" in _card(cards, "Aromatase inhibitor + CDK4/6 inhibitor")["summary"]
+
+
+def test_a_premenopausal_status_not_final_still_raises_ovarian_suppression():
+    p = hr_positive_mbc("p", birth="1975-01-01", menopause=None).menopause("premenopausal")
+    _set_status(p, "meno", "preliminary")
+    state, _ = run(p)
+    assert state.factors.menopausal_status == "premenopausal"
