@@ -23,7 +23,7 @@ from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     _ISO as ISO_TEXT, DIABETES_STATUS_TEXT, ENDOCRINE_CLASSES, Context, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
     adjuvant_end_text, lab_text, latest_written, line_end_text, line_start_text, metastatic_when,
-    relapse_months_text, undecided_labs, written_on, variant_text, visceral_crisis_text,
+    relapse_months_text, undecided_labs, undecided_need, written_on, variant_text, visceral_crisis_text,
 )
 from cards.testing import TestNeed
 
@@ -340,7 +340,7 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
         if missing:
             what = " and ".join(missing)
             out.append(f"{what[:1].upper() + what[1:]} not documented: needed before starting (see testing card).")
-        out += [f"{undecided[k][1]}: a measured value is needed before starting (see testing card)."
+        out += [f"{undecided[k][1]}: {undecided_need(undecided[k][0])} before starting (see testing card)."
                 for k in ("hba1c", "glucose") if k in undecided]
     if fa.qtc_ms is None and "ribociclib" in names:
         out.append("QTc not documented: ECG before ribociclib (start only if QTcF < 450 ms).")

@@ -19,7 +19,7 @@ from typing import Callable, NamedTuple
 from mappings.state import (
     ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, ENDOCRINE_CLASSES, FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT,
     LINE_CLASSES, Disease, LabValue, PatientState, Source, TherapyLine, VariantResult, range_text,
-    bound_reaches, date_written, day_written_last, esr1_result_current, written_last,
+    bound_reaches, not_final_reaches, date_written, day_written_last, esr1_result_current, written_last,
 )
 
 NSAI = {"letrozole", "anastrozole"}
@@ -1293,7 +1293,8 @@ LAB_NAMES = {"hba1c": ("HbA1c", "%"), "glucose": ("fasting glucose", "mg/dL"), "
 def lab_text(name: str, lab: LabValue, unit: str) -> str:
     """"HbA1c 7.1 % (2024-06-10)": the value as written (a bound with its comparator, "<6.5"),
     the date as written ("2024-06" for a month without a day, never its first day)."""
-    return f"{name} {lab.written} {lab.unit or unit} ({fmt_date(lab.date, lab.date_last)})"
+    status = f", status {lab.status_not_final}: not final" if lab.status_not_final else ""
+    return f"{name} {lab.written} {lab.unit or unit} ({fmt_date(lab.date, lab.date_last)}{status})"
 
 
 def rule_lab_thresholds(rule_name: str, kw: dict) -> list[tuple[str, float, bool]]:
@@ -1314,11 +1315,20 @@ def _lab(state: PatientState, key: str) -> LabValue | None:
 
 def _reaches(key: str, lab: LabValue, threshold: float, strict: bool) -> bool | None:
     value = hba1c_percent(lab) if key == "hba1c" else lab.value
-    return bound_reaches(value, lab.comparator, threshold, strict)  # type: ignore[arg-type]
+    # a result not final raises a caution but never clears one (state.not_final_reaches)
+    return not_final_reaches(bound_reaches(value, lab.comparator, threshold, strict),  # type: ignore[arg-type]
+                             lab.status_not_final)
 
 
 def _threshold_text(key: str, threshold: float) -> str:
     return f"{threshold:.1f}" if key == "hba1c" else f"{threshold:g}"
+
+
+def undecided_need(lab: LabValue) -> str:
+    """What an undecided lab (undecided_labs) needs: a measured value for a bound, the final
+    result for a result not final (FHIR R4 ObservationStatus)."""
+    return ("the final result is needed" if lab.status_not_final and not lab.comparator
+            else "a measured value is needed")
 
 
 def undecided_labs(state: PatientState, refs) -> dict[str, tuple[LabValue, str]]:
@@ -1327,8 +1337,9 @@ def undecided_labs(state: PatientState, refs) -> dict[str, tuple[LabValue, str]]
     not say whether it is above 8.0 %"). The rules then decide nothing (Finding value None),
     so the cards treat the lab as missing for that threshold, never guess."""
     f = state.factors
-    if not any(lab is not None and lab.comparator for lab in (f.diabetes.hba1c, f.diabetes.fasting_glucose, f.qtc_ms)):
-        return {}  # only a bound can leave a threshold undecided (called for every regimen card)
+    if not any(lab is not None and (lab.comparator or lab.status_not_final)
+               for lab in (f.diabetes.hba1c, f.diabetes.fasting_glucose, f.qtc_ms)):
+        return {}  # only a bound or a result not final can leave a threshold undecided (called for every regimen card)
     open_: dict[str, set[tuple[float, bool]]] = {}
     for ref in refs:
         for key, threshold, strict in rule_lab_thresholds(ref.rule, ref.kw):
@@ -1341,7 +1352,9 @@ def undecided_labs(state: PatientState, refs) -> dict[str, tuple[LabValue, str]]
         name, unit = LAB_NAMES[key]
         which = " or ".join(f"{'above' if strict else 'at or above'} {_threshold_text(key, t)} {unit}"
                             for t, strict in sorted(thresholds))
-        out[key] = (lab, f"{lab_text(name[:1].upper() + name[1:], lab, unit)} does not say whether it is {which}")  # type: ignore[arg-type]
+        says = ("cannot clear the caution: not known whether it is " + which
+                if lab.status_not_final and not lab.comparator else f"does not say whether it is {which}")  # type: ignore[union-attr]
+        out[key] = (lab, f"{lab_text(name[:1].upper() + name[1:], lab, unit)} {says}")  # type: ignore[arg-type]
     return out
 
 
@@ -1422,7 +1435,9 @@ def uncontrolled_diabetes_by_hba1c(state: PatientState, ctx: Context, threshold_
     lab = d.hba1c
     shown = f"{lab.written} {lab.unit or '%'}" + (f" (= {lab.comparator or ''}{pct:g} %)" if pct != lab.value else "")
     kind = DIABETES_STATUS_TEXT[d.status] if d.status != "none-documented" else ""
-    text = f"HbA1c {shown} on {fmt_date(lab.date, lab.date_last)}" + (f", {kind}" if kind else "")
+    text = (f"HbA1c {shown} on {fmt_date(lab.date, lab.date_last)}"
+            + (f" (status {lab.status_not_final}: not final)" if lab.status_not_final else "")
+            + (f", {kind}" if kind else ""))
     # a bound that leaves the threshold undecided (">7 %" against 8.0 %) decides nothing (None)
     above = _reaches("hba1c", lab, threshold_percent, True)
     if above is None:

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
-from mappings.state import LabValue, PatientState, range_text
+from mappings.state import LabValue, MarkerNotFinal, PatientState, ReceptorStatus, HER2Status, range_text
 
 from cards.knowledge import GLYCEMIC_WINDOW_DAYS, TESTS, TestDef, TestOrder
 from cards.pathway import PathwayStatus, RegimenAssessment
@@ -20,6 +20,7 @@ from cards.rules import (
     LAB_NAMES, PI3K_PATHWAY_GENES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant,
     esr1_archival_timing, esr1_not_current_pending_text, esr1_pending, esr1_reference_of, esr1_result_timing,
     evaluate_rule, fmt_date, germline_brca_tested, line_start_text, not_final_text, pending_results, undecided_labs,
+    undecided_need,
     untested_text,
 )
 
@@ -73,6 +74,35 @@ def _awaiting(need: TestNeed, state: PatientState, ctx: Context, genes: tuple[st
     return need
 
 
+def _marker_pending(marker: ReceptorStatus | HER2Status) -> list[MarkerNotFinal]:
+    """The marker's results not final yet (MarkerNotFinal) that may still change what it reads:
+    none older than the result it reads now (an undated one counts)."""
+    read = marker.date
+    return [r for r in marker.not_final if read is None or r.date is None or r.date >= read]
+
+
+def _awaiting_markers(need: TestNeed, pending: list[MarkerNotFinal], complete: bool = True) -> TestNeed:
+    """The need, waiting on ER / PR / HER2 results not final yet (FHIR R4 ObservationStatus):
+    the test is done or under way, so the card names them and says the final report decides;
+    complete: every result the test asks for has one (then no order is pre-selected, as
+    rules.awaiting_final_text does for a genomic result), else they are only named."""
+    if not pending:
+        return need
+    named = "; ".join(f"{r.marker} {r.reading} (" + (f"{fmt_date(r.date)}, " if r.date else "")
+                      + f"status {r.status})" for r in pending)
+    unknown = any(r.status == "unknown" for r in pending)
+    ask = (" ask the laboratory whether the result of status unknown is final (the source system does not "
+           "know which status applies), and") if unknown else ""
+    if not complete:
+        need.awaiting = f"**Not final yet**: {named}: the final pathology report decides it;{ask} not read until then."
+        return need
+    need.recommended = None
+    need.awaiting = (f"**Awaiting the final report** of {named}: the final pathology report decides;{ask} "
+                     "order a new test only if it does not come. No order is pre-selected: the test is done "
+                     "or under way, and a new one would repeat it.")
+    return need
+
+
 def _orders(topic: str, *whens: str | None) -> list[TestOrder]:
     return [o for o in TESTS[topic].orders if o.when in whens]
 
@@ -111,8 +141,9 @@ def _er_test_for_label(state, by_topic) -> "TestNeed | None":
             reasons.append(er[0])
     if not waiting:
         return None
-    return TestNeed("test-er-pr-her2", TESTS["test-er-pr-her2"], reasons, _orders("test-er-pr-her2", "er"),
+    need = TestNeed("test-er-pr-her2", TESTS["test-er-pr-her2"], reasons, _orders("test-er-pr-her2", "er"),
                     waiting=waiting, verb="decides" if only_er else "needed for", variant="er-for-label")
+    return _awaiting_markers(need, _marker_pending(state.er))
 
 
 @rule
@@ -140,8 +171,12 @@ def receptor_test_needed(state, ctx, status, by_topic):
                                tuple(state.her2.sources)))
     if not whens:
         return None
-    return TestNeed("test-er-pr-her2", TESTS["test-er-pr-her2"], reasons, _orders("test-er-pr-her2", *whens),
+    need = TestNeed("test-er-pr-her2", TESTS["test-er-pr-her2"], reasons, _orders("test-er-pr-her2", *whens),
                     indicator="warning")
+    # a result not final yet of a marker the test asks for: the final report decides it
+    asked = {"er": state.er, "pr": state.pr, "her2": state.her2, "her2-ish": state.her2}
+    pending = {w: _marker_pending(asked[w]) for w in whens}
+    return _awaiting_markers(need, [r for w in whens for r in pending[w]], complete=all(pending.values()))
 
 
 @rule
@@ -173,8 +208,8 @@ def her2_test_needed(state, ctx, status, by_topic):
                                  f"{fmt_date(her2_date, state.her2.date_last)}, "
                                  f"{when} the metastatic diagnosis ({met_text}): HER2 may differ on "
                                  "metastatic tissue", tuple(state.her2.sources))]
-        return TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None),
-                        waiting=[tdxd.regimen.name])
+        return _awaiting_markers(TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None),
+                                          waiting=[tdxd.regimen.name]), _marker_pending(state.her2))
     if cat not in ("zero-unspecified", "negative-unspecified"):
         return None
     # first line: T-DXd is a later-line option (not assessed now), but C.2 step 2 asks for
@@ -189,10 +224,11 @@ def her2_test_needed(state, ctx, status, by_topic):
     if first_line:
         reasons.append(Finding(None, "Testing at first line (C.2 step 2): the HER2 score decides trastuzumab "
                                      "deruxtecan at a later line"))
-        return TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None))
+        return _awaiting_markers(TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None)),
+                                 _marker_pending(state.her2))
     reasons += [f for f in tdxd.reasons]
-    return TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None),
-                    waiting=[tdxd.regimen.name])
+    return _awaiting_markers(TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None),
+                                      waiting=[tdxd.regimen.name]), _marker_pending(state.her2))
 
 
 def _relapse_off_endocrine_therapy(state: PatientState) -> bool:
@@ -459,7 +495,7 @@ def glycemic_due(state: PatientState, regimens) -> list[GlycemicDue]:
         if _stale(lab, state.as_of):
             out.append(GlycemicDue(when, lab))
         elif when in undecided:
-            out.append(GlycemicDue(when, lab, f"{undecided[when][1]}: a measured value is needed"))
+            out.append(GlycemicDue(when, lab, f"{undecided[when][1]}: {undecided_need(lab)}"))
     return out
 
 

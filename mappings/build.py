@@ -31,10 +31,12 @@ Input handling
                             a lab value implausible in its unit (HbA1c under 2 %,
                             unitless fasting glucose under 40) / HER2 ISH words that
                             say neither amplified nor not amplified
-    entered-in-error        status or verificationStatus entered-in-error
-    refuted                 Condition verificationStatus refuted
+    entered-in-error        status or verificationStatus entered-in-error (in any case:
+                            "Entered-In-Error" too, the message quotes it)
+    refuted                 Condition verificationStatus refuted (any case)
     other-patient           subject/patient reference names another patient
-    not-given               medication status not-taken/not-done/cancelled/draft, or
+    not-given               an Observation cancelled (any case), medication status
+                            not-taken/not-done/cancelled/draft, or
                             a MedicationRequest with intent proposal/plan or
                             doNotPerform true
     indeterminate-genomic-result  variant Observation with no call / failed; a gene a
@@ -131,6 +133,16 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   progression is recorded within 30 days: not counted (CR
                                   C.2 step 1 reads the disease status or a regimen change),
                                   named here
+    receptor-result-not-final     an ER / PR / HER2 result whose Observation.status is
+                                  preliminary, registered or unknown (any case; FHIR R4
+                                  ObservationStatus, read as genomics reads it): not read,
+                                  kept in ReceptorStatus / HER2Status.not_final with what it
+                                  says; the other results decide and the testing cards wait on
+                                  the final report rather than ask for a new test (CR C.2 step 0)
+    receptor-status-unconfirmed   an ICD-10-CM receptor-status Condition (Z17.x) whose
+                                  verificationStatus is provisional / differential / unconfirmed
+                                  (condition-ver-status: no diagnosis made) where it would be the
+                                  marker's only evidence: not read (as diabetes-unconfirmed), named
     genomic-result-not-final      a variant result whose Observation.status is preliminary,
                                   registered or unknown (FHIR R4 ObservationStatus: not
                                   (known to be) final; a missing status reads as final; or whose
@@ -217,7 +229,7 @@ from mappings.genomics import build_variants, genes_named
 from mappings.markers import build_markers
 from mappings.state import (
     ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap,
-    HER2Status, PatientFactors, PatientState, ReceptorStatus, Source, TherapyHistory, VariantResult, draft_entry_id,
+    HER2Status, MarkerNotFinal, PatientFactors, PatientState, ReceptorStatus, Source, TherapyHistory, VariantResult, draft_entry_id,
     esr1_result_current,
 )
 from mappings.therapy import (
@@ -266,14 +278,34 @@ def _flatten(resources: Any, ctx: Ctx, out: list[dict[str, Any]], depth: int = 0
         out.append(r)
 
 
+# Resource statuses never read, as written in any case or with spaces around ("Entered-In-Error",
+# "CANCELLED"): FHIR R4 codes are case-sensitive, but a miscased "entered-in-error" is still the
+# sender saying the resource is wrong, and reading it (a HER2 1+ opening T-DXd, an HbA1c clearing
+# a caution) is worse than skipping it. entered-in-error on any resource (FHIR R4 "this should
+# not have existed"); cancelled on an Observation (ObservationStatus "the observation is
+# unavailable because the measurement was not started or not completed").
+_NEVER_READ_STATUS = frozenset({"entered-in-error", "cancelled"})
+# the usual statuses, as the specification writes them: no need to look at their case
+_READ_STATUS = frozenset({"final", "amended", "corrected", "preliminary", "registered", "active", "completed",
+                          "stopped", "on-hold", "intended", "unknown", "in-progress", "not-done"})
+
+
+def _status_code(value: Any) -> str | None:
+    """A status code compared without case or surrounding spaces (None when not a string)."""
+    return value.strip().lower() if type(value) is str else None
+
+
 def _status_skip(r: dict[str, Any]) -> tuple[str, str] | None:
-    status = r.get("status")
+    status = _status_code(r.get("status"))
+    written = r.get("status")
     if status == "entered-in-error":
-        return "entered-in-error", f"{r['resourceType']} marked entered-in-error"
+        return "entered-in-error", f"{r['resourceType']} marked entered-in-error" + (
+            "" if written == status else f" (status {written!r})")
     if r["resourceType"] == "Observation" and status == "cancelled":
-        return "not-given", "Observation cancelled"
+        return "not-given", "Observation cancelled" + ("" if written == status else f" (status {written!r})")
     vs = r.get("verificationStatus")
     for _, code, _ in (codings(vs) if vs is not None else ()):
+        code = _status_code(code)
         if code == "entered-in-error":
             return "entered-in-error", f"{r['resourceType']} verificationStatus entered-in-error"
         if code == "refuted":
@@ -364,6 +396,8 @@ def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str]
         try:
             status = r.get("status")
             if (status == "entered-in-error" or status == "cancelled"
+                    or (type(status) is str and status not in _READ_STATUS
+                        and _status_code(status) in _NEVER_READ_STATUS)
                     or r.get("verificationStatus") is not None):
                 skip = _status_skip(r)
                 if skip:
@@ -664,6 +698,18 @@ def _supersede_stale_esr1(ctx: Ctx, stale: list[VariantResult], current: list[Va
     )
 
 
+def marker_not_final_text(results: list[MarkerNotFinal]) -> str:
+    """The ER / PR / HER2 results not final yet in words, for the gap and the cards: what each
+    says, its date and status, and that the final report decides (an "unknown" status may be
+    final already: ask the laboratory)."""
+    named = "; ".join(f"{r.marker} {r.reading} (" + (f"{r.date.isoformat()}, " if r.date else "")
+                      + f"status {r.status})" for r in results)
+    ask = (" Ask the laboratory whether the result of status unknown is final."
+           if any(r.status == "unknown" for r in results) else "")
+    return (f"{named}: not final, so not read (FHIR R4 Observation.status); the final pathology report "
+            f"decides.{ask}")
+
+
 def _result_words(r: VariantResult) -> str:
     """"p.His1047Arg detected", "variant detected", "not detected"."""
     if r.result == "not-detected":
@@ -717,6 +763,10 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
     if her2.conflict:
         ctx.gap("her2-conflict", "HER2 results disagree; the most recent assessment is used"
                 + (" but it is itself contradictory." if cat == "unknown" else "."), her2.sources)
+    marker_pending = er.not_final + pr.not_final + her2.not_final
+    if marker_pending:
+        ctx.gap("receptor-result-not-final", marker_not_final_text(marker_pending), [
+            s for r in marker_pending for s in r.sources])
     pending = {r.gene for r in bm.not_final}  # genes with a result that is not final yet
     if bm.not_final:
         ctx.gap("genomic-result-not-final",

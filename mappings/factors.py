@@ -24,6 +24,7 @@ from typing import Any, Callable
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset, condition_onset_last, unconfirmed_status
+from mappings.genomics import not_final_status
 from mappings.fhir import (
     Concept, _parse_date_str, concept, as_list, cc_text, clinical_status_inactive, codings, is_icd10, is_loinc,
     is_snomed, memo_search, notes_text, number, obs_date, date_last, parse_date, partial_last, period, quantity,
@@ -132,8 +133,11 @@ def _latest_lab(ctx: Ctx, codes: frozenset[str], label: str, convert) -> LabValu
     # a date written without a day ("2024-06"): its last day, for the cards to show it as
     # written (the latest result is still picked by the first day, as before)
     last = partial_last(d, obs_date(obs, date_last))
+    # a result not final (registered / preliminary / unknown) is still the latest result: it
+    # may raise a caution but never clear one (LabValue.reaches, state.not_final_reaches)
     return LabValue(value=round(val, 2), unit=unit, date=d, comparator=comparator, date_last=last,
-                    sources=[ctx.source(obs, d, f"{label} ({hit})", date_last=last)])
+                    sources=[ctx.source(obs, d, f"{label} ({hit})", date_last=last)],
+                    status_not_final=not_final_status(obs))
 
 
 def _lab_code(cods: list[tuple[str, str, str]], codes: frozenset[str]) -> str | None:
@@ -384,6 +388,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
 
     # explicit observation (latest)
     latest = _LatestStatus()
+    meno_not_final: list[tuple[str, Source]] = []
     for obs in ctx.obs_groups()[0]:  # a measurement (valueQuantity) is never a menopausal status
         try:
             con = ctx.concept_of(obs)
@@ -401,6 +406,14 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             if st is None or st == "unknown":
                 continue
             d = obs_date(obs)
+            pending = not_final_status(obs)
+            if pending and st == "postmenopausal":
+                # not final (FHIR R4 ObservationStatus registered / preliminary / unknown): a
+                # premenopausal / perimenopausal one may raise the ovarian-suppression caution
+                # (the safe direction), a postmenopausal one would clear it: not read, named
+                meno_not_final.append((f"postmenopausal ({d.isoformat() + ', ' if d else ''}status {pending})",
+                                       ctx.source(obs, d, f"Menopausal status: {st} (status {pending})")))
+                continue
             latest.offer(d, st, lambda: ctx.source(obs, d, f"Menopausal status: {st}",
                                                    date_last=partial_last(d, obs_date(obs, date_last))))
         except Exception:  # noqa: BLE001
@@ -478,10 +491,11 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             f.menopausal_sources = [ctx.source(pts[0], f.birth_date, f"Age {f.age} (>= {AGE_RULE_POSTMENOPAUSAL})")]
         return
     if f.sex in ("female", "unknown", "other"):
+        not_counted = list(not_done) + [w + ": not final, the final result decides" for w, _ in meno_not_final]
         ctx.gap("menopausal-status-unknown",
                 "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown)"
-                + (f"; not counted: {'; '.join(not_done)}" if not_done else "") + ".",
-                list(same_day.values()) if len(same_day) > 1 else None)
+                + (f"; not counted: {'; '.join(not_counted)}" if not_counted else "") + ".",
+                (list(same_day.values()) if len(same_day) > 1 else []) + [src for _, src in meno_not_final] or None)
 
 
 class _LatestStatus:

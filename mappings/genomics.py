@@ -388,6 +388,9 @@ def _not_final(obs: dict[str, Any]) -> str | None:
     return status if status in NOT_FINAL_STATUSES else None
 
 
+not_final_status = _not_final  # the same reading for the tumour-marker results (markers.py)
+
+
 def build_variants(ctx: Ctx) -> list[VariantResult]:
     """Every variant result; a result whose Observation is not final (status preliminary,
     registered or unknown, or a significance read from a DiagnosticImplication that is not final) has

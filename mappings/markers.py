@@ -38,12 +38,13 @@ from typing import Any
 
 from mappings import tables as T
 from mappings.context import Ctx
-from mappings.disease import condition_onset
+from mappings.disease import condition_onset, unconfirmed_status
 from mappings.fhir import (
     Concept, as_list, cc_text_m, codings_m, concept, is_icd10, is_loinc, memo_search,
     date_last, notes_text, number, obs_date, partial_last, quantity,
 )
-from mappings.state import HER2Status, ReceptorStatus, Source, written_last
+from mappings.genomics import not_final_status
+from mappings.state import HER2Status, MarkerNotFinal, ReceptorStatus, Source, written_last
 
 # "nn%" in text, with a bound written before it ("<1%", "greater than 10%")
 _PCT_RE = re.compile(r"(<=|>=|\u2264|\u2265|<|>|\b(?:less than|greater than|more than|over|above|at least"
@@ -115,6 +116,8 @@ class _Acc:
     er: list[_Rec] = field(default_factory=list)
     pr: list[_Rec] = field(default_factory=list)
     her2: list[_Her2] = field(default_factory=list)
+    # results whose Observation is not final (MarkerNotFinal), by target (er / pr / her2)
+    not_final: dict[str, list[MarkerNotFinal]] = field(default_factory=lambda: {"er": [], "pr": [], "her2": []})
 
 
 # --- value readers ------------------------------------------------------------
@@ -788,6 +791,12 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
             units.extend(comps)
             top = _marker_of(obs.get("code"))
             extra = notes_text(obs)
+            # a result not final (registered / preliminary / unknown, FHIR R4 ObservationStatus;
+            # any case, as genomics reads it) decides nothing: a preliminary "HER2 IHC 1+" must
+            # not open trastuzumab deruxtecan, a preliminary "ER negative" not take an HR+
+            # patient out of the pathway (CR C.2 step 0 reads the pathology report). Kept in
+            # not_final with what it says; the final report decides
+            pending = not_final_status(obs)
             for unit in units:
                 m = top if unit is obs else _marker_of(unit.get("code"))
                 if m is None:
@@ -805,6 +814,9 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                     targets = ("er", "pr") if marker == "er-pr" else (marker,)
                     for t in targets:
                         st, pct, low = _read_receptor(unit, kind, extra, t)
+                        if pending:
+                            acc.not_final[t].append(_not_final_marker(t, _receptor_words(st, pct), pending, date, src))
+                            continue
                         if st is None and pct is None:
                             continue
                         getattr(acc, t).append(_Rec(st, pct, low, date, src))
@@ -812,7 +824,10 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                     if kind in ("serum", "legacy"):
                         continue
                     rec = _read_her2(unit, kind, date, src, extra)
-                    if rec is not None:
+                    if pending:
+                        acc.not_final["her2"].append(
+                            _not_final_marker("her2", _her2_words(rec), pending, date, src))
+                    elif rec is not None:
                         acc.her2.append(rec)
                     elif kind == "ish":
                         _note_unread_ish(ctx, obs, unit)
@@ -824,6 +839,11 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     z_er: list[_Rec] = []
     z_pr: list[_Rec] = []
     z_her2: list[_Her2] = []
+    # Z17.x recorded as provisional / differential / unconfirmed (FHIR R4 condition-ver-status:
+    # not a diagnosis made) is not read, as the other Condition readers do (diabetes, long QT,
+    # ILD, metastases); named in the gap receptor-status-unconfirmed when it would have been
+    # the marker's only evidence. Refuted / entered-in-error never reach here (build._status_skip).
+    z_unconfirmed: list[tuple[tuple[str, ...], str, Source]] = []
     for cond in ctx.of("Condition"):
         try:
             for system, code, _ in ctx.code_of(cond):
@@ -831,6 +851,14 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                     continue
                 z = T.RECEPTOR_CONDITIONS.get(T.norm_icd(code))
                 if not z:
+                    continue
+                why = unconfirmed_status(cond)
+                if why:
+                    date = condition_onset(cond)
+                    markers = tuple(m for m in ("er", "pr", "her2") if z.get(m) or (m != "her2" and z.get("hr")))
+                    z_unconfirmed.append((markers, f"{code} ({why})", ctx.source(
+                        cond, date, f"Receptor status {code} (ICD-10-CM, {why})",
+                        date_last=partial_last(date, condition_onset(cond, date_last)))))
                     continue
                 date = condition_onset(cond)
                 src = ctx.source(cond, date, f"Receptor status {code} (ICD-10-CM)",
@@ -851,12 +879,43 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                     z_her2.append(_Her2(kind="interp", date=date, src=src, qual=z["her2"]))
         except Exception:  # noqa: BLE001
             continue
+    unread = [(what, src) for markers, what, src in z_unconfirmed
+              if any(not getattr(acc, m) for m in markers)]
+    if unread:
+        ctx.gap("receptor-status-unconfirmed",
+                "Receptor status recorded as a diagnosis not confirmed, not read: " + "; ".join(w for w, _ in unread)
+                + " (FHIR R4 condition-ver-status). The pathology result decides.", [src for _, src in unread])
     er = _combine_receptor(acc.er or z_er)
     pr = _combine_receptor(acc.pr or z_pr)
     her2 = _combine_her2(acc.her2 or z_her2)
+    er.not_final, pr.not_final, her2.not_final = acc.not_final["er"], acc.not_final["pr"], acc.not_final["her2"]
     _note_earlier_her2_low(ctx, acc.her2 or z_her2, her2)
     _note_undecided_ish(ctx, acc.her2, her2)
     return er, pr, her2
+
+
+def _not_final_marker(target: str, reading: str, status: str, date: dt.date | None, src: Source) -> MarkerNotFinal:
+    return MarkerNotFinal(marker=target.upper(), reading=reading, status=status, date=date, sources=[src])
+
+
+def _receptor_words(status: str | None, percent: float | None) -> str:
+    """A receptor result in words, as read ("negative", "positive, 90 %"); "no readable result"."""
+    words = [w for w in (status, f"{percent:g} %" if percent is not None else None) if w]
+    return ", ".join(words) or "no readable result"
+
+
+def _her2_words(rec: _Her2 | None) -> str:
+    """A HER2 result in words, as read ("IHC 1+", "ISH not amplified", "negative")."""
+    if rec is None:
+        return "no readable result"
+    if rec.ihc:
+        return f"IHC {rec.ihc}" + (f" ({rec.sub})" if rec.sub else "")
+    if rec.ish:
+        return f"ISH {rec.ish.replace('-', ' ')}"
+    if rec.ratio is not None or rec.copies is not None:
+        return "ISH " + ", ".join(w for w in (f"ratio {rec.ratio:g}" if rec.ratio is not None else None,
+                                              f"{rec.copies:g} copies" if rec.copies is not None else None) if w)
+    return rec.qual or "no readable result"
 
 
 @lru_cache(maxsize=1024)

@@ -101,6 +101,19 @@ class Disease(BaseModel):
 
 # --- receptors -------------------------------------------------------------
 
+class MarkerNotFinal(BaseModel):
+    """An ER / PR / HER2 result whose Observation.status is registered, preliminary or
+    unknown (FHIR R4 ObservationStatus: no result yet / "not all results are final" / the
+    source does not know which status applies): not read, as a variant result that is not
+    final is not (genomics): the final report decides (gap receptor-result-not-final)."""
+
+    marker: Literal["ER", "PR", "HER2"]
+    reading: str  # what it says, as the service would read it once final ("negative", "IHC 1+")
+    status: Literal["preliminary", "registered", "unknown"]
+    date: dt.date | None = None
+    sources: list[Source] = Field(default_factory=list)
+
+
 class ReceptorStatus(BaseModel):
     status: Literal["positive", "negative", "unknown"] = "unknown"
     percent: float | None = None  # % positive cells when reported
@@ -109,6 +122,8 @@ class ReceptorStatus(BaseModel):
     date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)
     date_last: dt.date | None = None  # the date written without a day: its last day (as Source)
+    # results not final yet, not read (MarkerNotFinal)
+    not_final: list[MarkerNotFinal] = Field(default_factory=list)
 
 
 HER2Category = Literal[
@@ -131,6 +146,8 @@ class HER2Status(BaseModel):
     sources: list[Source] = Field(default_factory=list)
     conflict: bool = False
     date_last: dt.date | None = None  # the date written without a day: its last day (as Source)
+    # results not final yet, not read (MarkerNotFinal)
+    not_final: list[MarkerNotFinal] = Field(default_factory=list)
 
 
 # --- genomics --------------------------------------------------------------
@@ -536,6 +553,9 @@ class LabValue(BaseModel):
     # the date written without a day ("2024-06"): the last day it can mean (date is the first,
     # which the record does not contain: cards show the date as written)
     date_last: dt.date | None = None
+    # the Observation.status when the result is not (known to be) final: registered /
+    # preliminary / unknown (FHIR R4 ObservationStatus, any case; genomics.not_final_status)
+    status_not_final: Literal["preliminary", "registered", "unknown"] | None = None
 
     @property
     def written(self) -> str:
@@ -543,8 +563,19 @@ class LabValue(BaseModel):
         return f"{self.comparator or ''}{self.value:g}"
 
     def reaches(self, threshold: float, strict: bool = False) -> bool | None:
-        """Whether the result is >= threshold (strict: > threshold): bound_reaches."""
-        return bound_reaches(self.value, self.comparator, threshold, strict)
+        """Whether the result is >= threshold (strict: > threshold): bound_reaches; for a
+        result not final, not_final_reaches."""
+        return not_final_reaches(bound_reaches(self.value, self.comparator, threshold, strict), self.status_not_final)
+
+
+def not_final_reaches(reaches: bool | None, status_not_final: str | None) -> bool | None:
+    """What a safety lab's reading against a caution threshold may decide when the result is
+    not final (FHIR R4 ObservationStatus registered / preliminary / unknown): one at or above it
+    still raises the caution (the safe direction: a caution shown early, the result named with
+    its status), one below it does not clear the caution: undecided (None), as a bound that
+    leaves the threshold open is, so the cards treat the lab as not known for that threshold
+    and say so, until the final result."""
+    return None if status_not_final is not None and reaches is False else reaches
 
 
 def bound_reaches(value: float, comparator: str | None, threshold: float, strict: bool = False) -> bool | None:

@@ -1,0 +1,193 @@
+"""Observation.status (FHIR R4 ObservationStatus) and Condition.verificationStatus
+(condition-ver-status) across the readers: what a result that is not final, cancelled or
+entered in error may decide."""
+
+import pytest
+
+from tests.cards.fhir_builder import hr_positive_mbc
+from tests.cards.helpers import ordered_tests, regimen_topics
+from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+
+
+def _set_status(patient, prefix: str, status: str) -> None:
+    [r for r in patient.resources if r["id"].startswith(prefix)][-1]["status"] = status
+
+
+@pytest.mark.parametrize("status", ["Entered-In-Error", "ENTERED-IN-ERROR", "Cancelled", " cancelled "])
+def test_an_er_negative_marked_entered_in_error_or_cancelled_in_another_case_is_never_read(status):
+    p = after_ai_cdk46i("p")
+    p.er("negative", on="2025-06-01")
+    _set_status(p, "er", status)
+    state, cards = run(p)
+    assert state.er.status == "positive"
+    assert "fulvestrant-cdk46i" in regimen_topics(cards)
+    assert any(g.code in ("entered-in-error", "not-given") and repr(status) in g.message for g in state.ignored)
+
+
+def test_a_menopause_observation_marked_entered_in_error_in_another_case_is_not_the_status():
+    p = hr_positive_mbc("p", birth="1975-01-01", menopause=None).menopause("premenopausal")
+    _set_status(p, "meno", "Entered-In-Error")
+    state, _ = run(p)
+    assert state.factors.menopausal_status == "unknown"
+
+
+# --- ER / PR / HER2 results not final (FHIR R4 ObservationStatus; CR C.2 step 0) ---------
+
+def _card(cards, summary_start: str) -> dict:
+    return next(c for c in cards if c["summary"].startswith(summary_start))
+
+
+@pytest.mark.parametrize("status", ["preliminary", "registered", "Preliminary", "unknown"])
+def test_a_her2_ihc_1_plus_not_final_opens_no_trastuzumab_deruxtecan_and_the_her2_card_awaits_its_final_report(status):
+    p = after_ai_cdk46i("p", her2="0")
+    p.her2("1+", on="2025-06-01")
+    _set_status(p, "her2", status)
+    state, cards = run(p)
+    assert state.her2.category == "zero-unspecified"
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    gap = next(g for g in state.gaps if g.code == "receptor-result-not-final")
+    assert f"HER2 IHC 1+ (2025-06-01, status {status.lower()})" in gap.message
+    her2 = _card(cards, "HER2 IHC re-test")
+    assert "**Awaiting the final report** of HER2 IHC 1+ (2025-06-01" in her2["detail"]
+    assert [s.get("isRecommended") for s in her2["suggestions"]] == [None]
+    if status == "unknown":
+        assert "ask the laboratory whether the result of status unknown is final" in her2["detail"]
+
+
+@pytest.mark.parametrize("status", ["final", "amended", "corrected", "FINAL"])
+def test_a_final_amended_or_corrected_her2_ihc_1_plus_still_opens_trastuzumab_deruxtecan(status):
+    p = after_ai_cdk46i("p", her2="0")
+    p.her2("1+", on="2025-06-01")
+    _set_status(p, "her2", status)
+    state, cards = run(p)
+    assert state.her2.category == "low"
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+    assert "receptor-result-not-final" not in {g.code for g in state.gaps}
+
+
+def test_a_preliminary_er_and_pr_negative_does_not_take_an_hr_positive_patient_out_of_the_pathway():
+    p = after_ai_cdk46i("p")
+    p.er("negative", on="2025-06-01").pr("negative", on="2025-06-01")
+    _set_status(p, "er", "preliminary")
+    _set_status(p, "pr", "preliminary")
+    state, cards = run(p)
+    assert (state.er.status, state.pr.status) == ("positive", "positive")
+    assert "fulvestrant-cdk46i" in regimen_topics(cards)
+    gap = next(g for g in state.gaps if g.code == "receptor-result-not-final")
+    assert gap.message.startswith("ER negative (2025-06-01, status preliminary); PR negative (2025-06-01, "
+                                  "status preliminary): not final, so not read")
+
+
+def test_receptors_known_only_from_results_not_final_ask_for_no_new_test_but_for_the_final_report():
+    from tests.cards.fhir_builder import FhirPatient
+
+    p = FhirPatient("p").primary("2016-03-01").metastasis("bone", "2024-01-15").menopause("postmenopausal")
+    p.er("positive", "2024-01-20").pr("positive", "2024-01-20").her2("1+", "2024-01-20")
+    for prefix in ("er", "pr", "her2"):
+        _set_status(p, prefix, "registered")
+    state, cards = run(p)
+    assert (state.er.status, state.pr.status, state.her2.category) == ("unknown", "unknown", "unknown")
+    assert regimen_topics(cards) == []
+    test = _card(cards, "ER / PR / HER2 testing needed")
+    assert ("**Awaiting the final report** of ER positive (2024-01-20, status registered); PR positive "
+            "(2024-01-20, status registered); HER2 IHC 1+ (2024-01-20, status registered)") in test["detail"]
+    assert [s.get("isRecommended") for s in test["suggestions"]] == [None]
+
+
+# --- ICD-10-CM receptor-status Conditions (Z17.x) and condition-ver-status ------------------
+
+def _z17_patient(verification: str | None):
+    from tests.cards.fhir_builder import FhirPatient, _cc
+
+    p = FhirPatient("p").primary("2016-03-01").metastasis("bone", "2024-01-15").menopause("postmenopausal")
+    for code, display in (("Z17.0", "Estrogen receptor positive status [ER+]"),
+                          ("Z17.21", "Progesterone receptor positive status")):
+        p._condition(_cc("http://hl7.org/fhir/sid/icd-10-cm", code, display), "2016-03-01", "z17")
+        if verification is None:
+            p.resources[-1].pop("verificationStatus")
+        else:
+            p.resources[-1]["verificationStatus"]["coding"][0]["code"] = verification
+    return p.her2("1+")
+
+
+@pytest.mark.parametrize("verification", ["provisional", "unconfirmed", "differential"])
+def test_a_receptor_status_condition_not_confirmed_is_not_read_as_hr_positive_and_is_named(verification):
+    state, cards = run(_z17_patient(verification))
+    assert (state.er.status, state.pr.status) == ("unknown", "unknown")
+    assert regimen_topics(cards) == []
+    assert "test-er-pr-her2" in ordered_tests(cards)
+    gap = next(g for g in state.gaps if g.code == "receptor-status-unconfirmed")
+    assert f"Z17.0 ({verification}); Z17.21 ({verification})" in gap.message
+
+
+@pytest.mark.parametrize("verification", ["confirmed", None])
+def test_a_confirmed_or_unqualified_receptor_status_condition_is_still_read(verification):
+    state, cards = run(_z17_patient(verification))
+    assert (state.er.status, state.pr.status) == ("positive", "positive")
+    assert "ai-cdk46i" in regimen_topics(cards)
+
+
+# --- safety labs not final: they may raise a caution, never clear one -----------------------
+
+def _capivasertib_card(hba1c: float, status: str) -> dict:
+    p = after_ai_cdk46i("p").variant("PIK3CA", "p.H1047R").hba1c(hba1c, on="2025-06-01")
+    _set_status(p, "hba1c", status)
+    _, cards = run(p)
+    return _card(cards, "Capivasertib + fulvestrant")
+
+
+@pytest.mark.parametrize("status", ["preliminary", "Registered", "unknown"])
+def test_a_normal_hba1c_not_final_does_not_clear_the_glycaemic_caution_and_asks_for_the_final_result(status):
+    detail = _capivasertib_card(5.2, status)["detail"]
+    assert (f"HbA1c 5.2 % (2025-06-01, status {status.lower()}: not final) cannot clear the caution: not known "
+            "whether it is at or above 6.5 % or above 8.0 %: the final result is needed before starting") in detail
+
+
+def test_a_final_normal_hba1c_still_clears_the_glycaemic_caution():
+    detail = _capivasertib_card(5.2, "final")["detail"]
+    assert "cannot clear the caution" not in detail and "not final" not in detail
+
+
+def test_a_high_hba1c_not_final_still_stops_capivasertib_and_says_it_is_not_final():
+    c = _capivasertib_card(9.0, "preliminary")
+    assert "do not start: uncontrolled diabetes (HbA1c)" in c["summary"]
+    assert "Patient: HbA1c 9 % on 2025-06-01 (status preliminary: not final)" in c["detail"]
+
+
+def _first_line_cards(qtc: float, status: str):
+    from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, de_novo
+
+    p = de_novo("p").qtc(qtc, on="2024-01-25")
+    _set_status(p, "qtc", status)
+    return run(p, FIRST_LINE_AS_OF)[1]
+
+
+def test_a_normal_qtc_not_final_does_not_clear_the_ribociclib_caution():
+    c = _card(_first_line_cards(420, "preliminary"), "Aromatase inhibitor + CDK4/6 inhibitor")
+    assert ("QTc 420 ms (2024-01-25, status preliminary: not final) cannot clear the caution: not known whether "
+            "it is at or above 450 ms: ECG before ribociclib") in c["detail"]
+
+
+def test_a_long_qtc_not_final_still_raises_the_ribociclib_caution():
+    c = _card(_first_line_cards(470, "preliminary"), "Aromatase inhibitor + CDK4/6 inhibitor")
+    assert "caution: ribociclib QTc >= 450 ms" in c["summary"]
+    assert "QTc 470 ms (2024-01-25, status preliminary: not final)" in c["detail"]
+
+
+@pytest.mark.parametrize("status", ["preliminary", "Unknown"])
+def test_a_postmenopausal_status_not_final_does_not_clear_ovarian_suppression_and_is_named(status):
+    p = hr_positive_mbc("p", birth="1975-01-01", menopause=None).menopause("postmenopausal")
+    _set_status(p, "meno", status)
+    state, cards = run(p)
+    assert state.factors.menopausal_status == "unknown"
+    gap = next(g for g in state.gaps if g.code == "menopausal-status-unknown")
+    assert (f"not counted: postmenopausal (2024-01-20, status {status.lower()}): not final, the final result "
+            "decides") in gap.message
+    assert "caution" in _card(cards, "Aromatase inhibitor + CDK4/6 inhibitor")["summary"]
+
+
+def test_a_premenopausal_status_not_final_still_raises_ovarian_suppression():
+    p = hr_positive_mbc("p", birth="1975-01-01", menopause=None).menopause("premenopausal")
+    _set_status(p, "meno", "preliminary")
+    state, _ = run(p)
+    assert state.factors.menopausal_status == "premenopausal"
