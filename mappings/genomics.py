@@ -111,6 +111,20 @@ _GENE_TEST_TEXT = re.compile(
     r"|(mutation|variant|alteration|sequenc|genotyp)[^|]{0,40}(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])"
 )
 _gene_test_text = memo_search(_GENE_TEST_TEXT)
+# ... or by the word test / testing / analysis / panel after the gene ("Germline BRCA1/2
+# testing", "ESR1 test, plasma"); not a protein test of the gene ("PTEN IHC", "ESR1 protein
+# expression"), whose positive / negative is about staining, not a variant
+_GENE_NAMED_TEST = re.compile(
+    r"(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])[^|]{0,40}\b(tests?|testing|analysis|panel)\b")
+_PROTEIN_TEST = re.compile(r"\bihc\b|immunohisto|\bexpression\b|\bprotein\b|\bstain")
+
+
+@lru_cache(maxsize=4096)
+def _names_gene_test(text: str) -> bool:
+    """The code text names a test of a gene's variants (_GENE_TEST_TEXT, or a gene's test
+    that is not a protein test)."""
+    return _gene_test_text(text) or (_GENE_NAMED_TEST.search(text) is not None
+                                      and _PROTEIN_TEST.search(text) is None)
 
 # what the sender's significance wording says; _CONFLICTING is read as uncertain (vus) and
 # kept on the variant (VariantResult.significance_conflicting) so cards can say why
@@ -480,7 +494,7 @@ def _ignore_unread_reports(ctx: Ctx) -> None:
             continue  # its results are read on their own
         code_text = cc_text_m(dr.get("code"))
         genomic = bool({c for s, c, _ in codings_m(dr.get("code")) if c and is_loinc(s)} & T.GENOMIC_REPORT_CODES)
-        if not (genomic or _gene_test_text(code_text) or _brca_unnamed(code_text)):
+        if not (genomic or _names_gene_test(code_text) or _brca_unnamed(code_text)):
             continue
         said = words + " | " + code_text
         genes = [g for g in _genes_named_as(said) if g in T.GENES]
@@ -528,7 +542,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
     coded = ctx.observations_with(GENOMIC_CODES)
     coded_ids = {id(o) for o in coded}
     by_text = [o for o in ctx.obs_groups()[0]  # without valueQuantity
-               if id(o) not in coded_ids and _gene_test_text(ctx.code_text(o))]
+               if id(o) not in coded_ids and _names_gene_test(ctx.code_text(o))]
     # a multi-gene panel with one component per gene (the component's code names the gene or
     # gives its HGNC id, its value the gene's result): each component is read as its own result
     skip = coded_ids | {id(o) for o in by_text}

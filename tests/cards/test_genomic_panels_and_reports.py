@@ -120,3 +120,26 @@ def test_a_panel_note_about_one_gene_gives_no_significance_to_another_genes_vari
     state, cards = run(p)
     assert "capivasertib-fulvestrant" in regimen_topics(cards)
     assert "alpelisib-fulvestrant" in regimen_topics(cards)
+
+
+def _named_test(p, name: str, value: str):
+    return p.add({"resourceType": "Observation", "id": p._id("test"), "status": "final", "subject": p._subject(),
+                  "code": {"text": name}, "effectiveDateTime": "2025-06-01", "valueString": value})
+
+
+def test_germline_brca1_2_testing_named_by_the_word_testing_is_read_as_a_negative_for_both_genes():
+    state, cards = run(_named_test(after_ai_cdk46i("gp-brca12"), "Germline BRCA1/2 testing", "negative"))
+    assert {(v.gene, v.result, v.origin) for v in state.biomarkers.results} == {
+        ("BRCA1", "not-detected", "germline"), ("BRCA2", "not-detected", "germline")}
+    assert "test-germline-brca" not in ordered_tests(cards)
+
+
+def test_an_esr1_test_named_by_the_word_test_is_read():
+    state, cards = run(_named_test(after_ai_cdk46i("gp-esr1-test"), "ESR1 test, plasma", "Detected p.Y537S"))
+    assert regimen_topics(cards)[:2] == ["elacestrant", "imlunestrant"]
+
+
+def test_a_protein_stain_of_a_gene_named_as_a_test_is_not_a_variant_result():
+    state, cards = run(_named_test(after_ai_cdk46i("gp-pten-ihc"), "PTEN IHC test", "Negative"))
+    assert state.biomarkers.results == []
+    assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
