@@ -41,7 +41,10 @@ Input handling
                             doNotPerform true
     indeterminate-genomic-result  variant Observation with no call / failed; a gene a
                             several-gene result text lists with no clear result of its own;
-                            a negative the report calls not informative (low tumour fraction)
+                            a negative the report calls not informative (low tumour fraction);
+                            a gene panel component with no clear result; a test named "BRCA"
+                            without BRCA1/BRCA2; a genomics DiagnosticReport received with a
+                            conclusion and none of its result Observations (not read)
     not-a-mutation-result   a copy-number or fusion result (48019-4 change type or its
                             words) that found none: no negative for the gene's mutations
     data-absent             a tumour-marker result (or component), variant Observation or

@@ -13,7 +13,7 @@ from mappings.state import Gap, Source
 
 class Ctx:
     __slots__ = ("patient_id", "as_of", "by_type", "index", "ignored", "gaps", "_gap_codes",
-                 "_concepts", "_obs_by_code", "_obs_order", "_obs_groups", "_comp_by_code")
+                 "_concepts", "_obs_by_code", "_obs_order", "_obs_groups", "_comp_by_code", "derived")
 
     def __init__(self, patient_id: str, as_of: dt.date) -> None:
         self.patient_id = patient_id
@@ -29,6 +29,9 @@ class Ctx:
         self._obs_order: dict[int, int] | None = None
         self._obs_groups: tuple[list[dict[str, Any]], ...] | None = None
         self._comp_by_code: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] | None = None
+        # results made from parts of a received resource (a gene panel's components, read as
+        # one result each): kept for the whole call, since the memos above key on id()
+        self.derived: list[dict[str, Any]] = []
 
     # memoised readers of resource.code (each resource is read once per call; a concept
     # repeated across resources and calls is read once per process: fhir.concept)

@@ -119,6 +119,20 @@ _GENE_TEST_TEXT = re.compile(
     r"|(mutation|variant|alteration|sequenc|genotyp)[^|]{0,40}(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])"
 )
 _gene_test_text = memo_search(_GENE_TEST_TEXT)
+# ... or by the word test / testing / analysis / panel after the gene ("Germline BRCA1/2
+# testing", "ESR1 test, plasma"); not a protein test of the gene ("PTEN IHC", "ESR1 protein
+# expression"), whose positive / negative is about staining, not a variant
+_GENE_NAMED_TEST = re.compile(
+    r"(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])[^|]{0,40}\b(tests?|testing|analysis|panel)\b")
+_PROTEIN_TEST = re.compile(r"\bihc\b|immunohisto|\bexpression\b|\bprotein\b|\bstain")
+
+
+@lru_cache(maxsize=4096)
+def _names_gene_test(text: str) -> bool:
+    """The code text names a test of a gene's variants (_GENE_TEST_TEXT, or a gene's test
+    that is not a protein test)."""
+    return _gene_test_text(text) or (_GENE_NAMED_TEST.search(text) is not None
+                                      and _PROTEIN_TEST.search(text) is None)
 
 # what the sender's significance wording says; _CONFLICTING is read as uncertain (vus) and
 # kept on the variant (VariantResult.significance_conflicting) so cards can say why
@@ -391,6 +405,119 @@ def _not_final(obs: dict[str, Any]) -> str | None:
 not_final_status = _not_final  # the same reading for the tumour-marker results (markers.py)
 
 
+# "BRCA" with no 1 or 2 ("Germline BRCA testing: negative"): the labels' gBRCAm test covers
+# BRCA1 and BRCA2 (CR B.15, BRACAnalysis CDx), but a test named "BRCA" may as well be one of a
+# few founder variants, whose negative is no negative for the genes: not read as either gene
+_BRCA_UNNAMED = re.compile(r"(?<![a-z0-9])brca(?![a-z0-9]|\s*[12])")
+
+
+@lru_cache(maxsize=4096)
+def _brca_unnamed(text: str) -> bool:
+    """The text speaks of BRCA without naming BRCA1 or BRCA2 (nor any other gene read here)."""
+    return _BRCA_UNNAMED.search(text) is not None and not _genes_named(text)
+
+
+def _ignore_brca_unnamed(ctx: Ctx, res: dict[str, Any], code: Any) -> None:
+    when = obs_date(res)
+    ctx.ignore(res, "indeterminate-genomic-result",
+               f"'{cc_text_m(code) or 'BRCA'}'{f' ({when.isoformat()})' if when else ''} names BRCA without "
+               "BRCA1 or BRCA2 (a test of both genes and one of a few founder variants read alike): "
+               "not read as a BRCA1/2 result")
+
+
+# a panel component's own keys: its code (the gene) and its result (R4 Observation.component:
+# code, value[x], dataAbsentReason, interpretation, referenceRange)
+_COMPONENT_KEYS = frozenset({"component", "interpretation", "dataAbsentReason", "referenceRange", "hasMember"})
+# a numeric component ("PIK3CA variant allele fraction 12 %") is a measure, not a call
+_CALL_VALUES = ("valueCodeableConcept", "valueString", "valueBoolean")
+
+
+def _component_genes(code: Any) -> list[str]:
+    """The genes a panel component's code names: an HGNC id (CR A.2 HGNC systems), or the
+    symbol in its text, displays or local code; "HER2" alone is the receptor (IHC), not ERBB2."""
+    genes: list[str] = []
+    words: list[str] = []
+    for system, c, display in codings_m(code):
+        if c and (system in T.HGNC_SYSTEMS or "genenames" in system.lower() or c.upper().startswith("HGNC:")):
+            g = T.GENE_BY_HGNC.get((c.split(":", 1)[1] if ":" in c else c).strip())
+            if g and g not in genes:
+                genes.append(g)
+        elif c and not is_loinc(system):
+            words.append(c)
+        if display:
+            words.append(display)
+    if isinstance(code, dict) and isinstance(code.get("text"), str):
+        words.append(code["text"])
+    for g in _genes_named(" | ".join(words)):
+        if g in T.GENES and g not in genes:
+            genes.append(g)
+    return genes
+
+
+def _panel_results(ctx: Ctx, candidates: list[dict[str, Any]],
+                   panel_genes: dict[int, tuple[list[str], dict[str, Any]]]) -> tuple[list[dict[str, Any]], set[int]]:
+    """A gene panel Observation ("Breast cancer panel") with one component per gene, each
+    coded by the gene (HGNC id or name) and holding that gene's result ("Detected p.H1047R",
+    "Not detected"): one result per component, the panel's status, date, specimen, method,
+    category with the component's value and interpretation (FHIR R4
+    Observation.component; the Genomics Reporting IG gives each gene its own Observation, the
+    panel shape is an EHR lab's). The panel's notes speak of every gene ("ESR1 p.D538G: VUS"
+    is no significance of the PIK3CA variant): they are read only for the specimen and a low
+    tumour fraction. Returns the results and the ids of the panels read."""
+    out: list[dict[str, Any]] = []
+    panels: set[int] = set()
+    for obs in candidates:
+        comps = obs["component"]
+        if type(comps) is not list:
+            continue
+        named = [(c, _component_genes(c.get("code"))) for c in comps if type(c) is dict]
+        unnamed_brca = [c for c, genes in named if not genes and _brca_unnamed(cc_text_m(c.get("code")))]
+        if not unnamed_brca and not any(genes for _, genes in named):
+            continue
+        panels.add(id(obs))
+        base = {k: v for k, v in obs.items()
+                if k not in _COMPONENT_KEYS and k != "note" and not k.startswith("value")}
+        for c, genes in named:
+            if not genes or not (any(k in c for k in _CALL_VALUES) or "interpretation" in c
+                                 or "dataAbsentReason" in c):
+                continue
+            part = dict(base)
+            part.update((k, v) for k, v in c.items() if k != "code")
+            out.append(part)
+            panel_genes[id(part)] = (genes, obs)
+        for c in unnamed_brca:
+            _ignore_brca_unnamed(ctx, obs, c.get("code"))
+    ctx.derived.extend(out)
+    return out, panels
+
+
+def _ignore_unread_reports(ctx: Ctx) -> None:
+    """A genomics DiagnosticReport (CR A.2: 51969-4; 81247-9), or one whose name or conclusion
+    speaks of a gene read here, received with a conclusion but none of its result Observations:
+    its conclusion is free text (and conclusionCode a summary), not a result per gene, so it is
+    not read; it is named, so the testing cards do not ask for the test with no word of it."""
+    for dr in ctx.of("DiagnosticReport"):
+        conclusion = dr.get("conclusion") if isinstance(dr.get("conclusion"), str) else ""
+        words = " | ".join([conclusion.lower()] + [cc_text_m(cc) for cc in as_list(dr.get("conclusionCode"))])
+        if not words.strip(" |"):
+            continue
+        if any(ctx.resolve(r, dr) for r in as_list(dr.get("result"))):
+            continue  # its results are read on their own
+        code_text = cc_text_m(dr.get("code"))
+        genomic = bool({c for s, c, _ in codings_m(dr.get("code")) if c and is_loinc(s)} & T.GENOMIC_REPORT_CODES)
+        if not (genomic or _names_gene_test(code_text) or _brca_unnamed(code_text)):
+            continue
+        said = words + " | " + code_text
+        genes = [g for g in _genes_named_as(said) if g in T.GENES]
+        about = "/".join(genes) or ("BRCA" if _brca_unnamed(said) else "")
+        if not (genomic or about):
+            continue
+        when = obs_date(dr)
+        ctx.ignore(dr, "indeterminate-genomic-result",
+                   f"a genomic report{f' ({when.isoformat()})' if when else ''}{f' on {about}' if about else ''} "
+                   "has a conclusion but no result Observations: not read")
+
+
 def build_variants(ctx: Ctx) -> list[VariantResult]:
     """Every variant result; a result whose Observation is not final (status preliminary,
     registered or unknown, or a significance read from a DiagnosticImplication that is not final) has
@@ -426,21 +553,35 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
     coded = ctx.observations_with(GENOMIC_CODES)
     coded_ids = {id(o) for o in coded}
     by_text = [o for o in ctx.obs_groups()[0]  # without valueQuantity
-               if id(o) not in coded_ids and _gene_test_text(ctx.code_text(o))]
-    for obs in coded + by_text:
+               if id(o) not in coded_ids and _names_gene_test(ctx.code_text(o))]
+    # a multi-gene panel with one component per gene (the component's code names the gene or
+    # gives its HGNC id, its value the gene's result): each component is read as its own result
+    skip = coded_ids | {id(o) for o in by_text}
+    # id of a component read as a result -> (the genes its code names, its panel)
+    panel_genes: dict[int, tuple[list[str], dict[str, Any]]] = {}
+    per_gene, panels = _panel_results(ctx, [o for o in ctx.obs_groups()[2] if id(o) not in skip], panel_genes)
+    skip |= panels
+    for obs in ctx.obs_groups()[0]:
+        if id(obs) not in skip and _brca_unnamed(ctx.code_text(obs)):
+            _ignore_brca_unnamed(ctx, obs, obs.get("code"))
+    _ignore_unread_reports(ctx)
+    for obs in coded + by_text + per_gene:
         try:
             codes = {c for s, c, _ in ctx.code_of(obs) if c and is_loinc(s)}
             is_variant = bool(codes & T.VARIANT_CODES)
             is_region = bool(codes & T.REGION_STUDIED_CODES)
             legacy = next((T.LEGACY_GENE_CODES[c] for c in codes if c in T.LEGACY_GENE_CODES), None)
             named = id(obs) not in coded_ids
+            in_panel, panel = panel_genes.get(id(obs), (None, obs))  # a panel component: its genes
             named_genes: list[str] = []
-            if named:
+            if in_panel:
+                named_genes = in_panel
+            elif named:
                 named_genes = [g for g in _genes_named(ctx.code_text(obs)) if g != "HER2"]
             if not (is_variant or is_region or legacy or named_genes):
                 continue
             date = obs_date(obs)
-            specimen, collected, collected_last, archival = _specimen(ctx, obs)
+            specimen, collected, collected_last, archival = _specimen(ctx, panel)
             # archival or primary-tumour tissue with no collection date: the date below is not
             # when the tissue was taken (CR C.3 row 18)
             archival_undated = archival and collected is None
@@ -481,7 +622,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     origin = _origin(c.get("valueCodeableConcept") or c.get("valueString"))
                 elif T.COMP["significance"] in ccodes:
                     sig = _significance(c.get("valueCodeableConcept") or c.get("valueString"))
-            gene_from_component = bool(genes)
+            gene_from_component = bool(genes) or bool(in_panel)
             if named_genes and not genes:
                 genes = named_genes
             if legacy and not genes:
@@ -557,9 +698,10 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 if dna is None and (m := _DNA_RE.search(written)):
                     dna = m.group(0)
             if result is None:
-                if not named:
+                if not named or in_panel:
                     ctx.ignore(obs, "indeterminate-genomic-result",
-                               f"{'/'.join(genes)} result is indeterminate or unreadable")
+                               f"{'/'.join(genes)} result is indeterminate or unreadable"
+                               + (f" (a component of '{ctx.code_text(obs)}')" if in_panel else ""))
                 continue
             if by_gene is None and _contradicted(result, _interpretation_call(obs), sig):
                 # the value and Observation.interpretation disagree (Present with a NEG / Absent
@@ -594,7 +736,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 continue
             # a negative the report says cannot exclude a mutation is no negative: the gene
             # stays untested and its test is asked for again (CR C.2 step 3, C.3 row 2)
-            uninformative = _uninformative_negative(words + " | " + notes_text(obs))
+            uninformative = _uninformative_negative(words + " | " + notes_text(panel))
             not_read: list[str] = []
             for g in genes:
                 g_result, g_protein, g_dna, g_sig = result, protein, dna, sig

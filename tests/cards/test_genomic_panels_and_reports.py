@@ -1,0 +1,145 @@
+"""Genomic results written in shapes other than one Observation per variant: a multi-gene
+panel Observation with one component per gene, a genomics DiagnosticReport that carries only a
+conclusion, and a test that names "BRCA" without BRCA1 or BRCA2. Each is either read gene by
+gene or named on the summary card, never skipped without a word while its test is asked again.
+
+Scenario dates as tests/cards/test_fhir_scenarios.py: progression 2025-05-15, tests after it.
+"""
+
+from tests.cards.helpers import card, ordered_tests, regimen_topics
+from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+
+LOINC = "http://loinc.org"
+HGNC = "http://www.genenames.org"
+V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+def _gene(name: str, result: str, hgnc: str | None = None, **extra) -> dict:
+    """A panel component: coded by the gene (its name as text, or an HGNC id alone), its result as text."""
+    code = {"coding": [{"system": HGNC, "code": hgnc}]} if hgnc else {"text": name}
+    return {"code": code, "valueCodeableConcept": {"text": result}, **extra}
+
+
+def _panel(p, components: list[dict], name: str = "Breast cancer panel", on: str = "2025-06-01", **extra):
+    return p.add({"resourceType": "Observation", "id": p._id("panel"), "status": "final",
+                  "subject": p._subject(), "code": {"text": name}, "effectiveDateTime": on,
+                  "component": components, **extra})
+
+
+def _summary(cards: list[dict]) -> str:
+    return card(cards, "patient-summary")["detail"]
+
+
+def test_a_breast_cancer_panel_gives_each_gene_component_its_own_result():
+    p = _panel(after_ai_cdk46i("gp-panel"), [
+        _gene("PIK3CA", "Detected p.H1047R"), _gene("ESR1", "Not detected"),
+        _gene("AKT1", "Not detected"), _gene("PTEN", "Not detected")])
+    state, cards = run(p)
+    assert {(v.gene, v.result) for v in state.biomarkers.results} == {
+        ("PIK3CA", "detected"), ("ESR1", "not-detected"), ("AKT1", "not-detected"), ("PTEN", "not-detected")}
+    assert regimen_topics(cards)[:2] == ["capivasertib-fulvestrant", "alpelisib-fulvestrant"]
+    assert "p.H1047R" in card(cards, "capivasertib-fulvestrant")["detail"]
+    assert "test-pik3ca-akt1-pten" not in ordered_tests(cards)
+    assert "test-esr1" not in ordered_tests(cards)
+
+
+def test_a_panel_component_coded_only_by_its_hgnc_id_is_read_for_that_gene():
+    p = _panel(after_ai_cdk46i("gp-hgnc"), [_gene("ESR1", "Detected p.D538G", hgnc="HGNC:3467")])
+    state, cards = run(p)
+    assert regimen_topics(cards)[:2] == ["elacestrant", "imlunestrant"]
+    assert "p.D538G" in card(cards, "elacestrant")["detail"]
+
+
+def test_a_hedged_panel_component_is_named_on_the_summary_and_its_test_is_still_asked():
+    p = _panel(after_ai_cdk46i("gp-hedge"), [
+        _gene("ESR1", "Possible ESR1 mutation (not confirmed)"), _gene("PIK3CA", "Not detected")])
+    state, cards = run(p)
+    assert "elacestrant" not in regimen_topics(cards)
+    assert "test-esr1" in ordered_tests(cards)
+    assert ("PIK3CA", "not-detected") in {(v.gene, v.result) for v in state.biomarkers.results}
+    assert "ESR1 result is indeterminate or unreadable (a component of 'breast cancer panel')" in _summary(cards)
+
+
+def test_a_panel_component_whose_interpretation_contradicts_its_value_is_not_read():
+    neg = {"coding": [{"system": V3_INTERPRETATION, "code": "NEG"}]}
+    p = _panel(after_ai_cdk46i("gp-conflict"), [_gene("ESR1", "Detected p.D538G", interpretation=[neg])])
+    state, cards = run(p)
+    assert "elacestrant" not in regimen_topics(cards)
+    assert "test-esr1" in ordered_tests(cards)
+    assert "ESR1 result unclear: the value says detected, the interpretation says not detected" in _summary(cards)
+
+
+def test_a_preliminary_panel_decides_no_regimen():
+    p = _panel(after_ai_cdk46i("gp-prelim"), [_gene("ESR1", "Detected p.D538G")], status="preliminary")
+    state, cards = run(p)
+    assert "elacestrant" not in regimen_topics(cards)
+    assert "status preliminary" in _summary(cards)
+
+
+def test_a_hereditary_panel_negative_for_brca1_2_and_palb2_closes_the_germline_brca_test():
+    p = _panel(after_ai_cdk46i("gp-germline"), [_gene("BRCA1/2", "Not detected"), _gene("PALB2", "Negative")],
+               name="Hereditary breast cancer panel")
+    state, cards = run(p)
+    assert {(v.gene, v.result, v.origin) for v in state.biomarkers.results} == {
+        ("BRCA1", "not-detected", "germline"), ("BRCA2", "not-detected", "germline"),
+        ("PALB2", "not-detected", "germline")}
+    assert "test-germline-brca" not in ordered_tests(cards)
+
+
+def test_a_receptor_panel_with_a_her2_component_gives_no_genomic_result():
+    p = _panel(after_ai_cdk46i("gp-receptors"), [_gene("ER", "Positive"), _gene("HER2", "Negative")],
+               name="Breast cancer biomarker panel")
+    state, cards = run(p)
+    assert state.biomarkers.results == []
+
+
+def test_a_genomic_report_with_only_a_conclusion_is_named_on_the_summary_card():
+    p = after_ai_cdk46i("gp-report").add({
+        "resourceType": "DiagnosticReport", "id": "dr-1", "status": "final", "subject": {"reference": "Patient/gp-report"},
+        "code": {"coding": [{"system": LOINC, "code": "51969-4", "display": "Genetic analysis report"}]},
+        "effectiveDateTime": "2025-06-01", "conclusion": "PIK3CA p.H1047R detected; ESR1 not detected"})
+    state, cards = run(p)
+    assert "a genomic report (2025-06-01) on PIK3CA/ESR1 has a conclusion but no result Observations: not read" \
+        in _summary(cards)
+    # the conclusion is free text: not read as results, so the tests are still asked
+    assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
+
+
+def test_germline_brca_testing_that_names_neither_brca1_nor_brca2_is_not_read_and_is_named():
+    p = after_ai_cdk46i("gp-brca").add({
+        "resourceType": "Observation", "id": "brca-1", "status": "final", "subject": {"reference": "Patient/gp-brca"},
+        "code": {"text": "Germline BRCA testing"}, "effectiveDateTime": "2025-06-01", "valueString": "negative"})
+    state, cards = run(p)
+    assert "test-germline-brca" in ordered_tests(cards)
+    assert "'germline brca testing' (2025-06-01) names BRCA without BRCA1 or BRCA2" in _summary(cards)
+
+
+def test_a_panel_note_about_one_gene_gives_no_significance_to_another_genes_variant():
+    p = _panel(after_ai_cdk46i("gp-note"), [_gene("PIK3CA", "Detected p.H1047R"), _gene("ESR1", "Detected p.D538G")],
+               note=[{"text": "ESR1 p.D538G: variant of uncertain significance"}])
+    state, cards = run(p)
+    assert "capivasertib-fulvestrant" in regimen_topics(cards)
+    assert "alpelisib-fulvestrant" in regimen_topics(cards)
+
+
+def _named_test(p, name: str, value: str):
+    return p.add({"resourceType": "Observation", "id": p._id("test"), "status": "final", "subject": p._subject(),
+                  "code": {"text": name}, "effectiveDateTime": "2025-06-01", "valueString": value})
+
+
+def test_germline_brca1_2_testing_named_by_the_word_testing_is_read_as_a_negative_for_both_genes():
+    state, cards = run(_named_test(after_ai_cdk46i("gp-brca12"), "Germline BRCA1/2 testing", "negative"))
+    assert {(v.gene, v.result, v.origin) for v in state.biomarkers.results} == {
+        ("BRCA1", "not-detected", "germline"), ("BRCA2", "not-detected", "germline")}
+    assert "test-germline-brca" not in ordered_tests(cards)
+
+
+def test_an_esr1_test_named_by_the_word_test_is_read():
+    state, cards = run(_named_test(after_ai_cdk46i("gp-esr1-test"), "ESR1 test, plasma", "Detected p.Y537S"))
+    assert regimen_topics(cards)[:2] == ["elacestrant", "imlunestrant"]
+
+
+def test_a_protein_stain_of_a_gene_named_as_a_test_is_not_a_variant_result():
+    state, cards = run(_named_test(after_ai_cdk46i("gp-pten-ihc"), "PTEN IHC test", "Negative"))
+    assert state.biomarkers.results == []
+    assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
