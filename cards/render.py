@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 from urllib.parse import quote, urlencode
 
+from mappings.fhir import months_between
 from mappings.state import LINE_CLASSES, PatientState, Source
 
 from cards.knowledge import DRUGS, KNOWLEDGE_VERSION, OFS_DRUG, SOURCES, DrugInfo, TestDef, TestOrder
@@ -508,8 +509,9 @@ def _endocrine_sensitivity(th) -> str:
     # fact: the class then comes from the adjuvant relapse (None: a hand-built line, as read)
     if first_et is not None and first_et.start and first_et.end and not first_et.active \
             and first_et.progressed is not False and res in ("primary", "secondary"):
-        months = (first_et.end - first_et.start).days / 30.4375
-        own = "primary" if months < 6 else "secondary"
+        # calendar months, as mappings.therapy._resistance classes the line (a day count
+        # / 30.4375 disagreed at the 6-month boundary and the fact was dropped)
+        own = "primary" if months_between(first_et.start, first_et.end) < 6 else "secondary"
         if own == res:
             facts.insert(0, (own, f"progression {'within 6 months' if own == 'primary' else 'after 6 months or more'} "
                                   f"of first-line metastatic endocrine therapy ({first_et.regimen_text}, "

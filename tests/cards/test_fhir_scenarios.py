@@ -2777,3 +2777,23 @@ def test_fhir_an_esr1_result_written_as_ruled_out_suspected_or_not_tested_offers
     regs = regimen_topics(cards)
     assert "elacestrant" not in regs and "imlunestrant" not in regs
     assert ("test-esr1" in ordered_tests(cards)) is (text != "ESR1 mutation ruled out")
+
+
+# --- endocrine resistance at its boundaries (ABC4, CR C.1: PD within the first 6 months of
+# first-line ET primary, >= 6 months secondary; calendar months as mappings count them) ------
+
+def _summary_sensitivity(cards) -> str:
+    return next(ln for ln in card(cards, "patient-summary")["detail"].split("\n") if "Endocrine sensitivity" in ln)
+
+
+@pytest.mark.parametrize("start, end, words", [
+    # 6 calendar months exactly (182 days): secondary
+    ("2024-02-01", "2024-08-01", "secondary resistance: progression after 6 months or more of first-line"),
+    # one day short of 6 calendar months (183 days): primary
+    ("2024-03-01", "2024-08-31", "primary resistance: progression within 6 months of first-line"),
+])
+def test_fhir_a_first_line_progression_at_the_6_month_boundary_is_shown_with_the_fact_its_class_rests_on(start, end, words):
+    p = (de_novo(f"res6-{start}").regimen(("letrozole", "ribociclib"), start, end).progression(end)
+         .regimen(("fulvestrant",), (dt.date.fromisoformat(end) + dt.timedelta(days=3)).isoformat()))
+    _, cards = run(p, dt.date(2025, 6, 1))
+    assert words in _summary_sensitivity(cards)
