@@ -499,7 +499,7 @@ def _endocrine_sensitivity(th) -> str:
                          if started else "")))
     elif m is not None:
         own = "secondary" if m <= 12.0 else "sensitive"
-        facts.append((own, f"relapse {relapse_months_text(th)} months after completing adjuvant ET"
+        facts.append((own, f"relapse {relapse_months_text(th)} after completing adjuvant ET"
                            + (f" ({adjuvant_end_text(th)})" if th.adjuvant_endocrine_end else "")
                            + ((" (> 12 months)" if own == "sensitive" else " (within 12 months)") if own == res
                               else ": on its own endocrine-sensitive (> 12 months)" if own == "sensitive"

@@ -2797,3 +2797,29 @@ def test_fhir_a_first_line_progression_at_the_6_month_boundary_is_shown_with_the
          .regimen(("fulvestrant",), (dt.date.fromisoformat(end) + dt.timedelta(days=3)).isoformat()))
     _, cards = run(p, dt.date(2025, 6, 1))
     assert words in _summary_sensitivity(cards)
+
+
+@pytest.mark.parametrize("ended, relapsed, words", [
+    # 12 months and 1 day (also from 31 January to 1 February, 28 February to 29 February):
+    # more than 12, never printed as "12.0 months (more than 12)"
+    ("2023-01-14", "2024-01-15", "Recurrence 12 months and 1 day (more than 12) after completing adjuvant"),
+    ("2023-01-31", "2024-02-01", "Recurrence 12 months and 1 day (more than 12) after completing adjuvant"),
+    ("2023-02-28", "2024-02-29", "Recurrence 12 months and 1 day (more than 12) after completing adjuvant"),
+    # exactly 12 months: within 12 (CR C.3 row 1, inclusive)
+    ("2023-01-15", "2024-01-15", "Recurrence 12.0 months (within 12) after completing adjuvant"),
+    # 11 months and 30 days: within 12, never printed as "12.0"
+    ("2023-01-16", "2024-01-15", "Recurrence 11 months and 30 days (within 12) after completing adjuvant"),
+])
+def test_fhir_a_relapse_beside_the_12_month_boundary_names_its_months_on_the_right_side_of_it(ended, relapsed, words):
+    p = (hr_positive_mbc(f"res12-{ended}", primary="2016-03-01", metastatic=relapsed).med("letrozole", "2016-06-01", ended)
+         .variant("PIK3CA", "p.His1047Arg", on="2024-03-01"))
+    _, cards = run(p, dt.date(2024, 4, 1))
+    assert words in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_progression_one_day_short_of_6_months_on_a_cdk46i_is_not_printed_as_6_months():
+    p = (de_novo("res-cdk-6").regimen(("letrozole", "ribociclib"), "2024-03-01", "2024-08-31").progression("2024-08-31")
+         .regimen(("fulvestrant",), "2024-09-03"))
+    _, cards = run(p, dt.date(2025, 6, 1))
+    assert ("Progression within 6 months on first-line CDK4/6 inhibitor (line 1: letrozole + ribociclib from 2024-03-01 "
+            "to 2024-08-31, 5 months and 30 days on the CDK4/6 inhibitor)") in card(cards, "trastuzumab-deruxtecan")["detail"]
