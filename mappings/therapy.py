@@ -1460,6 +1460,13 @@ def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx:
     for e in exps:
         if e.setting == "early" and e.med.chemo:  # type: ignore[union-attr]
             if e.end is None and not e.active:
+                # ended without an end date: it ended on or after its start, so a start
+                # within 6 months of the recurrence (its first day against the metastatic
+                # date's last) settles "during or within 6 months"; an earlier start settles
+                # nothing and is left out, as before (the end is not known)
+                if e.start is not None and months_between(e.start, m_last) <= 6.0:
+                    th.chemotherapy_within_6_months_of_adjuvant_end = True
+                    return
                 continue
             # active at recurrence: "during"; else the least and the most favourable readings
             surely = e.end is None or months_between(e.end, m_last) <= 6.0

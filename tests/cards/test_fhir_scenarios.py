@@ -2823,3 +2823,19 @@ def test_fhir_progression_one_day_short_of_6_months_on_a_cdk46i_is_not_printed_a
     _, cards = run(p, dt.date(2025, 6, 1))
     assert ("Progression within 6 months on first-line CDK4/6 inhibitor (line 1: letrozole + ribociclib from 2024-03-01 "
             "to 2024-08-31, 5 months and 30 days on the CDK4/6 inhibitor)") in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
+@pytest.mark.parametrize("started, flagged", [
+    ("2023-09-01", False),  # 4.5 months before the recurrence: it ended within 6 months of it, whenever it ended
+    ("2023-07-10", True),   # 6.2 months before: when it ended is not known, label B not shown as met (as before)
+])
+def test_fhir_adjuvant_chemotherapy_recorded_without_an_end_date_and_started_within_6_months_of_the_recurrence_meets_t_dxd_label_b(
+        started, flagged):
+    # Enhertu label B (CR B.11): "recurrence during or within 6 months of completing adjuvant chemotherapy"
+    p = (hr_positive_mbc(f"tdxd-b-no-end-{started}", primary="2023-03-01").med("paclitaxel", started, status="completed")
+         .med("letrozole", "2023-12-05", "2024-01-10"))
+    cards = _order(p.state(FIRST_LINE_AS_OF), [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")])
+    assert bool(cards) is flagged
+    if flagged:
+        assert ("No chemotherapy for metastatic disease and no relapse within 6 months of adjuvant chemotherapy"
+                in cards[0]["detail"])
