@@ -71,7 +71,9 @@ C.3 row 1, calendar months):
   start); any other adjuvant ET record without an end (written after that end, of a
   drug with no recorded end, undated) leaves completion unknown (gap
   adjuvant-endocrine-end-unknown, naming those records), and so does a partial
-  end ("2019") whose first and last day give different relapse timings, or a
+  end ("2019") whose first and last day give different relapse timings (except on
+  it after its first 2 years vs within 12 months of its end: secondary either way,
+  the months read 0 to the first day's count), or a
   metastatic date or adjuvant start without a day whose range gives different
   classes (the most and least resistant readings differ);
 - first metastatic ET line ended by progression after < 6 months -> primary,
@@ -1356,8 +1358,10 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
         end_last = max((e.end_last or e.end) for e in early_et if e.end)  # type: ignore[type-var]
         m_last = disease.metastatic_date_latest or m
         if end_last != th.adjuvant_endocrine_end or m_last != m:
+            # an end month holding the recurrence day (_partial_end_matters): 0 at the latest
             th.months_from_adjuvant_endocrine_end_to_metastasis_range = (
-                round(months_between(end_last, m), 2), round(months_between(th.adjuvant_endocrine_end, m_last), 2))
+                round(max(0.0, months_between(end_last, m)), 2),
+                round(months_between(th.adjuvant_endocrine_end, m_last), 2))
     else:
         ctx.gap("adjuvant-endocrine-end-unknown",
                 "Adjuvant endocrine therapy is documented without an end date: endocrine resistance cannot be classified.",
@@ -1423,7 +1427,13 @@ def _partial_end_matters(early_et: list[_Exp], m: dt.date) -> bool:
     day give different relapse timings."""
     first = max(e.end for e in early_et if e.end)  # type: ignore[type-var]
     last = max((e.end_last or e.end) for e in early_et if e.end)  # type: ignore[type-var]
-    return last != first and _relapse_timing(first, m) != _relapse_timing(last, m)  # type: ignore[arg-type]
+    timings = {_relapse_timing(first, m), _relapse_timing(last, m)}  # type: ignore[arg-type]
+    if last == first or len(timings) == 1:
+        return False
+    # on it (after its first 2 years) or within 12 months of its end: secondary either way
+    # (ABC4, CR C.1), so an end month holding the recurrence day does not decide the class
+    return not (timings == {"on", "within-12"}
+                and _adjuvant_class(early_et, m, True) == _adjuvant_class(early_et, m, False) == "secondary")
 
 
 def _latest_recorded_end(early_et: list[_Exp]) -> dict[str, dt.date]:

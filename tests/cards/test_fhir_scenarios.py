@@ -2839,3 +2839,24 @@ def test_fhir_adjuvant_chemotherapy_recorded_without_an_end_date_and_started_wit
     if flagged:
         assert ("No chemotherapy for metastatic disease and no relapse within 6 months of adjuvant chemotherapy"
                 in cards[0]["detail"])
+
+
+@pytest.mark.parametrize("ended", ["2024-01", "2024"])
+def test_fhir_a_relapse_inside_the_month_or_year_a_long_adjuvant_course_ended_is_secondary_resistance_and_gets_inavolisib(ended):
+    # letrozole from 2016: a recurrence on it (after its first 2 years) or within 12 months of its
+    # end is secondary resistance either way (ABC4, CR C.1); inavolisib first (C.2 step 2, B.1)
+    p = adjuvant_relapse(f"res-end-month-{ended}", ended).variant("PIK3CA", "p.His1047Arg", on="2024-01-20")
+    state, cards = run(p, dt.date(2024, 3, 1))
+    assert regimen_topics(cards)[0] == "inavolisib-palbociclib-fulvestrant"
+    assert (f"- Endocrine sensitivity: secondary resistance: relapse 0.0 to 0.5 months after completing adjuvant ET "
+            f"({ended}) (within 12 months)") in card(cards, "patient-summary")["detail"]
+    assert "adjuvant-endocrine-end-unknown" not in {g.code for g in state.gaps}
+
+
+def test_fhir_a_relapse_inside_the_month_a_short_adjuvant_course_ended_cannot_be_classified():
+    # letrozole from 2022-06: on it in its first 2 years (primary) or within 12 months of its end
+    # (secondary): the end day decides (CR C.1), so the class is not guessed
+    p = hr_positive_mbc("res-end-month-short", primary="2022-03-01").med("letrozole", "2022-06-01", "2024-01")
+    state, cards = run(p, dt.date(2024, 3, 1))
+    assert state.therapy.endocrine_resistance == "unknown" and "adjuvant-endocrine-end-unknown" in {g.code for g in state.gaps}
+    assert "- Endocrine sensitivity: unknown" in card(cards, "patient-summary")["detail"]
