@@ -2860,3 +2860,27 @@ def test_fhir_a_relapse_inside_the_month_a_short_adjuvant_course_ended_cannot_be
     state, cards = run(p, dt.date(2024, 3, 1))
     assert state.therapy.endocrine_resistance == "unknown" and "adjuvant-endocrine-end-unknown" in {g.code for g in state.gaps}
     assert "- Endocrine sensitivity: unknown" in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_relapse_on_adjuvant_et_after_a_pause_that_decides_primary_or_secondary_resistance_is_not_classed():
+    # 2 months of tamoxifen, a 10-month pause, letrozole from 2022-06-01, relapse 2024-01-15: 31.5 months
+    # from the first start (secondary) but 21.5 months on it (primary); ABC4 (CR C.1) does not say
+    # which counts. The relapse is on ET either way: inavolisib stays first (B.1, C.2 step 2)
+    p = (hr_positive_mbc("res-paused", primary="2021-03-01").med("tamoxifen", "2021-06-01", "2021-08-01")
+         .med("letrozole", "2022-06-01").variant("PIK3CA", "p.His1047Arg", on="2024-01-20"))
+    state, cards = run(p, dt.date(2024, 3, 1))
+    assert regimen_topics(cards)[0] == "inavolisib-palbociclib-fulvestrant"
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Endocrine sensitivity: unknown: relapse on adjuvant endocrine therapy started 2021-06-01" in detail
+    assert ("Adjuvant endocrine therapy was interrupted (2021-06-01 to 2021-08-01, 2022-06-01 to the recurrence, "
+            "2024-01-15): the recurrence came on it 31.5 months after it first started but after 21.5 months on it") in detail
+
+
+@pytest.mark.parametrize("first_end, words", [
+    ("2022-12-01", "secondary resistance: relapse on adjuvant endocrine therapy"),  # 18 + 7.5 months on it: >= 2 years both ways
+])
+def test_fhir_a_pause_in_adjuvant_et_that_does_not_change_the_class_is_not_a_gap(first_end, words):
+    p = hr_positive_mbc("res-paused-long", primary="2021-03-01").med("tamoxifen", "2021-06-01", first_end).med("letrozole", "2023-06-01")
+    state, cards = run(p, dt.date(2024, 3, 1))
+    assert words in card(cards, "patient-summary")["detail"]
+    assert "adjuvant-endocrine-interrupted" not in {g.code for g in state.gaps}
