@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 from urllib.parse import quote, urlencode
 
+from mappings.fhir import months_between
 from mappings.state import LINE_CLASSES, PatientState, Source
 
 from cards.knowledge import DRUGS, KNOWLEDGE_VERSION, OFS_DRUG, SOURCES, DrugInfo, TestDef, TestOrder
@@ -498,7 +499,7 @@ def _endocrine_sensitivity(th) -> str:
                          if started else "")))
     elif m is not None:
         own = "secondary" if m <= 12.0 else "sensitive"
-        facts.append((own, f"relapse {relapse_months_text(th)} months after completing adjuvant ET"
+        facts.append((own, f"relapse {relapse_months_text(th)} after completing adjuvant ET"
                            + (f" ({adjuvant_end_text(th)})" if th.adjuvant_endocrine_end else "")
                            + ((" (> 12 months)" if own == "sensitive" else " (within 12 months)") if own == res
                               else ": on its own endocrine-sensitive (> 12 months)" if own == "sensitive"
@@ -508,8 +509,9 @@ def _endocrine_sensitivity(th) -> str:
     # fact: the class then comes from the adjuvant relapse (None: a hand-built line, as read)
     if first_et is not None and first_et.start and first_et.end and not first_et.active \
             and first_et.progressed is not False and res in ("primary", "secondary"):
-        months = (first_et.end - first_et.start).days / 30.4375
-        own = "primary" if months < 6 else "secondary"
+        # calendar months, as mappings.therapy._resistance classes the line (a day count
+        # / 30.4375 disagreed at the 6-month boundary and the fact was dropped)
+        own = "primary" if months_between(first_et.start, first_et.end) < 6 else "secondary"
         if own == res:
             facts.insert(0, (own, f"progression {'within 6 months' if own == 'primary' else 'after 6 months or more'} "
                                   f"of first-line metastatic endocrine therapy ({first_et.regimen_text}, "

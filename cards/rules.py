@@ -1074,14 +1074,29 @@ def adjuvant_end_text(th) -> str:
     return latest_written(ends) or fmt_date(th.adjuvant_endocrine_end)
 
 
+def months_text(months: float, boundary: float) -> str:
+    """Calendar months (mappings.fhir.months_between: whole months + days / 30.4375) with one
+    decimal, unit included, except where one decimal would print the boundary for a value on
+    either side of it (12 months and 1 day as "12.0" beside "more than 12"; 5 months and 30
+    days as "6.0" beside "within 6 months"): whole months and days then."""
+    text = f"{months:.1f}"
+    if float(text) != boundary or months == boundary:
+        return f"{text} months"
+    whole = int(months)
+    days = round((months - whole) * 30.4375)
+    return f"{whole} months and {days} day{'' if days == 1 else 's'}"
+
+
 def relapse_months_text(th) -> str:
-    """The months from the end of adjuvant ET to the recurrence: "14.2", or "13.2 to 25.1" when
-    the end or the metastatic date has no day (TherapyHistory..._range): never a count from a
-    first day the record does not contain."""
+    """The months from the end of adjuvant ET to the recurrence: "14.2 months", or "13.2 to 25.1
+    months" when the end or the metastatic date has no day (TherapyHistory..._range): never a
+    count from a first day the record does not contain. The 12-month boundary (CR C.3 row 1)
+    is never printed for a value beside it (months_text)."""
     span = th.months_from_adjuvant_endocrine_end_to_metastasis_range
     if span is not None:
-        return f"{span[0]:.1f} to {span[1]:.1f}"
-    return f"{th.months_from_adjuvant_endocrine_end_to_metastasis:.1f}"
+        low, high = months_text(span[0], 12.0), months_text(span[1], 12.0)
+        return f"{low.removesuffix(' months')} to {high}"
+    return months_text(th.months_from_adjuvant_endocrine_end_to_metastasis, 12.0)
 
 
 @rule
@@ -1095,7 +1110,7 @@ def adjuvant_endocrine_relapse_within_12_months(state, ctx):
         ok = months <= 12.0
         # the 12 months named either way and early (an order card's summary is clipped),
         # so a "not indicated" reason says what was needed
-        return Finding(ok, f"Recurrence {relapse_months_text(th)} months ({'within' if ok else 'more than'} 12) "
+        return Finding(ok, f"Recurrence {relapse_months_text(th)} ({'within' if ok else 'more than'} 12) "
                            f"after completing adjuvant endocrine therapy (ended {adjuvant_end_text(th)})", srcs)
     if th.endocrine_resistance == "de-novo" or state.disease.de_novo_metastatic:
         return Finding(False, "De novo metastatic disease (no adjuvant endocrine therapy)", srcs)
@@ -1149,7 +1164,7 @@ def primary_resistance_on_first_line_cdk46i(state, ctx):
     ln = next((x for x in th.metastatic_lines if "cdk46i" in x.classes), None)
     if ln is None:
         return Finding(True, "Progression within 6 months on first-line CDK4/6 inhibitor")
-    months = f", {th.cdk46i_months:.1f} months on the CDK4/6 inhibitor" if th.cdk46i_months is not None else ""
+    months = f", {months_text(th.cdk46i_months, 6.0)} on the CDK4/6 inhibitor" if th.cdk46i_months is not None else ""
     return Finding(True, f"Progression within 6 months on first-line CDK4/6 inhibitor "
                          f"({_line_text(ln)}{months})", tuple(ln.sources))
 

@@ -205,6 +205,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   different relapse timings (on ET / <= 12 months / later),
                                   or a metastatic date / adjuvant start without a day whose
                                   range gives different ABC4 classes
+    adjuvant-endocrine-interrupted  a recurrence on adjuvant ET after a pause in it, where
+                                  counting its first 2 years from the first start or by the
+                                  time on it gives different ABC4 classes (CR C.1 does not
+                                  say): primary vs secondary resistance unknown
     endocrine-resistance-unsettled  the first metastatic endocrine line ended for a stated
                                   non-progression reason (toxicity, choice) and a later
                                   endocrine line progressed: ABC4 (CR C.1) reads resistance

@@ -62,7 +62,9 @@ antihyperglycemics and other drugs never count):
 
 Endocrine resistance (ESO-ESMO ABC4, CR C.1; 12-month boundary inclusive, CR
 C.3 row 1, calendar months):
-- relapse on adjuvant ET: < 24 months of adjuvant ET -> primary, else secondary;
+- relapse on adjuvant ET: < 24 months of adjuvant ET -> primary, else secondary (counted
+  from its first start; after a pause in it, when counting only the time on it gives the
+  other class, unknown: gap adjuvant-endocrine-interrupted, ABC4 does not say);
 - relapse <= 12.0 months after completing adjuvant ET -> secondary; > 12 -> sensitive;
   completion is the latest recorded end of the adjuvant ET records. A record without
   an end date (typically one MedicationRequest per monthly refill, authoredOn only)
@@ -71,7 +73,9 @@ C.3 row 1, calendar months):
   start); any other adjuvant ET record without an end (written after that end, of a
   drug with no recorded end, undated) leaves completion unknown (gap
   adjuvant-endocrine-end-unknown, naming those records), and so does a partial
-  end ("2019") whose first and last day give different relapse timings, or a
+  end ("2019") whose first and last day give different relapse timings (except on
+  it after its first 2 years vs within 12 months of its end: secondary either way,
+  the months read 0 to the first day's count), or a
   metastatic date or adjuvant start without a day whose range gives different
   classes (the most and least resistant readings differ);
 - first metastatic ET line ended by progression after < 6 months -> primary,
@@ -1339,6 +1343,7 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
         th.on_adjuvant_endocrine_at_recurrence = True
         th.months_from_adjuvant_endocrine_end_to_metastasis = 0.0
         th.adjuvant_endocrine_end = max(ends) if ends and max(ends) >= m else None  # type: ignore[type-var]
+        _interrupted_course_gap(ctx, early_et, m)
         return
     latest_end = _latest_recorded_end(early_et)
     open_ended = [e for e in early_et if not e.end and not _bounded_by_recorded_end(e, latest_end)]
@@ -1356,12 +1361,46 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
         end_last = max((e.end_last or e.end) for e in early_et if e.end)  # type: ignore[type-var]
         m_last = disease.metastatic_date_latest or m
         if end_last != th.adjuvant_endocrine_end or m_last != m:
+            # an end month holding the recurrence day (_partial_end_matters): 0 at the latest
             th.months_from_adjuvant_endocrine_end_to_metastasis_range = (
-                round(months_between(end_last, m), 2), round(months_between(th.adjuvant_endocrine_end, m_last), 2))
+                round(max(0.0, months_between(end_last, m)), 2),
+                round(months_between(th.adjuvant_endocrine_end, m_last), 2))
     else:
         ctx.gap("adjuvant-endocrine-end-unknown",
                 "Adjuvant endocrine therapy is documented without an end date: endocrine resistance cannot be classified.",
                 [e.src for e in open_ended])
+
+
+def _interrupted_course_gap(ctx: Ctx, early_et: list[_Exp], m: dt.date) -> None:
+    """A recurrence on adjuvant ET after a pause in it (tamoxifen 2021-06-01 to 2021-08-01, letrozole
+    from 2022-06-01): ABC4 (CR C.1) classes a relapse "while on the first 2 years of adjuvant ET"
+    primary and does not say whether the first 2 years run from its first start or count the time
+    on it. When the two readings give different classes the gap says so and _resistance leaves the
+    adjuvant reading unknown. Only full dates with recorded periods are read (a record ended without
+    an end date, such as a refill request, says nothing about a pause)."""
+    if any((e.end is None and not e.active) or e.start is None or e.start_last or e.end_last for e in early_et):
+        return
+    spans: list[list[dt.date]] = []
+    for e in sorted(early_et, key=lambda x: x.start):  # type: ignore[arg-type, return-value]
+        start, end = e.start, min(e.end or m, m)  # type: ignore[type-var]
+        if spans and start <= spans[-1][1] + dt.timedelta(days=1):  # type: ignore[operator]
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])  # type: ignore[list-item]
+    if len(spans) < 2:
+        return
+    on_days = sum((b - a).days for a, b in spans)
+    from_start = months_between(spans[0][0], m)
+    on_months = months_between(m - dt.timedelta(days=on_days), m)
+    if (from_start < 24) == (on_months < 24):
+        return
+    ctx.gap("adjuvant-endocrine-interrupted",
+            "Adjuvant endocrine therapy was interrupted (" + ", ".join(f"{a} to {'the recurrence, ' if b == m else ''}{b}" for a, b in spans) + f"): the "
+            f"recurrence came on it {from_start:.1f} months after it first started but after {on_months:.1f} months "
+            "on it. ESO-ESMO ABC4 classes a relapse in the first 2 years of adjuvant endocrine therapy as primary "
+            "resistance and later as secondary, and does not say whether a pause counts: primary or secondary "
+            "resistance cannot be told.",
+            [e.src for e in early_et])
 
 
 def _adjuvant_class(early_et: list[_Exp], m: dt.date, last_days: bool) -> str:
@@ -1423,7 +1462,13 @@ def _partial_end_matters(early_et: list[_Exp], m: dt.date) -> bool:
     day give different relapse timings."""
     first = max(e.end for e in early_et if e.end)  # type: ignore[type-var]
     last = max((e.end_last or e.end) for e in early_et if e.end)  # type: ignore[type-var]
-    return last != first and _relapse_timing(first, m) != _relapse_timing(last, m)  # type: ignore[arg-type]
+    timings = {_relapse_timing(first, m), _relapse_timing(last, m)}  # type: ignore[arg-type]
+    if last == first or len(timings) == 1:
+        return False
+    # on it (after its first 2 years) or within 12 months of its end: secondary either way
+    # (ABC4, CR C.1), so an end month holding the recurrence day does not decide the class
+    return not (timings == {"on", "within-12"}
+                and _adjuvant_class(early_et, m, True) == _adjuvant_class(early_et, m, False) == "secondary")
 
 
 def _latest_recorded_end(early_et: list[_Exp]) -> dict[str, dt.date]:
@@ -1460,6 +1505,13 @@ def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx:
     for e in exps:
         if e.setting == "early" and e.med.chemo:  # type: ignore[union-attr]
             if e.end is None and not e.active:
+                # ended without an end date: it ended on or after its start, so a start
+                # within 6 months of the recurrence (its first day against the metastatic
+                # date's last) settles "during or within 6 months"; an earlier start settles
+                # nothing and is left out, as before (the end is not known)
+                if e.start is not None and months_between(e.start, m_last) <= 6.0:
+                    th.chemotherapy_within_6_months_of_adjuvant_end = True
+                    return
                 continue
             # active at recurrence: "during"; else the least and the most favourable readings
             surely = e.end is None or months_between(e.end, m_last) <= 6.0
@@ -1577,7 +1629,8 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
     if early_et and disease.metastatic_date:
         if th.on_adjuvant_endocrine_at_recurrence:
             starts = [e.start for e in early_et if e.start]
-            if starts:
+            # a pause in it decides primary vs secondary (_interrupted_course_gap): unknown
+            if starts and not ctx.has_gap("adjuvant-endocrine-interrupted"):
                 adj = "primary" if months_between(min(starts), disease.metastatic_date) < 24 else "secondary"  # type: ignore[type-var]
         elif th.months_from_adjuvant_endocrine_end_to_metastasis is not None:
             adj = "secondary" if th.months_from_adjuvant_endocrine_end_to_metastasis <= 12.0 else "sensitive"

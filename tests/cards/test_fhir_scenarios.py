@@ -2777,3 +2777,110 @@ def test_fhir_an_esr1_result_written_as_ruled_out_suspected_or_not_tested_offers
     regs = regimen_topics(cards)
     assert "elacestrant" not in regs and "imlunestrant" not in regs
     assert ("test-esr1" in ordered_tests(cards)) is (text != "ESR1 mutation ruled out")
+
+
+# --- endocrine resistance at its boundaries (ABC4, CR C.1: PD within the first 6 months of
+# first-line ET primary, >= 6 months secondary; calendar months as mappings count them) ------
+
+def _summary_sensitivity(cards) -> str:
+    return next(ln for ln in card(cards, "patient-summary")["detail"].split("\n") if "Endocrine sensitivity" in ln)
+
+
+@pytest.mark.parametrize("start, end, words", [
+    # 6 calendar months exactly (182 days): secondary
+    ("2024-02-01", "2024-08-01", "secondary resistance: progression after 6 months or more of first-line"),
+    # one day short of 6 calendar months (183 days): primary
+    ("2024-03-01", "2024-08-31", "primary resistance: progression within 6 months of first-line"),
+])
+def test_fhir_a_first_line_progression_at_the_6_month_boundary_is_shown_with_the_fact_its_class_rests_on(start, end, words):
+    p = (de_novo(f"res6-{start}").regimen(("letrozole", "ribociclib"), start, end).progression(end)
+         .regimen(("fulvestrant",), (dt.date.fromisoformat(end) + dt.timedelta(days=3)).isoformat()))
+    _, cards = run(p, dt.date(2025, 6, 1))
+    assert words in _summary_sensitivity(cards)
+
+
+@pytest.mark.parametrize("ended, relapsed, words", [
+    # 12 months and 1 day (also from 31 January to 1 February, 28 February to 29 February):
+    # more than 12, never printed as "12.0 months (more than 12)"
+    ("2023-01-14", "2024-01-15", "Recurrence 12 months and 1 day (more than 12) after completing adjuvant"),
+    ("2023-01-31", "2024-02-01", "Recurrence 12 months and 1 day (more than 12) after completing adjuvant"),
+    ("2023-02-28", "2024-02-29", "Recurrence 12 months and 1 day (more than 12) after completing adjuvant"),
+    # exactly 12 months: within 12 (CR C.3 row 1, inclusive)
+    ("2023-01-15", "2024-01-15", "Recurrence 12.0 months (within 12) after completing adjuvant"),
+    # 11 months and 30 days: within 12, never printed as "12.0"
+    ("2023-01-16", "2024-01-15", "Recurrence 11 months and 30 days (within 12) after completing adjuvant"),
+])
+def test_fhir_a_relapse_beside_the_12_month_boundary_names_its_months_on_the_right_side_of_it(ended, relapsed, words):
+    p = (hr_positive_mbc(f"res12-{ended}", primary="2016-03-01", metastatic=relapsed).med("letrozole", "2016-06-01", ended)
+         .variant("PIK3CA", "p.His1047Arg", on="2024-03-01"))
+    _, cards = run(p, dt.date(2024, 4, 1))
+    assert words in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_progression_one_day_short_of_6_months_on_a_cdk46i_is_not_printed_as_6_months():
+    p = (de_novo("res-cdk-6").regimen(("letrozole", "ribociclib"), "2024-03-01", "2024-08-31").progression("2024-08-31")
+         .regimen(("fulvestrant",), "2024-09-03"))
+    _, cards = run(p, dt.date(2025, 6, 1))
+    assert ("Progression within 6 months on first-line CDK4/6 inhibitor (line 1: letrozole + ribociclib from 2024-03-01 "
+            "to 2024-08-31, 5 months and 30 days on the CDK4/6 inhibitor)") in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
+@pytest.mark.parametrize("started, flagged", [
+    ("2023-09-01", False),  # 4.5 months before the recurrence: it ended within 6 months of it, whenever it ended
+    ("2023-07-10", True),   # 6.2 months before: when it ended is not known, label B not shown as met (as before)
+])
+def test_fhir_adjuvant_chemotherapy_recorded_without_an_end_date_and_started_within_6_months_of_the_recurrence_meets_t_dxd_label_b(
+        started, flagged):
+    # Enhertu label B (CR B.11): "recurrence during or within 6 months of completing adjuvant chemotherapy"
+    p = (hr_positive_mbc(f"tdxd-b-no-end-{started}", primary="2023-03-01").med("paclitaxel", started, status="completed")
+         .med("letrozole", "2023-12-05", "2024-01-10"))
+    cards = _order(p.state(FIRST_LINE_AS_OF), [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")])
+    assert bool(cards) is flagged
+    if flagged:
+        assert ("No chemotherapy for metastatic disease and no relapse within 6 months of adjuvant chemotherapy"
+                in cards[0]["detail"])
+
+
+@pytest.mark.parametrize("ended", ["2024-01", "2024"])
+def test_fhir_a_relapse_inside_the_month_or_year_a_long_adjuvant_course_ended_is_secondary_resistance_and_gets_inavolisib(ended):
+    # letrozole from 2016: a recurrence on it (after its first 2 years) or within 12 months of its
+    # end is secondary resistance either way (ABC4, CR C.1); inavolisib first (C.2 step 2, B.1)
+    p = adjuvant_relapse(f"res-end-month-{ended}", ended).variant("PIK3CA", "p.His1047Arg", on="2024-01-20")
+    state, cards = run(p, dt.date(2024, 3, 1))
+    assert regimen_topics(cards)[0] == "inavolisib-palbociclib-fulvestrant"
+    assert (f"- Endocrine sensitivity: secondary resistance: relapse 0.0 to 0.5 months after completing adjuvant ET "
+            f"({ended}) (within 12 months)") in card(cards, "patient-summary")["detail"]
+    assert "adjuvant-endocrine-end-unknown" not in {g.code for g in state.gaps}
+
+
+def test_fhir_a_relapse_inside_the_month_a_short_adjuvant_course_ended_cannot_be_classified():
+    # letrozole from 2022-06: on it in its first 2 years (primary) or within 12 months of its end
+    # (secondary): the end day decides (CR C.1), so the class is not guessed
+    p = hr_positive_mbc("res-end-month-short", primary="2022-03-01").med("letrozole", "2022-06-01", "2024-01")
+    state, cards = run(p, dt.date(2024, 3, 1))
+    assert state.therapy.endocrine_resistance == "unknown" and "adjuvant-endocrine-end-unknown" in {g.code for g in state.gaps}
+    assert "- Endocrine sensitivity: unknown" in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_relapse_on_adjuvant_et_after_a_pause_that_decides_primary_or_secondary_resistance_is_not_classed():
+    # 2 months of tamoxifen, a 10-month pause, letrozole from 2022-06-01, relapse 2024-01-15: 31.5 months
+    # from the first start (secondary) but 21.5 months on it (primary); ABC4 (CR C.1) does not say
+    # which counts. The relapse is on ET either way: inavolisib stays first (B.1, C.2 step 2)
+    p = (hr_positive_mbc("res-paused", primary="2021-03-01").med("tamoxifen", "2021-06-01", "2021-08-01")
+         .med("letrozole", "2022-06-01").variant("PIK3CA", "p.His1047Arg", on="2024-01-20"))
+    state, cards = run(p, dt.date(2024, 3, 1))
+    assert regimen_topics(cards)[0] == "inavolisib-palbociclib-fulvestrant"
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Endocrine sensitivity: unknown: relapse on adjuvant endocrine therapy started 2021-06-01" in detail
+    assert ("Adjuvant endocrine therapy was interrupted (2021-06-01 to 2021-08-01, 2022-06-01 to the recurrence, "
+            "2024-01-15): the recurrence came on it 31.5 months after it first started but after 21.5 months on it") in detail
+
+
+@pytest.mark.parametrize("first_end, words", [
+    ("2022-12-01", "secondary resistance: relapse on adjuvant endocrine therapy"),  # 18 + 7.5 months on it: >= 2 years both ways
+])
+def test_fhir_a_pause_in_adjuvant_et_that_does_not_change_the_class_is_not_a_gap(first_end, words):
+    p = hr_positive_mbc("res-paused-long", primary="2021-03-01").med("tamoxifen", "2021-06-01", first_end).med("letrozole", "2023-06-01")
+    state, cards = run(p, dt.date(2024, 3, 1))
+    assert words in card(cards, "patient-summary")["detail"]
+    assert "adjuvant-endocrine-interrupted" not in {g.code for g in state.gaps}
