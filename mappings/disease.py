@@ -25,15 +25,34 @@ _BREAST_TEXT = re.compile(
 # on the breast-cancer Condition (CR A.4 "advanced/metastatic" = breast primary AND ...
 # stage group IV), see _STAGE4_WORDS.
 _SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b")
-# "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text
-_STAGE4_WORDS = re.compile(r"\bstage\s*(iv|4)[abc]?\b")
+# "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
+# distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts
+# "TNM M1 (cM1/pM1) OR stage group IV" alike. The M category is read on its own ("cM1", "M1
+# (bone)") and inside a TNM string written without spaces ("pT2N0M1", "T2N1aM0"), where no
+# word boundary stands before the M (AJCC 8th edition TNM notation).
+_TNM_M_BEFORE = r"(?:(?<![a-z])|(?<=n[0-3x][a-d]))(?:y?r?[cp])?m"
+_M1_TERM = _TNM_M_BEFORE + r"1[abc]?(?![a-z0-9])"
+_M0_TERM = _TNM_M_BEFORE + r"0(?![a-z0-9])"
+_STAGE4_TERM = rf"(?:\bstage\s*(?:iv|4)[abc]?\b|{_M1_TERM})"
+_STAGE4_WORDS = re.compile(_STAGE4_TERM)
+_M0_WORDS = re.compile(_M0_TERM)
 # "not stage IV", "no stage IV disease", "stage IV ruled out": the stage written as not there
 # (condition-ver-status "refuted", as metastasis_negations reads a metastasis); "stage IV not
 # (yet) excluded" / "cannot be ruled out" leaves it open (the still-open words), read by
 # _stage4_reading as a suspicion
-_STAGE4_NEGATED_BEFORE = re.compile(r"\b(?:not|no|non|without)\b[\s-]*(?:\w+\s+){0,1}stage\s*(?:iv|4)[abc]?\b")
+_STAGE4_NEGATED_BEFORE = re.compile(rf"\b(?:not|no|non|without)\b[\s-]*(?:\w+\s+){{0,1}}{_STAGE4_TERM}")
 _STAGE4_RULED_OUT_AFTER = re.compile(
-    rf"\bstage\s*(?:iv|4)[abc]?\b(?P<between>[^.;,|]{{0,25}}?)\b{T.VOCABULARY['ruled_out_words']}\b")
+    rf"{_STAGE4_TERM}(?P<between>[^.;,|]{{0,25}}?)\b{T.VOCABULARY['ruled_out_words']}\b")
+# "suspected stage IV", "possible stage IV", "? stage IV", "stage IV?", "likely M1": the stage
+# itself written as a suspicion or as probable (condition-ver-status "unconfirmed" /
+# "provisional", vocabulary suspicion_words / probable_words), not a diagnosis made (CR A.4).
+# Only words right before the stage, or a "?" / suspicion word closing it, hedge it: "Stage IV
+# breast cancer, suspected liver metastases" asserts the stage (the doubt is the site's).
+_STAGE4_HEDGED = re.compile(
+    rf"(?:\b(?P<before>{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b[\s:-]*"
+    rf"|(?P<question>\?)\s*){_STAGE4_TERM}"
+    rf"|{_STAGE4_TERM}\s*(?:\(\s*)?(?P<after>\?|\b{T.VOCABULARY['suspicion_words_after']}\b)")
+
 # A metastasis written as a suspicion ("suspected bone metastases", "r/o liver mets",
 # "possible brain metastasis", "lung metastases?") is a diagnosis not yet made: FHIR R4
 # condition-ver-status "unconfirmed"/"provisional", which codes.yaml
@@ -227,6 +246,8 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
 _STAGE_VALUE = r"(?:y?[cp])?(0|iv|i{1,3}|[1-4])[a-d]?"
 _STAGE_NAMED = re.compile(r"\bstage(?:\s+group)?\s*[:\-]?\s*" + _STAGE_VALUE + r"\b", re.I)
 _STAGE_BARE = re.compile(r"^\s*(?:stage\s*)?" + _STAGE_VALUE + r"\s*$", re.I)
+# "stage III-IV", "stage 3/4", "stage III or IV": two stage groups, neither is the stage
+_STAGE_RANGE = re.compile(r"\s*(?:-|/|\bor\b|\bto\b)\s*" + _STAGE_VALUE + r"\b", re.I)
 # metastatic within ~3 months of the first diagnosis counts as de novo (metastatic at diagnosis)
 DE_NOVO_DAYS = 92
 _STAGING_CODES = frozenset(T.STAGE_GROUP_CODES) | frozenset(T.M_CATEGORY_CODES)
@@ -311,8 +332,9 @@ def _breast_primary_text(text: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _stage4_reading(text: str) -> str | None:
-    """How the text writes stage IV: "asserted", "negated" ("not stage IV", "stage IV ruled
-    out"), "open" ("stage IV cannot be ruled out": a suspicion), or None (not written)."""
+    """How the text writes stage IV (or M1): "asserted", "negated" ("not stage IV", "stage IV
+    ruled out"), "open" ("stage IV cannot be ruled out", "suspected stage IV", "stage IV?": a
+    suspicion, _stage4_doubt names the words), or None (not written)."""
     if not _STAGE4_WORDS.search(text):
         return None
     if _STAGE4_NEGATED_BEFORE.search(text):
@@ -320,7 +342,16 @@ def _stage4_reading(text: str) -> str | None:
     after = _STAGE4_RULED_OUT_AFTER.search(text)
     if after is not None:
         return "open" if T.MET_NEGATION_OPEN.search(after.group("between")) else "negated"
-    return "asserted"
+    return "open" if _STAGE4_HEDGED.search(text) else "asserted"
+
+
+def _stage4_doubt(text: str) -> str:
+    """Why a stage IV written in text is not read as one, for the gap: the hedge words as
+    written, or "not ruled out"."""
+    m = _STAGE4_HEDGED.search(text)
+    if m is None:
+        return "stage IV not ruled out in the text"
+    return f'stage IV written "{m.group(0).strip()}"'
 
 
 @lru_cache(maxsize=4096)
@@ -494,12 +525,20 @@ def _site_from_text(text: str) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _stage_from_text(text: str) -> bool | None:
-    """True for stage IV, False for an earlier stage (0-III), None if no stage is written."""
+    """True for stage IV, False for an earlier stage (0-III), None if no stage is written, or
+    if it is written as a range ("stage III-IV": either), as not there or as a suspicion
+    (_stage4_reading). With no stage group written, a TNM M1 ("pT2N0M1", "cM1") is stage IV:
+    AJCC 8th edition, any T any N M1 is stage IV (CR A.4 counts M1 as stage IV does)."""
+    reading = _stage4_reading(text)
+    if reading in ("negated", "open"):
+        return None
     for part in text.split("|"):  # cc_text joins text and displays with " | "
         m = _STAGE_BARE.match(part) or _STAGE_NAMED.search(part)
         if m:
+            if _STAGE_RANGE.match(part, m.end()):
+                return None
             return m.group(1).lower() in ("iv", "4")
-    return None
+    return True if reading == "asserted" else None
 
 
 def _is_stage4_value(cc: Any, text_fallback: bool = True) -> bool | None:
@@ -530,6 +569,15 @@ def _is_stage4_value(cc: Any, text_fallback: bool = True) -> bool | None:
     return False if early or written is False else None
 
 
+def _stage_text_unconfirmed(cc: Any, src: Source, unconfirmed: list[tuple[str, str, Source]]) -> None:
+    """A stage value (stage group or M category) read as nothing because its text writes stage
+    IV / M1 as a suspicion ("Stage IV?", "possible stage IV", "cM1 cannot be excluded"): named
+    in the gap metastasis-unconfirmed, as a suspected metastasis is (CR A.4: a diagnosis made)."""
+    text = cc_text(cc) if isinstance(cc, dict) else text_of(cc)
+    if text and _stage4_reading(text) == "open":
+        unconfirmed.append(("site not stated", _stage4_doubt(text), src))
+
+
 def _m_value(cc: Any) -> bool | None:
     """True = M1, False = M0, None unknown (cc: valueCodeableConcept, or a valueString)."""
     for system, code, _ in codings(cc):
@@ -540,11 +588,12 @@ def _m_value(cc: Any) -> bool | None:
         if code in T.M0_VALUES or code.upper() in ("M0", "CM0", "PM0"):
             return False
     text = cc_text(cc) if isinstance(cc, dict) else text_of(cc)
-    if re.search(r"\b[cp]?m1[abc]?\b", text):
+    reading = _stage4_reading(text) if text else None
+    if reading == "asserted":
         return True
-    if re.search(r"\b[cp]?m0\b", text):
+    if reading is None and _M0_WORDS.search(text):
         return False
-    return None
+    return None  # not written, or M1 written as not there / as a suspicion: no reading
 
 
 def build_disease(ctx: Ctx) -> Disease:
@@ -601,8 +650,9 @@ def build_disease(ctx: Ctx) -> Disease:
                 text = ctx.code_text(res)
                 stage4 = _stage4_reading(text) if text else None
                 if stage4 == "open":
-                    # "stage IV cannot be ruled out": a suspicion, not M1 (CR A.4: a diagnosis made)
-                    unconfirmed.append(("site not stated", "stage IV not ruled out in the text", src))
+                    # "stage IV cannot be ruled out", "suspected stage IV": a suspicion, not M1
+                    # (CR A.4: a diagnosis made)
+                    unconfirmed.append(("site not stated", _stage4_doubt(text), src))
                 stage4_words = stage4 == "asserted"
                 hedge = _metastasis_in_text(text) if text and not stage4_words else None
                 if hedge in ("hedged", "probable"):
@@ -638,6 +688,8 @@ def build_disease(ctx: Ctx) -> Disease:
                     elif s4 is False:
                         early_sources.append(ctx.source(res, onset, "Stage 0-III (Condition.stage)",
                                                         date_last=onset_last))
+                    else:
+                        _stage_text_unconfirmed(st.get("summary"), src, unconfirmed)
                 continue
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
@@ -678,6 +730,10 @@ def build_disease(ctx: Ctx) -> Disease:
                         add_evidence(date, ctx.source(res, date, f"Stage group IV ({code})", date_last=last), last)
                     elif s4 is False:
                         early_sources.append(ctx.source(res, date, f"Stage group 0-III ({code})", date_last=last))
+                    else:
+                        _stage_text_unconfirmed(res.get("valueCodeableConcept") or res.get("valueString"),
+                                                ctx.source(res, date, f"Stage group ({code})", date_last=last),
+                                                unconfirmed)
                     break
                 if (is_loinc(system) or is_snomed(system)) and code in T.M_CATEGORY_CODES:
                     # value[x] as a code or as a string ("M1"), as the stage group above
@@ -686,6 +742,10 @@ def build_disease(ctx: Ctx) -> Disease:
                         add_evidence(date, ctx.source(res, date, f"M1 ({code})", date_last=last), last)
                     elif m is False:
                         early_sources.append(ctx.source(res, date, f"M0 ({code})", date_last=last))
+                    else:
+                        _stage_text_unconfirmed(res.get("valueCodeableConcept") or res.get("valueString"),
+                                                ctx.source(res, date, f"M category ({code})", date_last=last),
+                                                unconfirmed)
                     break
         except Exception:  # noqa: BLE001
             ctx.ignore(res, "unreadable-resource", "Observation could not be read (staging)")

@@ -2777,3 +2777,15 @@ def test_fhir_an_esr1_result_written_as_ruled_out_suspected_or_not_tested_offers
     regs = regimen_topics(cards)
     assert "elacestrant" not in regs and "imlunestrant" not in regs
     assert ("test-esr1" in ordered_tests(cards)) is (text != "ESR1 mutation ruled out")
+
+
+def test_fhir_a_de_novo_patient_staged_only_by_a_tnm_string_with_m1_gets_first_line_cards():
+    """The clinical M category sent as the TNM string "cT2N1M1" (no space before the M): the M1
+    was not read, metastatic status was unknown and the patient got the summary only."""
+    p = FhirPatient("tnm-m1").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p.menopause("postmenopausal")
+    p._obs("m", {"coding": [{"system": "http://loinc.org", "code": "21907-1"}]}, "2024-01-15", valueString="cT2N1M1")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.de_novo_metastatic is True
+    assert regimen_topics(cards)[:1] == ["ai-cdk46i"]
+    assert "(de novo)" in cards[0]["detail"]
