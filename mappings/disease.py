@@ -14,6 +14,7 @@ from mappings.fhir import (
     date_last, is_icd10, is_loinc, is_snomed,
     notes_text, obs_date, parse_date, partial_last, period, text_of,
 )
+from mappings.genomics import not_final_status
 from mappings.state import Disease, MetastaticSite, Source, TherapyHistory, range_text
 
 _BREAST_TEXT = re.compile(
@@ -569,6 +570,33 @@ def _is_stage4_value(cc: Any, text_fallback: bool = True) -> bool | None:
     return False if early or written is False else None
 
 
+def _dated_before(date: dt.date | None, last: dt.date | None, diagnosed: dt.date | None) -> bool:
+    """A stage dated more than the de novo window before the breast-cancer diagnosis, on every
+    day its date can mean: staging comes with or after the diagnosis of the cancer it stages
+    (AJCC: the stage of a cancer is assigned at its diagnosis, then at recurrence), so it
+    stages an earlier cancer or the dates are wrong; a few weeks early is the usual work-up."""
+    return date is not None and diagnosed is not None and ((diagnosed - (last or date)).days > DE_NOVO_DAYS)
+
+
+def _stages_another_cancer(ctx: Ctx, res: dict[str, Any]) -> str | None:
+    """The Condition a staging Observation's focus names (mCODE CancerStage: focus only
+    Reference(PrimaryCancerCondition), the cancer staged; FHIR R4 Observation.focus) when
+    every focus received is a Condition other than a breast cancer: its display; else None
+    (no focus, one not received, or a breast cancer among them)."""
+    focus = res.get("focus")
+    if not focus:
+        return None
+    others: list[str] = []
+    for ref in as_list(focus):
+        cond = ctx.resolve(ref, res)
+        if not isinstance(cond, dict) or cond.get("resourceType") != "Condition":
+            return None
+        if _is_primary_breast(ctx, cond)[0]:
+            return None
+        others.append(_display(cond, "Condition"))
+    return "; ".join(others) or None
+
+
 def _stage_text_unconfirmed(cc: Any, src: Source, unconfirmed: list[tuple[str, str, Source]]) -> None:
     """A stage value (stage group or M category) read as nothing because its text writes stage
     IV / M1 as a suspicion ("Stage IV?", "possible stage IV", "cM1 cannot be excluded"): named
@@ -715,40 +743,75 @@ def build_disease(ctx: Ctx) -> Disease:
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
 
+    # the earliest breast-cancer diagnosis: a stage IV / M1 dated well before it cannot be its stage
+    diagnosed_first = min(primary_dates) if primary_dates else None
+    before_diagnosis: list[Source] = []
     for res in ctx.observations_with(_STAGING_CODES):
         try:
+            other = _stages_another_cancer(ctx, res)
+            if other is not None:
+                # mCODE CancerStage: Observation.focus is the cancer the stage is of
+                ctx.ignore(res, "not-breast-cancer-stage",
+                           f"Staging Observation of another cancer ({other}, Observation.focus), "
+                           "not of the breast cancer")
+                continue
             date = obs_date(res)
             last = _partial_last(date, obs_date(res, date_last))
+            pending = not_final_status(res)
             for system, code, _ in ctx.code_of(res):
                 if not code:
                     continue
                 if (is_loinc(system) or is_snomed(system)) and code in T.STAGE_GROUP_CODES:
                     s4 = _is_stage4_value(res.get("valueCodeableConcept") or res.get("valueString"))
-                    if s4:
+                    label = "Stage group IV" if s4 else "Stage group 0-III" if s4 is False else "Stage group"
+                    src = ctx.source(res, date, f"{label} ({code})", date_last=last)
+                    if s4 is not None and pending is not None:
+                        # a not-final stage is no stage yet (FHIR R4 ObservationStatus); stage IV
+                        # is named in the gap, as a suspected metastasis is
+                        if s4:
+                            unconfirmed.append(("site not stated", f"{src.display}, status {pending}: not final", src))
+                    elif s4 and _dated_before(date, last, diagnosed_first):
+                        before_diagnosis.append(src)
+                    elif s4:
                         if T.STAGE_GROUP_CODES[code]:
                             clinical_stage4.append((date, last or date))
-                        add_evidence(date, ctx.source(res, date, f"Stage group IV ({code})", date_last=last), last)
+                        add_evidence(date, src, last)
                     elif s4 is False:
-                        early_sources.append(ctx.source(res, date, f"Stage group 0-III ({code})", date_last=last))
+                        early_sources.append(src)
                     else:
-                        _stage_text_unconfirmed(res.get("valueCodeableConcept") or res.get("valueString"),
-                                                ctx.source(res, date, f"Stage group ({code})", date_last=last),
+                        _stage_text_unconfirmed(res.get("valueCodeableConcept") or res.get("valueString"), src,
                                                 unconfirmed)
                     break
                 if (is_loinc(system) or is_snomed(system)) and code in T.M_CATEGORY_CODES:
                     # value[x] as a code or as a string ("M1"), as the stage group above
                     m = _m_value(res.get("valueCodeableConcept") or res.get("valueString"))
-                    if m:
-                        add_evidence(date, ctx.source(res, date, f"M1 ({code})", date_last=last), last)
+                    src = ctx.source(res, date, f"{'M1' if m else 'M0' if m is False else 'M category'} ({code})",
+                                     date_last=last)
+                    if m is not None and pending is not None:
+                        if m:
+                            unconfirmed.append(("site not stated", f"{src.display}, status {pending}: not final", src))
+                    elif m and _dated_before(date, last, diagnosed_first):
+                        before_diagnosis.append(src)
+                    elif m:
+                        add_evidence(date, src, last)
                     elif m is False:
-                        early_sources.append(ctx.source(res, date, f"M0 ({code})", date_last=last))
+                        early_sources.append(src)
                     else:
-                        _stage_text_unconfirmed(res.get("valueCodeableConcept") or res.get("valueString"),
-                                                ctx.source(res, date, f"M category ({code})", date_last=last),
+                        _stage_text_unconfirmed(res.get("valueCodeableConcept") or res.get("valueString"), src,
                                                 unconfirmed)
                     break
         except Exception:  # noqa: BLE001
             ctx.ignore(res, "unreadable-resource", "Observation could not be read (staging)")
+    if before_diagnosis:
+        ctx.gap(
+            "metastatic-status-conflict",
+            "Stage IV / M1 dated before the breast cancer diagnosis ("
+            + _as_written(diagnosed_first, None) + "): "
+            + "; ".join(f"{s.display}, {_as_written(s.date, s.date_last)}" for s in before_diagnosis)
+            + ". It may stage an earlier cancer: not counted as metastatic breast cancer. "
+            "Confirm which cancer it stages and when.",
+            before_diagnosis,
+        )
 
     if d.primary_sources:
         d.breast_cancer = "yes"

@@ -2789,3 +2789,14 @@ def test_fhir_a_de_novo_patient_staged_only_by_a_tnm_string_with_m1_gets_first_l
     assert state.disease.de_novo_metastatic is True
     assert regimen_topics(cards)[:1] == ["ai-cdk46i"]
     assert "(de novo)" in cards[0]["detail"]
+
+
+def test_fhir_a_stage_iv_dated_decades_before_the_breast_cancer_leaves_adjuvant_letrozole_adjuvant_and_gets_first_line_cards():
+    """A stage group IV of 1995 (an earlier cancer) made the 2016 breast cancer metastatic since
+    1995 and de novo: adjuvant letrozole became a first metastatic line and the cards were
+    second-line ones (fulvestrant + CDK4/6 inhibitor, everolimus, T-DXd, chemotherapy)."""
+    state, cards = run(adjuvant_relapse("old-stage", "2021-06-01").stage_iv("1995-03-01"), FIRST_LINE_AS_OF)
+    assert state.therapy.metastatic_lines == [] and state.disease.de_novo_metastatic is False
+    assert regimen_topics(cards)[:2] == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert "first line" in cards[0]["summary"]
+    assert "Stage IV / M1 dated before the breast cancer diagnosis (2016-03-01)" in cards[0]["detail"]

@@ -999,3 +999,44 @@ def test_a_stage_written_as_a_range_of_two_groups_is_neither_early_nor_stage_iv(
                              loinc_obs("21908-9", "2020-01-05", valueString=text)], PID)
     assert s.disease.metastatic == "unknown" and s.disease.non_metastatic_sources == []
     assert "metastatic-status-unknown" in {g.code for g in s.gaps}
+
+
+# --- which cancer, when, and how final a staging Observation is --------------------------------
+
+def test_a_stage_iv_observation_whose_focus_is_another_cancer_is_not_the_breast_cancer_stage():
+    # mCODE CancerStage: Observation.focus is the cancer staged (here a colon cancer)
+    colon = condition(cc(coding(ICD10, "C18.9", "Malignant neoplasm of colon, unspecified")), "2010-01-01",
+                      rid="colon-1")
+    stage = loinc_obs("21908-9", "2020-02-01", valueCodeableConcept=cc(coding(AJCC, "4")))
+    stage["focus"] = [{"reference": "Condition/colon-1"}]
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), colon, stage], PID)
+    assert s.disease.metastatic == "unknown" and s.disease.metastatic_sources == []
+    assert any("another cancer" in g.message for g in s.ignored)
+    # the same Observation focused on the breast cancer stages it
+    breast = breast_cancer("2020-01-01", rid="breast-1")
+    stage["focus"] = [{"reference": "Condition/breast-1"}]
+    assert disease(breast, colon, stage).metastatic == "yes"
+
+
+@pytest.mark.parametrize("status", ["preliminary", "registered", "unknown", "Preliminary"])
+def test_a_stage_iv_or_m1_observation_not_final_is_no_stage_yet_and_is_named_in_the_gap(status):
+    for code, value, display in (("21908-9", cc(coding(AJCC, "4")), "Stage group IV (21908-9)"),
+                                 ("21907-1", cc(coding(SNOMED, "1229903009", "cM1")), "M1 (21907-1)")):
+        stage = loinc_obs(code, "2020-01-05", valueCodeableConcept=value)
+        stage["status"] = status
+        assert disease(breast_cancer("2020-01-01"), stage).metastatic == "unknown"
+        gap = _gaps(breast_cancer("2020-01-01"), stage)["metastasis-unconfirmed"]
+        assert f"{display}, status {status.lower()}: not final" in gap
+
+
+def test_a_stage_iv_dated_years_before_the_breast_cancer_diagnosis_is_a_conflict_not_de_novo_disease():
+    old_stage = loinc_obs("21908-9", "1995-03-01", valueCodeableConcept=cc(coding(AJCC, "4")))
+    s = build_patient_state([patient(), breast_cancer("2016-03-01"), old_stage,
+                             metastasis("94222008", "Secondary malignant neoplasm of bone", "2024-01-15")], PID)
+    # it made the disease metastatic since 1995 and de novo (a stage "within 92 days" of the diagnosis)
+    assert s.disease.metastatic_date == dt.date(2024, 1, 15) and s.disease.de_novo_metastatic is False
+    gap = {g.code: g.message for g in s.gaps}["metastatic-status-conflict"]
+    assert "before the breast cancer diagnosis (2016-03-01)" in gap and "1995-03-01" in gap
+    # a staging a few weeks before the recorded diagnosis is the usual work-up: de novo
+    work_up = loinc_obs("21908-9", "2016-02-10", valueCodeableConcept=cc(coding(AJCC, "4")))
+    assert disease(breast_cancer("2016-03-01"), work_up).de_novo_metastatic is True
