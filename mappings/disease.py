@@ -403,11 +403,22 @@ def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bo
         # a liver code with "bone metastases; liver metastasis ruled out": the text refutes
         # the coded site, the site is the one it leaves standing (bodySite or text)
         site = visceral = None
-    elif not is_secondary and reading is not None:
+    elif not is_secondary and reading is not None and not _other_primary(con):
         # "metastatic breast cancer" as a single concept is metastatic, site unknown (a
-        # suspicion, "suspected liver metastasis", is read as unconfirmed by the caller)
+        # suspicion, "suspected liver metastasis", is read as unconfirmed by the caller).
+        # Not on another cancer's Condition: "Metastatic colon cancer" (C18.9) is its spread
         is_secondary = True
     return _secondary_rest(res, text, is_secondary, site, visceral)
+
+
+def _other_primary(con: Concept) -> bool:
+    """The Condition is coded as a primary cancer of another site (ICD-10-CM C18.9 colon;
+    codes.yaml other_primary_icd10), memoised per concept."""
+    found = con.memo.get("other_primary")
+    if found is None:
+        found = con.memo["other_primary"] = any(
+            code and is_icd10(system) and T.other_primary_icd(code) for system, code, _ in con.codings)
+    return found
 
 
 def _secondary_codes(con: Concept) -> tuple[bool, str | None, bool | None]:

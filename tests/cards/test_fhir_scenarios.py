@@ -2800,3 +2800,14 @@ def test_fhir_a_stage_iv_dated_decades_before_the_breast_cancer_leaves_adjuvant_
     assert regimen_topics(cards)[:2] == ["ai-cdk46i", "fulvestrant-cdk46i"]
     assert "first line" in cards[0]["summary"]
     assert "Stage IV / M1 dated before the breast cancer diagnosis (2016-03-01)" in cards[0]["detail"]
+
+
+def test_fhir_early_breast_cancer_with_a_history_of_metastatic_colon_cancer_gets_only_the_summary():
+    """"Metastatic colon cancer" coded C18.9 (a colon primary) was read as breast-cancer
+    metastasis: an early breast cancer got metastatic first-line regimen cards."""
+    p = FhirPatient("colon-mets").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C18.9"}],
+                  "text": "Metastatic colon cancer"}, "2012-05-01", "colon")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic != "yes"
+    assert topics(cards) == ["patient-summary"]

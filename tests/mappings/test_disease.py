@@ -1040,3 +1040,17 @@ def test_a_stage_iv_dated_years_before_the_breast_cancer_diagnosis_is_a_conflict
     # a staging a few weeks before the recorded diagnosis is the usual work-up: de novo
     work_up = loinc_obs("21908-9", "2016-02-10", valueCodeableConcept=cc(coding(AJCC, "4")))
     assert disease(breast_cancer("2016-03-01"), work_up).de_novo_metastatic is True
+
+
+@pytest.mark.parametrize("code", ["C18.9", "C34.90", "C43.9", "C85.90"])
+def test_metastatic_written_on_another_primary_cancer_is_not_breast_cancer_metastasis(code):
+    # ICD-10-CM C00-C75 / C81-C96 name a primary cancer of that site: its "metastatic" is its spread
+    other = condition(cc(coding(ICD10, code), text="Metastatic disease"), "2010-01-01")
+    d = disease(stage_iia_breast_cancer(), other)
+    assert d.metastatic == "no" and d.sites == [] and d.metastatic_sources == []
+
+
+def test_a_secondary_code_beside_another_primary_code_stays_a_metastasis():
+    both = condition(cc(coding(ICD10, "C18.9"), coding(ICD10, "C78.7"), text="Metastatic to liver"), "2021-01-01")
+    d = disease(breast_cancer(), both)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["liver"]
