@@ -624,7 +624,7 @@ def _m_value(cc: Any) -> bool | None:
             continue
         if code in T.M1_VALUES or code.upper() in T.M1_AJCC:
             return True
-        if code in T.M0_VALUES or code.upper() in ("M0", "CM0", "PM0"):
+        if code in T.M0_VALUES or code.upper() in T.M0_AJCC:
             return False
     text = cc_text(cc) if isinstance(cc, dict) else text_of(cc)
     reading = _stage4_reading(text) if text else None

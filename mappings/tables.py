@@ -129,6 +129,7 @@ M0_VALUES = frozenset(str(e["code"]) for e in _S["m0_values"])
 STAGE4_VALUES = frozenset(str(e["code"]) for e in _S["stage4_values"])
 STAGE4_AJCC = frozenset(c.upper() for c in _S["stage4_ajcc_codes"]["codes"])
 M1_AJCC = frozenset(c.upper() for c in _S["m1_ajcc_codes"]["codes"])
+M0_AJCC = frozenset(c.upper() for c in _S["m0_ajcc_codes"]["codes"])
 
 # --- conditions ----------------------------------------------------------------
 _C = CODES["conditions"]

@@ -1054,3 +1054,10 @@ def test_a_secondary_code_beside_another_primary_code_stays_a_metastasis():
     both = condition(cc(coding(ICD10, "C18.9"), coding(ICD10, "C78.7"), text="Metastatic to liver"), "2021-01-01")
     d = disease(breast_cancer(), both)
     assert d.metastatic == "yes" and [s.site for s in d.sites] == ["liver"]
+
+
+@pytest.mark.parametrize("code", ["cM0(i+)", "M0(i+)"])
+def test_an_m0_with_isolated_tumour_cells_sent_as_an_ajcc_code_is_m0(code):
+    # AJCC 8th edition: cM0(i+) is M0 (isolated tumour cells), not M1; it was read as nothing
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21907-1", "2020-01-05", valueCodeableConcept=cc(coding(AJCC, code))))
+    assert d.metastatic == "no" and d.de_novo_metastatic is False
