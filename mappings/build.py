@@ -47,6 +47,9 @@ Input handling
                             conclusion and none of its result Observations (not read)
     not-a-mutation-result   a copy-number or fusion result (48019-4 change type or its
                             words) that found none: no negative for the gene's mutations
+    not-breast-cancer-stage a staging Observation (stage group / M category) whose focus is
+                            another cancer's Condition (mCODE CancerStage: focus is the
+                            cancer staged): not the breast cancer's stage
     data-absent             a tumour-marker result (or component), variant Observation or
                             HbA1c / fasting glucose / QTc with a dataAbsentReason (FHIR R4:
                             why value[x] is missing): never read as a result, not its value
@@ -67,7 +70,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   the two is in an unknown setting (CR C.2 step 1)
     metastatic-status-conflict    lymph nodes (e.g. axillary C77.3) are the only metastatic
                                   evidence but an M0 / stage 0-III is on record (status
-                                  stays "yes" per CR A.4; confirm it)
+                                  stays "yes" per CR A.4; confirm it); or a stage IV / M1
+                                  Observation dated > 92 days before the breast cancer
+                                  diagnosis (an earlier cancer's stage?): not counted
     metastasis-unconfirmed        a metastasis Condition is only provisional/differential/
                                   unconfirmed (verificationStatus), or its text writes it as
                                   a suspicion ("suspected", "r/o", "?", "suggestive of",
@@ -75,8 +80,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   suspicion for", "favoured benign": the words quoted) or as
                                   probable ("likely", "presumed", imaging "consistent with":
                                   the words quoted; a confirmed verificationStatus on the
-                                  metastasis confirms these), and no confirmed evidence makes
-                                  the disease metastatic: not counted, named here
+                                  metastasis confirms these), or a stage IV / M1 written as
+                                  a suspicion ("Stage IV?", "possible stage IV") or on a
+                                  staging Observation not final (preliminary, registered,
+                                  unknown), and no confirmed evidence makes the disease
+                                  metastatic: not counted, named here
     visceral-crisis-unclear       a visceral crisis written as "impending"/"imminent", as
                                   a suspicion ("suspected", "possible", "?" before or after,
                                   "r/o"; a "?" after an Observation's question is no doubt) or

@@ -14,6 +14,7 @@ from mappings.fhir import (
     date_last, is_icd10, is_loinc, is_snomed,
     notes_text, obs_date, parse_date, partial_last, period, text_of,
 )
+from mappings.genomics import not_final_status
 from mappings.state import Disease, MetastaticSite, Source, TherapyHistory, range_text
 
 _BREAST_TEXT = re.compile(
@@ -25,15 +26,34 @@ _BREAST_TEXT = re.compile(
 # on the breast-cancer Condition (CR A.4 "advanced/metastatic" = breast primary AND ...
 # stage group IV), see _STAGE4_WORDS.
 _SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b")
-# "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text
-_STAGE4_WORDS = re.compile(r"\bstage\s*(iv|4)[abc]?\b")
+# "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
+# distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts
+# "TNM M1 (cM1/pM1) OR stage group IV" alike. The M category is read on its own ("cM1", "M1
+# (bone)") and inside a TNM string written without spaces ("pT2N0M1", "T2N1aM0"), where no
+# word boundary stands before the M (AJCC 8th edition TNM notation).
+_TNM_M_BEFORE = r"(?:(?<![a-z])|(?<=n[0-3x][a-d]))(?:y?r?[cp])?m"
+_M1_TERM = _TNM_M_BEFORE + r"1[abc]?(?![a-z0-9])"
+_M0_TERM = _TNM_M_BEFORE + r"0(?![a-z0-9])"
+_STAGE4_TERM = rf"(?:\bstage\s*(?:iv|4)[abc]?\b|{_M1_TERM})"
+_STAGE4_WORDS = re.compile(_STAGE4_TERM)
+_M0_WORDS = re.compile(_M0_TERM)
 # "not stage IV", "no stage IV disease", "stage IV ruled out": the stage written as not there
 # (condition-ver-status "refuted", as metastasis_negations reads a metastasis); "stage IV not
 # (yet) excluded" / "cannot be ruled out" leaves it open (the still-open words), read by
 # _stage4_reading as a suspicion
-_STAGE4_NEGATED_BEFORE = re.compile(r"\b(?:not|no|non|without)\b[\s-]*(?:\w+\s+){0,1}stage\s*(?:iv|4)[abc]?\b")
+_STAGE4_NEGATED_BEFORE = re.compile(rf"\b(?:not|no|non|without)\b[\s-]*(?:\w+\s+){{0,1}}{_STAGE4_TERM}")
 _STAGE4_RULED_OUT_AFTER = re.compile(
-    rf"\bstage\s*(?:iv|4)[abc]?\b(?P<between>[^.;,|]{{0,25}}?)\b{T.VOCABULARY['ruled_out_words']}\b")
+    rf"{_STAGE4_TERM}(?P<between>[^.;,|]{{0,25}}?)\b{T.VOCABULARY['ruled_out_words']}\b")
+# "suspected stage IV", "possible stage IV", "? stage IV", "stage IV?", "likely M1": the stage
+# itself written as a suspicion or as probable (condition-ver-status "unconfirmed" /
+# "provisional", vocabulary suspicion_words / probable_words), not a diagnosis made (CR A.4).
+# Only words right before the stage, or a "?" / suspicion word closing it, hedge it: "Stage IV
+# breast cancer, suspected liver metastases" asserts the stage (the doubt is the site's).
+_STAGE4_HEDGED = re.compile(
+    rf"(?:\b(?P<before>{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b[\s:-]*"
+    rf"|(?P<question>\?)\s*){_STAGE4_TERM}"
+    rf"|{_STAGE4_TERM}\s*(?:\(\s*)?(?P<after>\?|\b{T.VOCABULARY['suspicion_words_after']}\b)")
+
 # A metastasis written as a suspicion ("suspected bone metastases", "r/o liver mets",
 # "possible brain metastasis", "lung metastases?") is a diagnosis not yet made: FHIR R4
 # condition-ver-status "unconfirmed"/"provisional", which codes.yaml
@@ -227,6 +247,8 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
 _STAGE_VALUE = r"(?:y?[cp])?(0|iv|i{1,3}|[1-4])[a-d]?"
 _STAGE_NAMED = re.compile(r"\bstage(?:\s+group)?\s*[:\-]?\s*" + _STAGE_VALUE + r"\b", re.I)
 _STAGE_BARE = re.compile(r"^\s*(?:stage\s*)?" + _STAGE_VALUE + r"\s*$", re.I)
+# "stage III-IV", "stage 3/4", "stage III or IV": two stage groups, neither is the stage
+_STAGE_RANGE = re.compile(r"\s*(?:-|/|\bor\b|\bto\b)\s*" + _STAGE_VALUE + r"\b", re.I)
 # metastatic within ~3 months of the first diagnosis counts as de novo (metastatic at diagnosis)
 DE_NOVO_DAYS = 92
 _STAGING_CODES = frozenset(T.STAGE_GROUP_CODES) | frozenset(T.M_CATEGORY_CODES)
@@ -311,8 +333,9 @@ def _breast_primary_text(text: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _stage4_reading(text: str) -> str | None:
-    """How the text writes stage IV: "asserted", "negated" ("not stage IV", "stage IV ruled
-    out"), "open" ("stage IV cannot be ruled out": a suspicion), or None (not written)."""
+    """How the text writes stage IV (or M1): "asserted", "negated" ("not stage IV", "stage IV
+    ruled out"), "open" ("stage IV cannot be ruled out", "suspected stage IV", "stage IV?": a
+    suspicion, _stage4_doubt names the words), or None (not written)."""
     if not _STAGE4_WORDS.search(text):
         return None
     if _STAGE4_NEGATED_BEFORE.search(text):
@@ -320,7 +343,16 @@ def _stage4_reading(text: str) -> str | None:
     after = _STAGE4_RULED_OUT_AFTER.search(text)
     if after is not None:
         return "open" if T.MET_NEGATION_OPEN.search(after.group("between")) else "negated"
-    return "asserted"
+    return "open" if _STAGE4_HEDGED.search(text) else "asserted"
+
+
+def _stage4_doubt(text: str) -> str:
+    """Why a stage IV written in text is not read as one, for the gap: the hedge words as
+    written, or "not ruled out"."""
+    m = _STAGE4_HEDGED.search(text)
+    if m is None:
+        return "stage IV not ruled out in the text"
+    return f'stage IV written "{m.group(0).strip()}"'
 
 
 @lru_cache(maxsize=4096)
@@ -371,11 +403,22 @@ def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bo
         # a liver code with "bone metastases; liver metastasis ruled out": the text refutes
         # the coded site, the site is the one it leaves standing (bodySite or text)
         site = visceral = None
-    elif not is_secondary and reading is not None:
+    elif not is_secondary and reading is not None and not _other_primary(con):
         # "metastatic breast cancer" as a single concept is metastatic, site unknown (a
-        # suspicion, "suspected liver metastasis", is read as unconfirmed by the caller)
+        # suspicion, "suspected liver metastasis", is read as unconfirmed by the caller).
+        # Not on another cancer's Condition: "Metastatic colon cancer" (C18.9) is its spread
         is_secondary = True
     return _secondary_rest(res, text, is_secondary, site, visceral)
+
+
+def _other_primary(con: Concept) -> bool:
+    """The Condition is coded as a primary cancer of another site (ICD-10-CM C18.9 colon;
+    codes.yaml other_primary_icd10), memoised per concept."""
+    found = con.memo.get("other_primary")
+    if found is None:
+        found = con.memo["other_primary"] = any(
+            code and is_icd10(system) and T.other_primary_icd(code) for system, code, _ in con.codings)
+    return found
 
 
 def _secondary_codes(con: Concept) -> tuple[bool, str | None, bool | None]:
@@ -494,12 +537,20 @@ def _site_from_text(text: str) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _stage_from_text(text: str) -> bool | None:
-    """True for stage IV, False for an earlier stage (0-III), None if no stage is written."""
+    """True for stage IV, False for an earlier stage (0-III), None if no stage is written, or
+    if it is written as a range ("stage III-IV": either), as not there or as a suspicion
+    (_stage4_reading). With no stage group written, a TNM M1 ("pT2N0M1", "cM1") is stage IV:
+    AJCC 8th edition, any T any N M1 is stage IV (CR A.4 counts M1 as stage IV does)."""
+    reading = _stage4_reading(text)
+    if reading in ("negated", "open"):
+        return None
     for part in text.split("|"):  # cc_text joins text and displays with " | "
         m = _STAGE_BARE.match(part) or _STAGE_NAMED.search(part)
         if m:
+            if _STAGE_RANGE.match(part, m.end()):
+                return None
             return m.group(1).lower() in ("iv", "4")
-    return None
+    return True if reading == "asserted" else None
 
 
 def _is_stage4_value(cc: Any, text_fallback: bool = True) -> bool | None:
@@ -530,6 +581,42 @@ def _is_stage4_value(cc: Any, text_fallback: bool = True) -> bool | None:
     return False if early or written is False else None
 
 
+def _dated_before(date: dt.date | None, last: dt.date | None, diagnosed: dt.date | None) -> bool:
+    """A stage dated more than the de novo window before the breast-cancer diagnosis, on every
+    day its date can mean: staging comes with or after the diagnosis of the cancer it stages
+    (AJCC: the stage of a cancer is assigned at its diagnosis, then at recurrence), so it
+    stages an earlier cancer or the dates are wrong; a few weeks early is the usual work-up."""
+    return date is not None and diagnosed is not None and ((diagnosed - (last or date)).days > DE_NOVO_DAYS)
+
+
+def _stages_another_cancer(ctx: Ctx, res: dict[str, Any]) -> str | None:
+    """The Condition a staging Observation's focus names (mCODE CancerStage: focus only
+    Reference(PrimaryCancerCondition), the cancer staged; FHIR R4 Observation.focus) when
+    every focus received is a Condition other than a breast cancer: its display; else None
+    (no focus, one not received, or a breast cancer among them)."""
+    focus = res.get("focus")
+    if not focus:
+        return None
+    others: list[str] = []
+    for ref in as_list(focus):
+        cond = ctx.resolve(ref, res)
+        if not isinstance(cond, dict) or cond.get("resourceType") != "Condition":
+            return None
+        if _is_primary_breast(ctx, cond)[0]:
+            return None
+        others.append(_display(cond, "Condition"))
+    return "; ".join(others) or None
+
+
+def _stage_text_unconfirmed(cc: Any, src: Source, unconfirmed: list[tuple[str, str, Source]]) -> None:
+    """A stage value (stage group or M category) read as nothing because its text writes stage
+    IV / M1 as a suspicion ("Stage IV?", "possible stage IV", "cM1 cannot be excluded"): named
+    in the gap metastasis-unconfirmed, as a suspected metastasis is (CR A.4: a diagnosis made)."""
+    text = cc_text(cc) if isinstance(cc, dict) else text_of(cc)
+    if text and _stage4_reading(text) == "open":
+        unconfirmed.append(("site not stated", _stage4_doubt(text), src))
+
+
 def _m_value(cc: Any) -> bool | None:
     """True = M1, False = M0, None unknown (cc: valueCodeableConcept, or a valueString)."""
     for system, code, _ in codings(cc):
@@ -537,14 +624,15 @@ def _m_value(cc: Any) -> bool | None:
             continue
         if code in T.M1_VALUES or code.upper() in T.M1_AJCC:
             return True
-        if code in T.M0_VALUES or code.upper() in ("M0", "CM0", "PM0"):
+        if code in T.M0_VALUES or code.upper() in T.M0_AJCC:
             return False
     text = cc_text(cc) if isinstance(cc, dict) else text_of(cc)
-    if re.search(r"\b[cp]?m1[abc]?\b", text):
+    reading = _stage4_reading(text) if text else None
+    if reading == "asserted":
         return True
-    if re.search(r"\b[cp]?m0\b", text):
+    if reading is None and _M0_WORDS.search(text):
         return False
-    return None
+    return None  # not written, or M1 written as not there / as a suspicion: no reading
 
 
 def build_disease(ctx: Ctx) -> Disease:
@@ -601,8 +689,9 @@ def build_disease(ctx: Ctx) -> Disease:
                 text = ctx.code_text(res)
                 stage4 = _stage4_reading(text) if text else None
                 if stage4 == "open":
-                    # "stage IV cannot be ruled out": a suspicion, not M1 (CR A.4: a diagnosis made)
-                    unconfirmed.append(("site not stated", "stage IV not ruled out in the text", src))
+                    # "stage IV cannot be ruled out", "suspected stage IV": a suspicion, not M1
+                    # (CR A.4: a diagnosis made)
+                    unconfirmed.append(("site not stated", _stage4_doubt(text), src))
                 stage4_words = stage4 == "asserted"
                 hedge = _metastasis_in_text(text) if text and not stage4_words else None
                 if hedge in ("hedged", "probable"):
@@ -638,6 +727,8 @@ def build_disease(ctx: Ctx) -> Disease:
                     elif s4 is False:
                         early_sources.append(ctx.source(res, onset, "Stage 0-III (Condition.stage)",
                                                         date_last=onset_last))
+                    else:
+                        _stage_text_unconfirmed(st.get("summary"), src, unconfirmed)
                 continue
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
@@ -663,32 +754,75 @@ def build_disease(ctx: Ctx) -> Disease:
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
 
+    # the earliest breast-cancer diagnosis: a stage IV / M1 dated well before it cannot be its stage
+    diagnosed_first = min(primary_dates) if primary_dates else None
+    before_diagnosis: list[Source] = []
     for res in ctx.observations_with(_STAGING_CODES):
         try:
+            other = _stages_another_cancer(ctx, res)
+            if other is not None:
+                # mCODE CancerStage: Observation.focus is the cancer the stage is of
+                ctx.ignore(res, "not-breast-cancer-stage",
+                           f"Staging Observation of another cancer ({other}, Observation.focus), "
+                           "not of the breast cancer")
+                continue
             date = obs_date(res)
             last = _partial_last(date, obs_date(res, date_last))
+            pending = not_final_status(res)
             for system, code, _ in ctx.code_of(res):
                 if not code:
                     continue
                 if (is_loinc(system) or is_snomed(system)) and code in T.STAGE_GROUP_CODES:
                     s4 = _is_stage4_value(res.get("valueCodeableConcept") or res.get("valueString"))
-                    if s4:
+                    label = "Stage group IV" if s4 else "Stage group 0-III" if s4 is False else "Stage group"
+                    src = ctx.source(res, date, f"{label} ({code})", date_last=last)
+                    if s4 is not None and pending is not None:
+                        # a not-final stage is no stage yet (FHIR R4 ObservationStatus); stage IV
+                        # is named in the gap, as a suspected metastasis is
+                        if s4:
+                            unconfirmed.append(("site not stated", f"{src.display}, status {pending}: not final", src))
+                    elif s4 and _dated_before(date, last, diagnosed_first):
+                        before_diagnosis.append(src)
+                    elif s4:
                         if T.STAGE_GROUP_CODES[code]:
                             clinical_stage4.append((date, last or date))
-                        add_evidence(date, ctx.source(res, date, f"Stage group IV ({code})", date_last=last), last)
+                        add_evidence(date, src, last)
                     elif s4 is False:
-                        early_sources.append(ctx.source(res, date, f"Stage group 0-III ({code})", date_last=last))
+                        early_sources.append(src)
+                    else:
+                        _stage_text_unconfirmed(res.get("valueCodeableConcept") or res.get("valueString"), src,
+                                                unconfirmed)
                     break
                 if (is_loinc(system) or is_snomed(system)) and code in T.M_CATEGORY_CODES:
                     # value[x] as a code or as a string ("M1"), as the stage group above
                     m = _m_value(res.get("valueCodeableConcept") or res.get("valueString"))
-                    if m:
-                        add_evidence(date, ctx.source(res, date, f"M1 ({code})", date_last=last), last)
+                    src = ctx.source(res, date, f"{'M1' if m else 'M0' if m is False else 'M category'} ({code})",
+                                     date_last=last)
+                    if m is not None and pending is not None:
+                        if m:
+                            unconfirmed.append(("site not stated", f"{src.display}, status {pending}: not final", src))
+                    elif m and _dated_before(date, last, diagnosed_first):
+                        before_diagnosis.append(src)
+                    elif m:
+                        add_evidence(date, src, last)
                     elif m is False:
-                        early_sources.append(ctx.source(res, date, f"M0 ({code})", date_last=last))
+                        early_sources.append(src)
+                    else:
+                        _stage_text_unconfirmed(res.get("valueCodeableConcept") or res.get("valueString"), src,
+                                                unconfirmed)
                     break
         except Exception:  # noqa: BLE001
             ctx.ignore(res, "unreadable-resource", "Observation could not be read (staging)")
+    if before_diagnosis:
+        ctx.gap(
+            "metastatic-status-conflict",
+            "Stage IV / M1 dated before the breast cancer diagnosis ("
+            + _as_written(diagnosed_first, None) + "): "
+            + "; ".join(f"{s.display}, {_as_written(s.date, s.date_last)}" for s in before_diagnosis)
+            + ". It may stage an earlier cancer: not counted as metastatic breast cancer. "
+            "Confirm which cancer it stages and when.",
+            before_diagnosis,
+        )
 
     if d.primary_sources:
         d.breast_cancer = "yes"

@@ -129,6 +129,7 @@ M0_VALUES = frozenset(str(e["code"]) for e in _S["m0_values"])
 STAGE4_VALUES = frozenset(str(e["code"]) for e in _S["stage4_values"])
 STAGE4_AJCC = frozenset(c.upper() for c in _S["stage4_ajcc_codes"]["codes"])
 M1_AJCC = frozenset(c.upper() for c in _S["m1_ajcc_codes"]["codes"])
+M0_AJCC = frozenset(c.upper() for c in _S["m0_ajcc_codes"]["codes"])
 
 # --- conditions ----------------------------------------------------------------
 _C = CODES["conditions"]
@@ -145,6 +146,14 @@ SECONDARY_ICD: list[tuple[str, str, bool | None]] = sorted(
     key=lambda t: -len(t[0]),
 )
 SECONDARY_ICD_ROOTS = ("C77", "C78", "C79", "C7B")
+# (first, last) three-character ICD-10-CM categories of non-breast primary cancers (codes.yaml)
+OTHER_PRIMARY_ICD_RANGES = tuple((str(a), str(b)) for a, b in _C["other_primary_icd10"]["ranges"])
+
+
+def other_primary_icd(code: str) -> bool:
+    """An ICD-10-CM code of a primary cancer of a site other than the breast (C18.9 colon)."""
+    category = norm_icd(code)[:3]
+    return any(a <= category <= b for a, b in OTHER_PRIMARY_ICD_RANGES)
 VISCERAL_SITES = frozenset(_C["visceral_sites"]["sites"])
 BODY_SITES = {str(e["code"]): e["site"] for e in _C["body_sites_snomed"]}
 DIABETES_SNOMED = {str(e["code"]): e["type"] for e in _C["diabetes"]["snomed"]}

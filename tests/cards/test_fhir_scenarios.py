@@ -2884,3 +2884,37 @@ def test_fhir_a_pause_in_adjuvant_et_that_does_not_change_the_class_is_not_a_gap
     state, cards = run(p, dt.date(2024, 3, 1))
     assert words in card(cards, "patient-summary")["detail"]
     assert "adjuvant-endocrine-interrupted" not in {g.code for g in state.gaps}
+
+
+def test_fhir_a_de_novo_patient_staged_only_by_a_tnm_string_with_m1_gets_first_line_cards():
+    """The clinical M category sent as the TNM string "cT2N1M1" (no space before the M): the M1
+    was not read, metastatic status was unknown and the patient got the summary only."""
+    p = FhirPatient("tnm-m1").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p.menopause("postmenopausal")
+    p._obs("m", {"coding": [{"system": "http://loinc.org", "code": "21907-1"}]}, "2024-01-15", valueString="cT2N1M1")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.de_novo_metastatic is True
+    assert regimen_topics(cards)[:1] == ["ai-cdk46i"]
+    assert "(de novo)" in cards[0]["detail"]
+
+
+def test_fhir_a_stage_iv_dated_decades_before_the_breast_cancer_leaves_adjuvant_letrozole_adjuvant_and_gets_first_line_cards():
+    """A stage group IV of 1995 (an earlier cancer) made the 2016 breast cancer metastatic since
+    1995 and de novo: adjuvant letrozole became a first metastatic line and the cards were
+    second-line ones (fulvestrant + CDK4/6 inhibitor, everolimus, T-DXd, chemotherapy)."""
+    state, cards = run(adjuvant_relapse("old-stage", "2021-06-01").stage_iv("1995-03-01"), FIRST_LINE_AS_OF)
+    assert state.therapy.metastatic_lines == [] and state.disease.de_novo_metastatic is False
+    assert regimen_topics(cards)[:2] == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert "first line" in cards[0]["summary"]
+    assert "Stage IV / M1 dated before the breast cancer diagnosis (2016-03-01)" in cards[0]["detail"]
+
+
+def test_fhir_early_breast_cancer_with_a_history_of_metastatic_colon_cancer_gets_only_the_summary():
+    """"Metastatic colon cancer" coded C18.9 (a colon primary) was read as breast-cancer
+    metastasis: an early breast cancer got metastatic first-line regimen cards."""
+    p = FhirPatient("colon-mets").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C18.9"}],
+                  "text": "Metastatic colon cancer"}, "2012-05-01", "colon")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic != "yes"
+    assert topics(cards) == ["patient-summary"]

@@ -939,3 +939,125 @@ def test_a_visceral_crisis_flag_whose_period_has_ended_is_not_a_current_crisis()
     assert disease(breast_cancer(), flag).visceral_crisis is False
     flag["period"] = {"start": "2022-01-01"}  # still raised
     assert disease(breast_cancer(), flag).visceral_crisis is True
+
+
+# --- TNM and stage group written in text (AJCC 8th edition notation, CR A.4) ---------------
+
+@pytest.mark.parametrize("text", ["pT2N0M1", "T2N1aM1b", "rpT1 N0 M1", "ypT0N0 cM1"])
+def test_an_m1_inside_a_tnm_string_is_metastatic_on_the_m_category_and_the_stage_group(text):
+    # no word boundary stands before the M of "pT2N0M1": the M1 was not read, the patient left the pathway
+    for code in ("21907-1", "21908-9"):
+        d = disease(breast_cancer("2020-01-01"), loinc_obs(code, "2020-01-05", valueString=text))
+        assert d.metastatic == "yes" and d.metastatic_date == dt.date(2020, 1, 5) and d.de_novo_metastatic is True
+
+
+@pytest.mark.parametrize("text", ["T2N1M0", "ypT0N0M0", "pT2N1aM0", "cM0(i+)"])
+def test_an_m0_inside_a_tnm_string_or_with_isolated_tumour_cells_is_not_metastatic(text):
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21907-1", "2020-01-05", valueString=text))
+    assert d.metastatic == "no" and d.de_novo_metastatic is False
+
+
+@pytest.mark.parametrize("text", ["Breast cancer pT2N0M1", "Breast cancer, cM1", "Breast cancer, M1 (bone)",
+                                  "Breast cancer cT2 N1 M1"])
+def test_an_m1_written_on_the_breast_cancer_problem_is_metastatic_as_stage_iv_is(text):
+    d = disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"))
+    assert d.breast_cancer == "yes" and d.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text", ["Stage IV ruled out", "not stage IV", "cM1 - ruled out", "No M1"])
+def test_a_stage_iv_or_m1_value_written_as_not_there_is_no_stage_iv(text):
+    for code in ("21908-9", "21907-1"):
+        s = build_patient_state([patient(), breast_cancer("2020-01-01"),
+                                 loinc_obs(code, "2020-01-05", valueCodeableConcept=cc(text=text))], PID)
+        assert s.disease.metastatic != "yes"
+    d = disease(breast_cancer("2020-01-01", stage=[{"summary": cc(text=text)}]))
+    assert d.metastatic != "yes"
+
+
+@pytest.mark.parametrize("text,written", [("Stage IV?", "stage iv?"), ("? stage IV", "? stage iv"),
+                                          ("possible stage IV", "possible stage iv"),
+                                          ("Suspected stage IV", "suspected stage iv")])
+def test_a_stage_iv_written_as_a_suspicion_is_no_stage_iv_and_the_gap_quotes_it(text, written):
+    stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text))
+    problem = condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01")
+    on_summary = breast_cancer("2020-01-01", stage=[{"summary": cc(text=text)}])
+    for resources in ((breast_cancer("2020-01-01"), stage_group), (problem,), (on_summary,)):
+        assert disease(*resources).metastatic != "yes"
+        assert f'stage IV written "{written}"' in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+def test_a_stage_iv_breast_cancer_with_a_suspected_site_keeps_the_stage_asserted():
+    d = disease(condition(cc(coding(ICD10, "C50.912"), text="Stage IV breast cancer, suspected liver metastases"),
+                          "2021-01-01"))
+    assert d.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text", ["Stage III-IV", "stage 3/4", "Stage III or IV"])
+def test_a_stage_written_as_a_range_of_two_groups_is_neither_early_nor_stage_iv(text):
+    # "Stage III-IV" was read as stage III: documented non-metastatic disease
+    s = build_patient_state([patient(), breast_cancer("2020-01-01", stage=[{"summary": cc(text=text)}]),
+                             loinc_obs("21908-9", "2020-01-05", valueString=text)], PID)
+    assert s.disease.metastatic == "unknown" and s.disease.non_metastatic_sources == []
+    assert "metastatic-status-unknown" in {g.code for g in s.gaps}
+
+
+# --- which cancer, when, and how final a staging Observation is --------------------------------
+
+def test_a_stage_iv_observation_whose_focus_is_another_cancer_is_not_the_breast_cancer_stage():
+    # mCODE CancerStage: Observation.focus is the cancer staged (here a colon cancer)
+    colon = condition(cc(coding(ICD10, "C18.9", "Malignant neoplasm of colon, unspecified")), "2010-01-01",
+                      rid="colon-1")
+    stage = loinc_obs("21908-9", "2020-02-01", valueCodeableConcept=cc(coding(AJCC, "4")))
+    stage["focus"] = [{"reference": "Condition/colon-1"}]
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), colon, stage], PID)
+    assert s.disease.metastatic == "unknown" and s.disease.metastatic_sources == []
+    assert any("another cancer" in g.message for g in s.ignored)
+    # the same Observation focused on the breast cancer stages it
+    breast = breast_cancer("2020-01-01", rid="breast-1")
+    stage["focus"] = [{"reference": "Condition/breast-1"}]
+    assert disease(breast, colon, stage).metastatic == "yes"
+
+
+@pytest.mark.parametrize("status", ["preliminary", "registered", "unknown", "Preliminary"])
+def test_a_stage_iv_or_m1_observation_not_final_is_no_stage_yet_and_is_named_in_the_gap(status):
+    for code, value, display in (("21908-9", cc(coding(AJCC, "4")), "Stage group IV (21908-9)"),
+                                 ("21907-1", cc(coding(SNOMED, "1229903009", "cM1")), "M1 (21907-1)")):
+        stage = loinc_obs(code, "2020-01-05", valueCodeableConcept=value)
+        stage["status"] = status
+        assert disease(breast_cancer("2020-01-01"), stage).metastatic == "unknown"
+        gap = _gaps(breast_cancer("2020-01-01"), stage)["metastasis-unconfirmed"]
+        assert f"{display}, status {status.lower()}: not final" in gap
+
+
+def test_a_stage_iv_dated_years_before_the_breast_cancer_diagnosis_is_a_conflict_not_de_novo_disease():
+    old_stage = loinc_obs("21908-9", "1995-03-01", valueCodeableConcept=cc(coding(AJCC, "4")))
+    s = build_patient_state([patient(), breast_cancer("2016-03-01"), old_stage,
+                             metastasis("94222008", "Secondary malignant neoplasm of bone", "2024-01-15")], PID)
+    # it made the disease metastatic since 1995 and de novo (a stage "within 92 days" of the diagnosis)
+    assert s.disease.metastatic_date == dt.date(2024, 1, 15) and s.disease.de_novo_metastatic is False
+    gap = {g.code: g.message for g in s.gaps}["metastatic-status-conflict"]
+    assert "before the breast cancer diagnosis (2016-03-01)" in gap and "1995-03-01" in gap
+    # a staging a few weeks before the recorded diagnosis is the usual work-up: de novo
+    work_up = loinc_obs("21908-9", "2016-02-10", valueCodeableConcept=cc(coding(AJCC, "4")))
+    assert disease(breast_cancer("2016-03-01"), work_up).de_novo_metastatic is True
+
+
+@pytest.mark.parametrize("code", ["C18.9", "C34.90", "C43.9", "C85.90"])
+def test_metastatic_written_on_another_primary_cancer_is_not_breast_cancer_metastasis(code):
+    # ICD-10-CM C00-C75 / C81-C96 name a primary cancer of that site: its "metastatic" is its spread
+    other = condition(cc(coding(ICD10, code), text="Metastatic disease"), "2010-01-01")
+    d = disease(stage_iia_breast_cancer(), other)
+    assert d.metastatic == "no" and d.sites == [] and d.metastatic_sources == []
+
+
+def test_a_secondary_code_beside_another_primary_code_stays_a_metastasis():
+    both = condition(cc(coding(ICD10, "C18.9"), coding(ICD10, "C78.7"), text="Metastatic to liver"), "2021-01-01")
+    d = disease(breast_cancer(), both)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["liver"]
+
+
+@pytest.mark.parametrize("code", ["cM0(i+)", "M0(i+)"])
+def test_an_m0_with_isolated_tumour_cells_sent_as_an_ajcc_code_is_m0(code):
+    # AJCC 8th edition: cM0(i+) is M0 (isolated tumour cells), not M1; it was read as nothing
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21907-1", "2020-01-05", valueCodeableConcept=cc(coding(AJCC, code))))
+    assert d.metastatic == "no" and d.de_novo_metastatic is False
