@@ -227,7 +227,9 @@ from mappings._fast import construct
 from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
-from mappings.fhir import as_list, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, text_of
+from mappings.fhir import (
+    as_list, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, status_code, text_of,
+)
 from mappings.genomics import build_variants, genes_named
 from mappings.markers import build_markers
 from mappings.state import (
@@ -293,13 +295,8 @@ _READ_STATUS = frozenset({"final", "amended", "corrected", "preliminary", "regis
                           "stopped", "on-hold", "intended", "unknown", "in-progress", "not-done"})
 
 
-def _status_code(value: Any) -> str | None:
-    """A status code compared without case or surrounding spaces (None when not a string)."""
-    return value.strip().lower() if type(value) is str else None
-
-
 def _status_skip(r: dict[str, Any]) -> tuple[str, str] | None:
-    status = _status_code(r.get("status"))
+    status = status_code(r.get("status"))
     written = r.get("status")
     if status == "entered-in-error":
         return "entered-in-error", f"{r['resourceType']} marked entered-in-error" + (
@@ -308,7 +305,7 @@ def _status_skip(r: dict[str, Any]) -> tuple[str, str] | None:
         return "not-given", "Observation cancelled" + ("" if written == status else f" (status {written!r})")
     vs = r.get("verificationStatus")
     for _, code, _ in (codings(vs) if vs is not None else ()):
-        code = _status_code(code)
+        code = status_code(code)
         if code == "entered-in-error":
             return "entered-in-error", f"{r['resourceType']} verificationStatus entered-in-error"
         if code == "refuted":
@@ -400,7 +397,7 @@ def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str]
             status = r.get("status")
             if (status == "entered-in-error" or status == "cancelled"
                     or (type(status) is str and status not in _READ_STATUS
-                        and _status_code(status) in _NEVER_READ_STATUS)
+                        and status_code(status) in _NEVER_READ_STATUS)
                     or r.get("verificationStatus") is not None):
                 skip = _status_skip(r)
                 if skip:
@@ -913,7 +910,7 @@ _CLOSED_REQUEST_STATUSES = frozenset({"cancelled", "entered-in-error", "stopped"
 
 
 def _closed_status(status: Any) -> str | None:
-    code = status.strip().lower() if isinstance(status, str) else None
+    code = status_code(status)
     return code if code in _CLOSED_REQUEST_STATUSES else None
 
 

@@ -19,8 +19,8 @@ from typing import Any, get_args
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    as_list, cc_text_m, codings_m, date_last, is_loinc, memo_search, notes_text, obs_date, parse_date, partial_last,
-    ref_id, text_of,
+    NOT_FINAL_STATUSES, as_list, cc_text_m, codings_m, date_last, is_loinc, memo_search, not_final_status, notes_text,
+    obs_date, parse_date, partial_last, ref_id, text_of,
 )
 from mappings._fast import construct as _construct
 from mappings.state import Source, VariantResult
@@ -378,33 +378,6 @@ def _specimen_kind(text: str) -> str:
     return "unknown"
 
 
-# FHIR R4 ObservationStatus codes that say a result is not (known to be) final: "registered"
-# (the observation exists, no result yet available), "preliminary" (verified early results
-# are available, but not all results are final), "unknown" (the authoring/source system does
-# not know which of the status values currently applies: it cannot be read as final).
-# final / amended / corrected are final; cancelled and entered-in-error are never read
-# (build._status_skip).
-NOT_FINAL_STATUSES = frozenset({"preliminary", "registered", "unknown"})
-
-
-def _not_final(obs: dict[str, Any]) -> str | None:
-    # a missing status is read as final: Observation.status is required (1..1) in R4, but
-    # senders often omit it on results that are final, and reading every such result as
-    # not final would drop most real genomic data; an explicit "unknown" is not read so
-    # FHIR codes are case-sensitive, so "Preliminary" is no ObservationStatus code; but a
-    # sender that writes it means preliminary, and reading it as final would let an early
-    # result decide a regimen: the status is compared without case or surrounding spaces
-    status = obs.get("status")
-    if type(status) is not str:
-        return None
-    if status not in NOT_FINAL_STATUSES:
-        status = status.strip().lower()
-    return status if status in NOT_FINAL_STATUSES else None
-
-
-not_final_status = _not_final  # the same reading for the tumour-marker results (markers.py)
-
-
 # "BRCA" with no 1 or 2 ("Germline BRCA testing: negative"): the labels' gBRCAm test covers
 # BRCA1 and BRCA2 (CR B.15, BRACAnalysis CDx), but a test named "BRCA" may as well be one of a
 # few founder variants, whose negative is no negative for the genes: not read as either gene
@@ -540,7 +513,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 if isinstance(c, dict) and T.COMP["significance"] in _code_set(c.get("code")):
                     sig = _significance(c.get("valueCodeableConcept") or c.get("valueString")) or sig
             if sig:
-                not_final = _not_final(obs)
+                not_final = not_final_status(obs)
                 for d in derived:
                     rid = ref_id(d, "Observation")
                     if rid:
@@ -662,7 +635,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if ctx.ignore_data_absent(obs, obs, _variant_label(genes, is_region), date):
                 continue  # no call: not a variant, not a negative, and its notes are not read
             src = ctx.source(obs, date, _variant_label(genes, is_region), specimen, last)
-            not_final = _not_final(obs)
+            not_final = not_final_status(obs)
             if is_region and not is_variant:
                 for g in genes:
                     studied.append((g, date, specimen, origin, src, archival_undated, not_final))

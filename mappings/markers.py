@@ -41,9 +41,8 @@ from mappings.context import Ctx
 from mappings.disease import condition_onset, unconfirmed_status
 from mappings.fhir import (
     Concept, as_list, cc_text_m, codings_m, concept, is_icd10, is_loinc, memo_search,
-    date_last, notes_text, number, obs_date, partial_last, quantity,
+    date_last, not_final_status, notes_text, number, obs_date, partial_last, quantity,
 )
-from mappings.genomics import not_final_status
 from mappings.state import HER2Status, MarkerNotFinal, ReceptorStatus, Source, written_last
 
 # "nn%" in text, with a bound written before it ("<1%", "greater than 10%")
