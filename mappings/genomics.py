@@ -90,21 +90,16 @@ _BRCA_BOTH = re.compile(r"(?<![A-Za-z0-9])brca ?1 ?(?:/|&|,|\+|and|or) ?(?:brca 
 
 
 @lru_cache(maxsize=4096)
-def _genes_named(text: str) -> tuple[str, ...]:
+def genes_named(text: str) -> tuple[str, ...]:
     """The gene symbols a text names, in order, upper case ("HER2" as written; "BRCA1/2" as
-    BRCA1 and BRCA2)."""
+    BRCA1 and BRCA2). Public: the draft-order reader (build._test_ordered) names the genes a
+    drafted test orders with it."""
     found: list[str] = []
     for m in _SYMBOL_RE.finditer(_BRCA_BOTH.sub(" BRCA1 BRCA2 ", text) if "/" in text or " " in text else text):
         g = m.group(1).upper()
         if g not in found:
             found.append(g)
     return tuple(found)
-
-
-def genes_named(text: str) -> tuple[str, ...]:
-    """The gene symbols a text names (public: the draft-order reader names the genes a drafted
-    test orders with it)."""
-    return _genes_named(text)
 
 
 # p.(Glu545Lys) keeps its parentheses; in "(p.Ser1982fs)" the ")" is the text's, not HGVS
@@ -387,7 +382,7 @@ _BRCA_UNNAMED = re.compile(r"(?<![a-z0-9])brca(?![a-z0-9]|\s*[12])")
 @lru_cache(maxsize=4096)
 def _brca_unnamed(text: str) -> bool:
     """The text speaks of BRCA without naming BRCA1 or BRCA2 (nor any other gene read here)."""
-    return _BRCA_UNNAMED.search(text) is not None and not _genes_named(text)
+    return _BRCA_UNNAMED.search(text) is not None and not genes_named(text)
 
 
 def _ignore_brca_unnamed(ctx: Ctx, res: dict[str, Any], code: Any) -> None:
@@ -421,7 +416,7 @@ def _component_genes(code: Any) -> list[str]:
             words.append(display)
     if isinstance(code, dict) and isinstance(code.get("text"), str):
         words.append(code["text"])
-    for g in _genes_named(" | ".join(words)):
+    for g in genes_named(" | ".join(words)):
         if g in T.GENES and g not in genes:
             genes.append(g)
     return genes
@@ -481,7 +476,7 @@ def _ignore_unread_reports(ctx: Ctx) -> None:
         if not (genomic or _names_gene_test(code_text) or _brca_unnamed(code_text)):
             continue
         said = words + " | " + code_text
-        genes = [g for g in _genes_named_as(said) if g in T.GENES]
+        genes = [g for g in _gene_symbols_named(said) if g in T.GENES]
         about = "/".join(genes) or ("BRCA" if _brca_unnamed(said) else "")
         if not (genomic or about):
             continue
@@ -550,7 +545,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if in_panel:
                 named_genes = in_panel
             elif named:
-                named_genes = [g for g in _genes_named(ctx.code_text(obs)) if g != "HER2"]
+                named_genes = [g for g in genes_named(ctx.code_text(obs)) if g != "HER2"]
             if not (is_variant or is_region or legacy or named_genes):
                 continue
             date = obs_date(obs)
@@ -692,7 +687,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 # 0..*, for fusions and the like): a sequence change sits in one gene, and it
                 # was given to every gene (an AKT1 E17K made ESR1 and PIK3CA "detected" too).
                 # The gene its HGVS or variation code names, else unclear.
-                in_change = [g for g in _genes_named_as(" ".join((protein or "", dna or "", variation_text)))
+                in_change = [g for g in _gene_symbols_named(" ".join((protein or "", dna or "", variation_text)))
                              if g in genes]
                 if len(in_change) != 1:
                     ctx.ignore(obs, "indeterminate-genomic-result",
@@ -936,7 +931,7 @@ class _GeneCalls:
             if not clause.strip():
                 continue
             call = _text_result(clause.lower())
-            genes = ["ERBB2" if g == "HER2" else g for g in _genes_named(clause)]
+            genes = _gene_symbols_named(clause)
             if not genes and call is not _NO_CALL:
                 general.add(call)
             for g in genes:
@@ -960,11 +955,11 @@ class _GeneCalls:
         value text as written, keeps the case of a p. change); a coded component's change or
         significance when the text has none for it."""
         clauses = _CLAUSE_SPLIT.split(raw)
-        own = " | ".join(c for c in clauses if gene in _genes_named_as(c))
+        own = " | ".join(c for c in clauses if gene in _gene_symbols_named(c))
         if not own and self.general == "detected":
             # the gene's finding is written in clauses naming no gene ("Detected: p.E545K. Note:
             # ESR1 testing recommended", on a PIK3CA variant): its change is written there too
-            own = " | ".join(c for c in clauses if not _genes_named_as(c))
+            own = " | ".join(c for c in clauses if not _gene_symbols_named(c))
         m = _PROTEIN_RE.search(own)
         d = _DNA_RE.search(own)
         own_sig = _significance_text(own.lower()) if own and not _NOT_DETECTED.search(own.lower()) else None
@@ -973,8 +968,9 @@ class _GeneCalls:
                 sig or own_sig)
 
 
-def _genes_named_as(text: str) -> tuple[str, ...]:
-    return tuple("ERBB2" if g == "HER2" else g for g in _genes_named(text))
+def _gene_symbols_named(text: str) -> tuple[str, ...]:
+    """genes_named with "HER2" as its HGNC symbol ERBB2 (as T.GENES and results name it)."""
+    return tuple("ERBB2" if g == "HER2" else g for g in genes_named(text))
 
 
 @lru_cache(maxsize=4096)
