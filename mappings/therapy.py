@@ -102,7 +102,7 @@ from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
     raw_cc_key, as_list, cc_text, codings, contained_resource, date_last, is_loinc, is_rxnorm, months_between,
-    obs_date, parse_date, partial_last, period, ref_str, ref_type_and_id, text_of,
+    not_final_status, obs_date, parse_date, partial_last, period, ref_str, ref_type_and_id, text_of,
 )
 from mappings.state import (
     ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine, range_text,
@@ -750,13 +750,6 @@ def stop_reason_of_text(text: str) -> str | None:
     return None
 
 
-# Observation.status values whose value is not (known to be) a final result (FHIR R4
-# ObservationStatus: registered "no result yet available", preliminary "data may be
-# incomplete or unverified", unknown): a progression on one is not counted, it is named in
-# the gap disease-status-unclear (as a variant result's, gap genomic-result-not-final)
-_NOT_FINAL_STATUS = frozenset({"registered", "preliminary", "unknown"})
-
-
 @lru_cache(maxsize=1024)
 def _status_text_reading(text: str) -> str | None:
     """What the written answer of a disease status says (local_codes.yaml disease_status):
@@ -825,8 +818,11 @@ def _progression_dates(ctx: Ctx, sources: list[Source], lasts: list[dt.date | No
             if not any(c in T.DISEASE_STATUS_CODES for s, c, _ in ctx.code_of(obs) if is_loinc(s)):
                 continue
             said, why = _status_answer(obs)
-            status = obs.get("status")
-            if said == "progression" and status in _NOT_FINAL_STATUS:
+            # a progression whose Observation.status is not (known to be) final (FHIR R4
+            # ObservationStatus registered / preliminary / unknown, in any case, as every result
+            # reader reads it) is not counted: named in the gap disease-status-unclear
+            status = not_final_status(obs)
+            if said == "progression" and status:
                 said, why = "unclear", f"a progression with status {status}"
             d = obs_date(obs)
             if said == "progression" and d:
