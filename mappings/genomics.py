@@ -69,14 +69,15 @@ _REFUTED = re.compile(
 # "cannot be excluded", "not confirmed", "equivocal") or not given ("not tested", "pending",
 # "see report"). Read as detected, each offered a targeted drug on no result; now no call
 # (the gene stays untested). Words: the shared suspicion_words (before the finding),
-# suspicion_words_after and cannot_exclude lists (condition-ver-status "unconfirmed"). Not
+# suspicion_words_after, cannot_exclude and not_yet_excluded lists (condition-ver-status
+# "unconfirmed"; "has not been excluded", "yet to be excluded" were read as refuted). Not
 # read when the text also states a finding plainly ("p.H1047R detected; possible germline
 # variant": the hedge is about something else).
 _UNSETTLED = re.compile(
     rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,25}}?\b(?:mutation|variant|alteration|mutated)"
     rf"|\b(?:mutation|variant|alteration)s?\b[^|;.]{{0,25}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
     rf"|\b{T.VOCABULARY['cannot_exclude']}\b"
-    r"|\b(?:cannot|can ?not|can't|could not|couldn't|not|unable to)(?: yet)?(?: be)? (?:excluded|ruled out)\b"
+    rf"|\b{T.VOCABULARY['not_yet_excluded']}\b"
     r"|\bequivocal\b|\bnot (?:tested|performed|assessed|evaluated)\b|\bpending\b"
     r"|\bsee (?:the |full |attached |separate )?report\b|\?\s*(?:mutation|variant|mutated)"
 )
