@@ -698,12 +698,11 @@ def _supersede_stale_esr1(ctx: Ctx, stale: list[VariantResult], current: list[Va
     )
 
 
-def marker_not_final_text(results: list[MarkerNotFinal]) -> str:
+def _marker_not_final_text(results: list[MarkerNotFinal]) -> str:
     """The ER / PR / HER2 results not final yet in words, for the gap and the cards: what each
     says, its date and status, and that the final report decides (an "unknown" status may be
     final already: ask the laboratory)."""
-    named = "; ".join(f"{r.marker} {r.reading} (" + (f"{r.date.isoformat()}, " if r.date else "")
-                      + f"status {r.status})" for r in results)
+    named = "; ".join(r.named for r in results)
     ask = (" Ask the laboratory whether the result of status unknown is final."
            if any(r.status == "unknown" for r in results) else "")
     return (f"{named}: not final, so not read (FHIR R4 Observation.status); the final pathology report "
@@ -765,7 +764,7 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                 + (" but it is itself contradictory." if cat == "unknown" else "."), her2.sources)
     marker_pending = er.not_final + pr.not_final + her2.not_final
     if marker_pending:
-        ctx.gap("receptor-result-not-final", marker_not_final_text(marker_pending), [
+        ctx.gap("receptor-result-not-final", _marker_not_final_text(marker_pending), [
             s for r in marker_pending for s in r.sources])
     pending = {r.gene for r in bm.not_final}  # genes with a result that is not final yet
     if bm.not_final:

@@ -118,6 +118,13 @@ class MarkerNotFinal(BaseModel):
     date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)
 
+    @property
+    def named(self) -> str:
+        """"HER2 IHC 1+ (2025-06-01, status preliminary)": the result as the gap
+        receptor-result-not-final and the testing cards name it."""
+        return f"{self.marker} {self.reading} (" + (f"{self.date.isoformat()}, " if self.date else "") \
+            + f"status {self.status})"
+
 
 class ReceptorStatus(BaseModel):
     status: Literal["positive", "negative", "unknown"] = "unknown"
