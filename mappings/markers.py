@@ -852,16 +852,13 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                 if not z:
                     continue
                 why = unconfirmed_status(cond)
-                if why:
-                    date = condition_onset(cond)
-                    markers = tuple(m for m in ("er", "pr", "her2") if z.get(m) or (m != "her2" and z.get("hr")))
-                    z_unconfirmed.append((markers, f"{code} ({why})", ctx.source(
-                        cond, date, f"Receptor status {code} (ICD-10-CM, {why})",
-                        date_last=partial_last(date, condition_onset(cond, date_last)))))
-                    continue
                 date = condition_onset(cond)
-                src = ctx.source(cond, date, f"Receptor status {code} (ICD-10-CM)",
+                src = ctx.source(cond, date, f"Receptor status {code} (ICD-10-CM{f', {why}' if why else ''})",
                                  date_last=partial_last(date, condition_onset(cond, date_last)))
+                if why:
+                    markers = tuple(m for m in ("er", "pr", "her2") if z.get(m) or (m != "her2" and z.get("hr")))
+                    z_unconfirmed.append((markers, f"{code} ({why})", src))
+                    continue
                 er = z.get("er") or z.get("hr")
                 pr = z.get("pr")
                 if er and "hr" not in z:
