@@ -138,7 +138,7 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   named here
     receptor-result-not-final     an ER / PR / HER2 result whose Observation.status is
                                   preliminary, registered or unknown (any case; FHIR R4
-                                  ObservationStatus, read as genomics reads it): not read,
+                                  ObservationStatus, fhir.not_final_status): not read,
                                   kept in ReceptorStatus / HER2Status.not_final with what it
                                   says; the other results decide and the testing cards wait on
                                   the final report rather than ask for a new test (CR C.2 step 0)

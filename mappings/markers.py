@@ -791,10 +791,10 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
             top = _marker_of(obs.get("code"))
             extra = notes_text(obs)
             # a result not final (registered / preliminary / unknown, FHIR R4 ObservationStatus;
-            # any case, as genomics reads it) decides nothing: a preliminary "HER2 IHC 1+" must
-            # not open trastuzumab deruxtecan, a preliminary "ER negative" not take an HR+
-            # patient out of the pathway (CR C.2 step 0 reads the pathology report). Kept in
-            # not_final with what it says; the final report decides
+            # any case: fhir.not_final_status, as every result reader) decides nothing: a
+            # preliminary "HER2 IHC 1+" must not open trastuzumab deruxtecan, a preliminary "ER
+            # negative" not take an HR+ patient out of the pathway (CR C.2 step 0 reads the
+            # pathology report). Kept in not_final with what it says; the final report decides
             pending = not_final_status(obs)
             for unit in units:
                 m = top if unit is obs else _marker_of(unit.get("code"))
