@@ -57,7 +57,12 @@ _ALLRED_RE = re.compile(r"allred[^0-9]{0,20}(\d)")
 # the Allred total when the text gives its parts too ("proportion score 2, intensity 1, total 3",
 # "PS 5 IS 3 TS 8", "3/8"): the first digit would be the proportion score
 _ALLRED_TOTAL_RE = re.compile(r"allred.*?(?:(?:\btotal(?:\s+score)?|\bts)\s*[:=]?|=)\s*(\d)\b|allred.*?\b(\d)\s*/\s*8\b")
-_ALLRED_PARTS_RE = re.compile(r"\b(proportion|intensity|ps|is)\b")
+# the name of an Allred part before the first digit ("Allred PS 2, IS 3": 2 is no total)
+_ALLRED_PARTS_RE = re.compile(r"\b(proportion|intensity|ps)\b")
+# "IS" is the intensity score only beside the proportion score ("Allred IS 3, PS 2"): alone it
+# is the verb ("Allred score is 7", the total)
+_ALLRED_IS_RE = re.compile(r"\bis\b")
+_ALLRED_PS_RE = re.compile(r"\b(proportion|ps)\b")
 # ER-low wording; a bare "low" is not ("low grade", "Ki-67 low")
 _LOW_RE = re.compile(r"\b(er|pr|pgr)[- ]?low\b|low[- ]positive|weakly positive|low[- ]?expressing")
 _POS_RE = re.compile(r"\bpositive\b|\bpos\b|^\s*\+\s*$|\bdetected\b|\bpresent\b|\breactive\b"
@@ -341,7 +346,11 @@ def _allred_score(text: str) -> int | None:
     if m:
         return int(m.group(1) or m.group(2))
     m = _ALLRED_RE.search(text)
-    return int(m.group(1)) if m and not _ALLRED_PARTS_RE.search(m.group(0)) else None
+    if m is None or _ALLRED_PARTS_RE.search(m.group(0)):
+        return None
+    if _ALLRED_IS_RE.search(m.group(0)) and _ALLRED_PS_RE.search(text):
+        return None
+    return int(m.group(1))
 
 
 def _combine_receptor(recs: list[_Rec]) -> ReceptorStatus:
