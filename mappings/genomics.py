@@ -81,6 +81,8 @@ _UNSETTLED = re.compile(
     r"|\bequivocal\b|\bnot (?:tested|performed|assessed|evaluated)\b|\bpending\b"
     r"|\bsee (?:the |full |attached |separate )?report\b|\?\s*(?:mutation|variant|mutated)"
 )
+# a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
+# detected" / "undetected": beside it a hedge is about something else (_text_result)
 _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
 _DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
