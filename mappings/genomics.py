@@ -820,13 +820,16 @@ def _origin_from_obs(obs: dict[str, Any], code_text: str = "") -> str | None:
 _ANSWER_CALL = {"present": "detected", "positive": "detected", "absent": "not-detected", "negative": "not-detected"}
 
 
+def _coded_call(code: str | None) -> str | None:
+    """detected / not-detected for a coded result answer (codes.yaml result_answers, or a
+    presence / positivity answer), else None."""
+    return T.RESULT_ANSWERS.get(code) or _ANSWER_CALL.get(T.ANSWERS.get(code))
+
+
 def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_variant: bool) -> str | None:
     vcc = obs.get("valueCodeableConcept")
     for _, code, _ in codings_m(vcc):
-        r = T.RESULT_ANSWERS.get(code)
-        if r:
-            return r
-        r = _ANSWER_CALL.get(T.ANSWERS.get(code))
+        r = _coded_call(code)
         if r:
             return r
     text = " | ".join(t for t in (cc_text_m(vcc), text_of(obs.get("valueString"))) if t)
@@ -905,7 +908,7 @@ def _value_words(obs: dict[str, Any]) -> str:
     case, when the value has no coded answer (a coded answer decides alone, _result)."""
     vcc = obs.get("valueCodeableConcept")
     for _, code, _ in codings_m(vcc):
-        if T.RESULT_ANSWERS.get(code) or _ANSWER_CALL.get(T.ANSWERS.get(code)):
+        if _coded_call(code):
             return ""
     if isinstance(obs.get("valueBoolean"), bool):
         return ""
@@ -989,7 +992,7 @@ def _interpretation_call(obs: dict[str, Any]) -> str | None:
     LL1971-2 Present/Absent, or words), else None."""
     for cc in as_list(obs.get("interpretation")):
         for _, code, _ in codings_m(cc):
-            r = T.RESULT_ANSWERS.get(code) or _ANSWER_CALL.get(T.ANSWERS.get(code))
+            r = _coded_call(code)
             if r:
                 return r
         t = cc_text_m(cc)
