@@ -474,23 +474,6 @@ def _asserted_start(res: dict[str, Any], end: dt.date | None,
     return asserted
 
 
-def _active(res: dict[str, Any], rtype: str, start: dt.date | None, end: dt.date | None,
-            drugs: list[T.DrugInfo], as_of: dt.date) -> bool:
-    status = text_of(res.get("status"))
-    if end and end < as_of and rtype != "MedicationAdministration":
-        return False
-    if rtype == "MedicationStatement":
-        return status in _ONGOING_STATEMENT
-    if rtype == "MedicationRequest":
-        return status in _ONGOING_REQUEST
-    if status == "in-progress":
-        return True
-    if status == "completed" and (end or start):
-        window = ADMIN_ACTIVE_DAYS_OFS if any(d.drug_class == "ovarian-suppression" for d in drugs) else ADMIN_ACTIVE_DAYS
-        return 0 <= (as_of - (end or start)).days <= window  # type: ignore[operator]
-    return False
-
-
 class _Unreadable:
     """A medication[x] whose drug cannot be read, and why. Not the same as a drug the
     pathway does not use: an unread record may be the missing line of therapy, so it
@@ -673,7 +656,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     start_last, end_last = _dates(res, rtype, date_last)
                     start_last = start_last if start_last != start else None
                     end_last = end_last if end is not None and end_last != end else None
-                # _active(res, rtype, start, end, med.drugs, as_of), inlined
+                # ongoing on as_of: a statement / request not ended before it whose status is
+                # still under way (_ONGOING_*); an administration in progress, or completed
+                # within the dosing window (ADMIN_ACTIVE_DAYS, longer for ovarian suppression)
                 if end and end < as_of and not admin:
                     active = False
                 elif statement:
