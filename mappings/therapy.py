@@ -703,14 +703,14 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     disease or a response) or says the disease did not progress ("no progression",
     "progression ruled out"): a stated 'other' rebuts the regimen-change proxy for
     progression, so a vague one ("treatment changed", "per oncologist") says nothing (None).
-    The words are local_codes.yaml stop_reasons (stop_reason_of_text).
+    The words are local_codes.yaml stop_reasons (_stop_reason_of_text).
     """
     if not res.get("statusReason") and not res.get("note"):
         return None
     reasons = as_list(res.get("statusReason"))
     reason = " | ".join(t for t in (cc_text(cc) for cc in reasons) if t)
     notes = " | ".join(t for t in (text_of(n.get("text")) for n in as_list(res.get("note")) if isinstance(n, dict)) if t)
-    stated = stop_reason_of_text(reason + " | " + notes)
+    stated = _stop_reason_of_text(reason + " | " + notes)
     if stated is None and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
                               for cc in reasons for system, code, _ in codings(cc)):
         return "other"  # a coded side effect, allergy, interaction, pregnancy (a code without display)
@@ -718,7 +718,7 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def stop_reason_of_text(text: str) -> str | None:
+def _stop_reason_of_text(text: str) -> str | None:
     """'progression' / 'other' / None for a stop reason's words (EHRs repeat the same few:
     cached by text). A plan or instruction ("until progression or unacceptable toxicity")
     and a negated side effect are no reason; a negated or ruled-out progression and a
