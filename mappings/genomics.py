@@ -110,18 +110,19 @@ _PROTEIN_RE = re.compile(r"\bp\.(\()?[A-Za-z]{1,3}\d+[A-Za-z*=_]*[A-Za-z0-9*]*(?
 _DNA_RE = re.compile(r"\bc\.[0-9_+\-*]+[ACGTacgt>delinsupdup0-9_]*")
 
 GENOMIC_CODES = T.VARIANT_CODES | T.REGION_STUDIED_CODES | frozenset(T.LEGACY_GENE_CODES)
+# a gene read here (T.GENES but ERBB2: a local "HER2" test is the receptor's), as a word
+# ("brca 1" with a space too)
+_GENE_WORD = r"(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])"
 # Local/unknown test codes whose name says what they are ("ESR1 mutation analysis, plasma")
 _GENE_TEST_TEXT = re.compile(
-    r"(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])[^|]{0,40}"
-    r"(mutation|variant|alteration|sequenc|\bngs\b|genotyp)"
-    r"|(mutation|variant|alteration|sequenc|genotyp)[^|]{0,40}(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])"
+    _GENE_WORD + r"[^|]{0,40}(mutation|variant|alteration|sequenc|\bngs\b|genotyp)"
+    r"|(mutation|variant|alteration|sequenc|genotyp)[^|]{0,40}" + _GENE_WORD
 )
 _gene_test_text = memo_search(_GENE_TEST_TEXT)
 # ... or by the word test / testing / analysis / panel after the gene ("Germline BRCA1/2
 # testing", "ESR1 test, plasma"); not a protein test of the gene ("PTEN IHC", "ESR1 protein
 # expression"), whose positive / negative is about staining, not a variant
-_GENE_NAMED_TEST = re.compile(
-    r"(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])[^|]{0,40}\b(tests?|testing|analysis|panel)\b")
+_GENE_NAMED_TEST = re.compile(_GENE_WORD + r"[^|]{0,40}\b(tests?|testing|analysis|panel)\b")
 _PROTEIN_TEST = re.compile(r"\bihc\b|immunohisto|\bexpression\b|\bprotein\b|\bstain")
 
 
