@@ -98,7 +98,8 @@ def genes_named(text: str) -> tuple[str, ...]:
     BRCA1 and BRCA2). Public: the draft-order reader (build._test_ordered) names the genes a
     drafted test orders with it."""
     found: list[str] = []
-    for m in _SYMBOL_RE.finditer(_BRCA_BOTH.sub(" BRCA1 BRCA2 ", text) if "/" in text or " " in text else text):
+    # (_BRCA_BOTH always ends in a "2": a text without one is read as it is)
+    for m in _SYMBOL_RE.finditer(_BRCA_BOTH.sub(" BRCA1 BRCA2 ", text) if "2" in text else text):
         g = m.group(1).upper()
         if g not in found:
             found.append(g)
