@@ -88,8 +88,7 @@ def _awaiting_markers(need: TestNeed, pending: list[MarkerNotFinal], complete: b
     rules.awaiting_final_text does for a genomic result), else they are only named."""
     if not pending:
         return need
-    named = "; ".join(f"{r.marker} {r.reading} (" + (f"{fmt_date(r.date)}, " if r.date else "")
-                      + f"status {r.status})" for r in pending)
+    named = "; ".join(r.named for r in pending)
     unknown = any(r.status == "unknown" for r in pending)
     ask = (" ask the laboratory whether the result of status unknown is final (the source system does not "
            "know which status applies), and") if unknown else ""

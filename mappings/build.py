@@ -146,7 +146,7 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   named here
     receptor-result-not-final     an ER / PR / HER2 result whose Observation.status is
                                   preliminary, registered or unknown (any case; FHIR R4
-                                  ObservationStatus, read as genomics reads it): not read,
+                                  ObservationStatus, fhir.not_final_status): not read,
                                   kept in ReceptorStatus / HER2Status.not_final with what it
                                   says; the other results decide and the testing cards wait on
                                   the final report rather than ask for a new test (CR C.2 step 0)
@@ -239,7 +239,9 @@ from mappings._fast import construct
 from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
-from mappings.fhir import as_list, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, text_of
+from mappings.fhir import (
+    as_list, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, status_code, text_of,
+)
 from mappings.genomics import build_variants, genes_named
 from mappings.markers import build_markers
 from mappings.state import (
@@ -305,13 +307,8 @@ _READ_STATUS = frozenset({"final", "amended", "corrected", "preliminary", "regis
                           "stopped", "on-hold", "intended", "unknown", "in-progress", "not-done"})
 
 
-def _status_code(value: Any) -> str | None:
-    """A status code compared without case or surrounding spaces (None when not a string)."""
-    return value.strip().lower() if type(value) is str else None
-
-
 def _status_skip(r: dict[str, Any]) -> tuple[str, str] | None:
-    status = _status_code(r.get("status"))
+    status = status_code(r.get("status"))
     written = r.get("status")
     if status == "entered-in-error":
         return "entered-in-error", f"{r['resourceType']} marked entered-in-error" + (
@@ -320,7 +317,7 @@ def _status_skip(r: dict[str, Any]) -> tuple[str, str] | None:
         return "not-given", "Observation cancelled" + ("" if written == status else f" (status {written!r})")
     vs = r.get("verificationStatus")
     for _, code, _ in (codings(vs) if vs is not None else ()):
-        code = _status_code(code)
+        code = status_code(code)
         if code == "entered-in-error":
             return "entered-in-error", f"{r['resourceType']} verificationStatus entered-in-error"
         if code == "refuted":
@@ -412,7 +409,7 @@ def _accept(flat: list[Any], ctx: Ctx, plain_only: bool = False) -> Counter[str]
             status = r.get("status")
             if (status == "entered-in-error" or status == "cancelled"
                     or (type(status) is str and status not in _READ_STATUS
-                        and _status_code(status) in _NEVER_READ_STATUS)
+                        and status_code(status) in _NEVER_READ_STATUS)
                     or r.get("verificationStatus") is not None):
                 skip = _status_skip(r)
                 if skip:
@@ -713,12 +710,11 @@ def _supersede_stale_esr1(ctx: Ctx, stale: list[VariantResult], current: list[Va
     )
 
 
-def marker_not_final_text(results: list[MarkerNotFinal]) -> str:
+def _marker_not_final_text(results: list[MarkerNotFinal]) -> str:
     """The ER / PR / HER2 results not final yet in words, for the gap and the cards: what each
     says, its date and status, and that the final report decides (an "unknown" status may be
     final already: ask the laboratory)."""
-    named = "; ".join(f"{r.marker} {r.reading} (" + (f"{r.date.isoformat()}, " if r.date else "")
-                      + f"status {r.status})" for r in results)
+    named = "; ".join(r.named for r in results)
     ask = (" Ask the laboratory whether the result of status unknown is final."
            if any(r.status == "unknown" for r in results) else "")
     return (f"{named}: not final, so not read (FHIR R4 Observation.status); the final pathology report "
@@ -780,7 +776,7 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                 + (" but it is itself contradictory." if cat == "unknown" else "."), her2.sources)
     marker_pending = er.not_final + pr.not_final + her2.not_final
     if marker_pending:
-        ctx.gap("receptor-result-not-final", marker_not_final_text(marker_pending), [
+        ctx.gap("receptor-result-not-final", _marker_not_final_text(marker_pending), [
             s for r in marker_pending for s in r.sources])
     pending = {r.gene for r in bm.not_final}  # genes with a result that is not final yet
     if bm.not_final:
@@ -925,7 +921,7 @@ _CLOSED_REQUEST_STATUSES = frozenset({"cancelled", "entered-in-error", "stopped"
 
 
 def _closed_status(status: Any) -> str | None:
-    code = status.strip().lower() if isinstance(status, str) else None
+    code = status_code(status)
     return code if code in _CLOSED_REQUEST_STATUSES else None
 
 

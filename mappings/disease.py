@@ -12,9 +12,8 @@ from mappings.context import Ctx
 from mappings.fhir import (
     INACTIVE_CLINICAL_STATUS, Concept, as_list, cc_text, clinical_status_inactive, clinical_status_miscased, codings,
     date_last, is_icd10, is_loinc, is_snomed,
-    notes_text, obs_date, parse_date, partial_last, period, text_of,
+    not_final_status, notes_text, obs_date, parse_date, partial_last, period, text_of,
 )
-from mappings.genomics import not_final_status
 from mappings.state import Disease, MetastaticSite, Source, TherapyHistory, range_text
 
 _BREAST_TEXT = re.compile(

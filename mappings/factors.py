@@ -24,11 +24,10 @@ from typing import Any, Callable
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset, condition_onset_last, unconfirmed_status
-from mappings.genomics import not_final_status
 from mappings.fhir import (
     Concept, _parse_date_str, concept, as_list, cc_text, clinical_status_inactive, codings, is_icd10, is_loinc,
-    is_snomed, memo_search, notes_text, number, obs_date, date_last, parse_date, partial_last, period, quantity,
-    text_of,
+    is_snomed, memo_search, not_final_status, notes_text, number, obs_date, date_last, parse_date, partial_last,
+    period, quantity, text_of,
 )
 from mappings.state import (
     FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT, Diabetes, LabValue, LongQT, LungDisease, PatientFactors, Source,

@@ -365,6 +365,39 @@ def clinical_status_miscased(res: dict[str, Any]) -> str | None:
     return code
 
 
+def status_code(value: Any) -> str | None:
+    """A status code compared without case or surrounding spaces ("Preliminary", " CANCELLED");
+    None when not a string. FHIR R4 codes are case-sensitive, but a sender that writes a status
+    in another case still means it: reading a miscased "entered-in-error" or "preliminary" as
+    some other status (or as final) is worse than reading it as meant."""
+    return value.strip().lower() if type(value) is str else None
+
+
+# FHIR R4 ObservationStatus codes that say a result is not (known to be) final: "registered"
+# (the observation exists, no result yet available), "preliminary" (verified early results
+# are available, but not all results are final), "unknown" (the authoring/source system does
+# not know which of the status values currently applies: it cannot be read as final).
+# final / amended / corrected are final; cancelled and entered-in-error are never read
+# (build._status_skip).
+NOT_FINAL_STATUSES = frozenset({"preliminary", "registered", "unknown"})
+
+
+def not_final_status(obs: dict[str, Any]) -> str | None:
+    """The Observation.status when it says the result is not (known to be) final
+    (NOT_FINAL_STATUSES, in any case: status_code), else None. One reading for every result
+    reader: variants (genomics), ER / PR / HER2 (markers), safety labs and menopausal status
+    (factors)."""
+    # a missing status is read as final: Observation.status is required (1..1) in R4, but
+    # senders often omit it on results that are final, and reading every such result as
+    # not final would drop most real genomic data; an explicit "unknown" is not read
+    status = obs.get("status")
+    if type(status) is not str:
+        return None
+    if status not in NOT_FINAL_STATUSES:
+        status = status_code(status)
+    return status if status in NOT_FINAL_STATUSES else None
+
+
 def months_between(a: dt.date, b: dt.date) -> float:
     """Calendar months from a to b (negative if b < a): whole months + days/30.4375."""
     sign = 1.0

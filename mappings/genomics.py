@@ -19,8 +19,8 @@ from typing import Any, get_args
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    as_list, cc_text_m, codings_m, date_last, is_loinc, memo_search, notes_text, obs_date, parse_date, partial_last,
-    ref_id, text_of,
+    NOT_FINAL_STATUSES, as_list, cc_text_m, codings_m, date_last, is_loinc, memo_search, not_final_status, notes_text,
+    obs_date, parse_date, partial_last, ref_id, text_of,
 )
 from mappings._fast import construct as _construct
 from mappings.state import Source, VariantResult
@@ -69,17 +69,20 @@ _REFUTED = re.compile(
 # "cannot be excluded", "not confirmed", "equivocal") or not given ("not tested", "pending",
 # "see report"). Read as detected, each offered a targeted drug on no result; now no call
 # (the gene stays untested). Words: the shared suspicion_words (before the finding),
-# suspicion_words_after and cannot_exclude lists (condition-ver-status "unconfirmed"). Not
+# suspicion_words_after, cannot_exclude and not_yet_excluded lists (condition-ver-status
+# "unconfirmed"; "has not been excluded", "yet to be excluded" were read as refuted). Not
 # read when the text also states a finding plainly ("p.H1047R detected; possible germline
 # variant": the hedge is about something else).
 _UNSETTLED = re.compile(
     rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,25}}?\b(?:mutation|variant|alteration|mutated)"
     rf"|\b(?:mutation|variant|alteration)s?\b[^|;.]{{0,25}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
     rf"|\b{T.VOCABULARY['cannot_exclude']}\b"
-    r"|\b(?:cannot|can ?not|can't|could not|couldn't|not|unable to)(?: yet)?(?: be)? (?:excluded|ruled out)\b"
+    rf"|\b{T.VOCABULARY['not_yet_excluded']}\b"
     r"|\bequivocal\b|\bnot (?:tested|performed|assessed|evaluated)\b|\bpending\b"
     r"|\bsee (?:the |full |attached |separate )?report\b|\?\s*(?:mutation|variant|mutated)"
 )
+# a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
+# detected" / "undetected": beside it a hedge is about something else (_text_result)
 _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
 _DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
@@ -90,21 +93,17 @@ _BRCA_BOTH = re.compile(r"(?<![A-Za-z0-9])brca ?1 ?(?:/|&|,|\+|and|or) ?(?:brca 
 
 
 @lru_cache(maxsize=4096)
-def _genes_named(text: str) -> tuple[str, ...]:
+def genes_named(text: str) -> tuple[str, ...]:
     """The gene symbols a text names, in order, upper case ("HER2" as written; "BRCA1/2" as
-    BRCA1 and BRCA2)."""
+    BRCA1 and BRCA2). Public: the draft-order reader (build._test_ordered) names the genes a
+    drafted test orders with it."""
     found: list[str] = []
-    for m in _SYMBOL_RE.finditer(_BRCA_BOTH.sub(" BRCA1 BRCA2 ", text) if "/" in text or " " in text else text):
+    # (_BRCA_BOTH always ends in a "2": a text without one is read as it is)
+    for m in _SYMBOL_RE.finditer(_BRCA_BOTH.sub(" BRCA1 BRCA2 ", text) if "2" in text else text):
         g = m.group(1).upper()
         if g not in found:
             found.append(g)
     return tuple(found)
-
-
-def genes_named(text: str) -> tuple[str, ...]:
-    """The gene symbols a text names (public: the draft-order reader names the genes a drafted
-    test orders with it)."""
-    return _genes_named(text)
 
 
 # p.(Glu545Lys) keeps its parentheses; in "(p.Ser1982fs)" the ")" is the text's, not HGVS
@@ -112,18 +111,19 @@ _PROTEIN_RE = re.compile(r"\bp\.(\()?[A-Za-z]{1,3}\d+[A-Za-z*=_]*[A-Za-z0-9*]*(?
 _DNA_RE = re.compile(r"\bc\.[0-9_+\-*]+[ACGTacgt>delinsupdup0-9_]*")
 
 GENOMIC_CODES = T.VARIANT_CODES | T.REGION_STUDIED_CODES | frozenset(T.LEGACY_GENE_CODES)
+# a gene read here (T.GENES but ERBB2: a local "HER2" test is the receptor's), as a word
+# ("brca 1" with a space too)
+_GENE_WORD = r"(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])"
 # Local/unknown test codes whose name says what they are ("ESR1 mutation analysis, plasma")
 _GENE_TEST_TEXT = re.compile(
-    r"(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])[^|]{0,40}"
-    r"(mutation|variant|alteration|sequenc|\bngs\b|genotyp)"
-    r"|(mutation|variant|alteration|sequenc|genotyp)[^|]{0,40}(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])"
+    _GENE_WORD + r"[^|]{0,40}(mutation|variant|alteration|sequenc|\bngs\b|genotyp)"
+    r"|(mutation|variant|alteration|sequenc|genotyp)[^|]{0,40}" + _GENE_WORD
 )
 _gene_test_text = memo_search(_GENE_TEST_TEXT)
 # ... or by the word test / testing / analysis / panel after the gene ("Germline BRCA1/2
 # testing", "ESR1 test, plasma"); not a protein test of the gene ("PTEN IHC", "ESR1 protein
 # expression"), whose positive / negative is about staining, not a variant
-_GENE_NAMED_TEST = re.compile(
-    r"(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])[^|]{0,40}\b(tests?|testing|analysis|panel)\b")
+_GENE_NAMED_TEST = re.compile(_GENE_WORD + r"[^|]{0,40}\b(tests?|testing|analysis|panel)\b")
 _PROTEIN_TEST = re.compile(r"\bihc\b|immunohisto|\bexpression\b|\bprotein\b|\bstain")
 
 
@@ -378,33 +378,6 @@ def _specimen_kind(text: str) -> str:
     return "unknown"
 
 
-# FHIR R4 ObservationStatus codes that say a result is not (known to be) final: "registered"
-# (the observation exists, no result yet available), "preliminary" (verified early results
-# are available, but not all results are final), "unknown" (the authoring/source system does
-# not know which of the status values currently applies: it cannot be read as final).
-# final / amended / corrected are final; cancelled and entered-in-error are never read
-# (build._status_skip).
-NOT_FINAL_STATUSES = frozenset({"preliminary", "registered", "unknown"})
-
-
-def _not_final(obs: dict[str, Any]) -> str | None:
-    # a missing status is read as final: Observation.status is required (1..1) in R4, but
-    # senders often omit it on results that are final, and reading every such result as
-    # not final would drop most real genomic data; an explicit "unknown" is not read so
-    # FHIR codes are case-sensitive, so "Preliminary" is no ObservationStatus code; but a
-    # sender that writes it means preliminary, and reading it as final would let an early
-    # result decide a regimen: the status is compared without case or surrounding spaces
-    status = obs.get("status")
-    if type(status) is not str:
-        return None
-    if status not in NOT_FINAL_STATUSES:
-        status = status.strip().lower()
-    return status if status in NOT_FINAL_STATUSES else None
-
-
-not_final_status = _not_final  # the same reading for the tumour-marker results (markers.py)
-
-
 # "BRCA" with no 1 or 2 ("Germline BRCA testing: negative"): the labels' gBRCAm test covers
 # BRCA1 and BRCA2 (CR B.15, BRACAnalysis CDx), but a test named "BRCA" may as well be one of a
 # few founder variants, whose negative is no negative for the genes: not read as either gene
@@ -414,7 +387,7 @@ _BRCA_UNNAMED = re.compile(r"(?<![a-z0-9])brca(?![a-z0-9]|\s*[12])")
 @lru_cache(maxsize=4096)
 def _brca_unnamed(text: str) -> bool:
     """The text speaks of BRCA without naming BRCA1 or BRCA2 (nor any other gene read here)."""
-    return _BRCA_UNNAMED.search(text) is not None and not _genes_named(text)
+    return _BRCA_UNNAMED.search(text) is not None and not genes_named(text)
 
 
 def _ignore_brca_unnamed(ctx: Ctx, res: dict[str, Any], code: Any) -> None:
@@ -448,7 +421,7 @@ def _component_genes(code: Any) -> list[str]:
             words.append(display)
     if isinstance(code, dict) and isinstance(code.get("text"), str):
         words.append(code["text"])
-    for g in _genes_named(" | ".join(words)):
+    for g in genes_named(" | ".join(words)):
         if g in T.GENES and g not in genes:
             genes.append(g)
     return genes
@@ -508,7 +481,7 @@ def _ignore_unread_reports(ctx: Ctx) -> None:
         if not (genomic or _names_gene_test(code_text) or _brca_unnamed(code_text)):
             continue
         said = words + " | " + code_text
-        genes = [g for g in _genes_named_as(said) if g in T.GENES]
+        genes = [g for g in _gene_symbols_named(said) if g in T.GENES]
         about = "/".join(genes) or ("BRCA" if _brca_unnamed(said) else "")
         if not (genomic or about):
             continue
@@ -540,7 +513,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 if isinstance(c, dict) and T.COMP["significance"] in _code_set(c.get("code")):
                     sig = _significance(c.get("valueCodeableConcept") or c.get("valueString")) or sig
             if sig:
-                not_final = _not_final(obs)
+                not_final = not_final_status(obs)
                 for d in derived:
                     rid = ref_id(d, "Observation")
                     if rid:
@@ -577,7 +550,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if in_panel:
                 named_genes = in_panel
             elif named:
-                named_genes = [g for g in _genes_named(ctx.code_text(obs)) if g != "HER2"]
+                named_genes = [g for g in genes_named(ctx.code_text(obs)) if g != "HER2"]
             if not (is_variant or is_region or legacy or named_genes):
                 continue
             date = obs_date(obs)
@@ -662,7 +635,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if ctx.ignore_data_absent(obs, obs, _variant_label(genes, is_region), date):
                 continue  # no call: not a variant, not a negative, and its notes are not read
             src = ctx.source(obs, date, _variant_label(genes, is_region), specimen, last)
-            not_final = _not_final(obs)
+            not_final = not_final_status(obs)
             if is_region and not is_variant:
                 for g in genes:
                     studied.append((g, date, specimen, origin, src, archival_undated, not_final))
@@ -719,7 +692,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 # 0..*, for fusions and the like): a sequence change sits in one gene, and it
                 # was given to every gene (an AKT1 E17K made ESR1 and PIK3CA "detected" too).
                 # The gene its HGVS or variation code names, else unclear.
-                in_change = [g for g in _genes_named_as(" ".join((protein or "", dna or "", variation_text)))
+                in_change = [g for g in _gene_symbols_named(" ".join((protein or "", dna or "", variation_text)))
                              if g in genes]
                 if len(in_change) != 1:
                     ctx.ignore(obs, "indeterminate-genomic-result",
@@ -849,13 +822,16 @@ def _origin_from_obs(obs: dict[str, Any], code_text: str = "") -> str | None:
 _ANSWER_CALL = {"present": "detected", "positive": "detected", "absent": "not-detected", "negative": "not-detected"}
 
 
+def _coded_call(code: str | None) -> str | None:
+    """detected / not-detected for a coded result answer (codes.yaml result_answers, or a
+    presence / positivity answer), else None."""
+    return T.RESULT_ANSWERS.get(code) or _ANSWER_CALL.get(T.ANSWERS.get(code))
+
+
 def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_variant: bool) -> str | None:
     vcc = obs.get("valueCodeableConcept")
     for _, code, _ in codings_m(vcc):
-        r = T.RESULT_ANSWERS.get(code)
-        if r:
-            return r
-        r = _ANSWER_CALL.get(T.ANSWERS.get(code))
+        r = _coded_call(code)
         if r:
             return r
     text = " | ".join(t for t in (cc_text_m(vcc), text_of(obs.get("valueString"))) if t)
@@ -934,7 +910,7 @@ def _value_words(obs: dict[str, Any]) -> str:
     case, when the value has no coded answer (a coded answer decides alone, _result)."""
     vcc = obs.get("valueCodeableConcept")
     for _, code, _ in codings_m(vcc):
-        if T.RESULT_ANSWERS.get(code) or _ANSWER_CALL.get(T.ANSWERS.get(code)):
+        if _coded_call(code):
             return ""
     if isinstance(obs.get("valueBoolean"), bool):
         return ""
@@ -963,7 +939,7 @@ class _GeneCalls:
             if not clause.strip():
                 continue
             call = _text_result(clause.lower())
-            genes = ["ERBB2" if g == "HER2" else g for g in _genes_named(clause)]
+            genes = _gene_symbols_named(clause)
             if not genes and call is not _NO_CALL:
                 general.add(call)
             for g in genes:
@@ -987,11 +963,11 @@ class _GeneCalls:
         value text as written, keeps the case of a p. change); a coded component's change or
         significance when the text has none for it."""
         clauses = _CLAUSE_SPLIT.split(raw)
-        own = " | ".join(c for c in clauses if gene in _genes_named_as(c))
+        own = " | ".join(c for c in clauses if gene in _gene_symbols_named(c))
         if not own and self.general == "detected":
             # the gene's finding is written in clauses naming no gene ("Detected: p.E545K. Note:
             # ESR1 testing recommended", on a PIK3CA variant): its change is written there too
-            own = " | ".join(c for c in clauses if not _genes_named_as(c))
+            own = " | ".join(c for c in clauses if not _gene_symbols_named(c))
         m = _PROTEIN_RE.search(own)
         d = _DNA_RE.search(own)
         own_sig = _significance_text(own.lower()) if own and not _NOT_DETECTED.search(own.lower()) else None
@@ -1000,8 +976,9 @@ class _GeneCalls:
                 sig or own_sig)
 
 
-def _genes_named_as(text: str) -> tuple[str, ...]:
-    return tuple("ERBB2" if g == "HER2" else g for g in _genes_named(text))
+def _gene_symbols_named(text: str) -> tuple[str, ...]:
+    """genes_named with "HER2" as its HGNC symbol ERBB2 (as T.GENES and results name it)."""
+    return tuple("ERBB2" if g == "HER2" else g for g in genes_named(text))
 
 
 @lru_cache(maxsize=4096)
@@ -1017,7 +994,7 @@ def _interpretation_call(obs: dict[str, Any]) -> str | None:
     LL1971-2 Present/Absent, or words), else None."""
     for cc in as_list(obs.get("interpretation")):
         for _, code, _ in codings_m(cc):
-            r = T.RESULT_ANSWERS.get(code) or _ANSWER_CALL.get(T.ANSWERS.get(code))
+            r = _coded_call(code)
             if r:
                 return r
         t = cc_text_m(cc)

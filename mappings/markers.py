@@ -41,9 +41,8 @@ from mappings.context import Ctx
 from mappings.disease import condition_onset, unconfirmed_status
 from mappings.fhir import (
     Concept, as_list, cc_text_m, codings_m, concept, is_icd10, is_loinc, memo_search,
-    date_last, notes_text, number, obs_date, partial_last, quantity,
+    date_last, not_final_status, notes_text, number, obs_date, partial_last, quantity,
 )
-from mappings.genomics import not_final_status
 from mappings.state import HER2Status, MarkerNotFinal, ReceptorStatus, Source, written_last
 
 # "nn%" in text, with a bound written before it ("<1%", "greater than 10%")
@@ -58,7 +57,12 @@ _ALLRED_RE = re.compile(r"allred[^0-9]{0,20}(\d)")
 # the Allred total when the text gives its parts too ("proportion score 2, intensity 1, total 3",
 # "PS 5 IS 3 TS 8", "3/8"): the first digit would be the proportion score
 _ALLRED_TOTAL_RE = re.compile(r"allred.*?(?:(?:\btotal(?:\s+score)?|\bts)\s*[:=]?|=)\s*(\d)\b|allred.*?\b(\d)\s*/\s*8\b")
-_ALLRED_PARTS_RE = re.compile(r"\b(proportion|intensity|ps|is)\b")
+# the name of an Allred part before the first digit ("Allred PS 2, IS 3": 2 is no total)
+_ALLRED_PARTS_RE = re.compile(r"\b(proportion|intensity|ps)\b")
+# "IS" is the intensity score only beside the proportion score ("Allred IS 3, PS 2"): alone it
+# is the verb ("Allred score is 7", the total)
+_ALLRED_IS_RE = re.compile(r"\bis\b")
+_ALLRED_PS_RE = re.compile(r"\b(proportion|ps)\b")
 # ER-low wording; a bare "low" is not ("low grade", "Ki-67 low")
 _LOW_RE = re.compile(r"\b(er|pr|pgr)[- ]?low\b|low[- ]positive|weakly positive|low[- ]?expressing")
 _POS_RE = re.compile(r"\bpositive\b|\bpos\b|^\s*\+\s*$|\bdetected\b|\bpresent\b|\breactive\b"
@@ -342,7 +346,11 @@ def _allred_score(text: str) -> int | None:
     if m:
         return int(m.group(1) or m.group(2))
     m = _ALLRED_RE.search(text)
-    return int(m.group(1)) if m and not _ALLRED_PARTS_RE.search(m.group(0)) else None
+    if m is None or _ALLRED_PARTS_RE.search(m.group(0)):
+        return None
+    if _ALLRED_IS_RE.search(m.group(0)) and _ALLRED_PS_RE.search(text):
+        return None
+    return int(m.group(1))
 
 
 def _combine_receptor(recs: list[_Rec]) -> ReceptorStatus:
@@ -792,10 +800,10 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
             top = _marker_of(obs.get("code"))
             extra = notes_text(obs)
             # a result not final (registered / preliminary / unknown, FHIR R4 ObservationStatus;
-            # any case, as genomics reads it) decides nothing: a preliminary "HER2 IHC 1+" must
-            # not open trastuzumab deruxtecan, a preliminary "ER negative" not take an HR+
-            # patient out of the pathway (CR C.2 step 0 reads the pathology report). Kept in
-            # not_final with what it says; the final report decides
+            # any case: fhir.not_final_status, as every result reader) decides nothing: a
+            # preliminary "HER2 IHC 1+" must not open trastuzumab deruxtecan, a preliminary "ER
+            # negative" not take an HR+ patient out of the pathway (CR C.2 step 0 reads the
+            # pathology report). Kept in not_final with what it says; the final report decides
             pending = not_final_status(obs)
             for unit in units:
                 m = top if unit is obs else _marker_of(unit.get("code"))
@@ -853,16 +861,13 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                 if not z:
                     continue
                 why = unconfirmed_status(cond)
-                if why:
-                    date = condition_onset(cond)
-                    markers = tuple(m for m in ("er", "pr", "her2") if z.get(m) or (m != "her2" and z.get("hr")))
-                    z_unconfirmed.append((markers, f"{code} ({why})", ctx.source(
-                        cond, date, f"Receptor status {code} (ICD-10-CM, {why})",
-                        date_last=partial_last(date, condition_onset(cond, date_last)))))
-                    continue
                 date = condition_onset(cond)
-                src = ctx.source(cond, date, f"Receptor status {code} (ICD-10-CM)",
+                src = ctx.source(cond, date, f"Receptor status {code} (ICD-10-CM{f', {why}' if why else ''})",
                                  date_last=partial_last(date, condition_onset(cond, date_last)))
+                if why:
+                    markers = tuple(m for m in ("er", "pr", "her2") if z.get(m) or (m != "her2" and z.get("hr")))
+                    z_unconfirmed.append((markers, f"{code} ({why})", src))
+                    continue
                 er = z.get("er") or z.get("hr")
                 pr = z.get("pr")
                 if er and "hr" not in z:

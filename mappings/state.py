@@ -101,6 +101,11 @@ class Disease(BaseModel):
 
 # --- receptors -------------------------------------------------------------
 
+# FHIR R4 ObservationStatus codes of a result not (known to be) final (fhir.NOT_FINAL_STATUSES,
+# read by fhir.not_final_status): one type for the variant, receptor and lab results
+NotFinalStatus = Literal["preliminary", "registered", "unknown"]
+
+
 class MarkerNotFinal(BaseModel):
     """An ER / PR / HER2 result whose Observation.status is registered, preliminary or
     unknown (FHIR R4 ObservationStatus: no result yet / "not all results are final" / the
@@ -109,9 +114,16 @@ class MarkerNotFinal(BaseModel):
 
     marker: Literal["ER", "PR", "HER2"]
     reading: str  # what it says, as the service would read it once final ("negative", "IHC 1+")
-    status: Literal["preliminary", "registered", "unknown"]
+    status: NotFinalStatus
     date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)
+
+    @property
+    def named(self) -> str:
+        """"HER2 IHC 1+ (2025-06-01, status preliminary)": the result as the gap
+        receptor-result-not-final and the testing cards name it."""
+        return f"{self.marker} {self.reading} (" + (f"{self.date.isoformat()}, " if self.date else "") \
+            + f"status {self.status})"
 
 
 class ReceptorStatus(BaseModel):
@@ -200,8 +212,8 @@ class VariantResult(BaseModel):
     # available; "unknown" = the source system does not know which status applies, so it is
     # not known to be final): such a result decides nothing until final. mappings: kept out
     # of Biomarkers.results, in Biomarkers.not_final; cards name it where the question is
-    # open. A missing status is read as final (genomics._not_final).
-    status_not_final: Literal["preliminary", "registered", "unknown"] | None = None
+    # open. A missing status is read as final (fhir.not_final_status).
+    status_not_final: NotFinalStatus | None = None
 
     @property
     def actionable(self) -> bool:
@@ -554,8 +566,8 @@ class LabValue(BaseModel):
     # which the record does not contain: cards show the date as written)
     date_last: dt.date | None = None
     # the Observation.status when the result is not (known to be) final: registered /
-    # preliminary / unknown (FHIR R4 ObservationStatus, any case; genomics.not_final_status)
-    status_not_final: Literal["preliminary", "registered", "unknown"] | None = None
+    # preliminary / unknown (FHIR R4 ObservationStatus, any case; fhir.not_final_status)
+    status_not_final: NotFinalStatus | None = None
 
     @property
     def written(self) -> str:

@@ -106,7 +106,7 @@ from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
     raw_cc_key, as_list, cc_text, codings, contained_resource, date_last, is_loinc, is_rxnorm, months_between,
-    obs_date, parse_date, partial_last, period, ref_str, ref_type_and_id, text_of,
+    not_final_status, obs_date, parse_date, partial_last, period, ref_str, ref_type_and_id, text_of,
 )
 from mappings.state import (
     ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine, range_text,
@@ -478,23 +478,6 @@ def _asserted_start(res: dict[str, Any], end: dt.date | None,
     return asserted
 
 
-def _active(res: dict[str, Any], rtype: str, start: dt.date | None, end: dt.date | None,
-            drugs: list[T.DrugInfo], as_of: dt.date) -> bool:
-    status = text_of(res.get("status"))
-    if end and end < as_of and rtype != "MedicationAdministration":
-        return False
-    if rtype == "MedicationStatement":
-        return status in _ONGOING_STATEMENT
-    if rtype == "MedicationRequest":
-        return status in _ONGOING_REQUEST
-    if status == "in-progress":
-        return True
-    if status == "completed" and (end or start):
-        window = ADMIN_ACTIVE_DAYS_OFS if any(d.drug_class == "ovarian-suppression" for d in drugs) else ADMIN_ACTIVE_DAYS
-        return 0 <= (as_of - (end or start)).days <= window  # type: ignore[operator]
-    return False
-
-
 class _Unreadable:
     """A medication[x] whose drug cannot be read, and why. Not the same as a drug the
     pathway does not use: an unread record may be the missing line of therapy, so it
@@ -677,7 +660,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     start_last, end_last = _dates(res, rtype, date_last)
                     start_last = start_last if start_last != start else None
                     end_last = end_last if end is not None and end_last != end else None
-                # _active(res, rtype, start, end, med.drugs, as_of), inlined
+                # ongoing on as_of: a statement / request not ended before it whose status is
+                # still under way (_ONGOING_*); an administration in progress, or completed
+                # within the dosing window (ADMIN_ACTIVE_DAYS, longer for ovarian suppression)
                 if end and end < as_of and not admin:
                     active = False
                 elif statement:
@@ -722,14 +707,14 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     disease or a response) or says the disease did not progress ("no progression",
     "progression ruled out"): a stated 'other' rebuts the regimen-change proxy for
     progression, so a vague one ("treatment changed", "per oncologist") says nothing (None).
-    The words are local_codes.yaml stop_reasons (stop_reason_of_text).
+    The words are local_codes.yaml stop_reasons (_stop_reason_of_text).
     """
     if not res.get("statusReason") and not res.get("note"):
         return None
     reasons = as_list(res.get("statusReason"))
     reason = " | ".join(t for t in (cc_text(cc) for cc in reasons) if t)
     notes = " | ".join(t for t in (text_of(n.get("text")) for n in as_list(res.get("note")) if isinstance(n, dict)) if t)
-    stated = stop_reason_of_text(reason + " | " + notes)
+    stated = _stop_reason_of_text(reason + " | " + notes)
     if stated is None and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
                               for cc in reasons for system, code, _ in codings(cc)):
         return "other"  # a coded side effect, allergy, interaction, pregnancy (a code without display)
@@ -737,7 +722,7 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def stop_reason_of_text(text: str) -> str | None:
+def _stop_reason_of_text(text: str) -> str | None:
     """'progression' / 'other' / None for a stop reason's words (EHRs repeat the same few:
     cached by text). A plan or instruction ("until progression or unacceptable toxicity")
     and a negated side effect are no reason; a negated or ruled-out progression and a
@@ -752,13 +737,6 @@ def stop_reason_of_text(text: str) -> str | None:
     if T.STOP_NON_PROGRESSION.search(text) or rest != text:
         return "other"
     return None
-
-
-# Observation.status values whose value is not (known to be) a final result (FHIR R4
-# ObservationStatus: registered "no result yet available", preliminary "data may be
-# incomplete or unverified", unknown): a progression on one is not counted, it is named in
-# the gap disease-status-unclear (as a variant result's, gap genomic-result-not-final)
-_NOT_FINAL_STATUS = frozenset({"registered", "preliminary", "unknown"})
 
 
 @lru_cache(maxsize=1024)
@@ -829,8 +807,11 @@ def _progression_dates(ctx: Ctx, sources: list[Source], lasts: list[dt.date | No
             if not any(c in T.DISEASE_STATUS_CODES for s, c, _ in ctx.code_of(obs) if is_loinc(s)):
                 continue
             said, why = _status_answer(obs)
-            status = obs.get("status")
-            if said == "progression" and status in _NOT_FINAL_STATUS:
+            # a progression whose Observation.status is not (known to be) final (FHIR R4
+            # ObservationStatus registered / preliminary / unknown, in any case, as every result
+            # reader reads it) is not counted: named in the gap disease-status-unclear
+            status = not_final_status(obs)
+            if said == "progression" and status:
                 said, why = "unclear", f"a progression with status {status}"
             d = obs_date(obs)
             if said == "progression" and d:

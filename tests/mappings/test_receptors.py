@@ -177,6 +177,10 @@ def test_allred_score_in_text_decides_er_status():
     ("Allred score 2 + 3 = 5", "positive"),
     ("ER Allred 8/8 (PS 5, IS 3)", "positive"),
     ("Allred PS 2, IS 3", "unknown"),  # the parts without their total: not the first part
+    ("Allred IS 3, PS 2", "unknown"),
+    # "is" the verb, not the intensity score (IS): the total, read as before the parts were
+    ("ER: Allred score is 7", "positive"),
+    ("Allred is 2", "negative"),
 ])
 def test_the_allred_total_decides_er_status_not_its_proportion_score(text, status):
     assert state_of(loinc_obs("85337-4", valueString=text)).er.status == status

@@ -578,6 +578,17 @@ def test_a_disease_status_left_open_is_no_progression_and_the_gap_names_it(value
     assert f"{why} (2023-03-01)" in _status_gap(s)
 
 
+@pytest.mark.parametrize("status", ["Preliminary", "REGISTERED", " unknown "])
+def test_a_worsening_whose_not_final_status_is_written_in_another_case_is_no_progression(status):
+    # read as final (a progression counted) while the same status on a variant, a receptor,
+    # a lab or a menopausal status was read as not final (fhir.not_final_status)
+    obs = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(coding(SNOMED, "271299001", "Patient's condition worsened")))
+    obs["status"] = status
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), obs)
+    assert s.therapy.last_endocrine_progression is None
+    assert f"a progression with status {status.strip().lower()} (2023-03-01)" in _status_gap(s)
+
+
 @pytest.mark.parametrize("status", ["amended", "corrected"])
 def test_an_amended_worsening_is_still_a_progression(status):
     obs = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(coding(SNOMED, "271299001", "Patient's condition worsened")))

@@ -831,7 +831,11 @@ def test_a_refuted_esr1_mutation_is_a_negative_not_a_variant(text):
 @pytest.mark.parametrize("text", ["ESR1 mutation suspected", "Possible ESR1 mutation (low VAF, not confirmed)",
                                   "ESR1 mutation cannot be excluded", "ESR1 mutation not ruled out", "ESR1 ?mutation",
                                   "ESR1 mutation equivocal", "ESR1 mutation: see report", "ESR1 mutation - not tested",
-                                  "Pending"])
+                                  "Pending",
+                                  # read as a negative ("mutation ... excluded"): the open question
+                                  # worded as the vocabulary's not_yet_excluded has it
+                                  "ESR1 mutation has not been excluded", "ESR1 mutation is yet to be excluded",
+                                  "ESR1 mutation not definitely excluded"])
 def test_a_hedged_or_not_given_esr1_result_is_no_result(text):
     s = build_patient_state([patient(), variant("HGNC:3467", "ESR1", present=None, value_text=text)], PID)
     assert s.biomarkers.status("ESR1") == "not-tested"

@@ -89,6 +89,18 @@ def test_elacestrant_drafted_with_an_esr1_ctdna_test_still_warns_but_does_not_pr
     assert "Already drafted with these orders**: ServiceRequest/s ('ESR1 mutation analysis" in card["detail"]
 
 
+@pytest.mark.parametrize("text", ["BRCA1+2", "BRCA1&2", "BRCA1,2"])
+def test_olaparib_drafted_with_a_test_named_brca1_plus_2_in_one_word_does_not_preselect_a_second_test(client, text):
+    # "BRCA1+2" with no space or "/" was read as BRCA1 alone: the germline test was
+    # pre-selected again beside the drafted one
+    chart = after_first_line("dt-4").med("paclitaxel", 2000, 1900)
+    brca = drafted_test_order("s", chart.pid, {"text": text})
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("o", "olaparib")) + [brca]),
+                    "order-biomarker-missing")
+    assert not any(recommended for _, recommended in _suggested(card))
+    assert f"Already drafted with these orders**: ServiceRequest/s ('{text}')" in card["detail"]
+
+
 def test_capivasertib_drafted_with_a_pik3ca_only_test_still_preselects_the_akt1_pten_test(client):
     chart = after_first_line("dt-2").glycemia_ok()
     drafts = chart.drafts(("c", "capivasertib"), ("f", "fulvestrant"))
