@@ -343,18 +343,33 @@ def _deceased(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
 # --- menopause -----------------------------------------------------------------------
 
 
-def _meno_value(obs: dict[str, Any]) -> str | None:
+def _meno_value(obs: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(status, why it is unclear) of a menopausal-status answer: a coded answer, else its
+    text (_meno_text)."""
     vcc = obs.get("valueCodeableConcept")
     for system, code, _ in codings(vcc):
         s = T.MENO_ANSWERS.get(code) if is_snomed(system) else None
         s = s or T.local_lookup(T.MENO_LOCAL_CODES, system, code)
         if s:
-            return str(s)
-    text = cc_text(vcc) + " " + text_of(obs.get("valueString"))
+            return str(s), None
+    return _meno_text(cc_text(vcc) + " " + text_of(obs.get("valueString")))
+
+
+@lru_cache(maxsize=4096)
+def _meno_text(text: str) -> tuple[str | None, str | None]:
+    """(status, why it is unclear) a text states: the first status mentioned (negated mentions
+    never match, T.MENO_TEXT), and the text as written (trimmed) when the status is written as
+    a guess or a question ("? postmenopausal", "postmenopausal - to be confirmed") or, for a
+    postmenopausal state, as brought on by chemotherapy (local_codes.yaml menopause unclear:
+    CR A.3 derive defensively, CR C.1 ABC4 adequate OFS)."""
     for rx, status in T.MENO_TEXT:
-        if rx.search(text):
-            return status
-    return None
+        m = rx.search(text)
+        if m:
+            if (T.MENO_HEDGE_BEFORE.search(text[:m.start()]) or T.MENO_HEDGE_AFTER.search(text[m.end():])
+                    or (status == "postmenopausal" and T.MENO_CHEMOTHERAPY.search(text))):
+                return status, " ".join(text.split())[:80]
+            return status, None
+    return None, None
 
 
 def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_latest: dt.date | None) -> None:
@@ -387,7 +402,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
 
     # explicit observation (latest)
     latest = _LatestStatus()
-    meno_not_final: list[tuple[str, Source]] = []
+    meno_not_counted: list[tuple[str, Source]] = []
     for obs in ctx.obs_groups()[0]:  # a measurement (valueQuantity) is never a menopausal status
         try:
             con = ctx.concept_of(obs)
@@ -401,17 +416,25 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
                 ) or _meno_question_text(con.text)
             if not is_q:
                 continue
-            st = _meno_value(obs)
+            st, unclear = _meno_value(obs)
             if st is None or st == "unknown":
                 continue
             d = obs_date(obs)
+            if unclear and st == "postmenopausal":
+                # a guess, a question or a chemotherapy-induced state (_meno_text): like a result
+                # not final, it may not clear the ovarian-suppression caution; not read, named
+                meno_not_counted.append((f'"{unclear}" ({d.isoformat() + ", " if d else ""}not a stated '
+                                         "postmenopausal status): confirm the menopausal status",
+                                         ctx.source(obs, d, f'Menopausal status written "{unclear}"')))
+                continue
             pending = not_final_status(obs)
             if pending and st == "postmenopausal":
                 # not final (FHIR R4 ObservationStatus registered / preliminary / unknown): a
                 # premenopausal / perimenopausal one may raise the ovarian-suppression caution
                 # (the safe direction), a postmenopausal one would clear it: not read, named
-                meno_not_final.append((f"postmenopausal ({d.isoformat() + ', ' if d else ''}status {pending})",
-                                       ctx.source(obs, d, f"Menopausal status: {st} (status {pending})")))
+                meno_not_counted.append((f"postmenopausal ({d.isoformat() + ', ' if d else ''}status {pending}): not final, "
+                                         "the final result decides",
+                                         ctx.source(obs, d, f"Menopausal status: {st} (status {pending})")))
                 continue
             latest.offer(d, st, lambda: ctx.source(obs, d, f"Menopausal status: {st}",
                                                    date_last=partial_last(d, obs_date(obs, date_last))))
@@ -432,13 +455,20 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
                     st = T.MENO_CONDITIONS_ICD[T.norm_icd(code)]
                 if st:
                     break
+            unclear = None
             if st is None:
                 text = ctx.code_text(res)
                 if _meno_state_text(text):
-                    st = next((s for rx, s in T.MENO_TEXT if rx.search(text)), None)
+                    st, unclear = _meno_text(text)
             if st is None or st == "unknown":
                 continue
             d = condition_onset(res)
+            if unclear and st == "postmenopausal":
+                # "? Postmenopausal" on the problem list: as for an Observation (_meno_text)
+                meno_not_counted.append((f'"{unclear}" ({d.isoformat() + ", " if d else ""}not a stated '
+                                         "postmenopausal status): confirm the menopausal status",
+                                         ctx.source(res, d, f'Menopausal status written "{unclear}"')))
+                continue
             latest.offer(d, st, lambda: ctx.source(res, d, f"Menopausal status: {st} (problem list)",
                                                    date_last=condition_onset_last(res, d)))
         except Exception:  # noqa: BLE001
@@ -490,11 +520,11 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             f.menopausal_sources = [ctx.source(pts[0], f.birth_date, f"Age {f.age} (>= {AGE_RULE_POSTMENOPAUSAL})")]
         return
     if f.sex in ("female", "unknown", "other"):
-        not_counted = list(not_done) + [w + ": not final, the final result decides" for w, _ in meno_not_final]
+        not_counted = list(not_done) + [w for w, _ in meno_not_counted]
         ctx.gap("menopausal-status-unknown",
                 "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown)"
                 + (f"; not counted: {'; '.join(not_counted)}" if not_counted else "") + ".",
-                (list(same_day.values()) if len(same_day) > 1 else []) + [src for _, src in meno_not_final] or None)
+                (list(same_day.values()) if len(same_day) > 1 else []) + [src for _, src in meno_not_counted] or None)
 
 
 class _LatestStatus:

@@ -330,6 +330,12 @@ MENO_TEXT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(f"{_MENO_NEG_BEFORE}(?:{e['pattern']}){_MENO_NEG_AFTER}", re.I), e["status"])
     for e in _M["text_patterns"]
 ]
+# A status written as a guess or a question, before or after its words, and a menopause
+# written as brought on by chemotherapy (local_codes.yaml menopause unclear; factors reads them)
+_MU = _M.get("unclear") or {}
+MENO_HEDGE_BEFORE = re.compile(_fill_in(_MU.get("before") or "(?!)"), re.I)
+MENO_HEDGE_AFTER = re.compile(_fill_in(_MU.get("after") or "(?!)"), re.I)
+MENO_CHEMOTHERAPY = re.compile(_fill_in(_MU.get("chemotherapy") or "(?!)"), re.I)
 
 def _condition_patterns(reader: str, key: str) -> re.Pattern[str]:
     """local_codes.yaml reader[key] (a condition reader: long_qt, ild) as one pattern, the
