@@ -91,7 +91,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   as probable ("likely", "presumed", "probable"; a confirmed
                                   verificationStatus on the Condition confirms these), or a
                                   crisis Condition whose clinicalStatus is an inactive code in
-                                  the wrong case ("Resolved": unreadable) (CR C.1 defines a
+                                  the wrong case ("Resolved": unreadable), or a crisis
+                                  Observation not final (preliminary, registered, unknown)
+                                  (CR C.1 defines a
                                   present crisis; no source settles these) and none asserted:
                                   not counted, the words or the status quoted
     er-unknown / pr-unknown       no readable ER / PR result
@@ -168,7 +170,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   stated (C.1 ASCO 2024 "PTEN inactivation"), so capivasertib
                                   is undecided on it (VariantResult.alteration_unclear)
     brca-germline-not-tested      no germline BRCA1/2 result (tumour-only or none)
-    menopausal-status-unknown     woman < 60 (or age unknown) without status evidence
+    menopausal-status-unknown     woman < 60 (or age unknown) without status evidence; names
+                                  a postmenopausal status not counted: not final, or written
+                                  as a guess / question ("? postmenopausal") or as brought on
+                                  by chemotherapy (local_codes.yaml menopause unclear)
     ecog-unknown                  no ECOG observation
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
     diabetes-unconfirmed          a diabetes Condition is only provisional/differential/

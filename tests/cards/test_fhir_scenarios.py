@@ -2162,6 +2162,26 @@ def test_fhir_an_impending_or_suspected_visceral_crisis_keeps_endocrine_therapy_
             in _crisis_not_counted(p))
 
 
+@pytest.mark.parametrize("status", ["preliminary", "registered", "unknown", "Preliminary"])
+def test_fhir_a_visceral_crisis_observation_not_final_keeps_endocrine_therapy_first_and_asks_the_clinician(status):
+    # a preliminary "Visceral crisis: yes" put chemotherapy first (C.2 step 2); an interim or
+    # unverified result (FHIR R4 ObservationStatus) is no crisis the clinician asserts (CR C.3
+    # row 12), as a provisional Condition is not: not counted, not dropped, the gap names it
+    p = de_novo("fl-crisis-prelim", site="liver")
+    p._obs("crisis", {"text": "Visceral crisis"}, "2024-01-16", valueBoolean=True)
+    p.resources[-1]["status"] = status
+    assert (f'Visceral crisis recorded in an Observation with status "{status.lower()}" (not final), '
+            "not counted as a current visceral crisis" in _crisis_not_counted(p))
+
+
+def test_fhir_a_final_visceral_crisis_observation_still_puts_chemotherapy_first():
+    p = de_novo("fl-crisis-final", site="liver")
+    p._obs("crisis", {"text": "Visceral crisis"}, "2024-01-16", valueBoolean=True)
+    p.resources[-1]["status"] = "amended"
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert regimen_topics(cards)[0] == "chemotherapy"
+
+
 def test_fhir_bone_metastases_beside_a_liver_metastasis_ruled_out_get_regimen_cards_and_the_summary_lists_bone_not_liver():
     # each mention is read on its own: condition-ver-status "refuted" is the liver's, the bone
     # metastases stay metastatic evidence (CR A.4) and the refuted liver is no site. The
