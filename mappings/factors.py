@@ -281,6 +281,7 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
         g = text_of(p.get("gender"))
         if g in ("female", "male", "other", "unknown"):
             f.sex = g  # type: ignore[assignment]
+        _sex_recorded_elsewhere(ctx, f, p)
         f.birth_date = parse_date(p.get("birthDate"))
         _deceased(ctx, f, p)
         if f.birth_date:
@@ -299,6 +300,38 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
     f.qtc_ms = _latest_lab(ctx, T.QTC_CODES, "QTc", _qtc_conv)
     f.long_qt = _long_qt(ctx)
     return f
+
+
+def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
+    """A sex recorded in a Patient extension (codes.yaml patient_sex: US Core birth sex, sex
+    parameter for clinical use) that differs from Patient.gender: the gap sex-unclear names
+    both. Patient.gender stays the sex read (FHIR R4: the administrative gender, which
+    decision support commonly defaults to), as no source here says which one the labels and
+    ovarian suppression follow: a woman recorded male at birth, or a man recorded female at
+    birth (who may have ovaries), is for the clinician to confirm (CR C.3 rows 15-16)."""
+    exts = p.get("extension")
+    if type(exts) is not list:
+        return
+    differs: list[str] = []
+    for ext in exts:
+        known = T.PATIENT_SEX_EXTENSIONS.get(ext.get("url")) if type(ext) is dict else None
+        if known is None:
+            continue
+        name, codes, sub = known
+        if sub:  # a complex extension: the value is in its sub-extension
+            found = [codes.get(c) for e in as_list(ext.get("extension")) if type(e) is dict and e.get("url") == sub
+                     for _, c, _ in codings(e.get("valueCodeableConcept"))]
+        else:
+            code = ext.get("valueCode")
+            found = [codes.get(code.strip())] if isinstance(code, str) else []
+        differs += [f"{name} {sex}" for sex in found if sex and sex != f.sex]
+    if differs:
+        ctx.gap("sex-unclear",
+                f"Patient.gender is {f.sex} (administrative gender) but the record gives "
+                f"{', '.join(dict.fromkeys(differs))}: whether the labels for women or for men, ovarian "
+                "suppression or the LHRH agonist for men apply is not settled by the record; the cards "
+                f"follow Patient.gender ({f.sex}). Confirm the sex for clinical use.",
+                [ctx.source(p, None, "Patient gender and recorded sex")])
 
 
 def _deceased(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:

@@ -107,6 +107,11 @@ LEGACY_GENE_CODES = {
 }
 
 # --- other observations -------------------------------------------------------
+# extension url -> (name, {code: female/male}, sub-extension holding the value or None)
+PATIENT_SEX_EXTENSIONS: dict[str, tuple[str, dict[str, str], str | None]] = {
+    e["url"]: (e["name"], {str(k): str(v) for k, v in e["codes"].items()}, e.get("value_extension"))
+    for e in CODES.get("patient_sex") or ()
+}
 _O = CODES["observations"]
 ECOG_CODES = frozenset(e["code"] for e in _O["ecog"])
 ECOG_ANSWERS = {e["code"]: int(e["value"]) for e in _O["ecog_answers"]}

@@ -2938,3 +2938,14 @@ def test_fhir_early_breast_cancer_with_a_history_of_metastatic_colon_cancer_gets
     state, cards = run(p, FIRST_LINE_AS_OF)
     assert state.disease.metastatic != "yes"
     assert topics(cards) == ["patient-summary"]
+
+
+def test_fhir_a_woman_recorded_male_at_birth_gets_the_summary_asking_for_the_sex_for_clinical_use():
+    # Patient.gender female, US Core birth sex M: the cards follow the gender (menopausal status
+    # unknown, ovarian suppression), and the summary says the record gives two sexes
+    p = de_novo("fl-birth-sex", menopause=None, birth="1970-01-01")
+    p.resources[0]["extension"] = [{"url": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
+                                    "valueCode": "M"}]
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert ("Patient.gender is female (administrative gender) but the record gives birth sex (US Core) male"
+            in card(cards, "patient-summary")["detail"])

@@ -714,3 +714,44 @@ def test_negated_family_or_screening_long_qt_text_is_not_the_patients_long_qt_sy
 def test_family_history_words_make_even_a_long_qt_code_not_the_patients():
     coded = cc(coding(ICD10, "I45.81", "Long QT syndrome"), text="Family history of long QT syndrome")
     assert factors(condition(coded, "2019-03-04")).long_qt.documented is False
+
+
+# --- a sex recorded beside Patient.gender (FHIR R4 Patient.gender: administrative) -----------
+
+BIRTH_SEX = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
+SEX_FOR_CLINICAL_USE = "http://hl7.org/fhir/StructureDefinition/patient-sexParameterForClinicalUse"
+
+
+def _with_extension(gender, extension):
+    p = patient(birth="1970-01-01", gender=gender)
+    p["extension"] = [extension]
+    return build_patient_state([p], PID, AS_OF)
+
+
+def _clinical_use(code):
+    return {"url": SEX_FOR_CLINICAL_USE, "extension": [{"url": "value", "valueCodeableConcept": cc(coding(
+        "http://terminology.hl7.org/CodeSystem/sex-parameter-for-clinical-use", code))}]}
+
+
+@pytest.mark.parametrize("gender,extension,named", [
+    ("female", {"url": BIRTH_SEX, "valueCode": "M"}, "birth sex (US Core) male"),
+    ("male", {"url": BIRTH_SEX, "valueCode": "F"}, "birth sex (US Core) female"),
+    ("unknown", {"url": BIRTH_SEX, "valueCode": "M"}, "birth sex (US Core) male"),
+    ("other", _clinical_use("male-typical"), "sex parameter for clinical use male"),
+])
+def test_a_birth_sex_or_sex_for_clinical_use_that_differs_from_the_gender_is_a_gap_naming_both(gender, extension, named):
+    # the cards' women / men label rules and ovarian suppression read the sex: a record that
+    # gives two is for the clinician to settle (no guess: Patient.gender is still the sex read)
+    s = _with_extension(gender, extension)
+    assert s.factors.sex == gender
+    gap = next(g for g in s.gaps if g.code == "sex-unclear")
+    assert gap.message.startswith(f"Patient.gender is {gender} (administrative gender) but the record gives {named}:")
+
+
+@pytest.mark.parametrize("gender,extension", [
+    ("female", {"url": BIRTH_SEX, "valueCode": "F"}), ("male", {"url": BIRTH_SEX, "valueCode": "M"}),
+    ("female", {"url": BIRTH_SEX, "valueCode": "UNK"}), ("male", _clinical_use("male-typical")),
+    ("female", _clinical_use("specified")),
+])
+def test_a_recorded_sex_that_agrees_with_the_gender_or_says_nothing_is_no_gap(gender, extension):
+    assert "sex-unclear" not in {g.code for g in _with_extension(gender, extension).gaps}
