@@ -173,7 +173,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     menopausal-status-unknown     woman < 60 (or age unknown) without status evidence; names
                                   a postmenopausal status not counted: not final, or written
                                   as a guess / question ("? postmenopausal") or as brought on
-                                  by chemotherapy (local_codes.yaml menopause unclear)
+                                  by chemotherapy (local_codes.yaml menopause unclear), and
+                                  a bilateral oophorectomy written as not done ("BSO
+                                  declined", "planned": menopause oophorectomy_not_done)
     ecog-unknown                  no ECOG observation
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
     diabetes-unconfirmed          a diabetes Condition is only provisional/differential/

@@ -55,6 +55,7 @@ _ILD_SYMPTOMATIC_SEVERITY = frozenset(
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
 _OOPH_TEXT = re.compile(r"bilateral (salpingo-?)?oophorectomy|\bbso\b|bilateral ovariectomy|removal of both ovaries")
 _ooph_text = memo_search(_OOPH_TEXT)
+_ovarian_ablation_text = memo_search(T.OVARIAN_ABLATION_TEXT)
 _meno_question_text = memo_search(T.MENO_QUESTION_TEXT)
 # A Condition text that names the menopausal state itself ("Postmenopausal state", "Surgical
 # menopause"), not another diagnosis worded with it: "Premenopausal breast cancer" (2010) is
@@ -408,6 +409,7 @@ def _meno_text(text: str) -> tuple[str | None, str | None]:
 def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_latest: dt.date | None) -> None:
     # bilateral oophorectomy (Procedure / Condition)
     ooph: list[tuple[dt.date | None, Source]] = []
+    ablation: list[Source] = []  # ovarian ablation by radiotherapy: suppression only
     not_done: list[str] = []  # evidence not counted (an oophorectomy not done ...), named in the gap
     for res in ctx.of("Procedure"):
         try:
@@ -416,12 +418,23 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
                 continue
             if _oophorectomy_concept(res.get("code")):
                 d, _ = period(res, "performed")
-                why = _oophorectomy_not_done(status, d, ctx.as_of)
+                why = _oophorectomy_not_done(status, d, ctx.as_of) or _oophorectomy_written_not_done(
+                    concept(res.get("code")))
                 if why:
                     not_done.append(why)
                     continue
                 ooph.append((d, ctx.source(res, d, "Bilateral oophorectomy",
                                            date_last=partial_last(d, period(res, "performed", date_last)[0]))))
+            elif _ovarian_ablation_text(concept(res.get("code")).text):
+                # ovarian ablation by radiotherapy: adequate ovarian suppression (CR C.1 ABC4),
+                # no menopausal status (CR A.3 names the oophorectomy only); done as above
+                d, _ = period(res, "performed")
+                why = _oophorectomy_not_done(status, d, ctx.as_of)
+                if why:
+                    not_done.append(why.replace("bilateral oophorectomy", "ovarian ablation"))
+                    continue
+                ablation.append(ctx.source(res, d, "Ovarian ablation by radiotherapy",
+                                           date_last=partial_last(d, period(res, "performed", date_last)[0])))
         except Exception:  # noqa: BLE001
             continue
     for res in ctx.of("Condition"):
@@ -512,9 +525,9 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
     if ooph:
         f.ovarian_suppression = True
         f.ovarian_suppression_sources = [s for _, s in ooph]
-    elif ofs_active:
+    elif ablation or ofs_active:
         f.ovarian_suppression = True
-        f.ovarian_suppression_sources = [s for e in ofs_active for s in e.sources]
+        f.ovarian_suppression_sources = ablation + [s for e in ofs_active for s in e.sources]
 
     if f.sex == "male":
         f.menopausal_basis = "male"
@@ -555,7 +568,10 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
     if f.sex in ("female", "unknown", "other"):
         not_counted = list(not_done) + [w for w, _ in meno_not_counted]
         ctx.gap("menopausal-status-unknown",
-                "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown)"
+                ("Menopausal status is not documented (no observation or oophorectomy; ovarian ablation by "
+                 "radiotherapy suppresses ovarian function but states no menopausal status; age < 60 or unknown)"
+                 if ablation else
+                 "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown)")
                 + (f"; not counted: {'; '.join(not_counted)}" if not_counted else "") + ".",
                 (list(same_day.values()) if len(same_day) > 1 else []) + [src for _, src in meno_not_counted] or None)
 
@@ -605,6 +621,25 @@ def _before_age_rule(age: int | None, birth_latest: dt.date | None, observed: dt
     if age is None or age < AGE_RULE_POSTMENOPAUSAL or birth_latest is None or observed == dt.date.min:
         return False
     return _age(birth_latest, observed) < AGE_RULE_POSTMENOPAUSAL
+
+
+def _oophorectomy_written_not_done(con: Concept) -> str | None:
+    """The words of a bilateral oophorectomy Procedure's text that say it was not done or not
+    yet ("No bilateral oophorectomy", "BSO declined", "bilateral oophorectomy - planned":
+    local_codes.yaml menopause oophorectomy_not_done), quoted; None when every mention is a
+    procedure done. Memoised per distinct concept."""
+    found = con.memo.get("ooph_not_done", _UNSET)
+    if found is _UNSET:
+        found = None
+        for part in con.text.split(" | "):  # the text and each display, read on their own
+            for m in _OOPH_TEXT.finditer(part):
+                if T.OOPH_NOT_DONE_BEFORE.search(part[:m.start()]) or T.OOPH_NOT_DONE_AFTER.search(part[m.end():]):
+                    found = f'bilateral oophorectomy written "{" ".join(part.split())[:80]}"'
+                    break
+            if found:
+                break
+        con.memo["ooph_not_done"] = found
+    return found
 
 
 def _oophorectomy_concept(cc: Any) -> bool:

@@ -341,6 +341,12 @@ _MU = _M.get("unclear") or {}
 MENO_HEDGE_BEFORE = re.compile(_fill_in(_MU.get("before") or "(?!)"), re.I)
 MENO_HEDGE_AFTER = re.compile(_fill_in(_MU.get("after") or "(?!)"), re.I)
 MENO_CHEMOTHERAPY = re.compile(_fill_in(_MU.get("chemotherapy") or "(?!)"), re.I)
+# A bilateral oophorectomy written as not (yet) done, and ovarian ablation by radiotherapy
+# (local_codes.yaml menopause oophorectomy_not_done, ovarian_ablation_text)
+_MO = _M.get("oophorectomy_not_done") or {}
+OOPH_NOT_DONE_BEFORE = re.compile(_fill_in(_MO.get("before") or "(?!)"), re.I)
+OOPH_NOT_DONE_AFTER = re.compile(_fill_in(_MO.get("after") or "(?!)"), re.I)
+OVARIAN_ABLATION_TEXT = re.compile((_M.get("ovarian_ablation_text") or {}).get("pattern") or "(?!)", re.I)
 
 def _condition_patterns(reader: str, key: str) -> re.Pattern[str]:
     """local_codes.yaml reader[key] (a condition reader: long_qt, ild) as one pattern, the

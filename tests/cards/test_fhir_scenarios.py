@@ -2949,3 +2949,26 @@ def test_fhir_a_woman_recorded_male_at_birth_gets_the_summary_asking_for_the_sex
     _, cards = run(p, FIRST_LINE_AS_OF)
     assert ("Patient.gender is female (administrative gender) but the record gives birth sex (US Core) male"
             in card(cards, "patient-summary")["detail"])
+
+
+def test_fhir_a_premenopausal_woman_whose_oophorectomy_was_declined_still_needs_ovarian_suppression():
+    # a completed Procedure "BSO declined" was read as an oophorectomy: no ovarian-suppression
+    # caution, no goserelin order (CR C.3 row 15)
+    p = de_novo("fl-bso-declined", menopause="premenopausal", birth="1980-05-01")
+    p.add({"resourceType": "Procedure", "id": "bso", "status": "completed", "code": {"text": "BSO declined"},
+           "subject": {"reference": "Patient/fl-bso-declined"}, "performedDateTime": "2024-01-12"})
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert "caution: needs ovarian suppression" in card(cards, "ai-cdk46i")["summary"]
+
+
+def test_fhir_a_premenopausal_woman_after_ovarian_ablation_by_radiotherapy_needs_no_goserelin():
+    # CR C.1 (ABC4): ovarian ablation by RT is adequate ovarian suppression; it was not read, so
+    # the cards asked for suppression and added a goserelin order
+    p = de_novo("fl-ovarian-rt", menopause="premenopausal", birth="1980-05-01")
+    p.add({"resourceType": "Procedure", "id": "rt", "status": "completed",
+           "code": {"text": "Ovarian ablation by radiotherapy"},
+           "subject": {"reference": "Patient/fl-ovarian-rt"}, "performedDateTime": "2024-01-12"})
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert "needs ovarian suppression" not in ai["summary"]
+    assert "goserelin" not in str(ai.get("suggestions", [])).lower()

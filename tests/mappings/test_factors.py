@@ -755,3 +755,51 @@ def test_a_birth_sex_or_sex_for_clinical_use_that_differs_from_the_gender_is_a_g
 ])
 def test_a_recorded_sex_that_agrees_with_the_gender_or_says_nothing_is_no_gap(gender, extension):
     assert "sex-unclear" not in {g.code for g in _with_extension(gender, extension).gaps}
+
+
+# --- an oophorectomy written as not done; ovarian ablation by radiotherapy ---------------------
+
+@pytest.mark.parametrize("text", ["No bilateral oophorectomy", "Bilateral oophorectomy not performed",
+                                  "BSO declined", "Bilateral salpingo-oophorectomy (planned)",
+                                  "Candidate for bilateral oophorectomy", "Bilateral oophorectomy - to be scheduled"])
+def test_a_bilateral_oophorectomy_written_as_not_done_is_not_counted_and_the_gap_quotes_it(text):
+    # a completed Procedure whose text says the ovaries were not removed made a 44-year-old
+    # postmenopausal with ovarian suppression (FHIR R4 Procedure.status not-done / preparation)
+    s = build_patient_state([patient(birth="1980-01-01"), procedure(cc(text=text), "2024-01-10")], PID, AS_OF)
+    f = s.factors
+    assert f.menopausal_status == "unknown" and not f.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "menopausal-status-unknown")
+    assert f'not counted: bilateral oophorectomy written "{text.lower()}"' in gap.message
+
+
+@pytest.mark.parametrize("text", ["Bilateral salpingo-oophorectomy", "TAH/BSO", "Risk-reducing BSO",
+                                  "Bilateral oophorectomy, no complications"])
+def test_a_bilateral_oophorectomy_done_still_counts(text):
+    f = factors(procedure(cc(text=text), "2024-01-10"))
+    assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "oophorectomy" and f.ovarian_suppression
+
+
+@pytest.mark.parametrize("text", ["Ovarian ablation by radiotherapy", "Ovarian irradiation", "Radiation ovarian ablation"])
+def test_ovarian_ablation_by_radiotherapy_is_ovarian_suppression_but_no_menopausal_status(text):
+    # CR C.1 (ABC4): adequate OFS is bilateral oophorectomy, continuous LHRH agonist or ovarian
+    # ablation by RT; CR A.3 derives the menopausal status from the oophorectomy only
+    s = build_patient_state([patient(birth="1980-01-01"), meno_obs("22636003"),
+                             procedure(cc(text=text), "2024-02-10")], PID, AS_OF)
+    f = s.factors
+    assert f.menopausal_status == "premenopausal" and f.ovarian_suppression
+    assert [src.display for src in f.ovarian_suppression_sources] == ["Ovarian ablation by radiotherapy"]
+
+
+def test_ovarian_ablation_alone_leaves_the_status_unknown_and_the_gap_says_suppression_is_documented():
+    s = build_patient_state([patient(birth="1980-01-01"), procedure(cc(text="Ovarian irradiation"), "2024-02-10")],
+                            PID, AS_OF)
+    assert s.factors.menopausal_status == "unknown" and s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "menopausal-status-unknown")
+    assert "ovarian ablation by radiotherapy suppresses ovarian function but states no menopausal status" in gap.message
+
+
+def test_ovarian_ablation_planned_is_not_suppression():
+    s = build_patient_state([patient(birth="1980-01-01"), meno_obs("22636003"),
+                             procedure(cc(text="Ovarian ablation by radiotherapy"), "2024-02-10", status="in-progress")],
+                            PID, AS_OF)
+    assert not s.factors.ovarian_suppression
