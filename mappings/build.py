@@ -91,7 +91,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   as probable ("likely", "presumed", "probable"; a confirmed
                                   verificationStatus on the Condition confirms these), or a
                                   crisis Condition whose clinicalStatus is an inactive code in
-                                  the wrong case ("Resolved": unreadable) (CR C.1 defines a
+                                  the wrong case ("Resolved": unreadable), or a crisis
+                                  Observation not final (preliminary, registered, unknown)
+                                  (CR C.1 defines a
                                   present crisis; no source settles these) and none asserted:
                                   not counted, the words or the status quoted
     er-unknown / pr-unknown       no readable ER / PR result
@@ -168,7 +170,12 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   stated (C.1 ASCO 2024 "PTEN inactivation"), so capivasertib
                                   is undecided on it (VariantResult.alteration_unclear)
     brca-germline-not-tested      no germline BRCA1/2 result (tumour-only or none)
-    menopausal-status-unknown     woman < 60 (or age unknown) without status evidence
+    menopausal-status-unknown     woman < 60 (or age unknown) without status evidence; names
+                                  a postmenopausal status not counted: not final, or written
+                                  as a guess / question ("? postmenopausal") or as brought on
+                                  by chemotherapy (local_codes.yaml menopause unclear), and
+                                  a bilateral oophorectomy written as not done ("BSO
+                                  declined", "planned": menopause oophorectomy_not_done)
     ecog-unknown                  no ECOG observation
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
     diabetes-unconfirmed          a diabetes Condition is only provisional/differential/
@@ -190,6 +197,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   T-DXd card waits on it
     fasting-glucose-missing       no fasting glucose
     patient-demographics-missing  no Patient resource
+    sex-unclear                   a birth sex (US Core) or sex for clinical use (FHIR
+                                  extension) that differs from Patient.gender: both named,
+                                  the gender still read (codes.yaml patient_sex)
     duplicate-resource-conflict   copies of the same resource (type/id) differ and none says
                                   which is newer (meta.versionId / lastUpdated): the first
                                   received is read; the gap names them and their status

@@ -1173,6 +1173,17 @@ def _visceral_crisis(ctx: Ctx, d: Disease) -> None:
                                         ctx.source(res, date, f'Visceral crisis written "{uncertain}"',
                                                    date_last=partial_last(date, last))))
                         continue
+                    pending = not_final_status(res) if is_obs else None
+                    if pending:
+                        # FHIR R4 ObservationStatus registered / preliminary / unknown: an
+                        # interim or unverified result, as a provisional Condition is a
+                        # tentative diagnosis (CR C.3 row 12: clinician-asserted); neither
+                        # asserted nor dropped, the clinician is asked (as a not-final disease
+                        # status is no progression)
+                        unclear.append((f'recorded in an Observation with status "{pending}" (not final)',
+                                        ctx.source(res, date, f'Visceral crisis (Observation status "{pending}")',
+                                                   date_last=partial_last(date, last))))
+                        continue
                     status = clinical_status_miscased(res) if rtype == "Condition" else None
                     if status is not None and status.lower() in INACTIVE_CLINICAL_STATUS:
                         # "Resolved": no condition-clinical code (case-sensitive), so the status

@@ -55,6 +55,7 @@ _ILD_SYMPTOMATIC_SEVERITY = frozenset(
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
 _OOPH_TEXT = re.compile(r"bilateral (salpingo-?)?oophorectomy|\bbso\b|bilateral ovariectomy|removal of both ovaries")
 _ooph_text = memo_search(_OOPH_TEXT)
+_ovarian_ablation_text = memo_search(T.OVARIAN_ABLATION_TEXT)
 _meno_question_text = memo_search(T.MENO_QUESTION_TEXT)
 # A Condition text that names the menopausal state itself ("Postmenopausal state", "Surgical
 # menopause"), not another diagnosis worded with it: "Premenopausal breast cancer" (2010) is
@@ -281,6 +282,7 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
         g = text_of(p.get("gender"))
         if g in ("female", "male", "other", "unknown"):
             f.sex = g  # type: ignore[assignment]
+        _sex_recorded_elsewhere(ctx, f, p)
         f.birth_date = parse_date(p.get("birthDate"))
         _deceased(ctx, f, p)
         if f.birth_date:
@@ -299,6 +301,38 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
     f.qtc_ms = _latest_lab(ctx, T.QTC_CODES, "QTc", _qtc_conv)
     f.long_qt = _long_qt(ctx)
     return f
+
+
+def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
+    """A sex recorded in a Patient extension (codes.yaml patient_sex: US Core birth sex, sex
+    parameter for clinical use) that differs from Patient.gender: the gap sex-unclear names
+    both. Patient.gender stays the sex read (FHIR R4: the administrative gender, which
+    decision support commonly defaults to), as no source here says which one the labels and
+    ovarian suppression follow: a woman recorded male at birth, or a man recorded female at
+    birth (who may have ovaries), is for the clinician to confirm (CR C.3 rows 15-16)."""
+    exts = p.get("extension")
+    if type(exts) is not list:
+        return
+    differs: list[str] = []
+    for ext in exts:
+        known = T.PATIENT_SEX_EXTENSIONS.get(ext.get("url")) if type(ext) is dict else None
+        if known is None:
+            continue
+        name, codes, sub = known
+        if sub:  # a complex extension: the value is in its sub-extension
+            found = [codes.get(c) for e in as_list(ext.get("extension")) if type(e) is dict and e.get("url") == sub
+                     for _, c, _ in codings(e.get("valueCodeableConcept"))]
+        else:
+            code = ext.get("valueCode")
+            found = [codes.get(code.strip())] if isinstance(code, str) else []
+        differs += [f"{name} {sex}" for sex in found if sex and sex != f.sex]
+    if differs:
+        ctx.gap("sex-unclear",
+                f"Patient.gender is {f.sex} (administrative gender) but the record gives "
+                f"{', '.join(dict.fromkeys(differs))}: whether the labels for women or for men, ovarian "
+                "suppression or the LHRH agonist for men apply is not settled by the record; the cards "
+                f"follow Patient.gender ({f.sex}). Confirm the sex for clinical use.",
+                [ctx.source(p, None, "Patient gender and recorded sex")])
 
 
 def _deceased(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
@@ -343,23 +377,39 @@ def _deceased(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
 # --- menopause -----------------------------------------------------------------------
 
 
-def _meno_value(obs: dict[str, Any]) -> str | None:
+def _meno_value(obs: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(status, why it is unclear) of a menopausal-status answer: a coded answer, else its
+    text (_meno_text)."""
     vcc = obs.get("valueCodeableConcept")
     for system, code, _ in codings(vcc):
         s = T.MENO_ANSWERS.get(code) if is_snomed(system) else None
         s = s or T.local_lookup(T.MENO_LOCAL_CODES, system, code)
         if s:
-            return str(s)
-    text = cc_text(vcc) + " " + text_of(obs.get("valueString"))
+            return str(s), None
+    return _meno_text(cc_text(vcc) + " " + text_of(obs.get("valueString")))
+
+
+@lru_cache(maxsize=4096)
+def _meno_text(text: str) -> tuple[str | None, str | None]:
+    """(status, why it is unclear) a text states: the first status mentioned (negated mentions
+    never match, T.MENO_TEXT), and the text as written (trimmed) when the status is written as
+    a guess or a question ("? postmenopausal", "postmenopausal - to be confirmed") or, for a
+    postmenopausal state, as brought on by chemotherapy (local_codes.yaml menopause unclear:
+    CR A.3 derive defensively, CR C.1 ABC4 adequate OFS)."""
     for rx, status in T.MENO_TEXT:
-        if rx.search(text):
-            return status
-    return None
+        m = rx.search(text)
+        if m:
+            if (T.MENO_HEDGE_BEFORE.search(text[:m.start()]) or T.MENO_HEDGE_AFTER.search(text[m.end():])
+                    or (status == "postmenopausal" and T.MENO_CHEMOTHERAPY.search(text))):
+                return status, " ".join(text.split())[:80]
+            return status, None
+    return None, None
 
 
 def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_latest: dt.date | None) -> None:
     # bilateral oophorectomy (Procedure / Condition)
     ooph: list[tuple[dt.date | None, Source]] = []
+    ablation: list[Source] = []  # ovarian ablation by radiotherapy: suppression only
     not_done: list[str] = []  # evidence not counted (an oophorectomy not done ...), named in the gap
     for res in ctx.of("Procedure"):
         try:
@@ -368,12 +418,23 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
                 continue
             if _oophorectomy_concept(res.get("code")):
                 d, _ = period(res, "performed")
-                why = _oophorectomy_not_done(status, d, ctx.as_of)
+                why = _oophorectomy_not_done(status, d, ctx.as_of) or _oophorectomy_written_not_done(
+                    concept(res.get("code")))
                 if why:
                     not_done.append(why)
                     continue
                 ooph.append((d, ctx.source(res, d, "Bilateral oophorectomy",
                                            date_last=partial_last(d, period(res, "performed", date_last)[0]))))
+            elif _ovarian_ablation_text(concept(res.get("code")).text):
+                # ovarian ablation by radiotherapy: adequate ovarian suppression (CR C.1 ABC4),
+                # no menopausal status (CR A.3 names the oophorectomy only); done as above
+                d, _ = period(res, "performed")
+                why = _oophorectomy_not_done(status, d, ctx.as_of)
+                if why:
+                    not_done.append(why.replace("bilateral oophorectomy", "ovarian ablation"))
+                    continue
+                ablation.append(ctx.source(res, d, "Ovarian ablation by radiotherapy",
+                                           date_last=partial_last(d, period(res, "performed", date_last)[0])))
         except Exception:  # noqa: BLE001
             continue
     for res in ctx.of("Condition"):
@@ -387,7 +448,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
 
     # explicit observation (latest)
     latest = _LatestStatus()
-    meno_not_final: list[tuple[str, Source]] = []
+    meno_not_counted: list[tuple[str, Source]] = []
     for obs in ctx.obs_groups()[0]:  # a measurement (valueQuantity) is never a menopausal status
         try:
             con = ctx.concept_of(obs)
@@ -401,17 +462,25 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
                 ) or _meno_question_text(con.text)
             if not is_q:
                 continue
-            st = _meno_value(obs)
+            st, unclear = _meno_value(obs)
             if st is None or st == "unknown":
                 continue
             d = obs_date(obs)
+            if unclear and st == "postmenopausal":
+                # a guess, a question or a chemotherapy-induced state (_meno_text): like a result
+                # not final, it may not clear the ovarian-suppression caution; not read, named
+                meno_not_counted.append((f'"{unclear}" ({d.isoformat() + ", " if d else ""}not a stated '
+                                         "postmenopausal status): confirm the menopausal status",
+                                         ctx.source(obs, d, f'Menopausal status written "{unclear}"')))
+                continue
             pending = not_final_status(obs)
             if pending and st == "postmenopausal":
                 # not final (FHIR R4 ObservationStatus registered / preliminary / unknown): a
                 # premenopausal / perimenopausal one may raise the ovarian-suppression caution
                 # (the safe direction), a postmenopausal one would clear it: not read, named
-                meno_not_final.append((f"postmenopausal ({d.isoformat() + ', ' if d else ''}status {pending})",
-                                       ctx.source(obs, d, f"Menopausal status: {st} (status {pending})")))
+                meno_not_counted.append((f"postmenopausal ({d.isoformat() + ', ' if d else ''}status {pending}): not final, "
+                                         "the final result decides",
+                                         ctx.source(obs, d, f"Menopausal status: {st} (status {pending})")))
                 continue
             latest.offer(d, st, lambda: ctx.source(obs, d, f"Menopausal status: {st}",
                                                    date_last=partial_last(d, obs_date(obs, date_last))))
@@ -432,13 +501,20 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
                     st = T.MENO_CONDITIONS_ICD[T.norm_icd(code)]
                 if st:
                     break
+            unclear = None
             if st is None:
                 text = ctx.code_text(res)
                 if _meno_state_text(text):
-                    st = next((s for rx, s in T.MENO_TEXT if rx.search(text)), None)
+                    st, unclear = _meno_text(text)
             if st is None or st == "unknown":
                 continue
             d = condition_onset(res)
+            if unclear and st == "postmenopausal":
+                # "? Postmenopausal" on the problem list: as for an Observation (_meno_text)
+                meno_not_counted.append((f'"{unclear}" ({d.isoformat() + ", " if d else ""}not a stated '
+                                         "postmenopausal status): confirm the menopausal status",
+                                         ctx.source(res, d, f'Menopausal status written "{unclear}"')))
+                continue
             latest.offer(d, st, lambda: ctx.source(res, d, f"Menopausal status: {st} (problem list)",
                                                    date_last=condition_onset_last(res, d)))
         except Exception:  # noqa: BLE001
@@ -449,9 +525,9 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
     if ooph:
         f.ovarian_suppression = True
         f.ovarian_suppression_sources = [s for _, s in ooph]
-    elif ofs_active:
+    elif ablation or ofs_active:
         f.ovarian_suppression = True
-        f.ovarian_suppression_sources = [s for e in ofs_active for s in e.sources]
+        f.ovarian_suppression_sources = ablation + [s for e in ofs_active for s in e.sources]
 
     if f.sex == "male":
         f.menopausal_basis = "male"
@@ -490,11 +566,14 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             f.menopausal_sources = [ctx.source(pts[0], f.birth_date, f"Age {f.age} (>= {AGE_RULE_POSTMENOPAUSAL})")]
         return
     if f.sex in ("female", "unknown", "other"):
-        not_counted = list(not_done) + [w + ": not final, the final result decides" for w, _ in meno_not_final]
+        not_counted = list(not_done) + [w for w, _ in meno_not_counted]
         ctx.gap("menopausal-status-unknown",
-                "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown)"
+                ("Menopausal status is not documented (no observation or oophorectomy; ovarian ablation by "
+                 "radiotherapy suppresses ovarian function but states no menopausal status; age < 60 or unknown)"
+                 if ablation else
+                 "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown)")
                 + (f"; not counted: {'; '.join(not_counted)}" if not_counted else "") + ".",
-                (list(same_day.values()) if len(same_day) > 1 else []) + [src for _, src in meno_not_final] or None)
+                (list(same_day.values()) if len(same_day) > 1 else []) + [src for _, src in meno_not_counted] or None)
 
 
 class _LatestStatus:
@@ -542,6 +621,25 @@ def _before_age_rule(age: int | None, birth_latest: dt.date | None, observed: dt
     if age is None or age < AGE_RULE_POSTMENOPAUSAL or birth_latest is None or observed == dt.date.min:
         return False
     return _age(birth_latest, observed) < AGE_RULE_POSTMENOPAUSAL
+
+
+def _oophorectomy_written_not_done(con: Concept) -> str | None:
+    """The words of a bilateral oophorectomy Procedure's text that say it was not done or not
+    yet ("No bilateral oophorectomy", "BSO declined", "bilateral oophorectomy - planned":
+    local_codes.yaml menopause oophorectomy_not_done), quoted; None when every mention is a
+    procedure done. Memoised per distinct concept."""
+    found = con.memo.get("ooph_not_done", _UNSET)
+    if found is _UNSET:
+        found = None
+        for part in con.text.split(" | "):  # the text and each display, read on their own
+            for m in _OOPH_TEXT.finditer(part):
+                if T.OOPH_NOT_DONE_BEFORE.search(part[:m.start()]) or T.OOPH_NOT_DONE_AFTER.search(part[m.end():]):
+                    found = f'bilateral oophorectomy written "{" ".join(part.split())[:80]}"'
+                    break
+            if found:
+                break
+        con.memo["ooph_not_done"] = found
+    return found
 
 
 def _oophorectomy_concept(cc: Any) -> bool:

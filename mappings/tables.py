@@ -107,6 +107,11 @@ LEGACY_GENE_CODES = {
 }
 
 # --- other observations -------------------------------------------------------
+# extension url -> (name, {code: female/male}, sub-extension holding the value or None)
+PATIENT_SEX_EXTENSIONS: dict[str, tuple[str, dict[str, str], str | None]] = {
+    e["url"]: (e["name"], {str(k): str(v) for k, v in e["codes"].items()}, e.get("value_extension"))
+    for e in CODES.get("patient_sex") or ()
+}
 _O = CODES["observations"]
 ECOG_CODES = frozenset(e["code"] for e in _O["ecog"])
 ECOG_ANSWERS = {e["code"]: int(e["value"]) for e in _O["ecog_answers"]}
@@ -330,6 +335,18 @@ MENO_TEXT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(f"{_MENO_NEG_BEFORE}(?:{e['pattern']}){_MENO_NEG_AFTER}", re.I), e["status"])
     for e in _M["text_patterns"]
 ]
+# A status written as a guess or a question, before or after its words, and a menopause
+# written as brought on by chemotherapy (local_codes.yaml menopause unclear; factors reads them)
+_MU = _M.get("unclear") or {}
+MENO_HEDGE_BEFORE = re.compile(_fill_in(_MU.get("before") or "(?!)"), re.I)
+MENO_HEDGE_AFTER = re.compile(_fill_in(_MU.get("after") or "(?!)"), re.I)
+MENO_CHEMOTHERAPY = re.compile(_fill_in(_MU.get("chemotherapy") or "(?!)"), re.I)
+# A bilateral oophorectomy written as not (yet) done, and ovarian ablation by radiotherapy
+# (local_codes.yaml menopause oophorectomy_not_done, ovarian_ablation_text)
+_MO = _M.get("oophorectomy_not_done") or {}
+OOPH_NOT_DONE_BEFORE = re.compile(_fill_in(_MO.get("before") or "(?!)"), re.I)
+OOPH_NOT_DONE_AFTER = re.compile(_fill_in(_MO.get("after") or "(?!)"), re.I)
+OVARIAN_ABLATION_TEXT = re.compile((_M.get("ovarian_ablation_text") or {}).get("pattern") or "(?!)", re.I)
 
 def _condition_patterns(reader: str, key: str) -> re.Pattern[str]:
     """local_codes.yaml reader[key] (a condition reader: long_qt, ild) as one pattern, the

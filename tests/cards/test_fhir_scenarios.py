@@ -2162,6 +2162,26 @@ def test_fhir_an_impending_or_suspected_visceral_crisis_keeps_endocrine_therapy_
             in _crisis_not_counted(p))
 
 
+@pytest.mark.parametrize("status", ["preliminary", "registered", "unknown", "Preliminary"])
+def test_fhir_a_visceral_crisis_observation_not_final_keeps_endocrine_therapy_first_and_asks_the_clinician(status):
+    # a preliminary "Visceral crisis: yes" put chemotherapy first (C.2 step 2); an interim or
+    # unverified result (FHIR R4 ObservationStatus) is no crisis the clinician asserts (CR C.3
+    # row 12), as a provisional Condition is not: not counted, not dropped, the gap names it
+    p = de_novo("fl-crisis-prelim", site="liver")
+    p._obs("crisis", {"text": "Visceral crisis"}, "2024-01-16", valueBoolean=True)
+    p.resources[-1]["status"] = status
+    assert (f'Visceral crisis recorded in an Observation with status "{status.lower()}" (not final), '
+            "not counted as a current visceral crisis" in _crisis_not_counted(p))
+
+
+def test_fhir_a_final_visceral_crisis_observation_still_puts_chemotherapy_first():
+    p = de_novo("fl-crisis-final", site="liver")
+    p._obs("crisis", {"text": "Visceral crisis"}, "2024-01-16", valueBoolean=True)
+    p.resources[-1]["status"] = "amended"
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert regimen_topics(cards)[0] == "chemotherapy"
+
+
 def test_fhir_bone_metastases_beside_a_liver_metastasis_ruled_out_get_regimen_cards_and_the_summary_lists_bone_not_liver():
     # each mention is read on its own: condition-ver-status "refuted" is the liver's, the bone
     # metastases stay metastatic evidence (CR A.4) and the refuted liver is no site. The
@@ -2918,3 +2938,37 @@ def test_fhir_early_breast_cancer_with_a_history_of_metastatic_colon_cancer_gets
     state, cards = run(p, FIRST_LINE_AS_OF)
     assert state.disease.metastatic != "yes"
     assert topics(cards) == ["patient-summary"]
+
+
+def test_fhir_a_woman_recorded_male_at_birth_gets_the_summary_asking_for_the_sex_for_clinical_use():
+    # Patient.gender female, US Core birth sex M: the cards follow the gender (menopausal status
+    # unknown, ovarian suppression), and the summary says the record gives two sexes
+    p = de_novo("fl-birth-sex", menopause=None, birth="1970-01-01")
+    p.resources[0]["extension"] = [{"url": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
+                                    "valueCode": "M"}]
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert ("Patient.gender is female (administrative gender) but the record gives birth sex (US Core) male"
+            in card(cards, "patient-summary")["detail"])
+
+
+def test_fhir_a_premenopausal_woman_whose_oophorectomy_was_declined_still_needs_ovarian_suppression():
+    # a completed Procedure "BSO declined" was read as an oophorectomy: no ovarian-suppression
+    # caution, no goserelin order (CR C.3 row 15)
+    p = de_novo("fl-bso-declined", menopause="premenopausal", birth="1980-05-01")
+    p.add({"resourceType": "Procedure", "id": "bso", "status": "completed", "code": {"text": "BSO declined"},
+           "subject": {"reference": "Patient/fl-bso-declined"}, "performedDateTime": "2024-01-12"})
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert "caution: needs ovarian suppression" in card(cards, "ai-cdk46i")["summary"]
+
+
+def test_fhir_a_premenopausal_woman_after_ovarian_ablation_by_radiotherapy_needs_no_goserelin():
+    # CR C.1 (ABC4): ovarian ablation by RT is adequate ovarian suppression; it was not read, so
+    # the cards asked for suppression and added a goserelin order
+    p = de_novo("fl-ovarian-rt", menopause="premenopausal", birth="1980-05-01")
+    p.add({"resourceType": "Procedure", "id": "rt", "status": "completed",
+           "code": {"text": "Ovarian ablation by radiotherapy"},
+           "subject": {"reference": "Patient/fl-ovarian-rt"}, "performedDateTime": "2024-01-12"})
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert "needs ovarian suppression" not in ai["summary"]
+    assert "goserelin" not in str(ai.get("suggestions", [])).lower()

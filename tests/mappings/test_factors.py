@@ -714,3 +714,92 @@ def test_negated_family_or_screening_long_qt_text_is_not_the_patients_long_qt_sy
 def test_family_history_words_make_even_a_long_qt_code_not_the_patients():
     coded = cc(coding(ICD10, "I45.81", "Long QT syndrome"), text="Family history of long QT syndrome")
     assert factors(condition(coded, "2019-03-04")).long_qt.documented is False
+
+
+# --- a sex recorded beside Patient.gender (FHIR R4 Patient.gender: administrative) -----------
+
+BIRTH_SEX = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
+SEX_FOR_CLINICAL_USE = "http://hl7.org/fhir/StructureDefinition/patient-sexParameterForClinicalUse"
+
+
+def _with_extension(gender, extension):
+    p = patient(birth="1970-01-01", gender=gender)
+    p["extension"] = [extension]
+    return build_patient_state([p], PID, AS_OF)
+
+
+def _clinical_use(code):
+    return {"url": SEX_FOR_CLINICAL_USE, "extension": [{"url": "value", "valueCodeableConcept": cc(coding(
+        "http://terminology.hl7.org/CodeSystem/sex-parameter-for-clinical-use", code))}]}
+
+
+@pytest.mark.parametrize("gender,extension,named", [
+    ("female", {"url": BIRTH_SEX, "valueCode": "M"}, "birth sex (US Core) male"),
+    ("male", {"url": BIRTH_SEX, "valueCode": "F"}, "birth sex (US Core) female"),
+    ("unknown", {"url": BIRTH_SEX, "valueCode": "M"}, "birth sex (US Core) male"),
+    ("other", _clinical_use("male-typical"), "sex parameter for clinical use male"),
+])
+def test_a_birth_sex_or_sex_for_clinical_use_that_differs_from_the_gender_is_a_gap_naming_both(gender, extension, named):
+    # the cards' women / men label rules and ovarian suppression read the sex: a record that
+    # gives two is for the clinician to settle (no guess: Patient.gender is still the sex read)
+    s = _with_extension(gender, extension)
+    assert s.factors.sex == gender
+    gap = next(g for g in s.gaps if g.code == "sex-unclear")
+    assert gap.message.startswith(f"Patient.gender is {gender} (administrative gender) but the record gives {named}:")
+
+
+@pytest.mark.parametrize("gender,extension", [
+    ("female", {"url": BIRTH_SEX, "valueCode": "F"}), ("male", {"url": BIRTH_SEX, "valueCode": "M"}),
+    ("female", {"url": BIRTH_SEX, "valueCode": "UNK"}), ("male", _clinical_use("male-typical")),
+    ("female", _clinical_use("specified")),
+])
+def test_a_recorded_sex_that_agrees_with_the_gender_or_says_nothing_is_no_gap(gender, extension):
+    assert "sex-unclear" not in {g.code for g in _with_extension(gender, extension).gaps}
+
+
+# --- an oophorectomy written as not done; ovarian ablation by radiotherapy ---------------------
+
+@pytest.mark.parametrize("text", ["No bilateral oophorectomy", "Bilateral oophorectomy not performed",
+                                  "BSO declined", "Bilateral salpingo-oophorectomy (planned)",
+                                  "Candidate for bilateral oophorectomy", "Bilateral oophorectomy - to be scheduled"])
+def test_a_bilateral_oophorectomy_written_as_not_done_is_not_counted_and_the_gap_quotes_it(text):
+    # a completed Procedure whose text says the ovaries were not removed made a 44-year-old
+    # postmenopausal with ovarian suppression (FHIR R4 Procedure.status not-done / preparation)
+    s = build_patient_state([patient(birth="1980-01-01"), procedure(cc(text=text), "2024-01-10")], PID, AS_OF)
+    f = s.factors
+    assert f.menopausal_status == "unknown" and not f.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "menopausal-status-unknown")
+    assert f'not counted: bilateral oophorectomy written "{text.lower()}"' in gap.message
+
+
+@pytest.mark.parametrize("text", ["Bilateral salpingo-oophorectomy", "TAH/BSO", "Risk-reducing BSO",
+                                  "Bilateral oophorectomy, no complications"])
+def test_a_bilateral_oophorectomy_done_still_counts(text):
+    f = factors(procedure(cc(text=text), "2024-01-10"))
+    assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "oophorectomy" and f.ovarian_suppression
+
+
+@pytest.mark.parametrize("text", ["Ovarian ablation by radiotherapy", "Ovarian irradiation", "Radiation ovarian ablation"])
+def test_ovarian_ablation_by_radiotherapy_is_ovarian_suppression_but_no_menopausal_status(text):
+    # CR C.1 (ABC4): adequate OFS is bilateral oophorectomy, continuous LHRH agonist or ovarian
+    # ablation by RT; CR A.3 derives the menopausal status from the oophorectomy only
+    s = build_patient_state([patient(birth="1980-01-01"), meno_obs("22636003"),
+                             procedure(cc(text=text), "2024-02-10")], PID, AS_OF)
+    f = s.factors
+    assert f.menopausal_status == "premenopausal" and f.ovarian_suppression
+    assert [src.display for src in f.ovarian_suppression_sources] == ["Ovarian ablation by radiotherapy"]
+
+
+def test_ovarian_ablation_alone_leaves_the_status_unknown_and_the_gap_says_suppression_is_documented():
+    s = build_patient_state([patient(birth="1980-01-01"), procedure(cc(text="Ovarian irradiation"), "2024-02-10")],
+                            PID, AS_OF)
+    assert s.factors.menopausal_status == "unknown" and s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "menopausal-status-unknown")
+    assert "ovarian ablation by radiotherapy suppresses ovarian function but states no menopausal status" in gap.message
+
+
+def test_ovarian_ablation_planned_is_not_suppression():
+    s = build_patient_state([patient(birth="1980-01-01"), meno_obs("22636003"),
+                             procedure(cc(text="Ovarian ablation by radiotherapy"), "2024-02-10", status="in-progress")],
+                            PID, AS_OF)
+    assert not s.factors.ovarian_suppression

@@ -115,3 +115,54 @@ def test_a_status_question_titled_by_the_concept_with_a_coded_answer_is_read(que
                       valueCodeableConcept=cc(coding(SNOMED, "76498008", "Postmenopausal state")))
     f = state(obs).factors
     assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "observation"
+
+
+# --- a status written as a guess, a question, or brought on by chemotherapy ------------------
+# CR A.3 (derive defensively; unknown -> ask), CR C.1 ABC4 (adequate ovarian suppression:
+# oophorectomy, continuous LHRH agonist, ovarian ablation; not chemotherapy)
+
+@pytest.mark.parametrize("text", ["? postmenopausal", "Postmenopausal?", "possibly postmenopausal",
+                                  "likely post-menopausal", "Postmenopausal - to be confirmed",
+                                  "Postmenopausal (not confirmed)", "unlikely postmenopausal"])
+def test_a_postmenopausal_status_written_as_a_guess_or_a_question_is_not_read_and_the_gap_quotes_it(text):
+    s = state(meno_text(text))
+    assert s.factors.menopausal_status == "unknown" and s.factors.menopausal_basis == "unknown"
+    gap = next(g for g in s.gaps if g.code == "menopausal-status-unknown")
+    # quoted as read (the readers lower-case the text)
+    assert f'not counted: "{text.lower()}" (2025-01-01, not a stated postmenopausal status)' in gap.message
+    assert [src.reference for src in gap.sources] == ["Observation/meno"]
+
+
+@pytest.mark.parametrize("text", ["Postmenopausal due to chemotherapy", "Postmenopausal after chemo",
+                                  "Post-menopausal (chemotherapy-induced)"])
+def test_a_postmenopausal_state_brought_on_by_chemotherapy_is_not_read_as_postmenopausal(text):
+    s = state(meno_text(text))
+    assert s.factors.menopausal_status == "unknown"
+    assert any(f'"{text.lower()}"' in g.message for g in s.gaps if g.code == "menopausal-status-unknown")
+
+
+def test_a_questioned_postmenopausal_state_on_the_problem_list_is_not_read():
+    s = state(condition(cc(text="? Postmenopausal state"), "2024-01-01"))
+    assert s.factors.menopausal_status == "unknown"
+    assert any('"? postmenopausal state"' in g.message for g in s.gaps if g.code == "menopausal-status-unknown")
+
+
+@pytest.mark.parametrize("text,status", [("Postmenopausal", "postmenopausal"),
+                                         ("Pre-menopausal, now postmenopausal", "postmenopausal"),
+                                         ("possibly premenopausal", "premenopausal"),
+                                         ("Premenopausal, on goserelin", "premenopausal")])
+def test_stated_statuses_and_a_hedged_premenopausal_one_are_still_read(text, status):
+    # a hedged pre/perimenopausal status raises the ovarian-suppression caution (the safe
+    # direction, as a result not final does); only a postmenopausal one would clear it
+    assert state(meno_text(text)).factors.menopausal_status == status
+
+
+def test_a_woman_of_50_written_postmenopausal_after_chemotherapy_gets_no_elacestrant_and_is_asked_about_ovarian_suppression():
+    p = (hr_positive_mbc("meno-chemo", birth="1975-01-01", primary="2024-01-10", menopause=None)
+         .regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20").progression("2025-05-15")
+         .variant("ESR1", "p.Tyr537Ser", on="2025-06-01"))
+    p.add(observation(MENO_Q, "2025-06-10", pid="meno-chemo", valueString="Postmenopausal due to chemotherapy"))
+    cards = view(p.state(dt.date(2025, 7, 1)))
+    regs = regimen_topics(cards)
+    assert "elacestrant" not in regs and "everolimus-exemestane" not in regs
+    assert "menopausal status unknown" in card(cards, "imlunestrant")["summary"]
