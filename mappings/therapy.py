@@ -1370,7 +1370,10 @@ def _interrupted_course_gap(ctx: Ctx, early_et: list[_Exp], m: dt.date) -> None:
             spans.append([start, end])  # type: ignore[list-item]
     if len(spans) < 2:
         return
-    on_days = sum((b - a).days for a, b in spans)
+    # the days off it are the days between two spans (none when one starts the day after the
+    # other ends); every other day from the first start to the recurrence is on it
+    off_days = sum((later[0] - earlier[1]).days - 1 for earlier, later in zip(spans, spans[1:]))
+    on_days = (m - spans[0][0]).days - off_days
     from_start = months_between(spans[0][0], m)
     on_months = months_between(m - dt.timedelta(days=on_days), m)
     if (from_start < 24) == (on_months < 24):

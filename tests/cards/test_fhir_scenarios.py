@@ -2918,3 +2918,16 @@ def test_fhir_early_breast_cancer_with_a_history_of_metastatic_colon_cancer_gets
     state, cards = run(p, FIRST_LINE_AS_OF)
     assert state.disease.metastatic != "yes"
     assert topics(cards) == ["patient-summary"]
+
+
+def test_fhir_a_one_day_pause_in_adjuvant_et_is_counted_as_one_day_off_it():
+    # tamoxifen from 2022-01-14 to 2023-06-01, letrozole from 2023-06-03 (2023-06-02 off), relapse
+    # 2024-01-15: 24 months and 1 day from the first start, 24.0 months on it: secondary both ways
+    # (ABC4, CR C.1). Each pause was counted a day too long, 23 months and 30 days on it, a gap.
+    p = (hr_positive_mbc("res-pause-1-day", primary="2021-12-01").med("tamoxifen", "2022-01-14", "2023-06-01")
+         .med("letrozole", "2023-06-03"))
+    state, cards = run(p, dt.date(2024, 3, 1))
+    assert "adjuvant-endocrine-interrupted" not in {g.code for g in state.gaps}
+    assert ("- Endocrine sensitivity: secondary resistance: relapse on adjuvant endocrine therapy"
+            in card(cards, "patient-summary")["detail"])
+
