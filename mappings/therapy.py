@@ -106,7 +106,7 @@ from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
     raw_cc_key, as_list, cc_text, codings, contained_resource, date_last, is_loinc, is_rxnorm, months_between,
-    not_final_status, obs_date, parse_date, partial_last, period, ref_str, ref_type_and_id, text_of,
+    months_text, not_final_status, obs_date, parse_date, partial_last, period, ref_str, ref_type_and_id, text_of,
 )
 from mappings.state import (
     ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine, range_text,
@@ -1380,8 +1380,8 @@ def _interrupted_course_gap(ctx: Ctx, early_et: list[_Exp], m: dt.date) -> None:
         return
     ctx.gap("adjuvant-endocrine-interrupted",
             "Adjuvant endocrine therapy was interrupted (" + ", ".join(f"{a} to {'the recurrence, ' if b == m else ''}{b}" for a, b in spans) + f"): the "
-            f"recurrence came on it {from_start:.1f} months after it first started but after {on_months:.1f} months "
-            "on it. ESO-ESMO ABC4 classes a relapse in the first 2 years of adjuvant endocrine therapy as primary "
+            f"recurrence came on it {months_text(from_start, 24.0)} after it first started but after "
+            f"{months_text(on_months, 24.0)} on it. ESO-ESMO ABC4 classes a relapse in the first 2 years of adjuvant endocrine therapy as primary "
             "resistance and later as secondary, and does not say whether a pause counts: primary or secondary "
             "resistance cannot be told.",
             [e.src for e in early_et])
