@@ -47,11 +47,15 @@ _STAGE4_RULED_OUT_AFTER = re.compile(
 # itself written as a suspicion or as probable (condition-ver-status "unconfirmed" /
 # "provisional", vocabulary suspicion_words / probable_words), not a diagnosis made (CR A.4).
 # Only words right before the stage, or a "?" / suspicion word closing it, hedge it: "Stage IV
-# breast cancer, suspected liver metastases" asserts the stage (the doubt is the site's).
+# breast cancer, suspected liver metastases" and "Stage IV (?bone)" assert the stage (the doubt
+# is the site's).
 _STAGE4_HEDGED = re.compile(
-    rf"(?:\b(?P<before>{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b[\s:-]*"
-    rf"|(?P<question>\?)\s*){_STAGE4_TERM}"
-    rf"|{_STAGE4_TERM}\s*(?:\(\s*)?(?P<after>\?|\b{T.VOCABULARY['suspicion_words_after']}\b)")
+    # before it: "suspected stage IV", "likely M1", "? stage IV"
+    rf"(?:\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b[\s:-]*|\?\s*){_STAGE4_TERM}"
+    # right after it: "stage IV?", "stage IV suspected"
+    rf"|{_STAGE4_TERM}\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)"
+    # a bracket right after it holding only the doubt: "stage IV (?)", "M1 (suspected)"
+    rf"|{_STAGE4_TERM}\s*\(\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)\s*\)")
 
 # A metastasis written as a suspicion ("suspected bone metastases", "r/o liver mets",
 # "possible brain metastasis", "lung metastases?") is a diagnosis not yet made: FHIR R4

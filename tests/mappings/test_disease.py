@@ -1061,3 +1061,20 @@ def test_an_m0_with_isolated_tumour_cells_sent_as_an_ajcc_code_is_m0(code):
     # AJCC 8th edition: cM0(i+) is M0 (isolated tumour cells), not M1; it was read as nothing
     d = disease(breast_cancer("2020-01-01"), loinc_obs("21907-1", "2020-01-05", valueCodeableConcept=cc(coding(AJCC, code))))
     assert d.metastatic == "no" and d.de_novo_metastatic is False
+
+
+@pytest.mark.parametrize("text", ["Stage IV (?bone)", "Stage IV (? liver)", "Stage IV (suspected bone)"])
+def test_a_stage_iv_with_a_questioned_site_in_brackets_keeps_the_stage_asserted(text):
+    # the "?" opens a doubt about the site, not the stage: it was read as "Stage IV?", a suspicion
+    stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text))
+    problem = condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01")
+    on_summary = breast_cancer("2020-01-01", stage=[{"summary": cc(text=text)}])
+    for resources in ((breast_cancer("2020-01-01"), stage_group), (problem,), (on_summary,)):
+        assert disease(*resources).metastatic == "yes"
+
+
+@pytest.mark.parametrize("text", ["Stage IV (?)", "Stage IV (suspected)", "Stage IV ?"])
+def test_a_stage_iv_whose_bracket_holds_only_the_doubt_stays_a_suspicion(text):
+    problem = condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01")
+    assert disease(problem).metastatic != "yes"
+    assert "metastasis-unconfirmed" in _gaps(problem)
