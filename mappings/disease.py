@@ -30,7 +30,10 @@ _SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b")
 # "TNM M1 (cM1/pM1) OR stage group IV" alike. The M category is read on its own ("cM1", "M1
 # (bone)") and inside a TNM string written without spaces ("pT2N0M1", "T2N1aM0"), where no
 # word boundary stands before the M (AJCC 8th edition TNM notation).
-_TNM_M_BEFORE = r"(?:(?<![a-z])|(?<=n[0-3x][a-d]))(?:y?r?[cp])?m"
+# _TNM_M_BEFORE: an M, with its optional prefix (c, p, yc, yp, rc, rp...), not inside a word:
+# after no letter ("cM1", "pT2N0M1", "N0(i+)M1") or after an N category ending in a letter,
+# N1a-N3c, NX (not assessed) or N1mi (micrometastases) ("T2N1aM0", "pT2NXM1", "pT1N1miM1").
+_TNM_M_BEFORE = r"(?:(?<![a-z])|(?<=n[0-3][a-d])|(?<=nx)|(?<=n1mi))(?:y?r?[cp])?m"
 _M1_TERM = _TNM_M_BEFORE + r"1[abc]?(?![a-z0-9])"
 _M0_TERM = _TNM_M_BEFORE + r"0(?![a-z0-9])"
 _STAGE4_TERM = rf"(?:\bstage\s*(?:iv|4)[abc]?\b|{_M1_TERM})"

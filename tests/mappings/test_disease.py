@@ -1078,3 +1078,17 @@ def test_a_stage_iv_whose_bracket_holds_only_the_doubt_stays_a_suspicion(text):
     problem = condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01")
     assert disease(problem).metastatic != "yes"
     assert "metastasis-unconfirmed" in _gaps(problem)
+
+
+@pytest.mark.parametrize("text", ["pT2NXM1", "pT1N1miM1", "cT2N0(i+)M1", "TXNXM1a"])
+def test_an_m1_after_an_nx_or_n1mi_category_in_a_tnm_string_is_metastatic(text):
+    # AJCC 8th edition N categories NX (not assessed) and N1mi (micrometastases) end in a letter:
+    # the M1 after them was not read
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21907-1", "2020-01-05", valueString=text))
+    assert d.metastatic == "yes" and d.de_novo_metastatic is True
+
+
+@pytest.mark.parametrize("text", ["pT2NXM0", "pT1N1miM0"])
+def test_an_m0_after_an_nx_or_n1mi_category_in_a_tnm_string_is_not_metastatic(text):
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21907-1", "2020-01-05", valueString=text))
+    assert d.metastatic == "no"
