@@ -43,7 +43,13 @@ _M0_WORDS = re.compile(_M0_TERM)
 # (condition-ver-status "refuted", as metastasis_negations reads a metastasis); "stage IV not
 # (yet) excluded" / "cannot be ruled out" leaves it open (the still-open words), read by
 # _stage4_reading as a suspicion
-_STAGE4_NEGATED_BEFORE = re.compile(rf"\b(?:not|no|non|without)\b[\s-]*(?:\w+\s+){{0,1}}{_STAGE4_TERM}")
+# The negation words are vocabulary negation_words ("no", "not", "denies", "absence of"...) and
+# "non" ("non-stage IV"), then at most one word or "evidence of" ("no evidence of stage IV").
+_STAGE4_NEGATED_BEFORE = re.compile(
+    rf"\b(?:{T.VOCABULARY['negation_words']}|non)\b[\s-]*(?:evidence\s+of\s+|\w+\s+)?{_STAGE4_TERM}")
+# "cannot exclude stage IV", "unable to exclude M1" (vocabulary cannot_exclude): open, read
+# before the negation ("can not exclude stage IV" holds "not")
+_STAGE4_CANNOT_EXCLUDE = re.compile(rf"\b{T.VOCABULARY['cannot_exclude']}\b[\s:-]*{_STAGE4_TERM}")
 _STAGE4_RULED_OUT_AFTER = re.compile(
     rf"{_STAGE4_TERM}(?P<between>[^.;,|]{{0,25}}?)\b{T.VOCABULARY['ruled_out_words']}\b")
 # "suspected stage IV", "possible stage IV", "? stage IV", "stage IV?", "likely M1": the stage
@@ -344,6 +350,8 @@ def _stage4_reading(text: str) -> str | None:
     suspicion, _stage4_doubt names the words), or None (not written)."""
     if not _STAGE4_WORDS.search(text):
         return None
+    if _STAGE4_CANNOT_EXCLUDE.search(text):
+        return "open"
     if _STAGE4_NEGATED_BEFORE.search(text):
         return "negated"
     after = _STAGE4_RULED_OUT_AFTER.search(text)

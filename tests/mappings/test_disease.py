@@ -1092,3 +1092,20 @@ def test_an_m1_after_an_nx_or_n1mi_category_in_a_tnm_string_is_metastatic(text):
 def test_an_m0_after_an_nx_or_n1mi_category_in_a_tnm_string_is_not_metastatic(text):
     d = disease(breast_cancer("2020-01-01"), loinc_obs("21907-1", "2020-01-05", valueString=text))
     assert d.metastatic == "no"
+
+
+@pytest.mark.parametrize("text", ["Breast cancer, no evidence of stage IV disease", "Breast cancer; denies stage IV",
+                                  "Breast cancer, absence of M1 disease"])
+def test_a_stage_iv_written_after_the_shared_negation_words_is_no_stage_iv(text):
+    # only "not/no/non/without" and one word were read: these asserted stage IV (vocabulary negation_words)
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2020-01-01")
+    assert disease(problem).metastatic != "yes"
+
+
+@pytest.mark.parametrize("text", ["Breast cancer, cannot exclude stage IV", "Breast cancer, can not exclude stage IV",
+                                  "Breast cancer, unable to exclude M1"])
+def test_a_stage_iv_that_cannot_be_excluded_is_a_suspicion_named_in_the_gap(text):
+    # was read as stage IV asserted ("cannot exclude") or as not there ("can not exclude")
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2020-01-01")
+    assert disease(problem).metastatic != "yes"
+    assert "stage IV not ruled out in the text" in _gaps(problem)["metastasis-unconfirmed"]
