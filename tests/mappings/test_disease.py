@@ -1109,3 +1109,11 @@ def test_a_stage_iv_that_cannot_be_excluded_is_a_suspicion_named_in_the_gap(text
     problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2020-01-01")
     assert disease(problem).metastatic != "yes"
     assert "stage IV not ruled out in the text" in _gaps(problem)["metastasis-unconfirmed"]
+
+
+def test_metastatic_written_on_a_merkel_cell_carcinoma_is_not_breast_cancer_metastasis():
+    # ICD-10-CM C4A (Merkel cell carcinoma) sits between C43 and C44 but sorts after C49: it was
+    # left out of the other-primary blocks and its "metastatic" made the breast cancer metastatic
+    other = condition(cc(coding(ICD10, "C4A.9"), text="Metastatic Merkel cell carcinoma"), "2010-01-01")
+    d = disease(stage_iia_breast_cancer(), other)
+    assert d.metastatic == "no" and d.metastatic_sources == []
