@@ -33,7 +33,10 @@ _SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b")
 # _TNM_M_BEFORE: an M, with its optional prefix (c, p, yc, yp, rc, rp...), not inside a word:
 # after no letter ("cM1", "pT2N0M1", "N0(i+)M1") or after an N category ending in a letter,
 # N1a-N3c, NX (not assessed) or N1mi (micrometastases) ("T2N1aM0", "pT2NXM1", "pT1N1miM1").
-_TNM_M_BEFORE = r"(?:(?<![a-z])|(?<=n[0-3][a-d])|(?<=nx)|(?<=n1mi))(?:y?r?[cp])?m"
+# A c right after a number, a digit not ending a TNM category ("2.5 cm1", "12cm1"; not "N0 cM1"),
+# is the unit centimetres, not the clinical prefix: _NOT_CM.
+_NOT_CM = r"(?<![^a-z]\dc)(?<![^a-z]\d\sc)(?<!^\dc)(?<!^\d\sc)"
+_TNM_M_BEFORE = rf"(?:(?<![a-z])|(?<=n[0-3][a-d])|(?<=nx)|(?<=n1mi))(?:y?r?p|y?r?c{_NOT_CM})?m"
 _M1_TERM = _TNM_M_BEFORE + r"1[abc]?(?![a-z0-9])"
 _M0_TERM = _TNM_M_BEFORE + r"0(?![a-z0-9])"
 _STAGE4_TERM = rf"(?:\bstage\s*(?:iv|4)[abc]?\b|{_M1_TERM})"

@@ -1117,3 +1117,16 @@ def test_metastatic_written_on_a_merkel_cell_carcinoma_is_not_breast_cancer_meta
     other = condition(cc(coding(ICD10, "C4A.9"), text="Metastatic Merkel cell carcinoma"), "2010-01-01")
     d = disease(stage_iia_breast_cancer(), other)
     assert d.metastatic == "no" and d.metastatic_sources == []
+
+
+@pytest.mark.parametrize("text", ["Breast cancer 2.5 cm1 node positive", "Breast cancer, tumour 2cm1 node"])
+def test_a_size_in_centimetres_run_into_a_count_is_not_an_m1(text):
+    # "2.5 cm1" read as the clinical M category cM1: a stage II patient was made metastatic
+    d = disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"))
+    assert d.breast_cancer == "yes" and d.metastatic != "yes"
+
+
+@pytest.mark.parametrize("text", ["Breast cancer T2 N0 cM1", "Breast cancer pT2N0cM1"])
+def test_a_clinical_m1_after_an_n_category_is_still_read(text):
+    d = disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"))
+    assert d.metastatic == "yes"
