@@ -1376,15 +1376,22 @@ def _interrupted_course_gap(ctx: Ctx, early_et: list[_Exp], m: dt.date) -> None:
     on_days = (m - spans[0][0]).days - off_days
     from_start = months_between(spans[0][0], m)
     on_months = months_between(m - dt.timedelta(days=on_days), m)
-    if (from_start < 24) == (on_months < 24):
+    if _class_on_adjuvant(from_start) == _class_on_adjuvant(on_months):
         return
+    periods = ", ".join(f"{a} to {'the recurrence, ' if b == m else ''}{b}" for a, b in spans)
     ctx.gap("adjuvant-endocrine-interrupted",
-            "Adjuvant endocrine therapy was interrupted (" + ", ".join(f"{a} to {'the recurrence, ' if b == m else ''}{b}" for a, b in spans) + f"): the "
-            f"recurrence came on it {months_text(from_start, 24.0)} after it first started but after "
-            f"{months_text(on_months, 24.0)} on it. ESO-ESMO ABC4 classes a relapse in the first 2 years of adjuvant endocrine therapy as primary "
+            f"Adjuvant endocrine therapy was interrupted ({periods}): the recurrence came on it "
+            f"{months_text(from_start, 24.0)} after it first started but after {months_text(on_months, 24.0)} on "
+            "it. ESO-ESMO ABC4 classes a relapse in the first 2 years of adjuvant endocrine therapy as primary "
             "resistance and later as secondary, and does not say whether a pause counts: primary or secondary "
             "resistance cannot be told.",
             [e.src for e in early_et])
+
+
+def _class_on_adjuvant(months_on: float) -> str:
+    """The ABC4 class (CR C.1) of a relapse on adjuvant ET this many calendar months after it
+    started: in its first 2 years primary, later secondary."""
+    return "primary" if months_on < 24 else "secondary"
 
 
 def _adjuvant_class(early_et: list[_Exp], m: dt.date, last_days: bool) -> str:
@@ -1399,7 +1406,7 @@ def _adjuvant_class(early_et: list[_Exp], m: dt.date, last_days: bool) -> str:
         starts = [(e.start_last or e.start) if last_days else e.start for e in early_et if e.start]
         if not starts:
             return "unknown"
-        return "primary" if months_between(min(starts), m) < 24 else "secondary"  # type: ignore[type-var, arg-type]
+        return _class_on_adjuvant(months_between(min(starts), m))  # type: ignore[type-var, arg-type]
     if not ends:
         return "unknown"
     return "secondary" if months_between(max(ends), m) <= 12.0 else "sensitive"  # type: ignore[type-var, arg-type]
@@ -1615,7 +1622,7 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
             starts = [e.start for e in early_et if e.start]
             # a pause in it decides primary vs secondary (_interrupted_course_gap): unknown
             if starts and not ctx.has_gap("adjuvant-endocrine-interrupted"):
-                adj = "primary" if months_between(min(starts), disease.metastatic_date) < 24 else "secondary"  # type: ignore[type-var]
+                adj = _class_on_adjuvant(months_between(min(starts), disease.metastatic_date))  # type: ignore[type-var]
         elif th.months_from_adjuvant_endocrine_end_to_metastasis is not None:
             adj = "secondary" if th.months_from_adjuvant_endocrine_end_to_metastasis <= 12.0 else "sensitive"
     met = "unknown"
