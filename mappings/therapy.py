@@ -1629,7 +1629,7 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
     tls = th.metastatic_lines
     first_et = next((ln for ln in tls if ln.endocrine), None)
     if first_et is not None and first_et.start and first_et.progressed and first_et.end:
-        met = "primary" if months_between(first_et.start, first_et.end) < 6 else "secondary"
+        met = first_et.progression_class  # type: ignore[assignment]
         th.endocrine_resistance_sources = th.endocrine_resistance_sources + first_et.sources
     unsettled = _later_et_progression_after_a_stated_stop(tls, first_et)
     if unsettled is not None:
