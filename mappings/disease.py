@@ -555,18 +555,22 @@ def _site_from_text(text: str) -> str | None:
 @lru_cache(maxsize=4096)
 def _stage_from_text(text: str) -> bool | None:
     """True for stage IV, False for an earlier stage (0-III), None if no stage is written, or
-    if it is written as a range ("stage III-IV": either), as not there or as a suspicion
-    (_stage4_reading). With no stage group written, a TNM M1 ("pT2N0M1", "cM1") is stage IV:
-    AJCC 8th edition, any T any N M1 is stage IV (CR A.4 counts M1 as stage IV does)."""
+    if it is written as a range ("stage III-IV": either) or stage IV as a suspicion, and none
+    for a stage IV written as not there (_stage4_reading), though an earlier stage beside it
+    is read ("Stage IIA, not stage IV"). With no stage group written, a TNM M1 ("pT2N0M1",
+    "cM1") is stage IV: AJCC 8th edition, any T any N M1 is stage IV (CR A.4 counts M1 as stage
+    IV does)."""
     reading = _stage4_reading(text)
-    if reading in ("negated", "open"):
+    if reading == "open":
         return None
     for part in text.split("|"):  # cc_text joins text and displays with " | "
-        m = _STAGE_BARE.match(part) or _STAGE_NAMED.search(part)
-        if m:
+        bare = _STAGE_BARE.match(part)
+        for m in [bare] if bare else _STAGE_NAMED.finditer(part):
             if _STAGE_RANGE.match(part, m.end()):
                 return None
-            return m.group(1).lower() in ("iv", "4")
+            stage4 = m.group(1).lower() in ("iv", "4")
+            if not (stage4 and reading == "negated"):
+                return stage4
     return True if reading == "asserted" else None
 
 

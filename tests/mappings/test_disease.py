@@ -1130,3 +1130,12 @@ def test_a_size_in_centimetres_run_into_a_count_is_not_an_m1(text):
 def test_a_clinical_m1_after_an_n_category_is_still_read(text):
     d = disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"))
     assert d.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text", ["Stage IIA, not stage IV", "Stage IIIA; stage IV ruled out", "Stage IIB (no M1)"])
+def test_an_early_stage_written_beside_a_stage_iv_ruled_out_is_still_the_early_stage(text):
+    # the ruled-out stage IV made the whole text no stage: metastatic status went from "no" to unknown
+    for resources in ((breast_cancer("2020-01-01", stage=[{"summary": cc(text=text)}]),),
+                      (breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))):
+        d = disease(*resources)
+        assert d.metastatic == "no" and d.non_metastatic_sources != []
