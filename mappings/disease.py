@@ -651,9 +651,11 @@ def _m_value(cc: Any) -> bool | None:
     reading = _stage4_reading(text) if text else None
     if reading == "asserted":
         return True
-    if reading is None and _M0_WORDS.search(text):
+    # an M0 is read unless an M1 is written as a suspicion ("M0, M1 not excluded"); beside an
+    # M1 written as not there it stands ("cM0, M1 excluded")
+    if reading in (None, "negated") and _M0_WORDS.search(text):
         return False
-    return None  # not written, or M1 written as not there / as a suspicion: no reading
+    return None  # not written, M1 written only as not there, or as a suspicion: no reading
 
 
 def build_disease(ctx: Ctx) -> Disease:

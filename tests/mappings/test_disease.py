@@ -1139,3 +1139,10 @@ def test_an_early_stage_written_beside_a_stage_iv_ruled_out_is_still_the_early_s
                       (breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))):
         d = disease(*resources)
         assert d.metastatic == "no" and d.non_metastatic_sources != []
+
+
+@pytest.mark.parametrize("text", ["cM0, M1 excluded", "M0 (not M1)"])
+def test_an_m0_written_beside_an_m1_ruled_out_is_m0(text):
+    # the ruled-out M1 made the whole value unread: the patient was metastatic-status unknown
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21907-1", "2020-01-05", valueString=text))
+    assert d.metastatic == "no" and d.de_novo_metastatic is False
