@@ -792,48 +792,36 @@ def build_disease(ctx: Ctx) -> Disease:
             date = obs_date(res)
             last = _partial_last(date, obs_date(res, date_last))
             pending = not_final_status(res)
+            value = res.get("valueCodeableConcept") or res.get("valueString")
             for system, code, _ in ctx.code_of(res):
-                if not code:
+                if not code or not (is_loinc(system) or is_snomed(system)):
                     continue
-                if (is_loinc(system) or is_snomed(system)) and code in T.STAGE_GROUP_CODES:
-                    s4 = _is_stage4_value(res.get("valueCodeableConcept") or res.get("valueString"))
-                    label = "Stage group IV" if s4 else "Stage group 0-III" if s4 is False else "Stage group"
-                    src = ctx.source(res, date, f"{label} ({code})", date_last=last)
-                    if s4 is not None and pending is not None:
-                        # a not-final stage is no stage yet (FHIR R4 ObservationStatus); stage IV
-                        # is named in the gap, as a suspected metastasis is
-                        if s4:
-                            unconfirmed.append(("site not stated", f"{src.display}, status {pending}: not final", src))
-                    elif s4 and _dated_before(date, last, diagnosed_first):
-                        before_diagnosis.append(src)
-                    elif s4:
-                        if T.STAGE_GROUP_CODES[code]:
-                            clinical_stage4.append((date, last or date))
-                        add_evidence(date, src, last)
-                    elif s4 is False:
-                        early_sources.append(src)
-                    else:
-                        _stage_text_unconfirmed(res.get("valueCodeableConcept") or res.get("valueString"), src,
-                                                unconfirmed)
-                    break
-                if (is_loinc(system) or is_snomed(system)) and code in T.M_CATEGORY_CODES:
-                    # value[x] as a code or as a string ("M1"), as the stage group above
-                    m = _m_value(res.get("valueCodeableConcept") or res.get("valueString"))
-                    src = ctx.source(res, date, f"{'M1' if m else 'M0' if m is False else 'M category'} ({code})",
-                                     date_last=last)
-                    if m is not None and pending is not None:
-                        if m:
-                            unconfirmed.append(("site not stated", f"{src.display}, status {pending}: not final", src))
-                    elif m and _dated_before(date, last, diagnosed_first):
-                        before_diagnosis.append(src)
-                    elif m:
-                        add_evidence(date, src, last)
-                    elif m is False:
-                        early_sources.append(src)
-                    else:
-                        _stage_text_unconfirmed(res.get("valueCodeableConcept") or res.get("valueString"), src,
-                                                unconfirmed)
-                    break
+                # value[x] as a code or as a string ("M1", "Stage IV"), for either question
+                if code in T.STAGE_GROUP_CODES:
+                    s4 = _is_stage4_value(value)
+                    label = {True: "Stage group IV", False: "Stage group 0-III", None: "Stage group"}[s4]
+                elif code in T.M_CATEGORY_CODES:
+                    s4 = _m_value(value)
+                    label = {True: "M1", False: "M0", None: "M category"}[s4]
+                else:
+                    continue
+                src = ctx.source(res, date, f"{label} ({code})", date_last=last)
+                if s4 is not None and pending is not None:
+                    # a not-final stage is no stage yet (FHIR R4 ObservationStatus); stage IV / M1
+                    # is named in the gap, as a suspected metastasis is
+                    if s4:
+                        unconfirmed.append(("site not stated", f"{src.display}, status {pending}: not final", src))
+                elif s4 and _dated_before(date, last, diagnosed_first):
+                    before_diagnosis.append(src)
+                elif s4:
+                    if T.STAGE_GROUP_CODES.get(code):  # a clinical stage group
+                        clinical_stage4.append((date, last or date))
+                    add_evidence(date, src, last)
+                elif s4 is False:
+                    early_sources.append(src)
+                else:
+                    _stage_text_unconfirmed(value, src, unconfirmed)
+                break
         except Exception:  # noqa: BLE001
             ctx.ignore(res, "unreadable-resource", "Observation could not be read (staging)")
     if before_diagnosis:
