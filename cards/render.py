@@ -12,7 +12,6 @@ from functools import lru_cache
 from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 from urllib.parse import quote, urlencode
 
-from mappings.fhir import months_between
 from mappings.state import LINE_CLASSES, PatientState, Source
 
 from cards.knowledge import DRUGS, KNOWLEDGE_VERSION, OFS_DRUG, SOURCES, DrugInfo, TestDef, TestOrder
@@ -509,9 +508,9 @@ def _endocrine_sensitivity(th) -> str:
     # fact: the class then comes from the adjuvant relapse (None: a hand-built line, as read)
     if first_et is not None and first_et.start and first_et.end and not first_et.active \
             and first_et.progressed is not False and res in ("primary", "secondary"):
-        # calendar months, as mappings.therapy._resistance classes the line (a day count
-        # / 30.4375 disagreed at the 6-month boundary and the fact was dropped)
-        own = "primary" if months_between(first_et.start, first_et.end) < 6 else "secondary"
+        # the class mappings.therapy._resistance gave the line (a count of its own here
+        # disagreed at the 6-month boundary and the fact was dropped)
+        own = first_et.progression_class
         if own == res:
             facts.insert(0, (own, f"progression {'within 6 months' if own == 'primary' else 'after 6 months or more'} "
                                   f"of first-line metastatic endocrine therapy ({first_et.regimen_text}, "

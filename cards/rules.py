@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
+from mappings.fhir import months_text
 from mappings.state import (
     ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, ENDOCRINE_CLASSES, FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT,
     LINE_CLASSES, Disease, LabValue, PatientState, Source, TherapyLine, VariantResult, range_text,
@@ -1072,19 +1073,6 @@ def adjuvant_end_text(th) -> str:
     ends = [(e.end, e.end_last) for e in th.exposures if e.setting == "early" and e.end == th.adjuvant_endocrine_end
             and any(d.drug_class in ENDOCRINE_CLASSES for d in e.drugs)]
     return latest_written(ends) or fmt_date(th.adjuvant_endocrine_end)
-
-
-def months_text(months: float, boundary: float) -> str:
-    """Calendar months (mappings.fhir.months_between: whole months + days / 30.4375) with one
-    decimal, unit included, except where one decimal would print the boundary for a value on
-    either side of it (12 months and 1 day as "12.0" beside "more than 12"; 5 months and 30
-    days as "6.0" beside "within 6 months"): whole months and days then."""
-    text = f"{months:.1f}"
-    if float(text) != boundary or months == boundary:
-        return f"{text} months"
-    whole = int(months)
-    days = round((months - whole) * 30.4375)
-    return f"{whole} months and {days} day{'' if days == 1 else 's'}"
 
 
 def relapse_months_text(th) -> str:

@@ -30,7 +30,13 @@ _SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b")
 # "TNM M1 (cM1/pM1) OR stage group IV" alike. The M category is read on its own ("cM1", "M1
 # (bone)") and inside a TNM string written without spaces ("pT2N0M1", "T2N1aM0"), where no
 # word boundary stands before the M (AJCC 8th edition TNM notation).
-_TNM_M_BEFORE = r"(?:(?<![a-z])|(?<=n[0-3x][a-d]))(?:y?r?[cp])?m"
+# _TNM_M_BEFORE: an M, with its optional prefix (c, p, yc, yp, rc, rp...), not inside a word:
+# after no letter ("cM1", "pT2N0M1", "N0(i+)M1") or after an N category ending in a letter,
+# N1a-N3c, NX (not assessed) or N1mi (micrometastases) ("T2N1aM0", "pT2NXM1", "pT1N1miM1").
+# A c right after a number, a digit not ending a TNM category ("2.5 cm1", "12cm1"; not "N0 cM1"),
+# is the unit centimetres, not the clinical prefix: _NOT_CM.
+_NOT_CM = r"(?<![^a-z]\dc)(?<![^a-z]\d\sc)(?<!^\dc)(?<!^\d\sc)"
+_TNM_M_BEFORE = rf"(?:(?<![a-z])|(?<=n[0-3][a-d])|(?<=nx)|(?<=n1mi))(?:y?r?p|y?r?c{_NOT_CM})?m"
 _M1_TERM = _TNM_M_BEFORE + r"1[abc]?(?![a-z0-9])"
 _M0_TERM = _TNM_M_BEFORE + r"0(?![a-z0-9])"
 _STAGE4_TERM = rf"(?:\bstage\s*(?:iv|4)[abc]?\b|{_M1_TERM})"
@@ -40,18 +46,28 @@ _M0_WORDS = re.compile(_M0_TERM)
 # (condition-ver-status "refuted", as metastasis_negations reads a metastasis); "stage IV not
 # (yet) excluded" / "cannot be ruled out" leaves it open (the still-open words), read by
 # _stage4_reading as a suspicion
-_STAGE4_NEGATED_BEFORE = re.compile(rf"\b(?:not|no|non|without)\b[\s-]*(?:\w+\s+){{0,1}}{_STAGE4_TERM}")
+# The negation words are vocabulary negation_words ("no", "not", "denies", "absence of"...) and
+# "non" ("non-stage IV"), then at most one word or "evidence of" ("no evidence of stage IV").
+_STAGE4_NEGATED_BEFORE = re.compile(
+    rf"\b(?:{T.VOCABULARY['negation_words']}|non)\b[\s-]*(?:evidence\s+of\s+|\w+\s+)?{_STAGE4_TERM}")
+# "cannot exclude stage IV", "unable to exclude M1" (vocabulary cannot_exclude): open, read
+# before the negation ("can not exclude stage IV" holds "not")
+_STAGE4_CANNOT_EXCLUDE = re.compile(rf"\b{T.VOCABULARY['cannot_exclude']}\b[\s:-]*{_STAGE4_TERM}")
 _STAGE4_RULED_OUT_AFTER = re.compile(
     rf"{_STAGE4_TERM}(?P<between>[^.;,|]{{0,25}}?)\b{T.VOCABULARY['ruled_out_words']}\b")
 # "suspected stage IV", "possible stage IV", "? stage IV", "stage IV?", "likely M1": the stage
 # itself written as a suspicion or as probable (condition-ver-status "unconfirmed" /
 # "provisional", vocabulary suspicion_words / probable_words), not a diagnosis made (CR A.4).
 # Only words right before the stage, or a "?" / suspicion word closing it, hedge it: "Stage IV
-# breast cancer, suspected liver metastases" asserts the stage (the doubt is the site's).
+# breast cancer, suspected liver metastases" and "Stage IV (?bone)" assert the stage (the doubt
+# is the site's).
 _STAGE4_HEDGED = re.compile(
-    rf"(?:\b(?P<before>{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b[\s:-]*"
-    rf"|(?P<question>\?)\s*){_STAGE4_TERM}"
-    rf"|{_STAGE4_TERM}\s*(?:\(\s*)?(?P<after>\?|\b{T.VOCABULARY['suspicion_words_after']}\b)")
+    # before it: "suspected stage IV", "likely M1", "? stage IV"
+    rf"(?:\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b[\s:-]*|\?\s*){_STAGE4_TERM}"
+    # right after it: "stage IV?", "stage IV suspected"
+    rf"|{_STAGE4_TERM}\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)"
+    # a bracket right after it holding only the doubt: "stage IV (?)", "M1 (suspected)"
+    rf"|{_STAGE4_TERM}\s*\(\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)\s*\)")
 
 # A metastasis written as a suspicion ("suspected bone metastases", "r/o liver mets",
 # "possible brain metastasis", "lung metastases?") is a diagnosis not yet made: FHIR R4
@@ -337,6 +353,8 @@ def _stage4_reading(text: str) -> str | None:
     suspicion, _stage4_doubt names the words), or None (not written)."""
     if not _STAGE4_WORDS.search(text):
         return None
+    if _STAGE4_CANNOT_EXCLUDE.search(text):
+        return "open"
     if _STAGE4_NEGATED_BEFORE.search(text):
         return "negated"
     after = _STAGE4_RULED_OUT_AFTER.search(text)
@@ -537,18 +555,22 @@ def _site_from_text(text: str) -> str | None:
 @lru_cache(maxsize=4096)
 def _stage_from_text(text: str) -> bool | None:
     """True for stage IV, False for an earlier stage (0-III), None if no stage is written, or
-    if it is written as a range ("stage III-IV": either), as not there or as a suspicion
-    (_stage4_reading). With no stage group written, a TNM M1 ("pT2N0M1", "cM1") is stage IV:
-    AJCC 8th edition, any T any N M1 is stage IV (CR A.4 counts M1 as stage IV does)."""
+    if it is written as a range ("stage III-IV": either) or stage IV as a suspicion, and none
+    for a stage IV written as not there (_stage4_reading), though an earlier stage beside it
+    is read ("Stage IIA, not stage IV"). With no stage group written, a TNM M1 ("pT2N0M1",
+    "cM1") is stage IV: AJCC 8th edition, any T any N M1 is stage IV (CR A.4 counts M1 as stage
+    IV does)."""
     reading = _stage4_reading(text)
-    if reading in ("negated", "open"):
+    if reading == "open":
         return None
     for part in text.split("|"):  # cc_text joins text and displays with " | "
-        m = _STAGE_BARE.match(part) or _STAGE_NAMED.search(part)
-        if m:
+        bare = _STAGE_BARE.match(part)
+        for m in [bare] if bare else _STAGE_NAMED.finditer(part):
             if _STAGE_RANGE.match(part, m.end()):
                 return None
-            return m.group(1).lower() in ("iv", "4")
+            stage4 = m.group(1).lower() in ("iv", "4")
+            if not (stage4 and reading == "negated"):
+                return stage4
     return True if reading == "asserted" else None
 
 
@@ -629,9 +651,11 @@ def _m_value(cc: Any) -> bool | None:
     reading = _stage4_reading(text) if text else None
     if reading == "asserted":
         return True
-    if reading is None and _M0_WORDS.search(text):
+    # an M0 is read unless an M1 is written as a suspicion ("M0, M1 not excluded"); beside an
+    # M1 written as not there it stands ("cM0, M1 excluded")
+    if reading in (None, "negated") and _M0_WORDS.search(text):
         return False
-    return None  # not written, or M1 written as not there / as a suspicion: no reading
+    return None  # not written, M1 written only as not there, or as a suspicion: no reading
 
 
 def build_disease(ctx: Ctx) -> Disease:
@@ -768,48 +792,36 @@ def build_disease(ctx: Ctx) -> Disease:
             date = obs_date(res)
             last = _partial_last(date, obs_date(res, date_last))
             pending = not_final_status(res)
+            value = res.get("valueCodeableConcept") or res.get("valueString")
             for system, code, _ in ctx.code_of(res):
-                if not code:
+                if not code or not (is_loinc(system) or is_snomed(system)):
                     continue
-                if (is_loinc(system) or is_snomed(system)) and code in T.STAGE_GROUP_CODES:
-                    s4 = _is_stage4_value(res.get("valueCodeableConcept") or res.get("valueString"))
-                    label = "Stage group IV" if s4 else "Stage group 0-III" if s4 is False else "Stage group"
-                    src = ctx.source(res, date, f"{label} ({code})", date_last=last)
-                    if s4 is not None and pending is not None:
-                        # a not-final stage is no stage yet (FHIR R4 ObservationStatus); stage IV
-                        # is named in the gap, as a suspected metastasis is
-                        if s4:
-                            unconfirmed.append(("site not stated", f"{src.display}, status {pending}: not final", src))
-                    elif s4 and _dated_before(date, last, diagnosed_first):
-                        before_diagnosis.append(src)
-                    elif s4:
-                        if T.STAGE_GROUP_CODES[code]:
-                            clinical_stage4.append((date, last or date))
-                        add_evidence(date, src, last)
-                    elif s4 is False:
-                        early_sources.append(src)
-                    else:
-                        _stage_text_unconfirmed(res.get("valueCodeableConcept") or res.get("valueString"), src,
-                                                unconfirmed)
-                    break
-                if (is_loinc(system) or is_snomed(system)) and code in T.M_CATEGORY_CODES:
-                    # value[x] as a code or as a string ("M1"), as the stage group above
-                    m = _m_value(res.get("valueCodeableConcept") or res.get("valueString"))
-                    src = ctx.source(res, date, f"{'M1' if m else 'M0' if m is False else 'M category'} ({code})",
-                                     date_last=last)
-                    if m is not None and pending is not None:
-                        if m:
-                            unconfirmed.append(("site not stated", f"{src.display}, status {pending}: not final", src))
-                    elif m and _dated_before(date, last, diagnosed_first):
-                        before_diagnosis.append(src)
-                    elif m:
-                        add_evidence(date, src, last)
-                    elif m is False:
-                        early_sources.append(src)
-                    else:
-                        _stage_text_unconfirmed(res.get("valueCodeableConcept") or res.get("valueString"), src,
-                                                unconfirmed)
-                    break
+                # value[x] as a code or as a string ("M1", "Stage IV"), for either question
+                if code in T.STAGE_GROUP_CODES:
+                    s4 = _is_stage4_value(value)
+                    label = {True: "Stage group IV", False: "Stage group 0-III", None: "Stage group"}[s4]
+                elif code in T.M_CATEGORY_CODES:
+                    s4 = _m_value(value)
+                    label = {True: "M1", False: "M0", None: "M category"}[s4]
+                else:
+                    continue
+                src = ctx.source(res, date, f"{label} ({code})", date_last=last)
+                if s4 is not None and pending is not None:
+                    # a not-final stage is no stage yet (FHIR R4 ObservationStatus); stage IV / M1
+                    # is named in the gap, as a suspected metastasis is
+                    if s4:
+                        unconfirmed.append(("site not stated", f"{src.display}, status {pending}: not final", src))
+                elif s4 and _dated_before(date, last, diagnosed_first):
+                    before_diagnosis.append(src)
+                elif s4:
+                    if T.STAGE_GROUP_CODES.get(code):  # a clinical stage group
+                        clinical_stage4.append((date, last or date))
+                    add_evidence(date, src, last)
+                elif s4 is False:
+                    early_sources.append(src)
+                else:
+                    _stage_text_unconfirmed(value, src, unconfirmed)
+                break
         except Exception:  # noqa: BLE001
             ctx.ignore(res, "unreadable-resource", "Observation could not be read (staging)")
     if before_diagnosis:

@@ -417,6 +417,19 @@ def months_between(a: dt.date, b: dt.date) -> float:
     return sign * (months + (b - anchor).days / 30.4375)
 
 
+def months_text(months: float, boundary: float) -> str:
+    """months (as months_between counts them: whole months + days / 30.4375) with one decimal,
+    unit included, except where one decimal would print the boundary for a value on either
+    side of it (12 months and 1 day as "12.0" beside "more than 12"; 5 months and 30 days as
+    "6.0" beside "within 6 months"): whole months and days then, months_between undone."""
+    text = f"{months:.1f}"
+    if float(text) != boundary or months == boundary:
+        return f"{text} months"
+    whole = int(months)
+    days = round((months - whole) * 30.4375)
+    return f"{whole} months and {days} day{'' if days == 1 else 's'}"
+
+
 def _days_in_month(y: int, m: int) -> int:
     if m == 12:
         return 31

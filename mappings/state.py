@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from mappings.fhir import months_between
+
 
 class Source(BaseModel):
     """One FHIR resource a fact was read from."""
@@ -375,6 +377,16 @@ class TherapyLine(BaseModel):
     @property
     def classes(self) -> set[str]:
         return {d.drug_class for d in self.drugs}
+
+    @property
+    def progression_class(self) -> Literal["primary", "secondary"] | None:
+        """The ABC4 class (CR C.1) a progression at the end of this line gives when it is the
+        first metastatic endocrine line: within 6 calendar months of its start primary, later
+        secondary (mappings.therapy classes the line, cards/render says why); None without a
+        start and an end. Whether it progressed is the caller's question."""
+        if self.start is None or self.end is None:
+            return None
+        return "primary" if months_between(self.start, self.end) < 6 else "secondary"
 
     @property
     def names(self) -> list[str]:

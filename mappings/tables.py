@@ -151,7 +151,9 @@ SECONDARY_ICD: list[tuple[str, str, bool | None]] = sorted(
     key=lambda t: -len(t[0]),
 )
 SECONDARY_ICD_ROOTS = ("C77", "C78", "C79", "C7B")
-# (first, last) three-character ICD-10-CM categories of non-breast primary cancers (codes.yaml)
+# (first, last) three-character ICD-10-CM categories of non-breast primary cancers (codes.yaml),
+# compared as strings: a category with a letter (C4A, C7A) sorts after every digit, so it is a
+# range of its own
 OTHER_PRIMARY_ICD_RANGES = tuple((str(a), str(b)) for a, b in _C["other_primary_icd10"]["ranges"])
 
 
@@ -159,6 +161,8 @@ def other_primary_icd(code: str) -> bool:
     """An ICD-10-CM code of a primary cancer of a site other than the breast (C18.9 colon)."""
     category = norm_icd(code)[:3]
     return any(a <= category <= b for a, b in OTHER_PRIMARY_ICD_RANGES)
+
+
 VISCERAL_SITES = frozenset(_C["visceral_sites"]["sites"])
 BODY_SITES = {str(e["code"]): e["site"] for e in _C["body_sites_snomed"]}
 DIABETES_SNOMED = {str(e["code"]): e["type"] for e in _C["diabetes"]["snomed"]}

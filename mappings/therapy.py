@@ -106,7 +106,7 @@ from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
     raw_cc_key, as_list, cc_text, codings, contained_resource, date_last, is_loinc, is_rxnorm, months_between,
-    not_final_status, obs_date, parse_date, partial_last, period, ref_str, ref_type_and_id, text_of,
+    months_text, not_final_status, obs_date, parse_date, partial_last, period, ref_str, ref_type_and_id, text_of,
 )
 from mappings.state import (
     ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine, range_text,
@@ -1370,18 +1370,28 @@ def _interrupted_course_gap(ctx: Ctx, early_et: list[_Exp], m: dt.date) -> None:
             spans.append([start, end])  # type: ignore[list-item]
     if len(spans) < 2:
         return
-    on_days = sum((b - a).days for a, b in spans)
+    # the days off it are the days between two spans (none when one starts the day after the
+    # other ends); every other day from the first start to the recurrence is on it
+    off_days = sum((later[0] - earlier[1]).days - 1 for earlier, later in zip(spans, spans[1:]))
+    on_days = (m - spans[0][0]).days - off_days
     from_start = months_between(spans[0][0], m)
     on_months = months_between(m - dt.timedelta(days=on_days), m)
-    if (from_start < 24) == (on_months < 24):
+    if _class_on_adjuvant(from_start) == _class_on_adjuvant(on_months):
         return
+    periods = ", ".join(f"{a} to {'the recurrence, ' if b == m else ''}{b}" for a, b in spans)
     ctx.gap("adjuvant-endocrine-interrupted",
-            "Adjuvant endocrine therapy was interrupted (" + ", ".join(f"{a} to {'the recurrence, ' if b == m else ''}{b}" for a, b in spans) + f"): the "
-            f"recurrence came on it {from_start:.1f} months after it first started but after {on_months:.1f} months "
-            "on it. ESO-ESMO ABC4 classes a relapse in the first 2 years of adjuvant endocrine therapy as primary "
+            f"Adjuvant endocrine therapy was interrupted ({periods}): the recurrence came on it "
+            f"{months_text(from_start, 24.0)} after it first started but after {months_text(on_months, 24.0)} on "
+            "it. ESO-ESMO ABC4 classes a relapse in the first 2 years of adjuvant endocrine therapy as primary "
             "resistance and later as secondary, and does not say whether a pause counts: primary or secondary "
             "resistance cannot be told.",
             [e.src for e in early_et])
+
+
+def _class_on_adjuvant(months_on: float) -> str:
+    """The ABC4 class (CR C.1) of a relapse on adjuvant ET this many calendar months after it
+    started: in its first 2 years primary, later secondary."""
+    return "primary" if months_on < 24 else "secondary"
 
 
 def _adjuvant_class(early_et: list[_Exp], m: dt.date, last_days: bool) -> str:
@@ -1396,7 +1406,7 @@ def _adjuvant_class(early_et: list[_Exp], m: dt.date, last_days: bool) -> str:
         starts = [(e.start_last or e.start) if last_days else e.start for e in early_et if e.start]
         if not starts:
             return "unknown"
-        return "primary" if months_between(min(starts), m) < 24 else "secondary"  # type: ignore[type-var, arg-type]
+        return _class_on_adjuvant(months_between(min(starts), m))  # type: ignore[type-var, arg-type]
     if not ends:
         return "unknown"
     return "secondary" if months_between(max(ends), m) <= 12.0 else "sensitive"  # type: ignore[type-var, arg-type]
@@ -1612,14 +1622,14 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
             starts = [e.start for e in early_et if e.start]
             # a pause in it decides primary vs secondary (_interrupted_course_gap): unknown
             if starts and not ctx.has_gap("adjuvant-endocrine-interrupted"):
-                adj = "primary" if months_between(min(starts), disease.metastatic_date) < 24 else "secondary"  # type: ignore[type-var]
+                adj = _class_on_adjuvant(months_between(min(starts), disease.metastatic_date))  # type: ignore[type-var]
         elif th.months_from_adjuvant_endocrine_end_to_metastasis is not None:
             adj = "secondary" if th.months_from_adjuvant_endocrine_end_to_metastasis <= 12.0 else "sensitive"
     met = "unknown"
     tls = th.metastatic_lines
     first_et = next((ln for ln in tls if ln.endocrine), None)
     if first_et is not None and first_et.start and first_et.progressed and first_et.end:
-        met = "primary" if months_between(first_et.start, first_et.end) < 6 else "secondary"
+        met = first_et.progression_class  # type: ignore[assignment]
         th.endocrine_resistance_sources = th.endocrine_resistance_sources + first_et.sources
     unsettled = _later_et_progression_after_a_stated_stop(tls, first_et)
     if unsettled is not None:

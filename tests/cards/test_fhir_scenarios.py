@@ -2972,3 +2972,26 @@ def test_fhir_a_premenopausal_woman_after_ovarian_ablation_by_radiotherapy_needs
     ai = card(cards, "ai-cdk46i")
     assert "needs ovarian suppression" not in ai["summary"]
     assert "goserelin" not in str(ai.get("suggestions", [])).lower()
+
+
+def test_fhir_a_one_day_pause_in_adjuvant_et_is_counted_as_one_day_off_it():
+    # tamoxifen from 2022-01-14 to 2023-06-01, letrozole from 2023-06-03 (2023-06-02 off), relapse
+    # 2024-01-15: 24 months and 1 day from the first start, 24.0 months on it: secondary both ways
+    # (ABC4, CR C.1). Each pause was counted a day too long, 23 months and 30 days on it, a gap.
+    p = (hr_positive_mbc("res-pause-1-day", primary="2021-12-01").med("tamoxifen", "2022-01-14", "2023-06-01")
+         .med("letrozole", "2023-06-03"))
+    state, cards = run(p, dt.date(2024, 3, 1))
+    assert "adjuvant-endocrine-interrupted" not in {g.code for g in state.gaps}
+    assert ("- Endocrine sensitivity: secondary resistance: relapse on adjuvant endocrine therapy"
+            in card(cards, "patient-summary")["detail"])
+
+
+def test_fhir_a_pause_gap_never_prints_24_months_for_both_readings_beside_the_2_year_boundary():
+    # a 2-day pause: 24 months and 1 day from the first start, 23 months and 30 days on it; both
+    # were printed "24.0 months" in the gap that says the two readings differ
+    p = (hr_positive_mbc("res-pause-2-days", primary="2021-12-01").med("tamoxifen", "2022-01-14", "2023-06-01")
+         .med("letrozole", "2023-06-04"))
+    state, cards = run(p, dt.date(2024, 3, 1))
+    gap = {g.code: g.message for g in state.gaps}["adjuvant-endocrine-interrupted"]
+    assert ("the recurrence came on it 24 months and 1 day after it first started but after 23 months and 30 days "
+            "on it") in gap

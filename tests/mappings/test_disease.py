@@ -1061,3 +1061,88 @@ def test_an_m0_with_isolated_tumour_cells_sent_as_an_ajcc_code_is_m0(code):
     # AJCC 8th edition: cM0(i+) is M0 (isolated tumour cells), not M1; it was read as nothing
     d = disease(breast_cancer("2020-01-01"), loinc_obs("21907-1", "2020-01-05", valueCodeableConcept=cc(coding(AJCC, code))))
     assert d.metastatic == "no" and d.de_novo_metastatic is False
+
+
+@pytest.mark.parametrize("text", ["Stage IV (?bone)", "Stage IV (? liver)", "Stage IV (suspected bone)"])
+def test_a_stage_iv_with_a_questioned_site_in_brackets_keeps_the_stage_asserted(text):
+    # the "?" opens a doubt about the site, not the stage: it was read as "Stage IV?", a suspicion
+    stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text))
+    problem = condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01")
+    on_summary = breast_cancer("2020-01-01", stage=[{"summary": cc(text=text)}])
+    for resources in ((breast_cancer("2020-01-01"), stage_group), (problem,), (on_summary,)):
+        assert disease(*resources).metastatic == "yes"
+
+
+@pytest.mark.parametrize("text", ["Stage IV (?)", "Stage IV (suspected)", "Stage IV ?"])
+def test_a_stage_iv_whose_bracket_holds_only_the_doubt_stays_a_suspicion(text):
+    problem = condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01")
+    assert disease(problem).metastatic != "yes"
+    assert "metastasis-unconfirmed" in _gaps(problem)
+
+
+@pytest.mark.parametrize("text", ["pT2NXM1", "pT1N1miM1", "cT2N0(i+)M1", "TXNXM1a"])
+def test_an_m1_after_an_nx_or_n1mi_category_in_a_tnm_string_is_metastatic(text):
+    # AJCC 8th edition N categories NX (not assessed) and N1mi (micrometastases) end in a letter:
+    # the M1 after them was not read
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21907-1", "2020-01-05", valueString=text))
+    assert d.metastatic == "yes" and d.de_novo_metastatic is True
+
+
+@pytest.mark.parametrize("text", ["pT2NXM0", "pT1N1miM0"])
+def test_an_m0_after_an_nx_or_n1mi_category_in_a_tnm_string_is_not_metastatic(text):
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21907-1", "2020-01-05", valueString=text))
+    assert d.metastatic == "no"
+
+
+@pytest.mark.parametrize("text", ["Breast cancer, no evidence of stage IV disease", "Breast cancer; denies stage IV",
+                                  "Breast cancer, absence of M1 disease"])
+def test_a_stage_iv_written_after_the_shared_negation_words_is_no_stage_iv(text):
+    # only "not/no/non/without" and one word were read: these asserted stage IV (vocabulary negation_words)
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2020-01-01")
+    assert disease(problem).metastatic != "yes"
+
+
+@pytest.mark.parametrize("text", ["Breast cancer, cannot exclude stage IV", "Breast cancer, can not exclude stage IV",
+                                  "Breast cancer, unable to exclude M1"])
+def test_a_stage_iv_that_cannot_be_excluded_is_a_suspicion_named_in_the_gap(text):
+    # was read as stage IV asserted ("cannot exclude") or as not there ("can not exclude")
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2020-01-01")
+    assert disease(problem).metastatic != "yes"
+    assert "stage IV not ruled out in the text" in _gaps(problem)["metastasis-unconfirmed"]
+
+
+def test_metastatic_written_on_a_merkel_cell_carcinoma_is_not_breast_cancer_metastasis():
+    # ICD-10-CM C4A (Merkel cell carcinoma) sits between C43 and C44 but sorts after C49: it was
+    # left out of the other-primary blocks and its "metastatic" made the breast cancer metastatic
+    other = condition(cc(coding(ICD10, "C4A.9"), text="Metastatic Merkel cell carcinoma"), "2010-01-01")
+    d = disease(stage_iia_breast_cancer(), other)
+    assert d.metastatic == "no" and d.metastatic_sources == []
+
+
+@pytest.mark.parametrize("text", ["Breast cancer 2.5 cm1 node positive", "Breast cancer, tumour 2cm1 node"])
+def test_a_size_in_centimetres_run_into_a_count_is_not_an_m1(text):
+    # "2.5 cm1" read as the clinical M category cM1: a stage II patient was made metastatic
+    d = disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"))
+    assert d.breast_cancer == "yes" and d.metastatic != "yes"
+
+
+@pytest.mark.parametrize("text", ["Breast cancer T2 N0 cM1", "Breast cancer pT2N0cM1"])
+def test_a_clinical_m1_after_an_n_category_is_still_read(text):
+    d = disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"))
+    assert d.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text", ["Stage IIA, not stage IV", "Stage IIIA; stage IV ruled out", "Stage IIB (no M1)"])
+def test_an_early_stage_written_beside_a_stage_iv_ruled_out_is_still_the_early_stage(text):
+    # the ruled-out stage IV made the whole text no stage: metastatic status went from "no" to unknown
+    for resources in ((breast_cancer("2020-01-01", stage=[{"summary": cc(text=text)}]),),
+                      (breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))):
+        d = disease(*resources)
+        assert d.metastatic == "no" and d.non_metastatic_sources != []
+
+
+@pytest.mark.parametrize("text", ["cM0, M1 excluded", "M0 (not M1)"])
+def test_an_m0_written_beside_an_m1_ruled_out_is_m0(text):
+    # the ruled-out M1 made the whole value unread: the patient was metastatic-status unknown
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21907-1", "2020-01-05", valueString=text))
+    assert d.metastatic == "no" and d.de_novo_metastatic is False
