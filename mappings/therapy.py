@@ -12,8 +12,9 @@ given. A record read but naming no pathway drug is skipped, unless its text name
 class, a trial drug or a name the service does not know with an anticancer INN stem
 ("Aromatase inhibitor", "Study drug", "Letrozol"): that one, like a record whose drug
 cannot be read (no medication[x], a concept with neither text nor an RxNorm code, a
-reference to a Medication not in the data or without code), is named in the gap
-medication-unreadable (lines may be missing).
+reference to a Medication not in the data or without code, codes and text naming
+different drugs: concept_conflict), is named in the gap medication-unreadable (lines may
+be missing). An RxNorm code is read under its URL or its OID (2.16.840.1.113883.6.88).
 
 Setting: an exposure starting on/after (metastatic date - 30 days) is metastatic,
 earlier is early (neo/adjuvant). A partial start ("2024", "2024-03") is the whole
@@ -587,7 +588,13 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | None:
             except KeyError:
                 pass
         drugs, label = _resolve_cc(cc)
-        med = _Med(tuple(drugs), label) if drugs else (_unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME)
+        if drugs:
+            # codes and text (or two codings) naming different drugs: reading the code alone
+            # would be a guess (the draft-order reader says so too: medication_conflict)
+            conflict = concept_conflict(cc)
+            med = _Unreadable(conflict) if conflict else _Med(tuple(drugs), label)
+        else:
+            med = _unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME
         if key is not None:
             if len(_MED_CACHE) >= _CC_CACHE_MAX:
                 _MED_CACHE.clear()

@@ -2978,3 +2978,26 @@ def test_fhir_a_supportive_drug_naming_a_drug_class_as_its_reason_stays_silent(t
     state, _ = run(_statement(p, {"text": text}, "2016-06-01", "2023-06-01"))
     assert state.therapy.endocrine_resistance == "sensitive"
     assert all(g.code != "medication-unreadable" for g in state.gaps)
+
+
+def test_fhir_a_record_whose_code_names_letrozole_but_whose_text_names_fulvestrant_is_named_not_read_by_its_code():
+    # read by its code alone, the fulvestrant line was lost in silence and fulvestrant looked
+    # untried; which drug was given is not known, so the record is named (as the draft-order
+    # reader names such a draft: mappings.therapy.concept_conflict)
+    p = _statement(after_ai_cdk46i("p-conflict"), {
+        "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "72965"}],
+        "text": "Fulvestrant 500 mg IM"})
+    state, cards = run(p)
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert "(its code names letrozole but its text names fulvestrant)" in gap.message
+    assert any("its code names letrozole but its text names fulvestrant" in c["detail"] for c in cards)
+
+
+def test_fhir_fulvestrant_coded_with_the_rxnorm_oid_as_its_system_is_a_prior_fulvestrant_line():
+    # FHIR R4 namingsystem-terminologies: RxNorm's OID is 2.16.840.1.113883.6.88 (C-CDA-derived
+    # FHIR writes the system so); it was an unreadable record and fulvestrant looked untried
+    p = _statement(after_ai_cdk46i("p-oid"), {"coding": [{"system": "urn:oid:2.16.840.1.113883.6.88", "code": "282357"}]})
+    state, cards = run(p)
+    assert [ln.names for ln in state.therapy.metastatic_lines][1:] == [["fulvestrant"]]
+    assert "fulvestrant" not in regimen_topics(cards)
+    assert all(g.code != "medication-unreadable" for g in state.gaps)
