@@ -3,7 +3,8 @@
 Drug resolution: RxNorm ingredient or product codes (drugs.yaml; packs expand to
 every ingredient), else names/brands in coding displays and text (longest name
 wins: "trastuzumab deruxtecan" is T-DXd, never trastuzumab). medicationReference
-is followed to a contained or received Medication (code and ingredients).
+is followed to a contained or received Medication (code and ingredients; an ingredient
+itemReference is read by the Substance or Medication it names, else its display).
 Everolimus written as Zortress or a transplant strength is "everolimus
 (transplant dose)", class other. A name written as the reason for the record's drug
 or as the drug before it ("Ondansetron (for capecitabine-related nausea)", "premedication
@@ -366,11 +367,10 @@ def resolve_medication(ctx: Ctx | None, res: dict[str, Any], index: dict[tuple[s
     label = ref.get("display") if isinstance(ref, dict) and isinstance(ref.get("display"), str) else ""
     if isinstance(med, dict):
         found = drugs_from_cc(med.get("code"))
-        for ing in as_list(med.get("ingredient")):
-            if not isinstance(ing, dict):
-                continue
-            item = ing.get("itemCodeableConcept")
-            for info in drugs_from_cc(item) if isinstance(item, dict) else []:
+        resolve = (lambda r: ctx.resolve(r, res)) if ctx is not None else (
+            (lambda r: find_in_bundle(r, res, index)) if index is not None else None)
+        for item in ingredient_items(med, resolve):
+            for info in drugs_from_cc(item):
                 if info not in found:
                     found.append(info)
         if found:
@@ -393,8 +393,7 @@ def medication_conflict(res: dict[str, Any], index: dict[tuple[str, str], Any]) 
     med = find_in_bundle(res.get("medicationReference"), res, index)
     if not isinstance(med, dict):
         return None
-    items = [ing.get("itemCodeableConcept") for ing in as_list(med.get("ingredient")) if isinstance(ing, dict)]
-    items = [i for i in items if isinstance(i, dict)]
+    items = ingredient_items(med, lambda r: find_in_bundle(r, res, index))
     for concept in [med.get("code")] + items:
         conflict = concept_conflict(concept) if isinstance(concept, dict) else None
         if conflict:
@@ -565,9 +564,34 @@ def _unreadable(ctx: Ctx, res: dict[str, Any]) -> _Unreadable | None:
 def medication_readable(med: dict[str, Any]) -> bool:
     """A Medication resource names a drug the service can read, by its code or one of its
     ingredients (drug_concept_readable)."""
-    return drug_concept_readable(med.get("code")) or any(
-        isinstance(ing, dict) and drug_concept_readable(ing.get("itemCodeableConcept"))
-        for ing in as_list(med.get("ingredient")))
+    return drug_concept_readable(med.get("code")) or any(drug_concept_readable(i) for i in ingredient_items(med))
+
+
+def ingredient_items(med: dict[str, Any], resolve: Callable[[Any], Any] | None = None) -> list[dict[str, Any]]:
+    """The drug concepts of a Medication's ingredients (FHIR R4 Medication.ingredient.item[x]:
+    a CodeableConcept, or a Reference(Substance | Medication): the code of the resource it
+    names, contained in the Medication or found by `resolve`, else its display)."""
+    items: list[dict[str, Any]] = []
+    for ing in as_list(med.get("ingredient")):
+        if not isinstance(ing, dict):
+            continue
+        item = ing.get("itemCodeableConcept")
+        if isinstance(item, dict):
+            items.append(item)
+            continue
+        ref = ing.get("itemReference")
+        if not isinstance(ref, dict):
+            continue
+        r = ref_str(ref)
+        target = contained_resource(med, r) if r and r.startswith("#") else None
+        if target is None and r and resolve is not None:
+            target = resolve(ref)
+        code = target.get("code") if isinstance(target, dict) else None
+        if isinstance(code, dict):
+            items.append(code)
+        elif isinstance(ref.get("display"), str) and ref["display"].strip():
+            items.append({"text": ref["display"]})
+    return items
 
 
 _MED_CACHE: dict[tuple[Any, ...], _Med | _Unreadable | None] = {}

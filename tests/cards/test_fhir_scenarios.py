@@ -3001,3 +3001,22 @@ def test_fhir_fulvestrant_coded_with_the_rxnorm_oid_as_its_system_is_a_prior_ful
     assert [ln.names for ln in state.therapy.metastatic_lines][1:] == [["fulvestrant"]]
     assert "fulvestrant" not in regimen_topics(cards)
     assert all(g.code != "medication-unreadable" for g in state.gaps)
+
+
+@pytest.mark.parametrize("ingredient, more", [
+    ({"itemReference": {"reference": "Substance/fulv", "display": "Fulvestrant 250 mg/5 mL"}}, []),
+    ({"itemReference": {"reference": "#fulv"}},
+     [{"resourceType": "Substance", "id": "fulv",
+       "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "282357"}]}}]),
+])
+def test_fhir_a_medication_whose_ingredient_is_a_reference_is_read_as_that_drug(ingredient, more):
+    # FHIR R4 Medication.ingredient.item[x] is a CodeableConcept or a Reference(Substance |
+    # Medication); the reference was not read: an unreadable record, fulvestrant offered as untried
+    p = after_ai_cdk46i("p-ingredient")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-fulv", "status": "active", "subject": p._subject(),
+           "effectivePeriod": {"start": "2025-06-01"}, "medicationReference": {"reference": "#med"},
+           "contained": [{"resourceType": "Medication", "id": "med", "ingredient": [ingredient]}, *more]})
+    state, cards = run(p)
+    assert [ln.names for ln in state.therapy.metastatic_lines][1:] == [["fulvestrant"]]
+    assert "fulvestrant" not in regimen_topics(cards)
+    assert all(g.code != "medication-unreadable" for g in state.gaps)
