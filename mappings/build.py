@@ -250,7 +250,7 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    as_list, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, status_code, text_of,
+    as_list, cc_text, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, status_code, text_of,
 )
 from mappings.genomics import build_variants, genes_named
 from mappings.markers import build_markers
@@ -261,7 +261,7 @@ from mappings.state import (
 )
 from mappings.therapy import (
     build_therapy, bundle_index, drug_concept_readable, find_in_bundle, medication_conflict, medication_readable,
-    resolve_medication, to_drug,
+    resolve_medication, to_drug, unnamed_drug,
 )
 
 _SUBJECT_FIELDS = ("subject", "patient", "beneficiary")
@@ -945,7 +945,10 @@ def _unread_drug(r: dict, index: dict) -> str | None:
         # code drugs.yaml does not list (a drug the pathway does not use); a code of
         # another system alone (NDC, local) could be any drug, a pathway drug too
         if drug_concept_readable(cc):
-            return None
+            # a class, a trial drug or a name the service does not know ("Aromatase inhibitor",
+            # "Letrozol"): it may be a pathway drug, so it is not passed over either
+            why = unnamed_drug(cc_text(cc))
+            return f"its medicationCodeableConcept {why}" if why else None
         if codings(cc):
             return f"its medicationCodeableConcept has no name and no RxNorm code ({_other_codes(cc)})"
         return "its medicationCodeableConcept has neither a coding nor a text"
@@ -953,15 +956,19 @@ def _unread_drug(r: dict, index: dict) -> str | None:
     if not isinstance(ref, dict):
         return "it names no drug (no medicationCodeableConcept or medicationReference)"
     target = ref.get("reference")
+    display = ref["display"] if isinstance(ref.get("display"), str) and ref["display"].strip() else None
     if not isinstance(target, str) or not target:
-        return None if isinstance(ref.get("display"), str) and ref["display"].strip() else (
-            "its medicationReference has neither a reference nor a display")
+        if display is None:
+            return "its medicationReference has neither a reference nor a display"
+        why = unnamed_drug(display.lower())
+        return f"its medicationReference display {why}" if why else None
     med = find_in_bundle(ref, r, index)
     if med is None:
         return (f"its medicationReference '{printable_clip(target, 80)}' is neither a contained resource "
                 "nor an entry of draftOrders")
-    if medication_readable(med) or (isinstance(ref.get("display"), str) and ref["display"].strip()):
-        return None
+    if medication_readable(med) or display is not None:
+        why = unnamed_drug(cc_text(med.get("code"))) or (unnamed_drug(display.lower()) if display else None)
+        return f"the Medication '{printable_clip(target, 80)}' {why}" if why else None
     return (f"the Medication '{printable_clip(target, 80)}' has no drug name and no RxNorm code"
             + (f" ({_other_codes(med.get('code'))})" if codings(med.get("code")) else ""))
 

@@ -206,8 +206,14 @@ def is_icd10(system: str) -> bool:
     return "icd-10" in system.lower() or "icd10" in system.lower()
 
 
+# RxNorm's OID, as C-CDA-derived FHIR writes the system (FHIR R4 namingsystem-terminologies:
+# RxNorm http://www.nlm.nih.gov/research/umls/rxnorm, OID 2.16.840.1.113883.6.88)
+_RXNORM_OID = "2.16.840.1.113883.6.88"
+
+
 def is_rxnorm(system: str) -> bool:
-    return "rxnorm" in system.lower()
+    s = system.lower()
+    return "rxnorm" in s or s.removeprefix("urn:oid:") == _RXNORM_OID
 
 
 def ref_str(ref: Any) -> str | None:

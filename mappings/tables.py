@@ -493,3 +493,24 @@ STOP_PROGRESSION = _stop_patterns("progression_patterns")
 STOP_NON_PROGRESSION = _stop_patterns("non_progression_patterns")
 # coded stop reasons that name no progression (FHIR R4 medicationrequest-status-reason)
 STOP_NON_PROGRESSION_CODES = _local_code_map(_SR.get("non_progression_codes"), "display")
+
+# How a medication text names a drug (local_codes.yaml drug_mentions; therapy.drugs_from_text,
+# therapy.unnamed_drug): a name in a not-given context (the text right before it matches
+# DRUG_NOT_GIVEN_BEFORE, the text right after it DRUG_NOT_GIVEN_AFTER) is the reason for the
+# record's drug or the drug before it ("premedication for paclitaxel", "abemaciclib
+# diarrhoea"); UNNAMED_DRUG: (pattern, what it names) of a text naming a class of drug, a
+# drug by its INN stem or an unnamed trial drug
+_DM = LOCAL.get("drug_mentions") or {}
+
+
+def _mention_patterns(key: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{_fill_in(p, side_effect=_SIDE_EFFECT)})" for p in _DM.get(key) or [])
+                      or "(?!)", re.I)
+
+
+DRUG_NOT_GIVEN_BEFORE = _mention_patterns("not_given_before")
+DRUG_NOT_GIVEN_AFTER = _mention_patterns("not_given_after")
+UNNAMED_NOT_GIVEN_BEFORE = _mention_patterns("unnamed_not_given_before")
+UNNAMED_DRUG: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(_fill_in(e["pattern"]), re.I), str(e["names"])) for e in _DM.get("unnamed_drug_patterns") or []
+]

@@ -3,12 +3,19 @@
 Drug resolution: RxNorm ingredient or product codes (drugs.yaml; packs expand to
 every ingredient), else names/brands in coding displays and text (longest name
 wins: "trastuzumab deruxtecan" is T-DXd, never trastuzumab). medicationReference
-is followed to a contained or received Medication (code and ingredients).
+is followed to a contained or received Medication (code and ingredients; an ingredient
+itemReference is read by the Substance or Medication it names, else its display).
 Everolimus written as Zortress or a transplant strength is "everolimus
-(transplant dose)", class other. A record read but naming no pathway drug is
-skipped; one whose drug cannot be read (no medication[x], a concept with neither
-text nor an RxNorm code, a reference to a Medication not in the data or without
-code) is named in the gap medication-unreadable (lines may be missing).
+(transplant dose)", class other. A name written as the reason for the record's drug
+or as the drug before it ("Ondansetron (for capecitabine-related nausea)", "premedication
+for paclitaxel", "switched from letrozole": local_codes.yaml drug_mentions) is not a drug
+given. A record read but naming no pathway drug is skipped, unless its text names a drug
+class, a trial drug or a name the service does not know with an anticancer INN stem
+("Aromatase inhibitor", "Study drug", "Letrozol"): that one, like a record whose drug
+cannot be read (no medication[x], a concept with neither text nor an RxNorm code, a
+reference to a Medication not in the data or without code, codes and text naming
+different drugs: concept_conflict), is named in the gap medication-unreadable (lines may
+be missing). An RxNorm code is read under its URL or its OID (2.16.840.1.113883.6.88).
 
 Setting: an exposure starting on/after (metastatic date - 30 days) is metastatic,
 earlier is early (neo/adjuvant). A partial start ("2024", "2024-03") is the whole
@@ -249,16 +256,47 @@ def drugs_from_cc(cc: Any) -> list[T.DrugInfo]:
 
 
 def drugs_from_text(text: str) -> list[T.DrugInfo]:
+    """The drugs a medication text names as given: a name written as the reason for the
+    record's drug or as the drug before it ("Ondansetron (for capecitabine-related nausea)",
+    "premedication for paclitaxel", "switched from letrozole") is not one (_named_as_given)."""
     if not text:
         return []
     found: list[T.DrugInfo] = []
     for m in T.DRUG_NAME_RE.finditer(text):
         info = T.drug_for_name(m.group(1))
-        if info and info not in found:
+        if info and info not in found and _named_as_given(text, m.start(), m.end()):
             found.append(info)
     if any(d.name == "everolimus" for d in found) and T.TRANSPLANT_EVEROLIMUS_TEXT.search(text):
         found = [T.TRANSPLANT_EVEROLIMUS if d.name == "everolimus" else d for d in found]
     return found
+
+
+def _named_as_given(text: str, start: int, end: int) -> bool:
+    """text[start:end] names a drug as the drug of the record, not as the reason for it or the
+    drug before it (local_codes.yaml drug_mentions not_given_before / not_given_after)."""
+    return not (T.DRUG_NOT_GIVEN_BEFORE.search(text[max(0, start - 40):start])
+                or T.DRUG_NOT_GIVEN_AFTER.match(text[end:end + 60]))
+
+
+@lru_cache(maxsize=4096)
+def unnamed_drug(text: str) -> str | None:
+    """What a medication text that names no drug of drugs.yaml names instead, when that may be
+    a line of therapy: a class ("Aromatase inhibitor", "CDK4/6i", "chemotherapy"), a trial drug
+    not named, or a name the service does not know whose INN stem is an anticancer class
+    ("Letrozol", "palazestrant"): e.g. 'names an aromatase inhibitor, not which one ("ai")'.
+    None: no such words (as given; "for chemotherapy" is the reason for the record's drug)."""
+    for pattern, names in T.UNNAMED_DRUG:
+        for m in pattern.finditer(text):
+            if _named_as_given(text, m.start(), m.end()) and not T.UNNAMED_NOT_GIVEN_BEFORE.search(
+                    text[max(0, m.start() - 40):m.start()]):
+                return f'names {names} ("{m.group(0)[:40]}")'
+    return None
+
+
+def _unnamed_in(cc: Any) -> _Unreadable | None:
+    """A drug concept that names no pathway drug but words unnamed_drug reads, as unreadable."""
+    why = unnamed_drug(cc_text(cc)) if isinstance(cc, dict) else None
+    return _Unreadable(f"its text {why}") if why else None
 
 
 _CC_CACHE: dict[tuple[Any, ...], tuple[list[T.DrugInfo], str]] = {}
@@ -329,11 +367,10 @@ def resolve_medication(ctx: Ctx | None, res: dict[str, Any], index: dict[tuple[s
     label = ref.get("display") if isinstance(ref, dict) and isinstance(ref.get("display"), str) else ""
     if isinstance(med, dict):
         found = drugs_from_cc(med.get("code"))
-        for ing in as_list(med.get("ingredient")):
-            if not isinstance(ing, dict):
-                continue
-            item = ing.get("itemCodeableConcept")
-            for info in drugs_from_cc(item) if isinstance(item, dict) else []:
+        resolve = (lambda r: ctx.resolve(r, res)) if ctx is not None else (
+            (lambda r: find_in_bundle(r, res, index)) if index is not None else None)
+        for item in ingredient_items(med, resolve):
+            for info in drugs_from_cc(item):
                 if info not in found:
                     found.append(info)
         if found:
@@ -356,8 +393,7 @@ def medication_conflict(res: dict[str, Any], index: dict[tuple[str, str], Any]) 
     med = find_in_bundle(res.get("medicationReference"), res, index)
     if not isinstance(med, dict):
         return None
-    items = [ing.get("itemCodeableConcept") for ing in as_list(med.get("ingredient")) if isinstance(ing, dict)]
-    items = [i for i in items if isinstance(i, dict)]
+    items = ingredient_items(med, lambda r: find_in_bundle(r, res, index))
     for concept in [med.get("code")] + items:
         conflict = concept_conflict(concept) if isinstance(concept, dict) else None
         if conflict:
@@ -510,26 +546,52 @@ def _unreadable(ctx: Ctx, res: dict[str, Any]) -> _Unreadable | None:
     if ref is None:
         return _Unreadable("no medication code or reference" if cc is None else "medicationCodeableConcept is not readable")
     display = ref.get("display") if isinstance(ref, dict) else None
+    med = ctx.resolve(ref, res)
     if isinstance(display, str) and display.strip():
-        return None  # read from the reference's display
+        # read from the reference's display (or the Medication's code)
+        return _unnamed_in(med.get("code") if isinstance(med, dict) else None) or _unnamed_in({"text": display})
     target = ref_str(ref)
     if not target:
         return _Unreadable("the medication reference names no Medication")
     target = target[:120]
-    med = ctx.resolve(ref, res)
     if not isinstance(med, dict):
         return _Unreadable(f"the referenced {target} is not in the data")
     if medication_readable(med):
-        return None
+        return _unnamed_in(med.get("code"))
     return _Unreadable(f"the referenced {target} has no drug code or name")
 
 
 def medication_readable(med: dict[str, Any]) -> bool:
     """A Medication resource names a drug the service can read, by its code or one of its
     ingredients (drug_concept_readable)."""
-    return drug_concept_readable(med.get("code")) or any(
-        isinstance(ing, dict) and drug_concept_readable(ing.get("itemCodeableConcept"))
-        for ing in as_list(med.get("ingredient")))
+    return drug_concept_readable(med.get("code")) or any(drug_concept_readable(i) for i in ingredient_items(med))
+
+
+def ingredient_items(med: dict[str, Any], resolve: Callable[[Any], Any] | None = None) -> list[dict[str, Any]]:
+    """The drug concepts of a Medication's ingredients (FHIR R4 Medication.ingredient.item[x]:
+    a CodeableConcept, or a Reference(Substance | Medication): the code of the resource it
+    names, contained in the Medication or found by `resolve`, else its display)."""
+    items: list[dict[str, Any]] = []
+    for ing in as_list(med.get("ingredient")):
+        if not isinstance(ing, dict):
+            continue
+        item = ing.get("itemCodeableConcept")
+        if isinstance(item, dict):
+            items.append(item)
+            continue
+        ref = ing.get("itemReference")
+        if not isinstance(ref, dict):
+            continue
+        r = ref_str(ref)
+        target = contained_resource(med, r) if r and r.startswith("#") else None
+        if target is None and r and resolve is not None:
+            target = resolve(ref)
+        code = target.get("code") if isinstance(target, dict) else None
+        if isinstance(code, dict):
+            items.append(code)
+        elif isinstance(ref.get("display"), str) and ref["display"].strip():
+            items.append({"text": ref["display"]})
+    return items
 
 
 _MED_CACHE: dict[tuple[Any, ...], _Med | _Unreadable | None] = {}
@@ -550,7 +612,13 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | None:
             except KeyError:
                 pass
         drugs, label = _resolve_cc(cc)
-        med = _Med(tuple(drugs), label) if drugs else (None if drug_concept_readable(cc) else _NO_DRUG_NAME)
+        if drugs:
+            # codes and text (or two codings) naming different drugs: reading the code alone
+            # would be a guess (the draft-order reader says so too: medication_conflict)
+            conflict = concept_conflict(cc)
+            med = _Unreadable(conflict) if conflict else _Med(tuple(drugs), label)
+        else:
+            med = _unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME
         if key is not None:
             if len(_MED_CACHE) >= _CC_CACHE_MAX:
                 _MED_CACHE.clear()

@@ -2995,3 +2995,105 @@ def test_fhir_a_pause_gap_never_prints_24_months_for_both_readings_beside_the_2_
     gap = {g.code: g.message for g in state.gaps}["adjuvant-endocrine-interrupted"]
     assert ("the recurrence came on it 24 months and 1 day after it first started but after 23 months and 30 days "
             "on it") in gap
+
+
+# --- which drug a medication record names (mappings/therapy.py drugs_from_text; local_codes.yaml
+# drug_mentions) -------------------------------------------------------------------------------
+
+def _statement(p: FhirPatient, concept: dict, start: str = "2025-06-01", end: str | None = None) -> FhirPatient:
+    period = {"start": start, **({"end": end} if end else {})}
+    return p.add({"resourceType": "MedicationStatement", "id": p._id("ms"), "status": "completed" if end else "active",
+                  "medicationCodeableConcept": concept, "subject": p._subject(), "effectivePeriod": period})
+
+
+@pytest.mark.parametrize("concept", [
+    {"text": "Metformin 500 mg (alpelisib hyperglycaemia)"},
+    {"text": "Dexamethasone premedication for paclitaxel"},
+    {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "26225", "display": "ondansetron"}],
+     "text": "Ondansetron 8 mg (for capecitabine-related nausea)"},
+    {"text": "Loperamide - abemaciclib diarrhoea"},
+    {"text": "Pegfilgrastim after docetaxel"},
+])
+def test_fhir_a_supportive_drug_whose_text_names_an_anticancer_drug_does_not_start_a_line_of_that_drug(concept):
+    # the anticancer drug is the reason for the record's drug (FHIR R4: medication[x] is the drug
+    # given), not a drug given: no second line, no prior PI3K inhibitor, no prior taxane
+    state, cards = run(_statement(after_ai_cdk46i("p-supportive"), concept))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line(s);")
+    assert card(cards, "test-pik3ca-akt1-pten")["summary"].endswith("decides Capivasertib + fulvestrant, Alpelisib + fulvestrant")
+    assert "datopotamab-deruxtecan" not in topics(cards)
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
+
+
+def test_fhir_a_record_naming_the_drug_it_replaced_counts_only_the_drug_given():
+    p = de_novo("p-switch").med("palbociclib", "2024-02-01")
+    state, cards = run(_statement(p, {"text": "Anastrozole 1 mg (switched from letrozole)"}, "2024-02-01"))
+    assert [sorted(ln.names) for ln in state.therapy.metastatic_lines] == [["anastrozole", "palbociclib"]]
+    assert "letrozole" not in cards[0]["detail"].lower()
+
+
+@pytest.mark.parametrize("text, named", [
+    ("Letrozol 2,5 mg", 'a drug by a name the service does not know (its INN stem is an anticancer class) ("letrozol")'),
+    ("Aromatase inhibitor", 'an aromatase inhibitor, not which one ("aromatase inhibitor")'),
+    ("Endocrine therapy", 'an endocrine therapy, not which drug ("endocrine therapy")'),
+    ("Study drug (SERENA-4)", 'a trial drug, not which one ("study drug")'),
+])
+def test_fhir_adjuvant_therapy_named_by_class_or_an_unknown_name_is_a_gap_not_an_endocrine_naive_relapse(text, named):
+    # the record may be the adjuvant endocrine therapy: endocrine-naive (sensitive) would be a
+    # guess; the unread record is named (gap medication-unreadable) instead of skipped
+    p = hr_positive_mbc("p-unnamed", primary="2016-03-01")
+    state, cards = run(_statement(p, {"text": text}, "2016-06-01", "2023-06-01"))
+    assert state.therapy.endocrine_resistance == "unknown"
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert f"(its text names {named})" in gap.message
+    assert any("Medication records whose drug could not be read" in c["detail"] for c in cards)
+
+
+@pytest.mark.parametrize("text", ["Paracetamol 500 mg", "Ondansetron (chemotherapy-induced nausea)",
+                                  "Vitamin D for AI-induced bone loss", "Antiemetic for chemotherapy"])
+def test_fhir_a_supportive_drug_naming_a_drug_class_as_its_reason_stays_silent(text):
+    p = hr_positive_mbc("p-silent", primary="2016-03-01")
+    state, _ = run(_statement(p, {"text": text}, "2016-06-01", "2023-06-01"))
+    assert state.therapy.endocrine_resistance == "sensitive"
+    assert all(g.code != "medication-unreadable" for g in state.gaps)
+
+
+def test_fhir_a_record_whose_code_names_letrozole_but_whose_text_names_fulvestrant_is_named_not_read_by_its_code():
+    # read by its code alone, the fulvestrant line was lost in silence and fulvestrant looked
+    # untried; which drug was given is not known, so the record is named (as the draft-order
+    # reader names such a draft: mappings.therapy.concept_conflict)
+    p = _statement(after_ai_cdk46i("p-conflict"), {
+        "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "72965"}],
+        "text": "Fulvestrant 500 mg IM"})
+    state, cards = run(p)
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert "(its code names letrozole but its text names fulvestrant)" in gap.message
+    assert any("its code names letrozole but its text names fulvestrant" in c["detail"] for c in cards)
+
+
+def test_fhir_fulvestrant_coded_with_the_rxnorm_oid_as_its_system_is_a_prior_fulvestrant_line():
+    # FHIR R4 namingsystem-terminologies: RxNorm's OID is 2.16.840.1.113883.6.88 (C-CDA-derived
+    # FHIR writes the system so); it was an unreadable record and fulvestrant looked untried
+    p = _statement(after_ai_cdk46i("p-oid"), {"coding": [{"system": "urn:oid:2.16.840.1.113883.6.88", "code": "282357"}]})
+    state, cards = run(p)
+    assert [ln.names for ln in state.therapy.metastatic_lines][1:] == [["fulvestrant"]]
+    assert "fulvestrant" not in regimen_topics(cards)
+    assert all(g.code != "medication-unreadable" for g in state.gaps)
+
+
+@pytest.mark.parametrize("ingredient, more", [
+    ({"itemReference": {"reference": "Substance/fulv", "display": "Fulvestrant 250 mg/5 mL"}}, []),
+    ({"itemReference": {"reference": "#fulv"}},
+     [{"resourceType": "Substance", "id": "fulv",
+       "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "282357"}]}}]),
+])
+def test_fhir_a_medication_whose_ingredient_is_a_reference_is_read_as_that_drug(ingredient, more):
+    # FHIR R4 Medication.ingredient.item[x] is a CodeableConcept or a Reference(Substance |
+    # Medication); the reference was not read: an unreadable record, fulvestrant offered as untried
+    p = after_ai_cdk46i("p-ingredient")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-fulv", "status": "active", "subject": p._subject(),
+           "effectivePeriod": {"start": "2025-06-01"}, "medicationReference": {"reference": "#med"},
+           "contained": [{"resourceType": "Medication", "id": "med", "ingredient": [ingredient]}, *more]})
+    state, cards = run(p)
+    assert [ln.names for ln in state.therapy.metastatic_lines][1:] == [["fulvestrant"]]
+    assert "fulvestrant" not in regimen_topics(cards)
+    assert all(g.code != "medication-unreadable" for g in state.gaps)

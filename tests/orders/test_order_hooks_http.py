@@ -504,6 +504,24 @@ def test_an_adc_draft_coded_only_by_ndc_after_symptomatic_ild_is_never_signed_in
     assert all("MedicationRequest/t: " in card["detail"] for card in cards)
 
 
+@pytest.mark.parametrize("text, named", [
+    ("Study drug (DESTINY-Breast trial)", 'names a trial drug, not which one ("study drug")'),
+    ("Chemotherapy", 'names a chemotherapy, not which drug ("chemotherapy")'),
+])
+def test_a_drafted_drug_written_as_a_class_or_a_trial_drug_after_symptomatic_ild_is_never_signed_in_silence(
+        client, text, named):
+    # "Study drug" / "Chemotherapy" was read as a drug the pathway does not use and the draft
+    # passed in silence after symptomatic ILD; which drug is ordered is not known, so the
+    # service says it did not check it (local_codes.yaml drug_mentions unnamed_drug_patterns)
+    chart = _ild_chart(f"unn-{len(text)}")
+    [tdxd] = chart.drafts(("t", "trastuzumab deruxtecan"))
+    tdxd["medicationCodeableConcept"] = {"text": text}
+    [capivasertib] = chart.drafts(("c", "capivasertib"))
+    message, cards = _unchecked_alone_and_beside(client, chart, tdxd, capivasertib)
+    assert "MedicationRequest/t" in message and named in message
+    assert all(f"MedicationRequest/t: its medicationCodeableConcept {named}" in card["detail"] for card in cards)
+
+
 def _qtc_470(pid: str) -> Chart:
     chart = first_line_de_novo(pid)
     chart._obs(chart.findings, "qtc", cc(LOINC, "8636-3", "QT interval corrected"), 5,
