@@ -3036,6 +3036,8 @@ def test_fhir_a_record_naming_the_drug_it_replaced_counts_only_the_drug_given():
     ("Aromatase inhibitor", 'an aromatase inhibitor, not which one ("aromatase inhibitor")'),
     ("Endocrine therapy", 'an endocrine therapy, not which drug ("endocrine therapy")'),
     ("Study drug (SERENA-4)", 'a trial drug, not which one ("study drug")'),
+    # qualifiers before the class words still name the record's drug
+    ("Adjuvant aromatase inhibitor", 'an aromatase inhibitor, not which one ("aromatase inhibitor")'),
 ])
 def test_fhir_adjuvant_therapy_named_by_class_or_an_unknown_name_is_a_gap_not_an_endocrine_naive_relapse(text, named):
     # the record may be the adjuvant endocrine therapy: endocrine-naive (sensitive) would be a
@@ -3049,7 +3051,15 @@ def test_fhir_adjuvant_therapy_named_by_class_or_an_unknown_name_is_a_gap_not_an
 
 
 @pytest.mark.parametrize("text", ["Paracetamol 500 mg", "Ondansetron (chemotherapy-induced nausea)",
-                                  "Vitamin D for AI-induced bone loss", "Antiemetic for chemotherapy"])
+                                  "Vitamin D for AI-induced bone loss", "Antiemetic for chemotherapy",
+                                  # the record names its own drug first; the class words say what
+                                  # else the patient takes (they flagged calcium, vitamin D and
+                                  # sertraline as possibly a missing endocrine line)
+                                  "Calcium carbonate 500 mg (patient on AI)", "Vitamin D3 - on AI therapy",
+                                  "Sertraline for hot flushes on AI",
+                                  # -ifene SERMs for osteoporosis / menopause (Evista, Duavee), not a
+                                  # breast cancer line: not the tamoxifen group's INN stem
+                                  "Raloxifene 60 mg", "Bazedoxifene/conjugated estrogens"])
 def test_fhir_a_supportive_drug_naming_a_drug_class_as_its_reason_stays_silent(text):
     p = hr_positive_mbc("p-silent", primary="2016-03-01")
     state, _ = run(_statement(p, {"text": text}, "2016-06-01", "2023-06-01"))
