@@ -208,6 +208,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   lines of therapy may be missing, and a relapse is not
                                   called endocrine-naive (resistance unknown)
     therapy-dates-missing         an anticancer medication without start date
+    line-count-unclear            a regimen of another class (chemotherapy) started and ended while
+                                  the endocrine therapy of the current metastatic line went on after
+                                  it, progression not documented: counted as a new line (the
+                                  regimen-change proxy, CR C.2 step 1), the question named
     therapy-end-before-start      an anticancer medication record whose end is before its start
                                   (FHIR R4 Period): which date is wrong cannot be told, the end is
                                   not used (when the drug stopped is unknown), the records named

@@ -1217,6 +1217,8 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
                 # is the progression evidence CR C.2 step 1 accepts: a new line.
                 cur.add(group)
                 continue
+        if cur is not pseudo and not _progression_documented(cur, start, progressions):
+            _given_beside_a_continuing_line_gap(ctx, cur, group, len(lines), later)
         for prev in cur.exps + cur.carried:
             if prev not in new.carried and prev.active:
                 prev.superseded = True
@@ -1228,6 +1230,34 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
         else:
             lines.append(_Line(list(undated), None))
     return lines
+
+
+def _given_beside_a_continuing_line_gap(ctx: Ctx, cur: _Line, group: list[_Exp], number: int,
+                                        later: "_LaterRecords") -> None:
+    """A regimen of another class (chemotherapy given for a crisis or with radiotherapy)
+    that started and ended while the endocrine therapy of the current line went on after it,
+    progression not documented. CR C.2 step 1 counts it as a new line (the regimen change is
+    the progression evidence), so the line before it reads as progressed; but the records
+    also say that line continued, and no source settles whether such a course is a line of
+    its own: the count stands, and the service says it is unclear."""
+    ends = [e.end_last or e.end for e in group]
+    if not all(ends) or any(e.med is not None and e.med.endocrine for e in group):
+        return
+    last_end = max(ends)  # type: ignore[type-var]
+    went_on = [prev for prev in cur.exps + cur.carried
+               if prev.med is not None and prev.med.endocrine and later.still_given(prev, last_end)]
+    if not went_on:
+        return
+    given = " + ".join(sorted({d.name for e in group for d in e.drugs if d.drug_class in LINE_CLASSES}))
+    beside = " + ".join(sorted(cur.names()))
+    ctx.gap("line-count-unclear",
+            f"{given} ({group[0].start.isoformat()} to {last_end.isoformat()}) was given while the endocrine "  # type: ignore[union-attr]
+            f"therapy of metastatic line {number} ({beside}) went on after it, without a documented "
+            f"progression. It is counted as metastatic line {number + 1}, and line {number} as ended by "
+            "progression (a regimen change, CR C.2 step 1); whether it was a line of its own or given "
+            "beside the endocrine line (with radiotherapy, for a crisis) is not in the records: confirm "
+            "the lines of therapy and any progression.",
+            [e.src for e in group] + [e.src for e in went_on])
 
 
 def _progression_documented(cur: _Line, start: dt.date, progressions: list[dt.date] | None) -> bool:

@@ -3107,3 +3107,37 @@ def test_fhir_a_medication_whose_ingredient_is_a_reference_is_read_as_that_drug(
     assert [ln.names for ln in state.therapy.metastatic_lines][1:] == [["fulvestrant"]]
     assert "fulvestrant" not in regimen_topics(cards)
     assert all(g.code != "medication-unreadable" for g in state.gaps)
+
+
+# --- a chemotherapy course given while the endocrine line went on ----------
+
+def _chemo_during_letrozole_palbociclib(pid: str, letrozole_end: str | None = None) -> FhirPatient:
+    return (de_novo(pid).regimen(("letrozole", "palbociclib"), "2024-02-01", letrozole_end)
+            .med("capecitabine", "2024-06-01", "2024-07-15"))
+
+
+@pytest.mark.parametrize("letrozole_end", [None, "2025-03-01"])
+def test_fhir_capecitabine_given_and_stopped_while_letrozole_palbociclib_went_on_says_the_line_count_is_unclear(
+        letrozole_end):
+    # CR C.2 step 1 counts the regimen change as line 2 and line 1 as progressed; the records
+    # say line 1 went on after the capecitabine (with radiotherapy, for a crisis?): the summary
+    # names the question instead of stating two lines silently
+    state, cards = run(_chemo_during_letrozole_palbociclib("ln-beside", letrozole_end))
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].endswith("8 data gap(s)")  # 7 without the question
+    line = next(x for x in summary["detail"].splitlines() if "confirm the lines of therapy" in x)
+    assert line.startswith("- capecitabine (2024-06-01 to 2024-07-15) was given while the endocrine therapy of "
+                           "metastatic line 1 (letrozole + palbociclib) went on after it, without a documented "
+                           "progression. It is counted as metastatic line 2")
+    assert "MedicationStatement/med-capecitabine" in line and "MedicationStatement/med-letrozole" in line
+
+
+def test_fhir_capecitabine_after_letrozole_palbociclib_stopped_is_a_second_line_without_a_line_count_question():
+    state, cards = run(_chemo_during_letrozole_palbociclib("ln-after", letrozole_end="2024-05-25"))
+    assert [ln.number for ln in state.therapy.metastatic_lines] == [1, 2]
+    assert "line-count-unclear" not in {g.code for g in state.gaps}
+
+
+def test_fhir_capecitabine_during_letrozole_palbociclib_after_a_documented_progression_raises_no_line_count_question():
+    state, cards = run(_chemo_during_letrozole_palbociclib("ln-pd").progression("2024-05-20"))
+    assert "line-count-unclear" not in {g.code for g in state.gaps}
