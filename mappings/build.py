@@ -212,6 +212,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   the endocrine therapy of the current metastatic line went on after
                                   it, progression not documented: counted as a new line (the
                                   regimen-change proxy, CR C.2 step 1), the question named
+    regimen-switch-unclear        endocrine therapy replaced by drugs of its line's classes within
+                                  6 months (anastrozole -> letrozole), no reason or progression
+                                  recorded: counted as a new line and a progression (CR C.2 step 1),
+                                  the question named (a stated reason keeps one line)
     therapy-end-before-start      an anticancer medication record whose end is before its start
                                   (FHIR R4 Period): which date is wrong cannot be told, the end is
                                   not used (when the drug stopped is unknown), the records named

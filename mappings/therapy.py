@@ -1219,6 +1219,7 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
                 continue
         if cur is not pseudo and not _progression_documented(cur, start, progressions):
             _given_beside_a_continuing_line_gap(ctx, cur, group, len(lines), later)
+            _unexplained_switch_in_class_gap(ctx, cur, group, gclasses, len(lines))
         for prev in cur.exps + cur.carried:
             if prev not in new.carried and prev.active:
                 prev.superseded = True
@@ -1258,6 +1259,29 @@ def _given_beside_a_continuing_line_gap(ctx: Ctx, cur: _Line, group: list[_Exp],
             "beside the endocrine line (with radiotherapy, for a crisis) is not in the records: confirm "
             "the lines of therapy and any progression.",
             [e.src for e in group] + [e.src for e in went_on])
+
+
+def _unexplained_switch_in_class_gap(ctx: Ctx, cur: _Line, group: list[_Exp], gclasses: set[str],
+                                     number: int) -> None:
+    """Endocrine therapy replaced by drugs of the classes the line already had (anastrozole ->
+    letrozole) within SUBSTITUTION_MONTHS, no reason or progression recorded: a new line by
+    the regimen-change proxy (CR C.2 step 1), which makes the line before it a progression
+    (primary endocrine resistance when it is the first, ABC4 CR C.1). A switch within a class
+    is as often made for side effects (a stated one keeps the line: _switched_alone_for_a_reason);
+    the records do not say which, so the service says so."""
+    start = group[0].start
+    if (not gclasses & ENDOCRINE_CLASSES or not gclasses <= cur.classes() or cur.start is None
+            or start is None or months_between(cur.start, start) >= SUBSTITUTION_MONTHS):
+        return
+    given = " + ".join(sorted({d.name for e in group for d in e.drugs if d.drug_class in LINE_CLASSES}))
+    before = " + ".join(sorted(cur.names()))
+    ctx.gap("regimen-switch-unclear",
+            f"{given} (from {start.isoformat()}) replaced metastatic line {number} ({before}, from "
+            f"{cur.start.isoformat()}) with drugs of the same class, no reason or progression recorded. It is "
+            f"counted as metastatic line {number + 1}, and line {number} as ended by progression (a regimen "
+            "change, CR C.2 step 1); a switch within a class is often made for side effects, which would keep "
+            "one line: confirm why the drug was changed.",
+            [e.src for e in cur.exps + cur.carried] + [e.src for e in group])
 
 
 def _progression_documented(cur: _Line, start: dt.date, progressions: list[dt.date] | None) -> bool:

@@ -3141,3 +3141,33 @@ def test_fhir_capecitabine_after_letrozole_palbociclib_stopped_is_a_second_line_
 def test_fhir_capecitabine_during_letrozole_palbociclib_after_a_documented_progression_raises_no_line_count_question():
     state, cards = run(_chemo_during_letrozole_palbociclib("ln-pd").progression("2024-05-20"))
     assert "line-count-unclear" not in {g.code for g in state.gaps}
+
+
+# --- an aromatase inhibitor switched within its class without a recorded reason ---
+
+def test_fhir_anastrozole_switched_to_letrozole_after_three_months_without_a_reason_names_the_question_in_the_summary():
+    # CR C.2 step 1 reads the change as a progression (line 2, primary resistance by ABC4);
+    # a stated reason keeps one line (next test), none is recorded here: the summary asks
+    state, cards = run(de_novo("ln-ai-switch").med("anastrozole", "2024-02-01", "2024-05-01")
+                       .med("letrozole", "2024-05-05"))
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 2;")
+    assert summary["summary"].endswith("8 data gap(s)")  # 7 without the question
+    line = next(x for x in summary["detail"].splitlines() if "confirm why the drug was changed" in x)
+    assert line.startswith("- letrozole (from 2024-05-05) replaced metastatic line 1 (anastrozole, from 2024-02-01) "
+                           "with drugs of the same class, no reason or progression recorded. It is counted as "
+                           "metastatic line 2")
+
+
+def test_fhir_anastrozole_switched_to_letrozole_for_arthralgia_stays_line_one_without_a_question():
+    state, cards = run(de_novo("ln-ai-arthralgia").med("anastrozole", "2024-02-01", "2024-05-01",
+                                                       stopped_for="Arthralgia").med("letrozole", "2024-05-05"))
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1;")
+    assert not {"regimen-switch-unclear", "line-count-unclear"} & {g.code for g in state.gaps}
+
+
+def test_fhir_anastrozole_switched_to_letrozole_after_seven_months_is_a_second_line_without_a_question():
+    state, cards = run(de_novo("ln-ai-late").med("anastrozole", "2024-02-01", "2024-09-01")
+                       .med("letrozole", "2024-09-05"))
+    assert len(state.therapy.metastatic_lines) == 2
+    assert "regimen-switch-unclear" not in {g.code for g in state.gaps}
