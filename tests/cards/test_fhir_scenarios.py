@@ -3171,3 +3171,31 @@ def test_fhir_anastrozole_switched_to_letrozole_after_seven_months_is_a_second_l
                        .med("letrozole", "2024-09-05"))
     assert len(state.therapy.metastatic_lines) == 2
     assert "regimen-switch-unclear" not in {g.code for g in state.gaps}
+
+
+# --- endocrine therapy started shortly before the metastatic date -------------
+
+@pytest.mark.parametrize("started, days", [("2023-12-06", 40), ("2023-10-17", 90)])
+def test_fhir_letrozole_first_started_weeks_before_the_metastatic_date_is_read_as_adjuvant_and_the_summary_asks(
+        started, days):
+    # ABC4 (CR C.1) reads a recurrence on adjuvant ET as primary resistance; had the letrozole
+    # been started for the metastatic disease, it would be line 1 (CR C.2 step 1)
+    state, cards = run(hr_positive_mbc("ln-near", primary="2016-03-01").med("letrozole", started), FIRST_LINE_AS_OF)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, first line;")
+    line = next(x for x in summary["detail"].splitlines() if "confirm when the metastatic disease was found" in x)
+    assert line.startswith(f"- letrozole started {started}, {days} days before the metastatic date 2024-01-15, and "
+                           "was still given at it, with no endocrine therapy before it. It is read as adjuvant")
+
+
+@pytest.mark.parametrize("started", ["2023-10-16", "2023-12-26"])
+def test_fhir_letrozole_started_more_than_90_or_at_most_30_days_before_the_metastatic_date_raises_no_setting_question(
+        started):
+    state, cards = run(hr_positive_mbc("ln-far", primary="2016-03-01").med("letrozole", started), FIRST_LINE_AS_OF)
+    assert "therapy-setting-unclear" not in {g.code for g in state.gaps}
+
+
+def test_fhir_an_adjuvant_switch_to_letrozole_weeks_before_the_relapse_after_years_of_tamoxifen_raises_no_setting_question():
+    state, cards = run(hr_positive_mbc("ln-switch", primary="2016-03-01").med("tamoxifen", "2016-06-01", "2023-12-01")
+                       .med("letrozole", "2023-12-06"), FIRST_LINE_AS_OF)
+    assert "therapy-setting-unclear" not in {g.code for g in state.gaps}
