@@ -208,9 +208,20 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   lines of therapy may be missing, and a relapse is not
                                   called endocrine-naive (resistance unknown)
     therapy-dates-missing         an anticancer medication without start date
+    line-count-unclear            a regimen of another class (chemotherapy) started and ended while
+                                  the endocrine therapy of the current metastatic line went on after
+                                  it, progression not documented: counted as a new line (the
+                                  regimen-change proxy, CR C.2 step 1), the question named
+    regimen-switch-unclear        endocrine therapy replaced by drugs of its line's classes within
+                                  6 months (anastrozole -> letrozole), no reason or progression
+                                  recorded: counted as a new line and a progression (CR C.2 step 1),
+                                  the question named (a stated reason keeps one line)
     therapy-end-before-start      an anticancer medication record whose end is before its start
                                   (FHIR R4 Period): which date is wrong cannot be told, the end is
                                   not used (when the drug stopped is unknown), the records named
+    therapy-setting-unclear       the only endocrine therapy before the metastatic date started
+                                  31-90 days before it and went on (SETTING_QUESTION_DAYS): read as
+                                  adjuvant (a recurrence on it), possibly metastatic line 1
     therapy-setting-unknown       metastatic date (or an ended therapy's start) unknown, or
                                   a start inside the range of a partial ("2024") start or
                                   metastatic date: setting of some therapy unknown (both therapy gaps

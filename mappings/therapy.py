@@ -1007,6 +1007,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
         if mdate is not None
         and ((e.end is None and e.active) or (e.end is not None and e.end > mdate))
     ]
+    if mdate is not None:
+        _started_just_before_the_recurrence_gap(ctx, early_et, ongoing_early, mdate)
     progression_sources: list[Source] = []
     progression_lasts: list[dt.date | None] = []
     progressions = _progression_dates(ctx, progression_sources, progression_lasts)
@@ -1062,6 +1064,40 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     if disease.metastatic == "yes" and unplaced:
         _setting_unknown_gap(ctx, unplaced, disease)
     return th
+
+
+# An endocrine course first started this many days or fewer before the metastatic date (more
+# than SETTING_TOLERANCE_DAYS) and still given at it may have been started for the metastatic
+# disease found before the date recorded for it (work-up, biopsy). A judgement call: no source
+# sets the window, and the gap below only asks; the reading (adjuvant) is kept.
+SETTING_QUESTION_DAYS = 90
+
+
+def _started_just_before_the_recurrence_gap(ctx: Ctx, early_et: list[_Exp], ongoing_early: list[_Exp],
+                                            mdate: dt.date) -> None:
+    """The only endocrine therapy before the metastatic date started shortly before it and
+    went on: read as adjuvant ET on which the cancer recurred (ABC4, CR C.1: primary
+    resistance in its first 2 years), which decides the first-line cards; had it been
+    started for the metastatic disease, it would be metastatic line 1 (CR C.2 step 1)."""
+    starts = [e.start for e in early_et if e.start is not None]
+    if not ongoing_early or len(starts) != len(early_et):
+        return
+    first = min(starts)
+    days = (mdate - first).days
+    if days > SETTING_QUESTION_DAYS:
+        return
+    near = [e for e in ongoing_early if e.start == first]
+    if not near:
+        return
+    names = " + ".join(sorted({d.name for e in near for d in e.drugs if d.drug_class in ENDOCRINE_CLASSES}))
+    ctx.gap("therapy-setting-unclear",
+            f"{names} started {first.isoformat()}, {days} days before the metastatic date {mdate.isoformat()}, "
+            "and was still given at it, with no endocrine therapy before it. It is read as adjuvant therapy on "
+            "which the cancer recurred (ESO-ESMO ABC4: recurrence on adjuvant endocrine therapy), not as "
+            "metastatic line 1; if it was started for the metastatic disease (found before the date recorded), "
+            "the endocrine resistance and first-line cards change: confirm when the metastatic disease was "
+            f"found and why {names} was started.",
+            [e.src for e in near])
 
 
 def _ended_before(e: _Exp, m_from: dt.date, unsure_from: dt.date | None) -> bool:
@@ -1217,6 +1253,9 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
                 # is the progression evidence CR C.2 step 1 accepts: a new line.
                 cur.add(group)
                 continue
+        if cur is not pseudo and not _progression_documented(cur, start, progressions):
+            _given_beside_a_continuing_line_gap(ctx, cur, group, len(lines), later)
+            _unexplained_switch_in_class_gap(ctx, cur, group, gclasses, len(lines))
         for prev in cur.exps + cur.carried:
             if prev not in new.carried and prev.active:
                 prev.superseded = True
@@ -1228,6 +1267,57 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
         else:
             lines.append(_Line(list(undated), None))
     return lines
+
+
+def _given_beside_a_continuing_line_gap(ctx: Ctx, cur: _Line, group: list[_Exp], number: int,
+                                        later: "_LaterRecords") -> None:
+    """A regimen of another class (chemotherapy given for a crisis or with radiotherapy)
+    that started and ended while the endocrine therapy of the current line went on after it,
+    progression not documented. CR C.2 step 1 counts it as a new line (the regimen change is
+    the progression evidence), so the line before it reads as progressed; but the records
+    also say that line continued, and no source settles whether such a course is a line of
+    its own: the count stands, and the service says it is unclear."""
+    ends = [e.end_last or e.end for e in group]
+    if not all(ends) or any(e.med is not None and e.med.endocrine for e in group):
+        return
+    last_end = max(ends)  # type: ignore[type-var]
+    went_on = [prev for prev in cur.exps + cur.carried
+               if prev.med is not None and prev.med.endocrine and later.still_given(prev, last_end)]
+    if not went_on:
+        return
+    given = " + ".join(sorted({d.name for e in group for d in e.drugs if d.drug_class in LINE_CLASSES}))
+    beside = " + ".join(sorted(cur.names()))
+    ctx.gap("line-count-unclear",
+            f"{given} ({group[0].start.isoformat()} to {last_end.isoformat()}) was given while the endocrine "  # type: ignore[union-attr]
+            f"therapy of metastatic line {number} ({beside}) went on after it, without a documented "
+            f"progression. It is counted as metastatic line {number + 1}, and line {number} as ended by "
+            "progression (a regimen change, CR C.2 step 1); whether it was a line of its own or given "
+            "beside the endocrine line (with radiotherapy, for a crisis) is not in the records: confirm "
+            "the lines of therapy and any progression.",
+            [e.src for e in group] + [e.src for e in went_on])
+
+
+def _unexplained_switch_in_class_gap(ctx: Ctx, cur: _Line, group: list[_Exp], gclasses: set[str],
+                                     number: int) -> None:
+    """Endocrine therapy replaced by drugs of the classes the line already had (anastrozole ->
+    letrozole) within SUBSTITUTION_MONTHS, no reason or progression recorded: a new line by
+    the regimen-change proxy (CR C.2 step 1), which makes the line before it a progression
+    (primary endocrine resistance when it is the first, ABC4 CR C.1). A switch within a class
+    is as often made for side effects (a stated one keeps the line: _switched_alone_for_a_reason);
+    the records do not say which, so the service says so."""
+    start = group[0].start
+    if (not gclasses & ENDOCRINE_CLASSES or not gclasses <= cur.classes() or cur.start is None
+            or start is None or months_between(cur.start, start) >= SUBSTITUTION_MONTHS):
+        return
+    given = " + ".join(sorted({d.name for e in group for d in e.drugs if d.drug_class in LINE_CLASSES}))
+    before = " + ".join(sorted(cur.names()))
+    ctx.gap("regimen-switch-unclear",
+            f"{given} (from {start.isoformat()}) replaced metastatic line {number} ({before}, from "
+            f"{cur.start.isoformat()}) with drugs of the same class, no reason or progression recorded. It is "
+            f"counted as metastatic line {number + 1}, and line {number} as ended by progression (a regimen "
+            "change, CR C.2 step 1); a switch within a class is often made for side effects, which would keep "
+            "one line: confirm why the drug was changed.",
+            [e.src for e in cur.exps + cur.carried] + [e.src for e in group])
 
 
 def _progression_documented(cur: _Line, start: dt.date, progressions: list[dt.date] | None) -> bool:

@@ -3107,3 +3107,95 @@ def test_fhir_a_medication_whose_ingredient_is_a_reference_is_read_as_that_drug(
     assert [ln.names for ln in state.therapy.metastatic_lines][1:] == [["fulvestrant"]]
     assert "fulvestrant" not in regimen_topics(cards)
     assert all(g.code != "medication-unreadable" for g in state.gaps)
+
+
+# --- a chemotherapy course given while the endocrine line went on ----------
+
+def _chemo_during_letrozole_palbociclib(pid: str, letrozole_end: str | None = None) -> FhirPatient:
+    return (de_novo(pid).regimen(("letrozole", "palbociclib"), "2024-02-01", letrozole_end)
+            .med("capecitabine", "2024-06-01", "2024-07-15"))
+
+
+@pytest.mark.parametrize("letrozole_end", [None, "2025-03-01"])
+def test_fhir_capecitabine_given_and_stopped_while_letrozole_palbociclib_went_on_says_the_line_count_is_unclear(
+        letrozole_end):
+    # CR C.2 step 1 counts the regimen change as line 2 and line 1 as progressed; the records
+    # say line 1 went on after the capecitabine (with radiotherapy, for a crisis?): the summary
+    # names the question instead of stating two lines silently
+    state, cards = run(_chemo_during_letrozole_palbociclib("ln-beside", letrozole_end))
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].endswith("8 data gap(s)")  # 7 without the question
+    line = next(x for x in summary["detail"].splitlines() if "confirm the lines of therapy" in x)
+    assert line.startswith("- capecitabine (2024-06-01 to 2024-07-15) was given while the endocrine therapy of "
+                           "metastatic line 1 (letrozole + palbociclib) went on after it, without a documented "
+                           "progression. It is counted as metastatic line 2")
+    assert "MedicationStatement/med-capecitabine" in line and "MedicationStatement/med-letrozole" in line
+
+
+def test_fhir_capecitabine_after_letrozole_palbociclib_stopped_is_a_second_line_without_a_line_count_question():
+    state, cards = run(_chemo_during_letrozole_palbociclib("ln-after", letrozole_end="2024-05-25"))
+    assert [ln.number for ln in state.therapy.metastatic_lines] == [1, 2]
+    assert "line-count-unclear" not in {g.code for g in state.gaps}
+
+
+def test_fhir_capecitabine_during_letrozole_palbociclib_after_a_documented_progression_raises_no_line_count_question():
+    state, cards = run(_chemo_during_letrozole_palbociclib("ln-pd").progression("2024-05-20"))
+    assert "line-count-unclear" not in {g.code for g in state.gaps}
+
+
+# --- an aromatase inhibitor switched within its class without a recorded reason ---
+
+def test_fhir_anastrozole_switched_to_letrozole_after_three_months_without_a_reason_names_the_question_in_the_summary():
+    # CR C.2 step 1 reads the change as a progression (line 2, primary resistance by ABC4);
+    # a stated reason keeps one line (next test), none is recorded here: the summary asks
+    state, cards = run(de_novo("ln-ai-switch").med("anastrozole", "2024-02-01", "2024-05-01")
+                       .med("letrozole", "2024-05-05"))
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 2;")
+    assert summary["summary"].endswith("8 data gap(s)")  # 7 without the question
+    line = next(x for x in summary["detail"].splitlines() if "confirm why the drug was changed" in x)
+    assert line.startswith("- letrozole (from 2024-05-05) replaced metastatic line 1 (anastrozole, from 2024-02-01) "
+                           "with drugs of the same class, no reason or progression recorded. It is counted as "
+                           "metastatic line 2")
+
+
+def test_fhir_anastrozole_switched_to_letrozole_for_arthralgia_stays_line_one_without_a_question():
+    state, cards = run(de_novo("ln-ai-arthralgia").med("anastrozole", "2024-02-01", "2024-05-01",
+                                                       stopped_for="Arthralgia").med("letrozole", "2024-05-05"))
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1;")
+    assert not {"regimen-switch-unclear", "line-count-unclear"} & {g.code for g in state.gaps}
+
+
+def test_fhir_anastrozole_switched_to_letrozole_after_seven_months_is_a_second_line_without_a_question():
+    state, cards = run(de_novo("ln-ai-late").med("anastrozole", "2024-02-01", "2024-09-01")
+                       .med("letrozole", "2024-09-05"))
+    assert len(state.therapy.metastatic_lines) == 2
+    assert "regimen-switch-unclear" not in {g.code for g in state.gaps}
+
+
+# --- endocrine therapy started shortly before the metastatic date -------------
+
+@pytest.mark.parametrize("started, days", [("2023-12-06", 40), ("2023-10-17", 90)])
+def test_fhir_letrozole_first_started_weeks_before_the_metastatic_date_is_read_as_adjuvant_and_the_summary_asks(
+        started, days):
+    # ABC4 (CR C.1) reads a recurrence on adjuvant ET as primary resistance; had the letrozole
+    # been started for the metastatic disease, it would be line 1 (CR C.2 step 1)
+    state, cards = run(hr_positive_mbc("ln-near", primary="2016-03-01").med("letrozole", started), FIRST_LINE_AS_OF)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, first line;")
+    line = next(x for x in summary["detail"].splitlines() if "confirm when the metastatic disease was found" in x)
+    assert line.startswith(f"- letrozole started {started}, {days} days before the metastatic date 2024-01-15, and "
+                           "was still given at it, with no endocrine therapy before it. It is read as adjuvant")
+
+
+@pytest.mark.parametrize("started", ["2023-10-16", "2023-12-26"])
+def test_fhir_letrozole_started_more_than_90_or_at_most_30_days_before_the_metastatic_date_raises_no_setting_question(
+        started):
+    state, cards = run(hr_positive_mbc("ln-far", primary="2016-03-01").med("letrozole", started), FIRST_LINE_AS_OF)
+    assert "therapy-setting-unclear" not in {g.code for g in state.gaps}
+
+
+def test_fhir_an_adjuvant_switch_to_letrozole_weeks_before_the_relapse_after_years_of_tamoxifen_raises_no_setting_question():
+    state, cards = run(hr_positive_mbc("ln-switch", primary="2016-03-01").med("tamoxifen", "2016-06-01", "2023-12-01")
+                       .med("letrozole", "2023-12-06"), FIRST_LINE_AS_OF)
+    assert "therapy-setting-unclear" not in {g.code for g in state.gaps}
