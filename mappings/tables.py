@@ -511,9 +511,9 @@ def _mention_patterns(key: str) -> re.Pattern[str]:
 DRUG_NOT_GIVEN_BEFORE = _mention_patterns("not_given_before")
 DRUG_NOT_GIVEN_AFTER = _mention_patterns("not_given_after")
 UNNAMED_NOT_GIVEN_BEFORE = _mention_patterns("unnamed_not_given_before")
-# what may stand before the words of an unnamed_drug_patterns entry for them to name the
-# record's drug (the start of the text, or qualifiers only)
-UNNAMED_LEADING = re.compile(LOCAL["drug_mentions"]["unnamed_leading_qualifiers"], re.I)
+# what may stand before a drug name or the words of an unnamed_drug_patterns entry for them to
+# name the record's own drug (the start of the text, or qualifiers only)
+LEADING_QUALIFIERS = re.compile(_DM["leading_qualifiers"], re.I)
 UNNAMED_DRUG: list[tuple[re.Pattern[str], str]] = [
     (re.compile(_fill_in(e["pattern"]), re.I), str(e["names"])) for e in _DM.get("unnamed_drug_patterns") or []
 ]

@@ -256,15 +256,19 @@ def drugs_from_cc(cc: Any) -> list[T.DrugInfo]:
 
 
 def drugs_from_text(text: str) -> list[T.DrugInfo]:
-    """The drugs a medication text names as given: a name written as the reason for the
-    record's drug or as the drug before it ("Ondansetron (for capecitabine-related nausea)",
-    "premedication for paclitaxel", "switched from letrozole") is not one (_named_as_given)."""
+    """The drugs a medication text names as given: the drug it starts with, and the others
+    unless written as the reason for the record's drug or as the drug before it ("Ondansetron
+    (for capecitabine-related nausea)", "premedication for paclitaxel", "switched from
+    letrozole": _named_as_given)."""
     if not text:
         return []
     found: list[T.DrugInfo] = []
     for m in T.DRUG_NAME_RE.finditer(text):
         info = T.drug_for_name(m.group(1))
-        if info and info not in found and _named_as_given(text, m.start(), m.end()):
+        # a name at the start of the text (after qualifiers only) is the record's own drug,
+        # whatever the note after it says ("Paclitaxel - premedication given")
+        if info and info not in found and (T.LEADING_QUALIFIERS.match(text[:m.start()])
+                                           or _named_as_given(text, m.start(), m.end())):
             found.append(info)
     if any(d.name == "everolimus" for d in found) and T.TRANSPLANT_EVEROLIMUS_TEXT.search(text):
         found = [T.TRANSPLANT_EVEROLIMUS if d.name == "everolimus" else d for d in found]
@@ -289,7 +293,7 @@ def unnamed_drug(text: str) -> str | None:
     (patient on AI)" is calcium)."""
     for pattern, names in T.UNNAMED_DRUG:
         for m in pattern.finditer(text):
-            if (T.UNNAMED_LEADING.match(text[:m.start()]) and _named_as_given(text, m.start(), m.end())
+            if (T.LEADING_QUALIFIERS.match(text[:m.start()]) and _named_as_given(text, m.start(), m.end())
                     and not T.UNNAMED_NOT_GIVEN_BEFORE.search(text[max(0, m.start() - 40):m.start()])):
                 return f'names {names} ("{m.group(0)[:40]}")'
     return None
