@@ -511,6 +511,8 @@ def _mention_patterns(key: str) -> re.Pattern[str]:
 DRUG_NOT_GIVEN_BEFORE = _mention_patterns("not_given_before")
 DRUG_NOT_GIVEN_AFTER = _mention_patterns("not_given_after")
 UNNAMED_NOT_GIVEN_BEFORE = _mention_patterns("unnamed_not_given_before")
+# what stands between two names of one regimen ("fulvestrant + palbociclib")
+DRUG_NAMES_JOINED = re.compile(_DM.get("names_joined") or "(?!)", re.I)
 # what may stand before a drug name or the words of an unnamed_drug_patterns entry for them to
 # name the record's own drug (the start of the text, or qualifiers only)
 LEADING_QUALIFIERS = re.compile(_DM["leading_qualifiers"], re.I)

@@ -263,12 +263,20 @@ def drugs_from_text(text: str) -> list[T.DrugInfo]:
     if not text:
         return []
     found: list[T.DrugInfo] = []
+    not_given_end = -1  # where the last name read as not given ends
     for m in T.DRUG_NAME_RE.finditer(text):
         info = T.drug_for_name(m.group(1))
+        if not info:
+            continue
         # a name at the start of the text (after qualifiers only) is the record's own drug,
-        # whatever the note after it says ("Paclitaxel - premedication given")
-        if info and info not in found and (T.LEADING_QUALIFIERS.match(text[:m.start()])
-                                           or _named_as_given(text, m.start(), m.end())):
+        # whatever the note after it says ("Paclitaxel - premedication given"); one joined to a
+        # name not given shares its context ("after fulvestrant + palbociclib")
+        given = T.LEADING_QUALIFIERS.match(text[:m.start()]) or (
+            _named_as_given(text, m.start(), m.end())
+            and not (not_given_end >= 0 and T.DRUG_NAMES_JOINED.match(text[not_given_end:m.start()])))
+        if not given:
+            not_given_end = m.end()
+        elif info not in found:
             found.append(info)
     if any(d.name == "everolimus" for d in found) and T.TRANSPLANT_EVEROLIMUS_TEXT.search(text):
         found = [T.TRANSPLANT_EVEROLIMUS if d.name == "everolimus" else d for d in found]

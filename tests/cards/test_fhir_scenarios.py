@@ -3041,6 +3041,17 @@ def test_fhir_a_record_naming_the_drug_it_replaced_counts_only_the_drug_given():
     assert "letrozole" not in cards[0]["detail"].lower()
 
 
+@pytest.mark.parametrize("text, drug", [("Fulvestrant after progression on letrozole", "fulvestrant"),
+                                        ("Capecitabine (failed paclitaxel)", "capecitabine"),
+                                        ("Elacestrant (after fulvestrant + palbociclib)", "elacestrant")])
+def test_fhir_a_record_naming_the_drugs_the_cancer_progressed_on_counts_only_the_drug_given(text, drug):
+    # "progression on letrozole" and the second drug of "after fulvestrant + palbociclib" made
+    # a line of the record's drug with the drugs before it
+    state, cards = run(_statement(after_ai_cdk46i("p-progressed-on"), {"text": text}))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, on line 2;")
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"], [drug]]
+
+
 @pytest.mark.parametrize("text, named", [
     ("Letrozol 2,5 mg", 'a drug by a name the service does not know (its INN stem is an anticancer class) ("letrozol")'),
     ("Aromatase inhibitor", 'an aromatase inhibitor, not which one ("aromatase inhibitor")'),
