@@ -349,7 +349,7 @@ MENO_CHEMOTHERAPY = re.compile(_fill_in(_MU.get("chemotherapy") or "(?!)"), re.I
 # (local_codes.yaml menopause oophorectomy_not_done, ovarian_ablation_text)
 _MO = _M.get("oophorectomy_not_done") or {}
 OOPH_NOT_DONE_BEFORE = re.compile(_fill_in(_MO.get("before") or "(?!)"), re.I)
-OOPH_NOT_DONE_AFTER = re.compile(_fill_in(_MO.get("after") or "(?!)"), re.I)
+OOPH_NOT_DONE_AFTER = re.compile(_fill_in(_MO.get("after") or "(?!)", clause_ends=_MO.get("clause_ends") or ""), re.I)
 OVARIAN_ABLATION_TEXT = re.compile((_M.get("ovarian_ablation_text") or {}).get("pattern") or "(?!)", re.I)
 
 def _condition_patterns(reader: str, key: str) -> re.Pattern[str]:

@@ -773,7 +773,10 @@ def test_a_bilateral_oophorectomy_written_as_not_done_is_not_counted_and_the_gap
 
 
 @pytest.mark.parametrize("text", ["Bilateral salpingo-oophorectomy", "TAH/BSO", "Risk-reducing BSO",
-                                  "Bilateral oophorectomy, no complications"])
+                                  "Bilateral oophorectomy, no complications",
+                                  # the not-done words begin a clause about something else
+                                  "Bilateral oophorectomy - pending histology",
+                                  "Bilateral oophorectomy, planned hysterectomy not done"])
 def test_a_bilateral_oophorectomy_done_still_counts(text):
     f = factors(procedure(cc(text=text), "2024-01-10"))
     assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "oophorectomy" and f.ovarian_suppression
