@@ -793,6 +793,17 @@ def test_ovarian_ablation_by_radiotherapy_is_ovarian_suppression_but_no_menopaus
     assert [src.display for src in f.ovarian_suppression_sources] == ["Ovarian ablation by radiotherapy"]
 
 
+@pytest.mark.parametrize("text", ["Ovarian ablation by radiotherapy - declined", "No ovarian irradiation",
+                                  "Ovarian irradiation planned"])
+def test_ovarian_ablation_written_as_not_done_is_no_suppression_and_the_gap_quotes_it(text):
+    # the not-done words were read for an oophorectomy only: an ablation declined or planned
+    # counted as ovarian suppression
+    s = build_patient_state([patient(birth="1980-01-01"), procedure(cc(text=text), "2024-02-10")], PID, AS_OF)
+    assert s.factors.menopausal_status == "unknown" and not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "menopausal-status-unknown")
+    assert f'not counted: ovarian ablation written "{text.lower()}"' in gap.message
+
+
 def test_ovarian_ablation_alone_leaves_the_status_unknown_and_the_gap_says_suppression_is_documented():
     s = build_patient_state([patient(birth="1980-01-01"), procedure(cc(text="Ovarian irradiation"), "2024-02-10")],
                             PID, AS_OF)
