@@ -510,7 +510,6 @@ def _mention_patterns(key: str) -> re.Pattern[str]:
 
 DRUG_NOT_GIVEN_BEFORE = _mention_patterns("not_given_before")
 DRUG_NOT_GIVEN_AFTER = _mention_patterns("not_given_after")
-UNNAMED_NOT_GIVEN_BEFORE = _mention_patterns("unnamed_not_given_before")
 # what stands between two names of one regimen ("fulvestrant + palbociclib")
 DRUG_NAMES_JOINED = re.compile(_DM.get("names_joined") or "(?!)", re.I)
 # what may stand before a drug name or the words of an unnamed_drug_patterns entry for them to

@@ -296,13 +296,14 @@ def unnamed_drug(text: str) -> str | None:
     a line of therapy: a class ("Aromatase inhibitor", "CDK4/6i", "chemotherapy"), a trial drug
     not named, or a name the service does not know whose INN stem is an anticancer class
     ("Letrozol", "palazestrant"): e.g. 'names an aromatase inhibitor, not which one ("ai")'.
-    None: no such words (as given; "for chemotherapy" is the reason for the record's drug), or
-    not at the start of the text, where a record names its own drug ("Calcium carbonate
-    (patient on AI)" is calcium)."""
+    None: no such words at the start of the text, where a record names its own drug ("Calcium
+    carbonate (patient on AI)" is calcium, "Antiemetic for chemotherapy" an antiemetic), or
+    words followed by a side effect of them ("AI-induced arthralgia": not_given_after)."""
     for pattern, names in T.UNNAMED_DRUG:
         for m in pattern.finditer(text):
-            if (T.LEADING_QUALIFIERS.match(text[:m.start()]) and _named_as_given(text, m.start(), m.end())
-                    and not T.UNNAMED_NOT_GIVEN_BEFORE.search(text[max(0, m.start() - 40):m.start()])):
+            # only qualifiers before the words: the not_given_before contexts cannot stand there
+            if T.LEADING_QUALIFIERS.match(text[:m.start()]) and not T.DRUG_NOT_GIVEN_AFTER.match(
+                    text[m.end():m.end() + 60]):
                 return f'names {names} ("{m.group(0)[:40]}")'
     return None
 
