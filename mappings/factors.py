@@ -416,25 +416,25 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             status = text_of(res.get("status"))
             if status in ("not-done", "entered-in-error", "preparation", "stopped"):
                 continue
+            con = concept(res.get("code"))
             if _oophorectomy_concept(res.get("code")):
-                d, _ = period(res, "performed")
-                why = _oophorectomy_not_done(status, d, ctx.as_of) or _oophorectomy_written_not_done(
-                    concept(res.get("code")))
-                if why:
-                    not_done.append(why)
-                    continue
-                ooph.append((d, ctx.source(res, d, "Bilateral oophorectomy",
-                                           date_last=partial_last(d, period(res, "performed", date_last)[0]))))
-            elif _ovarian_ablation_text(concept(res.get("code")).text):
+                what, words, shown = "bilateral oophorectomy", _OOPH_TEXT, "Bilateral oophorectomy"
+            elif _ovarian_ablation_text(con.text):
                 # ovarian ablation by radiotherapy: adequate ovarian suppression (CR C.1 ABC4),
-                # no menopausal status (CR A.3 names the oophorectomy only); done as above
-                d, _ = period(res, "performed")
-                why = _oophorectomy_not_done(status, d, ctx.as_of)
-                if why:
-                    not_done.append(why.replace("bilateral oophorectomy", "ovarian ablation"))
-                    continue
-                ablation.append(ctx.source(res, d, "Ovarian ablation by radiotherapy",
-                                           date_last=partial_last(d, period(res, "performed", date_last)[0])))
+                # no menopausal status (CR A.3 names the oophorectomy only)
+                what, words, shown = "ovarian ablation", T.OVARIAN_ABLATION_TEXT, "Ovarian ablation by radiotherapy"
+            else:
+                continue
+            d, _ = period(res, "performed")
+            why = _ovarian_procedure_not_done(what, status, d, ctx.as_of) or _written_not_done(con, what, words)
+            if why:
+                not_done.append(why)
+                continue
+            src = ctx.source(res, d, shown, date_last=partial_last(d, period(res, "performed", date_last)[0]))
+            if what == "bilateral oophorectomy":
+                ooph.append((d, src))
+            else:
+                ablation.append(src)
         except Exception:  # noqa: BLE001
             continue
     for res in ctx.of("Condition"):
@@ -599,16 +599,17 @@ class _LatestStatus:
         self.same_day.setdefault(status, self.best[2])
 
 
-def _oophorectomy_not_done(status: str, performed: dt.date | None, as_of: dt.date) -> str | None:
-    """Why a bilateral oophorectomy Procedure does not say the ovaries are out, else None.
+def _ovarian_procedure_not_done(what: str, status: str, performed: dt.date | None, as_of: dt.date) -> str | None:
+    """Why a Procedure on the ovaries (`what`: a bilateral oophorectomy, an ovarian ablation)
+    does not say it was done, else None.
     FHIR R4 Procedure.status (EventStatus): "completed" is the procedure done; "in-progress"
     is still occurring, "on-hold" temporarily stopped (expected to resume) and "unknown" not
     known: none of them says the ovaries were removed (CR A.3: derive defensively). A date
     after the as-of date is not yet done whatever the status says."""
     if status in ("in-progress", "on-hold", "unknown"):
-        return f"bilateral oophorectomy with status '{status}'"
+        return f"{what} with status '{status}'"
     if performed is not None and performed > as_of:
-        return f"bilateral oophorectomy dated {performed.isoformat()}, after the as-of date"
+        return f"{what} dated {performed.isoformat()}, after the as-of date"
     return None
 
 
@@ -623,22 +624,24 @@ def _before_age_rule(age: int | None, birth_latest: dt.date | None, observed: dt
     return _age(birth_latest, observed) < AGE_RULE_POSTMENOPAUSAL
 
 
-def _oophorectomy_written_not_done(con: Concept) -> str | None:
-    """The words of a bilateral oophorectomy Procedure's text that say it was not done or not
-    yet ("No bilateral oophorectomy", "BSO declined", "bilateral oophorectomy - planned":
-    local_codes.yaml menopause oophorectomy_not_done), quoted; None when every mention is a
-    procedure done. Memoised per distinct concept."""
-    found = con.memo.get("ooph_not_done", _UNSET)
+def _written_not_done(con: Concept, what: str, words: re.Pattern[str]) -> str | None:
+    """The words of a Procedure's text that say the procedure `words` names (a bilateral
+    oophorectomy, an ovarian ablation) was not done or not yet ("No bilateral oophorectomy",
+    "BSO declined", "Ovarian ablation by RT - planned": local_codes.yaml menopause
+    oophorectomy_not_done), quoted; None when every mention is a procedure done. Memoised per
+    distinct concept."""
+    key = f"not_done {what}"
+    found = con.memo.get(key, _UNSET)
     if found is _UNSET:
         found = None
         for part in con.text.split(" | "):  # the text and each display, read on their own
-            for m in _OOPH_TEXT.finditer(part):
+            for m in words.finditer(part):
                 if T.OOPH_NOT_DONE_BEFORE.search(part[:m.start()]) or T.OOPH_NOT_DONE_AFTER.search(part[m.end():]):
-                    found = f'bilateral oophorectomy written "{" ".join(part.split())[:80]}"'
+                    found = f'{what} written "{" ".join(part.split())[:80]}"'
                     break
             if found:
                 break
-        con.memo["ooph_not_done"] = found
+        con.memo[key] = found
     return found
 
 

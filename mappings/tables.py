@@ -349,7 +349,7 @@ MENO_CHEMOTHERAPY = re.compile(_fill_in(_MU.get("chemotherapy") or "(?!)"), re.I
 # (local_codes.yaml menopause oophorectomy_not_done, ovarian_ablation_text)
 _MO = _M.get("oophorectomy_not_done") or {}
 OOPH_NOT_DONE_BEFORE = re.compile(_fill_in(_MO.get("before") or "(?!)"), re.I)
-OOPH_NOT_DONE_AFTER = re.compile(_fill_in(_MO.get("after") or "(?!)"), re.I)
+OOPH_NOT_DONE_AFTER = re.compile(_fill_in(_MO.get("after") or "(?!)", clause_ends=_MO.get("clause_ends") or ""), re.I)
 OVARIAN_ABLATION_TEXT = re.compile((_M.get("ovarian_ablation_text") or {}).get("pattern") or "(?!)", re.I)
 
 def _condition_patterns(reader: str, key: str) -> re.Pattern[str]:
@@ -510,10 +510,11 @@ def _mention_patterns(key: str) -> re.Pattern[str]:
 
 DRUG_NOT_GIVEN_BEFORE = _mention_patterns("not_given_before")
 DRUG_NOT_GIVEN_AFTER = _mention_patterns("not_given_after")
-UNNAMED_NOT_GIVEN_BEFORE = _mention_patterns("unnamed_not_given_before")
-# what may stand before the words of an unnamed_drug_patterns entry for them to name the
-# record's drug (the start of the text, or qualifiers only)
-UNNAMED_LEADING = re.compile(LOCAL["drug_mentions"]["unnamed_leading_qualifiers"], re.I)
+# what stands between two names of one regimen ("fulvestrant + palbociclib")
+DRUG_NAMES_JOINED = re.compile(_DM.get("names_joined") or "(?!)", re.I)
+# what may stand before a drug name or the words of an unnamed_drug_patterns entry for them to
+# name the record's own drug (the start of the text, or qualifiers only)
+LEADING_QUALIFIERS = re.compile(_DM["leading_qualifiers"], re.I)
 UNNAMED_DRUG: list[tuple[re.Pattern[str], str]] = [
     (re.compile(_fill_in(e["pattern"]), re.I), str(e["names"])) for e in _DM.get("unnamed_drug_patterns") or []
 ]

@@ -256,15 +256,27 @@ def drugs_from_cc(cc: Any) -> list[T.DrugInfo]:
 
 
 def drugs_from_text(text: str) -> list[T.DrugInfo]:
-    """The drugs a medication text names as given: a name written as the reason for the
-    record's drug or as the drug before it ("Ondansetron (for capecitabine-related nausea)",
-    "premedication for paclitaxel", "switched from letrozole") is not one (_named_as_given)."""
+    """The drugs a medication text names as given: the drug it starts with, and the others
+    unless written as the reason for the record's drug or as the drug before it ("Ondansetron
+    (for capecitabine-related nausea)", "premedication for paclitaxel", "switched from
+    letrozole": _named_as_given)."""
     if not text:
         return []
     found: list[T.DrugInfo] = []
+    not_given_end = -1  # where the last name read as not given ends
     for m in T.DRUG_NAME_RE.finditer(text):
         info = T.drug_for_name(m.group(1))
-        if info and info not in found and _named_as_given(text, m.start(), m.end()):
+        if not info:
+            continue
+        # a name at the start of the text (after qualifiers only) is the record's own drug,
+        # whatever the note after it says ("Paclitaxel - premedication given"); one joined to a
+        # name not given shares its context ("after fulvestrant + palbociclib")
+        given = T.LEADING_QUALIFIERS.match(text[:m.start()]) or (
+            _named_as_given(text, m.start(), m.end())
+            and not (not_given_end >= 0 and T.DRUG_NAMES_JOINED.match(text[not_given_end:m.start()])))
+        if not given:
+            not_given_end = m.end()
+        elif info not in found:
             found.append(info)
     if any(d.name == "everolimus" for d in found) and T.TRANSPLANT_EVEROLIMUS_TEXT.search(text):
         found = [T.TRANSPLANT_EVEROLIMUS if d.name == "everolimus" else d for d in found]
@@ -284,13 +296,14 @@ def unnamed_drug(text: str) -> str | None:
     a line of therapy: a class ("Aromatase inhibitor", "CDK4/6i", "chemotherapy"), a trial drug
     not named, or a name the service does not know whose INN stem is an anticancer class
     ("Letrozol", "palazestrant"): e.g. 'names an aromatase inhibitor, not which one ("ai")'.
-    None: no such words (as given; "for chemotherapy" is the reason for the record's drug), or
-    not at the start of the text, where a record names its own drug ("Calcium carbonate
-    (patient on AI)" is calcium)."""
+    None: no such words at the start of the text, where a record names its own drug ("Calcium
+    carbonate (patient on AI)" is calcium, "Antiemetic for chemotherapy" an antiemetic), or
+    words followed by a side effect of them ("AI-induced arthralgia": not_given_after)."""
     for pattern, names in T.UNNAMED_DRUG:
         for m in pattern.finditer(text):
-            if (T.UNNAMED_LEADING.match(text[:m.start()]) and _named_as_given(text, m.start(), m.end())
-                    and not T.UNNAMED_NOT_GIVEN_BEFORE.search(text[max(0, m.start() - 40):m.start()])):
+            # only qualifiers before the words: the not_given_before contexts cannot stand there
+            if T.LEADING_QUALIFIERS.match(text[:m.start()]) and not T.DRUG_NOT_GIVEN_AFTER.match(
+                    text[m.end():m.end() + 60]):
                 return f'names {names} ("{m.group(0)[:40]}")'
     return None
 

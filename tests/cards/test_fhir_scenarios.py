@@ -3024,11 +3024,32 @@ def test_fhir_a_supportive_drug_whose_text_names_an_anticancer_drug_does_not_sta
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
 
 
+@pytest.mark.parametrize("text, drug", [("Paclitaxel - premedication given", "paclitaxel"),
+                                        ("Capecitabine hand-foot syndrome grade 1, dose reduced", "capecitabine")])
+def test_fhir_a_record_starting_with_its_drug_counts_that_drug_whatever_the_note_after_it_says(text, drug):
+    # the name the text starts with is the record's drug (the note after it is about that drug);
+    # it was skipped as a premedication / side-effect mention: a chemotherapy line silently lost
+    state, cards = run(_statement(after_ai_cdk46i("p-own-drug"), {"text": text}))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, on line 2;")
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"], [drug]]
+
+
 def test_fhir_a_record_naming_the_drug_it_replaced_counts_only_the_drug_given():
     p = de_novo("p-switch").med("palbociclib", "2024-02-01")
     state, cards = run(_statement(p, {"text": "Anastrozole 1 mg (switched from letrozole)"}, "2024-02-01"))
     assert [sorted(ln.names) for ln in state.therapy.metastatic_lines] == [["anastrozole", "palbociclib"]]
     assert "letrozole" not in cards[0]["detail"].lower()
+
+
+@pytest.mark.parametrize("text, drug", [("Fulvestrant after progression on letrozole", "fulvestrant"),
+                                        ("Capecitabine (failed paclitaxel)", "capecitabine"),
+                                        ("Elacestrant (after fulvestrant + palbociclib)", "elacestrant")])
+def test_fhir_a_record_naming_the_drugs_the_cancer_progressed_on_counts_only_the_drug_given(text, drug):
+    # "progression on letrozole" and the second drug of "after fulvestrant + palbociclib" made
+    # a line of the record's drug with the drugs before it
+    state, cards = run(_statement(after_ai_cdk46i("p-progressed-on"), {"text": text}))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, on line 2;")
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"], [drug]]
 
 
 @pytest.mark.parametrize("text, named", [

@@ -773,7 +773,10 @@ def test_a_bilateral_oophorectomy_written_as_not_done_is_not_counted_and_the_gap
 
 
 @pytest.mark.parametrize("text", ["Bilateral salpingo-oophorectomy", "TAH/BSO", "Risk-reducing BSO",
-                                  "Bilateral oophorectomy, no complications"])
+                                  "Bilateral oophorectomy, no complications",
+                                  # the not-done words begin a clause about something else
+                                  "Bilateral oophorectomy - pending histology",
+                                  "Bilateral oophorectomy, planned hysterectomy not done"])
 def test_a_bilateral_oophorectomy_done_still_counts(text):
     f = factors(procedure(cc(text=text), "2024-01-10"))
     assert f.menopausal_status == "postmenopausal" and f.menopausal_basis == "oophorectomy" and f.ovarian_suppression
@@ -788,6 +791,17 @@ def test_ovarian_ablation_by_radiotherapy_is_ovarian_suppression_but_no_menopaus
     f = s.factors
     assert f.menopausal_status == "premenopausal" and f.ovarian_suppression
     assert [src.display for src in f.ovarian_suppression_sources] == ["Ovarian ablation by radiotherapy"]
+
+
+@pytest.mark.parametrize("text", ["Ovarian ablation by radiotherapy - declined", "No ovarian irradiation",
+                                  "Ovarian irradiation planned"])
+def test_ovarian_ablation_written_as_not_done_is_no_suppression_and_the_gap_quotes_it(text):
+    # the not-done words were read for an oophorectomy only: an ablation declined or planned
+    # counted as ovarian suppression
+    s = build_patient_state([patient(birth="1980-01-01"), procedure(cc(text=text), "2024-02-10")], PID, AS_OF)
+    assert s.factors.menopausal_status == "unknown" and not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "menopausal-status-unknown")
+    assert f'not counted: ovarian ablation written "{text.lower()}"' in gap.message
 
 
 def test_ovarian_ablation_alone_leaves_the_status_unknown_and_the_gap_says_suppression_is_documented():

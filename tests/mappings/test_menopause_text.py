@@ -134,7 +134,8 @@ def test_a_postmenopausal_status_written_as_a_guess_or_a_question_is_not_read_an
 
 
 @pytest.mark.parametrize("text", ["Postmenopausal due to chemotherapy", "Postmenopausal after chemo",
-                                  "Post-menopausal (chemotherapy-induced)"])
+                                  "Post-menopausal (chemotherapy-induced)",
+                                  "Postmenopausal since chemotherapy in 2010, FSH confirmed"])
 def test_a_postmenopausal_state_brought_on_by_chemotherapy_is_not_read_as_postmenopausal(text):
     s = state(meno_text(text))
     assert s.factors.menopausal_status == "unknown"
