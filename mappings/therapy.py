@@ -1021,7 +1021,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
         and ((e.end is None and e.active) or (e.end is not None and e.end > mdate))
     ]
     if mdate is not None:
-        _started_just_before_the_recurrence_gap(ctx, early_et, ongoing_early, mdate)
+        _started_just_before_the_recurrence_gap(ctx, early_et, ongoing_early, mdate,
+                                                disease.metastatic_date_latest or mdate)
     progression_sources: list[Source] = []
     progression_lasts: list[dt.date | None] = []
     progressions = _progression_dates(ctx, progression_sources, progression_lasts)
@@ -1087,29 +1088,35 @@ SETTING_QUESTION_DAYS = 90
 
 
 def _started_just_before_the_recurrence_gap(ctx: Ctx, early_et: list[_Exp], ongoing_early: list[_Exp],
-                                            mdate: dt.date) -> None:
+                                            mdate: dt.date, mdate_last: dt.date) -> None:
     """The only endocrine therapy before the metastatic date started shortly before it and
     went on: read as adjuvant ET on which the cancer recurred (ABC4, CR C.1: primary
     resistance in its first 2 years), which decides the first-line cards; had it been
-    started for the metastatic disease, it would be metastatic line 1 (CR C.2 step 1)."""
+    started for the metastatic disease, it would be metastatic line 1 (CR C.2 step 1).
+    A date without a day ("2023-10", mdate_last: the metastatic date's last day) counts by
+    the days it allows: asked when the nearest is inside the window."""
     starts = [e.start for e in early_et if e.start is not None]
     if not ongoing_early or len(starts) != len(early_et):
         return
     first = min(starts)
-    days = (mdate - first).days
-    if days > SETTING_QUESTION_DAYS:
-        return
     near = [e for e in ongoing_early if e.start == first]
     if not near:
         return
+    first_last = max(e.start_last or first for e in near)
+    days = (mdate - first_last).days
+    if days > SETTING_QUESTION_DAYS:
+        return
+    days_most = (mdate_last - first).days
+    started = first.isoformat() if first_last == first else f"{range_text(first, first_last)} (no day given)"
+    found = mdate.isoformat() if mdate_last == mdate else f"{range_text(mdate, mdate_last)} (no day given)"
     names = " + ".join(sorted({d.name for e in near for d in e.drugs if d.drug_class in ENDOCRINE_CLASSES}))
     ctx.gap("therapy-setting-unclear",
-            f"{names} started {first.isoformat()}, {days} days before the metastatic date {mdate.isoformat()}, "
-            "and was still given at it, with no endocrine therapy before it. It is read as adjuvant therapy on "
-            "which the cancer recurred (ESO-ESMO ABC4: recurrence on adjuvant endocrine therapy), not as "
-            "metastatic line 1; if it was started for the metastatic disease (found before the date recorded), "
-            "the endocrine resistance and first-line cards change: confirm when the metastatic disease was "
-            f"found and why {names} was started.",
+            f"{names} started {started}, {days if days == days_most else f'{days} to {days_most}'} days before "
+            f"the metastatic date {found}, and was still given at it, with no endocrine therapy before it. It is "
+            "read as adjuvant therapy on which the cancer recurred (ESO-ESMO ABC4: recurrence on adjuvant endocrine "
+            "therapy), not as metastatic line 1; if it was started for the metastatic disease (found before the "
+            "date recorded), the endocrine resistance and first-line cards change: confirm when the metastatic "
+            f"disease was found and why {names} was started.",
             [e.src for e in near])
 
 

@@ -3220,3 +3220,22 @@ def test_fhir_an_adjuvant_switch_to_letrozole_weeks_before_the_relapse_after_yea
     state, cards = run(hr_positive_mbc("ln-switch", primary="2016-03-01").med("tamoxifen", "2016-06-01", "2023-12-01")
                        .med("letrozole", "2023-12-06"), FIRST_LINE_AS_OF)
     assert "therapy-setting-unclear" not in {g.code for g in state.gaps}
+
+
+@pytest.mark.parametrize("started, metastatic, written", [
+    # a start without a day: its last day (2023-10-31) is 76 days before the metastatic date
+    ("2023-10", "2024-01-15", "letrozole started in 2023-10 (no day given), 76 to 106 days before the metastatic "
+                              "date 2024-01-15"),
+    # a metastatic date without a day is written as recorded, not as its first day
+    ("2023-11-01", "2024-01", "letrozole started 2023-11-01, 61 to 91 days before the metastatic date in 2024-01 "
+                              "(no day given)"),
+])
+def test_fhir_letrozole_started_weeks_before_the_metastatic_date_written_without_a_day_asks_and_writes_the_dates_as_recorded(
+        started, metastatic, written):
+    # the window was measured from the first day a partial date can mean: "2023-10" (possibly
+    # 76 days before) raised no question, and a month was written as its first day
+    state, cards = run(hr_positive_mbc("ln-near-partial", primary="2016-03-01", metastatic=metastatic)
+                       .med("letrozole", started), dt.date(2024, 3, 1))
+    line = next(x for x in card(cards, "patient-summary")["detail"].splitlines()
+                if "confirm when the metastatic disease was found" in x)
+    assert line.startswith(f"- {written}, and was still given at it")
