@@ -1384,8 +1384,12 @@ def _switched_alone_for_a_reason(cur: _Line, gclasses: set[str]) -> bool:
     (anastrozole, exemestane) after a record of it states a reason that is not
     progression (toxicity, intolerance, choice): a substitution, as when a partner
     continues. The stated reason rebuts the regimen-change proxy for progression
-    (CR C.2 step 1); without one, the switch stays a new line."""
-    replaced = [e for e in cur.exps if {d.drug_class for d in e.drugs} & gclasses]
+    (CR C.2 step 1); without one, the switch stays a new line. The drug replaced is the
+    latest of its class (each record of it: refills): an earlier switch's reason is not this one's."""
+    of_class = [e for e in cur.exps if {d.drug_class for d in e.drugs} & gclasses]
+    latest = max((e.start for e in of_class if e.start is not None), default=None)
+    names = {d.name for e in of_class if e.start == latest for d in e.drugs if d.drug_class in gclasses}
+    replaced = [e for e in of_class if {d.name for d in e.drugs} & names]
     return any(e.stop == "other" for e in replaced) and not any(e.stop == "progression" for e in replaced)
 
 

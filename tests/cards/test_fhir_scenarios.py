@@ -3239,3 +3239,15 @@ def test_fhir_letrozole_started_weeks_before_the_metastatic_date_written_without
     line = next(x for x in card(cards, "patient-summary")["detail"].splitlines()
                 if "confirm when the metastatic disease was found" in x)
     assert line.startswith(f"- {written}, and was still given at it")
+
+
+def test_fhir_a_second_aromatase_inhibitor_switch_without_a_reason_is_asked_though_the_first_had_one():
+    # anastrozole stopped for arthralgia, letrozole then replaced by exemestane with no reason:
+    # the first switch's reason was read for the second, one silent line of three AIs
+    state, cards = run(de_novo("ln-ai-twice").med("anastrozole", "2024-02-01", "2024-04-01", stopped_for="Arthralgia")
+                       .med("letrozole", "2024-04-05", "2024-06-01").med("exemestane", "2024-06-05"))
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 2;")
+    line = next(x for x in summary["detail"].splitlines() if "confirm why the drug was changed" in x)
+    assert line.startswith("- exemestane (from 2024-06-05) replaced metastatic line 1 (anastrozole + letrozole, "
+                           "from 2024-02-01) with drugs of the same class, no reason or progression recorded.")
