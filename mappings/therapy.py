@@ -1218,6 +1218,9 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
             groups.append([e])
     later = _LaterRecords(dated)
     lines: list[_Line] = []
+    # each line counted without documented progression that the records leave open, by gap
+    # code (the context keeps one message per code): every one is named, in one gap
+    questions: dict[str, list[tuple[str, list[Source]]]] = {}
     # a pseudo line holding adjuvant ET still running: only used for carry-over
     cur: _Line | None = _Line(list(ongoing_early), None) if ongoing_early else None
     pseudo = cur
@@ -1274,13 +1277,18 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
                 cur.add(group)
                 continue
         if cur is not pseudo and not _progression_documented(cur, start, progressions):
-            _given_beside_a_continuing_line_gap(ctx, cur, group, len(lines), later)
-            _unexplained_switch_in_class_gap(ctx, cur, group, gclasses, len(lines))
+            for code, question in (
+                    ("line-count-unclear", _given_beside_a_continuing_line(cur, group, len(lines), later)),
+                    ("regimen-switch-unclear", _unexplained_switch_in_class(cur, group, gclasses, len(lines)))):
+                if question:
+                    questions.setdefault(code, []).append(question)
         for prev in cur.exps + cur.carried:
             if prev not in new.carried and prev.active:
                 prev.superseded = True
         lines.append(new)
         cur = new
+    for code, asked in questions.items():
+        ctx.gap(code, " ".join(message for message, _ in asked), [src for _, sources in asked for src in sources])
     if undated:
         if lines:
             lines[-1].add(undated)
@@ -1289,26 +1297,25 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
     return lines
 
 
-def _given_beside_a_continuing_line_gap(ctx: Ctx, cur: _Line, group: list[_Exp], number: int,
-                                        later: "_LaterRecords") -> None:
-    """A regimen of another class (chemotherapy given for a crisis or with radiotherapy)
-    that started and ended while the endocrine therapy of the current line went on after it,
-    progression not documented. CR C.2 step 1 counts it as a new line (the regimen change is
+def _given_beside_a_continuing_line(cur: _Line, group: list[_Exp], number: int,
+                                    later: "_LaterRecords") -> tuple[str, list[Source]] | None:
+    """The question (message, sources) when a regimen of another class (chemotherapy given
+    for a crisis or with radiotherapy) started and ended while the endocrine therapy of the
+    current line went on after it, progression not documented. CR C.2 step 1 counts it as a new line (the regimen change is
     the progression evidence), so the line before it reads as progressed; but the records
     also say that line continued, and no source settles whether such a course is a line of
     its own: the count stands, and the service says it is unclear."""
     ends = [e.end_last or e.end for e in group]
     if not all(ends) or any(e.med is not None and e.med.endocrine for e in group):
-        return
+        return None
     last_end = max(ends)  # type: ignore[type-var]
     went_on = [prev for prev in cur.exps + cur.carried
                if prev.med is not None and prev.med.endocrine and later.still_given(prev, last_end)]
     if not went_on:
-        return
+        return None
     given = " + ".join(sorted({d.name for e in group for d in e.drugs if d.drug_class in LINE_CLASSES}))
     beside = " + ".join(sorted(cur.names()))
-    ctx.gap("line-count-unclear",
-            f"{given} ({group[0].start.isoformat()} to {last_end.isoformat()}) was given while the endocrine "  # type: ignore[union-attr]
+    return (f"{given} ({group[0].start.isoformat()} to {last_end.isoformat()}) was given while the endocrine "  # type: ignore[union-attr]
             f"therapy of metastatic line {number} ({beside}) went on after it, without a documented "
             f"progression. It is counted as metastatic line {number + 1}, and line {number} as ended by "
             "progression (a regimen change, CR C.2 step 1); whether it was a line of its own or given "
@@ -1317,22 +1324,21 @@ def _given_beside_a_continuing_line_gap(ctx: Ctx, cur: _Line, group: list[_Exp],
             [e.src for e in group] + [e.src for e in went_on])
 
 
-def _unexplained_switch_in_class_gap(ctx: Ctx, cur: _Line, group: list[_Exp], gclasses: set[str],
-                                     number: int) -> None:
-    """Endocrine therapy replaced by drugs of the classes the line already had (anastrozole ->
-    letrozole) within SUBSTITUTION_MONTHS, no reason or progression recorded: a new line by
-    the regimen-change proxy (CR C.2 step 1), which makes the line before it a progression
+def _unexplained_switch_in_class(cur: _Line, group: list[_Exp], gclasses: set[str],
+                                 number: int) -> tuple[str, list[Source]] | None:
+    """The question (message, sources) when endocrine therapy is replaced by drugs of the
+    classes the line already had (anastrozole -> letrozole) within SUBSTITUTION_MONTHS, no
+    reason or progression recorded: a new line by the regimen-change proxy (CR C.2 step 1), which makes the line before it a progression
     (primary endocrine resistance when it is the first, ABC4 CR C.1). A switch within a class
     is as often made for side effects (a stated one keeps the line: _switched_alone_for_a_reason);
     the records do not say which, so the service says so."""
     start = group[0].start
     if (not gclasses & ENDOCRINE_CLASSES or not gclasses <= cur.classes() or cur.start is None
             or start is None or months_between(cur.start, start) >= SUBSTITUTION_MONTHS):
-        return
+        return None
     given = " + ".join(sorted({d.name for e in group for d in e.drugs if d.drug_class in LINE_CLASSES}))
     before = " + ".join(sorted(cur.names()))
-    ctx.gap("regimen-switch-unclear",
-            f"{given} (from {start.isoformat()}) replaced metastatic line {number} ({before}, from "
+    return (f"{given} (from {start.isoformat()}) replaced metastatic line {number} ({before}, from "
             f"{cur.start.isoformat()}) with drugs of the same class, no reason or progression recorded. It is "
             f"counted as metastatic line {number + 1}, and line {number} as ended by progression (a regimen "
             "change, CR C.2 step 1); a switch within a class is often made for side effects, which would keep "

@@ -3251,3 +3251,16 @@ def test_fhir_a_second_aromatase_inhibitor_switch_without_a_reason_is_asked_thou
     line = next(x for x in summary["detail"].splitlines() if "confirm why the drug was changed" in x)
     assert line.startswith("- exemestane (from 2024-06-05) replaced metastatic line 1 (anastrozole + letrozole, "
                            "from 2024-02-01) with drugs of the same class, no reason or progression recorded.")
+
+
+def test_fhir_two_unexplained_aromatase_inhibitor_switches_in_a_row_are_both_named_in_the_question():
+    # both switches are counted as progressions (line 3); the gap named the first only
+    state, cards = run(de_novo("ln-ai-two").med("anastrozole", "2024-02-01", "2024-04-01")
+                       .med("letrozole", "2024-04-05", "2024-06-01").med("exemestane", "2024-06-05"))
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 3;")
+    line = next(x for x in summary["detail"].splitlines() if "confirm why the drug was changed" in x)
+    assert line.startswith("- letrozole (from 2024-04-05) replaced metastatic line 1 (anastrozole, from 2024-02-01)")
+    assert ("exemestane (from 2024-06-05) replaced metastatic line 2 (letrozole, from 2024-04-05) with drugs of the "
+            "same class, no reason or progression recorded. It is counted as metastatic line 3") in line
+    assert "MedicationStatement/med-exemestane" in line
