@@ -1301,10 +1301,11 @@ def _given_beside_a_continuing_line(cur: _Line, group: list[_Exp], number: int,
                                     later: "_LaterRecords") -> tuple[str, list[Source]] | None:
     """The question (message, sources) when a regimen of another class (chemotherapy given
     for a crisis or with radiotherapy) started and ended while the endocrine therapy of the
-    current line went on after it, progression not documented. CR C.2 step 1 counts it as a new line (the regimen change is
-    the progression evidence), so the line before it reads as progressed; but the records
-    also say that line continued, and no source settles whether such a course is a line of
-    its own: the count stands, and the service says it is unclear."""
+    current line went on after it, progression not documented. CR C.2 step 1 counts it as a
+    new line (the regimen change is the progression evidence), so the line before it reads
+    as progressed; but the records also say that line continued, and no source settles
+    whether such a course is a line of its own: the count stands, and the service says it
+    is unclear."""
     ends = [e.end_last or e.end for e in group]
     if not all(ends) or any(e.med is not None and e.med.endocrine for e in group):
         return None
@@ -1328,10 +1329,11 @@ def _unexplained_switch_in_class(cur: _Line, group: list[_Exp], gclasses: set[st
                                  number: int) -> tuple[str, list[Source]] | None:
     """The question (message, sources) when endocrine therapy is replaced by drugs of the
     classes the line already had (anastrozole -> letrozole) within SUBSTITUTION_MONTHS, no
-    reason or progression recorded: a new line by the regimen-change proxy (CR C.2 step 1), which makes the line before it a progression
-    (primary endocrine resistance when it is the first, ABC4 CR C.1). A switch within a class
-    is as often made for side effects (a stated one keeps the line: _switched_alone_for_a_reason);
-    the records do not say which, so the service says so."""
+    reason or progression recorded: a new line by the regimen-change proxy (CR C.2 step 1),
+    which makes the line before it a progression (primary endocrine resistance when it is
+    the first, ABC4 CR C.1). A switch within a class is as often made for side effects (a
+    stated one keeps the line: _switched_alone_for_a_reason); the records do not say which,
+    so the service says so."""
     start = group[0].start
     if (not gclasses & ENDOCRINE_CLASSES or not gclasses <= cur.classes() or cur.start is None
             or start is None or months_between(cur.start, start) >= SUBSTITUTION_MONTHS):
