@@ -461,6 +461,11 @@ def _listed(names: set[str]) -> str:
     return " + ".join(sorted(names))
 
 
+def _drug_names(exps: list[_Exp], classes: frozenset[str]) -> set[str]:
+    """The names of the drugs of `classes` the exposures give."""
+    return {d.name for e in exps for d in e.drugs if d.drug_class in classes}
+
+
 def _cc_label(cc: Any) -> str:
     if not isinstance(cc, dict):
         return ""
@@ -1109,7 +1114,7 @@ def _started_just_before_the_recurrence_gap(ctx: Ctx, early_et: list[_Exp], ongo
     days_most = (mdate_last - first).days
     started = first.isoformat() if first_last == first else f"{range_text(first, first_last)} (no day given)"
     found = mdate.isoformat() if mdate_last == mdate else f"{range_text(mdate, mdate_last)} (no day given)"
-    names = " + ".join(sorted({d.name for e in near for d in e.drugs if d.drug_class in ENDOCRINE_CLASSES}))
+    names = _listed(_drug_names(near, ENDOCRINE_CLASSES))
     ctx.gap("therapy-setting-unclear",
             f"{names} started {started}, {days if days == days_most else f'{days} to {days_most}'} days before "
             f"the metastatic date {found}, and was still given at it, with no endocrine therapy before it. It is "
@@ -1314,8 +1319,7 @@ def _given_beside_a_continuing_line(cur: _Line, group: list[_Exp], number: int,
                if prev.med is not None and prev.med.endocrine and later.still_given(prev, last_end)]
     if not went_on:
         return None
-    given = " + ".join(sorted({d.name for e in group for d in e.drugs if d.drug_class in LINE_CLASSES}))
-    beside = " + ".join(sorted(cur.names()))
+    given, beside = _listed(_drug_names(group, LINE_CLASSES)), _listed(cur.names())
     return (f"{given} ({group[0].start.isoformat()} to {last_end.isoformat()}) was given while the endocrine "  # type: ignore[union-attr]
             f"therapy of metastatic line {number} ({beside}) went on after it, without a documented "
             f"progression. It is counted as metastatic line {number + 1}, and line {number} as ended by "
@@ -1338,8 +1342,7 @@ def _unexplained_switch_in_class(cur: _Line, group: list[_Exp], gclasses: set[st
     if (not gclasses & ENDOCRINE_CLASSES or not gclasses <= cur.classes() or cur.start is None
             or start is None or months_between(cur.start, start) >= SUBSTITUTION_MONTHS):
         return None
-    given = " + ".join(sorted({d.name for e in group for d in e.drugs if d.drug_class in LINE_CLASSES}))
-    before = " + ".join(sorted(cur.names()))
+    given, before = _listed(_drug_names(group, LINE_CLASSES)), _listed(cur.names())
     return (f"{given} (from {start.isoformat()}) replaced metastatic line {number} ({before}, from "
             f"{cur.start.isoformat()}) with drugs of the same class, no reason or progression recorded. It is "
             f"counted as metastatic line {number + 1}, and line {number} as ended by progression (a regimen "
