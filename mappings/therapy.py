@@ -283,11 +283,24 @@ def drugs_from_text(text: str) -> list[T.DrugInfo]:
     return found
 
 
+# How much text before and after a drug's words the not_given_before / not_given_after
+# patterns read: a design choice, longer than their longest context ("previously on",
+# "grade 2 hand-foot") and short enough that a long note is not searched whole for each name.
+NOT_GIVEN_BEFORE_CHARS = 40
+NOT_GIVEN_AFTER_CHARS = 60
+
+
 def _named_as_given(text: str, start: int, end: int) -> bool:
     """text[start:end] names a drug as the drug of the record, not as the reason for it or the
     drug before it (local_codes.yaml drug_mentions not_given_before / not_given_after)."""
-    return not (T.DRUG_NOT_GIVEN_BEFORE.search(text[max(0, start - 40):start])
-                or T.DRUG_NOT_GIVEN_AFTER.match(text[end:end + 60]))
+    return not (T.DRUG_NOT_GIVEN_BEFORE.search(text[max(0, start - NOT_GIVEN_BEFORE_CHARS):start])
+                or _followed_by_not_given(text, end))
+
+
+def _followed_by_not_given(text: str, end: int) -> bool:
+    """The words right after text[:end] make it the cause of what they name or the drug a
+    premedication is for ("AI-induced arthralgia", "paclitaxel premedication": not_given_after)."""
+    return T.DRUG_NOT_GIVEN_AFTER.match(text[end:end + NOT_GIVEN_AFTER_CHARS]) is not None
 
 
 @lru_cache(maxsize=4096)
@@ -302,8 +315,7 @@ def unnamed_drug(text: str) -> str | None:
     for pattern, names in T.UNNAMED_DRUG:
         for m in pattern.finditer(text):
             # only qualifiers before the words: the not_given_before contexts cannot stand there
-            if T.LEADING_QUALIFIERS.match(text[:m.start()]) and not T.DRUG_NOT_GIVEN_AFTER.match(
-                    text[m.end():m.end() + 60]):
+            if T.LEADING_QUALIFIERS.match(text[:m.start()]) and not _followed_by_not_given(text, m.end()):
                 return f'names {names} ("{m.group(0)[:40]}")'
     return None
 
