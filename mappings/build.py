@@ -220,8 +220,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   (FHIR R4 Period): which date is wrong cannot be told, the end is
                                   not used (when the drug stopped is unknown), the records named
     therapy-setting-unclear       the only endocrine therapy before the metastatic date started
-                                  31-90 days before it and went on (SETTING_QUESTION_DAYS): read as
-                                  adjuvant (a recurrence on it), possibly metastatic line 1
+                                  31-90 days before it (a date without a day: the nearest day it
+                                  allows) and went on (SETTING_QUESTION_DAYS): read as adjuvant
+                                  (a recurrence on it), possibly metastatic line 1
     therapy-setting-unknown       metastatic date (or an ended therapy's start) unknown, or
                                   a start inside the range of a partial ("2024") start or
                                   metastatic date: setting of some therapy unknown (both therapy gaps

@@ -283,11 +283,24 @@ def drugs_from_text(text: str) -> list[T.DrugInfo]:
     return found
 
 
+# How much text before and after a drug's words the not_given_before / not_given_after
+# patterns read: a design choice, longer than their longest context ("previously on",
+# "grade 2 hand-foot") and short enough that a long note is not searched whole for each name.
+NOT_GIVEN_BEFORE_CHARS = 40
+NOT_GIVEN_AFTER_CHARS = 60
+
+
 def _named_as_given(text: str, start: int, end: int) -> bool:
     """text[start:end] names a drug as the drug of the record, not as the reason for it or the
     drug before it (local_codes.yaml drug_mentions not_given_before / not_given_after)."""
-    return not (T.DRUG_NOT_GIVEN_BEFORE.search(text[max(0, start - 40):start])
-                or T.DRUG_NOT_GIVEN_AFTER.match(text[end:end + 60]))
+    return not (T.DRUG_NOT_GIVEN_BEFORE.search(text[max(0, start - NOT_GIVEN_BEFORE_CHARS):start])
+                or _followed_by_not_given(text, end))
+
+
+def _followed_by_not_given(text: str, end: int) -> bool:
+    """The words right after text[:end] make it the cause of what they name or the drug a
+    premedication is for ("AI-induced arthralgia", "paclitaxel premedication": not_given_after)."""
+    return T.DRUG_NOT_GIVEN_AFTER.match(text[end:end + NOT_GIVEN_AFTER_CHARS]) is not None
 
 
 @lru_cache(maxsize=4096)
@@ -302,8 +315,7 @@ def unnamed_drug(text: str) -> str | None:
     for pattern, names in T.UNNAMED_DRUG:
         for m in pattern.finditer(text):
             # only qualifiers before the words: the not_given_before contexts cannot stand there
-            if T.LEADING_QUALIFIERS.match(text[:m.start()]) and not T.DRUG_NOT_GIVEN_AFTER.match(
-                    text[m.end():m.end() + 60]):
+            if T.LEADING_QUALIFIERS.match(text[:m.start()]) and not _followed_by_not_given(text, m.end()):
                 return f'names {names} ("{m.group(0)[:40]}")'
     return None
 
@@ -459,6 +471,11 @@ def _compatible(a: set[str], b: set[str]) -> bool:
 
 def _listed(names: set[str]) -> str:
     return " + ".join(sorted(names))
+
+
+def _drug_names(exps: list[_Exp], classes: frozenset[str]) -> set[str]:
+    """The names of the drugs of `classes` the exposures give."""
+    return {d.name for e in exps for d in e.drugs if d.drug_class in classes}
 
 
 def _cc_label(cc: Any) -> str:
@@ -1021,7 +1038,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
         and ((e.end is None and e.active) or (e.end is not None and e.end > mdate))
     ]
     if mdate is not None:
-        _started_just_before_the_recurrence_gap(ctx, early_et, ongoing_early, mdate)
+        _started_just_before_the_recurrence_gap(ctx, early_et, ongoing_early, mdate,
+                                                disease.metastatic_date_latest or mdate)
     progression_sources: list[Source] = []
     progression_lasts: list[dt.date | None] = []
     progressions = _progression_dates(ctx, progression_sources, progression_lasts)
@@ -1087,29 +1105,35 @@ SETTING_QUESTION_DAYS = 90
 
 
 def _started_just_before_the_recurrence_gap(ctx: Ctx, early_et: list[_Exp], ongoing_early: list[_Exp],
-                                            mdate: dt.date) -> None:
+                                            mdate: dt.date, mdate_last: dt.date) -> None:
     """The only endocrine therapy before the metastatic date started shortly before it and
     went on: read as adjuvant ET on which the cancer recurred (ABC4, CR C.1: primary
     resistance in its first 2 years), which decides the first-line cards; had it been
-    started for the metastatic disease, it would be metastatic line 1 (CR C.2 step 1)."""
+    started for the metastatic disease, it would be metastatic line 1 (CR C.2 step 1).
+    A date without a day ("2023-10", mdate_last: the metastatic date's last day) counts by
+    the days it allows: asked when the nearest is inside the window."""
     starts = [e.start for e in early_et if e.start is not None]
     if not ongoing_early or len(starts) != len(early_et):
         return
     first = min(starts)
-    days = (mdate - first).days
-    if days > SETTING_QUESTION_DAYS:
-        return
     near = [e for e in ongoing_early if e.start == first]
     if not near:
         return
-    names = " + ".join(sorted({d.name for e in near for d in e.drugs if d.drug_class in ENDOCRINE_CLASSES}))
+    first_last = max(e.start_last or first for e in near)
+    days = (mdate - first_last).days
+    if days > SETTING_QUESTION_DAYS:
+        return
+    days_most = (mdate_last - first).days
+    started = first.isoformat() if first_last == first else f"{range_text(first, first_last)} (no day given)"
+    found = mdate.isoformat() if mdate_last == mdate else f"{range_text(mdate, mdate_last)} (no day given)"
+    names = _listed(_drug_names(near, ENDOCRINE_CLASSES))
     ctx.gap("therapy-setting-unclear",
-            f"{names} started {first.isoformat()}, {days} days before the metastatic date {mdate.isoformat()}, "
-            "and was still given at it, with no endocrine therapy before it. It is read as adjuvant therapy on "
-            "which the cancer recurred (ESO-ESMO ABC4: recurrence on adjuvant endocrine therapy), not as "
-            "metastatic line 1; if it was started for the metastatic disease (found before the date recorded), "
-            "the endocrine resistance and first-line cards change: confirm when the metastatic disease was "
-            f"found and why {names} was started.",
+            f"{names} started {started}, {days if days == days_most else f'{days} to {days_most}'} days before "
+            f"the metastatic date {found}, and was still given at it, with no endocrine therapy before it. It is "
+            "read as adjuvant therapy on which the cancer recurred (ESO-ESMO ABC4: recurrence on adjuvant endocrine "
+            "therapy), not as metastatic line 1; if it was started for the metastatic disease (found before the "
+            "date recorded), the endocrine resistance and first-line cards change: confirm when the metastatic "
+            f"disease was found and why {names} was started.",
             [e.src for e in near])
 
 
@@ -1211,6 +1235,9 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
             groups.append([e])
     later = _LaterRecords(dated)
     lines: list[_Line] = []
+    # each line counted without documented progression that the records leave open, by gap
+    # code (the context keeps one message per code): every one is named, in one gap
+    questions: dict[str, list[tuple[str, list[Source]]]] = {}
     # a pseudo line holding adjuvant ET still running: only used for carry-over
     cur: _Line | None = _Line(list(ongoing_early), None) if ongoing_early else None
     pseudo = cur
@@ -1267,13 +1294,18 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
                 cur.add(group)
                 continue
         if cur is not pseudo and not _progression_documented(cur, start, progressions):
-            _given_beside_a_continuing_line_gap(ctx, cur, group, len(lines), later)
-            _unexplained_switch_in_class_gap(ctx, cur, group, gclasses, len(lines))
+            for code, question in (
+                    ("line-count-unclear", _given_beside_a_continuing_line(cur, group, len(lines), later)),
+                    ("regimen-switch-unclear", _unexplained_switch_in_class(cur, group, gclasses, len(lines)))):
+                if question:
+                    questions.setdefault(code, []).append(question)
         for prev in cur.exps + cur.carried:
             if prev not in new.carried and prev.active:
                 prev.superseded = True
         lines.append(new)
         cur = new
+    for code, asked in questions.items():
+        ctx.gap(code, " ".join(message for message, _ in asked), [src for _, sources in asked for src in sources])
     if undated:
         if lines:
             lines[-1].add(undated)
@@ -1282,26 +1314,25 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
     return lines
 
 
-def _given_beside_a_continuing_line_gap(ctx: Ctx, cur: _Line, group: list[_Exp], number: int,
-                                        later: "_LaterRecords") -> None:
-    """A regimen of another class (chemotherapy given for a crisis or with radiotherapy)
-    that started and ended while the endocrine therapy of the current line went on after it,
-    progression not documented. CR C.2 step 1 counts it as a new line (the regimen change is
-    the progression evidence), so the line before it reads as progressed; but the records
-    also say that line continued, and no source settles whether such a course is a line of
-    its own: the count stands, and the service says it is unclear."""
+def _given_beside_a_continuing_line(cur: _Line, group: list[_Exp], number: int,
+                                    later: "_LaterRecords") -> tuple[str, list[Source]] | None:
+    """The question (message, sources) when a regimen of another class (chemotherapy given
+    for a crisis or with radiotherapy) started and ended while the endocrine therapy of the
+    current line went on after it, progression not documented. CR C.2 step 1 counts it as a
+    new line (the regimen change is the progression evidence), so the line before it reads
+    as progressed; but the records also say that line continued, and no source settles
+    whether such a course is a line of its own: the count stands, and the service says it
+    is unclear."""
     ends = [e.end_last or e.end for e in group]
     if not all(ends) or any(e.med is not None and e.med.endocrine for e in group):
-        return
+        return None
     last_end = max(ends)  # type: ignore[type-var]
     went_on = [prev for prev in cur.exps + cur.carried
                if prev.med is not None and prev.med.endocrine and later.still_given(prev, last_end)]
     if not went_on:
-        return
-    given = " + ".join(sorted({d.name for e in group for d in e.drugs if d.drug_class in LINE_CLASSES}))
-    beside = " + ".join(sorted(cur.names()))
-    ctx.gap("line-count-unclear",
-            f"{given} ({group[0].start.isoformat()} to {last_end.isoformat()}) was given while the endocrine "  # type: ignore[union-attr]
+        return None
+    given, beside = _listed(_drug_names(group, LINE_CLASSES)), _listed(cur.names())
+    return (f"{given} ({group[0].start.isoformat()} to {last_end.isoformat()}) was given while the endocrine "  # type: ignore[union-attr]
             f"therapy of metastatic line {number} ({beside}) went on after it, without a documented "
             f"progression. It is counted as metastatic line {number + 1}, and line {number} as ended by "
             "progression (a regimen change, CR C.2 step 1); whether it was a line of its own or given "
@@ -1310,22 +1341,21 @@ def _given_beside_a_continuing_line_gap(ctx: Ctx, cur: _Line, group: list[_Exp],
             [e.src for e in group] + [e.src for e in went_on])
 
 
-def _unexplained_switch_in_class_gap(ctx: Ctx, cur: _Line, group: list[_Exp], gclasses: set[str],
-                                     number: int) -> None:
-    """Endocrine therapy replaced by drugs of the classes the line already had (anastrozole ->
-    letrozole) within SUBSTITUTION_MONTHS, no reason or progression recorded: a new line by
-    the regimen-change proxy (CR C.2 step 1), which makes the line before it a progression
-    (primary endocrine resistance when it is the first, ABC4 CR C.1). A switch within a class
-    is as often made for side effects (a stated one keeps the line: _switched_alone_for_a_reason);
-    the records do not say which, so the service says so."""
+def _unexplained_switch_in_class(cur: _Line, group: list[_Exp], gclasses: set[str],
+                                 number: int) -> tuple[str, list[Source]] | None:
+    """The question (message, sources) when endocrine therapy is replaced by drugs of the
+    classes the line already had (anastrozole -> letrozole) within SUBSTITUTION_MONTHS, no
+    reason or progression recorded: a new line by the regimen-change proxy (CR C.2 step 1),
+    which makes the line before it a progression (primary endocrine resistance when it is
+    the first, ABC4 CR C.1). A switch within a class is as often made for side effects (a
+    stated one keeps the line: _switched_alone_for_a_reason); the records do not say which,
+    so the service says so."""
     start = group[0].start
     if (not gclasses & ENDOCRINE_CLASSES or not gclasses <= cur.classes() or cur.start is None
             or start is None or months_between(cur.start, start) >= SUBSTITUTION_MONTHS):
-        return
-    given = " + ".join(sorted({d.name for e in group for d in e.drugs if d.drug_class in LINE_CLASSES}))
-    before = " + ".join(sorted(cur.names()))
-    ctx.gap("regimen-switch-unclear",
-            f"{given} (from {start.isoformat()}) replaced metastatic line {number} ({before}, from "
+        return None
+    given, before = _listed(_drug_names(group, LINE_CLASSES)), _listed(cur.names())
+    return (f"{given} (from {start.isoformat()}) replaced metastatic line {number} ({before}, from "
             f"{cur.start.isoformat()}) with drugs of the same class, no reason or progression recorded. It is "
             f"counted as metastatic line {number + 1}, and line {number} as ended by progression (a regimen "
             "change, CR C.2 step 1); a switch within a class is often made for side effects, which would keep "
@@ -1377,8 +1407,12 @@ def _switched_alone_for_a_reason(cur: _Line, gclasses: set[str]) -> bool:
     (anastrozole, exemestane) after a record of it states a reason that is not
     progression (toxicity, intolerance, choice): a substitution, as when a partner
     continues. The stated reason rebuts the regimen-change proxy for progression
-    (CR C.2 step 1); without one, the switch stays a new line."""
-    replaced = [e for e in cur.exps if {d.drug_class for d in e.drugs} & gclasses]
+    (CR C.2 step 1); without one, the switch stays a new line. The drug replaced is the
+    latest of its class (each record of it: refills): an earlier switch's reason is not this one's."""
+    of_class = [e for e in cur.exps if {d.drug_class for d in e.drugs} & gclasses]
+    latest = max((e.start for e in of_class if e.start is not None), default=None)
+    names = {d.name for e in of_class if e.start == latest for d in e.drugs if d.drug_class in gclasses}
+    replaced = [e for e in of_class if {d.name for d in e.drugs} & names]
     return any(e.stop == "other" for e in replaced) and not any(e.stop == "progression" for e in replaced)
 
 

@@ -3220,3 +3220,47 @@ def test_fhir_an_adjuvant_switch_to_letrozole_weeks_before_the_relapse_after_yea
     state, cards = run(hr_positive_mbc("ln-switch", primary="2016-03-01").med("tamoxifen", "2016-06-01", "2023-12-01")
                        .med("letrozole", "2023-12-06"), FIRST_LINE_AS_OF)
     assert "therapy-setting-unclear" not in {g.code for g in state.gaps}
+
+
+@pytest.mark.parametrize("started, metastatic, written", [
+    # a start without a day: its last day (2023-10-31) is 76 days before the metastatic date
+    ("2023-10", "2024-01-15", "letrozole started in 2023-10 (no day given), 76 to 106 days before the metastatic "
+                              "date 2024-01-15"),
+    # a metastatic date without a day is written as recorded, not as its first day
+    ("2023-11-01", "2024-01", "letrozole started 2023-11-01, 61 to 91 days before the metastatic date in 2024-01 "
+                              "(no day given)"),
+])
+def test_fhir_letrozole_started_weeks_before_the_metastatic_date_written_without_a_day_asks_and_writes_the_dates_as_recorded(
+        started, metastatic, written):
+    # the window was measured from the first day a partial date can mean: "2023-10" (possibly
+    # 76 days before) raised no question, and a month was written as its first day
+    state, cards = run(hr_positive_mbc("ln-near-partial", primary="2016-03-01", metastatic=metastatic)
+                       .med("letrozole", started), dt.date(2024, 3, 1))
+    line = next(x for x in card(cards, "patient-summary")["detail"].splitlines()
+                if "confirm when the metastatic disease was found" in x)
+    assert line.startswith(f"- {written}, and was still given at it")
+
+
+def test_fhir_a_second_aromatase_inhibitor_switch_without_a_reason_is_asked_though_the_first_had_one():
+    # anastrozole stopped for arthralgia, letrozole then replaced by exemestane with no reason:
+    # the first switch's reason was read for the second, one silent line of three AIs
+    state, cards = run(de_novo("ln-ai-twice").med("anastrozole", "2024-02-01", "2024-04-01", stopped_for="Arthralgia")
+                       .med("letrozole", "2024-04-05", "2024-06-01").med("exemestane", "2024-06-05"))
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 2;")
+    line = next(x for x in summary["detail"].splitlines() if "confirm why the drug was changed" in x)
+    assert line.startswith("- exemestane (from 2024-06-05) replaced metastatic line 1 (anastrozole + letrozole, "
+                           "from 2024-02-01) with drugs of the same class, no reason or progression recorded.")
+
+
+def test_fhir_two_unexplained_aromatase_inhibitor_switches_in_a_row_are_both_named_in_the_question():
+    # both switches are counted as progressions (line 3); the gap named the first only
+    state, cards = run(de_novo("ln-ai-two").med("anastrozole", "2024-02-01", "2024-04-01")
+                       .med("letrozole", "2024-04-05", "2024-06-01").med("exemestane", "2024-06-05"))
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 3;")
+    line = next(x for x in summary["detail"].splitlines() if "confirm why the drug was changed" in x)
+    assert line.startswith("- letrozole (from 2024-04-05) replaced metastatic line 1 (anastrozole, from 2024-02-01)")
+    assert ("exemestane (from 2024-06-05) replaced metastatic line 2 (letrozole, from 2024-04-05) with drugs of the "
+            "same class, no reason or progression recorded. It is counted as metastatic line 3") in line
+    assert "MedicationStatement/med-exemestane" in line
