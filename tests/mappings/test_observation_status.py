@@ -117,7 +117,12 @@ def test_a_receptor_status_condition_not_confirmed_is_not_read_as_hr_positive_an
     assert regimen_topics(cards) == []
     assert "test-er-pr-her2" in ordered_tests(cards)
     gap = next(g for g in state.gaps if g.code == "receptor-status-unconfirmed")
-    assert f"Z17.0 ({verification}); Z17.21 ({verification})" in gap.message
+    # the code's display quoted as written, and the date
+    assert gap.message == ("Receptor status recorded only as a diagnosis that is not confirmed (FHIR R4 "
+                           "condition-ver-status), so not read: Z17.0 'Estrogen receptor positive status [ER+]' "
+                           f"({verification}, 2016-03-01); Z17.21 'Progesterone receptor positive status' "
+                           f"({verification}, 2016-03-01). The ER/PR/HER2 pathology report decides: add its result "
+                           "if it is not recorded.")
 
 
 @pytest.mark.parametrize("verification", ["confirmed", None])
