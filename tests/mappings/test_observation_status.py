@@ -48,10 +48,13 @@ def test_a_her2_ihc_1_plus_not_final_opens_no_trastuzumab_deruxtecan_and_the_her
     gap = next(g for g in state.gaps if g.code == "receptor-result-not-final")
     assert f"HER2 IHC 1+ (2025-06-01, status {status.lower()})" in gap.message
     her2 = _card(cards, "HER2 IHC re-test")
-    assert "**Awaiting the final report** of HER2 IHC 1+ (2025-06-01" in her2["detail"]
+    # the final report named once, and what to do meanwhile
+    ask = ("ask the laboratory whether the result of status unknown is final (the source system does not know "
+           "which status applies), and order") if status == "unknown" else "order"
+    assert (f"**Awaiting the final report** of HER2 IHC 1+ (2025-06-01, status {status.lower()}): {ask} a new test "
+            "only if the final pathology report does not come. No order is pre-selected: the test is done or under "
+            "way, and a new one would repeat it.") in her2["detail"]
     assert [s.get("isRecommended") for s in her2["suggestions"]] == [None]
-    if status == "unknown":
-        assert "ask the laboratory whether the result of status unknown is final" in her2["detail"]
 
 
 @pytest.mark.parametrize("status", ["final", "amended", "corrected", "FINAL"])
