@@ -97,6 +97,22 @@ def test_receptors_known_only_from_results_not_final_ask_for_no_new_test_but_for
     assert [s.get("isRecommended") for s in test["suggestions"]] == [None]
 
 
+def test_receptor_results_not_final_beside_a_missing_her2_are_named_in_one_readable_sentence():
+    # the ER/PR/HER2 test is still needed (no HER2 result): the results not final are named,
+    # the final report once, and the question to the laboratory reads as a sentence
+    from tests.cards.fhir_builder import FhirPatient
+
+    p = FhirPatient("p").primary("2016-03-01").metastasis("bone", "2024-01-15").menopause("postmenopausal")
+    p.er("positive", "2024-01-20").pr("positive", "2024-01-20")
+    _set_status(p, "er", "unknown")
+    _set_status(p, "pr", "registered")
+    state, cards = run(p)
+    test = _card(cards, "ER / PR / HER2 testing needed")
+    assert ("**Not final yet**: ER positive (2024-01-20, status unknown); PR positive (2024-01-20, status "
+            "registered): not read until the final pathology report comes; ask the laboratory whether the result "
+            "of status unknown is final (the source system does not know which status applies).") in test["detail"]
+
+
 # --- ICD-10-CM receptor-status Conditions (Z17.x) and condition-ver-status ------------------
 
 def _z17_patient(verification: str | None):
