@@ -90,15 +90,17 @@ def _awaiting_markers(need: TestNeed, pending: list[MarkerNotFinal], complete: b
         return need
     named = "; ".join(r.named for r in pending)
     unknown = any(r.status == "unknown" for r in pending)
-    ask = (" ask the laboratory whether the result of status unknown is final (the source system does not "
-           "know which status applies), and") if unknown else ""
+    ask = ("ask the laboratory whether the result of status unknown is final (the source system does not "
+           "know which status applies)") if unknown else ""
     if not complete:
-        need.awaiting = f"**Not final yet**: {named}: the final pathology report decides it;{ask} not read until then."
+        need.awaiting = (f"**Not final yet**: {named}: not read until the final pathology report comes"
+                         + (f"; {ask}." if ask else "."))
         return need
     need.recommended = None
-    need.awaiting = (f"**Awaiting the final report** of {named}: the final pathology report decides;{ask} "
-                     "order a new test only if it does not come. No order is pre-selected: the test is done "
-                     "or under way, and a new one would repeat it.")
+    # the heading says the final report is awaited: the text says what to do meanwhile
+    need.awaiting = (f"**Awaiting the final report** of {named}: {f'{ask}, and order' if ask else 'order'} a new "
+                     "test only if the final pathology report does not come. No order is pre-selected: the test "
+                     "is done or under way, and a new one would repeat it.")
     return need
 
 

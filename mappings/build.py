@@ -262,7 +262,7 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    as_list, cc_text, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, status_code, text_of,
+    as_list, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, status_code, text_of,
 )
 from mappings.genomics import build_variants, genes_named
 from mappings.markers import build_markers
@@ -273,7 +273,7 @@ from mappings.state import (
 )
 from mappings.therapy import (
     build_therapy, bundle_index, drug_concept_readable, find_in_bundle, medication_conflict, medication_readable,
-    resolve_medication, to_drug, unnamed_drug,
+    resolve_medication, to_drug, unnamed_drug_in_concept, unnamed_drug_in_text,
 )
 
 _SUBJECT_FIELDS = ("subject", "patient", "beneficiary")
@@ -791,7 +791,7 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                 her2.sources)
     elif cat == "equivocal-pending":
         ctx.gap("her2-equivocal-pending",
-                "HER2 IHC 2+ with an ISH ratio that does not decide it (her2-ish-unclear)."
+                "HER2 IHC 2+ with an ISH ratio that does not decide it (see HER2 ISH above)."
                 if ctx.has_gap("her2-ish-unclear") else "HER2 IHC 2+ without ISH result.", her2.sources)
     if her2.conflict:
         ctx.gap("her2-conflict", "HER2 results disagree; the most recent assessment is used"
@@ -959,7 +959,7 @@ def _unread_drug(r: dict, index: dict) -> str | None:
         if drug_concept_readable(cc):
             # a class, a trial drug or a name the service does not know ("Aromatase inhibitor",
             # "Letrozol"): it may be a pathway drug, so it is not passed over either
-            why = unnamed_drug(cc_text(cc))
+            why = unnamed_drug_in_concept(cc)
             return f"its medicationCodeableConcept {why}" if why else None
         if codings(cc):
             return f"its medicationCodeableConcept has no name and no RxNorm code ({_other_codes(cc)})"
@@ -972,14 +972,14 @@ def _unread_drug(r: dict, index: dict) -> str | None:
     if not isinstance(target, str) or not target:
         if display is None:
             return "its medicationReference has neither a reference nor a display"
-        why = unnamed_drug(display.lower())
+        why = unnamed_drug_in_text(display)
         return f"its medicationReference display {why}" if why else None
     med = find_in_bundle(ref, r, index)
     if med is None:
         return (f"its medicationReference '{printable_clip(target, 80)}' is neither a contained resource "
                 "nor an entry of draftOrders")
     if medication_readable(med) or display is not None:
-        why = unnamed_drug(cc_text(med.get("code"))) or (unnamed_drug(display.lower()) if display else None)
+        why = unnamed_drug_in_concept(med.get("code")) or (unnamed_drug_in_text(display) if display else None)
         return f"the Medication '{printable_clip(target, 80)}' {why}" if why else None
     return (f"the Medication '{printable_clip(target, 80)}' has no drug name and no RxNorm code"
             + (f" ({_other_codes(med.get('code'))})" if codings(med.get("code")) else ""))

@@ -194,6 +194,16 @@ def cc_text(cc: Any) -> str:
     return " | ".join(parts).lower()
 
 
+def cc_as_written(cc: Any) -> str:
+    """A CodeableConcept's text as the record writes it (its text, else its first display;
+    where cc_text starts), for a message to quote; "" when it has none."""
+    if not isinstance(cc, dict):
+        return ""
+    if isinstance(cc.get("text"), str) and cc["text"].strip():
+        return cc["text"].strip()
+    return next((d.strip() for _, _, d in codings(cc) if isinstance(d, str) and d.strip()), "")
+
+
 def is_loinc(system: str) -> bool:
     return not system or "loinc" in system.lower()
 

@@ -19,7 +19,7 @@ from typing import Any, get_args
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    NOT_FINAL_STATUSES, as_list, cc_text_m, codings_m, date_last, is_loinc, memo_search, not_final_status, notes_text,
+    NOT_FINAL_STATUSES, as_list, cc_as_written, cc_text_m, codings_m, date_last, is_loinc, memo_search, not_final_status, notes_text,
     obs_date, parse_date, partial_last, ref_id, text_of,
 )
 from mappings._fast import construct as _construct
@@ -384,6 +384,11 @@ def _specimen_kind(text: str) -> str:
 _BRCA_UNNAMED = re.compile(r"(?<![a-z0-9])brca(?![a-z0-9]|\s*[12])")
 
 
+def _dated(date: dt.date | None) -> str:
+    """' (2024-03-01)' after what a message names, or '' when the result is undated."""
+    return f" ({date.isoformat()})" if date else ""
+
+
 @lru_cache(maxsize=4096)
 def _brca_unnamed(text: str) -> bool:
     """The text speaks of BRCA without naming BRCA1 or BRCA2 (nor any other gene read here)."""
@@ -393,9 +398,9 @@ def _brca_unnamed(text: str) -> bool:
 def _ignore_brca_unnamed(ctx: Ctx, res: dict[str, Any], code: Any) -> None:
     when = obs_date(res)
     ctx.ignore(res, "indeterminate-genomic-result",
-               f"'{cc_text_m(code) or 'BRCA'}'{f' ({when.isoformat()})' if when else ''} names BRCA without "
-               "BRCA1 or BRCA2 (a test of both genes and one of a few founder variants read alike): "
-               "not read as a BRCA1/2 result")
+               f"'{cc_as_written(code) or 'BRCA'}'{_dated(when)} names BRCA, not BRCA1 or BRCA2: it may be a "
+               "test of both genes or of a few founder variants only, so it is not read as a BRCA1/2 result; "
+               "the full report says which genes were tested")
 
 
 # a panel component's own keys: its code (the gene) and its result (R4 Observation.component:
@@ -487,8 +492,8 @@ def _ignore_unread_reports(ctx: Ctx) -> None:
             continue
         when = obs_date(dr)
         ctx.ignore(dr, "indeterminate-genomic-result",
-                   f"a genomic report{f' ({when.isoformat()})' if when else ''}{f' on {about}' if about else ''} "
-                   "has a conclusion but no result Observations: not read")
+                   f"a genomic report{f' on {about}' if about else ''}{_dated(when)} was received with a "
+                   "conclusion but none of its result Observations: not read; its conclusion is in the report itself")
 
 
 def build_variants(ctx: Ctx) -> list[VariantResult]:
@@ -651,7 +656,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 for g in genes:
                     if gene_results[g] is None:
                         ctx.ignore(obs, "indeterminate-genomic-result",
-                                   f"{g} result unclear: the report gives results for "
+                                   f"{g} result{_dated(date)} unclear: the report gives results for "
                                    f"{'/'.join(sorted(by_gene.calls))} and none that is clear for {g}")
                 found = [r for r in gene_results.values() if r]
                 result = "detected" if "detected" in found else found[0] if found else None
@@ -674,13 +679,13 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 if not named or in_panel:
                     ctx.ignore(obs, "indeterminate-genomic-result",
                                f"{'/'.join(genes)} result is indeterminate or unreadable"
-                               + (f" (a component of '{ctx.code_text(obs)}')" if in_panel else ""))
+                               + (f" (a component of '{cc_as_written(obs.get('code'))}')" if in_panel else ""))
                 continue
             if by_gene is None and _contradicted(result, _interpretation_call(obs), sig):
                 # the value and Observation.interpretation disagree (Present with a NEG / Absent
                 # interpretation, or the reverse): which one is meant is not ours to guess
                 ctx.ignore(obs, "indeterminate-genomic-result",
-                           f"{'/'.join(genes)} result unclear: the value says {result.replace('-', ' ')}, "
+                           f"{'/'.join(genes)} result{_dated(date)} unclear: the value says {result.replace('-', ' ')}, "
                            f"the interpretation says {_interpretation_call(obs).replace('-', ' ')}")
                 continue
             if alteration is None and protein is None and dna is None:
@@ -696,7 +701,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                              if g in genes]
                 if len(in_change) != 1:
                     ctx.ignore(obs, "indeterminate-genomic-result",
-                               f"{'/'.join(genes)} variant unclear: one variant names {len(genes)} genes "
+                               f"{'/'.join(genes)} variant{_dated(date)} unclear: one variant names {len(genes)} genes "
                                "and does not say which carries it")
                     continue
                 genes = in_change
@@ -744,7 +749,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                                else VariantResult(**values))
             if not_read:
                 ctx.ignore(obs, "indeterminate-genomic-result",
-                           f"{'/'.join(not_read)} not detected, but the report says the result is not "
+                           f"{'/'.join(not_read)} not detected{_dated(date)}, but the report says the result is not "
                            "informative (low tumour fraction): not read as a negative")
         except Exception:  # noqa: BLE001
             ctx.ignore(obs, "unreadable-resource", "Genomic Observation could not be read")

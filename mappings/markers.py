@@ -629,7 +629,7 @@ def _note_undecided_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
     what = (f"HER2/CEP17 ratio {ratio:g} with {copies:g} HER2 copies per nucleus (ASCO/CAP 2018 group {g})"
             if g else f"HER2/CEP17 ratio {ratio:g} without the HER2 copy number")
     ctx.gap("her2-ish-unclear",
-            f"HER2 ISH: {what} and no laboratory interpretation; the reference (A.1) does not say how to "
+            f"HER2 ISH: {what} and no laboratory interpretation; the service's reference (A.1) does not say how to "
             "read it; ask the laboratory whether HER2 is amplified. HER2 status unclear until then.",
             [r.src for r in ish])
 
@@ -854,7 +854,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     z_unconfirmed: list[tuple[tuple[str, ...], str, Source]] = []
     for cond in ctx.of("Condition"):
         try:
-            for system, code, _ in ctx.code_of(cond):
+            for system, code, display in ctx.code_of(cond):
                 if not code or not is_icd10(system):
                     continue
                 z = T.RECEPTOR_CONDITIONS.get(T.norm_icd(code))
@@ -866,7 +866,9 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                                  date_last=partial_last(date, condition_onset(cond, date_last)))
                 if why:
                     markers = tuple(m for m in ("er", "pr", "her2") if z.get(m) or (m != "her2" and z.get("hr")))
-                    z_unconfirmed.append((markers, f"{code} ({why})", src))
+                    written = f" '{display.strip()}'" if isinstance(display, str) and display.strip() else ""
+                    when = f", {date.isoformat()}" if date else ""
+                    z_unconfirmed.append((markers, f"{code}{written} ({why}{when})", src))
                     continue
                 er = z.get("er") or z.get("hr")
                 pr = z.get("pr")
@@ -888,8 +890,10 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
               if any(not getattr(acc, m) for m in markers)]
     if unread:
         ctx.gap("receptor-status-unconfirmed",
-                "Receptor status recorded as a diagnosis not confirmed, not read: " + "; ".join(w for w, _ in unread)
-                + " (FHIR R4 condition-ver-status). The pathology result decides.", [src for _, src in unread])
+                "Receptor status recorded only as a diagnosis that is not confirmed (FHIR R4 condition-ver-status), "
+                "so not read: " + "; ".join(w for w, _ in unread)
+                + ". The ER/PR/HER2 pathology report decides: add its result if it is not recorded.",
+                [src for _, src in unread])
     er = _combine_receptor(acc.er or z_er)
     pr = _combine_receptor(acc.pr or z_pr)
     her2 = _combine_her2(acc.her2 or z_her2)

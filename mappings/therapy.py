@@ -112,8 +112,9 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    raw_cc_key, as_list, cc_text, codings, contained_resource, date_last, is_loinc, is_rxnorm, months_between,
-    months_text, not_final_status, obs_date, parse_date, partial_last, period, ref_str, ref_type_and_id, text_of,
+    raw_cc_key, as_list, cc_as_written, cc_text, codings, contained_resource, date_last, is_loinc, is_rxnorm, months_between,
+    months_text, not_final_status, obs_date, parse_date, partial_last, period, printable_clip, ref_str,
+    ref_type_and_id, text_of,
 )
 from mappings.state import (
     ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine, range_text,
@@ -308,7 +309,7 @@ def unnamed_drug(text: str) -> str | None:
     """What a medication text that names no drug of drugs.yaml names instead, when that may be
     a line of therapy: a class ("Aromatase inhibitor", "CDK4/6i", "chemotherapy"), a trial drug
     not named, or a name the service does not know whose INN stem is an anticancer class
-    ("Letrozol", "palazestrant"): e.g. 'names an aromatase inhibitor, not which one ("ai")'.
+    ("Letrozol", "palazestrant"): e.g. 'names an aromatase inhibitor, not which one'.
     None: no such words at the start of the text, where a record names its own drug ("Calcium
     carbonate (patient on AI)" is calcium, "Antiemetic for chemotherapy" an antiemetic), or
     words followed by a side effect of them ("AI-induced arthralgia": not_given_after)."""
@@ -316,13 +317,28 @@ def unnamed_drug(text: str) -> str | None:
         for m in pattern.finditer(text):
             # only qualifiers before the words: the not_given_before contexts cannot stand there
             if T.LEADING_QUALIFIERS.match(text[:m.start()]) and not _followed_by_not_given(text, m.end()):
-                return f'names {names} ("{m.group(0)[:40]}")'
+                return f"names {names}"
     return None
+
+
+def unnamed_drug_in_text(written: str) -> str | None:
+    """unnamed_drug of a text, with the text quoted as the record writes it (a message
+    quotes it so): '"Study drug (SERENA-4)" names a trial drug, not which one'."""
+    why = unnamed_drug(written.lower())
+    return f'"{printable_clip(written.strip(), 80)}" {why}' if why else None
+
+
+def unnamed_drug_in_concept(cc: Any) -> str | None:
+    """unnamed_drug of a drug concept's text (fhir.cc_text: its text, then its displays), the
+    concept quoted as written: its text, else its first display, where cc_text starts and
+    unnamed_drug reads (only at the start of the text)."""
+    why = unnamed_drug(cc_text(cc)) if isinstance(cc, dict) else None
+    return f'"{printable_clip(cc_as_written(cc), 80)}" {why}' if why else None
 
 
 def _unnamed_in(cc: Any) -> _Unreadable | None:
     """A drug concept that names no pathway drug but words unnamed_drug reads, as unreadable."""
-    why = unnamed_drug(cc_text(cc)) if isinstance(cc, dict) else None
+    why = unnamed_drug_in_concept(cc)
     return _Unreadable(f"its text {why}") if why else None
 
 
@@ -795,7 +811,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
         more = f"; and {len(backwards) - UNREADABLE_NAMED} more" if len(backwards) > UNREADABLE_NAMED else ""
         ctx.gap("therapy-end-before-start",
                 "Anticancer medication records end before they start, so their end is not used and when the "
-                f"drug stopped is unknown: {named}{more}.", [src for src, _ in backwards])
+                f"drug stopped is unknown: {named}{more}. Confirm the dates.", [src for src, _ in backwards])
     return exps
 
 
@@ -960,20 +976,24 @@ def _uncoded_progression_gap(ctx: Ctx, progressions: list[dt.date], et_exps: lis
             try:
                 if rtype == "Condition":
                     text, d = ctx.code_text(res), condition_onset(res)
+                    shown = cc_as_written(res.get("code")) or text
                 else:
-                    text = " | ".join(t for t in (text_of(res.get("summary")), text_of(res.get("description"))) if t)
+                    written = [t for t in (res.get("summary"), res.get("description")) if isinstance(t, str) and t]
+                    text, shown = " | ".join(t.lower() for t in written), " | ".join(written)
                     d = parse_date(res.get("effectiveDateTime")) or parse_date(res.get("date"))
                 if not text or d is None or not first < d <= ctx.as_of or not _names_cancer_progression(text):
                     continue
                 if any(abs((p - d).days) <= _UNCODED_TOLERANCE_DAYS for p in progressions):
                     continue
-                named.append((f"'{text}' ({d.isoformat()})", ctx.source(res, d, f"{rtype}: {text}")))
+                # quoted as the record writes it (text is lower case, for matching only)
+                named.append((f"{'a Condition' if rtype == 'Condition' else 'a ClinicalImpression'}, "
+                              f"'{shown}' ({d.isoformat()})", ctx.source(res, d, f"{rtype}: {shown}")))
             except Exception:  # noqa: BLE001
                 continue
     if named:
         ctx.gap("progression-not-coded",
                 "A progression is written in " + "; ".join(w for w, _ in named)
-                + " but no cancer disease status (LOINC 97509-4) records it: not counted (a progression "
+                + ", but no cancer disease status (LOINC 97509-4) records it: not counted (a progression "
                 "is read from the disease status or a change of regimen). If the disease progressed, "
                 "record it: lines of therapy, endocrine resistance and ESR1 currency depend on it.",
                 [src for _, src in named])
@@ -1585,13 +1605,14 @@ def _interrupted_course_gap(ctx: Ctx, early_et: list[_Exp], m: dt.date) -> None:
     on_months = months_between(m - dt.timedelta(days=on_days), m)
     if _class_on_adjuvant(from_start) == _class_on_adjuvant(on_months):
         return
-    periods = ", ".join(f"{a} to {'the recurrence, ' if b == m else ''}{b}" for a, b in spans)
+    periods = ", ".join(f"{a} to {'the recurrence on ' if b == m else ''}{b}" for a, b in spans)
     ctx.gap("adjuvant-endocrine-interrupted",
             f"Adjuvant endocrine therapy was interrupted ({periods}): the recurrence came on it "
             f"{months_text(from_start, 24.0)} after it first started but after {months_text(on_months, 24.0)} on "
             "it. ESO-ESMO ABC4 classes a relapse in the first 2 years of adjuvant endocrine therapy as primary "
             "resistance and later as secondary, and does not say whether a pause counts: primary or secondary "
-            "resistance cannot be told.",
+            "resistance cannot be told, so the adjuvant course does not class endocrine resistance: judge "
+            "it from the dates above.",
             [e.src for e in early_et])
 
 

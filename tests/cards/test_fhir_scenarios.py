@@ -2674,8 +2674,11 @@ def test_fhir_a_progression_written_only_in_a_condition_is_named_as_a_data_gap_n
     p._condition({"text": "Progression of bone metastases"}, "2025-05-15", "prog")
     state, cards = run(p)
     assert state.therapy.last_endocrine_progression is None
-    assert ("A progression is written in 'progression of bone metastases' (2025-05-15) but no cancer disease "
-            "status (LOINC 97509-4) records it: not counted") in card(cards, "patient-summary")["detail"]
+    # the Condition's text quoted as written, and the record type named
+    assert ("- A progression is written in a Condition, 'Progression of bone metastases' (2025-05-15), but no "
+            "cancer disease status (LOINC 97509-4) records it: not counted (a progression is read from the disease "
+            "status or a change of regimen). If the disease progressed, record it: lines of therapy, endocrine "
+            "resistance and ESR1 currency depend on it.") in card(cards, "patient-summary")["detail"]
     # recorded as a disease status too: counted, and no gap
     state, cards = run(p.progression("2025-05-16"))
     assert state.therapy.last_endocrine_progression == dt.date(2025, 5, 16)
@@ -2722,8 +2725,8 @@ def test_fhir_a_panel_text_that_names_a_gene_without_its_result_leaves_that_gene
     assert "capivasertib-fulvestrant" in regs
     assert "elacestrant" not in regs and "alpelisib-fulvestrant" not in regs
     assert "test-esr1" in ordered_tests(cards)
-    assert "ESR1 result unclear: the report gives results for AKT1/ESR1/PIK3CA and none that is clear for ESR1" \
-        in card(cards, "patient-summary")["detail"]
+    assert "ESR1 result (2025-06-01) unclear: the report gives results for AKT1/ESR1/PIK3CA and none that is " \
+        "clear for ESR1" in card(cards, "patient-summary")["detail"]
 
 
 def test_fhir_a_germline_brca1_2_negative_written_as_one_word_closes_the_germline_brca_test():
@@ -2743,8 +2746,8 @@ def test_fhir_an_esr1_ctdna_negative_with_a_low_tumour_fraction_still_asks_for_t
     state, cards = run(p)
     assert "test-esr1" in ordered_tests(cards)
     assert state.biomarkers.status("ESR1") == "not-tested"
-    assert ("ESR1 not detected, but the report says the result is not informative (low tumour fraction): "
-            "not read as a negative") in card(cards, "patient-summary")["detail"]
+    assert ("ESR1 not detected (2025-06-01), but the report says the result is not informative (low tumour "
+            "fraction): not read as a negative") in card(cards, "patient-summary")["detail"]
 
 
 def test_fhir_an_esr1_detection_whose_interpretation_says_absent_offers_no_oral_serd_and_asks_for_the_test():
@@ -2757,7 +2760,7 @@ def test_fhir_an_esr1_detection_whose_interpretation_says_absent_offers_no_oral_
     regs = regimen_topics(cards)
     assert "elacestrant" not in regs and "imlunestrant" not in regs
     assert "test-esr1" in ordered_tests(cards)
-    assert "ESR1 result unclear: the value says detected, the interpretation says not detected" \
+    assert "ESR1 result (2025-06-01) unclear: the value says detected, the interpretation says not detected" \
         in card(cards, "patient-summary")["detail"]
 
 
@@ -2782,8 +2785,8 @@ def test_fhir_one_akt1_change_on_a_variant_that_also_lists_esr1_and_pik3ca_offer
     regs = regimen_topics(cards)
     assert not {"elacestrant", "imlunestrant", "alpelisib-fulvestrant", "capivasertib-fulvestrant"} & set(regs)
     assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
-    assert "variant unclear: one variant names 3 genes and does not say which carries it" \
-        in card(cards, "patient-summary")["detail"]
+    assert "AKT1/ESR1/PIK3CA variant (2025-06-01) unclear: one variant names 3 genes and does not say which " \
+        "carries it" in card(cards, "patient-summary")["detail"]
 
 
 @pytest.mark.parametrize("text", ["ESR1 mutation ruled out", "ESR1 mutation suspected", "ESR1 mutation - not tested"])
@@ -2892,8 +2895,12 @@ def test_fhir_a_relapse_on_adjuvant_et_after_a_pause_that_decides_primary_or_sec
     assert regimen_topics(cards)[0] == "inavolisib-palbociclib-fulvestrant"
     detail = card(cards, "patient-summary")["detail"]
     assert "- Endocrine sensitivity: unknown: relapse on adjuvant endocrine therapy started 2021-06-01" in detail
-    assert ("Adjuvant endocrine therapy was interrupted (2021-06-01 to 2021-08-01, 2022-06-01 to the recurrence, "
-            "2024-01-15): the recurrence came on it 31.5 months after it first started but after 21.5 months on it") in detail
+    assert ("- Adjuvant endocrine therapy was interrupted (2021-06-01 to 2021-08-01, 2022-06-01 to the recurrence "
+            "on 2024-01-15): the recurrence came on it 31.5 months after it first started but after 21.5 months on "
+            "it. ESO-ESMO ABC4 classes a relapse in the first 2 years of adjuvant endocrine therapy as primary "
+            "resistance and later as secondary, and does not say whether a pause counts: primary or secondary "
+            "resistance cannot be told, so the adjuvant course does not class endocrine resistance: judge it from "
+            "the dates above.") in detail
 
 
 @pytest.mark.parametrize("first_end, words", [
@@ -3053,12 +3060,12 @@ def test_fhir_a_record_naming_the_drugs_the_cancer_progressed_on_counts_only_the
 
 
 @pytest.mark.parametrize("text, named", [
-    ("Letrozol 2,5 mg", 'a drug by a name the service does not know (its INN stem is an anticancer class) ("letrozol")'),
-    ("Aromatase inhibitor", 'an aromatase inhibitor, not which one ("aromatase inhibitor")'),
-    ("Endocrine therapy", 'an endocrine therapy, not which drug ("endocrine therapy")'),
-    ("Study drug (SERENA-4)", 'a trial drug, not which one ("study drug")'),
+    ("Letrozol 2,5 mg", "a drug by a name the service does not know, whose INN stem is an anticancer class"),
+    ("Aromatase inhibitor", "an aromatase inhibitor, not which one"),
+    ("Endocrine therapy", "an endocrine therapy, not which drug"),
+    ("Study drug (SERENA-4)", "a trial drug, not which one"),
     # qualifiers before the class words still name the record's drug
-    ("Adjuvant aromatase inhibitor", 'an aromatase inhibitor, not which one ("aromatase inhibitor")'),
+    ("Adjuvant aromatase inhibitor", "an aromatase inhibitor, not which one"),
 ])
 def test_fhir_adjuvant_therapy_named_by_class_or_an_unknown_name_is_a_gap_not_an_endocrine_naive_relapse(text, named):
     # the record may be the adjuvant endocrine therapy: endocrine-naive (sensitive) would be a
@@ -3067,7 +3074,9 @@ def test_fhir_adjuvant_therapy_named_by_class_or_an_unknown_name_is_a_gap_not_an
     state, cards = run(_statement(p, {"text": text}, "2016-06-01", "2023-06-01"))
     assert state.therapy.endocrine_resistance == "unknown"
     gap = next(g for g in state.gaps if g.code == "medication-unreadable")
-    assert f"(its text names {named})" in gap.message
+    # the record's text quoted as written ("Letrozol 2,5 mg", not "letrozol")
+    assert gap.message == ("Medication records whose drug could not be read, so lines of therapy may be missing: "
+                           f"MedicationStatement/ms-7 (its text \"{text}\" names {named}).")
     assert any("Medication records whose drug could not be read" in c["detail"] for c in cards)
 
 

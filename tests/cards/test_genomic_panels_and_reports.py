@@ -57,7 +57,7 @@ def test_a_hedged_panel_component_is_named_on_the_summary_and_its_test_is_still_
     assert "elacestrant" not in regimen_topics(cards)
     assert "test-esr1" in ordered_tests(cards)
     assert ("PIK3CA", "not-detected") in {(v.gene, v.result) for v in state.biomarkers.results}
-    assert "ESR1 result is indeterminate or unreadable (a component of 'breast cancer panel')" in _summary(cards)
+    assert "ESR1 result is indeterminate or unreadable (a component of 'Breast cancer panel')" in _summary(cards)
 
 
 def test_a_panel_component_whose_interpretation_contradicts_its_value_is_not_read():
@@ -66,7 +66,8 @@ def test_a_panel_component_whose_interpretation_contradicts_its_value_is_not_rea
     state, cards = run(p)
     assert "elacestrant" not in regimen_topics(cards)
     assert "test-esr1" in ordered_tests(cards)
-    assert "ESR1 result unclear: the value says detected, the interpretation says not detected" in _summary(cards)
+    assert "ESR1 result (2025-06-01) unclear: the value says detected, the interpretation says not detected" \
+        in _summary(cards)
 
 
 def test_a_preliminary_panel_decides_no_regimen():
@@ -99,8 +100,8 @@ def test_a_genomic_report_with_only_a_conclusion_is_named_on_the_summary_card():
         "code": {"coding": [{"system": LOINC, "code": "51969-4", "display": "Genetic analysis report"}]},
         "effectiveDateTime": "2025-06-01", "conclusion": "PIK3CA p.H1047R detected; ESR1 not detected"})
     state, cards = run(p)
-    assert "a genomic report (2025-06-01) on PIK3CA/ESR1 has a conclusion but no result Observations: not read" \
-        in _summary(cards)
+    assert ("a genomic report on PIK3CA/ESR1 (2025-06-01) was received with a conclusion but none of its result "
+            "Observations: not read; its conclusion is in the report itself") in _summary(cards)
     # the conclusion is free text: not read as results, so the tests are still asked
     assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
 
@@ -111,7 +112,10 @@ def test_germline_brca_testing_that_names_neither_brca1_nor_brca2_is_not_read_an
         "code": {"text": "Germline BRCA testing"}, "effectiveDateTime": "2025-06-01", "valueString": "negative"})
     state, cards = run(p)
     assert "test-germline-brca" in ordered_tests(cards)
-    assert "'germline brca testing' (2025-06-01) names BRCA without BRCA1 or BRCA2" in _summary(cards)
+    # the test's name quoted as written
+    assert ("'Germline BRCA testing' (2025-06-01) names BRCA, not BRCA1 or BRCA2: it may be a test of both genes "
+            "or of a few founder variants only, so it is not read as a BRCA1/2 result; the full report says which "
+            "genes were tested") in _summary(cards)
 
 
 def test_a_panel_note_about_one_gene_gives_no_significance_to_another_genes_variant():

@@ -253,7 +253,7 @@ def test_her2_ish_ratio_and_copies_in_asco_cap_groups_2_to_4_are_not_decided_and
     assert (s.her2.category, s.her2.ish) == ("equivocal-pending", None)
     gaps = {g.code: g.message for g in s.gaps}
     assert f"ratio {ratio:g} with {copies:g} HER2 copies per nucleus (ASCO/CAP 2018 group {group})" in gaps["her2-ish-unclear"]
-    assert gaps["her2-equivocal-pending"] == "HER2 IHC 2+ with an ISH ratio that does not decide it (her2-ish-unclear)."
+    assert gaps["her2-equivocal-pending"] == "HER2 IHC 2+ with an ISH ratio that does not decide it (see HER2 ISH above)."
 
 
 def test_her2_ish_laboratory_interpretation_decides_a_group_2_ratio():

@@ -48,10 +48,13 @@ def test_a_her2_ihc_1_plus_not_final_opens_no_trastuzumab_deruxtecan_and_the_her
     gap = next(g for g in state.gaps if g.code == "receptor-result-not-final")
     assert f"HER2 IHC 1+ (2025-06-01, status {status.lower()})" in gap.message
     her2 = _card(cards, "HER2 IHC re-test")
-    assert "**Awaiting the final report** of HER2 IHC 1+ (2025-06-01" in her2["detail"]
+    # the final report named once, and what to do meanwhile
+    ask = ("ask the laboratory whether the result of status unknown is final (the source system does not know "
+           "which status applies), and order") if status == "unknown" else "order"
+    assert (f"**Awaiting the final report** of HER2 IHC 1+ (2025-06-01, status {status.lower()}): {ask} a new test "
+            "only if the final pathology report does not come. No order is pre-selected: the test is done or under "
+            "way, and a new one would repeat it.") in her2["detail"]
     assert [s.get("isRecommended") for s in her2["suggestions"]] == [None]
-    if status == "unknown":
-        assert "ask the laboratory whether the result of status unknown is final" in her2["detail"]
 
 
 @pytest.mark.parametrize("status", ["final", "amended", "corrected", "FINAL"])
@@ -94,6 +97,22 @@ def test_receptors_known_only_from_results_not_final_ask_for_no_new_test_but_for
     assert [s.get("isRecommended") for s in test["suggestions"]] == [None]
 
 
+def test_receptor_results_not_final_beside_a_missing_her2_are_named_in_one_readable_sentence():
+    # the ER/PR/HER2 test is still needed (no HER2 result): the results not final are named,
+    # the final report once, and the question to the laboratory reads as a sentence
+    from tests.cards.fhir_builder import FhirPatient
+
+    p = FhirPatient("p").primary("2016-03-01").metastasis("bone", "2024-01-15").menopause("postmenopausal")
+    p.er("positive", "2024-01-20").pr("positive", "2024-01-20")
+    _set_status(p, "er", "unknown")
+    _set_status(p, "pr", "registered")
+    state, cards = run(p)
+    test = _card(cards, "ER / PR / HER2 testing needed")
+    assert ("**Not final yet**: ER positive (2024-01-20, status unknown); PR positive (2024-01-20, status "
+            "registered): not read until the final pathology report comes; ask the laboratory whether the result "
+            "of status unknown is final (the source system does not know which status applies).") in test["detail"]
+
+
 # --- ICD-10-CM receptor-status Conditions (Z17.x) and condition-ver-status ------------------
 
 def _z17_patient(verification: str | None):
@@ -117,7 +136,12 @@ def test_a_receptor_status_condition_not_confirmed_is_not_read_as_hr_positive_an
     assert regimen_topics(cards) == []
     assert "test-er-pr-her2" in ordered_tests(cards)
     gap = next(g for g in state.gaps if g.code == "receptor-status-unconfirmed")
-    assert f"Z17.0 ({verification}); Z17.21 ({verification})" in gap.message
+    # the code's display quoted as written, and the date
+    assert gap.message == ("Receptor status recorded only as a diagnosis that is not confirmed (FHIR R4 "
+                           "condition-ver-status), so not read: Z17.0 'Estrogen receptor positive status [ER+]' "
+                           f"({verification}, 2016-03-01); Z17.21 'Progesterone receptor positive status' "
+                           f"({verification}, 2016-03-01). The ER/PR/HER2 pathology report decides: add its result "
+                           "if it is not recorded.")
 
 
 @pytest.mark.parametrize("verification", ["confirmed", None])

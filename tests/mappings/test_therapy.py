@@ -1198,7 +1198,7 @@ def test_a_record_that_ends_before_it_starts_is_named_in_a_gap_and_its_end_is_no
     assert gap is not None, [g.code for g in s.gaps]
     assert gap.message == ("Anticancer medication records end before they start, so their end is not used and when "
                            "the drug stopped is unknown: MedicationStatement/ms-tam (tamoxifen: end 2014-03-01, "
-                           "start 2019-03-01).")
+                           "start 2019-03-01). Confirm the dates.")
     assert [src.reference for src in gap.sources] == ["MedicationStatement/ms-tam"]
     assert s.therapy.exposures[0].end is None and s.therapy.adjuvant_endocrine_end is None
     assert s.therapy.endocrine_resistance == "unknown"

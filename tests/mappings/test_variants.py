@@ -690,8 +690,8 @@ def test_a_gene_the_report_lists_but_gives_no_result_for_is_unclear_not_detected
         "ESR1 PIK3CA AKT1 mutation panel", "Genes tested: ESR1, PIK3CA, AKT1. Result: AKT1 E17K detected")], PID)
     assert _read(s.biomarkers) == [("AKT1", "detected", None)]
     assert s.biomarkers.status("ESR1") == "not-tested" and s.biomarkers.status("PIK3CA") == "not-tested"
-    assert ("ESR1 result unclear: the report gives results for AKT1/ESR1/PIK3CA and none that is clear for ESR1"
-            in [g.message for g in s.ignored])
+    assert ("ESR1 result (2025-06-01) unclear: the report gives results for AKT1/ESR1/PIK3CA and none that is "
+            "clear for ESR1" in [g.message for g in s.ignored])
 
 
 def test_a_statement_naming_no_gene_applies_to_every_gene_the_report_lists():
@@ -728,8 +728,8 @@ def test_a_ctdna_negative_the_report_calls_not_informative_is_not_a_negative(tex
     s = build_patient_state([patient(), variant("HGNC:3467", "ESR1", present=None, value_text=text,
                                                 specimen_display="plasma ctDNA", **extra)], PID)
     assert s.biomarkers.status("ESR1") == "not-tested"
-    assert ("ESR1 not detected, but the report says the result is not informative (low tumour fraction): "
-            "not read as a negative") in [g.message for g in s.ignored]
+    assert ("ESR1 not detected (2021-06-01), but the report says the result is not informative (low tumour "
+            "fraction): not read as a negative") in [g.message for g in s.ignored]
 
 
 def test_a_variant_found_at_a_low_tumour_fraction_is_still_found():
@@ -756,7 +756,7 @@ def test_a_variant_value_contradicted_by_its_interpretation_is_unclear_not_eithe
     s = build_patient_state([patient(), variant("HGNC:3467", "ESR1", present=present, value_text=value_text,
                                                 interpretation=[interp])], PID)
     assert s.biomarkers.status("ESR1") == "not-tested"
-    assert f"ESR1 result unclear: {says}" in [g.message for g in s.ignored]
+    assert f"ESR1 result (2021-06-01) unclear: {says}" in [g.message for g in s.ignored]
 
 
 @pytest.mark.parametrize("sig", ["LA26333-7", "LA26334-5", "LA6675-8"])
@@ -804,8 +804,8 @@ def test_one_sequence_variant_naming_several_genes_is_unclear_not_a_variant_of_e
     # the AKT1 E17K change was given to ESR1 and PIK3CA too (elacestrant, alpelisib offered)
     s = build_patient_state([patient(), _variant_with_genes("ESR1", "PIK3CA", "AKT1", protein="p.Glu17Lys")], PID)
     assert s.biomarkers.results == []
-    assert ("ESR1/PIK3CA/AKT1 variant unclear: one variant names 3 genes and does not say which carries it"
-            in [g.message for g in s.ignored])
+    assert ("ESR1/PIK3CA/AKT1 variant (2021-06-01) unclear: one variant names 3 genes and does not say which "
+            "carries it" in [g.message for g in s.ignored])
 
 
 def test_one_sequence_variant_naming_several_genes_belongs_to_the_gene_its_hgvs_names():

@@ -505,8 +505,8 @@ def test_an_adc_draft_coded_only_by_ndc_after_symptomatic_ild_is_never_signed_in
 
 
 @pytest.mark.parametrize("text, named", [
-    ("Study drug (DESTINY-Breast trial)", 'names a trial drug, not which one ("study drug")'),
-    ("Chemotherapy", 'names a chemotherapy, not which drug ("chemotherapy")'),
+    ("Study drug (DESTINY-Breast trial)", '"Study drug (DESTINY-Breast trial)" names a trial drug, not which one'),
+    ("Chemotherapy", '"Chemotherapy" names a chemotherapy, not which drug'),
 ])
 def test_a_drafted_drug_written_as_a_class_or_a_trial_drug_after_symptomatic_ild_is_never_signed_in_silence(
         client, text, named):
@@ -518,7 +518,9 @@ def test_a_drafted_drug_written_as_a_class_or_a_trial_drug_after_symptomatic_ild
     tdxd["medicationCodeableConcept"] = {"text": text}
     [capivasertib] = chart.drafts(("c", "capivasertib"))
     message, cards = _unchecked_alone_and_beside(client, chart, tdxd, capivasertib)
-    assert "MedicationRequest/t" in message and named in message
+    # the record's text quoted as written, not lower-cased
+    assert (f"context.draftOrders: the drug of a drafted order could not be read, so it was not checked "
+            f"(MedicationRequest/t: its medicationCodeableConcept {named})") in message
     assert all(f"MedicationRequest/t: its medicationCodeableConcept {named}" in card["detail"] for card in cards)
 
 
