@@ -1059,3 +1059,4 @@ def _ecog(ctx: Ctx, f: PatientFactors) -> None:
         f.ecog = best[1]
         f.ecog_sources = [ctx.source(best[2], best[3], f"ECOG {best[1]}",
                                      date_last=partial_last(best[3], obs_date(best[2], date_last)))]
+        f.ecog_status_not_final = not_final_status(best[2])  # type: ignore[assignment]
