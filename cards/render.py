@@ -738,7 +738,14 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         ild = evaluate_rule("ild_history", state, ctx)
         out.append(f"- {ild.text}{cite(ild.sources)}")
     if fa.ecog is not None:
-        out.append(f"- ECOG {fa.ecog}{cite(fa.ecog_sources)}")
+        # a score not final is shown with its date and status, as lab_text shows a lab's
+        # ("HbA1c 7.1 % (2024-06-10, status preliminary: not final)")
+        not_final = ""
+        if fa.ecog_status_not_final:
+            src = fa.ecog_sources[0] if fa.ecog_sources else None
+            when = f"{fmt_date(src.date, src.date_last)}, " if src and src.date else ""
+            not_final = f" ({when}status {fa.ecog_status_not_final}: not final)"
+        out.append(f"- ECOG {fa.ecog}{not_final}{cite(fa.ecog_sources)}")
     if fa.qtc_ms is not None:
         out.append(f"- {lab_text('QTc', fa.qtc_ms, 'ms')}{cite(fa.qtc_ms.sources)}")
     if fa.long_qt.documented:

@@ -12,7 +12,7 @@ from mappings.context import Ctx
 from mappings.fhir import (
     INACTIVE_CLINICAL_STATUS, Concept, as_list, cc_text, clinical_status_inactive, clinical_status_miscased, codings,
     date_last, is_icd10, is_loinc, is_snomed,
-    not_final_status, notes_text, obs_date, parse_date, partial_last, period, text_of,
+    not_final_status, notes_text, obs_date, parse_date, partial_last, period, status_code, text_of,
 )
 from mappings.state import Disease, MetastaticSite, Source, TherapyHistory, range_text
 
@@ -1052,8 +1052,10 @@ _VC_NOT_ASSERTED = re.compile(
 
 def _flag_current(res: dict[str, Any], as_of: dt.date) -> bool:
     """A Flag still raised: not inactive, and its period not ended by as_of (FHIR R4
-    Flag.period: "from the activation of the flag to inactivation of the flag")."""
-    if text_of(res.get("status")) == "inactive":
+    Flag.period: "from the activation of the flag to inactivation of the flag"). The status
+    (FHIR R4 Flag.status: active | inactive | entered-in-error) is read in any case and without
+    surrounding spaces, as every status here (fhir.status_code): " inactive " is inactive."""
+    if status_code(res.get("status")) == "inactive":
         return False
     p = res.get("period")
     ended = parse_date(p.get("end")) if isinstance(p, dict) else None

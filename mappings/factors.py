@@ -319,6 +319,8 @@ def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> N
         if known is None:
             continue
         name, codes, sub = known
+        if sub and _sex_parameter_ended(ext, ctx.as_of):
+            continue
         if sub:  # a complex extension: the value is in its sub-extension
             found = [codes.get(c) for e in as_list(ext.get("extension")) if type(e) is dict and e.get("url") == sub
                      for _, c, _ in codings(e.get("valueCodeableConcept"))]
@@ -333,6 +335,20 @@ def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> N
                 "suppression or the LHRH agonist for men apply is not settled by the record; the cards "
                 f"follow Patient.gender ({f.sex}). Confirm the sex for clinical use.",
                 [ctx.source(p, None, "Patient gender and recorded sex")])
+
+
+def _sex_parameter_ended(ext: dict[str, Any], as_of: dt.date) -> bool:
+    """A sex parameter for clinical use whose sub-extension `period` ended before as_of (FHIR
+    Extensions Pack patient-sexParameterForClinicalUse: value, period "the time period during
+    which the sex parameter for clinical use applies", comment, supportingInfo) no longer
+    applies. An end written without a day ("2024-06") is read at its last day: only an end
+    wholly before as_of has ended."""
+    for e in as_list(ext.get("extension")):
+        if type(e) is dict and e.get("url") == "period" and isinstance(e.get("valuePeriod"), dict):
+            end = date_last(e["valuePeriod"].get("end"))
+            if end is not None and end < as_of:
+                return True
+    return False
 
 
 def _deceased(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
@@ -1043,3 +1059,4 @@ def _ecog(ctx: Ctx, f: PatientFactors) -> None:
         f.ecog = best[1]
         f.ecog_sources = [ctx.source(best[2], best[3], f"ECOG {best[1]}",
                                      date_last=partial_last(best[3], obs_date(best[2], date_last)))]
+        f.ecog_status_not_final = not_final_status(best[2])  # type: ignore[assignment]

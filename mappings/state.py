@@ -695,6 +695,10 @@ class PatientFactors(BaseModel):
     lung: LungDisease = Field(default_factory=LungDisease)
     ecog: int | None = None
     ecog_sources: list[Source] = Field(default_factory=list)
+    # the ECOG Observation.status when not (known to be) final: registered / preliminary /
+    # unknown (FHIR R4 ObservationStatus, any case; fhir.not_final_status). Display only: no
+    # rule reads ECOG, the summary names the status beside the score
+    ecog_status_not_final: NotFinalStatus | None = None
     qtc_ms: LabValue | None = None
     long_qt: LongQT = Field(default_factory=LongQT)
     # Patient.deceasedBoolean true or any Patient.deceasedDateTime (the date when readable)

@@ -518,3 +518,10 @@ LEADING_QUALIFIERS = re.compile(_DM["leading_qualifiers"], re.I)
 UNNAMED_DRUG: list[tuple[re.Pattern[str], str]] = [
     (re.compile(_fill_in(e["pattern"]), re.I), str(e["names"])) for e in _DM.get("unnamed_drug_patterns") or []
 ]
+# what stands between a drug name and the words of an unnamed_drug_patterns entry joined to it
+CLASS_JOINED = re.compile(_DM.get("class_joined") or "(?!)", re.I)
+# (pattern, what it names, the DrugClass values the words name) of unnamed_drug_patterns
+UNNAMED_DRUG_CLASSES: list[tuple[re.Pattern[str], str, frozenset[str]]] = [
+    (re.compile(_fill_in(e["pattern"]), re.I), str(e["names"]), frozenset(e.get("classes") or ()))
+    for e in _DM.get("unnamed_drug_patterns") or []
+]

@@ -149,7 +149,8 @@ class _Med:
     computed once per distinct concept (EHRs repeat the same concept on every refill)."""
 
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
-                 "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline")
+                 "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
+                 "also_unread")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -169,6 +170,9 @@ class _Med:
         self.nsai = any(d.nsai for d in drugs)
         self.taxane = any(d.taxane for d in drugs)
         self.anthracycline = any(d.anthracycline for d in drugs)
+        # a class of drug the concept's text also names, joined to its drug ("Palbociclib +
+        # AI": class_beside_drug), in the words of the gap medication-unreadable; else None
+        self.also_unread: str | None = None
 
 
 @dataclass(slots=True)
@@ -334,6 +338,41 @@ def unnamed_drug_in_concept(cc: Any) -> str | None:
     unnamed_drug reads (only at the start of the text)."""
     why = unnamed_drug(cc_text(cc)) if isinstance(cc, dict) else None
     return f'"{printable_clip(cc_as_written(cc), 80)}" {why}' if why else None
+
+
+def class_beside_drug(text: str) -> str | None:
+    """What a medication text that names a pathway drug also names, joined to it as one
+    regimen, without naming it: a class of drug, a trial drug or a drug by its INN stem
+    (local_codes.yaml unnamed_drug_patterns, class_joined: "Palbociclib + AI", "Ribociclib with
+    an aromatase inhibitor", "AI + palbociclib"), e.g. 'an aromatase inhibitor, not which one'.
+    None when the words are the class of the drug beside them ("Letrozole, aromatase
+    inhibitor": they describe it) or no such words are joined to a drug read as given."""
+    if not text:
+        return None
+    given = {d.name for d in drugs_from_text(text)}
+    names = [(m.start(), m.end(), info) for m in T.DRUG_NAME_RE.finditer(text)
+             if (info := T.drug_for_name(m.group(1))) is not None and info.name in given]
+    if not names:
+        return None
+    for pattern, what, classes in T.UNNAMED_DRUG_CLASSES:
+        for m in pattern.finditer(text):
+            if any(start < m.end() and m.start() < end for start, end, _ in names):
+                continue  # the words are inside a drug name ("palbociclib" is an INN stem too)
+            if _followed_by_not_given(text, m.end()):
+                continue  # "Palbociclib + AI-induced arthralgia"
+            for start, end, info in names:
+                joined = (T.CLASS_JOINED.match(text[end:m.start()]) if end <= m.start()
+                          else T.CLASS_JOINED.match(text[m.end():start]))
+                if joined and info.drug_class not in classes:
+                    return what
+    return None
+
+
+def _class_beside_drug_in(text: str) -> str | None:
+    """class_beside_drug of a text, as the medication-unreadable gap writes it, the text
+    quoted as written."""
+    why = class_beside_drug(text.lower())
+    return f'its text "{printable_clip(text.strip(), 80)}" also names {why}' if why else None
 
 
 def _unnamed_in(cc: Any) -> _Unreadable | None:
@@ -665,6 +704,9 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | None:
             # would be a guess (the draft-order reader says so too: medication_conflict)
             conflict = concept_conflict(cc)
             med = _Unreadable(conflict) if conflict else _Med(tuple(drugs), label)
+            if type(med) is _Med:
+                written = cc_as_written(cc)
+                med.also_unread = _class_beside_drug_in(written) if written else None
         else:
             med = _unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME
         if key is not None:
@@ -673,7 +715,11 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | None:
             _MED_CACHE[key] = med
         return med
     drugs, label = resolve_medication(ctx, res)
-    return _Med(tuple(drugs), label) if drugs else _unreadable(ctx, res)
+    if not drugs:
+        return _unreadable(ctx, res)
+    med = _Med(tuple(drugs), label)
+    med.also_unread = _class_beside_drug_in(label) if label else None
+    return med
 
 
 UNREADABLE_NAMED = 5  # records named in the medication-unreadable message (all are in its sources)
@@ -735,6 +781,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if type(med) is _Unreadable:
                     unread.append((ctx.ref(res), med.why))
                     continue
+                if med.also_unread is not None:
+                    # the named drug is read; the drug its text joins to it is not
+                    unread.append((ctx.ref(res), med.also_unread))
                 # _dates(res, rtype), inlined
                 if request:
                     start = end = None

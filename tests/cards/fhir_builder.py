@@ -329,6 +329,12 @@ class FhirPatient:
                   valueQuantity=_quantity(value, "mg/dL", comparator))
         return self
 
+    def ecog(self, score: int, on: str, status: str = "final") -> "FhirPatient":
+        """status: FHIR R4 Observation.status (registered / preliminary / unknown: not final)."""
+        self._obs("ecog", _cc(LOINC, "89247-1", "ECOG Performance Status score"), on,
+                  valueInteger=score)["status"] = status
+        return self
+
     def qtc(self, ms: float, on: str, comparator: str | None = None) -> "FhirPatient":
         self._obs("qtc", _cc(LOINC, "8636-3", "QT interval corrected"), on, valueQuantity=_quantity(ms, "ms", comparator))
         return self

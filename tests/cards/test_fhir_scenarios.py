@@ -3273,3 +3273,19 @@ def test_fhir_two_unexplained_aromatase_inhibitor_switches_in_a_row_are_both_nam
     assert ("exemestane (from 2024-06-05) replaced metastatic line 2 (letrozole, from 2024-04-05) with drugs of the "
             "same class, no reason or progression recorded. It is counted as metastatic line 3") in line
     assert "MedicationStatement/med-exemestane" in line
+
+
+# --- an ECOG score not final (FHIR R4 ObservationStatus registered / preliminary / unknown) ---
+
+@pytest.mark.parametrize("status", ["preliminary", "registered", "unknown", "Preliminary"])
+def test_fhir_an_ecog_score_not_final_is_shown_with_its_date_and_status_on_the_summary(status):
+    p = after_ai_cdk46i(f"ecog-{status}").ecog(3, "2025-06-01", status=status)
+    _, cards = run(p)
+    line = next(ln for ln in _summary(cards).splitlines() if ln.startswith("- ECOG"))
+    assert line.startswith(f"- ECOG 3 (2025-06-01, status {status.lower()}: not final) — Observation/")
+
+
+def test_fhir_a_final_ecog_score_is_shown_without_a_status():
+    p = after_ai_cdk46i("ecog-final").ecog(1, "2025-06-01")
+    _, cards = run(p)
+    assert "- ECOG 1 — Observation/" in _summary(cards)

@@ -941,6 +941,14 @@ def test_a_visceral_crisis_flag_whose_period_has_ended_is_not_a_current_crisis()
     assert disease(breast_cancer(), flag).visceral_crisis is True
 
 
+@pytest.mark.parametrize("status", ["Inactive", "INACTIVE", " inactive "])
+def test_a_visceral_crisis_flag_whose_status_is_inactive_in_another_case_is_not_a_current_crisis(status):
+    # FHIR R4 Flag.status: active | inactive | entered-in-error; read in any case (fhir.status_code)
+    flag = {"resourceType": "Flag", "id": "flag-vc-inactive", "status": status, "subject": {"reference": f"Patient/{PID}"},
+            "code": cc(coding("urn:mbc-cds:local", "visceral-crisis", "Visceral crisis"))}
+    assert disease(breast_cancer(), flag).visceral_crisis is False
+
+
 # --- TNM and stage group written in text (AJCC 8th edition notation, CR A.4) ---------------
 
 @pytest.mark.parametrize("text", ["pT2N0M1", "T2N1aM1b", "rpT1 N0 M1", "ypT0N0 cM1"])

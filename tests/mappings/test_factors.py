@@ -757,6 +757,16 @@ def test_a_recorded_sex_that_agrees_with_the_gender_or_says_nothing_is_no_gap(ge
     assert "sex-unclear" not in {g.code for g in _with_extension(gender, extension).gaps}
 
 
+def test_a_sex_for_clinical_use_whose_period_has_ended_is_no_gap_and_a_current_one_still_is():
+    # FHIR Extensions Pack patient-sexParameterForClinicalUse.period: when the parameter applies
+    ended = _clinical_use("male-typical")
+    ended["extension"].append({"url": "period", "valuePeriod": {"start": "2019-01-01", "end": "2020-03-01"}})
+    assert "sex-unclear" not in {g.code for g in _with_extension("female", ended).gaps}
+    current = _clinical_use("male-typical")
+    current["extension"].append({"url": "period", "valuePeriod": {"start": "2019-01-01"}})
+    assert "sex-unclear" in {g.code for g in _with_extension("female", current).gaps}
+
+
 # --- an oophorectomy written as not done; ovarian ablation by radiotherapy ---------------------
 
 @pytest.mark.parametrize("text", ["No bilateral oophorectomy", "Bilateral oophorectomy not performed",

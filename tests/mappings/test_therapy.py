@@ -764,6 +764,32 @@ def test_medication_records_with_no_drug_code_or_name_are_a_gap_with_the_reason_
     assert "MedicationStatement/ms-m (the referenced Medication/m-empty has no drug code or name)" in gap.message
 
 
+@pytest.mark.parametrize("code, text, named", [
+    (PALBOCICLIB, "Palbociclib + AI", "an aromatase inhibitor, not which one"),
+    (RIBOCICLIB, "Ribociclib with an aromatase inhibitor", "an aromatase inhibitor, not which one"),
+    (ABEMACICLIB, "Abemaciclib + NSAI", "an aromatase inhibitor, not which one"),
+    (None, "Palbociclib 125 mg + AI", "an aromatase inhibitor, not which one"),
+    (LETROZOLE, "Letrozole + CDK4/6i", "a CDK4/6 inhibitor, not which one"),
+])
+def test_a_pathway_drug_written_beside_a_class_of_drug_is_read_and_the_gap_names_the_class(code, text, named):
+    # the AI partner of "Palbociclib + AI" was lost without a word: the line's regimen (and a
+    # prior non-steroidal AI) may be missing; the named drug is still read (CR A.5 classes)
+    s = state(med_statement(code, "2020-02-01", status="active", text=text, rid="ms-with-class"))
+    drug = {PALBOCICLIB: "palbociclib", RIBOCICLIB: "ribociclib", ABEMACICLIB: "abemaciclib", LETROZOLE: "letrozole",
+            None: "palbociclib"}[code]
+    assert [d.name for e in s.therapy.exposures for d in e.drugs] == [drug]
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None
+    assert f'MedicationStatement/ms-with-class (its text "{text}" also names {named})' in gap.message
+
+
+@pytest.mark.parametrize("text", ["Letrozole, aromatase inhibitor", "Palbociclib (CDK4/6 inhibitor)",
+                                  "Palbociclib + letrozole", "Palbociclib + AI-induced arthralgia"])
+def test_a_class_that_describes_the_drug_beside_it_or_a_side_effect_is_no_gap(text):
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert s.therapy.exposures and _gap(s, "medication-unreadable") is None
+
+
 def test_a_readable_medication_that_is_not_a_pathway_drug_stays_silent():
     statin = med_statement("83367", "2020-02-01", status="active", display="atorvastatin")
     named = med_request(None, "2020-02-01", text="Paracetamol 500 mg tablet")
