@@ -262,7 +262,7 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    as_list, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, status_code, text_of,
+    as_list, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, status_code,
 )
 from mappings.genomics import build_variants, genes_named
 from mappings.markers import build_markers
@@ -916,7 +916,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         reference=f"{rtype}/{rid}" if rid else None,
         drugs=drugs,
         text=text or None,
-        status=text_of(r.get("status")) or None,
+        status=status_code(r.get("status")) or None,
         not_checked=not_checked,
         unreadable=unreadable,
         full_url=full_url if isinstance(full_url, str) and full_url else None,

@@ -27,7 +27,7 @@ from mappings.disease import condition_onset, condition_onset_last, unconfirmed_
 from mappings.fhir import (
     Concept, _parse_date_str, concept, as_list, cc_text, clinical_status_inactive, codings, is_icd10, is_loinc,
     is_snomed, memo_search, not_final_status, notes_text, number, obs_date, date_last, parse_date, partial_last,
-    period, quantity, text_of,
+    period, quantity, status_code, text_of,
 )
 from mappings.state import (
     FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT, Diabetes, LabValue, LongQT, LungDisease, PatientFactors, Source,
@@ -429,7 +429,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
     not_done: list[str] = []  # evidence not counted (an oophorectomy not done ...), named in the gap
     for res in ctx.of("Procedure"):
         try:
-            status = text_of(res.get("status"))
+            status = status_code(res.get("status")) or ""
             if status in ("not-done", "entered-in-error", "preparation", "stopped"):
                 continue
             con = concept(res.get("code"))

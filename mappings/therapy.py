@@ -114,7 +114,7 @@ from mappings.disease import condition_onset
 from mappings.fhir import (
     raw_cc_key, as_list, cc_as_written, cc_text, codings, contained_resource, date_last, is_loinc, is_rxnorm, months_between,
     months_text, not_final_status, obs_date, parse_date, partial_last, period, printable_clip, ref_str,
-    ref_type_and_id, text_of,
+    ref_type_and_id, status_code, text_of,
 )
 from mappings.state import (
     ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine, range_text,
@@ -584,7 +584,7 @@ def _dates(res: dict[str, Any], rtype: str,
     if isinstance(dr, dict) and isinstance(dr.get("validityPeriod"), dict):
         vp = dr["validityPeriod"]
         start = start or read(vp.get("start"))
-        if text_of(res.get("status")) in ("completed", "stopped"):
+        if status_code(res.get("status")) in ("completed", "stopped"):
             end = end or read(vp.get("end"))
     return start or read(res.get("authoredOn")), end
 
@@ -746,8 +746,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
         admin = rtype == "MedicationAdministration"
         for res in ctx.of(rtype):
             try:
-                status = res.get("status")
-                status = status.lower() if isinstance(status, str) else ""
+                status = status_code(res.get("status")) or ""  # any case, no spaces (fhir.status_code)
                 if status in _SKIP_STATUS:
                     ctx.ignore(res, _SKIP_STATUS[status], f"{rtype} with status '{status}' is not therapy given")
                     continue

@@ -827,3 +827,11 @@ def test_ovarian_ablation_planned_is_not_suppression():
                              procedure(cc(text="Ovarian ablation by radiotherapy"), "2024-02-10", status="in-progress")],
                             PID, AS_OF)
     assert not s.factors.ovarian_suppression
+
+
+@pytest.mark.parametrize("status", [" not-done ", "Not-Done", "NOT-DONE "])
+def test_an_oophorectomy_whose_status_says_not_done_in_another_case_or_with_spaces_is_not_counted(status):
+    # FHIR R4 Procedure.status: not-done; read through fhir.status_code like every other status
+    # (" not-done " was read as a completed bilateral oophorectomy: postmenopausal, suppressed)
+    f = factors(procedure(cc(text="Bilateral oophorectomy"), "2024-01-10", status=status))
+    assert f.menopausal_basis != "oophorectomy" and not f.ovarian_suppression

@@ -1273,3 +1273,11 @@ def test_an_mcode_stu1_disease_status_coded_88040_1_worsened_is_a_progression():
     s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
     assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
     assert s.therapy.esr1_reference().event == "the disease progression recorded after endocrine therapy started"
+
+
+@pytest.mark.parametrize("status", [" not-taken ", "Not-Taken ", " DRAFT"])
+def test_a_medication_statement_whose_status_says_not_taken_with_spaces_is_not_therapy_given(status):
+    # FHIR R4 medication-statement-status not-taken / draft: nothing was given; read through
+    # fhir.status_code (" not-taken " was a letrozole line)
+    s = state(med_statement(LETROZOLE, "2020-02-01", "2021-01-01", status=status))
+    assert s.therapy.metastatic_lines == []
