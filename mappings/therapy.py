@@ -751,9 +751,10 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     ctx.ignore(res, _SKIP_STATUS[status], f"{rtype} with status '{status}' is not therapy given")
                     continue
                 if request:
-                    intent = res.get("intent")
-                    if isinstance(intent, str) and intent.lower() in _NOT_AN_ORDER_INTENTS:
-                        ctx.ignore(res, "not-given", f"MedicationRequest with intent '{intent.lower()}' is not therapy given")
+                    # any case, no surrounding spaces, as the status (fhir.status_code)
+                    intent = status_code(res.get("intent"))
+                    if intent in _NOT_AN_ORDER_INTENTS:
+                        ctx.ignore(res, "not-given", f"MedicationRequest with intent '{intent}' is not therapy given")
                         continue
                     if res.get("doNotPerform") is True:  # FHIR R4: the request prohibits the drug
                         ctx.ignore(res, "not-given", "MedicationRequest with doNotPerform=true is not therapy given")

@@ -1281,3 +1281,16 @@ def test_a_medication_statement_whose_status_says_not_taken_with_spaces_is_not_t
     # fhir.status_code (" not-taken " was a letrozole line)
     s = state(med_statement(LETROZOLE, "2020-02-01", "2021-01-01", status=status))
     assert s.therapy.metastatic_lines == []
+
+
+@pytest.mark.parametrize("intent", [" option ", "Proposal ", " PLAN"])
+def test_a_medication_request_whose_intent_says_not_an_order_with_spaces_is_not_therapy_given(intent):
+    # FHIR R4 medicationrequest-intent proposal / plan / option: not an order; read in any case
+    # and without surrounding spaces, as the status beside it (fhir.status_code): " option " was
+    # a fulvestrant line, the patient read as fulvestrant-pretreated
+    option = med_request(FULVESTRANT, "2024-05-01", intent=intent)
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), option)
+    th = s.therapy
+    assert [ln.names for ln in th.metastatic_lines] == [["letrozole"]]
+    assert th.prior_fulvestrant is False
+    assert [(g.code, g.sources[0].reference) for g in s.ignored] == [("not-given", f"MedicationRequest/{option['id']}")]
