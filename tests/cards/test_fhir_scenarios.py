@@ -2170,7 +2170,7 @@ def test_fhir_a_visceral_crisis_observation_not_final_keeps_endocrine_therapy_fi
     p = de_novo("fl-crisis-prelim", site="liver")
     p._obs("crisis", {"text": "Visceral crisis"}, "2024-01-16", valueBoolean=True)
     p.resources[-1]["status"] = status
-    assert (f'Visceral crisis recorded in an Observation with status "{status.lower()}" (not final), '
+    assert (f'Visceral crisis recorded in an Observation with status "{status.strip().lower()}" (not final), '
             "not counted as a current visceral crisis" in _crisis_not_counted(p))
 
 
