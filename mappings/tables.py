@@ -515,13 +515,12 @@ DRUG_NAMES_JOINED = re.compile(_DM.get("names_joined") or "(?!)", re.I)
 # what may stand before a drug name or the words of an unnamed_drug_patterns entry for them to
 # name the record's own drug (the start of the text, or qualifiers only)
 LEADING_QUALIFIERS = re.compile(_DM["leading_qualifiers"], re.I)
-UNNAMED_DRUG: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(_fill_in(e["pattern"]), re.I), str(e["names"])) for e in _DM.get("unnamed_drug_patterns") or []
-]
-# what stands between a drug name and the words of an unnamed_drug_patterns entry joined to it
-CLASS_JOINED = re.compile(_DM.get("class_joined") or "(?!)", re.I)
 # (pattern, what it names, the DrugClass values the words name) of unnamed_drug_patterns
 UNNAMED_DRUG_CLASSES: list[tuple[re.Pattern[str], str, frozenset[str]]] = [
     (re.compile(_fill_in(e["pattern"]), re.I), str(e["names"]), frozenset(e.get("classes") or ()))
     for e in _DM.get("unnamed_drug_patterns") or []
 ]
+# the same (pattern, what it names), each pattern compiled once
+UNNAMED_DRUG: list[tuple[re.Pattern[str], str]] = [(pattern, names) for pattern, names, _ in UNNAMED_DRUG_CLASSES]
+# what stands between a drug name and the words of an unnamed_drug_patterns entry joined to it
+CLASS_JOINED = re.compile(_DM.get("class_joined") or "(?!)", re.I)

@@ -346,7 +346,9 @@ def class_beside_drug(text: str) -> str | None:
     (local_codes.yaml unnamed_drug_patterns, class_joined: "Palbociclib + AI", "Ribociclib with
     an aromatase inhibitor", "AI + palbociclib"), e.g. 'an aromatase inhibitor, not which one'.
     None when the words are the class of the drug beside them ("Letrozole, aromatase
-    inhibitor": they describe it) or no such words are joined to a drug read as given."""
+    inhibitor": they describe it), when the text names a drug of their class elsewhere
+    ("Palbociclib + AI (letrozole)": letrozole is the AI), or no such words are joined to a
+    drug read as given."""
     if not text:
         return None
     given = {d.name for d in drugs_from_text(text)}
@@ -354,16 +356,19 @@ def class_beside_drug(text: str) -> str | None:
              if (info := T.drug_for_name(m.group(1))) is not None and info.name in given]
     if not names:
         return None
+    named_classes = {info.drug_class for _, _, info in names}
     for pattern, what, classes in T.UNNAMED_DRUG_CLASSES:
+        if classes & named_classes:
+            continue  # the words name a drug the text names too
         for m in pattern.finditer(text):
             if any(start < m.end() and m.start() < end for start, end, _ in names):
                 continue  # the words are inside a drug name ("palbociclib" is an INN stem too)
             if _followed_by_not_given(text, m.end()):
                 continue  # "Palbociclib + AI-induced arthralgia"
-            for start, end, info in names:
+            for start, end, _ in names:
                 joined = (T.CLASS_JOINED.match(text[end:m.start()]) if end <= m.start()
                           else T.CLASS_JOINED.match(text[m.end():start]))
-                if joined and info.drug_class not in classes:
+                if joined:
                     return what
     return None
 
@@ -751,9 +756,10 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     ctx.ignore(res, _SKIP_STATUS[status], f"{rtype} with status '{status}' is not therapy given")
                     continue
                 if request:
-                    intent = res.get("intent")
-                    if isinstance(intent, str) and intent.lower() in _NOT_AN_ORDER_INTENTS:
-                        ctx.ignore(res, "not-given", f"MedicationRequest with intent '{intent.lower()}' is not therapy given")
+                    # any case, no surrounding spaces, as the status (fhir.status_code)
+                    intent = status_code(res.get("intent"))
+                    if intent in _NOT_AN_ORDER_INTENTS:
+                        ctx.ignore(res, "not-given", f"MedicationRequest with intent '{intent}' is not therapy given")
                         continue
                     if res.get("doNotPerform") is True:  # FHIR R4: the request prohibits the drug
                         ctx.ignore(res, "not-given", "MedicationRequest with doNotPerform=true is not therapy given")

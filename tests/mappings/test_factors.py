@@ -835,3 +835,13 @@ def test_an_oophorectomy_whose_status_says_not_done_in_another_case_or_with_spac
     # (" not-done " was read as a completed bilateral oophorectomy: postmenopausal, suppressed)
     f = factors(procedure(cc(text="Bilateral oophorectomy"), "2024-01-10", status=status))
     assert f.menopausal_basis != "oophorectomy" and not f.ovarian_suppression
+
+
+@pytest.mark.parametrize("end, gap", [("2020-03", False), ("2020", False), ("2024-06", True), (None, True),
+                                      ("2020-02-30", True), ("not a date", True)])
+def test_a_sex_for_clinical_use_period_end_without_a_day_is_read_at_its_last_day_and_an_unreadable_end_ends_nothing(end, gap):
+    # FHIR Extensions Pack patient-sexParameterForClinicalUse.period; an end that cannot be
+    # read is not taken as an end: the entry still applies and the gap stays
+    entry = _clinical_use("male-typical")
+    entry["extension"].append({"url": "period", "valuePeriod": {"start": "2019-01-01", "end": end}})
+    assert ("sex-unclear" in {g.code for g in _with_extension("female", entry).gaps}) is gap

@@ -1281,3 +1281,26 @@ def test_a_medication_statement_whose_status_says_not_taken_with_spaces_is_not_t
     # fhir.status_code (" not-taken " was a letrozole line)
     s = state(med_statement(LETROZOLE, "2020-02-01", "2021-01-01", status=status))
     assert s.therapy.metastatic_lines == []
+
+
+@pytest.mark.parametrize("intent", [" option ", "Proposal ", " PLAN"])
+def test_a_medication_request_whose_intent_says_not_an_order_with_spaces_is_not_therapy_given(intent):
+    # FHIR R4 medicationrequest-intent proposal / plan / option: not an order; read in any case
+    # and without surrounding spaces, as the status beside it (fhir.status_code): " option " was
+    # a fulvestrant line, the patient read as fulvestrant-pretreated
+    option = med_request(FULVESTRANT, "2024-05-01", intent=intent)
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), option)
+    th = s.therapy
+    assert [ln.names for ln in th.metastatic_lines] == [["letrozole"]]
+    assert th.prior_fulvestrant is False
+    assert [(g.code, g.sources[0].reference) for g in s.ignored] == [("not-given", f"MedicationRequest/{option['id']}")]
+
+
+@pytest.mark.parametrize("text", ["Palbociclib + AI (letrozole)", "Letrozole/AI + palbociclib",
+                                  "Palbociclib + CDK4/6i + letrozole"])
+def test_a_class_whose_drug_the_same_text_names_is_no_gap(text):
+    # the class words describe a drug the text names elsewhere (letrozole is the AI): the
+    # gap medication-unreadable said the text "also names an aromatase inhibitor, not which one"
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert {d.name for e in s.therapy.exposures for d in e.drugs} == {"palbociclib", "letrozole"}
+    assert _gap(s, "medication-unreadable") is None
