@@ -422,6 +422,26 @@ def _meno_text(text: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _postmenopausal_held(status: str, unclear: str | None, obs: dict[str, Any],
+                         d: dt.date | None) -> tuple[str, str] | None:
+    """(why, source label) when a postmenopausal answer is not counted, else None. A
+    premenopausal / perimenopausal one may raise the ovarian-suppression caution (the safe
+    direction); a postmenopausal one would clear it, so it is not read, and named, when it is
+    written as a guess, a question or a chemotherapy-induced state (_meno_text), or is not
+    final (FHIR R4 ObservationStatus registered / preliminary / unknown)."""
+    if status != "postmenopausal":
+        return None
+    when = d.isoformat() + ", " if d else ""
+    if unclear:
+        return (f'"{unclear}" ({when}not a stated postmenopausal status): confirm the menopausal status',
+                f'Menopausal status written "{unclear}"')
+    pending = not_final_status(obs)
+    if pending:
+        return (f"postmenopausal ({when}status {pending}): not final, the final result decides",
+                f"Menopausal status: {status} (status {pending})")
+    return None
+
+
 def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_latest: dt.date | None) -> None:
     # bilateral oophorectomy (Procedure / Condition)
     ooph: list[tuple[dt.date | None, Source]] = []
@@ -482,21 +502,10 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
             if st is None or st == "unknown":
                 continue
             d = obs_date(obs)
-            if unclear and st == "postmenopausal":
-                # a guess, a question or a chemotherapy-induced state (_meno_text): like a result
-                # not final, it may not clear the ovarian-suppression caution; not read, named
-                meno_not_counted.append((f'"{unclear}" ({d.isoformat() + ", " if d else ""}not a stated '
-                                         "postmenopausal status): confirm the menopausal status",
-                                         ctx.source(obs, d, f'Menopausal status written "{unclear}"')))
-                continue
-            pending = not_final_status(obs)
-            if pending and st == "postmenopausal":
-                # not final (FHIR R4 ObservationStatus registered / preliminary / unknown): a
-                # premenopausal / perimenopausal one may raise the ovarian-suppression caution
-                # (the safe direction), a postmenopausal one would clear it: not read, named
-                meno_not_counted.append((f"postmenopausal ({d.isoformat() + ', ' if d else ''}status {pending}): not final, "
-                                         "the final result decides",
-                                         ctx.source(obs, d, f"Menopausal status: {st} (status {pending})")))
+            held = _postmenopausal_held(st, unclear, obs, d)
+            if held:
+                why, label = held
+                meno_not_counted.append((why, ctx.source(obs, d, label)))
                 continue
             latest.offer(d, st, lambda: ctx.source(obs, d, f"Menopausal status: {st}",
                                                    date_last=partial_last(d, obs_date(obs, date_last))))
