@@ -843,14 +843,23 @@ def test_fhir_a_plasma_only_akt1_or_pten_negative_with_pik3ca_untested_pre_selec
             "tissue testing advised) — Observation/") in order["detail"]
 
 
+def _pik3ca_status_unknown(pid):
+    """After AI + CDK4/6i: PIK3CA p.His1047Arg in tissue with Observation.status "unknown", AKT1 and
+    PTEN not detected in the same tissue."""
+    return (after_ai_cdk46i(pid)
+            .variant("PIK3CA", "p.His1047Arg", specimen="tissue", status="unknown")
+            .variant("AKT1", detected=False, specimen="tissue").variant("PTEN", detected=False, specimen="tissue"))
+
+
+_PIK3CA_STATUS_UNKNOWN = ("PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, status unknown, "
+                          "not known to be final)")
+
+
 def test_fhir_a_pik3ca_detection_whose_status_is_unknown_selects_nothing_and_is_awaited_with_its_status_named():
     # FHIR R4 ObservationStatus "unknown": the source system does not know which status
     # applies, so the result is not known to be final; it was read as final, offering alpelisib
-    p = (after_ai_cdk46i("pp-pik3ca-status-unknown")
-         .variant("PIK3CA", "p.His1047Arg", specimen="tissue", status="unknown")
-         .variant("AKT1", detected=False, specimen="tissue").variant("PTEN", detected=False, specimen="tissue"))
-    state, cards = run(p)
-    found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, status unknown, not known to be final)"
+    state, cards = run(_pik3ca_status_unknown("pp-pik3ca-status-unknown"))
+    found = _PIK3CA_STATUS_UNKNOWN
     assert "PIK3CA p.His1047Arg detected (2025-06-01, status unknown)" in next(
         g.message for g in state.gaps if g.code == "genomic-result-not-final")
     assert "alpelisib-fulvestrant" not in regimen_topics(cards)
@@ -871,11 +880,8 @@ def _awaiting_status_unknown(*results: str, which: str = "the result is") -> str
 def test_fhir_a_result_whose_status_is_unknown_asks_the_laboratory_whether_it_is_final_not_says_the_test_is_under_way():
     # FHIR R4 ObservationStatus "unknown": the source system does not know which status applies,
     # so the result may be final already; "the test is done or under way" said more than the record
-    p = (after_ai_cdk46i("pp-pik3ca-status-unknown-ask")
-         .variant("PIK3CA", "p.His1047Arg", specimen="tissue", status="unknown")
-         .variant("AKT1", detected=False, specimen="tissue").variant("PTEN", detected=False, specimen="tissue"))
-    state, cards = run(p)
-    found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, status unknown, not known to be final)"
+    state, cards = run(_pik3ca_status_unknown("pp-pik3ca-status-unknown-ask"))
+    found = _PIK3CA_STATUS_UNKNOWN
     order = _biomarker_card(state, [_draft("capivasertib", "pi3k-akt-mtor", "2680443"),
                                     _draft("fulvestrant", "fulvestrant", "282357")])
     for c in (card(cards, "test-pik3ca-akt1-pten"), order):

@@ -778,6 +778,17 @@ def test_an_impending_visceral_crisis_is_not_asserted_and_a_gap_quotes_it_and_as
     assert "Confirm whether a visceral crisis is present" in gap
 
 
+def _crisis_not_asserted_and_quoted(text, written):
+    """A crisis Condition written `text` (2022-03-01): no current or documented crisis, and the gap
+    visceral-crisis-unclear quotes it as `written`. Returns the Condition."""
+    c = condition(cc(text=text), "2022-03-01")
+    d = disease(breast_cancer(), c)
+    assert d.visceral_crisis is False and d.visceral_crisis_documented is False
+    gap = _gaps(breast_cancer(), c)["visceral-crisis-unclear"]
+    assert gap.startswith(f'Visceral crisis written as "{written}", not counted as a current visceral crisis')
+    return c
+
+
 @pytest.mark.parametrize("text,written", [
     ("Suspected visceral crisis", "suspected visceral crisis"), ("Possible visceral crisis", "possible visceral crisis"),
     ("? visceral crisis", "? visceral crisis"), ("Concern for visceral crisis", "concern for visceral crisis"),
@@ -787,11 +798,7 @@ def test_an_impending_visceral_crisis_is_not_asserted_and_a_gap_quotes_it_and_as
 def test_a_suspected_visceral_crisis_is_not_asserted_and_a_gap_quotes_it_and_asks_the_clinician(text, written):
     # a diagnosis not yet made (condition-ver-status unconfirmed), not the crisis CR C.3 row 12
     # asks a clinician to assert; "r/o" is a crisis under consideration, not one ruled out
-    c = condition(cc(text=text), "2022-03-01")
-    d = disease(breast_cancer(), c)
-    assert d.visceral_crisis is False and d.visceral_crisis_documented is False
-    gap = _gaps(breast_cancer(), c)["visceral-crisis-unclear"]
-    assert gap.startswith(f'Visceral crisis written as "{written}", not counted as a current visceral crisis')
+    _crisis_not_asserted_and_quoted(text, written)
 
 
 def test_a_visceral_crisis_question_answered_possible_is_unclear_and_one_asked_with_a_question_mark_answered_yes_is_a_crisis():
@@ -878,11 +885,7 @@ def test_a_diabetes_whose_clinical_status_is_in_the_wrong_case_still_stands_and_
 def test_a_visceral_crisis_written_as_probable_is_unclear_unless_the_condition_is_confirmed(text, written):
     # condition-ver-status "provisional" (a tentative diagnosis), as a probable metastasis: not the
     # crisis CR C.3 row 12 asks a clinician to assert, unless the Condition is confirmed
-    c = condition(cc(text=text), "2022-03-01")
-    d = disease(breast_cancer(), c)
-    assert d.visceral_crisis is False and d.visceral_crisis_documented is False
-    gap = _gaps(breast_cancer(), c)["visceral-crisis-unclear"]
-    assert gap.startswith(f'Visceral crisis written as "{written}", not counted as a current visceral crisis')
+    c = _crisis_not_asserted_and_quoted(text, written)
     c["verificationStatus"] = cc(coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed"))
     assert disease(breast_cancer(), c).visceral_crisis is True
     assert "visceral-crisis-unclear" not in _gaps(breast_cancer(), c)

@@ -37,12 +37,17 @@ def _card(cards, summary_start: str) -> dict:
     return next(c for c in cards if c["summary"].startswith(summary_start))
 
 
-@pytest.mark.parametrize("status", ["preliminary", "registered", "Preliminary", "unknown"])
-def test_a_her2_ihc_1_plus_not_final_opens_no_trastuzumab_deruxtecan_and_the_her2_card_awaits_its_final_report(status):
+def _her2_1_plus_with_status(status: str):
+    """After AI + CDK4/6i with HER2 0, then a HER2 IHC 1+ (2025-06-01) of Observation.status `status`: run."""
     p = after_ai_cdk46i("p", her2="0")
     p.her2("1+", on="2025-06-01")
     _set_status(p, "her2", status)
-    state, cards = run(p)
+    return run(p)
+
+
+@pytest.mark.parametrize("status", ["preliminary", "registered", "Preliminary", "unknown"])
+def test_a_her2_ihc_1_plus_not_final_opens_no_trastuzumab_deruxtecan_and_the_her2_card_awaits_its_final_report(status):
+    state, cards = _her2_1_plus_with_status(status)
     assert state.her2.category == "zero-unspecified"
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
     gap = next(g for g in state.gaps if g.code == "receptor-result-not-final")
@@ -59,10 +64,7 @@ def test_a_her2_ihc_1_plus_not_final_opens_no_trastuzumab_deruxtecan_and_the_her
 
 @pytest.mark.parametrize("status", ["final", "amended", "corrected", "FINAL"])
 def test_a_final_amended_or_corrected_her2_ihc_1_plus_still_opens_trastuzumab_deruxtecan(status):
-    p = after_ai_cdk46i("p", her2="0")
-    p.her2("1+", on="2025-06-01")
-    _set_status(p, "her2", status)
-    state, cards = run(p)
+    state, cards = _her2_1_plus_with_status(status)
     assert state.her2.category == "low"
     assert "trastuzumab-deruxtecan" in regimen_topics(cards)
     assert "receptor-result-not-final" not in {g.code for g in state.gaps}

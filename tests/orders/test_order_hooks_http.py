@@ -353,14 +353,21 @@ def test_a_draft_that_prohibits_the_drug_is_not_checked_as_an_order_to_give_it(c
     assert "order-incomplete-regimen" in topics(post(client, chart, "order-sign", both))
 
 
+def _tdxd_drafted_after_symptomatic_ild(pid, status):
+    """A chart after a first line and capecitabine with a symptomatic (grade 2) ILD, and a drafted
+    trastuzumab deruxtecan order with MedicationRequest.status `status`."""
+    chart = after_first_line(pid).regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    drafts[0]["status"] = status
+    return chart, drafts
+
+
 @pytest.mark.parametrize("status", ["cancelled", "entered-in-error", "stopped", "completed"])
 def test_a_withdrawn_or_finished_draft_is_not_checked_and_does_not_complete_a_regimen(client, status):
     # FHIR R4 MedicationRequest.status (a modifier): a cancelled, entered-in-error, stopped or
     # completed request orders nothing, as an order-sign bundle re-signing revised orders may carry
-    chart = after_first_line(f"closed-{status}").regimen(["capecitabine"], 300, 60)
-    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
-    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
-    drafts[0]["status"] = status
+    chart, drafts = _tdxd_drafted_after_symptomatic_ild(f"closed-{status}", status)
     assert post(client, chart, "order-sign", drafts) == []
     assert post(client, chart, "order-select", drafts, ["MedicationRequest/t"]) == []
     # capivasertib with a withdrawn fulvestrant line is still capivasertib alone (combination-only label)
@@ -372,10 +379,7 @@ def test_a_withdrawn_or_finished_draft_is_not_checked_and_does_not_complete_a_re
 
 @pytest.mark.parametrize("status", ["draft", "active", "on-hold", "unknown"])
 def test_a_draft_active_or_on_hold_order_is_still_checked(client, status):
-    chart = after_first_line(f"open-{status}").regimen(["capecitabine"], 300, 60)
-    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
-    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
-    drafts[0]["status"] = status
+    chart, drafts = _tdxd_drafted_after_symptomatic_ild(f"open-{status}", status)
     assert topics(post(client, chart, "order-sign", drafts)) == ["order-contraindicated"]
 
 
