@@ -219,6 +219,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     therapy-end-before-start      an anticancer medication record whose end is before its start
                                   (FHIR R4 Period): which date is wrong cannot be told, the end is
                                   not used (when the drug stopped is unknown), the records named
+    stop-reason-unclear           an anticancer medication record whose stop reason gives a
+                                  progression only suspected ("suspected progression", "? PD",
+                                  "progression not confirmed": local_codes.yaml disease_status
+                                  unclear_patterns) and no other reason: not a documented
+                                  progression (CR C.2 step 1), nor a stop without a reason
     therapy-setting-unclear       the only endocrine therapy before the metastatic date started
                                   31-90 days before it (a date without a day: the nearest day it
                                   allows) and went on (SETTING_QUESTION_DAYS): read as adjuvant

@@ -185,7 +185,9 @@ class _Exp:
     setting: str = "unknown"
     superseded: bool = False
     status: str | None = None
-    stop: str | None = None  # progression | other (toxicity, completed, choice) | None when not stated
+    # progression | other (toxicity, completed, choice) | unclear (a progression written as a
+    # suspicion: _stop_reason_of_text) | None when not stated
+    stop: str | None = None
     med: _Med | None = field(default=None, compare=False, repr=False)
     # (start or date.min, source reference): the order of exposures and lines
     order: tuple[dt.date, str] | None = field(default=None, compare=False, repr=False)
@@ -742,6 +744,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     exps: list[_Exp] = []
     unread: list[tuple[str, str]] = []  # (reference, why) of records whose drug could not be read
     backwards: list[tuple[Source, str]] = []  # anticancer records whose end is before their start
+    hedged_stops: list[tuple[Source, str]] = []  # anticancer records stopped for a progression only suspected
     append = exps.append
     as_of = ctx.as_of
     source = _fast.source
@@ -853,13 +856,23 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if ended_before_start is not None and med.line:
                     backwards.append((src, f"{ref} ({med.names}: end {ended_before_start.isoformat()}, "
                                            f"start {start.isoformat()})"))  # type: ignore[union-attr]
-                append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None,
-                            _stop_reason(res) if res.get("statusReason") or res.get("note") else None, med,
+                stop = _stop_reason(res) if res.get("statusReason") or res.get("note") else None
+                if stop == "unclear" and med.line:
+                    hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(_stop_words(res), 120)}')"))
+                append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None, stop, med,
                             (start or _DATE_MIN, ref), start_last, end_last))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     if unread:
         _unreadable_gap(ctx, unread)
+    if hedged_stops:
+        named = "; ".join(why for _, why in hedged_stops[:UNREADABLE_NAMED])
+        more = f"; and {len(hedged_stops) - UNREADABLE_NAMED} more" if len(hedged_stops) > UNREADABLE_NAMED else ""
+        ctx.gap("stop-reason-unclear",
+                "Anticancer medication records give a progression that is only suspected as the reason they "
+                f"stopped, not counted as a documented progression: {named}{more}. Confirm whether the disease "
+                "progressed: lines of therapy, endocrine resistance and ESR1 currency depend on it.",
+                [src for src, _ in hedged_stops])
     if backwards:
         named = "; ".join(why for _, why in backwards[:UNREADABLE_NAMED])
         more = f"; and {len(backwards) - UNREADABLE_NAMED} more" if len(backwards) > UNREADABLE_NAMED else ""
@@ -870,7 +883,8 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
 
 
 def _stop_reason(res: dict[str, Any]) -> str | None:
-    """'progression' / 'other' (toxicity, completion, choice) from statusReason or note; None if not stated.
+    """'progression' / 'other' (toxicity, completion, choice) / 'unclear' (a progression only
+    suspected) from statusReason or note; None if not stated.
 
     A statusReason or note counts as 'other' only when it names a non-progression reason
     (toxicity, intolerance, a named side effect, the patient's choice, completion, stable
@@ -891,22 +905,36 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     return stated
 
 
+def _stop_words(res: dict[str, Any]) -> str:
+    """A record's statusReason and note as written (a gap quotes them)."""
+    reasons = [t for t in (cc_as_written(cc) for cc in as_list(res.get("statusReason")) if isinstance(cc, dict)) if t]
+    notes = [n["text"].strip() for n in as_list(res.get("note"))
+             if isinstance(n, dict) and isinstance(n.get("text"), str) and n["text"].strip()]
+    return " | ".join(reasons + notes)
+
+
 @lru_cache(maxsize=4096)
 def _stop_reason_of_text(text: str) -> str | None:
-    """'progression' / 'other' / None for a stop reason's words (EHRs repeat the same few:
-    cached by text). A plan or instruction ("until progression or unacceptable toxicity")
+    """'progression' / 'other' / 'unclear' / None for a stop reason's words (EHRs repeat the
+    same few: cached by text). 'unclear': a progression written as a suspicion and no other
+    reason ("suspected progression", "? PD"): not a stop for progression, and not a stop
+    without a reason either (the line's end reason is open: gap stop-reason-unclear). A plan or instruction ("until progression or unacceptable toxicity")
     and a negated side effect are no reason; a negated or ruled-out progression and a
     progression word describing a side effect ("worsening diarrhoea", "recurrent
     neutropenia") are no progression."""
     text = T.STOP_NOT_STATED.sub(" ", text.lower())
     rest = _without_refuted_progression(text)
-    if T.STOP_PROGRESSION.search(rest):
+    # a progression left open ("suspected progression", "? PD", "progression not confirmed":
+    # local_codes.yaml disease_status unclear_patterns, as the disease-status reader reads
+    # them) is no documented progression (CR C.2 step 1)
+    asserted, hedged = T.DISEASE_STATUS_UNCLEAR.subn(" ", rest)
+    if T.STOP_PROGRESSION.search(asserted):
         return "progression"
     # a named non-progression reason, or words saying the disease did not progress ("no
     # progression", "progression ruled out"): the proxy must not read a progression into it
     if T.STOP_NON_PROGRESSION.search(text) or rest != text:
         return "other"
-    return None
+    return "unclear" if hedged else None
 
 
 @lru_cache(maxsize=1024)

@@ -649,6 +649,34 @@ def test_last_line_stopped_for_toxicity_is_not_progression():
     assert th.last_endocrine_progression is None
 
 
+@pytest.mark.parametrize("reason", ["Suspected progression", "? PD", "possible progression", "progression not confirmed"])
+def test_a_last_line_stopped_for_a_progression_only_suspected_is_no_documented_progression_and_the_gap_quotes_it(reason):
+    # the disease-status reader already leaves a hedged progression open (gap
+    # disease-status-unclear); a stop reason that hedges it was counted as a progression
+    # (CR C.2 step 1: a documented progression; local_codes.yaml disease_status unclear_patterns)
+    s = state(
+        _with_note(med_statement(LETROZOLE, "2020-02-01", "2020-07-15", status="stopped", rid="ms-let"), reason),
+        _with_note(med_statement(RIBOCICLIB, "2020-02-01", "2020-07-15", status="stopped", rid="ms-rib"), reason),
+    )
+    th = s.therapy
+    assert th.last_endocrine_progression is None
+    assert th.progression_within_6_months_on_cdk46i is None
+    gap = next(g for g in s.gaps if g.code == "stop-reason-unclear")
+    assert f"MedicationStatement/ms-let (letrozole: '{reason}')" in gap.message
+    assert "not counted as a documented progression" in gap.message
+
+
+@pytest.mark.parametrize("reason", ["Progressive disease", "Suspected progression in liver; new bone metastases",
+                                    "PD"])
+def test_a_stop_reason_asserting_a_progression_is_still_one_and_raises_no_stop_reason_gap(reason):
+    s = state(
+        _with_note(med_statement(LETROZOLE, "2020-02-01", "2020-07-15", status="stopped"), reason),
+        _with_note(med_statement(RIBOCICLIB, "2020-02-01", "2020-07-15", status="stopped"), reason),
+    )
+    assert s.therapy.last_endocrine_progression == dt.date(2020, 7, 15)
+    assert not any(g.code == "stop-reason-unclear" for g in s.gaps)
+
+
 def test_status_reason_progression_on_a_medication_request_is_read():
     mr = med_request(FULVESTRANT, "2021-01-01", status="stopped", end="2022-03-01")
     mr["statusReason"] = cc(text="Disease progression")
