@@ -510,6 +510,10 @@ def _mention_patterns(key: str) -> re.Pattern[str]:
 
 DRUG_NOT_GIVEN_BEFORE = _mention_patterns("not_given_before")
 DRUG_NOT_GIVEN_AFTER = _mention_patterns("not_given_after")
+# the record's drug written as refused or never started, right after its last name or right
+# before its first ("Fulvestrant - patient declined", "Declined fulvestrant")
+DRUG_REFUSED_AFTER = re.compile(_DM.get("refused_after") or "(?!)", re.I)
+DRUG_REFUSED_BEFORE = re.compile(_DM.get("refused_before") or "(?!)", re.I)
 # what stands between two names of one regimen ("fulvestrant + palbociclib")
 DRUG_NAMES_JOINED = re.compile(_DM.get("names_joined") or "(?!)", re.I)
 # what may stand before a drug name or the words of an unnamed_drug_patterns entry for them to

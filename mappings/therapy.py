@@ -9,7 +9,10 @@ Everolimus written as Zortress or a transplant strength is "everolimus
 (transplant dose)", class other. A name written as the reason for the record's drug
 or as the drug before it ("Ondansetron (for capecitabine-related nausea)", "premedication
 for paclitaxel", "switched from letrozole": local_codes.yaml drug_mentions) is not a drug
-given. A record read but naming no pathway drug is skipped, unless its text names a drug
+given. A record whose text writes its drug as refused or never started ("Fulvestrant - patient
+declined", "Letrozole - not started": drug_mentions refused_after / refused_before) is not
+therapy given (ignored, not-given), as status "not-taken" would say; with two drugs named, which
+was refused cannot be read (medication-unreadable). A record read but naming no pathway drug is skipped, unless its text names a drug
 class, a trial drug or a name the service does not know with an anticancer INN stem
 ("Aromatase inhibitor", "Study drug", "Letrozol"): that one, like a record whose drug
 cannot be read (no medication[x], a concept with neither text nor an RxNorm code, a
@@ -375,6 +378,46 @@ def class_beside_drug(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def refusal_in_text(text: str) -> str | None:
+    """Whether a medication text writes its drug as refused or never started (local_codes.yaml
+    drug_mentions refused_after / refused_before: "Fulvestrant - patient declined", "Palbociclib
+    (refused)", "Letrozole - not started"): "refused" when it names one drug, "unclear" when it
+    names several (which one was refused cannot be read), None when it writes no refusal of its
+    drug ("Fulvestrant - declined further cycles": given, then stopped)."""
+    names = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1)) is not None]
+    if not names:
+        return None
+    if not (T.DRUG_REFUSED_AFTER.match(text[names[-1].end():])
+            or T.DRUG_REFUSED_BEFORE.match(text[:names[0].start()])):
+        return None
+    drugs = {T.drug_for_name(m.group(1)) for m in names}
+    return "refused" if len(drugs) == 1 else "unclear"
+
+
+class _NotGiven:
+    """A medication record whose text writes its drug as refused or never started: no therapy
+    given (FHIR R4 MedicationStatement.status 'not-taken', MedicationRequest.doNotPerform)."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+def _refused(written: str) -> _NotGiven | _Unreadable | None:
+    """A _NotGiven (or, naming several drugs, an _Unreadable) for a record whose drug text
+    writes a refusal (refusal_in_text), quoted as written; None otherwise."""
+    said = refusal_in_text(written.lower()) if written else None
+    if said is None:
+        return None
+    quoted = printable_clip(written.strip(), 80)
+    if said == "refused":
+        return _NotGiven(f'its text "{quoted}" says the drug was refused or not started')
+    return _Unreadable(f'its text "{quoted}" writes a refusal and names more than one drug: '
+                       "which one was given cannot be read")
+
+
 def _class_beside_drug_in(text: str) -> str | None:
     """class_beside_drug of a text, as the medication-unreadable gap writes it, the text
     quoted as written."""
@@ -688,13 +731,13 @@ def ingredient_items(med: dict[str, Any], resolve: Callable[[Any], Any] | None =
     return items
 
 
-_MED_CACHE: dict[tuple[Any, ...], _Med | _Unreadable | None] = {}
+_MED_CACHE: dict[tuple[Any, ...], _Med | _Unreadable | _NotGiven | None] = {}
 _MISSING: Any = object()
 _DATE_MIN = dt.date.min
 _ORDER = attrgetter("order")  # read_exposures sets it on every _Exp
 
 
-def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | None:
+def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | None:
     """resolve_medication(ctx, res) as a _Med (None: read, but no drug the pathway cares
     about; _Unreadable: the drug could not be read)."""
     cc = res.get("medicationCodeableConcept")
@@ -710,9 +753,9 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | None:
             # codes and text (or two codings) naming different drugs: reading the code alone
             # would be a guess (the draft-order reader says so too: medication_conflict)
             conflict = concept_conflict(cc)
-            med = _Unreadable(conflict) if conflict else _Med(tuple(drugs), label)
+            written = cc_as_written(cc)
+            med = _Unreadable(conflict) if conflict else (_refused(written) or _Med(tuple(drugs), label))
             if type(med) is _Med:
-                written = cc_as_written(cc)
                 med.also_unread = _class_beside_drug_in(written) if written else None
         else:
             med = _unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME
@@ -724,6 +767,9 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | None:
     drugs, label = resolve_medication(ctx, res)
     if not drugs:
         return _unreadable(ctx, res)
+    refused = _refused(label)
+    if refused is not None:
+        return refused
     med = _Med(tuple(drugs), label)
     med.also_unread = _class_beside_drug_in(label) if label else None
     return med
@@ -788,6 +834,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     continue  # read: not a drug the pathway cares about
                 if type(med) is _Unreadable:
                     unread.append((ctx.ref(res), med.why))
+                    continue
+                if type(med) is _NotGiven:
+                    ctx.ignore(res, "not-given", f"{rtype}: {med.why}, so it is not therapy given")
                     continue
                 if med.also_unread is not None:
                     # the named drug is read; the drug its text joins to it is not

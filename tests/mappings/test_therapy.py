@@ -818,6 +818,39 @@ def test_a_class_that_describes_the_drug_beside_it_or_a_side_effect_is_no_gap(te
     assert s.therapy.exposures and _gap(s, "medication-unreadable") is None
 
 
+@pytest.mark.parametrize("code, text", [
+    (FULVESTRANT, "Fulvestrant - patient declined"), (PALBOCICLIB, "Palbociclib (refused)"),
+    (LETROZOLE, "Letrozole - not started"), (FULVESTRANT, "Fulvestrant: not given, patient preference"),
+    (None, "Declined fulvestrant"), (None, "Fulvestrant 500 mg - refused by patient"),
+])
+def test_a_drug_written_as_refused_or_never_started_is_no_therapy_given_and_says_why(code, text):
+    # the refusal was read as a line given (a class already used, a line counted): FHIR R4
+    # MedicationStatement.status 'not-taken' / MedicationRequest.doNotPerform say the same
+    s = state(med_statement(code, "2020-02-01", "2020-06-01", status="completed", text=text, rid="ms-refused"))
+    assert s.therapy.exposures == [] and s.therapy.metastatic_lines == []
+    ignored = [g for g in s.ignored if g.code == "not-given"]
+    assert [src.reference for g in ignored for src in g.sources] == ["MedicationStatement/ms-refused"]
+    assert f'its text "{text}" says the drug was refused or not started' in ignored[0].message
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant - declined further cycles", "Palbociclib - refused cycle 3",
+                                  "Letrozole (patient declined chemo)", "Letrozole; chemotherapy declined",
+                                  "Fulvestrant 500 mg not given today"])
+def test_a_stop_after_starting_or_a_refusal_of_another_treatment_is_still_the_drug_given(text):
+    s = state(med_statement(None, "2020-02-01", "2020-06-01", status="completed", text=text))
+    assert len(s.therapy.metastatic_lines) == 1
+    assert not any(g.code == "not-given" for g in s.ignored)
+
+
+def test_a_refusal_written_beside_two_drugs_is_a_record_that_cannot_be_read():
+    s = state(med_statement(None, "2020-02-01", "2020-06-01", status="completed", rid="ms-two",
+                            text="Letrozole + palbociclib - patient declined"))
+    assert s.therapy.metastatic_lines == []
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and "MedicationStatement/ms-two (its text \"Letrozole + palbociclib - patient declined\" " \
+        "writes a refusal and names more than one drug" in gap.message
+
+
 def test_a_readable_medication_that_is_not_a_pathway_drug_stays_silent():
     statin = med_statement("83367", "2020-02-01", status="active", display="atorvastatin")
     named = med_request(None, "2020-02-01", text="Paracetamol 500 mg tablet")
