@@ -526,5 +526,12 @@ UNNAMED_DRUG_CLASSES: list[tuple[re.Pattern[str], str, frozenset[str]]] = [
 ]
 # the same (pattern, what it names), each pattern compiled once
 UNNAMED_DRUG: list[tuple[re.Pattern[str], str]] = [(pattern, names) for pattern, names, _ in UNNAMED_DRUG_CLASSES]
+# (pattern of the whole text, the drugs it may stand for) of a text that is only an abbreviated
+# drug name ("Palbo", "TAM": drug_mentions abbreviations), never read as a drug
+_ABBR = _DM.get("abbreviations") or {}
+DRUG_ABBREVIATIONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(_ABBR["whole_text"].replace("{abbreviation}", str(e["abbreviation"])), re.I), str(e["may_be"]))
+    for e in _ABBR.get("entries") or []
+]
 # what stands between a drug name and the words of an unnamed_drug_patterns entry joined to it
 CLASS_JOINED = re.compile(_DM.get("class_joined") or "(?!)", re.I)

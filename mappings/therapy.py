@@ -319,6 +319,8 @@ def unnamed_drug(text: str) -> str | None:
     a line of therapy: a class ("Aromatase inhibitor", "CDK4/6i", "chemotherapy"), a trial drug
     not named, or a name the service does not know whose INN stem is an anticancer class
     ("Letrozol", "palazestrant"): e.g. 'names an aromatase inhibitor, not which one'.
+    A text that is only an abbreviated drug name ("Palbo", "TAM": drug_mentions abbreviations)
+    is named too: 'is an abbreviated drug name, not read as a drug (it may stand for palbociclib)'.
     None: no such words at the start of the text, where a record names its own drug ("Calcium
     carbonate (patient on AI)" is calcium, "Antiemetic for chemotherapy" an antiemetic), or
     words followed by a side effect of them ("AI-induced arthralgia": not_given_after)."""
@@ -327,6 +329,11 @@ def unnamed_drug(text: str) -> str | None:
             # only qualifiers before the words: the not_given_before contexts cannot stand there
             if T.LEADING_QUALIFIERS.match(text[:m.start()]) and not _followed_by_not_given(text, m.end()):
                 return f"names {names}"
+    # only an abbreviated drug name ("Palbo", "TAM"): error-prone, never read as a drug (ISMP;
+    # local_codes.yaml drug_mentions abbreviations), and it may be a line of therapy
+    for pattern, may_be in T.DRUG_ABBREVIATIONS:
+        if pattern.match(text):
+            return f"is an abbreviated drug name, not read as a drug (it may stand for {may_be})"
     return None
 
 

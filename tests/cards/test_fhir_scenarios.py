@@ -3086,6 +3086,35 @@ def test_fhir_adjuvant_therapy_named_by_class_or_an_unknown_name_is_a_gap_not_an
     assert any("Medication records whose drug could not be read" in c["detail"] for c in cards)
 
 
+@pytest.mark.parametrize("text, may_be", [("Fulv", "fulvestrant"), ("TAM", "tamoxifen"), ("Palbo", "palbociclib"),
+                                           ("Let", "letrozole"), ("Ana", "anastrozole"), ("Exe", "exemestane"),
+                                           ("Everol", "everolimus"), ("Palbo 125 mg", "palbociclib")])
+def test_fhir_adjuvant_therapy_written_only_as_an_abbreviation_is_named_not_skipped_in_silence(text, may_be):
+    # the record was dropped in silence and the relapse read endocrine-naive (sensitive); an
+    # abbreviated drug name is never read as a drug (ISMP error-prone abbreviations), but the
+    # card says a medication record could not be read and quotes it
+    p = hr_positive_mbc("p-abbr", primary="2016-03-01")
+    state, cards = run(_statement(p, {"text": text}, "2016-06-01", "2023-06-01"))
+    assert state.therapy.endocrine_resistance == "unknown"
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert (f'(its text "{text}" is an abbreviated drug name, not read as a drug (it may stand for {may_be}))'
+            in gap.message)
+    assert any(f'"{text}" is an abbreviated drug name' in c["detail"] for c in cards)
+    assert state.therapy.exposures == []  # not mapped to a drug
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant - patient declined", "Fulvestrant (refused)",
+                                  "Fulvestrant: not given, patient preference", "Fulvestrant - not started"])
+def test_fhir_fulvestrant_written_as_refused_is_not_a_prior_line_and_fulvestrant_is_still_offered(text):
+    # the refused fulvestrant counted as a second line given: fulvestrant looked tried (its
+    # regimens withheld as already used); FHIR R4 not-taken / doNotPerform say "not given"
+    p = _statement(after_ai_cdk46i("p-refused"), {"text": text}, "2025-06-01", "2025-06-20")
+    state, cards = run(p)
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
+    assert any(g.code == "not-given" and text in g.message for g in state.ignored)
+    assert "fulvestrant" in regimen_topics(cards)
+
+
 @pytest.mark.parametrize("text", ["Paracetamol 500 mg", "Ondansetron (chemotherapy-induced nausea)",
                                   "Vitamin D for AI-induced bone loss", "Antiemetic for chemotherapy",
                                   # the record names its own drug first; the class words say what
