@@ -278,7 +278,7 @@ from mappings.state import (
 )
 from mappings.therapy import (
     build_therapy, bundle_index, drug_concept_readable, find_in_bundle, medication_conflict, medication_readable,
-    resolve_medication, to_drug, unnamed_drug_in_concept, unnamed_drug_in_text,
+    resolve_medication, to_drug, unnamed_drug_in_concept, unnamed_drug_in_text, class_beside_drug_classes,
 )
 
 _SUBJECT_FIELDS = ("subject", "patient", "beneficiary")
@@ -901,6 +901,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
     drugs = []
     text = None
     unreadable = None
+    partner = None
     loinc: list[str] = []
     genes: list[str] = []
     if rtype in _MEDICATION_REQUEST_TYPES:
@@ -909,6 +910,9 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         unreadable = medication_conflict(r, index) if drugs else _unread_drug(r, index)
         if unreadable:
             drugs = []  # which drug is ordered is not known: not checked, and the cards say so
+        elif drugs and text:
+            # "Palbociclib + AI": the AI is drafted but not named (as the therapy history reads it)
+            partner = class_beside_drug_classes(text.lower())
     else:
         cc = r.get("code")
         if isinstance(cc, dict):
@@ -924,6 +928,8 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         status=status_code(r.get("status")) or None,
         not_checked=not_checked,
         unreadable=unreadable,
+        unnamed_partner=partner[0] if partner else None,
+        unnamed_partner_classes=sorted(partner[1]) if partner else [],
         full_url=full_url if isinstance(full_url, str) and full_url else None,
         loinc=loinc,
         genes=genes,

@@ -361,6 +361,14 @@ def class_beside_drug(text: str) -> str | None:
     inhibitor": they describe it), when the text names a drug of their class elsewhere
     ("Palbociclib + AI (letrozole)": letrozole is the AI), or no such words are joined to a
     drug read as given."""
+    found = class_beside_drug_classes(text)
+    return found[0] if found else None
+
+
+def class_beside_drug_classes(text: str) -> tuple[str, frozenset[str]] | None:
+    """class_beside_drug with the DrugClass values the words name (local_codes.yaml
+    unnamed_drug_patterns `classes`: an AI names aromatase-inhibitor), so that a draft-order
+    check can tell whether the words may be the partner it misses."""
     if not text:
         return None
     given = {d.name for d in drugs_from_text(text)}
@@ -381,7 +389,7 @@ def class_beside_drug(text: str) -> str | None:
                 joined = (T.CLASS_JOINED.match(text[end:m.start()]) if end <= m.start()
                           else T.CLASS_JOINED.match(text[m.end():start]))
                 if joined:
-                    return what
+                    return what, classes
     return None
 
 

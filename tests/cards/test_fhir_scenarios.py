@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from cards.engine import order_cards
+from mappings import read_draft_orders
 from cards.pathway import assess
 from mappings.state import DraftOrder, Drug
 from tests.cards.fhir_builder import FhirPatient, hr_positive_mbc
@@ -3113,6 +3114,33 @@ def test_fhir_fulvestrant_written_as_refused_is_not_a_prior_line_and_fulvestrant
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
     assert any(g.code == "not-given" and text in g.message for g in state.ignored)
     assert "fulvestrant" in regimen_topics(cards)
+
+
+def _drafted_text(text: str) -> list[DraftOrder]:
+    return read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": {
+        "resourceType": "MedicationRequest", "id": "mr-text", "status": "draft", "intent": "order",
+        "subject": {"reference": "Patient/p-draft"}, "medicationCodeableConcept": {"text": text}}}]})
+
+
+@pytest.mark.parametrize("text", ["Palbociclib + AI", "Palbociclib 125 mg daily + AI", "Palbociclib 125 mg PO od + NSAI"])
+def test_fhir_a_drafted_cdk46_inhibitor_with_an_unnamed_ai_says_the_partner_is_not_named_and_preselects_none(text):
+    # read as palbociclib alone, the card said "drafted without letrozole" and pre-selected a
+    # second AI order; the AI is drafted, only not named (CR A.5 classes: which AI cannot be checked)
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    got = [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+    inc = card(got, "order-incomplete-regimen")
+    assert inc["summary"].startswith("Palbociclib drafted with a partner not named")
+    assert f'"{text}" also names an aromatase inhibitor, not which one' in inc["detail"]
+    assert "drafted without" not in inc["detail"]
+    assert not any(s.get("isRecommended") for s in inc["suggestions"])
+
+
+def test_fhir_a_drafted_cdk46_inhibitor_alone_still_says_drafted_without_its_partner():
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    got = [c.to_json() for c in order_cards(state, _drafted_text("Palbociclib 125 mg daily"), None, "order-sign")]
+    inc = card(got, "order-incomplete-regimen")
+    assert inc["summary"].startswith("Palbociclib drafted without letrozole")
+    assert any(s.get("isRecommended") for s in inc["suggestions"])
 
 
 @pytest.mark.parametrize("text", ["Paracetamol 500 mg", "Ondansetron (chemotherapy-induced nausea)",

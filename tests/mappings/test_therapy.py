@@ -797,6 +797,10 @@ def test_medication_records_with_no_drug_code_or_name_are_a_gap_with_the_reason_
     (RIBOCICLIB, "Ribociclib with an aromatase inhibitor", "an aromatase inhibitor, not which one"),
     (ABEMACICLIB, "Abemaciclib + NSAI", "an aromatase inhibitor, not which one"),
     (None, "Palbociclib 125 mg + AI", "an aromatase inhibitor, not which one"),
+    # a dose with its frequency, route or schedule between (FHIR R4 Dosage.timing / route)
+    (PALBOCICLIB, "Palbociclib 125 mg daily + AI", "an aromatase inhibitor, not which one"),
+    (RIBOCICLIB, "Ribociclib 600 mg PO od 3 weeks on 1 off + NSAI", "an aromatase inhibitor, not which one"),
+    (None, "Palbociclib (125 mg daily, 21/28) + AI", "an aromatase inhibitor, not which one"),
     (LETROZOLE, "Letrozole + CDK4/6i", "a CDK4/6 inhibitor, not which one"),
 ])
 def test_a_pathway_drug_written_beside_a_class_of_drug_is_read_and_the_gap_names_the_class(code, text, named):
