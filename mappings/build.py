@@ -219,6 +219,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     therapy-end-before-start      an anticancer medication record whose end is before its start
                                   (FHIR R4 Period): which date is wrong cannot be told, the end is
                                   not used (when the drug stopped is unknown), the records named
+    therapy-status-unknown        an anticancer medication record with status 'unknown' (FHIR
+                                  R4: the authoring system does not know the status) and no end
+                                  before as_of: read as not ongoing, whether it still is is named
     stop-reason-unclear           an anticancer medication record whose stop reason gives a
                                   progression only suspected ("suspected progression", "? PD",
                                   "progression not confirmed": local_codes.yaml disease_status

@@ -806,6 +806,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     unread: list[tuple[str, str]] = []  # (reference, why) of records whose drug could not be read
     backwards: list[tuple[Source, str]] = []  # anticancer records whose end is before their start
     hedged_stops: list[tuple[Source, str]] = []  # anticancer records stopped for a progression only suspected
+    status_unknown: list[tuple[Source, str]] = []  # anticancer records with status 'unknown', not ended by as_of
     append = exps.append
     as_of = ctx.as_of
     source = _fast.source
@@ -921,6 +922,11 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     backwards.append((src, f"{ref} ({med.names}: end {ended_before_start.isoformat()}, "
                                            f"start {start.isoformat()})"))  # type: ignore[union-attr]
                 stop = _stop_reason(res) if res.get("statusReason") or res.get("note") else None
+                if status == "unknown" and med.line and not (end and end < as_of):
+                    # FHIR R4 medication-statement-status / medicationrequest-status / medication-
+                    # admin-status 'unknown': the authoring system does not know the status. Read
+                    # as not ongoing (as before), but whether the drug is still given is not known
+                    status_unknown.append((src, f"{ref} ({med.names})"))
                 if stop == "unclear" and med.line:
                     hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(_stop_words(res), 120)}')"))
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None, stop, med,
@@ -929,6 +935,13 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     if unread:
         _unreadable_gap(ctx, unread)
+    if status_unknown:
+        named = "; ".join(why for _, why in status_unknown[:UNREADABLE_NAMED])
+        more = f"; and {len(status_unknown) - UNREADABLE_NAMED} more" if len(status_unknown) > UNREADABLE_NAMED else ""
+        ctx.gap("therapy-status-unknown",
+                "Anticancer medication records have status 'unknown' (the recording system does not know it) "
+                f"and no end: {named}{more}. They are read as not given today, so the current line may be "
+                "read as ended. Confirm whether the drug is still given.", [src for src, _ in status_unknown])
     if hedged_stops:
         named = "; ".join(why for _, why in hedged_stops[:UNREADABLE_NAMED])
         more = f"; and {len(hedged_stops) - UNREADABLE_NAMED} more" if len(hedged_stops) > UNREADABLE_NAMED else ""

@@ -3116,6 +3116,23 @@ def test_fhir_fulvestrant_written_as_refused_is_not_a_prior_line_and_fulvestrant
     assert "fulvestrant" in regimen_topics(cards)
 
 
+def test_fhir_a_first_line_recorded_with_status_unknown_and_no_end_is_named_as_unknown_not_only_read_as_ended():
+    # FHIR R4 status 'unknown': the authoring system does not know the status. It was read as
+    # ended in silence ("after 1 line(s)"); it is still read so, but the summary names the question
+    p = de_novo("p-unknown").med("letrozole", "2024-02-01", status="unknown").med("ribociclib", "2024-02-01",
+                                                                                 status="unknown")
+    state, cards = run(p)
+    gap = next(g for g in state.gaps if g.code == "therapy-status-unknown")
+    assert "status 'unknown'" in gap.message and "(letrozole)" in gap.message and "(ribociclib)" in gap.message
+    assert any("Confirm whether the drug is still given" in c["detail"] for c in cards)
+
+
+def test_fhir_a_first_line_with_status_unknown_and_a_recorded_end_raises_no_status_gap():
+    p = de_novo("p-unknown").med("letrozole", "2024-02-01", "2025-05-20", status="unknown")
+    state, _ = run(p)
+    assert all(g.code != "therapy-status-unknown" for g in state.gaps)
+
+
 def _drafted_text(text: str) -> list[DraftOrder]:
     return read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": {
         "resourceType": "MedicationRequest", "id": "mr-text", "status": "draft", "intent": "order",
