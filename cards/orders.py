@@ -65,7 +65,10 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        placement (chemotherapy)
     order-biomarker-missing (warning)  a label biomarker is not documented
     order-incomplete-regimen           a partner is missing (combination-only
-                                       labels: warning; otherwise info), ovarian
+                                       labels: warning; otherwise info); or drafted
+                                       only by its class ("Palbociclib + AI":
+                                       DraftOrder.unnamed_partner), then "drafted with
+                                       a partner not named", nothing pre-selected; ovarian
                                        suppression (warning), or an LHRH agonist
                                        for a man on an aromatase inhibitor
     test-glycemic (info)               HbA1c / fasting glucose missing or stale
@@ -1144,8 +1147,26 @@ class _Checker:
         indicator = "warning" if combo_only else "info"
         drafted = self._choice_label(present)
         partners = " + ".join(missing)
-        lines = [f"**{drafted} drafted without {partners}**: {reg.name} ({reg.brand}) is the pathway regimen "
-                 "for these orders.", "", "**Why**"]
+        # a drafted order whose text joins a drug class to the drug read ("Palbociclib + AI":
+        # DraftOrder.unnamed_partner): the partner is drafted, but not named, so which drug it is
+        # (letrozole or anastrozole? CR A.5 classes) cannot be checked. When its class may be
+        # every missing partner the card says so instead of "drafted without", and pre-selects
+        # no partner (that would draft a second drug of the class)
+        unnamed = [d for d in self._drafts_of(g.cand.names) if d.order.unnamed_partner]
+        unnamed_classes = {c for d in unnamed for c in d.order.unnamed_partner_classes}
+        partner_unnamed = bool(unnamed) and all(DRUGS[n].drug_class in unnamed_classes for n in missing)
+        if partner_unnamed:
+            suggestions = [s.model_copy(update={"isRecommended": None}) for s in suggestions]
+            quoted = "; ".join(f'"{clip(d.order.text or "", 80)}"' for d in unnamed)
+            lines = [f"**{drafted} drafted with a partner not named**: {quoted} also names "
+                     f"{unnamed[0].order.unnamed_partner}, so which drug it is cannot be checked (the pathway's "
+                     f"choice: {partners}). "
+                     f"{reg.name} ({reg.brand}) is the pathway regimen for these orders: draft the partner "
+                     "by its name.", "", "**Why**"]
+        else:
+            lines = [f"**{drafted} drafted without {partners}**: {reg.name} ({reg.brand}) is the pathway regimen "
+                     "for these orders.", "", "**Why**"]
+            lines[0] += "".join(f' {d.describe()} also names {d.order.unnamed_partner}: not checked.' for d in unnamed)
         for n, (label, source, facts) in combo_only.items():
             lines.append(f"- {n}: labelled only \"{label}\" ({self._source_title(source)})")
             lines += ["  " + self._fact(f) for f in facts]
@@ -1159,7 +1180,8 @@ class _Checker:
         lines += self._label_block(reg)
         lines += self._drafts_block(g.cand.names) + self._footer()
         return Card(
-            summary=clip(f"{drafted} drafted without {partners}: {reg.name} is the labelled regimen"),
+            summary=clip(f"{drafted} drafted with a partner not named: {reg.name} is the labelled regimen"
+                         if partner_unnamed else f"{drafted} drafted without {partners}: {reg.name} is the labelled regimen"),
             indicator=indicator,
             source=self._source("order-incomplete-regimen", reg),
             detail="\n".join(lines),

@@ -219,6 +219,14 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     therapy-end-before-start      an anticancer medication record whose end is before its start
                                   (FHIR R4 Period): which date is wrong cannot be told, the end is
                                   not used (when the drug stopped is unknown), the records named
+    therapy-status-unknown        an anticancer medication record with status 'unknown' (FHIR
+                                  R4: the authoring system does not know the status) and no end
+                                  before as_of: read as not ongoing, whether it still is is named
+    stop-reason-unclear           an anticancer medication record whose stop reason gives a
+                                  progression only suspected ("suspected progression", "? PD",
+                                  "progression not confirmed": local_codes.yaml disease_status
+                                  unclear_patterns) and no other reason: not a documented
+                                  progression (CR C.2 step 1), nor a stop without a reason
     therapy-setting-unclear       the only endocrine therapy before the metastatic date started
                                   31-90 days before it (a date without a day: the nearest day it
                                   allows) and went on (SETTING_QUESTION_DAYS): read as adjuvant
@@ -273,7 +281,7 @@ from mappings.state import (
 )
 from mappings.therapy import (
     build_therapy, bundle_index, drug_concept_readable, find_in_bundle, medication_conflict, medication_readable,
-    resolve_medication, to_drug, unnamed_drug_in_concept, unnamed_drug_in_text,
+    resolve_medication, to_drug, unnamed_drug_in_concept, unnamed_drug_in_text, class_beside_drug_classes,
 )
 
 _SUBJECT_FIELDS = ("subject", "patient", "beneficiary")
@@ -896,6 +904,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
     drugs = []
     text = None
     unreadable = None
+    partner = None
     loinc: list[str] = []
     genes: list[str] = []
     if rtype in _MEDICATION_REQUEST_TYPES:
@@ -904,6 +913,9 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         unreadable = medication_conflict(r, index) if drugs else _unread_drug(r, index)
         if unreadable:
             drugs = []  # which drug is ordered is not known: not checked, and the cards say so
+        elif drugs and text:
+            # "Palbociclib + AI": the AI is drafted but not named (as the therapy history reads it)
+            partner = class_beside_drug_classes(text.lower())
     else:
         cc = r.get("code")
         if isinstance(cc, dict):
@@ -919,6 +931,8 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         status=status_code(r.get("status")) or None,
         not_checked=not_checked,
         unreadable=unreadable,
+        unnamed_partner=partner[0] if partner else None,
+        unnamed_partner_classes=sorted(partner[1]) if partner else [],
         full_url=full_url if isinstance(full_url, str) and full_url else None,
         loinc=loinc,
         genes=genes,

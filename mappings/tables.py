@@ -510,6 +510,10 @@ def _mention_patterns(key: str) -> re.Pattern[str]:
 
 DRUG_NOT_GIVEN_BEFORE = _mention_patterns("not_given_before")
 DRUG_NOT_GIVEN_AFTER = _mention_patterns("not_given_after")
+# the record's drug written as refused or never started, right after its last name or right
+# before its first ("Fulvestrant - patient declined", "Declined fulvestrant")
+DRUG_REFUSED_AFTER = re.compile(_DM.get("refused_after") or "(?!)", re.I)
+DRUG_REFUSED_BEFORE = re.compile(_DM.get("refused_before") or "(?!)", re.I)
 # what stands between two names of one regimen ("fulvestrant + palbociclib")
 DRUG_NAMES_JOINED = re.compile(_DM.get("names_joined") or "(?!)", re.I)
 # what may stand before a drug name or the words of an unnamed_drug_patterns entry for them to
@@ -522,5 +526,12 @@ UNNAMED_DRUG_CLASSES: list[tuple[re.Pattern[str], str, frozenset[str]]] = [
 ]
 # the same (pattern, what it names), each pattern compiled once
 UNNAMED_DRUG: list[tuple[re.Pattern[str], str]] = [(pattern, names) for pattern, names, _ in UNNAMED_DRUG_CLASSES]
+# (pattern of the whole text, the drugs it may stand for) of a text that is only an abbreviated
+# drug name ("Palbo", "TAM": drug_mentions abbreviations), never read as a drug
+_ABBR = _DM.get("abbreviations") or {}
+DRUG_ABBREVIATIONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(_ABBR["whole_text"].replace("{abbreviation}", str(e["abbreviation"])), re.I), str(e["may_be"]))
+    for e in _ABBR.get("entries") or []
+]
 # what stands between a drug name and the words of an unnamed_drug_patterns entry joined to it
 CLASS_JOINED = re.compile(_DM.get("class_joined") or "(?!)", re.I)

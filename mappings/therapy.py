@@ -9,7 +9,10 @@ Everolimus written as Zortress or a transplant strength is "everolimus
 (transplant dose)", class other. A name written as the reason for the record's drug
 or as the drug before it ("Ondansetron (for capecitabine-related nausea)", "premedication
 for paclitaxel", "switched from letrozole": local_codes.yaml drug_mentions) is not a drug
-given. A record read but naming no pathway drug is skipped, unless its text names a drug
+given. A record whose text writes its drug as refused or never started ("Fulvestrant - patient
+declined", "Letrozole - not started": drug_mentions refused_after / refused_before) is not
+therapy given (ignored, not-given), as status "not-taken" would say; with two drugs named, which
+was refused cannot be read (medication-unreadable). A record read but naming no pathway drug is skipped, unless its text names a drug
 class, a trial drug or a name the service does not know with an anticancer INN stem
 ("Aromatase inhibitor", "Study drug", "Letrozol"): that one, like a record whose drug
 cannot be read (no medication[x], a concept with neither text nor an RxNorm code, a
@@ -185,7 +188,9 @@ class _Exp:
     setting: str = "unknown"
     superseded: bool = False
     status: str | None = None
-    stop: str | None = None  # progression | other (toxicity, completed, choice) | None when not stated
+    # progression | other (toxicity, completed, choice) | unclear (a progression written as a
+    # suspicion: _stop_reason_of_text) | None when not stated
+    stop: str | None = None
     med: _Med | None = field(default=None, compare=False, repr=False)
     # (start or date.min, source reference): the order of exposures and lines
     order: tuple[dt.date, str] | None = field(default=None, compare=False, repr=False)
@@ -314,6 +319,8 @@ def unnamed_drug(text: str) -> str | None:
     a line of therapy: a class ("Aromatase inhibitor", "CDK4/6i", "chemotherapy"), a trial drug
     not named, or a name the service does not know whose INN stem is an anticancer class
     ("Letrozol", "palazestrant"): e.g. 'names an aromatase inhibitor, not which one'.
+    A text that is only an abbreviated drug name ("Palbo", "TAM": drug_mentions abbreviations)
+    is named too: 'is an abbreviated drug name, not read as a drug (it may stand for palbociclib)'.
     None: no such words at the start of the text, where a record names its own drug ("Calcium
     carbonate (patient on AI)" is calcium, "Antiemetic for chemotherapy" an antiemetic), or
     words followed by a side effect of them ("AI-induced arthralgia": not_given_after)."""
@@ -322,6 +329,11 @@ def unnamed_drug(text: str) -> str | None:
             # only qualifiers before the words: the not_given_before contexts cannot stand there
             if T.LEADING_QUALIFIERS.match(text[:m.start()]) and not _followed_by_not_given(text, m.end()):
                 return f"names {names}"
+    # only an abbreviated drug name ("Palbo", "TAM"): error-prone, never read as a drug (ISMP;
+    # local_codes.yaml drug_mentions abbreviations), and it may be a line of therapy
+    for pattern, may_be in T.DRUG_ABBREVIATIONS:
+        if pattern.match(text):
+            return f"is an abbreviated drug name, not read as a drug (it may stand for {may_be})"
     return None
 
 
@@ -349,6 +361,14 @@ def class_beside_drug(text: str) -> str | None:
     inhibitor": they describe it), when the text names a drug of their class elsewhere
     ("Palbociclib + AI (letrozole)": letrozole is the AI), or no such words are joined to a
     drug read as given."""
+    found = class_beside_drug_classes(text)
+    return found[0] if found else None
+
+
+def class_beside_drug_classes(text: str) -> tuple[str, frozenset[str]] | None:
+    """class_beside_drug with the DrugClass values the words name (local_codes.yaml
+    unnamed_drug_patterns `classes`: an AI names aromatase-inhibitor), so that a draft-order
+    check can tell whether the words may be the partner it misses."""
     if not text:
         return None
     given = {d.name for d in drugs_from_text(text)}
@@ -369,8 +389,48 @@ def class_beside_drug(text: str) -> str | None:
                 joined = (T.CLASS_JOINED.match(text[end:m.start()]) if end <= m.start()
                           else T.CLASS_JOINED.match(text[m.end():start]))
                 if joined:
-                    return what
+                    return what, classes
     return None
+
+
+@lru_cache(maxsize=4096)
+def refusal_in_text(text: str) -> str | None:
+    """Whether a medication text writes its drug as refused or never started (local_codes.yaml
+    drug_mentions refused_after / refused_before: "Fulvestrant - patient declined", "Palbociclib
+    (refused)", "Letrozole - not started"): "refused" when it names one drug, "unclear" when it
+    names several (which one was refused cannot be read), None when it writes no refusal of its
+    drug ("Fulvestrant - declined further cycles": given, then stopped)."""
+    names = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1)) is not None]
+    if not names:
+        return None
+    if not (T.DRUG_REFUSED_AFTER.match(text[names[-1].end():])
+            or T.DRUG_REFUSED_BEFORE.match(text[:names[0].start()])):
+        return None
+    drugs = {T.drug_for_name(m.group(1)) for m in names}
+    return "refused" if len(drugs) == 1 else "unclear"
+
+
+class _NotGiven:
+    """A medication record whose text writes its drug as refused or never started: no therapy
+    given (FHIR R4 MedicationStatement.status 'not-taken', MedicationRequest.doNotPerform)."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+def _refused(written: str) -> _NotGiven | _Unreadable | None:
+    """A _NotGiven (or, naming several drugs, an _Unreadable) for a record whose drug text
+    writes a refusal (refusal_in_text), quoted as written; None otherwise."""
+    said = refusal_in_text(written.lower()) if written else None
+    if said is None:
+        return None
+    quoted = printable_clip(written.strip(), 80)
+    if said == "refused":
+        return _NotGiven(f'its text "{quoted}" says the drug was refused or not started')
+    return _Unreadable(f'its text "{quoted}" writes a refusal and names more than one drug: '
+                       "which one was given cannot be read")
 
 
 def _class_beside_drug_in(text: str) -> str | None:
@@ -686,13 +746,13 @@ def ingredient_items(med: dict[str, Any], resolve: Callable[[Any], Any] | None =
     return items
 
 
-_MED_CACHE: dict[tuple[Any, ...], _Med | _Unreadable | None] = {}
+_MED_CACHE: dict[tuple[Any, ...], _Med | _Unreadable | _NotGiven | None] = {}
 _MISSING: Any = object()
 _DATE_MIN = dt.date.min
 _ORDER = attrgetter("order")  # read_exposures sets it on every _Exp
 
 
-def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | None:
+def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | None:
     """resolve_medication(ctx, res) as a _Med (None: read, but no drug the pathway cares
     about; _Unreadable: the drug could not be read)."""
     cc = res.get("medicationCodeableConcept")
@@ -708,9 +768,9 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | None:
             # codes and text (or two codings) naming different drugs: reading the code alone
             # would be a guess (the draft-order reader says so too: medication_conflict)
             conflict = concept_conflict(cc)
-            med = _Unreadable(conflict) if conflict else _Med(tuple(drugs), label)
+            written = cc_as_written(cc)
+            med = _Unreadable(conflict) if conflict else (_refused(written) or _Med(tuple(drugs), label))
             if type(med) is _Med:
-                written = cc_as_written(cc)
                 med.also_unread = _class_beside_drug_in(written) if written else None
         else:
             med = _unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME
@@ -722,6 +782,9 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | None:
     drugs, label = resolve_medication(ctx, res)
     if not drugs:
         return _unreadable(ctx, res)
+    refused = _refused(label)
+    if refused is not None:
+        return refused
     med = _Med(tuple(drugs), label)
     med.also_unread = _class_beside_drug_in(label) if label else None
     return med
@@ -742,6 +805,8 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     exps: list[_Exp] = []
     unread: list[tuple[str, str]] = []  # (reference, why) of records whose drug could not be read
     backwards: list[tuple[Source, str]] = []  # anticancer records whose end is before their start
+    hedged_stops: list[tuple[Source, str]] = []  # anticancer records stopped for a progression only suspected
+    status_unknown: list[tuple[Source, str]] = []  # anticancer records with status 'unknown', not ended by as_of
     append = exps.append
     as_of = ctx.as_of
     source = _fast.source
@@ -785,6 +850,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     continue  # read: not a drug the pathway cares about
                 if type(med) is _Unreadable:
                     unread.append((ctx.ref(res), med.why))
+                    continue
+                if type(med) is _NotGiven:
+                    ctx.ignore(res, "not-given", f"{rtype}: {med.why}, so it is not therapy given")
                     continue
                 if med.also_unread is not None:
                     # the named drug is read; the drug its text joins to it is not
@@ -853,13 +921,35 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if ended_before_start is not None and med.line:
                     backwards.append((src, f"{ref} ({med.names}: end {ended_before_start.isoformat()}, "
                                            f"start {start.isoformat()})"))  # type: ignore[union-attr]
-                append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None,
-                            _stop_reason(res) if res.get("statusReason") or res.get("note") else None, med,
+                stop = _stop_reason(res) if res.get("statusReason") or res.get("note") else None
+                if status == "unknown" and med.line and not (end and end < as_of):
+                    # FHIR R4 medication-statement-status / medicationrequest-status / medication-
+                    # admin-status 'unknown': the authoring system does not know the status. Read
+                    # as not ongoing (as before), but whether the drug is still given is not known
+                    status_unknown.append((src, f"{ref} ({med.names})"))
+                if stop == "unclear" and med.line:
+                    hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(_stop_words(res), 120)}')"))
+                append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None, stop, med,
                             (start or _DATE_MIN, ref), start_last, end_last))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     if unread:
         _unreadable_gap(ctx, unread)
+    if status_unknown:
+        named = "; ".join(why for _, why in status_unknown[:UNREADABLE_NAMED])
+        more = f"; and {len(status_unknown) - UNREADABLE_NAMED} more" if len(status_unknown) > UNREADABLE_NAMED else ""
+        ctx.gap("therapy-status-unknown",
+                "Anticancer medication records have status 'unknown' (the recording system does not know it) "
+                f"and no end: {named}{more}. They are read as not given today, so the current line may be "
+                "read as ended. Confirm whether the drug is still given.", [src for src, _ in status_unknown])
+    if hedged_stops:
+        named = "; ".join(why for _, why in hedged_stops[:UNREADABLE_NAMED])
+        more = f"; and {len(hedged_stops) - UNREADABLE_NAMED} more" if len(hedged_stops) > UNREADABLE_NAMED else ""
+        ctx.gap("stop-reason-unclear",
+                "Anticancer medication records give a progression that is only suspected as the reason they "
+                f"stopped, not counted as a documented progression: {named}{more}. Confirm whether the disease "
+                "progressed: lines of therapy, endocrine resistance and ESR1 currency depend on it.",
+                [src for src, _ in hedged_stops])
     if backwards:
         named = "; ".join(why for _, why in backwards[:UNREADABLE_NAMED])
         more = f"; and {len(backwards) - UNREADABLE_NAMED} more" if len(backwards) > UNREADABLE_NAMED else ""
@@ -870,7 +960,8 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
 
 
 def _stop_reason(res: dict[str, Any]) -> str | None:
-    """'progression' / 'other' (toxicity, completion, choice) from statusReason or note; None if not stated.
+    """'progression' / 'other' (toxicity, completion, choice) / 'unclear' (a progression only
+    suspected) from statusReason or note; None if not stated.
 
     A statusReason or note counts as 'other' only when it names a non-progression reason
     (toxicity, intolerance, a named side effect, the patient's choice, completion, stable
@@ -891,22 +982,36 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     return stated
 
 
+def _stop_words(res: dict[str, Any]) -> str:
+    """A record's statusReason and note as written (a gap quotes them)."""
+    reasons = [t for t in (cc_as_written(cc) for cc in as_list(res.get("statusReason")) if isinstance(cc, dict)) if t]
+    notes = [n["text"].strip() for n in as_list(res.get("note"))
+             if isinstance(n, dict) and isinstance(n.get("text"), str) and n["text"].strip()]
+    return " | ".join(reasons + notes)
+
+
 @lru_cache(maxsize=4096)
 def _stop_reason_of_text(text: str) -> str | None:
-    """'progression' / 'other' / None for a stop reason's words (EHRs repeat the same few:
-    cached by text). A plan or instruction ("until progression or unacceptable toxicity")
+    """'progression' / 'other' / 'unclear' / None for a stop reason's words (EHRs repeat the
+    same few: cached by text). 'unclear': a progression written as a suspicion and no other
+    reason ("suspected progression", "? PD"): not a stop for progression, and not a stop
+    without a reason either (the line's end reason is open: gap stop-reason-unclear). A plan or instruction ("until progression or unacceptable toxicity")
     and a negated side effect are no reason; a negated or ruled-out progression and a
     progression word describing a side effect ("worsening diarrhoea", "recurrent
     neutropenia") are no progression."""
     text = T.STOP_NOT_STATED.sub(" ", text.lower())
     rest = _without_refuted_progression(text)
-    if T.STOP_PROGRESSION.search(rest):
+    # a progression left open ("suspected progression", "? PD", "progression not confirmed":
+    # local_codes.yaml disease_status unclear_patterns, as the disease-status reader reads
+    # them) is no documented progression (CR C.2 step 1)
+    asserted, hedged = T.DISEASE_STATUS_UNCLEAR.subn(" ", rest)
+    if T.STOP_PROGRESSION.search(asserted):
         return "progression"
     # a named non-progression reason, or words saying the disease did not progress ("no
     # progression", "progression ruled out"): the proxy must not read a progression into it
     if T.STOP_NON_PROGRESSION.search(text) or rest != text:
         return "other"
-    return None
+    return "unclear" if hedged else None
 
 
 @lru_cache(maxsize=1024)

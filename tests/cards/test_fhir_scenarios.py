@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from cards.engine import order_cards
+from mappings import read_draft_orders
 from cards.pathway import assess
 from mappings.state import DraftOrder, Drug
 from tests.cards.fhir_builder import FhirPatient, hr_positive_mbc
@@ -3084,6 +3085,79 @@ def test_fhir_adjuvant_therapy_named_by_class_or_an_unknown_name_is_a_gap_not_an
     assert gap.message == ("Medication records whose drug could not be read, so lines of therapy may be missing: "
                            f"MedicationStatement/ms-7 (its text \"{text}\" names {named}).")
     assert any("Medication records whose drug could not be read" in c["detail"] for c in cards)
+
+
+@pytest.mark.parametrize("text, may_be", [("Fulv", "fulvestrant"), ("TAM", "tamoxifen"), ("Palbo", "palbociclib"),
+                                           ("Let", "letrozole"), ("Ana", "anastrozole"), ("Exe", "exemestane"),
+                                           ("Everol", "everolimus"), ("Palbo 125 mg", "palbociclib")])
+def test_fhir_adjuvant_therapy_written_only_as_an_abbreviation_is_named_not_skipped_in_silence(text, may_be):
+    # the record was dropped in silence and the relapse read endocrine-naive (sensitive); an
+    # abbreviated drug name is never read as a drug (ISMP error-prone abbreviations), but the
+    # card says a medication record could not be read and quotes it
+    p = hr_positive_mbc("p-abbr", primary="2016-03-01")
+    state, cards = run(_statement(p, {"text": text}, "2016-06-01", "2023-06-01"))
+    assert state.therapy.endocrine_resistance == "unknown"
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert (f'(its text "{text}" is an abbreviated drug name, not read as a drug (it may stand for {may_be}))'
+            in gap.message)
+    assert any(f'"{text}" is an abbreviated drug name' in c["detail"] for c in cards)
+    assert state.therapy.exposures == []  # not mapped to a drug
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant - patient declined", "Fulvestrant (refused)",
+                                  "Fulvestrant: not given, patient preference", "Fulvestrant - not started"])
+def test_fhir_fulvestrant_written_as_refused_is_not_a_prior_line_and_fulvestrant_is_still_offered(text):
+    # the refused fulvestrant counted as a second line given: fulvestrant looked tried (its
+    # regimens withheld as already used); FHIR R4 not-taken / doNotPerform say "not given"
+    p = _statement(after_ai_cdk46i("p-refused"), {"text": text}, "2025-06-01", "2025-06-20")
+    state, cards = run(p)
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
+    assert any(g.code == "not-given" and text in g.message for g in state.ignored)
+    assert "fulvestrant" in regimen_topics(cards)
+
+
+def test_fhir_a_first_line_recorded_with_status_unknown_and_no_end_is_named_as_unknown_not_only_read_as_ended():
+    # FHIR R4 status 'unknown': the authoring system does not know the status. It was read as
+    # ended in silence ("after 1 line(s)"); it is still read so, but the summary names the question
+    p = de_novo("p-unknown").med("letrozole", "2024-02-01", status="unknown").med("ribociclib", "2024-02-01",
+                                                                                 status="unknown")
+    state, cards = run(p)
+    gap = next(g for g in state.gaps if g.code == "therapy-status-unknown")
+    assert "status 'unknown'" in gap.message and "(letrozole)" in gap.message and "(ribociclib)" in gap.message
+    assert any("Confirm whether the drug is still given" in c["detail"] for c in cards)
+
+
+def test_fhir_a_first_line_with_status_unknown_and_a_recorded_end_raises_no_status_gap():
+    p = de_novo("p-unknown").med("letrozole", "2024-02-01", "2025-05-20", status="unknown")
+    state, _ = run(p)
+    assert all(g.code != "therapy-status-unknown" for g in state.gaps)
+
+
+def _drafted_text(text: str) -> list[DraftOrder]:
+    return read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": {
+        "resourceType": "MedicationRequest", "id": "mr-text", "status": "draft", "intent": "order",
+        "subject": {"reference": "Patient/p-draft"}, "medicationCodeableConcept": {"text": text}}}]})
+
+
+@pytest.mark.parametrize("text", ["Palbociclib + AI", "Palbociclib 125 mg daily + AI", "Palbociclib 125 mg PO od + NSAI"])
+def test_fhir_a_drafted_cdk46_inhibitor_with_an_unnamed_ai_says_the_partner_is_not_named_and_preselects_none(text):
+    # read as palbociclib alone, the card said "drafted without letrozole" and pre-selected a
+    # second AI order; the AI is drafted, only not named (CR A.5 classes: which AI cannot be checked)
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    got = [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+    inc = card(got, "order-incomplete-regimen")
+    assert inc["summary"].startswith("Palbociclib drafted with a partner not named")
+    assert f'"{text}" also names an aromatase inhibitor, not which one' in inc["detail"]
+    assert "drafted without" not in inc["detail"]
+    assert not any(s.get("isRecommended") for s in inc["suggestions"])
+
+
+def test_fhir_a_drafted_cdk46_inhibitor_alone_still_says_drafted_without_its_partner():
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    got = [c.to_json() for c in order_cards(state, _drafted_text("Palbociclib 125 mg daily"), None, "order-sign")]
+    inc = card(got, "order-incomplete-regimen")
+    assert inc["summary"].startswith("Palbociclib drafted without letrozole")
+    assert any(s.get("isRecommended") for s in inc["suggestions"])
 
 
 @pytest.mark.parametrize("text", ["Paracetamol 500 mg", "Ondansetron (chemotherapy-induced nausea)",

@@ -649,6 +649,34 @@ def test_last_line_stopped_for_toxicity_is_not_progression():
     assert th.last_endocrine_progression is None
 
 
+@pytest.mark.parametrize("reason", ["Suspected progression", "? PD", "possible progression", "progression not confirmed"])
+def test_a_last_line_stopped_for_a_progression_only_suspected_is_no_documented_progression_and_the_gap_quotes_it(reason):
+    # the disease-status reader already leaves a hedged progression open (gap
+    # disease-status-unclear); a stop reason that hedges it was counted as a progression
+    # (CR C.2 step 1: a documented progression; local_codes.yaml disease_status unclear_patterns)
+    s = state(
+        _with_note(med_statement(LETROZOLE, "2020-02-01", "2020-07-15", status="stopped", rid="ms-let"), reason),
+        _with_note(med_statement(RIBOCICLIB, "2020-02-01", "2020-07-15", status="stopped", rid="ms-rib"), reason),
+    )
+    th = s.therapy
+    assert th.last_endocrine_progression is None
+    assert th.progression_within_6_months_on_cdk46i is None
+    gap = next(g for g in s.gaps if g.code == "stop-reason-unclear")
+    assert f"MedicationStatement/ms-let (letrozole: '{reason}')" in gap.message
+    assert "not counted as a documented progression" in gap.message
+
+
+@pytest.mark.parametrize("reason", ["Progressive disease", "Suspected progression in liver; new bone metastases",
+                                    "PD"])
+def test_a_stop_reason_asserting_a_progression_is_still_one_and_raises_no_stop_reason_gap(reason):
+    s = state(
+        _with_note(med_statement(LETROZOLE, "2020-02-01", "2020-07-15", status="stopped"), reason),
+        _with_note(med_statement(RIBOCICLIB, "2020-02-01", "2020-07-15", status="stopped"), reason),
+    )
+    assert s.therapy.last_endocrine_progression == dt.date(2020, 7, 15)
+    assert not any(g.code == "stop-reason-unclear" for g in s.gaps)
+
+
 def test_status_reason_progression_on_a_medication_request_is_read():
     mr = med_request(FULVESTRANT, "2021-01-01", status="stopped", end="2022-03-01")
     mr["statusReason"] = cc(text="Disease progression")
@@ -769,6 +797,10 @@ def test_medication_records_with_no_drug_code_or_name_are_a_gap_with_the_reason_
     (RIBOCICLIB, "Ribociclib with an aromatase inhibitor", "an aromatase inhibitor, not which one"),
     (ABEMACICLIB, "Abemaciclib + NSAI", "an aromatase inhibitor, not which one"),
     (None, "Palbociclib 125 mg + AI", "an aromatase inhibitor, not which one"),
+    # a dose with its frequency, route or schedule between (FHIR R4 Dosage.timing / route)
+    (PALBOCICLIB, "Palbociclib 125 mg daily + AI", "an aromatase inhibitor, not which one"),
+    (RIBOCICLIB, "Ribociclib 600 mg PO od 3 weeks on 1 off + NSAI", "an aromatase inhibitor, not which one"),
+    (None, "Palbociclib (125 mg daily, 21/28) + AI", "an aromatase inhibitor, not which one"),
     (LETROZOLE, "Letrozole + CDK4/6i", "a CDK4/6 inhibitor, not which one"),
 ])
 def test_a_pathway_drug_written_beside_a_class_of_drug_is_read_and_the_gap_names_the_class(code, text, named):
@@ -788,6 +820,39 @@ def test_a_pathway_drug_written_beside_a_class_of_drug_is_read_and_the_gap_names
 def test_a_class_that_describes_the_drug_beside_it_or_a_side_effect_is_no_gap(text):
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert s.therapy.exposures and _gap(s, "medication-unreadable") is None
+
+
+@pytest.mark.parametrize("code, text", [
+    (FULVESTRANT, "Fulvestrant - patient declined"), (PALBOCICLIB, "Palbociclib (refused)"),
+    (LETROZOLE, "Letrozole - not started"), (FULVESTRANT, "Fulvestrant: not given, patient preference"),
+    (None, "Declined fulvestrant"), (None, "Fulvestrant 500 mg - refused by patient"),
+])
+def test_a_drug_written_as_refused_or_never_started_is_no_therapy_given_and_says_why(code, text):
+    # the refusal was read as a line given (a class already used, a line counted): FHIR R4
+    # MedicationStatement.status 'not-taken' / MedicationRequest.doNotPerform say the same
+    s = state(med_statement(code, "2020-02-01", "2020-06-01", status="completed", text=text, rid="ms-refused"))
+    assert s.therapy.exposures == [] and s.therapy.metastatic_lines == []
+    ignored = [g for g in s.ignored if g.code == "not-given"]
+    assert [src.reference for g in ignored for src in g.sources] == ["MedicationStatement/ms-refused"]
+    assert f'its text "{text}" says the drug was refused or not started' in ignored[0].message
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant - declined further cycles", "Palbociclib - refused cycle 3",
+                                  "Letrozole (patient declined chemo)", "Letrozole; chemotherapy declined",
+                                  "Fulvestrant 500 mg not given today"])
+def test_a_stop_after_starting_or_a_refusal_of_another_treatment_is_still_the_drug_given(text):
+    s = state(med_statement(None, "2020-02-01", "2020-06-01", status="completed", text=text))
+    assert len(s.therapy.metastatic_lines) == 1
+    assert not any(g.code == "not-given" for g in s.ignored)
+
+
+def test_a_refusal_written_beside_two_drugs_is_a_record_that_cannot_be_read():
+    s = state(med_statement(None, "2020-02-01", "2020-06-01", status="completed", rid="ms-two",
+                            text="Letrozole + palbociclib - patient declined"))
+    assert s.therapy.metastatic_lines == []
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and "MedicationStatement/ms-two (its text \"Letrozole + palbociclib - patient declined\" " \
+        "writes a refusal and names more than one drug" in gap.message
 
 
 def test_a_readable_medication_that_is_not_a_pathway_drug_stays_silent():
