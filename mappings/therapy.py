@@ -801,6 +801,16 @@ def _unreadable_gap(ctx: Ctx, unread: list[tuple[str, str]]) -> None:
             [_fast.source(ref, None, why, None) for ref, why in unread])
 
 
+def _records_gap(ctx: Ctx, code: str, records: list[tuple[Source, str]], text: str) -> None:
+    """A gap naming the first UNREADABLE_NAMED records ("{named}" in text; "and N more"), citing all."""
+    if not records:
+        return
+    named = "; ".join(why for _, why in records[:UNREADABLE_NAMED])
+    if len(records) > UNREADABLE_NAMED:
+        named += f"; and {len(records) - UNREADABLE_NAMED} more"
+    ctx.gap(code, text.format(named=named), [src for src, _ in records])
+
+
 def read_exposures(ctx: Ctx) -> list[_Exp]:
     exps: list[_Exp] = []
     unread: list[tuple[str, str]] = []  # (reference, why) of records whose drug could not be read
@@ -935,27 +945,17 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     if unread:
         _unreadable_gap(ctx, unread)
-    if status_unknown:
-        named = "; ".join(why for _, why in status_unknown[:UNREADABLE_NAMED])
-        more = f"; and {len(status_unknown) - UNREADABLE_NAMED} more" if len(status_unknown) > UNREADABLE_NAMED else ""
-        ctx.gap("therapy-status-unknown",
-                "Anticancer medication records have status 'unknown' (the recording system does not know it) "
-                f"and no end: {named}{more}. They are read as not given today, so the current line may be "
-                "read as ended. Confirm whether the drug is still given.", [src for src, _ in status_unknown])
-    if hedged_stops:
-        named = "; ".join(why for _, why in hedged_stops[:UNREADABLE_NAMED])
-        more = f"; and {len(hedged_stops) - UNREADABLE_NAMED} more" if len(hedged_stops) > UNREADABLE_NAMED else ""
-        ctx.gap("stop-reason-unclear",
-                "Anticancer medication records give a progression that is only suspected as the reason they "
-                f"stopped, not counted as a documented progression: {named}{more}. Confirm whether the disease "
-                "progressed: lines of therapy, endocrine resistance and ESR1 currency depend on it.",
-                [src for src, _ in hedged_stops])
-    if backwards:
-        named = "; ".join(why for _, why in backwards[:UNREADABLE_NAMED])
-        more = f"; and {len(backwards) - UNREADABLE_NAMED} more" if len(backwards) > UNREADABLE_NAMED else ""
-        ctx.gap("therapy-end-before-start",
-                "Anticancer medication records end before they start, so their end is not used and when the "
-                f"drug stopped is unknown: {named}{more}. Confirm the dates.", [src for src, _ in backwards])
+    _records_gap(ctx, "therapy-status-unknown", status_unknown,
+                 "Anticancer medication records have status 'unknown' (the recording system does not know it) "
+                 "and no end: {named}. They are read as not given today, so the current line may be read as "
+                 "ended. Confirm whether the drug is still given.")
+    _records_gap(ctx, "stop-reason-unclear", hedged_stops,
+                 "Anticancer medication records give a progression that is only suspected as the reason they "
+                 "stopped, not counted as a documented progression: {named}. Confirm whether the disease "
+                 "progressed: lines of therapy, endocrine resistance and ESR1 currency depend on it.")
+    _records_gap(ctx, "therapy-end-before-start", backwards,
+                 "Anticancer medication records end before they start, so their end is not used and when the "
+                 "drug stopped is unknown: {named}. Confirm the dates.")
     return exps
 
 
@@ -2021,6 +2021,13 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
     unsettled = _later_et_progression_after_a_stated_stop(tls, first_et)
     if unsettled is not None:
         _resistance_unsettled_gap(ctx, first_et, unsettled)  # type: ignore[arg-type]
+    if first_et is not None and not first_et.progressed and _ended_on_a_suspected_progression(first_et, exps):
+        # the first metastatic ET line stopped for a progression only suspected (gap
+        # stop-reason-unclear): had it progressed, ABC4 (CR C.1) would class it by the line's
+        # length; where that class would outrank the adjuvant one, the class is not known
+        could_be = first_et.progression_class
+        if could_be is None or _RANK[could_be] > _RANK[adj]:
+            return
     best = max((adj, met), key=lambda x: _RANK[x])
     if best != "unknown":
         th.endocrine_resistance = best  # type: ignore[assignment]
@@ -2040,6 +2047,12 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
     ):
         th.endocrine_resistance = "sensitive"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
+
+
+def _ended_on_a_suspected_progression(line: TherapyLine, exps: list[_Exp]) -> bool:
+    """One of the line's records stopped for a progression only suspected (stop 'unclear')."""
+    refs = {s.reference for s in line.sources}
+    return any(e.stop == "unclear" and e.src.reference in refs for e in exps)
 
 
 def _later_et_progression_after_a_stated_stop(tls: list[TherapyLine],

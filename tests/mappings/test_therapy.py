@@ -666,6 +666,27 @@ def test_a_last_line_stopped_for_a_progression_only_suspected_is_no_documented_p
     assert "not counted as a documented progression" in gap.message
 
 
+@pytest.mark.parametrize("adjuvant, line_end, expected", [
+    # no adjuvant class: a progression after 5.5 months would be primary, none would leave the
+    # patient endocrine-sensitive / de novo: which one is not known
+    (None, "2020-07-15", "unknown"),
+    # recurrence 11 months after adjuvant ET (secondary): a progression within 6 months of
+    # first-line ET would outrank it (primary), one after 14 months would not
+    ("2019-02-15", "2020-07-15", "unknown"),
+    ("2019-02-15", "2021-04-01", "secondary"),
+])
+def test_resistance_is_not_read_past_a_first_line_stopped_for_a_progression_only_suspected(adjuvant, line_end, expected):
+    # the hedged stop made the line not progressed, and resistance fell back on the adjuvant
+    # timing or on endocrine-naive ("sensitive" / "de-novo"): a guess where a progression on
+    # the line would have given another class (CR C.1, ABC4 by progression on first-line ET)
+    early = [med_statement(ANASTROZOLE, "2014-02-15", adjuvant)] if adjuvant else []
+    s = state(*early,
+              _with_note(med_statement(LETROZOLE, "2020-02-01", line_end, status="stopped"), "Suspected progression"),
+              _with_note(med_statement(RIBOCICLIB, "2020-02-01", line_end, status="stopped"), "Suspected progression"))
+    assert s.therapy.endocrine_resistance == expected
+    assert any(g.code == "stop-reason-unclear" for g in s.gaps)
+
+
 @pytest.mark.parametrize("reason", ["Progressive disease", "Suspected progression in liver; new bone metastases",
                                     "PD"])
 def test_a_stop_reason_asserting_a_progression_is_still_one_and_raises_no_stop_reason_gap(reason):
