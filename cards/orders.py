@@ -103,6 +103,12 @@ glucose orders) and the test-glycemic card still apply (C.2 safety overlays, C.3
 a definitive not-indicated card (removal pre-selected) leaves only the critical stops.
 A patient recorded as deceased gets neither the advisory card nor tests: only the
 HER2-positive label-scope card and the critical stops (without test orders).
+Receptor status unknown because an ER / PR / HER2 result is not final yet (gap
+receptor-result-not-final): a drafted drug whose label that receptor decides
+(order_rules.yaml receptor_not_final_also) gets order-biomarker-missing naming the result
+(status, date, source), the final report awaited, no test pre-selected. In the pathway, a
+biomarker card whose rule reads ER / HER2 (biomarker_rules `receptor`) names a newer result
+not final yet the same way and pre-selects no test.
 
 An order that fits gets no not-indicated, biomarker or incomplete-regimen card;
 a safety caution of the pathway (a warning in patient-view too) is still raised
@@ -171,6 +177,8 @@ class BiomarkerRule:
     what: str
     drugs: frozenset[str]
     source: str
+    # the receptor result the rule reads (ER / HER2): one not final yet is named on the card
+    receptor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +221,14 @@ class OrderKnowledge:
     hr_negative: dict[str, dict] = field(default_factory=dict)
     # predicates of regimens.yaml cautions another order card reports (-> where)
     cautions_elsewhere: dict[str, str] = field(default_factory=dict)
+    # receptor ("HER2" / "HR") -> {drug: {label, source}}: the labels a not-final result of it
+    # decides, beside her2_positive / hr_negative (order_rules.yaml receptor_not_final_also)
+    receptor_not_final_also: dict[str, dict[str, dict]] = field(default_factory=dict)
+
+    def receptor_labels(self, receptor: str) -> dict[str, dict]:
+        """drug -> {label, source} for the drugs whose label the receptor ("HER2" / "HR") decides."""
+        base = self.her2_positive if receptor == "HER2" else self.hr_negative
+        return {**base, **self.receptor_not_final_also.get(receptor, {})}
 
 
 def _pathway_caution(rule_name: str | None = None, cid: str | None = None) -> Caution:
@@ -238,7 +254,7 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
                      frozenset(r["topics"]) if r.get("topics") else None) for r in data["override_reasons"])
     biomarkers = {
         name: BiomarkerRule(rule=name, test=b["test"], what=b["what"], drugs=frozenset(b["drugs"]),
-                            source=b["source"])
+                            source=b["source"], receptor=b.get("receptor"))
         for name, b in data["biomarker_rules"].items()
     }
     safety = []
@@ -273,6 +289,7 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         advanced_only=dict(data["advanced_disease_only"]), sources=sources,
         hr_negative=dict(data["hr_negative_not_indicated"]),
         cautions_elsewhere=dict(data["pathway_cautions_reported_elsewhere"]),
+        receptor_not_final_also={r: dict(t) for r, t in (data.get("receptor_not_final_also") or {}).items()},
     )
     _check(k)
     return k
@@ -286,6 +303,8 @@ def _check(k: OrderKnowledge) -> None:
             raise ValueError(f"order_rules.yaml: unknown rule in biomarker {b.rule}")
         if b.test not in TESTS:
             raise ValueError(f"order_rules.yaml: unknown test topic {b.test}")
+        if b.receptor not in (None, "ER", "HER2"):
+            raise ValueError(f"order_rules.yaml: biomarker {b.rule}: receptor is ER or HER2")
         if b.source not in k.sources or not b.drugs <= set(DRUGS):
             raise ValueError(f"order_rules.yaml: biomarker {b.rule}: unknown source or drug")
     for s in k.safety:
@@ -297,7 +316,10 @@ def _check(k: OrderKnowledge) -> None:
             raise ValueError(f"order_rules.yaml: safety {s.id}: unknown with_drugs")
         if not set(s.label_urls) <= s.drugs:
             raise ValueError(f"order_rules.yaml: safety {s.id}: label_urls for a drug it does not cover")
-    for table in (k.combination_only, k.her2_positive, k.advanced_only, k.hr_negative):
+    if not set(k.receptor_not_final_also) <= {"HER2", "HR"}:
+        raise ValueError("order_rules.yaml: receptor_not_final_also: receptors are HER2 and HR")
+    for table in (k.combination_only, k.her2_positive, k.advanced_only, k.hr_negative,
+                  *k.receptor_not_final_also.values()):
         for name, entry in table.items():
             if name not in DRUGS or entry["source"] not in k.sources:
                 raise ValueError(f"order_rules.yaml: unknown drug or source for {name}")
@@ -602,7 +624,63 @@ class _Checker:
             if hits:
                 g.advisory = True  # the clinician may still give it: its safety cards stay
                 return [self.not_metastatic_card(g, hits)]
-        return []
+        return self.receptor_not_final_cards(g)
+
+    def _receptors_not_final(self) -> list[tuple[str, str, list, bool]]:
+        """The receptors left unknown while a result of theirs is not final yet (FHIR R4
+        Observation.status; gap receptor-result-not-final): (receptor, name, pending, complete),
+        complete when every unknown marker of it has such a result (testing.receptor_test_needed
+        reads them so)."""
+        st = self.state
+        out = []
+        if st.her2.category in ("unknown", "equivocal-pending"):
+            pending = testing.marker_pending(st.her2)
+            if pending:
+                out.append(("HER2", "HER2", pending, True))
+        if st.hormone_receptor_positive is None:
+            unknown = [m for m in (st.er, st.pr) if m.status == "unknown"]
+            pending = [r for m in unknown for r in testing.marker_pending(m)]
+            if pending:
+                out.append(("HR", "/".join(dict.fromkeys(r.marker for r in pending)), pending,
+                            all(testing.marker_pending(m) for m in unknown)))
+        return out
+
+    def receptor_not_final_cards(self, g: Group) -> list[Card]:
+        """Receptor status unknown only because a result is not final yet: a drafted drug whose
+        label that receptor decides (order_rules.yaml receptor_not_final_also) gets an
+        order-biomarker-missing warning naming the result, not read until the final report (as
+        patient-view's testing card says), with no test pre-selected: one card per group."""
+        found = []
+        for receptor, name, pending, complete in self._receptors_not_final():
+            table = KNOWLEDGE.receptor_labels(receptor)
+            hits = [n for n in g.focus if n in table]
+            if hits:
+                found.append((name, pending, complete, hits, table))
+        if not found:
+            return []
+        reg = g.cand.regimen
+        labels = {n: t[n] for *_, hs, t in found for n in hs}  # drug -> its label entry, first receptor's
+        hits = list(labels)
+        names = " + ".join(hits)
+        what = " and ".join(name for name, *_ in found)
+        lines = [f"**{names[:1].upper() + names[1:]}: the label names the {what} status, and the {what} result "
+                 "is not final yet, so this order could not be checked against the label.**", "",
+                 "**What the record shows**"]
+        for _, pending, *_rest in found:
+            lines += [f"- {r.named}: not final, not read{cite(r.sources)}" for r in pending]
+        lines += [f"- Pathway: {self.status.reason}", ""]
+        lines += [testing.markers_awaiting_text(pending, "; ".join(r.named for r in pending), complete)
+                  for _, pending, complete, *_rest in found]
+        lines += ["", "**Label requirement**"]
+        lines += [f"- {n}: \"{e['label']}\" ({self._source_title(e['source'])})" for n, e in labels.items()]
+        lines += self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
+        return [Card(
+            summary=clip(f"{self._choice_label(hits)}: {what} result not final yet — label requires it"),
+            indicator="warning",
+            source=self._source("order-biomarker-missing", reg),
+            detail="\n".join(lines),
+            links=self._links(reg),
+        )]
 
     def concerns_focus(self, g: Group) -> bool:
         """order-select speaks only about the selected drugs: a regimen judged as a whole
@@ -1036,7 +1114,14 @@ class _Checker:
         awaiting = self._awaiting_final(items)
         # the test is already drafted with these orders: offered, not pre-selected twice
         drafted = self._genomic_tests_drafted(items)
-        if report_question or awaiting or drafted:
+        # a receptor result (ER / HER2) not final yet, newer than the one read: the final report
+        # decides, no new test pre-selected (patient-view's testing card: testing.marker_pending)
+        markers = {"ER": self.state.er, "HER2": self.state.her2}
+        receptors = dict.fromkeys(b.receptor for b, _ in items if b.receptor)
+        marker_pending = [r for m in receptors for r in testing.marker_pending(markers[m])]
+        if marker_pending:
+            not_final = not_final or marker_pending
+        if report_question or awaiting or drafted or marker_pending:
             rec = None  # the tests stay offered, none pre-selected
         why = f"mbc-cds order check: {', '.join(drugs)} label requires a {what}."
         if alternatives:
@@ -1053,6 +1138,10 @@ class _Checker:
         lines = [f"**{label[:1].upper() + label[1:]}: the label requires a {what}, and none usable is documented.**",
                  "", "**What the record shows**"]
         lines += [self._fact(f) for _, f in items]
+        lines += [f"- {r.named}: not final, not read{cite(r.sources)}" for r in marker_pending]
+        if marker_pending:
+            lines += ["", testing.markers_awaiting_text(
+                marker_pending, "; ".join(r.named for r in marker_pending))]
         if awaiting:
             lines += ["", awaiting_final_text(self.state, self.ctx, awaiting)]
         if drafted:

@@ -15,7 +15,7 @@ import pytest
 
 from service.app import create_app
 
-from tests.orders.fhir import LOINC, RXNORM, Chart, cc, other_request, drafted_test_order
+from tests.orders.fhir import LOINC, RXNORM, Chart, ago, cc, other_request, drafted_test_order
 from tests.orders.helpers import by_topic, checked, created_drugs, deleted, topics
 
 
@@ -596,3 +596,68 @@ def test_an_order_card_says_nothing_of_incomplete_data_when_every_search_was_com
     chart = after_first_line("inc-2")
     card = by_topic(post(client, chart, "order-sign", chart.drafts(("e", "elacestrant"))), "order-biomarker-missing")
     assert "may be incomplete" not in card["detail"]
+
+
+# --- a receptor result not final yet (gap receptor-result-not-final) ----------------
+
+def _not_final(chart: Chart, prefix: str, status: str = "preliminary") -> Chart:
+    for m in chart.markers:
+        if m["id"].startswith(prefix + "-"):
+            m["status"] = status
+    return chart
+
+
+def _after_chemotherapy_her2_only_preliminary(pid: str) -> Chart:
+    chart = Chart(pid).hr_positive_mbc(metastatic_days_ago=600)
+    _not_final(chart, "her2")
+    chart.regimen(["letrozole", "palbociclib"], 580, 20).progression(25)
+    return chart.regimen(["capecitabine"], 19, 6)
+
+
+def test_tdxd_drafted_while_the_only_her2_result_is_preliminary_says_it_is_not_final_and_preselects_no_test(client):
+    # was: no card at all (receptor status unknown: outside the pathway, order signed in silence)
+    chart = _after_chemotherapy_her2_only_preliminary("rnf-1")
+    [card] = post(client, chart, "order-sign", chart.drafts(("t", "trastuzumab deruxtecan")))
+    assert card["source"]["topic"]["code"] == "order-biomarker-missing" and card["indicator"] == "warning"
+    assert card["summary"] == "Trastuzumab deruxtecan: HER2 result not final yet — label requires it"
+    assert f"- HER2 IHC 1+ ({ago(600)}, status preliminary): not final, not read — Observation/her2-" in card["detail"]
+    assert "**Awaiting the final report** of HER2 IHC 1+" in card["detail"]
+    assert not card.get("suggestions")
+
+
+def test_a_cdk46_inhibitor_drafted_while_er_and_pr_are_preliminary_says_they_are_not_final(client):
+    chart = _not_final(_not_final(first_line_de_novo("rnf-2"), "er"), "pr", "registered")
+    cards = post(client, chart, "order-sign", chart.drafts(("l", "letrozole"), ("p", "palbociclib")))
+    [card] = cards
+    assert card["summary"] == "Palbociclib: ER/PR result not final yet — label requires it"
+    assert "ER positive (" in card["detail"] and "status preliminary): not final, not read" in card["detail"]
+    assert "PR positive (" in card["detail"] and "status registered): not final, not read" in card["detail"]
+    assert '- palbociclib: "hormone receptor (HR)-positive' in card["detail"]
+
+
+def test_an_aromatase_inhibitor_alone_gets_no_receptor_card_its_label_does_not_hang_on_hr_status(client):
+    chart = _not_final(_not_final(first_line_de_novo("rnf-3"), "er"), "pr")
+    response = client.post("/cds-services/mbc-order-sign", json=chart.request("order-sign", chart.drafts(("l", "letrozole"))))
+    assert response.status_code == 200 and response.get_json()["cards"] == []
+
+
+def test_tdxd_after_a_final_her2_0_with_a_newer_preliminary_result_names_it_and_preselects_no_new_test(client):
+    chart = Chart("rnf-4").hr_positive_mbc(metastatic_days_ago=600, her2="0")
+    chart.her2("1+", 5)
+    chart.markers[-1]["status"] = "preliminary"
+    chart.regimen(["letrozole", "palbociclib"], 580, 20).progression(25).regimen(["capecitabine"], 19, 6)
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("t", "trastuzumab deruxtecan"))),
+                    "order-biomarker-missing")
+    assert card["summary"].endswith("not final yet — label requires it")
+    assert f"- HER2 IHC 1+ ({ago(5)}, status preliminary): not final, not read" in card["detail"]
+    assert "**Awaiting the final report** of HER2 IHC 1+" in card["detail"]
+    assert not any(s.get("isRecommended") for s in card["suggestions"])
+
+
+def test_elacestrant_in_the_pathway_by_pr_with_a_preliminary_er_names_the_er_result_not_final(client):
+    chart = _not_final(after_first_line("rnf-5"), "er")
+    chart.variant("ESR1", "p.Asp538Gly", specimen="ctdna", days_ago=10)
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("e", "elacestrant"))), "order-biomarker-missing")
+    assert card["summary"] == "Elacestrant: positive ER result not final yet — label requires it"
+    assert "ER positive (" in card["detail"] and "status preliminary): not final, not read" in card["detail"]
+    assert not any(s.get("isRecommended") for s in card["suggestions"])
