@@ -83,8 +83,10 @@ OperationOutcome in a search, a resource bound hit), and names the drafted medic
 orders whose drug could not be read (DraftOrder.unreadable: e.g. a
 medicationReference found neither contained nor in draftOrders, an NDC-only code,
 codes and text naming different drugs): they were not
-checked. (Alone, such a draft gets no card, as no card topic says "not checked"; the
-service then answers 412 naming it rather than an empty list: service/pipeline.py.)
+checked. Alone (no other card), such drafts get one info card (topic patient-summary, as
+no order topic says "not checked") naming each and why: never an empty list, which would
+read as "checked, nothing found", and not an HTTP 412, which CDS Hooks keeps for FHIR data
+the service cannot obtain (not_checked_cards).
 
 Outside the pathway (pathway_status: not metastatic, metastatic status unknown,
 HER2-positive, HR-negative, deceased ...) the order hooks give no pathway advice
@@ -142,7 +144,7 @@ from cards.knowledge import (
 )
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
-from cards.render import cite, clip, medication_request, service_request
+from cards.render import SUMMARY_SOURCE, cite, clip, medication_request, service_request
 from cards.rules import (
     PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, esr1_pending, evaluate_rule,
     fmt_date, latest_date_text, variant_name, written_on,
@@ -1552,7 +1554,31 @@ def order_check_cards(
             continue  # non-oncology order or a drug the pathway does not know
         focus = True if selections is None else _selected(order, selections)
         items.append(Draft(order=order, names=names, focus=focus))
-    if not any(d.focus for d in items):
+    cards = []
+    if any(d.focus for d in items):
+        tests = [o for o in drafts or [] if o.resource_type == "ServiceRequest" and not o.not_checked]
+        cards = _Checker(state, items, selections, hook, unread, tests).run()
+    # every other card names the unread drafts; with none, one info card says they were not checked
+    return cards or not_checked_cards(unchecked_drafts(drafts, selections), hook)
+
+
+def not_checked_cards(unchecked: list[DraftOrder], hook: str) -> list[Card]:
+    """Drafts in focus whose drug could not be read, and no other card to name them: one info
+    card (topic patient-summary, DESIGN's "what the service understood, with data gaps": no
+    order topic says "not checked") naming each and why. An empty list would tell the clinician
+    the orders were checked and raised nothing; an HTTP 412 is CDS Hooks 2.0.1's answer to FHIR
+    data the service cannot obtain (prefetch or fhirServer), not to a draft it received and
+    cannot read (cds-hooks-notes.md 1.4, 1.6; DESIGN "Data it cannot get -> HTTP 412")."""
+    if not unchecked:
         return []
-    tests = [o for o in drafts or [] if o.resource_type == "ServiceRequest" and not o.not_checked]
-    return _Checker(state, items, selections, hook, unread, tests).run()
+    n = len(unchecked)
+    lines = [f"**Drafted order{'s' if n > 1 else ''} not checked** (the drug could not be read)"]
+    lines += [f"- {unread_draft_text(o)}" for o in unchecked]
+    lines += ["", "This service checks drafted anticancer orders for HR+/HER2- metastatic breast cancer (label, "
+              "biomarker and safety checks). It cannot tell which drug " + ("these orders name" if n > 1 else
+              "this order names") + ", so none of those checks was made: an order coded with its RxNorm code or "
+              "written with the drug's name is checked.",
+              "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
+    summary = (f"{n} drafted orders not checked: their drug could not be read" if n > 1
+               else f"Drafted order not checked: its drug could not be read ({unchecked[0].reference or 'no id'})")
+    return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]

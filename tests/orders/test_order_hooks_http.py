@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 
+from cards.contract import response_problems
 from service.app import create_app
 
 from tests.orders.fhir import LOINC, RXNORM, Chart, ago, cc, other_request, drafted_test_order
@@ -464,14 +465,18 @@ def test_a_drafted_drug_named_by_reference_to_a_draft_orders_entry_is_checked(cl
 
 
 def _unchecked_alone_and_beside(client, chart: Chart, draft: dict, beside: dict) -> tuple[str, list[dict]]:
-    """A draft whose drug the service cannot read: alone, no card could say so and the call
-    is refused (412, its message returned); beside a draft that gets cards, every card names
-    it under "Drafted orders not checked" (the cards returned)."""
+    """A draft whose drug the service cannot read: alone, one info card says it was not
+    checked and why (HTTP 200; its detail returned); beside a draft that gets cards, every
+    card names it under "Drafted orders not checked" (the cards returned)."""
     response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": draft}]})
-    assert response.status_code == 412
+    assert response.status_code == 200
+    [alone] = response.get_json()["cards"]
+    assert alone["indicator"] == "info" and alone["source"]["topic"]["code"] == "patient-summary"
+    assert alone["summary"] == f"Drafted order not checked: its drug could not be read (MedicationRequest/{draft['id']})"
+    assert not response_problems(response.get_json(), chart.pid)
     cards = post(client, chart, "order-sign", [beside, draft])
     assert cards and all("**Drafted orders not checked**" in c["detail"] for c in cards)
-    return response.get_json()["message"], cards
+    return alone["detail"], cards
 
 
 def test_a_drafted_drug_whose_reference_cannot_be_resolved_is_never_passed_over_in_silence(client):
@@ -523,8 +528,7 @@ def test_a_drafted_drug_written_as_a_class_or_a_trial_drug_after_symptomatic_ild
     [capivasertib] = chart.drafts(("c", "capivasertib"))
     message, cards = _unchecked_alone_and_beside(client, chart, tdxd, capivasertib)
     # the record's text quoted as written, not lower-cased
-    assert (f"context.draftOrders: the drug of a drafted order could not be read, so it was not checked "
-            f"(MedicationRequest/t: its medicationCodeableConcept {named})") in message
+    assert f"- MedicationRequest/t: its medicationCodeableConcept {named}" in message
     assert all(f"MedicationRequest/t: its medicationCodeableConcept {named}" in card["detail"] for card in cards)
 
 
@@ -661,3 +665,39 @@ def test_elacestrant_in_the_pathway_by_pr_with_a_preliminary_er_names_the_er_res
     assert card["summary"] == "Elacestrant: positive ER result not final yet — label requires it"
     assert "ER positive (" in card["detail"] and "status preliminary): not final, not read" in card["detail"]
     assert not any(s.get("isRecommended") for s in card["suggestions"])
+
+
+# --- what the EHR sees when nothing is checked ---------------------------------------
+
+def test_a_drafted_drug_that_cannot_be_read_is_answered_200_with_a_not_checked_card_never_a_412(client):
+    # CDS Hooks 2.0.1 keeps 412 for FHIR data the service cannot obtain; the draft came in the request
+    chart = after_first_line("nc-1")
+    [draft] = chart.drafts(("x", "letrozole"))
+    draft["medicationCodeableConcept"] = {"text": "Chemotherapy"}
+    response = client.post("/cds-services/mbc-order-select",
+                           json=chart.request("order-select", [draft], ["MedicationRequest/x"]))
+    assert response.status_code == 200
+    [card] = response.get_json()["cards"]
+    assert (card["indicator"], card["source"]["topic"]["code"]) == ("info", "patient-summary")
+    assert card["summary"] == "Drafted order not checked: its drug could not be read (MedicationRequest/x)"
+    assert ('- MedicationRequest/x: its medicationCodeableConcept "Chemotherapy" names a chemotherapy, '
+            "not which drug") in card["detail"] and "none of those checks was made" in card["detail"]
+    assert "suggestions" not in card and not response_problems(response.get_json(), chart.pid)
+
+
+def test_an_unreadable_draft_not_selected_at_order_select_gets_no_card(client):
+    chart = after_first_line("nc-2")
+    [draft] = chart.drafts(("x", "letrozole"))
+    draft["medicationCodeableConcept"] = {"text": "Chemotherapy"}
+    metformin, cbc = other_request("m", chart.pid)
+    response = client.post("/cds-services/mbc-order-select",
+                           json=chart.request("order-select", [draft, metformin], ["MedicationRequest/m"]))
+    assert response.status_code == 200 and response.get_json()["cards"] == []
+
+
+@pytest.mark.parametrize("drafts", [[], "non-anticancer"], ids=["empty draftOrders", "metformin and a CBC only"])
+def test_draft_orders_with_nothing_for_this_service_to_check_are_answered_200_with_no_cards(client, drafts):
+    chart = after_first_line(f"nc-3-{len(drafts)}")
+    drafts = other_request("m", chart.pid) if drafts == "non-anticancer" else drafts
+    response = client.post("/cds-services/mbc-order-sign", json=chart.request("order-sign", drafts))
+    assert response.status_code == 200 and response.get_json() == {"cards": []}
