@@ -72,9 +72,13 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        before a PI3K/AKT/mTOR inhibitor
 
 A test already drafted with these orders (a draftOrders ServiceRequest naming every
-gene the biomarker card asks about, or coded with the glycemic test's LOINC code) is
-not pre-selected a second time: the card names the drafted order; the glycemic card
-pre-selects only the tests not drafted (the card itself stays: no result yet).
+gene the biomarker card asks about, or coded with the glycemic test's LOINC code or
+written by its name, "HbA1c", local_codes.yaml drafted_test_names) is not pre-selected a
+second time: the card names the drafted order; the glycemic card pre-selects only the
+tests not drafted (the card itself stays: no result yet). A drafted BRCA test whose name
+says somatic / tumour is not the germline test (C.3 row 7), an ESR1 test on archival or
+primary-tumour tissue not the current one (C.3 row 18): the card says so and pre-selects
+its own; a counted BRCA test whose name does not say germline is named to check.
 
 Every card also says when medication records could not be read (the therapy
 history it is judged on may be incomplete), repeats the data-gathering notes
@@ -1148,6 +1152,7 @@ class _Checker:
             lines += ["", awaiting_final_text(self.state, self.ctx, awaiting)]
         if drafted:
             lines += ["", self._drafted_tests_text(drafted)]
+        lines += self._drafted_tests_notes(items, drafted)
         if report_question:
             lines += ["", "**The open question is in the report**: whether the "
                       + " / ".join(dict.fromkeys(variant_name(v) for v in unclear))
@@ -1173,12 +1178,51 @@ class _Checker:
     def _genomic_tests_drafted(self, items) -> list[DraftOrder]:
         """The drafted ServiceRequests that together name every gene the card's biomarker
         rules read (rules.PREDICATE_GENES); [] when a gene is left out (a drafted PIK3CA-only
-        test does not answer capivasertib's AKT1/PTEN question)."""
-        genes = {g for b, _ in items for g in (PREDICATE_GENES.get(b.rule) or ((), False))[0]}
-        found = [o for o in self.drafted_tests if genes & set(o.genes)]
+        test does not answer capivasertib's AKT1/PTEN question). A draft _drafted_test_unfit
+        calls another test (a somatic BRCA test, ESR1 on archival tissue) does not count."""
+        genes, germline = self._card_genes(items)
+        found = [o for o in self.drafted_tests if genes & set(o.genes) and not self._drafted_test_unfit(o, genes, germline)]
         if not genes or not found or not genes <= {g for o in found for g in o.genes}:
             return []
         return found
+
+    @staticmethod
+    def _card_genes(items) -> tuple[set[str], bool]:
+        """The genes the card's biomarker rules read, and whether only germline results answer."""
+        reads = [PREDICATE_GENES.get(b.rule) or ((), False) for b, _ in items]
+        return {g for genes, _ in reads for g in genes}, any(germline for _, germline in reads)
+
+    @staticmethod
+    def _drafted_test_unfit(o: DraftOrder, genes: set[str], germline: bool) -> str | None:
+        """Why a drafted test naming the card's genes is not the test the card asks for (None: it is)."""
+        if germline and o.origin == "somatic":
+            return ("its name says somatic / tumour: the olaparib and talazoparib labels need a germline BRCA1/2 "
+                    "result (CR C.3 row 7; somatic BRCA is not labelled)")
+        if "ESR1" in genes and "ESR1" in o.genes and o.archival:
+            return ("its name says archival or primary-tumour tissue: ESR1 is tested at progression, on ctDNA "
+                    "(preferred) or tissue taken then (CR C.3 row 18, C.1 ASCO 2023)")
+        return None
+
+    def _drafted_tests_notes(self, items, drafted: list[DraftOrder]) -> list[str]:
+        """What the card says about drafted tests naming its genes that do not count (and why),
+        and about a counted germline test whose name does not say germline."""
+        genes, germline = self._card_genes(items)
+        out = []
+        for o in self.drafted_tests:
+            why = self._drafted_test_unfit(o, genes, germline) if genes & set(o.genes) else None
+            if why:
+                out += ["", f"**Drafted test not counted**: {self._named_test(o)}: {why}."]
+        if germline:
+            unsaid = [o for o in drafted if o.origin is None]
+            if unsaid:
+                out += ["", "**Drafted test to check**: " + "; ".join(self._named_test(o) for o in unsaid)
+                        + ": its name does not say germline; the olaparib and talazoparib labels need a germline "
+                        "BRCA1/2 result (CR C.3 row 7), so make sure it is the germline test."]
+        return out
+
+    @staticmethod
+    def _named_test(o: DraftOrder) -> str:
+        return f"{o.reference or o.resource_type}" + (f" ('{clip(o.text, 100)}')" if o.text else "")
 
     @staticmethod
     def _drafted_tests_text(drafted: list[DraftOrder]) -> str:

@@ -701,3 +701,69 @@ def test_draft_orders_with_nothing_for_this_service_to_check_are_answered_200_wi
     drafts = other_request("m", chart.pid) if drafts == "non-anticancer" else drafts
     response = client.post("/cds-services/mbc-order-sign", json=chart.request("order-sign", drafts))
     assert response.status_code == 200 and response.get_json() == {"cards": []}
+
+
+# --- drafted tests that are, or are not, the test a card asks for ----------------------
+
+def _named_test(rid: str, chart: Chart, text: str) -> dict:
+    return drafted_test_order(rid, chart.pid, {"text": text})
+
+
+@pytest.mark.parametrize("text", ["BRCA1/2 tumor NGS (somatic)", "Tumor NGS panel incl BRCA1/2"])
+def test_a_drafted_somatic_brca_test_is_not_taken_for_the_germline_test_a_parp_inhibitor_needs(client, text):
+    # was: "Already drafted with these orders" and the germline test not pre-selected
+    chart = after_first_line(f"dt-1-{len(text)}").regimen(["capecitabine"], 19, 6)
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("z", "talazoparib")) + [_named_test("s", chart, text)]),
+                    "order-biomarker-missing")
+    assert f"**Drafted test not counted**: ServiceRequest/s ('{text}'): its name says somatic / tumour" in card["detail"]
+    assert "Already drafted" not in card["detail"]
+    [suggestion] = card["suggestions"]
+    assert suggestion["isRecommended"] is True and "Germline BRCA1 and BRCA2" in suggestion["label"]
+
+
+def test_a_drafted_brca_test_that_does_not_say_germline_is_counted_and_the_card_asks_to_check_it(client):
+    chart = after_first_line("dt-2").regimen(["capecitabine"], 19, 6)
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("z", "talazoparib"))
+                         + [_named_test("s", chart, "BRCA1 and BRCA2 sequencing")]), "order-biomarker-missing")
+    assert "**Already drafted with these orders**: ServiceRequest/s ('BRCA1 and BRCA2 sequencing')" in card["detail"]
+    assert ("**Drafted test to check**: ServiceRequest/s ('BRCA1 and BRCA2 sequencing'): its name does not say "
+            "germline") in card["detail"]
+    assert not any(s.get("isRecommended") for s in card["suggestions"])
+
+
+@pytest.mark.parametrize("text", ["ESR1 mutation analysis on archival tissue", "ESR1 mutation, primary tumour block"])
+def test_a_drafted_esr1_test_on_archival_tissue_leaves_the_ctdna_esr1_test_pre_selected(client, text):
+    chart = after_first_line(f"dt-3-{len(text)}")
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("e", "elacestrant")) + [_named_test("s", chart, text)]),
+                    "order-biomarker-missing")
+    assert f"**Drafted test not counted**: ServiceRequest/s ('{text}'): its name says archival" in card["detail"]
+    assert "CR C.3 row 18" in card["detail"]
+    assert [s["isRecommended"] for s in card["suggestions"] if "ctDNA" in s["label"]] == [True]
+
+
+def test_a_drafted_esr1_test_on_a_new_biopsy_still_counts_as_drafted(client):
+    chart = after_first_line("dt-4")
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("e", "elacestrant"))
+                         + [_named_test("s", chart, "ESR1 mutation, liver biopsy")]), "order-biomarker-missing")
+    assert "**Already drafted with these orders**: ServiceRequest/s" in card["detail"]
+    assert not any(s.get("isRecommended") for s in card["suggestions"])
+
+
+@pytest.mark.parametrize("texts, left", [
+    (["HbA1c", "Fasting glucose"], None),
+    (["Hemoglobin A1c"], "Order Fasting glucose"),
+    (["Glucose, fasting"], "Order Hemoglobin A1c"),
+])
+def test_glycemic_tests_drafted_by_name_only_are_not_pre_selected_again(client, texts, left):
+    # was: not recognised without a LOINC code; both tests pre-selected again
+    chart = after_first_line(f"dt-5-{len(texts[0])}")
+    chart.variant("PIK3CA", "p.His1047Arg", days_ago=30)
+    drafts = chart.drafts(("c", "capivasertib"), ("f", "fulvestrant")) + [
+        _named_test(f"s{i}", chart, t) for i, t in enumerate(texts)]
+    card = by_topic(post(client, chart, "order-sign", drafts), "test-glycemic")
+    assert "**Already drafted with these orders**: ServiceRequest/s0" in card["detail"]
+    [suggestion] = card["suggestions"]
+    if left is None:
+        assert suggestion["label"] == "Order Hemoglobin A1c + Fasting glucose" and not suggestion.get("isRecommended")
+    else:
+        assert suggestion["label"] == left and suggestion["isRecommended"] is True
