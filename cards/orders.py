@@ -75,9 +75,13 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        before a PI3K/AKT/mTOR inhibitor
 
 A test already drafted with these orders (a draftOrders ServiceRequest naming every
-gene the biomarker card asks about, or coded with the glycemic test's LOINC code) is
-not pre-selected a second time: the card names the drafted order; the glycemic card
-pre-selects only the tests not drafted (the card itself stays: no result yet).
+gene the biomarker card asks about, or coded with the glycemic test's LOINC code or
+written by its name, "HbA1c", local_codes.yaml drafted_test_names) is not pre-selected a
+second time: the card names the drafted order; the glycemic card pre-selects only the
+tests not drafted (the card itself stays: no result yet). A drafted BRCA test whose name
+says somatic / tumour is not the germline test (C.3 row 7), an ESR1 test on archival or
+primary-tumour tissue not the current one (C.3 row 18): the card says so and pre-selects
+its own; a counted BRCA test whose name does not say germline is named to check.
 
 Every card also says when medication records could not be read (the therapy
 history it is judged on may be incomplete), repeats the data-gathering notes
@@ -86,8 +90,10 @@ OperationOutcome in a search, a resource bound hit), and names the drafted medic
 orders whose drug could not be read (DraftOrder.unreadable: e.g. a
 medicationReference found neither contained nor in draftOrders, an NDC-only code,
 codes and text naming different drugs): they were not
-checked. (Alone, such a draft gets no card, as no card topic says "not checked"; the
-service then answers 412 naming it rather than an empty list: service/pipeline.py.)
+checked. Alone (no other card), such drafts get one info card (topic patient-summary, as
+no order topic says "not checked") naming each and why: never an empty list, which would
+read as "checked, nothing found", and not an HTTP 412, which CDS Hooks keeps for FHIR data
+the service cannot obtain (not_checked_cards).
 
 Outside the pathway (pathway_status: not metastatic, metastatic status unknown,
 HER2-positive, HR-negative, deceased ...) the order hooks give no pathway advice
@@ -106,6 +112,12 @@ glucose orders) and the test-glycemic card still apply (C.2 safety overlays, C.3
 a definitive not-indicated card (removal pre-selected) leaves only the critical stops.
 A patient recorded as deceased gets neither the advisory card nor tests: only the
 HER2-positive label-scope card and the critical stops (without test orders).
+Receptor status unknown because an ER / PR / HER2 result is not final yet (gap
+receptor-result-not-final): a drafted drug whose label that receptor decides
+(order_rules.yaml receptor_not_final_also) gets order-biomarker-missing naming the result
+(status, date, source), the final report awaited, no test pre-selected. In the pathway, a
+biomarker card whose rule reads ER / HER2 (biomarker_rules `receptor`) names a newer result
+not final yet the same way and pre-selects no test.
 
 An order that fits gets no not-indicated, biomarker or incomplete-regimen card;
 a safety caution of the pathway (a warning in patient-view too) is still raised
@@ -139,7 +151,7 @@ from cards.knowledge import (
 )
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
-from cards.render import cite, clip, medication_request, service_request
+from cards.render import SUMMARY_SOURCE, cite, clip, medication_request, service_request
 from cards.rules import (
     PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, esr1_pending, evaluate_rule,
     fmt_date, latest_date_text, variant_name, written_on,
@@ -174,6 +186,8 @@ class BiomarkerRule:
     what: str
     drugs: frozenset[str]
     source: str
+    # the receptor result the rule reads (ER / HER2): one not final yet is named on the card
+    receptor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -216,6 +230,14 @@ class OrderKnowledge:
     hr_negative: dict[str, dict] = field(default_factory=dict)
     # predicates of regimens.yaml cautions another order card reports (-> where)
     cautions_elsewhere: dict[str, str] = field(default_factory=dict)
+    # receptor ("HER2" / "HR") -> {drug: {label, source}}: the labels a not-final result of it
+    # decides, beside her2_positive / hr_negative (order_rules.yaml receptor_not_final_also)
+    receptor_not_final_also: dict[str, dict[str, dict]] = field(default_factory=dict)
+
+    def receptor_labels(self, receptor: str) -> dict[str, dict]:
+        """drug -> {label, source} for the drugs whose label the receptor ("HER2" / "HR") decides."""
+        base = self.her2_positive if receptor == "HER2" else self.hr_negative
+        return {**base, **self.receptor_not_final_also.get(receptor, {})}
 
 
 def _pathway_caution(rule_name: str | None = None, cid: str | None = None) -> Caution:
@@ -241,7 +263,7 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
                      frozenset(r["topics"]) if r.get("topics") else None) for r in data["override_reasons"])
     biomarkers = {
         name: BiomarkerRule(rule=name, test=b["test"], what=b["what"], drugs=frozenset(b["drugs"]),
-                            source=b["source"])
+                            source=b["source"], receptor=b.get("receptor"))
         for name, b in data["biomarker_rules"].items()
     }
     safety = []
@@ -276,6 +298,7 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         advanced_only=dict(data["advanced_disease_only"]), sources=sources,
         hr_negative=dict(data["hr_negative_not_indicated"]),
         cautions_elsewhere=dict(data["pathway_cautions_reported_elsewhere"]),
+        receptor_not_final_also={r: dict(t) for r, t in (data.get("receptor_not_final_also") or {}).items()},
     )
     _check(k)
     return k
@@ -289,6 +312,8 @@ def _check(k: OrderKnowledge) -> None:
             raise ValueError(f"order_rules.yaml: unknown rule in biomarker {b.rule}")
         if b.test not in TESTS:
             raise ValueError(f"order_rules.yaml: unknown test topic {b.test}")
+        if b.receptor not in (None, "ER", "HER2"):
+            raise ValueError(f"order_rules.yaml: biomarker {b.rule}: receptor is ER or HER2")
         if b.source not in k.sources or not b.drugs <= set(DRUGS):
             raise ValueError(f"order_rules.yaml: biomarker {b.rule}: unknown source or drug")
     for s in k.safety:
@@ -300,7 +325,10 @@ def _check(k: OrderKnowledge) -> None:
             raise ValueError(f"order_rules.yaml: safety {s.id}: unknown with_drugs")
         if not set(s.label_urls) <= s.drugs:
             raise ValueError(f"order_rules.yaml: safety {s.id}: label_urls for a drug it does not cover")
-    for table in (k.combination_only, k.her2_positive, k.advanced_only, k.hr_negative):
+    if not set(k.receptor_not_final_also) <= {"HER2", "HR"}:
+        raise ValueError("order_rules.yaml: receptor_not_final_also: receptors are HER2 and HR")
+    for table in (k.combination_only, k.her2_positive, k.advanced_only, k.hr_negative,
+                  *k.receptor_not_final_also.values()):
         for name, entry in table.items():
             if name not in DRUGS or entry["source"] not in k.sources:
                 raise ValueError(f"order_rules.yaml: unknown drug or source for {name}")
@@ -605,7 +633,63 @@ class _Checker:
             if hits:
                 g.advisory = True  # the clinician may still give it: its safety cards stay
                 return [self.not_metastatic_card(g, hits)]
-        return []
+        return self.receptor_not_final_cards(g)
+
+    def _receptors_not_final(self) -> list[tuple[str, str, list, bool]]:
+        """The receptors left unknown while a result of theirs is not final yet (FHIR R4
+        Observation.status; gap receptor-result-not-final): (receptor, name, pending, complete),
+        complete when every unknown marker of it has such a result (testing.receptor_test_needed
+        reads them so)."""
+        st = self.state
+        out = []
+        if st.her2.category in ("unknown", "equivocal-pending"):
+            pending = testing.marker_pending(st.her2)
+            if pending:
+                out.append(("HER2", "HER2", pending, True))
+        if st.hormone_receptor_positive is None:
+            unknown = [m for m in (st.er, st.pr) if m.status == "unknown"]
+            pending = [r for m in unknown for r in testing.marker_pending(m)]
+            if pending:
+                out.append(("HR", "/".join(dict.fromkeys(r.marker for r in pending)), pending,
+                            all(testing.marker_pending(m) for m in unknown)))
+        return out
+
+    def receptor_not_final_cards(self, g: Group) -> list[Card]:
+        """Receptor status unknown only because a result is not final yet: a drafted drug whose
+        label that receptor decides (order_rules.yaml receptor_not_final_also) gets an
+        order-biomarker-missing warning naming the result, not read until the final report (as
+        patient-view's testing card says), with no test pre-selected: one card per group."""
+        found = []
+        for receptor, name, pending, complete in self._receptors_not_final():
+            table = KNOWLEDGE.receptor_labels(receptor)
+            hits = [n for n in g.focus if n in table]
+            if hits:
+                found.append((name, pending, complete, hits, table))
+        if not found:
+            return []
+        reg = g.cand.regimen
+        labels = {n: t[n] for *_, hs, t in found for n in hs}  # drug -> its label entry, first receptor's
+        hits = list(labels)
+        names = " + ".join(hits)
+        what = " and ".join(name for name, *_ in found)
+        lines = [f"**{names[:1].upper() + names[1:]}: the label names the {what} status, and the {what} result "
+                 "is not final yet, so this order could not be checked against the label.**", "",
+                 "**What the record shows**"]
+        for _, pending, *_rest in found:
+            lines += [f"- {r.named}: not final, not read{cite(r.sources)}" for r in pending]
+        lines += [f"- Pathway: {self.status.reason}", ""]
+        lines += [testing.markers_awaiting_text(pending, "; ".join(r.named for r in pending), complete)
+                  for _, pending, complete, *_rest in found]
+        lines += ["", "**Label requirement**"]
+        lines += [f"- {n}: \"{e['label']}\" ({self._source_title(e['source'])})" for n, e in labels.items()]
+        lines += self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
+        return [Card(
+            summary=clip(f"{self._choice_label(hits)}: {what} result not final yet — label requires it"),
+            indicator="warning",
+            source=self._source("order-biomarker-missing", reg),
+            detail="\n".join(lines),
+            links=self._links(reg),
+        )]
 
     def concerns_focus(self, g: Group) -> bool:
         """order-select speaks only about the selected drugs: a regimen judged as a whole
@@ -1039,7 +1123,14 @@ class _Checker:
         awaiting = self._awaiting_final(items)
         # the test is already drafted with these orders: offered, not pre-selected twice
         drafted = self._genomic_tests_drafted(items)
-        if report_question or awaiting or drafted:
+        # a receptor result (ER / HER2) not final yet, newer than the one read: the final report
+        # decides, no new test pre-selected (patient-view's testing card: testing.marker_pending)
+        markers = {"ER": self.state.er, "HER2": self.state.her2}
+        receptors = dict.fromkeys(b.receptor for b, _ in items if b.receptor)
+        marker_pending = [r for m in receptors for r in testing.marker_pending(markers[m])]
+        if marker_pending:
+            not_final = not_final or marker_pending
+        if report_question or awaiting or drafted or marker_pending:
             rec = None  # the tests stay offered, none pre-selected
         why = f"mbc-cds order check: {', '.join(drugs)} label requires a {what}."
         if alternatives:
@@ -1056,10 +1147,15 @@ class _Checker:
         lines = [f"**{label[:1].upper() + label[1:]}: the label requires a {what}, and none usable is documented.**",
                  "", "**What the record shows**"]
         lines += [self._fact(f) for _, f in items]
+        lines += [f"- {r.named}: not final, not read{cite(r.sources)}" for r in marker_pending]
+        if marker_pending:
+            lines += ["", testing.markers_awaiting_text(
+                marker_pending, "; ".join(r.named for r in marker_pending))]
         if awaiting:
             lines += ["", awaiting_final_text(self.state, self.ctx, awaiting)]
         if drafted:
             lines += ["", self._drafted_tests_text(drafted)]
+        lines += self._drafted_tests_notes(items, drafted)
         if report_question:
             lines += ["", "**The open question is in the report**: whether the "
                       + " / ".join(dict.fromkeys(variant_name(v) for v in unclear))
@@ -1085,12 +1181,51 @@ class _Checker:
     def _genomic_tests_drafted(self, items) -> list[DraftOrder]:
         """The drafted ServiceRequests that together name every gene the card's biomarker
         rules read (rules.PREDICATE_GENES); [] when a gene is left out (a drafted PIK3CA-only
-        test does not answer capivasertib's AKT1/PTEN question)."""
-        genes = {g for b, _ in items for g in (PREDICATE_GENES.get(b.rule) or ((), False))[0]}
-        found = [o for o in self.drafted_tests if genes & set(o.genes)]
+        test does not answer capivasertib's AKT1/PTEN question). A draft _drafted_test_unfit
+        calls another test (a somatic BRCA test, ESR1 on archival tissue) does not count."""
+        genes, germline = self._card_genes(items)
+        found = [o for o in self.drafted_tests if genes & set(o.genes) and not self._drafted_test_unfit(o, genes, germline)]
         if not genes or not found or not genes <= {g for o in found for g in o.genes}:
             return []
         return found
+
+    @staticmethod
+    def _card_genes(items) -> tuple[set[str], bool]:
+        """The genes the card's biomarker rules read, and whether only germline results answer."""
+        reads = [PREDICATE_GENES.get(b.rule) or ((), False) for b, _ in items]
+        return {g for genes, _ in reads for g in genes}, any(germline for _, germline in reads)
+
+    @staticmethod
+    def _drafted_test_unfit(o: DraftOrder, genes: set[str], germline: bool) -> str | None:
+        """Why a drafted test naming the card's genes is not the test the card asks for (None: it is)."""
+        if germline and o.origin == "somatic":
+            return ("its name says somatic / tumour: the olaparib and talazoparib labels need a germline BRCA1/2 "
+                    "result (CR C.3 row 7; somatic BRCA is not labelled)")
+        if "ESR1" in genes and "ESR1" in o.genes and o.archival:
+            return ("its name says archival or primary-tumour tissue: ESR1 is tested at progression, on ctDNA "
+                    "(preferred) or tissue taken then (CR C.3 row 18, C.1 ASCO 2023)")
+        return None
+
+    def _drafted_tests_notes(self, items, drafted: list[DraftOrder]) -> list[str]:
+        """What the card says about drafted tests naming its genes that do not count (and why),
+        and about a counted germline test whose name does not say germline."""
+        genes, germline = self._card_genes(items)
+        out = []
+        for o in self.drafted_tests:
+            why = self._drafted_test_unfit(o, genes, germline) if genes & set(o.genes) else None
+            if why:
+                out += ["", f"**Drafted test not counted**: {self._named_test(o)}: {why}."]
+        if germline:
+            unsaid = [o for o in drafted if o.origin is None]
+            if unsaid:
+                out += ["", "**Drafted test to check**: " + "; ".join(self._named_test(o) for o in unsaid)
+                        + ": its name does not say germline; the olaparib and talazoparib labels need a germline "
+                        "BRCA1/2 result (CR C.3 row 7), so make sure it is the germline test."]
+        return out
+
+    @staticmethod
+    def _named_test(o: DraftOrder) -> str:
+        return f"{o.reference or o.resource_type}" + (f" ('{clip(o.text, 100)}')" if o.text else "")
 
     @staticmethod
     def _drafted_tests_text(drafted: list[DraftOrder]) -> str:
@@ -1485,7 +1620,31 @@ def order_check_cards(
             continue  # non-oncology order or a drug the pathway does not know
         focus = True if selections is None else _selected(order, selections)
         items.append(Draft(order=order, names=names, focus=focus))
-    if not any(d.focus for d in items):
+    cards = []
+    if any(d.focus for d in items):
+        tests = [o for o in drafts or [] if o.resource_type == "ServiceRequest" and not o.not_checked]
+        cards = _Checker(state, items, selections, hook, unread, tests).run()
+    # every other card names the unread drafts; with none, one info card says they were not checked
+    return cards or not_checked_cards(unchecked_drafts(drafts, selections), hook)
+
+
+def not_checked_cards(unchecked: list[DraftOrder], hook: str) -> list[Card]:
+    """Drafts in focus whose drug could not be read, and no other card to name them: one info
+    card (topic patient-summary, DESIGN's "what the service understood, with data gaps": no
+    order topic says "not checked") naming each and why. An empty list would tell the clinician
+    the orders were checked and raised nothing; an HTTP 412 is CDS Hooks 2.0.1's answer to FHIR
+    data the service cannot obtain (prefetch or fhirServer), not to a draft it received and
+    cannot read (cds-hooks-notes.md 1.4, 1.6; DESIGN "Data it cannot get -> HTTP 412")."""
+    if not unchecked:
         return []
-    tests = [o for o in drafts or [] if o.resource_type == "ServiceRequest" and not o.not_checked]
-    return _Checker(state, items, selections, hook, unread, tests).run()
+    n = len(unchecked)
+    lines = [f"**Drafted order{'s' if n > 1 else ''} not checked** (the drug could not be read)"]
+    lines += [f"- {unread_draft_text(o)}" for o in unchecked]
+    lines += ["", "This service checks drafted anticancer orders for HR+/HER2- metastatic breast cancer (label, "
+              "biomarker and safety checks). It cannot tell which drug " + ("these orders name" if n > 1 else
+              "this order names") + ", so none of those checks was made: an order coded with its RxNorm code or "
+              "written with the drug's name is checked.",
+              "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
+    summary = (f"{n} drafted orders not checked: their drug could not be read" if n > 1
+               else f"Drafted order not checked: its drug could not be read ({unchecked[0].reference or 'no id'})")
+    return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]

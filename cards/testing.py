@@ -74,7 +74,7 @@ def _awaiting(need: TestNeed, state: PatientState, ctx: Context, genes: tuple[st
     return need
 
 
-def _marker_pending(marker: ReceptorStatus | HER2Status) -> list[MarkerNotFinal]:
+def marker_pending(marker: ReceptorStatus | HER2Status) -> list[MarkerNotFinal]:
     """The marker's results not final yet (MarkerNotFinal) that may still change what it reads:
     none older than the result it reads now (an undated one counts)."""
     read = marker.date
@@ -88,20 +88,26 @@ def _awaiting_markers(need: TestNeed, pending: list[MarkerNotFinal], complete: b
     rules.awaiting_final_text does for a genomic result), else they are only named."""
     if not pending:
         return need
-    named = "; ".join(r.named for r in pending)
+    if complete:
+        need.recommended = None
+    need.awaiting = markers_awaiting_text(pending, "; ".join(r.named for r in pending), complete)
+    return need
+
+
+def markers_awaiting_text(pending: list[MarkerNotFinal], named: str, complete: bool = True) -> str:
+    """What a card says about ER / PR / HER2 results not final yet (`named`: how the card names
+    them): not read until the final report; complete (the test is done or under way): no new
+    order pre-selected. One wording for patient-view's testing cards and the order cards."""
     unknown = any(r.status == "unknown" for r in pending)
     ask = ("ask the laboratory whether the result of status unknown is final (the source system does not "
            "know which status applies)") if unknown else ""
     if not complete:
-        need.awaiting = (f"**Not final yet**: {named}: not read until the final pathology report comes"
-                         + (f"; {ask}." if ask else "."))
-        return need
-    need.recommended = None
+        return (f"**Not final yet**: {named}: not read until the final pathology report comes"
+                + (f"; {ask}." if ask else "."))
     # the heading says the final report is awaited: the text says what to do meanwhile
-    need.awaiting = (f"**Awaiting the final report** of {named}: {f'{ask}, and order' if ask else 'order'} a new "
-                     "test only if the final pathology report does not come. No order is pre-selected: the test "
-                     "is done or under way, and a new one would repeat it.")
-    return need
+    return (f"**Awaiting the final report** of {named}: {f'{ask}, and order' if ask else 'order'} a new "
+            "test only if the final pathology report does not come. No order is pre-selected: the test "
+            "is done or under way, and a new one would repeat it.")
 
 
 def _orders(topic: str, *whens: str | None) -> list[TestOrder]:
@@ -144,7 +150,7 @@ def _er_test_for_label(state, by_topic) -> "TestNeed | None":
         return None
     need = TestNeed("test-er-pr-her2", TESTS["test-er-pr-her2"], reasons, _orders("test-er-pr-her2", "er"),
                     waiting=waiting, verb="decides" if only_er else "needed for", variant="er-for-label")
-    return _awaiting_markers(need, _marker_pending(state.er))
+    return _awaiting_markers(need, marker_pending(state.er))
 
 
 @rule
@@ -176,7 +182,7 @@ def receptor_test_needed(state, ctx, status, by_topic):
                     indicator="warning")
     # a result not final yet of a marker the test asks for: the final report decides it
     asked = {"er": state.er, "pr": state.pr, "her2": state.her2, "her2-ish": state.her2}
-    pending = {w: _marker_pending(asked[w]) for w in whens}
+    pending = {w: marker_pending(asked[w]) for w in whens}
     return _awaiting_markers(need, [r for w in whens for r in pending[w]], complete=all(pending.values()))
 
 
@@ -210,7 +216,7 @@ def her2_test_needed(state, ctx, status, by_topic):
                                  f"{when} the metastatic diagnosis ({met_text}): HER2 may differ on "
                                  "metastatic tissue", tuple(state.her2.sources))]
         return _awaiting_markers(TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None),
-                                          waiting=[tdxd.regimen.name]), _marker_pending(state.her2))
+                                          waiting=[tdxd.regimen.name]), marker_pending(state.her2))
     if cat not in ("zero-unspecified", "negative-unspecified"):
         return None
     # first line: T-DXd is a later-line option (not assessed now), but C.2 step 2 asks for
@@ -226,10 +232,10 @@ def her2_test_needed(state, ctx, status, by_topic):
         reasons.append(Finding(None, "Testing at first line (C.2 step 2): the HER2 score decides trastuzumab "
                                      "deruxtecan at a later line"))
         return _awaiting_markers(TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None)),
-                                 _marker_pending(state.her2))
+                                 marker_pending(state.her2))
     reasons += [f for f in tdxd.reasons]
     return _awaiting_markers(TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None),
-                                      waiting=[tdxd.regimen.name]), _marker_pending(state.her2))
+                                      waiting=[tdxd.regimen.name]), marker_pending(state.her2))
 
 
 def _relapse_off_endocrine_therapy(state: PatientState) -> bool:

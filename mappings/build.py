@@ -272,7 +272,8 @@ from mappings.factors import build_factors
 from mappings.fhir import (
     as_list, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, status_code,
 )
-from mappings.genomics import build_variants, genes_named
+from mappings import tables as T
+from mappings.genomics import build_variants, genes_named, origin_stated
 from mappings.markers import build_markers
 from mappings.state import (
     ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap,
@@ -907,6 +908,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
     partner = None
     loinc: list[str] = []
     genes: list[str] = []
+    origin, archival = None, False
     if rtype in _MEDICATION_REQUEST_TYPES:
         infos, text = resolve_medication(None, r, index)
         drugs = [to_drug(i) for i in infos]
@@ -921,7 +923,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         if isinstance(cc, dict):
             text = cc.get("text") if isinstance(cc.get("text"), str) else next(
                 (d for _, _, d in codings(cc) if d), None)
-            loinc, genes = _test_ordered(cc)
+            loinc, genes, origin, archival = _test_ordered(cc)
     return DraftOrder(
         resource_type=rtype,
         resource_id=rid,
@@ -936,17 +938,28 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         full_url=full_url if isinstance(full_url, str) and full_url else None,
         loinc=loinc,
         genes=genes,
+        origin=origin,
+        archival=archival,
     )
 
 
-def _test_ordered(cc: dict) -> tuple[list[str], list[str]]:
+def _test_ordered(cc: dict) -> tuple[list[str], list[str], str | None, bool]:
     """What a drafted ServiceRequest orders, as the order cards compare it with the tests they
-    would propose: its LOINC codes (FHIR R4 ServiceRequest.code) and the gene symbols its
-    text and displays name (ESR1, PIK3CA, AKT1, PTEN, BRCA1/2 ...: mappings.genomics)."""
+    would propose: its LOINC codes (FHIR R4 ServiceRequest.code; a test written by name only,
+    "HbA1c", as the code it stands for: local_codes.yaml drafted_test_names), the gene symbols
+    its text and displays name (ESR1, PIK3CA, AKT1, PTEN, BRCA1/2 ...: mappings.genomics), the
+    genomic source they state (germline / somatic) and whether they name archival or
+    primary-tumour tissue (local_codes.yaml archival_specimen, C.3 row 18)."""
     loinc = [code for system, code, _ in codings(cc) if code and system and is_loinc(system)]
     words = [cc["text"]] if isinstance(cc.get("text"), str) else []
     words += [d for _, _, d in codings(cc) if d]
-    return loinc, list(genes_named(" | ".join(words))) if words else []
+    if not words:
+        return loinc, [], None, False
+    text = " | ".join(words)
+    loinc += [code for code, rx in T.DRAFTED_TEST_LOINC if code not in loinc and rx.search(text)]
+    archival = bool(T.ARCHIVAL_TEXT.search(text) or (T.PRIMARY_TISSUE_TEXT.search(text)
+                                                      and not T.NOT_PRIMARY_TEXT.search(text)))
+    return loinc, list(genes_named(text)), origin_stated(text), archival
 
 
 # FHIR R4 MedicationRequest.status and ServiceRequest.status (both modifier elements): the

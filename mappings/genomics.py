@@ -277,6 +277,13 @@ _ORIGIN_HEDGE = re.compile(
 )
 
 
+def origin_stated(text: str) -> str | None:
+    """germline / somatic when a test's name states exactly one plainly ("BRCA1/2 germline
+    sequencing"; "tumour" counts as somatic: "BRCA1/2 tumor NGS"), else None. Public: the
+    draft-order reader (build._test_ordered) says which BRCA test is drafted (C.3 row 7)."""
+    return _origin_text(text.lower(), True)
+
+
 @lru_cache(maxsize=4096)
 def _origin_text(text: str, tumour_is_somatic: bool) -> str | None:
     """germline / somatic when the text states exactly one of them plainly, else None."""

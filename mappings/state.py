@@ -788,3 +788,9 @@ class DraftOrder(BaseModel):
     # and displays name, so the order cards do not pre-select a second order of the same test
     loinc: list[str] = Field(default_factory=list)
     genes: list[str] = Field(default_factory=list)
+    # the genomic source its name states (germline / somatic, "tumour" read as somatic; None:
+    # not stated), and whether it names archival or primary-tumour tissue: a somatic BRCA test
+    # is not the germline test the PARP inhibitor labels need (C.3 row 7), an ESR1 test on
+    # archival tissue not the current one (C.3 row 18)
+    origin: Literal["germline", "somatic"] | None = None
+    archival: bool = False

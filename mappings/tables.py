@@ -403,6 +403,11 @@ ARCHIVAL_TEXT = re.compile("|".join(_AR["archival_patterns"]), re.I)
 PRIMARY_TISSUE_TEXT = re.compile("|".join(_AR["primary_patterns"]), re.I)
 NOT_PRIMARY_TEXT = re.compile("|".join(_AR["not_primary_patterns"]), re.I)
 
+# a drafted test written by name only ("HbA1c", "Fasting glucose"): the LOINC code it stands
+# for (local_codes.yaml drafted_test_names; build._test_ordered)
+DRAFTED_TEST_LOINC = tuple((str(e["loinc"]), re.compile(e["pattern"], re.I))
+                           for e in (LOCAL.get("drafted_test_names") or {}).get("loinc_by_name") or ())
+
 # --- drugs ------------------------------------------------------------------------
 
 

@@ -105,7 +105,7 @@ def cmd_cards(args) -> int:
         ]
     try:
         cards = run_hook(args.hook, context, resources)
-    except ServiceError as exc:  # e.g. a drafted drug that cannot be read (412 over HTTP)
+    except ServiceError as exc:  # e.g. data that cannot be fetched (412 over HTTP)
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
     if args.json:

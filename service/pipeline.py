@@ -11,9 +11,7 @@ import orjson
 import cards as cards_layer
 import mappings
 from cards.models import Card
-from cards.orders import unchecked_drafts, unread_draft_text
 from mappings.state import Gap
-from service.errors import PreconditionFailed
 
 
 def run_hook(
@@ -35,23 +33,9 @@ def run_hook(
         return cards_layer.patient_view_cards(state)
     drafts = mappings.read_draft_orders(context.get("draftOrders"), patient_id)
     selections = context.get("selections") if hook == "order-select" else None
-    cards = cards_layer.order_cards(state, drafts, selections, hook)
-    if not cards:
-        refuse_unchecked_drafts(unchecked_drafts(drafts, selections))
-    return cards
-
-
-def refuse_unchecked_drafts(unchecked: list) -> None:
-    """412 when drafts in focus could not be read and no card says so (every order card
-    names them): an empty card list would tell the clinician the orders were checked and
-    raised nothing. No card topic says "not checked" (DESIGN's card contract); the 412 is
-    DESIGN's answer to data the service cannot get, here the drafted drug."""
-    if not unchecked:
-        return
-    named = "; ".join(unread_draft_text(o) for o in unchecked[:3])
-    more = f" (and {len(unchecked) - 3} more)" if len(unchecked) > 3 else ""
-    raise PreconditionFailed(f"context.draftOrders: the drug of a drafted order could not be read, "
-                             f"so it was not checked ({named}{more})")
+    # drafts whose drug could not be read get a card saying so (cards.orders.not_checked_cards),
+    # never a 412: the request carried them, no FHIR data is missing (CDS Hooks 2.0.1)
+    return cards_layer.order_cards(state, drafts, selections, hook)
 
 
 def cards_response(cards: list[Card]) -> bytes:
