@@ -197,7 +197,7 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   T-DXd card waits on it
     fasting-glucose-missing       no fasting glucose
     patient-demographics-missing  no Patient resource
-    sex-unclear                   a birth sex (US Core) or sex for clinical use (FHIR
+    sex-unclear                   a birth sex or sex (US Core) or sex for clinical use (FHIR
                                   extension) that differs from Patient.gender: both named,
                                   the gender still read (codes.yaml patient_sex)
     duplicate-resource-conflict   copies of the same resource (type/id) differ and none says

@@ -304,8 +304,8 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
 
 
 def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
-    """A sex recorded in a Patient extension (codes.yaml patient_sex: US Core birth sex, sex
-    parameter for clinical use) that differs from Patient.gender: the gap sex-unclear names
+    """A sex recorded in a Patient extension (codes.yaml patient_sex: US Core birth sex, US
+    Core sex, sex parameter for clinical use) that differs from Patient.gender: the gap sex-unclear names
     both. Patient.gender stays the sex read (FHIR R4: the administrative gender, which
     decision support commonly defaults to), as no source here says which one the labels and
     ovarian suppression follow: a woman recorded male at birth, or a man recorded female at

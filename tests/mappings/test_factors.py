@@ -720,6 +720,7 @@ def test_family_history_words_make_even_a_long_qt_code_not_the_patients():
 
 BIRTH_SEX = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
 SEX_FOR_CLINICAL_USE = "http://hl7.org/fhir/StructureDefinition/patient-sexParameterForClinicalUse"
+US_CORE_SEX = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-sex"
 
 
 def _with_extension(gender, extension):
@@ -738,6 +739,9 @@ def _clinical_use(code):
     ("male", {"url": BIRTH_SEX, "valueCode": "F"}, "birth sex (US Core) female"),
     ("unknown", {"url": BIRTH_SEX, "valueCode": "M"}, "birth sex (US Core) male"),
     ("other", _clinical_use("male-typical"), "sex parameter for clinical use male"),
+    # US Core 6.1/7 us-core-sex: valueCode SNOMED CT 248153007 Male / 248152002 Female (was not read)
+    ("female", {"url": US_CORE_SEX, "valueCode": "248153007"}, "sex (US Core) male"),
+    ("male", {"url": US_CORE_SEX, "valueCode": " 248152002 "}, "sex (US Core) female"),
 ])
 def test_a_birth_sex_or_sex_for_clinical_use_that_differs_from_the_gender_is_a_gap_naming_both(gender, extension, named):
     # the cards' women / men label rules and ovarian suppression read the sex: a record that
@@ -752,6 +756,7 @@ def test_a_birth_sex_or_sex_for_clinical_use_that_differs_from_the_gender_is_a_g
     ("female", {"url": BIRTH_SEX, "valueCode": "F"}), ("male", {"url": BIRTH_SEX, "valueCode": "M"}),
     ("female", {"url": BIRTH_SEX, "valueCode": "UNK"}), ("male", _clinical_use("male-typical")),
     ("female", _clinical_use("specified")),
+    ("female", {"url": US_CORE_SEX, "valueCode": "248152002"}), ("male", {"url": US_CORE_SEX, "valueCode": "UNK"}),
 ])
 def test_a_recorded_sex_that_agrees_with_the_gender_or_says_nothing_is_no_gap(gender, extension):
     assert "sex-unclear" not in {g.code for g in _with_extension(gender, extension).gaps}
