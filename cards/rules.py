@@ -1271,8 +1271,12 @@ def needs_ovarian_suppression(state, ctx):
 
 @rule
 def menopausal_status_unknown_female(state, ctx):
+    """Menopausal status unknown in a patient who may have ovaries: anyone not recorded as a
+    man. Patient.gender "other" (FHIR R4 AdministrativeGender: neither male nor female) is
+    read as "unknown" is (the mapper's gap menopausal-status-unknown names both): CR A.3
+    "unknown -> ask", C.3 row 15 (pre/perimenopausal: OFS required)."""
     f = state.factors
-    val = f.sex in ("female", "unknown") and f.menopausal_status == "unknown" and not f.ovarian_suppression
+    val = f.sex != "male" and f.menopausal_status == "unknown" and not f.ovarian_suppression
     return Finding(val, "Menopausal status not documented" if val else _meno_text(state))
 
 

@@ -3295,3 +3295,21 @@ def test_fhir_a_final_ecog_score_is_shown_without_a_status():
     p = after_ai_cdk46i("ecog-final").ecog(1, "2025-06-01")
     _, cards = run(p)
     assert "- ECOG 1 — Observation/" in _summary(cards)
+
+
+@pytest.mark.parametrize("gender", ["other", "unknown", "female"])
+def test_fhir_a_patient_under_60_of_gender_other_or_unknown_without_a_menopausal_status_gets_the_unknown_status_caution(gender):
+    # Patient.gender "other" (FHIR R4: neither male nor female) may have ovaries, as "unknown"
+    # may: its menopausal status unknown was a gap without the card caution (CR A.3 unknown ->
+    # ask; C.3 row 15 pre/perimenopausal needs OFS)
+    state, cards = run(de_novo(f"fl-meno-{gender}", gender=gender, birth="1982-01-01", menopause=None), FIRST_LINE_AS_OF)
+    assert state.factors.menopausal_status == "unknown"
+    ai = card(cards, "ai-cdk46i")
+    assert ai["indicator"] == "warning" and "caution: menopausal status unknown" in ai["summary"]
+    assert "Menopausal status not documented: if pre/perimenopausal" in ai["detail"]
+
+
+def test_fhir_a_patient_of_gender_other_aged_60_or_more_is_read_postmenopausal_by_age_without_the_caution():
+    state, cards = run(de_novo("fl-meno-other-60", gender="other", birth="1958-01-01", menopause=None), FIRST_LINE_AS_OF)
+    assert state.factors.menopausal_basis == "age-rule"
+    assert "menopausal status unknown" not in card(cards, "ai-cdk46i")["summary"]
