@@ -176,6 +176,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   by chemotherapy (local_codes.yaml menopause unclear), and
                                   a bilateral oophorectomy written as not done ("BSO
                                   declined", "planned": menopause oophorectomy_not_done)
+    ovarian-suppression-not-current  a GnRH agonist order still active but open-ended and
+                                  dated > 95 days before as_of with no statement or
+                                  administration since (a depot lasts 28 days / 12 weeks):
+                                  not counted as ongoing ovarian suppression; names the order
     ecog-unknown                  no ECOG observation
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
     diabetes-unconfirmed          a diabetes Condition is only provisional/differential/

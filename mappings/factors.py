@@ -30,9 +30,10 @@ from mappings.fhir import (
     period, quantity, status_code, text_of,
 )
 from mappings.state import (
-    FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT, Diabetes, LabValue, LongQT, LungDisease, PatientFactors, Source,
-    TherapyHistory, date_written,
+    FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT, Diabetes, Exposure, LabValue, LongQT, LungDisease, PatientFactors,
+    Source, TherapyHistory, date_written,
 )
+from mappings.therapy import ADMIN_ACTIVE_DAYS_OFS
 
 AGE_RULE_POSTMENOPAUSAL = 60
 _UNSET: Any = object()
@@ -547,6 +548,11 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
 
     obs_best, same_day = latest.best, latest.same_day
     ofs_active = [e for e in therapy.exposures if e.active and any(d.drug_class == "ovarian-suppression" for d in e.drugs)]
+    ofs_stale = [e for e in ofs_active if _ofs_order_without_recent_dose(e, ctx.as_of)]
+    if ofs_stale:
+        ofs_active = [e for e in ofs_active if e not in ofs_stale]
+        if not ofs_active:
+            _ofs_not_current_gap(ctx, ofs_stale)
     if ooph:
         f.ovarian_suppression = True
         f.ovarian_suppression_sources = [s for _, s in ooph]
@@ -599,6 +605,35 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
                  "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown)")
                 + (f"; not counted: {'; '.join(not_counted)}" if not_counted else "") + ".",
                 (list(same_day.values()) if len(same_day) > 1 else []) + [src for _, src in meno_not_counted] or None)
+
+
+# A GnRH agonist depot lasts 28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg) (DailyMed Zoladex
+# 3.6 mg / 10.8 mg labels: one implant every 28 days / every 12 weeks); leuprolide and
+# triptorelin depots are given on the same 1- or 3-monthly schedules. An order dated longer
+# ago than the 3-monthly depot plus a margin, and nothing since, says no dose is still working:
+# the window is the one an administration of ovarian suppression is read as current for
+# (therapy.ADMIN_ACTIVE_DAYS_OFS, 12 weeks + 11 days).
+OFS_ORDER_CURRENT_DAYS = ADMIN_ACTIVE_DAYS_OFS
+
+
+def _ofs_order_without_recent_dose(e: Exposure, as_of: dt.date) -> bool:
+    """An ovarian-suppression MedicationRequest still "active" that is the only evidence of its
+    dose: open-ended (no end in its dosage bounds) and dated (authoredOn / start) more than
+    OFS_ORDER_CURRENT_DAYS before as_of. Not ongoing suppression (CR A.3 / C.3 row 15:
+    premenopausal + AI / CDK4/6i needs ongoing OFS): its status says the order stands, not that
+    a depot was given since. A statement or an administration is read as before (therapy.py)."""
+    return (e.end is None and e.start is not None and (as_of - e.start).days > OFS_ORDER_CURRENT_DAYS
+            and all(s.reference.startswith("MedicationRequest/") for s in e.sources))
+
+
+def _ofs_not_current_gap(ctx: Ctx, stale: list[Exposure]) -> None:
+    named = "; ".join(f"{'/'.join(d.name for d in e.drugs)} order {e.sources[0].reference} dated "
+                      f"{date_written(e.start, e.start_last)}" for e in stale)
+    ctx.gap("ovarian-suppression-not-current",
+            f"An ovarian-suppression order is still active but no dose is recorded since ({named}): a depot lasts "
+            "28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg), so it is not counted as ongoing ovarian "
+            "suppression. Confirm the last injection (C.3 row 15: premenopausal patients need ongoing OFS).",
+            [s for e in stale for s in e.sources])
 
 
 class _LatestStatus:

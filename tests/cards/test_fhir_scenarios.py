@@ -3313,3 +3313,20 @@ def test_fhir_a_patient_of_gender_other_aged_60_or_more_is_read_postmenopausal_b
     state, cards = run(de_novo("fl-meno-other-60", gender="other", birth="1958-01-01", menopause=None), FIRST_LINE_AS_OF)
     assert state.factors.menopausal_basis == "age-rule"
     assert "menopausal status unknown" not in card(cards, "ai-cdk46i")["summary"]
+
+
+def test_fhir_a_premenopausal_woman_whose_only_goserelin_record_is_an_order_from_years_ago_needs_ovarian_suppression():
+    # an "active" goserelin MedicationRequest authored in 2019, no implant or statement since,
+    # was read as ongoing OFS: the AI + CDK4/6i card was plain info without goserelin (a depot
+    # lasts 28 days / 12 weeks, DailyMed Zoladex; CR A.3, C.3 row 15)
+    p = de_novo("fl-ofs-stale", birth="1982-01-01", menopause="premenopausal")
+    p.add({"resourceType": "MedicationRequest", "id": "rx-goserelin-old", "status": "active", "intent": "order",
+           "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                     "code": "50610", "display": "goserelin"}]},
+           "subject": {"reference": "Patient/fl-ofs-stale"}, "authoredOn": "2019-03-01"})
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert "caution: needs ovarian suppression" in ai["summary"] and ai["indicator"] == "warning"
+    assert all("goserelin" in c for c in suggestion_drugs(ai))
+    gap = next(g for g in state.gaps if g.code == "ovarian-suppression-not-current")
+    assert "MedicationRequest/rx-goserelin-old dated 2019-03-01" in gap.message
