@@ -1594,6 +1594,22 @@ def long_qt_syndrome(state, ctx):
                    tuple(lqt.sources))
 
 
+@rule
+def prolonged_qt_interval(state, ctx):
+    """A prolonged QT interval recorded as a current, confirmed Condition, no QTc dated since
+    (mappings.factors._prolonged_qt; CR B.10 ribociclib row: start only if QTcF < 450 ms, C.2
+    safety overlays). A documented long QT syndrome is its own caution (long_qt_syndrome):
+    not said twice."""
+    f = state.factors
+    if not f.prolonged_qt.documented:
+        return Finding(False, "No prolonged QT interval documented")
+    if f.long_qt.documented:
+        return Finding(False, "Prolonged QT interval documented; long QT syndrome documented too (its caution applies)")
+    return Finding(True, "Prolonged QT interval documented "
+                         f"({latest_date_text(f.prolonged_qt.sources) or 'date unknown'}), no QTc measured since",
+                   tuple(f.prolonged_qt.sources))
+
+
 def visceral_crisis_text(state: PatientState) -> str:
     """The visceral crisis as the pathway reads it: current, or history (treated by a later
     metastatic line: mappings.disease.visceral_crisis_currency, CR C.1 ABC4 definition)."""

@@ -190,6 +190,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   unconfirmed (verificationStatus) or written as a suspicion
                                   ("suspected", "r/o", "?") and no confirmed one: not counted
                                   (no ribociclib warning), named here
+    qt-prolongation-unconfirmed   the same for a prolonged QT interval Condition (SNOMED CT
+                                  111975006 or the words; local_codes.yaml prolonged_qt)
     ild-unconfirmed               an ILD / pneumonitis Condition is provisional/differential/
                                   unconfirmed (verificationStatus) or written as a suspicion
                                   ("suspected", "r/o", "?", "cannot be excluded"): not ILD

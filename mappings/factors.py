@@ -1,5 +1,5 @@
 """Patient factors: sex, age, menopausal status, ovarian suppression, diabetes,
-ILD/pneumonitis, ECOG, QTc, long QT syndrome.
+ILD/pneumonitis, ECOG, QTc, long QT syndrome, a prolonged QT interval recorded as a Condition.
 
 Menopausal status precedence (CR A.3): explicit observation > bilateral
 oophorectomy > ongoing GnRH agonist > age >= 60 (INAVO121 criterion) > unknown.
@@ -301,6 +301,7 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
     _ecog(ctx, f)
     f.qtc_ms = _latest_lab(ctx, T.QTC_CODES, "QTc", _qtc_conv)
     f.long_qt = _long_qt(ctx)
+    f.prolonged_qt = _prolonged_qt(ctx, f.qtc_ms)
     return f
 
 
@@ -1029,6 +1030,55 @@ def _long_qt(ctx: Ctx) -> LongQT:
     differential / unconfirmed one (FHIR R4 condition-ver-status) or one written as a
     suspicion ("suspected", "r/o", "?") is not counted: it is named in the gap
     long-qt-unconfirmed, as an unconfirmed diabetes is."""
+    lqt = _qt_conditions(ctx, _long_qt_coded, _long_qt_text, _long_qt_not_the_patients, _long_qt_suspected,
+                         "Long QT syndrome")
+    if lqt.unconfirmed:
+        ctx.gap("long-qt-unconfirmed",
+                "Long QT syndrome recorded but not confirmed, not counted: " + "; ".join(lqt.unconfirmed)
+                + ". Confirm or refute it before ribociclib (QT prolongation; C.2 safety overlays).",
+                lqt.unconfirmed_sources)
+    return lqt
+
+
+_prolonged_qt_text = memo_search(T.PROLONGED_QT_TEXT)
+_prolonged_qt_not_the_patients = memo_search(T.PROLONGED_QT_NOT_THE_PATIENTS)
+_prolonged_qt_suspected = memo_search(T.PROLONGED_QT_SUSPECTED)
+
+
+def _prolonged_qt_coded(con: Concept) -> bool:
+    """The Condition code is a prolonged QT interval (SNOMED CT 111975006), memoised."""
+    found = con.memo.get("prolonged_qt")
+    if found is None:
+        found = con.memo["prolonged_qt"] = any(is_snomed(s) and c in T.PROLONGED_QT_SNOMED for s, c, _ in con.codings if c)
+    return found
+
+
+def _prolonged_qt(ctx: Ctx, qtc: LabValue | None) -> LongQT:
+    """A prolonged QT interval recorded as a Condition (codes.yaml conditions.prolonged_qt, the
+    words of local_codes.yaml prolonged_qt): the Kisqali QT warning (CR B.10 ribociclib row
+    "start only if QTcF <450 ms"; C.2 safety overlays) when no QTc is in the record to say so.
+    Read as long QT syndrome is (current, confirmed, the patient's); a Condition that names the
+    syndrome is read by _long_qt only. One whose onset a QTc result (8636-3) is dated on or
+    after is not counted: the value measured since decides (the QTc caution reads it). A
+    suspicion is the gap qt-prolongation-unconfirmed."""
+    after = qtc.date if qtc is not None else None
+    pqt = _qt_conditions(ctx, _prolonged_qt_coded, _prolonged_qt_text, _prolonged_qt_not_the_patients,
+                         _prolonged_qt_suspected, "Prolonged QT interval",
+                         skip=lambda res, con, onset: (_long_qt_coded(con) or _long_qt_text(con.text)
+                                                       or (after is not None and onset is not None and after >= onset)))
+    if pqt.unconfirmed:
+        ctx.gap("qt-prolongation-unconfirmed",
+                "Prolonged QT interval recorded but not confirmed, not counted: " + "; ".join(pqt.unconfirmed)
+                + ". Confirm it (ECG: QTcF) before ribociclib (start only if QTcF < 450 ms; B.10).",
+                pqt.unconfirmed_sources)
+    return pqt
+
+
+def _qt_conditions(ctx: Ctx, coded: Callable[[Concept], bool], named: Callable[[str], Any],
+                   not_theirs: Callable[[str], Any], suspected_in: Callable[[str], Any], label: str,
+                   skip: Callable[[dict[str, Any], Concept, dt.date | None], bool] | None = None) -> LongQT:
+    """The current, confirmed Conditions `coded` / `named` reads (long QT syndrome, a prolonged
+    QT interval), and the unconfirmed ones (kept only while none is confirmed)."""
     lqt = LongQT()
     for res in ctx.of("Condition"):
         try:
@@ -1036,29 +1086,26 @@ def _long_qt(ctx: Ctx) -> LongQT:
                 continue
             con = ctx.concept_of(res)
             text = con.text
-            suspected = _long_qt_suspected(text)
-            if not (_long_qt_coded(con) or _long_qt_text(text) or suspected):
+            suspected = suspected_in(text)
+            if not (coded(con) or named(text) or suspected):
                 continue
-            if _long_qt_not_the_patients(text):
+            if not_theirs(text):
                 continue
             onset = condition_onset(res)
+            if skip is not None and skip(res, con, onset):
+                continue
             last = condition_onset_last(res, onset)
             why = unconfirmed_status(res) or (f"written as a suspicion ({text[:80]!r})" if suspected else None)
             if why:
                 lqt.unconfirmed.append(why)
-                lqt.unconfirmed_sources.append(ctx.source(res, onset, f"Long QT syndrome ({why})", date_last=last))
+                lqt.unconfirmed_sources.append(ctx.source(res, onset, f"{label} ({why})", date_last=last))
                 continue
             lqt.documented = True
-            lqt.sources.append(ctx.source(res, onset, "Long QT syndrome", date_last=last))
+            lqt.sources.append(ctx.source(res, onset, label, date_last=last))
         except Exception:  # noqa: BLE001
             continue
     if lqt.documented:
         lqt.unconfirmed, lqt.unconfirmed_sources = [], []  # a confirmed one decides
-    elif lqt.unconfirmed:
-        ctx.gap("long-qt-unconfirmed",
-                "Long QT syndrome recorded but not confirmed, not counted: " + "; ".join(lqt.unconfirmed)
-                + ". Confirm or refute it before ribociclib (QT prolongation; C.2 safety overlays).",
-                lqt.unconfirmed_sources)
     return lqt
 
 

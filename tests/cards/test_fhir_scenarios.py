@@ -3330,3 +3330,49 @@ def test_fhir_a_premenopausal_woman_whose_only_goserelin_record_is_an_order_from
     assert all("goserelin" in c for c in suggestion_drugs(ai))
     gap = next(g for g in state.gaps if g.code == "ovarian-suppression-not-current")
     assert "MedicationRequest/rx-goserelin-old dated 2019-03-01" in gap.message
+
+
+def _prolonged_qt(p: FhirPatient, onset: str, text: str | None = None) -> FhirPatient:
+    code = {"coding": [{"system": "http://snomed.info/sct", "code": "111975006", "display": "Prolonged QT interval"}]}
+    if text:
+        code = {"text": text}
+    return p._condition(code, onset, "prolonged-qt")
+
+
+@pytest.mark.parametrize("text", [None, "QTc prolongation", "Prolonged QTc (drug-induced)"])
+def test_fhir_a_prolonged_qt_interval_recorded_as_a_condition_without_a_qtc_makes_ribociclib_a_warning(text):
+    # CR B.10 Kisqali row "start only if QTcF <450 ms", C.2 safety overlays: a Condition "Prolonged
+    # QT interval" (SNOMED CT 111975006 or the words) with no QTc Observation was not read, and
+    # letrozole + ribociclib was recommended as plain info
+    state, cards = run(_prolonged_qt(de_novo(f"pqt-{len(text or '')}"), "2023-11-02", text), FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert recommended(ai) == ["letrozole", "abemaciclib"] and ai["indicator"] == "warning"
+    assert ai["summary"].endswith("caution: ribociclib prolonged QT interval")
+    assert "Prolonged QT interval recorded, no QTc measured since: ribociclib is not the recommended" in ai["detail"]
+    assert ("- Prolonged QT interval documented (2023-11-02), no QTc measured since — Condition/prolonged-qt-"
+            in card(cards, "patient-summary")["detail"])
+    order = _order(state, [_draft("ribociclib", "cdk46i", "1873980"), _draft(*LETROZOLE)])
+    assert any("prolonged QT interval" in c["summary"] and c["indicator"] == "warning" for c in order)
+
+
+def test_fhir_a_prolonged_qt_interval_followed_by_a_normal_qtc_leaves_ribociclib_recommended():
+    # the QTc measured since decides (qtc_450_or_more); an earlier one does not
+    state, cards = run(_prolonged_qt(de_novo("pqt-then-qtc"), "2023-11-02").qtc(430, "2024-01-20"), FIRST_LINE_AS_OF)
+    assert recommended(card(cards, "ai-cdk46i")) == ["letrozole", "ribociclib"]
+    state, cards = run(_prolonged_qt(de_novo("qtc-then-pqt"), "2024-01-25").qtc(430, "2023-06-01"), FIRST_LINE_AS_OF)
+    assert recommended(card(cards, "ai-cdk46i")) == ["letrozole", "abemaciclib"]
+
+
+@pytest.mark.parametrize("text, gap", [("No QT prolongation", None), ("QT prolongation ruled out", None),
+                                       ("Possible QT prolongation", "qt-prolongation-unconfirmed"),
+                                       ("Abnormal ECG", None)])
+def test_fhir_a_negated_or_suspected_prolonged_qt_interval_leaves_ribociclib_recommended(text, gap):
+    state, cards = run(_prolonged_qt(de_novo(f"pqt-not-{len(text)}"), "2023-11-02", text), FIRST_LINE_AS_OF)
+    assert recommended(card(cards, "ai-cdk46i")) == ["letrozole", "ribociclib"]
+    assert (gap in {g.code for g in state.gaps}) if gap else not any("qt" in g.code for g in state.gaps)
+
+
+def test_fhir_long_qt_syndrome_and_a_prolonged_qt_interval_give_the_long_qt_caution_once():
+    state, cards = run(_prolonged_qt(de_novo("lqt-and-pqt").long_qt("2019-03"), "2023-11-02"), FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert ai["summary"].endswith("caution: ribociclib long QT syndrome")
