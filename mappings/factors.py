@@ -25,8 +25,8 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset, condition_onset_last, unconfirmed_status
 from mappings.fhir import (
-    Concept, _parse_date_str, concept, as_list, cc_text, clinical_status_inactive, codings, is_icd10, is_loinc,
-    is_snomed, memo_search, not_final_status, notes_text, number, obs_date, date_last, parse_date, partial_last,
+    INACTIVE_CLINICAL_STATUS, Concept, _parse_date_str, concept, as_list, cc_text, clinical_status_inactive,
+    clinical_status_miscased, codings, is_icd10, is_loinc, is_snomed, memo_search, not_final_status, notes_text, number, obs_date, date_last, parse_date, partial_last,
     period, quantity, status_code, text_of,
 )
 from mappings.state import (
@@ -742,6 +742,16 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 why = unconfirmed_status(res)
                 if why is None and _diabetes_suspected(con.text):
                     why = "written as a suspicion"  # "suspected diabetes" (local_codes.yaml diabetes)
+                if why is None and t == "type1":
+                    # "Resolved" / "INACTIVE": no condition-clinical code (case-sensitive), so the
+                    # status cannot be read, yet the record probably means it no longer applies.
+                    # Type 1 stops the PI3K/AKT inhibitors (C.3 row 14): not a stop on a status
+                    # that may say it is over, nor dropped; the clinician is asked (as for a
+                    # visceral crisis, disease._visceral_crisis; FHIR R4 Condition.clinicalStatus).
+                    # Type 2 stands as before (a caution either way, the status noted by build.py).
+                    miscased = clinical_status_miscased(res)
+                    if miscased is not None and miscased.lower() in INACTIVE_CLINICAL_STATUS:
+                        why = f'clinicalStatus "{miscased}", not a condition-clinical code'
                 if why:
                     onset = condition_onset(res)
                     unconfirmed.append((f"{_TYPE_TEXT[t]} ({why})", ctx.source(res, onset, f"Diabetes ({_TYPE_TEXT[t]}, {why})",

@@ -3376,3 +3376,29 @@ def test_fhir_long_qt_syndrome_and_a_prolonged_qt_interval_give_the_long_qt_caut
     state, cards = run(_prolonged_qt(de_novo("lqt-and-pqt").long_qt("2019-03"), "2023-11-02"), FIRST_LINE_AS_OF)
     ai = card(cards, "ai-cdk46i")
     assert ai["summary"].endswith("caution: ribociclib long QT syndrome")
+
+
+@pytest.mark.parametrize("status", ["Resolved", "INACTIVE", " Remission"])
+def test_fhir_a_type_1_diabetes_whose_clinical_status_is_resolved_in_another_case_is_asked_about_not_a_stop(status):
+    # clinicalStatus "Resolved" is no condition-clinical code (case-sensitive): it was read as no
+    # status, so the type 1 diabetes stood as current: "do not start: type 1 diabetes" on the
+    # PI3K/AKT cards (C.3 row 14). The record probably means it no longer applies, which cannot
+    # be told: the caution names it and asks, as for a visceral crisis (FHIR R4 clinicalStatus)
+    p = _pik3ca_with_normal_glucose(f"dm1-miscased-{status.strip().lower()}").diabetes(1, "2015-06-10")
+    p.resources[-1]["clinicalStatus"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                                     "code": status}]}
+    state, cards = run(p)
+    capi = card(cards, "capivasertib-fulvestrant")
+    assert capi["summary"].endswith(" — caution: diabetes not confirmed") and capi["indicator"] == "warning"
+    assert "type 1 diabetes" not in _summaries(cards)
+    gap = next(g for g in state.gaps if g.code == "diabetes-unconfirmed")
+    assert f'type 1 (clinicalStatus "{status.strip()}", not a condition-clinical code)' in gap.message
+
+
+def test_fhir_a_type_1_diabetes_with_clinical_status_active_or_none_still_stops_the_pi3k_akt_inhibitors():
+    for status in ("active", None):
+        p = _pik3ca_with_normal_glucose(f"dm1-status-{status}").diabetes(1, "2015-06-10")
+        if status is None:
+            del p.resources[-1]["clinicalStatus"]
+        _, cards = run(p)
+        assert "do not start: type 1 diabetes" in card(cards, "capivasertib-fulvestrant")["summary"]
