@@ -751,6 +751,9 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     if fa.long_qt.documented:
         lqt = evaluate_rule("long_qt_syndrome", state, ctx)
         out.append(f"- {lqt.text}{cite(lqt.sources)}")
+    if fa.prolonged_qt.documented:
+        pqt = evaluate_rule("prolonged_qt_interval", state, ctx)
+        out.append(f"- {pqt.text}{cite(fa.prolonged_qt.sources)}")
     # options
     if status.in_pathway:
         fit = [a for a in assessments if a.fits and not a.regimen.informational_only]

@@ -1271,8 +1271,12 @@ def needs_ovarian_suppression(state, ctx):
 
 @rule
 def menopausal_status_unknown_female(state, ctx):
+    """Menopausal status unknown in a patient who may have ovaries: anyone not recorded as a
+    man. Patient.gender "other" (FHIR R4 AdministrativeGender: neither male nor female) is
+    read as "unknown" is (the mapper's gap menopausal-status-unknown names both): CR A.3
+    "unknown -> ask", C.3 row 15 (pre/perimenopausal: OFS required)."""
     f = state.factors
-    val = f.sex in ("female", "unknown") and f.menopausal_status == "unknown" and not f.ovarian_suppression
+    val = f.sex != "male" and f.menopausal_status == "unknown" and not f.ovarian_suppression
     return Finding(val, "Menopausal status not documented" if val else _meno_text(state))
 
 
@@ -1588,6 +1592,22 @@ def long_qt_syndrome(state, ctx):
         return Finding(False, "No long QT syndrome documented")
     return Finding(True, f"Long QT syndrome documented ({latest_date_text(lqt.sources) or 'date unknown'})",
                    tuple(lqt.sources))
+
+
+@rule
+def prolonged_qt_interval(state, ctx):
+    """A prolonged QT interval recorded as a current, confirmed Condition, no QTc dated since
+    (mappings.factors._prolonged_qt; CR B.10 ribociclib row: start only if QTcF < 450 ms, C.2
+    safety overlays). A documented long QT syndrome is its own caution (long_qt_syndrome):
+    not said twice."""
+    f = state.factors
+    if not f.prolonged_qt.documented:
+        return Finding(False, "No prolonged QT interval documented")
+    if f.long_qt.documented:
+        return Finding(False, "Prolonged QT interval documented; long QT syndrome documented too (its caution applies)")
+    return Finding(True, "Prolonged QT interval documented "
+                         f"({latest_date_text(f.prolonged_qt.sources) or 'date unknown'}), no QTc measured since",
+                   tuple(f.prolonged_qt.sources))
 
 
 def visceral_crisis_text(state: PatientState) -> str:

@@ -176,6 +176,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   by chemotherapy (local_codes.yaml menopause unclear), and
                                   a bilateral oophorectomy written as not done ("BSO
                                   declined", "planned": menopause oophorectomy_not_done)
+    ovarian-suppression-not-current  a GnRH agonist order still active but open-ended and
+                                  dated > 95 days before as_of with no statement or
+                                  administration since (a depot lasts 28 days / 12 weeks):
+                                  not counted as ongoing ovarian suppression; names the order
     ecog-unknown                  no ECOG observation
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
     diabetes-unconfirmed          a diabetes Condition is only provisional/differential/
@@ -186,6 +190,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   unconfirmed (verificationStatus) or written as a suspicion
                                   ("suspected", "r/o", "?") and no confirmed one: not counted
                                   (no ribociclib warning), named here
+    qt-prolongation-unconfirmed   the same for a prolonged QT interval Condition (SNOMED CT
+                                  111975006 or the words; local_codes.yaml prolonged_qt)
     ild-unconfirmed               an ILD / pneumonitis Condition is provisional/differential/
                                   unconfirmed (verificationStatus) or written as a suspicion
                                   ("suspected", "r/o", "?", "cannot be excluded"): not ILD
@@ -197,7 +203,7 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   T-DXd card waits on it
     fasting-glucose-missing       no fasting glucose
     patient-demographics-missing  no Patient resource
-    sex-unclear                   a birth sex (US Core) or sex for clinical use (FHIR
+    sex-unclear                   a birth sex or sex (US Core) or sex for clinical use (FHIR
                                   extension) that differs from Patient.gender: both named,
                                   the gender still read (codes.yaml patient_sex)
     duplicate-resource-conflict   copies of the same resource (type/id) differ and none says

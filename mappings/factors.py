@@ -1,5 +1,5 @@
 """Patient factors: sex, age, menopausal status, ovarian suppression, diabetes,
-ILD/pneumonitis, ECOG, QTc, long QT syndrome.
+ILD/pneumonitis, ECOG, QTc, long QT syndrome, a prolonged QT interval recorded as a Condition.
 
 Menopausal status precedence (CR A.3): explicit observation > bilateral
 oophorectomy > ongoing GnRH agonist > age >= 60 (INAVO121 criterion) > unknown.
@@ -25,14 +25,15 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset, condition_onset_last, unconfirmed_status
 from mappings.fhir import (
-    Concept, _parse_date_str, concept, as_list, cc_text, clinical_status_inactive, codings, is_icd10, is_loinc,
-    is_snomed, memo_search, not_final_status, notes_text, number, obs_date, date_last, parse_date, partial_last,
+    INACTIVE_CLINICAL_STATUS, Concept, _parse_date_str, concept, as_list, cc_text, clinical_status_inactive,
+    clinical_status_miscased, codings, is_icd10, is_loinc, is_snomed, memo_search, not_final_status, notes_text, number, obs_date, date_last, parse_date, partial_last,
     period, quantity, status_code, text_of,
 )
 from mappings.state import (
-    FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT, Diabetes, LabValue, LongQT, LungDisease, PatientFactors, Source,
-    TherapyHistory, date_written,
+    FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT, Diabetes, Exposure, LabValue, LongQT, LungDisease, PatientFactors,
+    Source, TherapyHistory, date_written,
 )
+from mappings.therapy import ADMIN_ACTIVE_DAYS_OFS
 
 AGE_RULE_POSTMENOPAUSAL = 60
 _UNSET: Any = object()
@@ -300,12 +301,13 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
     _ecog(ctx, f)
     f.qtc_ms = _latest_lab(ctx, T.QTC_CODES, "QTc", _qtc_conv)
     f.long_qt = _long_qt(ctx)
+    f.prolonged_qt = _prolonged_qt(ctx, f.qtc_ms)
     return f
 
 
 def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
-    """A sex recorded in a Patient extension (codes.yaml patient_sex: US Core birth sex, sex
-    parameter for clinical use) that differs from Patient.gender: the gap sex-unclear names
+    """A sex recorded in a Patient extension (codes.yaml patient_sex: US Core birth sex, US
+    Core sex, sex parameter for clinical use) that differs from Patient.gender: the gap sex-unclear names
     both. Patient.gender stays the sex read (FHIR R4: the administrative gender, which
     decision support commonly defaults to), as no source here says which one the labels and
     ovarian suppression follow: a woman recorded male at birth, or a man recorded female at
@@ -547,6 +549,11 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
 
     obs_best, same_day = latest.best, latest.same_day
     ofs_active = [e for e in therapy.exposures if e.active and any(d.drug_class == "ovarian-suppression" for d in e.drugs)]
+    ofs_stale = [e for e in ofs_active if _ofs_order_without_recent_dose(e, ctx.as_of)]
+    if ofs_stale:
+        ofs_active = [e for e in ofs_active if e not in ofs_stale]
+        if not ofs_active:
+            _ofs_not_current_gap(ctx, ofs_stale)
     if ooph:
         f.ovarian_suppression = True
         f.ovarian_suppression_sources = [s for _, s in ooph]
@@ -599,6 +606,35 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
                  "Menopausal status is not documented (no observation, oophorectomy or ovarian suppression; age < 60 or unknown)")
                 + (f"; not counted: {'; '.join(not_counted)}" if not_counted else "") + ".",
                 (list(same_day.values()) if len(same_day) > 1 else []) + [src for _, src in meno_not_counted] or None)
+
+
+# A GnRH agonist depot lasts 28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg) (DailyMed Zoladex
+# 3.6 mg / 10.8 mg labels: one implant every 28 days / every 12 weeks); leuprolide and
+# triptorelin depots are given on the same 1- or 3-monthly schedules. An order dated longer
+# ago than the 3-monthly depot plus a margin, and nothing since, says no dose is still working:
+# the window is the one an administration of ovarian suppression is read as current for
+# (therapy.ADMIN_ACTIVE_DAYS_OFS, 12 weeks + 11 days).
+OFS_ORDER_CURRENT_DAYS = ADMIN_ACTIVE_DAYS_OFS
+
+
+def _ofs_order_without_recent_dose(e: Exposure, as_of: dt.date) -> bool:
+    """An ovarian-suppression MedicationRequest still "active" that is the only evidence of its
+    dose: open-ended (no end in its dosage bounds) and dated (authoredOn / start) more than
+    OFS_ORDER_CURRENT_DAYS before as_of. Not ongoing suppression (CR A.3 / C.3 row 15:
+    premenopausal + AI / CDK4/6i needs ongoing OFS): its status says the order stands, not that
+    a depot was given since. A statement or an administration is read as before (therapy.py)."""
+    return (e.end is None and e.start is not None and (as_of - e.start).days > OFS_ORDER_CURRENT_DAYS
+            and all(s.reference.startswith("MedicationRequest/") for s in e.sources))
+
+
+def _ofs_not_current_gap(ctx: Ctx, stale: list[Exposure]) -> None:
+    named = "; ".join(f"{'/'.join(d.name for d in e.drugs)} order {e.sources[0].reference} dated "
+                      f"{date_written(e.start, e.start_last)}" for e in stale)
+    ctx.gap("ovarian-suppression-not-current",
+            f"An ovarian-suppression order is still active but no dose is recorded since ({named}): a depot lasts "
+            "28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg), so it is not counted as ongoing ovarian "
+            "suppression. Confirm the last injection (C.3 row 15: premenopausal patients need ongoing OFS).",
+            [s for e in stale for s in e.sources])
 
 
 class _LatestStatus:
@@ -706,6 +742,16 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 why = unconfirmed_status(res)
                 if why is None and _diabetes_suspected(con.text):
                     why = "written as a suspicion"  # "suspected diabetes" (local_codes.yaml diabetes)
+                if why is None and t == "type1":
+                    # "Resolved" / "INACTIVE": no condition-clinical code (case-sensitive), so the
+                    # status cannot be read, yet the record probably means it no longer applies.
+                    # Type 1 stops the PI3K/AKT inhibitors (C.3 row 14): not a stop on a status
+                    # that may say it is over, nor dropped; the clinician is asked (as for a
+                    # visceral crisis, disease._visceral_crisis; FHIR R4 Condition.clinicalStatus).
+                    # Type 2 stands as before (a caution either way, the status noted by build.py).
+                    miscased = clinical_status_miscased(res)
+                    if miscased is not None and miscased.lower() in INACTIVE_CLINICAL_STATUS:
+                        why = f'clinicalStatus "{miscased}", not a condition-clinical code'
                 if why:
                     onset = condition_onset(res)
                     unconfirmed.append((f"{_TYPE_TEXT[t]} ({why})", ctx.source(res, onset, f"Diabetes ({_TYPE_TEXT[t]}, {why})",
@@ -994,6 +1040,55 @@ def _long_qt(ctx: Ctx) -> LongQT:
     differential / unconfirmed one (FHIR R4 condition-ver-status) or one written as a
     suspicion ("suspected", "r/o", "?") is not counted: it is named in the gap
     long-qt-unconfirmed, as an unconfirmed diabetes is."""
+    lqt = _qt_conditions(ctx, _long_qt_coded, _long_qt_text, _long_qt_not_the_patients, _long_qt_suspected,
+                         "Long QT syndrome")
+    if lqt.unconfirmed:
+        ctx.gap("long-qt-unconfirmed",
+                "Long QT syndrome recorded but not confirmed, not counted: " + "; ".join(lqt.unconfirmed)
+                + ". Confirm or refute it before ribociclib (QT prolongation; C.2 safety overlays).",
+                lqt.unconfirmed_sources)
+    return lqt
+
+
+_prolonged_qt_text = memo_search(T.PROLONGED_QT_TEXT)
+_prolonged_qt_not_the_patients = memo_search(T.PROLONGED_QT_NOT_THE_PATIENTS)
+_prolonged_qt_suspected = memo_search(T.PROLONGED_QT_SUSPECTED)
+
+
+def _prolonged_qt_coded(con: Concept) -> bool:
+    """The Condition code is a prolonged QT interval (SNOMED CT 111975006), memoised."""
+    found = con.memo.get("prolonged_qt")
+    if found is None:
+        found = con.memo["prolonged_qt"] = any(is_snomed(s) and c in T.PROLONGED_QT_SNOMED for s, c, _ in con.codings if c)
+    return found
+
+
+def _prolonged_qt(ctx: Ctx, qtc: LabValue | None) -> LongQT:
+    """A prolonged QT interval recorded as a Condition (codes.yaml conditions.prolonged_qt, the
+    words of local_codes.yaml prolonged_qt): the Kisqali QT warning (CR B.10 ribociclib row
+    "start only if QTcF <450 ms"; C.2 safety overlays) when no QTc is in the record to say so.
+    Read as long QT syndrome is (current, confirmed, the patient's); a Condition that names the
+    syndrome is read by _long_qt only. One whose onset a QTc result (8636-3) is dated on or
+    after is not counted: the value measured since decides (the QTc caution reads it). A
+    suspicion is the gap qt-prolongation-unconfirmed."""
+    after = qtc.date if qtc is not None else None
+    pqt = _qt_conditions(ctx, _prolonged_qt_coded, _prolonged_qt_text, _prolonged_qt_not_the_patients,
+                         _prolonged_qt_suspected, "Prolonged QT interval",
+                         skip=lambda res, con, onset: (_long_qt_coded(con) or _long_qt_text(con.text)
+                                                       or (after is not None and onset is not None and after >= onset)))
+    if pqt.unconfirmed:
+        ctx.gap("qt-prolongation-unconfirmed",
+                "Prolonged QT interval recorded but not confirmed, not counted: " + "; ".join(pqt.unconfirmed)
+                + ". Confirm it (ECG: QTcF) before ribociclib (start only if QTcF < 450 ms; B.10).",
+                pqt.unconfirmed_sources)
+    return pqt
+
+
+def _qt_conditions(ctx: Ctx, coded: Callable[[Concept], bool], named: Callable[[str], Any],
+                   not_theirs: Callable[[str], Any], suspected_in: Callable[[str], Any], label: str,
+                   skip: Callable[[dict[str, Any], Concept, dt.date | None], bool] | None = None) -> LongQT:
+    """The current, confirmed Conditions `coded` / `named` reads (long QT syndrome, a prolonged
+    QT interval), and the unconfirmed ones (kept only while none is confirmed)."""
     lqt = LongQT()
     for res in ctx.of("Condition"):
         try:
@@ -1001,29 +1096,26 @@ def _long_qt(ctx: Ctx) -> LongQT:
                 continue
             con = ctx.concept_of(res)
             text = con.text
-            suspected = _long_qt_suspected(text)
-            if not (_long_qt_coded(con) or _long_qt_text(text) or suspected):
+            suspected = suspected_in(text)
+            if not (coded(con) or named(text) or suspected):
                 continue
-            if _long_qt_not_the_patients(text):
+            if not_theirs(text):
                 continue
             onset = condition_onset(res)
+            if skip is not None and skip(res, con, onset):
+                continue
             last = condition_onset_last(res, onset)
             why = unconfirmed_status(res) or (f"written as a suspicion ({text[:80]!r})" if suspected else None)
             if why:
                 lqt.unconfirmed.append(why)
-                lqt.unconfirmed_sources.append(ctx.source(res, onset, f"Long QT syndrome ({why})", date_last=last))
+                lqt.unconfirmed_sources.append(ctx.source(res, onset, f"{label} ({why})", date_last=last))
                 continue
             lqt.documented = True
-            lqt.sources.append(ctx.source(res, onset, "Long QT syndrome", date_last=last))
+            lqt.sources.append(ctx.source(res, onset, label, date_last=last))
         except Exception:  # noqa: BLE001
             continue
     if lqt.documented:
         lqt.unconfirmed, lqt.unconfirmed_sources = [], []  # a confirmed one decides
-    elif lqt.unconfirmed:
-        ctx.gap("long-qt-unconfirmed",
-                "Long QT syndrome recorded but not confirmed, not counted: " + "; ".join(lqt.unconfirmed)
-                + ". Confirm or refute it before ribociclib (QT prolongation; C.2 safety overlays).",
-                lqt.unconfirmed_sources)
     return lqt
 
 

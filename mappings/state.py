@@ -701,6 +701,10 @@ class PatientFactors(BaseModel):
     ecog_status_not_final: NotFinalStatus | None = None
     qtc_ms: LabValue | None = None
     long_qt: LongQT = Field(default_factory=LongQT)
+    # a prolonged QT interval recorded as a current, confirmed Condition (SNOMED CT 111975006 or
+    # the words), not the syndrome, with no QTc dated since (mappings/factors._prolonged_qt):
+    # the Kisqali QT warning (CR B.10, C.2 safety overlays)
+    prolonged_qt: LongQT = Field(default_factory=LongQT)
     # Patient.deceasedBoolean true or any Patient.deceasedDateTime (the date when readable)
     deceased: bool = False
     deceased_date: dt.date | None = None

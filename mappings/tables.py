@@ -174,6 +174,7 @@ ILD_ICD = tuple(norm_icd(e["prefix"]) for e in _C["ild"]["icd10_prefixes"])
 # long QT syndrome (a ribociclib warning, CR C.2 safety overlays): exact codes
 LONG_QT_SNOMED = frozenset(str(e["code"]) for e in _C["long_qt"]["snomed"])
 LONG_QT_ICD = frozenset(norm_icd(e["code"]) for e in _C["long_qt"]["icd10"])
+PROLONGED_QT_SNOMED = frozenset(str(e["code"]) for e in _C["prolonged_qt"]["snomed"])
 OOPHORECTOMY_SNOMED = frozenset(str(e["code"]) for e in _C["oophorectomy_bilateral_snomed"])
 OOPHORECTOMY_ICD = frozenset(norm_icd(e["code"]) for e in _C["oophorectomy_icd10"])
 
@@ -365,6 +366,10 @@ def _condition_patterns(reader: str, key: str) -> re.Pattern[str]:
 LONG_QT_TEXT = _condition_patterns("long_qt", "text_patterns")
 LONG_QT_NOT_THE_PATIENTS = _condition_patterns("long_qt", "not_the_patients_patterns")
 LONG_QT_SUSPECTED = _condition_patterns("long_qt", "suspicion_patterns")
+# the same for a prolonged QT interval (an ECG finding, not the syndrome)
+PROLONGED_QT_TEXT = _condition_patterns("prolonged_qt", "text_patterns")
+PROLONGED_QT_NOT_THE_PATIENTS = _condition_patterns("prolonged_qt", "not_the_patients_patterns")
+PROLONGED_QT_SUSPECTED = _condition_patterns("prolonged_qt", "suspicion_patterns")
 # diabetes named in a Condition's text that is not the patient's, or only a suspicion
 DIABETES_NOT_THE_PATIENTS = _condition_patterns("diabetes", "not_the_patients_patterns")
 DIABETES_SUSPECTED = _condition_patterns("diabetes", "suspicion_patterns")

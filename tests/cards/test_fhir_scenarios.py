@@ -3369,3 +3369,110 @@ def test_fhir_a_final_ecog_score_is_shown_without_a_status():
     p = after_ai_cdk46i("ecog-final").ecog(1, "2025-06-01")
     _, cards = run(p)
     assert "- ECOG 1 — Observation/" in _summary(cards)
+
+
+@pytest.mark.parametrize("gender", ["other", "unknown", "female"])
+def test_fhir_a_patient_under_60_of_gender_other_or_unknown_without_a_menopausal_status_gets_the_unknown_status_caution(gender):
+    # Patient.gender "other" (FHIR R4: neither male nor female) may have ovaries, as "unknown"
+    # may: its menopausal status unknown was a gap without the card caution (CR A.3 unknown ->
+    # ask; C.3 row 15 pre/perimenopausal needs OFS)
+    state, cards = run(de_novo(f"fl-meno-{gender}", gender=gender, birth="1982-01-01", menopause=None), FIRST_LINE_AS_OF)
+    assert state.factors.menopausal_status == "unknown"
+    ai = card(cards, "ai-cdk46i")
+    assert ai["indicator"] == "warning" and "caution: menopausal status unknown" in ai["summary"]
+    assert "Menopausal status not documented: if pre/perimenopausal" in ai["detail"]
+
+
+def test_fhir_a_patient_of_gender_other_aged_60_or_more_is_read_postmenopausal_by_age_without_the_caution():
+    state, cards = run(de_novo("fl-meno-other-60", gender="other", birth="1958-01-01", menopause=None), FIRST_LINE_AS_OF)
+    assert state.factors.menopausal_basis == "age-rule"
+    assert "menopausal status unknown" not in card(cards, "ai-cdk46i")["summary"]
+
+
+def test_fhir_a_premenopausal_woman_whose_only_goserelin_record_is_an_order_from_years_ago_needs_ovarian_suppression():
+    # an "active" goserelin MedicationRequest authored in 2019, no implant or statement since,
+    # was read as ongoing OFS: the AI + CDK4/6i card was plain info without goserelin (a depot
+    # lasts 28 days / 12 weeks, DailyMed Zoladex; CR A.3, C.3 row 15)
+    p = de_novo("fl-ofs-stale", birth="1982-01-01", menopause="premenopausal")
+    p.add({"resourceType": "MedicationRequest", "id": "rx-goserelin-old", "status": "active", "intent": "order",
+           "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                     "code": "50610", "display": "goserelin"}]},
+           "subject": {"reference": "Patient/fl-ofs-stale"}, "authoredOn": "2019-03-01"})
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert "caution: needs ovarian suppression" in ai["summary"] and ai["indicator"] == "warning"
+    assert all("goserelin" in c for c in suggestion_drugs(ai))
+    gap = next(g for g in state.gaps if g.code == "ovarian-suppression-not-current")
+    assert "MedicationRequest/rx-goserelin-old dated 2019-03-01" in gap.message
+
+
+def _prolonged_qt(p: FhirPatient, onset: str, text: str | None = None) -> FhirPatient:
+    code = {"coding": [{"system": "http://snomed.info/sct", "code": "111975006", "display": "Prolonged QT interval"}]}
+    if text:
+        code = {"text": text}
+    return p._condition(code, onset, "prolonged-qt")
+
+
+@pytest.mark.parametrize("text", [None, "QTc prolongation", "Prolonged QTc (drug-induced)"])
+def test_fhir_a_prolonged_qt_interval_recorded_as_a_condition_without_a_qtc_makes_ribociclib_a_warning(text):
+    # CR B.10 Kisqali row "start only if QTcF <450 ms", C.2 safety overlays: a Condition "Prolonged
+    # QT interval" (SNOMED CT 111975006 or the words) with no QTc Observation was not read, and
+    # letrozole + ribociclib was recommended as plain info
+    state, cards = run(_prolonged_qt(de_novo(f"pqt-{len(text or '')}"), "2023-11-02", text), FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert recommended(ai) == ["letrozole", "abemaciclib"] and ai["indicator"] == "warning"
+    assert ai["summary"].endswith("caution: ribociclib prolonged QT interval")
+    assert "Prolonged QT interval recorded, no QTc measured since: ribociclib is not the recommended" in ai["detail"]
+    assert ("- Prolonged QT interval documented (2023-11-02), no QTc measured since — Condition/prolonged-qt-"
+            in card(cards, "patient-summary")["detail"])
+    order = _order(state, [_draft("ribociclib", "cdk46i", "1873980"), _draft(*LETROZOLE)])
+    assert any("prolonged QT interval" in c["summary"] and c["indicator"] == "warning" for c in order)
+
+
+def test_fhir_a_prolonged_qt_interval_followed_by_a_normal_qtc_leaves_ribociclib_recommended():
+    # the QTc measured since decides (qtc_450_or_more); an earlier one does not
+    state, cards = run(_prolonged_qt(de_novo("pqt-then-qtc"), "2023-11-02").qtc(430, "2024-01-20"), FIRST_LINE_AS_OF)
+    assert recommended(card(cards, "ai-cdk46i")) == ["letrozole", "ribociclib"]
+    state, cards = run(_prolonged_qt(de_novo("qtc-then-pqt"), "2024-01-25").qtc(430, "2023-06-01"), FIRST_LINE_AS_OF)
+    assert recommended(card(cards, "ai-cdk46i")) == ["letrozole", "abemaciclib"]
+
+
+@pytest.mark.parametrize("text, gap", [("No QT prolongation", None), ("QT prolongation ruled out", None),
+                                       ("Possible QT prolongation", "qt-prolongation-unconfirmed"),
+                                       ("Abnormal ECG", None)])
+def test_fhir_a_negated_or_suspected_prolonged_qt_interval_leaves_ribociclib_recommended(text, gap):
+    state, cards = run(_prolonged_qt(de_novo(f"pqt-not-{len(text)}"), "2023-11-02", text), FIRST_LINE_AS_OF)
+    assert recommended(card(cards, "ai-cdk46i")) == ["letrozole", "ribociclib"]
+    assert (gap in {g.code for g in state.gaps}) if gap else not any("qt" in g.code for g in state.gaps)
+
+
+def test_fhir_long_qt_syndrome_and_a_prolonged_qt_interval_give_the_long_qt_caution_once():
+    state, cards = run(_prolonged_qt(de_novo("lqt-and-pqt").long_qt("2019-03"), "2023-11-02"), FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert ai["summary"].endswith("caution: ribociclib long QT syndrome")
+
+
+@pytest.mark.parametrize("status", ["Resolved", "INACTIVE", " Remission"])
+def test_fhir_a_type_1_diabetes_whose_clinical_status_is_resolved_in_another_case_is_asked_about_not_a_stop(status):
+    # clinicalStatus "Resolved" is no condition-clinical code (case-sensitive): it was read as no
+    # status, so the type 1 diabetes stood as current: "do not start: type 1 diabetes" on the
+    # PI3K/AKT cards (C.3 row 14). The record probably means it no longer applies, which cannot
+    # be told: the caution names it and asks, as for a visceral crisis (FHIR R4 clinicalStatus)
+    p = _pik3ca_with_normal_glucose(f"dm1-miscased-{status.strip().lower()}").diabetes(1, "2015-06-10")
+    p.resources[-1]["clinicalStatus"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                                     "code": status}]}
+    state, cards = run(p)
+    capi = card(cards, "capivasertib-fulvestrant")
+    assert capi["summary"].endswith(" — caution: diabetes not confirmed") and capi["indicator"] == "warning"
+    assert "type 1 diabetes" not in _summaries(cards)
+    gap = next(g for g in state.gaps if g.code == "diabetes-unconfirmed")
+    assert f'type 1 (clinicalStatus "{status.strip()}", not a condition-clinical code)' in gap.message
+
+
+def test_fhir_a_type_1_diabetes_with_clinical_status_active_or_none_still_stops_the_pi3k_akt_inhibitors():
+    for status in ("active", None):
+        p = _pik3ca_with_normal_glucose(f"dm1-status-{status}").diabetes(1, "2015-06-10")
+        if status is None:
+            del p.resources[-1]["clinicalStatus"]
+        _, cards = run(p)
+        assert "do not start: type 1 diabetes" in card(cards, "capivasertib-fulvestrant")["summary"]

@@ -10,7 +10,7 @@ from mappings import build_patient_state
 from mappings.state import LabValue
 from tests.mappings.builders import (
     GOSERELIN, ICD10, LOINC, PID, SNOMED, answer, cc, coding, component, condition, data_absent, loinc_obs,
-    med_statement, observation, patient, procedure, quantity,
+    med_admin, med_request, med_statement, observation, patient, procedure, quantity,
 )
 
 AS_OF = dt.date(2024, 6, 1)
@@ -720,6 +720,7 @@ def test_family_history_words_make_even_a_long_qt_code_not_the_patients():
 
 BIRTH_SEX = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
 SEX_FOR_CLINICAL_USE = "http://hl7.org/fhir/StructureDefinition/patient-sexParameterForClinicalUse"
+US_CORE_SEX = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-sex"
 
 
 def _with_extension(gender, extension):
@@ -738,6 +739,9 @@ def _clinical_use(code):
     ("male", {"url": BIRTH_SEX, "valueCode": "F"}, "birth sex (US Core) female"),
     ("unknown", {"url": BIRTH_SEX, "valueCode": "M"}, "birth sex (US Core) male"),
     ("other", _clinical_use("male-typical"), "sex parameter for clinical use male"),
+    # US Core 6.1/7 us-core-sex: valueCode SNOMED CT 248153007 Male / 248152002 Female (was not read)
+    ("female", {"url": US_CORE_SEX, "valueCode": "248153007"}, "sex (US Core) male"),
+    ("male", {"url": US_CORE_SEX, "valueCode": " 248152002 "}, "sex (US Core) female"),
 ])
 def test_a_birth_sex_or_sex_for_clinical_use_that_differs_from_the_gender_is_a_gap_naming_both(gender, extension, named):
     # the cards' women / men label rules and ovarian suppression read the sex: a record that
@@ -752,6 +756,7 @@ def test_a_birth_sex_or_sex_for_clinical_use_that_differs_from_the_gender_is_a_g
     ("female", {"url": BIRTH_SEX, "valueCode": "F"}), ("male", {"url": BIRTH_SEX, "valueCode": "M"}),
     ("female", {"url": BIRTH_SEX, "valueCode": "UNK"}), ("male", _clinical_use("male-typical")),
     ("female", _clinical_use("specified")),
+    ("female", {"url": US_CORE_SEX, "valueCode": "248152002"}), ("male", {"url": US_CORE_SEX, "valueCode": "UNK"}),
 ])
 def test_a_recorded_sex_that_agrees_with_the_gender_or_says_nothing_is_no_gap(gender, extension):
     assert "sex-unclear" not in {g.code for g in _with_extension(gender, extension).gaps}
@@ -845,3 +850,38 @@ def test_a_sex_for_clinical_use_period_end_without_a_day_is_read_at_its_last_day
     entry = _clinical_use("male-typical")
     entry["extension"].append({"url": "period", "valuePeriod": {"start": "2019-01-01", "end": end}})
     assert ("sex-unclear" in {g.code for g in _with_extension("female", entry).gaps}) is gap
+
+
+# --- a GnRH agonist order still active with no dose since (DailyMed Zoladex: 28 days / 12 weeks) ---
+
+def _ofs_state(*resources):
+    return build_patient_state([patient(birth="1980-01-01"), meno_obs("22636003"), *resources], PID, AS_OF)
+
+
+def test_an_active_goserelin_order_authored_years_ago_with_no_dose_since_is_not_ongoing_suppression_and_the_gap_quotes_it():
+    # the order's status says it stands, not that an implant was given since: a premenopausal
+    # woman read as suppressed got an AI + CDK4/6i without OFS (CR A.3; C.3 row 15)
+    s = _ofs_state(med_request(GOSERELIN, "2021-03-01", display="goserelin"))
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert "goserelin order MedicationRequest/" in gap.message and "dated 2021-03-01" in gap.message
+    assert "a depot lasts 28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg)" in gap.message
+
+
+def test_an_old_goserelin_order_alone_no_longer_makes_a_woman_without_a_status_postmenopausal():
+    s = build_patient_state([patient(birth="1980-01-01"), med_request(GOSERELIN, "2021-03-01")], PID, AS_OF)
+    assert s.factors.menopausal_status == "unknown" and s.factors.menopausal_basis == "unknown"
+    assert {"ovarian-suppression-not-current", "menopausal-status-unknown"} <= {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("recent", [
+    med_request(GOSERELIN, "2024-04-01"),                      # an order within 12 weeks + margin
+    med_admin(GOSERELIN, "2024-05-10"),                        # an implant given since
+    med_statement(GOSERELIN, "2023-01-01", status="active"),   # a statement that she is on it
+    med_request(GOSERELIN, "2021-03-01", end="2025-03-01"),    # an order whose dosage runs past as_of
+])
+def test_an_old_goserelin_order_with_a_recent_dose_or_statement_or_a_current_period_is_still_ongoing_suppression(recent):
+    extra = [] if recent["resourceType"] == "MedicationRequest" else [med_request(GOSERELIN, "2021-03-01")]
+    s = _ofs_state(*extra, recent)
+    assert s.factors.ovarian_suppression
+    assert "ovarian-suppression-not-current" not in {g.code for g in s.gaps}
