@@ -55,6 +55,12 @@ _STAGE4_NEGATED_BEFORE = re.compile(
 _STAGE4_CANNOT_EXCLUDE = re.compile(rf"\b{T.VOCABULARY['cannot_exclude']}\b[\s:-]*{_STAGE4_TERM}")
 _STAGE4_RULED_OUT_AFTER = re.compile(
     rf"{_STAGE4_TERM}(?P<between>[^.;,|]{{0,25}}?)\b{T.VOCABULARY['ruled_out_words']}\b")
+# "M1 not assessed", "M1: unknown", "cM1 (not evaluated)": the M category written as not
+# assessed is no finding (AJCC 8th edition: MX is not a valid category, an M not assessed is no
+# M1; CR A.4 counts a TNM M1 found): read as if not written, neither M1 nor M0
+_STAGE4_NOT_ASSESSED = re.compile(
+    rf"{_STAGE4_TERM}[\s:(-]*(?:status\s+)?"
+    r"(?:not\s+(?:yet\s+)?(?:assessed|evaluated|evaluable|determined|known)|cannot\s+be\s+assessed|unassessed|unknown)\b")
 # "suspected stage IV", "possible stage IV", "? stage IV", "stage IV?", "likely M1": the stage
 # itself written as a suspicion or as probable (condition-ver-status "unconfirmed" /
 # "provisional", vocabulary suspicion_words / probable_words), not a diagnosis made (CR A.4).
@@ -350,9 +356,14 @@ def _breast_primary_text(text: str) -> bool:
 def _stage4_reading(text: str) -> str | None:
     """How the text writes stage IV (or M1): "asserted", "negated" ("not stage IV", "stage IV
     ruled out"), "open" ("stage IV cannot be ruled out", "suspected stage IV", "stage IV?": a
-    suspicion, _stage4_doubt names the words), or None (not written)."""
+    suspicion, _stage4_doubt names the words), "not assessed" (every stage IV / M1 written is
+    written as not assessed, "M1 not assessed": no finding) or None (not written)."""
     if not _STAGE4_WORDS.search(text):
         return None
+    if _STAGE4_NOT_ASSESSED.search(text):
+        text = _STAGE4_NOT_ASSESSED.sub(" ", text)
+        if not _STAGE4_WORDS.search(text):
+            return "not assessed"
     if _STAGE4_CANNOT_EXCLUDE.search(text):
         return "open"
     if _STAGE4_NEGATED_BEFORE.search(text):
@@ -569,7 +580,7 @@ def _stage_from_text(text: str) -> bool | None:
             if _STAGE_RANGE.match(part, m.end()):
                 return None
             stage4 = m.group(1).lower() in ("iv", "4")
-            if not (stage4 and reading == "negated"):
+            if not (stage4 and reading in ("negated", "not assessed")):
                 return stage4
     return True if reading == "asserted" else None
 

@@ -1157,3 +1157,22 @@ def test_an_m0_written_beside_an_m1_ruled_out_is_m0(text):
     # the ruled-out M1 made the whole value unread: the patient was metastatic-status unknown
     d = disease(breast_cancer("2020-01-01"), loinc_obs("21907-1", "2020-01-05", valueString=text))
     assert d.metastatic == "no" and d.de_novo_metastatic is False
+
+
+# --- staging and metastasis: wordings probed in fix-st2 ------------------------------------
+
+@pytest.mark.parametrize("text", ["M1 not assessed", "M1: unknown", "cM1 (not evaluated)", "M1 status unknown"])
+def test_an_m1_written_as_not_assessed_is_no_m1_and_no_m0(text):
+    # AJCC 8th edition: MX is no valid category; an M category not assessed is no finding. The
+    # "M1" in it was read as metastatic (de novo, first-line cards for an early patient)
+    for code in ("21907-1", "21908-9"):
+        d = disease(breast_cancer("2020-01-01"), loinc_obs(code, "2020-01-05", valueCodeableConcept=cc(text=text)))
+        assert d.metastatic == "unknown" and d.de_novo_metastatic is None
+    d = disease(condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01"))
+    assert d.breast_cancer == "yes" and d.metastatic == "unknown"
+
+
+def test_a_stage_iv_written_beside_an_m1_not_assessed_stays_stage_iv():
+    d = disease(breast_cancer("2020-01-01"),
+                loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text="Stage IV, M1 not assessed")))
+    assert d.metastatic == "yes"
