@@ -268,8 +268,12 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
 _STAGE_VALUE = r"(?:y?[cp])?(0|iv|i{1,3}|[1-4])[a-d]?"
 _STAGE_NAMED = re.compile(r"\bstage(?:\s+group)?\s*[:\-]?\s*" + _STAGE_VALUE + r"\b", re.I)
 _STAGE_BARE = re.compile(r"^\s*(?:stage\s*)?" + _STAGE_VALUE + r"\s*$", re.I)
-# "stage III-IV", "stage 3/4", "stage III or IV": two stage groups, neither is the stage
-_STAGE_RANGE = re.compile(r"\s*(?:-|/|\bor\b|\bto\b)\s*" + _STAGE_VALUE + r"\b", re.I)
+# "stage III-IV", "stage 3/4", "stage III or IV", "stage III vs IV": two stage groups, neither
+# is the stage ("vs": condition-ver-status "differential", one of a set of possible diagnoses).
+# Both are written in the same numerals (AJCC stage groups are written I-IV, or 1-4 by some
+# systems): "Stage IV - 1 bone lesion" is a stage and a count, no range (_stage_range).
+_STAGE_RANGE = re.compile(r"\s*(-|/|\bor\b|\bto\b|\bvs\b\.?|\bversus\b)\s*" + _STAGE_VALUE + r"\b", re.I)
+_STAGE_RANK = {"0": 0, "i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 # metastatic within ~3 months of the first diagnosis counts as de novo (metastatic at diagnosis)
 DE_NOVO_DAYS = 92
 _STAGING_CODES = frozenset(T.STAGE_GROUP_CODES) | frozenset(T.M_CATEGORY_CODES)
@@ -577,12 +581,26 @@ def _stage_from_text(text: str) -> bool | None:
     for part in text.split("|"):  # cc_text joins text and displays with " | "
         bare = _STAGE_BARE.match(part)
         for m in [bare] if bare else _STAGE_NAMED.finditer(part):
-            if _STAGE_RANGE.match(part, m.end()):
+            if _stage_range(m.group(1).lower(), _STAGE_RANGE.match(part, m.end())):
                 return None
             stage4 = m.group(1).lower() in ("iv", "4")
             if not (stage4 and reading in ("negated", "not assessed")):
                 return stage4
     return True if reading == "asserted" else None
+
+
+def _stage_range(first: str, then: re.Match[str] | None) -> bool:
+    """The stage value `first` and the value after it (then: _STAGE_RANGE) are a range of two
+    stage groups: written in the same numerals ("III-IV", "3/4"; "0" goes with either), and
+    after a dash or "to" an arabic end is higher than the start ("Stage 4 - 2 lesions" is a
+    count). "Stage IV - 1 bone lesion", "Stage IV - 2 sites": a stage and a count, no range."""
+    if then is None:
+        return False
+    end = then.group(2).lower()
+    if "0" not in (first, end) and first.isdigit() != end.isdigit():
+        return False
+    counted = then.group(1) in ("-", "to") and end.isdigit()
+    return not (counted and _STAGE_RANK[end] <= _STAGE_RANK[first])
 
 
 def _is_stage4_value(cc: Any, text_fallback: bool = True) -> bool | None:

@@ -1176,3 +1176,18 @@ def test_a_stage_iv_written_beside_an_m1_not_assessed_stays_stage_iv():
     d = disease(breast_cancer("2020-01-01"),
                 loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text="Stage IV, M1 not assessed")))
     assert d.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text", ["Stage IV - 1 bone lesion", "Stage 4 - 2 lesions", "Stage IV - 3 sites"])
+def test_a_stage_iv_followed_by_a_count_of_lesions_is_stage_iv_not_a_range(text):
+    # the count after the dash was read as a second stage group ("IV - 1"): stage unknown, the
+    # patient left the pathway
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))
+    assert d.metastatic == "yes" and d.de_novo_metastatic is True
+
+
+@pytest.mark.parametrize("text", ["Stage III-IV", "Stage IIIC - IV", "stage 3/4", "Stage IV or III",
+                                  "Stage III vs IV"])
+def test_a_range_or_a_choice_of_two_stage_groups_is_no_stage(text):
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))
+    assert d.metastatic == "unknown"
