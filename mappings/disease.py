@@ -73,7 +73,16 @@ _STAGE4_HEDGED = re.compile(
     # right after it: "stage IV?", "stage IV suspected"
     rf"|{_STAGE4_TERM}\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)"
     # a bracket right after it holding only the doubt: "stage IV (?)", "M1 (suspected)"
-    rf"|{_STAGE4_TERM}\s*\(\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)\s*\)")
+    rf"|{_STAGE4_TERM}\s*\(\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)\s*\)"
+    # after a comma, dash or colon, or in a bracket, words that close it: "Stage IV, to be
+    # confirmed", "Stage IV (pending biopsy)", "M1 - not confirmed", "Stage IV, presumed"
+    # (vocabulary pending_words_after; the probable words, as before it). Only words that end
+    # the clause: "Stage IV, suspected liver metastases" asserts the stage, the doubt is the site's
+    rf"|{_STAGE4_TERM}\s*[,:(-]?\s*\b(?:{T.VOCABULARY['suspicion_words_after']}|{T.VOCABULARY['probable_words']}"
+    rf"|{T.VOCABULARY['pending_words_after']})\b(?=\s*(?:$|[).;,|]))"
+    # one of two: "Stage IV vs III", "cM1 vs cM0" (condition-ver-status "differential", one of
+    # a set of possible diagnoses)
+    rf"|{_STAGE4_TERM}\s*(?:\bvs\b\.?|\bversus\b)\s*(?:stage\s*)?(?:y?r?[cp])?(?:m[01]|0|iv|i{{1,3}}|[1-4])")
 
 # A metastasis written as a suspicion ("suspected bone metastases", "r/o liver mets",
 # "possible brain metastasis", "lung metastases?") is a diagnosis not yet made: FHIR R4
@@ -384,7 +393,9 @@ def _stage4_doubt(text: str) -> str:
     m = _STAGE4_HEDGED.search(text)
     if m is None:
         return "stage IV not ruled out in the text"
-    return f'stage IV written "{m.group(0).strip()}"'
+    words = m.group(0).strip()
+    # a bracket the doubt closes ("stage iv (pending biopsy)"): quoted with it
+    return f'stage IV written "{words})"' if words.count("(") > words.count(")") else f'stage IV written "{words}"'
 
 
 @lru_cache(maxsize=4096)

@@ -1191,3 +1191,24 @@ def test_a_stage_iv_followed_by_a_count_of_lesions_is_stage_iv_not_a_range(text)
 def test_a_range_or_a_choice_of_two_stage_groups_is_no_stage(text):
     d = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))
     assert d.metastatic == "unknown"
+
+
+@pytest.mark.parametrize("text,written", [
+    ("Stage IV (pending biopsy)", "stage iv (pending biopsy)"), ("Stage IV, to be confirmed", "stage iv, to be confirmed"),
+    ("Stage IV vs III", "stage iv vs iii"), ("Stage IV - not confirmed", "stage iv - not confirmed"),
+    ("M1 (provisional)", "m1 (provisional)"), ("Stage IV, presumed", "stage iv, presumed"),
+    ("cM1 vs cM0", "cm1 vs cm0"),
+])
+def test_a_stage_iv_written_pending_or_as_one_of_two_is_a_suspicion_as_stage_iv_question_mark_is(text, written):
+    # these were read as stage IV asserted (metastatic, de novo), where "Stage IV?" was a suspicion
+    stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text))
+    problem = condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01")
+    for resources in ((breast_cancer("2020-01-01"), stage_group), (problem,)):
+        assert disease(*resources).metastatic != "yes"
+        assert f'stage IV written "{written}"' in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+def test_a_stage_iv_with_a_suspected_site_after_a_comma_keeps_the_stage_asserted():
+    d = disease(condition(cc(coding(ICD10, "C50.912"), text="Breast cancer, Stage IV, suspected liver metastases"),
+                          "2020-01-01"))
+    assert d.metastatic == "yes"
