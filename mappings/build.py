@@ -50,6 +50,9 @@ Input handling
     not-breast-cancer-stage a staging Observation (stage group / M category) whose focus is
                             another cancer's Condition (mCODE CancerStage: focus is the
                             cancer staged): not the breast cancer's stage
+    not-breast-metastasis   a metastasis Condition whose text names another primary cancer
+                            as its own ("Metastatic colon cancer", local_codes.yaml
+                            other_primary_text): that cancer's spread, not counted
     data-absent             a tumour-marker result (or component), variant Observation or
                             HbA1c / fasting glucose / QTc with a dataAbsentReason (FHIR R4:
                             why value[x] is missing): never read as a result, not its value

@@ -464,6 +464,26 @@ def _other_primary(con: Concept) -> bool:
     return found
 
 
+# words that put another cancer in the past or beside the metastasis, not as its primary
+# ("Bone metastases; history of colon cancer"): which cancer spread is then unclear
+_PAST_CANCER = re.compile(r"\b(history|hx|h/o|prior|previous|past|remote|treated|resected)\b")
+
+
+@lru_cache(maxsize=4096)
+def _other_primary_named(text: str) -> tuple[str, bool] | None:
+    """(The words of a metastasis Condition's text that name a primary cancer of another site,
+    "colon cancer", "lung adenocarcinoma", "melanoma": tables.OTHER_PRIMARY_TEXT, sourced in
+    local_codes.yaml other_primary_text; whether they name the metastasis's own primary: in
+    the clause of the metastasis mention, no past or breast cancer beside them), else None."""
+    m = T.OTHER_PRIMARY_TEXT.search(text)
+    if m is None:
+        return None
+    clause = _clause(text, m.start(), m.end())
+    own = (bool(_SECONDARY_TEXT.search(clause)) and not _PAST_CANCER.search(clause)
+           and not re.search(r"\bbreast\b", text))
+    return m.group(0), own
+
+
 def _secondary_codes(con: Concept) -> tuple[bool, str | None, bool | None]:
     """(is secondary, site, explicit visceral override) from the codes alone."""
     is_secondary = False
@@ -796,6 +816,23 @@ def build_disease(ctx: Ctx) -> Disease:
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
                 src = ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)
+                other = _other_primary_named(ctx.code_text(res))
+                if other is not None:
+                    # "Metastatic colon cancer", "Liver metastases from colorectal cancer": that
+                    # cancer's spread, not the breast cancer's (CR A.4: metastases "with breast
+                    # primary"; ICD-10-CM Chapter 2 names the other primaries). Naming the breast
+                    # too ("breast or colon primary"), or the other cancer apart from the
+                    # metastasis ("bone metastases; history of colon cancer"), which cancer spread
+                    # is unclear: named in the gap metastasis-unconfirmed
+                    words, own = other
+                    if own:
+                        ctx.ignore(res, "not-breast-metastasis",
+                                   f'Metastasis of another primary cancer ("{words}" in the text), '
+                                   "not counted as breast cancer metastasis")
+                    else:
+                        unconfirmed.append((site or "site not stated",
+                                            f'the text also names another primary cancer, "{words}"', src))
+                    continue
                 why = unconfirmed_status(res)
                 hedge = _metastasis_in_text(ctx.code_text(res)) if why is None else None
                 if hedge == "hedged" or (hedge == "probable" and not _confirmed(res)):

@@ -1212,3 +1212,30 @@ def test_a_stage_iv_with_a_suspected_site_after_a_comma_keeps_the_stage_asserted
     d = disease(condition(cc(coding(ICD10, "C50.912"), text="Breast cancer, Stage IV, suspected liver metastases"),
                           "2020-01-01"))
     assert d.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text,words", [
+    ("Metastatic colon cancer", "colon cancer"), ("Metastatic lung adenocarcinoma", "lung adenocarcinoma"),
+    ("Metastatic melanoma", "melanoma"), ("Liver metastases from colorectal cancer", "colorectal cancer"),
+    ("Metastatic renal cell carcinoma", "renal cell carcinoma")])
+def test_a_text_only_metastasis_of_another_named_primary_is_not_breast_cancer_metastasis(text, words):
+    # counted as breast-cancer metastasis (metastatic, de novo): the coded case (C18.9) was not
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(cc(text=text), "2020-01-05")], PID)
+    assert s.disease.metastatic == "unknown"
+    assert [g.message for g in s.ignored if g.code == "not-breast-metastasis"] == [
+        f'Metastasis of another primary cancer ("{words}" in the text), not counted as breast cancer metastasis']
+
+
+@pytest.mark.parametrize("text", ["Metastasis to lung", "Secondary malignant neoplasm of bone", "Lung metastases",
+                                  "Metastatic carcinoma of unknown primary", "Metastatic adenocarcinoma"])
+def test_a_metastasis_to_an_organ_or_of_no_named_primary_stays_breast_cancer_metastasis(text):
+    assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2020-01-05")).metastatic == "yes"
+
+
+@pytest.mark.parametrize("text,words", [("Liver metastasis, breast or colon primary", "colon primary"),
+                                        ("Bone metastases; history of colon cancer", "colon cancer")])
+def test_a_metastasis_naming_the_breast_too_or_another_cancer_in_the_past_is_unclear_and_the_gap_quotes_it(text, words):
+    c = condition(cc(text=text), "2020-01-05")
+    assert disease(breast_cancer("2020-01-01"), c).metastatic != "yes"
+    assert f'the text also names another primary cancer, "{words}"' in _gaps(breast_cancer("2020-01-01"), c)[
+        "metastasis-unconfirmed"]
