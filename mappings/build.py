@@ -74,8 +74,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     metastatic-status-conflict    lymph nodes (e.g. axillary C77.3) are the only metastatic
                                   evidence but an M0 / stage 0-III is on record (status
                                   stays "yes" per CR A.4; confirm it); or a stage IV / M1
-                                  Observation dated > 92 days before the breast cancer
-                                  diagnosis (an earlier cancer's stage?): not counted
+                                  Observation or a metastasis Condition dated > 92 days
+                                  before the breast cancer diagnosis (an earlier cancer's
+                                  stage or spread?): not counted
     metastasis-unconfirmed        a metastasis Condition is only provisional/differential/
                                   unconfirmed (verificationStatus), or its text writes it as
                                   a suspicion ("suspected", "r/o", "?", "suggestive of",

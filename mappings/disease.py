@@ -755,6 +755,11 @@ def build_disease(ctx: Ctx) -> Disease:
             elif date and date == cur.date and src.date_last is None:
                 cur.date_last = None  # the same first day, written in full: that day
 
+    # the earliest breast-cancer diagnosis: a stage IV / M1 or a metastasis dated well before it
+    # is not its stage or its spread (_dated_before)
+    diagnosed_first = _first_diagnosis(ctx)
+    before_diagnosis: list[Source] = []
+    metastases_before: list[Source] = []  # of before_diagnosis, the metastasis Conditions
     for res in ctx.of("Condition"):
         try:
             onset = condition_onset(res)
@@ -844,6 +849,12 @@ def build_disease(ctx: Ctx) -> Disease:
                     # site); named in a gap below unless confirmed evidence exists
                     unconfirmed.append((site or "site not stated", why, src))
                     continue
+                if _dated_before(onset, onset_last, diagnosed_first):
+                    # years before the breast cancer was diagnosed: an earlier cancer's spread
+                    # or wrong dates, as a stage IV dated so (gap metastatic-status-conflict)
+                    before_diagnosis.append(src)
+                    metastases_before.append(src)
+                    continue
                 add_evidence(onset, src, onset_last)
                 add_site(site or "other", visceral, onset, src)
                 body = _body_sites(res) if res.get("bodySite") else []
@@ -854,9 +865,6 @@ def build_disease(ctx: Ctx) -> Disease:
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
 
-    # the earliest breast-cancer diagnosis: a stage IV / M1 dated well before it cannot be its stage
-    diagnosed_first = min(primary_dates) if primary_dates else None
-    before_diagnosis: list[Source] = []
     for res in ctx.observations_with(_STAGING_CODES):
         try:
             other = _stages_another_cancer(ctx, res)
@@ -902,13 +910,18 @@ def build_disease(ctx: Ctx) -> Disease:
         except Exception:  # noqa: BLE001
             ctx.ignore(res, "unreadable-resource", "Observation could not be read (staging)")
     if before_diagnosis:
+        staged = len(before_diagnosis) > len(metastases_before)
+        what = ("Stage IV / M1" if not metastases_before else
+                "Metastasis and stage IV / M1" if staged else "Metastasis")
         ctx.gap(
             "metastatic-status-conflict",
-            "Stage IV / M1 dated before the breast cancer diagnosis ("
+            what + " dated before the breast cancer diagnosis ("
             + _as_written(diagnosed_first, None) + "): "
             + "; ".join(f"{s.display}, {_as_written(s.date, s.date_last)}" for s in before_diagnosis)
-            + ". It may stage an earlier cancer: not counted as metastatic breast cancer. "
-            "Confirm which cancer it stages and when.",
+            + (". It may stage an earlier cancer: not counted as metastatic breast cancer. "
+               "Confirm which cancer it stages and when." if not metastases_before else
+               ". It may be an earlier cancer's: not counted as metastatic breast cancer. "
+               "Confirm which cancer it belongs to and when."),
             before_diagnosis,
         )
 
@@ -1096,6 +1109,21 @@ def _node_only_conflict(ctx: Ctx, sites: dict[str, MetastaticSite],
             "the same way. Confirm whether the disease is metastatic before reading therapy as metastatic lines.",
             nodes.sources + early_sources,
         )
+
+
+def _first_diagnosis(ctx: Ctx) -> dt.date | None:
+    """The earliest onset of a breast-cancer Condition (not a Z85.3 history), as build_disease
+    reads it: the diagnosis a metastasis or a stage IV is checked against (_dated_before)."""
+    dates = []
+    for res in ctx.of("Condition"):
+        try:
+            is_primary, history = _is_primary_breast(ctx, res)
+            onset = condition_onset(res) if is_primary and not history else None
+        except Exception:  # noqa: BLE001 - unreadable: build_disease lists it
+            continue
+        if onset is not None:
+            dates.append(onset)
+    return min(dates, default=None)
 
 
 def _stage_is_clinical(stage: dict[str, Any]) -> bool:

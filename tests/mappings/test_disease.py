@@ -1239,3 +1239,28 @@ def test_a_metastasis_naming_the_breast_too_or_another_cancer_in_the_past_is_unc
     assert disease(breast_cancer("2020-01-01"), c).metastatic != "yes"
     assert f'the text also names another primary cancer, "{words}"' in _gaps(breast_cancer("2020-01-01"), c)[
         "metastasis-unconfirmed"]
+
+
+def test_a_metastasis_dated_years_before_the_breast_cancer_diagnosis_is_a_conflict_not_de_novo_disease():
+    # read as de novo metastatic breast cancer dated 2019, five years before the diagnosis
+    met = condition(cc(coding(ICD10, "C78.7"), text="Secondary malignant neoplasm of liver"), "2019-05-01")
+    s = build_patient_state([patient(), breast_cancer("2024-01-10"), met], PID)
+    assert s.disease.metastatic == "unknown" and s.disease.de_novo_metastatic is None
+    assert {g.code: g.message for g in s.gaps}["metastatic-status-conflict"] == (
+        "Metastasis dated before the breast cancer diagnosis (2024-01-10): Secondary malignant neoplasm of liver, "
+        "2019-05-01. It may be an earlier cancer's: not counted as metastatic breast cancer. "
+        "Confirm which cancer it belongs to and when.")
+
+
+def test_a_metastasis_dated_weeks_before_the_diagnosis_is_the_usual_work_up_and_de_novo():
+    d = disease(breast_cancer("2024-01-10"), condition(cc(coding(ICD10, "C79.51")), "2023-12-20"))
+    assert d.metastatic == "yes" and d.de_novo_metastatic is True
+
+
+def test_a_metastasis_and_a_stage_iv_dated_before_the_diagnosis_are_named_in_one_conflict():
+    met = condition(cc(coding(ICD10, "C79.51"), text="Bone metastasis"), "2019-01-01")
+    stage = loinc_obs("21908-9", "2019-02-01", valueCodeableConcept=cc(text="Stage IV"))
+    gaps = _gaps(breast_cancer("2024-01-10"), met, stage)
+    assert gaps["metastatic-status-conflict"].startswith(
+        "Metastasis and stage IV / M1 dated before the breast cancer diagnosis (2024-01-10): Bone metastasis, "
+        "2019-01-01; Stage group IV (21908-9), 2019-02-01.")
