@@ -724,6 +724,7 @@ def build_disease(ctx: Ctx) -> Disease:
     met_evidence: list[tuple[dt.date | None, Source]] = []
     history_only: list[Source] = []
     early_sources: list[Source] = []  # explicit M0 / stage 0-III
+    early_not_final: list[Source] = []  # an M0 / stage 0-III Observation not final (preliminary...)
     unconfirmed: list[tuple[str, str, Source]] = []  # (site, verificationStatus, source)
     # clinical stage IV evidence: (its date, None: undated; the last day a date without a day can mean)
     clinical_stage4: list[tuple[dt.date | None, dt.date | None]] = []
@@ -896,6 +897,11 @@ def build_disease(ctx: Ctx) -> Disease:
                     # is named in the gap, as a suspected metastasis is
                     if s4:
                         unconfirmed.append(("site not stated", f"{src.display}, status {pending}: not final", src))
+                    else:
+                        # no early stage yet either; it still makes node-only evidence doubtful
+                        # (_node_only_conflict names it, with its status)
+                        early_not_final.append(ctx.source(res, date, f"{src.display}, status {pending}: not final",
+                                                          date_last=last))
                 elif s4 and _dated_before(date, last, diagnosed_first):
                     before_diagnosis.append(src)
                 elif s4:
@@ -954,7 +960,7 @@ def build_disease(ctx: Ctx) -> Disease:
         )
     d.sites = sorted(sites.values(), key=lambda s: (not s.visceral, s.site))
     d.visceral_involvement = any(s.visceral for s in d.sites)
-    _node_only_conflict(ctx, sites, met_evidence, early_sources)
+    _node_only_conflict(ctx, sites, met_evidence, early_sources + early_not_final)
 
     if d.metastatic == "yes":
         diagnosed_last = min(primary_lasts) if primary_lasts else None
@@ -1098,7 +1104,9 @@ def _node_only_conflict(ctx: Ctx, sites: dict[str, MetastaticSite],
     CR A.4 counts ICD-10-CM C77.x (lymph nodes) as metastatic and the status stays "yes",
     but node-positive early breast cancer is coded the same way (C77.3 / 94181007 axillary
     nodes). The two records disagree, so the state says so (gap) instead of silently
-    turning adjuvant therapy into metastatic lines.
+    turning adjuvant therapy into metastatic lines. An M0 / early stage not final (FHIR R4
+    ObservationStatus preliminary / registered) is no stage yet but doubts the nodes as much:
+    it counts here, its source naming its status.
     """
     nodes = sites.get("lymph-node")
     if early_sources and nodes is not None and len(sites) == 1 and len(met_evidence) == len(nodes.sources):

@@ -1264,3 +1264,17 @@ def test_a_metastasis_and_a_stage_iv_dated_before_the_diagnosis_are_named_in_one
     assert gaps["metastatic-status-conflict"].startswith(
         "Metastasis and stage IV / M1 dated before the breast cancer diagnosis (2024-01-10): Bone metastasis, "
         "2019-01-01; Stage group IV (21908-9), 2019-02-01.")
+
+
+@pytest.mark.parametrize("status", ["preliminary", "registered"])
+def test_node_only_metastasis_beside_an_m0_not_final_is_still_named_as_a_conflict(status):
+    # a final M0 named the conflict (adjuvant therapy may be read as metastatic lines); a
+    # preliminary one was dropped silently and the warning went with it
+    nodes = condition(cc(coding(ICD10, "C77.3")), "2016-03-05")
+    m0 = observation(cc(coding("http://loinc.org", "21907-1")), "2016-03-04", status=status,
+                     valueCodeableConcept=cc(coding(SNOMED, "1229901006", "cM0")))
+    s = build_patient_state([patient(), breast_cancer("2016-03-01"), nodes, m0], PID)
+    gap = next(g for g in s.gaps if g.code == "metastatic-status-conflict")
+    assert gap.message.startswith("Lymph-node involvement is the only metastatic evidence, but an M0 category")
+    assert f"M0 (21907-1), status {status}: not final" in [src.display for src in gap.sources]
+    assert s.disease.metastatic == "yes"  # CR A.4: the nodes still count; the M0 is no stage yet
