@@ -59,8 +59,10 @@ _STAGE4_RULED_OUT_AFTER = re.compile(
 # assessed is no finding (AJCC 8th edition: MX is not a valid category, an M not assessed is no
 # M1; CR A.4 counts a TNM M1 found): read as if not written, neither M1 nor M0
 _STAGE4_NOT_ASSESSED = re.compile(
-    rf"{_STAGE4_TERM}[\s:(-]*(?:status\s+)?"
-    r"(?:not\s+(?:yet\s+)?(?:assessed|evaluated|evaluable|determined|known)|cannot\s+be\s+assessed|unassessed|unknown)\b")
+    rf"{_STAGE4_TERM}[\s:(-]*(?:status\s+)?(?:"
+    r"(?:not\s+(?:yet\s+)?(?:assessed|evaluated|evaluable|determined|known)|cannot\s+be\s+assessed|unassessed)\b"
+    # "unknown" only as the whole answer: "Stage IV - unknown primary site" is stage IV
+    r"|unknown\b(?=\s*(?:$|[).;,|])))")
 # "suspected stage IV", "possible stage IV", "? stage IV", "stage IV?", "likely M1": the stage
 # itself written as a suspicion or as probable (condition-ver-status "unconfirmed" /
 # "provisional", vocabulary suspicion_words / probable_words), not a diagnosis made (CR A.4).

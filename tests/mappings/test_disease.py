@@ -1172,9 +1172,9 @@ def test_an_m1_written_as_not_assessed_is_no_m1_and_no_m0(text):
     assert d.breast_cancer == "yes" and d.metastatic == "unknown"
 
 
-def test_a_stage_iv_written_beside_an_m1_not_assessed_stays_stage_iv():
-    d = disease(breast_cancer("2020-01-01"),
-                loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text="Stage IV, M1 not assessed")))
+@pytest.mark.parametrize("text", ["Stage IV, M1 not assessed", "Stage IV - unknown primary site"])
+def test_a_stage_iv_written_beside_an_m1_not_assessed_or_an_unknown_stays_stage_iv(text):
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))
     assert d.metastatic == "yes"
 
 
