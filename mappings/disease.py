@@ -471,13 +471,24 @@ def _other_primary(con: Concept) -> bool:
 _PAST_CANCER = re.compile(r"\b(history|hx|h/o|prior|previous|past|remote|treated|resected)\b")
 
 
+# the other primary written as not there: "melanoma excluded", "no lung primary" (vocabulary
+# negation_words before, ruled_out_words after: condition-ver-status "refuted")
+_REFUTED_BEFORE = re.compile(rf"\b{T.VOCABULARY['negation_words']}\b[\s\w-]{{0,15}}$")
+_REFUTED_AFTER = re.compile(rf"^[\s\w-]{{0,15}}\b(?:{T.VOCABULARY['ruled_out_words']}|negative)\b")
+
+
+def _other_primary_refuted(text: str, m: re.Match[str]) -> bool:
+    return bool(_REFUTED_BEFORE.search(text[max(0, m.start() - 30):m.start()])
+                or _REFUTED_AFTER.search(text[m.end():m.end() + 30]))
+
+
 @lru_cache(maxsize=4096)
 def _other_primary_named(text: str) -> tuple[str, bool] | None:
     """(The words of a metastasis Condition's text that name a primary cancer of another site,
     "colon cancer", "lung adenocarcinoma", "melanoma": tables.OTHER_PRIMARY_TEXT, sourced in
     local_codes.yaml other_primary_text; whether they name the metastasis's own primary: in
     the clause of the metastasis mention, no past or breast cancer beside them), else None."""
-    m = T.OTHER_PRIMARY_TEXT.search(text)
+    m = next((m for m in T.OTHER_PRIMARY_TEXT.finditer(text) if not _other_primary_refuted(text, m)), None)
     if m is None:
         return None
     clause = _clause(text, m.start(), m.end())

@@ -1278,3 +1278,9 @@ def test_node_only_metastasis_beside_an_m0_not_final_is_still_named_as_a_conflic
     assert gap.message.startswith("Lymph-node involvement is the only metastatic evidence, but an M0 category")
     assert f"M0 (21907-1), status {status}: not final" in [src.display for src in gap.sources]
     assert s.disease.metastatic == "yes"  # CR A.4: the nodes still count; the M0 is no stage yet
+
+
+@pytest.mark.parametrize("text", ["Skin metastasis, melanoma excluded", "Liver metastases, no colon primary"])
+def test_a_metastasis_whose_text_rules_the_other_primary_out_stays_breast_cancer_metastasis(text):
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2020-01-05"))
+    assert d.metastatic == "yes"
