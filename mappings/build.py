@@ -50,6 +50,9 @@ Input handling
     not-breast-cancer-stage a staging Observation (stage group / M category) whose focus is
                             another cancer's Condition (mCODE CancerStage: focus is the
                             cancer staged): not the breast cancer's stage
+    not-breast-metastasis   a metastasis Condition whose text names another primary cancer
+                            as its own ("Metastatic colon cancer", local_codes.yaml
+                            other_primary_text): that cancer's spread, not counted
     data-absent             a tumour-marker result (or component), variant Observation or
                             HbA1c / fasting glucose / QTc with a dataAbsentReason (FHIR R4:
                             why value[x] is missing): never read as a result, not its value
@@ -71,8 +74,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     metastatic-status-conflict    lymph nodes (e.g. axillary C77.3) are the only metastatic
                                   evidence but an M0 / stage 0-III is on record (status
                                   stays "yes" per CR A.4; confirm it); or a stage IV / M1
-                                  Observation dated > 92 days before the breast cancer
-                                  diagnosis (an earlier cancer's stage?): not counted
+                                  Observation or a metastasis Condition dated > 92 days
+                                  before the breast cancer diagnosis (an earlier cancer's
+                                  stage or spread?): not counted
     metastasis-unconfirmed        a metastasis Condition is only provisional/differential/
                                   unconfirmed (verificationStatus), or its text writes it as
                                   a suspicion ("suspected", "r/o", "?", "suggestive of",

@@ -55,6 +55,14 @@ _STAGE4_NEGATED_BEFORE = re.compile(
 _STAGE4_CANNOT_EXCLUDE = re.compile(rf"\b{T.VOCABULARY['cannot_exclude']}\b[\s:-]*{_STAGE4_TERM}")
 _STAGE4_RULED_OUT_AFTER = re.compile(
     rf"{_STAGE4_TERM}(?P<between>[^.;,|]{{0,25}}?)\b{T.VOCABULARY['ruled_out_words']}\b")
+# "M1 not assessed", "M1: unknown", "cM1 (not evaluated)": the M category written as not
+# assessed is no finding (AJCC 8th edition: MX is not a valid category, an M not assessed is no
+# M1; CR A.4 counts a TNM M1 found): read as if not written, neither M1 nor M0
+_STAGE4_NOT_ASSESSED = re.compile(
+    rf"{_STAGE4_TERM}[\s:(-]*(?:status\s+)?(?:"
+    r"(?:not\s+(?:yet\s+)?(?:assessed|evaluated|evaluable|determined|known)|cannot\s+be\s+assessed|unassessed)\b"
+    # "unknown" only as the whole answer: "Stage IV - unknown primary site" is stage IV
+    r"|unknown\b(?=\s*(?:$|[).;,|])))")
 # "suspected stage IV", "possible stage IV", "? stage IV", "stage IV?", "likely M1": the stage
 # itself written as a suspicion or as probable (condition-ver-status "unconfirmed" /
 # "provisional", vocabulary suspicion_words / probable_words), not a diagnosis made (CR A.4).
@@ -67,7 +75,16 @@ _STAGE4_HEDGED = re.compile(
     # right after it: "stage IV?", "stage IV suspected"
     rf"|{_STAGE4_TERM}\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)"
     # a bracket right after it holding only the doubt: "stage IV (?)", "M1 (suspected)"
-    rf"|{_STAGE4_TERM}\s*\(\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)\s*\)")
+    rf"|{_STAGE4_TERM}\s*\(\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)\s*\)"
+    # after a comma, dash or colon, or in a bracket, words that close it: "Stage IV, to be
+    # confirmed", "Stage IV (pending biopsy)", "M1 - not confirmed", "Stage IV, presumed"
+    # (vocabulary pending_words_after; the probable words, as before it). Only words that end
+    # the clause: "Stage IV, suspected liver metastases" asserts the stage, the doubt is the site's
+    rf"|{_STAGE4_TERM}\s*[,:(-]?\s*\b(?:{T.VOCABULARY['suspicion_words_after']}|{T.VOCABULARY['probable_words']}"
+    rf"|{T.VOCABULARY['pending_words_after']})\b(?=\s*(?:$|[).;,|]))"
+    # one of two: "Stage IV vs III", "cM1 vs cM0" (condition-ver-status "differential", one of
+    # a set of possible diagnoses)
+    rf"|{_STAGE4_TERM}\s*(?:\bvs\b\.?|\bversus\b)\s*(?:stage\s*)?(?:y?r?[cp])?(?:m[01]|0|iv|i{{1,3}}|[1-4])")
 
 # A metastasis written as a suspicion ("suspected bone metastases", "r/o liver mets",
 # "possible brain metastasis", "lung metastases?") is a diagnosis not yet made: FHIR R4
@@ -262,8 +279,12 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
 _STAGE_VALUE = r"(?:y?[cp])?(0|iv|i{1,3}|[1-4])[a-d]?"
 _STAGE_NAMED = re.compile(r"\bstage(?:\s+group)?\s*[:\-]?\s*" + _STAGE_VALUE + r"\b", re.I)
 _STAGE_BARE = re.compile(r"^\s*(?:stage\s*)?" + _STAGE_VALUE + r"\s*$", re.I)
-# "stage III-IV", "stage 3/4", "stage III or IV": two stage groups, neither is the stage
-_STAGE_RANGE = re.compile(r"\s*(?:-|/|\bor\b|\bto\b)\s*" + _STAGE_VALUE + r"\b", re.I)
+# "stage III-IV", "stage 3/4", "stage III or IV", "stage III vs IV": two stage groups, neither
+# is the stage ("vs": condition-ver-status "differential", one of a set of possible diagnoses).
+# Both are written in the same numerals (AJCC stage groups are written I-IV, or 1-4 by some
+# systems): "Stage IV - 1 bone lesion" is a stage and a count, no range (_stage_range).
+_STAGE_RANGE = re.compile(r"\s*(-|/|\bor\b|\bto\b|\bvs\b\.?|\bversus\b)\s*" + _STAGE_VALUE + r"\b", re.I)
+_STAGE_RANK = {"0": 0, "i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 # metastatic within ~3 months of the first diagnosis counts as de novo (metastatic at diagnosis)
 DE_NOVO_DAYS = 92
 _STAGING_CODES = frozenset(T.STAGE_GROUP_CODES) | frozenset(T.M_CATEGORY_CODES)
@@ -350,9 +371,14 @@ def _breast_primary_text(text: str) -> bool:
 def _stage4_reading(text: str) -> str | None:
     """How the text writes stage IV (or M1): "asserted", "negated" ("not stage IV", "stage IV
     ruled out"), "open" ("stage IV cannot be ruled out", "suspected stage IV", "stage IV?": a
-    suspicion, _stage4_doubt names the words), or None (not written)."""
+    suspicion, _stage4_doubt names the words), "not assessed" (every stage IV / M1 written is
+    written as not assessed, "M1 not assessed": no finding) or None (not written)."""
     if not _STAGE4_WORDS.search(text):
         return None
+    if _STAGE4_NOT_ASSESSED.search(text):
+        text = _STAGE4_NOT_ASSESSED.sub(" ", text)
+        if not _STAGE4_WORDS.search(text):
+            return "not assessed"
     if _STAGE4_CANNOT_EXCLUDE.search(text):
         return "open"
     if _STAGE4_NEGATED_BEFORE.search(text):
@@ -369,7 +395,9 @@ def _stage4_doubt(text: str) -> str:
     m = _STAGE4_HEDGED.search(text)
     if m is None:
         return "stage IV not ruled out in the text"
-    return f'stage IV written "{m.group(0).strip()}"'
+    words = m.group(0).strip()
+    # a bracket the doubt closes ("stage iv (pending biopsy)"): quoted with it
+    return f'stage IV written "{words})"' if words.count("(") > words.count(")") else f'stage IV written "{words}"'
 
 
 @lru_cache(maxsize=4096)
@@ -436,6 +464,37 @@ def _other_primary(con: Concept) -> bool:
         found = con.memo["other_primary"] = any(
             code and is_icd10(system) and T.other_primary_icd(code) for system, code, _ in con.codings)
     return found
+
+
+# words that put another cancer in the past or beside the metastasis, not as its primary
+# ("Bone metastases; history of colon cancer"): which cancer spread is then unclear
+_PAST_CANCER = re.compile(r"\b(history|hx|h/o|prior|previous|past|remote|treated|resected)\b")
+
+
+# the other primary written as not there: "melanoma excluded", "no lung primary" (vocabulary
+# negation_words before, ruled_out_words after: condition-ver-status "refuted")
+_REFUTED_BEFORE = re.compile(rf"\b{T.VOCABULARY['negation_words']}\b[\s\w-]{{0,15}}$")
+_REFUTED_AFTER = re.compile(rf"^[\s\w-]{{0,15}}\b(?:{T.VOCABULARY['ruled_out_words']}|negative)\b")
+
+
+def _other_primary_refuted(text: str, m: re.Match[str]) -> bool:
+    return bool(_REFUTED_BEFORE.search(text[max(0, m.start() - 30):m.start()])
+                or _REFUTED_AFTER.search(text[m.end():m.end() + 30]))
+
+
+@lru_cache(maxsize=4096)
+def _other_primary_named(text: str) -> tuple[str, bool] | None:
+    """(The words of a metastasis Condition's text that name a primary cancer of another site,
+    "colon cancer", "lung adenocarcinoma", "melanoma": tables.OTHER_PRIMARY_TEXT, sourced in
+    local_codes.yaml other_primary_text; whether they name the metastasis's own primary: in
+    the clause of the metastasis mention, no past or breast cancer beside them), else None."""
+    m = next((m for m in T.OTHER_PRIMARY_TEXT.finditer(text) if not _other_primary_refuted(text, m)), None)
+    if m is None:
+        return None
+    clause = _clause(text, m.start(), m.end())
+    own = (bool(_SECONDARY_TEXT.search(clause)) and not _PAST_CANCER.search(clause)
+           and not re.search(r"\bbreast\b", text))
+    return m.group(0), own
 
 
 def _secondary_codes(con: Concept) -> tuple[bool, str | None, bool | None]:
@@ -566,12 +625,26 @@ def _stage_from_text(text: str) -> bool | None:
     for part in text.split("|"):  # cc_text joins text and displays with " | "
         bare = _STAGE_BARE.match(part)
         for m in [bare] if bare else _STAGE_NAMED.finditer(part):
-            if _STAGE_RANGE.match(part, m.end()):
+            if _stage_range(m.group(1).lower(), _STAGE_RANGE.match(part, m.end())):
                 return None
             stage4 = m.group(1).lower() in ("iv", "4")
-            if not (stage4 and reading == "negated"):
+            if not (stage4 and reading in ("negated", "not assessed")):
                 return stage4
     return True if reading == "asserted" else None
+
+
+def _stage_range(first: str, then: re.Match[str] | None) -> bool:
+    """The stage value `first` and the value after it (then: _STAGE_RANGE) are a range of two
+    stage groups: written in the same numerals ("III-IV", "3/4"; "0" goes with either), and
+    after a dash or "to" an arabic end is higher than the start ("Stage 4 - 2 lesions" is a
+    count). "Stage IV - 1 bone lesion", "Stage IV - 2 sites": a stage and a count, no range."""
+    if then is None:
+        return False
+    end = then.group(2).lower()
+    if "0" not in (first, end) and first.isdigit() != end.isdigit():
+        return False
+    counted = then.group(1) in ("-", "to") and end.isdigit()
+    return not (counted and _STAGE_RANK[end] <= _STAGE_RANK[first])
 
 
 def _is_stage4_value(cc: Any, text_fallback: bool = True) -> bool | None:
@@ -664,6 +737,7 @@ def build_disease(ctx: Ctx) -> Disease:
     met_evidence: list[tuple[dt.date | None, Source]] = []
     history_only: list[Source] = []
     early_sources: list[Source] = []  # explicit M0 / stage 0-III
+    early_not_final: list[Source] = []  # an M0 / stage 0-III Observation not final (preliminary...)
     unconfirmed: list[tuple[str, str, Source]] = []  # (site, verificationStatus, source)
     # clinical stage IV evidence: (its date, None: undated; the last day a date without a day can mean)
     clinical_stage4: list[tuple[dt.date | None, dt.date | None]] = []
@@ -695,6 +769,11 @@ def build_disease(ctx: Ctx) -> Disease:
             elif date and date == cur.date and src.date_last is None:
                 cur.date_last = None  # the same first day, written in full: that day
 
+    # the earliest breast-cancer diagnosis: a stage IV / M1 or a metastasis dated well before it
+    # is not its stage or its spread (_dated_before)
+    diagnosed_first = _first_diagnosis(ctx)
+    before_diagnosis: list[Source] = []
+    metastases_before: list[Source] = []  # of before_diagnosis, the metastasis Conditions
     for res in ctx.of("Condition"):
         try:
             onset = condition_onset(res)
@@ -756,6 +835,23 @@ def build_disease(ctx: Ctx) -> Disease:
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
                 src = ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)
+                other = _other_primary_named(ctx.code_text(res))
+                if other is not None:
+                    # "Metastatic colon cancer", "Liver metastases from colorectal cancer": that
+                    # cancer's spread, not the breast cancer's (CR A.4: metastases "with breast
+                    # primary"; ICD-10-CM Chapter 2 names the other primaries). Naming the breast
+                    # too ("breast or colon primary"), or the other cancer apart from the
+                    # metastasis ("bone metastases; history of colon cancer"), which cancer spread
+                    # is unclear: named in the gap metastasis-unconfirmed
+                    words, own = other
+                    if own:
+                        ctx.ignore(res, "not-breast-metastasis",
+                                   f'Metastasis of another primary cancer ("{words}" in the text), '
+                                   "not counted as breast cancer metastasis")
+                    else:
+                        unconfirmed.append((site or "site not stated",
+                                            f'the text also names another primary cancer, "{words}"', src))
+                    continue
                 why = unconfirmed_status(res)
                 hedge = _metastasis_in_text(ctx.code_text(res)) if why is None else None
                 if hedge == "hedged" or (hedge == "probable" and not _confirmed(res)):
@@ -767,6 +863,12 @@ def build_disease(ctx: Ctx) -> Disease:
                     # site); named in a gap below unless confirmed evidence exists
                     unconfirmed.append((site or "site not stated", why, src))
                     continue
+                if _dated_before(onset, onset_last, diagnosed_first):
+                    # years before the breast cancer was diagnosed: an earlier cancer's spread
+                    # or wrong dates, as a stage IV dated so (gap metastatic-status-conflict)
+                    before_diagnosis.append(src)
+                    metastases_before.append(src)
+                    continue
                 add_evidence(onset, src, onset_last)
                 add_site(site or "other", visceral, onset, src)
                 body = _body_sites(res) if res.get("bodySite") else []
@@ -777,9 +879,6 @@ def build_disease(ctx: Ctx) -> Disease:
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
 
-    # the earliest breast-cancer diagnosis: a stage IV / M1 dated well before it cannot be its stage
-    diagnosed_first = min(primary_dates) if primary_dates else None
-    before_diagnosis: list[Source] = []
     for res in ctx.observations_with(_STAGING_CODES):
         try:
             other = _stages_another_cancer(ctx, res)
@@ -811,6 +910,11 @@ def build_disease(ctx: Ctx) -> Disease:
                     # is named in the gap, as a suspected metastasis is
                     if s4:
                         unconfirmed.append(("site not stated", f"{src.display}, status {pending}: not final", src))
+                    else:
+                        # no early stage yet either; it still makes node-only evidence doubtful
+                        # (_node_only_conflict names it, with its status)
+                        early_not_final.append(ctx.source(res, date, f"{src.display}, status {pending}: not final",
+                                                          date_last=last))
                 elif s4 and _dated_before(date, last, diagnosed_first):
                     before_diagnosis.append(src)
                 elif s4:
@@ -825,13 +929,18 @@ def build_disease(ctx: Ctx) -> Disease:
         except Exception:  # noqa: BLE001
             ctx.ignore(res, "unreadable-resource", "Observation could not be read (staging)")
     if before_diagnosis:
+        staged = len(before_diagnosis) > len(metastases_before)
+        what = ("Stage IV / M1" if not metastases_before else
+                "Metastasis and stage IV / M1" if staged else "Metastasis")
         ctx.gap(
             "metastatic-status-conflict",
-            "Stage IV / M1 dated before the breast cancer diagnosis ("
+            what + " dated before the breast cancer diagnosis ("
             + _as_written(diagnosed_first, None) + "): "
             + "; ".join(f"{s.display}, {_as_written(s.date, s.date_last)}" for s in before_diagnosis)
-            + ". It may stage an earlier cancer: not counted as metastatic breast cancer. "
-            "Confirm which cancer it stages and when.",
+            + (". It may stage an earlier cancer: not counted as metastatic breast cancer. "
+               "Confirm which cancer it stages and when." if not metastases_before else
+               ". It may be an earlier cancer's: not counted as metastatic breast cancer. "
+               "Confirm which cancer it belongs to and when."),
             before_diagnosis,
         )
 
@@ -864,7 +973,7 @@ def build_disease(ctx: Ctx) -> Disease:
         )
     d.sites = sorted(sites.values(), key=lambda s: (not s.visceral, s.site))
     d.visceral_involvement = any(s.visceral for s in d.sites)
-    _node_only_conflict(ctx, sites, met_evidence, early_sources)
+    _node_only_conflict(ctx, sites, met_evidence, early_sources + early_not_final)
 
     if d.metastatic == "yes":
         diagnosed_last = min(primary_lasts) if primary_lasts else None
@@ -1008,7 +1117,9 @@ def _node_only_conflict(ctx: Ctx, sites: dict[str, MetastaticSite],
     CR A.4 counts ICD-10-CM C77.x (lymph nodes) as metastatic and the status stays "yes",
     but node-positive early breast cancer is coded the same way (C77.3 / 94181007 axillary
     nodes). The two records disagree, so the state says so (gap) instead of silently
-    turning adjuvant therapy into metastatic lines.
+    turning adjuvant therapy into metastatic lines. An M0 / early stage not final (FHIR R4
+    ObservationStatus preliminary / registered) is no stage yet but doubts the nodes as much:
+    it counts here, its source naming its status.
     """
     nodes = sites.get("lymph-node")
     if early_sources and nodes is not None and len(sites) == 1 and len(met_evidence) == len(nodes.sources):
@@ -1019,6 +1130,21 @@ def _node_only_conflict(ctx: Ctx, sites: dict[str, MetastaticSite],
             "the same way. Confirm whether the disease is metastatic before reading therapy as metastatic lines.",
             nodes.sources + early_sources,
         )
+
+
+def _first_diagnosis(ctx: Ctx) -> dt.date | None:
+    """The earliest onset of a breast-cancer Condition (not a Z85.3 history), as build_disease
+    reads it: the diagnosis a metastasis or a stage IV is checked against (_dated_before)."""
+    dates = []
+    for res in ctx.of("Condition"):
+        try:
+            is_primary, history = _is_primary_breast(ctx, res)
+            onset = condition_onset(res) if is_primary and not history else None
+        except Exception:  # noqa: BLE001 - unreadable: build_disease lists it
+            continue
+        if onset is not None:
+            dates.append(onset)
+    return min(dates, default=None)
 
 
 def _stage_is_clinical(stage: dict[str, Any]) -> bool:

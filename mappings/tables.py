@@ -264,6 +264,13 @@ MET_SUSPICION_AFTER = re.compile(
     rf"|\b(?:{_words('suspicion_after_phrases')})\b)", re.I)
 MET_PROBABLE_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('probable_after')})\b{_CLOSES}", re.I)
 MET_UNLIKELY_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('unlikely_after')})", re.I)
+# A primary cancer of another site named in a text (local_codes.yaml other_primary_text, with
+# its source): "colon cancer", "lung adenocarcinoma", "metastatic melanoma"
+_OP = LOCAL["other_primary_text"]
+OTHER_PRIMARY_TEXT = re.compile(
+    rf"\b(?:{'|'.join(_OP['organs'])})\s+(?:(?!metasta|mets\b|secondary\b|of\b|to\b|from\b|in\b)[\w-]+\s+){{0,2}}?"
+    rf"(?:{'|'.join(_OP['cancer_words'])})\b"
+    rf"|\b(?:{'|'.join(_OP['tumour_types'])})\b", re.I)
 MET_IMAGING_WORDS = re.compile(_MH.get("imaging_words") or "(?!)", re.I)
 MET_PATHOLOGY_WORDS = re.compile(_MH.get("pathology_words") or "(?!)", re.I)
 

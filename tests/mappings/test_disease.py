@@ -1157,3 +1157,130 @@ def test_an_m0_written_beside_an_m1_ruled_out_is_m0(text):
     # the ruled-out M1 made the whole value unread: the patient was metastatic-status unknown
     d = disease(breast_cancer("2020-01-01"), loinc_obs("21907-1", "2020-01-05", valueString=text))
     assert d.metastatic == "no" and d.de_novo_metastatic is False
+
+
+# --- staging and metastasis: wordings probed in fix-st2 ------------------------------------
+
+@pytest.mark.parametrize("text", ["M1 not assessed", "M1: unknown", "cM1 (not evaluated)", "M1 status unknown"])
+def test_an_m1_written_as_not_assessed_is_no_m1_and_no_m0(text):
+    # AJCC 8th edition: MX is no valid category; an M category not assessed is no finding. The
+    # "M1" in it was read as metastatic (de novo, first-line cards for an early patient)
+    for code in ("21907-1", "21908-9"):
+        d = disease(breast_cancer("2020-01-01"), loinc_obs(code, "2020-01-05", valueCodeableConcept=cc(text=text)))
+        assert d.metastatic == "unknown" and d.de_novo_metastatic is None
+    d = disease(condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01"))
+    assert d.breast_cancer == "yes" and d.metastatic == "unknown"
+
+
+@pytest.mark.parametrize("text", ["Stage IV, M1 not assessed", "Stage IV - unknown primary site"])
+def test_a_stage_iv_written_beside_an_m1_not_assessed_or_an_unknown_stays_stage_iv(text):
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))
+    assert d.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text", ["Stage IV - 1 bone lesion", "Stage 4 - 2 lesions", "Stage IV - 3 sites"])
+def test_a_stage_iv_followed_by_a_count_of_lesions_is_stage_iv_not_a_range(text):
+    # the count after the dash was read as a second stage group ("IV - 1"): stage unknown, the
+    # patient left the pathway
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))
+    assert d.metastatic == "yes" and d.de_novo_metastatic is True
+
+
+@pytest.mark.parametrize("text", ["Stage III-IV", "Stage IIIC - IV", "stage 3/4", "Stage IV or III",
+                                  "Stage III vs IV"])
+def test_a_range_or_a_choice_of_two_stage_groups_is_no_stage(text):
+    d = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))
+    assert d.metastatic == "unknown"
+
+
+@pytest.mark.parametrize("text,written", [
+    ("Stage IV (pending biopsy)", "stage iv (pending biopsy)"), ("Stage IV, to be confirmed", "stage iv, to be confirmed"),
+    ("Stage IV vs III", "stage iv vs iii"), ("Stage IV - not confirmed", "stage iv - not confirmed"),
+    ("M1 (provisional)", "m1 (provisional)"), ("Stage IV, presumed", "stage iv, presumed"),
+    ("cM1 vs cM0", "cm1 vs cm0"),
+])
+def test_a_stage_iv_written_pending_or_as_one_of_two_is_a_suspicion_as_stage_iv_question_mark_is(text, written):
+    # these were read as stage IV asserted (metastatic, de novo), where "Stage IV?" was a suspicion
+    stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text))
+    problem = condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01")
+    for resources in ((breast_cancer("2020-01-01"), stage_group), (problem,)):
+        assert disease(*resources).metastatic != "yes"
+        assert f'stage IV written "{written}"' in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+def test_a_stage_iv_with_a_suspected_site_after_a_comma_keeps_the_stage_asserted():
+    d = disease(condition(cc(coding(ICD10, "C50.912"), text="Breast cancer, Stage IV, suspected liver metastases"),
+                          "2020-01-01"))
+    assert d.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text,words", [
+    ("Metastatic colon cancer", "colon cancer"), ("Metastatic lung adenocarcinoma", "lung adenocarcinoma"),
+    ("Metastatic melanoma", "melanoma"), ("Liver metastases from colorectal cancer", "colorectal cancer"),
+    ("Metastatic renal cell carcinoma", "renal cell carcinoma")])
+def test_a_text_only_metastasis_of_another_named_primary_is_not_breast_cancer_metastasis(text, words):
+    # counted as breast-cancer metastasis (metastatic, de novo): the coded case (C18.9) was not
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(cc(text=text), "2020-01-05")], PID)
+    assert s.disease.metastatic == "unknown"
+    assert [g.message for g in s.ignored if g.code == "not-breast-metastasis"] == [
+        f'Metastasis of another primary cancer ("{words}" in the text), not counted as breast cancer metastasis']
+
+
+@pytest.mark.parametrize("text", ["Metastasis to lung", "Secondary malignant neoplasm of bone", "Lung metastases",
+                                  "Metastatic carcinoma of unknown primary", "Metastatic adenocarcinoma"])
+def test_a_metastasis_to_an_organ_or_of_no_named_primary_stays_breast_cancer_metastasis(text):
+    assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2020-01-05")).metastatic == "yes"
+
+
+@pytest.mark.parametrize("text,words", [("Liver metastasis, breast or colon primary", "colon primary"),
+                                        ("Bone metastases; history of colon cancer", "colon cancer")])
+def test_a_metastasis_naming_the_breast_too_or_another_cancer_in_the_past_is_unclear_and_the_gap_quotes_it(text, words):
+    c = condition(cc(text=text), "2020-01-05")
+    assert disease(breast_cancer("2020-01-01"), c).metastatic != "yes"
+    assert f'the text also names another primary cancer, "{words}"' in _gaps(breast_cancer("2020-01-01"), c)[
+        "metastasis-unconfirmed"]
+
+
+def test_a_metastasis_dated_years_before_the_breast_cancer_diagnosis_is_a_conflict_not_de_novo_disease():
+    # read as de novo metastatic breast cancer dated 2019, five years before the diagnosis
+    met = condition(cc(coding(ICD10, "C78.7"), text="Secondary malignant neoplasm of liver"), "2019-05-01")
+    s = build_patient_state([patient(), breast_cancer("2024-01-10"), met], PID)
+    assert s.disease.metastatic == "unknown" and s.disease.de_novo_metastatic is None
+    assert {g.code: g.message for g in s.gaps}["metastatic-status-conflict"] == (
+        "Metastasis dated before the breast cancer diagnosis (2024-01-10): Secondary malignant neoplasm of liver, "
+        "2019-05-01. It may be an earlier cancer's: not counted as metastatic breast cancer. "
+        "Confirm which cancer it belongs to and when.")
+
+
+def test_a_metastasis_dated_weeks_before_the_diagnosis_is_the_usual_work_up_and_de_novo():
+    d = disease(breast_cancer("2024-01-10"), condition(cc(coding(ICD10, "C79.51")), "2023-12-20"))
+    assert d.metastatic == "yes" and d.de_novo_metastatic is True
+
+
+def test_a_metastasis_and_a_stage_iv_dated_before_the_diagnosis_are_named_in_one_conflict():
+    met = condition(cc(coding(ICD10, "C79.51"), text="Bone metastasis"), "2019-01-01")
+    stage = loinc_obs("21908-9", "2019-02-01", valueCodeableConcept=cc(text="Stage IV"))
+    gaps = _gaps(breast_cancer("2024-01-10"), met, stage)
+    assert gaps["metastatic-status-conflict"].startswith(
+        "Metastasis and stage IV / M1 dated before the breast cancer diagnosis (2024-01-10): Bone metastasis, "
+        "2019-01-01; Stage group IV (21908-9), 2019-02-01.")
+
+
+@pytest.mark.parametrize("status", ["preliminary", "registered"])
+def test_node_only_metastasis_beside_an_m0_not_final_is_still_named_as_a_conflict(status):
+    # a final M0 named the conflict (adjuvant therapy may be read as metastatic lines); a
+    # preliminary one was dropped silently and the warning went with it
+    nodes = condition(cc(coding(ICD10, "C77.3")), "2016-03-05")
+    m0 = observation(cc(coding("http://loinc.org", "21907-1")), "2016-03-04", status=status,
+                     valueCodeableConcept=cc(coding(SNOMED, "1229901006", "cM0")))
+    s = build_patient_state([patient(), breast_cancer("2016-03-01"), nodes, m0], PID)
+    gap = next(g for g in s.gaps if g.code == "metastatic-status-conflict")
+    assert gap.message.startswith("Lymph-node involvement is the only metastatic evidence, but an M0 category")
+    assert f"M0 (21907-1), status {status}: not final" in [src.display for src in gap.sources]
+    assert s.disease.metastatic == "yes"  # CR A.4: the nodes still count; the M0 is no stage yet
+
+
+@pytest.mark.parametrize("text", ["Skin metastasis, melanoma excluded", "Liver metastases, no colon primary"])
+def test_a_metastasis_whose_text_rules_the_other_primary_out_stays_breast_cancer_metastasis(text):
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2020-01-05"))
+    assert d.metastatic == "yes"
