@@ -134,7 +134,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   progression open: written as a suspicion, probable or not
                                   excluded ("suspected progression", "progression cannot be
                                   excluded"), pseudoprogression or a mixed response
-                                  (local_codes.yaml disease_status), a worsening code whose
+                                  (local_codes.yaml disease_status), an answer coded or
+                                  written as undetermined / not evaluable (ConditionStatus-
+                                  TrendVS 709137006), a symptom written as what worsened
+                                  ("Worse pain") without the worsened code, an answer coded
+                                  outside the value set with nothing written, a worsening code whose
                                   text says none or hedges it, an improved/stable code whose
                                   text says progression, or a progression whose
                                   Observation.status is registered/preliminary/unknown
