@@ -42,7 +42,9 @@ Input handling
     indeterminate-genomic-result  variant Observation with no call / failed; a gene a
                             several-gene result text lists with no clear result of its own;
                             a negative the report calls not informative (low tumour fraction);
-                            a gene panel component with no clear result; a test named "BRCA"
+                            a gene panel component with no clear result; a local test named
+                            for its gene whose written value gives no call ("ESR1 ctDNA
+                            test": "Insufficient sample"), with its name and words; a test named "BRCA"
                             without BRCA1/BRCA2; a genomics DiagnosticReport received with a
                             conclusion and none of its result Observations (not read)
     not-a-mutation-result   a copy-number or fusion result (48019-4 change type or its

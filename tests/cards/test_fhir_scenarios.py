@@ -2780,6 +2780,21 @@ def _lab_text(p: FhirPatient, name: str, text: str, specimen: str = "Tumor tissu
     return p
 
 
+@pytest.mark.parametrize("name, text, gene, test", [
+    ("ESR1 ctDNA test", "Insufficient sample", "ESR1", "test-esr1"),
+    ("PIK3CA analysis", "See scanned report", "PIK3CA", "test-pik3ca-akt1-pten"),
+    ("PIK3CA mutation analysis", "Equivocal", "PIK3CA", "test-pik3ca-akt1-pten")])
+def test_fhir_a_named_local_gene_test_whose_text_gives_no_call_is_named_with_its_words_and_the_test_asked_again(
+        name, text, gene, test):
+    # a local test named for its gene whose result words give no call was dropped unseen: the
+    # test was asked again and nothing said why; now the summary names the test and its words
+    p = _lab_text(after_ai_cdk46i("named-unclear"), name, text, specimen="Plasma ctDNA")
+    state, cards = run(p)
+    assert state.biomarkers.for_gene(gene) == []
+    assert f"{gene} result (2025-06-01) unclear: '{name}' reads '{text}'" in card(cards, "patient-summary")["detail"]
+    assert test in topics(cards)
+
+
 def test_fhir_an_akt1_variant_in_a_panel_text_that_also_lists_negative_genes_gets_capivasertib():
     # the whole text was read as one call, the first it found: AKT1 "not detected", so no
     # capivasertib and AKT1 was called negative (CR C.2 step 3: AKT1-mut -> capivasertib only)
