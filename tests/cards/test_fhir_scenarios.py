@@ -2771,6 +2771,19 @@ def test_fhir_a_progression_written_in_a_condition_at_the_end_of_a_progressed_li
     assert "progression-not-coded" not in {g.code for g in state.gaps}
 
 
+def test_fhir_an_er_given_only_as_allred_5_carries_the_er_low_caution_and_the_summary_says_why():
+    # Allred total 5 = proportion score 2-4: >= 1 % of cells, maybe 1-10 % (ER-low, CR A.2);
+    # it was read as a plain positive with no caution
+    p = de_novo("allred-5")
+    p.resources = [r for r in p.resources if not r["id"].startswith("er-")]
+    p._obs("er", {"coding": [{"system": "http://loinc.org", "code": "85337-4"}]}, "2024-01-15", valueString="Allred 5")
+    state, cards = run(p)
+    summary = card(cards, "patient-summary")["detail"]
+    assert "- ER: positive, ER-low (1-10 %) (2024-01-15)" in summary
+    assert ("ER (2024-01-15): an Allred total of 5 may mean 1-10 % of cells stained (low) or more; read as positive "
+            "with the ER-low caution. ER/PR status is read from the % of stained cells") in summary
+
+
 # --- one lab text for several genes, and a ctDNA negative the report calls not informative ----
 
 def _lab_text(p: FhirPatient, name: str, text: str, specimen: str = "Tumor tissue biopsy (FFPE)", **extra) -> FhirPatient:
