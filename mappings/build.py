@@ -164,6 +164,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   kept in ReceptorStatus / HER2Status.not_final with what it
                                   says; the other results decide and the testing cards wait on
                                   the final report rather than ask for a new test (CR C.2 step 0)
+    receptor-status-inactive      an ICD-10-CM receptor-status Condition (Z17.x) whose
+                                  clinicalStatus is inactive / resolved / remission (FHIR R4
+                                  condition-clinical: no longer applies) and that would have been
+                                  the marker's only evidence: not read, named here
     receptor-status-unconfirmed   an ICD-10-CM receptor-status Condition (Z17.x) whose
                                   verificationStatus is provisional / differential / unconfirmed
                                   (condition-ver-status: no diagnosis made) where it would be the

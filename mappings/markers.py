@@ -40,7 +40,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset, unconfirmed_status
 from mappings.fhir import (
-    Concept, as_list, cc_text_m, codings_m, concept, is_icd10, is_loinc, memo_search,
+    Concept, as_list, cc_text_m, clinical_status_inactive, codings_m, concept, is_icd10, is_loinc, memo_search,
     date_last, not_final_status, notes_text, number, obs_date, partial_last, quantity,
 )
 from mappings.state import HER2Status, MarkerNotFinal, ReceptorStatus, Source, written_last
@@ -908,6 +908,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     # ILD, metastases); named in the gap receptor-status-unconfirmed when it would have been
     # the marker's only evidence. Refuted / entered-in-error never reach here (build._status_skip).
     z_unconfirmed: list[tuple[tuple[str, ...], str, Source]] = []
+    z_inactive: list[tuple[tuple[str, ...], str, Source]] = []  # clinicalStatus inactive/resolved/remission
     for cond in ctx.of("Condition"):
         try:
             for system, code, display in ctx.code_of(cond):
@@ -917,14 +918,21 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                 if not z:
                     continue
                 why = unconfirmed_status(cond)
+                # a receptor status the record says no longer applies (FHIR R4 condition-clinical
+                # inactive / resolved / remission: "no longer evidence of the condition") is not
+                # read as today's status; neither guessed current nor dropped unseen (gap below)
+                inactive = (next((c for _, c, _ in codings_m(cond.get("clinicalStatus")) if c), None)
+                            if clinical_status_inactive(cond) else None)
                 date = condition_onset(cond)
-                src = ctx.source(cond, date, f"Receptor status {code} (ICD-10-CM{f', {why}' if why else ''})",
+                src = ctx.source(cond, date, f"Receptor status {code} (ICD-10-CM{f', {why}' if why else ''}"
+                                 f"{f', clinicalStatus {inactive}' if inactive else ''})",
                                  date_last=partial_last(date, condition_onset(cond, date_last)))
-                if why:
+                if why or inactive:
                     markers = tuple(m for m in ("er", "pr", "her2") if z.get(m) or (m != "her2" and z.get("hr")))
                     written = f" '{display.strip()}'" if isinstance(display, str) and display.strip() else ""
                     when = f", {date.isoformat()}" if date else ""
-                    z_unconfirmed.append((markers, f"{code}{written} ({why}{when})", src))
+                    (z_unconfirmed if why else z_inactive).append(
+                        (markers, f"{code}{written} ({why or f'clinicalStatus {inactive}'}{when})", src))
                     continue
                 er = z.get("er") or z.get("hr")
                 pr = z.get("pr")
@@ -950,6 +958,14 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                 "so not read: " + "; ".join(w for w, _ in unread)
                 + ". The ER/PR/HER2 pathology report decides: add its result if it is not recorded.",
                 [src for _, src in unread])
+    no_longer = [(what, src) for markers, what, src in z_inactive
+                 if any(not getattr(acc, m) for m in markers)]
+    if no_longer:
+        ctx.gap("receptor-status-inactive",
+                "Receptor status recorded only as a diagnosis the record marks as no longer active (FHIR R4 "
+                "condition-clinical), so not read as the current status: " + "; ".join(w for w, _ in no_longer)
+                + ". The ER/PR/HER2 pathology report decides: add its result if it is not recorded.",
+                [src for _, src in no_longer])
     er = _combine_receptor(acc.er or z_er)
     pr = _combine_receptor(acc.pr or z_pr)
     _note_allred_or_h_score(ctx, acc, er, pr)

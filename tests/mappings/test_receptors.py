@@ -149,6 +149,25 @@ def test_icd10_receptor_status_condition_is_used_when_no_observation_exists():
     assert s.er.status == "positive"
 
 
+@pytest.mark.parametrize("status", ["inactive", "resolved", "remission"])
+def test_an_icd10_receptor_status_the_record_marks_no_longer_active_is_not_read_and_a_gap_names_it(status):
+    # FHIR R4 condition-clinical inactive/resolved/remission: the status no longer applies, so it
+    # is not today's ER status; it was read as ER-positive
+    s = state_of(condition(cc(coding(ICD10, "Z17.0", "Estrogen receptor positive status [ER+]")), "2021-01-01",
+                           clinical=status))
+    assert s.er.status == "unknown"
+    gap = next(g.message for g in s.gaps if g.code == "receptor-status-inactive")
+    assert ("so not read as the current status: Z17.0 'Estrogen receptor positive status [ER+]' "
+            f"(clinicalStatus {status}, 2021-01-01)") in gap
+
+
+def test_an_inactive_icd10_receptor_status_beside_an_er_observation_needs_no_gap():
+    s = state_of(condition(cc(coding(ICD10, "Z17.1", "Estrogen receptor negative status [ER-]")), clinical="resolved"),
+                 loinc_obs("85337-4", "2021-05-01", **answer(LOINC, "LA6576-8")))
+    assert s.er.status == "positive"
+    assert "receptor-status-inactive" not in {g.code for g in s.gaps}
+
+
 def test_unknown_er_value_code_leaves_er_unknown():
     s = state_of(loinc_obs("85337-4", **answer("http://example.org/local", "XYZ", "see report")))
     assert s.er.status == "unknown"
