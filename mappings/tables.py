@@ -389,6 +389,7 @@ DISEASE_STATUS_REFUTED = _condition_patterns("disease_status", "refuted_patterns
 DISEASE_STATUS_UNCLEAR = _condition_patterns("disease_status", "unclear_patterns")
 # a symptom written as what worsened ("Worse pain"), not the cancer
 DISEASE_STATUS_SYMPTOM = _condition_patterns("disease_status", "symptom_patterns")
+DISEASE_STATUS_STATED_NOT_WORSE = re.compile(LOCAL["disease_status"]["symptom_beside_stated_status"], re.I)
 
 _AL = LOCAL["alteration"]
 # (pattern, kind): words naming a copy-number change or a fusion, in order

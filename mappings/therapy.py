@@ -925,7 +925,7 @@ def _status_text_reading(text: str) -> str | None:
         return "progression"
     if left_open[1]:
         return "unclear"
-    if symptoms:
+    if symptoms and not T.DISEASE_STATUS_STATED_NOT_WORSE.search(left_open[0]):
         return "symptom"
     return "none" if refuted else None
 

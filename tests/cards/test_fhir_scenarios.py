@@ -2704,7 +2704,7 @@ def test_fhir_a_disease_status_coded_improved_stable_or_not_detected_is_no_progr
 
 
 @pytest.mark.parametrize("text", ["Worse pain", "Worsening symptoms", "Worsening of bone pain", "Symptomatic worsening",
-                                  "Pain worse"])
+                                  "Pain worse", "Progressive back pain"])
 def test_fhir_a_disease_status_written_as_a_worse_symptom_is_not_a_progression_and_the_summary_asks(text):
     # mCODE CancerDiseaseStatus is the trend of the cancer; a worse symptom names none (CR C.2
     # step 1 reads a "worsening" of the disease): no T-DXd label route on it, the clinician is asked
@@ -2713,6 +2713,14 @@ def test_fhir_a_disease_status_written_as_a_worse_symptom_is_not_a_progression_a
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
     assert (f"not counted as one: written '{text}' (a symptom written as worse, not the cancer) (2025-05-15)"
             in card(cards, "patient-summary")["detail"])
+
+
+@pytest.mark.parametrize("text", ["Stable disease; worse pain", "Responding, fatigue worse",
+                                  "No progression; nodule of unknown significance"])
+def test_fhir_a_disease_status_stating_the_cancer_is_not_worse_beside_a_worse_symptom_is_no_progression_and_no_gap(text):
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-stable-symptom").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression is None
+    assert "disease status leaves the progression open" not in card(cards, "patient-summary")["detail"]
 
 
 @pytest.mark.parametrize("text, worsened", [("Clinically worse", False), ("Clinical progression", False),
