@@ -262,6 +262,9 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
             status = None
         elif pair:
             status = pair
+            if pair == "positive" and allred is not None:
+                # "ER positive (Allred score 3)": the call stands, the total says how low it may be
+                _, low, allred_note = _allred_reading(allred, text, pair)
         elif allred is not None:
             status, low, allred_note = _allred_reading(allred, text, _qual_from_text(vtext))
         else:

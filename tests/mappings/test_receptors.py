@@ -218,6 +218,9 @@ def _score_gap(s):
                                            "ASCO/CAP) or 1-10 % (low) or more; not read as positive or negative."),
     ("Positive, Allred 3", "positive", True, "an Allred total of 3 may mean < 1 % of cells stained (negative by "
                                              "ASCO/CAP) or 1-10 % (low); read as positive with the ER-low caution."),
+    ("ER positive (Allred score 3)", "positive", True, "an Allred total of 3 may mean < 1 % of cells stained "
+                                                       "(negative by ASCO/CAP) or 1-10 % (low); read as positive "
+                                                       "with the ER-low caution."),
     # 5 is PS >= 2: >= 1 %, maybe 1-10 %
     ("Allred 5", "positive", True, "an Allred total of 5 may mean 1-10 % of cells stained (low) or more; "
                                    "read as positive with the ER-low caution."),
