@@ -42,7 +42,9 @@ Input handling
     indeterminate-genomic-result  variant Observation with no call / failed; a gene a
                             several-gene result text lists with no clear result of its own;
                             a negative the report calls not informative (low tumour fraction);
-                            a gene panel component with no clear result; a test named "BRCA"
+                            a gene panel component with no clear result; a local test named
+                            for its gene whose written value gives no call ("ESR1 ctDNA
+                            test": "Insufficient sample"), with its name and words; a test named "BRCA"
                             without BRCA1/BRCA2; a genomics DiagnosticReport received with a
                             conclusion and none of its result Observations (not read)
     not-a-mutation-result   a copy-number or fusion result (48019-4 change type or its
@@ -104,6 +106,12 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     er-conflict / pr-conflict     results disagree (most recent wins, or unknown if
                                   the most recent results disagree)
     er-low                        ER 1-10 % (ER-low): endocrine benefit uncertain
+    receptor-score-unread         the deciding ER / PR result is an Allred total alone of 3-5
+                                  (3-4: may be < 1 %, not read as positive or negative unless
+                                  the report says positive; 5: positive, may be ER-low), or a
+                                  later one of 3-4 left open; or ER / PR unknown and given only
+                                  as an H-score: CR A.2 reads the % of stained cells, which
+                                  neither score gives (Allred 1998 proportion score)
     her2-unknown                  no readable HER2 result (incl. "Present" without score)
     her2-score-missing            HER2 "negative" without IHC score: cannot tell 0/ultralow/low
     her2-zero-unspecified         IHC 0 without ultralow/null sub-class
@@ -138,7 +146,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   progression open: written as a suspicion, probable or not
                                   excluded ("suspected progression", "progression cannot be
                                   excluded"), pseudoprogression or a mixed response
-                                  (local_codes.yaml disease_status), a worsening code whose
+                                  (local_codes.yaml disease_status), an answer coded or
+                                  written as undetermined / not evaluable (ConditionStatus-
+                                  TrendVS 709137006), a symptom written as what worsened
+                                  ("Worse pain") without the worsened code, an answer coded
+                                  outside the value set with nothing written, a worsening code whose
                                   text says none or hedges it, an improved/stable code whose
                                   text says progression, or a progression whose
                                   Observation.status is registered/preliminary/unknown
@@ -156,6 +168,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   kept in ReceptorStatus / HER2Status.not_final with what it
                                   says; the other results decide and the testing cards wait on
                                   the final report rather than ask for a new test (CR C.2 step 0)
+    receptor-status-inactive      an ICD-10-CM receptor-status Condition (Z17.x) whose
+                                  clinicalStatus is inactive / resolved / remission (FHIR R4
+                                  condition-clinical: no longer applies) and that would have been
+                                  the marker's only evidence: not read, named here
     receptor-status-unconfirmed   an ICD-10-CM receptor-status Condition (Z17.x) whose
                                   verificationStatus is provisional / differential / unconfirmed
                                   (condition-ver-status: no diagnosis made) where it would be the

@@ -687,6 +687,13 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     ctx.ignore(obs, "indeterminate-genomic-result",
                                f"{'/'.join(genes)} result is indeterminate or unreadable"
                                + (f" (a component of '{cc_as_written(obs.get('code'))}')" if in_panel else ""))
+                elif written := _written_value_text(obs):
+                    # a local test named for its gene ("ESR1 ctDNA test") whose words give no call
+                    # ("Pending", "Insufficient sample", "See report"): no result, and said so with
+                    # the test's name and its words, not dropped unseen while the test is asked again
+                    ctx.ignore(obs, "indeterminate-genomic-result",
+                               f"{'/'.join(genes)} result{_dated(date)} unclear: "
+                               f"'{cc_as_written(obs.get('code')) or ctx.code_text(obs)}' reads '{written[:120]}'")
                 continue
             if by_gene is None and _contradicted(result, _interpretation_call(obs), sig):
                 # the value and Observation.interpretation disagree (Present with a NEG / Absent

@@ -40,7 +40,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset, unconfirmed_status
 from mappings.fhir import (
-    Concept, as_list, cc_text_m, codings_m, concept, is_icd10, is_loinc, memo_search,
+    Concept, as_list, cc_text_m, clinical_status_inactive, codings_m, concept, is_icd10, is_loinc, memo_search,
     date_last, not_final_status, notes_text, number, obs_date, partial_last, quantity,
 )
 from mappings.state import HER2Status, MarkerNotFinal, ReceptorStatus, Source, written_last
@@ -63,6 +63,22 @@ _ALLRED_PARTS_RE = re.compile(r"\b(proportion|intensity|ps)\b")
 # is the verb ("Allred score is 7", the total)
 _ALLRED_IS_RE = re.compile(r"\bis\b")
 _ALLRED_PS_RE = re.compile(r"\b(proportion|ps)\b")
+# the Allred proportion score when the text names it ("proportion score 2", "PS 2", "PS=1")
+_ALLRED_PS_VALUE_RE = re.compile(r"\b(?:proportion(?:\s+score)?|ps)\s*[:=]?\s*([0-5])\b")
+# Allred (Harvey et al. 1999 J Clin Oncol 17:1474; Allred et al. 1998 Mod Pathol 11:155): total =
+# proportion score (PS 0 none, 1 < 1/100, 2 1/100-1/10, 3 1/10-1/3, 4 1/3-2/3, 5 > 2/3 of cells)
+# + intensity score (IS 1-3 when any cell stains). CR A.2 (Allred row) derives positivity from the
+# % of cells (>= 1 % positive, ASCO/CAP; 1-10 % ER-low). The % each PS means:
+_ALLRED_PS_PERCENT = {0: "none", 1: "negative", 2: "low", 3: "high", 4: "high", 5: "high"}
+# ... and the PS a total allows (PS = total - IS, IS 1-3): total 2 is PS 1 (< 1 %); 3 is PS 1-2
+# (< 1 % or 1-10 %); 4 is PS 1-3 (< 1 %, 1-10 % or more); 5 is PS 2-4 (>= 1 %, maybe 1-10 %); 6-8
+# is PS >= 3 (> 10 %). Read from the total alone: 0-2 negative, 6-8 positive, 5 positive that may
+# be ER-low, 3-4 undecided (may be < 1 %: ER-negative by ASCO/CAP 2020).
+_ALLRED_TOTAL_UNDECIDED = frozenset({3, 4})
+_ALLRED_TOTAL_MAY_BE_LOW = 5
+# an H-score (0-300: 1 x % weak + 2 x % moderate + 3 x % strong cells, McCarty 1985): no
+# ASCO/CAP category is given in it (CR A.2 reads the % of stained cells), so it is not read
+_H_SCORE_RE = re.compile(r"\bh[- ]?score\b\s*(?:of|[:=])?\s*(\d{1,3})\b|\bhscore\b\s*[:=]?\s*(\d{1,3})\b")
 # ER-low wording; a bare "low" is not ("low grade", "Ki-67 low")
 _LOW_RE = re.compile(r"\b(er|pr|pgr)[- ]?low\b|low[- ]positive|weakly positive|low[- ]?expressing")
 _POS_RE = re.compile(r"\bpositive\b|\bpos\b|^\s*\+\s*$|\bdetected\b|\bpresent\b|\breactive\b"
@@ -100,6 +116,8 @@ class _Rec:
     low: bool
     date: dt.date | None
     src: Source
+    # why the status is open or may be low when the result is read from an Allred total alone
+    allred_note: str | None = None
 
 
 @dataclass
@@ -122,6 +140,8 @@ class _Acc:
     her2: list[_Her2] = field(default_factory=list)
     # results whose Observation is not final (MarkerNotFinal), by target (er / pr / her2)
     not_final: dict[str, list[MarkerNotFinal]] = field(default_factory=lambda: {"er": [], "pr": [], "her2": []})
+    # ER / PR results given only as an H-score (its words, date, source), by target
+    h_scores: dict[str, list[tuple[str, Source]]] = field(default_factory=lambda: {"er": [], "pr": []})
 
 
 # --- value readers ------------------------------------------------------------
@@ -219,10 +239,12 @@ def _marker_pair(text: str, target: str) -> str | None:
 
 
 def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str = "er"
-                   ) -> tuple[str | None, float | None, bool]:
+                   ) -> tuple[str | None, float | None, bool, str | None]:
+    """(status, % of cells, ER-low, why an Allred total alone leaves it open or maybe low)."""
     vcc, vtext, num, unit, comp = _observation_values(obs)
     status: str | None = None
     low = False
+    allred_note: str | None = None
     text = vtext + (" | " + text_extra if text_extra else "")
     pct = _reported_percent(kind, vtext, num, unit, comp)
     percent = _stored_percent(pct)
@@ -240,8 +262,11 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
             status = None
         elif pair:
             status = pair
+            if pair == "positive" and allred is not None:
+                # "ER positive (Allred score 3)": the call stands, the total says how low it may be
+                _, low, allred_note = _allred_reading(allred, text, pair)
         elif allred is not None:
-            status = "positive" if allred >= 3 else "negative"
+            status, low, allred_note = _allred_reading(allred, text, _qual_from_text(vtext))
         else:
             q = _qual_from_text(vtext)
             status = q if q in ("positive", "negative") else None
@@ -254,18 +279,48 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
         elif i in ("negative", "absent"):
             status = "negative"
     if kind == "legacy" and status is None:
-        return None, None, False  # quantitative ligand assay without interpretation
+        return None, None, False, None  # quantitative ligand assay without interpretation
     if pct is not None:
+        allred_note = None  # the % decides (CR A.2), not the Allred total
         pstatus = _percent_status(*pct)
         if status is None:
             status = pstatus
         elif pstatus and status != pstatus:
             # the reported category and the percentage disagree: trust neither
-            return None, percent, False
+            return None, percent, False, None
         low = status == "positive" and _percent_low(*pct)
     if status == "positive" and pct is None and _low_text(text):
         low = True  # the wording counts only without a reported % (ER-low = 1-10 %)
-    return status, percent, low
+    return status, percent, low, allred_note
+
+
+def _allred_reading(total: int, text: str, qual: str | None) -> tuple[str | None, bool, str | None]:
+    """(status, maybe ER-low, note) from an Allred total (and its proportion score when the
+    text names it), by the % of cells each allows (_ALLRED_PS_PERCENT): CR A.2 reads the %.
+    A total of 3-4 alone may be < 1 % (negative) or 1-10 % (low): undecided, unless the
+    report calls it positive (then at most ER-low, with the caution); 5 is positive and may
+    be ER-low. The note says so; None when the score decides."""
+    m = _ALLRED_PS_VALUE_RE.search(text)
+    ps = int(m.group(1)) if m else None
+    if ps is not None and ps <= total:
+        kind = _ALLRED_PS_PERCENT[ps]
+        return ("negative" if kind in ("none", "negative") else "positive"), kind == "low", None
+    if total < 3:
+        return "negative", False, None
+    if total in _ALLRED_TOTAL_UNDECIDED:
+        status = "positive" if qual == "positive" else None
+        return status, status == "positive", (
+            f"an Allred total of {total} may mean < 1 % of cells stained (negative by ASCO/CAP) or 1-10 % (low)"
+            + (" or more" if total == 4 else ""))
+    if total == _ALLRED_TOTAL_MAY_BE_LOW:
+        return "positive", True, f"an Allred total of {total} may mean 1-10 % of cells stained (low) or more"
+    return "positive", False, None
+
+
+def _h_score(text: str) -> str | None:
+    """The H-score as written ("H-score 150"), if the text gives one."""
+    m = _H_SCORE_RE.search(text)
+    return f"H-score {m.group(1) or m.group(2)}" if m else None
 
 
 def _reported_percent(kind: str, vtext: str, num: float | None, unit: str | None, comp: str | None
@@ -821,13 +876,17 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                         continue
                     targets = ("er", "pr") if marker == "er-pr" else (marker,)
                     for t in targets:
-                        st, pct, low = _read_receptor(unit, kind, extra, t)
+                        st, pct, low, allred_note = _read_receptor(unit, kind, extra, t)
                         if pending:
                             acc.not_final[t].append(_not_final_marker(t, _receptor_words(st, pct), pending, date, src))
                             continue
                         if st is None and pct is None:
+                            if allred_note is not None:
+                                getattr(acc, t).append(_Rec(None, None, False, date, src, allred_note))
+                            elif h := _h_score(_observation_values(unit)[1]):
+                                acc.h_scores[t].append((f"{h}{f' ({date.isoformat()})' if date else ''}", src))
                             continue
-                        getattr(acc, t).append(_Rec(st, pct, low, date, src))
+                        getattr(acc, t).append(_Rec(st, pct, low, date, src, allred_note))
                 elif marker == "her2":
                     if kind in ("serum", "legacy"):
                         continue
@@ -852,6 +911,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     # ILD, metastases); named in the gap receptor-status-unconfirmed when it would have been
     # the marker's only evidence. Refuted / entered-in-error never reach here (build._status_skip).
     z_unconfirmed: list[tuple[tuple[str, ...], str, Source]] = []
+    z_inactive: list[tuple[tuple[str, ...], str, Source]] = []  # clinicalStatus inactive/resolved/remission
     for cond in ctx.of("Condition"):
         try:
             for system, code, display in ctx.code_of(cond):
@@ -861,14 +921,21 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                 if not z:
                     continue
                 why = unconfirmed_status(cond)
+                # a receptor status the record says no longer applies (FHIR R4 condition-clinical
+                # inactive / resolved / remission: "no longer evidence of the condition") is not
+                # read as today's status; neither guessed current nor dropped unseen (gap below)
+                inactive = (next((c for _, c, _ in codings_m(cond.get("clinicalStatus")) if c), None)
+                            if clinical_status_inactive(cond) else None)
                 date = condition_onset(cond)
-                src = ctx.source(cond, date, f"Receptor status {code} (ICD-10-CM{f', {why}' if why else ''})",
+                src = ctx.source(cond, date, f"Receptor status {code} (ICD-10-CM{f', {why}' if why else ''}"
+                                 f"{f', clinicalStatus {inactive}' if inactive else ''})",
                                  date_last=partial_last(date, condition_onset(cond, date_last)))
-                if why:
+                if why or inactive:
                     markers = tuple(m for m in ("er", "pr", "her2") if z.get(m) or (m != "her2" and z.get("hr")))
                     written = f" '{display.strip()}'" if isinstance(display, str) and display.strip() else ""
                     when = f", {date.isoformat()}" if date else ""
-                    z_unconfirmed.append((markers, f"{code}{written} ({why}{when})", src))
+                    (z_unconfirmed if why else z_inactive).append(
+                        (markers, f"{code}{written} ({why or f'clinicalStatus {inactive}'}{when})", src))
                     continue
                 er = z.get("er") or z.get("hr")
                 pr = z.get("pr")
@@ -894,13 +961,50 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                 "so not read: " + "; ".join(w for w, _ in unread)
                 + ". The ER/PR/HER2 pathology report decides: add its result if it is not recorded.",
                 [src for _, src in unread])
+    no_longer = [(what, src) for markers, what, src in z_inactive
+                 if any(not getattr(acc, m) for m in markers)]
+    if no_longer:
+        ctx.gap("receptor-status-inactive",
+                "Receptor status recorded only as a diagnosis the record marks as no longer active (FHIR R4 "
+                "condition-clinical), so not read as the current status: " + "; ".join(w for w, _ in no_longer)
+                + ". The ER/PR/HER2 pathology report decides: add its result if it is not recorded.",
+                [src for _, src in no_longer])
     er = _combine_receptor(acc.er or z_er)
     pr = _combine_receptor(acc.pr or z_pr)
+    _note_allred_or_h_score(ctx, acc, er, pr)
     her2 = _combine_her2(acc.her2 or z_her2)
     er.not_final, pr.not_final, her2.not_final = acc.not_final["er"], acc.not_final["pr"], acc.not_final["her2"]
     _note_earlier_her2_low(ctx, acc.her2 or z_her2, her2)
     _note_undecided_ish(ctx, acc.her2, her2)
     return er, pr, her2
+
+
+def _note_allred_or_h_score(ctx: Ctx, acc: _Acc, er: ReceptorStatus, pr: ReceptorStatus) -> None:
+    """The gap receptor-score-unread: the ER/PR result that decides (its latest day) is an
+    Allred total alone that leaves the status open or maybe ER-low, or the marker is unknown and
+    an H-score was all it had. CR A.2 reads the % of stained cells; neither score gives it."""
+    said: list[tuple[str, Source]] = []
+    for name, rs, recs in (("ER", er, acc.er), ("PR", pr, acc.pr)):
+        # the Allred result of the day that decides, or a later one left open (the day before it decides)
+        noted = [r for r in recs if r.allred_note and (r.date == rs.date or (
+            r.status is None and r.date is not None and rs.date is not None and r.date > rs.date))]
+        if noted and not any(r.percent is not None for r in recs if r.date == noted[-1].date):
+            r = noted[-1]
+            read = ("not read as positive or negative" + (f": the result of {rs.date.isoformat()} is used"
+                                                          if rs.date != r.date and rs.date else "")
+                    if r.status is None else
+                    "read as positive with the ER-low caution" if name == "ER" and rs.low_positive else
+                    f"read as {rs.status}")
+            when = f" ({r.date.isoformat()})" if r.date else ""
+            said.append((f"{name}{when}: {r.allred_note}; {read}", r.src))
+        if rs.status == "unknown":
+            said += [(f"{name} given only as an {h}: not read (an H-score, 0-300, is intensity times % of "
+                      "stained cells, not the % itself)", src) for h, src in acc.h_scores[name.lower()]]
+    if said:
+        ctx.gap("receptor-score-unread",
+                "; ".join(w for w, _ in said) + ". ER/PR status is read from the % of stained cells (>= 1 % "
+                "positive, 1-10 % ER-low, ASCO/CAP): add the % or the pathologist's interpretation.",
+                [src for _, src in said])
 
 
 def _not_final_marker(target: str, reading: str, status: str, date: dt.date | None, src: Source) -> MarkerNotFinal:

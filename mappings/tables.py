@@ -124,6 +124,8 @@ MENO_CONDITIONS_ICD = {norm_icd(e["code"]): e["status"] for e in _O["menopause_c
 DISEASE_STATUS_CODES = frozenset(e["code"] for e in _O["disease_status"])
 PROGRESSION_ANSWERS = frozenset(str(e["code"]) for e in _O["disease_status_progression_answers"])
 NON_PROGRESSION_ANSWERS = frozenset(str(e["code"]) for e in _O["disease_status_other_answers"])
+# the answer that the trend could not be judged (709137006 'Patient condition undetermined')
+UNDETERMINED_ANSWERS = frozenset(str(e["code"]) for e in _O["disease_status_other_answers"] if e.get("undetermined"))
 
 # --- staging -----------------------------------------------------------------
 _S = CODES["staging"]
@@ -364,7 +366,8 @@ def _condition_patterns(reader: str, key: str) -> re.Pattern[str]:
     """local_codes.yaml reader[key] (a condition reader: long_qt, ild) as one pattern, the
     reader's `<mention>` and the vocabulary lists filled in (none: never matches)."""
     section = LOCAL[reader]
-    return re.compile("|".join(f"(?:{_fill_in(p, mention=section['mention'])})" for p in section.get(key) or [])
+    own = {"mention": section["mention"], **({"symptom": section["symptom"]} if "symptom" in section else {})}
+    return re.compile("|".join(f"(?:{_fill_in(p, **own)})" for p in section.get(key) or [])
                       or "(?!)", re.I)
 
 
@@ -396,6 +399,9 @@ ILD_INFECTIOUS_UNLESS = re.compile(LOCAL["ild"].get("infectious_unless") or "(?!
 DISEASE_STATUS_PROGRESSION = _condition_patterns("disease_status", "text_patterns")
 DISEASE_STATUS_REFUTED = _condition_patterns("disease_status", "refuted_patterns")
 DISEASE_STATUS_UNCLEAR = _condition_patterns("disease_status", "unclear_patterns")
+# a symptom written as what worsened ("Worse pain"), not the cancer
+DISEASE_STATUS_SYMPTOM = _condition_patterns("disease_status", "symptom_patterns")
+DISEASE_STATUS_STATED_NOT_WORSE = re.compile(LOCAL["disease_status"]["symptom_beside_stated_status"], re.I)
 
 _AL = LOCAL["alteration"]
 # (pattern, kind): words naming a copy-number change or a fusion, in order

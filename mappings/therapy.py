@@ -1017,16 +1017,21 @@ def _stop_reason_of_text(text: str) -> str | None:
 @lru_cache(maxsize=1024)
 def _status_text_reading(text: str) -> str | None:
     """What the written answer of a disease status says (local_codes.yaml disease_status):
-    "progression"; "unclear" (left open: "suspected progression"); "none" when it says there
-    was none ("no progression", "progression ruled out"); None when it names no progression.
-    A progression asserted anywhere wins ("stable bone metastases; progression in the liver")."""
+    "progression"; "unclear" (left open: "suspected progression", "undetermined"); "symptom"
+    when what it writes as worse is a symptom ("Worse pain"), not the cancer; "none" when it
+    says there was none ("no progression", "progression ruled out"); None when it names no
+    progression. A progression asserted anywhere wins ("stable bone metastases; progression in
+    the liver")."""
     rest = T.DISEASE_STATUS_REFUTED.sub(" ", text)
     refuted = rest != text
+    rest, symptoms = T.DISEASE_STATUS_SYMPTOM.subn(" ", rest)
     left_open = T.DISEASE_STATUS_UNCLEAR.subn(" ", rest)
     if T.DISEASE_STATUS_PROGRESSION.search(left_open[0]):
         return "progression"
     if left_open[1]:
         return "unclear"
+    if symptoms and not T.DISEASE_STATUS_STATED_NOT_WORSE.search(left_open[0]):
+        return "symptom"
     return "none" if refuted else None
 
 
@@ -1038,10 +1043,16 @@ def _status_answer(obs: dict[str, Any]) -> tuple[str | None, str]:
     valueString): a worsening written as "no progression" or "suspected progression", or an
     improved / stable answer written as a progression, is a contradiction, not a
     progression (gap disease-status-unclear). Without a known answer code the text and the
-    codes' displays are read."""
+    codes' displays are read.
+
+    Left open as well: the answer "undetermined" (ConditionStatusTrendVS 709137006, or words
+    such as "not determined" / "not evaluable"), a symptom written as what worsened ("Worse
+    pain": mCODE's status is the trend of the cancer) unless the answer is coded worsened, and
+    an answer coded only with codes outside the value set and nothing written."""
     vcc = obs.get("valueCodeableConcept")
     codes = {c for _, c, _ in codings(vcc)}
     worse, other = bool(codes & T.PROGRESSION_ANSWERS), bool(codes & T.NON_PROGRESSION_ANSWERS)
+    undetermined = codes & T.UNDETERMINED_ANSWERS
     own = vcc.get("text") if isinstance(vcc, dict) else None
     shown = " | ".join(t for t in (own, obs.get("valueString")) if isinstance(t, str) and t)  # as written
     written = shown.lower()
@@ -1056,8 +1067,17 @@ def _status_answer(obs: dict[str, Any]) -> tuple[str | None, str]:
         return "unclear", f"coded as not worsened but written '{shown}'"
     if worse or said == "progression":
         return "progression", ""
-    if said == "unclear":
-        return "unclear", f"written '{shown or cc_text(vcc)}'"
+    if undetermined:
+        # the clinician recorded that the trend could not be judged: no stated non-progression
+        shown_code = next((f"'{d}'" for _, c, d in codings(vcc) if c in undetermined and d),
+                          f"SNOMED {min(undetermined)}")
+        return "unclear", f"coded as undetermined, {shown_code}" + (f", written '{shown}'" if shown else "")
+    if said in ("unclear", "symptom"):
+        return "unclear", f"written '{shown or cc_text(vcc)}'" + (
+            " (a symptom written as worse, not the cancer)" if said == "symptom" else "")
+    if codes and not other and not cc_text(vcc) and not text_of(obs.get("valueString")):
+        # an answer code outside ConditionStatusTrendVS, with no display or text: unreadable
+        return "unclear", "coded " + ", ".join(sorted(c for c in codes if c)) + " (not a ConditionStatusTrendVS answer)"
     return None, ""
 
 

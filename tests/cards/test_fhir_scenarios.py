@@ -2658,6 +2658,84 @@ def test_fhir_a_disease_status_sent_as_a_value_string_is_read():
     assert "trastuzumab-deruxtecan" in regimen_topics(cards)
 
 
+def _disease_status_coded(p: FhirPatient, code: str, display: str | None = None, text: str | None = None):
+    """A disease status (LOINC 97509-4) answered with a SNOMED code, its display and text."""
+    value = {"coding": [{"system": "http://snomed.info/sct", "code": code,
+                         **({"display": display} if display else {})}]}
+    if text:
+        value["text"] = text
+    p._obs("status", {"coding": [{"system": "http://loinc.org", "code": "97509-4"}]}, "2025-05-15",
+           valueCodeableConcept=value)
+    return p
+
+
+@pytest.mark.parametrize("code, display, text, quoted", [
+    ("709137006", "Patient condition undetermined", None, "coded as undetermined, 'Patient condition undetermined'"),
+    ("709137006", None, None, "coded as undetermined, SNOMED 709137006"),
+    ("709137006", "Patient condition undetermined", "Not assessable this visit",
+     "coded as undetermined, 'Patient condition undetermined', written 'Not assessable this visit'"),
+    ("550991000124107", None, None, "coded 550991000124107 (not a ConditionStatusTrendVS answer)"),
+], ids=["undetermined", "undetermined without display", "undetermined with text", "unknown code, nothing written"])
+def test_fhir_a_disease_status_coded_undetermined_or_unreadable_is_named_as_unclear_not_read_as_no_progression(
+        code, display, text, quoted):
+    # mCODE ConditionStatusTrendVS 709137006: the trend could not be judged, which leaves the
+    # progression open (CR C.2 step 1 reads a "worsening"): no progression, but the summary asks
+    p = _disease_status_coded(_first_line_stopped_for_neutropenia("ds-undetermined"), code, display, text)
+    state, cards = run(p)
+    assert state.therapy.last_endocrine_progression is None
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert (f"A cancer disease status leaves the progression open and is not counted as one: {quoted} "
+            "(2025-05-15). Confirm whether the disease progressed") in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Not determined", "Undetermined", "Unable to determine", "Not evaluable", "Unknown"])
+def test_fhir_a_disease_status_written_as_not_determined_is_named_as_unclear(text):
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-not-determined").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression is None
+    assert (f"not counted as one: written '{text}' (2025-05-15)") in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("code, display", [("268910001", "Patient's condition improved"),
+                                           ("359746009", "Patient's condition stable"),
+                                           ("260415000", "Not detected")])
+def test_fhir_a_disease_status_coded_improved_stable_or_not_detected_is_no_progression_and_no_gap(code, display):
+    state, cards = run(_disease_status_coded(_first_line_stopped_for_neutropenia("ds-stable"), code, display))
+    assert state.therapy.last_endocrine_progression is None
+    assert "disease status leaves the progression open" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Worse pain", "Worsening symptoms", "Worsening of bone pain", "Symptomatic worsening",
+                                  "Pain worse", "Progressive back pain"])
+def test_fhir_a_disease_status_written_as_a_worse_symptom_is_not_a_progression_and_the_summary_asks(text):
+    # mCODE CancerDiseaseStatus is the trend of the cancer; a worse symptom names none (CR C.2
+    # step 1 reads a "worsening" of the disease): no T-DXd label route on it, the clinician is asked
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-symptom").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression is None
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert (f"not counted as one: written '{text}' (a symptom written as worse, not the cancer) (2025-05-15)"
+            in card(cards, "patient-summary")["detail"])
+
+
+@pytest.mark.parametrize("text", ["Stable disease; worse pain", "Responding, fatigue worse",
+                                  "No progression; nodule of unknown significance"])
+def test_fhir_a_disease_status_stating_the_cancer_is_not_worse_beside_a_worse_symptom_is_no_progression_and_no_gap(text):
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-stable-symptom").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression is None
+    assert "disease status leaves the progression open" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text, worsened", [("Clinically worse", False), ("Clinical progression", False),
+                                            ("Symptomatic progression", False), ("Worse pain", True),
+                                            ("Worse pain, new liver lesions", False)])
+def test_fhir_a_disease_status_judging_the_cancer_worse_on_clinical_grounds_is_a_progression(text, worsened):
+    # mCODE: the judgment may rest on an assessment of symptoms; coded worsened, the symptom is its evidence
+    p = _first_line_stopped_for_neutropenia("ds-clinical").disease_status("2025-05-15", text, worsened)
+    state, cards = run(p)
+    assert state.therapy.last_endocrine_progression == dt.date(2025, 5, 20)
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+    assert "disease status leaves the progression open" not in card(cards, "patient-summary")["detail"]
+
+
 @pytest.mark.parametrize("reason", ["No evidence of disease progression; neutropenia", "Neutropenia; progression ruled out",
                                     "Neutropenia. Negative for progression", "Diarrhoea; free of progression",
                                     "Neutropenia (no new lesions)", "No progression", "Progression ruled out",
@@ -2702,6 +2780,19 @@ def test_fhir_a_progression_written_in_a_condition_at_the_end_of_a_progressed_li
     assert "progression-not-coded" not in {g.code for g in state.gaps}
 
 
+def test_fhir_an_er_given_only_as_allred_5_carries_the_er_low_caution_and_the_summary_says_why():
+    # Allred total 5 = proportion score 2-4: >= 1 % of cells, maybe 1-10 % (ER-low, CR A.2);
+    # it was read as a plain positive with no caution
+    p = de_novo("allred-5")
+    p.resources = [r for r in p.resources if not r["id"].startswith("er-")]
+    p._obs("er", {"coding": [{"system": "http://loinc.org", "code": "85337-4"}]}, "2024-01-15", valueString="Allred 5")
+    state, cards = run(p)
+    summary = card(cards, "patient-summary")["detail"]
+    assert "- ER: positive, ER-low (1-10 %) (2024-01-15)" in summary
+    assert ("ER (2024-01-15): an Allred total of 5 may mean 1-10 % of cells stained (low) or more; read as positive "
+            "with the ER-low caution. ER/PR status is read from the % of stained cells") in summary
+
+
 # --- one lab text for several genes, and a ctDNA negative the report calls not informative ----
 
 def _lab_text(p: FhirPatient, name: str, text: str, specimen: str = "Tumor tissue biopsy (FFPE)", **extra) -> FhirPatient:
@@ -2709,6 +2800,21 @@ def _lab_text(p: FhirPatient, name: str, text: str, specimen: str = "Tumor tissu
     p._obs("lab-gene", {"coding": [{"system": "urn:oid:2.16.840.1.999.lab", "code": "NGS1", "display": name}]},
            "2025-06-01", valueString=text, specimen={"display": specimen}, **extra)
     return p
+
+
+@pytest.mark.parametrize("name, text, gene, test", [
+    ("ESR1 ctDNA test", "Insufficient sample", "ESR1", "test-esr1"),
+    ("PIK3CA analysis", "See scanned report", "PIK3CA", "test-pik3ca-akt1-pten"),
+    ("PIK3CA mutation analysis", "Equivocal", "PIK3CA", "test-pik3ca-akt1-pten")])
+def test_fhir_a_named_local_gene_test_whose_text_gives_no_call_is_named_with_its_words_and_the_test_asked_again(
+        name, text, gene, test):
+    # a local test named for its gene whose result words give no call was dropped unseen: the
+    # test was asked again and nothing said why; now the summary names the test and its words
+    p = _lab_text(after_ai_cdk46i("named-unclear"), name, text, specimen="Plasma ctDNA")
+    state, cards = run(p)
+    assert state.biomarkers.for_gene(gene) == []
+    assert f"{gene} result (2025-06-01) unclear: '{name}' reads '{text}'" in card(cards, "patient-summary")["detail"]
+    assert test in topics(cards)
 
 
 def test_fhir_an_akt1_variant_in_a_panel_text_that_also_lists_negative_genes_gets_capivasertib():

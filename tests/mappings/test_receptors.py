@@ -149,6 +149,25 @@ def test_icd10_receptor_status_condition_is_used_when_no_observation_exists():
     assert s.er.status == "positive"
 
 
+@pytest.mark.parametrize("status", ["inactive", "resolved", "remission"])
+def test_an_icd10_receptor_status_the_record_marks_no_longer_active_is_not_read_and_a_gap_names_it(status):
+    # FHIR R4 condition-clinical inactive/resolved/remission: the status no longer applies, so it
+    # is not today's ER status; it was read as ER-positive
+    s = state_of(condition(cc(coding(ICD10, "Z17.0", "Estrogen receptor positive status [ER+]")), "2021-01-01",
+                           clinical=status))
+    assert s.er.status == "unknown"
+    gap = next(g.message for g in s.gaps if g.code == "receptor-status-inactive")
+    assert ("so not read as the current status: Z17.0 'Estrogen receptor positive status [ER+]' "
+            f"(clinicalStatus {status}, 2021-01-01)") in gap
+
+
+def test_an_inactive_icd10_receptor_status_beside_an_er_observation_needs_no_gap():
+    s = state_of(condition(cc(coding(ICD10, "Z17.1", "Estrogen receptor negative status [ER-]")), clinical="resolved"),
+                 loinc_obs("85337-4", "2021-05-01", **answer(LOINC, "LA6576-8")))
+    assert s.er.status == "positive"
+    assert "receptor-status-inactive" not in {g.code for g in s.gaps}
+
+
 def test_unknown_er_value_code_leaves_er_unknown():
     s = state_of(loinc_obs("85337-4", **answer("http://example.org/local", "XYZ", "see report")))
     assert s.er.status == "unknown"
@@ -184,6 +203,62 @@ def test_allred_score_in_text_decides_er_status():
 ])
 def test_the_allred_total_decides_er_status_not_its_proportion_score(text, status):
     assert state_of(loinc_obs("85337-4", valueString=text)).er.status == status
+
+
+def _score_gap(s):
+    return next((g.message for g in s.gaps if g.code == "receptor-score-unread"), None)
+
+
+@pytest.mark.parametrize("text, status, low, said", [
+    # Allred total = proportion score (PS 1 < 1 %, 2 1-10 %, 3+ > 10 %) + intensity (1-3): a
+    # total of 3 or 4 may be < 1 % (ER-negative by ASCO/CAP, CR A.2) or 1-10 % (ER-low)
+    ("Allred 3", "unknown", False, "ER (2020-02-01): an Allred total of 3 may mean < 1 % of cells stained "
+                                   "(negative by ASCO/CAP) or 1-10 % (low); not read as positive or negative."),
+    ("Allred score 4/8", "unknown", False, "an Allred total of 4 may mean < 1 % of cells stained (negative by "
+                                           "ASCO/CAP) or 1-10 % (low) or more; not read as positive or negative."),
+    ("Positive, Allred 3", "positive", True, "an Allred total of 3 may mean < 1 % of cells stained (negative by "
+                                             "ASCO/CAP) or 1-10 % (low); read as positive with the ER-low caution."),
+    ("ER positive (Allred score 3)", "positive", True, "an Allred total of 3 may mean < 1 % of cells stained "
+                                                       "(negative by ASCO/CAP) or 1-10 % (low); read as positive "
+                                                       "with the ER-low caution."),
+    # 5 is PS >= 2: >= 1 %, maybe 1-10 %
+    ("Allred 5", "positive", True, "an Allred total of 5 may mean 1-10 % of cells stained (low) or more; "
+                                   "read as positive with the ER-low caution."),
+    # 6-8 is PS >= 3 (> 10 %), 0-2 is PS <= 1 (< 1 %): decided, no gap
+    ("Allred 6", "positive", False, None),
+    ("Allred 2", "negative", False, None),
+    # the proportion score named decides the %
+    ("Allred PS 2, IS 1, total 3", "positive", True, None),
+    ("Allred PS 1, IS 2, TS 3", "negative", False, None),
+    # a % decides, not the total
+    ("Allred 3, 40%", "positive", False, None),
+])
+def test_an_allred_total_alone_of_3_to_5_is_not_read_as_a_plain_positive_and_the_gap_says_why(text, status, low, said):
+    s = state_of(loinc_obs("85337-4", valueString=text))
+    assert (s.er.status, s.er.low_positive) == (status, low)
+    gap = _score_gap(s)
+    assert (gap is None) if said is None else (said in gap and "add the % or the pathologist's interpretation" in gap)
+
+
+def test_a_later_allred_3_alone_is_named_while_the_earlier_readable_result_decides():
+    s = state_of(loinc_obs("85337-4", "2020-01-01", **answer(LOINC, "LA6576-8", "Positive")),
+                 loinc_obs("85337-4", "2021-03-01", valueString="Allred 3"))
+    assert s.er.status == "positive"
+    assert "ER (2021-03-01): an Allred total of 3 may mean < 1 %" in _score_gap(s)
+    assert "not read as positive or negative: the result of 2020-01-01 is used" in _score_gap(s)
+
+
+@pytest.mark.parametrize("text", ["H-score 150", "H score: 20", "HSCORE 250"])
+def test_an_er_given_only_as_an_h_score_is_named_in_a_gap_not_left_silently_unknown(text):
+    s = state_of(loinc_obs("85337-4", valueString=text))
+    assert s.er.status == "unknown"
+    number = text.split()[-1]
+    assert f"ER given only as an H-score {number} (2020-02-01): not read" in _score_gap(s)
+
+
+def test_an_h_score_beside_a_stated_result_needs_no_gap():
+    s = state_of(loinc_obs("85337-4", valueString="Positive, H-score 150"))
+    assert s.er.status == "positive" and _score_gap(s) is None
 
 
 @pytest.mark.parametrize("text,status,low", [
