@@ -1332,7 +1332,8 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
             # a drug of the same class joining the window replaces a carried one
             cur.drop_carried(gclasses)
             continue
-        if cur is not pseudo and gnames <= cur.names():
+        if cur is not pseudo and gnames <= cur.names() and not _restarted_after_progression(cur, start, progressions,
+                                                                                              later):
             cur.add(group)
             continue
         if (cur is not pseudo and gclasses <= cur.classes()
@@ -1444,6 +1445,18 @@ def _progression_documented(cur: _Line, start: dt.date, progressions: list[dt.da
         if e.stop == "progression" and e.end is not None and e.end <= start:
             return True
     return cur.start is not None and any(cur.start < p <= start for p in progressions or ())
+
+
+def _restarted_after_progression(cur: _Line, start: dt.date, progressions: list[dt.date] | None,
+                                 later: "_LaterRecords") -> bool:
+    """The line's drugs given again from `start` after every one of them had stopped, with a
+    progression on the line documented by then (a stop for progression or a disease-status
+    "worsening", _progression_documented): a new line (CR C.2 step 1: a documented
+    progression ends the line; a rechallenge is counted as the line it is). Records of a
+    drug that go on (a refill, the next injection) without a stop keep the line, as does a
+    restart with no progression documented (an interruption)."""
+    return (_progression_documented(cur, start, progressions)
+            and not any(later.still_given(prev, start) for prev in cur.exps + cur.carried))
 
 
 SUBSTITUTION_MONTHS = 6
