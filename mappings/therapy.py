@@ -105,7 +105,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from mappings import _fast
 from mappings import tables as T
@@ -117,7 +117,8 @@ from mappings.fhir import (
     ref_type_and_id, status_code, text_of,
 )
 from mappings.state import (
-    ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine, range_text,
+    ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, OtherLineReading, Source, TherapyHistory, TherapyLine,
+    range_text,
 )
 
 REGIMEN_WINDOW_DAYS = 28
@@ -1117,7 +1118,9 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     progression_sources: list[Source] = []
     progression_lasts: list[dt.date | None] = []
     progressions = _progression_dates(ctx, progression_sources, progression_lasts)
-    lines = _build_lines([e for e in exps if e.setting == "metastatic"], ctx, ongoing_early, progressions)
+    metastatic = [e for e in exps if e.setting == "metastatic"]
+    asked: list[_Asked] = []
+    lines = _build_lines(metastatic, ctx, ongoing_early, progressions, asked)
 
     # Exposure(...) without re-validation: every value is typed here (dates from
     # parse_date, setting one of the literals, Drug models from to_drug)
@@ -1132,6 +1135,10 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     th.metastatic_endocrine_lines = sum(1 for ln in th.metastatic_lines if ln.endocrine)
     th.metastatic_chemotherapy_lines = sum(1 for ln in th.metastatic_lines if ln.chemotherapy)
     th.metastatic_systemic_lines = len(th.metastatic_lines)
+    # each course the records leave open, with the lines read the other way: a card whose
+    # line-count threshold it decides says so (cards.rules unclear_course_decides_line_count)
+    th.other_line_readings = [_other_reading(u, metastatic, exps, ongoing_early, progressions, ctx.as_of)
+                              for u in asked]
 
     meds = {id(e.med): e.med for e in exps}.values()  # the distinct concepts
     classes = {c for m in meds for c in m.classes}  # type: ignore[union-attr]
@@ -1295,8 +1302,24 @@ def _exposure_order(e: _Exp) -> tuple[dt.date, str]:
     return (e.start or dt.date.min, e.src.reference)
 
 
-def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = None,
-                 progressions: list[dt.date] | None = None) -> list[_Line]:
+class _Asked(NamedTuple):
+    """A course _build_lines counted one way that the records leave open (its gap code), the
+    key of its group (id of the group's first exposure) and the words for both readings."""
+    code: str
+    key: int
+    course: str
+    read_as: str
+    other: str
+    sources: list[Source]
+
+
+def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | None = None,
+                 progressions: list[dt.date] | None = None, asked: list[_Asked] | None = None,
+                 other_way: int | None = None) -> list[_Line]:
+    """The metastatic lines. asked: receives each course counted as a line of its own that
+    the records leave open (gaps line-count-unclear / regimen-switch-unclear). other_way: the
+    key of one such course to read the other way (part of the line before it); the gaps
+    are then not raised (ctx None): _other_reading."""
     exps = [e for e in exps if e.med.line]  # type: ignore[union-attr]
     # (e.start, e.src.reference) for a dated exposure is its _exposure_order
     dated = sorted((e for e in exps if e.start), key=_exposure_order)
@@ -1369,24 +1392,69 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
                 cur.add(group)
                 continue
         if cur is not pseudo and not _progression_documented(cur, start, progressions):
+            unclear = False
             for code, question in (
                     ("line-count-unclear", _given_beside_a_continuing_line(cur, group, len(lines), later)),
                     ("regimen-switch-unclear", _unexplained_switch_in_class(cur, group, gclasses, len(lines)))):
                 if question:
+                    unclear = True
                     questions.setdefault(code, []).append(question)
+                    if asked is not None:
+                        asked.append(_Asked(code, id(group[0]), _course_text(group),
+                                            f"metastatic line {len(lines) + 1}",
+                                            f"part of metastatic line {len(lines)} ({_listed(cur.names())})",
+                                            [e.src for e in group]))
+            if unclear and id(group[0]) == other_way:
+                # read the other way: given within the line before it (beside its endocrine
+                # therapy, or a substitution within its class)
+                cur.add(group)
+                continue
         for prev in cur.exps + cur.carried:
             if prev not in new.carried and prev.active:
                 prev.superseded = True
         lines.append(new)
         cur = new
-    for code, asked in questions.items():
-        ctx.gap(code, " ".join(message for message, _ in asked), [src for _, sources in asked for src in sources])
+    if ctx is not None:
+        for code, said in questions.items():
+            ctx.gap(code, " ".join(message for message, _ in said), [src for _, sources in said for src in sources])
     if undated:
         if lines:
             lines[-1].add(undated)
         else:
             lines.append(_Line(list(undated), None))
     return lines
+
+
+def _course_text(group: list[_Exp]) -> str:
+    """'capecitabine (2024-08-01 to 2024-11-01)' / 'letrozole (from 2024-05-05)': a course in
+    the words of the line questions."""
+    start = group[0].start
+    ends = [e.end_last or e.end for e in group]
+    when = (f"{start.isoformat()} to {max(ends).isoformat()}" if start and all(ends)  # type: ignore[type-var]
+            else f"from {start.isoformat()}" if start else "undated")
+    return f"{_listed(_drug_names(group, LINE_CLASSES))} ({when})"
+
+
+def _other_reading(u: _Asked, metastatic: list[_Exp], all_exps: list[_Exp], ongoing_early: list[_Exp],
+                   progressions: list[dt.date], as_of: dt.date) -> OtherLineReading:
+    """The metastatic lines with the course `u` read the other way (part of the line before
+    it). _build_lines marks exposures superseded: the flags of the reading the service
+    keeps are put back after."""
+    kept = [(e, e.superseded) for e in all_exps]
+    for e in all_exps:
+        e.superseded = False
+    try:
+        raw = _build_lines(metastatic, None, ongoing_early, progressions, other_way=u.key)
+        tls = [_to_line(i + 1, ln, raw, as_of) for i, ln in enumerate(raw)]
+        _mark_progressed(tls, raw, progressions)
+    finally:
+        for e, flag in kept:
+            e.superseded = flag
+    return OtherLineReading(
+        code=u.code, course=u.course, read_as=u.read_as, other=u.other, sources=u.sources, metastatic_lines=tls,
+        metastatic_endocrine_lines=sum(1 for ln in tls if ln.endocrine),
+        metastatic_chemotherapy_lines=sum(1 for ln in tls if ln.chemotherapy),
+        metastatic_systemic_lines=len(tls))
 
 
 def _given_beside_a_continuing_line(cur: _Line, group: list[_Exp], number: int,

@@ -41,3 +41,34 @@ def test_letrozole_palbociclib_restarted_after_a_pause_without_a_progression_sta
          .regimen(("letrozole", "palbociclib"), "2024-10-10"))
     state, cards = run(p)
     assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1;")
+
+
+# --- a course the records leave open as a line, on the cards it decides -------
+
+def _capecitabine_beside_letrozole_palbociclib_then_paclitaxel(pid: str) -> FhirPatient:
+    """Capecitabine 2024-08..11 while letrozole + palbociclib went on to 2025-03, no progression
+    documented (gap line-count-unclear), then paclitaxel: 3 lines, or 2 with capecitabine in line 1."""
+    return (de_novo(pid).regimen(("letrozole", "palbociclib"), "2024-02-01", "2025-03-01")
+            .med("capecitabine", "2024-08-01", "2024-11-01").med("paclitaxel", "2025-03-05"))
+
+
+def test_sacituzumab_card_warns_when_the_course_left_open_as_a_line_decides_its_three_line_requirement():
+    state, cards = run(_capecitabine_beside_letrozole_palbociclib_then_paclitaxel("lc-sg"))
+    sg = card(cards, "sacituzumab-govitecan")
+    assert sg["indicator"] == "warning"
+    assert sg["summary"].endswith(" — caution: line count unclear")
+    line = next(x for x in sg["detail"].splitlines() if "depends on a course the records leave unclear" in x)
+    assert ("Patient: capecitabine (2024-08-01 to 2024-11-01) is counted as metastatic line 2 (line-count-unclear): "
+            "3 systemic line(s) for metastatic disease (") in line
+    assert ("met; read as part of metastatic line 1 (letrozole + palbociclib): 2 systemic line(s) for metastatic "
+            "disease, at least 3 needed (") in line
+    assert line.endswith("not met — MedicationStatement/med-capecitabine-9 (2024-08-01)")
+
+
+def test_datopotamab_card_has_no_line_count_caution_when_the_course_left_open_is_chemotherapy_either_way():
+    # capecitabine counts as chemotherapy for metastatic disease whether it was its own line
+    # or given beside letrozole + palbociclib (B.13: "chemotherapy for ... metastatic disease")
+    state, cards = run(_capecitabine_beside_letrozole_palbociclib_then_paclitaxel("lc-dato"))
+    dato = card(cards, "datopotamab-deruxtecan")
+    assert "line count unclear" not in dato["summary"]
+    assert "leave unclear as a line" not in dato["detail"]
