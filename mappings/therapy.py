@@ -194,6 +194,9 @@ class _Exp:
     start_last: dt.date | None = field(default=None, compare=False, repr=False)
     # the same for a partial end (end is its first day)
     end_last: dt.date | None = field(default=None, compare=False, repr=False)
+    # its stop reason / note says it ended as planned (maintenance, planned cycles completed):
+    # local_codes.yaml stop_reasons planned_stop_patterns (_planned_switch)
+    planned: bool = field(default=False, compare=False, repr=False)
 
 
 class _Line:
@@ -854,9 +857,10 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if ended_before_start is not None and med.line:
                     backwards.append((src, f"{ref} ({med.names}: end {ended_before_start.isoformat()}, "
                                            f"start {start.isoformat()})"))  # type: ignore[union-attr]
+                said = bool(res.get("statusReason") or res.get("note"))
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None,
-                            _stop_reason(res) if res.get("statusReason") or res.get("note") else None, med,
-                            (start or _DATE_MIN, ref), start_last, end_last))
+                            _stop_reason(res) if said else None, med,
+                            (start or _DATE_MIN, ref), start_last, end_last, said and _planned_stop(res)))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     if unread:
@@ -890,6 +894,19 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
                               for cc in reasons for system, code, _ in codings(cc)):
         return "other"  # a coded side effect, allergy, interaction, pregnancy (a code without display)
     return stated
+
+
+def _planned_stop(res: dict[str, Any]) -> bool:
+    """The statusReason / note says the course ended as planned (local_codes.yaml
+    stop_reasons planned_stop_patterns: "maintenance", "completed planned cycles")."""
+    reasons = " | ".join(t for t in (cc_text(cc) for cc in as_list(res.get("statusReason"))) if t)
+    notes = " | ".join(t for t in (text_of(n.get("text")) for n in as_list(res.get("note")) if isinstance(n, dict)) if t)
+    return _planned_stop_text(reasons + " | " + notes)
+
+
+@lru_cache(maxsize=1024)
+def _planned_stop_text(text: str) -> bool:
+    return bool(T.STOP_PLANNED.search(T.STOP_NOT_STATED.sub(" ", text.lower())))
 
 
 @lru_cache(maxsize=4096)
@@ -1340,6 +1357,7 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
     pseudo = cur
     for group in groups:
         start = group[0].start
+        split = False
         if len(group) == 1:
             gnames = set(group[0].med.line_names)  # type: ignore[union-attr]
             gclasses = set(group[0].med.line_classes)  # type: ignore[union-attr]
@@ -1362,15 +1380,25 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
         if (cur is not pseudo and gclasses <= cur.classes()
                 and (_continues(cur, gnames, gclasses, start, later) or _switched_alone_for_a_reason(cur, gclasses))
                 and _looks_like_substitution(cur, gclasses, start, progressions)):
-            # same-class substitution with the rest of the regimen continuing
-            # (e.g. abemaciclib -> ribociclib with fulvestrant): same line
-            for prev in cur.exps:
-                pn = {d.name for d in prev.drugs if d.drug_class in LINE_CLASSES}
-                pc = {d.drug_class for d in prev.drugs if d.drug_class in LINE_CLASSES}
-                if prev.active and pc and pc <= gclasses and not pn & gnames:
-                    prev.superseded = True
-            cur.add(group)
-            continue
+            planned = _planned_switch(cur, group, gclasses, start, later, progressions)
+            if planned:
+                question = _planned_switch_question(planned, group, len(lines), False)
+                questions.setdefault("line-count-unclear", []).append(question)
+                if asked is not None:
+                    asked.append(_Asked("line-count-unclear", id(group[0]), _course_text(group),
+                                        f"part of metastatic line {len(lines)} ({_listed(cur.names())})",
+                                        f"metastatic line {len(lines) + 1}", [e.src for e in group]))
+            split = bool(planned) and id(group[0]) == other_way  # read the other way: a line of its own
+            if not split:
+                # same-class substitution with the rest of the regimen continuing
+                # (e.g. abemaciclib -> ribociclib with fulvestrant): same line
+                for prev in cur.exps:
+                    pn = {d.name for d in prev.drugs if d.drug_class in LINE_CLASSES}
+                    pc = {d.drug_class for d in prev.drugs if d.drug_class in LINE_CLASSES}
+                    if prev.active and pc and pc <= gclasses and not pn & gnames:
+                        prev.superseded = True
+                cur.add(group)
+                continue
         new = _Line(list(group), start)
         if gclasses <= ADD_ON_CLASSES:
             running: set[str] = set()  # line drugs of the current line still running at `start`
@@ -1393,9 +1421,12 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
                 continue
         if cur is not pseudo and not _progression_documented(cur, start, progressions):
             unclear = False
+            planned = _planned_switch(cur, group, gclasses, start, later, progressions)
             for code, question in (
                     ("line-count-unclear", _given_beside_a_continuing_line(cur, group, len(lines), later)),
-                    ("regimen-switch-unclear", _unexplained_switch_in_class(cur, group, gclasses, len(lines)))):
+                    ("regimen-switch-unclear", _unexplained_switch_in_class(cur, group, gclasses, len(lines))),
+                    ("line-count-unclear",
+                     planned and _planned_switch_question(planned, group, len(lines), True))):
                 if question:
                     unclear = True
                     questions.setdefault(code, []).append(question)
@@ -1404,7 +1435,7 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
                                             f"metastatic line {len(lines) + 1}",
                                             f"part of metastatic line {len(lines)} ({_listed(cur.names())})",
                                             [e.src for e in group]))
-            if unclear and id(group[0]) == other_way:
+            if unclear and id(group[0]) == other_way and not split:
                 # read the other way: given within the line before it (beside its endocrine
                 # therapy, or a substitution within its class)
                 cur.add(group)
@@ -1423,6 +1454,47 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
         else:
             lines.append(_Line(list(undated), None))
     return lines
+
+
+# A chemotherapy started within this many days of the end of the one before it follows it
+# at once (a switch, not a later line): a judgement call for _planned_switch, no source sets it
+PLANNED_SWITCH_DAYS = 31
+
+
+def _planned_switch(cur: _Line, group: list[_Exp], gclasses: set[str], start: dt.date,
+                    later: "_LaterRecords", progressions: list[dt.date] | None) -> list[_Exp]:
+    """The chemotherapy records of the current line that the group (chemotherapy only)
+    replaced at once (started within PLANNED_SWITCH_DAYS of their end, none still given)
+    after they ended as planned (maintenance, planned cycles completed: _Exp.planned), not
+    for progression and with none documented; else []. Paclitaxel then capecitabine
+    "maintenance": one line or two is not settled by the reference (CR C.2 step 1), so the
+    service asks."""
+    if gclasses != {"chemotherapy"} or _progression_documented(cur, start, progressions):
+        return []
+    chemo = [e for e in cur.exps if e.med is not None and e.med.chemo]
+    if not chemo or any(later.still_given(e, start) for e in chemo if e.start and e.start < start):
+        return []
+    last_end = max((e.end for e in chemo if e.end is not None), default=None)
+    if last_end is None or not 0 <= (start - last_end).days <= PLANNED_SWITCH_DAYS:
+        return []
+    ended = [e for e in chemo if e.end == last_end]
+    if any(e.stop == "progression" for e in ended) or not any(e.planned for e in ended):
+        return []
+    return ended
+
+
+def _planned_switch_question(replaced: list[_Exp], group: list[_Exp], number: int,
+                             new_line: bool) -> tuple[str, list[Source]]:
+    """The question (message, sources) for a chemotherapy that followed one stopped as planned."""
+    counted = (f"It is counted as metastatic line {number + 1}, and line {number} as ended by progression (a "
+               "regimen change, CR C.2 step 1)" if new_line else
+               f"It is counted as part of metastatic line {number} (a switch for a stated reason that is not "
+               "progression)")
+    return (f"{_course_text(group)} followed {_course_text(replaced)} at once, stopped as planned (maintenance, "
+            f"completed cycles) without a documented progression. {counted}; whether a planned switch "
+            "(switch maintenance) is a line of its own is not settled by the reference: confirm the lines "
+            "of therapy and any progression.",
+            [e.src for e in replaced] + [e.src for e in group])
 
 
 def _course_text(group: list[_Exp]) -> str:

@@ -72,3 +72,48 @@ def test_datopotamab_card_has_no_line_count_caution_when_the_course_left_open_is
     dato = card(cards, "datopotamab-deruxtecan")
     assert "line count unclear" not in dato["summary"]
     assert "leave unclear as a line" not in dato["detail"]
+
+
+# --- capecitabine after paclitaxel stopped as planned (switch maintenance) ----
+
+def _paclitaxel_then_capecitabine(pid: str, stopped_for: str | None) -> FhirPatient:
+    """Letrozole + palbociclib progressed, paclitaxel 2024-10..2025-02 (stopped for `stopped_for`),
+    capecitabine from the day paclitaxel stopped; doxorubicin adjuvant (for eribulin's label)."""
+    return (hr_positive_mbc(pid, primary="2016-03-01").med("doxorubicin", "2016-04-01", "2016-06-01")
+            .regimen(("letrozole", "palbociclib"), "2024-02-01", "2024-10-01").progression("2024-09-20")
+            .med("paclitaxel", "2024-10-05", "2025-02-01", status="stopped" if stopped_for else None,
+                 stopped_for=stopped_for)
+            .med("capecitabine", "2025-02-01"))
+
+
+def test_capecitabine_maintenance_after_paclitaxel_asks_whether_it_is_a_line_and_warns_the_cards_it_decides():
+    # no source settles whether a planned switch is a line (CR C.2 step 1 quotes no line
+    # definition for it): the count stays (3 lines) and the summary asks
+    state, cards = run(_paclitaxel_then_capecitabine("lc-maint", "Switch to maintenance"))
+    summary = card(cards, "patient-summary")
+    line = next(x for x in summary["detail"].splitlines() if "switch maintenance" in x)
+    assert line.startswith("- capecitabine (from 2025-02-01) followed paclitaxel (2024-10-05 to 2025-02-01) at once, "
+                           "stopped as planned (maintenance, completed cycles) without a documented progression. "
+                           "It is counted as metastatic line 3, and line 2 as ended by progression")
+    sg = card(cards, "sacituzumab-govitecan")
+    assert sg["indicator"] == "warning" and sg["summary"].endswith(" — caution: line count unclear")
+    chemo = card(cards, "chemotherapy")
+    assert "caution: eribulin line count unclear" in chemo["summary"]
+    eribulin = next(x for x in chemo["detail"].splitlines() if x.startswith("- ⚠️ Eribulin: "))
+    assert "2 chemotherapy line(s) for metastatic disease (" in eribulin
+    assert "read as part of metastatic line 2 (paclitaxel): " in eribulin
+    assert "1 chemotherapy line(s) for metastatic disease, at least 2 needed" in eribulin
+
+
+def test_capecitabine_after_paclitaxel_completed_as_planned_is_one_line_and_the_summary_asks():
+    state, cards = run(_paclitaxel_then_capecitabine("lc-done", "Completed planned cycles"))
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 2;")
+    assert any("It is counted as part of metastatic line 2 (a switch for a stated reason that is not progression)" in x
+               for x in summary["detail"].splitlines())
+
+
+def test_capecitabine_after_paclitaxel_stopped_for_neuropathy_or_progression_raises_no_planned_switch_question():
+    for pid, why in (("lc-neuro", "Neuropathy"), ("lc-pd", "Disease progression"), ("lc-none", None)):
+        state, cards = run(_paclitaxel_then_capecitabine(pid, why))
+        assert "line-count-unclear" not in {g.code for g in state.gaps}, why
