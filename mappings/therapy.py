@@ -1539,8 +1539,10 @@ def _given_beside_a_continuing_line(cur: _Line, group: list[_Exp], number: int,
     whether such a course is a line of its own: the count stands, and the service says it
     is unclear."""
     ends = [e.end_last or e.end for e in group]
-    if not all(ends) or any(e.med is not None and e.med.endocrine for e in group):
+    if any(e.med is not None and e.med.endocrine for e in group):
         return None
+    if not all(ends):
+        return _given_beside_an_ongoing_line(cur, group, number)
     last_end = max(ends)  # type: ignore[type-var]
     went_on = [prev for prev in cur.exps + cur.carried
                if prev.med is not None and prev.med.endocrine and later.still_given(prev, last_end)]
@@ -1554,6 +1556,28 @@ def _given_beside_a_continuing_line(cur: _Line, group: list[_Exp], number: int,
             "beside the endocrine line (with radiotherapy, for a crisis) is not in the records: confirm "
             "the lines of therapy and any progression.",
             [e.src for e in group] + [e.src for e in went_on])
+
+
+def _given_beside_an_ongoing_line(cur: _Line, group: list[_Exp], number: int) -> tuple[str, list[Source]] | None:
+    """The question when a regimen of another class with no end recorded (still given) started
+    while the endocrine therapy of the current line is recorded as still given too (active,
+    no end), progression not documented. CR C.2 step 1 makes it the current line and the line
+    before it progressed; the records also say that line goes on (a record not updated, or
+    chemotherapy given beside it): the count and the current line stand, the service asks."""
+    if not any(e.active for e in group):
+        return None
+    going = [prev for prev in cur.exps + cur.carried
+             if prev.med is not None and prev.med.endocrine and prev.active and prev.end is None]
+    if not going:
+        return None
+    given, beside = _listed(_drug_names(group, LINE_CLASSES)), _listed(cur.names())
+    return (f"{given} (from {group[0].start.isoformat()}, no end recorded) is recorded as given while the endocrine "  # type: ignore[union-attr]
+            f"therapy of metastatic line {number} ({beside}) is recorded as still given too, without a documented "
+            f"progression. It is counted as metastatic line {number + 1} (the current line), and line {number} as "
+            "ended by progression (a regimen change, CR C.2 step 1); whether the endocrine therapy stopped (a "
+            "record not updated) or goes on beside it is not in the records: confirm the current therapy and "
+            "any progression.",
+            [e.src for e in group] + [e.src for e in going])
 
 
 def _unexplained_switch_in_class(cur: _Line, group: list[_Exp], gclasses: set[str],

@@ -117,3 +117,24 @@ def test_capecitabine_after_paclitaxel_stopped_for_neuropathy_or_progression_rai
     for pid, why in (("lc-neuro", "Neuropathy"), ("lc-pd", "Disease progression"), ("lc-none", None)):
         state, cards = run(_paclitaxel_then_capecitabine(pid, why))
         assert "line-count-unclear" not in {g.code for g in state.gaps}, why
+
+
+# --- chemotherapy with no end recorded beside endocrine therapy still recorded -------
+
+def test_capecitabine_without_an_end_while_letrozole_palbociclib_is_still_recorded_asks_about_the_current_line():
+    # CR C.2 step 1 makes capecitabine line 2 (line 1 progressed by the regimen change); the
+    # records also keep line 1 running, so the summary names the question instead of deciding
+    state, cards = run(de_novo("lc-open").regimen(("letrozole", "palbociclib"), "2024-02-01")
+                       .med("capecitabine", "2024-08-01"))
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 2;")
+    line = next(x for x in summary["detail"].splitlines() if "confirm the current therapy" in x)
+    assert line.startswith("- capecitabine (from 2024-08-01, no end recorded) is recorded as given while the "
+                           "endocrine therapy of metastatic line 1 (letrozole + palbociclib) is recorded as still "
+                           "given too, without a documented progression. It is counted as metastatic line 2")
+
+
+def test_capecitabine_without_an_end_after_letrozole_palbociclib_ended_raises_no_question():
+    state, cards = run(de_novo("lc-open-after").regimen(("letrozole", "palbociclib"), "2024-02-01", "2024-07-25")
+                       .med("capecitabine", "2024-08-01"))
+    assert "line-count-unclear" not in {g.code for g in state.gaps}
