@@ -138,3 +138,14 @@ def test_capecitabine_without_an_end_after_letrozole_palbociclib_ended_raises_no
     state, cards = run(de_novo("lc-open-after").regimen(("letrozole", "palbociclib"), "2024-02-01", "2024-07-25")
                        .med("capecitabine", "2024-08-01"))
     assert "line-count-unclear" not in {g.code for g in state.gaps}
+
+
+def test_sacituzumab_not_offered_at_two_lines_says_in_the_summary_that_the_other_reading_gives_three():
+    # capecitabine after paclitaxel "completed planned cycles" is read as one line: 2 lines,
+    # sacituzumab govitecan (ET + >= 2 more, B.12) not offered; read as its own line, 3
+    state, cards = run(_paclitaxel_then_capecitabine("lc-done-sg", "Completed planned cycles"))
+    summary = card(cards, "patient-summary")
+    line = next(x for x in summary["detail"].splitlines() if x.startswith("- Sacituzumab govitecan: "))
+    assert " — line count unclear: capecitabine (from 2025-02-01) is counted as part of metastatic line 2 " in line
+    assert "read as metastatic line 3: 3 systemic line(s) for metastatic disease (" in line
+    assert line.endswith(", met")
