@@ -149,3 +149,10 @@ def test_sacituzumab_not_offered_at_two_lines_says_in_the_summary_that_the_other
     assert " — line count unclear: capecitabine (from 2025-02-01) is counted as part of metastatic line 2 " in line
     assert "read as metastatic line 3: 3 systemic line(s) for metastatic disease (" in line
     assert line.endswith(", met")
+
+
+def test_capecitabine_after_paclitaxel_not_completed_for_neuropathy_raises_no_planned_switch_question():
+    # "not completed" / "unable to complete" is a course cut short, not a planned switch
+    for pid, why in (("lc-notdone", "Not completed due to neuropathy"), ("lc-unable", "Unable to complete: neuropathy")):
+        state, cards = run(_paclitaxel_then_capecitabine(pid, why))
+        assert "line-count-unclear" not in {g.code for g in state.gaps}, why
