@@ -156,3 +156,17 @@ def test_capecitabine_after_paclitaxel_not_completed_for_neuropathy_raises_no_pl
     for pid, why in (("lc-notdone", "Not completed due to neuropathy"), ("lc-unable", "Unable to complete: neuropathy")):
         state, cards = run(_paclitaxel_then_capecitabine(pid, why))
         assert "line-count-unclear" not in {g.code for g in state.gaps}, why
+
+
+def test_a_sacituzumab_order_selected_when_the_course_left_open_decides_its_line_count_warns():
+    from cards.engine import order_cards
+    from mappings.state import DraftOrder, Drug
+
+    state, _ = run(_capecitabine_beside_letrozole_palbociclib_then_paclitaxel("lc-order"))
+    draft = DraftOrder(resource_type="MedicationRequest", resource_id="mr-sg", reference="MedicationRequest/mr-sg",
+                       drugs=[Drug(name="sacituzumab govitecan", drug_class="trop2-adc", rxnorm="2360232")],
+                       text="sacituzumab govitecan")
+    got = [c.to_json() for c in order_cards(state, [draft], [draft.reference], "order-select")]
+    assert [(c["indicator"], c["summary"]) for c in got] == [
+        ("warning", "Sacituzumab govitecan: line count unclear (2024-08-01) — caution")]
+    assert "- capecitabine (2024-08-01 to 2024-11-01) is counted as metastatic line 2 (line-count-unclear)" in got[0]["detail"]
