@@ -1618,9 +1618,13 @@ def _restarted_after_progression(cur: _Line, start: dt.date, progressions: list[
     "worsening", _progression_documented): a new line (CR C.2 step 1: a documented
     progression ends the line; a rechallenge is counted as the line it is). Records of a
     drug that go on (a refill, the next injection) without a stop keep the line, as does a
-    restart with no progression documented (an interruption)."""
-    return (_progression_documented(cur, start, progressions)
-            and not any(later.still_given(prev, start) for prev in cur.exps + cur.carried))
+    restart with no progression documented (an interruption). A record with no end of its
+    own (a refill, a single dose: end missing or on its start day) does not say when the drug
+    stopped, so it never reads as stopped here (a refill series goes on as one line)."""
+    if not _progression_documented(cur, start, progressions):
+        return False
+    return all(prev.end is not None and prev.start is not None and prev.end > prev.start
+               and not later.still_given(prev, start) for prev in cur.exps + cur.carried)
 
 
 SUBSTITUTION_MONTHS = 6

@@ -36,6 +36,15 @@ def test_letrozole_palbociclib_restarted_months_after_a_documented_progression_i
     assert "elacestrant" in regimen_topics(cards)
 
 
+def test_monthly_letrozole_refills_going_on_after_a_documented_progression_stay_one_line():
+    # a refill has no end of its own: it never says the drug stopped, so the series is one line
+    p = de_novo("lc-refills")
+    for month in ("2024-02-01", "2024-04-01", "2024-06-01", "2024-08-01", "2024-10-01"):
+        p.refill("letrozole", month)
+    state, cards = run(p.progression("2024-06-15"))
+    assert [ln.regimen_text for ln in state.therapy.metastatic_lines] == ["letrozole"]
+
+
 def test_letrozole_palbociclib_restarted_after_a_pause_without_a_progression_stays_line_one():
     p = (de_novo("lc-pause").regimen(("letrozole", "palbociclib"), "2024-02-01", "2024-09-01")
          .regimen(("letrozole", "palbociclib"), "2024-10-10"))
