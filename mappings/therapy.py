@@ -1380,7 +1380,7 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
         if (cur is not pseudo and gclasses <= cur.classes()
                 and (_continues(cur, gnames, gclasses, start, later) or _switched_alone_for_a_reason(cur, gclasses))
                 and _looks_like_substitution(cur, gclasses, start, progressions)):
-            planned = _planned_switch(cur, group, gclasses, start, later, progressions)
+            planned = _planned_switch(cur, group, gclasses, start, progressions)
             if planned:
                 question = _planned_switch_question(planned, group, len(lines), False)
                 questions.setdefault("line-count-unclear", []).append(question)
@@ -1421,7 +1421,7 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
                 continue
         if cur is not pseudo and not _progression_documented(cur, start, progressions):
             unclear = False
-            planned = _planned_switch(cur, group, gclasses, start, later, progressions)
+            planned = _planned_switch(cur, group, gclasses, start, progressions)
             for code, question in (
                     ("line-count-unclear", _given_beside_a_continuing_line(cur, group, len(lines), later)),
                     ("regimen-switch-unclear", _unexplained_switch_in_class(cur, group, gclasses, len(lines))),
@@ -1462,9 +1462,9 @@ PLANNED_SWITCH_DAYS = 31
 
 
 def _planned_switch(cur: _Line, group: list[_Exp], gclasses: set[str], start: dt.date,
-                    later: "_LaterRecords", progressions: list[dt.date] | None) -> list[_Exp]:
+                    progressions: list[dt.date] | None) -> list[_Exp]:
     """The chemotherapy records of the current line that the group (chemotherapy only)
-    replaced at once (started within PLANNED_SWITCH_DAYS of their end, none still given)
+    replaced at once (started within PLANNED_SWITCH_DAYS of their end, before or after it)
     after they ended as planned (maintenance, planned cycles completed: _Exp.planned), not
     for progression and with none documented; else []. Paclitaxel then capecitabine
     "maintenance": one line or two is not settled by the reference (CR C.2 step 1), so the
@@ -1472,10 +1472,11 @@ def _planned_switch(cur: _Line, group: list[_Exp], gclasses: set[str], start: dt
     if gclasses != {"chemotherapy"} or _progression_documented(cur, start, progressions):
         return []
     chemo = [e for e in cur.exps if e.med is not None and e.med.chemo]
-    if not chemo or any(later.still_given(e, start) for e in chemo if e.start and e.start < start):
+    if not chemo or any(e.end is None for e in chemo):
         return []
-    last_end = max((e.end for e in chemo if e.end is not None), default=None)
-    if last_end is None or not 0 <= (start - last_end).days <= PLANNED_SWITCH_DAYS:
+    last_end = max(e.end for e in chemo)  # type: ignore[type-var]
+    # "at once": the records of a switch often overlap by a few days, or leave a short gap
+    if abs((start - last_end).days) > PLANNED_SWITCH_DAYS:
         return []
     ended = [e for e in chemo if e.end == last_end]
     if any(e.stop == "progression" for e in ended) or not any(e.planned for e in ended):

@@ -114,6 +114,16 @@ def test_capecitabine_maintenance_after_paclitaxel_asks_whether_it_is_a_line_and
     assert "1 chemotherapy line(s) for metastatic disease, at least 2 needed" in eribulin
 
 
+def test_capecitabine_started_a_week_before_paclitaxel_maintenance_stop_is_asked_about_too():
+    # switch records often overlap by a few days: still a switch "at once"
+    p = (de_novo("lc-overlap").regimen(("letrozole", "palbociclib"), "2024-02-01", "2024-10-01").progression("2024-09-20")
+         .med("paclitaxel", "2024-10-05", "2025-02-01", status="stopped", stopped_for="maintenance")
+         .med("capecitabine", "2025-01-25"))
+    state, cards = run(p)
+    assert any("followed paclitaxel (2024-10-05 to 2025-02-01) at once" in x
+               for x in card(cards, "patient-summary")["detail"].splitlines())
+
+
 def test_capecitabine_after_paclitaxel_completed_as_planned_is_one_line_and_the_summary_asks():
     state, cards = run(_paclitaxel_then_capecitabine("lc-done", "Completed planned cycles"))
     summary = card(cards, "patient-summary")
