@@ -771,7 +771,11 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
                 # routes, both on the HER2 score) give the same text
                 out.append(f"- {a.regimen.name}: waiting on — {'; '.join(dict.fromkeys(f.text for f in a.unknown))}")
             for a in notfit:
-                out.append(f"- {a.regimen.name}: {a.reasons_not[0].text}")
+                # a course left open as a line that would meet the threshold read the other
+                # way (rule unclear_course_decides_line_count): not offered, but said
+                unclear = next((h.finding.text for h in a.cautions if h.rule == "unclear_course_decides_line_count"), "")
+                out.append(f"- {a.regimen.name}: {a.reasons_not[0].text}"
+                           + (f" — line count unclear: {unclear}" if unclear else ""))
     # gaps
     gaps = [f"- {g.message}{cite(g.sources)}" for g in state.gaps] + [fact(f) for f in extra_gaps]
     out += ["", "**Data gaps that limit the advice**"] + (gaps or ["- none found"])

@@ -858,6 +858,71 @@ def metastatic_systemic_lines_at_least(state, ctx, n: int):
     return _lines_at_least(ctx.lines, n, "systemic", listing, ctx.line_sources)
 
 
+# The rules that count metastatic lines: what a course the records leave open as a line can
+# decide (unclear_course_decides_line_count)
+LINE_COUNT_RULES = frozenset({
+    "metastatic_endocrine_lines_at_least", "progressed_on_metastatic_endocrine_lines_at_least",
+    "metastatic_chemotherapy_lines_at_least", "metastatic_chemotherapy_lines_below",
+    "metastatic_systemic_lines_at_least", "prior_metastatic_chemo_or_early_adjuvant_chemo_relapse",
+    "eribulin_label_pretreatment", "visceral_crisis_or_prior_metastatic_line",
+})
+
+
+def _line_thresholds(reg, state: PatientState, ctx: Context, choice: str | None) -> tuple[bool, list[Finding]]:
+    """Whether a regimen's line-count requirements are met as assess reads them (each of its
+    `requires`, and one of its label `routes` whole; for a choice, its `choice_requires`),
+    with the line-count findings read."""
+    refs = reg.choice_requires.get(choice, ()) if choice else reg.requires
+    found = [evaluate_rule(r.rule, state, ctx, **r.kw) for r in refs if r.rule in LINE_COUNT_RULES]
+    if choice:
+        return all(f.value for f in found), found
+    met = all(f.value for f in found)
+    if any(ref.rule in LINE_COUNT_RULES for route in reg.routes for ref in route.rules):
+        routed = False
+        for route in reg.routes:
+            fs = [evaluate_rule(ref.rule, state, ctx, **ref.kw) for ref in route.rules]
+            found += [f for ref, f in zip(route.rules, fs) if ref.rule in LINE_COUNT_RULES]
+            if all(f.value for f in fs):
+                routed = True
+                break
+        met = met and routed
+    return met, found
+
+
+@rule
+def unclear_course_decides_line_count(state, ctx, regimen: str, choice: str | None = None):
+    """A course the records leave open as a line (gaps line-count-unclear,
+    regimen-switch-unclear: TherapyHistory.other_line_readings) decides whether this
+    regimen's line-count requirements are met: met one way, not the other. The finding names
+    the course, its dates and records, and the counts both ways. A course that does not
+    change the outcome raises nothing (the summary card asks the question)."""
+    readings = state.therapy.other_line_readings
+    if not readings:
+        return Finding(False, "Every course reads one way as a line")
+    from cards.knowledge import REGIMENS_BY_TOPIC  # the knowledge loader checks this module's rules
+
+    reg = REGIMENS_BY_TOPIC[regimen]
+    met, found = _line_thresholds(reg, state, ctx, choice)
+    said, srcs = [], []
+    for r in readings:
+        other = state.model_copy(update={"therapy": state.therapy.model_copy(update={
+            "metastatic_lines": r.metastatic_lines, "other_line_readings": [],
+            "metastatic_endocrine_lines": r.metastatic_endocrine_lines,
+            "metastatic_chemotherapy_lines": r.metastatic_chemotherapy_lines,
+            "metastatic_systemic_lines": r.metastatic_systemic_lines})})
+        other_met, other_found = _line_thresholds(reg, other, Context.of(other), choice)
+        if bool(met) == bool(other_met):
+            continue
+        now = "; ".join(f.text for f, o in zip(found, other_found) if bool(f.value) != bool(o.value))
+        alt = "; ".join(o.text for f, o in zip(found, other_found) if bool(f.value) != bool(o.value))
+        said.append(f"{r.course} is counted as {r.read_as} ({r.code}): {now}, "
+                    f"{'met' if met else 'not met'}; read as {r.other}: {alt}, {'met' if other_met else 'not met'}")
+        srcs += r.sources
+    if not said:
+        return Finding(False, "No course left open as a line changes whether the line requirements are met")
+    return Finding(True, ". ".join(said), tuple(srcs))
+
+
 def _prior(ctx: Context, flag: bool, names: set[str], what: str) -> Finding:
     """A prior-therapy fact from the exposures (indexed once in Context) or the mapper's flag."""
     name_sources = ctx.name_sources

@@ -472,9 +472,29 @@ def date_written(first: dt.date, last: dt.date | None = None) -> str:
     return first.isoformat() if last is None else range_text(first, last).removeprefix("in ")
 
 
+class OtherLineReading(BaseModel):
+    """A course the records leave unclear as a line (gaps line-count-unclear,
+    regimen-switch-unclear) and the metastatic lines read the other way: the cards check
+    whether a line-count threshold is met either way (cards.rules
+    unclear_course_decides_line_count)."""
+
+    code: str  # the gap code that asks about it
+    course: str  # "capecitabine (2024-08-01 to 2024-11-01)"
+    read_as: str  # how the service counts it: "metastatic line 2"
+    other: str  # the other reading: "part of metastatic line 1 (letrozole + palbociclib)"
+    sources: list[Source] = Field(default_factory=list)  # the course's records
+    metastatic_lines: list[TherapyLine] = Field(default_factory=list)  # read the other way
+    metastatic_endocrine_lines: int = 0
+    metastatic_chemotherapy_lines: int = 0
+    metastatic_systemic_lines: int = 0
+
+
 class TherapyHistory(BaseModel):
     exposures: list[Exposure] = Field(default_factory=list)
     metastatic_lines: list[TherapyLine] = Field(default_factory=list)
+    # the courses whose reading as a line the records leave open, each with the lines read
+    # the other way (empty: every line reads one way)
+    other_line_readings: list[OtherLineReading] = Field(default_factory=list)
 
     adjuvant_endocrine_end: dt.date | None = None
     on_adjuvant_endocrine_at_recurrence: bool = False

@@ -108,7 +108,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from mappings import _fast
 from mappings import tables as T
@@ -120,7 +120,8 @@ from mappings.fhir import (
     ref_type_and_id, status_code, text_of,
 )
 from mappings.state import (
-    ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, Source, TherapyHistory, TherapyLine, range_text,
+    ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, OtherLineReading, Source, TherapyHistory, TherapyLine,
+    range_text,
 )
 
 REGIMEN_WINDOW_DAYS = 28
@@ -198,6 +199,9 @@ class _Exp:
     start_last: dt.date | None = field(default=None, compare=False, repr=False)
     # the same for a partial end (end is its first day)
     end_last: dt.date | None = field(default=None, compare=False, repr=False)
+    # its stop reason / note says it ended as planned (maintenance, planned cycles completed):
+    # local_codes.yaml stop_reasons planned_stop_patterns (_planned_switch)
+    planned: bool = field(default=False, compare=False, repr=False)
 
 
 class _Line:
@@ -931,7 +935,8 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if ended_before_start is not None and med.line:
                     backwards.append((src, f"{ref} ({med.names}: end {ended_before_start.isoformat()}, "
                                            f"start {start.isoformat()})"))  # type: ignore[union-attr]
-                stop = _stop_reason(res) if res.get("statusReason") or res.get("note") else None
+                said = bool(res.get("statusReason") or res.get("note"))
+                stop = _stop_reason(res) if said else None
                 if status == "unknown" and med.line and not (end and end < as_of):
                     # FHIR R4 medication-statement-status / medicationrequest-status / medication-
                     # admin-status 'unknown': the authoring system does not know the status. Read
@@ -940,7 +945,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if stop == "unclear" and med.line:
                     hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(_stop_words(res), 120)}')"))
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None, stop, med,
-                            (start or _DATE_MIN, ref), start_last, end_last))
+                            (start or _DATE_MIN, ref), start_last, end_last, said and _planned_stop(res)))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     if unread:
@@ -973,9 +978,7 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     if not res.get("statusReason") and not res.get("note"):
         return None
     reasons = as_list(res.get("statusReason"))
-    reason = " | ".join(t for t in (cc_text(cc) for cc in reasons) if t)
-    notes = " | ".join(t for t in (text_of(n.get("text")) for n in as_list(res.get("note")) if isinstance(n, dict)) if t)
-    stated = _stop_reason_of_text(reason + " | " + notes)
+    stated = _stop_reason_of_text(_stop_text(res))
     if stated is None and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
                               for cc in reasons for system, code, _ in codings(cc)):
         return "other"  # a coded side effect, allergy, interaction, pregnancy (a code without display)
@@ -988,6 +991,24 @@ def _stop_words(res: dict[str, Any]) -> str:
     notes = [n["text"].strip() for n in as_list(res.get("note"))
              if isinstance(n, dict) and isinstance(n.get("text"), str) and n["text"].strip()]
     return " | ".join(reasons + notes)
+
+
+def _stop_text(res: dict[str, Any]) -> str:
+    """A record's statusReason and note texts as the stop readers read them ("reason | notes")."""
+    reason = " | ".join(t for t in (cc_text(cc) for cc in as_list(res.get("statusReason"))) if t)
+    notes = " | ".join(t for t in (text_of(n.get("text")) for n in as_list(res.get("note")) if isinstance(n, dict)) if t)
+    return reason + " | " + notes
+
+
+def _planned_stop(res: dict[str, Any]) -> bool:
+    """The statusReason / note says the course ended as planned (local_codes.yaml
+    stop_reasons planned_stop_patterns: "maintenance", "completed planned cycles")."""
+    return _planned_stop_text(_stop_text(res))
+
+
+@lru_cache(maxsize=1024)
+def _planned_stop_text(text: str) -> bool:
+    return bool(T.STOP_PLANNED.search(T.STOP_NOT_STATED.sub(" ", text.lower())))
 
 
 @lru_cache(maxsize=4096)
@@ -1242,7 +1263,9 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     progression_sources: list[Source] = []
     progression_lasts: list[dt.date | None] = []
     progressions = _progression_dates(ctx, progression_sources, progression_lasts)
-    lines = _build_lines([e for e in exps if e.setting == "metastatic"], ctx, ongoing_early, progressions)
+    metastatic = [e for e in exps if e.setting == "metastatic"]
+    asked: list[_Asked] = []
+    lines = _build_lines(metastatic, ctx, ongoing_early, progressions, asked)
 
     # Exposure(...) without re-validation: every value is typed here (dates from
     # parse_date, setting one of the literals, Drug models from to_drug)
@@ -1257,6 +1280,10 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     th.metastatic_endocrine_lines = sum(1 for ln in th.metastatic_lines if ln.endocrine)
     th.metastatic_chemotherapy_lines = sum(1 for ln in th.metastatic_lines if ln.chemotherapy)
     th.metastatic_systemic_lines = len(th.metastatic_lines)
+    # each course the records leave open, with the lines read the other way: a card whose
+    # line-count threshold it decides says so (cards.rules unclear_course_decides_line_count)
+    th.other_line_readings = [_other_reading(u, metastatic, exps, ongoing_early, progressions, ctx.as_of)
+                              for u in asked]
 
     meds = {id(e.med): e.med for e in exps}.values()  # the distinct concepts
     classes = {c for m in meds for c in m.classes}  # type: ignore[union-attr]
@@ -1420,8 +1447,24 @@ def _exposure_order(e: _Exp) -> tuple[dt.date, str]:
     return (e.start or dt.date.min, e.src.reference)
 
 
-def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = None,
-                 progressions: list[dt.date] | None = None) -> list[_Line]:
+class _Asked(NamedTuple):
+    """A course _build_lines counted one way that the records leave open (its gap code), the
+    key of its group (id of the group's first exposure) and the words for both readings."""
+    code: str
+    key: int
+    course: str
+    read_as: str
+    other: str
+    sources: list[Source]
+
+
+def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | None = None,
+                 progressions: list[dt.date] | None = None, asked: list[_Asked] | None = None,
+                 other_way: int | None = None) -> list[_Line]:
+    """The metastatic lines. asked: receives each course counted as a line of its own that
+    the records leave open (gaps line-count-unclear / regimen-switch-unclear). other_way: the
+    key of one such course to read the other way (part of the line before it); the gaps
+    are then not raised (ctx None): _other_reading."""
     exps = [e for e in exps if e.med.line]  # type: ignore[union-attr]
     # (e.start, e.src.reference) for a dated exposure is its _exposure_order
     dated = sorted((e for e in exps if e.start), key=_exposure_order)
@@ -1442,6 +1485,7 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
     pseudo = cur
     for group in groups:
         start = group[0].start
+        split = False
         if len(group) == 1:
             gnames = set(group[0].med.line_names)  # type: ignore[union-attr]
             gclasses = set(group[0].med.line_classes)  # type: ignore[union-attr]
@@ -1457,21 +1501,32 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
             # a drug of the same class joining the window replaces a carried one
             cur.drop_carried(gclasses)
             continue
-        if cur is not pseudo and gnames <= cur.names():
+        if cur is not pseudo and gnames <= cur.names() and not _restarted_after_progression(cur, start, progressions,
+                                                                                              later):
             cur.add(group)
             continue
         if (cur is not pseudo and gclasses <= cur.classes()
                 and (_continues(cur, gnames, gclasses, start, later) or _switched_alone_for_a_reason(cur, gclasses))
                 and _looks_like_substitution(cur, gclasses, start, progressions)):
-            # same-class substitution with the rest of the regimen continuing
-            # (e.g. abemaciclib -> ribociclib with fulvestrant): same line
-            for prev in cur.exps:
-                pn = {d.name for d in prev.drugs if d.drug_class in LINE_CLASSES}
-                pc = {d.drug_class for d in prev.drugs if d.drug_class in LINE_CLASSES}
-                if prev.active and pc and pc <= gclasses and not pn & gnames:
-                    prev.superseded = True
-            cur.add(group)
-            continue
+            planned = _planned_switch(cur, group, gclasses, start, progressions)
+            if planned:
+                question = _planned_switch_question(planned, group, len(lines), False)
+                questions.setdefault("line-count-unclear", []).append(question)
+                if asked is not None:
+                    asked.append(_Asked("line-count-unclear", id(group[0]), _course_text(group),
+                                        f"part of metastatic line {len(lines)} ({_listed(cur.names())})",
+                                        f"metastatic line {len(lines) + 1}", [e.src for e in group]))
+            split = bool(planned) and id(group[0]) == other_way  # read the other way: a line of its own
+            if not split:
+                # same-class substitution with the rest of the regimen continuing
+                # (e.g. abemaciclib -> ribociclib with fulvestrant): same line
+                for prev in cur.exps:
+                    pn = {d.name for d in prev.drugs if d.drug_class in LINE_CLASSES}
+                    pc = {d.drug_class for d in prev.drugs if d.drug_class in LINE_CLASSES}
+                    if prev.active and pc and pc <= gclasses and not pn & gnames:
+                        prev.superseded = True
+                cur.add(group)
+                continue
         new = _Line(list(group), start)
         if gclasses <= ADD_ON_CLASSES:
             running: set[str] = set()  # line drugs of the current line still running at `start`
@@ -1493,24 +1548,114 @@ def _build_lines(exps: list[_Exp], ctx: Ctx, ongoing_early: list[_Exp] | None = 
                 cur.add(group)
                 continue
         if cur is not pseudo and not _progression_documented(cur, start, progressions):
+            unclear = False
+            planned = _planned_switch(cur, group, gclasses, start, progressions)
             for code, question in (
                     ("line-count-unclear", _given_beside_a_continuing_line(cur, group, len(lines), later)),
-                    ("regimen-switch-unclear", _unexplained_switch_in_class(cur, group, gclasses, len(lines)))):
+                    ("regimen-switch-unclear", _unexplained_switch_in_class(cur, group, gclasses, len(lines))),
+                    ("line-count-unclear",
+                     planned and _planned_switch_question(planned, group, len(lines), True))):
                 if question:
+                    unclear = True
                     questions.setdefault(code, []).append(question)
+                    if asked is not None:
+                        asked.append(_Asked(code, id(group[0]), _course_text(group),
+                                            f"metastatic line {len(lines) + 1}",
+                                            f"part of metastatic line {len(lines)} ({_listed(cur.names())})",
+                                            [e.src for e in group]))
+            if unclear and id(group[0]) == other_way and not split:
+                # read the other way: given within the line before it (beside its endocrine
+                # therapy, or a substitution within its class)
+                cur.add(group)
+                continue
         for prev in cur.exps + cur.carried:
             if prev not in new.carried and prev.active:
                 prev.superseded = True
         lines.append(new)
         cur = new
-    for code, asked in questions.items():
-        ctx.gap(code, " ".join(message for message, _ in asked), [src for _, sources in asked for src in sources])
+    if ctx is not None:
+        for code, said in questions.items():
+            ctx.gap(code, " ".join(message for message, _ in said), [src for _, sources in said for src in sources])
     if undated:
         if lines:
             lines[-1].add(undated)
         else:
             lines.append(_Line(list(undated), None))
     return lines
+
+
+# A chemotherapy started within this many days of the end of the one before it follows it
+# at once (a switch, not a later line): a judgement call for _planned_switch, no source sets it
+PLANNED_SWITCH_DAYS = 31
+
+
+def _planned_switch(cur: _Line, group: list[_Exp], gclasses: set[str], start: dt.date,
+                    progressions: list[dt.date] | None) -> list[_Exp]:
+    """The chemotherapy records of the current line that the group (chemotherapy only)
+    replaced at once (started within PLANNED_SWITCH_DAYS of their end, before or after it)
+    after they ended as planned (maintenance, planned cycles completed: _Exp.planned), not
+    for progression and with none documented; else []. Paclitaxel then capecitabine
+    "maintenance": one line or two is not settled by the reference (CR C.2 step 1), so the
+    service asks."""
+    if gclasses != {"chemotherapy"} or _progression_documented(cur, start, progressions):
+        return []
+    chemo = [e for e in cur.exps if e.med is not None and e.med.chemo]
+    if not chemo or any(e.end is None for e in chemo):
+        return []
+    last_end = max(e.end for e in chemo)  # type: ignore[type-var]
+    # "at once": the records of a switch often overlap by a few days, or leave a short gap
+    if abs((start - last_end).days) > PLANNED_SWITCH_DAYS:
+        return []
+    ended = [e for e in chemo if e.end == last_end]
+    if any(e.stop == "progression" for e in ended) or not any(e.planned for e in ended):
+        return []
+    return ended
+
+
+def _planned_switch_question(replaced: list[_Exp], group: list[_Exp], number: int,
+                             new_line: bool) -> tuple[str, list[Source]]:
+    """The question (message, sources) for a chemotherapy that followed one stopped as planned."""
+    counted = (f"It is counted as metastatic line {number + 1}, and line {number} as ended by progression (a "
+               "regimen change, CR C.2 step 1)" if new_line else
+               f"It is counted as part of metastatic line {number} (a switch for a stated reason that is not "
+               "progression)")
+    return (f"{_course_text(group)} followed {_course_text(replaced)} at once, stopped as planned (maintenance, "
+            f"completed cycles) without a documented progression. {counted}; whether a planned switch "
+            "(switch maintenance) is a line of its own is not settled by the reference: confirm the lines "
+            "of therapy and any progression.",
+            [e.src for e in replaced] + [e.src for e in group])
+
+
+def _course_text(group: list[_Exp]) -> str:
+    """'capecitabine (2024-08-01 to 2024-11-01)' / 'letrozole (from 2024-05-05)': a course in
+    the words of the line questions."""
+    start = group[0].start
+    ends = [e.end_last or e.end for e in group]
+    when = (f"{start.isoformat()} to {max(ends).isoformat()}" if start and all(ends)  # type: ignore[type-var]
+            else f"from {start.isoformat()}" if start else "undated")
+    return f"{_listed(_drug_names(group, LINE_CLASSES))} ({when})"
+
+
+def _other_reading(u: _Asked, metastatic: list[_Exp], all_exps: list[_Exp], ongoing_early: list[_Exp],
+                   progressions: list[dt.date], as_of: dt.date) -> OtherLineReading:
+    """The metastatic lines with the course `u` read the other way (part of the line before
+    it). _build_lines marks exposures superseded: the flags of the reading the service
+    keeps are put back after."""
+    kept = [(e, e.superseded) for e in all_exps]
+    for e in all_exps:
+        e.superseded = False
+    try:
+        raw = _build_lines(metastatic, None, ongoing_early, progressions, other_way=u.key)
+        tls = [_to_line(i + 1, ln, raw, as_of) for i, ln in enumerate(raw)]
+        _mark_progressed(tls, raw, progressions)
+    finally:
+        for e, flag in kept:
+            e.superseded = flag
+    return OtherLineReading(
+        code=u.code, course=u.course, read_as=u.read_as, other=u.other, sources=u.sources, metastatic_lines=tls,
+        metastatic_endocrine_lines=sum(1 for ln in tls if ln.endocrine),
+        metastatic_chemotherapy_lines=sum(1 for ln in tls if ln.chemotherapy),
+        metastatic_systemic_lines=len(tls))
 
 
 def _given_beside_a_continuing_line(cur: _Line, group: list[_Exp], number: int,
@@ -1523,8 +1668,10 @@ def _given_beside_a_continuing_line(cur: _Line, group: list[_Exp], number: int,
     whether such a course is a line of its own: the count stands, and the service says it
     is unclear."""
     ends = [e.end_last or e.end for e in group]
-    if not all(ends) or any(e.med is not None and e.med.endocrine for e in group):
+    if any(e.med is not None and e.med.endocrine for e in group):
         return None
+    if not all(ends):
+        return _given_beside_an_ongoing_line(cur, group, number)
     last_end = max(ends)  # type: ignore[type-var]
     went_on = [prev for prev in cur.exps + cur.carried
                if prev.med is not None and prev.med.endocrine and later.still_given(prev, last_end)]
@@ -1538,6 +1685,28 @@ def _given_beside_a_continuing_line(cur: _Line, group: list[_Exp], number: int,
             "beside the endocrine line (with radiotherapy, for a crisis) is not in the records: confirm "
             "the lines of therapy and any progression.",
             [e.src for e in group] + [e.src for e in went_on])
+
+
+def _given_beside_an_ongoing_line(cur: _Line, group: list[_Exp], number: int) -> tuple[str, list[Source]] | None:
+    """The question when a regimen of another class with no end recorded (still given) started
+    while the endocrine therapy of the current line is recorded as still given too (active,
+    no end), progression not documented. CR C.2 step 1 makes it the current line and the line
+    before it progressed; the records also say that line goes on (a record not updated, or
+    chemotherapy given beside it): the count and the current line stand, the service asks."""
+    if not any(e.active for e in group):
+        return None
+    going = [prev for prev in cur.exps + cur.carried
+             if prev.med is not None and prev.med.endocrine and prev.active and prev.end is None]
+    if not going:
+        return None
+    given, beside = _listed(_drug_names(group, LINE_CLASSES)), _listed(cur.names())
+    return (f"{given} (from {group[0].start.isoformat()}, no end recorded) is recorded as given while the endocrine "  # type: ignore[union-attr]
+            f"therapy of metastatic line {number} ({beside}) is recorded as still given too, without a documented "
+            f"progression. It is counted as metastatic line {number + 1} (the current line), and line {number} as "
+            "ended by progression (a regimen change, CR C.2 step 1); whether the endocrine therapy stopped (a "
+            "record not updated) or goes on beside it is not in the records: confirm the current therapy and "
+            "any progression.",
+            [e.src for e in group] + [e.src for e in going])
 
 
 def _unexplained_switch_in_class(cur: _Line, group: list[_Exp], gclasses: set[str],
@@ -1569,6 +1738,22 @@ def _progression_documented(cur: _Line, start: dt.date, progressions: list[dt.da
         if e.stop == "progression" and e.end is not None and e.end <= start:
             return True
     return cur.start is not None and any(cur.start < p <= start for p in progressions or ())
+
+
+def _restarted_after_progression(cur: _Line, start: dt.date, progressions: list[dt.date] | None,
+                                 later: "_LaterRecords") -> bool:
+    """The line's drugs given again from `start` after every one of them had stopped, with a
+    progression on the line documented by then (a stop for progression or a disease-status
+    "worsening", _progression_documented): a new line (CR C.2 step 1: a documented
+    progression ends the line; a rechallenge is counted as the line it is). Records of a
+    drug that go on (a refill, the next injection) without a stop keep the line, as does a
+    restart with no progression documented (an interruption). A record with no end of its
+    own (a refill, a single dose: end missing or on its start day) does not say when the drug
+    stopped, so it never reads as stopped here (a refill series goes on as one line)."""
+    if not _progression_documented(cur, start, progressions):
+        return False
+    return all(prev.end is not None and prev.start is not None and prev.end > prev.start
+               and not later.still_given(prev, start) for prev in cur.exps + cur.carried)
 
 
 SUBSTITUTION_MONTHS = 6

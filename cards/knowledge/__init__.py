@@ -266,7 +266,9 @@ def load(regimens_file: Path = REGIMENS_FILE, tests_file: Path = TESTS_FILE) -> 
     regimens = []
     for r in data["regimens"]:
         choices = tuple(tuple(c) for c in r["choices"]) if "choices" in r else (tuple(r["drugs"]),)
-        cautions = [shared[c] for c in r.get("cautions", [])]
+        # a shared caution by name, or {caution: <name>, <param>: ...} with rule parameters
+        cautions = [shared[c] if isinstance(c, str) else _choice_caution(c, c["caution"], shared)
+                    for c in r.get("cautions", [])]
         cautions += [_caution(c, f"{r['topic']}-{i}") for i, c in enumerate(r.get("extra_cautions", []))]
         label = {k: (v if k == "links" else _date_str(v)) for k, v in r["label"].items()}
         label["text"] = " ".join(label["text"].split())
