@@ -177,6 +177,16 @@ def test_capecitabine_after_paclitaxel_not_completed_for_neuropathy_raises_no_pl
         assert "line-count-unclear" not in {g.code for g in state.gaps}, why
 
 
+def test_capecitabine_after_paclitaxel_not_completed_as_planned_raises_no_planned_switch_question():
+    # "as planned" / "planned cycles" beside a negated completion is a course cut short, not a
+    # planned switch (local_codes.yaml stop_reasons not_stated_patterns)
+    for pid, why in (("lc-notplan", "Not completed as planned due to neuropathy"),
+                     ("lc-notcyc", "Planned cycles not completed: neuropathy"),
+                     ("lc-didnot", "Did not complete planned cycles (neuropathy)")):
+        state, cards = run(_paclitaxel_then_capecitabine(pid, why))
+        assert "line-count-unclear" not in {g.code for g in state.gaps}, why
+
+
 def test_a_sacituzumab_order_selected_when_the_course_left_open_decides_its_line_count_warns():
     from cards.engine import order_cards
     from mappings.state import DraftOrder, Drug

@@ -1274,6 +1274,25 @@ def test_a_first_line_stopped_for_a_named_side_effect_choice_or_cost_is_a_line_g
     assert th.endocrine_resistance == "sensitive"
 
 
+@pytest.mark.parametrize("reason", ["Not as planned: progression", "Not completed: progression",
+                                    "Not as planned - PD", "No toxicity: progression on CT"])
+def test_a_progression_written_after_a_negated_phrase_and_a_colon_or_dash_is_still_a_progression(reason):
+    # the negation ("not as planned", "no toxicity") closes at the colon / dash: the reason
+    # after it is a progression (CR C.2 step 1), not a negated one
+    th = state(*_first_line_letrozole_abemaciclib(reason, reason)).therapy
+    assert th.metastatic_lines[0].progressed is True and th.endocrine_resistance == "primary"
+
+
+@pytest.mark.parametrize("reason", ["Has not been completed", "Course not completed", "Never completed",
+                                    "Treatment has not yet been completed"])
+def test_a_course_written_as_not_completed_states_no_reason_and_keeps_the_regimen_change_proxy(reason):
+    # "not completed" names no reason (not a completion, no toxicity): like "Treatment changed",
+    # the next line stays the progression evidence (CR C.2 step 1 regimen change)
+    th = state(*_first_line_letrozole_abemaciclib(reason, reason)).therapy
+    assert th.endocrine_resistance == "primary"
+    assert th.metastatic_lines[0].progressed is True
+
+
 @pytest.mark.parametrize("reason", ["Tolerating well, no side effects", "Continue until disease progression or unacceptable toxicity",
                                     "No toxicity; plan reviewed"])
 def test_a_note_naming_no_reason_keeps_the_regimen_change_proxy(reason):
