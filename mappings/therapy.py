@@ -1556,13 +1556,15 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
                     ("line-count-unclear",
                      planned and _planned_switch_question(planned, group, len(lines), True))):
                 if question:
-                    unclear = True
                     questions.setdefault(code, []).append(question)
-                    if asked is not None:
+                    # one other reading per course, however many questions it raises (given
+                    # beside the endocrine line and a planned switch: the same two counts)
+                    if asked is not None and not unclear:
                         asked.append(_Asked(code, id(group[0]), _course_text(group),
                                             f"metastatic line {len(lines) + 1}",
                                             f"part of metastatic line {len(lines)} ({_listed(cur.names())})",
                                             [e.src for e in group]))
+                    unclear = True
             if unclear and id(group[0]) == other_way and not split:
                 # read the other way: given within the line before it (beside its endocrine
                 # therapy, or a substitution within its class)

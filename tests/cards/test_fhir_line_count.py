@@ -199,3 +199,25 @@ def test_a_sacituzumab_order_selected_when_the_course_left_open_decides_its_line
     assert [(c["indicator"], c["summary"]) for c in got] == [
         ("warning", "Sacituzumab govitecan: line count unclear (2024-08-01) — caution")]
     assert "- capecitabine (2024-08-01 to 2024-11-01) is counted as metastatic line 2 (line-count-unclear)" in got[0]["detail"]
+
+
+def test_a_course_asked_about_twice_is_named_once_in_the_line_count_caution():
+    # capecitabine followed paclitaxel "switch maintenance" at once (planned switch) while
+    # letrozole went on after it (given beside the endocrine line): two questions about one
+    # course, one other reading; the caution named the course and both counts twice
+    from cards.engine import order_cards
+    from mappings.state import DraftOrder, Drug
+
+    p = (de_novo("lc-twice").med("fulvestrant", "2024-01-20", "2024-03-01", status="stopped",
+                                 stopped_for="Progressive disease")
+         .med("letrozole", "2024-03-10", "2025-06-01")
+         .med("paclitaxel", "2024-03-12", "2024-11-01", status="stopped", stopped_for="Switch maintenance")
+         .med("capecitabine", "2024-11-05", "2025-02-01", status="stopped"))
+    state, _ = run(p)
+    draft = DraftOrder(resource_type="MedicationRequest", resource_id="mr-sg", reference="MedicationRequest/mr-sg",
+                       drugs=[Drug(name="sacituzumab govitecan", drug_class="trop2-adc", rxnorm="2360232")],
+                       text="sacituzumab govitecan")
+    got = [c.to_json() for c in order_cards(state, [draft], [draft.reference], "order-select")]
+    assert [(c["indicator"], c["summary"]) for c in got] == [
+        ("warning", "Sacituzumab govitecan: line count unclear (2024-11-05) — caution")]
+    assert got[0]["detail"].count("capecitabine (2024-11-05 to 2025-02-01) is counted as metastatic line 3") == 1
