@@ -2166,18 +2166,25 @@ def _ended_for_stated_reasons(exps: list[_Exp]) -> bool:
     record(s) of each drug (its end, else its start) all say "other" (toxicity,
     intolerance, choice). A drug with an undated record, or whose last record states no
     reason, leaves the line to the regimen-change proxy (unchanged)."""
+    last = _last_records(exps)
+    return bool(last) and all(e.stop == "other" for e in last)
+
+
+def _last_records(exps: list[_Exp]) -> list[_Exp] | None:
+    """The latest record(s) of each line drug (by end, else start): what says how the line
+    ended; None when a record is undated (which is latest cannot be told)."""
     latest: dict[str, tuple[dt.date, list[_Exp]]] = {}
     for e in exps:
         day = e.end or e.start
         if day is None:
-            return False
+            return None
         for name in {d.name for d in e.drugs if d.drug_class in LINE_CLASSES}:
             seen = latest.get(name)
             if seen is None or day > seen[0]:
                 latest[name] = (day, [e])
             elif day == seen[0]:
                 seen[1].append(e)
-    return bool(latest) and all(e.stop == "other" for _, last in latest.values() for e in last)
+    return [e for _, last in latest.values() for e in last]
 
 
 def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date) -> None:
@@ -2257,9 +2264,16 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
 
 
 def _ended_on_a_suspected_progression(line: TherapyLine, exps: list[_Exp]) -> bool:
-    """One of the line's records stopped for a progression only suspected (stop 'unclear')."""
+    """The line ended and the latest record of one of its drugs stopped for a progression
+    only suspected (stop 'unclear'). An earlier record's hedged stop did not end the line (the
+    drug was given again, or the line ended later for another reason); with an undated record,
+    which is latest is unknown and any hedged stop counts."""
+    if line.active:
+        return False
     refs = {s.reference for s in line.sources}
-    return any(e.stop == "unclear" and e.src.reference in refs for e in exps)
+    own = [e for e in exps if e.src.reference in refs]
+    last = _last_records(own)
+    return any(e.stop == "unclear" for e in (own if last is None else last))
 
 
 def _later_et_progression_after_a_stated_stop(tls: list[TherapyLine],

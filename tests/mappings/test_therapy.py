@@ -687,6 +687,27 @@ def test_resistance_is_not_read_past_a_first_line_stopped_for_a_progression_only
     assert any(g.code == "stop-reason-unclear" for g in s.gaps)
 
 
+@pytest.mark.parametrize("later", [
+    # palbociclib given again 9 days after the hedged stop: the line goes on
+    [med_statement(PALBOCICLIB, "2020-05-10", status="active")],
+    # ... and ended a year later for stated side effects, then fulvestrant
+    [_with_note(med_statement(PALBOCICLIB, "2020-05-10", "2021-03-01", status="stopped"), "Neutropenia"),
+     med_statement(FULVESTRANT, "2021-03-10", status="active")],
+])
+def test_resistance_is_read_when_a_suspected_progression_did_not_end_the_first_line(later):
+    # the hedged stop of an early palbociclib record is not what ended the line (the drug was
+    # given again; the line ended for a stated side effect): no progression on first-line ET
+    # to weigh (CR C.1), so endocrine-naive stands as before the hedged-stop mend (6b4f6f4)
+    letrozole_end = "2021-03-01" if len(later) > 1 else None
+    letrozole = med_statement(LETROZOLE, "2020-02-01", letrozole_end, status="stopped" if letrozole_end else "active")
+    s = state(_with_note(letrozole, "Arthralgia") if letrozole_end else letrozole,
+              _with_note(med_statement(PALBOCICLIB, "2020-02-01", "2020-05-01", status="stopped"), "Suspected progression"),
+              *later)
+    assert [ln.regimen_text for ln in s.therapy.metastatic_lines][0] == "letrozole + palbociclib"
+    assert s.therapy.endocrine_resistance == "sensitive"
+    assert any(g.code == "stop-reason-unclear" for g in s.gaps)
+
+
 @pytest.mark.parametrize("reason", ["Progressive disease", "Suspected progression in liver; new bone metastases",
                                     "PD"])
 def test_a_stop_reason_asserting_a_progression_is_still_one_and_raises_no_stop_reason_gap(reason):
