@@ -384,16 +384,31 @@ def class_beside_drug_classes(text: str) -> tuple[str, frozenset[str]] | None:
     for pattern, what, classes in T.UNNAMED_DRUG_CLASSES:
         if classes & named_classes:
             continue  # the words name a drug the text names too
-        for m in pattern.finditer(text):
-            if any(start < m.end() and m.start() < end for start, end, _ in names):
-                continue  # the words are inside a drug name ("palbociclib" is an INN stem too)
-            if _followed_by_not_given(text, m.end()):
-                continue  # "Palbociclib + AI-induced arthralgia"
-            for start, end, _ in names:
-                joined = (T.CLASS_JOINED.match(text[end:m.start()]) if end <= m.start()
-                          else T.CLASS_JOINED.match(text[m.end():start]))
-                if joined:
-                    return what, classes
+        if _joined_to_a_name(text, pattern, names):
+            return what, classes
+    # an abbreviated drug name joined to the drug read ("Letrozole + Palbo"): a second drug not
+    # read (drug_mentions abbreviations), unless it may be the drug named ("Letrozole (Let)")
+    for pattern, what, classes, may_be in T.ABBREVIATION_BESIDE_A_DRUG:
+        if may_be & given:
+            continue
+        if _joined_to_a_name(text, pattern, names):
+            return what, classes
+    return None
+
+
+def _joined_to_a_name(text: str, pattern: re.Pattern[str], names: list[tuple[int, int, Any]]) -> re.Match[str] | None:
+    """The first match of pattern joined to one of the drug names (start, end, _) as one regimen
+    (local_codes.yaml class_joined), not inside a name and not followed by a side effect."""
+    for m in pattern.finditer(text):
+        if any(start < m.end() and m.start() < end for start, end, _ in names):
+            continue  # the words are inside a drug name ("palbociclib" is an INN stem too)
+        if _followed_by_not_given(text, m.end()):
+            continue  # "Palbociclib + AI-induced arthralgia"
+        for start, end, _ in names:
+            joined = (T.CLASS_JOINED.match(text[end:m.start()]) if end <= m.start()
+                      else T.CLASS_JOINED.match(text[m.end():start]))
+            if joined:
+                return m
     return None
 
 
