@@ -174,8 +174,9 @@ class _Med:
         self.nsai = any(d.nsai for d in drugs)
         self.taxane = any(d.taxane for d in drugs)
         self.anthracycline = any(d.anthracycline for d in drugs)
-        # a class of drug the concept's text also names, joined to its drug ("Palbociclib +
-        # AI": class_beside_drug), in the words of the gap medication-unreadable; else None
+        # a class of drug or an abbreviated drug name the concept's text also names, joined to
+        # its drug ("Palbociclib + AI", "Letrozole + Palbo": class_beside_drug), in the words of
+        # the gap medication-unreadable; else None
         self.also_unread: str | None = None
 
 
@@ -812,14 +813,6 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
 UNREADABLE_NAMED = 5  # records named in the medication-unreadable message (all are in its sources)
 
 
-def _unreadable_gap(ctx: Ctx, unread: list[tuple[str, str]]) -> None:
-    named = "; ".join(f"{ref} ({why})" for ref, why in unread[:UNREADABLE_NAMED])
-    more = f"; and {len(unread) - UNREADABLE_NAMED} more" if len(unread) > UNREADABLE_NAMED else ""
-    ctx.gap("medication-unreadable",
-            f"Medication records whose drug could not be read, so lines of therapy may be missing: {named}{more}.",
-            [_fast.source(ref, None, why, None) for ref, why in unread])
-
-
 def _records_gap(ctx: Ctx, code: str, records: list[tuple[Source, str]], text: str) -> None:
     """A gap naming the first UNREADABLE_NAMED records ("{named}" in text; "and N more"), citing all."""
     if not records:
@@ -951,7 +944,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     backwards.append((src, f"{ref} ({med.names}: end {ended_before_start.isoformat()}, "
                                            f"start {start.isoformat()})"))  # type: ignore[union-attr]
                 said = bool(res.get("statusReason") or res.get("note"))
-                stop = _stop_reason(res) if said else None
+                stop, planned = _stop_reading(res) if said else (None, False)
                 if status == "unknown" and med.line and not (end and end < as_of):
                     # FHIR R4 medication-statement-status / medicationrequest-status / medication-
                     # admin-status 'unknown': the authoring system does not know the status. Read
@@ -960,11 +953,11 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if stop == "unclear" and med.line:
                     hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(_stop_words(res), 120)}')"))
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None, stop, med,
-                            (start or _DATE_MIN, ref), start_last, end_last, said and _planned_stop(res)))
+                            (start or _DATE_MIN, ref), start_last, end_last, planned))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
-    if unread:
-        _unreadable_gap(ctx, unread)
+    _records_gap(ctx, "medication-unreadable", [(source(ref, None, why, None), f"{ref} ({why})") for ref, why in unread],
+                 "Medication records whose drug could not be read, so lines of therapy may be missing: {named}.")
     _records_gap(ctx, "therapy-status-unknown", status_unknown,
                  "Anticancer medication records have status 'unknown' (the recording system does not know it) "
                  "and no end: {named}. They are read as not given today, so the current line may be read as "
@@ -979,9 +972,15 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     return exps
 
 
-def _stop_reason(res: dict[str, Any]) -> str | None:
+def _stop_reading(res: dict[str, Any]) -> tuple[str | None, bool]:
+    """(_stop_reason, _planned_stop_text) of a record: its statusReason and note read once."""
+    text = _stop_text(res)
+    return _stop_reason(res, text), _planned_stop_text(text)
+
+
+def _stop_reason(res: dict[str, Any], text: str | None = None) -> str | None:
     """'progression' / 'other' (toxicity, completion, choice) / 'unclear' (a progression only
-    suspected) from statusReason or note; None if not stated.
+    suspected) from statusReason or note (text: their _stop_text); None if not stated.
 
     A statusReason or note counts as 'other' only when it names a non-progression reason
     (toxicity, intolerance, a named side effect, the patient's choice, completion, stable
@@ -993,7 +992,7 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     if not res.get("statusReason") and not res.get("note"):
         return None
     reasons = as_list(res.get("statusReason"))
-    stated = _stop_reason_of_text(_stop_text(res))
+    stated = _stop_reason_of_text(_stop_text(res) if text is None else text)
     if stated is None and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
                               for cc in reasons for system, code, _ in codings(cc)):
         return "other"  # a coded side effect, allergy, interaction, pregnancy (a code without display)
@@ -1015,14 +1014,10 @@ def _stop_text(res: dict[str, Any]) -> str:
     return reason + " | " + notes
 
 
-def _planned_stop(res: dict[str, Any]) -> bool:
-    """The statusReason / note says the course ended as planned (local_codes.yaml
-    stop_reasons planned_stop_patterns: "maintenance", "completed planned cycles")."""
-    return _planned_stop_text(_stop_text(res))
-
-
 @lru_cache(maxsize=1024)
 def _planned_stop_text(text: str) -> bool:
+    """The statusReason / note (_stop_text) says the course ended as planned (local_codes.yaml
+    stop_reasons planned_stop_patterns: "maintenance", "completed planned cycles")."""
     return bool(T.STOP_PLANNED.search(T.STOP_NOT_STATED.sub(" ", text.lower())))
 
 
