@@ -1506,7 +1506,8 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
             cur = _Line(list(group), start)
             lines.append(cur)
             continue
-        if cur is not pseudo and (start - cur.start).days <= REGIMEN_WINDOW_DAYS:  # type: ignore[operator]
+        if (cur is not pseudo and (start - cur.start).days <= REGIMEN_WINDOW_DAYS  # type: ignore[operator]
+                and not _stopped_for_progression(cur, start)):
             cur.add(group)
             # a drug of the same class joining the window replaces a carried one
             cur.drop_carried(gclasses)
@@ -1746,10 +1747,15 @@ def _unexplained_switch_in_class(cur: _Line, group: list[_Exp], gclasses: set[st
 def _progression_documented(cur: _Line, start: dt.date, progressions: list[dt.date] | None) -> bool:
     """Progression on the current line documented by `start`: one of its drugs stopped
     for progression, or a disease-status "worsening" after the line started."""
-    for e in cur.exps + cur.carried:
-        if e.stop == "progression" and e.end is not None and e.end <= start:
-            return True
-    return cur.start is not None and any(cur.start < p <= start for p in progressions or ())
+    return _stopped_for_progression(cur, start) or (
+        cur.start is not None and any(cur.start < p <= start for p in progressions or ()))
+
+
+def _stopped_for_progression(cur: _Line, start: dt.date) -> bool:
+    """A drug of the current line stopped for progression by `start` (its stop reason says so).
+    Within the regimen window (drugs started within REGIMEN_WINDOW_DAYS are one regimen) only
+    this ends the line: a disease status read then may be the baseline scan's report."""
+    return any(e.stop == "progression" and e.end is not None and e.end <= start for e in cur.exps + cur.carried)
 
 
 def _restarted_after_progression(cur: _Line, start: dt.date, progressions: list[dt.date] | None,

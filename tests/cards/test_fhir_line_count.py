@@ -36,6 +36,25 @@ def test_letrozole_palbociclib_restarted_months_after_a_documented_progression_i
     assert "elacestrant" in regimen_topics(cards)
 
 
+def test_a_regimen_started_days_after_fulvestrant_stopped_for_progression_is_a_second_line():
+    # fulvestrant stopped for progressive disease after three weeks; letrozole + palbociclib
+    # four days later joined it as one regimen (started within the 28-day regimen window):
+    # 'on line 1', no progression, endocrine sensitivity de novo. A documented progression
+    # ends the line (CR C.2 step 1); within 6 months of first-line ET: primary (ABC4, CR C.1)
+    p = (de_novo("lc-early-pd").med("fulvestrant", "2024-01-20", "2024-02-10", stopped_for="Progressive disease")
+         .regimen(("letrozole", "palbociclib"), "2024-02-14"))
+    state, cards = run(p)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 2;")
+    assert any(x.startswith("- Endocrine sensitivity: primary resistance") for x in summary["detail"].splitlines())
+
+
+def test_a_drug_added_within_weeks_without_a_documented_progression_stays_one_regimen():
+    p = de_novo("lc-early-add").med("letrozole", "2024-01-20").med("palbociclib", "2024-02-14")
+    state, cards = run(p)
+    assert [ln.regimen_text for ln in state.therapy.metastatic_lines] == ["letrozole + palbociclib"]
+
+
 def test_monthly_letrozole_refills_going_on_after_a_documented_progression_stay_one_line():
     # a refill has no end of its own: it never says the drug stopped, so the series is one line
     p = de_novo("lc-refills")
