@@ -803,7 +803,7 @@ class DraftOrder(BaseModel):
     # not found in draftOrders, no medication[x] ...): the order cards say it was not checked
     unreadable: str | None = None
     # a second drug its text joins to the drug read, named only by its class or an abbreviation
-    # ("Palbociclib + AI", "Letrozole + Palbo": therapy.class_beside_drug), e.g. 'an aromatase
+    # ("Palbociclib + AI", "Letrozole + Palbo": therapy.class_beside_drug_classes), e.g. 'an aromatase
     # inhibitor, not which one', and the DrugClass values those words name (or the abbreviation
     # may stand for): the order cards say the partner is drafted unnamed, not absent
     unnamed_partner: str | None = None

@@ -154,7 +154,7 @@ class _Med:
 
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
-                 "also_unread")
+                 "also_unread", "also_unread_classes")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -175,9 +175,10 @@ class _Med:
         self.taxane = any(d.taxane for d in drugs)
         self.anthracycline = any(d.anthracycline for d in drugs)
         # a class of drug or an abbreviated drug name the concept's text also names, joined to
-        # its drug ("Palbociclib + AI", "Letrozole + Palbo": class_beside_drug), in the words of
-        # the gap medication-unreadable; else None
+        # its drug ("Palbociclib + AI", "Letrozole + Palbo": class_beside_drug_classes), in the words of
+        # the gap medication-unreadable; else None; and the DrugClass values those words name
         self.also_unread: str | None = None
+        self.also_unread_classes: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -357,23 +358,18 @@ def unnamed_drug_in_concept(cc: Any) -> str | None:
     return f'"{printable_clip(cc_as_written(cc), 80)}" {why}' if why else None
 
 
-def class_beside_drug(text: str) -> str | None:
-    """What a medication text that names a pathway drug also names, joined to it as one
-    regimen, without naming it: a class of drug, a trial drug or a drug by its INN stem
-    (local_codes.yaml unnamed_drug_patterns, class_joined: "Palbociclib + AI", "Ribociclib with
-    an aromatase inhibitor", "AI + palbociclib"), e.g. 'an aromatase inhibitor, not which one'.
-    None when the words are the class of the drug beside them ("Letrozole, aromatase
-    inhibitor": they describe it), when the text names a drug of their class elsewhere
-    ("Palbociclib + AI (letrozole)": letrozole is the AI), or no such words are joined to a
-    drug read as given."""
-    found = class_beside_drug_classes(text)
-    return found[0] if found else None
-
-
 def class_beside_drug_classes(text: str) -> tuple[str, frozenset[str]] | None:
-    """class_beside_drug with the DrugClass values the words name (local_codes.yaml
-    unnamed_drug_patterns `classes`: an AI names aromatase-inhibitor), so that a draft-order
-    check can tell whether the words may be the partner it misses."""
+    """What a medication text that names a pathway drug also names, joined to it as one
+    regimen, without naming it, and the DrugClass values those words name: a class of drug,
+    a trial drug or a drug by its INN stem (local_codes.yaml unnamed_drug_patterns with their
+    `classes`, class_joined: "Palbociclib + AI", "Ribociclib with an aromatase inhibitor",
+    "AI + palbociclib"), e.g. ('an aromatase inhibitor, not which one', {aromatase-inhibitor}),
+    or an abbreviated drug name (drug_mentions abbreviations: "Letrozole + Palbo"), so that a
+    draft-order check can tell whether the words may be the partner it misses.
+    None when the words are the class of the drug beside them ("Letrozole, aromatase
+    inhibitor": they describe it) or an abbreviation of it ("Letrozole (Let)"), when the text
+    names a drug of their class elsewhere ("Palbociclib + AI (letrozole)": letrozole is the
+    AI), or no such words are joined to a drug read as given."""
     if not text:
         return None
     given = {d.name for d in drugs_from_text(text)}
@@ -453,11 +449,13 @@ def _refused(written: str) -> _NotGiven | _Unreadable | None:
                        "which one was given cannot be read")
 
 
-def _class_beside_drug_in(text: str) -> str | None:
-    """class_beside_drug of a text, as the medication-unreadable gap writes it, the text
-    quoted as written."""
-    why = class_beside_drug(text.lower())
-    return f'its text "{printable_clip(text.strip(), 80)}" also names {why}' if why else None
+def _read_class_beside_drug(med: _Med, text: str) -> None:
+    """Sets med.also_unread (class_beside_drug_classes of its text, as the medication-unreadable gap
+    writes it, the text quoted as written) and the classes those words name."""
+    found = class_beside_drug_classes(text.lower()) if text else None
+    if found is not None:
+        med.also_unread = f'its text "{printable_clip(text.strip(), 80)}" also names {found[0]}'
+        med.also_unread_classes = found[1]
 
 
 def _unnamed_in(cc: Any) -> _Unreadable | None:
@@ -791,7 +789,7 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
             written = cc_as_written(cc)
             med = _Unreadable(conflict) if conflict else (_refused(written) or _Med(tuple(drugs), label))
             if type(med) is _Med:
-                med.also_unread = _class_beside_drug_in(written) if written else None
+                _read_class_beside_drug(med, written)
         else:
             med = _unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME
         if key is not None:
@@ -806,7 +804,7 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
     if refused is not None:
         return refused
     med = _Med(tuple(drugs), label)
-    med.also_unread = _class_beside_drug_in(label) if label else None
+    _read_class_beside_drug(med, label)
     return med
 
 
@@ -2245,6 +2243,15 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
     met = "unknown"
     tls = th.metastatic_lines
     first_et = next((ln for ln in tls if ln.endocrine), None)
+    unnamed = _progressed_with_an_unnamed_endocrine_drug(tls, first_et, exps)
+    if unnamed is not None:
+        # a line before the first one read as endocrine joins an endocrine class not named to
+        # its drug ("Palbociclib + AI": gap medication-unreadable) and progressed: it was the
+        # first-line ET; where the class it would give outranks the adjuvant one, not known
+        could_be = unnamed.progression_class
+        if could_be is None or _RANK[could_be] > _RANK[adj]:
+            return
+        first_et = None  # the line read as the first endocrine one is not (ABC4 reads the first)
     if first_et is not None and first_et.start and first_et.progressed and first_et.end:
         met = first_et.progression_class  # type: ignore[assignment]
         th.endocrine_resistance_sources = th.endocrine_resistance_sources + first_et.sources
@@ -2277,6 +2284,22 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
     ):
         th.endocrine_resistance = "sensitive"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
+
+
+def _progressed_with_an_unnamed_endocrine_drug(tls: list[TherapyLine], first_et: TherapyLine | None,
+                                               exps: list[_Exp]) -> TherapyLine | None:
+    """The first progressed metastatic line before first_et (all, without one), not read as
+    endocrine, one of whose records joins an endocrine class to its drug without naming it
+    ("Palbociclib 125 mg daily + AI": _Med.also_unread_classes)."""
+    for ln in tls:
+        if ln is first_et:
+            return None
+        if ln.progressed and not ln.endocrine:
+            refs = {s.reference for s in ln.sources}
+            if any(e.src.reference in refs and e.med is not None and e.med.also_unread_classes & ENDOCRINE_CLASSES
+                   for e in exps):
+                return ln
+    return None
 
 
 def _ended_on_a_suspected_progression(line: TherapyLine, exps: list[_Exp]) -> bool:

@@ -240,3 +240,21 @@ def test_a_course_asked_about_twice_is_named_once_in_the_line_count_caution():
     assert [(c["indicator"], c["summary"]) for c in got] == [
         ("warning", "Sacituzumab govitecan: line count unclear (2024-11-05) — caution")]
     assert got[0]["detail"].count("capecitabine (2024-11-05 to 2025-02-01) is counted as metastatic line 3") == 1
+
+
+def test_a_de_novo_patient_progressed_on_palbociclib_with_an_unnamed_ai_has_no_endocrine_sensitivity_guessed():
+    # monthly refills written "Palbociclib 125 mg daily + AI" (the AI not named: gap
+    # medication-unreadable), progression after 7 months, then fulvestrant: the line reads as
+    # palbociclib alone (not endocrine), and the summary said 'de novo metastatic (no endocrine
+    # therapy before the metastatic diagnosis)' past a progression on AI + CDK4/6i, which ABC4
+    # (CR C.1) classes by the first-line ET (secondary here, had the AI been read): unknown
+    p = de_novo("lc-unnamed-ai")
+    for i, month in enumerate(("2024-02-01", "2024-03-01", "2024-04-01", "2024-05-01", "2024-06-01", "2024-07-01",
+                               "2024-08-01")):
+        p.add({"resourceType": "MedicationRequest", "id": f"rx-palbo-ai-{i}", "status": "completed",
+               "intent": "order", "medicationCodeableConcept": {"text": "Palbociclib 125 mg daily + AI"},
+               "subject": {"reference": "Patient/lc-unnamed-ai"}, "authoredOn": month})
+    state, cards = run(p.progression("2024-08-20").med("fulvestrant", "2024-09-01"))
+    detail = card(cards, "patient-summary")["detail"].splitlines()
+    assert "- Endocrine sensitivity: unknown" in detail
+    assert "medication-unreadable" in {g.code for g in state.gaps}
