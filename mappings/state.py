@@ -802,9 +802,10 @@ class DraftOrder(BaseModel):
     # why the drug of a drafted medication order could not be read (its medicationReference
     # not found in draftOrders, no medication[x] ...): the order cards say it was not checked
     unreadable: str | None = None
-    # a second drug its text joins to the drug read, named only by its class ("Palbociclib + AI":
-    # therapy.class_beside_drug), e.g. 'an aromatase inhibitor, not which one', and the DrugClass
-    # values those words name: the order cards say the partner is drafted unnamed, not absent
+    # a second drug its text joins to the drug read, named only by its class or an abbreviation
+    # ("Palbociclib + AI", "Letrozole + Palbo": therapy.class_beside_drug_classes), e.g. 'an aromatase
+    # inhibitor, not which one', and the DrugClass values those words name (or the abbreviation
+    # may stand for): the order cards say the partner is drafted unnamed, not absent
     unnamed_partner: str | None = None
     unnamed_partner_classes: list[str] = Field(default_factory=list)
     full_url: str | None = None  # its draftOrders entry's fullUrl (a selection may name it)

@@ -557,5 +557,15 @@ DRUG_ABBREVIATIONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(_ABBR["whole_text"].replace("{abbreviation}", str(e["abbreviation"])), re.I), str(e["may_be"]))
     for e in _ABBR.get("entries") or []
 ]
+# (word pattern, what it names, the DrugClass values it may stand for, the drug names it may
+# stand for) of the same abbreviations joined to a drug the text names ("Letrozole + Palbo":
+# therapy.class_beside_drug_classes), but those marked beside_a_drug: false ("cap", a capsule)
+ABBREVIATION_BESIDE_A_DRUG: list[tuple[re.Pattern[str], str, frozenset[str], frozenset[str]]] = [
+    (re.compile(rf"\b(?:{e['abbreviation']})\b\.?", re.I),
+     f"an abbreviated drug name not read as a drug (it may stand for {e['may_be']})",
+     frozenset(info.drug_class for n in str(e["may_be"]).split(" or ") if (info := drug_for_name(n)) is not None),
+     frozenset(str(e["may_be"]).split(" or ")))
+    for e in _ABBR.get("entries") or [] if e.get("beside_a_drug", True)
+]
 # what stands between a drug name and the words of an unnamed_drug_patterns entry joined to it
 CLASS_JOINED = re.compile(_DM.get("class_joined") or "(?!)", re.I)

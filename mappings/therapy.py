@@ -154,7 +154,7 @@ class _Med:
 
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
-                 "also_unread")
+                 "also_unread", "also_unread_classes")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -174,9 +174,11 @@ class _Med:
         self.nsai = any(d.nsai for d in drugs)
         self.taxane = any(d.taxane for d in drugs)
         self.anthracycline = any(d.anthracycline for d in drugs)
-        # a class of drug the concept's text also names, joined to its drug ("Palbociclib +
-        # AI": class_beside_drug), in the words of the gap medication-unreadable; else None
+        # a class of drug or an abbreviated drug name the concept's text also names, joined to
+        # its drug ("Palbociclib + AI", "Letrozole + Palbo": class_beside_drug_classes), in the words of
+        # the gap medication-unreadable; else None; and the DrugClass values those words name
         self.also_unread: str | None = None
+        self.also_unread_classes: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -356,23 +358,18 @@ def unnamed_drug_in_concept(cc: Any) -> str | None:
     return f'"{printable_clip(cc_as_written(cc), 80)}" {why}' if why else None
 
 
-def class_beside_drug(text: str) -> str | None:
-    """What a medication text that names a pathway drug also names, joined to it as one
-    regimen, without naming it: a class of drug, a trial drug or a drug by its INN stem
-    (local_codes.yaml unnamed_drug_patterns, class_joined: "Palbociclib + AI", "Ribociclib with
-    an aromatase inhibitor", "AI + palbociclib"), e.g. 'an aromatase inhibitor, not which one'.
-    None when the words are the class of the drug beside them ("Letrozole, aromatase
-    inhibitor": they describe it), when the text names a drug of their class elsewhere
-    ("Palbociclib + AI (letrozole)": letrozole is the AI), or no such words are joined to a
-    drug read as given."""
-    found = class_beside_drug_classes(text)
-    return found[0] if found else None
-
-
 def class_beside_drug_classes(text: str) -> tuple[str, frozenset[str]] | None:
-    """class_beside_drug with the DrugClass values the words name (local_codes.yaml
-    unnamed_drug_patterns `classes`: an AI names aromatase-inhibitor), so that a draft-order
-    check can tell whether the words may be the partner it misses."""
+    """What a medication text that names a pathway drug also names, joined to it as one
+    regimen, without naming it, and the DrugClass values those words name: a class of drug,
+    a trial drug or a drug by its INN stem (local_codes.yaml unnamed_drug_patterns with their
+    `classes`, class_joined: "Palbociclib + AI", "Ribociclib with an aromatase inhibitor",
+    "AI + palbociclib"), e.g. ('an aromatase inhibitor, not which one', {aromatase-inhibitor}),
+    or an abbreviated drug name (drug_mentions abbreviations: "Letrozole + Palbo"), so that a
+    draft-order check can tell whether the words may be the partner it misses.
+    None when the words are the class of the drug beside them ("Letrozole, aromatase
+    inhibitor": they describe it) or an abbreviation of it ("Letrozole (Let)"), when the text
+    names a drug of their class elsewhere ("Palbociclib + AI (letrozole)": letrozole is the
+    AI), or no such words are joined to a drug read as given."""
     if not text:
         return None
     given = {d.name for d in drugs_from_text(text)}
@@ -384,16 +381,31 @@ def class_beside_drug_classes(text: str) -> tuple[str, frozenset[str]] | None:
     for pattern, what, classes in T.UNNAMED_DRUG_CLASSES:
         if classes & named_classes:
             continue  # the words name a drug the text names too
-        for m in pattern.finditer(text):
-            if any(start < m.end() and m.start() < end for start, end, _ in names):
-                continue  # the words are inside a drug name ("palbociclib" is an INN stem too)
-            if _followed_by_not_given(text, m.end()):
-                continue  # "Palbociclib + AI-induced arthralgia"
-            for start, end, _ in names:
-                joined = (T.CLASS_JOINED.match(text[end:m.start()]) if end <= m.start()
-                          else T.CLASS_JOINED.match(text[m.end():start]))
-                if joined:
-                    return what, classes
+        if _joined_to_a_name(text, pattern, names):
+            return what, classes
+    # an abbreviated drug name joined to the drug read ("Letrozole + Palbo"): a second drug not
+    # read (drug_mentions abbreviations), unless it may be the drug named ("Letrozole (Let)")
+    for pattern, what, classes, may_be in T.ABBREVIATION_BESIDE_A_DRUG:
+        if may_be & given:
+            continue
+        if _joined_to_a_name(text, pattern, names):
+            return what, classes
+    return None
+
+
+def _joined_to_a_name(text: str, pattern: re.Pattern[str], names: list[tuple[int, int, Any]]) -> re.Match[str] | None:
+    """The first match of pattern joined to one of the drug names (start, end, _) as one regimen
+    (local_codes.yaml class_joined), not inside a name and not followed by a side effect."""
+    for m in pattern.finditer(text):
+        if any(start < m.end() and m.start() < end for start, end, _ in names):
+            continue  # the words are inside a drug name ("palbociclib" is an INN stem too)
+        if _followed_by_not_given(text, m.end()):
+            continue  # "Palbociclib + AI-induced arthralgia"
+        for start, end, _ in names:
+            joined = (T.CLASS_JOINED.match(text[end:m.start()]) if end <= m.start()
+                      else T.CLASS_JOINED.match(text[m.end():start]))
+            if joined:
+                return m
     return None
 
 
@@ -437,11 +449,13 @@ def _refused(written: str) -> _NotGiven | _Unreadable | None:
                        "which one was given cannot be read")
 
 
-def _class_beside_drug_in(text: str) -> str | None:
-    """class_beside_drug of a text, as the medication-unreadable gap writes it, the text
-    quoted as written."""
-    why = class_beside_drug(text.lower())
-    return f'its text "{printable_clip(text.strip(), 80)}" also names {why}' if why else None
+def _read_class_beside_drug(med: _Med, text: str) -> None:
+    """Sets med.also_unread (class_beside_drug_classes of its text, as the medication-unreadable gap
+    writes it, the text quoted as written) and the classes those words name."""
+    found = class_beside_drug_classes(text.lower()) if text else None
+    if found is not None:
+        med.also_unread = f'its text "{printable_clip(text.strip(), 80)}" also names {found[0]}'
+        med.also_unread_classes = found[1]
 
 
 def _unnamed_in(cc: Any) -> _Unreadable | None:
@@ -775,7 +789,7 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
             written = cc_as_written(cc)
             med = _Unreadable(conflict) if conflict else (_refused(written) or _Med(tuple(drugs), label))
             if type(med) is _Med:
-                med.also_unread = _class_beside_drug_in(written) if written else None
+                _read_class_beside_drug(med, written)
         else:
             med = _unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME
         if key is not None:
@@ -790,19 +804,11 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
     if refused is not None:
         return refused
     med = _Med(tuple(drugs), label)
-    med.also_unread = _class_beside_drug_in(label) if label else None
+    _read_class_beside_drug(med, label)
     return med
 
 
 UNREADABLE_NAMED = 5  # records named in the medication-unreadable message (all are in its sources)
-
-
-def _unreadable_gap(ctx: Ctx, unread: list[tuple[str, str]]) -> None:
-    named = "; ".join(f"{ref} ({why})" for ref, why in unread[:UNREADABLE_NAMED])
-    more = f"; and {len(unread) - UNREADABLE_NAMED} more" if len(unread) > UNREADABLE_NAMED else ""
-    ctx.gap("medication-unreadable",
-            f"Medication records whose drug could not be read, so lines of therapy may be missing: {named}{more}.",
-            [_fast.source(ref, None, why, None) for ref, why in unread])
 
 
 def _records_gap(ctx: Ctx, code: str, records: list[tuple[Source, str]], text: str) -> None:
@@ -936,7 +942,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     backwards.append((src, f"{ref} ({med.names}: end {ended_before_start.isoformat()}, "
                                            f"start {start.isoformat()})"))  # type: ignore[union-attr]
                 said = bool(res.get("statusReason") or res.get("note"))
-                stop = _stop_reason(res) if said else None
+                stop, planned = _stop_reading(res) if said else (None, False)
                 if status == "unknown" and med.line and not (end and end < as_of):
                     # FHIR R4 medication-statement-status / medicationrequest-status / medication-
                     # admin-status 'unknown': the authoring system does not know the status. Read
@@ -945,11 +951,11 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if stop == "unclear" and med.line:
                     hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(_stop_words(res), 120)}')"))
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None, stop, med,
-                            (start or _DATE_MIN, ref), start_last, end_last, said and _planned_stop(res)))
+                            (start or _DATE_MIN, ref), start_last, end_last, planned))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
-    if unread:
-        _unreadable_gap(ctx, unread)
+    _records_gap(ctx, "medication-unreadable", [(source(ref, None, why, None), f"{ref} ({why})") for ref, why in unread],
+                 "Medication records whose drug could not be read, so lines of therapy may be missing: {named}.")
     _records_gap(ctx, "therapy-status-unknown", status_unknown,
                  "Anticancer medication records have status 'unknown' (the recording system does not know it) "
                  "and no end: {named}. They are read as not given today, so the current line may be read as "
@@ -964,9 +970,15 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     return exps
 
 
-def _stop_reason(res: dict[str, Any]) -> str | None:
+def _stop_reading(res: dict[str, Any]) -> tuple[str | None, bool]:
+    """(_stop_reason, _planned_stop_text) of a record: its statusReason and note read once."""
+    text = _stop_text(res)
+    return _stop_reason(res, text), _planned_stop_text(text)
+
+
+def _stop_reason(res: dict[str, Any], text: str | None = None) -> str | None:
     """'progression' / 'other' (toxicity, completion, choice) / 'unclear' (a progression only
-    suspected) from statusReason or note; None if not stated.
+    suspected) from statusReason or note (text: their _stop_text); None if not stated.
 
     A statusReason or note counts as 'other' only when it names a non-progression reason
     (toxicity, intolerance, a named side effect, the patient's choice, completion, stable
@@ -978,7 +990,7 @@ def _stop_reason(res: dict[str, Any]) -> str | None:
     if not res.get("statusReason") and not res.get("note"):
         return None
     reasons = as_list(res.get("statusReason"))
-    stated = _stop_reason_of_text(_stop_text(res))
+    stated = _stop_reason_of_text(_stop_text(res) if text is None else text)
     if stated is None and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
                               for cc in reasons for system, code, _ in codings(cc)):
         return "other"  # a coded side effect, allergy, interaction, pregnancy (a code without display)
@@ -1000,14 +1012,10 @@ def _stop_text(res: dict[str, Any]) -> str:
     return reason + " | " + notes
 
 
-def _planned_stop(res: dict[str, Any]) -> bool:
-    """The statusReason / note says the course ended as planned (local_codes.yaml
-    stop_reasons planned_stop_patterns: "maintenance", "completed planned cycles")."""
-    return _planned_stop_text(_stop_text(res))
-
-
 @lru_cache(maxsize=1024)
 def _planned_stop_text(text: str) -> bool:
+    """The statusReason / note (_stop_text) says the course ended as planned (local_codes.yaml
+    stop_reasons planned_stop_patterns: "maintenance", "completed planned cycles")."""
     return bool(T.STOP_PLANNED.search(T.STOP_NOT_STATED.sub(" ", text.lower())))
 
 
@@ -1496,7 +1504,8 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
             cur = _Line(list(group), start)
             lines.append(cur)
             continue
-        if cur is not pseudo and (start - cur.start).days <= REGIMEN_WINDOW_DAYS:  # type: ignore[operator]
+        if (cur is not pseudo and (start - cur.start).days <= REGIMEN_WINDOW_DAYS  # type: ignore[operator]
+                and not _stopped_for_progression(cur, start)):
             cur.add(group)
             # a drug of the same class joining the window replaces a carried one
             cur.drop_carried(gclasses)
@@ -1556,13 +1565,15 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
                     ("line-count-unclear",
                      planned and _planned_switch_question(planned, group, len(lines), True))):
                 if question:
-                    unclear = True
                     questions.setdefault(code, []).append(question)
-                    if asked is not None:
+                    # one other reading per course, however many questions it raises (given
+                    # beside the endocrine line and a planned switch: the same two counts)
+                    if asked is not None and not unclear:
                         asked.append(_Asked(code, id(group[0]), _course_text(group),
                                             f"metastatic line {len(lines) + 1}",
                                             f"part of metastatic line {len(lines)} ({_listed(cur.names())})",
                                             [e.src for e in group]))
+                    unclear = True
             if unclear and id(group[0]) == other_way and not split:
                 # read the other way: given within the line before it (beside its endocrine
                 # therapy, or a substitution within its class)
@@ -1734,10 +1745,15 @@ def _unexplained_switch_in_class(cur: _Line, group: list[_Exp], gclasses: set[st
 def _progression_documented(cur: _Line, start: dt.date, progressions: list[dt.date] | None) -> bool:
     """Progression on the current line documented by `start`: one of its drugs stopped
     for progression, or a disease-status "worsening" after the line started."""
-    for e in cur.exps + cur.carried:
-        if e.stop == "progression" and e.end is not None and e.end <= start:
-            return True
-    return cur.start is not None and any(cur.start < p <= start for p in progressions or ())
+    return _stopped_for_progression(cur, start) or (
+        cur.start is not None and any(cur.start < p <= start for p in progressions or ()))
+
+
+def _stopped_for_progression(cur: _Line, start: dt.date) -> bool:
+    """A drug of the current line stopped for progression by `start` (its stop reason says so).
+    Within the regimen window (drugs started within REGIMEN_WINDOW_DAYS are one regimen) only
+    this ends the line: a disease status read then may be the baseline scan's report."""
+    return any(e.stop == "progression" and e.end is not None and e.end <= start for e in cur.exps + cur.carried)
 
 
 def _restarted_after_progression(cur: _Line, start: dt.date, progressions: list[dt.date] | None,
@@ -2164,18 +2180,25 @@ def _ended_for_stated_reasons(exps: list[_Exp]) -> bool:
     record(s) of each drug (its end, else its start) all say "other" (toxicity,
     intolerance, choice). A drug with an undated record, or whose last record states no
     reason, leaves the line to the regimen-change proxy (unchanged)."""
+    last = _last_records(exps)
+    return bool(last) and all(e.stop == "other" for e in last)
+
+
+def _last_records(exps: list[_Exp]) -> list[_Exp] | None:
+    """The latest record(s) of each line drug (by end, else start): what says how the line
+    ended; None when a record is undated (which is latest cannot be told)."""
     latest: dict[str, tuple[dt.date, list[_Exp]]] = {}
     for e in exps:
         day = e.end or e.start
         if day is None:
-            return False
+            return None
         for name in {d.name for d in e.drugs if d.drug_class in LINE_CLASSES}:
             seen = latest.get(name)
             if seen is None or day > seen[0]:
                 latest[name] = (day, [e])
             elif day == seen[0]:
                 seen[1].append(e)
-    return bool(latest) and all(e.stop == "other" for _, last in latest.values() for e in last)
+    return [e for _, last in latest.values() for e in last]
 
 
 def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date) -> None:
@@ -2220,6 +2243,15 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
     met = "unknown"
     tls = th.metastatic_lines
     first_et = next((ln for ln in tls if ln.endocrine), None)
+    unnamed = _progressed_with_an_unnamed_endocrine_drug(tls, first_et, exps)
+    if unnamed is not None:
+        # a line before the first one read as endocrine joins an endocrine class not named to
+        # its drug ("Palbociclib + AI": gap medication-unreadable) and progressed: it was the
+        # first-line ET; where the class it would give outranks the adjuvant one, not known
+        could_be = unnamed.progression_class
+        if could_be is None or _RANK[could_be] > _RANK[adj]:
+            return
+        first_et = None  # the line read as the first endocrine one is not (ABC4 reads the first)
     if first_et is not None and first_et.start and first_et.progressed and first_et.end:
         met = first_et.progression_class  # type: ignore[assignment]
         th.endocrine_resistance_sources = th.endocrine_resistance_sources + first_et.sources
@@ -2254,10 +2286,33 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
 
 
+def _progressed_with_an_unnamed_endocrine_drug(tls: list[TherapyLine], first_et: TherapyLine | None,
+                                               exps: list[_Exp]) -> TherapyLine | None:
+    """The first progressed metastatic line before first_et (all, without one), not read as
+    endocrine, one of whose records joins an endocrine class to its drug without naming it
+    ("Palbociclib 125 mg daily + AI": _Med.also_unread_classes)."""
+    for ln in tls:
+        if ln is first_et:
+            return None
+        if ln.progressed and not ln.endocrine:
+            refs = {s.reference for s in ln.sources}
+            if any(e.src.reference in refs and e.med is not None and e.med.also_unread_classes & ENDOCRINE_CLASSES
+                   for e in exps):
+                return ln
+    return None
+
+
 def _ended_on_a_suspected_progression(line: TherapyLine, exps: list[_Exp]) -> bool:
-    """One of the line's records stopped for a progression only suspected (stop 'unclear')."""
+    """The line ended and the latest record of one of its drugs stopped for a progression
+    only suspected (stop 'unclear'). An earlier record's hedged stop did not end the line (the
+    drug was given again, or the line ended later for another reason); with an undated record,
+    which is latest is unknown and any hedged stop counts."""
+    if line.active:
+        return False
     refs = {s.reference for s in line.sources}
-    return any(e.stop == "unclear" and e.src.reference in refs for e in exps)
+    own = [e for e in exps if e.src.reference in refs]
+    last = _last_records(own)
+    return any(e.stop == "unclear" for e in (own if last is None else last))
 
 
 def _later_et_progression_after_a_stated_stop(tls: list[TherapyLine],

@@ -36,6 +36,25 @@ def test_letrozole_palbociclib_restarted_months_after_a_documented_progression_i
     assert "elacestrant" in regimen_topics(cards)
 
 
+def test_a_regimen_started_days_after_fulvestrant_stopped_for_progression_is_a_second_line():
+    # fulvestrant stopped for progressive disease after three weeks; letrozole + palbociclib
+    # four days later joined it as one regimen (started within the 28-day regimen window):
+    # 'on line 1', no progression, endocrine sensitivity de novo. A documented progression
+    # ends the line (CR C.2 step 1); within 6 months of first-line ET: primary (ABC4, CR C.1)
+    p = (de_novo("lc-early-pd").med("fulvestrant", "2024-01-20", "2024-02-10", stopped_for="Progressive disease")
+         .regimen(("letrozole", "palbociclib"), "2024-02-14"))
+    state, cards = run(p)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 2;")
+    assert any(x.startswith("- Endocrine sensitivity: primary resistance") for x in summary["detail"].splitlines())
+
+
+def test_a_drug_added_within_weeks_without_a_documented_progression_stays_one_regimen():
+    p = de_novo("lc-early-add").med("letrozole", "2024-01-20").med("palbociclib", "2024-02-14")
+    state, cards = run(p)
+    assert [ln.regimen_text for ln in state.therapy.metastatic_lines] == ["letrozole + palbociclib"]
+
+
 def test_monthly_letrozole_refills_going_on_after_a_documented_progression_stay_one_line():
     # a refill has no end of its own: it never says the drug stopped, so the series is one line
     p = de_novo("lc-refills")
@@ -177,6 +196,16 @@ def test_capecitabine_after_paclitaxel_not_completed_for_neuropathy_raises_no_pl
         assert "line-count-unclear" not in {g.code for g in state.gaps}, why
 
 
+def test_capecitabine_after_paclitaxel_not_completed_as_planned_raises_no_planned_switch_question():
+    # "as planned" / "planned cycles" beside a negated completion is a course cut short, not a
+    # planned switch (local_codes.yaml stop_reasons not_stated_patterns)
+    for pid, why in (("lc-notplan", "Not completed as planned due to neuropathy"),
+                     ("lc-notcyc", "Planned cycles not completed: neuropathy"),
+                     ("lc-didnot", "Did not complete planned cycles (neuropathy)")):
+        state, cards = run(_paclitaxel_then_capecitabine(pid, why))
+        assert "line-count-unclear" not in {g.code for g in state.gaps}, why
+
+
 def test_a_sacituzumab_order_selected_when_the_course_left_open_decides_its_line_count_warns():
     from cards.engine import order_cards
     from mappings.state import DraftOrder, Drug
@@ -189,3 +218,43 @@ def test_a_sacituzumab_order_selected_when_the_course_left_open_decides_its_line
     assert [(c["indicator"], c["summary"]) for c in got] == [
         ("warning", "Sacituzumab govitecan: line count unclear (2024-08-01) — caution")]
     assert "- capecitabine (2024-08-01 to 2024-11-01) is counted as metastatic line 2 (line-count-unclear)" in got[0]["detail"]
+
+
+def test_a_course_asked_about_twice_is_named_once_in_the_line_count_caution():
+    # capecitabine followed paclitaxel "switch maintenance" at once (planned switch) while
+    # letrozole went on after it (given beside the endocrine line): two questions about one
+    # course, one other reading; the caution named the course and both counts twice
+    from cards.engine import order_cards
+    from mappings.state import DraftOrder, Drug
+
+    p = (de_novo("lc-twice").med("fulvestrant", "2024-01-20", "2024-03-01", status="stopped",
+                                 stopped_for="Progressive disease")
+         .med("letrozole", "2024-03-10", "2025-06-01")
+         .med("paclitaxel", "2024-03-12", "2024-11-01", status="stopped", stopped_for="Switch maintenance")
+         .med("capecitabine", "2024-11-05", "2025-02-01", status="stopped"))
+    state, _ = run(p)
+    draft = DraftOrder(resource_type="MedicationRequest", resource_id="mr-sg", reference="MedicationRequest/mr-sg",
+                       drugs=[Drug(name="sacituzumab govitecan", drug_class="trop2-adc", rxnorm="2360232")],
+                       text="sacituzumab govitecan")
+    got = [c.to_json() for c in order_cards(state, [draft], [draft.reference], "order-select")]
+    assert [(c["indicator"], c["summary"]) for c in got] == [
+        ("warning", "Sacituzumab govitecan: line count unclear (2024-11-05) — caution")]
+    assert got[0]["detail"].count("capecitabine (2024-11-05 to 2025-02-01) is counted as metastatic line 3") == 1
+
+
+def test_a_de_novo_patient_progressed_on_palbociclib_with_an_unnamed_ai_has_no_endocrine_sensitivity_guessed():
+    # monthly refills written "Palbociclib 125 mg daily + AI" (the AI not named: gap
+    # medication-unreadable), progression after 7 months, then fulvestrant: the line reads as
+    # palbociclib alone (not endocrine), and the summary said 'de novo metastatic (no endocrine
+    # therapy before the metastatic diagnosis)' past a progression on AI + CDK4/6i, which ABC4
+    # (CR C.1) classes by the first-line ET (secondary here, had the AI been read): unknown
+    p = de_novo("lc-unnamed-ai")
+    for i, month in enumerate(("2024-02-01", "2024-03-01", "2024-04-01", "2024-05-01", "2024-06-01", "2024-07-01",
+                               "2024-08-01")):
+        p.add({"resourceType": "MedicationRequest", "id": f"rx-palbo-ai-{i}", "status": "completed",
+               "intent": "order", "medicationCodeableConcept": {"text": "Palbociclib 125 mg daily + AI"},
+               "subject": {"reference": "Patient/lc-unnamed-ai"}, "authoredOn": month})
+    state, cards = run(p.progression("2024-08-20").med("fulvestrant", "2024-09-01"))
+    detail = card(cards, "patient-summary")["detail"].splitlines()
+    assert "- Endocrine sensitivity: unknown" in detail
+    assert "medication-unreadable" in {g.code for g in state.gaps}

@@ -3258,6 +3258,19 @@ def test_fhir_a_drafted_cdk46_inhibitor_with_an_unnamed_ai_says_the_partner_is_n
     assert not any(s.get("isRecommended") for s in inc["suggestions"])
 
 
+@pytest.mark.parametrize("text", ["Letrozole + Palbo", "Letrozole 2.5 mg daily + palbo 125 mg"])
+def test_fhir_a_drafted_ai_with_an_abbreviated_cdk46_inhibitor_preselects_no_second_cdk46_inhibitor(text):
+    # read as letrozole alone, the card said "Letrozole drafted without ribociclib" and
+    # pre-selected ribociclib beside the palbociclib the order abbreviates (ISMP: an
+    # abbreviated drug name is not read as a drug, so which one cannot be checked)
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    got = [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+    inc = card(got, "order-incomplete-regimen")
+    assert inc["summary"].startswith("Letrozole drafted with a partner not named")
+    assert "it may stand for palbociclib" in inc["detail"]
+    assert not any(s.get("isRecommended") for s in inc["suggestions"])
+
+
 def test_fhir_a_drafted_cdk46_inhibitor_alone_still_says_drafted_without_its_partner():
     state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
     got = [c.to_json() for c in order_cards(state, _drafted_text("Palbociclib 125 mg daily"), None, "order-sign")]
