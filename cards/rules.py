@@ -1096,9 +1096,12 @@ def prior_metastatic_chemo_or_early_adjuvant_chemo_relapse(state, ctx):
     within = th.chemotherapy_within_6_months_of_adjuvant_end
     if within or within is None:
         srcs = tuple(s for n in sorted(_class(ctx, "chemotherapy")) for s in ctx.name_sources.get(n, ()))
-        if within is None:  # a date without a day decides it (gap adjuvant-chemotherapy-end-unknown)
+        if within is None:  # gaps adjuvant-chemotherapy-end-unknown / -end-not-recorded
+            why = ("an adjuvant chemotherapy has no end date, and when it ended decides it"
+                   if any(g.code == "adjuvant-chemotherapy-end-not-recorded" for g in state.gaps)
+                   else "a date without a day (year or month only) decides it")
             return Finding(None, "Recurrence within 6 months of completing adjuvant chemotherapy cannot be "
-                                 "confirmed: a date without a day (year or month only) decides it", srcs)
+                                 f"confirmed: {why}", srcs)
         return Finding(True, "Recurrence during or within 6 months of completing adjuvant chemotherapy", srcs)
     return Finding(False, "No chemotherapy for metastatic disease and no relapse within 6 months of adjuvant chemotherapy")
 

@@ -283,6 +283,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   without a day whose range gives both answers to "recurrence
                                   within 6 months of completing adjuvant chemotherapy"
                                   (T-DXd label B, CR B.11): that route is unknown
+    adjuvant-chemotherapy-end-not-recorded  an adjuvant chemotherapy without an end date
+                                  that started more than 6 months before the recurrence:
+                                  its end decides T-DXd label B (CR B.11), that route is unknown
 """
 
 from __future__ import annotations

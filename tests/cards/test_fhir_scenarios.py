@@ -2999,20 +2999,36 @@ def test_fhir_progression_one_day_short_of_6_months_on_a_cdk46i_is_not_printed_a
             "to 2024-08-31, 5 months and 30 days on the CDK4/6 inhibitor)") in card(cards, "trastuzumab-deruxtecan")["detail"]
 
 
-@pytest.mark.parametrize("started, flagged", [
+@pytest.mark.parametrize("started, end_gap", [
     ("2023-09-01", False),  # 4.5 months before the recurrence: it ended within 6 months of it, whenever it ended
-    ("2023-07-10", True),   # 6.2 months before: when it ended is not known, label B not shown as met (as before)
+    ("2023-07-10", True),   # 6.2 months before: when it ended decides, and is not recorded (gap, route unknown)
 ])
-def test_fhir_adjuvant_chemotherapy_recorded_without_an_end_date_and_started_within_6_months_of_the_recurrence_meets_t_dxd_label_b(
-        started, flagged):
+def test_fhir_adjuvant_chemotherapy_recorded_without_an_end_date_is_never_read_as_failing_t_dxd_label_b(
+        started, end_gap):
     # Enhertu label B (CR B.11): "recurrence during or within 6 months of completing adjuvant chemotherapy"
     p = (hr_positive_mbc(f"tdxd-b-no-end-{started}", primary="2023-03-01").med("paclitaxel", started, status="completed")
          .med("letrozole", "2023-12-05", "2024-01-10"))
-    cards = _order(p.state(FIRST_LINE_AS_OF), [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")])
-    assert bool(cards) is flagged
-    if flagged:
-        assert ("No chemotherapy for metastatic disease and no relapse within 6 months of adjuvant chemotherapy"
-                in cards[0]["detail"])
+    state = p.state(FIRST_LINE_AS_OF)
+    assert _order(state, [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")]) == []
+    assert ("adjuvant-chemotherapy-end-not-recorded" in {g.code for g in state.gaps}) is end_gap
+
+
+def test_fhir_adjuvant_chemotherapy_without_an_end_date_started_more_than_6_months_before_the_recurrence_leaves_t_dxd_label_b_open():
+    # CR B.11 label B: "recurrence during or within 6 months of completing adjuvant chemotherapy";
+    # paclitaxel started 10.5 months before the recurrence, no end recorded: when it ended decides
+    p = (hr_positive_mbc("tdxd-b-end-not-recorded", primary="2023-01-01").med("paclitaxel", "2023-03-01", status="completed")
+         .regimen(("olaparib",), "2024-02-01", "2025-05-20").progression("2025-05-15"))
+    state, cards = run(p)
+    gap = next(g for g in state.gaps if g.code == "adjuvant-chemotherapy-end-not-recorded")
+    assert gap.message.startswith("The adjuvant chemotherapy (paclitaxel, started 2023-03-01) has no end date")
+    open_ = ("Recurrence within 6 months of completing adjuvant chemotherapy cannot be confirmed: an adjuvant "
+             "chemotherapy has no end date, and when it ended decides it")
+    assert f"- Trastuzumab deruxtecan: waiting on — {open_}" in card(cards, "patient-summary")["detail"].splitlines()
+    order = _order(state, [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")])
+    assert [c["summary"] for c in order] == [
+        "Trastuzumab deruxtecan: label requirement not confirmed — Recurrence within 6 months of completing adjuvant "
+        "chemotherapy cannot be…"]
+    assert f"- {open_} — MedicationStatement/" in order[0]["detail"]
 
 
 @pytest.mark.parametrize("ended", ["2024-01", "2024"])
