@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
-from mappings.fhir import months_text
+from mappings.fhir import months_between, months_text
 from mappings.state import (
     ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, ENDOCRINE_CLASSES, FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT,
     LINE_CLASSES, Disease, LabValue, PatientState, Source, TherapyLine, VariantResult, range_text,
@@ -251,7 +251,23 @@ def variant_name(v: VariantResult) -> str:
     return f"{v.gene} {change}" if change else v.gene
 
 
-def describe_variant(v: VariantResult) -> str:
+def pending_age_text(dated: dt.date | None, as_of: dt.date | None) -> str:
+    """How long a result not final yet has waited, from its date to as_of: "after 30 days",
+    "after 17 months" (whole calendar months, fhir.months_between, from 61 days on); "" when
+    undated or not earlier than as_of. A registered / preliminary result is the test under way
+    (FHIR R4 ObservationStatus); no source says how long a final report may take, so the card
+    names the wait and leaves judging it to the reader rather than dropping the result."""
+    if dated is None or as_of is None or dated >= as_of:
+        return ""
+    days = (as_of - dated).days
+    if days <= 60:
+        return f"after {days} day{'' if days == 1 else 's'}"
+    return f"after {int(months_between(dated, as_of))} months"
+
+
+def describe_variant(v: VariantResult, as_of: dt.date | None = None) -> str:
+    """as_of: the date the card is read (PatientState.as_of): a result not final yet then says
+    how long it has waited (pending_age_text)."""
     what = variant_name(v)
     bits = []
     if v.alteration_unclear:  # a PTEN fusion / change of unstated direction: neither
@@ -273,7 +289,8 @@ def describe_variant(v: VariantResult) -> str:
     # on archival tissue without a collection date the date is the result's, not the tissue's
     bits.append(("result of " if v.archival_without_collection_date else "") + fmt_date(v.date, v.date_last))
     if v.status_not_final is not None:
-        bits.append(NOT_FINAL_TEXT[v.status_not_final])
+        waited = pending_age_text(v.date, as_of)
+        bits.append(NOT_FINAL_TEXT[v.status_not_final] + (f" {waited}" if waited else ""))
     verb = "detected" if v.result == "detected" else "not detected"
     if v.superseded_on is not None:
         # the mapping's decision (C.3 row 18): a current result found nothing actionable
@@ -379,7 +396,7 @@ def variant_text(state: PatientState, ctx: Context, v: VariantResult) -> str:
     texts = _gene_index(state, ctx)[3]
     text = texts.get(id(v))
     if text is None:
-        text = texts[id(v)] = describe_variant(v)
+        text = texts[id(v)] = describe_variant(v, state.as_of)
     return text
 
 
@@ -1079,9 +1096,12 @@ def prior_metastatic_chemo_or_early_adjuvant_chemo_relapse(state, ctx):
     within = th.chemotherapy_within_6_months_of_adjuvant_end
     if within or within is None:
         srcs = tuple(s for n in sorted(_class(ctx, "chemotherapy")) for s in ctx.name_sources.get(n, ()))
-        if within is None:  # a date without a day decides it (gap adjuvant-chemotherapy-end-unknown)
+        if within is None:  # gaps adjuvant-chemotherapy-end-unknown / -end-not-recorded
+            why = ("an adjuvant chemotherapy has no end date, and when it ended decides it"
+                   if any(g.code == "adjuvant-chemotherapy-end-not-recorded" for g in state.gaps)
+                   else "a date without a day (year or month only) decides it")
             return Finding(None, "Recurrence within 6 months of completing adjuvant chemotherapy cannot be "
-                                 "confirmed: a date without a day (year or month only) decides it", srcs)
+                                 f"confirmed: {why}", srcs)
         return Finding(True, "Recurrence during or within 6 months of completing adjuvant chemotherapy", srcs)
     return Finding(False, "No chemotherapy for metastatic disease and no relapse within 6 months of adjuvant chemotherapy")
 

@@ -283,6 +283,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   without a day whose range gives both answers to "recurrence
                                   within 6 months of completing adjuvant chemotherapy"
                                   (T-DXd label B, CR B.11): that route is unknown
+    observation-status-missing  Observations without a status (FHIR R4: required, 1..1), read as
+                                  final (fhir.not_final_status): named so they can be checked
+    adjuvant-chemotherapy-end-not-recorded  an adjuvant chemotherapy without an end date
+                                  that started more than 6 months before the recurrence:
+                                  its end decides T-DXd label B (CR B.11), that route is unknown
 """
 
 from __future__ import annotations
@@ -624,6 +629,7 @@ def build_patient_state(
     ctx = Ctx(pid, as_of)
     counts = _step(ctx, "input", lambda: _ingest(resources, ctx), Counter)
     _step(ctx, "clinical status", lambda: _note_miscased_clinical_status(ctx), _nothing)
+    _step(ctx, "observation status", lambda: _note_missing_observation_status(ctx), _nothing)
 
     disease = _step(ctx, "disease", lambda: build_disease(ctx), Disease)
     er, pr, her2 = _step(ctx, "receptors", lambda: build_markers(ctx),
@@ -675,6 +681,21 @@ def _note_miscased_clinical_status(ctx: Ctx) -> None:
             ctx.ignore(res, "unreadable-resource",
                        f"{ctx.ref(res)} clinicalStatus {code!r} is not a condition-clinical code (codes are "
                        "case-sensitive): read as no clinical status")
+
+
+def _note_missing_observation_status(ctx: Ctx) -> None:
+    """An Observation without a status is invalid (FHIR R4 Observation.status is 1..1): every
+    reader reads it as final (fhir.not_final_status: senders omit it on final results, and
+    reading it as not final would hold back results that are final). Neither reading is
+    clearly safer, so the record's omission is said, not settled: gap observation-status-missing
+    names them, and the clinician can check that they are final."""
+    missing = [res for res in ctx.of("Observation") if type(res.get("status")) is not str]
+    if not missing:
+        return
+    ctx.gap("observation-status-missing",
+            f"{len(missing)} Observation(s) without a status (required in FHIR R4), read as final though the "
+            "record does not say they are" + (" (the first 5 cited)" if len(missing) > 5 else ""),
+            [ctx.source(res) for res in missing[:5]])
 
 
 def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:

@@ -405,7 +405,8 @@ def not_final_status(obs: dict[str, Any]) -> str | None:
     (factors)."""
     # a missing status is read as final: Observation.status is required (1..1) in R4, but
     # senders often omit it on results that are final, and reading every such result as
-    # not final would drop most real genomic data; an explicit "unknown" is not read
+    # not final would drop most real genomic data; an explicit "unknown" is not read. The
+    # omission is named (build: gap observation-status-missing)
     status = obs.get("status")
     if type(status) is not str:
         return None

@@ -2101,27 +2101,43 @@ def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx:
         return
     m_last = disease.metastatic_date_latest or m
     straddling = []
-    for e in exps:
-        if e.setting == "early" and e.med.chemo:  # type: ignore[union-attr]
-            if e.end is None and not e.active:
-                # ended without an end date: it ended on or after its start, so a start
-                # within 6 months of the recurrence (its first day against the metastatic
-                # date's last) settles "during or within 6 months"; an earlier start settles
-                # nothing and is left out, as before (the end is not known)
-                if e.start is not None and months_between(e.start, m_last) <= 6.0:
-                    th.chemotherapy_within_6_months_of_adjuvant_end = True
-                    return
-                continue
-            # active at recurrence: "during"; else the least and the most favourable readings
-            surely = e.end is None or months_between(e.end, m_last) <= 6.0
-            if surely:
+    early_chemo = [e for e in exps if e.setting == "early" and e.med.chemo]  # type: ignore[union-attr]
+    recorded_end = _latest_recorded_end(early_chemo)
+    end_not_recorded = []  # ended on no recorded day, started more than 6 months before
+    for e in early_chemo:
+        if e.end is None and not e.active:
+            # ended without an end date: it ended on or after its start, so a start
+            # within 6 months of the recurrence (its first day against the metastatic
+            # date's last) settles "during or within 6 months"; an earlier start settles
+            # nothing: the unrecorded end may fall either side of the 6 months, so unless
+            # a recorded end of the same drug(s) bounds it (_bounded_by_recorded_end:
+            # one request per cycle beside the course's record) the route is unknown
+            if e.start is not None and months_between(e.start, m_last) <= 6.0:
                 th.chemotherapy_within_6_months_of_adjuvant_end = True
                 return
-            if months_between(e.end_last or e.end, m) <= 6.0:
-                straddling.append(e)
+            if e.start is not None and not _bounded_by_recorded_end(e, recorded_end):
+                end_not_recorded.append(e)
+            continue
+        # active at recurrence: "during"; else the least and the most favourable readings
+        surely = e.end is None or months_between(e.end, m_last) <= 6.0
+        if surely:
+            th.chemotherapy_within_6_months_of_adjuvant_end = True
+            return
+        if months_between(e.end_last or e.end, m) <= 6.0:
+            straddling.append(e)
     if straddling:
         th.chemotherapy_within_6_months_of_adjuvant_end = None
         _adjuvant_chemo_end_gap(ctx, straddling, disease)
+    if end_not_recorded:
+        th.chemotherapy_within_6_months_of_adjuvant_end = None
+        first = min(e.start for e in end_not_recorded)  # type: ignore[type-var]
+        drugs = sorted({n for e in end_not_recorded for n in e.med.names.split(" + ")})  # type: ignore[union-attr]
+        ctx.gap("adjuvant-chemotherapy-end-not-recorded",
+                f"The adjuvant chemotherapy ({', '.join(drugs)}, started {first}) has no end date, and when "
+                "it ended decides whether the recurrence "
+                "came within 6 months of completing adjuvant chemotherapy: trastuzumab deruxtecan label B "
+                "(HER2-low after chemotherapy) cannot be confirmed.",
+                [e.src for e in end_not_recorded] + disease.metastatic_sources[:2])
 
 
 def _adjuvant_chemo_end_gap(ctx: Ctx, straddling: list[_Exp], disease: Disease) -> None:

@@ -449,7 +449,7 @@ def test_fhir_a_preliminary_pik3ca_detection_leaves_capivasertib_and_alpelisib_w
     regs = regimen_topics(cards)
     assert "capivasertib-fulvestrant" not in regs and "alpelisib-fulvestrant" not in regs
     summary = card(cards, "patient-summary")["detail"]
-    found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, preliminary result, not final)"
+    found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, preliminary result, not final after 30 days)"
     for name in ("Capivasertib + fulvestrant", "Alpelisib + fulvestrant"):
         waiting = next(x for x in summary.splitlines() if x.startswith(f"- {name}:"))
         assert waiting.startswith(f"- {name}: waiting on") and f"{found}: the final result decides" in waiting
@@ -466,7 +466,7 @@ def test_fhir_a_preliminary_pik3ca_negative_closes_nothing_and_the_test_is_still
     test = card(cards, "test-pik3ca-akt1-pten")
     assert "Alpelisib + fulvestrant" in test["summary"]
     assert ("- AKT1/PTEN not tested; PIK3CA not detected (somatic, tissue, 2025-06-01, preliminary result, "
-            "not final): the final result decides") in test["detail"]
+            "not final after 30 days): the final result decides") in test["detail"]
 
 
 def test_fhir_a_preliminary_pik3ca_detection_after_a_final_negative_reopens_alpelisib_as_waiting():
@@ -477,7 +477,7 @@ def test_fhir_a_preliminary_pik3ca_detection_after_a_final_negative_reopens_alpe
     alp = assess(state, "alpelisib-fulvestrant")
     assert alp.status == "unknown"
     assert "PIK3CA p.His1047Arg detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, preliminary result, " \
-           "not final): the final result decides" in alp.unknown[0].text
+           "not final after 30 days): the final result decides" in alp.unknown[0].text
 
 
 # "Preliminary" / "PRELIMINARY": not an ObservationStatus code (codes are lower case), but what
@@ -490,7 +490,7 @@ def test_fhir_a_preliminary_esr1_detection_leaves_the_oral_serds_waiting_and_ask
     test = card(cards, "test-esr1")
     assert test["summary"].startswith("ESR1 mutation testing (plasma ctDNA) — decides Elacestrant, Imlunestrant")
     assert ("- ESR1 p.Asp538Gly detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, "
-            "preliminary result, not final): the final result decides") in test["detail"]
+            "preliminary result, not final after 30 days): the final result decides") in test["detail"]
 
 
 def test_fhir_a_gene_with_a_preliminary_result_is_not_called_untested_on_any_card():
@@ -506,7 +506,7 @@ def test_fhir_a_gene_with_a_preliminary_result_is_not_called_untested_on_any_car
     text = _all_text(cards) + "\n" + _all_text(orders)
     for untested in ("PIK3CA not tested", "PIK3CA/AKT1/PTEN not tested", "ESR1 not tested"):
         assert untested not in text
-    found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, preliminary result, not final)"
+    found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, preliminary result, not final after 30 days)"
     assert f"- AKT1/PTEN not tested; {found}: the final result decides — Observation/" in \
         card(cards, "test-pik3ca-akt1-pten")["detail"]
     assert f"- Alpelisib + fulvestrant: waiting on — {found}: the final result decides" in cards[0]["detail"]
@@ -527,7 +527,7 @@ def test_fhir_the_pik3ca_testing_card_names_a_preliminary_detection_that_follows
     why = next(x for x in test["detail"].splitlines() if x.startswith("- PIK3CA not detected"))
     assert why.startswith("- PIK3CA not detected (somatic, tissue, 2024-01-20); AKT1/PTEN not tested; PIK3CA "
                           "p.His1047Arg detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, preliminary result, "
-                          "not final): the final result decides")
+                          "not final after 30 days): the final result decides")
 
 
 # A result registered or preliminary means the test is done or under way (FHIR R4 ObservationStatus):
@@ -552,8 +552,8 @@ def _awaiting(*results: str) -> str:
             "No order is pre-selected: the test is done or under way, and a new one would repeat it.")
 
 
-@pytest.mark.parametrize("status,written", [("preliminary", "preliminary result, not final"),
-                                            ("registered", "registered, no final result yet")])
+@pytest.mark.parametrize("status,written", [("preliminary", "preliminary result, not final after 30 days"),
+                                            ("registered", "registered, no final result yet after 30 days")])
 def test_fhir_an_esr1_result_not_final_yet_is_awaited_on_the_testing_and_the_elacestrant_card_with_no_new_test_pre_selected(
         status, written):
     p = after_ai_cdk46i(f"pp-esr1-await-{status}").variant("ESR1", "p.Asp538Gly", on="2025-06-01", status=status)
@@ -576,7 +576,7 @@ def test_fhir_pik3ca_akt1_and_pten_all_registered_are_awaited_on_the_testing_and
     for gene in ("PIK3CA", "AKT1", "PTEN"):
         p.variant(gene, detected=False, specimen="tissue", on="2025-06-01", status="registered")
     state, cards = run(p)
-    found = [f"{g} not detected (somatic, tissue, 2025-06-01, registered, no final result yet)"
+    found = [f"{g} not detected (somatic, tissue, 2025-06-01, registered, no final result yet after 30 days)"
              for g in ("PIK3CA", "AKT1", "PTEN")]
     test = card(cards, "test-pik3ca-akt1-pten")
     assert "Capivasertib + fulvestrant" in test["summary"] and len(test["suggestions"]) == 2
@@ -593,7 +593,7 @@ def test_fhir_akt1_and_pten_registered_beside_a_final_pik3ca_negative_are_awaite
          .variant("AKT1", detected=False, specimen="tissue", status="registered")
          .variant("PTEN", detected=False, specimen="tissue", status="registered"))
     state, cards = run(p)
-    found = [f"{g} not detected (somatic, tissue, 2025-06-01, registered, no final result yet)" for g in ("AKT1", "PTEN")]
+    found = [f"{g} not detected (somatic, tissue, 2025-06-01, registered, no final result yet after 30 days)" for g in ("AKT1", "PTEN")]
     for c in (card(cards, "test-pik3ca-akt1-pten"), _biomarker_card(state, _CAPI_FULV)):
         assert _pre_selected(c) == [] and _awaiting(*found) in c["detail"].splitlines()
 
@@ -602,7 +602,7 @@ def test_fhir_a_preliminary_pik3ca_with_akt1_and_pten_untested_still_pre_selects
     p = after_ai_cdk46i("pp-pik3ca-prelim-akt1-pten-untested").variant(
         "PIK3CA", "p.His1047Arg", specimen="tissue", on="2025-06-01", status="preliminary")
     state, cards = run(p)
-    found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, preliminary result, not final)"
+    found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, preliminary result, not final after 30 days)"
     for c in (card(cards, "test-pik3ca-akt1-pten"), _biomarker_card(state, _CAPI_FULV)):
         assert _pre_selected(c) == [
             "Order: PIK3CA, AKT1 and PTEN alteration testing, plasma ctDNA NGS (e.g. FoundationOne Liquid CDx)"]
@@ -621,7 +621,7 @@ def test_fhir_a_drafted_alpelisib_awaits_a_preliminary_pik3ca_result_its_label_a
     assert order["summary"] == "Alpelisib: PIK3CA mutation result not final yet — label requires it"
     assert len(order["suggestions"]) == 2 and _pre_selected(order) == []
     assert _awaiting("PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, preliminary result, "
-                     "not final)") in order["detail"].splitlines()
+                     "not final after 30 days)") in order["detail"].splitlines()
 
 
 def test_fhir_a_pik3ca_result_not_final_yet_beside_final_akt1_and_pten_negatives_does_not_call_them_untested():
@@ -632,7 +632,7 @@ def test_fhir_a_pik3ca_result_not_final_yet_beside_final_akt1_and_pten_negatives
          .variant("AKT1", detected=False, specimen="tissue").variant("PTEN", detected=False, specimen="tissue"))
     _, cards = run(p)
     test = card(cards, "test-pik3ca-akt1-pten")
-    found = "PIK3CA not detected (somatic, tissue, 2025-06-01, registered, no final result yet)"
+    found = "PIK3CA not detected (somatic, tissue, 2025-06-01, registered, no final result yet after 30 days)"
     assert "not tested" not in test["detail"]
     assert f"- {found}: the final result decides — Observation/" in test["detail"]
     assert _pre_selected(test) == [] and _awaiting(found) in test["detail"].splitlines()
@@ -657,10 +657,45 @@ def test_fhir_germline_brca1_and_brca2_registered_are_awaited_on_the_testing_and
     for gene in ("BRCA1", "BRCA2"):
         p.variant(gene, detected=False, origin="germline", specimen="blood", status="registered")
     state, cards = run(p)
-    found = [f"{g} not detected (germline, blood, 2025-06-01, registered, no final result yet)" for g in ("BRCA1", "BRCA2")]
+    found = [f"{g} not detected (germline, blood, 2025-06-01, registered, no final result yet after 30 days)" for g in ("BRCA1", "BRCA2")]
     for c in (card(cards, "test-germline-brca"), _biomarker_card(state, _TALAZOPARIB)):
         assert c["suggestions"] and _pre_selected(c) == []
         assert _awaiting(*found) in c["detail"].splitlines()
+
+
+# No source says how long a final report may take (C.3 has no time limit for a pending result):
+# a result registered long ago stays awaited, and every card naming it says how long it has waited,
+# so the reader can judge whether to chase or repeat the test.
+def test_fhir_a_pik3ca_akt1_pten_and_germline_brca_registered_17_months_ago_are_awaited_and_say_how_long():
+    p = after_ai_cdk46i("pp-old-registered")
+    for gene in ("PIK3CA", "AKT1", "PTEN"):
+        p.variant(gene, detected=False, specimen="tissue", on="2024-01-10", status="registered")
+    for gene in ("BRCA1", "BRCA2"):
+        p.variant(gene, detected=False, origin="germline", specimen="blood", on="2024-01-10", status="registered")
+    state, cards = run(p)
+    pi3k = [f"{g} not detected (somatic, tissue, 2024-01-10, registered, no final result yet after 17 months)"
+            for g in ("PIK3CA", "AKT1", "PTEN")]
+    brca = [f"{g} not detected (germline, blood, 2024-01-10, registered, no final result yet after 17 months)"
+            for g in ("BRCA1", "BRCA2")]
+    for c in (card(cards, "test-pik3ca-akt1-pten"), _biomarker_card(state, _CAPI_FULV)):
+        assert _pre_selected(c) == [] and _awaiting(*pi3k) in c["detail"].splitlines()
+    for c in (card(cards, "test-germline-brca"), _biomarker_card(state, _TALAZOPARIB)):
+        assert _pre_selected(c) == [] and _awaiting(*brca) in c["detail"].splitlines()
+
+
+def test_fhir_an_esr1_result_registered_before_the_latest_progression_is_named_with_its_wait_and_the_re_test_pre_selected():
+    # C.3 row 18: an ESR1 result is current only from a specimen taken at/after the latest
+    # progression on endocrine therapy; one registered before it would not be current even once final
+    p = after_ai_cdk46i("pp-esr1-old-registered").variant("ESR1", detected=False, on="2024-01-10", status="registered")
+    state, cards = run(p)
+    test = card(cards, "test-esr1")
+    assert _pre_selected(test) == ["Order ESR1 mutation analysis, plasma cell-free DNA (ctDNA) NGS (e.g. Guardant360 CDx)"]
+    assert ("- ESR1 not detected (somatic, plasma ctDNA, 2024-01-10, registered, no final result yet after 17 months): "
+            f"the result predates {_PROGRESSION}, so even once final it is not a current ESR1 result (C.3 row 18)"
+            ) in test["detail"]
+    assert "Awaiting the final report" not in test["detail"]
+    order = _biomarker_card(state, _ELACESTRANT)
+    assert len(_pre_selected(order)) == 1 and "after 17 months" in order["detail"]
 
 
 def test_fhir_germline_brca1_registered_with_brca2_untested_still_pre_selects_the_germline_test():
@@ -669,13 +704,13 @@ def test_fhir_germline_brca1_registered_with_brca2_untested_still_pre_selects_th
     state, cards = run(p)
     for c in (card(cards, "test-germline-brca"), _biomarker_card(state, _TALAZOPARIB)):
         assert len(_pre_selected(c)) == 1 and "Awaiting the final report" not in c["detail"]
-        assert "BRCA1 not detected (germline, blood, 2025-06-01, registered, no final result yet)" in c["detail"]
+        assert "BRCA1 not detected (germline, blood, 2025-06-01, registered, no final result yet after 30 days)" in c["detail"]
 
 
 def test_fhir_a_germline_brca_result_not_final_yet_is_not_beside_germline_status_not_documented():
     # the cards read "Germline BRCA1/2 status not documented; BRCA1 not detected (germline, ...,
     # registered, no final result yet)": a germline test under way is documented, only not final
-    brca1, brca2 = (f"{g} not detected (germline, blood, 2025-06-01, registered, no final result yet)"
+    brca1, brca2 = (f"{g} not detected (germline, blood, 2025-06-01, registered, no final result yet after 30 days)"
                     for g in ("BRCA1", "BRCA2"))
     decides = ": the final result decides"
     p = after_ai_cdk46i("pp-gbrca1-registered-wording").variant("BRCA1", detected=False, origin="germline",
@@ -721,7 +756,7 @@ def test_fhir_a_preliminary_esr1_result_collected_after_the_progression_is_the_r
     p = (after_ai_cdk46i("pp-esr1-old-neg-prelim-new").variant("ESR1", detected=False, on="2024-06-01")
          .variant("ESR1", "p.Asp538Gly", on="2025-06-20", collected="2025-06-01", status="preliminary"))
     state, cards = run(p)
-    found = "ESR1 p.Asp538Gly detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, preliminary result, not final)"
+    found = "ESR1 p.Asp538Gly detected (somatic, plasma ctDNA, pathogenic, 2025-06-01, preliminary result, not final after 30 days)"
     test = card(cards, "test-esr1")
     assert f"- Last ESR1 result predates {_PROGRESSION}: {_ESR1_OLD_NEGATIVE} — Observation/" in test["detail"]
     assert test["suggestions"] and _pre_selected(test) == [] and _awaiting(found) in test["detail"].splitlines()
@@ -739,7 +774,7 @@ def test_fhir_a_preliminary_esr1_result_after_the_progression_beside_an_older_de
     test = card(cards, "test-esr1")
     assert test["summary"].startswith("ESR1 mutation testing (plasma ctDNA) — confirms Elacestrant")
     assert _pre_selected(test) == [] and _awaiting(
-        "ESR1 not detected (somatic, plasma ctDNA, 2025-06-10, preliminary result, not final)") in test["detail"].splitlines()
+        "ESR1 not detected (somatic, plasma ctDNA, 2025-06-10, preliminary result, not final after 21 days)") in test["detail"].splitlines()
 
 
 @pytest.mark.parametrize("collected,specimen_text,found,timing", [
@@ -755,7 +790,10 @@ def test_fhir_a_preliminary_esr1_result_from_before_the_progression_or_undated_i
          .variant("ESR1", "p.Asp538Gly", on="2025-06-20", collected=collected, status="preliminary",
                   specimen="tissue" if specimen_text else "ctdna", specimen_text=specimen_text))
     state, cards = run(p)
-    not_counting = f"ESR1 p.Asp538Gly detected (somatic, {found}, preliminary result, not final): the result {timing}"
+    # the wait is counted from the result's date: the collection date where the Specimen gives one
+    waited = "after 6 months" if collected else "after 11 days"
+    not_counting = (f"ESR1 p.Asp538Gly detected (somatic, {found}, preliminary result, not final {waited}): "
+                    f"the result {timing}")
     test = card(cards, "test-esr1")
     assert _pre_selected(test) == ["Order ESR1 mutation analysis, plasma cell-free DNA (ctDNA) NGS (e.g. Guardant360 CDx)"]
     assert f"- {not_counting} — Observation/" in test["detail"] and "Awaiting the final report" not in test["detail"]
@@ -769,7 +807,7 @@ def test_fhir_a_preliminary_esr1_result_from_before_the_progression_or_undated_i
 # a tissue result of the same gene not final yet is that tissue reflex under way.
 
 def _tissue_pending(gene: str) -> str:
-    return f"{gene} not detected (somatic, tissue, 2025-06-20, registered, no final result yet)"
+    return f"{gene} not detected (somatic, tissue, 2025-06-20, registered, no final result yet after 11 days)"
 
 
 def test_fhir_a_pik3ca_negative_in_plasma_only_with_its_tissue_result_registered_is_awaited_with_no_tissue_test_pre_selected():
@@ -853,7 +891,7 @@ def _pik3ca_status_unknown(pid):
 
 
 _PIK3CA_STATUS_UNKNOWN = ("PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, status unknown, "
-                          "not known to be final)")
+                          "not known to be final after 30 days)")
 
 
 def test_fhir_a_pik3ca_detection_whose_status_is_unknown_selects_nothing_and_is_awaited_with_its_status_named():
@@ -896,7 +934,7 @@ def test_fhir_a_result_whose_status_is_unknown_asks_the_laboratory_whether_it_is
     _, cards = run(p)
     line = next(x for x in card(cards, "test-pik3ca-akt1-pten")["detail"].splitlines() if "Awaiting" in x)
     assert "ask the laboratory whether the result(s) of status unknown are final" in line
-    assert "AKT1 not detected (somatic, tissue, 2025-06-01, preliminary result, not final)" in line
+    assert "AKT1 not detected (somatic, tissue, 2025-06-01, preliminary result, not final after 30 days)" in line
 
 
 def test_fhir_a_pik3ca_detection_without_a_status_is_still_read_as_final():
@@ -2961,20 +2999,36 @@ def test_fhir_progression_one_day_short_of_6_months_on_a_cdk46i_is_not_printed_a
             "to 2024-08-31, 5 months and 30 days on the CDK4/6 inhibitor)") in card(cards, "trastuzumab-deruxtecan")["detail"]
 
 
-@pytest.mark.parametrize("started, flagged", [
+@pytest.mark.parametrize("started, end_gap", [
     ("2023-09-01", False),  # 4.5 months before the recurrence: it ended within 6 months of it, whenever it ended
-    ("2023-07-10", True),   # 6.2 months before: when it ended is not known, label B not shown as met (as before)
+    ("2023-07-10", True),   # 6.2 months before: when it ended decides, and is not recorded (gap, route unknown)
 ])
-def test_fhir_adjuvant_chemotherapy_recorded_without_an_end_date_and_started_within_6_months_of_the_recurrence_meets_t_dxd_label_b(
-        started, flagged):
+def test_fhir_adjuvant_chemotherapy_recorded_without_an_end_date_is_never_read_as_failing_t_dxd_label_b(
+        started, end_gap):
     # Enhertu label B (CR B.11): "recurrence during or within 6 months of completing adjuvant chemotherapy"
     p = (hr_positive_mbc(f"tdxd-b-no-end-{started}", primary="2023-03-01").med("paclitaxel", started, status="completed")
          .med("letrozole", "2023-12-05", "2024-01-10"))
-    cards = _order(p.state(FIRST_LINE_AS_OF), [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")])
-    assert bool(cards) is flagged
-    if flagged:
-        assert ("No chemotherapy for metastatic disease and no relapse within 6 months of adjuvant chemotherapy"
-                in cards[0]["detail"])
+    state = p.state(FIRST_LINE_AS_OF)
+    assert _order(state, [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")]) == []
+    assert ("adjuvant-chemotherapy-end-not-recorded" in {g.code for g in state.gaps}) is end_gap
+
+
+def test_fhir_adjuvant_chemotherapy_without_an_end_date_started_more_than_6_months_before_the_recurrence_leaves_t_dxd_label_b_open():
+    # CR B.11 label B: "recurrence during or within 6 months of completing adjuvant chemotherapy";
+    # paclitaxel started 10.5 months before the recurrence, no end recorded: when it ended decides
+    p = (hr_positive_mbc("tdxd-b-end-not-recorded", primary="2023-01-01").med("paclitaxel", "2023-03-01", status="completed")
+         .regimen(("olaparib",), "2024-02-01", "2025-05-20").progression("2025-05-15"))
+    state, cards = run(p)
+    gap = next(g for g in state.gaps if g.code == "adjuvant-chemotherapy-end-not-recorded")
+    assert gap.message.startswith("The adjuvant chemotherapy (paclitaxel, started 2023-03-01) has no end date")
+    open_ = ("Recurrence within 6 months of completing adjuvant chemotherapy cannot be confirmed: an adjuvant "
+             "chemotherapy has no end date, and when it ended decides it")
+    assert f"- Trastuzumab deruxtecan: waiting on — {open_}" in card(cards, "patient-summary")["detail"].splitlines()
+    order = _order(state, [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")])
+    assert [c["summary"] for c in order] == [
+        "Trastuzumab deruxtecan: label requirement not confirmed — Recurrence within 6 months of completing adjuvant "
+        "chemotherapy cannot be…"]
+    assert f"- {open_} — MedicationStatement/" in order[0]["detail"]
 
 
 @pytest.mark.parametrize("ended", ["2024-01", "2024"])

@@ -217,3 +217,24 @@ def test_a_premenopausal_status_not_final_still_raises_ovarian_suppression():
     _set_status(p, "meno", "preliminary")
     state, _ = run(p)
     assert state.factors.menopausal_status == "premenopausal"
+
+
+# --- Observation.status missing (FHIR R4: required, 1..1) -----------------------------
+# Read as final by every reader (fhir.not_final_status): neither that nor "not final" is clearly
+# safer, so the omission is named in one gap (observation-status-missing), the decisions unchanged.
+
+@pytest.mark.parametrize("prefix", ["var-pik3ca", "her2", "er"])
+def test_a_result_without_a_status_decides_as_a_final_one_and_the_summary_names_the_missing_status(prefix):
+    final = after_ai_cdk46i("p").variant("PIK3CA", "p.His1047Arg", specimen="tissue")
+    missing = after_ai_cdk46i("p").variant("PIK3CA", "p.His1047Arg", specimen="tissue")
+    del [r for r in missing.resources if r["id"].startswith(prefix)][-1]["status"]
+    (state_f, cards_f), (state_m, cards_m) = run(final), run(missing)
+    assert regimen_topics(cards_m) == regimen_topics(cards_f)
+    assert "capivasertib-fulvestrant" in regimen_topics(cards_m)
+    gap = next(g for g in state_m.gaps if g.code == "observation-status-missing")
+    assert gap.message == ("1 Observation(s) without a status (required in FHIR R4), read as final though the "
+                           "record does not say they are")
+    assert [s.reference.split("/")[1].rsplit("-", 1)[0] for s in gap.sources] == [prefix]
+    summary = next(c for c in cards_m if c["summary"].startswith("HR+"))
+    assert f"- {gap.message} — Observation/{prefix}-" in summary["detail"]
+    assert "observation-status-missing" not in {g.code for g in state_f.gaps}

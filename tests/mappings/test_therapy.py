@@ -291,6 +291,21 @@ def test_relapse_within_6_months_of_adjuvant_chemotherapy_is_unknown_when_a_date
     assert "6 months" in gap.message and "cannot be confirmed" in gap.message
 
 
+def test_adjuvant_chemotherapy_without_an_end_date_started_more_than_6_months_before_the_recurrence_leaves_label_b_unknown():
+    # CR B.11 label B: "within 6 months of completing adjuvant chemotherapy"; the end decides, unrecorded
+    s = state(med_statement(PACLITAXEL, "2023-03-01", status="completed"), met="2024-01-15")
+    assert s.therapy.chemotherapy_within_6_months_of_adjuvant_end is None
+    gap = next(g for g in s.gaps if g.code == "adjuvant-chemotherapy-end-not-recorded")
+    assert gap.message.startswith("The adjuvant chemotherapy (paclitaxel, started 2023-03-01) has no end date")
+
+
+def test_a_cycle_request_without_an_end_inside_a_recorded_adjuvant_chemotherapy_course_is_bounded_by_its_end():
+    s = state(med_statement(PACLITAXEL, "2023-03-01", "2023-06-01"),
+              med_request(PACLITAXEL, "2023-04-01", status="completed"), met="2024-01-15")
+    assert s.therapy.chemotherapy_within_6_months_of_adjuvant_end is False
+    assert "adjuvant-chemotherapy-end-not-recorded" not in {g.code for g in s.gaps}
+
+
 @pytest.mark.parametrize("end,met,expected", [
     ("2023-05", "2024-01", False),   # 7.0 months at the closest days
     ("2023-09", "2024-01", True),    # 4.0 months at the farthest days
