@@ -755,7 +755,11 @@ class _Checker:
         requirements_not_label), which is silent when not-fit too."""
         a = g.cand.assessment
         placement = KNOWLEDGE.placement_not_label.get(a.topic) or {}
-        if a.status != "unknown" or g.cand.missing or placement.get("requirements_not_label"):
+        if g.cand.missing or placement.get("requirements_not_label"):
+            return []
+        if a.status == "not-this-phase":
+            return self._open_outside_phase(a)
+        if a.status != "unknown":
             return []
         biomarker = [run_rule(ref.rule, self.state, self.ctx, **ref.kwargs)
                      for ref in self._biomarker_refs(a.regimen)]
@@ -763,6 +767,23 @@ class _Checker:
         for f in a.unknown:
             if f not in biomarker:
                 open_facts.setdefault(f.text, f)  # one text once (T-DXd's routes may share a fact)
+        return list(open_facts.values())
+
+    def _open_outside_phase(self, a) -> list[Finding]:
+        """A regimen the pathway does not assess in this phase (T-DXd at first line): what the
+        record cannot decide about its label when nothing of it is documented as not met and no
+        label route is met (T-DXd label B, "recurrence within 6 months of completing adjuvant
+        chemotherapy", with the adjuvant chemotherapy's end not recorded: CR B.11). Read as
+        not_indicated_reasons reads it (same ctx.memo); [] when the label is met or fails."""
+        requires = [run_rule(ref.rule, self.state, self.ctx, **ref.kwargs) for ref in a.regimen.requires]
+        if any(f.value is False for f in requires) or not a.regimen.routes:
+            return []
+        routes = label_routes(a.regimen, self.state, self.ctx)
+        if routes.route is not None or routes.label_fails:
+            return []
+        open_facts: dict[str, Finding] = {}
+        for f in [f for f in requires if f.value is None] + routes.unknown:
+            open_facts.setdefault(f.text, f)
         return list(open_facts.values())
 
     def not_indicated_reasons(self, g: Group, bm_false: list[Finding]) -> list[Finding]:

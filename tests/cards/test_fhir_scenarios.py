@@ -3009,8 +3009,18 @@ def test_fhir_adjuvant_chemotherapy_recorded_without_an_end_date_is_never_read_a
     p = (hr_positive_mbc(f"tdxd-b-no-end-{started}", primary="2023-03-01").med("paclitaxel", started, status="completed")
          .med("letrozole", "2023-12-05", "2024-01-10"))
     state = p.state(FIRST_LINE_AS_OF)
-    assert _order(state, [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")]) == []
+    cards = _order(state, [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")])
     assert ("adjuvant-chemotherapy-end-not-recorded" in {g.code for g in state.gaps}) is end_gap
+    if not end_gap:
+        assert cards == []  # label B met: nothing to say about the label at first line
+    else:
+        # open, not failed: the order card says the record cannot confirm the label (it was silent,
+        # as if checked and met); nothing pre-selected, the drug may well be indicated
+        (c,) = cards
+        assert c["summary"].startswith("Trastuzumab deruxtecan: label requirement not confirmed — Recurrence within "
+                                       "6 months of completing adjuvant chemotherapy")
+        assert c["indicator"] == "warning" and c["source"]["topic"]["code"] == "order-not-indicated"
+        assert not any(s.get("isRecommended") for s in c.get("suggestions", []))
 
 
 def test_fhir_adjuvant_chemotherapy_without_an_end_date_started_more_than_6_months_before_the_recurrence_leaves_t_dxd_label_b_open():
