@@ -878,7 +878,8 @@ class _Checker:
                        tuple(h.sources))
         return self._label_scope_card(
             g, hits, KNOWLEDGE.her2_positive, "not indicated in HER2-positive disease", LABEL_SCOPE_SERVICE, [fact],
-            f"not indicated — HER2-positive disease documented ({fmt_date(h.date, h.date_last)})", self._removal(hits))
+            f"not indicated — HER2-positive disease documented ({fmt_date(h.date, h.date_last)})", self._removal(hits),
+            pending=testing.marker_pending(h))
 
     def not_metastatic_card(self, g: Group, hits: list[str]) -> Card:
         """Documented non-metastatic disease and a drug labelled only for advanced or metastatic
@@ -898,17 +899,29 @@ class _Checker:
 
     def _label_scope_card(self, g: Group, hits: list[str], table: dict[str, dict], headline: str, context: str,
                           facts: list[Finding], summary: str, suggestions: list[Suggestion],
-                          after_label: list[str] = ()) -> Card:
+                          after_label: list[str] = (), pending: list = ()) -> Card:
         """An order-not-indicated warning for drugs outside their label's scope for this patient
         (HER2-positive, ER- and PR-negative, or documented non-metastatic disease): the documented
         facts, the label wording each drug's entry in the order_rules.yaml `table` quotes, the
         regimen's label and the drafts. The summary names only `hits`, the drugs whose label is
-        out of scope (an AI drafted with palbociclib is not itself "not indicated")."""
+        out of scope (an AI drafted with palbociclib is not itself "not indicated").
+        `pending`: newer results of the receptors read that are not final yet (FHIR R4
+        Observation.status; testing.marker_pending): named as the receptor-not-final cards name
+        them, and the removal offered, not pre-selected, since the final report may bring the
+        patient back into the label."""
         reg = g.cand.regimen
         names = ", ".join(hits)
         lines = [f"**{names[:1].upper() + names[1:]}: {headline}** — {context}", "", "**Documented facts**"]
         lines += [self._fact(f) for f in facts]
-        lines += [f"- Pathway: {self.status.reason}", "", "**Label requirement**"]
+        lines += [f"- {r.named}: not final, not read{cite(r.sources)}" for r in pending]
+        lines += [f"- Pathway: {self.status.reason}", ""]
+        if pending:
+            lines += [testing.markers_awaiting_text(pending, "; ".join(r.named for r in pending), complete=False)
+                      + " The removal is offered, not pre-selected, until then.", ""]
+            suggestions = [s.model_copy(update={"isRecommended": None}) for s in suggestions]
+            markers = "/".join(dict.fromkeys(r.marker for r in pending))
+            summary += f"; a newer {markers} result is not final yet"
+        lines += ["**Label requirement**"]
         lines += [f"- {n}: \"{table[n]['label']}\" ({self._source_title(table[n]['source'])})" for n in hits]
         lines += list(after_label) + self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
         return self._not_indicated_topic_card(reg, f"{self._choice_label(hits)}: {summary}", lines, suggestions)
@@ -1389,7 +1402,8 @@ class _Checker:
         when = f" ({written_on(max(d for d, _ in receptors), receptors)})" if receptors else ""
         return self._label_scope_card(
             g, hits, KNOWLEDGE.hr_negative, "not indicated in hormone receptor-negative disease", LABEL_SCOPE_SERVICE,
-            facts, f"not indicated — ER-negative and PR-negative disease documented{when}", self._removal(hits))
+            facts, f"not indicated — ER-negative and PR-negative disease documented{when}", self._removal(hits),
+            pending=[r for m in (self.state.er, self.state.pr) for r in testing.marker_pending(m)])
 
     # -- the pathway's own warning cautions (as patient-view shows them) ---------
     def pathway_caution_cards(self, groups: list[Group], drug_group: dict[str, Group]) -> list[Card]:

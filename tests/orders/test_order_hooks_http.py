@@ -767,3 +767,45 @@ def test_glycemic_tests_drafted_by_name_only_are_not_pre_selected_again(client, 
         assert suggestion["label"] == "Order Hemoglobin A1c + Fasting glucose" and not suggestion.get("isRecommended")
     else:
         assert suggestion["label"] == left and suggestion["isRecommended"] is True
+
+
+# --- a documented receptor result out of the label's scope, with a newer one not final yet ----
+
+def test_er_and_pr_negative_with_a_newer_preliminary_er_names_it_and_does_not_preselect_removal(client):
+    # was: "not indicated — ER-negative and PR-negative disease documented", removal pre-selected,
+    # the newer ER result (status preliminary) not named: the final report may make it HR-positive
+    chart = Chart("rnf-6").hr_positive_mbc(metastatic_days_ago=600)
+    for m in chart.markers:
+        if m["id"].startswith(("er-", "pr-")):
+            m["valueCodeableConcept"] = cc(LOINC, "LA6577-6", "Negative")
+    chart.regimen(["letrozole", "palbociclib"], 580, 20).progression(25)
+    chart.receptor("85337-4", "Estrogen receptor Ag [Presence] in Breast cancer specimen by Immune stain", 5, "er")
+    chart.markers[-1]["status"] = "preliminary"
+    [card] = post(client, chart, "order-sign", chart.drafts(("e", "elacestrant")))
+    assert card["source"]["topic"]["code"] == "order-not-indicated"
+    assert card["summary"].endswith("; a newer ER result is not final yet")
+    assert f"- ER positive ({ago(5)}, status preliminary): not final, not read — Observation/er-" in card["detail"]
+    assert "**Not final yet**: ER positive" in card["detail"]
+    assert [s.get("isRecommended") for s in card["suggestions"]] == [None]  # removal offered, not pre-selected
+
+
+def test_her2_positive_with_a_newer_preliminary_her2_result_names_it_and_does_not_preselect_removal(client):
+    chart = after_first_line("rnf-7", her2="3+")
+    chart.her2("1+", 5)
+    chart.markers[-1]["status"] = "preliminary"
+    [card] = post(client, chart, "order-sign", chart.drafts(("e", "elacestrant")))
+    assert card["source"]["topic"]["code"] == "order-not-indicated"
+    assert card["summary"].endswith("; a newer HER2 result is not final yet")
+    assert f"- HER2 IHC 1+ ({ago(5)}, status preliminary): not final, not read — Observation/her2-" in card["detail"]
+    assert [s.get("isRecommended") for s in card["suggestions"]] == [None]
+
+
+def test_er_and_pr_negative_with_only_older_results_not_final_still_preselects_removal(client):
+    chart = Chart("rnf-8").hr_positive_mbc(metastatic_days_ago=600)
+    chart.receptor("85337-4", "Estrogen receptor Ag [Presence] in Breast cancer specimen by Immune stain", 700, "er")
+    chart.markers[-1]["status"] = "preliminary"
+    for m in chart.markers[:2]:
+        m["valueCodeableConcept"] = cc(LOINC, "LA6577-6", "Negative")
+    chart.regimen(["letrozole", "palbociclib"], 580, 20).progression(25)
+    [card] = post(client, chart, "order-sign", chart.drafts(("e", "elacestrant")))
+    assert "not final" not in card["summary"] and card["suggestions"][0]["isRecommended"] is True
