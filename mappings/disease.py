@@ -482,13 +482,25 @@ def _other_primary_refuted(text: str, m: re.Match[str]) -> bool:
                 or _REFUTED_AFTER.search(text[m.end():m.end() + 30]))
 
 
+def _past_beside_breast_metastasis(text: str, m: re.Match[str]) -> bool:
+    """The other cancer written in the past in a clause of its own ("; history of colon
+    cancer", ". Prior melanoma resected"), and another clause giving the metastasis a breast
+    primary ("Metastatic breast cancer", "Liver metastases, breast primary"): the text says
+    which cancer spread (CR A.4: metastases with breast primary), the other is history."""
+    clause = _clause(text, m.start(), m.end())
+    if not _PAST_CANCER.search(clause) or _SECONDARY_TEXT.search(clause):
+        return False
+    return any(_SECONDARY_TEXT.search(c) and re.search(r"\bbreast\b", c) for c in _CLAUSE_END.split(text))
+
+
 @lru_cache(maxsize=4096)
 def _other_primary_named(text: str) -> tuple[str, bool] | None:
     """(The words of a metastasis Condition's text that name a primary cancer of another site,
     "colon cancer", "lung adenocarcinoma", "melanoma": tables.OTHER_PRIMARY_TEXT, sourced in
     local_codes.yaml other_primary_text; whether they name the metastasis's own primary: in
     the clause of the metastasis mention, no past or breast cancer beside them), else None."""
-    m = next((m for m in T.OTHER_PRIMARY_TEXT.finditer(text) if not _other_primary_refuted(text, m)), None)
+    m = next((m for m in T.OTHER_PRIMARY_TEXT.finditer(text)
+              if not _other_primary_refuted(text, m) and not _past_beside_breast_metastasis(text, m)), None)
     if m is None:
         return None
     clause = _clause(text, m.start(), m.end())

@@ -1241,6 +1241,17 @@ def test_a_metastasis_naming_the_breast_too_or_another_cancer_in_the_past_is_unc
         "metastasis-unconfirmed"]
 
 
+@pytest.mark.parametrize("text", ["Metastatic breast cancer; history of colon cancer",
+                                  "Liver metastases, breast primary; prior melanoma resected",
+                                  "Bone metastases from breast cancer. Remote history of ovarian cancer"])
+def test_a_breast_cancer_metastasis_beside_another_cancer_written_in_the_past_is_counted(text):
+    # was: metastatic status unknown, "the text also names another primary cancer" (the text
+    # says the metastasis is the breast cancer's; the other cancer is history, in its own clause)
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(cc(text=text), "2020-01-05")], PID)
+    assert s.disease.metastatic == "yes"
+    assert "metastasis-unconfirmed" not in {g.code for g in s.gaps}
+
+
 def test_a_metastasis_dated_years_before_the_breast_cancer_diagnosis_is_a_conflict_not_de_novo_disease():
     # read as de novo metastatic breast cancer dated 2019, five years before the diagnosis
     met = condition(cc(coding(ICD10, "C78.7"), text="Secondary malignant neoplasm of liver"), "2019-05-01")
