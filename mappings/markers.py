@@ -263,8 +263,11 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
         elif pair:
             status = pair
             if pair == "positive" and allred is not None:
-                # "ER positive (Allred score 3)": the call stands, the total says how low it may be
-                _, low, allred_note = _allred_reading(allred, text, pair)
+                # "ER positive (Allred score 3)": the call stands, the total says how low it may be;
+                # a score meaning < 1 % of cells disagrees with it: read as neither (_allred_reading)
+                read, low, allred_note = _allred_reading(allred, text, pair)
+                if read is None and allred_note is not None:
+                    status = None
         elif allred is not None:
             status, low, allred_note = _allred_reading(allred, text, _qual_from_text(vtext))
         else:
@@ -304,9 +307,11 @@ def _allred_reading(total: int, text: str, qual: str | None) -> tuple[str | None
     ps = int(m.group(1)) if m else None
     if ps is not None and ps <= total:
         kind = _ALLRED_PS_PERCENT[ps]
-        return ("negative" if kind in ("none", "negative") else "positive"), kind == "low", None
+        if kind in ("none", "negative"):
+            return _allred_negative(qual, f"an Allred proportion score of {ps}")
+        return "positive", kind == "low", None
     if total < 3:
-        return "negative", False, None
+        return _allred_negative(qual, f"an Allred total of {total}")
     if total in _ALLRED_TOTAL_UNDECIDED:
         status = "positive" if qual == "positive" else None
         return status, status == "positive", (
@@ -315,6 +320,16 @@ def _allred_reading(total: int, text: str, qual: str | None) -> tuple[str | None
     if total == _ALLRED_TOTAL_MAY_BE_LOW:
         return "positive", True, f"an Allred total of {total} may mean 1-10 % of cells stained (low) or more"
     return "positive", False, None
+
+
+def _allred_negative(qual: str | None, score: str) -> tuple[str | None, bool, str | None]:
+    """An Allred score meaning < 1 % of cells stained (PS 0-1, total 0-2): negative, unless the
+    report calls it positive (an older cut-off, Allred >= 3, or a typing slip): the call and the
+    score disagree, read as neither, as a call against a reported % is (CR A.2; ASCO/CAP 2020)."""
+    if qual == "positive":
+        return None, False, (f"the report calls it positive, and {score} means < 1 % of cells stained "
+                             "(negative by ASCO/CAP)")
+    return "negative", False, None
 
 
 def _h_score(text: str) -> str | None:

@@ -240,6 +240,21 @@ def test_an_allred_total_alone_of_3_to_5_is_not_read_as_a_plain_positive_and_the
     assert (gap is None) if said is None else (said in gap and "add the % or the pathologist's interpretation" in gap)
 
 
+@pytest.mark.parametrize("text, words", [
+    ("ER: positive, Allred score 3 (PS 1, IS 2)", "an Allred proportion score of 1"),
+    ("Positive, Allred 3 (PS 1, IS 2)", "an Allred proportion score of 1"),
+    ("ER positive, Allred 2/8", "an Allred total of 2"),
+])
+def test_a_positive_call_beside_an_allred_score_meaning_under_1_percent_is_not_read_and_the_gap_says_why(text, words):
+    # was: "positive" (with "ER:") or "negative" (without), no gap: the report's call and the
+    # proportion score (PS 1: < 1 % of cells, negative by ASCO/CAP, CR A.2) disagree, as a
+    # call against a reported % does (read as neither)
+    s = state_of(loinc_obs("85337-4", valueString=text))
+    assert s.er.status == "unknown"
+    assert (f"ER (2020-02-01): the report calls it positive, and {words} means < 1 % of cells stained "
+            "(negative by ASCO/CAP); not read as positive or negative") in _score_gap(s)
+
+
 def test_a_later_allred_3_alone_is_named_while_the_earlier_readable_result_decides():
     s = state_of(loinc_obs("85337-4", "2020-01-01", **answer(LOINC, "LA6576-8", "Positive")),
                  loinc_obs("85337-4", "2021-03-01", valueString="Allred 3"))
