@@ -916,6 +916,7 @@ class _Checker:
         lines += [f"- {r.named}: not final, not read{cite(r.sources)}" for r in pending]
         lines += [f"- Pathway: {self.status.reason}", ""]
         if pending:
+            g.advisory = True  # the final report may bring it into its label: its safety cards stay
             lines += [testing.markers_awaiting_text(pending, "; ".join(r.named for r in pending), complete=False)
                       + " The removal is offered, not pre-selected, until then.", ""]
             suggestions = [s.model_copy(update={"isRecommended": None}) for s in suggestions]

@@ -809,3 +809,17 @@ def test_er_and_pr_negative_with_only_older_results_not_final_still_preselects_r
     chart.regimen(["letrozole", "palbociclib"], 580, 20).progression(25)
     [card] = post(client, chart, "order-sign", chart.drafts(("e", "elacestrant")))
     assert "not final" not in card["summary"] and card["suggestions"][0]["isRecommended"] is True
+
+
+def test_a_not_indicated_card_waiting_on_a_newer_receptor_result_keeps_the_drugs_safety_warnings(client):
+    # the removal is not pre-selected while the final report may bring the drug back into its
+    # label: as for documented non-metastatic disease, the drug's safety warnings stay
+    chart = _ild_chart("rnf-9")
+    for m in chart.markers:
+        if m["id"].startswith(("er-", "pr-")):
+            m["valueCodeableConcept"] = cc(LOINC, "LA6577-6", "Negative")
+    chart.receptor("85337-4", "Estrogen receptor Ag [Presence] in Breast cancer specimen by Immune stain", 5, "er")
+    chart.markers[-1]["status"] = "preliminary"
+    cards = post(client, chart, "order-sign", chart.drafts(("v", "everolimus"), ("x", "exemestane")))
+    assert {"order-contraindicated", "order-not-indicated"} <= set(topics(cards))  # (and test-glycemic, as advisory)
+    assert by_topic(cards, "order-not-indicated")["summary"].endswith("; a newer ER result is not final yet")
