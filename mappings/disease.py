@@ -781,69 +781,78 @@ def build_disease(ctx: Ctx) -> Disease:
             elif date and date == cur.date and src.date_last is None:
                 cur.date_last = None  # the same first day, written in full: that day
 
-    # the earliest breast-cancer diagnosis: a stage IV / M1 or a metastasis dated well before it
-    # is not its stage or its spread (_dated_before)
-    diagnosed_first = _first_diagnosis(ctx)
     before_diagnosis: list[Source] = []
     metastases_before: list[Source] = []  # of before_diagnosis, the metastasis Conditions
+    # the Conditions that are no breast primary, read once every primary is: the earliest
+    # diagnosis decides whether a metastasis dated well before it is its spread (_dated_before)
+    others: list[tuple[dict[str, Any], dt.date | None, dt.date | None]] = []
     for res in ctx.of("Condition"):
         try:
             onset = condition_onset(res)
             onset_last = condition_onset_last(res, onset)
             is_primary, history = _is_primary_breast(ctx, res)
-            if is_primary:
-                src = ctx.source(res, onset, _display(res, "Breast cancer"), date_last=onset_last)
-                if history:
-                    history_only.append(src)
-                else:
-                    d.primary_sources.append(src)
-                    if onset:
-                        primary_dates.append(onset)
-                        primary_lasts.append(onset_last or onset)
-                text = ctx.code_text(res)
-                stage4 = _stage4_reading(text) if text else None
-                if stage4 == "open":
-                    # "stage IV cannot be ruled out", "suspected stage IV": a suspicion, not M1
-                    # (CR A.4: a diagnosis made)
-                    unconfirmed.append(("site not stated", _stage4_doubt(text), src))
-                stage4_words = stage4 == "asserted"
-                hedge = _metastasis_in_text(text) if text and not stage4_words else None
-                if hedge in ("hedged", "probable"):
-                    # "breast cancer, suspected / likely liver metastases": a suspicion or a
-                    # probable site, not M1 (a "stage IV" written beside it is asserted: the
-                    # doubt is the site's). A confirmed verificationStatus here confirms the
-                    # breast cancer, not the metastasis its text doubts.
-                    unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
-                elif text and (stage4_words or _metastatic_text(text)):
-                    # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
-                    # metastatic, site unknown
-                    met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"),
-                                                                 date_last=onset_last)))
-                for st in as_list(res.get("stage")):
-                    if not isinstance(st, dict):
-                        continue
-                    s4 = _is_stage4_value(st.get("summary"))
-                    if s4:
-                        assessed, assessed_last = _assessment_date(ctx, st, res)
-                        if assessed is not None:
-                            # dated by its own evidence (mCODE stage.assessment -> TNM stage group)
-                            add_evidence(assessed, ctx.source(res, assessed, "Stage IV (Condition.stage)",
-                                                                     date_last=assessed_last),
-                                         assessed_last)
-                            if _stage_is_clinical(st):
-                                clinical_stage4.append((assessed, assessed_last or assessed))
-                        else:
-                            # no date of its own: the primary's onset, checked against the
-                            # other evidence below (_date_undated_stage4)
-                            stage4_at_onset.append((len(met_evidence), _stage_is_clinical(st)))
-                            met_evidence.append((onset, ctx.source(res, onset, "Stage IV (Condition.stage)",
-                                                                          date_last=onset_last)))
-                    elif s4 is False:
-                        early_sources.append(ctx.source(res, onset, "Stage 0-III (Condition.stage)",
-                                                        date_last=onset_last))
-                    else:
-                        _stage_text_unconfirmed(st.get("summary"), src, unconfirmed)
+            if not is_primary:
+                others.append((res, onset, onset_last))
                 continue
+            src = ctx.source(res, onset, _display(res, "Breast cancer"), date_last=onset_last)
+            if history:
+                history_only.append(src)
+            else:
+                d.primary_sources.append(src)
+                if onset:
+                    primary_dates.append(onset)
+                    primary_lasts.append(onset_last or onset)
+            text = ctx.code_text(res)
+            stage4 = _stage4_reading(text) if text else None
+            if stage4 == "open":
+                # "stage IV cannot be ruled out", "suspected stage IV": a suspicion, not M1
+                # (CR A.4: a diagnosis made)
+                unconfirmed.append(("site not stated", _stage4_doubt(text), src))
+            stage4_words = stage4 == "asserted"
+            hedge = _metastasis_in_text(text) if text and not stage4_words else None
+            if hedge in ("hedged", "probable"):
+                # "breast cancer, suspected / likely liver metastases": a suspicion or a
+                # probable site, not M1 (a "stage IV" written beside it is asserted: the
+                # doubt is the site's). A confirmed verificationStatus here confirms the
+                # breast cancer, not the metastasis its text doubts.
+                unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
+            elif text and (stage4_words or _metastatic_text(text)):
+                # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
+                # metastatic, site unknown
+                met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"),
+                                                             date_last=onset_last)))
+            for st in as_list(res.get("stage")):
+                if not isinstance(st, dict):
+                    continue
+                s4 = _is_stage4_value(st.get("summary"))
+                if s4:
+                    assessed, assessed_last = _assessment_date(ctx, st, res)
+                    if assessed is not None:
+                        # dated by its own evidence (mCODE stage.assessment -> TNM stage group)
+                        add_evidence(assessed, ctx.source(res, assessed, "Stage IV (Condition.stage)",
+                                                                 date_last=assessed_last),
+                                     assessed_last)
+                        if _stage_is_clinical(st):
+                            clinical_stage4.append((assessed, assessed_last or assessed))
+                    else:
+                        # no date of its own: the primary's onset, checked against the
+                        # other evidence below (_date_undated_stage4)
+                        stage4_at_onset.append((len(met_evidence), _stage_is_clinical(st)))
+                        met_evidence.append((onset, ctx.source(res, onset, "Stage IV (Condition.stage)",
+                                                                      date_last=onset_last)))
+                elif s4 is False:
+                    early_sources.append(ctx.source(res, onset, "Stage 0-III (Condition.stage)",
+                                                    date_last=onset_last))
+                else:
+                    _stage_text_unconfirmed(st.get("summary"), src, unconfirmed)
+        except Exception:  # noqa: BLE001 - never raise on bad data
+            ctx.ignore(res, "unreadable-resource", "Condition could not be read")
+
+    # the earliest breast-cancer diagnosis: a stage IV / M1 or a metastasis dated well before it
+    # is not its stage or its spread (_dated_before)
+    diagnosed_first = min(primary_dates, default=None)
+    for res, onset, onset_last in others:
+        try:
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
                 src = ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)
@@ -1142,21 +1151,6 @@ def _node_only_conflict(ctx: Ctx, sites: dict[str, MetastaticSite],
             "the same way. Confirm whether the disease is metastatic before reading therapy as metastatic lines.",
             nodes.sources + early_sources,
         )
-
-
-def _first_diagnosis(ctx: Ctx) -> dt.date | None:
-    """The earliest onset of a breast-cancer Condition (not a Z85.3 history), as build_disease
-    reads it: the diagnosis a metastasis or a stage IV is checked against (_dated_before)."""
-    dates = []
-    for res in ctx.of("Condition"):
-        try:
-            is_primary, history = _is_primary_breast(ctx, res)
-            onset = condition_onset(res) if is_primary and not history else None
-        except Exception:  # noqa: BLE001 - unreadable: build_disease lists it
-            continue
-        if onset is not None:
-            dates.append(onset)
-    return min(dates, default=None)
 
 
 def _stage_is_clinical(stage: dict[str, Any]) -> bool:
