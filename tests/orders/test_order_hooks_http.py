@@ -769,6 +769,19 @@ def test_glycemic_tests_drafted_by_name_only_are_not_pre_selected_again(client, 
         assert suggestion["label"] == left and suggestion["isRecommended"] is True
 
 
+@pytest.mark.parametrize("text", ["Non-fasting glucose", "Non fasting blood sugar"])
+def test_a_drafted_non_fasting_glucose_is_not_taken_for_the_fasting_glucose(client, text):
+    # was: read as fasting glucose (LOINC 1558-6): "Already drafted", fasting glucose no longer
+    # pre-selected, though a random glucose does not answer the fasting test (CR A.3, C.2)
+    chart = after_first_line(f"dt-6-{len(text)}")
+    chart.variant("PIK3CA", "p.His1047Arg", days_ago=30)
+    drafts = chart.drafts(("c", "capivasertib"), ("f", "fulvestrant")) + [_named_test("s0", chart, text)]
+    card = by_topic(post(client, chart, "order-sign", drafts), "test-glycemic")
+    assert "Already drafted" not in card["detail"]
+    [suggestion] = card["suggestions"]
+    assert suggestion["label"] == "Order Hemoglobin A1c + Fasting glucose" and suggestion["isRecommended"] is True
+
+
 # --- a documented receptor result out of the label's scope, with a newer one not final yet ----
 
 def test_er_and_pr_negative_with_a_newer_preliminary_er_names_it_and_does_not_preselect_removal(client):
