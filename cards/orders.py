@@ -240,6 +240,11 @@ class OrderKnowledge:
         return {**base, **self.receptor_not_final_also.get(receptor, {})}
 
 
+def _not_final_lines(pending) -> list[str]:
+    """The ER / PR / HER2 results not final yet (MarkerNotFinal) as the order cards list them."""
+    return [f"- {r.named}: not final, not read{cite(r.sources)}" for r in pending]
+
+
 def _pathway_caution(rule_name: str | None = None, cid: str | None = None) -> Caution:
     """The regimens.yaml caution with this id (a shared caution some regimen uses), or
     else the first caution (shared or per choice) that uses this predicate."""
@@ -676,7 +681,7 @@ class _Checker:
                  "is not final yet, so this order could not be checked against the label.**", "",
                  "**What the record shows**"]
         for _, pending, *_rest in found:
-            lines += [f"- {r.named}: not final, not read{cite(r.sources)}" for r in pending]
+            lines += _not_final_lines(pending)
         lines += [f"- Pathway: {self.status.reason}", ""]
         lines += [testing.markers_awaiting_text(pending, "; ".join(r.named for r in pending), complete)
                   for _, pending, complete, *_rest in found]
@@ -913,7 +918,7 @@ class _Checker:
         names = ", ".join(hits)
         lines = [f"**{names[:1].upper() + names[1:]}: {headline}** — {context}", "", "**Documented facts**"]
         lines += [self._fact(f) for f in facts]
-        lines += [f"- {r.named}: not final, not read{cite(r.sources)}" for r in pending]
+        lines += _not_final_lines(pending)
         lines += [f"- Pathway: {self.status.reason}", ""]
         if pending:
             g.advisory = True  # the final report may bring it into its label: its safety cards stay
@@ -1161,7 +1166,7 @@ class _Checker:
         lines = [f"**{label[:1].upper() + label[1:]}: the label requires a {what}, and none usable is documented.**",
                  "", "**What the record shows**"]
         lines += [self._fact(f) for _, f in items]
-        lines += [f"- {r.named}: not final, not read{cite(r.sources)}" for r in marker_pending]
+        lines += _not_final_lines(marker_pending)
         if marker_pending:
             lines += ["", testing.markers_awaiting_text(
                 marker_pending, "; ".join(r.named for r in marker_pending))]
@@ -1241,10 +1246,8 @@ class _Checker:
     def _named_test(o: DraftOrder) -> str:
         return f"{o.reference or o.resource_type}" + (f" ('{clip(o.text, 100)}')" if o.text else "")
 
-    @staticmethod
-    def _drafted_tests_text(drafted: list[DraftOrder]) -> str:
-        named = "; ".join(f"{o.reference or o.resource_type}" + (f" ('{clip(o.text, 100)}')" if o.text else "")
-                          for o in drafted)
+    def _drafted_tests_text(self, drafted: list[DraftOrder]) -> str:
+        named = "; ".join(self._named_test(o) for o in drafted)
         return f"**Already drafted with these orders**: {named}. No second order of the same test is pre-selected."
 
     def _awaiting_final(self, items) -> list:
