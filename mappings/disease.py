@@ -494,6 +494,20 @@ def _past_beside_breast_metastasis(text: str, m: re.Match[str]) -> bool:
 
 
 @lru_cache(maxsize=4096)
+def _without_past_cancer(text: str) -> str:
+    """text without the clauses naming another cancer in the past beside a breast cancer
+    metastasis (_past_beside_breast_metastasis): no metastatic site is read from them ("Bone
+    metastases from breast cancer. History of lung cancer": bone, not lung)."""
+    for m in T.OTHER_PRIMARY_TEXT.finditer(text):
+        if _past_beside_breast_metastasis(text, m):
+            before = [e.end() for e in _CLAUSE_END.finditer(text, 0, m.start())]
+            after = _CLAUSE_END.search(text, m.end())
+            a, b = (before[-1] if before else 0), (after.start() if after else len(text))
+            text = text[:a] + " " * (b - a) + text[b:]
+    return text
+
+
+@lru_cache(maxsize=4096)
 def _other_primary_named(text: str) -> tuple[str, bool] | None:
     """(The words of a metastasis Condition's text that name a primary cancer of another site,
     "colon cancer", "lung adenocarcinoma", "melanoma": tables.OTHER_PRIMARY_TEXT, sourced in
@@ -540,7 +554,7 @@ def _secondary_rest(res: dict[str, Any], text: str, is_secondary: bool, site: st
     if is_secondary and site is None:
         # only the part after "of"/"to" names the site ("metastasis to liver"), not a
         # refuted one ("bone metastases; liver metastasis ruled out": bone)
-        site = _site_in_text(text) if text else None
+        site = _site_in_text(_without_past_cancer(text)) if text else None
     return is_secondary, site, visceral
 
 

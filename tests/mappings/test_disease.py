@@ -1252,6 +1252,14 @@ def test_a_breast_cancer_metastasis_beside_another_cancer_written_in_the_past_is
     assert "metastasis-unconfirmed" not in {g.code for g in s.gaps}
 
 
+def test_the_site_of_a_breast_cancer_metastasis_is_not_read_from_the_other_cancer_in_the_past():
+    # was: site "lung" (visceral), read after the "of" of "history of lung cancer"
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(
+        cc(text="Bone metastases from breast cancer. Remote history of lung cancer"), "2020-01-05")], PID)
+    assert s.disease.metastatic == "yes"
+    assert [x.site for x in s.disease.sites] == ["bone"] and not s.disease.visceral_involvement
+
+
 def test_a_metastasis_dated_years_before_the_breast_cancer_diagnosis_is_a_conflict_not_de_novo_disease():
     # read as de novo metastatic breast cancer dated 2019, five years before the diagnosis
     met = condition(cc(coding(ICD10, "C78.7"), text="Secondary malignant neoplasm of liver"), "2019-05-01")
