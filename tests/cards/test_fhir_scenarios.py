@@ -3528,7 +3528,7 @@ def test_fhir_a_prolonged_qt_interval_recorded_as_a_condition_without_a_qtc_make
     ai = card(cards, "ai-cdk46i")
     assert recommended(ai) == ["letrozole", "abemaciclib"] and ai["indicator"] == "warning"
     assert ai["summary"].endswith("caution: ribociclib prolonged QT interval")
-    assert "Prolonged QT interval recorded, no QTc measured since: ribociclib is not the recommended" in ai["detail"]
+    assert "Prolonged QT interval recorded, no QTc known to be measured since: ribociclib is not the recommended" in ai["detail"]
     assert ("- Prolonged QT interval documented (2023-11-02), no QTc measured since — Condition/prolonged-qt-"
             in card(cards, "patient-summary")["detail"])
     order = _order(state, [_draft("ribociclib", "cdk46i", "1873980"), _draft(*LETROZOLE)])
@@ -3541,6 +3541,19 @@ def test_fhir_a_prolonged_qt_interval_followed_by_a_normal_qtc_leaves_ribociclib
     assert recommended(card(cards, "ai-cdk46i")) == ["letrozole", "ribociclib"]
     state, cards = run(_prolonged_qt(de_novo("qtc-then-pqt"), "2024-01-25").qtc(430, "2023-06-01"), FIRST_LINE_AS_OF)
     assert recommended(card(cards, "ai-cdk46i")) == ["letrozole", "abemaciclib"]
+
+
+def test_fhir_an_undated_prolonged_qt_interval_beside_a_qtc_does_not_say_no_qtc_was_measured_since():
+    # was: "Prolonged QT interval documented (date unknown), no QTc measured since" beside a QTc of
+    # 430 ms: which came first cannot be told (no onset, no recordedDate); the warning stays
+    p = _prolonged_qt(de_novo("pqt-undated"), None).qtc(430, "2024-01-20")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert ai["summary"].endswith("caution: ribociclib prolonged QT interval")
+    assert "no QTc measured since" not in ai["detail"]
+    assert "Prolonged QT interval recorded, no QTc known to be measured since" in ai["detail"]
+    assert ("- Prolonged QT interval documented (date unknown); QTc 430 ms on 2024-01-20 may be older or newer "
+            "— Condition/prolonged-qt-") in card(cards, "patient-summary")["detail"]
 
 
 @pytest.mark.parametrize("text, gap", [("No QT prolongation", None), ("QT prolongation ruled out", None),
