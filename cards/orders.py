@@ -1618,7 +1618,7 @@ def unchecked_drafts(drafts: list[DraftOrder], selections: list[str] | None) -> 
 
 
 def unread_draft_text(order: DraftOrder) -> str:
-    """An unchecked draft as the order cards and the 412 name it: its reference and why."""
+    """An unchecked draft as the order cards and the 'not checked' card name it: its reference and why."""
     return f"{order.reference or order.resource_type + ' (no id)'}: {order.unreadable}"
 
 
