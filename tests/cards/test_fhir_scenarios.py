@@ -3512,6 +3512,27 @@ def test_fhir_a_premenopausal_woman_whose_only_goserelin_record_is_an_order_from
     assert "MedicationRequest/rx-goserelin-old dated 2019-03-01" in gap.message
 
 
+def test_fhir_a_goserelin_order_not_counted_as_ongoing_suppression_is_not_listed_as_current_therapy():
+    # was: "Currently on goserelin + letrozole + ribociclib" beside the gap saying the order is not
+    # counted as ongoing ovarian suppression (no dose recorded since; CR A.3, C.3 row 15)
+    p = de_novo("fl-ofs-stale-current", birth="1982-01-01", menopause="premenopausal").regimen(
+        ("letrozole", "ribociclib"), "2024-02-01")
+    p.add({"resourceType": "MedicationRequest", "id": "rx-gos", "status": "active", "intent": "order",
+           "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                     "code": "50610", "display": "goserelin"}]},
+           "subject": {"reference": "Patient/fl-ofs-stale-current"}, "authoredOn": "2024-02-01"})
+    state, cards = run(p, dt.date(2024, 9, 1))
+    assert "ovarian-suppression-not-current" in {g.code for g in state.gaps}
+    assert "- Currently on letrozole + ribociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+    # given recently, it is current
+    p.add({"resourceType": "MedicationAdministration", "id": "ma-gos", "status": "completed",
+           "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                     "code": "50610", "display": "goserelin"}]},
+           "subject": {"reference": "Patient/fl-ofs-stale-current"}, "effectiveDateTime": "2024-08-20"})
+    _, cards = run(p, dt.date(2024, 9, 1))
+    assert "- Currently on goserelin + letrozole + ribociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
 def _prolonged_qt(p: FhirPatient, onset: str, text: str | None = None) -> FhirPatient:
     code = {"coding": [{"system": "http://snomed.info/sct", "code": "111975006", "display": "Prolonged QT interval"}]}
     if text:
