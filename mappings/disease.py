@@ -300,6 +300,13 @@ def condition_onset(res: dict[str, Any], read: Callable[[Any], dt.date | None] =
     return start or read(res.get("onsetString")) or read(res.get("recordedDate"))
 
 
+def _onset_written(res: dict[str, Any]) -> bool:
+    """The Condition gives its onset (onsetDateTime / onsetPeriod.start / onsetString), not only
+    a recordedDate (FHIR R4 Condition.recordedDate: "date record was first recorded")."""
+    start, _ = period(res, "onset", parse_date)
+    return (start or parse_date(res.get("onsetString"))) is not None
+
+
 _partial_last = partial_last  # the last day of a date without a day, else None (fhir.partial_last)
 
 
@@ -800,6 +807,9 @@ def build_disease(ctx: Ctx) -> Disease:
     # the Conditions that are no breast primary, read once every primary is: the earliest
     # diagnosis decides whether a metastasis dated well before it is its spread (_dated_before)
     others: list[tuple[dict[str, Any], dt.date | None, dt.date | None]] = []
+    # the primaries' onsets written as such: a recordedDate alone says when the cancer was written
+    # down, not diagnosed (it may be long after: a new EHR), so nothing is dated before it
+    diagnosis_dates: list[dt.date] = []
     for res in ctx.of("Condition"):
         try:
             onset = condition_onset(res)
@@ -816,6 +826,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 if onset:
                     primary_dates.append(onset)
                     primary_lasts.append(onset_last or onset)
+                    if _onset_written(res):
+                        diagnosis_dates.append(onset)
             text = ctx.code_text(res)
             stage4 = _stage4_reading(text) if text else None
             if stage4 == "open":
@@ -864,7 +876,7 @@ def build_disease(ctx: Ctx) -> Disease:
 
     # the earliest breast-cancer diagnosis: a stage IV / M1 or a metastasis dated well before it
     # is not its stage or its spread (_dated_before)
-    diagnosed_first = min(primary_dates, default=None)
+    diagnosed_first = min(diagnosis_dates, default=None)
     for res, onset, onset_last in others:
         try:
             is_sec, site, visceral = _secondary_site(ctx, res)

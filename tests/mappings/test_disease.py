@@ -1271,6 +1271,16 @@ def test_a_metastasis_dated_years_before_the_breast_cancer_diagnosis_is_a_confli
         "Confirm which cancer it belongs to and when.")
 
 
+def test_a_metastasis_before_a_breast_cancer_dated_only_by_its_recorded_date_is_no_conflict():
+    # was: "Metastasis dated before the breast cancer diagnosis (2024-01-10)", metastatic status
+    # unknown: the recordedDate (FHIR R4: "date record was first recorded", e.g. on moving to a
+    # new EHR) says when the breast cancer was written down, not when it was diagnosed
+    met = condition(cc(coding(ICD10, "C78.7"), text="Secondary malignant neoplasm of liver"), "2021-05-01")
+    s = build_patient_state([patient(), breast_cancer(None, recordedDate="2024-01-10"), met], PID)
+    assert s.disease.metastatic == "yes"
+    assert "metastatic-status-conflict" not in {g.code for g in s.gaps}
+
+
 def test_a_metastasis_dated_weeks_before_the_diagnosis_is_the_usual_work_up_and_de_novo():
     d = disease(breast_cancer("2024-01-10"), condition(cc(coding(ICD10, "C79.51")), "2023-12-20"))
     assert d.metastatic == "yes" and d.de_novo_metastatic is True
