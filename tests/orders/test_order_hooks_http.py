@@ -731,6 +731,30 @@ def test_a_drafted_brca_test_that_does_not_say_germline_is_counted_and_the_card_
     assert not any(s.get("isRecommended") for s in card["suggestions"])
 
 
+@pytest.mark.parametrize("text", ["Germline BRCA testing", "gBRCA mutation test (blood)"])
+def test_a_drafted_germline_brca_test_named_without_1_and_2_counts_as_drafted(client, text):
+    # was: no gene read from "BRCA" alone, so the germline BRCA1/2 test was pre-selected a second
+    # time ("gBRCAm": germline BRCA1/2-mutated, the Lynparza / Talzenna labels, CR B.6 / C.3 row 7)
+    chart = after_first_line(f"dt-7-{len(text)}").regimen(["capecitabine"], 19, 6)
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("z", "talazoparib")) + [_named_test("s", chart, text)]),
+                    "order-biomarker-missing")
+    assert f"**Already drafted with these orders**: ServiceRequest/s ('{text}')" in card["detail"]
+    assert not any(s.get("isRecommended") for s in card["suggestions"])
+
+
+@pytest.mark.parametrize("text", ["ESR1 ctDNA (not archival tissue)", "ESR1 mutation, plasma - primary tumour not suitable",
+                                  "ESR1 on non-archival tissue from the new liver biopsy"])
+def test_a_drafted_esr1_test_whose_name_rules_out_archival_tissue_counts_as_drafted(client, text):
+    # was: "Drafted test not counted: its name says archival or primary-tumour tissue" and a
+    # second ESR1 test pre-selected: the name says the archival / primary tissue is NOT used
+    chart = after_first_line(f"dt-8-{len(text)}")
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("e", "elacestrant")) + [_named_test("s", chart, text)]),
+                    "order-biomarker-missing")
+    assert "Drafted test not counted" not in card["detail"]
+    assert f"**Already drafted with these orders**: ServiceRequest/s ('{text}')" in card["detail"]
+    assert not any(s.get("isRecommended") for s in card["suggestions"])
+
+
 @pytest.mark.parametrize("text", ["ESR1 mutation analysis on archival tissue", "ESR1 mutation, primary tumour block"])
 def test_a_drafted_esr1_test_on_archival_tissue_leaves_the_ctdna_esr1_test_pre_selected(client, text):
     chart = after_first_line(f"dt-3-{len(text)}")
