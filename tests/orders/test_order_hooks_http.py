@@ -860,3 +860,18 @@ def test_a_not_indicated_card_waiting_on_a_newer_receptor_result_keeps_the_drugs
     cards = post(client, chart, "order-sign", chart.drafts(("v", "everolimus"), ("x", "exemestane")))
     assert {"order-contraindicated", "order-not-indicated"} <= set(topics(cards))  # (and test-glycemic, as advisory)
     assert by_topic(cards, "order-not-indicated")["summary"].endswith("; a newer ER result is not final yet")
+
+
+def test_palbociclib_in_documented_er_and_pr_negative_disease_is_not_indicated_as_the_other_cdk46_inhibitors_are(client):
+    # was: no card (palbociclib left out of hr_negative_not_indicated), while the same draft with
+    # an ER/PR result not final yet got "label requires it" quoting the Ibrance USPI's
+    # "hormone receptor (HR)-positive" words (label-ibrance-indications)
+    chart = Chart("rnf-10").hr_positive_mbc(metastatic_days_ago=10)
+    for m in chart.markers:
+        if m["id"].startswith(("er-", "pr-")):
+            m["valueCodeableConcept"] = cc(LOINC, "LA6577-6", "Negative")
+    cards = post(client, chart, "order-sign", chart.drafts(("l", "letrozole"), ("p", "palbociclib")))
+    card = by_topic(cards, "order-not-indicated")
+    assert card["summary"].startswith("Palbociclib: not indicated — ER-negative and PR-negative disease documented")
+    assert '- palbociclib: "hormone receptor (HR)-positive' in card["detail"]
+    assert deleted(card["suggestions"][0]) == ["MedicationRequest/p"]
