@@ -1092,14 +1092,14 @@ def _qt_conditions(ctx: Ctx, coded: Callable[[Concept], bool], named: Callable[[
     lqt = LongQT()
     for res in ctx.of("Condition"):
         try:
-            if clinical_status_inactive(res):
-                continue
+            # what the Condition names first (memoised per concept), its status only then: this
+            # runs twice over every Condition (long QT, prolonged QT), nearly all of them neither
             con = ctx.concept_of(res)
             text = con.text
             suspected = suspected_in(text)
             if not (coded(con) or named(text) or suspected):
                 continue
-            if not_theirs(text):
+            if clinical_status_inactive(res) or not_theirs(text):
                 continue
             onset = condition_onset(res)
             if skip is not None and skip(res, con, onset):
