@@ -327,7 +327,9 @@ def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> N
             found = [codes.get(c) for e in as_list(ext.get("extension")) if type(e) is dict and e.get("url") == sub
                      for _, c, _ in codings(e.get("valueCodeableConcept"))]
         else:
-            code = ext.get("valueCode")
+            # valueCode (US Core birth sex; us-core-sex 6.1/7) or valueCoding (us-core-sex 8)
+            coding = ext.get("valueCoding")
+            code = ext.get("valueCode") or (coding.get("code") if type(coding) is dict else None)
             found = [codes.get(code.strip())] if isinstance(code, str) else []
         differs += [f"{name} {sex}" for sex in found if sex and sex != f.sex]
     if differs:

@@ -742,6 +742,9 @@ def _clinical_use(code):
     # US Core 6.1/7 us-core-sex: valueCode SNOMED CT 248153007 Male / 248152002 Female (was not read)
     ("female", {"url": US_CORE_SEX, "valueCode": "248153007"}, "sex (US Core) male"),
     ("male", {"url": US_CORE_SEX, "valueCode": " 248152002 "}, "sex (US Core) female"),
+    # US Core 8 us-core-sex carries a valueCoding (was not read: only valueCode was)
+    ("female", {"url": US_CORE_SEX, "valueCoding": {"system": "http://snomed.info/sct", "code": "248153007",
+                                                    "display": "Male"}}, "sex (US Core) male"),
 ])
 def test_a_birth_sex_or_sex_for_clinical_use_that_differs_from_the_gender_is_a_gap_naming_both(gender, extension, named):
     # the cards' women / men label rules and ovarian suppression read the sex: a record that
