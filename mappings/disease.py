@@ -489,27 +489,38 @@ def _other_primary_refuted(text: str, m: re.Match[str]) -> bool:
                 or _REFUTED_AFTER.search(text[m.end():m.end() + 30]))
 
 
+# a comma piece or clause (cc_text joins text and displays with " | ")
+_PAST_PIECE_END = re.compile(r"[.;|,]")
+
+
+def _past_piece(text: str, m: re.Match[str]) -> tuple[int, int] | None:
+    """The span of the comma piece (or clause) holding m when it writes that cancer in the past
+    ("history of colon cancer", "prior melanoma resected") and names no metastasis, else None."""
+    before = [e.end() for e in _PAST_PIECE_END.finditer(text, 0, m.start())]
+    after = _PAST_PIECE_END.search(text, m.end())
+    a, b = (before[-1] if before else 0), (after.start() if after else len(text))
+    piece = text[a:b]
+    return (a, b) if _PAST_CANCER.search(piece) and not _SECONDARY_TEXT.search(piece) else None
+
+
 def _past_beside_breast_metastasis(text: str, m: re.Match[str]) -> bool:
-    """The other cancer written in the past in a clause of its own ("; history of colon
-    cancer", ". Prior melanoma resected"), and another clause giving the metastasis a breast
+    """The other cancer written in the past in a piece of its own ("; history of colon
+    cancer", ", prior melanoma resected"), and a clause giving the metastasis a breast
     primary ("Metastatic breast cancer", "Liver metastases, breast primary"): the text says
     which cancer spread (CR A.4: metastases with breast primary), the other is history."""
-    clause = _clause(text, m.start(), m.end())
-    if not _PAST_CANCER.search(clause) or _SECONDARY_TEXT.search(clause):
+    if _past_piece(text, m) is None:
         return False
     return any(_SECONDARY_TEXT.search(c) and re.search(r"\bbreast\b", c) for c in _CLAUSE_END.split(text))
 
 
 @lru_cache(maxsize=4096)
 def _without_past_cancer(text: str) -> str:
-    """text without the clauses naming another cancer in the past beside a breast cancer
+    """text without the pieces naming another cancer in the past beside a breast cancer
     metastasis (_past_beside_breast_metastasis): no metastatic site is read from them ("Bone
     metastases from breast cancer. History of lung cancer": bone, not lung)."""
     for m in T.OTHER_PRIMARY_TEXT.finditer(text):
         if _past_beside_breast_metastasis(text, m):
-            before = [e.end() for e in _CLAUSE_END.finditer(text, 0, m.start())]
-            after = _CLAUSE_END.search(text, m.end())
-            a, b = (before[-1] if before else 0), (after.start() if after else len(text))
+            a, b = _past_piece(text, m)  # type: ignore[misc]
             text = text[:a] + " " * (b - a) + text[b:]
     return text
 

@@ -1243,7 +1243,9 @@ def test_a_metastasis_naming_the_breast_too_or_another_cancer_in_the_past_is_unc
 
 @pytest.mark.parametrize("text", ["Metastatic breast cancer; history of colon cancer",
                                   "Liver metastases, breast primary; prior melanoma resected",
-                                  "Bone metastases from breast cancer. Remote history of ovarian cancer"])
+                                  "Bone metastases from breast cancer. Remote history of ovarian cancer",
+                                  "Metastatic breast cancer, history of colon cancer",
+                                  "Liver metastases, breast primary, prior melanoma"])
 def test_a_breast_cancer_metastasis_beside_another_cancer_written_in_the_past_is_counted(text):
     # was: metastatic status unknown, "the text also names another primary cancer" (the text
     # says the metastasis is the breast cancer's; the other cancer is history, in its own clause)
@@ -1252,10 +1254,11 @@ def test_a_breast_cancer_metastasis_beside_another_cancer_written_in_the_past_is
     assert "metastasis-unconfirmed" not in {g.code for g in s.gaps}
 
 
-def test_the_site_of_a_breast_cancer_metastasis_is_not_read_from_the_other_cancer_in_the_past():
+@pytest.mark.parametrize("sep", [".", ","])
+def test_the_site_of_a_breast_cancer_metastasis_is_not_read_from_the_other_cancer_in_the_past(sep):
     # was: site "lung" (visceral), read after the "of" of "history of lung cancer"
     s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(
-        cc(text="Bone metastases from breast cancer. Remote history of lung cancer"), "2020-01-05")], PID)
+        cc(text=f"Bone metastases from breast cancer{sep} Remote history of lung cancer"), "2020-01-05")], PID)
     assert s.disease.metastatic == "yes"
     assert [x.site for x in s.disease.sites] == ["bone"] and not s.disease.visceral_involvement
 
