@@ -238,6 +238,31 @@ def _marker_pair(text: str, target: str) -> str | None:
     return found
 
 
+_MARKER_MENTION_RE = re.compile(r"\b(er|pr|pgr|estrogen receptor|oestrogen receptor|progesterone receptor)\b")
+# between two marker names, nothing but a joint: "ER/PR", "ER and PR", "ER, PR:" share what follows
+_SHARED_RE = re.compile(r"\s*(/|&|\+|,|and)?\s*:?\s*$")
+
+
+@lru_cache(maxsize=4096)
+def _own_marker_text(text: str, target: str) -> str:
+    """The words of a text naming both ER and PR that speak of `target`: from each mention of
+    it (with a marker named jointly beside it, "ER/PR") to the next mention of the other ("ER
+    positive (Allred 3), PR positive (Allred 8)": each its own score). The whole text when it
+    names one marker or neither."""
+    mentions = [(m.start(), m.end(), m.group(1) in _MARKER_WORDS[target]) for m in _MARKER_MENTION_RE.finditer(text)]
+    if all(mine for *_, mine in mentions) or not any(mine for *_, mine in mentions):
+        return text
+    groups: list[list[tuple[int, int, bool]]] = []
+    for mention in mentions:
+        if groups and _SHARED_RE.match(text[groups[-1][-1][1]:mention[0]]):
+            groups[-1].append(mention)
+        else:
+            groups.append([mention])
+    parts = [text[g[0][0]:(groups[i + 1][0][0] if i + 1 < len(groups) else len(text))]
+             for i, g in enumerate(groups) if any(mine for *_, mine in g)]
+    return " ".join(parts)
+
+
 def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str = "er"
                    ) -> tuple[str | None, float | None, bool, str | None]:
     """(status, % of cells, ER-low, why an Allred total alone leaves it open or maybe low)."""
@@ -256,6 +281,7 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
     elif a in ("indeterminate", "equivocal"):
         status = None
     elif vtext:
+        text = _own_marker_text(text, target)  # the Allred score and its parts of this marker
         allred = _allred_score(text)
         pair = _marker_pair(vtext, target)
         if _hedged(vtext):

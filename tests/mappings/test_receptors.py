@@ -255,6 +255,22 @@ def test_a_positive_call_beside_an_allred_score_meaning_under_1_percent_is_not_r
             "(negative by ASCO/CAP); not read as positive or negative") in _score_gap(s)
 
 
+@pytest.mark.parametrize("code, text, er, pr", [
+    # a combined ER/PR result (10480-2): each marker's own Allred score, not the first written
+    ("10480-2", "ER positive (Allred 3), PR positive (Allred 8)", ("positive", True), ("positive", False)),
+    ("10480-2", "ER Allred 8, PR Allred 3", ("positive", False), ("unknown", False)),
+    ("10480-2", "ER/PR Allred 8", ("positive", False), ("positive", False)),  # one score for both
+    # an ER result whose text names the PR first
+    ("85337-4", "PR negative (Allred 0); ER positive (Allred 8)", ("positive", False), ("unknown", False)),
+])
+def test_each_receptor_is_read_with_its_own_allred_score_when_a_text_names_both(code, text, er, pr):
+    # was: the first Allred score written read for both: the PR got the ER's 3 (ER-low caution,
+    # gap naming PR), and an ER named after a PR's "Allred 0" was not read at all
+    s = state_of(loinc_obs(code, valueString=text))
+    assert (s.er.status, s.er.low_positive) == er
+    assert (s.pr.status, s.pr.low_positive) == pr
+
+
 def test_a_later_allred_3_alone_is_named_while_the_earlier_readable_result_decides():
     s = state_of(loinc_obs("85337-4", "2020-01-01", **answer(LOINC, "LA6576-8", "Positive")),
                  loinc_obs("85337-4", "2021-03-01", valueString="Allred 3"))
