@@ -271,7 +271,8 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
     low = False
     allred_note: str | None = None
     text = vtext + (" | " + text_extra if text_extra else "")
-    pct = _reported_percent(kind, vtext, num, unit, comp)
+    # a text naming ER and PR ("ER 90%, PR 5%"): the % written for this marker
+    pct = _reported_percent(kind, _own_marker_text(vtext, target), num, unit, comp)
     percent = _stored_percent(pct)
     a = _answer(vcc)
     if a in ("positive", "present"):

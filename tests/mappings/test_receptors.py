@@ -271,6 +271,13 @@ def test_each_receptor_is_read_with_its_own_allred_score_when_a_text_names_both(
     assert (s.pr.status, s.pr.low_positive) == pr
 
 
+def test_a_combined_er_pr_result_gives_each_receptor_its_own_percent():
+    # was: "ER 90%, PR 5%" read PR 90 % (the first % written), no ER-low caution for the PR
+    s = state_of(loinc_obs("10480-2", valueString="ER positive 90%, PR positive 5%"))
+    assert (s.er.percent, s.er.low_positive) == (90, False)
+    assert (s.pr.percent, s.pr.low_positive) == (5, True)
+
+
 def test_a_later_allred_3_alone_is_named_while_the_earlier_readable_result_decides():
     s = state_of(loinc_obs("85337-4", "2020-01-01", **answer(LOINC, "LA6576-8", "Positive")),
                  loinc_obs("85337-4", "2021-03-01", valueString="Allred 3"))
