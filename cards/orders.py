@@ -113,9 +113,11 @@ a definitive not-indicated card (removal pre-selected) leaves only the critical 
 A patient recorded as deceased gets neither the advisory card nor tests: only the
 HER2-positive label-scope card and the critical stops (without test orders).
 Receptor status unknown because an ER / PR / HER2 result is not final yet (gap
-receptor-result-not-final): a drafted drug whose label that receptor decides
-(order_rules.yaml receptor_not_final_also) gets order-biomarker-missing naming the result
-(status, date, source), the final report awaited, no test pre-selected. In the pathway, a
+receptor-result-not-final): a drafted drug whose label that receptor decides (order_rules.yaml
+her2_positive_not_indicated / hr_negative_not_indicated, and receptor_not_final_also) gets
+order-biomarker-missing naming the result (status, date, source), the final report awaited, no
+test pre-selected. A documented HER2-positive or ER-/PR-negative result with a newer one not
+final yet: the not-indicated card names it and pre-selects no removal (advisory). In the pathway, a
 biomarker card whose rule reads ER / HER2 (biomarker_rules `receptor`) names a newer result
 not final yet the same way and pre-selects no test.
 
@@ -661,7 +663,7 @@ class _Checker:
 
     def receptor_not_final_cards(self, g: Group) -> list[Card]:
         """Receptor status unknown only because a result is not final yet: a drafted drug whose
-        label that receptor decides (order_rules.yaml receptor_not_final_also) gets an
+        label that receptor decides (KNOWLEDGE.receptor_labels) gets an
         order-biomarker-missing warning naming the result, not read until the final report (as
         patient-view's testing card says), with no test pre-selected: one card per group."""
         found = []
