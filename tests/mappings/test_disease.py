@@ -1208,6 +1208,24 @@ def test_a_stage_iv_written_pending_or_as_one_of_two_is_a_suspicion_as_stage_iv_
         assert f'stage IV written "{written}"' in _gaps(*resources)["metastasis-unconfirmed"]
 
 
+@pytest.mark.parametrize("text", ["Stage IV, pending treatment", "Stage IV - awaiting chemotherapy",
+                                  "Stage IV (awaiting oncology review)"])
+def test_a_stage_iv_awaiting_treatment_is_stage_iv_not_a_suspicion(text):
+    # was: read as a suspicion ("pending" / "awaiting" any 1-3 words): metastatic status unknown.
+    # What waits is the treatment, not the diagnosis (CR A.4: a diagnosis made)
+    d = disease(condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01"))
+    assert d.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text,written", [("Stage IV (biopsy pending)", "stage iv (biopsy pending)"),
+                                          ("Stage IV (to be confirmed by biopsy)", "stage iv (to be confirmed by biopsy)")])
+def test_a_stage_iv_whose_confirming_test_is_written_pending_after_it_is_a_suspicion(text, written):
+    # was: stage IV asserted (only "pending biopsy" / "to be confirmed" ending the clause were read)
+    problem = condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01")
+    assert disease(problem).metastatic != "yes"
+    assert f'stage IV written "{written}"' in _gaps(problem)["metastasis-unconfirmed"]
+
+
 def test_a_stage_iv_with_a_suspected_site_after_a_comma_keeps_the_stage_asserted():
     d = disease(condition(cc(coding(ICD10, "C50.912"), text="Breast cancer, Stage IV, suspected liver metastases"),
                           "2020-01-01"))
