@@ -113,9 +113,11 @@ a definitive not-indicated card (removal pre-selected) leaves only the critical 
 A patient recorded as deceased gets neither the advisory card nor tests: only the
 HER2-positive label-scope card and the critical stops (without test orders).
 Receptor status unknown because an ER / PR / HER2 result is not final yet (gap
-receptor-result-not-final): a drafted drug whose label that receptor decides
-(order_rules.yaml receptor_not_final_also) gets order-biomarker-missing naming the result
-(status, date, source), the final report awaited, no test pre-selected. In the pathway, a
+receptor-result-not-final): a drafted drug whose label that receptor decides (order_rules.yaml
+her2_positive_not_indicated / hr_negative_not_indicated, and receptor_not_final_also) gets
+order-biomarker-missing naming the result (status, date, source), the final report awaited, no
+test pre-selected. A documented HER2-positive or ER-/PR-negative result with a newer one not
+final yet: the not-indicated card names it and pre-selects no removal (advisory). In the pathway, a
 biomarker card whose rule reads ER / HER2 (biomarker_rules `receptor`) names a newer result
 not final yet the same way and pre-selects no test.
 
@@ -238,6 +240,11 @@ class OrderKnowledge:
         """drug -> {label, source} for the drugs whose label the receptor ("HER2" / "HR") decides."""
         base = self.her2_positive if receptor == "HER2" else self.hr_negative
         return {**base, **self.receptor_not_final_also.get(receptor, {})}
+
+
+def _not_final_lines(pending) -> list[str]:
+    """The ER / PR / HER2 results not final yet (MarkerNotFinal) as the order cards list them."""
+    return [f"- {r.named}: not final, not read{cite(r.sources)}" for r in pending]
 
 
 def _pathway_caution(rule_name: str | None = None, cid: str | None = None) -> Caution:
@@ -656,7 +663,7 @@ class _Checker:
 
     def receptor_not_final_cards(self, g: Group) -> list[Card]:
         """Receptor status unknown only because a result is not final yet: a drafted drug whose
-        label that receptor decides (order_rules.yaml receptor_not_final_also) gets an
+        label that receptor decides (KNOWLEDGE.receptor_labels) gets an
         order-biomarker-missing warning naming the result, not read until the final report (as
         patient-view's testing card says), with no test pre-selected: one card per group."""
         found = []
@@ -676,7 +683,7 @@ class _Checker:
                  "is not final yet, so this order could not be checked against the label.**", "",
                  "**What the record shows**"]
         for _, pending, *_rest in found:
-            lines += [f"- {r.named}: not final, not read{cite(r.sources)}" for r in pending]
+            lines += _not_final_lines(pending)
         lines += [f"- Pathway: {self.status.reason}", ""]
         lines += [testing.markers_awaiting_text(pending, "; ".join(r.named for r in pending), complete)
                   for _, pending, complete, *_rest in found]
@@ -899,7 +906,8 @@ class _Checker:
                        tuple(h.sources))
         return self._label_scope_card(
             g, hits, KNOWLEDGE.her2_positive, "not indicated in HER2-positive disease", LABEL_SCOPE_SERVICE, [fact],
-            f"not indicated — HER2-positive disease documented ({fmt_date(h.date, h.date_last)})", self._removal(hits))
+            f"not indicated — HER2-positive disease documented ({fmt_date(h.date, h.date_last)})", self._removal(hits),
+            pending=testing.marker_pending(h))
 
     def not_metastatic_card(self, g: Group, hits: list[str]) -> Card:
         """Documented non-metastatic disease and a drug labelled only for advanced or metastatic
@@ -919,17 +927,30 @@ class _Checker:
 
     def _label_scope_card(self, g: Group, hits: list[str], table: dict[str, dict], headline: str, context: str,
                           facts: list[Finding], summary: str, suggestions: list[Suggestion],
-                          after_label: list[str] = ()) -> Card:
+                          after_label: list[str] = (), pending: list = ()) -> Card:
         """An order-not-indicated warning for drugs outside their label's scope for this patient
         (HER2-positive, ER- and PR-negative, or documented non-metastatic disease): the documented
         facts, the label wording each drug's entry in the order_rules.yaml `table` quotes, the
         regimen's label and the drafts. The summary names only `hits`, the drugs whose label is
-        out of scope (an AI drafted with palbociclib is not itself "not indicated")."""
+        out of scope (an AI drafted with palbociclib is not itself "not indicated").
+        `pending`: newer results of the receptors read that are not final yet (FHIR R4
+        Observation.status; testing.marker_pending): named as the receptor-not-final cards name
+        them, and the removal offered, not pre-selected, since the final report may bring the
+        patient back into the label."""
         reg = g.cand.regimen
         names = ", ".join(hits)
         lines = [f"**{names[:1].upper() + names[1:]}: {headline}** — {context}", "", "**Documented facts**"]
         lines += [self._fact(f) for f in facts]
-        lines += [f"- Pathway: {self.status.reason}", "", "**Label requirement**"]
+        lines += _not_final_lines(pending)
+        lines += [f"- Pathway: {self.status.reason}", ""]
+        if pending:
+            g.advisory = True  # the final report may bring it into its label: its safety cards stay
+            lines += [testing.markers_awaiting_text(pending, "; ".join(r.named for r in pending), complete=False)
+                      + " The removal is offered, not pre-selected, until then.", ""]
+            suggestions = [s.model_copy(update={"isRecommended": None}) for s in suggestions]
+            markers = "/".join(dict.fromkeys(r.marker for r in pending))
+            summary += f"; a newer {markers} result is not final yet"
+        lines += ["**Label requirement**"]
         lines += [f"- {n}: \"{table[n]['label']}\" ({self._source_title(table[n]['source'])})" for n in hits]
         lines += list(after_label) + self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
         return self._not_indicated_topic_card(reg, f"{self._choice_label(hits)}: {summary}", lines, suggestions)
@@ -1168,7 +1189,7 @@ class _Checker:
         lines = [f"**{label[:1].upper() + label[1:]}: the label requires a {what}, and none usable is documented.**",
                  "", "**What the record shows**"]
         lines += [self._fact(f) for _, f in items]
-        lines += [f"- {r.named}: not final, not read{cite(r.sources)}" for r in marker_pending]
+        lines += _not_final_lines(marker_pending)
         if marker_pending:
             lines += ["", testing.markers_awaiting_text(
                 marker_pending, "; ".join(r.named for r in marker_pending))]
@@ -1248,10 +1269,8 @@ class _Checker:
     def _named_test(o: DraftOrder) -> str:
         return f"{o.reference or o.resource_type}" + (f" ('{clip(o.text, 100)}')" if o.text else "")
 
-    @staticmethod
-    def _drafted_tests_text(drafted: list[DraftOrder]) -> str:
-        named = "; ".join(f"{o.reference or o.resource_type}" + (f" ('{clip(o.text, 100)}')" if o.text else "")
-                          for o in drafted)
+    def _drafted_tests_text(self, drafted: list[DraftOrder]) -> str:
+        named = "; ".join(self._named_test(o) for o in drafted)
         return f"**Already drafted with these orders**: {named}. No second order of the same test is pre-selected."
 
     def _awaiting_final(self, items) -> list:
@@ -1410,7 +1429,8 @@ class _Checker:
         when = f" ({written_on(max(d for d, _ in receptors), receptors)})" if receptors else ""
         return self._label_scope_card(
             g, hits, KNOWLEDGE.hr_negative, "not indicated in hormone receptor-negative disease", LABEL_SCOPE_SERVICE,
-            facts, f"not indicated — ER-negative and PR-negative disease documented{when}", self._removal(hits))
+            facts, f"not indicated — ER-negative and PR-negative disease documented{when}", self._removal(hits),
+            pending=[r for m in (self.state.er, self.state.pr) for r in testing.marker_pending(m)])
 
     # -- the pathway's own warning cautions (as patient-view shows them) ---------
     def pathway_caution_cards(self, groups: list[Group], drug_group: dict[str, Group]) -> list[Card]:
@@ -1621,7 +1641,7 @@ def unchecked_drafts(drafts: list[DraftOrder], selections: list[str] | None) -> 
 
 
 def unread_draft_text(order: DraftOrder) -> str:
-    """An unchecked draft as the order cards and the 412 name it: its reference and why."""
+    """An unchecked draft as the order cards and the 'not checked' card name it: its reference and why."""
     return f"{order.reference or order.resource_type + ' (no id)'}: {order.unreadable}"
 
 

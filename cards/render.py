@@ -697,9 +697,13 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             for name, (a, b, active, starts, ends) in sorted(spans.items())))
     if ctx.current_line is not None:
         # the regimen's drugs (and ovarian suppression given with it), never a
-        # metformin, a bone agent or another drug that is not cancer therapy
-        current = sorted({d.name for d in th.current_drugs()
-                          if d.drug_class in LINE_CLASSES or d.drug_class == "ovarian-suppression"})
+        # metformin, a bone agent or another drug that is not cancer therapy; not an ovarian
+        # suppression order the mapper does not count as ongoing (no dose recorded since:
+        # gap ovarian-suppression-not-current, mappings/factors.py)
+        stale = {s.reference for g in state.gaps if g.code == "ovarian-suppression-not-current" for s in g.sources}
+        current = sorted({d.name for e in th.exposures
+                          if e.active and not (stale and all(s.reference in stale for s in e.sources))
+                          for d in e.drugs if d.drug_class in LINE_CLASSES or d.drug_class == "ovarian-suppression"})
         current = current or [ctx.current_line.regimen_text]
         out.append(f"- Currently on {' + '.join(current)} (metastatic line {ctx.current_line.number}): "
                    "the options below apply at progression.")

@@ -1690,8 +1690,15 @@ def prolonged_qt_interval(state, ctx):
         return Finding(False, "No prolonged QT interval documented")
     if f.long_qt.documented:
         return Finding(False, "Prolonged QT interval documented; long QT syndrome documented too (its caution applies)")
-    return Finding(True, "Prolonged QT interval documented "
-                         f"({latest_date_text(f.prolonged_qt.sources) or 'date unknown'}), no QTc measured since",
+    when = latest_date_text(f.prolonged_qt.sources)
+    qtc = f.qtc_ms
+    if when is None and qtc is not None:
+        # an undated Condition beside a QTc: which came first cannot be told (the mapper counts
+        # it: only a QTc dated on or after its onset decides); not "no QTc measured since"
+        on = f" on {fmt_date(qtc.date, qtc.date_last)}" if qtc.date else ""
+        return Finding(True, f"Prolonged QT interval documented (date unknown); QTc {qtc.value:g} ms{on} "
+                             "may be older or newer", tuple(f.prolonged_qt.sources))
+    return Finding(True, f"Prolonged QT interval documented ({when or 'date unknown'}), no QTc measured since",
                    tuple(f.prolonged_qt.sources))
 
 

@@ -293,6 +293,7 @@ Gap codes (PatientState.gaps; stable ids the cards read)
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from typing import Any
 
@@ -304,7 +305,7 @@ from mappings.fhir import (
     as_list, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, status_code,
 )
 from mappings import tables as T
-from mappings.genomics import build_variants, genes_named, origin_stated
+from mappings.genomics import archival_text, build_variants, genes_named, origin_stated
 from mappings.markers import build_markers
 from mappings.state import (
     ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap,
@@ -1004,9 +1005,18 @@ def _test_ordered(cc: dict) -> tuple[list[str], list[str], str | None, bool]:
         return loinc, [], None, False
     text = " | ".join(words)
     loinc += [code for code, rx in T.DRAFTED_TEST_LOINC if code not in loinc and rx.search(text)]
-    archival = bool(T.ARCHIVAL_TEXT.search(text) or (T.PRIMARY_TISSUE_TEXT.search(text)
-                                                      and not T.NOT_PRIMARY_TEXT.search(text)))
-    return loinc, list(genes_named(text)), origin_stated(text), archival
+    # a test on plasma / ctDNA is on no archival tissue (as a result's specimen is read: genomics)
+    archival = not T.CTDNA_TEXT.search(text) and archival_text(text.lower())
+    genes = list(genes_named(text))
+    if not {"BRCA1", "BRCA2"} & set(genes) and _BRCA_UNNUMBERED.search(text):
+        # "Germline BRCA testing", "gBRCA": BRCA1 and BRCA2, as the PARP inhibitor labels write
+        # "gBRCAm" for a germline BRCA1/2 mutation (CR B.6, C.3 row 7); a drafted test's name only
+        genes += ["BRCA1", "BRCA2"]
+    return loinc, genes, origin_stated(text), archival
+
+
+# "BRCA" / "gBRCA" written without 1 or 2 (not "BRCA1", "BRCA 2", "BRCA1/2")
+_BRCA_UNNUMBERED = re.compile(r"(?<![a-z0-9])g?brca(?! ?[12])(?![a-z0-9])", re.I)
 
 
 # FHIR R4 MedicationRequest.status and ServiceRequest.status (both modifier elements): the

@@ -300,6 +300,13 @@ def condition_onset(res: dict[str, Any], read: Callable[[Any], dt.date | None] =
     return start or read(res.get("onsetString")) or read(res.get("recordedDate"))
 
 
+def _onset_written(res: dict[str, Any]) -> bool:
+    """The Condition gives its onset (onsetDateTime / onsetPeriod.start / onsetString), not only
+    a recordedDate (FHIR R4 Condition.recordedDate: "date record was first recorded")."""
+    start, _ = period(res, "onset", parse_date)
+    return (start or parse_date(res.get("onsetString"))) is not None
+
+
 _partial_last = partial_last  # the last day of a date without a day, else None (fhir.partial_last)
 
 
@@ -482,13 +489,50 @@ def _other_primary_refuted(text: str, m: re.Match[str]) -> bool:
                 or _REFUTED_AFTER.search(text[m.end():m.end() + 30]))
 
 
+# a comma piece or clause (cc_text joins text and displays with " | ")
+_PAST_PIECE_END = re.compile(r"[.;|,]")
+
+
+def _past_piece(text: str, m: re.Match[str]) -> tuple[int, int] | None:
+    """The span of the comma piece (or clause) holding m when it writes that cancer in the past
+    ("history of colon cancer", "prior melanoma resected") and names no metastasis, else None."""
+    before = [e.end() for e in _PAST_PIECE_END.finditer(text, 0, m.start())]
+    after = _PAST_PIECE_END.search(text, m.end())
+    a, b = (before[-1] if before else 0), (after.start() if after else len(text))
+    piece = text[a:b]
+    return (a, b) if _PAST_CANCER.search(piece) and not _SECONDARY_TEXT.search(piece) else None
+
+
+def _past_beside_breast_metastasis(text: str, m: re.Match[str]) -> bool:
+    """The other cancer written in the past in a piece of its own ("; history of colon
+    cancer", ", prior melanoma resected"), and a clause giving the metastasis a breast
+    primary ("Metastatic breast cancer", "Liver metastases, breast primary"): the text says
+    which cancer spread (CR A.4: metastases with breast primary), the other is history."""
+    if _past_piece(text, m) is None:
+        return False
+    return any(_SECONDARY_TEXT.search(c) and re.search(r"\bbreast\b", c) for c in _CLAUSE_END.split(text))
+
+
+@lru_cache(maxsize=4096)
+def _without_past_cancer(text: str) -> str:
+    """text without the pieces naming another cancer in the past beside a breast cancer
+    metastasis (_past_beside_breast_metastasis): no metastatic site is read from them ("Bone
+    metastases from breast cancer. History of lung cancer": bone, not lung)."""
+    for m in T.OTHER_PRIMARY_TEXT.finditer(text):
+        if _past_beside_breast_metastasis(text, m):
+            a, b = _past_piece(text, m)  # type: ignore[misc]
+            text = text[:a] + " " * (b - a) + text[b:]
+    return text
+
+
 @lru_cache(maxsize=4096)
 def _other_primary_named(text: str) -> tuple[str, bool] | None:
     """(The words of a metastasis Condition's text that name a primary cancer of another site,
     "colon cancer", "lung adenocarcinoma", "melanoma": tables.OTHER_PRIMARY_TEXT, sourced in
     local_codes.yaml other_primary_text; whether they name the metastasis's own primary: in
     the clause of the metastasis mention, no past or breast cancer beside them), else None."""
-    m = next((m for m in T.OTHER_PRIMARY_TEXT.finditer(text) if not _other_primary_refuted(text, m)), None)
+    m = next((m for m in T.OTHER_PRIMARY_TEXT.finditer(text)
+              if not _other_primary_refuted(text, m) and not _past_beside_breast_metastasis(text, m)), None)
     if m is None:
         return None
     clause = _clause(text, m.start(), m.end())
@@ -528,7 +572,7 @@ def _secondary_rest(res: dict[str, Any], text: str, is_secondary: bool, site: st
     if is_secondary and site is None:
         # only the part after "of"/"to" names the site ("metastasis to liver"), not a
         # refuted one ("bone metastases; liver metastasis ruled out": bone)
-        site = _site_in_text(text) if text else None
+        site = _site_in_text(_without_past_cancer(text)) if text else None
     return is_secondary, site, visceral
 
 
@@ -769,69 +813,83 @@ def build_disease(ctx: Ctx) -> Disease:
             elif date and date == cur.date and src.date_last is None:
                 cur.date_last = None  # the same first day, written in full: that day
 
-    # the earliest breast-cancer diagnosis: a stage IV / M1 or a metastasis dated well before it
-    # is not its stage or its spread (_dated_before)
-    diagnosed_first = _first_diagnosis(ctx)
     before_diagnosis: list[Source] = []
     metastases_before: list[Source] = []  # of before_diagnosis, the metastasis Conditions
+    # the Conditions that are no breast primary, read once every primary is: the earliest
+    # diagnosis decides whether a metastasis dated well before it is its spread (_dated_before)
+    others: list[tuple[dict[str, Any], dt.date | None, dt.date | None]] = []
+    # the primaries' onsets written as such: a recordedDate alone says when the cancer was written
+    # down, not diagnosed (it may be long after: a new EHR), so nothing is dated before it
+    diagnosis_dates: list[dt.date] = []
     for res in ctx.of("Condition"):
         try:
             onset = condition_onset(res)
             onset_last = condition_onset_last(res, onset)
             is_primary, history = _is_primary_breast(ctx, res)
-            if is_primary:
-                src = ctx.source(res, onset, _display(res, "Breast cancer"), date_last=onset_last)
-                if history:
-                    history_only.append(src)
-                else:
-                    d.primary_sources.append(src)
-                    if onset:
-                        primary_dates.append(onset)
-                        primary_lasts.append(onset_last or onset)
-                text = ctx.code_text(res)
-                stage4 = _stage4_reading(text) if text else None
-                if stage4 == "open":
-                    # "stage IV cannot be ruled out", "suspected stage IV": a suspicion, not M1
-                    # (CR A.4: a diagnosis made)
-                    unconfirmed.append(("site not stated", _stage4_doubt(text), src))
-                stage4_words = stage4 == "asserted"
-                hedge = _metastasis_in_text(text) if text and not stage4_words else None
-                if hedge in ("hedged", "probable"):
-                    # "breast cancer, suspected / likely liver metastases": a suspicion or a
-                    # probable site, not M1 (a "stage IV" written beside it is asserted: the
-                    # doubt is the site's). A confirmed verificationStatus here confirms the
-                    # breast cancer, not the metastasis its text doubts.
-                    unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
-                elif text and (stage4_words or _metastatic_text(text)):
-                    # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
-                    # metastatic, site unknown
-                    met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"),
-                                                                 date_last=onset_last)))
-                for st in as_list(res.get("stage")):
-                    if not isinstance(st, dict):
-                        continue
-                    s4 = _is_stage4_value(st.get("summary"))
-                    if s4:
-                        assessed, assessed_last = _assessment_date(ctx, st, res)
-                        if assessed is not None:
-                            # dated by its own evidence (mCODE stage.assessment -> TNM stage group)
-                            add_evidence(assessed, ctx.source(res, assessed, "Stage IV (Condition.stage)",
-                                                                     date_last=assessed_last),
-                                         assessed_last)
-                            if _stage_is_clinical(st):
-                                clinical_stage4.append((assessed, assessed_last or assessed))
-                        else:
-                            # no date of its own: the primary's onset, checked against the
-                            # other evidence below (_date_undated_stage4)
-                            stage4_at_onset.append((len(met_evidence), _stage_is_clinical(st)))
-                            met_evidence.append((onset, ctx.source(res, onset, "Stage IV (Condition.stage)",
-                                                                          date_last=onset_last)))
-                    elif s4 is False:
-                        early_sources.append(ctx.source(res, onset, "Stage 0-III (Condition.stage)",
-                                                        date_last=onset_last))
-                    else:
-                        _stage_text_unconfirmed(st.get("summary"), src, unconfirmed)
+            if not is_primary:
+                others.append((res, onset, onset_last))
                 continue
+            src = ctx.source(res, onset, _display(res, "Breast cancer"), date_last=onset_last)
+            if history:
+                history_only.append(src)
+            else:
+                d.primary_sources.append(src)
+                if onset:
+                    primary_dates.append(onset)
+                    primary_lasts.append(onset_last or onset)
+                    if _onset_written(res):
+                        diagnosis_dates.append(onset)
+            text = ctx.code_text(res)
+            stage4 = _stage4_reading(text) if text else None
+            if stage4 == "open":
+                # "stage IV cannot be ruled out", "suspected stage IV": a suspicion, not M1
+                # (CR A.4: a diagnosis made)
+                unconfirmed.append(("site not stated", _stage4_doubt(text), src))
+            stage4_words = stage4 == "asserted"
+            hedge = _metastasis_in_text(text) if text and not stage4_words else None
+            if hedge in ("hedged", "probable"):
+                # "breast cancer, suspected / likely liver metastases": a suspicion or a
+                # probable site, not M1 (a "stage IV" written beside it is asserted: the
+                # doubt is the site's). A confirmed verificationStatus here confirms the
+                # breast cancer, not the metastasis its text doubts.
+                unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
+            elif text and (stage4_words or _metastatic_text(text)):
+                # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
+                # metastatic, site unknown
+                met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"),
+                                                             date_last=onset_last)))
+            for st in as_list(res.get("stage")):
+                if not isinstance(st, dict):
+                    continue
+                s4 = _is_stage4_value(st.get("summary"))
+                if s4:
+                    assessed, assessed_last = _assessment_date(ctx, st, res)
+                    if assessed is not None:
+                        # dated by its own evidence (mCODE stage.assessment -> TNM stage group)
+                        add_evidence(assessed, ctx.source(res, assessed, "Stage IV (Condition.stage)",
+                                                                 date_last=assessed_last),
+                                     assessed_last)
+                        if _stage_is_clinical(st):
+                            clinical_stage4.append((assessed, assessed_last or assessed))
+                    else:
+                        # no date of its own: the primary's onset, checked against the
+                        # other evidence below (_date_undated_stage4)
+                        stage4_at_onset.append((len(met_evidence), _stage_is_clinical(st)))
+                        met_evidence.append((onset, ctx.source(res, onset, "Stage IV (Condition.stage)",
+                                                                      date_last=onset_last)))
+                elif s4 is False:
+                    early_sources.append(ctx.source(res, onset, "Stage 0-III (Condition.stage)",
+                                                    date_last=onset_last))
+                else:
+                    _stage_text_unconfirmed(st.get("summary"), src, unconfirmed)
+        except Exception:  # noqa: BLE001 - never raise on bad data
+            ctx.ignore(res, "unreadable-resource", "Condition could not be read")
+
+    # the earliest breast-cancer diagnosis: a stage IV / M1 or a metastasis dated well before it
+    # is not its stage or its spread (_dated_before)
+    diagnosed_first = min(diagnosis_dates, default=None)
+    for res, onset, onset_last in others:
+        try:
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
                 src = ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)
@@ -1130,21 +1188,6 @@ def _node_only_conflict(ctx: Ctx, sites: dict[str, MetastaticSite],
             "the same way. Confirm whether the disease is metastatic before reading therapy as metastatic lines.",
             nodes.sources + early_sources,
         )
-
-
-def _first_diagnosis(ctx: Ctx) -> dt.date | None:
-    """The earliest onset of a breast-cancer Condition (not a Z85.3 history), as build_disease
-    reads it: the diagnosis a metastasis or a stage IV is checked against (_dated_before)."""
-    dates = []
-    for res in ctx.of("Condition"):
-        try:
-            is_primary, history = _is_primary_breast(ctx, res)
-            onset = condition_onset(res) if is_primary and not history else None
-        except Exception:  # noqa: BLE001 - unreadable: build_disease lists it
-            continue
-        if onset is not None:
-            dates.append(onset)
-    return min(dates, default=None)
 
 
 def _stage_is_clinical(stage: dict[str, Any]) -> bool:

@@ -327,7 +327,9 @@ def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> N
             found = [codes.get(c) for e in as_list(ext.get("extension")) if type(e) is dict and e.get("url") == sub
                      for _, c, _ in codings(e.get("valueCodeableConcept"))]
         else:
-            code = ext.get("valueCode")
+            # valueCode (US Core birth sex; us-core-sex 6.1/7) or valueCoding (us-core-sex 8)
+            coding = ext.get("valueCoding")
+            code = ext.get("valueCode") or (coding.get("code") if type(coding) is dict else None)
             found = [codes.get(code.strip())] if isinstance(code, str) else []
         differs += [f"{name} {sex}" for sex in found if sex and sex != f.sex]
     if differs:
@@ -553,7 +555,7 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
     if ofs_stale:
         ofs_active = [e for e in ofs_active if e not in ofs_stale]
         if not ofs_active:
-            _ofs_not_current_gap(ctx, ofs_stale)
+            _ofs_not_current_gap(ctx, ofs_stale, f.sex == "male")
     if ooph:
         f.ovarian_suppression = True
         f.ovarian_suppression_sources = [s for _, s in ooph]
@@ -627,13 +629,19 @@ def _ofs_order_without_recent_dose(e: Exposure, as_of: dt.date) -> bool:
             and all(s.reference.startswith("MedicationRequest/") for s in e.sources))
 
 
-def _ofs_not_current_gap(ctx: Ctx, stale: list[Exposure]) -> None:
+def _ofs_not_current_gap(ctx: Ctx, stale: list[Exposure], male: bool) -> None:
+    # for a man the agonist goes with an aromatase inhibitor (C.3 row 16; B.10 Ibrance: men on
+    # an AI, consider an LHRH agonist), for anyone else it is ovarian suppression (C.3 row 15)
     named = "; ".join(f"{'/'.join(d.name for d in e.drugs)} order {e.sources[0].reference} dated "
                       f"{date_written(e.start, e.start_last)}" for e in stale)
+    what, counted, why = (("An LHRH agonist", "an ongoing LHRH agonist",
+                           "C.3 row 16: for men on an aromatase inhibitor an LHRH agonist is considered") if male else
+                          ("An ovarian-suppression", "ongoing ovarian suppression",
+                           "C.3 row 15: premenopausal patients need ongoing OFS"))
     ctx.gap("ovarian-suppression-not-current",
-            f"An ovarian-suppression order is still active but no dose is recorded since ({named}): a depot lasts "
-            "28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg), so it is not counted as ongoing ovarian "
-            "suppression. Confirm the last injection (C.3 row 15: premenopausal patients need ongoing OFS).",
+            f"{what} order is still active but no dose is recorded since ({named}): a depot lasts "
+            f"28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg), so it is not counted as {counted}. "
+            f"Confirm the last injection ({why}).",
             [s for e in stale for s in e.sources])
 
 
@@ -1092,14 +1100,14 @@ def _qt_conditions(ctx: Ctx, coded: Callable[[Concept], bool], named: Callable[[
     lqt = LongQT()
     for res in ctx.of("Condition"):
         try:
-            if clinical_status_inactive(res):
-                continue
+            # what the Condition names first (memoised per concept), its status only then: this
+            # runs twice over every Condition (long QT, prolonged QT), nearly all of them neither
             con = ctx.concept_of(res)
             text = con.text
             suspected = suspected_in(text)
             if not (coded(con) or named(text) or suspected):
                 continue
-            if not_theirs(text):
+            if clinical_status_inactive(res) or not_theirs(text):
                 continue
             onset = condition_onset(res)
             if skip is not None and skip(res, con, onset):

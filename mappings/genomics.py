@@ -337,15 +337,18 @@ def _specimen(ctx: Ctx, obs: dict[str, Any]) -> tuple[str, dt.date | None, dt.da
     # a plasma code is more specific than "blood" text; otherwise the code fills in no text
     if coded and (coded == "ctdna" or kind == "unknown"):
         kind = coded
-    archival = kind not in ("ctdna", "blood") and _archival_text(
+    archival = kind not in ("ctdna", "blood") and archival_text(
         " | ".join(t for t in described + [spec_note] if t).lower())
     return kind, collected, collected_last, archival
 
 
 @lru_cache(maxsize=4096)
-def _archival_text(text: str) -> bool:
+def archival_text(text: str) -> bool:
     """The specimen's description says it is archival tissue, or the primary tumour when it
-    names no metastasis, recurrence or progression (local_codes.yaml archival_specimen)."""
+    names no metastasis, recurrence or progression, and does not say that tissue is not used
+    ("non-archival", "primary tumour not suitable": local_codes.yaml archival_specimen). Public:
+    the draft-order reader (build._test_ordered) reads a drafted test's name with it."""
+    text = T.ARCHIVAL_NEGATED_TEXT.sub(" ", text)
     if T.ARCHIVAL_TEXT.search(text):
         return True
     return T.PRIMARY_TISSUE_TEXT.search(text) is not None and T.NOT_PRIMARY_TEXT.search(text) is None

@@ -238,6 +238,31 @@ def _marker_pair(text: str, target: str) -> str | None:
     return found
 
 
+_MARKER_MENTION_RE = re.compile(r"\b(er|pr|pgr|estrogen receptor|oestrogen receptor|progesterone receptor)\b")
+# between two marker names, nothing but a joint: "ER/PR", "ER and PR", "ER, PR:" share what follows
+_SHARED_RE = re.compile(r"\s*(/|&|\+|,|and)?\s*:?\s*$")
+
+
+@lru_cache(maxsize=4096)
+def _own_marker_text(text: str, target: str) -> str:
+    """The words of a text naming both ER and PR that speak of `target`: from each mention of
+    it (with a marker named jointly beside it, "ER/PR") to the next mention of the other ("ER
+    positive (Allred 3), PR positive (Allred 8)": each its own score). The whole text when it
+    names one marker or neither."""
+    mentions = [(m.start(), m.end(), m.group(1) in _MARKER_WORDS[target]) for m in _MARKER_MENTION_RE.finditer(text)]
+    if all(mine for *_, mine in mentions) or not any(mine for *_, mine in mentions):
+        return text
+    groups: list[list[tuple[int, int, bool]]] = []
+    for mention in mentions:
+        if groups and _SHARED_RE.match(text[groups[-1][-1][1]:mention[0]]):
+            groups[-1].append(mention)
+        else:
+            groups.append([mention])
+    parts = [text[g[0][0]:(groups[i + 1][0][0] if i + 1 < len(groups) else len(text))]
+             for i, g in enumerate(groups) if any(mine for *_, mine in g)]
+    return " ".join(parts)
+
+
 def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str = "er"
                    ) -> tuple[str | None, float | None, bool, str | None]:
     """(status, % of cells, ER-low, why an Allred total alone leaves it open or maybe low)."""
@@ -246,7 +271,8 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
     low = False
     allred_note: str | None = None
     text = vtext + (" | " + text_extra if text_extra else "")
-    pct = _reported_percent(kind, vtext, num, unit, comp)
+    # a text naming ER and PR ("ER 90%, PR 5%"): the % written for this marker
+    pct = _reported_percent(kind, _own_marker_text(vtext, target), num, unit, comp)
     percent = _stored_percent(pct)
     a = _answer(vcc)
     if a in ("positive", "present"):
@@ -256,6 +282,7 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
     elif a in ("indeterminate", "equivocal"):
         status = None
     elif vtext:
+        text = _own_marker_text(text, target)  # the Allred score and its parts of this marker
         allred = _allred_score(text)
         pair = _marker_pair(vtext, target)
         if _hedged(vtext):
@@ -263,8 +290,11 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
         elif pair:
             status = pair
             if pair == "positive" and allred is not None:
-                # "ER positive (Allred score 3)": the call stands, the total says how low it may be
-                _, low, allred_note = _allred_reading(allred, text, pair)
+                # "ER positive (Allred score 3)": the call stands, the total says how low it may be;
+                # a score meaning < 1 % of cells disagrees with it: read as neither (_allred_reading)
+                read, low, allred_note = _allred_reading(allred, text, pair)
+                if read is None and allred_note is not None:
+                    status = None
         elif allred is not None:
             status, low, allred_note = _allred_reading(allred, text, _qual_from_text(vtext))
         else:
@@ -304,9 +334,11 @@ def _allred_reading(total: int, text: str, qual: str | None) -> tuple[str | None
     ps = int(m.group(1)) if m else None
     if ps is not None and ps <= total:
         kind = _ALLRED_PS_PERCENT[ps]
-        return ("negative" if kind in ("none", "negative") else "positive"), kind == "low", None
+        if kind in ("none", "negative"):
+            return _allred_negative(qual, f"an Allred proportion score of {ps}")
+        return "positive", kind == "low", None
     if total < 3:
-        return "negative", False, None
+        return _allred_negative(qual, f"an Allred total of {total}")
     if total in _ALLRED_TOTAL_UNDECIDED:
         status = "positive" if qual == "positive" else None
         return status, status == "positive", (
@@ -315,6 +347,16 @@ def _allred_reading(total: int, text: str, qual: str | None) -> tuple[str | None
     if total == _ALLRED_TOTAL_MAY_BE_LOW:
         return "positive", True, f"an Allred total of {total} may mean 1-10 % of cells stained (low) or more"
     return "positive", False, None
+
+
+def _allred_negative(qual: str | None, score: str) -> tuple[str | None, bool, str | None]:
+    """An Allred score meaning < 1 % of cells stained (PS 0-1, total 0-2): negative, unless the
+    report calls it positive (an older cut-off, Allred >= 3, or a typing slip): the call and the
+    score disagree, read as neither, as a call against a reported % is (CR A.2; ASCO/CAP 2020)."""
+    if qual == "positive":
+        return None, False, (f"the report calls it positive, and {score} means < 1 % of cells stained "
+                             "(negative by ASCO/CAP)")
+    return "negative", False, None
 
 
 def _h_score(text: str) -> str | None:

@@ -420,6 +420,7 @@ _AR = LOCAL["archival_specimen"]
 ARCHIVAL_TEXT = re.compile("|".join(_AR["archival_patterns"]), re.I)
 PRIMARY_TISSUE_TEXT = re.compile("|".join(_AR["primary_patterns"]), re.I)
 NOT_PRIMARY_TEXT = re.compile("|".join(_AR["not_primary_patterns"]), re.I)
+ARCHIVAL_NEGATED_TEXT = re.compile("|".join(_AR["negated_patterns"]), re.I)
 
 # a drafted test written by name only ("HbA1c", "Fasting glucose"): the LOINC code it stands
 # for (local_codes.yaml drafted_test_names; build._test_ordered)

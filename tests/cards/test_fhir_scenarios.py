@@ -3589,6 +3589,27 @@ def test_fhir_a_premenopausal_woman_whose_only_goserelin_record_is_an_order_from
     assert "MedicationRequest/rx-goserelin-old dated 2019-03-01" in gap.message
 
 
+def test_fhir_a_goserelin_order_not_counted_as_ongoing_suppression_is_not_listed_as_current_therapy():
+    # was: "Currently on goserelin + letrozole + ribociclib" beside the gap saying the order is not
+    # counted as ongoing ovarian suppression (no dose recorded since; CR A.3, C.3 row 15)
+    p = de_novo("fl-ofs-stale-current", birth="1982-01-01", menopause="premenopausal").regimen(
+        ("letrozole", "ribociclib"), "2024-02-01")
+    p.add({"resourceType": "MedicationRequest", "id": "rx-gos", "status": "active", "intent": "order",
+           "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                     "code": "50610", "display": "goserelin"}]},
+           "subject": {"reference": "Patient/fl-ofs-stale-current"}, "authoredOn": "2024-02-01"})
+    state, cards = run(p, dt.date(2024, 9, 1))
+    assert "ovarian-suppression-not-current" in {g.code for g in state.gaps}
+    assert "- Currently on letrozole + ribociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+    # given recently, it is current
+    p.add({"resourceType": "MedicationAdministration", "id": "ma-gos", "status": "completed",
+           "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                     "code": "50610", "display": "goserelin"}]},
+           "subject": {"reference": "Patient/fl-ofs-stale-current"}, "effectiveDateTime": "2024-08-20"})
+    _, cards = run(p, dt.date(2024, 9, 1))
+    assert "- Currently on goserelin + letrozole + ribociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
 def _prolonged_qt(p: FhirPatient, onset: str, text: str | None = None) -> FhirPatient:
     code = {"coding": [{"system": "http://snomed.info/sct", "code": "111975006", "display": "Prolonged QT interval"}]}
     if text:
@@ -3605,7 +3626,7 @@ def test_fhir_a_prolonged_qt_interval_recorded_as_a_condition_without_a_qtc_make
     ai = card(cards, "ai-cdk46i")
     assert recommended(ai) == ["letrozole", "abemaciclib"] and ai["indicator"] == "warning"
     assert ai["summary"].endswith("caution: ribociclib prolonged QT interval")
-    assert "Prolonged QT interval recorded, no QTc measured since: ribociclib is not the recommended" in ai["detail"]
+    assert "Prolonged QT interval recorded, no QTc known to be measured since: ribociclib is not the recommended" in ai["detail"]
     assert ("- Prolonged QT interval documented (2023-11-02), no QTc measured since — Condition/prolonged-qt-"
             in card(cards, "patient-summary")["detail"])
     order = _order(state, [_draft("ribociclib", "cdk46i", "1873980"), _draft(*LETROZOLE)])
@@ -3618,6 +3639,19 @@ def test_fhir_a_prolonged_qt_interval_followed_by_a_normal_qtc_leaves_ribociclib
     assert recommended(card(cards, "ai-cdk46i")) == ["letrozole", "ribociclib"]
     state, cards = run(_prolonged_qt(de_novo("qtc-then-pqt"), "2024-01-25").qtc(430, "2023-06-01"), FIRST_LINE_AS_OF)
     assert recommended(card(cards, "ai-cdk46i")) == ["letrozole", "abemaciclib"]
+
+
+def test_fhir_an_undated_prolonged_qt_interval_beside_a_qtc_does_not_say_no_qtc_was_measured_since():
+    # was: "Prolonged QT interval documented (date unknown), no QTc measured since" beside a QTc of
+    # 430 ms: which came first cannot be told (no onset, no recordedDate); the warning stays
+    p = _prolonged_qt(de_novo("pqt-undated"), None).qtc(430, "2024-01-20")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert ai["summary"].endswith("caution: ribociclib prolonged QT interval")
+    assert "no QTc measured since" not in ai["detail"]
+    assert "Prolonged QT interval recorded, no QTc known to be measured since" in ai["detail"]
+    assert ("- Prolonged QT interval documented (date unknown); QTc 430 ms on 2024-01-20 may be older or newer "
+            "— Condition/prolonged-qt-") in card(cards, "patient-summary")["detail"]
 
 
 @pytest.mark.parametrize("text, gap", [("No QT prolongation", None), ("QT prolongation ruled out", None),

@@ -1208,6 +1208,24 @@ def test_a_stage_iv_written_pending_or_as_one_of_two_is_a_suspicion_as_stage_iv_
         assert f'stage IV written "{written}"' in _gaps(*resources)["metastasis-unconfirmed"]
 
 
+@pytest.mark.parametrize("text", ["Stage IV, pending treatment", "Stage IV - awaiting chemotherapy",
+                                  "Stage IV (awaiting oncology review)"])
+def test_a_stage_iv_awaiting_treatment_is_stage_iv_not_a_suspicion(text):
+    # was: read as a suspicion ("pending" / "awaiting" any 1-3 words): metastatic status unknown.
+    # What waits is the treatment, not the diagnosis (CR A.4: a diagnosis made)
+    d = disease(condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01"))
+    assert d.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text,written", [("Stage IV (biopsy pending)", "stage iv (biopsy pending)"),
+                                          ("Stage IV (to be confirmed by biopsy)", "stage iv (to be confirmed by biopsy)")])
+def test_a_stage_iv_whose_confirming_test_is_written_pending_after_it_is_a_suspicion(text, written):
+    # was: stage IV asserted (only "pending biopsy" / "to be confirmed" ending the clause were read)
+    problem = condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01")
+    assert disease(problem).metastatic != "yes"
+    assert f'stage IV written "{written}"' in _gaps(problem)["metastasis-unconfirmed"]
+
+
 def test_a_stage_iv_with_a_suspected_site_after_a_comma_keeps_the_stage_asserted():
     d = disease(condition(cc(coding(ICD10, "C50.912"), text="Breast cancer, Stage IV, suspected liver metastases"),
                           "2020-01-01"))
@@ -1241,6 +1259,28 @@ def test_a_metastasis_naming_the_breast_too_or_another_cancer_in_the_past_is_unc
         "metastasis-unconfirmed"]
 
 
+@pytest.mark.parametrize("text", ["Metastatic breast cancer; history of colon cancer",
+                                  "Liver metastases, breast primary; prior melanoma resected",
+                                  "Bone metastases from breast cancer. Remote history of ovarian cancer",
+                                  "Metastatic breast cancer, history of colon cancer",
+                                  "Liver metastases, breast primary, prior melanoma"])
+def test_a_breast_cancer_metastasis_beside_another_cancer_written_in_the_past_is_counted(text):
+    # was: metastatic status unknown, "the text also names another primary cancer" (the text
+    # says the metastasis is the breast cancer's; the other cancer is history, in its own clause)
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(cc(text=text), "2020-01-05")], PID)
+    assert s.disease.metastatic == "yes"
+    assert "metastasis-unconfirmed" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("sep", [".", ","])
+def test_the_site_of_a_breast_cancer_metastasis_is_not_read_from_the_other_cancer_in_the_past(sep):
+    # was: site "lung" (visceral), read after the "of" of "history of lung cancer"
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(
+        cc(text=f"Bone metastases from breast cancer{sep} Remote history of lung cancer"), "2020-01-05")], PID)
+    assert s.disease.metastatic == "yes"
+    assert [x.site for x in s.disease.sites] == ["bone"] and not s.disease.visceral_involvement
+
+
 def test_a_metastasis_dated_years_before_the_breast_cancer_diagnosis_is_a_conflict_not_de_novo_disease():
     # read as de novo metastatic breast cancer dated 2019, five years before the diagnosis
     met = condition(cc(coding(ICD10, "C78.7"), text="Secondary malignant neoplasm of liver"), "2019-05-01")
@@ -1250,6 +1290,16 @@ def test_a_metastasis_dated_years_before_the_breast_cancer_diagnosis_is_a_confli
         "Metastasis dated before the breast cancer diagnosis (2024-01-10): Secondary malignant neoplasm of liver, "
         "2019-05-01. It may be an earlier cancer's: not counted as metastatic breast cancer. "
         "Confirm which cancer it belongs to and when.")
+
+
+def test_a_metastasis_before_a_breast_cancer_dated_only_by_its_recorded_date_is_no_conflict():
+    # was: "Metastasis dated before the breast cancer diagnosis (2024-01-10)", metastatic status
+    # unknown: the recordedDate (FHIR R4: "date record was first recorded", e.g. on moving to a
+    # new EHR) says when the breast cancer was written down, not when it was diagnosed
+    met = condition(cc(coding(ICD10, "C78.7"), text="Secondary malignant neoplasm of liver"), "2021-05-01")
+    s = build_patient_state([patient(), breast_cancer(None, recordedDate="2024-01-10"), met], PID)
+    assert s.disease.metastatic == "yes"
+    assert "metastatic-status-conflict" not in {g.code for g in s.gaps}
 
 
 def test_a_metastasis_dated_weeks_before_the_diagnosis_is_the_usual_work_up_and_de_novo():

@@ -742,6 +742,9 @@ def _clinical_use(code):
     # US Core 6.1/7 us-core-sex: valueCode SNOMED CT 248153007 Male / 248152002 Female (was not read)
     ("female", {"url": US_CORE_SEX, "valueCode": "248153007"}, "sex (US Core) male"),
     ("male", {"url": US_CORE_SEX, "valueCode": " 248152002 "}, "sex (US Core) female"),
+    # US Core 8 us-core-sex carries a valueCoding (was not read: only valueCode was)
+    ("female", {"url": US_CORE_SEX, "valueCoding": {"system": "http://snomed.info/sct", "code": "248153007",
+                                                    "display": "Male"}}, "sex (US Core) male"),
 ])
 def test_a_birth_sex_or_sex_for_clinical_use_that_differs_from_the_gender_is_a_gap_naming_both(gender, extension, named):
     # the cards' women / men label rules and ovarian suppression read the sex: a record that
@@ -885,3 +888,15 @@ def test_an_old_goserelin_order_with_a_recent_dose_or_statement_or_a_current_per
     s = _ofs_state(*extra, recent)
     assert s.factors.ovarian_suppression
     assert "ovarian-suppression-not-current" not in {g.code for g in s.gaps}
+
+
+def test_a_mans_stale_lhrh_agonist_order_is_named_with_the_rule_for_men_not_the_premenopausal_one():
+    # was: "Confirm the last injection (C.3 row 15: premenopausal patients need ongoing OFS)" for a
+    # man; for him the agonist goes with an aromatase inhibitor (C.3 row 16, B.10 Ibrance: men on
+    # an AI, consider an LHRH agonist)
+    s = build_patient_state([patient(birth="1960-01-01", gender="male"), med_request(GOSERELIN, "2021-03-01")],
+                            PID, AS_OF)
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert gap.message.startswith("An LHRH agonist order is still active but no dose is recorded since")
+    assert "premenopausal" not in gap.message
+    assert "C.3 row 16: for men on an aromatase inhibitor an LHRH agonist is considered" in gap.message

@@ -240,6 +240,44 @@ def test_an_allred_total_alone_of_3_to_5_is_not_read_as_a_plain_positive_and_the
     assert (gap is None) if said is None else (said in gap and "add the % or the pathologist's interpretation" in gap)
 
 
+@pytest.mark.parametrize("text, words", [
+    ("ER: positive, Allred score 3 (PS 1, IS 2)", "an Allred proportion score of 1"),
+    ("Positive, Allred 3 (PS 1, IS 2)", "an Allred proportion score of 1"),
+    ("ER positive, Allred 2/8", "an Allred total of 2"),
+])
+def test_a_positive_call_beside_an_allred_score_meaning_under_1_percent_is_not_read_and_the_gap_says_why(text, words):
+    # was: "positive" (with "ER:") or "negative" (without), no gap: the report's call and the
+    # proportion score (PS 1: < 1 % of cells, negative by ASCO/CAP, CR A.2) disagree, as a
+    # call against a reported % does (read as neither)
+    s = state_of(loinc_obs("85337-4", valueString=text))
+    assert s.er.status == "unknown"
+    assert (f"ER (2020-02-01): the report calls it positive, and {words} means < 1 % of cells stained "
+            "(negative by ASCO/CAP); not read as positive or negative") in _score_gap(s)
+
+
+@pytest.mark.parametrize("code, text, er, pr", [
+    # a combined ER/PR result (10480-2): each marker's own Allred score, not the first written
+    ("10480-2", "ER positive (Allred 3), PR positive (Allred 8)", ("positive", True), ("positive", False)),
+    ("10480-2", "ER Allred 8, PR Allred 3", ("positive", False), ("unknown", False)),
+    ("10480-2", "ER/PR Allred 8", ("positive", False), ("positive", False)),  # one score for both
+    # an ER result whose text names the PR first
+    ("85337-4", "PR negative (Allred 0); ER positive (Allred 8)", ("positive", False), ("unknown", False)),
+])
+def test_each_receptor_is_read_with_its_own_allred_score_when_a_text_names_both(code, text, er, pr):
+    # was: the first Allred score written read for both: the PR got the ER's 3 (ER-low caution,
+    # gap naming PR), and an ER named after a PR's "Allred 0" was not read at all
+    s = state_of(loinc_obs(code, valueString=text))
+    assert (s.er.status, s.er.low_positive) == er
+    assert (s.pr.status, s.pr.low_positive) == pr
+
+
+def test_a_combined_er_pr_result_gives_each_receptor_its_own_percent():
+    # was: "ER 90%, PR 5%" read PR 90 % (the first % written), no ER-low caution for the PR
+    s = state_of(loinc_obs("10480-2", valueString="ER positive 90%, PR positive 5%"))
+    assert (s.er.percent, s.er.low_positive) == (90, False)
+    assert (s.pr.percent, s.pr.low_positive) == (5, True)
+
+
 def test_a_later_allred_3_alone_is_named_while_the_earlier_readable_result_decides():
     s = state_of(loinc_obs("85337-4", "2020-01-01", **answer(LOINC, "LA6576-8", "Positive")),
                  loinc_obs("85337-4", "2021-03-01", valueString="Allred 3"))

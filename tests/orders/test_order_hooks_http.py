@@ -731,6 +731,30 @@ def test_a_drafted_brca_test_that_does_not_say_germline_is_counted_and_the_card_
     assert not any(s.get("isRecommended") for s in card["suggestions"])
 
 
+@pytest.mark.parametrize("text", ["Germline BRCA testing", "gBRCA mutation test (blood)"])
+def test_a_drafted_germline_brca_test_named_without_1_and_2_counts_as_drafted(client, text):
+    # was: no gene read from "BRCA" alone, so the germline BRCA1/2 test was pre-selected a second
+    # time ("gBRCAm": germline BRCA1/2-mutated, the Lynparza / Talzenna labels, CR B.6 / C.3 row 7)
+    chart = after_first_line(f"dt-7-{len(text)}").regimen(["capecitabine"], 19, 6)
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("z", "talazoparib")) + [_named_test("s", chart, text)]),
+                    "order-biomarker-missing")
+    assert f"**Already drafted with these orders**: ServiceRequest/s ('{text}')" in card["detail"]
+    assert not any(s.get("isRecommended") for s in card["suggestions"])
+
+
+@pytest.mark.parametrize("text", ["ESR1 ctDNA (not archival tissue)", "ESR1 mutation, plasma - primary tumour not suitable",
+                                  "ESR1 on non-archival tissue from the new liver biopsy"])
+def test_a_drafted_esr1_test_whose_name_rules_out_archival_tissue_counts_as_drafted(client, text):
+    # was: "Drafted test not counted: its name says archival or primary-tumour tissue" and a
+    # second ESR1 test pre-selected: the name says the archival / primary tissue is NOT used
+    chart = after_first_line(f"dt-8-{len(text)}")
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("e", "elacestrant")) + [_named_test("s", chart, text)]),
+                    "order-biomarker-missing")
+    assert "Drafted test not counted" not in card["detail"]
+    assert f"**Already drafted with these orders**: ServiceRequest/s ('{text}')" in card["detail"]
+    assert not any(s.get("isRecommended") for s in card["suggestions"])
+
+
 @pytest.mark.parametrize("text", ["ESR1 mutation analysis on archival tissue", "ESR1 mutation, primary tumour block"])
 def test_a_drafted_esr1_test_on_archival_tissue_leaves_the_ctdna_esr1_test_pre_selected(client, text):
     chart = after_first_line(f"dt-3-{len(text)}")
@@ -767,3 +791,87 @@ def test_glycemic_tests_drafted_by_name_only_are_not_pre_selected_again(client, 
         assert suggestion["label"] == "Order Hemoglobin A1c + Fasting glucose" and not suggestion.get("isRecommended")
     else:
         assert suggestion["label"] == left and suggestion["isRecommended"] is True
+
+
+@pytest.mark.parametrize("text", ["Non-fasting glucose", "Non fasting blood sugar"])
+def test_a_drafted_non_fasting_glucose_is_not_taken_for_the_fasting_glucose(client, text):
+    # was: read as fasting glucose (LOINC 1558-6): "Already drafted", fasting glucose no longer
+    # pre-selected, though a random glucose does not answer the fasting test (CR A.3, C.2)
+    chart = after_first_line(f"dt-6-{len(text)}")
+    chart.variant("PIK3CA", "p.His1047Arg", days_ago=30)
+    drafts = chart.drafts(("c", "capivasertib"), ("f", "fulvestrant")) + [_named_test("s0", chart, text)]
+    card = by_topic(post(client, chart, "order-sign", drafts), "test-glycemic")
+    assert "Already drafted" not in card["detail"]
+    [suggestion] = card["suggestions"]
+    assert suggestion["label"] == "Order Hemoglobin A1c + Fasting glucose" and suggestion["isRecommended"] is True
+
+
+# --- a documented receptor result out of the label's scope, with a newer one not final yet ----
+
+def test_er_and_pr_negative_with_a_newer_preliminary_er_names_it_and_does_not_preselect_removal(client):
+    # was: "not indicated — ER-negative and PR-negative disease documented", removal pre-selected,
+    # the newer ER result (status preliminary) not named: the final report may make it HR-positive
+    chart = Chart("rnf-6").hr_positive_mbc(metastatic_days_ago=600)
+    for m in chart.markers:
+        if m["id"].startswith(("er-", "pr-")):
+            m["valueCodeableConcept"] = cc(LOINC, "LA6577-6", "Negative")
+    chart.regimen(["letrozole", "palbociclib"], 580, 20).progression(25)
+    chart.receptor("85337-4", "Estrogen receptor Ag [Presence] in Breast cancer specimen by Immune stain", 5, "er")
+    chart.markers[-1]["status"] = "preliminary"
+    [card] = post(client, chart, "order-sign", chart.drafts(("e", "elacestrant")))
+    assert card["source"]["topic"]["code"] == "order-not-indicated"
+    assert card["summary"].endswith("; a newer ER result is not final yet")
+    assert f"- ER positive ({ago(5)}, status preliminary): not final, not read — Observation/er-" in card["detail"]
+    assert "**Not final yet**: ER positive" in card["detail"]
+    assert [s.get("isRecommended") for s in card["suggestions"]] == [None]  # removal offered, not pre-selected
+
+
+def test_her2_positive_with_a_newer_preliminary_her2_result_names_it_and_does_not_preselect_removal(client):
+    chart = after_first_line("rnf-7", her2="3+")
+    chart.her2("1+", 5)
+    chart.markers[-1]["status"] = "preliminary"
+    [card] = post(client, chart, "order-sign", chart.drafts(("e", "elacestrant")))
+    assert card["source"]["topic"]["code"] == "order-not-indicated"
+    assert card["summary"].endswith("; a newer HER2 result is not final yet")
+    assert f"- HER2 IHC 1+ ({ago(5)}, status preliminary): not final, not read — Observation/her2-" in card["detail"]
+    assert [s.get("isRecommended") for s in card["suggestions"]] == [None]
+
+
+def test_er_and_pr_negative_with_only_older_results_not_final_still_preselects_removal(client):
+    chart = Chart("rnf-8").hr_positive_mbc(metastatic_days_ago=600)
+    chart.receptor("85337-4", "Estrogen receptor Ag [Presence] in Breast cancer specimen by Immune stain", 700, "er")
+    chart.markers[-1]["status"] = "preliminary"
+    for m in chart.markers[:2]:
+        m["valueCodeableConcept"] = cc(LOINC, "LA6577-6", "Negative")
+    chart.regimen(["letrozole", "palbociclib"], 580, 20).progression(25)
+    [card] = post(client, chart, "order-sign", chart.drafts(("e", "elacestrant")))
+    assert "not final" not in card["summary"] and card["suggestions"][0]["isRecommended"] is True
+
+
+def test_a_not_indicated_card_waiting_on_a_newer_receptor_result_keeps_the_drugs_safety_warnings(client):
+    # the removal is not pre-selected while the final report may bring the drug back into its
+    # label: as for documented non-metastatic disease, the drug's safety warnings stay
+    chart = _ild_chart("rnf-9")
+    for m in chart.markers:
+        if m["id"].startswith(("er-", "pr-")):
+            m["valueCodeableConcept"] = cc(LOINC, "LA6577-6", "Negative")
+    chart.receptor("85337-4", "Estrogen receptor Ag [Presence] in Breast cancer specimen by Immune stain", 5, "er")
+    chart.markers[-1]["status"] = "preliminary"
+    cards = post(client, chart, "order-sign", chart.drafts(("v", "everolimus"), ("x", "exemestane")))
+    assert {"order-contraindicated", "order-not-indicated"} <= set(topics(cards))  # (and test-glycemic, as advisory)
+    assert by_topic(cards, "order-not-indicated")["summary"].endswith("; a newer ER result is not final yet")
+
+
+def test_palbociclib_in_documented_er_and_pr_negative_disease_is_not_indicated_as_the_other_cdk46_inhibitors_are(client):
+    # was: no card (palbociclib left out of hr_negative_not_indicated), while the same draft with
+    # an ER/PR result not final yet got "label requires it" quoting the Ibrance USPI's
+    # "hormone receptor (HR)-positive" words (label-ibrance-indications)
+    chart = Chart("rnf-10").hr_positive_mbc(metastatic_days_ago=10)
+    for m in chart.markers:
+        if m["id"].startswith(("er-", "pr-")):
+            m["valueCodeableConcept"] = cc(LOINC, "LA6577-6", "Negative")
+    cards = post(client, chart, "order-sign", chart.drafts(("l", "letrozole"), ("p", "palbociclib")))
+    card = by_topic(cards, "order-not-indicated")
+    assert card["summary"].startswith("Palbociclib: not indicated — ER-negative and PR-negative disease documented")
+    assert '- palbociclib: "hormone receptor (HR)-positive' in card["detail"]
+    assert deleted(card["suggestions"][0]) == ["MedicationRequest/p"]
