@@ -1029,12 +1029,8 @@ _long_qt_suspected = memo_search(T.LONG_QT_SUSPECTED)
 
 def _long_qt_coded(con: Concept) -> bool:
     """The Condition code is long QT syndrome (ICD-10-CM I45.81, SNOMED CT 9651007), memoised."""
-    found = con.memo.get("long_qt")
-    if found is None:
-        found = con.memo["long_qt"] = any(
-            (is_snomed(s) and c in T.LONG_QT_SNOMED) or (is_icd10(s) and T.norm_icd(c) in T.LONG_QT_ICD)
-            for s, c, _ in con.codings if c)
-    return found
+    return _coded_memo(con, "long_qt", lambda s, c: (is_snomed(s) and c in T.LONG_QT_SNOMED)
+                       or (is_icd10(s) and T.norm_icd(c) in T.LONG_QT_ICD))
 
 
 def _long_qt(ctx: Ctx) -> LongQT:
@@ -1048,14 +1044,9 @@ def _long_qt(ctx: Ctx) -> LongQT:
     differential / unconfirmed one (FHIR R4 condition-ver-status) or one written as a
     suspicion ("suspected", "r/o", "?") is not counted: it is named in the gap
     long-qt-unconfirmed, as an unconfirmed diabetes is."""
-    lqt = _qt_conditions(ctx, _long_qt_coded, _long_qt_text, _long_qt_not_the_patients, _long_qt_suspected,
-                         "Long QT syndrome")
-    if lqt.unconfirmed:
-        ctx.gap("long-qt-unconfirmed",
-                "Long QT syndrome recorded but not confirmed, not counted: " + "; ".join(lqt.unconfirmed)
-                + ". Confirm or refute it before ribociclib (QT prolongation; C.2 safety overlays).",
-                lqt.unconfirmed_sources)
-    return lqt
+    return _qt_conditions(ctx, _long_qt_coded, _long_qt_text, _long_qt_not_the_patients, _long_qt_suspected,
+                          "Long QT syndrome", "long-qt-unconfirmed",
+                          "Confirm or refute it before ribociclib (QT prolongation; C.2 safety overlays).")
 
 
 _prolonged_qt_text = memo_search(T.PROLONGED_QT_TEXT)
@@ -1065,9 +1056,14 @@ _prolonged_qt_suspected = memo_search(T.PROLONGED_QT_SUSPECTED)
 
 def _prolonged_qt_coded(con: Concept) -> bool:
     """The Condition code is a prolonged QT interval (SNOMED CT 111975006), memoised."""
-    found = con.memo.get("prolonged_qt")
+    return _coded_memo(con, "prolonged_qt", lambda s, c: is_snomed(s) and c in T.PROLONGED_QT_SNOMED)
+
+
+def _coded_memo(con: Concept, key: str, matches: Callable[[str, str], bool]) -> bool:
+    """Whether a coding of the concept matches (system, code), memoised on the concept under `key`."""
+    found = con.memo.get(key)
     if found is None:
-        found = con.memo["prolonged_qt"] = any(is_snomed(s) and c in T.PROLONGED_QT_SNOMED for s, c, _ in con.codings if c)
+        found = con.memo[key] = any(matches(s, c) for s, c, _ in con.codings if c)
     return found
 
 
@@ -1080,23 +1076,20 @@ def _prolonged_qt(ctx: Ctx, qtc: LabValue | None) -> LongQT:
     after is not counted: the value measured since decides (the QTc caution reads it). A
     suspicion is the gap qt-prolongation-unconfirmed."""
     after = qtc.date if qtc is not None else None
-    pqt = _qt_conditions(ctx, _prolonged_qt_coded, _prolonged_qt_text, _prolonged_qt_not_the_patients,
-                         _prolonged_qt_suspected, "Prolonged QT interval",
-                         skip=lambda res, con, onset: (_long_qt_coded(con) or _long_qt_text(con.text)
-                                                       or (after is not None and onset is not None and after >= onset)))
-    if pqt.unconfirmed:
-        ctx.gap("qt-prolongation-unconfirmed",
-                "Prolonged QT interval recorded but not confirmed, not counted: " + "; ".join(pqt.unconfirmed)
-                + ". Confirm it (ECG: QTcF) before ribociclib (start only if QTcF < 450 ms; B.10).",
-                pqt.unconfirmed_sources)
-    return pqt
+    return _qt_conditions(ctx, _prolonged_qt_coded, _prolonged_qt_text, _prolonged_qt_not_the_patients,
+                          _prolonged_qt_suspected, "Prolonged QT interval", "qt-prolongation-unconfirmed",
+                          "Confirm it (ECG: QTcF) before ribociclib (start only if QTcF < 450 ms; B.10).",
+                          skip=lambda res, con, onset: (_long_qt_coded(con) or _long_qt_text(con.text)
+                                                        or (after is not None and onset is not None and after >= onset)))
 
 
 def _qt_conditions(ctx: Ctx, coded: Callable[[Concept], bool], named: Callable[[str], Any],
                    not_theirs: Callable[[str], Any], suspected_in: Callable[[str], Any], label: str,
+                   gap_code: str, advice: str,
                    skip: Callable[[dict[str, Any], Concept, dt.date | None], bool] | None = None) -> LongQT:
     """The current, confirmed Conditions `coded` / `named` reads (long QT syndrome, a prolonged
-    QT interval), and the unconfirmed ones (kept only while none is confirmed)."""
+    QT interval), and the unconfirmed ones (kept only while none is confirmed), named in the
+    gap `gap_code` with `advice`."""
     lqt = LongQT()
     for res in ctx.of("Condition"):
         try:
@@ -1124,6 +1117,9 @@ def _qt_conditions(ctx: Ctx, coded: Callable[[Concept], bool], named: Callable[[
             continue
     if lqt.documented:
         lqt.unconfirmed, lqt.unconfirmed_sources = [], []  # a confirmed one decides
+    elif lqt.unconfirmed:
+        ctx.gap(gap_code, f"{label} recorded but not confirmed, not counted: " + "; ".join(lqt.unconfirmed)
+                + f". {advice}", lqt.unconfirmed_sources)
     return lqt
 
 

@@ -879,6 +879,17 @@ def _marker_of(coding_list: Any) -> tuple[str, str, str] | None:
     return found
 
 
+def _z17_not_read_gap(ctx: Ctx, acc: _Acc, entries: list[tuple[tuple[str, ...], str, Source]], code: str,
+                      why: str) -> None:
+    """A receptor-status diagnosis (Z17.x) not read, named where it would have been a marker's
+    only evidence (no Observation of that marker was read)."""
+    unread = [(what, src) for markers, what, src in entries if any(not getattr(acc, m) for m in markers)]
+    if unread:
+        ctx.gap(code, f"Receptor status recorded only as {why}: " + "; ".join(w for w, _ in unread)
+                + ". The ER/PR/HER2 pathology report decides: add its result if it is not recorded.",
+                [src for _, src in unread])
+
+
 def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]:
     acc = _Acc()
     marker_obs = ctx.observations_with(_MARKER_CODES)
@@ -995,22 +1006,11 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                     z_her2.append(_Her2(kind="interp", date=date, src=src, qual=z["her2"]))
         except Exception:  # noqa: BLE001
             continue
-    unread = [(what, src) for markers, what, src in z_unconfirmed
-              if any(not getattr(acc, m) for m in markers)]
-    if unread:
-        ctx.gap("receptor-status-unconfirmed",
-                "Receptor status recorded only as a diagnosis that is not confirmed (FHIR R4 condition-ver-status), "
-                "so not read: " + "; ".join(w for w, _ in unread)
-                + ". The ER/PR/HER2 pathology report decides: add its result if it is not recorded.",
-                [src for _, src in unread])
-    no_longer = [(what, src) for markers, what, src in z_inactive
-                 if any(not getattr(acc, m) for m in markers)]
-    if no_longer:
-        ctx.gap("receptor-status-inactive",
-                "Receptor status recorded only as a diagnosis the record marks as no longer active (FHIR R4 "
-                "condition-clinical), so not read as the current status: " + "; ".join(w for w, _ in no_longer)
-                + ". The ER/PR/HER2 pathology report decides: add its result if it is not recorded.",
-                [src for _, src in no_longer])
+    _z17_not_read_gap(ctx, acc, z_unconfirmed, "receptor-status-unconfirmed",
+                      "a diagnosis that is not confirmed (FHIR R4 condition-ver-status), so not read")
+    _z17_not_read_gap(ctx, acc, z_inactive, "receptor-status-inactive",
+                      "a diagnosis the record marks as no longer active (FHIR R4 condition-clinical), so not "
+                      "read as the current status")
     er = _combine_receptor(acc.er or z_er)
     pr = _combine_receptor(acc.pr or z_pr)
     _note_allred_or_h_score(ctx, acc, er, pr)

@@ -1626,8 +1626,7 @@ def _planned_switch(cur: _Line, group: list[_Exp], gclasses: set[str], start: dt
 def _planned_switch_question(replaced: list[_Exp], group: list[_Exp], number: int,
                              new_line: bool) -> tuple[str, list[Source]]:
     """The question (message, sources) for a chemotherapy that followed one stopped as planned."""
-    counted = (f"It is counted as metastatic line {number + 1}, and line {number} as ended by progression (a "
-               "regimen change, CR C.2 step 1)" if new_line else
+    counted = (_counted_as_new_line(number) if new_line else
                f"It is counted as part of metastatic line {number} (a switch for a stated reason that is not "
                "progression)")
     return (f"{_course_text(group)} followed {_course_text(replaced)} at once, stopped as planned (maintenance, "
@@ -1688,14 +1687,11 @@ def _given_beside_a_continuing_line(cur: _Line, group: list[_Exp], number: int,
                if prev.med is not None and prev.med.endocrine and later.still_given(prev, last_end)]
     if not went_on:
         return None
-    given, beside = _listed(_drug_names(group, LINE_CLASSES)), _listed(cur.names())
-    return (f"{given} ({group[0].start.isoformat()} to {last_end.isoformat()}) was given while the endocrine "  # type: ignore[union-attr]
-            f"therapy of metastatic line {number} ({beside}) went on after it, without a documented "
-            f"progression. It is counted as metastatic line {number + 1}, and line {number} as ended by "
-            "progression (a regimen change, CR C.2 step 1); whether it was a line of its own or given "
-            "beside the endocrine line (with radiotherapy, for a crisis) is not in the records: confirm "
-            "the lines of therapy and any progression.",
-            [e.src for e in group] + [e.src for e in went_on])
+    return _beside_endocrine_question(
+        cur, group, number, went_on,
+        f"({group[0].start.isoformat()} to {last_end.isoformat()}) was given", "went on after it",  # type: ignore[union-attr]
+        _counted_as_new_line(number) + "; whether it was a line of its own or given beside the endocrine line "
+        "(with radiotherapy, for a crisis) is not in the records: confirm the lines of therapy and any progression.")
 
 
 def _given_beside_an_ongoing_line(cur: _Line, group: list[_Exp], number: int) -> tuple[str, list[Source]] | None:
@@ -1710,14 +1706,28 @@ def _given_beside_an_ongoing_line(cur: _Line, group: list[_Exp], number: int) ->
              if prev.med is not None and prev.med.endocrine and prev.active and prev.end is None]
     if not going:
         return None
+    return _beside_endocrine_question(
+        cur, group, number, going,
+        f"(from {group[0].start.isoformat()}, no end recorded) is recorded as given",  # type: ignore[union-attr]
+        "is recorded as still given too",
+        _counted_as_new_line(number, " (the current line)") + "; whether the endocrine therapy stopped (a record "
+        "not updated) or goes on beside it is not in the records: confirm the current therapy and any progression.")
+
+
+def _beside_endocrine_question(cur: _Line, group: list[_Exp], number: int, endocrine: list[_Exp], given_when: str,
+                               endocrine_went: str, counted_and_asked: str) -> tuple[str, list[Source]]:
+    """A line question (message, sources) for a regimen of another class given while the line's
+    endocrine therapy (`endocrine`, its records) went on: the two _given_beside_* readings."""
     given, beside = _listed(_drug_names(group, LINE_CLASSES)), _listed(cur.names())
-    return (f"{given} (from {group[0].start.isoformat()}, no end recorded) is recorded as given while the endocrine "  # type: ignore[union-attr]
-            f"therapy of metastatic line {number} ({beside}) is recorded as still given too, without a documented "
-            f"progression. It is counted as metastatic line {number + 1} (the current line), and line {number} as "
-            "ended by progression (a regimen change, CR C.2 step 1); whether the endocrine therapy stopped (a "
-            "record not updated) or goes on beside it is not in the records: confirm the current therapy and "
-            "any progression.",
-            [e.src for e in group] + [e.src for e in going])
+    return (f"{given} {given_when} while the endocrine therapy of metastatic line {number} ({beside}) "
+            f"{endocrine_went}, without a documented progression. {counted_and_asked}",
+            [e.src for e in group] + [e.src for e in endocrine])
+
+
+def _counted_as_new_line(number: int, note: str = "") -> str:
+    """How the line questions say a course was counted by the regimen-change proxy."""
+    return (f"It is counted as metastatic line {number + 1}{note}, and line {number} as ended by progression "
+            "(a regimen change, CR C.2 step 1)")
 
 
 def _unexplained_switch_in_class(cur: _Line, group: list[_Exp], gclasses: set[str],
@@ -1735,10 +1745,9 @@ def _unexplained_switch_in_class(cur: _Line, group: list[_Exp], gclasses: set[st
         return None
     given, before = _listed(_drug_names(group, LINE_CLASSES)), _listed(cur.names())
     return (f"{given} (from {start.isoformat()}) replaced metastatic line {number} ({before}, from "
-            f"{cur.start.isoformat()}) with drugs of the same class, no reason or progression recorded. It is "
-            f"counted as metastatic line {number + 1}, and line {number} as ended by progression (a regimen "
-            "change, CR C.2 step 1); a switch within a class is often made for side effects, which would keep "
-            "one line: confirm why the drug was changed.",
+            f"{cur.start.isoformat()}) with drugs of the same class, no reason or progression recorded. "
+            + _counted_as_new_line(number) + "; a switch within a class is often made for side effects, which "
+            "would keep one line: confirm why the drug was changed.",
             [e.src for e in cur.exps + cur.carried] + [e.src for e in group])
 
 
