@@ -709,12 +709,18 @@ def _named_test(rid: str, chart: Chart, text: str) -> dict:
     return drafted_test_order(rid, chart.pid, {"text": text})
 
 
+def _talazoparib_signed_with_test(client, pid: str, text: str) -> dict:
+    """The order-biomarker-missing card of talazoparib signed beside a drafted test named `text`
+    (after a first line and capecitabine: the germline BRCA test is what the card asks for)."""
+    chart = after_first_line(pid).regimen(["capecitabine"], 19, 6)
+    return by_topic(post(client, chart, "order-sign", chart.drafts(("z", "talazoparib")) + [_named_test("s", chart, text)]),
+                    "order-biomarker-missing")
+
+
 @pytest.mark.parametrize("text", ["BRCA1/2 tumor NGS (somatic)", "Tumor NGS panel incl BRCA1/2"])
 def test_a_drafted_somatic_brca_test_is_not_taken_for_the_germline_test_a_parp_inhibitor_needs(client, text):
     # was: "Already drafted with these orders" and the germline test not pre-selected
-    chart = after_first_line(f"dt-1-{len(text)}").regimen(["capecitabine"], 19, 6)
-    card = by_topic(post(client, chart, "order-sign", chart.drafts(("z", "talazoparib")) + [_named_test("s", chart, text)]),
-                    "order-biomarker-missing")
+    card = _talazoparib_signed_with_test(client, f"dt-1-{len(text)}", text)
     assert f"**Drafted test not counted**: ServiceRequest/s ('{text}'): its name says somatic / tumour" in card["detail"]
     assert "Already drafted" not in card["detail"]
     [suggestion] = card["suggestions"]
@@ -722,9 +728,7 @@ def test_a_drafted_somatic_brca_test_is_not_taken_for_the_germline_test_a_parp_i
 
 
 def test_a_drafted_brca_test_that_does_not_say_germline_is_counted_and_the_card_asks_to_check_it(client):
-    chart = after_first_line("dt-2").regimen(["capecitabine"], 19, 6)
-    card = by_topic(post(client, chart, "order-sign", chart.drafts(("z", "talazoparib"))
-                         + [_named_test("s", chart, "BRCA1 and BRCA2 sequencing")]), "order-biomarker-missing")
+    card = _talazoparib_signed_with_test(client, "dt-2", "BRCA1 and BRCA2 sequencing")
     assert "**Already drafted with these orders**: ServiceRequest/s ('BRCA1 and BRCA2 sequencing')" in card["detail"]
     assert ("**Drafted test to check**: ServiceRequest/s ('BRCA1 and BRCA2 sequencing'): its name does not say "
             "germline") in card["detail"]
@@ -735,9 +739,7 @@ def test_a_drafted_brca_test_that_does_not_say_germline_is_counted_and_the_card_
 def test_a_drafted_germline_brca_test_named_without_1_and_2_counts_as_drafted(client, text):
     # was: no gene read from "BRCA" alone, so the germline BRCA1/2 test was pre-selected a second
     # time ("gBRCAm": germline BRCA1/2-mutated, the Lynparza / Talzenna labels, CR B.6 / C.3 row 7)
-    chart = after_first_line(f"dt-7-{len(text)}").regimen(["capecitabine"], 19, 6)
-    card = by_topic(post(client, chart, "order-sign", chart.drafts(("z", "talazoparib")) + [_named_test("s", chart, text)]),
-                    "order-biomarker-missing")
+    card = _talazoparib_signed_with_test(client, f"dt-7-{len(text)}", text)
     assert f"**Already drafted with these orders**: ServiceRequest/s ('{text}')" in card["detail"]
     assert not any(s.get("isRecommended") for s in card["suggestions"])
 
