@@ -702,6 +702,15 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     ctx.ignore(obs, "indeterminate-genomic-result",
                                f"{'/'.join(genes)} result{_dated(date)} unclear: "
                                f"'{cc_as_written(obs.get('code')) or ctx.code_text(obs)}' reads '{written[:120]}'")
+                elif _no_result_given(obs):
+                    # a local test named for its gene with nothing in it (FHIR R4 Observation:
+                    # no value[x], component or interpretation): often the order filed as an
+                    # Observation. Named, not read as a result, so the test asked for again is
+                    # seen beside it, not beside nothing
+                    ctx.ignore(obs, "indeterminate-genomic-result",
+                               f"{'/'.join(genes)} test{_dated(date)} with no result: "
+                               f"'{cc_as_written(obs.get('code')) or ctx.code_text(obs)}' gives no value, component "
+                               "or interpretation (it may be the order, not its result)")
                 continue
             if by_gene is None and _contradicted(result, _interpretation_call(obs), sig):
                 # the value and Observation.interpretation disagree (Present with a NEG / Absent
@@ -930,6 +939,12 @@ def _text_result(text: str) -> str | None:
     if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
         return "detected"
     return _NO_CALL
+
+
+def _no_result_given(obs: dict[str, Any]) -> bool:
+    """The Observation gives no value[x], no component and no interpretation (FHIR R4)."""
+    return not (any(k.startswith("value") and obs[k] not in (None, "", {}, []) for k in obs)
+                or as_list(obs.get("component")) or as_list(obs.get("interpretation")))
 
 
 def _value_words(obs: dict[str, Any]) -> str:
