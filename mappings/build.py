@@ -109,9 +109,12 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     receptor-score-unread         the deciding ER / PR result is an Allred total alone of 3-5
                                   (3-4: may be < 1 %, not read as positive or negative unless
                                   the report says positive; 5: positive, may be ER-low), or a
-                                  later one of 3-4 left open; or ER / PR unknown and given only
-                                  as an H-score: CR A.2 reads the % of stained cells, which
-                                  neither score gives (Allred 1998 proportion score)
+                                  later one of 3-4 left open; or an H-score alone of 1-30
+                                  (1-2: may be < 1 %, not read; 3-30: positive, may be ER-low;
+                                  H/3 <= % stained <= H, McCarty 1985), or ER / PR unknown and
+                                  given only as an H-score not read (> 300, or hedged): CR A.2
+                                  reads the % of stained cells, which neither score gives
+                                  (Allred 1998 proportion score)
     her2-unknown                  no readable HER2 result (incl. "Present" without score)
     her2-score-missing            HER2 "negative" without IHC score: cannot tell 0/ultralow/low
     her2-zero-unspecified         IHC 0 without ultralow/null sub-class

@@ -86,10 +86,12 @@ _UNSETTLED = re.compile(
 _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
 _DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
-_SYMBOL_RE = re.compile(r"(?<![A-Za-z0-9])(ESR1|PIK3CA|AKT1|PTEN|BRCA1|BRCA2|PALB2|ERBB2|HER2)(?![A-Za-z0-9])", re.I)
+# a BRCA gene with the labels' origin prefix as one word ("gBRCA2", "sBRCA1/2": germline /
+# somatic, CR B.6 / B.7 "gBRCAm"; the origin itself is read by _GERMLINE_TEXT / _SOMATIC_TEXT)
+_SYMBOL_RE = re.compile(r"(?<![A-Za-z0-9])(?:[gst](?=brca))?(ESR1|PIK3CA|AKT1|PTEN|BRCA1|BRCA2|PALB2|ERBB2|HER2)(?![A-Za-z0-9])", re.I)
 # "BRCA1/2", "BRCA 1/2", "BRCA1 and 2", "BRCA1/BRCA2", "BRCA1 & BRCA2": the two genes of the
 # germline BRCA test (CR B.15, BRACAnalysis CDx: BRCA1 and BRCA2); _SYMBOL_RE alone saw BRCA1
-_BRCA_BOTH = re.compile(r"(?<![A-Za-z0-9])brca ?1 ?(?:/|&|,|\+|and|or) ?(?:brca ?)?2(?![0-9])", re.I)
+_BRCA_BOTH = re.compile(r"(?<![A-Za-z0-9])(?:[gst](?=brca))?brca ?1 ?(?:/|&|,|\+|and|or) ?(?:brca ?)?2(?![0-9])", re.I)
 
 
 @lru_cache(maxsize=4096)
@@ -113,7 +115,7 @@ _DNA_RE = re.compile(r"\bc\.[0-9_+\-*]+[ACGTacgt>delinsupdup0-9_]*")
 GENOMIC_CODES = T.VARIANT_CODES | T.REGION_STUDIED_CODES | frozenset(T.LEGACY_GENE_CODES)
 # a gene read here (T.GENES but ERBB2: a local "HER2" test is the receptor's), as a word
 # ("brca 1" with a space too)
-_GENE_WORD = r"(?<![a-z0-9])(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])"
+_GENE_WORD = r"(?<![a-z0-9])(?:[gst](?=brca))?(esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])"
 # Local/unknown test codes whose name says what they are ("ESR1 mutation analysis, plasma")
 _GENE_TEST_TEXT = re.compile(
     _GENE_WORD + r"[^|]{0,40}(mutation|variant|alteration|sequenc|\bngs\b|genotyp)"
@@ -264,9 +266,12 @@ def _origin(cc: Any) -> str | None:
     return _origin_text(t, True) if t else None
 
 
-_GERMLINE_TEXT = re.compile(r"germline|hereditary|constitutional|inherited")
-_SOMATIC_TEXT = re.compile(r"somatic")
-_SOMATIC_OR_TUMOUR_TEXT = re.compile(r"somatic|tumou?r")
+# "gBRCA" / "gBRCA1/2" / "gBRCAm" standing as a word: germline BRCA, as the Lynparza / Talzenna
+# labels write "gBRCAm" (CR B.6, B.7, C.3 row 7); "sBRCA" somatic, "tBRCA" tumour BRCA (tumour
+# counts as somatic only where "tumour" does: a tumour-only result is of unknown origin, C.3 row 7)
+_GERMLINE_TEXT = re.compile(r"germline|hereditary|constitutional|inherited|\bgbrca[12m]?\b")
+_SOMATIC_TEXT = re.compile(r"somatic|\bsbrca[12m]?\b")
+_SOMATIC_OR_TUMOUR_TEXT = re.compile(r"somatic|tumou?r|\b[st]brca[12m]?\b")
 # Origin decides germline-only drugs (C.3 row 7: require germline source; tumour-only is
 # unknown origin), so a text counts only as a plain statement: a mention that is negated,
 # hedged or advisory ("does not distinguish germline from somatic", "germline testing
@@ -391,7 +396,7 @@ def _specimen_kind(text: str) -> str:
 # "BRCA" with no 1 or 2 ("Germline BRCA testing: negative"): the labels' gBRCAm test covers
 # BRCA1 and BRCA2 (CR B.15, BRACAnalysis CDx), but a test named "BRCA" may as well be one of a
 # few founder variants, whose negative is no negative for the genes: not read as either gene
-_BRCA_UNNAMED = re.compile(r"(?<![a-z0-9])brca(?![a-z0-9]|\s*[12])")
+_BRCA_UNNAMED = re.compile(r"(?<![a-z0-9])(?:[gst](?=brca))?brcam?(?![a-z0-9]|\s*[12])")
 
 
 def _dated(date: dt.date | None) -> str:
@@ -697,6 +702,15 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     ctx.ignore(obs, "indeterminate-genomic-result",
                                f"{'/'.join(genes)} result{_dated(date)} unclear: "
                                f"'{cc_as_written(obs.get('code')) or ctx.code_text(obs)}' reads '{written[:120]}'")
+                elif _no_result_given(obs):
+                    # a local test named for its gene with nothing in it (FHIR R4 Observation:
+                    # no value[x], component or interpretation): often the order filed as an
+                    # Observation. Named, not read as a result, so the test asked for again is
+                    # seen beside it, not beside nothing
+                    ctx.ignore(obs, "indeterminate-genomic-result",
+                               f"{'/'.join(genes)} test{_dated(date)} with no result: "
+                               f"'{cc_as_written(obs.get('code')) or ctx.code_text(obs)}' gives no value, component "
+                               "or interpretation (it may be the order, not its result)")
                 continue
             if by_gene is None and _contradicted(result, _interpretation_call(obs), sig):
                 # the value and Observation.interpretation disagree (Present with a NEG / Absent
@@ -925,6 +939,12 @@ def _text_result(text: str) -> str | None:
     if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
         return "detected"
     return _NO_CALL
+
+
+def _no_result_given(obs: dict[str, Any]) -> bool:
+    """The Observation gives no value[x], no component and no interpretation (FHIR R4)."""
+    return not (any(k.startswith("value") and obs[k] not in (None, "", {}, []) for k in obs)
+                or as_list(obs.get("component")) or as_list(obs.get("interpretation")))
 
 
 def _value_words(obs: dict[str, Any]) -> str:

@@ -76,9 +76,15 @@ _ALLRED_PS_PERCENT = {0: "none", 1: "negative", 2: "low", 3: "high", 4: "high", 
 # be ER-low, 3-4 undecided (may be < 1 %: ER-negative by ASCO/CAP 2020).
 _ALLRED_TOTAL_UNDECIDED = frozenset({3, 4})
 _ALLRED_TOTAL_MAY_BE_LOW = 5
-# an H-score (0-300: 1 x % weak + 2 x % moderate + 3 x % strong cells, McCarty 1985): no
-# ASCO/CAP category is given in it (CR A.2 reads the % of stained cells), so it is not read
+# an H-score (0-300: 1 x % weak + 2 x % moderate + 3 x % strong cells, McCarty 1985): the % of
+# stained cells p it allows is H/3 <= p <= H. CR A.2 / ASCO-CAP 2020 read p (>= 1 % positive,
+# 1-10 % ER-low), so from H alone: 0 negative (no cell stained); 3-30 positive that may be ER-low
+# (p >= 1 %, and p <= 10 % is possible); > 30 positive, not low (p > 10 %); 1-2 undecided (p may
+# be < 1 %). Read only without a call or a % beside it: those decide (CR A.2 reads the %)
 _H_SCORE_RE = re.compile(r"\bh[- ]?score\b\s*(?:of|[:=])?\s*(\d{1,3})\b|\bhscore\b\s*[:=]?\s*(\d{1,3})\b")
+_H_SCORE_MAX = 300
+_H_SCORE_POSITIVE = 3  # H >= 3: p >= H/3 >= 1 %
+_H_SCORE_MAY_BE_LOW = 30  # H <= 30: p may be <= 10 % (ER-low); H > 30: p >= H/3 > 10 %
 # ER-low wording; a bare "low" is not ("low grade", "Ki-67 low")
 _LOW_RE = re.compile(r"\b(er|pr|pgr)[- ]?low\b|low[- ]positive|weakly positive|low[- ]?expressing")
 _POS_RE = re.compile(r"\bpositive\b|\bpos\b|^\s*\+\s*$|\bdetected\b|\bpresent\b|\breactive\b"
@@ -116,7 +122,8 @@ class _Rec:
     low: bool
     date: dt.date | None
     src: Source
-    # why the status is open or may be low when the result is read from an Allred total alone
+    # why the status is open or may be low when the result is read from an Allred total or an
+    # H-score alone
     allred_note: str | None = None
 
 
@@ -300,6 +307,8 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
         else:
             q = _qual_from_text(vtext)
             status = q if q in ("positive", "negative") else None
+            if q is None and pct is None and (h := _h_score_value(text)) is not None:
+                status, low, allred_note = _h_score_reading(h)
             if status is None and q is None and _NO_EXPRESSION_RE.search(vtext):
                 status = "negative"
     if status is None and a is None:
@@ -357,6 +366,28 @@ def _allred_negative(qual: str | None, score: str) -> tuple[str | None, bool, st
         return None, False, (f"the report calls it positive, and {score} means < 1 % of cells stained "
                              "(negative by ASCO/CAP)")
     return "negative", False, None
+
+
+def _h_score_reading(h: int) -> tuple[str | None, bool, str | None]:
+    """(status, maybe ER-low, note) from an H-score alone, by the % of stained cells it allows
+    (H/3 <= p <= H, _H_SCORE_RE): 0 negative; 1-2 undecided (may be < 1 %); 3-30 positive
+    that may be ER-low; > 30 positive. The note says why; None when the score decides."""
+    if h == 0:
+        return "negative", False, None
+    if h < _H_SCORE_POSITIVE:
+        return None, False, (f"an H-score of {h} may mean < 1 % of cells stained (negative by ASCO/CAP) "
+                             "or 1-10 % (low)")
+    if h <= _H_SCORE_MAY_BE_LOW:
+        return "positive", True, f"an H-score of {h} may mean 1-10 % of cells stained (low) or more"
+    return "positive", False, None
+
+
+@lru_cache(maxsize=4096)
+def _h_score_value(text: str) -> int | None:
+    """The H-score in the text (0-300); None when none, or one out of range (not an H-score)."""
+    m = _H_SCORE_RE.search(text)
+    h = int(m.group(1) or m.group(2)) if m else None
+    return h if h is not None and h <= _H_SCORE_MAX else None
 
 
 def _h_score(text: str) -> str | None:
@@ -1023,8 +1054,9 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
 
 def _note_allred_or_h_score(ctx: Ctx, acc: _Acc, er: ReceptorStatus, pr: ReceptorStatus) -> None:
     """The gap receptor-score-unread: the ER/PR result that decides (its latest day) is an
-    Allred total alone that leaves the status open or maybe ER-low, or the marker is unknown and
-    an H-score was all it had. CR A.2 reads the % of stained cells; neither score gives it."""
+    Allred total or an H-score alone that leaves the status open or maybe ER-low, or the marker
+    is unknown and an H-score not read was all it had. CR A.2 reads the % of stained cells;
+    neither score gives it."""
     said: list[tuple[str, Source]] = []
     for name, rs, recs in (("ER", er, acc.er), ("PR", pr, acc.pr)):
         # the Allred result of the day that decides, or a later one left open (the day before it decides)

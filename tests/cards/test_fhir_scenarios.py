@@ -2855,6 +2855,20 @@ def test_fhir_a_named_local_gene_test_whose_text_gives_no_call_is_named_with_its
     assert test in topics(cards)
 
 
+@pytest.mark.parametrize("status", ["final", "registered"])
+def test_fhir_a_named_local_gene_test_with_no_value_at_all_is_named_as_no_result_and_the_test_asked_again(status):
+    # was: skipped in silence (no value[x], component or interpretation: FHIR R4 Observation),
+    # often the order filed as an Observation; now the summary names it, not as a result
+    p = after_ai_cdk46i(f"named-empty-{status}")
+    p._obs("lab-gene", {"coding": [{"system": "urn:oid:2.16.840.1.999.lab", "code": "NGS1", "display": "ESR1 ctDNA test"}]},
+           "2025-06-01", status=status)
+    state, cards = run(p)
+    assert state.biomarkers.for_gene("ESR1") == []
+    assert ("ESR1 test (2025-06-01) with no result: 'ESR1 ctDNA test' gives no value, component or interpretation "
+            "(it may be the order, not its result)") in card(cards, "patient-summary")["detail"]
+    assert "test-esr1" in topics(cards)
+
+
 def test_fhir_an_akt1_variant_in_a_panel_text_that_also_lists_negative_genes_gets_capivasertib():
     # the whole text was read as one call, the first it found: AKT1 "not detected", so no
     # capivasertib and AKT1 was called negative (CR C.2 step 3: AKT1-mut -> capivasertib only)

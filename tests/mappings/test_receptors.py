@@ -286,12 +286,50 @@ def test_a_later_allred_3_alone_is_named_while_the_earlier_readable_result_decid
     assert "not read as positive or negative: the result of 2020-01-01 is used" in _score_gap(s)
 
 
-@pytest.mark.parametrize("text", ["H-score 150", "H score: 20", "HSCORE 250"])
-def test_an_er_given_only_as_an_h_score_is_named_in_a_gap_not_left_silently_unknown(text):
+@pytest.mark.parametrize("text, status, low", [
+    # H = 1 x %weak + 2 x %moderate + 3 x %strong (McCarty 1985): H/3 <= % stained <= H
+    ("H-score 150", "positive", False), ("HSCORE 250", "positive", False),
+    ("H-score 31", "positive", False),  # > 10 % of cells: not ER-low
+    ("H-score 0", "negative", False),  # no cell stained
+])
+def test_an_er_given_only_as_an_h_score_that_decides_the_percent_band_is_read_without_a_gap(text, status, low):
+    # was: unknown, gap "ER given only as an H-score 150: not read" (CR A.2; ASCO/CAP 2020)
+    s = state_of(loinc_obs("85337-4", valueString=text))
+    assert (s.er.status, s.er.low_positive) == (status, low)
+    assert _score_gap(s) is None
+
+
+@pytest.mark.parametrize("text, number", [("H score: 20", 20), ("H-score 3", 3), ("H-score 30", 30)])
+def test_an_er_h_score_of_3_to_30_alone_is_positive_with_the_er_low_caution_and_the_gap_says_why(text, number):
+    # was: unknown (left the pathway for lack of ER): >= 1 % of cells stained, may be 1-10 % (CR A.2)
+    s = state_of(loinc_obs("85337-4", valueString=text))
+    assert (s.er.status, s.er.low_positive) == ("positive", True)
+    assert (f"ER (2020-02-01): an H-score of {number} may mean 1-10 % of cells stained (low) or more; "
+            "read as positive with the ER-low caution") in _score_gap(s)
+
+
+@pytest.mark.parametrize("text, number", [("H-score 2", 2), ("H-score 1", 1)])
+def test_an_er_h_score_under_3_alone_is_not_read_and_the_gap_says_it_may_be_under_1_percent(text, number):
     s = state_of(loinc_obs("85337-4", valueString=text))
     assert s.er.status == "unknown"
-    number = text.split()[-1]
-    assert f"ER given only as an H-score {number} (2020-02-01): not read" in _score_gap(s)
+    assert (f"ER (2020-02-01): an H-score of {number} may mean < 1 % of cells stained (negative by ASCO/CAP) "
+            "or 1-10 % (low); not read as positive or negative") in _score_gap(s)
+
+
+@pytest.mark.parametrize("text, status, low", [
+    ("Negative (H-score 5)", "negative", False),  # the call decides, as before
+    ("H-score 2, 5% of cells", "positive", True),  # the % decides (CR A.2 reads the %)
+])
+def test_a_call_or_a_percent_beside_an_h_score_decides_the_er_status(text, status, low):
+    s = state_of(loinc_obs("85337-4", valueString=text))
+    assert (s.er.status, s.er.low_positive) == (status, low)
+    assert _score_gap(s) is None
+
+
+def test_an_h_score_above_300_is_not_an_h_score_and_stays_named_in_the_gap():
+    s = state_of(loinc_obs("85337-4", valueString="H-score 400"))
+    assert s.er.status == "unknown"
+    assert "ER given only as an H-score 400 (2020-02-01): not read" in _score_gap(s)
 
 
 def test_an_h_score_beside_a_stated_result_needs_no_gap():

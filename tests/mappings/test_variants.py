@@ -780,6 +780,11 @@ def test_a_variant_whose_interpretation_agrees_is_read():
     ("Germline BRCA2 pathogenic variant c.5946delT detected", "germline", False),
     ("BRCA2 c.5946delT, pathogenic, germline", "germline", False),
     ("BRCA2 c.5946delT pathogenic (somatic)", "somatic", True),
+    # the labels' prefixes as one word (CR B.6 / B.7 "gBRCAm"): germline, somatic; "tBRCA" is the
+    # tumour's, of unknown origin (C.3 row 7); all three were "unknown"
+    ("gBRCA2 pathogenic variant c.5946delT", "germline", False),
+    ("sBRCA2 c.5946delT pathogenic", "somatic", True),
+    ("tBRCA2 c.5946delT pathogenic", "unknown", True),
     # hedged: states no origin
     ("BRCA2 c.5946delT pathogenic; tumor-only, germline status unknown", "unknown", True),
     ("BRCA2 c.5946delT likely pathogenic, germline origin suspected", "unknown", True),
@@ -862,3 +867,13 @@ def test_a_variant_stated_as_found_stays_found_beside_a_hedge_about_something_el
 def test_a_protein_change_written_in_the_result_text_is_shown_as_written(text, protein):
     r = results(variant("HGNC:8975", "PIK3CA", present=None, value_text=text)).for_gene("PIK3CA")[0]
     assert (r.result, r.protein_change) == ("detected", protein)
+
+
+@pytest.mark.parametrize("name", ["gBRCA mutation test", "gBRCAm test"])
+def test_a_local_gbrca_test_naming_no_gene_number_is_named_as_a_germline_brca_test_is(name):
+    # was: passed over in silence ("gBRCA" was read as no gene); now as "Germline BRCA": named,
+    # not read as a BRCA1/2 result (it may be a founder-variant test)
+    s = build_patient_state([patient(), observation(cc(text=name), "2023-02-01",
+                                                    valueString="BRCA2 pathogenic variant detected")], PID)
+    assert s.biomarkers.results == []
+    assert any(m.startswith(f"'{name}' (2023-02-01) names BRCA, not BRCA1 or BRCA2") for m in (g.message for g in s.ignored))

@@ -744,6 +744,22 @@ def test_a_drafted_germline_brca_test_named_without_1_and_2_counts_as_drafted(cl
     assert not any(s.get("isRecommended") for s in card["suggestions"])
 
 
+@pytest.mark.parametrize("text", ["gBRCA mutation test (blood)", "gBRCA1/2 testing"])
+def test_a_drafted_gbrca_test_is_read_as_the_germline_test_without_asking_to_check_it(client, text):
+    # was: "Drafted test to check ... its name does not say germline" ("gBRCA1/2": no gene read
+    # either); "gBRCAm" is germline BRCA1/2-mutated in the Lynparza / Talzenna labels (CR B.6 / B.7, C.3 row 7)
+    card = _talazoparib_signed_with_test(client, f"dt-9-{len(text)}", text)
+    assert f"**Already drafted with these orders**: ServiceRequest/s ('{text}')" in card["detail"]
+    assert "does not say germline" not in card["detail"]
+    assert not any(s.get("isRecommended") for s in card["suggestions"])
+
+
+def test_a_drafted_sbrca_test_is_read_as_the_somatic_test_and_not_counted(client):
+    card = _talazoparib_signed_with_test(client, "dt-10", "sBRCA1/2 testing")
+    assert ("**Drafted test not counted**: ServiceRequest/s ('sBRCA1/2 testing'): its name says somatic / tumour"
+            in card["detail"])
+
+
 @pytest.mark.parametrize("text", ["ESR1 ctDNA (not archival tissue)", "ESR1 mutation, plasma - primary tumour not suitable",
                                   "ESR1 on non-archival tissue from the new liver biopsy"])
 def test_a_drafted_esr1_test_whose_name_rules_out_archival_tissue_counts_as_drafted(client, text):
