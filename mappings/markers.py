@@ -307,8 +307,13 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
         else:
             q = _qual_from_text(vtext)
             status = q if q in ("positive", "negative") else None
-            if q is None and pct is None and (h := _h_score_value(text)) is not None:
+            h = _h_score_value(text) if pct is None else None
+            if q is None and h is not None:
                 status, low, allred_note = _h_score_reading(h)
+            elif q == "positive" and h and h <= _H_SCORE_MAY_BE_LOW:
+                # "Positive (H-score 20)": the call stands, the score says how low it may be (an
+                # H of 1-30 allows 1-10 % of cells: the ER-low caution), as for an Allred total
+                low, allred_note = True, f"an H-score of {h} may mean 1-10 % of cells stained (low) or more"
             if status is None and q is None and _NO_EXPRESSION_RE.search(vtext):
                 status = "negative"
     if status is None and a is None:

@@ -326,6 +326,17 @@ def test_a_call_or_a_percent_beside_an_h_score_decides_the_er_status(text, statu
     assert _score_gap(s) is None
 
 
+@pytest.mark.parametrize("text, low", [("Positive (H-score 20)", True), ("Positive, H-score 2", True),
+                                       ("Positive, H-score 31", False)])
+def test_a_positive_call_beside_an_h_score_of_30_or_less_carries_the_er_low_caution(text, low):
+    # was: positive with no caution; an H of 1-30 allows 1-10 % of cells stained (H/3 <= % <= H,
+    # McCarty 1985), ER-low by ASCO/CAP 2020 (CR A.2), as an Allred total of 3-5 beside a positive call
+    s = state_of(loinc_obs("85337-4", valueString=text))
+    assert (s.er.status, s.er.low_positive) == ("positive", low)
+    number = text.rsplit(" ", 1)[1].rstrip(")")
+    assert (f"an H-score of {number} may mean 1-10 % of cells stained (low) or more" in (_score_gap(s) or "")) is low
+
+
 def test_an_h_score_above_300_is_not_an_h_score_and_stays_named_in_the_gap():
     s = state_of(loinc_obs("85337-4", valueString="H-score 400"))
     assert s.er.status == "unknown"
