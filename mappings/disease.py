@@ -63,6 +63,19 @@ _STAGE4_NOT_ASSESSED = re.compile(
     r"(?:not\s+(?:yet\s+)?(?:assessed|evaluated|evaluable|determined|known)|cannot\s+be\s+assessed|unassessed)\b"
     # "unknown" only as the whole answer: "Stage IV - unknown primary site" is stage IV
     r"|unknown\b(?=\s*(?:$|[).;,|])))")
+# "Stage IV, M1 not assessed", "Stage IV (M not assessed)", "Stage IV, MX": a stage group IV
+# beside an M category written as not assessed contradicts itself (AJCC 8th edition: stage IV
+# is any T any N M1; an M not assessed is no M1, MX is no valid category): neither stage IV nor
+# an earlier stage, read as open (_stage4_reading) and quoted in the gap metastasis-unconfirmed
+# (CR A.4 counts a stage IV or an M1 found); other evidence (a metastasis Condition, an M1)
+# still makes the patient metastatic.
+_M1_WORDS = re.compile(_M1_TERM)
+_STAGE_GROUP4 = re.compile(r"\bstage\s*(?:iv|4)[abc]?\b")
+_M_NOT_ASSESSED = re.compile(
+    rf"{_TNM_M_BEFORE}x(?![a-z0-9])"
+    rf"|{_TNM_M_BEFORE}(?:1[abc]?)?(?![a-z0-9])[\s:(-]*(?:category\s+|status\s+)?(?:"
+    r"(?:not\s+(?:yet\s+)?(?:assessed|evaluated|evaluable|determined|known)|cannot\s+be\s+assessed|unassessed)\b"
+    r"|unknown\b(?=\s*(?:$|[).;,|])))")
 # "suspected stage IV", "possible stage IV", "? stage IV", "stage IV?", "likely M1": the stage
 # itself written as a suspicion or as probable (condition-ver-status "unconfirmed" /
 # "provisional", vocabulary suspicion_words / probable_words), not a diagnosis made (CR A.4).
@@ -382,6 +395,9 @@ def _stage4_reading(text: str) -> str | None:
     written as not assessed, "M1 not assessed": no finding) or None (not written)."""
     if not _STAGE4_WORDS.search(text):
         return None
+    # an M1 written beside it ("Stage IV, cM1; pM not assessed") is the stage's M1
+    m_not_assessed = (_STAGE_GROUP4.search(text) and _M_NOT_ASSESSED.search(text)
+                      and not _M1_WORDS.search(_M_NOT_ASSESSED.sub(" ", text)))
     if _STAGE4_NOT_ASSESSED.search(text):
         text = _STAGE4_NOT_ASSESSED.sub(" ", text)
         if not _STAGE4_WORDS.search(text):
@@ -393,12 +409,17 @@ def _stage4_reading(text: str) -> str | None:
     after = _STAGE4_RULED_OUT_AFTER.search(text)
     if after is not None:
         return "open" if T.MET_NEGATION_OPEN.search(after.group("between")) else "negated"
-    return "open" if _STAGE4_HEDGED.search(text) else "asserted"
+    return "open" if m_not_assessed or _STAGE4_HEDGED.search(text) else "asserted"
 
 
 def _stage4_doubt(text: str) -> str:
     """Why a stage IV written in text is not read as one, for the gap: the hedge words as
-    written, or "not ruled out"."""
+    written, the stage IV and the M not assessed beside it, or "not ruled out"."""
+    group, m_not_assessed = _STAGE_GROUP4.search(text), _M_NOT_ASSESSED.search(text)
+    if group and m_not_assessed and not _STAGE4_HEDGED.search(text) and _stage4_reading(text) == "open":
+        words = text[min(group.start(), m_not_assessed.start()):max(group.end(), m_not_assessed.end())].strip()
+        words += ")" if words.count("(") > words.count(")") else ""
+        return f'stage IV written "{words}" (AJCC stage IV is M1)'
     m = _STAGE4_HEDGED.search(text)
     if m is None:
         return "stage IV not ruled out in the text"

@@ -1172,10 +1172,32 @@ def test_an_m1_written_as_not_assessed_is_no_m1_and_no_m0(text):
     assert d.breast_cancer == "yes" and d.metastatic == "unknown"
 
 
-@pytest.mark.parametrize("text", ["Stage IV, M1 not assessed", "Stage IV - unknown primary site"])
-def test_a_stage_iv_written_beside_an_m1_not_assessed_or_an_unknown_stays_stage_iv(text):
+def test_a_stage_iv_written_beside_an_unknown_primary_site_stays_stage_iv():
+    text = "Stage IV - unknown primary site"
     d = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))
     assert d.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text,written", [("Stage IV, M1 not assessed", "stage iv, m1 not assessed"),
+                                          ("Stage IV (M not assessed)", "stage iv (m not assessed)"),
+                                          ("Stage IV, MX", "stage iv, mx")])
+def test_a_stage_iv_written_beside_an_m_not_assessed_contradicts_itself_and_the_gap_quotes_it(text, written):
+    # AJCC 8th edition: stage IV is any T any N M1, and an M not assessed is no M1. Was: read as
+    # stage IV (metastatic, de novo first-line cards) though the text says M was not assessed
+    stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text))
+    problem = condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01")
+    for resources in ((breast_cancer("2020-01-01"), stage_group), (problem,)):
+        assert disease(*resources).metastatic == "unknown"
+        assert (f'stage IV written "{written}" (AJCC stage IV is M1)'
+                in _gaps(*resources)["metastasis-unconfirmed"])
+
+
+def test_a_stage_iv_beside_an_m_not_assessed_is_metastatic_when_a_metastasis_condition_confirms_it():
+    stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text="Stage IV (M not assessed)"))
+    d = disease(breast_cancer("2020-01-01"), stage_group, metastasis("94222008", "Secondary malignant neoplasm of bone"))
+    assert d.metastatic == "yes"
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer("2020-01-01"), stage_group,
+                                                 metastasis("94222008", "Secondary malignant neoplasm of bone"))
 
 
 @pytest.mark.parametrize("text", ["Stage IV - 1 bone lesion", "Stage 4 - 2 lesions", "Stage IV - 3 sites"])
