@@ -874,6 +874,13 @@ def build_disease(ctx: Ctx) -> Disease:
                 # doubt is the site's). A confirmed verificationStatus here confirms the
                 # breast cancer, not the metastasis its text doubts.
                 unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
+            elif text and (stage4_words or _metastatic_text(text)) and (
+                    differential := T.BREAST_DIFFERENTIAL.search(text)):
+                # "Metastatic adenocarcinoma, breast vs lung primary": the breast one of two
+                # possible primaries (condition-ver-status "differential"), no metastatic
+                # breast cancer made (CR A.4: metastases with breast primary)
+                unconfirmed.append(("site not stated",
+                                    f'primary uncertain: "{differential.group(0)}" in the text', src))
             elif text and (stage4_words or _metastatic_text(text)):
                 # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
                 # metastatic, site unknown

@@ -1356,3 +1356,23 @@ def test_node_only_metastasis_beside_an_m0_not_final_is_still_named_as_a_conflic
 def test_a_metastasis_whose_text_rules_the_other_primary_out_stays_breast_cancer_metastasis(text):
     d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2020-01-05"))
     assert d.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text,words", [
+    ("Metastatic adenocarcinoma, breast vs lung primary", "breast vs lung"),
+    ("Metastatic carcinoma, breast or lung primary", "breast or lung primary"),
+    ("Metastatic carcinoma, lung versus breast primary", "lung versus breast"),
+])
+def test_a_breast_cancer_condition_naming_the_breast_as_one_of_two_possible_primaries_is_no_metastatic_breast_cancer(
+        text, words):
+    # FHIR condition-ver-status "differential": the primary is not settled (CR A.4: metastases
+    # with breast primary). Was: counted as metastatic breast cancer, silently
+    for problem in (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"), condition(cc(text=text), "2021-01-01")):
+        assert disease(problem).metastatic == "unknown"
+        assert f'primary uncertain: "{words}" in the text' in _gaps(problem)["metastasis-unconfirmed"]
+
+
+def test_a_metastatic_breast_cancer_beside_a_history_of_another_cancer_still_counts_beside_the_differential_rule():
+    problem = condition(cc(coding(ICD10, "C50.912"), text="Metastatic breast cancer; history of colon cancer"), "2021-01-01")
+    assert disease(problem).metastatic == "yes"
+    assert "metastasis-unconfirmed" not in _gaps(problem)
