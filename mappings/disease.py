@@ -562,6 +562,23 @@ def _other_primary_named(text: str) -> tuple[str, bool] | None:
     return m.group(0), own
 
 
+@lru_cache(maxsize=4096)
+def _organ_cancer_only(text: str, coded_secondary: bool) -> str | None:
+    """The words of a loose "organ cancer" phrase ("metastatic lung cancer", "metastatic cancer
+    of the liver": local_codes.yaml other_primary_text organ_cancer_loose) when nothing else in
+    the text names whose cancer it is: no breast word and no other primary outside the phrase;
+    uncoded (coded_secondary False), no other metastasis mention beside it either. Else None."""
+    found = list(T.ORGAN_CANCER_LOOSE.finditer(text))
+    if not found or re.search(r"\bbreast\b", text):
+        return None
+    rest = text
+    for m in found:
+        rest = rest[:m.start()] + " " * (m.end() - m.start()) + rest[m.end():]
+    if T.OTHER_PRIMARY_TEXT.search(rest) or (not coded_secondary and _SECONDARY_TEXT.search(rest)):
+        return None
+    return found[0].group(0)
+
+
 def _secondary_codes(con: Concept) -> tuple[bool, str | None, bool | None]:
     """(is secondary, site, explicit visceral override) from the codes alone."""
     is_secondary = False
@@ -921,7 +938,17 @@ def build_disease(ctx: Ctx) -> Disease:
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
                 src = ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)
-                other = _other_primary_named(ctx.code_text(res))
+                coded_secondary = _secondary_codes(ctx.concept_of(res))[0]
+                loose = _organ_cancer_only(ctx.code_text(res), coded_secondary) if ctx.code_text(res) else None
+                if loose is not None and not coded_secondary:
+                    # "metastatic lung cancer" / "metastatic liver cancer" alone: a primary of
+                    # that organ or breast cancer spread to it, which the words do not settle
+                    # (ICD-10-CM C34 vs C78.0x, C78.7, C79.5x, C79.31): asked, not guessed
+                    unconfirmed.append(("site not stated", f'"{loose}" in the text: a primary cancer of that '
+                                        "organ or a metastasis to it, not stated", src))
+                    continue
+                # coded C77-C79 (a secondary site) with only such a phrase: a metastasis to that organ
+                other = None if loose is not None else _other_primary_named(ctx.code_text(res))
                 if other is not None:
                     # "Metastatic colon cancer", "Liver metastases from colorectal cancer": that
                     # cancer's spread, not the breast cancer's (CR A.4: metastases "with breast

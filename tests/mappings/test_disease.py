@@ -1376,3 +1376,35 @@ def test_a_metastatic_breast_cancer_beside_a_history_of_another_cancer_still_cou
     problem = condition(cc(coding(ICD10, "C50.912"), text="Metastatic breast cancer; history of colon cancer"), "2021-01-01")
     assert disease(problem).metastatic == "yes"
     assert "metastasis-unconfirmed" not in _gaps(problem)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("Metastatic lung cancer", "metastatic lung cancer"), ("Metastatic cancer of the lung", "metastatic cancer of the lung"),
+    ("Metastatic liver cancer", "metastatic liver cancer"), ("Metastatic bone cancer", "metastatic bone cancer"),
+    ("Metastatic brain cancer", "metastatic brain cancer")])
+def test_a_metastasis_named_only_as_an_organ_cancer_is_asked_not_read_as_another_primary_or_a_breast_metastasis(
+        text, words):
+    # "metastatic lung cancer" was another primary and "metastatic liver cancer" a breast liver
+    # metastasis; clinicians write both ways, ICD-10-CM codes (C34 primary, C78/C79 secondary)
+    # settle it but the words do not
+    resources = (breast_cancer("2020-01-01"), condition(cc(text=text), "2020-01-05"))
+    assert disease(*resources).metastatic == "unknown"
+    assert (f'"{words}" in the text: a primary cancer of that organ or a metastasis to it, not stated'
+            in _gaps(*resources)["metastasis-unconfirmed"])
+
+
+@pytest.mark.parametrize("code,metastatic,site", [("C78.00", "yes", "lung"), ("C78.7", "yes", "liver"),
+                                                  ("C34.90", "unknown", None)])
+def test_an_organ_cancer_metastasis_coded_secondary_is_a_breast_metastasis_and_coded_lung_primary_is_another_cancer(
+        code, metastatic, site):
+    organ = "lung" if code != "C78.7" else "liver"
+    resources = (breast_cancer("2020-01-01"),
+                 condition(cc(coding(ICD10, code), text=f"Metastatic {organ} cancer"), "2020-01-05"))
+    d = disease(*resources)
+    assert d.metastatic == metastatic and [s.site for s in d.sites] == ([site] if site else [])
+    assert "metastasis-unconfirmed" not in _gaps(*resources)
+
+
+def test_an_organ_cancer_metastasis_naming_the_breast_primary_is_a_breast_metastasis():
+    assert disease(breast_cancer("2020-01-01"),
+                   condition(cc(text="Metastatic lung cancer from breast primary"), "2020-01-05")).metastatic == "yes"
