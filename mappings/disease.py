@@ -63,6 +63,19 @@ _STAGE4_NOT_ASSESSED = re.compile(
     r"(?:not\s+(?:yet\s+)?(?:assessed|evaluated|evaluable|determined|known)|cannot\s+be\s+assessed|unassessed)\b"
     # "unknown" only as the whole answer: "Stage IV - unknown primary site" is stage IV
     r"|unknown\b(?=\s*(?:$|[).;,|])))")
+# "Stage IV, M1 not assessed", "Stage IV (M not assessed)", "Stage IV, MX": a stage group IV
+# beside an M category written as not assessed contradicts itself (AJCC 8th edition: stage IV
+# is any T any N M1; an M not assessed is no M1, MX is no valid category): neither stage IV nor
+# an earlier stage, read as open (_stage4_reading) and quoted in the gap metastasis-unconfirmed
+# (CR A.4 counts a stage IV or an M1 found); other evidence (a metastasis Condition, an M1)
+# still makes the patient metastatic.
+_M1_WORDS = re.compile(_M1_TERM)
+_STAGE_GROUP4 = re.compile(r"\bstage\s*(?:iv|4)[abc]?\b")
+_M_NOT_ASSESSED = re.compile(
+    rf"{_TNM_M_BEFORE}x(?![a-z0-9])"
+    rf"|{_TNM_M_BEFORE}(?:1[abc]?)?(?![a-z0-9])[\s:(-]*(?:category\s+|status\s+)?(?:"
+    r"(?:not\s+(?:yet\s+)?(?:assessed|evaluated|evaluable|determined|known)|cannot\s+be\s+assessed|unassessed)\b"
+    r"|unknown\b(?=\s*(?:$|[).;,|])))")
 # "suspected stage IV", "possible stage IV", "? stage IV", "stage IV?", "likely M1": the stage
 # itself written as a suspicion or as probable (condition-ver-status "unconfirmed" /
 # "provisional", vocabulary suspicion_words / probable_words), not a diagnosis made (CR A.4).
@@ -382,6 +395,9 @@ def _stage4_reading(text: str) -> str | None:
     written as not assessed, "M1 not assessed": no finding) or None (not written)."""
     if not _STAGE4_WORDS.search(text):
         return None
+    # an M1 written beside it ("Stage IV, cM1; pM not assessed") is the stage's M1
+    m_not_assessed = (_STAGE_GROUP4.search(text) and _M_NOT_ASSESSED.search(text)
+                      and not _M1_WORDS.search(_M_NOT_ASSESSED.sub(" ", text)))
     if _STAGE4_NOT_ASSESSED.search(text):
         text = _STAGE4_NOT_ASSESSED.sub(" ", text)
         if not _STAGE4_WORDS.search(text):
@@ -393,12 +409,17 @@ def _stage4_reading(text: str) -> str | None:
     after = _STAGE4_RULED_OUT_AFTER.search(text)
     if after is not None:
         return "open" if T.MET_NEGATION_OPEN.search(after.group("between")) else "negated"
-    return "open" if _STAGE4_HEDGED.search(text) else "asserted"
+    return "open" if m_not_assessed or _STAGE4_HEDGED.search(text) else "asserted"
 
 
 def _stage4_doubt(text: str) -> str:
     """Why a stage IV written in text is not read as one, for the gap: the hedge words as
-    written, or "not ruled out"."""
+    written, the stage IV and the M not assessed beside it, or "not ruled out"."""
+    group, m_not_assessed = _STAGE_GROUP4.search(text), _M_NOT_ASSESSED.search(text)
+    if group and m_not_assessed and not _STAGE4_HEDGED.search(text) and _stage4_reading(text) == "open":
+        words = text[min(group.start(), m_not_assessed.start()):max(group.end(), m_not_assessed.end())].strip()
+        words += ")" if words.count("(") > words.count(")") else ""
+        return f'stage IV written "{words}" (AJCC stage IV is M1)'
     m = _STAGE4_HEDGED.search(text)
     if m is None:
         return "stage IV not ruled out in the text"
@@ -539,6 +560,23 @@ def _other_primary_named(text: str) -> tuple[str, bool] | None:
     own = (bool(_SECONDARY_TEXT.search(clause)) and not _PAST_CANCER.search(clause)
            and not re.search(r"\bbreast\b", text))
     return m.group(0), own
+
+
+@lru_cache(maxsize=4096)
+def _organ_cancer_only(text: str, coded_secondary: bool) -> str | None:
+    """The words of a loose "organ cancer" phrase ("metastatic lung cancer", "metastatic cancer
+    of the liver": local_codes.yaml other_primary_text organ_cancer_loose) when nothing else in
+    the text names whose cancer it is: no breast word and no other primary outside the phrase;
+    uncoded (coded_secondary False), no other metastasis mention beside it either. Else None."""
+    found = list(T.ORGAN_CANCER_LOOSE.finditer(text))
+    if not found or re.search(r"\bbreast\b", text):
+        return None
+    rest = text
+    for m in found:
+        rest = rest[:m.start()] + " " * (m.end() - m.start()) + rest[m.end():]
+    if T.OTHER_PRIMARY_TEXT.search(rest) or (not coded_secondary and _SECONDARY_TEXT.search(rest)):
+        return None
+    return found[0].group(0)
 
 
 def _secondary_codes(con: Concept) -> tuple[bool, str | None, bool | None]:
@@ -853,6 +891,13 @@ def build_disease(ctx: Ctx) -> Disease:
                 # doubt is the site's). A confirmed verificationStatus here confirms the
                 # breast cancer, not the metastasis its text doubts.
                 unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
+            elif text and (stage4_words or _metastatic_text(text)) and (
+                    differential := T.BREAST_DIFFERENTIAL.search(text)):
+                # "Metastatic adenocarcinoma, breast vs lung primary": the breast one of two
+                # possible primaries (condition-ver-status "differential"), no metastatic
+                # breast cancer made (CR A.4: metastases with breast primary)
+                unconfirmed.append(("site not stated",
+                                    f'primary uncertain: "{differential.group(0)}" in the text', src))
             elif text and (stage4_words or _metastatic_text(text)):
                 # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
                 # metastatic, site unknown
@@ -893,7 +938,17 @@ def build_disease(ctx: Ctx) -> Disease:
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
                 src = ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)
-                other = _other_primary_named(ctx.code_text(res))
+                coded_secondary = _secondary_codes(ctx.concept_of(res))[0]
+                loose = _organ_cancer_only(ctx.code_text(res), coded_secondary) if ctx.code_text(res) else None
+                if loose is not None and not coded_secondary:
+                    # "metastatic lung cancer" / "metastatic liver cancer" alone: a primary of
+                    # that organ or breast cancer spread to it, which the words do not settle
+                    # (ICD-10-CM C34 vs C78.0x, C78.7, C79.5x, C79.31): asked, not guessed
+                    unconfirmed.append(("site not stated", f'"{loose}" in the text: a primary cancer of that '
+                                        "organ or a metastasis to it, not stated", src))
+                    continue
+                # coded C77-C79 (a secondary site) with only such a phrase: a metastasis to that organ
+                other = None if loose is not None else _other_primary_named(ctx.code_text(res))
                 if other is not None:
                     # "Metastatic colon cancer", "Liver metastases from colorectal cancer": that
                     # cancer's spread, not the breast cancer's (CR A.4: metastases "with breast

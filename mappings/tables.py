@@ -273,6 +273,10 @@ OTHER_PRIMARY_TEXT = re.compile(
     rf"\b(?:{'|'.join(_OP['organs'])})\s+(?:(?!metasta|mets\b|secondary\b|of\b|to\b|from\b|in\b)[\w-]+\s+){{0,2}}?"
     rf"(?:{'|'.join(_OP['cancer_words'])})\b"
     rf"|\b(?:{'|'.join(_OP['tumour_types'])})\b", re.I)
+# the breast named as one of two possible primaries ("breast vs lung primary"): a differential
+BREAST_DIFFERENTIAL = re.compile(_OP["breast_differential"], re.I)
+# "metastatic lung cancer", "metastatic liver cancer": a primary of that organ or a spread to it
+ORGAN_CANCER_LOOSE = re.compile(_OP["organ_cancer_loose"], re.I)
 MET_IMAGING_WORDS = re.compile(_MH.get("imaging_words") or "(?!)", re.I)
 MET_PATHOLOGY_WORDS = re.compile(_MH.get("pathology_words") or "(?!)", re.I)
 

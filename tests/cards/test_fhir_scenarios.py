@@ -2754,6 +2754,26 @@ def test_fhir_a_disease_status_written_as_a_worse_symptom_is_not_a_progression_a
             in card(cards, "patient-summary")["detail"])
 
 
+@pytest.mark.parametrize("text", ["Worsening liver function", "Renal function worse", "Worse performance status",
+                                  "Weight loss worse", "Worsening LFTs", "Worsening general condition"])
+def test_fhir_a_disease_status_written_as_worse_organ_function_or_condition_is_not_a_progression_and_the_summary_asks(text):
+    # mCODE CancerDiseaseStatus is the clinician's judgment of the cancer's trend: an organ's
+    # function or the general condition worsening names none (CR C.2 step 1): asked, as a worse symptom is
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-organ").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression is None
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert (f"not counted as one: written '{text}' (a symptom written as worse, not the cancer) (2025-05-15)"
+            in card(cards, "patient-summary")["detail"])
+
+
+@pytest.mark.parametrize("text, worsened", [("Liver metastases worse", False), ("Worsening liver function", True)])
+def test_fhir_a_disease_status_naming_the_cancer_worse_or_coded_worsened_beside_organ_function_is_a_progression(
+        text, worsened):
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-organ-prog").disease_status("2025-05-15", text, worsened))
+    assert state.therapy.last_endocrine_progression == dt.date(2025, 5, 20)
+    assert "disease status leaves the progression open" not in card(cards, "patient-summary")["detail"]
+
+
 @pytest.mark.parametrize("text", ["Stable disease; worse pain", "Responding, fatigue worse",
                                   "No progression; nodule of unknown significance"])
 def test_fhir_a_disease_status_stating_the_cancer_is_not_worse_beside_a_worse_symptom_is_no_progression_and_no_gap(text):

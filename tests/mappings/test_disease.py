@@ -1172,10 +1172,32 @@ def test_an_m1_written_as_not_assessed_is_no_m1_and_no_m0(text):
     assert d.breast_cancer == "yes" and d.metastatic == "unknown"
 
 
-@pytest.mark.parametrize("text", ["Stage IV, M1 not assessed", "Stage IV - unknown primary site"])
-def test_a_stage_iv_written_beside_an_m1_not_assessed_or_an_unknown_stays_stage_iv(text):
+def test_a_stage_iv_written_beside_an_unknown_primary_site_stays_stage_iv():
+    text = "Stage IV - unknown primary site"
     d = disease(breast_cancer("2020-01-01"), loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text)))
     assert d.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text,written", [("Stage IV, M1 not assessed", "stage iv, m1 not assessed"),
+                                          ("Stage IV (M not assessed)", "stage iv (m not assessed)"),
+                                          ("Stage IV, MX", "stage iv, mx")])
+def test_a_stage_iv_written_beside_an_m_not_assessed_contradicts_itself_and_the_gap_quotes_it(text, written):
+    # AJCC 8th edition: stage IV is any T any N M1, and an M not assessed is no M1. Was: read as
+    # stage IV (metastatic, de novo first-line cards) though the text says M was not assessed
+    stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text))
+    problem = condition(cc(coding(ICD10, "C50.912"), text=f"Breast cancer, {text}"), "2020-01-01")
+    for resources in ((breast_cancer("2020-01-01"), stage_group), (problem,)):
+        assert disease(*resources).metastatic == "unknown"
+        assert (f'stage IV written "{written}" (AJCC stage IV is M1)'
+                in _gaps(*resources)["metastasis-unconfirmed"])
+
+
+def test_a_stage_iv_beside_an_m_not_assessed_is_metastatic_when_a_metastasis_condition_confirms_it():
+    stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text="Stage IV (M not assessed)"))
+    d = disease(breast_cancer("2020-01-01"), stage_group, metastasis("94222008", "Secondary malignant neoplasm of bone"))
+    assert d.metastatic == "yes"
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer("2020-01-01"), stage_group,
+                                                 metastasis("94222008", "Secondary malignant neoplasm of bone"))
 
 
 @pytest.mark.parametrize("text", ["Stage IV - 1 bone lesion", "Stage 4 - 2 lesions", "Stage IV - 3 sites"])
@@ -1334,3 +1356,55 @@ def test_node_only_metastasis_beside_an_m0_not_final_is_still_named_as_a_conflic
 def test_a_metastasis_whose_text_rules_the_other_primary_out_stays_breast_cancer_metastasis(text):
     d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2020-01-05"))
     assert d.metastatic == "yes"
+
+
+@pytest.mark.parametrize("text,words", [
+    ("Metastatic adenocarcinoma, breast vs lung primary", "breast vs lung"),
+    ("Metastatic carcinoma, breast or lung primary", "breast or lung primary"),
+    ("Metastatic carcinoma, lung versus breast primary", "lung versus breast"),
+])
+def test_a_breast_cancer_condition_naming_the_breast_as_one_of_two_possible_primaries_is_no_metastatic_breast_cancer(
+        text, words):
+    # FHIR condition-ver-status "differential": the primary is not settled (CR A.4: metastases
+    # with breast primary). Was: counted as metastatic breast cancer, silently
+    for problem in (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"), condition(cc(text=text), "2021-01-01")):
+        assert disease(problem).metastatic == "unknown"
+        assert f'primary uncertain: "{words}" in the text' in _gaps(problem)["metastasis-unconfirmed"]
+
+
+def test_a_metastatic_breast_cancer_beside_a_history_of_another_cancer_still_counts_beside_the_differential_rule():
+    problem = condition(cc(coding(ICD10, "C50.912"), text="Metastatic breast cancer; history of colon cancer"), "2021-01-01")
+    assert disease(problem).metastatic == "yes"
+    assert "metastasis-unconfirmed" not in _gaps(problem)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("Metastatic lung cancer", "metastatic lung cancer"), ("Metastatic cancer of the lung", "metastatic cancer of the lung"),
+    ("Metastatic liver cancer", "metastatic liver cancer"), ("Metastatic bone cancer", "metastatic bone cancer"),
+    ("Metastatic brain cancer", "metastatic brain cancer")])
+def test_a_metastasis_named_only_as_an_organ_cancer_is_asked_not_read_as_another_primary_or_a_breast_metastasis(
+        text, words):
+    # "metastatic lung cancer" was another primary and "metastatic liver cancer" a breast liver
+    # metastasis; clinicians write both ways, ICD-10-CM codes (C34 primary, C78/C79 secondary)
+    # settle it but the words do not
+    resources = (breast_cancer("2020-01-01"), condition(cc(text=text), "2020-01-05"))
+    assert disease(*resources).metastatic == "unknown"
+    assert (f'"{words}" in the text: a primary cancer of that organ or a metastasis to it, not stated'
+            in _gaps(*resources)["metastasis-unconfirmed"])
+
+
+@pytest.mark.parametrize("code,metastatic,site", [("C78.00", "yes", "lung"), ("C78.7", "yes", "liver"),
+                                                  ("C34.90", "unknown", None)])
+def test_an_organ_cancer_metastasis_coded_secondary_is_a_breast_metastasis_and_coded_lung_primary_is_another_cancer(
+        code, metastatic, site):
+    organ = "lung" if code != "C78.7" else "liver"
+    resources = (breast_cancer("2020-01-01"),
+                 condition(cc(coding(ICD10, code), text=f"Metastatic {organ} cancer"), "2020-01-05"))
+    d = disease(*resources)
+    assert d.metastatic == metastatic and [s.site for s in d.sites] == ([site] if site else [])
+    assert "metastasis-unconfirmed" not in _gaps(*resources)
+
+
+def test_an_organ_cancer_metastasis_naming_the_breast_primary_is_a_breast_metastasis():
+    assert disease(breast_cancer("2020-01-01"),
+                   condition(cc(text="Metastatic lung cancer from breast primary"), "2020-01-05")).metastatic == "yes"
