@@ -96,9 +96,10 @@ C.3 row 1, calendar months):
   (never de novo or endocrine-sensitive past an ET progression);
 - de novo stage IV without ET progression -> de-novo; relapse with no
   adjuvant ET and no progression on metastatic ET -> sensitive (endocrine-naive),
-  unless an endocrine drug has no start date or setting (it may have been
-  adjuvant) or a medication record could not be read (gap medication-unreadable:
-  it may have been endocrine therapy): then unknown.
+  unless a medication record could not be read (gap medication-unreadable: it may
+  have been endocrine therapy, adjuvant or a first line that progressed) or, for a
+  relapse, an endocrine drug has no start date or setting (it may have been
+  adjuvant): then unknown.
 """
 
 from __future__ import annotations
@@ -2298,13 +2299,17 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
         # adjuvant ET with unknown dates; or ET progression after all (a later line): a
         # de-novo or endocrine-sensitive reading would deny it. Left unknown
         return
+    if unread_meds:
+        # an unreadable medication record may have been endocrine therapy (adjuvant, or a
+        # metastatic first line that progressed: primary / secondary, CR C.1 ABC4): de-novo or
+        # endocrine-naive would then be a guess (unknown, the gap medication-unreadable says why)
+        return
     if disease.de_novo_metastatic:
         th.endocrine_resistance = "de-novo"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
-    elif disease.de_novo_metastatic is False and not unread_meds and not any(
-        # an unplaced or undated endocrine drug may have been adjuvant therapy; an
-        # unreadable medication record may have been endocrine therapy: endocrine-naive
-        # is then a guess (unknown, the gaps say why)
+    elif disease.de_novo_metastatic is False and not any(
+        # an unplaced or undated endocrine drug may have been adjuvant therapy: endocrine-naive
+        # is then a guess (unknown, the gap says why)
         (e.setting == "unknown" or e.start is None) and e.med.endocrine for e in exps  # type: ignore[union-attr]
     ):
         th.endocrine_resistance = "sensitive"
