@@ -1630,10 +1630,14 @@ def _planned_switch_question(replaced: list[_Exp], group: list[_Exp], number: in
     counted = (_counted_as_new_line(number) if new_line else
                f"It is counted as part of metastatic line {number} (a switch for a stated reason that is not "
                "progression)")
-    return (f"{_course_text(group)} followed {_course_text(replaced)} at once, stopped as planned (maintenance, "
-            f"completed cycles) without a documented progression. {counted}; whether a planned switch "
-            "(switch maintenance) is a line of its own is not settled by the reference: confirm the lines "
-            "of therapy and any progression.",
+    # a stop that also names a suspected progression ("Suspected progression; switch
+    # maintenance": gap stop-reason-unclear) was not only planned: the question must not say so
+    stopped = ("stopped for a reason that names a plan (maintenance, completed cycles) beside a progression only "
+               "suspected, not documented" if any(e.stop == "unclear" for e in replaced) else
+               "stopped as planned (maintenance, completed cycles) without a documented progression")
+    return (f"{_course_text(group)} followed {_course_text(replaced)} at once, {stopped}. {counted}; whether a "
+            "planned switch (switch maintenance) is a line of its own is not settled by the reference: confirm the "
+            "lines of therapy and any progression.",
             [e.src for e in replaced] + [e.src for e in group])
 
 

@@ -151,6 +151,19 @@ def test_capecitabine_after_paclitaxel_completed_as_planned_is_one_line_and_the_
                for x in summary["detail"].splitlines())
 
 
+def test_a_switch_to_maintenance_written_beside_a_suspected_progression_is_not_called_stopped_as_planned():
+    # the hedged stop asks whether the disease progressed (stop-reason-unclear): the planned-switch
+    # question said "stopped as planned" beside it, a clash; it now names both
+    state, cards = run(_paclitaxel_then_capecitabine("lc-hedged", "Suspected progression; switch maintenance"))
+    detail = card(cards, "patient-summary")["detail"]
+    assert "paclitaxel: 'Suspected progression; switch maintenance'" in detail
+    line = next(x for x in detail.splitlines() if "switch maintenance) is a line of its own" in x)
+    assert "stopped as planned" not in line
+    assert ("followed paclitaxel (2024-10-05 to 2025-02-01) at once, stopped for a reason that names a plan "
+            "(maintenance, completed cycles) beside a progression only suspected, not documented. It is counted as "
+            "metastatic line 3") in line
+
+
 def test_capecitabine_after_paclitaxel_stopped_for_neuropathy_or_progression_raises_no_planned_switch_question():
     for pid, why in (("lc-neuro", "Neuropathy"), ("lc-pd", "Disease progression"), ("lc-none", None)):
         state, cards = run(_paclitaxel_then_capecitabine(pid, why))
