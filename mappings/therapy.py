@@ -128,6 +128,9 @@ from mappings.state import (
 REGIMEN_WINDOW_DAYS = 28
 _SETTING_CLASSES = LINE_CLASSES | {"ovarian-suppression", "bone-agent"}
 SETTING_TOLERANCE_DAYS = 30
+# a completed administration reads as still given for this many days (a monthly injection such
+# as fulvestrant q28 days, with two weeks' slack: a judgement, no source sets it); a longer pause
+# between doses over a documented progression ends the line (_doses_paused_over_a_progression)
 ADMIN_ACTIVE_DAYS = 42
 ADMIN_ACTIVE_DAYS_OFS = 95
 ADD_ON_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor", "parp-inhibitor"})
@@ -1855,8 +1858,30 @@ def _restarted_after_progression(cur: _Line, start: dt.date, progressions: list[
     stopped, so it never reads as stopped here (a refill series goes on as one line)."""
     if not _progression_documented(cur, start, progressions):
         return False
+    if _doses_paused_over_a_progression(cur, start, progressions):
+        return True
     return all(prev.end is not None and prev.start is not None and prev.end > prev.start
                and not later.still_given(prev, start) for prev in cur.exps + cur.carried)
+
+
+def _doses_paused_over_a_progression(cur: _Line, start: dt.date, progressions: list[dt.date] | None) -> bool:
+    """The line is a series of single doses (FHIR R4 MedicationAdministration: a dose given at
+    effective[x], no end of its own: fulvestrant injections) whose last dose before `start`
+    came more than ADMIN_ACTIVE_DAYS before it, with a disease-status progression documented
+    after that dose and by `start`: the drug had stopped when the disease progressed, so the
+    restart is a new line (CR C.2 step 1: a documented progression ends the line). A dose
+    series without a pause keeps the line (treatment beyond progression), as does a pause
+    with no progression in it (an interruption). Refill requests say nothing of the supply
+    they cover (30 or 90 days), so a pause between them is not read (they stay one line)."""
+    exps = cur.exps + cur.carried
+    if not progressions or not exps or any(
+            e.start is None or (e.end is not None and e.end != e.start)
+            or not e.src.reference.startswith("MedicationAdministration/") for e in exps):
+        return False
+    last_dose = max(e.start for e in exps)  # type: ignore[type-var]
+    if (start - last_dose).days <= ADMIN_ACTIVE_DAYS:  # type: ignore[operator]
+        return False
+    return any(last_dose < p <= start for p in progressions)  # type: ignore[operator]
 
 
 SUBSTITUTION_MONTHS = 6
