@@ -539,6 +539,9 @@ def _mention_patterns(key: str) -> re.Pattern[str]:
 
 DRUG_NOT_GIVEN_BEFORE = _mention_patterns("not_given_before")
 DRUG_NOT_GIVEN_AFTER = _mention_patterns("not_given_after")
+# the drug the record's drug was switched to ("Letrozole (switched to anastrozole)"), right
+# before its name: not read as given by the record (therapy.drugs_switched_to)
+DRUG_SWITCHED_TO_BEFORE = _mention_patterns("switched_to_before")
 # the record's drug written as refused or never started, right after its last name or right
 # before its first ("Fulvestrant - patient declined", "Declined fulvestrant")
 DRUG_REFUSED_AFTER = re.compile(_DM.get("refused_after") or "(?!)", re.I)

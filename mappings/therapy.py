@@ -96,9 +96,10 @@ C.3 row 1, calendar months):
   (never de novo or endocrine-sensitive past an ET progression);
 - de novo stage IV without ET progression -> de-novo; relapse with no
   adjuvant ET and no progression on metastatic ET -> sensitive (endocrine-naive),
-  unless an endocrine drug has no start date or setting (it may have been
-  adjuvant) or a medication record could not be read (gap medication-unreadable:
-  it may have been endocrine therapy): then unknown.
+  unless a medication record could not be read (gap medication-unreadable: it may
+  have been endocrine therapy, adjuvant or a first line that progressed) or, for a
+  relapse, an endocrine drug has no start date or setting (it may have been
+  adjuvant): then unknown.
 """
 
 from __future__ import annotations
@@ -127,6 +128,9 @@ from mappings.state import (
 REGIMEN_WINDOW_DAYS = 28
 _SETTING_CLASSES = LINE_CLASSES | {"ovarian-suppression", "bone-agent"}
 SETTING_TOLERANCE_DAYS = 30
+# a completed administration reads as still given for this many days (a monthly injection such
+# as fulvestrant q28 days, with two weeks' slack: a judgement, no source sets it); a longer pause
+# between doses over a documented progression ends the line (_doses_paused_over_a_progression)
 ADMIN_ACTIVE_DAYS = 42
 ADMIN_ACTIVE_DAYS_OFS = 95
 ADD_ON_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor", "parp-inhibitor"})
@@ -154,7 +158,7 @@ class _Med:
 
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
-                 "also_unread", "also_unread_classes")
+                 "also_unread", "also_unread_classes", "named_not_given")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -179,6 +183,10 @@ class _Med:
         # the gap medication-unreadable; else None; and the DrugClass values those words name
         self.also_unread: str | None = None
         self.also_unread_classes: frozenset[str] = frozenset()
+        # (the text quoted as written, the drug names it writes as not given by this record:
+        # the drug before it, "Fulvestrant after progression on letrozole + palbociclib"): named
+        # in the gap medication-unreadable when no record of them is read (read_exposures)
+        self.named_not_given: tuple[str, frozenset[str]] | None = None
 
 
 @dataclass(slots=True)
@@ -273,30 +281,62 @@ def drugs_from_cc(cc: Any) -> list[T.DrugInfo]:
 
 def drugs_from_text(text: str) -> list[T.DrugInfo]:
     """The drugs a medication text names as given: the drug it starts with, and the others
-    unless written as the reason for the record's drug or as the drug before it ("Ondansetron
-    (for capecitabine-related nausea)", "premedication for paclitaxel", "switched from
-    letrozole": _named_as_given)."""
-    if not text:
-        return []
+    unless written as the reason for the record's drug, as the drug before it or as the drug it
+    was switched to ("Ondansetron (for capecitabine-related nausea)", "premedication for
+    paclitaxel", "switched from letrozole", "switched to anastrozole": _named_as_given,
+    drugs_switched_to)."""
     found: list[T.DrugInfo] = []
+    for info, switched_to in _drug_mentions(text):
+        if switched_to is None and info not in found:
+            found.append(info)
+    if any(d.name == "everolimus" for d in found) and T.TRANSPLANT_EVEROLIMUS_TEXT.search(text):
+        found = [T.TRANSPLANT_EVEROLIMUS if d.name == "everolimus" else d for d in found]
+    return found
+
+
+def drugs_switched_to(text: str) -> list[T.DrugInfo]:
+    """The drugs a medication text names as the ones its drug was switched to ("Letrozole
+    (switched to anastrozole)": local_codes.yaml drug_mentions switched_to_before), not named
+    as given too."""
+    given = {info.name for info, switched_to in _drug_mentions(text) if switched_to is None}
+    found: list[T.DrugInfo] = []
+    for info, switched_to in _drug_mentions(text):
+        if switched_to and info.name not in given and info not in found:
+            found.append(info)
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
+    """Each drug name of a text with how it is named: None as given; True as the drug the
+    record's drug was switched to; False as not given otherwise (the reason for it, the drug
+    before it). Cached by text (EHRs repeat the same few)."""
+    if not text:
+        return ()
+    out: list[tuple[T.DrugInfo, bool | None]] = []
     not_given_end = -1  # where the last name read as not given ends
+    not_given_as: bool | None = None  # how that name was read
     for m in T.DRUG_NAME_RE.finditer(text):
         info = T.drug_for_name(m.group(1))
         if not info:
             continue
         # a name at the start of the text (after qualifiers only) is the record's own drug,
         # whatever the note after it says ("Paclitaxel - premedication given"); one joined to a
-        # name not given shares its context ("after fulvestrant + palbociclib")
-        given = T.LEADING_QUALIFIERS.match(text[:m.start()]) or (
-            _named_as_given(text, m.start(), m.end())
-            and not (not_given_end >= 0 and T.DRUG_NAMES_JOINED.match(text[not_given_end:m.start()])))
-        if not given:
-            not_given_end = m.end()
-        elif info not in found:
-            found.append(info)
-    if any(d.name == "everolimus" for d in found) and T.TRANSPLANT_EVEROLIMUS_TEXT.search(text):
-        found = [T.TRANSPLANT_EVEROLIMUS if d.name == "everolimus" else d for d in found]
-    return found
+        # name not given shares its context ("after fulvestrant + palbociclib", "switched to
+        # fulvestrant + ribociclib")
+        if T.LEADING_QUALIFIERS.match(text[:m.start()]):
+            out.append((info, None))
+            continue
+        if not_given_end >= 0 and T.DRUG_NAMES_JOINED.match(text[not_given_end:m.start()]):
+            as_ = not_given_as
+        elif T.DRUG_SWITCHED_TO_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]):
+            as_ = True
+        else:
+            as_ = None if _named_as_given(text, m.start(), m.end()) else False
+        if as_ is not None:
+            not_given_end, not_given_as = m.end(), as_
+        out.append((info, as_))
+    return tuple(out)
 
 
 # How much text before and after a drug's words the not_given_before / not_given_after
@@ -451,11 +491,24 @@ def _refused(written: str) -> _NotGiven | _Unreadable | None:
 
 def _read_class_beside_drug(med: _Med, text: str) -> None:
     """Sets med.also_unread (class_beside_drug_classes of its text, as the medication-unreadable gap
-    writes it, the text quoted as written) and the classes those words name."""
+    writes it, the text quoted as written) and the classes those words name; else, for a text
+    naming the drug its drug was switched to (drugs_switched_to), that drug: FHIR R4
+    Medication.code is the record's drug, and from when the other was given is not written."""
+    if text:
+        before = {info.name for info, switched_to in _drug_mentions(text.lower()) if switched_to is False} - {
+            d.name for d in med.drugs}
+        if before:
+            med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before))
     found = class_beside_drug_classes(text.lower()) if text else None
     if found is not None:
         med.also_unread = f'its text "{printable_clip(text.strip(), 80)}" also names {found[0]}'
         med.also_unread_classes = found[1]
+        return
+    later = drugs_switched_to(text.lower()) if text else []
+    if later:
+        med.also_unread = (f'its text "{printable_clip(text.strip(), 80)}" also names {_listed({d.name for d in later})} '
+                           "as the drug it was switched to, not read as given (from when is not written)")
+        med.also_unread_classes = frozenset(d.drug_class for d in later)
 
 
 def _unnamed_in(cc: Any) -> _Unreadable | None:
@@ -827,6 +880,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     backwards: list[tuple[Source, str]] = []  # anticancer records whose end is before their start
     hedged_stops: list[tuple[Source, str]] = []  # anticancer records stopped for a progression only suspected
     status_unknown: list[tuple[Source, str]] = []  # anticancer records with status 'unknown', not ended by as_of
+    named_not_given: list[tuple[str, _Med]] = []  # (reference, med) of records naming drugs not given by them
     append = exps.append
     as_of = ctx.as_of
     source = _fast.source
@@ -877,6 +931,8 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if med.also_unread is not None:
                     # the named drug is read; the drug its text joins to it is not
                     unread.append((ctx.ref(res), med.also_unread))
+                if med.named_not_given is not None:
+                    named_not_given.append((ctx.ref(res), med))
                 # _dates(res, rtype), inlined
                 if request:
                     start = end = None
@@ -954,6 +1010,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                             (start or _DATE_MIN, ref), start_last, end_last, planned))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
+    _not_given_without_a_record(exps, named_not_given, unread)
     _records_gap(ctx, "medication-unreadable", [(source(ref, None, why, None), f"{ref} ({why})") for ref, why in unread],
                  "Medication records whose drug could not be read, so lines of therapy may be missing: {named}.")
     _records_gap(ctx, "therapy-status-unknown", status_unknown,
@@ -968,6 +1025,26 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "Anticancer medication records end before they start, so their end is not used and when the "
                  "drug stopped is unknown: {named}. Confirm the dates.")
     return exps
+
+
+def _not_given_without_a_record(exps: list[_Exp], named: list[tuple[str, _Med]],
+                                unread: list[tuple[str, str]]) -> None:
+    """Adds to unread the records whose text names a drug before theirs ("Fulvestrant after
+    progression on letrozole + palbociclib": _Med.named_not_given) of which no record was read:
+    FHIR R4 Medication.code makes fulvestrant the record's drug, so the others are not read as
+    given by it, but dropping them would lose a line of therapy (CR C.2 step 1 counts lines
+    from the drugs given)."""
+    if not named:
+        return
+    read = {d.name for e in exps for d in e.drugs}
+    seen: set[str] = set()
+    for ref, med in named:
+        quoted, names = med.named_not_given  # type: ignore[misc]
+        missing = names - read
+        if missing and ref not in seen:
+            seen.add(ref)
+            unread.append((ref, f'its text "{quoted}" also names {_listed(missing)}, not read as given by this '
+                                f"record, and no record of {'them' if len(missing) > 1 else 'it'} was read"))
 
 
 def _stop_reading(res: dict[str, Any]) -> tuple[str | None, bool]:
@@ -1629,10 +1706,14 @@ def _planned_switch_question(replaced: list[_Exp], group: list[_Exp], number: in
     counted = (_counted_as_new_line(number) if new_line else
                f"It is counted as part of metastatic line {number} (a switch for a stated reason that is not "
                "progression)")
-    return (f"{_course_text(group)} followed {_course_text(replaced)} at once, stopped as planned (maintenance, "
-            f"completed cycles) without a documented progression. {counted}; whether a planned switch "
-            "(switch maintenance) is a line of its own is not settled by the reference: confirm the lines "
-            "of therapy and any progression.",
+    # a stop that also names a suspected progression ("Suspected progression; switch
+    # maintenance": gap stop-reason-unclear) was not only planned: the question must not say so
+    stopped = ("stopped for a reason that names a plan (maintenance, completed cycles) beside a progression only "
+               "suspected, not documented" if any(e.stop == "unclear" for e in replaced) else
+               "stopped as planned (maintenance, completed cycles) without a documented progression")
+    return (f"{_course_text(group)} followed {_course_text(replaced)} at once, {stopped}. {counted}; whether a "
+            "planned switch (switch maintenance) is a line of its own is not settled by the reference: confirm the "
+            "lines of therapy and any progression.",
             [e.src for e in replaced] + [e.src for e in group])
 
 
@@ -1777,8 +1858,30 @@ def _restarted_after_progression(cur: _Line, start: dt.date, progressions: list[
     stopped, so it never reads as stopped here (a refill series goes on as one line)."""
     if not _progression_documented(cur, start, progressions):
         return False
+    if _doses_paused_over_a_progression(cur, start, progressions):
+        return True
     return all(prev.end is not None and prev.start is not None and prev.end > prev.start
                and not later.still_given(prev, start) for prev in cur.exps + cur.carried)
+
+
+def _doses_paused_over_a_progression(cur: _Line, start: dt.date, progressions: list[dt.date] | None) -> bool:
+    """The line is a series of single doses (FHIR R4 MedicationAdministration: a dose given at
+    effective[x], no end of its own: fulvestrant injections) whose last dose before `start`
+    came more than ADMIN_ACTIVE_DAYS before it, with a disease-status progression documented
+    after that dose and by `start`: the drug had stopped when the disease progressed, so the
+    restart is a new line (CR C.2 step 1: a documented progression ends the line). A dose
+    series without a pause keeps the line (treatment beyond progression), as does a pause
+    with no progression in it (an interruption). Refill requests say nothing of the supply
+    they cover (30 or 90 days), so a pause between them is not read (they stay one line)."""
+    exps = cur.exps + cur.carried
+    if not progressions or not exps or any(
+            e.start is None or (e.end is not None and e.end != e.start)
+            or not e.src.reference.startswith("MedicationAdministration/") for e in exps):
+        return False
+    last_dose = max(e.start for e in exps)  # type: ignore[type-var]
+    if (start - last_dose).days <= ADMIN_ACTIVE_DAYS:  # type: ignore[operator]
+        return False
+    return any(last_dose < p <= start for p in progressions)  # type: ignore[operator]
 
 
 SUBSTITUTION_MONTHS = 6
@@ -2298,13 +2401,17 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
         # adjuvant ET with unknown dates; or ET progression after all (a later line): a
         # de-novo or endocrine-sensitive reading would deny it. Left unknown
         return
+    if unread_meds:
+        # an unreadable medication record may have been endocrine therapy (adjuvant, or a
+        # metastatic first line that progressed: primary / secondary, CR C.1 ABC4): de-novo or
+        # endocrine-naive would then be a guess (unknown, the gap medication-unreadable says why)
+        return
     if disease.de_novo_metastatic:
         th.endocrine_resistance = "de-novo"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
-    elif disease.de_novo_metastatic is False and not unread_meds and not any(
-        # an unplaced or undated endocrine drug may have been adjuvant therapy; an
-        # unreadable medication record may have been endocrine therapy: endocrine-naive
-        # is then a guess (unknown, the gaps say why)
+    elif disease.de_novo_metastatic is False and not any(
+        # an unplaced or undated endocrine drug may have been adjuvant therapy: endocrine-naive
+        # is then a guess (unknown, the gap says why)
         (e.setting == "unknown" or e.start is None) and e.med.endocrine for e in exps  # type: ignore[union-attr]
     ):
         th.endocrine_resistance = "sensitive"

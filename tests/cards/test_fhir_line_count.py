@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.cards.fhir_builder import FhirPatient, hr_positive_mbc
+from cards.knowledge import DRUGS
+from tests.cards.fhir_builder import RXNORM, FhirPatient, _cc, hr_positive_mbc
 from tests.cards.helpers import card, regimen_topics, view
 from tests.cards.invariants import check_invariants
 
@@ -151,6 +152,19 @@ def test_capecitabine_after_paclitaxel_completed_as_planned_is_one_line_and_the_
                for x in summary["detail"].splitlines())
 
 
+def test_a_switch_to_maintenance_written_beside_a_suspected_progression_is_not_called_stopped_as_planned():
+    # the hedged stop asks whether the disease progressed (stop-reason-unclear): the planned-switch
+    # question said "stopped as planned" beside it, a clash; it now names both
+    state, cards = run(_paclitaxel_then_capecitabine("lc-hedged", "Suspected progression; switch maintenance"))
+    detail = card(cards, "patient-summary")["detail"]
+    assert "paclitaxel: 'Suspected progression; switch maintenance'" in detail
+    line = next(x for x in detail.splitlines() if "switch maintenance) is a line of its own" in x)
+    assert "stopped as planned" not in line
+    assert ("followed paclitaxel (2024-10-05 to 2025-02-01) at once, stopped for a reason that names a plan "
+            "(maintenance, completed cycles) beside a progression only suspected, not documented. It is counted as "
+            "metastatic line 3") in line
+
+
 def test_capecitabine_after_paclitaxel_stopped_for_neuropathy_or_progression_raises_no_planned_switch_question():
     for pid, why in (("lc-neuro", "Neuropathy"), ("lc-pd", "Disease progression"), ("lc-none", None)):
         state, cards = run(_paclitaxel_then_capecitabine(pid, why))
@@ -258,3 +272,51 @@ def test_a_de_novo_patient_progressed_on_palbociclib_with_an_unnamed_ai_has_no_e
     detail = card(cards, "patient-summary")["detail"].splitlines()
     assert "- Endocrine sensitivity: unknown" in detail
     assert "medication-unreadable" in {g.code for g in state.gaps}
+
+
+# --- single-dose administrations paused over a documented progression ----------
+
+def _fulvestrant_doses(p: FhirPatient, *days: str) -> FhirPatient:
+    """One MedicationAdministration per injection (FHIR R4: a dose given at effectiveDateTime)."""
+    for day in days:
+        p.add({"resourceType": "MedicationAdministration", "id": p._id("ma-fulvestrant"), "status": "completed",
+               "medicationCodeableConcept": _cc(RXNORM, DRUGS["fulvestrant"].rxnorm, "fulvestrant"),
+               "subject": p._subject(), "effectiveDateTime": day})
+    return p
+
+
+_FIRST_COURSE = ("2024-02-05", "2024-03-05", "2024-04-05")
+_RESTART = ("2024-10-05", "2024-11-05", "2024-12-05")
+
+
+def test_fulvestrant_injections_restarted_months_after_a_progression_in_the_pause_are_a_second_line():
+    # single doses never read as stopped: a progression in a five-month pause between two
+    # injections was not counted and the restart read as the same first line (endocrine
+    # resistance de novo); CR C.2 step 1: a documented progression ends the line
+    p = _fulvestrant_doses(de_novo("lc-doses"), *_FIRST_COURSE).progression("2024-05-10")
+    state, cards = run(_fulvestrant_doses(p, *_RESTART), dt.date(2025, 1, 15))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, on line 2;")
+    lines = state.therapy.metastatic_lines
+    assert [(ln.names, ln.start, ln.end, ln.progressed) for ln in lines] == [
+        (["fulvestrant"], dt.date(2024, 2, 5), dt.date(2024, 4, 5), True),
+        (["fulvestrant"], dt.date(2024, 10, 5), None, False)]
+    assert state.therapy.endocrine_resistance == "primary"
+
+
+def test_fulvestrant_injections_paused_without_a_progression_or_given_on_through_one_stay_one_line():
+    paused = _fulvestrant_doses(de_novo("lc-pause"), *_FIRST_COURSE, *_RESTART)
+    monthly = _fulvestrant_doses(de_novo("lc-beyond"), *_FIRST_COURSE, "2024-05-05", "2024-06-05", "2024-07-05",
+                                 "2024-08-05", "2024-09-05", *_RESTART).progression("2024-05-10")
+    for p in (paused, monthly):
+        state, cards = run(p, dt.date(2025, 1, 15))
+        assert cards[0]["summary"].startswith("HR+/HER2-low MBC, on line 1;")
+        assert [ln.names for ln in state.therapy.metastatic_lines] == [["fulvestrant"]]
+
+
+def test_a_letrozole_refill_series_with_a_pause_and_no_progression_stays_one_line():
+    p = de_novo("lc-refills")
+    for day in _FIRST_COURSE + _RESTART:
+        p.refill("letrozole", day)
+    state, cards = run(p, dt.date(2025, 1, 15))
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole"]]
+    assert state.therapy.endocrine_resistance == "de-novo"

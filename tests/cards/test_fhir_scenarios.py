@@ -3256,7 +3256,41 @@ def test_fhir_a_record_naming_the_drug_it_replaced_counts_only_the_drug_given():
     p = de_novo("p-switch").med("palbociclib", "2024-02-01")
     state, cards = run(_statement(p, {"text": "Anastrozole 1 mg (switched from letrozole)"}, "2024-02-01"))
     assert [sorted(ln.names) for ln in state.therapy.metastatic_lines] == [["anastrozole", "palbociclib"]]
-    assert "letrozole" not in cards[0]["detail"].lower()
+    # letrozole has no record of its own: not dropped in silence, named as not read (FHIR R4
+    # Medication.code: anastrozole is the record's drug), never counted as given
+    said = [x for x in cards[0]["detail"].splitlines() if "letrozole" in x.lower()]
+    assert said == [x for x in said if x.startswith("- Medication records whose drug could not be read")] and said
+    assert ('also names letrozole, not read as given by this record, and no record of it was read'
+            in next(g.message for g in state.gaps if g.code == "medication-unreadable"))
+
+
+def test_fhir_a_record_naming_the_drugs_the_cancer_progressed_on_names_those_without_a_record_of_their_own():
+    # palbociclib was dropped from the history in silence (a CDK4/6 inhibitor line lost); the
+    # record is fulvestrant's (FHIR R4 Medication.code), the others are named as not read
+    state, cards = run(_statement(de_novo("p-after"), {"text": "Fulvestrant after progression on letrozole + "
+                                                                   "palbociclib"}, "2025-06-01"))
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["fulvestrant"]]
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert ('its text "Fulvestrant after progression on letrozole + palbociclib" also names letrozole + palbociclib, '
+            "not read as given by this record, and no record of them was read") in gap.message
+    assert state.therapy.endocrine_resistance == "unknown"
+    # with records of their own, nothing is asked
+    state, _ = run(_statement(after_ai_cdk46i("p-after-2", cdk="palbociclib"),
+                              {"text": "Fulvestrant after progression on letrozole + palbociclib"}, "2025-06-01"))
+    assert "medication-unreadable" not in {g.code for g in state.gaps}
+
+
+@pytest.mark.parametrize("text, first, later", [("Letrozole (switched to anastrozole)", "letrozole", "anastrozole"),
+                                                ("Palbociclib, changed to ribociclib", "palbociclib", "ribociclib"),
+                                                ("Letrozole replaced by exemestane", "letrozole", "exemestane")])
+def test_fhir_a_record_naming_the_drug_it_was_switched_to_counts_its_own_drug_and_names_the_other(text, first, later):
+    # both drugs were read as given from the record's start; from when the later one was given
+    # is not written (FHIR R4 Medication.code: the record's drug is the first)
+    state, cards = run(_statement(de_novo("p-to"), {"text": text}, "2024-02-01", "2025-05-01"))
+    assert [d.name for e in state.therapy.exposures for d in e.drugs] == [first]
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert (f'its text "{text}" also names {later} as the drug it was switched to, not read as given (from when is '
+            "not written)") in gap.message
 
 
 @pytest.mark.parametrize("text, drug", [("Fulvestrant after progression on letrozole", "fulvestrant"),

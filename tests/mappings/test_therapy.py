@@ -169,6 +169,21 @@ def test_de_novo_stage_iv_without_et_progression_is_de_novo():
     assert s.therapy.endocrine_resistance == "de-novo"
 
 
+def test_de_novo_stage_iv_with_an_unreadable_medication_record_is_not_called_de_novo():
+    # the unread record may be a first-line endocrine therapy that progressed (primary /
+    # secondary, CR C.1 ABC4): de-novo would be a guess, as endocrine-naive is for a relapse
+    res = [patient(), breast_cancer("2020-01-10")]
+    res.append({"resourceType": "Condition", "id": "bone", "subject": {"reference": f"Patient/{PID}"},
+                "code": cc(coding(SNOMED, "94222008", "Secondary malignant neoplasm of bone")),
+                "onsetDateTime": "2020-01-20"})
+    unread = _by_reference(med_statement(None, "2020-02-01", "2021-01-01", rid="ms-unread"), "Medication/gone")
+    s = build_patient_state(res + [med_statement(LETROZOLE, "2021-02-01", status="active"), unread], PID, AS_OF)
+    assert s.disease.de_novo_metastatic is True
+    assert s.therapy.endocrine_resistance == "unknown" and s.therapy.endocrine_resistance_sources == []
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and [src.reference for src in gap.sources] == ["MedicationStatement/ms-unread"]
+
+
 def test_fulvestrant_continuing_when_palbociclib_is_added_after_progression_carries_into_the_new_line():
     worse = loinc_obs("97509-4", "2020-05-20", valueCodeableConcept=cc(coding(SNOMED, "271299001", "Patient's condition worsened")))
     s = state(
