@@ -302,7 +302,7 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    as_list, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, status_code,
+    as_list, clinical_status_miscased, codings, concept, is_loinc, printable_clip, ref_id, status_code,
 )
 from mappings import tables as T
 from mappings.genomics import archival_text, build_variants, genes_named, origin_stated
@@ -689,14 +689,49 @@ def _note_missing_observation_status(ctx: Ctx) -> None:
     reader reads it as final (fhir.not_final_status: senders omit it on final results, and
     reading it as not final would hold back results that are final). Neither reading is
     clearly safer, so the record's omission is said, not settled: gap observation-status-missing
-    names them, and the clinician can check that they are final."""
-    missing = [res for res in ctx.of("Observation") if type(res.get("status")) is not str]
+    names them, and the clinician can check that they are final. Only the Observations a reader
+    may read are named: one coded (LOINC or SNOMED CT) outside every code a reader looks up (a
+    vital sign, a BMI, a smoking status) decides nothing, so its missing status is noise; one with
+    only a local code or text may be read by a text reader, so it is still named."""
+    missing = [res for res in ctx.of("Observation")
+               if type(res.get("status")) is not str and _read_by_a_reader(ctx, res)]
     if not missing:
         return
     ctx.gap("observation-status-missing",
             f"{len(missing)} Observation(s) without a status (required in FHIR R4), read as final though the "
             "record does not say they are" + (" (the first 5 cited)" if len(missing) > 5 else ""),
             [ctx.source(res) for res in missing[:5]])
+
+
+# every Observation code a reader looks up (ctx.observations_with / components_with callers):
+# receptors (markers), genomics, ECOG, HbA1c / fasting glucose, QTc, menopause question,
+# disease status, stage group and M category (mappings/codes.yaml, each entry with its source)
+_READ_OBSERVATION_CODES = (
+    frozenset(T.TUMOR_MARKERS) | T.VARIANT_CODES | T.REGION_STUDIED_CODES | frozenset(T.LEGACY_GENE_CODES)
+    | T.ECOG_CODES | T.HBA1C_CODES | T.FPG_CODES | T.QTC_CODES | T.MENO_QUESTION_CODES
+    | T.DISEASE_STATUS_CODES | frozenset(T.STAGE_GROUP_CODES) | frozenset(T.M_CATEGORY_CODES)
+)
+_STANDARD_CODE_SYSTEMS = frozenset({T.LOINC, T.SNOMED})
+
+
+def _read_by_a_reader(ctx: Ctx, res: dict[str, Any]) -> bool:
+    """True unless every coding is a LOINC / SNOMED CT code no reader looks up (then the
+    Observation decides nothing; a local code or text alone may still be read by text)."""
+    codings = ctx.code_of(res)
+    if not codings or any(system not in _STANDARD_CODE_SYSTEMS or code in _READ_OBSERVATION_CODES
+                          for system, code, _ in codings):
+        return True
+    # a component read by code (an ECG panel sending QTc as a component)
+    comps = res.get("component")
+    if type(comps) is list:
+        for comp in comps:
+            if type(comp) is dict:
+                try:
+                    if any(code in _READ_OBSERVATION_CODES for _, code, _ in concept(comp.get("code")).codings):
+                        return True
+                except Exception:  # noqa: BLE001  (an unreadable component code: read by nothing)
+                    continue
+    return False
 
 
 def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
