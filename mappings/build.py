@@ -979,9 +979,11 @@ _MEDICATION_REQUEST_TYPES = ("MedicationRequest", "MedicationStatement", "Medica
 def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, full_url: Any) -> DraftOrder:
     rid = draft_entry_id(full_url, r)
     not_checked = None
+    prohibits = False
     if patient_id is not None and _other_patient(r, patient_id):
         not_checked = "its subject is another patient than the patient in context"
     elif r.get("doNotPerform") is True:  # FHIR R4: the request prohibits the drug
+        prohibits = _closed_status(r.get("status")) is None  # a cancelled prohibition prohibits nothing
         not_checked = "doNotPerform: it prohibits the drug, it does not order it"
     elif (status := _closed_status(r.get("status"))) is not None:
         not_checked = f"its status is {status}: it no longer orders anything"
@@ -1015,6 +1017,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         text=text or None,
         status=status_code(r.get("status")) or None,
         not_checked=not_checked,
+        prohibits=prohibits,
         unreadable=unreadable,
         unnamed_partner=partner[0] if partner else None,
         unnamed_partner_classes=sorted(partner[1]) if partner else [],
