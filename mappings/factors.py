@@ -27,7 +27,7 @@ from mappings.disease import condition_onset, condition_onset_last, unconfirmed_
 from mappings.fhir import (
     INACTIVE_CLINICAL_STATUS, Concept, _parse_date_str, concept, as_list, cc_text, clinical_status_inactive,
     clinical_status_miscased, codings, is_icd10, is_loinc, is_snomed, memo_search, not_final_status, notes_text, number, obs_date, date_last, parse_date, partial_last,
-    period, quantity, status_code, text_of,
+    period, printable_clip, quantity, status_code, text_of,
 )
 from mappings.state import (
     FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT, Diabetes, Exposure, LabValue, LongQT, LungDisease, PatientFactors,
@@ -730,6 +730,8 @@ def _oophorectomy_concept(cc: Any) -> bool:
 
 _TYPE_TEXT = {"type1": "type 1", "type2": "type 2"}  # _diabetes_type's answer, as written for a reader
 _diabetes_suspected = memo_search(T.DIABETES_SUSPECTED)  # "suspected diabetes" (local_codes.yaml diabetes)
+# "diabetes mellitus - resolved", "(refuted)", "history of gestational diabetes" (local_codes.yaml diabetes)
+_diabetes_not_current = memo_search(T.DIABETES_NOT_CURRENT)
 
 
 def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
@@ -750,6 +752,11 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 why = unconfirmed_status(res)
                 if why is None and _diabetes_suspected(con.text):
                     why = "written as a suspicion"  # "suspected diabetes" (local_codes.yaml diabetes)
+                if why is None and _diabetes_not_current(con.text):
+                    # the words say it is over, refuted or gestational, the status does not
+                    # (local_codes.yaml diabetes not_current_patterns): asked, not counted
+                    written = res["code"].get("text") if type(res.get("code")) is dict else None
+                    why = f'written "{printable_clip(written if type(written) is str else con.text, 80)}"'
                 if why is None and t == "type1":
                     # "Resolved" / "INACTIVE": no condition-clinical code (case-sensitive), so the
                     # status cannot be read, yet the record probably means it no longer applies.

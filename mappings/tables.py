@@ -383,6 +383,7 @@ PROLONGED_QT_SUSPECTED = _condition_patterns("prolonged_qt", "suspicion_patterns
 # diabetes named in a Condition's text that is not the patient's, or only a suspicion
 DIABETES_NOT_THE_PATIENTS = _condition_patterns("diabetes", "not_the_patients_patterns")
 DIABETES_SUSPECTED = _condition_patterns("diabetes", "suspicion_patterns")
+DIABETES_NOT_CURRENT = _condition_patterns("diabetes", "not_current_patterns")
 
 # words naming ILD / pneumonitis; ones that make it not the patient's (negated, a relative's,
 # a risk, a screening); ones that make it a suspicion (not counted, named in a gap); an
