@@ -203,9 +203,15 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     ecog-unknown                  no ECOG observation
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
     diabetes-unconfirmed          a diabetes Condition is only provisional/differential/
-                                  unconfirmed (verificationStatus) or written as a suspicion
-                                  ("suspected diabetes", local_codes.yaml diabetes) and no
-                                  confirmed one: not counted as diabetes, named here
+                                  unconfirmed (verificationStatus), written as a suspicion
+                                  ("suspected diabetes", local_codes.yaml diabetes) or written as
+                                  resolved / refuted / in remission / gestational ("Diabetes
+                                  mellitus - resolved") and no confirmed one: not counted as
+                                  diabetes, named here
+    prediabetes-recorded          a Condition names prediabetes / impaired fasting glucose or
+                                  glucose tolerance (R73.03) and no diabetes is recorded: not
+                                  diabetes; whether it is a hyperglycaemia caution is not settled
+                                  by the sources (CR A.4 lists R73.03, unverified)
     long-qt-unconfirmed           a long QT syndrome Condition is only provisional/differential/
                                   unconfirmed (verificationStatus) or written as a suspicion
                                   ("suspected", "r/o", "?") and no confirmed one: not counted
