@@ -1409,6 +1409,13 @@ class _Checker:
                 f"**Ovarian function suppression missing**: {regs} in a {f.menopausal_status} woman.")
         on_ai = all(any(DRUGS[n].drug_class == "aromatase-inhibitor" for n in g.cand.names) for g in groups)
         lines = [head, "", "**Why**", self._fact(why)]
+        # a drafted order prohibiting an LHRH agonist (doNotPerform; FHIR R4 MedicationRequest.
+        # doNotPerform "do not do this"): named, and adding one offered, not pre-selected
+        prohibiting = [o for o in self.prohibiting if any(d.drug_class == "ovarian-suppression" for d in o.drugs)]
+        if prohibiting:
+            lines[0:0] = ["**A drafted order prohibits an LHRH agonist** (doNotPerform: do not give it): "
+                          + ", ".join(self._prohibiting_text(o) for o in prohibiting)
+                          + ". Withdraw the prohibition before adding one, or choose another regimen.", ""]
         for caution in cautions:
             lines.append(f"- {caution.text} ({self._source_title(caution.source)})")
         if not male:
@@ -1425,7 +1432,7 @@ class _Checker:
             detail="\n".join(lines),
             suggestions=[Suggestion(
                 label=f"Add {ofs.name} ({'LHRH agonist' if male else 'ovarian function suppression'})",
-                isRecommended=True,
+                isRecommended=None if prohibiting else True,
                 actions=[Action(type="create", description=f"Draft order: {ofs.name} (RxNorm {ofs.rxnorm})",
                                 resource=medication_request(pid, ofs, ("LHRH agonist" if male else
                                                                        "ovarian function suppression") + f" with {regs}"))],

@@ -895,3 +895,14 @@ def test_capivasertib_drafted_beside_an_order_prohibiting_fulvestrant_names_it_a
     card = by_topic(post(client, chart, "order-sign", both), "order-incomplete-regimen")
     assert card["summary"].startswith("Capivasertib drafted without fulvestrant")
     assert _suggested(card) == [("Add fulvestrant (Capivasertib + fulvestrant)", True)]
+
+
+def test_a_co_pack_for_a_premenopausal_woman_beside_an_order_prohibiting_goserelin_names_it_and_does_not_preselect_it(client):
+    # FHIR R4 MedicationRequest.doNotPerform: the OFS card names the prohibiting draft (CR C.2 step 2)
+    chart = first_line_de_novo("dnp-3", menopause="premenopausal")
+    drafts = chart.drafts(("k", "kisqali femara co-pack"), ("g", "goserelin", "ingredient"))
+    drafts[1]["doNotPerform"] = True
+    card = by_topic(post(client, chart, "order-sign", drafts), "order-incomplete-regimen")
+    assert card["detail"].startswith("**A drafted order prohibits an LHRH agonist** (doNotPerform: do not give it): "
+                                     "MedicationRequest/g")
+    assert [preselected for _, preselected in _suggested(card)] == [False]
