@@ -450,8 +450,13 @@ STATUS_ORDER = {"fits": 0, "unknown": 1, "not-fit": 2, "not-this-phase": 3, "out
 
 class _Checker:
     def __init__(self, state: PatientState, drafts: list[Draft], selections: list[str] | None, hook: str,
-                 unread: list[DraftOrder] = (), drafted_tests: list[DraftOrder] = ()) -> None:
+                 unread: list[DraftOrder] = (), drafted_tests: list[DraftOrder] = (),
+                 prohibiting: list[DraftOrder] = ()) -> None:
         self.state = state
+        # drafts for this patient with doNotPerform = true (FHIR R4 MedicationRequest.doNotPerform:
+        # "do not do this"): never checked as orders, but a card that would add the drug one of
+        # them prohibits names it and does not pre-select adding that drug
+        self.prohibiting = list(prohibiting)
         self.unread = list(unread)
         # the ServiceRequests drafted with these orders: a test already drafted is not
         # pre-selected a second time (CDS Hooks order-select/order-sign: draftOrders holds
@@ -1322,6 +1327,12 @@ class _Checker:
         indicator = "warning" if combo_only else "info"
         drafted = self._choice_label(present)
         partners = " + ".join(missing)
+        # a partner the same draft set prohibits (doNotPerform): the conflict is said and adding
+        # that partner is offered, not pre-selected (FHIR R4 MedicationRequest.doNotPerform)
+        prohibited = {n: [o for o in self.prohibiting if any(d.name == n for d in o.drugs)] for n in missing}
+        prohibited = {n: orders for n, orders in prohibited.items() if orders}
+        if prohibited:
+            suggestions = [s.model_copy(update={"isRecommended": None}) for s in suggestions]
         # a drafted order whose text joins a drug class to the drug read ("Palbociclib + AI":
         # DraftOrder.unnamed_partner): the partner is drafted, but not named, so which drug it is
         # (letrozole or anastrozole? CR A.5 classes) cannot be checked. When its class may be
@@ -1342,6 +1353,11 @@ class _Checker:
             lines = [f"**{drafted} drafted without {partners}**: {reg.name} ({reg.brand}) is the pathway regimen "
                      "for these orders.", "", "**Why**"]
             lines[0] += "".join(f' {d.describe()} also names {d.order.unnamed_partner}: not checked.' for d in unnamed)
+        if prohibited:
+            lines[0:0] = [f"**A drafted order prohibits {n}** (doNotPerform: do not give it): "
+                          + ", ".join(self._prohibiting_text(o) for o in orders)
+                          + f". {drafted} is drafted with it: withdraw one of the two, or, if {n} is to be given, "
+                          "withdraw the prohibition before adding it." for n, orders in prohibited.items()] + [""]
         for n, (label, source, facts) in combo_only.items():
             lines.append(f"- {n}: labelled only \"{label}\" ({self._source_title(source)})")
             lines += ["  " + self._fact(f) for f in facts]
@@ -1354,9 +1370,15 @@ class _Checker:
             lines.append(f"- Whether {reg.name} fits is open: " + "; ".join(f.text for f in a.unknown))
         lines += self._label_block(reg)
         lines += self._drafts_block(g.cand.names) + self._footer()
+        if prohibited:
+            summary = (f"{drafted} drafted while a drafted order prohibits {' + '.join(prohibited)}: "
+                       f"{reg.name} is the labelled regimen")
+        elif partner_unnamed:
+            summary = f"{drafted} drafted with a partner not named: {reg.name} is the labelled regimen"
+        else:
+            summary = f"{drafted} drafted without {partners}: {reg.name} is the labelled regimen"
         return Card(
-            summary=clip(f"{drafted} drafted with a partner not named: {reg.name} is the labelled regimen"
-                         if partner_unnamed else f"{drafted} drafted without {partners}: {reg.name} is the labelled regimen"),
+            summary=clip(summary),
             indicator=indicator,
             source=self._source("order-incomplete-regimen", reg),
             detail="\n".join(lines),
@@ -1364,6 +1386,11 @@ class _Checker:
             selectionBehavior="at-most-one" if suggestions else None,
             links=self._links(reg),
         )
+
+    @staticmethod
+    def _prohibiting_text(o: DraftOrder) -> str:
+        name = f' ("{clip(o.text, 80)}")' if o.text else ""
+        return f"{o.reference or o.resource_type + ' (no id)'}{name}"
 
     def ofs_card(self, groups: list[Group]) -> Card:
         pid = self.state.patient_id
@@ -1382,6 +1409,13 @@ class _Checker:
                 f"**Ovarian function suppression missing**: {regs} in a {f.menopausal_status} woman.")
         on_ai = all(any(DRUGS[n].drug_class == "aromatase-inhibitor" for n in g.cand.names) for g in groups)
         lines = [head, "", "**Why**", self._fact(why)]
+        # a drafted order prohibiting an LHRH agonist (doNotPerform; FHIR R4 MedicationRequest.
+        # doNotPerform "do not do this"): named, and adding one offered, not pre-selected
+        prohibiting = [o for o in self.prohibiting if any(d.drug_class == "ovarian-suppression" for d in o.drugs)]
+        if prohibiting:
+            lines[0:0] = ["**A drafted order prohibits an LHRH agonist** (doNotPerform: do not give it): "
+                          + ", ".join(self._prohibiting_text(o) for o in prohibiting)
+                          + ". Withdraw the prohibition before adding one, or choose another regimen.", ""]
         for caution in cautions:
             lines.append(f"- {caution.text} ({self._source_title(caution.source)})")
         if not male:
@@ -1398,7 +1432,7 @@ class _Checker:
             detail="\n".join(lines),
             suggestions=[Suggestion(
                 label=f"Add {ofs.name} ({'LHRH agonist' if male else 'ovarian function suppression'})",
-                isRecommended=True,
+                isRecommended=None if prohibiting else True,
                 actions=[Action(type="create", description=f"Draft order: {ofs.name} (RxNorm {ofs.rxnorm})",
                                 resource=medication_request(pid, ofs, ("LHRH agonist" if male else
                                                                        "ovarian function suppression") + f" with {regs}"))],
@@ -1664,7 +1698,8 @@ def order_check_cards(
     cards = []
     if any(d.focus for d in items):
         tests = [o for o in drafts or [] if o.resource_type == "ServiceRequest" and not o.not_checked]
-        cards = _Checker(state, items, selections, hook, unread, tests).run()
+        prohibiting = [o for o in drafts or [] if o.prohibits and o.drugs]
+        cards = _Checker(state, items, selections, hook, unread, tests, prohibiting).run()
     # every other card names the unread drafts; with none, one info card says they were not checked
     return cards or not_checked_cards(unchecked_drafts(drafts, selections), hook)
 

@@ -206,9 +206,15 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     ecog-unknown                  no ECOG observation
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
     diabetes-unconfirmed          a diabetes Condition is only provisional/differential/
-                                  unconfirmed (verificationStatus) or written as a suspicion
-                                  ("suspected diabetes", local_codes.yaml diabetes) and no
-                                  confirmed one: not counted as diabetes, named here
+                                  unconfirmed (verificationStatus), written as a suspicion
+                                  ("suspected diabetes", local_codes.yaml diabetes) or written as
+                                  resolved / refuted / in remission / gestational ("Diabetes
+                                  mellitus - resolved") and no confirmed one: not counted as
+                                  diabetes, named here
+    prediabetes-recorded          a Condition names prediabetes / impaired fasting glucose or
+                                  glucose tolerance (R73.03) and no diabetes is recorded: not
+                                  diabetes; whether it is a hyperglycaemia caution is not settled
+                                  by the sources (CR A.4 lists R73.03, unverified)
     long-qt-unconfirmed           a long QT syndrome Condition is only provisional/differential/
                                   unconfirmed (verificationStatus) or written as a suspicion
                                   ("suspected", "r/o", "?") and no confirmed one: not counted
@@ -305,7 +311,7 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    as_list, clinical_status_miscased, codings, is_loinc, printable_clip, ref_id, status_code,
+    as_list, clinical_status_miscased, codings, concept, is_loinc, printable_clip, ref_id, status_code,
 )
 from mappings import tables as T
 from mappings.genomics import archival_text, build_variants, genes_named, origin_stated
@@ -692,14 +698,49 @@ def _note_missing_observation_status(ctx: Ctx) -> None:
     reader reads it as final (fhir.not_final_status: senders omit it on final results, and
     reading it as not final would hold back results that are final). Neither reading is
     clearly safer, so the record's omission is said, not settled: gap observation-status-missing
-    names them, and the clinician can check that they are final."""
-    missing = [res for res in ctx.of("Observation") if type(res.get("status")) is not str]
+    names them, and the clinician can check that they are final. Only the Observations a reader
+    may read are named: one coded (LOINC or SNOMED CT) outside every code a reader looks up (a
+    vital sign, a BMI, a smoking status) decides nothing, so its missing status is noise; one with
+    only a local code or text may be read by a text reader, so it is still named."""
+    missing = [res for res in ctx.of("Observation")
+               if type(res.get("status")) is not str and _read_by_a_reader(ctx, res)]
     if not missing:
         return
     ctx.gap("observation-status-missing",
             f"{len(missing)} Observation(s) without a status (required in FHIR R4), read as final though the "
             "record does not say they are" + (" (the first 5 cited)" if len(missing) > 5 else ""),
             [ctx.source(res) for res in missing[:5]])
+
+
+# every Observation code a reader looks up (ctx.observations_with / components_with callers):
+# receptors (markers), genomics, ECOG, HbA1c / fasting glucose, QTc, menopause question,
+# disease status, stage group and M category (mappings/codes.yaml, each entry with its source)
+_READ_OBSERVATION_CODES = (
+    frozenset(T.TUMOR_MARKERS) | T.VARIANT_CODES | T.REGION_STUDIED_CODES | frozenset(T.LEGACY_GENE_CODES)
+    | T.ECOG_CODES | T.HBA1C_CODES | T.FPG_CODES | T.QTC_CODES | T.MENO_QUESTION_CODES
+    | T.DISEASE_STATUS_CODES | frozenset(T.STAGE_GROUP_CODES) | frozenset(T.M_CATEGORY_CODES)
+)
+_STANDARD_CODE_SYSTEMS = frozenset({T.LOINC, T.SNOMED})
+
+
+def _read_by_a_reader(ctx: Ctx, res: dict[str, Any]) -> bool:
+    """True unless every coding is a LOINC / SNOMED CT code no reader looks up (then the
+    Observation decides nothing; a local code or text alone may still be read by text)."""
+    codings = ctx.code_of(res)
+    if not codings or any(system not in _STANDARD_CODE_SYSTEMS or code in _READ_OBSERVATION_CODES
+                          for system, code, _ in codings):
+        return True
+    # a component read by code (an ECG panel sending QTc as a component)
+    comps = res.get("component")
+    if type(comps) is list:
+        for comp in comps:
+            if type(comp) is dict:
+                try:
+                    if any(code in _READ_OBSERVATION_CODES for _, code, _ in concept(comp.get("code")).codings):
+                        return True
+                except Exception:  # noqa: BLE001  (an unreadable component code: read by nothing)
+                    continue
+    return False
 
 
 def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
@@ -947,9 +988,11 @@ _MEDICATION_REQUEST_TYPES = ("MedicationRequest", "MedicationStatement", "Medica
 def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, full_url: Any) -> DraftOrder:
     rid = draft_entry_id(full_url, r)
     not_checked = None
+    prohibits = False
     if patient_id is not None and _other_patient(r, patient_id):
         not_checked = "its subject is another patient than the patient in context"
     elif r.get("doNotPerform") is True:  # FHIR R4: the request prohibits the drug
+        prohibits = _closed_status(r.get("status")) is None  # a cancelled prohibition prohibits nothing
         not_checked = "doNotPerform: it prohibits the drug, it does not order it"
     elif (status := _closed_status(r.get("status"))) is not None:
         not_checked = f"its status is {status}: it no longer orders anything"
@@ -983,6 +1026,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         text=text or None,
         status=status_code(r.get("status")) or None,
         not_checked=not_checked,
+        prohibits=prohibits,
         unreadable=unreadable,
         unnamed_partner=partner[0] if partner else None,
         unnamed_partner_classes=sorted(partner[1]) if partner else [],

@@ -27,7 +27,7 @@ from mappings.disease import condition_onset, condition_onset_last, unconfirmed_
 from mappings.fhir import (
     INACTIVE_CLINICAL_STATUS, Concept, _parse_date_str, concept, as_list, cc_text, clinical_status_inactive,
     clinical_status_miscased, codings, is_icd10, is_loinc, is_snomed, memo_search, not_final_status, notes_text, number, obs_date, date_last, parse_date, partial_last,
-    period, quantity, status_code, text_of,
+    period, printable_clip, quantity, status_code, text_of,
 )
 from mappings.state import (
     FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT, Diabetes, Exposure, LabValue, LongQT, LungDisease, PatientFactors,
@@ -730,12 +730,17 @@ def _oophorectomy_concept(cc: Any) -> bool:
 
 _TYPE_TEXT = {"type1": "type 1", "type2": "type 2"}  # _diabetes_type's answer, as written for a reader
 _diabetes_suspected = memo_search(T.DIABETES_SUSPECTED)  # "suspected diabetes" (local_codes.yaml diabetes)
+# "diabetes mellitus - resolved", "(refuted)", "history of gestational diabetes" (local_codes.yaml diabetes)
+_diabetes_not_current = memo_search(T.DIABETES_NOT_CURRENT)
+_prediabetes_text = memo_search(T.PREDIABETES_TEXT)
+_prediabetes_negated = memo_search(T.PREDIABETES_NEGATED)
 
 
 def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     dm = Diabetes()
     types: list[str] = []
     unconfirmed: list[tuple[str, Source]] = []  # ("type 1 (provisional)", source)
+    prediabetes: list[Source] = []
     for res in ctx.of("Condition"):
         try:
             if clinical_status_inactive(res):
@@ -744,12 +749,20 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
             t = con.memo.get("diabetes", _UNSET)
             if t is _UNSET:
                 t = con.memo["diabetes"] = _diabetes_type(con)
+            if not t and _prediabetes(con):
+                prediabetes.append(ctx.source(res, condition_onset(res), "Prediabetes"))
+                continue
             if t:
                 # a provisional / differential / unconfirmed diagnosis (FHIR R4 condition-ver-status)
                 # is a suspicion, not diabetes: type 1 would stop the PI3K/AKT inhibitors (CR C.3 row 14)
                 why = unconfirmed_status(res)
                 if why is None and _diabetes_suspected(con.text):
                     why = "written as a suspicion"  # "suspected diabetes" (local_codes.yaml diabetes)
+                if why is None and _diabetes_not_current(con.text):
+                    # the words say it is over, refuted or gestational, the status does not
+                    # (local_codes.yaml diabetes not_current_patterns): asked, not counted
+                    written = res["code"].get("text") if type(res.get("code")) is dict else None
+                    why = f'written "{printable_clip(written if type(written) is str else con.text, 80)}"'
                 if why is None and t == "type1":
                     # "Resolved" / "INACTIVE": no condition-clinical code (case-sensitive), so the
                     # status cannot be read, yet the record probably means it no longer applies.
@@ -778,6 +791,14 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
         ctx.gap("diabetes-unconfirmed",
                 "Diabetes recorded but not confirmed, not counted as diabetes: " + "; ".join(dm.unconfirmed)
                 + ". Confirm or refute it before a PI3K/AKT/mTOR inhibitor.", dm.unconfirmed_sources)
+    if prediabetes and not types and not unconfirmed:
+        # not diabetes, and the sources do not say whether it is a hyperglycaemia caution
+        # (CR A.4 lists R73.03 with the diabetes codes, unverified; the labels of CR B name
+        # diabetes): said, not decided
+        ctx.gap("prediabetes-recorded",
+                "Prediabetes recorded, not counted as diabetes: whether it calls for the hyperglycaemia "
+                "caution of a PI3K/AKT/mTOR inhibitor is not settled by the sources (the labels name "
+                "diabetes); check HbA1c and fasting glucose before one.", prediabetes)
     meds = [e for e in therapy.exposures if e.active and any(d.drug_class == "antihyperglycemic" for d in e.drugs)]
     specific = [
         e for e in meds
@@ -807,6 +828,13 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     elif lab_high:
         dm.status = "lab-only"
     return dm
+
+
+def _prediabetes(con: Concept) -> bool:
+    """The Condition names prediabetes (local_codes.yaml diabetes prediabetes_*), not negated."""
+    if any(is_icd10(system) and T.norm_icd(code) in T.PREDIABETES_ICD for system, code, _ in con.codings if code):
+        return True
+    return _prediabetes_text(con.text) and not _prediabetes_negated(con.text)
 
 
 def _diabetes_type(con: Concept) -> str | None:

@@ -799,6 +799,10 @@ class DraftOrder(BaseModel):
     # why the order checks must leave this draft alone: its subject names another
     # patient than context.patientId, or doNotPerform = true (None: check it)
     not_checked: str | None = None
+    # doNotPerform = true on a draft for this patient (FHIR R4 MedicationRequest.doNotPerform: "do
+    # not do this"): not checked as an order, but the order cards name it where they would suggest
+    # adding the drug it prohibits
+    prohibits: bool = False
     # why the drug of a drafted medication order could not be read (its medicationReference
     # not found in draftOrders, no medication[x] ...): the order cards say it was not checked
     unreadable: str | None = None

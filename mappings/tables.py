@@ -387,6 +387,11 @@ PROLONGED_QT_SUSPECTED = _condition_patterns("prolonged_qt", "suspicion_patterns
 # diabetes named in a Condition's text that is not the patient's, or only a suspicion
 DIABETES_NOT_THE_PATIENTS = _condition_patterns("diabetes", "not_the_patients_patterns")
 DIABETES_SUSPECTED = _condition_patterns("diabetes", "suspicion_patterns")
+DIABETES_NOT_CURRENT = _condition_patterns("diabetes", "not_current_patterns")
+# prediabetes (not diabetes; CR A.4 lists R73.03 with the diabetes caution codes, unverified)
+PREDIABETES_TEXT = _condition_patterns("diabetes", "prediabetes_patterns")
+PREDIABETES_NEGATED = _condition_patterns("diabetes", "prediabetes_negated_patterns")
+PREDIABETES_ICD = frozenset(norm_icd(c) for c in LOCAL["diabetes"].get("prediabetes_icd10") or ())
 
 # words naming ILD / pneumonitis; ones that make it not the patient's (negated, a relative's,
 # a risk, a screening); ones that make it a suspicion (not counted, named in a gap); an

@@ -3761,3 +3761,29 @@ def test_fhir_a_type_1_diabetes_with_clinical_status_active_or_none_still_stops_
             del p.resources[-1]["clinicalStatus"]
         _, cards = run(p)
         assert "do not start: type 1 diabetes" in card(cards, "capivasertib-fulvestrant")["summary"]
+
+
+@pytest.mark.parametrize("type_, text", [
+    (1, "Type 1 diabetes - resolved"), (2, "Diabetes mellitus (refuted)"), (2, "Type 2 diabetes in remission"),
+    (2, "History of gestational diabetes"),
+])
+def test_fhir_a_diabetes_whose_text_says_resolved_refuted_or_gestational_is_asked_about_not_counted(type_, text):
+    # the code says diabetes and the status active, the words say it is over, ruled out or was
+    # gestational (FHIR R4 clinicalStatus / verificationStatus said in words; CR A.4, C.3 row 14):
+    # no type 1 stop and no type 2 caution on it, the caution names the words and asks
+    p = _pik3ca_with_normal_glucose(f"dm-text-{type_}-{len(text)}").diabetes(type_, "2015-06-10")
+    p.resources[-1]["code"]["text"] = text
+    state, cards = run(p)
+    capi = card(cards, "capivasertib-fulvestrant")
+    assert capi["summary"].endswith(" — caution: diabetes not confirmed") and capi["indicator"] == "warning"
+    gap = next(g for g in state.gaps if g.code == "diabetes-unconfirmed")
+    assert f'type {type_} (written "{text}")' in gap.message
+    assert state.factors.diabetes.status == "none-documented"
+
+
+def test_fhir_hyperglycaemia_resolved_beside_a_type_2_diabetes_keeps_the_diabetes():
+    p = _pik3ca_with_normal_glucose("dm-text-kept").diabetes(2, "2015-06-10")
+    p.resources[-1]["code"]["text"] = "Steroid hyperglycaemia resolved, type 2 diabetes mellitus"
+    state, _ = run(p)
+    assert state.factors.diabetes.status == "type2-untreated"
+    assert "diabetes-unconfirmed" not in {g.code for g in state.gaps}

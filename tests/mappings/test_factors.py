@@ -900,3 +900,22 @@ def test_a_mans_stale_lhrh_agonist_order_is_named_with_the_rule_for_men_not_the_
     assert gap.message.startswith("An LHRH agonist order is still active but no dose is recorded since")
     assert "premenopausal" not in gap.message
     assert "C.3 row 16: for men on an aromatase inhibitor an LHRH agonist is considered" in gap.message
+
+
+@pytest.mark.parametrize("code", [cc(text="Prediabetes"), cc(text="Impaired fasting glucose"),
+                                  cc(coding("http://hl7.org/fhir/sid/icd-10-cm", "R73.03", "Prediabetes"))])
+def test_a_prediabetes_is_not_diabetes_and_is_named_in_a_gap_since_the_sources_do_not_settle_it(code):
+    # CR A.4 lists R73.03 prediabetes (unverified) with the diabetes caution codes; the labels (CR B)
+    # name diabetes: not counted, said
+    pre = condition(code, "2023-01-01")
+    s = build_patient_state([patient(birth="1980-01-01"), pre], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    gap = next(g for g in s.gaps if g.code == "prediabetes-recorded")
+    assert gap.message.startswith("Prediabetes recorded, not counted as diabetes")
+    assert gap.sources[0].reference == f"Condition/{pre['id']}"
+
+
+@pytest.mark.parametrize("text", ["No prediabetes", "Family history of prediabetes", "Prediabetes ruled out"])
+def test_a_negated_or_relatives_prediabetes_raises_no_gap(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert "prediabetes-recorded" not in {g.code for g in s.gaps}

@@ -238,3 +238,31 @@ def test_a_result_without_a_status_decides_as_a_final_one_and_the_summary_names_
     summary = next(c for c in cards_m if c["summary"].startswith("HR+"))
     assert f"- {gap.message} — Observation/{prefix}-" in summary["detail"]
     assert "observation-status-missing" not in {g.code for g in state_f.gaps}
+
+
+def _vital_sign_without_status(patient, code: str, display: str) -> None:
+    patient.resources.append({
+        "resourceType": "Observation", "id": f"vs-{code}", "subject": {"reference": "Patient/p"},
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                  "code": "vital-signs"}]}],
+        "code": {"coding": [{"system": "http://loinc.org", "code": code, "display": display}]},
+        "effectiveDateTime": "2025-06-01", "valueQuantity": {"value": 120, "unit": "mm[Hg]"},
+    })
+
+
+@pytest.mark.parametrize("code, display", [("8480-6", "Systolic blood pressure"), ("39156-5", "Body mass index"),
+                                           ("72166-2", "Tobacco smoking status")])
+def test_an_observation_no_reader_reads_without_a_status_raises_no_missing_status_gap(code, display):
+    p = after_ai_cdk46i("p")
+    _vital_sign_without_status(p, code, display)
+    state, _ = run(p)
+    assert "observation-status-missing" not in {g.code for g in state.gaps}
+
+
+def test_an_er_result_without_a_status_beside_a_vital_sign_without_one_names_only_the_er_result():
+    p = after_ai_cdk46i("p")
+    _vital_sign_without_status(p, "8480-6", "Systolic blood pressure")
+    del [r for r in p.resources if r["id"].startswith("er")][-1]["status"]
+    state, _ = run(p)
+    gap = next(g for g in state.gaps if g.code == "observation-status-missing")
+    assert [s.reference.split("/")[1].rsplit("-", 1)[0] for s in gap.sources] == ["er"]

@@ -893,3 +893,32 @@ def test_palbociclib_in_documented_er_and_pr_negative_disease_is_not_indicated_a
     assert card["summary"].startswith("Palbociclib: not indicated — ER-negative and PR-negative disease documented")
     assert '- palbociclib: "hormone receptor (HR)-positive' in card["detail"]
     assert deleted(card["suggestions"][0]) == ["MedicationRequest/p"]
+
+
+def test_capivasertib_drafted_beside_an_order_prohibiting_fulvestrant_names_it_and_does_not_preselect_fulvestrant(client):
+    # FHIR R4 MedicationRequest.doNotPerform: "do not do this"; capivasertib is labelled only with
+    # fulvestrant (CR B.5): the card names the prohibiting draft instead of pre-selecting the drug it prohibits
+    chart = after_first_line("dnp-2").glycemia_ok().variant("PIK3CA", "p.His1047Arg", days_ago=15)
+    both = chart.drafts(("c", "capivasertib"), ("f", "fulvestrant"))
+    both[1]["doNotPerform"] = True
+    card = by_topic(post(client, chart, "order-sign", both), "order-incomplete-regimen")
+    assert card["summary"].startswith("Capivasertib drafted while a drafted order prohibits fulvestrant")
+    assert card["detail"].startswith("**A drafted order prohibits fulvestrant** (doNotPerform: do not give it): "
+                                     "MedicationRequest/f")
+    assert _suggested(card) == [("Add fulvestrant (Capivasertib + fulvestrant)", False)]
+    # a cancelled prohibition prohibits nothing: the usual card, fulvestrant pre-selected
+    both[1]["status"] = "cancelled"
+    card = by_topic(post(client, chart, "order-sign", both), "order-incomplete-regimen")
+    assert card["summary"].startswith("Capivasertib drafted without fulvestrant")
+    assert _suggested(card) == [("Add fulvestrant (Capivasertib + fulvestrant)", True)]
+
+
+def test_a_co_pack_for_a_premenopausal_woman_beside_an_order_prohibiting_goserelin_names_it_and_does_not_preselect_it(client):
+    # FHIR R4 MedicationRequest.doNotPerform: the OFS card names the prohibiting draft (CR C.2 step 2)
+    chart = first_line_de_novo("dnp-3", menopause="premenopausal")
+    drafts = chart.drafts(("k", "kisqali femara co-pack"), ("g", "goserelin", "ingredient"))
+    drafts[1]["doNotPerform"] = True
+    card = by_topic(post(client, chart, "order-sign", drafts), "order-incomplete-regimen")
+    assert card["detail"].startswith("**A drafted order prohibits an LHRH agonist** (doNotPerform: do not give it): "
+                                     "MedicationRequest/g")
+    assert [preselected for _, preselected in _suggested(card)] == [False]
