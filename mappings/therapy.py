@@ -1389,7 +1389,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     _early_endocrine(th, exps, disease, ctx, early_et)
     _chemo_adjuvant(th, exps, disease, ctx)
     _cdk46i(th, lines, ctx.as_of)
-    _resistance(th, exps, disease, ctx, early_et, ctx.has_gap("medication-unreadable"))
+    _resistance(th, exps, disease, ctx, early_et, ctx.has_gap("medication-unreadable"),
+                list(zip(progressions, progression_sources, progression_lasts)))
     _last_et_progression(th, disease, progressions, et_exps, progression_sources, progression_lasts)
     # a line ended by progression (its end) counts as the progression recorded
     _uncoded_progression_gap(ctx, progressions + [ln.end for ln in th.metastatic_lines if ln.progressed and ln.end],
@@ -2353,8 +2354,10 @@ _RANK = {"primary": 3, "secondary": 2, "sensitive": 1, "de-novo": 0, "unknown": 
 
 
 def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx,
-                early_et: list[_Exp] | None = None, unread_meds: bool = False) -> None:
-    """unread_meds: some medication record could not be read (gap medication-unreadable)."""
+                early_et: list[_Exp] | None = None, unread_meds: bool = False,
+                progressions: list[tuple[dt.date, Source, dt.date | None]] | None = None) -> None:
+    """unread_meds: some medication record could not be read (gap medication-unreadable);
+    progressions: the disease-status progressions (_progression_dates: date, source, last day)."""
     if disease.metastatic != "yes":
         return
     if early_et is None:
@@ -2383,6 +2386,25 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
     if first_et is not None and first_et.start and first_et.progressed and first_et.end:
         met = first_et.progression_class  # type: ignore[assignment]
         th.endocrine_resistance_sources = th.endocrine_resistance_sources + first_et.sources
+    elif first_et is not None and first_et.active:
+        on_line = _progression_on_an_active_line(first_et, progressions or [], th.as_of)
+        if on_line is not None:
+            met, progression_source = on_line
+            if met == "unknown":
+                # a date without a day on either side of the 6 months: primary or secondary
+                if adj != "primary":
+                    ctx.gap("endocrine-resistance-unsettled",
+                            "Disease progression is recorded "
+                            f"{range_text(progression_source.date, progression_source.date_last or progression_source.date)}"  # type: ignore[arg-type]
+                            f" on metastatic line "
+                            f"{first_et.number} ({first_et.regimen_text}), the first endocrine line, still recorded "
+                            "as given, and a date without a day leaves open whether it came within 6 months of the "
+                            "line's start (ESO-ESMO ABC4: primary) or later (secondary).",
+                            first_et.sources + [progression_source])
+                    return
+            else:
+                th.endocrine_resistance_sources = (th.endocrine_resistance_sources + first_et.sources
+                                                   + [progression_source])
     unsettled = _later_et_progression_after_a_stated_stop(tls, first_et)
     if unsettled is not None:
         _resistance_unsettled_gap(ctx, first_et, unsettled)  # type: ignore[arg-type]
@@ -2416,6 +2438,28 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
     ):
         th.endocrine_resistance = "sensitive"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
+
+
+def _progression_on_an_active_line(line: TherapyLine, progressions: list[tuple[dt.date, Source, dt.date | None]],
+                                   as_of: dt.date | None) -> tuple[str, Source] | None:
+    """The ABC4 class (CR C.1: "PD within the first 6 months of 1L ET" primary, "PD >= 6 months
+    after initiating ET" secondary) of the first disease-status progression documented on a
+    first endocrine line still recorded as given (given beyond progression, or a record not
+    updated: either way the disease progressed on it), by the time from the line's start to
+    that progression, with its source; "unknown" when a date without a day leaves the
+    6 months open; None without such a progression (after the line's first day, by as_of)."""
+    if line.start is None:
+        return None
+    on_line = sorted((p, src, last) for p, src, last in progressions
+                     if line.start < p and (as_of is None or p <= as_of))  # type: ignore[operator]
+    if not on_line:
+        return None
+    p, src, last = on_line[0]
+    earliest = months_between(line.start_last or line.start, p)
+    latest = months_between(line.start, last or p)
+    if (earliest < 6) != (latest < 6):
+        return "unknown", src
+    return ("primary" if latest < 6 else "secondary"), src
 
 
 def _progressed_with_an_unnamed_endocrine_drug(tls: list[TherapyLine], first_et: TherapyLine | None,

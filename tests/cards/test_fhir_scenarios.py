@@ -3124,6 +3124,33 @@ def test_fhir_a_pause_in_adjuvant_et_that_does_not_change_the_class_is_not_a_gap
     assert "adjuvant-endocrine-interrupted" not in {g.code for g in state.gaps}
 
 
+@pytest.mark.parametrize("progressed, words", [
+    ("2024-05-15", "primary resistance: progression within 6 months"),
+    ("2024-12-15", "secondary resistance: progression after 6 months or more"),
+])
+def test_fhir_a_progression_documented_on_a_first_endocrine_line_still_recorded_as_given_classes_resistance(
+        progressed, words):
+    # de novo, letrozole + palbociclib from 2024-02-01 with no end, a disease-status progression
+    # on it: it read "de novo metastatic" (the line runs, so it had not progressed). ABC4 (CR
+    # C.1) classes PD on first-line ET by the time from its start: within 6 months primary
+    p = de_novo(f"res-active-{progressed}").regimen(("letrozole", "palbociclib"), "2024-02-01").progression(progressed)
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert (f"- Endocrine sensitivity: {words} of first-line metastatic endocrine therapy (letrozole + "
+            f"palbociclib, from 2024-02-01; disease progression recorded {progressed}, the line still recorded "
+            "as given)") in detail
+
+
+def test_fhir_a_progression_without_a_day_on_either_side_of_6_months_of_a_running_first_line_leaves_resistance_unknown():
+    p = de_novo("res-active-month").regimen(("letrozole", "palbociclib"), "2024-02-15").progression("2024-08")
+    state, cards = run(p)
+    assert "- Endocrine sensitivity: unknown" in card(cards, "patient-summary")["detail"]
+    assert [g.message for g in state.gaps if g.code == "endocrine-resistance-unsettled"] == [
+        "Disease progression is recorded in 2024-08 on metastatic line 1 (letrozole + palbociclib), the first "
+        "endocrine line, still recorded as given, and a date without a day leaves open whether it came within "
+        "6 months of the line's start (ESO-ESMO ABC4: primary) or later (secondary)."]
+
+
 def test_fhir_a_de_novo_patient_staged_only_by_a_tnm_string_with_m1_gets_first_line_cards():
     """The clinical M category sent as the TNM string "cT2N1M1" (no space before the M): the M1
     was not read, metastatic status was unknown and the patient got the summary only."""
