@@ -184,9 +184,10 @@ class _Med:
         self.also_unread: str | None = None
         self.also_unread_classes: frozenset[str] = frozenset()
         # (the text quoted as written, the drug names it writes as not given by this record:
-        # the drug before it, "Fulvestrant after progression on letrozole + palbociclib"): named
-        # in the gap medication-unreadable when no record of them is read (read_exposures)
-        self.named_not_given: tuple[str, frozenset[str]] | None = None
+        # the drug before it, "Fulvestrant after progression on letrozole + palbociclib"; and the
+        # drug it was switched to, "Letrozole (switched to anastrozole)"): named in the gap
+        # medication-unreadable when no record of them is read (_not_given_without_a_record)
+        self.named_not_given: tuple[str, frozenset[str], frozenset[str]] | None = None
 
 
 @dataclass(slots=True)
@@ -491,24 +492,22 @@ def _refused(written: str) -> _NotGiven | _Unreadable | None:
 
 def _read_class_beside_drug(med: _Med, text: str) -> None:
     """Sets med.also_unread (class_beside_drug_classes of its text, as the medication-unreadable gap
-    writes it, the text quoted as written) and the classes those words name; else, for a text
-    naming the drug its drug was switched to (drugs_switched_to), that drug: FHIR R4
-    Medication.code is the record's drug, and from when the other was given is not written."""
-    if text:
-        before = {info.name for info, switched_to in _drug_mentions(text.lower()) if switched_to is False} - {
-            d.name for d in med.drugs}
-        if before:
-            med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before))
-    found = class_beside_drug_classes(text.lower()) if text else None
+    writes it, the text quoted as written) and the classes those words name; and
+    med.named_not_given: the drugs the text names before its drug and, without such class
+    words, the drug its drug was switched to (drugs_switched_to): FHIR R4 Medication.code is the
+    record's drug, and from when the other was given is not written."""
+    if not text:
+        return
+    lowered = text.lower()
+    found = class_beside_drug_classes(lowered)
     if found is not None:
         med.also_unread = f'its text "{printable_clip(text.strip(), 80)}" also names {found[0]}'
         med.also_unread_classes = found[1]
-        return
-    later = drugs_switched_to(text.lower()) if text else []
-    if later:
-        med.also_unread = (f'its text "{printable_clip(text.strip(), 80)}" also names {_listed({d.name for d in later})} '
-                           "as the drug it was switched to, not read as given (from when is not written)")
-        med.also_unread_classes = frozenset(d.drug_class for d in later)
+    before = {info.name for info, switched_to in _drug_mentions(lowered) if switched_to is False} - {
+        d.name for d in med.drugs}
+    later = {d.name for d in drugs_switched_to(lowered)} if found is None else set()
+    if before or later:
+        med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before), frozenset(later))
 
 
 def _unnamed_in(cc: Any) -> _Unreadable | None:
@@ -1030,21 +1029,29 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
 def _not_given_without_a_record(exps: list[_Exp], named: list[tuple[str, _Med]],
                                 unread: list[tuple[str, str]]) -> None:
     """Adds to unread the records whose text names a drug before theirs ("Fulvestrant after
-    progression on letrozole + palbociclib": _Med.named_not_given) of which no record was read:
-    FHIR R4 Medication.code makes fulvestrant the record's drug, so the others are not read as
-    given by it, but dropping them would lose a line of therapy (CR C.2 step 1 counts lines
-    from the drugs given)."""
+    progression on letrozole + palbociclib") or the drug theirs was switched to ("Letrozole
+    (switched to anastrozole)"): _Med.named_not_given, of which no record was read: FHIR R4
+    Medication.code makes fulvestrant / letrozole the record's drug, so the others are not read
+    as given by it, but dropping them would lose a line of therapy (CR C.2 step 1 counts lines
+    from the drugs given). A record of the other drug gives its dates: nothing is asked."""
     if not named:
         return
     read = {d.name for e in exps for d in e.drugs}
     seen: set[str] = set()
     for ref, med in named:
-        quoted, names = med.named_not_given  # type: ignore[misc]
-        missing = names - read
-        if missing and ref not in seen:
-            seen.add(ref)
-            unread.append((ref, f'its text "{quoted}" also names {_listed(missing)}, not read as given by this '
-                                f"record, and no record of {'them' if len(missing) > 1 else 'it'} was read"))
+        quoted, before, later = med.named_not_given  # type: ignore[misc]
+        missing, missing_later = before - read, later - read
+        if not (missing or missing_later) or ref in seen:
+            continue
+        seen.add(ref)
+        said = []
+        if missing_later:
+            said.append(f"{_listed(missing_later)} as the drug it was switched to, not read as given (from when is "
+                        "not written)")
+        if missing:
+            said.append(f"{_listed(missing)}, not read as given by this record, and no record of "
+                        f"{'them' if len(missing) > 1 else 'it'} was read")
+        unread.append((ref, f'its text "{quoted}" also names ' + "; and ".join(said)))
 
 
 def _stop_reading(res: dict[str, Any]) -> tuple[str | None, bool]:

@@ -3320,6 +3320,16 @@ def test_fhir_a_record_naming_the_drug_it_was_switched_to_counts_its_own_drug_an
             "not written)") in gap.message
 
 
+def test_fhir_a_record_naming_the_drug_it_was_switched_to_beside_a_record_of_that_drug_asks_nothing():
+    # "Letrozole (switched to anastrozole)" beside the anastrozole record that gives its dates:
+    # the gap said "lines of therapy may be missing" and a de novo patient's resistance went
+    # unknown, while "Anastrozole (switched from letrozole)" beside a letrozole record asked nothing
+    p = _statement(de_novo("p-to-read"), {"text": "Letrozole (switched to anastrozole)"}, "2024-02-01", "2024-02-20")
+    state, cards = run(p.med("anastrozole", "2024-02-21"), dt.date(2024, 6, 1))
+    assert "medication-unreadable" not in {g.code for g in state.gaps}
+    assert "- Endocrine sensitivity: de novo metastatic" in card(cards, "patient-summary")["detail"]
+
+
 @pytest.mark.parametrize("text, drug", [("Fulvestrant after progression on letrozole", "fulvestrant"),
                                         ("Capecitabine (failed paclitaxel)", "capecitabine"),
                                         ("Elacestrant (after fulvestrant + palbociclib)", "elacestrant")])
