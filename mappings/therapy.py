@@ -2190,26 +2190,28 @@ def _partial_end_matters(early_et: list[_Exp], m: dt.date) -> bool:
                 and _adjuvant_class(early_et, m, True) == _adjuvant_class(early_et, m, False) == "secondary")
 
 
-def _latest_recorded_end(early_et: list[_Exp]) -> dict[str, dt.date]:
-    """drug name(s) -> the latest end date recorded for them in the early setting."""
+def _latest_recorded_end(early: list[_Exp]) -> dict[str, dt.date]:
+    """drug name -> the latest end date recorded in the early setting for a record of it (alone
+    or in a combination: "Doxorubicin + cyclophosphamide", or one record per drug and cycle)."""
     latest: dict[str, dt.date] = {}
-    for f in early_et:
+    for f in early:
         if f.end is not None:
-            names = f.med.names  # type: ignore[union-attr]
-            if names not in latest or f.end > latest[names]:
-                latest[names] = f.end
+            for d in f.drugs:
+                if d.name not in latest or f.end > latest[d.name]:
+                    latest[d.name] = f.end
     return latest
 
 
 def _bounded_by_recorded_end(e: _Exp, latest_end: dict[str, dt.date]) -> bool:
     """An early-setting record without an end date (typically one MedicationRequest per
-    refill, authoredOn only) written on or before the latest recorded end of the same
-    drug(s): that record of when the drug stopped bounds it too. This holds for refills
-    inside the recorded course and for a first prescription written days before its
-    recorded start; either way the adjuvant end is the recorded one. Written after it,
-    of another drug, or undated: open-ended (the gap names it)."""
-    end = latest_end.get(e.med.names)  # type: ignore[union-attr]
-    return e.start is not None and end is not None and e.start <= end
+    refill, authoredOn only) written on or before the latest recorded end of each of its
+    drugs: that record of when the drug stopped bounds it too. This holds for refills
+    inside the recorded course, for a first prescription written days before its recorded
+    start, and for a course record of a combination beside one record per drug and cycle;
+    either way the adjuvant end is the recorded one. Written after it, of another drug, or
+    undated: open-ended (the gap names it)."""
+    return e.start is not None and bool(e.drugs) and all(
+        d.name in latest_end and e.start <= latest_end[d.name] for d in e.drugs)
 
 
 def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx) -> None:
@@ -2230,8 +2232,8 @@ def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx:
             # within 6 months of the recurrence (its first day against the metastatic
             # date's last) settles "during or within 6 months"; an earlier start settles
             # nothing: the unrecorded end may fall either side of the 6 months, so unless
-            # a recorded end of the same drug(s) bounds it (_bounded_by_recorded_end:
-            # one request per cycle beside the course's record) the route is unknown
+            # a recorded end of its drug(s) bounds it (_bounded_by_recorded_end: one
+            # record per cycle beside the course's record) the route is unknown
             if e.start is not None and months_between(e.start, m_last) <= 6.0:
                 th.chemotherapy_within_6_months_of_adjuvant_end = True
                 return
