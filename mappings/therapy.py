@@ -1880,16 +1880,30 @@ def _doses_paused_over_a_progression(cur: _Line, start: dt.date, progressions: l
     restart is a new line (CR C.2 step 1: a documented progression ends the line). A dose
     series without a pause keeps the line (treatment beyond progression), as does a pause
     with no progression in it (an interruption). Refill requests say nothing of the supply
-    they cover (30 or 90 days), so a pause between them is not read (they stay one line)."""
+    they cover (30 or 90 days), so a pause between them is not read (they stay one line).
+    A record of the line with an end date of its own (a palbociclib MedicationStatement beside
+    fulvestrant injections) was given to that end: the pause runs from the later of the last
+    dose and that end."""
     exps = cur.exps + cur.carried
-    if not progressions or not exps or any(
-            e.start is None or (e.end is not None and e.end != e.start)
-            or not e.src.reference.startswith("MedicationAdministration/") for e in exps):
+    if not progressions or not exps:
         return False
-    last_dose = max(e.start for e in exps)  # type: ignore[type-var]
-    if (start - last_dose).days <= ADMIN_ACTIVE_DAYS:  # type: ignore[operator]
+    given_until = []
+    for e in exps:
+        if e.start is None:
+            return False
+        single_dose = e.src.reference.startswith("MedicationAdministration/")
+        if single_dose and (e.end is None or e.end == e.start):
+            given_until.append(e.start)
+        elif not single_dose and e.end is not None and e.end > e.start:
+            given_until.append(e.end)
+        else:
+            return False  # no end of its own (a refill request, an ongoing statement)
+    if not any(e.src.reference.startswith("MedicationAdministration/") for e in exps):
+        return False  # no dose series: _restarted_after_progression reads ended records
+    last_given = max(given_until)
+    if (start - last_given).days <= ADMIN_ACTIVE_DAYS:
         return False
-    return any(last_dose < p <= start for p in progressions)  # type: ignore[operator]
+    return any(last_given < p <= start for p in progressions)
 
 
 SUBSTITUTION_MONTHS = 6
