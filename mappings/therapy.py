@@ -1060,7 +1060,7 @@ def _stop_reading(res: dict[str, Any]) -> tuple[str | None, bool]:
     return _stop_reason(res, text), _planned_stop_text(text)
 
 
-def _stop_reason(res: dict[str, Any], text: str | None = None) -> str | None:
+def _stop_reason(res: dict[str, Any], text: str) -> str | None:
     """'progression' / 'other' (toxicity, completion, choice) / 'unclear' (a progression only
     suspected) from statusReason or note (text: their _stop_text); None if not stated.
 
@@ -1074,7 +1074,7 @@ def _stop_reason(res: dict[str, Any], text: str | None = None) -> str | None:
     if not res.get("statusReason") and not res.get("note"):
         return None
     reasons = as_list(res.get("statusReason"))
-    stated = _stop_reason_of_text(_stop_text(res) if text is None else text)
+    stated = _stop_reason_of_text(text)
     if stated is None and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
                               for cc in reasons for system, code, _ in codings(cc)):
         return "other"  # a coded side effect, allergy, interaction, pregnancy (a code without display)
