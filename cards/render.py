@@ -515,6 +515,15 @@ def _endocrine_sensitivity(th) -> str:
             facts.insert(0, (own, f"progression {'within 6 months' if own == 'primary' else 'after 6 months or more'} "
                                   f"of first-line metastatic endocrine therapy ({first_et.regimen_text}, "
                                   f"{line_start_text(first_et)} to {line_end_text(first_et)})"))
+    elif first_et is not None and first_et.start and first_et.active and res in ("primary", "secondary"):
+        # a progression documented on the first line still recorded as given
+        # (mappings.therapy._progression_on_an_active_line adds its source last)
+        shown = [s for s in th.endocrine_resistance_sources if s.display == "disease status: progression"]
+        if shown:
+            facts.insert(0, (res, f"progression {'within 6 months' if res == 'primary' else 'after 6 months or more'} "
+                                  f"of first-line metastatic endocrine therapy ({first_et.regimen_text}, from "
+                                  f"{line_start_text(first_et)}; disease progression recorded "
+                                  f"{fmt_date(shown[-1].date, shown[-1].date_last)}, the line still recorded as given)"))
     if res == "sensitive" and not facts:
         facts.append(("sensitive", "no endocrine therapy before the metastatic diagnosis"))
     text = _RES_WORDS.get(res, res)

@@ -184,9 +184,10 @@ class _Med:
         self.also_unread: str | None = None
         self.also_unread_classes: frozenset[str] = frozenset()
         # (the text quoted as written, the drug names it writes as not given by this record:
-        # the drug before it, "Fulvestrant after progression on letrozole + palbociclib"): named
-        # in the gap medication-unreadable when no record of them is read (read_exposures)
-        self.named_not_given: tuple[str, frozenset[str]] | None = None
+        # the drug before it, "Fulvestrant after progression on letrozole + palbociclib"; and the
+        # drug it was switched to, "Letrozole (switched to anastrozole)"): named in the gap
+        # medication-unreadable when no record of them is read (_not_given_without_a_record)
+        self.named_not_given: tuple[str, frozenset[str], frozenset[str]] | None = None
 
 
 @dataclass(slots=True)
@@ -491,24 +492,22 @@ def _refused(written: str) -> _NotGiven | _Unreadable | None:
 
 def _read_class_beside_drug(med: _Med, text: str) -> None:
     """Sets med.also_unread (class_beside_drug_classes of its text, as the medication-unreadable gap
-    writes it, the text quoted as written) and the classes those words name; else, for a text
-    naming the drug its drug was switched to (drugs_switched_to), that drug: FHIR R4
-    Medication.code is the record's drug, and from when the other was given is not written."""
-    if text:
-        before = {info.name for info, switched_to in _drug_mentions(text.lower()) if switched_to is False} - {
-            d.name for d in med.drugs}
-        if before:
-            med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before))
-    found = class_beside_drug_classes(text.lower()) if text else None
+    writes it, the text quoted as written) and the classes those words name; and
+    med.named_not_given: the drugs the text names before its drug and, without such class
+    words, the drug its drug was switched to (drugs_switched_to): FHIR R4 Medication.code is the
+    record's drug, and from when the other was given is not written."""
+    if not text:
+        return
+    lowered = text.lower()
+    found = class_beside_drug_classes(lowered)
     if found is not None:
         med.also_unread = f'its text "{printable_clip(text.strip(), 80)}" also names {found[0]}'
         med.also_unread_classes = found[1]
-        return
-    later = drugs_switched_to(text.lower()) if text else []
-    if later:
-        med.also_unread = (f'its text "{printable_clip(text.strip(), 80)}" also names {_listed({d.name for d in later})} '
-                           "as the drug it was switched to, not read as given (from when is not written)")
-        med.also_unread_classes = frozenset(d.drug_class for d in later)
+    before = {info.name for info, switched_to in _drug_mentions(lowered) if switched_to is False} - {
+        d.name for d in med.drugs}
+    later = {d.name for d in drugs_switched_to(lowered)} if found is None else set()
+    if before or later:
+        med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before), frozenset(later))
 
 
 def _unnamed_in(cc: Any) -> _Unreadable | None:
@@ -1030,21 +1029,29 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
 def _not_given_without_a_record(exps: list[_Exp], named: list[tuple[str, _Med]],
                                 unread: list[tuple[str, str]]) -> None:
     """Adds to unread the records whose text names a drug before theirs ("Fulvestrant after
-    progression on letrozole + palbociclib": _Med.named_not_given) of which no record was read:
-    FHIR R4 Medication.code makes fulvestrant the record's drug, so the others are not read as
-    given by it, but dropping them would lose a line of therapy (CR C.2 step 1 counts lines
-    from the drugs given)."""
+    progression on letrozole + palbociclib") or the drug theirs was switched to ("Letrozole
+    (switched to anastrozole)"): _Med.named_not_given, of which no record was read: FHIR R4
+    Medication.code makes fulvestrant / letrozole the record's drug, so the others are not read
+    as given by it, but dropping them would lose a line of therapy (CR C.2 step 1 counts lines
+    from the drugs given). A record of the other drug gives its dates: nothing is asked."""
     if not named:
         return
     read = {d.name for e in exps for d in e.drugs}
     seen: set[str] = set()
     for ref, med in named:
-        quoted, names = med.named_not_given  # type: ignore[misc]
-        missing = names - read
-        if missing and ref not in seen:
-            seen.add(ref)
-            unread.append((ref, f'its text "{quoted}" also names {_listed(missing)}, not read as given by this '
-                                f"record, and no record of {'them' if len(missing) > 1 else 'it'} was read"))
+        quoted, before, later = med.named_not_given  # type: ignore[misc]
+        missing, missing_later = before - read, later - read
+        if not (missing or missing_later) or ref in seen:
+            continue
+        seen.add(ref)
+        said = []
+        if missing_later:
+            said.append(f"{_listed(missing_later)} as the drug it was switched to, not read as given (from when is "
+                        "not written)")
+        if missing:
+            said.append(f"{_listed(missing)}, not read as given by this record, and no record of "
+                        f"{'them' if len(missing) > 1 else 'it'} was read")
+        unread.append((ref, f'its text "{quoted}" also names ' + "; and ".join(said)))
 
 
 def _stop_reading(res: dict[str, Any]) -> tuple[str | None, bool]:
@@ -1053,7 +1060,7 @@ def _stop_reading(res: dict[str, Any]) -> tuple[str | None, bool]:
     return _stop_reason(res, text), _planned_stop_text(text)
 
 
-def _stop_reason(res: dict[str, Any], text: str | None = None) -> str | None:
+def _stop_reason(res: dict[str, Any], text: str) -> str | None:
     """'progression' / 'other' (toxicity, completion, choice) / 'unclear' (a progression only
     suspected) from statusReason or note (text: their _stop_text); None if not stated.
 
@@ -1067,7 +1074,7 @@ def _stop_reason(res: dict[str, Any], text: str | None = None) -> str | None:
     if not res.get("statusReason") and not res.get("note"):
         return None
     reasons = as_list(res.get("statusReason"))
-    stated = _stop_reason_of_text(_stop_text(res) if text is None else text)
+    stated = _stop_reason_of_text(text)
     if stated is None and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
                               for cc in reasons for system, code, _ in codings(cc)):
         return "other"  # a coded side effect, allergy, interaction, pregnancy (a code without display)
@@ -1389,7 +1396,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     _early_endocrine(th, exps, disease, ctx, early_et)
     _chemo_adjuvant(th, exps, disease, ctx)
     _cdk46i(th, lines, ctx.as_of)
-    _resistance(th, exps, disease, ctx, early_et, ctx.has_gap("medication-unreadable"))
+    _resistance(th, exps, disease, ctx, early_et, ctx.has_gap("medication-unreadable"),
+                list(zip(progressions, progression_sources, progression_lasts)))
     _last_et_progression(th, disease, progressions, et_exps, progression_sources, progression_lasts)
     # a line ended by progression (its end) counts as the progression recorded
     _uncoded_progression_gap(ctx, progressions + [ln.end for ln in th.metastatic_lines if ln.progressed and ln.end],
@@ -1872,16 +1880,30 @@ def _doses_paused_over_a_progression(cur: _Line, start: dt.date, progressions: l
     restart is a new line (CR C.2 step 1: a documented progression ends the line). A dose
     series without a pause keeps the line (treatment beyond progression), as does a pause
     with no progression in it (an interruption). Refill requests say nothing of the supply
-    they cover (30 or 90 days), so a pause between them is not read (they stay one line)."""
+    they cover (30 or 90 days), so a pause between them is not read (they stay one line).
+    A record of the line with an end date of its own (a palbociclib MedicationStatement beside
+    fulvestrant injections) was given to that end: the pause runs from the later of the last
+    dose and that end."""
     exps = cur.exps + cur.carried
-    if not progressions or not exps or any(
-            e.start is None or (e.end is not None and e.end != e.start)
-            or not e.src.reference.startswith("MedicationAdministration/") for e in exps):
+    if not progressions or not exps:
         return False
-    last_dose = max(e.start for e in exps)  # type: ignore[type-var]
-    if (start - last_dose).days <= ADMIN_ACTIVE_DAYS:  # type: ignore[operator]
+    given_until = []
+    for e in exps:
+        if e.start is None:
+            return False
+        single_dose = e.src.reference.startswith("MedicationAdministration/")
+        if single_dose and (e.end is None or e.end == e.start):
+            given_until.append(e.start)
+        elif not single_dose and e.end is not None and e.end > e.start:
+            given_until.append(e.end)
+        else:
+            return False  # no end of its own (a refill request, an ongoing statement)
+    if not any(e.src.reference.startswith("MedicationAdministration/") for e in exps):
+        return False  # no dose series: _restarted_after_progression reads ended records
+    last_given = max(given_until)
+    if (start - last_given).days <= ADMIN_ACTIVE_DAYS:
         return False
-    return any(last_dose < p <= start for p in progressions)  # type: ignore[operator]
+    return any(last_given < p <= start for p in progressions)
 
 
 SUBSTITUTION_MONTHS = 6
@@ -2182,26 +2204,28 @@ def _partial_end_matters(early_et: list[_Exp], m: dt.date) -> bool:
                 and _adjuvant_class(early_et, m, True) == _adjuvant_class(early_et, m, False) == "secondary")
 
 
-def _latest_recorded_end(early_et: list[_Exp]) -> dict[str, dt.date]:
-    """drug name(s) -> the latest end date recorded for them in the early setting."""
+def _latest_recorded_end(early: list[_Exp]) -> dict[str, dt.date]:
+    """drug name -> the latest end date recorded in the early setting for a record of it (alone
+    or in a combination: "Doxorubicin + cyclophosphamide", or one record per drug and cycle)."""
     latest: dict[str, dt.date] = {}
-    for f in early_et:
+    for f in early:
         if f.end is not None:
-            names = f.med.names  # type: ignore[union-attr]
-            if names not in latest or f.end > latest[names]:
-                latest[names] = f.end
+            for d in f.drugs:
+                if d.name not in latest or f.end > latest[d.name]:
+                    latest[d.name] = f.end
     return latest
 
 
 def _bounded_by_recorded_end(e: _Exp, latest_end: dict[str, dt.date]) -> bool:
     """An early-setting record without an end date (typically one MedicationRequest per
-    refill, authoredOn only) written on or before the latest recorded end of the same
-    drug(s): that record of when the drug stopped bounds it too. This holds for refills
-    inside the recorded course and for a first prescription written days before its
-    recorded start; either way the adjuvant end is the recorded one. Written after it,
-    of another drug, or undated: open-ended (the gap names it)."""
-    end = latest_end.get(e.med.names)  # type: ignore[union-attr]
-    return e.start is not None and end is not None and e.start <= end
+    refill, authoredOn only) written on or before the latest recorded end of each of its
+    drugs: that record of when the drug stopped bounds it too. This holds for refills
+    inside the recorded course, for a first prescription written days before its recorded
+    start, and for a course record of a combination beside one record per drug and cycle;
+    either way the adjuvant end is the recorded one. Written after it, of another drug, or
+    undated: open-ended (the gap names it)."""
+    return e.start is not None and bool(e.drugs) and all(
+        d.name in latest_end and e.start <= latest_end[d.name] for d in e.drugs)
 
 
 def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx) -> None:
@@ -2222,8 +2246,8 @@ def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx:
             # within 6 months of the recurrence (its first day against the metastatic
             # date's last) settles "during or within 6 months"; an earlier start settles
             # nothing: the unrecorded end may fall either side of the 6 months, so unless
-            # a recorded end of the same drug(s) bounds it (_bounded_by_recorded_end:
-            # one request per cycle beside the course's record) the route is unknown
+            # a recorded end of its drug(s) bounds it (_bounded_by_recorded_end: one
+            # record per cycle beside the course's record) the route is unknown
             if e.start is not None and months_between(e.start, m_last) <= 6.0:
                 th.chemotherapy_within_6_months_of_adjuvant_end = True
                 return
@@ -2353,8 +2377,10 @@ _RANK = {"primary": 3, "secondary": 2, "sensitive": 1, "de-novo": 0, "unknown": 
 
 
 def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx,
-                early_et: list[_Exp] | None = None, unread_meds: bool = False) -> None:
-    """unread_meds: some medication record could not be read (gap medication-unreadable)."""
+                early_et: list[_Exp] | None = None, unread_meds: bool = False,
+                progressions: list[tuple[dt.date, Source, dt.date | None]] | None = None) -> None:
+    """unread_meds: some medication record could not be read (gap medication-unreadable);
+    progressions: the disease-status progressions (_progression_dates: date, source, last day)."""
     if disease.metastatic != "yes":
         return
     if early_et is None:
@@ -2383,6 +2409,25 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
     if first_et is not None and first_et.start and first_et.progressed and first_et.end:
         met = first_et.progression_class  # type: ignore[assignment]
         th.endocrine_resistance_sources = th.endocrine_resistance_sources + first_et.sources
+    elif first_et is not None and first_et.active:
+        on_line = _progression_on_an_active_line(first_et, progressions or [], th.as_of)
+        if on_line is not None:
+            met, progression_source = on_line
+            if met == "unknown":
+                # a date without a day on either side of the 6 months: primary or secondary
+                if adj != "primary":
+                    ctx.gap("endocrine-resistance-unsettled",
+                            "Disease progression is recorded "
+                            f"{range_text(progression_source.date, progression_source.date_last or progression_source.date)}"  # type: ignore[arg-type]
+                            f" on metastatic line "
+                            f"{first_et.number} ({first_et.regimen_text}), the first endocrine line, still recorded "
+                            "as given, and a date without a day leaves open whether it came within 6 months of the "
+                            "line's start (ESO-ESMO ABC4: primary) or later (secondary).",
+                            first_et.sources + [progression_source])
+                    return
+            else:
+                th.endocrine_resistance_sources = (th.endocrine_resistance_sources + first_et.sources
+                                                   + [progression_source])
     unsettled = _later_et_progression_after_a_stated_stop(tls, first_et)
     if unsettled is not None:
         _resistance_unsettled_gap(ctx, first_et, unsettled)  # type: ignore[arg-type]
@@ -2416,6 +2461,28 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
     ):
         th.endocrine_resistance = "sensitive"
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
+
+
+def _progression_on_an_active_line(line: TherapyLine, progressions: list[tuple[dt.date, Source, dt.date | None]],
+                                   as_of: dt.date | None) -> tuple[str, Source] | None:
+    """The ABC4 class (CR C.1: "PD within the first 6 months of 1L ET" primary, "PD >= 6 months
+    after initiating ET" secondary) of the first disease-status progression documented on a
+    first endocrine line still recorded as given (given beyond progression, or a record not
+    updated: either way the disease progressed on it), by the time from the line's start to
+    that progression, with its source; "unknown" when a date without a day leaves the
+    6 months open; None without such a progression (after the line's first day, by as_of)."""
+    if line.start is None:
+        return None
+    on_line = sorted((p, src, last) for p, src, last in progressions
+                     if line.start < p and (as_of is None or p <= as_of))  # type: ignore[operator]
+    if not on_line:
+        return None
+    p, src, last = on_line[0]
+    earliest = months_between(line.start_last or line.start, p)
+    latest = months_between(line.start, last or p)
+    if (earliest < 6) != (latest < 6):
+        return "unknown", src
+    return ("primary" if latest < 6 else "secondary"), src
 
 
 def _progressed_with_an_unnamed_endocrine_drug(tls: list[TherapyLine], first_et: TherapyLine | None,

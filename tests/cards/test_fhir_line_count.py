@@ -303,6 +303,19 @@ def test_fulvestrant_injections_restarted_months_after_a_progression_in_the_paus
     assert state.therapy.endocrine_resistance == "primary"
 
 
+def test_fulvestrant_injections_with_palbociclib_recorded_to_an_end_and_restarted_after_a_progression_are_a_second_line():
+    # the same pause with palbociclib beside the injections as a MedicationStatement ended
+    # before the progression: the pause rule read only injection series, so the restart stayed
+    # line 1 (fulvestrant + palbociclib to 2024-12-05); CR C.2 step 1: a documented progression
+    # ends the line
+    p = _fulvestrant_doses(de_novo("lc-doses-palbo"), *_FIRST_COURSE).med("palbociclib", "2024-02-05", "2024-04-25")
+    state, cards = run(_fulvestrant_doses(p.progression("2024-05-10"), *_RESTART), dt.date(2025, 1, 15))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, on line 2;")
+    assert [(ln.names, ln.start, ln.end, ln.progressed) for ln in state.therapy.metastatic_lines] == [
+        (["fulvestrant", "palbociclib"], dt.date(2024, 2, 5), dt.date(2024, 4, 25), True),
+        (["fulvestrant"], dt.date(2024, 10, 5), None, False)]
+
+
 def test_fulvestrant_injections_paused_without_a_progression_or_given_on_through_one_stay_one_line():
     paused = _fulvestrant_doses(de_novo("lc-pause"), *_FIRST_COURSE, *_RESTART)
     monthly = _fulvestrant_doses(de_novo("lc-beyond"), *_FIRST_COURSE, "2024-05-05", "2024-06-05", "2024-07-05",

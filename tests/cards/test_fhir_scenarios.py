@@ -3116,6 +3116,33 @@ def test_fhir_a_pause_in_adjuvant_et_that_does_not_change_the_class_is_not_a_gap
     assert "adjuvant-endocrine-interrupted" not in {g.code for g in state.gaps}
 
 
+@pytest.mark.parametrize("progressed, words", [
+    ("2024-05-15", "primary resistance: progression within 6 months"),
+    ("2024-12-15", "secondary resistance: progression after 6 months or more"),
+])
+def test_fhir_a_progression_documented_on_a_first_endocrine_line_still_recorded_as_given_classes_resistance(
+        progressed, words):
+    # de novo, letrozole + palbociclib from 2024-02-01 with no end, a disease-status progression
+    # on it: it read "de novo metastatic" (the line runs, so it had not progressed). ABC4 (CR
+    # C.1) classes PD on first-line ET by the time from its start: within 6 months primary
+    p = de_novo(f"res-active-{progressed}").regimen(("letrozole", "palbociclib"), "2024-02-01").progression(progressed)
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert (f"- Endocrine sensitivity: {words} of first-line metastatic endocrine therapy (letrozole + "
+            f"palbociclib, from 2024-02-01; disease progression recorded {progressed}, the line still recorded "
+            "as given)") in detail
+
+
+def test_fhir_a_progression_without_a_day_on_either_side_of_6_months_of_a_running_first_line_leaves_resistance_unknown():
+    p = de_novo("res-active-month").regimen(("letrozole", "palbociclib"), "2024-02-15").progression("2024-08")
+    state, cards = run(p)
+    assert "- Endocrine sensitivity: unknown" in card(cards, "patient-summary")["detail"]
+    assert [g.message for g in state.gaps if g.code == "endocrine-resistance-unsettled"] == [
+        "Disease progression is recorded in 2024-08 on metastatic line 1 (letrozole + palbociclib), the first "
+        "endocrine line, still recorded as given, and a date without a day leaves open whether it came within "
+        "6 months of the line's start (ESO-ESMO ABC4: primary) or later (secondary)."]
+
+
 def test_fhir_a_de_novo_patient_staged_only_by_a_tnm_string_with_m1_gets_first_line_cards():
     """The clinical M category sent as the TNM string "cT2N1M1" (no space before the M): the M1
     was not read, metastatic status was unknown and the patient got the summary only."""
@@ -3283,6 +3310,16 @@ def test_fhir_a_record_naming_the_drug_it_was_switched_to_counts_its_own_drug_an
     gap = next(g for g in state.gaps if g.code == "medication-unreadable")
     assert (f'its text "{text}" also names {later} as the drug it was switched to, not read as given (from when is '
             "not written)") in gap.message
+
+
+def test_fhir_a_record_naming_the_drug_it_was_switched_to_beside_a_record_of_that_drug_asks_nothing():
+    # "Letrozole (switched to anastrozole)" beside the anastrozole record that gives its dates:
+    # the gap said "lines of therapy may be missing" and a de novo patient's resistance went
+    # unknown, while "Anastrozole (switched from letrozole)" beside a letrozole record asked nothing
+    p = _statement(de_novo("p-to-read"), {"text": "Letrozole (switched to anastrozole)"}, "2024-02-01", "2024-02-20")
+    state, cards = run(p.med("anastrozole", "2024-02-21"), dt.date(2024, 6, 1))
+    assert "medication-unreadable" not in {g.code for g in state.gaps}
+    assert "- Endocrine sensitivity: de novo metastatic" in card(cards, "patient-summary")["detail"]
 
 
 @pytest.mark.parametrize("text, drug", [("Fulvestrant after progression on letrozole", "fulvestrant"),

@@ -321,6 +321,18 @@ def test_a_cycle_request_without_an_end_inside_a_recorded_adjuvant_chemotherapy_
     assert "adjuvant-chemotherapy-end-not-recorded" not in {g.code for g in s.gaps}
 
 
+def test_a_combination_course_record_without_an_end_beside_one_dated_record_per_drug_and_cycle_is_bounded_by_them():
+    # "Doxorubicin + cyclophosphamide" from 2023-03-01, no end, and a MedicationAdministration
+    # per drug and cycle to 2023-05-03: the cycles' ends were not read as bounding the course
+    # (they are records of one drug each), so T-DXd label B was left open (gap)
+    cycles = [med_admin(drug, day) for drug in (DOXORUBICIN, CYCLOPHOSPHAMIDE)
+              for day in ("2023-03-01", "2023-03-22", "2023-04-12", "2023-05-03")]
+    s = state(med_statement(None, "2023-03-01", status="completed", text="Doxorubicin + cyclophosphamide"), *cycles,
+              met="2024-01-15")
+    assert s.therapy.chemotherapy_within_6_months_of_adjuvant_end is False
+    assert "adjuvant-chemotherapy-end-not-recorded" not in {g.code for g in s.gaps}
+
+
 @pytest.mark.parametrize("end,met,expected", [
     ("2023-05", "2024-01", False),   # 7.0 months at the closest days
     ("2023-09", "2024-01", True),    # 4.0 months at the farthest days
