@@ -395,9 +395,12 @@ def _stage4_reading(text: str) -> str | None:
     written as not assessed, "M1 not assessed": no finding) or None (not written)."""
     if not _STAGE4_WORDS.search(text):
         return None
-    # an M1 written beside it ("Stage IV, cM1; pM not assessed") is the stage's M1
+    # an M1 written beside it ("Stage IV, cM1; pM not assessed") is the stage's M1, and so are
+    # distant metastases written as found ("Stage IV, MX, bone metastases": AJCC 8th edition
+    # M1 is distant metastasis detected by clinical or radiographic means)
+    beside = _M_NOT_ASSESSED.sub(" ", text)
     m_not_assessed = (_STAGE_GROUP4.search(text) and _M_NOT_ASSESSED.search(text)
-                      and not _M1_WORDS.search(_M_NOT_ASSESSED.sub(" ", text)))
+                      and not (_M1_WORDS.search(beside) or _metastatic_text(beside)))
     if _STAGE4_NOT_ASSESSED.search(text):
         text = _STAGE4_NOT_ASSESSED.sub(" ", text)
         if not _STAGE4_WORDS.search(text):

@@ -1418,3 +1418,19 @@ def test_a_breast_cancer_with_its_tumour_word_weighed_against_another_cancer_is_
     for problem in (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"), condition(cc(text=text), "2021-01-01")):
         assert disease(problem).metastatic == "unknown"
         assert f'primary uncertain: "{words}" in the text' in _gaps(problem)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Stage IV, MX, bone metastases", "Stage IV breast cancer with bone metastases, MX"])
+def test_a_stage_iv_beside_an_m_not_assessed_and_metastases_written_as_found_is_stage_iv(text):
+    # was: unknown, gap 'site not stated (stage IV written "stage iv, mx" (AJCC stage IV is M1))'
+    # though the same text names the metastases (AJCC 8th edition M1: distant metastasis
+    # detected clinically or radiographically); the same words on a Condition were already metastatic
+    stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text))
+    assert disease(breast_cancer("2020-01-01"), stage_group).metastatic == "yes"
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer("2020-01-01"), stage_group)
+
+
+def test_a_stage_iv_beside_an_m_not_assessed_and_metastases_only_suspected_stays_a_suspicion():
+    stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text="Stage IV, MX, ? bone metastases"))
+    assert disease(breast_cancer("2020-01-01"), stage_group).metastatic == "unknown"
+    assert "metastasis-unconfirmed" in _gaps(breast_cancer("2020-01-01"), stage_group)
