@@ -3787,3 +3787,20 @@ def test_fhir_hyperglycaemia_resolved_beside_a_type_2_diabetes_keeps_the_diabete
     state, _ = run(p)
     assert state.factors.diabetes.status == "type2-untreated"
     assert "diabetes-unconfirmed" not in {g.code for g in state.gaps}
+
+
+@pytest.mark.parametrize("text", ["Worsening liver function and liver metastases", "Liver metastases and LFTs worse",
+                                  "Worse fatigue and liver mets"])
+def test_fhir_a_disease_status_joining_the_cancer_to_a_worse_organ_function_by_and_is_a_progression(text):
+    # was: not counted, asked as 'a symptom written as worse, not the cancer', though the worse
+    # word is said of the metastases too ('Worsening liver metastases and liver function' was a
+    # progression already); CR C.2 step 1, mCODE CancerDiseaseStatus
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-joined").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression == dt.date(2025, 5, 20)
+    assert "disease status leaves the progression open" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Bone metastases, pain worse", "Stable metastases and worse pain"])
+def test_fhir_a_worse_symptom_after_a_comma_or_beside_a_stable_cancer_is_still_no_progression(text):
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-joined-not").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression is None
