@@ -919,3 +919,24 @@ def test_a_prediabetes_is_not_diabetes_and_is_named_in_a_gap_since_the_sources_d
 def test_a_negated_or_relatives_prediabetes_raises_no_gap(text):
     s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
     assert "prediabetes-recorded" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes - not resolved", "Type 2 diabetes with resolved hypoglycaemia",
+                                  "Type 2 diabetes; prior gestational diabetes", "Type 2 diabetes (gestational diabetes in 2010)"])
+def test_a_type_2_diabetes_whose_words_negate_resolved_or_name_a_past_gestational_diabetes_beside_it_is_counted(text):
+    # was: not counted, gap diabetes-unconfirmed 'type 2 (written "...")': the not-current words
+    # read 'not resolved', a 'resolved' said of the hypoglycaemia, and a gestational diabetes
+    # beside the type 2 one as the diabetes being over (FHIR R4 Condition.code; CR A.4, C.3 row 14)
+    t2 = condition(cc(coding(SNOMED, "44054006", "Type 2 diabetes mellitus"), text=text), "2023-01-01")
+    s = build_patient_state([patient(birth="1980-01-01"), t2], PID, AS_OF)
+    assert s.factors.diabetes.status == "type2-untreated"
+    assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes mellitus, resolved", "History of gestational diabetes",
+                                  "Type 2 diabetes in remission since 2020"])
+def test_a_diabetes_written_as_over_or_only_gestational_is_still_asked_not_counted(text):
+    dm = condition(cc(coding(SNOMED, "73211009", "Diabetes mellitus"), text=text), "2023-01-01")
+    s = build_patient_state([patient(birth="1980-01-01"), dm], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert f'written "{text}"' in next(g.message for g in s.gaps if g.code == "diabetes-unconfirmed")
