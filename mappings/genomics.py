@@ -136,6 +136,9 @@ def _names_gene_test(text: str) -> bool:
     return _gene_test_text(text) or (_GENE_NAMED_TEST.search(text) is not None
                                       and _PROTEIN_TEST.search(text) is None)
 
+
+names_gene_test = _names_gene_test  # public: build.py names a missing status on what it reads
+
 # what the sender's significance wording says; _CONFLICTING is read as uncertain (vus) and
 # kept on the variant (VariantResult.significance_conflicting) so cards can say why
 _CONFLICTING = "conflicting"
