@@ -265,9 +265,25 @@ def _own_marker_text(text: str, target: str) -> str:
             groups[-1].append(mention)
         else:
             groups.append([mention])
-    parts = [text[g[0][0]:(groups[i + 1][0][0] if i + 1 < len(groups) else len(text))]
+    parts = [_own_of_pairs(text[g[0][0]:(groups[i + 1][0][0] if i + 1 < len(groups) else len(text))],
+                           [mine for *_, mine in g])
              for i, g in enumerate(groups) if any(mine for *_, mine in g)]
     return " ".join(parts)
+
+
+# two values written as one pair after markers named jointly ("ER/PR 90%/5%", "H-score 250/20",
+# "Allred 8/3"): the first is the first marker's, as the names are ordered
+_VALUE_PAIR_RE = re.compile(r"(?<![\d/.])(\d{1,3}(?:\.\d+)?\s*%?)\s*/\s*(\d{1,3}(?:\.\d+)?\s*%?)(?![\d/.])")
+
+
+def _own_of_pairs(part: str, mine: list[bool]) -> str:
+    """The words of a group of markers named jointly ("ER/PR ...") with each value pair
+    ("90%/5%") replaced by the value of this marker's place in the names; as written when the
+    group names one marker or this marker in no single place."""
+    if len(mine) != 2 or mine.count(True) != 1:
+        return part
+    place = mine.index(True) + 1
+    return _VALUE_PAIR_RE.sub(lambda m: m.group(place), part)
 
 
 def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str = "er"

@@ -498,3 +498,15 @@ def test_a_positive_call_beside_an_h_score_of_0_is_read_as_neither_and_named(tex
     assert s.er.status == "unknown"
     assert ("the report calls it positive, and an H-score of 0 means < 1 % of cells stained "
             "(negative by ASCO/CAP); not read as positive or negative") in _score_gap(s)
+
+
+@pytest.mark.parametrize("code, text, percent, low", [
+    ("85337-4", "ER/PR 90%/5%", 90.0, False), ("16113-3", "ER/PR 90%/5%", 5.0, True),
+    ("85337-4", "ER/PR H-score 20/200", None, True), ("16113-3", "ER/PR H-score 20/200", None, False),
+])
+def test_a_value_pair_after_er_and_pr_named_jointly_gives_each_receptor_its_own_value_in_order(code, text, percent, low):
+    # was: both receptors read the first value ('ER/PR 90%/5%': PR 90 %; 'ER/PR H-score 20/200':
+    # PR an H of 20 with the low note), the second never read; the names' order is the values' order
+    s = state_of(loinc_obs(code, valueString=text))
+    receptor = s.er if code == "85337-4" else s.pr
+    assert (receptor.status, receptor.percent, receptor.low_positive) == ("positive", percent, low)
