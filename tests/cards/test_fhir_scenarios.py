@@ -3804,3 +3804,13 @@ def test_fhir_a_disease_status_joining_the_cancer_to_a_worse_organ_function_by_a
 def test_fhir_a_worse_symptom_after_a_comma_or_beside_a_stable_cancer_is_still_no_progression(text):
     state, cards = run(_first_line_stopped_for_neutropenia("ds-joined-not").disease_status("2025-05-15", text))
     assert state.therapy.last_endocrine_progression is None
+
+
+def test_fhir_a_pending_result_dated_by_month_only_says_the_least_it_has_waited():
+    # was: 'not final after 30 days' for a preliminary ESR1 result dated '2025-06' read on
+    # 2025-07-01, counted from the month's first day though it may be from its last
+    p = after_ai_cdk46i("esr1-month").variant("ESR1", "p.Y537S", on="2025-06", status="preliminary")
+    _, cards = run(p)
+    detail = card(cards, "test-esr1")["detail"]
+    assert "2025-06, preliminary result, not final after at least 1 day)" in detail
+    assert "not final after 30 days" not in detail
