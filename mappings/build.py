@@ -319,7 +319,7 @@ from mappings.markers import build_markers
 from mappings.state import (
     ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap,
     HER2Status, MarkerNotFinal, PatientFactors, PatientState, ReceptorStatus, Source, TherapyHistory, VariantResult, draft_entry_id,
-    esr1_result_current,
+    date_written, esr1_result_current,
 )
 from mappings.therapy import (
     build_therapy, bundle_index, drug_concept_readable, find_in_bundle, medication_conflict, medication_readable,
@@ -908,7 +908,7 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
     if bm.not_final:
         ctx.gap("genomic-result-not-final",
                 "; ".join(f"{r.gene} {_result_words(r)} ("
-                          + (f"{r.date.isoformat()}, " if r.date else "") + f"status {r.status_not_final})"
+                          + (f"{date_written(r.date, r.date_last)}, " if r.date else "") + f"status {r.status_not_final})"
                           for r in bm.not_final)
                 + ": not final, so read as no result until the final report (FHIR Observation.status).",
                 [s for r in bm.not_final for s in r.sources])

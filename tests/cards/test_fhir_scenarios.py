@@ -3814,3 +3814,11 @@ def test_fhir_a_pending_result_dated_by_month_only_says_the_least_it_has_waited(
     detail = card(cards, "test-esr1")["detail"]
     assert "2025-06, preliminary result, not final after at least 1 day)" in detail
     assert "not final after 30 days" not in detail
+
+
+def test_fhir_a_pending_genomic_result_dated_by_month_only_is_named_with_its_month_not_a_first_day():
+    # was: 'ESR1 p.Y537S detected (2025-06-01, status preliminary)': a day the record does not give
+    p = after_ai_cdk46i("esr1-month-gap").variant("ESR1", "p.Y537S", on="2025-06", status="preliminary")
+    state, _ = run(p)
+    gap = next(g for g in state.gaps if g.code == "genomic-result-not-final")
+    assert gap.message.startswith("ESR1 p.Y537S detected (2025-06, status preliminary): not final")
