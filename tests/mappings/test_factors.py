@@ -940,3 +940,25 @@ def test_a_diabetes_written_as_over_or_only_gestational_is_still_asked_not_count
     s = build_patient_state([patient(birth="1980-01-01"), dm], PID, AS_OF)
     assert s.factors.diabetes.status == "none-documented"
     assert f'written "{text}"' in next(g.message for g in s.gaps if g.code == "diabetes-unconfirmed")
+
+
+@pytest.mark.parametrize("text, status", [
+    ("Type 2 diabetes, high cardiovascular risk", "type2-untreated"),
+    ("Type 2 diabetes mellitus; diabetic retinopathy screening", "type2-untreated"),
+    ("Type 2 diabetes (family history of diabetes)", "type2-untreated"),
+    ("Gestational diabetes, now type 2 diabetes", "type2-untreated"),
+    ("Type 1 diabetes; family history of type 2 diabetes", "type1"),
+])
+def test_a_diabetes_named_beside_a_risk_screening_family_history_or_gestational_mention_is_still_read(text, status):
+    # was: not diabetes, silently (the hyperglycaemia caution / type 1 stop of the PI3K/AKT/mTOR
+    # cards dropped): any 'risk', 'screening', 'family history', 'gestational' or 'prediabetes'
+    # anywhere in the text took the whole Condition out; now only the mention they qualify (CR A.4)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == status
+
+
+@pytest.mark.parametrize("text", ["At risk of type 2 diabetes", "Diabetes screening", "Family history of diabetes",
+                                  "FH T2DM", "Diabetes insipidus", "Gestational diabetes", "No diabetes"])
+def test_a_diabetes_mention_that_names_no_diagnosis_of_the_patient_is_still_not_diabetes(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
