@@ -1430,7 +1430,9 @@ def test_a_stage_iv_beside_an_m_not_assessed_and_metastases_written_as_found_is_
     assert "metastasis-unconfirmed" not in _gaps(breast_cancer("2020-01-01"), stage_group)
 
 
-def test_a_stage_iv_beside_an_m_not_assessed_and_metastases_only_suspected_stays_a_suspicion():
-    stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text="Stage IV, MX, ? bone metastases"))
+@pytest.mark.parametrize("text", ["Stage IV, MX, ? bone metastases", "Stage IV, MX, metastatic work-up pending",
+                                  "Stage IV, MX; bone metastases not confirmed", "Stage IV, MX, metastasis suspected on CT"])
+def test_a_stage_iv_beside_an_m_not_assessed_and_metastases_only_suspected_stays_a_suspicion(text):
+    stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text))
     assert disease(breast_cancer("2020-01-01"), stage_group).metastatic == "unknown"
     assert "metastasis-unconfirmed" in _gaps(breast_cancer("2020-01-01"), stage_group)
