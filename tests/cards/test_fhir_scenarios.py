@@ -3800,7 +3800,9 @@ def test_fhir_a_disease_status_joining_the_cancer_to_a_worse_organ_function_by_a
     assert "disease status leaves the progression open" not in card(cards, "patient-summary")["detail"]
 
 
-@pytest.mark.parametrize("text", ["Bone metastases, pain worse", "Stable metastases and worse pain"])
+@pytest.mark.parametrize("text", ["Bone metastases, pain worse", "Stable metastases and worse pain",
+                                  "Worsening LFTs and known liver metastases", "Worsening pain and bone metastases unchanged",
+                                  "Worsening pain and possible new lesions"])
 def test_fhir_a_worse_symptom_after_a_comma_or_beside_a_stable_cancer_is_still_no_progression(text):
     state, cards = run(_first_line_stopped_for_neutropenia("ds-joined-not").disease_status("2025-05-15", text))
     assert state.therapy.last_endocrine_progression is None
