@@ -251,18 +251,23 @@ def variant_name(v: VariantResult) -> str:
     return f"{v.gene} {change}" if change else v.gene
 
 
-def pending_age_text(dated: dt.date | None, as_of: dt.date | None) -> str:
+def pending_age_text(dated: dt.date | None, as_of: dt.date | None, dated_last: dt.date | None = None) -> str:
     """How long a result not final yet has waited, from its date to as_of: "after 30 days",
     "after 17 months" (whole calendar months, fhir.months_between, from 61 days on); "" when
-    undated or not earlier than as_of. A registered / preliminary result is the test under way
+    undated or not earlier than as_of. A date written without a day ("2025-06", dated_last its
+    last day) gives the least wait, from its last day: "after at least 30 days" ("" when that
+    day is not earlier than as_of). A registered / preliminary result is the test under way
     (FHIR R4 ObservationStatus); no source says how long a final report may take, so the card
     names the wait and leaves judging it to the reader rather than dropping the result."""
-    if dated is None or as_of is None or dated >= as_of:
+    at_least = dated_last is not None and dated is not None and dated_last > dated
+    start = dated_last if at_least else dated
+    if start is None or as_of is None or start >= as_of:
         return ""
-    days = (as_of - dated).days
+    prefix = "after at least" if at_least else "after"
+    days = (as_of - start).days
     if days <= 60:
-        return f"after {days} day{'' if days == 1 else 's'}"
-    return f"after {int(months_between(dated, as_of))} months"
+        return f"{prefix} {days} day{'' if days == 1 else 's'}"
+    return f"{prefix} {int(months_between(start, as_of))} months"
 
 
 def describe_variant(v: VariantResult, as_of: dt.date | None = None) -> str:
@@ -289,7 +294,7 @@ def describe_variant(v: VariantResult, as_of: dt.date | None = None) -> str:
     # on archival tissue without a collection date the date is the result's, not the tissue's
     bits.append(("result of " if v.archival_without_collection_date else "") + fmt_date(v.date, v.date_last))
     if v.status_not_final is not None:
-        waited = pending_age_text(v.date, as_of)
+        waited = pending_age_text(v.date, as_of, v.date_last)
         bits.append(NOT_FINAL_TEXT[v.status_not_final] + (f" {waited}" if waited else ""))
     verb = "detected" if v.result == "detected" else "not detected"
     if v.superseded_on is not None:

@@ -314,12 +314,12 @@ from mappings.fhir import (
     as_list, clinical_status_miscased, codings, concept, is_loinc, printable_clip, ref_id, status_code,
 )
 from mappings import tables as T
-from mappings.genomics import archival_text, build_variants, genes_named, origin_stated
+from mappings.genomics import archival_text, build_variants, genes_named, names_gene_test, origin_stated
 from mappings.markers import build_markers
 from mappings.state import (
     ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, Biomarkers, Disease, DraftOrder, EndocrineEvent, Gap,
     HER2Status, MarkerNotFinal, PatientFactors, PatientState, ReceptorStatus, Source, TherapyHistory, VariantResult, draft_entry_id,
-    esr1_result_current,
+    date_written, esr1_result_current,
 )
 from mappings.therapy import (
     build_therapy, bundle_index, drug_concept_readable, find_in_bundle, medication_conflict, medication_readable,
@@ -700,8 +700,9 @@ def _note_missing_observation_status(ctx: Ctx) -> None:
     clearly safer, so the record's omission is said, not settled: gap observation-status-missing
     names them, and the clinician can check that they are final. Only the Observations a reader
     may read are named: one coded (LOINC or SNOMED CT) outside every code a reader looks up (a
-    vital sign, a BMI, a smoking status) decides nothing, so its missing status is noise; one with
-    only a local code or text may be read by a text reader, so it is still named."""
+    vital sign, a BMI, a smoking status) decides nothing, so its missing status is noise, unless
+    its words name a gene test (read by text whatever its code); one with only a local code or
+    text may be read by a text reader, so it is still named."""
     missing = [res for res in ctx.of("Observation")
                if type(res.get("status")) is not str and _read_by_a_reader(ctx, res)]
     if not missing:
@@ -730,6 +731,8 @@ def _read_by_a_reader(ctx: Ctx, res: dict[str, Any]) -> bool:
     if not codings or any(system not in _STANDARD_CODE_SYSTEMS or code in _READ_OBSERVATION_CODES
                           for system, code, _ in codings):
         return True
+    if names_gene_test(ctx.code_text(res)):
+        return True  # the genomics text reader reads a code whose words name a gene test, any system
     # a component read by code (an ECG panel sending QTc as a component)
     comps = res.get("component")
     if type(comps) is list:
@@ -905,7 +908,7 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
     if bm.not_final:
         ctx.gap("genomic-result-not-final",
                 "; ".join(f"{r.gene} {_result_words(r)} ("
-                          + (f"{r.date.isoformat()}, " if r.date else "") + f"status {r.status_not_final})"
+                          + (f"{date_written(r.date, r.date_last)}, " if r.date else "") + f"status {r.status_not_final})"
                           for r in bm.not_final)
                 + ": not final, so read as no result until the final report (FHIR Observation.status).",
                 [s for r in bm.not_final for s in r.sources])

@@ -395,9 +395,13 @@ def _stage4_reading(text: str) -> str | None:
     written as not assessed, "M1 not assessed": no finding) or None (not written)."""
     if not _STAGE4_WORDS.search(text):
         return None
-    # an M1 written beside it ("Stage IV, cM1; pM not assessed") is the stage's M1
+    # an M1 written beside it ("Stage IV, cM1; pM not assessed") is the stage's M1, and so are
+    # distant metastases written as found at a site ("Stage IV, MX, bone metastases": AJCC 8th
+    # edition M1 is distant metastasis detected by clinical or radiographic means); not words
+    # of a search still under way ("metastatic work-up pending", "metastases not assessed")
+    beside = _M_NOT_ASSESSED.sub(" ", text)
     m_not_assessed = (_STAGE_GROUP4.search(text) and _M_NOT_ASSESSED.search(text)
-                      and not _M1_WORDS.search(_M_NOT_ASSESSED.sub(" ", text)))
+                      and not (_M1_WORDS.search(beside) or _metastases_found_at_a_site(beside)))
     if _STAGE4_NOT_ASSESSED.search(text):
         text = _STAGE4_NOT_ASSESSED.sub(" ", text)
         if not _STAGE4_WORDS.search(text):
@@ -410,6 +414,18 @@ def _stage4_reading(text: str) -> str | None:
     if after is not None:
         return "open" if T.MET_NEGATION_OPEN.search(after.group("between")) else "negated"
     return "open" if m_not_assessed or _STAGE4_HEDGED.search(text) else "asserted"
+
+
+# words that leave a metastasis beside a stage IV not found yet (a search under way or a doubt)
+_METASTASIS_NOT_FOUND_YET = re.compile(
+    r"\?|\b(pending|awaited|awaiting|suspect\w*|possible|probable|likely|query|work-?up|rule out|r/o|"
+    r"not (yet )?(assessed|evaluated|known|confirmed)|unknown|unconfirmed)\b")
+
+
+def _metastases_found_at_a_site(text: str) -> bool:
+    """Distant metastases the text writes as found at a named site ("bone metastases")."""
+    return (_site_in_text(text) is not None and _metastatic_text(text)
+            and not _METASTASIS_NOT_FOUND_YET.search(text))
 
 
 def _stage4_doubt(text: str) -> str:

@@ -873,13 +873,26 @@ def _diabetes_text(text: str) -> str | None:
     Only a diagnosis counts (CR A.4): a family history ("family history of", "FH"),
     a risk ("at risk for") or a screening names diabetes without the patient having it.
     """
-    if re.search(_DIABETES_WORDS, text) and not re.search(
-            r"pre-?diabet|insipidus|gestational|no diabet|family (history|hx)|\bfh\b|\brisk\b|screening", text) \
-            and not T.DIABETES_NOT_THE_PATIENTS.search(text):  # "not diabetic", "diabetes ruled out"
+    text = _NOT_A_DIAGNOSIS.sub(" ", text)  # the mentions that are no diagnosis, taken out
+    if re.search(_DIABETES_WORDS, text) and not T.DIABETES_NOT_THE_PATIENTS.search(text):  # "not diabetic"
         if re.search(_TYPE2_WORDS, text):
             return "type2"
         return "type1" if re.search(_TYPE1_WORDS, text) else "type2"
     return None
+
+
+# a diabetes mention that names no diabetes of the patient: prediabetes, diabetes insipidus,
+# gestational diabetes, "no diabetes", a family history, a risk or a screening of it. Only the
+# mention they qualify is taken out (within one clause: no comma, ";" or bracket between), so a
+# diabetes named beside one is still read ("Type 2 diabetes; family history of diabetes",
+# "Type 2 diabetes, high cardiovascular risk", "Gestational diabetes, now type 2 diabetes")
+_MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\bn?iddm\b)"
+_CLAUSE = r"[^.;|,()]{0,30}?"
+_NOT_A_DIAGNOSIS = re.compile(
+    r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\bgestational\s+" + _MENTION + r"(?:\s+mellitus)?"
+    r"|\bno\s+" + _MENTION
+    + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b|screening)" + _CLAUSE + _MENTION
+    + r"|" + _MENTION + _CLAUSE + r"(?:\brisk\b|screening)")
 
 
 # --- lung ----------------------------------------------------------------------------------

@@ -136,6 +136,9 @@ def _names_gene_test(text: str) -> bool:
     return _gene_test_text(text) or (_GENE_NAMED_TEST.search(text) is not None
                                       and _PROTEIN_TEST.search(text) is None)
 
+
+names_gene_test = _names_gene_test  # public: build.py names a missing status on what it reads
+
 # what the sender's significance wording says; _CONFLICTING is read as uncertain (vus) and
 # kept on the variant (VariantResult.significance_conflicting) so cards can say why
 _CONFLICTING = "conflicting"
@@ -942,9 +945,11 @@ def _text_result(text: str) -> str | None:
 
 
 def _no_result_given(obs: dict[str, Any]) -> bool:
-    """The Observation gives no value[x], no component and no interpretation (FHIR R4)."""
+    """The Observation gives no value[x], no component, no interpretation and groups no
+    results (hasMember: a panel whose members carry them, each read on its own; FHIR R4)."""
     return not (any(k.startswith("value") and obs[k] not in (None, "", {}, []) for k in obs)
-                or as_list(obs.get("component")) or as_list(obs.get("interpretation")))
+                or as_list(obs.get("component")) or as_list(obs.get("interpretation"))
+                or as_list(obs.get("hasMember")))
 
 
 def _value_words(obs: dict[str, Any]) -> str:

@@ -265,9 +265,25 @@ def _own_marker_text(text: str, target: str) -> str:
             groups[-1].append(mention)
         else:
             groups.append([mention])
-    parts = [text[g[0][0]:(groups[i + 1][0][0] if i + 1 < len(groups) else len(text))]
+    parts = [_own_of_pairs(text[g[0][0]:(groups[i + 1][0][0] if i + 1 < len(groups) else len(text))],
+                           [mine for *_, mine in g])
              for i, g in enumerate(groups) if any(mine for *_, mine in g)]
     return " ".join(parts)
+
+
+# two values written as one pair after markers named jointly ("ER/PR 90%/5%", "H-score 250/20",
+# "Allred 8/3"): the first is the first marker's, as the names are ordered
+_VALUE_PAIR_RE = re.compile(r"(?<![\d/.])(\d{1,3}(?:\.\d+)?\s*%?)\s*/\s*(\d{1,3}(?:\.\d+)?\s*%?)(?![\d/.])")
+
+
+def _own_of_pairs(part: str, mine: list[bool]) -> str:
+    """The words of a group of markers named jointly ("ER/PR ...") with each value pair
+    ("90%/5%") replaced by the value of this marker's place in the names; as written when the
+    group names one marker or this marker in no single place."""
+    if len(mine) != 2 or mine.count(True) != 1:
+        return part
+    place = mine.index(True) + 1
+    return _VALUE_PAIR_RE.sub(lambda m: m.group(place), part)
 
 
 def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str = "er"
@@ -302,6 +318,8 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
                 read, low, allred_note = _allred_reading(allred, text, pair)
                 if read is None and allred_note is not None:
                     status = None
+            elif pair == "positive" and pct is None and (h := _h_score_value(text)) is not None:
+                status, low, allred_note = _positive_beside_h_score(h)
         elif allred is not None:
             status, low, allred_note = _allred_reading(allred, text, _qual_from_text(vtext))
         else:
@@ -310,10 +328,8 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
             h = _h_score_value(text) if pct is None else None
             if q is None and h is not None:
                 status, low, allred_note = _h_score_reading(h)
-            elif q == "positive" and h and h <= _H_SCORE_MAY_BE_LOW:
-                # "Positive (H-score 20)": the call stands, the score says how low it may be (an
-                # H of 1-30 allows 1-10 % of cells: the ER-low caution), as for an Allred total
-                low, allred_note = True, f"an H-score of {h} may mean 1-10 % of cells stained (low) or more"
+            elif q == "positive" and h is not None:
+                status, low, allred_note = _positive_beside_h_score(h)
             if status is None and q is None and _NO_EXPRESSION_RE.search(vtext):
                 status = "negative"
     if status is None and a is None:
@@ -364,7 +380,8 @@ def _allred_reading(total: int, text: str, qual: str | None) -> tuple[str | None
 
 
 def _allred_negative(qual: str | None, score: str) -> tuple[str | None, bool, str | None]:
-    """An Allred score meaning < 1 % of cells stained (PS 0-1, total 0-2): negative, unless the
+    """An Allred score meaning < 1 % of cells stained (PS 0-1, total 0-2; or an H-score of 0,
+    _positive_beside_h_score): negative, unless the
     report calls it positive (an older cut-off, Allred >= 3, or a typing slip): the call and the
     score disagree, read as neither, as a call against a reported % is (CR A.2; ASCO/CAP 2020)."""
     if qual == "positive":
@@ -382,6 +399,18 @@ def _h_score_reading(h: int) -> tuple[str | None, bool, str | None]:
     if h < _H_SCORE_POSITIVE:
         return None, False, (f"an H-score of {h} may mean < 1 % of cells stained (negative by ASCO/CAP) "
                              "or 1-10 % (low)")
+    if h <= _H_SCORE_MAY_BE_LOW:
+        return "positive", True, f"an H-score of {h} may mean 1-10 % of cells stained (low) or more"
+    return "positive", False, None
+
+
+def _positive_beside_h_score(h: int) -> tuple[str | None, bool, str | None]:
+    """A positive call beside an H-score ("ER positive, H-score 20", "Positive (H-score 20)"):
+    the call stands, and an H of 1-30 (1-10 % of cells may be stained, _H_SCORE_RE) carries the
+    ER-low caution, as an Allred total of 3-5 does; an H of 0 (no cell stained) disagrees with
+    it: read as neither, as a positive call beside an Allred total of 0-2 is (CR A.2)."""
+    if h == 0:
+        return _allred_negative("positive", "an H-score of 0")
     if h <= _H_SCORE_MAY_BE_LOW:
         return "positive", True, f"an H-score of {h} may mean 1-10 % of cells stained (low) or more"
     return "positive", False, None

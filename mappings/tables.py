@@ -411,6 +411,9 @@ DISEASE_STATUS_UNCLEAR = _condition_patterns("disease_status", "unclear_patterns
 # a symptom written as what worsened ("Worse pain"), not the cancer
 DISEASE_STATUS_SYMPTOM = _condition_patterns("disease_status", "symptom_patterns")
 DISEASE_STATUS_STATED_NOT_WORSE = re.compile(LOCAL["disease_status"]["symptom_beside_stated_status"], re.I)
+# the cancer joined to a worse symptom ("worsening LFTs and liver metastases"): worse too
+DISEASE_STATUS_CANCER_AFTER_SYMPTOM = re.compile(LOCAL["disease_status"]["symptom_joined_to_cancer_after"], re.I)
+DISEASE_STATUS_CANCER_BEFORE_SYMPTOM = re.compile(LOCAL["disease_status"]["symptom_joined_to_cancer_before"], re.I)
 
 _AL = LOCAL["alteration"]
 # (pattern, kind): words naming a copy-number change or a fusion, in order

@@ -1127,6 +1127,17 @@ def _stop_reason_of_text(text: str) -> str | None:
     return "unclear" if hedged else None
 
 
+def _symptom_alone(m: re.Match[str]) -> str:
+    """A worse symptom removed from a disease status's words, unless the cancer is joined to it
+    ("Worsening liver function and liver metastases"): then its worse word is the cancer's too,
+    unless the words state the cancer not worse ("stable metastases and worse pain")."""
+    if (T.DISEASE_STATUS_CANCER_AFTER_SYMPTOM.match(m.string, m.end())
+            or T.DISEASE_STATUS_CANCER_BEFORE_SYMPTOM.search(m.string, 0, m.start())) and \
+            not T.DISEASE_STATUS_STATED_NOT_WORSE.search(m.string):
+        return m.group(0)
+    return " "
+
+
 @lru_cache(maxsize=1024)
 def _status_text_reading(text: str) -> str | None:
     """What the written answer of a disease status says (local_codes.yaml disease_status):
@@ -1137,7 +1148,7 @@ def _status_text_reading(text: str) -> str | None:
     the liver")."""
     rest = T.DISEASE_STATUS_REFUTED.sub(" ", text)
     refuted = rest != text
-    rest, symptoms = T.DISEASE_STATUS_SYMPTOM.subn(" ", rest)
+    rest, symptoms = T.DISEASE_STATUS_SYMPTOM.subn(_symptom_alone, rest)
     left_open = T.DISEASE_STATUS_UNCLEAR.subn(" ", rest)
     if T.DISEASE_STATUS_PROGRESSION.search(left_open[0]):
         return "progression"

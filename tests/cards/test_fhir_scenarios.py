@@ -3816,3 +3816,40 @@ def test_fhir_hyperglycaemia_resolved_beside_a_type_2_diabetes_keeps_the_diabete
     state, _ = run(p)
     assert state.factors.diabetes.status == "type2-untreated"
     assert "diabetes-unconfirmed" not in {g.code for g in state.gaps}
+
+
+@pytest.mark.parametrize("text", ["Worsening liver function and liver metastases", "Liver metastases and LFTs worse",
+                                  "Worse fatigue and liver mets"])
+def test_fhir_a_disease_status_joining_the_cancer_to_a_worse_organ_function_by_and_is_a_progression(text):
+    # was: not counted, asked as 'a symptom written as worse, not the cancer', though the worse
+    # word is said of the metastases too ('Worsening liver metastases and liver function' was a
+    # progression already); CR C.2 step 1, mCODE CancerDiseaseStatus
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-joined").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression == dt.date(2025, 5, 20)
+    assert "disease status leaves the progression open" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Bone metastases, pain worse", "Stable metastases and worse pain",
+                                  "Worsening LFTs and known liver metastases", "Worsening pain and bone metastases unchanged",
+                                  "Worsening pain and possible new lesions"])
+def test_fhir_a_worse_symptom_after_a_comma_or_beside_a_stable_cancer_is_still_no_progression(text):
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-joined-not").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression is None
+
+
+def test_fhir_a_pending_result_dated_by_month_only_says_the_least_it_has_waited():
+    # was: 'not final after 30 days' for a preliminary ESR1 result dated '2025-06' read on
+    # 2025-07-01, counted from the month's first day though it may be from its last
+    p = after_ai_cdk46i("esr1-month").variant("ESR1", "p.Y537S", on="2025-06", status="preliminary")
+    _, cards = run(p)
+    detail = card(cards, "test-esr1")["detail"]
+    assert "2025-06, preliminary result, not final after at least 1 day)" in detail
+    assert "not final after 30 days" not in detail
+
+
+def test_fhir_a_pending_genomic_result_dated_by_month_only_is_named_with_its_month_not_a_first_day():
+    # was: 'ESR1 p.Y537S detected (2025-06-01, status preliminary)': a day the record does not give
+    p = after_ai_cdk46i("esr1-month-gap").variant("ESR1", "p.Y537S", on="2025-06", status="preliminary")
+    state, _ = run(p)
+    gap = next(g for g in state.gaps if g.code == "genomic-result-not-final")
+    assert gap.message.startswith("ESR1 p.Y537S detected (2025-06, status preliminary): not final")

@@ -1408,3 +1408,31 @@ def test_an_organ_cancer_metastasis_coded_secondary_is_a_breast_metastasis_and_c
 def test_an_organ_cancer_metastasis_naming_the_breast_primary_is_a_breast_metastasis():
     assert disease(breast_cancer("2020-01-01"),
                    condition(cc(text="Metastatic lung cancer from breast primary"), "2020-01-05")).metastatic == "yes"
+
+
+@pytest.mark.parametrize("text,words", [("Metastatic breast cancer vs lymphoma", "breast cancer vs lymphoma"),
+                                        ("Metastatic breast carcinoma versus melanoma", "breast carcinoma versus melanoma")])
+def test_a_breast_cancer_with_its_tumour_word_weighed_against_another_cancer_is_no_metastatic_breast_cancer(text, words):
+    # was: counted as metastatic breast cancer, silently: the differential pattern wanted "vs"
+    # right after "breast" (FHIR condition-ver-status "differential"; CR A.4: breast primary)
+    for problem in (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"), condition(cc(text=text), "2021-01-01")):
+        assert disease(problem).metastatic == "unknown"
+        assert f'primary uncertain: "{words}" in the text' in _gaps(problem)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Stage IV, MX, bone metastases", "Stage IV breast cancer with bone metastases, MX"])
+def test_a_stage_iv_beside_an_m_not_assessed_and_metastases_written_as_found_is_stage_iv(text):
+    # was: unknown, gap 'site not stated (stage IV written "stage iv, mx" (AJCC stage IV is M1))'
+    # though the same text names the metastases (AJCC 8th edition M1: distant metastasis
+    # detected clinically or radiographically); the same words on a Condition were already metastatic
+    stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text))
+    assert disease(breast_cancer("2020-01-01"), stage_group).metastatic == "yes"
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer("2020-01-01"), stage_group)
+
+
+@pytest.mark.parametrize("text", ["Stage IV, MX, ? bone metastases", "Stage IV, MX, metastatic work-up pending",
+                                  "Stage IV, MX; bone metastases not confirmed", "Stage IV, MX, metastasis suspected on CT"])
+def test_a_stage_iv_beside_an_m_not_assessed_and_metastases_only_suspected_stays_a_suspicion(text):
+    stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text))
+    assert disease(breast_cancer("2020-01-01"), stage_group).metastatic == "unknown"
+    assert "metastasis-unconfirmed" in _gaps(breast_cancer("2020-01-01"), stage_group)

@@ -919,3 +919,46 @@ def test_a_prediabetes_is_not_diabetes_and_is_named_in_a_gap_since_the_sources_d
 def test_a_negated_or_relatives_prediabetes_raises_no_gap(text):
     s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
     assert "prediabetes-recorded" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes - not resolved", "Type 2 diabetes with resolved hypoglycaemia",
+                                  "Type 2 diabetes; prior gestational diabetes", "Type 2 diabetes (gestational diabetes in 2010)"])
+def test_a_type_2_diabetes_whose_words_negate_resolved_or_name_a_past_gestational_diabetes_beside_it_is_counted(text):
+    # was: not counted, gap diabetes-unconfirmed 'type 2 (written "...")': the not-current words
+    # read 'not resolved', a 'resolved' said of the hypoglycaemia, and a gestational diabetes
+    # beside the type 2 one as the diabetes being over (FHIR R4 Condition.code; CR A.4, C.3 row 14)
+    t2 = condition(cc(coding(SNOMED, "44054006", "Type 2 diabetes mellitus"), text=text), "2023-01-01")
+    s = build_patient_state([patient(birth="1980-01-01"), t2], PID, AS_OF)
+    assert s.factors.diabetes.status == "type2-untreated"
+    assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes mellitus, resolved", "History of gestational diabetes",
+                                  "Type 2 diabetes in remission since 2020"])
+def test_a_diabetes_written_as_over_or_only_gestational_is_still_asked_not_counted(text):
+    dm = condition(cc(coding(SNOMED, "73211009", "Diabetes mellitus"), text=text), "2023-01-01")
+    s = build_patient_state([patient(birth="1980-01-01"), dm], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert f'written "{text}"' in next(g.message for g in s.gaps if g.code == "diabetes-unconfirmed")
+
+
+@pytest.mark.parametrize("text, status", [
+    ("Type 2 diabetes, high cardiovascular risk", "type2-untreated"),
+    ("Type 2 diabetes mellitus; diabetic retinopathy screening", "type2-untreated"),
+    ("Type 2 diabetes (family history of diabetes)", "type2-untreated"),
+    ("Gestational diabetes, now type 2 diabetes", "type2-untreated"),
+    ("Type 1 diabetes; family history of type 2 diabetes", "type1"),
+])
+def test_a_diabetes_named_beside_a_risk_screening_family_history_or_gestational_mention_is_still_read(text, status):
+    # was: not diabetes, silently (the hyperglycaemia caution / type 1 stop of the PI3K/AKT/mTOR
+    # cards dropped): any 'risk', 'screening', 'family history', 'gestational' or 'prediabetes'
+    # anywhere in the text took the whole Condition out; now only the mention they qualify (CR A.4)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == status
+
+
+@pytest.mark.parametrize("text", ["At risk of type 2 diabetes", "Diabetes screening", "Family history of diabetes",
+                                  "FH T2DM", "Diabetes insipidus", "Gestational diabetes", "No diabetes"])
+def test_a_diabetes_mention_that_names_no_diagnosis_of_the_patient_is_still_not_diabetes(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"

@@ -266,3 +266,19 @@ def test_an_er_result_without_a_status_beside_a_vital_sign_without_one_names_onl
     state, _ = run(p)
     gap = next(g for g in state.gaps if g.code == "observation-status-missing")
     assert [s.reference.split("/")[1].rsplit("-", 1)[0] for s in gap.sources] == ["er"]
+
+
+def test_a_snomed_coded_gene_test_read_by_its_words_without_a_status_is_named_as_missing_its_status():
+    # was: read (ESR1 detected, by the genomics text reader) yet not named: a SNOMED CT code outside
+    # the read codes was taken as read by no reader (FHIR R4 Observation.status 1..1)
+    p = after_ai_cdk46i("p")
+    p.resources.append({
+        "resourceType": "Observation", "id": "esr1-text", "subject": {"reference": "Patient/p"},
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "405824009", "display": "Genetic test"}],
+                 "text": "ESR1 mutation test"},
+        "effectiveDateTime": "2025-06-01", "valueString": "Detected: p.D538G",
+    })
+    state, _ = run(p)
+    assert state.biomarkers.status("ESR1") == "detected"
+    gap = next(g for g in state.gaps if g.code == "observation-status-missing")
+    assert "Observation/esr1-text" in [s.reference for s in gap.sources]

@@ -476,3 +476,37 @@ def test_er_with_a_data_absent_reason_is_not_read_as_positive_and_the_reason_is_
 def test_the_first_percentage_in_the_text_is_the_result_even_with_a_range_after_it(text, percent):
     s = state_of(loinc_obs("85337-4", **text_value(text)))
     assert (s.er.status, s.er.percent, s.er.low_positive) == ("positive", percent, False)
+
+
+@pytest.mark.parametrize("code, text, number", [("85337-4", "ER positive, H-score 20", 20),
+                                                ("16113-3", "PR positive (H-score 15)", 15),
+                                                ("16113-3", "ER positive (H-score 200), PR positive (H-score 20)", 20)])
+def test_a_positive_call_naming_its_marker_beside_an_h_score_of_30_or_less_carries_the_low_caution(code, text, number):
+    # was: positive with no caution when the call names the marker ('ER positive, H-score 20'):
+    # only an unnamed 'Positive (H-score 20)' got it. H 1-30 allows 1-10 % of cells (McCarty 1985; CR A.2)
+    s = state_of(loinc_obs(code, valueString=text))
+    receptor = s.er if code == "85337-4" else s.pr
+    assert (receptor.status, receptor.low_positive) == ("positive", True)
+    assert f"an H-score of {number} may mean 1-10 % of cells stained (low) or more" in _score_gap(s)
+
+
+@pytest.mark.parametrize("text", ["Positive (H-score 0)", "ER positive, H-score 0"])
+def test_a_positive_call_beside_an_h_score_of_0_is_read_as_neither_and_named(text):
+    # was: positive; an H-score of 0 means no cell stained, so the call and the score disagree,
+    # read as neither as a positive call beside an Allred total of 0-2 is (CR A.2; ASCO/CAP 2020)
+    s = state_of(loinc_obs("85337-4", valueString=text))
+    assert s.er.status == "unknown"
+    assert ("the report calls it positive, and an H-score of 0 means < 1 % of cells stained "
+            "(negative by ASCO/CAP); not read as positive or negative") in _score_gap(s)
+
+
+@pytest.mark.parametrize("code, text, percent, low", [
+    ("85337-4", "ER/PR 90%/5%", 90.0, False), ("16113-3", "ER/PR 90%/5%", 5.0, True),
+    ("85337-4", "ER/PR H-score 20/200", None, True), ("16113-3", "ER/PR H-score 20/200", None, False),
+])
+def test_a_value_pair_after_er_and_pr_named_jointly_gives_each_receptor_its_own_value_in_order(code, text, percent, low):
+    # was: both receptors read the first value ('ER/PR 90%/5%': PR 90 %; 'ER/PR H-score 20/200':
+    # PR an H of 20 with the low note), the second never read; the names' order is the values' order
+    s = state_of(loinc_obs(code, valueString=text))
+    receptor = s.er if code == "85337-4" else s.pr
+    assert (receptor.status, receptor.percent, receptor.low_positive) == ("positive", percent, low)

@@ -877,3 +877,16 @@ def test_a_local_gbrca_test_naming_no_gene_number_is_named_as_a_germline_brca_te
                                                     valueString="BRCA2 pathogenic variant detected")], PID)
     assert s.biomarkers.results == []
     assert any(m.startswith(f"'{name}' (2023-02-01) names BRCA, not BRCA1 or BRCA2") for m in (g.message for g in s.ignored))
+
+
+def test_a_local_gene_panel_grouping_its_results_by_has_member_is_not_named_as_a_test_with_no_result():
+    # was: named 'ESR1 test (2023-02-01) with no result: ... (it may be the order, not its result)'
+    # though its member, read on its own, is the ESR1 result (FHIR R4 Observation.hasMember)
+    panel = observation(cc(text="ESR1 mutation analysis, plasma"), "2023-02-01", rid="panel1")
+    panel["hasMember"] = [{"reference": "Observation/m1"}]
+    member = observation(cc(coding(LOINC, "69548-6", "Genetic variant assessment")), "2023-02-01", rid="m1",
+                         **answer(LOINC, "LA9633-4", "Present"))
+    member["component"] = [component("48018-6", valueCodeableConcept=cc(coding(HGNC, "HGNC:3467", "ESR1")))]
+    s = build_patient_state([patient(), panel, member], PID)
+    assert s.biomarkers.status("ESR1") == "detected"
+    assert not any("with no result" in m.message for m in s.ignored)
