@@ -125,7 +125,15 @@ _gene_test_text = memo_search(_GENE_TEST_TEXT)
 # ... or by the word test / testing / analysis / panel after the gene ("Germline BRCA1/2
 # testing", "ESR1 test, plasma"); not a protein test of the gene ("PTEN IHC", "ESR1 protein
 # expression"), whose positive / negative is about staining, not a variant
-_GENE_NAMED_TEST = re.compile(_GENE_WORD + r"[^|]{0,40}\b(tests?|testing|analysis|panel)\b")
+_GENE_NAMED_TEST = re.compile(_GENE_WORD + r"[^|]{0,40}\b(tests?|testing|analysis|panel)\b"
+                              # ... or by the gene's genomic origin beside it ("BRCA1/2 germline",
+                              # "Germline BRCA1/2", "BRCA1 and BRCA2 (germline)"): germline / somatic
+                              # is said of a variant, never of a protein (LOINC 48002-0 genomic source
+                              # class, LA6683-2 Germline / LA6684-0 Somatic; CR A.2 row "Genomic
+                              # source class"); the origin itself is read from the name by
+                              # _origin_from_obs, the genes by genes_named ("BRCA1/2": both)
+                              r"|" + _GENE_WORD + r"[^|]{0,40}\b(germline|somatic)\b"
+                              r"|\b(germline|somatic)\b[^|]{0,40}" + _GENE_WORD)
 _PROTEIN_TEST = re.compile(r"\bihc\b|immunohisto|\bexpression\b|\bprotein\b|\bstain")
 
 

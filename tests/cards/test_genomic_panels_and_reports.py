@@ -138,6 +138,29 @@ def test_germline_brca1_2_testing_named_by_the_word_testing_is_read_as_a_negativ
     assert "test-germline-brca" not in ordered_tests(cards)
 
 
+def _named_coded_value(p, name: str, value: str):
+    return p.add({"resourceType": "Observation", "id": p._id("test"), "status": "final", "subject": p._subject(),
+                  "code": {"text": name}, "effectiveDateTime": "2025-06-01", "valueCodeableConcept": {"text": value}})
+
+
+def test_a_local_brca1_2_result_named_by_its_germline_origin_alone_is_read_as_a_germline_negative_for_both_genes():
+    for i, (name, add, value) in enumerate([("BRCA1/2 germline", _named_test, "Negative"),
+                                            ("Germline BRCA1/2", _named_coded_value, "No pathogenic variant detected"),
+                                            ("BRCA1 and BRCA2 (germline)", _named_coded_value, "Negative")]):
+        state, cards = run(add(after_ai_cdk46i(f"gp-gorigin{i}"), name, value))
+        assert {(v.gene, v.result, v.origin) for v in state.biomarkers.results} == {
+            ("BRCA1", "not-detected", "germline"), ("BRCA2", "not-detected", "germline")}, name
+        assert "test-germline-brca" not in ordered_tests(cards), name
+        assert "BRCA1 not detected (germline, 2025-06-01)" in _summary(cards), name
+
+
+def test_a_hedged_local_germline_brca1_2_result_is_named_as_unclear_and_the_test_is_still_asked():
+    state, cards = run(_named_test(after_ai_cdk46i("gp-gorigin-hedge"), "BRCA1/2 germline", "Possible pathogenic variant"))
+    assert state.biomarkers.results == []
+    assert "test-germline-brca" in ordered_tests(cards)
+    assert "BRCA1/BRCA2 result (2025-06-01) unclear: 'BRCA1/2 germline' reads 'Possible pathogenic variant'" in _summary(cards)
+
+
 def test_an_esr1_test_named_by_the_word_test_is_read():
     state, cards = run(_named_test(after_ai_cdk46i("gp-esr1-test"), "ESR1 test, plasma", "Detected p.Y537S"))
     assert regimen_topics(cards)[:2] == ["elacestrant", "imlunestrant"]
