@@ -170,3 +170,13 @@ def test_a_protein_stain_of_a_gene_named_as_a_test_is_not_a_variant_result():
     state, cards = run(_named_test(after_ai_cdk46i("gp-pten-ihc"), "PTEN IHC test", "Negative"))
     assert state.biomarkers.results == []
     assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
+
+
+def test_a_test_named_for_its_method_alone_with_gene_results_in_its_value_is_named_as_not_read():
+    for i, (name, value, gene) in enumerate([("Tumour NGS", "sBRCA1 pathogenic variant detected", "BRCA1"),
+                                             ("NGS panel", "PIK3CA H1047R detected", "PIK3CA")]):
+        state, cards = run(_named_test(after_ai_cdk46i(f"gp-generic{i}"), name, value))
+        assert state.biomarkers.results == [], name
+        assert f"{gene} result (2025-06-01) not read: '{name}' names no gene tested, its value reads '{value}'" \
+            in _summary(cards), name
+        assert "test-germline-brca" in ordered_tests(cards)
