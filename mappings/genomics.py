@@ -125,7 +125,15 @@ _gene_test_text = memo_search(_GENE_TEST_TEXT)
 # ... or by the word test / testing / analysis / panel after the gene ("Germline BRCA1/2
 # testing", "ESR1 test, plasma"); not a protein test of the gene ("PTEN IHC", "ESR1 protein
 # expression"), whose positive / negative is about staining, not a variant
-_GENE_NAMED_TEST = re.compile(_GENE_WORD + r"[^|]{0,40}\b(tests?|testing|analysis|panel)\b")
+_GENE_NAMED_TEST = re.compile(_GENE_WORD + r"[^|]{0,40}\b(tests?|testing|analysis|panel)\b"
+                              # ... or by the gene's genomic origin beside it ("BRCA1/2 germline",
+                              # "Germline BRCA1/2", "BRCA1 and BRCA2 (germline)"): germline / somatic
+                              # is said of a variant, never of a protein (LOINC 48002-0 genomic source
+                              # class, LA6683-2 Germline / LA6684-0 Somatic; CR A.2 row "Genomic
+                              # source class"); the origin itself is read from the name by
+                              # _origin_from_obs, the genes by genes_named ("BRCA1/2": both)
+                              r"|" + _GENE_WORD + r"[^|]{0,40}\b(germline|somatic)\b"
+                              r"|\b(germline|somatic)\b[^|]{0,40}" + _GENE_WORD)
 _PROTEIN_TEST = re.compile(r"\bihc\b|immunohisto|\bexpression\b|\bprotein\b|\bstain")
 
 
@@ -514,6 +522,35 @@ def _ignore_unread_reports(ctx: Ctx) -> None:
                    "conclusion but none of its result Observations: not read; its conclusion is in the report itself")
 
 
+# A test named for a method, not a gene ("Tumour NGS", "NGS panel", "Genomic profiling",
+# "Next-generation sequencing"): its name says nothing of which genes were tested, nor of
+# the variant's origin or the specimen in a way the cards may rely on (CR C.3 row 7: a tumour
+# test's BRCA is of unknown origin, not the germline test; row 2: ESR1 on the current
+# specimen), so gene results written in its value are not read here
+_GENERIC_GENOMIC_TEST = re.compile(r"\bngs\b|sequenc|next[- ]gen|genomic|molecular profil|gene panel|\bctdna\b")
+_generic_genomic_test = memo_search(_GENERIC_GENOMIC_TEST)
+
+
+def _ignore_generic_gene_results(ctx: Ctx, obs: dict[str, Any]) -> None:
+    """A code-less (no LOINC coding) Observation named only for its method whose value text
+    names a gene read here ("Tumour NGS": "sBRCA1 pathogenic variant detected"): not read as
+    a result, but named with its words, so the testing cards do not ask again with no word of
+    a result received."""
+    if any(c and is_loinc(s) for s, c, _ in ctx.code_of(obs)):
+        return
+    name = ctx.code_text(obs)
+    if not _generic_genomic_test(name):
+        return
+    written = _written_value_text(obs)
+    genes = [g for g in _gene_symbols_named(written) if g in T.GENES and g != "ERBB2"] if written else []
+    if not genes:
+        return
+    ctx.ignore(obs, "indeterminate-genomic-result",
+               f"{'/'.join(genes)} result{_dated(obs_date(obs))} not read: "
+               f"'{cc_as_written(obs.get('code')) or name}' names no gene tested, "
+               f"its value reads '{written[:120]}'")
+
+
 def build_variants(ctx: Ctx) -> list[VariantResult]:
     """Every variant result; a result whose Observation is not final (status preliminary,
     registered or unknown, or a significance read from a DiagnosticImplication that is not final) has
@@ -561,6 +598,9 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
         if id(obs) not in skip and _brca_unnamed(ctx.code_text(obs)):
             _ignore_brca_unnamed(ctx, obs, obs.get("code"))
     _ignore_unread_reports(ctx)
+    for obs in ctx.obs_groups()[0]:
+        if id(obs) not in skip:
+            _ignore_generic_gene_results(ctx, obs)
     for obs in coded + by_text + per_gene:
         try:
             codes = {c for s, c, _ in ctx.code_of(obs) if c and is_loinc(s)}

@@ -138,6 +138,29 @@ def test_germline_brca1_2_testing_named_by_the_word_testing_is_read_as_a_negativ
     assert "test-germline-brca" not in ordered_tests(cards)
 
 
+def _named_coded_value(p, name: str, value: str):
+    return p.add({"resourceType": "Observation", "id": p._id("test"), "status": "final", "subject": p._subject(),
+                  "code": {"text": name}, "effectiveDateTime": "2025-06-01", "valueCodeableConcept": {"text": value}})
+
+
+def test_a_local_brca1_2_result_named_by_its_germline_origin_alone_is_read_as_a_germline_negative_for_both_genes():
+    for i, (name, add, value) in enumerate([("BRCA1/2 germline", _named_test, "Negative"),
+                                            ("Germline BRCA1/2", _named_coded_value, "No pathogenic variant detected"),
+                                            ("BRCA1 and BRCA2 (germline)", _named_coded_value, "Negative")]):
+        state, cards = run(add(after_ai_cdk46i(f"gp-gorigin{i}"), name, value))
+        assert {(v.gene, v.result, v.origin) for v in state.biomarkers.results} == {
+            ("BRCA1", "not-detected", "germline"), ("BRCA2", "not-detected", "germline")}, name
+        assert "test-germline-brca" not in ordered_tests(cards), name
+        assert "BRCA1 not detected (germline, 2025-06-01)" in _summary(cards), name
+
+
+def test_a_hedged_local_germline_brca1_2_result_is_named_as_unclear_and_the_test_is_still_asked():
+    state, cards = run(_named_test(after_ai_cdk46i("gp-gorigin-hedge"), "BRCA1/2 germline", "Possible pathogenic variant"))
+    assert state.biomarkers.results == []
+    assert "test-germline-brca" in ordered_tests(cards)
+    assert "BRCA1/BRCA2 result (2025-06-01) unclear: 'BRCA1/2 germline' reads 'Possible pathogenic variant'" in _summary(cards)
+
+
 def test_an_esr1_test_named_by_the_word_test_is_read():
     state, cards = run(_named_test(after_ai_cdk46i("gp-esr1-test"), "ESR1 test, plasma", "Detected p.Y537S"))
     assert regimen_topics(cards)[:2] == ["elacestrant", "imlunestrant"]
@@ -147,3 +170,13 @@ def test_a_protein_stain_of_a_gene_named_as_a_test_is_not_a_variant_result():
     state, cards = run(_named_test(after_ai_cdk46i("gp-pten-ihc"), "PTEN IHC test", "Negative"))
     assert state.biomarkers.results == []
     assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
+
+
+def test_a_test_named_for_its_method_alone_with_gene_results_in_its_value_is_named_as_not_read():
+    for i, (name, value, gene) in enumerate([("Tumour NGS", "sBRCA1 pathogenic variant detected", "BRCA1"),
+                                             ("NGS panel", "PIK3CA H1047R detected", "PIK3CA")]):
+        state, cards = run(_named_test(after_ai_cdk46i(f"gp-generic{i}"), name, value))
+        assert state.biomarkers.results == [], name
+        assert f"{gene} result (2025-06-01) not read: '{name}' names no gene tested, its value reads '{value}'" \
+            in _summary(cards), name
+        assert "test-germline-brca" in ordered_tests(cards)
