@@ -1122,7 +1122,15 @@ def _stop_reason_of_text(text: str) -> str | None:
         return "progression"
     # a named non-progression reason, or words saying the disease did not progress ("no
     # progression", "progression ruled out"): the proxy must not read a progression into it
-    if T.STOP_NON_PROGRESSION.search(text) or rest != text:
+    if rest != text:
+        return "other"
+    # a completion or a planned stop beside a progression only suspected ("Possible progression -
+    # completed planned cycles"): the course may have ended as planned or for the suspected
+    # progression, as beside "maintenance" (CR C.2 step 1: progression is documented or not;
+    # the hedge must not be lost): the stop reason is unclear, not a stated non-progression one
+    if hedged and not T.STOP_NON_PROGRESSION.search(T.STOP_PLANNED.sub(" ", text)):
+        return "unclear"
+    if T.STOP_NON_PROGRESSION.search(text):
         return "other"
     return "unclear" if hedged else None
 
