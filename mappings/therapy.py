@@ -122,7 +122,7 @@ from mappings.fhir import (
 )
 from mappings.state import (
     ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, OtherLineReading, Source, TherapyHistory, TherapyLine,
-    range_text,
+    date_written, range_text,
 )
 
 REGIMEN_WINDOW_DAYS = 28
@@ -2448,7 +2448,7 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
                         f" on metastatic line "
                         f"{first_et.number} ({first_et.regimen_text}), the first endocrine line, "
                         + ("still recorded as given" if first_et.active else
-                           f"given until {range_text(first_et.end, first_et.end_last or first_et.end)}")  # type: ignore[arg-type]
+                           f"given until {date_written(first_et.end, first_et.end_last)}")  # type: ignore[arg-type]
                         + ", and a date without a day leaves open whether it came within 6 months of the "
                         "line's start (ESO-ESMO ABC4: primary) or later (secondary).",
                         first_et.sources + [progression_source])

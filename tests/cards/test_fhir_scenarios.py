@@ -3161,6 +3161,17 @@ def test_fhir_a_progression_documented_on_a_first_endocrine_line_given_beyond_it
             "beyond it)") in detail
 
 
+def test_fhir_a_progression_without_a_day_on_either_side_of_6_months_of_an_ended_first_line_leaves_resistance_unknown():
+    p = (de_novo("res-ended-month").regimen(("letrozole", "palbociclib"), "2024-02-15", "2024-12-01")
+         .progression("2024-08"))
+    state, cards = run(p)
+    assert "- Endocrine sensitivity: unknown" in card(cards, "patient-summary")["detail"]
+    assert [g.message for g in state.gaps if g.code == "endocrine-resistance-unsettled"] == [
+        "Disease progression is recorded in 2024-08 on metastatic line 1 (letrozole + palbociclib), the first "
+        "endocrine line, given until 2024-12-01, and a date without a day leaves open whether it came within "
+        "6 months of the line's start (ESO-ESMO ABC4: primary) or later (secondary)."]
+
+
 def test_fhir_a_first_endocrine_line_with_a_progression_only_at_its_end_is_classed_by_its_end():
     p = (de_novo("res-ended-at-end").regimen(("letrozole", "palbociclib"), "2024-02-01", "2024-10-01")
          .progression("2024-10-01"))
