@@ -509,15 +509,23 @@ def _endocrine_sensitivity(th) -> str:
     if first_et is not None and first_et.start and first_et.end and not first_et.active \
             and first_et.progressed is not False and res in ("primary", "secondary"):
         # the class mappings.therapy._resistance gave the line (a count of its own here
-        # disagreed at the 6-month boundary and the fact was dropped)
+        # disagreed at the 6-month boundary and the fact was dropped); a disease-status
+        # progression documented before the line's end decided it (added last, CR C.1)
+        during = [s for s in th.endocrine_resistance_sources if s.display == "disease status: progression"
+                  and s.date is not None and first_et.start < s.date < first_et.end]
         own = first_et.progression_class
-        if own == res:
+        if during:
+            facts.insert(0, (res, f"progression {'within 6 months' if res == 'primary' else 'after 6 months or more'} "
+                                  f"of first-line metastatic endocrine therapy ({first_et.regimen_text}, "
+                                  f"{line_start_text(first_et)} to {line_end_text(first_et)}; disease progression "
+                                  f"recorded {fmt_date(during[-1].date, during[-1].date_last)}, the line given beyond it)"))
+        elif own == res:
             facts.insert(0, (own, f"progression {'within 6 months' if own == 'primary' else 'after 6 months or more'} "
                                   f"of first-line metastatic endocrine therapy ({first_et.regimen_text}, "
                                   f"{line_start_text(first_et)} to {line_end_text(first_et)})"))
     elif first_et is not None and first_et.start and first_et.active and res in ("primary", "secondary"):
         # a progression documented on the first line still recorded as given
-        # (mappings.therapy._progression_on_an_active_line adds its source last)
+        # (mappings.therapy._first_progression_on_the_line adds its source last)
         shown = [s for s in th.endocrine_resistance_sources if s.display == "disease status: progression"]
         if shown:
             facts.insert(0, (res, f"progression {'within 6 months' if res == 'primary' else 'after 6 months or more'} "

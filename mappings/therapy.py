@@ -122,7 +122,7 @@ from mappings.fhir import (
 )
 from mappings.state import (
     ENDOCRINE_CLASSES, LINE_CLASSES, Disease, Drug, OtherLineReading, Source, TherapyHistory, TherapyLine,
-    range_text,
+    date_written, range_text,
 )
 
 REGIMEN_WINDOW_DAYS = 28
@@ -1122,7 +1122,15 @@ def _stop_reason_of_text(text: str) -> str | None:
         return "progression"
     # a named non-progression reason, or words saying the disease did not progress ("no
     # progression", "progression ruled out"): the proxy must not read a progression into it
-    if T.STOP_NON_PROGRESSION.search(text) or rest != text:
+    if rest != text:
+        return "other"
+    # a completion or a planned stop beside a progression only suspected ("Possible progression -
+    # completed planned cycles"): the course may have ended as planned or for the suspected
+    # progression, as beside "maintenance" (CR C.2 step 1: progression is documented or not;
+    # the hedge must not be lost): the stop reason is unclear, not a stated non-progression one
+    if hedged and not T.STOP_NON_PROGRESSION.search(T.STOP_PLANNED.sub(" ", text)):
+        return "unclear"
+    if T.STOP_NON_PROGRESSION.search(text):
         return "other"
     return "unclear" if hedged else None
 
@@ -2417,28 +2425,37 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
         if could_be is None or _RANK[could_be] > _RANK[adj]:
             return
         first_et = None  # the line read as the first endocrine one is not (ABC4 reads the first)
+    # the first disease-status progression documented on the first ET line decides its ABC4
+    # class (CR C.1: by the time from the line's start to the PD): on a line still recorded
+    # as given, or on one given beyond it that ended later (a progression only at its end
+    # or none before it: the end, the stop for progression, decides)
+    on_line = None
     if first_et is not None and first_et.start and first_et.progressed and first_et.end:
-        met = first_et.progression_class  # type: ignore[assignment]
-        th.endocrine_resistance_sources = th.endocrine_resistance_sources + first_et.sources
+        on_line = _first_progression_on_the_line(first_et, progressions or [], th.as_of, before=first_et.end)
+        if on_line is None:
+            met = first_et.progression_class  # type: ignore[assignment]
+            th.endocrine_resistance_sources = th.endocrine_resistance_sources + first_et.sources
     elif first_et is not None and first_et.active:
-        on_line = _progression_on_an_active_line(first_et, progressions or [], th.as_of)
-        if on_line is not None:
-            met, progression_source = on_line
-            if met == "unknown":
-                # a date without a day on either side of the 6 months: primary or secondary
-                if adj != "primary":
-                    ctx.gap("endocrine-resistance-unsettled",
-                            "Disease progression is recorded "
-                            f"{range_text(progression_source.date, progression_source.date_last or progression_source.date)}"  # type: ignore[arg-type]
-                            f" on metastatic line "
-                            f"{first_et.number} ({first_et.regimen_text}), the first endocrine line, still recorded "
-                            "as given, and a date without a day leaves open whether it came within 6 months of the "
-                            "line's start (ESO-ESMO ABC4: primary) or later (secondary).",
-                            first_et.sources + [progression_source])
-                    return
-            else:
-                th.endocrine_resistance_sources = (th.endocrine_resistance_sources + first_et.sources
-                                                   + [progression_source])
+        on_line = _first_progression_on_the_line(first_et, progressions or [], th.as_of)
+    if on_line is not None and first_et is not None:
+        met, progression_source = on_line
+        if met == "unknown":
+            # a date without a day on either side of the 6 months: primary or secondary
+            if adj != "primary":
+                ctx.gap("endocrine-resistance-unsettled",
+                        "Disease progression is recorded "
+                        f"{range_text(progression_source.date, progression_source.date_last or progression_source.date)}"  # type: ignore[arg-type]
+                        f" on metastatic line "
+                        f"{first_et.number} ({first_et.regimen_text}), the first endocrine line, "
+                        + ("still recorded as given" if first_et.active else
+                           f"given until {date_written(first_et.end, first_et.end_last)}")  # type: ignore[arg-type]
+                        + ", and a date without a day leaves open whether it came within 6 months of the "
+                        "line's start (ESO-ESMO ABC4: primary) or later (secondary).",
+                        first_et.sources + [progression_source])
+                return
+        else:
+            th.endocrine_resistance_sources = (th.endocrine_resistance_sources + first_et.sources
+                                               + [progression_source])
     unsettled = _later_et_progression_after_a_stated_stop(tls, first_et)
     if unsettled is not None:
         _resistance_unsettled_gap(ctx, first_et, unsettled)  # type: ignore[arg-type]
@@ -2474,18 +2491,21 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
         th.endocrine_resistance_sources = disease.metastatic_sources[:2]
 
 
-def _progression_on_an_active_line(line: TherapyLine, progressions: list[tuple[dt.date, Source, dt.date | None]],
-                                   as_of: dt.date | None) -> tuple[str, Source] | None:
+def _first_progression_on_the_line(line: TherapyLine, progressions: list[tuple[dt.date, Source, dt.date | None]],
+                                   as_of: dt.date | None, before: dt.date | None = None) -> tuple[str, Source] | None:
     """The ABC4 class (CR C.1: "PD within the first 6 months of 1L ET" primary, "PD >= 6 months
     after initiating ET" secondary) of the first disease-status progression documented on a
     first endocrine line still recorded as given (given beyond progression, or a record not
-    updated: either way the disease progressed on it), by the time from the line's start to
-    that progression, with its source; "unknown" when a date without a day leaves the
-    6 months open; None without such a progression (after the line's first day, by as_of)."""
+    updated: either way the disease progressed on it), or, with before (an ended line's end),
+    documented before that end (given beyond progression), by the time from the line's start
+    to that progression, with its source; "unknown" when a date without a day leaves the
+    6 months open; None without such a progression (after the line's first day, by as_of,
+    before `before`)."""
     if line.start is None:
         return None
     on_line = sorted((p, src, last) for p, src, last in progressions
-                     if line.start < p and (as_of is None or p <= as_of))  # type: ignore[operator]
+                     if line.start < p and (as_of is None or p <= as_of)  # type: ignore[operator]
+                     and (before is None or p < before))
     if not on_line:
         return None
     p, src, last = on_line[0]

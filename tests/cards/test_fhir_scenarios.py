@@ -3143,6 +3143,44 @@ def test_fhir_a_progression_without_a_day_on_either_side_of_6_months_of_a_runnin
         "6 months of the line's start (ESO-ESMO ABC4: primary) or later (secondary)."]
 
 
+@pytest.mark.parametrize("progressed, words", [
+    ("2024-06-15", "primary resistance: progression within 6 months"),
+    ("2024-09-15", "secondary resistance: progression after 6 months or more"),
+])
+def test_fhir_a_progression_documented_on_a_first_endocrine_line_given_beyond_it_classes_resistance_by_its_date(
+        progressed, words):
+    # de novo, letrozole + palbociclib 2024-02-01 to 2024-10-01, disease status worsened on it
+    # 2024-06-15 (4.5 months): it read secondary by the line's end (8 months). ABC4 (CR C.1)
+    # classes by the time from the line's start to the PD: within 6 months primary
+    p = (de_novo(f"res-ended-{progressed}").regimen(("letrozole", "palbociclib"), "2024-02-01", "2024-10-01")
+         .progression(progressed))
+    state, cards = run(p)
+    detail = card(cards, "patient-summary")["detail"]
+    assert (f"- Endocrine sensitivity: {words} of first-line metastatic endocrine therapy (letrozole + "
+            f"palbociclib, 2024-02-01 to 2024-10-01; disease progression recorded {progressed}, the line given "
+            "beyond it)") in detail
+
+
+def test_fhir_a_progression_without_a_day_on_either_side_of_6_months_of_an_ended_first_line_leaves_resistance_unknown():
+    p = (de_novo("res-ended-month").regimen(("letrozole", "palbociclib"), "2024-02-15", "2024-12-01")
+         .progression("2024-08"))
+    state, cards = run(p)
+    assert "- Endocrine sensitivity: unknown" in card(cards, "patient-summary")["detail"]
+    assert [g.message for g in state.gaps if g.code == "endocrine-resistance-unsettled"] == [
+        "Disease progression is recorded in 2024-08 on metastatic line 1 (letrozole + palbociclib), the first "
+        "endocrine line, given until 2024-12-01, and a date without a day leaves open whether it came within "
+        "6 months of the line's start (ESO-ESMO ABC4: primary) or later (secondary)."]
+
+
+def test_fhir_a_first_endocrine_line_with_a_progression_only_at_its_end_is_classed_by_its_end():
+    p = (de_novo("res-ended-at-end").regimen(("letrozole", "palbociclib"), "2024-02-01", "2024-10-01")
+         .progression("2024-10-01"))
+    state, cards = run(p)
+    assert ("- Endocrine sensitivity: secondary resistance: progression after 6 months or more of first-line "
+            "metastatic endocrine therapy (letrozole + palbociclib, 2024-02-01 to 2024-10-01) —") \
+        in card(cards, "patient-summary")["detail"]
+
+
 def test_fhir_a_de_novo_patient_staged_only_by_a_tnm_string_with_m1_gets_first_line_cards():
     """The clinical M category sent as the TNM string "cT2N1M1" (no space before the M): the M1
     was not read, metastatic status was unknown and the patient got the summary only."""

@@ -750,6 +750,22 @@ def test_resistance_is_read_when_a_suspected_progression_did_not_end_the_first_l
     assert any(g.code == "stop-reason-unclear" for g in s.gaps)
 
 
+@pytest.mark.parametrize("reason", ["Possible progression - completed planned cycles", "Possible progression - maintenance",
+                                    "Completed 6 cycles, progression cannot be excluded"])
+def test_a_suspected_progression_beside_a_completion_or_planned_stop_leaves_the_stop_reason_unclear(reason):
+    # "Possible progression - completed planned cycles" read as a stated non-progression stop
+    # (the completion word) and the hedge was lost without a gap, while the same hedge beside
+    # "maintenance" asked: the line may have ended as planned or for the suspected progression
+    s = state(
+        _with_note(med_statement(LETROZOLE, "2020-02-01", "2020-07-15", status="stopped", rid="ms-let"), reason),
+        _with_note(med_statement(RIBOCICLIB, "2020-02-01", "2020-07-15", status="stopped", rid="ms-rib"), reason),
+    )
+    gap = next(g for g in s.gaps if g.code == "stop-reason-unclear")
+    assert f"MedicationStatement/ms-let (letrozole: '{reason}')" in gap.message
+    assert s.therapy.last_endocrine_progression is None  # still not a documented progression
+    assert s.therapy.endocrine_resistance == "unknown"  # not read past it (was endocrine-naive)
+
+
 @pytest.mark.parametrize("reason", ["Progressive disease", "Suspected progression in liver; new bone metastases",
                                     "PD"])
 def test_a_stop_reason_asserting_a_progression_is_still_one_and_raises_no_stop_reason_gap(reason):
