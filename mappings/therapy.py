@@ -1128,7 +1128,8 @@ def _stop_reason_of_text(text: str) -> str | None:
     # completed planned cycles"): the course may have ended as planned or for the suspected
     # progression, as beside "maintenance" (CR C.2 step 1: progression is documented or not;
     # the hedge must not be lost): the stop reason is unclear, not a stated non-progression one
-    if hedged and not T.STOP_NON_PROGRESSION.search(T.STOP_PLANNED.sub(" ", text)):
+    # ... and so is one whose only other words introduce it ("Stopped due to possible progression")
+    if hedged and not T.STOP_NON_PROGRESSION.search(T.STOP_REASON_LEAD.sub(" ", T.STOP_PLANNED.sub(" ", text))):
         return "unclear"
     if T.STOP_NON_PROGRESSION.search(text):
         return "other"

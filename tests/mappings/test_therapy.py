@@ -751,11 +751,15 @@ def test_resistance_is_read_when_a_suspected_progression_did_not_end_the_first_l
 
 
 @pytest.mark.parametrize("reason", ["Possible progression - completed planned cycles", "Possible progression - maintenance",
-                                    "Completed 6 cycles, progression cannot be excluded"])
+                                    "Completed 6 cycles, progression cannot be excluded",
+                                    # words that only introduce the reason (local_codes.yaml reason_lead_patterns)
+                                    "Stopped due to possible progression", "Discontinued because of suspected progression",
+                                    "Stopped for ? PD"])
 def test_a_suspected_progression_beside_a_completion_or_planned_stop_leaves_the_stop_reason_unclear(reason):
     # "Possible progression - completed planned cycles" read as a stated non-progression stop
     # (the completion word) and the hedge was lost without a gap, while the same hedge beside
-    # "maintenance" asked: the line may have ended as planned or for the suspected progression
+    # "maintenance" asked: the line may have ended as planned or for the suspected progression.
+    # "Stopped due to possible progression" likewise ("stopped due to" states a reason: here the suspicion)
     s = state(
         _with_note(med_statement(LETROZOLE, "2020-02-01", "2020-07-15", status="stopped", rid="ms-let"), reason),
         _with_note(med_statement(RIBOCICLIB, "2020-02-01", "2020-07-15", status="stopped", rid="ms-rib"), reason),
