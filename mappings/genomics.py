@@ -542,13 +542,27 @@ def _ignore_generic_gene_results(ctx: Ctx, obs: dict[str, Any]) -> None:
     if not _generic_genomic_test(name):
         return
     written = _written_value_text(obs)
-    genes = [g for g in _gene_symbols_named(written) if g in T.GENES and g != "ERBB2"] if written else []
+    if not written:
+        return
+    genes = _read_genes(written)
+    says = "names no gene tested"
+    if not genes:
+        # ... or a name giving the gene beside the method but no test word ("ctDNA ESR1",
+        # "ctDNA: ESR1 not detected"): no gene test named (_GENE_NAMED_TEST), and the name may
+        # itself hold a result its value contradicts or repeats: named, not read (the same rows)
+        genes = _read_genes(name)
+        says = "names the gene beside a method, not as a test read here"
     if not genes:
         return
     ctx.ignore(obs, "indeterminate-genomic-result",
                f"{'/'.join(genes)} result{_dated(obs_date(obs))} not read: "
-               f"'{cc_as_written(obs.get('code')) or name}' names no gene tested, "
+               f"'{cc_as_written(obs.get('code')) or name}' {says}, "
                f"its value reads '{written[:120]}'")
+
+
+def _read_genes(text: str) -> list[str]:
+    """The genes read here (not ERBB2: HER2 is read as a receptor) that `text` names."""
+    return [g for g in _gene_symbols_named(text) if g in T.GENES and g != "ERBB2"]
 
 
 def build_variants(ctx: Ctx) -> list[VariantResult]:
@@ -594,12 +608,15 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
     panel_genes: dict[int, tuple[list[str], dict[str, Any]]] = {}
     per_gene, panels = _panel_results(ctx, [o for o in ctx.obs_groups()[2] if id(o) not in skip], panel_genes)
     skip |= panels
+    brca_unnamed = set()
     for obs in ctx.obs_groups()[0]:
         if id(obs) not in skip and _brca_unnamed(ctx.code_text(obs)):
             _ignore_brca_unnamed(ctx, obs, obs.get("code"))
+            brca_unnamed.add(id(obs))
     _ignore_unread_reports(ctx)
     for obs in ctx.obs_groups()[0]:
-        if id(obs) not in skip:
+        # one resource named once: a 'BRCA NGS' is named above for its unnumbered BRCA
+        if id(obs) not in skip and id(obs) not in brca_unnamed:
             _ignore_generic_gene_results(ctx, obs)
     for obs in coded + by_text + per_gene:
         try:

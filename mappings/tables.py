@@ -528,7 +528,6 @@ STOP_NOT_A_PROGRESSION = _stop_patterns("not_a_progression_patterns")
 STOP_PROGRESSION = _stop_patterns("progression_patterns")
 STOP_NON_PROGRESSION = _stop_patterns("non_progression_patterns")
 STOP_PLANNED = _stop_patterns("planned_stop_patterns")
-STOP_REASON_LEAD = _stop_patterns("reason_lead_patterns")
 # coded stop reasons that name no progression (FHIR R4 medicationrequest-status-reason)
 STOP_NON_PROGRESSION_CODES = _local_code_map(_SR.get("non_progression_codes"), "display")
 

@@ -1124,12 +1124,12 @@ def _stop_reason_of_text(text: str) -> str | None:
     # progression", "progression ruled out"): the proxy must not read a progression into it
     if rest != text:
         return "other"
-    # a completion or a planned stop beside a progression only suspected ("Possible progression -
-    # completed planned cycles"): the course may have ended as planned or for the suspected
-    # progression, as beside "maintenance" (CR C.2 step 1: progression is documented or not;
-    # the hedge must not be lost): the stop reason is unclear, not a stated non-progression one
-    # ... and so is one whose only other words introduce it ("Stopped due to possible progression")
-    if hedged and not T.STOP_NON_PROGRESSION.search(T.STOP_REASON_LEAD.sub(" ", T.STOP_PLANNED.sub(" ", text))):
+    # any other reason beside a progression only suspected ("Possible progression - completed
+    # planned cycles", "Stopped due to possible progression", "Stopped due to neutropenia and
+    # possible progression"): the course may have ended for that reason or for the suspected
+    # progression (CR C.2 step 1: progression is documented or not; the hedge must not be
+    # lost): the stop reason is unclear, not a stated non-progression one
+    if hedged:
         return "unclear"
     if T.STOP_NON_PROGRESSION.search(text):
         return "other"

@@ -6,6 +6,8 @@ gene or named on the summary card, never skipped without a word while its test i
 Scenario dates as tests/cards/test_fhir_scenarios.py: progression 2025-05-15, tests after it.
 """
 
+import pytest
+
 from tests.cards.helpers import card, ordered_tests, regimen_topics
 from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
 
@@ -180,3 +182,23 @@ def test_a_test_named_for_its_method_alone_with_gene_results_in_its_value_is_nam
         assert f"{gene} result (2025-06-01) not read: '{name}' names no gene tested, its value reads '{value}'" \
             in _summary(cards), name
         assert "test-germline-brca" in ordered_tests(cards)
+
+
+def test_a_brca_test_named_for_its_method_is_named_once_as_not_read():
+    # 'BRCA NGS' (BRCA without 1 or 2, and a method) with 'BRCA1 pathogenic variant detected' was
+    # named twice for one resource ("2 resource(s) not used"), the second saying it names no gene
+    state, cards = run(_named_test(after_ai_cdk46i("gp-brca-ngs"), "BRCA NGS", "BRCA1 pathogenic variant detected"))
+    assert state.biomarkers.results == []
+    assert "- 1 resource(s) not used: 'BRCA NGS' (2025-06-01) names BRCA, not BRCA1 or BRCA2" in _summary(cards)
+    assert "names no gene tested" not in _summary(cards)
+
+
+@pytest.mark.parametrize("name, value", [("ctDNA: ESR1 not detected", "Negative"), ("ctDNA ESR1", "Not detected"),
+                                         ("Tumour NGS PIK3CA", "Detected")])
+def test_a_test_named_for_its_method_and_a_gene_with_no_test_word_is_named_as_not_read(name, value):
+    # skipped in silence: the testing cards asked again with no word of the result received
+    state, cards = run(_named_test(after_ai_cdk46i("gp-method-gene"), name, value))
+    assert state.biomarkers.results == []
+    gene = "ESR1" if "ESR1" in name else "PIK3CA"
+    assert (f"{gene} result (2025-06-01) not read: '{name}' names the gene beside a method, not as a test read "
+            f"here, its value reads '{value}'") in _summary(cards)

@@ -754,7 +754,11 @@ def test_resistance_is_read_when_a_suspected_progression_did_not_end_the_first_l
                                     "Completed 6 cycles, progression cannot be excluded",
                                     # words that only introduce the reason (local_codes.yaml reason_lead_patterns)
                                     "Stopped due to possible progression", "Discontinued because of suspected progression",
-                                    "Stopped for ? PD"])
+                                    "Stopped for ? PD",
+                                    # ... beside a stated side effect, choice or cost: the line may have ended
+                                    # for it and for the suspected progression (read 'other': hedge lost, no gap)
+                                    "Stopped due to neutropenia and possible progression",
+                                    "Possible progression; neutropenia", "Discontinued due to cost, possible progression"])
 def test_a_suspected_progression_beside_a_completion_or_planned_stop_leaves_the_stop_reason_unclear(reason):
     # "Possible progression - completed planned cycles" read as a stated non-progression stop
     # (the completion word) and the hedge was lost without a gap, while the same hedge beside
