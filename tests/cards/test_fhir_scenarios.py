@@ -3116,59 +3116,36 @@ def test_fhir_a_pause_in_adjuvant_et_that_does_not_change_the_class_is_not_a_gap
     assert "adjuvant-endocrine-interrupted" not in {g.code for g in state.gaps}
 
 
-@pytest.mark.parametrize("progressed, words", [
-    ("2024-05-15", "primary resistance: progression within 6 months"),
-    ("2024-12-15", "secondary resistance: progression after 6 months or more"),
+@pytest.mark.parametrize("ended, progressed, words", [
+    # still recorded as given: it read "de novo metastatic" (the line runs, so it had not progressed)
+    (None, "2024-05-15", "primary resistance: progression within 6 months"),
+    (None, "2024-12-15", "secondary resistance: progression after 6 months or more"),
+    # given beyond the progression and ended 2024-10-01: it read secondary by the line's end (8 months)
+    ("2024-10-01", "2024-06-15", "primary resistance: progression within 6 months"),
+    ("2024-10-01", "2024-09-15", "secondary resistance: progression after 6 months or more"),
 ])
-def test_fhir_a_progression_documented_on_a_first_endocrine_line_still_recorded_as_given_classes_resistance(
-        progressed, words):
-    # de novo, letrozole + palbociclib from 2024-02-01 with no end, a disease-status progression
-    # on it: it read "de novo metastatic" (the line runs, so it had not progressed). ABC4 (CR
-    # C.1) classes PD on first-line ET by the time from its start: within 6 months primary
-    p = de_novo(f"res-active-{progressed}").regimen(("letrozole", "palbociclib"), "2024-02-01").progression(progressed)
-    state, cards = run(p)
-    detail = card(cards, "patient-summary")["detail"]
-    assert (f"- Endocrine sensitivity: {words} of first-line metastatic endocrine therapy (letrozole + "
-            f"palbociclib, from 2024-02-01; disease progression recorded {progressed}, the line still recorded "
-            "as given)") in detail
-
-
-def test_fhir_a_progression_without_a_day_on_either_side_of_6_months_of_a_running_first_line_leaves_resistance_unknown():
-    p = de_novo("res-active-month").regimen(("letrozole", "palbociclib"), "2024-02-15").progression("2024-08")
-    state, cards = run(p)
-    assert "- Endocrine sensitivity: unknown" in card(cards, "patient-summary")["detail"]
-    assert [g.message for g in state.gaps if g.code == "endocrine-resistance-unsettled"] == [
-        "Disease progression is recorded in 2024-08 on metastatic line 1 (letrozole + palbociclib), the first "
-        "endocrine line, still recorded as given, and a date without a day leaves open whether it came within "
-        "6 months of the line's start (ESO-ESMO ABC4: primary) or later (secondary)."]
-
-
-@pytest.mark.parametrize("progressed, words", [
-    ("2024-06-15", "primary resistance: progression within 6 months"),
-    ("2024-09-15", "secondary resistance: progression after 6 months or more"),
-])
-def test_fhir_a_progression_documented_on_a_first_endocrine_line_given_beyond_it_classes_resistance_by_its_date(
-        progressed, words):
-    # de novo, letrozole + palbociclib 2024-02-01 to 2024-10-01, disease status worsened on it
-    # 2024-06-15 (4.5 months): it read secondary by the line's end (8 months). ABC4 (CR C.1)
-    # classes by the time from the line's start to the PD: within 6 months primary
-    p = (de_novo(f"res-ended-{progressed}").regimen(("letrozole", "palbociclib"), "2024-02-01", "2024-10-01")
+def test_fhir_a_progression_documented_on_a_first_endocrine_line_classes_resistance_by_its_date(ended, progressed, words):
+    # de novo, letrozole + palbociclib from 2024-02-01, a disease-status progression on it. ABC4 (CR
+    # C.1) classes PD on first-line ET by the time from its start to the PD: within 6 months primary
+    p = (de_novo(f"res-{ended}-{progressed}").regimen(("letrozole", "palbociclib"), "2024-02-01", ended)
          .progression(progressed))
     state, cards = run(p)
     detail = card(cards, "patient-summary")["detail"]
+    line, tail = (("from 2024-02-01", "the line still recorded as given") if ended is None else
+                  (f"2024-02-01 to {ended}", "the line given beyond it"))
     assert (f"- Endocrine sensitivity: {words} of first-line metastatic endocrine therapy (letrozole + "
-            f"palbociclib, 2024-02-01 to 2024-10-01; disease progression recorded {progressed}, the line given "
-            "beyond it)") in detail
+            f"palbociclib, {line}; disease progression recorded {progressed}, {tail})") in detail
 
 
-def test_fhir_a_progression_without_a_day_on_either_side_of_6_months_of_an_ended_first_line_leaves_resistance_unknown():
-    p = (de_novo("res-ended-month").regimen(("letrozole", "palbociclib"), "2024-02-15", "2024-12-01")
+@pytest.mark.parametrize("ended, said", [(None, "still recorded as given"), ("2024-12-01", "given until 2024-12-01")])
+def test_fhir_a_progression_without_a_day_on_either_side_of_6_months_of_a_first_line_leaves_resistance_unknown(ended, said):
+    p = (de_novo(f"res-month-{ended}").regimen(("letrozole", "palbociclib"), "2024-02-15", ended)
          .progression("2024-08"))
     state, cards = run(p)
     assert "- Endocrine sensitivity: unknown" in card(cards, "patient-summary")["detail"]
     assert [g.message for g in state.gaps if g.code == "endocrine-resistance-unsettled"] == [
         "Disease progression is recorded in 2024-08 on metastatic line 1 (letrozole + palbociclib), the first "
-        "endocrine line, given until 2024-12-01, and a date without a day leaves open whether it came within "
+        f"endocrine line, {said}, and a date without a day leaves open whether it came within "
         "6 months of the line's start (ESO-ESMO ABC4: primary) or later (secondary)."]
 
 
