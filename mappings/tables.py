@@ -518,9 +518,15 @@ _SR = LOCAL["stop_reasons"]
 _SIDE_EFFECT = "|".join(_fill_in(w) for w in (_SR.get("side_effect_words") or {}).get("words") or []) or "(?!)"
 
 
-def _stop_patterns(key: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{_fill_in(p, side_effect=_SIDE_EFFECT)})" for p in _SR.get(key) or [])
+def _pattern_list(section: dict, key: str) -> re.Pattern[str]:
+    """One case-insensitive pattern of the alternatives listed under section[key] (the shared
+    vocabulary and `<side_effect>` filled in); one that matches nothing when none is listed."""
+    return re.compile("|".join(f"(?:{_fill_in(p, side_effect=_SIDE_EFFECT)})" for p in section.get(key) or [])
                       or "(?!)", re.I)
+
+
+def _stop_patterns(key: str) -> re.Pattern[str]:
+    return _pattern_list(_SR, key)
 
 
 STOP_NOT_STATED = _stop_patterns("not_stated_patterns")
@@ -541,8 +547,7 @@ _DM = LOCAL.get("drug_mentions") or {}
 
 
 def _mention_patterns(key: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{_fill_in(p, side_effect=_SIDE_EFFECT)})" for p in _DM.get(key) or [])
-                      or "(?!)", re.I)
+    return _pattern_list(_DM, key)
 
 
 DRUG_NOT_GIVEN_BEFORE = _mention_patterns("not_given_before")
