@@ -221,14 +221,9 @@ def test_capecitabine_after_paclitaxel_not_completed_as_planned_raises_no_planne
 
 
 def test_a_sacituzumab_order_selected_when_the_course_left_open_decides_its_line_count_warns():
-    from cards.engine import order_cards
-    from mappings.state import DraftOrder, Drug
 
     state, _ = run(_capecitabine_beside_letrozole_palbociclib_then_paclitaxel("lc-order"))
-    draft = DraftOrder(resource_type="MedicationRequest", resource_id="mr-sg", reference="MedicationRequest/mr-sg",
-                       drugs=[Drug(name="sacituzumab govitecan", drug_class="trop2-adc", rxnorm="2360232")],
-                       text="sacituzumab govitecan")
-    got = [c.to_json() for c in order_cards(state, [draft], [draft.reference], "order-select")]
+    got = _sacituzumab_selected(state)
     assert [(c["indicator"], c["summary"]) for c in got] == [
         ("warning", "Sacituzumab govitecan: line count unclear (2024-08-01) — caution")]
     assert "- capecitabine (2024-08-01 to 2024-11-01) is counted as metastatic line 2 (line-count-unclear)" in got[0]["detail"]
@@ -238,8 +233,6 @@ def test_a_course_asked_about_twice_is_named_once_in_the_line_count_caution():
     # capecitabine followed paclitaxel "switch maintenance" at once (planned switch) while
     # letrozole went on after it (given beside the endocrine line): two questions about one
     # course, one other reading; the caution named the course and both counts twice
-    from cards.engine import order_cards
-    from mappings.state import DraftOrder, Drug
 
     p = (de_novo("lc-twice").med("fulvestrant", "2024-01-20", "2024-03-01", status="stopped",
                                  stopped_for="Progressive disease")
@@ -247,10 +240,7 @@ def test_a_course_asked_about_twice_is_named_once_in_the_line_count_caution():
          .med("paclitaxel", "2024-03-12", "2024-11-01", status="stopped", stopped_for="Switch maintenance")
          .med("capecitabine", "2024-11-05", "2025-02-01", status="stopped"))
     state, _ = run(p)
-    draft = DraftOrder(resource_type="MedicationRequest", resource_id="mr-sg", reference="MedicationRequest/mr-sg",
-                       drugs=[Drug(name="sacituzumab govitecan", drug_class="trop2-adc", rxnorm="2360232")],
-                       text="sacituzumab govitecan")
-    got = [c.to_json() for c in order_cards(state, [draft], [draft.reference], "order-select")]
+    got = _sacituzumab_selected(state)
     assert [(c["indicator"], c["summary"]) for c in got] == [
         ("warning", "Sacituzumab govitecan: line count unclear (2024-11-05) — caution")]
     assert got[0]["detail"].count("capecitabine (2024-11-05 to 2025-02-01) is counted as metastatic line 3") == 1
@@ -333,3 +323,14 @@ def test_a_letrozole_refill_series_with_a_pause_and_no_progression_stays_one_lin
     state, cards = run(p, dt.date(2025, 1, 15))
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole"]]
     assert state.therapy.endocrine_resistance == "de-novo"
+
+
+def _sacituzumab_selected(state) -> list[dict]:
+    """The order-select cards for a drafted sacituzumab govitecan, selected, on `state`."""
+    from cards.engine import order_cards
+    from mappings.state import DraftOrder, Drug
+
+    draft = DraftOrder(resource_type="MedicationRequest", resource_id="mr-sg", reference="MedicationRequest/mr-sg",
+                       drugs=[Drug(name="sacituzumab govitecan", drug_class="trop2-adc", rxnorm="2360232")],
+                       text="sacituzumab govitecan")
+    return [c.to_json() for c in order_cards(state, [draft], [draft.reference], "order-select")]

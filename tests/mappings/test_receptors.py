@@ -209,6 +209,13 @@ def _score_gap(s):
     return next((g.message for g in s.gaps if g.code == "receptor-score-unread"), None)
 
 
+def _er_unknown_score_gap(text: str) -> str:
+    """The receptor-score-unread gap of an ER result written `text`, which must leave ER unknown."""
+    s = state_of(loinc_obs("85337-4", valueString=text))
+    assert s.er.status == "unknown"
+    return _score_gap(s)
+
+
 @pytest.mark.parametrize("text, status, low, said", [
     # Allred total = proportion score (PS 1 < 1 %, 2 1-10 %, 3+ > 10 %) + intensity (1-3): a
     # total of 3 or 4 may be < 1 % (ER-negative by ASCO/CAP, CR A.2) or 1-10 % (ER-low)
@@ -249,10 +256,8 @@ def test_a_positive_call_beside_an_allred_score_meaning_under_1_percent_is_not_r
     # was: "positive" (with "ER:") or "negative" (without), no gap: the report's call and the
     # proportion score (PS 1: < 1 % of cells, negative by ASCO/CAP, CR A.2) disagree, as a
     # call against a reported % does (read as neither)
-    s = state_of(loinc_obs("85337-4", valueString=text))
-    assert s.er.status == "unknown"
     assert (f"ER (2020-02-01): the report calls it positive, and {words} means < 1 % of cells stained "
-            "(negative by ASCO/CAP); not read as positive or negative") in _score_gap(s)
+            "(negative by ASCO/CAP); not read as positive or negative") in _er_unknown_score_gap(text)
 
 
 @pytest.mark.parametrize("code, text, er, pr", [
@@ -310,10 +315,8 @@ def test_an_er_h_score_of_3_to_30_alone_is_positive_with_the_er_low_caution_and_
 
 @pytest.mark.parametrize("text, number", [("H-score 2", 2), ("H-score 1", 1)])
 def test_an_er_h_score_under_3_alone_is_not_read_and_the_gap_says_it_may_be_under_1_percent(text, number):
-    s = state_of(loinc_obs("85337-4", valueString=text))
-    assert s.er.status == "unknown"
     assert (f"ER (2020-02-01): an H-score of {number} may mean < 1 % of cells stained (negative by ASCO/CAP) "
-            "or 1-10 % (low); not read as positive or negative") in _score_gap(s)
+            "or 1-10 % (low); not read as positive or negative") in _er_unknown_score_gap(text)
 
 
 @pytest.mark.parametrize("text, status, low", [
