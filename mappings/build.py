@@ -175,6 +175,12 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   clinicalStatus is inactive / resolved / remission (FHIR R4
                                   condition-clinical: no longer applies) and that would have been
                                   the marker's only evidence: not read, named here
+    receptor-status-discordant    an ICD-10-CM receptor-status Condition (Z17.x) dated on or after
+                                  the ER / PR / HR / HER2 result that decides (or either undated)
+                                  states the opposite status: the result still decides (Z17 only
+                                  without a result, CR A.1), both named with their dates (a
+                                  re-biopsy conversion, CR C.2 step 0, or a code carried forward:
+                                  no source tells them apart)
     receptor-status-unconfirmed   an ICD-10-CM receptor-status Condition (Z17.x) whose
                                   verificationStatus is provisional / differential / unconfirmed
                                   (condition-ver-status: no diagnosis made) where it would be the

@@ -1030,6 +1030,9 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     # the marker's only evidence. Refuted / entered-in-error never reach here (build._status_skip).
     z_unconfirmed: list[tuple[tuple[str, ...], str, Source]] = []
     z_inactive: list[tuple[tuple[str, ...], str, Source]] = []  # clinicalStatus inactive/resolved/remission
+    # every Z17.x read: (er | pr | hr | her2, the status it states, its code as written, date, source),
+    # for the gap receptor-status-discordant (_note_discordant_z17)
+    z_read: list[tuple[str, str, str, dt.date | None, Source]] = []
     for cond in ctx.of("Condition"):
         try:
             for system, code, display in ctx.code_of(cond):
@@ -1055,6 +1058,8 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                     (z_unconfirmed if why else z_inactive).append(
                         (markers, f"{code}{written} ({why or f'clinicalStatus {inactive}'}{when})", src))
                     continue
+                written = f"{code} '{display.strip()}'" if isinstance(display, str) and display.strip() else code
+                z_read += [(m, z[m], written, date, src) for m in ("er", "pr", "hr", "her2") if z.get(m)]
                 er = z.get("er") or z.get("hr")
                 pr = z.get("pr")
                 if er and "hr" not in z:
@@ -1082,8 +1087,59 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     her2 = _combine_her2(acc.her2 or z_her2)
     er.not_final, pr.not_final, her2.not_final = acc.not_final["er"], acc.not_final["pr"], acc.not_final["her2"]
     _note_earlier_her2_low(ctx, acc.her2 or z_her2, her2)
+    _note_discordant_z17(ctx, acc, z_read, er, pr, her2)
     _note_undecided_ish(ctx, acc.her2, her2)
     return er, pr, her2
+
+
+def _observed_status(marker: str, acc: _Acc, er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status
+                     ) -> tuple[str, dt.date | None] | None:
+    """(positive | negative, date) that the tumour-marker Observations give `marker` (er, pr, hr:
+    ER and/or PR, her2); None when no Observation of it was read or they decide neither."""
+    if marker in ("er", "pr"):
+        rs = er if marker == "er" else pr
+        return (rs.status, rs.date) if getattr(acc, marker) and rs.status in ("positive", "negative") else None
+    if marker == "hr":  # HR+ = ER and/or PR positive (CR A.1 Z17.41x); HR- = both negative
+        read = [rs for rs, recs in ((er, acc.er), (pr, acc.pr)) if recs and rs.status in ("positive", "negative")]
+        dates = [rs.date for rs in read if rs.date]
+        if any(rs.status == "positive" for rs in read):
+            return "positive", max(dates, default=None)
+        return ("negative", max(dates, default=None)) if len(read) == 2 else None
+    if not acc.her2:
+        return None
+    if her2.category == "positive":
+        return "positive", her2.date
+    return ("negative", her2.date) if her2.category in _HER2_NEGATIVE | {"negative-unspecified"} else None
+
+
+def _note_discordant_z17(ctx: Ctx, acc: _Acc, z_read: list[tuple[str, str, str, dt.date | None, Source]],
+                         er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status) -> None:
+    """The gap receptor-status-discordant: a receptor-status diagnosis (Z17.x) dated on or after
+    the tumour-marker result that decides (or either undated) states the opposite status. The
+    result still decides: Z17 is a billing code, read only when no result exists (CR A.1), often
+    copied forward; but a newer opposite status may be a receptor conversion on a re-biopsy
+    whose report is not in the record (CR C.2 step 0: the most recent, metastatic biopsy
+    guides), which no source lets us tell apart. Named with both results and dates, never
+    silent. An older Z17.x is superseded by the newer result (CR C.2 step 0), not named."""
+    said: list[tuple[str, Source]] = []
+    for marker, stated, written, date, src in z_read:
+        observed = _observed_status(marker, acc, er, pr, her2)
+        if observed is None or observed[0] == stated:
+            continue
+        status, on = observed
+        if date is not None and on is not None and date < on:
+            continue
+        when = ("undated" if date is None else "same day" if date == on else "later") if on else "result undated"
+        name = {"er": "ER", "pr": "PR", "hr": "HR (ER/PR)", "her2": "HER2"}[marker]
+        said.append((f"{name}: the pathology result is read ({status}"
+                     f"{f', {on.isoformat()}' if on else ''}); the diagnosis {written} "
+                     f"({f'{date.isoformat()}, ' if date else ''}{when}) says {stated}", src))
+    if said:
+        ctx.gap("receptor-status-discordant",
+                "; ".join(w for w, _ in said) + ". The diagnosis may record a receptor change on a re-biopsy "
+                "whose report is not recorded (the newer result would then guide) or be a code carried forward: "
+                "add the latest pathology report, or correct the diagnosis.",
+                [src for _, src in said])
 
 
 def _note_allred_or_h_score(ctx: Ctx, acc: _Acc, er: ReceptorStatus, pr: ReceptorStatus) -> None:

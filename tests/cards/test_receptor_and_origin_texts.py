@@ -37,3 +37,31 @@ def test_a_brca_text_with_a_somatic_variant_alone_still_asks_for_the_germline_te
     _, cards = _brca_text("p-brca-som", "somatic BRCA2 detected")
     assert "test-germline-brca" in ordered_tests(cards)
     assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+# --- a receptor-status diagnosis (ICD-10-CM Z17.x) against the pathology result -------------
+
+ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
+
+
+def _er_positive_with_z17_1(pid: str, z17_on: str | None):
+    from tests.cards.fhir_builder import _cc
+    p = after_ai_cdk46i(pid)  # ER positive (IHC) 2024-01-15
+    p._condition(_cc(ICD10, "Z17.1", "Estrogen receptor negative status [ER-]"), z17_on, "z17")
+    return run(p)
+
+
+@pytest.mark.parametrize("z17_on, when", [("2025-03-01", "2025-03-01, later"), ("2024-01-15", "2024-01-15, same day"),
+                                          (None, "undated")])
+def test_a_newer_er_negative_diagnosis_against_an_er_positive_result_is_named_with_both_dates(z17_on, when):
+    _, cards = _er_positive_with_z17_1("p-z17-new", z17_on)
+    detail = card(cards, "patient-summary")["detail"]
+    assert ("ER: the pathology result is read (positive, 2024-01-15); the diagnosis Z17.1 'Estrogen receptor "
+            f"negative status [ER-]' ({when}) says negative. The diagnosis may record a receptor change on a "
+            "re-biopsy") in detail
+    assert "fulvestrant-cdk46i" in topics(cards)  # the pathology result still decides (CR A.1)
+
+
+def test_an_older_er_negative_diagnosis_before_an_er_positive_result_is_superseded_and_not_named():
+    _, cards = _er_positive_with_z17_1("p-z17-old", "2023-06-01")
+    assert "the diagnosis Z17.1" not in card(cards, "patient-summary")["detail"]
