@@ -112,7 +112,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   later one of 3-4 left open; or an H-score alone of 1-30
                                   (1-2: may be < 1 %, not read; 3-30: positive, may be ER-low;
                                   H/3 <= % stained <= H, McCarty 1985), or ER / PR unknown and
-                                  given only as an H-score not read (> 300, or hedged): CR A.2
+                                  given only as an H-score not read (> 300, or hedged), or
+                                  only as a number without a % unit on a status code ("5": an
+                                  Allred score, an H-score or a %?) or with a unit other than %
+                                  on a % code ("3 score": not 3 %): CR A.2
                                   reads the % of stained cells, which neither score gives
                                   (Allred 1998 proportion score)
     her2-unknown                  no readable HER2 result (incl. "Present" without score)

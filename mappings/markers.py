@@ -149,6 +149,8 @@ class _Acc:
     not_final: dict[str, list[MarkerNotFinal]] = field(default_factory=lambda: {"er": [], "pr": [], "her2": []})
     # ER / PR results given only as an H-score (its words, date, source), by target
     h_scores: dict[str, list[tuple[str, Source]]] = field(default_factory=lambda: {"er": [], "pr": []})
+    # ER / PR results given only as a number whose unit does not say it is a % (its words, source)
+    bare_numbers: dict[str, list[tuple[str, Source]]] = field(default_factory=lambda: {"er": [], "pr": []})
 
 
 # --- value readers ------------------------------------------------------------
@@ -434,13 +436,23 @@ def _reported_percent(kind: str, vtext: str, num: float | None, unit: str | None
                       ) -> tuple[float, str | None] | tuple[float, str, float] | None:
     """(% of cells, bound) from an explicit % kind, a % unit or "nn%" in the text; the
     bound is None for a measured value, else "<", "<=", ">" or ">=" ("<1%", ">10%")."""
-    if num is not None and (kind == "percent" or (unit and "%" in unit)):
+    if num is not None and ((kind == "percent" and not _names_other_unit(unit)) or (unit and "%" in unit)):
         pct = (num, comp if comp in ("<", "<=", ">", ">=") else None)
     else:
         pct = _percent_in_text(vtext)
     if pct is None or not (0 <= pct[0] <= 100) or (len(pct) > 2 and not pct[2] <= 100):  # type: ignore[misc]
         return None
     return pct
+
+
+# a unit that says % of cells ("%", UCUM "%", "percent", "cells/100 cells")
+_PERCENT_UNIT_RE = re.compile(r"%|percent|\bpct\b|100")
+
+
+def _names_other_unit(unit: str | None) -> bool:
+    """A unit that is not a % ("score", "{Allred}", "{H-score}"): a number on a % code with it
+    is not read as the % (an Allred score of 3 is not 3 % of cells, CR A.1 Allred row)."""
+    return bool(unit and unit.strip() and not _PERCENT_UNIT_RE.search(unit.lower()))
 
 
 def _percent_status(value: float, bound: str | None, top: float | None = None) -> str | None:
@@ -1003,6 +1015,8 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                                 getattr(acc, t).append(_Rec(None, None, False, date, src, allred_note))
                             elif h := _h_score(_observation_values(unit)[1]):
                                 acc.h_scores[t].append((f"{h}{f' ({date.isoformat()})' if date else ''}", src))
+                            elif (bare := _bare_number(unit)) is not None:
+                                acc.bare_numbers[t].append((f"{bare}{f', {date.isoformat()}' if date else ''}", src))
                             continue
                         getattr(acc, t).append(_Rec(st, pct, low, date, src, allred_note))
                 elif marker == "her2":
@@ -1162,6 +1176,9 @@ def _note_allred_or_h_score(ctx: Ctx, acc: _Acc, er: ReceptorStatus, pr: Recepto
             when = f" ({r.date.isoformat()})" if r.date else ""
             said.append((f"{name}{when}: {r.allred_note}; {read}", r.src))
         if rs.status == "unknown":
+            said += [(f"{name} given only as the number {n}): not read (without a % unit it may be an Allred "
+                      "score, 0-8, an H-score, 0-300, or a % of stained cells)", src)
+                     for n, src in acc.bare_numbers[name.lower()]]
             said += [(f"{name} given only as an {h}: not read (an H-score, 0-300, is intensity times % of "
                       "stained cells, not the % itself)", src) for h, src in acc.h_scores[name.lower()]]
     if said:
@@ -1169,6 +1186,15 @@ def _note_allred_or_h_score(ctx: Ctx, acc: _Acc, er: ReceptorStatus, pr: Recepto
                 "; ".join(w for w, _ in said) + ". ER/PR status is read from the % of stained cells (>= 1 % "
                 "positive, 1-10 % ER-low, ASCO/CAP): add the % or the pathologist's interpretation.",
                 [src for _, src in said])
+
+
+def _bare_number(unit: dict[str, Any]) -> str | None:
+    """A result's number as written ("5 (no unit", "3 (unit score") when it is all the result
+    gives and nothing says it is a % (_read_receptor read no status or % from it)."""
+    _, vtext, num, unit_name, _ = _observation_values(unit)
+    if num is None or (vtext and not _NUM_RE.match(vtext)):
+        return None
+    return f"{num:g} ({f'unit {unit_name}' if unit_name else 'no unit'}"
 
 
 def _not_final_marker(target: str, reading: str, status: str, date: dt.date | None, src: Source) -> MarkerNotFinal:

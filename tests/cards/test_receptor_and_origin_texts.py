@@ -3,8 +3,8 @@
 
 import pytest
 
-from tests.cards.helpers import card, ordered_tests, topics
-from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+from tests.cards.helpers import card, ordered_tests, regimen_topics, topics
+from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, after_ai_cdk46i, run
 
 
 def _brca_text(pid: str, words: str):
@@ -65,3 +65,35 @@ def test_a_newer_er_negative_diagnosis_against_an_er_positive_result_is_named_wi
 def test_an_older_er_negative_diagnosis_before_an_er_positive_result_is_superseded_and_not_named():
     _, cards = _er_positive_with_z17_1("p-z17-old", "2023-06-01")
     assert "the diagnosis Z17.1" not in card(cards, "patient-summary")["detail"]
+
+
+# --- a receptor result given only as a number ---------------------------------------------------
+
+def _er_as_number(pid: str, code: str, quantity: dict):
+    from tests.cards.fhir_builder import FhirPatient, _cc
+    p = FhirPatient(pid).primary("2016-03-01").metastasis("bone", "2024-01-15")
+    p.pr("negative", "2024-01-15").her2("1+", "2024-01-15").menopause("postmenopausal", "2024-01-15")
+    p._obs("er", _cc("http://loinc.org", code), "2024-01-15", valueQuantity=quantity)
+    return run(p, FIRST_LINE_AS_OF)
+
+
+def test_an_er_status_given_only_as_a_number_without_a_unit_is_named_not_read_as_a_percent():
+    _, cards = _er_as_number("p-er-bare", "85337-4", {"value": 5})
+    detail = card(cards, "patient-summary")["detail"]
+    assert ("ER given only as the number 5 (no unit, 2024-01-15): not read (without a % unit it may be an Allred "
+            "score, 0-8, an H-score, 0-300, or a % of stained cells)") in detail
+    assert not regimen_topics(cards)
+
+
+def test_an_er_percent_code_with_a_score_unit_is_not_read_as_that_percent():
+    # 85329-1 is the % of cells, but the unit says a score: an Allred 3 is not 3 % (ER-low)
+    _, cards = _er_as_number("p-er-score", "85329-1", {"value": 3, "unit": "score"})
+    detail = card(cards, "patient-summary")["detail"]
+    assert "ER given only as the number 3 (unit score, 2024-01-15): not read" in detail
+    assert "ER: positive, 3 % cells" not in detail
+    assert not regimen_topics(cards)
+
+
+def test_an_er_percent_code_with_a_percent_unit_is_read_as_the_percent():
+    _, cards = _er_as_number("p-er-pct", "85329-1", {"value": 3, "unit": "%"})
+    assert "ER: positive, 3 % cells, ER-low (1-10 %)" in card(cards, "patient-summary")["detail"]
