@@ -115,7 +115,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   given only as an H-score not read (> 300, or hedged), or
                                   only as a number without a % unit on a status code ("5": an
                                   Allred score, an H-score or a %?) or with a unit other than %
-                                  on a % code ("3 score": not 3 %): CR A.2
+                                  on a % code ("3 score": not 3 %), or an Allred total / H-score
+                                  with another bare number of the same marker beside it ("H-score:
+                                  150 (PR 20)" on PR: whose, and % or score?): CR A.2
                                   reads the % of stained cells, which neither score gives
                                   (Allred 1998 proportion score)
     her2-unknown                  no readable HER2 result (incl. "Present" without score)

@@ -312,6 +312,8 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
         pair = _marker_pair(vtext, target)
         if _hedged(vtext):
             status = None
+        elif pct is None and (mixed := _score_beside_own_number(text, target, allred)):
+            status, allred_note = None, mixed
         elif pair:
             status = pair
             if pair == "positive" and allred is not None:
@@ -354,6 +356,29 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
     if status == "positive" and pct is None and _low_text(text):
         low = True  # the wording counts only without a reported % (ER-low = 1-10 %)
     return status, percent, low, allred_note
+
+
+# this marker named with a bare number ("PR 20", not "PR 20%", "PR H-score 20" or "PR Allred 3")
+_OWN_NUMBER_RE = {t: re.compile(rf"\b(?:{'|'.join(words)})\s*:?\s*(\d{{1,3}}(?:\.\d+)?)(?![\d.]|\s*%|\s*/)")
+                  for t, words in _MARKER_WORDS.items()}
+
+
+@lru_cache(maxsize=4096)
+def _score_beside_own_number(text: str, target: str, allred: int | None) -> str | None:
+    """Why an Allred total or H-score in the marker's own words is not read: the words also
+    give the marker a bare number of its own that is not that score ("H-score: 150 (PR 20)" on
+    a PR result: is PR 20 a % or an H-score, and whose is the 150?). CR A.2 reads the % of
+    stained cells; which number is this marker's % or score no source settles. None otherwise."""
+    score = allred if allred is not None else _h_score_value(text)
+    if score is None:
+        return None
+    own = [m.group(1) for m in _OWN_NUMBER_RE[target].finditer(text)]
+    other = [n for n in own if float(n) != score]
+    if not other:
+        return None
+    kind = "an Allred total" if allred is not None else "an H-score"
+    return (f"'{text.strip()[:80]}' gives {kind} of {score} and {target.upper()} {other[0]} beside it "
+            "(a % or a score, and whose is which?)")
 
 
 def _allred_reading(total: int, text: str, qual: str | None) -> tuple[str | None, bool, str | None]:
@@ -1013,7 +1038,10 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                         if st is None and pct is None:
                             if allred_note is not None:
                                 getattr(acc, t).append(_Rec(None, None, False, date, src, allred_note))
-                            elif h := _h_score(_observation_values(unit)[1]):
+                            elif h := _h_score(words := _observation_values(unit)[1]):
+                                # the H-score of the words naming this marker ("H-score 150 (ER), 20
+                                # (PR)": not 150 for PR); else the words quoted
+                                h = _h_score(_own_marker_text(words, t)) or f"H-score in '{words[:80]}'"
                                 acc.h_scores[t].append((f"{h}{f' ({date.isoformat()})' if date else ''}", src))
                             elif (bare := _bare_number(unit)) is not None:
                                 acc.bare_numbers[t].append((f"{bare}{f', {date.isoformat()}' if date else ''}", src))

@@ -97,3 +97,35 @@ def test_an_er_percent_code_with_a_score_unit_is_not_read_as_that_percent():
 def test_an_er_percent_code_with_a_percent_unit_is_read_as_the_percent():
     _, cards = _er_as_number("p-er-pct", "85329-1", {"value": 3, "unit": "%"})
     assert "ER: positive, 3 % cells, ER-low (1-10 %)" in card(cards, "patient-summary")["detail"]
+
+
+# --- ER and PR numbers mixed in one result's words --------------------------------------------
+
+def _pr_words(pid: str, words: str, er: str = "negative"):
+    from tests.cards.fhir_builder import FhirPatient, _cc
+    p = FhirPatient(pid).primary("2016-03-01").metastasis("bone", "2024-01-15").er(er, "2024-01-15")
+    p.her2("1+", "2024-01-15").menopause("postmenopausal", "2024-01-15")
+    p._obs("pr", _cc("http://loinc.org", "85339-0"), "2024-01-15", valueString=words)
+    return run(p, FIRST_LINE_AS_OF)
+
+
+def test_a_pr_result_with_an_h_score_and_another_pr_number_beside_it_is_named_not_read_as_pr_positive():
+    # whose is the 150 and is "PR 20" a % or an H-score? With ER negative, PR decides HR status
+    _, cards = _pr_words("p-pr-mixed", "H-score: 150 (PR 20)")
+    detail = card(cards, "patient-summary")["detail"]
+    assert ("PR (2024-01-15): 'h-score: 150 (pr 20)' gives an H-score of 150 and PR 20 beside it (a % or a score, "
+            "and whose is which?); not read as positive or negative") in detail
+    assert not regimen_topics(cards)
+
+
+def test_a_pr_result_naming_the_er_and_pr_percent_reads_the_pr_percent():
+    _, cards = _pr_words("p-pr-pct", "ER 90% PR 20%")
+    assert "PR: positive, 20 % cells" in card(cards, "patient-summary")["detail"]
+
+
+def test_an_h_score_labelled_after_its_value_is_not_named_as_the_other_markers_score():
+    # "H-score 150 (ER), 20 (PR)": the 150 is ER's; the PR gap must not say PR 150
+    _, cards = _pr_words("p-pr-post", "H-score 150 (ER), 20 (PR)")
+    detail = card(cards, "patient-summary")["detail"]
+    assert "PR given only as an H-score 150" not in detail
+    assert "PR given only as an H-score in 'h-score 150 (er), 20 (pr)' (2024-01-15): not read" in detail
