@@ -712,13 +712,15 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if origin is None:
                 # also for a region-studied panel: a germline panel's negatives are germline
                 origin = _origin_from_obs(obs, ctx.code_text(obs))
-            if origin is None and (value_text := _value_text(obs)):
+            # a text stating a germline result and a somatic or tumour one, each in its own clauses
+            by_origin = _calls_by_origin(_written_value_only(obs)) if origin is None and words else None
+            if origin is None and by_origin is None and (value_text := _value_text(obs)):
                 # the result's own words, when they state the origin plainly ("Germline BRCA2
                 # pathogenic variant c.5946delT detected"); a hedge ("germline status unknown",
                 # "germline testing recommended") states none (CR C.3 row 7: germline source)
                 # ("germline BRCA1/2 not detected": its "not" is the result, set aside as in
                 # _calls_by_origin, not a hedge of the origin)
-                origin = _origin_text(_NOT_DETECTED.sub(" ", value_text.lower()), False)
+                origin = _origin_text(_RESULT_NOT.sub(" ", value_text.lower()), False)
             if specimen == "blood":
                 specimen = _blood_kind(genes, origin)
             if ctx.ignore_data_absent(obs, obs, _variant_label(genes, is_region), date):
@@ -729,7 +731,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 for g in genes:
                     studied.append((g, date, specimen, origin, src, archival_undated, not_final))
                 continue
-            if origin is None and words and (by_origin := _calls_by_origin(_written_value_only(obs))):
+            if by_origin:
                 # "gBRCA negative, somatic BRCA2 detected": a germline and a somatic result in one
                 # text, each read with its own origin, so the germline test is not asked again
                 # and the somatic variant selects no PARP inhibitor (CR C.3 row 7, B.6 / B.7)
@@ -1113,31 +1115,38 @@ class _GeneCalls:
 # clauses of a result text for its origins: _CLAUSE_SPLIT and a comma ("gBRCA negative, somatic
 # BRCA2 detected"); a clause naming no origin belongs to the origin before it
 _ORIGIN_CLAUSE_SPLIT = re.compile(r"[|;\n,]|\.(?=\s|$)")
+# a result's "not" ("not detected", "none found"): the result, no hedge of the origin beside it
+_RESULT_NOT = re.compile(r"\bnot (detected|identified|found|present|seen|observed)\b"
+                         r"|\bnone (detected|identified|found|present|reported)\b")
+
+
+def _clause_origin(clause: str) -> str | None:
+    """germline / somatic as a clause states it plainly; "unknown" for a tumour finding (a
+    tumour test is of unknown origin, CR C.3 row 7), else None."""
+    words = _RESULT_NOT.sub(" ", clause.lower())
+    stated = _origin_text(words, False)
+    if stated is None and _origin_text(words, True) == "somatic":
+        return "unknown"  # "tumour NGS: BRCA2 ...": not germline, not stated somatic
+    return stated
 
 
 @lru_cache(maxsize=4096)
 def _calls_by_origin(text: str) -> tuple[tuple[str, _GeneCalls], ...] | None:
-    """A result text stating a germline and a somatic result in their own clauses ("Germline:
-    negative. Somatic: BRCA2 c.5946delT pathogenic"): (origin, what its clauses say of each
-    gene) for both; None when it states one origin, or none (read as a whole). A clause's
-    origin is _origin_text's with its result words set aside ("germline BRCA1/2 not detected":
-    the "not" is the result, not a hedge of the origin)."""
+    """A result text stating a germline result and a somatic or tumour one in their own clauses
+    ("Germline: negative. Somatic: BRCA2 c.5946delT pathogenic", "BRCA2 pathogenic variant in
+    tumor; germline testing negative"): (origin, what its clauses say of each gene) for each;
+    None when it states one origin, or none (read as a whole). A clause naming no origin
+    belongs to the one before it."""
     clauses = [c for c in _ORIGIN_CLAUSE_SPLIT.split(text) if c.strip()]
     own: dict[str, list[str]] = {}
     current = None
     for clause in clauses:
-        stated = _origin_text(_NOT_DETECTED.sub(" ", clause.lower()), False)
-        current = stated or current
+        current = _clause_origin(clause) or current
         if current:
             own.setdefault(current, []).append(clause)
-    if set(own) != {"germline", "somatic"}:
+    if "germline" not in own or len(own) < 2:
         return None
-    out = []
-    for o in ("germline", "somatic"):
-        raw = " | ".join(own[o])
-        calls = _GeneCalls(raw)
-        out.append((o, calls))
-    return tuple(out)
+    return tuple((o, _GeneCalls(" | ".join(c))) for o, c in own.items())
 
 
 def _gene_symbols_named(text: str) -> tuple[str, ...]:

@@ -27,6 +27,17 @@ def test_a_brca_text_with_a_germline_negative_and_a_somatic_brca2_asks_no_germli
            "testing (somatic, not labelled for PARP inhibitors)" in detail
 
 
+@pytest.mark.parametrize("words", ["BRCA2 pathogenic variant detected in tumor; germline testing negative",
+                                   "Germline BRCA1/2 negative; tumour NGS: BRCA2 c.5946delT pathogenic"])
+def test_a_tumour_brca2_variant_beside_a_germline_negative_is_not_read_as_germline_and_offers_no_parp_inhibitor(words):
+    _, cards = _brca_text("p-brca-tumour", words)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "test-germline-brca" not in ordered_tests(cards)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA2 not detected (germline, 2025-06-01)" in detail
+    assert "tumour BRCA variant not found in germline testing" in detail
+
+
 def test_a_germline_brca_text_written_as_not_detected_is_the_germline_test_done():
     _, cards = _brca_text("p-brca-nd", "germline BRCA1/2 not detected")
     assert "test-germline-brca" not in ordered_tests(cards)
