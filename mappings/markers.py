@@ -1171,6 +1171,8 @@ def _note_discordant_z17(ctx: Ctx, acc: _Acc, z_read: list[tuple[str, str, str, 
         status, on = observed
         if date is not None and on is not None and date < on:
             continue
+        if marker == "her2" and her2.category != status:
+            status = f"{status}, {her2.category}"  # "negative, low": HER2-low is HER2-negative
         when = ("undated" if date is None else "same day" if date == on else "later") if on else "result undated"
         name = {"er": "ER", "pr": "PR", "hr": "HR (ER/PR)", "her2": "HER2"}[marker]
         said.append((f"{name}: the pathology result is read ({status}"

@@ -140,3 +140,12 @@ def test_an_h_score_labelled_after_its_value_is_not_named_as_the_other_markers_s
     detail = card(cards, "patient-summary")["detail"]
     assert "PR given only as an H-score 150" not in detail
     assert "PR given only as an H-score in 'h-score 150 (er), 20 (pr)' (2024-01-15): not read" in detail
+
+
+def test_a_newer_her2_positive_diagnosis_against_a_her2_low_result_is_named_with_both_dates():
+    from tests.cards.fhir_builder import _cc
+    p = after_ai_cdk46i("p-z17-her2")  # HER2 IHC 1+ 2024-01-15
+    p._condition(_cc(ICD10, "Z17.31"), "2025-03-01", "z17")
+    _, cards = run(p)
+    assert ("HER2: the pathology result is read (negative, low, 2024-01-15); the diagnosis Z17.31 (2025-03-01, "
+            "later) says positive") in card(cards, "patient-summary")["detail"]
