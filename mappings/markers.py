@@ -358,8 +358,9 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
     return status, percent, low, allred_note
 
 
-# this marker named with a bare number ("PR 20", not "PR 20%", "PR H-score 20" or "PR Allred 3")
-_OWN_NUMBER_RE = {t: re.compile(rf"\b(?:{'|'.join(words)})\s*:?\s*(\d{{1,3}}(?:\.\d+)?)(?![\d.]|\s*%|\s*/)")
+# this marker named with a bare number ("PR 20", not "PR 20%", "PR 3+" (an intensity), "PR H-score 20"
+# or "PR Allred 3")
+_OWN_NUMBER_RE = {t: re.compile(rf"\b(?:{'|'.join(words)})\s*:?\s*(\d{{1,3}}(?:\.\d+)?)(?![\d.]|\s*%|\s*/|\s*\+)")
                   for t, words in _MARKER_WORDS.items()}
 
 

@@ -149,3 +149,10 @@ def test_a_newer_her2_positive_diagnosis_against_a_her2_low_result_is_named_with
     _, cards = run(p)
     assert ("HER2: the pathology result is read (negative, low, 2024-01-15); the diagnosis Z17.31 (2025-03-01, "
             "later) says positive") in card(cards, "patient-summary")["detail"]
+
+
+def test_a_pr_staining_intensity_beside_an_allred_total_is_no_second_number_and_the_total_is_read():
+    # "PR 3+" is the intensity, not a % or a score of its own: Allred 8 reads PR positive
+    _, cards = _pr_words("p-pr-intensity", "PR 3+, Allred 8")
+    assert "PR: positive" in card(cards, "patient-summary")["detail"]
+    assert regimen_topics(cards)
