@@ -112,7 +112,12 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   later one of 3-4 left open; or an H-score alone of 1-30
                                   (1-2: may be < 1 %, not read; 3-30: positive, may be ER-low;
                                   H/3 <= % stained <= H, McCarty 1985), or ER / PR unknown and
-                                  given only as an H-score not read (> 300, or hedged): CR A.2
+                                  given only as an H-score not read (> 300, or hedged), or
+                                  only as a number without a % unit on a status code ("5": an
+                                  Allred score, an H-score or a %?) or with a unit other than %
+                                  on a % code ("3 score": not 3 %), or an Allred total / H-score
+                                  with another bare number of the same marker beside it ("H-score:
+                                  150 (PR 20)" on PR: whose, and % or score?): CR A.2
                                   reads the % of stained cells, which neither score gives
                                   (Allred 1998 proportion score)
     her2-unknown                  no readable HER2 result (incl. "Present" without score)
@@ -175,6 +180,12 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   clinicalStatus is inactive / resolved / remission (FHIR R4
                                   condition-clinical: no longer applies) and that would have been
                                   the marker's only evidence: not read, named here
+    receptor-status-discordant    an ICD-10-CM receptor-status Condition (Z17.x) dated on or after
+                                  the ER / PR / HR / HER2 result that decides (or either undated)
+                                  states the opposite status: the result still decides (Z17 only
+                                  without a result, CR A.1), both named with their dates (a
+                                  re-biopsy conversion, CR C.2 step 0, or a code carried forward:
+                                  no source tells them apart)
     receptor-status-unconfirmed   an ICD-10-CM receptor-status Condition (Z17.x) whose
                                   verificationStatus is provisional / differential / unconfirmed
                                   (condition-ver-status: no diagnosis made) where it would be the

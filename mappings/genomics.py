@@ -220,6 +220,13 @@ def _written_value_text(obs: dict[str, Any]) -> str:
     return " | ".join(p for p in parts if isinstance(p, str) and p)
 
 
+def _written_value_only(obs: dict[str, Any]) -> str:
+    """The value's words as written (its text and valueString; no displays, no notes)."""
+    vcc = obs.get("valueCodeableConcept")
+    parts = [vcc.get("text") if isinstance(vcc, dict) else None, obs.get("valueString")]
+    return " | ".join(p for p in parts if isinstance(p, str) and p)
+
+
 def _value_text(c: dict[str, Any]) -> str:
     parts = []
     if isinstance(c.get("valueCodeableConcept"), dict):
@@ -705,11 +712,15 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if origin is None:
                 # also for a region-studied panel: a germline panel's negatives are germline
                 origin = _origin_from_obs(obs, ctx.code_text(obs))
-            if origin is None and (value_text := _value_text(obs)):
+            # a text stating a germline result and a somatic or tumour one, each in its own clauses
+            by_origin = _calls_by_origin(_written_value_only(obs)) if origin is None and words else None
+            if origin is None and by_origin is None and (value_text := _value_text(obs)):
                 # the result's own words, when they state the origin plainly ("Germline BRCA2
                 # pathogenic variant c.5946delT detected"); a hedge ("germline status unknown",
                 # "germline testing recommended") states none (CR C.3 row 7: germline source)
-                origin = _origin_text(value_text.lower(), False)
+                # ("germline BRCA1/2 not detected": its "not" is the result, set aside as in
+                # _calls_by_origin, not a hedge of the origin)
+                origin = _origin_text(_RESULT_NOT.sub(" ", value_text.lower()), False)
             if specimen == "blood":
                 specimen = _blood_kind(genes, origin)
             if ctx.ignore_data_absent(obs, obs, _variant_label(genes, is_region), date):
@@ -719,6 +730,26 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             if is_region and not is_variant:
                 for g in genes:
                     studied.append((g, date, specimen, origin, src, archival_undated, not_final))
+                continue
+            if by_origin:
+                # "gBRCA negative, somatic BRCA2 detected": a germline and a somatic result in one
+                # text, each read with its own origin, so the germline test is not asked again
+                # and the somatic variant selects no PARP inhibitor (CR C.3 row 7, B.6 / B.7)
+                for o, calls in by_origin:
+                    for g in genes:
+                        g_result = calls.result(g)
+                        if g_result is None:
+                            continue
+                        g_protein, g_dna, g_sig = (calls.change(g, calls.raw, None, None, None)
+                                                   if g_result == "detected" else (None, None, None))
+                        values = {"gene": g, "result": g_result, "protein_change": g_protein, "dna_change": g_dna,
+                                  "origin": o, "significance": g_sig or "not-reported",
+                                  "significance_conflicting": False, "specimen": specimen, "date": date,
+                                  "sources": [src], "superseded_on": None, "date_last": last, "alteration": None,
+                                  "archival_without_collection_date": archival_undated,
+                                  "status_not_final": not_final}
+                        results.append(_construct(VariantResult, values) if _valid_variant(values)
+                                       else VariantResult(**values))
                 continue
             rid = obs.get("id") if isinstance(obs.get("id"), str) else None
             if sig is None and rid in implications:
@@ -1036,6 +1067,7 @@ class _GeneCalls:
     and the call of the clauses naming no gene ("Genes: ESR1, PIK3CA. Result: negative")."""
 
     def __init__(self, text: str):
+        self.raw = text  # the text as written (_calls_by_origin: the clauses of one origin)
         self.calls: dict[str, str | None] = {}
         self.clauses: dict[str, list[str]] = {}
         general: set[str | None] = set()
@@ -1078,6 +1110,43 @@ class _GeneCalls:
         return (m.group(0) if m else None if self.clauses.get(gene) else protein,
                 d.group(0) if d else None if self.clauses.get(gene) else dna,
                 sig or own_sig)
+
+
+# clauses of a result text for its origins: _CLAUSE_SPLIT and a comma ("gBRCA negative, somatic
+# BRCA2 detected"); a clause naming no origin belongs to the origin before it
+_ORIGIN_CLAUSE_SPLIT = re.compile(r"[|;\n,]|\.(?=\s|$)")
+# a result's "not" ("not detected", "none found"): the result, no hedge of the origin beside it
+_RESULT_NOT = re.compile(r"\bnot (detected|identified|found|present|seen|observed)\b"
+                         r"|\bnone (detected|identified|found|present|reported)\b")
+
+
+def _clause_origin(clause: str) -> str | None:
+    """germline / somatic as a clause states it plainly; "unknown" for a tumour finding (a
+    tumour test is of unknown origin, CR C.3 row 7), else None."""
+    words = _RESULT_NOT.sub(" ", clause.lower())
+    stated = _origin_text(words, False)
+    if stated is None and _origin_text(words, True) == "somatic":
+        return "unknown"  # "tumour NGS: BRCA2 ...": not germline, not stated somatic
+    return stated
+
+
+@lru_cache(maxsize=4096)
+def _calls_by_origin(text: str) -> tuple[tuple[str, _GeneCalls], ...] | None:
+    """A result text stating a germline result and a somatic or tumour one in their own clauses
+    ("Germline: negative. Somatic: BRCA2 c.5946delT pathogenic", "BRCA2 pathogenic variant in
+    tumor; germline testing negative"): (origin, what its clauses say of each gene) for each;
+    None when it states one origin, or none (read as a whole). A clause naming no origin
+    belongs to the one before it."""
+    clauses = [c for c in _ORIGIN_CLAUSE_SPLIT.split(text) if c.strip()]
+    own: dict[str, list[str]] = {}
+    current = None
+    for clause in clauses:
+        current = _clause_origin(clause) or current
+        if current:
+            own.setdefault(current, []).append(clause)
+    if "germline" not in own or len(own) < 2:
+        return None
+    return tuple((o, _GeneCalls(" | ".join(c))) for o, c in own.items())
 
 
 def _gene_symbols_named(text: str) -> tuple[str, ...]:

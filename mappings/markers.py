@@ -149,6 +149,8 @@ class _Acc:
     not_final: dict[str, list[MarkerNotFinal]] = field(default_factory=lambda: {"er": [], "pr": [], "her2": []})
     # ER / PR results given only as an H-score (its words, date, source), by target
     h_scores: dict[str, list[tuple[str, Source]]] = field(default_factory=lambda: {"er": [], "pr": []})
+    # ER / PR results given only as a number whose unit does not say it is a % (its words, source)
+    bare_numbers: dict[str, list[tuple[str, Source]]] = field(default_factory=lambda: {"er": [], "pr": []})
 
 
 # --- value readers ------------------------------------------------------------
@@ -310,6 +312,8 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
         pair = _marker_pair(vtext, target)
         if _hedged(vtext):
             status = None
+        elif pct is None and (mixed := _score_beside_own_number(text, target, allred)):
+            status, allred_note = None, mixed
         elif pair:
             status = pair
             if pair == "positive" and allred is not None:
@@ -352,6 +356,30 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
     if status == "positive" and pct is None and _low_text(text):
         low = True  # the wording counts only without a reported % (ER-low = 1-10 %)
     return status, percent, low, allred_note
+
+
+# this marker named with a bare number ("PR 20", not "PR 20%", "PR 3+" (an intensity), "PR H-score 20"
+# or "PR Allred 3")
+_OWN_NUMBER_RE = {t: re.compile(rf"\b(?:{'|'.join(words)})\s*:?\s*(\d{{1,3}}(?:\.\d+)?)(?![\d.]|\s*%|\s*/|\s*\+)")
+                  for t, words in _MARKER_WORDS.items()}
+
+
+@lru_cache(maxsize=4096)
+def _score_beside_own_number(text: str, target: str, allred: int | None) -> str | None:
+    """Why an Allred total or H-score in the marker's own words is not read: the words also
+    give the marker a bare number of its own that is not that score ("H-score: 150 (PR 20)" on
+    a PR result: is PR 20 a % or an H-score, and whose is the 150?). CR A.2 reads the % of
+    stained cells; which number is this marker's % or score no source settles. None otherwise."""
+    score = allred if allred is not None else _h_score_value(text)
+    if score is None:
+        return None
+    own = [m.group(1) for m in _OWN_NUMBER_RE[target].finditer(text)]
+    other = [n for n in own if float(n) != score]
+    if not other:
+        return None
+    kind = "an Allred total" if allred is not None else "an H-score"
+    return (f"'{text.strip()[:80]}' gives {kind} of {score} and {target.upper()} {other[0]} beside it "
+            "(a % or a score, and whose is which?)")
 
 
 def _allred_reading(total: int, text: str, qual: str | None) -> tuple[str | None, bool, str | None]:
@@ -434,13 +462,23 @@ def _reported_percent(kind: str, vtext: str, num: float | None, unit: str | None
                       ) -> tuple[float, str | None] | tuple[float, str, float] | None:
     """(% of cells, bound) from an explicit % kind, a % unit or "nn%" in the text; the
     bound is None for a measured value, else "<", "<=", ">" or ">=" ("<1%", ">10%")."""
-    if num is not None and (kind == "percent" or (unit and "%" in unit)):
+    if num is not None and ((kind == "percent" and not _names_other_unit(unit)) or (unit and "%" in unit)):
         pct = (num, comp if comp in ("<", "<=", ">", ">=") else None)
     else:
         pct = _percent_in_text(vtext)
     if pct is None or not (0 <= pct[0] <= 100) or (len(pct) > 2 and not pct[2] <= 100):  # type: ignore[misc]
         return None
     return pct
+
+
+# a unit that says % of cells ("%", UCUM "%", "percent", "cells/100 cells")
+_PERCENT_UNIT_RE = re.compile(r"%|percent|\bpct\b|100")
+
+
+def _names_other_unit(unit: str | None) -> bool:
+    """A unit that is not a % ("score", "{Allred}", "{H-score}"): a number on a % code with it
+    is not read as the % (an Allred score of 3 is not 3 % of cells, CR A.1 Allred row)."""
+    return bool(unit and unit.strip() and not _PERCENT_UNIT_RE.search(unit.lower()))
 
 
 def _percent_status(value: float, bound: str | None, top: float | None = None) -> str | None:
@@ -1001,8 +1039,13 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                         if st is None and pct is None:
                             if allred_note is not None:
                                 getattr(acc, t).append(_Rec(None, None, False, date, src, allred_note))
-                            elif h := _h_score(_observation_values(unit)[1]):
+                            elif h := _h_score(words := _observation_values(unit)[1]):
+                                # the H-score of the words naming this marker ("H-score 150 (ER), 20
+                                # (PR)": not 150 for PR); else the words quoted
+                                h = _h_score(_own_marker_text(words, t)) or f"H-score in '{words[:80]}'"
                                 acc.h_scores[t].append((f"{h}{f' ({date.isoformat()})' if date else ''}", src))
+                            elif (bare := _bare_number(unit)) is not None:
+                                acc.bare_numbers[t].append((f"{bare}{f', {date.isoformat()}' if date else ''}", src))
                             continue
                         getattr(acc, t).append(_Rec(st, pct, low, date, src, allred_note))
                 elif marker == "her2":
@@ -1030,6 +1073,9 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     # the marker's only evidence. Refuted / entered-in-error never reach here (build._status_skip).
     z_unconfirmed: list[tuple[tuple[str, ...], str, Source]] = []
     z_inactive: list[tuple[tuple[str, ...], str, Source]] = []  # clinicalStatus inactive/resolved/remission
+    # every Z17.x read: (er | pr | hr | her2, the status it states, its code as written, date, source),
+    # for the gap receptor-status-discordant (_note_discordant_z17)
+    z_read: list[tuple[str, str, str, dt.date | None, Source]] = []
     for cond in ctx.of("Condition"):
         try:
             for system, code, display in ctx.code_of(cond):
@@ -1055,6 +1101,8 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                     (z_unconfirmed if why else z_inactive).append(
                         (markers, f"{code}{written} ({why or f'clinicalStatus {inactive}'}{when})", src))
                     continue
+                written = f"{code} '{display.strip()}'" if isinstance(display, str) and display.strip() else code
+                z_read += [(m, z[m], written, date, src) for m in ("er", "pr", "hr", "her2") if z.get(m)]
                 er = z.get("er") or z.get("hr")
                 pr = z.get("pr")
                 if er and "hr" not in z:
@@ -1082,8 +1130,61 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     her2 = _combine_her2(acc.her2 or z_her2)
     er.not_final, pr.not_final, her2.not_final = acc.not_final["er"], acc.not_final["pr"], acc.not_final["her2"]
     _note_earlier_her2_low(ctx, acc.her2 or z_her2, her2)
+    _note_discordant_z17(ctx, acc, z_read, er, pr, her2)
     _note_undecided_ish(ctx, acc.her2, her2)
     return er, pr, her2
+
+
+def _observed_status(marker: str, acc: _Acc, er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status
+                     ) -> tuple[str, dt.date | None] | None:
+    """(positive | negative, date) that the tumour-marker Observations give `marker` (er, pr, hr:
+    ER and/or PR, her2); None when no Observation of it was read or they decide neither."""
+    if marker in ("er", "pr"):
+        rs = er if marker == "er" else pr
+        return (rs.status, rs.date) if getattr(acc, marker) and rs.status in ("positive", "negative") else None
+    if marker == "hr":  # HR+ = ER and/or PR positive (CR A.1 Z17.41x); HR- = both negative
+        read = [rs for rs, recs in ((er, acc.er), (pr, acc.pr)) if recs and rs.status in ("positive", "negative")]
+        dates = [rs.date for rs in read if rs.date]
+        if any(rs.status == "positive" for rs in read):
+            return "positive", max(dates, default=None)
+        return ("negative", max(dates, default=None)) if len(read) == 2 else None
+    if not acc.her2:
+        return None
+    if her2.category == "positive":
+        return "positive", her2.date
+    return ("negative", her2.date) if her2.category in _HER2_NEGATIVE | {"negative-unspecified"} else None
+
+
+def _note_discordant_z17(ctx: Ctx, acc: _Acc, z_read: list[tuple[str, str, str, dt.date | None, Source]],
+                         er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status) -> None:
+    """The gap receptor-status-discordant: a receptor-status diagnosis (Z17.x) dated on or after
+    the tumour-marker result that decides (or either undated) states the opposite status. The
+    result still decides: Z17 is a billing code, read only when no result exists (CR A.1), often
+    copied forward; but a newer opposite status may be a receptor conversion on a re-biopsy
+    whose report is not in the record (CR C.2 step 0: the most recent, metastatic biopsy
+    guides), which no source lets us tell apart. Named with both results and dates, never
+    silent. An older Z17.x is superseded by the newer result (CR C.2 step 0), not named."""
+    said: list[tuple[str, Source]] = []
+    for marker, stated, written, date, src in z_read:
+        observed = _observed_status(marker, acc, er, pr, her2)
+        if observed is None or observed[0] == stated:
+            continue
+        status, on = observed
+        if date is not None and on is not None and date < on:
+            continue
+        if marker == "her2" and her2.category != status:
+            status = f"{status}, {her2.category}"  # "negative, low": HER2-low is HER2-negative
+        when = ("undated" if date is None else "same day" if date == on else "later") if on else "result undated"
+        name = {"er": "ER", "pr": "PR", "hr": "HR (ER/PR)", "her2": "HER2"}[marker]
+        said.append((f"{name}: the pathology result is read ({status}"
+                     f"{f', {on.isoformat()}' if on else ''}); the diagnosis {written} "
+                     f"({f'{date.isoformat()}, ' if date else ''}{when}) says {stated}", src))
+    if said:
+        ctx.gap("receptor-status-discordant",
+                "; ".join(w for w, _ in said) + ". The diagnosis may record a receptor change on a re-biopsy "
+                "whose report is not recorded (the newer result would then guide) or be a code carried forward: "
+                "add the latest pathology report, or correct the diagnosis.",
+                [src for _, src in said])
 
 
 def _note_allred_or_h_score(ctx: Ctx, acc: _Acc, er: ReceptorStatus, pr: ReceptorStatus) -> None:
@@ -1106,6 +1207,9 @@ def _note_allred_or_h_score(ctx: Ctx, acc: _Acc, er: ReceptorStatus, pr: Recepto
             when = f" ({r.date.isoformat()})" if r.date else ""
             said.append((f"{name}{when}: {r.allred_note}; {read}", r.src))
         if rs.status == "unknown":
+            said += [(f"{name} given only as the number {n}): not read (without a % unit it may be an Allred "
+                      "score, 0-8, an H-score, 0-300, or a % of stained cells)", src)
+                     for n, src in acc.bare_numbers[name.lower()]]
             said += [(f"{name} given only as an {h}: not read (an H-score, 0-300, is intensity times % of "
                       "stained cells, not the % itself)", src) for h, src in acc.h_scores[name.lower()]]
     if said:
@@ -1113,6 +1217,15 @@ def _note_allred_or_h_score(ctx: Ctx, acc: _Acc, er: ReceptorStatus, pr: Recepto
                 "; ".join(w for w, _ in said) + ". ER/PR status is read from the % of stained cells (>= 1 % "
                 "positive, 1-10 % ER-low, ASCO/CAP): add the % or the pathologist's interpretation.",
                 [src for _, src in said])
+
+
+def _bare_number(unit: dict[str, Any]) -> str | None:
+    """A result's number as written ("5 (no unit", "3 (unit score") when it is all the result
+    gives and nothing says it is a % (_read_receptor read no status or % from it)."""
+    _, vtext, num, unit_name, _ = _observation_values(unit)
+    if num is None or (vtext and not _NUM_RE.match(vtext)):
+        return None
+    return f"{num:g} ({f'unit {unit_name}' if unit_name else 'no unit'}"
 
 
 def _not_final_marker(target: str, reading: str, status: str, date: dt.date | None, src: Source) -> MarkerNotFinal:
