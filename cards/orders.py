@@ -95,6 +95,12 @@ no order topic says "not checked") naming each and why: never an empty list, whi
 read as "checked, nothing found", and not an HTTP 412, which CDS Hooks keeps for FHIR data
 the service cannot obtain (not_checked_cards).
 
+A drug one draft orders and another draft for this patient prohibits (FHIR R4
+MedicationRequest.doNotPerform = true) gets one info card too (topic patient-summary,
+contradiction_cards) naming both drafts, beside the other cards, which then pre-select nothing:
+each suggestion would rely on one of the two readings. The same drug drafted twice, both
+ordering it (e.g. fulvestrant loading and monthly doses), is no contradiction: no card.
+
 Outside the pathway (pathway_status: not metastatic, metastatic status unknown,
 HER2-positive, HR-negative, deceased ...) the order hooks give no pathway advice
 (no biomarker, incomplete-regimen, testing or visceral-crisis card). They still say
@@ -1700,8 +1706,77 @@ def order_check_cards(
         tests = [o for o in drafts or [] if o.resource_type == "ServiceRequest" and not o.not_checked]
         prohibiting = [o for o in drafts or [] if o.prohibits and o.drugs]
         cards = _Checker(state, items, selections, hook, unread, tests, prohibiting).run()
+    contradictions = contradicting_drafts(drafts, selections)
+    if contradictions:
+        # which reading holds is unknown: a card pre-selecting an order (a test, a partner, a
+        # replacement, a removal) would rely on one of them, so the clinician picks unaided
+        for c in cards:
+            for s in c.suggestions or []:
+                s.isRecommended = None
     # every other card names the unread drafts; with none, one info card says they were not checked
-    return cards or not_checked_cards(unchecked_drafts(drafts, selections), hook)
+    cards = cards or not_checked_cards(unchecked_drafts(drafts, selections), hook)
+    return cards + contradiction_cards(contradictions, hook)
+
+
+def _draft_text(o: DraftOrder) -> str:
+    """A draft as the cards name it: its reference and what the EHR called it."""
+    what = o.text or " + ".join(d.name for d in o.drugs if d.name)
+    return f"{o.reference or o.resource_type + ' (no id)'}" + (f' ("{clip(what, 80)}")' if what else "")
+
+
+def contradicting_drafts(drafts: list[DraftOrder], selections: list[str] | None
+                         ) -> dict[str, tuple[list[DraftOrder], list[DraftOrder]]]:
+    """The drugs that one draft of this patient orders and another prohibits (FHIR R4
+    MedicationRequest.doNotPerform = true: "do not do this"), with (ordering drafts, prohibiting
+    drafts), when one of them is in focus (selected at order-select; all at order-sign). Signed
+    together they say both "give" and "do not give" the same drug."""
+    prohibited: dict[str, list[DraftOrder]] = {}
+    for o in drafts or []:
+        if o.prohibits:
+            for d in o.drugs:
+                if d.name:
+                    prohibited.setdefault(d.name.lower(), []).append(o)
+    out: dict[str, tuple[list[DraftOrder], list[DraftOrder]]] = {}
+    if not prohibited:
+        return out
+    for o in drafts or []:
+        if o.not_checked or o.unreadable:
+            continue  # another patient's, a prohibition itself, a closed one, or its drug unknown
+        for d in o.drugs:
+            name = (d.name or "").lower()
+            if name in prohibited:
+                giving, forbidding = out.setdefault(name, ([], prohibited[name]))
+                if o not in giving:
+                    giving.append(o)
+    return {n: (g, p) for n, (g, p) in out.items()
+            if selections is None or any(_selected(o, selections) for o in g + p)}
+
+
+def contradiction_cards(contradictions: dict[str, tuple[list[DraftOrder], list[DraftOrder]]],
+                        hook: str) -> list[Card]:
+    """One info card (topic patient-summary: what the service understood, DESIGN; no order topic
+    says "these drafts contradict each other") naming every drug both ordered and prohibited in
+    these drafts, with both drafts (FHIR R4 MedicationRequest.doNotPerform)."""
+    if not contradictions:
+        return []
+    lines = ["**Drafts that contradict each other**: the same drug ordered and prohibited "
+             "(doNotPerform: do not give it)."]
+    for name, (giving, forbidding) in contradictions.items():
+        lines.append(f"- {name}: ordered by {', '.join(_draft_text(o) for o in giving)}; prohibited by "
+                     f"{', '.join(_draft_text(o) for o in forbidding)}")
+    lines += ["", "Signed together these drafts say both \"give\" and \"do not give\": withdraw one of each "
+              "pair. Until then nothing is pre-selected on the other order cards, as each suggestion "
+              "would rely on one of the two readings.",
+              "", f"_Source: FHIR R4 MedicationRequest.doNotPerform; knowledge: order_rules.yaml "
+                  f"v{KNOWLEDGE.version}; hook {hook}._"]
+    names = list(contradictions)
+    if len(names) == 1:
+        giving, forbidding = contradictions[names[0]]
+        refs = ", ".join(o.reference or "no id" for o in giving + forbidding)
+        summary = f"{names[0][:1].upper() + names[0][1:]} both ordered and prohibited in these drafts ({refs})"
+    else:
+        summary = f"{len(names)} drugs both ordered and prohibited in these drafts: {', '.join(names)}"
+    return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]
 
 
 def not_checked_cards(unchecked: list[DraftOrder], hook: str) -> list[Card]:

@@ -922,3 +922,52 @@ def test_a_co_pack_for_a_premenopausal_woman_beside_an_order_prohibiting_goserel
     assert card["detail"].startswith("**A drafted order prohibits an LHRH agonist** (doNotPerform: do not give it): "
                                      "MedicationRequest/g")
     assert [preselected for _, preselected in _suggested(card)] == [False]
+
+
+# --- drafts that contradict each other -------------------------------------------
+
+def _sign_cards(client, chart: Chart, drafts: list[dict], hook: str = "order-sign",
+                selections: list[str] | None = None) -> list[dict]:
+    """The cards of a request whose answer may hold the patient-summary info card (which the
+    order-topic checker `post` refuses), through the shared contract checker."""
+    response = client.post(f"/cds-services/mbc-{hook}", json=chart.request(hook, drafts, selections))
+    assert response.status_code == 200 and not response_problems(response.get_json(), chart.pid)
+    return response.get_json()["cards"]
+
+
+@pytest.mark.parametrize("hook, selections", [("order-sign", None), ("order-select", ["MedicationRequest/f2"])])
+def test_a_drug_drafted_beside_a_draft_prohibiting_the_same_drug_gets_one_info_card_naming_both(client, hook, selections):
+    # FHIR R4 MedicationRequest.doNotPerform = true: "do not do this"; signed beside an order for the
+    # same drug the drafts say both "give" and "do not give" fulvestrant: no card said so
+    chart = after_first_line("dnp-4")
+    drafts = chart.drafts(("f", "fulvestrant"), ("f2", "fulvestrant"))
+    drafts[1]["doNotPerform"] = True
+    [card] = _sign_cards(client, chart, drafts, hook, selections)
+    assert (card["indicator"], card["source"]["topic"]["code"]) == ("info", "patient-summary")
+    assert card["summary"] == ("Fulvestrant both ordered and prohibited in these drafts "
+                               "(MedicationRequest/f, MedicationRequest/f2)")
+    assert "- fulvestrant: ordered by MedicationRequest/f (" in card["detail"]
+    assert "prohibited by MedicationRequest/f2 (" in card["detail"]
+
+
+def test_a_drug_both_ordered_and_prohibited_leaves_nothing_preselected_on_its_order_cards(client):
+    # elacestrant without an ESR1 result pre-selected the ESR1 test although another draft
+    # prohibits elacestrant: the test would rely on the "give" reading (FHIR R4 doNotPerform)
+    chart = after_first_line("dnp-5")
+    drafts = chart.drafts(("e", "elacestrant"), ("e2", "elacestrant", "text"))
+    drafts[1]["doNotPerform"] = True
+    cards = _sign_cards(client, chart, drafts)
+    assert topics(cards) == ["order-biomarker-missing", "patient-summary"]
+    assert cards[0]["suggestions"] and not any(s.get("isRecommended") for s in cards[0]["suggestions"])
+    assert "Until then nothing is pre-selected on the other order cards" in cards[1]["detail"]
+    # a cancelled prohibition prohibits nothing: the test is pre-selected, no contradiction card
+    drafts[1]["status"] = "cancelled"
+    cards = _sign_cards(client, chart, drafts)
+    assert topics(cards) == ["order-biomarker-missing"] and cards[0]["suggestions"][0]["isRecommended"] is True
+
+
+def test_the_same_drug_drafted_twice_without_a_prohibition_gets_no_contradiction_card(client):
+    # two active drafts of fulvestrant (e.g. the 500 mg loading doses and the monthly dose): a
+    # duplicate is no contradiction, and no source here settles whether it is an error
+    chart = after_first_line("dnp-6")
+    assert _sign_cards(client, chart, chart.drafts(("f", "fulvestrant"), ("f2", "fulvestrant"))) == []
