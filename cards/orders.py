@@ -95,6 +95,11 @@ no order topic says "not checked") naming each and why: never an empty list, whi
 read as "checked, nothing found", and not an HTTP 412, which CDS Hooks keeps for FHIR data
 the service cannot obtain (not_checked_cards).
 
+A draft whose FHIR R4 MedicationRequest.intent is proposal, plan or option (not "order" or one
+of its children, which alone authorise) is checked as an order is, but the cards name it by its
+intent ("Drafted options checked", "against this proposal", "Remove the draft option"), and
+neutrally ("draft") for mixed intents or a code outside the value set (ORDER_INTENTS).
+
 A drug one draft orders and another draft for this patient prohibits (FHIR R4
 MedicationRequest.doNotPerform = true) gets one info card too (topic patient-summary,
 contradiction_cards) naming both drafts, beside the other cards, which then pre-select nothing:
@@ -373,6 +378,39 @@ def override_reasons(topic: str) -> list[Coding]:
 
 # --- the drafted orders ----------------------------------------------------
 
+# FHIR R4 MedicationRequest.intent (required binding, value set medicationrequest-intent):
+# "order" and its specialisations (original-order, reflex-order, filler-order, instance-order)
+# are authorisations; a proposal is a suggestion, a plan an intention, and an option "one of
+# several choices". Such a draft is checked all the same (a safety stop is still worth
+# saying), but the cards call it by its intent, not "the drafted order". A draft without an
+# intent (intent is 1..1, so a sender's omission) keeps the old wording; a code outside the
+# value set (ServiceRequest's "directive", a typo) is named neutrally, "draft".
+ORDER_INTENTS = frozenset({"order", "original-order", "reflex-order", "filler-order", "instance-order"})
+NOT_ORDER_INTENTS = {"proposal": "a suggestion, not an order", "plan": "an intention, not an order",
+                     "option": "one choice of several, not an order"}
+
+
+def draft_noun(order: DraftOrder) -> str:
+    """What the cards call this draft: "order", "proposal", "plan", "option" or "draft"."""
+    intent = order.intent
+    if intent is None or intent in ORDER_INTENTS:
+        return "order"
+    return intent if intent in NOT_ORDER_INTENTS else "draft"
+
+
+def drafts_noun(orders) -> str:
+    """One noun for these drafts: theirs when they share it, else the neutral "draft"."""
+    nouns = {draft_noun(o) for o in orders} or {"order"}
+    return nouns.pop() if len(nouns) == 1 else "draft"
+
+
+def intent_note(order: DraftOrder) -> str:
+    """'; intent option: one choice of several, not an order' for a draft that is not an order."""
+    if draft_noun(order) == "order":
+        return ""
+    return f"; intent {order.intent}: {NOT_ORDER_INTENTS.get(order.intent, 'not read as an order')}"
+
+
 @dataclass
 class Draft:
     order: DraftOrder
@@ -389,7 +427,16 @@ class Draft:
 
     def describe(self) -> str:
         what = self.order.text or " + ".join(self.names)
-        return f"{self.reference or self.order.resource_type + ' (no id)'} ({what})"
+        return f"{self.reference or self.order.resource_type + ' (no id)'} ({what}{intent_note(self.order)})"
+
+    @property
+    def noun(self) -> str:
+        return draft_noun(self.order)
+
+
+def _draft_words(d: "Draft") -> str:
+    """'draft order' (as before), 'draft option' ..., or 'draft' for an intent not in the value set."""
+    return "draft" if d.noun == "draft" else f"draft {d.noun}"
 
 
 def _selected(order: DraftOrder, selections: list[str]) -> bool:
@@ -691,7 +738,8 @@ class _Checker:
         names = " + ".join(hits)
         what = " and ".join(name for name, *_ in found)
         lines = [f"**{names[:1].upper() + names[1:]}: the label names the {what} status, and the {what} result "
-                 "is not final yet, so this order could not be checked against the label.**", "",
+                 f"is not final yet, so this {drafts_noun(d.order for d in self._drafts_of(hits))} could "
+                 "not be checked against the label.**", "",
                  "**What the record shows**"]
         for _, pending, *_rest in found:
             lines += _not_final_lines(pending)
@@ -871,7 +919,9 @@ class _Checker:
 
     def _drafts_block(self, names) -> list[str]:
         ds = self._drafts_of(names)
-        out = ["", "**Drafted orders checked**"] + [f"- {d.describe()}" for d in ds]
+        noun = drafts_noun(d.order for d in ds)
+        out = ["", "**Drafts checked**" if noun == "draft" else f"**Drafted {noun}s checked**"]
+        out += [f"- {d.describe()}" for d in ds]
         for n in names:
             if n in self.active and n not in self.drafted:
                 out.append(f"- {n}: already active{cite(self.active[n])}")
@@ -901,8 +951,9 @@ class _Checker:
         # pass over it in silence
         if not self.unread:
             return []
-        return ["", "**Drafted orders not checked** (their drug could not be read)"] + [
-            f"- {unread_draft_text(o)}" for o in self.unread]
+        noun = drafts_noun(self.unread)
+        return ["", ("**Drafts not checked**" if noun == "draft" else f"**Drafted {noun}s not checked**")
+                + " (their drug could not be read)"] + [f"- {unread_draft_text(o)}{intent_note(o)}" for o in self.unread]
 
     @staticmethod
     def _fact(f: Finding) -> str:
@@ -971,10 +1022,12 @@ class _Checker:
         ds = [d for d in self._drafts_of(names) if d.reference and set(d.names) <= set(names)]
         if not ds:
             return []
-        return [Suggestion(label=clip("Remove the draft order" + ("s" if len(ds) > 1 else "") + ": "
+        noun = drafts_noun(d.order for d in ds)
+        return [Suggestion(label=clip("Remove the draft" + ("" if noun == "draft" else f" {noun}")
+                                      + ("s" if len(ds) > 1 else "") + ": "
                                       + ", ".join(d.order.text or " + ".join(d.names) for d in ds), 120),
                            isRecommended=True,
-                           actions=[Action(type="delete", description=f"Remove draft order {d.describe()}",
+                           actions=[Action(type="delete", description=f"Remove {_draft_words(d)} {d.describe()}",
                                            resourceId=d.reference) for d in ds])]
 
     def _source_title(self, key: str) -> str:
@@ -1097,8 +1150,8 @@ class _Checker:
             delete = [d for d in group_drafts if d.reference and not set(d.names) <= keep]
             remaining = {n for d in self.drafts if d not in delete for n in d.names}
             create = [d for d in drugs if d.name not in remaining]
-            actions = [Action(type="delete", description=f"Remove draft order {d.describe()}", resourceId=d.reference)
-                       for d in delete]
+            actions = [Action(type="delete", description=f"Remove {_draft_words(d)} {d.describe()}",
+                              resourceId=d.reference) for d in delete]
             actions += [Action(type="create", description=f"Draft order: {d.name} (RxNorm {d.rxnorm})",
                                resource=medication_request(pid, d, a.regimen.name)) for d in create]
             if not any(x.type == "create" for x in actions):
@@ -1345,6 +1398,8 @@ class _Checker:
         # every missing partner the card says so instead of "drafted without", and pre-selects
         # no partner (that would draft a second drug of the class)
         unnamed = [d for d in self._drafts_of(g.cand.names) if d.order.unnamed_partner]
+        noun = drafts_noun(d.order for d in self._drafts_of(g.cand.names))
+        these = "drafts" if noun == "draft" else noun + "s"
         unnamed_classes = {c for d in unnamed for c in d.order.unnamed_partner_classes}
         partner_unnamed = bool(unnamed) and all(DRUGS[n].drug_class in unnamed_classes for n in missing)
         if partner_unnamed:
@@ -1353,14 +1408,14 @@ class _Checker:
             lines = [f"**{drafted} drafted with a partner not named**: {quoted} also names "
                      f"{unnamed[0].order.unnamed_partner}, so which drug it is cannot be checked (the pathway's "
                      f"choice: {partners}). "
-                     f"{reg.name} ({reg.brand}) is the pathway regimen for these orders: draft the partner "
+                     f"{reg.name} ({reg.brand}) is the pathway regimen for these {these}: draft the partner "
                      "by its name.", "", "**Why**"]
         else:
             lines = [f"**{drafted} drafted without {partners}**: {reg.name} ({reg.brand}) is the pathway regimen "
-                     "for these orders.", "", "**Why**"]
+                     f"for these {these}.", "", "**Why**"]
             lines[0] += "".join(f' {d.describe()} also names {d.order.unnamed_partner}: not checked.' for d in unnamed)
         if prohibited:
-            lines[0:0] = [f"**A drafted order prohibits {n}** (doNotPerform: do not give it): "
+            lines[0:0] = [f"**A drafted {drafts_noun(orders)} prohibits {n}** (doNotPerform: do not give it): "
                           + ", ".join(self._prohibiting_text(o) for o in orders)
                           + f". {drafted} is drafted with it: withdraw one of the two, or, if {n} is to be given, "
                           "withdraw the prohibition before adding it." for n, orders in prohibited.items()] + [""]
@@ -1377,7 +1432,9 @@ class _Checker:
         lines += self._label_block(reg)
         lines += self._drafts_block(g.cand.names) + self._footer()
         if prohibited:
-            summary = (f"{drafted} drafted while a drafted order prohibits {' + '.join(prohibited)}: "
+            prohibitions = [o for orders in prohibited.values() for o in orders]
+            summary = (f"{drafted} drafted while a drafted {drafts_noun(prohibitions)} prohibits "
+                       f"{' + '.join(prohibited)}: "
                        f"{reg.name} is the labelled regimen")
         elif partner_unnamed:
             summary = f"{drafted} drafted with a partner not named: {reg.name} is the labelled regimen"
@@ -1419,7 +1476,7 @@ class _Checker:
         # doNotPerform "do not do this"): named, and adding one offered, not pre-selected
         prohibiting = [o for o in self.prohibiting if any(d.drug_class == "ovarian-suppression" for d in o.drugs)]
         if prohibiting:
-            lines[0:0] = ["**A drafted order prohibits an LHRH agonist** (doNotPerform: do not give it): "
+            lines[0:0] = [f"**A drafted {drafts_noun(prohibiting)} prohibits an LHRH agonist** (doNotPerform: do not give it): "
                           + ", ".join(self._prohibiting_text(o) for o in prohibiting)
                           + ". Withdraw the prohibition before adding one, or choose another regimen.", ""]
         for caution in cautions:
@@ -1556,7 +1613,7 @@ class _Checker:
         verb = "do not start" if s.indicator == "critical" else "caution"
         # raised by an unconfirmed condition alone: the card says so (SafetyRule.short_unconfirmed)
         short = s.short_unconfirmed if s.short_unconfirmed and all(x.unconfirmed_only for _, x in hits) else s.short
-        lines = [f"**{label}: {short}** — {'a documented safety reason against this order' if s.indicator == 'critical' else 'needs care for this patient'}.",
+        lines = [f"**{label}: {short}** — {f'a documented safety reason against this {drafts_noun(d.order for d in self._drafts_of(names))}' if s.indicator == 'critical' else 'needs care for this patient'}.",
                  "", "**Documented facts**", self._fact(f), "", f"**Label / trial**: {s.text} ({self._source_title(s.source)})"]
         lines += self._label_block(reg)
         continuing = [n for n in names if drug_group[n].continuation]
@@ -1721,7 +1778,8 @@ def order_check_cards(
 def _draft_text(o: DraftOrder) -> str:
     """A draft as the cards name it: its reference and what the EHR called it."""
     what = o.text or " + ".join(d.name for d in o.drugs if d.name)
-    return f"{o.reference or o.resource_type + ' (no id)'}" + (f' ("{clip(what, 80)}")' if what else "")
+    return (f"{o.reference or o.resource_type + ' (no id)'}" + (f' ("{clip(what, 80)}"' if what else " (")
+            + f"{intent_note(o)})").replace(" ()", "")
 
 
 def contradicting_drafts(drafts: list[DraftOrder], selections: list[str] | None
@@ -1759,10 +1817,10 @@ def contradiction_cards(contradictions: dict[str, tuple[list[DraftOrder], list[D
     these drafts, with both drafts (FHIR R4 MedicationRequest.doNotPerform)."""
     if not contradictions:
         return []
-    lines = ["**Drafts that contradict each other**: the same drug ordered and prohibited "
+    lines = ["**Drafts that contradict each other**: the same drug drafted to give and prohibited "
              "(doNotPerform: do not give it)."]
     for name, (giving, forbidding) in contradictions.items():
-        lines.append(f"- {name}: ordered by {', '.join(_draft_text(o) for o in giving)}; prohibited by "
+        lines.append(f"- {name}: to give: {', '.join(_draft_text(o) for o in giving)}; prohibited: "
                      f"{', '.join(_draft_text(o) for o in forbidding)}")
     lines += ["", "Signed together these drafts say both \"give\" and \"do not give\": withdraw one of each "
               "pair. Until then nothing is pre-selected on the other order cards, as each suggestion "
@@ -1773,9 +1831,9 @@ def contradiction_cards(contradictions: dict[str, tuple[list[DraftOrder], list[D
     if len(names) == 1:
         giving, forbidding = contradictions[names[0]]
         refs = ", ".join(o.reference or "no id" for o in giving + forbidding)
-        summary = f"{names[0][:1].upper() + names[0][1:]} both ordered and prohibited in these drafts ({refs})"
+        summary = f"{names[0][:1].upper() + names[0][1:]} drafted both to give and not to give ({refs})"
     else:
-        summary = f"{len(names)} drugs both ordered and prohibited in these drafts: {', '.join(names)}"
+        summary = f"{len(names)} drugs drafted both to give and not to give: {', '.join(names)}"
     return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]
 
 
@@ -1789,13 +1847,17 @@ def not_checked_cards(unchecked: list[DraftOrder], hook: str) -> list[Card]:
     if not unchecked:
         return []
     n = len(unchecked)
-    lines = [f"**Drafted order{'s' if n > 1 else ''} not checked** (the drug could not be read)"]
-    lines += [f"- {unread_draft_text(o)}" for o in unchecked]
+    noun = drafts_noun(unchecked)
+    lines = [(f"**Draft{'s' if n > 1 else ''} not checked**" if noun == "draft" else
+              f"**Drafted {noun}{'s' if n > 1 else ''} not checked**") + " (the drug could not be read)"]
+    lines += [f"- {unread_draft_text(o)}{intent_note(o)}" for o in unchecked]
     lines += ["", "This service checks drafted anticancer orders for HR+/HER2- metastatic breast cancer (label, "
-              "biomarker and safety checks). It cannot tell which drug " + ("these orders name" if n > 1 else
-              "this order names") + ", so none of those checks was made: an order coded with its RxNorm code or "
+              "biomarker and safety checks). It cannot tell which drug " + (f"these {noun}s name" if n > 1 else
+              f"this {noun} names") + ", so none of those checks was made: an order coded with its RxNorm code or "
               "written with the drug's name is checked.",
               "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
-    summary = (f"{n} drafted orders not checked: their drug could not be read" if n > 1
-               else f"Drafted order not checked: its drug could not be read ({unchecked[0].reference or 'no id'})")
+    drafted = "draft" if noun == "draft" else f"drafted {noun}"
+    summary = (f"{n} {drafted}s not checked: their drug could not be read" if n > 1
+               else f"{drafted[:1].upper() + drafted[1:]} not checked: its drug could not be read "
+                    f"({unchecked[0].reference or 'no id'})")
     return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]

@@ -796,6 +796,10 @@ class DraftOrder(BaseModel):
     drugs: list[Drug] = Field(default_factory=list)  # pathway drugs recognised
     text: str | None = None  # what the EHR called it
     status: str | None = None
+    # FHIR R4 MedicationRequest.intent / ServiceRequest.intent as sent (lower case; None: absent):
+    # "order" and its children authorise, a proposal / plan / option does not (the order cards
+    # check it all the same, and name it by its intent)
+    intent: str | None = None
     # why the order checks must leave this draft alone: its subject names another
     # patient than context.patientId, or doNotPerform = true (None: check it)
     not_checked: str | None = None

@@ -944,10 +944,10 @@ def test_a_drug_drafted_beside_a_draft_prohibiting_the_same_drug_gets_one_info_c
     drafts[1]["doNotPerform"] = True
     [card] = _sign_cards(client, chart, drafts, hook, selections)
     assert (card["indicator"], card["source"]["topic"]["code"]) == ("info", "patient-summary")
-    assert card["summary"] == ("Fulvestrant both ordered and prohibited in these drafts "
+    assert card["summary"] == ("Fulvestrant drafted both to give and not to give "
                                "(MedicationRequest/f, MedicationRequest/f2)")
-    assert "- fulvestrant: ordered by MedicationRequest/f (" in card["detail"]
-    assert "prohibited by MedicationRequest/f2 (" in card["detail"]
+    assert ('- fulvestrant: to give: MedicationRequest/f ("fulvestrant 50 MG/ML Prefilled Syringe"); '
+            'prohibited: MedicationRequest/f2 ("fulvestrant 50 MG/ML Prefilled Syringe")') in card["detail"]
 
 
 def test_a_drug_both_ordered_and_prohibited_leaves_nothing_preselected_on_its_order_cards(client):
@@ -971,3 +971,61 @@ def test_the_same_drug_drafted_twice_without_a_prohibition_gets_no_contradiction
     # duplicate is no contradiction, and no source here settles whether it is an error
     chart = after_first_line("dnp-6")
     assert _sign_cards(client, chart, chart.drafts(("f", "fulvestrant"), ("f2", "fulvestrant"))) == []
+
+
+# --- drafts that are not orders (FHIR R4 MedicationRequest.intent) ---------------
+
+def _with_intent(drafts: list[dict], intent: str) -> list[dict]:
+    for d in drafts:
+        d["intent"] = intent
+    return drafts
+
+
+@pytest.mark.parametrize("intent, noun, gloss", [
+    ("option", "option", "one choice of several, not an order"),
+    ("proposal", "proposal", "a suggestion, not an order"),
+    ("plan", "plan", "an intention, not an order"),
+])
+def test_a_safety_stop_on_a_drafted_option_or_proposal_is_still_said_but_not_against_the_drafted_order(
+        client, intent, noun, gloss):
+    # FHIR R4 MedicationRequest.intent: only "order" and its children authorise; the card called an
+    # option (one choice of several) "this order" and offered to "Remove the draft order"
+    chart = after_first_line(f"int-1-{intent}").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    [card] = post(client, chart, "order-sign", _with_intent(chart.drafts(("t", "trastuzumab deruxtecan")), intent))
+    assert card["indicator"] == "critical"
+    assert f"a documented safety reason against this {noun}." in card["detail"]
+    assert f"**Drafted {noun}s checked**\n- MedicationRequest/t (" in card["detail"]
+    assert f"; intent {intent}: {gloss})" in card["detail"]
+    assert "order" not in card["suggestions"][0]["label"].lower()
+    assert card["suggestions"][0]["label"].startswith(f"Remove the draft {noun}: ")
+
+
+def test_an_incomplete_regimen_drafted_as_options_names_them_options_and_an_order_keeps_its_wording(client):
+    chart = after_first_line("int-2").glycemia_ok().variant("PIK3CA", "p.His1047Arg", days_ago=15)
+    card = by_topic(post(client, chart, "order-sign", _with_intent(chart.drafts(("c", "capivasertib")), "option")),
+                    "order-incomplete-regimen")
+    assert "is the pathway regimen for these options." in card["detail"]
+    assert "**Drafted options checked**" in card["detail"] and "Drafted orders checked" not in card["detail"]
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("c", "capivasertib"))), "order-incomplete-regimen")
+    assert "is the pathway regimen for these orders." in card["detail"] and "**Drafted orders checked**" in card["detail"]
+    assert "intent order" not in card["detail"]
+
+
+def test_drafts_of_mixed_or_unknown_intents_are_named_neutrally_as_drafts(client):
+    chart = after_first_line("int-3")
+    drafts = chart.drafts(("l", "letrozole"), ("p", "palbociclib"))
+    drafts[0]["intent"] = "option"
+    card = by_topic(post(client, chart, "order-sign", drafts), "order-not-indicated")
+    assert "**Drafts checked**" in card["detail"]
+    assert [a["description"].split(" MedicationRequest/")[0] for a in card["suggestions"][0]["actions"]
+            if a["type"] == "delete"] == ["Remove draft option", "Remove draft order"]
+
+
+def test_a_drafted_option_whose_drug_cannot_be_read_is_not_called_an_order(client):
+    chart = after_first_line("int-4")
+    [draft] = _with_intent(chart.drafts(("x", "letrozole")), "option")
+    draft["medicationCodeableConcept"] = {"text": "Chemotherapy"}
+    [card] = _sign_cards(client, chart, [draft])
+    assert card["summary"] == "Drafted option not checked: its drug could not be read (MedicationRequest/x)"
+    assert "It cannot tell which drug this option names" in card["detail"]
