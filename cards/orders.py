@@ -100,6 +100,12 @@ of its children, which alone authorise) is checked as an order is, but the cards
 intent ("Drafted options checked", "against this proposal", "Remove the draft option"), and
 neutrally ("draft") for mixed intents or a code outside the value set (ORDER_INTENTS).
 
+A germline BRCA test drafted (its name says germline) when every BRCA gene it names has a final
+germline result, or a germline pathogenic variant (gBRCAm) is documented, gets one info card
+(topic test-germline-brca) with the results and their dates: a germline result does not change,
+the pathway repeats only ESR1 at progression (germline_retest_cards). ESR1 and receptor
+re-tests stay silent (re-tested at each progression, C.3 row 18; re-biopsy).
+
 A drug one draft orders and another draft for this patient prohibits (FHIR R4
 MedicationRequest.doNotPerform = true) gets one info card too (topic patient-summary,
 contradiction_cards) naming both drafts, beside the other cards, which then pre-select nothing:
@@ -151,6 +157,7 @@ chemotherapy in the metastatic setting) is met (order_rules.yaml
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 import yaml
@@ -166,7 +173,8 @@ from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
 from cards.render import SUMMARY_SOURCE, cite, clip, medication_request, service_request
 from cards.rules import (
-    PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, esr1_pending, evaluate_rule,
+    PATHOGENIC, PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant, esr1_pending,
+    evaluate_rule,
     fmt_date, latest_date_text, variant_name, written_on,
 )
 
@@ -1772,7 +1780,79 @@ def order_check_cards(
                 s.isRecommended = None
     # every other card names the unread drafts; with none, one info card says they were not checked
     cards = cards or not_checked_cards(unchecked_drafts(drafts, selections), hook)
-    return cards + contradiction_cards(contradictions, hook)
+    return cards + contradiction_cards(contradictions, hook) + germline_retest_cards(state, drafts, selections, hook)
+
+
+GERMLINE_BRCA = ("BRCA1", "BRCA2")
+
+
+def germline_retest_cards(state: PatientState, drafts: list[DraftOrder], selections: list[str] | None,
+                          hook: str) -> list[Card]:
+    """A drafted germline BRCA test (a ServiceRequest whose name says germline: DraftOrder.origin)
+    in focus when every BRCA gene it names already has a final germline result, of either outcome:
+    one info card (topic test-germline-brca, the testing topic of this test; not
+    order-biomarker-missing, which says a label biomarker is NOT documented) naming the results
+    with their dates. A germline (inherited, LOINC LA6683-2) result is not repeated at
+    progression: the pathway tests germline BRCA1/2 once (C.2 testing at first line; patient-view
+    asks only while no germline result is documented, rules.germline_brca_tested), and repeats
+    only ESR1 at each progression (C.2 "Always", C.3 row 18). Tumour and ctDNA tests (ESR1,
+    PIK3CA ...) and receptor re-tests (re-biopsy at progression) get no such card. A result not
+    final yet is not counted (Biomarkers.not_final)."""
+    germline = [r for r in state.biomarkers.results if r.gene in GERMLINE_BRCA and r.origin == "germline"]
+    if not germline:
+        return []
+    # a pathogenic / likely pathogenic germline variant (gBRCAm) answers the PARP inhibitor labels'
+    # question whichever gene it is in (C.3 row 7; C.2 step 1: P/LP only): patient-view asks for
+    # no germline test then, even without a result of the other gene (testing.germline_brca_test_needed)
+    gbrcam = [r for r in germline if r.actionable and r.significance in PATHOGENIC]
+    found = []
+    for o in drafts or []:
+        names = [g for g in GERMLINE_BRCA if g in o.genes]
+        if (o.resource_type != "ServiceRequest" or o.not_checked or o.origin != "germline" or not names
+                or (selections is not None and not _selected(o, selections))):
+            continue
+        results = [r for r in germline if r.gene in names]
+        untested = [g for g in names if g not in {r.gene for r in results}]
+        if not untested:
+            found.append((o, results, []))
+        elif gbrcam:
+            found.append((o, list({id(r): r for r in results + gbrcam}.values()), untested))
+    if not found:
+        return []
+    t = TESTS["test-germline-brca"]
+    results = list({id(r): r for _, rs, _ in found for r in rs}.values())
+    results.sort(key=lambda r: (r.gene, r.date or dt.date.min))
+    latest = max((r.date for r in results if r.date), default=None)
+    noun = drafts_noun(o for o, *_ in found)
+    lines = [f"**Germline BRCA1/2 already tested**: the drafted {noun if noun != 'draft' else 'test'}"
+             f"{'s' if len(found) > 1 else ''} repeat{'' if len(found) > 1 else 's'} a documented germline result.",
+             "", "**Documented germline results (final)**"]
+    lines += [f"- {describe_variant(r, state.as_of)}{cite(r.sources)}" for r in results]
+    lines += ["", "**Drafted**"] + [f"- {_draft_text(o)}" for o, *_ in found]
+    untested = list(dict.fromkeys(g for *_, u in found for g in u))
+    if untested:
+        lines += ["", f"No germline {'/'.join(untested)} result of its own is documented; the germline "
+                  f"{' and '.join(dict.fromkeys(r.gene for r in gbrcam))} pathogenic variant already meets the "
+                  "PARP inhibitor labels' gBRCAm (C.3 row 7), which a further germline result would not change."]
+    lines += ["", "A germline (inherited) BRCA1/2 result does not change with treatment or progression: the "
+              "pathway tests germline BRCA1/2 once (C.2, testing at first line), and repeats only ESR1, a "
+              "tumour/ctDNA result, at each progression (C.2; C.3 row 18)."]
+    others = [f"{_draft_text(o)}: {', '.join(g for g in o.genes if g not in GERMLINE_BRCA)}" for o, *_ in found
+              if any(g not in GERMLINE_BRCA for g in o.genes)]
+    if others:
+        lines += ["", "**Other genes drafted, not judged here**: " + "; ".join(others) + "."]
+    lines += ["", f"_Knowledge: cards/knowledge/tests.yaml v{KNOWLEDGE_VERSION}; hook {hook}._"]
+    when = fmt_date(latest) if latest else "date unknown"
+    return [Card(
+        summary=clip(f"Germline BRCA1/2 already tested ({when}): a germline result does not change — "
+                     "the drafted test repeats it" if not untested else
+                     f"Germline {' and '.join(dict.fromkeys(r.gene for r in gbrcam))} pathogenic variant documented "
+                     f"({when}): the drafted germline BRCA test would not change that"),
+        indicator="info",
+        source=topic_source("test-germline-brca", t.url_title, t.url),
+        detail="\n".join(lines),
+        links=[Link(label=title, url=url) for title, url in t.all_links],
+    )]
 
 
 def _draft_text(o: DraftOrder) -> str:

@@ -1029,3 +1029,59 @@ def test_a_drafted_option_whose_drug_cannot_be_read_is_not_called_an_order(clien
     [card] = _sign_cards(client, chart, [draft])
     assert card["summary"] == "Drafted option not checked: its drug could not be read (MedicationRequest/x)"
     assert "It cannot tell which drug this option names" in card["detail"]
+
+
+# --- a test drafted that is already resulted ---------------------------------------
+
+def _germline_negative(pid: str) -> Chart:
+    return (after_first_line(pid).variant("BRCA1", origin="germline", detected=False, days_ago=400)
+            .variant("BRCA2", origin="germline", detected=False, days_ago=400))
+
+
+def test_a_germline_brca_test_drafted_after_a_final_germline_result_gets_an_info_card_with_the_result_date(client):
+    # a germline (inherited) result is not repeated at progression: the pathway tests germline
+    # BRCA1/2 once and repeats only ESR1 (CR C.2, C.3 row 18); the drafted test got no card
+    chart = _germline_negative("gr-1")
+    test = drafted_test_order("s", chart.pid, {"text": "Germline BRCA1/2 testing"})
+    [card] = _sign_cards(client, chart, [test])
+    assert (card["indicator"], card["source"]["topic"]["code"]) == ("info", "test-germline-brca")
+    assert card["summary"] == (f"Germline BRCA1/2 already tested ({ago(400)}): a germline result does not change — "
+                               "the drafted test repeats it")
+    assert f"- BRCA1 not detected (germline, tissue, {ago(400)}) — Observation/" in card["detail"]
+    assert '- ServiceRequest/s ("Germline BRCA1/2 testing")' in card["detail"]
+    assert "suggestions" not in card
+    # order-select: only when the test itself is picked
+    drafts = [test] + chart.drafts(("f", "fulvestrant"))
+    assert _sign_cards(client, chart, drafts, "order-select", ["MedicationRequest/f"]) == []
+    assert topics(_sign_cards(client, chart, drafts, "order-select", ["ServiceRequest/s"])) == ["test-germline-brca"]
+
+
+def test_a_germline_brca_test_drafted_after_a_germline_pathogenic_variant_in_one_gene_says_it_would_not_change_that(client):
+    # gBRCAm in either gene meets the PARP inhibitor labels (CR C.3 row 7): patient-view asks for no test
+    chart = after_first_line("gr-2").variant("BRCA2", "p.Lys3326Ter", origin="germline", days_ago=300)
+    test = drafted_test_order("s", chart.pid, {"text": "gBRCA"})
+    [card] = _sign_cards(client, chart, [test])
+    assert card["summary"] == (f"Germline BRCA2 pathogenic variant documented ({ago(300)}): the drafted germline "
+                               "BRCA test would not change that")
+    assert "No germline BRCA1 result of its own is documented" in card["detail"]
+
+
+@pytest.mark.parametrize("text", ["BRCA1/2 tumour NGS", "BRCA1/2 sequencing"])
+def test_a_brca_test_whose_name_does_not_say_germline_gets_no_already_tested_card(client, text):
+    chart = _germline_negative("gr-3")
+    assert _sign_cards(client, chart, [drafted_test_order("s", chart.pid, {"text": text})]) == []
+
+
+def test_a_germline_brca_test_with_only_one_gene_resulted_gets_no_already_tested_card(client):
+    # BRCA2 untested and no gBRCAm: patient-view still asks for germline BRCA1/2 testing
+    chart = after_first_line("gr-4").variant("BRCA1", origin="germline", detected=False, days_ago=400)
+    test = drafted_test_order("s", chart.pid, {"text": "Germline BRCA1/2 testing"})
+    assert _sign_cards(client, chart, [test]) == []
+
+
+def test_esr1_and_receptor_tests_drafted_beside_earlier_results_stay_silent(client):
+    # ESR1 is re-tested in ctDNA at each progression (CR C.2 "Always", C.3 row 18), and receptors
+    # on a re-biopsy at progression (CR C.2 step 0: the most recent biopsy decides)
+    chart = after_first_line("gr-5").variant("ESR1", "p.Asp538Gly", specimen="ctdna", days_ago=400)
+    for text in ("ESR1 mutation analysis, plasma ctDNA", "ER/PR/HER2 on biopsy of liver metastasis"):
+        assert _sign_cards(client, chart, [drafted_test_order("s", chart.pid, {"text": text})]) == []
