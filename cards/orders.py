@@ -960,8 +960,10 @@ class _Checker:
         if not self.unread:
             return []
         noun = drafts_noun(self.unread)
+        why = ("their drug could not be read" if not any(o.prohibition_unclear for o in self.unread) else
+               "their drug, or whether they order or prohibit it, could not be read")
         return ["", ("**Drafts not checked**" if noun == "draft" else f"**Drafted {noun}s not checked**")
-                + " (their drug could not be read)"] + [f"- {unread_draft_text(o)}{intent_note(o)}" for o in self.unread]
+                + f" ({why})"] + [f"- {unread_draft_text(o)}{intent_note(o)}" for o in self.unread]
 
     @staticmethod
     def _fact(f: Finding) -> str:
@@ -1928,16 +1930,30 @@ def not_checked_cards(unchecked: list[DraftOrder], hook: str) -> list[Card]:
         return []
     n = len(unchecked)
     noun = drafts_noun(unchecked)
+    # doNotPerform neither true nor false (DraftOrder.prohibition_unclear): the drug is read, the
+    # direction is not
+    unclear = [o for o in unchecked if o.prohibition_unclear]
+    why = ("the drug could not be read" if not unclear else
+           "whether it orders or prohibits its drug is unclear" if len(unclear) == n else
+           "the drug, or whether it is ordered or prohibited, could not be read")
     lines = [(f"**Draft{'s' if n > 1 else ''} not checked**" if noun == "draft" else
-              f"**Drafted {noun}{'s' if n > 1 else ''} not checked**") + " (the drug could not be read)"]
+              f"**Drafted {noun}{'s' if n > 1 else ''} not checked**") + f" ({why})"]
     lines += [f"- {unread_draft_text(o)}{intent_note(o)}" for o in unchecked]
+    these = f"these {noun}s" if n > 1 else f"this {noun}"
+    cannot = (f"It cannot tell which drug {these} name" + ("" if n > 1 else "s") if not unclear else
+              f"It cannot tell whether {these} give{'' if n > 1 else 's'} or prohibit{'' if n > 1 else 's'} "
+              "the drug" if len(unclear) == n else
+              f"It cannot tell which drug {these} name, or whether {these} give or prohibit it")
     lines += ["", "This service checks drafted anticancer orders for HR+/HER2- metastatic breast cancer (label, "
-              "biomarker and safety checks). It cannot tell which drug " + (f"these {noun}s name" if n > 1 else
-              f"this {noun} names") + ", so none of those checks was made: an order coded with its RxNorm code or "
-              "written with the drug's name is checked.",
+              f"biomarker and safety checks). {cannot}, so none of those checks was made: an order coded with "
+              "its RxNorm code or written with the drug's name is checked"
+              + (", and doNotPerform is read as true or false (FHIR R4 MedicationRequest.doNotPerform)."
+                 if unclear else "."),
               "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
     drafted = "draft" if noun == "draft" else f"drafted {noun}"
-    summary = (f"{n} {drafted}s not checked: their drug could not be read" if n > 1
-               else f"{drafted[:1].upper() + drafted[1:]} not checked: its drug could not be read "
-                    f"({unchecked[0].reference or 'no id'})")
+    short = ("whether it orders or prohibits its drug is unclear" if unclear and n == 1 else
+             "its drug could not be read")
+    summary = (f"{n} {drafted}s not checked: " + ("their drug could not be read" if not unclear else why)
+               if n > 1 else f"{drafted[:1].upper() + drafted[1:]} not checked: {short} "
+                             f"({unchecked[0].reference or 'no id'})")
     return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]

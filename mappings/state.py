@@ -810,6 +810,9 @@ class DraftOrder(BaseModel):
     # why the drug of a drafted medication order could not be read (its medicationReference
     # not found in draftOrders, no medication[x] ...): the order cards say it was not checked
     unreadable: str | None = None
+    # unreadable because doNotPerform is neither true nor false (its drug was read): whether it
+    # orders or prohibits the drug is unclear
+    prohibition_unclear: bool = False
     # a second drug its text joins to the drug read, named only by its class or an abbreviation
     # ("Palbociclib + AI", "Letrozole + Palbo": therapy.class_beside_drug_classes), e.g. 'an aromatase
     # inhibitor, not which one', and the DrugClass values those words name (or the abbreviation

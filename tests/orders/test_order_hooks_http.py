@@ -1085,3 +1085,27 @@ def test_esr1_and_receptor_tests_drafted_beside_earlier_results_stay_silent(clie
     chart = after_first_line("gr-5").variant("ESR1", "p.Asp538Gly", specimen="ctdna", days_ago=400)
     for text in ("ESR1 mutation analysis, plasma ctDNA", "ER/PR/HER2 on biopsy of liver metastasis"):
         assert _sign_cards(client, chart, [drafted_test_order("s", chart.pid, {"text": text})]) == []
+
+
+@pytest.mark.parametrize("value", ["true", "True"])
+def test_a_draft_whose_do_not_perform_is_the_string_true_prohibits_the_drug_and_is_not_checked_as_an_order(client, value):
+    # FHIR R4 boolean "true" sent as a JSON string was read as an order to give the drug: a critical
+    # "do not start" card pre-selected removing what was in fact the prohibition
+    chart = after_first_line(f"dnp-s-{value}").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    drafts[0]["doNotPerform"] = value
+    assert _sign_cards(client, chart, drafts) == []
+
+
+@pytest.mark.parametrize("value", ["yes", 1])
+def test_a_draft_whose_do_not_perform_is_neither_true_nor_false_is_named_not_checked_not_read_as_an_order(client, value):
+    chart = after_first_line(f"dnp-u-{value}").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    drafts[0]["doNotPerform"] = value
+    [card] = _sign_cards(client, chart, drafts)
+    assert (card["indicator"], card["source"]["topic"]["code"]) == ("info", "patient-summary")
+    assert card["summary"] == ("Drafted order not checked: whether it orders or prohibits its drug is unclear "
+                               "(MedicationRequest/t)")
+    assert f"- MedicationRequest/t: its doNotPerform is {value!r}, neither true nor false" in card["detail"]
