@@ -95,6 +95,23 @@ no order topic says "not checked") naming each and why: never an empty list, whi
 read as "checked, nothing found", and not an HTTP 412, which CDS Hooks keeps for FHIR data
 the service cannot obtain (not_checked_cards).
 
+A draft whose FHIR R4 MedicationRequest.intent is proposal, plan or option (not "order" or one
+of its children, which alone authorise) is checked as an order is, but the cards name it by its
+intent ("Drafted options checked", "against this proposal", "Remove the draft option"), and
+neutrally ("draft") for mixed intents or a code outside the value set (ORDER_INTENTS).
+
+A germline BRCA test drafted (its name says germline) when every BRCA gene it names has a final
+germline result, or a germline pathogenic variant (gBRCAm) is documented, gets one info card
+(topic test-germline-brca) with the results and their dates: a germline result does not change,
+the pathway repeats only ESR1 at progression (germline_retest_cards). ESR1 and receptor
+re-tests stay silent (re-tested at each progression, C.3 row 18; re-biopsy).
+
+A drug one draft orders and another draft for this patient prohibits (FHIR R4
+MedicationRequest.doNotPerform = true) gets one info card too (topic patient-summary,
+contradiction_cards) naming both drafts, beside the other cards, which then pre-select nothing:
+each suggestion would rely on one of the two readings. The same drug drafted twice, both
+ordering it (e.g. fulvestrant loading and monthly doses), is no contradiction: no card.
+
 Outside the pathway (pathway_status: not metastatic, metastatic status unknown,
 HER2-positive, HR-negative, deceased ...) the order hooks give no pathway advice
 (no biomarker, incomplete-regimen, testing or visceral-crisis card). They still say
@@ -140,6 +157,7 @@ chemotherapy in the metastatic setting) is met (order_rules.yaml
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 import yaml
@@ -155,7 +173,8 @@ from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
 from cards.render import SUMMARY_SOURCE, cite, clip, medication_request, service_request
 from cards.rules import (
-    PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, esr1_pending, evaluate_rule,
+    PATHOGENIC, PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant, esr1_pending,
+    evaluate_rule,
     fmt_date, latest_date_text, variant_name, written_on,
 )
 
@@ -367,6 +386,39 @@ def override_reasons(topic: str) -> list[Coding]:
 
 # --- the drafted orders ----------------------------------------------------
 
+# FHIR R4 MedicationRequest.intent (required binding, value set medicationrequest-intent):
+# "order" and its specialisations (original-order, reflex-order, filler-order, instance-order)
+# are authorisations; a proposal is a suggestion, a plan an intention, and an option "one of
+# several choices". Such a draft is checked all the same (a safety stop is still worth
+# saying), but the cards call it by its intent, not "the drafted order". A draft without an
+# intent (intent is 1..1, so a sender's omission) keeps the old wording; a code outside the
+# value set (ServiceRequest's "directive", a typo) is named neutrally, "draft".
+ORDER_INTENTS = frozenset({"order", "original-order", "reflex-order", "filler-order", "instance-order"})
+NOT_ORDER_INTENTS = {"proposal": "a suggestion, not an order", "plan": "an intention, not an order",
+                     "option": "one choice of several, not an order"}
+
+
+def draft_noun(order: DraftOrder) -> str:
+    """What the cards call this draft: "order", "proposal", "plan", "option" or "draft"."""
+    intent = order.intent
+    if intent is None or intent in ORDER_INTENTS:
+        return "order"
+    return intent if intent in NOT_ORDER_INTENTS else "draft"
+
+
+def drafts_noun(orders) -> str:
+    """One noun for these drafts: theirs when they share it, else the neutral "draft"."""
+    nouns = {draft_noun(o) for o in orders} or {"order"}
+    return nouns.pop() if len(nouns) == 1 else "draft"
+
+
+def intent_note(order: DraftOrder) -> str:
+    """'; intent option: one choice of several, not an order' for a draft that is not an order."""
+    if draft_noun(order) == "order":
+        return ""
+    return f"; intent {order.intent}: {NOT_ORDER_INTENTS.get(order.intent, 'not read as an order')}"
+
+
 @dataclass
 class Draft:
     order: DraftOrder
@@ -383,7 +435,16 @@ class Draft:
 
     def describe(self) -> str:
         what = self.order.text or " + ".join(self.names)
-        return f"{self.reference or self.order.resource_type + ' (no id)'} ({what})"
+        return f"{self.reference or self.order.resource_type + ' (no id)'} ({what}{intent_note(self.order)})"
+
+    @property
+    def noun(self) -> str:
+        return draft_noun(self.order)
+
+
+def _draft_words(d: "Draft") -> str:
+    """'draft order' (as before), 'draft option' ..., or 'draft' for an intent not in the value set."""
+    return "draft" if d.noun == "draft" else f"draft {d.noun}"
 
 
 def _selected(order: DraftOrder, selections: list[str]) -> bool:
@@ -685,7 +746,8 @@ class _Checker:
         names = " + ".join(hits)
         what = " and ".join(name for name, *_ in found)
         lines = [f"**{names[:1].upper() + names[1:]}: the label names the {what} status, and the {what} result "
-                 "is not final yet, so this order could not be checked against the label.**", "",
+                 f"is not final yet, so this {drafts_noun(d.order for d in self._drafts_of(hits))} could "
+                 "not be checked against the label.**", "",
                  "**What the record shows**"]
         for _, pending, *_rest in found:
             lines += _not_final_lines(pending)
@@ -865,7 +927,9 @@ class _Checker:
 
     def _drafts_block(self, names) -> list[str]:
         ds = self._drafts_of(names)
-        out = ["", "**Drafted orders checked**"] + [f"- {d.describe()}" for d in ds]
+        noun = drafts_noun(d.order for d in ds)
+        out = ["", "**Drafts checked**" if noun == "draft" else f"**Drafted {noun}s checked**"]
+        out += [f"- {d.describe()}" for d in ds]
         for n in names:
             if n in self.active and n not in self.drafted:
                 out.append(f"- {n}: already active{cite(self.active[n])}")
@@ -895,8 +959,11 @@ class _Checker:
         # pass over it in silence
         if not self.unread:
             return []
-        return ["", "**Drafted orders not checked** (their drug could not be read)"] + [
-            f"- {unread_draft_text(o)}" for o in self.unread]
+        noun = drafts_noun(self.unread)
+        why = ("their drug could not be read" if not any(o.prohibition_unclear for o in self.unread) else
+               "their drug, or whether they order or prohibit it, could not be read")
+        return ["", ("**Drafts not checked**" if noun == "draft" else f"**Drafted {noun}s not checked**")
+                + f" ({why})"] + [f"- {unread_draft_text(o)}{intent_note(o)}" for o in self.unread]
 
     @staticmethod
     def _fact(f: Finding) -> str:
@@ -965,10 +1032,12 @@ class _Checker:
         ds = [d for d in self._drafts_of(names) if d.reference and set(d.names) <= set(names)]
         if not ds:
             return []
-        return [Suggestion(label=clip("Remove the draft order" + ("s" if len(ds) > 1 else "") + ": "
+        noun = drafts_noun(d.order for d in ds)
+        return [Suggestion(label=clip("Remove the draft" + ("" if noun == "draft" else f" {noun}")
+                                      + ("s" if len(ds) > 1 else "") + ": "
                                       + ", ".join(d.order.text or " + ".join(d.names) for d in ds), 120),
                            isRecommended=True,
-                           actions=[Action(type="delete", description=f"Remove draft order {d.describe()}",
+                           actions=[Action(type="delete", description=f"Remove {_draft_words(d)} {d.describe()}",
                                            resourceId=d.reference) for d in ds])]
 
     def _source_title(self, key: str) -> str:
@@ -1091,8 +1160,8 @@ class _Checker:
             delete = [d for d in group_drafts if d.reference and not set(d.names) <= keep]
             remaining = {n for d in self.drafts if d not in delete for n in d.names}
             create = [d for d in drugs if d.name not in remaining]
-            actions = [Action(type="delete", description=f"Remove draft order {d.describe()}", resourceId=d.reference)
-                       for d in delete]
+            actions = [Action(type="delete", description=f"Remove {_draft_words(d)} {d.describe()}",
+                              resourceId=d.reference) for d in delete]
             actions += [Action(type="create", description=f"Draft order: {d.name} (RxNorm {d.rxnorm})",
                                resource=medication_request(pid, d, a.regimen.name)) for d in create]
             if not any(x.type == "create" for x in actions):
@@ -1339,6 +1408,8 @@ class _Checker:
         # every missing partner the card says so instead of "drafted without", and pre-selects
         # no partner (that would draft a second drug of the class)
         unnamed = [d for d in self._drafts_of(g.cand.names) if d.order.unnamed_partner]
+        noun = drafts_noun(d.order for d in self._drafts_of(g.cand.names))
+        these = "drafts" if noun == "draft" else noun + "s"
         unnamed_classes = {c for d in unnamed for c in d.order.unnamed_partner_classes}
         partner_unnamed = bool(unnamed) and all(DRUGS[n].drug_class in unnamed_classes for n in missing)
         if partner_unnamed:
@@ -1347,14 +1418,14 @@ class _Checker:
             lines = [f"**{drafted} drafted with a partner not named**: {quoted} also names "
                      f"{unnamed[0].order.unnamed_partner}, so which drug it is cannot be checked (the pathway's "
                      f"choice: {partners}). "
-                     f"{reg.name} ({reg.brand}) is the pathway regimen for these orders: draft the partner "
+                     f"{reg.name} ({reg.brand}) is the pathway regimen for these {these}: draft the partner "
                      "by its name.", "", "**Why**"]
         else:
             lines = [f"**{drafted} drafted without {partners}**: {reg.name} ({reg.brand}) is the pathway regimen "
-                     "for these orders.", "", "**Why**"]
+                     f"for these {these}.", "", "**Why**"]
             lines[0] += "".join(f' {d.describe()} also names {d.order.unnamed_partner}: not checked.' for d in unnamed)
         if prohibited:
-            lines[0:0] = [f"**A drafted order prohibits {n}** (doNotPerform: do not give it): "
+            lines[0:0] = [f"**A drafted {drafts_noun(orders)} prohibits {n}** (doNotPerform: do not give it): "
                           + ", ".join(self._prohibiting_text(o) for o in orders)
                           + f". {drafted} is drafted with it: withdraw one of the two, or, if {n} is to be given, "
                           "withdraw the prohibition before adding it." for n, orders in prohibited.items()] + [""]
@@ -1371,7 +1442,9 @@ class _Checker:
         lines += self._label_block(reg)
         lines += self._drafts_block(g.cand.names) + self._footer()
         if prohibited:
-            summary = (f"{drafted} drafted while a drafted order prohibits {' + '.join(prohibited)}: "
+            prohibitions = [o for orders in prohibited.values() for o in orders]
+            summary = (f"{drafted} drafted while a drafted {drafts_noun(prohibitions)} prohibits "
+                       f"{' + '.join(prohibited)}: "
                        f"{reg.name} is the labelled regimen")
         elif partner_unnamed:
             summary = f"{drafted} drafted with a partner not named: {reg.name} is the labelled regimen"
@@ -1413,7 +1486,7 @@ class _Checker:
         # doNotPerform "do not do this"): named, and adding one offered, not pre-selected
         prohibiting = [o for o in self.prohibiting if any(d.drug_class == "ovarian-suppression" for d in o.drugs)]
         if prohibiting:
-            lines[0:0] = ["**A drafted order prohibits an LHRH agonist** (doNotPerform: do not give it): "
+            lines[0:0] = [f"**A drafted {drafts_noun(prohibiting)} prohibits an LHRH agonist** (doNotPerform: do not give it): "
                           + ", ".join(self._prohibiting_text(o) for o in prohibiting)
                           + ". Withdraw the prohibition before adding one, or choose another regimen.", ""]
         for caution in cautions:
@@ -1550,7 +1623,7 @@ class _Checker:
         verb = "do not start" if s.indicator == "critical" else "caution"
         # raised by an unconfirmed condition alone: the card says so (SafetyRule.short_unconfirmed)
         short = s.short_unconfirmed if s.short_unconfirmed and all(x.unconfirmed_only for _, x in hits) else s.short
-        lines = [f"**{label}: {short}** — {'a documented safety reason against this order' if s.indicator == 'critical' else 'needs care for this patient'}.",
+        lines = [f"**{label}: {short}** — {f'a documented safety reason against this {drafts_noun(d.order for d in self._drafts_of(names))}' if s.indicator == 'critical' else 'needs care for this patient'}.",
                  "", "**Documented facts**", self._fact(f), "", f"**Label / trial**: {s.text} ({self._source_title(s.source)})"]
         lines += self._label_block(reg)
         continuing = [n for n in names if drug_group[n].continuation]
@@ -1700,8 +1773,150 @@ def order_check_cards(
         tests = [o for o in drafts or [] if o.resource_type == "ServiceRequest" and not o.not_checked]
         prohibiting = [o for o in drafts or [] if o.prohibits and o.drugs]
         cards = _Checker(state, items, selections, hook, unread, tests, prohibiting).run()
+    contradictions = contradicting_drafts(drafts, selections)
+    if contradictions:
+        # which reading holds is unknown: a card pre-selecting an order (a test, a partner, a
+        # replacement, a removal) would rely on one of them, so the clinician picks unaided
+        for c in cards:
+            for s in c.suggestions or []:
+                s.isRecommended = None
     # every other card names the unread drafts; with none, one info card says they were not checked
-    return cards or not_checked_cards(unchecked_drafts(drafts, selections), hook)
+    cards = cards or not_checked_cards(unchecked_drafts(drafts, selections), hook)
+    return cards + contradiction_cards(contradictions, hook) + germline_retest_cards(state, drafts, selections, hook)
+
+
+GERMLINE_BRCA = ("BRCA1", "BRCA2")
+
+
+def germline_retest_cards(state: PatientState, drafts: list[DraftOrder], selections: list[str] | None,
+                          hook: str) -> list[Card]:
+    """A drafted germline BRCA test (a ServiceRequest whose name says germline: DraftOrder.origin)
+    in focus when every BRCA gene it names already has a final germline result, of either outcome:
+    one info card (topic test-germline-brca, the testing topic of this test; not
+    order-biomarker-missing, which says a label biomarker is NOT documented) naming the results
+    with their dates. A germline (inherited, LOINC LA6683-2) result is not repeated at
+    progression: the pathway tests germline BRCA1/2 once (C.2 testing at first line; patient-view
+    asks only while no germline result is documented, rules.germline_brca_tested), and repeats
+    only ESR1 at each progression (C.2 "Always", C.3 row 18). Tumour and ctDNA tests (ESR1,
+    PIK3CA ...) and receptor re-tests (re-biopsy at progression) get no such card. A result not
+    final yet is not counted (Biomarkers.not_final)."""
+    germline = [r for r in state.biomarkers.results if r.gene in GERMLINE_BRCA and r.origin == "germline"]
+    if not germline:
+        return []
+    # a pathogenic / likely pathogenic germline variant (gBRCAm) answers the PARP inhibitor labels'
+    # question whichever gene it is in (C.3 row 7; C.2 step 1: P/LP only): patient-view asks for
+    # no germline test then, even without a result of the other gene (testing.germline_brca_test_needed)
+    gbrcam = [r for r in germline if r.actionable and r.significance in PATHOGENIC]
+    found = []
+    for o in drafts or []:
+        names = [g for g in GERMLINE_BRCA if g in o.genes]
+        if (o.resource_type != "ServiceRequest" or o.not_checked or o.origin != "germline" or not names
+                or (selections is not None and not _selected(o, selections))):
+            continue
+        results = [r for r in germline if r.gene in names]
+        untested = [g for g in names if g not in {r.gene for r in results}]
+        if not untested:
+            found.append((o, results, []))
+        elif gbrcam:
+            found.append((o, list({id(r): r for r in results + gbrcam}.values()), untested))
+    if not found:
+        return []
+    t = TESTS["test-germline-brca"]
+    results = list({id(r): r for _, rs, _ in found for r in rs}.values())
+    results.sort(key=lambda r: (r.gene, r.date or dt.date.min))
+    latest = max((r.date for r in results if r.date), default=None)
+    noun = drafts_noun(o for o, *_ in found)
+    lines = [f"**Germline BRCA1/2 already tested**: the drafted {noun if noun != 'draft' else 'test'}"
+             f"{'s' if len(found) > 1 else ''} repeat{'' if len(found) > 1 else 's'} a documented germline result.",
+             "", "**Documented germline results (final)**"]
+    lines += [f"- {describe_variant(r, state.as_of)}{cite(r.sources)}" for r in results]
+    lines += ["", "**Drafted**"] + [f"- {_draft_text(o)}" for o, *_ in found]
+    untested = list(dict.fromkeys(g for *_, u in found for g in u))
+    if untested:
+        lines += ["", f"No germline {'/'.join(untested)} result of its own is documented; the germline "
+                  f"{' and '.join(dict.fromkeys(r.gene for r in gbrcam))} pathogenic variant already meets the "
+                  "PARP inhibitor labels' gBRCAm (C.3 row 7), which a further germline result would not change."]
+    lines += ["", "A germline (inherited) BRCA1/2 result does not change with treatment or progression: the "
+              "pathway tests germline BRCA1/2 once (C.2, testing at first line), and repeats only ESR1, a "
+              "tumour/ctDNA result, at each progression (C.2; C.3 row 18)."]
+    others = [f"{_draft_text(o)}: {', '.join(g for g in o.genes if g not in GERMLINE_BRCA)}" for o, *_ in found
+              if any(g not in GERMLINE_BRCA for g in o.genes)]
+    if others:
+        lines += ["", "**Other genes drafted, not judged here**: " + "; ".join(others) + "."]
+    lines += ["", f"_Knowledge: cards/knowledge/tests.yaml v{KNOWLEDGE_VERSION}; hook {hook}._"]
+    when = fmt_date(latest) if latest else "date unknown"
+    return [Card(
+        summary=clip(f"Germline BRCA1/2 already tested ({when}): a germline result does not change — "
+                     "the drafted test repeats it" if not untested else
+                     f"Germline {' and '.join(dict.fromkeys(r.gene for r in gbrcam))} pathogenic variant documented "
+                     f"({when}): the drafted germline BRCA test would not change that"),
+        indicator="info",
+        source=topic_source("test-germline-brca", t.url_title, t.url),
+        detail="\n".join(lines),
+        links=[Link(label=title, url=url) for title, url in t.all_links],
+    )]
+
+
+def _draft_text(o: DraftOrder) -> str:
+    """A draft as the cards name it: its reference and what the EHR called it."""
+    what = o.text or " + ".join(d.name for d in o.drugs if d.name)
+    return (f"{o.reference or o.resource_type + ' (no id)'}" + (f' ("{clip(what, 80)}"' if what else " (")
+            + f"{intent_note(o)})").replace(" ()", "")
+
+
+def contradicting_drafts(drafts: list[DraftOrder], selections: list[str] | None
+                         ) -> dict[str, tuple[list[DraftOrder], list[DraftOrder]]]:
+    """The drugs that one draft of this patient orders and another prohibits (FHIR R4
+    MedicationRequest.doNotPerform = true: "do not do this"), with (ordering drafts, prohibiting
+    drafts), when one of them is in focus (selected at order-select; all at order-sign). Signed
+    together they say both "give" and "do not give" the same drug."""
+    prohibited: dict[str, list[DraftOrder]] = {}
+    for o in drafts or []:
+        if o.prohibits:
+            for d in o.drugs:
+                if d.name:
+                    prohibited.setdefault(d.name.lower(), []).append(o)
+    out: dict[str, tuple[list[DraftOrder], list[DraftOrder]]] = {}
+    if not prohibited:
+        return out
+    for o in drafts or []:
+        if o.not_checked or o.unreadable:
+            continue  # another patient's, a prohibition itself, a closed one, or its drug unknown
+        for d in o.drugs:
+            name = (d.name or "").lower()
+            if name in prohibited:
+                giving, forbidding = out.setdefault(name, ([], prohibited[name]))
+                if o not in giving:
+                    giving.append(o)
+    return {n: (g, p) for n, (g, p) in out.items()
+            if selections is None or any(_selected(o, selections) for o in g + p)}
+
+
+def contradiction_cards(contradictions: dict[str, tuple[list[DraftOrder], list[DraftOrder]]],
+                        hook: str) -> list[Card]:
+    """One info card (topic patient-summary: what the service understood, DESIGN; no order topic
+    says "these drafts contradict each other") naming every drug both ordered and prohibited in
+    these drafts, with both drafts (FHIR R4 MedicationRequest.doNotPerform)."""
+    if not contradictions:
+        return []
+    lines = ["**Drafts that contradict each other**: the same drug drafted to give and prohibited "
+             "(doNotPerform: do not give it)."]
+    for name, (giving, forbidding) in contradictions.items():
+        lines.append(f"- {name}: to give: {', '.join(_draft_text(o) for o in giving)}; prohibited: "
+                     f"{', '.join(_draft_text(o) for o in forbidding)}")
+    lines += ["", "Signed together these drafts say both \"give\" and \"do not give\": withdraw one of each "
+              "pair. Until then nothing is pre-selected on the other order cards, as each suggestion "
+              "would rely on one of the two readings.",
+              "", f"_Source: FHIR R4 MedicationRequest.doNotPerform; knowledge: order_rules.yaml "
+                  f"v{KNOWLEDGE.version}; hook {hook}._"]
+    names = list(contradictions)
+    if len(names) == 1:
+        giving, forbidding = contradictions[names[0]]
+        refs = ", ".join(o.reference or "no id" for o in giving + forbidding)
+        summary = f"{names[0][:1].upper() + names[0][1:]} drafted both to give and not to give ({refs})"
+    else:
+        summary = f"{len(names)} drugs drafted both to give and not to give: {', '.join(names)}"
+    return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]
 
 
 def not_checked_cards(unchecked: list[DraftOrder], hook: str) -> list[Card]:
@@ -1714,13 +1929,31 @@ def not_checked_cards(unchecked: list[DraftOrder], hook: str) -> list[Card]:
     if not unchecked:
         return []
     n = len(unchecked)
-    lines = [f"**Drafted order{'s' if n > 1 else ''} not checked** (the drug could not be read)"]
-    lines += [f"- {unread_draft_text(o)}" for o in unchecked]
+    noun = drafts_noun(unchecked)
+    # doNotPerform neither true nor false (DraftOrder.prohibition_unclear): the drug is read, the
+    # direction is not
+    unclear = [o for o in unchecked if o.prohibition_unclear]
+    why = ("the drug could not be read" if not unclear else
+           "whether it orders or prohibits its drug is unclear" if len(unclear) == n else
+           "the drug, or whether it is ordered or prohibited, could not be read")
+    lines = [(f"**Draft{'s' if n > 1 else ''} not checked**" if noun == "draft" else
+              f"**Drafted {noun}{'s' if n > 1 else ''} not checked**") + f" ({why})"]
+    lines += [f"- {unread_draft_text(o)}{intent_note(o)}" for o in unchecked]
+    these = f"these {noun}s" if n > 1 else f"this {noun}"
+    cannot = (f"It cannot tell which drug {these} name" + ("" if n > 1 else "s") if not unclear else
+              f"It cannot tell whether {these} give{'' if n > 1 else 's'} or prohibit{'' if n > 1 else 's'} "
+              "the drug" if len(unclear) == n else
+              f"It cannot tell which drug {these} name, or whether {these} give or prohibit it")
     lines += ["", "This service checks drafted anticancer orders for HR+/HER2- metastatic breast cancer (label, "
-              "biomarker and safety checks). It cannot tell which drug " + ("these orders name" if n > 1 else
-              "this order names") + ", so none of those checks was made: an order coded with its RxNorm code or "
-              "written with the drug's name is checked.",
+              f"biomarker and safety checks). {cannot}, so none of those checks was made: an order coded with "
+              "its RxNorm code or written with the drug's name is checked"
+              + (", and doNotPerform is read as true or false (FHIR R4 MedicationRequest.doNotPerform)."
+                 if unclear else "."),
               "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
-    summary = (f"{n} drafted orders not checked: their drug could not be read" if n > 1
-               else f"Drafted order not checked: its drug could not be read ({unchecked[0].reference or 'no id'})")
+    drafted = "draft" if noun == "draft" else f"drafted {noun}"
+    short = ("whether it orders or prohibits its drug is unclear" if unclear and n == 1 else
+             "its drug could not be read")
+    summary = (f"{n} {drafted}s not checked: " + ("their drug could not be read" if not unclear else why)
+               if n > 1 else f"{drafted[:1].upper() + drafted[1:]} not checked: {short} "
+                             f"({unchecked[0].reference or 'no id'})")
     return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]

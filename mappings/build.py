@@ -1003,9 +1003,10 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
     rid = draft_entry_id(full_url, r)
     not_checked = None
     prohibits = False
+    do_not_perform = _do_not_perform(r.get("doNotPerform"))
     if patient_id is not None and _other_patient(r, patient_id):
         not_checked = "its subject is another patient than the patient in context"
-    elif r.get("doNotPerform") is True:  # FHIR R4: the request prohibits the drug
+    elif do_not_perform is True:  # FHIR R4: the request prohibits the drug
         prohibits = _closed_status(r.get("status")) is None  # a cancelled prohibition prohibits nothing
         not_checked = "doNotPerform: it prohibits the drug, it does not order it"
     elif (status := _closed_status(r.get("status"))) is not None:
@@ -1013,6 +1014,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
     drugs = []
     text = None
     unreadable = None
+    prohibition_unclear = False
     partner = None
     loinc: list[str] = []
     genes: list[str] = []
@@ -1021,6 +1023,12 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         infos, text = resolve_medication(None, r, index)
         drugs = [to_drug(i) for i in infos]
         unreadable = medication_conflict(r, index) if drugs else _unread_drug(r, index)
+        prohibition_unclear = do_not_perform is None and not_checked is None and not unreadable
+        if prohibition_unclear:
+            # neither true nor false: whether it orders or prohibits the drug is unknown, so it is
+            # not checked as an order, and the cards say so (never read as "give")
+            unreadable = (f"its doNotPerform is {printable_clip(repr(r.get('doNotPerform')), 40)}, neither true "
+                          "nor false: whether it orders or prohibits the drug is unclear")
         if unreadable:
             drugs = []  # which drug is ordered is not known: not checked, and the cards say so
         elif drugs and text:
@@ -1039,9 +1047,11 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         drugs=drugs,
         text=text or None,
         status=status_code(r.get("status")) or None,
+        intent=status_code(r.get("intent")) or None,
         not_checked=not_checked,
         prohibits=prohibits,
         unreadable=unreadable,
+        prohibition_unclear=prohibition_unclear,
         unnamed_partner=partner[0] if partner else None,
         unnamed_partner_classes=sorted(partner[1]) if partner else [],
         full_url=full_url if isinstance(full_url, str) and full_url else None,
@@ -1085,6 +1095,17 @@ _BRCA_UNNUMBERED = re.compile(r"(?<![a-z0-9])g?brca(?! ?[12])(?![a-z0-9])", re.I
 # with one (an order-sign re-sign bundle, an EHR keeping a cancelled line) neither gets cards
 # nor completes a regimen. draft / active / on-hold / unknown are still orders to check.
 _CLOSED_REQUEST_STATUSES = frozenset({"cancelled", "entered-in-error", "stopped", "completed", "revoked"})
+
+
+def _do_not_perform(value: Any) -> bool | None:
+    """FHIR R4 MedicationRequest.doNotPerform (boolean; absent: false). The string "true" /
+    "false" in any case is the boolean's own lexical form (FHIR R4 datatypes: boolean "true |
+    false") sent as a JSON string: read as meant, as status codes are (fhir.status_code). Any
+    other value (1, "yes") is None: unclear, never read as an order to give the drug."""
+    if value is None or type(value) is bool:
+        return bool(value)
+    code = status_code(value)
+    return {"true": True, "false": False}.get(code) if code is not None else None
 
 
 def _closed_status(status: Any) -> str | None:

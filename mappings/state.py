@@ -796,6 +796,10 @@ class DraftOrder(BaseModel):
     drugs: list[Drug] = Field(default_factory=list)  # pathway drugs recognised
     text: str | None = None  # what the EHR called it
     status: str | None = None
+    # FHIR R4 MedicationRequest.intent / ServiceRequest.intent as sent (lower case; None: absent):
+    # "order" and its children authorise, a proposal / plan / option does not (the order cards
+    # check it all the same, and name it by its intent)
+    intent: str | None = None
     # why the order checks must leave this draft alone: its subject names another
     # patient than context.patientId, or doNotPerform = true (None: check it)
     not_checked: str | None = None
@@ -806,6 +810,9 @@ class DraftOrder(BaseModel):
     # why the drug of a drafted medication order could not be read (its medicationReference
     # not found in draftOrders, no medication[x] ...): the order cards say it was not checked
     unreadable: str | None = None
+    # unreadable because doNotPerform is neither true nor false (its drug was read): whether it
+    # orders or prohibits the drug is unclear
+    prohibition_unclear: bool = False
     # a second drug its text joins to the drug read, named only by its class or an abbreviation
     # ("Palbociclib + AI", "Letrozole + Palbo": therapy.class_beside_drug_classes), e.g. 'an aromatase
     # inhibitor, not which one', and the DrugClass values those words name (or the abbreviation

@@ -922,3 +922,190 @@ def test_a_co_pack_for_a_premenopausal_woman_beside_an_order_prohibiting_goserel
     assert card["detail"].startswith("**A drafted order prohibits an LHRH agonist** (doNotPerform: do not give it): "
                                      "MedicationRequest/g")
     assert [preselected for _, preselected in _suggested(card)] == [False]
+
+
+# --- drafts that contradict each other -------------------------------------------
+
+def _sign_cards(client, chart: Chart, drafts: list[dict], hook: str = "order-sign",
+                selections: list[str] | None = None) -> list[dict]:
+    """The cards of a request whose answer may hold the patient-summary info card (which the
+    order-topic checker `post` refuses), through the shared contract checker."""
+    response = client.post(f"/cds-services/mbc-{hook}", json=chart.request(hook, drafts, selections))
+    assert response.status_code == 200 and not response_problems(response.get_json(), chart.pid)
+    return response.get_json()["cards"]
+
+
+@pytest.mark.parametrize("hook, selections", [("order-sign", None), ("order-select", ["MedicationRequest/f2"])])
+def test_a_drug_drafted_beside_a_draft_prohibiting_the_same_drug_gets_one_info_card_naming_both(client, hook, selections):
+    # FHIR R4 MedicationRequest.doNotPerform = true: "do not do this"; signed beside an order for the
+    # same drug the drafts say both "give" and "do not give" fulvestrant: no card said so
+    chart = after_first_line("dnp-4")
+    drafts = chart.drafts(("f", "fulvestrant"), ("f2", "fulvestrant"))
+    drafts[1]["doNotPerform"] = True
+    [card] = _sign_cards(client, chart, drafts, hook, selections)
+    assert (card["indicator"], card["source"]["topic"]["code"]) == ("info", "patient-summary")
+    assert card["summary"] == ("Fulvestrant drafted both to give and not to give "
+                               "(MedicationRequest/f, MedicationRequest/f2)")
+    assert ('- fulvestrant: to give: MedicationRequest/f ("fulvestrant 50 MG/ML Prefilled Syringe"); '
+            'prohibited: MedicationRequest/f2 ("fulvestrant 50 MG/ML Prefilled Syringe")') in card["detail"]
+
+
+def test_a_drug_both_ordered_and_prohibited_leaves_nothing_preselected_on_its_order_cards(client):
+    # elacestrant without an ESR1 result pre-selected the ESR1 test although another draft
+    # prohibits elacestrant: the test would rely on the "give" reading (FHIR R4 doNotPerform)
+    chart = after_first_line("dnp-5")
+    drafts = chart.drafts(("e", "elacestrant"), ("e2", "elacestrant", "text"))
+    drafts[1]["doNotPerform"] = True
+    cards = _sign_cards(client, chart, drafts)
+    assert topics(cards) == ["order-biomarker-missing", "patient-summary"]
+    assert cards[0]["suggestions"] and not any(s.get("isRecommended") for s in cards[0]["suggestions"])
+    assert "Until then nothing is pre-selected on the other order cards" in cards[1]["detail"]
+    # a cancelled prohibition prohibits nothing: the test is pre-selected, no contradiction card
+    drafts[1]["status"] = "cancelled"
+    cards = _sign_cards(client, chart, drafts)
+    assert topics(cards) == ["order-biomarker-missing"] and cards[0]["suggestions"][0]["isRecommended"] is True
+
+
+def test_the_same_drug_drafted_twice_without_a_prohibition_gets_no_contradiction_card(client):
+    # two active drafts of fulvestrant (e.g. the 500 mg loading doses and the monthly dose): a
+    # duplicate is no contradiction, and no source here settles whether it is an error
+    chart = after_first_line("dnp-6")
+    assert _sign_cards(client, chart, chart.drafts(("f", "fulvestrant"), ("f2", "fulvestrant"))) == []
+
+
+# --- drafts that are not orders (FHIR R4 MedicationRequest.intent) ---------------
+
+def _with_intent(drafts: list[dict], intent: str) -> list[dict]:
+    for d in drafts:
+        d["intent"] = intent
+    return drafts
+
+
+@pytest.mark.parametrize("intent, noun, gloss", [
+    ("option", "option", "one choice of several, not an order"),
+    ("proposal", "proposal", "a suggestion, not an order"),
+    ("plan", "plan", "an intention, not an order"),
+])
+def test_a_safety_stop_on_a_drafted_option_or_proposal_is_still_said_but_not_against_the_drafted_order(
+        client, intent, noun, gloss):
+    # FHIR R4 MedicationRequest.intent: only "order" and its children authorise; the card called an
+    # option (one choice of several) "this order" and offered to "Remove the draft order"
+    chart = after_first_line(f"int-1-{intent}").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    [card] = post(client, chart, "order-sign", _with_intent(chart.drafts(("t", "trastuzumab deruxtecan")), intent))
+    assert card["indicator"] == "critical"
+    assert f"a documented safety reason against this {noun}." in card["detail"]
+    assert f"**Drafted {noun}s checked**\n- MedicationRequest/t (" in card["detail"]
+    assert f"; intent {intent}: {gloss})" in card["detail"]
+    assert "order" not in card["suggestions"][0]["label"].lower()
+    assert card["suggestions"][0]["label"].startswith(f"Remove the draft {noun}: ")
+
+
+def test_an_incomplete_regimen_drafted_as_options_names_them_options_and_an_order_keeps_its_wording(client):
+    chart = after_first_line("int-2").glycemia_ok().variant("PIK3CA", "p.His1047Arg", days_ago=15)
+    card = by_topic(post(client, chart, "order-sign", _with_intent(chart.drafts(("c", "capivasertib")), "option")),
+                    "order-incomplete-regimen")
+    assert "is the pathway regimen for these options." in card["detail"]
+    assert "**Drafted options checked**" in card["detail"] and "Drafted orders checked" not in card["detail"]
+    card = by_topic(post(client, chart, "order-sign", chart.drafts(("c", "capivasertib"))), "order-incomplete-regimen")
+    assert "is the pathway regimen for these orders." in card["detail"] and "**Drafted orders checked**" in card["detail"]
+    assert "intent order" not in card["detail"]
+
+
+def test_drafts_of_mixed_or_unknown_intents_are_named_neutrally_as_drafts(client):
+    chart = after_first_line("int-3")
+    drafts = chart.drafts(("l", "letrozole"), ("p", "palbociclib"))
+    drafts[0]["intent"] = "option"
+    card = by_topic(post(client, chart, "order-sign", drafts), "order-not-indicated")
+    assert "**Drafts checked**" in card["detail"]
+    assert [a["description"].split(" MedicationRequest/")[0] for a in card["suggestions"][0]["actions"]
+            if a["type"] == "delete"] == ["Remove draft option", "Remove draft order"]
+
+
+def test_a_drafted_option_whose_drug_cannot_be_read_is_not_called_an_order(client):
+    chart = after_first_line("int-4")
+    [draft] = _with_intent(chart.drafts(("x", "letrozole")), "option")
+    draft["medicationCodeableConcept"] = {"text": "Chemotherapy"}
+    [card] = _sign_cards(client, chart, [draft])
+    assert card["summary"] == "Drafted option not checked: its drug could not be read (MedicationRequest/x)"
+    assert "It cannot tell which drug this option names" in card["detail"]
+
+
+# --- a test drafted that is already resulted ---------------------------------------
+
+def _germline_negative(pid: str) -> Chart:
+    return (after_first_line(pid).variant("BRCA1", origin="germline", detected=False, days_ago=400)
+            .variant("BRCA2", origin="germline", detected=False, days_ago=400))
+
+
+def test_a_germline_brca_test_drafted_after_a_final_germline_result_gets_an_info_card_with_the_result_date(client):
+    # a germline (inherited) result is not repeated at progression: the pathway tests germline
+    # BRCA1/2 once and repeats only ESR1 (CR C.2, C.3 row 18); the drafted test got no card
+    chart = _germline_negative("gr-1")
+    test = drafted_test_order("s", chart.pid, {"text": "Germline BRCA1/2 testing"})
+    [card] = _sign_cards(client, chart, [test])
+    assert (card["indicator"], card["source"]["topic"]["code"]) == ("info", "test-germline-brca")
+    assert card["summary"] == (f"Germline BRCA1/2 already tested ({ago(400)}): a germline result does not change — "
+                               "the drafted test repeats it")
+    assert f"- BRCA1 not detected (germline, tissue, {ago(400)}) — Observation/" in card["detail"]
+    assert '- ServiceRequest/s ("Germline BRCA1/2 testing")' in card["detail"]
+    assert "suggestions" not in card
+    # order-select: only when the test itself is picked
+    drafts = [test] + chart.drafts(("f", "fulvestrant"))
+    assert _sign_cards(client, chart, drafts, "order-select", ["MedicationRequest/f"]) == []
+    assert topics(_sign_cards(client, chart, drafts, "order-select", ["ServiceRequest/s"])) == ["test-germline-brca"]
+
+
+def test_a_germline_brca_test_drafted_after_a_germline_pathogenic_variant_in_one_gene_says_it_would_not_change_that(client):
+    # gBRCAm in either gene meets the PARP inhibitor labels (CR C.3 row 7): patient-view asks for no test
+    chart = after_first_line("gr-2").variant("BRCA2", "p.Lys3326Ter", origin="germline", days_ago=300)
+    test = drafted_test_order("s", chart.pid, {"text": "gBRCA"})
+    [card] = _sign_cards(client, chart, [test])
+    assert card["summary"] == (f"Germline BRCA2 pathogenic variant documented ({ago(300)}): the drafted germline "
+                               "BRCA test would not change that")
+    assert "No germline BRCA1 result of its own is documented" in card["detail"]
+
+
+@pytest.mark.parametrize("text", ["BRCA1/2 tumour NGS", "BRCA1/2 sequencing"])
+def test_a_brca_test_whose_name_does_not_say_germline_gets_no_already_tested_card(client, text):
+    chart = _germline_negative("gr-3")
+    assert _sign_cards(client, chart, [drafted_test_order("s", chart.pid, {"text": text})]) == []
+
+
+def test_a_germline_brca_test_with_only_one_gene_resulted_gets_no_already_tested_card(client):
+    # BRCA2 untested and no gBRCAm: patient-view still asks for germline BRCA1/2 testing
+    chart = after_first_line("gr-4").variant("BRCA1", origin="germline", detected=False, days_ago=400)
+    test = drafted_test_order("s", chart.pid, {"text": "Germline BRCA1/2 testing"})
+    assert _sign_cards(client, chart, [test]) == []
+
+
+def test_esr1_and_receptor_tests_drafted_beside_earlier_results_stay_silent(client):
+    # ESR1 is re-tested in ctDNA at each progression (CR C.2 "Always", C.3 row 18), and receptors
+    # on a re-biopsy at progression (CR C.2 step 0: the most recent biopsy decides)
+    chart = after_first_line("gr-5").variant("ESR1", "p.Asp538Gly", specimen="ctdna", days_ago=400)
+    for text in ("ESR1 mutation analysis, plasma ctDNA", "ER/PR/HER2 on biopsy of liver metastasis"):
+        assert _sign_cards(client, chart, [drafted_test_order("s", chart.pid, {"text": text})]) == []
+
+
+@pytest.mark.parametrize("value", ["true", "True"])
+def test_a_draft_whose_do_not_perform_is_the_string_true_prohibits_the_drug_and_is_not_checked_as_an_order(client, value):
+    # FHIR R4 boolean "true" sent as a JSON string was read as an order to give the drug: a critical
+    # "do not start" card pre-selected removing what was in fact the prohibition
+    chart = after_first_line(f"dnp-s-{value}").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    drafts[0]["doNotPerform"] = value
+    assert _sign_cards(client, chart, drafts) == []
+
+
+@pytest.mark.parametrize("value", ["yes", 1])
+def test_a_draft_whose_do_not_perform_is_neither_true_nor_false_is_named_not_checked_not_read_as_an_order(client, value):
+    chart = after_first_line(f"dnp-u-{value}").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    drafts[0]["doNotPerform"] = value
+    [card] = _sign_cards(client, chart, drafts)
+    assert (card["indicator"], card["source"]["topic"]["code"]) == ("info", "patient-summary")
+    assert card["summary"] == ("Drafted order not checked: whether it orders or prohibits its drug is unclear "
+                               "(MedicationRequest/t)")
+    assert f"- MedicationRequest/t: its doNotPerform is {value!r}, neither true nor false" in card["detail"]
