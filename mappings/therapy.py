@@ -460,11 +460,43 @@ def refusal_in_text(text: str) -> str | None:
     names = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1)) is not None]
     if not names:
         return None
+    if _refusal_after_class_words(text, names[-1].end()):
+        # "Palbociclib + AI (declined)": the words closing the regimen are refused, and they
+        # may stand for the regimen or for the class alone: which drug was given cannot be read
+        return "unclear"
     if not (T.DRUG_REFUSED_AFTER.match(text[names[-1].end():])
             or T.DRUG_REFUSED_BEFORE.match(text[:names[0].start()])):
         return None
     drugs = {T.drug_for_name(m.group(1)) for m in names}
     return "refused" if len(drugs) == 1 else "unclear"
+
+
+def _refusal_after_class_words(text: str, end: int) -> bool:
+    """The text after its last drug name (from `end`) joins a class of drug or an abbreviated
+    name to it (local_codes.yaml class_joined: "+ AI", "with an aromatase inhibitor") and
+    writes those words as refused (refused_after: "Palbociclib + AI (declined)")."""
+    tail = text[end:]
+    for pattern in (*(p for p, _, _ in T.UNNAMED_DRUG_CLASSES), *(p for p, _, _, _ in T.ABBREVIATION_BESIDE_A_DRUG)):
+        for m in pattern.finditer(tail):
+            if T.CLASS_JOINED.match(tail[:m.start()]) and T.DRUG_REFUSED_AFTER.match(tail[m.end():]):
+                return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def refused_in_regimen(text: str) -> frozenset[str]:
+    """The drugs a regimen's text writes as refused inside it, before the next drug it names
+    ("Letrozole (declined) + palbociclib", "Letrozole - not started; palbociclib"): the
+    refusal closes its own clause (local_codes.yaml drug_mentions refused_after), so it is
+    that drug's alone and the others were given. Words that may be the next drug's refusal
+    ("Letrozole, declined palbociclib": refused_before) are not read as either."""
+    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    refused: set[str] = set()
+    for (m, info), (following, _) in zip(names, names[1:]):
+        between = text[m.end():following.start()]
+        if T.DRUG_REFUSED_AFTER.match(between) and not T.DRUG_REFUSED_BEFORE.match(between):
+            refused.add(info.name)
+    return frozenset(refused)
 
 
 class _NotGiven:
@@ -839,7 +871,7 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
             # would be a guess (the draft-order reader says so too: medication_conflict)
             conflict = concept_conflict(cc)
             written = cc_as_written(cc)
-            med = _Unreadable(conflict) if conflict else (_refused(written) or _Med(tuple(drugs), label))
+            med = _Unreadable(conflict) if conflict else (_refused(written) or _given_of(drugs, label, written))
             if type(med) is _Med:
                 _read_class_beside_drug(med, written)
         else:
@@ -855,9 +887,24 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
     refused = _refused(label)
     if refused is not None:
         return refused
-    med = _Med(tuple(drugs), label)
-    _read_class_beside_drug(med, label)
+    med = _given_of(drugs, label, label)
+    if type(med) is _Med:
+        _read_class_beside_drug(med, label)
     return med
+
+
+def _given_of(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _NotGiven:
+    """The _Med of a record's drugs but those its text writes as refused inside the regimen
+    (refused_in_regimen: "Letrozole (declined) + palbociclib" is palbociclib given); a
+    _NotGiven when that leaves none."""
+    refused = refused_in_regimen(written.lower()) if written else frozenset()
+    if refused:
+        given = [d for d in drugs if d.name not in refused]
+        if not given:
+            return _NotGiven(f'its text "{printable_clip(written.strip(), 80)}" says the drugs were refused or '
+                             "not started")
+        drugs = given
+    return _Med(tuple(drugs), label)
 
 
 UNREADABLE_NAMED = 5  # records named in the medication-unreadable message (all are in its sources)

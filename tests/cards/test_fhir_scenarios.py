@@ -3398,6 +3398,16 @@ def test_fhir_fulvestrant_written_as_refused_is_not_a_prior_line_and_fulvestrant
     assert "fulvestrant" in regimen_topics(cards)
 
 
+def test_fhir_a_second_line_whose_fulvestrant_was_declined_inside_the_regimen_still_offers_fulvestrant():
+    # "Fulvestrant (declined) + abemaciclib" read as fulvestrant + abemaciclib given: fulvestrant
+    # looked tried and its regimens withheld; the refusal closes fulvestrant's own clause
+    # (local_codes.yaml drug_mentions refused_after), only abemaciclib was given
+    p = _statement(after_ai_cdk46i("p-refused-inside"), {"text": "Fulvestrant (declined) + abemaciclib"}, "2025-06-01")
+    state, cards = run(p)
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"], ["abemaciclib"]]
+    assert "fulvestrant" in regimen_topics(cards)
+
+
 def test_fhir_a_first_line_recorded_with_status_unknown_and_no_end_is_named_as_unknown_not_only_read_as_ended():
     # FHIR R4 status 'unknown': the authoring system does not know the status. It was read as
     # ended in silence ("after 1 line(s)"); it is still read so, but the summary names the question

@@ -986,6 +986,37 @@ def test_a_refusal_written_beside_two_drugs_is_a_record_that_cannot_be_read():
         "writes a refusal and names more than one drug" in gap.message
 
 
+@pytest.mark.parametrize("text, given", [
+    ("Letrozole (declined) + palbociclib", ["palbociclib"]),
+    ("Palbociclib (patient declined) + letrozole", ["letrozole"]),
+    ("Letrozole - not started; palbociclib", ["palbociclib"]),
+    ("Anastrozole 1 mg (not yet started) + ribociclib", ["ribociclib"]),
+])
+def test_a_refusal_inside_a_regimen_leaves_only_the_other_drug_given(text, given):
+    # the refusal closes its own drug's clause: that drug was not given, the other one was
+    # (local_codes.yaml drug_mentions refused_after); both were read as one line given
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [[d.name for d in ln.drugs] for ln in s.therapy.metastatic_lines] == [given]
+    assert _gap(s, "medication-unreadable") is None
+
+
+@pytest.mark.parametrize("text", ["Letrozole, declined palbociclib", "Letrozole (declined chemo) + palbociclib"])
+def test_words_that_may_be_the_next_drugs_refusal_or_another_treatments_leave_the_regimen_given(text):
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [[d.name for d in ln.drugs] for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
+
+
+def test_a_class_of_drug_written_as_refused_beside_a_drug_is_a_record_that_cannot_be_read():
+    # "Palbociclib + AI (declined)": the refusal closes the regimen, as in "Letrozole +
+    # palbociclib (declined)": it may be the AI's or the regimen's; palbociclib was read as a
+    # line given and the AI as named but not which one
+    s = state(med_statement(None, "2020-02-01", status="active", rid="ms-ai", text="Palbociclib + AI (declined)"))
+    assert s.therapy.metastatic_lines == []
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and 'MedicationStatement/ms-ai (its text "Palbociclib + AI (declined)" writes a refusal ' \
+        "and names more than one drug: which one was given cannot be read)" in gap.message
+
+
 def test_a_readable_medication_that_is_not_a_pathway_drug_stays_silent():
     statin = med_statement("83367", "2020-02-01", status="active", display="atorvastatin")
     named = med_request(None, "2020-02-01", text="Paracetamol 500 mg tablet")
