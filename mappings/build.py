@@ -251,6 +251,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   6 months (anastrozole -> letrozole), no reason or progression
                                   recorded: counted as a new line and a progression (CR C.2 step 1),
                                   the question named (a stated reason keeps one line)
+    medication-refusal-unclear    an anticancer medication record stopped / completed with a refusal
+                                  as its statusReason or note ("Patient refused", SNOMED CT
+                                  105480006) and only a start or an order date: read as given,
+                                  whether it was started before the refusal is named (with no
+                                  time of use at all it is not therapy given; with a period, given)
     therapy-end-before-start      an anticancer medication record whose end is before its start
                                   (FHIR R4 Period): which date is wrong cannot be told, the end is
                                   not used (when the drug stopped is unknown), the records named

@@ -927,6 +927,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     hedged_stops: list[tuple[Source, str]] = []  # anticancer records stopped for a progression only suspected
     status_unknown: list[tuple[Source, str]] = []  # anticancer records with status 'unknown', not ended by as_of
     named_not_given: list[tuple[str, _Med]] = []  # (reference, med) of records naming drugs not given by them
+    refusal_open: list[tuple[Source, str]] = []  # anticancer records refused after an open start (_time_of_use)
     append = exps.append
     as_of = ctx.as_of
     source = _fast.source
@@ -1044,6 +1045,17 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     backwards.append((src, f"{ref} ({med.names}: end {ended_before_start.isoformat()}, "
                                            f"start {start.isoformat()})"))  # type: ignore[union-attr]
                 said = bool(res.get("statusReason") or res.get("note"))
+                if said and status in _ENDED_STATUSES and not admin and _refusal_stated(res):
+                    used = _time_of_use(res, request)
+                    if used is None:
+                        ctx.ignore(res, "not-given", f"{rtype} with status '{status}' gives a refusal as the "
+                                                     "reason for its status and no time the drug was taken, "
+                                                     "so it is not therapy given")
+                        continue
+                    if used == "open" and med.line:
+                        refusal_open.append((_src_of(_ref_of(rtype, res), start, med, rtype, start_last),
+                                             f"{_ref_of(rtype, res)} ({med.names}: "
+                                             f"'{printable_clip(_stop_words(res), 80)}')"))
                 stop, planned = _stop_reading(res) if said else (None, False)
                 if status == "unknown" and med.line and not (end and end < as_of):
                     # FHIR R4 medication-statement-status / medicationrequest-status / medication-
@@ -1067,6 +1079,11 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "Anticancer medication records give a progression that is only suspected as the reason they "
                  "stopped, not counted as a documented progression: {named}. Confirm whether the disease "
                  "progressed: lines of therapy, endocrine resistance and ESR1 currency depend on it.")
+    _records_gap(ctx, "medication-refusal-unclear", refusal_open,
+                 "Anticancer medication records give a refusal as the reason they were stopped or completed, "
+                 "and only a start or an order date, no time the drug was taken: {named}. They are read as "
+                 "given; whether the drug was started before the refusal is not written. Confirm whether it "
+                 "was given: lines of therapy and the classes already used depend on it.")
     _records_gap(ctx, "therapy-end-before-start", backwards,
                  "Anticancer medication records end before they start, so their end is not used and when the "
                  "drug stopped is unknown: {named}. Confirm the dates.")
@@ -1099,6 +1116,61 @@ def _not_given_without_a_record(exps: list[_Exp], named: list[tuple[str, _Med]],
             said.append(f"{_listed(missing)}, not read as given by this record, and no record of "
                         f"{'them' if len(missing) > 1 else 'it'} was read")
         unread.append((ref, f'its text "{quoted}" also names ' + "; and ".join(said)))
+
+
+# FHIR R4 medication-statement-status / medicationrequest-status of a record that has ended
+_ENDED_STATUSES = frozenset({"completed", "stopped"})
+
+
+def _ref_of(rtype: str, res: dict[str, Any]) -> str:
+    rid = res.get("id")
+    return f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}"
+
+
+def _src_of(ref: str, start: dt.date | None, med: _Med, rtype: str, start_last: dt.date | None) -> Source:
+    return _fast.source(ref, start, med.display if med.display is not None else f"{med.names} ({rtype})", None,
+                        start_last)
+
+
+def _refusal_stated(res: dict[str, Any]) -> bool:
+    """A statusReason or note that starts with a refusal of the drug (local_codes.yaml
+    stop_reasons refusal_patterns: "Patient refused", "Declined by patient") or a statusReason
+    coded as one (refusal_codes: SNOMED CT 105480006 Refusal of treatment by patient)."""
+    reasons = as_list(res.get("statusReason"))
+    if any(T.local_lookup(T.STOP_REFUSAL_CODES, system, code) for cc in reasons for system, code, _ in codings(cc)):
+        return True
+    texts = [cc_text(cc) for cc in reasons] + [text_of(n.get("text")) for n in as_list(res.get("note"))
+                                                if isinstance(n, dict)]
+    return any(t and T.STOP_REFUSAL.search(t) for t in texts)
+
+
+def _time_of_use(res: dict[str, Any], request: bool) -> str | None:
+    """How long a record says its drug was taken: None for no time (no effective[x], a date
+    alone, a period whose start is its end; an order whose dosage bounds or validity start and
+    end the same day: FHIR R4 Period, no length of use); "open" for a start (or an order date)
+    with no end: the length is not written; "period" for a start and a later end."""
+    if request:
+        first = last = None
+        for di in as_list(res.get("dosageInstruction")):
+            bp = (((di.get("timing") or {}).get("repeat") or {}).get("boundsPeriod")
+                  if isinstance(di, dict) and isinstance(di.get("timing"), dict)
+                  and isinstance(di["timing"].get("repeat"), dict) else None)
+            if isinstance(bp, dict):
+                first, last = first or parse_date(bp.get("start")), last or parse_date(bp.get("end"))
+        dr = res.get("dispenseRequest")
+        vp = dr.get("validityPeriod") if isinstance(dr, dict) else None
+        if isinstance(vp, dict):
+            first, last = first or parse_date(vp.get("start")), last or parse_date(vp.get("end"))
+        if first and last:
+            return "period" if last > first else None
+        return "open"  # an order date, or bounds with one end: how long it was taken is not written
+    if parse_date(res.get("effectiveDateTime")):
+        return None
+    p = res.get("effectivePeriod")
+    first, last = (parse_date(p.get("start")), parse_date(p.get("end"))) if isinstance(p, dict) else (None, None)
+    if first and last:
+        return "period" if last > first else None
+    return "open" if (first or last) else None
 
 
 def _stop_reading(res: dict[str, Any]) -> tuple[str | None, bool]:

@@ -3398,6 +3398,23 @@ def test_fhir_fulvestrant_written_as_refused_is_not_a_prior_line_and_fulvestrant
     assert "fulvestrant" in regimen_topics(cards)
 
 
+@pytest.mark.parametrize("reason", [{"text": "Patient refused"},
+                                    {"coding": [{"system": "http://snomed.info/sct", "code": "105480006",
+                                                 "display": "Refusal of treatment by patient"}]}])
+def test_fhir_fulvestrant_stopped_because_the_patient_refused_before_any_dose_is_still_offered(reason):
+    # a stopped fulvestrant whose statusReason is the refusal and with only a date (no time of
+    # use) counted as line 2 given: its regimens were withheld as already used (FHIR R4
+    # MedicationStatement.statusReason: the reason for the status)
+    p = after_ai_cdk46i("p-refused-reason")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-fulv-refused", "status": "stopped",
+           "medicationCodeableConcept": {"text": "Fulvestrant 500 mg"}, "subject": p._subject(),
+           "effectiveDateTime": "2025-06-01", "statusReason": [reason]})
+    state, cards = run(p)
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert "fulvestrant" in regimen_topics(cards)
+
+
 def test_fhir_a_second_line_whose_fulvestrant_was_declined_inside_the_regimen_still_offers_fulvestrant():
     # "Fulvestrant (declined) + abemaciclib" read as fulvestrant + abemaciclib given: fulvestrant
     # looked tried and its regimens withheld; the refusal closes fulvestrant's own clause

@@ -1017,6 +1017,63 @@ def test_a_class_of_drug_written_as_refused_beside_a_drug_is_a_record_that_canno
         "and names more than one drug: which one was given cannot be read)" in gap.message
 
 
+SNOMED_REFUSAL = {"coding": [{"system": "http://snomed.info/sct", "code": "105480006",
+                               "display": "Refusal of treatment by patient"}]}
+
+
+def _with_reason(res, reason=None, note=None):
+    if reason is not None:
+        res["statusReason"] = [reason]
+    if note is not None:
+        res["note"] = [{"text": note}]
+    return res
+
+
+@pytest.mark.parametrize("status", ["stopped", "completed"])
+@pytest.mark.parametrize("start, end", [(None, None), ("2020-02-01", None), ("2020-02-01", "2020-02-01")])
+@pytest.mark.parametrize("reason, note", [({"text": "Patient refused"}, None), (SNOMED_REFUSAL, None),
+                                          ({"coding": [{"system": "http://snomed.info/sct", "code": "105480006"}]}, None),
+                                          (None, "Declined by patient."), ({"text": "Refused"}, None)])
+def test_a_refusal_as_the_reason_for_an_ended_record_with_no_time_of_use_is_no_therapy_given(status, start, end,
+                                                                                           reason, note):
+    # FHIR R4 statusReason, "the reason for the current status": stopped / completed because
+    # the patient refused, and no time the drug was taken (no effective[x], a date alone, a
+    # zero-length period): not given. It was read as a line given
+    res = _with_reason(med_statement(FULVESTRANT, start, end, status=status, rid="ms-refused-reason"), reason, note)
+    s = state(res)
+    assert s.therapy.exposures == [] and s.therapy.metastatic_lines == []
+    ignored = [g for g in s.ignored if g.code == "not-given"]
+    assert [src.reference for g in ignored for src in g.sources] == ["MedicationStatement/ms-refused-reason"]
+    assert "gives a refusal as the reason for its status and no time the drug was taken" in ignored[0].message
+
+
+@pytest.mark.parametrize("reason", [{"text": "Patient refused"}, SNOMED_REFUSAL])
+def test_a_refusal_after_weeks_of_use_is_a_line_given_and_stopped_by_choice_not_by_progression(reason):
+    # given, then refused further: the line counts; the coded refusal (no words read) made the
+    # last line's stop read as a progression (a "stopped" record without a reason)
+    s = state(_with_reason(med_statement(FULVESTRANT, "2020-02-01", "2020-04-15", status="stopped"), reason))
+    [line] = s.therapy.metastatic_lines
+    assert line.names == ["fulvestrant"] and line.progressed is False and line.stopped_without_progression
+
+
+@pytest.mark.parametrize("text", ["Declined further cycles", "Patient refused chemotherapy", "Chemotherapy declined.",
+                                  "Stopped taking it, refused"])
+def test_a_refusal_after_starting_or_of_another_treatment_in_the_status_reason_is_still_the_drug_given(text):
+    s = state(_with_reason(med_statement(FULVESTRANT, "2020-02-01", status="stopped"), {"text": text}))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
+
+
+def test_a_refused_order_with_only_its_order_date_is_read_as_given_and_named_as_unclear():
+    # an order date is no time of use: whether the drug was taken before the refusal is not
+    # written (FHIR R4 MedicationRequest.authoredOn); read as before, the question named
+    res = _with_reason(med_request(FULVESTRANT, "2020-02-01", status="stopped"), {"text": "Patient refused"})
+    s = state(res)
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
+    gap = _gap(s, "medication-refusal-unclear")
+    assert gap is not None and f"{res['resourceType']}/{res['id']} (fulvestrant: 'Patient refused')" in gap.message
+    assert "whether the drug was started before the refusal is not written" in gap.message
+
+
 def test_a_readable_medication_that_is_not_a_pathway_drug_stays_silent():
     statin = med_statement("83367", "2020-02-01", status="active", display="atorvastatin")
     named = med_request(None, "2020-02-01", text="Paracetamol 500 mg tablet")
