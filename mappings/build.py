@@ -256,6 +256,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   105480006) and only a start or an order date: read as given,
                                   whether it was started before the refusal is named (with no
                                   time of use at all it is not therapy given; with a period, given)
+    progression-at-line-start     the first progression on the first metastatic endocrine line is
+                                  dated within 14 days after its start (PROGRESSION_AT_START_DAYS,
+                                  no source sets it) and the class without it is not primary:
+                                  the baseline report that led to the line or a progression on
+                                  it (ABC4 primary) cannot be told; resistance left unknown
     therapy-end-before-start      an anticancer medication record whose end is before its start
                                   (FHIR R4 Period): which date is wrong cannot be told, the end is
                                   not used (when the drug stopped is unknown), the records named

@@ -2557,6 +2557,14 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
             th.endocrine_resistance_sources = th.endocrine_resistance_sources + first_et.sources
     elif first_et is not None and first_et.active:
         on_line = _first_progression_on_the_line(first_et, progressions or [], th.as_of)
+    if on_line is not None and first_et is not None and _RANK["primary"] > _RANK[adj]:
+        at_start = _progression_at_line_start(first_et, progressions or [], th.as_of)
+        if at_start is not None:
+            # primary if it is a progression on the line; it may be the baseline report that
+            # led to the line (CR C.2 step 1: a line starts after progression), and CR C.1 does
+            # not say how soon after the start a progression is on it: left unknown, named
+            _progression_at_line_start_gap(ctx, first_et, *at_start)
+            return
     if on_line is not None and first_et is not None:
         met, progression_source = on_line
         if met == "unknown":
@@ -2634,6 +2642,49 @@ def _first_progression_on_the_line(line: TherapyLine, progressions: list[tuple[d
     if (earliest < 6) != (latest < 6):
         return "unknown", src
     return ("primary" if latest < 6 else "secondary"), src
+
+
+# A disease-status progression dated this few days after the first endocrine line started may
+# be the report that led to the line (a baseline scan recorded late) or a progression on it;
+# no source sets the window (CR C.1 counts progression on ET; C.2 step 1 starts a line after
+# progression): a judgement, within which the class is asked, not read (_progression_at_line_start)
+PROGRESSION_AT_START_DAYS = 14
+
+
+def _progression_at_line_start(line: TherapyLine, progressions: list[tuple[dt.date, Source, dt.date | None]],
+                               as_of: dt.date | None) -> tuple[Source, int, str | None] | None:
+    """The first disease-status progression on a first endocrine line when it is dated within
+    PROGRESSION_AT_START_DAYS after the line's start (days after it) and the class read without
+    it is not primary too (the next progression on the line, else the line's end class if it
+    ended by progression, else None: still given): (its source, days, that class); else None."""
+    if line.start is None or line.start_last is not None:
+        return None
+    before = None if line.active else line.end
+    first = _first_progression_on_the_line(line, progressions, as_of, before)
+    if first is None:
+        return None
+    src = first[1]
+    days = (src.date - line.start).days if src.date else None  # type: ignore[operator]
+    if days is None or days >= PROGRESSION_AT_START_DAYS or src.date_last not in (None, src.date):
+        return None
+    later = [p for p in progressions if (p[0] - line.start).days >= PROGRESSION_AT_START_DAYS]
+    after = _first_progression_on_the_line(line, later, as_of, before)
+    without = after[0] if after is not None else (line.progression_class if before is not None and line.progressed
+                                                  else None)
+    return None if without == "primary" else (src, days, without)
+
+
+def _progression_at_line_start_gap(ctx: Ctx, line: TherapyLine, src: Source, days: int, without: str | None) -> None:
+    otherwise = {"secondary": "secondary resistance (ESO-ESMO ABC4: a progression 6 months or more after its start)",
+                 "unknown": "a class that a date without a day leaves open"}.get(
+        without or "", "no progression on it yet")
+    ctx.gap("progression-at-line-start",
+            f"Disease progression is recorded on {src.date.isoformat()}, {days} day{'s' if days != 1 else ''} "  # type: ignore[union-attr]
+            f"after metastatic line {line.number} ({line.regimen_text}), the first endocrine line, started: it "
+            "may be the progression that led to the line (a baseline report) or a progression on it. Counted on "
+            "the line it is primary endocrine resistance (ESO-ESMO ABC4: progression within the first 6 months "
+            f"of first-line endocrine therapy); if it led to the line, {otherwise}. Endocrine resistance is left "
+            "unknown: confirm what the report describes.", line.sources + [src])
 
 
 def _progressed_with_an_unnamed_endocrine_drug(tls: list[TherapyLine], first_et: TherapyLine | None,
