@@ -261,6 +261,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   no source sets it) and the class without it is not primary:
                                   the baseline report that led to the line or a progression on
                                   it (ABC4 primary) cannot be told; resistance left unknown
+    therapy-administration-on-hold  an anticancer MedicationAdministration with status on-hold
+                                  (FHIR R4: halted; whether the dose was given is not said) and
+                                  no other record of its drug: read as given, named
     therapy-end-before-start      an anticancer medication record whose end is before its start
                                   (FHIR R4 Period): which date is wrong cannot be told, the end is
                                   not used (when the drug stopped is unknown), the records named

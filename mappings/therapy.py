@@ -928,6 +928,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     status_unknown: list[tuple[Source, str]] = []  # anticancer records with status 'unknown', not ended by as_of
     named_not_given: list[tuple[str, _Med]] = []  # (reference, med) of records naming drugs not given by them
     refusal_open: list[tuple[Source, str]] = []  # anticancer records refused after an open start (_time_of_use)
+    held: list[tuple[Source, str, frozenset[str]]] = []  # anticancer administrations on-hold (and their drugs)
     append = exps.append
     as_of = ctx.as_of
     source = _fast.source
@@ -1062,6 +1063,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     # admin-status 'unknown': the authoring system does not know the status. Read
                     # as not ongoing (as before), but whether the drug is still given is not known
                     status_unknown.append((src, f"{ref} ({med.names})"))
+                if admin and status == "on-hold" and med.line:
+                    held.append((src, f"{ref} ({med.names}, {start.isoformat() if start else 'undated'})",
+                                 med.line_names))
                 if stop == "unclear" and med.line:
                     hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(_stop_words(res), 120)}')"))
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None, stop, med,
@@ -1079,6 +1083,17 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "Anticancer medication records give a progression that is only suspected as the reason they "
                  "stopped, not counted as a documented progression: {named}. Confirm whether the disease "
                  "progressed: lines of therapy, endocrine resistance and ESR1 currency depend on it.")
+    # FHIR R4 medication-admin-status 'on-hold' ("temporarily halted ... expected to continue
+    # later") does not say whether the dose was given ('not-done' says it was not): read as
+    # given (as before); named when no other record of the drug was read
+    given_elsewhere = {d.name for e in exps if not (e.src.reference.startswith("MedicationAdministration/")
+                                                   and e.status == "on-hold") for d in e.drugs}
+    _records_gap(ctx, "therapy-administration-on-hold",
+                 [(src, why) for src, why, names in held if not names <= given_elsewhere],
+                 "Anticancer administrations have status 'on-hold' and no other record of their drug was read: "
+                 "{named}. FHIR R4 'on-hold' says the administration was halted, not whether the dose was given; "
+                 "they are read as given. Confirm whether the drug was given: lines of therapy and the classes "
+                 "already used depend on it.")
     _records_gap(ctx, "medication-refusal-unclear", refusal_open,
                  "Anticancer medication records give a refusal as the reason they were stopped or completed, "
                  "and only a start or an order date, no time the drug was taken: {named}. They are read as "

@@ -1074,6 +1074,25 @@ def test_a_refused_order_with_only_its_order_date_is_read_as_given_and_named_as_
     assert "whether the drug was started before the refusal is not written" in gap.message
 
 
+def test_an_administration_not_done_is_no_dose_given():
+    # FHIR R4 medication-admin-status 'not-done': "the administration was not given"
+    s = state(med_admin(FULVESTRANT, "2020-02-01", status="not-done"))
+    assert s.therapy.exposures == [] and s.therapy.metastatic_lines == []
+
+
+def test_an_administration_on_hold_with_no_other_record_of_its_drug_is_read_as_given_and_named():
+    # 'on-hold' (temporarily halted) does not say whether the dose was given: it counted as a
+    # line in silence; read as before, the question named
+    held = med_admin(FULVESTRANT, "2020-02-01", status="on-hold")
+    s = state(held)
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
+    gap = _gap(s, "therapy-administration-on-hold")
+    assert gap is not None and f"MedicationAdministration/{held['id']} (fulvestrant, 2020-02-01)" in gap.message
+    # a dose of it given before: the line is read from that one, nothing asked
+    s = state(med_admin(FULVESTRANT, "2020-01-20"), med_admin(FULVESTRANT, "2020-02-17", status="on-hold"))
+    assert _gap(s, "therapy-administration-on-hold") is None
+
+
 def test_a_readable_medication_that_is_not_a_pathway_drug_stays_silent():
     statin = med_statement("83367", "2020-02-01", status="active", display="atorvastatin")
     named = med_request(None, "2020-02-01", text="Paracetamol 500 mg tablet")
