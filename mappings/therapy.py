@@ -468,7 +468,12 @@ def refusal_in_text(text: str) -> str | None:
             or T.DRUG_REFUSED_BEFORE.match(text[:names[0].start()])):
         return None
     drugs = {T.drug_for_name(m.group(1)) for m in names}
-    return "refused" if len(drugs) == 1 else "unclear"
+    if len(drugs) == 1:
+        return "refused"
+    # each drug before the last written as refused in its own clause too ("Letrozole
+    # (declined), palbociclib (declined)"): every drug was refused
+    last = T.drug_for_name(names[-1].group(1))
+    return "refused" if {d.name for d in drugs if d != last} <= refused_in_regimen(text) else "unclear"
 
 
 def _refusal_after_class_words(text: str, end: int) -> bool:
@@ -1046,7 +1051,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     backwards.append((src, f"{ref} ({med.names}: end {ended_before_start.isoformat()}, "
                                            f"start {start.isoformat()})"))  # type: ignore[union-attr]
                 said = bool(res.get("statusReason") or res.get("note"))
-                if said and status in _ENDED_STATUSES and not admin and _refusal_stated(res):
+                if said and status in _ENDED_STATUSES and not admin and _refusal_stated(res, med):
                     used = _time_of_use(res, request)
                     if used is None:
                         ctx.ignore(res, "not-given", f"{rtype} with status '{status}' gives a refusal as the "
@@ -1147,16 +1152,30 @@ def _src_of(ref: str, start: dt.date | None, med: _Med, rtype: str, start_last: 
                         start_last)
 
 
-def _refusal_stated(res: dict[str, Any]) -> bool:
+def _refusal_stated(res: dict[str, Any], med: _Med) -> bool:
     """A statusReason or note that starts with a refusal of the drug (local_codes.yaml
-    stop_reasons refusal_patterns: "Patient refused", "Declined by patient") or a statusReason
-    coded as one (refusal_codes: SNOMED CT 105480006 Refusal of treatment by patient)."""
+    stop_reasons refusal_patterns: "Patient refused", "Declined by patient"; or the record's
+    own drug named after it, drug_mentions refused_before: "Patient declined fulvestrant") or a
+    statusReason coded as one (refusal_codes: SNOMED CT 105480006 Refusal of treatment by patient)."""
     reasons = as_list(res.get("statusReason"))
     if any(T.local_lookup(T.STOP_REFUSAL_CODES, system, code) for cc in reasons for system, code, _ in codings(cc)):
         return True
     texts = [cc_text(cc) for cc in reasons] + [text_of(n.get("text")) for n in as_list(res.get("note"))
                                                 if isinstance(n, dict)]
-    return any(t and T.STOP_REFUSAL.search(t) for t in texts)
+    return any(t and (T.STOP_REFUSAL.search(t) or _refuses_its_own_drug(t.lower(), med.names)) for t in texts)
+
+
+@lru_cache(maxsize=1024)
+def _refuses_its_own_drug(text: str, names: str) -> bool:
+    """The text starts with a refusal of drugs that are all the record's own (names: its
+    _Med.names) and says nothing after them ("Patient declined fulvestrant.", "Refused
+    letrozole"): drug_mentions refused_before before the first name."""
+    found = [(m, T.drug_for_name(m.group(1))) for m in T.DRUG_NAME_RE.finditer(text)]
+    found = [(m, info) for m, info in found if info is not None]
+    if not found or not T.DRUG_REFUSED_BEFORE.match(text[:found[0][0].start()]):
+        return False
+    own = set(names.split(" + "))
+    return all(info.name in own for _, info in found) and re.match(r"[\s.;,|)-]*$", text[found[-1][0].end():]) is not None
 
 
 def _time_of_use(res: dict[str, Any], request: bool) -> str | None:

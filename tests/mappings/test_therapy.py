@@ -1000,6 +1000,13 @@ def test_a_refusal_inside_a_regimen_leaves_only_the_other_drug_given(text, given
     assert _gap(s, "medication-unreadable") is None
 
 
+def test_each_drug_of_a_regimen_written_as_refused_in_its_own_clause_is_no_therapy_given():
+    # was: "writes a refusal and names more than one drug" (unreadable) though each is refused
+    s = state(med_statement(None, "2020-02-01", status="active", text="Letrozole (declined), palbociclib (declined)"))
+    assert s.therapy.exposures == [] and _gap(s, "medication-unreadable") is None
+    assert any(g.code == "not-given" for g in s.ignored)
+
+
 @pytest.mark.parametrize("text", ["Letrozole, declined palbociclib", "Letrozole (declined chemo) + palbociclib"])
 def test_words_that_may_be_the_next_drugs_refusal_or_another_treatments_leave_the_regimen_given(text):
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
@@ -1033,7 +1040,8 @@ def _with_reason(res, reason=None, note=None):
 @pytest.mark.parametrize("start, end", [(None, None), ("2020-02-01", None), ("2020-02-01", "2020-02-01")])
 @pytest.mark.parametrize("reason, note", [({"text": "Patient refused"}, None), (SNOMED_REFUSAL, None),
                                           ({"coding": [{"system": "http://snomed.info/sct", "code": "105480006"}]}, None),
-                                          (None, "Declined by patient."), ({"text": "Refused"}, None)])
+                                          (None, "Declined by patient."), ({"text": "Refused"}, None),
+                                          ({"text": "Patient declined fulvestrant"}, None)])
 def test_a_refusal_as_the_reason_for_an_ended_record_with_no_time_of_use_is_no_therapy_given(status, start, end,
                                                                                            reason, note):
     # FHIR R4 statusReason, "the reason for the current status": stopped / completed because
@@ -1057,7 +1065,8 @@ def test_a_refusal_after_weeks_of_use_is_a_line_given_and_stopped_by_choice_not_
 
 
 @pytest.mark.parametrize("text", ["Declined further cycles", "Patient refused chemotherapy", "Chemotherapy declined.",
-                                  "Stopped taking it, refused"])
+                                  "Stopped taking it, refused", "Patient declined letrozole",
+                                  "Patient declined fulvestrant injections after 2 doses"])
 def test_a_refusal_after_starting_or_of_another_treatment_in_the_status_reason_is_still_the_drug_given(text):
     s = state(_with_reason(med_statement(FULVESTRANT, "2020-02-01", status="stopped"), {"text": text}))
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
