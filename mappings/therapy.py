@@ -2592,7 +2592,8 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
     elif first_et is not None and first_et.active:
         on_line = _first_progression_on_the_line(first_et, progressions or [], th.as_of)
     if on_line is not None and first_et is not None and _RANK["primary"] > _RANK[adj]:
-        at_start = _progression_at_line_start(first_et, progressions or [], th.as_of)
+        at_start = _progression_at_line_start(first_et, progressions or [], th.as_of,
+                                              _progressed_otherwise(first_et, tls, exps))
         if at_start is not None:
             # primary if it is a progression on the line; it may be the baseline report that
             # led to the line (CR C.2 step 1: a line starts after progression), and CR C.1 does
@@ -2685,12 +2686,25 @@ def _first_progression_on_the_line(line: TherapyLine, progressions: list[tuple[d
 PROGRESSION_AT_START_DAYS = 14
 
 
+def _progressed_otherwise(line: TherapyLine, tls: list[TherapyLine], exps: list[_Exp]) -> bool:
+    """An ended line reads as progressed at its end without a disease-status progression: a
+    later line followed it (the regimen-change proxy, CR C.2 step 1; TherapyLine.progressed
+    says whether a stated reason rebuts it) or a record of it stopped for progression."""
+    if line.active or line.end is None:
+        return False
+    if any(ln.number > line.number for ln in tls):
+        return True
+    refs = {src.reference for src in line.sources}
+    return any(e.stop == "progression" and e.src.reference in refs for e in exps)
+
+
 def _progression_at_line_start(line: TherapyLine, progressions: list[tuple[dt.date, Source, dt.date | None]],
-                               as_of: dt.date | None) -> tuple[Source, int, str | None] | None:
+                               as_of: dt.date | None, progressed_otherwise: bool) -> tuple[Source, int, str | None] | None:
     """The first disease-status progression on a first endocrine line when it is dated within
     PROGRESSION_AT_START_DAYS after the line's start (days after it) and the class read without
     it is not primary too (the next progression on the line, else the line's end class if it
-    ended by progression, else None: still given): (its source, days, that class); else None."""
+    ended by progression otherwise: _progressed_otherwise, else None: still given, or no
+    progression on it documented): (its source, days, that class); else None."""
     if line.start is None or line.start_last is not None:
         return None
     before = None if line.active else line.end
@@ -2703,7 +2717,7 @@ def _progression_at_line_start(line: TherapyLine, progressions: list[tuple[dt.da
         return None
     later = [p for p in progressions if (p[0] - line.start).days >= PROGRESSION_AT_START_DAYS]
     after = _first_progression_on_the_line(line, later, as_of, before)
-    without = after[0] if after is not None else (line.progression_class if before is not None and line.progressed
+    without = after[0] if after is not None else (line.progression_class if progressed_otherwise and line.progressed
                                                   else None)
     return None if without == "primary" else (src, days, without)
 
@@ -2711,7 +2725,7 @@ def _progression_at_line_start(line: TherapyLine, progressions: list[tuple[dt.da
 def _progression_at_line_start_gap(ctx: Ctx, line: TherapyLine, src: Source, days: int, without: str | None) -> None:
     otherwise = {"secondary": "secondary resistance (ESO-ESMO ABC4: a progression 6 months or more after its start)",
                  "unknown": "a class that a date without a day leaves open"}.get(
-        without or "", "no progression on it yet")
+        without or "", "no progression on it yet" if line.active else "no progression on it is documented")
     ctx.gap("progression-at-line-start",
             f"Disease progression is recorded on {src.date.isoformat()}, {days} day{'s' if days != 1 else ''} "  # type: ignore[union-attr]
             f"after metastatic line {line.number} ({line.regimen_text}), the first endocrine line, started: it "

@@ -3425,20 +3425,23 @@ def test_fhir_a_second_line_whose_fulvestrant_was_declined_inside_the_regimen_st
     assert "fulvestrant" in regimen_topics(cards)
 
 
-@pytest.mark.parametrize("ended", [None, "2025-05-20"])
-def test_fhir_a_progression_recorded_days_after_the_first_line_started_is_asked_about_not_read_as_primary_resistance(ended):
+@pytest.mark.parametrize("ended, followed, otherwise", [(None, False, "no progression on it yet"),
+                                                        ("2025-05-20", True, "secondary resistance"),
+                                                        ("2025-05-20", False, "no progression on it is documented")])
+def test_fhir_a_progression_recorded_days_after_the_first_line_started_is_asked_about_not_read_as_primary_resistance(
+        ended, followed, otherwise):
     # a disease status 'worsening' 4 days after letrozole + palbociclib started was read as a
     # progression on the line: primary resistance (ABC4, CR C.1) for a line given 15 months.
     # It may be the report that led to the line (CR C.2 step 1): the class is left unknown
     p = de_novo("p-at-start").regimen(("letrozole", "palbociclib"), "2024-02-01", ended).progression("2024-02-05")
-    if ended:
+    if followed:
         p.med("fulvestrant", "2025-05-25")
     state, cards = run(p)
     assert state.therapy.endocrine_resistance == "unknown"
     gap = next(g for g in state.gaps if g.code == "progression-at-line-start")
     assert gap.message.startswith("Disease progression is recorded on 2024-02-05, 4 days after metastatic line 1 "
                                   "(letrozole + palbociclib), the first endocrine line, started")
-    assert ("if it led to the line, " + ("secondary resistance" if ended else "no progression on it yet")) in gap.message
+    assert f"if it led to the line, {otherwise}" in gap.message
     assert any("confirm what the report describes" in c["detail"] for c in cards)
 
 
