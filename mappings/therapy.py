@@ -1054,8 +1054,8 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if said and status in _ENDED_STATUSES and not admin and _refusal_stated(res, med):
                     used = _time_of_use(res, request)
                     if used is None:
-                        ctx.ignore(res, "not-given", f"{rtype} with status '{status}' gives a refusal as the "
-                                                     "reason for its status and no time the drug was taken, "
+                        ctx.ignore(res, "not-given", f"{rtype} with status '{status}' gives a refusal (or a drug "
+                                                     "never started) as the reason for its status and no time the drug was taken, "
                                                      "so it is not therapy given")
                         continue
                     if used == "open" and med.line:
@@ -1100,7 +1100,8 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "they are read as given. Confirm whether the drug was given: lines of therapy and the classes "
                  "already used depend on it.")
     _records_gap(ctx, "medication-refusal-unclear", refusal_open,
-                 "Anticancer medication records give a refusal as the reason they were stopped or completed, "
+                 "Anticancer medication records give a refusal (or a drug never started) as the reason they were "
+                 "stopped or completed, "
                  "and only a start or an order date, no time the drug was taken: {named}. They are read as "
                  "given; whether the drug was started before the refusal is not written. Confirm whether it "
                  "was given: lines of therapy and the classes already used depend on it.")

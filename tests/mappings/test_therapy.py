@@ -1041,7 +1041,10 @@ def _with_reason(res, reason=None, note=None):
 @pytest.mark.parametrize("reason, note", [({"text": "Patient refused"}, None), (SNOMED_REFUSAL, None),
                                           ({"coding": [{"system": "http://snomed.info/sct", "code": "105480006"}]}, None),
                                           (None, "Declined by patient."), ({"text": "Refused"}, None),
-                                          ({"text": "Patient declined fulvestrant"}, None)])
+                                          ({"text": "Patient declined fulvestrant"}, None),
+                                          ({"text": "Never started"}, None), (None, "Not started - cost"),
+                                          ({"text": "Did not start"}, None),
+                                          ({"text": "Not started yet, awaiting approval"}, None)])
 def test_a_refusal_as_the_reason_for_an_ended_record_with_no_time_of_use_is_no_therapy_given(status, start, end,
                                                                                            reason, note):
     # FHIR R4 statusReason, "the reason for the current status": stopped / completed because
@@ -1052,7 +1055,8 @@ def test_a_refusal_as_the_reason_for_an_ended_record_with_no_time_of_use_is_no_t
     assert s.therapy.exposures == [] and s.therapy.metastatic_lines == []
     ignored = [g for g in s.ignored if g.code == "not-given"]
     assert [src.reference for g in ignored for src in g.sources] == ["MedicationStatement/ms-refused-reason"]
-    assert "gives a refusal as the reason for its status and no time the drug was taken" in ignored[0].message
+    assert ("gives a refusal (or a drug never started) as the reason for its status and no time the drug was taken"
+            in ignored[0].message)
 
 
 @pytest.mark.parametrize("reason", [{"text": "Patient refused"}, SNOMED_REFUSAL])
@@ -1065,6 +1069,7 @@ def test_a_refusal_after_weeks_of_use_is_a_line_given_and_stopped_by_choice_not_
 
 
 @pytest.mark.parametrize("text", ["Declined further cycles", "Patient refused chemotherapy", "Chemotherapy declined.",
+                                  "Not started on time", "Insurance denied",
                                   "Stopped taking it, refused", "Patient declined letrozole",
                                   "Patient declined fulvestrant injections after 2 doses"])
 def test_a_refusal_after_starting_or_of_another_treatment_in_the_status_reason_is_still_the_drug_given(text):
