@@ -1163,7 +1163,14 @@ def _refusal_stated(res: dict[str, Any], med: _Med) -> bool:
         return True
     texts = [cc_text(cc) for cc in reasons] + [text_of(n.get("text")) for n in as_list(res.get("note"))
                                                 if isinstance(n, dict)]
-    return any(t and (T.STOP_REFUSAL.search(t) or _refuses_its_own_drug(t.lower(), med.names)) for t in texts)
+    return any(t and (_refusal_words(t) or _refuses_its_own_drug(t.lower(), med.names)) for t in texts)
+
+
+def _refusal_words(text: str) -> bool:
+    """refusal_patterns at the start of the text, not taken back after it
+    (refusal_withdrawn_patterns: "Patient declined, later agreed and started")."""
+    m = T.STOP_REFUSAL.search(text)
+    return m is not None and not T.STOP_REFUSAL_WITHDRAWN.search(text, m.end())
 
 
 @lru_cache(maxsize=1024)

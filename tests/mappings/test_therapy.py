@@ -1069,7 +1069,7 @@ def test_a_refusal_after_weeks_of_use_is_a_line_given_and_stopped_by_choice_not_
 
 
 @pytest.mark.parametrize("text", ["Declined further cycles", "Patient refused chemotherapy", "Chemotherapy declined.",
-                                  "Not started on time", "Insurance denied",
+                                  "Not started on time", "Insurance denied", "Patient declined, later agreed and started",
                                   "Stopped taking it, refused", "Patient declined letrozole",
                                   "Patient declined fulvestrant injections after 2 doses"])
 def test_a_refusal_after_starting_or_of_another_treatment_in_the_status_reason_is_still_the_drug_given(text):
