@@ -464,9 +464,12 @@ def refusal_in_text(text: str) -> str | None:
         # "Palbociclib + AI (declined)": the words closing the regimen are refused, and they
         # may stand for the regimen or for the class alone: which drug was given cannot be read
         return "unclear"
-    if not (T.DRUG_REFUSED_AFTER.match(text[names[-1].end():])
-            or T.DRUG_REFUSED_BEFORE.match(text[:names[0].start()])):
+    tail = text[names[-1].end():]
+    after = T.DRUG_REFUSED_AFTER.match(tail)
+    if not (after or T.DRUG_REFUSED_BEFORE.match(text[:names[0].start()])):
         return None
+    if after and T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
+        return None  # taken back ("Fulvestrant - declined initially, started 2025-06"): as recorded
     drugs = {T.drug_for_name(m.group(1)) for m in names}
     if len(drugs) == 1:
         return "refused"

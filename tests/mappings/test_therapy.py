@@ -970,7 +970,8 @@ def test_a_drug_written_as_refused_or_never_started_is_no_therapy_given_and_says
 
 @pytest.mark.parametrize("text", ["Fulvestrant - declined further cycles", "Palbociclib - refused cycle 3",
                                   "Letrozole (patient declined chemo)", "Letrozole; chemotherapy declined",
-                                  "Fulvestrant 500 mg not given today"])
+                                  "Fulvestrant 500 mg not given today", "Fulvestrant - declined initially, started in June",
+                                  "Palbociclib (refused, later agreed)"])
 def test_a_stop_after_starting_or_a_refusal_of_another_treatment_is_still_the_drug_given(text):
     s = state(med_statement(None, "2020-02-01", "2020-06-01", status="completed", text=text))
     assert len(s.therapy.metastatic_lines) == 1
