@@ -262,6 +262,19 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   6 months (anastrozole -> letrozole), no reason or progression
                                   recorded: counted as a new line and a progression (CR C.2 step 1),
                                   the question named (a stated reason keeps one line)
+    medication-refusal-unclear    an anticancer medication record stopped / completed with a refusal
+                                  as its statusReason or note ("Patient refused", SNOMED CT
+                                  105480006) and only a start or an order date: read as given,
+                                  whether it was started before the refusal is named (with no
+                                  time of use at all it is not therapy given; with a period, given)
+    progression-at-line-start     the first progression on the first metastatic endocrine line is
+                                  dated within 14 days after its start (PROGRESSION_AT_START_DAYS,
+                                  no source sets it) and the class without it is not primary:
+                                  the baseline report that led to the line or a progression on
+                                  it (ABC4 primary) cannot be told; resistance left unknown
+    therapy-administration-on-hold  an anticancer MedicationAdministration with status on-hold
+                                  (FHIR R4: halted; whether the dose was given is not said) and
+                                  no other record of its drug: read as given, named
     therapy-end-before-start      an anticancer medication record whose end is before its start
                                   (FHIR R4 Period): which date is wrong cannot be told, the end is
                                   not used (when the drug stopped is unknown), the records named

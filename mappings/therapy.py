@@ -460,11 +460,51 @@ def refusal_in_text(text: str) -> str | None:
     names = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1)) is not None]
     if not names:
         return None
-    if not (T.DRUG_REFUSED_AFTER.match(text[names[-1].end():])
-            or T.DRUG_REFUSED_BEFORE.match(text[:names[0].start()])):
+    if _refusal_after_class_words(text, names[-1].end()):
+        # "Palbociclib + AI (declined)": the words closing the regimen are refused, and they
+        # may stand for the regimen or for the class alone: which drug was given cannot be read
+        return "unclear"
+    tail = text[names[-1].end():]
+    after = T.DRUG_REFUSED_AFTER.match(tail)
+    if not (after or T.DRUG_REFUSED_BEFORE.match(text[:names[0].start()])):
         return None
+    if after and T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
+        return None  # taken back ("Fulvestrant - declined initially, started 2025-06"): as recorded
     drugs = {T.drug_for_name(m.group(1)) for m in names}
-    return "refused" if len(drugs) == 1 else "unclear"
+    if len(drugs) == 1:
+        return "refused"
+    # each drug before the last written as refused in its own clause too ("Letrozole
+    # (declined), palbociclib (declined)"): every drug was refused
+    last = T.drug_for_name(names[-1].group(1))
+    return "refused" if {d.name for d in drugs if d != last} <= refused_in_regimen(text) else "unclear"
+
+
+def _refusal_after_class_words(text: str, end: int) -> bool:
+    """The text after its last drug name (from `end`) joins a class of drug or an abbreviated
+    name to it (local_codes.yaml class_joined: "+ AI", "with an aromatase inhibitor") and
+    writes those words as refused (refused_after: "Palbociclib + AI (declined)")."""
+    tail = text[end:]
+    for pattern in (*(p for p, _, _ in T.UNNAMED_DRUG_CLASSES), *(p for p, _, _, _ in T.ABBREVIATION_BESIDE_A_DRUG)):
+        for m in pattern.finditer(tail):
+            if T.CLASS_JOINED.match(tail[:m.start()]) and T.DRUG_REFUSED_AFTER.match(tail[m.end():]):
+                return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def refused_in_regimen(text: str) -> frozenset[str]:
+    """The drugs a regimen's text writes as refused inside it, before the next drug it names
+    ("Letrozole (declined) + palbociclib", "Letrozole - not started; palbociclib"): the
+    refusal closes its own clause (local_codes.yaml drug_mentions refused_after), so it is
+    that drug's alone and the others were given. Words that may be the next drug's refusal
+    ("Letrozole, declined palbociclib": refused_before) are not read as either."""
+    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    refused: set[str] = set()
+    for (m, info), (following, _) in zip(names, names[1:]):
+        between = text[m.end():following.start()]
+        if T.DRUG_REFUSED_AFTER.match(between) and not T.DRUG_REFUSED_BEFORE.match(between):
+            refused.add(info.name)
+    return frozenset(refused)
 
 
 class _NotGiven:
@@ -839,7 +879,7 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
             # would be a guess (the draft-order reader says so too: medication_conflict)
             conflict = concept_conflict(cc)
             written = cc_as_written(cc)
-            med = _Unreadable(conflict) if conflict else (_refused(written) or _Med(tuple(drugs), label))
+            med = _Unreadable(conflict) if conflict else (_refused(written) or _given_of(drugs, label, written))
             if type(med) is _Med:
                 _read_class_beside_drug(med, written)
         else:
@@ -855,9 +895,24 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
     refused = _refused(label)
     if refused is not None:
         return refused
-    med = _Med(tuple(drugs), label)
-    _read_class_beside_drug(med, label)
+    med = _given_of(drugs, label, label)
+    if type(med) is _Med:
+        _read_class_beside_drug(med, label)
     return med
+
+
+def _given_of(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _NotGiven:
+    """The _Med of a record's drugs but those its text writes as refused inside the regimen
+    (refused_in_regimen: "Letrozole (declined) + palbociclib" is palbociclib given); a
+    _NotGiven when that leaves none."""
+    refused = refused_in_regimen(written.lower()) if written else frozenset()
+    if refused:
+        given = [d for d in drugs if d.name not in refused]
+        if not given:
+            return _NotGiven(f'its text "{printable_clip(written.strip(), 80)}" says the drugs were refused or '
+                             "not started")
+        drugs = given
+    return _Med(tuple(drugs), label)
 
 
 UNREADABLE_NAMED = 5  # records named in the medication-unreadable message (all are in its sources)
@@ -880,6 +935,8 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     hedged_stops: list[tuple[Source, str]] = []  # anticancer records stopped for a progression only suspected
     status_unknown: list[tuple[Source, str]] = []  # anticancer records with status 'unknown', not ended by as_of
     named_not_given: list[tuple[str, _Med]] = []  # (reference, med) of records naming drugs not given by them
+    refusal_open: list[tuple[Source, str]] = []  # anticancer records refused after an open start (_time_of_use)
+    held: list[tuple[Source, str, frozenset[str]]] = []  # anticancer administrations on-hold (and their drugs)
     append = exps.append
     as_of = ctx.as_of
     source = _fast.source
@@ -997,12 +1054,26 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     backwards.append((src, f"{ref} ({med.names}: end {ended_before_start.isoformat()}, "
                                            f"start {start.isoformat()})"))  # type: ignore[union-attr]
                 said = bool(res.get("statusReason") or res.get("note"))
+                if said and status in _ENDED_STATUSES and not admin and _refusal_stated(res, med):
+                    used = _time_of_use(res, request)
+                    if used is None:
+                        ctx.ignore(res, "not-given", f"{rtype} with status '{status}' gives a refusal (or a drug "
+                                                     "never started) as the reason for its status and no time the drug was taken, "
+                                                     "so it is not therapy given")
+                        continue
+                    if used == "open" and med.line:
+                        refusal_open.append((_src_of(_ref_of(rtype, res), start, med, rtype, start_last),
+                                             f"{_ref_of(rtype, res)} ({med.names}: "
+                                             f"'{printable_clip(_stop_words(res), 80)}')"))
                 stop, planned = _stop_reading(res) if said else (None, False)
                 if status == "unknown" and med.line and not (end and end < as_of):
                     # FHIR R4 medication-statement-status / medicationrequest-status / medication-
                     # admin-status 'unknown': the authoring system does not know the status. Read
                     # as not ongoing (as before), but whether the drug is still given is not known
                     status_unknown.append((src, f"{ref} ({med.names})"))
+                if admin and status == "on-hold" and med.line:
+                    held.append((src, f"{ref} ({med.names}, {start.isoformat() if start else 'undated'})",
+                                 med.line_names))
                 if stop == "unclear" and med.line:
                     hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(_stop_words(res), 120)}')"))
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None, stop, med,
@@ -1020,6 +1091,23 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "Anticancer medication records give a progression that is only suspected as the reason they "
                  "stopped, not counted as a documented progression: {named}. Confirm whether the disease "
                  "progressed: lines of therapy, endocrine resistance and ESR1 currency depend on it.")
+    # FHIR R4 medication-admin-status 'on-hold' ("temporarily halted ... expected to continue
+    # later") does not say whether the dose was given ('not-done' says it was not): read as
+    # given (as before); named when no other record of the drug was read
+    given_elsewhere = {d.name for e in exps if not (e.src.reference.startswith("MedicationAdministration/")
+                                                   and e.status == "on-hold") for d in e.drugs}
+    _records_gap(ctx, "therapy-administration-on-hold",
+                 [(src, why) for src, why, names in held if not names <= given_elsewhere],
+                 "Anticancer administrations have status 'on-hold' and no other record of their drug was read: "
+                 "{named}. FHIR R4 'on-hold' says the administration was halted, not whether the dose was given; "
+                 "they are read as given. Confirm whether the drug was given: lines of therapy and the classes "
+                 "already used depend on it.")
+    _records_gap(ctx, "medication-refusal-unclear", refusal_open,
+                 "Anticancer medication records give a refusal (or a drug never started) as the reason they were "
+                 "stopped or completed, "
+                 "and only a start or an order date, no time the drug was taken: {named}. They are read as "
+                 "given; whether the drug was started before the refusal is not written. Confirm whether it "
+                 "was given: lines of therapy and the classes already used depend on it.")
     _records_gap(ctx, "therapy-end-before-start", backwards,
                  "Anticancer medication records end before they start, so their end is not used and when the "
                  "drug stopped is unknown: {named}. Confirm the dates.")
@@ -1052,6 +1140,82 @@ def _not_given_without_a_record(exps: list[_Exp], named: list[tuple[str, _Med]],
             said.append(f"{_listed(missing)}, not read as given by this record, and no record of "
                         f"{'them' if len(missing) > 1 else 'it'} was read")
         unread.append((ref, f'its text "{quoted}" also names ' + "; and ".join(said)))
+
+
+# FHIR R4 medication-statement-status / medicationrequest-status of a record that has ended
+_ENDED_STATUSES = frozenset({"completed", "stopped"})
+
+
+def _ref_of(rtype: str, res: dict[str, Any]) -> str:
+    rid = res.get("id")
+    return f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}"
+
+
+def _src_of(ref: str, start: dt.date | None, med: _Med, rtype: str, start_last: dt.date | None) -> Source:
+    return _fast.source(ref, start, med.display if med.display is not None else f"{med.names} ({rtype})", None,
+                        start_last)
+
+
+def _refusal_stated(res: dict[str, Any], med: _Med) -> bool:
+    """A statusReason or note that starts with a refusal of the drug (local_codes.yaml
+    stop_reasons refusal_patterns: "Patient refused", "Declined by patient"; or the record's
+    own drug named after it, drug_mentions refused_before: "Patient declined fulvestrant") or a
+    statusReason coded as one (refusal_codes: SNOMED CT 105480006 Refusal of treatment by patient)."""
+    reasons = as_list(res.get("statusReason"))
+    if any(T.local_lookup(T.STOP_REFUSAL_CODES, system, code) for cc in reasons for system, code, _ in codings(cc)):
+        return True
+    texts = [cc_text(cc) for cc in reasons] + [text_of(n.get("text")) for n in as_list(res.get("note"))
+                                                if isinstance(n, dict)]
+    return any(t and (_refusal_words(t) or _refuses_its_own_drug(t.lower(), med.names)) for t in texts)
+
+
+def _refusal_words(text: str) -> bool:
+    """refusal_patterns at the start of the text, not taken back after it
+    (refusal_withdrawn_patterns: "Patient declined, later agreed and started")."""
+    m = T.STOP_REFUSAL.search(text)
+    return m is not None and not T.STOP_REFUSAL_WITHDRAWN.search(text, m.end())
+
+
+@lru_cache(maxsize=1024)
+def _refuses_its_own_drug(text: str, names: str) -> bool:
+    """The text starts with a refusal of drugs that are all the record's own (names: its
+    _Med.names) and says nothing after them ("Patient declined fulvestrant.", "Refused
+    letrozole"): drug_mentions refused_before before the first name."""
+    found = [(m, T.drug_for_name(m.group(1))) for m in T.DRUG_NAME_RE.finditer(text)]
+    found = [(m, info) for m, info in found if info is not None]
+    if not found or not T.DRUG_REFUSED_BEFORE.match(text[:found[0][0].start()]):
+        return False
+    own = set(names.split(" + "))
+    return all(info.name in own for _, info in found) and re.match(r"[\s.;,|)-]*$", text[found[-1][0].end():]) is not None
+
+
+def _time_of_use(res: dict[str, Any], request: bool) -> str | None:
+    """How long a record says its drug was taken: None for no time (no effective[x], a date
+    alone, a period whose start is its end; an order whose dosage bounds or validity start and
+    end the same day: FHIR R4 Period, no length of use); "open" for a start (or an order date)
+    with no end: the length is not written; "period" for a start and a later end."""
+    if request:
+        first = last = None
+        for di in as_list(res.get("dosageInstruction")):
+            bp = (((di.get("timing") or {}).get("repeat") or {}).get("boundsPeriod")
+                  if isinstance(di, dict) and isinstance(di.get("timing"), dict)
+                  and isinstance(di["timing"].get("repeat"), dict) else None)
+            if isinstance(bp, dict):
+                first, last = first or parse_date(bp.get("start")), last or parse_date(bp.get("end"))
+        dr = res.get("dispenseRequest")
+        vp = dr.get("validityPeriod") if isinstance(dr, dict) else None
+        if isinstance(vp, dict):
+            first, last = first or parse_date(vp.get("start")), last or parse_date(vp.get("end"))
+        if first and last:
+            return "period" if last > first else None
+        return "open"  # an order date, or bounds with one end: how long it was taken is not written
+    if parse_date(res.get("effectiveDateTime")):
+        return None
+    p = res.get("effectivePeriod")
+    first, last = (parse_date(p.get("start")), parse_date(p.get("end"))) if isinstance(p, dict) else (None, None)
+    if first and last:
+        return "period" if last > first else None
+    return "open" if (first or last) else None
 
 
 def _stop_reading(res: dict[str, Any]) -> tuple[str | None, bool]:
@@ -2438,6 +2602,15 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
             th.endocrine_resistance_sources = th.endocrine_resistance_sources + first_et.sources
     elif first_et is not None and first_et.active:
         on_line = _first_progression_on_the_line(first_et, progressions or [], th.as_of)
+    if on_line is not None and first_et is not None and _RANK["primary"] > _RANK[adj]:
+        at_start = _progression_at_line_start(first_et, progressions or [], th.as_of,
+                                              _progressed_otherwise(first_et, tls, exps))
+        if at_start is not None:
+            # primary if it is a progression on the line; it may be the baseline report that
+            # led to the line (CR C.2 step 1: a line starts after progression), and CR C.1 does
+            # not say how soon after the start a progression is on it: left unknown, named
+            _progression_at_line_start_gap(ctx, first_et, *at_start)
+            return
     if on_line is not None and first_et is not None:
         met, progression_source = on_line
         if met == "unknown":
@@ -2515,6 +2688,62 @@ def _first_progression_on_the_line(line: TherapyLine, progressions: list[tuple[d
     if (earliest < 6) != (latest < 6):
         return "unknown", src
     return ("primary" if latest < 6 else "secondary"), src
+
+
+# A disease-status progression dated this few days after the first endocrine line started may
+# be the report that led to the line (a baseline scan recorded late) or a progression on it;
+# no source sets the window (CR C.1 counts progression on ET; C.2 step 1 starts a line after
+# progression): a judgement, within which the class is asked, not read (_progression_at_line_start)
+PROGRESSION_AT_START_DAYS = 14
+
+
+def _progressed_otherwise(line: TherapyLine, tls: list[TherapyLine], exps: list[_Exp]) -> bool:
+    """An ended line reads as progressed at its end without a disease-status progression: a
+    later line followed it (the regimen-change proxy, CR C.2 step 1; TherapyLine.progressed
+    says whether a stated reason rebuts it) or a record of it stopped for progression."""
+    if line.active or line.end is None:
+        return False
+    if any(ln.number > line.number for ln in tls):
+        return True
+    refs = {src.reference for src in line.sources}
+    return any(e.stop == "progression" and e.src.reference in refs for e in exps)
+
+
+def _progression_at_line_start(line: TherapyLine, progressions: list[tuple[dt.date, Source, dt.date | None]],
+                               as_of: dt.date | None, progressed_otherwise: bool) -> tuple[Source, int, str | None] | None:
+    """The first disease-status progression on a first endocrine line when it is dated within
+    PROGRESSION_AT_START_DAYS after the line's start (days after it) and the class read without
+    it is not primary too (the next progression on the line, else the line's end class if it
+    ended by progression otherwise: _progressed_otherwise, else None: still given, or no
+    progression on it documented): (its source, days, that class); else None."""
+    if line.start is None or line.start_last is not None:
+        return None
+    before = None if line.active else line.end
+    first = _first_progression_on_the_line(line, progressions, as_of, before)
+    if first is None:
+        return None
+    src = first[1]
+    days = (src.date - line.start).days if src.date else None  # type: ignore[operator]
+    if days is None or days >= PROGRESSION_AT_START_DAYS or src.date_last not in (None, src.date):
+        return None
+    later = [p for p in progressions if (p[0] - line.start).days >= PROGRESSION_AT_START_DAYS]
+    after = _first_progression_on_the_line(line, later, as_of, before)
+    without = after[0] if after is not None else (line.progression_class if progressed_otherwise and line.progressed
+                                                  else None)
+    return None if without == "primary" else (src, days, without)
+
+
+def _progression_at_line_start_gap(ctx: Ctx, line: TherapyLine, src: Source, days: int, without: str | None) -> None:
+    otherwise = {"secondary": "secondary resistance (ESO-ESMO ABC4: a progression 6 months or more after its start)",
+                 "unknown": "a class that a date without a day leaves open"}.get(
+        without or "", "no progression on it yet" if line.active else "no progression on it is documented")
+    ctx.gap("progression-at-line-start",
+            f"Disease progression is recorded on {src.date.isoformat()}, {days} day{'s' if days != 1 else ''} "  # type: ignore[union-attr]
+            f"after metastatic line {line.number} ({line.regimen_text}), the first endocrine line, started: it "
+            "may be the progression that led to the line (a baseline report) or a progression on it. Counted on "
+            "the line it is primary endocrine resistance (ESO-ESMO ABC4: progression within the first 6 months "
+            f"of first-line endocrine therapy); if it led to the line, {otherwise}. Endocrine resistance is left "
+            "unknown: confirm what the report describes.", line.sources + [src])
 
 
 def _progressed_with_an_unnamed_endocrine_drug(tls: list[TherapyLine], first_et: TherapyLine | None,

@@ -3398,6 +3398,60 @@ def test_fhir_fulvestrant_written_as_refused_is_not_a_prior_line_and_fulvestrant
     assert "fulvestrant" in regimen_topics(cards)
 
 
+@pytest.mark.parametrize("reason", [{"text": "Patient refused"},
+                                    {"coding": [{"system": "http://snomed.info/sct", "code": "105480006",
+                                                 "display": "Refusal of treatment by patient"}]}])
+def test_fhir_fulvestrant_stopped_because_the_patient_refused_before_any_dose_is_still_offered(reason):
+    # a stopped fulvestrant whose statusReason is the refusal and with only a date (no time of
+    # use) counted as line 2 given: its regimens were withheld as already used (FHIR R4
+    # MedicationStatement.statusReason: the reason for the status)
+    p = after_ai_cdk46i("p-refused-reason")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-fulv-refused", "status": "stopped",
+           "medicationCodeableConcept": {"text": "Fulvestrant 500 mg"}, "subject": p._subject(),
+           "effectiveDateTime": "2025-06-01", "statusReason": [reason]})
+    state, cards = run(p)
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert "fulvestrant" in regimen_topics(cards)
+
+
+def test_fhir_a_second_line_whose_fulvestrant_was_declined_inside_the_regimen_still_offers_fulvestrant():
+    # "Fulvestrant (declined) + abemaciclib" read as fulvestrant + abemaciclib given: fulvestrant
+    # looked tried and its regimens withheld; the refusal closes fulvestrant's own clause
+    # (local_codes.yaml drug_mentions refused_after), only abemaciclib was given
+    p = _statement(after_ai_cdk46i("p-refused-inside"), {"text": "Fulvestrant (declined) + abemaciclib"}, "2025-06-01")
+    state, cards = run(p)
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"], ["abemaciclib"]]
+    assert "fulvestrant" in regimen_topics(cards)
+
+
+@pytest.mark.parametrize("ended, followed, otherwise", [(None, False, "no progression on it yet"),
+                                                        ("2025-05-20", True, "secondary resistance"),
+                                                        ("2025-05-20", False, "no progression on it is documented")])
+def test_fhir_a_progression_recorded_days_after_the_first_line_started_is_asked_about_not_read_as_primary_resistance(
+        ended, followed, otherwise):
+    # a disease status 'worsening' 4 days after letrozole + palbociclib started was read as a
+    # progression on the line: primary resistance (ABC4, CR C.1) for a line given 15 months.
+    # It may be the report that led to the line (CR C.2 step 1): the class is left unknown
+    p = de_novo("p-at-start").regimen(("letrozole", "palbociclib"), "2024-02-01", ended).progression("2024-02-05")
+    if followed:
+        p.med("fulvestrant", "2025-05-25")
+    state, cards = run(p)
+    assert state.therapy.endocrine_resistance == "unknown"
+    gap = next(g for g in state.gaps if g.code == "progression-at-line-start")
+    assert gap.message.startswith("Disease progression is recorded on 2024-02-05, 4 days after metastatic line 1 "
+                                  "(letrozole + palbociclib), the first endocrine line, started")
+    assert f"if it led to the line, {otherwise}" in gap.message
+    assert any("confirm what the report describes" in c["detail"] for c in cards)
+
+
+def test_fhir_a_progression_two_weeks_or_more_into_the_first_line_is_still_primary_resistance():
+    p = de_novo("p-after-start").regimen(("letrozole", "palbociclib"), "2024-02-01").progression("2024-02-15")
+    state, _ = run(p)
+    assert state.therapy.endocrine_resistance == "primary"
+    assert all(g.code != "progression-at-line-start" for g in state.gaps)
+
+
 def test_fhir_a_first_line_recorded_with_status_unknown_and_no_end_is_named_as_unknown_not_only_read_as_ended():
     # FHIR R4 status 'unknown': the authoring system does not know the status. It was read as
     # ended in silence ("after 1 line(s)"); it is still read so, but the summary names the question

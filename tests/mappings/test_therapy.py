@@ -970,7 +970,8 @@ def test_a_drug_written_as_refused_or_never_started_is_no_therapy_given_and_says
 
 @pytest.mark.parametrize("text", ["Fulvestrant - declined further cycles", "Palbociclib - refused cycle 3",
                                   "Letrozole (patient declined chemo)", "Letrozole; chemotherapy declined",
-                                  "Fulvestrant 500 mg not given today"])
+                                  "Fulvestrant 500 mg not given today", "Fulvestrant - declined initially, started in June",
+                                  "Palbociclib (refused, later agreed)"])
 def test_a_stop_after_starting_or_a_refusal_of_another_treatment_is_still_the_drug_given(text):
     s = state(med_statement(None, "2020-02-01", "2020-06-01", status="completed", text=text))
     assert len(s.therapy.metastatic_lines) == 1
@@ -984,6 +985,127 @@ def test_a_refusal_written_beside_two_drugs_is_a_record_that_cannot_be_read():
     gap = _gap(s, "medication-unreadable")
     assert gap is not None and "MedicationStatement/ms-two (its text \"Letrozole + palbociclib - patient declined\" " \
         "writes a refusal and names more than one drug" in gap.message
+
+
+@pytest.mark.parametrize("text, given", [
+    ("Letrozole (declined) + palbociclib", ["palbociclib"]),
+    ("Palbociclib (patient declined) + letrozole", ["letrozole"]),
+    ("Letrozole - not started; palbociclib", ["palbociclib"]),
+    ("Anastrozole 1 mg (not yet started) + ribociclib", ["ribociclib"]),
+])
+def test_a_refusal_inside_a_regimen_leaves_only_the_other_drug_given(text, given):
+    # the refusal closes its own drug's clause: that drug was not given, the other one was
+    # (local_codes.yaml drug_mentions refused_after); both were read as one line given
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [[d.name for d in ln.drugs] for ln in s.therapy.metastatic_lines] == [given]
+    assert _gap(s, "medication-unreadable") is None
+
+
+def test_each_drug_of_a_regimen_written_as_refused_in_its_own_clause_is_no_therapy_given():
+    # was: "writes a refusal and names more than one drug" (unreadable) though each is refused
+    s = state(med_statement(None, "2020-02-01", status="active", text="Letrozole (declined), palbociclib (declined)"))
+    assert s.therapy.exposures == [] and _gap(s, "medication-unreadable") is None
+    assert any(g.code == "not-given" for g in s.ignored)
+
+
+@pytest.mark.parametrize("text", ["Letrozole, declined palbociclib", "Letrozole (declined chemo) + palbociclib"])
+def test_words_that_may_be_the_next_drugs_refusal_or_another_treatments_leave_the_regimen_given(text):
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [[d.name for d in ln.drugs] for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
+
+
+def test_a_class_of_drug_written_as_refused_beside_a_drug_is_a_record_that_cannot_be_read():
+    # "Palbociclib + AI (declined)": the refusal closes the regimen, as in "Letrozole +
+    # palbociclib (declined)": it may be the AI's or the regimen's; palbociclib was read as a
+    # line given and the AI as named but not which one
+    s = state(med_statement(None, "2020-02-01", status="active", rid="ms-ai", text="Palbociclib + AI (declined)"))
+    assert s.therapy.metastatic_lines == []
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and 'MedicationStatement/ms-ai (its text "Palbociclib + AI (declined)" writes a refusal ' \
+        "and names more than one drug: which one was given cannot be read)" in gap.message
+
+
+SNOMED_REFUSAL = {"coding": [{"system": "http://snomed.info/sct", "code": "105480006",
+                               "display": "Refusal of treatment by patient"}]}
+
+
+def _with_reason(res, reason=None, note=None):
+    if reason is not None:
+        res["statusReason"] = [reason]
+    if note is not None:
+        res["note"] = [{"text": note}]
+    return res
+
+
+@pytest.mark.parametrize("status", ["stopped", "completed"])
+@pytest.mark.parametrize("start, end", [(None, None), ("2020-02-01", None), ("2020-02-01", "2020-02-01")])
+@pytest.mark.parametrize("reason, note", [({"text": "Patient refused"}, None), (SNOMED_REFUSAL, None),
+                                          ({"coding": [{"system": "http://snomed.info/sct", "code": "105480006"}]}, None),
+                                          (None, "Declined by patient."), ({"text": "Refused"}, None),
+                                          ({"text": "Patient declined fulvestrant"}, None),
+                                          ({"text": "Never started"}, None), (None, "Not started - cost"),
+                                          ({"text": "Did not start"}, None),
+                                          ({"text": "Not started yet, awaiting approval"}, None)])
+def test_a_refusal_as_the_reason_for_an_ended_record_with_no_time_of_use_is_no_therapy_given(status, start, end,
+                                                                                           reason, note):
+    # FHIR R4 statusReason, "the reason for the current status": stopped / completed because
+    # the patient refused, and no time the drug was taken (no effective[x], a date alone, a
+    # zero-length period): not given. It was read as a line given
+    res = _with_reason(med_statement(FULVESTRANT, start, end, status=status, rid="ms-refused-reason"), reason, note)
+    s = state(res)
+    assert s.therapy.exposures == [] and s.therapy.metastatic_lines == []
+    ignored = [g for g in s.ignored if g.code == "not-given"]
+    assert [src.reference for g in ignored for src in g.sources] == ["MedicationStatement/ms-refused-reason"]
+    assert ("gives a refusal (or a drug never started) as the reason for its status and no time the drug was taken"
+            in ignored[0].message)
+
+
+@pytest.mark.parametrize("reason", [{"text": "Patient refused"}, SNOMED_REFUSAL])
+def test_a_refusal_after_weeks_of_use_is_a_line_given_and_stopped_by_choice_not_by_progression(reason):
+    # given, then refused further: the line counts; the coded refusal (no words read) made the
+    # last line's stop read as a progression (a "stopped" record without a reason)
+    s = state(_with_reason(med_statement(FULVESTRANT, "2020-02-01", "2020-04-15", status="stopped"), reason))
+    [line] = s.therapy.metastatic_lines
+    assert line.names == ["fulvestrant"] and line.progressed is False and line.stopped_without_progression
+
+
+@pytest.mark.parametrize("text", ["Declined further cycles", "Patient refused chemotherapy", "Chemotherapy declined.",
+                                  "Not started on time", "Insurance denied", "Patient declined, later agreed and started",
+                                  "Stopped taking it, refused", "Patient declined letrozole",
+                                  "Patient declined fulvestrant injections after 2 doses"])
+def test_a_refusal_after_starting_or_of_another_treatment_in_the_status_reason_is_still_the_drug_given(text):
+    s = state(_with_reason(med_statement(FULVESTRANT, "2020-02-01", status="stopped"), {"text": text}))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
+
+
+def test_a_refused_order_with_only_its_order_date_is_read_as_given_and_named_as_unclear():
+    # an order date is no time of use: whether the drug was taken before the refusal is not
+    # written (FHIR R4 MedicationRequest.authoredOn); read as before, the question named
+    res = _with_reason(med_request(FULVESTRANT, "2020-02-01", status="stopped"), {"text": "Patient refused"})
+    s = state(res)
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
+    gap = _gap(s, "medication-refusal-unclear")
+    assert gap is not None and f"{res['resourceType']}/{res['id']} (fulvestrant: 'Patient refused')" in gap.message
+    assert "whether the drug was started before the refusal is not written" in gap.message
+
+
+def test_an_administration_not_done_is_no_dose_given():
+    # FHIR R4 medication-admin-status 'not-done': "the administration was not given"
+    s = state(med_admin(FULVESTRANT, "2020-02-01", status="not-done"))
+    assert s.therapy.exposures == [] and s.therapy.metastatic_lines == []
+
+
+def test_an_administration_on_hold_with_no_other_record_of_its_drug_is_read_as_given_and_named():
+    # 'on-hold' (temporarily halted) does not say whether the dose was given: it counted as a
+    # line in silence; read as before, the question named
+    held = med_admin(FULVESTRANT, "2020-02-01", status="on-hold")
+    s = state(held)
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
+    gap = _gap(s, "therapy-administration-on-hold")
+    assert gap is not None and f"MedicationAdministration/{held['id']} (fulvestrant, 2020-02-01)" in gap.message
+    # a dose of it given before: the line is read from that one, nothing asked
+    s = state(med_admin(FULVESTRANT, "2020-01-20"), med_admin(FULVESTRANT, "2020-02-17", status="on-hold"))
+    assert _gap(s, "therapy-administration-on-hold") is None
 
 
 def test_a_readable_medication_that_is_not_a_pathway_drug_stays_silent():
