@@ -335,7 +335,8 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    as_list, clinical_status_miscased, codings, concept, is_loinc, printable_clip, ref_id, status_code,
+    as_list, clinical_status_miscased, codings, concept, do_not_perform, is_loinc, printable_clip, ref_id,
+    status_code,
 )
 from mappings import tables as T
 from mappings.genomics import archival_text, build_variants, genes_named, names_gene_test, origin_stated
@@ -1016,10 +1017,10 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
     rid = draft_entry_id(full_url, r)
     not_checked = None
     prohibits = False
-    do_not_perform = _do_not_perform(r.get("doNotPerform"))
+    prohibition = do_not_perform(r.get("doNotPerform"))
     if patient_id is not None and _other_patient(r, patient_id):
         not_checked = "its subject is another patient than the patient in context"
-    elif do_not_perform is True:  # FHIR R4: the request prohibits the drug
+    elif prohibition is True:  # FHIR R4: the request prohibits the drug
         prohibits = _closed_status(r.get("status")) is None  # a cancelled prohibition prohibits nothing
         not_checked = "doNotPerform: it prohibits the drug, it does not order it"
     elif (status := _closed_status(r.get("status"))) is not None:
@@ -1036,7 +1037,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         infos, text = resolve_medication(None, r, index)
         drugs = [to_drug(i) for i in infos]
         unreadable = medication_conflict(r, index) if drugs else _unread_drug(r, index)
-        prohibition_unclear = do_not_perform is None and not_checked is None and not unreadable
+        prohibition_unclear = prohibition is None and not_checked is None and not unreadable
         if prohibition_unclear:
             # neither true nor false: whether it orders or prohibits the drug is unknown, so it is
             # not checked as an order, and the cards say so (never read as "give")
@@ -1108,17 +1109,6 @@ _BRCA_UNNUMBERED = re.compile(r"(?<![a-z0-9])g?brca(?! ?[12])(?![a-z0-9])", re.I
 # with one (an order-sign re-sign bundle, an EHR keeping a cancelled line) neither gets cards
 # nor completes a regimen. draft / active / on-hold / unknown are still orders to check.
 _CLOSED_REQUEST_STATUSES = frozenset({"cancelled", "entered-in-error", "stopped", "completed", "revoked"})
-
-
-def _do_not_perform(value: Any) -> bool | None:
-    """FHIR R4 MedicationRequest.doNotPerform (boolean; absent: false). The string "true" /
-    "false" in any case is the boolean's own lexical form (FHIR R4 datatypes: boolean "true |
-    false") sent as a JSON string: read as meant, as status codes are (fhir.status_code). Any
-    other value (1, "yes") is None: unclear, never read as an order to give the drug."""
-    if value is None or type(value) is bool:
-        return bool(value)
-    code = status_code(value)
-    return {"true": True, "false": False}.get(code) if code is not None else None
 
 
 def _closed_status(status: Any) -> str | None:

@@ -389,6 +389,17 @@ def status_code(value: Any) -> str | None:
     return value.strip().lower() if type(value) is str else None
 
 
+def do_not_perform(value: Any) -> bool | None:
+    """FHIR R4 MedicationRequest.doNotPerform (boolean; absent: false). The string "true" /
+    "false" in any case is the boolean's own lexical form (FHIR R4 datatypes: boolean "true |
+    false") sent as a JSON string: read as meant, as status codes are (status_code). Any
+    other value (1, "yes") is None: unclear, never read as an order to give the drug."""
+    if value is None or type(value) is bool:
+        return bool(value)
+    code = status_code(value)
+    return {"true": True, "false": False}.get(code) if code is not None else None
+
+
 # FHIR R4 ObservationStatus codes that say a result is not (known to be) final: "registered"
 # (the observation exists, no result yet available), "preliminary" (verified early results
 # are available, but not all results are final), "unknown" (the authoring/source system does

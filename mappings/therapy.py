@@ -116,8 +116,8 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset
 from mappings.fhir import (
-    raw_cc_key, as_list, cc_as_written, cc_text, codings, contained_resource, date_last, is_loinc, is_rxnorm, months_between,
-    months_text, not_final_status, obs_date, parse_date, partial_last, period, printable_clip, ref_str,
+    raw_cc_key, as_list, cc_as_written, cc_text, codings, contained_resource, date_last, do_not_perform, is_loinc,
+    is_rxnorm, months_between, months_text, not_final_status, obs_date, parse_date, partial_last, period, printable_clip, ref_str,
     ref_type_and_id, status_code, text_of,
 )
 from mappings.state import (
@@ -956,7 +956,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     if intent in _NOT_AN_ORDER_INTENTS:
                         ctx.ignore(res, "not-given", f"MedicationRequest with intent '{intent}' is not therapy given")
                         continue
-                    if res.get("doNotPerform") is True:  # FHIR R4: the request prohibits the drug
+                    dnp = res.get("doNotPerform")
+                    prohibits = False if dnp is None or dnp is False else do_not_perform(dnp)
+                    if prohibits:  # FHIR R4: the request prohibits the drug ("true" as a string too)
                         ctx.ignore(res, "not-given", "MedicationRequest with doNotPerform=true is not therapy given")
                         continue
                 cc = res.get("medicationCodeableConcept")
@@ -980,6 +982,12 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     continue  # read: not a drug the pathway cares about
                 if type(med) is _Unreadable:
                     unread.append((ctx.ref(res), med.why))
+                    continue
+                if request and prohibits is None and type(med) is _Med:
+                    # doNotPerform neither true nor false (1, "yes"): whether the request gave or
+                    # prohibited the drug is unclear, never read as given (as the draft reader)
+                    unread.append((ctx.ref(res), f"its doNotPerform is {printable_clip(repr(dnp), 40)}, neither "
+                                                 "true nor false: whether it ordered or prohibited the drug is unclear"))
                     continue
                 if type(med) is _NotGiven:
                     ctx.ignore(res, "not-given", f"{rtype}: {med.why}, so it is not therapy given")

@@ -388,6 +388,35 @@ def test_a_medication_request_that_prohibits_the_drug_is_not_therapy_given():
     assert [(g.code, g.sources[0].reference) for g in s.ignored] == [("not-given", f"MedicationRequest/{forbidden['id']}")]
 
 
+@pytest.mark.parametrize("written", ["true", "TRUE", " True "])
+def test_a_medication_request_whose_do_not_perform_is_the_string_true_is_not_therapy_given(written):
+    # FHIR R4 boolean's lexical form sent as a JSON string: still a prohibition (as the draft reader)
+    forbidden = med_request(PALBOCICLIB, "2024-02-01")
+    forbidden["doNotPerform"] = written
+    s = state(forbidden, med_request(LETROZOLE, "2024-02-01", status="active"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+    assert s.therapy.prior_cdk46i is False
+    assert [(g.code, g.sources[0].reference) for g in s.ignored] == [("not-given", f"MedicationRequest/{forbidden['id']}")]
+
+
+@pytest.mark.parametrize("written", ["yes", 1, "N"])
+def test_a_medication_request_whose_do_not_perform_is_neither_true_nor_false_is_named_not_read_as_given(written):
+    unclear = med_request(PALBOCICLIB, "2024-02-01")
+    unclear["doNotPerform"] = written
+    s = state(unclear, med_request(LETROZOLE, "2024-02-01", status="active"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+    gap = next(g for g in s.gaps if g.code == "medication-unreadable")
+    assert f"MedicationRequest/{unclear['id']}" in gap.message and "neither true nor false" in gap.message
+
+
+def test_a_medication_request_whose_do_not_perform_is_the_string_false_is_therapy_given():
+    given = med_request(PALBOCICLIB, "2024-02-01", status="active")
+    given["doNotPerform"] = "false"
+    s = state(given, med_request(LETROZOLE, "2024-02-01", status="active"))
+    assert [sorted(ln.names) for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
+    assert "medication-unreadable" not in {g.code for g in s.gaps}
+
+
 def test_exposure_without_dates_is_flagged():
     s = state(med_statement(LETROZOLE, None, status="active"))
     assert "therapy-dates-missing" in {g.code for g in s.gaps}
@@ -406,7 +435,7 @@ def test_an_undated_active_therapy_in_a_metastatic_patient_is_a_metastatic_line_
 
 def test_an_undated_active_drug_joins_the_last_dated_line():
     s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), med_request(PALBOCICLIB, None))
-    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
+    assert [sorted(ln.names) for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
 
 
 def test_an_undated_therapy_no_longer_given_stays_out_of_the_lines_and_is_flagged():
