@@ -551,9 +551,9 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
 
     obs_best, same_day = latest.best, latest.same_day
     ofs_active = [e for e in therapy.exposures if e.active and any(d.drug_class == "ovarian-suppression" for d in e.drugs)]
-    ofs_stale = [e for e in ofs_active if _ofs_order_without_recent_dose(e, ctx.as_of)]
+    ofs_stale = [(e, why) for e in ofs_active for why in (_ofs_record_not_current(ctx, e),) if why]
     if ofs_stale:
-        ofs_active = [e for e in ofs_active if e not in ofs_stale]
+        ofs_active = [e for e in ofs_active if all(e is not s for s, _ in ofs_stale)]
         if not ofs_active:
             _ofs_not_current_gap(ctx, ofs_stale, f.sex == "male")
     if ooph:
@@ -612,37 +612,65 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
 
 # A GnRH agonist depot lasts 28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg) (DailyMed Zoladex
 # 3.6 mg / 10.8 mg labels: one implant every 28 days / every 12 weeks); leuprolide and
-# triptorelin depots are given on the same 1- or 3-monthly schedules. An order dated longer
-# ago than the 3-monthly depot plus a margin, and nothing since, says no dose is still working:
-# the window is the one an administration of ovarian suppression is read as current for
-# (therapy.ADMIN_ACTIVE_DAYS_OFS, 12 weeks + 11 days).
+# triptorelin depots are given on the same 1- or 3-monthly schedules. An order or a statement
+# dated longer ago than the 3-monthly depot plus a margin, and nothing since, says no dose is
+# still working: the window is the one an administration of ovarian suppression is read as
+# current for (therapy.ADMIN_ACTIVE_DAYS_OFS, 12 weeks + 11 days).
 OFS_ORDER_CURRENT_DAYS = ADMIN_ACTIVE_DAYS_OFS
+# the records whose "active" status is only a claim that the drug is taken or ordered: an
+# administration is a dose given (read as current for ADMIN_ACTIVE_DAYS_OFS, therapy.py)
+_OFS_CLAIMS = {"MedicationRequest/": "order", "MedicationStatement/": "statement"}
 
 
-def _ofs_order_without_recent_dose(e: Exposure, as_of: dt.date) -> bool:
-    """An ovarian-suppression MedicationRequest still "active" that is the only evidence of its
-    dose: open-ended (no end in its dosage bounds) and dated (authoredOn / start) more than
-    OFS_ORDER_CURRENT_DAYS before as_of. Not ongoing suppression (CR A.3 / C.3 row 15:
-    premenopausal + AI / CDK4/6i needs ongoing OFS): its status says the order stands, not that
-    a depot was given since. A statement or an administration is read as before (therapy.py)."""
-    return (e.end is None and e.start is not None and (as_of - e.start).days > OFS_ORDER_CURRENT_DAYS
-            and all(s.reference.startswith("MedicationRequest/") for s in e.sources))
+def _ofs_record_not_current(ctx: Ctx, e: Exposure) -> str | None:
+    """How an ovarian-suppression MedicationRequest or MedicationStatement still "active" is
+    named when it is the only evidence of its dose and does not show a dose within
+    OFS_ORDER_CURRENT_DAYS of as_of ("goserelin order MedicationRequest/x dated 2021-03-01"), else
+    None. Open-ended (no end in its dosage bounds / effective period) and dated (authoredOn,
+    effective start, or for a statement its dateAsserted, when the statement was made: FHIR R4
+    MedicationStatement.dateAsserted, the later of the two) more than OFS_ORDER_CURRENT_DAYS
+    before as_of, or not dated at all (an undated record cannot show a recent dose). Not ongoing
+    suppression (CR A.3 / C.3 row 15: premenopausal + AI / CDK4/6i needs ongoing OFS): its status
+    says the order or the statement stands, not that a depot was given since."""
+    if e.end is not None or not e.sources:
+        return None
+    kinds = {kind for s in e.sources for prefix, kind in _OFS_CLAIMS.items() if s.reference.startswith(prefix)}
+    if len(kinds) != 1 or not all(s.reference.startswith(tuple(_OFS_CLAIMS)) for s in e.sources):
+        return None
+    kind = kinds.pop()
+    asserted = None
+    if kind == "statement":
+        dates = [parse_date(r.get("dateAsserted")) for s in e.sources for r in (ctx.resolve({"reference": s.reference}),) if r]
+        asserted = max((d for d in dates if d is not None), default=None)
+    latest = max((d for d in (e.start, asserted) if d is not None), default=None)
+    if latest is not None and (ctx.as_of - latest).days <= OFS_ORDER_CURRENT_DAYS:
+        return None
+    drug = "/".join(d.name for d in e.drugs)
+    if latest is None:
+        return f"{drug} {kind} {e.sources[0].reference}, undated"
+    when = f"dated {date_written(e.start, e.start_last)}" if e.start is not None else "undated"
+    if asserted is not None and asserted != e.start:
+        when += f", asserted {asserted.isoformat()}"
+    return f"{drug} {kind} {e.sources[0].reference} {when}"
 
 
-def _ofs_not_current_gap(ctx: Ctx, stale: list[Exposure], male: bool) -> None:
+def _ofs_not_current_gap(ctx: Ctx, stale: list[tuple[Exposure, str]], male: bool) -> None:
     # for a man the agonist goes with an aromatase inhibitor (C.3 row 16; B.10 Ibrance: men on
     # an AI, consider an LHRH agonist), for anyone else it is ovarian suppression (C.3 row 15)
-    named = "; ".join(f"{'/'.join(d.name for d in e.drugs)} order {e.sources[0].reference} dated "
-                      f"{date_written(e.start, e.start_last)}" for e in stale)
+    named = "; ".join(why for _, why in stale)
+    kinds = {kind for e, _ in stale for prefix, kind in _OFS_CLAIMS.items() if e.sources[0].reference.startswith(prefix)}
+    record = "order" if kinds == {"order"} else "statement" if kinds == {"statement"} else "order or statement"
+    undated = any(why.endswith(", undated") for _, why in stale)
     what, counted, why = (("An LHRH agonist", "an ongoing LHRH agonist",
                            "C.3 row 16: for men on an aromatase inhibitor an LHRH agonist is considered") if male else
                           ("An ovarian-suppression", "ongoing ovarian suppression",
                            "C.3 row 15: premenopausal patients need ongoing OFS"))
     ctx.gap("ovarian-suppression-not-current",
-            f"{what} order is still active but no dose is recorded since ({named}): a depot lasts "
-            f"28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg), so it is not counted as {counted}. "
-            f"Confirm the last injection ({why}).",
-            [s for e in stale for s in e.sources])
+            f"{what} {record} is still active but no dose is recorded since ({named}): a depot lasts "
+            f"28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg)"
+            + (", and an undated record cannot show a recent dose" if undated else "")
+            + f", so it is not counted as {counted}. Confirm the last injection ({why}).",
+            [s for e, _ in stale for s in e.sources])
 
 
 class _LatestStatus:

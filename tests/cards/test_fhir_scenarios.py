@@ -1608,6 +1608,11 @@ def test_fhir_eribulin_not_offered_names_the_missing_requirement_and_what_was_gi
 def test_fhir_woman_postmenopausal_only_by_goserelin_gets_imlunestrant_without_ofs_warning_but_no_elacestrant():
     p = (after_ai_cdk46i("lb-gnrh-only", birth="1980-01-01", menopause=None).med("goserelin", "2024-01-20")
          .variant("ESR1", "p.Tyr537Ser", on="2025-06-01"))
+    # an implant given within the 12-week depot window (DailyMed Zoladex 10.8 mg): suppression is current
+    p.add({"resourceType": "MedicationAdministration", "id": "ma-goserelin", "status": "completed",
+           "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                     "code": "50610", "display": "goserelin"}]},
+           "subject": {"reference": "Patient/lb-gnrh-only"}, "effectiveDateTime": "2025-05-20"})
     state, cards = run(p)
     assert state.factors.menopausal_basis == "gnrh-agonist" and state.factors.ovarian_suppression
     regs = regimen_topics(cards)
@@ -3211,6 +3216,17 @@ def test_fhir_a_premenopausal_woman_whose_oophorectomy_was_declined_still_needs_
            "subject": {"reference": "Patient/fl-bso-declined"}, "performedDateTime": "2024-01-12"})
     _, cards = run(p, FIRST_LINE_AS_OF)
     assert "caution: needs ovarian suppression" in card(cards, "ai-cdk46i")["summary"]
+
+
+def test_fhir_a_premenopausal_woman_with_only_a_years_old_goserelin_statement_still_needs_ovarian_suppression():
+    # an active MedicationStatement from 2021 with no end and no dose since was read as ongoing
+    # suppression: no caution, no goserelin order (CR C.3 row 15; DailyMed Zoladex 28 days / 12 weeks)
+    p = de_novo("fl-old-goserelin", menopause="premenopausal", birth="1980-05-01").med("goserelin", "2021-03-01")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert "caution: needs ovarian suppression" in ai["summary"]
+    assert all(c[-1] == "goserelin" for c in suggestion_drugs(ai))
+    assert "ovarian-suppression-not-current" in {g.code for g in state.gaps}
 
 
 def test_fhir_a_premenopausal_woman_after_ovarian_ablation_by_radiotherapy_needs_no_goserelin():

@@ -54,12 +54,14 @@ def test_oophorectomy_after_a_premenopausal_observation_supersedes_it():
 
 
 def test_ongoing_gnrh_agonist_without_an_observation_counts_as_suppressed():
-    f = factors(med_statement(GOSERELIN, "2024-01-01", status="active"))
+    # a statement made within the 3-monthly depot window (dateAsserted): current
+    f = factors({**med_statement(GOSERELIN, "2024-01-01", status="active"), "dateAsserted": "2024-05-15"})
     assert f.menopausal_basis == "gnrh-agonist" and f.ovarian_suppression is True
 
 
 def test_premenopausal_woman_on_gnrh_agonist_stays_premenopausal_with_suppression():
-    f = factors(meno_obs("22636003"), med_statement(GOSERELIN, "2024-01-01", status="active"))
+    f = factors(meno_obs("22636003"), med_statement(GOSERELIN, "2024-01-01", status="active"),
+                med_admin(GOSERELIN, "2024-04-20"))
     assert f.menopausal_status == "premenopausal" and f.ovarian_suppression is True
 
 
@@ -880,7 +882,8 @@ def test_an_old_goserelin_order_alone_no_longer_makes_a_woman_without_a_status_p
 @pytest.mark.parametrize("recent", [
     med_request(GOSERELIN, "2024-04-01"),                      # an order within 12 weeks + margin
     med_admin(GOSERELIN, "2024-05-10"),                        # an implant given since
-    med_statement(GOSERELIN, "2023-01-01", status="active"),   # a statement that she is on it
+    {**med_statement(GOSERELIN, "2023-01-01", status="active"),  # a statement made recently that she is on it
+     "dateAsserted": "2024-05-01"},
     med_request(GOSERELIN, "2021-03-01", end="2025-03-01"),    # an order whose dosage runs past as_of
 ])
 def test_an_old_goserelin_order_with_a_recent_dose_or_statement_or_a_current_period_is_still_ongoing_suppression(recent):
@@ -888,6 +891,66 @@ def test_an_old_goserelin_order_with_a_recent_dose_or_statement_or_a_current_per
     s = _ofs_state(*extra, recent)
     assert s.factors.ovarian_suppression
     assert "ovarian-suppression-not-current" not in {g.code for g in s.gaps}
+
+
+def _statement_since(start, text=None, code=GOSERELIN, **extra):
+    """An active statement whose effective period started on `start` and has no end."""
+    st = med_statement(code, None, status="active", text=text)
+    if start:
+        st["effectivePeriod"] = {"start": start}
+    return {**st, **extra}
+
+
+@pytest.mark.parametrize("code, text, drug", [(GOSERELIN, None, "goserelin"),
+                                              (None, "Leuprolide acetate 11.25 mg depot", "leuprolide"),
+                                              (None, "Triptorelin 3.75 mg IM monthly", "triptorelin")])
+def test_an_active_gnrh_agonist_statement_started_years_ago_with_no_dose_since_is_not_ongoing_suppression(code, text, drug):
+    # was read as ongoing suppression (an active statement from 2019, nothing since): a
+    # premenopausal woman got no "needs ovarian suppression" caution (CR A.3; C.3 row 15; DailyMed
+    # Zoladex: a depot lasts 28 days / 12 weeks)
+    s = _ofs_state(_statement_since("2019-01-01", text=text, code=code))
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert gap.message.startswith("An ovarian-suppression statement is still active but no dose is recorded since")
+    assert f"{drug} statement MedicationStatement/" in gap.message and "dated 2019-01-01" in gap.message
+
+
+def test_an_old_gnrh_agonist_statement_asserted_within_the_depot_window_is_ongoing_suppression():
+    # FHIR R4 MedicationStatement.dateAsserted: when the statement was made, a recent claim she is on it
+    s = _ofs_state(_statement_since("2019-01-01", dateAsserted="2024-05-01"))
+    assert s.factors.ovarian_suppression
+    assert "ovarian-suppression-not-current" not in {g.code for g in s.gaps}
+
+
+def test_an_old_gnrh_agonist_statement_asserted_long_ago_with_only_an_old_injection_since_is_not_current():
+    s = _ofs_state(_statement_since("2019-01-01", dateAsserted="2020-05-01"), med_admin(GOSERELIN, "2022-04-01"))
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert "dated 2019-01-01, asserted 2020-05-01" in gap.message
+
+
+def test_an_old_gnrh_agonist_statement_with_an_injection_within_the_depot_window_is_ongoing_suppression():
+    s = _ofs_state(_statement_since("2019-01-01"), med_admin(GOSERELIN, "2024-04-01"))
+    assert s.factors.ovarian_suppression
+    assert "ovarian-suppression-not-current" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("record, kind", [(med_request(GOSERELIN, None), "order"),
+                                          (_statement_since(None), "statement")])
+def test_an_undated_active_gnrh_agonist_order_or_statement_is_not_counted_and_the_gap_says_it_is_undated(record, kind):
+    # an undated record cannot show that a depot was given within its 28 days / 12 weeks: it was
+    # read as ongoing suppression; now named, not assumed (CR A.3: derive defensively)
+    s = _ofs_state(record)
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert f"goserelin {kind} Medication" in gap.message and ", undated)" in gap.message
+    assert "an undated record cannot show a recent dose" in gap.message
+
+
+def test_an_undated_gnrh_agonist_statement_alone_no_longer_makes_a_woman_without_a_status_postmenopausal():
+    s = build_patient_state([patient(birth="1980-01-01"), _statement_since(None)], PID, AS_OF)
+    assert s.factors.menopausal_status == "unknown" and s.factors.menopausal_basis == "unknown"
+    assert {"ovarian-suppression-not-current", "menopausal-status-unknown"} <= {g.code for g in s.gaps}
 
 
 def test_a_mans_stale_lhrh_agonist_order_is_named_with_the_rule_for_men_not_the_premenopausal_one():
