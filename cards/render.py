@@ -21,7 +21,7 @@ from cards.models import (
 )
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
-    _ISO as ISO_TEXT, DIABETES_STATUS_TEXT, ENDOCRINE_CLASSES, Context, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
+    _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, diabetes_status_text, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
     adjuvant_end_text, lab_text, latest_written, line_end_text, line_start_text, metastatic_when,
     relapse_months_text, undecided_labs, undecided_need, written_on, variant_text, visceral_crisis_text,
 )
@@ -744,7 +744,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     dia = fa.diabetes
     if dia.status != "none-documented" or dia.hba1c or dia.fasting_glucose or dia.unconfirmed:
         # in words and with units, as the regimen and order cards quote the same results
-        bits = [DIABETES_STATUS_TEXT[dia.status] if dia.status != "none-documented" or not dia.unconfirmed
+        bits = [diabetes_status_text(dia) if dia.status != "none-documented" or not dia.unconfirmed
                 else f"diabetes recorded, not confirmed: {', '.join(dia.unconfirmed)}"]
         if dia.hba1c:
             bits.append(lab_text("HbA1c", dia.hba1c, "%"))

@@ -25,7 +25,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset, condition_onset_last, unconfirmed_status
 from mappings.fhir import (
-    INACTIVE_CLINICAL_STATUS, Concept, _parse_date_str, concept, as_list, cc_text, clinical_status_inactive,
+    INACTIVE_CLINICAL_STATUS, Concept, _parse_date_str, concept, as_list, cc_as_written, cc_text, clinical_status_inactive,
     clinical_status_miscased, codings, is_icd10, is_loinc, is_snomed, memo_search, not_final_status, notes_text, number, obs_date, date_last, parse_date, partial_last,
     period, printable_clip, quantity, status_code, text_of,
 )
@@ -756,7 +756,8 @@ def _oophorectomy_concept(cc: Any) -> bool:
 # --- diabetes -------------------------------------------------------------------------------
 
 
-_TYPE_TEXT = {"type1": "type 1", "type2": "type 2"}  # _diabetes_type's answer, as written for a reader
+# _diabetes_type's answer, as written for a reader
+_TYPE_TEXT = {"type1": "type 1", "type2": "type 2", "other": "other specified type", "unspecified": "type not recorded"}
 _diabetes_suspected = memo_search(T.DIABETES_SUSPECTED)  # "suspected diabetes" (local_codes.yaml diabetes)
 # "diabetes mellitus - resolved", "(refuted)", "history of gestational diabetes" (local_codes.yaml diabetes)
 _diabetes_not_current = memo_search(T.DIABETES_NOT_CURRENT)
@@ -807,8 +808,11 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                                                                    date_last=condition_onset_last(res, onset))))
                     continue
                 types.append(t)
+                if _diabetes_history(con.text):  # the words as the record writes them (con.text is lower-case)
+                    dm.history_written.append(printable_clip(" ".join(cc_as_written(res.get("code")).split()), 80))
                 onset = condition_onset(res)
-                dm.sources.append(ctx.source(res, onset, f"Diabetes ({t})", date_last=condition_onset_last(res, onset)))
+                shown = t if t in ("type1", "type2") else _TYPE_TEXT[t]
+                dm.sources.append(ctx.source(res, onset, f"Diabetes ({shown})", date_last=condition_onset_last(res, onset)))
         except Exception:  # noqa: BLE001
             continue
     if unconfirmed and not types:
@@ -855,6 +859,13 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
         dm.status = "type2-treated"
     elif lab_high:
         dm.status = "lab-only"
+    if dm.status in ("type2-treated", "type2-untreated"):
+        # an untyped diabetes reads as type 2 for the caution (CR C.3 row 14: a caution, not the
+        # type 1 stop), but the cards do not call it type 2 (codes.yaml conditions.diabetes)
+        dm.type_recorded = ("type 2" if "type2" in types else "other specified" if "other" in types
+                            else "not recorded")
+    if dm.status == "type1" or not dm.type_recorded:
+        dm.history_written = []
     return dm
 
 
@@ -866,11 +877,15 @@ def _prediabetes(con: Concept) -> bool:
 
 
 def _diabetes_type(con: Concept) -> str | None:
-    """Diabetes type a Condition code names (None: not diabetes)."""
-    t = None
+    """Diabetes type a Condition names (None: not diabetes): "type1", "type2", "other" (ICD-10-CM
+    E13) or "unspecified". The first typed code decides; a code that gives no type 1 / type 2
+    (73211009 Diabetes mellitus, E13) is read with the type the text or a display writes ("Type 1
+    diabetes" coded 73211009 is type 1: it was read as type 2, missing the type 1 stop)."""
+    untyped = None
     for system, code, _ in con.codings:
         if not code:
             continue
+        t = None
         if is_snomed(system) and code in T.DIABETES_SNOMED:
             t = T.DIABETES_SNOMED[code]
         elif is_icd10(system):
@@ -878,20 +893,22 @@ def _diabetes_type(con: Concept) -> str | None:
             for prefix, typ in T.DIABETES_ICD:
                 if n.startswith(prefix):
                     t = typ
-        if t:
-            break
-    if t is None:
-        t = _diabetes_text(con.text)
-    return t
+        if t in ("type1", "type2"):
+            return t
+        untyped = untyped or t
+    written = _diabetes_text(con.text)
+    if untyped is None:
+        return written
+    return written if written in ("type1", "type2") else untyped
 
 
-# diabetes as clinicians write it: the word, or the abbreviations T1DM/T2DM, DM1/DM2, (N)IDDM
-_DIABETES_WORDS = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\bn?iddm\b"
+# diabetes as clinicians write it: the word, or the abbreviations T1DM/T2DM, DM1/DM2, type 2 DM, (N)IDDM
+_DIABETES_WORDS = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b"
 # type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2)
 _TYPE1_WORDS = r"type 1|type i\b|\biddm\b|(?<!non-)(?<!non )insulin[- ]dependent|\bt1 ?dm\b|\bdm ?(type ?)?1\b"
 # an explicit type 2 wins over "insulin-dependent" ("Type 2 diabetes mellitus, insulin-dependent"
-# is insulin-treated type 2, not type 1)
-_TYPE2_WORDS = r"type 2|type ii\b|\bniddm\b|\bt2 ?dm\b|\bdm ?(type ?)?2\b"
+# is insulin-treated type 2, not type 1); "non-insulin-dependent" written out is NIDDM (type 2)
+_TYPE2_WORDS = r"type 2|type ii\b|\bniddm\b|\bnon[- ]?insulin[- ]dependent|\bt2 ?dm\b|\bdm ?(type ?)?2\b"
 
 
 @lru_cache(maxsize=4096)
@@ -905,8 +922,16 @@ def _diabetes_text(text: str) -> str | None:
     if re.search(_DIABETES_WORDS, text) and not T.DIABETES_NOT_THE_PATIENTS.search(text):  # "not diabetic"
         if re.search(_TYPE2_WORDS, text):
             return "type2"
-        return "type1" if re.search(_TYPE1_WORDS, text) else "type2"
+        return "type1" if re.search(_TYPE1_WORDS, text) else "unspecified"
     return None
+
+
+@lru_cache(maxsize=4096)
+def _diabetes_history(text: str) -> bool:
+    """A counted diabetes Condition's text (or a display) writes it as a history ("History of
+    diabetes mellitus"; local_codes.yaml diabetes history_patterns). A family history is taken
+    out first (it is no diagnosis of the patient's)."""
+    return any(T.DIABETES_HISTORY.search(_NOT_A_DIAGNOSIS.sub(" ", part)) for part in text.split(" | "))
 
 
 # a diabetes mention that names no diabetes of the patient: prediabetes, diabetes insipidus,
@@ -914,7 +939,7 @@ def _diabetes_text(text: str) -> str | None:
 # mention they qualify is taken out (within one clause: no comma, ";" or bracket between), so a
 # diabetes named beside one is still read ("Type 2 diabetes; family history of diabetes",
 # "Type 2 diabetes, high cardiovascular risk", "Gestational diabetes, now type 2 diabetes")
-_MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\bn?iddm\b)"
+_MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b)"
 _CLAUSE = r"[^.;|,()]{0,30}?"
 _NOT_A_DIAGNOSIS = re.compile(
     r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\bgestational\s+" + _MENTION + r"(?:\s+mellitus)?"

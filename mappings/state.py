@@ -660,6 +660,15 @@ class Diabetes(BaseModel):
     # not a status, but a reason for the hyperglycaemia caution ("type 1 (provisional)")
     unconfirmed: list[str] = Field(default_factory=list)
     unconfirmed_sources: list[Source] = Field(default_factory=list)
+    # the type the record gives a type2-* status (mappings.factors._diabetes): "type 2" (coded
+    # E11 / 44054006 or written), "other specified" (ICD-10-CM E13) or "not recorded" (SNOMED
+    # 73211009 Diabetes mellitus, "Diabetes", or only glucose-lowering drugs / laboratory values);
+    # each reads as type 2 for the caution (CR C.3 row 14), the cards say which. None: not read
+    # (a hand-built state), shown as type 2
+    type_recorded: Literal["type 2", "other specified", "not recorded"] | None = None
+    # the counted diabetes Conditions written as a history ("History of diabetes mellitus"): read
+    # as current (diabetes is chronic; none of them says it resolved), the cards quote them
+    history_written: list[str] = Field(default_factory=list)
 
 
 class LungDisease(BaseModel):

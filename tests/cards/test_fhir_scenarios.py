@@ -2500,6 +2500,66 @@ def test_fhir_treated_type_2_diabetes_says_its_treatment_once():
     assert "anti-hyperglycaemic" not in caution
 
 
+def _with_diabetes_condition(pid: str, code: dict) -> FhirPatient:
+    p = _pik3ca_after_et(pid).hba1c(7.6, "2025-06-20")
+    p.add({"resourceType": "Condition", "id": f"{pid}-dm", "code": code, "subject": {"reference": f"Patient/{pid}"},
+           "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                          "code": "active"}]}, "onsetDateTime": "2012-01-01"})
+    return p
+
+
+@pytest.mark.parametrize("code", [
+    {"coding": [{"system": "http://snomed.info/sct", "code": "73211009", "display": "Diabetes mellitus"}]},
+    {"text": "Diabetes mellitus"},
+], ids=["snomed-73211009", "text"])
+def test_fhir_a_diabetes_of_no_recorded_type_is_a_caution_that_says_the_type_is_not_recorded(code):
+    # SNOMED 73211009 "Diabetes mellitus" (CR A.4) records no type: the cards called it "type 2
+    # diabetes"; it is still the hyperglycaemia caution (CR C.3 row 14), never the type 1 stop
+    state, cards = run(_with_diabetes_condition("dm-untyped", code))
+    assert state.factors.diabetes.status == "type2-untreated"
+    assert "type 2 diabetes, no glucose-lowering" not in _all_text(cards)
+    caution = card(cards, "capivasertib-fulvestrant")["detail"]
+    assert "diabetes (type not recorded), no glucose-lowering treatment recorded; HbA1c 7.6 % (2025-06-20)" in caution
+    assert "capivasertib-fulvestrant" in regimen_topics(cards)
+
+
+def test_fhir_a_generic_diabetes_code_whose_text_says_type_1_is_the_type_1_stop():
+    # 73211009 "Diabetes mellitus" with the text "Type 1 diabetes mellitus": the code was read first,
+    # as type 2 (a caution), missing the type 1 stop (Itovebi 5.1; CAPItello-291 / SOLAR-1 excluded type 1)
+    code = {"coding": [{"system": "http://snomed.info/sct", "code": "73211009", "display": "Diabetes mellitus"}],
+            "text": "Type 1 diabetes mellitus"}
+    state, _ = run(_with_diabetes_condition("dm-generic-t1", code))
+    assert state.factors.diabetes.status == "type1"
+
+
+@pytest.mark.parametrize("code, written", [
+    ({"text": "History of diabetes mellitus"}, "History of diabetes mellitus"),
+    ({"coding": [{"system": "http://snomed.info/sct", "code": "161445009", "display": "History of diabetes mellitus"}]},
+     "History of diabetes mellitus"),
+    ({"text": "PMH: type 2 DM"}, "PMH: type 2 DM"),
+], ids=["text", "snomed-display", "pmh-type-2"])
+def test_fhir_a_diabetes_written_as_a_history_stays_a_caution_and_the_card_says_it_is_read_as_current(code, written):
+    # diabetes is chronic: a history of it without a resolution is still the hyperglycaemia caution
+    # (CR C.3 row 14; A.4 a diagnosis); the card now quotes the words and says how they were read
+    state, cards = run(_with_diabetes_condition("dm-history", code))
+    assert state.factors.diabetes.status == "type2-untreated"
+    caution = card(cards, "capivasertib-fulvestrant")["detail"]
+    assert (f"(written '{written}': read as current, diabetes is chronic and no resolution is recorded)"
+            in caution)
+    shown = "type 2 diabetes" if "type 2" in written else "diabetes (type not recorded)"
+    assert f"Patient: {shown}, no glucose-lowering treatment recorded (written '{written}'" in caution
+
+
+def test_fhir_diabetes_known_only_from_metformin_says_its_type_is_not_recorded():
+    # no diabetes Condition: metformin (diabetes-specific, drugs.yaml) read as treated diabetes was
+    # called "type 2 diabetes"; nothing in the record gives the type
+    p = _pik3ca_after_et("dm-metformin-only").hba1c(7.6, "2025-06-20").med("metformin", "2015-01-01", None)
+    state, cards = run(p)
+    assert state.factors.diabetes.status == "type2-treated"
+    caution = card(cards, "capivasertib-fulvestrant")["detail"]
+    assert "diabetes (type not recorded), on glucose-lowering treatment; HbA1c 7.6 % (2025-06-20)" in caution
+
+
 def test_fhir_an_hba1c_written_below_6_5_gives_no_hyperglycaemia_warning():
     state, cards = run(_pik3ca_after_et("a1c-below-6-5").hba1c(6.5, "2025-06-20", comparator="<"))
     assert state.factors.diabetes.status == "none-documented"

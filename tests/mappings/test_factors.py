@@ -965,6 +965,34 @@ def test_a_mans_stale_lhrh_agonist_order_is_named_with_the_rule_for_men_not_the_
     assert "C.3 row 16: for men on an aromatase inhibitor an LHRH agonist is considered" in gap.message
 
 
+@pytest.mark.parametrize("code, recorded", [
+    (cc(coding(SNOMED, "44054006", "Diabetes mellitus type 2")), "type 2"),
+    (cc(coding(ICD10, "E11.9", "Type 2 diabetes mellitus without complications")), "type 2"),
+    (cc(text="Diabetes mellitus, non-insulin-dependent"), "type 2"),
+    (cc(coding(SNOMED, "73211009", "Diabetes mellitus")), "not recorded"),
+    (cc(text="Diabetes"), "not recorded"),
+    (cc(text="Steroid-induced diabetes"), "not recorded"),
+    (cc(coding(ICD10, "E13.9", "Other specified diabetes mellitus without complications")), "other specified"),
+])
+def test_the_diabetes_type_is_what_the_record_gives_and_an_untyped_one_is_not_called_type_2(code, recorded):
+    # CR A.4: 44054006 / E11 are type 2, 73211009 names no type, E13 is other specified; each reads as
+    # type 2 for the caution (CR C.3 row 14), Diabetes.type_recorded says which
+    d = factors(condition(code, "2015-01-01")).diabetes
+    assert d.status == "type2-untreated" and d.type_recorded == recorded
+
+
+@pytest.mark.parametrize("text, history", [
+    ("History of diabetes mellitus", "History of diabetes mellitus"),
+    ("h/o DM2", "h/o DM2"),
+    ("Type 2 diabetes; family history of diabetes", None),
+    ("Type 2 diabetes mellitus", None),
+])
+def test_a_diabetes_written_as_a_history_is_counted_and_its_words_kept_but_not_a_family_history(text, history):
+    d = factors(condition(cc(text=text), "2015-01-01")).diabetes
+    assert d.status == "type2-untreated"
+    assert d.history_written == ([history] if history else [])
+
+
 @pytest.mark.parametrize("code", [cc(text="Prediabetes"), cc(text="Impaired fasting glucose"),
                                   cc(coding("http://hl7.org/fhir/sid/icd-10-cm", "R73.03", "Prediabetes"))])
 def test_a_prediabetes_is_not_diabetes_and_is_named_in_a_gap_since_the_sources_do_not_settle_it(code):
