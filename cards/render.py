@@ -736,7 +736,9 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         out.append("- Deceased" + (f" {fmt_date(fa.deceased_date, fa.deceased_date_last)}" if fa.deceased_date
                                    else undated)
                    + cite(fa.deceased_sources))
-    out += [f"- {fa.sex}{age}; menopausal status {fa.menopausal_status}"
+    # a sex read from a sex extension (Patient.gender other / unknown gives none): said where from
+    sex = f"{fa.sex} (read from {fa.sex_basis}; Patient.gender gives no sex)" if fa.sex_basis else fa.sex
+    out += [f"- {sex}{age}; menopausal status {fa.menopausal_status}"
             + (f" (basis: {fa.menopausal_basis})" if fa.menopausal_basis != "unknown" else "")
             + cite(fa.menopausal_sources)]
     if fa.ovarian_suppression:

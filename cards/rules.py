@@ -1283,10 +1283,15 @@ def _meno_text(state: PatientState) -> str:
     return f"{f.sex}, {f.menopausal_status}{basis}"
 
 
+def _sex_read_from(f) -> str:
+    """Where a sex not from Patient.gender was read (PatientFactors.sex_basis), for the cards to say."""
+    return f" (sex read from {f.sex_basis}; Patient.gender gives no sex)" if f.sex_basis else ""
+
+
 @rule
 def male(state, ctx):
     f = state.factors
-    return Finding(f.sex == "male", "Man" + (f", age {f.age}" if f.age is not None else "")
+    return Finding(f.sex == "male", "Man" + (f", age {f.age}" if f.age is not None else "") + _sex_read_from(f)
                    if f.sex == "male" else f"Sex: {f.sex}")
 
 
@@ -1298,7 +1303,7 @@ def male_without_lhrh_agonist(state, ctx):
         return Finding(False, f"Sex: {f.sex}")
     if f.ovarian_suppression:
         return Finding(False, "Man on a documented LHRH agonist", tuple(f.ovarian_suppression_sources))
-    return Finding(True, "Man without a documented LHRH agonist", tuple(f.menopausal_sources))
+    return Finding(True, "Man without a documented LHRH agonist" + _sex_read_from(f), tuple(f.menopausal_sources))
 
 
 @rule

@@ -307,15 +307,24 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
 
 def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
     """A sex recorded in a Patient extension (codes.yaml patient_sex: US Core birth sex, US
-    Core sex, sex parameter for clinical use) that differs from Patient.gender: the gap sex-unclear names
-    both. Patient.gender stays the sex read (FHIR R4: the administrative gender, which
-    decision support commonly defaults to), as no source here says which one the labels and
-    ovarian suppression follow: a woman recorded male at birth, or a man recorded female at
-    birth (who may have ovaries), is for the clinician to confirm (CR C.3 rows 15-16)."""
+    Core sex, sex parameter for clinical use).
+
+    One that differs from a Patient.gender female / male: the gap sex-unclear names both, and
+    Patient.gender stays the sex read (FHIR R4: the administrative gender, which decision support
+    commonly defaults to), as no source here says which one the labels and ovarian suppression
+    follow: a woman recorded male at birth, or a man recorded female at birth (who may have
+    ovaries), is for the clinician to confirm (CR C.3 rows 15-16).
+
+    Patient.gender "other" or "unknown" gives no sex to default to (FHIR R4 AdministrativeGender;
+    Patient.gender: decision support "should ideally" use the record of the specific sex): when
+    every current extension gives the same sex, that sex is read (f.sex_basis names it), so a man
+    gets the rules for men (CR A.3 men, C.3 row 16: an LHRH agonist with an AI) and not the
+    menopausal caution, and the gap sex-unclear says which sex the cards used and asks to confirm
+    it. Extensions that differ among themselves settle nothing: Patient.gender stays."""
     exts = p.get("extension")
     if type(exts) is not list:
         return
-    differs: list[str] = []
+    recorded: list[tuple[str, str]] = []  # (extension name, sex)
     for ext in exts:
         known = T.PATIENT_SEX_EXTENSIONS.get(ext.get("url")) if type(ext) is dict else None
         if known is None:
@@ -331,14 +340,28 @@ def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> N
             coding = ext.get("valueCoding")
             code = ext.get("valueCode") or (coding.get("code") if type(coding) is dict else None)
             found = [codes.get(code.strip())] if isinstance(code, str) else []
-        differs += [f"{name} {sex}" for sex in found if sex and sex != f.sex]
-    if differs:
+        recorded += [(name, sex) for sex in found if sex]
+    gender = f.sex
+    sexes = {sex for _, sex in recorded}
+    named = ", ".join(dict.fromkeys(f"{name} {sex}" for name, sex in recorded if sex != gender))
+    if not named:
+        return
+    source = [ctx.source(p, None, "Patient gender and recorded sex")]
+    if gender in ("other", "unknown") and len(sexes) == 1:
+        f.sex = sexes.pop()  # type: ignore[assignment]
+        f.sex_basis = named
+        rules = ("the rules for men (an LHRH agonist with an aromatase inhibitor, C.3 row 16; no menopausal "
+                 "status)" if f.sex == "male" else "the rules for women (menopausal status, ovarian suppression, "
+                 "C.3 row 15)")
         ctx.gap("sex-unclear",
-                f"Patient.gender is {f.sex} (administrative gender) but the record gives "
-                f"{', '.join(dict.fromkeys(differs))}: whether the labels for women or for men, ovarian "
-                "suppression or the LHRH agonist for men apply is not settled by the record; the cards "
-                f"follow Patient.gender ({f.sex}). Confirm the sex for clinical use.",
-                [ctx.source(p, None, "Patient gender and recorded sex")])
+                f"Patient.gender is {gender} (administrative gender, no sex) and the record gives {named}: the "
+                f"cards read the sex as {f.sex} and apply {rules}. Confirm the sex for clinical use.", source)
+        return
+    ctx.gap("sex-unclear",
+            f"Patient.gender is {gender} (administrative gender) but the record gives "
+            f"{named}: whether the labels for women or for men, ovarian "
+            "suppression or the LHRH agonist for men apply is not settled by the record; the cards "
+            f"follow Patient.gender ({gender}). Confirm the sex for clinical use.", source)
 
 
 def _sex_parameter_ended(ext: dict[str, Any], as_of: dt.date) -> bool:

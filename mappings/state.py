@@ -709,6 +709,10 @@ class LongQT(BaseModel):
 
 class PatientFactors(BaseModel):
     sex: Literal["female", "male", "other", "unknown"] = "unknown"
+    # where the sex was read from when not Patient.gender: Patient.gender "other" / "unknown" gives
+    # no sex, and every current sex extension gives the same one ("birth sex (US Core) male";
+    # mappings.factors._sex_recorded_elsewhere). "": Patient.gender
+    sex_basis: str = ""
     birth_date: dt.date | None = None
     age: int | None = None
     menopausal_status: Literal[

@@ -3754,6 +3754,34 @@ def test_fhir_a_patient_under_60_of_gender_other_or_unknown_without_a_menopausal
     assert "Menopausal status not documented: if pre/perimenopausal" in ai["detail"]
 
 
+BIRTH_SEX_URL = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
+
+
+def test_fhir_a_man_recorded_with_gender_other_gets_the_lhrh_agonist_for_men_not_the_menopausal_caution():
+    # Patient.gender "other" with US Core birth sex M: the AI + CDK4/6i card cautioned "menopausal
+    # status unknown" (for a man: CR A.3 men, no menopausal status) and added no LHRH agonist (C.3
+    # row 16; Ibrance label). Now the man's rule, and the cards say which sex they used
+    p = de_novo("fl-other-male", gender="other", birth="1980-05-01", menopause=None)
+    p.resources[0]["extension"] = [{"url": BIRTH_SEX_URL, "valueCode": "M"}]
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert "menopausal status unknown" not in ai["summary"]
+    assert all(c[-1] == "goserelin" for c in suggestion_drugs(ai))
+    assert ("Man without a documented LHRH agonist (sex read from birth sex (US Core) male; Patient.gender gives "
+            "no sex)") in ai["detail"]
+    summary = card(cards, "patient-summary")["detail"]
+    assert "- male (read from birth sex (US Core) male; Patient.gender gives no sex), age 43" in summary
+
+
+def test_fhir_a_woman_recorded_with_gender_other_keeps_the_menopausal_caution_and_says_the_sex_used():
+    p = de_novo("fl-other-female", gender="other", birth="1980-05-01", menopause=None)
+    p.resources[0]["extension"] = [{"url": BIRTH_SEX_URL, "valueCode": "F"}]
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert "caution: menopausal status unknown" in card(cards, "ai-cdk46i")["summary"]
+    assert "- female (read from birth sex (US Core) female; Patient.gender gives no sex)" in \
+        card(cards, "patient-summary")["detail"]
+
+
 def test_fhir_a_patient_of_gender_other_aged_60_or_more_is_read_postmenopausal_by_age_without_the_caution():
     state, cards = run(de_novo("fl-meno-other-60", gender="other", birth="1958-01-01", menopause=None), FIRST_LINE_AS_OF)
     assert state.factors.menopausal_basis == "age-rule"

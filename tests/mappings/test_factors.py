@@ -739,8 +739,6 @@ def _clinical_use(code):
 @pytest.mark.parametrize("gender,extension,named", [
     ("female", {"url": BIRTH_SEX, "valueCode": "M"}, "birth sex (US Core) male"),
     ("male", {"url": BIRTH_SEX, "valueCode": "F"}, "birth sex (US Core) female"),
-    ("unknown", {"url": BIRTH_SEX, "valueCode": "M"}, "birth sex (US Core) male"),
-    ("other", _clinical_use("male-typical"), "sex parameter for clinical use male"),
     # US Core 6.1/7 us-core-sex: valueCode SNOMED CT 248153007 Male / 248152002 Female (was not read)
     ("female", {"url": US_CORE_SEX, "valueCode": "248153007"}, "sex (US Core) male"),
     ("male", {"url": US_CORE_SEX, "valueCode": " 248152002 "}, "sex (US Core) female"),
@@ -755,6 +753,34 @@ def test_a_birth_sex_or_sex_for_clinical_use_that_differs_from_the_gender_is_a_g
     assert s.factors.sex == gender
     gap = next(g for g in s.gaps if g.code == "sex-unclear")
     assert gap.message.startswith(f"Patient.gender is {gender} (administrative gender) but the record gives {named}:")
+
+
+@pytest.mark.parametrize("gender,extension,sex,named", [
+    ("unknown", {"url": BIRTH_SEX, "valueCode": "M"}, "male", "birth sex (US Core) male"),
+    ("other", _clinical_use("male-typical"), "male", "sex parameter for clinical use male"),
+    ("other", {"url": US_CORE_SEX, "valueCode": "248153007"}, "male", "sex (US Core) male"),
+    ("other", {"url": BIRTH_SEX, "valueCode": "F"}, "female", "birth sex (US Core) female"),
+])
+def test_a_gender_other_or_unknown_with_one_recorded_sex_is_read_as_that_sex_and_the_gap_says_so(gender, extension, sex,
+                                                                                               named):
+    # Patient.gender other / unknown gives no sex (FHIR R4 AdministrativeGender); a man recorded so
+    # got the menopausal caution and not the LHRH agonist for men (CR A.3 men; C.3 row 16)
+    s = _with_extension(gender, extension)
+    assert s.factors.sex == sex and s.factors.sex_basis == named
+    assert (s.factors.menopausal_basis == "male") is (sex == "male")
+    gap = next(g for g in s.gaps if g.code == "sex-unclear")
+    assert gap.message.startswith(f"Patient.gender is {gender} (administrative gender, no sex) and the record gives "
+                                  f"{named}: the cards read the sex as {sex}")
+
+
+def test_a_gender_other_with_recorded_sexes_that_differ_keeps_gender_other_and_names_both():
+    p = patient(birth="1970-01-01", gender="other")
+    p["extension"] = [{"url": BIRTH_SEX, "valueCode": "M"}, _clinical_use("female-typical")]
+    s = build_patient_state([p], PID, AS_OF)
+    assert s.factors.sex == "other" and s.factors.sex_basis == ""
+    gap = next(g for g in s.gaps if g.code == "sex-unclear")
+    assert "birth sex (US Core) male, sex parameter for clinical use female" in gap.message
+    assert "the cards follow Patient.gender (other)" in gap.message
 
 
 @pytest.mark.parametrize("gender,extension", [
