@@ -999,6 +999,8 @@ def test_a_mans_stale_lhrh_agonist_order_is_named_with_the_rule_for_men_not_the_
     (cc(text="Diabetes"), "not recorded"),
     (cc(text="Steroid-induced diabetes"), "not recorded"),
     (cc(coding(ICD10, "E13.9", "Other specified diabetes mellitus without complications")), "other specified"),
+    # WHO ICD-10 E14 Unspecified diabetes mellitus, sent without a display: was not read at all
+    (cc(coding("http://hl7.org/fhir/sid/icd-10", "E14.9")), "not recorded"),
 ])
 def test_the_diabetes_type_is_what_the_record_gives_and_an_untyped_one_is_not_called_type_2(code, recorded):
     # CR A.4: 44054006 / E11 are type 2, 73211009 names no type, E13 is other specified; each reads as
