@@ -927,8 +927,11 @@ def _diabetes_type(con: Concept) -> str | None:
 
 # diabetes as clinicians write it: the word, or the abbreviations T1DM/T2DM, DM1/DM2, type 2 DM, (N)IDDM
 _DIABETES_WORDS = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b"
-# type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2)
-_TYPE1_WORDS = r"type 1|type i\b|\biddm\b|(?<!non-)(?<!non )insulin[- ]dependent|\bt1 ?dm\b|\bdm ?(type ?)?1\b"
+# type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2), and
+# "juvenile(-onset)" / "brittle" diabetes (inclusion terms of E10 Type 1 diabetes mellitus: WHO ICD-10
+# 2019, https://icd.who.int/browse10/2019/en/GetConcept?ConceptId=E10-E14, and ICD-10-CM E10)
+_TYPE1_WORDS = (r"type 1|type i\b|\biddm\b|(?<!non-)(?<!non )insulin[- ]dependent|\bt1 ?dm\b|\bdm ?(type ?)?1\b"
+                r"|\b(?:juvenile(?:[- ]onset)?|brittle)\s+(?:diabet|dm\b)")
 # an explicit type 2 wins over "insulin-dependent" ("Type 2 diabetes mellitus, insulin-dependent"
 # is insulin-treated type 2, not type 1); "non-insulin-dependent" written out is NIDDM (type 2)
 _TYPE2_WORDS = r"type 2|type ii\b|\bniddm\b|\bnon[- ]?insulin[- ]dependent|\bt2 ?dm\b|\bdm ?(type ?)?2\b"

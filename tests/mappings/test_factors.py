@@ -1009,6 +1009,18 @@ def test_the_diabetes_type_is_what_the_record_gives_and_an_untyped_one_is_not_ca
     assert d.status == "type2-untreated" and d.type_recorded == recorded
 
 
+@pytest.mark.parametrize("text", ["Juvenile diabetes", "Juvenile-onset diabetes mellitus", "Brittle diabetes"])
+def test_juvenile_onset_or_brittle_diabetes_is_type_1(text):
+    # E10 Type 1 diabetes mellitus includes brittle and juvenile-onset diabetes (WHO ICD-10 2019;
+    # ICD-10-CM): these read as type 2, a caution instead of the type 1 stop (CR C.3 row 14)
+    assert factors(condition(cc(text=text), "2015-01-01")).diabetes.status == "type1"
+
+
+def test_juvenile_beside_a_diabetes_but_about_something_else_does_not_make_it_type_1():
+    d = factors(condition(cc(text="Diabetes mellitus; juvenile idiopathic arthritis"), "2015-01-01")).diabetes
+    assert d.status == "type2-untreated" and d.type_recorded == "not recorded"
+
+
 @pytest.mark.parametrize("text, history", [
     ("History of diabetes mellitus", "History of diabetes mellitus"),
     ("h/o DM2", "h/o DM2"),
