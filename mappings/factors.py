@@ -643,6 +643,9 @@ OFS_ORDER_CURRENT_DAYS = ADMIN_ACTIVE_DAYS_OFS
 # the records whose "active" status is only a claim that the drug is taken or ordered: an
 # administration is a dose given (read as current for ADMIN_ACTIVE_DAYS_OFS, therapy.py)
 _OFS_CLAIMS = {"MedicationRequest/": "order", "MedicationStatement/": "statement"}
+# an administration is the dose itself: still given ("in-progress") or dated, it is current only
+# within the same window from its date (therapy.py reads an in-progress one as active whatever its date)
+_OFS_RECORDS = {**_OFS_CLAIMS, "MedicationAdministration/": "administration"}
 
 
 def _ofs_record_not_current(ctx: Ctx, e: Exposure) -> str | None:
@@ -654,25 +657,32 @@ def _ofs_record_not_current(ctx: Ctx, e: Exposure) -> str | None:
     MedicationStatement.dateAsserted, the later of the two) more than OFS_ORDER_CURRENT_DAYS
     before as_of, or not dated at all (an undated record cannot show a recent dose). Not ongoing
     suppression (CR A.3 / C.3 row 15: premenopausal + AI / CDK4/6i needs ongoing OFS): its status
-    says the order or the statement stands, not that a depot was given since."""
-    if e.end is not None or not e.sources:
+    says the order or the statement stands, not that a depot was given since. One that starts
+    after as_of ("dated 2024-07-01, after the as-of date") suppresses nothing yet; an
+    administration still "in-progress" is read by its date as any dose is."""
+    if not e.sources:
         return None
-    kinds = {kind for s in e.sources for prefix, kind in _OFS_CLAIMS.items() if s.reference.startswith(prefix)}
-    if len(kinds) != 1 or not all(s.reference.startswith(tuple(_OFS_CLAIMS)) for s in e.sources):
+    kinds = {kind for s in e.sources for prefix, kind in _OFS_RECORDS.items() if s.reference.startswith(prefix)}
+    if len(kinds) != 1 or not all(s.reference.startswith(tuple(_OFS_RECORDS)) for s in e.sources):
         return None
     kind = kinds.pop()
+    if kind != "administration" and e.end is not None:
+        return None  # an order / a statement whose period runs to as_of or past it
     asserted = None
     if kind == "statement":
         dates = [parse_date(r.get("dateAsserted")) for s in e.sources for r in (ctx.resolve({"reference": s.reference}),) if r]
         asserted = max((d for d in dates if d is not None), default=None)
     latest = max((d for d in (e.start, asserted) if d is not None), default=None)
-    if latest is not None and (ctx.as_of - latest).days <= OFS_ORDER_CURRENT_DAYS:
+    future = e.start is not None and e.start > ctx.as_of
+    if latest is not None and not future and (ctx.as_of - latest).days <= OFS_ORDER_CURRENT_DAYS:
         return None
     drug = "/".join(d.name for d in e.drugs)
     if latest is None:
         return f"{drug} {kind} {e.sources[0].reference}, undated"
     when = f"dated {date_written(e.start, e.start_last)}" if e.start is not None else "undated"
-    if asserted is not None and asserted != e.start:
+    if future:
+        when += ", after the as-of date"
+    elif asserted is not None and asserted != e.start:
         when += f", asserted {asserted.isoformat()}"
     return f"{drug} {kind} {e.sources[0].reference} {when}"
 
@@ -681,8 +691,8 @@ def _ofs_not_current_gap(ctx: Ctx, stale: list[tuple[Exposure, str]], male: bool
     # for a man the agonist goes with an aromatase inhibitor (C.3 row 16; B.10 Ibrance: men on
     # an AI, consider an LHRH agonist), for anyone else it is ovarian suppression (C.3 row 15)
     named = "; ".join(why for _, why in stale)
-    kinds = {kind for e, _ in stale for prefix, kind in _OFS_CLAIMS.items() if e.sources[0].reference.startswith(prefix)}
-    record = "order" if kinds == {"order"} else "statement" if kinds == {"statement"} else "order or statement"
+    kinds = {kind for e, _ in stale for prefix, kind in _OFS_RECORDS.items() if e.sources[0].reference.startswith(prefix)}
+    record = next(iter(kinds)) if len(kinds) == 1 else "record"
     undated = any(why.endswith(", undated") for _, why in stale)
     what, counted, why = (("An LHRH agonist", "an ongoing LHRH agonist",
                            "C.3 row 16: for men on an aromatase inhibitor an LHRH agonist is considered") if male else

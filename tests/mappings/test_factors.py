@@ -973,6 +973,29 @@ def test_an_undated_active_gnrh_agonist_order_or_statement_is_not_counted_and_th
     assert "an undated record cannot show a recent dose" in gap.message
 
 
+@pytest.mark.parametrize("record, named", [
+    (med_statement(GOSERELIN, "2024-07-01", status="active"), "goserelin statement MedicationStatement/"),
+    (med_request(GOSERELIN, "2024-07-01"), "goserelin order MedicationRequest/"),
+])
+def test_a_gnrh_agonist_record_that_starts_after_the_as_of_date_is_not_ongoing_suppression_yet(record, named):
+    # dated a month after as_of (2024-06-01), it was read as ongoing suppression: nothing is suppressed yet
+    s = _ofs_state(record)
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert f"{named}" in gap.message and "dated 2024-07-01, after the as-of date" in gap.message
+
+
+def test_a_gnrh_agonist_administration_in_progress_since_years_ago_is_not_a_current_dose():
+    # an "in-progress" administration from 2019 was read as active whatever its date (therapy.py);
+    # a dose is current for 12 weeks + 11 days from its date (DailyMed Zoladex 10.8 mg)
+    s = _ofs_state(med_admin(GOSERELIN, "2019-01-01", status="in-progress"))
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert gap.message.startswith("An ovarian-suppression administration is still active but no dose is recorded since "
+                                  "(goserelin administration MedicationAdministration/")
+    assert "dated 2019-01-01" in gap.message
+
+
 def test_an_undated_gnrh_agonist_statement_alone_no_longer_makes_a_woman_without_a_status_postmenopausal():
     s = build_patient_state([patient(birth="1980-01-01"), _statement_since(None)], PID, AS_OF)
     assert s.factors.menopausal_status == "unknown" and s.factors.menopausal_basis == "unknown"
