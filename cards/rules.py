@@ -1295,6 +1295,14 @@ def male(state, ctx):
                    if f.sex == "male" else f"Sex: {f.sex}")
 
 
+def _gnrh_not_current(f) -> str:
+    """The GnRH-agonist records read but not counted as current (gap ovarian-suppression-not-current:
+    no dose within the depot's 28 days / 12 weeks, undated, or starting after as_of), for a caution to name."""
+    if not f.ovarian_suppression_not_current:
+        return ""
+    return " (GnRH-agonist records not counted as current: " + "; ".join(f.ovarian_suppression_not_current) + ")"
+
+
 @rule
 def male_without_lhrh_agonist(state, ctx):
     # C.2 step 2: "Men -> AI + CDK4/6i with LHRH agonist" (Ibrance label: consider one, C.3 row 16)
@@ -1303,7 +1311,8 @@ def male_without_lhrh_agonist(state, ctx):
         return Finding(False, f"Sex: {f.sex}")
     if f.ovarian_suppression:
         return Finding(False, "Man on a documented LHRH agonist", tuple(f.ovarian_suppression_sources))
-    return Finding(True, "Man without a documented LHRH agonist" + _sex_read_from(f), tuple(f.menopausal_sources))
+    return Finding(True, "Man without a documented LHRH agonist" + _gnrh_not_current(f) + _sex_read_from(f),
+                   _srcs(f.menopausal_sources, f.ovarian_suppression_not_current_sources))
 
 
 @rule
@@ -1361,7 +1370,10 @@ def needs_ovarian_suppression(state, ctx):
     who = "woman" if f.sex == "female" else "patient"
     text = f"{f.menopausal_status.capitalize()} {who} without documented ovarian function suppression" if val \
         else ("Ovarian function suppression documented" if f.ovarian_suppression else _meno_text(state))
-    return Finding(val, text, _srcs(f.menopausal_sources, f.ovarian_suppression_sources))
+    if val:
+        text += _gnrh_not_current(f)
+    return Finding(val, text, _srcs(f.menopausal_sources, f.ovarian_suppression_sources,
+                                    f.ovarian_suppression_not_current_sources if val else ()))
 
 
 @rule

@@ -579,6 +579,8 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
         ofs_active = [e for e in ofs_active if all(e is not s for s, _ in ofs_stale)]
         if not ofs_active:
             _ofs_not_current_gap(ctx, ofs_stale, f.sex == "male")
+            f.ovarian_suppression_not_current = [why for _, why in ofs_stale]
+            f.ovarian_suppression_not_current_sources = [s for e, _ in ofs_stale for s in e.sources]
     if ooph:
         f.ovarian_suppression = True
         f.ovarian_suppression_sources = [s for _, s in ooph]

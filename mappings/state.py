@@ -724,6 +724,12 @@ class PatientFactors(BaseModel):
     menopausal_sources: list[Source] = Field(default_factory=list)
     ovarian_suppression: bool = False  # ongoing GnRH agonist or bilateral oophorectomy
     ovarian_suppression_sources: list[Source] = Field(default_factory=list)
+    # GnRH-agonist records still "active" not read as current suppression (no dose within the depot
+    # window, undated, or starting after as_of: mappings.factors._ofs_record_not_current), as named
+    # in the gap ovarian-suppression-not-current, for the cautions to say ("goserelin statement
+    # MedicationStatement/x dated 2021-03-01"); empty when another record shows current suppression
+    ovarian_suppression_not_current: list[str] = Field(default_factory=list)
+    ovarian_suppression_not_current_sources: list[Source] = Field(default_factory=list)
     diabetes: Diabetes = Field(default_factory=Diabetes)
     lung: LungDisease = Field(default_factory=LungDisease)
     ecog: int | None = None

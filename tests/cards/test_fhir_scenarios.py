@@ -3287,6 +3287,21 @@ def test_fhir_a_premenopausal_woman_with_only_a_years_old_goserelin_statement_st
     assert "caution: needs ovarian suppression" in ai["summary"]
     assert all(c[-1] == "goserelin" for c in suggestion_drugs(ai))
     assert "ovarian-suppression-not-current" in {g.code for g in state.gaps}
+    # the caution says which record was read and why it is not counted
+    assert ("Premenopausal woman without documented ovarian function suppression (GnRH-agonist records not counted "
+            "as current: goserelin statement MedicationStatement/") in ai["detail"]
+    assert "dated 2021-03-01)" in ai["detail"]
+
+
+def test_fhir_a_man_whose_only_goserelin_record_is_years_old_gets_the_lhrh_agonist_caution_naming_it():
+    # his 2021 goserelin statement (no end, no dose since) was read as an ongoing LHRH agonist: no
+    # goserelin added to the AI (C.3 row 16; DailyMed Zoladex 28 days / 12 weeks)
+    p = de_novo("fl-old-goserelin-man", gender="male", birth="1960-05-01").med("goserelin", "2021-03-01")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert all(c[-1] == "goserelin" for c in suggestion_drugs(ai))
+    assert ("Man without a documented LHRH agonist (GnRH-agonist records not counted as current: goserelin "
+            "statement MedicationStatement/") in ai["detail"]
 
 
 def test_fhir_a_premenopausal_woman_after_ovarian_ablation_by_radiotherapy_needs_no_goserelin():
