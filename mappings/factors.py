@@ -280,10 +280,18 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
     birth_latest = None
     if pts:
         p = pts[0]
-        g = text_of(p.get("gender"))
+        g = text_of(p.get("gender")).strip()
+        invalid = None
         if g in ("female", "male", "other", "unknown"):
             f.sex = g  # type: ignore[assignment]
-        _sex_recorded_elsewhere(ctx, f, p)
+        elif p.get("gender") not in (None, ""):
+            # not a FHIR R4 AdministrativeGender code (required binding: male | female | other | unknown),
+            # e.g. the HL7 v2 "M" / "F": not read (no guess), but said; a sex extension may still give it
+            invalid = f"{printable_clip(str(p.get('gender')), 20)!r} (not a FHIR AdministrativeGender code)"
+        _sex_recorded_elsewhere(ctx, f, p, invalid)
+        if invalid and not ctx.has_gap("sex-unclear"):
+            ctx.gap("sex-unclear", f"Patient.gender is {invalid}: not read, the sex is unknown. Confirm the sex "
+                    "for clinical use.", [ctx.source(p, None, "Patient.gender")])
         f.birth_date = parse_date(p.get("birthDate"))
         _deceased(ctx, f, p)
         if f.birth_date:
@@ -305,7 +313,7 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
     return f
 
 
-def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
+def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any], invalid: str | None = None) -> None:
     """A sex recorded in a Patient extension (codes.yaml patient_sex: US Core birth sex, US
     Core sex, sex parameter for clinical use).
 
@@ -320,7 +328,9 @@ def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> N
     every current extension gives the same sex, that sex is read (f.sex_basis names it), so a man
     gets the rules for men (CR A.3 men, C.3 row 16: an LHRH agonist with an AI) and not the
     menopausal caution, and the gap sex-unclear says which sex the cards used and asks to confirm
-    it. Extensions that differ among themselves settle nothing: Patient.gender stays."""
+    it. Extensions that differ among themselves settle nothing: Patient.gender stays. `invalid`:
+    a Patient.gender that is no AdministrativeGender code, as the messages quote it (read as unknown;
+    an extension does not replace it: "F" beside a birth sex M may be a woman recorded male at birth)."""
     exts = p.get("extension")
     if type(exts) is not list:
         return
@@ -342,12 +352,13 @@ def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> N
             found = [codes.get(code.strip())] if isinstance(code, str) else []
         recorded += [(name, sex) for sex in found if sex]
     gender = f.sex
+    shown = invalid or f"{gender} (administrative gender)"
     sexes = {sex for _, sex in recorded}
     named = ", ".join(dict.fromkeys(f"{name} {sex}" for name, sex in recorded if sex != gender))
     if not named:
         return
     source = [ctx.source(p, None, "Patient gender and recorded sex")]
-    if gender in ("other", "unknown") and len(sexes) == 1:
+    if gender in ("other", "unknown") and len(sexes) == 1 and invalid is None:
         f.sex = sexes.pop()  # type: ignore[assignment]
         f.sex_basis = named
         rules = ("the rules for men (an LHRH agonist with an aromatase inhibitor, C.3 row 16; no menopausal "
@@ -358,7 +369,7 @@ def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> N
                 f"cards read the sex as {f.sex} and apply {rules}. Confirm the sex for clinical use.", source)
         return
     ctx.gap("sex-unclear",
-            f"Patient.gender is {gender} (administrative gender) but the record gives "
+            f"Patient.gender is {shown} but the record gives "
             f"{named}: whether the labels for women or for men, ovarian "
             "suppression or the LHRH agonist for men apply is not settled by the record; the cards "
             f"follow Patient.gender ({gender}). Confirm the sex for clinical use.", source)

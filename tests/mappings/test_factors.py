@@ -773,6 +773,31 @@ def test_a_gender_other_or_unknown_with_one_recorded_sex_is_read_as_that_sex_and
                                   f"{named}: the cards read the sex as {sex}")
 
 
+@pytest.mark.parametrize("gender", ["M", "F", "woman"])
+def test_a_patient_gender_that_is_no_fhir_code_is_not_read_and_the_gap_says_so(gender):
+    # FHIR R4 Patient.gender (required binding AdministrativeGender: male | female | other | unknown):
+    # "M" (HL7 v2) was read as unknown silently: a man got the menopausal caution with no word why
+    s = build_patient_state([patient(birth="1970-01-01", gender=gender)], PID, AS_OF)
+    assert s.factors.sex == "unknown"
+    gap = next(g for g in s.gaps if g.code == "sex-unclear")
+    assert gap.message.startswith(f"Patient.gender is '{gender}' (not a FHIR AdministrativeGender code): not read")
+
+
+def test_a_patient_gender_that_is_no_fhir_code_beside_a_birth_sex_names_both_and_reads_neither():
+    # "F" beside a birth sex M may be a woman recorded male at birth: the extension does not replace it
+    s = _with_extension("F", {"url": BIRTH_SEX, "valueCode": "M"})
+    assert s.factors.sex == "unknown"
+    gap = next(g for g in s.gaps if g.code == "sex-unclear")
+    assert gap.message.startswith("Patient.gender is 'F' (not a FHIR AdministrativeGender code) but the record "
+                                  "gives birth sex (US Core) male")
+
+
+@pytest.mark.parametrize("gender", [" female ", "Female"])
+def test_a_patient_gender_in_another_case_or_with_spaces_is_read(gender):
+    s = build_patient_state([patient(birth="1970-01-01", gender=gender)], PID, AS_OF)
+    assert s.factors.sex == "female" and "sex-unclear" not in {g.code for g in s.gaps}
+
+
 def test_a_gender_other_with_recorded_sexes_that_differ_keeps_gender_other_and_names_both():
     p = patient(birth="1970-01-01", gender="other")
     p["extension"] = [{"url": BIRTH_SEX, "valueCode": "M"}, _clinical_use("female-typical")]
