@@ -21,7 +21,7 @@ from cards.models import (
 )
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
-    _ISO as ISO_TEXT, DIABETES_STATUS_TEXT, ENDOCRINE_CLASSES, Context, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
+    _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, diabetes_status_text, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
     adjuvant_end_text, lab_text, latest_written, line_end_text, line_start_text, metastatic_when,
     relapse_months_text, undecided_labs, undecided_need, written_on, variant_text, visceral_crisis_text,
 )
@@ -736,7 +736,9 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         out.append("- Deceased" + (f" {fmt_date(fa.deceased_date, fa.deceased_date_last)}" if fa.deceased_date
                                    else undated)
                    + cite(fa.deceased_sources))
-    out += [f"- {fa.sex}{age}; menopausal status {fa.menopausal_status}"
+    # a sex read from a sex extension (Patient.gender other / unknown gives none): said where from
+    sex = f"{fa.sex} (read from {fa.sex_basis}; Patient.gender gives no sex)" if fa.sex_basis else fa.sex
+    out += [f"- {sex}{age}; menopausal status {fa.menopausal_status}"
             + (f" (basis: {fa.menopausal_basis})" if fa.menopausal_basis != "unknown" else "")
             + cite(fa.menopausal_sources)]
     if fa.ovarian_suppression:
@@ -744,7 +746,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     dia = fa.diabetes
     if dia.status != "none-documented" or dia.hba1c or dia.fasting_glucose or dia.unconfirmed:
         # in words and with units, as the regimen and order cards quote the same results
-        bits = [DIABETES_STATUS_TEXT[dia.status] if dia.status != "none-documented" or not dia.unconfirmed
+        bits = [diabetes_status_text(dia) if dia.status != "none-documented" or not dia.unconfirmed
                 else f"diabetes recorded, not confirmed: {', '.join(dia.unconfirmed)}"]
         if dia.hba1c:
             bits.append(lab_text("HbA1c", dia.hba1c, "%"))

@@ -1283,11 +1283,24 @@ def _meno_text(state: PatientState) -> str:
     return f"{f.sex}, {f.menopausal_status}{basis}"
 
 
+def _sex_read_from(f) -> str:
+    """Where a sex not from Patient.gender was read (PatientFactors.sex_basis), for the cards to say."""
+    return f" (sex read from {f.sex_basis}; Patient.gender gives no sex)" if f.sex_basis else ""
+
+
 @rule
 def male(state, ctx):
     f = state.factors
-    return Finding(f.sex == "male", "Man" + (f", age {f.age}" if f.age is not None else "")
+    return Finding(f.sex == "male", "Man" + (f", age {f.age}" if f.age is not None else "") + _sex_read_from(f)
                    if f.sex == "male" else f"Sex: {f.sex}")
+
+
+def _gnrh_not_current(f) -> str:
+    """The GnRH-agonist records read but not counted as current (gap ovarian-suppression-not-current:
+    no dose within the depot's 28 days / 12 weeks, undated, or starting after as_of), for a caution to name."""
+    if not f.ovarian_suppression_not_current:
+        return ""
+    return " (GnRH-agonist records not counted as current: " + "; ".join(f.ovarian_suppression_not_current) + ")"
 
 
 @rule
@@ -1298,7 +1311,8 @@ def male_without_lhrh_agonist(state, ctx):
         return Finding(False, f"Sex: {f.sex}")
     if f.ovarian_suppression:
         return Finding(False, "Man on a documented LHRH agonist", tuple(f.ovarian_suppression_sources))
-    return Finding(True, "Man without a documented LHRH agonist", tuple(f.menopausal_sources))
+    return Finding(True, "Man without a documented LHRH agonist" + _gnrh_not_current(f) + _sex_read_from(f),
+                   _srcs(f.menopausal_sources, f.ovarian_suppression_not_current_sources))
 
 
 @rule
@@ -1356,7 +1370,10 @@ def needs_ovarian_suppression(state, ctx):
     who = "woman" if f.sex == "female" else "patient"
     text = f"{f.menopausal_status.capitalize()} {who} without documented ovarian function suppression" if val \
         else ("Ovarian function suppression documented" if f.ovarian_suppression else _meno_text(state))
-    return Finding(val, text, _srcs(f.menopausal_sources, f.ovarian_suppression_sources))
+    if val:
+        text += _gnrh_not_current(f)
+    return Finding(val, text, _srcs(f.menopausal_sources, f.ovarian_suppression_sources,
+                                    f.ovarian_suppression_not_current_sources if val else ()))
 
 
 @rule
@@ -1461,12 +1478,32 @@ DIABETES_STATUS_TEXT = {"type1": "type 1 diabetes", "type2-treated": "type 2 dia
                         "lab-only": "diabetes by laboratory values", "none-documented": "no diabetes documented"}
 
 
+# a type2-* status whose type the record does not give as type 2 (Diabetes.type_recorded)
+_DIABETES_UNTYPED_TEXT = {"not recorded": "diabetes (type not recorded)",
+                          "other specified": "other specified diabetes (not type 1 or 2)"}
+
+
+def diabetes_status_text(d) -> str:
+    """Diabetes.status as a clinician reads it (DIABETES_STATUS_TEXT), with the type the record
+    gives ("diabetes (type not recorded)" for SNOMED 73211009 / "Diabetes" / glucose-lowering drugs
+    only: it reads as type 2 for the caution, CR C.3 row 14, but is not called type 2) and the
+    words of a diabetes written as a history, read as current."""
+    text = DIABETES_STATUS_TEXT[d.status]
+    untyped = _DIABETES_UNTYPED_TEXT.get(d.type_recorded) if d.status.startswith("type2-") else None
+    if untyped:
+        text = text.replace("type 2 diabetes", untyped, 1)
+    if d.history_written:
+        text += (f" (written {', '.join(repr(w) for w in d.history_written)}: read as current, diabetes is "
+                 "chronic and no resolution is recorded)")
+    return text
+
+
 @rule
 def diabetes_or_hyperglycemia(state, ctx):
     d = state.factors.diabetes
     bits = []
     if d.status != "none-documented":
-        bits.append(DIABETES_STATUS_TEXT[d.status])
+        bits.append(diabetes_status_text(d))
     if d.on_antihyperglycemic and d.status != "type2-treated":  # that status already says so
         bits.append("on anti-hyperglycaemic treatment")
     # True / False, or None for a bound that leaves the threshold undecided ("HbA1c <9 %")
@@ -1531,7 +1568,7 @@ def uncontrolled_diabetes_by_hba1c(state: PatientState, ctx: Context, threshold_
                        else "No HbA1c documented", _dia_sources(state))
     lab = d.hba1c
     shown = f"{lab.written} {lab.unit or '%'}" + (f" (= {lab.comparator or ''}{pct:g} %)" if pct != lab.value else "")
-    kind = DIABETES_STATUS_TEXT[d.status] if d.status != "none-documented" else ""
+    kind = diabetes_status_text(d) if d.status != "none-documented" else ""
     text = (f"HbA1c {shown} on {fmt_date(lab.date, lab.date_last)}"
             + (f" (status {lab.status_not_final}: not final)" if lab.status_not_final else "")
             + (f", {kind}" if kind else ""))

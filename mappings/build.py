@@ -210,10 +210,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   by chemotherapy (local_codes.yaml menopause unclear), and
                                   a bilateral oophorectomy written as not done ("BSO
                                   declined", "planned": menopause oophorectomy_not_done)
-    ovarian-suppression-not-current  a GnRH agonist order still active but open-ended and
-                                  dated > 95 days before as_of with no statement or
-                                  administration since (a depot lasts 28 days / 12 weeks):
-                                  not counted as ongoing ovarian suppression; names the order
+    ovarian-suppression-not-current  a GnRH agonist order or statement still active but
+                                  open-ended and dated (start, or a statement's dateAsserted)
+                                  > 95 days before as_of, or undated, with no dose or recent
+                                  statement since (a depot lasts 28 days / 12 weeks): not
+                                  counted as ongoing ovarian suppression; names the records
     ecog-unknown                  no ECOG observation
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
     diabetes-unconfirmed          a diabetes Condition is only provisional/differential/
@@ -245,7 +246,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     patient-demographics-missing  no Patient resource
     sex-unclear                   a birth sex or sex (US Core) or sex for clinical use (FHIR
                                   extension) that differs from Patient.gender: both named,
-                                  the gender still read (codes.yaml patient_sex)
+                                  the gender still read (codes.yaml patient_sex); with
+                                  Patient.gender other / unknown and one sex recorded, that
+                                  sex is read and the gap says so (confirm it)
     duplicate-resource-conflict   copies of the same resource (type/id) differ and none says
                                   which is newer (meta.versionId / lastUpdated): the first
                                   received is read; the gap names them and their status

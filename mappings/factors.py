@@ -25,7 +25,7 @@ from mappings import tables as T
 from mappings.context import Ctx
 from mappings.disease import condition_onset, condition_onset_last, unconfirmed_status
 from mappings.fhir import (
-    INACTIVE_CLINICAL_STATUS, Concept, _parse_date_str, concept, as_list, cc_text, clinical_status_inactive,
+    INACTIVE_CLINICAL_STATUS, Concept, _parse_date_str, concept, as_list, cc_as_written, cc_text, clinical_status_inactive,
     clinical_status_miscased, codings, is_icd10, is_loinc, is_snomed, memo_search, not_final_status, notes_text, number, obs_date, date_last, parse_date, partial_last,
     period, printable_clip, quantity, status_code, text_of,
 )
@@ -280,10 +280,18 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
     birth_latest = None
     if pts:
         p = pts[0]
-        g = text_of(p.get("gender"))
+        g = text_of(p.get("gender")).strip()
+        invalid = None
         if g in ("female", "male", "other", "unknown"):
             f.sex = g  # type: ignore[assignment]
-        _sex_recorded_elsewhere(ctx, f, p)
+        elif p.get("gender") not in (None, ""):
+            # not a FHIR R4 AdministrativeGender code (required binding: male | female | other | unknown),
+            # e.g. the HL7 v2 "M" / "F": not read (no guess), but said; a sex extension may still give it
+            invalid = f"{printable_clip(str(p.get('gender')), 20)!r} (not a FHIR AdministrativeGender code)"
+        _sex_recorded_elsewhere(ctx, f, p, invalid)
+        if invalid and not ctx.has_gap("sex-unclear"):
+            ctx.gap("sex-unclear", f"Patient.gender is {invalid}: not read, the sex is unknown. Confirm the sex "
+                    "for clinical use.", [ctx.source(p, None, "Patient.gender")])
         f.birth_date = parse_date(p.get("birthDate"))
         _deceased(ctx, f, p)
         if f.birth_date:
@@ -305,17 +313,28 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
     return f
 
 
-def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> None:
+def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any], invalid: str | None = None) -> None:
     """A sex recorded in a Patient extension (codes.yaml patient_sex: US Core birth sex, US
-    Core sex, sex parameter for clinical use) that differs from Patient.gender: the gap sex-unclear names
-    both. Patient.gender stays the sex read (FHIR R4: the administrative gender, which
-    decision support commonly defaults to), as no source here says which one the labels and
-    ovarian suppression follow: a woman recorded male at birth, or a man recorded female at
-    birth (who may have ovaries), is for the clinician to confirm (CR C.3 rows 15-16)."""
+    Core sex, sex parameter for clinical use).
+
+    One that differs from a Patient.gender female / male: the gap sex-unclear names both, and
+    Patient.gender stays the sex read (FHIR R4: the administrative gender, which decision support
+    commonly defaults to), as no source here says which one the labels and ovarian suppression
+    follow: a woman recorded male at birth, or a man recorded female at birth (who may have
+    ovaries), is for the clinician to confirm (CR C.3 rows 15-16).
+
+    Patient.gender "other" or "unknown" gives no sex to default to (FHIR R4 AdministrativeGender;
+    Patient.gender: decision support "should ideally" use the record of the specific sex): when
+    every current extension gives the same sex, that sex is read (f.sex_basis names it), so a man
+    gets the rules for men (CR A.3 men, C.3 row 16: an LHRH agonist with an AI) and not the
+    menopausal caution, and the gap sex-unclear says which sex the cards used and asks to confirm
+    it. Extensions that differ among themselves settle nothing: Patient.gender stays. `invalid`:
+    a Patient.gender that is no AdministrativeGender code, as the messages quote it (read as unknown;
+    an extension does not replace it: "F" beside a birth sex M may be a woman recorded male at birth)."""
     exts = p.get("extension")
     if type(exts) is not list:
         return
-    differs: list[str] = []
+    recorded: list[tuple[str, str]] = []  # (extension name, sex)
     for ext in exts:
         known = T.PATIENT_SEX_EXTENSIONS.get(ext.get("url")) if type(ext) is dict else None
         if known is None:
@@ -331,14 +350,29 @@ def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any]) -> N
             coding = ext.get("valueCoding")
             code = ext.get("valueCode") or (coding.get("code") if type(coding) is dict else None)
             found = [codes.get(code.strip())] if isinstance(code, str) else []
-        differs += [f"{name} {sex}" for sex in found if sex and sex != f.sex]
-    if differs:
+        recorded += [(name, sex) for sex in found if sex]
+    gender = f.sex
+    shown = invalid or f"{gender} (administrative gender)"
+    sexes = {sex for _, sex in recorded}
+    named = ", ".join(dict.fromkeys(f"{name} {sex}" for name, sex in recorded if sex != gender))
+    if not named:
+        return
+    source = [ctx.source(p, None, "Patient gender and recorded sex")]
+    if gender in ("other", "unknown") and len(sexes) == 1 and invalid is None:
+        f.sex = sexes.pop()  # type: ignore[assignment]
+        f.sex_basis = named
+        rules = ("the rules for men (an LHRH agonist with an aromatase inhibitor, C.3 row 16; no menopausal "
+                 "status)" if f.sex == "male" else "the rules for women (menopausal status, ovarian suppression, "
+                 "C.3 row 15)")
         ctx.gap("sex-unclear",
-                f"Patient.gender is {f.sex} (administrative gender) but the record gives "
-                f"{', '.join(dict.fromkeys(differs))}: whether the labels for women or for men, ovarian "
-                "suppression or the LHRH agonist for men apply is not settled by the record; the cards "
-                f"follow Patient.gender ({f.sex}). Confirm the sex for clinical use.",
-                [ctx.source(p, None, "Patient gender and recorded sex")])
+                f"Patient.gender is {gender} (administrative gender, no sex) and the record gives {named}: the "
+                f"cards read the sex as {f.sex} and apply {rules}. Confirm the sex for clinical use.", source)
+        return
+    ctx.gap("sex-unclear",
+            f"Patient.gender is {shown} but the record gives "
+            f"{named}: whether the labels for women or for men, ovarian "
+            "suppression or the LHRH agonist for men apply is not settled by the record; the cards "
+            f"follow Patient.gender ({gender}). Confirm the sex for clinical use.", source)
 
 
 def _sex_parameter_ended(ext: dict[str, Any], as_of: dt.date) -> bool:
@@ -551,11 +585,13 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
 
     obs_best, same_day = latest.best, latest.same_day
     ofs_active = [e for e in therapy.exposures if e.active and any(d.drug_class == "ovarian-suppression" for d in e.drugs)]
-    ofs_stale = [e for e in ofs_active if _ofs_order_without_recent_dose(e, ctx.as_of)]
+    ofs_stale = [(e, why) for e in ofs_active for why in (_ofs_record_not_current(ctx, e),) if why]
     if ofs_stale:
-        ofs_active = [e for e in ofs_active if e not in ofs_stale]
+        ofs_active = [e for e in ofs_active if all(e is not s for s, _ in ofs_stale)]
         if not ofs_active:
             _ofs_not_current_gap(ctx, ofs_stale, f.sex == "male")
+            f.ovarian_suppression_not_current = [why for _, why in ofs_stale]
+            f.ovarian_suppression_not_current_sources = [s for e, _ in ofs_stale for s in e.sources]
     if ooph:
         f.ovarian_suppression = True
         f.ovarian_suppression_sources = [s for _, s in ooph]
@@ -612,37 +648,75 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
 
 # A GnRH agonist depot lasts 28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg) (DailyMed Zoladex
 # 3.6 mg / 10.8 mg labels: one implant every 28 days / every 12 weeks); leuprolide and
-# triptorelin depots are given on the same 1- or 3-monthly schedules. An order dated longer
-# ago than the 3-monthly depot plus a margin, and nothing since, says no dose is still working:
-# the window is the one an administration of ovarian suppression is read as current for
-# (therapy.ADMIN_ACTIVE_DAYS_OFS, 12 weeks + 11 days).
+# triptorelin depots are given on the same 1- or 3-monthly schedules. An order or a statement
+# dated longer ago than the 3-monthly depot plus a margin, and nothing since, says no dose is
+# still working: the window is the one an administration of ovarian suppression is read as
+# current for (therapy.ADMIN_ACTIVE_DAYS_OFS, 12 weeks + 11 days).
 OFS_ORDER_CURRENT_DAYS = ADMIN_ACTIVE_DAYS_OFS
+# the records whose "active" status is only a claim that the drug is taken or ordered: an
+# administration is a dose given (read as current for ADMIN_ACTIVE_DAYS_OFS, therapy.py)
+_OFS_CLAIMS = {"MedicationRequest/": "order", "MedicationStatement/": "statement"}
+# an administration is the dose itself: still given ("in-progress") or dated, it is current only
+# within the same window from its date (therapy.py reads an in-progress one as active whatever its date)
+_OFS_RECORDS = {**_OFS_CLAIMS, "MedicationAdministration/": "administration"}
 
 
-def _ofs_order_without_recent_dose(e: Exposure, as_of: dt.date) -> bool:
-    """An ovarian-suppression MedicationRequest still "active" that is the only evidence of its
-    dose: open-ended (no end in its dosage bounds) and dated (authoredOn / start) more than
-    OFS_ORDER_CURRENT_DAYS before as_of. Not ongoing suppression (CR A.3 / C.3 row 15:
-    premenopausal + AI / CDK4/6i needs ongoing OFS): its status says the order stands, not that
-    a depot was given since. A statement or an administration is read as before (therapy.py)."""
-    return (e.end is None and e.start is not None and (as_of - e.start).days > OFS_ORDER_CURRENT_DAYS
-            and all(s.reference.startswith("MedicationRequest/") for s in e.sources))
+def _ofs_record_not_current(ctx: Ctx, e: Exposure) -> str | None:
+    """How an ovarian-suppression MedicationRequest or MedicationStatement still "active" is
+    named when it is the only evidence of its dose and does not show a dose within
+    OFS_ORDER_CURRENT_DAYS of as_of ("goserelin order MedicationRequest/x dated 2021-03-01"), else
+    None. Open-ended (no end in its dosage bounds / effective period) and dated (authoredOn,
+    effective start, or for a statement its dateAsserted, when the statement was made: FHIR R4
+    MedicationStatement.dateAsserted, the later of the two) more than OFS_ORDER_CURRENT_DAYS
+    before as_of, or not dated at all (an undated record cannot show a recent dose). Not ongoing
+    suppression (CR A.3 / C.3 row 15: premenopausal + AI / CDK4/6i needs ongoing OFS): its status
+    says the order or the statement stands, not that a depot was given since. One that starts
+    after as_of ("dated 2024-07-01, after the as-of date") suppresses nothing yet; an
+    administration still "in-progress" is read by its date as any dose is."""
+    if not e.sources:
+        return None
+    kinds = {kind for s in e.sources for prefix, kind in _OFS_RECORDS.items() if s.reference.startswith(prefix)}
+    if len(kinds) != 1 or not all(s.reference.startswith(tuple(_OFS_RECORDS)) for s in e.sources):
+        return None
+    kind = kinds.pop()
+    if kind != "administration" and e.end is not None:
+        return None  # an order / a statement whose period runs to as_of or past it
+    asserted = None
+    if kind == "statement":
+        dates = [parse_date(r.get("dateAsserted")) for s in e.sources for r in (ctx.resolve({"reference": s.reference}),) if r]
+        asserted = max((d for d in dates if d is not None), default=None)
+    latest = max((d for d in (e.start, asserted) if d is not None), default=None)
+    future = e.start is not None and e.start > ctx.as_of
+    if latest is not None and not future and (ctx.as_of - latest).days <= OFS_ORDER_CURRENT_DAYS:
+        return None
+    drug = "/".join(d.name for d in e.drugs)
+    if latest is None:
+        return f"{drug} {kind} {e.sources[0].reference}, undated"
+    when = f"dated {date_written(e.start, e.start_last)}" if e.start is not None else "undated"
+    if future:
+        when += ", after the as-of date"
+    elif asserted is not None and asserted != e.start:
+        when += f", asserted {asserted.isoformat()}"
+    return f"{drug} {kind} {e.sources[0].reference} {when}"
 
 
-def _ofs_not_current_gap(ctx: Ctx, stale: list[Exposure], male: bool) -> None:
+def _ofs_not_current_gap(ctx: Ctx, stale: list[tuple[Exposure, str]], male: bool) -> None:
     # for a man the agonist goes with an aromatase inhibitor (C.3 row 16; B.10 Ibrance: men on
     # an AI, consider an LHRH agonist), for anyone else it is ovarian suppression (C.3 row 15)
-    named = "; ".join(f"{'/'.join(d.name for d in e.drugs)} order {e.sources[0].reference} dated "
-                      f"{date_written(e.start, e.start_last)}" for e in stale)
+    named = "; ".join(why for _, why in stale)
+    kinds = {kind for e, _ in stale for prefix, kind in _OFS_RECORDS.items() if e.sources[0].reference.startswith(prefix)}
+    record = next(iter(kinds)) if len(kinds) == 1 else "record"
+    undated = any(why.endswith(", undated") for _, why in stale)
     what, counted, why = (("An LHRH agonist", "an ongoing LHRH agonist",
                            "C.3 row 16: for men on an aromatase inhibitor an LHRH agonist is considered") if male else
                           ("An ovarian-suppression", "ongoing ovarian suppression",
                            "C.3 row 15: premenopausal patients need ongoing OFS"))
     ctx.gap("ovarian-suppression-not-current",
-            f"{what} order is still active but no dose is recorded since ({named}): a depot lasts "
-            f"28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg), so it is not counted as {counted}. "
-            f"Confirm the last injection ({why}).",
-            [s for e in stale for s in e.sources])
+            f"{what} {record} is still active but no dose is recorded since ({named}): a depot lasts "
+            f"28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg)"
+            + (", and an undated record cannot show a recent dose" if undated else "")
+            + f", so it is not counted as {counted}. Confirm the last injection ({why}).",
+            [s for e, _ in stale for s in e.sources])
 
 
 class _LatestStatus:
@@ -728,7 +802,8 @@ def _oophorectomy_concept(cc: Any) -> bool:
 # --- diabetes -------------------------------------------------------------------------------
 
 
-_TYPE_TEXT = {"type1": "type 1", "type2": "type 2"}  # _diabetes_type's answer, as written for a reader
+# _diabetes_type's answer, as written for a reader
+_TYPE_TEXT = {"type1": "type 1", "type2": "type 2", "other": "other specified type", "unspecified": "type not recorded"}
 _diabetes_suspected = memo_search(T.DIABETES_SUSPECTED)  # "suspected diabetes" (local_codes.yaml diabetes)
 # "diabetes mellitus - resolved", "(refuted)", "history of gestational diabetes" (local_codes.yaml diabetes)
 _diabetes_not_current = memo_search(T.DIABETES_NOT_CURRENT)
@@ -779,8 +854,11 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                                                                    date_last=condition_onset_last(res, onset))))
                     continue
                 types.append(t)
+                if _diabetes_history(con.text):  # the words as the record writes them (con.text is lower-case)
+                    dm.history_written.append(printable_clip(" ".join(cc_as_written(res.get("code")).split()), 80))
                 onset = condition_onset(res)
-                dm.sources.append(ctx.source(res, onset, f"Diabetes ({t})", date_last=condition_onset_last(res, onset)))
+                shown = t if t in ("type1", "type2") else _TYPE_TEXT[t]
+                dm.sources.append(ctx.source(res, onset, f"Diabetes ({shown})", date_last=condition_onset_last(res, onset)))
         except Exception:  # noqa: BLE001
             continue
     if unconfirmed and not types:
@@ -827,6 +905,13 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
         dm.status = "type2-treated"
     elif lab_high:
         dm.status = "lab-only"
+    if dm.status in ("type2-treated", "type2-untreated"):
+        # an untyped diabetes reads as type 2 for the caution (CR C.3 row 14: a caution, not the
+        # type 1 stop), but the cards do not call it type 2 (codes.yaml conditions.diabetes)
+        dm.type_recorded = ("type 2" if "type2" in types else "other specified" if "other" in types
+                            else "not recorded")
+    if dm.status == "type1" or not dm.type_recorded:
+        dm.history_written = []
     return dm
 
 
@@ -838,11 +923,15 @@ def _prediabetes(con: Concept) -> bool:
 
 
 def _diabetes_type(con: Concept) -> str | None:
-    """Diabetes type a Condition code names (None: not diabetes)."""
-    t = None
+    """Diabetes type a Condition names (None: not diabetes): "type1", "type2", "other" (ICD-10-CM
+    E13) or "unspecified". The first typed code decides; a code that gives no type 1 / type 2
+    (73211009 Diabetes mellitus, E13) is read with the type the text or a display writes ("Type 1
+    diabetes" coded 73211009 is type 1: it was read as type 2, missing the type 1 stop)."""
+    untyped = None
     for system, code, _ in con.codings:
         if not code:
             continue
+        t = None
         if is_snomed(system) and code in T.DIABETES_SNOMED:
             t = T.DIABETES_SNOMED[code]
         elif is_icd10(system):
@@ -850,20 +939,25 @@ def _diabetes_type(con: Concept) -> str | None:
             for prefix, typ in T.DIABETES_ICD:
                 if n.startswith(prefix):
                     t = typ
-        if t:
-            break
-    if t is None:
-        t = _diabetes_text(con.text)
-    return t
+        if t in ("type1", "type2"):
+            return t
+        untyped = untyped or t
+    written = _diabetes_text(con.text)
+    if untyped is None:
+        return written
+    return written if written in ("type1", "type2") else untyped
 
 
-# diabetes as clinicians write it: the word, or the abbreviations T1DM/T2DM, DM1/DM2, (N)IDDM
-_DIABETES_WORDS = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\bn?iddm\b"
-# type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2)
-_TYPE1_WORDS = r"type 1|type i\b|\biddm\b|(?<!non-)(?<!non )insulin[- ]dependent|\bt1 ?dm\b|\bdm ?(type ?)?1\b"
+# diabetes as clinicians write it: the word, or the abbreviations T1DM/T2DM, DM1/DM2, type 2 DM, (N)IDDM
+_DIABETES_WORDS = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b"
+# type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2), and
+# "juvenile(-onset)" / "brittle" diabetes (inclusion terms of E10 Type 1 diabetes mellitus: WHO ICD-10
+# 2019, https://icd.who.int/browse10/2019/en/GetConcept?ConceptId=E10-E14, and ICD-10-CM E10)
+_TYPE1_WORDS = (r"type 1|type i\b|\biddm\b|(?<!non-)(?<!non )insulin[- ]dependent|\bt1 ?dm\b|\bdm ?(type ?)?1\b"
+                r"|\b(?:juvenile(?:[- ]onset)?|brittle)\s+(?:diabet|dm\b)")
 # an explicit type 2 wins over "insulin-dependent" ("Type 2 diabetes mellitus, insulin-dependent"
-# is insulin-treated type 2, not type 1)
-_TYPE2_WORDS = r"type 2|type ii\b|\bniddm\b|\bt2 ?dm\b|\bdm ?(type ?)?2\b"
+# is insulin-treated type 2, not type 1); "non-insulin-dependent" written out is NIDDM (type 2)
+_TYPE2_WORDS = r"type 2|type ii\b|\bniddm\b|\bnon[- ]?insulin[- ]dependent|\bt2 ?dm\b|\bdm ?(type ?)?2\b"
 
 
 @lru_cache(maxsize=4096)
@@ -877,8 +971,16 @@ def _diabetes_text(text: str) -> str | None:
     if re.search(_DIABETES_WORDS, text) and not T.DIABETES_NOT_THE_PATIENTS.search(text):  # "not diabetic"
         if re.search(_TYPE2_WORDS, text):
             return "type2"
-        return "type1" if re.search(_TYPE1_WORDS, text) else "type2"
+        return "type1" if re.search(_TYPE1_WORDS, text) else "unspecified"
     return None
+
+
+@lru_cache(maxsize=4096)
+def _diabetes_history(text: str) -> bool:
+    """A counted diabetes Condition's text (or a display) writes it as a history ("History of
+    diabetes mellitus"; local_codes.yaml diabetes history_patterns). A family history is taken
+    out first (it is no diagnosis of the patient's)."""
+    return any(T.DIABETES_HISTORY.search(_NOT_A_DIAGNOSIS.sub(" ", part)) for part in text.split(" | "))
 
 
 # a diabetes mention that names no diabetes of the patient: prediabetes, diabetes insipidus,
@@ -886,7 +988,7 @@ def _diabetes_text(text: str) -> str | None:
 # mention they qualify is taken out (within one clause: no comma, ";" or bracket between), so a
 # diabetes named beside one is still read ("Type 2 diabetes; family history of diabetes",
 # "Type 2 diabetes, high cardiovascular risk", "Gestational diabetes, now type 2 diabetes")
-_MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\bn?iddm\b)"
+_MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b)"
 _CLAUSE = r"[^.;|,()]{0,30}?"
 _NOT_A_DIAGNOSIS = re.compile(
     r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\bgestational\s+" + _MENTION + r"(?:\s+mellitus)?"

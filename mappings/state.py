@@ -660,6 +660,15 @@ class Diabetes(BaseModel):
     # not a status, but a reason for the hyperglycaemia caution ("type 1 (provisional)")
     unconfirmed: list[str] = Field(default_factory=list)
     unconfirmed_sources: list[Source] = Field(default_factory=list)
+    # the type the record gives a type2-* status (mappings.factors._diabetes): "type 2" (coded
+    # E11 / 44054006 or written), "other specified" (ICD-10-CM E13) or "not recorded" (SNOMED
+    # 73211009 Diabetes mellitus, "Diabetes", or only glucose-lowering drugs / laboratory values);
+    # each reads as type 2 for the caution (CR C.3 row 14), the cards say which. None: not read
+    # (a hand-built state), shown as type 2
+    type_recorded: Literal["type 2", "other specified", "not recorded"] | None = None
+    # the counted diabetes Conditions written as a history ("History of diabetes mellitus"): read
+    # as current (diabetes is chronic; none of them says it resolved), the cards quote them
+    history_written: list[str] = Field(default_factory=list)
 
 
 class LungDisease(BaseModel):
@@ -700,6 +709,10 @@ class LongQT(BaseModel):
 
 class PatientFactors(BaseModel):
     sex: Literal["female", "male", "other", "unknown"] = "unknown"
+    # where the sex was read from when not Patient.gender: Patient.gender "other" / "unknown" gives
+    # no sex, and every current sex extension gives the same one ("birth sex (US Core) male";
+    # mappings.factors._sex_recorded_elsewhere). "": Patient.gender
+    sex_basis: str = ""
     birth_date: dt.date | None = None
     age: int | None = None
     menopausal_status: Literal[
@@ -711,6 +724,12 @@ class PatientFactors(BaseModel):
     menopausal_sources: list[Source] = Field(default_factory=list)
     ovarian_suppression: bool = False  # ongoing GnRH agonist or bilateral oophorectomy
     ovarian_suppression_sources: list[Source] = Field(default_factory=list)
+    # GnRH-agonist records still "active" not read as current suppression (no dose within the depot
+    # window, undated, or starting after as_of: mappings.factors._ofs_record_not_current), as named
+    # in the gap ovarian-suppression-not-current, for the cautions to say ("goserelin statement
+    # MedicationStatement/x dated 2021-03-01"); empty when another record shows current suppression
+    ovarian_suppression_not_current: list[str] = Field(default_factory=list)
+    ovarian_suppression_not_current_sources: list[Source] = Field(default_factory=list)
     diabetes: Diabetes = Field(default_factory=Diabetes)
     lung: LungDisease = Field(default_factory=LungDisease)
     ecog: int | None = None

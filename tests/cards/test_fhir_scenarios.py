@@ -1608,6 +1608,11 @@ def test_fhir_eribulin_not_offered_names_the_missing_requirement_and_what_was_gi
 def test_fhir_woman_postmenopausal_only_by_goserelin_gets_imlunestrant_without_ofs_warning_but_no_elacestrant():
     p = (after_ai_cdk46i("lb-gnrh-only", birth="1980-01-01", menopause=None).med("goserelin", "2024-01-20")
          .variant("ESR1", "p.Tyr537Ser", on="2025-06-01"))
+    # an implant given within the 12-week depot window (DailyMed Zoladex 10.8 mg): suppression is current
+    p.add({"resourceType": "MedicationAdministration", "id": "ma-goserelin", "status": "completed",
+           "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                     "code": "50610", "display": "goserelin"}]},
+           "subject": {"reference": "Patient/lb-gnrh-only"}, "effectiveDateTime": "2025-05-20"})
     state, cards = run(p)
     assert state.factors.menopausal_basis == "gnrh-agonist" and state.factors.ovarian_suppression
     regs = regimen_topics(cards)
@@ -2495,6 +2500,66 @@ def test_fhir_treated_type_2_diabetes_says_its_treatment_once():
     assert "anti-hyperglycaemic" not in caution
 
 
+def _with_diabetes_condition(pid: str, code: dict) -> FhirPatient:
+    p = _pik3ca_after_et(pid).hba1c(7.6, "2025-06-20")
+    p.add({"resourceType": "Condition", "id": f"{pid}-dm", "code": code, "subject": {"reference": f"Patient/{pid}"},
+           "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                          "code": "active"}]}, "onsetDateTime": "2012-01-01"})
+    return p
+
+
+@pytest.mark.parametrize("code", [
+    {"coding": [{"system": "http://snomed.info/sct", "code": "73211009", "display": "Diabetes mellitus"}]},
+    {"text": "Diabetes mellitus"},
+], ids=["snomed-73211009", "text"])
+def test_fhir_a_diabetes_of_no_recorded_type_is_a_caution_that_says_the_type_is_not_recorded(code):
+    # SNOMED 73211009 "Diabetes mellitus" (CR A.4) records no type: the cards called it "type 2
+    # diabetes"; it is still the hyperglycaemia caution (CR C.3 row 14), never the type 1 stop
+    state, cards = run(_with_diabetes_condition("dm-untyped", code))
+    assert state.factors.diabetes.status == "type2-untreated"
+    assert "type 2 diabetes, no glucose-lowering" not in _all_text(cards)
+    caution = card(cards, "capivasertib-fulvestrant")["detail"]
+    assert "diabetes (type not recorded), no glucose-lowering treatment recorded; HbA1c 7.6 % (2025-06-20)" in caution
+    assert "capivasertib-fulvestrant" in regimen_topics(cards)
+
+
+def test_fhir_a_generic_diabetes_code_whose_text_says_type_1_is_the_type_1_stop():
+    # 73211009 "Diabetes mellitus" with the text "Type 1 diabetes mellitus": the code was read first,
+    # as type 2 (a caution), missing the type 1 stop (Itovebi 5.1; CAPItello-291 / SOLAR-1 excluded type 1)
+    code = {"coding": [{"system": "http://snomed.info/sct", "code": "73211009", "display": "Diabetes mellitus"}],
+            "text": "Type 1 diabetes mellitus"}
+    state, _ = run(_with_diabetes_condition("dm-generic-t1", code))
+    assert state.factors.diabetes.status == "type1"
+
+
+@pytest.mark.parametrize("code, written", [
+    ({"text": "History of diabetes mellitus"}, "History of diabetes mellitus"),
+    ({"coding": [{"system": "http://snomed.info/sct", "code": "161445009", "display": "History of diabetes mellitus"}]},
+     "History of diabetes mellitus"),
+    ({"text": "PMH: type 2 DM"}, "PMH: type 2 DM"),
+], ids=["text", "snomed-display", "pmh-type-2"])
+def test_fhir_a_diabetes_written_as_a_history_stays_a_caution_and_the_card_says_it_is_read_as_current(code, written):
+    # diabetes is chronic: a history of it without a resolution is still the hyperglycaemia caution
+    # (CR C.3 row 14; A.4 a diagnosis); the card now quotes the words and says how they were read
+    state, cards = run(_with_diabetes_condition("dm-history", code))
+    assert state.factors.diabetes.status == "type2-untreated"
+    caution = card(cards, "capivasertib-fulvestrant")["detail"]
+    assert (f"(written '{written}': read as current, diabetes is chronic and no resolution is recorded)"
+            in caution)
+    shown = "type 2 diabetes" if "type 2" in written else "diabetes (type not recorded)"
+    assert f"Patient: {shown}, no glucose-lowering treatment recorded (written '{written}'" in caution
+
+
+def test_fhir_diabetes_known_only_from_metformin_says_its_type_is_not_recorded():
+    # no diabetes Condition: metformin (diabetes-specific, drugs.yaml) read as treated diabetes was
+    # called "type 2 diabetes"; nothing in the record gives the type
+    p = _pik3ca_after_et("dm-metformin-only").hba1c(7.6, "2025-06-20").med("metformin", "2015-01-01", None)
+    state, cards = run(p)
+    assert state.factors.diabetes.status == "type2-treated"
+    caution = card(cards, "capivasertib-fulvestrant")["detail"]
+    assert "diabetes (type not recorded), on glucose-lowering treatment; HbA1c 7.6 % (2025-06-20)" in caution
+
+
 def test_fhir_an_hba1c_written_below_6_5_gives_no_hyperglycaemia_warning():
     state, cards = run(_pik3ca_after_et("a1c-below-6-5").hba1c(6.5, "2025-06-20", comparator="<"))
     assert state.factors.diabetes.status == "none-documented"
@@ -3213,6 +3278,32 @@ def test_fhir_a_premenopausal_woman_whose_oophorectomy_was_declined_still_needs_
     assert "caution: needs ovarian suppression" in card(cards, "ai-cdk46i")["summary"]
 
 
+def test_fhir_a_premenopausal_woman_with_only_a_years_old_goserelin_statement_still_needs_ovarian_suppression():
+    # an active MedicationStatement from 2021 with no end and no dose since was read as ongoing
+    # suppression: no caution, no goserelin order (CR C.3 row 15; DailyMed Zoladex 28 days / 12 weeks)
+    p = de_novo("fl-old-goserelin", menopause="premenopausal", birth="1980-05-01").med("goserelin", "2021-03-01")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert "caution: needs ovarian suppression" in ai["summary"]
+    assert all(c[-1] == "goserelin" for c in suggestion_drugs(ai))
+    assert "ovarian-suppression-not-current" in {g.code for g in state.gaps}
+    # the caution says which record was read and why it is not counted
+    assert ("Premenopausal woman without documented ovarian function suppression (GnRH-agonist records not counted "
+            "as current: goserelin statement MedicationStatement/") in ai["detail"]
+    assert "dated 2021-03-01)" in ai["detail"]
+
+
+def test_fhir_a_man_whose_only_goserelin_record_is_years_old_gets_the_lhrh_agonist_caution_naming_it():
+    # his 2021 goserelin statement (no end, no dose since) was read as an ongoing LHRH agonist: no
+    # goserelin added to the AI (C.3 row 16; DailyMed Zoladex 28 days / 12 weeks)
+    p = de_novo("fl-old-goserelin-man", gender="male", birth="1960-05-01").med("goserelin", "2021-03-01")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert all(c[-1] == "goserelin" for c in suggestion_drugs(ai))
+    assert ("Man without a documented LHRH agonist (GnRH-agonist records not counted as current: goserelin "
+            "statement MedicationStatement/") in ai["detail"]
+
+
 def test_fhir_a_premenopausal_woman_after_ovarian_ablation_by_radiotherapy_needs_no_goserelin():
     # CR C.1 (ABC4): ovarian ablation by RT is adequate ovarian suppression; it was not read, so
     # the cards asked for suppression and added a goserelin order
@@ -3730,6 +3821,34 @@ def test_fhir_a_patient_under_60_of_gender_other_or_unknown_without_a_menopausal
     ai = card(cards, "ai-cdk46i")
     assert ai["indicator"] == "warning" and "caution: menopausal status unknown" in ai["summary"]
     assert "Menopausal status not documented: if pre/perimenopausal" in ai["detail"]
+
+
+BIRTH_SEX_URL = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
+
+
+def test_fhir_a_man_recorded_with_gender_other_gets_the_lhrh_agonist_for_men_not_the_menopausal_caution():
+    # Patient.gender "other" with US Core birth sex M: the AI + CDK4/6i card cautioned "menopausal
+    # status unknown" (for a man: CR A.3 men, no menopausal status) and added no LHRH agonist (C.3
+    # row 16; Ibrance label). Now the man's rule, and the cards say which sex they used
+    p = de_novo("fl-other-male", gender="other", birth="1980-05-01", menopause=None)
+    p.resources[0]["extension"] = [{"url": BIRTH_SEX_URL, "valueCode": "M"}]
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert "menopausal status unknown" not in ai["summary"]
+    assert all(c[-1] == "goserelin" for c in suggestion_drugs(ai))
+    assert ("Man without a documented LHRH agonist (sex read from birth sex (US Core) male; Patient.gender gives "
+            "no sex)") in ai["detail"]
+    summary = card(cards, "patient-summary")["detail"]
+    assert "- male (read from birth sex (US Core) male; Patient.gender gives no sex), age 43" in summary
+
+
+def test_fhir_a_woman_recorded_with_gender_other_keeps_the_menopausal_caution_and_says_the_sex_used():
+    p = de_novo("fl-other-female", gender="other", birth="1980-05-01", menopause=None)
+    p.resources[0]["extension"] = [{"url": BIRTH_SEX_URL, "valueCode": "F"}]
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert "caution: menopausal status unknown" in card(cards, "ai-cdk46i")["summary"]
+    assert "- female (read from birth sex (US Core) female; Patient.gender gives no sex)" in \
+        card(cards, "patient-summary")["detail"]
 
 
 def test_fhir_a_patient_of_gender_other_aged_60_or_more_is_read_postmenopausal_by_age_without_the_caution():

@@ -54,12 +54,14 @@ def test_oophorectomy_after_a_premenopausal_observation_supersedes_it():
 
 
 def test_ongoing_gnrh_agonist_without_an_observation_counts_as_suppressed():
-    f = factors(med_statement(GOSERELIN, "2024-01-01", status="active"))
+    # a statement made within the 3-monthly depot window (dateAsserted): current
+    f = factors({**med_statement(GOSERELIN, "2024-01-01", status="active"), "dateAsserted": "2024-05-15"})
     assert f.menopausal_basis == "gnrh-agonist" and f.ovarian_suppression is True
 
 
 def test_premenopausal_woman_on_gnrh_agonist_stays_premenopausal_with_suppression():
-    f = factors(meno_obs("22636003"), med_statement(GOSERELIN, "2024-01-01", status="active"))
+    f = factors(meno_obs("22636003"), med_statement(GOSERELIN, "2024-01-01", status="active"),
+                med_admin(GOSERELIN, "2024-04-20"))
     assert f.menopausal_status == "premenopausal" and f.ovarian_suppression is True
 
 
@@ -737,8 +739,6 @@ def _clinical_use(code):
 @pytest.mark.parametrize("gender,extension,named", [
     ("female", {"url": BIRTH_SEX, "valueCode": "M"}, "birth sex (US Core) male"),
     ("male", {"url": BIRTH_SEX, "valueCode": "F"}, "birth sex (US Core) female"),
-    ("unknown", {"url": BIRTH_SEX, "valueCode": "M"}, "birth sex (US Core) male"),
-    ("other", _clinical_use("male-typical"), "sex parameter for clinical use male"),
     # US Core 6.1/7 us-core-sex: valueCode SNOMED CT 248153007 Male / 248152002 Female (was not read)
     ("female", {"url": US_CORE_SEX, "valueCode": "248153007"}, "sex (US Core) male"),
     ("male", {"url": US_CORE_SEX, "valueCode": " 248152002 "}, "sex (US Core) female"),
@@ -753,6 +753,59 @@ def test_a_birth_sex_or_sex_for_clinical_use_that_differs_from_the_gender_is_a_g
     assert s.factors.sex == gender
     gap = next(g for g in s.gaps if g.code == "sex-unclear")
     assert gap.message.startswith(f"Patient.gender is {gender} (administrative gender) but the record gives {named}:")
+
+
+@pytest.mark.parametrize("gender,extension,sex,named", [
+    ("unknown", {"url": BIRTH_SEX, "valueCode": "M"}, "male", "birth sex (US Core) male"),
+    ("other", _clinical_use("male-typical"), "male", "sex parameter for clinical use male"),
+    ("other", {"url": US_CORE_SEX, "valueCode": "248153007"}, "male", "sex (US Core) male"),
+    ("other", {"url": BIRTH_SEX, "valueCode": "F"}, "female", "birth sex (US Core) female"),
+])
+def test_a_gender_other_or_unknown_with_one_recorded_sex_is_read_as_that_sex_and_the_gap_says_so(gender, extension, sex,
+                                                                                               named):
+    # Patient.gender other / unknown gives no sex (FHIR R4 AdministrativeGender); a man recorded so
+    # got the menopausal caution and not the LHRH agonist for men (CR A.3 men; C.3 row 16)
+    s = _with_extension(gender, extension)
+    assert s.factors.sex == sex and s.factors.sex_basis == named
+    assert (s.factors.menopausal_basis == "male") is (sex == "male")
+    gap = next(g for g in s.gaps if g.code == "sex-unclear")
+    assert gap.message.startswith(f"Patient.gender is {gender} (administrative gender, no sex) and the record gives "
+                                  f"{named}: the cards read the sex as {sex}")
+
+
+@pytest.mark.parametrize("gender", ["M", "F", "woman"])
+def test_a_patient_gender_that_is_no_fhir_code_is_not_read_and_the_gap_says_so(gender):
+    # FHIR R4 Patient.gender (required binding AdministrativeGender: male | female | other | unknown):
+    # "M" (HL7 v2) was read as unknown silently: a man got the menopausal caution with no word why
+    s = build_patient_state([patient(birth="1970-01-01", gender=gender)], PID, AS_OF)
+    assert s.factors.sex == "unknown"
+    gap = next(g for g in s.gaps if g.code == "sex-unclear")
+    assert gap.message.startswith(f"Patient.gender is '{gender}' (not a FHIR AdministrativeGender code): not read")
+
+
+def test_a_patient_gender_that_is_no_fhir_code_beside_a_birth_sex_names_both_and_reads_neither():
+    # "F" beside a birth sex M may be a woman recorded male at birth: the extension does not replace it
+    s = _with_extension("F", {"url": BIRTH_SEX, "valueCode": "M"})
+    assert s.factors.sex == "unknown"
+    gap = next(g for g in s.gaps if g.code == "sex-unclear")
+    assert gap.message.startswith("Patient.gender is 'F' (not a FHIR AdministrativeGender code) but the record "
+                                  "gives birth sex (US Core) male")
+
+
+@pytest.mark.parametrize("gender", [" female ", "Female"])
+def test_a_patient_gender_in_another_case_or_with_spaces_is_read(gender):
+    s = build_patient_state([patient(birth="1970-01-01", gender=gender)], PID, AS_OF)
+    assert s.factors.sex == "female" and "sex-unclear" not in {g.code for g in s.gaps}
+
+
+def test_a_gender_other_with_recorded_sexes_that_differ_keeps_gender_other_and_names_both():
+    p = patient(birth="1970-01-01", gender="other")
+    p["extension"] = [{"url": BIRTH_SEX, "valueCode": "M"}, _clinical_use("female-typical")]
+    s = build_patient_state([p], PID, AS_OF)
+    assert s.factors.sex == "other" and s.factors.sex_basis == ""
+    gap = next(g for g in s.gaps if g.code == "sex-unclear")
+    assert "birth sex (US Core) male, sex parameter for clinical use female" in gap.message
+    assert "the cards follow Patient.gender (other)" in gap.message
 
 
 @pytest.mark.parametrize("gender,extension", [
@@ -880,7 +933,8 @@ def test_an_old_goserelin_order_alone_no_longer_makes_a_woman_without_a_status_p
 @pytest.mark.parametrize("recent", [
     med_request(GOSERELIN, "2024-04-01"),                      # an order within 12 weeks + margin
     med_admin(GOSERELIN, "2024-05-10"),                        # an implant given since
-    med_statement(GOSERELIN, "2023-01-01", status="active"),   # a statement that she is on it
+    {**med_statement(GOSERELIN, "2023-01-01", status="active"),  # a statement made recently that she is on it
+     "dateAsserted": "2024-05-01"},
     med_request(GOSERELIN, "2021-03-01", end="2025-03-01"),    # an order whose dosage runs past as_of
 ])
 def test_an_old_goserelin_order_with_a_recent_dose_or_statement_or_a_current_period_is_still_ongoing_suppression(recent):
@@ -888,6 +942,89 @@ def test_an_old_goserelin_order_with_a_recent_dose_or_statement_or_a_current_per
     s = _ofs_state(*extra, recent)
     assert s.factors.ovarian_suppression
     assert "ovarian-suppression-not-current" not in {g.code for g in s.gaps}
+
+
+def _statement_since(start, text=None, code=GOSERELIN, **extra):
+    """An active statement whose effective period started on `start` and has no end."""
+    st = med_statement(code, None, status="active", text=text)
+    if start:
+        st["effectivePeriod"] = {"start": start}
+    return {**st, **extra}
+
+
+@pytest.mark.parametrize("code, text, drug", [(GOSERELIN, None, "goserelin"),
+                                              (None, "Leuprolide acetate 11.25 mg depot", "leuprolide"),
+                                              (None, "Triptorelin 3.75 mg IM monthly", "triptorelin")])
+def test_an_active_gnrh_agonist_statement_started_years_ago_with_no_dose_since_is_not_ongoing_suppression(code, text, drug):
+    # was read as ongoing suppression (an active statement from 2019, nothing since): a
+    # premenopausal woman got no "needs ovarian suppression" caution (CR A.3; C.3 row 15; DailyMed
+    # Zoladex: a depot lasts 28 days / 12 weeks)
+    s = _ofs_state(_statement_since("2019-01-01", text=text, code=code))
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert gap.message.startswith("An ovarian-suppression statement is still active but no dose is recorded since")
+    assert f"{drug} statement MedicationStatement/" in gap.message and "dated 2019-01-01" in gap.message
+
+
+def test_an_old_gnrh_agonist_statement_asserted_within_the_depot_window_is_ongoing_suppression():
+    # FHIR R4 MedicationStatement.dateAsserted: when the statement was made, a recent claim she is on it
+    s = _ofs_state(_statement_since("2019-01-01", dateAsserted="2024-05-01"))
+    assert s.factors.ovarian_suppression
+    assert "ovarian-suppression-not-current" not in {g.code for g in s.gaps}
+
+
+def test_an_old_gnrh_agonist_statement_asserted_long_ago_with_only_an_old_injection_since_is_not_current():
+    s = _ofs_state(_statement_since("2019-01-01", dateAsserted="2020-05-01"), med_admin(GOSERELIN, "2022-04-01"))
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert "dated 2019-01-01, asserted 2020-05-01" in gap.message
+
+
+def test_an_old_gnrh_agonist_statement_with_an_injection_within_the_depot_window_is_ongoing_suppression():
+    s = _ofs_state(_statement_since("2019-01-01"), med_admin(GOSERELIN, "2024-04-01"))
+    assert s.factors.ovarian_suppression
+    assert "ovarian-suppression-not-current" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("record, kind", [(med_request(GOSERELIN, None), "order"),
+                                          (_statement_since(None), "statement")])
+def test_an_undated_active_gnrh_agonist_order_or_statement_is_not_counted_and_the_gap_says_it_is_undated(record, kind):
+    # an undated record cannot show that a depot was given within its 28 days / 12 weeks: it was
+    # read as ongoing suppression; now named, not assumed (CR A.3: derive defensively)
+    s = _ofs_state(record)
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert f"goserelin {kind} Medication" in gap.message and ", undated)" in gap.message
+    assert "an undated record cannot show a recent dose" in gap.message
+
+
+@pytest.mark.parametrize("record, named", [
+    (med_statement(GOSERELIN, "2024-07-01", status="active"), "goserelin statement MedicationStatement/"),
+    (med_request(GOSERELIN, "2024-07-01"), "goserelin order MedicationRequest/"),
+])
+def test_a_gnrh_agonist_record_that_starts_after_the_as_of_date_is_not_ongoing_suppression_yet(record, named):
+    # dated a month after as_of (2024-06-01), it was read as ongoing suppression: nothing is suppressed yet
+    s = _ofs_state(record)
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert f"{named}" in gap.message and "dated 2024-07-01, after the as-of date" in gap.message
+
+
+def test_a_gnrh_agonist_administration_in_progress_since_years_ago_is_not_a_current_dose():
+    # an "in-progress" administration from 2019 was read as active whatever its date (therapy.py);
+    # a dose is current for 12 weeks + 11 days from its date (DailyMed Zoladex 10.8 mg)
+    s = _ofs_state(med_admin(GOSERELIN, "2019-01-01", status="in-progress"))
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert gap.message.startswith("An ovarian-suppression administration is still active but no dose is recorded since "
+                                  "(goserelin administration MedicationAdministration/")
+    assert "dated 2019-01-01" in gap.message
+
+
+def test_an_undated_gnrh_agonist_statement_alone_no_longer_makes_a_woman_without_a_status_postmenopausal():
+    s = build_patient_state([patient(birth="1980-01-01"), _statement_since(None)], PID, AS_OF)
+    assert s.factors.menopausal_status == "unknown" and s.factors.menopausal_basis == "unknown"
+    assert {"ovarian-suppression-not-current", "menopausal-status-unknown"} <= {g.code for g in s.gaps}
 
 
 def test_a_mans_stale_lhrh_agonist_order_is_named_with_the_rule_for_men_not_the_premenopausal_one():
@@ -900,6 +1037,48 @@ def test_a_mans_stale_lhrh_agonist_order_is_named_with_the_rule_for_men_not_the_
     assert gap.message.startswith("An LHRH agonist order is still active but no dose is recorded since")
     assert "premenopausal" not in gap.message
     assert "C.3 row 16: for men on an aromatase inhibitor an LHRH agonist is considered" in gap.message
+
+
+@pytest.mark.parametrize("code, recorded", [
+    (cc(coding(SNOMED, "44054006", "Diabetes mellitus type 2")), "type 2"),
+    (cc(coding(ICD10, "E11.9", "Type 2 diabetes mellitus without complications")), "type 2"),
+    (cc(text="Diabetes mellitus, non-insulin-dependent"), "type 2"),
+    (cc(coding(SNOMED, "73211009", "Diabetes mellitus")), "not recorded"),
+    (cc(text="Diabetes"), "not recorded"),
+    (cc(text="Steroid-induced diabetes"), "not recorded"),
+    (cc(coding(ICD10, "E13.9", "Other specified diabetes mellitus without complications")), "other specified"),
+    # WHO ICD-10 E14 Unspecified diabetes mellitus, sent without a display: was not read at all
+    (cc(coding("http://hl7.org/fhir/sid/icd-10", "E14.9")), "not recorded"),
+])
+def test_the_diabetes_type_is_what_the_record_gives_and_an_untyped_one_is_not_called_type_2(code, recorded):
+    # CR A.4: 44054006 / E11 are type 2, 73211009 names no type, E13 is other specified; each reads as
+    # type 2 for the caution (CR C.3 row 14), Diabetes.type_recorded says which
+    d = factors(condition(code, "2015-01-01")).diabetes
+    assert d.status == "type2-untreated" and d.type_recorded == recorded
+
+
+@pytest.mark.parametrize("text", ["Juvenile diabetes", "Juvenile-onset diabetes mellitus", "Brittle diabetes"])
+def test_juvenile_onset_or_brittle_diabetes_is_type_1(text):
+    # E10 Type 1 diabetes mellitus includes brittle and juvenile-onset diabetes (WHO ICD-10 2019;
+    # ICD-10-CM): these read as type 2, a caution instead of the type 1 stop (CR C.3 row 14)
+    assert factors(condition(cc(text=text), "2015-01-01")).diabetes.status == "type1"
+
+
+def test_juvenile_beside_a_diabetes_but_about_something_else_does_not_make_it_type_1():
+    d = factors(condition(cc(text="Diabetes mellitus; juvenile idiopathic arthritis"), "2015-01-01")).diabetes
+    assert d.status == "type2-untreated" and d.type_recorded == "not recorded"
+
+
+@pytest.mark.parametrize("text, history", [
+    ("History of diabetes mellitus", "History of diabetes mellitus"),
+    ("h/o DM2", "h/o DM2"),
+    ("Type 2 diabetes; family history of diabetes", None),
+    ("Type 2 diabetes mellitus", None),
+])
+def test_a_diabetes_written_as_a_history_is_counted_and_its_words_kept_but_not_a_family_history(text, history):
+    d = factors(condition(cc(text=text), "2015-01-01")).diabetes
+    assert d.status == "type2-untreated"
+    assert d.history_written == ([history] if history else [])
 
 
 @pytest.mark.parametrize("code", [cc(text="Prediabetes"), cc(text="Impaired fasting glucose"),
