@@ -373,7 +373,11 @@ def _primary_breast_of(con: Concept) -> tuple[bool, bool]:
             if code in T.BREAST_SNOMED:
                 return True, False
     text = con.text
-    if text and _breast_primary_text(text):
+    if text and _breast_primary_text(text) and not _secondary_codes(con)[0]:
+        # a text naming breast cancer on a Condition coded as a secondary neoplasm ("Bone
+        # metastases from breast cancer" coded C79.51 / SNOMED 94222008) names the metastasis's
+        # primary: the code says what the Condition is (CR A.4: mCODE SecondaryCancerDisorderVS,
+        # ICD-10-CM C77-C79 "with breast primary"), read as a metastasis (build_disease)
         return True, False
     return False, False
 
@@ -834,6 +838,9 @@ def build_disease(ctx: Ctx) -> Disease:
     primary_dates: list[dt.date] = []
     met_evidence: list[tuple[dt.date | None, Source]] = []
     history_only: list[Source] = []
+    # metastases coded secondary whose text names their breast primary ("Liver metastases from
+    # breast cancer", C78.7): they name the primary, as Z85.3 does, when no primary Condition does
+    named_by_metastasis: list[Source] = []
     early_sources: list[Source] = []  # explicit M0 / stage 0-III
     early_not_final: list[Source] = []  # an M0 / stage 0-III Observation not final (preliminary...)
     unconfirmed: list[tuple[str, str, Source]] = []  # (site, verificationStatus, source)
@@ -1000,6 +1007,8 @@ def build_disease(ctx: Ctx) -> Disease:
                     continue
                 add_evidence(onset, src, onset_last)
                 add_site(site or "other", visceral, onset, src)
+                if coded_secondary and _breast_primary_text(ctx.code_text(res)):
+                    named_by_metastasis.append(src)
                 body = _body_sites(res) if res.get("bodySite") else []
                 if body and body[0] == site:
                     # the site was read from bodySite: every other bodySite is a site too
@@ -1075,11 +1084,13 @@ def build_disease(ctx: Ctx) -> Disease:
 
     if d.primary_sources:
         d.breast_cancer = "yes"
-    elif history_only and met_evidence:
+    elif (history_only or named_by_metastasis) and met_evidence:
         # Z85.3 "personal history" = no active disease (CR A.4): it names the primary
-        # only of a documented metastatic disease (codes.yaml breast_cancer_history_icd10)
+        # only of a documented metastatic disease (codes.yaml breast_cancer_history_icd10); so
+        # does a metastasis whose text names its breast primary (CR A.4 "C77-C79 with breast
+        # primary"), without a diagnosis date (its onset is the metastasis's)
         d.breast_cancer = "yes"
-        d.primary_sources = history_only
+        d.primary_sources = history_only or named_by_metastasis
     d.primary_diagnosis_date = min(primary_dates) if primary_dates else None
     _date_undated_stage4(ctx, d, stage4_at_onset, met_evidence, clinical_stage4, evidence_last)
 

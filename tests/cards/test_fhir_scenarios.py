@@ -3868,3 +3868,17 @@ def test_fhir_a_pending_genomic_result_dated_by_month_only_is_named_with_its_mon
     state, _ = run(p)
     gap = next(g for g in state.gaps if g.code == "genomic-result-not-final")
     assert gap.message.startswith("ESR1 p.Y537S detected (2025-06, status preliminary): not final")
+
+
+def test_fhir_a_liver_metastasis_coded_c78_7_whose_text_names_the_breast_primary_dates_the_relapse():
+    # "Liver metastases from breast cancer" coded C78.7 was read as a breast primary by its
+    # text: no metastatic date, resistance unknown, an ESR1 test pre-selected; now the liver
+    # metastasis of 2024-01-15, two years after adjuvant letrozole: endocrine-sensitive
+    p = FhirPatient("fl-c78-breast-named").primary("2016-03-01")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C78.7"}],
+                  "text": "Liver metastases from breast cancer"}, "2024-01-15", "met")
+    p.er("positive", "2024-01-15").pr("positive", "2024-01-15").her2("1+", "2024-01-15")
+    p.menopause("postmenopausal", "2024-01-15").med("letrozole", "2016-06-01", "2021-12-31")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert [s.site for s in state.disease.sites] == ["liver"] and state.therapy.endocrine_resistance == "sensitive"
+    assert ordered_tests(cards) == ["test-pik3ca-akt1-pten", "test-germline-brca"]

@@ -1436,3 +1436,26 @@ def test_a_stage_iv_beside_an_m_not_assessed_and_metastases_only_suspected_stays
     stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text))
     assert disease(breast_cancer("2020-01-01"), stage_group).metastatic == "unknown"
     assert "metastasis-unconfirmed" in _gaps(breast_cancer("2020-01-01"), stage_group)
+
+
+@pytest.mark.parametrize("code,display,text,site", [
+    ("C79.51", None, "Bone metastases from breast cancer", "bone"),
+    ("C78.7", "Secondary malignant neoplasm of liver", "Metastatic breast cancer to liver", "liver"),
+    ("C78.00", None, "Breast carcinoma metastatic to lung", "lung"),
+])
+def test_a_metastasis_coded_secondary_whose_text_names_its_breast_primary_keeps_its_site_and_date(
+        code, display, text, site):
+    # was: read as a breast primary by its text, metastatic without a site or a date (gap
+    # "Metastatic disease is documented without a date."); the C77-C79 code says what it is
+    d = disease(breast_cancer("2020-01-01"), condition(cc(coding(ICD10, code, display), text=text), "2021-03-04"))
+    assert d.metastatic == "yes" and d.metastatic_date == dt.date(2021, 3, 4)
+    assert [s.site for s in d.sites] == [site] and d.de_novo_metastatic is False
+    assert "metastatic-date-unknown" not in _gaps(breast_cancer("2020-01-01"),
+                                                  condition(cc(coding(ICD10, code, display), text=text), "2021-03-04"))
+
+
+def test_a_metastasis_coded_secondary_naming_its_breast_primary_alone_still_names_the_breast_cancer():
+    d = disease(condition(cc(coding(SNOMED, "94222008", "Secondary malignant neoplasm of bone"),
+                             text="Metastatic breast cancer to bone"), "2021-03-04"))
+    assert d.breast_cancer == "yes" and d.metastatic == "yes" and [s.site for s in d.sites] == ["bone"]
+    assert d.primary_diagnosis_date is None and d.metastatic_date == dt.date(2021, 3, 4)
