@@ -577,8 +577,11 @@ def _other_primary_named(text: str) -> tuple[str, bool] | None:
     if m is None:
         return None
     clause = _clause(text, m.start(), m.end())
+    # "Liver metastases (ddx lung primary)", "Bone metastasis, differential: myeloma": that
+    # cancer in the differential (condition-ver-status "differential"), no primary made
+    in_differential = bool(T.DIFFERENTIAL_WORDS.search(text[max(0, m.start() - 30):m.start()]))
     own = (bool(_SECONDARY_TEXT.search(clause)) and not _PAST_CANCER.search(clause)
-           and not re.search(r"\bbreast\b", text))
+           and not re.search(r"\bbreast\b", text) and not in_differential)
     return m.group(0), own
 
 
@@ -915,9 +918,10 @@ def build_disease(ctx: Ctx) -> Disease:
                 # breast cancer, not the metastasis its text doubts.
                 unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
             elif text and (stage4_words or _metastatic_text(text)) and (
-                    differential := T.BREAST_DIFFERENTIAL.search(text)):
-                # "Metastatic adenocarcinoma, breast vs lung primary": the breast one of two
-                # possible primaries (condition-ver-status "differential"), no metastatic
+                    differential := T.BREAST_DIFFERENTIAL.search(text) or T.DIFFERENTIAL_NAMED.search(text)):
+                # "Metastatic adenocarcinoma, breast vs lung primary", "Metastatic breast cancer
+                # (ddx lung)": the breast one of two possible primaries, or another cancer in its
+                # differential (condition-ver-status "differential"), no metastatic
                 # breast cancer made (CR A.4: metastases with breast primary)
                 unconfirmed.append(("site not stated",
                                     f'primary uncertain: "{differential.group(0)}" in the text', src))

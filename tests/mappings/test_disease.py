@@ -1459,3 +1459,39 @@ def test_a_metastasis_coded_secondary_naming_its_breast_primary_alone_still_name
                              text="Metastatic breast cancer to bone"), "2021-03-04"))
     assert d.breast_cancer == "yes" and d.metastatic == "yes" and [s.site for s in d.sites] == ["bone"]
     assert d.primary_diagnosis_date is None and d.metastatic_date == dt.date(2021, 3, 4)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("Metastatic breast cancer (ddx lung)", "ddx lung"),
+    ("Metastatic breast carcinoma. DDx: lung primary", "ddx: lung"),
+    ("Metastatic breast cancer, differential diagnosis includes lymphoma", "differential diagnosis includes lymphoma"),
+    ("Metastatic breast cancer; d/dx melanoma", "d/dx melanoma"),
+])
+def test_a_breast_cancer_condition_with_another_cancer_in_its_differential_is_no_metastatic_breast_cancer(text, words):
+    # was: counted as metastatic breast cancer, silently (FHIR condition-ver-status "differential";
+    # "DDx" / "d/dx" abbreviate "differential diagnosis"; CR A.4: metastases with breast primary)
+    for problem in (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"), condition(cc(text=text), "2021-01-01")):
+        assert disease(problem).metastatic == "unknown"
+        assert f'primary uncertain: "{words}" in the text' in _gaps(problem)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,site", [("Lung nodules, ddx metastasis", "lung"),
+                                       ("Liver lesion, DDx: metastasis vs hemangioma", "liver"),
+                                       ("Liver lesion, differential diagnosis includes metastasis", "liver")])
+def test_a_metastasis_named_only_in_a_differential_diagnosis_is_unconfirmed(text, site):
+    # was: a liver / lung metastasis, metastatic disease dated by it (condition-ver-status
+    # "differential": one of a set of possible diagnoses, none made)
+    resources = (breast_cancer("2020-01-01"), condition(cc(text=text), "2020-06-01"))
+    assert disease(*resources).metastatic == "unknown"
+    assert f"{site} (suspected in the text)" in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,site,words", [("Liver metastases (ddx lung primary)", "liver", "lung primary"),
+                                             ("Bone metastasis, differential: myeloma", "bone", "myeloma")])
+def test_a_metastasis_with_another_primary_only_in_its_differential_is_asked_not_dropped_as_that_cancers(
+        text, site, words):
+    # was: dropped silently as the other cancer's spread (not-breast-metastasis); the other
+    # primary is a differential diagnosis, not one made: which cancer spread is unclear
+    resources = (breast_cancer("2020-01-01"), condition(cc(text=text), "2020-06-01"))
+    assert disease(*resources).metastatic == "unknown"
+    assert f'{site} (the text also names another primary cancer, "{words}")' in _gaps(*resources)["metastasis-unconfirmed"]
