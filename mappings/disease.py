@@ -514,6 +514,24 @@ def _other_primary(con: Concept) -> bool:
     return found
 
 
+def _metastasis_coded_as_another_primary(con: Concept) -> tuple[str, str] | None:
+    """(The site the text names, the code) when the Condition is coded only as a primary cancer
+    of another site (codes.yaml other_primary_icd10) but its text asserts a metastasis at a site
+    and names no cancer whose spread it is ("Metastasis to lung" coded C34.90; not "Lung cancer
+    with bone metastases": that cancer's spread, CR A.4), memoised per concept; else None."""
+    if "primary_coded_metastasis" not in con.memo:
+        found = None
+        text = con.text
+        if text and _other_primary(con) and _metastatic_text(text) and not (
+                T.OTHER_PRIMARY_TEXT.search(text) or T.ORGAN_CANCER_LOOSE.search(text)):
+            site = _site_in_text(text)
+            code = next((code for system, code, _ in con.codings
+                         if code and is_icd10(system) and T.other_primary_icd(code)), None)
+            found = (site, code) if site and code else None
+        con.memo["primary_coded_metastasis"] = found
+    return con.memo["primary_coded_metastasis"]
+
+
 # words that put another cancer in the past or beside the metastasis, not as its primary
 # ("Bone metastases; history of colon cancer"): which cancer spread is then unclear
 _PAST_CANCER = re.compile(r"\b(history|hx|h/o|prior|previous|past|remote|treated|resected)\b")
@@ -1018,6 +1036,14 @@ def build_disease(ctx: Ctx) -> Disease:
                     # the site was read from bodySite: every other bodySite is a site too
                     for other in body[1:]:
                         add_site(other, None, onset, src)
+            elif (coded := _metastasis_coded_as_another_primary(ctx.concept_of(res))) is not None:
+                # "Metastasis to lung" coded C34.90: the code names a primary lung cancer, the
+                # text a metastasis to the lung; which one it is the sources do not settle
+                # (ICD-10-CM C34 primary vs C78.0x secondary): asked, not dropped silently
+                text_site, code = coded
+                unconfirmed.append((text_site, f"coded {code}, a primary cancer other than breast cancer, but the text "
+                                    "names a metastasis", ctx.source(res, onset, _display(res, "Metastasis"),
+                                                                     date_last=onset_last)))
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
 

@@ -1495,3 +1495,28 @@ def test_a_metastasis_with_another_primary_only_in_its_differential_is_asked_not
     resources = (breast_cancer("2020-01-01"), condition(cc(text=text), "2020-06-01"))
     assert disease(*resources).metastatic == "unknown"
     assert f'{site} (the text also names another primary cancer, "{words}")' in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Metastasis to lung", "Lung metastases", "Secondary malignant neoplasm of lung"])
+def test_a_lung_metastasis_coded_as_a_primary_lung_cancer_is_asked_not_dropped(text):
+    # was: dropped silently (C34 names a primary lung cancer, the text a metastasis to the lung;
+    # ICD-10-CM C34 vs C78.0x): the code and the text conflict, the clinician is asked
+    resources = (breast_cancer("2020-01-01"), condition(cc(coding(ICD10, "C34.90"), text=text), "2020-06-01"))
+    assert disease(*resources).metastatic == "unknown"
+    assert ("lung (coded C34.90, a primary cancer other than breast cancer, but the text names a metastasis)"
+            in _gaps(*resources)["metastasis-unconfirmed"])
+
+
+@pytest.mark.parametrize("text", ["Lung cancer metastatic to bone", "NSCLC with brain mets", "Metastatic disease"])
+def test_a_primary_lung_cancer_naming_its_own_spread_is_that_cancers_and_asks_nothing(text):
+    resources = (breast_cancer("2020-01-01"), condition(cc(coding(ICD10, "C34.90"), text=text), "2020-06-01"))
+    assert disease(*resources).metastatic == "unknown"
+    assert "metastasis-unconfirmed" not in _gaps(*resources)
+
+
+@pytest.mark.parametrize("code,display", [("C78.00", None), ("C78.01", "Secondary malignant neoplasm of right lung")])
+def test_lung_cancer_written_on_a_lung_metastasis_code_is_asked_not_read_as_another_primary(code, display):
+    # the code says a metastasis to the lung, the text a lung cancer: asked (ICD-10-CM C78.0x vs C34)
+    resources = (breast_cancer("2020-01-01"), condition(cc(coding(ICD10, code, display), text="Lung cancer"), "2020-06-01"))
+    assert disease(*resources).metastatic == "unknown"
+    assert 'lung (the text also names another primary cancer, "lung cancer")' in _gaps(*resources)["metastasis-unconfirmed"]
