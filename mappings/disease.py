@@ -24,7 +24,11 @@ _BREAST_TEXT = re.compile(
 # on chronic kidney disease or a pressure ulcer is no cancer stage; stage IV counts only
 # on the breast-cancer Condition (CR A.4 "advanced/metastatic" = breast primary AND ...
 # stage group IV), see _STAGE4_WORDS.
-_SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b")
+# "Secondary carcinoma of lung", "secondary deposits in liver": ICD-10-CM C77-C79 write a
+# metastasis "secondary malignant neoplasm of <site>"; not "secondary cancer" / "secondary
+# malignancy" alone, also written for a treatment-related second primary ("secondary AML").
+_SECONDARY_TEXT = re.compile(r"secondary malignant|secondary (?:carcinoma|adenocarcinoma|neoplasm|deposits?)\b"
+                             r"|metasta|\bmets\b")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
 # distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts
 # "TNM M1 (cM1/pM1) OR stage group IV" alike. The M category is read on its own ("cM1", "M1
@@ -385,7 +389,7 @@ def _primary_breast_of(con: Concept) -> tuple[bool, bool]:
 @lru_cache(maxsize=4096)
 def _breast_primary_text(text: str) -> bool:
     return bool(_BREAST_TEXT.search(text)) and not re.search(
-        r"secondary malignant neoplasm of (the )?breast|metasta[a-z]* to (the )?breast|history of|"
+        r"secondary (malignant )?(neoplasm|carcinoma|adenocarcinoma) of (the )?breast|metasta[a-z]* to (the )?breast|history of|"
         r"in situ|\bdcis\b|\blcis\b|benign|screening|risk of|suspected|rule out|r/o",
         text,
     )

@@ -1520,3 +1520,22 @@ def test_lung_cancer_written_on_a_lung_metastasis_code_is_asked_not_read_as_anot
     resources = (breast_cancer("2020-01-01"), condition(cc(coding(ICD10, code, display), text="Lung cancer"), "2020-06-01"))
     assert disease(*resources).metastatic == "unknown"
     assert 'lung (the text also names another primary cancer, "lung cancer")' in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,site", [("Secondary carcinoma of lung", "lung"), ("Secondary adenocarcinoma in liver", "liver"),
+                                       ("Secondary deposits in liver", "liver"), ("Secondary neoplasm of bone", "bone")])
+def test_a_metastasis_written_secondary_carcinoma_or_deposits_of_a_site_is_a_metastasis(text, site):
+    # was: not read at all (metastatic status unknown): ICD-10-CM C77-C79 write a metastasis
+    # "secondary malignant neoplasm of <site>", clinicians "secondary carcinoma of lung"
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2020-06-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+
+
+@pytest.mark.parametrize("text", ["Secondary AML", "Secondary malignancy (therapy-related MDS)", "No secondary deposits"])
+def test_a_treatment_related_secondary_malignancy_or_no_secondary_deposits_is_no_metastasis(text):
+    assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2020-06-01")).metastatic == "unknown"
+
+
+def test_suspected_secondary_deposits_are_unconfirmed():
+    resources = (breast_cancer("2020-01-01"), condition(cc(text="Suspected secondary deposits in liver"), "2020-06-01"))
+    assert "liver (suspected in the text)" in _gaps(*resources)["metastasis-unconfirmed"]
