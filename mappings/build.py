@@ -79,6 +79,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   Observation or a metastasis Condition dated > 92 days
                                   before the breast cancer diagnosis (an earlier cancer's
                                   stage or spread?): not counted
+    staging-conflict              a stage group / M category (Observation value or
+                                  Condition.stage.summary) coded stage IV / M1 whose text
+                                  writes an earlier stage, an M0 ("cM0(i+)") or an M not
+                                  assessed ("pMX", "M not assessed"): read as the code,
+                                  the text quoted (AJCC stage IV is any T any N M1)
     metastasis-unconfirmed        a metastasis Condition is only provisional/differential/
                                   unconfirmed (verificationStatus), or its text writes it as
                                   a suspicion ("suspected", "r/o", "?", "suggestive of",

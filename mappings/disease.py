@@ -838,6 +838,28 @@ def _stage_text_unconfirmed(cc: Any, src: Source, unconfirmed: list[tuple[str, s
         unconfirmed.append(("site not stated", _stage4_doubt(text), src))
 
 
+def _coded_stage4_text_against(cc: Any) -> str | None:
+    """The text of a value coded stage IV or M1 (AJCC, SNOMED: codes.yaml) when it writes
+    otherwise: an earlier stage ("Stage IIA"), an M0 ("cM0(i+)") or an M not assessed ("pMX",
+    "M not assessed"), AJCC 8th edition stage IV being any T any N M1. The code stays the
+    reading (the coded answer; FHIR R4 CodeableConcept.text is the concept as the user entered
+    it, a second statement), the text is named in the gap staging-conflict. Else None."""
+    if not isinstance(cc, dict) or not isinstance(cc.get("text"), str) or not cc["text"].strip():
+        return None
+    coded4 = any(code and (code.upper() in T.STAGE4_AJCC or code.upper() in T.M1_AJCC
+                           if system == T.AJCC or "cancerstaging" in system
+                           else is_snomed(system) and (code in T.STAGE4_VALUES or code in T.M1_VALUES))
+                 for system, code, _ in codings(cc))
+    if not coded4:
+        return None
+    text = cc["text"].strip()
+    low = text.lower()
+    m1_beside = _M1_WORDS.search(_M_NOT_ASSESSED.sub(" ", low))
+    if _stage_from_text(low) is False or (not m1_beside and (_M0_WORDS.search(low) or _M_NOT_ASSESSED.search(low))):
+        return text
+    return None
+
+
 def _m_value(cc: Any) -> bool | None:
     """True = M1, False = M0, None unknown (cc: valueCodeableConcept, or a valueString)."""
     for system, code, _ in codings(cc):
@@ -869,6 +891,8 @@ def build_disease(ctx: Ctx) -> Disease:
     early_sources: list[Source] = []  # explicit M0 / stage 0-III
     early_not_final: list[Source] = []  # an M0 / stage 0-III Observation not final (preliminary...)
     unconfirmed: list[tuple[str, str, Source]] = []  # (site, verificationStatus, source)
+    # a staging value coded stage IV / M1 whose text writes otherwise: (why, source)
+    staging_conflicts: list[tuple[str, Source]] = []
     # clinical stage IV evidence: (its date, None: undated; the last day a date without a day can mean)
     clinical_stage4: list[tuple[dt.date | None, dt.date | None]] = []
     # stage IV on the primary without an assessment date, dated by the primary's onset:
@@ -956,6 +980,9 @@ def build_disease(ctx: Ctx) -> Disease:
                 if not isinstance(st, dict):
                     continue
                 s4 = _is_stage4_value(st.get("summary"))
+                if s4 and (against := _coded_stage4_text_against(st.get("summary"))) is not None:
+                    staging_conflicts.append((f'Stage IV (Condition.stage), coded stage IV but its text reads '
+                                              f'"{against}"', src))
                 if s4:
                     assessed, assessed_last = _assessment_date(ctx, st, res)
                     if assessed is not None:
@@ -1093,6 +1120,10 @@ def build_disease(ctx: Ctx) -> Disease:
                     if T.STAGE_GROUP_CODES.get(code):  # a clinical stage group
                         clinical_stage4.append((date, last or date))
                     add_evidence(date, src, last)
+                    if (against := _coded_stage4_text_against(value)) is not None:
+                        staging_conflicts.append((f'{src.display}, {_as_written(date, last)}, coded '
+                                                  f'{"M1" if code in T.M_CATEGORY_CODES else "stage IV"} '
+                                                  f'but its text reads "{against}"', src))
                 elif s4 is False:
                     early_sources.append(src)
                 else:
@@ -1100,6 +1131,12 @@ def build_disease(ctx: Ctx) -> Disease:
                 break
         except Exception:  # noqa: BLE001
             ctx.ignore(res, "unreadable-resource", "Observation could not be read (staging)")
+    if staging_conflicts:
+        # the code is read (stage IV / M1), the text that contradicts it is shown, not dropped
+        ctx.gap("staging-conflict",
+                "; ".join(why for why, _ in staging_conflicts)
+                + ". Read as the code (AJCC stage IV is M1): confirm the stage.",
+                [src for _, src in staging_conflicts])
     if before_diagnosis:
         staged = len(before_diagnosis) > len(metastases_before)
         what = ("Stage IV / M1" if not metastases_before else

@@ -3882,3 +3882,16 @@ def test_fhir_a_liver_metastasis_coded_c78_7_whose_text_names_the_breast_primary
     state, cards = run(p, FIRST_LINE_AS_OF)
     assert [s.site for s in state.disease.sites] == ["liver"] and state.therapy.endocrine_resistance == "sensitive"
     assert ordered_tests(cards) == ["test-pik3ca-akt1-pten", "test-germline-brca"]
+
+
+def test_fhir_a_stage_iv_coded_with_a_pmx_text_stays_first_line_de_novo_and_the_summary_names_the_conflict():
+    # the stage group coded stage IV (AJCC "4") with the text "pMX" was read as stage IV and the
+    # text dropped silently; it still is stage IV (the code), and the data gaps name the text
+    p = de_novo("st-conflict")
+    p._obs("stage", {"coding": [{"system": "http://loinc.org", "code": "21908-9"}]}, "2024-01-12",
+           valueCodeableConcept={"coding": [{"system": "http://cancerstaging.org", "code": "4"}], "text": "pMX"})
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "de-novo"
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert ('- Stage group IV (21908-9), 2024-01-12, coded stage IV but its text reads "pMX". Read as the code '
+            "(AJCC stage IV is M1): confirm the stage." in card(cards, "patient-summary")["detail"])

@@ -1539,3 +1539,30 @@ def test_a_treatment_related_secondary_malignancy_or_no_secondary_deposits_is_no
 def test_suspected_secondary_deposits_are_unconfirmed():
     resources = (breast_cancer("2020-01-01"), condition(cc(text="Suspected secondary deposits in liver"), "2020-06-01"))
     assert "liver (suspected in the text)" in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["M not assessed", "cM0(i+)", "pMX", "Stage IIA", "Stage IV (M not assessed)"])
+def test_a_stage_group_coded_iv_stays_stage_iv_and_a_text_saying_otherwise_is_named(text):
+    # was: stage IV, the contradicting text dropped silently (AJCC 8th edition: stage IV is any
+    # T any N M1; the code is the coded answer, CodeableConcept.text a second statement)
+    stage = loinc_obs("21908-9", "2020-01-10", valueCodeableConcept=cc(coding(AJCC, "4"), text=text))
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), stage], PID)
+    assert s.disease.metastatic == "yes" and s.disease.de_novo_metastatic is True
+    assert {g.code: g.message for g in s.gaps}["staging-conflict"] == (
+        f'Stage group IV (21908-9), 2020-01-10, coded stage IV but its text reads "{text}". '
+        "Read as the code (AJCC stage IV is M1): confirm the stage.")
+
+
+def test_an_m_category_coded_m1_with_an_m0_text_and_a_condition_stage_coded_iv_with_an_earlier_text_are_named():
+    m1 = loinc_obs("21907-1", "2020-01-10", valueCodeableConcept=cc(coding(SNOMED, "1229903009", "cM1"), text="cM0(i+)"))
+    assert 'M1 (21907-1), 2020-01-10, coded M1 but its text reads "cM0(i+)"' in _gaps(breast_cancer("2020-01-01"), m1)[
+        "staging-conflict"]
+    primary = breast_cancer("2020-01-01", stage=[{"summary": cc(coding(AJCC, "4"), text="Stage IIB")}])
+    assert disease(primary).metastatic == "yes"
+    assert 'Stage IV (Condition.stage), coded stage IV but its text reads "Stage IIB"' in _gaps(primary)["staging-conflict"]
+
+
+@pytest.mark.parametrize("text", [None, "Stage IV", "IV", "Stage IV (M1b)", "pT2N1M1"])
+def test_a_stage_group_coded_iv_with_no_text_or_a_stage_iv_text_has_no_staging_conflict(text):
+    stage = loinc_obs("21908-9", "2020-01-10", valueCodeableConcept=cc(coding(AJCC, "4"), text=text))
+    assert "staging-conflict" not in _gaps(breast_cancer("2020-01-01"), stage)
