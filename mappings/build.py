@@ -863,7 +863,13 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
           bm: Biomarkers, f: PatientFactors) -> None:
     if d.breast_cancer != "yes":
         ctx.gap("breast-cancer-not-documented", "No primary breast cancer diagnosis was found.")
-    if d.metastatic == "unknown":
+    if d.metastatic == "unknown" and (ctx.has_gap("metastatic-status-conflict") or ctx.has_gap("metastasis-unconfirmed")):
+        # one was found but not counted (dated before the diagnosis, a suspicion...): "none was
+        # found" beside the gap that names it would contradict it
+        ctx.gap("metastatic-status-unknown",
+                "No metastatic site, M1 category or stage IV was counted (the gaps above say what was "
+                "found and why not): metastatic status unknown.")
+    elif d.metastatic == "unknown":
         ctx.gap("metastatic-status-unknown",
                 "No metastatic site, M1 category or stage IV was found: metastatic status unknown.")
     elif d.metastatic == "yes" and d.metastatic_date is None:

@@ -3895,3 +3895,17 @@ def test_fhir_a_stage_iv_coded_with_a_pmx_text_stays_first_line_de_novo_and_the_
     assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
     assert ('- Stage group IV (21908-9), 2024-01-12, coded stage IV but its text reads "pMX". Read as the code '
             "(AJCC stage IV is M1): confirm the stage." in card(cards, "patient-summary")["detail"])
+
+
+def test_fhir_a_metastasis_dated_seven_months_before_the_diagnosis_is_named_with_both_dates_not_as_none_found():
+    # outside the 92-day de novo window: not counted, the conflict names the diagnosis date and
+    # the metastasis date it saw; the status line said "No metastatic site ... was found"
+    # beside it, now "was counted"
+    state, cards = run(hr_positive_mbc("win-7m", primary="2024-01-10", metastatic="2023-06-01"), FIRST_LINE_AS_OF)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    detail = card(cards, "patient-summary")["detail"]
+    assert ("- Metastasis dated before the breast cancer diagnosis (2024-01-10): Secondary malignant neoplasm of bone "
+            "(94222008), 2023-06-01. It may be an earlier cancer's" in detail)
+    assert ("- No metastatic site, M1 category or stage IV was counted (the gaps above say what was found and why "
+            "not): metastatic status unknown." in detail)
+    assert "was found: metastatic status unknown" not in detail
