@@ -552,6 +552,14 @@ def _other_primary_refuted(text: str, m: re.Match[str]) -> bool:
                 or _REFUTED_AFTER.search(text[m.end():m.end() + 30]))
 
 
+@lru_cache(maxsize=4096)
+def _differential_named(text: str) -> re.Match[str] | None:
+    """Another cancer named in a differential diagnosis (tables.DIFFERENTIAL_NAMED: "(ddx
+    lung)", "DDx includes lymphoma"), not one the text rules out ("ddx lymphoma excluded")."""
+    return next((m for m in T.DIFFERENTIAL_NAMED.finditer(text) if not _REFUTED_AFTER.search(text[m.end():m.end() + 30])),
+                None)
+
+
 # a comma piece or clause (cc_text joins text and displays with " | ")
 _PAST_PIECE_END = re.compile(r"[.;|,]")
 
@@ -964,7 +972,7 @@ def build_disease(ctx: Ctx) -> Disease:
                 # breast cancer, not the metastasis its text doubts.
                 unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
             elif text and (stage4_words or _metastatic_text(text)) and (
-                    differential := T.BREAST_DIFFERENTIAL.search(text) or T.DIFFERENTIAL_NAMED.search(text)):
+                    differential := T.BREAST_DIFFERENTIAL.search(text) or _differential_named(text)):
                 # "Metastatic adenocarcinoma, breast vs lung primary", "Metastatic breast cancer
                 # (ddx lung)": the breast one of two possible primaries, or another cancer in its
                 # differential (condition-ver-status "differential"), no metastatic

@@ -1566,3 +1566,9 @@ def test_an_m_category_coded_m1_with_an_m0_text_and_a_condition_stage_coded_iv_w
 def test_a_stage_group_coded_iv_with_no_text_or_a_stage_iv_text_has_no_staging_conflict(text):
     stage = loinc_obs("21908-9", "2020-01-10", valueCodeableConcept=cc(coding(AJCC, "4"), text=text))
     assert "staging-conflict" not in _gaps(breast_cancer("2020-01-01"), stage)
+
+
+@pytest.mark.parametrize("text", ["Metastatic breast cancer, ddx lymphoma excluded", "Metastatic breast cancer, ddx lymphoma ruled out"])
+def test_a_breast_cancer_whose_differential_is_ruled_out_stays_metastatic_breast_cancer(text):
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "yes" and "metastasis-unconfirmed" not in _gaps(problem)
