@@ -3909,3 +3909,33 @@ def test_fhir_a_metastasis_dated_seven_months_before_the_diagnosis_is_named_with
     assert ("- No metastatic site, M1 category or stage IV was counted (the gaps above say what was found and why "
             "not): metastatic status unknown." in detail)
     assert "was found: metastatic status unknown" not in detail
+
+
+@pytest.mark.parametrize("text", ["Progression vs pseudoprogression", "Flare vs progression", "DDx: progression vs treatment effect",
+                                  "New lesion - likely benign", "Oligoprogression in bone"])
+def test_fhir_a_disease_status_weighing_progression_against_another_reading_or_a_benign_new_lesion_is_asked(text):
+    # was: a progression (T-DXd offered, resistance "secondary") for the first four, silently
+    # nothing for "Oligoprogression"; condition-ver-status "differential", RECIST 1.1 (a new lesion
+    # must be unequivocal); whether an oligoprogression ended the line no source says
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-weighed").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression is None
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert (f"A cancer disease status leaves the progression open and is not counted as one: written '{text}' "
+            "(2025-05-15). Confirm whether the disease progressed") in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Non-PD", "Non-CR/non-PD"])
+def test_fhir_a_disease_status_written_non_pd_is_no_progression_and_offers_no_tdxd(text):
+    # RECIST 1.1 non-target response "Non-CR/Non-PD": neither a response nor a progression; was
+    # read as a progression ("PD")
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-non-pd").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression is None
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "disease status leaves the progression open" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Progression vs baseline", "New liver lesions, benign-appearing bone island"])
+def test_fhir_a_disease_status_comparing_with_baseline_or_naming_a_benign_finding_beside_new_lesions_is_a_progression(text):
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-still-pd").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression == dt.date(2025, 5, 20)
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
