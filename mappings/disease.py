@@ -386,9 +386,16 @@ def _primary_breast_of(con: Concept) -> tuple[bool, bool]:
     return False, False
 
 
+# a relative's breast cancer ("mother had breast cancer", "family history of breast cancer"):
+# not the patient's (FHIR R4 FamilyMemberHistory; vocabulary relative_words), words right before
+# the mention in its clause
+_RELATIVE_BEFORE = re.compile(rf"\b{T.VOCABULARY['relative_words']}('s)?\b[^.;|]{{0,30}}$")
+
+
 @lru_cache(maxsize=4096)
 def _breast_primary_text(text: str) -> bool:
-    return bool(_BREAST_TEXT.search(text)) and not re.search(
+    return any(not _RELATIVE_BEFORE.search(text[max(0, m.start() - 45):m.start()])
+               for m in _BREAST_TEXT.finditer(text)) and not re.search(
         r"secondary (malignant )?(neoplasm|carcinoma|adenocarcinoma) of (the )?breast|metasta[a-z]* to (the )?breast|history of|"
         r"in situ|\bdcis\b|\blcis\b|benign|screening|risk of|suspected|rule out|r/o",
         text,

@@ -3939,3 +3939,15 @@ def test_fhir_a_disease_status_comparing_with_baseline_or_naming_a_benign_findin
     state, cards = run(_first_line_stopped_for_neutropenia("ds-still-pd").disease_status("2025-05-15", text))
     assert state.therapy.last_endocrine_progression == dt.date(2025, 5, 20)
     assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+
+
+def test_fhir_a_relatives_metastatic_breast_cancer_on_the_problem_list_puts_no_patient_on_the_mbc_pathway():
+    # "Family history of metastatic breast cancer" was read as the patient's metastatic disease:
+    # an early breast cancer got first-line MBC regimens. A relative's cancer is not the
+    # patient's (FHIR R4 FamilyMemberHistory; vocabulary relative_words)
+    p = FhirPatient("fam-hx").primary("2024-01-10")
+    p._condition({"text": "Family history of metastatic breast cancer"}, "2024-01-10", "fhx")
+    p.er("positive", "2024-01-12").pr("positive", "2024-01-12").her2("1+", "2024-01-12")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic disease not documented")

@@ -1572,3 +1572,19 @@ def test_a_stage_group_coded_iv_with_no_text_or_a_stage_iv_text_has_no_staging_c
 def test_a_breast_cancer_whose_differential_is_ruled_out_stays_metastatic_breast_cancer(text):
     problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
     assert disease(problem).metastatic == "yes" and "metastasis-unconfirmed" not in _gaps(problem)
+
+
+@pytest.mark.parametrize("text", ["Family history of metastatic breast cancer", "FHx: metastatic colon cancer",
+                                  "Mother: metastatic breast cancer", "Sister with metastatic disease"])
+def test_a_relatives_metastatic_cancer_is_not_the_patients_metastasis(text):
+    # was: metastatic disease of the patient (FHIR R4 FamilyMemberHistory is a relative's)
+    for resources in ((breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")),
+                      (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"),)):
+        assert disease(*resources).metastatic == "unknown"
+
+
+def test_a_relatives_breast_cancer_is_no_breast_primary_and_leaves_the_patients_metastasis_a_metastasis():
+    assert disease(condition(cc(text="Mother had breast cancer"), "2021-01-01")).breast_cancer != "yes"
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text="Bone metastases; mother had breast cancer"), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["bone"] and d.metastatic_date == dt.date(2021, 1, 1)
+    assert disease(condition(cc(text="Breast cancer (mother also had breast cancer)"), "2021-01-01")).breast_cancer == "yes"
