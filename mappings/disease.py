@@ -437,6 +437,32 @@ _METASTASIS_NOT_FOUND_YET = re.compile(
     r"not (yet )?(assessed|evaluated|known|confirmed)|unknown|unconfirmed)\b")
 
 
+_NODAL = re.compile(r"\b(lymph|nodal|nodes?)\b")
+
+
+@lru_cache(maxsize=4096)
+def _nodal_only(text: str) -> str | None:
+    """The words of the metastasis mentions of a breast-cancer Condition's text when lymph nodes
+    are the only site it names and every mention it does not refute has a node word beside it
+    in its clause ("axillary nodal metastases", "2/15 nodes with metastases"), else None."""
+    if {site for rx, site in T.SITE_TEXT if rx.search(text)} != {"lymph-node"}:
+        return None
+    words = []
+    for part in text.split(" | "):
+        for m in _mentions(part):
+            if m.refuted is not None:
+                continue
+            clause = _clause(part, m.start, m.end)
+            at = part.find(clause)
+            near = [n for n in _NODAL.finditer(clause) if abs(n.start() - (m.start - at)) <= 40]
+            if not near:
+                return None
+            end = m.end - at + len(re.match(r"\w*", clause[m.end - at:]).group(0))  # the rest of its word
+            a, b = min(m.start - at, near[0].start()), max(end, near[-1].end())
+            words.append(clause[a:b].strip(" ,(-"))
+    return "; ".join(words) or None
+
+
 def _metastases_found_at_a_site(text: str) -> bool:
     """Distant metastases the text writes as found at a named site ("bone metastases")."""
     return (_site_in_text(text) is not None and _metastatic_text(text)
@@ -978,6 +1004,14 @@ def build_disease(ctx: Ctx) -> Disease:
                 # doubt is the site's). A confirmed verificationStatus here confirms the
                 # breast cancer, not the metastasis its text doubts.
                 unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
+            elif text and not stage4_words and _metastatic_text(text) and (nodal := _nodal_only(text)):
+                # "Breast cancer with axillary nodal metastases", "N1 (2/15 nodes with
+                # metastases)": regional nodes of an early breast cancer are written so (AJCC 8th
+                # edition: regional nodes are the N category, distant metastasis M1; CR A.4
+                # counts M1 / stage IV); whether these nodes are distant the words do not say:
+                # asked, as _node_only_conflict asks of coded nodes beside an early stage
+                unconfirmed.append(("lymph-node", f'"{nodal}" in the text: lymph-node metastases only, regional '
+                                    "(N, early breast cancer) or distant (M1) not stated", src))
             elif text and (stage4_words or _metastatic_text(text)) and (
                     differential := T.BREAST_DIFFERENTIAL.search(text) or _differential_named(text)):
                 # "Metastatic adenocarcinoma, breast vs lung primary", "Metastatic breast cancer

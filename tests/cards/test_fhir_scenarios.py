@@ -3951,3 +3951,16 @@ def test_fhir_a_relatives_metastatic_breast_cancer_on_the_problem_list_puts_no_p
     state, cards = run(p, FIRST_LINE_AS_OF)
     assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
     assert card(cards, "patient-summary")["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic disease not documented")
+
+
+def test_fhir_an_early_breast_cancer_written_with_axillary_nodal_metastases_gets_no_mbc_regimens_and_is_asked():
+    # "Left breast IDC with axillary nodal metastases" on the primary made the disease
+    # metastatic: first-line MBC regimens for a node-positive early breast cancer (AJCC N, not M1)
+    p = FhirPatient("nodal-text")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C50.912"}],
+                  "text": "Left breast IDC with axillary nodal metastases"}, "2024-01-10", "primary")
+    p.er("positive", "2024-01-12").pr("positive", "2024-01-12").her2("1+", "2024-01-12")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert ('lymph-node ("nodal metastases" in the text: lymph-node metastases only, regional (N, early breast '
+            "cancer) or distant (M1) not stated)") in card(cards, "patient-summary")["detail"]

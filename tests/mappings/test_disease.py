@@ -1588,3 +1588,21 @@ def test_a_relatives_breast_cancer_is_no_breast_primary_and_leaves_the_patients_
     d = disease(breast_cancer("2020-01-01"), condition(cc(text="Bone metastases; mother had breast cancer"), "2021-01-01"))
     assert d.metastatic == "yes" and [s.site for s in d.sites] == ["bone"] and d.metastatic_date == dt.date(2021, 1, 1)
     assert disease(condition(cc(text="Breast cancer (mother also had breast cancer)"), "2021-01-01")).breast_cancer == "yes"
+
+
+@pytest.mark.parametrize("text,words", [("Breast cancer with axillary nodal metastases", "nodal metastases"),
+                                        ("Breast cancer, N1 (2/15 nodes with metastases)", "nodes with metastases")])
+def test_lymph_node_metastases_written_on_the_breast_cancer_are_asked_not_counted_as_metastatic_disease(text, words):
+    # was: metastatic breast cancer (no site, no date). Regional nodes are the AJCC N category,
+    # distant metastasis M1 (CR A.4 counts M1 / stage IV / a secondary-cancer Condition)
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown"
+    assert (f'lymph-node ("{words}" in the text: lymph-node metastases only, regional (N, early breast cancer) or '
+            "distant (M1) not stated)") in _gaps(problem)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Metastatic breast cancer - lymph node and liver", "Breast cancer stage IV, nodal metastases",
+                                  "Breast cancer with bone metastases, axillary nodes positive",
+                                  "Metastatic breast cancer to supraclavicular nodes"])
+def test_a_breast_cancer_with_metastases_beyond_the_nodes_or_a_stage_iv_stays_metastatic(text):
+    assert disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")).metastatic == "yes"
