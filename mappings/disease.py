@@ -27,8 +27,10 @@ _BREAST_TEXT = re.compile(
 # "Secondary carcinoma of lung", "secondary deposits in liver": ICD-10-CM C77-C79 write a
 # metastasis "secondary malignant neoplasm of <site>"; not "secondary cancer" / "secondary
 # malignancy" alone, also written for a treatment-related second primary ("secondary AML").
+# "MBC" (metastatic breast cancer) and a "distant recurrence / relapse" (AJCC 8th edition: M1 is
+# distant metastasis) name it too.
 _SECONDARY_TEXT = re.compile(r"secondary malignant|secondary (?:carcinoma|adenocarcinoma|neoplasm|deposits?)\b"
-                             r"|metasta|\bmets\b")
+                             r"|metasta|\bmets\b|\bmbc\b|\bdistant (?:recurrence|relapse)s?\b")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
 # distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts
 # "TNM M1 (cM1/pM1) OR stage group IV" alike. The M category is read on its own ("cM1", "M1

@@ -1606,3 +1606,16 @@ def test_lymph_node_metastases_written_on_the_breast_cancer_are_asked_not_counte
                                   "Metastatic breast cancer to supraclavicular nodes"])
 def test_a_breast_cancer_with_metastases_beyond_the_nodes_or_a_stage_iv_stays_metastatic(text):
     assert disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")).metastatic == "yes"
+
+
+@pytest.mark.parametrize("text", ["MBC", "HR+ MBC", "Breast cancer with distant recurrence", "Breast cancer, distant relapse to liver"])
+def test_a_breast_cancer_written_mbc_or_with_a_distant_recurrence_is_metastatic(text):
+    # was: metastatic status unknown ("MBC": metastatic breast cancer; AJCC M1 is distant metastasis)
+    assert disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")).metastatic == "yes"
+
+
+@pytest.mark.parametrize("text,metastatic", [("Breast cancer, no distant recurrence", "unknown"),
+                                             ("Breast cancer, local recurrence", "unknown"),
+                                             ("Breast cancer; suspected distant relapse", "unknown")])
+def test_a_distant_recurrence_refuted_or_suspected_or_a_local_one_is_not_metastatic(text, metastatic):
+    assert disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")).metastatic == metastatic
