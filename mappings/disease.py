@@ -439,6 +439,9 @@ _METASTASIS_NOT_FOUND_YET = re.compile(
     r"not (yet )?(assessed|evaluated|known|confirmed)|unknown|unconfirmed)\b")
 
 
+# "advanced breast cancer", "advanced BC", "breast cancer, advanced"; not "locally advanced"
+_ADVANCED = re.compile(r"(?<!locally )(?<!locally-)\badvanced\s+(?:breast\s+)?(?:cancer|carcinoma|disease|bc)\b"
+                       r"|\bbreast\s+(?:cancer|carcinoma),?\s+advanced\b")
 _NODAL = re.compile(r"\b(lymph|nodal|nodes?)\b")
 
 
@@ -1006,6 +1009,13 @@ def build_disease(ctx: Ctx) -> Disease:
                 # doubt is the site's). A confirmed verificationStatus here confirms the
                 # breast cancer, not the metastasis its text doubts.
                 unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
+            elif (text and stage4 is None and hedge is None and (advanced := _ADVANCED.search(text))
+                  and _stage_from_text(text) is not False):
+                # "Advanced breast cancer": ESO-ESMO ABC (CR C.1) names inoperable locally
+                # advanced and metastatic disease alike, and the labels write "locally advanced or
+                # metastatic": which one the words do not say (CR A.4 counts metastases): asked
+                unconfirmed.append(("site not stated", f'"{advanced.group(0)}" in the text: locally advanced or '
+                                    "metastatic not stated", src))
             elif text and not stage4_words and _metastatic_text(text) and (nodal := _nodal_only(text)):
                 # "Breast cancer with axillary nodal metastases", "N1 (2/15 nodes with
                 # metastases)": regional nodes of an early breast cancer are written so (AJCC 8th

@@ -1619,3 +1619,24 @@ def test_a_breast_cancer_written_mbc_or_with_a_distant_recurrence_is_metastatic(
                                              ("Breast cancer; suspected distant relapse", "unknown")])
 def test_a_distant_recurrence_refuted_or_suspected_or_a_local_one_is_not_metastatic(text, metastatic):
     assert disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")).metastatic == metastatic
+
+
+@pytest.mark.parametrize("text,words", [("Advanced breast cancer", "advanced breast cancer"),
+                                        ("Breast cancer, advanced", "breast cancer, advanced")])
+def test_an_advanced_breast_cancer_is_asked_whether_locally_advanced_or_metastatic(text, words):
+    # was: the generic "metastatic status unknown" only; ESO-ESMO ABC (CR C.1) names both
+    # inoperable locally advanced and metastatic disease "advanced"
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown"
+    assert (f'site not stated ("{words}" in the text: locally advanced or metastatic not stated)'
+            in _gaps(problem)["metastasis-unconfirmed"])
+
+
+@pytest.mark.parametrize("text,metastatic", [("Locally advanced breast cancer", "unknown"),
+                                             ("Breast cancer, advanced stage IIIC", "unknown"),
+                                             ("Advanced breast cancer, no metastases", "unknown"),
+                                             ("Advanced breast cancer, bone metastases", "yes"),
+                                             ("Advanced breast cancer, stage IV", "yes")])
+def test_a_locally_advanced_or_staged_advanced_breast_cancer_asks_nothing(text, metastatic):
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == metastatic and "metastasis-unconfirmed" not in _gaps(problem)
