@@ -1640,3 +1640,23 @@ def test_an_advanced_breast_cancer_is_asked_whether_locally_advanced_or_metastat
 def test_a_locally_advanced_or_staged_advanced_breast_cancer_asks_nothing(text, metastatic):
     problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
     assert disease(problem).metastatic == metastatic and "metastasis-unconfirmed" not in _gaps(problem)
+
+
+@pytest.mark.parametrize("status", ["Differential", "Provisional", "UNCONFIRMED"])
+def test_a_metastasis_recorded_differential_in_another_case_is_unconfirmed_not_counted(status):
+    # was: counted as a confirmed liver metastasis (the miscased code did not match; build.py
+    # already reads a miscased "Refuted" as refuted)
+    met = condition(cc(coding(ICD10, "C78.7")), "2021-01-01", verificationStatus=cc(
+        coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", status)))
+    assert disease(breast_cancer("2020-01-01"), met).metastatic == "unknown"
+    assert f"liver ({status})" in _gaps(breast_cancer("2020-01-01"), met)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("status", ["differential", "provisional"])
+def test_metastatic_breast_cancer_written_on_a_breast_cancer_recorded_differential_is_unconfirmed(status):
+    # was: metastatic disease (FHIR R4 condition-ver-status: a differential / provisional
+    # diagnosis is not made, its metastases no more than a metastasis Condition recorded so)
+    problem = condition(cc(coding(ICD10, "C50.912"), text="Metastatic breast cancer"), "2021-01-01",
+                        verificationStatus=cc(coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", status)))
+    assert disease(problem).metastatic == "unknown"
+    assert f"site not stated (written on a breast cancer recorded {status})" in _gaps(problem)["metastasis-unconfirmed"]
