@@ -702,9 +702,12 @@ def _secondary_rest(res: dict[str, Any], text: str, is_secondary: bool, site: st
     if is_secondary and site is None:
         site = next(iter(_body_sites(res)), None)
     if is_secondary and site is None:
-        # only the part after "of"/"to" names the site ("metastasis to liver"), not a
-        # refuted one ("bone metastases; liver metastasis ruled out": bone)
-        site = _site_in_text(_without_past_cancer(text)) if text else None
+        # the first site the text asserts ("Bone metastases, possible liver mets": bone, not
+        # the hedged liver; _text_site_list), else the part after "of"/"to" ("metastasis to
+        # liver"), not a refuted one ("bone metastases; liver metastasis ruled out": bone)
+        own = _without_past_cancer(text) if text else ""
+        listed = _text_site_list(own) if own else ()
+        site = listed[0] if listed else (_site_in_text(own) if own else None)
     return is_secondary, site, visceral
 
 
@@ -770,6 +773,44 @@ def _refuted_rest(part: str, rest: int, end: int) -> list[tuple[int, int]]:
     upto = before.start() if before else end
     after = list(T.MET_NEGATION_AFTER_WORDS.finditer(part, rest, upto))
     return ([(rest, after[-1].end())] if after else []) + ([(upto, end)] if before else [])
+
+
+# the words a list of sites may hold beside the site words ("bone, liver and lung", "the
+# T-spine", "lymph nodes")
+_SITE_LIST_LINKS = frozenset({"and", "or", "the", "to", "of", "in", "both", "multiple", "several", "left", "right",
+                              "bilateral", "lymph", "nodes", "node"})
+
+
+def _only_sites(piece: str) -> bool:
+    """The comma piece names sites and nothing else ("liver and lung", "T-spine")."""
+    words = re.findall(r"[a-z][a-z-]*", piece)
+    return bool(words) and all(w in _SITE_LIST_LINKS or any(rx.search(w) for rx, _ in T.SITE_TEXT) for w in words) \
+        and any(rx.search(piece) for rx, _ in T.SITE_TEXT)
+
+
+@lru_cache(maxsize=4096)
+def _text_site_list(text: str) -> tuple[str, ...]:
+    """Every metastatic site the text asserts, in the order written: the sites of each comma
+    piece of a clause holding a metastasis mention neither refuted nor hedged, the mention's
+    own piece or a piece naming only sites ("Metastases to bone, liver and lung", "Liver and
+    bone metastases"), less the sites the text refutes (_text_sites). A piece naming something
+    else ("liver lesion indeterminate") gives none."""
+    refuted = _text_sites(text)[1]
+    found: list[tuple[int, str]] = []
+    for part in text.split(" | "):
+        for m in _mentions(part):
+            if m.refuted is not None or m.hedge is not None:
+                continue
+            clause = _clause(part, m.start, m.end)
+            at = part.find(clause)
+            pos = at
+            for piece in clause.split(","):
+                holds = pos <= m.start < pos + len(piece) + 1
+                if holds or _only_sites(piece):
+                    found += [(pos + hit.start(), site) for rx, site in T.SITE_TEXT for hit in rx.finditer(piece)]
+                pos += len(piece) + 1
+    ordered = [site for _, site in sorted(found)]
+    return tuple(s for s in dict.fromkeys(ordered) if s not in refuted)
 
 
 def _site_in_text(text: str) -> str | None:
@@ -1136,6 +1177,12 @@ def build_disease(ctx: Ctx) -> Disease:
                     # the site was read from bodySite: every other bodySite is a site too
                     for other in body[1:]:
                         add_site(other, None, onset, src)
+                elif site is not None and not body and _secondary_codes(ctx.concept_of(res))[1] is None:
+                    # the site was read from the text: every other site it asserts is one too
+                    # ("Liver and bone metastases": liver and bone, not liver alone)
+                    for other in _text_site_list(_without_past_cancer(ctx.code_text(res))):
+                        if other != site:
+                            add_site(other, None, onset, src)
             elif (coded := _metastasis_coded_as_another_primary(ctx.concept_of(res))) is not None:
                 # "Metastasis to lung" coded C34.90: the code names a primary lung cancer, the
                 # text a metastasis to the lung; which one it is the sources do not settle

@@ -1660,3 +1660,26 @@ def test_metastatic_breast_cancer_written_on_a_breast_cancer_recorded_differenti
                         verificationStatus=cc(coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", status)))
     assert disease(problem).metastatic == "unknown"
     assert f"site not stated (written on a breast cancer recorded {status})" in _gaps(problem)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,sites", [
+    ("Liver and bone metastases", ["liver", "bone"]),
+    ("Metastases to bone, liver and lung", ["liver", "lung", "bone"]),
+    ("Bone metastases, possible liver mets", ["bone"]),
+    ("Bone metastases, liver lesion indeterminate", ["bone"]),
+    ("Bone metastases; liver metastasis ruled out", ["bone"]),
+])
+def test_a_metastasis_text_naming_several_sites_gives_each_asserted_site_and_no_hedged_one(text, sites):
+    # was: one site, the first of a fixed order (liver): "Liver and bone metastases" lost the
+    # bone, "Bone metastases, possible liver mets" was a liver metastasis
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == sites
+
+
+def test_bone_and_lymph_node_metastases_beside_an_m0_are_no_node_only_conflict():
+    # was: read as lymph nodes alone, so the M0 raised "Lymph-node involvement is the only
+    # metastatic evidence" although bone metastases are written
+    m0 = loinc_obs("21907-1", "2020-01-05", valueCodeableConcept=cc(coding(SNOMED, "1229901006", "cM0")))
+    resources = (breast_cancer("2020-01-01"), m0, condition(cc(text="Bone and lymph node metastases"), "2021-01-01"))
+    assert [s.site for s in disease(*resources).sites] == ["bone", "lymph-node"]
+    assert "metastatic-status-conflict" not in _gaps(*resources)
