@@ -1683,3 +1683,16 @@ def test_bone_and_lymph_node_metastases_beside_an_m0_are_no_node_only_conflict()
     resources = (breast_cancer("2020-01-01"), m0, condition(cc(text="Bone and lymph node metastases"), "2021-01-01"))
     assert [s.site for s in disease(*resources).sites] == ["bone", "lymph-node"]
     assert "metastatic-status-conflict" not in _gaps(*resources)
+
+
+@pytest.mark.parametrize("text,site", [("Leptomeningeal disease", "brain"), ("Leptomeningeal carcinomatosis", "brain"),
+                                       ("Peritoneal carcinomatosis", "peritoneum")])
+def test_leptomeningeal_disease_and_peritoneal_carcinomatosis_are_metastases(text, site):
+    # was: not read (metastatic status unknown); ICD-10-CM C79.32 (cerebral meninges), C78.6
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+
+
+@pytest.mark.parametrize("text", ["No leptomeningeal disease", "Lymphangitic carcinomatosis"])
+def test_no_leptomeningeal_disease_is_none_and_lymphangitic_carcinomatosis_is_no_lymph_node_metastasis(text):
+    assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")).sites == []
