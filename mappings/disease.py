@@ -1137,6 +1137,14 @@ def build_disease(ctx: Ctx) -> Disease:
                     unconfirmed.append(("site not stated", f'"{loose}" in the text: a primary cancer of that '
                                         "organ or a metastasis to it, not stated", src))
                     continue
+                coded_site = _secondary_codes(ctx.concept_of(res))[1]
+                if loose is not None and coded_site is not None and _site_from_text(loose) not in (None, coded_site):
+                    # "Metastatic lung cancer (to bone)" coded C79.51: the code puts the metastasis in
+                    # the bone, so the lung in the words is where a cancer began, a lung cancer's
+                    # spread or a breast cancer's written loosely (ICD-10-CM C34 vs C79.51): asked
+                    unconfirmed.append((site, f'coded a metastasis to the {coded_site}, but the text names "{loose}": '
+                                        "a cancer of that organ that spread, or the breast cancer, not stated", src))
+                    continue
                 # coded C77-C79 (a secondary site) with only such a phrase: a metastasis to that organ
                 other = None if loose is not None else _other_primary_named(ctx.code_text(res))
                 if other is not None:

@@ -1696,3 +1696,16 @@ def test_leptomeningeal_disease_and_peritoneal_carcinomatosis_are_metastases(tex
 @pytest.mark.parametrize("text", ["No leptomeningeal disease", "Lymphangitic carcinomatosis"])
 def test_no_leptomeningeal_disease_is_none_and_lymphangitic_carcinomatosis_is_no_lymph_node_metastasis(text):
     assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")).sites == []
+
+
+@pytest.mark.parametrize("code,site,text", [("C79.51", "bone", "Metastatic lung cancer to bone"),
+                                            ("C78.7", "liver", "Metastatic lung cancer"),
+                                            ("C79.51", "bone", "Metastatic liver cancer")])
+def test_a_metastasis_coded_at_one_site_whose_text_names_another_organs_metastatic_cancer_is_asked(code, site, text):
+    # was: a breast-cancer bone / liver metastasis, silently; the code puts the metastasis at
+    # one site, the text names another organ's cancer as metastatic (ICD-10-CM C34 vs C78/C79)
+    resources = (breast_cancer("2020-01-01"), condition(cc(coding(ICD10, code), text=text), "2021-01-01"))
+    assert disease(*resources).metastatic == "unknown"
+    organ_cancer = text.lower().removesuffix(" to bone")
+    assert (f'{site} (coded a metastasis to the {site}, but the text names "{organ_cancer}": a cancer of that organ '
+            "that spread, or the breast cancer, not stated)") in _gaps(*resources)["metastasis-unconfirmed"]
