@@ -79,6 +79,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   Observation or a metastasis Condition dated > 92 days
                                   before the breast cancer diagnosis (an earlier cancer's
                                   stage or spread?): not counted
+    staging-conflict              a stage group / M category (Observation value or
+                                  Condition.stage.summary) coded stage IV / M1 whose text
+                                  writes an earlier stage, an M0 ("cM0(i+)") or an M not
+                                  assessed ("pMX", "M not assessed"): read as the code,
+                                  the text quoted (AJCC stage IV is any T any N M1)
     metastasis-unconfirmed        a metastasis Condition is only provisional/differential/
                                   unconfirmed (verificationStatus), or its text writes it as
                                   a suspicion ("suspected", "r/o", "?", "suggestive of",
@@ -886,7 +891,13 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
           bm: Biomarkers, f: PatientFactors) -> None:
     if d.breast_cancer != "yes":
         ctx.gap("breast-cancer-not-documented", "No primary breast cancer diagnosis was found.")
-    if d.metastatic == "unknown":
+    if d.metastatic == "unknown" and (ctx.has_gap("metastatic-status-conflict") or ctx.has_gap("metastasis-unconfirmed")):
+        # one was found but not counted (dated before the diagnosis, a suspicion...): "none was
+        # found" beside the gap that names it would contradict it
+        ctx.gap("metastatic-status-unknown",
+                "No metastatic site, M1 category or stage IV was counted (the gaps above say what was "
+                "found and why not): metastatic status unknown.")
+    elif d.metastatic == "unknown":
         ctx.gap("metastatic-status-unknown",
                 "No metastatic site, M1 category or stage IV was found: metastatic status unknown.")
     elif d.metastatic == "yes" and d.metastatic_date is None:

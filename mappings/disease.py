@@ -24,7 +24,17 @@ _BREAST_TEXT = re.compile(
 # on chronic kidney disease or a pressure ulcer is no cancer stage; stage IV counts only
 # on the breast-cancer Condition (CR A.4 "advanced/metastatic" = breast primary AND ...
 # stage group IV), see _STAGE4_WORDS.
-_SECONDARY_TEXT = re.compile(r"secondary malignant|metasta|\bmets\b")
+# "Secondary carcinoma of lung", "secondary deposits in liver": ICD-10-CM C77-C79 write a
+# metastasis "secondary malignant neoplasm of <site>"; not "secondary cancer" / "secondary
+# malignancy" alone, also written for a treatment-related second primary ("secondary AML").
+# "MBC" (metastatic breast cancer) and a "distant recurrence / relapse" (AJCC 8th edition: M1 is
+# distant metastasis) name it too; so do "peritoneal carcinomatosis" (ICD-10-CM C78.6) and
+# "leptomeningeal disease / carcinomatosis" (C79.32 secondary malignant neoplasm of cerebral
+# meninges, CR A.4 brain row). Not "lymphangitic carcinomatosis": its "lymph" would read as
+# lymph nodes (tables.SITE_TEXT), where it is the lung's.
+_SECONDARY_TEXT = re.compile(r"secondary malignant|secondary (?:carcinoma|adenocarcinoma|neoplasm|deposits?)\b"
+                             r"|metasta|\bmets\b|\bmbc\b|\bdistant (?:recurrence|relapse)s?\b"
+                             r"|(?<!lymphangitic )\bcarcinomatosis\b|\bleptomeningeal (?:disease|involvement)\b")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
 # distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts
 # "TNM M1 (cM1/pM1) OR stage group IV" alike. The M category is read on its own ("cM1", "M1
@@ -331,14 +341,17 @@ def condition_onset_last(res: dict[str, Any], onset: dt.date | None) -> dt.date 
     return partial_last(onset, condition_onset(res, date_last))
 
 
-def unconfirmed_status(res: dict[str, Any]) -> str | None:
+def unconfirmed_status(res: dict[str, Any], any_case: bool = False) -> str | None:
     """The verificationStatus code when it leaves the Condition unconfirmed (provisional,
-    differential, unconfirmed), else None."""
+    differential, unconfirmed), else None. any_case: also as written in another case
+    ("Differential", returned as written), as build.py reads a miscased "Refuted": FHIR R4
+    codes are case-sensitive, but counting a metastasis the sender marked a differential is
+    worse than asking about it."""
     vs = res.get("verificationStatus")
     if vs is None:
         return None
     for _, code, _ in codings(vs):
-        if code in _UNCONFIRMED:
+        if code in _UNCONFIRMED or (any_case and code and status_code(code) in _UNCONFIRMED):
             return code
     return None
 
@@ -373,15 +386,26 @@ def _primary_breast_of(con: Concept) -> tuple[bool, bool]:
             if code in T.BREAST_SNOMED:
                 return True, False
     text = con.text
-    if text and _breast_primary_text(text):
+    if text and _breast_primary_text(text) and not _secondary_codes(con)[0]:
+        # a text naming breast cancer on a Condition coded as a secondary neoplasm ("Bone
+        # metastases from breast cancer" coded C79.51 / SNOMED 94222008) names the metastasis's
+        # primary: the code says what the Condition is (CR A.4: mCODE SecondaryCancerDisorderVS,
+        # ICD-10-CM C77-C79 "with breast primary"), read as a metastasis (build_disease)
         return True, False
     return False, False
 
 
+# a relative's breast cancer ("mother had breast cancer", "family history of breast cancer"):
+# not the patient's (FHIR R4 FamilyMemberHistory; vocabulary relative_words), words right before
+# the mention in its clause
+_RELATIVE_BEFORE = re.compile(rf"\b{T.VOCABULARY['relative_words']}('s)?\b[^.;|]{{0,30}}$")
+
+
 @lru_cache(maxsize=4096)
 def _breast_primary_text(text: str) -> bool:
-    return bool(_BREAST_TEXT.search(text)) and not re.search(
-        r"secondary malignant neoplasm of (the )?breast|metasta[a-z]* to (the )?breast|history of|"
+    return any(not _RELATIVE_BEFORE.search(text[max(0, m.start() - 45):m.start()])
+               for m in _BREAST_TEXT.finditer(text)) and not re.search(
+        r"secondary (malignant )?(neoplasm|carcinoma|adenocarcinoma) of (the )?breast|metasta[a-z]* to (the )?breast|history of|"
         r"in situ|\bdcis\b|\blcis\b|benign|screening|risk of|suspected|rule out|r/o",
         text,
     )
@@ -420,6 +444,35 @@ def _stage4_reading(text: str) -> str | None:
 _METASTASIS_NOT_FOUND_YET = re.compile(
     r"\?|\b(pending|awaited|awaiting|suspect\w*|possible|probable|likely|query|work-?up|rule out|r/o|"
     r"not (yet )?(assessed|evaluated|known|confirmed)|unknown|unconfirmed)\b")
+
+
+# "advanced breast cancer", "advanced BC", "breast cancer, advanced"; not "locally advanced"
+_ADVANCED = re.compile(r"(?<!locally )(?<!locally-)\badvanced\s+(?:breast\s+)?(?:cancer|carcinoma|disease|bc)\b"
+                       r"|\bbreast\s+(?:cancer|carcinoma),?\s+advanced\b")
+_NODAL = re.compile(r"\b(lymph|nodal|nodes?)\b")
+
+
+@lru_cache(maxsize=4096)
+def _nodal_only(text: str) -> str | None:
+    """The words of the metastasis mentions of a breast-cancer Condition's text when lymph nodes
+    are the only site it names and every mention it does not refute has a node word beside it
+    in its clause ("axillary nodal metastases", "2/15 nodes with metastases"), else None."""
+    if {site for rx, site in T.SITE_TEXT if rx.search(text)} != {"lymph-node"}:
+        return None
+    words = []
+    for part in text.split(" | "):
+        for m in _mentions(part):
+            if m.refuted is not None:
+                continue
+            clause = _clause(part, m.start, m.end)
+            at = part.find(clause)
+            near = [n for n in _NODAL.finditer(clause) if abs(n.start() - (m.start - at)) <= 40]
+            if not near:
+                return None
+            end = m.end - at + len(re.match(r"\w*", clause[m.end - at:]).group(0))  # the rest of its word
+            a, b = min(m.start - at, near[0].start()), max(end, near[-1].end())
+            words.append(clause[a:b].strip(" ,(-"))
+    return "; ".join(words) or None
 
 
 def _metastases_found_at_a_site(text: str) -> bool:
@@ -510,6 +563,24 @@ def _other_primary(con: Concept) -> bool:
     return found
 
 
+def _metastasis_coded_as_another_primary(con: Concept) -> tuple[str, str] | None:
+    """(The site the text names, the code) when the Condition is coded only as a primary cancer
+    of another site (codes.yaml other_primary_icd10) but its text asserts a metastasis at a site
+    and names no cancer whose spread it is ("Metastasis to lung" coded C34.90; not "Lung cancer
+    with bone metastases": that cancer's spread, CR A.4), memoised per concept; else None."""
+    if "primary_coded_metastasis" not in con.memo:
+        found = None
+        text = con.text
+        if text and _other_primary(con) and _metastatic_text(text) and not (
+                T.OTHER_PRIMARY_TEXT.search(text) or T.ORGAN_CANCER_LOOSE.search(text)):
+            site = _site_in_text(text)
+            code = next((code for system, code, _ in con.codings
+                         if code and is_icd10(system) and T.other_primary_icd(code)), None)
+            found = (site, code) if site and code else None
+        con.memo["primary_coded_metastasis"] = found
+    return con.memo["primary_coded_metastasis"]
+
+
 # words that put another cancer in the past or beside the metastasis, not as its primary
 # ("Bone metastases; history of colon cancer"): which cancer spread is then unclear
 _PAST_CANCER = re.compile(r"\b(history|hx|h/o|prior|previous|past|remote|treated|resected)\b")
@@ -524,6 +595,14 @@ _REFUTED_AFTER = re.compile(rf"^[\s\w-]{{0,15}}\b(?:{T.VOCABULARY['ruled_out_wor
 def _other_primary_refuted(text: str, m: re.Match[str]) -> bool:
     return bool(_REFUTED_BEFORE.search(text[max(0, m.start() - 30):m.start()])
                 or _REFUTED_AFTER.search(text[m.end():m.end() + 30]))
+
+
+@lru_cache(maxsize=4096)
+def _differential_named(text: str) -> re.Match[str] | None:
+    """Another cancer named in a differential diagnosis (tables.DIFFERENTIAL_NAMED: "(ddx
+    lung)", "DDx includes lymphoma"), not one the text rules out ("ddx lymphoma excluded")."""
+    return next((m for m in T.DIFFERENTIAL_NAMED.finditer(text) if not _REFUTED_AFTER.search(text[m.end():m.end() + 30])),
+                None)
 
 
 # a comma piece or clause (cc_text joins text and displays with " | ")
@@ -573,8 +652,11 @@ def _other_primary_named(text: str) -> tuple[str, bool] | None:
     if m is None:
         return None
     clause = _clause(text, m.start(), m.end())
+    # "Liver metastases (ddx lung primary)", "Bone metastasis, differential: myeloma": that
+    # cancer in the differential (condition-ver-status "differential"), no primary made
+    in_differential = bool(T.DIFFERENTIAL_WORDS.search(text[max(0, m.start() - 30):m.start()]))
     own = (bool(_SECONDARY_TEXT.search(clause)) and not _PAST_CANCER.search(clause)
-           and not re.search(r"\bbreast\b", text))
+           and not re.search(r"\bbreast\b", text) and not in_differential)
     return m.group(0), own
 
 
@@ -624,9 +706,12 @@ def _secondary_rest(res: dict[str, Any], text: str, is_secondary: bool, site: st
     if is_secondary and site is None:
         site = next(iter(_body_sites(res)), None)
     if is_secondary and site is None:
-        # only the part after "of"/"to" names the site ("metastasis to liver"), not a
-        # refuted one ("bone metastases; liver metastasis ruled out": bone)
-        site = _site_in_text(_without_past_cancer(text)) if text else None
+        # the first site the text asserts ("Bone metastases, possible liver mets": bone, not
+        # the hedged liver; _text_site_list), else the part after "of"/"to" ("metastasis to
+        # liver"), not a refuted one ("bone metastases; liver metastasis ruled out": bone)
+        own = _without_past_cancer(text) if text else ""
+        listed = _text_site_list(own) if own else ()
+        site = listed[0] if listed else (_site_in_text(own) if own else None)
     return is_secondary, site, visceral
 
 
@@ -692,6 +777,44 @@ def _refuted_rest(part: str, rest: int, end: int) -> list[tuple[int, int]]:
     upto = before.start() if before else end
     after = list(T.MET_NEGATION_AFTER_WORDS.finditer(part, rest, upto))
     return ([(rest, after[-1].end())] if after else []) + ([(upto, end)] if before else [])
+
+
+# the words a list of sites may hold beside the site words ("bone, liver and lung", "the
+# T-spine", "lymph nodes")
+_SITE_LIST_LINKS = frozenset({"and", "or", "the", "to", "of", "in", "both", "multiple", "several", "left", "right",
+                              "bilateral", "lymph", "nodes", "node"})
+
+
+def _only_sites(piece: str) -> bool:
+    """The comma piece names sites and nothing else ("liver and lung", "T-spine")."""
+    words = re.findall(r"[a-z][a-z-]*", piece)
+    return bool(words) and all(w in _SITE_LIST_LINKS or any(rx.search(w) for rx, _ in T.SITE_TEXT) for w in words) \
+        and any(rx.search(piece) for rx, _ in T.SITE_TEXT)
+
+
+@lru_cache(maxsize=4096)
+def _text_site_list(text: str) -> tuple[str, ...]:
+    """Every metastatic site the text asserts, in the order written: the sites of each comma
+    piece of a clause holding a metastasis mention neither refuted nor hedged, the mention's
+    own piece or a piece naming only sites ("Metastases to bone, liver and lung", "Liver and
+    bone metastases"), less the sites the text refutes (_text_sites). A piece naming something
+    else ("liver lesion indeterminate") gives none."""
+    refuted = _text_sites(text)[1]
+    found: list[tuple[int, str]] = []
+    for part in text.split(" | "):
+        for m in _mentions(part):
+            if m.refuted is not None or m.hedge is not None:
+                continue
+            clause = _clause(part, m.start, m.end)
+            at = part.find(clause)
+            pos = at
+            for piece in clause.split(","):
+                holds = pos <= m.start < pos + len(piece) + 1
+                if holds or _only_sites(piece):
+                    found += [(pos + hit.start(), site) for rx, site in T.SITE_TEXT for hit in rx.finditer(piece)]
+                pos += len(piece) + 1
+    ordered = [site for _, site in sorted(found)]
+    return tuple(s for s in dict.fromkeys(ordered) if s not in refuted)
 
 
 def _site_in_text(text: str) -> str | None:
@@ -809,6 +932,28 @@ def _stage_text_unconfirmed(cc: Any, src: Source, unconfirmed: list[tuple[str, s
         unconfirmed.append(("site not stated", _stage4_doubt(text), src))
 
 
+def _coded_stage4_text_against(cc: Any) -> str | None:
+    """The text of a value coded stage IV or M1 (AJCC, SNOMED: codes.yaml) when it writes
+    otherwise: an earlier stage ("Stage IIA"), an M0 ("cM0(i+)") or an M not assessed ("pMX",
+    "M not assessed"), AJCC 8th edition stage IV being any T any N M1. The code stays the
+    reading (the coded answer; FHIR R4 CodeableConcept.text is the concept as the user entered
+    it, a second statement), the text is named in the gap staging-conflict. Else None."""
+    if not isinstance(cc, dict) or not isinstance(cc.get("text"), str) or not cc["text"].strip():
+        return None
+    coded4 = any(code and (code.upper() in T.STAGE4_AJCC or code.upper() in T.M1_AJCC
+                           if system == T.AJCC or "cancerstaging" in system
+                           else is_snomed(system) and (code in T.STAGE4_VALUES or code in T.M1_VALUES))
+                 for system, code, _ in codings(cc))
+    if not coded4:
+        return None
+    text = cc["text"].strip()
+    low = text.lower()
+    m1_beside = _M1_WORDS.search(_M_NOT_ASSESSED.sub(" ", low))
+    if _stage_from_text(low) is False or (not m1_beside and (_M0_WORDS.search(low) or _M_NOT_ASSESSED.search(low))):
+        return text
+    return None
+
+
 def _m_value(cc: Any) -> bool | None:
     """True = M1, False = M0, None unknown (cc: valueCodeableConcept, or a valueString)."""
     for system, code, _ in codings(cc):
@@ -834,9 +979,14 @@ def build_disease(ctx: Ctx) -> Disease:
     primary_dates: list[dt.date] = []
     met_evidence: list[tuple[dt.date | None, Source]] = []
     history_only: list[Source] = []
+    # metastases coded secondary whose text names their breast primary ("Liver metastases from
+    # breast cancer", C78.7): they name the primary, as Z85.3 does, when no primary Condition does
+    named_by_metastasis: list[Source] = []
     early_sources: list[Source] = []  # explicit M0 / stage 0-III
     early_not_final: list[Source] = []  # an M0 / stage 0-III Observation not final (preliminary...)
     unconfirmed: list[tuple[str, str, Source]] = []  # (site, verificationStatus, source)
+    # a staging value coded stage IV / M1 whose text writes otherwise: (why, source)
+    staging_conflicts: list[tuple[str, Source]] = []
     # clinical stage IV evidence: (its date, None: undated; the last day a date without a day can mean)
     clinical_stage4: list[tuple[dt.date | None, dt.date | None]] = []
     # stage IV on the primary without an assessment date, dated by the primary's onset:
@@ -907,13 +1057,34 @@ def build_disease(ctx: Ctx) -> Disease:
                 # doubt is the site's). A confirmed verificationStatus here confirms the
                 # breast cancer, not the metastasis its text doubts.
                 unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
+            elif (text and stage4 is None and hedge is None and (advanced := _ADVANCED.search(text))
+                  and _stage_from_text(text) is not False):
+                # "Advanced breast cancer": ESO-ESMO ABC (CR C.1) names inoperable locally
+                # advanced and metastatic disease alike, and the labels write "locally advanced or
+                # metastatic": which one the words do not say (CR A.4 counts metastases): asked
+                unconfirmed.append(("site not stated", f'"{advanced.group(0)}" in the text: locally advanced or '
+                                    "metastatic not stated", src))
+            elif text and not stage4_words and _metastatic_text(text) and (nodal := _nodal_only(text)):
+                # "Breast cancer with axillary nodal metastases", "N1 (2/15 nodes with
+                # metastases)": regional nodes of an early breast cancer are written so (AJCC 8th
+                # edition: regional nodes are the N category, distant metastasis M1; CR A.4
+                # counts M1 / stage IV); whether these nodes are distant the words do not say:
+                # asked, as _node_only_conflict asks of coded nodes beside an early stage
+                unconfirmed.append(("lymph-node", f'"{nodal}" in the text: lymph-node metastases only, regional '
+                                    "(N, early breast cancer) or distant (M1) not stated", src))
             elif text and (stage4_words or _metastatic_text(text)) and (
-                    differential := T.BREAST_DIFFERENTIAL.search(text)):
-                # "Metastatic adenocarcinoma, breast vs lung primary": the breast one of two
-                # possible primaries (condition-ver-status "differential"), no metastatic
+                    differential := T.BREAST_DIFFERENTIAL.search(text) or _differential_named(text)):
+                # "Metastatic adenocarcinoma, breast vs lung primary", "Metastatic breast cancer
+                # (ddx lung)": the breast one of two possible primaries, or another cancer in its
+                # differential (condition-ver-status "differential"), no metastatic
                 # breast cancer made (CR A.4: metastases with breast primary)
                 unconfirmed.append(("site not stated",
                                     f'primary uncertain: "{differential.group(0)}" in the text', src))
+            elif text and (stage4_words or _metastatic_text(text)) and (doubt := unconfirmed_status(res, any_case=True)):
+                # "Metastatic breast cancer" on a Condition recorded differential / provisional /
+                # unconfirmed: the diagnosis it writes is not made (FHIR R4 condition-ver-status),
+                # its metastatic disease no more than a metastasis Condition recorded so
+                unconfirmed.append(("site not stated", f"written on a breast cancer recorded {doubt}", src))
             elif text and (stage4_words or _metastatic_text(text)):
                 # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
                 # metastatic, site unknown
@@ -923,6 +1094,9 @@ def build_disease(ctx: Ctx) -> Disease:
                 if not isinstance(st, dict):
                     continue
                 s4 = _is_stage4_value(st.get("summary"))
+                if s4 and (against := _coded_stage4_text_against(st.get("summary"))) is not None:
+                    staging_conflicts.append((f'Stage IV (Condition.stage), coded stage IV but its text reads '
+                                              f'"{against}"', src))
                 if s4:
                     assessed, assessed_last = _assessment_date(ctx, st, res)
                     if assessed is not None:
@@ -963,6 +1137,14 @@ def build_disease(ctx: Ctx) -> Disease:
                     unconfirmed.append(("site not stated", f'"{loose}" in the text: a primary cancer of that '
                                         "organ or a metastasis to it, not stated", src))
                     continue
+                coded_site = _secondary_codes(ctx.concept_of(res))[1]
+                if loose is not None and coded_site is not None and _site_from_text(loose) not in (None, coded_site):
+                    # "Metastatic lung cancer (to bone)" coded C79.51: the code puts the metastasis in
+                    # the bone, so the lung in the words is where a cancer began, a lung cancer's
+                    # spread or a breast cancer's written loosely (ICD-10-CM C34 vs C79.51): asked
+                    unconfirmed.append((site, f'coded a metastasis to the {coded_site}, but the text names "{loose}": '
+                                        "a cancer of that organ that spread, or the breast cancer, not stated", src))
+                    continue
                 # coded C77-C79 (a secondary site) with only such a phrase: a metastasis to that organ
                 other = None if loose is not None else _other_primary_named(ctx.code_text(res))
                 if other is not None:
@@ -981,7 +1163,7 @@ def build_disease(ctx: Ctx) -> Disease:
                         unconfirmed.append((site or "site not stated",
                                             f'the text also names another primary cancer, "{words}"', src))
                     continue
-                why = unconfirmed_status(res)
+                why = unconfirmed_status(res, any_case=True)
                 hedge = _metastasis_in_text(ctx.code_text(res)) if why is None else None
                 if hedge == "hedged" or (hedge == "probable" and not _confirmed(res)):
                     # a suspicion; or "likely" / "presumed" the clinician has not confirmed
@@ -1000,11 +1182,27 @@ def build_disease(ctx: Ctx) -> Disease:
                     continue
                 add_evidence(onset, src, onset_last)
                 add_site(site or "other", visceral, onset, src)
+                if coded_secondary and _breast_primary_text(ctx.code_text(res)):
+                    named_by_metastasis.append(src)
                 body = _body_sites(res) if res.get("bodySite") else []
                 if body and body[0] == site:
                     # the site was read from bodySite: every other bodySite is a site too
                     for other in body[1:]:
                         add_site(other, None, onset, src)
+                elif site is not None and not body and _secondary_codes(ctx.concept_of(res))[1] is None:
+                    # the site was read from the text: every other site it asserts is one too
+                    # ("Liver and bone metastases": liver and bone, not liver alone)
+                    for other in _text_site_list(_without_past_cancer(ctx.code_text(res))):
+                        if other != site:
+                            add_site(other, None, onset, src)
+            elif (coded := _metastasis_coded_as_another_primary(ctx.concept_of(res))) is not None:
+                # "Metastasis to lung" coded C34.90: the code names a primary lung cancer, the
+                # text a metastasis to the lung; which one it is the sources do not settle
+                # (ICD-10-CM C34 primary vs C78.0x secondary): asked, not dropped silently
+                text_site, code = coded
+                unconfirmed.append((text_site, f"coded {code}, a primary cancer other than breast cancer, but the text "
+                                    "names a metastasis", ctx.source(res, onset, _display(res, "Metastasis"),
+                                                                     date_last=onset_last)))
         except Exception:  # noqa: BLE001 - never raise on bad data
             ctx.ignore(res, "unreadable-resource", "Condition could not be read")
 
@@ -1050,6 +1248,10 @@ def build_disease(ctx: Ctx) -> Disease:
                     if T.STAGE_GROUP_CODES.get(code):  # a clinical stage group
                         clinical_stage4.append((date, last or date))
                     add_evidence(date, src, last)
+                    if (against := _coded_stage4_text_against(value)) is not None:
+                        staging_conflicts.append((f'{src.display}, {_as_written(date, last)}, coded '
+                                                  f'{"M1" if code in T.M_CATEGORY_CODES else "stage IV"} '
+                                                  f'but its text reads "{against}"', src))
                 elif s4 is False:
                     early_sources.append(src)
                 else:
@@ -1057,6 +1259,12 @@ def build_disease(ctx: Ctx) -> Disease:
                 break
         except Exception:  # noqa: BLE001
             ctx.ignore(res, "unreadable-resource", "Observation could not be read (staging)")
+    if staging_conflicts:
+        # the code is read (stage IV / M1), the text that contradicts it is shown, not dropped
+        ctx.gap("staging-conflict",
+                "; ".join(why for why, _ in staging_conflicts)
+                + ". Read as the code (AJCC stage IV is M1): confirm the stage.",
+                [src for _, src in staging_conflicts])
     if before_diagnosis:
         staged = len(before_diagnosis) > len(metastases_before)
         what = ("Stage IV / M1" if not metastases_before else
@@ -1075,11 +1283,13 @@ def build_disease(ctx: Ctx) -> Disease:
 
     if d.primary_sources:
         d.breast_cancer = "yes"
-    elif history_only and met_evidence:
+    elif (history_only or named_by_metastasis) and met_evidence:
         # Z85.3 "personal history" = no active disease (CR A.4): it names the primary
-        # only of a documented metastatic disease (codes.yaml breast_cancer_history_icd10)
+        # only of a documented metastatic disease (codes.yaml breast_cancer_history_icd10); so
+        # does a metastasis whose text names its breast primary (CR A.4 "C77-C79 with breast
+        # primary"), without a diagnosis date (its onset is the metastasis's)
         d.breast_cancer = "yes"
-        d.primary_sources = history_only
+        d.primary_sources = history_only or named_by_metastasis
     d.primary_diagnosis_date = min(primary_dates) if primary_dates else None
     _date_undated_stage4(ctx, d, stage4_at_onset, met_evidence, clinical_stage4, evidence_last)
 

@@ -275,6 +275,13 @@ OTHER_PRIMARY_TEXT = re.compile(
     rf"|\b(?:{'|'.join(_OP['tumour_types'])})\b", re.I)
 # the breast named as one of two possible primaries ("breast vs lung primary"): a differential
 BREAST_DIFFERENTIAL = re.compile(_OP["breast_differential"], re.I)
+# the differential-diagnosis words (vocabulary differential_words: "ddx", "d/dx", "differential
+# diagnosis") and, after them, another cancer or primary: "(ddx lung)", "DDx: lung primary",
+# "differential diagnosis includes lymphoma" (condition-ver-status "differential")
+DIFFERENTIAL_WORDS = re.compile(rf"\b{VOCABULARY['differential_words']}\b", re.I)
+DIFFERENTIAL_NAMED = re.compile(
+    rf"\b{VOCABULARY['differential_words']}(?:\s+(?:includes?|including|of|is))?[\s:(-]*(?:[\w-]+\s+){{0,2}}?"
+    rf"(?:{'|'.join(_OP['organs'])}|{'|'.join(_OP['tumour_types'])}|primary)\b", re.I)
 # "metastatic lung cancer", "metastatic liver cancer": a primary of that organ or a spread to it
 ORGAN_CANCER_LOOSE = re.compile(_OP["organ_cancer_loose"], re.I)
 MET_IMAGING_WORDS = re.compile(_MH.get("imaging_words") or "(?!)", re.I)

@@ -4041,3 +4041,99 @@ def test_fhir_a_pending_genomic_result_dated_by_month_only_is_named_with_its_mon
     state, _ = run(p)
     gap = next(g for g in state.gaps if g.code == "genomic-result-not-final")
     assert gap.message.startswith("ESR1 p.Y537S detected (2025-06, status preliminary): not final")
+
+
+def test_fhir_a_liver_metastasis_coded_c78_7_whose_text_names_the_breast_primary_dates_the_relapse():
+    # "Liver metastases from breast cancer" coded C78.7 was read as a breast primary by its
+    # text: no metastatic date, resistance unknown, an ESR1 test pre-selected; now the liver
+    # metastasis of 2024-01-15, two years after adjuvant letrozole: endocrine-sensitive
+    p = FhirPatient("fl-c78-breast-named").primary("2016-03-01")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C78.7"}],
+                  "text": "Liver metastases from breast cancer"}, "2024-01-15", "met")
+    p.er("positive", "2024-01-15").pr("positive", "2024-01-15").her2("1+", "2024-01-15")
+    p.menopause("postmenopausal", "2024-01-15").med("letrozole", "2016-06-01", "2021-12-31")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert [s.site for s in state.disease.sites] == ["liver"] and state.therapy.endocrine_resistance == "sensitive"
+    assert ordered_tests(cards) == ["test-pik3ca-akt1-pten", "test-germline-brca"]
+
+
+def test_fhir_a_stage_iv_coded_with_a_pmx_text_stays_first_line_de_novo_and_the_summary_names_the_conflict():
+    # the stage group coded stage IV (AJCC "4") with the text "pMX" was read as stage IV and the
+    # text dropped silently; it still is stage IV (the code), and the data gaps name the text
+    p = de_novo("st-conflict")
+    p._obs("stage", {"coding": [{"system": "http://loinc.org", "code": "21908-9"}]}, "2024-01-12",
+           valueCodeableConcept={"coding": [{"system": "http://cancerstaging.org", "code": "4"}], "text": "pMX"})
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "de-novo"
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert ('- Stage group IV (21908-9), 2024-01-12, coded stage IV but its text reads "pMX". Read as the code '
+            "(AJCC stage IV is M1): confirm the stage." in card(cards, "patient-summary")["detail"])
+
+
+def test_fhir_a_metastasis_dated_seven_months_before_the_diagnosis_is_named_with_both_dates_not_as_none_found():
+    # outside the 92-day de novo window: not counted, the conflict names the diagnosis date and
+    # the metastasis date it saw; the status line said "No metastatic site ... was found"
+    # beside it, now "was counted"
+    state, cards = run(hr_positive_mbc("win-7m", primary="2024-01-10", metastatic="2023-06-01"), FIRST_LINE_AS_OF)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    detail = card(cards, "patient-summary")["detail"]
+    assert ("- Metastasis dated before the breast cancer diagnosis (2024-01-10): Secondary malignant neoplasm of bone "
+            "(94222008), 2023-06-01. It may be an earlier cancer's" in detail)
+    assert ("- No metastatic site, M1 category or stage IV was counted (the gaps above say what was found and why "
+            "not): metastatic status unknown." in detail)
+    assert "was found: metastatic status unknown" not in detail
+
+
+@pytest.mark.parametrize("text", ["Progression vs pseudoprogression", "Flare vs progression", "DDx: progression vs treatment effect",
+                                  "New lesion - likely benign", "Oligoprogression in bone"])
+def test_fhir_a_disease_status_weighing_progression_against_another_reading_or_a_benign_new_lesion_is_asked(text):
+    # was: a progression (T-DXd offered, resistance "secondary") for the first four, silently
+    # nothing for "Oligoprogression"; condition-ver-status "differential", RECIST 1.1 (a new lesion
+    # must be unequivocal); whether an oligoprogression ended the line no source says
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-weighed").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression is None
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert (f"A cancer disease status leaves the progression open and is not counted as one: written '{text}' "
+            "(2025-05-15). Confirm whether the disease progressed") in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Non-PD", "Non-CR/non-PD"])
+def test_fhir_a_disease_status_written_non_pd_is_no_progression_and_offers_no_tdxd(text):
+    # RECIST 1.1 non-target response "Non-CR/Non-PD": neither a response nor a progression; was
+    # read as a progression ("PD")
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-non-pd").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression is None
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "disease status leaves the progression open" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Progression vs baseline", "New liver lesions, benign-appearing bone island"])
+def test_fhir_a_disease_status_comparing_with_baseline_or_naming_a_benign_finding_beside_new_lesions_is_a_progression(text):
+    state, cards = run(_first_line_stopped_for_neutropenia("ds-still-pd").disease_status("2025-05-15", text))
+    assert state.therapy.last_endocrine_progression == dt.date(2025, 5, 20)
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+
+
+def test_fhir_a_relatives_metastatic_breast_cancer_on_the_problem_list_puts_no_patient_on_the_mbc_pathway():
+    # "Family history of metastatic breast cancer" was read as the patient's metastatic disease:
+    # an early breast cancer got first-line MBC regimens. A relative's cancer is not the
+    # patient's (FHIR R4 FamilyMemberHistory; vocabulary relative_words)
+    p = FhirPatient("fam-hx").primary("2024-01-10")
+    p._condition({"text": "Family history of metastatic breast cancer"}, "2024-01-10", "fhx")
+    p.er("positive", "2024-01-12").pr("positive", "2024-01-12").her2("1+", "2024-01-12")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic disease not documented")
+
+
+def test_fhir_an_early_breast_cancer_written_with_axillary_nodal_metastases_gets_no_mbc_regimens_and_is_asked():
+    # "Left breast IDC with axillary nodal metastases" on the primary made the disease
+    # metastatic: first-line MBC regimens for a node-positive early breast cancer (AJCC N, not M1)
+    p = FhirPatient("nodal-text")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C50.912"}],
+                  "text": "Left breast IDC with axillary nodal metastases"}, "2024-01-10", "primary")
+    p.er("positive", "2024-01-12").pr("positive", "2024-01-12").her2("1+", "2024-01-12")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert ('lymph-node ("nodal metastases" in the text: lymph-node metastases only, regional (N, early breast '
+            "cancer) or distant (M1) not stated)") in card(cards, "patient-summary")["detail"]

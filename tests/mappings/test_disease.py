@@ -1436,3 +1436,276 @@ def test_a_stage_iv_beside_an_m_not_assessed_and_metastases_only_suspected_stays
     stage_group = loinc_obs("21908-9", "2020-01-05", valueCodeableConcept=cc(text=text))
     assert disease(breast_cancer("2020-01-01"), stage_group).metastatic == "unknown"
     assert "metastasis-unconfirmed" in _gaps(breast_cancer("2020-01-01"), stage_group)
+
+
+@pytest.mark.parametrize("code,display,text,site", [
+    ("C79.51", None, "Bone metastases from breast cancer", "bone"),
+    ("C78.7", "Secondary malignant neoplasm of liver", "Metastatic breast cancer to liver", "liver"),
+    ("C78.00", None, "Breast carcinoma metastatic to lung", "lung"),
+])
+def test_a_metastasis_coded_secondary_whose_text_names_its_breast_primary_keeps_its_site_and_date(
+        code, display, text, site):
+    # was: read as a breast primary by its text, metastatic without a site or a date (gap
+    # "Metastatic disease is documented without a date."); the C77-C79 code says what it is
+    d = disease(breast_cancer("2020-01-01"), condition(cc(coding(ICD10, code, display), text=text), "2021-03-04"))
+    assert d.metastatic == "yes" and d.metastatic_date == dt.date(2021, 3, 4)
+    assert [s.site for s in d.sites] == [site] and d.de_novo_metastatic is False
+    assert "metastatic-date-unknown" not in _gaps(breast_cancer("2020-01-01"),
+                                                  condition(cc(coding(ICD10, code, display), text=text), "2021-03-04"))
+
+
+def test_a_metastasis_coded_secondary_naming_its_breast_primary_alone_still_names_the_breast_cancer():
+    d = disease(condition(cc(coding(SNOMED, "94222008", "Secondary malignant neoplasm of bone"),
+                             text="Metastatic breast cancer to bone"), "2021-03-04"))
+    assert d.breast_cancer == "yes" and d.metastatic == "yes" and [s.site for s in d.sites] == ["bone"]
+    assert d.primary_diagnosis_date is None and d.metastatic_date == dt.date(2021, 3, 4)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("Metastatic breast cancer (ddx lung)", "ddx lung"),
+    ("Metastatic breast carcinoma. DDx: lung primary", "ddx: lung"),
+    ("Metastatic breast cancer, differential diagnosis includes lymphoma", "differential diagnosis includes lymphoma"),
+    ("Metastatic breast cancer; d/dx melanoma", "d/dx melanoma"),
+])
+def test_a_breast_cancer_condition_with_another_cancer_in_its_differential_is_no_metastatic_breast_cancer(text, words):
+    # was: counted as metastatic breast cancer, silently (FHIR condition-ver-status "differential";
+    # "DDx" / "d/dx" abbreviate "differential diagnosis"; CR A.4: metastases with breast primary)
+    for problem in (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"), condition(cc(text=text), "2021-01-01")):
+        assert disease(problem).metastatic == "unknown"
+        assert f'primary uncertain: "{words}" in the text' in _gaps(problem)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,site", [("Lung nodules, ddx metastasis", "lung"),
+                                       ("Liver lesion, DDx: metastasis vs hemangioma", "liver"),
+                                       ("Liver lesion, differential diagnosis includes metastasis", "liver")])
+def test_a_metastasis_named_only_in_a_differential_diagnosis_is_unconfirmed(text, site):
+    # was: a liver / lung metastasis, metastatic disease dated by it (condition-ver-status
+    # "differential": one of a set of possible diagnoses, none made)
+    resources = (breast_cancer("2020-01-01"), condition(cc(text=text), "2020-06-01"))
+    assert disease(*resources).metastatic == "unknown"
+    assert f"{site} (suspected in the text)" in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,site,words", [("Liver metastases (ddx lung primary)", "liver", "lung primary"),
+                                             ("Bone metastasis, differential: myeloma", "bone", "myeloma")])
+def test_a_metastasis_with_another_primary_only_in_its_differential_is_asked_not_dropped_as_that_cancers(
+        text, site, words):
+    # was: dropped silently as the other cancer's spread (not-breast-metastasis); the other
+    # primary is a differential diagnosis, not one made: which cancer spread is unclear
+    resources = (breast_cancer("2020-01-01"), condition(cc(text=text), "2020-06-01"))
+    assert disease(*resources).metastatic == "unknown"
+    assert f'{site} (the text also names another primary cancer, "{words}")' in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Metastasis to lung", "Lung metastases", "Secondary malignant neoplasm of lung"])
+def test_a_lung_metastasis_coded_as_a_primary_lung_cancer_is_asked_not_dropped(text):
+    # was: dropped silently (C34 names a primary lung cancer, the text a metastasis to the lung;
+    # ICD-10-CM C34 vs C78.0x): the code and the text conflict, the clinician is asked
+    resources = (breast_cancer("2020-01-01"), condition(cc(coding(ICD10, "C34.90"), text=text), "2020-06-01"))
+    assert disease(*resources).metastatic == "unknown"
+    assert ("lung (coded C34.90, a primary cancer other than breast cancer, but the text names a metastasis)"
+            in _gaps(*resources)["metastasis-unconfirmed"])
+
+
+@pytest.mark.parametrize("text", ["Lung cancer metastatic to bone", "NSCLC with brain mets", "Metastatic disease"])
+def test_a_primary_lung_cancer_naming_its_own_spread_is_that_cancers_and_asks_nothing(text):
+    resources = (breast_cancer("2020-01-01"), condition(cc(coding(ICD10, "C34.90"), text=text), "2020-06-01"))
+    assert disease(*resources).metastatic == "unknown"
+    assert "metastasis-unconfirmed" not in _gaps(*resources)
+
+
+@pytest.mark.parametrize("code,display", [("C78.00", None), ("C78.01", "Secondary malignant neoplasm of right lung")])
+def test_lung_cancer_written_on_a_lung_metastasis_code_is_asked_not_read_as_another_primary(code, display):
+    # the code says a metastasis to the lung, the text a lung cancer: asked (ICD-10-CM C78.0x vs C34)
+    resources = (breast_cancer("2020-01-01"), condition(cc(coding(ICD10, code, display), text="Lung cancer"), "2020-06-01"))
+    assert disease(*resources).metastatic == "unknown"
+    assert 'lung (the text also names another primary cancer, "lung cancer")' in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,site", [("Secondary carcinoma of lung", "lung"), ("Secondary adenocarcinoma in liver", "liver"),
+                                       ("Secondary deposits in liver", "liver"), ("Secondary neoplasm of bone", "bone")])
+def test_a_metastasis_written_secondary_carcinoma_or_deposits_of_a_site_is_a_metastasis(text, site):
+    # was: not read at all (metastatic status unknown): ICD-10-CM C77-C79 write a metastasis
+    # "secondary malignant neoplasm of <site>", clinicians "secondary carcinoma of lung"
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2020-06-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+
+
+@pytest.mark.parametrize("text", ["Secondary AML", "Secondary malignancy (therapy-related MDS)", "No secondary deposits"])
+def test_a_treatment_related_secondary_malignancy_or_no_secondary_deposits_is_no_metastasis(text):
+    assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2020-06-01")).metastatic == "unknown"
+
+
+def test_suspected_secondary_deposits_are_unconfirmed():
+    resources = (breast_cancer("2020-01-01"), condition(cc(text="Suspected secondary deposits in liver"), "2020-06-01"))
+    assert "liver (suspected in the text)" in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["M not assessed", "cM0(i+)", "pMX", "Stage IIA", "Stage IV (M not assessed)"])
+def test_a_stage_group_coded_iv_stays_stage_iv_and_a_text_saying_otherwise_is_named(text):
+    # was: stage IV, the contradicting text dropped silently (AJCC 8th edition: stage IV is any
+    # T any N M1; the code is the coded answer, CodeableConcept.text a second statement)
+    stage = loinc_obs("21908-9", "2020-01-10", valueCodeableConcept=cc(coding(AJCC, "4"), text=text))
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), stage], PID)
+    assert s.disease.metastatic == "yes" and s.disease.de_novo_metastatic is True
+    assert {g.code: g.message for g in s.gaps}["staging-conflict"] == (
+        f'Stage group IV (21908-9), 2020-01-10, coded stage IV but its text reads "{text}". '
+        "Read as the code (AJCC stage IV is M1): confirm the stage.")
+
+
+def test_an_m_category_coded_m1_with_an_m0_text_and_a_condition_stage_coded_iv_with_an_earlier_text_are_named():
+    m1 = loinc_obs("21907-1", "2020-01-10", valueCodeableConcept=cc(coding(SNOMED, "1229903009", "cM1"), text="cM0(i+)"))
+    assert 'M1 (21907-1), 2020-01-10, coded M1 but its text reads "cM0(i+)"' in _gaps(breast_cancer("2020-01-01"), m1)[
+        "staging-conflict"]
+    primary = breast_cancer("2020-01-01", stage=[{"summary": cc(coding(AJCC, "4"), text="Stage IIB")}])
+    assert disease(primary).metastatic == "yes"
+    assert 'Stage IV (Condition.stage), coded stage IV but its text reads "Stage IIB"' in _gaps(primary)["staging-conflict"]
+
+
+@pytest.mark.parametrize("text", [None, "Stage IV", "IV", "Stage IV (M1b)", "pT2N1M1"])
+def test_a_stage_group_coded_iv_with_no_text_or_a_stage_iv_text_has_no_staging_conflict(text):
+    stage = loinc_obs("21908-9", "2020-01-10", valueCodeableConcept=cc(coding(AJCC, "4"), text=text))
+    assert "staging-conflict" not in _gaps(breast_cancer("2020-01-01"), stage)
+
+
+@pytest.mark.parametrize("text", ["Metastatic breast cancer, ddx lymphoma excluded", "Metastatic breast cancer, ddx lymphoma ruled out"])
+def test_a_breast_cancer_whose_differential_is_ruled_out_stays_metastatic_breast_cancer(text):
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "yes" and "metastasis-unconfirmed" not in _gaps(problem)
+
+
+@pytest.mark.parametrize("text", ["Family history of metastatic breast cancer", "FHx: metastatic colon cancer",
+                                  "Mother: metastatic breast cancer", "Sister with metastatic disease"])
+def test_a_relatives_metastatic_cancer_is_not_the_patients_metastasis(text):
+    # was: metastatic disease of the patient (FHIR R4 FamilyMemberHistory is a relative's)
+    for resources in ((breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")),
+                      (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"),)):
+        assert disease(*resources).metastatic == "unknown"
+
+
+def test_a_relatives_breast_cancer_is_no_breast_primary_and_leaves_the_patients_metastasis_a_metastasis():
+    assert disease(condition(cc(text="Mother had breast cancer"), "2021-01-01")).breast_cancer != "yes"
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text="Bone metastases; mother had breast cancer"), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["bone"] and d.metastatic_date == dt.date(2021, 1, 1)
+    assert disease(condition(cc(text="Breast cancer (mother also had breast cancer)"), "2021-01-01")).breast_cancer == "yes"
+
+
+@pytest.mark.parametrize("text,words", [("Breast cancer with axillary nodal metastases", "nodal metastases"),
+                                        ("Breast cancer, N1 (2/15 nodes with metastases)", "nodes with metastases")])
+def test_lymph_node_metastases_written_on_the_breast_cancer_are_asked_not_counted_as_metastatic_disease(text, words):
+    # was: metastatic breast cancer (no site, no date). Regional nodes are the AJCC N category,
+    # distant metastasis M1 (CR A.4 counts M1 / stage IV / a secondary-cancer Condition)
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown"
+    assert (f'lymph-node ("{words}" in the text: lymph-node metastases only, regional (N, early breast cancer) or '
+            "distant (M1) not stated)") in _gaps(problem)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Metastatic breast cancer - lymph node and liver", "Breast cancer stage IV, nodal metastases",
+                                  "Breast cancer with bone metastases, axillary nodes positive",
+                                  "Metastatic breast cancer to supraclavicular nodes"])
+def test_a_breast_cancer_with_metastases_beyond_the_nodes_or_a_stage_iv_stays_metastatic(text):
+    assert disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")).metastatic == "yes"
+
+
+@pytest.mark.parametrize("text", ["MBC", "HR+ MBC", "Breast cancer with distant recurrence", "Breast cancer, distant relapse to liver"])
+def test_a_breast_cancer_written_mbc_or_with_a_distant_recurrence_is_metastatic(text):
+    # was: metastatic status unknown ("MBC": metastatic breast cancer; AJCC M1 is distant metastasis)
+    assert disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")).metastatic == "yes"
+
+
+@pytest.mark.parametrize("text,metastatic", [("Breast cancer, no distant recurrence", "unknown"),
+                                             ("Breast cancer, local recurrence", "unknown"),
+                                             ("Breast cancer; suspected distant relapse", "unknown")])
+def test_a_distant_recurrence_refuted_or_suspected_or_a_local_one_is_not_metastatic(text, metastatic):
+    assert disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")).metastatic == metastatic
+
+
+@pytest.mark.parametrize("text,words", [("Advanced breast cancer", "advanced breast cancer"),
+                                        ("Breast cancer, advanced", "breast cancer, advanced")])
+def test_an_advanced_breast_cancer_is_asked_whether_locally_advanced_or_metastatic(text, words):
+    # was: the generic "metastatic status unknown" only; ESO-ESMO ABC (CR C.1) names both
+    # inoperable locally advanced and metastatic disease "advanced"
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown"
+    assert (f'site not stated ("{words}" in the text: locally advanced or metastatic not stated)'
+            in _gaps(problem)["metastasis-unconfirmed"])
+
+
+@pytest.mark.parametrize("text,metastatic", [("Locally advanced breast cancer", "unknown"),
+                                             ("Breast cancer, advanced stage IIIC", "unknown"),
+                                             ("Advanced breast cancer, no metastases", "unknown"),
+                                             ("Advanced breast cancer, bone metastases", "yes"),
+                                             ("Advanced breast cancer, stage IV", "yes")])
+def test_a_locally_advanced_or_staged_advanced_breast_cancer_asks_nothing(text, metastatic):
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == metastatic and "metastasis-unconfirmed" not in _gaps(problem)
+
+
+@pytest.mark.parametrize("status", ["Differential", "Provisional", "UNCONFIRMED"])
+def test_a_metastasis_recorded_differential_in_another_case_is_unconfirmed_not_counted(status):
+    # was: counted as a confirmed liver metastasis (the miscased code did not match; build.py
+    # already reads a miscased "Refuted" as refuted)
+    met = condition(cc(coding(ICD10, "C78.7")), "2021-01-01", verificationStatus=cc(
+        coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", status)))
+    assert disease(breast_cancer("2020-01-01"), met).metastatic == "unknown"
+    assert f"liver ({status})" in _gaps(breast_cancer("2020-01-01"), met)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("status", ["differential", "provisional"])
+def test_metastatic_breast_cancer_written_on_a_breast_cancer_recorded_differential_is_unconfirmed(status):
+    # was: metastatic disease (FHIR R4 condition-ver-status: a differential / provisional
+    # diagnosis is not made, its metastases no more than a metastasis Condition recorded so)
+    problem = condition(cc(coding(ICD10, "C50.912"), text="Metastatic breast cancer"), "2021-01-01",
+                        verificationStatus=cc(coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", status)))
+    assert disease(problem).metastatic == "unknown"
+    assert f"site not stated (written on a breast cancer recorded {status})" in _gaps(problem)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,sites", [
+    ("Liver and bone metastases", ["liver", "bone"]),
+    ("Metastases to bone, liver and lung", ["liver", "lung", "bone"]),
+    ("Bone metastases, possible liver mets", ["bone"]),
+    ("Bone metastases, liver lesion indeterminate", ["bone"]),
+    ("Bone metastases; liver metastasis ruled out", ["bone"]),
+])
+def test_a_metastasis_text_naming_several_sites_gives_each_asserted_site_and_no_hedged_one(text, sites):
+    # was: one site, the first of a fixed order (liver): "Liver and bone metastases" lost the
+    # bone, "Bone metastases, possible liver mets" was a liver metastasis
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == sites
+
+
+def test_bone_and_lymph_node_metastases_beside_an_m0_are_no_node_only_conflict():
+    # was: read as lymph nodes alone, so the M0 raised "Lymph-node involvement is the only
+    # metastatic evidence" although bone metastases are written
+    m0 = loinc_obs("21907-1", "2020-01-05", valueCodeableConcept=cc(coding(SNOMED, "1229901006", "cM0")))
+    resources = (breast_cancer("2020-01-01"), m0, condition(cc(text="Bone and lymph node metastases"), "2021-01-01"))
+    assert [s.site for s in disease(*resources).sites] == ["bone", "lymph-node"]
+    assert "metastatic-status-conflict" not in _gaps(*resources)
+
+
+@pytest.mark.parametrize("text,site", [("Leptomeningeal disease", "brain"), ("Leptomeningeal carcinomatosis", "brain"),
+                                       ("Peritoneal carcinomatosis", "peritoneum")])
+def test_leptomeningeal_disease_and_peritoneal_carcinomatosis_are_metastases(text, site):
+    # was: not read (metastatic status unknown); ICD-10-CM C79.32 (cerebral meninges), C78.6
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+
+
+@pytest.mark.parametrize("text", ["No leptomeningeal disease", "Lymphangitic carcinomatosis"])
+def test_no_leptomeningeal_disease_is_none_and_lymphangitic_carcinomatosis_is_no_lymph_node_metastasis(text):
+    assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")).sites == []
+
+
+@pytest.mark.parametrize("code,site,text", [("C79.51", "bone", "Metastatic lung cancer to bone"),
+                                            ("C78.7", "liver", "Metastatic lung cancer"),
+                                            ("C79.51", "bone", "Metastatic liver cancer")])
+def test_a_metastasis_coded_at_one_site_whose_text_names_another_organs_metastatic_cancer_is_asked(code, site, text):
+    # was: a breast-cancer bone / liver metastasis, silently; the code puts the metastasis at
+    # one site, the text names another organ's cancer as metastatic (ICD-10-CM C34 vs C78/C79)
+    resources = (breast_cancer("2020-01-01"), condition(cc(coding(ICD10, code), text=text), "2021-01-01"))
+    assert disease(*resources).metastatic == "unknown"
+    organ_cancer = text.lower().removesuffix(" to bone")
+    assert (f'{site} (coded a metastasis to the {site}, but the text names "{organ_cancer}": a cancer of that organ '
+            "that spread, or the breast cancer, not stated)") in _gaps(*resources)["metastasis-unconfirmed"]
