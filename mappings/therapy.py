@@ -935,7 +935,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     hedged_stops: list[tuple[Source, str]] = []  # anticancer records stopped for a progression only suspected
     status_unknown: list[tuple[Source, str]] = []  # anticancer records with status 'unknown', not ended by as_of
     named_not_given: list[tuple[str, _Med]] = []  # (reference, med) of records naming drugs not given by them
-    refusal_open: list[tuple[Source, str]] = []  # anticancer records refused after an open start (_time_of_use)
+    refusal_open: list[tuple[Source, str, str, frozenset[str]]] = []  # anticancer records refused after an open start (_time_of_use): source, why, reference, drugs
     held: list[tuple[Source, str, frozenset[str]]] = []  # anticancer administrations on-hold (and their drugs)
     append = exps.append
     as_of = ctx.as_of
@@ -1072,7 +1072,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     if used == "open" and med.line:
                         refusal_open.append((_src_of(_ref_of(rtype, res), start, med, rtype, start_last),
                                              f"{_ref_of(rtype, res)} ({med.names}: "
-                                             f"'{printable_clip(_stop_words(res), 80)}')"))
+                                             f"'{printable_clip(_stop_words(res), 80)}')", ref, med.line_names))
                 stop, planned = _stop_reading(res) if said else (None, False)
                 if status == "unknown" and med.line and not (end and end < as_of):
                     # FHIR R4 medication-statement-status / medicationrequest-status / medication-
@@ -1110,10 +1110,18 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "{named}. FHIR R4 'on-hold' says the administration was halted, not whether the dose was given; "
                  "they are read as given. Confirm whether the drug was given: lines of therapy and the classes "
                  "already used depend on it.")
-    _records_gap(ctx, "medication-refusal-unclear", refusal_open,
+    # a refused record with an open start asks whether the drug was given: not when another record
+    # of its drug (an administration, a statement with its period) was read (as for on-hold above)
+    refused_refs = {ref for _, _, ref, _ in refusal_open}
+    given_apart = {d.name for e in exps if e.src.reference not in refused_refs
+                   and not (e.src.reference.startswith("MedicationAdministration/") and e.status == "on-hold")
+                   for d in e.drugs} if refusal_open else set()
+    _records_gap(ctx, "medication-refusal-unclear",
+                 [(src, why) for src, why, _, names in refusal_open if not names <= given_apart],
                  "Anticancer medication records give a refusal (or a drug never started) as the reason they were "
                  "stopped or completed, "
-                 "and only a start or an order date, no time the drug was taken: {named}. They are read as "
+                 "and only a start or an order date, no time the drug was taken, and no other record of their drug "
+                 "was read: {named}. They are read as "
                  "given; whether the drug was started before the refusal is not written. Confirm whether it "
                  "was given: lines of therapy and the classes already used depend on it.")
     _records_gap(ctx, "therapy-end-before-start", backwards,

@@ -1670,3 +1670,13 @@ def test_a_class_whose_drug_the_same_text_names_is_no_gap(text):
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert {d.name for e in s.therapy.exposures for d in e.drugs} == {"palbociclib", "letrozole"}
     assert _gap(s, "medication-unreadable") is None
+
+
+def test_a_refused_order_with_only_its_order_date_beside_weeks_of_administrations_of_its_drug_asks_nothing():
+    # the administrations show the drug was given: the gap asked "whether the drug was started
+    # before the refusal" beside four doses given (FHIR R4 MedicationAdministration: a dose given)
+    refused = _with_reason(med_request(FULVESTRANT, "2020-02-01", status="stopped"), {"text": "Patient refused"})
+    doses = [med_admin(FULVESTRANT, day) for day in ("2020-02-01", "2020-02-15", "2020-03-01", "2020-03-29")]
+    s = state(refused, *doses)
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
+    assert _gap(s, "medication-refusal-unclear") is None
