@@ -502,7 +502,11 @@ def refused_in_regimen(text: str) -> frozenset[str]:
     refused: set[str] = set()
     for (m, info), (following, _) in zip(names, names[1:]):
         between = text[m.end():following.start()]
-        if T.DRUG_REFUSED_AFTER.match(between) and not T.DRUG_REFUSED_BEFORE.match(between):
+        after = T.DRUG_REFUSED_AFTER.match(between)
+        # taken back or the drug taken after all ("Letrozole (declined, later agreed) + ...",
+        # "(declined, dose reduced)": stop_reasons refusal_withdrawn_patterns), as refusal_in_text reads it
+        if after and not T.DRUG_REFUSED_BEFORE.match(between) \
+                and not T.STOP_REFUSAL_WITHDRAWN.search(between, after.end()):
             refused.add(info.name)
     return frozenset(refused)
 

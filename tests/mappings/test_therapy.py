@@ -1680,3 +1680,23 @@ def test_a_refused_order_with_only_its_order_date_beside_weeks_of_administration
     s = state(refused, *doses)
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
     assert _gap(s, "medication-refusal-unclear") is None
+
+
+@pytest.mark.parametrize("text", ["Declined - dose reduced to 100 mg", "Patient declined; dose reduced",
+                                  "Refused, dose reduction", "Declined: took 2 cycles"])
+def test_a_refusal_in_the_status_reason_beside_a_dose_reduction_or_cycles_taken_is_still_the_drug_given(text):
+    # a dose reduced or cycles counted were taken: the record dated by a single day was read as
+    # no therapy given (a refusal with no time of use)
+    s = state(_with_reason(med_statement(PALBOCICLIB, "2020-02-01", status="stopped"), {"text": text}))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["palbociclib"]]
+
+
+@pytest.mark.parametrize("text, given", [
+    ("Palbociclib 125 mg - declined, dose reduced to 100 mg", ["palbociclib"]),
+    ("Letrozole (declined, later agreed) + palbociclib", ["letrozole", "palbociclib"]),
+    ("Letrozole (declined, dose reduced) + palbociclib", ["letrozole", "palbociclib"]),
+    ("Letrozole (declined) + palbociclib", ["palbociclib"]),
+])
+def test_a_refusal_in_a_drug_text_taken_back_or_beside_a_dose_reduction_leaves_the_drug_given(text, given):
+    s = state(med_statement(None, "2020-02-01", "2020-08-01", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [given]
