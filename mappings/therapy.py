@@ -1107,7 +1107,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     # later") does not say whether the dose was given ('not-done' says it was not): read as
     # given (as before); named when no other record of the drug was read
     given_elsewhere = {d.name for e in exps if not (e.src.reference.startswith("MedicationAdministration/")
-                                                   and e.status == "on-hold") for d in e.drugs}
+                                                   and e.status == "on-hold") for d in e.drugs} if held else set()
     _records_gap(ctx, "therapy-administration-on-hold",
                  [(src, why) for src, why, names in held if not names <= given_elsewhere],
                  "Anticancer administrations have status 'on-hold' and no other record of their drug was read: "
@@ -1189,6 +1189,7 @@ def _refusal_stated(res: dict[str, Any], med: _Med) -> bool:
     return any(t and (_refusal_words(t) or _refuses_its_own_drug(t.lower(), med.names)) for t in texts)
 
 
+@lru_cache(maxsize=1024)
 def _refusal_words(text: str) -> bool:
     """refusal_patterns at the start of the text, not taken back after it
     (refusal_withdrawn_patterns: "Patient declined, later agreed and started")."""
