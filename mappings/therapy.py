@@ -1180,13 +1180,18 @@ def _refusal_stated(res: dict[str, Any], med: _Med) -> bool:
     """A statusReason or note that starts with a refusal of the drug (local_codes.yaml
     stop_reasons refusal_patterns: "Patient refused", "Declined by patient"; or the record's
     own drug named after it, drug_mentions refused_before: "Patient declined fulvestrant") or a
-    statusReason coded as one (refusal_codes: SNOMED CT 105480006 Refusal of treatment by patient)."""
+    statusReason coded as one (refusal_codes: SNOMED CT 105480006 Refusal of treatment by patient),
+    unless another statusReason or note takes it back or says the drug was taken (refusal_withdrawn_patterns:
+    statusReason "Patient declined" and a note "Later agreed, started 2020-02-10"), as words after
+    the refusal in its own text do (_refusal_words)."""
     reasons = as_list(res.get("statusReason"))
-    if any(T.local_lookup(T.STOP_REFUSAL_CODES, system, code) for cc in reasons for system, code, _ in codings(cc)):
-        return True
-    texts = [cc_text(cc) for cc in reasons] + [text_of(n.get("text")) for n in as_list(res.get("note"))
-                                                if isinstance(n, dict)]
-    return any(t and (_refusal_words(t) or _refuses_its_own_drug(t.lower(), med.names)) for t in texts)
+    coded = any(T.local_lookup(T.STOP_REFUSAL_CODES, system, code) for cc in reasons for system, code, _ in codings(cc))
+    texts = [t for t in [cc_text(cc) for cc in reasons] + [text_of(n.get("text")) for n in as_list(res.get("note"))
+                                                           if isinstance(n, dict)] if t]
+    refusing = [_refusal_words(t) or _refuses_its_own_drug(t.lower(), med.names) for t in texts]
+    if not (coded or any(refusing)):
+        return False
+    return not any(T.STOP_REFUSAL_WITHDRAWN.search(t) for t, refuses in zip(texts, refusing) if not refuses)
 
 
 @lru_cache(maxsize=1024)

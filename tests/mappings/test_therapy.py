@@ -1700,3 +1700,25 @@ def test_a_refusal_in_the_status_reason_beside_a_dose_reduction_or_cycles_taken_
 def test_a_refusal_in_a_drug_text_taken_back_or_beside_a_dose_reduction_leaves_the_drug_given(text, given):
     s = state(med_statement(None, "2020-02-01", "2020-08-01", text=text))
     assert [ln.names for ln in s.therapy.metastatic_lines] == [given]
+
+
+@pytest.mark.parametrize("reason, notes", [({"text": "Patient declined"}, ["Later agreed, started 2020-02-10"]),
+                                           (None, ["Patient declined.", "Agreed and started 2020-02-10"]),
+                                           ({"text": "Patient refused"}, ["Given 2 doses"]),
+                                           (SNOMED_REFUSAL, ["Reconsidered; fulvestrant started"])])
+def test_a_refusal_taken_back_in_another_note_or_status_reason_is_still_the_drug_given(reason, notes):
+    # notes are added over time: the one after the refusal says the drug was started, yet the
+    # record dated by one day was read as no therapy given (only words in the refusal's own text
+    # took it back)
+    res = med_statement(FULVESTRANT, "2020-02-01", status="stopped")
+    if reason is not None:
+        res["statusReason"] = [reason]
+    res["note"] = [{"text": n} for n in notes]
+    s = state(res)
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
+
+
+def test_a_refusal_beside_another_note_that_says_nothing_of_use_is_still_no_therapy_given():
+    res = _with_reason(med_statement(FULVESTRANT, "2020-02-01", status="stopped"), {"text": "Not started - cost"})
+    res["note"] = [{"text": "Never started"}, {"text": "Allergy to latex"}]
+    assert state(res).therapy.metastatic_lines == []
