@@ -682,8 +682,13 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     spans: dict[str, list] = {}
     courses: list[_EarlyCourse] = []
     latest_course: dict[tuple[str, ...], _EarlyCourse] = {}  # drug names -> its latest course
+    # GnRH-agonist records still "active" the mapper does not count as current (gap
+    # ovarian-suppression-not-current, mappings/factors.py): not "to now" beside that gap
+    not_current = {s.reference for s in fa.ovarian_suppression_not_current_sources}
     for e in th.exposures:
         drugs, start, end, active = e.drugs, e.start, e.end, e.active
+        if active and not_current and all(s.reference in not_current for s in e.sources):
+            active = None  # recorded active, not counted as current
         if e.setting == "early":
             key = tuple([x.name for x in drugs])
             course = latest_course.get(key)
@@ -701,7 +706,8 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
                 span[0] = start
             if end and (span[1] is None or end > span[1]):
                 span[1] = end
-            span[2] = span[2] or active
+            # True: some record current; None: only a recorded-active one not counted (above)
+            span[2] = True if span[2] or active else (None if span[2] is None or active is None else False)
             span[3].append((start, e.start_last))
             span[4].append((end, e.end_last))
     out += [course.line() for course in courses]
@@ -710,7 +716,9 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         # a span per ingredient, not a course: letrozole given adjuvant and again in line 1
         # spans both with the gap between, which the lines above show
         out.append("- Drugs on record (first to last record): " + "; ".join(
-            f"{name} ({written_on(a, starts)} to {'now' if active else latest_written(ends) or _no_end_text(a, starts)})"
+            f"{name} ({written_on(a, starts)} to "
+            f"{'now' if active else latest_written(ends) or _no_end_text(a, starts)}"
+            f"{'; still recorded active, not counted as current: see the gaps' if active is None else ''})"
             for name, (a, b, active, starts, ends) in sorted(spans.items())))
     if ctx.current_line is not None:
         # the regimen's drugs (and ovarian suppression given with it), never a

@@ -1371,7 +1371,8 @@ def needs_ovarian_suppression(state, ctx):
     text = f"{f.menopausal_status.capitalize()} {who} without documented ovarian function suppression" if val \
         else ("Ovarian function suppression documented" if f.ovarian_suppression else _meno_text(state))
     if val:
-        text += _gnrh_not_current(f)
+        # "woman" of a Patient.gender other / unknown: say the sex came from a sex extension, as the man's caution does
+        text += _gnrh_not_current(f) + _sex_read_from(f)
     return Finding(val, text, _srcs(f.menopausal_sources, f.ovarian_suppression_sources,
                                     f.ovarian_suppression_not_current_sources if val else ()))
 

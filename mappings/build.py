@@ -274,7 +274,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   as its statusReason or note ("Patient refused", SNOMED CT
                                   105480006) and only a start or an order date: read as given,
                                   whether it was started before the refusal is named (with no
-                                  time of use at all it is not therapy given; with a period, given)
+                                  time of use at all it is not therapy given; with a period, given);
+                                  not named when another record of its drug was read
     progression-at-line-start     the first progression on the first metastatic endocrine line is
                                   dated within 14 days after its start (PROGRESSION_AT_START_DAYS,
                                   no source sets it) and the class without it is not primary:

@@ -502,7 +502,11 @@ def refused_in_regimen(text: str) -> frozenset[str]:
     refused: set[str] = set()
     for (m, info), (following, _) in zip(names, names[1:]):
         between = text[m.end():following.start()]
-        if T.DRUG_REFUSED_AFTER.match(between) and not T.DRUG_REFUSED_BEFORE.match(between):
+        after = T.DRUG_REFUSED_AFTER.match(between)
+        # taken back or the drug taken after all ("Letrozole (declined, later agreed) + ...",
+        # "(declined, dose reduced)": stop_reasons refusal_withdrawn_patterns), as refusal_in_text reads it
+        if after and not T.DRUG_REFUSED_BEFORE.match(between) \
+                and not T.STOP_REFUSAL_WITHDRAWN.search(between, after.end()):
             refused.add(info.name)
     return frozenset(refused)
 
@@ -935,7 +939,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     hedged_stops: list[tuple[Source, str]] = []  # anticancer records stopped for a progression only suspected
     status_unknown: list[tuple[Source, str]] = []  # anticancer records with status 'unknown', not ended by as_of
     named_not_given: list[tuple[str, _Med]] = []  # (reference, med) of records naming drugs not given by them
-    refusal_open: list[tuple[Source, str]] = []  # anticancer records refused after an open start (_time_of_use)
+    refusal_open: list[tuple[Source, str, str, frozenset[str]]] = []  # anticancer records refused after an open start (_time_of_use): source, why, reference, drugs
     held: list[tuple[Source, str, frozenset[str]]] = []  # anticancer administrations on-hold (and their drugs)
     append = exps.append
     as_of = ctx.as_of
@@ -1072,7 +1076,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     if used == "open" and med.line:
                         refusal_open.append((_src_of(_ref_of(rtype, res), start, med, rtype, start_last),
                                              f"{_ref_of(rtype, res)} ({med.names}: "
-                                             f"'{printable_clip(_stop_words(res), 80)}')"))
+                                             f"'{printable_clip(_stop_words(res), 80)}')", ref, med.line_names))
                 stop, planned = _stop_reading(res) if said else (None, False)
                 if status == "unknown" and med.line and not (end and end < as_of):
                     # FHIR R4 medication-statement-status / medicationrequest-status / medication-
@@ -1103,17 +1107,25 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     # later") does not say whether the dose was given ('not-done' says it was not): read as
     # given (as before); named when no other record of the drug was read
     given_elsewhere = {d.name for e in exps if not (e.src.reference.startswith("MedicationAdministration/")
-                                                   and e.status == "on-hold") for d in e.drugs}
+                                                   and e.status == "on-hold") for d in e.drugs} if held else set()
     _records_gap(ctx, "therapy-administration-on-hold",
                  [(src, why) for src, why, names in held if not names <= given_elsewhere],
                  "Anticancer administrations have status 'on-hold' and no other record of their drug was read: "
                  "{named}. FHIR R4 'on-hold' says the administration was halted, not whether the dose was given; "
                  "they are read as given. Confirm whether the drug was given: lines of therapy and the classes "
                  "already used depend on it.")
-    _records_gap(ctx, "medication-refusal-unclear", refusal_open,
+    # a refused record with an open start asks whether the drug was given: not when another record
+    # of its drug (an administration, a statement with its period) was read (as for on-hold above)
+    refused_refs = {ref for _, _, ref, _ in refusal_open}
+    given_apart = {d.name for e in exps if e.src.reference not in refused_refs
+                   and not (e.src.reference.startswith("MedicationAdministration/") and e.status == "on-hold")
+                   for d in e.drugs} if refusal_open else set()
+    _records_gap(ctx, "medication-refusal-unclear",
+                 [(src, why) for src, why, _, names in refusal_open if not names <= given_apart],
                  "Anticancer medication records give a refusal (or a drug never started) as the reason they were "
                  "stopped or completed, "
-                 "and only a start or an order date, no time the drug was taken: {named}. They are read as "
+                 "and only a start or an order date, no time the drug was taken, and no other record of their drug "
+                 "was read: {named}. They are read as "
                  "given; whether the drug was started before the refusal is not written. Confirm whether it "
                  "was given: lines of therapy and the classes already used depend on it.")
     _records_gap(ctx, "therapy-end-before-start", backwards,
@@ -1168,15 +1180,21 @@ def _refusal_stated(res: dict[str, Any], med: _Med) -> bool:
     """A statusReason or note that starts with a refusal of the drug (local_codes.yaml
     stop_reasons refusal_patterns: "Patient refused", "Declined by patient"; or the record's
     own drug named after it, drug_mentions refused_before: "Patient declined fulvestrant") or a
-    statusReason coded as one (refusal_codes: SNOMED CT 105480006 Refusal of treatment by patient)."""
+    statusReason coded as one (refusal_codes: SNOMED CT 105480006 Refusal of treatment by patient),
+    unless another statusReason or note takes it back or says the drug was taken (refusal_withdrawn_patterns:
+    statusReason "Patient declined" and a note "Later agreed, started 2020-02-10"), as words after
+    the refusal in its own text do (_refusal_words)."""
     reasons = as_list(res.get("statusReason"))
-    if any(T.local_lookup(T.STOP_REFUSAL_CODES, system, code) for cc in reasons for system, code, _ in codings(cc)):
-        return True
-    texts = [cc_text(cc) for cc in reasons] + [text_of(n.get("text")) for n in as_list(res.get("note"))
-                                                if isinstance(n, dict)]
-    return any(t and (_refusal_words(t) or _refuses_its_own_drug(t.lower(), med.names)) for t in texts)
+    coded = any(T.local_lookup(T.STOP_REFUSAL_CODES, system, code) for cc in reasons for system, code, _ in codings(cc))
+    texts = [t for t in [cc_text(cc) for cc in reasons] + [text_of(n.get("text")) for n in as_list(res.get("note"))
+                                                           if isinstance(n, dict)] if t]
+    refusing = [_refusal_words(t) or _refuses_its_own_drug(t.lower(), med.names) for t in texts]
+    if not (coded or any(refusing)):
+        return False
+    return not any(T.STOP_REFUSAL_WITHDRAWN.search(t) for t, refuses in zip(texts, refusing) if not refuses)
 
 
+@lru_cache(maxsize=1024)
 def _refusal_words(text: str) -> bool:
     """refusal_patterns at the start of the text, not taken back after it
     (refusal_withdrawn_patterns: "Patient declined, later agreed and started")."""

@@ -3293,6 +3293,30 @@ def test_fhir_a_premenopausal_woman_with_only_a_years_old_goserelin_statement_st
     assert "dated 2021-03-01)" in ai["detail"]
 
 
+def test_fhir_a_years_old_goserelin_statement_not_counted_as_current_is_not_listed_as_taken_to_now():
+    # the drug list said "goserelin (2021-03-01 to now)" beside the gap saying the statement is
+    # not counted as ongoing suppression (no dose since; DailyMed Zoladex 28 days / 12 weeks)
+    p = de_novo("fl-old-goserelin-list", menopause="premenopausal", birth="1980-05-01").med("goserelin", "2021-03-01")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert "ovarian-suppression-not-current" in {g.code for g in state.gaps}
+    detail = card(cards, "patient-summary")["detail"]
+    assert "goserelin (2021-03-01 to now)" not in detail
+    assert "goserelin (2021-03-01 to date unknown; still recorded active, not counted as current: see the gaps)" in detail
+
+def test_fhir_a_premenopausal_patient_of_gender_other_read_as_a_woman_from_her_birth_sex_is_told_where_the_sex_came_from():
+    # the caution said "Premenopausal woman" of a Patient.gender 'other' with no word why; the
+    # man's LHRH-agonist caution already names the extension (US Core birth sex; CR C.3 row 15)
+    p = de_novo("fl-other-birth-sex-f", gender="other", birth="1980-05-01")
+    p.resources[0]["extension"] = [{"url": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
+                                    "valueCode": "F"}]
+    p.menopause("premenopausal", "2024-01-15")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.factors.sex == "female" and state.factors.menopausal_status == "premenopausal"
+    ai = card(cards, "ai-cdk46i")
+    assert "caution: needs ovarian suppression" in ai["summary"]
+    assert ("Premenopausal woman without documented ovarian function suppression (sex read from birth sex "
+            "(US Core) female; Patient.gender gives no sex)") in ai["detail"]
+
 def test_fhir_a_man_whose_only_goserelin_record_is_years_old_gets_the_lhrh_agonist_caution_naming_it():
     # his 2021 goserelin statement (no end, no dose since) was read as an ongoing LHRH agonist: no
     # goserelin added to the AI (C.3 row 16; DailyMed Zoladex 28 days / 12 weeks)

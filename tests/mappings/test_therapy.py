@@ -1670,3 +1670,55 @@ def test_a_class_whose_drug_the_same_text_names_is_no_gap(text):
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert {d.name for e in s.therapy.exposures for d in e.drugs} == {"palbociclib", "letrozole"}
     assert _gap(s, "medication-unreadable") is None
+
+
+def test_a_refused_order_with_only_its_order_date_beside_weeks_of_administrations_of_its_drug_asks_nothing():
+    # the administrations show the drug was given: the gap asked "whether the drug was started
+    # before the refusal" beside four doses given (FHIR R4 MedicationAdministration: a dose given)
+    refused = _with_reason(med_request(FULVESTRANT, "2020-02-01", status="stopped"), {"text": "Patient refused"})
+    doses = [med_admin(FULVESTRANT, day) for day in ("2020-02-01", "2020-02-15", "2020-03-01", "2020-03-29")]
+    s = state(refused, *doses)
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
+    assert _gap(s, "medication-refusal-unclear") is None
+
+
+@pytest.mark.parametrize("text", ["Declined - dose reduced to 100 mg", "Patient declined; dose reduced",
+                                  "Refused, dose reduction", "Declined: took 2 cycles"])
+def test_a_refusal_in_the_status_reason_beside_a_dose_reduction_or_cycles_taken_is_still_the_drug_given(text):
+    # a dose reduced or cycles counted were taken: the record dated by a single day was read as
+    # no therapy given (a refusal with no time of use)
+    s = state(_with_reason(med_statement(PALBOCICLIB, "2020-02-01", status="stopped"), {"text": text}))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["palbociclib"]]
+
+
+@pytest.mark.parametrize("text, given", [
+    ("Palbociclib 125 mg - declined, dose reduced to 100 mg", ["palbociclib"]),
+    ("Letrozole (declined, later agreed) + palbociclib", ["letrozole", "palbociclib"]),
+    ("Letrozole (declined, dose reduced) + palbociclib", ["letrozole", "palbociclib"]),
+    ("Letrozole (declined) + palbociclib", ["palbociclib"]),
+])
+def test_a_refusal_in_a_drug_text_taken_back_or_beside_a_dose_reduction_leaves_the_drug_given(text, given):
+    s = state(med_statement(None, "2020-02-01", "2020-08-01", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [given]
+
+
+@pytest.mark.parametrize("reason, notes", [({"text": "Patient declined"}, ["Later agreed, started 2020-02-10"]),
+                                           (None, ["Patient declined.", "Agreed and started 2020-02-10"]),
+                                           ({"text": "Patient refused"}, ["Given 2 doses"]),
+                                           (SNOMED_REFUSAL, ["Reconsidered; fulvestrant started"])])
+def test_a_refusal_taken_back_in_another_note_or_status_reason_is_still_the_drug_given(reason, notes):
+    # notes are added over time: the one after the refusal says the drug was started, yet the
+    # record dated by one day was read as no therapy given (only words in the refusal's own text
+    # took it back)
+    res = med_statement(FULVESTRANT, "2020-02-01", status="stopped")
+    if reason is not None:
+        res["statusReason"] = [reason]
+    res["note"] = [{"text": n} for n in notes]
+    s = state(res)
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
+
+
+def test_a_refusal_beside_another_note_that_says_nothing_of_use_is_still_no_therapy_given():
+    res = _with_reason(med_statement(FULVESTRANT, "2020-02-01", status="stopped"), {"text": "Not started - cost"})
+    res["note"] = [{"text": "Never started"}, {"text": "Allergy to latex"}]
+    assert state(res).therapy.metastatic_lines == []
