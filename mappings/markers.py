@@ -358,9 +358,10 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
     return status, percent, low, allred_note
 
 
-# this marker named with a bare number ("PR 20", not "PR 20%", "PR 3+" (an intensity), "PR H-score 20"
-# or "PR Allred 3")
-_OWN_NUMBER_RE = {t: re.compile(rf"\b(?:{'|'.join(words)})\s*:?\s*(\d{{1,3}}(?:\.\d+)?)(?![\d.]|\s*%|\s*/|\s*\+)")
+# this marker named with a bare number ("PR 20", not "PR 20%", "PR 3+" or "PR 2-3+" (an intensity),
+# "PR H-score 20", "PR Allred 3", or an antibody clone: "PR 1E2", "ER 6F11", "ER 1D5")
+_OWN_NUMBER_RE = {t: re.compile(rf"\b(?:{'|'.join(words)})\s*:?\s*(\d{{1,3}}(?:\.\d+)?)"
+                                r"(?![\d.\w]|\s*%|\s*/|\s*\+|\s*(?:-|to)\s*\d\s*\+)")
                   for t, words in _MARKER_WORDS.items()}
 
 
@@ -374,7 +375,8 @@ def _score_beside_own_number(text: str, target: str, allred: int | None) -> str 
     if score is None:
         return None
     own = [m.group(1) for m in _OWN_NUMBER_RE[target].finditer(text)]
-    other = [n for n in own if float(n) != score]
+    # a number above 300 is no %, Allred total (0-8) or H-score (0-300): a clone ("PgR 636"), not a reading
+    other = [n for n in own if float(n) != score and float(n) <= 300]
     if not other:
         return None
     kind = "an Allred total" if allred is not None else "an H-score"
