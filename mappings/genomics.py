@@ -1112,9 +1112,9 @@ class _GeneCalls:
                 sig or own_sig)
 
 
-# clauses of a result text for its origins: _CLAUSE_SPLIT and a comma ("gBRCA negative, somatic
-# BRCA2 detected"); a clause naming no origin belongs to the origin before it
-_ORIGIN_CLAUSE_SPLIT = re.compile(r"[|;\n,]|\.(?=\s|$)")
+# clauses of a result text for its origins (_origin_clauses): _CLAUSE_SPLIT, and a comma only
+# before words stating an origin ("gBRCA negative, somatic BRCA2 detected"), not one inside a
+# gene list or a variant ("BRCA1, BRCA2 germline negative", "c.5946delT, p.Ser1982fs detected")
 # a result's "not" ("not detected", "none found"): the result, no hedge of the origin beside it
 _RESULT_NOT = re.compile(r"\bnot (detected|identified|found|present|seen|observed)\b"
                          r"|\bnone (detected|identified|found|present|reported)\b")
@@ -1130,6 +1130,22 @@ def _clause_origin(clause: str) -> str | None:
     return stated
 
 
+def _origin_clauses(text: str) -> list[str]:
+    """The clauses of `text` (_CLAUSE_SPLIT) cut again at each comma that opens words stating an
+    origin; the comma pieces before the first such words belong to them ("BRCA1, BRCA2 germline
+    negative" is one germline clause, not "BRCA1" alone and origin-less)."""
+    out = []
+    for clause in _CLAUSE_SPLIT.split(text):
+        parts: list[str] = []
+        for piece in clause.split(","):
+            if parts and (_clause_origin(piece) is None or _clause_origin(parts[-1]) is None):
+                parts[-1] += "," + piece
+            else:
+                parts.append(piece)
+        out += [p for p in parts if p.strip()]
+    return out
+
+
 @lru_cache(maxsize=4096)
 def _calls_by_origin(text: str) -> tuple[tuple[str, _GeneCalls], ...] | None:
     """A result text stating a germline result and a somatic or tumour one in their own clauses
@@ -1137,7 +1153,7 @@ def _calls_by_origin(text: str) -> tuple[tuple[str, _GeneCalls], ...] | None:
     tumor; germline testing negative"): (origin, what its clauses say of each gene) for each;
     None when it states one origin, or none (read as a whole). A clause naming no origin
     belongs to the one before it."""
-    clauses = [c for c in _ORIGIN_CLAUSE_SPLIT.split(text) if c.strip()]
+    clauses = _origin_clauses(text)
     own: dict[str, list[str]] = {}
     current = None
     for clause in clauses:
