@@ -1109,3 +1109,18 @@ def test_a_draft_whose_do_not_perform_is_neither_true_nor_false_is_named_not_che
     assert card["summary"] == ("Drafted order not checked: whether it orders or prohibits its drug is unclear "
                                "(MedicationRequest/t)")
     assert f"- MedicationRequest/t: its doNotPerform is {value!r}, neither true nor false" in card["detail"]
+
+
+def test_a_critical_stop_for_another_drug_keeps_its_preselected_removal_beside_a_contradiction(client):
+    # fulvestrant drafted to give and prohibited says nothing about T-DXd: after symptomatic ILD the
+    # critical "do not start" card must still pre-select removing the T-DXd draft (it lost it)
+    chart = after_first_line("dnp-7").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"), ("f", "fulvestrant"), ("f2", "fulvestrant"))
+    drafts[2]["doNotPerform"] = True
+    critical, summary = _sign_cards(client, chart, drafts)
+    assert critical["summary"].startswith("Trastuzumab deruxtecan: after symptomatic ILD")
+    assert _suggested(critical) == [(critical["suggestions"][0]["label"], True)]
+    assert critical["suggestions"][0]["label"].startswith("Remove the draft order: ")
+    assert summary["summary"] == "Fulvestrant drafted both to give and not to give (MedicationRequest/f, MedicationRequest/f2)"
+    assert "nothing is pre-selected on the other order cards about these drugs" in summary["detail"]
