@@ -297,7 +297,9 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
     allred_note: str | None = None
     text = vtext + (" | " + text_extra if text_extra else "")
     # a text naming ER and PR ("ER 90%, PR 5%"): the % written for this marker
-    pct = _reported_percent(kind, _own_marker_text(vtext, target), num, unit, comp)
+    # a Quantity whose UCUM code is "%" is a % whatever its display unit says ("per cent", "positive
+    # cells"): FHIR R4 Quantity.code is the computable form, Quantity.unit the human one
+    pct = _reported_percent(kind, _own_marker_text(vtext, target), num, "%" if _ucum_percent(obs) else unit, comp)
     percent = _stored_percent(pct)
     a = _answer(vcc)
     if a in ("positive", "present"):
@@ -473,8 +475,15 @@ def _reported_percent(kind: str, vtext: str, num: float | None, unit: str | None
     return pct
 
 
-# a unit that says % of cells ("%", UCUM "%", "percent", "cells/100 cells")
-_PERCENT_UNIT_RE = re.compile(r"%|percent|\bpct\b|100")
+# a unit that says % of cells ("%", UCUM "%", "percent", "per cent", "cells/100 cells")
+_PERCENT_UNIT_RE = re.compile(r"%|per ?cent|\bpct\b|100")
+
+
+def _ucum_percent(obs: dict[str, Any]) -> bool:
+    """valueQuantity coded "%" in UCUM (or with no system named): the number is a % of cells."""
+    q = obs.get("valueQuantity")
+    return (isinstance(q, dict) and q.get("code") == "%"
+            and q.get("system") in (None, "http://unitsofmeasure.org"))
 
 
 def _names_other_unit(unit: str | None) -> bool:

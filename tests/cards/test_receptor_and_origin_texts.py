@@ -185,3 +185,23 @@ def test_a_significance_after_a_comma_stays_with_its_germline_variant_and_offers
     _, cards = _brca_text("p-brca-sig", "germline BRCA2 c.5946delT detected, pathogenic; somatic BRCA1 not detected")
     assert "BRCA2 c.5946delT detected (germline, pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
     assert "talazoparib" in topics(cards)
+
+
+@pytest.mark.parametrize("quantity", [
+    {"value": 80, "unit": "per cent", "system": "http://unitsofmeasure.org", "code": "%"},
+    {"value": 80, "unit": "positive cells", "system": "http://unitsofmeasure.org", "code": "%"},
+    {"value": 80, "unit": "per cent"},
+])
+def test_an_er_percent_whose_ucum_code_is_percent_or_whose_unit_says_per_cent_is_read_as_the_percent(quantity):
+    # FHIR R4 Quantity.code "%" (UCUM) is the computable unit; the display unit "positive cells" or
+    # "per cent" is no score: the result was dropped and the patient lost her regimen cards
+    _, cards = _er_as_number("p-er-ucum", "85329-1", quantity)
+    assert "ER: positive, 80 % cells" in card(cards, "patient-summary")["detail"]
+    assert regimen_topics(cards)
+
+
+def test_an_er_percent_code_with_a_ucum_score_unit_is_still_not_read_as_a_percent():
+    _, cards = _er_as_number("p-er-ucum-score", "85329-1",
+                             {"value": 3, "unit": "{score}", "system": "http://unitsofmeasure.org", "code": "{score}"})
+    assert "ER given only as the number 3 (unit {score}, 2024-01-15): not read" in card(cards, "patient-summary")["detail"]
+    assert not regimen_topics(cards)
