@@ -709,11 +709,14 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 genes += [g for g in by_gene.calls if g in T.GENES and g != "ERBB2" and g not in genes]
             if by_gene is not None and len(genes) == 1 and set(by_gene.calls) <= {genes[0], "ERBB2"}:
                 by_gene = None  # the text speaks of this gene alone: read as a whole, as before
+            coded_origin = origin  # a genomic-source-class component's (or a legacy code's)
             if origin is None:
                 # also for a region-studied panel: a germline panel's negatives are germline
                 origin = _origin_from_obs(obs, ctx.code_text(obs))
-            # a text stating a germline result and a somatic or tumour one, each in its own clauses
-            by_origin = _calls_by_origin(_written_value_only(obs)) if origin is None and words else None
+            # a text stating a germline result and a somatic or tumour one, each in its own clauses;
+            # also under a test name saying germline ("Germline BRCA1/2 test": "Germline: negative.
+            # Somatic: BRCA2 ..."): each clause says whose its result is, the name only what was asked
+            by_origin = _calls_by_origin(_written_value_only(obs)) if coded_origin is None and words else None
             if origin is None and by_origin is None and (value_text := _value_text(obs)):
                 # the result's own words, when they state the origin plainly ("Germline BRCA2
                 # pathogenic variant c.5946delT detected"); a hedge ("germline status unknown",

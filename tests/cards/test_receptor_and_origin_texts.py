@@ -205,3 +205,21 @@ def test_an_er_percent_code_with_a_ucum_score_unit_is_still_not_read_as_a_percen
                              {"value": 3, "unit": "{score}", "system": "http://unitsofmeasure.org", "code": "{score}"})
     assert "ER given only as the number 3 (unit {score}, 2024-01-15): not read" in card(cards, "patient-summary")["detail"]
     assert not regimen_topics(cards)
+
+
+@pytest.mark.parametrize("test_name, words", [
+    ("Germline BRCA1/2 test", "Germline: negative. Somatic: BRCA2 c.5946delT pathogenic"),
+    ("BRCA1/2 germline panel", "germline negative; tumor BRCA2 c.5946delT pathogenic variant detected"),
+])
+def test_a_somatic_brca2_variant_written_under_a_germline_test_name_is_not_read_as_germline_and_offers_no_parp_inhibitor(
+        test_name, words):
+    # the test's name says what was asked; the clauses say whose each result is (CR C.3 row 7:
+    # PARP inhibitors need a germline variant): talazoparib was offered on the somatic BRCA2
+    p = after_ai_cdk46i("p-brca-named")
+    p._obs("brca", {"text": test_name}, "2025-06-01", valueString=words)
+    _, cards = run(p)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA2 not detected (germline, 2025-06-01)" in detail
+    assert "BRCA2 c.5946delT detected (germline" not in detail
+    assert "test-germline-brca" not in ordered_tests(cards)
