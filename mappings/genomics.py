@@ -723,7 +723,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 # "germline testing recommended") states none (CR C.3 row 7: germline source)
                 # ("germline BRCA1/2 not detected": its "not" is the result, set aside as in
                 # _calls_by_origin, not a hedge of the origin)
-                origin = _origin_text(_RESULT_NOT.sub(" ", value_text.lower()), False)
+                origin = _origin_text(_result_not_set_aside(value_text.lower()), False)
             if specimen == "blood":
                 specimen = _blood_kind(genes, origin)
             if ctx.ignore_data_absent(obs, obs, _variant_label(genes, is_region), date):
@@ -1123,10 +1123,22 @@ _RESULT_NOT = re.compile(r"\bnot (detected|identified|found|present|seen|observe
                          r"|\bnone (detected|identified|found|present|reported)\b")
 
 
+def _result_not_set_aside(text: str) -> str:
+    """`text` without a result's "not" ("germline BRCA1/2 not detected": the not is the result,
+    no hedge of the origin) when it reports nothing detected. Beside a variant detected
+    ("BRCA2 c.5946delT detected; germline origin not identified", "germline variant not
+    detected") the "not" speaks of the origin and stays: a hedge, origin unknown (CR C.3 row 7:
+    a germline source must be stated)."""
+    calls = _GeneCalls(text)
+    if "detected" in calls.calls.values() or calls.general == "detected":
+        return text
+    return _RESULT_NOT.sub(" ", text)
+
+
 def _clause_origin(clause: str) -> str | None:
     """germline / somatic as a clause states it plainly; "unknown" for a tumour finding (a
     tumour test is of unknown origin, CR C.3 row 7), else None."""
-    words = _RESULT_NOT.sub(" ", clause.lower())
+    words = _result_not_set_aside(clause.lower())
     stated = _origin_text(words, False)
     if stated is None and _origin_text(words, True) == "somatic":
         return "unknown"  # "tumour NGS: BRCA2 ...": not germline, not stated somatic

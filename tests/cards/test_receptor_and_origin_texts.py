@@ -223,3 +223,14 @@ def test_a_somatic_brca2_variant_written_under_a_germline_test_name_is_not_read_
     assert "BRCA2 not detected (germline, 2025-06-01)" in detail
     assert "BRCA2 c.5946delT detected (germline" not in detail
     assert "test-germline-brca" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["BRCA2 c.5946delT pathogenic variant detected; germline origin not identified",
+                                   "BRCA2 c.5946delT pathogenic variant; germline variant not detected"])
+def test_a_brca2_variant_whose_germline_origin_is_not_identified_is_not_read_as_germline_and_offers_no_parp_inhibitor(words):
+    # beside a variant detected, "germline ... not identified" says the origin is NOT germline (or
+    # unknown): read as a germline pathogenic variant, talazoparib was offered (CR C.3 row 7)
+    _, cards = _brca_text("p-brca-not-germline", words)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "BRCA2 c.5946delT detected (germline" not in card(cards, "patient-summary")["detail"]
+    assert "test-germline-brca" in ordered_tests(cards)
