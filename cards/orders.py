@@ -1888,19 +1888,23 @@ def contradicting_drafts(drafts: list[DraftOrder], selections: list[str] | None
     """The drugs that one draft of this patient orders and another prohibits (FHIR R4
     MedicationRequest.doNotPerform = true: "do not do this"), with (ordering drafts, prohibiting
     drafts), when one of them is in focus (selected at order-select; all at order-sign). Signed
-    together they say both "give" and "do not give" the same drug."""
+    together they say both "give" and "do not give" the same drug. A prohibited combination
+    product (a co-pack: ribociclib + letrozole) prohibits that request, the combination: it is
+    contradicted only when every drug of it is drafted to give, not by one of its drugs drafted
+    alone (letrozole after the pack is prohibited: ribociclib stopped, the AI continued; the
+    incomplete-regimen card names that prohibition)."""
+    ordering = [o for o in drafts or [] if not (o.not_checked or o.unreadable)]
+    given = {(d.name or "").lower() for o in ordering for d in o.drugs}
     prohibited: dict[str, list[DraftOrder]] = {}
     for o in drafts or []:
-        if o.prohibits:
-            for d in o.drugs:
-                if d.name:
-                    prohibited.setdefault(d.name.lower(), []).append(o)
+        names = {d.name.lower() for d in o.drugs if d.name}
+        if o.prohibits and names <= given:
+            for name in names:
+                prohibited.setdefault(name, []).append(o)
     out: dict[str, tuple[list[DraftOrder], list[DraftOrder]]] = {}
     if not prohibited:
         return out
-    for o in drafts or []:
-        if o.not_checked or o.unreadable:
-            continue  # another patient's, a prohibition itself, a closed one, or its drug unknown
+    for o in ordering:  # not another patient's, a prohibition itself, a closed one, or its drug unknown
         for d in o.drugs:
             name = (d.name or "").lower()
             if name in prohibited:

@@ -1124,3 +1124,20 @@ def test_a_critical_stop_for_another_drug_keeps_its_preselected_removal_beside_a
     assert critical["suggestions"][0]["label"].startswith("Remove the draft order: ")
     assert summary["summary"] == "Fulvestrant drafted both to give and not to give (MedicationRequest/f, MedicationRequest/f2)"
     assert "nothing is pre-selected on the other order cards about these drugs" in summary["detail"]
+
+
+def test_one_drug_of_a_prohibited_co_pack_drafted_alone_is_no_contradiction_but_the_pack_given_beside_its_drug_prohibited_is(client):
+    # "do not give" the Kisqali Femara Co-Pack prohibits that combination (FHIR R4 doNotPerform on
+    # the request): letrozole drafted alone beside it (ribociclib stopped) was called "drafted both
+    # to give and not to give"; the incomplete-regimen card names the prohibited ribociclib instead
+    chart = first_line_de_novo("dnp-8")
+    drafts = chart.drafts(("k", "kisqali femara co-pack"), ("l", "letrozole"))
+    drafts[0]["doNotPerform"] = True
+    cards = _sign_cards(client, chart, drafts)
+    assert topics(cards) == ["order-incomplete-regimen"]
+    assert cards[0]["summary"].startswith("Letrozole drafted while a drafted order prohibits ribociclib")
+    # the pack drafted to give beside a draft prohibiting its letrozole: both say something of letrozole
+    drafts = chart.drafts(("k", "kisqali femara co-pack"), ("l", "letrozole"))
+    drafts[1]["doNotPerform"] = True
+    [card] = _sign_cards(client, chart, drafts)
+    assert card["summary"] == "Letrozole drafted both to give and not to give (MedicationRequest/k, MedicationRequest/l)"
