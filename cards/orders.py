@@ -172,7 +172,7 @@ from cards.knowledge import (
 )
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
-from cards.render import SUMMARY_SOURCE, cite, clip, medication_request, service_request
+from cards.render import MAX_SUMMARY, SUMMARY_SOURCE, cite, clip, medication_request, service_request
 from cards.rules import (
     PATHOGENIC, PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant, esr1_pending,
     evaluate_rule,
@@ -1937,6 +1937,9 @@ def contradiction_cards(contradictions: dict[str, tuple[list[DraftOrder], list[D
         giving, forbidding = contradictions[names[0]]
         refs = ", ".join(o.reference or "no id" for o in giving + forbidding)
         summary = f"{names[0][:1].upper() + names[0][1:]} drafted both to give and not to give ({refs})"
+        if len(summary) > MAX_SUMMARY:  # long ids: clipped, a reference was cut and its bracket left open
+            summary = (f"{names[0][:1].upper() + names[0][1:]} drafted both to give and not to give "
+                       f"({len(giving + forbidding)} drafts, named below)")
     else:
         summary = f"{len(names)} drugs drafted both to give and not to give: {', '.join(names)}"
     return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]

@@ -1141,3 +1141,14 @@ def test_one_drug_of_a_prohibited_co_pack_drafted_alone_is_no_contradiction_but_
     drafts[1]["doNotPerform"] = True
     [card] = _sign_cards(client, chart, drafts)
     assert card["summary"] == "Letrozole drafted both to give and not to give (MedicationRequest/k, MedicationRequest/l)"
+
+
+def test_a_contradiction_between_drafts_with_long_ids_is_summarised_without_a_cut_reference(client):
+    # the references clipped at 140 characters left "(MedicationRequest/trastuzumab-...-aaaa…" open
+    chart = after_first_line("dnp-9")
+    drafts = chart.drafts(("trastuzumab-deruxtecan-draft-0001-aaaa", "trastuzumab deruxtecan"),
+                          ("trastuzumab-deruxtecan-draft-0002-bbbb", "trastuzumab deruxtecan"))
+    drafts[1]["doNotPerform"] = True
+    card = [c for c in _sign_cards(client, chart, drafts) if c["source"]["topic"]["code"] == "patient-summary"][0]
+    assert card["summary"] == "Trastuzumab deruxtecan drafted both to give and not to give (2 drafts, named below)"
+    assert "prohibited: MedicationRequest/trastuzumab-deruxtecan-draft-0002-bbbb" in card["detail"]
