@@ -108,8 +108,9 @@ re-tests stay silent (re-tested at each progression, C.3 row 18; re-biopsy).
 
 A drug one draft orders and another draft for this patient prohibits (FHIR R4
 MedicationRequest.doNotPerform = true) gets one info card too (topic patient-summary,
-contradiction_cards) naming both drafts, beside the other cards, which then pre-select nothing:
-each suggestion would rely on one of the two readings. The same drug drafted twice, both
+contradiction_cards) naming both drafts, beside the other cards, which then pre-select nothing
+when they are about that drug: each suggestion would rely on one of the two readings (a card
+about another drug, e.g. a critical stop, keeps its pre-selected removal). The same drug drafted twice, both
 ordering it (e.g. fulvestrant loading and monthly doses), is no contradiction: no card.
 
 Outside the pathway (pathway_status: not metastatic, metastatic status unknown,
@@ -171,7 +172,7 @@ from cards.knowledge import (
 )
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
-from cards.render import SUMMARY_SOURCE, cite, clip, medication_request, service_request
+from cards.render import MAX_SUMMARY, SUMMARY_SOURCE, cite, clip, medication_request, service_request
 from cards.rules import (
     PATHOGENIC, PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant, esr1_pending,
     evaluate_rule,
@@ -540,6 +541,9 @@ class _Checker:
                 if drug.name in DRUGS:
                     self.active.setdefault(drug.name, []).extend(e.sources)
         self.drafted = {n for d in drafts for n in d.names}
+        # the pathway drugs each card is about, by card uuid (contradicted_drugs_cleared: a card
+        # about a drug both ordered and prohibited pre-selects nothing, the others keep theirs)
+        self.card_drugs: dict[str, set[str]] = {}
         self.drafted_regimen_drugs = {n for n in self.drafted if DRUGS[n].drug_class not in ADD_ON_CLASSES}
         self.pool = self.drafted | set(self.active)
         self.has_ofs = any(DRUGS[n].drug_class == "ovarian-suppression" for n in self.pool)
@@ -637,6 +641,7 @@ class _Checker:
             if g.continuation:
                 continue
             got = self.group_cards(g)
+            self._about(got, [*g.cand.names, *g.focus])
             if any(c.topic == "order-not-indicated" for c in got) and not g.advisory:
                 not_indicated.update(g.focus)
             elif self.status.in_pathway and g.cand.assessment.needs_ofs and not self.has_ofs:
@@ -644,6 +649,7 @@ class _Checker:
             cards += got
         if ofs_needed:
             cards.append(self.ofs_card(ofs_needed))
+            self._about(cards[-1:], [n for g in ofs_needed for n in (*g.cand.names, *g.focus)])
         cards += self.safety_cards(drug_group, not_indicated)
         cards += self.pathway_caution_cards(list(groups.values()), drug_group)
         cards.sort(key=lambda c: (INDICATOR_RANK[c.indicator], ORDER_TOPICS.index(c.topic)))
@@ -651,6 +657,11 @@ class _Checker:
             for c in cards:
                 if c.indicator in ("warning", "critical"):
                     c.overrideReasons = override_reasons(c.topic)
+        return cards
+
+    def _about(self, cards: list[Card], names) -> list[Card]:
+        for c in cards:
+            self.card_drugs.setdefault(c.uuid, set()).update(names)
         return cards
 
     # -- per regimen group ---------------------------------------------------
@@ -1652,7 +1663,7 @@ class _Checker:
             links.insert(0, Link(label=f"Label safety information: {reg.brand}", url=url))
         shown = latest_date_text(self._evidence_sources(s, f))
         when = f" ({shown})" if shown else ""
-        return Card(
+        return self._about([Card(
             summary=clip(f"{label}: {short}{when} — {verb}"),
             indicator=s.indicator,
             source=(topic_source("order-contraindicated", f"Label safety information: {reg.brand}", url)
@@ -1661,7 +1672,7 @@ class _Checker:
             suggestions=suggestions,
             selectionBehavior="at-most-one" if suggestions else None,
             links=links,
-        )
+        )], [n for x in names for n in (x, *drug_group[x].cand.names)])[0]
 
     def _evidence_sources(self, s: SafetyRule, f: Finding) -> tuple:
         """The sources whose latest date a safety card's summary shows. The hyperglycaemia
@@ -1727,7 +1738,7 @@ class _Checker:
         lines += ["", f"**Label**: {t.why}", "", f"_Window: {GLYCEMIC_WINDOW_DAYS} days (tests.yaml; reference "
                   "C.2 marks the window length as a design choice)._"]
         lines += self._drafts_block(names) + self._footer()
-        return Card(
+        return self._about([Card(
             summary=clip(f"{label[:1].upper() + label[1:]}: " + " and ".join(
                 ("measured " if d.undecided else "") + d.lab_name
                 for d in stale) + f" not documented in the last {GLYCEMIC_WINDOW_DAYS} days"),
@@ -1737,7 +1748,7 @@ class _Checker:
             suggestions=self._glycemic_suggestions(regimens),
             selectionBehavior="at-most-one",
             links=[Link(label=title, url=url) for title, url in t.all_links],
-        )
+        )], [n for x in names for n in (x, *drug_group[x].cand.names)])[0]
 
 
 def unchecked_drafts(drafts: list[DraftOrder], selections: list[str] | None) -> list[DraftOrder]:
@@ -1769,17 +1780,25 @@ def order_check_cards(
         focus = True if selections is None else _selected(order, selections)
         items.append(Draft(order=order, names=names, focus=focus))
     cards = []
+    card_drugs: dict[str, set[str]] = {}
     if any(d.focus for d in items):
         tests = [o for o in drafts or [] if o.resource_type == "ServiceRequest" and not o.not_checked]
         prohibiting = [o for o in drafts or [] if o.prohibits and o.drugs]
-        cards = _Checker(state, items, selections, hook, unread, tests, prohibiting).run()
+        checker = _Checker(state, items, selections, hook, unread, tests, prohibiting)
+        cards, card_drugs = checker.run(), checker.card_drugs
     contradictions = contradicting_drafts(drafts, selections)
     if contradictions:
-        # which reading holds is unknown: a card pre-selecting an order (a test, a partner, a
-        # replacement, a removal) would rely on one of them, so the clinician picks unaided
+        # which reading holds is unknown: a card about a contradicted drug (its regimen, its test,
+        # its partner, its removal) pre-selecting an order would rely on one of them, so the
+        # clinician picks unaided; a card about another drug only (a critical stop for T-DXd
+        # beside contradictory fulvestrant drafts) keeps its pre-selection. A card whose drugs
+        # are not known pre-selects nothing either
+        contradicted = {n.lower() for n in contradictions}
         for c in cards:
-            for s in c.suggestions or []:
-                s.isRecommended = None
+            about = card_drugs.get(c.uuid)
+            if about is None or contradicted & {n.lower() for n in about}:
+                for s in c.suggestions or []:
+                    s.isRecommended = None
     # every other card names the unread drafts; with none, one info card says they were not checked
     cards = cards or not_checked_cards(unchecked_drafts(drafts, selections), hook)
     return cards + contradiction_cards(contradictions, hook) + germline_retest_cards(state, drafts, selections, hook)
@@ -1869,19 +1888,23 @@ def contradicting_drafts(drafts: list[DraftOrder], selections: list[str] | None
     """The drugs that one draft of this patient orders and another prohibits (FHIR R4
     MedicationRequest.doNotPerform = true: "do not do this"), with (ordering drafts, prohibiting
     drafts), when one of them is in focus (selected at order-select; all at order-sign). Signed
-    together they say both "give" and "do not give" the same drug."""
+    together they say both "give" and "do not give" the same drug. A prohibited combination
+    product (a co-pack: ribociclib + letrozole) prohibits that request, the combination: it is
+    contradicted only when every drug of it is drafted to give, not by one of its drugs drafted
+    alone (letrozole after the pack is prohibited: ribociclib stopped, the AI continued; the
+    incomplete-regimen card names that prohibition)."""
+    ordering = [o for o in drafts or [] if not (o.not_checked or o.unreadable)]
+    given = {(d.name or "").lower() for o in ordering for d in o.drugs}
     prohibited: dict[str, list[DraftOrder]] = {}
     for o in drafts or []:
-        if o.prohibits:
-            for d in o.drugs:
-                if d.name:
-                    prohibited.setdefault(d.name.lower(), []).append(o)
+        names = {d.name.lower() for d in o.drugs if d.name}
+        if o.prohibits and names <= given:
+            for name in names:
+                prohibited.setdefault(name, []).append(o)
     out: dict[str, tuple[list[DraftOrder], list[DraftOrder]]] = {}
     if not prohibited:
         return out
-    for o in drafts or []:
-        if o.not_checked or o.unreadable:
-            continue  # another patient's, a prohibition itself, a closed one, or its drug unknown
+    for o in ordering:  # not another patient's, a prohibition itself, a closed one, or its drug unknown
         for d in o.drugs:
             name = (d.name or "").lower()
             if name in prohibited:
@@ -1905,8 +1928,8 @@ def contradiction_cards(contradictions: dict[str, tuple[list[DraftOrder], list[D
         lines.append(f"- {name}: to give: {', '.join(_draft_text(o) for o in giving)}; prohibited: "
                      f"{', '.join(_draft_text(o) for o in forbidding)}")
     lines += ["", "Signed together these drafts say both \"give\" and \"do not give\": withdraw one of each "
-              "pair. Until then nothing is pre-selected on the other order cards, as each suggestion "
-              "would rely on one of the two readings.",
+              "pair. Until then nothing is pre-selected on the other order cards about these drugs, as "
+              "each suggestion would rely on one of the two readings.",
               "", f"_Source: FHIR R4 MedicationRequest.doNotPerform; knowledge: order_rules.yaml "
                   f"v{KNOWLEDGE.version}; hook {hook}._"]
     names = list(contradictions)
@@ -1914,6 +1937,9 @@ def contradiction_cards(contradictions: dict[str, tuple[list[DraftOrder], list[D
         giving, forbidding = contradictions[names[0]]
         refs = ", ".join(o.reference or "no id" for o in giving + forbidding)
         summary = f"{names[0][:1].upper() + names[0][1:]} drafted both to give and not to give ({refs})"
+        if len(summary) > MAX_SUMMARY:  # long ids: clipped, a reference was cut and its bracket left open
+            summary = (f"{names[0][:1].upper() + names[0][1:]} drafted both to give and not to give "
+                       f"({len(giving + forbidding)} drafts, named below)")
     else:
         summary = f"{len(names)} drugs drafted both to give and not to give: {', '.join(names)}"
     return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]

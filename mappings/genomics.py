@@ -709,18 +709,21 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 genes += [g for g in by_gene.calls if g in T.GENES and g != "ERBB2" and g not in genes]
             if by_gene is not None and len(genes) == 1 and set(by_gene.calls) <= {genes[0], "ERBB2"}:
                 by_gene = None  # the text speaks of this gene alone: read as a whole, as before
+            coded_origin = origin  # a genomic-source-class component's (or a legacy code's)
             if origin is None:
                 # also for a region-studied panel: a germline panel's negatives are germline
                 origin = _origin_from_obs(obs, ctx.code_text(obs))
-            # a text stating a germline result and a somatic or tumour one, each in its own clauses
-            by_origin = _calls_by_origin(_written_value_only(obs)) if origin is None and words else None
+            # a text stating a germline result and a somatic or tumour one, each in its own clauses;
+            # also under a test name saying germline ("Germline BRCA1/2 test": "Germline: negative.
+            # Somatic: BRCA2 ..."): each clause says whose its result is, the name only what was asked
+            by_origin = _calls_by_origin(_written_value_only(obs)) if coded_origin is None and words else None
             if origin is None and by_origin is None and (value_text := _value_text(obs)):
                 # the result's own words, when they state the origin plainly ("Germline BRCA2
                 # pathogenic variant c.5946delT detected"); a hedge ("germline status unknown",
                 # "germline testing recommended") states none (CR C.3 row 7: germline source)
                 # ("germline BRCA1/2 not detected": its "not" is the result, set aside as in
                 # _calls_by_origin, not a hedge of the origin)
-                origin = _origin_text(_RESULT_NOT.sub(" ", value_text.lower()), False)
+                origin = _origin_text(_result_not_set_aside(value_text.lower()), False)
             if specimen == "blood":
                 specimen = _blood_kind(genes, origin)
             if ctx.ignore_data_absent(obs, obs, _variant_label(genes, is_region), date):
@@ -1112,22 +1115,50 @@ class _GeneCalls:
                 sig or own_sig)
 
 
-# clauses of a result text for its origins: _CLAUSE_SPLIT and a comma ("gBRCA negative, somatic
-# BRCA2 detected"); a clause naming no origin belongs to the origin before it
-_ORIGIN_CLAUSE_SPLIT = re.compile(r"[|;\n,]|\.(?=\s|$)")
+# clauses of a result text for its origins (_origin_clauses): _CLAUSE_SPLIT, and a comma only
+# before words stating an origin ("gBRCA negative, somatic BRCA2 detected"), not one inside a
+# gene list or a variant ("BRCA1, BRCA2 germline negative", "c.5946delT, p.Ser1982fs detected")
 # a result's "not" ("not detected", "none found"): the result, no hedge of the origin beside it
 _RESULT_NOT = re.compile(r"\bnot (detected|identified|found|present|seen|observed)\b"
                          r"|\bnone (detected|identified|found|present|reported)\b")
 
 
+def _result_not_set_aside(text: str) -> str:
+    """`text` without a result's "not" ("germline BRCA1/2 not detected": the not is the result,
+    no hedge of the origin) when it reports nothing detected. Beside a variant detected
+    ("BRCA2 c.5946delT detected; germline origin not identified", "germline variant not
+    detected") the "not" speaks of the origin and stays: a hedge, origin unknown (CR C.3 row 7:
+    a germline source must be stated)."""
+    calls = _GeneCalls(text)
+    if "detected" in calls.calls.values() or calls.general == "detected":
+        return text
+    return _RESULT_NOT.sub(" ", text)
+
+
 def _clause_origin(clause: str) -> str | None:
     """germline / somatic as a clause states it plainly; "unknown" for a tumour finding (a
     tumour test is of unknown origin, CR C.3 row 7), else None."""
-    words = _RESULT_NOT.sub(" ", clause.lower())
+    words = _result_not_set_aside(clause.lower())
     stated = _origin_text(words, False)
     if stated is None and _origin_text(words, True) == "somatic":
         return "unknown"  # "tumour NGS: BRCA2 ...": not germline, not stated somatic
     return stated
+
+
+def _origin_clauses(text: str) -> list[str]:
+    """The clauses of `text` (_CLAUSE_SPLIT) cut again at each comma that opens words stating an
+    origin; the comma pieces before the first such words belong to them ("BRCA1, BRCA2 germline
+    negative" is one germline clause, not "BRCA1" alone and origin-less)."""
+    out = []
+    for clause in _CLAUSE_SPLIT.split(text):
+        parts: list[str] = []
+        for piece in clause.split(","):
+            if parts and (_clause_origin(piece) is None or _clause_origin(parts[-1]) is None):
+                parts[-1] += "," + piece
+            else:
+                parts.append(piece)
+        out += [p for p in parts if p.strip()]
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -1137,7 +1168,7 @@ def _calls_by_origin(text: str) -> tuple[tuple[str, _GeneCalls], ...] | None:
     tumor; germline testing negative"): (origin, what its clauses say of each gene) for each;
     None when it states one origin, or none (read as a whole). A clause naming no origin
     belongs to the one before it."""
-    clauses = [c for c in _ORIGIN_CLAUSE_SPLIT.split(text) if c.strip()]
+    clauses = _origin_clauses(text)
     own: dict[str, list[str]] = {}
     current = None
     for clause in clauses:

@@ -297,7 +297,9 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
     allred_note: str | None = None
     text = vtext + (" | " + text_extra if text_extra else "")
     # a text naming ER and PR ("ER 90%, PR 5%"): the % written for this marker
-    pct = _reported_percent(kind, _own_marker_text(vtext, target), num, unit, comp)
+    # a Quantity whose UCUM code is "%" is a % whatever its display unit says ("per cent", "positive
+    # cells"): FHIR R4 Quantity.code is the computable form, Quantity.unit the human one
+    pct = _reported_percent(kind, _own_marker_text(vtext, target), num, "%" if _ucum_percent(obs) else unit, comp)
     percent = _stored_percent(pct)
     a = _answer(vcc)
     if a in ("positive", "present"):
@@ -358,9 +360,10 @@ def _read_receptor(obs: dict[str, Any], kind: str, text_extra: str, target: str 
     return status, percent, low, allred_note
 
 
-# this marker named with a bare number ("PR 20", not "PR 20%", "PR 3+" (an intensity), "PR H-score 20"
-# or "PR Allred 3")
-_OWN_NUMBER_RE = {t: re.compile(rf"\b(?:{'|'.join(words)})\s*:?\s*(\d{{1,3}}(?:\.\d+)?)(?![\d.]|\s*%|\s*/|\s*\+)")
+# this marker named with a bare number ("PR 20", not "PR 20%", "PR 3+" or "PR 2-3+" (an intensity),
+# "PR H-score 20", "PR Allred 3", or an antibody clone: "PR 1E2", "ER 6F11", "ER 1D5")
+_OWN_NUMBER_RE = {t: re.compile(rf"\b(?:{'|'.join(words)})\s*:?\s*(\d{{1,3}}(?:\.\d+)?)"
+                                r"(?![\d.\w]|\s*%|\s*/|\s*\+|\s*(?:-|to)\s*\d\s*\+)")
                   for t, words in _MARKER_WORDS.items()}
 
 
@@ -374,7 +377,8 @@ def _score_beside_own_number(text: str, target: str, allred: int | None) -> str 
     if score is None:
         return None
     own = [m.group(1) for m in _OWN_NUMBER_RE[target].finditer(text)]
-    other = [n for n in own if float(n) != score]
+    # a number above 300 is no %, Allred total (0-8) or H-score (0-300): a clone ("PgR 636"), not a reading
+    other = [n for n in own if float(n) != score and float(n) <= 300]
     if not other:
         return None
     kind = "an Allred total" if allred is not None else "an H-score"
@@ -471,8 +475,15 @@ def _reported_percent(kind: str, vtext: str, num: float | None, unit: str | None
     return pct
 
 
-# a unit that says % of cells ("%", UCUM "%", "percent", "cells/100 cells")
-_PERCENT_UNIT_RE = re.compile(r"%|percent|\bpct\b|100")
+# a unit that says % of cells ("%", UCUM "%", "percent", "per cent", "cells/100 cells")
+_PERCENT_UNIT_RE = re.compile(r"%|per ?cent|\bpct\b|100")
+
+
+def _ucum_percent(obs: dict[str, Any]) -> bool:
+    """valueQuantity coded "%" in UCUM (or with no system named): the number is a % of cells."""
+    q = obs.get("valueQuantity")
+    return (isinstance(q, dict) and q.get("code") == "%"
+            and q.get("system") in (None, "http://unitsofmeasure.org"))
 
 
 def _names_other_unit(unit: str | None) -> bool:

@@ -156,3 +156,81 @@ def test_a_pr_staining_intensity_beside_an_allred_total_is_no_second_number_and_
     _, cards = _pr_words("p-pr-intensity", "PR 3+, Allred 8")
     assert "PR: positive" in card(cards, "patient-summary")["detail"]
     assert regimen_topics(cards)
+
+
+@pytest.mark.parametrize("words", ["PR 1E2: H-score 180", "PgR 636: H-score 200", "PR 2-3+, H-score 200"])
+def test_an_antibody_clone_or_an_intensity_range_beside_an_h_score_is_no_second_number_and_the_score_is_read(words):
+    # "1E2" / "PgR 636" name the antibody clone, "2-3+" the staining intensity: none is a % or a score
+    _, cards = _pr_words("p-pr-clone", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "PR: positive" in detail
+    assert "beside it (a % or a score" not in detail
+    assert regimen_topics(cards)
+
+
+@pytest.mark.parametrize("words", ["BRCA1, BRCA2 germline negative; somatic BRCA2 detected",
+                                   "Germline BRCA1, BRCA2: negative; somatic BRCA2 c.5946delT, p.Ser1982fs detected"])
+def test_a_comma_inside_a_gene_list_or_a_variant_does_not_split_a_brca_text_by_origin(words):
+    # the comma of "BRCA1, BRCA2" or "c.5946delT, p.Ser1982fs" separates no germline and somatic results
+    _, cards = _brca_text("p-brca-comma", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA1 not detected (germline, 2025-06-01)" in detail
+    assert "BRCA2 not detected (germline, 2025-06-01)" in detail
+    assert "BRCA1 p." not in detail
+    assert "test-germline-brca" not in ordered_tests(cards)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+def test_a_significance_after_a_comma_stays_with_its_germline_variant_and_offers_the_parp_inhibitor():
+    _, cards = _brca_text("p-brca-sig", "germline BRCA2 c.5946delT detected, pathogenic; somatic BRCA1 not detected")
+    assert "BRCA2 c.5946delT detected (germline, pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
+    assert "talazoparib" in topics(cards)
+
+
+@pytest.mark.parametrize("quantity", [
+    {"value": 80, "unit": "per cent", "system": "http://unitsofmeasure.org", "code": "%"},
+    {"value": 80, "unit": "positive cells", "system": "http://unitsofmeasure.org", "code": "%"},
+    {"value": 80, "unit": "per cent"},
+])
+def test_an_er_percent_whose_ucum_code_is_percent_or_whose_unit_says_per_cent_is_read_as_the_percent(quantity):
+    # FHIR R4 Quantity.code "%" (UCUM) is the computable unit; the display unit "positive cells" or
+    # "per cent" is no score: the result was dropped and the patient lost her regimen cards
+    _, cards = _er_as_number("p-er-ucum", "85329-1", quantity)
+    assert "ER: positive, 80 % cells" in card(cards, "patient-summary")["detail"]
+    assert regimen_topics(cards)
+
+
+def test_an_er_percent_code_with_a_ucum_score_unit_is_still_not_read_as_a_percent():
+    _, cards = _er_as_number("p-er-ucum-score", "85329-1",
+                             {"value": 3, "unit": "{score}", "system": "http://unitsofmeasure.org", "code": "{score}"})
+    assert "ER given only as the number 3 (unit {score}, 2024-01-15): not read" in card(cards, "patient-summary")["detail"]
+    assert not regimen_topics(cards)
+
+
+@pytest.mark.parametrize("test_name, words", [
+    ("Germline BRCA1/2 test", "Germline: negative. Somatic: BRCA2 c.5946delT pathogenic"),
+    ("BRCA1/2 germline panel", "germline negative; tumor BRCA2 c.5946delT pathogenic variant detected"),
+])
+def test_a_somatic_brca2_variant_written_under_a_germline_test_name_is_not_read_as_germline_and_offers_no_parp_inhibitor(
+        test_name, words):
+    # the test's name says what was asked; the clauses say whose each result is (CR C.3 row 7:
+    # PARP inhibitors need a germline variant): talazoparib was offered on the somatic BRCA2
+    p = after_ai_cdk46i("p-brca-named")
+    p._obs("brca", {"text": test_name}, "2025-06-01", valueString=words)
+    _, cards = run(p)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA2 not detected (germline, 2025-06-01)" in detail
+    assert "BRCA2 c.5946delT detected (germline" not in detail
+    assert "test-germline-brca" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["BRCA2 c.5946delT pathogenic variant detected; germline origin not identified",
+                                   "BRCA2 c.5946delT pathogenic variant; germline variant not detected"])
+def test_a_brca2_variant_whose_germline_origin_is_not_identified_is_not_read_as_germline_and_offers_no_parp_inhibitor(words):
+    # beside a variant detected, "germline ... not identified" says the origin is NOT germline (or
+    # unknown): read as a germline pathogenic variant, talazoparib was offered (CR C.3 row 7)
+    _, cards = _brca_text("p-brca-not-germline", words)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "BRCA2 c.5946delT detected (germline" not in card(cards, "patient-summary")["detail"]
+    assert "test-germline-brca" in ordered_tests(cards)

@@ -1109,3 +1109,46 @@ def test_a_draft_whose_do_not_perform_is_neither_true_nor_false_is_named_not_che
     assert card["summary"] == ("Drafted order not checked: whether it orders or prohibits its drug is unclear "
                                "(MedicationRequest/t)")
     assert f"- MedicationRequest/t: its doNotPerform is {value!r}, neither true nor false" in card["detail"]
+
+
+def test_a_critical_stop_for_another_drug_keeps_its_preselected_removal_beside_a_contradiction(client):
+    # fulvestrant drafted to give and prohibited says nothing about T-DXd: after symptomatic ILD the
+    # critical "do not start" card must still pre-select removing the T-DXd draft (it lost it)
+    chart = after_first_line("dnp-7").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"), ("f", "fulvestrant"), ("f2", "fulvestrant"))
+    drafts[2]["doNotPerform"] = True
+    critical, summary = _sign_cards(client, chart, drafts)
+    assert critical["summary"].startswith("Trastuzumab deruxtecan: after symptomatic ILD")
+    assert _suggested(critical) == [(critical["suggestions"][0]["label"], True)]
+    assert critical["suggestions"][0]["label"].startswith("Remove the draft order: ")
+    assert summary["summary"] == "Fulvestrant drafted both to give and not to give (MedicationRequest/f, MedicationRequest/f2)"
+    assert "nothing is pre-selected on the other order cards about these drugs" in summary["detail"]
+
+
+def test_one_drug_of_a_prohibited_co_pack_drafted_alone_is_no_contradiction_but_the_pack_given_beside_its_drug_prohibited_is(client):
+    # "do not give" the Kisqali Femara Co-Pack prohibits that combination (FHIR R4 doNotPerform on
+    # the request): letrozole drafted alone beside it (ribociclib stopped) was called "drafted both
+    # to give and not to give"; the incomplete-regimen card names the prohibited ribociclib instead
+    chart = first_line_de_novo("dnp-8")
+    drafts = chart.drafts(("k", "kisqali femara co-pack"), ("l", "letrozole"))
+    drafts[0]["doNotPerform"] = True
+    cards = _sign_cards(client, chart, drafts)
+    assert topics(cards) == ["order-incomplete-regimen"]
+    assert cards[0]["summary"].startswith("Letrozole drafted while a drafted order prohibits ribociclib")
+    # the pack drafted to give beside a draft prohibiting its letrozole: both say something of letrozole
+    drafts = chart.drafts(("k", "kisqali femara co-pack"), ("l", "letrozole"))
+    drafts[1]["doNotPerform"] = True
+    [card] = _sign_cards(client, chart, drafts)
+    assert card["summary"] == "Letrozole drafted both to give and not to give (MedicationRequest/k, MedicationRequest/l)"
+
+
+def test_a_contradiction_between_drafts_with_long_ids_is_summarised_without_a_cut_reference(client):
+    # the references clipped at 140 characters left "(MedicationRequest/trastuzumab-...-aaaa…" open
+    chart = after_first_line("dnp-9")
+    drafts = chart.drafts(("trastuzumab-deruxtecan-draft-0001-aaaa", "trastuzumab deruxtecan"),
+                          ("trastuzumab-deruxtecan-draft-0002-bbbb", "trastuzumab deruxtecan"))
+    drafts[1]["doNotPerform"] = True
+    card = [c for c in _sign_cards(client, chart, drafts) if c["source"]["topic"]["code"] == "patient-summary"][0]
+    assert card["summary"] == "Trastuzumab deruxtecan drafted both to give and not to give (2 drafts, named below)"
+    assert "prohibited: MedicationRequest/trastuzumab-deruxtecan-draft-0002-bbbb" in card["detail"]
