@@ -341,17 +341,17 @@ def condition_onset_last(res: dict[str, Any], onset: dt.date | None) -> dt.date 
     return partial_last(onset, condition_onset(res, date_last))
 
 
-def unconfirmed_status(res: dict[str, Any], any_case: bool = False) -> str | None:
+def unconfirmed_status(res: dict[str, Any]) -> str | None:
     """The verificationStatus code when it leaves the Condition unconfirmed (provisional,
-    differential, unconfirmed), else None. any_case: also as written in another case
-    ("Differential", returned as written), as build.py reads a miscased "Refuted": FHIR R4
-    codes are case-sensitive, but counting a metastasis the sender marked a differential is
-    worse than asking about it."""
+    differential, unconfirmed), in any case ("Differential", returned as written), as build.py
+    reads a miscased "Refuted": FHIR R4 codes are case-sensitive, but counting a diagnosis the
+    sender marked a differential is worse than asking about it. One reading for every caller
+    (metastases, visceral crisis, diabetes, ILD, long QT, Z17 receptor status); else None."""
     vs = res.get("verificationStatus")
     if vs is None:
         return None
     for _, code, _ in codings(vs):
-        if code in _UNCONFIRMED or (any_case and code and status_code(code) in _UNCONFIRMED):
+        if code in _UNCONFIRMED or (code and status_code(code) in _UNCONFIRMED):
             return code
     return None
 
@@ -1080,7 +1080,7 @@ def build_disease(ctx: Ctx) -> Disease:
                 # breast cancer made (CR A.4: metastases with breast primary)
                 unconfirmed.append(("site not stated",
                                     f'primary uncertain: "{differential.group(0)}" in the text', src))
-            elif text and (stage4_words or _metastatic_text(text)) and (doubt := unconfirmed_status(res, any_case=True)):
+            elif text and (stage4_words or _metastatic_text(text)) and (doubt := unconfirmed_status(res)):
                 # "Metastatic breast cancer" on a Condition recorded differential / provisional /
                 # unconfirmed: the diagnosis it writes is not made (FHIR R4 condition-ver-status),
                 # its metastatic disease no more than a metastasis Condition recorded so
@@ -1163,7 +1163,7 @@ def build_disease(ctx: Ctx) -> Disease:
                         unconfirmed.append((site or "site not stated",
                                             f'the text also names another primary cancer, "{words}"', src))
                     continue
-                why = unconfirmed_status(res, any_case=True)
+                why = unconfirmed_status(res)
                 hedge = _metastasis_in_text(ctx.code_text(res)) if why is None else None
                 if hedge == "hedged" or (hedge == "probable" and not _confirmed(res)):
                     # a suspicion; or "likely" / "presumed" the clinician has not confirmed

@@ -749,6 +749,8 @@ def test_a_visceral_crisis_question_answered_not_present_none_or_unknown_is_no_v
 
 @pytest.mark.parametrize("extra", [
     {"verificationStatus": cc(coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", "provisional"))},
+    # miscased: still provisional (as the metastasis reader reads it)
+    {"verificationStatus": cc(coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", "Provisional"))},
     {"abatementDateTime": "2022-04-01"},
 ])
 def test_a_provisional_or_abated_visceral_crisis_condition_is_not_a_current_crisis(extra):
