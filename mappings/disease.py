@@ -259,6 +259,9 @@ def _refuted_after(after: str) -> int | None:
     naming no other site and no comma ("liver metastasis on CT ruled out"), or past link
     words ("metastases have been ruled out", "metastatic work-up negative"); not when the
     question stays open ("cannot be ruled out": a suspicion). Else None."""
+    relative = T.MET_RELATIVE_AFTER.match(after)
+    if relative is not None:  # "MBC in mother": a relative's cancer
+        return relative.end()
     m = T.MET_NEGATION_AFTER_NEAR.match(after)
     if m is not None and _site_from_text(m.group("between")) is not None:
         m = None  # "bone metastases and pleural lesion ruled out": the other lesion's
@@ -397,13 +400,15 @@ def _primary_breast_of(con: Concept) -> tuple[bool, bool]:
 
 # a relative's breast cancer ("mother had breast cancer", "family history of breast cancer"):
 # not the patient's (FHIR R4 FamilyMemberHistory; vocabulary relative_words), words right before
-# the mention in its clause
+# the mention in its clause, or a relative it is written "in" after it ("breast cancer in mother",
+# tables.MET_RELATIVE_AFTER)
 _RELATIVE_BEFORE = re.compile(rf"\b{T.VOCABULARY['relative_words']}('s)?\b[^.;|]{{0,30}}$")
 
 
 @lru_cache(maxsize=4096)
 def _breast_primary_text(text: str) -> bool:
     return any(not _RELATIVE_BEFORE.search(text[max(0, m.start() - 45):m.start()])
+               and not T.MET_RELATIVE_AFTER.match(text[m.end():m.end() + 60])
                for m in _BREAST_TEXT.finditer(text)) and not re.search(
         r"secondary (malignant )?(neoplasm|carcinoma|adenocarcinoma) of (the )?breast|metasta[a-z]* to (the )?breast|history of|"
         r"in situ|\bdcis\b|\blcis\b|benign|screening|risk of|suspected|rule out|r/o",

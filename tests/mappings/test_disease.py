@@ -1585,6 +1585,23 @@ def test_a_relatives_metastatic_cancer_is_not_the_patients_metastasis(text):
         assert disease(*resources).metastatic == "unknown"
 
 
+@pytest.mark.parametrize("text", ["Breast cancer; history of MBC in mother", "MBC in sister",
+                                  "Metastatic breast cancer in her mother", "Bone metastases in the mother's sister"])
+def test_a_metastatic_cancer_written_in_a_relative_after_the_mention_is_not_the_patients_metastasis(text):
+    # was: metastatic disease of the patient (the relative words were read only before the
+    # mention); FHIR R4 FamilyMemberHistory is a relative's condition
+    for resources in ((breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")),
+                      (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"),)):
+        assert disease(*resources).metastatic == "unknown"
+
+
+def test_a_breast_cancer_written_in_a_relative_is_no_breast_primary_but_one_beside_a_relatives_note_is():
+    assert disease(condition(cc(text="Breast cancer in mother"), "2021-01-01")).breast_cancer != "yes"
+    assert disease(condition(cc(text="Carcinoma of left breast in her sister"), "2021-01-01")).breast_cancer != "yes"
+    d = disease(condition(cc(text="Metastatic breast cancer (mother also had breast cancer)"), "2021-01-01"))
+    assert d.breast_cancer == "yes" and d.metastatic == "yes"
+
+
 def test_a_relatives_breast_cancer_is_no_breast_primary_and_leaves_the_patients_metastasis_a_metastasis():
     assert disease(condition(cc(text="Mother had breast cancer"), "2021-01-01")).breast_cancer != "yes"
     d = disease(breast_cancer("2020-01-01"), condition(cc(text="Bone metastases; mother had breast cancer"), "2021-01-01"))
