@@ -454,15 +454,30 @@ _METASTASIS_NOT_FOUND_YET = re.compile(
 # "advanced breast cancer", "advanced BC", "breast cancer, advanced"; not "locally advanced"
 _ADVANCED = re.compile(r"(?<!locally )(?<!locally-)\badvanced\s+(?:breast\s+)?(?:cancer|carcinoma|disease|bc)\b"
                        r"|\bbreast\s+(?:cancer|carcinoma),?\s+advanced\b")
-_NODAL = re.compile(r"\b(lymph|nodal|nodes?)\b")
+_NODAL = re.compile(r"\b(lymph(\s+nodes?)?|nodal|nodes?)\b")
+# nodes written as distant: "distant nodal metastases" (M1 is distant metastasis), contralateral
+# nodes (AJCC 8th edition breast: regional nodes are the ipsilateral axillary, internal mammary
+# and supraclavicular ones, N1-N3; contralateral ones are M1)
+_DISTANT_NODES = re.compile(r"\b(distant|contra-?lateral|non-?regional)\s+(\w+\s+){0,2}(lymph|nodal|nodes?)\b")
+
+
+@lru_cache(maxsize=4096)
+def _distant_refuted(text: str) -> bool:
+    """The text refutes distant metastases ("no distant metastases", "distant metastases ruled
+    out"): nodes beside it are regional (AJCC 8th edition: M1 is distant metastasis, regional
+    nodes the N category)."""
+    return any(m.refuted is not None and re.search(r"\bdistant\s*$", part[:m.start])
+               for part in text.split(" | ") for m in _mentions(part))
 
 
 @lru_cache(maxsize=4096)
 def _nodal_only(text: str) -> str | None:
     """The words of the metastasis mentions of a breast-cancer Condition's text when lymph nodes
-    are the only site it names and every mention it does not refute has a node word beside it
-    in its clause ("axillary nodal metastases", "2/15 nodes with metastases"), else None."""
-    if {site for rx, site in T.SITE_TEXT if rx.search(text)} != {"lymph-node"}:
+    are the only site it names, not written distant, and every mention it does not refute has a
+    node word beside it in its clause: within 40 characters or in its comma piece ("axillary
+    nodal metastases", "2/15 nodes with metastases", "Metastatic breast cancer to axillary and
+    supraclavicular nodes": AJCC 8th edition N3c), else None."""
+    if {site for rx, site in T.SITE_TEXT if rx.search(text)} != {"lymph-node"} or _DISTANT_NODES.search(text):
         return None
     words = []
     for part in text.split(" | "):
@@ -471,7 +486,12 @@ def _nodal_only(text: str) -> str | None:
                 continue
             clause = _clause(part, m.start, m.end)
             at = part.find(clause)
-            near = [n for n in _NODAL.finditer(clause) if abs(n.start() - (m.start - at)) <= 40]
+            # the mention's comma piece in the clause
+            piece_start = clause.rfind(",", 0, m.start - at) + 1
+            piece_end = clause.find(",", m.start - at)
+            piece_end = len(clause) if piece_end < 0 else piece_end
+            near = [n for n in _NODAL.finditer(clause) if abs(n.start() - (m.start - at)) <= 40
+                    or piece_start <= n.start() < piece_end]
             if not near:
                 return None
             end = m.end - at + len(re.match(r"\w*", clause[m.end - at:]).group(0))  # the rest of its word
@@ -1074,9 +1094,12 @@ def build_disease(ctx: Ctx) -> Disease:
                 # metastases)": regional nodes of an early breast cancer are written so (AJCC 8th
                 # edition: regional nodes are the N category, distant metastasis M1; CR A.4
                 # counts M1 / stage IV); whether these nodes are distant the words do not say:
-                # asked, as _node_only_conflict asks of coded nodes beside an early stage
-                unconfirmed.append(("lymph-node", f'"{nodal}" in the text: lymph-node metastases only, regional '
-                                    "(N, early breast cancer) or distant (M1) not stated", src))
+                # asked, as _node_only_conflict asks of coded nodes beside an early stage; not
+                # when the text refutes distant metastases ("axillary nodal metastases, no distant
+                # metastases"): regional nodes, nothing to ask
+                if not _distant_refuted(text):
+                    unconfirmed.append(("lymph-node", f'"{nodal}" in the text: lymph-node metastases only, regional '
+                                        "(N, early breast cancer) or distant (M1) not stated", src))
             elif text and (stage4_words or _metastatic_text(text)) and (
                     differential := T.BREAST_DIFFERENTIAL.search(text) or _differential_named(text)):
                 # "Metastatic adenocarcinoma, breast vs lung primary", "Metastatic breast cancer

@@ -1620,9 +1620,35 @@ def test_lymph_node_metastases_written_on_the_breast_cancer_are_asked_not_counte
             "distant (M1) not stated)") in _gaps(problem)["metastasis-unconfirmed"]
 
 
+@pytest.mark.parametrize("text", ["Metastatic breast cancer to supraclavicular nodes",
+                                  "Metastatic breast cancer to axillary and supraclavicular nodes",
+                                  "Metastatic breast cancer, 2 positive lymph nodes"])
+def test_metastatic_breast_cancer_written_to_regional_nodes_only_is_asked_quoting_the_whole_node_phrase(text):
+    # was: metastatic disease (the node word more than 40 characters after "Metastatic"), and
+    # "2 positive lymph" quoted without its "nodes". AJCC 8th edition: ipsilateral supraclavicular
+    # nodes are N3c, regional; only contralateral / distant nodes are M1
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown"
+    assert (f'lymph-node ("{text.lower()}" in the text: lymph-node metastases only, regional (N, early breast cancer) '
+            "or distant (M1) not stated)") in _gaps(problem)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Breast cancer, axillary nodal metastases, no distant metastases",
+                                  "Breast cancer with axillary nodal metastases; distant metastases ruled out"])
+def test_nodal_metastases_beside_refuted_distant_metastases_are_regional_and_ask_nothing(text):
+    # was: asked "regional (N, early breast cancer) or distant (M1) not stated" beside the words
+    # that state it (AJCC 8th edition: M1 is distant metastasis, regional nodes the N category)
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown"
+    assert "metastasis-unconfirmed" not in _gaps(problem)
+
+
 @pytest.mark.parametrize("text", ["Metastatic breast cancer - lymph node and liver", "Breast cancer stage IV, nodal metastases",
                                   "Breast cancer with bone metastases, axillary nodes positive",
-                                  "Metastatic breast cancer to supraclavicular nodes"])
+                                  # written distant (M1), or contralateral (AJCC 8th edition: M1)
+                                  "Breast cancer with distant nodal metastases",
+                                  "Breast cancer with contralateral axillary nodal metastases",
+                                  "Metastatic breast cancer to contralateral supraclavicular nodes"])
 def test_a_breast_cancer_with_metastases_beyond_the_nodes_or_a_stage_iv_stays_metastatic(text):
     assert disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")).metastatic == "yes"
 
