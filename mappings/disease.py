@@ -28,12 +28,13 @@ _BREAST_TEXT = re.compile(
 # metastasis "secondary malignant neoplasm of <site>"; not "secondary cancer" / "secondary
 # malignancy" alone, also written for a treatment-related second primary ("secondary AML").
 # "MBC" (metastatic breast cancer) and a "distant recurrence / relapse" (AJCC 8th edition: M1 is
-# distant metastasis) name it too; so do "peritoneal carcinomatosis" (ICD-10-CM C78.6) and
+# distant metastasis) name it too, not a "distant recurrence risk / rate / score" (Oncotype DX);
+# so do "peritoneal carcinomatosis" (ICD-10-CM C78.6) and
 # "leptomeningeal disease / carcinomatosis" (C79.32 secondary malignant neoplasm of cerebral
 # meninges, CR A.4 brain row). Not "lymphangitic carcinomatosis": its "lymph" would read as
 # lymph nodes (tables.SITE_TEXT), where it is the lung's.
 _SECONDARY_TEXT = re.compile(r"secondary malignant|secondary (?:carcinoma|adenocarcinoma|neoplasm|deposits?)\b"
-                             r"|metasta|\bmets\b|\bmbc\b|\bdistant (?:recurrence|relapse)s?\b"
+                             r"|metasta|\bmets\b|\bmbc\b|\bdistant (?:recurrence|relapse)s?\b(?!\s*(?:risk|rate|score)\b)"
                              r"|(?<!lymphangitic )\bcarcinomatosis\b|\bleptomeningeal (?:disease|involvement)\b")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
 # distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts

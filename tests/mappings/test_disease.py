@@ -1659,6 +1659,24 @@ def test_a_breast_cancer_written_mbc_or_with_a_distant_recurrence_is_metastatic(
     assert disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")).metastatic == "yes"
 
 
+@pytest.mark.parametrize("text", ["Breast cancer, 9-year risk of distant recurrence 4%",
+                                  "Breast cancer, Oncotype DX distant recurrence risk 6%",
+                                  "Breast cancer, distant recurrence-free", "Breast cancer, at risk of MBC",
+                                  "Breast cancer, metastasis-free", "Breast cancer, high risk of metastatic disease"])
+def test_a_risk_of_distant_recurrence_or_a_recurrence_free_course_is_not_metastatic_disease(text):
+    # was: metastatic (an Oncotype DX "risk of distant recurrence" put an early breast cancer on
+    # the MBC pathway); a risk is no diagnosis (vocabulary risk_words), "-free" is none so far
+    for resources in ((breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")),
+                      (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"),)):
+        assert disease(*resources).metastatic == "unknown"
+
+
+@pytest.mark.parametrize("text", ["High risk of fracture from bone mets", "Bone metastases, at risk of fracture"])
+def test_a_fracture_risk_beside_bone_metastases_leaves_them_bone_metastases(text):
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["bone"]
+
+
 @pytest.mark.parametrize("text,metastatic", [("Breast cancer, no distant recurrence", "unknown"),
                                              ("Breast cancer, local recurrence", "unknown"),
                                              ("Breast cancer; suspected distant relapse", "unknown")])
