@@ -453,8 +453,22 @@ _METASTASIS_NOT_FOUND_YET = re.compile(
 
 
 # "advanced breast cancer", "advanced BC", "breast cancer, advanced"; not "locally advanced"
+# (not "Breast cancer, advanced age / care planning": another word after "advanced")
 _ADVANCED = re.compile(r"(?<!locally )(?<!locally-)\badvanced\s+(?:breast\s+)?(?:cancer|carcinoma|disease|bc)\b"
-                       r"|\bbreast\s+(?:cancer|carcinoma),?\s+advanced\b")
+                       r"|\bbreast\s+(?:cancer|carcinoma),?\s+advanced\b(?!\s+(?!disease\b|stage\b)[a-z])")
+
+
+@lru_cache(maxsize=4096)
+def _advanced_words(text: str) -> str | None:
+    """The words of an "advanced breast cancer" the text asserts (_ADVANCED), not one written
+    as not there ("no advanced disease": metastasis_negations before) or a relative's ("advanced
+    breast cancer in mother"), else None."""
+    for m in _ADVANCED.finditer(text):
+        before = text[max(0, m.start() - 30):m.start()]
+        if T.MET_NEGATION_BEFORE.search(re.split(r"[.;|,]", before)[-1]) or T.MET_RELATIVE_AFTER.match(text[m.end():m.end() + 60]):
+            continue
+        return m.group(0)
+    return None
 _NODAL = re.compile(r"\b(lymph(\s+nodes?)?|nodal|nodes?)\b")
 # nodes written as distant: "distant nodal metastases" (M1 is distant metastasis), contralateral
 # nodes (AJCC 8th edition breast: regional nodes are the ipsilateral axillary, internal mammary
@@ -1083,12 +1097,12 @@ def build_disease(ctx: Ctx) -> Disease:
                 # doubt is the site's). A confirmed verificationStatus here confirms the
                 # breast cancer, not the metastasis its text doubts.
                 unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
-            elif (text and stage4 is None and hedge is None and (advanced := _ADVANCED.search(text))
+            elif (text and stage4 is None and hedge is None and (advanced := _advanced_words(text))
                   and _stage_from_text(text) is not False):
                 # "Advanced breast cancer": ESO-ESMO ABC (CR C.1) names inoperable locally
                 # advanced and metastatic disease alike, and the labels write "locally advanced or
                 # metastatic": which one the words do not say (CR A.4 counts metastases): asked
-                unconfirmed.append(("site not stated", f'"{advanced.group(0)}" in the text: locally advanced or '
+                unconfirmed.append(("site not stated", f'"{advanced}" in the text: locally advanced or '
                                     "metastatic not stated", src))
             elif text and not stage4_words and _metastatic_text(text) and (nodal := _nodal_only(text)):
                 # "Breast cancer with axillary nodal metastases", "N1 (2/15 nodes with

@@ -1705,6 +1705,16 @@ def test_a_locally_advanced_or_staged_advanced_breast_cancer_asks_nothing(text, 
     assert disease(problem).metastatic == metastatic and "metastasis-unconfirmed" not in _gaps(problem)
 
 
+@pytest.mark.parametrize("text", ["Breast cancer, advanced age at diagnosis", "Breast cancer, advanced care planning",
+                                  "Breast cancer, no advanced disease", "Breast cancer without advanced disease",
+                                  "Breast cancer; history of advanced breast cancer in mother"])
+def test_advanced_age_care_planning_a_negated_or_a_relatives_advanced_cancer_asks_nothing(text):
+    # was: gap metastasis-unconfirmed '"breast cancer, advanced" in the text: locally advanced
+    # or metastatic not stated' for an early breast cancer
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown" and "metastasis-unconfirmed" not in _gaps(problem)
+
+
 @pytest.mark.parametrize("status", ["Differential", "Provisional", "UNCONFIRMED"])
 def test_a_metastasis_recorded_differential_in_another_case_is_unconfirmed_not_counted(status):
     # was: counted as a confirmed liver metastasis (the miscased code did not match; build.py
