@@ -266,6 +266,8 @@ def _refuted_after(after: str) -> int | None:
     m = T.MET_NEGATION_AFTER_NEAR.match(after)
     if m is not None and _site_from_text(m.group("between")) is not None:
         m = None  # "bone metastases and pleural lesion ruled out": the other lesion's
+    elif m is not None and T.DIFFERENTIAL_WORDS.search(m.group("between")):
+        m = None  # "liver metastasis (DDx excluded)": the differential diagnoses are ruled out
     m = m or T.MET_NEGATION_AFTER_LINKED.match(after)
     return m.end() if m is not None and not T.MET_NEGATION_OPEN.search(m.group(0)) else None
 

@@ -1576,6 +1576,15 @@ def test_a_breast_cancer_whose_differential_is_ruled_out_stays_metastatic_breast
     assert disease(problem).metastatic == "yes" and "metastasis-unconfirmed" not in _gaps(problem)
 
 
+@pytest.mark.parametrize("text", ["Liver metastasis (DDx excluded)", "Liver metastasis (ddx hemangioma excluded)",
+                                  "Liver metastasis (differential diagnoses excluded)"])
+def test_a_metastasis_whose_differential_diagnoses_are_excluded_stays_a_metastasis(text):
+    # was: the metastasis read as ruled out (no metastatic site): the ruled-out words are the
+    # differential's (condition-ver-status 'differential' ruled out leaves the diagnosis made)
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["liver"]
+
+
 @pytest.mark.parametrize("text", ["Family history of metastatic breast cancer", "FHx: metastatic colon cancer",
                                   "Mother: metastatic breast cancer", "Sister with metastatic disease"])
 def test_a_relatives_metastatic_cancer_is_not_the_patients_metastasis(text):
