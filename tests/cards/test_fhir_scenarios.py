@@ -4113,7 +4113,9 @@ def test_fhir_a_disease_status_written_non_pd_is_no_progression_and_offers_no_td
                                   # was asked (fix-dz): a comparison with a dated scan
                                   "Progression vs 2024 scan", "Progression vs CT of 03/2024",
                                   # was no progression: the ruled-out words are the pseudoprogression's
-                                  "Progression, pseudoprogression excluded", "Progression, ddx pseudoprogression excluded"])
+                                  "Progression, pseudoprogression excluded", "Progression, ddx pseudoprogression excluded",
+                                  # was no progression: the differential is excluded, not the progression
+                                  "Progression (ddx excluded)", "New lesions (DDx excluded)"])
 def test_fhir_a_disease_status_comparing_with_baseline_or_naming_a_benign_finding_beside_new_lesions_is_a_progression(text):
     state, cards = run(_first_line_stopped_for_neutropenia("ds-still-pd").disease_status("2025-05-15", text))
     assert state.therapy.last_endocrine_progression == dt.date(2025, 5, 20)
