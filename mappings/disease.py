@@ -1113,8 +1113,9 @@ def build_disease(ctx: Ctx) -> Disease:
                 # counts M1 / stage IV); whether these nodes are distant the words do not say:
                 # asked, as _node_only_conflict asks of coded nodes beside an early stage; not
                 # when the text refutes distant metastases ("axillary nodal metastases, no distant
-                # metastases"): regional nodes, nothing to ask
-                if not _distant_refuted(text):
+                # metastases") or writes an M0 or an early stage ("T2N1M0", "stage IIB"):
+                # regional nodes (AJCC 8th edition stage 0-III is M0), nothing to ask
+                if not (_distant_refuted(text) or _M0_WORDS.search(text) or _stage_from_text(text) is False):
                     unconfirmed.append(("lymph-node", f'"{nodal}" in the text: lymph-node metastases only, regional '
                                         "(N, early breast cancer) or distant (M1) not stated", src))
             elif text and (stage4_words or _metastatic_text(text)) and (

@@ -1643,8 +1643,12 @@ def test_metastatic_breast_cancer_written_to_regional_nodes_only_is_asked_quotin
 
 
 @pytest.mark.parametrize("text", ["Breast cancer, axillary nodal metastases, no distant metastases",
-                                  "Breast cancer with axillary nodal metastases; distant metastases ruled out"])
-def test_nodal_metastases_beside_refuted_distant_metastases_are_regional_and_ask_nothing(text):
+                                  "Breast cancer with axillary nodal metastases; distant metastases ruled out",
+                                  # an M0 or an early stage written beside them (AJCC 8th edition: stage 0-III is M0)
+                                  "Breast cancer T2N1M0 with axillary nodal metastases",
+                                  "Breast cancer pT2 N1 (2/15 nodes with metastases), cM0",
+                                  "Breast cancer stage IIB, axillary nodal metastases"])
+def test_nodal_metastases_beside_refuted_distant_metastases_or_an_m0_are_regional_and_ask_nothing(text):
     # was: asked "regional (N, early breast cancer) or distant (M1) not stated" beside the words
     # that state it (AJCC 8th edition: M1 is distant metastasis, regional nodes the N category)
     problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
