@@ -635,8 +635,13 @@ _REFUTED_AFTER = re.compile(rf"^[\s\w-]{{0,15}}\b(?:{T.VOCABULARY['ruled_out_wor
 
 
 def _other_primary_refuted(text: str, m: re.Match[str]) -> bool:
+    """The other cancer written as not there, or as a relative's ("history of lung cancer in
+    mother", "mother: colon cancer": FHIR R4 FamilyMemberHistory, _RELATIVE_BEFORE): not a
+    primary whose spread the metastasis may be."""
     return bool(_REFUTED_BEFORE.search(text[max(0, m.start() - 30):m.start()])
-                or _REFUTED_AFTER.search(text[m.end():m.end() + 30]))
+                or _REFUTED_AFTER.search(text[m.end():m.end() + 30])
+                or _RELATIVE_BEFORE.search(text[max(0, m.start() - 45):m.start()])
+                or T.MET_RELATIVE_AFTER.match(text[m.end():m.end() + 60]))
 
 
 @lru_cache(maxsize=4096)
@@ -708,7 +713,8 @@ def _organ_cancer_only(text: str, coded_secondary: bool) -> str | None:
     of the liver": local_codes.yaml other_primary_text organ_cancer_loose) when nothing else in
     the text names whose cancer it is: no breast word and no other primary outside the phrase;
     uncoded (coded_secondary False), no other metastasis mention beside it either. Else None."""
-    found = list(T.ORGAN_CANCER_LOOSE.finditer(text))
+    # not one written as not there or as a relative's ("no metastatic lung cancer")
+    found = [m for m in T.ORGAN_CANCER_LOOSE.finditer(text) if not _other_primary_refuted(text, m)]
     if not found or re.search(r"\bbreast\b", text):
         return None
     rest = text

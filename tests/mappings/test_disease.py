@@ -1576,6 +1576,18 @@ def test_a_breast_cancer_whose_differential_is_ruled_out_stays_metastatic_breast
     assert disease(problem).metastatic == "yes" and "metastasis-unconfirmed" not in _gaps(problem)
 
 
+@pytest.mark.parametrize("text", ["Bone metastases, history of lung cancer in mother", "Bone metastases; mother: colon cancer",
+                                  "Bone metastasis, no metastatic lung cancer"])
+def test_a_bone_metastasis_beside_a_relatives_or_a_refuted_other_cancer_is_the_breast_cancers(text):
+    # was: gap metastasis-unconfirmed 'the text also names another primary cancer' / 'coded a
+    # metastasis to the bone, but the text names "metastatic lung cancer"' (FHIR R4
+    # FamilyMemberHistory; condition-ver-status 'refuted')
+    metastasis = condition(cc(coding(ICD10, "C79.51"), text=text), "2021-01-01")
+    d = disease(breast_cancer("2020-01-01"), metastasis)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["bone"]
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer("2020-01-01"), metastasis)
+
+
 @pytest.mark.parametrize("text", ["Liver metastasis (DDx excluded)", "Liver metastasis (ddx hemangioma excluded)",
                                   "Liver metastasis (differential diagnoses excluded)"])
 def test_a_metastasis_whose_differential_diagnoses_are_excluded_stays_a_metastasis(text):
