@@ -1588,6 +1588,13 @@ def test_a_bone_metastasis_beside_a_relatives_or_a_refuted_other_cancer_is_the_b
     assert "metastasis-unconfirmed" not in _gaps(breast_cancer("2020-01-01"), metastasis)
 
 
+@pytest.mark.parametrize("text", ["CBC with differential normal, bone metastases", "DDx: none, bone metastases"])
+def test_a_differential_word_in_another_comma_piece_or_answered_none_leaves_the_metastasis_asserted(text):
+    # was: 'suspected in the text', not counted (the differential words read across the comma)
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["bone"]
+
+
 @pytest.mark.parametrize("text", ["Liver metastasis (DDx excluded)", "Liver metastasis (ddx hemangioma excluded)",
                                   "Liver metastasis (differential diagnoses excluded)"])
 def test_a_metastasis_whose_differential_diagnoses_are_excluded_stays_a_metastasis(text):
