@@ -408,6 +408,20 @@ def _primary_breast_of(con: Concept) -> tuple[bool, bool]:
 _RELATIVE_BEFORE = re.compile(rf"\b{T.VOCABULARY['relative_words']}('s)?\b[^.;|]{{0,30}}$")
 
 
+_BREAST_RULED_OUT_AFTER = re.compile(rf"^[\s\w-]{{0,15}}\b(?:{T.VOCABULARY['ruled_out_words']})\b")
+
+
+@lru_cache(maxsize=4096)
+def _breast_primary_named(text: str) -> bool:
+    """A metastasis Condition's text names its breast primary ("Liver metastases from breast
+    cancer"), not one it writes as not there ("breast cancer ruled out", "no breast cancer":
+    vocabulary negation_words / ruled_out_words, condition-ver-status 'refuted')."""
+    return _breast_primary_text(text) and any(
+        not (_REFUTED_BEFORE.search(text[max(0, m.start() - 30):m.start()])
+             or _BREAST_RULED_OUT_AFTER.search(text[m.end():m.end() + 30]))
+        for m in _BREAST_TEXT.finditer(text))
+
+
 @lru_cache(maxsize=4096)
 def _breast_primary_text(text: str) -> bool:
     return any(not _RELATIVE_BEFORE.search(text[max(0, m.start() - 45):m.start()])
@@ -1234,7 +1248,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     continue
                 add_evidence(onset, src, onset_last)
                 add_site(site or "other", visceral, onset, src)
-                if coded_secondary and _breast_primary_text(ctx.code_text(res)):
+                if coded_secondary and _breast_primary_named(ctx.code_text(res)):
                     named_by_metastasis.append(src)
                 body = _body_sites(res) if res.get("bodySite") else []
                 if body and body[0] == site:

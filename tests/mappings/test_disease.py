@@ -1588,6 +1588,16 @@ def test_a_bone_metastasis_beside_a_relatives_or_a_refuted_other_cancer_is_the_b
     assert "metastasis-unconfirmed" not in _gaps(breast_cancer("2020-01-01"), metastasis)
 
 
+@pytest.mark.parametrize("text", ["Liver metastases, breast cancer ruled out", "Liver metastases, no breast cancer",
+                                  "Liver metastases, breast cancer excluded, primary unknown"])
+def test_a_metastasis_whose_text_rules_out_breast_cancer_names_no_breast_primary(text):
+    # was: breast cancer 'yes' from the metastasis's text (fix-dz: a secondary code whose text
+    # names its breast primary names the primary); the words refute it (condition-ver-status 'refuted')
+    d = disease(condition(cc(coding(ICD10, "C78.7"), text=text), "2021-01-01"))
+    assert d.breast_cancer != "yes" and [s.site for s in d.sites] == ["liver"]
+    assert "breast-cancer-not-documented" in _gaps(condition(cc(coding(ICD10, "C78.7"), text=text), "2021-01-01"))
+
+
 @pytest.mark.parametrize("text", ["CBC with differential normal, bone metastases", "DDx: none, bone metastases"])
 def test_a_differential_word_in_another_comma_piece_or_answered_none_leaves_the_metastasis_asserted(text):
     # was: 'suspected in the text', not counted (the differential words read across the comma)
