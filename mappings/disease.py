@@ -28,12 +28,13 @@ _BREAST_TEXT = re.compile(
 # metastasis "secondary malignant neoplasm of <site>"; not "secondary cancer" / "secondary
 # malignancy" alone, also written for a treatment-related second primary ("secondary AML").
 # "MBC" (metastatic breast cancer) and a "distant recurrence / relapse" (AJCC 8th edition: M1 is
-# distant metastasis) name it too; so do "peritoneal carcinomatosis" (ICD-10-CM C78.6) and
+# distant metastasis) name it too, not a "distant recurrence risk / rate / score" (Oncotype DX);
+# so do "peritoneal carcinomatosis" (ICD-10-CM C78.6) and
 # "leptomeningeal disease / carcinomatosis" (C79.32 secondary malignant neoplasm of cerebral
 # meninges, CR A.4 brain row). Not "lymphangitic carcinomatosis": its "lymph" would read as
 # lymph nodes (tables.SITE_TEXT), where it is the lung's.
 _SECONDARY_TEXT = re.compile(r"secondary malignant|secondary (?:carcinoma|adenocarcinoma|neoplasm|deposits?)\b"
-                             r"|metasta|\bmets\b|\bmbc\b|\bdistant (?:recurrence|relapse)s?\b"
+                             r"|metasta|\bmets\b|\bmbc\b|\bdistant (?:recurrence|relapse)s?\b(?!\s*(?:risk|rate|score)\b)"
                              r"|(?<!lymphangitic )\bcarcinomatosis\b|\bleptomeningeal (?:disease|involvement)\b")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
 # distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts
@@ -259,9 +260,14 @@ def _refuted_after(after: str) -> int | None:
     naming no other site and no comma ("liver metastasis on CT ruled out"), or past link
     words ("metastases have been ruled out", "metastatic work-up negative"); not when the
     question stays open ("cannot be ruled out": a suspicion). Else None."""
+    relative = T.MET_RELATIVE_AFTER.match(after)
+    if relative is not None:  # "MBC in mother": a relative's cancer
+        return relative.end()
     m = T.MET_NEGATION_AFTER_NEAR.match(after)
     if m is not None and _site_from_text(m.group("between")) is not None:
         m = None  # "bone metastases and pleural lesion ruled out": the other lesion's
+    elif m is not None and T.DIFFERENTIAL_WORDS.search(m.group("between")):
+        m = None  # "liver metastasis (DDx excluded)": the differential diagnoses are ruled out
     m = m or T.MET_NEGATION_AFTER_LINKED.match(after)
     return m.end() if m is not None and not T.MET_NEGATION_OPEN.search(m.group(0)) else None
 
@@ -341,17 +347,17 @@ def condition_onset_last(res: dict[str, Any], onset: dt.date | None) -> dt.date 
     return partial_last(onset, condition_onset(res, date_last))
 
 
-def unconfirmed_status(res: dict[str, Any], any_case: bool = False) -> str | None:
+def unconfirmed_status(res: dict[str, Any]) -> str | None:
     """The verificationStatus code when it leaves the Condition unconfirmed (provisional,
-    differential, unconfirmed), else None. any_case: also as written in another case
-    ("Differential", returned as written), as build.py reads a miscased "Refuted": FHIR R4
-    codes are case-sensitive, but counting a metastasis the sender marked a differential is
-    worse than asking about it."""
+    differential, unconfirmed), in any case ("Differential", returned as written), as build.py
+    reads a miscased "Refuted": FHIR R4 codes are case-sensitive, but counting a diagnosis the
+    sender marked a differential is worse than asking about it. One reading for every caller
+    (metastases, visceral crisis, diabetes, ILD, long QT, Z17 receptor status); else None."""
     vs = res.get("verificationStatus")
     if vs is None:
         return None
     for _, code, _ in codings(vs):
-        if code in _UNCONFIRMED or (any_case and code and status_code(code) in _UNCONFIRMED):
+        if code in _UNCONFIRMED or (code and status_code(code) in _UNCONFIRMED):
             return code
     return None
 
@@ -397,13 +403,29 @@ def _primary_breast_of(con: Concept) -> tuple[bool, bool]:
 
 # a relative's breast cancer ("mother had breast cancer", "family history of breast cancer"):
 # not the patient's (FHIR R4 FamilyMemberHistory; vocabulary relative_words), words right before
-# the mention in its clause
+# the mention in its clause, or a relative it is written "in" after it ("breast cancer in mother",
+# tables.MET_RELATIVE_AFTER)
 _RELATIVE_BEFORE = re.compile(rf"\b{T.VOCABULARY['relative_words']}('s)?\b[^.;|]{{0,30}}$")
+
+
+_BREAST_RULED_OUT_AFTER = re.compile(rf"^[\s\w-]{{0,15}}\b(?:{T.VOCABULARY['ruled_out_words']})\b")
+
+
+@lru_cache(maxsize=4096)
+def _breast_primary_named(text: str) -> bool:
+    """A metastasis Condition's text names its breast primary ("Liver metastases from breast
+    cancer"), not one it writes as not there ("breast cancer ruled out", "no breast cancer":
+    vocabulary negation_words / ruled_out_words, condition-ver-status 'refuted')."""
+    return _breast_primary_text(text) and any(
+        not (_REFUTED_BEFORE.search(text[max(0, m.start() - 30):m.start()])
+             or _BREAST_RULED_OUT_AFTER.search(text[m.end():m.end() + 30]))
+        for m in _BREAST_TEXT.finditer(text))
 
 
 @lru_cache(maxsize=4096)
 def _breast_primary_text(text: str) -> bool:
     return any(not _RELATIVE_BEFORE.search(text[max(0, m.start() - 45):m.start()])
+               and not T.MET_RELATIVE_AFTER.match(text[m.end():m.end() + 60])
                for m in _BREAST_TEXT.finditer(text)) and not re.search(
         r"secondary (malignant )?(neoplasm|carcinoma|adenocarcinoma) of (the )?breast|metasta[a-z]* to (the )?breast|history of|"
         r"in situ|\bdcis\b|\blcis\b|benign|screening|risk of|suspected|rule out|r/o",
@@ -447,17 +469,46 @@ _METASTASIS_NOT_FOUND_YET = re.compile(
 
 
 # "advanced breast cancer", "advanced BC", "breast cancer, advanced"; not "locally advanced"
+# (not "Breast cancer, advanced age / care planning": another word after "advanced")
 _ADVANCED = re.compile(r"(?<!locally )(?<!locally-)\badvanced\s+(?:breast\s+)?(?:cancer|carcinoma|disease|bc)\b"
-                       r"|\bbreast\s+(?:cancer|carcinoma),?\s+advanced\b")
-_NODAL = re.compile(r"\b(lymph|nodal|nodes?)\b")
+                       r"|\bbreast\s+(?:cancer|carcinoma),?\s+advanced\b(?!\s+(?!disease\b|stage\b)[a-z])")
+
+
+@lru_cache(maxsize=4096)
+def _advanced_words(text: str) -> str | None:
+    """The words of an "advanced breast cancer" the text asserts (_ADVANCED), not one written
+    as not there ("no advanced disease": metastasis_negations before) or a relative's ("advanced
+    breast cancer in mother"), else None."""
+    for m in _ADVANCED.finditer(text):
+        before = text[max(0, m.start() - 30):m.start()]
+        if T.MET_NEGATION_BEFORE.search(re.split(r"[.;|,]", before)[-1]) or T.MET_RELATIVE_AFTER.match(text[m.end():m.end() + 60]):
+            continue
+        return m.group(0)
+    return None
+_NODAL = re.compile(r"\b(lymph(\s+nodes?)?|nodal|nodes?)\b")
+# nodes written as distant: "distant nodal metastases" (M1 is distant metastasis), contralateral
+# nodes (AJCC 8th edition breast: regional nodes are the ipsilateral axillary, internal mammary
+# and supraclavicular ones, N1-N3; contralateral ones are M1)
+_DISTANT_NODES = re.compile(r"\b(distant|contra-?lateral|non-?regional)\s+(\w+\s+){0,2}(lymph|nodal|nodes?)\b")
+
+
+@lru_cache(maxsize=4096)
+def _distant_refuted(text: str) -> bool:
+    """The text refutes distant metastases ("no distant metastases", "distant metastases ruled
+    out"): nodes beside it are regional (AJCC 8th edition: M1 is distant metastasis, regional
+    nodes the N category)."""
+    return any(m.refuted is not None and re.search(r"\bdistant\s*$", part[:m.start])
+               for part in text.split(" | ") for m in _mentions(part))
 
 
 @lru_cache(maxsize=4096)
 def _nodal_only(text: str) -> str | None:
     """The words of the metastasis mentions of a breast-cancer Condition's text when lymph nodes
-    are the only site it names and every mention it does not refute has a node word beside it
-    in its clause ("axillary nodal metastases", "2/15 nodes with metastases"), else None."""
-    if {site for rx, site in T.SITE_TEXT if rx.search(text)} != {"lymph-node"}:
+    are the only site it names, not written distant, and every mention it does not refute has a
+    node word beside it in its clause: within 40 characters or in its comma piece ("axillary
+    nodal metastases", "2/15 nodes with metastases", "Metastatic breast cancer to axillary and
+    supraclavicular nodes": AJCC 8th edition N3c), else None."""
+    if {site for rx, site in T.SITE_TEXT if rx.search(text)} != {"lymph-node"} or _DISTANT_NODES.search(text):
         return None
     words = []
     for part in text.split(" | "):
@@ -466,7 +517,12 @@ def _nodal_only(text: str) -> str | None:
                 continue
             clause = _clause(part, m.start, m.end)
             at = part.find(clause)
-            near = [n for n in _NODAL.finditer(clause) if abs(n.start() - (m.start - at)) <= 40]
+            # the mention's comma piece in the clause
+            piece_start = clause.rfind(",", 0, m.start - at) + 1
+            piece_end = clause.find(",", m.start - at)
+            piece_end = len(clause) if piece_end < 0 else piece_end
+            near = [n for n in _NODAL.finditer(clause) if abs(n.start() - (m.start - at)) <= 40
+                    or piece_start <= n.start() < piece_end]
             if not near:
                 return None
             end = m.end - at + len(re.match(r"\w*", clause[m.end - at:]).group(0))  # the rest of its word
@@ -593,8 +649,13 @@ _REFUTED_AFTER = re.compile(rf"^[\s\w-]{{0,15}}\b(?:{T.VOCABULARY['ruled_out_wor
 
 
 def _other_primary_refuted(text: str, m: re.Match[str]) -> bool:
+    """The other cancer written as not there, or as a relative's ("history of lung cancer in
+    mother", "mother: colon cancer": FHIR R4 FamilyMemberHistory, _RELATIVE_BEFORE): not a
+    primary whose spread the metastasis may be."""
     return bool(_REFUTED_BEFORE.search(text[max(0, m.start() - 30):m.start()])
-                or _REFUTED_AFTER.search(text[m.end():m.end() + 30]))
+                or _REFUTED_AFTER.search(text[m.end():m.end() + 30])
+                or _RELATIVE_BEFORE.search(text[max(0, m.start() - 45):m.start()])
+                or T.MET_RELATIVE_AFTER.match(text[m.end():m.end() + 60]))
 
 
 @lru_cache(maxsize=4096)
@@ -666,7 +727,8 @@ def _organ_cancer_only(text: str, coded_secondary: bool) -> str | None:
     of the liver": local_codes.yaml other_primary_text organ_cancer_loose) when nothing else in
     the text names whose cancer it is: no breast word and no other primary outside the phrase;
     uncoded (coded_secondary False), no other metastasis mention beside it either. Else None."""
-    found = list(T.ORGAN_CANCER_LOOSE.finditer(text))
+    # not one written as not there or as a relative's ("no metastatic lung cancer")
+    found = [m for m in T.ORGAN_CANCER_LOOSE.finditer(text) if not _other_primary_refuted(text, m)]
     if not found or re.search(r"\bbreast\b", text):
         return None
     rest = text
@@ -1057,21 +1119,25 @@ def build_disease(ctx: Ctx) -> Disease:
                 # doubt is the site's). A confirmed verificationStatus here confirms the
                 # breast cancer, not the metastasis its text doubts.
                 unconfirmed.append((_site_in_text(text) or "site not stated", _hedged_why(text), src))
-            elif (text and stage4 is None and hedge is None and (advanced := _ADVANCED.search(text))
+            elif (text and stage4 is None and hedge is None and (advanced := _advanced_words(text))
                   and _stage_from_text(text) is not False):
                 # "Advanced breast cancer": ESO-ESMO ABC (CR C.1) names inoperable locally
                 # advanced and metastatic disease alike, and the labels write "locally advanced or
                 # metastatic": which one the words do not say (CR A.4 counts metastases): asked
-                unconfirmed.append(("site not stated", f'"{advanced.group(0)}" in the text: locally advanced or '
+                unconfirmed.append(("site not stated", f'"{advanced}" in the text: locally advanced or '
                                     "metastatic not stated", src))
             elif text and not stage4_words and _metastatic_text(text) and (nodal := _nodal_only(text)):
                 # "Breast cancer with axillary nodal metastases", "N1 (2/15 nodes with
                 # metastases)": regional nodes of an early breast cancer are written so (AJCC 8th
                 # edition: regional nodes are the N category, distant metastasis M1; CR A.4
                 # counts M1 / stage IV); whether these nodes are distant the words do not say:
-                # asked, as _node_only_conflict asks of coded nodes beside an early stage
-                unconfirmed.append(("lymph-node", f'"{nodal}" in the text: lymph-node metastases only, regional '
-                                    "(N, early breast cancer) or distant (M1) not stated", src))
+                # asked, as _node_only_conflict asks of coded nodes beside an early stage; not
+                # when the text refutes distant metastases ("axillary nodal metastases, no distant
+                # metastases") or writes an M0 or an early stage ("T2N1M0", "stage IIB"):
+                # regional nodes (AJCC 8th edition stage 0-III is M0), nothing to ask
+                if not (_distant_refuted(text) or _M0_WORDS.search(text) or _stage_from_text(text) is False):
+                    unconfirmed.append(("lymph-node", f'"{nodal}" in the text: lymph-node metastases only, regional '
+                                        "(N, early breast cancer) or distant (M1) not stated", src))
             elif text and (stage4_words or _metastatic_text(text)) and (
                     differential := T.BREAST_DIFFERENTIAL.search(text) or _differential_named(text)):
                 # "Metastatic adenocarcinoma, breast vs lung primary", "Metastatic breast cancer
@@ -1080,7 +1146,7 @@ def build_disease(ctx: Ctx) -> Disease:
                 # breast cancer made (CR A.4: metastases with breast primary)
                 unconfirmed.append(("site not stated",
                                     f'primary uncertain: "{differential.group(0)}" in the text', src))
-            elif text and (stage4_words or _metastatic_text(text)) and (doubt := unconfirmed_status(res, any_case=True)):
+            elif text and (stage4_words or _metastatic_text(text)) and (doubt := unconfirmed_status(res)):
                 # "Metastatic breast cancer" on a Condition recorded differential / provisional /
                 # unconfirmed: the diagnosis it writes is not made (FHIR R4 condition-ver-status),
                 # its metastatic disease no more than a metastasis Condition recorded so
@@ -1163,7 +1229,7 @@ def build_disease(ctx: Ctx) -> Disease:
                         unconfirmed.append((site or "site not stated",
                                             f'the text also names another primary cancer, "{words}"', src))
                     continue
-                why = unconfirmed_status(res, any_case=True)
+                why = unconfirmed_status(res)
                 hedge = _metastasis_in_text(ctx.code_text(res)) if why is None else None
                 if hedge == "hedged" or (hedge == "probable" and not _confirmed(res)):
                     # a suspicion; or "likely" / "presumed" the clinician has not confirmed
@@ -1182,7 +1248,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     continue
                 add_evidence(onset, src, onset_last)
                 add_site(site or "other", visceral, onset, src)
-                if coded_secondary and _breast_primary_text(ctx.code_text(res)):
+                if coded_secondary and _breast_primary_named(ctx.code_text(res)):
                     named_by_metastasis.append(src)
                 body = _body_sites(res) if res.get("bodySite") else []
                 if body and body[0] == site:

@@ -307,6 +307,8 @@ MET_NEGATION_AFTER_NEAR = re.compile(
 MET_NEGATION_AFTER_LINKED = re.compile(
     rf"^\w*(?:\s+(?:{_words('after_link_words')}|{_neg_words('after_link_words')}))*\s*[,(:-]?\s*"
     rf"\b(?:{_neg_words('after')}|{_neg_words('after_linked')})", re.I)
+# a relative the mention is written "in" ("MBC in mother"): a relative's cancer, not the patient's
+MET_RELATIVE_AFTER = re.compile(_fill_in(_MN["after_relative"]), re.I)
 # "metastasis cannot be ruled out", "mets not excluded", "to be excluded": a question still open
 MET_NEGATION_OPEN = re.compile(rf"\b{VOCABULARY['still_open_words']}\b", re.I)
 # the words after a finding that refute it ("ruled out", "excluded", "negative")

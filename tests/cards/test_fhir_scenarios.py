@@ -4109,7 +4109,9 @@ def test_fhir_a_metastasis_dated_seven_months_before_the_diagnosis_is_named_with
 
 
 @pytest.mark.parametrize("text", ["Progression vs pseudoprogression", "Flare vs progression", "DDx: progression vs treatment effect",
-                                  "New lesion - likely benign", "Oligoprogression in bone"])
+                                  "New lesion - likely benign", "Oligoprogression in bone",
+                                  # was a progression: the words between "progressive" and "versus"
+                                  "Progressive disease versus stable disease"])
 def test_fhir_a_disease_status_weighing_progression_against_another_reading_or_a_benign_new_lesion_is_asked(text):
     # was: a progression (T-DXd offered, resistance "secondary") for the first four, silently
     # nothing for "Oligoprogression"; condition-ver-status "differential", RECIST 1.1 (a new lesion
@@ -4131,7 +4133,13 @@ def test_fhir_a_disease_status_written_non_pd_is_no_progression_and_offers_no_td
     assert "disease status leaves the progression open" not in card(cards, "patient-summary")["detail"]
 
 
-@pytest.mark.parametrize("text", ["Progression vs baseline", "New liver lesions, benign-appearing bone island"])
+@pytest.mark.parametrize("text", ["Progression vs baseline", "New liver lesions, benign-appearing bone island",
+                                  # was asked (fix-dz): a comparison with a dated scan
+                                  "Progression vs 2024 scan", "Progression vs CT of 03/2024",
+                                  # was no progression: the ruled-out words are the pseudoprogression's
+                                  "Progression, pseudoprogression excluded", "Progression, ddx pseudoprogression excluded",
+                                  # was no progression: the differential is excluded, not the progression
+                                  "Progression (ddx excluded)", "New lesions (DDx excluded)"])
 def test_fhir_a_disease_status_comparing_with_baseline_or_naming_a_benign_finding_beside_new_lesions_is_a_progression(text):
     state, cards = run(_first_line_stopped_for_neutropenia("ds-still-pd").disease_status("2025-05-15", text))
     assert state.therapy.last_endocrine_progression == dt.date(2025, 5, 20)

@@ -749,6 +749,8 @@ def test_a_visceral_crisis_question_answered_not_present_none_or_unknown_is_no_v
 
 @pytest.mark.parametrize("extra", [
     {"verificationStatus": cc(coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", "provisional"))},
+    # miscased: still provisional (as the metastasis reader reads it)
+    {"verificationStatus": cc(coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", "Provisional"))},
     {"abatementDateTime": "2022-04-01"},
 ])
 def test_a_provisional_or_abated_visceral_crisis_condition_is_not_a_current_crisis(extra):
@@ -1574,6 +1576,44 @@ def test_a_breast_cancer_whose_differential_is_ruled_out_stays_metastatic_breast
     assert disease(problem).metastatic == "yes" and "metastasis-unconfirmed" not in _gaps(problem)
 
 
+@pytest.mark.parametrize("text", ["Bone metastases, history of lung cancer in mother", "Bone metastases; mother: colon cancer",
+                                  "Bone metastasis, no metastatic lung cancer"])
+def test_a_bone_metastasis_beside_a_relatives_or_a_refuted_other_cancer_is_the_breast_cancers(text):
+    # was: gap metastasis-unconfirmed 'the text also names another primary cancer' / 'coded a
+    # metastasis to the bone, but the text names "metastatic lung cancer"' (FHIR R4
+    # FamilyMemberHistory; condition-ver-status 'refuted')
+    metastasis = condition(cc(coding(ICD10, "C79.51"), text=text), "2021-01-01")
+    d = disease(breast_cancer("2020-01-01"), metastasis)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["bone"]
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer("2020-01-01"), metastasis)
+
+
+@pytest.mark.parametrize("text", ["Liver metastases, breast cancer ruled out", "Liver metastases, no breast cancer",
+                                  "Liver metastases, breast cancer excluded, primary unknown"])
+def test_a_metastasis_whose_text_rules_out_breast_cancer_names_no_breast_primary(text):
+    # was: breast cancer 'yes' from the metastasis's text (fix-dz: a secondary code whose text
+    # names its breast primary names the primary); the words refute it (condition-ver-status 'refuted')
+    d = disease(condition(cc(coding(ICD10, "C78.7"), text=text), "2021-01-01"))
+    assert d.breast_cancer != "yes" and [s.site for s in d.sites] == ["liver"]
+    assert "breast-cancer-not-documented" in _gaps(condition(cc(coding(ICD10, "C78.7"), text=text), "2021-01-01"))
+
+
+@pytest.mark.parametrize("text", ["CBC with differential normal, bone metastases", "DDx: none, bone metastases"])
+def test_a_differential_word_in_another_comma_piece_or_answered_none_leaves_the_metastasis_asserted(text):
+    # was: 'suspected in the text', not counted (the differential words read across the comma)
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["bone"]
+
+
+@pytest.mark.parametrize("text", ["Liver metastasis (DDx excluded)", "Liver metastasis (ddx hemangioma excluded)",
+                                  "Liver metastasis (differential diagnoses excluded)"])
+def test_a_metastasis_whose_differential_diagnoses_are_excluded_stays_a_metastasis(text):
+    # was: the metastasis read as ruled out (no metastatic site): the ruled-out words are the
+    # differential's (condition-ver-status 'differential' ruled out leaves the diagnosis made)
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["liver"]
+
+
 @pytest.mark.parametrize("text", ["Family history of metastatic breast cancer", "FHx: metastatic colon cancer",
                                   "Mother: metastatic breast cancer", "Sister with metastatic disease"])
 def test_a_relatives_metastatic_cancer_is_not_the_patients_metastasis(text):
@@ -1581,6 +1621,23 @@ def test_a_relatives_metastatic_cancer_is_not_the_patients_metastasis(text):
     for resources in ((breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")),
                       (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"),)):
         assert disease(*resources).metastatic == "unknown"
+
+
+@pytest.mark.parametrize("text", ["Breast cancer; history of MBC in mother", "MBC in sister",
+                                  "Metastatic breast cancer in her mother", "Bone metastases in the mother's sister"])
+def test_a_metastatic_cancer_written_in_a_relative_after_the_mention_is_not_the_patients_metastasis(text):
+    # was: metastatic disease of the patient (the relative words were read only before the
+    # mention); FHIR R4 FamilyMemberHistory is a relative's condition
+    for resources in ((breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")),
+                      (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"),)):
+        assert disease(*resources).metastatic == "unknown"
+
+
+def test_a_breast_cancer_written_in_a_relative_is_no_breast_primary_but_one_beside_a_relatives_note_is():
+    assert disease(condition(cc(text="Breast cancer in mother"), "2021-01-01")).breast_cancer != "yes"
+    assert disease(condition(cc(text="Carcinoma of left breast in her sister"), "2021-01-01")).breast_cancer != "yes"
+    d = disease(condition(cc(text="Metastatic breast cancer (mother also had breast cancer)"), "2021-01-01"))
+    assert d.breast_cancer == "yes" and d.metastatic == "yes"
 
 
 def test_a_relatives_breast_cancer_is_no_breast_primary_and_leaves_the_patients_metastasis_a_metastasis():
@@ -1601,9 +1658,39 @@ def test_lymph_node_metastases_written_on_the_breast_cancer_are_asked_not_counte
             "distant (M1) not stated)") in _gaps(problem)["metastasis-unconfirmed"]
 
 
+@pytest.mark.parametrize("text", ["Metastatic breast cancer to supraclavicular nodes",
+                                  "Metastatic breast cancer to axillary and supraclavicular nodes",
+                                  "Metastatic breast cancer, 2 positive lymph nodes"])
+def test_metastatic_breast_cancer_written_to_regional_nodes_only_is_asked_quoting_the_whole_node_phrase(text):
+    # was: metastatic disease (the node word more than 40 characters after "Metastatic"), and
+    # "2 positive lymph" quoted without its "nodes". AJCC 8th edition: ipsilateral supraclavicular
+    # nodes are N3c, regional; only contralateral / distant nodes are M1
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown"
+    assert (f'lymph-node ("{text.lower()}" in the text: lymph-node metastases only, regional (N, early breast cancer) '
+            "or distant (M1) not stated)") in _gaps(problem)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Breast cancer, axillary nodal metastases, no distant metastases",
+                                  "Breast cancer with axillary nodal metastases; distant metastases ruled out",
+                                  # an M0 or an early stage written beside them (AJCC 8th edition: stage 0-III is M0)
+                                  "Breast cancer T2N1M0 with axillary nodal metastases",
+                                  "Breast cancer pT2 N1 (2/15 nodes with metastases), cM0",
+                                  "Breast cancer stage IIB, axillary nodal metastases"])
+def test_nodal_metastases_beside_refuted_distant_metastases_or_an_m0_are_regional_and_ask_nothing(text):
+    # was: asked "regional (N, early breast cancer) or distant (M1) not stated" beside the words
+    # that state it (AJCC 8th edition: M1 is distant metastasis, regional nodes the N category)
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown"
+    assert "metastasis-unconfirmed" not in _gaps(problem)
+
+
 @pytest.mark.parametrize("text", ["Metastatic breast cancer - lymph node and liver", "Breast cancer stage IV, nodal metastases",
                                   "Breast cancer with bone metastases, axillary nodes positive",
-                                  "Metastatic breast cancer to supraclavicular nodes"])
+                                  # written distant (M1), or contralateral (AJCC 8th edition: M1)
+                                  "Breast cancer with distant nodal metastases",
+                                  "Breast cancer with contralateral axillary nodal metastases",
+                                  "Metastatic breast cancer to contralateral supraclavicular nodes"])
 def test_a_breast_cancer_with_metastases_beyond_the_nodes_or_a_stage_iv_stays_metastatic(text):
     assert disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")).metastatic == "yes"
 
@@ -1612,6 +1699,24 @@ def test_a_breast_cancer_with_metastases_beyond_the_nodes_or_a_stage_iv_stays_me
 def test_a_breast_cancer_written_mbc_or_with_a_distant_recurrence_is_metastatic(text):
     # was: metastatic status unknown ("MBC": metastatic breast cancer; AJCC M1 is distant metastasis)
     assert disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")).metastatic == "yes"
+
+
+@pytest.mark.parametrize("text", ["Breast cancer, 9-year risk of distant recurrence 4%",
+                                  "Breast cancer, Oncotype DX distant recurrence risk 6%",
+                                  "Breast cancer, distant recurrence-free", "Breast cancer, at risk of MBC",
+                                  "Breast cancer, metastasis-free", "Breast cancer, high risk of metastatic disease"])
+def test_a_risk_of_distant_recurrence_or_a_recurrence_free_course_is_not_metastatic_disease(text):
+    # was: metastatic (an Oncotype DX "risk of distant recurrence" put an early breast cancer on
+    # the MBC pathway); a risk is no diagnosis (vocabulary risk_words), "-free" is none so far
+    for resources in ((breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")),
+                      (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"),)):
+        assert disease(*resources).metastatic == "unknown"
+
+
+@pytest.mark.parametrize("text", ["High risk of fracture from bone mets", "Bone metastases, at risk of fracture"])
+def test_a_fracture_risk_beside_bone_metastases_leaves_them_bone_metastases(text):
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["bone"]
 
 
 @pytest.mark.parametrize("text,metastatic", [("Breast cancer, no distant recurrence", "unknown"),
@@ -1640,6 +1745,16 @@ def test_an_advanced_breast_cancer_is_asked_whether_locally_advanced_or_metastat
 def test_a_locally_advanced_or_staged_advanced_breast_cancer_asks_nothing(text, metastatic):
     problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
     assert disease(problem).metastatic == metastatic and "metastasis-unconfirmed" not in _gaps(problem)
+
+
+@pytest.mark.parametrize("text", ["Breast cancer, advanced age at diagnosis", "Breast cancer, advanced care planning",
+                                  "Breast cancer, no advanced disease", "Breast cancer without advanced disease",
+                                  "Breast cancer; history of advanced breast cancer in mother"])
+def test_advanced_age_care_planning_a_negated_or_a_relatives_advanced_cancer_asks_nothing(text):
+    # was: gap metastasis-unconfirmed '"breast cancer, advanced" in the text: locally advanced
+    # or metastatic not stated' for an early breast cancer
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown" and "metastasis-unconfirmed" not in _gaps(problem)
 
 
 @pytest.mark.parametrize("status", ["Differential", "Provisional", "UNCONFIRMED"])

@@ -149,6 +149,18 @@ def test_ild_condition_with_grade_in_text():
     assert lung.ild_history and lung.grade == 2 and lung.symptomatic is True
 
 
+@pytest.mark.parametrize("verification", ["provisional", "Provisional", "DIFFERENTIAL"])
+def test_an_ild_condition_recorded_provisional_in_any_case_is_not_ild_history_and_is_named_not_confirmed(verification):
+    # was: a miscased "Provisional" counted as ILD history (symptomatic grade 2 stops T-DXd);
+    # the metastasis reader already read it as unconfirmed (FHIR R4 condition-ver-status)
+    ild = condition(cc(ILD, text="Drug-induced pneumonitis grade 2"), "2023-05-01",
+                    verificationStatus=cc(coding(VER_STATUS, verification)))
+    s = build_patient_state([patient(birth="1980-01-01"), ild], PID, AS_OF)
+    assert s.factors.lung.ild_history is False
+    assert s.factors.lung.unconfirmed == [f"{verification} (2023-05-01, grade 2)"]
+    assert "ild-unconfirmed" in {g.code for g in s.gaps}
+
+
 def test_icd10_drug_induced_ild_without_grade():
     lung = factors(condition(cc(coding(ICD10, "J70.4")))).lung
     assert lung.ild_history and lung.grade is None and lung.symptomatic is None
@@ -515,7 +527,8 @@ def test_a_premenopausal_observation_made_before_sixty_gives_way_to_the_age_rule
     assert f.menopausal_status == "premenopausal" and f.menopausal_basis == "observation"
 
 
-@pytest.mark.parametrize("verification", ["provisional", "differential", "unconfirmed"])
+# "Provisional" / "DIFFERENTIAL": a miscased code still means it (as the metastasis reader reads it)
+@pytest.mark.parametrize("verification", ["provisional", "differential", "unconfirmed", "Provisional", "DIFFERENTIAL"])
 def test_an_unconfirmed_diabetes_diagnosis_is_not_counted_and_is_named_in_a_gap(verification):
     t1 = condition(cc(coding(SNOMED, "46635009", "Diabetes mellitus type 1")), "2023-01-01",
                    verificationStatus=cc(coding(VER_STATUS, verification)))
@@ -675,7 +688,7 @@ def test_a_refuted_or_entered_in_error_long_qt_syndrome_is_not_read(verification
     assert "long-qt-unconfirmed" not in {g.code for g in s.gaps}
 
 
-@pytest.mark.parametrize("verification", ["provisional", "differential", "unconfirmed"])
+@pytest.mark.parametrize("verification", ["provisional", "differential", "unconfirmed", "Provisional", "Unconfirmed"])
 def test_an_unconfirmed_long_qt_syndrome_is_not_counted_and_is_named_in_a_gap(verification):
     lqt_condition = condition(LONG_QT_I45_81, "2019-03-04", rid="lqt", verificationStatus=cc(coding(VER_STATUS, verification)))
     s = _long_qt_state(lqt_condition)

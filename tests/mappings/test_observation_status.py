@@ -131,7 +131,8 @@ def _z17_patient(verification: str | None):
     return p.her2("1+")
 
 
-@pytest.mark.parametrize("verification", ["provisional", "unconfirmed", "differential"])
+# "Provisional": a miscased code still means it (as the metastasis reader reads it)
+@pytest.mark.parametrize("verification", ["provisional", "unconfirmed", "differential", "Provisional"])
 def test_a_receptor_status_condition_not_confirmed_is_not_read_as_hr_positive_and_is_named(verification):
     state, cards = run(_z17_patient(verification))
     assert (state.er.status, state.pr.status) == ("unknown", "unknown")
