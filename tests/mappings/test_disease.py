@@ -1615,17 +1615,11 @@ def test_a_metastasis_whose_differential_diagnoses_are_excluded_stays_a_metastas
 
 
 @pytest.mark.parametrize("text", ["Family history of metastatic breast cancer", "FHx: metastatic colon cancer",
-                                  "Mother: metastatic breast cancer", "Sister with metastatic disease"])
-def test_a_relatives_metastatic_cancer_is_not_the_patients_metastasis(text):
-    # was: metastatic disease of the patient (FHIR R4 FamilyMemberHistory is a relative's)
-    for resources in ((breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")),
-                      (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"),)):
-        assert disease(*resources).metastatic == "unknown"
-
-
-@pytest.mark.parametrize("text", ["Breast cancer; history of MBC in mother", "MBC in sister",
+                                  "Mother: metastatic breast cancer", "Sister with metastatic disease",
+                                  # the relative written after the mention
+                                  "Breast cancer; history of MBC in mother", "MBC in sister",
                                   "Metastatic breast cancer in her mother", "Bone metastases in the mother's sister"])
-def test_a_metastatic_cancer_written_in_a_relative_after_the_mention_is_not_the_patients_metastasis(text):
+def test_a_relatives_metastatic_cancer_is_not_the_patients_metastasis(text):
     # was: metastatic disease of the patient (the relative words were read only before the
     # mention); FHIR R4 FamilyMemberHistory is a relative's condition
     for resources in ((breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")),
@@ -1652,10 +1646,15 @@ def test_a_relatives_breast_cancer_is_no_breast_primary_and_leaves_the_patients_
 def test_lymph_node_metastases_written_on_the_breast_cancer_are_asked_not_counted_as_metastatic_disease(text, words):
     # was: metastatic breast cancer (no site, no date). Regional nodes are the AJCC N category,
     # distant metastasis M1 (CR A.4 counts M1 / stage IV / a secondary-cancer Condition)
+    _asked_on_the_breast_cancer(text, f'lymph-node ("{words}" in the text: lymph-node metastases only, regional '
+                                      "(N, early breast cancer) or distant (M1) not stated)")
+
+
+def _asked_on_the_breast_cancer(text: str, question: str) -> None:
+    """A breast cancer problem with `text` is not read as metastatic, and metastasis-unconfirmed asks `question`."""
     problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
     assert disease(problem).metastatic == "unknown"
-    assert (f'lymph-node ("{words}" in the text: lymph-node metastases only, regional (N, early breast cancer) or '
-            "distant (M1) not stated)") in _gaps(problem)["metastasis-unconfirmed"]
+    assert question in _gaps(problem)["metastasis-unconfirmed"]
 
 
 @pytest.mark.parametrize("text", ["Metastatic breast cancer to supraclavicular nodes",
@@ -1731,10 +1730,8 @@ def test_a_distant_recurrence_refuted_or_suspected_or_a_local_one_is_not_metasta
 def test_an_advanced_breast_cancer_is_asked_whether_locally_advanced_or_metastatic(text, words):
     # was: the generic "metastatic status unknown" only; ESO-ESMO ABC (CR C.1) names both
     # inoperable locally advanced and metastatic disease "advanced"
-    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
-    assert disease(problem).metastatic == "unknown"
-    assert (f'site not stated ("{words}" in the text: locally advanced or metastatic not stated)'
-            in _gaps(problem)["metastasis-unconfirmed"])
+    _asked_on_the_breast_cancer(text, f'site not stated ("{words}" in the text: locally advanced or metastatic '
+                                      "not stated)")
 
 
 @pytest.mark.parametrize("text,metastatic", [("Locally advanced breast cancer", "unknown"),
