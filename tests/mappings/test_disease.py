@@ -1614,6 +1614,13 @@ def test_a_metastasis_whose_differential_diagnoses_are_excluded_stays_a_metastas
     assert d.metastatic == "yes" and [s.site for s in d.sites] == ["liver"]
 
 
+def _not_metastatic_beside_or_on_the_breast_cancer(text: str) -> None:
+    """`text` on a Condition beside a breast cancer, and as the breast cancer's own text: not metastatic."""
+    for resources in ((breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")),
+                      (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"),)):
+        assert disease(*resources).metastatic == "unknown"
+
+
 @pytest.mark.parametrize("text", ["Family history of metastatic breast cancer", "FHx: metastatic colon cancer",
                                   "Mother: metastatic breast cancer", "Sister with metastatic disease",
                                   # the relative written after the mention
@@ -1622,9 +1629,7 @@ def test_a_metastasis_whose_differential_diagnoses_are_excluded_stays_a_metastas
 def test_a_relatives_metastatic_cancer_is_not_the_patients_metastasis(text):
     # was: metastatic disease of the patient (the relative words were read only before the
     # mention); FHIR R4 FamilyMemberHistory is a relative's condition
-    for resources in ((breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")),
-                      (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"),)):
-        assert disease(*resources).metastatic == "unknown"
+    _not_metastatic_beside_or_on_the_breast_cancer(text)
 
 
 def test_a_breast_cancer_written_in_a_relative_is_no_breast_primary_but_one_beside_a_relatives_note_is():
@@ -1707,9 +1712,7 @@ def test_a_breast_cancer_written_mbc_or_with_a_distant_recurrence_is_metastatic(
 def test_a_risk_of_distant_recurrence_or_a_recurrence_free_course_is_not_metastatic_disease(text):
     # was: metastatic (an Oncotype DX "risk of distant recurrence" put an early breast cancer on
     # the MBC pathway); a risk is no diagnosis (vocabulary risk_words), "-free" is none so far
-    for resources in ((breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")),
-                      (condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01"),)):
-        assert disease(*resources).metastatic == "unknown"
+    _not_metastatic_beside_or_on_the_breast_cancer(text)
 
 
 @pytest.mark.parametrize("text", ["High risk of fracture from bone mets", "Bone metastases, at risk of fracture"])
