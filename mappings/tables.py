@@ -379,7 +379,7 @@ def _condition_patterns(reader: str, key: str) -> re.Pattern[str]:
     """local_codes.yaml reader[key] (a condition reader: long_qt, ild) as one pattern, the
     reader's `<mention>` and the vocabulary lists filled in (none: never matches)."""
     section = LOCAL[reader]
-    own = {"mention": section["mention"], **({"symptom": section["symptom"]} if "symptom" in section else {})}
+    own = {k: section[k] for k in ("mention", "symptom", "growth") if k in section}
     return re.compile("|".join(f"(?:{_fill_in(p, **own)})" for p in section.get(key) or [])
                       or "(?!)", re.I)
 
