@@ -31,11 +31,18 @@ _BREAST_TEXT = re.compile(
 # distant metastasis) name it too, not a "distant recurrence risk / rate / score" (Oncotype DX);
 # so do "peritoneal carcinomatosis" (ICD-10-CM C78.6) and
 # "leptomeningeal disease / carcinomatosis" (C79.32 secondary malignant neoplasm of cerebral
-# meninges, CR A.4 brain row). Not "lymphangitic carcinomatosis": its "lymph" would read as
-# lymph nodes (tables.SITE_TEXT), where it is the lung's.
+# meninges, CR A.4 brain row); so does "lymphangitic carcinomatosis" / "lymphangitis
+# carcinomatosa" (tumour spread through the lung's lymphatics: a lung metastasis, ICD-10-CM
+# C78.0-, CR A.4 lung row; tables.SITE_TEXT reads it as the lung, not as lymph nodes).
+# A "malignant pleural effusion" and "malignant ascites" (NCI Thesaurus / MeSH: fluid in the
+# pleural cavity / the peritoneum as a complication of malignant disease; ICD-10-CM J91.0 and
+# R18.0 "code first" the malignancy, C78.2 secondary malignant neoplasm of pleura / C78.6 of
+# retroperitoneum and peritoneum; CR A.4 pleura and peritoneum rows, both visceral): not
+# "non-malignant" / "nonmalignant" / "paramalignant" effusion (no metastasis named).
 _SECONDARY_TEXT = re.compile(r"secondary malignant|secondary (?:carcinoma|adenocarcinoma|neoplasm|deposits?)\b"
                              r"|metasta|\bmets\b|\bmbc\b|\bdistant (?:recurrence|relapse)s?\b(?!\s*(?:risk|rate|score)\b)"
-                             r"|(?<!lymphangitic )\bcarcinomatosis\b|\bleptomeningeal (?:disease|involvement)\b")
+                             r"|\bcarcinomatosis\b|\blymphangitis carcinomatosa\b|\bleptomeningeal (?:disease|involvement)\b"
+                             r"|(?<![a-z-])(?<!non )malignant (?:pleural effusions?|ascites)\b")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
 # distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts
 # "TNM M1 (cM1/pM1) OR stage group IV" alike. The M category is read on its own ("cM1", "M1
@@ -50,7 +57,11 @@ _NOT_CM = r"(?<![^a-z]\dc)(?<![^a-z]\d\sc)(?<!^\dc)(?<!^\d\sc)"
 _TNM_M_BEFORE = rf"(?:(?<![a-z])|(?<=n[0-3][a-d])|(?<=nx)|(?<=n1mi))(?:y?r?p|y?r?c{_NOT_CM})?m"
 _M1_TERM = _TNM_M_BEFORE + r"1[abc]?(?![a-z0-9])"
 _M0_TERM = _TNM_M_BEFORE + r"0(?![a-z0-9])"
-_STAGE4_TERM = rf"(?:\bstage\s*(?:iv|4)[abc]?\b|{_M1_TERM})"
+# "stage" with the AJCC 8th edition classification prefix written onto it: c (clinical), p
+# (pathological), yc / yp (after neoadjuvant therapy), r / rc / rp (recurrence): "pStage IV",
+# "ypStage IV", "rpStage IV" (AJCC Cancer Staging Manual 8th ed., ch. 1 staging rules)
+_STAGE_WORD = r"\b(?:y?r?[cp]|y|r)?stage"
+_STAGE4_TERM = rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})"
 _STAGE4_WORDS = re.compile(_STAGE4_TERM)
 _M0_WORDS = re.compile(_M0_TERM)
 # "not stage IV", "no stage IV disease", "stage IV ruled out": the stage written as not there
@@ -81,7 +92,7 @@ _STAGE4_NOT_ASSESSED = re.compile(
 # (CR A.4 counts a stage IV or an M1 found); other evidence (a metastasis Condition, an M1)
 # still makes the patient metastatic.
 _M1_WORDS = re.compile(_M1_TERM)
-_STAGE_GROUP4 = re.compile(r"\bstage\s*(?:iv|4)[abc]?\b")
+_STAGE_GROUP4 = re.compile(_STAGE_WORD + r"\s*(?:iv|4)[abc]?\b")
 _M_NOT_ASSESSED = re.compile(
     rf"{_TNM_M_BEFORE}x(?![a-z0-9])"
     rf"|{_TNM_M_BEFORE}(?:1[abc]?)?(?![a-z0-9])[\s:(-]*(?:category\s+|status\s+)?(?:"
@@ -306,7 +317,7 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
 # Any other number is not a stage: "Stage IIA (tumour 4 cm)", "4 cycles AC" (CR A.3:
 # stage IV = the AJCC stage group value).
 _STAGE_VALUE = r"(?:y?[cp])?(0|iv|i{1,3}|[1-4])[a-d]?"
-_STAGE_NAMED = re.compile(r"\bstage(?:\s+group)?\s*[:\-]?\s*" + _STAGE_VALUE + r"\b", re.I)
+_STAGE_NAMED = re.compile(_STAGE_WORD + r"(?:\s+group)?\s*[:\-]?\s*" + _STAGE_VALUE + r"\b", re.I)
 _STAGE_BARE = re.compile(r"^\s*(?:stage\s*)?" + _STAGE_VALUE + r"\s*$", re.I)
 # "stage III-IV", "stage 3/4", "stage III or IV", "stage III vs IV": two stage groups, neither
 # is the stage ("vs": condition-ver-status "differential", one of a set of possible diagnoses).

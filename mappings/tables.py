@@ -181,13 +181,16 @@ OOPHORECTOMY_SNOMED = frozenset(str(e["code"]) for e in _C["oophorectomy_bilater
 OOPHORECTOMY_ICD = frozenset(norm_icd(e["code"]) for e in _C["oophorectomy_icd10"])
 
 # Text fallbacks for site names in a secondary-cancer display/text (order matters)
+# "lymphangitic carcinomatosis" / "lymphangitis carcinomatosa" is the lung's (spread through
+# its lymphatics, ICD-10-CM C78.0-), not the lymph nodes'; "malignant ascites" the peritoneum's
+# (ICD-10-CM R18.0, code first C78.6), not ascites alone (liver disease)
 SITE_TEXT: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"lymph|nodal|node"), "lymph-node"),
+    (re.compile(r"lymph(?!angi)|nodal|node"), "lymph-node"),
     (re.compile(r"liver|hepatic"), "liver"),
     (re.compile(r"pleura"), "pleura"),
-    (re.compile(r"lung|pulmonary"), "lung"),
+    (re.compile(r"lung|pulmonary|lymphangi"), "lung"),
     (re.compile(r"brain|cerebr|mening|leptomening|cerebell"), "brain"),
-    (re.compile(r"perito"), "peritoneum"),
+    (re.compile(r"perito|malignant ascites"), "peritoneum"),
     (re.compile(r"adrenal"), "adrenal"),
     (re.compile(r"bone|osseous|skelet|vertebra|spine|marrow"), "bone"),
 ]

@@ -1808,9 +1808,36 @@ def test_leptomeningeal_disease_and_peritoneal_carcinomatosis_are_metastases(tex
     assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
 
 
-@pytest.mark.parametrize("text", ["No leptomeningeal disease", "Lymphangitic carcinomatosis"])
-def test_no_leptomeningeal_disease_is_none_and_lymphangitic_carcinomatosis_is_no_lymph_node_metastasis(text):
-    assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")).sites == []
+def test_no_leptomeningeal_disease_is_none():
+    assert disease(breast_cancer("2020-01-01"), condition(cc(text="No leptomeningeal disease"), "2021-01-01")).sites == []
+
+
+@pytest.mark.parametrize("text,site", [("Lymphangitic carcinomatosis", "lung"), ("Lymphangitis carcinomatosa", "lung"),
+                                       ("Lymphangitic metastases", "lung"), ("Malignant pleural effusion", "pleura"),
+                                       ("Malignant ascites", "peritoneum")])
+def test_lymphangitic_carcinomatosis_a_malignant_pleural_effusion_and_malignant_ascites_are_visceral_metastases(text, site):
+    # was: not read (metastatic status unknown), and "lymphangitic metastases" read as lymph
+    # nodes (not visceral); ICD-10-CM C78.0- lung, J91.0 / R18.0 with C78.2 / C78.6; CR A.4
+    # visceral sites: liver, lung, pleura, peritoneum, brain, adrenal
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [(s.site, s.visceral) for s in d.sites] == [(site, True)]
+    assert d.visceral_involvement
+
+
+@pytest.mark.parametrize("text", ["Non-malignant pleural effusion", "Paramalignant pleural effusion", "Ascites",
+                                  "Malignant pleural effusion ruled out", "No malignant ascites"])
+def test_an_effusion_not_written_malignant_or_a_malignant_one_ruled_out_is_no_metastasis(text):
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "unknown" and d.sites == []
+
+
+@pytest.mark.parametrize("stage", ["ypStage IV", "rpStage IV", "pStage IV"])
+def test_a_stage_iv_written_with_its_ajcc_prefix_is_metastatic(stage):
+    # was: "ypStage IV" not read as a stage (no word boundary before "stage"): metastatic
+    # status unknown; AJCC 8th edition prefixes c / p / yc / yp / r
+    stage_obs = loinc_obs("21908-9", "2020-01-20", valueCodeableConcept=cc(text=stage))
+    assert disease(breast_cancer("2015-03-01"), stage_obs).metastatic == "yes"
+    assert disease(condition(cc(text=f"Breast cancer, {stage}"), "2020-01-20")).metastatic == "yes"
 
 
 @pytest.mark.parametrize("code,site,text", [("C79.51", "bone", "Metastatic lung cancer to bone"),
