@@ -265,6 +265,29 @@ def _refuted_before(part: str, since: int, start: int) -> int | None:
     return hits[-1].start()
 
 
+# Between a mention and the ruled-out words after it, a parenthesis or "with" / "but" / "while"
+# opening other words ("liver metastasis (abscess excluded)", "bone metastases (fracture ruled
+# out)", "liver metastasis with abscess excluded"): that other finding is ruled out, not the
+# metastasis (FHIR R4 condition-ver-status 'refuted' is said of the condition named; an
+# alternative ruled out leaves the metastasis standing, as "(ddx excluded)" does). Not the
+# words of how or when it was ruled out ("(on MRI excluded)", "(biopsy: excluded)", "(has
+# been ruled out)"): the metastasis is.
+_OTHER_WORDS_OPEN = re.compile(r"(?:\(|\b(?:with|but|while)\b)(?P<words>[^()]*)$")
+_HOW_RULED_OUT = frozenset({"on", "by", "at", "per", "via", "after", "the", "a", "an", "is", "was", "were", "are",
+                            "has", "have", "been", "now", "since", "subsequently", "later", "definitively",
+                            "clinically", "radiologically", "histologically", "also"})
+
+
+def _another_finding_named(between: str) -> bool:
+    opened = _OTHER_WORDS_OPEN.search(between)
+    if opened is None:
+        return False
+    words = [w for w in re.findall(r"[a-z][\w/-]*", opened.group("words").lower())
+             if w not in _HOW_RULED_OUT and not T.MET_IMAGING_WORDS.fullmatch(w)
+             and not T.MET_PATHOLOGY_WORDS.fullmatch(w)]
+    return bool(words)
+
+
 def _refuted_after(after: str) -> int | None:
     """How far the negation written after a mention reaches in `after` (the text after the
     mention, up to the next one), when it refutes it: past its own site and a short stretch
@@ -279,6 +302,8 @@ def _refuted_after(after: str) -> int | None:
         m = None  # "bone metastases and pleural lesion ruled out": the other lesion's
     elif m is not None and T.DIFFERENTIAL_WORDS.search(m.group("between")):
         m = None  # "liver metastasis (DDx excluded)": the differential diagnoses are ruled out
+    elif m is not None and _another_finding_named(m.group("between")):
+        m = None  # "liver metastasis (abscess excluded)": the abscess is ruled out
     m = m or T.MET_NEGATION_AFTER_LINKED.match(after)
     return m.end() if m is not None and not T.MET_NEGATION_OPEN.search(m.group(0)) else None
 

@@ -1614,6 +1614,25 @@ def test_a_metastasis_whose_differential_diagnoses_are_excluded_stays_a_metastas
     assert d.metastatic == "yes" and [s.site for s in d.sites] == ["liver"]
 
 
+@pytest.mark.parametrize("text,site", [("Liver metastasis (abscess excluded)", "liver"),
+                                       ("Liver metastasis (hemangioma ruled out)", "liver"),
+                                       ("Bone metastases (fracture ruled out)", "bone"),
+                                       ("Liver metastasis with abscess excluded", "liver")])
+def test_a_metastasis_beside_another_finding_ruled_out_stays_a_metastasis(text, site):
+    # was: the metastasis read as ruled out (metastatic status unknown, the patient off the
+    # pathway): the ruled-out words are the other finding's (condition-ver-status 'refuted'
+    # is said of the condition named)
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+
+
+@pytest.mark.parametrize("text", ["Liver metastasis (ruled out)", "Liver metastasis (excluded on MRI)",
+                                  "Liver metastasis (has been ruled out)", "Liver metastasis on CT ruled out"])
+def test_a_metastasis_ruled_out_in_a_parenthesis_or_on_imaging_stays_ruled_out(text):
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "unknown" and d.sites == []
+
+
 @pytest.mark.parametrize("text", ["Family history of metastatic breast cancer", "FHx: metastatic colon cancer",
                                   "Mother: metastatic breast cancer", "Sister with metastatic disease"])
 def test_a_relatives_metastatic_cancer_is_not_the_patients_metastasis(text):

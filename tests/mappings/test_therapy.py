@@ -1724,7 +1724,8 @@ def test_a_refusal_beside_another_note_that_says_nothing_of_use_is_still_no_ther
     assert state(res).therapy.metastatic_lines == []
 
 
-@pytest.mark.parametrize("text", ["POD", "POD in the liver", "Progression, liver lesion excluded", "PD, abscess ruled out"])
+@pytest.mark.parametrize("text", ["POD", "POD in the liver", "Progression, liver lesion excluded", "PD, abscess ruled out",
+                                  "Progression (abscess excluded)"])
 def test_a_disease_status_written_as_pod_or_beside_another_thing_excluded_is_a_progression(text):
     # "POD" is progression of disease; "liver lesion excluded" rules out that lesion, not the
     # progression (local_codes.yaml disease_status mention / refuted_patterns). Both were read
