@@ -428,7 +428,7 @@ def _primary_breast_of(con: Concept) -> tuple[bool, bool]:
             if code in T.BREAST_SNOMED:
                 return True, False
     text = con.text
-    if text and _breast_primary_text(text) and not _secondary_codes(con)[0]:
+    if text and _breast_primary_text(text) and not _secondary_codes(con)[0] and _breast_not_refuted(text):
         # a text naming breast cancer on a Condition coded as a secondary neoplasm ("Bone
         # metastases from breast cancer" coded C79.51 / SNOMED 94222008) names the metastasis's
         # primary: the code says what the Condition is (CR A.4: mCODE SecondaryCancerDisorderVS,
@@ -445,6 +445,28 @@ _RELATIVE_BEFORE = re.compile(rf"\b{T.VOCABULARY['relative_words']}('s)?\b[^.;|]
 
 
 _BREAST_RULED_OUT_AFTER = re.compile(rf"^[\s\w-]{{0,15}}\b(?:{T.VOCABULARY['ruled_out_words']})\b")
+
+
+# "no residual / recurrent / active breast cancer", "no evidence of recurrent breast cancer"
+# (after neoadjuvant therapy, a pathological complete response, or in follow-up): a breast
+# cancer the patient had, not one ruled out (CR A.4 counts a breast cancer history, Z85.3, as
+# the primary beside metastatic evidence)
+_HISTORY_AFTER_NEGATION = re.compile(r"\b(?:residual|recurren\w*|remaining|active|current)\b[\s\w-]*$")
+
+
+@lru_cache(maxsize=4096)
+def _breast_not_refuted(text: str) -> bool:
+    """A Condition's text names a breast cancer not written as ruled out ("No breast cancer",
+    "Breast cancer ruled out": condition-ver-status 'refuted', no breast primary); "No
+    residual breast cancer" is one treated (_HISTORY_AFTER_NEGATION)."""
+    for m in _BREAST_TEXT.finditer(text):
+        before = text[max(0, m.start() - 30):m.start()]
+        negated = _REFUTED_BEFORE.search(before)
+        if negated and _HISTORY_AFTER_NEGATION.search(before[negated.start():]):
+            negated = None
+        if not (negated or _BREAST_RULED_OUT_AFTER.search(text[m.end():m.end() + 30])):
+            return True
+    return False
 
 
 @lru_cache(maxsize=4096)

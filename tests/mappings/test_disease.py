@@ -1870,3 +1870,22 @@ def test_a_metastasis_coded_at_one_site_whose_text_names_another_organs_metastat
     organ_cancer = text.lower().removesuffix(" to bone")
     assert (f'{site} (coded a metastasis to the {site}, but the text names "{organ_cancer}": a cancer of that organ '
             "that spread, or the breast cancer, not stated)") in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["No breast cancer", "Breast cancer ruled out", "Malignant neoplasm of breast excluded"])
+def test_a_condition_writing_breast_cancer_as_ruled_out_names_no_breast_primary(text):
+    # was: breast cancer "yes" beside an uncoded bone metastasis: the MBC pathway for a cancer of
+    # unknown primary (condition-ver-status 'refuted'), as fix-rt15 read it on metastasis texts
+    s = build_patient_state([patient(), condition(cc(text=text), "2019-01-20"),
+                             metastasis("94222008", "Secondary malignant neoplasm of bone")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.breast_cancer == "unknown"
+    assert "breast-cancer-not-documented" in [g.code for g in s.gaps]
+
+
+@pytest.mark.parametrize("text", ["No residual breast cancer", "No evidence of recurrent breast cancer"])
+def test_a_breast_cancer_written_as_no_residual_or_recurrent_disease_is_still_the_breast_primary(text):
+    # a pathological complete response / follow-up without recurrence: a breast cancer history
+    # (CR A.4 counts Z85.3 beside metastatic evidence)
+    s = build_patient_state([patient(), condition(cc(text=text), "2019-01-20"),
+                             metastasis("94222008", "Secondary malignant neoplasm of bone")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.breast_cancer == "yes" and s.disease.metastatic == "yes"
