@@ -667,6 +667,15 @@ def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bo
     return _secondary_rest(res, text, is_secondary, site, visceral)
 
 
+def _text_named_other_sites(con: Concept, coded_site: str) -> list[tuple[str, str]]:
+    """(code, site) for each metastatic site a secondary-coded Condition's text asserts that is
+    not the coded site ("Breast cancer metastatic to liver" coded C79.51, bone): CR A.4 reads
+    the site from the code; the text says otherwise, which the sources do not settle."""
+    code = next((c for s, c, _ in con.codings if c and (is_icd10(s) or is_snomed(s))), "")
+    text = con.text or ""
+    return [(code, site) for site in _text_site_list(_without_past_cancer(text)) if site != coded_site]
+
+
 def _other_primary(con: Concept) -> bool:
     """The Condition is coded as a primary cancer of another site (ICD-10-CM C18.9 colon;
     codes.yaml other_primary_icd10), memoised per concept."""
@@ -1105,6 +1114,8 @@ def build_disease(ctx: Ctx) -> Disease:
     early_sources: list[Source] = []  # explicit M0 / stage 0-III
     early_not_final: list[Source] = []  # an M0 / stage 0-III Observation not final (preliminary...)
     unconfirmed: list[tuple[str, str, Source]] = []  # (site, verificationStatus, source)
+    # a metastasis coded at one site whose text asserts another (_text_named_other_sites)
+    site_conflicts: list[tuple[str, str, str, Source]] = []  # (coded site, code, text site, source)
     # a staging value coded stage IV / M1 whose text writes otherwise: (why, source)
     staging_conflicts: list[tuple[str, Source]] = []
     # clinical stage IV evidence: (its date, None: undated; the last day a date without a day can mean)
@@ -1306,6 +1317,10 @@ def build_disease(ctx: Ctx) -> Disease:
                     continue
                 add_evidence(onset, src, onset_last)
                 add_site(site or "other", visceral, onset, src)
+                coded_site = _secondary_codes(ctx.concept_of(res))[1]
+                if coded_site is not None and site == coded_site:
+                    site_conflicts += [(coded_site, code, other_site, src)
+                                       for code, other_site in _text_named_other_sites(ctx.concept_of(res), coded_site)]
                 if coded_secondary and _breast_primary_named(ctx.code_text(res)):
                     named_by_metastasis.append(src)
                 body = _body_sites(res) if res.get("bodySite") else []
@@ -1436,6 +1451,17 @@ def build_disease(ctx: Ctx) -> Disease:
         )
     d.sites = sorted(sites.values(), key=lambda s: (not s.visceral, s.site))
     d.visceral_involvement = any(s.visceral for s in d.sites)
+    # a site only the text names, the code another: the code's site is counted, the text's is
+    # not (the sources do not say which one is right); visceral vs bone-only disease changes the
+    # guidance (CR A.4 visceral sites, C.2 step 2), so the clinician is asked
+    untold = [(c, code, t, src) for c, code, t, src in site_conflicts if t not in sites]
+    if untold:
+        ctx.gap("metastatic-site-conflict",
+                "Metastatic site coded and written differently: "
+                + "; ".join(f"coded {code} ({c}) but the text names the {t}" for c, code, t, _ in untold)
+                + f". Only the coded site is counted ({', '.join(dict.fromkeys(t for *_, t, _ in untold))} not counted"
+                + "; visceral or not changes the treatment guidance): check the code or the text.",
+                [src for *_, src in untold])
     _node_only_conflict(ctx, sites, met_evidence, early_sources + early_not_final)
 
     if d.metastatic == "yes":

@@ -1889,3 +1889,31 @@ def test_a_breast_cancer_written_as_no_residual_or_recurrent_disease_is_still_th
     s = build_patient_state([patient(), condition(cc(text=text), "2019-01-20"),
                              metastasis("94222008", "Secondary malignant neoplasm of bone")], PID, as_of=dt.date(2021, 1, 1))
     assert s.disease.breast_cancer == "yes" and s.disease.metastatic == "yes"
+
+
+@pytest.mark.parametrize("code", [coding(ICD10, "C79.51"), coding(SNOMED, "94222008")])
+def test_a_metastasis_coded_to_bone_whose_text_names_the_liver_counts_the_bone_and_names_the_conflict(code):
+    # was: bone only, silently: visceral vs bone-only disease changes the guidance (CR A.4
+    # visceral sites), and which of the code and the text is right no source says
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"),
+                             condition(cc(code, text="Breast cancer metastatic to liver"), "2020-01-20")],
+                            PID, as_of=dt.date(2021, 1, 1))
+    assert [site.site for site in s.disease.sites] == ["bone"]
+    message = next(g.message for g in s.gaps if g.code == "metastatic-site-conflict")
+    assert f"coded {code['code']} (bone) but the text names the liver" in message
+    assert "check the code or the text" in message
+
+
+@pytest.mark.parametrize("text", ["Bone metastases", "Bone metastases; liver metastasis ruled out", None])
+def test_a_metastasis_whose_text_agrees_with_its_code_or_rules_the_other_site_out_has_no_site_conflict(text):
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"),
+                             condition(cc(coding(ICD10, "C79.51"), text=text), "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    assert "metastatic-site-conflict" not in [g.code for g in s.gaps]
+
+
+def test_a_text_site_coded_on_another_condition_is_no_site_conflict():
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"),
+                             condition(cc(coding(ICD10, "C79.51"), text="Bone and liver metastases"), "2020-01-20"),
+                             condition(cc(coding(ICD10, "C78.7"), text="Liver metastases"), "2020-01-20")],
+                            PID, as_of=dt.date(2021, 1, 1))
+    assert "metastatic-site-conflict" not in [g.code for g in s.gaps]
