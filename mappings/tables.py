@@ -423,6 +423,10 @@ DISEASE_STATUS_REFUTED = _condition_patterns("disease_status", "refuted_patterns
 DISEASE_STATUS_UNCLEAR = _condition_patterns("disease_status", "unclear_patterns")
 # a symptom written as what worsened ("Worse pain"), not the cancer
 DISEASE_STATUS_SYMPTOM = _condition_patterns("disease_status", "symptom_patterns")
+# words stating no readable trend (a growth without a RECIST 1.1 category, "equivocal"), asked
+# unless a non-progression category is stated beside them
+DISEASE_STATUS_UNDECIDED = _condition_patterns("disease_status", "undecided_patterns")
+DISEASE_STATUS_STATED_CATEGORY = re.compile(LOCAL["disease_status"]["undecided_beside_stated"], re.I)
 DISEASE_STATUS_STATED_NOT_WORSE = re.compile(LOCAL["disease_status"]["symptom_beside_stated_status"], re.I)
 # the cancer joined to a worse symptom ("worsening LFTs and liver metastases"): worse too
 DISEASE_STATUS_CANCER_AFTER_SYMPTOM = re.compile(LOCAL["disease_status"]["symptom_joined_to_cancer_after"], re.I)

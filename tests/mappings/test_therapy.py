@@ -1755,3 +1755,20 @@ def test_a_disease_status_negating_pod_or_growth_is_no_progression_and_nothing_i
     s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
     assert s.therapy.last_endocrine_progression is None
     assert _status_gap(s) is None
+
+
+@pytest.mark.parametrize("text", ["Stable disease (slight increase in size)", "SD, lesions slightly larger",
+                                  "Partial response; one node enlarging"])
+def test_a_growth_beside_a_stated_recist_category_is_that_category_and_nothing_is_asked(text):
+    # RECIST 1.1 stable disease: neither enough shrinkage for a response nor enough increase for
+    # progression; the stated category answers, the growth asks nothing
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression is None
+    assert _status_gap(s) is None
+
+
+def test_a_growth_beside_a_progression_written_per_recist_is_a_progression():
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text="Increase in size of liver metastases, PD per RECIST"))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
