@@ -31,11 +31,18 @@ _BREAST_TEXT = re.compile(
 # distant metastasis) name it too, not a "distant recurrence risk / rate / score" (Oncotype DX);
 # so do "peritoneal carcinomatosis" (ICD-10-CM C78.6) and
 # "leptomeningeal disease / carcinomatosis" (C79.32 secondary malignant neoplasm of cerebral
-# meninges, CR A.4 brain row). Not "lymphangitic carcinomatosis": its "lymph" would read as
-# lymph nodes (tables.SITE_TEXT), where it is the lung's.
+# meninges, CR A.4 brain row); so does "lymphangitic carcinomatosis" / "lymphangitis
+# carcinomatosa" (tumour spread through the lung's lymphatics: a lung metastasis, ICD-10-CM
+# C78.0-, CR A.4 lung row; tables.SITE_TEXT reads it as the lung, not as lymph nodes).
+# A "malignant pleural effusion" and "malignant ascites" (NCI Thesaurus / MeSH: fluid in the
+# pleural cavity / the peritoneum as a complication of malignant disease; ICD-10-CM J91.0 and
+# R18.0 "code first" the malignancy, C78.2 secondary malignant neoplasm of pleura / C78.6 of
+# retroperitoneum and peritoneum; CR A.4 pleura and peritoneum rows, both visceral): not
+# "non-malignant" / "nonmalignant" / "paramalignant" effusion (no metastasis named).
 _SECONDARY_TEXT = re.compile(r"secondary malignant|secondary (?:carcinoma|adenocarcinoma|neoplasm|deposits?)\b"
                              r"|metasta|\bmets\b|\bmbc\b|\bdistant (?:recurrence|relapse)s?\b(?!\s*(?:risk|rate|score)\b)"
-                             r"|(?<!lymphangitic )\bcarcinomatosis\b|\bleptomeningeal (?:disease|involvement)\b")
+                             r"|\bcarcinomatosis\b|\blymphangitis carcinomatosa\b|\bleptomeningeal (?:disease|involvement)\b"
+                             r"|(?<![a-z-])(?<!non )malignant (?:pleural effusions?|ascites)\b")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
 # distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts
 # "TNM M1 (cM1/pM1) OR stage group IV" alike. The M category is read on its own ("cM1", "M1
@@ -50,7 +57,11 @@ _NOT_CM = r"(?<![^a-z]\dc)(?<![^a-z]\d\sc)(?<!^\dc)(?<!^\d\sc)"
 _TNM_M_BEFORE = rf"(?:(?<![a-z])|(?<=n[0-3][a-d])|(?<=nx)|(?<=n1mi))(?:y?r?p|y?r?c{_NOT_CM})?m"
 _M1_TERM = _TNM_M_BEFORE + r"1[abc]?(?![a-z0-9])"
 _M0_TERM = _TNM_M_BEFORE + r"0(?![a-z0-9])"
-_STAGE4_TERM = rf"(?:\bstage\s*(?:iv|4)[abc]?\b|{_M1_TERM})"
+# "stage" with the AJCC 8th edition classification prefix written onto it: c (clinical), p
+# (pathological), yc / yp (after neoadjuvant therapy), r / rc / rp (recurrence): "pStage IV",
+# "ypStage IV", "rpStage IV" (AJCC Cancer Staging Manual 8th ed., ch. 1 staging rules)
+_STAGE_WORD = r"\b(?:y?r?[cp]|y|r)?stage"
+_STAGE4_TERM = rf"(?:{_STAGE_WORD}\s*(?:iv|4)[abc]?\b|{_M1_TERM})"
 _STAGE4_WORDS = re.compile(_STAGE4_TERM)
 _M0_WORDS = re.compile(_M0_TERM)
 # "not stage IV", "no stage IV disease", "stage IV ruled out": the stage written as not there
@@ -81,7 +92,7 @@ _STAGE4_NOT_ASSESSED = re.compile(
 # (CR A.4 counts a stage IV or an M1 found); other evidence (a metastasis Condition, an M1)
 # still makes the patient metastatic.
 _M1_WORDS = re.compile(_M1_TERM)
-_STAGE_GROUP4 = re.compile(r"\bstage\s*(?:iv|4)[abc]?\b")
+_STAGE_GROUP4 = re.compile(_STAGE_WORD + r"\s*(?:iv|4)[abc]?\b")
 _M_NOT_ASSESSED = re.compile(
     rf"{_TNM_M_BEFORE}x(?![a-z0-9])"
     rf"|{_TNM_M_BEFORE}(?:1[abc]?)?(?![a-z0-9])[\s:(-]*(?:category\s+|status\s+)?(?:"
@@ -254,6 +265,29 @@ def _refuted_before(part: str, since: int, start: int) -> int | None:
     return hits[-1].start()
 
 
+# Between a mention and the ruled-out words after it, a parenthesis or "with" / "but" / "while"
+# opening other words ("liver metastasis (abscess excluded)", "bone metastases (fracture ruled
+# out)", "liver metastasis with abscess excluded"): that other finding is ruled out, not the
+# metastasis (FHIR R4 condition-ver-status 'refuted' is said of the condition named; an
+# alternative ruled out leaves the metastasis standing, as "(ddx excluded)" does). Not the
+# words of how or when it was ruled out ("(on MRI excluded)", "(biopsy: excluded)", "(has
+# been ruled out)"): the metastasis is.
+_OTHER_WORDS_OPEN = re.compile(r"(?:\(|\b(?:with|but|while)\b)(?P<words>[^()]*)$")
+_HOW_RULED_OUT = frozenset({"on", "by", "at", "per", "via", "after", "the", "a", "an", "is", "was", "were", "are",
+                            "has", "have", "been", "now", "since", "subsequently", "later", "definitively",
+                            "clinically", "radiologically", "histologically", "also"})
+
+
+def _another_finding_named(between: str) -> bool:
+    opened = _OTHER_WORDS_OPEN.search(between)
+    if opened is None:
+        return False
+    words = [w for w in re.findall(r"[a-z][\w/-]*", opened.group("words").lower())
+             if w not in _HOW_RULED_OUT and not T.MET_IMAGING_WORDS.fullmatch(w)
+             and not T.MET_PATHOLOGY_WORDS.fullmatch(w)]
+    return bool(words)
+
+
 def _refuted_after(after: str) -> int | None:
     """How far the negation written after a mention reaches in `after` (the text after the
     mention, up to the next one), when it refutes it: past its own site and a short stretch
@@ -268,6 +302,8 @@ def _refuted_after(after: str) -> int | None:
         m = None  # "bone metastases and pleural lesion ruled out": the other lesion's
     elif m is not None and T.DIFFERENTIAL_WORDS.search(m.group("between")):
         m = None  # "liver metastasis (DDx excluded)": the differential diagnoses are ruled out
+    elif m is not None and _another_finding_named(m.group("between")):
+        m = None  # "liver metastasis (abscess excluded)": the abscess is ruled out
     m = m or T.MET_NEGATION_AFTER_LINKED.match(after)
     return m.end() if m is not None and not T.MET_NEGATION_OPEN.search(m.group(0)) else None
 
@@ -306,7 +342,7 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
 # Any other number is not a stage: "Stage IIA (tumour 4 cm)", "4 cycles AC" (CR A.3:
 # stage IV = the AJCC stage group value).
 _STAGE_VALUE = r"(?:y?[cp])?(0|iv|i{1,3}|[1-4])[a-d]?"
-_STAGE_NAMED = re.compile(r"\bstage(?:\s+group)?\s*[:\-]?\s*" + _STAGE_VALUE + r"\b", re.I)
+_STAGE_NAMED = re.compile(_STAGE_WORD + r"(?:\s+group)?\s*[:\-]?\s*" + _STAGE_VALUE + r"\b", re.I)
 _STAGE_BARE = re.compile(r"^\s*(?:stage\s*)?" + _STAGE_VALUE + r"\s*$", re.I)
 # "stage III-IV", "stage 3/4", "stage III or IV", "stage III vs IV": two stage groups, neither
 # is the stage ("vs": condition-ver-status "differential", one of a set of possible diagnoses).
@@ -392,7 +428,7 @@ def _primary_breast_of(con: Concept) -> tuple[bool, bool]:
             if code in T.BREAST_SNOMED:
                 return True, False
     text = con.text
-    if text and _breast_primary_text(text) and not _secondary_codes(con)[0]:
+    if text and _breast_primary_text(text) and not _secondary_codes(con)[0] and _breast_not_refuted(text):
         # a text naming breast cancer on a Condition coded as a secondary neoplasm ("Bone
         # metastases from breast cancer" coded C79.51 / SNOMED 94222008) names the metastasis's
         # primary: the code says what the Condition is (CR A.4: mCODE SecondaryCancerDisorderVS,
@@ -409,6 +445,28 @@ _RELATIVE_BEFORE = re.compile(rf"\b{T.VOCABULARY['relative_words']}('s)?\b[^.;|]
 
 
 _BREAST_RULED_OUT_AFTER = re.compile(rf"^[\s\w-]{{0,15}}\b(?:{T.VOCABULARY['ruled_out_words']})\b")
+
+
+# "no residual / recurrent / active breast cancer", "no evidence of recurrent breast cancer"
+# (after neoadjuvant therapy, a pathological complete response, or in follow-up): a breast
+# cancer the patient had, not one ruled out (CR A.4 counts a breast cancer history, Z85.3, as
+# the primary beside metastatic evidence)
+_HISTORY_AFTER_NEGATION = re.compile(r"\b(?:residual|recurren\w*|remaining|active|current)\b[\s\w-]*$")
+
+
+@lru_cache(maxsize=4096)
+def _breast_not_refuted(text: str) -> bool:
+    """A Condition's text names a breast cancer not written as ruled out ("No breast cancer",
+    "Breast cancer ruled out": condition-ver-status 'refuted', no breast primary); "No
+    residual breast cancer" is one treated (_HISTORY_AFTER_NEGATION)."""
+    for m in _BREAST_TEXT.finditer(text):
+        before = text[max(0, m.start() - 30):m.start()]
+        negated = _REFUTED_BEFORE.search(before)
+        if negated and _HISTORY_AFTER_NEGATION.search(before[negated.start():]):
+            negated = None
+        if not (negated or _BREAST_RULED_OUT_AFTER.search(text[m.end():m.end() + 30])):
+            return True
+    return False
 
 
 @lru_cache(maxsize=4096)
@@ -607,6 +665,15 @@ def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bo
         # Not on another cancer's Condition: "Metastatic colon cancer" (C18.9) is its spread
         is_secondary = True
     return _secondary_rest(res, text, is_secondary, site, visceral)
+
+
+def _text_named_other_sites(con: Concept, coded_site: str) -> list[tuple[str, str]]:
+    """(code, site) for each metastatic site a secondary-coded Condition's text asserts that is
+    not the coded site ("Breast cancer metastatic to liver" coded C79.51, bone): CR A.4 reads
+    the site from the code; the text says otherwise, which the sources do not settle."""
+    code = next((c for s, c, _ in con.codings if c and (is_icd10(s) or is_snomed(s))), "")
+    text = con.text or ""
+    return [(code, site) for site in _text_site_list(_without_past_cancer(text)) if site != coded_site]
 
 
 def _other_primary(con: Concept) -> bool:
@@ -1047,6 +1114,8 @@ def build_disease(ctx: Ctx) -> Disease:
     early_sources: list[Source] = []  # explicit M0 / stage 0-III
     early_not_final: list[Source] = []  # an M0 / stage 0-III Observation not final (preliminary...)
     unconfirmed: list[tuple[str, str, Source]] = []  # (site, verificationStatus, source)
+    # a metastasis coded at one site whose text asserts another (_text_named_other_sites)
+    site_conflicts: list[tuple[str, str, str, Source]] = []  # (coded site, code, text site, source)
     # a staging value coded stage IV / M1 whose text writes otherwise: (why, source)
     staging_conflicts: list[tuple[str, Source]] = []
     # clinical stage IV evidence: (its date, None: undated; the last day a date without a day can mean)
@@ -1248,6 +1317,10 @@ def build_disease(ctx: Ctx) -> Disease:
                     continue
                 add_evidence(onset, src, onset_last)
                 add_site(site or "other", visceral, onset, src)
+                coded_site = _secondary_codes(ctx.concept_of(res))[1]
+                if coded_site is not None and site == coded_site:
+                    site_conflicts += [(coded_site, code, other_site, src)
+                                       for code, other_site in _text_named_other_sites(ctx.concept_of(res), coded_site)]
                 if coded_secondary and _breast_primary_named(ctx.code_text(res)):
                     named_by_metastasis.append(src)
                 body = _body_sites(res) if res.get("bodySite") else []
@@ -1378,6 +1451,17 @@ def build_disease(ctx: Ctx) -> Disease:
         )
     d.sites = sorted(sites.values(), key=lambda s: (not s.visceral, s.site))
     d.visceral_involvement = any(s.visceral for s in d.sites)
+    # a site only the text names, the code another: the code's site is counted, the text's is
+    # not (the sources do not say which one is right); visceral vs bone-only disease changes the
+    # guidance (CR A.4 visceral sites, C.2 step 2), so the clinician is asked
+    untold = [(c, code, t, src) for c, code, t, src in site_conflicts if t not in sites]
+    if untold:
+        ctx.gap("metastatic-site-conflict",
+                "Metastatic site coded and written differently: "
+                + "; ".join(f"coded {code} ({c}) but the text names the {t}" for c, code, t, _ in untold)
+                + f". Only the coded site is counted ({', '.join(dict.fromkeys(t for *_, t, _ in untold))} not counted"
+                + "; visceral or not changes the treatment guidance): check the code or the text.",
+                [src for *_, src in untold])
     _node_only_conflict(ctx, sites, met_evidence, early_sources + early_not_final)
 
     if d.metastatic == "yes":

@@ -181,13 +181,16 @@ OOPHORECTOMY_SNOMED = frozenset(str(e["code"]) for e in _C["oophorectomy_bilater
 OOPHORECTOMY_ICD = frozenset(norm_icd(e["code"]) for e in _C["oophorectomy_icd10"])
 
 # Text fallbacks for site names in a secondary-cancer display/text (order matters)
+# "lymphangitic carcinomatosis" / "lymphangitis carcinomatosa" is the lung's (spread through
+# its lymphatics, ICD-10-CM C78.0-), not the lymph nodes'; "malignant ascites" the peritoneum's
+# (ICD-10-CM R18.0, code first C78.6), not ascites alone (liver disease)
 SITE_TEXT: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"lymph|nodal|node"), "lymph-node"),
+    (re.compile(r"lymph(?!angi)|nodal|node"), "lymph-node"),
     (re.compile(r"liver|hepatic"), "liver"),
     (re.compile(r"pleura"), "pleura"),
-    (re.compile(r"lung|pulmonary"), "lung"),
+    (re.compile(r"lung|pulmonary|lymphangi"), "lung"),
     (re.compile(r"brain|cerebr|mening|leptomening|cerebell"), "brain"),
-    (re.compile(r"perito"), "peritoneum"),
+    (re.compile(r"perito|malignant ascites"), "peritoneum"),
     (re.compile(r"adrenal"), "adrenal"),
     (re.compile(r"bone|osseous|skelet|vertebra|spine|marrow"), "bone"),
 ]
@@ -379,7 +382,7 @@ def _condition_patterns(reader: str, key: str) -> re.Pattern[str]:
     """local_codes.yaml reader[key] (a condition reader: long_qt, ild) as one pattern, the
     reader's `<mention>` and the vocabulary lists filled in (none: never matches)."""
     section = LOCAL[reader]
-    own = {"mention": section["mention"], **({"symptom": section["symptom"]} if "symptom" in section else {})}
+    own = {k: section[k] for k in ("mention", "symptom", "growth") if k in section}
     return re.compile("|".join(f"(?:{_fill_in(p, **own)})" for p in section.get(key) or [])
                       or "(?!)", re.I)
 
@@ -420,6 +423,10 @@ DISEASE_STATUS_REFUTED = _condition_patterns("disease_status", "refuted_patterns
 DISEASE_STATUS_UNCLEAR = _condition_patterns("disease_status", "unclear_patterns")
 # a symptom written as what worsened ("Worse pain"), not the cancer
 DISEASE_STATUS_SYMPTOM = _condition_patterns("disease_status", "symptom_patterns")
+# words stating no readable trend (a growth without a RECIST 1.1 category, "equivocal"), asked
+# unless a non-progression category is stated beside them
+DISEASE_STATUS_UNDECIDED = _condition_patterns("disease_status", "undecided_patterns")
+DISEASE_STATUS_STATED_CATEGORY = re.compile(LOCAL["disease_status"]["undecided_beside_stated"], re.I)
 DISEASE_STATUS_STATED_NOT_WORSE = re.compile(LOCAL["disease_status"]["symptom_beside_stated_status"], re.I)
 # the cancer joined to a worse symptom ("worsening LFTs and liver metastases"): worse too
 DISEASE_STATUS_CANCER_AFTER_SYMPTOM = re.compile(LOCAL["disease_status"]["symptom_joined_to_cancer_after"], re.I)

@@ -1349,9 +1349,12 @@ def _status_text_reading(text: str) -> str | None:
     refuted = rest != text
     rest, symptoms = T.DISEASE_STATUS_SYMPTOM.subn(_symptom_alone, rest)
     left_open = T.DISEASE_STATUS_UNCLEAR.subn(" ", rest)
-    if T.DISEASE_STATUS_PROGRESSION.search(left_open[0]):
+    # "Increase in size of liver metastases", "Equivocal", "Non-PD criteria not met": no
+    # RECIST 1.1 category stated (its "PD" is not a progression written)
+    asserted, undecided = T.DISEASE_STATUS_UNDECIDED.subn(" ", left_open[0])
+    if T.DISEASE_STATUS_PROGRESSION.search(asserted):
         return "progression"
-    if left_open[1]:
+    if left_open[1] or (undecided and not T.DISEASE_STATUS_STATED_CATEGORY.search(asserted)):
         return "unclear"
     if symptoms and not T.DISEASE_STATUS_STATED_NOT_WORSE.search(left_open[0]):
         return "symptom"

@@ -1614,6 +1614,25 @@ def test_a_metastasis_whose_differential_diagnoses_are_excluded_stays_a_metastas
     assert d.metastatic == "yes" and [s.site for s in d.sites] == ["liver"]
 
 
+@pytest.mark.parametrize("text,site", [("Liver metastasis (abscess excluded)", "liver"),
+                                       ("Liver metastasis (hemangioma ruled out)", "liver"),
+                                       ("Bone metastases (fracture ruled out)", "bone"),
+                                       ("Liver metastasis with abscess excluded", "liver")])
+def test_a_metastasis_beside_another_finding_ruled_out_stays_a_metastasis(text, site):
+    # was: the metastasis read as ruled out (metastatic status unknown, the patient off the
+    # pathway): the ruled-out words are the other finding's (condition-ver-status 'refuted'
+    # is said of the condition named)
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+
+
+@pytest.mark.parametrize("text", ["Liver metastasis (ruled out)", "Liver metastasis (excluded on MRI)",
+                                  "Liver metastasis (has been ruled out)", "Liver metastasis on CT ruled out"])
+def test_a_metastasis_ruled_out_in_a_parenthesis_or_on_imaging_stays_ruled_out(text):
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "unknown" and d.sites == []
+
+
 def _not_metastatic_beside_or_on_the_breast_cancer(text: str) -> None:
     """`text` on a Condition beside a breast cancer, and as the breast cancer's own text: not metastatic."""
     for resources in ((breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")),
@@ -1808,9 +1827,36 @@ def test_leptomeningeal_disease_and_peritoneal_carcinomatosis_are_metastases(tex
     assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
 
 
-@pytest.mark.parametrize("text", ["No leptomeningeal disease", "Lymphangitic carcinomatosis"])
-def test_no_leptomeningeal_disease_is_none_and_lymphangitic_carcinomatosis_is_no_lymph_node_metastasis(text):
-    assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")).sites == []
+def test_no_leptomeningeal_disease_is_none():
+    assert disease(breast_cancer("2020-01-01"), condition(cc(text="No leptomeningeal disease"), "2021-01-01")).sites == []
+
+
+@pytest.mark.parametrize("text,site", [("Lymphangitic carcinomatosis", "lung"), ("Lymphangitis carcinomatosa", "lung"),
+                                       ("Lymphangitic metastases", "lung"), ("Malignant pleural effusion", "pleura"),
+                                       ("Malignant ascites", "peritoneum")])
+def test_lymphangitic_carcinomatosis_a_malignant_pleural_effusion_and_malignant_ascites_are_visceral_metastases(text, site):
+    # was: not read (metastatic status unknown), and "lymphangitic metastases" read as lymph
+    # nodes (not visceral); ICD-10-CM C78.0- lung, J91.0 / R18.0 with C78.2 / C78.6; CR A.4
+    # visceral sites: liver, lung, pleura, peritoneum, brain, adrenal
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [(s.site, s.visceral) for s in d.sites] == [(site, True)]
+    assert d.visceral_involvement
+
+
+@pytest.mark.parametrize("text", ["Non-malignant pleural effusion", "Paramalignant pleural effusion", "Ascites",
+                                  "Malignant pleural effusion ruled out", "No malignant ascites"])
+def test_an_effusion_not_written_malignant_or_a_malignant_one_ruled_out_is_no_metastasis(text):
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "unknown" and d.sites == []
+
+
+@pytest.mark.parametrize("stage", ["ypStage IV", "rpStage IV", "pStage IV"])
+def test_a_stage_iv_written_with_its_ajcc_prefix_is_metastatic(stage):
+    # was: "ypStage IV" not read as a stage (no word boundary before "stage"): metastatic
+    # status unknown; AJCC 8th edition prefixes c / p / yc / yp / r
+    stage_obs = loinc_obs("21908-9", "2020-01-20", valueCodeableConcept=cc(text=stage))
+    assert disease(breast_cancer("2015-03-01"), stage_obs).metastatic == "yes"
+    assert disease(condition(cc(text=f"Breast cancer, {stage}"), "2020-01-20")).metastatic == "yes"
 
 
 @pytest.mark.parametrize("code,site,text", [("C79.51", "bone", "Metastatic lung cancer to bone"),
@@ -1824,3 +1870,50 @@ def test_a_metastasis_coded_at_one_site_whose_text_names_another_organs_metastat
     organ_cancer = text.lower().removesuffix(" to bone")
     assert (f'{site} (coded a metastasis to the {site}, but the text names "{organ_cancer}": a cancer of that organ '
             "that spread, or the breast cancer, not stated)") in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["No breast cancer", "Breast cancer ruled out", "Malignant neoplasm of breast excluded"])
+def test_a_condition_writing_breast_cancer_as_ruled_out_names_no_breast_primary(text):
+    # was: breast cancer "yes" beside an uncoded bone metastasis: the MBC pathway for a cancer of
+    # unknown primary (condition-ver-status 'refuted'), as fix-rt15 read it on metastasis texts
+    s = build_patient_state([patient(), condition(cc(text=text), "2019-01-20"),
+                             metastasis("94222008", "Secondary malignant neoplasm of bone")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.breast_cancer == "unknown"
+    assert "breast-cancer-not-documented" in [g.code for g in s.gaps]
+
+
+@pytest.mark.parametrize("text", ["No residual breast cancer", "No evidence of recurrent breast cancer"])
+def test_a_breast_cancer_written_as_no_residual_or_recurrent_disease_is_still_the_breast_primary(text):
+    # a pathological complete response / follow-up without recurrence: a breast cancer history
+    # (CR A.4 counts Z85.3 beside metastatic evidence)
+    s = build_patient_state([patient(), condition(cc(text=text), "2019-01-20"),
+                             metastasis("94222008", "Secondary malignant neoplasm of bone")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.breast_cancer == "yes" and s.disease.metastatic == "yes"
+
+
+@pytest.mark.parametrize("code", [coding(ICD10, "C79.51"), coding(SNOMED, "94222008")])
+def test_a_metastasis_coded_to_bone_whose_text_names_the_liver_counts_the_bone_and_names_the_conflict(code):
+    # was: bone only, silently: visceral vs bone-only disease changes the guidance (CR A.4
+    # visceral sites), and which of the code and the text is right no source says
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"),
+                             condition(cc(code, text="Breast cancer metastatic to liver"), "2020-01-20")],
+                            PID, as_of=dt.date(2021, 1, 1))
+    assert [site.site for site in s.disease.sites] == ["bone"]
+    message = next(g.message for g in s.gaps if g.code == "metastatic-site-conflict")
+    assert f"coded {code['code']} (bone) but the text names the liver" in message
+    assert "check the code or the text" in message
+
+
+@pytest.mark.parametrize("text", ["Bone metastases", "Bone metastases; liver metastasis ruled out", None])
+def test_a_metastasis_whose_text_agrees_with_its_code_or_rules_the_other_site_out_has_no_site_conflict(text):
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"),
+                             condition(cc(coding(ICD10, "C79.51"), text=text), "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    assert "metastatic-site-conflict" not in [g.code for g in s.gaps]
+
+
+def test_a_text_site_coded_on_another_condition_is_no_site_conflict():
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"),
+                             condition(cc(coding(ICD10, "C79.51"), text="Bone and liver metastases"), "2020-01-20"),
+                             condition(cc(coding(ICD10, "C78.7"), text="Liver metastases"), "2020-01-20")],
+                            PID, as_of=dt.date(2021, 1, 1))
+    assert "metastatic-site-conflict" not in [g.code for g in s.gaps]

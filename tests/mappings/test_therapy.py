@@ -1722,3 +1722,53 @@ def test_a_refusal_beside_another_note_that_says_nothing_of_use_is_still_no_ther
     res = _with_reason(med_statement(FULVESTRANT, "2020-02-01", status="stopped"), {"text": "Not started - cost"})
     res["note"] = [{"text": "Never started"}, {"text": "Allergy to latex"}]
     assert state(res).therapy.metastatic_lines == []
+
+
+@pytest.mark.parametrize("text", ["POD", "POD in the liver", "Progression, liver lesion excluded", "PD, abscess ruled out",
+                                  "Progression (abscess excluded)"])
+def test_a_disease_status_written_as_pod_or_beside_another_thing_excluded_is_a_progression(text):
+    # "POD" is progression of disease; "liver lesion excluded" rules out that lesion, not the
+    # progression (local_codes.yaml disease_status mention / refuted_patterns). Both were read
+    # as no progression: the endocrine line stayed "sensitive"
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
+    assert _status_gap(s) is None
+
+
+@pytest.mark.parametrize("text", ["Increase in size of liver metastases", "Enlarging liver lesions",
+                                  "Liver metastases increased in size", "Equivocal", "Non-PD criteria not met"])
+def test_a_disease_status_written_as_a_growth_without_a_recist_category_or_equivocal_is_asked(text):
+    # RECIST 1.1: progressive disease is a >= 20 % increase of the target lesions' sum (or an
+    # unequivocal non-target progression); a growth without it, "Equivocal" and a double
+    # negation are no category: no progression counted, but no longer silently "none"
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression is None
+    assert f"written '{text}' (2023-03-01)" in _status_gap(s)
+
+
+@pytest.mark.parametrize("text", ["No POD", "No increase in size of the bone metastases", "Bone mets not enlarging",
+                                  "POD 3 after mastectomy, stable disease"])
+def test_a_disease_status_negating_pod_or_growth_is_no_progression_and_nothing_is_asked(text):
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression is None
+    assert _status_gap(s) is None
+
+
+@pytest.mark.parametrize("text", ["Stable disease (slight increase in size)", "SD, lesions slightly larger",
+                                  "Partial response; one node enlarging"])
+def test_a_growth_beside_a_stated_recist_category_is_that_category_and_nothing_is_asked(text):
+    # RECIST 1.1 stable disease: neither enough shrinkage for a response nor enough increase for
+    # progression; the stated category answers, the growth asks nothing
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression is None
+    assert _status_gap(s) is None
+
+
+def test_a_growth_beside_a_progression_written_per_recist_is_a_progression():
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text="Increase in size of liver metastases, PD per RECIST"))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
