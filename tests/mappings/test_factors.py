@@ -924,6 +924,42 @@ def test_an_active_goserelin_order_authored_years_ago_with_no_dose_since_is_not_
     assert "a depot lasts 28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg)" in gap.message
 
 
+# --- a longer depot lasts longer (mappings/ofs_depots.yaml: DailyMed Lupron Depot, Eligard, Trelstar) ---
+
+@pytest.mark.parametrize("record", [
+    med_request(None, "2024-02-01", text="Lupron Depot 45 mg 6-month kit"),      # 121 days before as_of
+    med_statement(None, "2024-02-01", status="active", text="leuprolide acetate 30 mg 4-month depot"),
+    med_request(None, "2024-01-10", text="Trelstar 22.5 mg"),                    # 24 weeks
+    med_request(None, "2024-02-01", text="6 MONTH leuprolide acetate 45 MG Injection"),
+])
+def test_a_4_or_6_month_gnrh_agonist_depot_ordered_about_4_months_ago_is_still_ongoing_ovarian_suppression(record):
+    s = _ofs_state(record)
+    assert s.factors.ovarian_suppression
+    assert "ovarian-suppression-not-current" not in {g.code for g in s.gaps}
+
+
+def test_a_6_month_depot_ordered_7_months_ago_is_not_current_and_the_gap_names_the_depot_length_read():
+    s = _ofs_state(med_request(None, "2023-11-01", text="Eligard 45 mg"))
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert "dated 2023-11-01, 45 mg: a 24-week depot" in gap.message
+    assert "depot length was not read" not in gap.message
+
+
+def test_a_monthly_course_for_6_months_in_the_dosage_text_is_not_read_as_a_6_month_depot():
+    r = med_request(None, "2024-02-01", text="goserelin")
+    r["dosageInstruction"] = [{"text": "3.6 mg subcutaneously monthly for 6 months"}]
+    s = _ofs_state(r)
+    assert not s.factors.ovarian_suppression
+    assert "3.6 mg: a 4-week depot" in next(g for g in s.gaps if g.code == "ovarian-suppression-not-current").message
+
+
+def test_an_old_gnrh_agonist_order_without_a_dose_keeps_95_days_and_the_gap_says_the_depot_length_was_not_read():
+    s = _ofs_state(med_request(None, "2024-02-01", text="Lupron Depot"))
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert "the depot length was not read from the record" in gap.message
+
+
 def test_an_old_goserelin_order_alone_no_longer_makes_a_woman_without_a_status_postmenopausal():
     s = build_patient_state([patient(birth="1980-01-01"), med_request(GOSERELIN, "2021-03-01")], PID, AS_OF)
     assert s.factors.menopausal_status == "unknown" and s.factors.menopausal_basis == "unknown"
