@@ -1004,7 +1004,7 @@ def _diabetes_type(con: Concept) -> str | None:
 
 
 # diabetes as clinicians write it: the word, or the abbreviations T1DM/T2DM, DM1/DM2, type 2 DM, (N)IDDM
-_DIABETES_WORDS = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b"
+_DIABETES_WORDS = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b|\bmody\b"
 # type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2), and
 # "juvenile(-onset)" / "brittle" diabetes (inclusion terms of E10 Type 1 diabetes mellitus: WHO ICD-10
 # 2019, https://icd.who.int/browse10/2019/en/GetConcept?ConceptId=E10-E14, and ICD-10-CM E10)
@@ -1015,6 +1015,18 @@ _TYPE1_WORDS = (r"type 1|type i\b|\biddm\b|(?<!non-)(?<!non )insulin[- ]dependen
 _TYPE2_WORDS = r"type 2|type ii\b|\bniddm\b|\bnon[- ]?insulin[- ]dependent|\bt2 ?dm\b|\bdm ?(type ?)?2\b"
 
 
+# MODY, maturity-onset diabetes of the young (SNOMED CT 609561005), is a diabetes but neither
+# type 1 nor type 2 (a monogenic form; ICD-10-CM and WHO ICD-10 class it differently, E13 other
+# specified / E11): read as a diabetes whose type is not recorded (the caution, not the type 1
+# stop, CR C.3 row 14). Its own subtype number ("MODY 3", "MODY type 1", HNF4A-MODY) is no
+# diabetes type: taken out with it, so "MODY type 1" is not read as type 1 diabetes. MODY is
+# not added to the negation / suspicion words of local_codes.yaml (they set aside the whole
+# Condition: "Type 2 diabetes; MODY excluded" would lose its type 2); "no MODY" and a family
+# history of it are taken out here (_NOT_A_DIAGNOSIS).
+_MODY = re.compile(r"\b(?:mody|maturity[- ]onset diabetes(?: mellitus)? (?:of|in) the young)\b"
+                   r"(?:[\s,(-]*(?:type\s*)?(?:\d+|[iv]+\b))?(?:\s*\(mody\))?")
+
+
 @lru_cache(maxsize=4096)
 def _diabetes_text(text: str) -> str | None:
     """Diabetes type named in a Condition's text (None: not diabetes).
@@ -1022,6 +1034,7 @@ def _diabetes_text(text: str) -> str | None:
     Only a diagnosis counts (CR A.4): a family history ("family history of", "FH"),
     a risk ("at risk for") or a screening names diabetes without the patient having it.
     """
+    text = _MODY.sub(" mody ", text)  # a diabetes; its subtype number is no diabetes type
     text = _NOT_A_DIAGNOSIS.sub(" ", text)  # the mentions that are no diagnosis, taken out
     if re.search(_DIABETES_WORDS, text) and not T.DIABETES_NOT_THE_PATIENTS.search(text):  # "not diabetic"
         if re.search(_TYPE2_WORDS, text):
@@ -1043,7 +1056,7 @@ def _diabetes_history(text: str) -> bool:
 # mention they qualify is taken out (within one clause: no comma, ";" or bracket between), so a
 # diabetes named beside one is still read ("Type 2 diabetes; family history of diabetes",
 # "Type 2 diabetes, high cardiovascular risk", "Gestational diabetes, now type 2 diabetes")
-_MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b)"
+_MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b|\bmody\b)"
 _CLAUSE = r"[^.;|,()]{0,30}?"
 _NOT_A_DIAGNOSIS = re.compile(
     r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\bgestational\s+" + _MENTION + r"(?:\s+mellitus)?"

@@ -91,6 +91,24 @@ def test_type1_diabetes_condition():
     assert factors(condition(cc(coding(ICD10, "E10.9")))).diabetes.status == "type1"
 
 
+@pytest.mark.parametrize("code", [cc(text="MODY"), cc(text="MODY 3"), cc(coding(SNOMED, "609561005")),
+                                  cc(text="Maturity-onset diabetes of the young, type 1"), cc(text="MODY type 1")])
+def test_mody_is_a_diabetes_whose_type_is_not_recorded_and_its_subtype_number_is_no_type_1_stop(code):
+    # SNOMED CT 609561005: a diabetes, neither type 1 nor type 2 ("MODY" alone was not read at all,
+    # no caution; "..., type 1" was read as type 1 diabetes: the PI3K/AKT stop, CR C.3 row 14)
+    d = factors(condition(code)).diabetes
+    assert d.status == "type2-untreated" and d.type_recorded == "not recorded"
+
+
+@pytest.mark.parametrize("text", ["No MODY", "Family history of MODY"])
+def test_mody_negated_or_a_relatives_is_no_diabetes(text):
+    assert factors(condition(cc(text=text))).diabetes.status == "none-documented"
+
+
+def test_type_2_diabetes_beside_mody_excluded_stays_type_2():
+    assert factors(condition(cc(text="Type 2 diabetes; MODY excluded"))).diabetes.type_recorded == "type 2"
+
+
 def test_type2_diabetes_on_metformin_is_treated():
     d = factors(condition(cc(coding(SNOMED, "44054006"))),
                 med_statement(None, "2023-01-01", status="active", text="Metformin 500 mg tablet")).diabetes
