@@ -599,6 +599,8 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
         f.ovarian_suppression = True
         f.ovarian_suppression_sources = ablation + [s for e in ofs_active for s in e.sources]
 
+    if not f.ovarian_suppression and obs_best is not None and obs_best[1] in ("premenopausal", "perimenopausal"):
+        _ofs_in_text_only(ctx, f, obs_best[2])
     if f.sex == "male":
         f.menopausal_basis = "male"
         return
@@ -772,6 +774,51 @@ def _ofs_not_current_gap(ctx: Ctx, stale: list[tuple[Exposure, str]], male: bool
             + (", and an undated record cannot show a recent dose" if undated else "")
             + f", so it is not counted as {counted}. Confirm the last injection ({why}).",
             [s for e, _ in stale for s in e.sources])
+
+
+# Ovarian suppression named in words ("on OFS", "ovarian function suppression", "GnRH / LHRH
+# agonist", a GnRH-agonist name or brand of drugs.yaml): the vocabulary of CR C.3 row 15 / A.3
+_OFS_WORDS = re.compile(
+    r"\b(?:ofs|ovarian(?: function)? suppression|(?:gnrh|lhrh)[- ]?(?:agonist|analogue|analog)s?|"
+    + "|".join(sorted((re.escape(n) for d in T.DRUGS.values() if d.drug_class == "ovarian-suppression"
+                       for n in (d.name, *d.names)), key=len, reverse=True)) + r")\b", re.I)
+# said not to be given, or only weighed: "no OFS", "not on goserelin", "without", "off",
+# "declined", "stopped", "planned", "discuss / consider OFS", "OFS?"
+_OFS_WORDS_NEGATED_BEFORE = re.compile(
+    r"\b(?:no|not|without|off|never|no longer|declined|refused|stopped|discontinued|ceased|discuss\w*|consider\w*"
+    r"|recommend\w*|offer\w*|plan\w*|candidate|eligible|needs?|requir\w*|for)\b[^.;,|]{0,20}$", re.I)
+_OFS_WORDS_NEGATED_AFTER = re.compile(
+    r"^(?:\s*\?|[^.;,|]{0,20}\b(?:stopped|discontinued|ceased|declined|refused|held|not (?:given|started|tolerated)"
+    r"|planned|to (?:start|be started|begin)|recommended|discussed|considered)\b)", re.I)
+
+
+def _ofs_in_text_only(ctx: Ctx, f: PatientFactors, status_source: Source) -> None:
+    """A premenopausal / perimenopausal status whose own words say she has ovarian suppression
+    ("Premenopausal on goserelin", "premenopausal, on OFS") while no GnRH-agonist record,
+    oophorectomy or ablation shows it: the text is no therapy record (a drug, its dates and
+    doses are read from MedicationRequest / Statement / Administration, FHIR R4), so it is not
+    counted, but the card must not say "needs ovarian suppression" silently beside words that
+    say she has it: the gap ovarian-suppression-text-only names it for the clinician to confirm
+    (CR A.3 derive defensively; C.3 row 15: premenopausal patients need ongoing OFS)."""
+    res = ctx.resolve({"reference": status_source.reference})
+    if not res:
+        return
+    value = res.get("valueCodeableConcept")
+    written = " | ".join(t for t in (cc_as_written(value), res.get("valueString") if type(res.get("valueString")) is str else "",
+                                     notes_text(res)) if t)
+    for m in _OFS_WORDS.finditer(written):
+        if _OFS_WORDS_NEGATED_BEFORE.search(written[:m.start()]) or _OFS_WORDS_NEGATED_AFTER.search(written[m.end():]):
+            continue
+        quoted = printable_clip(" ".join(written.split()), 80)
+        why = f'menopausal status {status_source.reference} written "{quoted}": ovarian suppression named in the text only'
+        ctx.gap("ovarian-suppression-text-only",
+                f'The menopausal status is written "{quoted}" ({status_source.reference}), naming ovarian suppression, '
+                "but no GnRH-agonist order, statement or administration, oophorectomy or ovarian ablation is "
+                "recorded: not counted as ongoing ovarian suppression. Confirm it and record the therapy "
+                "(C.3 row 15: premenopausal patients need ongoing OFS).", [status_source])
+        f.ovarian_suppression_not_current = [*f.ovarian_suppression_not_current, why]
+        f.ovarian_suppression_not_current_sources = [*f.ovarian_suppression_not_current_sources, status_source]
+        return
 
 
 class _LatestStatus:
