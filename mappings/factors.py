@@ -287,7 +287,9 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
         elif p.get("gender") not in (None, ""):
             # not a FHIR R4 AdministrativeGender code (required binding: male | female | other | unknown),
             # e.g. the HL7 v2 "M" / "F": not read (no guess), but said; a sex extension may still give it
-            invalid = f"{printable_clip(str(p.get('gender')), 20)!r} (not a FHIR AdministrativeGender code)"
+            v2 = _V2_ADMINISTRATIVE_SEX.get(str(p.get("gender")).strip().upper())
+            invalid = (f"{printable_clip(str(p.get('gender')), 20)!r} ("
+                       + (f"the HL7 v2 Administrative Sex code for {v2}, " if v2 else "") + "not a FHIR AdministrativeGender code)")
         _sex_recorded_elsewhere(ctx, f, p, invalid)
         if invalid and not ctx.has_gap("sex-unclear"):
             ctx.gap("sex-unclear", f"Patient.gender is {invalid}: not read, the sex is unknown. Confirm the sex "
@@ -311,6 +313,12 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
     f.long_qt = _long_qt(ctx)
     f.prolonged_qt = _prolonged_qt(ctx, f.qtc_ms)
     return f
+
+
+# HL7 v2 Table 0001 Administrative Sex (F female, M male), which some FHIR facades pass through
+# as Patient.gender: named in the gap sex-unclear, not read (FHIR R4 Patient.gender binds to
+# AdministrativeGender, required: male | female | other | unknown; the value is invalid FHIR)
+_V2_ADMINISTRATIVE_SEX = {"F": "female", "M": "male"}
 
 
 def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any], invalid: str | None = None) -> None:
@@ -367,6 +375,16 @@ def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any], inva
         ctx.gap("sex-unclear",
                 f"Patient.gender is {gender} (administrative gender, no sex) and the record gives {named}: the "
                 f"cards read the sex as {f.sex} and apply {rules}. Confirm the sex for clinical use.", source)
+        return
+    v2 = _V2_ADMINISTRATIVE_SEX.get(str(p.get("gender")).strip().upper()) if invalid else None
+    if v2 is not None and sexes == {v2}:
+        # the v2 code and every sex recorded agree: said as agreeing, still not read (no source
+        # here reads an invalid Patient.gender; the record's own gender is to be corrected)
+        ctx.gap("sex-unclear",
+                f"Patient.gender is {shown} and the record gives {named}, which agree; Patient.gender is "
+                f"not read (FHIR R4 binds it to AdministrativeGender, required: male | female | other | "
+                f"unknown), so the cards read the sex as unknown. Confirm the sex for clinical use "
+                f"(both say {v2}).", source)
         return
     ctx.gap("sex-unclear",
             f"Patient.gender is {shown} but the record gives "

@@ -798,7 +798,8 @@ def test_a_patient_gender_that_is_no_fhir_code_is_not_read_and_the_gap_says_so(g
     s = build_patient_state([patient(birth="1970-01-01", gender=gender)], PID, AS_OF)
     assert s.factors.sex == "unknown"
     gap = next(g for g in s.gaps if g.code == "sex-unclear")
-    assert gap.message.startswith(f"Patient.gender is '{gender}' (not a FHIR AdministrativeGender code): not read")
+    v2 = {"M": "the HL7 v2 Administrative Sex code for male, ", "F": "the HL7 v2 Administrative Sex code for female, "}
+    assert gap.message.startswith(f"Patient.gender is '{gender}' ({v2.get(gender, '')}not a FHIR AdministrativeGender code): not read")
 
 
 def test_a_patient_gender_that_is_no_fhir_code_beside_a_birth_sex_names_both_and_reads_neither():
@@ -806,8 +807,20 @@ def test_a_patient_gender_that_is_no_fhir_code_beside_a_birth_sex_names_both_and
     s = _with_extension("F", {"url": BIRTH_SEX, "valueCode": "M"})
     assert s.factors.sex == "unknown"
     gap = next(g for g in s.gaps if g.code == "sex-unclear")
-    assert gap.message.startswith("Patient.gender is 'F' (not a FHIR AdministrativeGender code) but the record "
-                                  "gives birth sex (US Core) male")
+    assert gap.message.startswith("Patient.gender is 'F' (the HL7 v2 Administrative Sex code for female, not a FHIR "
+                                  "AdministrativeGender code) but the record gives birth sex (US Core) male")
+
+
+@pytest.mark.parametrize("gender, code, sex", [("F", "F", "female"), ("M", "M", "male")])
+def test_an_hl7_v2_patient_gender_beside_a_birth_sex_that_agrees_is_still_not_read_and_the_gap_says_they_agree(gender, code, sex):
+    # FHIR R4 Patient.gender is a required binding (AdministrativeGender): "F" is invalid FHIR and
+    # not read; the gap said "'F' ... but the record gives birth sex female", as if they differed
+    s = _with_extension(gender, {"url": BIRTH_SEX, "valueCode": code})
+    assert s.factors.sex == "unknown"
+    gap = next(g for g in s.gaps if g.code == "sex-unclear")
+    assert gap.message.startswith(f"Patient.gender is '{gender}' (the HL7 v2 Administrative Sex code for {sex}, not a "
+                                  f"FHIR AdministrativeGender code) and the record gives birth sex (US Core) {sex}, which agree")
+    assert f"the cards read the sex as unknown. Confirm the sex for clinical use (both say {sex})." in gap.message
 
 
 @pytest.mark.parametrize("gender", [" female ", "Female"])
