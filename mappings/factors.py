@@ -787,7 +787,7 @@ def _ofs_not_current_gap(ctx: Ctx, stale: list[tuple[Exposure, str]], male: bool
             f"{what} {record} is still active but no dose is recorded since ({named}): a depot lasts "
             f"28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg)"
             + ("" if all(_ofs_depot_weeks(ctx, e) for e, _ in stale) else
-               " (the depot length was not read from the record: no dose or product length is written; a "
+               " (the depot length was not read from the record: no depot dose or length it knows is written; a "
                "4- or 6-month depot, leuprolide 30 / 45 mg or triptorelin 22.5 mg, lasts longer)")
             + (", and an undated record cannot show a recent dose" if undated else "")
             + f", so it is not counted as {counted}. Confirm the last injection ({why}).",
