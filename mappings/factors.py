@@ -1101,6 +1101,12 @@ def _diabetes_text(text: str) -> str | None:
     """
     text = _MODY.sub(" mody ", text)  # a diabetes; its subtype number is no diabetes type
     text = _NOT_A_DIAGNOSIS.sub(" ", text)  # the mentions that are no diagnosis, taken out
+    # "not diabetic" sets aside the clause it is written in, not a diabetes named in another
+    # clause ("Type 2 diabetes; type 1 diabetes ruled out" is a type 2 diabetes: it was read as no
+    # diabetes, the caution lost, CR C.3 row 14); the patterns stop at . ; | as these clauses do
+    if T.DIABETES_NOT_THE_PATIENTS.search(text):
+        text = " ; ".join(c for c in re.split(r"[.;|]", text)
+                          if not (re.search(_DIABETES_WORDS, c) and T.DIABETES_NOT_THE_PATIENTS.search(c)))
     if re.search(_DIABETES_WORDS, text) and not T.DIABETES_NOT_THE_PATIENTS.search(text):  # "not diabetic"
         if re.search(_TYPE2_WORDS, text):
             return "type2"

@@ -109,6 +109,21 @@ def test_type_2_diabetes_beside_mody_excluded_stays_type_2():
     assert factors(condition(cc(text="Type 2 diabetes; MODY excluded"))).diabetes.type_recorded == "type 2"
 
 
+@pytest.mark.parametrize("text, status", [("Type 2 diabetes; type 1 diabetes ruled out", "type2-untreated"),
+                                          ("Denies diabetes; type 2 DM on metformin", "type2-treated"),
+                                          ("Type 1 diabetes; no type 2 diabetes", "type1")])
+def test_a_diabetes_negated_in_one_clause_does_not_set_aside_the_diabetes_named_in_another(text, status):
+    # the negation words stop at ; (local_codes.yaml diabetes not_the_patients_patterns), yet the
+    # whole Condition was read as no diabetes: no hyperglycaemia caution, no type 1 stop (CR C.3 row 14)
+    assert factors(condition(cc(text=text)), med_statement(None, "2023-01-01", status="active", text="Metformin 500 mg tablet")
+                   if "metformin" in text else condition(cc(text="Hypertension"))).diabetes.status == status
+
+
+@pytest.mark.parametrize("text", ["No diabetes", "Not diabetic", "Diabetes ruled out; HbA1c normal"])
+def test_a_diabetes_negated_in_its_only_clause_is_still_no_diabetes(text):
+    assert factors(condition(cc(text=text))).diabetes.status == "none-documented"
+
+
 def test_type2_diabetes_on_metformin_is_treated():
     d = factors(condition(cc(coding(SNOMED, "44054006"))),
                 med_statement(None, "2023-01-01", status="active", text="Metformin 500 mg tablet")).diabetes
