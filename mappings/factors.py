@@ -617,8 +617,19 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
         f.ovarian_suppression = True
         f.ovarian_suppression_sources = ablation + [s for e in ofs_active for s in e.sources]
 
-    if not f.ovarian_suppression and obs_best is not None and obs_best[1] in ("premenopausal", "perimenopausal"):
-        _ofs_in_text_only(ctx, f, obs_best[2])
+    ofs_words_read = not f.ovarian_suppression and f.sex != "male" and obs_best is not None and len(same_day) <= 1
+    if ofs_words_read and obs_best[1] in ("premenopausal", "perimenopausal"):  # type: ignore[index]
+        _ofs_in_text_only(ctx, f, obs_best[2])  # type: ignore[index]
+    elif ofs_words_read and obs_best[1] == "postmenopausal":  # type: ignore[index]
+        # "Postmenopausal on goserelin" with no current record of it: a state brought on by
+        # ovarian suppression not shown to go on, as "postmenopausal due to chemotherapy" is
+        # (local_codes.yaml menopause unclear; CR C.1 ABC4, A.3 derive defensively): not counted,
+        # named in the gap menopausal-status-unknown (an oophorectomy or the age rule may still decide)
+        quoted = _ofs_written(ctx, obs_best[2])  # type: ignore[index]
+        if quoted is not None:
+            meno_not_counted.append((f'"{quoted}" (postmenopausal by ovarian suppression, no current GnRH-agonist '
+                                     "record): confirm the menopausal status", obs_best[2]))  # type: ignore[index]
+            obs_best = None
     if f.sex == "male":
         f.menopausal_basis = "male"
         return
@@ -810,6 +821,21 @@ _OFS_WORDS_NEGATED_AFTER = re.compile(
     r"|planned|to (?:start|be started|begin)|recommended|discussed|considered)\b)", re.I)
 
 
+def _ofs_written(ctx: Ctx, status_source: Source) -> str | None:
+    """The words of a menopausal-status record (its answer's text, valueString, notes), trimmed,
+    when they name ovarian suppression given (not negated or only weighed), else None."""
+    res = ctx.resolve({"reference": status_source.reference})
+    if not res:
+        return None
+    value = res.get("valueCodeableConcept")
+    written = " | ".join(t for t in (cc_as_written(value), res.get("valueString") if type(res.get("valueString")) is str else "",
+                                     notes_text(res)) if t)
+    for m in _OFS_WORDS.finditer(written):
+        if not (_OFS_WORDS_NEGATED_BEFORE.search(written[:m.start()]) or _OFS_WORDS_NEGATED_AFTER.search(written[m.end():])):
+            return printable_clip(" ".join(written.split()), 80)
+    return None
+
+
 def _ofs_in_text_only(ctx: Ctx, f: PatientFactors, status_source: Source) -> None:
     """A premenopausal / perimenopausal status whose own words say she has ovarian suppression
     ("Premenopausal on goserelin", "premenopausal, on OFS") while no GnRH-agonist record,
@@ -818,25 +844,17 @@ def _ofs_in_text_only(ctx: Ctx, f: PatientFactors, status_source: Source) -> Non
     counted, but the card must not say "needs ovarian suppression" silently beside words that
     say she has it: the gap ovarian-suppression-text-only names it for the clinician to confirm
     (CR A.3 derive defensively; C.3 row 15: premenopausal patients need ongoing OFS)."""
-    res = ctx.resolve({"reference": status_source.reference})
-    if not res:
+    quoted = _ofs_written(ctx, status_source)
+    if quoted is None:
         return
-    value = res.get("valueCodeableConcept")
-    written = " | ".join(t for t in (cc_as_written(value), res.get("valueString") if type(res.get("valueString")) is str else "",
-                                     notes_text(res)) if t)
-    for m in _OFS_WORDS.finditer(written):
-        if _OFS_WORDS_NEGATED_BEFORE.search(written[:m.start()]) or _OFS_WORDS_NEGATED_AFTER.search(written[m.end():]):
-            continue
-        quoted = printable_clip(" ".join(written.split()), 80)
-        why = f'menopausal status {status_source.reference} written "{quoted}": ovarian suppression named in the text only'
-        ctx.gap("ovarian-suppression-text-only",
-                f'The menopausal status is written "{quoted}" ({status_source.reference}), naming ovarian suppression, '
-                "but no GnRH-agonist order, statement or administration, oophorectomy or ovarian ablation is "
-                "recorded: not counted as ongoing ovarian suppression. Confirm it and record the therapy "
-                "(C.3 row 15: premenopausal patients need ongoing OFS).", [status_source])
-        f.ovarian_suppression_not_current = [*f.ovarian_suppression_not_current, why]
-        f.ovarian_suppression_not_current_sources = [*f.ovarian_suppression_not_current_sources, status_source]
-        return
+    why = f'menopausal status {status_source.reference} writes "{quoted}": ovarian suppression named in the text only'
+    ctx.gap("ovarian-suppression-text-only",
+            f'The menopausal status record {status_source.reference} writes "{quoted}", naming ovarian suppression, '
+            "but no GnRH-agonist order, statement or administration, oophorectomy or ovarian ablation is "
+            "recorded: not counted as ongoing ovarian suppression. Confirm it and record the therapy "
+            "(C.3 row 15: premenopausal patients need ongoing OFS).", [status_source])
+    f.ovarian_suppression_not_current = [*f.ovarian_suppression_not_current, why]
+    f.ovarian_suppression_not_current_sources = [*f.ovarian_suppression_not_current_sources, status_source]
 
 
 class _LatestStatus:

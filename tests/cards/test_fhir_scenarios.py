@@ -1176,10 +1176,10 @@ def test_fhir_premenopausal_status_written_on_ovarian_suppression_without_a_reco
     state, cards = run(de_novo("lr-premeno-ofs-text", birth="1982-01-01", menopause=words), FIRST_LINE_AS_OF)
     assert not state.factors.ovarian_suppression
     gap = next(g for g in state.gaps if g.code == "ovarian-suppression-text-only")
-    assert f'written "{words}"' in gap.message and "not counted as ongoing ovarian suppression" in gap.message
+    assert f'writes "{words}"' in gap.message and "not counted as ongoing ovarian suppression" in gap.message
     ai = card(cards, "ai-cdk46i")
     assert ai["indicator"] == "warning"
-    assert f'written "{words}": ovarian suppression named in the text only' in ai["detail"]
+    assert f'writes "{words}": ovarian suppression named in the text only' in ai["detail"]
 
 
 @pytest.mark.parametrize("words", ["Premenopausal, not on OFS", "Premenopausal; OFS declined", "Premenopausal - discuss OFS?"])
@@ -1192,6 +1192,23 @@ def test_fhir_premenopausal_on_goserelin_in_words_and_with_a_goserelin_record_ra
     p = de_novo("lr-premeno-ofs-both", birth="1982-01-01", menopause="Premenopausal on goserelin").med("goserelin", "2024-01-20")
     state, _ = run(p, FIRST_LINE_AS_OF)
     assert state.factors.ovarian_suppression and "ovarian-suppression-text-only" not in {g.code for g in state.gaps}
+
+
+def test_fhir_postmenopausal_status_written_on_goserelin_without_a_record_of_it_is_not_counted_and_is_named():
+    # a state brought on by ovarian suppression not shown to go on (as "postmenopausal due to
+    # chemotherapy", CR C.1 ABC4; A.3 derive defensively): read as postmenopausal, she got the
+    # AI + CDK4/6i card with no ovarian-suppression caution
+    state, cards = run(de_novo("lr-postmeno-ofs-text", birth="1982-01-01", menopause="Postmenopausal on goserelin"),
+                       FIRST_LINE_AS_OF)
+    assert state.factors.menopausal_status == "unknown"
+    gap = next(g for g in state.gaps if g.code == "menopausal-status-unknown")
+    assert '"Postmenopausal on goserelin" (postmenopausal by ovarian suppression, no current GnRH-agonist record)' in gap.message
+
+
+def test_fhir_postmenopausal_status_written_on_goserelin_with_a_current_goserelin_record_stays_postmenopausal():
+    p = de_novo("lr-postmeno-ofs-rec", birth="1982-01-01", menopause="Postmenopausal on goserelin").med("goserelin", "2024-01-20")
+    state, _ = run(p, FIRST_LINE_AS_OF)
+    assert state.factors.menopausal_status == "postmenopausal" and state.factors.ovarian_suppression
 
 
 def test_fhir_man_gets_elacestrant_but_not_everolimus():
