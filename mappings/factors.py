@@ -811,14 +811,16 @@ _OFS_WORDS = re.compile(
     r"\b(?:ofs|ovarian(?: function)? suppression|(?:gnrh|lhrh)[- ]?(?:agonist|analogue|analog)s?|"
     + "|".join(sorted((re.escape(n) for d in T.DRUGS.values() if d.drug_class == "ovarian-suppression"
                        for n in (d.name, *d.names)), key=len, reverse=True)) + r")\b", re.I)
-# said not to be given, or only weighed: "no OFS", "not on goserelin", "without", "off",
-# "declined", "stopped", "planned", "discuss / consider OFS", "OFS?"
+# said not to be given, only weighed, or given in the past: "no OFS", "not on goserelin",
+# "without", "off", "declined", "stopped", "planned", "discuss / consider OFS", "OFS?",
+# "previously on goserelin", "goserelin completed 2019"
 _OFS_WORDS_NEGATED_BEFORE = re.compile(
     r"\b(?:no|not|without|off|never|no longer|declined|refused|stopped|discontinued|ceased|discuss\w*|consider\w*"
-    r"|recommend\w*|offer\w*|plan\w*|candidate|eligible|needs?|requir\w*|for)\b[^.;,|]{0,20}$", re.I)
+    r"|recommend\w*|offer\w*|plan\w*|candidate|eligible|needs?|requir\w*|for"
+    r"|previous\w*|prior|former\w*|had|was|history of|h/o|past|completed|finished)\b[^.;,|]{0,20}$", re.I)
 _OFS_WORDS_NEGATED_AFTER = re.compile(
     r"^(?:\s*\?|[^.;,|]{0,20}\b(?:stopped|discontinued|ceased|declined|refused|held|not (?:given|started|tolerated)"
-    r"|planned|to (?:start|be started|begin)|recommended|discussed|considered)\b)", re.I)
+    r"|planned|to (?:start|be started|begin)|recommended|discussed|considered|completed|finished|ended|until)\b)", re.I)
 
 
 def _ofs_written(ctx: Ctx, status_source: Source) -> str | None:

@@ -1205,6 +1205,12 @@ def test_fhir_postmenopausal_status_written_on_goserelin_without_a_record_of_it_
     assert '"Postmenopausal on goserelin" (postmenopausal by ovarian suppression, no current GnRH-agonist record)' in gap.message
 
 
+@pytest.mark.parametrize("words", ["Postmenopausal; previously on goserelin", "Postmenopausal (goserelin completed 2019)"])
+def test_fhir_postmenopausal_status_written_with_past_ovarian_suppression_stays_postmenopausal(words):
+    state, _ = run(de_novo("lr-postmeno-ofs-past", birth="1982-01-01", menopause=words), FIRST_LINE_AS_OF)
+    assert state.factors.menopausal_status == "postmenopausal"
+
+
 def test_fhir_postmenopausal_status_written_on_goserelin_with_a_current_goserelin_record_stays_postmenopausal():
     p = de_novo("lr-postmeno-ofs-rec", birth="1982-01-01", menopause="Postmenopausal on goserelin").med("goserelin", "2024-01-20")
     state, _ = run(p, FIRST_LINE_AS_OF)
