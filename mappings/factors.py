@@ -33,6 +33,7 @@ from mappings.state import (
     FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT, Diabetes, Exposure, LabValue, LongQT, LungDisease, PatientFactors,
     Source, TherapyHistory, date_written,
 )
+from mappings.depots import depot_weeks, window_days
 from mappings.therapy import ADMIN_ACTIVE_DAYS_OFS
 
 AGE_RULE_POSTMENOPAUSAL = 60
@@ -687,16 +688,9 @@ OFS_ORDER_CURRENT_DAYS = ADMIN_ACTIVE_DAYS_OFS
 # A longer depot lasts longer (leuprolide 30 mg 4-month, 45 mg 6-month; triptorelin 22.5 mg
 # 24-week): the dose or the product's length wording an order / a statement gives lengthens the
 # window to that depot plus the same margin (mappings/ofs_depots.yaml, DailyMed labels); a
-# shorter one never shortens it, and without a dose the gap says the depot length was not read.
-_OFS_MARGIN_DAYS = OFS_ORDER_CURRENT_DAYS - 12 * 7
-_DEPOT_WEEKS = {(e["drug"], float(e["mg"])): int(e["weeks"]) for e in T._load("ofs_depots.yaml")["depots"]}
-_MG_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*mg\b", re.I)
-_NUMBER_WORDS = {"one": 1, "three": 3, "four": 4, "six": 6}
-# "6-month", "6 month", "six-month", "24 weeks" in the product name (Lupron Depot / Eligard /
-# Trelstar product names; RxNorm SCD / SBD names "6 MONTH leuprolide acetate 45 MG ..."), read
-# only from the medication's own name: a dosage text "monthly for 6 months" is a course, not a depot
-_LENGTH_RE = re.compile(r"\b(\d+|one|three|four|six)[\s-]*(month|mo|week|wk)s?\b", re.I)
-# the records whose "active" status is only a claim that the drug is taken or ordered: an
+# shorter one never shortens it, and without a dose the gap says the depot length was not read
+# (mappings/depots.py; an administration given is read the same way, therapy.read_exposures).
+# The records whose "active" status is only a claim that the drug is taken or ordered: an
 # administration is a dose given (read as current for ADMIN_ACTIVE_DAYS_OFS, therapy.py)
 _OFS_CLAIMS = {"MedicationRequest/": "order", "MedicationStatement/": "statement"}
 # an administration is the dose itself: still given ("in-progress") or dated, it is current only
@@ -730,8 +724,8 @@ def _ofs_record_not_current(ctx: Ctx, e: Exposure) -> str | None:
         asserted = max((d for d in dates if d is not None), default=None)
     latest = max((d for d in (e.start, asserted) if d is not None), default=None)
     future = e.start is not None and e.start > ctx.as_of
-    depot = _ofs_depot_weeks(ctx, e) if kind != "administration" else None
-    window = max(OFS_ORDER_CURRENT_DAYS, depot[0] * 7 + _OFS_MARGIN_DAYS) if depot else OFS_ORDER_CURRENT_DAYS
+    depot = _ofs_depot_weeks(ctx, e)
+    window = window_days(OFS_ORDER_CURRENT_DAYS, depot)
     if latest is not None and not future and (ctx.as_of - latest).days <= window:
         return None
     drug = "/".join(d.name for d in e.drugs)
@@ -748,38 +742,11 @@ def _ofs_record_not_current(ctx: Ctx, e: Exposure) -> str | None:
 
 
 def _ofs_depot_weeks(ctx: Ctx, e: Exposure) -> tuple[int, str] | None:
-    """How many weeks one depot of the order / statement lasts, and what said so ("45 mg",
-    "6-month"), from its medication (code text and displays, or the Medication it references)
-    and its dosage (text, doseQuantity in mg): mappings/ofs_depots.yaml. Several that differ
-    ("22.5 mg" beside "6-month"): the shortest, as counting suppression too long offers an AI
-    without OFS (CR C.3 row 15). None when nothing the table knows is written."""
+    """How many weeks one depot of the order / statement lasts, and what said so (mappings.depots);
+    the shortest of its records'."""
     names = {d.name for d in e.drugs if d.drug_class == "ovarian-suppression"}
-    found: list[tuple[int, str]] = []
-    for s in e.sources:
-        r = ctx.resolve({"reference": s.reference})
-        if not r:
-            continue
-        med = r.get("medicationCodeableConcept")
-        if med is None:
-            m = ctx.resolve(r.get("medicationReference"), r)
-            med = m.get("code") if m else None
-        med_text = cc_text(med)
-        dosage = [x for x in as_list(r.get("dosageInstruction") or r.get("dosage")) if isinstance(x, dict)]
-        mg_texts = [med_text] + [text_of(x.get("text")) for x in dosage]
-        for x in dosage:
-            for dr in as_list(x.get("doseAndRate")):
-                q = dr.get("doseQuantity") if isinstance(dr, dict) else None
-                if isinstance(q, dict) and text_of(q.get("unit") or q.get("code")) == "mg" and number(q.get("value")) is not None:
-                    mg_texts.append(f"{q['value']} mg")
-        for t in mg_texts:
-            for m_ in _MG_RE.finditer(t):
-                mg = float(m_.group(1))
-                found += [(_DEPOT_WEEKS[(n, mg)], f"{m_.group(1)} mg") for n in sorted(names) if (n, mg) in _DEPOT_WEEKS]
-        for m_ in _LENGTH_RE.finditer(med_text):
-            n = _NUMBER_WORDS.get(m_.group(1).lower()) or int(m_.group(1))
-            weeks = n * 4 if m_.group(2).lower().startswith("mo") else n
-            if 0 < weeks <= 26:
-                found.append((weeks, m_.group(0)))
+    found = [w for s in e.sources for r in (ctx.resolve({"reference": s.reference}),) if r
+             for w in (depot_weeks(r, names, lambda ref, r=r: ctx.resolve(ref, r)),) if w]
     return min(found) if found else None
 
 

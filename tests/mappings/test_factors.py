@@ -984,6 +984,14 @@ def test_a_4_or_6_month_gnrh_agonist_depot_ordered_about_4_months_ago_is_still_o
     assert "ovarian-suppression-not-current" not in {g.code for g in s.gaps}
 
 
+def test_a_6_month_depot_given_about_4_months_ago_is_still_ongoing_ovarian_suppression_and_a_monthly_one_is_not():
+    # a completed MedicationAdministration was current for 95 days whatever its dose
+    six_month = med_admin("x", "2024-02-01")
+    six_month["medicationCodeableConcept"] = cc(text="Lupron Depot 45 mg")
+    assert _ofs_state(six_month).factors.ovarian_suppression
+    assert not _ofs_state(med_admin(GOSERELIN, "2024-02-01", display="goserelin 3.6 MG Drug Implant")).factors.ovarian_suppression
+
+
 def test_a_6_month_depot_ordered_7_months_ago_is_not_current_and_the_gap_names_the_depot_length_read():
     s = _ofs_state(med_request(None, "2023-11-01", text="Eligard 45 mg"))
     gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
