@@ -217,9 +217,13 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   declined", "planned": menopause oophorectomy_not_done)
     ovarian-suppression-not-current  a GnRH agonist order or statement still active but
                                   open-ended and dated (start, or a statement's dateAsserted)
-                                  > 95 days before as_of, or undated, with no dose or recent
-                                  statement since (a depot lasts 28 days / 12 weeks): not
-                                  counted as ongoing ovarian suppression; names the records
+                                  > 95 days before as_of (longer for a 4- / 6-month depot whose
+                                  dose the record gives: ofs_depots.yaml), or undated, with no
+                                  dose or recent statement since (a depot lasts 28 days / 12
+                                  weeks): not counted as ongoing ovarian suppression; names the records
+    ovarian-suppression-text-only  a pre/perimenopausal status written with ovarian suppression
+                                  ("Premenopausal on goserelin") and no record of it: not
+                                  counted; the caution names the words for the clinician to confirm
     ecog-unknown                  no ECOG observation
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
     diabetes-unconfirmed          a diabetes Condition is only provisional/differential/

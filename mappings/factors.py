@@ -33,6 +33,7 @@ from mappings.state import (
     FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT, Diabetes, Exposure, LabValue, LongQT, LungDisease, PatientFactors,
     Source, TherapyHistory, date_written,
 )
+from mappings.depots import depot_weeks, window_days
 from mappings.therapy import ADMIN_ACTIVE_DAYS_OFS
 
 AGE_RULE_POSTMENOPAUSAL = 60
@@ -287,7 +288,9 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
         elif p.get("gender") not in (None, ""):
             # not a FHIR R4 AdministrativeGender code (required binding: male | female | other | unknown),
             # e.g. the HL7 v2 "M" / "F": not read (no guess), but said; a sex extension may still give it
-            invalid = f"{printable_clip(str(p.get('gender')), 20)!r} (not a FHIR AdministrativeGender code)"
+            v2 = _V2_ADMINISTRATIVE_SEX.get(str(p.get("gender")).strip().upper())
+            invalid = (f"{printable_clip(str(p.get('gender')), 20)!r} ("
+                       + (f"the HL7 v2 Administrative Sex code for {v2}, " if v2 else "") + "not a FHIR AdministrativeGender code)")
         _sex_recorded_elsewhere(ctx, f, p, invalid)
         if invalid and not ctx.has_gap("sex-unclear"):
             ctx.gap("sex-unclear", f"Patient.gender is {invalid}: not read, the sex is unknown. Confirm the sex "
@@ -311,6 +314,12 @@ def build_factors(ctx: Ctx, therapy: TherapyHistory) -> PatientFactors:
     f.long_qt = _long_qt(ctx)
     f.prolonged_qt = _prolonged_qt(ctx, f.qtc_ms)
     return f
+
+
+# HL7 v2 Table 0001 Administrative Sex (F female, M male), which some FHIR facades pass through
+# as Patient.gender: named in the gap sex-unclear, not read (FHIR R4 Patient.gender binds to
+# AdministrativeGender, required: male | female | other | unknown; the value is invalid FHIR)
+_V2_ADMINISTRATIVE_SEX = {"F": "female", "M": "male"}
 
 
 def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any], invalid: str | None = None) -> None:
@@ -367,6 +376,16 @@ def _sex_recorded_elsewhere(ctx: Ctx, f: PatientFactors, p: dict[str, Any], inva
         ctx.gap("sex-unclear",
                 f"Patient.gender is {gender} (administrative gender, no sex) and the record gives {named}: the "
                 f"cards read the sex as {f.sex} and apply {rules}. Confirm the sex for clinical use.", source)
+        return
+    v2 = _V2_ADMINISTRATIVE_SEX.get(str(p.get("gender")).strip().upper()) if invalid else None
+    if v2 is not None and sexes == {v2}:
+        # the v2 code and every sex recorded agree: said as agreeing, still not read (no source
+        # here reads an invalid Patient.gender; the record's own gender is to be corrected)
+        ctx.gap("sex-unclear",
+                f"Patient.gender is {shown} and the record gives {named}, which agree; Patient.gender is "
+                f"not read (FHIR R4 binds it to AdministrativeGender, required: male | female | other | "
+                f"unknown), so the cards read the sex as unknown. Confirm the sex for clinical use "
+                f"(both say {v2}).", source)
         return
     ctx.gap("sex-unclear",
             f"Patient.gender is {shown} but the record gives "
@@ -599,6 +618,19 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
         f.ovarian_suppression = True
         f.ovarian_suppression_sources = ablation + [s for e in ofs_active for s in e.sources]
 
+    ofs_words_read = not f.ovarian_suppression and f.sex != "male" and obs_best is not None and len(same_day) <= 1
+    if ofs_words_read and obs_best[1] in ("premenopausal", "perimenopausal"):  # type: ignore[index]
+        _ofs_in_text_only(ctx, f, obs_best[2])  # type: ignore[index]
+    elif ofs_words_read and obs_best[1] == "postmenopausal":  # type: ignore[index]
+        # "Postmenopausal on goserelin" with no current record of it: a state brought on by
+        # ovarian suppression not shown to go on, as "postmenopausal due to chemotherapy" is
+        # (local_codes.yaml menopause unclear; CR C.1 ABC4, A.3 derive defensively): not counted,
+        # named in the gap menopausal-status-unknown (an oophorectomy or the age rule may still decide)
+        quoted = _ofs_written(ctx, obs_best[2])  # type: ignore[index]
+        if quoted is not None:
+            meno_not_counted.append((f'"{quoted}" (postmenopausal by ovarian suppression, no current GnRH-agonist '
+                                     "record): confirm the menopausal status", obs_best[2]))  # type: ignore[index]
+            obs_best = None
     if f.sex == "male":
         f.menopausal_basis = "male"
         return
@@ -653,7 +685,12 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
 # still working: the window is the one an administration of ovarian suppression is read as
 # current for (therapy.ADMIN_ACTIVE_DAYS_OFS, 12 weeks + 11 days).
 OFS_ORDER_CURRENT_DAYS = ADMIN_ACTIVE_DAYS_OFS
-# the records whose "active" status is only a claim that the drug is taken or ordered: an
+# A longer depot lasts longer (leuprolide 30 mg 4-month, 45 mg 6-month; triptorelin 22.5 mg
+# 24-week): the dose or the product's length wording an order / a statement gives lengthens the
+# window to that depot plus the same margin (mappings/ofs_depots.yaml, DailyMed labels); a
+# shorter one never shortens it, and without a dose the gap says the depot length was not read
+# (mappings/depots.py; an administration given is read the same way, therapy.read_exposures).
+# The records whose "active" status is only a claim that the drug is taken or ordered: an
 # administration is a dose given (read as current for ADMIN_ACTIVE_DAYS_OFS, therapy.py)
 _OFS_CLAIMS = {"MedicationRequest/": "order", "MedicationStatement/": "statement"}
 # an administration is the dose itself: still given ("in-progress") or dated, it is current only
@@ -687,7 +724,9 @@ def _ofs_record_not_current(ctx: Ctx, e: Exposure) -> str | None:
         asserted = max((d for d in dates if d is not None), default=None)
     latest = max((d for d in (e.start, asserted) if d is not None), default=None)
     future = e.start is not None and e.start > ctx.as_of
-    if latest is not None and not future and (ctx.as_of - latest).days <= OFS_ORDER_CURRENT_DAYS:
+    depot = _ofs_depot_weeks(ctx, e)
+    window = window_days(OFS_ORDER_CURRENT_DAYS, depot)
+    if latest is not None and not future and (ctx.as_of - latest).days <= window:
         return None
     drug = "/".join(d.name for d in e.drugs)
     if latest is None:
@@ -697,7 +736,18 @@ def _ofs_record_not_current(ctx: Ctx, e: Exposure) -> str | None:
         when += ", after the as-of date"
     elif asserted is not None and asserted != e.start:
         when += f", asserted {asserted.isoformat()}"
+    if depot:
+        when += f", {depot[1]}: a {depot[0]}-week depot"
     return f"{drug} {kind} {e.sources[0].reference} {when}"
+
+
+def _ofs_depot_weeks(ctx: Ctx, e: Exposure) -> tuple[int, str] | None:
+    """How many weeks one depot of the order / statement lasts, and what said so (mappings.depots);
+    the shortest of its records'."""
+    names = {d.name for d in e.drugs if d.drug_class == "ovarian-suppression"}
+    found = [w for s in e.sources for r in (ctx.resolve({"reference": s.reference}),) if r
+             for w in (depot_weeks(r, names, lambda ref, r=r: ctx.resolve(ref, r)),) if w]
+    return min(found) if found else None
 
 
 def _ofs_not_current_gap(ctx: Ctx, stale: list[tuple[Exposure, str]], male: bool) -> None:
@@ -714,9 +764,66 @@ def _ofs_not_current_gap(ctx: Ctx, stale: list[tuple[Exposure, str]], male: bool
     ctx.gap("ovarian-suppression-not-current",
             f"{what} {record} is still active but no dose is recorded since ({named}): a depot lasts "
             f"28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg)"
+            + ("" if all(_ofs_depot_weeks(ctx, e) for e, _ in stale) else
+               " (the depot length was not read from the record: no depot dose or length it knows is written; a "
+               "4- or 6-month depot, leuprolide 30 / 45 mg or triptorelin 22.5 mg, lasts longer)")
             + (", and an undated record cannot show a recent dose" if undated else "")
             + f", so it is not counted as {counted}. Confirm the last injection ({why}).",
             [s for e, _ in stale for s in e.sources])
+
+
+# Ovarian suppression named in words ("on OFS", "ovarian function suppression", "GnRH / LHRH
+# agonist", a GnRH-agonist name or brand of drugs.yaml): the vocabulary of CR C.3 row 15 / A.3
+_OFS_WORDS = re.compile(
+    r"\b(?:ofs|ovarian(?: function)? suppression|(?:gnrh|lhrh)[- ]?(?:agonist|analogue|analog)s?|"
+    + "|".join(sorted((re.escape(n) for d in T.DRUGS.values() if d.drug_class == "ovarian-suppression"
+                       for n in (d.name, *d.names)), key=len, reverse=True)) + r")\b", re.I)
+# said not to be given, only weighed, or given in the past: "no OFS", "not on goserelin",
+# "without", "off", "declined", "stopped", "planned", "discuss / consider OFS", "OFS?",
+# "previously on goserelin", "goserelin completed 2019"
+_OFS_WORDS_NEGATED_BEFORE = re.compile(
+    r"\b(?:no|not|without|off|never|no longer|declined|refused|stopped|discontinued|ceased|discuss\w*|consider\w*"
+    r"|recommend\w*|offer\w*|plan\w*|candidate|eligible|needs?|requir\w*|for"
+    r"|previous\w*|prior|former\w*|had|was|history of|h/o|past|completed|finished)\b[^.;,|]{0,20}$", re.I)
+_OFS_WORDS_NEGATED_AFTER = re.compile(
+    r"^(?:\s*\?|[^.;,|]{0,20}\b(?:stopped|discontinued|ceased|declined|refused|held|not (?:given|started|tolerated)"
+    r"|planned|to (?:start|be started|begin)|recommended|discussed|considered|completed|finished|ended|until)\b)", re.I)
+
+
+def _ofs_written(ctx: Ctx, status_source: Source) -> str | None:
+    """The words of a menopausal-status record (its answer's text, valueString, notes), trimmed,
+    when they name ovarian suppression given (not negated or only weighed), else None."""
+    res = ctx.resolve({"reference": status_source.reference})
+    if not res:
+        return None
+    value = res.get("valueCodeableConcept")
+    written = " | ".join(t for t in (cc_as_written(value), res.get("valueString") if type(res.get("valueString")) is str else "",
+                                     notes_text(res)) if t)
+    for m in _OFS_WORDS.finditer(written):
+        if not (_OFS_WORDS_NEGATED_BEFORE.search(written[:m.start()]) or _OFS_WORDS_NEGATED_AFTER.search(written[m.end():])):
+            return printable_clip(" ".join(written.split()), 80)
+    return None
+
+
+def _ofs_in_text_only(ctx: Ctx, f: PatientFactors, status_source: Source) -> None:
+    """A premenopausal / perimenopausal status whose own words say she has ovarian suppression
+    ("Premenopausal on goserelin", "premenopausal, on OFS") while no GnRH-agonist record,
+    oophorectomy or ablation shows it: the text is no therapy record (a drug, its dates and
+    doses are read from MedicationRequest / Statement / Administration, FHIR R4), so it is not
+    counted, but the card must not say "needs ovarian suppression" silently beside words that
+    say she has it: the gap ovarian-suppression-text-only names it for the clinician to confirm
+    (CR A.3 derive defensively; C.3 row 15: premenopausal patients need ongoing OFS)."""
+    quoted = _ofs_written(ctx, status_source)
+    if quoted is None:
+        return
+    why = f'menopausal status {status_source.reference} writes "{quoted}": ovarian suppression named in the text only'
+    ctx.gap("ovarian-suppression-text-only",
+            f'The menopausal status record {status_source.reference} writes "{quoted}", naming ovarian suppression, '
+            "but no GnRH-agonist order, statement or administration, oophorectomy or ovarian ablation is "
+            "recorded: not counted as ongoing ovarian suppression. Confirm it and record the therapy "
+            "(C.3 row 15: premenopausal patients need ongoing OFS).", [status_source])
+    f.ovarian_suppression_not_current = [*f.ovarian_suppression_not_current, why]
+    f.ovarian_suppression_not_current_sources = [*f.ovarian_suppression_not_current_sources, status_source]
 
 
 class _LatestStatus:
@@ -949,7 +1056,7 @@ def _diabetes_type(con: Concept) -> str | None:
 
 
 # diabetes as clinicians write it: the word, or the abbreviations T1DM/T2DM, DM1/DM2, type 2 DM, (N)IDDM
-_DIABETES_WORDS = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b"
+_DIABETES_WORDS = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b|\bmody\b"
 # type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2), and
 # "juvenile(-onset)" / "brittle" diabetes (inclusion terms of E10 Type 1 diabetes mellitus: WHO ICD-10
 # 2019, https://icd.who.int/browse10/2019/en/GetConcept?ConceptId=E10-E14, and ICD-10-CM E10)
@@ -960,6 +1067,18 @@ _TYPE1_WORDS = (r"type 1|type i\b|\biddm\b|(?<!non-)(?<!non )insulin[- ]dependen
 _TYPE2_WORDS = r"type 2|type ii\b|\bniddm\b|\bnon[- ]?insulin[- ]dependent|\bt2 ?dm\b|\bdm ?(type ?)?2\b"
 
 
+# MODY, maturity-onset diabetes of the young (SNOMED CT 609561005), is a diabetes but neither
+# type 1 nor type 2 (a monogenic form; ICD-10-CM and WHO ICD-10 class it differently, E13 other
+# specified / E11): read as a diabetes whose type is not recorded (the caution, not the type 1
+# stop, CR C.3 row 14). Its own subtype number ("MODY 3", "MODY type 1", HNF4A-MODY) is no
+# diabetes type: taken out with it, so "MODY type 1" is not read as type 1 diabetes. MODY is
+# not added to the negation / suspicion words of local_codes.yaml (they set aside the whole
+# Condition: "Type 2 diabetes; MODY excluded" would lose its type 2); "no MODY" and a family
+# history of it are taken out here (_NOT_A_DIAGNOSIS).
+_MODY = re.compile(r"\b(?:mody|maturity[- ]onset diabetes(?: mellitus)? (?:of|in) the young)\b"
+                   r"(?:[\s,(-]*(?:type\s*)?(?:\d+|[iv]+\b))?(?:\s*\(mody\))?")
+
+
 @lru_cache(maxsize=4096)
 def _diabetes_text(text: str) -> str | None:
     """Diabetes type named in a Condition's text (None: not diabetes).
@@ -967,7 +1086,14 @@ def _diabetes_text(text: str) -> str | None:
     Only a diagnosis counts (CR A.4): a family history ("family history of", "FH"),
     a risk ("at risk for") or a screening names diabetes without the patient having it.
     """
+    text = _MODY.sub(" mody ", text)  # a diabetes; its subtype number is no diabetes type
     text = _NOT_A_DIAGNOSIS.sub(" ", text)  # the mentions that are no diagnosis, taken out
+    # "not diabetic" sets aside the clause it is written in, not a diabetes named in another
+    # clause ("Type 2 diabetes; type 1 diabetes ruled out" is a type 2 diabetes: it was read as no
+    # diabetes, the caution lost, CR C.3 row 14); the patterns stop at . ; | as these clauses do
+    if T.DIABETES_NOT_THE_PATIENTS.search(text):
+        text = " ; ".join(c for c in re.split(r"[.;|]", text)
+                          if not (re.search(_DIABETES_WORDS, c) and T.DIABETES_NOT_THE_PATIENTS.search(c)))
     if re.search(_DIABETES_WORDS, text) and not T.DIABETES_NOT_THE_PATIENTS.search(text):  # "not diabetic"
         if re.search(_TYPE2_WORDS, text):
             return "type2"
@@ -988,7 +1114,7 @@ def _diabetes_history(text: str) -> bool:
 # mention they qualify is taken out (within one clause: no comma, ";" or bracket between), so a
 # diabetes named beside one is still read ("Type 2 diabetes; family history of diabetes",
 # "Type 2 diabetes, high cardiovascular risk", "Gestational diabetes, now type 2 diabetes")
-_MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b)"
+_MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b|\bmody\b)"
 _CLAUSE = r"[^.;|,()]{0,30}?"
 _NOT_A_DIAGNOSIS = re.compile(
     r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\bgestational\s+" + _MENTION + r"(?:\s+mellitus)?"

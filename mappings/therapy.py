@@ -114,6 +114,7 @@ from typing import Any, Callable, NamedTuple
 from mappings import _fast
 from mappings import tables as T
 from mappings.context import Ctx
+from mappings.depots import depot_weeks, window_days
 from mappings.disease import condition_onset
 from mappings.fhir import (
     raw_cc_key, as_list, cc_as_written, cc_text, codings, contained_resource, date_last, do_not_perform, is_loinc,
@@ -1055,6 +1056,10 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     active = True
                 elif status == "completed" and (end or start):
                     window = ADMIN_ACTIVE_DAYS_OFS if med.ofs else ADMIN_ACTIVE_DAYS
+                    if med.ofs:  # a 4- or 6-month depot given lasts longer (mappings/depots.py)
+                        window = window_days(window, depot_weeks(
+                            res, {d.name for d in med.drugs if d.drug_class == "ovarian-suppression"},
+                            lambda ref, res=res: ctx.resolve(ref, res)))
                     active = 0 <= (as_of - (end or start)).days <= window  # type: ignore[operator]
                 else:
                     active = False

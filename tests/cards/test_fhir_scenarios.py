@@ -1169,6 +1169,54 @@ def test_fhir_premenopausal_woman_on_goserelin_needs_no_extra_ovarian_suppressio
     assert ai["indicator"] == "info" and all("goserelin" not in c for c in suggestion_drugs(ai))
 
 
+@pytest.mark.parametrize("words", ["Premenopausal on goserelin", "Premenopausal, on OFS"])
+def test_fhir_premenopausal_status_written_on_ovarian_suppression_without_a_record_of_it_is_named_for_the_clinician(words):
+    # the text is no therapy record: still "needs ovarian suppression", but the card no longer
+    # says so silently beside words that say she has it (CR A.3; C.3 row 15)
+    state, cards = run(de_novo("lr-premeno-ofs-text", birth="1982-01-01", menopause=words), FIRST_LINE_AS_OF)
+    assert not state.factors.ovarian_suppression
+    gap = next(g for g in state.gaps if g.code == "ovarian-suppression-text-only")
+    assert f'writes "{words}"' in gap.message and "not counted as ongoing ovarian suppression" in gap.message
+    ai = card(cards, "ai-cdk46i")
+    assert ai["indicator"] == "warning"
+    assert f'writes "{words}": ovarian suppression named in the text only' in ai["detail"]
+
+
+@pytest.mark.parametrize("words", ["Premenopausal, not on OFS", "Premenopausal; OFS declined", "Premenopausal - discuss OFS?"])
+def test_fhir_premenopausal_status_written_without_or_only_weighing_ovarian_suppression_raises_no_text_only_gap(words):
+    state, _ = run(de_novo("lr-premeno-no-ofs-text", birth="1982-01-01", menopause=words), FIRST_LINE_AS_OF)
+    assert "ovarian-suppression-text-only" not in {g.code for g in state.gaps}
+
+
+def test_fhir_premenopausal_on_goserelin_in_words_and_with_a_goserelin_record_raises_no_text_only_gap():
+    p = de_novo("lr-premeno-ofs-both", birth="1982-01-01", menopause="Premenopausal on goserelin").med("goserelin", "2024-01-20")
+    state, _ = run(p, FIRST_LINE_AS_OF)
+    assert state.factors.ovarian_suppression and "ovarian-suppression-text-only" not in {g.code for g in state.gaps}
+
+
+def test_fhir_postmenopausal_status_written_on_goserelin_without_a_record_of_it_is_not_counted_and_is_named():
+    # a state brought on by ovarian suppression not shown to go on (as "postmenopausal due to
+    # chemotherapy", CR C.1 ABC4; A.3 derive defensively): read as postmenopausal, she got the
+    # AI + CDK4/6i card with no ovarian-suppression caution
+    state, cards = run(de_novo("lr-postmeno-ofs-text", birth="1982-01-01", menopause="Postmenopausal on goserelin"),
+                       FIRST_LINE_AS_OF)
+    assert state.factors.menopausal_status == "unknown"
+    gap = next(g for g in state.gaps if g.code == "menopausal-status-unknown")
+    assert '"Postmenopausal on goserelin" (postmenopausal by ovarian suppression, no current GnRH-agonist record)' in gap.message
+
+
+@pytest.mark.parametrize("words", ["Postmenopausal; previously on goserelin", "Postmenopausal (goserelin completed 2019)"])
+def test_fhir_postmenopausal_status_written_with_past_ovarian_suppression_stays_postmenopausal(words):
+    state, _ = run(de_novo("lr-postmeno-ofs-past", birth="1982-01-01", menopause=words), FIRST_LINE_AS_OF)
+    assert state.factors.menopausal_status == "postmenopausal"
+
+
+def test_fhir_postmenopausal_status_written_on_goserelin_with_a_current_goserelin_record_stays_postmenopausal():
+    p = de_novo("lr-postmeno-ofs-rec", birth="1982-01-01", menopause="Postmenopausal on goserelin").med("goserelin", "2024-01-20")
+    state, _ = run(p, FIRST_LINE_AS_OF)
+    assert state.factors.menopausal_status == "postmenopausal" and state.factors.ovarian_suppression
+
+
 def test_fhir_man_gets_elacestrant_but_not_everolimus():
     p = after_ai_cdk46i("lr-male", gender="male", birth="1960-01-01").variant("ESR1", "p.Tyr537Ser", on="2025-06-01")
     _, cards = run(p)

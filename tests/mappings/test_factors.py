@@ -91,6 +91,39 @@ def test_type1_diabetes_condition():
     assert factors(condition(cc(coding(ICD10, "E10.9")))).diabetes.status == "type1"
 
 
+@pytest.mark.parametrize("code", [cc(text="MODY"), cc(text="MODY 3"), cc(coding(SNOMED, "609561005")),
+                                  cc(text="Maturity-onset diabetes of the young, type 1"), cc(text="MODY type 1")])
+def test_mody_is_a_diabetes_whose_type_is_not_recorded_and_its_subtype_number_is_no_type_1_stop(code):
+    # SNOMED CT 609561005: a diabetes, neither type 1 nor type 2 ("MODY" alone was not read at all,
+    # no caution; "..., type 1" was read as type 1 diabetes: the PI3K/AKT stop, CR C.3 row 14)
+    d = factors(condition(code)).diabetes
+    assert d.status == "type2-untreated" and d.type_recorded == "not recorded"
+
+
+@pytest.mark.parametrize("text", ["No MODY", "Family history of MODY"])
+def test_mody_negated_or_a_relatives_is_no_diabetes(text):
+    assert factors(condition(cc(text=text))).diabetes.status == "none-documented"
+
+
+def test_type_2_diabetes_beside_mody_excluded_stays_type_2():
+    assert factors(condition(cc(text="Type 2 diabetes; MODY excluded"))).diabetes.type_recorded == "type 2"
+
+
+@pytest.mark.parametrize("text, status", [("Type 2 diabetes; type 1 diabetes ruled out", "type2-untreated"),
+                                          ("Denies diabetes; type 2 DM on metformin", "type2-treated"),
+                                          ("Type 1 diabetes; no type 2 diabetes", "type1")])
+def test_a_diabetes_negated_in_one_clause_does_not_set_aside_the_diabetes_named_in_another(text, status):
+    # the negation words stop at ; (local_codes.yaml diabetes not_the_patients_patterns), yet the
+    # whole Condition was read as no diabetes: no hyperglycaemia caution, no type 1 stop (CR C.3 row 14)
+    assert factors(condition(cc(text=text)), med_statement(None, "2023-01-01", status="active", text="Metformin 500 mg tablet")
+                   if "metformin" in text else condition(cc(text="Hypertension"))).diabetes.status == status
+
+
+@pytest.mark.parametrize("text", ["No diabetes", "Not diabetic", "Diabetes ruled out; HbA1c normal"])
+def test_a_diabetes_negated_in_its_only_clause_is_still_no_diabetes(text):
+    assert factors(condition(cc(text=text))).diabetes.status == "none-documented"
+
+
 def test_type2_diabetes_on_metformin_is_treated():
     d = factors(condition(cc(coding(SNOMED, "44054006"))),
                 med_statement(None, "2023-01-01", status="active", text="Metformin 500 mg tablet")).diabetes
@@ -793,7 +826,8 @@ def test_a_patient_gender_that_is_no_fhir_code_is_not_read_and_the_gap_says_so(g
     s = build_patient_state([patient(birth="1970-01-01", gender=gender)], PID, AS_OF)
     assert s.factors.sex == "unknown"
     gap = next(g for g in s.gaps if g.code == "sex-unclear")
-    assert gap.message.startswith(f"Patient.gender is '{gender}' (not a FHIR AdministrativeGender code): not read")
+    v2 = {"M": "the HL7 v2 Administrative Sex code for male, ", "F": "the HL7 v2 Administrative Sex code for female, "}
+    assert gap.message.startswith(f"Patient.gender is '{gender}' ({v2.get(gender, '')}not a FHIR AdministrativeGender code): not read")
 
 
 def test_a_patient_gender_that_is_no_fhir_code_beside_a_birth_sex_names_both_and_reads_neither():
@@ -801,8 +835,20 @@ def test_a_patient_gender_that_is_no_fhir_code_beside_a_birth_sex_names_both_and
     s = _with_extension("F", {"url": BIRTH_SEX, "valueCode": "M"})
     assert s.factors.sex == "unknown"
     gap = next(g for g in s.gaps if g.code == "sex-unclear")
-    assert gap.message.startswith("Patient.gender is 'F' (not a FHIR AdministrativeGender code) but the record "
-                                  "gives birth sex (US Core) male")
+    assert gap.message.startswith("Patient.gender is 'F' (the HL7 v2 Administrative Sex code for female, not a FHIR "
+                                  "AdministrativeGender code) but the record gives birth sex (US Core) male")
+
+
+@pytest.mark.parametrize("gender, code, sex", [("F", "F", "female"), ("M", "M", "male")])
+def test_an_hl7_v2_patient_gender_beside_a_birth_sex_that_agrees_is_still_not_read_and_the_gap_says_they_agree(gender, code, sex):
+    # FHIR R4 Patient.gender is a required binding (AdministrativeGender): "F" is invalid FHIR and
+    # not read; the gap said "'F' ... but the record gives birth sex female", as if they differed
+    s = _with_extension(gender, {"url": BIRTH_SEX, "valueCode": code})
+    assert s.factors.sex == "unknown"
+    gap = next(g for g in s.gaps if g.code == "sex-unclear")
+    assert gap.message.startswith(f"Patient.gender is '{gender}' (the HL7 v2 Administrative Sex code for {sex}, not a "
+                                  f"FHIR AdministrativeGender code) and the record gives birth sex (US Core) {sex}, which agree")
+    assert f"the cards read the sex as unknown. Confirm the sex for clinical use (both say {sex})." in gap.message
 
 
 @pytest.mark.parametrize("gender", [" female ", "Female"])
@@ -935,6 +981,50 @@ def test_an_active_goserelin_order_authored_years_ago_with_no_dose_since_is_not_
     gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
     assert "goserelin order MedicationRequest/" in gap.message and "dated 2021-03-01" in gap.message
     assert "a depot lasts 28 days (goserelin 3.6 mg) or 12 weeks (10.8 mg)" in gap.message
+
+
+# --- a longer depot lasts longer (mappings/ofs_depots.yaml: DailyMed Lupron Depot, Eligard, Trelstar) ---
+
+@pytest.mark.parametrize("record", [
+    med_request(None, "2024-02-01", text="Lupron Depot 45 mg 6-month kit"),      # 121 days before as_of
+    med_statement(None, "2024-02-01", status="active", text="leuprolide acetate 30 mg 4-month depot"),
+    med_request(None, "2024-01-10", text="Trelstar 22.5 mg"),                    # 24 weeks
+    med_request(None, "2024-02-01", text="6 MONTH leuprolide acetate 45 MG Injection"),
+])
+def test_a_4_or_6_month_gnrh_agonist_depot_ordered_about_4_months_ago_is_still_ongoing_ovarian_suppression(record):
+    s = _ofs_state(record)
+    assert s.factors.ovarian_suppression
+    assert "ovarian-suppression-not-current" not in {g.code for g in s.gaps}
+
+
+def test_a_6_month_depot_given_about_4_months_ago_is_still_ongoing_ovarian_suppression_and_a_monthly_one_is_not():
+    # a completed MedicationAdministration was current for 95 days whatever its dose
+    six_month = med_admin("x", "2024-02-01")
+    six_month["medicationCodeableConcept"] = cc(text="Lupron Depot 45 mg")
+    assert _ofs_state(six_month).factors.ovarian_suppression
+    assert not _ofs_state(med_admin(GOSERELIN, "2024-02-01", display="goserelin 3.6 MG Drug Implant")).factors.ovarian_suppression
+
+
+def test_a_6_month_depot_ordered_7_months_ago_is_not_current_and_the_gap_names_the_depot_length_read():
+    s = _ofs_state(med_request(None, "2023-11-01", text="Eligard 45 mg"))
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert "dated 2023-11-01, 45 mg: a 24-week depot" in gap.message
+    assert "depot length was not read" not in gap.message
+
+
+def test_a_monthly_course_for_6_months_in_the_dosage_text_is_not_read_as_a_6_month_depot():
+    r = med_request(None, "2024-02-01", text="goserelin")
+    r["dosageInstruction"] = [{"text": "3.6 mg subcutaneously monthly for 6 months"}]
+    s = _ofs_state(r)
+    assert not s.factors.ovarian_suppression
+    assert "3.6 mg: a 4-week depot" in next(g for g in s.gaps if g.code == "ovarian-suppression-not-current").message
+
+
+def test_an_old_gnrh_agonist_order_without_a_dose_keeps_95_days_and_the_gap_says_the_depot_length_was_not_read():
+    s = _ofs_state(med_request(None, "2024-02-01", text="Lupron Depot"))
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert "the depot length was not read from the record" in gap.message
 
 
 def test_an_old_goserelin_order_alone_no_longer_makes_a_woman_without_a_status_postmenopausal():
