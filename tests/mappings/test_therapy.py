@@ -1021,6 +1021,8 @@ def test_a_refusal_written_beside_two_drugs_is_a_record_that_cannot_be_read():
     ("Palbociclib (patient declined) + letrozole", ["letrozole"]),
     ("Letrozole - not started; palbociclib", ["palbociclib"]),
     ("Anastrozole 1 mg (not yet started) + ribociclib", ["ribociclib"]),
+    ("Letrozole - declined by patient / palbociclib", ["palbociclib"]),
+    ("Letrozole - declined / palbociclib", ["palbociclib"]),
 ])
 def test_a_refusal_inside_a_regimen_leaves_only_the_other_drug_given(text, given):
     # the refusal closes its own drug's clause: that drug was not given, the other one was
@@ -1087,6 +1089,20 @@ def test_a_refusal_as_the_reason_for_an_ended_record_with_no_time_of_use_is_no_t
     assert [src.reference for g in ignored for src in g.sources] == ["MedicationStatement/ms-refused-reason"]
     assert ("gives a refusal (or a drug never started) as the reason for its status and no time the drug was taken"
             in ignored[0].message)
+
+
+@pytest.mark.parametrize("make", [med_statement, med_request])
+@pytest.mark.parametrize("status", ["stopped", "completed", "active"])
+def test_a_refusal_written_as_the_reason_the_drug_was_ordered_is_not_read_as_a_refusal(make, status):
+    # FHIR R4 MedicationRequest / MedicationStatement.reasonCode is why the drug was ordered or
+    # taken, not why it was not given (that is statusReason): "Patient refused" there is a
+    # misplaced note, and the record stays a line given with no refusal gap (guard)
+    res = make(FULVESTRANT, "2020-02-01", status=status)
+    res["reasonCode"] = [{"text": "Patient refused"}, SNOMED_REFUSAL]
+    s = state(res)
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
+    assert not [g for g in s.ignored if g.code == "not-given"]
+    assert _gap(s, "medication-refusal-unclear") is None
 
 
 @pytest.mark.parametrize("reason", [{"text": "Patient refused"}, SNOMED_REFUSAL])
