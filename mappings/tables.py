@@ -571,6 +571,9 @@ DRUG_SWITCHED_TO_BEFORE = _mention_patterns("switched_to_before")
 # before its first ("Fulvestrant - patient declined", "Declined fulvestrant")
 DRUG_REFUSED_AFTER = re.compile(_DM.get("refused_after") or "(?!)", re.I)
 DRUG_REFUSED_BEFORE = re.compile(_DM.get("refused_before") or "(?!)", re.I)
+# what stands between a drug refused before its name and the drug chosen instead ("Patient
+# declined fulvestrant, chose letrozole")
+DRUG_CHOSEN_INSTEAD = re.compile(_DM.get("chosen_instead") or "(?!)", re.I)
 # what stands between two names of one regimen ("fulvestrant + palbociclib")
 DRUG_NAMES_JOINED = re.compile(_DM.get("names_joined") or "(?!)", re.I)
 # what may stand before a drug name or the words of an unnamed_drug_patterns entry for them to

@@ -466,6 +466,8 @@ def refusal_in_text(text: str) -> str | None:
         return "unclear"
     tail = text[names[-1].end():]
     after = T.DRUG_REFUSED_AFTER.match(tail)
+    if not after and _refused_then_chosen(text):
+        return None  # "Patient declined fulvestrant, chose letrozole": refused_in_regimen drops fulvestrant
     if not (after or T.DRUG_REFUSED_BEFORE.match(text[:names[0].start()])):
         return None
     if after and T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
@@ -508,7 +510,23 @@ def refused_in_regimen(text: str) -> frozenset[str]:
         if after and not T.DRUG_REFUSED_BEFORE.match(between) \
                 and not T.STOP_REFUSAL_WITHDRAWN.search(between, after.end()):
             refused.add(info.name)
-    return frozenset(refused)
+    return frozenset(refused) | _refused_then_chosen(text)
+
+
+@lru_cache(maxsize=4096)
+def _refused_then_chosen(text: str) -> frozenset[str]:
+    """The drugs a text writes as refused before their names when a later clause names the drug
+    chosen or started instead ("Patient declined fulvestrant, chose letrozole": {fulvestrant};
+    local_codes.yaml drug_mentions refused_before, chosen_instead); empty when it does not."""
+    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    if not names or not T.DRUG_REFUSED_BEFORE.match(text[:names[0][0].start()]):
+        return frozenset()
+    for i in range(1, len(names)):
+        if T.DRUG_CHOSEN_INSTEAD.match(text[names[i - 1][0].end():names[i][0].start()]):
+            refused = {info.name for _, info in names[:i]}
+            chosen = {info.name for _, info in names[i:]}
+            return frozenset(refused - chosen)
+    return frozenset()
 
 
 class _NotGiven:
@@ -1212,6 +1230,10 @@ def _refuses_its_own_drug(text: str, names: str) -> bool:
     if not found or not T.DRUG_REFUSED_BEFORE.match(text[:found[0][0].start()]):
         return False
     own = set(names.split(" + "))
+    refused_first = _refused_then_chosen(text)
+    if refused_first:
+        # "Patient declined fulvestrant, chose letrozole": the drugs before the choice are refused
+        return refused_first <= own
     return all(info.name in own for _, info in found) and re.match(r"[\s.;,|)-]*$", text[found[-1][0].end():]) is not None
 
 

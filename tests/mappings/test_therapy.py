@@ -1091,6 +1091,34 @@ def test_a_refusal_as_the_reason_for_an_ended_record_with_no_time_of_use_is_no_t
             in ignored[0].message)
 
 
+@pytest.mark.parametrize("text", ["Patient declined fulvestrant, chose letrozole",
+                                  "Declined fulvestrant; started letrozole instead",
+                                  "Patient refused fulvestrant, opted for letrozole"])
+def test_a_drug_refused_and_another_chosen_instead_leaves_only_the_chosen_drug_given(text):
+    # local_codes.yaml drug_mentions chosen_instead: the refusal covers the drugs before the
+    # choice; it was "writes a refusal and names more than one drug" (no line read)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+    assert _gap(s, "medication-unreadable") is None
+
+
+def test_a_status_reason_refusing_the_records_own_drug_and_choosing_another_is_no_therapy_given():
+    # the words after the refusal ("chose letrozole") kept the fulvestrant record read as a line given
+    res = _with_reason(med_statement(FULVESTRANT, "2020-02-01", status="stopped", rid="ms-chose"),
+                       {"text": "Patient declined fulvestrant, chose letrozole"})
+    s = state(res)
+    assert s.therapy.metastatic_lines == []
+    assert [src.reference for g in s.ignored if g.code == "not-given" for src in g.sources] == ["MedicationStatement/ms-chose"]
+
+
+@pytest.mark.parametrize("text", ["Declined fulvestrant, palbociclib", "Patient declined fulvestrant, prefers letrozole"])
+def test_a_refusal_before_a_list_or_a_preference_is_not_read_as_another_drug_chosen(text):
+    # a list stays one refusal of every drug named; a preference does not say the drug was started
+    s = state(med_statement(None, "2020-02-01", status="active", rid="ms-list", text=text))
+    assert s.therapy.metastatic_lines == []
+    assert _gap(s, "medication-unreadable") is not None
+
+
 @pytest.mark.parametrize("make", [med_statement, med_request])
 @pytest.mark.parametrize("status", ["stopped", "completed", "active"])
 def test_a_refusal_written_as_the_reason_the_drug_was_ordered_is_not_read_as_a_refusal(make, status):
