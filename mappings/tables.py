@@ -574,6 +574,8 @@ DRUG_REFUSED_BEFORE = re.compile(_DM.get("refused_before") or "(?!)", re.I)
 # what stands between a drug refused before its name and the drug chosen instead ("Patient
 # declined fulvestrant, chose letrozole")
 DRUG_CHOSEN_INSTEAD = re.compile(_DM.get("chosen_instead") or "(?!)", re.I)
+# what stands between a regimen's last drug name and a class of drug refused in its own clause
+CLASS_REFUSED_CLAUSE = re.compile(_DM.get("class_refused_clause") or "(?!)", re.I)
 # what stands between two names of one regimen ("fulvestrant + palbociclib")
 DRUG_NAMES_JOINED = re.compile(_DM.get("names_joined") or "(?!)", re.I)
 # what may stand before a drug name or the words of an unnamed_drug_patterns entry for them to

@@ -464,6 +464,10 @@ def refusal_in_text(text: str) -> str | None:
         # "Palbociclib + AI (declined)": the words closing the regimen are refused, and they
         # may stand for the regimen or for the class alone: which drug was given cannot be read
         return "unclear"
+    if len({m.group(1).lower() for m in names}) > 1 and _class_of_a_named_drug_refused_after(text, names):
+        # "Palbociclib + letrozole; AI declined": letrozole is an AI, yet written as given in the
+        # regimen; whether it, the regimen or an AI before it was refused cannot be read
+        return "unclear"
     tail = text[names[-1].end():]
     after = T.DRUG_REFUSED_AFTER.match(tail)
     if not after and _refused_then_chosen(text):
@@ -489,6 +493,23 @@ def _refusal_after_class_words(text: str, end: int) -> bool:
     for pattern in (*(p for p, _, _ in T.UNNAMED_DRUG_CLASSES), *(p for p, _, _, _ in T.ABBREVIATION_BESIDE_A_DRUG)):
         for m in pattern.finditer(tail):
             if T.CLASS_JOINED.match(tail[:m.start()]) and T.DRUG_REFUSED_AFTER.match(tail[m.end():]):
+                return True
+    return False
+
+
+def _class_of_a_named_drug_refused_after(text: str, names: list[re.Match[str]]) -> bool:
+    """A clause after the last drug name (past a clause separator: local_codes.yaml
+    drug_mentions class_refused_clause) starts with the class of a drug the text names
+    (unnamed_drug_patterns) written as refused (refused_after): "Palbociclib + letrozole; AI
+    declined". A class the text does not name ("Letrozole; chemotherapy declined") is another
+    treatment refused."""
+    named = {info.drug_class for m in names if (info := T.drug_for_name(m.group(1))) is not None}
+    tail = text[names[-1].end():]
+    for pattern, _, classes in T.UNNAMED_DRUG_CLASSES:
+        if not classes & named:
+            continue
+        for m in pattern.finditer(tail):
+            if T.CLASS_REFUSED_CLAUSE.match(tail[:m.start()]) and T.DRUG_REFUSED_AFTER.match(tail[m.end():]):
                 return True
     return False
 

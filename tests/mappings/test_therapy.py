@@ -1056,6 +1056,24 @@ def test_a_class_of_drug_written_as_refused_beside_a_drug_is_a_record_that_canno
         "and names more than one drug: which one was given cannot be read)" in gap.message
 
 
+@pytest.mark.parametrize("text", ["Palbociclib + letrozole; AI declined",
+                                  "Palbociclib 125 mg + letrozole 2.5 mg; aromatase inhibitor - patient declined",
+                                  "Palbociclib + letrozole; CDK4/6 inhibitor declined"])
+def test_the_class_of_a_named_drug_refused_after_the_regimen_is_a_record_that_cannot_be_read(text):
+    # letrozole is an AI yet written as given: which drug (or an earlier AI) was refused is not
+    # written; the class refused in its own clause was not read and both drugs were a line given
+    s = state(med_statement(None, "2020-02-01", status="active", rid="ms-class", text=text))
+    assert s.therapy.metastatic_lines == []
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and f'MedicationStatement/ms-class (its text "{text}" writes a refusal and names more ' \
+        "than one drug: which one was given cannot be read)" in gap.message
+
+
+def test_another_class_refused_after_a_regimen_leaves_the_regimen_given():
+    s = state(med_statement(None, "2020-02-01", status="active", text="Letrozole + palbociclib; chemotherapy declined"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
+
+
 SNOMED_REFUSAL = {"coding": [{"system": "http://snomed.info/sct", "code": "105480006",
                                "display": "Refusal of treatment by patient"}]}
 
