@@ -322,7 +322,8 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
         if not info:
             continue
         # a name at the start of the text (after qualifiers only) is the record's own drug,
-        # whatever the note after it says ("Paclitaxel - premedication given"); one joined to a
+        # whatever the note after it says ("Capecitabine hand-foot syndrome"; premedication words
+        # alone after it make the record unreadable: _premedication_record); one joined to a
         # name not given shares its context ("after fulvestrant + palbociclib", "switched to
         # fulvestrant + ribociclib")
         if T.LEADING_QUALIFIERS.match(text[:m.start()]):
@@ -571,6 +572,20 @@ def _refused(written: str) -> _NotGiven | _Unreadable | None:
         return _NotGiven(f'its text "{quoted}" says the drug was refused or not started')
     return _Unreadable(f'its text "{quoted}" writes a refusal and names more than one drug: '
                        "which one was given cannot be read")
+
+
+@lru_cache(maxsize=1024)
+def _premedication_record(written: str) -> _Unreadable | None:
+    """An _Unreadable for a record whose text names its drug followed only by premedication words
+    ("Paclitaxel premedication", "Paclitaxel - premedication given": local_codes.yaml
+    drug_mentions premedication_only_after): the premedication or the drug, not written."""
+    m = T.DRUG_NAME_RE.search(written) if written else None
+    if m is None or T.drug_for_name(m.group(1)) is None or not T.LEADING_QUALIFIERS.match(written[:m.start()]):
+        return None
+    if not T.DRUG_PREMEDICATION_ONLY_AFTER.match(written[m.end():]):
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" names a premedication for its drug: '
+                       "whether the drug itself was given cannot be read")
 
 
 def _read_class_beside_drug(med: _Med, text: str) -> None:
@@ -922,7 +937,8 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
             # would be a guess (the draft-order reader says so too: medication_conflict)
             conflict = concept_conflict(cc)
             written = cc_as_written(cc)
-            med = _Unreadable(conflict) if conflict else (_refused(written) or _given_of(drugs, label, written))
+            med = _Unreadable(conflict) if conflict else (_refused(written) or _premedication_record(written)
+                                                          or _given_of(drugs, label, written))
             if type(med) is _Med:
                 _read_class_beside_drug(med, written)
         else:
@@ -935,7 +951,7 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
     drugs, label = resolve_medication(ctx, res)
     if not drugs:
         return _unreadable(ctx, res)
-    refused = _refused(label)
+    refused = _refused(label) or _premedication_record(label)
     if refused is not None:
         return refused
     med = _given_of(drugs, label, label)

@@ -3391,14 +3391,33 @@ def test_fhir_a_supportive_drug_whose_text_names_an_anticancer_drug_does_not_sta
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
 
 
-@pytest.mark.parametrize("text, drug", [("Paclitaxel - premedication given", "paclitaxel"),
-                                        ("Capecitabine hand-foot syndrome grade 1, dose reduced", "capecitabine")])
+@pytest.mark.parametrize("text, drug", [("Capecitabine hand-foot syndrome grade 1, dose reduced", "capecitabine"),
+                                        ("Paclitaxel 80 mg/m2 - premedication: dexamethasone 8 mg", "paclitaxel")])
 def test_fhir_a_record_starting_with_its_drug_counts_that_drug_whatever_the_note_after_it_says(text, drug):
     # the name the text starts with is the record's drug (the note after it is about that drug);
     # it was skipped as a premedication / side-effect mention: a chemotherapy line silently lost
     state, cards = run(_statement(after_ai_cdk46i("p-own-drug"), {"text": text}))
     assert cards[0]["summary"].startswith("HR+/HER2-low MBC, on line 2;")
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"], [drug]]
+
+
+@pytest.mark.parametrize("text", ["Paclitaxel - premedication given", "Paclitaxel premedication", "Paclitaxel (premed)"])
+def test_fhir_a_record_naming_its_drug_and_then_only_a_premedication_asks_whether_the_drug_was_given(text):
+    # the record may be the premedication for paclitaxel (an order-set name) or paclitaxel's own
+    # record noting its premedication; a premedication given is not the drug given (FHIR R4
+    # Medication.code). It was counted as a paclitaxel line ('on line 2'); now not counted and named
+    state, cards = run(_statement(after_ai_cdk46i("p-premed"), {"text": text}))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line(s);")
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
+    assert (f'(its text "{text}" names a premedication for its drug: whether the drug itself was given cannot be '
+            "read)") in cards[0]["detail"]
+
+
+def test_fhir_a_premedication_given_before_a_chemotherapy_is_not_that_chemotherapy():
+    # "pre-paclitaxel": chlorphenamine is the record's drug; paclitaxel was read as a line given
+    state, cards = run(_statement(after_ai_cdk46i("p-pre"), {"text": "Chlorphenamine 10 mg IV pre-paclitaxel"}))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line(s);")
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
 
 
 def test_fhir_a_record_naming_the_drug_it_replaced_counts_only_the_drug_given():
