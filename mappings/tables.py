@@ -576,6 +576,8 @@ DRUG_REFUSED_BEFORE = re.compile(_DM.get("refused_before") or "(?!)", re.I)
 DRUG_CHOSEN_INSTEAD = re.compile(_DM.get("chosen_instead") or "(?!)", re.I)
 # what follows the record's own drug when the record may be its premedication ("Paclitaxel premedication")
 DRUG_PREMEDICATION_ONLY_AFTER = re.compile(_DM.get("premedication_only_after") or "(?!)", re.I)
+# what stands between two drug names written in sequence ("Letrozole then fulvestrant")
+DRUG_SEQUENCE_BETWEEN = re.compile(_DM.get("sequence_between") or "(?!)", re.I)
 # what stands between a regimen's last drug name and a class of drug refused in its own clause
 CLASS_REFUSED_CLAUSE = re.compile(_DM.get("class_refused_clause") or "(?!)", re.I)
 # what stands between two names of one regimen ("fulvestrant + palbociclib")

@@ -158,7 +158,7 @@ class _Med:
 
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
-                 "also_unread", "also_unread_classes", "named_not_given")
+                 "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -188,6 +188,10 @@ class _Med:
         # drug it was switched to, "Letrozole (switched to anastrozole)"): named in the gap
         # medication-unreadable when no record of them is read (_not_given_without_a_record)
         self.named_not_given: tuple[str, frozenset[str], frozenset[str]] | None = None
+        # (the text quoted as written, the endocrine drugs before and after a sequence word) when
+        # the text writes endocrine therapy of another class after its first ("Letrozole then
+        # fulvestrant": _endocrine_sequence): asked as a line count (gap line-count-unclear)
+        self.endocrine_sequence: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
 
 
 @dataclass(slots=True)
@@ -606,6 +610,26 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
     later = {d.name for d in drugs_switched_to(lowered)} if found is None else set()
     if before or later:
         med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before), frozenset(later))
+    if med.endocrine:
+        sequence = _endocrine_sequence(lowered)
+        if sequence is not None:
+            med.endocrine_sequence = (printable_clip(text.strip(), 80), *sequence)
+
+
+@lru_cache(maxsize=1024)
+def _endocrine_sequence(text: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The endocrine drugs a text names before and after a sequence word when those after add
+    a class ("Letrozole then fulvestrant": (letrozole,), (fulvestrant,); local_codes.yaml
+    drug_mentions sequence_between); None for one class ("Anastrozole then letrozole") or none."""
+    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    for i in range(1, len(names)):
+        if not T.DRUG_SEQUENCE_BETWEEN.match(text[names[i - 1][0].end():names[i][0].start()]):
+            continue
+        first = [info for _, info in names[:i] if info.drug_class in ENDOCRINE_CLASSES]
+        then = [info for _, info in names[i:] if info.drug_class in ENDOCRINE_CLASSES]
+        if first and then and not {d.drug_class for d in then} <= {d.drug_class for d in first}:
+            return tuple(dict.fromkeys(d.name for d in first)), tuple(dict.fromkeys(d.name for d in then))
+    return None
 
 
 def _unnamed_in(cc: Any) -> _Unreadable | None:
@@ -1939,6 +1963,10 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
         lines.append(new)
         cur = new
     if ctx is not None:
+        for number, line in enumerate(lines, 1):
+            for e in line.exps:
+                if e.med is not None and e.med.endocrine_sequence is not None:
+                    questions.setdefault("line-count-unclear", []).append(_endocrine_sequence_question(e, number))
         for code, said in questions.items():
             ctx.gap(code, " ".join(message for message, _ in said), [src for _, sources in said for src in sources])
     if undated:
@@ -2080,6 +2108,16 @@ def _beside_endocrine_question(cur: _Line, group: list[_Exp], number: int, endoc
     return (f"{given} {given_when} while the endocrine therapy of metastatic line {number} ({beside}) "
             f"{endocrine_went}, without a documented progression. {counted_and_asked}",
             [e.src for e in group] + [e.src for e in endocrine])
+
+
+def _endocrine_sequence_question(e: _Exp, number: int) -> tuple[str, list[Source]]:
+    """The question (message, sources) for a record writing endocrine therapy of another class
+    after its first ("Letrozole then fulvestrant"): counted as one line, as written."""
+    quoted, first, then = e.med.endocrine_sequence  # type: ignore[union-attr,misc]
+    return (f'{e.src.reference} ("{quoted}") writes {_listed(then)} after {_listed(first)}, endocrine therapy of '
+            f"another class, in one record: it is counted as one line (metastatic line {number}); whether "
+            f"{_listed(then)} was a new line after progression on {_listed(first)} (CR C.2 step 1), and when it "
+            "started, is not written: confirm the lines of therapy.", [e.src])
 
 
 def _counted_as_new_line(number: int, note: str = "") -> str:

@@ -3420,6 +3420,27 @@ def test_fhir_a_premedication_given_before_a_chemotherapy_is_not_that_chemothera
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
 
 
+@pytest.mark.parametrize("text, first, then", [("Letrozole then fulvestrant", "letrozole", "fulvestrant"),
+                                               ("Anastrozole 1 mg -> tamoxifen", "anastrozole", "tamoxifen")])
+def test_fhir_a_record_writing_an_endocrine_switch_across_classes_asks_the_line_count(text, first, then):
+    # read in silence as one line of both drugs ('after 1 line(s)'): an AI -> SERD / SERM switch is
+    # usually a new line after progression (CR C.2 step 1), and the record says neither when nor why
+    state, cards = run(_statement(de_novo("p-then"), {"text": text}, "2024-02-01", "2025-05-20")
+                       .progression("2025-05-15"))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line(s);")
+    gap = next(g for g in state.gaps if g.code == "line-count-unclear")
+    assert (f'("{text}") writes {then} after {first}, endocrine therapy of another class, in one record: it is '
+            f"counted as one line (metastatic line 1); whether {then} was a new line after progression on {first} "
+            "(CR C.2 step 1), and when it started, is not written: confirm the lines of therapy.") in gap.message
+    assert gap.message in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("text", ["Anastrozole then letrozole", "Paclitaxel then capecitabine", "Letrozole, fulvestrant"])
+def test_fhir_a_sequence_within_one_class_or_of_chemotherapy_is_not_asked_as_a_line_count(text):
+    state, _ = run(_statement(de_novo("p-seq"), {"text": text}, "2024-02-01", "2025-05-20").progression("2025-05-15"))
+    assert not [g for g in state.gaps if g.code == "line-count-unclear"]
+
+
 def test_fhir_a_record_naming_the_drug_it_replaced_counts_only_the_drug_given():
     p = de_novo("p-switch").med("palbociclib", "2024-02-01")
     state, cards = run(_statement(p, {"text": "Anastrozole 1 mg (switched from letrozole)"}, "2024-02-01"))
