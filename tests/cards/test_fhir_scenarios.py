@@ -3421,7 +3421,9 @@ def test_fhir_a_premedication_given_before_a_chemotherapy_is_not_that_chemothera
 
 
 @pytest.mark.parametrize("text, first, then", [("Letrozole then fulvestrant", "letrozole", "fulvestrant"),
-                                               ("Anastrozole 1 mg -> tamoxifen", "anastrozole", "tamoxifen")])
+                                               ("Anastrozole 1 mg -> tamoxifen", "anastrozole", "tamoxifen"),
+                                               ("Letrozole 2.5 mg daily followed by fulvestrant", "letrozole",
+                                                "fulvestrant")])
 def test_fhir_a_record_writing_an_endocrine_switch_across_classes_asks_the_line_count(text, first, then):
     # read in silence as one line of both drugs ('after 1 line(s)'): an AI -> SERD / SERM switch is
     # usually a new line after progression (CR C.2 step 1), and the record says neither when nor why

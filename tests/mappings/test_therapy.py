@@ -1069,6 +1069,22 @@ def test_the_class_of_a_named_drug_refused_after_the_regimen_is_a_record_that_ca
         "than one drug: which one was given cannot be read)" in gap.message
 
 
+def test_the_class_of_a_named_drug_refused_after_a_dash_is_a_record_that_cannot_be_read():
+    s = state(med_statement(None, "2020-02-01", status="active", text="Palbociclib + letrozole - AI declined"))
+    assert s.therapy.metastatic_lines == [] and _gap(s, "medication-unreadable") is not None
+
+
+@pytest.mark.parametrize("text", ["Letrozole (then fulvestrant if progression)", "Letrozole; plan fulvestrant on progression",
+                                  "Letrozole; consider fulvestrant"])
+def test_a_drug_written_as_planned_or_given_only_if_the_disease_progresses_is_not_read_as_given(text):
+    # fulvestrant was read as given beside letrozole (a prior SERD, no fulvestrant card); it is
+    # planned (FHIR R4 MedicationStatement.status intended): named, not counted
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and "also names fulvestrant, not read as given by this record" in gap.message
+
+
 def test_another_class_refused_after_a_regimen_leaves_the_regimen_given():
     s = state(med_statement(None, "2020-02-01", status="active", text="Letrozole + palbociclib; chemotherapy declined"))
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
