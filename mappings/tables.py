@@ -578,6 +578,8 @@ DRUG_CHOSEN_INSTEAD = re.compile(_DM.get("chosen_instead") or "(?!)", re.I)
 DRUG_PREMEDICATION_ONLY_AFTER = re.compile(_DM.get("premedication_only_after") or "(?!)", re.I)
 # what stands between two drug names written in sequence ("Letrozole then fulvestrant")
 DRUG_SEQUENCE_BETWEEN = re.compile(_DM.get("sequence_between") or "(?!)", re.I)
+# what may follow the drug a statusReason refuses: its form, the patient's reason
+REFUSAL_REASON_AFTER = re.compile(_DM.get("refusal_reason_after") or "(?!)", re.I)
 # what stands between a regimen's last drug name and a class of drug refused in its own clause
 CLASS_REFUSED_CLAUSE = re.compile(_DM.get("class_refused_clause") or "(?!)", re.I)
 # what stands between two names of one regimen ("fulvestrant + palbociclib")

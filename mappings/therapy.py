@@ -477,6 +477,8 @@ def refusal_in_text(text: str) -> str | None:
     after = T.DRUG_REFUSED_AFTER.match(tail)
     if not after and _refused_then_chosen(text):
         return None  # "Patient declined fulvestrant, chose letrozole": refused_in_regimen drops fulvestrant
+    if _refused_named_again(text):
+        return None  # "Letrozole + palbociclib (palbociclib declined)": refused_in_regimen drops palbociclib
     if not (after or T.DRUG_REFUSED_BEFORE.match(text[:names[0].start()])):
         return None
     if after and T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
@@ -536,7 +538,24 @@ def refused_in_regimen(text: str) -> frozenset[str]:
         if after and not T.DRUG_REFUSED_BEFORE.match(between) \
                 and not T.STOP_REFUSAL_WITHDRAWN.search(between, after.end()):
             refused.add(info.name)
-    return frozenset(refused) | _refused_then_chosen(text)
+    return frozenset(refused) | _refused_then_chosen(text) | _refused_named_again(text)
+
+
+@lru_cache(maxsize=4096)
+def _refused_named_again(text: str) -> frozenset[str]:
+    """The drug a regimen's text names again, last, to write it as refused ("Letrozole +
+    palbociclib (palbociclib declined)", "Letrozole + palbociclib; palbociclib declined": the
+    refusal names its drug, so it is that drug's alone: local_codes.yaml drug_mentions
+    refused_after), when the text names another drug too; empty otherwise."""
+    names = [info.name for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    if len(names) < 3 or names[-1] not in names[:-1] or set(names) == {names[-1]}:
+        return frozenset()
+    last = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1)) is not None][-1]
+    tail = text[last.end():]
+    after = T.DRUG_REFUSED_AFTER.match(tail)
+    if after is None or T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
+        return frozenset()
+    return frozenset({names[-1]})
 
 
 @lru_cache(maxsize=4096)
@@ -1295,7 +1314,12 @@ def _refuses_its_own_drug(text: str, names: str) -> bool:
     if refused_first:
         # "Patient declined fulvestrant, chose letrozole": the drugs before the choice are refused
         return refused_first <= own
-    return all(info.name in own for _, info in found) and re.match(r"[\s.;,|)-]*$", text[found[-1][0].end():]) is not None
+    # nothing after the names but their form or the patient's reason ("Patient refused
+    # fulvestrant injections", "Pt declined fulvestrant - prefers oral therapy":
+    # drug_mentions refusal_reason_after)
+    rest = text[found[-1][0].end():]
+    return all(info.name in own for _, info in found) and (re.match(r"[\s.;,|)-]*$", rest) is not None
+                                                           or T.REFUSAL_REASON_AFTER.match(rest) is not None)
 
 
 def _time_of_use(res: dict[str, Any], request: bool) -> str | None:

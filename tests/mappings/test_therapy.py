@@ -986,6 +986,7 @@ def test_a_class_that_describes_the_drug_beside_it_or_a_side_effect_is_no_gap(te
     (FULVESTRANT, "Fulvestrant - patient declined"), (PALBOCICLIB, "Palbociclib (refused)"),
     (LETROZOLE, "Letrozole - not started"), (FULVESTRANT, "Fulvestrant: not given, patient preference"),
     (None, "Declined fulvestrant"), (None, "Fulvestrant 500 mg - refused by patient"),
+    (None, "Fulvestrant – declined"), (None, "Patient does not want fulvestrant"), (FULVESTRANT, "Fulvestrant - patient refuses"),
 ])
 def test_a_drug_written_as_refused_or_never_started_is_no_therapy_given_and_says_why(code, text):
     # the refusal was read as a line given (a class already used, a line counted): FHIR R4
@@ -1023,6 +1024,8 @@ def test_a_refusal_written_beside_two_drugs_is_a_record_that_cannot_be_read():
     ("Anastrozole 1 mg (not yet started) + ribociclib", ["ribociclib"]),
     ("Letrozole - declined by patient / palbociclib", ["palbociclib"]),
     ("Letrozole - declined / palbociclib", ["palbociclib"]),
+    ("Letrozole + palbociclib (palbociclib declined)", ["letrozole"]),
+    ("Letrozole + palbociclib; palbociclib declined", ["letrozole"]),
 ])
 def test_a_refusal_inside_a_regimen_leaves_only_the_other_drug_given(text, given):
     # the refusal closes its own drug's clause: that drug was not given, the other one was
@@ -1110,7 +1113,9 @@ def _with_reason(res, reason=None, note=None):
                                           ({"text": "Patient declined fulvestrant"}, None),
                                           ({"text": "Never started"}, None), (None, "Not started - cost"),
                                           ({"text": "Did not start"}, None),
-                                          ({"text": "Not started yet, awaiting approval"}, None)])
+                                          ({"text": "Not started yet, awaiting approval"}, None),
+                                          ({"text": "Patient refused fulvestrant injections"}, None),
+                                          (None, "Pt declined fulvestrant - prefers oral therapy")])
 def test_a_refusal_as_the_reason_for_an_ended_record_with_no_time_of_use_is_no_therapy_given(status, start, end,
                                                                                            reason, note):
     # FHIR R4 statusReason, "the reason for the current status": stopped / completed because
