@@ -3380,6 +3380,7 @@ def _statement(p: FhirPatient, concept: dict, start: str = "2025-06-01", end: st
      "text": "Ondansetron 8 mg (for capecitabine-related nausea)"},
     {"text": "Loperamide - abemaciclib diarrhoea"},
     {"text": "Pegfilgrastim after docetaxel"},
+    {"text": "Pre-meds for paclitaxel"}, {"text": "Dexamethasone 8 mg pre paclitaxel"},
 ])
 def test_fhir_a_supportive_drug_whose_text_names_an_anticancer_drug_does_not_start_a_line_of_that_drug(concept):
     # the anticancer drug is the reason for the record's drug (FHIR R4: medication[x] is the drug
@@ -3392,7 +3393,8 @@ def test_fhir_a_supportive_drug_whose_text_names_an_anticancer_drug_does_not_sta
 
 
 @pytest.mark.parametrize("text, drug", [("Capecitabine hand-foot syndrome grade 1, dose reduced", "capecitabine"),
-                                        ("Paclitaxel 80 mg/m2 - premedication: dexamethasone 8 mg", "paclitaxel")])
+                                        ("Paclitaxel 80 mg/m2 - premedication: dexamethasone 8 mg", "paclitaxel"),
+                                        ("Paclitaxel - premeds given, infusion started", "paclitaxel")])
 def test_fhir_a_record_starting_with_its_drug_counts_that_drug_whatever_the_note_after_it_says(text, drug):
     # the name the text starts with is the record's drug (the note after it is about that drug);
     # it was skipped as a premedication / side-effect mention: a chemotherapy line silently lost
@@ -3401,7 +3403,8 @@ def test_fhir_a_record_starting_with_its_drug_counts_that_drug_whatever_the_note
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"], [drug]]
 
 
-@pytest.mark.parametrize("text", ["Paclitaxel - premedication given", "Paclitaxel premedication", "Paclitaxel (premed)"])
+@pytest.mark.parametrize("text", ["Paclitaxel - premedication given", "Paclitaxel premedication", "Paclitaxel (premed)",
+                                  "Paclitaxel pre-meds", "Paclitaxel premedication (dexamethasone, chlorphenamine)"])
 def test_fhir_a_record_naming_its_drug_and_then_only_a_premedication_asks_whether_the_drug_was_given(text):
     # the record may be the premedication for paclitaxel (an order-set name) or paclitaxel's own
     # record noting its premedication; a premedication given is not the drug given (FHIR R4
