@@ -574,6 +574,8 @@ DRUG_REFUSED_BEFORE = re.compile(_DM.get("refused_before") or "(?!)", re.I)
 # what stands between a drug refused before its name and the drug chosen instead ("Patient
 # declined fulvestrant, chose letrozole")
 DRUG_CHOSEN_INSTEAD = re.compile(_DM.get("chosen_instead") or "(?!)", re.I)
+DRUG_CHOSEN_SEPARATOR = re.compile(_DM.get("chosen_separator") or "(?!)", re.I)
+DRUG_CHOSEN_AFTER = re.compile(_DM.get("chosen_after") or "(?!)", re.I)
 # what follows the record's own drug when the record may be its premedication ("Paclitaxel premedication")
 DRUG_PREMEDICATION_ONLY_AFTER = re.compile(_DM.get("premedication_only_after") or "(?!)", re.I)
 # what stands between two drug names written in sequence ("Letrozole then fulvestrant")

@@ -562,12 +562,15 @@ def _refused_named_again(text: str) -> frozenset[str]:
 def _refused_then_chosen(text: str) -> frozenset[str]:
     """The drugs a text writes as refused before their names when a later clause names the drug
     chosen or started instead ("Patient declined fulvestrant, chose letrozole": {fulvestrant};
-    local_codes.yaml drug_mentions refused_before, chosen_instead); empty when it does not."""
+    local_codes.yaml drug_mentions refused_before, chosen_instead / chosen_after: "Refused
+    fulvestrant; letrozole started"); empty when it does not."""
     names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
     if not names or not T.DRUG_REFUSED_BEFORE.match(text[:names[0][0].start()]):
         return frozenset()
     for i in range(1, len(names)):
-        if T.DRUG_CHOSEN_INSTEAD.match(text[names[i - 1][0].end():names[i][0].start()]):
+        between = text[names[i - 1][0].end():names[i][0].start()]
+        if T.DRUG_CHOSEN_INSTEAD.match(between) or (T.DRUG_CHOSEN_SEPARATOR.match(between)
+                                                     and T.DRUG_CHOSEN_AFTER.match(text[names[i][0].end():])):
             refused = {info.name for _, info in names[:i]}
             chosen = {info.name for _, info in names[i:]}
             return frozenset(refused - chosen)

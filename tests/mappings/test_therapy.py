@@ -1132,7 +1132,8 @@ def test_a_refusal_as_the_reason_for_an_ended_record_with_no_time_of_use_is_no_t
 
 @pytest.mark.parametrize("text", ["Patient declined fulvestrant, chose letrozole",
                                   "Declined fulvestrant; started letrozole instead",
-                                  "Patient refused fulvestrant, opted for letrozole"])
+                                  "Patient refused fulvestrant, opted for letrozole",
+                                  "Refused fulvestrant; letrozole started"])
 def test_a_drug_refused_and_another_chosen_instead_leaves_only_the_chosen_drug_given(text):
     # local_codes.yaml drug_mentions chosen_instead: the refusal covers the drugs before the
     # choice; it was "writes a refusal and names more than one drug" (no line read)
