@@ -269,7 +269,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     line-count-unclear            a regimen of another class (chemotherapy) started and ended while
                                   the endocrine therapy of the current metastatic line went on after
                                   it, progression not documented: counted as a new line (the
-                                  regimen-change proxy, CR C.2 step 1), the question named
+                                  regimen-change proxy, CR C.2 step 1), the question named;
+                                  and a record writing endocrine therapy of another class after
+                                  its first ("Letrozole then fulvestrant"): counted as one line,
+                                  whether the second drug was a new line asked (CR C.2 step 1)
     regimen-switch-unclear        endocrine therapy replaced by drugs of its line's classes within
                                   6 months (anastrozole -> letrozole), no reason or progression
                                   recorded: counted as a new line and a progression (CR C.2 step 1),

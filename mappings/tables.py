@@ -580,6 +580,19 @@ DRUG_SWITCHED_TO_BEFORE = _mention_patterns("switched_to_before")
 # before its first ("Fulvestrant - patient declined", "Declined fulvestrant")
 DRUG_REFUSED_AFTER = re.compile(_DM.get("refused_after") or "(?!)", re.I)
 DRUG_REFUSED_BEFORE = re.compile(_DM.get("refused_before") or "(?!)", re.I)
+# what stands between a drug refused before its name and the drug chosen instead ("Patient
+# declined fulvestrant, chose letrozole")
+DRUG_CHOSEN_INSTEAD = re.compile(_DM.get("chosen_instead") or "(?!)", re.I)
+DRUG_CHOSEN_SEPARATOR = re.compile(_DM.get("chosen_separator") or "(?!)", re.I)
+DRUG_CHOSEN_AFTER = re.compile(_DM.get("chosen_after") or "(?!)", re.I)
+# what follows the record's own drug when the record may be its premedication ("Paclitaxel premedication")
+DRUG_PREMEDICATION_ONLY_AFTER = re.compile(_DM.get("premedication_only_after") or "(?!)", re.I)
+# what stands between two drug names written in sequence ("Letrozole then fulvestrant")
+DRUG_SEQUENCE_BETWEEN = re.compile(_DM.get("sequence_between") or "(?!)", re.I)
+# what may follow the drug a statusReason refuses: its form, the patient's reason
+REFUSAL_REASON_AFTER = re.compile(_DM.get("refusal_reason_after") or "(?!)", re.I)
+# what stands between a regimen's last drug name and a class of drug refused in its own clause
+CLASS_REFUSED_CLAUSE = re.compile(_DM.get("class_refused_clause") or "(?!)", re.I)
 # what stands between two names of one regimen ("fulvestrant + palbociclib")
 DRUG_NAMES_JOINED = re.compile(_DM.get("names_joined") or "(?!)", re.I)
 # what may stand before a drug name or the words of an unnamed_drug_patterns entry for them to

@@ -159,7 +159,7 @@ class _Med:
 
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
-                 "also_unread", "also_unread_classes", "named_not_given")
+                 "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -189,6 +189,10 @@ class _Med:
         # drug it was switched to, "Letrozole (switched to anastrozole)"): named in the gap
         # medication-unreadable when no record of them is read (_not_given_without_a_record)
         self.named_not_given: tuple[str, frozenset[str], frozenset[str]] | None = None
+        # (the text quoted as written, the endocrine drugs before and after a sequence word) when
+        # the text writes endocrine therapy of another class after its first ("Letrozole then
+        # fulvestrant": _endocrine_sequence): asked as a line count (gap line-count-unclear)
+        self.endocrine_sequence: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
 
 
 @dataclass(slots=True)
@@ -323,7 +327,8 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
         if not info:
             continue
         # a name at the start of the text (after qualifiers only) is the record's own drug,
-        # whatever the note after it says ("Paclitaxel - premedication given"); one joined to a
+        # whatever the note after it says ("Capecitabine hand-foot syndrome"; premedication words
+        # alone after it make the record unreadable: _premedication_record); one joined to a
         # name not given shares its context ("after fulvestrant + palbociclib", "switched to
         # fulvestrant + ribociclib")
         if T.LEADING_QUALIFIERS.match(text[:m.start()]):
@@ -465,8 +470,16 @@ def refusal_in_text(text: str) -> str | None:
         # "Palbociclib + AI (declined)": the words closing the regimen are refused, and they
         # may stand for the regimen or for the class alone: which drug was given cannot be read
         return "unclear"
+    if len({m.group(1).lower() for m in names}) > 1 and _class_of_a_named_drug_refused_after(text, names):
+        # "Palbociclib + letrozole; AI declined": letrozole is an AI, yet written as given in the
+        # regimen; whether it, the regimen or an AI before it was refused cannot be read
+        return "unclear"
     tail = text[names[-1].end():]
     after = T.DRUG_REFUSED_AFTER.match(tail)
+    if not after and _refused_then_chosen(text):
+        return None  # "Patient declined fulvestrant, chose letrozole": refused_in_regimen drops fulvestrant
+    if _refused_named_again(text):
+        return None  # "Letrozole + palbociclib (palbociclib declined)": refused_in_regimen drops palbociclib
     if not (after or T.DRUG_REFUSED_BEFORE.match(text[:names[0].start()])):
         return None
     if after and T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
@@ -492,6 +505,23 @@ def _refusal_after_class_words(text: str, end: int) -> bool:
     return False
 
 
+def _class_of_a_named_drug_refused_after(text: str, names: list[re.Match[str]]) -> bool:
+    """A clause after the last drug name (past a clause separator: local_codes.yaml
+    drug_mentions class_refused_clause) starts with the class of a drug the text names
+    (unnamed_drug_patterns) written as refused (refused_after): "Palbociclib + letrozole; AI
+    declined". A class the text does not name ("Letrozole; chemotherapy declined") is another
+    treatment refused."""
+    named = {info.drug_class for m in names if (info := T.drug_for_name(m.group(1))) is not None}
+    tail = text[names[-1].end():]
+    for pattern, _, classes in T.UNNAMED_DRUG_CLASSES:
+        if not classes & named:
+            continue
+        for m in pattern.finditer(tail):
+            if T.CLASS_REFUSED_CLAUSE.match(tail[:m.start()]) and T.DRUG_REFUSED_AFTER.match(tail[m.end():]):
+                return True
+    return False
+
+
 @lru_cache(maxsize=4096)
 def refused_in_regimen(text: str) -> frozenset[str]:
     """The drugs a regimen's text writes as refused inside it, before the next drug it names
@@ -509,7 +539,43 @@ def refused_in_regimen(text: str) -> frozenset[str]:
         if after and not T.DRUG_REFUSED_BEFORE.match(between) \
                 and not T.STOP_REFUSAL_WITHDRAWN.search(between, after.end()):
             refused.add(info.name)
-    return frozenset(refused)
+    return frozenset(refused) | _refused_then_chosen(text) | _refused_named_again(text)
+
+
+@lru_cache(maxsize=4096)
+def _refused_named_again(text: str) -> frozenset[str]:
+    """The drug a regimen's text names again, last, to write it as refused ("Letrozole +
+    palbociclib (palbociclib declined)", "Letrozole + palbociclib; palbociclib declined": the
+    refusal names its drug, so it is that drug's alone: local_codes.yaml drug_mentions
+    refused_after), when the text names another drug too; empty otherwise."""
+    names = [info.name for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    if len(names) < 3 or names[-1] not in names[:-1] or set(names) == {names[-1]}:
+        return frozenset()
+    last = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1)) is not None][-1]
+    tail = text[last.end():]
+    after = T.DRUG_REFUSED_AFTER.match(tail)
+    if after is None or T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
+        return frozenset()
+    return frozenset({names[-1]})
+
+
+@lru_cache(maxsize=4096)
+def _refused_then_chosen(text: str) -> frozenset[str]:
+    """The drugs a text writes as refused before their names when a later clause names the drug
+    chosen or started instead ("Patient declined fulvestrant, chose letrozole": {fulvestrant};
+    local_codes.yaml drug_mentions refused_before, chosen_instead / chosen_after: "Refused
+    fulvestrant; letrozole started"); empty when it does not."""
+    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    if not names or not T.DRUG_REFUSED_BEFORE.match(text[:names[0][0].start()]):
+        return frozenset()
+    for i in range(1, len(names)):
+        between = text[names[i - 1][0].end():names[i][0].start()]
+        if T.DRUG_CHOSEN_INSTEAD.match(between) or (T.DRUG_CHOSEN_SEPARATOR.match(between)
+                                                     and T.DRUG_CHOSEN_AFTER.match(text[names[i][0].end():])):
+            refused = {info.name for _, info in names[:i]}
+            chosen = {info.name for _, info in names[i:]}
+            return frozenset(refused - chosen)
+    return frozenset()
 
 
 class _NotGiven:
@@ -535,6 +601,20 @@ def _refused(written: str) -> _NotGiven | _Unreadable | None:
                        "which one was given cannot be read")
 
 
+@lru_cache(maxsize=1024)
+def _premedication_record(written: str) -> _Unreadable | None:
+    """An _Unreadable for a record whose text names its drug followed only by premedication words
+    ("Paclitaxel premedication", "Paclitaxel - premedication given": local_codes.yaml
+    drug_mentions premedication_only_after): the premedication or the drug, not written."""
+    m = T.DRUG_NAME_RE.search(written) if written else None
+    if m is None or T.drug_for_name(m.group(1)) is None or not T.LEADING_QUALIFIERS.match(written[:m.start()]):
+        return None
+    if not T.DRUG_PREMEDICATION_ONLY_AFTER.match(written[m.end():]):
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" names a premedication for its drug: '
+                       "whether the drug itself was given cannot be read")
+
+
 def _read_class_beside_drug(med: _Med, text: str) -> None:
     """Sets med.also_unread (class_beside_drug_classes of its text, as the medication-unreadable gap
     writes it, the text quoted as written) and the classes those words name; and
@@ -553,6 +633,26 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
     later = {d.name for d in drugs_switched_to(lowered)} if found is None else set()
     if before or later:
         med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before), frozenset(later))
+    if med.endocrine:
+        sequence = _endocrine_sequence(lowered)
+        if sequence is not None:
+            med.endocrine_sequence = (printable_clip(text.strip(), 80), *sequence)
+
+
+@lru_cache(maxsize=1024)
+def _endocrine_sequence(text: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The endocrine drugs a text names before and after a sequence word when those after add
+    a class ("Letrozole then fulvestrant": (letrozole,), (fulvestrant,); local_codes.yaml
+    drug_mentions sequence_between); None for one class ("Anastrozole then letrozole") or none."""
+    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    for i in range(1, len(names)):
+        if not T.DRUG_SEQUENCE_BETWEEN.match(text[names[i - 1][0].end():names[i][0].start()]):
+            continue
+        first = [info for _, info in names[:i] if info.drug_class in ENDOCRINE_CLASSES]
+        then = [info for _, info in names[i:] if info.drug_class in ENDOCRINE_CLASSES]
+        if first and then and not {d.drug_class for d in then} <= {d.drug_class for d in first}:
+            return tuple(dict.fromkeys(d.name for d in first)), tuple(dict.fromkeys(d.name for d in then))
+    return None
 
 
 def _unnamed_in(cc: Any) -> _Unreadable | None:
@@ -884,7 +984,8 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
             # would be a guess (the draft-order reader says so too: medication_conflict)
             conflict = concept_conflict(cc)
             written = cc_as_written(cc)
-            med = _Unreadable(conflict) if conflict else (_refused(written) or _given_of(drugs, label, written))
+            med = _Unreadable(conflict) if conflict else (_refused(written) or _premedication_record(written)
+                                                          or _given_of(drugs, label, written))
             if type(med) is _Med:
                 _read_class_beside_drug(med, written)
         else:
@@ -897,7 +998,7 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
     drugs, label = resolve_medication(ctx, res)
     if not drugs:
         return _unreadable(ctx, res)
-    refused = _refused(label)
+    refused = _refused(label) or _premedication_record(label)
     if refused is not None:
         return refused
     med = _given_of(drugs, label, label)
@@ -1217,7 +1318,16 @@ def _refuses_its_own_drug(text: str, names: str) -> bool:
     if not found or not T.DRUG_REFUSED_BEFORE.match(text[:found[0][0].start()]):
         return False
     own = set(names.split(" + "))
-    return all(info.name in own for _, info in found) and re.match(r"[\s.;,|)-]*$", text[found[-1][0].end():]) is not None
+    refused_first = _refused_then_chosen(text)
+    if refused_first:
+        # "Patient declined fulvestrant, chose letrozole": the drugs before the choice are refused
+        return refused_first <= own
+    # nothing after the names but their form or the patient's reason ("Patient refused
+    # fulvestrant injections", "Pt declined fulvestrant - prefers oral therapy":
+    # drug_mentions refusal_reason_after)
+    rest = text[found[-1][0].end():]
+    return all(info.name in own for _, info in found) and (re.match(r"[\s.;,|)-]*$", rest) is not None
+                                                           or T.REFUSAL_REASON_AFTER.match(rest) is not None)
 
 
 def _time_of_use(res: dict[str, Any], request: bool) -> str | None:
@@ -1888,6 +1998,10 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
         lines.append(new)
         cur = new
     if ctx is not None:
+        for number, line in enumerate(lines, 1):
+            for e in line.exps:
+                if e.med is not None and e.med.endocrine_sequence is not None:
+                    questions.setdefault("line-count-unclear", []).append(_endocrine_sequence_question(e, number))
         for code, said in questions.items():
             ctx.gap(code, " ".join(message for message, _ in said), [src for _, sources in said for src in sources])
     if undated:
@@ -2029,6 +2143,16 @@ def _beside_endocrine_question(cur: _Line, group: list[_Exp], number: int, endoc
     return (f"{given} {given_when} while the endocrine therapy of metastatic line {number} ({beside}) "
             f"{endocrine_went}, without a documented progression. {counted_and_asked}",
             [e.src for e in group] + [e.src for e in endocrine])
+
+
+def _endocrine_sequence_question(e: _Exp, number: int) -> tuple[str, list[Source]]:
+    """The question (message, sources) for a record writing endocrine therapy of another class
+    after its first ("Letrozole then fulvestrant"): counted as one line, as written."""
+    quoted, first, then = e.med.endocrine_sequence  # type: ignore[union-attr,misc]
+    return (f'{e.src.reference} ("{quoted}") writes {_listed(then)} after {_listed(first)}, endocrine therapy of '
+            f"another class, in one record: it is counted as one line (metastatic line {number}); whether "
+            f"{_listed(then)} was a new line after progression on {_listed(first)} (CR C.2 step 1), and when it "
+            "started, is not written: confirm the lines of therapy.", [e.src])
 
 
 def _counted_as_new_line(number: int, note: str = "") -> str:

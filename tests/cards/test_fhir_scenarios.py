@@ -3428,6 +3428,7 @@ def _statement(p: FhirPatient, concept: dict, start: str = "2025-06-01", end: st
      "text": "Ondansetron 8 mg (for capecitabine-related nausea)"},
     {"text": "Loperamide - abemaciclib diarrhoea"},
     {"text": "Pegfilgrastim after docetaxel"},
+    {"text": "Pre-meds for paclitaxel"}, {"text": "Dexamethasone 8 mg pre paclitaxel"},
 ])
 def test_fhir_a_supportive_drug_whose_text_names_an_anticancer_drug_does_not_start_a_line_of_that_drug(concept):
     # the anticancer drug is the reason for the record's drug (FHIR R4: medication[x] is the drug
@@ -3439,14 +3440,58 @@ def test_fhir_a_supportive_drug_whose_text_names_an_anticancer_drug_does_not_sta
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
 
 
-@pytest.mark.parametrize("text, drug", [("Paclitaxel - premedication given", "paclitaxel"),
-                                        ("Capecitabine hand-foot syndrome grade 1, dose reduced", "capecitabine")])
+@pytest.mark.parametrize("text, drug", [("Capecitabine hand-foot syndrome grade 1, dose reduced", "capecitabine"),
+                                        ("Paclitaxel 80 mg/m2 - premedication: dexamethasone 8 mg", "paclitaxel"),
+                                        ("Paclitaxel - premeds given, infusion started", "paclitaxel")])
 def test_fhir_a_record_starting_with_its_drug_counts_that_drug_whatever_the_note_after_it_says(text, drug):
     # the name the text starts with is the record's drug (the note after it is about that drug);
     # it was skipped as a premedication / side-effect mention: a chemotherapy line silently lost
     state, cards = run(_statement(after_ai_cdk46i("p-own-drug"), {"text": text}))
     assert cards[0]["summary"].startswith("HR+/HER2-low MBC, on line 2;")
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"], [drug]]
+
+
+@pytest.mark.parametrize("text", ["Paclitaxel - premedication given", "Paclitaxel premedication", "Paclitaxel (premed)",
+                                  "Paclitaxel pre-meds", "Paclitaxel premedication (dexamethasone, chlorphenamine)"])
+def test_fhir_a_record_naming_its_drug_and_then_only_a_premedication_asks_whether_the_drug_was_given(text):
+    # the record may be the premedication for paclitaxel (an order-set name) or paclitaxel's own
+    # record noting its premedication; a premedication given is not the drug given (FHIR R4
+    # Medication.code). It was counted as a paclitaxel line ('on line 2'); now not counted and named
+    state, cards = run(_statement(after_ai_cdk46i("p-premed"), {"text": text}))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line(s);")
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
+    assert (f'(its text "{text}" names a premedication for its drug: whether the drug itself was given cannot be '
+            "read)") in cards[0]["detail"]
+
+
+def test_fhir_a_premedication_given_before_a_chemotherapy_is_not_that_chemotherapy():
+    # "pre-paclitaxel": chlorphenamine is the record's drug; paclitaxel was read as a line given
+    state, cards = run(_statement(after_ai_cdk46i("p-pre"), {"text": "Chlorphenamine 10 mg IV pre-paclitaxel"}))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line(s);")
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
+
+
+@pytest.mark.parametrize("text, first, then", [("Letrozole then fulvestrant", "letrozole", "fulvestrant"),
+                                               ("Anastrozole 1 mg -> tamoxifen", "anastrozole", "tamoxifen"),
+                                               ("Letrozole 2.5 mg daily followed by fulvestrant", "letrozole",
+                                                "fulvestrant")])
+def test_fhir_a_record_writing_an_endocrine_switch_across_classes_asks_the_line_count(text, first, then):
+    # read in silence as one line of both drugs ('after 1 line(s)'): an AI -> SERD / SERM switch is
+    # usually a new line after progression (CR C.2 step 1), and the record says neither when nor why
+    state, cards = run(_statement(de_novo("p-then"), {"text": text}, "2024-02-01", "2025-05-20")
+                       .progression("2025-05-15"))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line(s);")
+    gap = next(g for g in state.gaps if g.code == "line-count-unclear")
+    assert (f'("{text}") writes {then} after {first}, endocrine therapy of another class, in one record: it is '
+            f"counted as one line (metastatic line 1); whether {then} was a new line after progression on {first} "
+            "(CR C.2 step 1), and when it started, is not written: confirm the lines of therapy.") in gap.message
+    assert gap.message in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("text", ["Anastrozole then letrozole", "Paclitaxel then capecitabine", "Letrozole, fulvestrant"])
+def test_fhir_a_sequence_within_one_class_or_of_chemotherapy_is_not_asked_as_a_line_count(text):
+    state, _ = run(_statement(de_novo("p-seq"), {"text": text}, "2024-02-01", "2025-05-20").progression("2025-05-15"))
+    assert not [g for g in state.gaps if g.code == "line-count-unclear"]
 
 
 def test_fhir_a_record_naming_the_drug_it_replaced_counts_only_the_drug_given():

@@ -986,6 +986,7 @@ def test_a_class_that_describes_the_drug_beside_it_or_a_side_effect_is_no_gap(te
     (FULVESTRANT, "Fulvestrant - patient declined"), (PALBOCICLIB, "Palbociclib (refused)"),
     (LETROZOLE, "Letrozole - not started"), (FULVESTRANT, "Fulvestrant: not given, patient preference"),
     (None, "Declined fulvestrant"), (None, "Fulvestrant 500 mg - refused by patient"),
+    (None, "Fulvestrant – declined"), (None, "Patient does not want fulvestrant"), (FULVESTRANT, "Fulvestrant - patient refuses"),
 ])
 def test_a_drug_written_as_refused_or_never_started_is_no_therapy_given_and_says_why(code, text):
     # the refusal was read as a line given (a class already used, a line counted): FHIR R4
@@ -1021,6 +1022,10 @@ def test_a_refusal_written_beside_two_drugs_is_a_record_that_cannot_be_read():
     ("Palbociclib (patient declined) + letrozole", ["letrozole"]),
     ("Letrozole - not started; palbociclib", ["palbociclib"]),
     ("Anastrozole 1 mg (not yet started) + ribociclib", ["ribociclib"]),
+    ("Letrozole - declined by patient / palbociclib", ["palbociclib"]),
+    ("Letrozole - declined / palbociclib", ["palbociclib"]),
+    ("Letrozole + palbociclib (palbociclib declined)", ["letrozole"]),
+    ("Letrozole + palbociclib; palbociclib declined", ["letrozole"]),
 ])
 def test_a_refusal_inside_a_regimen_leaves_only_the_other_drug_given(text, given):
     # the refusal closes its own drug's clause: that drug was not given, the other one was
@@ -1054,6 +1059,40 @@ def test_a_class_of_drug_written_as_refused_beside_a_drug_is_a_record_that_canno
         "and names more than one drug: which one was given cannot be read)" in gap.message
 
 
+@pytest.mark.parametrize("text", ["Palbociclib + letrozole; AI declined",
+                                  "Palbociclib 125 mg + letrozole 2.5 mg; aromatase inhibitor - patient declined",
+                                  "Palbociclib + letrozole; CDK4/6 inhibitor declined"])
+def test_the_class_of_a_named_drug_refused_after_the_regimen_is_a_record_that_cannot_be_read(text):
+    # letrozole is an AI yet written as given: which drug (or an earlier AI) was refused is not
+    # written; the class refused in its own clause was not read and both drugs were a line given
+    s = state(med_statement(None, "2020-02-01", status="active", rid="ms-class", text=text))
+    assert s.therapy.metastatic_lines == []
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and f'MedicationStatement/ms-class (its text "{text}" writes a refusal and names more ' \
+        "than one drug: which one was given cannot be read)" in gap.message
+
+
+def test_the_class_of_a_named_drug_refused_after_a_dash_is_a_record_that_cannot_be_read():
+    s = state(med_statement(None, "2020-02-01", status="active", text="Palbociclib + letrozole - AI declined"))
+    assert s.therapy.metastatic_lines == [] and _gap(s, "medication-unreadable") is not None
+
+
+@pytest.mark.parametrize("text", ["Letrozole (then fulvestrant if progression)", "Letrozole; plan fulvestrant on progression",
+                                  "Letrozole; consider fulvestrant"])
+def test_a_drug_written_as_planned_or_given_only_if_the_disease_progresses_is_not_read_as_given(text):
+    # fulvestrant was read as given beside letrozole (a prior SERD, no fulvestrant card); it is
+    # planned (FHIR R4 MedicationStatement.status intended): named, not counted
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and "also names fulvestrant, not read as given by this record" in gap.message
+
+
+def test_another_class_refused_after_a_regimen_leaves_the_regimen_given():
+    s = state(med_statement(None, "2020-02-01", status="active", text="Letrozole + palbociclib; chemotherapy declined"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
+
+
 SNOMED_REFUSAL = {"coding": [{"system": "http://snomed.info/sct", "code": "105480006",
                                "display": "Refusal of treatment by patient"}]}
 
@@ -1074,7 +1113,9 @@ def _with_reason(res, reason=None, note=None):
                                           ({"text": "Patient declined fulvestrant"}, None),
                                           ({"text": "Never started"}, None), (None, "Not started - cost"),
                                           ({"text": "Did not start"}, None),
-                                          ({"text": "Not started yet, awaiting approval"}, None)])
+                                          ({"text": "Not started yet, awaiting approval"}, None),
+                                          ({"text": "Patient refused fulvestrant injections"}, None),
+                                          (None, "Pt declined fulvestrant - prefers oral therapy")])
 def test_a_refusal_as_the_reason_for_an_ended_record_with_no_time_of_use_is_no_therapy_given(status, start, end,
                                                                                            reason, note):
     # FHIR R4 statusReason, "the reason for the current status": stopped / completed because
@@ -1087,6 +1128,49 @@ def test_a_refusal_as_the_reason_for_an_ended_record_with_no_time_of_use_is_no_t
     assert [src.reference for g in ignored for src in g.sources] == ["MedicationStatement/ms-refused-reason"]
     assert ("gives a refusal (or a drug never started) as the reason for its status and no time the drug was taken"
             in ignored[0].message)
+
+
+@pytest.mark.parametrize("text", ["Patient declined fulvestrant, chose letrozole",
+                                  "Declined fulvestrant; started letrozole instead",
+                                  "Patient refused fulvestrant, opted for letrozole",
+                                  "Refused fulvestrant; letrozole started"])
+def test_a_drug_refused_and_another_chosen_instead_leaves_only_the_chosen_drug_given(text):
+    # local_codes.yaml drug_mentions chosen_instead: the refusal covers the drugs before the
+    # choice; it was "writes a refusal and names more than one drug" (no line read)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+    assert _gap(s, "medication-unreadable") is None
+
+
+def test_a_status_reason_refusing_the_records_own_drug_and_choosing_another_is_no_therapy_given():
+    # the words after the refusal ("chose letrozole") kept the fulvestrant record read as a line given
+    res = _with_reason(med_statement(FULVESTRANT, "2020-02-01", status="stopped", rid="ms-chose"),
+                       {"text": "Patient declined fulvestrant, chose letrozole"})
+    s = state(res)
+    assert s.therapy.metastatic_lines == []
+    assert [src.reference for g in s.ignored if g.code == "not-given" for src in g.sources] == ["MedicationStatement/ms-chose"]
+
+
+@pytest.mark.parametrize("text", ["Declined fulvestrant, palbociclib", "Patient declined fulvestrant, prefers letrozole"])
+def test_a_refusal_before_a_list_or_a_preference_is_not_read_as_another_drug_chosen(text):
+    # a list stays one refusal of every drug named; a preference does not say the drug was started
+    s = state(med_statement(None, "2020-02-01", status="active", rid="ms-list", text=text))
+    assert s.therapy.metastatic_lines == []
+    assert _gap(s, "medication-unreadable") is not None
+
+
+@pytest.mark.parametrize("make", [med_statement, med_request])
+@pytest.mark.parametrize("status", ["stopped", "completed", "active"])
+def test_a_refusal_written_as_the_reason_the_drug_was_ordered_is_not_read_as_a_refusal(make, status):
+    # FHIR R4 MedicationRequest / MedicationStatement.reasonCode is why the drug was ordered or
+    # taken, not why it was not given (that is statusReason): "Patient refused" there is a
+    # misplaced note, and the record stays a line given with no refusal gap (guard)
+    res = make(FULVESTRANT, "2020-02-01", status=status)
+    res["reasonCode"] = [{"text": "Patient refused"}, SNOMED_REFUSAL]
+    s = state(res)
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
+    assert not [g for g in s.ignored if g.code == "not-given"]
+    assert _gap(s, "medication-refusal-unclear") is None
 
 
 @pytest.mark.parametrize("reason", [{"text": "Patient refused"}, SNOMED_REFUSAL])
