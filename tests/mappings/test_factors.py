@@ -1020,6 +1020,16 @@ def test_a_monthly_course_for_6_months_in_the_dosage_text_is_not_read_as_a_6_mon
     assert "3.6 mg: a 4-week depot" in next(g for g in s.gaps if g.code == "ovarian-suppression-not-current").message
 
 
+@pytest.mark.parametrize("text", ["Lupron Depot-PED 30 mg", "leuprolide acetate 30 mg (paediatric)"])
+def test_a_pediatric_leuprolide_depot_of_30_mg_is_not_read_as_the_adult_4_month_depot(text):
+    # DailyMed Lupron Depot-PED: 30 mg every 3 months (the adult 30 mg depot lasts 4 months); ordered
+    # 121 days ago it no longer suppresses, and the gap does not name a 16-week depot
+    s = _ofs_state(med_request(None, "2024-02-01", text=text))
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert "16-week" not in gap.message
+
+
 def test_an_old_gnrh_agonist_order_without_a_dose_keeps_95_days_and_the_gap_says_the_depot_length_was_not_read():
     s = _ofs_state(med_request(None, "2024-02-01", text="Lupron Depot"))
     assert not s.factors.ovarian_suppression
