@@ -79,11 +79,23 @@ _UNSETTLED = re.compile(
     rf"|\b{T.VOCABULARY['cannot_exclude']}\b"
     rf"|\b{T.VOCABULARY['not_yet_excluded']}\b"
     r"|\bequivocal\b|\bnot (?:tested|performed|assessed|evaluated)\b|\bpending\b"
-    r"|\bsee (?:the |full |attached |separate )?report\b|\?\s*(?:mutation|variant|mutated)"
+    r"|\bsee (?:the |full |attached |separate )?report\b|\?\s*(?:mutation|variant|mutated|(?:likely )?pathogenic)"
+    # a classification hedged ("possibly pathogenic", "suspected pathogenic"): no call, as a hedged
+    # finding (_PATHOGENIC_STATED reads only a plain one)
+    rf"|\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?pathogenic(?!ity)"
 )
 # a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
 # detected" / "undetected": beside it a hedge is about something else (_text_result)
 _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
+# a gene's classification stated plainly as the result ("germline BRCA1 pathogenic", "tumor BRCA2
+# likely pathogenic"): a variant classified pathogenic / likely pathogenic was found (CR C.2 step 1:
+# P/LP are the actionable classes; gBRCA1/2 P/LP -> olaparib / talazoparib, CR B.6 / B.7). Read
+# after the negations (_NOT_DETECTED: "no pathogenic variant", "pathogenic variants: none") and the
+# hedges (_UNSETTLED: "possibly pathogenic"); not "non-/not pathogenic" (benign, _SIG_TEXT), not
+# "pathogenicity" (the question), not "pathogenic: no". A VUS states no finding here (CR C.2 step
+# 1: VUS ignored): it stays no call.
+_PATHOGENIC_STATED = re.compile(
+    r"(?<!not )(?<!non)(?<!non-)(?<!non )(?<!not likely )\b(?:likely )?pathogenic\b(?!ity)(?!\W{0,3}no\b)")
 _DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
 # a BRCA gene with the labels' origin prefix as one word ("gBRCA2", "sBRCA1/2": germline /
@@ -1031,6 +1043,8 @@ def _text_result(text: str) -> str | None:
     if _NOT_DETECTED.search(text) or _REFUTED.search(text):
         return "not-detected"
     if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
+        return "detected"
+    if _PATHOGENIC_STATED.search(text) and _significance_text(text) in ("pathogenic", "likely-pathogenic"):
         return "detected"
     return _NO_CALL
 
