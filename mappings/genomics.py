@@ -1133,8 +1133,13 @@ class _GeneCalls:
 # before words stating an origin ("gBRCA negative, somatic BRCA2 detected"), not one inside a
 # gene list or a variant ("BRCA1, BRCA2 germline negative", "c.5946delT, p.Ser1982fs detected")
 # a result's "not" ("not detected", "none found"): the result, no hedge of the origin beside it
-_RESULT_NOT = re.compile(r"\bnot (detected|identified|found|present|seen|observed)\b"
-                         r"|\bnone (detected|identified|found|present|reported)\b")
+_RESULT_NOT_ONLY = re.compile(r"\bnot (detected|identified|found|present|seen|observed)\b"
+                              r"|\bnone (detected|identified|found|present|reported)\b")
+_RESULT_NOT = re.compile(_RESULT_NOT_ONLY.pattern
+                         # ... and a statement opening with "no" ("Germline BRCA1/2: no pathogenic
+                         # variant detected", "No germline BRCA mutation"), as _NOT_DETECTED reads it:
+                         # it was taken for a hedge of the origin, so the germline negative had no origin
+                         + r"|(?:^|(?<=[|:;,.]))\s*no\b(?=[^|:;,.()]{0,40}?\b(?:variant|mutation|alteration)s?\b)")
 
 
 def _result_not_set_aside(text: str) -> str:
@@ -1167,7 +1172,10 @@ def _origin_clauses(text: str) -> list[str]:
     for clause in _CLAUSE_SPLIT.split(text):
         parts: list[str] = []
         for piece in clause.split(","):
-            if parts and (_clause_origin(piece) is None or _clause_origin(parts[-1]) is None):
+            # a piece with a result of its own before an origin ("BRCA2 c.5946delT detected, not found
+            # in germline") is not that origin's: it stays its own clause (_calls_by_origin)
+            if parts and (_clause_origin(piece) is None or _clause_origin(parts[-1]) is None
+                          and _text_result(parts[-1].lower()) is _NO_CALL):
                 parts[-1] += "," + piece
             else:
                 parts.append(piece)
@@ -1184,14 +1192,50 @@ def _calls_by_origin(text: str) -> tuple[tuple[str, _GeneCalls], ...] | None:
     belongs to the one before it."""
     clauses = _origin_clauses(text)
     own: dict[str, list[str]] = {}
+    before_any_origin: list[str] = []
     current = None
     for clause in clauses:
         current = _clause_origin(clause) or current
         if current:
             own.setdefault(current, []).append(clause)
+        else:
+            before_any_origin.append(clause)
+    if before_any_origin and "germline" in own and (
+            _nothing_detected(own["germline"])
+            or _nothing_detected(before_any_origin) and _names_a_finding(own["germline"])):
+        # a finding written before any origin, beside a germline clause that found nothing ("BRCA2
+        # detected, germline negative", "BRCA2 c.5946delT detected; germline BRCA1/2 negative"): the
+        # finding is not germline and states no origin: unknown (CR C.3 row 7: a germline source
+        # must be stated; tumour-only is unknown origin). It was lost, or read as germline. So too a
+        # negative before a germline finding of a gene named ("BRCA1 not detected; germline BRCA2
+        # pathogenic": the whole text was of unknown origin, the "not" a hedge, and gBRCA2 lost);
+        # not a finding before one ("BRCA2 ... detected; germline BRCA2 ... confirmed": read whole)
+        own = {"unknown": before_any_origin + own.get("unknown", []), **{o: c for o, c in own.items() if o != "unknown"}}
+        germline = " | ".join(own["germline"]).lower()
+        if not genes_named(germline) and _RESULT_NOT_ONLY.search(germline):
+            # ... but a germline clause naming no gene whose negative is a "not" said beside the
+            # finding ("not found in germline", "germline variant not detected", "germline origin
+            # not identified") speaks of that variant's origin, not of a germline BRCA1/2 test:
+            # the finding is kept, of unknown origin, and no germline result is read (the germline
+            # test is still asked for, CR C.3 row 7)
+            del own["germline"]
+            return tuple((o, _GeneCalls(" | ".join(c))) for o, c in own.items())
     if "germline" not in own or len(own) < 2:
         return None
     return tuple((o, _GeneCalls(" | ".join(c))) for o, c in own.items())
+
+
+def _nothing_detected(clauses: list[str]) -> bool:
+    """The clauses report a negative and nothing detected."""
+    calls = _GeneCalls(" | ".join(clauses))
+    said = set(calls.calls.values()) | {calls.general}
+    return "not-detected" in said and "detected" not in said
+
+
+def _names_a_finding(clauses: list[str]) -> bool:
+    """The clauses give a finding of a gene they name (not "germline origin confirmed", which only
+    says whose the finding before it is; nor "germline: positive", naming no gene)."""
+    return "detected" in _GeneCalls(" | ".join(clauses)).calls.values()
 
 
 def _gene_symbols_named(text: str) -> tuple[str, ...]:

@@ -46,3 +46,50 @@ def test_a_tumour_brca2_stated_pathogenic_is_a_variant_of_unknown_origin_and_sti
     assert "BRCA2 detected (pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
     assert not {"olaparib", "talazoparib"} & set(topics(cards))
     assert "test-germline-brca" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["Germline BRCA1/2: no pathogenic variant detected, somatic BRCA2: VUS",
+                                   "No germline BRCA1/2 mutation",
+                                   "No germline BRCA mutation"])
+def test_a_germline_negative_opening_with_no_is_the_germline_test_done_and_not_asked_again(words):
+    # the "no" of the result was taken for a hedge of the origin: the negative had no origin and
+    # the germline test was asked again (CR C.3 row 7)
+    _, cards = _brca_text("p-brca-no", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA1 not detected (germline, 2025-06-01)" in detail
+    assert "BRCA2 not detected (germline, 2025-06-01)" in detail
+    assert "test-germline-brca" not in ordered_tests(cards)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+@pytest.mark.parametrize("words, shown", [
+    ("BRCA2 detected, germline negative", "BRCA2 detected (significance not reported, 2025-06-01)"),
+    ("BRCA2 c.5946delT detected; germline BRCA1/2 negative",
+     "BRCA2 c.5946delT detected (significance not reported, 2025-06-01)"),
+])
+def test_a_brca2_finding_before_a_germline_negative_is_a_tumour_variant_not_found_in_germline_testing(words, shown):
+    # the finding before the germline clause was lost (read as a germline BRCA2 negative only)
+    _, cards = _brca_text("p-brca-before", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert shown in detail
+    assert "BRCA1 not detected (germline, 2025-06-01)" in detail
+    assert "tumour BRCA variant not found in germline testing" in detail
+    assert "test-germline-brca" not in ordered_tests(cards)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+def test_a_brca2_variant_not_found_in_germline_is_kept_of_unknown_origin_and_the_germline_test_still_asked():
+    # "not found in germline" speaks of this variant, not of a germline BRCA1/2 test: the variant
+    # was lost and a germline BRCA2 negative read in its place
+    _, cards = _brca_text("p-brca-notfound", "BRCA2 c.5946delT detected, not found in germline")
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA2 c.5946delT detected (significance not reported, 2025-06-01)" in detail
+    assert "BRCA2 not detected (germline" not in detail
+    assert "test-germline-brca" in ordered_tests(cards)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+def test_a_germline_brca2_finding_after_a_brca1_negative_is_germline_and_offers_the_parp_inhibitor():
+    _, cards = _brca_text("p-brca-after", "BRCA1 not detected; germline BRCA2 pathogenic")
+    assert "BRCA2 detected (germline, pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
+    assert "talazoparib" in topics(cards)
