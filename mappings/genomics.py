@@ -83,6 +83,13 @@ _UNSETTLED = re.compile(
     # a classification hedged ("possibly pathogenic", "suspected pathogenic"): no call, as a hedged
     # finding (_PATHOGENIC_STATED reads only a plain one)
     rf"|\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?pathogenic(?!ity)"
+    r"|\bpathogenic\s*[(\[]?\s*\?"
+    rf"|\bpathogenic\b[^|;.]{{0,15}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
+    # a relative's variant ("family history of BRCA1 pathogenic variant", "mother: BRCA2 carrier"):
+    # not the patient's result (FHIR R4 FamilyMemberHistory; the shared relative_words, without
+    # "fh", a gene symbol on panels); not read when a finding is stated plainly beside it
+    r"|\b(?:family (?:history|hx)|relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin"
+    r"|grand(?:mother|father|parent))('s)?\b[^|;.]{0,30}?\b(?:mutation|variant|alteration|mutated|pathogenic|carrier)"
 )
 # a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
 # detected" / "undetected": beside it a hedge is about something else (_text_result)

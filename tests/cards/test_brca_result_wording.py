@@ -34,7 +34,9 @@ def test_a_germline_brca1_stated_pathogenic_without_the_word_detected_is_a_germl
                                    "germline BRCA1 not pathogenic",
                                    "germline BRCA1 non-pathogenic",
                                    "germline BRCA1 pathogenic: no",
-                                   "germline BRCA2 ? pathogenic"])
+                                   "germline BRCA2 ? pathogenic",
+                                   "germline: BRCA1 pathogenic? ; repeat advised",
+                                   "Germline BRCA1 pathogenic (suspected)"])
 def test_a_brca_classification_that_is_a_vus_negated_or_hedged_is_no_pathogenic_variant_and_offers_no_parp_inhibitor(words):
     _, cards = _brca_text("p-brca-notpath", words)
     assert not {"olaparib", "talazoparib"} & set(topics(cards))
@@ -93,3 +95,12 @@ def test_a_germline_brca2_finding_after_a_brca1_negative_is_germline_and_offers_
     _, cards = _brca_text("p-brca-after", "BRCA1 not detected; germline BRCA2 pathogenic")
     assert "BRCA2 detected (germline, pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
     assert "talazoparib" in topics(cards)
+
+
+@pytest.mark.parametrize("words", ["family history of BRCA1 pathogenic variant", "Mother: BRCA2 carrier"])
+def test_a_relatives_brca_variant_is_not_the_patients_result_and_is_named_unclear(words):
+    # "family history of BRCA1 pathogenic variant" was read as the patient's BRCA1 variant
+    _, cards = _brca_text("p-brca-family", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert " detected (" not in detail
+    assert "result (2025-06-01) unclear" in detail
