@@ -1202,7 +1202,16 @@ def _calls_by_origin(text: str) -> tuple[tuple[str, _GeneCalls], ...] | None:
     before_any_origin: list[str] = []
     current = None
     for clause in clauses:
-        current = _clause_origin(clause) or current
+        stated = _clause_origin(clause)
+        if (stated is None and current == "germline" and _text_result(clause.lower()) == "detected"
+                and _germline_negative_for(own["germline"], _gene_symbols_named(clause))):
+            # a finding after a germline clause that found nothing of it ("Germline negative. BRCA2
+            # c.5946delT detected") is not germline: it was read as a germline variant (a PARP
+            # inhibitor offered when "pathogenic"); no origin stated: unknown (CR C.3 row 7). A
+            # finding of another gene than the germline negatives named continues their list
+            # ("Germline BRCA1: negative; BRCA2: c.5946delT pathogenic": germline, as before)
+            stated = "unknown"
+        current = stated or current
         if current:
             own.setdefault(current, []).append(clause)
         else:
@@ -1237,6 +1246,16 @@ def _nothing_detected(clauses: list[str]) -> bool:
     calls = _GeneCalls(" | ".join(clauses))
     said = set(calls.calls.values()) | {calls.general}
     return "not-detected" in said and "detected" not in said
+
+
+def _germline_negative_for(clauses: list[str], genes: tuple[str, ...]) -> bool:
+    """The germline clauses found nothing, and their negative covers `genes` (a negative naming
+    no gene, or naming one of them; a finding naming no gene is covered by any negative)."""
+    if not _nothing_detected(clauses):
+        return False
+    calls = _GeneCalls(" | ".join(clauses))
+    return (not genes or calls.general == "not-detected"
+            or any(calls.calls.get(g) == "not-detected" for g in genes))
 
 
 def _names_a_finding(clauses: list[str]) -> bool:

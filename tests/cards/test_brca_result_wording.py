@@ -104,3 +104,22 @@ def test_a_relatives_brca_variant_is_not_the_patients_result_and_is_named_unclea
     detail = card(cards, "patient-summary")["detail"]
     assert " detected (" not in detail
     assert "result (2025-06-01) unclear" in detail
+
+
+@pytest.mark.parametrize("words", ["Germline negative. BRCA2 c.5946delT pathogenic variant",
+                                   "Germline BRCA1/2 negative. BRCA2 c.5946delT pathogenic variant detected"])
+def test_a_brca2_variant_after_a_germline_negative_is_not_germline_and_offers_no_parp_inhibitor(words):
+    # the clause after "Germline negative" was taken as germline too: talazoparib was offered on a
+    # variant the germline test did not find (CR C.3 row 7)
+    _, cards = _brca_text("p-brca-after-neg", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "BRCA2 c.5946delT detected (pathogenic, 2025-06-01)" in detail
+    assert "BRCA2 not detected (germline, 2025-06-01)" in detail
+    assert "test-germline-brca" not in ordered_tests(cards)
+
+
+def test_a_germline_list_with_brca1_negative_and_brca2_pathogenic_is_still_a_germline_brca2_variant():
+    _, cards = _brca_text("p-brca-list", "Germline BRCA1: negative; BRCA2: c.5946delT pathogenic")
+    assert "BRCA2 c.5946delT detected (germline, pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
+    assert "talazoparib" in topics(cards)
