@@ -972,6 +972,9 @@ class _Checker:
             return []
         noun = drafts_noun(self.unread)
         why = ("their drug could not be read" if not any(o.prohibition_unclear for o in self.unread) else
+               # drafted tests only (ServiceRequest.doNotPerform neither true nor false)
+               "whether they order or prohibit their test is unclear"
+               if all(o.resource_type == "ServiceRequest" for o in self.unread) else
                "their drug, or whether they order or prohibit it, could not be read")
         return ["", ("**Drafts not checked**" if noun == "draft" else f"**Drafted {noun}s not checked**")
                 + f" ({why})"] + [f"- {unread_draft_text(o)}{intent_note(o)}" for o in self.unread]

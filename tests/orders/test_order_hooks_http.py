@@ -1105,6 +1105,16 @@ def test_a_drafted_test_whose_do_not_perform_is_neither_true_nor_false_is_named_
     assert "FHIR R4 ServiceRequest.doNotPerform" in card["detail"]
 
 
+def test_a_drafted_test_with_an_unclear_do_not_perform_beside_a_checked_drug_is_named_in_that_card(client):
+    chart = after_first_line("gr-8").variant("PIK3CA", "p.His1047Arg", days_ago=15).glycemia_ok()
+    test = drafted_test_order("s", chart.pid, {"text": "ESR1 ctDNA test"})
+    test["doNotPerform"] = "yes"
+    card = by_topic(post(client, chart, "order-sign", [test] + chart.drafts(("c", "capivasertib"))),
+                    "order-incomplete-regimen")
+    assert "**Drafted orders not checked** (whether they order or prohibit their test is unclear)" in card["detail"]
+    assert "- ServiceRequest/s: its doNotPerform is 'yes', neither true nor false" in card["detail"]
+
+
 def test_esr1_and_receptor_tests_drafted_beside_earlier_results_stay_silent(client):
     # ESR1 is re-tested in ctDNA at each progression (CR C.2 "Always", C.3 row 18), and receptors
     # on a re-biopsy at progression (CR C.2 step 0: the most recent biopsy decides)
