@@ -1086,6 +1086,33 @@ _CLAUSE_SPLIT = re.compile(r"[|;\n]|\.(?=\s|$)")
 _CALL_RANK = {"detected": 3, None: 2, "not-detected": 1, _NO_CALL: 0}
 
 
+def _per_gene_pieces(clause: str) -> list[str]:
+    """A clause listing one result per gene, comma-separated ("Germline: BRCA1 negative, BRCA2
+    c.5946delT pathogenic", "BRCA1 c.68_69delAG pathogenic, BRCA2 c.5946delT VUS"): its pieces, each
+    read for its own gene; read whole, the first call found (negative) or significance (VUS) was
+    given to every gene, and a germline BRCA2 pathogenic variant was lost. Split only when every
+    piece names exactly one gene with its result written after it and nothing decided before it,
+    so a negation or a heading over a list ("No pathogenic variants in BRCA1, BRCA2 detected",
+    "Not detected: PIK3CA p.E545K, ESR1 p.D538G") keeps the whole clause."""
+    if "," not in clause:
+        return [clause]
+    pieces = clause.split(",")
+    for piece in pieces:
+        genes = _SYMBOL_RE.search(piece)
+        if genes is None or len(_gene_symbols_named(piece)) != 1:
+            return [clause]
+        after = piece[genes.end():].lower()
+        before = piece[:genes.start()].lower()
+        if _text_result(before) is not _NO_CALL or _text_result(after) in (_NO_CALL, None):
+            return [clause]
+    return pieces
+
+
+def _gene_clauses(text: str) -> list[str]:
+    """The clauses of a result text (_CLAUSE_SPLIT), a per-gene list cut at its commas."""
+    return [piece for clause in _CLAUSE_SPLIT.split(text) for piece in _per_gene_pieces(clause)]
+
+
 class _GeneCalls:
     """What a result text says of each gene it names: the call of the clauses naming the gene,
     and the call of the clauses naming no gene ("Genes: ESR1, PIK3CA. Result: negative")."""
@@ -1095,7 +1122,7 @@ class _GeneCalls:
         self.calls: dict[str, str | None] = {}
         self.clauses: dict[str, list[str]] = {}
         general: set[str | None] = set()
-        for clause in _CLAUSE_SPLIT.split(text):
+        for clause in _gene_clauses(text):
             if not clause.strip():
                 continue
             call = _text_result(clause.lower())
@@ -1122,7 +1149,7 @@ class _GeneCalls:
         """The p. / c. change and significance written in the gene's own clauses (`raw`, the
         value text as written, keeps the case of a p. change); a coded component's change or
         significance when the text has none for it."""
-        clauses = _CLAUSE_SPLIT.split(raw)
+        clauses = _gene_clauses(raw)
         own = " | ".join(c for c in clauses if gene in _gene_symbols_named(c))
         if not own and self.general == "detected":
             # the gene's finding is written in clauses naming no gene ("Detected: p.E545K. Note:

@@ -123,3 +123,26 @@ def test_a_germline_list_with_brca1_negative_and_brca2_pathogenic_is_still_a_ger
     _, cards = _brca_text("p-brca-list", "Germline BRCA1: negative; BRCA2: c.5946delT pathogenic")
     assert "BRCA2 c.5946delT detected (germline, pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
     assert "talazoparib" in topics(cards)
+
+
+@pytest.mark.parametrize("words, shown", [
+    ("Germline: BRCA1 negative, BRCA2 c.5946delT pathogenic detected",
+     "BRCA2 c.5946delT detected (germline, pathogenic, 2025-06-01)"),
+    ("germline BRCA1 c.68_69delAG pathogenic, BRCA2 c.5946delT VUS",
+     "BRCA1 c.68_69delAG detected (germline, pathogenic, 2025-06-01)"),
+])
+def test_a_comma_list_of_one_result_per_gene_gives_each_gene_its_own_result(words, shown):
+    # read whole, the list gave every gene the first call (negative) or significance (VUS) found:
+    # the germline pathogenic variant was lost and talazoparib not offered
+    _, cards = _brca_text("p-brca-list-comma", words)
+    assert shown in card(cards, "patient-summary")["detail"]
+    assert "talazoparib" in topics(cards)
+
+
+@pytest.mark.parametrize("words", ["No pathogenic variants in BRCA1, BRCA2 detected",
+                                   "Not detected: BRCA1 c.68_69delAG, BRCA2 c.5946delT"])
+def test_a_negation_over_a_comma_list_of_genes_stays_a_negative_for_each(words):
+    _, cards = _brca_text("p-brca-neg-list", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA1 not detected (2025-06-01)" in detail and "BRCA2 not detected (2025-06-01)" in detail
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
