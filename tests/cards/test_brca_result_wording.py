@@ -146,3 +146,18 @@ def test_a_negation_over_a_comma_list_of_genes_stays_a_negative_for_each(words):
     detail = card(cards, "patient-summary")["detail"]
     assert "BRCA1 not detected (2025-06-01)" in detail and "BRCA2 not detected (2025-06-01)" in detail
     assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+@pytest.mark.parametrize("words, offered, not_offered", [
+    ("ESR1 not detected, PIK3CA p.H1047R detected", "alpelisib-fulvestrant", "elacestrant"),
+    ("ESR1 p.D538G, PIK3CA wild-type", "elacestrant", "alpelisib-fulvestrant"),
+    ("PIK3CA p.H1047R detected, possible ESR1 mutation", "alpelisib-fulvestrant", "elacestrant"),
+])
+def test_a_tumour_panel_comma_list_reads_each_gene_for_its_own_result(words, offered, not_offered):
+    # read whole, "ESR1 not detected, PIK3CA p.H1047R detected" made both genes negative (no PI3K
+    # inhibitor), and "possible ESR1 mutation" beside a PIK3CA finding made ESR1 detected (elacestrant)
+    p = after_ai_cdk46i("p-panel-list")
+    p._obs("g", {"text": "Tumor mutation panel ESR1 PIK3CA AKT1 sequencing"}, "2025-06-01", valueString=words)
+    _, cards = run(p)
+    assert offered in topics(cards)
+    assert not_offered not in topics(cards)
