@@ -972,6 +972,9 @@ class _Checker:
             return []
         noun = drafts_noun(self.unread)
         why = ("their drug could not be read" if not any(o.prohibition_unclear for o in self.unread) else
+               # drafted tests only (ServiceRequest.doNotPerform neither true nor false)
+               "whether they order or prohibit their test is unclear"
+               if all(o.resource_type == "ServiceRequest" for o in self.unread) else
                "their drug, or whether they order or prohibit it, could not be read")
         return ["", ("**Drafts not checked**" if noun == "draft" else f"**Drafted {noun}s not checked**")
                 + f" ({why})"] + [f"- {unread_draft_text(o)}{intent_note(o)}" for o in self.unread]
@@ -1959,25 +1962,30 @@ def not_checked_cards(unchecked: list[DraftOrder], hook: str) -> list[Card]:
     # doNotPerform neither true nor false (DraftOrder.prohibition_unclear): the drug is read, the
     # direction is not
     unclear = [o for o in unchecked if o.prohibition_unclear]
+    # drafted tests only (ServiceRequest.doNotPerform neither true nor false): said of the test
+    tests = bool(unclear) and all(o.resource_type == "ServiceRequest" for o in unchecked)
+    thing, element = ("test", "ServiceRequest") if tests else ("drug", "MedicationRequest")
     why = ("the drug could not be read" if not unclear else
-           "whether it orders or prohibits its drug is unclear" if len(unclear) == n else
+           f"whether it orders or prohibits its {thing} is unclear" if len(unclear) == n else
            "the drug, or whether it is ordered or prohibited, could not be read")
     lines = [(f"**Draft{'s' if n > 1 else ''} not checked**" if noun == "draft" else
               f"**Drafted {noun}{'s' if n > 1 else ''} not checked**") + f" ({why})"]
     lines += [f"- {unread_draft_text(o)}{intent_note(o)}" for o in unchecked]
     these = f"these {noun}s" if n > 1 else f"this {noun}"
     cannot = (f"It cannot tell which drug {these} name" + ("" if n > 1 else "s") if not unclear else
-              f"It cannot tell whether {these} give{'' if n > 1 else 's'} or prohibit{'' if n > 1 else 's'} "
-              "the drug" if len(unclear) == n else
+              (f"It cannot tell whether {these} order{'' if n > 1 else 's'} or prohibit{'' if n > 1 else 's'} "
+               "the test" if tests else
+               f"It cannot tell whether {these} give{'' if n > 1 else 's'} or prohibit{'' if n > 1 else 's'} "
+               "the drug") if len(unclear) == n else
               f"It cannot tell which drug {these} name, or whether {these} give or prohibit it")
     lines += ["", "This service checks drafted anticancer orders for HR+/HER2- metastatic breast cancer (label, "
               f"biomarker and safety checks). {cannot}, so none of those checks was made: an order coded with "
               "its RxNorm code or written with the drug's name is checked"
-              + (", and doNotPerform is read as true or false (FHIR R4 MedicationRequest.doNotPerform)."
+              + (f", and doNotPerform is read as true or false (FHIR R4 {element}.doNotPerform)."
                  if unclear else "."),
               "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
     drafted = "draft" if noun == "draft" else f"drafted {noun}"
-    short = ("whether it orders or prohibits its drug is unclear" if unclear and n == 1 else
+    short = (f"whether it orders or prohibits its {thing} is unclear" if unclear and n == 1 else
              "its drug could not be read")
     summary = (f"{n} {drafted}s not checked: " + ("their drug could not be read" if not unclear else why)
                if n > 1 else f"{drafted[:1].upper() + drafted[1:]} not checked: {short} "

@@ -1076,6 +1076,15 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
             text = cc.get("text") if isinstance(cc.get("text"), str) else next(
                 (d for _, _, d in codings(cc) if d), None)
             loinc, genes, origin, archival = _test_ordered(cc)
+        if (loinc or genes) and prohibition is None and not_checked is None:
+            # ServiceRequest.doNotPerform (FHIR R4, boolean) neither true nor false: whether the
+            # test is ordered or prohibited is unknown, so it is not read as a drafted test (the
+            # cards would neither suggest it nor name a repeat of it) and the cards say so, as for
+            # a drafted drug (above)
+            prohibition_unclear = True
+            unreadable = (f"its doNotPerform is {printable_clip(repr(r.get('doNotPerform')), 40)}, neither true "
+                          "nor false: whether it orders or prohibits the test is unclear")
+            loinc, genes, origin, archival = [], [], None, False
     return DraftOrder(
         resource_type=rtype,
         resource_id=rid,
@@ -1119,7 +1128,14 @@ def _test_ordered(cc: dict) -> tuple[list[str], list[str], str | None, bool]:
         # "Germline BRCA testing", "gBRCA": BRCA1 and BRCA2, as the PARP inhibitor labels write
         # "gBRCAm" for a germline BRCA1/2 mutation (CR B.6, C.3 row 7); a drafted test's name only
         genes += ["BRCA1", "BRCA2"]
-    return loinc, genes, origin_stated(text), archival
+    origin = origin_stated(text)
+    for rx, named_genes, named_origin in T.DRAFTED_GENOMIC_TESTS:
+        if rx.search(text):
+            # a test named by its product ("BRACAnalysis CDx": germline BRCA1/2, CR B.15): its
+            # genes and source, unless the name states another source itself
+            genes += [g for g in named_genes if g not in genes]
+            origin = origin or named_origin
+    return loinc, genes, origin, archival
 
 
 # "BRCA" / "gBRCA" written without 1 or 2 (not "BRCA1", "BRCA 2", "BRCA1/2")

@@ -79,11 +79,30 @@ _UNSETTLED = re.compile(
     rf"|\b{T.VOCABULARY['cannot_exclude']}\b"
     rf"|\b{T.VOCABULARY['not_yet_excluded']}\b"
     r"|\bequivocal\b|\bnot (?:tested|performed|assessed|evaluated)\b|\bpending\b"
-    r"|\bsee (?:the |full |attached |separate )?report\b|\?\s*(?:mutation|variant|mutated)"
+    r"|\bsee (?:the |full |attached |separate )?report\b|\?\s*(?:mutation|variant|mutated|(?:likely )?pathogenic)"
+    # a classification hedged ("possibly pathogenic", "suspected pathogenic"): no call, as a hedged
+    # finding (_PATHOGENIC_STATED reads only a plain one)
+    rf"|\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?pathogenic(?!ity)"
+    r"|\bpathogenic\s*[(\[]?\s*\?"
+    rf"|\bpathogenic\b[^|;.]{{0,15}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
+    # a relative's variant ("family history of BRCA1 pathogenic variant", "mother: BRCA2 carrier"):
+    # not the patient's result (FHIR R4 FamilyMemberHistory; the shared relative_words, without
+    # "fh", a gene symbol on panels); not read when a finding is stated plainly beside it
+    r"|\b(?:family (?:history|hx)|relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin"
+    r"|grand(?:mother|father|parent))('s)?\b[^|;.]{0,30}?\b(?:mutation|variant|alteration|mutated|pathogenic|carrier)"
 )
 # a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
 # detected" / "undetected": beside it a hedge is about something else (_text_result)
 _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
+# a gene's classification stated plainly as the result ("germline BRCA1 pathogenic", "tumor BRCA2
+# likely pathogenic"): a variant classified pathogenic / likely pathogenic was found (CR C.2 step 1:
+# P/LP are the actionable classes; gBRCA1/2 P/LP -> olaparib / talazoparib, CR B.6 / B.7). Read
+# after the negations (_NOT_DETECTED: "no pathogenic variant", "pathogenic variants: none") and the
+# hedges (_UNSETTLED: "possibly pathogenic"); not "non-/not pathogenic" (benign, _SIG_TEXT), not
+# "pathogenicity" (the question), not "pathogenic: no". A VUS states no finding here (CR C.2 step
+# 1: VUS ignored): it stays no call.
+_PATHOGENIC_STATED = re.compile(
+    r"(?<!not )(?<!non)(?<!non-)(?<!non )(?<!not likely )\b(?:likely )?pathogenic\b(?!ity)(?!\W{0,3}no\b)")
 _DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
 # a BRCA gene with the labels' origin prefix as one word ("gBRCA2", "sBRCA1/2": germline /
@@ -1032,6 +1051,8 @@ def _text_result(text: str) -> str | None:
         return "not-detected"
     if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
         return "detected"
+    if _PATHOGENIC_STATED.search(text) and _significance_text(text) in ("pathogenic", "likely-pathogenic"):
+        return "detected"
     return _NO_CALL
 
 
@@ -1065,6 +1086,33 @@ _CLAUSE_SPLIT = re.compile(r"[|;\n]|\.(?=\s|$)")
 _CALL_RANK = {"detected": 3, None: 2, "not-detected": 1, _NO_CALL: 0}
 
 
+def _per_gene_pieces(clause: str) -> list[str]:
+    """A clause listing one result per gene, comma-separated ("Germline: BRCA1 negative, BRCA2
+    c.5946delT pathogenic", "BRCA1 c.68_69delAG pathogenic, BRCA2 c.5946delT VUS"): its pieces, each
+    read for its own gene; read whole, the first call found (negative) or significance (VUS) was
+    given to every gene, and a germline BRCA2 pathogenic variant was lost. Split only when every
+    piece names exactly one gene with its result written after it and nothing decided before it,
+    so a negation or a heading over a list ("No pathogenic variants in BRCA1, BRCA2 detected",
+    "Not detected: PIK3CA p.E545K, ESR1 p.D538G") keeps the whole clause."""
+    if "," not in clause:
+        return [clause]
+    pieces = clause.split(",")
+    for piece in pieces:
+        genes = _SYMBOL_RE.search(piece)
+        if genes is None or len(_gene_symbols_named(piece)) != 1:
+            return [clause]
+        after = piece[genes.end():].lower()
+        before = piece[:genes.start()].lower()
+        if _text_result(before) is not _NO_CALL or _text_result(after) in (_NO_CALL, None):
+            return [clause]
+    return pieces
+
+
+def _gene_clauses(text: str) -> list[str]:
+    """The clauses of a result text (_CLAUSE_SPLIT), a per-gene list cut at its commas."""
+    return [piece for clause in _CLAUSE_SPLIT.split(text) for piece in _per_gene_pieces(clause)]
+
+
 class _GeneCalls:
     """What a result text says of each gene it names: the call of the clauses naming the gene,
     and the call of the clauses naming no gene ("Genes: ESR1, PIK3CA. Result: negative")."""
@@ -1074,7 +1122,7 @@ class _GeneCalls:
         self.calls: dict[str, str | None] = {}
         self.clauses: dict[str, list[str]] = {}
         general: set[str | None] = set()
-        for clause in _CLAUSE_SPLIT.split(text):
+        for clause in _gene_clauses(text):
             if not clause.strip():
                 continue
             call = _text_result(clause.lower())
@@ -1101,7 +1149,7 @@ class _GeneCalls:
         """The p. / c. change and significance written in the gene's own clauses (`raw`, the
         value text as written, keeps the case of a p. change); a coded component's change or
         significance when the text has none for it."""
-        clauses = _CLAUSE_SPLIT.split(raw)
+        clauses = _gene_clauses(raw)
         own = " | ".join(c for c in clauses if gene in _gene_symbols_named(c))
         if not own and self.general == "detected":
             # the gene's finding is written in clauses naming no gene ("Detected: p.E545K. Note:
@@ -1119,8 +1167,13 @@ class _GeneCalls:
 # before words stating an origin ("gBRCA negative, somatic BRCA2 detected"), not one inside a
 # gene list or a variant ("BRCA1, BRCA2 germline negative", "c.5946delT, p.Ser1982fs detected")
 # a result's "not" ("not detected", "none found"): the result, no hedge of the origin beside it
-_RESULT_NOT = re.compile(r"\bnot (detected|identified|found|present|seen|observed)\b"
-                         r"|\bnone (detected|identified|found|present|reported)\b")
+_RESULT_NOT_ONLY = re.compile(r"\bnot (detected|identified|found|present|seen|observed)\b"
+                              r"|\bnone (detected|identified|found|present|reported)\b")
+_RESULT_NOT = re.compile(_RESULT_NOT_ONLY.pattern
+                         # ... and a statement opening with "no" ("Germline BRCA1/2: no pathogenic
+                         # variant detected", "No germline BRCA mutation"), as _NOT_DETECTED reads it:
+                         # it was taken for a hedge of the origin, so the germline negative had no origin
+                         + r"|(?:^|(?<=[|:;,.]))\s*no\b(?=[^|:;,.()]{0,40}?\b(?:variant|mutation|alteration)s?\b)")
 
 
 def _result_not_set_aside(text: str) -> str:
@@ -1153,7 +1206,10 @@ def _origin_clauses(text: str) -> list[str]:
     for clause in _CLAUSE_SPLIT.split(text):
         parts: list[str] = []
         for piece in clause.split(","):
-            if parts and (_clause_origin(piece) is None or _clause_origin(parts[-1]) is None):
+            # a piece with a result of its own before an origin ("BRCA2 c.5946delT detected, not found
+            # in germline") is not that origin's: it stays its own clause (_calls_by_origin)
+            if parts and (_clause_origin(piece) is None or _clause_origin(parts[-1]) is None
+                          and _text_result(parts[-1].lower()) is _NO_CALL):
                 parts[-1] += "," + piece
             else:
                 parts.append(piece)
@@ -1170,14 +1226,69 @@ def _calls_by_origin(text: str) -> tuple[tuple[str, _GeneCalls], ...] | None:
     belongs to the one before it."""
     clauses = _origin_clauses(text)
     own: dict[str, list[str]] = {}
+    before_any_origin: list[str] = []
     current = None
     for clause in clauses:
-        current = _clause_origin(clause) or current
+        stated = _clause_origin(clause)
+        if (stated is None and current == "germline" and _text_result(clause.lower()) == "detected"
+                and _germline_negative_for(own["germline"], _gene_symbols_named(clause))):
+            # a finding after a germline clause that found nothing of it ("Germline negative. BRCA2
+            # c.5946delT detected") is not germline: it was read as a germline variant (a PARP
+            # inhibitor offered when "pathogenic"); no origin stated: unknown (CR C.3 row 7). A
+            # finding of another gene than the germline negatives named continues their list
+            # ("Germline BRCA1: negative; BRCA2: c.5946delT pathogenic": germline, as before)
+            stated = "unknown"
+        current = stated or current
         if current:
             own.setdefault(current, []).append(clause)
+        else:
+            before_any_origin.append(clause)
+    if before_any_origin and "germline" in own and (
+            _nothing_detected(own["germline"])
+            or _nothing_detected(before_any_origin) and _names_a_finding(own["germline"])):
+        # a finding written before any origin, beside a germline clause that found nothing ("BRCA2
+        # detected, germline negative", "BRCA2 c.5946delT detected; germline BRCA1/2 negative"): the
+        # finding is not germline and states no origin: unknown (CR C.3 row 7: a germline source
+        # must be stated; tumour-only is unknown origin). It was lost, or read as germline. So too a
+        # negative before a germline finding of a gene named ("BRCA1 not detected; germline BRCA2
+        # pathogenic": the whole text was of unknown origin, the "not" a hedge, and gBRCA2 lost);
+        # not a finding before one ("BRCA2 ... detected; germline BRCA2 ... confirmed": read whole)
+        own = {"unknown": before_any_origin + own.get("unknown", []), **{o: c for o, c in own.items() if o != "unknown"}}
+        germline = " | ".join(own["germline"]).lower()
+        if not genes_named(germline) and _RESULT_NOT_ONLY.search(germline):
+            # ... but a germline clause naming no gene whose negative is a "not" said beside the
+            # finding ("not found in germline", "germline variant not detected", "germline origin
+            # not identified") speaks of that variant's origin, not of a germline BRCA1/2 test:
+            # the finding is kept, of unknown origin, and no germline result is read (the germline
+            # test is still asked for, CR C.3 row 7)
+            del own["germline"]
+            return tuple((o, _GeneCalls(" | ".join(c))) for o, c in own.items())
     if "germline" not in own or len(own) < 2:
         return None
     return tuple((o, _GeneCalls(" | ".join(c))) for o, c in own.items())
+
+
+def _nothing_detected(clauses: list[str]) -> bool:
+    """The clauses report a negative and nothing detected."""
+    calls = _GeneCalls(" | ".join(clauses))
+    said = set(calls.calls.values()) | {calls.general}
+    return "not-detected" in said and "detected" not in said
+
+
+def _germline_negative_for(clauses: list[str], genes: tuple[str, ...]) -> bool:
+    """The germline clauses found nothing, and their negative covers `genes` (a negative naming
+    no gene, or naming one of them; a finding naming no gene is covered by any negative)."""
+    if not _nothing_detected(clauses):
+        return False
+    calls = _GeneCalls(" | ".join(clauses))
+    return (not genes or calls.general == "not-detected"
+            or any(calls.calls.get(g) == "not-detected" for g in genes))
+
+
+def _names_a_finding(clauses: list[str]) -> bool:
+    """The clauses give a finding of a gene they name (not "germline origin confirmed", which only
+    says whose the finding before it is; nor "germline: positive", naming no gene)."""
+    return "detected" in _GeneCalls(" | ".join(clauses)).calls.values()
 
 
 def _gene_symbols_named(text: str) -> tuple[str, ...]:

@@ -455,6 +455,10 @@ ARCHIVAL_NEGATED_TEXT = re.compile("|".join(_AR["negated_patterns"]), re.I)
 # for (local_codes.yaml drafted_test_names; build._test_ordered)
 DRAFTED_TEST_LOINC = tuple((str(e["loinc"]), re.compile(e["pattern"], re.I))
                            for e in (LOCAL.get("drafted_test_names") or {}).get("loinc_by_name") or ())
+# a drafted genomic test written by its product name ("BRACAnalysis CDx"): (pattern, genes, origin)
+# (local_codes.yaml drafted_test_names genomic_tests_by_name; build._test_ordered)
+DRAFTED_GENOMIC_TESTS = tuple((re.compile(e["pattern"], re.I), tuple(e["genes"]), e.get("origin"))
+                              for e in (LOCAL.get("drafted_test_names") or {}).get("genomic_tests_by_name") or ())
 
 # --- drugs ------------------------------------------------------------------------
 

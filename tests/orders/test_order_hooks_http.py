@@ -1079,6 +1079,42 @@ def test_a_germline_brca_test_with_only_one_gene_resulted_gets_no_already_tested
     assert _sign_cards(client, chart, [test]) == []
 
 
+@pytest.mark.parametrize("text", ["BRACAnalysis CDx", "Myriad BRACAnalysis CDx (blood)"])
+def test_a_bracanalysis_test_drafted_after_a_final_germline_result_gets_the_already_tested_card(client, text):
+    # BRACAnalysis CDx is the germline BRCA1/2 blood test (CR B.6 / B.7 CDx, B.15): its name gives
+    # no gene, so the repeat got no card
+    chart = _germline_negative("gr-6")
+    [card] = _sign_cards(client, chart, [drafted_test_order("s", chart.pid, {"text": text})])
+    assert (card["indicator"], card["source"]["topic"]["code"]) == ("info", "test-germline-brca")
+    assert card["summary"].startswith(f"Germline BRCA1/2 already tested ({ago(400)})")
+
+
+@pytest.mark.parametrize("value", ["yes", 1])
+def test_a_drafted_test_whose_do_not_perform_is_neither_true_nor_false_is_named_not_checked_not_read_as_drafted(
+        client, value):
+    # FHIR R4 ServiceRequest.doNotPerform is a boolean: "yes" was read as the test drafted (a repeat
+    # of the germline test got the already-tested card as if ordered); now named as unclear
+    chart = _germline_negative("gr-7")
+    test = drafted_test_order("s", chart.pid, {"text": "Germline BRCA1/2 testing"})
+    test["doNotPerform"] = value
+    [card] = _sign_cards(client, chart, [test])
+    assert (card["indicator"], card["source"]["topic"]["code"]) == ("info", "patient-summary")
+    assert card["summary"] == ("Drafted order not checked: whether it orders or prohibits its test is unclear "
+                               "(ServiceRequest/s)")
+    assert f"- ServiceRequest/s: its doNotPerform is {value!r}, neither true nor false" in card["detail"]
+    assert "FHIR R4 ServiceRequest.doNotPerform" in card["detail"]
+
+
+def test_a_drafted_test_with_an_unclear_do_not_perform_beside_a_checked_drug_is_named_in_that_card(client):
+    chart = after_first_line("gr-8").variant("PIK3CA", "p.His1047Arg", days_ago=15).glycemia_ok()
+    test = drafted_test_order("s", chart.pid, {"text": "ESR1 ctDNA test"})
+    test["doNotPerform"] = "yes"
+    card = by_topic(post(client, chart, "order-sign", [test] + chart.drafts(("c", "capivasertib"))),
+                    "order-incomplete-regimen")
+    assert "**Drafted orders not checked** (whether they order or prohibit their test is unclear)" in card["detail"]
+    assert "- ServiceRequest/s: its doNotPerform is 'yes', neither true nor false" in card["detail"]
+
+
 def test_esr1_and_receptor_tests_drafted_beside_earlier_results_stay_silent(client):
     # ESR1 is re-tested in ctDNA at each progression (CR C.2 "Always", C.3 row 18), and receptors
     # on a re-biopsy at progression (CR C.2 step 0: the most recent biopsy decides)

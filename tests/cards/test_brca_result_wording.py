@@ -1,0 +1,163 @@
+"""BRCA results written as words (a classification alone, an origin per clause), read through the
+whole pipeline (FHIR resources -> mappings.build_patient_state -> cards): what the user sees."""
+
+import pytest
+
+from tests.cards.helpers import card, ordered_tests, topics
+from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+
+
+def _brca_text(pid: str, words: str, test_name: str = "BRCA1/2 test"):
+    p = after_ai_cdk46i(pid)
+    p._obs("brca", {"text": test_name}, "2025-06-01", valueString=words)
+    return run(p)
+
+
+@pytest.mark.parametrize("words, shown", [
+    ("germline BRCA1 pathogenic; somatic BRCA2 not detected", "BRCA1 detected (germline, pathogenic, 2025-06-01)"),
+    ("germline BRCA1 likely pathogenic; somatic BRCA2 not detected",
+     "BRCA1 detected (germline, likely-pathogenic, 2025-06-01)"),
+    ("Germline BRCA1: pathogenic", "BRCA1 detected (germline, pathogenic, 2025-06-01)"),
+])
+def test_a_germline_brca1_stated_pathogenic_without_the_word_detected_is_a_germline_variant_and_offers_the_parp_inhibitor(
+        words, shown):
+    # "pathogenic" stated of the gene was no finding: the germline BRCA1 variant was lost, the
+    # germline test asked again and talazoparib not offered (CR C.2 step 1, B.7 gBRCAm)
+    _, cards = _brca_text("p-brca-path", words)
+    assert shown in card(cards, "patient-summary")["detail"]
+    assert "talazoparib" in topics(cards)
+    assert "test-germline-brca" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["germline BRCA1 VUS; somatic BRCA2 not detected",
+                                   "germline BRCA1 possibly pathogenic",
+                                   "germline BRCA1 not pathogenic",
+                                   "germline BRCA1 non-pathogenic",
+                                   "germline BRCA1 pathogenic: no",
+                                   "germline BRCA2 ? pathogenic",
+                                   "germline: BRCA1 pathogenic? ; repeat advised",
+                                   "Germline BRCA1 pathogenic (suspected)"])
+def test_a_brca_classification_that_is_a_vus_negated_or_hedged_is_no_pathogenic_variant_and_offers_no_parp_inhibitor(words):
+    _, cards = _brca_text("p-brca-notpath", words)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "detected (germline" not in card(cards, "patient-summary")["detail"]
+
+
+def test_a_tumour_brca2_stated_pathogenic_is_a_variant_of_unknown_origin_and_still_asks_for_the_germline_test():
+    _, cards = _brca_text("p-brca-tumour-path", "tumor BRCA2 pathogenic")
+    assert "BRCA2 detected (pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "test-germline-brca" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["Germline BRCA1/2: no pathogenic variant detected, somatic BRCA2: VUS",
+                                   "No germline BRCA1/2 mutation",
+                                   "No germline BRCA mutation"])
+def test_a_germline_negative_opening_with_no_is_the_germline_test_done_and_not_asked_again(words):
+    # the "no" of the result was taken for a hedge of the origin: the negative had no origin and
+    # the germline test was asked again (CR C.3 row 7)
+    _, cards = _brca_text("p-brca-no", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA1 not detected (germline, 2025-06-01)" in detail
+    assert "BRCA2 not detected (germline, 2025-06-01)" in detail
+    assert "test-germline-brca" not in ordered_tests(cards)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+@pytest.mark.parametrize("words, shown", [
+    ("BRCA2 detected, germline negative", "BRCA2 detected (significance not reported, 2025-06-01)"),
+    ("BRCA2 c.5946delT detected; germline BRCA1/2 negative",
+     "BRCA2 c.5946delT detected (significance not reported, 2025-06-01)"),
+])
+def test_a_brca2_finding_before_a_germline_negative_is_a_tumour_variant_not_found_in_germline_testing(words, shown):
+    # the finding before the germline clause was lost (read as a germline BRCA2 negative only)
+    _, cards = _brca_text("p-brca-before", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert shown in detail
+    assert "BRCA1 not detected (germline, 2025-06-01)" in detail
+    assert "tumour BRCA variant not found in germline testing" in detail
+    assert "test-germline-brca" not in ordered_tests(cards)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+def test_a_brca2_variant_not_found_in_germline_is_kept_of_unknown_origin_and_the_germline_test_still_asked():
+    # "not found in germline" speaks of this variant, not of a germline BRCA1/2 test: the variant
+    # was lost and a germline BRCA2 negative read in its place
+    _, cards = _brca_text("p-brca-notfound", "BRCA2 c.5946delT detected, not found in germline")
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA2 c.5946delT detected (significance not reported, 2025-06-01)" in detail
+    assert "BRCA2 not detected (germline" not in detail
+    assert "test-germline-brca" in ordered_tests(cards)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+def test_a_germline_brca2_finding_after_a_brca1_negative_is_germline_and_offers_the_parp_inhibitor():
+    _, cards = _brca_text("p-brca-after", "BRCA1 not detected; germline BRCA2 pathogenic")
+    assert "BRCA2 detected (germline, pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
+    assert "talazoparib" in topics(cards)
+
+
+@pytest.mark.parametrize("words", ["family history of BRCA1 pathogenic variant", "Mother: BRCA2 carrier"])
+def test_a_relatives_brca_variant_is_not_the_patients_result_and_is_named_unclear(words):
+    # "family history of BRCA1 pathogenic variant" was read as the patient's BRCA1 variant
+    _, cards = _brca_text("p-brca-family", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert " detected (" not in detail
+    assert "result (2025-06-01) unclear" in detail
+
+
+@pytest.mark.parametrize("words", ["Germline negative. BRCA2 c.5946delT pathogenic variant",
+                                   "Germline BRCA1/2 negative. BRCA2 c.5946delT pathogenic variant detected"])
+def test_a_brca2_variant_after_a_germline_negative_is_not_germline_and_offers_no_parp_inhibitor(words):
+    # the clause after "Germline negative" was taken as germline too: talazoparib was offered on a
+    # variant the germline test did not find (CR C.3 row 7)
+    _, cards = _brca_text("p-brca-after-neg", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "BRCA2 c.5946delT detected (pathogenic, 2025-06-01)" in detail
+    assert "BRCA2 not detected (germline, 2025-06-01)" in detail
+    assert "test-germline-brca" not in ordered_tests(cards)
+
+
+def test_a_germline_list_with_brca1_negative_and_brca2_pathogenic_is_still_a_germline_brca2_variant():
+    _, cards = _brca_text("p-brca-list", "Germline BRCA1: negative; BRCA2: c.5946delT pathogenic")
+    assert "BRCA2 c.5946delT detected (germline, pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
+    assert "talazoparib" in topics(cards)
+
+
+@pytest.mark.parametrize("words, shown", [
+    ("Germline: BRCA1 negative, BRCA2 c.5946delT pathogenic detected",
+     "BRCA2 c.5946delT detected (germline, pathogenic, 2025-06-01)"),
+    ("germline BRCA1 c.68_69delAG pathogenic, BRCA2 c.5946delT VUS",
+     "BRCA1 c.68_69delAG detected (germline, pathogenic, 2025-06-01)"),
+])
+def test_a_comma_list_of_one_result_per_gene_gives_each_gene_its_own_result(words, shown):
+    # read whole, the list gave every gene the first call (negative) or significance (VUS) found:
+    # the germline pathogenic variant was lost and talazoparib not offered
+    _, cards = _brca_text("p-brca-list-comma", words)
+    assert shown in card(cards, "patient-summary")["detail"]
+    assert "talazoparib" in topics(cards)
+
+
+@pytest.mark.parametrize("words", ["No pathogenic variants in BRCA1, BRCA2 detected",
+                                   "Not detected: BRCA1 c.68_69delAG, BRCA2 c.5946delT"])
+def test_a_negation_over_a_comma_list_of_genes_stays_a_negative_for_each(words):
+    _, cards = _brca_text("p-brca-neg-list", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA1 not detected (2025-06-01)" in detail and "BRCA2 not detected (2025-06-01)" in detail
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+@pytest.mark.parametrize("words, offered, not_offered", [
+    ("ESR1 not detected, PIK3CA p.H1047R detected", "alpelisib-fulvestrant", "elacestrant"),
+    ("ESR1 p.D538G, PIK3CA wild-type", "elacestrant", "alpelisib-fulvestrant"),
+    ("PIK3CA p.H1047R detected, possible ESR1 mutation", "alpelisib-fulvestrant", "elacestrant"),
+])
+def test_a_tumour_panel_comma_list_reads_each_gene_for_its_own_result(words, offered, not_offered):
+    # read whole, "ESR1 not detected, PIK3CA p.H1047R detected" made both genes negative (no PI3K
+    # inhibitor), and "possible ESR1 mutation" beside a PIK3CA finding made ESR1 detected (elacestrant)
+    p = after_ai_cdk46i("p-panel-list")
+    p._obs("g", {"text": "Tumor mutation panel ESR1 PIK3CA AKT1 sequencing"}, "2025-06-01", valueString=words)
+    _, cards = run(p)
+    assert offered in topics(cards)
+    assert not_offered not in topics(cards)
