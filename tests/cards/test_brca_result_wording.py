@@ -52,12 +52,17 @@ def test_a_tumour_brca2_stated_pathogenic_is_a_variant_of_unknown_origin_and_sti
 
 @pytest.mark.parametrize("words", ["Germline BRCA1/2: no pathogenic variant detected, somatic BRCA2: VUS",
                                    "No germline BRCA1/2 mutation",
-                                   "No germline BRCA mutation"])
-def test_a_germline_negative_opening_with_no_is_the_germline_test_done_and_not_asked_again(words):
+                                   "No germline BRCA mutation",
+                                   # a comma inside a gene list or a variant splits no origins
+                                   "BRCA1, BRCA2 germline negative; somatic BRCA2 detected",
+                                   "Germline BRCA1, BRCA2: negative; somatic BRCA2 c.5946delT, p.Ser1982fs detected"])
+def test_a_germline_negative_opening_with_no_or_listing_its_genes_is_the_germline_test_done_and_not_asked_again(words):
     # the "no" of the result was taken for a hedge of the origin: the negative had no origin and
-    # the germline test was asked again (CR C.3 row 7)
+    # the germline test was asked again (CR C.3 row 7); the comma of "BRCA1, BRCA2" or
+    # "c.5946delT, p.Ser1982fs" separates no germline and somatic results
     _, cards = _brca_text("p-brca-no", words)
     detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA1 p." not in detail
     assert "BRCA1 not detected (germline, 2025-06-01)" in detail
     assert "BRCA2 not detected (germline, 2025-06-01)" in detail
     assert "test-germline-brca" not in ordered_tests(cards)

@@ -166,21 +166,6 @@ def test_an_antibody_clone_or_an_intensity_range_beside_an_h_score_is_no_second_
     assert "PR: positive" in detail
     assert "beside it (a % or a score" not in detail
     assert regimen_topics(cards)
-
-
-@pytest.mark.parametrize("words", ["BRCA1, BRCA2 germline negative; somatic BRCA2 detected",
-                                   "Germline BRCA1, BRCA2: negative; somatic BRCA2 c.5946delT, p.Ser1982fs detected"])
-def test_a_comma_inside_a_gene_list_or_a_variant_does_not_split_a_brca_text_by_origin(words):
-    # the comma of "BRCA1, BRCA2" or "c.5946delT, p.Ser1982fs" separates no germline and somatic results
-    _, cards = _brca_text("p-brca-comma", words)
-    detail = card(cards, "patient-summary")["detail"]
-    assert "BRCA1 not detected (germline, 2025-06-01)" in detail
-    assert "BRCA2 not detected (germline, 2025-06-01)" in detail
-    assert "BRCA1 p." not in detail
-    assert "test-germline-brca" not in ordered_tests(cards)
-    assert not {"olaparib", "talazoparib"} & set(topics(cards))
-
-
 def test_a_significance_after_a_comma_stays_with_its_germline_variant_and_offers_the_parp_inhibitor():
     _, cards = _brca_text("p-brca-sig", "germline BRCA2 c.5946delT detected, pathogenic; somatic BRCA1 not detected")
     assert "BRCA2 c.5946delT detected (germline, pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
