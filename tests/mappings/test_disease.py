@@ -1891,6 +1891,24 @@ def test_a_breast_cancer_written_as_no_residual_or_recurrent_disease_is_still_th
     assert s.disease.breast_cancer == "yes" and s.disease.metastatic == "yes"
 
 
+@pytest.mark.parametrize("text", ["Breast cancer - metastasis excluded", "Breast cancer with mets excluded",
+                                  "No evidence of breast cancer recurrence", "No new breast cancer"])
+def test_a_breast_cancer_beside_another_finding_ruled_out_or_written_as_no_recurrence_is_still_the_breast_primary(text):
+    # was: breast cancer "unknown" (gap breast-cancer-not-documented): the metastasis, the
+    # recurrence or a new cancer is what the words rule out, not the breast cancer (CR A.4)
+    s = build_patient_state([patient(), condition(cc(text=text), "2019-01-20"),
+                             metastasis("94222008", "Secondary malignant neoplasm of bone")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.breast_cancer == "yes" and s.disease.metastatic == "yes"
+    assert "breast-cancer-not-documented" not in [g.code for g in s.gaps]
+
+
+@pytest.mark.parametrize("text", ["Breast cancer ruled out on biopsy", "Breast cancer has been excluded"])
+def test_a_breast_cancer_ruled_out_on_biopsy_or_having_been_excluded_names_no_breast_primary(text):
+    s = build_patient_state([patient(), condition(cc(text=text), "2019-01-20"),
+                             metastasis("94222008", "Secondary malignant neoplasm of bone")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.breast_cancer == "unknown"
+
+
 @pytest.mark.parametrize("code", [coding(ICD10, "C79.51"), coding(SNOMED, "94222008")])
 def test_a_metastasis_coded_to_bone_whose_text_names_the_liver_counts_the_bone_and_names_the_conflict(code):
     # was: bone only, silently: visceral vs bone-only disease changes the guidance (CR A.4
