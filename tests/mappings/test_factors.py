@@ -1042,6 +1042,16 @@ def test_a_monthly_course_for_6_months_in_the_dosage_text_is_not_read_as_a_6_mon
     assert "3.6 mg: a 4-week depot" in next(g for g in s.gaps if g.code == "ovarian-suppression-not-current").message
 
 
+@pytest.mark.parametrize("text", ["leuprolide injection monthly for 6 months", "Lupron Depot x 6 months",
+                                  "leuprolide depot over 24 weeks"])
+def test_a_course_length_in_the_medication_name_is_not_read_as_a_6_month_depot(text):
+    # was: a 24-week depot, so an order 121 days old still counted as ovarian suppression
+    s = _ofs_state(med_request(None, "2024-02-01", text=text))
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert "24-week" not in gap.message and "the depot length was not read from the record" in gap.message
+
+
 @pytest.mark.parametrize("text", ["Lupron Depot-PED 30 mg", "leuprolide acetate 30 mg (paediatric)"])
 def test_a_pediatric_leuprolide_depot_of_30_mg_is_not_read_as_the_adult_4_month_depot(text):
     # DailyMed Lupron Depot-PED: 30 mg every 3 months (the adult 30 mg depot lasts 4 months); ordered
