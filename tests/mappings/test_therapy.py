@@ -1833,7 +1833,8 @@ def test_a_disease_status_written_as_a_growth_without_a_recist_category_or_equiv
 
 
 @pytest.mark.parametrize("text", ["No POD", "No increase in size of the bone metastases", "Bone mets not enlarging",
-                                  "POD 3 after mastectomy, stable disease"])
+                                  "POD 3 after mastectomy, stable disease", "POD day 3 after mastectomy, stable disease",
+                                  "Stable disease; POD d2 after port insertion"])
 def test_a_disease_status_negating_pod_or_growth_is_no_progression_and_nothing_is_asked(text):
     status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
     s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
