@@ -780,13 +780,18 @@ _OFS_WORDS = re.compile(
                        for n in (d.name, *d.names)), key=len, reverse=True)) + r")\b", re.I)
 # said not to be given, only weighed, or given in the past: "no OFS", "not on goserelin",
 # "without", "off", "declined", "stopped", "planned", "discuss / consider OFS", "OFS?",
-# "previously on goserelin", "goserelin completed 2019"
+# "previously on goserelin", "goserelin completed 2019"; and (fix-rt17) not needed or not yet
+# given: "OFS not indicated / not needed", "GnRH agonist contraindicated", "OFS deferred",
+# "OFS if needed", "OFS would be required", "to start OFS", "since stopping goserelin" (the
+# card must not name as given what the words say is not: CR A.3 derive defensively)
 _OFS_WORDS_NEGATED_BEFORE = re.compile(
-    r"\b(?:no|not|without|off|never|no longer|declined|refused|stopped|discontinued|ceased|discuss\w*|consider\w*"
-    r"|recommend\w*|offer\w*|plan\w*|candidate|eligible|needs?|requir\w*|for"
-    r"|previous\w*|prior|former\w*|had|was|history of|h/o|past|completed|finished)\b[^.;,|]{0,20}$", re.I)
+    r"\b(?:no|not|without|off|never|no longer|declined|refused|stopped|stopping|discontinu\w*|ceased|discuss\w*"
+    r"|consider\w*|recommend\w*|offer\w*|plan\w*|candidate|eligible|needs?|requir\w*|for|if|to (?:start|begin|initiate)"
+    r"|will|would|previous\w*|prior|former\w*|had|was|history of|h/o|past|completed|finished)\b[^.;,|]{0,20}$", re.I)
 _OFS_WORDS_NEGATED_AFTER = re.compile(
-    r"^(?:\s*\?|[^.;,|]{0,20}\b(?:stopped|discontinued|ceased|declined|refused|held|not (?:given|started|tolerated)"
+    r"^(?:\s*\?|[^.;,|]{0,20}\b(?:stopped|discontinued|ceased|declined|refused|held|on hold|deferred|postponed"
+    r"|not (?:yet )?(?:given|started|tolerated|needed|indicated|required|recommended|appropriate|wanted)"
+    r"|contraindicated|ineligible|unsuitable|if (?:needed|required|indicated)|would|will"
     r"|planned|to (?:start|be started|begin)|recommended|discussed|considered|completed|finished|ended|until)\b)", re.I)
 
 
