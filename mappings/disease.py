@@ -691,6 +691,11 @@ def _text_named_other_sites(con: Concept, coded_site: str) -> list[tuple[str, st
     return [(code, site) for site in _text_site_list(_without_past_cancer(text)) if site != coded_site]
 
 
+def _site_words(site: str) -> str:
+    """A site id as a gap's sentence writes it ("lymph-node": "the text names the lymph nodes")."""
+    return "lymph nodes" if site == "lymph-node" else site
+
+
 def _other_primary(con: Concept) -> bool:
     """The Condition is coded as a primary cancer of another site (ICD-10-CM C18.9 colon;
     codes.yaml other_primary_icd10), memoised per concept."""
@@ -1473,8 +1478,8 @@ def build_disease(ctx: Ctx) -> Disease:
     if untold:
         ctx.gap("metastatic-site-conflict",
                 "Metastatic site coded and written differently: "
-                + "; ".join(f"coded {code} ({c}) but the text names the {t}" for c, code, t, _ in untold)
-                + f". Only the coded site is counted ({', '.join(dict.fromkeys(t for *_, t, _ in untold))} not counted"
+                + "; ".join(f"coded {code} ({_site_words(c)}) but the text names the {_site_words(t)}" for c, code, t, _ in untold)
+                + f". Only the coded site is counted ({', '.join(dict.fromkeys(_site_words(t) for *_, t, _ in untold))} not counted"
                 + "; visceral or not changes the treatment guidance): check the code or the text.",
                 [src for *_, src in untold])
     _node_only_conflict(ctx, sites, met_evidence, early_sources + early_not_final)

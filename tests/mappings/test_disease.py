@@ -1922,6 +1922,15 @@ def test_a_metastasis_coded_to_bone_whose_text_names_the_liver_counts_the_bone_a
     assert "check the code or the text" in message
 
 
+def test_a_site_conflict_naming_lymph_nodes_reads_as_a_sentence():
+    # was: "but the text names the lymph-node ... (lymph-node not counted"
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"),
+                             condition(cc(coding(ICD10, "C78.7"), text="Metastatic breast cancer to liver and lymph nodes"),
+                                       "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    message = next(g.message for g in s.gaps if g.code == "metastatic-site-conflict")
+    assert "coded C78.7 (liver) but the text names the lymph nodes" in message and "(lymph nodes not counted" in message
+
+
 @pytest.mark.parametrize("text", ["Bone metastases", "Bone metastases; liver metastasis ruled out", None])
 def test_a_metastasis_whose_text_agrees_with_its_code_or_rules_the_other_site_out_has_no_site_conflict(text):
     s = build_patient_state([patient(), breast_cancer("2015-03-01"),
