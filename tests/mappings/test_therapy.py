@@ -1832,6 +1832,17 @@ def test_a_disease_status_written_as_a_growth_without_a_recist_category_or_equiv
     assert f"written '{text}' (2023-03-01)" in _status_gap(s)
 
 
+@pytest.mark.parametrize("text", ["Enlarging liver lesions; ER+/PR+", "Increase in size of liver metastases (Cr 1.2)",
+                                  "Increase in size, PR status pending", "Enlarging lesions, response to be assessed"])
+def test_a_growth_beside_a_receptor_a_creatinine_or_a_response_not_yet_assessed_is_still_asked(text):
+    # was: "PR" (progesterone receptor), "Cr" (creatinine) and "response to" were read as a stated
+    # RECIST 1.1 category beside the growth: silently no progression
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression is None
+    assert f"written '{text}' (2023-03-01)" in _status_gap(s)
+
+
 @pytest.mark.parametrize("text", ["No POD", "No increase in size of the bone metastases", "Bone mets not enlarging",
                                   "POD 3 after mastectomy, stable disease", "POD day 3 after mastectomy, stable disease",
                                   "Stable disease; POD d2 after port insertion"])
