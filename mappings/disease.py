@@ -275,7 +275,13 @@ def _refuted_before(part: str, since: int, start: int) -> int | None:
 _OTHER_WORDS_OPEN = re.compile(r"(?:\(|\b(?:with|but|while)\b)(?P<words>[^()]*)$")
 _HOW_RULED_OUT = frozenset({"on", "by", "at", "per", "via", "after", "the", "a", "an", "is", "was", "were", "are",
                             "has", "have", "been", "now", "since", "subsequently", "later", "definitively",
-                            "clinically", "radiologically", "histologically", "also"})
+                            "clinically", "radiologically", "histologically", "also",
+                            # (fix-rt17) how sure, and who or when: "(definitely excluded)", "(completely
+                            # ruled out)", "(MDT: ruled out)", "(follow-up: excluded)", "(in 2021 excluded)"
+                            "definitely", "completely", "conclusively", "finally", "firmly", "fully", "entirely",
+                            "totally", "certainly", "confidently", "convincingly", "reliably", "safely", "with",
+                            "certainty", "in", "during", "upon", "following", "mdt", "multidisciplinary", "team",
+                            "tumor", "tumour", "board", "meeting", "consensus", "review", "follow-up", "followup"})
 
 
 def _another_finding_named(between: str) -> bool:

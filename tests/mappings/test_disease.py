@@ -1633,6 +1633,16 @@ def test_a_metastasis_ruled_out_in_a_parenthesis_or_on_imaging_stays_ruled_out(t
     assert d.metastatic == "unknown" and d.sites == []
 
 
+@pytest.mark.parametrize("text", ["Liver metastasis (definitely excluded)", "Liver metastasis (completely ruled out)",
+                                  "Liver metastasis (MDT: ruled out)", "Liver metastasis (follow-up: excluded)",
+                                  "Liver metastasis (in 2021 excluded)", "Liver metastasis with certainty excluded"])
+def test_a_metastasis_ruled_out_with_how_sure_or_who_ruled_it_out_stays_ruled_out(text):
+    # was: metastatic "yes", liver counted: the adverb or the MDT was read as another finding
+    # ruled out beside the metastasis (0f78f43), putting a ruled-out metastasis on the MBC pathway
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "unknown" and d.sites == []
+
+
 def _not_metastatic_beside_or_on_the_breast_cancer(text: str) -> None:
     """`text` on a Condition beside a breast cancer, and as the breast cancer's own text: not metastatic."""
     for resources in ((breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")),
