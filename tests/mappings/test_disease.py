@@ -1853,6 +1853,15 @@ def test_lymphangitic_carcinomatosis_a_malignant_pleural_effusion_and_malignant_
     assert d.visceral_involvement
 
 
+@pytest.mark.parametrize("text", ["Cutaneous lymphangitic carcinomatosis", "Lymphangitic carcinomatosis of the skin",
+                                  "Lymphangitic carcinomatosis of the chest wall"])
+def test_a_cutaneous_lymphangitic_carcinomatosis_is_a_metastasis_but_not_the_lungs(text):
+    # was: a lung metastasis (visceral): the skin's lymphatics are not the lung's (carcinoma
+    # erysipeloides, ICD-10-CM C79.2 secondary malignant neoplasm of skin; CR A.4 visceral sites)
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and "lung" not in [s.site for s in d.sites] and not d.visceral_involvement
+
+
 @pytest.mark.parametrize("text", ["Non-malignant pleural effusion", "Paramalignant pleural effusion", "Ascites",
                                   "Malignant pleural effusion ruled out", "No malignant ascites"])
 def test_an_effusion_not_written_malignant_or_a_malignant_one_ruled_out_is_no_metastasis(text):
