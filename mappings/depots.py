@@ -24,6 +24,9 @@ _NUMBER_WORDS = {"one": 1, "three": 3, "four": 4, "six": 6}
 # (30 mg is not the adult 4-month depot); its product wording ("3-month") still is.
 _PEDIATRIC_RE = re.compile(r"\bped\b|p(a)?ediatric", re.I)
 _LENGTH_RE = re.compile(r"\b(\d+|one|three|four|six)[\s-]*(month|mo|week|wk)s?\b", re.I)
+# a length that is how long a course runs, not one depot: "monthly for 6 months", "x 6 months",
+# "over 24 weeks", "during 6 months", "course of 6 months" (written in the medication's name too)
+_COURSE_BEFORE_RE = re.compile(r"(?:\b(?:for|x|over|during|of|within)|×)\s*$", re.I)
 
 
 def depot_weeks(res: dict[str, Any], names: set[str],
@@ -54,6 +57,8 @@ def depot_weeks(res: dict[str, Any], names: set[str],
             mg = float(m_.group(1))
             found += [(_DEPOT_WEEKS[(n, mg)], f"{m_.group(1)} mg") for n in sorted(names) if (n, mg) in _DEPOT_WEEKS]
     for m_ in _LENGTH_RE.finditer(med_text):
+        if _COURSE_BEFORE_RE.search(med_text, 0, m_.start()):
+            continue
         n = _NUMBER_WORDS.get(m_.group(1).lower()) or int(m_.group(1))
         weeks = n * 4 if m_.group(2).lower().startswith("mo") else n
         if 0 < weeks <= 26:

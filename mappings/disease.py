@@ -275,17 +275,26 @@ def _refuted_before(part: str, since: int, start: int) -> int | None:
 _OTHER_WORDS_OPEN = re.compile(r"(?:\(|\b(?:with|but|while)\b)(?P<words>[^()]*)$")
 _HOW_RULED_OUT = frozenset({"on", "by", "at", "per", "via", "after", "the", "a", "an", "is", "was", "were", "are",
                             "has", "have", "been", "now", "since", "subsequently", "later", "definitively",
-                            "clinically", "radiologically", "histologically", "also"})
+                            "clinically", "radiologically", "histologically", "also",
+                            # (fix-rt17) how sure, and who or when: "(definitely excluded)", "(completely
+                            # ruled out)", "(MDT: ruled out)", "(follow-up: excluded)", "(in 2021 excluded)"
+                            "definitely", "completely", "conclusively", "finally", "firmly", "fully", "entirely",
+                            "totally", "certainly", "confidently", "convincingly", "reliably", "safely", "with",
+                            "certainty", "in", "during", "upon", "following", "mdt", "multidisciplinary", "team",
+                            "tumor", "tumour", "board", "meeting", "consensus", "review", "follow-up", "followup"})
 
 
 def _another_finding_named(between: str) -> bool:
     opened = _OTHER_WORDS_OPEN.search(between)
-    if opened is None:
-        return False
-    words = [w for w in re.findall(r"[a-z][\w/-]*", opened.group("words").lower())
-             if w not in _HOW_RULED_OUT and not T.MET_IMAGING_WORDS.fullmatch(w)
-             and not T.MET_PATHOLOGY_WORDS.fullmatch(w)]
-    return bool(words)
+    return opened is not None and bool(_other_words(opened.group("words")))
+
+
+def _other_words(words: str) -> list[str]:
+    """The words that name something, not how or when it was ruled out (_HOW_RULED_OUT, imaging
+    and pathology words)."""
+    return [w for w in re.findall(r"[a-z][\w/-]*", words.lower())
+            if w not in _HOW_RULED_OUT and not T.MET_IMAGING_WORDS.fullmatch(w)
+            and not T.MET_PATHOLOGY_WORDS.fullmatch(w)]
 
 
 def _refuted_after(after: str) -> int | None:
@@ -447,24 +456,36 @@ _RELATIVE_BEFORE = re.compile(rf"\b{T.VOCABULARY['relative_words']}('s)?\b[^.;|]
 _BREAST_RULED_OUT_AFTER = re.compile(rf"^[\s\w-]{{0,15}}\b(?:{T.VOCABULARY['ruled_out_words']})\b")
 
 
-# "no residual / recurrent / active breast cancer", "no evidence of recurrent breast cancer"
-# (after neoadjuvant therapy, a pathological complete response, or in follow-up): a breast
-# cancer the patient had, not one ruled out (CR A.4 counts a breast cancer history, Z85.3, as
-# the primary beside metastatic evidence)
-_HISTORY_AFTER_NEGATION = re.compile(r"\b(?:residual|recurren\w*|remaining|active|current)\b[\s\w-]*$")
+# "no residual / recurrent / active / new breast cancer", "no evidence of recurrent breast cancer",
+# "no evidence of breast cancer recurrence" (after neoadjuvant therapy, a pathological complete
+# response, or in follow-up): a breast cancer the patient had, not one ruled out (CR A.4 counts a
+# breast cancer history, Z85.3, as the primary beside metastatic evidence)
+_HISTORY_AFTER_NEGATION = re.compile(r"\b(?:residual|recurren\w*|remaining|active|current|new)\b[\s\w-]*$")
+_RECURRENCE_AFTER_MENTION = re.compile(r"^\s*(?:recurren\w*|relapse\w*)\b")
+# the ruled-out words after the breast cancer, and what stands between ("Breast cancer -
+# metastasis excluded", "Breast cancer with mets excluded": that other finding is ruled out, as
+# _another_finding_named reads a metastasis's; "ruled out on biopsy", "has been excluded": the
+# breast cancer is)
+_BREAST_RULED_OUT_BETWEEN = re.compile(rf"^(?P<between>[\s\w-]{{0,15}}?)\b(?:{T.VOCABULARY['ruled_out_words']})\b")
 
 
 @lru_cache(maxsize=4096)
 def _breast_not_refuted(text: str) -> bool:
     """A Condition's text names a breast cancer not written as ruled out ("No breast cancer",
     "Breast cancer ruled out": condition-ver-status 'refuted', no breast primary); "No
-    residual breast cancer" is one treated (_HISTORY_AFTER_NEGATION)."""
+    residual breast cancer" / "no evidence of breast cancer recurrence" is one treated
+    (_HISTORY_AFTER_NEGATION, _RECURRENCE_AFTER_MENTION), "Breast cancer - metastasis excluded"
+    one standing beside another finding ruled out."""
     for m in _BREAST_TEXT.finditer(text):
         before = text[max(0, m.start() - 30):m.start()]
+        after = text[m.end():m.end() + 30]
         negated = _REFUTED_BEFORE.search(before)
-        if negated and _HISTORY_AFTER_NEGATION.search(before[negated.start():]):
+        if negated and (_HISTORY_AFTER_NEGATION.search(before[negated.start():]) or _RECURRENCE_AFTER_MENTION.match(after)):
             negated = None
-        if not (negated or _BREAST_RULED_OUT_AFTER.search(text[m.end():m.end() + 30])):
+        ruled_out = _BREAST_RULED_OUT_BETWEEN.match(after)
+        if ruled_out and _other_words(ruled_out.group("between")):
+            ruled_out = None
+        if not (negated or ruled_out):
             return True
     return False
 
@@ -674,6 +695,11 @@ def _text_named_other_sites(con: Concept, coded_site: str) -> list[tuple[str, st
     code = next((c for s, c, _ in con.codings if c and (is_icd10(s) or is_snomed(s))), "")
     text = con.text or ""
     return [(code, site) for site in _text_site_list(_without_past_cancer(text)) if site != coded_site]
+
+
+def _site_words(site: str) -> str:
+    """A site id as a gap's sentence writes it ("lymph-node": "the text names the lymph nodes")."""
+    return "lymph nodes" if site == "lymph-node" else site
 
 
 def _other_primary(con: Concept) -> bool:
@@ -1458,8 +1484,8 @@ def build_disease(ctx: Ctx) -> Disease:
     if untold:
         ctx.gap("metastatic-site-conflict",
                 "Metastatic site coded and written differently: "
-                + "; ".join(f"coded {code} ({c}) but the text names the {t}" for c, code, t, _ in untold)
-                + f". Only the coded site is counted ({', '.join(dict.fromkeys(t for *_, t, _ in untold))} not counted"
+                + "; ".join(f"coded {code} ({_site_words(c)}) but the text names the {_site_words(t)}" for c, code, t, _ in untold)
+                + f". Only the coded site is counted ({', '.join(dict.fromkeys(_site_words(t) for *_, t, _ in untold))} not counted"
                 + "; visceral or not changes the treatment guidance): check the code or the text.",
                 [src for *_, src in untold])
     _node_only_conflict(ctx, sites, met_evidence, early_sources + early_not_final)

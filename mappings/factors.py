@@ -780,13 +780,18 @@ _OFS_WORDS = re.compile(
                        for n in (d.name, *d.names)), key=len, reverse=True)) + r")\b", re.I)
 # said not to be given, only weighed, or given in the past: "no OFS", "not on goserelin",
 # "without", "off", "declined", "stopped", "planned", "discuss / consider OFS", "OFS?",
-# "previously on goserelin", "goserelin completed 2019"
+# "previously on goserelin", "goserelin completed 2019"; and (fix-rt17) not needed or not yet
+# given: "OFS not indicated / not needed", "GnRH agonist contraindicated", "OFS deferred",
+# "OFS if needed", "OFS would be required", "to start OFS", "since stopping goserelin" (the
+# card must not name as given what the words say is not: CR A.3 derive defensively)
 _OFS_WORDS_NEGATED_BEFORE = re.compile(
-    r"\b(?:no|not|without|off|never|no longer|declined|refused|stopped|discontinued|ceased|discuss\w*|consider\w*"
-    r"|recommend\w*|offer\w*|plan\w*|candidate|eligible|needs?|requir\w*|for"
-    r"|previous\w*|prior|former\w*|had|was|history of|h/o|past|completed|finished)\b[^.;,|]{0,20}$", re.I)
+    r"\b(?:no|not|without|off|never|no longer|declined|refused|stopped|stopping|discontinu\w*|ceased|discuss\w*"
+    r"|consider\w*|recommend\w*|offer\w*|plan\w*|candidate|eligible|needs?|requir\w*|for|if|to (?:start|begin|initiate)"
+    r"|will|would|previous\w*|prior|former\w*|had|was|history of|h/o|past|completed|finished)\b[^.;,|]{0,20}$", re.I)
 _OFS_WORDS_NEGATED_AFTER = re.compile(
-    r"^(?:\s*\?|[^.;,|]{0,20}\b(?:stopped|discontinued|ceased|declined|refused|held|not (?:given|started|tolerated)"
+    r"^(?:\s*\?|[^.;,|]{0,20}\b(?:stopped|discontinued|ceased|declined|refused|held|on hold|deferred|postponed"
+    r"|not (?:yet )?(?:given|started|tolerated|needed|indicated|required|recommended|appropriate|wanted)"
+    r"|contraindicated|ineligible|unsuitable|if (?:needed|required|indicated)|would|will"
     r"|planned|to (?:start|be started|begin)|recommended|discussed|considered|completed|finished|ended|until)\b)", re.I)
 
 
@@ -938,7 +943,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 # a provisional / differential / unconfirmed diagnosis (FHIR R4 condition-ver-status)
                 # is a suspicion, not diabetes: type 1 would stop the PI3K/AKT inhibitors (CR C.3 row 14)
                 why = unconfirmed_status(res)
-                if why is None and _diabetes_suspected(con.text):
+                if why is None and (_diabetes_suspected(con.text) or _mody_suspected_alone(con.text)):
                     why = "written as a suspicion"  # "suspected diabetes" (local_codes.yaml diabetes)
                 if why is None and _diabetes_not_current(con.text):
                     # the words say it is over, refuted or gestational, the status does not
@@ -1056,7 +1061,8 @@ def _diabetes_type(con: Concept) -> str | None:
 
 
 # diabetes as clinicians write it: the word, or the abbreviations T1DM/T2DM, DM1/DM2, type 2 DM, (N)IDDM
-_DIABETES_WORDS = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b|\bmody\b"
+_DIABETES_WORDS_BUT_MODY = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b"
+_DIABETES_WORDS = _DIABETES_WORDS_BUT_MODY + r"|\bmody\b"
 # type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2), and
 # "juvenile(-onset)" / "brittle" diabetes (inclusion terms of E10 Type 1 diabetes mellitus: WHO ICD-10
 # 2019, https://icd.who.int/browse10/2019/en/GetConcept?ConceptId=E10-E14, and ICD-10-CM E10)
@@ -1079,6 +1085,38 @@ _MODY = re.compile(r"\b(?:mody|maturity[- ]onset diabetes(?: mellitus)? (?:of|in
                    r"(?:[\s,(-]*(?:type\s*)?(?:\d+|[iv]+\b))?(?:\s*\(mody\))?")
 
 
+_V = T.VOCABULARY
+# A MODY the words set aside, within its own clause (no comma or bracket between, so "Type 2
+# diabetes, not MODY" keeps its type 2 and "Type 2 diabetes, MODY excluded" is no longer read as
+# no diabetes): negated ("no MODY", "not MODY"), ruled out or absent ("MODY ruled out", not
+# "MODY not yet excluded"), or a relative's ("MODY in mother", "mother: MODY"). The vocabulary
+# of local_codes.yaml (negation_words, ruled_out_words, still_open_words, absent_words,
+# relative_words: FHIR R4 condition-ver-status 'refuted', FamilyMemberHistory; CR A.4 a diagnosis)
+_MODY_NOT_THE_PATIENTS = re.compile(
+    rf"\b(?:{_V['negation_words']}|denied|free of|{_V['relative_words']}(?:'s)?)\b[^.;|,()]{{0,30}}?\bmody\b"
+    rf"|\bmody\b(?:(?!\b{_V['still_open_words']}\b)[^.;|,()]){{0,30}}?\b(?:{_V['ruled_out_words']}|{_V['absent_words']})\b"
+    rf"|\bmody\b[^.;|,()]{{0,10}}?\bin\s+(?:(?:his|her|the|a)\s+)?{_V['relative_words']}\b")
+
+
+@lru_cache(maxsize=4096)
+def _mody_read(text: str) -> str:
+    """The text with each MODY written " mody " (_MODY), the ones that are not the patient's
+    taken out (_MODY_NOT_THE_PATIENTS)."""
+    if "mody" not in text and "maturity" not in text:
+        return text
+    return _MODY_NOT_THE_PATIENTS.sub(" ", _MODY.sub(" mody ", text))
+
+
+def _mody_suspected_alone(text: str) -> bool:
+    """A MODY written as a suspicion ("possible MODY", "suspected MODY", "MODY not yet excluded":
+    local_codes.yaml diabetes suspicion_patterns, read as they read a diabetes) with no other
+    diabetes named: condition-ver-status unconfirmed, not counted (gap diabetes-unconfirmed).
+    Beside a diabetes named ("Type 2 diabetes, possible MODY") the diabetes stands."""
+    read = _mody_read(text)
+    return ("mody" in read and not re.search(_DIABETES_WORDS_BUT_MODY, read)
+            and bool(_diabetes_suspected(read.replace(" mody ", " diabetes "))))
+
+
 @lru_cache(maxsize=4096)
 def _diabetes_text(text: str) -> str | None:
     """Diabetes type named in a Condition's text (None: not diabetes).
@@ -1086,7 +1124,7 @@ def _diabetes_text(text: str) -> str | None:
     Only a diagnosis counts (CR A.4): a family history ("family history of", "FH"),
     a risk ("at risk for") or a screening names diabetes without the patient having it.
     """
-    text = _MODY.sub(" mody ", text)  # a diabetes; its subtype number is no diabetes type
+    text = _mody_read(text)  # a diabetes; its subtype number is no diabetes type
     text = _NOT_A_DIAGNOSIS.sub(" ", text)  # the mentions that are no diagnosis, taken out
     # "not diabetic" sets aside the clause it is written in, not a diabetes named in another
     # clause ("Type 2 diabetes; type 1 diabetes ruled out" is a type 2 diabetes: it was read as no

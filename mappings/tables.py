@@ -188,7 +188,9 @@ SITE_TEXT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"lymph(?!angi)|nodal|node"), "lymph-node"),
     (re.compile(r"liver|hepatic"), "liver"),
     (re.compile(r"pleura"), "pleura"),
-    (re.compile(r"lung|pulmonary|lymphangi"), "lung"),
+    # (fix-rt17) not a cutaneous one ("cutaneous lymphangitic carcinomatosis", "... of the skin /
+    # chest wall": carcinoma erysipeloides, a skin metastasis, ICD-10-CM C79.2, not visceral)
+    (re.compile(r"lung|pulmonary|(?<!cutaneous )(?<!skin )lymphangi(?![^|;.]*\b(?:skin|cutaneous|dermal|chest wall)\b)"), "lung"),
     (re.compile(r"brain|cerebr|mening|leptomening|cerebell"), "brain"),
     (re.compile(r"perito|malignant ascites"), "peritoneum"),
     (re.compile(r"adrenal"), "adrenal"),

@@ -1188,6 +1188,24 @@ def test_fhir_premenopausal_status_written_without_or_only_weighing_ovarian_supp
     assert "ovarian-suppression-text-only" not in {g.code for g in state.gaps}
 
 
+@pytest.mark.parametrize("words", ["Premenopausal, OFS not indicated", "Premenopausal, GnRH agonist contraindicated",
+                                   "Premenopausal, OFS deferred", "Premenopausal, to start OFS", "Premenopausal, OFS if needed"])
+def test_fhir_premenopausal_status_written_with_ovarian_suppression_not_needed_or_not_yet_given_does_not_name_it_as_given(words):
+    # was: the AI + CDK4/6i caution said "ovarian suppression named in the text only" beside words
+    # that say she does not have it
+    state, cards = run(de_novo("lr-premeno-ofs-not-given", birth="1982-01-01", menopause=words), FIRST_LINE_AS_OF)
+    assert "ovarian-suppression-text-only" not in {g.code for g in state.gaps}
+    assert "named in the text only" not in card(cards, "ai-cdk46i")["detail"]
+
+
+@pytest.mark.parametrize("words", ["Postmenopausal, ovarian suppression not needed", "Postmenopausal since stopping goserelin"])
+def test_fhir_postmenopausal_status_written_with_ovarian_suppression_not_needed_or_stopped_stays_postmenopausal(words):
+    # was: menopausal status unknown ("postmenopausal by ovarian suppression, no current GnRH-agonist record")
+    state, _ = run(de_novo("lr-postmeno-ofs-not-needed", birth="1982-01-01", menopause=words), FIRST_LINE_AS_OF)
+    assert state.factors.menopausal_status == "postmenopausal"
+    assert "menopausal-status-unknown" not in {g.code for g in state.gaps}
+
+
 def test_fhir_premenopausal_on_goserelin_in_words_and_with_a_goserelin_record_raises_no_text_only_gap():
     p = de_novo("lr-premeno-ofs-both", birth="1982-01-01", menopause="Premenopausal on goserelin").med("goserelin", "2024-01-20")
     state, _ = run(p, FIRST_LINE_AS_OF)

@@ -1633,6 +1633,16 @@ def test_a_metastasis_ruled_out_in_a_parenthesis_or_on_imaging_stays_ruled_out(t
     assert d.metastatic == "unknown" and d.sites == []
 
 
+@pytest.mark.parametrize("text", ["Liver metastasis (definitely excluded)", "Liver metastasis (completely ruled out)",
+                                  "Liver metastasis (MDT: ruled out)", "Liver metastasis (follow-up: excluded)",
+                                  "Liver metastasis (in 2021 excluded)", "Liver metastasis with certainty excluded"])
+def test_a_metastasis_ruled_out_with_how_sure_or_who_ruled_it_out_stays_ruled_out(text):
+    # was: metastatic "yes", liver counted: the adverb or the MDT was read as another finding
+    # ruled out beside the metastasis (0f78f43), putting a ruled-out metastasis on the MBC pathway
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "unknown" and d.sites == []
+
+
 def _not_metastatic_beside_or_on_the_breast_cancer(text: str) -> None:
     """`text` on a Condition beside a breast cancer, and as the breast cancer's own text: not metastatic."""
     for resources in ((breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")),
@@ -1843,6 +1853,15 @@ def test_lymphangitic_carcinomatosis_a_malignant_pleural_effusion_and_malignant_
     assert d.visceral_involvement
 
 
+@pytest.mark.parametrize("text", ["Cutaneous lymphangitic carcinomatosis", "Lymphangitic carcinomatosis of the skin",
+                                  "Lymphangitic carcinomatosis of the chest wall"])
+def test_a_cutaneous_lymphangitic_carcinomatosis_is_a_metastasis_but_not_the_lungs(text):
+    # was: a lung metastasis (visceral): the skin's lymphatics are not the lung's (carcinoma
+    # erysipeloides, ICD-10-CM C79.2 secondary malignant neoplasm of skin; CR A.4 visceral sites)
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and "lung" not in [s.site for s in d.sites] and not d.visceral_involvement
+
+
 @pytest.mark.parametrize("text", ["Non-malignant pleural effusion", "Paramalignant pleural effusion", "Ascites",
                                   "Malignant pleural effusion ruled out", "No malignant ascites"])
 def test_an_effusion_not_written_malignant_or_a_malignant_one_ruled_out_is_no_metastasis(text):
@@ -1891,6 +1910,24 @@ def test_a_breast_cancer_written_as_no_residual_or_recurrent_disease_is_still_th
     assert s.disease.breast_cancer == "yes" and s.disease.metastatic == "yes"
 
 
+@pytest.mark.parametrize("text", ["Breast cancer - metastasis excluded", "Breast cancer with mets excluded",
+                                  "No evidence of breast cancer recurrence", "No new breast cancer"])
+def test_a_breast_cancer_beside_another_finding_ruled_out_or_written_as_no_recurrence_is_still_the_breast_primary(text):
+    # was: breast cancer "unknown" (gap breast-cancer-not-documented): the metastasis, the
+    # recurrence or a new cancer is what the words rule out, not the breast cancer (CR A.4)
+    s = build_patient_state([patient(), condition(cc(text=text), "2019-01-20"),
+                             metastasis("94222008", "Secondary malignant neoplasm of bone")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.breast_cancer == "yes" and s.disease.metastatic == "yes"
+    assert "breast-cancer-not-documented" not in [g.code for g in s.gaps]
+
+
+@pytest.mark.parametrize("text", ["Breast cancer ruled out on biopsy", "Breast cancer has been excluded"])
+def test_a_breast_cancer_ruled_out_on_biopsy_or_having_been_excluded_names_no_breast_primary(text):
+    s = build_patient_state([patient(), condition(cc(text=text), "2019-01-20"),
+                             metastasis("94222008", "Secondary malignant neoplasm of bone")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.breast_cancer == "unknown"
+
+
 @pytest.mark.parametrize("code", [coding(ICD10, "C79.51"), coding(SNOMED, "94222008")])
 def test_a_metastasis_coded_to_bone_whose_text_names_the_liver_counts_the_bone_and_names_the_conflict(code):
     # was: bone only, silently: visceral vs bone-only disease changes the guidance (CR A.4
@@ -1902,6 +1939,15 @@ def test_a_metastasis_coded_to_bone_whose_text_names_the_liver_counts_the_bone_a
     message = next(g.message for g in s.gaps if g.code == "metastatic-site-conflict")
     assert f"coded {code['code']} (bone) but the text names the liver" in message
     assert "check the code or the text" in message
+
+
+def test_a_site_conflict_naming_lymph_nodes_reads_as_a_sentence():
+    # was: "but the text names the lymph-node ... (lymph-node not counted"
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"),
+                             condition(cc(coding(ICD10, "C78.7"), text="Metastatic breast cancer to liver and lymph nodes"),
+                                       "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    message = next(g.message for g in s.gaps if g.code == "metastatic-site-conflict")
+    assert "coded C78.7 (liver) but the text names the lymph nodes" in message and "(lymph nodes not counted" in message
 
 
 @pytest.mark.parametrize("text", ["Bone metastases", "Bone metastases; liver metastasis ruled out", None])

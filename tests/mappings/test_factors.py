@@ -105,6 +105,28 @@ def test_mody_negated_or_a_relatives_is_no_diabetes(text):
     assert factors(condition(cc(text=text))).diabetes.status == "none-documented"
 
 
+@pytest.mark.parametrize("text", ["MODY ruled out", "MODY excluded", "MODY in mother", "Mother: MODY",
+                                  "No diabetes; MODY in mother"])
+def test_mody_ruled_out_or_a_relatives_is_no_diabetes(text):
+    # was: a diabetes of unrecorded type (the hyperglycaemia caution before a PI3K/AKT/mTOR inhibitor)
+    assert factors(condition(cc(text=text))).diabetes.status == "none-documented"
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes, MODY excluded", "Type 2 diabetes, not MODY", "Type 2 diabetes (MODY ruled out)"])
+def test_type_2_diabetes_beside_mody_set_aside_in_the_same_clause_stays_type_2(text):
+    # "..., MODY excluded" was read as no diabetes at all (the caution lost, CR C.3 row 14)
+    assert factors(condition(cc(text=text))).diabetes.type_recorded == "type 2"
+
+
+@pytest.mark.parametrize("text", ["Possible MODY", "Suspected MODY", "MODY not yet excluded"])
+def test_mody_written_as_a_suspicion_is_not_counted_and_is_asked(text):
+    # was: counted as a diabetes of unrecorded type; a suspicion is condition-ver-status unconfirmed
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text))], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    gap = next(g for g in s.gaps if g.code == "diabetes-unconfirmed")
+    assert "type not recorded (written as a suspicion)" in gap.message
+
+
 def test_type_2_diabetes_beside_mody_excluded_stays_type_2():
     assert factors(condition(cc(text="Type 2 diabetes; MODY excluded"))).diabetes.type_recorded == "type 2"
 
@@ -1018,6 +1040,16 @@ def test_a_monthly_course_for_6_months_in_the_dosage_text_is_not_read_as_a_6_mon
     s = _ofs_state(r)
     assert not s.factors.ovarian_suppression
     assert "3.6 mg: a 4-week depot" in next(g for g in s.gaps if g.code == "ovarian-suppression-not-current").message
+
+
+@pytest.mark.parametrize("text", ["leuprolide injection monthly for 6 months", "Lupron Depot x 6 months",
+                                  "leuprolide depot over 24 weeks"])
+def test_a_course_length_in_the_medication_name_is_not_read_as_a_6_month_depot(text):
+    # was: a 24-week depot, so an order 121 days old still counted as ovarian suppression
+    s = _ofs_state(med_request(None, "2024-02-01", text=text))
+    assert not s.factors.ovarian_suppression
+    gap = next(g for g in s.gaps if g.code == "ovarian-suppression-not-current")
+    assert "24-week" not in gap.message and "the depot length was not read from the record" in gap.message
 
 
 @pytest.mark.parametrize("text", ["Lupron Depot-PED 30 mg", "leuprolide acetate 30 mg (paediatric)"])

@@ -1820,6 +1820,17 @@ def test_a_disease_status_written_as_pod_or_beside_another_thing_excluded_is_a_p
     assert _status_gap(s) is None
 
 
+@pytest.mark.parametrize("text", ["Progression (has been ruled out)", "Progression (now excluded)",
+                                  "Progression (definitively ruled out)", "Progression, clinically excluded", "PD (MDT: excluded)"])
+def test_a_progression_ruled_out_with_how_or_when_it_was_ruled_out_is_no_progression(text):
+    # was: a progression (c2aa2a9 read the words after the comma / parenthesis as another thing
+    # ruled out): the endocrine line counted as progressed on a progression the record rules out
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression is None
+    assert _status_gap(s) is None
+
+
 @pytest.mark.parametrize("text", ["Increase in size of liver metastases", "Enlarging liver lesions",
                                   "Liver metastases increased in size", "Equivocal", "Non-PD criteria not met"])
 def test_a_disease_status_written_as_a_growth_without_a_recist_category_or_equivocal_is_asked(text):
@@ -1832,8 +1843,20 @@ def test_a_disease_status_written_as_a_growth_without_a_recist_category_or_equiv
     assert f"written '{text}' (2023-03-01)" in _status_gap(s)
 
 
+@pytest.mark.parametrize("text", ["Enlarging liver lesions; ER+/PR+", "Increase in size of liver metastases (Cr 1.2)",
+                                  "Increase in size, PR status pending", "Enlarging lesions, response to be assessed"])
+def test_a_growth_beside_a_receptor_a_creatinine_or_a_response_not_yet_assessed_is_still_asked(text):
+    # was: "PR" (progesterone receptor), "Cr" (creatinine) and "response to" were read as a stated
+    # RECIST 1.1 category beside the growth: silently no progression
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
+    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    assert s.therapy.last_endocrine_progression is None
+    assert f"written '{text}' (2023-03-01)" in _status_gap(s)
+
+
 @pytest.mark.parametrize("text", ["No POD", "No increase in size of the bone metastases", "Bone mets not enlarging",
-                                  "POD 3 after mastectomy, stable disease",
+                                  "POD 3 after mastectomy, stable disease", "POD day 3 after mastectomy, stable disease",
+                                  "Stable disease; POD d2 after port insertion",
                                   # a growth beside a stated RECIST category
                                   "Stable disease (slight increase in size)", "SD, lesions slightly larger",
                                   "Partial response; one node enlarging"])
