@@ -19,8 +19,8 @@ _NUMBER_WORDS = {"one": 1, "three": 3, "four": 4, "six": 6}
 # Trelstar product names; RxNorm SCD / SBD names "6 MONTH leuprolide acetate 45 MG ..."), read
 # only from the medication's own name: a dosage text "monthly for 6 months" is a course, not a depot
 # Lupron Depot-PED (leuprolide for central precocious puberty) shares strengths with the adult
-# depots but not their lengths: 11.25 / 15 mg monthly, 30 mg every 3 months (DailyMed Lupron
-# Depot-PED label, Dosage and Administration). Its strengths are not read as an adult depot's
+# depots but not their lengths: 11.25 / 15 mg monthly, 30 mg every 3 months, 45 mg every 6 months
+# (DailyMed Lupron Depot-PED label, Dosage and Administration). Its strengths are not read as an adult depot's
 # (30 mg is not the adult 4-month depot); its product wording ("3-month") still is.
 _PEDIATRIC_RE = re.compile(r"\bped\b|p(a)?ediatric", re.I)
 _LENGTH_RE = re.compile(r"\b(\d+|one|three|four|six)[\s-]*(month|mo|week|wk)s?\b", re.I)
