@@ -83,8 +83,14 @@ _UNSETTLED = re.compile(
     # a classification hedged ("possibly pathogenic", "suspected pathogenic"): no call, as a hedged
     # finding (_PATHOGENIC_STATED reads only a plain one)
     rf"|\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?pathogenic(?!ity)"
+    # ... or stated probable ("probably / presumed pathogenic": condition-ver-status provisional,
+    # the shared probable_words), but "likely pathogenic" is the ACMG class itself (CR C.2 step 1)
+    rf"|\b(?!likely\b){T.VOCABULARY['probable_words']}\s+(?:likely )?pathogenic(?!ity)"
     r"|\bpathogenic\s*[(\[]?\s*\?"
     rf"|\bpathogenic\b[^|;.]{{0,15}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
+    # ... or its confirmation still awaited ("pathogenic - awaiting confirmation": the shared
+    # pending_words_after; "pending" alone is read above)
+    rf"|\bpathogenic\b[^|;.]{{0,15}}?\b{T.VOCABULARY['pending_words_after']}"
     # a relative's variant ("family history of BRCA1 pathogenic variant", "mother: BRCA2 carrier"):
     # not the patient's result (FHIR R4 FamilyMemberHistory; the shared relative_words, without
     # "fh", a gene symbol on panels); not read when a finding is stated plainly beside it

@@ -43,6 +43,16 @@ def test_a_brca_classification_that_is_a_vus_negated_or_hedged_is_no_pathogenic_
     assert "detected (germline" not in card(cards, "patient-summary")["detail"]
 
 
+@pytest.mark.parametrize("words", ["germline BRCA2 probably pathogenic", "germline BRCA2 presumed pathogenic",
+                                   "germline BRCA2 pathogenic - awaiting confirmation"])
+def test_a_germline_brca2_classification_stated_probable_or_awaiting_confirmation_offers_no_parp_inhibitor(words):
+    # read as a germline BRCA2 pathogenic variant: talazoparib offered on a provisional result
+    _, cards = _brca_text("p-brca-probable", words)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "detected (germline" not in card(cards, "patient-summary")["detail"]
+    assert "test-germline-brca" in ordered_tests(cards)
+
+
 def test_a_tumour_brca2_stated_pathogenic_is_a_variant_of_unknown_origin_and_still_asks_for_the_germline_test():
     _, cards = _brca_text("p-brca-tumour-path", "tumor BRCA2 pathogenic")
     assert "BRCA2 detected (pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
