@@ -1042,8 +1042,10 @@ def test_each_drug_of_a_regimen_written_as_refused_in_its_own_clause_is_no_thera
     assert any(g.code == "not-given" for g in s.ignored)
 
 
-@pytest.mark.parametrize("text", ["Letrozole, declined palbociclib", "Letrozole (declined chemo) + palbociclib"])
-def test_words_that_may_be_the_next_drugs_refusal_or_another_treatments_leave_the_regimen_given(text):
+@pytest.mark.parametrize("text", ["Letrozole (declined chemo) + palbociclib"])
+def test_words_that_are_another_treatments_refusal_leave_the_regimen_given(text):
+    # "Letrozole, declined palbociclib" was here (both given); its refusal names palbociclib as its
+    # object: test_a_drug_refused_after_the_record_drug_is_not_given_and_the_record_drug_is
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert [[d.name for d in ln.drugs] for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
 
@@ -1086,6 +1088,21 @@ def test_a_drug_written_as_planned_or_given_only_if_the_disease_progresses_is_no
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
     gap = _gap(s, "medication-unreadable")
     assert gap is not None and "also names fulvestrant, not read as given by this record" in gap.message
+
+
+@pytest.mark.parametrize("text", ["Letrozole - patient declined palbociclib", "Letrozole; patient declined palbociclib",
+                                  "Letrozole, declined palbociclib", "Letrozole - declined palbociclib / ribociclib"])
+def test_a_drug_refused_after_the_record_drug_is_not_given_and_the_record_drug_is(text):
+    # the refusal runs into the next drug's name (its object): palbociclib was read as given beside
+    # letrozole, a CDK4/6 inhibitor line the patient declined
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+
+
+def test_a_refusal_of_the_next_drug_taken_back_leaves_both_given():
+    s = state(med_statement(None, "2020-02-01", status="active",
+                            text="Letrozole; declined palbociclib initially, later agreed"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
 
 
 def test_another_class_refused_after_a_regimen_leaves_the_regimen_given():
