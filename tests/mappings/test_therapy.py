@@ -1080,7 +1080,8 @@ def test_the_class_of_a_named_drug_refused_after_a_dash_is_a_record_that_cannot_
 
 
 @pytest.mark.parametrize("text", ["Letrozole (then fulvestrant if progression)", "Letrozole; plan fulvestrant on progression",
-                                  "Letrozole; consider fulvestrant"])
+                                  "Letrozole; consider fulvestrant",
+                                  "Letrozole, consider adding fulvestrant", "Letrozole; plan to add fulvestrant"])
 def test_a_drug_written_as_planned_or_given_only_if_the_disease_progresses_is_not_read_as_given(text):
     # fulvestrant was read as given beside letrozole (a prior SERD, no fulvestrant card); it is
     # planned (FHIR R4 MedicationStatement.status intended): named, not counted
