@@ -321,7 +321,10 @@ _SOMATIC_OR_TUMOUR_TEXT = re.compile(r"somatic|tumou?r|\b[st]brca[12m]?\b")
 # recommended", "germline status not determined") says nothing about this variant.
 _ORIGIN_HEDGE = re.compile(
     r"\b(not|no|non|cannot|unable|distinguish\w*|recommend\w*|advis\w*|suggest\w*|consider\w*"
-    r"|unknown|undetermined|indeterminate|possibl[ey]|may|might|suspected|if|vs)\b"
+    r"|unknown|undetermined|indeterminate|possibl[ey]|may|might|suspected|if|vs"
+    # ... or still to be confirmed ("germline confirmation pending", "germline testing awaited"):
+    # FHIR R4 ObservationStatus registered / preliminary, no germline result yet (CR C.3 row 7)
+    r"|pending|awaiting|awaited|unconfirmed)\b"
 )
 
 

@@ -53,6 +53,16 @@ def test_a_germline_brca2_classification_stated_probable_or_awaiting_confirmatio
     assert "test-germline-brca" in ordered_tests(cards)
 
 
+@pytest.mark.parametrize("words", ["BRCA2 c.5946delT pathogenic detected; germline confirmation pending",
+                                   "BRCA2 c.5946delT pathogenic variant, germline testing awaited"])
+def test_a_brca2_variant_whose_germline_confirmation_is_pending_is_of_unknown_origin_and_offers_no_parp_inhibitor(words):
+    # "germline" was read as the variant's origin: talazoparib offered before any germline result
+    _, cards = _brca_text("p-brca-pending-germline", words)
+    assert "BRCA2 c.5946delT detected (pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "test-germline-brca" in ordered_tests(cards)
+
+
 def test_a_tumour_brca2_stated_pathogenic_is_a_variant_of_unknown_origin_and_still_asks_for_the_germline_test():
     _, cards = _brca_text("p-brca-tumour-path", "tumor BRCA2 pathogenic")
     assert "BRCA2 detected (pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
