@@ -96,6 +96,11 @@ _UNSETTLED = re.compile(
     # "fh", a gene symbol on panels); not read when a finding is stated plainly beside it
     r"|\b(?:family (?:history|hx)|relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin"
     r"|grand(?:mother|father|parent))('s)?\b[^|;.]{0,30}?\b(?:mutation|variant|alteration|mutated|pathogenic|carrier)"
+    # ... or named after it ("BRCA2 pathogenic in mother", "variant of her sister", "carrier
+    # from father"): as much not the patient's (same source); read within the clause only
+    r"|\b(?:mutation|variant|alteration|mutated|pathogenic|carrier)\b[^|;.]{0,20}?\b(?:in|of|from|carried\s+by)\s+"
+    r"(?:(?:her|his|the|a|patient'?s|pt'?s)\s+)?(?:family|relatives?|mother|father|sister|brother|sibling|daughter"
+    r"|son|aunt|uncle|cousin|grand(?:mother|father|parent))\b"
 )
 # a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
 # detected" / "undetected": beside it a hedge is about something else (_text_result)

@@ -63,6 +63,14 @@ def test_a_brca2_variant_whose_germline_confirmation_is_pending_is_of_unknown_or
     assert "test-germline-brca" in ordered_tests(cards)
 
 
+def test_a_relatives_brca2_variant_after_a_germline_brca1_negative_offers_no_parp_inhibitor():
+    # the per-gene comma list read "BRCA2 pathogenic in mother" as the patient's germline BRCA2
+    # variant: talazoparib was offered on the mother's result
+    _, cards = _brca_text("p-brca-mother", "germline BRCA1 negative, BRCA2 pathogenic in mother")
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "BRCA2 detected" not in card(cards, "patient-summary")["detail"]
+
+
 def test_a_tumour_brca2_stated_pathogenic_is_a_variant_of_unknown_origin_and_still_asks_for_the_germline_test():
     _, cards = _brca_text("p-brca-tumour-path", "tumor BRCA2 pathogenic")
     assert "BRCA2 detected (pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
@@ -117,7 +125,8 @@ def test_a_germline_brca2_finding_after_a_brca1_negative_is_germline_and_offers_
     assert "talazoparib" in topics(cards)
 
 
-@pytest.mark.parametrize("words", ["family history of BRCA1 pathogenic variant", "Mother: BRCA2 carrier"])
+@pytest.mark.parametrize("words", ["family history of BRCA1 pathogenic variant", "Mother: BRCA2 carrier",
+                                   "BRCA2 pathogenic variant in mother", "BRCA1 pathogenic, carried by her sister"])
 def test_a_relatives_brca_variant_is_not_the_patients_result_and_is_named_unclear(words):
     # "family history of BRCA1 pathogenic variant" was read as the patient's BRCA1 variant
     _, cards = _brca_text("p-brca-family", words)
