@@ -630,6 +630,19 @@ def _premedication_record(written: str) -> _Unreadable | None:
                        "whether the drug itself was given cannot be read")
 
 
+@lru_cache(maxsize=1024)
+def _planned_record(written: str) -> _Unreadable | None:
+    """An _Unreadable for a record whose text names its first drug after plan words and no drug
+    as given ("Planned letrozole + palbociclib", "Consider fulvestrant": local_codes.yaml
+    drug_mentions planned_opening): planned by its words, taken by its status, which is not
+    settled; it was skipped as a record of no pathway drug."""
+    m = T.DRUG_NAME_RE.search(written.lower()) if written else None
+    if m is None or T.drug_for_name(m.group(1)) is None or not T.DRUG_PLANNED_OPENING.match(written[:m.start()]):
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes its drug as planned or '
+                       "considered: whether it was given cannot be read")
+
+
 def _read_class_beside_drug(med: _Med, text: str) -> None:
     """Sets med.also_unread (class_beside_drug_classes of its text, as the medication-unreadable gap
     writes it, the text quoted as written) and the classes those words name; and
@@ -1004,7 +1017,8 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
             if type(med) is _Med:
                 _read_class_beside_drug(med, written)
         else:
-            med = _unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME
+            med = (_planned_record(cc_as_written(cc))
+                   or (_unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME))
         if key is not None:
             if len(_MED_CACHE) >= _CC_CACHE_MAX:
                 _MED_CACHE.clear()

@@ -1106,6 +1106,27 @@ def test_a_refusal_of_the_next_drug_taken_back_leaves_both_given():
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
 
 
+@pytest.mark.parametrize("text", ["Planned letrozole + palbociclib", "Consider fulvestrant", "Plan: letrozole + palbociclib"])
+def test_a_record_whose_only_drug_is_written_as_planned_is_a_gap_not_skipped_in_silence(text):
+    # since plan words before a name read it as not given, a record naming its drug only so was
+    # skipped as a record of no pathway drug: no line, no gap (its status says taken)
+    s = state(med_statement(None, "2020-02-01", status="active", rid="ms-plan", text=text))
+    assert s.therapy.metastatic_lines == []
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and f'MedicationStatement/ms-plan (its text "{text}" writes its drug as planned or ' \
+        "considered: whether it was given cannot be read)" in gap.message
+
+
+@pytest.mark.parametrize("text, given", [("Letrozole + palbociclib; plan: fulvestrant at progression",
+                                          ["letrozole", "palbociclib"]),
+                                         ("Fulvestrant + palbociclib (considered abemaciclib)", ["fulvestrant", "palbociclib"])])
+def test_a_drug_after_plan_with_a_colon_or_considered_is_not_read_as_given(text, given):
+    # fulvestrant (a prior SERD) / abemaciclib were read as given in the line
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [given]
+    assert "not read as given by this record" in _gap(s, "medication-unreadable").message
+
+
 def test_another_class_refused_after_a_regimen_leaves_the_regimen_given():
     s = state(med_statement(None, "2020-02-01", status="active", text="Letrozole + palbociclib; chemotherapy declined"))
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
