@@ -1117,9 +1117,24 @@ def _per_gene_pieces(clause: str) -> list[str]:
             return [clause]
         after = piece[genes.end():].lower()
         before = piece[:genes.start()].lower()
-        if _text_result(before) is not _NO_CALL or _text_result(after) in (_NO_CALL, None):
+        result = _text_result(after)
+        # a piece hedged on its own ("PIK3CA p.H1047R detected, ESR1 pathogenic?") is that gene's
+        # no call: read whole, the other gene's finding (and its p. change) was given to it, and
+        # elacestrant offered on a hedged ESR1 result
+        if _text_result(before) is not _NO_CALL or (result in (_NO_CALL, None) and not _hedged_piece(after)):
             return [clause]
     return pieces
+
+
+# a gene's own piece closed by a suspicion word ("ESR1 suspected", "ESR1 - unconfirmed"): the
+# shared suspicion_words_after (FHIR R4 condition-ver-status unconfirmed)
+_SUSPECTED_AFTER = re.compile(rf"\b{T.VOCABULARY['suspicion_words_after']}\b")
+
+
+def _hedged_piece(after: str) -> bool:
+    """What a per-gene piece says after its gene is a hedge of its own (_UNSETTLED, or a
+    suspicion word after it): that gene's no call, not the list's."""
+    return bool(_UNSETTLED.search(after) or _SUSPECTED_AFTER.search(after))
 
 
 def _gene_clauses(text: str) -> list[str]:

@@ -190,3 +190,21 @@ def test_a_tumour_panel_comma_list_reads_each_gene_for_its_own_result(words, off
     _, cards = run(p)
     assert offered in topics(cards)
     assert not_offered not in topics(cards)
+
+
+@pytest.mark.parametrize("words, offered, not_offered", [
+    ("PIK3CA p.H1047R detected, ESR1 pathogenic?", "alpelisib-fulvestrant", "elacestrant"),
+    ("PIK3CA p.H1047R detected, ESR1 suspected", "alpelisib-fulvestrant", "elacestrant"),
+    ("ESR1 p.D538G detected, PIK3CA possibly pathogenic", "elacestrant", "alpelisib-fulvestrant"),
+    ("ESR1 p.D538G detected, PIK3CA p.E545K pathogenic in mother", "elacestrant", "alpelisib-fulvestrant"),
+])
+def test_a_gene_hedged_in_its_own_piece_of_a_panel_comma_list_gets_no_card_from_the_other_genes_finding(
+        words, offered, not_offered):
+    # read whole, the hedged gene took the other gene's finding and p. change ("ESR1 p.H1047R
+    # detected"): elacestrant / alpelisib was offered on a hedged result
+    p = after_ai_cdk46i("p-panel-hedged")
+    p._obs("g", {"text": "Tumor mutation panel ESR1 PIK3CA AKT1 sequencing"}, "2025-06-01", valueString=words)
+    _, cards = run(p)
+    assert offered in topics(cards)
+    assert not_offered not in topics(cards)
+    assert "result (2025-06-01) unclear" in card(cards, "patient-summary")["detail"]
