@@ -88,6 +88,11 @@ _UNSETTLED = re.compile(
     rf"|\b(?!likely\b){T.VOCABULARY['probable_words']}\s+(?:likely )?pathogenic(?!ity)"
     r"|\bpathogenic\s*[(\[]?\s*\?"
     rf"|\bpathogenic\b[^|;.]{{0,15}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
+    # ... or a classification the report no longer gives ("benign (previously reported pathogenic)",
+    # "reclassified from pathogenic to VUS"): read as the current one, a PARP inhibitor was offered
+    # on a benign variant; which class stands is for the report to say (CR C.2 step 1: P/LP only)
+    r"|\b(?:previously|formerly|originally|initially)\b[^|;.]{0,25}?\b(?:likely )?pathogenic\b"
+    r"|\breclassified\s+(?:from\s+)?(?:likely\s+)?pathogenic\b"
     # ... or its confirmation still awaited ("pathogenic - awaiting confirmation": the shared
     # pending_words_after; "pending" alone is read above)
     rf"|\bpathogenic\b[^|;.]{{0,15}}?\b{T.VOCABULARY['pending_words_after']}"

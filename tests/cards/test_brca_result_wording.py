@@ -208,3 +208,12 @@ def test_a_gene_hedged_in_its_own_piece_of_a_panel_comma_list_gets_no_card_from_
     assert offered in topics(cards)
     assert not_offered not in topics(cards)
     assert "result (2025-06-01) unclear" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("words", ["germline BRCA2 c.5946delT: benign (previously reported pathogenic)",
+                                   "germline BRCA2 c.5946delT reclassified from pathogenic to benign"])
+def test_a_brca2_variant_no_longer_classified_pathogenic_offers_no_parp_inhibitor(words):
+    # the former class was read as the current one: talazoparib offered on a benign variant
+    _, cards = _brca_text("p-brca-reclassified", words)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "pathogenic, 2025-06-01" not in card(cards, "patient-summary")["detail"]
