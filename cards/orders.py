@@ -1964,26 +1964,37 @@ def not_checked_cards(unchecked: list[DraftOrder], hook: str) -> list[Card]:
     unclear = [o for o in unchecked if o.prohibition_unclear]
     # drafted tests only (ServiceRequest.doNotPerform neither true nor false): said of the test
     tests = bool(unclear) and all(o.resource_type == "ServiceRequest" for o in unchecked)
-    thing, element = ("test", "ServiceRequest") if tests else ("drug", "MedicationRequest")
+    thing = "test" if tests else "drug"
+    # one draft "it ... its drug", several "they ... their drugs" (the summary and heading name them all)
     why = ("the drug could not be read" if not unclear else
-           f"whether it orders or prohibits its {thing} is unclear" if len(unclear) == n else
+           (f"whether it orders or prohibits its {thing} is unclear" if n == 1 else
+            f"whether they order or prohibit their {thing}s is unclear") if len(unclear) == n else
            "the drug, or whether it is ordered or prohibited, could not be read")
     lines = [(f"**Draft{'s' if n > 1 else ''} not checked**" if noun == "draft" else
               f"**Drafted {noun}{'s' if n > 1 else ''} not checked**") + f" ({why})"]
     lines += [f"- {unread_draft_text(o)}{intent_note(o)}" for o in unchecked]
     these = f"these {noun}s" if n > 1 else f"this {noun}"
-    cannot = (f"It cannot tell which drug {these} name" + ("" if n > 1 else "s") if not unclear else
-              (f"It cannot tell whether {these} order{'' if n > 1 else 's'} or prohibit{'' if n > 1 else 's'} "
-               "the test" if tests else
-               f"It cannot tell whether {these} give{'' if n > 1 else 's'} or prohibit{'' if n > 1 else 's'} "
-               "the drug") if len(unclear) == n else
-              f"It cannot tell which drug {these} name, or whether {these} give or prohibit it")
-    lines += ["", "This service checks drafted anticancer orders for HR+/HER2- metastatic breast cancer (label, "
-              f"biomarker and safety checks). {cannot}, so none of those checks was made: an order coded with "
-              "its RxNorm code or written with the drug's name is checked"
-              + (f", and doNotPerform is read as true or false (FHIR R4 {element}.doNotPerform)."
-                 if unclear else "."),
-              "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
+    if tests:
+        # a drafted test is checked against the results on file (a repeat of a final result), not
+        # by the drug checks: "this order orders" and "an order coded with its RxNorm code" read
+        # badly of it
+        lines += ["", "This service checks drafted genomic tests against the results on file. It cannot tell "
+                  f"whether {these} request{'' if n > 1 else 's'} or prohibit{'' if n > 1 else 's'} "
+                  f"{'their tests' if n > 1 else 'its test'}, so {'they were' if n > 1 else 'it was'} not "
+                  "checked: a drafted test is read when its doNotPerform is true or false (FHIR R4 "
+                  "ServiceRequest.doNotPerform).",
+                  "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
+    else:
+        cannot = (f"It cannot tell which drug {these} name" + ("" if n > 1 else "s") if not unclear else
+                  f"It cannot tell whether {these} give{'' if n > 1 else 's'} or prohibit{'' if n > 1 else 's'} "
+                  "the drug" if len(unclear) == n else
+                  f"It cannot tell which drug {these} name, or whether {these} give or prohibit it")
+        lines += ["", "This service checks drafted anticancer orders for HR+/HER2- metastatic breast cancer (label, "
+                  f"biomarker and safety checks). {cannot}, so none of those checks was made: an order coded with "
+                  "its RxNorm code or written with the drug's name is checked"
+                  + (", and doNotPerform is read as true or false (FHIR R4 MedicationRequest.doNotPerform)."
+                     if unclear else "."),
+                  "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
     drafted = "draft" if noun == "draft" else f"drafted {noun}"
     short = (f"whether it orders or prohibits its {thing} is unclear" if unclear and n == 1 else
              "its drug could not be read")

@@ -83,13 +83,29 @@ _UNSETTLED = re.compile(
     # a classification hedged ("possibly pathogenic", "suspected pathogenic"): no call, as a hedged
     # finding (_PATHOGENIC_STATED reads only a plain one)
     rf"|\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?pathogenic(?!ity)"
+    # ... or stated probable ("probably / presumed pathogenic": condition-ver-status provisional,
+    # the shared probable_words), but "likely pathogenic" is the ACMG class itself (CR C.2 step 1)
+    rf"|\b(?!likely\b){T.VOCABULARY['probable_words']}\s+(?:likely )?pathogenic(?!ity)"
     r"|\bpathogenic\s*[(\[]?\s*\?"
     rf"|\bpathogenic\b[^|;.]{{0,15}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
+    # ... or a classification the report no longer gives ("benign (previously reported pathogenic)",
+    # "reclassified from pathogenic to VUS"): read as the current one, a PARP inhibitor was offered
+    # on a benign variant; which class stands is for the report to say (CR C.2 step 1: P/LP only)
+    r"|\b(?:previously|formerly|originally|initially)\b[^|;.]{0,25}?\b(?:likely )?pathogenic\b"
+    r"|\breclassified\s+(?:from\s+)?(?:likely\s+)?pathogenic\b"
+    # ... or its confirmation still awaited ("pathogenic - awaiting confirmation": the shared
+    # pending_words_after; "pending" alone is read above)
+    rf"|\bpathogenic\b[^|;.]{{0,15}}?\b{T.VOCABULARY['pending_words_after']}"
     # a relative's variant ("family history of BRCA1 pathogenic variant", "mother: BRCA2 carrier"):
     # not the patient's result (FHIR R4 FamilyMemberHistory; the shared relative_words, without
     # "fh", a gene symbol on panels); not read when a finding is stated plainly beside it
     r"|\b(?:family (?:history|hx)|relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin"
     r"|grand(?:mother|father|parent))('s)?\b[^|;.]{0,30}?\b(?:mutation|variant|alteration|mutated|pathogenic|carrier)"
+    # ... or named after it ("BRCA2 pathogenic in mother", "variant of her sister", "carrier
+    # from father"): as much not the patient's (same source); read within the clause only
+    r"|\b(?:mutation|variant|alteration|mutated|pathogenic|carrier)\b[^|;.]{0,20}?\b(?:in|of|from|carried\s+by)\s+"
+    r"(?:(?:her|his|the|a|patient'?s|pt'?s)\s+)?(?:family|relatives?|mother|father|sister|brother|sibling|daughter"
+    r"|son|aunt|uncle|cousin|grand(?:mother|father|parent))\b"
 )
 # a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
 # detected" / "undetected": beside it a hedge is about something else (_text_result)
@@ -315,7 +331,10 @@ _SOMATIC_OR_TUMOUR_TEXT = re.compile(r"somatic|tumou?r|\b[st]brca[12m]?\b")
 # recommended", "germline status not determined") says nothing about this variant.
 _ORIGIN_HEDGE = re.compile(
     r"\b(not|no|non|cannot|unable|distinguish\w*|recommend\w*|advis\w*|suggest\w*|consider\w*"
-    r"|unknown|undetermined|indeterminate|possibl[ey]|may|might|suspected|if|vs)\b"
+    r"|unknown|undetermined|indeterminate|possibl[ey]|may|might|suspected|if|vs"
+    # ... or still to be confirmed ("germline confirmation pending", "germline testing awaited"):
+    # FHIR R4 ObservationStatus registered / preliminary, no germline result yet (CR C.3 row 7)
+    r"|pending|awaiting|awaited|unconfirmed)\b"
 )
 
 
@@ -1103,9 +1122,24 @@ def _per_gene_pieces(clause: str) -> list[str]:
             return [clause]
         after = piece[genes.end():].lower()
         before = piece[:genes.start()].lower()
-        if _text_result(before) is not _NO_CALL or _text_result(after) in (_NO_CALL, None):
+        result = _text_result(after)
+        # a piece hedged on its own ("PIK3CA p.H1047R detected, ESR1 pathogenic?") is that gene's
+        # no call: read whole, the other gene's finding (and its p. change) was given to it, and
+        # elacestrant offered on a hedged ESR1 result
+        if _text_result(before) is not _NO_CALL or (result in (_NO_CALL, None) and not _hedged_piece(after)):
             return [clause]
     return pieces
+
+
+# a gene's own piece closed by a suspicion word ("ESR1 suspected", "ESR1 - unconfirmed"): the
+# shared suspicion_words_after (FHIR R4 condition-ver-status unconfirmed)
+_SUSPECTED_AFTER = re.compile(rf"\b{T.VOCABULARY['suspicion_words_after']}\b")
+
+
+def _hedged_piece(after: str) -> bool:
+    """What a per-gene piece says after its gene is a hedge of its own (_UNSETTLED, or a
+    suspicion word after it): that gene's no call, not the list's."""
+    return bool(_UNSETTLED.search(after) or _SUSPECTED_AFTER.search(after))
 
 
 def _gene_clauses(text: str) -> list[str]:

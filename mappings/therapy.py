@@ -527,17 +527,32 @@ def refused_in_regimen(text: str) -> frozenset[str]:
     """The drugs a regimen's text writes as refused inside it, before the next drug it names
     ("Letrozole (declined) + palbociclib", "Letrozole - not started; palbociclib"): the
     refusal closes its own clause (local_codes.yaml drug_mentions refused_after), so it is
-    that drug's alone and the others were given. Words that may be the next drug's refusal
-    ("Letrozole, declined palbociclib": refused_before) are not read as either."""
+    that drug's alone and the others were given. A refusal running straight into the next name
+    ("Letrozole - patient declined palbociclib", "Letrozole; declined palbociclib":
+    refused_before) is that next drug's, and of the drugs joined to it (names_joined: "declined
+    palbociclib or ribociclib" is not read), not the drug's before it: letrozole given."""
     names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
     refused: set[str] = set()
-    for (m, info), (following, _) in zip(names, names[1:]):
+    refusing_next = False  # the refusal before the previous name covers the names joined to it
+    for i, ((m, info), (following, following_info)) in enumerate(zip(names, names[1:])):
         between = text[m.end():following.start()]
+        if T.DRUG_REFUSED_BEFORE.match(between):
+            # "Letrozole - patient declined palbociclib": the verb's object is the next drug
+            # (FHIR R4 MedicationStatement.status not-taken for it alone); unless taken back
+            # after it ("declined palbociclib initially, later started")
+            until = names[i + 2][0].start() if i + 2 < len(names) else len(text)
+            refusing_next = not T.STOP_REFUSAL_WITHDRAWN.search(text[following.end():until])
+            if refusing_next:
+                refused.add(following_info.name)
+            continue
+        if refusing_next and T.DRUG_NAMES_JOINED.match(between):
+            refused.add(following_info.name)
+            continue
+        refusing_next = False
         after = T.DRUG_REFUSED_AFTER.match(between)
         # taken back or the drug taken after all ("Letrozole (declined, later agreed) + ...",
         # "(declined, dose reduced)": stop_reasons refusal_withdrawn_patterns), as refusal_in_text reads it
-        if after and not T.DRUG_REFUSED_BEFORE.match(between) \
-                and not T.STOP_REFUSAL_WITHDRAWN.search(between, after.end()):
+        if after and not T.STOP_REFUSAL_WITHDRAWN.search(between, after.end()):
             refused.add(info.name)
     return frozenset(refused) | _refused_then_chosen(text) | _refused_named_again(text)
 
@@ -613,6 +628,19 @@ def _premedication_record(written: str) -> _Unreadable | None:
         return None
     return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" names a premedication for its drug: '
                        "whether the drug itself was given cannot be read")
+
+
+@lru_cache(maxsize=1024)
+def _planned_record(written: str) -> _Unreadable | None:
+    """An _Unreadable for a record whose text names its first drug after plan words and no drug
+    as given ("Planned letrozole + palbociclib", "Consider fulvestrant": local_codes.yaml
+    drug_mentions planned_opening): planned by its words, taken by its status, which is not
+    settled; it was skipped as a record of no pathway drug."""
+    m = T.DRUG_NAME_RE.search(written.lower()) if written else None
+    if m is None or T.drug_for_name(m.group(1)) is None or not T.DRUG_PLANNED_OPENING.match(written[:m.start()]):
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes its drug as planned or '
+                       "considered: whether it was given cannot be read")
 
 
 def _read_class_beside_drug(med: _Med, text: str) -> None:
@@ -989,7 +1017,8 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
             if type(med) is _Med:
                 _read_class_beside_drug(med, written)
         else:
-            med = _unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME
+            med = (_planned_record(cc_as_written(cc))
+                   or (_unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME))
         if key is not None:
             if len(_MED_CACHE) >= _CC_CACHE_MAX:
                 _MED_CACHE.clear()

@@ -43,6 +43,34 @@ def test_a_brca_classification_that_is_a_vus_negated_or_hedged_is_no_pathogenic_
     assert "detected (germline" not in card(cards, "patient-summary")["detail"]
 
 
+@pytest.mark.parametrize("words", ["germline BRCA2 probably pathogenic", "germline BRCA2 presumed pathogenic",
+                                   "germline BRCA2 pathogenic - awaiting confirmation"])
+def test_a_germline_brca2_classification_stated_probable_or_awaiting_confirmation_offers_no_parp_inhibitor(words):
+    # read as a germline BRCA2 pathogenic variant: talazoparib offered on a provisional result
+    _, cards = _brca_text("p-brca-probable", words)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "detected (germline" not in card(cards, "patient-summary")["detail"]
+    assert "test-germline-brca" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["BRCA2 c.5946delT pathogenic detected; germline confirmation pending",
+                                   "BRCA2 c.5946delT pathogenic variant, germline testing awaited"])
+def test_a_brca2_variant_whose_germline_confirmation_is_pending_is_of_unknown_origin_and_offers_no_parp_inhibitor(words):
+    # "germline" was read as the variant's origin: talazoparib offered before any germline result
+    _, cards = _brca_text("p-brca-pending-germline", words)
+    assert "BRCA2 c.5946delT detected (pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "test-germline-brca" in ordered_tests(cards)
+
+
+def test_a_relatives_brca2_variant_after_a_germline_brca1_negative_offers_no_parp_inhibitor():
+    # the per-gene comma list read "BRCA2 pathogenic in mother" as the patient's germline BRCA2
+    # variant: talazoparib was offered on the mother's result
+    _, cards = _brca_text("p-brca-mother", "germline BRCA1 negative, BRCA2 pathogenic in mother")
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "BRCA2 detected" not in card(cards, "patient-summary")["detail"]
+
+
 def test_a_tumour_brca2_stated_pathogenic_is_a_variant_of_unknown_origin_and_still_asks_for_the_germline_test():
     _, cards = _brca_text("p-brca-tumour-path", "tumor BRCA2 pathogenic")
     assert "BRCA2 detected (pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
@@ -102,7 +130,8 @@ def test_a_germline_brca2_finding_after_a_brca1_negative_is_germline_and_offers_
     assert "talazoparib" in topics(cards)
 
 
-@pytest.mark.parametrize("words", ["family history of BRCA1 pathogenic variant", "Mother: BRCA2 carrier"])
+@pytest.mark.parametrize("words", ["family history of BRCA1 pathogenic variant", "Mother: BRCA2 carrier",
+                                   "BRCA2 pathogenic variant in mother", "BRCA1 pathogenic, carried by her sister"])
 def test_a_relatives_brca_variant_is_not_the_patients_result_and_is_named_unclear(words):
     # "family history of BRCA1 pathogenic variant" was read as the patient's BRCA1 variant
     _, cards = _brca_text("p-brca-family", words)
@@ -166,3 +195,30 @@ def test_a_tumour_panel_comma_list_reads_each_gene_for_its_own_result(words, off
     _, cards = run(p)
     assert offered in topics(cards)
     assert not_offered not in topics(cards)
+
+
+@pytest.mark.parametrize("words, offered, not_offered", [
+    ("PIK3CA p.H1047R detected, ESR1 pathogenic?", "alpelisib-fulvestrant", "elacestrant"),
+    ("PIK3CA p.H1047R detected, ESR1 suspected", "alpelisib-fulvestrant", "elacestrant"),
+    ("ESR1 p.D538G detected, PIK3CA possibly pathogenic", "elacestrant", "alpelisib-fulvestrant"),
+    ("ESR1 p.D538G detected, PIK3CA p.E545K pathogenic in mother", "elacestrant", "alpelisib-fulvestrant"),
+])
+def test_a_gene_hedged_in_its_own_piece_of_a_panel_comma_list_gets_no_card_from_the_other_genes_finding(
+        words, offered, not_offered):
+    # read whole, the hedged gene took the other gene's finding and p. change ("ESR1 p.H1047R
+    # detected"): elacestrant / alpelisib was offered on a hedged result
+    p = after_ai_cdk46i("p-panel-hedged")
+    p._obs("g", {"text": "Tumor mutation panel ESR1 PIK3CA AKT1 sequencing"}, "2025-06-01", valueString=words)
+    _, cards = run(p)
+    assert offered in topics(cards)
+    assert not_offered not in topics(cards)
+    assert "result (2025-06-01) unclear" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("words", ["germline BRCA2 c.5946delT: benign (previously reported pathogenic)",
+                                   "germline BRCA2 c.5946delT reclassified from pathogenic to benign"])
+def test_a_brca2_variant_no_longer_classified_pathogenic_offers_no_parp_inhibitor(words):
+    # the former class was read as the current one: talazoparib offered on a benign variant
+    _, cards = _brca_text("p-brca-reclassified", words)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "pathogenic, 2025-06-01" not in card(cards, "patient-summary")["detail"]

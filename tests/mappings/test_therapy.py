@@ -1042,8 +1042,10 @@ def test_each_drug_of_a_regimen_written_as_refused_in_its_own_clause_is_no_thera
     assert any(g.code == "not-given" for g in s.ignored)
 
 
-@pytest.mark.parametrize("text", ["Letrozole, declined palbociclib", "Letrozole (declined chemo) + palbociclib"])
-def test_words_that_may_be_the_next_drugs_refusal_or_another_treatments_leave_the_regimen_given(text):
+@pytest.mark.parametrize("text", ["Letrozole (declined chemo) + palbociclib"])
+def test_words_that_are_another_treatments_refusal_leave_the_regimen_given(text):
+    # "Letrozole, declined palbociclib" was here (both given); its refusal names palbociclib as its
+    # object: test_a_drug_refused_after_the_record_drug_is_not_given_and_the_record_drug_is
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert [[d.name for d in ln.drugs] for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
 
@@ -1078,7 +1080,8 @@ def test_the_class_of_a_named_drug_refused_after_a_dash_is_a_record_that_cannot_
 
 
 @pytest.mark.parametrize("text", ["Letrozole (then fulvestrant if progression)", "Letrozole; plan fulvestrant on progression",
-                                  "Letrozole; consider fulvestrant"])
+                                  "Letrozole; consider fulvestrant",
+                                  "Letrozole, consider adding fulvestrant", "Letrozole; plan to add fulvestrant"])
 def test_a_drug_written_as_planned_or_given_only_if_the_disease_progresses_is_not_read_as_given(text):
     # fulvestrant was read as given beside letrozole (a prior SERD, no fulvestrant card); it is
     # planned (FHIR R4 MedicationStatement.status intended): named, not counted
@@ -1086,6 +1089,42 @@ def test_a_drug_written_as_planned_or_given_only_if_the_disease_progresses_is_no
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
     gap = _gap(s, "medication-unreadable")
     assert gap is not None and "also names fulvestrant, not read as given by this record" in gap.message
+
+
+@pytest.mark.parametrize("text", ["Letrozole - patient declined palbociclib", "Letrozole; patient declined palbociclib",
+                                  "Letrozole, declined palbociclib", "Letrozole - declined palbociclib / ribociclib"])
+def test_a_drug_refused_after_the_record_drug_is_not_given_and_the_record_drug_is(text):
+    # the refusal runs into the next drug's name (its object): palbociclib was read as given beside
+    # letrozole, a CDK4/6 inhibitor line the patient declined
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+
+
+def test_a_refusal_of_the_next_drug_taken_back_leaves_both_given():
+    s = state(med_statement(None, "2020-02-01", status="active",
+                            text="Letrozole; declined palbociclib initially, later agreed"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
+
+
+@pytest.mark.parametrize("text", ["Planned letrozole + palbociclib", "Consider fulvestrant", "Plan: letrozole + palbociclib"])
+def test_a_record_whose_only_drug_is_written_as_planned_is_a_gap_not_skipped_in_silence(text):
+    # since plan words before a name read it as not given, a record naming its drug only so was
+    # skipped as a record of no pathway drug: no line, no gap (its status says taken)
+    s = state(med_statement(None, "2020-02-01", status="active", rid="ms-plan", text=text))
+    assert s.therapy.metastatic_lines == []
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and f'MedicationStatement/ms-plan (its text "{text}" writes its drug as planned or ' \
+        "considered: whether it was given cannot be read)" in gap.message
+
+
+@pytest.mark.parametrize("text, given", [("Letrozole + palbociclib; plan: fulvestrant at progression",
+                                          ["letrozole", "palbociclib"]),
+                                         ("Fulvestrant + palbociclib (considered abemaciclib)", ["fulvestrant", "palbociclib"])])
+def test_a_drug_after_plan_with_a_colon_or_considered_is_not_read_as_given(text, given):
+    # fulvestrant (a prior SERD) / abemaciclib were read as given in the line
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [given]
+    assert "not read as given by this record" in _gap(s, "medication-unreadable").message
 
 
 def test_another_class_refused_after_a_regimen_leaves_the_regimen_given():

@@ -1188,3 +1188,28 @@ def test_a_contradiction_between_drafts_with_long_ids_is_summarised_without_a_cu
     card = [c for c in _sign_cards(client, chart, drafts) if c["source"]["topic"]["code"] == "patient-summary"][0]
     assert card["summary"] == "Trastuzumab deruxtecan drafted both to give and not to give (2 drafts, named below)"
     assert "prohibited: MedicationRequest/trastuzumab-deruxtecan-draft-0002-bbbb" in card["detail"]
+
+
+def test_two_drafted_tests_whose_do_not_perform_is_unclear_are_named_in_the_plural_without_the_drug_checks_wording(client):
+    # the card read "2 drafted orders not checked: whether it orders or prohibits its test is unclear"
+    # and "It cannot tell whether this order orders or prohibits the test ... an order coded with its
+    # RxNorm code or written with the drug's name is checked" (a drug's wording, of a test)
+    chart = _germline_negative("gr-9")
+    tests = [drafted_test_order("s", chart.pid, {"text": "Germline BRCA1/2 testing"}),
+             drafted_test_order("s2", chart.pid, {"text": "ESR1 ctDNA test"})]
+    tests[0]["doNotPerform"], tests[1]["doNotPerform"] = "yes", 1
+    [card] = _sign_cards(client, chart, tests)
+    assert card["summary"] == "2 drafted orders not checked: whether they order or prohibit their tests is unclear"
+    assert "It cannot tell whether these orders request or prohibit their tests, so they were not checked" \
+        in card["detail"]
+    assert "RxNorm" not in card["detail"] and "drug" not in card["detail"]
+
+
+def test_a_drafted_test_whose_do_not_perform_is_unclear_is_said_to_be_unclear_of_its_test_not_of_a_drug(client):
+    chart = _germline_negative("gr-10")
+    test = drafted_test_order("s", chart.pid, {"text": "Germline BRCA1/2 testing"})
+    test["doNotPerform"] = "yes"
+    [card] = _sign_cards(client, chart, [test])
+    assert "It cannot tell whether this order requests or prohibits its test, so it was not checked: a drafted " \
+        "test is read when its doNotPerform is true or false (FHIR R4 ServiceRequest.doNotPerform)." in card["detail"]
+    assert "orders orders" not in card["detail"] and "RxNorm" not in card["detail"]
