@@ -984,8 +984,7 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
             # would be a guess (the draft-order reader says so too: medication_conflict)
             conflict = concept_conflict(cc)
             written = cc_as_written(cc)
-            med = _Unreadable(conflict) if conflict else (_refused(written) or _premedication_record(written)
-                                                          or _given_of(drugs, label, written))
+            med = _Unreadable(conflict) if conflict else written_drugs(drugs, label, written)
             if type(med) is _Med:
                 _read_class_beside_drug(med, written)
         else:
@@ -998,13 +997,39 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
     drugs, label = resolve_medication(ctx, res)
     if not drugs:
         return _unreadable(ctx, res)
-    refused = _refused(label) or _premedication_record(label)
-    if refused is not None:
-        return refused
-    med = _given_of(drugs, label, label)
+    med = written_drugs(drugs, label, label)
     if type(med) is _Med:
         _read_class_beside_drug(med, label)
     return med
+
+
+def written_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _Unreadable | _NotGiven:
+    """What a medication record's text says of the drugs read from it: all refused or not started
+    (_NotGiven), a refusal or a premedication whose drug cannot be told (_Unreadable), else the
+    drugs given but those refused inside the regimen (_Med). The therapy history and the
+    draft-order reader (mappings.build) read a record's text the same way."""
+    return _refused(written) or _premedication_record(written) or _given_of(drugs, label, written)
+
+
+def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[list[T.DrugInfo], str | None]:
+    """The drugs a drafted medication order's text orders, read as the therapy history reads a
+    record's text (written_drugs), and why none can be checked: a refusal ("Fulvestrant (patient
+    declined)"), a premedication for the drug ("Paclitaxel premedication"), or endocrine therapy
+    of another class written after the first ("Letrozole then fulvestrant": _endocrine_sequence;
+    the order does not say which one it orders now). Drugs written as refused inside the regimen
+    are not ordered ("Letrozole + palbociclib (palbociclib declined)": letrozole)."""
+    if not written:
+        return drugs, None
+    med = written_drugs(drugs, label, written)
+    if type(med) is not _Med:
+        return [], med.why  # type: ignore[union-attr]
+    sequence = _endocrine_sequence(written.lower())
+    if sequence is not None:
+        first, then = sequence
+        return [], (f'its text "{printable_clip(written.strip(), 80)}" writes {_listed(set(then))} after '
+                    f"{_listed(set(first))}, endocrine therapy of another class: which one it orders now is not "
+                    "written")
+    return [d for d in drugs if d in med.drugs], None
 
 
 def _given_of(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _NotGiven:

@@ -1188,3 +1188,54 @@ def test_a_contradiction_between_drafts_with_long_ids_is_summarised_without_a_cu
     card = [c for c in _sign_cards(client, chart, drafts) if c["source"]["topic"]["code"] == "patient-summary"][0]
     assert card["summary"] == "Trastuzumab deruxtecan drafted both to give and not to give (2 drafts, named below)"
     assert "prohibited: MedicationRequest/trastuzumab-deruxtecan-draft-0002-bbbb" in card["detail"]
+
+
+# --- a drafted order's text read as the therapy history reads a record's ------
+
+def _written(draft: dict, text: str, how: str) -> dict:
+    """The draft's drug written as `text` only: its medicationCodeableConcept, or a contained
+    Medication its medicationReference names."""
+    del draft["medicationCodeableConcept"]
+    if how == "medicationCodeableConcept":
+        draft["medicationCodeableConcept"] = {"text": text}
+    else:
+        draft["contained"] = [{"resourceType": "Medication", "id": "m", "code": {"text": text}}]
+        draft["medicationReference"] = {"reference": "#m"}
+    return draft
+
+
+@pytest.mark.parametrize("how", ["medicationCodeableConcept", "contained Medication"])
+@pytest.mark.parametrize("text, why", [
+    # a refusal in a draft: whether it orders the drug is not clear (was: checked as fulvestrant)
+    ("Fulvestrant (patient declined)", 'its text "Fulvestrant (patient declined)" says the drug was refused'),
+    # the premedication order set or the drug itself (was: checked as paclitaxel)
+    ("Paclitaxel premedication", 'its text "Paclitaxel premedication" names a premedication for its drug'),
+    # two endocrine classes in sequence (was: checked as letrozole and fulvestrant drafted together)
+    ("Letrozole then fulvestrant", 'its text "Letrozole then fulvestrant" writes fulvestrant after letrozole, '
+                                   "endocrine therapy of another class: which one it orders now is not written"),
+    # a class joined to the drug written as refused (was: palbociclib checked, partner not named)
+    ("Palbociclib + AI (declined)", 'its text "Palbociclib + AI (declined)" writes a refusal and names more than '
+                                    "one drug"),
+])
+def test_a_draft_whose_text_does_not_say_which_drug_it_orders_is_named_not_checked(client, text, why, how):
+    chart = first_line_de_novo(f"dtx-{len(text)}-{len(how)}")
+    [draft] = chart.drafts(("d", "letrozole"))
+    [beside] = chart.drafts(("l", "letrozole"))
+    message, cards = _unchecked_alone_and_beside(client, chart, _written(draft, text, how), beside)
+    assert f"- MedicationRequest/d: {why}" in message
+    assert all(f"MedicationRequest/d: {why}" in c["detail"] for c in cards)
+
+
+@pytest.mark.parametrize("how", ["medicationCodeableConcept", "contained Medication"])
+def test_a_drug_written_as_refused_inside_a_drafted_regimen_is_not_checked_as_ordered(client, how):
+    chart = first_line_de_novo(f"dtr-{len(how)}")
+    # palbociclib declined: letrozole alone is ordered (was: a complete AI + CDK4/6i regimen, no card)
+    [draft] = chart.drafts(("d", "letrozole"))
+    cards = post(client, chart, "order-sign", [_written(draft, "Letrozole + palbociclib (palbociclib declined)", how)])
+    assert [c["summary"] for c in cards] == [
+        "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
+    # fulvestrant declined, letrozole chosen: no card about a fulvestrant order (was: one for each)
+    [draft] = chart.drafts(("d", "letrozole"))
+    cards = post(client, chart, "order-sign", [_written(draft, "Declined fulvestrant, chose letrozole", how)])
+    assert [c["summary"] for c in cards] == [
+        "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
