@@ -363,8 +363,8 @@ from mappings.state import (
     date_written, esr1_result_current,
 )
 from mappings.therapy import (
-    build_therapy, bundle_index, drafted_drugs, drug_concept_readable, find_in_bundle, medication_conflict, medication_readable,
-    resolve_medication, to_drug, unnamed_drug_in_concept, unnamed_drug_in_text, class_beside_drug_classes,
+    build_therapy, bundle_index, drafted_drugs, drug_concept_readable, drug_named_not_ordered, find_in_bundle,
+    medication_conflict, medication_readable, resolve_medication, to_drug, unnamed_drug_in_concept, unnamed_drug_in_text, class_beside_drug_classes,
 )
 
 _SUBJECT_FIELDS = ("subject", "patient", "beneficiary")
@@ -1063,6 +1063,8 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
             # a later endocrine class: which drug it orders is not clear, so it is not checked)
             cc = r.get("medicationCodeableConcept")
             infos, unreadable = drafted_drugs(infos, text, cc_as_written(cc) if isinstance(cc, dict) else text)
+        elif not infos and not unreadable and text:
+            unreadable = drug_named_not_ordered(text)  # "Planned fulvestrant": not passed over in silence
         drugs = [to_drug(i) for i in infos]
         prohibition_unclear = prohibition is None and not_checked is None and not unreadable
         if prohibition_unclear:

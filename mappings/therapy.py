@@ -1032,6 +1032,26 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
     return [d for d in drugs if d in med.drugs], None
 
 
+def drug_named_not_ordered(written: str) -> str | None:
+    """Why a drafted order whose text names no drug as ordered cannot be passed over as a drug
+    the pathway does not use: the text opens with words naming a pathway drug as planned, as
+    the drug a premedication is for or as the reason for the order ("Planned fulvestrant",
+    "Consider fulvestrant", "Premedication for paclitaxel": local_codes.yaml drug_mentions
+    not_given_before, read at the start of the text only, where a record names its own drug),
+    so the order may be that drug or another one (the history reads such a record as no
+    therapy given; a draft is an order, and which drug it orders is not written). None when
+    another word comes first ("Dexamethasone pre paclitaxel": dexamethasone is ordered)."""
+    text = written.lower() if written else ""
+    first = next(((info, m) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1)))), None)
+    if first is None or any(as_ is None for _, as_ in _drug_mentions(text)):
+        return None
+    before = T.DRUG_NOT_GIVEN_BEFORE.search(text[:first[1].start()])
+    if before is None or text[:before.start()].strip(" \t-:([*"):
+        return None
+    return (f'its text "{printable_clip(written.strip(), 80)}" names {first[0].name} but not as the drug it orders '
+            "(a plan, a premedication for it, the reason for the order): which drug it orders is not written")
+
+
 def _given_of(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _NotGiven:
     """The _Med of a record's drugs but those its text writes as refused inside the regimen
     (refused_in_regimen: "Letrozole (declined) + palbociclib" is palbociclib given); a

@@ -1239,3 +1239,18 @@ def test_a_drug_written_as_refused_inside_a_drafted_regimen_is_not_checked_as_or
     cards = post(client, chart, "order-sign", [_written(draft, "Declined fulvestrant, chose letrozole", how)])
     assert [c["summary"] for c in cards] == [
         "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
+
+
+@pytest.mark.parametrize("text, drug", [("Planned fulvestrant", "fulvestrant"), ("Consider fulvestrant", "fulvestrant"),
+                                        ("Premedication for paclitaxel", "paclitaxel")])
+def test_a_draft_naming_its_pathway_drug_only_as_planned_or_premedicated_is_not_passed_over_in_silence(
+        client, text, drug):
+    # was: read as a drug the pathway does not use, no card at all
+    chart = first_line_de_novo(f"dpl-{len(text)}")
+    [draft] = chart.drafts(("d", "letrozole"))
+    [beside] = chart.drafts(("l", "letrozole"))
+    message, _ = _unchecked_alone_and_beside(client, chart, _written(draft, text, "medicationCodeableConcept"), beside)
+    assert f'- MedicationRequest/d: its text "{text}" names {drug} but not as the drug it orders' in message
+    # a drug of its own named first stays a drug the pathway does not use
+    [draft] = chart.drafts(("d", "letrozole"))
+    assert post(client, chart, "order-sign", [_written(draft, "Dexamethasone pre paclitaxel", "contained")]) == []
