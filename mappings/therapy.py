@@ -533,7 +533,9 @@ def refused_in_regimen(text: str) -> frozenset[str]:
     refused: set[str] = set()
     for (m, info), (following, _) in zip(names, names[1:]):
         between = text[m.end():following.start()]
-        after = T.DRUG_REFUSED_AFTER.match(between)
+        # matched with the next name's first letter: the end of `between` is no clause end
+        # ("Fulvestrant 500 mg; declined palbociclib": palbociclib declined, not fulvestrant)
+        after = T.DRUG_REFUSED_AFTER.match(text[m.end():following.start() + 1])
         # taken back or the drug taken after all ("Letrozole (declined, later agreed) + ...",
         # "(declined, dose reduced)": stop_reasons refusal_withdrawn_patterns), as refusal_in_text reads it
         if after and not T.DRUG_REFUSED_BEFORE.match(between) \
@@ -1024,7 +1026,8 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
     if type(med) is not _Med:
         return [], med.why  # type: ignore[union-attr]
     sequence = _endocrine_sequence(written.lower())
-    if sequence is not None:
+    # ("Fulvestrant, then letrozole if progression": letrozole is a plan, fulvestrant ordered)
+    if sequence is not None and set(sequence[1]) & {d.name for d in med.drugs}:
         first, then = sequence
         return [], (f'its text "{printable_clip(written.strip(), 80)}" writes {_listed(set(then))} after '
                     f"{_listed(set(first))}, endocrine therapy of another class: which one it orders now is not "

@@ -1042,7 +1042,9 @@ def test_each_drug_of_a_regimen_written_as_refused_in_its_own_clause_is_no_thera
     assert any(g.code == "not-given" for g in s.ignored)
 
 
-@pytest.mark.parametrize("text", ["Letrozole, declined palbociclib", "Letrozole (declined chemo) + palbociclib"])
+@pytest.mark.parametrize("text", ["Letrozole, declined palbociclib", "Letrozole (declined chemo) + palbociclib",
+                                  # was: letrozole read as refused (the words before palbociclib ended a clause)
+                                  "Letrozole 2.5 mg; declined palbociclib"])
 def test_words_that_may_be_the_next_drugs_refusal_or_another_treatments_leave_the_regimen_given(text):
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert [[d.name for d in ln.drugs] for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]

@@ -1254,3 +1254,13 @@ def test_a_draft_naming_its_pathway_drug_only_as_planned_or_premedicated_is_not_
     # a drug of its own named first stays a drug the pathway does not use
     [draft] = chart.drafts(("d", "letrozole"))
     assert post(client, chart, "order-sign", [_written(draft, "Dexamethasone pre paclitaxel", "contained")]) == []
+
+
+def test_a_drafted_endocrine_drug_with_another_class_planned_only_on_progression_is_checked_as_ordered(client):
+    # "then letrozole if progression" is a plan (local_codes.yaml drug_mentions not_given_after):
+    # fulvestrant is ordered now, not a sequence whose current drug is unknown
+    chart = first_line_de_novo("dpp-1")
+    [draft] = chart.drafts(("d", "letrozole"))
+    cards = post(client, chart, "order-sign", [_written(draft, "Fulvestrant, then letrozole if progression", "contained")])
+    assert [c["summary"] for c in cards] == [
+        "Fulvestrant drafted without ribociclib: Fulvestrant + CDK4/6 inhibitor is the labelled regimen"]
