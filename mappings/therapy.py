@@ -1015,21 +1015,34 @@ def written_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _
 
 def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[list[T.DrugInfo], str | None]:
     """The drugs a drafted medication order's text orders, read as the therapy history reads a
-    record's text (written_drugs), and why none can be checked: a refusal ("Fulvestrant (patient
-    declined)"), a premedication for the drug ("Paclitaxel premedication"), or endocrine therapy
+    record's text (written_drugs's rules, said of an order), and why none can be checked: a
+    refusal ("Fulvestrant (patient declined)"), a premedication for the drug ("Paclitaxel
+    premedication"), or endocrine therapy
     of another class written after the first ("Letrozole then fulvestrant": _endocrine_sequence;
     the order does not say which one it orders now). Drugs written as refused inside the regimen
     are not ordered ("Letrozole + palbociclib (palbociclib declined)": letrozole)."""
     if not written:
         return drugs, None
-    med = written_drugs(drugs, label, written)
+    quoted = printable_clip(written.strip(), 80)
+    refusal = refusal_in_text(written.lower())
+    if refusal is not None:
+        # a draft is an order: one that writes its drug as refused may be entered in error or
+        # record the refusal; which, the service cannot tell
+        return [], (f'its text "{quoted}" writes ' + ("its drug as refused or not started: whether it orders it"
+                                                      if refusal == "refused" else
+                                                      "a refusal and names more than one drug: which one it orders")
+                    + " is not clear")
+    if _premedication_record(written) is not None:
+        return [], (f'its text "{quoted}" names a premedication for its drug: whether it orders the drug or its '
+                    "premedication is not clear")
+    med = _given_of(drugs, label, written)
     if type(med) is not _Med:
-        return [], med.why  # type: ignore[union-attr]
+        return [], f'its text "{quoted}" writes its drugs as refused or not started: whether it orders them is not clear'
     sequence = _endocrine_sequence(written.lower())
     # ("Fulvestrant, then letrozole if progression": letrozole is a plan, fulvestrant ordered)
     if sequence is not None and set(sequence[1]) & {d.name for d in med.drugs}:
         first, then = sequence
-        return [], (f'its text "{printable_clip(written.strip(), 80)}" writes {_listed(set(then))} after '
+        return [], (f'its text "{quoted}" writes {_listed(set(then))} after '
                     f"{_listed(set(first))}, endocrine therapy of another class: which one it orders now is not "
                     "written")
     return [d for d in drugs if d in med.drugs], None

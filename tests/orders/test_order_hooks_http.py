@@ -1207,15 +1207,17 @@ def _written(draft: dict, text: str, how: str) -> dict:
 @pytest.mark.parametrize("how", ["medicationCodeableConcept", "contained Medication"])
 @pytest.mark.parametrize("text, why", [
     # a refusal in a draft: whether it orders the drug is not clear (was: checked as fulvestrant)
-    ("Fulvestrant (patient declined)", 'its text "Fulvestrant (patient declined)" says the drug was refused'),
+    ("Fulvestrant (patient declined)", 'its text "Fulvestrant (patient declined)" writes its drug as refused or not started: '
+                                       "whether it orders it is not clear"),
     # the premedication order set or the drug itself (was: checked as paclitaxel)
-    ("Paclitaxel premedication", 'its text "Paclitaxel premedication" names a premedication for its drug'),
+    ("Paclitaxel premedication", 'its text "Paclitaxel premedication" names a premedication for its drug: whether it '
+                                 "orders the drug or its premedication is not clear"),
     # two endocrine classes in sequence (was: checked as letrozole and fulvestrant drafted together)
     ("Letrozole then fulvestrant", 'its text "Letrozole then fulvestrant" writes fulvestrant after letrozole, '
                                    "endocrine therapy of another class: which one it orders now is not written"),
     # a class joined to the drug written as refused (was: palbociclib checked, partner not named)
     ("Palbociclib + AI (declined)", 'its text "Palbociclib + AI (declined)" writes a refusal and names more than '
-                                    "one drug"),
+                                    "one drug: which one it orders is not clear"),
 ])
 def test_a_draft_whose_text_does_not_say_which_drug_it_orders_is_named_not_checked(client, text, why, how):
     chart = first_line_de_novo(f"dtx-{len(text)}-{len(how)}")
