@@ -1038,6 +1038,12 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
     med = _given_of(drugs, label, written)
     if type(med) is not _Med:
         return [], f'its text "{quoted}" writes its drugs as refused or not started: whether it orders them is not clear'
+    refused_next = _refusal_before_a_later_name(written.lower()) & {d.name for d in med.drugs}
+    if refused_next:
+        # "Fulvestrant 500 mg; declined palbociclib": the history reads the regimen (the words may
+        # be the next drug's refusal, refused_in_regimen); an order is not checked as that drug
+        return [], (f'its text "{quoted}" writes a refusal before {_listed(refused_next)}: whether it orders '
+                    f"{_listed(refused_next)} is not clear")
     sequence = _endocrine_sequence(written.lower())
     # ("Fulvestrant, then letrozole if progression": letrozole is a plan, fulvestrant ordered)
     if sequence is not None and set(sequence[1]) & {d.name for d in med.drugs}:
@@ -1046,6 +1052,16 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                     f"{_listed(set(first))}, endocrine therapy of another class: which one it orders now is not "
                     "written")
     return [d for d in drugs if d in med.drugs], None
+
+
+def _refusal_before_a_later_name(text: str) -> frozenset[str]:
+    """The drugs after the first a text names right after refusal words opening their clause
+    (local_codes.yaml drug_mentions refused_before, read past the last , ; of the words between
+    two names: "Letrozole, declined palbociclib", "Fulvestrant 500 mg; patient refused
+    palbociclib")."""
+    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    return frozenset(info.name for (prev, _), (m, info) in zip(names, names[1:])
+                     if T.DRUG_REFUSED_BEFORE.match(re.split(r"[;,]", text[prev.end():m.start()])[-1]))
 
 
 def drug_named_not_ordered(written: str) -> str | None:

@@ -1218,6 +1218,9 @@ def _written(draft: dict, text: str, how: str) -> dict:
     # a class joined to the drug written as refused (was: palbociclib checked, partner not named)
     ("Palbociclib + AI (declined)", 'its text "Palbociclib + AI (declined)" writes a refusal and names more than '
                                     "one drug: which one it orders is not clear"),
+    # refusal words opening the next drug's clause (was: checked as fulvestrant + palbociclib, "not indicated")
+    ("Fulvestrant 500 mg; declined palbociclib", 'its text "Fulvestrant 500 mg; declined palbociclib" writes a '
+                                                 "refusal before palbociclib: whether it orders palbociclib is not clear"),
 ])
 def test_a_draft_whose_text_does_not_say_which_drug_it_orders_is_named_not_checked(client, text, why, how):
     chart = first_line_de_novo(f"dtx-{len(text)}-{len(how)}")
