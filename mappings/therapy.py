@@ -387,6 +387,14 @@ def unnamed_drug(text: str) -> str | None:
     for pattern, may_be in T.DRUG_ABBREVIATIONS:
         if pattern.match(text):
             return f"is an abbreviated drug name, not read as a drug (it may stand for {may_be})"
+    # abbreviated names joined as one regimen at the start ("Letro + palbo", "Pac / carbo"):
+    # each is one of these, so the record is one too (drug_mentions abbreviations, class_joined)
+    found = sorted((m.start(), m.end(), may_be) for pattern, _, _, names in T.ABBREVIATION_BESIDE_A_DRUG
+                   for m in pattern.finditer(text) for may_be in [" or ".join(sorted(names))])
+    if len(found) > 1 and T.LEADING_QUALIFIERS.match(text[:found[0][0]]) \
+            and T.CLASS_JOINED.match(text[found[0][1]:found[1][0]]):
+        return ("names abbreviated drug names, not read as drugs (they may stand for "
+                f"{found[0][2]} and {found[1][2]})")
     return None
 
 

@@ -1246,6 +1246,16 @@ def test_a_drug_written_as_refused_inside_a_drafted_regimen_is_not_checked_as_or
         "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
 
 
+def test_a_draft_written_as_two_abbreviated_drug_names_is_not_passed_over_in_silence(client):
+    # "Letro + palbo": was read as a drug the pathway does not use, no card at all
+    chart = first_line_de_novo("dab-1")
+    [draft] = chart.drafts(("d", "letrozole"))
+    [beside] = chart.drafts(("l", "letrozole"))
+    message, _ = _unchecked_alone_and_beside(client, chart, _written(draft, "Letro + palbo", "contained"), beside)
+    assert ('- MedicationRequest/d: the Medication \'#m\' "Letro + palbo" names abbreviated drug names, not read as '
+            "drugs (they may stand for letrozole and palbociclib)") in message
+
+
 @pytest.mark.parametrize("text, drug", [("Planned fulvestrant", "fulvestrant"), ("Consider fulvestrant", "fulvestrant"),
                                         ("Premedication for paclitaxel", "paclitaxel")])
 def test_a_draft_naming_its_pathway_drug_only_as_planned_or_premedicated_is_not_passed_over_in_silence(
