@@ -351,7 +351,7 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    as_list, clinical_status_miscased, codings, concept, do_not_perform, is_loinc, printable_clip, ref_id,
+    as_list, cc_as_written, clinical_status_miscased, codings, concept, do_not_perform, is_loinc, printable_clip, ref_id,
     status_code,
 )
 from mappings import tables as T
@@ -363,8 +363,8 @@ from mappings.state import (
     date_written, esr1_result_current,
 )
 from mappings.therapy import (
-    build_therapy, bundle_index, drug_concept_readable, find_in_bundle, medication_conflict, medication_readable,
-    resolve_medication, to_drug, unnamed_drug_in_concept, unnamed_drug_in_text, class_beside_drug_classes,
+    build_therapy, bundle_index, drafted_drugs, drug_concept_readable, drug_named_not_ordered, find_in_bundle,
+    medication_conflict, medication_readable, resolve_medication, to_drug, unnamed_drug_in_concept, unnamed_drug_in_text, class_beside_drug_classes,
 )
 
 _SUBJECT_FIELDS = ("subject", "patient", "beneficiary")
@@ -1057,8 +1057,15 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
     origin, archival = None, False
     if rtype in _MEDICATION_REQUEST_TYPES:
         infos, text = resolve_medication(None, r, index)
+        unreadable = medication_conflict(r, index) if infos else _unread_drug(r, index)
+        if infos and not unreadable:
+            # its text read as the therapy history reads a record's (refusals, premedication,
+            # a later endocrine class: which drug it orders is not clear, so it is not checked)
+            cc = r.get("medicationCodeableConcept")
+            infos, unreadable = drafted_drugs(infos, text, cc_as_written(cc) if isinstance(cc, dict) else text)
+        elif not infos and not unreadable and text:
+            unreadable = drug_named_not_ordered(text)  # "Planned fulvestrant": not passed over in silence
         drugs = [to_drug(i) for i in infos]
-        unreadable = medication_conflict(r, index) if drugs else _unread_drug(r, index)
         prohibition_unclear = prohibition is None and not_checked is None and not unreadable
         if prohibition_unclear:
             # neither true nor false: whether it orders or prohibits the drug is unknown, so it is

@@ -387,6 +387,14 @@ def unnamed_drug(text: str) -> str | None:
     for pattern, may_be in T.DRUG_ABBREVIATIONS:
         if pattern.match(text):
             return f"is an abbreviated drug name, not read as a drug (it may stand for {may_be})"
+    # abbreviated names joined as one regimen at the start ("Letro + palbo", "Pac / carbo"):
+    # each is one of these, so the record is one too (drug_mentions abbreviations, class_joined)
+    found = sorted((m.start(), m.end(), may_be) for pattern, _, _, names in T.ABBREVIATION_BESIDE_A_DRUG
+                   for m in pattern.finditer(text) for may_be in [" or ".join(sorted(names))])
+    if len(found) > 1 and T.LEADING_QUALIFIERS.match(text[:found[0][0]]) \
+            and T.CLASS_JOINED.match(text[found[0][1]:found[1][0]]):
+        return ("names abbreviated drug names, not read as drugs (they may stand for "
+                f"{found[0][2]} and {found[1][2]})")
     return None
 
 
@@ -522,6 +530,10 @@ def _class_of_a_named_drug_refused_after(text: str, names: list[re.Match[str]]) 
     return False
 
 
+# the clause separators of a regimen text, before a refusal of the next drug ("2.5 mg; declined ")
+_LAST_CLAUSE = re.compile(r"[;,/|]")
+
+
 @lru_cache(maxsize=4096)
 def refused_in_regimen(text: str) -> frozenset[str]:
     """The drugs a regimen's text writes as refused inside it, before the next drug it names
@@ -536,8 +548,9 @@ def refused_in_regimen(text: str) -> frozenset[str]:
     refusing_next = False  # the refusal before the previous name covers the names joined to it
     for i, ((m, info), (following, following_info)) in enumerate(zip(names, names[1:])):
         between = text[m.end():following.start()]
-        if T.DRUG_REFUSED_BEFORE.match(between):
-            # "Letrozole - patient declined palbociclib": the verb's object is the next drug
+        if T.DRUG_REFUSED_BEFORE.match(between) or T.DRUG_REFUSED_BEFORE.match(_LAST_CLAUSE.split(between)[-1]):
+            # "Letrozole - patient declined palbociclib", "Letrozole 2.5 mg; declined palbociclib"
+            # (the refusal opens the last clause before the name): the verb's object is the next drug
             # (FHIR R4 MedicationStatement.status not-taken for it alone); unless taken back
             # after it ("declined palbociclib initially, later started")
             until = names[i + 2][0].start() if i + 2 < len(names) else len(text)
@@ -549,7 +562,9 @@ def refused_in_regimen(text: str) -> frozenset[str]:
             refused.add(following_info.name)
             continue
         refusing_next = False
-        after = T.DRUG_REFUSED_AFTER.match(between)
+        # matched with the next name's first letter: the end of `between` is no clause end
+        # ("Fulvestrant 500 mg; declined palbociclib": palbociclib declined, not fulvestrant)
+        after = T.DRUG_REFUSED_AFTER.match(text[m.end():following.start() + 1])
         # taken back or the drug taken after all ("Letrozole (declined, later agreed) + ...",
         # "(declined, dose reduced)": stop_reasons refusal_withdrawn_patterns), as refusal_in_text reads it
         if after and not T.STOP_REFUSAL_WITHDRAWN.search(between, after.end()):
@@ -1012,8 +1027,7 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
             # would be a guess (the draft-order reader says so too: medication_conflict)
             conflict = concept_conflict(cc)
             written = cc_as_written(cc)
-            med = _Unreadable(conflict) if conflict else (_refused(written) or _premedication_record(written)
-                                                          or _given_of(drugs, label, written))
+            med = _Unreadable(conflict) if conflict else written_drugs(drugs, label, written)
             if type(med) is _Med:
                 _read_class_beside_drug(med, written)
         else:
@@ -1027,13 +1041,89 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
     drugs, label = resolve_medication(ctx, res)
     if not drugs:
         return _unreadable(ctx, res)
-    refused = _refused(label) or _premedication_record(label)
-    if refused is not None:
-        return refused
-    med = _given_of(drugs, label, label)
+    med = written_drugs(drugs, label, label)
     if type(med) is _Med:
         _read_class_beside_drug(med, label)
     return med
+
+
+def written_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _Unreadable | _NotGiven:
+    """What a medication record's text says of the drugs read from it: all refused or not started
+    (_NotGiven), a refusal or a premedication whose drug cannot be told (_Unreadable), else the
+    drugs given but those refused inside the regimen (_Med). The therapy history and the
+    draft-order reader (mappings.build) read a record's text the same way."""
+    return _refused(written) or _premedication_record(written) or _given_of(drugs, label, written)
+
+
+def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[list[T.DrugInfo], str | None]:
+    """The drugs a drafted medication order's text orders, read as the therapy history reads a
+    record's text (written_drugs's rules, said of an order), and why none can be checked: a
+    refusal ("Fulvestrant (patient declined)"), a premedication for the drug ("Paclitaxel
+    premedication"), or endocrine therapy
+    of another class written after the first ("Letrozole then fulvestrant": _endocrine_sequence;
+    the order does not say which one it orders now). Drugs written as refused inside the regimen
+    are not ordered ("Letrozole + palbociclib (palbociclib declined)": letrozole)."""
+    if not written:
+        return drugs, None
+    quoted = printable_clip(written.strip(), 80)
+    refusal = refusal_in_text(written.lower())
+    if refusal is not None:
+        # a draft is an order: one that writes its drug as refused may be entered in error or
+        # record the refusal; which, the service cannot tell
+        return [], (f'its text "{quoted}" writes ' + ("its drug as refused or not started: whether it orders it"
+                                                      if refusal == "refused" else
+                                                      "a refusal and names more than one drug: which one it orders")
+                    + " is not clear")
+    if _premedication_record(written) is not None:
+        return [], (f'its text "{quoted}" names a premedication for its drug: whether it orders the drug or its '
+                    "premedication is not clear")
+    med = _given_of(drugs, label, written)
+    if type(med) is not _Med:
+        return [], f'its text "{quoted}" writes its drugs as refused or not started: whether it orders them is not clear'
+    refused_next = _refusal_before_a_later_name(written.lower()) & {d.name for d in med.drugs}
+    if refused_next:
+        # "Fulvestrant 500 mg; declined palbociclib": the history reads the regimen (the words may
+        # be the next drug's refusal, refused_in_regimen); an order is not checked as that drug
+        return [], (f'its text "{quoted}" writes a refusal before {_listed(refused_next)}: whether it orders '
+                    f"{_listed(refused_next)} is not clear")
+    sequence = _endocrine_sequence(written.lower())
+    # ("Fulvestrant, then letrozole if progression": letrozole is a plan, fulvestrant ordered)
+    if sequence is not None and set(sequence[1]) & {d.name for d in med.drugs}:
+        first, then = sequence
+        return [], (f'its text "{quoted}" writes {_listed(set(then))} after '
+                    f"{_listed(set(first))}, endocrine therapy of another class: which one it orders now is not "
+                    "written")
+    return [d for d in drugs if d in med.drugs], None
+
+
+def _refusal_before_a_later_name(text: str) -> frozenset[str]:
+    """The drugs after the first a text names right after refusal words opening their clause
+    (local_codes.yaml drug_mentions refused_before, read past the last , ; of the words between
+    two names: "Letrozole, declined palbociclib", "Fulvestrant 500 mg; patient refused
+    palbociclib")."""
+    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    return frozenset(info.name for (prev, _), (m, info) in zip(names, names[1:])
+                     if T.DRUG_REFUSED_BEFORE.match(re.split(r"[;,]", text[prev.end():m.start()])[-1]))
+
+
+def drug_named_not_ordered(written: str) -> str | None:
+    """Why a drafted order whose text names no drug as ordered cannot be passed over as a drug
+    the pathway does not use: the text opens with words naming a pathway drug as planned, as
+    the drug a premedication is for or as the reason for the order ("Planned fulvestrant",
+    "Consider fulvestrant", "Premedication for paclitaxel": local_codes.yaml drug_mentions
+    not_given_before, read at the start of the text only, where a record names its own drug),
+    so the order may be that drug or another one (the history reads such a record as no
+    therapy given; a draft is an order, and which drug it orders is not written). None when
+    another word comes first ("Dexamethasone pre paclitaxel": dexamethasone is ordered)."""
+    text = written.lower() if written else ""
+    first = next(((info, m) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1)))), None)
+    if first is None or any(as_ is None for _, as_ in _drug_mentions(text)):
+        return None
+    before = T.DRUG_NOT_GIVEN_BEFORE.search(text[:first[1].start()])
+    if before is None or text[:before.start()].strip(" \t-:([*"):
+        return None
+    return (f'its text "{printable_clip(written.strip(), 80)}" names {first[0].name} but not as the drug it orders '
+            "(a plan, a premedication for it, the reason for the order): which drug it orders is not written")
 
 
 def _given_of(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _NotGiven:

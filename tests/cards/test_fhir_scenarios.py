@@ -3612,6 +3612,17 @@ def test_fhir_adjuvant_therapy_written_only_as_an_abbreviation_is_named_not_skip
     assert state.therapy.exposures == []  # not mapped to a drug
 
 
+def test_fhir_adjuvant_therapy_written_as_two_abbreviations_joined_is_named_not_skipped_in_silence():
+    # "Letro + palbo" was read as a drug the pathway does not use: dropped in silence, the
+    # relapse read endocrine-naive; each abbreviation is one the service never reads as a drug
+    p = hr_positive_mbc("p-abbr2", primary="2016-03-01")
+    state, cards = run(_statement(p, {"text": "Letro + palbo"}, "2016-06-01", "2023-06-01"))
+    assert state.therapy.endocrine_resistance == "unknown"
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert ('(its text "Letro + palbo" names abbreviated drug names, not read as drugs (they may stand for '
+            "letrozole and palbociclib))") in gap.message
+
+
 @pytest.mark.parametrize("text", ["Fulvestrant - patient declined", "Fulvestrant (refused)",
                                   "Fulvestrant: not given, patient preference", "Fulvestrant - not started"])
 def test_fhir_fulvestrant_written_as_refused_is_not_a_prior_line_and_fulvestrant_is_still_offered(text):

@@ -1213,3 +1213,97 @@ def test_a_drafted_test_whose_do_not_perform_is_unclear_is_said_to_be_unclear_of
     assert "It cannot tell whether this order requests or prohibits its test, so it was not checked: a drafted " \
         "test is read when its doNotPerform is true or false (FHIR R4 ServiceRequest.doNotPerform)." in card["detail"]
     assert "orders orders" not in card["detail"] and "RxNorm" not in card["detail"]
+
+
+# --- a drafted order's text read as the therapy history reads a record's ------
+
+def _written(draft: dict, text: str, how: str) -> dict:
+    """The draft's drug written as `text` only: its medicationCodeableConcept, or a contained
+    Medication its medicationReference names."""
+    del draft["medicationCodeableConcept"]
+    if how == "medicationCodeableConcept":
+        draft["medicationCodeableConcept"] = {"text": text}
+    else:
+        draft["contained"] = [{"resourceType": "Medication", "id": "m", "code": {"text": text}}]
+        draft["medicationReference"] = {"reference": "#m"}
+    return draft
+
+
+@pytest.mark.parametrize("how", ["medicationCodeableConcept", "contained Medication"])
+@pytest.mark.parametrize("text, why", [
+    # a refusal in a draft: whether it orders the drug is not clear (was: checked as fulvestrant)
+    ("Fulvestrant (patient declined)", 'its text "Fulvestrant (patient declined)" writes its drug as refused or not started: '
+                                       "whether it orders it is not clear"),
+    # the premedication order set or the drug itself (was: checked as paclitaxel)
+    ("Paclitaxel premedication", 'its text "Paclitaxel premedication" names a premedication for its drug: whether it '
+                                 "orders the drug or its premedication is not clear"),
+    # two endocrine classes in sequence (was: checked as letrozole and fulvestrant drafted together)
+    ("Letrozole then fulvestrant", 'its text "Letrozole then fulvestrant" writes fulvestrant after letrozole, '
+                                   "endocrine therapy of another class: which one it orders now is not written"),
+    # a class joined to the drug written as refused (was: palbociclib checked, partner not named)
+    ("Palbociclib + AI (declined)", 'its text "Palbociclib + AI (declined)" writes a refusal and names more than '
+                                    "one drug: which one it orders is not clear"),
+])
+def test_a_draft_whose_text_does_not_say_which_drug_it_orders_is_named_not_checked(client, text, why, how):
+    chart = first_line_de_novo(f"dtx-{len(text)}-{len(how)}")
+    [draft] = chart.drafts(("d", "letrozole"))
+    [beside] = chart.drafts(("l", "letrozole"))
+    message, cards = _unchecked_alone_and_beside(client, chart, _written(draft, text, how), beside)
+    assert f"- MedicationRequest/d: {why}" in message
+    assert all(f"MedicationRequest/d: {why}" in c["detail"] for c in cards)
+
+
+@pytest.mark.parametrize("how", ["medicationCodeableConcept", "contained Medication"])
+def test_a_drug_written_as_refused_inside_a_drafted_regimen_is_not_checked_as_ordered(client, how):
+    chart = first_line_de_novo(f"dtr-{len(how)}")
+    # palbociclib declined: letrozole alone is ordered (was: a complete AI + CDK4/6i regimen, no card)
+    [draft] = chart.drafts(("d", "letrozole"))
+    cards = post(client, chart, "order-sign", [_written(draft, "Letrozole + palbociclib (palbociclib declined)", how)])
+    assert [c["summary"] for c in cards] == [
+        "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
+    # fulvestrant declined, letrozole chosen: no card about a fulvestrant order (was: one for each)
+    [draft] = chart.drafts(("d", "letrozole"))
+    cards = post(client, chart, "order-sign", [_written(draft, "Declined fulvestrant, chose letrozole", how)])
+    assert [c["summary"] for c in cards] == [
+        "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
+    # refusal words opening the next drug's clause, as the history reads them: fulvestrant alone is
+    # ordered (was: checked as fulvestrant + palbociclib, "not indicated")
+    [draft] = chart.drafts(("d", "letrozole"))
+    cards = post(client, chart, "order-sign", [_written(draft, "Fulvestrant 500 mg; declined palbociclib", how)])
+    assert [c["summary"] for c in cards] == [
+        "Fulvestrant drafted without ribociclib: Fulvestrant + CDK4/6 inhibitor is the labelled regimen"]
+
+
+def test_a_draft_written_as_two_abbreviated_drug_names_is_not_passed_over_in_silence(client):
+    # "Letro + palbo": was read as a drug the pathway does not use, no card at all
+    chart = first_line_de_novo("dab-1")
+    [draft] = chart.drafts(("d", "letrozole"))
+    [beside] = chart.drafts(("l", "letrozole"))
+    message, _ = _unchecked_alone_and_beside(client, chart, _written(draft, "Letro + palbo", "contained"), beside)
+    assert ('- MedicationRequest/d: the Medication \'#m\' "Letro + palbo" names abbreviated drug names, not read as '
+            "drugs (they may stand for letrozole and palbociclib)") in message
+
+
+@pytest.mark.parametrize("text, drug", [("Planned fulvestrant", "fulvestrant"), ("Consider fulvestrant", "fulvestrant"),
+                                        ("Premedication for paclitaxel", "paclitaxel")])
+def test_a_draft_naming_its_pathway_drug_only_as_planned_or_premedicated_is_not_passed_over_in_silence(
+        client, text, drug):
+    # was: read as a drug the pathway does not use, no card at all
+    chart = first_line_de_novo(f"dpl-{len(text)}")
+    [draft] = chart.drafts(("d", "letrozole"))
+    [beside] = chart.drafts(("l", "letrozole"))
+    message, _ = _unchecked_alone_and_beside(client, chart, _written(draft, text, "medicationCodeableConcept"), beside)
+    assert f'- MedicationRequest/d: its text "{text}" names {drug} but not as the drug it orders' in message
+    # a drug of its own named first stays a drug the pathway does not use
+    [draft] = chart.drafts(("d", "letrozole"))
+    assert post(client, chart, "order-sign", [_written(draft, "Dexamethasone pre paclitaxel", "contained")]) == []
+
+
+def test_a_drafted_endocrine_drug_with_another_class_planned_only_on_progression_is_checked_as_ordered(client):
+    # "then letrozole if progression" is a plan (local_codes.yaml drug_mentions not_given_after):
+    # fulvestrant is ordered now, not a sequence whose current drug is unknown
+    chart = first_line_de_novo("dpp-1")
+    [draft] = chart.drafts(("d", "letrozole"))
+    cards = post(client, chart, "order-sign", [_written(draft, "Fulvestrant, then letrozole if progression", "contained")])
+    assert [c["summary"] for c in cards] == [
+        "Fulvestrant drafted without ribociclib: Fulvestrant + CDK4/6 inhibitor is the labelled regimen"]
