@@ -264,6 +264,25 @@ def _testing_static(t: TestDef) -> _Static:
                    (*(make_link(title, url) for title, url in t.all_links), trials_link(t.trials_search)))
 
 
+def _choice_caution_lines(choice_cautions) -> list[str]:
+    """One line per caution of the offered choices: a drug's caution that every choice holding
+    the drug carries (palbociclib with letrozole, anastrozole and exemestane) is said once, under
+    the choices it concerns; a text that already opens with its drug's name needs no label."""
+    labels_of: dict[tuple[str, str], list[str]] = {}
+    first_hit = {}
+    for label, h in choice_cautions:
+        key = (h.severity, _caution_line(h))
+        labels_of.setdefault(key, []).append(label)
+        first_hit.setdefault(key, h)
+    lines = []
+    for (severity, line), labels in labels_of.items():
+        drug = first_hit[(severity, line)].drug
+        names_its_drug = bool(drug) and line.lower().startswith(drug.lower())
+        lead = "" if names_its_drug else ", ".join(labels) + ": "
+        lines.append(f"{'⚠️ ' if severity == 'warning' else ''}{lead}{line}")
+    return lines
+
+
 def _caution_line(c) -> str:
     """'<text> (<source title>) Patient: <fact> — <resources>' (no patient part for an unconditional caution)."""
     text = f"{c.text} ({source_title(c.source)})"
@@ -304,9 +323,8 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
             out.append(f"- ⛔ Do not start ({c.short}): {_caution_line(c)}")
         for c in warn:
             out.append(f"- ⚠️ {_caution_line(c)}")
-        for label, h in choice_cautions:
-            mark = "⚠️ " if h.severity == "warning" else ""
-            out.append(f"- {mark}{label}: {_caution_line(h)}")
+        for line in _choice_caution_lines(choice_cautions):
+            out.append(f"- {line}")
         for c in info:
             out.append(f"- {_caution_line(c)}")
         for g in r.general_cautions:

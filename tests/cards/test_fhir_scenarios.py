@@ -1252,7 +1252,8 @@ def test_fhir_documented_long_qt_syndrome_makes_ribociclib_a_warning_and_moves_t
     assert recommended(ai) == ["letrozole", "abemaciclib"]
     assert ai["indicator"] == "warning"
     assert ai["summary"].endswith("caution: ribociclib long QT syndrome")
-    assert (f"- ⚠️ Letrozole + ribociclib: {LONG_QT_CAUTION}") in ai["detail"]
+    # said once under the three ribociclib choices, not once per aromatase inhibitor
+    assert (f"- ⚠️ Letrozole + ribociclib, Anastrozole + ribociclib, Exemestane + ribociclib: {LONG_QT_CAUTION}") in ai["detail"]
     assert "Patient: Long QT syndrome documented (2019-03) — Condition/long-qt-" in ai["detail"]
     fulv = card(cards, "fulvestrant-cdk46i")
     assert fulv["summary"].endswith("not recommended: long QT syndrome") and fulv["indicator"] == "warning"
