@@ -575,13 +575,25 @@ def _no_end_text(first: dt.date | None, starts: list[tuple[dt.date | None, dt.da
     return f"last record {latest}, no end date"
 
 
+def _gene_with_origin(gene: str, state: PatientState) -> str:
+    """A BRCA1/2 variant named with its origin in the headline: only a germline one selects a
+    PARP inhibitor, a somatic one 'should not be used for decision making' (CR C.2 step 1,
+    B.6/B.7, ESO-ESMO ABC4), so "BRCA1 detected" alone read as a carrier on a somatic finding."""
+    if gene not in ("BRCA1", "BRCA2"):
+        return gene
+    origins = {v.origin for v in state.biomarkers.results if v.gene == gene and v.actionable}
+    if "germline" in origins:
+        return f"germline {gene}"
+    return f"somatic {gene}" if origins == {"somatic"} else f"{gene} (origin unknown)"
+
+
 def summary_headline(state: PatientState, status: PathwayStatus, ctx: Context, gaps: int) -> str:
     if not status.in_pathway:
         head = status.reason.split(":")[0]
         return clip(f"Outside the HR+/HER2- MBC pathway: {head}; {gaps} data gap(s)" if status.receptors_known
                     or status.deceased or state.disease.breast_cancer != "yes" or state.disease.metastatic != "yes"
                     else f"{head}: testing needed before regimen advice; {gaps} data gap(s)")
-    genes = sorted({v.gene for v in state.biomarkers.results if v.actionable})
+    genes = sorted({_gene_with_origin(v.gene, state) for v in state.biomarkers.results if v.actionable})
     her2 = {"low": "HER2-low", "ultralow": "HER2-ultralow", "null": "HER2-null"}.get(state.her2.category, "HER2-")
     line = "first line" if ctx.lines == 0 else (f"on line {ctx.lines}" if ctx.current_line else f"after {ctx.lines} line(s)")
     muts = f"{', '.join(genes)} detected" if genes else "no actionable variant documented"

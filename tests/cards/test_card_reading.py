@@ -2,7 +2,7 @@
 saying the decision, each wording matching the label (clinical-reference.md section B)."""
 
 from tests.cards.helpers import card
-from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, after_ai_cdk46i, de_novo, run
+from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, adjuvant_relapse, after_ai_cdk46i, de_novo, run
 
 
 def test_the_palbociclib_survival_caution_is_said_once_on_the_first_line_ai_cdk46i_card_not_once_per_aromatase_inhibitor():
@@ -17,3 +17,20 @@ def test_the_fulvestrant_palbociclib_caution_does_not_name_the_pair_twice():
     detail = card(cards, "fulvestrant-cdk46i")["detail"]
     assert "- Palbociclib + fulvestrant: PALOMA-3 OS 34.9 vs 28.0 months" in detail
     assert "Fulvestrant + palbociclib: Palbociclib + fulvestrant" not in detail
+
+
+def test_the_summary_headline_says_a_brca_variant_is_somatic_so_it_is_not_read_as_a_carrier():
+    # CR C.2 step 1, B.6/B.7: only a germline BRCA1/2 variant selects a PARP inhibitor
+    _, cards = run(after_ai_cdk46i("cr-sbrca").variant("BRCA1", origin="somatic", specimen="tissue"))
+    assert "; somatic BRCA1 detected;" in card(cards, "patient-summary")["summary"]
+    _, cards = run(after_ai_cdk46i("cr-gbrca").variant("BRCA2", origin="germline", specimen="blood"))
+    assert "; germline BRCA2 detected;" in card(cards, "patient-summary")["summary"]
+
+
+
+def test_the_inavolisib_evidence_says_overall_survival_once():
+    p = adjuvant_relapse("cr-inavo", "2023-07-01").variant("PIK3CA", "p.His1047Arg", on="2024-01-20")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    detail = card(cards, "inavolisib-palbociclib-fulvestrant")["detail"]
+    assert "OS 34.0 vs 27.0 months at the final analysis, HR 0.67" in detail
+    assert "OS final OS" not in detail
