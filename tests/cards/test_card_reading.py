@@ -34,3 +34,14 @@ def test_the_inavolisib_evidence_says_overall_survival_once():
     detail = card(cards, "inavolisib-palbociclib-fulvestrant")["detail"]
     assert "OS 34.0 vs 27.0 months at the final analysis, HR 0.67" in detail
     assert "OS final OS" not in detail
+
+
+def test_the_olaparib_card_of_a_patient_without_a_visceral_crisis_does_not_say_here_a_current_visceral_crisis():
+    # B.6: "prior endocrine therapy or be considered inappropriate for endocrine therapy"; the
+    # static text read as if this patient had a visceral crisis
+    p = (after_ai_cdk46i("cr-olaparib").variant("BRCA2", origin="germline", specimen="blood")
+         .med("paclitaxel", "2024-01-20", "2024-01-30"))
+    _, cards = run(p)
+    detail = card(cards, "olaparib")["detail"]
+    assert "(here: a current visceral crisis)" not in detail
+    assert "mbc-cds counts only a documented current visceral crisis as ET-inappropriate" in detail
