@@ -380,7 +380,12 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
         out.append("Menopausal status inferred from age (>= 60), not documented.")
     for c in a.choices:
         if c.excluded:
-            out.append(f"Not offered: {c.label} — {c.excluded}.")
+            # the failed requirement is named with its drug ("palbociclib: ..."), which a
+            # one-drug choice already names: "Eribulin — eribulin: ..." said it twice
+            why = c.excluded
+            if len(c.names) == 1 and why.startswith(f"{c.names[0]}: "):
+                why = why[len(c.names[0]) + 2:]
+            out.append(f"Not offered: {c.label} — {why}.")
     return out
 
 

@@ -45,3 +45,10 @@ def test_the_olaparib_card_of_a_patient_without_a_visceral_crisis_does_not_say_h
     detail = card(cards, "olaparib")["detail"]
     assert "(here: a current visceral crisis)" not in detail
     assert "mbc-cds counts only a documented current visceral crisis as ET-inappropriate" in detail
+
+
+def test_a_one_drug_choice_not_offered_is_not_named_twice():
+    _, cards = run(after_ai_cdk46i("cr-eribulin"))
+    detail = card(cards, "chemotherapy")["detail"]
+    assert "Not offered: Eribulin — No anthracycline documented; no taxane documented;" in detail
+    assert "Eribulin — eribulin:" not in detail

@@ -1650,7 +1650,7 @@ def test_fhir_eribulin_not_offered_names_the_missing_requirement_and_what_was_gi
     chemo = card(cards, "chemotherapy")
     assert ["eribulin"] not in suggestion_drugs(chemo)
     line = next(ln for ln in chemo["detail"].splitlines() if "Not offered: Eribulin" in ln)
-    assert "eribulin: Anthracycline (doxorubicin); no taxane documented; 1 chemotherapy line(s) for metastatic " \
+    assert "Not offered: Eribulin — Anthracycline (doxorubicin); no taxane documented; 1 chemotherapy line(s) for metastatic " \
            "disease, at least 2 needed (line 2: doxorubicin from 2025-06-01" in line
 
 
