@@ -52,3 +52,14 @@ def test_a_one_drug_choice_not_offered_is_not_named_twice():
     detail = card(cards, "chemotherapy")["detail"]
     assert "Not offered: Eribulin — No anthracycline documented; no taxane documented;" in detail
     assert "Eribulin — eribulin:" not in detail
+
+
+def test_the_post_cdk46i_evidence_caution_is_shown_only_after_a_cdk46i_and_names_the_drug_given():
+    # B.9: postMONARCH and MAINTAIN are the evidence after a CDK4/6 inhibitor; on a first line
+    # without one it sat under "Cautions for this patient" as if one had been given
+    _, cards = run(de_novo("cr-no-cdk"), FIRST_LINE_AS_OF)
+    assert "postMONARCH (abemaciclib" not in card(cards, "fulvestrant-cdk46i")["detail"]
+    _, cards = run(after_ai_cdk46i("cr-after-cdk"))
+    detail = card(cards, "fulvestrant-cdk46i")["detail"]
+    assert "- After a prior CDK4/6 inhibitor the evidence is postMONARCH" in detail
+    assert "Patient: Prior CDK4/6 inhibitor: ribociclib" in detail
