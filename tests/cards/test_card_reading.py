@@ -63,3 +63,15 @@ def test_the_post_cdk46i_evidence_caution_is_shown_only_after_a_cdk46i_and_names
     detail = card(cards, "fulvestrant-cdk46i")["detail"]
     assert "- After a prior CDK4/6 inhibitor the evidence is postMONARCH" in detail
     assert "Patient: Prior CDK4/6 inhibitor: ribociclib" in detail
+
+
+def test_the_unverified_ember3_gnrh_note_is_shown_to_a_premenopausal_woman_only():
+    # reference Part F #19 (B.3): an open question for premenopausal patients only
+    post = after_ai_cdk46i("cr-imlu-post").variant("ESR1", "p.Tyr537Ser", on="2025-06-01")
+    _, cards = run(post)
+    assert "GnRH agonist in premenopausal patients is UNVERIFIED" not in card(cards, "imlunestrant")["detail"]
+    pre = (after_ai_cdk46i("cr-imlu-pre", birth="1980-01-01", menopause="premenopausal")
+           .med("goserelin", "2024-01-20").variant("ESR1", "p.Tyr537Ser", on="2025-06-01"))
+    _, cards = run(pre)
+    detail = card(cards, "imlunestrant")["detail"]
+    assert "- EMBER-3 requirement of a GnRH agonist in premenopausal patients is UNVERIFIED (reference F #19)." in detail
