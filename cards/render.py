@@ -601,7 +601,10 @@ def summary_headline(state: PatientState, status: PathwayStatus, ctx: Context, g
     genes = sorted({_gene_with_origin(v.gene, state) for v in state.biomarkers.results if v.actionable})
     her2 = {"low": "HER2-low", "ultralow": "HER2-ultralow", "null": "HER2-null"}.get(state.her2.category, "HER2-")
     line = "first line" if ctx.lines == 0 else (f"on line {ctx.lines}" if ctx.current_line else f"after {ctx.lines} line(s)")
-    muts = f"{', '.join(genes)} detected" if genes else "no actionable variant documented"
+    # "no actionable variant" on a record without any gene result read as tested and negative
+    muts = (f"{', '.join(genes)} detected" if genes else
+            "no actionable variant documented" if state.biomarkers.results or state.biomarkers.not_final
+            else "no genomic result documented")
     return clip(f"HR+/{her2} MBC, {line}; {muts}; {gaps} data gap(s)")
 
 

@@ -75,3 +75,10 @@ def test_the_unverified_ember3_gnrh_note_is_shown_to_a_premenopausal_woman_only(
     _, cards = run(pre)
     detail = card(cards, "imlunestrant")["detail"]
     assert "- EMBER-3 requirement of a GnRH agonist in premenopausal patients is UNVERIFIED (reference F #19)." in detail
+
+
+def test_the_summary_headline_of_a_record_without_any_gene_result_says_none_is_documented_not_no_actionable_variant():
+    _, cards = run(after_ai_cdk46i("cr-untested"))
+    assert "; no genomic result documented;" in card(cards, "patient-summary")["summary"]
+    _, cards = run(after_ai_cdk46i("cr-esr1-negative").variant("ESR1", detected=False, on="2025-06-01"))
+    assert "; no actionable variant documented;" in card(cards, "patient-summary")["summary"]
