@@ -459,7 +459,9 @@ def testing_card(need: TestNeed, state: PatientState, ids: Iterator[str] | None 
         behavior = "at-most-one"
     lines = [f"**{need.title}**", "", "**Why now, for this patient**"]
     lines += [fact(f) for f in need.reasons if f.text]
-    if need.waiting:
+    # a test needed "before" starting the regimens says so among its reasons ("Before starting
+    # X, Y"): a second line naming them as waiting repeated it
+    if need.waiting and need.verb != "before":
         lines.append(f"- Waiting on this result: {', '.join(need.waiting)}")
     if need.awaiting:
         lines += ["", need.awaiting]

@@ -82,3 +82,10 @@ def test_the_summary_headline_of_a_record_without_any_gene_result_says_none_is_d
     assert "; no genomic result documented;" in card(cards, "patient-summary")["summary"]
     _, cards = run(after_ai_cdk46i("cr-esr1-negative").variant("ESR1", detected=False, on="2025-06-01"))
     assert "; no actionable variant documented;" in card(cards, "patient-summary")["summary"]
+
+
+def test_the_glycemic_testing_card_names_the_regimens_it_comes_before_once():
+    _, cards = run(after_ai_cdk46i("cr-glyc").variant("PIK3CA", "p.His1047Arg", specimen="tissue"))
+    detail = card(cards, "test-glycemic")["detail"]
+    assert "- Before starting Capivasertib + fulvestrant, Alpelisib + fulvestrant" in detail
+    assert "Waiting on this result" not in detail
