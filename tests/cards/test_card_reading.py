@@ -89,3 +89,12 @@ def test_the_glycemic_testing_card_names_the_regimens_it_comes_before_once():
     detail = card(cards, "test-glycemic")["detail"]
     assert "- Before starting Capivasertib + fulvestrant, Alpelisib + fulvestrant" in detail
     assert "Waiting on this result" not in detail
+
+
+def test_a_somatic_only_brca_variant_never_tested_in_blood_says_a_germline_result_would_decide_the_parp_inhibitor():
+    # C.3 row 7 / ABC4: somatic BRCA is not labelled; ASCO-SSO 2024 (C.1): germline testing decides
+    _, cards = run(after_ai_cdk46i("cr-sbrca-open").variant("BRCA1", origin="somatic", specimen="tissue"))
+    summary = card(cards, "patient-summary")["detail"]
+    line = next(x for x in summary.splitlines() if x.startswith("- Talazoparib: Somatic-only BRCA variant"))
+    assert line.endswith("; germline BRCA1/2 not tested: a germline pathogenic variant would select a PARP inhibitor")
+    assert "germline BRCA1/2 not tested: a germline pathogenic variant" in card(cards, "test-germline-brca")["detail"]
