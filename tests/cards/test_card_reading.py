@@ -98,3 +98,12 @@ def test_a_somatic_only_brca_variant_never_tested_in_blood_says_a_germline_resul
     line = next(x for x in summary.splitlines() if x.startswith("- Talazoparib: Somatic-only BRCA variant"))
     assert line.endswith("; germline BRCA1/2 not tested: a germline pathogenic variant would select a PARP inhibitor")
     assert "germline BRCA1/2 not tested: a germline pathogenic variant" in card(cards, "test-germline-brca")["detail"]
+
+
+def test_the_trastuzumab_deruxtecan_card_quotes_label_b_as_the_reference_gives_it():
+    # clinical-reference.md B.11 Label B (DESTINY-Breast04), quoted as written
+    _, cards = run(after_ai_cdk46i("cr-tdxd"))
+    detail = card(cards, "trastuzumab-deruxtecan")["detail"]
+    assert ("(B) ... unresectable or metastatic HER2-low (IHC 1+ or IHC 2+/ISH-) breast cancer, as determined "
+            "by an FDA-approved test, who have received a prior chemotherapy in the metastatic setting or "
+            "developed disease recurrence during or within 6 months of completing adjuvant chemotherapy.") in detail
