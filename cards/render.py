@@ -496,7 +496,13 @@ def _receptor_line(name: str, r) -> str:
         bits.append("ER-low (1-10 %)" if name == "ER" else "low positive (1-10 %)")
     if r.conflict:
         bits.append("results disagree, most recent used")
-    return f"- {name}: {', '.join(bits)} ({fmt_date(r.date, r.date_last)}){cite(r.sources)}"
+    return f"- {name}: {', '.join(bits)} ({_result_date(r.date, r.date_last, r.sources)}){cite(r.sources)}"
+
+
+def _result_date(date, last, sources) -> str:
+    """A receptor result's date; "no result read" when nothing was read at all: "ER: unknown
+    (date unknown)" read as a result on record without its date."""
+    return "no result read" if date is None and not sources else fmt_date(date, last)
 
 
 _RES_WORDS = {"primary": "primary resistance", "secondary": "secondary resistance",
@@ -686,7 +692,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     her2_bits = [her2.category] + ([f"IHC {her2.ihc_score}"] if her2.ihc_score else []) + \
         ([f"ISH {her2.ish}"] if her2.ish else []) + (["results disagree"] if her2.conflict else [])
     out += ["", "**Receptors**", _receptor_line("ER", state.er), _receptor_line("PR", state.pr),
-            f"- HER2: {', '.join(her2_bits)} ({fmt_date(her2.date, her2.date_last)}){cite(her2.sources)}"]
+            f"- HER2: {', '.join(her2_bits)} ({_result_date(her2.date, her2.date_last, her2.sources)}){cite(her2.sources)}"]
     if her2.category == "negative-unspecified":
         out.append("- HER2 reported as 'negative' without an IHC score: not read as HER2-low.")
     # genomics

@@ -107,3 +107,11 @@ def test_the_trastuzumab_deruxtecan_card_quotes_label_b_as_the_reference_gives_i
     assert ("(B) ... unresectable or metastatic HER2-low (IHC 1+ or IHC 2+/ISH-) breast cancer, as determined "
             "by an FDA-approved test, who have received a prior chemotherapy in the metastatic setting or "
             "developed disease recurrence during or within 6 months of completing adjuvant chemotherapy.") in detail
+
+
+def test_a_receptor_never_read_is_shown_as_no_result_read_not_as_a_result_without_its_date():
+    from tests.cards.fhir_builder import FhirPatient
+    _, cards = run(FhirPatient("cr-no-receptors").primary("2024-01-10").metastasis("bone", "2024-01-15"))
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- ER: unknown (no result read)" in detail and "- HER2: unknown (no result read)" in detail
+    assert "(date unknown)" not in detail
