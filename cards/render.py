@@ -264,6 +264,25 @@ def _testing_static(t: TestDef) -> _Static:
                    (*(make_link(title, url) for title, url in t.all_links), trials_link(t.trials_search)))
 
 
+def _choice_caution_lines(choice_cautions) -> list[str]:
+    """One line per caution of the offered choices: a drug's caution that every choice holding
+    the drug carries (palbociclib with letrozole, anastrozole and exemestane) is said once, under
+    the choices it concerns; a text that already opens with its drug's name needs no label."""
+    labels_of: dict[tuple[str, str], list[str]] = {}
+    first_hit = {}
+    for label, h in choice_cautions:
+        key = (h.severity, _caution_line(h))
+        labels_of.setdefault(key, []).append(label)
+        first_hit.setdefault(key, h)
+    lines = []
+    for (severity, line), labels in labels_of.items():
+        drug = first_hit[(severity, line)].drug
+        names_its_drug = bool(drug) and line.lower().startswith(drug.lower())
+        lead = "" if names_its_drug else ", ".join(labels) + ": "
+        lines.append(f"{'⚠️ ' if severity == 'warning' else ''}{lead}{line}")
+    return lines
+
+
 def _caution_line(c) -> str:
     """'<text> (<source title>) Patient: <fact> — <resources>' (no patient part for an unconditional caution)."""
     text = f"{c.text} ({source_title(c.source)})"
@@ -304,9 +323,8 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
             out.append(f"- ⛔ Do not start ({c.short}): {_caution_line(c)}")
         for c in warn:
             out.append(f"- ⚠️ {_caution_line(c)}")
-        for label, h in choice_cautions:
-            mark = "⚠️ " if h.severity == "warning" else ""
-            out.append(f"- {mark}{label}: {_caution_line(h)}")
+        for line in _choice_caution_lines(choice_cautions):
+            out.append(f"- {line}")
         for c in info:
             out.append(f"- {_caution_line(c)}")
         for g in r.general_cautions:
@@ -362,7 +380,12 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
         out.append("Menopausal status inferred from age (>= 60), not documented.")
     for c in a.choices:
         if c.excluded:
-            out.append(f"Not offered: {c.label} — {c.excluded}.")
+            # the failed requirement is named with its drug ("palbociclib: ..."), which a
+            # one-drug choice already names: "Eribulin — eribulin: ..." said it twice
+            why = c.excluded
+            if len(c.names) == 1 and why.startswith(f"{c.names[0]}: "):
+                why = why[len(c.names[0]) + 2:]
+            out.append(f"Not offered: {c.label} — {why}.")
     return out
 
 
@@ -436,7 +459,9 @@ def testing_card(need: TestNeed, state: PatientState, ids: Iterator[str] | None 
         behavior = "at-most-one"
     lines = [f"**{need.title}**", "", "**Why now, for this patient**"]
     lines += [fact(f) for f in need.reasons if f.text]
-    if need.waiting:
+    # a test needed "before" starting the regimens says so among its reasons ("Before starting
+    # X, Y"): a second line naming them as waiting repeated it
+    if need.waiting and need.verb != "before":
         lines.append(f"- Waiting on this result: {', '.join(need.waiting)}")
     if need.awaiting:
         lines += ["", need.awaiting]
@@ -471,7 +496,13 @@ def _receptor_line(name: str, r) -> str:
         bits.append("ER-low (1-10 %)" if name == "ER" else "low positive (1-10 %)")
     if r.conflict:
         bits.append("results disagree, most recent used")
-    return f"- {name}: {', '.join(bits)} ({fmt_date(r.date, r.date_last)}){cite(r.sources)}"
+    return f"- {name}: {', '.join(bits)} ({_result_date(r.date, r.date_last, r.sources)}){cite(r.sources)}"
+
+
+def _result_date(date, last, sources) -> str:
+    """A receptor result's date; "no result read" when nothing was read at all: "ER: unknown
+    (date unknown)" read as a result on record without its date."""
+    return "no result read" if date is None and not sources else fmt_date(date, last)
 
 
 _RES_WORDS = {"primary": "primary resistance", "secondary": "secondary resistance",
@@ -557,16 +588,31 @@ def _no_end_text(first: dt.date | None, starts: list[tuple[dt.date | None, dt.da
     return f"last record {latest}, no end date"
 
 
+def _gene_with_origin(gene: str, state: PatientState) -> str:
+    """A BRCA1/2 variant named with its origin in the headline: only a germline one selects a
+    PARP inhibitor, a somatic one 'should not be used for decision making' (CR C.2 step 1,
+    B.6/B.7, ESO-ESMO ABC4), so "BRCA1 detected" alone read as a carrier on a somatic finding."""
+    if gene not in ("BRCA1", "BRCA2"):
+        return gene
+    origins = {v.origin for v in state.biomarkers.results if v.gene == gene and v.actionable}
+    if "germline" in origins:
+        return f"germline {gene}"
+    return f"somatic {gene}" if origins == {"somatic"} else f"{gene} (origin unknown)"
+
+
 def summary_headline(state: PatientState, status: PathwayStatus, ctx: Context, gaps: int) -> str:
     if not status.in_pathway:
         head = status.reason.split(":")[0]
         return clip(f"Outside the HR+/HER2- MBC pathway: {head}; {gaps} data gap(s)" if status.receptors_known
                     or status.deceased or state.disease.breast_cancer != "yes" or state.disease.metastatic != "yes"
                     else f"{head}: testing needed before regimen advice; {gaps} data gap(s)")
-    genes = sorted({v.gene for v in state.biomarkers.results if v.actionable})
+    genes = sorted({_gene_with_origin(v.gene, state) for v in state.biomarkers.results if v.actionable})
     her2 = {"low": "HER2-low", "ultralow": "HER2-ultralow", "null": "HER2-null"}.get(state.her2.category, "HER2-")
     line = "first line" if ctx.lines == 0 else (f"on line {ctx.lines}" if ctx.current_line else f"after {ctx.lines} line(s)")
-    muts = f"{', '.join(genes)} detected" if genes else "no actionable variant documented"
+    # "no actionable variant" on a record without any gene result read as tested and negative
+    muts = (f"{', '.join(genes)} detected" if genes else
+            "no actionable variant documented" if state.biomarkers.results or state.biomarkers.not_final
+            else "no genomic result documented")
     return clip(f"HR+/{her2} MBC, {line}; {muts}; {gaps} data gap(s)")
 
 
@@ -646,7 +692,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     her2_bits = [her2.category] + ([f"IHC {her2.ihc_score}"] if her2.ihc_score else []) + \
         ([f"ISH {her2.ish}"] if her2.ish else []) + (["results disagree"] if her2.conflict else [])
     out += ["", "**Receptors**", _receptor_line("ER", state.er), _receptor_line("PR", state.pr),
-            f"- HER2: {', '.join(her2_bits)} ({fmt_date(her2.date, her2.date_last)}){cite(her2.sources)}"]
+            f"- HER2: {', '.join(her2_bits)} ({_result_date(her2.date, her2.date_last, her2.sources)}){cite(her2.sources)}"]
     if her2.category == "negative-unspecified":
         out.append("- HER2 reported as 'negative' without an IHC score: not read as HER2-low.")
     # genomics

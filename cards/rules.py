@@ -726,8 +726,12 @@ def _germline_brca_finding(state, ctx):
         return Finding(None, "BRCA variant detected but germline origin not established: "
                        + "; ".join([variant_text(state, ctx, v) for v in other]), srcs)
     if other:
+        # not offered on the somatic finding (C.3 row 7, ABC4), but germline status is still
+        # open when blood was never tested: say what decides it (ASCO-SSO 2024, C.1)
+        untested = "" if done else ("; germline BRCA1/2 not tested: a germline pathogenic variant would "
+                                    "select a PARP inhibitor")
         return Finding(False, "Somatic-only BRCA variant (not labelled for PARP inhibitors): "
-                       + "; ".join([variant_text(state, ctx, v) for v in other]), srcs)
+                       + "; ".join([variant_text(state, ctx, v) for v in other]) + untested, srcs)
     # a germline result not final yet (named after this text by _open_while_not_final): the
     # test is done or under way, so no "not tested" / "not documented" beside it
     pending = {v.gene for v in pending_results(state, ("BRCA1", "BRCA2")) if v.origin == "germline"}

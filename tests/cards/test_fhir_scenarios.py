@@ -1270,7 +1270,8 @@ def test_fhir_documented_long_qt_syndrome_makes_ribociclib_a_warning_and_moves_t
     assert recommended(ai) == ["letrozole", "abemaciclib"]
     assert ai["indicator"] == "warning"
     assert ai["summary"].endswith("caution: ribociclib long QT syndrome")
-    assert (f"- ⚠️ Letrozole + ribociclib: {LONG_QT_CAUTION}") in ai["detail"]
+    # said once under the three ribociclib choices, not once per aromatase inhibitor
+    assert (f"- ⚠️ Letrozole + ribociclib, Anastrozole + ribociclib, Exemestane + ribociclib: {LONG_QT_CAUTION}") in ai["detail"]
     assert "Patient: Long QT syndrome documented (2019-03) — Condition/long-qt-" in ai["detail"]
     fulv = card(cards, "fulvestrant-cdk46i")
     assert fulv["summary"].endswith("not recommended: long QT syndrome") and fulv["indicator"] == "warning"
@@ -1667,7 +1668,7 @@ def test_fhir_eribulin_not_offered_names_the_missing_requirement_and_what_was_gi
     chemo = card(cards, "chemotherapy")
     assert ["eribulin"] not in suggestion_drugs(chemo)
     line = next(ln for ln in chemo["detail"].splitlines() if "Not offered: Eribulin" in ln)
-    assert "eribulin: Anthracycline (doxorubicin); no taxane documented; 1 chemotherapy line(s) for metastatic " \
+    assert "Not offered: Eribulin — Anthracycline (doxorubicin); no taxane documented; 1 chemotherapy line(s) for metastatic " \
            "disease, at least 2 needed (line 2: doxorubicin from 2025-06-01" in line
 
 

@@ -314,7 +314,8 @@ def test_qtc_450_or_more_moves_the_recommendation_from_ribociclib_to_abemaciclib
     # names it with its drug and the detail keeps it under each ribociclib choice; the card is
     # still a warning, because it offers ribociclib orders the label says not to start
     assert ai["summary"].endswith(" — caution: ribociclib QTc >= 450 ms") and ai["indicator"] == "warning"
-    assert "- ⚠️ Letrozole + ribociclib: QTcF >= 450 ms: ribociclib should not be started" in ai["detail"]
+    assert ("- ⚠️ Letrozole + ribociclib, Anastrozole + ribociclib, Exemestane + ribociclib: QTcF >= 450 ms: "
+            "ribociclib should not be started") in ai["detail"]
     # first line only fulvestrant + ribociclib is offered (the others need prior endocrine
     # therapy): none is recommended, so its caution weighs and the card is a warning
     fulv = card(cards_for(state), "fulvestrant-cdk46i")
