@@ -598,14 +598,19 @@ def test_disease_status_worsening_on_et_moves_the_last_et_progression():
     assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
 
 
+def _on_letrozole_with_status(text: str):
+    """The state of a patient on letrozole since 2020-02-01 with a disease status written `text` on 2023-03-01."""
+    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
+    return state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+
+
 @pytest.mark.parametrize("text", ["No progression - stable disease", "Stable disease, no evidence of progression",
                                   "Not worse than before", "without progression", "No evidence of disease progression",
                                   "Progression ruled out", "Progression-free since 2022",
                                   "Non-progressive disease", "Progression: no", "Stable, not progressing",
                                   "No new lesions"])
 def test_a_disease_status_written_as_no_progression_is_not_a_progression(text):
-    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
-    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    s = _on_letrozole_with_status(text)
     assert s.therapy.last_endocrine_progression is None
     assert s.therapy.endocrine_resistance == "sensitive"
 
@@ -623,8 +628,7 @@ def _status_gap(s):
 @pytest.mark.parametrize("text", ["No new lesions but progression in the liver", "Stable bone metastases; progression in liver",
                                   "PD", "New liver lesions", "Worsening"])
 def test_a_disease_status_asserting_a_progression_beside_other_words_is_a_progression(text):
-    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
-    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    s = _on_letrozole_with_status(text)
     assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
     assert _status_gap(s) is None
 
@@ -1855,8 +1859,7 @@ def test_a_disease_status_written_as_pod_or_beside_another_thing_excluded_is_a_p
     # "POD" is progression of disease; "liver lesion excluded" rules out that lesion, not the
     # progression (local_codes.yaml disease_status mention / refuted_patterns). Both were read
     # as no progression: the endocrine line stayed "sensitive"
-    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
-    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    s = _on_letrozole_with_status(text)
     assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
     assert _status_gap(s) is None
 
@@ -1866,31 +1869,22 @@ def test_a_disease_status_written_as_pod_or_beside_another_thing_excluded_is_a_p
 def test_a_progression_ruled_out_with_how_or_when_it_was_ruled_out_is_no_progression(text):
     # was: a progression (c2aa2a9 read the words after the comma / parenthesis as another thing
     # ruled out): the endocrine line counted as progressed on a progression the record rules out
-    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
-    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    s = _on_letrozole_with_status(text)
     assert s.therapy.last_endocrine_progression is None
     assert _status_gap(s) is None
 
 
 @pytest.mark.parametrize("text", ["Increase in size of liver metastases", "Enlarging liver lesions",
-                                  "Liver metastases increased in size", "Equivocal", "Non-PD criteria not met"])
+                                  "Liver metastases increased in size", "Equivocal", "Non-PD criteria not met",
+                                  # a growth beside a receptor, a creatinine or a response not yet assessed: "PR",
+                                  # "Cr" and "response to" were read as a stated RECIST category (silently none)
+                                  "Enlarging liver lesions; ER+/PR+", "Increase in size of liver metastases (Cr 1.2)",
+                                  "Increase in size, PR status pending", "Enlarging lesions, response to be assessed"])
 def test_a_disease_status_written_as_a_growth_without_a_recist_category_or_equivocal_is_asked(text):
     # RECIST 1.1: progressive disease is a >= 20 % increase of the target lesions' sum (or an
     # unequivocal non-target progression); a growth without it, "Equivocal" and a double
     # negation are no category: no progression counted, but no longer silently "none"
-    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
-    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
-    assert s.therapy.last_endocrine_progression is None
-    assert f"written '{text}' (2023-03-01)" in _status_gap(s)
-
-
-@pytest.mark.parametrize("text", ["Enlarging liver lesions; ER+/PR+", "Increase in size of liver metastases (Cr 1.2)",
-                                  "Increase in size, PR status pending", "Enlarging lesions, response to be assessed"])
-def test_a_growth_beside_a_receptor_a_creatinine_or_a_response_not_yet_assessed_is_still_asked(text):
-    # was: "PR" (progesterone receptor), "Cr" (creatinine) and "response to" were read as a stated
-    # RECIST 1.1 category beside the growth: silently no progression
-    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
-    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    s = _on_letrozole_with_status(text)
     assert s.therapy.last_endocrine_progression is None
     assert f"written '{text}' (2023-03-01)" in _status_gap(s)
 
@@ -1904,8 +1898,7 @@ def test_a_growth_beside_a_receptor_a_creatinine_or_a_response_not_yet_assessed_
 def test_a_disease_status_negating_pod_or_growth_or_stating_a_recist_category_beside_a_growth_is_no_progression(text):
     # RECIST 1.1 stable disease: neither enough shrinkage for a response nor enough increase for
     # progression; the stated category answers, the growth asks nothing
-    status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text=text))
-    s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
+    s = _on_letrozole_with_status(text)
     assert s.therapy.last_endocrine_progression is None
     assert _status_gap(s) is None
 
