@@ -1065,17 +1065,23 @@ def test_a_class_of_drug_written_as_refused_beside_a_drug_is_a_record_that_canno
         "and names more than one drug: which one was given cannot be read)" in gap.message
 
 
+def _unreadable_record(text: str, rid: str) -> str:
+    """An active record written `text`: no line is read from it; the medication-unreadable gap's message."""
+    s = state(med_statement(None, "2020-02-01", status="active", rid=rid, text=text))
+    assert s.therapy.metastatic_lines == []
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None
+    return gap.message
+
+
 @pytest.mark.parametrize("text", ["Palbociclib + letrozole; AI declined",
                                   "Palbociclib 125 mg + letrozole 2.5 mg; aromatase inhibitor - patient declined",
                                   "Palbociclib + letrozole; CDK4/6 inhibitor declined"])
 def test_the_class_of_a_named_drug_refused_after_the_regimen_is_a_record_that_cannot_be_read(text):
     # letrozole is an AI yet written as given: which drug (or an earlier AI) was refused is not
     # written; the class refused in its own clause was not read and both drugs were a line given
-    s = state(med_statement(None, "2020-02-01", status="active", rid="ms-class", text=text))
-    assert s.therapy.metastatic_lines == []
-    gap = _gap(s, "medication-unreadable")
-    assert gap is not None and f'MedicationStatement/ms-class (its text "{text}" writes a refusal and names more ' \
-        "than one drug: which one was given cannot be read)" in gap.message
+    assert f'MedicationStatement/ms-class (its text "{text}" writes a refusal and names more than one drug: which ' \
+        "one was given cannot be read)" in _unreadable_record(text, "ms-class")
 
 
 def test_the_class_of_a_named_drug_refused_after_a_dash_is_a_record_that_cannot_be_read():
@@ -1116,11 +1122,8 @@ def test_a_refusal_of_the_next_drug_taken_back_leaves_both_given():
 def test_a_record_whose_only_drug_is_written_as_planned_is_a_gap_not_skipped_in_silence(text):
     # since plan words before a name read it as not given, a record naming its drug only so was
     # skipped as a record of no pathway drug: no line, no gap (its status says taken)
-    s = state(med_statement(None, "2020-02-01", status="active", rid="ms-plan", text=text))
-    assert s.therapy.metastatic_lines == []
-    gap = _gap(s, "medication-unreadable")
-    assert gap is not None and f'MedicationStatement/ms-plan (its text "{text}" writes its drug as planned or ' \
-        "considered: whether it was given cannot be read)" in gap.message
+    assert f'MedicationStatement/ms-plan (its text "{text}" writes its drug as planned or considered: whether it ' \
+        "was given cannot be read)" in _unreadable_record(text, "ms-plan")
 
 
 @pytest.mark.parametrize("text, given", [("Letrozole + palbociclib; plan: fulvestrant at progression",
