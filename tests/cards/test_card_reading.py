@@ -115,3 +115,16 @@ def test_a_receptor_never_read_is_shown_as_no_result_read_not_as_a_result_withou
     detail = card(cards, "patient-summary")["detail"]
     assert "- ER: unknown (no result read)" in detail and "- HER2: unknown (no result read)" in detail
     assert "(date unknown)" not in detail
+
+
+def test_a_somatic_only_brca_variant_beside_a_germline_test_not_final_does_not_say_germline_not_tested():
+    # C.3 row 7 / ABC4: somatic BRCA is not labelled; a germline test under way (FHIR
+    # preliminary) is done or being done, its final result decides (ASCO-SSO 2024, C.1)
+    p = (after_ai_cdk46i("rt19-sbrca-pending").variant("BRCA1", origin="somatic", specimen="tissue")
+         .variant("BRCA2", origin="germline", specimen="blood", detected=False, status="preliminary"))
+    _, cards = run(p)
+    line = next(x for x in card(cards, "patient-summary")["detail"].splitlines()
+                if x.startswith("- Talazoparib: Somatic-only BRCA variant"))
+    assert "germline BRCA1/2 not tested" not in line
+    assert line.endswith("; germline BRCA1 not tested; no final germline BRCA2 result: a germline pathogenic "
+                         "variant would select a PARP inhibitor")
