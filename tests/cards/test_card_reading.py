@@ -128,3 +128,13 @@ def test_a_somatic_only_brca_variant_beside_a_germline_test_not_final_does_not_s
     assert "germline BRCA1/2 not tested" not in line
     assert line.endswith("; germline BRCA1 not tested; no final germline BRCA2 result: a germline pathogenic "
                          "variant would select a PARP inhibitor")
+
+
+def test_the_summary_headline_of_a_record_with_only_a_preliminary_gene_result_says_it_is_not_final_not_no_actionable_variant():
+    # a preliminary ESR1 p.Tyr537Ser is not final (FHIR Observation.status): the headline read
+    # "no actionable variant documented", as if tested and negative
+    p = after_ai_cdk46i("rt19-esr1-prelim").variant("ESR1", "p.Tyr537Ser", status="preliminary")
+    _, cards = run(p)
+    summary = card(cards, "patient-summary")["summary"]
+    assert "; no final genomic result (ESR1 not final);" in summary
+    assert "no actionable variant" not in summary

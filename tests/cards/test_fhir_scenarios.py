@@ -455,7 +455,7 @@ def test_fhir_a_preliminary_pik3ca_detection_leaves_capivasertib_and_alpelisib_w
         assert waiting.startswith(f"- {name}: waiting on") and f"{found}: the final result decides" in waiting
     assert f"- {found} — Observation/" in summary  # listed under the genomic results
     assert "PIK3CA p.His1047Arg detected (2025-06-01, status preliminary): not final" in summary  # the gap
-    assert "no actionable variant documented" in card(cards, "patient-summary")["summary"]
+    assert "no final genomic result (PIK3CA not final)" in card(cards, "patient-summary")["summary"]
 
 
 def test_fhir_a_preliminary_pik3ca_negative_closes_nothing_and_the_test_is_still_asked_for():
