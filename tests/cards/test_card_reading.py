@@ -138,3 +138,18 @@ def test_the_summary_headline_of_a_record_with_only_a_preliminary_gene_result_sa
     summary = card(cards, "patient-summary")["summary"]
     assert "; no final genomic result (ESR1 not final);" in summary
     assert "no actionable variant" not in summary
+
+
+def test_the_elacestrant_order_card_says_the_label_requires_esr1_mutated_disease_and_asco_a_current_result():
+    # B.2 label: "ESR1-mutated"; "current" (taken at progression on endocrine therapy) is ASCO
+    # 2023 (C.1) as C.3 row 18 reads it: the card credited the label with both
+    from tests.cards.test_fhir_scenarios import _ELACESTRANT, _biomarker_card
+    p = after_ai_cdk46i("rt19-esr1-old").variant("ESR1", detected=False, on="2024-06-01")
+    state, _ = run(p)
+    order = _biomarker_card(state, _ELACESTRANT)
+    assert order["summary"] == ("Elacestrant: current ESR1 mutation result not documented — label requires "
+                                "ESR1-mutated disease; current per ASCO 2023")
+    assert order["detail"].startswith(
+        "**Elacestrant: the label requires ESR1-mutated disease, and ASCO 2023 a current ESR1 result (taken at "
+        "progression on endocrine therapy, C.1; C.3 row 18); none usable is documented.**")
+    assert "label requires a current ESR1" not in order["detail"]
