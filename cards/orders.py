@@ -210,6 +210,12 @@ class BiomarkerRule:
     source: str
     # the receptor result the rule reads (ER / HER2): one not final yet is named on the card
     receptor: str | None = None
+    # when `what` adds a guideline's requirement to the label's (ESR1: "current" is ASCO 2023,
+    # the label says "ESR1-mutated"): what the label requires, and what the guideline adds
+    # (full, and short for the summary), so the card does not credit the label with both
+    label_requires: str | None = None
+    guideline_adds: str | None = None
+    guideline_short: str | None = None
 
 
 @dataclass(frozen=True)
@@ -290,7 +296,8 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
                      frozenset(r["topics"]) if r.get("topics") else None) for r in data["override_reasons"])
     biomarkers = {
         name: BiomarkerRule(rule=name, test=b["test"], what=b["what"], drugs=frozenset(b["drugs"]),
-                            source=b["source"], receptor=b.get("receptor"))
+                            source=b["source"], receptor=b.get("receptor"), label_requires=b.get("label_requires"),
+                            guideline_adds=b.get("guideline_adds"), guideline_short=b.get("guideline_short"))
         for name, b in data["biomarker_rules"].items()
     }
     safety = []
@@ -1233,6 +1240,12 @@ class _Checker:
         t = TESTS[test]
         drugs = sorted({n for b, _ in items for n in b.drugs if n in g.focus})
         what = items[0][0].what
+        rule = items[0][0]
+        # the label's requirement, and a guideline's beside it where `what` holds both
+        requires = (f"{rule.label_requires}, and {rule.guideline_adds}" if rule.label_requires
+                    else f"a {what}")
+        requires_short = (f"label requires {rule.label_requires}; {rule.guideline_short}" if rule.label_requires
+                          else "label requires it")
         orders, alternatives, rec, guideline = self._test_orders(test)
         # what the facts below name that decides nothing yet: a result not final (FHIR
         # preliminary / registered / unknown), or a PTEN change the report does not call an inactivation
@@ -1262,7 +1275,7 @@ class _Checker:
             not_final = not_final or marker_pending
         if report_question or awaiting or drafted or marker_pending:
             rec = None  # the tests stay offered, none pre-selected
-        why = f"mbc-cds order check: {', '.join(drugs)} label requires a {what}."
+        why = f"mbc-cds order check: {', '.join(drugs)} label requires {requires}."
         if alternatives:
             suggestions = [Suggestion(label=clip(f"Order: {o.text}", 120), isRecommended=True if i == rec else None,
                                       actions=[Action(type="create", description=f"Draft test order: {o.text}",
@@ -1274,7 +1287,9 @@ class _Checker:
                                       actions=[Action(type="create", description=f"Draft test order: {o.text}",
                                                       resource=service_request(pid, o, why)) for o in orders])]
         label = " + ".join(drugs)
-        lines = [f"**{label[:1].upper() + label[1:]}: the label requires a {what}, and none usable is documented.**",
+        lines = [f"**{label[:1].upper() + label[1:]}: the label requires {requires}; none usable is documented.**"
+                 if rule.label_requires else
+                 f"**{label[:1].upper() + label[1:]}: the label requires a {what}, and none usable is documented.**",
                  "", "**What the record shows**"]
         lines += [self._fact(f) for _, f in items]
         lines += _not_final_lines(marker_pending)
@@ -1299,7 +1314,7 @@ class _Checker:
             summary=clip(f"{label[:1].upper() + label[1:]}: " + (
                 f"{'/'.join(dict.fromkeys(variant_name(v) for v in unclear))} detected, "
                 f"inactivation not stated — label requires a {what.removesuffix(' result')}" if unclear and not not_final
-                else f"{what} {'not final yet' if not_final else 'not documented'} — label requires it")),
+                else f"{what} {'not final yet' if not_final else 'not documented'} — {requires_short}")),
             indicator="warning",
             source=self._source("order-biomarker-missing", reg),
             detail="\n".join(lines),

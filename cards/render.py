@@ -609,9 +609,13 @@ def summary_headline(state: PatientState, status: PathwayStatus, ctx: Context, g
     genes = sorted({_gene_with_origin(v.gene, state) for v in state.biomarkers.results if v.actionable})
     her2 = {"low": "HER2-low", "ultralow": "HER2-ultralow", "null": "HER2-null"}.get(state.her2.category, "HER2-")
     line = "first line" if ctx.lines == 0 else (f"on line {ctx.lines}" if ctx.current_line else f"after {ctx.lines} line(s)")
-    # "no actionable variant" on a record without any gene result read as tested and negative
+    # "no actionable variant" on a record without any gene result read as tested and negative;
+    # a result not final yet decides nothing (FHIR Observation.status), so one with no final
+    # result says which genes wait on a final report, not "no actionable variant"
+    pending = sorted({v.gene for v in state.biomarkers.not_final})
     muts = (f"{', '.join(genes)} detected" if genes else
-            "no actionable variant documented" if state.biomarkers.results or state.biomarkers.not_final
+            "no actionable variant documented" if state.biomarkers.results
+            else f"no final genomic result ({'/'.join(pending)} not final)" if pending
             else "no genomic result documented")
     return clip(f"HR+/{her2} MBC, {line}; {muts}; {gaps} data gap(s)")
 

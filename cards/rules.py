@@ -725,16 +725,21 @@ def _germline_brca_finding(state, ctx):
     if any(v.origin == "unknown" for v in other):
         return Finding(None, "BRCA variant detected but germline origin not established: "
                        + "; ".join([variant_text(state, ctx, v) for v in other]), srcs)
-    if other:
-        # not offered on the somatic finding (C.3 row 7, ABC4), but germline status is still
-        # open when blood was never tested: say what decides it (ASCO-SSO 2024, C.1)
-        untested = "" if done else ("; germline BRCA1/2 not tested: a germline pathogenic variant would "
-                                    "select a PARP inhibitor")
-        return Finding(False, "Somatic-only BRCA variant (not labelled for PARP inhibitors): "
-                       + "; ".join([variant_text(state, ctx, v) for v in other]) + untested, srcs)
     # a germline result not final yet (named after this text by _open_while_not_final): the
     # test is done or under way, so no "not tested" / "not documented" beside it
     pending = {v.gene for v in pending_results(state, ("BRCA1", "BRCA2")) if v.origin == "germline"}
+    if other:
+        # not offered on the somatic finding (C.3 row 7, ABC4), but germline status is still
+        # open for a gene never tested in blood: say what decides it (ASCO-SSO 2024, C.1). A
+        # germline test under way is not "not tested": its final result decides.
+        untested = [g for g in ("BRCA1", "BRCA2") if g not in done and g not in pending]
+        waiting = sorted(pending - done)
+        open_germline = "".join(
+            [f"; germline {_genes_text(untested)} not tested" if untested else "",
+             f"; no final germline {_genes_text(waiting)} result" if waiting else "",
+             ": a germline pathogenic variant would select a PARP inhibitor" if untested or waiting else ""])
+        return Finding(False, "Somatic-only BRCA variant (not labelled for PARP inhibitors): "
+                       + "; ".join([variant_text(state, ctx, v) for v in other]) + open_germline, srcs)
     if done:
         missing = [g for g in ("BRCA1", "BRCA2") if g not in done]
         opening = (f"No final germline {'/'.join(missing)} result" if set(missing) <= pending
@@ -748,6 +753,11 @@ def _germline_brca_finding(state, ctx):
         return Finding(None, f"Germline {'/'.join(untested)} not tested; no {no_final}" if untested
                        else f"No {no_final}", srcs)
     return Finding(None, "Germline BRCA1/2 status not documented", srcs)
+
+
+def _genes_text(genes: list[str]) -> str:
+    """"BRCA1/2" for both genes (as the cards say it), else the gene."""
+    return "BRCA1/2" if genes == ["BRCA1", "BRCA2"] else "/".join(genes)
 
 
 # A germline result classified VUS/benign is a test done with nothing actionable

@@ -115,3 +115,41 @@ def test_a_receptor_never_read_is_shown_as_no_result_read_not_as_a_result_withou
     detail = card(cards, "patient-summary")["detail"]
     assert "- ER: unknown (no result read)" in detail and "- HER2: unknown (no result read)" in detail
     assert "(date unknown)" not in detail
+
+
+def test_a_somatic_only_brca_variant_beside_a_germline_test_not_final_does_not_say_germline_not_tested():
+    # C.3 row 7 / ABC4: somatic BRCA is not labelled; a germline test under way (FHIR
+    # preliminary) is done or being done, its final result decides (ASCO-SSO 2024, C.1)
+    p = (after_ai_cdk46i("rt19-sbrca-pending").variant("BRCA1", origin="somatic", specimen="tissue")
+         .variant("BRCA2", origin="germline", specimen="blood", detected=False, status="preliminary"))
+    _, cards = run(p)
+    line = next(x for x in card(cards, "patient-summary")["detail"].splitlines()
+                if x.startswith("- Talazoparib: Somatic-only BRCA variant"))
+    assert "germline BRCA1/2 not tested" not in line
+    assert line.endswith("; germline BRCA1 not tested; no final germline BRCA2 result: a germline pathogenic "
+                         "variant would select a PARP inhibitor")
+
+
+def test_the_summary_headline_of_a_record_with_only_a_preliminary_gene_result_says_it_is_not_final_not_no_actionable_variant():
+    # a preliminary ESR1 p.Tyr537Ser is not final (FHIR Observation.status): the headline read
+    # "no actionable variant documented", as if tested and negative
+    p = after_ai_cdk46i("rt19-esr1-prelim").variant("ESR1", "p.Tyr537Ser", status="preliminary")
+    _, cards = run(p)
+    summary = card(cards, "patient-summary")["summary"]
+    assert "; no final genomic result (ESR1 not final);" in summary
+    assert "no actionable variant" not in summary
+
+
+def test_the_elacestrant_order_card_says_the_label_requires_esr1_mutated_disease_and_asco_a_current_result():
+    # B.2 label: "ESR1-mutated"; "current" (taken at progression on endocrine therapy) is ASCO
+    # 2023 (C.1) as C.3 row 18 reads it: the card credited the label with both
+    from tests.cards.test_fhir_scenarios import _ELACESTRANT, _biomarker_card
+    p = after_ai_cdk46i("rt19-esr1-old").variant("ESR1", detected=False, on="2024-06-01")
+    state, _ = run(p)
+    order = _biomarker_card(state, _ELACESTRANT)
+    assert order["summary"] == ("Elacestrant: current ESR1 mutation result not documented — label requires "
+                                "ESR1-mutated disease; current per ASCO 2023")
+    assert order["detail"].startswith(
+        "**Elacestrant: the label requires ESR1-mutated disease, and ASCO 2023 a current ESR1 result (taken at "
+        "progression on endocrine therapy, C.1; C.3 row 18); none usable is documented.**")
+    assert "label requires a current ESR1" not in order["detail"]

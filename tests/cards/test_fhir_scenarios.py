@@ -455,7 +455,7 @@ def test_fhir_a_preliminary_pik3ca_detection_leaves_capivasertib_and_alpelisib_w
         assert waiting.startswith(f"- {name}: waiting on") and f"{found}: the final result decides" in waiting
     assert f"- {found} — Observation/" in summary  # listed under the genomic results
     assert "PIK3CA p.His1047Arg detected (2025-06-01, status preliminary): not final" in summary  # the gap
-    assert "no actionable variant documented" in card(cards, "patient-summary")["summary"]
+    assert "no final genomic result (PIK3CA not final)" in card(cards, "patient-summary")["summary"]
 
 
 def test_fhir_a_preliminary_pik3ca_negative_closes_nothing_and_the_test_is_still_asked_for():
@@ -512,7 +512,7 @@ def test_fhir_a_gene_with_a_preliminary_result_is_not_called_untested_on_any_car
     assert f"- Alpelisib + fulvestrant: waiting on — {found}: the final result decides" in cards[0]["detail"]
     summaries = [c["summary"] for c in orders if c["source"]["topic"]["code"] == "order-biomarker-missing"]
     assert summaries == ["Alpelisib: PIK3CA mutation result not final yet — label requires it",
-                         "Elacestrant: current ESR1 mutation result not final yet — label requires it"]
+                         "Elacestrant: current ESR1 mutation result not final yet — label requires ESR1-mutated disease; current per ASCO 2023"]
 
 
 def test_fhir_the_pik3ca_testing_card_names_a_preliminary_detection_that_follows_a_final_negative():
@@ -566,7 +566,7 @@ def test_fhir_an_esr1_result_not_final_yet_is_awaited_on_the_testing_and_the_ela
     assert _pre_selected(test) == []
     assert _awaiting(found) in test["detail"].splitlines()
     order = _biomarker_card(state, _ELACESTRANT)
-    assert order["summary"] == "Elacestrant: current ESR1 mutation result not final yet — label requires it"
+    assert order["summary"] == "Elacestrant: current ESR1 mutation result not final yet — label requires ESR1-mutated disease; current per ASCO 2023"
     assert order["indicator"] == "warning" and order["suggestions"] and _pre_selected(order) == []
     assert _awaiting(found) in order["detail"].splitlines()
 
@@ -761,7 +761,7 @@ def test_fhir_a_preliminary_esr1_result_collected_after_the_progression_is_the_r
     assert f"- Last ESR1 result predates {_PROGRESSION}: {_ESR1_OLD_NEGATIVE} — Observation/" in test["detail"]
     assert test["suggestions"] and _pre_selected(test) == [] and _awaiting(found) in test["detail"].splitlines()
     order = _biomarker_card(state, _ELACESTRANT)
-    assert order["summary"] == "Elacestrant: current ESR1 mutation result not final yet — label requires it"
+    assert order["summary"] == "Elacestrant: current ESR1 mutation result not final yet — label requires ESR1-mutated disease; current per ASCO 2023"
     assert order["suggestions"] and _pre_selected(order) == [] and _awaiting(found) in order["detail"].splitlines()
     assert (f"- No actionable ESR1 alteration ({_ESR1_OLD_NEGATIVE}): the result predates {_PROGRESSION}, a current "
             f"ESR1 result is needed; {found}: the final result decides — Observation/") in order["detail"]
@@ -798,7 +798,7 @@ def test_fhir_a_preliminary_esr1_result_from_before_the_progression_or_undated_i
     assert _pre_selected(test) == ["Order ESR1 mutation analysis, plasma cell-free DNA (ctDNA) NGS (e.g. Guardant360 CDx)"]
     assert f"- {not_counting} — Observation/" in test["detail"] and "Awaiting the final report" not in test["detail"]
     order = _biomarker_card(state, _ELACESTRANT)
-    assert order["summary"] == "Elacestrant: current ESR1 mutation result not documented — label requires it"
+    assert order["summary"] == "Elacestrant: current ESR1 mutation result not documented — label requires ESR1-mutated disease; current per ASCO 2023"
     assert len(_pre_selected(order)) == 1 and f"a current ESR1 result is needed; {not_counting} — " in order["detail"]
     assert "the final result decides" not in order["detail"]
 
