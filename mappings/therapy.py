@@ -530,8 +530,17 @@ def _class_of_a_named_drug_refused_after(text: str, names: list[re.Match[str]]) 
     return False
 
 
-# the clause separators of a regimen text, before a refusal of the next drug ("2.5 mg; declined ")
-_LAST_CLAUSE = re.compile(r"[;,/|]")
+# what closes the clause of a regimen text before a refusal of the next drug: a separator
+# ("2.5 mg; declined ", "2.5 mg (declined ", "2.5 mg - declined ") or the drug's dose ("2.5 mg
+# declined "): the refusal words then open the next drug's clause (local_codes.yaml drug_mentions
+# refused_before; a thousands comma, "1,000 mg", splits inside the dose, before the refusal)
+_LAST_CLAUSE = re.compile(r"[;,/|(:\[–—]|\s-\s|\d\s*(?:mg|mcg|µg|g)\b")
+
+
+def _refusal_opens_last_clause(between: str) -> bool:
+    """The words between two drug names are, or end with a clause opened by, refusal words
+    (refused_before): "Letrozole - declined palbociclib", "Letrozole 2.5 mg (declined palbociclib)"."""
+    return bool(T.DRUG_REFUSED_BEFORE.match(between) or T.DRUG_REFUSED_BEFORE.match(_LAST_CLAUSE.split(between)[-1]))
 
 
 @lru_cache(maxsize=4096)
@@ -548,7 +557,7 @@ def refused_in_regimen(text: str) -> frozenset[str]:
     refusing_next = False  # the refusal before the previous name covers the names joined to it
     for i, ((m, info), (following, following_info)) in enumerate(zip(names, names[1:])):
         between = text[m.end():following.start()]
-        if T.DRUG_REFUSED_BEFORE.match(between) or T.DRUG_REFUSED_BEFORE.match(_LAST_CLAUSE.split(between)[-1]):
+        if _refusal_opens_last_clause(between):
             # "Letrozole - patient declined palbociclib", "Letrozole 2.5 mg; declined palbociclib"
             # (the refusal opens the last clause before the name): the verb's object is the next drug
             # (FHIR R4 MedicationStatement.status not-taken for it alone); unless taken back
@@ -1098,12 +1107,12 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
 
 def _refusal_before_a_later_name(text: str) -> frozenset[str]:
     """The drugs after the first a text names right after refusal words opening their clause
-    (local_codes.yaml drug_mentions refused_before, read past the last , ; of the words between
-    two names: "Letrozole, declined palbociclib", "Fulvestrant 500 mg; patient refused
-    palbociclib")."""
+    (local_codes.yaml drug_mentions refused_before, read past the clause end the history reader
+    reads, _refusal_opens_last_clause: "Letrozole, declined palbociclib", "Fulvestrant 500 mg;
+    patient refused palbociclib")."""
     names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
     return frozenset(info.name for (prev, _), (m, info) in zip(names, names[1:])
-                     if T.DRUG_REFUSED_BEFORE.match(re.split(r"[;,]", text[prev.end():m.start()])[-1]))
+                     if _refusal_opens_last_clause(text[prev.end():m.start()]))
 
 
 def drug_named_not_ordered(written: str) -> str | None:

@@ -1307,3 +1307,15 @@ def test_a_drafted_endocrine_drug_with_another_class_planned_only_on_progression
     cards = post(client, chart, "order-sign", [_written(draft, "Fulvestrant, then letrozole if progression", "contained")])
     assert [c["summary"] for c in cards] == [
         "Fulvestrant drafted without ribociclib: Fulvestrant + CDK4/6 inhibitor is the labelled regimen"]
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant 500 mg (declined palbociclib)", "Fulvestrant 500 mg - declined palbociclib",
+                                  "Fulvestrant 500 mg: patient declined palbociclib", "Fulvestrant 500 mg declined palbociclib"])
+def test_a_refusal_opening_the_next_drugs_clause_after_a_dose_is_that_drugs_refusal_in_a_draft(client, text):
+    # as after "; " or ", ": palbociclib declined, fulvestrant ordered (was: fulvestrant + palbociclib
+    # drafted, the refusal passed over in silence)
+    chart = first_line_de_novo(f"drd-{len(text)}")
+    [draft] = chart.drafts(("d", "letrozole"))
+    cards = post(client, chart, "order-sign", [_written(draft, text, "medicationCodeableConcept")])
+    assert [c["summary"] for c in cards] == [
+        "Fulvestrant drafted without ribociclib: Fulvestrant + CDK4/6 inhibitor is the labelled regimen"]
