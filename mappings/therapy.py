@@ -540,7 +540,9 @@ _LAST_CLAUSE = re.compile(r"[;,/|(:\[–—]|\s-\s|\d\s*(?:mg|mcg|µg|g)\b")
 def _refusal_opens_last_clause(between: str) -> bool:
     """The words between two drug names are, or end with a clause opened by, refusal words
     (refused_before): "Letrozole - declined palbociclib", "Letrozole 2.5 mg (declined palbociclib)"."""
-    return bool(T.DRUG_REFUSED_BEFORE.match(between) or T.DRUG_REFUSED_BEFORE.match(_LAST_CLAUSE.split(between)[-1]))
+    # read from each clause end on: the words may hold one themselves ("2.5 mg; declined: ")
+    return bool(T.DRUG_REFUSED_BEFORE.match(between)
+                or any(T.DRUG_REFUSED_BEFORE.match(between[end.end():]) for end in _LAST_CLAUSE.finditer(between)))
 
 
 @lru_cache(maxsize=4096)
