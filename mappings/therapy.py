@@ -1113,8 +1113,20 @@ def _refusal_before_a_later_name(text: str) -> frozenset[str]:
     reads, _refusal_opens_last_clause: "Letrozole, declined palbociclib", "Fulvestrant 500 mg;
     patient refused palbociclib")."""
     names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
-    return frozenset(info.name for (prev, _), (m, info) in zip(names, names[1:])
-                     if _refusal_opens_last_clause(text[prev.end():m.start()]))
+    found: set[str] = set()
+    refusing = False
+    for (prev, _), (m, info) in zip(names, names[1:]):
+        between = text[prev.end():m.start()]
+        # a drug joined by "or" to the refused one ("declined palbociclib or ribociclib") may be
+        # refused too: the history reads the first alone as refused (names_joined has no "or"),
+        # so an order naming the other is not checked as ordering it
+        refusing = _refusal_opens_last_clause(between) or (refusing and bool(_OR_JOINED.match(between)))
+        if refusing:
+            found.add(info.name)
+    return frozenset(found)
+
+
+_OR_JOINED = re.compile(r"^\s*or\s*$", re.I)
 
 
 def drug_named_not_ordered(written: str) -> str | None:

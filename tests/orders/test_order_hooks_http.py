@@ -1319,3 +1319,15 @@ def test_a_refusal_opening_the_next_drugs_clause_after_a_dose_is_that_drugs_refu
     cards = post(client, chart, "order-sign", [_written(draft, text, "medicationCodeableConcept")])
     assert [c["summary"] for c in cards] == [
         "Fulvestrant drafted without ribociclib: Fulvestrant + CDK4/6 inhibitor is the labelled regimen"]
+
+
+def test_a_draft_refusing_a_drug_or_another_is_not_checked_as_ordering_the_other(client):
+    # "declined palbociclib or ribociclib": was checked as letrozole + ribociclib ordered, a
+    # complete regimen, no card; the refusal may cover both, so the order is named not checked
+    chart = first_line_de_novo("dor-1")
+    text = "Letrozole 2.5 mg; declined palbociclib or ribociclib"
+    [draft] = chart.drafts(("d", "letrozole"))
+    [beside] = chart.drafts(("l", "letrozole"))
+    message, _ = _unchecked_alone_and_beside(client, chart, _written(draft, text, "medicationCodeableConcept"), beside)
+    assert (f'- MedicationRequest/d: its text "{text}" writes a refusal before ribociclib: whether it orders '
+            "ribociclib is not clear") in message
