@@ -534,7 +534,7 @@ def _class_of_a_named_drug_refused_after(text: str, names: list[re.Match[str]]) 
 # ("2.5 mg; declined ", "2.5 mg (declined ", "2.5 mg - declined ") or the drug's dose ("2.5 mg
 # declined "): the refusal words then open the next drug's clause (local_codes.yaml drug_mentions
 # refused_before; a thousands comma, "1,000 mg", splits inside the dose, before the refusal)
-_LAST_CLAUSE = re.compile(r"[;,/|(:\[–—]|\s-\s|\d\s*(?:mg|mcg|µg|g)\b")
+_LAST_CLAUSE = re.compile(r"[;,/|(:\[–—]|\s-\s|\d\s*(?:mg|mcg|µg|g)\b(?:/m2|/day|/d\b)?")
 
 
 def _refusal_opens_last_clause(between: str) -> bool:
