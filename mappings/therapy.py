@@ -570,6 +570,11 @@ def refused_in_regimen(text: str) -> frozenset[str]:
                 refused.add(following_info.name)
             continue
         if refusing_next and T.DRUG_NAMES_JOINED.match(between):
+            if T.DRUG_CHOSEN_SEPARATOR.match(between) and T.DRUG_CHOSEN_AFTER.match(text[following.end():]):
+                # "declined palbociclib, ribociclib started": the name after the comma is the drug
+                # chosen (chosen_separator / chosen_after, as _refused_then_chosen reads it), not refused
+                refusing_next = False
+                continue
             refused.add(following_info.name)
             continue
         refusing_next = False

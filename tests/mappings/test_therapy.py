@@ -1911,3 +1911,11 @@ def test_a_growth_beside_a_progression_written_per_recist_is_a_progression():
     status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text="Increase in size of liver metastases, PD per RECIST"))
     s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
     assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
+
+
+def test_a_drug_written_as_started_after_a_refused_one_is_given_not_refused():
+    # "declined palbociclib, ribociclib started": the comma joined ribociclib to the refusal, so it
+    # read as refused too and letrozole alone as given (chosen_separator / chosen_after name it chosen)
+    s = state(med_statement(None, "2020-02-01", status="active",
+                            text="Letrozole, declined palbociclib, ribociclib started"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]

@@ -1331,3 +1331,12 @@ def test_a_draft_refusing_a_drug_or_another_is_not_checked_as_ordering_the_other
     message, _ = _unchecked_alone_and_beside(client, chart, _written(draft, text, "medicationCodeableConcept"), beside)
     assert (f'- MedicationRequest/d: its text "{text}" writes a refusal before ribociclib: whether it orders '
             "ribociclib is not clear") in message
+
+
+def test_a_draft_writing_a_drug_started_after_a_refused_one_is_checked_as_ordering_it(client):
+    # was: checked as letrozole alone, "Letrozole drafted without ribociclib" while it names ribociclib started
+    chart = first_line_de_novo("dch-1")
+    [draft] = chart.drafts(("d", "letrozole"))
+    cards = post(client, chart, "order-sign",
+                 [_written(draft, "Letrozole 2.5 mg, declined palbociclib, ribociclib started", "medicationCodeableConcept")])
+    assert not any("drafted without" in c["summary"] for c in cards)
