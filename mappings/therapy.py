@@ -1068,7 +1068,19 @@ def written_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _
     (_NotGiven), a refusal or a premedication whose drug cannot be told (_Unreadable), else the
     drugs given but those refused inside the regimen (_Med). The therapy history and the
     draft-order reader (mappings.build) read a record's text the same way."""
-    return _refused(written) or _premedication_record(written) or _given_of(drugs, label, written)
+    return (_refused(written) or _premedication_record(written) or _refusal_or_another(drugs, written)
+            or _given_of(drugs, label, written))
+
+
+def _refusal_or_another(drugs: list[T.DrugInfo], written: str) -> _Unreadable | None:
+    """An _Unreadable for a record whose text joins one of its drugs by "or" to a refused one
+    ("Letrozole; declined palbociclib or ribociclib": _or_joined_to_a_refusal): whether that
+    drug was given or refused cannot be read; None otherwise."""
+    unclear = _or_joined_to_a_refusal(written.lower()) & {d.name for d in drugs} if written else frozenset()
+    if not unclear:
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes a refusal before {_listed(set(unclear))}: '
+                       f"whether {_listed(set(unclear))} was given cannot be read")
 
 
 def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[list[T.DrugInfo], str | None]:
@@ -1118,20 +1130,29 @@ def _refusal_before_a_later_name(text: str) -> frozenset[str]:
     reads, _refusal_opens_last_clause: "Letrozole, declined palbociclib", "Fulvestrant 500 mg;
     patient refused palbociclib")."""
     names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
-    found: set[str] = set()
-    refusing = False
-    for (prev, _), (m, info) in zip(names, names[1:]):
-        between = text[prev.end():m.start()]
-        # a drug joined by "or" to the refused one ("declined palbociclib or ribociclib") may be
-        # refused too: the history reads the first alone as refused (names_joined has no "or"),
-        # so an order naming the other is not checked as ordering it
-        refusing = _refusal_opens_last_clause(between) or (refusing and bool(_OR_JOINED.match(between)))
-        if refusing:
-            found.add(info.name)
-    return frozenset(found)
+    return frozenset(info.name for (prev, _), (m, info) in zip(names, names[1:])
+                     if _refusal_opens_last_clause(text[prev.end():m.start()])) | _or_joined_to_a_refusal(text)
 
 
 _OR_JOINED = re.compile(r"^\s*or\s*$", re.I)
+
+
+@lru_cache(maxsize=1024)
+def _or_joined_to_a_refusal(text: str) -> frozenset[str]:
+    """The drugs a text joins by "or" to a drug written right after refusal words ("declined
+    palbociclib or ribociclib": {ribociclib}): they may be refused too. refused_in_regimen reads
+    the first alone as refused (names_joined has no "or": "letrozole or anastrozole" is no
+    regimen of both), so whether the others were given, or are ordered, is not written."""
+    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    found: set[str] = set()
+    refusing = joined = False
+    for (prev, _), (m, info) in zip(names, names[1:]):
+        between = text[prev.end():m.start()]
+        joined = (refusing or joined) and bool(_OR_JOINED.match(between))
+        refusing = _refusal_opens_last_clause(between)
+        if joined:
+            found.add(info.name)
+    return frozenset(found)
 
 
 def drug_named_not_ordered(written: str) -> str | None:

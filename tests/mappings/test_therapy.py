@@ -1919,3 +1919,14 @@ def test_a_drug_written_as_started_after_a_refused_one_is_given_not_refused():
     s = state(med_statement(None, "2020-02-01", status="active",
                             text="Letrozole, declined palbociclib, ribociclib started"))
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
+
+
+def test_a_drug_joined_by_or_to_a_refused_one_is_a_gap_not_a_line():
+    # "declined palbociclib or ribociclib": ribociclib read as given beside letrozole (a prior
+    # CDK4/6 inhibitor the refusal may cover); whether it was given is not written
+    s = state(med_statement(None, "2020-02-01", status="active", rid="ms-or",
+                            text="Letrozole 2.5 mg; declined palbociclib or ribociclib"))
+    assert not any("ribociclib" in ln.names for ln in s.therapy.metastatic_lines)
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and ('its text "Letrozole 2.5 mg; declined palbociclib or ribociclib" writes a refusal '
+                                "before ribociclib: whether ribociclib was given cannot be read") in gap.message
