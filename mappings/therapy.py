@@ -530,8 +530,19 @@ def _class_of_a_named_drug_refused_after(text: str, names: list[re.Match[str]]) 
     return False
 
 
-# the clause separators of a regimen text, before a refusal of the next drug ("2.5 mg; declined ")
-_LAST_CLAUSE = re.compile(r"[;,/|]")
+# what closes the clause of a regimen text before a refusal of the next drug: a separator
+# ("2.5 mg; declined ", "2.5 mg (declined ", "2.5 mg - declined ") or the drug's dose ("2.5 mg
+# declined "): the refusal words then open the next drug's clause (local_codes.yaml drug_mentions
+# refused_before; a thousands comma, "1,000 mg", splits inside the dose, before the refusal)
+_LAST_CLAUSE = re.compile(r"[;,/|(:\[–—]|\s-\s|\d\s*(?:mg|mcg|µg|g)\b(?:/m2|/day|/d\b)?")
+
+
+def _refusal_opens_last_clause(between: str) -> bool:
+    """The words between two drug names are, or end with a clause opened by, refusal words
+    (refused_before): "Letrozole - declined palbociclib", "Letrozole 2.5 mg (declined palbociclib)"."""
+    # read from each clause end on: the words may hold one themselves ("2.5 mg; declined: ")
+    return bool(T.DRUG_REFUSED_BEFORE.match(between)
+                or any(T.DRUG_REFUSED_BEFORE.match(between[end.end():]) for end in _LAST_CLAUSE.finditer(between)))
 
 
 @lru_cache(maxsize=4096)
@@ -548,7 +559,7 @@ def refused_in_regimen(text: str) -> frozenset[str]:
     refusing_next = False  # the refusal before the previous name covers the names joined to it
     for i, ((m, info), (following, following_info)) in enumerate(zip(names, names[1:])):
         between = text[m.end():following.start()]
-        if T.DRUG_REFUSED_BEFORE.match(between) or T.DRUG_REFUSED_BEFORE.match(_LAST_CLAUSE.split(between)[-1]):
+        if _refusal_opens_last_clause(between):
             # "Letrozole - patient declined palbociclib", "Letrozole 2.5 mg; declined palbociclib"
             # (the refusal opens the last clause before the name): the verb's object is the next drug
             # (FHIR R4 MedicationStatement.status not-taken for it alone); unless taken back
@@ -559,6 +570,11 @@ def refused_in_regimen(text: str) -> frozenset[str]:
                 refused.add(following_info.name)
             continue
         if refusing_next and T.DRUG_NAMES_JOINED.match(between):
+            if T.DRUG_CHOSEN_SEPARATOR.match(between) and T.DRUG_CHOSEN_AFTER.match(text[following.end():]):
+                # "declined palbociclib, ribociclib started": the name after the comma is the drug
+                # chosen (chosen_separator / chosen_after, as _refused_then_chosen reads it), not refused
+                refusing_next = False
+                continue
             refused.add(following_info.name)
             continue
         refusing_next = False
@@ -1052,7 +1068,19 @@ def written_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _
     (_NotGiven), a refusal or a premedication whose drug cannot be told (_Unreadable), else the
     drugs given but those refused inside the regimen (_Med). The therapy history and the
     draft-order reader (mappings.build) read a record's text the same way."""
-    return _refused(written) or _premedication_record(written) or _given_of(drugs, label, written)
+    return (_refused(written) or _premedication_record(written) or _refusal_or_another(drugs, written)
+            or _given_of(drugs, label, written))
+
+
+def _refusal_or_another(drugs: list[T.DrugInfo], written: str) -> _Unreadable | None:
+    """An _Unreadable for a record whose text joins one of its drugs by "or" to a refused one
+    ("Letrozole; declined palbociclib or ribociclib": _or_joined_to_a_refusal): whether that
+    drug was given or refused cannot be read; None otherwise."""
+    unclear = _or_joined_to_a_refusal(written.lower()) & {d.name for d in drugs} if written else frozenset()
+    if not unclear:
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes a refusal before {_listed(set(unclear))}: '
+                       f"whether {_listed(set(unclear))} was given cannot be read")
 
 
 def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[list[T.DrugInfo], str | None]:
@@ -1098,12 +1126,33 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
 
 def _refusal_before_a_later_name(text: str) -> frozenset[str]:
     """The drugs after the first a text names right after refusal words opening their clause
-    (local_codes.yaml drug_mentions refused_before, read past the last , ; of the words between
-    two names: "Letrozole, declined palbociclib", "Fulvestrant 500 mg; patient refused
-    palbociclib")."""
+    (local_codes.yaml drug_mentions refused_before, read past the clause end the history reader
+    reads, _refusal_opens_last_clause: "Letrozole, declined palbociclib", "Fulvestrant 500 mg;
+    patient refused palbociclib")."""
     names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
     return frozenset(info.name for (prev, _), (m, info) in zip(names, names[1:])
-                     if T.DRUG_REFUSED_BEFORE.match(re.split(r"[;,]", text[prev.end():m.start()])[-1]))
+                     if _refusal_opens_last_clause(text[prev.end():m.start()])) | _or_joined_to_a_refusal(text)
+
+
+_OR_JOINED = re.compile(r"^\s*or\s*$", re.I)
+
+
+@lru_cache(maxsize=1024)
+def _or_joined_to_a_refusal(text: str) -> frozenset[str]:
+    """The drugs a text joins by "or" to a drug written right after refusal words ("declined
+    palbociclib or ribociclib": {ribociclib}): they may be refused too. refused_in_regimen reads
+    the first alone as refused (names_joined has no "or": "letrozole or anastrozole" is no
+    regimen of both), so whether the others were given, or are ordered, is not written."""
+    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    found: set[str] = set()
+    refusing = joined = False
+    for (prev, _), (m, info) in zip(names, names[1:]):
+        between = text[prev.end():m.start()]
+        joined = (refusing or joined) and bool(_OR_JOINED.match(between))
+        refusing = _refusal_opens_last_clause(between)
+        if joined:
+            found.add(info.name)
+    return frozenset(found)
 
 
 def drug_named_not_ordered(written: str) -> str | None:

@@ -1104,7 +1104,11 @@ def test_a_drug_written_as_planned_or_given_only_if_the_disease_progresses_is_no
 @pytest.mark.parametrize("text", ["Letrozole - patient declined palbociclib", "Letrozole; patient declined palbociclib",
                                   "Letrozole, declined palbociclib", "Letrozole - declined palbociclib / ribociclib",
                                   # was (before fix-od3): letrozole read as refused, palbociclib given
-                                  "Letrozole 2.5 mg; declined palbociclib"])
+                                  "Letrozole 2.5 mg; declined palbociclib",
+                                  # were (after fix-od3): both read as given, the refusal passed over
+                                  "Letrozole 2.5 mg (declined palbociclib)", "Letrozole 2.5 mg - declined palbociclib",
+                                  "Letrozole 2.5 mg: patient declined palbociclib", "Letrozole 2.5 mg declined palbociclib",
+                                  "Letrozole 2.5 mg; declined: palbociclib", "Letrozole 2.5 mg/day declined palbociclib"])
 def test_a_drug_refused_after_the_record_drug_is_not_given_and_the_record_drug_is(text):
     # the refusal runs into the next drug's name (its object): palbociclib was read as given beside
     # letrozole, a CDK4/6 inhibitor line the patient declined
@@ -1910,3 +1914,22 @@ def test_a_growth_beside_a_progression_written_per_recist_is_a_progression():
     status = loinc_obs("97509-4", "2023-03-01", valueCodeableConcept=cc(text="Increase in size of liver metastases, PD per RECIST"))
     s = state(med_statement(LETROZOLE, "2020-02-01", status="active"), status)
     assert s.therapy.last_endocrine_progression == dt.date(2023, 3, 1)
+
+
+def test_a_drug_written_as_started_after_a_refused_one_is_given_not_refused():
+    # "declined palbociclib, ribociclib started": the comma joined ribociclib to the refusal, so it
+    # read as refused too and letrozole alone as given (chosen_separator / chosen_after name it chosen)
+    s = state(med_statement(None, "2020-02-01", status="active",
+                            text="Letrozole, declined palbociclib, ribociclib started"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
+
+
+def test_a_drug_joined_by_or_to_a_refused_one_is_a_gap_not_a_line():
+    # "declined palbociclib or ribociclib": ribociclib read as given beside letrozole (a prior
+    # CDK4/6 inhibitor the refusal may cover); whether it was given is not written
+    s = state(med_statement(None, "2020-02-01", status="active", rid="ms-or",
+                            text="Letrozole 2.5 mg; declined palbociclib or ribociclib"))
+    assert not any("ribociclib" in ln.names for ln in s.therapy.metastatic_lines)
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and ('its text "Letrozole 2.5 mg; declined palbociclib or ribociclib" writes a refusal '
+                                "before ribociclib: whether ribociclib was given cannot be read") in gap.message

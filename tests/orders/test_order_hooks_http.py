@@ -1307,3 +1307,36 @@ def test_a_drafted_endocrine_drug_with_another_class_planned_only_on_progression
     cards = post(client, chart, "order-sign", [_written(draft, "Fulvestrant, then letrozole if progression", "contained")])
     assert [c["summary"] for c in cards] == [
         "Fulvestrant drafted without ribociclib: Fulvestrant + CDK4/6 inhibitor is the labelled regimen"]
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant 500 mg (declined palbociclib)", "Fulvestrant 500 mg - declined palbociclib",
+                                  "Fulvestrant 500 mg: patient declined palbociclib", "Fulvestrant 500 mg declined palbociclib"])
+def test_a_refusal_opening_the_next_drugs_clause_after_a_dose_is_that_drugs_refusal_in_a_draft(client, text):
+    # as after "; " or ", ": palbociclib declined, fulvestrant ordered (was: fulvestrant + palbociclib
+    # drafted, the refusal passed over in silence)
+    chart = first_line_de_novo(f"drd-{len(text)}")
+    [draft] = chart.drafts(("d", "letrozole"))
+    cards = post(client, chart, "order-sign", [_written(draft, text, "medicationCodeableConcept")])
+    assert [c["summary"] for c in cards] == [
+        "Fulvestrant drafted without ribociclib: Fulvestrant + CDK4/6 inhibitor is the labelled regimen"]
+
+
+def test_a_draft_refusing_a_drug_or_another_is_not_checked_as_ordering_the_other(client):
+    # "declined palbociclib or ribociclib": was checked as letrozole + ribociclib ordered, a
+    # complete regimen, no card; the refusal may cover both, so the order is named not checked
+    chart = first_line_de_novo("dor-1")
+    text = "Letrozole 2.5 mg; declined palbociclib or ribociclib"
+    [draft] = chart.drafts(("d", "letrozole"))
+    [beside] = chart.drafts(("l", "letrozole"))
+    message, _ = _unchecked_alone_and_beside(client, chart, _written(draft, text, "medicationCodeableConcept"), beside)
+    assert (f'- MedicationRequest/d: its text "{text}" writes a refusal before ribociclib: whether it orders '
+            "ribociclib is not clear") in message
+
+
+def test_a_draft_writing_a_drug_started_after_a_refused_one_is_checked_as_ordering_it(client):
+    # was: checked as letrozole alone, "Letrozole drafted without ribociclib" while it names ribociclib started
+    chart = first_line_de_novo("dch-1")
+    [draft] = chart.drafts(("d", "letrozole"))
+    cards = post(client, chart, "order-sign",
+                 [_written(draft, "Letrozole 2.5 mg, declined palbociclib, ribociclib started", "medicationCodeableConcept")])
+    assert not any("drafted without" in c["summary"] for c in cards)
