@@ -1,17 +1,20 @@
 """Label indications a card prints inside quotation marks are the label's words, as
-clinical-reference.md Part B quotes them: verbatim, every cut marked ("…", "...", "[...]")."""
+clinical-reference.md Part B quotes them: verbatim, every cut marked ("…", "...", "[...]"),
+every word of the card's own in square brackets."""
 
 import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 import cards.knowledge as K
 from tests.cards.helpers import card
 from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, after_ai_cdk46i, de_novo, run
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "clinical-reference.md"
-CUT_MARKS = re.compile(r"\[\.\.\.\]|\[…\]|…|\.\.\.")
+# a marked cut, or square brackets around the card's own words (an editorial insertion)
+CUT_MARKS = re.compile(r"\[[^\]]*\]|…|\.\.\.")
 
 
 def _words(text: str) -> str:
@@ -27,11 +30,23 @@ def _reference_section(section: str) -> str:
     return _words(text[start.start():end.start() if end else None])
 
 
+def _order_rule_labels(node, path):
+    """order_rules.yaml {label, source} entries: the order cards quote `label`."""
+    if isinstance(node, dict):
+        if isinstance(node.get("label"), str) and str(node.get("source", "")).startswith("ref-B"):
+            yield path, node["label"], node["source"]
+        for key, value in node.items():
+            yield from _order_rule_labels(value, f"{path}.{key}")
+
+
 def _label_quotations():
     for r in K.REGIMENS:
         quotes = [q["text"] for q in r.label.get("quotes", ())] + ([r.label["text"]] if "text" in r.label else [])
         for q in quotes:
-            yield pytest.param(r.label["source"], q, id=r.topic)
+            yield pytest.param(r.label["source"], q, id=f"regimens.yaml {r.topic}")
+    order_rules = yaml.safe_load((Path(K.__file__).parent / "order_rules.yaml").read_text())
+    for path, label, source in _order_rule_labels(order_rules, "order_rules.yaml "):
+        yield pytest.param(source, _words(label), id=path)
 
 
 @pytest.mark.skipif(not REFERENCE.exists(), reason="../shared/clinical-reference.md not beside the repository")
@@ -39,7 +54,7 @@ def _label_quotations():
 def test_every_quoted_label_text_is_the_reference_label_quote_with_only_marked_cuts(source, quotation):
     section = _reference_section(source.removeprefix("ref-").replace("B", "B.", 1))
     for piece in CUT_MARKS.split(quotation):
-        piece = piece.strip()
+        piece = piece.strip(" ;")  # a cut may fall after a semicolon joining two indications
         if piece:
             assert piece in section, f"{source}: not verbatim in the reference: {piece!r}"
 
