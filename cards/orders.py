@@ -938,7 +938,7 @@ class _Checker:
         lab = reg.label
         approved = f" (approved {lab['approved']})" if lab.get("approved") else ""
         # the link named as patient-view names it (regimens.yaml label.title: a label or a guideline)
-        out = ["", f"**Label{approved}**: \"{lab['text']}\" — [{reg.label_title}]({reg.label_url})"]
+        out = ["", f"**Label{approved}**: {reg.label_statement} — [{reg.label_title}]({reg.label_url})"]
         if lab.get("companion_diagnostic"):
             out.append(f"Companion diagnostic: {lab['companion_diagnostic']}.")
         return out

@@ -246,7 +246,7 @@ def _regimen_static(r) -> _Static:
     out += ["", "**Evidence**: " + "; ".join(b for b in bits if b) + f" ({source_title(ev['source'])})."]
     lab = r.label
     approved = f" (approved {lab['approved']})" if lab.get("approved") else ""
-    out += ["", f"**Label{approved}**: \"{lab['text']}\""]
+    out += ["", f"**Label{approved}**: {r.label_statement}"]
     if lab.get("companion_diagnostic"):
         out.append(f"Companion diagnostic: {lab['companion_diagnostic']} (labels: FDA-approved test; "
                    "guidelines accept CLIA-validated assays).")

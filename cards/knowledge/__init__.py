@@ -156,6 +156,17 @@ class Regimen:
         return self.label.get("title") or f"Label: {self.brand}"
 
     @property
+    def label_statement(self) -> str:
+        """The card's words after "Label:". A label's own words go inside quotation marks,
+        verbatim as clinical-reference.md Part B quotes them, cuts marked with "…" (label.text,
+        or label.quotes naming whose label each is); a statement that is no quotation
+        (label.statement: B.3b, B.14 quote no label text) is printed without them."""
+        lab = self.label
+        if "quotes" in lab:
+            return "; ".join(f'{q["of"]}: "{q["text"]}"' for q in lab["quotes"])
+        return f'"{lab["text"]}"' if "text" in lab else lab["statement"]
+
+    @property
     def label_links(self) -> tuple[tuple[str, str], ...]:
         """(title, url) of label.url, then of every other label of the regimen (one link per label)."""
         return ((self.label_title, self.label_url),
@@ -270,8 +281,12 @@ def load(regimens_file: Path = REGIMENS_FILE, tests_file: Path = TESTS_FILE) -> 
         cautions = [shared[c] if isinstance(c, str) else _choice_caution(c, c["caution"], shared)
                     for c in r.get("cautions", [])]
         cautions += [_caution(c, f"{r['topic']}-{i}") for i, c in enumerate(r.get("extra_cautions", []))]
-        label = {k: (v if k == "links" else _date_str(v)) for k, v in r["label"].items()}
-        label["text"] = " ".join(label["text"].split())
+        label = {k: (v if k in ("links", "quotes") else _date_str(v)) for k, v in r["label"].items()}
+        for key in ("text", "statement"):
+            if key in label:
+                label[key] = " ".join(label[key].split())
+        if "quotes" in label:
+            label["quotes"] = [{"of": q["of"], "text": " ".join(q["text"].split())} for q in label["quotes"]]
         regimens.append(Regimen(
             topic=r["topic"],
             name=r["name"],

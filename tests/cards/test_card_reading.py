@@ -104,9 +104,10 @@ def test_the_trastuzumab_deruxtecan_card_quotes_label_b_as_the_reference_gives_i
     # clinical-reference.md B.11 Label B (DESTINY-Breast04), quoted as written
     _, cards = run(after_ai_cdk46i("cr-tdxd"))
     detail = card(cards, "trastuzumab-deruxtecan")["detail"]
-    assert ("(B) ... unresectable or metastatic HER2-low (IHC 1+ or IHC 2+/ISH-) breast cancer, as determined "
-            "by an FDA-approved test, who have received a prior chemotherapy in the metastatic setting or "
-            "developed disease recurrence during or within 6 months of completing adjuvant chemotherapy.") in detail
+    assert ('Enhertu label B (DESTINY-Breast04): "…unresectable or metastatic HER2-low (IHC 1+ or IHC 2+/ISH-) '
+            "breast cancer, as determined by an FDA-approved test, who have received a prior chemotherapy in "
+            "the metastatic setting or developed disease recurrence during or within 6 months of completing "
+            'adjuvant chemotherapy."') in detail
 
 
 def test_a_receptor_never_read_is_shown_as_no_result_read_not_as_a_result_without_its_date():

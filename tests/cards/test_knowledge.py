@@ -48,7 +48,7 @@ def test_every_drug_uses_the_reference_rxnorm_ingredient_code():
 
 def test_every_regimen_has_label_text_url_evidence_and_sources():
     for r in K.REGIMENS:
-        assert r.label["text"] and r.label["url"].startswith("https://"), r.topic
+        assert r.label_statement and r.label["url"].startswith("https://"), r.topic
         assert r.label["source"] in K.SOURCES and r.evidence["source"] in K.SOURCES, r.topic
         assert r.evidence.get("trial"), r.topic
         if r.topic != "chemotherapy":

@@ -1054,7 +1054,7 @@ def test_an_oral_serd_for_er_negative_pr_positive_disease_is_not_indicated_citin
     assert card["summary"].startswith(f"{drug.capitalize()}: not indicated — ER-negative (")
     assert "the label requires ER-positive disease" in card["summary"]
     assert "Observation/er" in card["detail"]
-    assert f'"{brand} ... for ' in card["detail"] and "with ER-positive, HER2-negative, ESR1-mutated" in card["detail"]
+    assert f'"{brand} is an estrogen receptor antagonist indicated for treatment of ' in card["detail"] and "with ER-positive, HER2-negative, ESR1-mutated" in card["detail"]
     offered = [d for s in card["suggestions"] for d in created_drugs(s)]
     assert "elacestrant" not in offered and "imlunestrant" not in offered  # neither SERD is a replacement
 
@@ -1196,3 +1196,19 @@ def test_an_unconfirmed_ai_cdk46i_for_a_premenopausal_woman_still_asks_for_ovari
     assert topics(cards) == ["order-not-indicated", "order-incomplete-regimen"]
     assert NOT_CONFIRMED in cards[0]["summary"]
     assert cards[1]["summary"] == "Premenopausal woman: add ovarian suppression to Aromatase inhibitor + CDK4/6 inhibitor"
+
+
+# The order cards quote the label words of order_rules.yaml inside quotation marks:
+# clinical-reference.md Part B's words, cuts marked (B.4, B.10; tests/cards/test_label_quotes.py)
+
+def test_alpelisib_in_her2_positive_disease_quotes_the_piqray_label_in_its_own_words():
+    cards = run(her2_positive(pik3ca(after_first_line(base_state()))), [draft("a", "alpelisib"), draft("f", "fulvestrant")])
+    card = by_topic(cards, "order-not-indicated")
+    assert ('- alpelisib: "hormone receptor (HR)-positive, human epidermal growth factor receptor 2 '
+            '(HER2)-negative, PIK3CA-mutated" (') in card["detail"]
+
+
+def test_palbociclib_alone_is_labelled_only_with_an_aromatase_inhibitor_or_fulvestrant_quoted_with_the_cut_marked():
+    card = by_topic(run(base_state(), [draft("p", "palbociclib")]), "order-incomplete-regimen")
+    assert ('- palbociclib: labelled only "in combination with an aromatase inhibitor [...] in combination '
+            'with fulvestrant" (') in card["detail"]
