@@ -301,8 +301,20 @@ def _interpretation_significance(obs: dict[str, Any]) -> str | None:
     return None
 
 
+# a class the variant had before ("pathogenic, previously VUS", "reclassified from VUS to
+# likely pathogenic", "formerly likely benign"): not its class now. Read first, the VUS of the
+# past hid a germline BRCA2 pathogenic variant (CR C.2 step 1 reads the classification the
+# result gives, P/LP only; the one it gives now is the one in force)
+_FORMER_CLASS = re.compile(
+    r"\b(?:previously|formerly|originally|initially|(?:re)?classified from|reclassified from|upgraded from"
+    r"|downgraded from)(?: (?:classified|reported|called)(?: as)?)?(?: an?)?\W{0,3}"
+    r"(?:(?:likely |not |non-?)?(?:pathogenic|benign|deleterious)(?!ity)|vus\b|variant of (?:uncertain|unknown)"
+    r" (?:clinical )?significance|uncertain significance)")
+
+
 @lru_cache(maxsize=4096)
 def _significance_text(text: str) -> str | None:
+    text = _FORMER_CLASS.sub(" ", text)
     for rx, v in _SIG_TEXT:
         if rx.search(text):
             return v

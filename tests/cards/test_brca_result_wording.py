@@ -222,3 +222,20 @@ def test_a_brca2_variant_no_longer_classified_pathogenic_offers_no_parp_inhibito
     _, cards = _brca_text("p-brca-reclassified", words)
     assert not {"olaparib", "talazoparib"} & set(topics(cards))
     assert "pathogenic, 2025-06-01" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("words", ["germline BRCA2 c.5946delT pathogenic, previously VUS",
+                                   "germline BRCA2 c.5946delT reclassified from VUS to pathogenic"])
+def test_a_germline_brca2_variant_reclassified_from_vus_to_pathogenic_is_pathogenic_and_offers_the_parp_inhibitor(words):
+    # the former class was read as the class: a VUS, talazoparib withheld and the germline test asked again
+    _, cards = _brca_text("p-brca-reclassified", words)
+    assert "BRCA2 c.5946delT detected (germline, pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
+    assert "talazoparib" in topics(cards)
+    assert "test-germline-brca" not in ordered_tests(cards)
+
+
+def test_a_germline_brca2_variant_reclassified_down_to_vus_offers_no_parp_inhibitor():
+    _, cards = _brca_text("p-brca-downgraded", "germline BRCA2 c.5946delT VUS, previously likely pathogenic")
+    # (a guard: the former class set aside must not make the past "likely pathogenic" the class)
+    assert "detected (germline, pathogenic" not in card(cards, "patient-summary")["detail"]
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
