@@ -1138,7 +1138,12 @@ def _per_gene_pieces(clause: str) -> list[str]:
         # a piece hedged on its own ("PIK3CA p.H1047R detected, ESR1 pathogenic?") is that gene's
         # no call: read whole, the other gene's finding (and its p. change) was given to it, and
         # elacestrant offered on a hedged ESR1 result
-        if _text_result(before) is not _NO_CALL or (result in (_NO_CALL, None) and not _hedged_piece(after)):
+        # a piece giving its gene's class alone ("germline: BRCA1 pathogenic, BRCA2 VUS") is that
+        # gene's own: read whole, the VUS was given to BRCA1 too and its pathogenic variant lost
+        # (CR C.2 step 1: each variant's own classification, P/LP only)
+        own_class = result is _NO_CALL and _significance_text(after.strip()) is not None
+        if _text_result(before) is not _NO_CALL or (
+                result in (_NO_CALL, None) and not _hedged_piece(after) and not own_class):
             return [clause]
     return pieces
 

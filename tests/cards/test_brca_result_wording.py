@@ -239,3 +239,17 @@ def test_a_germline_brca2_variant_reclassified_down_to_vus_offers_no_parp_inhibi
     # (a guard: the former class set aside must not make the past "likely pathogenic" the class)
     assert "detected (germline, pathogenic" not in card(cards, "patient-summary")["detail"]
     assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+@pytest.mark.parametrize("words, shown, unclear", [
+    ("germline: BRCA1 pathogenic, BRCA2 VUS", "BRCA1 detected (germline, pathogenic, 2025-06-01)", "BRCA2"),
+    ("germline: BRCA1 VUS, BRCA2 pathogenic", "BRCA2 detected (germline, pathogenic, 2025-06-01)", "BRCA1"),
+])
+def test_a_germline_pathogenic_brca_gene_listed_beside_a_vus_in_the_other_is_a_variant_and_offers_the_parp_inhibitor(
+        words, shown, unclear):
+    # the VUS of one gene was given to the whole list: both genes unclear, talazoparib withheld
+    _, cards = _brca_text("p-brca-path-vus", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert shown in detail
+    assert f"{unclear} result (2025-06-01) unclear" in detail
+    assert "talazoparib" in topics(cards)
