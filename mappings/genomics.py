@@ -1128,6 +1128,9 @@ def _per_gene_pieces(clause: str) -> list[str]:
     if "," not in clause:
         return [clause]
     pieces = clause.split(",")
+    unclear_tail = _negative_list_ending_in_a_class(pieces)
+    if unclear_tail:
+        return pieces[:-1] + [unclear_tail]
     for piece in pieces:
         genes = _SYMBOL_RE.search(piece)
         if genes is None or len(_gene_symbols_named(piece)) != 1:
@@ -1146,6 +1149,29 @@ def _per_gene_pieces(clause: str) -> list[str]:
                 result in (_NO_CALL, None) and not _hedged_piece(after) and not own_class):
             return [clause]
     return pieces
+
+
+# a gene list's last piece ending in a class with no noun after it ("BRCA2 pathogenic"; not
+# "BRCA2 pathogenic variants", the noun of the list's negative)
+_CLASS_ENDS_PIECE = re.compile(r"^\W*(?:likely )?(?:pathogenic|deleterious)\W*$")
+
+
+def _negative_list_ending_in_a_class(pieces: list[str]) -> str | None:
+    """"Germline: negative for BRCA1, BRCA2 pathogenic": a negative opening a gene list whose last
+    gene is stated pathogenic. It may be BRCA1 negative and BRCA2 pathogenic, or "negative for
+    BRCA1, BRCA2 pathogenic [variants]" cut short; read whole, BRCA2 was read negative (the germline
+    test done, the PARP inhibitor withheld without a word). The sources do not settle which
+    (CR C.2 step 1 reads a stated classification; C.3 row 7 a germline result): the last gene
+    alone, with no result, so the service names its result unclear. None for any other list."""
+    first = _SYMBOL_RE.search(pieces[0])
+    if first is None or len(pieces) != 2 or _text_result(pieces[0][:first.start()].lower()) != "not-detected":
+        return None
+    last = _SYMBOL_RE.search(pieces[-1])
+    if last is None or len(_gene_symbols_named(pieces[-1])) != 1 or pieces[-1][:last.start()].strip():
+        return None
+    if not _CLASS_ENDS_PIECE.search(pieces[-1][last.end():].lower()):
+        return None
+    return last.group(0)
 
 
 # a gene's own piece closed by a suspicion word ("ESR1 suspected", "ESR1 - unconfirmed"): the

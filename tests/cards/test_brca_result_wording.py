@@ -253,3 +253,22 @@ def test_a_germline_pathogenic_brca_gene_listed_beside_a_vus_in_the_other_is_a_v
     assert shown in detail
     assert f"{unclear} result (2025-06-01) unclear" in detail
     assert "talazoparib" in topics(cards)
+
+
+def test_a_germline_negative_for_brca1_then_brca2_pathogenic_names_brca2_unclear_and_asks_the_germline_test():
+    # "negative for BRCA1, BRCA2 pathogenic" was read as negative for both: BRCA2 germline tested
+    # negative, the PARP inhibitor withheld without a word. Whether the negative reaches BRCA2 ("...
+    # BRCA2 pathogenic [variants]") is not settled by the text: BRCA2 is named unclear
+    _, cards = _brca_text("p-brca-neg-for", "Germline: negative for BRCA1, BRCA2 pathogenic")
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA1 not detected (germline, 2025-06-01)" in detail
+    assert "BRCA2 not detected" not in detail
+    assert "BRCA2 result (2025-06-01) unclear" in detail
+    assert "test-germline-brca" in ordered_tests(cards)
+
+
+def test_a_germline_negative_for_brca1_and_brca2_pathogenic_variants_is_negative_for_both():
+    _, cards = _brca_text("p-brca-neg-for-both", "Germline: negative for BRCA1, BRCA2 pathogenic variants")
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA2 not detected (germline, 2025-06-01)" in detail
+    assert "test-germline-brca" not in ordered_tests(cards)
