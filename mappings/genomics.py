@@ -107,6 +107,15 @@ _UNSETTLED = re.compile(
     r"(?:(?:her|his|the|a|patient'?s|pt'?s)\s+)?(?:family|relatives?|mother|father|sister|brother|sibling|daughter"
     r"|son|aunt|uncle|cousin|grand(?:mother|father|parent))\b"
 )
+# a clause whose result is a relative's ("daughter tested negative", "mother BRCA1 negative",
+# "sister: positive"): not the patient's result, whatever it says (FHIR R4 FamilyMemberHistory,
+# as the relative words of _UNSETTLED). Read as hers, the daughter's negative was the patient's
+# germline BRCA1 negative; no call now (_text_result), so the gene is named unclear
+_RELATIVES_RESULT = re.compile(
+    r"(?:^|[|:;,.(]\s*|\b(?:her|his|the|patient'?s|pt'?s)\s+)"
+    r"(?:relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin|niece|nephew"
+    r"|grand(?:mother|father|parent|daughter|son))(?:'s|s)?\b[^|;.]{0,40}?"
+    r"\b(?:tested|negative|positive|detected|carrier|wild[- ]?type|mutation|variant|mutated|pathogenic)\b")
 # a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
 # detected" / "undetected": beside it a hedge is about something else (_text_result)
 _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
@@ -1074,7 +1083,7 @@ _NO_CALL = "no-call"  # the text says nothing: go on with interpretation and com
 def _text_result(text: str) -> str | None:
     """_result's reading of the value text: None (indeterminate), detected / not-detected,
     or _NO_CALL when the text decides nothing."""
-    if _INDETERMINATE.search(text):
+    if _INDETERMINATE.search(text) or _RELATIVES_RESULT.search(text.strip()):
         return None
     if _UNSETTLED.search(text) and not _STATED_FOUND.search(text):
         return None

@@ -272,3 +272,15 @@ def test_a_germline_negative_for_brca1_and_brca2_pathogenic_variants_is_negative
     detail = card(cards, "patient-summary")["detail"]
     assert "BRCA2 not detected (germline, 2025-06-01)" in detail
     assert "test-germline-brca" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["germline BRCA2 pathogenic variant; daughter tested negative",
+                                   "germline BRCA2 pathogenic variant; daughter BRCA1 negative"])
+def test_a_daughters_negative_after_the_patients_germline_brca2_variant_is_not_the_patients_brca1_result(words):
+    # the daughter's negative was read as the patient's germline BRCA1 negative
+    _, cards = _brca_text("p-brca-daughter", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA2 detected (germline, pathogenic, 2025-06-01)" in detail
+    assert "BRCA1 not detected" not in detail
+    assert "BRCA1 result (2025-06-01) unclear" in detail
+    assert "talazoparib" in topics(cards)
