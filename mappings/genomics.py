@@ -127,7 +127,13 @@ _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|iden
 # "pathogenicity" (the question), not "pathogenic: no". A VUS states no finding here (CR C.2 step
 # 1: VUS ignored): it stays no call.
 _PATHOGENIC_STATED = re.compile(
-    r"(?<!not )(?<!non)(?<!non-)(?<!non )(?<!not likely )\b(?:likely )?pathogenic\b(?!ity)(?!\W{0,3}no\b)")
+    r"(?<!not )(?<!non)(?<!non-)(?<!non )(?<!not likely )\b(?:likely )?(?:pathogenic|deleterious)\b(?!ity)(?!\W{0,3}no\b)")
+# the PARP inhibitor labels' own classes: "deleterious or suspected deleterious gBRCAm" (CR B.6
+# olaparib, B.7 talazoparib; the companion diagnostic's report wording). Both are the labelled
+# class, so "suspected" there is the class's name, no hedge: read as a classification stated
+# (pathogenic, the class the cards act on), and named as written on the card
+# (VariantResult.significance_label_class). Not when negated ("not deleterious": benign, _SIG_TEXT)
+_LABEL_CLASS = re.compile(r"(?<!not )(?<!non)(?<!non-)(?<!non )\b(suspected deleterious|deleterious)\b")
 _DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
 # a BRCA gene with the labels' origin prefix as one word ("gBRCA2", "sBRCA1/2": germline /
@@ -369,7 +375,8 @@ def origin_stated(text: str) -> str | None:
 @lru_cache(maxsize=4096)
 def _origin_text(text: str, tumour_is_somatic: bool) -> str | None:
     """germline / somatic when the text states exactly one of them plainly, else None."""
-    if _ORIGIN_HEDGE.search(text):
+    # "suspected deleterious" is the PARP labels' class (_LABEL_CLASS), no hedge of the origin
+    if _ORIGIN_HEDGE.search(text.replace("suspected deleterious", "deleterious")):
         return None
     germline = _GERMLINE_TEXT.search(text) is not None
     somatic = (_SOMATIC_OR_TUMOUR_TEXT if tumour_is_somatic else _SOMATIC_TEXT).search(text) is not None
@@ -806,7 +813,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                                                    if g_result == "detected" else (None, None, None))
                         values = {"gene": g, "result": g_result, "protein_change": g_protein, "dna_change": g_dna,
                                   "origin": o, "significance": g_sig or "not-reported",
-                                  "significance_conflicting": False, "specimen": specimen, "date": date,
+                                  "significance_conflicting": False, "significance_label_class": None, "specimen": specimen, "date": date,
                                   "sources": [src], "superseded_on": None, "date_last": last, "alteration": None,
                                   "archival_without_collection_date": archival_undated,
                                   "status_not_final": not_final}
@@ -909,6 +916,11 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     if g_result == "detected":
                         # the change and significance written beside this gene, not another's
                         g_protein, g_dna, g_sig = by_gene.change(g, _written_value_text(obs), *coded_change)
+                label_class = None
+                if g_result == "detected" and g_sig == "pathogenic":
+                    own = " | ".join(by_gene.clauses.get(g, [])) if by_gene is not None else words
+                    m = _LABEL_CLASS.search((own or words).lower())
+                    label_class = m.group(1) if m else None
                 if g_result == "not-detected" and uninformative:
                     not_read.append(g)
                     continue
@@ -920,6 +932,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     "origin": origin or "unknown",
                     "significance": "vus" if g_sig == _CONFLICTING else g_sig or "not-reported",
                     "significance_conflicting": g_sig == _CONFLICTING,
+                    "significance_label_class": label_class,
                     "specimen": specimen,
                     "date": date,
                     "sources": [src],
@@ -944,7 +957,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             continue
         values = {"gene": g, "result": "not-detected", "protein_change": None, "dna_change": None,
                   "origin": origin or "unknown", "significance": "not-reported",
-                  "significance_conflicting": False, "specimen": specimen,
+                  "significance_conflicting": False, "significance_label_class": None, "specimen": specimen,
                   "date": date, "sources": [src], "superseded_on": None, "date_last": src.date_last,
                   "alteration": None, "archival_without_collection_date": archival_undated,
                   "status_not_final": not_final}
@@ -969,6 +982,9 @@ _VARIANT_LITERALS = {f: _literals(f) for f in ("gene", "result", "origin", "sign
 _ALTERATIONS = frozenset(get_args(get_args(VariantResult.model_fields["alteration"].annotation)[0])) | {None}
 
 
+_LABEL_CLASSES = frozenset(("deleterious", "suspected deleterious"))
+
+
 def _valid_variant(v: dict[str, Any]) -> bool:
     """The values are what VariantResult validation would keep as they are (then the
     model is built without it); otherwise the validated constructor decides."""
@@ -980,6 +996,7 @@ def _valid_variant(v: dict[str, Any]) -> bool:
     return (v["alteration"] in _ALTERATIONS and (p is None or type(p) is str) and (d is None or type(d) is str)
             and (date is None or type(date) is dt.date) and (last is None or type(last) is dt.date)
             and type(v["archival_without_collection_date"]) is bool
+            and (v["significance_label_class"] is None or v["significance_label_class"] in _LABEL_CLASSES)
             and (v["status_not_final"] is None or v["status_not_final"] in NOT_FINAL_STATUSES)
             and all(type(s) is Source for s in v["sources"]))
 
@@ -1083,6 +1100,7 @@ _NO_CALL = "no-call"  # the text says nothing: go on with interpretation and com
 def _text_result(text: str) -> str | None:
     """_result's reading of the value text: None (indeterminate), detected / not-detected,
     or _NO_CALL when the text decides nothing."""
+    text = text.replace("suspected deleterious", "deleterious")  # the labels' class (_LABEL_CLASS)
     if _INDETERMINATE.search(text) or _RELATIVES_RESULT.search(text.strip()):
         return None
     if _UNSETTLED.search(text) and not _STATED_FOUND.search(text):

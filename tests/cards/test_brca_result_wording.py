@@ -284,3 +284,28 @@ def test_a_daughters_negative_after_the_patients_germline_brca2_variant_is_not_t
     assert "BRCA1 not detected" not in detail
     assert "BRCA1 result (2025-06-01) unclear" in detail
     assert "talazoparib" in topics(cards)
+
+
+@pytest.mark.parametrize("words, shown", [
+    ("germline BRCA2 suspected deleterious",
+     "BRCA2 detected (germline, suspected deleterious, the PARP inhibitor labels' class, 2025-06-01)"),
+    ("germline BRCA2 c.5946delT suspected deleterious variant",
+     "BRCA2 c.5946delT detected (germline, suspected deleterious, the PARP inhibitor labels' class, 2025-06-01)"),
+    ("germline BRCA2 deleterious mutation",
+     "BRCA2 detected (germline, deleterious, the PARP inhibitor labels' class, 2025-06-01)"),
+])
+def test_a_germline_brca2_stated_deleterious_or_suspected_deleterious_is_the_labels_class_and_offers_the_parp_inhibitor(
+        words, shown):
+    # CR B.6 / B.7: "deleterious or suspected deleterious gBRCAm". The words were no finding (and
+    # "suspected" a hedge of the origin): the result was unclear, the germline test asked again
+    _, cards = _brca_text("p-brca-deleterious", words)
+    assert shown in card(cards, "patient-summary")["detail"]
+    assert "talazoparib" in topics(cards)
+    assert "test-germline-brca" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["germline BRCA2 not deleterious", "suspected germline BRCA2 deleterious"])
+def test_a_brca2_stated_not_deleterious_or_of_suspected_germline_origin_offers_no_parp_inhibitor(words):
+    _, cards = _brca_text("p-brca-not-deleterious", words)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "detected (germline" not in card(cards, "patient-summary")["detail"]
