@@ -159,6 +159,17 @@ def genes_named(text: str) -> tuple[str, ...]:
 
 
 # p.(Glu545Lys) keeps its parentheses; in "(p.Ser1982fs)" the ")" is the text's, not HGVS
+def _changes_written(rx: re.Pattern[str], text: str) -> str | None:
+    """Every p. (or c.) change `rx` finds in `text`, in order, joined by ", " ("ESR1 p.D538G,
+    p.Y537S detected": both, the second was dropped from the card); one written again in brackets
+    after another ("p.H1047R (p.His1047Arg)") is the same change, not a second one."""
+    found: list[str] = []
+    for m in rx.finditer(text):
+        if m.group(0) not in found and not (found and text[:m.start()].rstrip().endswith("(")):
+            found.append(m.group(0))
+    return ", ".join(found) or None
+
+
 _PROTEIN_RE = re.compile(r"\bp\.(\()?[A-Za-z]{1,3}\d+[A-Za-z*=_]*[A-Za-z0-9*]*(?(1)\)?)")
 _DNA_RE = re.compile(r"\bc\.[0-9_+\-*]+[ACGTacgt>delinsupdup0-9_]*")
 
@@ -846,10 +857,10 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 vt = _value_text(obs) + " | " + notes_text(obs)
                 sig = sig or _significance(vt) if not _NOT_DETECTED.search(vt) else sig
                 written = _written_value_text(obs) if protein is None or dna is None else ""
-                if protein is None and (m := _PROTEIN_RE.search(written)):
-                    protein = m.group(0)
-                if dna is None and (m := _DNA_RE.search(written)):
-                    dna = m.group(0)
+                if protein is None:
+                    protein = _changes_written(_PROTEIN_RE, written)
+                if dna is None:
+                    dna = _changes_written(_DNA_RE, written)
             if result is None:
                 if not named or in_panel:
                     ctx.ignore(obs, "indeterminate-genomic-result",
@@ -1259,11 +1270,11 @@ class _GeneCalls:
             # the gene's finding is written in clauses naming no gene ("Detected: p.E545K. Note:
             # ESR1 testing recommended", on a PIK3CA variant): its change is written there too
             own = " | ".join(c for c in clauses if not _gene_symbols_named(c))
-        m = _PROTEIN_RE.search(own)
-        d = _DNA_RE.search(own)
+        m = _changes_written(_PROTEIN_RE, own)
+        d = _changes_written(_DNA_RE, own)
         own_sig = _significance_text(own.lower()) if own and not _NOT_DETECTED.search(own.lower()) else None
-        return (m.group(0) if m else None if self.clauses.get(gene) else protein,
-                d.group(0) if d else None if self.clauses.get(gene) else dna,
+        return (m or (None if self.clauses.get(gene) else protein),
+                d or (None if self.clauses.get(gene) else dna),
                 sig or own_sig)
 
 
