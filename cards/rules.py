@@ -287,6 +287,8 @@ def describe_variant(v: VariantResult, as_of: dt.date | None = None) -> str:
         bits.append(SPECIMEN_TEXT.get(v.specimen, v.specimen))
     if v.significance_conflicting:
         bits.append("conflicting interpretations of pathogenicity, read as uncertain")
+    elif v.significance_label_class is not None:  # the labels' own words (CR B.6 / B.7)
+        bits.append(f"{v.significance_label_class}, the PARP inhibitor labels' class")
     elif v.significance != "not-reported":
         bits.append(v.significance)
     elif v.result == "detected":  # a test that found nothing has no significance to report

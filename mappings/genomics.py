@@ -107,6 +107,15 @@ _UNSETTLED = re.compile(
     r"(?:(?:her|his|the|a|patient'?s|pt'?s)\s+)?(?:family|relatives?|mother|father|sister|brother|sibling|daughter"
     r"|son|aunt|uncle|cousin|grand(?:mother|father|parent))\b"
 )
+# a clause whose result is a relative's ("daughter tested negative", "mother BRCA1 negative",
+# "sister: positive"): not the patient's result, whatever it says (FHIR R4 FamilyMemberHistory,
+# as the relative words of _UNSETTLED). Read as hers, the daughter's negative was the patient's
+# germline BRCA1 negative; no call now (_text_result), so the gene is named unclear
+_RELATIVES_RESULT = re.compile(
+    r"(?:^|[|:;,.(]\s*|\b(?:her|his|the|patient'?s|pt'?s)\s+)"
+    r"(?:relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin|niece|nephew"
+    r"|grand(?:mother|father|parent|daughter|son))(?:'s|s)?\b[^|;.]{0,40}?"
+    r"\b(?:tested|negative|positive|detected|carrier|wild[- ]?type|mutation|variant|mutated|pathogenic)\b")
 # a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
 # detected" / "undetected": beside it a hedge is about something else (_text_result)
 _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
@@ -118,7 +127,13 @@ _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|iden
 # "pathogenicity" (the question), not "pathogenic: no". A VUS states no finding here (CR C.2 step
 # 1: VUS ignored): it stays no call.
 _PATHOGENIC_STATED = re.compile(
-    r"(?<!not )(?<!non)(?<!non-)(?<!non )(?<!not likely )\b(?:likely )?pathogenic\b(?!ity)(?!\W{0,3}no\b)")
+    r"(?<!not )(?<!non)(?<!non-)(?<!non )(?<!not likely )\b(?:likely )?(?:pathogenic|deleterious)\b(?!ity)(?!\W{0,3}no\b)")
+# the PARP inhibitor labels' own classes: "deleterious or suspected deleterious gBRCAm" (CR B.6
+# olaparib, B.7 talazoparib; the companion diagnostic's report wording). Both are the labelled
+# class, so "suspected" there is the class's name, no hedge: read as a classification stated
+# (pathogenic, the class the cards act on), and named as written on the card
+# (VariantResult.significance_label_class). Not when negated ("not deleterious": benign, _SIG_TEXT)
+_LABEL_CLASS = re.compile(r"(?<!not )(?<!non)(?<!non-)(?<!non )\b(suspected deleterious|deleterious)\b")
 _DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
 # a BRCA gene with the labels' origin prefix as one word ("gBRCA2", "sBRCA1/2": germline /
@@ -144,6 +159,17 @@ def genes_named(text: str) -> tuple[str, ...]:
 
 
 # p.(Glu545Lys) keeps its parentheses; in "(p.Ser1982fs)" the ")" is the text's, not HGVS
+def _changes_written(rx: re.Pattern[str], text: str) -> str | None:
+    """Every p. (or c.) change `rx` finds in `text`, in order, joined by ", " ("ESR1 p.D538G,
+    p.Y537S detected": both, the second was dropped from the card); one written again in brackets
+    after another ("p.H1047R (p.His1047Arg)") is the same change, not a second one."""
+    found: list[str] = []
+    for m in rx.finditer(text):
+        if m.group(0) not in found and not (found and text[:m.start()].rstrip().endswith("(")):
+            found.append(m.group(0))
+    return ", ".join(found) or None
+
+
 _PROTEIN_RE = re.compile(r"\bp\.(\()?[A-Za-z]{1,3}\d+[A-Za-z*=_]*[A-Za-z0-9*]*(?(1)\)?)")
 _DNA_RE = re.compile(r"\bc\.[0-9_+\-*]+[ACGTacgt>delinsupdup0-9_]*")
 
@@ -301,8 +327,20 @@ def _interpretation_significance(obs: dict[str, Any]) -> str | None:
     return None
 
 
+# a class the variant had before ("pathogenic, previously VUS", "reclassified from VUS to
+# likely pathogenic", "formerly likely benign"): not its class now. Read first, the VUS of the
+# past hid a germline BRCA2 pathogenic variant (CR C.2 step 1 reads the classification the
+# result gives, P/LP only; the one it gives now is the one in force)
+_FORMER_CLASS = re.compile(
+    r"\b(?:previously|formerly|originally|initially|(?:re)?classified from|reclassified from|upgraded from"
+    r"|downgraded from)(?: (?:classified|reported|called)(?: as)?)?(?: an?)?\W{0,3}"
+    r"(?:(?:likely |not |non-?)?(?:pathogenic|benign|deleterious)(?!ity)|vus\b|variant of (?:uncertain|unknown)"
+    r" (?:clinical )?significance|uncertain significance)")
+
+
 @lru_cache(maxsize=4096)
 def _significance_text(text: str) -> str | None:
+    text = _FORMER_CLASS.sub(" ", text)
     for rx, v in _SIG_TEXT:
         if rx.search(text):
             return v
@@ -348,7 +386,8 @@ def origin_stated(text: str) -> str | None:
 @lru_cache(maxsize=4096)
 def _origin_text(text: str, tumour_is_somatic: bool) -> str | None:
     """germline / somatic when the text states exactly one of them plainly, else None."""
-    if _ORIGIN_HEDGE.search(text):
+    # "suspected deleterious" is the PARP labels' class (_LABEL_CLASS), no hedge of the origin
+    if _ORIGIN_HEDGE.search(text.replace("suspected deleterious", "deleterious")):
         return None
     germline = _GERMLINE_TEXT.search(text) is not None
     somatic = (_SOMATIC_OR_TUMOUR_TEXT if tumour_is_somatic else _SOMATIC_TEXT).search(text) is not None
@@ -785,7 +824,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                                                    if g_result == "detected" else (None, None, None))
                         values = {"gene": g, "result": g_result, "protein_change": g_protein, "dna_change": g_dna,
                                   "origin": o, "significance": g_sig or "not-reported",
-                                  "significance_conflicting": False, "specimen": specimen, "date": date,
+                                  "significance_conflicting": False, "significance_label_class": None, "specimen": specimen, "date": date,
                                   "sources": [src], "superseded_on": None, "date_last": last, "alteration": None,
                                   "archival_without_collection_date": archival_undated,
                                   "status_not_final": not_final}
@@ -818,10 +857,10 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 vt = _value_text(obs) + " | " + notes_text(obs)
                 sig = sig or _significance(vt) if not _NOT_DETECTED.search(vt) else sig
                 written = _written_value_text(obs) if protein is None or dna is None else ""
-                if protein is None and (m := _PROTEIN_RE.search(written)):
-                    protein = m.group(0)
-                if dna is None and (m := _DNA_RE.search(written)):
-                    dna = m.group(0)
+                if protein is None:
+                    protein = _changes_written(_PROTEIN_RE, written)
+                if dna is None:
+                    dna = _changes_written(_DNA_RE, written)
             if result is None:
                 if not named or in_panel:
                     ctx.ignore(obs, "indeterminate-genomic-result",
@@ -888,6 +927,11 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     if g_result == "detected":
                         # the change and significance written beside this gene, not another's
                         g_protein, g_dna, g_sig = by_gene.change(g, _written_value_text(obs), *coded_change)
+                label_class = None
+                if g_result == "detected" and g_sig == "pathogenic":
+                    own = " | ".join(by_gene.clauses.get(g, [])) if by_gene is not None else words
+                    m = _LABEL_CLASS.search((own or words).lower())
+                    label_class = m.group(1) if m else None
                 if g_result == "not-detected" and uninformative:
                     not_read.append(g)
                     continue
@@ -899,6 +943,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     "origin": origin or "unknown",
                     "significance": "vus" if g_sig == _CONFLICTING else g_sig or "not-reported",
                     "significance_conflicting": g_sig == _CONFLICTING,
+                    "significance_label_class": label_class,
                     "specimen": specimen,
                     "date": date,
                     "sources": [src],
@@ -923,7 +968,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             continue
         values = {"gene": g, "result": "not-detected", "protein_change": None, "dna_change": None,
                   "origin": origin or "unknown", "significance": "not-reported",
-                  "significance_conflicting": False, "specimen": specimen,
+                  "significance_conflicting": False, "significance_label_class": None, "specimen": specimen,
                   "date": date, "sources": [src], "superseded_on": None, "date_last": src.date_last,
                   "alteration": None, "archival_without_collection_date": archival_undated,
                   "status_not_final": not_final}
@@ -948,6 +993,9 @@ _VARIANT_LITERALS = {f: _literals(f) for f in ("gene", "result", "origin", "sign
 _ALTERATIONS = frozenset(get_args(get_args(VariantResult.model_fields["alteration"].annotation)[0])) | {None}
 
 
+_LABEL_CLASSES = frozenset(("deleterious", "suspected deleterious"))
+
+
 def _valid_variant(v: dict[str, Any]) -> bool:
     """The values are what VariantResult validation would keep as they are (then the
     model is built without it); otherwise the validated constructor decides."""
@@ -959,6 +1007,7 @@ def _valid_variant(v: dict[str, Any]) -> bool:
     return (v["alteration"] in _ALTERATIONS and (p is None or type(p) is str) and (d is None or type(d) is str)
             and (date is None or type(date) is dt.date) and (last is None or type(last) is dt.date)
             and type(v["archival_without_collection_date"]) is bool
+            and (v["significance_label_class"] is None or v["significance_label_class"] in _LABEL_CLASSES)
             and (v["status_not_final"] is None or v["status_not_final"] in NOT_FINAL_STATUSES)
             and all(type(s) is Source for s in v["sources"]))
 
@@ -1062,7 +1111,8 @@ _NO_CALL = "no-call"  # the text says nothing: go on with interpretation and com
 def _text_result(text: str) -> str | None:
     """_result's reading of the value text: None (indeterminate), detected / not-detected,
     or _NO_CALL when the text decides nothing."""
-    if _INDETERMINATE.search(text):
+    text = text.replace("suspected deleterious", "deleterious")  # the labels' class (_LABEL_CLASS)
+    if _INDETERMINATE.search(text) or _RELATIVES_RESULT.search(text.strip()):
         return None
     if _UNSETTLED.search(text) and not _STATED_FOUND.search(text):
         return None
@@ -1116,6 +1166,9 @@ def _per_gene_pieces(clause: str) -> list[str]:
     if "," not in clause:
         return [clause]
     pieces = clause.split(",")
+    unclear_tail = _negative_list_ending_in_a_class(pieces)
+    if unclear_tail:
+        return pieces[:-1] + [unclear_tail]
     for piece in pieces:
         genes = _SYMBOL_RE.search(piece)
         if genes is None or len(_gene_symbols_named(piece)) != 1:
@@ -1126,9 +1179,37 @@ def _per_gene_pieces(clause: str) -> list[str]:
         # a piece hedged on its own ("PIK3CA p.H1047R detected, ESR1 pathogenic?") is that gene's
         # no call: read whole, the other gene's finding (and its p. change) was given to it, and
         # elacestrant offered on a hedged ESR1 result
-        if _text_result(before) is not _NO_CALL or (result in (_NO_CALL, None) and not _hedged_piece(after)):
+        # a piece giving its gene's class alone ("germline: BRCA1 pathogenic, BRCA2 VUS") is that
+        # gene's own: read whole, the VUS was given to BRCA1 too and its pathogenic variant lost
+        # (CR C.2 step 1: each variant's own classification, P/LP only)
+        own_class = result is _NO_CALL and _significance_text(after.strip()) is not None
+        if _text_result(before) is not _NO_CALL or (
+                result in (_NO_CALL, None) and not _hedged_piece(after) and not own_class):
             return [clause]
     return pieces
+
+
+# a gene list's last piece ending in a class with no noun after it ("BRCA2 pathogenic"; not
+# "BRCA2 pathogenic variants", the noun of the list's negative)
+_CLASS_ENDS_PIECE = re.compile(r"^\W*(?:likely )?(?:pathogenic|deleterious)\W*$")
+
+
+def _negative_list_ending_in_a_class(pieces: list[str]) -> str | None:
+    """"Germline: negative for BRCA1, BRCA2 pathogenic": a negative opening a gene list whose last
+    gene is stated pathogenic. It may be BRCA1 negative and BRCA2 pathogenic, or "negative for
+    BRCA1, BRCA2 pathogenic [variants]" cut short; read whole, BRCA2 was read negative (the germline
+    test done, the PARP inhibitor withheld without a word). The sources do not settle which
+    (CR C.2 step 1 reads a stated classification; C.3 row 7 a germline result): the last gene
+    alone, with no result, so the service names its result unclear. None for any other list."""
+    first = _SYMBOL_RE.search(pieces[0])
+    if first is None or len(pieces) != 2 or _text_result(pieces[0][:first.start()].lower()) != "not-detected":
+        return None
+    last = _SYMBOL_RE.search(pieces[-1])
+    if last is None or len(_gene_symbols_named(pieces[-1])) != 1 or pieces[-1][:last.start()].strip():
+        return None
+    if not _CLASS_ENDS_PIECE.search(pieces[-1][last.end():].lower()):
+        return None
+    return last.group(0)
 
 
 # a gene's own piece closed by a suspicion word ("ESR1 suspected", "ESR1 - unconfirmed"): the
@@ -1189,11 +1270,11 @@ class _GeneCalls:
             # the gene's finding is written in clauses naming no gene ("Detected: p.E545K. Note:
             # ESR1 testing recommended", on a PIK3CA variant): its change is written there too
             own = " | ".join(c for c in clauses if not _gene_symbols_named(c))
-        m = _PROTEIN_RE.search(own)
-        d = _DNA_RE.search(own)
+        m = _changes_written(_PROTEIN_RE, own)
+        d = _changes_written(_DNA_RE, own)
         own_sig = _significance_text(own.lower()) if own and not _NOT_DETECTED.search(own.lower()) else None
-        return (m.group(0) if m else None if self.clauses.get(gene) else protein,
-                d.group(0) if d else None if self.clauses.get(gene) else dna,
+        return (m or (None if self.clauses.get(gene) else protein),
+                d or (None if self.clauses.get(gene) else dna),
                 sig or own_sig)
 
 

@@ -190,6 +190,9 @@ class VariantResult(BaseModel):
     # read as "vus" (not pathogenic/likely pathogenic, so never actionable, CR C.2 step 1);
     # kept so cards can say what was reported
     significance_conflicting: bool = False
+    # the report's class is one the PARP inhibitor labels name ("deleterious or suspected
+    # deleterious gBRCAm", CR B.6 / B.7): read as pathogenic, kept as written so cards name it
+    significance_label_class: Literal["deleterious", "suspected deleterious"] | None = None
     specimen: Literal["tissue", "ctdna", "blood", "unknown"] = "unknown"
     date: dt.date | None = None
     sources: list[Source] = Field(default_factory=list)

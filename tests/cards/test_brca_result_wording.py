@@ -222,3 +222,90 @@ def test_a_brca2_variant_no_longer_classified_pathogenic_offers_no_parp_inhibito
     _, cards = _brca_text("p-brca-reclassified", words)
     assert not {"olaparib", "talazoparib"} & set(topics(cards))
     assert "pathogenic, 2025-06-01" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("words", ["germline BRCA2 c.5946delT pathogenic, previously VUS",
+                                   "germline BRCA2 c.5946delT reclassified from VUS to pathogenic"])
+def test_a_germline_brca2_variant_reclassified_from_vus_to_pathogenic_is_pathogenic_and_offers_the_parp_inhibitor(words):
+    # the former class was read as the class: a VUS, talazoparib withheld and the germline test asked again
+    _, cards = _brca_text("p-brca-reclassified", words)
+    assert "BRCA2 c.5946delT detected (germline, pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
+    assert "talazoparib" in topics(cards)
+    assert "test-germline-brca" not in ordered_tests(cards)
+
+
+def test_a_germline_brca2_variant_reclassified_down_to_vus_offers_no_parp_inhibitor():
+    _, cards = _brca_text("p-brca-downgraded", "germline BRCA2 c.5946delT VUS, previously likely pathogenic")
+    # (a guard: the former class set aside must not make the past "likely pathogenic" the class)
+    assert "detected (germline, pathogenic" not in card(cards, "patient-summary")["detail"]
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+@pytest.mark.parametrize("words, shown, unclear", [
+    ("germline: BRCA1 pathogenic, BRCA2 VUS", "BRCA1 detected (germline, pathogenic, 2025-06-01)", "BRCA2"),
+    ("germline: BRCA1 VUS, BRCA2 pathogenic", "BRCA2 detected (germline, pathogenic, 2025-06-01)", "BRCA1"),
+])
+def test_a_germline_pathogenic_brca_gene_listed_beside_a_vus_in_the_other_is_a_variant_and_offers_the_parp_inhibitor(
+        words, shown, unclear):
+    # the VUS of one gene was given to the whole list: both genes unclear, talazoparib withheld
+    _, cards = _brca_text("p-brca-path-vus", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert shown in detail
+    assert f"{unclear} result (2025-06-01) unclear" in detail
+    assert "talazoparib" in topics(cards)
+
+
+def test_a_germline_negative_for_brca1_then_brca2_pathogenic_names_brca2_unclear_and_asks_the_germline_test():
+    # "negative for BRCA1, BRCA2 pathogenic" was read as negative for both: BRCA2 germline tested
+    # negative, the PARP inhibitor withheld without a word. Whether the negative reaches BRCA2 ("...
+    # BRCA2 pathogenic [variants]") is not settled by the text: BRCA2 is named unclear
+    _, cards = _brca_text("p-brca-neg-for", "Germline: negative for BRCA1, BRCA2 pathogenic")
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA1 not detected (germline, 2025-06-01)" in detail
+    assert "BRCA2 not detected" not in detail
+    assert "BRCA2 result (2025-06-01) unclear" in detail
+    assert "test-germline-brca" in ordered_tests(cards)
+
+
+def test_a_germline_negative_for_brca1_and_brca2_pathogenic_variants_is_negative_for_both():
+    _, cards = _brca_text("p-brca-neg-for-both", "Germline: negative for BRCA1, BRCA2 pathogenic variants")
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA2 not detected (germline, 2025-06-01)" in detail
+    assert "test-germline-brca" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["germline BRCA2 pathogenic variant; daughter tested negative",
+                                   "germline BRCA2 pathogenic variant; daughter BRCA1 negative"])
+def test_a_daughters_negative_after_the_patients_germline_brca2_variant_is_not_the_patients_brca1_result(words):
+    # the daughter's negative was read as the patient's germline BRCA1 negative
+    _, cards = _brca_text("p-brca-daughter", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA2 detected (germline, pathogenic, 2025-06-01)" in detail
+    assert "BRCA1 not detected" not in detail
+    assert "BRCA1 result (2025-06-01) unclear" in detail
+    assert "talazoparib" in topics(cards)
+
+
+@pytest.mark.parametrize("words, shown", [
+    ("germline BRCA2 suspected deleterious",
+     "BRCA2 detected (germline, suspected deleterious, the PARP inhibitor labels' class, 2025-06-01)"),
+    ("germline BRCA2 c.5946delT suspected deleterious variant",
+     "BRCA2 c.5946delT detected (germline, suspected deleterious, the PARP inhibitor labels' class, 2025-06-01)"),
+    ("germline BRCA2 deleterious mutation",
+     "BRCA2 detected (germline, deleterious, the PARP inhibitor labels' class, 2025-06-01)"),
+])
+def test_a_germline_brca2_stated_deleterious_or_suspected_deleterious_is_the_labels_class_and_offers_the_parp_inhibitor(
+        words, shown):
+    # CR B.6 / B.7: "deleterious or suspected deleterious gBRCAm". The words were no finding (and
+    # "suspected" a hedge of the origin): the result was unclear, the germline test asked again
+    _, cards = _brca_text("p-brca-deleterious", words)
+    assert shown in card(cards, "patient-summary")["detail"]
+    assert "talazoparib" in topics(cards)
+    assert "test-germline-brca" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["germline BRCA2 not deleterious", "suspected germline BRCA2 deleterious"])
+def test_a_brca2_stated_not_deleterious_or_of_suspected_germline_origin_offers_no_parp_inhibitor(words):
+    _, cards = _brca_text("p-brca-not-deleterious", words)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "detected (germline" not in card(cards, "patient-summary")["detail"]
