@@ -534,7 +534,11 @@ def _class_of_a_named_drug_refused_after(text: str, names: list[re.Match[str]]) 
 # ("2.5 mg; declined ", "2.5 mg (declined ", "2.5 mg - declined ") or the drug's dose ("2.5 mg
 # declined "): the refusal words then open the next drug's clause (local_codes.yaml drug_mentions
 # refused_before; a thousands comma, "1,000 mg", splits inside the dose, before the refusal)
-_LAST_CLAUSE = re.compile(r"[;,/|(:\[–—]|\s-\s|\d\s*(?:mg|mcg|µg|g)\b(?:/m2|/day|/d\b)?")
+# a dose closes its drug's clause, with the route and frequency written after it ("Fulvestrant
+# 500 mg IM declined palbociclib": FHIR R4 Dosage.route / Dosage.timing as commonly written, the
+# words local_codes.yaml drug_mentions class_joined reads after a strength)
+_LAST_CLAUSE = re.compile(r"[;,/|(:\[–—]|\s-\s|\d\s*(?:mg|mcg|µg|g)\b(?:/m2|/day|/d\b)?"
+                          r"(?:\s+(?:im|iv|sc|po|oral|orally|daily|od|bd|bid|qd|monthly)\b)*")
 
 
 def _refusal_opens_last_clause(between: str) -> bool:

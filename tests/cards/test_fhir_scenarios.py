@@ -3713,6 +3713,19 @@ def _drafted_text(text: str) -> list[DraftOrder]:
         "subject": {"reference": "Patient/p-draft"}, "medicationCodeableConcept": {"text": text}}}]})
 
 
+@pytest.mark.parametrize("text", ["Fulvestrant 500 mg IM declined palbociclib", "Fulvestrant; not started palbociclib"])
+def test_fhir_a_drafted_order_writing_the_next_drug_as_refused_is_checked_as_the_drug_it_orders_alone(text):
+    # read as fulvestrant + palbociclib, the order card said "Fulvestrant + palbociclib: not
+    # indicated" for a CDK4/6 inhibitor the text says was declined / not started (a route after
+    # the dose; "not started" before the name): checked as fulvestrant, as "Fulvestrant 500 mg;
+    # declined palbociclib" is
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    got = [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+    summaries = [c["summary"] for c in got]
+    assert not any("palbociclib" in s.lower() for s in summaries), summaries
+    assert any(s.startswith("Fulvestrant drafted without ribociclib") for s in summaries), summaries
+
+
 @pytest.mark.parametrize("text", ["Palbociclib + AI", "Palbociclib 125 mg daily + AI", "Palbociclib 125 mg PO od + NSAI"])
 def test_fhir_a_drafted_cdk46_inhibitor_with_an_unnamed_ai_says_the_partner_is_not_named_and_preselects_none(text):
     # read as palbociclib alone, the card said "drafted without letrozole" and pre-selected a

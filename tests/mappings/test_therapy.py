@@ -1108,7 +1108,11 @@ def test_a_drug_written_as_planned_or_given_only_if_the_disease_progresses_is_no
                                   # were (after fix-od3): both read as given, the refusal passed over
                                   "Letrozole 2.5 mg (declined palbociclib)", "Letrozole 2.5 mg - declined palbociclib",
                                   "Letrozole 2.5 mg: patient declined palbociclib", "Letrozole 2.5 mg declined palbociclib",
-                                  "Letrozole 2.5 mg; declined: palbociclib", "Letrozole 2.5 mg/day declined palbociclib"])
+                                  "Letrozole 2.5 mg; declined: palbociclib", "Letrozole 2.5 mg/day declined palbociclib",
+                                  # were (fix-rf3): both read as given ("not started" only read after the
+                                  # name; a route or frequency after the dose hid the clause end)
+                                  "Letrozole; not started palbociclib", "Letrozole, not yet started on palbociclib",
+                                  "Letrozole 2.5 mg PO declined palbociclib", "Letrozole 2.5 mg PO daily declined palbociclib"])
 def test_a_drug_refused_after_the_record_drug_is_not_given_and_the_record_drug_is(text):
     # the refusal runs into the next drug's name (its object): palbociclib was read as given beside
     # letrozole, a CDK4/6 inhibitor line the patient declined
