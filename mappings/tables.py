@@ -595,6 +595,8 @@ DRUG_CHOSEN_AFTER = re.compile(_DM.get("chosen_after") or "(?!)", re.I)
 DRUG_PLANNED_OPENING = re.compile(_DM.get("planned_opening") or "(?!)", re.I)
 # what follows the record's own drug when the record may be its premedication ("Paclitaxel premedication")
 DRUG_PREMEDICATION_ONLY_AFTER = re.compile(_DM.get("premedication_only_after") or "(?!)", re.I)
+# what opens a record that names a drug as what its premedication is for ("Premedication: dexamethasone (paclitaxel day 1)")
+DRUG_PREMEDICATION_OPENING = re.compile(_DM.get("premedication_opening") or "(?!)", re.I)
 # what stands between two drug names written in sequence ("Letrozole then fulvestrant")
 DRUG_SEQUENCE_BETWEEN = re.compile(_DM.get("sequence_between") or "(?!)", re.I)
 # what may follow the drug a statusReason refuses: its form, the patient's reason

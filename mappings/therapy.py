@@ -655,11 +655,16 @@ def _refused(written: str) -> _NotGiven | _Unreadable | None:
 def _premedication_record(written: str) -> _Unreadable | None:
     """An _Unreadable for a record whose text names its drug followed only by premedication words
     ("Paclitaxel premedication", "Paclitaxel - premedication given": local_codes.yaml
-    drug_mentions premedication_only_after): the premedication or the drug, not written."""
+    drug_mentions premedication_only_after) or opened by premedication words in its clause
+    ("Premedication: dexamethasone (paclitaxel day 1)": premedication_opening): the premedication
+    or the drug, not written."""
     m = T.DRUG_NAME_RE.search(written) if written else None
-    if m is None or T.drug_for_name(m.group(1)) is None or not T.LEADING_QUALIFIERS.match(written[:m.start()]):
+    if m is None or T.drug_for_name(m.group(1)) is None:
         return None
-    if not T.DRUG_PREMEDICATION_ONLY_AFTER.match(written[m.end():]):
+    # "Premedication: dexamethasone (paclitaxel day 1)": premedication words open the drug's clause
+    opened = bool(T.DRUG_PREMEDICATION_OPENING.match(written[:m.start()]))
+    if not opened and not (T.LEADING_QUALIFIERS.match(written[:m.start()])
+                           and T.DRUG_PREMEDICATION_ONLY_AFTER.match(written[m.end():])):
         return None
     return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" names a premedication for its drug: '
                        "whether the drug itself was given cannot be read")

@@ -3471,7 +3471,10 @@ def test_fhir_a_record_starting_with_its_drug_counts_that_drug_whatever_the_note
 
 
 @pytest.mark.parametrize("text", ["Paclitaxel - premedication given", "Paclitaxel premedication", "Paclitaxel (premed)",
-                                  "Paclitaxel pre-meds", "Paclitaxel premedication (dexamethasone, chlorphenamine)"])
+                                  "Paclitaxel pre-meds", "Paclitaxel premedication (dexamethasone, chlorphenamine)",
+                                  # were (fix-rf3) a paclitaxel line: premedication words open the text
+                                  "Premedication: dexamethasone (paclitaxel day 1)",
+                                  "Premed - dexamethasone 8 mg IV, paclitaxel"])
 def test_fhir_a_record_naming_its_drug_and_then_only_a_premedication_asks_whether_the_drug_was_given(text):
     # the record may be the premedication for paclitaxel (an order-set name) or paclitaxel's own
     # record noting its premedication; a premedication given is not the drug given (FHIR R4
@@ -3481,6 +3484,20 @@ def test_fhir_a_record_naming_its_drug_and_then_only_a_premedication_asks_whethe
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
     assert (f'(its text "{text}" names a premedication for its drug: whether the drug itself was given cannot be '
             "read)") in cards[0]["detail"]
+
+
+def test_fhir_a_premedication_in_its_own_clause_before_the_drug_leaves_the_drug_given():
+    state, _ = run(_statement(after_ai_cdk46i("p-premed-clause"), {"text": "Premedication given; paclitaxel 80 mg/m2"}))
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"], ["paclitaxel"]]
+
+
+def test_fhir_a_drafted_premedication_naming_the_chemotherapy_it_is_for_is_not_checked_as_that_chemotherapy():
+    # "Premedication: dexamethasone (paclitaxel day 1)" was checked as a paclitaxel order
+    text = "Premedication: dexamethasone (paclitaxel day 1)"
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    got = [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+    assert [c["summary"] for c in got] == ["Drafted order not checked: its drug could not be read (MedicationRequest/mr-text)"]
+    assert f'its text "{text}" names a premedication for its drug' in got[0]["detail"]
 
 
 def test_fhir_a_premedication_given_before_a_chemotherapy_is_not_that_chemotherapy():
