@@ -674,10 +674,13 @@ def _premedication_record(written: str) -> _Unreadable | None:
 def _planned_record(written: str) -> _Unreadable | None:
     """An _Unreadable for a record whose text names its first drug after plan words and no drug
     as given ("Planned letrozole + palbociclib", "Consider fulvestrant": local_codes.yaml
-    drug_mentions planned_opening): planned by its words, taken by its status, which is not
-    settled; it was skipped as a record of no pathway drug."""
-    m = T.DRUG_NAME_RE.search(written.lower()) if written else None
-    if m is None or T.drug_for_name(m.group(1)) is None or not T.DRUG_PLANNED_OPENING.match(written[:m.start()]):
+    drug_mentions planned_opening; it was skipped as a record of no pathway drug), or plan words
+    after its last drug ("Letrozole + palbociclib planned": planned_closing; it was read as a
+    line): planned by its words, taken by its status, which is not settled."""
+    names = [m for m in T.DRUG_NAME_RE.finditer(written.lower()) if T.drug_for_name(m.group(1)) is not None] \
+        if written else []
+    if not names or not (T.DRUG_PLANNED_OPENING.match(written[:names[0].start()])
+                         or T.DRUG_PLANNED_CLOSING.match(written[names[-1].end():])):
         return None
     return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes its drug as planned or '
                        "considered: whether it was given cannot be read")
@@ -1078,7 +1081,7 @@ def written_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _
     drugs given but those refused inside the regimen (_Med). The therapy history and the
     draft-order reader (mappings.build) read a record's text the same way."""
     return (_refused(written) or _premedication_record(written) or _refusal_or_another(drugs, written)
-            or _given_of(drugs, label, written))
+            or _planned_record(written) or _given_of(drugs, label, written))
 
 
 def _refusal_or_another(drugs: list[T.DrugInfo], written: str) -> _Unreadable | None:

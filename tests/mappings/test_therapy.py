@@ -1126,6 +1126,23 @@ def test_a_refusal_of_the_next_drug_taken_back_leaves_both_given():
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
 
 
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib planned", "Palbociclib to start after OFS",
+                                  "Fulvestrant 500 mg (to be started)", "Letrozole + palbociclib (planned)"])
+def test_a_record_writing_its_drugs_as_planned_after_them_is_a_gap_not_a_line(text):
+    # plan words after the drugs were passed over: a letrozole + palbociclib (or palbociclib) line
+    # read as given from a record that says it was planned (fix-rf3)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-plan"))
+    assert s.therapy.metastatic_lines == []
+    assert f'MedicationStatement/ms-plan (its text "{text}" writes its drug as planned or considered: whether it ' \
+        "was given cannot be read)" in _gap(s, "medication-unreadable").message
+
+
+@pytest.mark.parametrize("text", ["Letrozole planned 5 years", "Letrozole, planned for 5 years"])
+def test_a_planned_length_of_therapy_leaves_the_drug_given(text):
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+
+
 @pytest.mark.parametrize("text", ["Planned letrozole + palbociclib", "Consider fulvestrant", "Plan: letrozole + palbociclib"])
 def test_a_record_whose_only_drug_is_written_as_planned_is_a_gap_not_skipped_in_silence(text):
     # since plan words before a name read it as not given, a record naming its drug only so was
