@@ -3491,6 +3491,17 @@ def test_fhir_a_premedication_in_its_own_clause_before_the_drug_leaves_the_drug_
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"], ["paclitaxel"]]
 
 
+def test_fhir_a_drafted_order_naming_a_second_ai_only_if_the_first_is_not_tolerated_is_checked_as_the_first():
+    # "Letrozole then anastrozole if intolerant" was checked as two AI orders ("Anastrozole drafted
+    # without ribociclib" beside letrozole's card); anastrozole is a conditional plan
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    got = [c.to_json() for c in order_cards(state, _drafted_text("Letrozole then anastrozole if intolerant"), None,
+                                            "order-sign")]
+    summaries = [c["summary"] for c in got]
+    assert not any("anastrozole" in s.lower() for s in summaries), summaries
+    assert any(s.startswith("Letrozole drafted without ribociclib") for s in summaries), summaries
+
+
 def test_fhir_a_drafted_premedication_naming_the_chemotherapy_it_is_for_is_not_checked_as_that_chemotherapy():
     # "Premedication: dexamethasone (paclitaxel day 1)" was checked as a paclitaxel order
     text = "Premedication: dexamethasone (paclitaxel day 1)"

@@ -1093,12 +1093,24 @@ def test_the_class_of_a_named_drug_refused_after_a_dash_is_a_record_that_cannot_
                                   "Letrozole; consider fulvestrant",
                                   "Letrozole, consider adding fulvestrant", "Letrozole; plan to add fulvestrant"])
 def test_a_drug_written_as_planned_or_given_only_if_the_disease_progresses_is_not_read_as_given(text):
+    _assert_letrozole_given_and_next_drug_named(text, "fulvestrant")
+
+
+@pytest.mark.parametrize("text, planned", [("Letrozole then anastrozole if intolerant", "anastrozole"),
+                                           ("Letrozole; exemestane in case of intolerance", "exemestane"),
+                                           ("Letrozole then fulvestrant if not tolerated", "fulvestrant")])
+def test_a_drug_to_be_given_only_if_the_first_is_not_tolerated_is_not_read_as_given(text, planned):
+    # the conditional plan was read as given beside letrozole (a prior second AI / SERD) (fix-rf3)
+    _assert_letrozole_given_and_next_drug_named(text, planned)
+
+
+def _assert_letrozole_given_and_next_drug_named(text, planned):
     # fulvestrant was read as given beside letrozole (a prior SERD, no fulvestrant card); it is
     # planned (FHIR R4 MedicationStatement.status intended): named, not counted
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
     gap = _gap(s, "medication-unreadable")
-    assert gap is not None and "also names fulvestrant, not read as given by this record" in gap.message
+    assert gap is not None and f"also names {planned}, not read as given by this record" in gap.message
 
 
 @pytest.mark.parametrize("text", ["Letrozole - patient declined palbociclib", "Letrozole; patient declined palbociclib",
