@@ -538,7 +538,8 @@ def _class_of_a_named_drug_refused_after(text: str, names: list[re.Match[str]]) 
 # 500 mg IM declined palbociclib": FHIR R4 Dosage.route / Dosage.timing as commonly written, the
 # words local_codes.yaml drug_mentions class_joined reads after a strength)
 _LAST_CLAUSE = re.compile(r"[;,/|(:\[–—]|\s-\s|\d\s*(?:mg|mcg|µg|g)\b(?:/m2|/day|/d\b)?"
-                          r"(?:\s+(?:im|iv|sc|po|oral|orally|daily|od|bd|bid|qd|monthly)\b)*")
+                          r"(?:\s+(?:im|iv|sc|po|oral|orally|daily|od|bd|bid|qd|monthly|(?:once|twice)\s+(?:daily|a\s+day)"
+                          r"|q\s?\d+\s?(?:d|w|wk|wks|weeks?|days?)|every\s+\d+\s+(?:days|weeks))\b)*")
 
 
 def _refusal_opens_last_clause(between: str) -> bool:

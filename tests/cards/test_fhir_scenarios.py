@@ -3474,7 +3474,7 @@ def test_fhir_a_record_starting_with_its_drug_counts_that_drug_whatever_the_note
                                   "Paclitaxel pre-meds", "Paclitaxel premedication (dexamethasone, chlorphenamine)",
                                   # were (fix-rf3) a paclitaxel line: premedication words open the text
                                   "Premedication: dexamethasone (paclitaxel day 1)",
-                                  "Premed - dexamethasone 8 mg IV, paclitaxel"])
+                                  "Premedication (paclitaxel): dexamethasone 20 mg IV"])
 def test_fhir_a_record_naming_its_drug_and_then_only_a_premedication_asks_whether_the_drug_was_given(text):
     # the record may be the premedication for paclitaxel (an order-set name) or paclitaxel's own
     # record noting its premedication; a premedication given is not the drug given (FHIR R4
@@ -3486,8 +3486,9 @@ def test_fhir_a_record_naming_its_drug_and_then_only_a_premedication_asks_whethe
             "read)") in cards[0]["detail"]
 
 
-def test_fhir_a_premedication_in_its_own_clause_before_the_drug_leaves_the_drug_given():
-    state, _ = run(_statement(after_ai_cdk46i("p-premed-clause"), {"text": "Premedication given; paclitaxel 80 mg/m2"}))
+@pytest.mark.parametrize("text", ["Premedication given; paclitaxel 80 mg/m2", "Premed given, paclitaxel 80 mg/m2 infused"])
+def test_fhir_a_premedication_in_its_own_clause_before_the_drug_leaves_the_drug_given(text):
+    state, _ = run(_statement(after_ai_cdk46i("p-premed-clause"), {"text": text}))
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"], ["paclitaxel"]]
 
 
@@ -3741,7 +3742,8 @@ def _drafted_text(text: str) -> list[DraftOrder]:
         "subject": {"reference": "Patient/p-draft"}, "medicationCodeableConcept": {"text": text}}}]})
 
 
-@pytest.mark.parametrize("text", ["Fulvestrant 500 mg IM declined palbociclib", "Fulvestrant; not started palbociclib"])
+@pytest.mark.parametrize("text", ["Fulvestrant 500 mg IM declined palbociclib", "Fulvestrant; not started palbociclib",
+                                  "Fulvestrant 500 mg IM q4w declined palbociclib"])
 def test_fhir_a_drafted_order_writing_the_next_drug_as_refused_is_checked_as_the_drug_it_orders_alone(text):
     # read as fulvestrant + palbociclib, the order card said "Fulvestrant + palbociclib: not
     # indicated" for a CDK4/6 inhibitor the text says was declined / not started (a route after

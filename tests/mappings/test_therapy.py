@@ -1098,7 +1098,8 @@ def test_a_drug_written_as_planned_or_given_only_if_the_disease_progresses_is_no
 
 @pytest.mark.parametrize("text, planned", [("Letrozole then anastrozole if intolerant", "anastrozole"),
                                            ("Letrozole; exemestane in case of intolerance", "exemestane"),
-                                           ("Letrozole then fulvestrant if not tolerated", "fulvestrant")])
+                                           ("Letrozole then fulvestrant if not tolerated", "fulvestrant"),
+                                           ("Letrozole then anastrozole if side effects", "anastrozole")])
 def test_a_drug_to_be_given_only_if_the_first_is_not_tolerated_is_not_read_as_given(text, planned):
     # the conditional plan was read as given beside letrozole (a prior second AI / SERD) (fix-rf3)
     _assert_letrozole_given_and_next_drug_named(text, planned)
@@ -1124,7 +1125,8 @@ def _assert_letrozole_given_and_next_drug_named(text, planned):
                                   # were (fix-rf3): both read as given ("not started" only read after the
                                   # name; a route or frequency after the dose hid the clause end)
                                   "Letrozole; not started palbociclib", "Letrozole, not yet started on palbociclib",
-                                  "Letrozole 2.5 mg PO declined palbociclib", "Letrozole 2.5 mg PO daily declined palbociclib"])
+                                  "Letrozole 2.5 mg PO declined palbociclib", "Letrozole 2.5 mg PO daily declined palbociclib",
+                                  "Letrozole 2.5mg once daily declined palbociclib"])
 def test_a_drug_refused_after_the_record_drug_is_not_given_and_the_record_drug_is(text):
     # the refusal runs into the next drug's name (its object): palbociclib was read as given beside
     # letrozole, a CDK4/6 inhibitor line the patient declined
@@ -1149,7 +1151,8 @@ def test_a_record_writing_its_drugs_as_planned_after_them_is_a_gap_not_a_line(te
         "was given cannot be read)" in _gap(s, "medication-unreadable").message
 
 
-@pytest.mark.parametrize("text", ["Letrozole planned 5 years", "Letrozole, planned for 5 years"])
+@pytest.mark.parametrize("text", ["Letrozole planned 5 years", "Letrozole, planned for 5 years",
+                                  "Letrozole planned dose reduction to 2.5 mg alternate days"])
 def test_a_planned_length_of_therapy_leaves_the_drug_given(text):
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
