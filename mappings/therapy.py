@@ -534,7 +534,12 @@ def _class_of_a_named_drug_refused_after(text: str, names: list[re.Match[str]]) 
 # ("2.5 mg; declined ", "2.5 mg (declined ", "2.5 mg - declined ") or the drug's dose ("2.5 mg
 # declined "): the refusal words then open the next drug's clause (local_codes.yaml drug_mentions
 # refused_before; a thousands comma, "1,000 mg", splits inside the dose, before the refusal)
-_LAST_CLAUSE = re.compile(r"[;,/|(:\[–—]|\s-\s|\d\s*(?:mg|mcg|µg|g)\b(?:/m2|/day|/d\b)?")
+# a dose closes its drug's clause, with the route and frequency written after it ("Fulvestrant
+# 500 mg IM declined palbociclib": FHIR R4 Dosage.route / Dosage.timing as commonly written, the
+# words local_codes.yaml drug_mentions class_joined reads after a strength)
+_LAST_CLAUSE = re.compile(r"[;,/|(:\[–—]|\s-\s|\d\s*(?:mg|mcg|µg|g)\b(?:/m2|/day|/d\b)?"
+                          r"(?:\s+(?:im|iv|sc|po|oral|orally|daily|od|bd|bid|qd|monthly|(?:once|twice)\s+(?:daily|a\s+day)"
+                          r"|q\s?\d+\s?(?:d|w|wk|wks|weeks?|days?)|every\s+\d+\s+(?:days|weeks))\b)*")
 
 
 def _refusal_opens_last_clause(between: str) -> bool:
@@ -651,11 +656,16 @@ def _refused(written: str) -> _NotGiven | _Unreadable | None:
 def _premedication_record(written: str) -> _Unreadable | None:
     """An _Unreadable for a record whose text names its drug followed only by premedication words
     ("Paclitaxel premedication", "Paclitaxel - premedication given": local_codes.yaml
-    drug_mentions premedication_only_after): the premedication or the drug, not written."""
+    drug_mentions premedication_only_after) or opened by premedication words in its clause
+    ("Premedication: dexamethasone (paclitaxel day 1)": premedication_opening): the premedication
+    or the drug, not written."""
     m = T.DRUG_NAME_RE.search(written) if written else None
-    if m is None or T.drug_for_name(m.group(1)) is None or not T.LEADING_QUALIFIERS.match(written[:m.start()]):
+    if m is None or T.drug_for_name(m.group(1)) is None:
         return None
-    if not T.DRUG_PREMEDICATION_ONLY_AFTER.match(written[m.end():]):
+    # "Premedication: dexamethasone (paclitaxel day 1)": premedication words open the drug's clause
+    opened = bool(T.DRUG_PREMEDICATION_OPENING.match(written[:m.start()]))
+    if not opened and not (T.LEADING_QUALIFIERS.match(written[:m.start()])
+                           and T.DRUG_PREMEDICATION_ONLY_AFTER.match(written[m.end():])):
         return None
     return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" names a premedication for its drug: '
                        "whether the drug itself was given cannot be read")
@@ -665,10 +675,13 @@ def _premedication_record(written: str) -> _Unreadable | None:
 def _planned_record(written: str) -> _Unreadable | None:
     """An _Unreadable for a record whose text names its first drug after plan words and no drug
     as given ("Planned letrozole + palbociclib", "Consider fulvestrant": local_codes.yaml
-    drug_mentions planned_opening): planned by its words, taken by its status, which is not
-    settled; it was skipped as a record of no pathway drug."""
-    m = T.DRUG_NAME_RE.search(written.lower()) if written else None
-    if m is None or T.drug_for_name(m.group(1)) is None or not T.DRUG_PLANNED_OPENING.match(written[:m.start()]):
+    drug_mentions planned_opening; it was skipped as a record of no pathway drug), or plan words
+    after its last drug ("Letrozole + palbociclib planned": planned_closing; it was read as a
+    line): planned by its words, taken by its status, which is not settled."""
+    names = [m for m in T.DRUG_NAME_RE.finditer(written.lower()) if T.drug_for_name(m.group(1)) is not None] \
+        if written else []
+    if not names or not (T.DRUG_PLANNED_OPENING.match(written[:names[0].start()])
+                         or T.DRUG_PLANNED_CLOSING.match(written[names[-1].end():])):
         return None
     return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes its drug as planned or '
                        "considered: whether it was given cannot be read")
@@ -1069,7 +1082,7 @@ def written_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _
     drugs given but those refused inside the regimen (_Med). The therapy history and the
     draft-order reader (mappings.build) read a record's text the same way."""
     return (_refused(written) or _premedication_record(written) or _refusal_or_another(drugs, written)
-            or _given_of(drugs, label, written))
+            or _planned_record(written) or _given_of(drugs, label, written))
 
 
 def _refusal_or_another(drugs: list[T.DrugInfo], written: str) -> _Unreadable | None:

@@ -3471,7 +3471,10 @@ def test_fhir_a_record_starting_with_its_drug_counts_that_drug_whatever_the_note
 
 
 @pytest.mark.parametrize("text", ["Paclitaxel - premedication given", "Paclitaxel premedication", "Paclitaxel (premed)",
-                                  "Paclitaxel pre-meds", "Paclitaxel premedication (dexamethasone, chlorphenamine)"])
+                                  "Paclitaxel pre-meds", "Paclitaxel premedication (dexamethasone, chlorphenamine)",
+                                  # were (fix-rf3) a paclitaxel line: premedication words open the text
+                                  "Premedication: dexamethasone (paclitaxel day 1)",
+                                  "Premedication (paclitaxel): dexamethasone 20 mg IV"])
 def test_fhir_a_record_naming_its_drug_and_then_only_a_premedication_asks_whether_the_drug_was_given(text):
     # the record may be the premedication for paclitaxel (an order-set name) or paclitaxel's own
     # record noting its premedication; a premedication given is not the drug given (FHIR R4
@@ -3481,6 +3484,32 @@ def test_fhir_a_record_naming_its_drug_and_then_only_a_premedication_asks_whethe
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"]]
     assert (f'(its text "{text}" names a premedication for its drug: whether the drug itself was given cannot be '
             "read)") in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("text", ["Premedication given; paclitaxel 80 mg/m2", "Premed given, paclitaxel 80 mg/m2 infused"])
+def test_fhir_a_premedication_in_its_own_clause_before_the_drug_leaves_the_drug_given(text):
+    state, _ = run(_statement(after_ai_cdk46i("p-premed-clause"), {"text": text}))
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"], ["paclitaxel"]]
+
+
+def test_fhir_a_drafted_order_naming_a_second_ai_only_if_the_first_is_not_tolerated_is_checked_as_the_first():
+    # "Letrozole then anastrozole if intolerant" was checked as two AI orders ("Anastrozole drafted
+    # without ribociclib" beside letrozole's card); anastrozole is a conditional plan
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    got = [c.to_json() for c in order_cards(state, _drafted_text("Letrozole then anastrozole if intolerant"), None,
+                                            "order-sign")]
+    summaries = [c["summary"] for c in got]
+    assert not any("anastrozole" in s.lower() for s in summaries), summaries
+    assert any(s.startswith("Letrozole drafted without ribociclib") for s in summaries), summaries
+
+
+def test_fhir_a_drafted_premedication_naming_the_chemotherapy_it_is_for_is_not_checked_as_that_chemotherapy():
+    # "Premedication: dexamethasone (paclitaxel day 1)" was checked as a paclitaxel order
+    text = "Premedication: dexamethasone (paclitaxel day 1)"
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    got = [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+    assert [c["summary"] for c in got] == ["Drafted order not checked: its drug could not be read (MedicationRequest/mr-text)"]
+    assert f'its text "{text}" names a premedication for its drug' in got[0]["detail"]
 
 
 def test_fhir_a_premedication_given_before_a_chemotherapy_is_not_that_chemotherapy():
@@ -3711,6 +3740,20 @@ def _drafted_text(text: str) -> list[DraftOrder]:
     return read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": {
         "resourceType": "MedicationRequest", "id": "mr-text", "status": "draft", "intent": "order",
         "subject": {"reference": "Patient/p-draft"}, "medicationCodeableConcept": {"text": text}}}]})
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant 500 mg IM declined palbociclib", "Fulvestrant; not started palbociclib",
+                                  "Fulvestrant 500 mg IM q4w declined palbociclib"])
+def test_fhir_a_drafted_order_writing_the_next_drug_as_refused_is_checked_as_the_drug_it_orders_alone(text):
+    # read as fulvestrant + palbociclib, the order card said "Fulvestrant + palbociclib: not
+    # indicated" for a CDK4/6 inhibitor the text says was declined / not started (a route after
+    # the dose; "not started" before the name): checked as fulvestrant, as "Fulvestrant 500 mg;
+    # declined palbociclib" is
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    got = [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+    summaries = [c["summary"] for c in got]
+    assert not any("palbociclib" in s.lower() for s in summaries), summaries
+    assert any(s.startswith("Fulvestrant drafted without ribociclib") for s in summaries), summaries
 
 
 @pytest.mark.parametrize("text", ["Palbociclib + AI", "Palbociclib 125 mg daily + AI", "Palbociclib 125 mg PO od + NSAI"])
