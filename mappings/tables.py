@@ -577,6 +577,11 @@ def _mention_patterns(key: str) -> re.Pattern[str]:
     return _pattern_list(_DM, key)
 
 
+def _mention_regex(key: str) -> re.Pattern[str]:
+    """drug_mentions[key], one pattern, case-insensitive; a pattern that matches nothing when absent."""
+    return re.compile(_DM.get(key) or "(?!)", re.I)
+
+
 DRUG_NOT_GIVEN_BEFORE = _mention_patterns("not_given_before")
 DRUG_NOT_GIVEN_AFTER = _mention_patterns("not_given_after")
 # the drug the record's drug was switched to ("Letrozole (switched to anastrozole)"), right
@@ -584,29 +589,29 @@ DRUG_NOT_GIVEN_AFTER = _mention_patterns("not_given_after")
 DRUG_SWITCHED_TO_BEFORE = _mention_patterns("switched_to_before")
 # the record's drug written as refused or never started, right after its last name or right
 # before its first ("Fulvestrant - patient declined", "Declined fulvestrant")
-DRUG_REFUSED_AFTER = re.compile(_DM.get("refused_after") or "(?!)", re.I)
-DRUG_REFUSED_BEFORE = re.compile(_DM.get("refused_before") or "(?!)", re.I)
+DRUG_REFUSED_AFTER = _mention_regex("refused_after")
+DRUG_REFUSED_BEFORE = _mention_regex("refused_before")
 # what stands between a drug refused before its name and the drug chosen instead ("Patient
 # declined fulvestrant, chose letrozole")
-DRUG_CHOSEN_INSTEAD = re.compile(_DM.get("chosen_instead") or "(?!)", re.I)
-DRUG_CHOSEN_SEPARATOR = re.compile(_DM.get("chosen_separator") or "(?!)", re.I)
-DRUG_CHOSEN_AFTER = re.compile(_DM.get("chosen_after") or "(?!)", re.I)
+DRUG_CHOSEN_INSTEAD = _mention_regex("chosen_instead")
+DRUG_CHOSEN_SEPARATOR = _mention_regex("chosen_separator")
+DRUG_CHOSEN_AFTER = _mention_regex("chosen_after")
 # what opens a record whose drug is only planned ("Planned letrozole", "Consider fulvestrant")
-DRUG_PLANNED_OPENING = re.compile(_DM.get("planned_opening") or "(?!)", re.I)
+DRUG_PLANNED_OPENING = _mention_regex("planned_opening")
 # ... or follows its last drug ("Letrozole + palbociclib planned", "Palbociclib to start after OFS")
-DRUG_PLANNED_CLOSING = re.compile(_DM.get("planned_closing") or "(?!)", re.I)
+DRUG_PLANNED_CLOSING = _mention_regex("planned_closing")
 # what follows the record's own drug when the record may be its premedication ("Paclitaxel premedication")
-DRUG_PREMEDICATION_ONLY_AFTER = re.compile(_DM.get("premedication_only_after") or "(?!)", re.I)
+DRUG_PREMEDICATION_ONLY_AFTER = _mention_regex("premedication_only_after")
 # what opens a record that names a drug as what its premedication is for ("Premedication: dexamethasone (paclitaxel day 1)")
-DRUG_PREMEDICATION_OPENING = re.compile(_DM.get("premedication_opening") or "(?!)", re.I)
+DRUG_PREMEDICATION_OPENING = _mention_regex("premedication_opening")
 # what stands between two drug names written in sequence ("Letrozole then fulvestrant")
-DRUG_SEQUENCE_BETWEEN = re.compile(_DM.get("sequence_between") or "(?!)", re.I)
+DRUG_SEQUENCE_BETWEEN = _mention_regex("sequence_between")
 # what may follow the drug a statusReason refuses: its form, the patient's reason
-REFUSAL_REASON_AFTER = re.compile(_DM.get("refusal_reason_after") or "(?!)", re.I)
+REFUSAL_REASON_AFTER = _mention_regex("refusal_reason_after")
 # what stands between a regimen's last drug name and a class of drug refused in its own clause
-CLASS_REFUSED_CLAUSE = re.compile(_DM.get("class_refused_clause") or "(?!)", re.I)
+CLASS_REFUSED_CLAUSE = _mention_regex("class_refused_clause")
 # what stands between two names of one regimen ("fulvestrant + palbociclib")
-DRUG_NAMES_JOINED = re.compile(_DM.get("names_joined") or "(?!)", re.I)
+DRUG_NAMES_JOINED = _mention_regex("names_joined")
 # what may stand before a drug name or the words of an unnamed_drug_patterns entry for them to
 # name the record's own drug (the start of the text, or qualifiers only)
 LEADING_QUALIFIERS = re.compile(_DM["leading_qualifiers"], re.I)
@@ -635,4 +640,4 @@ ABBREVIATION_BESIDE_A_DRUG: list[tuple[re.Pattern[str], str, frozenset[str], fro
     for e in _ABBR.get("entries") or [] if e.get("beside_a_drug", True)
 ]
 # what stands between a drug name and the words of an unnamed_drug_patterns entry joined to it
-CLASS_JOINED = re.compile(_DM.get("class_joined") or "(?!)", re.I)
+CLASS_JOINED = _mention_regex("class_joined")
