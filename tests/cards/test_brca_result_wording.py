@@ -18,11 +18,19 @@ def _brca_text(pid: str, words: str, test_name: str = "BRCA1/2 test"):
     ("germline BRCA1 likely pathogenic; somatic BRCA2 not detected",
      "BRCA1 detected (germline, likely-pathogenic, 2025-06-01)"),
     ("Germline BRCA1: pathogenic", "BRCA1 detected (germline, pathogenic, 2025-06-01)"),
+    # CR B.6 / B.7: "deleterious or suspected deleterious gBRCAm" ("suspected" was read as a hedge
+    # of the origin)
+    ("germline BRCA2 suspected deleterious",
+     "BRCA2 detected (germline, suspected deleterious, the PARP inhibitor labels' class, 2025-06-01)"),
+    ("germline BRCA2 c.5946delT suspected deleterious variant",
+     "BRCA2 c.5946delT detected (germline, suspected deleterious, the PARP inhibitor labels' class, 2025-06-01)"),
+    ("germline BRCA2 deleterious mutation",
+     "BRCA2 detected (germline, deleterious, the PARP inhibitor labels' class, 2025-06-01)"),
 ])
-def test_a_germline_brca1_stated_pathogenic_without_the_word_detected_is_a_germline_variant_and_offers_the_parp_inhibitor(
+def test_a_germline_brca_stated_pathogenic_or_deleterious_without_the_word_detected_is_a_germline_variant_and_offers_the_parp_inhibitor(
         words, shown):
-    # "pathogenic" stated of the gene was no finding: the germline BRCA1 variant was lost, the
-    # germline test asked again and talazoparib not offered (CR C.2 step 1, B.7 gBRCAm)
+    # "pathogenic" / "deleterious" stated of the gene was no finding: the germline variant was lost,
+    # the germline test asked again and talazoparib not offered (CR C.2 step 1, B.7 gBRCAm)
     _, cards = _brca_text("p-brca-path", words)
     assert shown in card(cards, "patient-summary")["detail"]
     assert "talazoparib" in topics(cards)
@@ -284,24 +292,6 @@ def test_a_daughters_negative_after_the_patients_germline_brca2_variant_is_not_t
     assert "BRCA1 not detected" not in detail
     assert "BRCA1 result (2025-06-01) unclear" in detail
     assert "talazoparib" in topics(cards)
-
-
-@pytest.mark.parametrize("words, shown", [
-    ("germline BRCA2 suspected deleterious",
-     "BRCA2 detected (germline, suspected deleterious, the PARP inhibitor labels' class, 2025-06-01)"),
-    ("germline BRCA2 c.5946delT suspected deleterious variant",
-     "BRCA2 c.5946delT detected (germline, suspected deleterious, the PARP inhibitor labels' class, 2025-06-01)"),
-    ("germline BRCA2 deleterious mutation",
-     "BRCA2 detected (germline, deleterious, the PARP inhibitor labels' class, 2025-06-01)"),
-])
-def test_a_germline_brca2_stated_deleterious_or_suspected_deleterious_is_the_labels_class_and_offers_the_parp_inhibitor(
-        words, shown):
-    # CR B.6 / B.7: "deleterious or suspected deleterious gBRCAm". The words were no finding (and
-    # "suspected" a hedge of the origin): the result was unclear, the germline test asked again
-    _, cards = _brca_text("p-brca-deleterious", words)
-    assert shown in card(cards, "patient-summary")["detail"]
-    assert "talazoparib" in topics(cards)
-    assert "test-germline-brca" not in ordered_tests(cards)
 
 
 @pytest.mark.parametrize("words", ["germline BRCA2 not deleterious", "suspected germline BRCA2 deleterious"])
