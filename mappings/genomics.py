@@ -82,12 +82,17 @@ _UNSETTLED = re.compile(
     r"|\bsee (?:the |full |attached |separate )?report\b|\?\s*(?:mutation|variant|mutated|(?:likely )?pathogenic)"
     # a classification hedged ("possibly pathogenic", "suspected pathogenic"): no call, as a hedged
     # finding (_PATHOGENIC_STATED reads only a plain one)
-    rf"|\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?pathogenic(?!ity)"
+    # "deleterious" too, the PARP labels' class (CR B.6 / B.7): hedged, it is no call as a hedged
+    # "pathogenic" is ("possibly / probably deleterious", "deleterious (suspected)" offered talazoparib)
+    rf"|\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?(?:pathogenic(?!ity)|deleterious)"
     # ... or stated probable ("probably / presumed pathogenic": condition-ver-status provisional,
     # the shared probable_words), but "likely pathogenic" is the ACMG class itself (CR C.2 step 1)
-    rf"|\b(?!likely\b){T.VOCABULARY['probable_words']}\s+(?:likely )?pathogenic(?!ity)"
-    r"|\bpathogenic\s*[(\[]?\s*\?"
-    rf"|\bpathogenic\b[^|;.]{{0,15}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
+    rf"|\b(?!likely\b){T.VOCABULARY['probable_words']}\s+(?:likely )?(?:pathogenic(?!ity)|deleterious)"
+    # "likely deleterious" is neither an ACMG class (CR C.2 step 1: P/LP) nor a label's ("deleterious
+    # or suspected deleterious", CR B.6 / B.7): the sources do not settle it, so no call (unclear)
+    r"|\blikely\s+deleterious\b"
+    r"|\b(?:pathogenic|deleterious)\s*[(\[]?\s*\?"
+    rf"|\b(?:pathogenic|deleterious)\b[^|;.]{{0,15}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
     # ... or a classification the report no longer gives ("benign (previously reported pathogenic)",
     # "reclassified from pathogenic to VUS"): read as the current one, a PARP inhibitor was offered
     # on a benign variant; which class stands is for the report to say (CR C.2 step 1: P/LP only)
@@ -115,7 +120,12 @@ _RELATIVES_RESULT = re.compile(
     r"(?:^|[|:;,.(]\s*|\b(?:her|his|the|patient'?s|pt'?s)\s+)"
     r"(?:relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin|niece|nephew"
     r"|grand(?:mother|father|parent|daughter|son))(?:'s|s)?\b[^|;.]{0,40}?"
-    r"\b(?:tested|negative|positive|detected|carrier|wild[- ]?type|mutation|variant|mutated|pathogenic)\b")
+    r"\b(?:tested|negative|positive|detected|carrier|wild[- ]?type|mutation|variant|mutated|pathogenic)\b"
+    # ... or found in a relative, named after it ("BRCA2 deleterious mutation found in mother"): the
+    # plain "found" made it the patient's germline variant and offered talazoparib (same source)
+    r"|\b(?:detected|found|identified|present|positive|confirmed)\s+(?:also\s+)?in\s+"
+    r"(?:(?:her|his|the|a|patient'?s|pt'?s)\s+)?(?:relatives?|mother|father|sister|brother|sibling|daughter|son"
+    r"|aunt|uncle|cousin|niece|nephew|grand(?:mother|father|parent|daughter|son))\b")
 # a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
 # detected" / "undetected": beside it a hedge is about something else (_text_result)
 _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
