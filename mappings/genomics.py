@@ -348,11 +348,26 @@ _FORMER_CLASS = re.compile(
     r" (?:clinical )?significance|uncertain significance)")
 
 
+# a pathogenic class hedged ("possibly pathogenic variant detected", "probably deleterious",
+# "pathogenic (suspected)", "likely deleterious": the same hedges as _UNSETTLED's): the finding may
+# be stated plainly, its class is not (condition-ver-status unconfirmed / provisional). Read as
+# pathogenic, a PARP inhibitor was offered on it; no class now (CR C.2 step 1: P/LP stated only).
+# "suspected deleterious" is the labels' class itself (CR B.6 / B.7), read before this
+_HEDGED_CLASS = re.compile(
+    rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?(?:pathogenic(?!ity)|deleterious)"
+    rf"|\b(?!likely\b){T.VOCABULARY['probable_words']}\s+(?:likely )?(?:pathogenic(?!ity)|deleterious)"
+    r"|\blikely\s+deleterious\b|\b(?:pathogenic|deleterious)\s*[(\[]?\s*\?"
+    rf"|\b(?:pathogenic|deleterious)\b[^|;.]{{0,15}}?\b{T.VOCABULARY['suspicion_words_after']}\b")
+
+
 @lru_cache(maxsize=4096)
 def _significance_text(text: str) -> str | None:
     text = _FORMER_CLASS.sub(" ", text)
     for rx, v in _SIG_TEXT:
         if rx.search(text):
+            if v in ("pathogenic", "likely-pathogenic") and _HEDGED_CLASS.search(
+                    text.replace("suspected deleterious", "deleterious")):
+                return None
             return v
     return None
 

@@ -341,3 +341,15 @@ def test_a_patients_germline_brca2_variant_also_found_in_her_mother_stays_hers_a
     _, cards = _brca_text("p-brca-also-mother", "germline BRCA2 pathogenic variant detected; also found in mother")
     assert "BRCA2 detected (germline, pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
     assert "talazoparib" in topics(cards)
+
+
+@pytest.mark.parametrize("words", ["BRCA2 possibly pathogenic variant detected", "BRCA2 possibly deleterious variant detected",
+                                   "BRCA2 likely deleterious variant detected"])
+def test_a_germline_brca2_variant_detected_with_a_hedged_class_asks_the_laboratory_and_offers_no_parp_inhibitor(words):
+    # the plain "detected" let the hedged class through as pathogenic: "BRCA2 detected (germline, pathogenic)"
+    # and talazoparib offered (CR C.2 step 1: a P/LP class stated)
+    _, cards = _brca_text("p-brca-hedged-class", words, test_name="Germline BRCA1/2 test")
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA2 detected (germline, significance not reported, 2025-06-01)" in detail
+    assert "ask the laboratory for the classification" in detail
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
