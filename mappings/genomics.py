@@ -172,12 +172,34 @@ def genes_named(text: str) -> tuple[str, ...]:
 def _changes_written(rx: re.Pattern[str], text: str) -> str | None:
     """Every p. (or c.) change `rx` finds in `text`, in order, joined by ", " ("ESR1 p.D538G,
     p.Y537S detected": both, the second was dropped from the card); one written again in brackets
-    after another ("p.H1047R (p.His1047Arg)") is the same change, not a second one."""
+    after another ("p.H1047R (p.His1047Arg)") is the same change, not a second one. A change its
+    own piece says is absent ("p.D538G detected, p.Y537S not detected") is not shown beside a found one."""
     found: list[str] = []
+    pieces = _CHANGE_PIECE_SPLIT.split(text)
+    absent = {m.group(0) for piece in pieces if _NOT_DETECTED.search(piece.lower()) for m in rx.finditer(piece)}
     for m in rx.finditer(text):
         if m.group(0) not in found and not (found and text[:m.start()].rstrip().endswith("(")):
             found.append(m.group(0))
-    return ", ".join(found) or None
+    present = [c for c in found if c not in absent]
+    return ", ".join(present or found) or None
+
+
+# the pieces of a result text that each state one change's call: clauses, commas, brackets (not
+# the "." of "p.D538G")
+_CHANGE_PIECE_SPLIT = re.compile(r"[|;,()]|\.(?:\s|$)")
+
+
+def _a_change_found_beside_changes_absent(text: str) -> bool:
+    """"ESR1 p.D538G detected, p.Y537S not detected": one change found plainly, and every negation
+    in the text is of another named change. Read whole, the negation won: ESR1 not detected and
+    elacestrant withheld on an ESR1 p.D538G variant (CR C.2: a detected ESR1 mutation selects it)."""
+    def has_change(piece: str) -> bool:
+        return bool(_PROTEIN_RE.search(piece) or _DNA_RE.search(piece))
+    pieces = [p for p in _CHANGE_PIECE_SPLIT.split(text) if p.strip()]
+    negated = [p for p in pieces if _NOT_DETECTED.search(p) or _REFUTED.search(p)]
+    found = [p for p in pieces if p not in negated and _STATED_FOUND.search(p)]
+    return (bool(negated) and bool(found) and all(has_change(p) for p in negated)
+            and any(has_change(p) for p in found + [q for q in pieces if q not in negated]))
 
 
 _PROTEIN_RE = re.compile(r"\bp\.(\()?[A-Za-z]{1,3}\d+[A-Za-z*=_]*[A-Za-z0-9*]*(?(1)\)?)")
@@ -1141,7 +1163,7 @@ def _text_result(text: str) -> str | None:
         return None
     if _UNSETTLED.search(text) and not _STATED_FOUND.search(text):
         return None
-    if _NOT_DETECTED.search(text) or _REFUTED.search(text):
+    if (_NOT_DETECTED.search(text) or _REFUTED.search(text)) and not _a_change_found_beside_changes_absent(text):
         return "not-detected"
     if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
         return "detected"
