@@ -82,12 +82,17 @@ _UNSETTLED = re.compile(
     r"|\bsee (?:the |full |attached |separate )?report\b|\?\s*(?:mutation|variant|mutated|(?:likely )?pathogenic)"
     # a classification hedged ("possibly pathogenic", "suspected pathogenic"): no call, as a hedged
     # finding (_PATHOGENIC_STATED reads only a plain one)
-    rf"|\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?pathogenic(?!ity)"
+    # "deleterious" too, the PARP labels' class (CR B.6 / B.7): hedged, it is no call as a hedged
+    # "pathogenic" is ("possibly / probably deleterious", "deleterious (suspected)" offered talazoparib)
+    rf"|\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?(?:pathogenic(?!ity)|deleterious)"
     # ... or stated probable ("probably / presumed pathogenic": condition-ver-status provisional,
     # the shared probable_words), but "likely pathogenic" is the ACMG class itself (CR C.2 step 1)
-    rf"|\b(?!likely\b){T.VOCABULARY['probable_words']}\s+(?:likely )?pathogenic(?!ity)"
-    r"|\bpathogenic\s*[(\[]?\s*\?"
-    rf"|\bpathogenic\b[^|;.]{{0,15}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
+    rf"|\b(?!likely\b){T.VOCABULARY['probable_words']}\s+(?:likely )?(?:pathogenic(?!ity)|deleterious)"
+    # "likely deleterious" is neither an ACMG class (CR C.2 step 1: P/LP) nor a label's ("deleterious
+    # or suspected deleterious", CR B.6 / B.7): the sources do not settle it, so no call (unclear)
+    r"|\blikely\s+deleterious\b"
+    r"|\b(?:pathogenic|deleterious)\s*[(\[]?\s*\?"
+    rf"|\b(?:pathogenic|deleterious)\b[^|;.]{{0,15}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
     # ... or a classification the report no longer gives ("benign (previously reported pathogenic)",
     # "reclassified from pathogenic to VUS"): read as the current one, a PARP inhibitor was offered
     # on a benign variant; which class stands is for the report to say (CR C.2 step 1: P/LP only)
@@ -115,7 +120,12 @@ _RELATIVES_RESULT = re.compile(
     r"(?:^|[|:;,.(]\s*|\b(?:her|his|the|patient'?s|pt'?s)\s+)"
     r"(?:relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin|niece|nephew"
     r"|grand(?:mother|father|parent|daughter|son))(?:'s|s)?\b[^|;.]{0,40}?"
-    r"\b(?:tested|negative|positive|detected|carrier|wild[- ]?type|mutation|variant|mutated|pathogenic)\b")
+    r"\b(?:tested|negative|positive|detected|carrier|wild[- ]?type|mutation|variant|mutated|pathogenic)\b"
+    # ... or found in a relative, named after it ("BRCA2 deleterious mutation found in mother"): the
+    # plain "found" made it the patient's germline variant and offered talazoparib (same source)
+    r"|\b(?:detected|found|identified|present|positive|confirmed)\s+(?:also\s+)?in\s+"
+    r"(?:(?:her|his|the|a|patient'?s|pt'?s)\s+)?(?:relatives?|mother|father|sister|brother|sibling|daughter|son"
+    r"|aunt|uncle|cousin|niece|nephew|grand(?:mother|father|parent|daughter|son))\b")
 # a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
 # detected" / "undetected": beside it a hedge is about something else (_text_result)
 _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
@@ -162,12 +172,34 @@ def genes_named(text: str) -> tuple[str, ...]:
 def _changes_written(rx: re.Pattern[str], text: str) -> str | None:
     """Every p. (or c.) change `rx` finds in `text`, in order, joined by ", " ("ESR1 p.D538G,
     p.Y537S detected": both, the second was dropped from the card); one written again in brackets
-    after another ("p.H1047R (p.His1047Arg)") is the same change, not a second one."""
+    after another ("p.H1047R (p.His1047Arg)") is the same change, not a second one. A change its
+    own piece says is absent ("p.D538G detected, p.Y537S not detected") is not shown beside a found one."""
     found: list[str] = []
+    pieces = _CHANGE_PIECE_SPLIT.split(text)
+    absent = {m.group(0) for piece in pieces if _NOT_DETECTED.search(piece.lower()) for m in rx.finditer(piece)}
     for m in rx.finditer(text):
         if m.group(0) not in found and not (found and text[:m.start()].rstrip().endswith("(")):
             found.append(m.group(0))
-    return ", ".join(found) or None
+    present = [c for c in found if c not in absent]
+    return ", ".join(present or found) or None
+
+
+# the pieces of a result text that each state one change's call: clauses, commas, brackets (not
+# the "." of "p.D538G")
+_CHANGE_PIECE_SPLIT = re.compile(r"[|;,()]|\.(?:\s|$)")
+
+
+def _a_change_found_beside_changes_absent(text: str) -> bool:
+    """"ESR1 p.D538G detected, p.Y537S not detected": one change found plainly, and every negation
+    in the text is of another named change. Read whole, the negation won: ESR1 not detected and
+    elacestrant withheld on an ESR1 p.D538G variant (CR C.2: a detected ESR1 mutation selects it)."""
+    def has_change(piece: str) -> bool:
+        return bool(_PROTEIN_RE.search(piece) or _DNA_RE.search(piece))
+    pieces = [p for p in _CHANGE_PIECE_SPLIT.split(text) if p.strip()]
+    negated = [p for p in pieces if _NOT_DETECTED.search(p) or _REFUTED.search(p)]
+    found = [p for p in pieces if p not in negated and _STATED_FOUND.search(p)]
+    return (bool(negated) and bool(found) and all(has_change(p) for p in negated)
+            and any(has_change(p) for p in found + [q for q in pieces if q not in negated]))
 
 
 _PROTEIN_RE = re.compile(r"\bp\.(\()?[A-Za-z]{1,3}\d+[A-Za-z*=_]*[A-Za-z0-9*]*(?(1)\)?)")
@@ -338,11 +370,26 @@ _FORMER_CLASS = re.compile(
     r" (?:clinical )?significance|uncertain significance)")
 
 
+# a pathogenic class hedged ("possibly pathogenic variant detected", "probably deleterious",
+# "pathogenic (suspected)", "likely deleterious": the same hedges as _UNSETTLED's): the finding may
+# be stated plainly, its class is not (condition-ver-status unconfirmed / provisional). Read as
+# pathogenic, a PARP inhibitor was offered on it; no class now (CR C.2 step 1: P/LP stated only).
+# "suspected deleterious" is the labels' class itself (CR B.6 / B.7), read before this
+_HEDGED_CLASS = re.compile(
+    rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?(?:pathogenic(?!ity)|deleterious)"
+    rf"|\b(?!likely\b){T.VOCABULARY['probable_words']}\s+(?:likely )?(?:pathogenic(?!ity)|deleterious)"
+    r"|\blikely\s+deleterious\b|\b(?:pathogenic|deleterious)\s*[(\[]?\s*\?"
+    rf"|\b(?:pathogenic|deleterious)\b[^|;.]{{0,15}}?\b{T.VOCABULARY['suspicion_words_after']}\b")
+
+
 @lru_cache(maxsize=4096)
 def _significance_text(text: str) -> str | None:
     text = _FORMER_CLASS.sub(" ", text)
     for rx, v in _SIG_TEXT:
         if rx.search(text):
+            if v in ("pathogenic", "likely-pathogenic") and _HEDGED_CLASS.search(
+                    text.replace("suspected deleterious", "deleterious")):
+                return None
             return v
     return None
 
@@ -1116,7 +1163,7 @@ def _text_result(text: str) -> str | None:
         return None
     if _UNSETTLED.search(text) and not _STATED_FOUND.search(text):
         return None
-    if _NOT_DETECTED.search(text) or _REFUTED.search(text):
+    if (_NOT_DETECTED.search(text) or _REFUTED.search(text)) and not _a_change_found_beside_changes_absent(text):
         return "not-detected"
     if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
         return "detected"

@@ -299,3 +299,47 @@ def test_a_brca2_stated_not_deleterious_or_of_suspected_germline_origin_offers_n
     _, cards = _brca_text("p-brca-not-deleterious", words)
     assert not {"olaparib", "talazoparib"} & set(topics(cards))
     assert "detected (germline" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("words", ["BRCA2 possibly deleterious", "BRCA2 probably deleterious",
+                                   "BRCA2 deleterious (suspected)", "BRCA2 deleterious?", "BRCA2 likely deleterious"])
+def test_a_hedged_deleterious_brca2_result_on_a_germline_test_offers_no_parp_inhibitor_and_names_brca2_unclear(words):
+    # "deleterious" was read as the labels' class with no hedge: "BRCA2 detected (germline, deleterious,
+    # the PARP inhibitor labels' class)" and talazoparib offered. "likely deleterious" is neither the
+    # ACMG class (CR C.2 step 1) nor the labels' (CR B.6 / B.7): unclear, not guessed
+    _, cards = _brca_text("p-brca-hedged-del", words, test_name="Germline BRCA1/2 test")
+    detail = card(cards, "patient-summary")["detail"]
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "BRCA2 detected" not in detail
+    assert "BRCA2 result (2025-06-01) unclear" in detail
+    assert "test-germline-brca" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["germline BRCA2 deleterious mutation found in mother",
+                                   "germline BRCA2 pathogenic variant identified in her sister"])
+def test_a_germline_brca2_variant_found_in_a_relative_is_not_the_patients_and_offers_no_parp_inhibitor(words):
+    # the plain "found" made the mother's variant the patient's: "BRCA2 detected (germline, ...)", talazoparib
+    _, cards = _brca_text("p-brca-relative-found", words)
+    detail = card(cards, "patient-summary")["detail"]
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "BRCA2 detected" not in detail
+    assert "BRCA2 result (2025-06-01) unclear" in detail
+    assert "test-germline-brca" in ordered_tests(cards)
+
+
+def test_a_patients_germline_brca2_variant_also_found_in_her_mother_stays_hers_and_offers_the_parp_inhibitor():
+    _, cards = _brca_text("p-brca-also-mother", "germline BRCA2 pathogenic variant detected; also found in mother")
+    assert "BRCA2 detected (germline, pathogenic, 2025-06-01)" in card(cards, "patient-summary")["detail"]
+    assert "talazoparib" in topics(cards)
+
+
+@pytest.mark.parametrize("words", ["BRCA2 possibly pathogenic variant detected", "BRCA2 possibly deleterious variant detected",
+                                   "BRCA2 likely deleterious variant detected"])
+def test_a_germline_brca2_variant_detected_with_a_hedged_class_asks_the_laboratory_and_offers_no_parp_inhibitor(words):
+    # the plain "detected" let the hedged class through as pathogenic: "BRCA2 detected (germline, pathogenic)"
+    # and talazoparib offered (CR C.2 step 1: a P/LP class stated)
+    _, cards = _brca_text("p-brca-hedged-class", words, test_name="Germline BRCA1/2 test")
+    detail = card(cards, "patient-summary")["detail"]
+    assert "BRCA2 detected (germline, significance not reported, 2025-06-01)" in detail
+    assert "ask the laboratory for the classification" in detail
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
