@@ -599,6 +599,8 @@ DRUG_PLANNED_CLOSING = re.compile(_DM.get("planned_closing") or "(?!)", re.I)
 DRUG_PREMEDICATION_ONLY_AFTER = re.compile(_DM.get("premedication_only_after") or "(?!)", re.I)
 # what opens a record that names a drug as what its premedication is for ("Premedication: dexamethasone (paclitaxel day 1)")
 DRUG_PREMEDICATION_OPENING = re.compile(_DM.get("premedication_opening") or "(?!)", re.I)
+# ... unless the drug is written as given after its name ("... then paclitaxel 80 mg/m2 infused")
+DRUG_PREMEDICATION_OPENING_GIVEN_AFTER = re.compile(_DM.get("premedication_opening_given_after") or "(?!)", re.I)
 # what stands between two drug names written in sequence ("Letrozole then fulvestrant")
 DRUG_SEQUENCE_BETWEEN = re.compile(_DM.get("sequence_between") or "(?!)", re.I)
 # what may follow the drug a statusReason refuses: its form, the patient's reason
