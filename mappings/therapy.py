@@ -363,8 +363,10 @@ def _planned_clause_start(text: str) -> int | None:
     (local_codes.yaml drug_mentions planned_closing: "Letrozole + palbociclib planned" 0,
     "Letrozole; fulvestrant to start at progression" after the ";"); None without such words."""
     names = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1)) is not None]
-    if not names or not T.DRUG_PLANNED_CLOSING.match(text[names[-1].end():]):
-        return None
+    tail = text[names[-1].end():] if names else ""
+    planned = T.DRUG_PLANNED_CLOSING.match(tail)
+    if planned is None or T.DRUG_PLANNED_THEN_STARTED.search(tail, planned.end()):
+        return None  # no plan words, or the plan written as carried out ("planned, started 2020-02-01")
     breaks = [b.end() for b in _CLAUSE_BREAK.finditer(text, 0, names[-1].start())]
     return breaks[-1] if breaks else 0
 

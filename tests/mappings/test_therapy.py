@@ -1176,6 +1176,22 @@ def test_plan_words_in_a_last_clause_of_their_own_leave_the_drugs_before_it_give
     assert gap is not None and f"also names {planned}, not read as given by this record" in gap.message
 
 
+@pytest.mark.parametrize("text", ["Letrozole planned, started 2020-02-01", "Letrozole (planned), started 2020-02",
+                                  "Letrozole to start after OFS - started on 2020-02-03"])
+def test_a_plan_the_text_then_writes_as_started_leaves_the_drug_given(text):
+    # "planned ... started <date>": the plan was carried out; it was a gap (fix-rf3)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+    assert _gap(s, "medication-unreadable") is None
+
+
+@pytest.mark.parametrize("text", ["Letrozole planned, not yet started 2020-02", "Letrozole to start after OFS"])
+def test_a_plan_not_written_as_started_stays_a_gap(text):
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert s.therapy.metastatic_lines == []
+    assert "writes its drug as planned or considered" in _gap(s, "medication-unreadable").message
+
+
 def test_a_regimen_written_as_planned_in_one_clause_stays_a_gap():
     s = state(med_statement(None, "2020-02-01", status="active", text="Letrozole 2.5 mg + palbociclib 125 mg planned",
                             rid="ms-plan"))
