@@ -3512,6 +3512,15 @@ def test_fhir_a_premedication_followed_by_its_chemotherapy_written_as_given_leav
     assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"], ["paclitaxel"]]
 
 
+def test_fhir_a_drafted_chemotherapy_after_its_premedication_is_checked_as_that_chemotherapy():
+    # "Premed dexamethasone 8 mg then paclitaxel 175 mg/m2 given" said "Drafted order not checked:
+    # its drug could not be read" (fix-rf3); paclitaxel is the drug ordered, as a paclitaxel order is
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    text = "Premed dexamethasone 8 mg then paclitaxel 175 mg/m2 given"
+    assert [c.to_json()["summary"] for c in order_cards(state, _drafted_text(text), None, "order-sign")] == \
+        [c.to_json()["summary"] for c in order_cards(state, _drafted_text("Paclitaxel 175 mg/m2"), None, "order-sign")]
+
+
 @pytest.mark.parametrize("text", ["Fulvestrant 500 mg to be given IM monthly",
                                   "Fulvestrant 500 mg to be given as two 250 mg injections"])
 def test_fhir_a_fulvestrant_record_saying_how_it_is_to_be_given_is_a_fulvestrant_line(text):
