@@ -322,6 +322,10 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
     out: list[tuple[T.DrugInfo, bool | None]] = []
     not_given_end = -1  # where the last name read as not given ends
     not_given_as: bool | None = None  # how that name was read
+    # plan words closing a last clause of their own: its drugs are planned, not given
+    # ("Letrozole + palbociclib; fulvestrant to start at progression"; a text that is one
+    # planned clause is a gap: _planned_record)
+    planned_from = _planned_clause_start(text.lower())
     for m in T.DRUG_NAME_RE.finditer(text):
         info = T.drug_for_name(m.group(1))
         if not info:
@@ -338,12 +342,33 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
             as_ = not_given_as
         elif T.DRUG_SWITCHED_TO_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]):
             as_ = True
+        elif planned_from is not None and m.start() >= planned_from:
+            as_ = False
         else:
             as_ = None if _named_as_given(text, m.start(), m.end()) else False
         if as_ is not None:
             not_given_end, not_given_as = m.end(), as_
         out.append((info, as_))
     return tuple(out)
+
+
+# what ends a clause between drug names, for plan words after the last name
+# (local_codes.yaml drug_mentions planned_closing): ";", "|", a line end, a full stop (not a
+# decimal point: "2.5 mg") or "then" ("Letrozole + palbociclib; fulvestrant to start at progression")
+_CLAUSE_BREAK = re.compile(r"[;|\n]|\.(?!\d)|\bthen\b", re.I)
+
+
+def _planned_clause_start(text: str) -> int | None:
+    """Where the clause starts that plan words after the text's last drug name close
+    (local_codes.yaml drug_mentions planned_closing: "Letrozole + palbociclib planned" 0,
+    "Letrozole; fulvestrant to start at progression" after the ";"); None without such words."""
+    names = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1)) is not None]
+    tail = text[names[-1].end():] if names else ""
+    planned = T.DRUG_PLANNED_CLOSING.match(tail)
+    if planned is None or T.DRUG_PLANNED_THEN_STARTED.search(tail, planned.end()):
+        return None  # no plan words, or the plan written as carried out ("planned, started 2020-02-01")
+    breaks = [b.end() for b in _CLAUSE_BREAK.finditer(text, 0, names[-1].start())]
+    return breaks[-1] if breaks else 0
 
 
 # How much text before and after a drug's words the not_given_before / not_given_after
@@ -663,7 +688,9 @@ def _premedication_record(written: str) -> _Unreadable | None:
     if m is None or T.drug_for_name(m.group(1)) is None:
         return None
     # "Premedication: dexamethasone (paclitaxel day 1)": premedication words open the drug's clause
-    opened = bool(T.DRUG_PREMEDICATION_OPENING.match(written[:m.start()]))
+    # unless the drug is written as given after it ("... then paclitaxel 80 mg/m2 infused")
+    opened = bool(T.DRUG_PREMEDICATION_OPENING.match(written[:m.start()])
+                  and not T.DRUG_PREMEDICATION_OPENING_GIVEN_AFTER.search(written[m.end():]))
     if not opened and not (T.LEADING_QUALIFIERS.match(written[:m.start()])
                            and T.DRUG_PREMEDICATION_ONLY_AFTER.match(written[m.end():])):
         return None
@@ -680,8 +707,10 @@ def _planned_record(written: str) -> _Unreadable | None:
     line): planned by its words, taken by its status, which is not settled."""
     names = [m for m in T.DRUG_NAME_RE.finditer(written.lower()) if T.drug_for_name(m.group(1)) is not None] \
         if written else []
+    # plan words closing a last clause of their own are that clause's drugs' alone (_drug_mentions)
+    planned_from = _planned_clause_start(written.lower()) if names else None
     if not names or not (T.DRUG_PLANNED_OPENING.match(written[:names[0].start()])
-                         or T.DRUG_PLANNED_CLOSING.match(written[names[-1].end():])):
+                         or (planned_from is not None and planned_from <= names[0].start())):
         return None
     return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes its drug as planned or '
                        "considered: whether it was given cannot be read")

@@ -3503,6 +3503,42 @@ def test_fhir_a_drafted_order_naming_a_second_ai_only_if_the_first_is_not_tolera
     assert any(s.startswith("Letrozole drafted without ribociclib") for s in summaries), summaries
 
 
+@pytest.mark.parametrize("text", ["Premed dexamethasone 8 mg then paclitaxel 175 mg/m2 given",
+                                  "Premedication dexamethasone 20 mg IV and paclitaxel 80 mg/m2 infused"])
+def test_fhir_a_premedication_followed_by_its_chemotherapy_written_as_given_leaves_the_chemotherapy_given(text):
+    # premedication words opening the text made it a gap: the paclitaxel line it writes as given
+    # after its premedication was lost (fix-rf3)
+    state, _ = run(_statement(after_ai_cdk46i("p-premed-then"), {"text": text}))
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"], ["paclitaxel"]]
+
+
+def test_fhir_a_drafted_chemotherapy_after_its_premedication_is_checked_as_that_chemotherapy():
+    # "Premed dexamethasone 8 mg then paclitaxel 175 mg/m2 given" said "Drafted order not checked:
+    # its drug could not be read" (fix-rf3); paclitaxel is the drug ordered, as a paclitaxel order is
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    text = "Premed dexamethasone 8 mg then paclitaxel 175 mg/m2 given"
+    assert [c.to_json()["summary"] for c in order_cards(state, _drafted_text(text), None, "order-sign")] == \
+        [c.to_json()["summary"] for c in order_cards(state, _drafted_text("Paclitaxel 175 mg/m2"), None, "order-sign")]
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant 500 mg to be given IM monthly",
+                                  "Fulvestrant 500 mg to be given as two 250 mg injections"])
+def test_fhir_a_fulvestrant_record_saying_how_it_is_to_be_given_is_a_fulvestrant_line(text):
+    # read as planned ("to be given"), the fulvestrant line was a gap (fix-rf3)
+    state, _ = run(_statement(after_ai_cdk46i("p-to-be-given"), {"text": text}))
+    assert [ln.names for ln in state.therapy.metastatic_lines] == [["letrozole", "ribociclib"], ["fulvestrant"]]
+
+
+def test_fhir_a_drafted_regimen_with_a_drug_planned_in_a_later_clause_is_checked_as_the_regimen():
+    # "Letrozole + palbociclib; fulvestrant to start at progression" was checked as fulvestrant +
+    # palbociclib ("not indicated"): fulvestrant is the plan for later, letrozole + palbociclib the order
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    got = [c.to_json() for c in order_cards(state, _drafted_text("Letrozole + palbociclib; fulvestrant to start at "
+                                                                 "progression"), None, "order-sign")]
+    summaries = [c["summary"] for c in got]
+    assert not any("fulvestrant" in s.lower() for s in summaries), summaries
+
+
 def test_fhir_a_drafted_premedication_naming_the_chemotherapy_it_is_for_is_not_checked_as_that_chemotherapy():
     # "Premedication: dexamethasone (paclitaxel day 1)" was checked as a paclitaxel order
     text = "Premedication: dexamethasone (paclitaxel day 1)"

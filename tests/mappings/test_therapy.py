@@ -1152,10 +1152,58 @@ def test_a_record_writing_its_drugs_as_planned_after_them_is_a_gap_not_a_line(te
 
 
 @pytest.mark.parametrize("text", ["Letrozole planned 5 years", "Letrozole, planned for 5 years",
-                                  "Letrozole planned dose reduction to 2.5 mg alternate days"])
-def test_a_planned_length_of_therapy_leaves_the_drug_given(text):
+                                  "Letrozole planned dose reduction to 2.5 mg alternate days",
+                                  # were (fix-rf3) a gap: a length in words, or how the drug is given
+                                  "Letrozole, planned for five years", "Letrozole planned for a total of 5 years",
+                                  "Letrozole 2.5 mg to be given orally once daily",
+                                  "Letrozole 2.5 mg to be given as one tablet daily"])
+def test_a_planned_length_of_therapy_or_how_the_drug_is_to_be_given_leaves_the_drug_given(text):
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+    assert _gap(s, "medication-unreadable") is None
+
+
+@pytest.mark.parametrize("text, planned", [("Letrozole + palbociclib; fulvestrant to start at progression", "fulvestrant"),
+                                           ("Letrozole + palbociclib; fulvestrant planned", "fulvestrant"),
+                                           ("Letrozole 2.5 mg + palbociclib 125 mg. Fulvestrant to be started",
+                                            "fulvestrant")])
+def test_plan_words_in_a_last_clause_of_their_own_leave_the_drugs_before_it_given(text, planned):
+    # the plan words after fulvestrant made the whole record a gap: the letrozole + palbociclib
+    # line its first clause writes as given was lost (fix-rf3); fulvestrant is planned, named
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and f"also names {planned}, not read as given by this record" in gap.message
+
+
+@pytest.mark.parametrize("text", ["Letrozole planned, started 2020-02-01", "Letrozole (planned), started 2020-02",
+                                  "Letrozole to start after OFS - started on 2020-02-03"])
+def test_a_plan_the_text_then_writes_as_started_leaves_the_drug_given(text):
+    # "planned ... started <date>": the plan was carried out; it was a gap (fix-rf3)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+    assert _gap(s, "medication-unreadable") is None
+
+
+@pytest.mark.parametrize("text", ["Letrozole planned, not yet started 2020-02", "Letrozole to start after OFS"])
+def test_a_plan_not_written_as_started_stays_a_gap(text):
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert s.therapy.metastatic_lines == []
+    assert "writes its drug as planned or considered" in _gap(s, "medication-unreadable").message
+
+
+def test_a_regimen_written_as_planned_in_one_clause_stays_a_gap():
+    s = state(med_statement(None, "2020-02-01", status="active", text="Letrozole 2.5 mg + palbociclib 125 mg planned",
+                            rid="ms-plan"))
+    assert s.therapy.metastatic_lines == []
+    assert "writes its drug as planned or considered" in _gap(s, "medication-unreadable").message
+
+
+def test_a_drug_to_be_resumed_once_side_effects_settle_is_given():
+    # "once side effects settle" is when palbociclib resumes, not a drug kept for intolerance:
+    # it was read as not given beside letrozole (fix-rf3)
+    s = state(med_statement(None, "2020-02-01", status="active", text="Letrozole + palbociclib once side effects settle"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole", "palbociclib"]]
 
 
 @pytest.mark.parametrize("text", ["Planned letrozole + palbociclib", "Consider fulvestrant", "Plan: letrozole + palbociclib"])
