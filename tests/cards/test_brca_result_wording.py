@@ -13,6 +13,13 @@ def _brca_text(pid: str, words: str, test_name: str = "BRCA1/2 test"):
     return run(p)
 
 
+def _without_parp(pid: str, words: str, test_name: str = "BRCA1/2 test"):
+    """The cards of a BRCA result written `words`, which must offer no PARP inhibitor, and the summary card's detail."""
+    _, cards = _brca_text(pid, words, test_name)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    return cards, card(cards, "patient-summary")["detail"]
+
+
 @pytest.mark.parametrize("words, shown", [
     ("germline BRCA1 pathogenic; somatic BRCA2 not detected", "BRCA1 detected (germline, pathogenic, 2025-06-01)"),
     ("germline BRCA1 likely pathogenic; somatic BRCA2 not detected",
@@ -139,13 +146,16 @@ def test_a_germline_brca2_finding_after_a_brca1_negative_is_germline_and_offers_
 
 
 @pytest.mark.parametrize("words", ["family history of BRCA1 pathogenic variant", "Mother: BRCA2 carrier",
-                                   "BRCA2 pathogenic variant in mother", "BRCA1 pathogenic, carried by her sister"])
-def test_a_relatives_brca_variant_is_not_the_patients_result_and_is_named_unclear(words):
+                                   "BRCA2 pathogenic variant in mother", "BRCA1 pathogenic, carried by her sister",
+                                   # the plain "found" made the mother's variant the patient's (talazoparib)
+                                   "germline BRCA2 deleterious mutation found in mother",
+                                   "germline BRCA2 pathogenic variant identified in her sister"])
+def test_a_relatives_brca_variant_is_not_the_patients_result_offers_no_parp_inhibitor_and_is_named_unclear(words):
     # "family history of BRCA1 pathogenic variant" was read as the patient's BRCA1 variant
-    _, cards = _brca_text("p-brca-family", words)
-    detail = card(cards, "patient-summary")["detail"]
+    cards, detail = _without_parp("p-brca-family", words)
     assert " detected (" not in detail
     assert "result (2025-06-01) unclear" in detail
+    assert "test-germline-brca" in ordered_tests(cards)
 
 
 @pytest.mark.parametrize("words", ["Germline negative. BRCA2 c.5946delT pathogenic variant",
@@ -153,9 +163,7 @@ def test_a_relatives_brca_variant_is_not_the_patients_result_and_is_named_unclea
 def test_a_brca2_variant_after_a_germline_negative_is_not_germline_and_offers_no_parp_inhibitor(words):
     # the clause after "Germline negative" was taken as germline too: talazoparib was offered on a
     # variant the germline test did not find (CR C.3 row 7)
-    _, cards = _brca_text("p-brca-after-neg", words)
-    detail = card(cards, "patient-summary")["detail"]
-    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    cards, detail = _without_parp("p-brca-after-neg", words)
     assert "BRCA2 c.5946delT detected (pathogenic, 2025-06-01)" in detail
     assert "BRCA2 not detected (germline, 2025-06-01)" in detail
     assert "test-germline-brca" not in ordered_tests(cards)
@@ -307,21 +315,7 @@ def test_a_hedged_deleterious_brca2_result_on_a_germline_test_offers_no_parp_inh
     # "deleterious" was read as the labels' class with no hedge: "BRCA2 detected (germline, deleterious,
     # the PARP inhibitor labels' class)" and talazoparib offered. "likely deleterious" is neither the
     # ACMG class (CR C.2 step 1) nor the labels' (CR B.6 / B.7): unclear, not guessed
-    _, cards = _brca_text("p-brca-hedged-del", words, test_name="Germline BRCA1/2 test")
-    detail = card(cards, "patient-summary")["detail"]
-    assert not {"olaparib", "talazoparib"} & set(topics(cards))
-    assert "BRCA2 detected" not in detail
-    assert "BRCA2 result (2025-06-01) unclear" in detail
-    assert "test-germline-brca" in ordered_tests(cards)
-
-
-@pytest.mark.parametrize("words", ["germline BRCA2 deleterious mutation found in mother",
-                                   "germline BRCA2 pathogenic variant identified in her sister"])
-def test_a_germline_brca2_variant_found_in_a_relative_is_not_the_patients_and_offers_no_parp_inhibitor(words):
-    # the plain "found" made the mother's variant the patient's: "BRCA2 detected (germline, ...)", talazoparib
-    _, cards = _brca_text("p-brca-relative-found", words)
-    detail = card(cards, "patient-summary")["detail"]
-    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    cards, detail = _without_parp("p-brca-hedged-del", words, test_name="Germline BRCA1/2 test")
     assert "BRCA2 detected" not in detail
     assert "BRCA2 result (2025-06-01) unclear" in detail
     assert "test-germline-brca" in ordered_tests(cards)
