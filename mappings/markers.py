@@ -431,9 +431,7 @@ def _h_score_reading(h: int) -> tuple[str | None, bool, str | None]:
     if h < _H_SCORE_POSITIVE:
         return None, False, (f"an H-score of {h} may mean < 1 % of cells stained (negative by ASCO/CAP) "
                              "or 1-10 % (low)")
-    if h <= _H_SCORE_MAY_BE_LOW:
-        return "positive", True, f"an H-score of {h} may mean 1-10 % of cells stained (low) or more"
-    return "positive", False, None
+    return _positive_beside_h_score(h)  # H >= 3: positive, read as a positive call beside it is
 
 
 def _positive_beside_h_score(h: int) -> tuple[str | None, bool, str | None]:
