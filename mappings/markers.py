@@ -378,7 +378,7 @@ def _score_beside_own_number(text: str, target: str, allred: int | None) -> str 
         return None
     own = [m.group(1) for m in _OWN_NUMBER_RE[target].finditer(text)]
     # a number above 300 is no %, Allred total (0-8) or H-score (0-300): a clone ("PgR 636"), not a reading
-    other = [n for n in own if float(n) != score and float(n) <= 300]
+    other = [n for n in own if float(n) != score and float(n) <= _H_SCORE_MAX]
     if not other:
         return None
     kind = "an Allred total" if allred is not None else "an H-score"
