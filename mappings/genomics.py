@@ -65,6 +65,20 @@ _REFUTED = re.compile(
     r"|\bwithout\b(?!\s+(?:any\s+)?(?:other|additional|further)\b)[^|;.]{0,25}?\b(?:mutation|variant|alteration)s?\b"
     r"|\bundetected\b"
 )
+# A pathogenic class hedged (read by _UNSETTLED and _HEDGED_CLASS): "deleterious" too, the PARP
+# labels' class (CR B.6 / B.7): hedged, it is no call as a hedged "pathogenic" is ("possibly /
+# probably deleterious", "deleterious (suspected)" offered talazoparib); stated probable ("probably /
+# presumed pathogenic": condition-ver-status provisional, the shared probable_words), but "likely
+# pathogenic" is the ACMG class itself (CR C.2 step 1); "likely deleterious" is neither an ACMG
+# class (CR C.2 step 1: P/LP) nor a label's ("deleterious or suspected deleterious", CR B.6 / B.7):
+# the sources do not settle it, so no call (unclear).
+_HEDGED_CLASS_WORDS = (
+    rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?(?:pathogenic(?!ity)|deleterious)"
+    rf"|\b(?!likely\b){T.VOCABULARY['probable_words']}\s+(?:likely )?(?:pathogenic(?!ity)|deleterious)"
+    r"|\blikely\s+deleterious\b"
+    r"|\b(?:pathogenic|deleterious)\s*[(\[]?\s*\?"
+    rf"|\b(?:pathogenic|deleterious)\b[^|;.]{{0,15}}?\b{T.VOCABULARY['suspicion_words_after']}\b")
+
 # A finding not settled: hedged ("ESR1 mutation suspected", "Possible ESR1 mutation", "?mutation",
 # "cannot be excluded", "not confirmed", "equivocal") or not given ("not tested", "pending",
 # "see report"). Read as detected, each offered a targeted drug on no result; now no call
@@ -80,19 +94,9 @@ _UNSETTLED = re.compile(
     rf"|\b{T.VOCABULARY['not_yet_excluded']}\b"
     r"|\bequivocal\b|\bnot (?:tested|performed|assessed|evaluated)\b|\bpending\b"
     r"|\bsee (?:the |full |attached |separate )?report\b|\?\s*(?:mutation|variant|mutated|(?:likely )?pathogenic)"
-    # a classification hedged ("possibly pathogenic", "suspected pathogenic"): no call, as a hedged
-    # finding (_PATHOGENIC_STATED reads only a plain one)
-    # "deleterious" too, the PARP labels' class (CR B.6 / B.7): hedged, it is no call as a hedged
-    # "pathogenic" is ("possibly / probably deleterious", "deleterious (suspected)" offered talazoparib)
-    rf"|\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?(?:pathogenic(?!ity)|deleterious)"
-    # ... or stated probable ("probably / presumed pathogenic": condition-ver-status provisional,
-    # the shared probable_words), but "likely pathogenic" is the ACMG class itself (CR C.2 step 1)
-    rf"|\b(?!likely\b){T.VOCABULARY['probable_words']}\s+(?:likely )?(?:pathogenic(?!ity)|deleterious)"
-    # "likely deleterious" is neither an ACMG class (CR C.2 step 1: P/LP) nor a label's ("deleterious
-    # or suspected deleterious", CR B.6 / B.7): the sources do not settle it, so no call (unclear)
-    r"|\blikely\s+deleterious\b"
-    r"|\b(?:pathogenic|deleterious)\s*[(\[]?\s*\?"
-    rf"|\b(?:pathogenic|deleterious)\b[^|;.]{{0,15}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
+    # a classification hedged ("possibly pathogenic", "probably deleterious": _HEDGED_CLASS_WORDS):
+    # no call, as a hedged finding (_PATHOGENIC_STATED reads only a plain one)
+    "|" + _HEDGED_CLASS_WORDS +
     # ... or a classification the report no longer gives ("benign (previously reported pathogenic)",
     # "reclassified from pathogenic to VUS"): read as the current one, a PARP inhibitor was offered
     # on a benign variant; which class stands is for the report to say (CR C.2 step 1: P/LP only)
@@ -375,11 +379,7 @@ _FORMER_CLASS = re.compile(
 # be stated plainly, its class is not (condition-ver-status unconfirmed / provisional). Read as
 # pathogenic, a PARP inhibitor was offered on it; no class now (CR C.2 step 1: P/LP stated only).
 # "suspected deleterious" is the labels' class itself (CR B.6 / B.7), read before this
-_HEDGED_CLASS = re.compile(
-    rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,10}}?\b(?:likely )?(?:pathogenic(?!ity)|deleterious)"
-    rf"|\b(?!likely\b){T.VOCABULARY['probable_words']}\s+(?:likely )?(?:pathogenic(?!ity)|deleterious)"
-    r"|\blikely\s+deleterious\b|\b(?:pathogenic|deleterious)\s*[(\[]?\s*\?"
-    rf"|\b(?:pathogenic|deleterious)\b[^|;.]{{0,15}}?\b{T.VOCABULARY['suspicion_words_after']}\b")
+_HEDGED_CLASS = re.compile(_HEDGED_CLASS_WORDS)
 
 
 @lru_cache(maxsize=4096)

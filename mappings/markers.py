@@ -378,7 +378,7 @@ def _score_beside_own_number(text: str, target: str, allred: int | None) -> str 
         return None
     own = [m.group(1) for m in _OWN_NUMBER_RE[target].finditer(text)]
     # a number above 300 is no %, Allred total (0-8) or H-score (0-300): a clone ("PgR 636"), not a reading
-    other = [n for n in own if float(n) != score and float(n) <= 300]
+    other = [n for n in own if float(n) != score and float(n) <= _H_SCORE_MAX]
     if not other:
         return None
     kind = "an Allred total" if allred is not None else "an H-score"
@@ -431,9 +431,7 @@ def _h_score_reading(h: int) -> tuple[str | None, bool, str | None]:
     if h < _H_SCORE_POSITIVE:
         return None, False, (f"an H-score of {h} may mean < 1 % of cells stained (negative by ASCO/CAP) "
                              "or 1-10 % (low)")
-    if h <= _H_SCORE_MAY_BE_LOW:
-        return "positive", True, f"an H-score of {h} may mean 1-10 % of cells stained (low) or more"
-    return "positive", False, None
+    return _positive_beside_h_score(h)  # H >= 3: positive, read as a positive call beside it is
 
 
 def _positive_beside_h_score(h: int) -> tuple[str | None, bool, str | None]:
