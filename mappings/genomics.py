@@ -388,7 +388,7 @@ def _significance_text(text: str) -> str | None:
     for rx, v in _SIG_TEXT:
         if rx.search(text):
             if v in ("pathogenic", "likely-pathogenic") and _HEDGED_CLASS.search(
-                    text.replace("suspected deleterious", "deleterious")):
+                    _label_class_unhedged(text)):
                 return None
             return v
     return None
@@ -431,10 +431,17 @@ def origin_stated(text: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
+def _label_class_unhedged(text: str) -> str:
+    """The text with the PARP labels' class "suspected deleterious" (_LABEL_CLASS: CR B.6 / B.7
+    "deleterious or suspected deleterious gBRCAm") written as "deleterious", so that its
+    "suspected" is read as no hedge of the class, the origin or the result."""
+    return text.replace("suspected deleterious", "deleterious")
+
+
 def _origin_text(text: str, tumour_is_somatic: bool) -> str | None:
     """germline / somatic when the text states exactly one of them plainly, else None."""
     # "suspected deleterious" is the PARP labels' class (_LABEL_CLASS), no hedge of the origin
-    if _ORIGIN_HEDGE.search(text.replace("suspected deleterious", "deleterious")):
+    if _ORIGIN_HEDGE.search(_label_class_unhedged(text)):
         return None
     germline = _GERMLINE_TEXT.search(text) is not None
     somatic = (_SOMATIC_OR_TUMOUR_TEXT if tumour_is_somatic else _SOMATIC_TEXT).search(text) is not None
@@ -1158,7 +1165,7 @@ _NO_CALL = "no-call"  # the text says nothing: go on with interpretation and com
 def _text_result(text: str) -> str | None:
     """_result's reading of the value text: None (indeterminate), detected / not-detected,
     or _NO_CALL when the text decides nothing."""
-    text = text.replace("suspected deleterious", "deleterious")  # the labels' class (_LABEL_CLASS)
+    text = _label_class_unhedged(text)
     if _INDETERMINATE.search(text) or _RELATIVES_RESULT.search(text.strip()):
         return None
     if _UNSETTLED.search(text) and not _STATED_FOUND.search(text):
