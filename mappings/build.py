@@ -351,7 +351,7 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    as_list, cc_as_written, clinical_status_miscased, codings, concept, do_not_perform, is_loinc, printable_clip, ref_id,
+    as_list, cc_as_written, clinical_status_miscased, codings, do_not_perform, is_loinc, printable_clip, ref_id,
     status_code,
 )
 from mappings import tables as T
@@ -774,17 +774,9 @@ def _read_by_a_reader(ctx: Ctx, res: dict[str, Any]) -> bool:
         return True
     if names_gene_test(ctx.code_text(res)):
         return True  # the genomics text reader reads a code whose words name a gene test, any system
-    # a component read by code (an ECG panel sending QTc as a component)
-    comps = res.get("component")
-    if type(comps) is list:
-        for comp in comps:
-            if type(comp) is dict:
-                try:
-                    if any(code in _READ_OBSERVATION_CODES for _, code, _ in concept(comp.get("code")).codings):
-                        return True
-                except Exception:  # noqa: BLE001  (an unreadable component code: read by nothing)
-                    continue
-    return False
+    # a component read by code (an ECG panel sending QTc as a component): the index the lab
+    # readers use (ctx.components_with, built once per call)
+    return any(obs is res for obs, _ in ctx.components_with(_READ_OBSERVATION_CODES))
 
 
 def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
