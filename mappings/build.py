@@ -1062,8 +1062,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         if prohibition_unclear:
             # neither true nor false: whether it orders or prohibits the drug is unknown, so it is
             # not checked as an order, and the cards say so (never read as "give")
-            unreadable = (f"its doNotPerform is {printable_clip(repr(r.get('doNotPerform')), 40)}, neither true "
-                          "nor false: whether it orders or prohibits the drug is unclear")
+            unreadable = _do_not_perform_unclear(r, "drug")
         if unreadable:
             drugs = []  # which drug is ordered is not known: not checked, and the cards say so
         elif drugs and text:
@@ -1081,8 +1080,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
             # cards would neither suggest it nor name a repeat of it) and the cards say so, as for
             # a drafted drug (above)
             prohibition_unclear = True
-            unreadable = (f"its doNotPerform is {printable_clip(repr(r.get('doNotPerform')), 40)}, neither true "
-                          "nor false: whether it orders or prohibits the test is unclear")
+            unreadable = _do_not_perform_unclear(r, "test")
             loinc, genes, origin, archival = [], [], None, False
     return DraftOrder(
         resource_type=rtype,
@@ -1104,6 +1102,12 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         origin=origin,
         archival=archival,
     )
+
+
+def _do_not_perform_unclear(r: dict, what: str) -> str:
+    """Why a draft whose doNotPerform is neither true nor false is not checked (FHIR R4 boolean)."""
+    return (f"its doNotPerform is {printable_clip(repr(r.get('doNotPerform')), 40)}, neither true "
+            f"nor false: whether it orders or prohibits the {what} is unclear")
 
 
 def _test_ordered(cc: dict) -> tuple[list[str], list[str], str | None, bool]:
