@@ -351,7 +351,7 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    as_list, cc_as_written, clinical_status_miscased, codings, concept, do_not_perform, is_loinc, printable_clip, ref_id,
+    as_list, cc_as_written, clinical_status_miscased, codings, do_not_perform, is_loinc, printable_clip, ref_id,
     status_code,
 )
 from mappings import tables as T
@@ -774,17 +774,9 @@ def _read_by_a_reader(ctx: Ctx, res: dict[str, Any]) -> bool:
         return True
     if names_gene_test(ctx.code_text(res)):
         return True  # the genomics text reader reads a code whose words name a gene test, any system
-    # a component read by code (an ECG panel sending QTc as a component)
-    comps = res.get("component")
-    if type(comps) is list:
-        for comp in comps:
-            if type(comp) is dict:
-                try:
-                    if any(code in _READ_OBSERVATION_CODES for _, code, _ in concept(comp.get("code")).codings):
-                        return True
-                except Exception:  # noqa: BLE001  (an unreadable component code: read by nothing)
-                    continue
-    return False
+    # a component read by code (an ECG panel sending QTc as a component): the index the lab
+    # readers use (ctx.components_with, built once per call)
+    return any(obs is res for obs, _ in ctx.components_with(_READ_OBSERVATION_CODES))
 
 
 def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
@@ -1070,8 +1062,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         if prohibition_unclear:
             # neither true nor false: whether it orders or prohibits the drug is unknown, so it is
             # not checked as an order, and the cards say so (never read as "give")
-            unreadable = (f"its doNotPerform is {printable_clip(repr(r.get('doNotPerform')), 40)}, neither true "
-                          "nor false: whether it orders or prohibits the drug is unclear")
+            unreadable = _do_not_perform_unclear(r, "drug")
         if unreadable:
             drugs = []  # which drug is ordered is not known: not checked, and the cards say so
         elif drugs and text:
@@ -1089,8 +1080,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
             # cards would neither suggest it nor name a repeat of it) and the cards say so, as for
             # a drafted drug (above)
             prohibition_unclear = True
-            unreadable = (f"its doNotPerform is {printable_clip(repr(r.get('doNotPerform')), 40)}, neither true "
-                          "nor false: whether it orders or prohibits the test is unclear")
+            unreadable = _do_not_perform_unclear(r, "test")
             loinc, genes, origin, archival = [], [], None, False
     return DraftOrder(
         resource_type=rtype,
@@ -1112,6 +1102,12 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         origin=origin,
         archival=archival,
     )
+
+
+def _do_not_perform_unclear(r: dict, what: str) -> str:
+    """Why a draft whose doNotPerform is neither true nor false is not checked (FHIR R4 boolean)."""
+    return (f"its doNotPerform is {printable_clip(repr(r.get('doNotPerform')), 40)}, neither true "
+            f"nor false: whether it orders or prohibits the {what} is unclear")
 
 
 def _test_ordered(cc: dict) -> tuple[list[str], list[str], str | None, bool]:

@@ -437,7 +437,7 @@ def _primary_breast_of(con: Concept) -> tuple[bool, bool]:
             if code in T.BREAST_SNOMED:
                 return True, False
     text = con.text
-    if text and _breast_primary_text(text) and not _secondary_codes(con)[0] and _breast_not_refuted(text):
+    if text and _breast_primary_text(text) and not _secondary_coded(con)[0] and _breast_not_refuted(text):
         # a text naming breast cancer on a Condition coded as a secondary neoplasm ("Bone
         # metastases from breast cancer" coded C79.51 / SNOMED 94222008) names the metastasis's
         # primary: the code says what the Condition is (CR A.4: mCODE SecondaryCancerDisorderVS,
@@ -664,10 +664,7 @@ def _hedged_why(text: str) -> str:
 def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bool | None]:
     """(is secondary, site, explicit visceral override)."""
     con = ctx.concept_of(res)
-    coded = con.memo.get("secondary")
-    if coded is None:
-        coded = con.memo["secondary"] = _secondary_codes(con)
-    is_secondary, site, visceral = coded
+    is_secondary, site, visceral = _secondary_coded(con)
     profiles = (res.get("meta") or {}).get("profile") if isinstance(res.get("meta"), dict) else None
     if isinstance(profiles, list) and T.SECONDARY_PROFILE in profiles:
         is_secondary = True
@@ -830,6 +827,14 @@ def _organ_cancer_only(text: str, coded_secondary: bool) -> str | None:
     if T.OTHER_PRIMARY_TEXT.search(rest) or (not coded_secondary and _SECONDARY_TEXT.search(rest)):
         return None
     return found[0].group(0)
+
+
+def _secondary_coded(con: Concept) -> tuple[bool, str | None, bool | None]:
+    """_secondary_codes, memoised per concept (read for every Condition on every call)."""
+    coded = con.memo.get("secondary")
+    if coded is None:
+        coded = con.memo["secondary"] = _secondary_codes(con)
+    return coded
 
 
 def _secondary_codes(con: Concept) -> tuple[bool, str | None, bool | None]:
@@ -1289,7 +1294,7 @@ def build_disease(ctx: Ctx) -> Disease:
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
                 src = ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)
-                coded_secondary = _secondary_codes(ctx.concept_of(res))[0]
+                coded_secondary, coded_site, _ = _secondary_coded(ctx.concept_of(res))
                 loose = _organ_cancer_only(ctx.code_text(res), coded_secondary) if ctx.code_text(res) else None
                 if loose is not None and not coded_secondary:
                     # "metastatic lung cancer" / "metastatic liver cancer" alone: a primary of
@@ -1298,7 +1303,6 @@ def build_disease(ctx: Ctx) -> Disease:
                     unconfirmed.append(("site not stated", f'"{loose}" in the text: a primary cancer of that '
                                         "organ or a metastasis to it, not stated", src))
                     continue
-                coded_site = _secondary_codes(ctx.concept_of(res))[1]
                 if loose is not None and coded_site is not None and _site_from_text(loose) not in (None, coded_site):
                     # "Metastatic lung cancer (to bone)" coded C79.51: the code puts the metastasis in
                     # the bone, so the lung in the words is where a cancer began, a lung cancer's
@@ -1343,7 +1347,6 @@ def build_disease(ctx: Ctx) -> Disease:
                     continue
                 add_evidence(onset, src, onset_last)
                 add_site(site or "other", visceral, onset, src)
-                coded_site = _secondary_codes(ctx.concept_of(res))[1]
                 if coded_site is not None and site == coded_site:
                     site_conflicts += [(coded_site, code, other_site, src)
                                        for code, other_site in _text_named_other_sites(ctx.concept_of(res), coded_site)]
@@ -1354,7 +1357,7 @@ def build_disease(ctx: Ctx) -> Disease:
                     # the site was read from bodySite: every other bodySite is a site too
                     for other in body[1:]:
                         add_site(other, None, onset, src)
-                elif site is not None and not body and _secondary_codes(ctx.concept_of(res))[1] is None:
+                elif site is not None and not body and coded_site is None:
                     # the site was read from the text: every other site it asserts is one too
                     # ("Liver and bone metastases": liver and bone, not liver alone)
                     for other in _text_site_list(_without_past_cancer(ctx.code_text(res))):
