@@ -326,10 +326,7 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
     # ("Letrozole + palbociclib; fulvestrant to start at progression"; a text that is one
     # planned clause is a gap: _planned_record)
     planned_from = _planned_clause_start(text.lower())
-    for m in T.DRUG_NAME_RE.finditer(text):
-        info = T.drug_for_name(m.group(1))
-        if not info:
-            continue
+    for m, info in _named_drugs(text):
         # a name at the start of the text (after qualifiers only) is the record's own drug,
         # whatever the note after it says ("Capecitabine hand-foot syndrome"; premedication words
         # alone after it make the record unreadable: _premedication_record); one joined to a
@@ -352,6 +349,15 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=4096)
+def _named_drugs(text: str) -> tuple[tuple[re.Match[str], T.DrugInfo], ...]:
+    """Each drug name a text writes, in order, with the drug it names (T.DRUG_NAME_RE words
+    that T.drug_for_name knows): what the text readers here walk. Cached by text: one record's
+    text is read by several of them on every call."""
+    return tuple((m, info) for m in T.DRUG_NAME_RE.finditer(text)
+                 if (info := T.drug_for_name(m.group(1))) is not None)
+
+
 # what ends a clause between drug names, for plan words after the last name
 # (local_codes.yaml drug_mentions planned_closing): ";", "|", a line end, a full stop (not a
 # decimal point: "2.5 mg") or "then" ("Letrozole + palbociclib; fulvestrant to start at progression")
@@ -362,7 +368,7 @@ def _planned_clause_start(text: str) -> int | None:
     """Where the clause starts that plan words after the text's last drug name close
     (local_codes.yaml drug_mentions planned_closing: "Letrozole + palbociclib planned" 0,
     "Letrozole; fulvestrant to start at progression" after the ";"); None without such words."""
-    names = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1)) is not None]
+    names = [m for m, _ in _named_drugs(text)]
     tail = text[names[-1].end():] if names else ""
     planned = T.DRUG_PLANNED_CLOSING.match(tail)
     if planned is None or T.DRUG_PLANNED_THEN_STARTED.search(tail, planned.end()):
@@ -453,8 +459,7 @@ def class_beside_drug_classes(text: str) -> tuple[str, frozenset[str]] | None:
     if not text:
         return None
     given = {d.name for d in drugs_from_text(text)}
-    names = [(m.start(), m.end(), info) for m in T.DRUG_NAME_RE.finditer(text)
-             if (info := T.drug_for_name(m.group(1))) is not None and info.name in given]
+    names = [(m.start(), m.end(), info) for m, info in _named_drugs(text) if info.name in given]
     if not names:
         return None
     named_classes = {info.drug_class for _, _, info in names}
@@ -496,7 +501,7 @@ def refusal_in_text(text: str) -> str | None:
     (refused)", "Letrozole - not started"): "refused" when it names one drug, "unclear" when it
     names several (which one was refused cannot be read), None when it writes no refusal of its
     drug ("Fulvestrant - declined further cycles": given, then stopped)."""
-    names = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1)) is not None]
+    names = [m for m, _ in _named_drugs(text)]
     if not names:
         return None
     if _refusal_after_class_words(text, names[-1].end()):
@@ -584,7 +589,7 @@ def refused_in_regimen(text: str) -> frozenset[str]:
     ("Letrozole - patient declined palbociclib", "Letrozole; declined palbociclib":
     refused_before) is that next drug's, and of the drugs joined to it (names_joined: "declined
     palbociclib or ribociclib" is not read), not the drug's before it: letrozole given."""
-    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    names = _named_drugs(text)
     refused: set[str] = set()
     refusing_next = False  # the refusal before the previous name covers the names joined to it
     for i, ((m, info), (following, following_info)) in enumerate(zip(names, names[1:])):
@@ -624,11 +629,11 @@ def _refused_named_again(text: str) -> frozenset[str]:
     palbociclib (palbociclib declined)", "Letrozole + palbociclib; palbociclib declined": the
     refusal names its drug, so it is that drug's alone: local_codes.yaml drug_mentions
     refused_after), when the text names another drug too; empty otherwise."""
-    names = [info.name for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    found = _named_drugs(text)
+    names = [info.name for _, info in found]
     if len(names) < 3 or names[-1] not in names[:-1] or set(names) == {names[-1]}:
         return frozenset()
-    last = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1)) is not None][-1]
-    tail = text[last.end():]
+    tail = text[found[-1][0].end():]
     after = T.DRUG_REFUSED_AFTER.match(tail)
     if after is None or T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
         return frozenset()
@@ -641,7 +646,7 @@ def _refused_then_chosen(text: str) -> frozenset[str]:
     chosen or started instead ("Patient declined fulvestrant, chose letrozole": {fulvestrant};
     local_codes.yaml drug_mentions refused_before, chosen_instead / chosen_after: "Refused
     fulvestrant; letrozole started"); empty when it does not."""
-    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    names = _named_drugs(text)
     if not names or not T.DRUG_REFUSED_BEFORE.match(text[:names[0][0].start()]):
         return frozenset()
     for i in range(1, len(names)):
@@ -705,8 +710,7 @@ def _planned_record(written: str) -> _Unreadable | None:
     drug_mentions planned_opening; it was skipped as a record of no pathway drug), or plan words
     after its last drug ("Letrozole + palbociclib planned": planned_closing; it was read as a
     line): planned by its words, taken by its status, which is not settled."""
-    names = [m for m in T.DRUG_NAME_RE.finditer(written.lower()) if T.drug_for_name(m.group(1)) is not None] \
-        if written else []
+    names = [m for m, _ in _named_drugs(written.lower())] if written else []
     # plan words closing a last clause of their own are that clause's drugs' alone (_drug_mentions)
     planned_from = _planned_clause_start(written.lower()) if names else None
     if not names or not (T.DRUG_PLANNED_OPENING.match(written[:names[0].start()])
@@ -745,7 +749,7 @@ def _endocrine_sequence(text: str) -> tuple[tuple[str, ...], tuple[str, ...]] | 
     """The endocrine drugs a text names before and after a sequence word when those after add
     a class ("Letrozole then fulvestrant": (letrozole,), (fulvestrant,); local_codes.yaml
     drug_mentions sequence_between); None for one class ("Anastrozole then letrozole") or none."""
-    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    names = _named_drugs(text)
     for i in range(1, len(names)):
         if not T.DRUG_SEQUENCE_BETWEEN.match(text[names[i - 1][0].end():names[i][0].start()]):
             continue
@@ -1171,7 +1175,7 @@ def _refusal_before_a_later_name(text: str) -> frozenset[str]:
     (local_codes.yaml drug_mentions refused_before, read past the clause end the history reader
     reads, _refusal_opens_last_clause: "Letrozole, declined palbociclib", "Fulvestrant 500 mg;
     patient refused palbociclib")."""
-    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    names = _named_drugs(text)
     return frozenset(info.name for (prev, _), (m, info) in zip(names, names[1:])
                      if _refusal_opens_last_clause(text[prev.end():m.start()])) | _or_joined_to_a_refusal(text)
 
@@ -1185,7 +1189,7 @@ def _or_joined_to_a_refusal(text: str) -> frozenset[str]:
     palbociclib or ribociclib": {ribociclib}): they may be refused too. refused_in_regimen reads
     the first alone as refused (names_joined has no "or": "letrozole or anastrozole" is no
     regimen of both), so whether the others were given, or are ordered, is not written."""
-    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    names = _named_drugs(text)
     found: set[str] = set()
     refusing = joined = False
     for (prev, _), (m, info) in zip(names, names[1:]):
@@ -1207,7 +1211,7 @@ def drug_named_not_ordered(written: str) -> str | None:
     therapy given; a draft is an order, and which drug it orders is not written). None when
     another word comes first ("Dexamethasone pre paclitaxel": dexamethasone is ordered)."""
     text = written.lower() if written else ""
-    first = next(((info, m) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1)))), None)
+    first = next(((info, m) for m, info in _named_drugs(text)), None)
     if first is None or any(as_ is None for _, as_ in _drug_mentions(text)):
         return None
     before = T.DRUG_NOT_GIVEN_BEFORE.search(text[:first[1].start()])
@@ -1523,8 +1527,7 @@ def _refuses_its_own_drug(text: str, names: str) -> bool:
     """The text starts with a refusal of drugs that are all the record's own (names: its
     _Med.names) and says nothing after them ("Patient declined fulvestrant.", "Refused
     letrozole"): drug_mentions refused_before before the first name."""
-    found = [(m, T.drug_for_name(m.group(1))) for m in T.DRUG_NAME_RE.finditer(text)]
-    found = [(m, info) for m, info in found if info is not None]
+    found = _named_drugs(text)
     if not found or not T.DRUG_REFUSED_BEFORE.match(text[:found[0][0].start()]):
         return False
     own = set(names.split(" + "))
