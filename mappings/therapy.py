@@ -1638,8 +1638,8 @@ def _stop_reason_of_text(text: str) -> str | None:
     asserted, hedged = T.DISEASE_STATUS_UNCLEAR.subn(" ", rest)
     if T.STOP_PROGRESSION.search(asserted):
         return "progression"
-    # a named non-progression reason, or words saying the disease did not progress ("no
-    # progression", "progression ruled out"): the proxy must not read a progression into it
+    # words saying the disease did not progress ("no progression", "progression ruled out"):
+    # the proxy must not read a progression into it
     if rest != text:
         return "other"
     # any other reason beside a progression only suspected ("Possible progression - completed
@@ -1649,9 +1649,10 @@ def _stop_reason_of_text(text: str) -> str | None:
     # lost): the stop reason is unclear, not a stated non-progression one
     if hedged:
         return "unclear"
+    # a named non-progression reason (toxicity, choice, completion)
     if T.STOP_NON_PROGRESSION.search(text):
         return "other"
-    return "unclear" if hedged else None
+    return None
 
 
 def _symptom_alone(m: re.Match[str]) -> str:
