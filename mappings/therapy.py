@@ -501,14 +501,15 @@ def refusal_in_text(text: str) -> str | None:
     (refused)", "Letrozole - not started"): "refused" when it names one drug, "unclear" when it
     names several (which one was refused cannot be read), None when it writes no refusal of its
     drug ("Fulvestrant - declined further cycles": given, then stopped)."""
-    names = [m for m, _ in _named_drugs(text)]
+    found = _named_drugs(text)
+    names = [m for m, _ in found]
     if not names:
         return None
     if _refusal_after_class_words(text, names[-1].end()):
         # "Palbociclib + AI (declined)": the words closing the regimen are refused, and they
         # may stand for the regimen or for the class alone: which drug was given cannot be read
         return "unclear"
-    if len({m.group(1).lower() for m in names}) > 1 and _class_of_a_named_drug_refused_after(text, names):
+    if len({m.group(1).lower() for m in names}) > 1 and _class_of_a_named_drug_refused_after(text, found):
         # "Palbociclib + letrozole; AI declined": letrozole is an AI, yet written as given in the
         # regimen; whether it, the regimen or an AI before it was refused cannot be read
         return "unclear"
@@ -522,12 +523,12 @@ def refusal_in_text(text: str) -> str | None:
         return None
     if after and T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
         return None  # taken back ("Fulvestrant - declined initially, started 2025-06"): as recorded
-    drugs = {T.drug_for_name(m.group(1)) for m in names}
+    drugs = {info for _, info in found}
     if len(drugs) == 1:
         return "refused"
     # each drug before the last written as refused in its own clause too ("Letrozole
     # (declined), palbociclib (declined)"): every drug was refused
-    last = T.drug_for_name(names[-1].group(1))
+    last = found[-1][1]
     return "refused" if {d.name for d in drugs if d != last} <= refused_in_regimen(text) else "unclear"
 
 
@@ -543,14 +544,14 @@ def _refusal_after_class_words(text: str, end: int) -> bool:
     return False
 
 
-def _class_of_a_named_drug_refused_after(text: str, names: list[re.Match[str]]) -> bool:
+def _class_of_a_named_drug_refused_after(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> bool:
     """A clause after the last drug name (past a clause separator: local_codes.yaml
     drug_mentions class_refused_clause) starts with the class of a drug the text names
     (unnamed_drug_patterns) written as refused (refused_after): "Palbociclib + letrozole; AI
     declined". A class the text does not name ("Letrozole; chemotherapy declined") is another
     treatment refused."""
-    named = {info.drug_class for m in names if (info := T.drug_for_name(m.group(1))) is not None}
-    tail = text[names[-1].end():]
+    named = {info.drug_class for _, info in names}
+    tail = text[names[-1][0].end():]
     for pattern, _, classes in T.UNNAMED_DRUG_CLASSES:
         if not classes & named:
             continue
