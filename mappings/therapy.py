@@ -1427,8 +1427,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     # FHIR R4 medication-admin-status 'on-hold' ("temporarily halted ... expected to continue
     # later") does not say whether the dose was given ('not-done' says it was not): read as
     # given (as before); named when no other record of the drug was read
-    given_elsewhere = {d.name for e in exps if not (e.src.reference.startswith("MedicationAdministration/")
-                                                   and e.status == "on-hold") for d in e.drugs} if held else set()
+    given_elsewhere = _drugs_read_as_given(exps) if held else set()
     _records_gap(ctx, "therapy-administration-on-hold",
                  [(src, why) for src, why, names in held if not names <= given_elsewhere],
                  "Anticancer administrations have status 'on-hold' and no other record of their drug was read: "
@@ -1437,10 +1436,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "already used depend on it.")
     # a refused record with an open start asks whether the drug was given: not when another record
     # of its drug (an administration, a statement with its period) was read (as for on-hold above)
-    refused_refs = {ref for _, _, ref, _ in refusal_open}
-    given_apart = {d.name for e in exps if e.src.reference not in refused_refs
-                   and not (e.src.reference.startswith("MedicationAdministration/") and e.status == "on-hold")
-                   for d in e.drugs} if refusal_open else set()
+    given_apart = _drugs_read_as_given(exps, {ref for _, _, ref, _ in refusal_open}) if refusal_open else set()
     _records_gap(ctx, "medication-refusal-unclear",
                  [(src, why) for src, why, _, names in refusal_open if not names <= given_apart],
                  "Anticancer medication records give a refusal (or a drug never started) as the reason they were "
@@ -1453,6 +1449,15 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "Anticancer medication records end before they start, so their end is not used and when the "
                  "drug stopped is unknown: {named}. Confirm the dates.")
     return exps
+
+
+def _drugs_read_as_given(exps: list[_Exp], left_out: set[str] | frozenset[str] = frozenset()) -> set[str]:
+    """The drugs of the records read, but those of on-hold administrations (FHIR R4 'on-hold':
+    whether the dose was given is not written) and of the records referenced in left_out: the
+    other records whose drug the on-hold and refusal gaps look for."""
+    return {d.name for e in exps if e.src.reference not in left_out
+            and not (e.src.reference.startswith("MedicationAdministration/") and e.status == "on-hold")
+            for d in e.drugs}
 
 
 def _not_given_without_a_record(exps: list[_Exp], named: list[tuple[str, _Med]],
