@@ -3075,6 +3075,12 @@ def _first_progression_on_the_line(line: TherapyLine, progressions: list[tuple[d
 PROGRESSION_AT_START_DAYS = 14
 
 
+def _line_records(line: TherapyLine, exps: list[_Exp]) -> list[_Exp]:
+    """The records a therapy line was read from (its sources), in the order of exps."""
+    refs = {s.reference for s in line.sources}
+    return [e for e in exps if e.src.reference in refs]
+
+
 def _progressed_otherwise(line: TherapyLine, tls: list[TherapyLine], exps: list[_Exp]) -> bool:
     """An ended line reads as progressed at its end without a disease-status progression: a
     later line followed it (the regimen-change proxy, CR C.2 step 1; TherapyLine.progressed
@@ -3083,8 +3089,7 @@ def _progressed_otherwise(line: TherapyLine, tls: list[TherapyLine], exps: list[
         return False
     if any(ln.number > line.number for ln in tls):
         return True
-    refs = {src.reference for src in line.sources}
-    return any(e.stop == "progression" and e.src.reference in refs for e in exps)
+    return any(e.stop == "progression" for e in _line_records(line, exps))
 
 
 def _progression_at_line_start(line: TherapyLine, progressions: list[tuple[dt.date, Source, dt.date | None]],
@@ -3133,9 +3138,8 @@ def _progressed_with_an_unnamed_endocrine_drug(tls: list[TherapyLine], first_et:
         if ln is first_et:
             return None
         if ln.progressed and not ln.endocrine:
-            refs = {s.reference for s in ln.sources}
-            if any(e.src.reference in refs and e.med is not None and e.med.also_unread_classes & ENDOCRINE_CLASSES
-                   for e in exps):
+            if any(e.med is not None and e.med.also_unread_classes & ENDOCRINE_CLASSES
+                   for e in _line_records(ln, exps)):
                 return ln
     return None
 
@@ -3147,8 +3151,7 @@ def _ended_on_a_suspected_progression(line: TherapyLine, exps: list[_Exp]) -> bo
     which is latest is unknown and any hedged stop counts."""
     if line.active:
         return False
-    refs = {s.reference for s in line.sources}
-    own = [e for e in exps if e.src.reference in refs]
+    own = _line_records(line, exps)
     last = _last_records(own)
     return any(e.stop == "unclear" for e in (own if last is None else last))
 
