@@ -326,10 +326,7 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
     # ("Letrozole + palbociclib; fulvestrant to start at progression"; a text that is one
     # planned clause is a gap: _planned_record)
     planned_from = _planned_clause_start(text.lower())
-    for m in T.DRUG_NAME_RE.finditer(text):
-        info = T.drug_for_name(m.group(1))
-        if not info:
-            continue
+    for m, info in _named_drugs(text):
         # a name at the start of the text (after qualifiers only) is the record's own drug,
         # whatever the note after it says ("Capecitabine hand-foot syndrome"; premedication words
         # alone after it make the record unreadable: _premedication_record); one joined to a
@@ -352,6 +349,15 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=4096)
+def _named_drugs(text: str) -> tuple[tuple[re.Match[str], T.DrugInfo], ...]:
+    """Each drug name a text writes, in order, with the drug it names (T.DRUG_NAME_RE words
+    that T.drug_for_name knows): what the text readers here walk. Cached by text: one record's
+    text is read by several of them on every call."""
+    return tuple((m, info) for m in T.DRUG_NAME_RE.finditer(text)
+                 if (info := T.drug_for_name(m.group(1))) is not None)
+
+
 # what ends a clause between drug names, for plan words after the last name
 # (local_codes.yaml drug_mentions planned_closing): ";", "|", a line end, a full stop (not a
 # decimal point: "2.5 mg") or "then" ("Letrozole + palbociclib; fulvestrant to start at progression")
@@ -362,7 +368,7 @@ def _planned_clause_start(text: str) -> int | None:
     """Where the clause starts that plan words after the text's last drug name close
     (local_codes.yaml drug_mentions planned_closing: "Letrozole + palbociclib planned" 0,
     "Letrozole; fulvestrant to start at progression" after the ";"); None without such words."""
-    names = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1)) is not None]
+    names = [m for m, _ in _named_drugs(text)]
     tail = text[names[-1].end():] if names else ""
     planned = T.DRUG_PLANNED_CLOSING.match(tail)
     if planned is None or T.DRUG_PLANNED_THEN_STARTED.search(tail, planned.end()):
@@ -453,8 +459,7 @@ def class_beside_drug_classes(text: str) -> tuple[str, frozenset[str]] | None:
     if not text:
         return None
     given = {d.name for d in drugs_from_text(text)}
-    names = [(m.start(), m.end(), info) for m in T.DRUG_NAME_RE.finditer(text)
-             if (info := T.drug_for_name(m.group(1))) is not None and info.name in given]
+    names = [(m.start(), m.end(), info) for m, info in _named_drugs(text) if info.name in given]
     if not names:
         return None
     named_classes = {info.drug_class for _, _, info in names}
@@ -496,14 +501,15 @@ def refusal_in_text(text: str) -> str | None:
     (refused)", "Letrozole - not started"): "refused" when it names one drug, "unclear" when it
     names several (which one was refused cannot be read), None when it writes no refusal of its
     drug ("Fulvestrant - declined further cycles": given, then stopped)."""
-    names = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1)) is not None]
+    found = _named_drugs(text)
+    names = [m for m, _ in found]
     if not names:
         return None
     if _refusal_after_class_words(text, names[-1].end()):
         # "Palbociclib + AI (declined)": the words closing the regimen are refused, and they
         # may stand for the regimen or for the class alone: which drug was given cannot be read
         return "unclear"
-    if len({m.group(1).lower() for m in names}) > 1 and _class_of_a_named_drug_refused_after(text, names):
+    if len({m.group(1).lower() for m in names}) > 1 and _class_of_a_named_drug_refused_after(text, found):
         # "Palbociclib + letrozole; AI declined": letrozole is an AI, yet written as given in the
         # regimen; whether it, the regimen or an AI before it was refused cannot be read
         return "unclear"
@@ -517,12 +523,12 @@ def refusal_in_text(text: str) -> str | None:
         return None
     if after and T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
         return None  # taken back ("Fulvestrant - declined initially, started 2025-06"): as recorded
-    drugs = {T.drug_for_name(m.group(1)) for m in names}
+    drugs = {info for _, info in found}
     if len(drugs) == 1:
         return "refused"
     # each drug before the last written as refused in its own clause too ("Letrozole
     # (declined), palbociclib (declined)"): every drug was refused
-    last = T.drug_for_name(names[-1].group(1))
+    last = found[-1][1]
     return "refused" if {d.name for d in drugs if d != last} <= refused_in_regimen(text) else "unclear"
 
 
@@ -538,14 +544,14 @@ def _refusal_after_class_words(text: str, end: int) -> bool:
     return False
 
 
-def _class_of_a_named_drug_refused_after(text: str, names: list[re.Match[str]]) -> bool:
+def _class_of_a_named_drug_refused_after(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> bool:
     """A clause after the last drug name (past a clause separator: local_codes.yaml
     drug_mentions class_refused_clause) starts with the class of a drug the text names
     (unnamed_drug_patterns) written as refused (refused_after): "Palbociclib + letrozole; AI
     declined". A class the text does not name ("Letrozole; chemotherapy declined") is another
     treatment refused."""
-    named = {info.drug_class for m in names if (info := T.drug_for_name(m.group(1))) is not None}
-    tail = text[names[-1].end():]
+    named = {info.drug_class for _, info in names}
+    tail = text[names[-1][0].end():]
     for pattern, _, classes in T.UNNAMED_DRUG_CLASSES:
         if not classes & named:
             continue
@@ -584,7 +590,7 @@ def refused_in_regimen(text: str) -> frozenset[str]:
     ("Letrozole - patient declined palbociclib", "Letrozole; declined palbociclib":
     refused_before) is that next drug's, and of the drugs joined to it (names_joined: "declined
     palbociclib or ribociclib" is not read), not the drug's before it: letrozole given."""
-    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    names = _named_drugs(text)
     refused: set[str] = set()
     refusing_next = False  # the refusal before the previous name covers the names joined to it
     for i, ((m, info), (following, following_info)) in enumerate(zip(names, names[1:])):
@@ -624,11 +630,11 @@ def _refused_named_again(text: str) -> frozenset[str]:
     palbociclib (palbociclib declined)", "Letrozole + palbociclib; palbociclib declined": the
     refusal names its drug, so it is that drug's alone: local_codes.yaml drug_mentions
     refused_after), when the text names another drug too; empty otherwise."""
-    names = [info.name for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    found = _named_drugs(text)
+    names = [info.name for _, info in found]
     if len(names) < 3 or names[-1] not in names[:-1] or set(names) == {names[-1]}:
         return frozenset()
-    last = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1)) is not None][-1]
-    tail = text[last.end():]
+    tail = text[found[-1][0].end():]
     after = T.DRUG_REFUSED_AFTER.match(tail)
     if after is None or T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
         return frozenset()
@@ -641,7 +647,7 @@ def _refused_then_chosen(text: str) -> frozenset[str]:
     chosen or started instead ("Patient declined fulvestrant, chose letrozole": {fulvestrant};
     local_codes.yaml drug_mentions refused_before, chosen_instead / chosen_after: "Refused
     fulvestrant; letrozole started"); empty when it does not."""
-    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    names = _named_drugs(text)
     if not names or not T.DRUG_REFUSED_BEFORE.match(text[:names[0][0].start()]):
         return frozenset()
     for i in range(1, len(names)):
@@ -705,8 +711,7 @@ def _planned_record(written: str) -> _Unreadable | None:
     drug_mentions planned_opening; it was skipped as a record of no pathway drug), or plan words
     after its last drug ("Letrozole + palbociclib planned": planned_closing; it was read as a
     line): planned by its words, taken by its status, which is not settled."""
-    names = [m for m in T.DRUG_NAME_RE.finditer(written.lower()) if T.drug_for_name(m.group(1)) is not None] \
-        if written else []
+    names = [m for m, _ in _named_drugs(written.lower())] if written else []
     # plan words closing a last clause of their own are that clause's drugs' alone (_drug_mentions)
     planned_from = _planned_clause_start(written.lower()) if names else None
     if not names or not (T.DRUG_PLANNED_OPENING.match(written[:names[0].start()])
@@ -745,7 +750,7 @@ def _endocrine_sequence(text: str) -> tuple[tuple[str, ...], tuple[str, ...]] | 
     """The endocrine drugs a text names before and after a sequence word when those after add
     a class ("Letrozole then fulvestrant": (letrozole,), (fulvestrant,); local_codes.yaml
     drug_mentions sequence_between); None for one class ("Anastrozole then letrozole") or none."""
-    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    names = _named_drugs(text)
     for i in range(1, len(names)):
         if not T.DRUG_SEQUENCE_BETWEEN.match(text[names[i - 1][0].end():names[i][0].start()]):
             continue
@@ -1171,7 +1176,7 @@ def _refusal_before_a_later_name(text: str) -> frozenset[str]:
     (local_codes.yaml drug_mentions refused_before, read past the clause end the history reader
     reads, _refusal_opens_last_clause: "Letrozole, declined palbociclib", "Fulvestrant 500 mg;
     patient refused palbociclib")."""
-    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    names = _named_drugs(text)
     return frozenset(info.name for (prev, _), (m, info) in zip(names, names[1:])
                      if _refusal_opens_last_clause(text[prev.end():m.start()])) | _or_joined_to_a_refusal(text)
 
@@ -1185,7 +1190,7 @@ def _or_joined_to_a_refusal(text: str) -> frozenset[str]:
     palbociclib or ribociclib": {ribociclib}): they may be refused too. refused_in_regimen reads
     the first alone as refused (names_joined has no "or": "letrozole or anastrozole" is no
     regimen of both), so whether the others were given, or are ordered, is not written."""
-    names = [(m, info) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1))) is not None]
+    names = _named_drugs(text)
     found: set[str] = set()
     refusing = joined = False
     for (prev, _), (m, info) in zip(names, names[1:]):
@@ -1207,7 +1212,7 @@ def drug_named_not_ordered(written: str) -> str | None:
     therapy given; a draft is an order, and which drug it orders is not written). None when
     another word comes first ("Dexamethasone pre paclitaxel": dexamethasone is ordered)."""
     text = written.lower() if written else ""
-    first = next(((info, m) for m in T.DRUG_NAME_RE.finditer(text) if (info := T.drug_for_name(m.group(1)))), None)
+    first = next(((info, m) for m, info in _named_drugs(text)), None)
     if first is None or any(as_ is None for _, as_ in _drug_mentions(text)):
         return None
     before = T.DRUG_NOT_GIVEN_BEFORE.search(text[:first[1].start()])
@@ -1422,8 +1427,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     # FHIR R4 medication-admin-status 'on-hold' ("temporarily halted ... expected to continue
     # later") does not say whether the dose was given ('not-done' says it was not): read as
     # given (as before); named when no other record of the drug was read
-    given_elsewhere = {d.name for e in exps if not (e.src.reference.startswith("MedicationAdministration/")
-                                                   and e.status == "on-hold") for d in e.drugs} if held else set()
+    given_elsewhere = _drugs_read_as_given(exps) if held else set()
     _records_gap(ctx, "therapy-administration-on-hold",
                  [(src, why) for src, why, names in held if not names <= given_elsewhere],
                  "Anticancer administrations have status 'on-hold' and no other record of their drug was read: "
@@ -1432,10 +1436,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "already used depend on it.")
     # a refused record with an open start asks whether the drug was given: not when another record
     # of its drug (an administration, a statement with its period) was read (as for on-hold above)
-    refused_refs = {ref for _, _, ref, _ in refusal_open}
-    given_apart = {d.name for e in exps if e.src.reference not in refused_refs
-                   and not (e.src.reference.startswith("MedicationAdministration/") and e.status == "on-hold")
-                   for d in e.drugs} if refusal_open else set()
+    given_apart = _drugs_read_as_given(exps, {ref for _, _, ref, _ in refusal_open}) if refusal_open else set()
     _records_gap(ctx, "medication-refusal-unclear",
                  [(src, why) for src, why, _, names in refusal_open if not names <= given_apart],
                  "Anticancer medication records give a refusal (or a drug never started) as the reason they were "
@@ -1448,6 +1449,15 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "Anticancer medication records end before they start, so their end is not used and when the "
                  "drug stopped is unknown: {named}. Confirm the dates.")
     return exps
+
+
+def _drugs_read_as_given(exps: list[_Exp], left_out: set[str] | frozenset[str] = frozenset()) -> set[str]:
+    """The drugs of the records read, but those of on-hold administrations (FHIR R4 'on-hold':
+    whether the dose was given is not written) and of the records referenced in left_out: the
+    other records whose drug the on-hold and refusal gaps look for."""
+    return {d.name for e in exps if e.src.reference not in left_out
+            and not (e.src.reference.startswith("MedicationAdministration/") and e.status == "on-hold")
+            for d in e.drugs}
 
 
 def _not_given_without_a_record(exps: list[_Exp], named: list[tuple[str, _Med]],
@@ -1523,8 +1533,7 @@ def _refuses_its_own_drug(text: str, names: str) -> bool:
     """The text starts with a refusal of drugs that are all the record's own (names: its
     _Med.names) and says nothing after them ("Patient declined fulvestrant.", "Refused
     letrozole"): drug_mentions refused_before before the first name."""
-    found = [(m, T.drug_for_name(m.group(1))) for m in T.DRUG_NAME_RE.finditer(text)]
-    found = [(m, info) for m, info in found if info is not None]
+    found = _named_drugs(text)
     if not found or not T.DRUG_REFUSED_BEFORE.match(text[:found[0][0].start()]):
         return False
     own = set(names.split(" + "))
@@ -1635,8 +1644,8 @@ def _stop_reason_of_text(text: str) -> str | None:
     asserted, hedged = T.DISEASE_STATUS_UNCLEAR.subn(" ", rest)
     if T.STOP_PROGRESSION.search(asserted):
         return "progression"
-    # a named non-progression reason, or words saying the disease did not progress ("no
-    # progression", "progression ruled out"): the proxy must not read a progression into it
+    # words saying the disease did not progress ("no progression", "progression ruled out"):
+    # the proxy must not read a progression into it
     if rest != text:
         return "other"
     # any other reason beside a progression only suspected ("Possible progression - completed
@@ -1646,9 +1655,10 @@ def _stop_reason_of_text(text: str) -> str | None:
     # lost): the stop reason is unclear, not a stated non-progression one
     if hedged:
         return "unclear"
+    # a named non-progression reason (toxicity, choice, completion)
     if T.STOP_NON_PROGRESSION.search(text):
         return "other"
-    return "unclear" if hedged else None
+    return None
 
 
 def _symptom_alone(m: re.Match[str]) -> str:
@@ -3065,6 +3075,12 @@ def _first_progression_on_the_line(line: TherapyLine, progressions: list[tuple[d
 PROGRESSION_AT_START_DAYS = 14
 
 
+def _line_records(line: TherapyLine, exps: list[_Exp]) -> list[_Exp]:
+    """The records a therapy line was read from (its sources), in the order of exps."""
+    refs = {s.reference for s in line.sources}
+    return [e for e in exps if e.src.reference in refs]
+
+
 def _progressed_otherwise(line: TherapyLine, tls: list[TherapyLine], exps: list[_Exp]) -> bool:
     """An ended line reads as progressed at its end without a disease-status progression: a
     later line followed it (the regimen-change proxy, CR C.2 step 1; TherapyLine.progressed
@@ -3073,8 +3089,7 @@ def _progressed_otherwise(line: TherapyLine, tls: list[TherapyLine], exps: list[
         return False
     if any(ln.number > line.number for ln in tls):
         return True
-    refs = {src.reference for src in line.sources}
-    return any(e.stop == "progression" and e.src.reference in refs for e in exps)
+    return any(e.stop == "progression" for e in _line_records(line, exps))
 
 
 def _progression_at_line_start(line: TherapyLine, progressions: list[tuple[dt.date, Source, dt.date | None]],
@@ -3123,9 +3138,8 @@ def _progressed_with_an_unnamed_endocrine_drug(tls: list[TherapyLine], first_et:
         if ln is first_et:
             return None
         if ln.progressed and not ln.endocrine:
-            refs = {s.reference for s in ln.sources}
-            if any(e.src.reference in refs and e.med is not None and e.med.also_unread_classes & ENDOCRINE_CLASSES
-                   for e in exps):
+            if any(e.med is not None and e.med.also_unread_classes & ENDOCRINE_CLASSES
+                   for e in _line_records(ln, exps)):
                 return ln
     return None
 
@@ -3137,8 +3151,7 @@ def _ended_on_a_suspected_progression(line: TherapyLine, exps: list[_Exp]) -> bo
     which is latest is unknown and any hedged stop counts."""
     if line.active:
         return False
-    refs = {s.reference for s in line.sources}
-    own = [e for e in exps if e.src.reference in refs]
+    own = _line_records(line, exps)
     last = _last_records(own)
     return any(e.stop == "unclear" for e in (own if last is None else last))
 
