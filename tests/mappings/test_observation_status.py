@@ -283,3 +283,24 @@ def test_a_snomed_coded_gene_test_read_by_its_words_without_a_status_is_named_as
     assert state.biomarkers.status("ESR1") == "detected"
     gap = next(g for g in state.gaps if g.code == "observation-status-missing")
     assert "Observation/esr1-text" in [s.reference for s in gap.sources]
+
+
+def _ecg_panel_without_status(patient, component_code: str) -> None:
+    patient.resources.append({
+        "resourceType": "Observation", "id": "ecg-panel", "subject": {"reference": "Patient/p"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "11524-6", "display": "EKG study"}]},
+        "effectiveDateTime": "2025-06-01",
+        "component": [{"code": {"coding": [{"system": "http://loinc.org", "code": component_code}]},
+                       "valueQuantity": {"value": 430, "unit": "ms"}}],
+    })
+
+
+def test_an_ecg_panel_without_a_status_is_named_when_a_reader_reads_its_component_and_not_otherwise():
+    # a QTc (8636-3) sent as a component of an ECG panel is read by the QTc reader; a heart-rate
+    # component (8867-4) by none
+    read, unread = after_ai_cdk46i("p"), after_ai_cdk46i("p")
+    _ecg_panel_without_status(read, "8636-3")
+    _ecg_panel_without_status(unread, "8867-4")
+    gap = next(g for g in run(read)[0].gaps if g.code == "observation-status-missing")
+    assert [s.reference for s in gap.sources] == ["Observation/ecg-panel"]
+    assert "observation-status-missing" not in {g.code for g in run(unread)[0].gaps}
