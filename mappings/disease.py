@@ -38,11 +38,23 @@ _BREAST_TEXT = re.compile(
 # pleural cavity / the peritoneum as a complication of malignant disease; ICD-10-CM J91.0 and
 # R18.0 "code first" the malignancy, C78.2 secondary malignant neoplasm of pleura / C78.6 of
 # retroperitoneum and peritoneum; CR A.4 pleura and peritoneum rows, both visceral): not
-# "non-malignant" / "nonmalignant" / "paramalignant" effusion (no metastasis named).
+# "non-malignant" / "nonmalignant" / "paramalignant" effusion (no metastasis named). (fix-dz2)
+# Written the other way round too, "Pleural effusion, malignant" / "Pleural effusion
+# (malignant)", as problem lists write a finding then its kind (not "..., malignant cells
+# absent": what cytology found). A malignant pericardial
+# effusion is the same for the pericardium (ICD-10-CM I31.31 "malignant pericardial effusion
+# in diseases classified elsewhere", code first the neoplasm: a secondary one of the heart /
+# pericardium is C79.89, CR A.4 "ICD C77-C79"): metastatic, site "other" as C79.89 reads (the
+# visceral list of CR A.4 does not name the pericardium). "Carcinomatous meningitis" is
+# leptomeningeal metastasis (ICD-10-CM C79.32 secondary malignant neoplasm of cerebral
+# meninges, CR A.4 brain row; tables.SITE_TEXT "mening": brain).
+_EFFUSION_SITE = r"(?:pleural|pericardial)(?:\s+and\s+(?:pleural|pericardial))?"
 _SECONDARY_TEXT = re.compile(r"secondary malignant|secondary (?:carcinoma|adenocarcinoma|neoplasm|deposits?)\b"
                              r"|metasta|\bmets\b|\bmbc\b|\bdistant (?:recurrence|relapse)s?\b(?!\s*(?:risk|rate|score)\b)"
                              r"|\bcarcinomatosis\b|\blymphangitis carcinomatosa\b|\bleptomeningeal (?:disease|involvement)\b"
-                             r"|(?<![a-z-])(?<!non )malignant (?:pleural effusions?|ascites)\b")
+                             r"|\bcarcinomatous meningitis\b"
+                             rf"|(?<![a-z-])(?<!non )malignant (?:{_EFFUSION_SITE} effusions?|ascites)\b"
+                             rf"|\b{_EFFUSION_SITE} effusions?\s*(?:,\s*|\(\s*|-\s*)malignant\b(?!\s+cells?\b)")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
 # distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts
 # "TNM M1 (cM1/pM1) OR stage group IV" alike. The M category is read on its own ("cM1", "M1

@@ -1869,6 +1869,28 @@ def test_an_effusion_not_written_malignant_or_a_malignant_one_ruled_out_is_no_me
     assert d.metastatic == "unknown" and d.sites == []
 
 
+@pytest.mark.parametrize("text,site,visceral", [("Pleural effusion, malignant", "pleura", True),
+                                                ("Pleural effusion (malignant)", "pleura", True),
+                                                ("Malignant pericardial effusion", "other", False),
+                                                ("Pericardial effusion, malignant", "other", False),
+                                                ("Carcinomatous meningitis", "brain", True)])
+def test_a_malignant_effusion_written_finding_first_a_pericardial_one_and_carcinomatous_meningitis_are_metastases(
+        text, site, visceral):
+    # was: not read (metastatic status unknown: no metastatic breast cancer pathway). A malignant
+    # pericardial effusion is ICD-10-CM I31.31 with the neoplasm coded first (C79.89: site
+    # "other", the pericardium is not in CR A.4's visceral list); carcinomatous meningitis is
+    # C79.32 (CR A.4 brain row)
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [(s.site, s.visceral) for s in d.sites] == [(site, visceral)]
+
+
+@pytest.mark.parametrize("text", ["Pleural effusion, malignant cells absent", "Pleural effusion, non-malignant",
+                                  "No malignant pericardial effusion", "Pericardial effusion"])
+def test_an_effusion_whose_cytology_found_no_malignant_cells_or_not_written_malignant_is_no_metastasis(text):
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "unknown" and d.sites == []
+
+
 @pytest.mark.parametrize("stage", ["ypStage IV", "rpStage IV", "pStage IV"])
 def test_a_stage_iv_written_with_its_ajcc_prefix_is_metastatic(stage):
     # was: "ypStage IV" not read as a stage (no word boundary before "stage"): metastatic
