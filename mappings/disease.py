@@ -579,8 +579,25 @@ def _advanced_words(text: str) -> str | None:
 _NODAL = re.compile(r"\b(lymph(\s+nodes?)?|nodal|nodes?)\b")
 # nodes written as distant: "distant nodal metastases" (M1 is distant metastasis), contralateral
 # nodes (AJCC 8th edition breast: regional nodes are the ipsilateral axillary, internal mammary
-# and supraclavicular ones, N1-N3; contralateral ones are M1)
-_DISTANT_NODES = re.compile(r"\b(distant|contra-?lateral|non-?regional)\s+(\w+\s+){0,2}(lymph|nodal|nodes?)\b")
+# and supraclavicular ones, N1-N3; contralateral ones are M1). (fix-dz2) So are the nodes of
+# any other region, which AJCC 8th edition codes as distant metastasis "including cervical or
+# contralateral internal mammary" ones: cervical, mediastinal, hilar, para-aortic,
+# retroperitoneal, inguinal nodes are M1, not asked as regional ones are
+_DISTANT_NODES = re.compile(r"\b(distant|contra-?lateral|non-?regional|cervical|mediastinal|hilar|para-?aortic"
+                            r"|retroperitoneal|inguinal)\s+(\w+\s+){0,2}(lymph|nodal|nodes?)\b")
+
+
+@lru_cache(maxsize=4096)
+def _distant_nodes(text: str) -> str | None:
+    """The words of the first nodes the text writes distant (_DISTANT_NODES: "mediastinal lymph
+    node", "contralateral axillary nodal") and not as not there ("no mediastinal nodal disease",
+    "mediastinal nodes negative": vocabulary negation_words before, ruled_out_words / negative
+    after, as for another primary), else None."""
+    for m in _DISTANT_NODES.finditer(text):
+        if not (_REFUTED_BEFORE.search(text[max(0, m.start() - 30):m.start()])
+                or _REFUTED_AFTER.search(text[m.end():m.end() + 30])):
+            return m.group(0)
+    return None
 
 
 @lru_cache(maxsize=4096)
@@ -599,7 +616,9 @@ def _nodal_only(text: str) -> str | None:
     node word beside it in its clause: within 40 characters or in its comma piece ("axillary
     nodal metastases", "2/15 nodes with metastases", "Metastatic breast cancer to axillary and
     supraclavicular nodes": AJCC 8th edition N3c), else None."""
-    if {site for rx, site in T.SITE_TEXT if rx.search(text)} != {"lymph-node"} or _DISTANT_NODES.search(text):
+    if {site for rx, site in T.SITE_TEXT if rx.search(text)} != {"lymph-node"} or (
+            _distant_nodes(text) and not _distant_refuted(text) and not _M0_WORDS.search(text)
+            and _stage_from_text(text) is not False):
         return None
     words = []
     for part in text.split(" | "):
@@ -1250,6 +1269,13 @@ def build_disease(ctx: Ctx) -> Disease:
                 if not (_distant_refuted(text) or _M0_WORDS.search(text) or _stage_from_text(text) is False):
                     unconfirmed.append(("lymph-node", f'"{nodal}" in the text: lymph-node metastases only, regional '
                                         "(N, early breast cancer) or distant (M1) not stated", src))
+                elif (distant := _distant_nodes(text)) is not None:
+                    # "mediastinal lymph node metastases, no distant metastases" / "... T2N1M0":
+                    # nodes AJCC 8th edition codes M1 beside words that say there is no M1; which
+                    # one is right the text does not settle (fix-dz2): asked, not counted
+                    unconfirmed.append(("lymph-node", f'"{distant}" in the text (distant nodes, M1 in AJCC 8th '
+                                        "edition) beside no distant metastases, an M0 or an early stage: not stated "
+                                        "which is right", src))
             elif text and (stage4_words or _metastatic_text(text)) and (
                     differential := T.BREAST_DIFFERENTIAL.search(text) or _differential_named(text)):
                 # "Metastatic adenocarcinoma, breast vs lung primary", "Metastatic breast cancer

@@ -1728,6 +1728,38 @@ def test_a_breast_cancer_with_metastases_beyond_the_nodes_or_a_stage_iv_stays_me
     assert disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")).metastatic == "yes"
 
 
+@pytest.mark.parametrize("text", ["Breast cancer with mediastinal lymph node metastases",
+                                  "Breast cancer with cervical lymph node metastases",
+                                  "Breast cancer, metastatic to mediastinal nodes",
+                                  "Breast cancer with para-aortic nodal metastases"])
+def test_a_breast_cancer_with_metastases_to_nodes_of_another_region_is_metastatic_not_asked(text):
+    # was: asked "regional (N, early breast cancer) or distant (M1) not stated" and no metastatic
+    # pathway; AJCC 8th edition codes every node outside the ipsilateral axillary, internal
+    # mammary and supraclavicular ones as distant (M1), "including cervical" ones
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "yes"
+    assert "metastasis-unconfirmed" not in _gaps(problem)
+
+
+@pytest.mark.parametrize("text,nodes", [
+    ("Breast cancer with mediastinal lymph node metastases, no distant metastases", "mediastinal lymph node"),
+    ("Breast cancer T2N3M0 with cervical lymph node metastases", "cervical lymph node")])
+def test_distant_nodes_written_beside_no_distant_metastases_or_an_m0_are_asked_not_counted(text, nodes):
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown"
+    assert (f'lymph-node ("{nodes}" in the text (distant nodes, M1 in AJCC 8th edition) beside no distant '
+            "metastases, an M0 or an early stage: not stated which is right)") in _gaps(problem)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Breast cancer with axillary nodal metastases; mediastinal nodes negative",
+                                  "Breast cancer with axillary nodal metastases; contralateral nodes negative"])
+def test_distant_nodes_written_negative_beside_axillary_nodal_metastases_leave_the_regional_question_asked(text):
+    # was (contralateral): metastatic, the negative nodes read as distant metastases
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown"
+    assert "regional (N, early breast cancer) or distant (M1) not stated" in _gaps(problem)["metastasis-unconfirmed"]
+
+
 @pytest.mark.parametrize("text", ["MBC", "HR+ MBC", "Breast cancer with distant recurrence", "Breast cancer, distant relapse to liver"])
 def test_a_breast_cancer_written_mbc_or_with_a_distant_recurrence_is_metastatic(text):
     # was: metastatic status unknown ("MBC": metastatic breast cancer; AJCC M1 is distant metastasis)
