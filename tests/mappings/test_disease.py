@@ -1923,6 +1923,25 @@ def test_an_effusion_whose_cytology_found_no_malignant_cells_or_not_written_mali
     assert d.metastatic == "unknown" and d.sites == []
 
 
+@pytest.mark.parametrize("text,site,words", [
+    ("Malignant pleural effusion, cytology negative", "pleura", "cytology negative"),
+    ("Malignant pleural effusion (cytology negative for malignancy)", "pleura", "cytology negative"),
+    ("Malignant pleural effusion, negative cytology", "pleura", "negative cytology"),
+    ("Bone metastases, negative biopsy", "bone", "negative biopsy")])
+def test_a_metastasis_written_beside_a_negative_cytology_or_biopsy_is_asked_quoting_the_words(text, site, words):
+    # was: a pleural metastasis (visceral) although the cytology that makes the diagnosis was
+    # negative; "negative biopsy" read as ruling the metastasis out, its words not shown. A test
+    # that did not confirm it leaves it unconfirmed (condition-ver-status), not refuted: asked
+    resources = (breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert disease(*resources).metastatic == "unknown"
+    assert f'{site} ("{words}" in the text)' in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Bone metastases, biopsy negative for ER", "Malignant pleural effusion, cytology positive"])
+def test_a_metastasis_beside_a_biopsy_negative_for_a_marker_or_a_positive_cytology_stays_metastatic(text):
+    assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")).metastatic == "yes"
+
+
 @pytest.mark.parametrize("stage", ["ypStage IV", "rpStage IV", "pStage IV"])
 def test_a_stage_iv_written_with_its_ajcc_prefix_is_metastatic(stage):
     # was: "ypStage IV" not read as a stage (no word boundary before "stage"): metastatic
