@@ -725,6 +725,28 @@ def _text_named_other_sites(con: Concept, coded_site: str) -> list[tuple[str, st
     return [(code, site) for site in _text_site_list(_without_past_cancer(text)) if site != coded_site]
 
 
+def _metastasis_to_breast(con: Concept) -> str | None:
+    """What names a metastasis Condition a secondary malignant neoplasm OF the breast (codes.yaml
+    secondary_of_breast: SNOMED CT 145501000119108, ICD-10-CM C79.81, or the words "secondary
+    malignant neoplasm of breast" / "metastasis to the breast") when it names no other metastatic
+    site by code or text, memoised per concept; else None."""
+    if "to_breast" not in con.memo:
+        found = None
+        codes = [(system, code) for system, code, _ in con.codings if code]
+        other_site = any(
+            (is_icd10(system) and T.norm_icd(code).startswith(T.SECONDARY_ICD_ROOTS)
+             and T.norm_icd(code) not in T.SECONDARY_OF_BREAST_ICD)
+            or (is_snomed(system) and code in T.SECONDARY_SNOMED) for system, code in codes)
+        coded = next((code for system, code in codes if (is_icd10(system) and T.norm_icd(code) in T.SECONDARY_OF_BREAST_ICD)
+                      or (is_snomed(system) and code in T.SECONDARY_OF_BREAST_SNOMED)), None)
+        text = con.text or ""
+        words = T.SECONDARY_OF_BREAST_TEXT.search(text)
+        if not other_site and not _text_site_list(text) and (coded or words):
+            found = f"coded {coded}" if coded else f'"{words.group(0)}" in the text'  # type: ignore[union-attr]
+        con.memo["to_breast"] = found
+    return con.memo["to_breast"]
+
+
 def _site_words(site: str) -> str:
     """A site id as a gap's sentence writes it ("lymph-node": "the text names the lymph nodes")."""
     return "lymph nodes" if site == "lymph-node" else site
@@ -1332,6 +1354,13 @@ def build_disease(ctx: Ctx) -> Disease:
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
                 src = ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)
+                if (to_breast := _metastasis_to_breast(ctx.concept_of(res))) is not None:
+                    # a secondary malignant neoplasm OF the breast: another cancer's spread to it
+                    # (CR A.4 caution: "not MBC") or this one's to the other breast (M1), which
+                    # the code does not say (fix-dz2): asked, not counted
+                    unconfirmed.append(("breast", f"{to_breast}: a metastasis to the breast, from this breast "
+                                        "cancer or from another cancer, not stated", src))
+                    continue
                 coded_secondary, coded_site, _ = _secondary_coded(ctx.concept_of(res))
                 loose = _organ_cancer_only(ctx.code_text(res), coded_secondary) if ctx.code_text(res) else None
                 if loose is not None and not coded_secondary:

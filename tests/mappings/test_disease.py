@@ -33,6 +33,26 @@ def test_secondary_malignant_neoplasm_of_breast_is_not_a_breast_primary():
     assert d.breast_cancer != "yes"
 
 
+@pytest.mark.parametrize("code,why", [(coding(ICD10, "C79.81"), "coded C79.81"),
+                                      (coding(SNOMED, "145501000119108", "Secondary malignant neoplasm of breast"),
+                                       "coded 145501000119108"),
+                                      (None, '"metastasis to contralateral breast" in the text')])
+def test_a_secondary_malignant_neoplasm_of_the_breast_alone_is_asked_not_counted_as_metastatic_breast_cancer(code, why):
+    # was: metastatic breast cancer (site "other") and the MBC pathway; CR A.4 caution: a
+    # secondary malignant neoplasm OF the breast is a metastasis to it, from another cancer ("not
+    # MBC") or from this one to the other breast (M1): which, the code does not say
+    met = condition(cc(*([code] if code else []), text=None if code else "Metastasis to contralateral breast"), "2021-01-01")
+    assert disease(breast_cancer("2020-01-01"), met).metastatic == "unknown"
+    assert (f"breast ({why}: a metastasis to the breast, from this breast cancer or from another cancer, not stated)"
+            in _gaps(breast_cancer("2020-01-01"), met)["metastasis-unconfirmed"])
+
+
+def test_a_secondary_malignant_neoplasm_of_the_breast_beside_a_liver_metastasis_leaves_the_disease_metastatic():
+    resources = (breast_cancer("2020-01-01"), condition(cc(coding(ICD10, "C79.81")), "2021-01-01"),
+                 condition(cc(coding(ICD10, "C78.7")), "2021-01-01"))
+    assert [s.site for s in disease(*resources).sites] == ["liver"]
+
+
 def test_breast_cancer_by_text_only():
     assert disease(condition(cc(text="Invasive ductal carcinoma of the left breast"))).breast_cancer == "yes"
 
