@@ -716,13 +716,49 @@ def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bo
     return _secondary_rest(res, text, is_secondary, site, visceral)
 
 
-def _text_named_other_sites(con: Concept, coded_site: str) -> list[tuple[str, str]]:
-    """(code, site) for each metastatic site a secondary-coded Condition's text asserts that is
-    not the coded site ("Breast cancer metastatic to liver" coded C79.51, bone): CR A.4 reads
-    the site from the code; the text says otherwise, which the sources do not settle."""
+def _text_named_other_sites(con: Concept, coded_site: str) -> list[tuple[str, str, str | None]]:
+    """(code, site, past words) for each metastatic site a secondary-coded Condition's text
+    asserts that is not the coded site ("Breast cancer metastatic to liver" coded C79.51, bone):
+    CR A.4 reads the site from the code; the text says otherwise, which the sources do not
+    settle. The past words are those of a site the text writes in the past only ("Bone
+    metastases; history of liver metastasis": _past_sites), else None."""
     code = next((c for s, c, _ in con.codings if c and (is_icd10(s) or is_snomed(s))), "")
-    text = con.text or ""
-    return [(code, site) for site in _text_site_list(_without_past_cancer(text)) if site != coded_site]
+    text = _without_past_cancer(con.text or "")
+    past = _past_sites(text)
+    return [(code, site, past.get(site)) for site in _text_site_list(text) if site != coded_site]
+
+
+# (fix-dz2) a metastasis written in the past: "history of" / "previous" / "prior" before it in
+# its comma piece ("history of liver metastasis", "prior brain mets"), or "resolved" /
+# "resected" after it ("liver metastases, resolved"). Not "treated" ("brain mets treated with
+# SRS" may still be there) nor a past word after the mention ("new liver metastases since
+# prior CT": the CT is prior)
+_PAST_BEFORE = re.compile(r"\b(?:history of|hx of|h/o|previous(?:ly)?|prior|past|former|remote)\b[\s\w-]{0,25}$")
+_PAST_AFTER = re.compile(r"^\w*[\s\w-]{0,20}?[\s(:-]*\b(?:resolved|resected|no longer (?:seen|present|visible))\b")
+
+
+@lru_cache(maxsize=4096)
+def _past_sites(text: str) -> dict[str, str]:
+    """site -> the words of a mention the text writes in the past (_PAST_BEFORE / _PAST_AFTER)
+    for each site only such mentions name ("Bone metastases; history of liver metastasis":
+    liver): a site that was, not one the text asserts now."""
+    past: dict[str, str] = {}
+    now: set[str] = set()
+    for part in text.split(" | "):
+        ends = [0] + [p.end() for p in _PAST_PIECE_END.finditer(part)] + [len(part) + 1]
+        for m in _mentions(part):
+            if m.refuted is not None:
+                continue
+            a = max(e for e in ends if e <= m.start)
+            b = min(e for e in ends if e > m.start) - 1
+            piece = part[a:b]
+            names = {site for rx, site in T.SITE_TEXT if rx.search(piece)}
+            if _PAST_BEFORE.search(part[a:m.start]) or _PAST_AFTER.match(part[m.end:b]):
+                for site in names:
+                    past.setdefault(site, piece.strip(" ()"))
+            else:
+                now |= names
+    return {site: words for site, words in past.items() if site not in now}
 
 
 def _metastasis_to_breast(con: Concept) -> str | None:
@@ -1199,7 +1235,8 @@ def build_disease(ctx: Ctx) -> Disease:
     early_not_final: list[Source] = []  # an M0 / stage 0-III Observation not final (preliminary...)
     unconfirmed: list[tuple[str, str, Source]] = []  # (site, verificationStatus, source)
     # a metastasis coded at one site whose text asserts another (_text_named_other_sites)
-    site_conflicts: list[tuple[str, str, str, Source]] = []  # (coded site, code, text site, source)
+    # (coded site, code, text site, the words when the text writes that site in the past, source)
+    site_conflicts: list[tuple[str, str, str, str | None, Source]] = []
     # a staging value coded stage IV / M1 whose text writes otherwise: (why, source)
     staging_conflicts: list[tuple[str, Source]] = []
     # clinical stage IV evidence: (its date, None: undated; the last day a date without a day can mean)
@@ -1415,8 +1452,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 add_evidence(onset, src, onset_last)
                 add_site(site or "other", visceral, onset, src)
                 if coded_site is not None and site == coded_site:
-                    site_conflicts += [(coded_site, code, other_site, src)
-                                       for code, other_site in _text_named_other_sites(ctx.concept_of(res), coded_site)]
+                    site_conflicts += [(coded_site, code, other_site, past, src)
+                                       for code, other_site, past in _text_named_other_sites(ctx.concept_of(res), coded_site)]
                 if coded_secondary and _breast_primary_named(ctx.code_text(res)):
                     named_by_metastasis.append(src)
                 body = _body_sites(res) if res.get("bodySite") else []
@@ -1550,14 +1587,27 @@ def build_disease(ctx: Ctx) -> Disease:
     # a site only the text names, the code another: the code's site is counted, the text's is
     # not (the sources do not say which one is right); visceral vs bone-only disease changes the
     # guidance (CR A.4 visceral sites, C.2 step 2), so the clinician is asked
-    untold = [(c, code, t, src) for c, code, t, src in site_conflicts if t not in sites]
-    if untold:
-        ctx.gap("metastatic-site-conflict",
+    untold = [(c, code, t, src) for c, code, t, past, src in site_conflicts if t not in sites and past is None]
+    # (fix-dz2) a site the text writes in the past only ("Bone metastases; history of liver
+    # metastasis"): no disagreement with the code, but whether a past (visceral) site still
+    # counts no source settles (CR A.4 counts metastases present): named with its words, asked
+    untold_past = [(c, code, t, past, src) for c, code, t, past, src in site_conflicts if t not in sites and past]
+    if untold or untold_past:
+        said = []
+        if untold:
+            said.append(
                 "Metastatic site coded and written differently: "
                 + "; ".join(f"coded {code} ({_site_words(c)}) but the text names the {_site_words(t)}" for c, code, t, _ in untold)
                 + f". Only the coded site is counted ({', '.join(dict.fromkeys(_site_words(t) for *_, t, _ in untold))} not counted"
-                + "; visceral or not changes the treatment guidance): check the code or the text.",
-                [src for *_, src in untold])
+                + "; visceral or not changes the treatment guidance): check the code or the text.")
+        if untold_past:
+            said.append(
+                "Metastatic site written in the past beside the coded one: "
+                + "; ".join(f'coded {code} ({_site_words(c)}), the text names the {_site_words(t)} in the past ("{past}")'
+                            for c, code, t, past, _ in untold_past)
+                + f". Only the coded site is counted ({', '.join(dict.fromkeys(_site_words(t) for _, _, t, _, _ in untold_past))} "
+                "not counted as a current site): confirm whether it is still present.")
+        ctx.gap("metastatic-site-conflict", " ".join(said), [src for *_, src in untold] + [src for *_, src in untold_past])
     _node_only_conflict(ctx, sites, met_evidence, early_sources + early_not_final)
 
     if d.metastatic == "yes":

@@ -2034,6 +2034,30 @@ def test_a_metastasis_coded_to_bone_whose_text_names_the_liver_counts_the_bone_a
     assert "check the code or the text" in message
 
 
+@pytest.mark.parametrize("text,words", [("Bone metastases; history of liver metastasis", "history of liver metastasis"),
+                                        ("Bone metastases. Previous liver metastases, resolved", "previous liver metastases"),
+                                        ("Bone metastases, liver metastases resected", "liver metastases resected")])
+def test_a_metastasis_coded_to_bone_whose_text_names_a_past_liver_metastasis_asks_whether_it_is_still_present(text, words):
+    # was: "coded ... (bone) but the text names the liver ... check the code or the text", as if
+    # code and text disagreed; the text writes the liver in the past, beside the coded bone
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(coding(SNOMED, "94222008"), text=text),
+                                                                               "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    assert [site.site for site in s.disease.sites] == ["bone"]
+    message = next(g.message for g in s.gaps if g.code == "metastatic-site-conflict")
+    assert message == ("Metastatic site written in the past beside the coded one: coded 94222008 (bone), the text names "
+                       f'the liver in the past ("{words}"). Only the coded site is counted (liver not counted as a current '
+                       "site): confirm whether it is still present.")
+
+
+@pytest.mark.parametrize("text", ["Bone metastases, new liver metastases since prior CT",
+                                  "Bone metastases; history of liver metastasis; new liver metastases"])
+def test_a_liver_metastasis_written_now_beside_a_past_word_stays_a_code_text_conflict(text):
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(coding(SNOMED, "94222008"), text=text),
+                                                                               "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    message = next(g.message for g in s.gaps if g.code == "metastatic-site-conflict")
+    assert message.startswith("Metastatic site coded and written differently: coded 94222008 (bone) but the text names the liver.")
+
+
 def test_a_site_conflict_naming_lymph_nodes_reads_as_a_sentence():
     # was: "but the text names the lymph-node ... (lymph-node not counted"
     s = build_patient_state([patient(), breast_cancer("2015-03-01"),
