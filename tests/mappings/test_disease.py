@@ -1962,6 +1962,23 @@ def test_a_metastasis_beside_a_biopsy_negative_for_a_marker_or_a_positive_cytolo
     assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")).metastatic == "yes"
 
 
+@pytest.mark.parametrize("text,site", [("Liver metastasis vs hemangioma", "liver"),
+                                       ("Malignant pleural effusion vs parapneumonic", "pleura"),
+                                       ("Pleural effusion - malignant vs reactive", "pleura"),
+                                       ("Bone metastases vs. degenerative change", "bone")])
+def test_a_metastasis_written_as_one_of_two_diagnoses_is_a_suspicion_not_metastatic_disease(text, site):
+    # was: metastatic (the MBC pathway) on a differential diagnosis (condition-ver-status
+    # "differential", as "ddx metastasis")
+    resources = (breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert disease(*resources).metastatic == "unknown"
+    assert f"{site} (suspected in the text)" in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Liver metastases, stable vs prior", "Liver metastases: smaller vs baseline"])
+def test_a_metastasis_compared_with_an_earlier_scan_stays_metastatic(text):
+    assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")).metastatic == "yes"
+
+
 @pytest.mark.parametrize("stage", ["ypStage IV", "rpStage IV", "pStage IV"])
 def test_a_stage_iv_written_with_its_ajcc_prefix_is_metastatic(stage):
     # was: "ypStage IV" not read as a stage (no word boundary before "stage"): metastatic
