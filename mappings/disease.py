@@ -1391,13 +1391,6 @@ def build_disease(ctx: Ctx) -> Disease:
             is_sec, site, visceral = _secondary_site(ctx, res)
             if is_sec:
                 src = ctx.source(res, onset, _display(res, "Metastasis"), date_last=onset_last)
-                if (to_breast := _metastasis_to_breast(ctx.concept_of(res))) is not None:
-                    # a secondary malignant neoplasm OF the breast: another cancer's spread to it
-                    # (CR A.4 caution: "not MBC") or this one's to the other breast (M1), which
-                    # the code does not say (fix-dz2): asked, not counted
-                    unconfirmed.append(("breast", f"{to_breast}: a metastasis to the breast, from this breast "
-                                        "cancer or from another cancer, not stated", src))
-                    continue
                 coded_secondary, coded_site, _ = _secondary_coded(ctx.concept_of(res))
                 loose = _organ_cancer_only(ctx.code_text(res), coded_secondary) if ctx.code_text(res) else None
                 if loose is not None and not coded_secondary:
@@ -1431,6 +1424,14 @@ def build_disease(ctx: Ctx) -> Disease:
                     else:
                         unconfirmed.append((site or "site not stated",
                                             f'the text also names another primary cancer, "{words}"', src))
+                    continue
+                if (to_breast := _metastasis_to_breast(ctx.concept_of(res))) is not None:
+                    # a secondary malignant neoplasm OF the breast: another cancer's spread to it
+                    # (CR A.4 caution: "not MBC") or this one's to the other breast (M1), which
+                    # the code does not say (fix-dz2): asked, not counted (a cancer the text names
+                    # as its source is read above)
+                    unconfirmed.append(("breast", f"{to_breast}: a metastasis to the breast, from this breast "
+                                        "cancer or from another cancer, not stated", src))
                     continue
                 why = unconfirmed_status(res)
                 hedge = _metastasis_in_text(ctx.code_text(res)) if why is None else None
