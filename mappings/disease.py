@@ -38,11 +38,23 @@ _BREAST_TEXT = re.compile(
 # pleural cavity / the peritoneum as a complication of malignant disease; ICD-10-CM J91.0 and
 # R18.0 "code first" the malignancy, C78.2 secondary malignant neoplasm of pleura / C78.6 of
 # retroperitoneum and peritoneum; CR A.4 pleura and peritoneum rows, both visceral): not
-# "non-malignant" / "nonmalignant" / "paramalignant" effusion (no metastasis named).
+# "non-malignant" / "nonmalignant" / "paramalignant" effusion (no metastasis named). (fix-dz2)
+# Written the other way round too, "Pleural effusion, malignant" / "Pleural effusion
+# (malignant)", as problem lists write a finding then its kind (not "..., malignant cells
+# absent": what cytology found). A malignant pericardial
+# effusion is the same for the pericardium (ICD-10-CM I31.31 "malignant pericardial effusion
+# in diseases classified elsewhere", code first the neoplasm: a secondary one of the heart /
+# pericardium is C79.89, CR A.4 "ICD C77-C79"): metastatic, site "other" as C79.89 reads (the
+# visceral list of CR A.4 does not name the pericardium). "Carcinomatous meningitis" is
+# leptomeningeal metastasis (ICD-10-CM C79.32 secondary malignant neoplasm of cerebral
+# meninges, CR A.4 brain row; tables.SITE_TEXT "mening": brain).
+_EFFUSION_SITE = r"(?:pleural|pericardial)(?:\s+and\s+(?:pleural|pericardial))?"
 _SECONDARY_TEXT = re.compile(r"secondary malignant|secondary (?:carcinoma|adenocarcinoma|neoplasm|deposits?)\b"
                              r"|metasta|\bmets\b|\bmbc\b|\bdistant (?:recurrence|relapse)s?\b(?!\s*(?:risk|rate|score)\b)"
                              r"|\bcarcinomatosis\b|\blymphangitis carcinomatosa\b|\bleptomeningeal (?:disease|involvement)\b"
-                             r"|(?<![a-z-])(?<!non )malignant (?:pleural effusions?|ascites)\b")
+                             r"|\bcarcinomatous meningitis\b"
+                             rf"|(?<![a-z-])(?<!non )malignant (?:{_EFFUSION_SITE} effusions?|ascites)\b"
+                             rf"|\b{_EFFUSION_SITE} effusions?\s*(?:,\s*|\(\s*|-\s*)malignant\b(?!\s+cells?\b)")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
 # distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts
 # "TNM M1 (cM1/pM1) OR stage group IV" alike. The M category is read on its own ("cM1", "M1
@@ -567,8 +579,25 @@ def _advanced_words(text: str) -> str | None:
 _NODAL = re.compile(r"\b(lymph(\s+nodes?)?|nodal|nodes?)\b")
 # nodes written as distant: "distant nodal metastases" (M1 is distant metastasis), contralateral
 # nodes (AJCC 8th edition breast: regional nodes are the ipsilateral axillary, internal mammary
-# and supraclavicular ones, N1-N3; contralateral ones are M1)
-_DISTANT_NODES = re.compile(r"\b(distant|contra-?lateral|non-?regional)\s+(\w+\s+){0,2}(lymph|nodal|nodes?)\b")
+# and supraclavicular ones, N1-N3; contralateral ones are M1). (fix-dz2) So are the nodes of
+# any other region, which AJCC 8th edition codes as distant metastasis "including cervical or
+# contralateral internal mammary" ones: cervical, mediastinal, hilar, para-aortic,
+# retroperitoneal, inguinal nodes are M1, not asked as regional ones are
+_DISTANT_NODES = re.compile(r"\b(distant|contra-?lateral|non-?regional|cervical|mediastinal|hilar|para-?aortic"
+                            r"|retroperitoneal|inguinal)\s+(\w+\s+){0,2}(lymph|nodal|nodes?)\b")
+
+
+@lru_cache(maxsize=4096)
+def _distant_nodes(text: str) -> str | None:
+    """The words of the first nodes the text writes distant (_DISTANT_NODES: "mediastinal lymph
+    node", "contralateral axillary nodal") and not as not there ("no mediastinal nodal disease",
+    "mediastinal nodes negative": vocabulary negation_words before, ruled_out_words / negative
+    after, as for another primary), else None."""
+    for m in _DISTANT_NODES.finditer(text):
+        if not (_REFUTED_BEFORE.search(text[max(0, m.start() - 30):m.start()])
+                or _REFUTED_AFTER.search(text[m.end():m.end() + 30])):
+            return m.group(0)
+    return None
 
 
 @lru_cache(maxsize=4096)
@@ -587,7 +616,9 @@ def _nodal_only(text: str) -> str | None:
     node word beside it in its clause: within 40 characters or in its comma piece ("axillary
     nodal metastases", "2/15 nodes with metastases", "Metastatic breast cancer to axillary and
     supraclavicular nodes": AJCC 8th edition N3c), else None."""
-    if {site for rx, site in T.SITE_TEXT if rx.search(text)} != {"lymph-node"} or _DISTANT_NODES.search(text):
+    if {site for rx, site in T.SITE_TEXT if rx.search(text)} != {"lymph-node"} or (
+            _distant_nodes(text) and not _distant_refuted(text) and not _M0_WORDS.search(text)
+            and _stage_from_text(text) is not False):
         return None
     words = []
     for part in text.split(" | "):
@@ -685,13 +716,71 @@ def _secondary_site(ctx: Ctx, res: dict[str, Any]) -> tuple[bool, str | None, bo
     return _secondary_rest(res, text, is_secondary, site, visceral)
 
 
-def _text_named_other_sites(con: Concept, coded_site: str) -> list[tuple[str, str]]:
-    """(code, site) for each metastatic site a secondary-coded Condition's text asserts that is
-    not the coded site ("Breast cancer metastatic to liver" coded C79.51, bone): CR A.4 reads
-    the site from the code; the text says otherwise, which the sources do not settle."""
+def _text_named_other_sites(con: Concept, coded_site: str) -> list[tuple[str, str, str | None]]:
+    """(code, site, past words) for each metastatic site a secondary-coded Condition's text
+    asserts that is not the coded site ("Breast cancer metastatic to liver" coded C79.51, bone):
+    CR A.4 reads the site from the code; the text says otherwise, which the sources do not
+    settle. The past words are those of a site the text writes in the past only ("Bone
+    metastases; history of liver metastasis": _past_sites), else None."""
     code = next((c for s, c, _ in con.codings if c and (is_icd10(s) or is_snomed(s))), "")
-    text = con.text or ""
-    return [(code, site) for site in _text_site_list(_without_past_cancer(text)) if site != coded_site]
+    text = _without_past_cancer(con.text or "")
+    past = _past_sites(text)
+    return [(code, site, past.get(site)) for site in _text_site_list(text) if site != coded_site]
+
+
+# (fix-dz2) a metastasis written in the past: "history of" / "previous" / "prior" before it in
+# its comma piece ("history of liver metastasis", "prior brain mets"), or "resolved" /
+# "resected" after it ("liver metastases, resolved"). Not "treated" ("brain mets treated with
+# SRS" may still be there) nor a past word after the mention ("new liver metastases since
+# prior CT": the CT is prior)
+_PAST_BEFORE = re.compile(r"\b(?:history of|hx of|h/o|previous(?:ly)?|prior|past|former|remote)\b[\s\w-]{0,25}$")
+_PAST_AFTER = re.compile(r"^\w*[\s\w-]{0,20}?[\s(:-]*\b(?:resolved|resected|no longer (?:seen|present|visible))\b")
+
+
+@lru_cache(maxsize=4096)
+def _past_sites(text: str) -> dict[str, str]:
+    """site -> the words of a mention the text writes in the past (_PAST_BEFORE / _PAST_AFTER)
+    for each site only such mentions name ("Bone metastases; history of liver metastasis":
+    liver): a site that was, not one the text asserts now."""
+    past: dict[str, str] = {}
+    now: set[str] = set()
+    for part in text.split(" | "):
+        ends = [0] + [p.end() for p in _PAST_PIECE_END.finditer(part)] + [len(part) + 1]
+        for m in _mentions(part):
+            if m.refuted is not None:
+                continue
+            a = max(e for e in ends if e <= m.start)
+            b = min(e for e in ends if e > m.start) - 1
+            piece = part[a:b]
+            names = {site for rx, site in T.SITE_TEXT if rx.search(piece)}
+            if _PAST_BEFORE.search(part[a:m.start]) or _PAST_AFTER.match(part[m.end:b]):
+                for site in names:
+                    past.setdefault(site, piece.strip(" ()"))
+            else:
+                now |= names
+    return {site: words for site, words in past.items() if site not in now}
+
+
+def _metastasis_to_breast(con: Concept) -> str | None:
+    """What names a metastasis Condition a secondary malignant neoplasm OF the breast (codes.yaml
+    secondary_of_breast: SNOMED CT 145501000119108, ICD-10-CM C79.81, or the words "secondary
+    malignant neoplasm of breast" / "metastasis to the breast") when it names no other metastatic
+    site by code or text, memoised per concept; else None."""
+    if "to_breast" not in con.memo:
+        found = None
+        codes = [(system, code) for system, code, _ in con.codings if code]
+        other_site = any(
+            (is_icd10(system) and T.norm_icd(code).startswith(T.SECONDARY_ICD_ROOTS)
+             and T.norm_icd(code) not in T.SECONDARY_OF_BREAST_ICD)
+            or (is_snomed(system) and code in T.SECONDARY_SNOMED) for system, code in codes)
+        coded = next((code for system, code in codes if (is_icd10(system) and T.norm_icd(code) in T.SECONDARY_OF_BREAST_ICD)
+                      or (is_snomed(system) and code in T.SECONDARY_OF_BREAST_SNOMED)), None)
+        text = con.text or ""
+        words = T.SECONDARY_OF_BREAST_TEXT.search(text)
+        if not other_site and not _text_site_list(text) and (coded or words):
+            found = f"coded {coded}" if coded else f'"{words.group(0)}" in the text'  # type: ignore[union-attr]
+        con.memo["to_breast"] = found
+    return con.memo["to_breast"]
 
 
 def _site_words(site: str) -> str:
@@ -1146,7 +1235,8 @@ def build_disease(ctx: Ctx) -> Disease:
     early_not_final: list[Source] = []  # an M0 / stage 0-III Observation not final (preliminary...)
     unconfirmed: list[tuple[str, str, Source]] = []  # (site, verificationStatus, source)
     # a metastasis coded at one site whose text asserts another (_text_named_other_sites)
-    site_conflicts: list[tuple[str, str, str, Source]] = []  # (coded site, code, text site, source)
+    # (coded site, code, text site, the words when the text writes that site in the past, source)
+    site_conflicts: list[tuple[str, str, str, str | None, Source]] = []
     # a staging value coded stage IV / M1 whose text writes otherwise: (why, source)
     staging_conflicts: list[tuple[str, Source]] = []
     # clinical stage IV evidence: (its date, None: undated; the last day a date without a day can mean)
@@ -1238,6 +1328,13 @@ def build_disease(ctx: Ctx) -> Disease:
                 if not (_distant_refuted(text) or _M0_WORDS.search(text) or _stage_from_text(text) is False):
                     unconfirmed.append(("lymph-node", f'"{nodal}" in the text: lymph-node metastases only, regional '
                                         "(N, early breast cancer) or distant (M1) not stated", src))
+                elif (distant := _distant_nodes(text)) is not None:
+                    # "mediastinal lymph node metastases, no distant metastases" / "... T2N1M0":
+                    # nodes AJCC 8th edition codes M1 beside words that say there is no M1; which
+                    # one is right the text does not settle (fix-dz2): asked, not counted
+                    unconfirmed.append(("lymph-node", f'"{distant}" in the text (distant nodes, M1 in AJCC 8th '
+                                        "edition) beside no distant metastases, an M0 or an early stage: not stated "
+                                        "which is right", src))
             elif text and (stage4_words or _metastatic_text(text)) and (
                     differential := T.BREAST_DIFFERENTIAL.search(text) or _differential_named(text)):
                 # "Metastatic adenocarcinoma, breast vs lung primary", "Metastatic breast cancer
@@ -1328,6 +1425,14 @@ def build_disease(ctx: Ctx) -> Disease:
                         unconfirmed.append((site or "site not stated",
                                             f'the text also names another primary cancer, "{words}"', src))
                     continue
+                if (to_breast := _metastasis_to_breast(ctx.concept_of(res))) is not None:
+                    # a secondary malignant neoplasm OF the breast: another cancer's spread to it
+                    # (CR A.4 caution: "not MBC") or this one's to the other breast (M1), which
+                    # the code does not say (fix-dz2): asked, not counted (a cancer the text names
+                    # as its source is read above)
+                    unconfirmed.append(("breast", f"{to_breast}: a metastasis to the breast, from this breast "
+                                        "cancer or from another cancer, not stated", src))
+                    continue
                 why = unconfirmed_status(res)
                 hedge = _metastasis_in_text(ctx.code_text(res)) if why is None else None
                 if hedge == "hedged" or (hedge == "probable" and not _confirmed(res)):
@@ -1348,8 +1453,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 add_evidence(onset, src, onset_last)
                 add_site(site or "other", visceral, onset, src)
                 if coded_site is not None and site == coded_site:
-                    site_conflicts += [(coded_site, code, other_site, src)
-                                       for code, other_site in _text_named_other_sites(ctx.concept_of(res), coded_site)]
+                    site_conflicts += [(coded_site, code, other_site, past, src)
+                                       for code, other_site, past in _text_named_other_sites(ctx.concept_of(res), coded_site)]
                 if coded_secondary and _breast_primary_named(ctx.code_text(res)):
                     named_by_metastasis.append(src)
                 body = _body_sites(res) if res.get("bodySite") else []
@@ -1483,14 +1588,27 @@ def build_disease(ctx: Ctx) -> Disease:
     # a site only the text names, the code another: the code's site is counted, the text's is
     # not (the sources do not say which one is right); visceral vs bone-only disease changes the
     # guidance (CR A.4 visceral sites, C.2 step 2), so the clinician is asked
-    untold = [(c, code, t, src) for c, code, t, src in site_conflicts if t not in sites]
-    if untold:
-        ctx.gap("metastatic-site-conflict",
+    untold = [(c, code, t, src) for c, code, t, past, src in site_conflicts if t not in sites and past is None]
+    # (fix-dz2) a site the text writes in the past only ("Bone metastases; history of liver
+    # metastasis"): no disagreement with the code, but whether a past (visceral) site still
+    # counts no source settles (CR A.4 counts metastases present): named with its words, asked
+    untold_past = [(c, code, t, past, src) for c, code, t, past, src in site_conflicts if t not in sites and past]
+    if untold or untold_past:
+        said = []
+        if untold:
+            said.append(
                 "Metastatic site coded and written differently: "
                 + "; ".join(f"coded {code} ({_site_words(c)}) but the text names the {_site_words(t)}" for c, code, t, _ in untold)
                 + f". Only the coded site is counted ({', '.join(dict.fromkeys(_site_words(t) for *_, t, _ in untold))} not counted"
-                + "; visceral or not changes the treatment guidance): check the code or the text.",
-                [src for *_, src in untold])
+                + "; visceral or not changes the treatment guidance): check the code or the text.")
+        if untold_past:
+            said.append(
+                "Metastatic site written in the past beside the coded one: "
+                + "; ".join(f'coded {code} ({_site_words(c)}), the text names the {_site_words(t)} in the past ("{past}")'
+                            for c, code, t, past, _ in untold_past)
+                + f". Only the coded site is counted ({', '.join(dict.fromkeys(_site_words(t) for _, _, t, _, _ in untold_past))} "
+                "not counted as a current site): confirm whether it is still present.")
+        ctx.gap("metastatic-site-conflict", " ".join(said), [src for *_, src in untold] + [src for *_, src in untold_past])
     _node_only_conflict(ctx, sites, met_evidence, early_sources + early_not_final)
 
     if d.metastatic == "yes":

@@ -146,6 +146,10 @@ NOT_BREAST_PRIMARY = frozenset(str(e["code"]) for e in _C["not_breast_primary_sn
 BREAST_SNOMED = frozenset(str(c) for c in _C["breast_cancer_snomed"]["codes"]) - NOT_BREAST_PRIMARY
 SECONDARY_GENERIC_SNOMED = frozenset(str(e["code"]) for e in _C["secondary_generic_snomed"])
 SECONDARY_PROFILE = _C["secondary_profile"]
+# a metastasis to the breast (codes.yaml secondary_of_breast): asked, not counted
+SECONDARY_OF_BREAST_SNOMED = frozenset(str(e["code"]) for e in _C["secondary_of_breast"]["codes"] if e["system"] == "snomed")
+SECONDARY_OF_BREAST_ICD = frozenset(norm_icd(e["code"]) for e in _C["secondary_of_breast"]["codes"] if e["system"] == "icd10")
+SECONDARY_OF_BREAST_TEXT = re.compile(_C["secondary_of_breast"]["text"], re.I)
 SECONDARY_SNOMED = {str(e["code"]): e["site"] for e in _C["secondary_sites_snomed"]}
 # ICD prefixes sorted longest first
 SECONDARY_ICD: list[tuple[str, str, bool | None]] = sorted(

@@ -4371,3 +4371,41 @@ def test_fhir_an_early_breast_cancer_written_with_axillary_nodal_metastases_gets
     assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
     assert ('lymph-node ("nodal metastases" in the text: lymph-node metastases only, regional (N, early breast '
             "cancer) or distant (M1) not stated)") in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Pleural effusion, malignant", "Malignant pericardial effusion", "Carcinomatous meningitis"])
+def test_fhir_a_metastasis_written_as_a_malignant_effusion_or_carcinomatous_meningitis_gets_first_line_mbc_regimens(text):
+    # was: "Outside the HR+/HER2- MBC pathway: Metastatic disease not documented" (not read)
+    p = FhirPatient("effusion").primary("2024-01-10")
+    p._condition({"text": text}, "2024-01-15", "met")
+    p.er("positive", "2024-01-15").pr("positive", "2024-01-15").her2("1+", "2024-01-15").menopause("postmenopausal", "2024-01-15")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic == "yes" and regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+
+
+@pytest.mark.parametrize("condition,asked", [
+    ({"text": "Malignant pleural effusion, cytology negative"}, 'pleura ("cytology negative" in the text)'),
+    ({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C79.81"}]},
+     "breast (coded C79.81: a metastasis to the breast, from this breast cancer or from another cancer, not stated)")])
+def test_fhir_a_malignant_effusion_with_negative_cytology_or_a_metastasis_to_the_breast_gets_no_mbc_regimens_and_is_asked(
+        condition, asked):
+    # was: a pleural (visceral) metastasis / a metastasis at an "other" site: first-line MBC
+    # regimens on a diagnosis the cytology did not make, or on a metastasis TO the breast (CR A.4
+    # caution: "not MBC")
+    p = FhirPatient("not-mbc").primary("2024-01-10")
+    p._condition(condition, "2024-01-15", "met")
+    p.er("positive", "2024-01-15").pr("positive", "2024-01-15").her2("1+", "2024-01-15").menopause("postmenopausal", "2024-01-15")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert asked in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_breast_cancer_written_with_mediastinal_nodal_metastases_gets_first_line_mbc_regimens():
+    # was: asked "regional (N, early breast cancer) or distant (M1) not stated", no regimen; AJCC
+    # 8th edition: nodes outside the ipsilateral axillary, internal mammary and supraclavicular are M1
+    p = FhirPatient("mediastinal")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C50.912"}],
+                  "text": "Left breast IDC with mediastinal lymph node metastases"}, "2024-01-10", "primary")
+    p.er("positive", "2024-01-12").pr("positive", "2024-01-12").her2("1+", "2024-01-12").menopause("postmenopausal", "2024-01-12")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic == "yes" and regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]

@@ -33,6 +33,26 @@ def test_secondary_malignant_neoplasm_of_breast_is_not_a_breast_primary():
     assert d.breast_cancer != "yes"
 
 
+@pytest.mark.parametrize("code,why", [(coding(ICD10, "C79.81"), "coded C79.81"),
+                                      (coding(SNOMED, "145501000119108", "Secondary malignant neoplasm of breast"),
+                                       "coded 145501000119108"),
+                                      (None, '"metastasis to contralateral breast" in the text')])
+def test_a_secondary_malignant_neoplasm_of_the_breast_alone_is_asked_not_counted_as_metastatic_breast_cancer(code, why):
+    # was: metastatic breast cancer (site "other") and the MBC pathway; CR A.4 caution: a
+    # secondary malignant neoplasm OF the breast is a metastasis to it, from another cancer ("not
+    # MBC") or from this one to the other breast (M1): which, the code does not say
+    met = condition(cc(*([code] if code else []), text=None if code else "Metastasis to contralateral breast"), "2021-01-01")
+    assert disease(breast_cancer("2020-01-01"), met).metastatic == "unknown"
+    assert (f"breast ({why}: a metastasis to the breast, from this breast cancer or from another cancer, not stated)"
+            in _gaps(breast_cancer("2020-01-01"), met)["metastasis-unconfirmed"])
+
+
+def test_a_secondary_malignant_neoplasm_of_the_breast_beside_a_liver_metastasis_leaves_the_disease_metastatic():
+    resources = (breast_cancer("2020-01-01"), condition(cc(coding(ICD10, "C79.81")), "2021-01-01"),
+                 condition(cc(coding(ICD10, "C78.7")), "2021-01-01"))
+    assert [s.site for s in disease(*resources).sites] == ["liver"]
+
+
 def test_breast_cancer_by_text_only():
     assert disease(condition(cc(text="Invasive ductal carcinoma of the left breast"))).breast_cancer == "yes"
 
@@ -1728,6 +1748,38 @@ def test_a_breast_cancer_with_metastases_beyond_the_nodes_or_a_stage_iv_stays_me
     assert disease(condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")).metastatic == "yes"
 
 
+@pytest.mark.parametrize("text", ["Breast cancer with mediastinal lymph node metastases",
+                                  "Breast cancer with cervical lymph node metastases",
+                                  "Breast cancer, metastatic to mediastinal nodes",
+                                  "Breast cancer with para-aortic nodal metastases"])
+def test_a_breast_cancer_with_metastases_to_nodes_of_another_region_is_metastatic_not_asked(text):
+    # was: asked "regional (N, early breast cancer) or distant (M1) not stated" and no metastatic
+    # pathway; AJCC 8th edition codes every node outside the ipsilateral axillary, internal
+    # mammary and supraclavicular ones as distant (M1), "including cervical" ones
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "yes"
+    assert "metastasis-unconfirmed" not in _gaps(problem)
+
+
+@pytest.mark.parametrize("text,nodes", [
+    ("Breast cancer with mediastinal lymph node metastases, no distant metastases", "mediastinal lymph node"),
+    ("Breast cancer T2N3M0 with cervical lymph node metastases", "cervical lymph node")])
+def test_distant_nodes_written_beside_no_distant_metastases_or_an_m0_are_asked_not_counted(text, nodes):
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown"
+    assert (f'lymph-node ("{nodes}" in the text (distant nodes, M1 in AJCC 8th edition) beside no distant '
+            "metastases, an M0 or an early stage: not stated which is right)") in _gaps(problem)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Breast cancer with axillary nodal metastases; mediastinal nodes negative",
+                                  "Breast cancer with axillary nodal metastases; contralateral nodes negative"])
+def test_distant_nodes_written_negative_beside_axillary_nodal_metastases_leave_the_regional_question_asked(text):
+    # was (contralateral): metastatic, the negative nodes read as distant metastases
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown"
+    assert "regional (N, early breast cancer) or distant (M1) not stated" in _gaps(problem)["metastasis-unconfirmed"]
+
+
 @pytest.mark.parametrize("text", ["MBC", "HR+ MBC", "Breast cancer with distant recurrence", "Breast cancer, distant relapse to liver"])
 def test_a_breast_cancer_written_mbc_or_with_a_distant_recurrence_is_metastatic(text):
     # was: metastatic status unknown ("MBC": metastatic breast cancer; AJCC M1 is distant metastasis)
@@ -1869,6 +1921,64 @@ def test_an_effusion_not_written_malignant_or_a_malignant_one_ruled_out_is_no_me
     assert d.metastatic == "unknown" and d.sites == []
 
 
+@pytest.mark.parametrize("text,site,visceral", [("Pleural effusion, malignant", "pleura", True),
+                                                ("Pleural effusion (malignant)", "pleura", True),
+                                                ("Malignant pericardial effusion", "other", False),
+                                                ("Pericardial effusion, malignant", "other", False),
+                                                ("Carcinomatous meningitis", "brain", True)])
+def test_a_malignant_effusion_written_finding_first_a_pericardial_one_and_carcinomatous_meningitis_are_metastases(
+        text, site, visceral):
+    # was: not read (metastatic status unknown: no metastatic breast cancer pathway). A malignant
+    # pericardial effusion is ICD-10-CM I31.31 with the neoplasm coded first (C79.89: site
+    # "other", the pericardium is not in CR A.4's visceral list); carcinomatous meningitis is
+    # C79.32 (CR A.4 brain row)
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [(s.site, s.visceral) for s in d.sites] == [(site, visceral)]
+
+
+@pytest.mark.parametrize("text", ["Pleural effusion, malignant cells absent", "Pleural effusion, non-malignant",
+                                  "No malignant pericardial effusion", "Pericardial effusion"])
+def test_an_effusion_whose_cytology_found_no_malignant_cells_or_not_written_malignant_is_no_metastasis(text):
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "unknown" and d.sites == []
+
+
+@pytest.mark.parametrize("text,site,words", [
+    ("Malignant pleural effusion, cytology negative", "pleura", "cytology negative"),
+    ("Malignant pleural effusion (cytology negative for malignancy)", "pleura", "cytology negative"),
+    ("Malignant pleural effusion, negative cytology", "pleura", "negative cytology"),
+    ("Bone metastases, negative biopsy", "bone", "negative biopsy")])
+def test_a_metastasis_written_beside_a_negative_cytology_or_biopsy_is_asked_quoting_the_words(text, site, words):
+    # was: a pleural metastasis (visceral) although the cytology that makes the diagnosis was
+    # negative; "negative biopsy" read as ruling the metastasis out, its words not shown. A test
+    # that did not confirm it leaves it unconfirmed (condition-ver-status), not refuted: asked
+    resources = (breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert disease(*resources).metastatic == "unknown"
+    assert f'{site} ("{words}" in the text)' in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Bone metastases, biopsy negative for ER", "Malignant pleural effusion, cytology positive"])
+def test_a_metastasis_beside_a_biopsy_negative_for_a_marker_or_a_positive_cytology_stays_metastatic(text):
+    assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")).metastatic == "yes"
+
+
+@pytest.mark.parametrize("text,site", [("Liver metastasis vs hemangioma", "liver"),
+                                       ("Malignant pleural effusion vs parapneumonic", "pleura"),
+                                       ("Pleural effusion - malignant vs reactive", "pleura"),
+                                       ("Bone metastases vs. degenerative change", "bone")])
+def test_a_metastasis_written_as_one_of_two_diagnoses_is_a_suspicion_not_metastatic_disease(text, site):
+    # was: metastatic (the MBC pathway) on a differential diagnosis (condition-ver-status
+    # "differential", as "ddx metastasis")
+    resources = (breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert disease(*resources).metastatic == "unknown"
+    assert f"{site} (suspected in the text)" in _gaps(*resources)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Liver metastases, stable vs prior", "Liver metastases: smaller vs baseline"])
+def test_a_metastasis_compared_with_an_earlier_scan_stays_metastatic(text):
+    assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")).metastatic == "yes"
+
+
 @pytest.mark.parametrize("stage", ["ypStage IV", "rpStage IV", "pStage IV"])
 def test_a_stage_iv_written_with_its_ajcc_prefix_is_metastatic(stage):
     # was: "ypStage IV" not read as a stage (no word boundary before "stage"): metastatic
@@ -1939,6 +2049,30 @@ def test_a_metastasis_coded_to_bone_whose_text_names_the_liver_counts_the_bone_a
     message = next(g.message for g in s.gaps if g.code == "metastatic-site-conflict")
     assert f"coded {code['code']} (bone) but the text names the liver" in message
     assert "check the code or the text" in message
+
+
+@pytest.mark.parametrize("text,words", [("Bone metastases; history of liver metastasis", "history of liver metastasis"),
+                                        ("Bone metastases. Previous liver metastases, resolved", "previous liver metastases"),
+                                        ("Bone metastases, liver metastases resected", "liver metastases resected")])
+def test_a_metastasis_coded_to_bone_whose_text_names_a_past_liver_metastasis_asks_whether_it_is_still_present(text, words):
+    # was: "coded ... (bone) but the text names the liver ... check the code or the text", as if
+    # code and text disagreed; the text writes the liver in the past, beside the coded bone
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(coding(SNOMED, "94222008"), text=text),
+                                                                               "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    assert [site.site for site in s.disease.sites] == ["bone"]
+    message = next(g.message for g in s.gaps if g.code == "metastatic-site-conflict")
+    assert message == ("Metastatic site written in the past beside the coded one: coded 94222008 (bone), the text names "
+                       f'the liver in the past ("{words}"). Only the coded site is counted (liver not counted as a current '
+                       "site): confirm whether it is still present.")
+
+
+@pytest.mark.parametrize("text", ["Bone metastases, new liver metastases since prior CT",
+                                  "Bone metastases; history of liver metastasis; new liver metastases"])
+def test_a_liver_metastasis_written_now_beside_a_past_word_stays_a_code_text_conflict(text):
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(coding(SNOMED, "94222008"), text=text),
+                                                                               "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    message = next(g.message for g in s.gaps if g.code == "metastatic-site-conflict")
+    assert message.startswith("Metastatic site coded and written differently: coded 94222008 (bone) but the text names the liver.")
 
 
 def test_a_site_conflict_naming_lymph_nodes_reads_as_a_sentence():
