@@ -1018,6 +1018,14 @@ def _prior_drug(state, ctx: Context, name: str, flag: bool = False) -> Finding:
 
 
 @rule
+def prior_this_cdk46i(state, ctx, drug: str):
+    """`drug`, one CDK4/6 inhibitor, given before in any setting: its choice on the fulvestrant
+    + CDK4/6i card would give it again (B.9: the evidence after a CDK4/6 inhibitor is
+    postMONARCH, abemaciclib, and MAINTAIN, a switch of inhibitor)."""
+    return _prior_drug(state, ctx, drug)
+
+
+@rule
 def prior_fulvestrant(state, ctx):
     return _prior_drug(state, ctx, "fulvestrant", state.therapy.prior_fulvestrant)
 

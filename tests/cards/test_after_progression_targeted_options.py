@@ -1,0 +1,35 @@
+"""C.2 step 3 (after progression on ET +/- CDK4/6i) and C.3 rows 2, 4-8, 18, read end to end
+from FHIR patients: the options each label allows, and what each card says of them."""
+
+from tests.cards.helpers import card, regimen_topics, suggestion_drugs
+from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+
+
+def _cautions(c: dict) -> str:
+    detail = c["detail"]
+    return detail[detail.index("**Cautions for this patient**"):detail.index("**Evidence**")]
+
+
+def test_fulvestrant_palbociclib_after_progression_on_palbociclib_says_no_trial_gives_palbociclib_again():
+    # B.9: after a CDK4/6 inhibitor the reference cites postMONARCH (abemaciclib) and MAINTAIN
+    # (a switch of inhibitor); the palbociclib choice was offered again with no word of it
+    _, cards = run(after_ai_cdk46i("st3-palbo-again", cdk="palbociclib"))
+    fc = card(cards, "fulvestrant-cdk46i")
+    assert suggestion_drugs(fc)[0] == ["fulvestrant", "abemaciclib"]
+    assert ["fulvestrant", "palbociclib"] in suggestion_drugs(fc)
+    cautions = _cautions(fc)
+    assert "Palbociclib again: the reference's evidence after a CDK4/6 inhibitor is postMONARCH" in cautions
+    assert "it cites no trial of palbociclib after palbociclib" in cautions
+    assert "Patient: Prior palbociclib in line 1: letrozole + palbociclib from 2024-02-01 to 2025-05-20" in cautions
+    assert "Ribociclib again" not in cautions and "Abemaciclib again" not in cautions
+
+
+def test_fulvestrant_cdk46i_after_ribociclib_or_abemaciclib_names_that_inhibitor_given_again():
+    _, cards = run(after_ai_cdk46i("st3-ribo-again", cdk="ribociclib"))
+    cautions = _cautions(card(cards, "fulvestrant-cdk46i"))
+    assert "Ribociclib again: MAINTAIN, the reference's ribociclib evidence after a CDK4/6 inhibitor" in cautions
+    assert "Palbociclib again" not in cautions
+    _, cards = run(after_ai_cdk46i("st3-abema-again", cdk="abemaciclib"))
+    cautions = _cautions(card(cards, "fulvestrant-cdk46i"))
+    assert "Abemaciclib again: postMONARCH supports abemaciclib after a CDK4/6 inhibitor" in cautions
+    assert "fulvestrant-cdk46i" in regimen_topics(cards)
