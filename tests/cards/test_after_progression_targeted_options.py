@@ -33,3 +33,17 @@ def test_fulvestrant_cdk46i_after_ribociclib_or_abemaciclib_names_that_inhibitor
     cautions = _cautions(card(cards, "fulvestrant-cdk46i"))
     assert "Abemaciclib again: postMONARCH supports abemaciclib after a CDK4/6 inhibitor" in cautions
     assert "fulvestrant-cdk46i" in regimen_topics(cards)
+
+
+def test_a_germline_palb2_variant_with_germline_brca_negative_is_named_where_the_parp_inhibitors_are_declined():
+    # C.2 step 3 / C.3 row 7: PALB2 -> no labelled PARP inhibitor, genetics referral; with BRCA1/2
+    # tested negative in blood the PALB2 variant stood only in the summary's list of results
+    p = (after_ai_cdk46i("st3-palb2").variant("PALB2", "p.Gln775Ter", origin="germline", specimen="blood")
+         .variant("BRCA1", detected=False, origin="germline", specimen="blood")
+         .variant("BRCA2", detected=False, origin="germline", specimen="blood"))
+    _, cards = run(p)
+    assert "talazoparib" not in regimen_topics(cards) and "olaparib" not in regimen_topics(cards)
+    summary = card(cards, "patient-summary")["detail"]
+    assert ("- Talazoparib: Germline BRCA1/2 tested: no pathogenic variant; PALB2 variant (no labelled PARP "
+            "inhibitor, C.3 row 7; genetics referral): PALB2 p.Gln775Ter detected (germline, blood, pathogenic, "
+            "2025-06-01)") in summary
