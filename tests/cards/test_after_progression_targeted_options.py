@@ -2,7 +2,7 @@
 from FHIR patients: the options each label allows, and what each card says of them."""
 
 from tests.cards.helpers import card, regimen_topics, suggestion_drugs
-from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+from tests.cards.test_fhir_scenarios import after_ai_cdk46i, de_novo, run
 
 
 def _cautions(c: dict) -> str:
@@ -47,3 +47,15 @@ def test_a_germline_palb2_variant_with_germline_brca_negative_is_named_where_the
     assert ("- Talazoparib: Germline BRCA1/2 tested: no pathogenic variant; PALB2 variant (no labelled PARP "
             "inhibitor, C.3 row 7; genetics referral): PALB2 p.Gln775Ter detected (germline, blood, pathogenic, "
             "2025-06-01)") in summary
+
+
+def test_talazoparib_after_first_line_chemotherapy_alone_does_not_claim_it_is_offered_after_endocrine_therapy():
+    # the card read "Offered after endocrine therapy in HR+ disease" to a patient who had none:
+    # the phase is after a first metastatic line, and the label has no endocrine clause (B.7)
+    p = (de_novo("st3-tala-chemo").med("paclitaxel", "2024-02-01", "2024-08-01").progression("2024-07-25")
+         .variant("BRCA2", "p.Glu1953Ter", origin="germline", specimen="blood"))
+    _, cards = run(p)
+    detail = card(cards, "talazoparib")["detail"]
+    assert "Offered after endocrine therapy" not in detail
+    assert "Offered after a first metastatic line (seed: 'generally after appropriate endocrine use" in detail
+    assert "the label has no endocrine-therapy clause, so prior endocrine therapy is not checked" in detail
