@@ -1,6 +1,8 @@
 """C.2 step 3 (after progression on ET +/- CDK4/6i) and C.3 rows 2, 4-8, 18, read end to end
 from FHIR patients: the options each label allows, and what each card says of them."""
 
+import datetime as dt
+
 from tests.cards.helpers import card, regimen_topics, suggestion_drugs
 from tests.cards.test_fhir_scenarios import after_ai_cdk46i, de_novo, run
 
@@ -59,3 +61,42 @@ def test_talazoparib_after_first_line_chemotherapy_alone_does_not_claim_it_is_of
     assert "Offered after endocrine therapy" not in detail
     assert "Offered after a first metastatic line (seed: 'generally after appropriate endocrine use" in detail
     assert "the label has no endocrine-therapy clause, so prior endocrine therapy is not checked" in detail
+
+
+def _after_elacestrant_then_capivasertib(pid: str):
+    """Letrozole + palbociclib, then elacestrant (ESR1), then capivasertib + fulvestrant
+    (PIK3CA), each to progression; cards asked 2026-06-01."""
+    p = after_ai_cdk46i(pid, cdk="palbociclib").variant("ESR1", "p.Tyr537Ser", on="2025-05-18")
+    p.variant("PIK3CA", "p.His1047Arg", on="2025-05-18")
+    p.med("elacestrant", "2025-06-01", "2025-11-20").progression("2025-11-15")
+    return p.regimen(("capivasertib", "fulvestrant"), "2025-12-01", "2026-05-20").progression("2026-05-15")
+
+
+def test_imlunestrant_after_progression_on_elacestrant_says_its_trial_came_after_an_aromatase_inhibitor_not_a_serd():
+    # B.3: EMBER-3 enrolled after AI +/- CDK4/6i; the switch between oral SERDs is offered (not
+    # settled by the reference) but was shown with no word of it
+    _, cards = run(_after_elacestrant_then_capivasertib("st3-serd-after-serd"), dt.date(2026, 6, 1))
+    assert "imlunestrant" in regimen_topics(cards) and "elacestrant" not in regimen_topics(cards)
+    cautions = _cautions(card(cards, "imlunestrant"))
+    assert ("After elacestrant: EMBER-3 enrolled patients after an aromatase inhibitor +/- a CDK4/6 inhibitor "
+            "(B.3); the reference cites no trial of imlunestrant after another oral SERD.") in cautions
+    assert "Patient: Prior elacestrant in line 2: elacestrant from 2025-06-01 to 2025-11-20" in cautions
+
+
+def test_fulvestrant_cdk46i_after_progression_on_capivasertib_fulvestrant_says_fulvestrant_is_given_again():
+    _, cards = run(_after_elacestrant_then_capivasertib("st3-fulv-again"), dt.date(2026, 6, 1))
+    cautions = _cautions(card(cards, "fulvestrant-cdk46i"))
+    assert "Fulvestrant again: MAINTAIN switched the endocrine partner as well" in cautions
+    assert "Patient: Prior fulvestrant in line 3: capivasertib + fulvestrant from 2025-12-01 to 2026-05-20" in cautions
+    # not said to a patient who never had fulvestrant
+    _, cards = run(after_ai_cdk46i("st3-fulv-naive"))
+    assert "Fulvestrant again" not in _cautions(card(cards, "fulvestrant-cdk46i"))
+
+
+def test_elacestrant_after_progression_on_imlunestrant_says_its_trial_came_after_endocrine_lines_with_a_cdk46i():
+    p = after_ai_cdk46i("st3-ela-after-imlu", cdk="palbociclib").variant("ESR1", "p.Tyr537Ser", on="2025-05-18")
+    p.med("imlunestrant", "2025-06-01", "2025-11-20").progression("2025-11-15")
+    _, cards = run(p, dt.date(2025, 12, 1))
+    cautions = _cautions(card(cards, "elacestrant"))
+    assert ("After imlunestrant: EMERALD enrolled 1-2 prior endocrine lines including a CDK4/6 inhibitor (B.2); "
+            "the reference cites no trial of elacestrant after another oral SERD.") in cautions
