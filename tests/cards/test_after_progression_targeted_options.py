@@ -100,3 +100,15 @@ def test_elacestrant_after_progression_on_imlunestrant_says_its_trial_came_after
     cautions = _cautions(card(cards, "elacestrant"))
     assert ("After imlunestrant: EMERALD enrolled 1-2 prior endocrine lines including a CDK4/6 inhibitor (B.2); "
             "the reference cites no trial of elacestrant after another oral SERD.") in cautions
+
+
+def test_alpelisib_for_a_premenopausal_woman_says_solar1_enrolled_only_men_and_postmenopausal_women():
+    # B.4: SOLAR-1 "men and postmenopausal women"; label "adults" since 2024-01: offered with OFS
+    p = after_ai_cdk46i("st3-alpelisib-premeno", birth="1980-01-01", menopause="premenopausal")
+    _, cards = run(p.variant("PIK3CA", "p.His1047Arg", on="2025-06-01"))
+    cautions = _cautions(card(cards, "alpelisib-fulvestrant"))
+    assert ("SOLAR-1 enrolled men and postmenopausal women only (the label's 2019 wording; \"adults\" since "
+            "2024-01): the reference cites no alpelisib trial in premenopausal women.") in cautions
+    # a postmenopausal woman is not told
+    _, cards = run(after_ai_cdk46i("st3-alpelisib-postmeno").variant("PIK3CA", "p.His1047Arg", on="2025-06-01"))
+    assert "SOLAR-1 enrolled men and postmenopausal women only" not in _cautions(card(cards, "alpelisib-fulvestrant"))
