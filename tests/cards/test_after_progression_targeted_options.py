@@ -112,3 +112,24 @@ def test_alpelisib_for_a_premenopausal_woman_says_solar1_enrolled_only_men_and_p
     # a postmenopausal woman is not told
     _, cards = run(after_ai_cdk46i("st3-alpelisib-postmeno").variant("PIK3CA", "p.His1047Arg", on="2025-06-01"))
     assert "SOLAR-1 enrolled men and postmenopausal women only" not in _cautions(card(cards, "alpelisib-fulvestrant"))
+
+
+def test_imlunestrant_drafted_with_abemaciclib_is_called_trial_evidence_not_labelled_and_no_partner_is_preselected():
+    # C.3 row 4: imlunestrant + abemaciclib is "trial data (EMBER-3), not FDA-labelled"; the card
+    # spoke only of abemaciclib lacking fulvestrant and pre-selected adding fulvestrant beside
+    # imlunestrant
+    from cards.knowledge import DRUGS
+    from tests.cards.test_fhir_scenarios import _draft, order_cards
+    state = after_ai_cdk46i("st3-imlu-abema").variant("ESR1", "p.Tyr537Ser").state(dt.date(2025, 7, 1))
+    drafts = [_draft(n, DRUGS[n].drug_class, DRUGS[n].rxnorm) for n in ("imlunestrant", "abemaciclib")]
+    cards = [c.to_json() for c in order_cards(state, drafts, None, "order-sign")]
+    incomplete = [c for c in cards if c["source"]["topic"]["code"] == "order-incomplete-regimen"]
+    assert len(incomplete) == 1
+    assert ("- imlunestrant + abemaciclib: trial evidence (EMBER-3, PFS 9.4 vs 5.5 months vs imlunestrant alone), "
+            "not FDA-labelled: Inluriyo is labelled as monotherapy (C.3 row 4).") in incomplete[0]["detail"]
+    assert not any(s.get("isRecommended") for s in incomplete[0]["suggestions"])
+    # abemaciclib drafted alone still gets the partner pre-selected
+    cards = [c.to_json() for c in order_cards(state, drafts[1:], None, "order-sign")]
+    incomplete = [c for c in cards if c["source"]["topic"]["code"] == "order-incomplete-regimen"]
+    assert "imlunestrant + abemaciclib" not in incomplete[0]["detail"]
+    assert incomplete[0]["suggestions"][0].get("isRecommended") is True
