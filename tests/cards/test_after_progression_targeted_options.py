@@ -133,3 +133,16 @@ def test_imlunestrant_drafted_with_abemaciclib_is_called_trial_evidence_not_labe
     incomplete = [c for c in cards if c["source"]["topic"]["code"] == "order-incomplete-regimen"]
     assert "imlunestrant + abemaciclib" not in incomplete[0]["detail"]
     assert incomplete[0]["suggestions"][0].get("isRecommended") is True
+
+
+def test_everolimus_drafted_with_fulvestrant_is_called_off_label_and_exemestane_is_not_preselected_beside_it():
+    # C.3 row 8: "mark other partners off-label"; the card said only "drafted without exemestane"
+    # and pre-selected adding exemestane beside fulvestrant
+    from cards.knowledge import DRUGS
+    from tests.cards.test_fhir_scenarios import _draft, order_cards
+    state = after_ai_cdk46i("st3-evero-fulv").state(dt.date(2025, 7, 1))
+    drafts = [_draft(n, DRUGS[n].drug_class, DRUGS[n].rxnorm) for n in ("everolimus", "fulvestrant")]
+    cards = [c.to_json() for c in order_cards(state, drafts, None, "order-sign")]
+    incomplete = next(c for c in cards if c["source"]["topic"]["code"] == "order-incomplete-regimen")
+    assert "- everolimus + fulvestrant: off-label (C.3 row 8), trial-based (PrECOG 0102" in incomplete["detail"]
+    assert not any(s.get("isRecommended") for s in incomplete["suggestions"])
