@@ -70,7 +70,12 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        DraftOrder.unnamed_partner), then "drafted with
                                        a partner not named", nothing pre-selected; ovarian
                                        suppression (warning), or an LHRH agonist
-                                       for a man on an aromatase inhibitor
+                                       for a man on an aromatase inhibitor. A
+                                       drafted combination only a trial supports
+                                       (order_rules.yaml trial_only_combinations:
+                                       imlunestrant + abemaciclib, everolimus +
+                                       fulvestrant / tamoxifen) is named on it,
+                                       and no partner is pre-selected
     test-glycemic (info)               HbA1c / fasting glucose missing or stale
                                        before a PI3K/AKT/mTOR inhibitor
 
