@@ -70,7 +70,12 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        DraftOrder.unnamed_partner), then "drafted with
                                        a partner not named", nothing pre-selected; ovarian
                                        suppression (warning), or an LHRH agonist
-                                       for a man on an aromatase inhibitor
+                                       for a man on an aromatase inhibitor. A
+                                       drafted combination only a trial supports
+                                       (order_rules.yaml trial_only_combinations:
+                                       imlunestrant + abemaciclib, everolimus +
+                                       fulvestrant / tamoxifen) is named on it,
+                                       and no partner is pre-selected
     test-glycemic (info)               HbA1c / fasting glucose missing or stale
                                        before a PI3K/AKT/mTOR inhibitor
 
@@ -261,6 +266,9 @@ class OrderKnowledge:
     # receptor ("HER2" / "HR") -> {drug: {label, source}}: the labels a not-final result of it
     # decides, beside her2_positive / hr_negative (order_rules.yaml receptor_not_final_also)
     receptor_not_final_also: dict[str, dict[str, dict]] = field(default_factory=dict)
+    # combinations a trial supports but no label does (order_rules.yaml trial_only_combinations):
+    # (drugs, text, source), said on the incomplete-regimen card of a draft holding them all
+    trial_only: tuple[tuple[frozenset[str], str, str], ...] = ()
 
     def receptor_labels(self, receptor: str) -> dict[str, dict]:
         """drug -> {label, source} for the drugs whose label the receptor ("HER2" / "HR") decides."""
@@ -333,6 +341,8 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         hr_negative=dict(data["hr_negative_not_indicated"]),
         cautions_elsewhere=dict(data["pathway_cautions_reported_elsewhere"]),
         receptor_not_final_also={r: dict(t) for r, t in (data.get("receptor_not_final_also") or {}).items()},
+        trial_only=tuple((frozenset(e["drugs"]), " ".join(e["text"].split()), e["source"])
+                         for e in data.get("trial_only_combinations") or ()),
     )
     _check(k)
     return k
@@ -366,6 +376,9 @@ def _check(k: OrderKnowledge) -> None:
         for name, entry in table.items():
             if name not in DRUGS or entry["source"] not in k.sources:
                 raise ValueError(f"order_rules.yaml: unknown drug or source for {name}")
+    for drugs, _, source in k.trial_only:
+        if not drugs <= set(DRUGS) or source not in k.sources:
+            raise ValueError(f"order_rules.yaml: trial_only_combinations {sorted(drugs)}: unknown drug or source")
     for name, (_, refs, source) in k.monotherapy_label.items():
         if name not in DRUGS or source not in k.sources or any(r.rule not in known_rules for r in refs):
             raise ValueError(f"order_rules.yaml: monotherapy_label {name}: unknown drug, rule or source")
@@ -1461,6 +1474,15 @@ class _Checker:
         for n, (label, source, facts) in combo_only.items():
             lines.append(f"- {n}: labelled only \"{label}\" ({self._source_title(source)})")
             lines += ["  " + self._fact(f) for f in facts]
+        # a drafted combination only a trial supports (imlunestrant + abemaciclib, C.3 row 4):
+        # said, and the partner of the labelled regimen is offered, not pre-selected (it
+        # would be added beside the drug it replaces)
+        trial_only = [(text, source) for drugs, text, source in KNOWLEDGE.trial_only
+                      if drugs <= set(self.pool) and drugs & set(present)]
+        for text, source in trial_only:
+            lines.append(f"- {text} ({self._source_title(source)})")
+        if trial_only:
+            suggestions = [s.model_copy(update={"isRecommended": None}) for s in suggestions]
         if a.fits:
             lines.append(f"- {reg.name} fits this patient:")
             lines += ["  " + self._fact(f) for f in a.why()]

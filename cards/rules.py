@@ -723,6 +723,16 @@ def _germline_brca_finding(state, ctx):
         if other:
             text += ("; tumour BRCA variant not found in germline testing (somatic, not labelled for PARP "
                      "inhibitors): " + "; ".join([variant_text(state, ctx, v) for v in other]))
+        # a PALB2 variant beside it was only on the summary's list: C.2 step 3 "PALB2 -> no
+        # labelled PARPi; recommend germline testing/genetics referral" (C.3 row 7) said where
+        # the PARP inhibitors are declined; germline testing is done, so the referral is left
+        palb2 = by_gene.get("PALB2", [])
+        palb2 = [v for v in palb2 if v.actionable]
+        if palb2:
+            referral = "; genetics referral" if any(v.origin == "germline" for v in palb2) else ""
+            text += ("; PALB2 variant (no labelled PARP inhibitor, C.3 row 7" + referral + "): "
+                     + "; ".join([variant_text(state, ctx, v) for v in palb2]))
+            srcs = _srcs(srcs, *(v.sources for v in palb2))
         return Finding(False, text, srcs)
     if any(v.origin == "unknown" for v in other):
         return Finding(None, "BRCA variant detected but germline origin not established: "
@@ -1015,6 +1025,14 @@ def _prior_drug(state, ctx: Context, name: str, flag: bool = False) -> Finding:
     f = _prior(ctx, flag, {name}, name)
     lines = _lines_of(ctx, state, lambda ln: name in ln.names) if f.value else []
     return Finding(True, f"Prior {name} in {line_listing(ctx, lines)}", f.sources) if lines else f
+
+
+@rule
+def prior_this_cdk46i(state, ctx, drug: str):
+    """`drug`, one CDK4/6 inhibitor, given before in any setting: its choice on the fulvestrant
+    + CDK4/6i card would give it again (B.9: the evidence after a CDK4/6 inhibitor is
+    postMONARCH, abemaciclib, and MAINTAIN, a switch of inhibitor)."""
+    return _prior_drug(state, ctx, drug)
 
 
 @rule

@@ -698,6 +698,32 @@ def _ignore_generic_gene_results(ctx: Ctx, obs: dict[str, Any]) -> None:
                f"its value reads '{written[:120]}'")
 
 
+# A PTEN protein test ("PTEN IHC": "Loss of PTEN expression"): capivasertib's label needs
+# "PIK3CA/AKT1/PTEN-alterations as detected by an FDA-approved test" (CR B.5), whose
+# companion diagnostic is tissue DNA sequencing (FoundationOne CDx, B.15); the reference does
+# not say whether PTEN loss by immunohistochemistry counts (C.2 step 3 "PTEN loss-of-function").
+# So it is not read as a PTEN result, but named with its words: without it the cards said
+# "PTEN not tested" beside a PTEN result received. PTEN only: the one gene read here whose
+# protein loss is reported as a result of its own (ESR1 protein is the ER receptor, A.1).
+_PTEN_PROTEIN_NAME = re.compile(r"(?<![a-z0-9])pten(?![a-z0-9])")
+
+
+def _ignore_pten_protein_test(ctx: Ctx, obs: dict[str, Any]) -> bool:
+    """True, and `obs` named as not read, when it is a PTEN protein (IHC) test with a value."""
+    name = ctx.code_text(obs)
+    if not (_PTEN_PROTEIN_NAME.search(name) and _PROTEIN_TEST.search(name)):
+        return False
+    written = _written_value_text(obs)
+    if not written:
+        return False
+    ctx.ignore(obs, "indeterminate-genomic-result",
+               f"PTEN result{_dated(obs_date(obs))} not read: '{cc_as_written(obs.get('code')) or name}' is a "
+               f"protein (immunohistochemistry) test, its value reads '{written[:120]}'; capivasertib needs a "
+               "PTEN alteration detected by an FDA-approved test (tissue DNA, FoundationOne CDx; reference B.5, "
+               "B.15), and the reference does not say whether PTEN loss by IHC counts")
+    return True
+
+
 def _read_genes(text: str) -> list[str]:
     """The genes read here (not ERBB2: HER2 is read as a receptor) that `text` names."""
     return [g for g in _gene_symbols_named(text) if g in T.GENES and g != "ERBB2"]
@@ -754,7 +780,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
     _ignore_unread_reports(ctx)
     for obs in ctx.obs_groups()[0]:
         # one resource named once: a 'BRCA NGS' is named above for its unnumbered BRCA
-        if id(obs) not in skip and id(obs) not in brca_unnamed:
+        if id(obs) not in skip and id(obs) not in brca_unnamed and not _ignore_pten_protein_test(ctx, obs):
             _ignore_generic_gene_results(ctx, obs)
     for obs in coded + by_text + per_gene:
         try:

@@ -202,3 +202,20 @@ def test_a_test_named_for_its_method_and_a_gene_with_no_test_word_is_named_as_no
     gene = "ESR1" if "ESR1" in name else "PIK3CA"
     assert (f"{gene} result (2025-06-01) not read: '{name}' names the gene beside a method, not as a test read "
             f"here, its value reads '{value}'") in _summary(cards)
+
+
+@pytest.mark.parametrize("name, add, value", [("PTEN IHC", _named_coded_value, "Loss of PTEN expression"),
+                                              ("PTEN protein expression by immunohistochemistry", _named_test, "Loss")])
+def test_a_pten_loss_by_immunohistochemistry_is_named_as_not_read_and_opens_no_capivasertib(name, add, value):
+    # CR B.5: capivasertib needs a PTEN alteration "as detected by an FDA-approved test" (B.15:
+    # FoundationOne CDx, tissue DNA); whether IHC loss counts is not settled (C.2 step 3): it was
+    # skipped in silence while the cards said "PTEN not tested"; now named, capivasertib still waits
+    p = (after_ai_cdk46i("gp-pten-ihc").variant("PIK3CA", detected=False, specimen="tissue")
+         .variant("AKT1", detected=False, specimen="tissue"))
+    state, cards = run(add(p, name, value))
+    assert state.biomarkers.for_gene("PTEN") == []
+    assert "capivasertib-fulvestrant" not in regimen_topics(cards)
+    assert (f"PTEN result (2025-06-01) not read: '{name}' is a protein (immunohistochemistry) test, its value "
+            f"reads '{value}'; capivasertib needs a PTEN alteration detected by an FDA-approved test") in _summary(cards)
+    assert "the reference does not say whether PTEN loss by IHC counts" in _summary(cards)
+    assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
