@@ -64,6 +64,23 @@ def test_fhir_relapse_two_years_after_adjuvant_ai_is_endocrine_sensitive_first_l
     assert regimen_topics(cards)[0] == "ai-cdk46i"
 
 
+def test_fhir_an_endocrine_sensitive_relapse_gets_fulvestrant_with_ribociclib_only_not_the_after_progression_partners():
+    # C.2 step 2: endocrine-sensitive (> 12 months after adjuvant ET) -> AI + CDK4/6i or
+    # fulvestrant + ribociclib ("initial endocrine-based therapy"); palbociclib / abemaciclib +
+    # fulvestrant are labelled after progression on endocrine therapy (B.9 (iv)), which a
+    # relapse 12 months and a day after adjuvant letrozole is not (ABC4, C.1)
+    state, cards = run(adjuvant_relapse("fl-sensitive-fulv", "2023-01-14"), FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "sensitive"
+    fulv = card(cards, "fulvestrant-cdk46i")
+    assert suggestion_drugs(fulv) == [["fulvestrant", "ribociclib"]]
+    assert ("Not offered: Fulvestrant + abemaciclib — abemaciclib: Recurrence 12 months and 1 day (more than 12) "
+            "after completing adjuvant endocrine therapy (ended 2023-01-14): endocrine-sensitive") in fulv["detail"]
+    # exactly 12 months (C.3 row 1: <= 12.0 inclusive) is endocrine-resistant: all three partners
+    _, cards = run(adjuvant_relapse("fl-resistant-fulv", "2023-01-15"), FIRST_LINE_AS_OF)
+    assert sorted(suggestion_drugs(card(cards, "fulvestrant-cdk46i"))) == [
+        ["fulvestrant", "abemaciclib"], ["fulvestrant", "palbociclib"], ["fulvestrant", "ribociclib"]]
+
+
 def test_fhir_a_relapse_years_after_completing_adjuvant_ai_gets_no_esr1_test_until_a_metastatic_endocrine_line():
     # ASCO 2023 (C.1): ESR1 "at recurrence or progression on ET"; C.2 step 2 tests ESR1 at first
     # line only after an endocrine-resistant relapse ("since relapse on ET"), not after one
