@@ -81,6 +81,19 @@ def test_fhir_an_endocrine_sensitive_relapse_gets_fulvestrant_with_ribociclib_on
         ["fulvestrant", "abemaciclib"], ["fulvestrant", "palbociclib"], ["fulvestrant", "ribociclib"]]
 
 
+def test_fhir_the_relapse_months_on_a_card_cite_the_stage_iv_record_that_dates_the_metastatic_diagnosis():
+    # C.2 step 1: metastatic_dx_date = the earliest of the metastasis, M1 and stage IV records;
+    # stage IV on 2023-12-01, the metastasis Condition on 2024-01-15: 11.5 months after the
+    # adjuvant end, a fact a reader checks against the record it cites (not 2024-01-15: 13 months)
+    p = adjuvant_relapse("fl-dated-by-stage", "2022-12-15").stage_iv("2023-12-01").variant(
+        "PIK3CA", "p.His1047Arg", on="2024-01-20")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic_date == dt.date(2023, 12, 1)
+    why = card(cards, "inavolisib-palbociclib-fulvestrant")["detail"].split("**Why it fits this patient**")[1]
+    fact = next(line for line in why.splitlines() if line.startswith("- Recurrence 11.5 months"))
+    assert fact.endswith("MedicationStatement/med-letrozole-7 (2016-06-01), Observation/stage-8 (2023-12-01)")
+
+
 def test_fhir_a_relapse_years_after_completing_adjuvant_ai_gets_no_esr1_test_until_a_metastatic_endocrine_line():
     # ASCO 2023 (C.1): ESR1 "at recurrence or progression on ET"; C.2 step 2 tests ESR1 at first
     # line only after an endocrine-resistant relapse ("since relapse on ET"), not after one
