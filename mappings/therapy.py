@@ -1943,7 +1943,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
 
     _early_endocrine(th, exps, disease, ctx, early_et)
     _chemo_adjuvant(th, exps, disease, ctx)
-    _cdk46i(th, lines, ctx.as_of)
+    _cdk46i(th, lines, ctx.as_of, list(zip(progressions, progression_lasts)))
     _resistance(th, exps, disease, ctx, early_et, ctx.has_gap("medication-unreadable"),
                 list(zip(progressions, progression_sources, progression_lasts)))
     _last_et_progression(th, disease, progressions, et_exps, progression_sources, progression_lasts)
@@ -2925,7 +2925,10 @@ def _last_records(exps: list[_Exp]) -> list[_Exp] | None:
     return [e for _, last in latest.values() for e in last]
 
 
-def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date) -> None:
+def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date,
+            progressions: list[tuple[dt.date, dt.date | None]] = ()) -> None:
+    """progressions: the disease-status progressions (_progression_dates) as (date, last day
+    of a date without a day or None)."""
     tls = th.metastatic_lines
     for i, ln in enumerate(tls):
         if "cdk46i" in ln.classes and ln.start:
@@ -2936,7 +2939,28 @@ def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date) -> None:
             # is later than the line's when it was added to continuing endocrine therapy
             cdk_starts = [e.start for e in (lines[i].exps if i < len(lines) else ())
                           if e.start and any(d.drug_class == "cdk46i" for d in e.drugs)]
-            months = months_between(min(cdk_starts) if cdk_starts else ln.start, stop)
+            start = min(cdk_starts) if cdk_starts else ln.start
+            # "PD < 6 months" (CR C.2 step 1; DB-06: progression within 6 months of starting
+            # first-line ET + CDK4/6i) is timed to the progression: the first disease-status
+            # progression documented on a line that progressed or is still recorded as given
+            # (given beyond progression), as _resistance reads the first endocrine line, not
+            # the later day the line ended. One within PROGRESSION_AT_START_DAYS of the start may
+            # be the report that led to the line (_progression_at_line_start): not read here.
+            if ln.progressed or ln.active:
+                on_line = sorted((p, last) for p, last in progressions
+                                 if (p - start).days > PROGRESSION_AT_START_DAYS and p <= as_of
+                                 and (ln.active or p < stop))
+                if on_line:
+                    first, last = on_line[0]
+                    months = months_between(start, first)
+                    th.cdk46i_months = round(months, 2)
+                    within = months < 6
+                    # a date without a day on both sides of the 6 months: not known (as _resistance)
+                    if last is not None and (months_between(start, last) < 6) != within:
+                        return
+                    th.progression_within_6_months_on_cdk46i = within
+                    return
+            months = months_between(start, stop)
             th.cdk46i_months = round(months, 2)
             if ln.active:
                 th.progression_within_6_months_on_cdk46i = False if months >= 6 else None

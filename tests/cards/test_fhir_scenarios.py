@@ -2455,6 +2455,23 @@ def _first_line_stopped_then_fulvestrant_palbociclib(pid, letrozole_reason, abem
             .regimen(("fulvestrant", "palbociclib"), "2024-05-20", "2025-05-20").progression("2025-05-15"))
 
 
+def test_fhir_a_progression_within_6_months_of_first_line_cdk46i_given_beyond_it_ranks_tdxd_first_as_db06():
+    # C.2 step 1 time_on_1L_CDK46i: "PD < 6 months" (DB-06: progression within 6 months of
+    # starting first-line ET + CDK4/6i) is timed to the progression (2024-07-31, 6 months less a
+    # day), not to the day the line was stopped (2024-08-10); C.3 row 13: T-DXd first
+    p = de_novo("db06-beyond").regimen(("letrozole", "ribociclib"), "2024-02-01", "2024-08-10").progression("2024-07-31")
+    state, cards = run(p, dt.date(2024, 8, 20))
+    assert state.therapy.endocrine_resistance == "primary"
+    assert state.therapy.progression_within_6_months_on_cdk46i is True
+    assert regimen_topics(cards)[0] == "trastuzumab-deruxtecan"
+    assert DB06_CAUTION in card(cards, "trastuzumab-deruxtecan")["detail"]
+    # a progression on the day 6 months after the start is no longer within them (ABC4: secondary)
+    p = de_novo("db06-six").regimen(("letrozole", "ribociclib"), "2024-02-01", "2024-08-10").progression("2024-08-01")
+    state, cards = run(p, dt.date(2024, 8, 20))
+    assert state.therapy.progression_within_6_months_on_cdk46i is False
+    assert DB06_CAUTION not in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
 def test_fhir_a_first_line_stopped_for_diarrhoea_after_three_months_is_no_primary_resistance_and_no_db06_ranking():
     state, cards = run(_first_line_stopped_then_fulvestrant_palbociclib("tox-switch", "Diarrhoea", "Diarrhoea"))
     th = state.therapy
