@@ -3075,6 +3075,19 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
     ):
         th.endocrine_resistance = "sensitive"
         th.endocrine_resistance_sources = _dating_sources(disease, 2)
+        if not any(ln.endocrine for ln in th.metastatic_lines):
+            # read from the absence of a record: a recurrence whose (neo)adjuvant endocrine
+            # therapy was given elsewhere, or not recorded, would be endocrine-resistant if it
+            # came on it or within 12 months of its end (ABC4, CR C.1), and C.2 step 2 then
+            # chooses otherwise (inavolisib, fulvestrant rather than an AI): the card says so
+            diagnosed = (f" (breast cancer diagnosed {date_written(disease.primary_diagnosis_date, None)})"
+                         if disease.primary_diagnosis_date else "")
+            ctx.gap("adjuvant-endocrine-not-recorded",
+                    f"No (neo)adjuvant endocrine therapy is recorded before this recurrence{diagnosed}: "
+                    "read as endocrine-naive (endocrine-sensitive). A recurrence on adjuvant endocrine "
+                    "therapy or within 12 months of its end is endocrine-resistant (ESO-ESMO ABC4) and "
+                    "changes the first-line choice: confirm whether any was given.",
+                    disease.primary_sources[:1] + _dating_sources(disease, 1))
 
 
 def _first_progression_on_the_line(line: TherapyLine, progressions: list[tuple[dt.date, Source, dt.date | None]],

@@ -94,6 +94,22 @@ def test_fhir_the_relapse_months_on_a_card_cite_the_stage_iv_record_that_dates_t
     assert fact.endswith("MedicationStatement/med-letrozole-7 (2016-06-01), Observation/stage-8 (2023-12-01)")
 
 
+def test_fhir_a_recurrence_without_any_recorded_adjuvant_endocrine_therapy_says_the_sensitivity_rests_on_that_absence():
+    # C.2 step 1 (ABC4 class) and step 2: an adjuvant course given elsewhere that ended within 12
+    # months would make this relapse endocrine-resistant (inavolisib / fulvestrant, not an AI):
+    # the absence is read as endocrine-naive and the summary says so, as a data gap
+    state, cards = run(hr_positive_mbc("fl-no-adjuvant-record", primary="2016-03-01"), FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "sensitive"
+    assert regimen_topics(cards)[0] == "ai-cdk46i"
+    gaps = card(cards, "patient-summary")["detail"].split("**Data gaps that limit the advice**")[1]
+    assert ("- No (neo)adjuvant endocrine therapy is recorded before this recurrence (breast cancer diagnosed "
+            "2016-03-01): read as endocrine-naive (endocrine-sensitive).") in gaps
+    # de novo metastatic disease: nothing to confirm; a recorded adjuvant course: its dates decide
+    for p in (de_novo("fl-de-novo-no-gap"), adjuvant_relapse("fl-adjuvant-recorded", "2021-12-31")):
+        _, cards = run(p, FIRST_LINE_AS_OF)
+        assert "(neo)adjuvant endocrine therapy is recorded" not in card(cards, "patient-summary")["detail"]
+
+
 def test_fhir_a_relapse_years_after_completing_adjuvant_ai_gets_no_esr1_test_until_a_metastatic_endocrine_line():
     # ASCO 2023 (C.1): ESR1 "at recurrence or progression on ET"; C.2 step 2 tests ESR1 at first
     # line only after an endocrine-resistant relapse ("since relapse on ET"), not after one
