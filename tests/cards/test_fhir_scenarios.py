@@ -110,6 +110,24 @@ def test_fhir_a_recurrence_without_any_recorded_adjuvant_endocrine_therapy_says_
         assert "(neo)adjuvant endocrine therapy is recorded" not in card(cards, "patient-summary")["detail"]
 
 
+def test_fhir_a_premenopausal_diabetic_relapsing_8_months_after_adjuvant_ai_and_ofs_gets_inavolisib_with_ofs_and_the_alternative_named():
+    # C.2 step 2: endocrine-resistant + PIK3CA -> inavolisib + palbociclib + fulvestrant, + OFS if
+    # premenopausal; type 2 diabetes on treatment -> "hyperglycemia warning ('not studied') and
+    # alternatives" (B.1 label 5.1): the warning names fulvestrant + CDK4/6i, the next card
+    p = hr_positive_mbc("fl-premeno-diabetic", primary="2018-03-01", birth="1980-04-01", menopause="premenopausal")
+    p.med("anastrozole", "2018-06-01", "2023-05-15").med("goserelin", "2018-06-01", "2023-05-15")
+    p.variant("PIK3CA", "p.His1047Arg", specimen="tissue", on="2024-01-20").diabetes(2).med("metformin", "2015-01-01")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "secondary"
+    assert regimen_topics(cards)[:2] == ["inavolisib-palbociclib-fulvestrant", "fulvestrant-cdk46i"]
+    inavo = card(cards, "inavolisib-palbociclib-fulvestrant")
+    assert inavo["indicator"] == "warning"
+    assert recommended(inavo) == ["inavolisib", "palbociclib", "fulvestrant", "goserelin"]
+    assert "have not been studied" in inavo["detail"]
+    assert ("Alternative without a PI3K inhibitor: fulvestrant + a CDK4/6 inhibitor (C.2 step 2: the warning "
+            "with its alternatives).") in inavo["detail"]
+
+
 def test_fhir_a_relapse_years_after_completing_adjuvant_ai_gets_no_esr1_test_until_a_metastatic_endocrine_line():
     # ASCO 2023 (C.1): ESR1 "at recurrence or progression on ET"; C.2 step 2 tests ESR1 at first
     # line only after an endocrine-resistant relapse ("since relapse on ET"), not after one
