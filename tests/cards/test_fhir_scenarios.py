@@ -222,6 +222,19 @@ def test_fhir_visceral_crisis_puts_chemotherapy_first():
     assert recommended(card(cards, "chemotherapy")) == ["paclitaxel"]
 
 
+def test_fhir_the_chemotherapy_card_in_a_visceral_crisis_allows_a_combination_and_says_endocrine_therapy_follows():
+    # C.2 step 2: "chemotherapy card (single agent or combination per clinician) + note ET-based
+    # therapy after stabilization"; without a crisis (a later line) the card does not say it
+    p = de_novo("fl-crisis-note", site="liver").visceral_crisis("2024-01-15")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    chemo = card(cards, "chemotherapy")
+    assert chemo["indicator"] == "info"
+    assert ("- Visceral crisis: single-agent or combination chemotherapy as the clinician judges; endocrine-based "
+            "therapy after stabilisation (C.2 step 2).") in chemo["detail"]
+    _, cards = run(after_ai_cdk46i("fl-no-crisis-note"))
+    assert "Visceral crisis:" not in card(cards, "chemotherapy")["detail"]
+
+
 def test_fhir_a_visceral_crisis_treated_by_first_line_chemotherapy_no_longer_puts_chemotherapy_first():
     # CR C.1 (ABC4): a current state of organ dysfunction; paclitaxel started after the
     # crisis and was completed: the summary shows it as history, the ranking does not use it
