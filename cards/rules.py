@@ -1082,6 +1082,19 @@ def first_line_or_prior_endocrine(state, ctx):
 
 
 @rule
+def tamoxifen_still_given(state, ctx):
+    """Tamoxifen recorded as still given (a recurrence on adjuvant tamoxifen, the record not yet
+    stopped): the order hooks warn on ribociclib with it (order_rules.yaml ribociclib-tamoxifen,
+    C.2 safety overlays), so a card recommending ribociclib says to stop it first."""
+    given = [e for e in state.therapy.exposures if e.active and any(d.name == "tamoxifen" for d in e.drugs)]
+    if not given:
+        return Finding(False, "No tamoxifen recorded as still given")
+    start = min((e.start for e in given if e.start), default=None)
+    since = f" since {fmt_date(start)}" if start else ""
+    return Finding(True, f"Tamoxifen recorded as still given{since}", _srcs(*(e.sources for e in given)))
+
+
+@rule
 def progression_on_or_after_endocrine_therapy(state, ctx):
     """The "disease progression following / after endocrine therapy" of the palbociclib and
     abemaciclib + fulvestrant labels (B.9 (iv), ind:fda.verzenio:2, ind:fda.ibrance:1): an

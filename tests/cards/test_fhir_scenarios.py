@@ -128,6 +128,25 @@ def test_fhir_a_premenopausal_diabetic_relapsing_8_months_after_adjuvant_ai_and_
             "with its alternatives).") in inavo["detail"]
 
 
+def test_fhir_a_recurrence_on_adjuvant_tamoxifen_at_18_months_says_to_stop_tamoxifen_before_the_recommended_ribociclib():
+    # ABC4 (C.1): relapse in the first 2 years of adjuvant ET is primary resistance; the cards
+    # recommend ribociclib, which the order hooks warn on while tamoxifen is recorded as given
+    # (order_rules.yaml ribociclib-tamoxifen, C.2 safety overlays): the card says it first
+    p = hr_positive_mbc("fl-on-tamoxifen", primary="2022-05-01").med("tamoxifen", "2022-07-15")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "primary"
+    assert regimen_topics(cards)[:2] == ["fulvestrant-cdk46i", "ai-cdk46i"]
+    for topic in ("fulvestrant-cdk46i", "ai-cdk46i"):
+        c = card(cards, topic)
+        assert "ribociclib" in recommended(c) and c["indicator"] == "info"
+        assert "Stop tamoxifen before ribociclib" in c["detail"]
+        assert "Tamoxifen recorded as still given since 2022-07-15" in c["detail"]
+    # a completed adjuvant tamoxifen course: nothing to stop
+    _, cards = run(hr_positive_mbc("fl-tamoxifen-done", primary="2017-03-01").med("tamoxifen", "2017-06-01", "2022-07-15"),
+                   FIRST_LINE_AS_OF)
+    assert "Stop tamoxifen" not in card(cards, "ai-cdk46i")["detail"]
+
+
 def test_fhir_a_relapse_years_after_completing_adjuvant_ai_gets_no_esr1_test_until_a_metastatic_endocrine_line():
     # ASCO 2023 (C.1): ESR1 "at recurrence or progression on ET"; C.2 step 2 tests ESR1 at first
     # line only after an endocrine-resistant relapse ("since relapse on ET"), not after one
