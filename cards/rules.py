@@ -1100,6 +1100,45 @@ def first_line_or_prior_endocrine(state, ctx):
 
 
 @rule
+def tamoxifen_still_given(state, ctx):
+    """Tamoxifen recorded as still given (a recurrence on adjuvant tamoxifen, the record not yet
+    stopped): the order hooks warn on ribociclib with it (order_rules.yaml ribociclib-tamoxifen,
+    C.2 safety overlays), so a card recommending ribociclib says to stop it first."""
+    given = [e for e in state.therapy.exposures if e.active and any(d.name == "tamoxifen" for d in e.drugs)]
+    if not given:
+        return Finding(False, "No tamoxifen recorded as still given")
+    start = min((e.start for e in given if e.start), default=None)
+    since = f" since {fmt_date(start)}" if start else ""
+    return Finding(True, f"Tamoxifen recorded as still given{since}", _srcs(*(e.sources for e in given)))
+
+
+@rule
+def progression_on_or_after_endocrine_therapy(state, ctx):
+    """The "disease progression following / after endocrine therapy" of the palbociclib and
+    abemaciclib + fulvestrant labels (B.9 (iv), ind:fda.verzenio:2, ind:fda.ibrance:1): an
+    endocrine line for metastatic disease, or an endocrine-resistant relapse on or within 12
+    months of adjuvant endocrine therapy (ABC4, C.1). A relapse more than 12 months after it is
+    endocrine-sensitive: C.2 step 2 gives it "AI + CDK4/6i ... or fulvestrant + ribociclib
+    (label: 'initial endocrine-based therapy')", not the post-progression combinations. Only a
+    relapse shown to be endocrine-sensitive fails; a timing the record leaves open keeps the
+    prior endocrine therapy as before (a concrete choice has no "unknown" state: an order for
+    it would read "not indicated")."""
+    count, listing, srcs = _lines_fact(state, ctx, "endocrine")
+    if count:
+        return Finding(True, f"{count} endocrine-based line(s) for metastatic disease ({listing})", srcs)
+    prior = evaluate_rule("prior_endocrine_any_setting", state, ctx)
+    if not prior.value:
+        return prior
+    adj = evaluate_rule("adjuvant_endocrine_relapse_within_12_months", state, ctx)
+    if adj.value:
+        return adj
+    if adj.value is False and state.therapy.endocrine_resistance == "sensitive":
+        return Finding(False, f"{adj.text}: endocrine-sensitive, no progression on endocrine therapy "
+                              "(labelled after progression on endocrine therapy; C.2 step 2)", adj.sources)
+    return prior
+
+
+@rule
 def no_metastatic_endocrine_line(state, ctx):
     """No endocrine-based line for metastatic disease yet: endocrine-based therapy would be
     the initial one, also after chemotherapy (C.2 step 2: visceral crisis -> chemotherapy,

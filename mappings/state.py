@@ -510,7 +510,7 @@ class TherapyHistory(BaseModel):
     endocrine_resistance_sources: list[Source] = Field(default_factory=list)
 
     prior_cdk46i: bool = False  # any setting
-    cdk46i_months: float | None = None  # time on the metastatic CDK4/6i
+    cdk46i_months: float | None = None  # time on the metastatic CDK4/6i (to its first documented progression, if any)
     progression_within_6_months_on_cdk46i: bool | None = None
     # the date the history was read as of (PatientState.as_of); events dated after it
     # (a planned line end, a future-dated record) have not happened yet. None: not known

@@ -1943,7 +1943,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
 
     _early_endocrine(th, exps, disease, ctx, early_et)
     _chemo_adjuvant(th, exps, disease, ctx)
-    _cdk46i(th, lines, ctx.as_of)
+    _cdk46i(th, lines, ctx.as_of, list(zip(progressions, progression_lasts)))
     _resistance(th, exps, disease, ctx, early_et, ctx.has_gap("medication-unreadable"),
                 list(zip(progressions, progression_sources, progression_lasts)))
     _last_et_progression(th, disease, progressions, et_exps, progression_sources, progression_lasts)
@@ -2608,6 +2608,16 @@ def _line_end_last(ln: _Line, end: dt.date, next_start: dt.date | None) -> dt.da
     return last if last > end else None  # type: ignore[operator]
 
 
+def _dating_sources(disease: Disease, n: int) -> list[Source]:
+    """The first n records of the metastatic diagnosis, those dated on metastatic_date first:
+    that date is the earliest of the metastasis, M1 and stage IV records (CR C.2 step 1), and
+    a fact timed from it ("relapse 11.5 months after ...") must cite the record that dates it,
+    not a later one read first."""
+    srcs = disease.metastatic_sources
+    first = [s for s in srcs if s.date is not None and s.date == disease.metastatic_date]
+    return (first + [s for s in srcs if s not in first])[:n]
+
+
 def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx,
                      early_et: list[_Exp] | None = None) -> None:
     if early_et is None:
@@ -2619,7 +2629,7 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
         (e.end is None and e.active) or (e.end is not None and (m - e.end).days <= 0) for e in early_et
     )
     ends = [e.end for e in early_et if e.end]
-    th.endocrine_resistance_sources = [e.src for e in early_et] + disease.metastatic_sources[:1]
+    th.endocrine_resistance_sources = [e.src for e in early_et] + _dating_sources(disease, 1)
     if _partial_dates_decide(early_et, disease):
         _partial_dates_gap(ctx, early_et, disease)
         return
@@ -2741,7 +2751,7 @@ def _partial_dates_gap(ctx: Ctx, early_et: list[_Exp], disease: Disease) -> None
             "period the dates fall decides whether the recurrence came on adjuvant endocrine therapy "
             "(in its first 2 years or later), within 12 months of its end or later: endocrine resistance "
             "cannot be classified.",
-            [e.src for e in early_et] + disease.metastatic_sources[:2])
+            [e.src for e in early_et] + _dating_sources(disease, 2))
 
 
 def _relapse_timing(end: dt.date, m: dt.date) -> str:
@@ -2835,7 +2845,7 @@ def _chemo_adjuvant(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx:
                 "it ended decides whether the recurrence "
                 "came within 6 months of completing adjuvant chemotherapy: trastuzumab deruxtecan label B "
                 "(HER2-low after chemotherapy) cannot be confirmed.",
-                [e.src for e in end_not_recorded] + disease.metastatic_sources[:2])
+                [e.src for e in end_not_recorded] + _dating_sources(disease, 2))
 
 
 def _adjuvant_chemo_end_gap(ctx: Ctx, straddling: list[_Exp], disease: Disease) -> None:
@@ -2848,7 +2858,7 @@ def _adjuvant_chemo_end_gap(ctx: Ctx, straddling: list[_Exp], disease: Disease) 
             f"No day is given in {' or '.join(partial)} (year or month only), and where in that period "
             "the dates fall decides whether the recurrence came within 6 months of completing adjuvant "
             "chemotherapy: trastuzumab deruxtecan label B (HER2-low after chemotherapy) cannot be confirmed.",
-            [e.src for e in straddling] + disease.metastatic_sources[:2])
+            [e.src for e in straddling] + _dating_sources(disease, 2))
 
 
 def _mark_progressed(tls: list[TherapyLine], raw: list[_Line], progressions: list[dt.date]) -> None:
@@ -2915,7 +2925,10 @@ def _last_records(exps: list[_Exp]) -> list[_Exp] | None:
     return [e for _, last in latest.values() for e in last]
 
 
-def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date) -> None:
+def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date,
+            progressions: list[tuple[dt.date, dt.date | None]] = ()) -> None:
+    """progressions: the disease-status progressions (_progression_dates) as (date, last day
+    of a date without a day or None)."""
     tls = th.metastatic_lines
     for i, ln in enumerate(tls):
         if "cdk46i" in ln.classes and ln.start:
@@ -2926,7 +2939,28 @@ def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date) -> None:
             # is later than the line's when it was added to continuing endocrine therapy
             cdk_starts = [e.start for e in (lines[i].exps if i < len(lines) else ())
                           if e.start and any(d.drug_class == "cdk46i" for d in e.drugs)]
-            months = months_between(min(cdk_starts) if cdk_starts else ln.start, stop)
+            start = min(cdk_starts) if cdk_starts else ln.start
+            # "PD < 6 months" (CR C.2 step 1; DB-06: progression within 6 months of starting
+            # first-line ET + CDK4/6i) is timed to the progression: the first disease-status
+            # progression documented on a line that progressed or is still recorded as given
+            # (given beyond progression), as _resistance reads the first endocrine line, not
+            # the later day the line ended. One within PROGRESSION_AT_START_DAYS of the start may
+            # be the report that led to the line (_progression_at_line_start): not read here.
+            if ln.progressed or ln.active:
+                on_line = sorted((p, last) for p, last in progressions
+                                 if (p - start).days > PROGRESSION_AT_START_DAYS and p <= as_of
+                                 and (ln.active or p < stop))
+                if on_line:
+                    first, last = on_line[0]
+                    months = months_between(start, first)
+                    th.cdk46i_months = round(months, 2)
+                    within = months < 6
+                    # a date without a day on both sides of the 6 months: not known (as _resistance)
+                    if last is not None and (months_between(start, last) < 6) != within:
+                        return
+                    th.progression_within_6_months_on_cdk46i = within
+                    return
+            months = months_between(start, stop)
             th.cdk46i_months = round(months, 2)
             if ln.active:
                 th.progression_within_6_months_on_cdk46i = False if months >= 6 else None
@@ -3033,14 +3067,27 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
         return
     if disease.de_novo_metastatic:
         th.endocrine_resistance = "de-novo"
-        th.endocrine_resistance_sources = disease.metastatic_sources[:2]
+        th.endocrine_resistance_sources = _dating_sources(disease, 2)
     elif disease.de_novo_metastatic is False and not any(
         # an unplaced or undated endocrine drug may have been adjuvant therapy: endocrine-naive
         # is then a guess (unknown, the gap says why)
         (e.setting == "unknown" or e.start is None) and e.med.endocrine for e in exps  # type: ignore[union-attr]
     ):
         th.endocrine_resistance = "sensitive"
-        th.endocrine_resistance_sources = disease.metastatic_sources[:2]
+        th.endocrine_resistance_sources = _dating_sources(disease, 2)
+        if not any(ln.endocrine for ln in th.metastatic_lines):
+            # read from the absence of a record: a recurrence whose (neo)adjuvant endocrine
+            # therapy was given elsewhere, or not recorded, would be endocrine-resistant if it
+            # came on it or within 12 months of its end (ABC4, CR C.1), and C.2 step 2 then
+            # chooses otherwise (inavolisib, fulvestrant rather than an AI): the card says so
+            diagnosed = (f" (breast cancer diagnosed {date_written(disease.primary_diagnosis_date, None)})"
+                         if disease.primary_diagnosis_date else "")
+            ctx.gap("adjuvant-endocrine-not-recorded",
+                    f"No (neo)adjuvant endocrine therapy is recorded before this recurrence{diagnosed}: "
+                    "read as endocrine-naive (endocrine-sensitive). A recurrence on adjuvant endocrine "
+                    "therapy or within 12 months of its end is endocrine-resistant (ESO-ESMO ABC4) and "
+                    "changes the first-line choice: confirm whether any was given.",
+                    disease.primary_sources[:1] + _dating_sources(disease, 1))
 
 
 def _first_progression_on_the_line(line: TherapyLine, progressions: list[tuple[dt.date, Source, dt.date | None]],
@@ -3186,7 +3233,7 @@ def _last_et_progression(th: TherapyHistory, disease: Disease,
     cands: list[tuple[dt.date, str, list[Source], dt.date | None]] = []
     if any(e.setting == "early" for e in et_exps) and disease.metastatic_date:
         cands.append((disease.metastatic_date, "the recurrence after early-setting endocrine therapy",
-                      disease.metastatic_sources[:2], disease.metastatic_date_latest))
+                      _dating_sources(disease, 2), disease.metastatic_date_latest))
     tls = th.metastatic_lines
     for i, ln in enumerate(tls):
         if ln.endocrine and ln.progressed:

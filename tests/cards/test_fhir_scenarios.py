@@ -64,6 +64,89 @@ def test_fhir_relapse_two_years_after_adjuvant_ai_is_endocrine_sensitive_first_l
     assert regimen_topics(cards)[0] == "ai-cdk46i"
 
 
+def test_fhir_an_endocrine_sensitive_relapse_gets_fulvestrant_with_ribociclib_only_not_the_after_progression_partners():
+    # C.2 step 2: endocrine-sensitive (> 12 months after adjuvant ET) -> AI + CDK4/6i or
+    # fulvestrant + ribociclib ("initial endocrine-based therapy"); palbociclib / abemaciclib +
+    # fulvestrant are labelled after progression on endocrine therapy (B.9 (iv)), which a
+    # relapse 12 months and a day after adjuvant letrozole is not (ABC4, C.1)
+    state, cards = run(adjuvant_relapse("fl-sensitive-fulv", "2023-01-14"), FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "sensitive"
+    fulv = card(cards, "fulvestrant-cdk46i")
+    assert suggestion_drugs(fulv) == [["fulvestrant", "ribociclib"]]
+    assert ("Not offered: Fulvestrant + abemaciclib — abemaciclib: Recurrence 12 months and 1 day (more than 12) "
+            "after completing adjuvant endocrine therapy (ended 2023-01-14): endocrine-sensitive") in fulv["detail"]
+    # exactly 12 months (C.3 row 1: <= 12.0 inclusive) is endocrine-resistant: all three partners
+    _, cards = run(adjuvant_relapse("fl-resistant-fulv", "2023-01-15"), FIRST_LINE_AS_OF)
+    assert sorted(suggestion_drugs(card(cards, "fulvestrant-cdk46i"))) == [
+        ["fulvestrant", "abemaciclib"], ["fulvestrant", "palbociclib"], ["fulvestrant", "ribociclib"]]
+
+
+def test_fhir_the_relapse_months_on_a_card_cite_the_stage_iv_record_that_dates_the_metastatic_diagnosis():
+    # C.2 step 1: metastatic_dx_date = the earliest of the metastasis, M1 and stage IV records;
+    # stage IV on 2023-12-01, the metastasis Condition on 2024-01-15: 11.5 months after the
+    # adjuvant end, a fact a reader checks against the record it cites (not 2024-01-15: 13 months)
+    p = adjuvant_relapse("fl-dated-by-stage", "2022-12-15").stage_iv("2023-12-01").variant(
+        "PIK3CA", "p.His1047Arg", on="2024-01-20")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic_date == dt.date(2023, 12, 1)
+    why = card(cards, "inavolisib-palbociclib-fulvestrant")["detail"].split("**Why it fits this patient**")[1]
+    fact = next(line for line in why.splitlines() if line.startswith("- Recurrence 11.5 months"))
+    assert fact.endswith("MedicationStatement/med-letrozole-7 (2016-06-01), Observation/stage-8 (2023-12-01)")
+
+
+def test_fhir_a_recurrence_without_any_recorded_adjuvant_endocrine_therapy_says_the_sensitivity_rests_on_that_absence():
+    # C.2 step 1 (ABC4 class) and step 2: an adjuvant course given elsewhere that ended within 12
+    # months would make this relapse endocrine-resistant (inavolisib / fulvestrant, not an AI):
+    # the absence is read as endocrine-naive and the summary says so, as a data gap
+    state, cards = run(hr_positive_mbc("fl-no-adjuvant-record", primary="2016-03-01"), FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "sensitive"
+    assert regimen_topics(cards)[0] == "ai-cdk46i"
+    gaps = card(cards, "patient-summary")["detail"].split("**Data gaps that limit the advice**")[1]
+    assert ("- No (neo)adjuvant endocrine therapy is recorded before this recurrence (breast cancer diagnosed "
+            "2016-03-01): read as endocrine-naive (endocrine-sensitive).") in gaps
+    # de novo metastatic disease: nothing to confirm; a recorded adjuvant course: its dates decide
+    for p in (de_novo("fl-de-novo-no-gap"), adjuvant_relapse("fl-adjuvant-recorded", "2021-12-31")):
+        _, cards = run(p, FIRST_LINE_AS_OF)
+        assert "(neo)adjuvant endocrine therapy is recorded" not in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_premenopausal_diabetic_relapsing_8_months_after_adjuvant_ai_and_ofs_gets_inavolisib_with_ofs_and_the_alternative_named():
+    # C.2 step 2: endocrine-resistant + PIK3CA -> inavolisib + palbociclib + fulvestrant, + OFS if
+    # premenopausal; type 2 diabetes on treatment -> "hyperglycemia warning ('not studied') and
+    # alternatives" (B.1 label 5.1): the warning names fulvestrant + CDK4/6i, the next card
+    p = hr_positive_mbc("fl-premeno-diabetic", primary="2018-03-01", birth="1980-04-01", menopause="premenopausal")
+    p.med("anastrozole", "2018-06-01", "2023-05-15").med("goserelin", "2018-06-01", "2023-05-15")
+    p.variant("PIK3CA", "p.His1047Arg", specimen="tissue", on="2024-01-20").diabetes(2).med("metformin", "2015-01-01")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "secondary"
+    assert regimen_topics(cards)[:2] == ["inavolisib-palbociclib-fulvestrant", "fulvestrant-cdk46i"]
+    inavo = card(cards, "inavolisib-palbociclib-fulvestrant")
+    assert inavo["indicator"] == "warning"
+    assert recommended(inavo) == ["inavolisib", "palbociclib", "fulvestrant", "goserelin"]
+    assert "have not been studied" in inavo["detail"]
+    assert ("Alternative without a PI3K inhibitor: fulvestrant + a CDK4/6 inhibitor (C.2 step 2: the warning "
+            "with its alternatives).") in inavo["detail"]
+
+
+def test_fhir_a_recurrence_on_adjuvant_tamoxifen_at_18_months_says_to_stop_tamoxifen_before_the_recommended_ribociclib():
+    # ABC4 (C.1): relapse in the first 2 years of adjuvant ET is primary resistance; the cards
+    # recommend ribociclib, which the order hooks warn on while tamoxifen is recorded as given
+    # (order_rules.yaml ribociclib-tamoxifen, C.2 safety overlays): the card says it first
+    p = hr_positive_mbc("fl-on-tamoxifen", primary="2022-05-01").med("tamoxifen", "2022-07-15")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "primary"
+    assert regimen_topics(cards)[:2] == ["fulvestrant-cdk46i", "ai-cdk46i"]
+    for topic in ("fulvestrant-cdk46i", "ai-cdk46i"):
+        c = card(cards, topic)
+        assert "ribociclib" in recommended(c) and c["indicator"] == "info"
+        assert "Stop tamoxifen before ribociclib" in c["detail"]
+        assert "Tamoxifen recorded as still given since 2022-07-15" in c["detail"]
+    # a completed adjuvant tamoxifen course: nothing to stop
+    _, cards = run(hr_positive_mbc("fl-tamoxifen-done", primary="2017-03-01").med("tamoxifen", "2017-06-01", "2022-07-15"),
+                   FIRST_LINE_AS_OF)
+    assert "Stop tamoxifen" not in card(cards, "ai-cdk46i")["detail"]
+
+
 def test_fhir_a_relapse_years_after_completing_adjuvant_ai_gets_no_esr1_test_until_a_metastatic_endocrine_line():
     # ASCO 2023 (C.1): ESR1 "at recurrence or progression on ET"; C.2 step 2 tests ESR1 at first
     # line only after an endocrine-resistant relapse ("since relapse on ET"), not after one
@@ -156,6 +239,19 @@ def test_fhir_visceral_crisis_puts_chemotherapy_first():
     _, cards = run(p, FIRST_LINE_AS_OF)
     assert regimen_topics(cards)[0] == "chemotherapy"
     assert recommended(card(cards, "chemotherapy")) == ["paclitaxel"]
+
+
+def test_fhir_the_chemotherapy_card_in_a_visceral_crisis_allows_a_combination_and_says_endocrine_therapy_follows():
+    # C.2 step 2: "chemotherapy card (single agent or combination per clinician) + note ET-based
+    # therapy after stabilization"; without a crisis (a later line) the card does not say it
+    p = de_novo("fl-crisis-note", site="liver").visceral_crisis("2024-01-15")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    chemo = card(cards, "chemotherapy")
+    assert chemo["indicator"] == "info"
+    assert ("- Visceral crisis: single-agent or combination chemotherapy as the clinician judges; endocrine-based "
+            "therapy after stabilisation (C.2 step 2).") in chemo["detail"]
+    _, cards = run(after_ai_cdk46i("fl-no-crisis-note"))
+    assert "Visceral crisis:" not in card(cards, "chemotherapy")["detail"]
 
 
 def test_fhir_a_visceral_crisis_treated_by_first_line_chemotherapy_no_longer_puts_chemotherapy_first():
@@ -2423,6 +2519,23 @@ def _first_line_stopped_then_fulvestrant_palbociclib(pid, letrozole_reason, abem
             .med("letrozole", "2024-02-01", "2024-05-01", stopped_for=letrozole_reason)
             .med("abemaciclib", "2024-02-01", "2024-05-01", stopped_for=abemaciclib_reason)
             .regimen(("fulvestrant", "palbociclib"), "2024-05-20", "2025-05-20").progression("2025-05-15"))
+
+
+def test_fhir_a_progression_within_6_months_of_first_line_cdk46i_given_beyond_it_ranks_tdxd_first_as_db06():
+    # C.2 step 1 time_on_1L_CDK46i: "PD < 6 months" (DB-06: progression within 6 months of
+    # starting first-line ET + CDK4/6i) is timed to the progression (2024-07-31, 6 months less a
+    # day), not to the day the line was stopped (2024-08-10); C.3 row 13: T-DXd first
+    p = de_novo("db06-beyond").regimen(("letrozole", "ribociclib"), "2024-02-01", "2024-08-10").progression("2024-07-31")
+    state, cards = run(p, dt.date(2024, 8, 20))
+    assert state.therapy.endocrine_resistance == "primary"
+    assert state.therapy.progression_within_6_months_on_cdk46i is True
+    assert regimen_topics(cards)[0] == "trastuzumab-deruxtecan"
+    assert DB06_CAUTION in card(cards, "trastuzumab-deruxtecan")["detail"]
+    # a progression on the day 6 months after the start is no longer within them (ABC4: secondary)
+    p = de_novo("db06-six").regimen(("letrozole", "ribociclib"), "2024-02-01", "2024-08-10").progression("2024-08-01")
+    state, cards = run(p, dt.date(2024, 8, 20))
+    assert state.therapy.progression_within_6_months_on_cdk46i is False
+    assert DB06_CAUTION not in card(cards, "trastuzumab-deruxtecan")["detail"]
 
 
 def test_fhir_a_first_line_stopped_for_diarrhoea_after_three_months_is_no_primary_resistance_and_no_db06_ranking():
