@@ -513,6 +513,33 @@ _RES_WORDS = {"primary": "primary resistance", "secondary": "secondary resistanc
               "unknown": "unknown"}
 
 
+# Gap codes about the receptor results themselves (mappings: build.py, markers.py): the data
+# step 0 of the pathway rests on (CR C.2 step 0: HR+ by ER/PR, HER2-negative by IHC/ISH)
+_RECEPTOR_GAP_PREFIXES = ("er-", "pr-", "her2-", "receptor-")
+# ... but not those grading a result step 0 reads the same either way: IHC 0 without the
+# ultralow/null sub-class is HER2-negative, ER-low (1-10 %) is ER-positive (CR C.2 step 0, F #20)
+_GRADING_GAPS = frozenset({"her2-zero-unspecified", "er-low"})
+
+
+def _outside_by_receptors(state: PatientState, status: PathwayStatus) -> bool:
+    """Outside the pathway because of the receptors read (HER2-positive, or ER and PR negative:
+    cards.pathway.pathway_status), for a living patient with breast cancer."""
+    return (not status.in_pathway and status.receptors_known and not status.deceased
+            and state.disease.breast_cancer == "yes"
+            and (state.her2.category == "positive" or state.hormone_receptor_positive is False))
+
+
+def _bears_on_receptors(g, state: PatientState) -> bool:
+    """A gap about the ER, PR or HER2 results (by its code, or a receptor result among its
+    sources, e.g. an observation-status-missing naming the HER2 observation)."""
+    if g.code in _GRADING_GAPS:
+        return False
+    if g.code.startswith(_RECEPTOR_GAP_PREFIXES):
+        return True
+    refs = {s.reference for r in (state.er, state.pr, state.her2) for s in r.sources}
+    return any(s.reference in refs for s in g.sources)
+
+
 def _endocrine_sensitivity(th) -> str:
     """The ABC4 category (C.1) and the facts it rests on: the adjuvant relapse timing and
     the first metastatic endocrine line; the mapper keeps the stronger resistance (review #16:
@@ -858,8 +885,23 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
                 out.append(f"- {a.regimen.name}: {a.reasons_not[0].text}"
                            + (f" — line count unclear: {unclear}" if unclear else ""))
     # gaps
-    gaps = [f"- {g.message}{cite(g.sources)}" for g in state.gaps] + [fact(f) for f in extra_gaps]
-    out += ["", "**Data gaps that limit the advice**"] + (gaps or ["- none found"])
+    if _outside_by_receptors(state, status):
+        # HER2-positive or HR-negative: the step-0 result rests on the receptor data alone
+        # (CR C.2 step 0); the HR+/HER2- pathway's gaps (genomic tests, lines, menopause,
+        # labs) bear on a regimen choice that does not apply, so they are counted, not listed
+        shown = [g for g in state.gaps if _bears_on_receptors(g, state)]
+        gaps = [f"- {g.message}{cite(g.sources)}" for g in shown]
+        hidden = len(state.gaps) - len(shown) + len(extra_gaps)
+        out += ["", "**Data gaps that limit the advice**"] + (
+            gaps or ["- none in the ER, PR and HER2 results that place the patient outside the pathway"])
+        if hidden:
+            why = status.reason.split(":")[0]  # "HER2-positive", "Triple-negative (ER-, PR-, HER2-)"
+            why = why[:1].lower() + why[1:] if why[1:2].islower() else why
+            out.append(f"- {hidden} other gap(s) not listed: they bear only on the choice among HR+/HER2- "
+                       f"regimens, which does not apply to {why} disease.")
+    else:
+        gaps = [f"- {g.message}{cite(g.sources)}" for g in state.gaps] + [fact(f) for f in extra_gaps]
+        out += ["", "**Data gaps that limit the advice**"] + (gaps or ["- none found"])
     if state.ignored:
         out.append(f"- {len(state.ignored)} resource(s) not used: "
                    + "; ".join(g.message for g in state.ignored[:5]))

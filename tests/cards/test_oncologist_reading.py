@@ -1,0 +1,61 @@
+"""Cards as an oncologist reads them: a summary that lists only the data gaps bearing on
+what it decided, one reason said once, an unchecked draft said for what it is."""
+
+import datetime as dt
+
+from tests.cards.fhir_builder import FhirPatient
+from tests.cards.helpers import view
+from tests.cards.invariants import check_invariants
+
+AS_OF = dt.date(2025, 7, 1)
+
+
+def _summary(p: FhirPatient) -> dict:
+    state = p.state(AS_OF)
+    cards = view(state)
+    check_invariants(state, cards)
+    return cards[0]
+
+
+def _gaps(card: dict) -> list[str]:
+    return card["detail"].split("**Data gaps that limit the advice**\n")[1].split("\n\n")[0].splitlines()
+
+
+def _mbc(pid: str) -> FhirPatient:
+    return FhirPatient(pid).primary("2016-03-01").metastasis("bone", "2024-01-15")
+
+
+# --- outside the pathway by its receptors (CR C.2 step 0) ----------------------
+
+def test_a_her2_positive_summary_lists_no_genomic_line_or_menopause_gap_and_says_why_they_are_left_out():
+    card = _summary(_mbc("hp").er("positive").pr("negative").her2("3+"))
+    assert card["summary"] == "Outside the HR+/HER2- MBC pathway: HER2-positive; 0 data gap(s)"
+    gaps = _gaps(card)
+    assert gaps[0] == "- none in the ER, PR and HER2 results that place the patient outside the pathway"
+    assert gaps[1].endswith(" other gap(s) not listed: they bear only on the choice among HR+/HER2- regimens, "
+                            "which does not apply to HER2-positive disease.")
+    text = "\n".join(gaps)
+    for unrelated in ("PIK3CA", "ESR1", "BRCA", "Menopausal", "ECOG", "HbA1c"):
+        assert unrelated not in text
+
+
+def test_a_triple_negative_summary_keeps_only_the_receptor_gaps_that_could_change_the_result():
+    # HER2 IHC 2+ without ISH: HER2 could still be positive; it bears on step 0 and stays listed
+    card = _summary(_mbc("hn").er("negative").pr("negative").her2("2+"))
+    gaps = _gaps(card)
+    assert gaps[0].startswith("- HER2 IHC 2+ without ISH result. — Observation/")
+    assert gaps[1].endswith("which does not apply to ER and PR negative disease.")
+    assert card["summary"].endswith("; 1 data gap(s)")
+
+
+def test_an_ihc_0_without_sub_class_is_no_gap_off_the_pathway_as_step_0_reads_it_her2_negative_either_way():
+    card = _summary(_mbc("tn").er("negative").pr("negative").her2("0"))
+    gaps = _gaps(card)
+    assert gaps[0] == "- none in the ER, PR and HER2 results that place the patient outside the pathway"
+    assert gaps[1].endswith("which does not apply to triple-negative (ER-, PR-, HER2-) disease.")
+
+
+def test_an_hr_positive_her2_negative_summary_still_lists_every_gap():
+    card = _summary(_mbc("in").er("positive").pr("positive").her2("1+"))
+    text = "\n".join(_gaps(card))
+    assert "No PIK3CA result." in text and "not listed" not in text
