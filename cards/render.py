@@ -874,16 +874,21 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         notfit = [a for a in assessments if a.status == "not-fit"]
         if waiting or notfit:
             out += ["", "**Not offered now**"]
+            # regimens held back by the same reason are named together, the reason said once
+            # ("Elacestrant, Imlunestrant, Vepdegestrant: No actionable ESR1 alteration (...)")
+            why_of: dict[str, list[str]] = {}
             for a in waiting:
                 # one text once: two rules waiting on the same fact (T-DXd's two label
                 # routes, both on the HER2 score) give the same text
-                out.append(f"- {a.regimen.name}: waiting on — {'; '.join(dict.fromkeys(f.text for f in a.unknown))}")
+                why_of.setdefault(f"waiting on — {'; '.join(dict.fromkeys(f.text for f in a.unknown))}",
+                                  []).append(a.regimen.name)
             for a in notfit:
                 # a course left open as a line that would meet the threshold read the other
                 # way (rule unclear_course_decides_line_count): not offered, but said
                 unclear = next((h.finding.text for h in a.cautions if h.rule == "unclear_course_decides_line_count"), "")
-                out.append(f"- {a.regimen.name}: {a.reasons_not[0].text}"
-                           + (f" — line count unclear: {unclear}" if unclear else ""))
+                why_of.setdefault(a.reasons_not[0].text + (f" — line count unclear: {unclear}" if unclear else ""),
+                                  []).append(a.regimen.name)
+            out += [f"- {', '.join(names)}: {why}" for why, names in why_of.items()]
     # gaps
     if _outside_by_receptors(state, status):
         # HER2-positive or HR-negative: the step-0 result rests on the receptor data alone

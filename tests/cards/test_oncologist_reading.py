@@ -59,3 +59,29 @@ def test_an_hr_positive_her2_negative_summary_still_lists_every_gap():
     card = _summary(_mbc("in").er("positive").pr("positive").her2("1+"))
     text = "\n".join(_gaps(card))
     assert "No PIK3CA result." in text and "not listed" not in text
+
+
+# --- "Not offered now": one line per reason -----------------------------------
+
+def _not_offered(card: dict) -> list[str]:
+    return card["detail"].split("**Not offered now**\n")[1].split("\n\n")[0].splitlines()
+
+
+def test_regimens_waiting_on_the_same_result_are_named_on_one_line():
+    from tests.cards.fhir_builder import hr_positive_mbc
+    p = hr_positive_mbc("esr1-wait", primary="2024-01-10").regimen(("letrozole", "ribociclib"), "2024-02-01",
+                                                                    "2025-05-20").progression("2025-05-15")
+    lines = _not_offered(_summary(p))
+    assert "- Elacestrant, Imlunestrant, Vepdegestrant: waiting on — ESR1 not tested" in lines
+    assert not any(line.startswith("- Imlunestrant:") for line in lines)
+
+
+def test_regimens_not_offered_for_the_same_result_say_it_once():
+    from tests.cards.fhir_builder import hr_positive_mbc
+    p = hr_positive_mbc("esr1-neg", primary="2024-01-10").regimen(("letrozole", "ribociclib"), "2024-02-01",
+                                                                   "2025-05-20").progression("2025-05-15")
+    p.variant("ESR1", detected=False, on="2025-06-01")
+    lines = _not_offered(_summary(p))
+    esr1 = [line for line in lines if "No actionable ESR1 alteration" in line]
+    assert len(esr1) == 1 and esr1[0].startswith("- Elacestrant, Imlunestrant, Vepdegestrant: No actionable ESR1 "
+                                                 "alteration (ESR1 not detected (somatic, plasma ctDNA, 2025-06-01))")
