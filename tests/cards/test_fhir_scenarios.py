@@ -3544,7 +3544,8 @@ def test_fhir_a_drafted_premedication_naming_the_chemotherapy_it_is_for_is_not_c
     text = "Premedication: dexamethasone (paclitaxel day 1)"
     state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
     got = [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
-    assert [c["summary"] for c in got] == ["Drafted order not checked: its drug could not be read (MedicationRequest/mr-text)"]
+    assert [c["summary"] for c in got] == ["Drafted order not checked: its text names a premedication "
+                                           "(MedicationRequest/mr-text)"]
     assert f'its text "{text}" names a premedication for its drug' in got[0]["detail"]
 
 

@@ -85,3 +85,52 @@ def test_regimens_not_offered_for_the_same_result_say_it_once():
     esr1 = [line for line in lines if "No actionable ESR1 alteration" in line]
     assert len(esr1) == 1 and esr1[0].startswith("- Elacestrant, Imlunestrant, Vepdegestrant: No actionable ESR1 "
                                                  "alteration (ESR1 not detected (somatic, plasma ctDNA, 2025-06-01))")
+
+
+# --- the order hooks' "not checked" card says why in its summary ---------------------
+
+def _not_checked(*texts: str) -> dict:
+    from cards.engine import order_cards
+    from mappings import read_draft_orders
+    from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, de_novo
+    drafts = read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": {
+        "resourceType": "MedicationRequest", "id": f"mr-{i}", "status": "draft", "intent": "order",
+        "subject": {"reference": "Patient/p-draft"}, "medicationCodeableConcept": {"text": t}}}
+        for i, t in enumerate(texts)]})
+    cards = [c.to_json() for c in order_cards(de_novo("p-draft").state(FIRST_LINE_AS_OF), drafts, None, "order-sign")]
+    assert len(cards) == 1
+    return cards[0]
+
+
+def test_a_drafted_refusal_is_said_not_checked_because_its_text_writes_a_refusal_not_because_its_drug_is_unread():
+    c = _not_checked("Fulvestrant (patient declined)")
+    assert c["summary"] == "Drafted order not checked: its text writes a refusal (MedicationRequest/mr-0)"
+    assert c["detail"].startswith("**Drafted order not checked** (its text writes a refusal)\n")
+    assert "It cannot tell which drug is ordered, so none of those checks was made: an order whose code and " \
+           "text name only the drug it orders is checked." in c["detail"]
+
+
+def test_a_drafted_sequence_of_endocrine_drugs_is_said_not_checked_for_that():
+    c = _not_checked("Letrozole then fulvestrant")
+    assert c["summary"] == ("Drafted order not checked: its text names one endocrine drug after another "
+                            "(MedicationRequest/mr-0)")
+
+
+def test_a_drafted_plan_is_said_not_checked_because_its_text_does_not_name_its_drug_as_ordered():
+    c = _not_checked("Planned fulvestrant")
+    assert c["summary"] == ("Drafted order not checked: its text does not name its drug as ordered "
+                            "(MedicationRequest/mr-0)")
+
+
+def test_a_drafted_class_name_still_says_its_drug_could_not_be_read():
+    c = _not_checked("Aromatase inhibitor")
+    assert c["summary"] == "Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"
+    assert "It cannot tell which drug this order names, so none of those checks was made: an order coded with " \
+           "its RxNorm code or written with the drug's name is checked." in c["detail"]
+
+
+def test_two_drafts_unchecked_for_different_reasons_say_which_drug_they_order_is_not_clear():
+    c = _not_checked("Fulvestrant (patient declined)", "Planned fulvestrant")
+    assert c["summary"] == "2 drafted orders not checked: which drug they order is not clear"
+    two_refusals = _not_checked("Fulvestrant (patient declined)", "Palbociclib declined")
+    assert two_refusals["summary"] == "2 drafted orders not checked: their text writes a refusal"
