@@ -1130,7 +1130,7 @@ class _Checker:
     def _pathway_notes(reg: Regimen) -> list[str]:
         """The seed-vs-label note and, where the pathway's placement is not a label
         restriction (order_rules.yaml placement_not_label), why."""
-        lines = ["", f"**Pathway note**: {reg.seed_vs_label}"] if reg.seed_vs_label else []
+        lines = ["", f"**Local pathway (seed) vs label**: {reg.seed_vs_label}"] if reg.seed_vs_label else []
         placement = KNOWLEDGE.placement_not_label.get(reg.topic)
         if placement:
             lines += ["", f"**Label vs pathway placement**: {placement['why']}"]

@@ -22,7 +22,7 @@ from cards.models import (
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, diabetes_status_text, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
-    adjuvant_end_text, lab_text, latest_written, line_end_text, line_start_text, metastatic_when,
+    adjuvant_end_text, lab_text, latest_written, line_end_text, line_start_text, menopausal_basis_text, metastatic_when,
     relapse_months_text, undecided_labs, undecided_need, written_on, variant_text, visceral_crisis_text,
 )
 from cards.testing import TestNeed
@@ -251,7 +251,9 @@ def _regimen_static(r) -> _Static:
         out.append(f"Companion diagnostic: {lab['companion_diagnostic']} (labels: FDA-approved test; "
                    "guidelines accept CLIA-validated assays).")
     if r.seed_vs_label:
-        out += ["", f"**Seed 002 vs label**: {r.seed_vs_label}"]
+        # the site's pathway tree (seed 002) is the "Seed" its text quotes; the order cards
+        # name the same note the same way (orders._pathway_notes)
+        out += ["", f"**Local pathway (seed) vs label**: {r.seed_vs_label}"]
     footer = f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}; {source_title(lab['source'])}._"
     return _Static(
         topic_source(r.topic, r.label_title, r.label_url),  # a label, or a guideline
@@ -824,7 +826,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     # a sex read from a sex extension (Patient.gender other / unknown gives none): said where from
     sex = f"{fa.sex} (read from {fa.sex_basis}; Patient.gender gives no sex)" if fa.sex_basis else fa.sex
     out += [f"- {sex}{age}; menopausal status {fa.menopausal_status}"
-            + (f" (basis: {fa.menopausal_basis})" if fa.menopausal_basis != "unknown" else "")
+            + menopausal_basis_text(fa)
             + cite(fa.menopausal_sources)]
     if fa.ovarian_suppression:
         out.append(f"- Ovarian function suppression ongoing{cite(fa.ovarian_suppression_sources)}")

@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
+from mappings.factors import AGE_RULE_POSTMENOPAUSAL
 from mappings.fhir import months_between, months_text
 from mappings.state import (
     ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, ENDOCRINE_CLASSES, FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT,
@@ -1293,10 +1294,26 @@ def er_low_only(state, ctx):
 
 # --- patient factors -------------------------------------------------------
 
+# What the menopausal status rests on (PatientFactors.menopausal_basis, mappings/factors.py), in
+# words: "basis: age-rule" / "basis: gnrh-agonist" were the mapper's codes
+MENOPAUSAL_BASIS_TEXT = {
+    "observation": "recorded",
+    "oophorectomy": "by bilateral oophorectomy",
+    "gnrh-agonist": "by ongoing GnRH agonist",
+    "age-rule": f"by age >= {AGE_RULE_POSTMENOPAUSAL}, not recorded",
+    "male": "not applicable to a man",
+}
+
+
+def menopausal_basis_text(f) -> str:
+    """' (recorded)', ' (by age >= 60, not recorded)' ...; '' when the basis is unknown."""
+    words = MENOPAUSAL_BASIS_TEXT.get(f.menopausal_basis)
+    return f" ({words})" if words else ""
+
+
 def _meno_text(state: PatientState) -> str:
     f = state.factors
-    basis = f" (basis: {f.menopausal_basis})" if f.menopausal_basis != "unknown" else ""
-    return f"{f.sex}, {f.menopausal_status}{basis}"
+    return f"{f.sex}, {f.menopausal_status}{menopausal_basis_text(f)}"
 
 
 def _sex_read_from(f) -> str:

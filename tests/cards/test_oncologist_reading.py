@@ -134,3 +134,29 @@ def test_two_drafts_unchecked_for_different_reasons_say_which_drug_they_order_is
     assert c["summary"] == "2 drafted orders not checked: which drug they order is not clear"
     two_refusals = _not_checked("Fulvestrant (patient declined)", "Palbociclib declined")
     assert two_refusals["summary"] == "2 drafted orders not checked: their text writes a refusal"
+
+
+# --- words a clinician uses ------------------------------------------------------
+
+def test_a_menopausal_status_by_age_says_so_in_words_not_the_mappers_code():
+    from tests.cards.fhir_builder import hr_positive_mbc
+    p = hr_positive_mbc("meno-age", birth="1950-01-01", menopause=None)
+    card = _summary(p)
+    line = next(x for x in card["detail"].splitlines() if "menopausal status" in x)
+    assert line.startswith("- female, age 75; menopausal status postmenopausal (by age >= 60, not recorded) — Patient/")
+    assert "basis:" not in card["detail"]
+
+
+def test_a_regimen_card_and_an_order_card_name_the_local_pathway_note_the_same_way():
+    # "Seed 002 vs label" (regimen card) and "Pathway note" (order card) named one note two ways
+    from cards.engine import order_cards
+    from mappings.state import DraftOrder, Drug
+    from tests.cards.fhir_builder import hr_positive_mbc
+    state = hr_positive_mbc("seed", primary="2024-01-10").state(dt.date(2024, 2, 1))
+    regimen = next(c for c in view(state) if c["source"]["topic"]["code"] == "ai-cdk46i")
+    assert "\n\n**Local pathway (seed) vs label**: Seed prefers" in regimen["detail"]
+    draft = DraftOrder(resource_type="MedicationRequest", resource_id="mr-e", reference="MedicationRequest/mr-e",
+                       drugs=[Drug(name="everolimus", drug_class="pi3k-akt-mtor", rxnorm="141704")], text="everolimus")
+    details = "".join(c.to_json()["detail"] for c in order_cards(state, [draft], None, "order-sign"))
+    assert "\n\n**Local pathway (seed) vs label**: Seed: 'everolimus + exemestane" in details
+    assert "Pathway note" not in details and "Seed 002" not in regimen["detail"]
