@@ -176,7 +176,7 @@ from cards.render import MAX_SUMMARY, SUMMARY_SOURCE, cite, clip, medication_req
 from cards.rules import (
     PATHOGENIC, PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant, esr1_pending,
     evaluate_rule,
-    fmt_date, latest_date_text, variant_name, written_on,
+    fmt_date, ish_text, latest_date_text, variant_name, written_on,
 )
 
 RULES_FILE = Path(__file__).resolve().parent / "knowledge" / "order_rules.yaml"
@@ -994,7 +994,7 @@ class _Checker:
     def her2_positive_card(self, g: Group, hits: list[str]) -> Card:
         h = self.state.her2
         bits = [f"IHC {h.ihc_score}"] if h.ihc_score else []
-        bits += [f"ISH {h.ish}"] if h.ish else []
+        bits += [ish_text(h.ish)] if h.ish else []
         fact = Finding(False, f"HER2-positive ({', '.join(bits) or 'reported positive'}) on "
                               f"{fmt_date(h.date, h.date_last)}",
                        tuple(h.sources))

@@ -22,7 +22,7 @@ from cards.models import (
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, diabetes_status_text, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
-    adjuvant_end_text, lab_text, latest_written, line_end_text, line_start_text, menopausal_basis_text, metastatic_when,
+    adjuvant_end_text, lab_text, latest_written, line_end_text, line_start_text, menopausal_basis_text, metastatic_when, ish_text,
     relapse_months_text, undecided_labs, undecided_need, written_on, variant_text, visceral_crisis_text,
 )
 from cards.testing import TestNeed
@@ -723,7 +723,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     # receptors
     her2 = state.her2
     her2_bits = [her2.category] + ([f"IHC {her2.ihc_score}"] if her2.ihc_score else []) + \
-        ([f"ISH {her2.ish}"] if her2.ish else []) + (["results disagree"] if her2.conflict else [])
+        ([ish_text(her2.ish)] if her2.ish else []) + (["results disagree"] if her2.conflict else [])
     out += ["", "**Receptors**", _receptor_line("ER", state.er), _receptor_line("PR", state.pr),
             f"- HER2: {', '.join(her2_bits)} ({_result_date(her2.date, her2.date_last, her2.sources)}){cite(her2.sources)}"]
     if her2.category == "negative-unspecified":

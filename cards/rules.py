@@ -786,13 +786,19 @@ def germline_brca_tested(results: list[VariantResult]) -> bool:
 
 # --- HER2 ------------------------------------------------------------------
 
+def ish_text(ish: str) -> str:
+    """'ISH not amplified' as a pathology report writes it (HER2Status.ish holds the code
+    'not-amplified')."""
+    return "ISH " + ish.replace("-", " ")
+
+
 def _her2_text(state: PatientState) -> str:
     h = state.her2
     bits = [f"HER2 {h.category}"]
     if h.ihc_score:
         bits.append(f"IHC {h.ihc_score}")
     if h.ish:
-        bits.append(f"ISH {h.ish}")
+        bits.append(ish_text(h.ish))
     return f"{', '.join(bits)} ({fmt_date(h.date, h.date_last)})"
 
 

@@ -160,3 +160,14 @@ def test_a_regimen_card_and_an_order_card_name_the_local_pathway_note_the_same_w
     details = "".join(c.to_json()["detail"] for c in order_cards(state, [draft], None, "order-sign"))
     assert "\n\n**Local pathway (seed) vs label**: Seed: 'everolimus + exemestane" in details
     assert "Pathway note" not in details and "Seed 002" not in regimen["detail"]
+
+
+def test_an_ish_result_reads_as_a_pathology_report_writes_it_on_the_summary_and_the_regimen_card():
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i
+    state = after_ai_cdk46i("ish-words", her2="2+").her2_ish(False).state(AS_OF)
+    cards = view(state)
+    text = "\n".join(c["detail"] for c in cards)
+    assert "- HER2: low, IHC 2+, ISH not amplified (2024-01-25) — " in cards[0]["detail"]
+    tdxd = next(c for c in cards if c["source"]["topic"]["code"] == "trastuzumab-deruxtecan")
+    assert "- HER2 low, IHC 2+, ISH not amplified (2024-01-25) — " in tdxd["detail"]
+    assert "not-amplified" not in text
