@@ -22,7 +22,7 @@ from cards.models import (
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, diabetes_status_text, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
-    adjuvant_end_text, lab_text, latest_written, line_end_text, line_start_text, menopausal_basis_text, metastatic_when, ish_text,
+    adjuvant_end_text, lab_text, latest_written, line_end_text, line_start_text, menopausal_basis_text, metastatic_when, ish_text, her2_category_text,
     relapse_months_text, undecided_labs, undecided_need, written_on, variant_text, visceral_crisis_text,
 )
 from cards.testing import TestNeed
@@ -716,13 +716,13 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             + (" (de novo)" if d.de_novo_metastatic else "")
             + cite(d.metastatic_sources or d.non_metastatic_sources)]  # "no": the M0 / stage 0-III
     for site in d.sites:
-        out.append(f"- Site: {site.site}{' (visceral)' if site.visceral else ''}, "
+        out.append(f"- Site: {site.site.replace('-', ' ')}{' (visceral)' if site.visceral else ''}, "  # "lymph node"
                    f"{fmt_date(site.date, site.date_last)}{cite(site.sources)}")
     if d.visceral_crisis_documented:  # current, or history once treated (rules.visceral_crisis_text)
         out.append(f"- {visceral_crisis_text(state)}{cite(d.visceral_crisis_sources)}")
     # receptors
     her2 = state.her2
-    her2_bits = [her2.category] + ([f"IHC {her2.ihc_score}"] if her2.ihc_score else []) + \
+    her2_bits = [her2_category_text(her2.category)] + ([f"IHC {her2.ihc_score}"] if her2.ihc_score else []) + \
         ([ish_text(her2.ish)] if her2.ish else []) + (["results disagree"] if her2.conflict else [])
     out += ["", "**Receptors**", _receptor_line("ER", state.er), _receptor_line("PR", state.pr),
             f"- HER2: {', '.join(her2_bits)} ({_result_date(her2.date, her2.date_last, her2.sources)}){cite(her2.sources)}"]

@@ -786,6 +786,19 @@ def germline_brca_tested(results: list[VariantResult]) -> bool:
 
 # --- HER2 ------------------------------------------------------------------
 
+# HER2Status.category codes that are not words a report uses (mappings/markers.py): said in
+# words on every card that names the category (CR C.2 step 1 "HER2 category")
+HER2_CATEGORY_TEXT = {
+    "zero-unspecified": "not classified as null or ultralow",  # IHC 0, membrane staining not reported
+    "negative-unspecified": "negative without an IHC score",
+    "equivocal-pending": "equivocal",  # IHC 2+ without a decided ISH (the IHC score is said beside it)
+}
+
+
+def her2_category_text(category: str) -> str:
+    return HER2_CATEGORY_TEXT.get(category, category)
+
+
 def ish_text(ish: str) -> str:
     """'ISH not amplified' as a pathology report writes it (HER2Status.ish holds the code
     'not-amplified')."""
@@ -794,7 +807,7 @@ def ish_text(ish: str) -> str:
 
 def _her2_text(state: PatientState) -> str:
     h = state.her2
-    bits = [f"HER2 {h.category}"]
+    bits = [f"HER2 {her2_category_text(h.category)}"]
     if h.ihc_score:
         bits.append(f"IHC {h.ihc_score}")
     if h.ish:

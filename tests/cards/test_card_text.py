@@ -354,7 +354,7 @@ def test_a_regimen_waiting_on_one_fact_through_two_label_routes_names_it_once():
     waiting = line_with(summary, "- Trastuzumab deruxtecan: waiting on")
     reason = waiting.split("waiting on — ", 1)[1]
     assert reason and reason.split("; ") == list(dict.fromkeys(reason.split("; ")))
-    assert "HER2 negative-unspecified" in reason
+    assert "HER2 negative without an IHC score" in reason
 
 
 def test_a_de_novo_patient_after_metastatic_endocrine_lines_is_not_said_to_have_had_no_endocrine_therapy():

@@ -171,3 +171,19 @@ def test_an_ish_result_reads_as_a_pathology_report_writes_it_on_the_summary_and_
     tdxd = next(c for c in cards if c["source"]["topic"]["code"] == "trastuzumab-deruxtecan")
     assert "- HER2 low, IHC 2+, ISH not amplified (2024-01-25) — " in tdxd["detail"]
     assert "not-amplified" not in text
+
+
+def test_an_unclassified_her2_ihc_0_and_a_lymph_node_site_read_in_words_not_codes():
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i
+    p = after_ai_cdk46i("her2-words", her2="0")
+    p.add({"resourceType": "Condition", "id": "met-ln", "subject": {"reference": "Patient/her2-words"},
+           "code": {"coding": [{"system": "http://snomed.info/sct", "code": "94181007",
+                                "display": "Secondary malignant neoplasm of axillary lymph nodes"}]},
+           "onsetDateTime": "2024-01-15"})
+    cards = view(p.state(AS_OF))
+    summary = cards[0]["detail"]
+    assert "- HER2: not classified as null or ultralow, IHC 0 (2024-01-15) — " in summary
+    assert "- Trastuzumab deruxtecan: waiting on — HER2 not classified as null or ultralow, IHC 0 (2024-01-15)" \
+        in summary.splitlines()
+    assert "- Site: lymph node, 2024-01-15 — Condition/met-ln (2024-01-15)" in summary.splitlines()
+    assert "zero-unspecified" not in "\n".join(c["detail"] + c["summary"] for c in cards)
