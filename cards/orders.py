@@ -181,7 +181,7 @@ from cards.render import MAX_SUMMARY, SUMMARY_SOURCE, cite, clip, medication_req
 from cards.rules import (
     PATHOGENIC, PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant, esr1_pending,
     evaluate_rule,
-    fmt_date, latest_date_text, variant_name, written_on,
+    fmt_date, ish_text, latest_date_text, variant_name, written_on,
 )
 
 RULES_FILE = Path(__file__).resolve().parent / "knowledge" / "order_rules.yaml"
@@ -991,7 +991,8 @@ class _Checker:
         if not self.unread:
             return []
         noun = drafts_noun(self.unread)
-        why = ("their drug could not be read" if not any(o.prohibition_unclear for o in self.unread) else
+        why = (("their drug could not be read" if _all_unread_drug(self.unread) else unread_why(self.unread))
+               if not any(o.prohibition_unclear for o in self.unread) else
                # drafted tests only (ServiceRequest.doNotPerform neither true nor false)
                "whether they order or prohibit their test is unclear"
                if all(o.resource_type == "ServiceRequest" for o in self.unread) else
@@ -1006,7 +1007,7 @@ class _Checker:
     def her2_positive_card(self, g: Group, hits: list[str]) -> Card:
         h = self.state.her2
         bits = [f"IHC {h.ihc_score}"] if h.ihc_score else []
-        bits += [f"ISH {h.ish}"] if h.ish else []
+        bits += [ish_text(h.ish)] if h.ish else []
         fact = Finding(False, f"HER2-positive ({', '.join(bits) or 'reported positive'}) on "
                               f"{fmt_date(h.date, h.date_last)}",
                        tuple(h.sources))
@@ -1142,7 +1143,7 @@ class _Checker:
     def _pathway_notes(reg: Regimen) -> list[str]:
         """The seed-vs-label note and, where the pathway's placement is not a label
         restriction (order_rules.yaml placement_not_label), why."""
-        lines = ["", f"**Pathway note**: {reg.seed_vs_label}"] if reg.seed_vs_label else []
+        lines = ["", f"**Local pathway (seed) vs label**: {reg.seed_vs_label}"] if reg.seed_vs_label else []
         placement = KNOWLEDGE.placement_not_label.get(reg.topic)
         if placement:
             lines += ["", f"**Label vs pathway placement**: {placement['why']}"]
@@ -1798,6 +1799,49 @@ def unchecked_drafts(drafts: list[DraftOrder], selections: list[str] | None) -> 
             and (selections is None or _selected(o, selections))]
 
 
+# Why a draft's drug is not checked, in a few words for a summary or heading: the reason
+# line (DraftOrder.unreadable) says it in full. Read from the words the readers write
+# (mappings.therapy drafted_drugs / drug_named_not_ordered / concept_conflict /
+# medication_conflict); anything else: the drug itself could not be read.
+_UNREAD_KINDS = (
+    # (words of the reason, (one draft, several drafts))
+    (("writes its drug as refused", "writes a refusal", "writes its drugs as refused"),
+     ("its text writes a refusal", "their text writes a refusal")),
+    (("names a premedication for its drug",),
+     ("its text names a premedication", "their text names a premedication")),
+    (("endocrine therapy of another class",),
+     ("its text names one endocrine drug after another", "their text names one endocrine drug after another")),
+    (("but not as the drug it orders",),
+     ("its text does not name its drug as ordered", "their text does not name their drug as ordered")),
+    (("codings name different drugs", "the Medication's code names"),
+     ("its codes name different drugs", "their codes name different drugs")),
+    (("its code names",),
+     ("its code and text name different drugs", "their code and text name different drugs")),
+)
+_UNREAD_DRUG = ("its drug could not be read", "their drug could not be read")
+
+
+def unread_kind(order: DraftOrder) -> tuple[str, str]:
+    """(one draft, several drafts) words for why a draft's drug was not checked."""
+    why = order.unreadable or ""
+    return next((said for words, said in _UNREAD_KINDS if any(w in why for w in words)), _UNREAD_DRUG)
+
+
+def unread_why(orders: list[DraftOrder]) -> str:
+    """Those words for these drafts (no doNotPerform question among them): one kind said for
+    all, several kinds as which drug they order not being clear (each reason line says why)."""
+    kinds = {unread_kind(o) for o in orders}
+    if len(orders) == 1:
+        return kinds.pop()[0]
+    if len(kinds) == 1:
+        return kinds.pop()[1]
+    return "which drug they order is not clear"
+
+
+def _all_unread_drug(orders: list[DraftOrder]) -> bool:
+    return all(unread_kind(o) is _UNREAD_DRUG for o in orders)
+
+
 def unread_draft_text(order: DraftOrder) -> str:
     """An unchecked draft as the order cards and the 'not checked' card name it: its reference and why."""
     return f"{order.reference or order.resource_type + ' (no id)'}: {order.unreadable}"
@@ -2003,7 +2047,7 @@ def not_checked_cards(unchecked: list[DraftOrder], hook: str) -> list[Card]:
     tests = bool(unclear) and all(o.resource_type == "ServiceRequest" for o in unchecked)
     thing = "test" if tests else "drug"
     # one draft "it ... its drug", several "they ... their drugs" (the summary and heading name them all)
-    why = ("the drug could not be read" if not unclear else
+    why = (("the drug could not be read" if _all_unread_drug(unchecked) else unread_why(unchecked)) if not unclear else
            (f"whether it orders or prohibits its {thing} is unclear" if n == 1 else
             f"whether they order or prohibit their {thing}s is unclear") if len(unclear) == n else
            "the drug, or whether it is ordered or prohibited, could not be read")
@@ -2022,20 +2066,23 @@ def not_checked_cards(unchecked: list[DraftOrder], hook: str) -> list[Card]:
                   "ServiceRequest.doNotPerform).",
                   "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
     else:
-        cannot = (f"It cannot tell which drug {these} name" + ("" if n > 1 else "s") if not unclear else
+        # a refusal, premedication, sequence or plan names its drug: what is unclear is which it orders
+        verb = "name" if _all_unread_drug(unchecked) else "order"
+        cannot = ((f"It cannot tell which drug {these} name" + ("" if n > 1 else "s") if verb == "name"
+                   else "It cannot tell which drug is ordered") if not unclear else
                   f"It cannot tell whether {these} give{'' if n > 1 else 's'} or prohibit{'' if n > 1 else 's'} "
                   "the drug" if len(unclear) == n else
                   f"It cannot tell which drug {these} name, or whether {these} give or prohibit it")
         lines += ["", "This service checks drafted anticancer orders for HR+/HER2- metastatic breast cancer (label, "
-                  f"biomarker and safety checks). {cannot}, so none of those checks was made: an order coded with "
-                  "its RxNorm code or written with the drug's name is checked"
+                  f"biomarker and safety checks). {cannot}, so none of those checks was made: "
+                  + ("an order coded with its RxNorm code or written with the drug's name is checked" if verb == "name"
+                     else "an order whose code and text name only the drug it orders is checked")
                   + (", and doNotPerform is read as true or false (FHIR R4 MedicationRequest.doNotPerform)."
                      if unclear else "."),
                   "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
     drafted = "draft" if noun == "draft" else f"drafted {noun}"
-    short = (f"whether it orders or prohibits its {thing} is unclear" if unclear and n == 1 else
-             "its drug could not be read")
-    summary = (f"{n} {drafted}s not checked: " + ("their drug could not be read" if not unclear else why)
+    short = (f"whether it orders or prohibits its {thing} is unclear" if unclear else unread_why(unchecked))
+    summary = (f"{n} {drafted}s not checked: " + (why if unclear else unread_why(unchecked))
                if n > 1 else f"{drafted[:1].upper() + drafted[1:]} not checked: {short} "
                              f"({unchecked[0].reference or 'no id'})")
     return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]

@@ -22,7 +22,8 @@ from cards.models import (
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, diabetes_status_text, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
-    adjuvant_end_text, lab_text, latest_written, line_end_text, line_start_text, metastatic_when,
+    adjuvant_end_text, her2_category_text, ish_text, lab_text, latest_written, line_end_text, line_start_text,
+    menopausal_basis_text, metastatic_when,
     relapse_months_text, undecided_labs, undecided_need, written_on, variant_text, visceral_crisis_text,
 )
 from cards.testing import TestNeed
@@ -251,7 +252,9 @@ def _regimen_static(r) -> _Static:
         out.append(f"Companion diagnostic: {lab['companion_diagnostic']} (labels: FDA-approved test; "
                    "guidelines accept CLIA-validated assays).")
     if r.seed_vs_label:
-        out += ["", f"**Seed 002 vs label**: {r.seed_vs_label}"]
+        # the site's pathway tree (seed 002) is the "Seed" its text quotes; the order cards
+        # name the same note the same way (orders._pathway_notes)
+        out += ["", f"**Local pathway (seed) vs label**: {r.seed_vs_label}"]
     footer = f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}; {source_title(lab['source'])}._"
     return _Static(
         topic_source(r.topic, r.label_title, r.label_url),  # a label, or a guideline
@@ -513,6 +516,33 @@ _RES_WORDS = {"primary": "primary resistance", "secondary": "secondary resistanc
               "unknown": "unknown"}
 
 
+# Gap codes about the receptor results themselves (mappings: build.py, markers.py): the data
+# step 0 of the pathway rests on (CR C.2 step 0: HR+ by ER/PR, HER2-negative by IHC/ISH)
+_RECEPTOR_GAP_PREFIXES = ("er-", "pr-", "her2-", "receptor-")
+# ... but not those grading a result step 0 reads the same either way: IHC 0 without the
+# ultralow/null sub-class is HER2-negative, ER-low (1-10 %) is ER-positive (CR C.2 step 0, F #20)
+_GRADING_GAPS = frozenset({"her2-zero-unspecified", "er-low"})
+
+
+def _outside_by_receptors(state: PatientState, status: PathwayStatus) -> bool:
+    """Outside the pathway because of the receptors read (HER2-positive, or ER and PR negative:
+    cards.pathway.pathway_status), for a living patient with breast cancer."""
+    return (not status.in_pathway and status.receptors_known and not status.deceased
+            and state.disease.breast_cancer == "yes"
+            and (state.her2.category == "positive" or state.hormone_receptor_positive is False))
+
+
+def _bears_on_receptors(g, state: PatientState) -> bool:
+    """A gap about the ER, PR or HER2 results (by its code, or a receptor result among its
+    sources, e.g. an observation-status-missing naming the HER2 observation)."""
+    if g.code in _GRADING_GAPS:
+        return False
+    if g.code.startswith(_RECEPTOR_GAP_PREFIXES):
+        return True
+    refs = {s.reference for r in (state.er, state.pr, state.her2) for s in r.sources}
+    return any(s.reference in refs for s in g.sources)
+
+
 def _endocrine_sensitivity(th) -> str:
     """The ABC4 category (C.1) and the facts it rests on: the adjuvant relapse timing and
     the first metastatic endocrine line; the mapper keeps the stronger resistance (review #16:
@@ -687,14 +717,14 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             + (" (de novo)" if d.de_novo_metastatic else "")
             + cite(d.metastatic_sources or d.non_metastatic_sources)]  # "no": the M0 / stage 0-III
     for site in d.sites:
-        out.append(f"- Site: {site.site}{' (visceral)' if site.visceral else ''}, "
+        out.append(f"- Site: {site.site.replace('-', ' ')}{' (visceral)' if site.visceral else ''}, "  # "lymph node"
                    f"{fmt_date(site.date, site.date_last)}{cite(site.sources)}")
     if d.visceral_crisis_documented:  # current, or history once treated (rules.visceral_crisis_text)
         out.append(f"- {visceral_crisis_text(state)}{cite(d.visceral_crisis_sources)}")
     # receptors
     her2 = state.her2
-    her2_bits = [her2.category] + ([f"IHC {her2.ihc_score}"] if her2.ihc_score else []) + \
-        ([f"ISH {her2.ish}"] if her2.ish else []) + (["results disagree"] if her2.conflict else [])
+    her2_bits = [her2_category_text(her2.category)] + ([f"IHC {her2.ihc_score}"] if her2.ihc_score else []) + \
+        ([ish_text(her2.ish)] if her2.ish else []) + (["results disagree"] if her2.conflict else [])
     out += ["", "**Receptors**", _receptor_line("ER", state.er), _receptor_line("PR", state.pr),
             f"- HER2: {', '.join(her2_bits)} ({_result_date(her2.date, her2.date_last, her2.sources)}){cite(her2.sources)}"]
     if her2.category == "negative-unspecified":
@@ -797,7 +827,7 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     # a sex read from a sex extension (Patient.gender other / unknown gives none): said where from
     sex = f"{fa.sex} (read from {fa.sex_basis}; Patient.gender gives no sex)" if fa.sex_basis else fa.sex
     out += [f"- {sex}{age}; menopausal status {fa.menopausal_status}"
-            + (f" (basis: {fa.menopausal_basis})" if fa.menopausal_basis != "unknown" else "")
+            + menopausal_basis_text(fa)
             + cite(fa.menopausal_sources)]
     if fa.ovarian_suppression:
         out.append(f"- Ovarian function suppression ongoing{cite(fa.ovarian_suppression_sources)}")
@@ -847,19 +877,39 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         notfit = [a for a in assessments if a.status == "not-fit"]
         if waiting or notfit:
             out += ["", "**Not offered now**"]
+            # regimens held back by the same reason are named together, the reason said once
+            # ("Elacestrant, Imlunestrant, Vepdegestrant: No actionable ESR1 alteration (...)")
+            why_of: dict[str, list[str]] = {}
             for a in waiting:
                 # one text once: two rules waiting on the same fact (T-DXd's two label
                 # routes, both on the HER2 score) give the same text
-                out.append(f"- {a.regimen.name}: waiting on — {'; '.join(dict.fromkeys(f.text for f in a.unknown))}")
+                why_of.setdefault(f"waiting on — {'; '.join(dict.fromkeys(f.text for f in a.unknown))}",
+                                  []).append(a.regimen.name)
             for a in notfit:
                 # a course left open as a line that would meet the threshold read the other
                 # way (rule unclear_course_decides_line_count): not offered, but said
                 unclear = next((h.finding.text for h in a.cautions if h.rule == "unclear_course_decides_line_count"), "")
-                out.append(f"- {a.regimen.name}: {a.reasons_not[0].text}"
-                           + (f" — line count unclear: {unclear}" if unclear else ""))
+                why_of.setdefault(a.reasons_not[0].text + (f" — line count unclear: {unclear}" if unclear else ""),
+                                  []).append(a.regimen.name)
+            out += [f"- {', '.join(names)}: {why}" for why, names in why_of.items()]
     # gaps
-    gaps = [f"- {g.message}{cite(g.sources)}" for g in state.gaps] + [fact(f) for f in extra_gaps]
-    out += ["", "**Data gaps that limit the advice**"] + (gaps or ["- none found"])
+    if _outside_by_receptors(state, status):
+        # HER2-positive or HR-negative: the step-0 result rests on the receptor data alone
+        # (CR C.2 step 0); the HR+/HER2- pathway's gaps (genomic tests, lines, menopause,
+        # labs) bear on a regimen choice that does not apply, so they are counted, not listed
+        shown = [g for g in state.gaps if _bears_on_receptors(g, state)]
+        gaps = [f"- {g.message}{cite(g.sources)}" for g in shown]
+        hidden = len(state.gaps) - len(shown) + len(extra_gaps)
+        out += ["", "**Data gaps that limit the advice**"] + (
+            gaps or ["- none in the ER, PR and HER2 results that place the patient outside the pathway"])
+        if hidden:
+            why = status.reason.split(":")[0]  # "HER2-positive", "Triple-negative (ER-, PR-, HER2-)"
+            why = why[:1].lower() + why[1:] if why[1:2].islower() else why
+            out.append(f"- {hidden} other gap(s) not listed: they bear only on the choice among HR+/HER2- "
+                       f"regimens, which does not apply to {why} disease.")
+    else:
+        gaps = [f"- {g.message}{cite(g.sources)}" for g in state.gaps] + [fact(f) for f in extra_gaps]
+        out += ["", "**Data gaps that limit the advice**"] + (gaps or ["- none found"])
     if state.ignored:
         out.append(f"- {len(state.ignored)} resource(s) not used: "
                    + "; ".join(g.message for g in state.ignored[:5]))

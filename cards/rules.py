@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
+from mappings.factors import AGE_RULE_POSTMENOPAUSAL
 from mappings.fhir import months_between, months_text
 from mappings.state import (
     ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, ENDOCRINE_CLASSES, FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT,
@@ -795,13 +796,32 @@ def germline_brca_tested(results: list[VariantResult]) -> bool:
 
 # --- HER2 ------------------------------------------------------------------
 
+# HER2Status.category codes that are not words a report uses (mappings/markers.py): said in
+# words on every card that names the category (CR C.2 step 1 "HER2 category")
+HER2_CATEGORY_TEXT = {
+    "zero-unspecified": "not classified as null or ultralow",  # IHC 0, membrane staining not reported
+    "negative-unspecified": "negative without an IHC score",
+    "equivocal-pending": "equivocal",  # IHC 2+ without a decided ISH (the IHC score is said beside it)
+}
+
+
+def her2_category_text(category: str) -> str:
+    return HER2_CATEGORY_TEXT.get(category, category)
+
+
+def ish_text(ish: str) -> str:
+    """'ISH not amplified' as a pathology report writes it (HER2Status.ish holds the code
+    'not-amplified')."""
+    return "ISH " + ish.replace("-", " ")
+
+
 def _her2_text(state: PatientState) -> str:
     h = state.her2
-    bits = [f"HER2 {h.category}"]
+    bits = [f"HER2 {her2_category_text(h.category)}"]
     if h.ihc_score:
         bits.append(f"IHC {h.ihc_score}")
     if h.ish:
-        bits.append(f"ISH {h.ish}")
+        bits.append(ish_text(h.ish))
     return f"{', '.join(bits)} ({fmt_date(h.date, h.date_last)})"
 
 
@@ -1350,10 +1370,26 @@ def er_low_only(state, ctx):
 
 # --- patient factors -------------------------------------------------------
 
+# What the menopausal status rests on (PatientFactors.menopausal_basis, mappings/factors.py), in
+# words: "basis: age-rule" / "basis: gnrh-agonist" were the mapper's codes
+MENOPAUSAL_BASIS_TEXT = {
+    "observation": "recorded",
+    "oophorectomy": "by bilateral oophorectomy",
+    "gnrh-agonist": "by ongoing GnRH agonist",
+    "age-rule": f"by age >= {AGE_RULE_POSTMENOPAUSAL}, not recorded",
+    "male": "not applicable to a man",
+}
+
+
+def menopausal_basis_text(f) -> str:
+    """' (recorded)', ' (by age >= 60, not recorded)' ...; '' when the basis is unknown."""
+    words = MENOPAUSAL_BASIS_TEXT.get(f.menopausal_basis)
+    return f" ({words})" if words else ""
+
+
 def _meno_text(state: PatientState) -> str:
     f = state.factors
-    basis = f" (basis: {f.menopausal_basis})" if f.menopausal_basis != "unknown" else ""
-    return f"{f.sex}, {f.menopausal_status}{basis}"
+    return f"{f.sex}, {f.menopausal_status}{menopausal_basis_text(f)}"
 
 
 def _sex_read_from(f) -> str:

@@ -19,8 +19,8 @@ from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     LAB_NAMES, PI3K_PATHWAY_GENES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant,
     esr1_archival_timing, esr1_not_current_pending_text, esr1_pending, esr1_reference_of, esr1_result_timing,
-    evaluate_rule, fmt_date, germline_brca_tested, line_start_text, not_final_text, pending_results, undecided_labs,
-    undecided_need,
+    evaluate_rule, fmt_date, germline_brca_tested, her2_category_text, line_start_text, not_final_text, pending_results,
+    undecided_labs, undecided_need,
     untested_text,
 )
 
@@ -173,7 +173,7 @@ def receptor_test_needed(state, ctx, status, by_topic):
                                tuple(state.er.sources) + tuple(state.pr.sources)))
     if state.her2.category in ("unknown", "equivocal-pending"):
         whens.append("her2" if state.her2.category == "unknown" else "her2-ish")
-        reasons.append(Finding(None, f"HER2 {state.her2.category}"
+        reasons.append(Finding(None, f"HER2 {her2_category_text(state.her2.category)}"
                                + (f" (IHC {state.her2.ihc_score}, no ISH)" if state.her2.ihc_score else ""),
                                tuple(state.her2.sources)))
     if not whens:

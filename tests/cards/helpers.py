@@ -100,3 +100,12 @@ def recommended(c: dict) -> list[str]:
     assert len(recs) == 1, f"expected one recommended suggestion in {c['summary']}"
     return [a["resource"]["medicationCodeableConcept"]["coding"][0]["display"] for a in recs[0]["actions"]
             if a["resource"]["resourceType"] == "MedicationRequest"]
+
+
+def not_offered_line(detail: str, name: str) -> str:
+    """The summary's "Not offered now" line naming the regimen `name` (regimens held back by one
+    reason share a line: "- Elacestrant, Imlunestrant, Vepdegestrant: <reason>")."""
+    section = detail.split("**Not offered now**\n", 1)[1].split("\n\n", 1)[0]
+    found = [x for x in section.splitlines() if name in x[2:].split(": ", 1)[0].split(", ")]
+    assert found, f"{name} not under Not offered now:\n{section}"
+    return found[0]

@@ -1,7 +1,7 @@
 """The cards as an oncologist reads them: each fact said once, each summary short and
 saying the decision, each wording matching the label (clinical-reference.md section B)."""
 
-from tests.cards.helpers import card
+from tests.cards.helpers import card, not_offered_line
 from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, adjuvant_relapse, after_ai_cdk46i, de_novo, run
 
 
@@ -95,7 +95,8 @@ def test_a_somatic_only_brca_variant_never_tested_in_blood_says_a_germline_resul
     # C.3 row 7 / ABC4: somatic BRCA is not labelled; ASCO-SSO 2024 (C.1): germline testing decides
     _, cards = run(after_ai_cdk46i("cr-sbrca-open").variant("BRCA1", origin="somatic", specimen="tissue"))
     summary = card(cards, "patient-summary")["detail"]
-    line = next(x for x in summary.splitlines() if x.startswith("- Talazoparib: Somatic-only BRCA variant"))
+    line = not_offered_line(summary, "Talazoparib")
+    assert ": Somatic-only BRCA variant" in line
     assert line.endswith("; germline BRCA1/2 not tested: a germline pathogenic variant would select a PARP inhibitor")
     assert "germline BRCA1/2 not tested: a germline pathogenic variant" in card(cards, "test-germline-brca")["detail"]
 
@@ -124,8 +125,8 @@ def test_a_somatic_only_brca_variant_beside_a_germline_test_not_final_does_not_s
     p = (after_ai_cdk46i("rt19-sbrca-pending").variant("BRCA1", origin="somatic", specimen="tissue")
          .variant("BRCA2", origin="germline", specimen="blood", detected=False, status="preliminary"))
     _, cards = run(p)
-    line = next(x for x in card(cards, "patient-summary")["detail"].splitlines()
-                if x.startswith("- Talazoparib: Somatic-only BRCA variant"))
+    line = not_offered_line(card(cards, "patient-summary")["detail"], "Talazoparib")
+    assert ": Somatic-only BRCA variant" in line
     assert "germline BRCA1/2 not tested" not in line
     assert line.endswith("; germline BRCA1 not tested; no final germline BRCA2 result: a germline pathogenic "
                          "variant would select a PARP inhibitor")

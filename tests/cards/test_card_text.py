@@ -7,7 +7,7 @@ import datetime as dt
 from cards.render import clip
 from mappings.state import Diabetes, LabValue
 from tests.cards import states as S
-from tests.cards.helpers import card, recommended, suggestion_drugs, view
+from tests.cards.helpers import card, not_offered_line, recommended, suggestion_drugs, view
 from tests.cards.invariants import check_invariants
 
 
@@ -249,8 +249,8 @@ def test_the_germline_brca_card_names_olaparib_and_talazoparib_when_both_wait_on
     state = progressed(S.base(), ("letrozole", "ribociclib"), ("capecitabine",))
     cards = cards_for(state)
     assert card(cards, "test-germline-brca")["summary"].endswith("decides Olaparib, Talazoparib")
-    waiting = [x for x in card(cards, "patient-summary")["detail"].splitlines() if "waiting on" in x]
-    assert any(x.startswith("- Olaparib: waiting on") for x in waiting)
+    waiting = not_offered_line(card(cards, "patient-summary")["detail"], "Olaparib")
+    assert ": waiting on — " in waiting
 
 
 # --- #16 endocrine sensitivity says what it rests on --------------------------------------
@@ -354,7 +354,7 @@ def test_a_regimen_waiting_on_one_fact_through_two_label_routes_names_it_once():
     waiting = line_with(summary, "- Trastuzumab deruxtecan: waiting on")
     reason = waiting.split("waiting on — ", 1)[1]
     assert reason and reason.split("; ") == list(dict.fromkeys(reason.split("; ")))
-    assert "HER2 negative-unspecified" in reason
+    assert "HER2 negative without an IHC score" in reason
 
 
 def test_a_de_novo_patient_after_metastatic_endocrine_lines_is_not_said_to_have_had_no_endocrine_therapy():

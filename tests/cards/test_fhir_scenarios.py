@@ -14,7 +14,7 @@ from mappings import read_draft_orders
 from cards.pathway import assess
 from mappings.state import DraftOrder, Drug
 from tests.cards.fhir_builder import FhirPatient, hr_positive_mbc
-from tests.cards.helpers import card, ordered_tests, recommended, regimen_topics, suggestion_drugs, topics, view
+from tests.cards.helpers import card, not_offered_line, ordered_tests, recommended, regimen_topics, suggestion_drugs, topics, view
 from tests.cards.invariants import check_invariants
 
 AS_OF = dt.date(2025, 7, 1)
@@ -404,8 +404,8 @@ def test_fhir_an_esr1_negative_on_archival_primary_tissue_without_a_collection_d
     assert ("ESR1 not detected (somatic, archival or primary-tumour tissue without a collection date, "
             "result of 2025-06-01)") in why
     summary = card(cards, "patient-summary")["detail"]
-    serd = next(x for x in summary.splitlines() if x.startswith("- Elacestrant:"))
-    assert serd.startswith("- Elacestrant: waiting on") and "a current ESR1 result is needed" in serd
+    serd = not_offered_line(summary, "Elacestrant")
+    assert ": waiting on — " in serd and "a current ESR1 result is needed" in serd
     assert "re-test ESR1 (ctDNA preferred)" in summary
 
 
@@ -547,8 +547,8 @@ def test_fhir_a_preliminary_pik3ca_detection_leaves_capivasertib_and_alpelisib_w
     summary = card(cards, "patient-summary")["detail"]
     found = "PIK3CA p.His1047Arg detected (somatic, tissue, pathogenic, 2025-06-01, preliminary result, not final after 30 days)"
     for name in ("Capivasertib + fulvestrant", "Alpelisib + fulvestrant"):
-        waiting = next(x for x in summary.splitlines() if x.startswith(f"- {name}:"))
-        assert waiting.startswith(f"- {name}: waiting on") and f"{found}: the final result decides" in waiting
+        waiting = not_offered_line(summary, name)
+        assert ": waiting on — " in waiting and f"{found}: the final result decides" in waiting
     assert f"- {found} — Observation/" in summary  # listed under the genomic results
     assert "PIK3CA p.His1047Arg detected (2025-06-01, status preliminary): not final" in summary  # the gap
     assert "no final genomic result (PIK3CA not final)" in card(cards, "patient-summary")["summary"]
@@ -1548,7 +1548,7 @@ def test_fhir_olaparib_without_prior_endocrine_therapy_fits_when_a_visceral_cris
 def test_fhir_olaparib_without_prior_endocrine_therapy_or_visceral_crisis_is_not_offered_and_says_both():
     _, cards = run(_gbrca_after_chemotherapy_without_endocrine_therapy("lb-olaparib-no-et"))
     assert "olaparib" not in regimen_topics(cards) and "talazoparib" in regimen_topics(cards)
-    line = next(x for x in card(cards, "patient-summary")["detail"].splitlines() if x.startswith("- Olaparib:"))
+    line = not_offered_line(card(cards, "patient-summary")["detail"], "Olaparib")
     assert "No prior endocrine therapy" in line
 
 
@@ -1834,7 +1834,7 @@ def test_fhir_current_esr1_negative_in_plasma_is_a_negative_not_a_tissue_retest(
     assert "test-esr1" not in ordered_tests(cards)
     assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
     summary = card(cards, "patient-summary")["detail"]
-    assert "Elacestrant: No actionable ESR1 alteration" in summary
+    assert ": No actionable ESR1 alteration" in not_offered_line(summary, "Elacestrant")
     esr1_lines = [line for line in summary.splitlines() if "Elacestrant" in line]
     assert not any("tissue testing advised" in line for line in esr1_lines)
 
@@ -1859,7 +1859,7 @@ def test_fhir_er_negative_pr_positive_disease_with_esr1_gets_no_oral_serd_and_th
     assert "fulvestrant" in regs  # HR-positive labels: PR-positive is enough
     summary = card(cards, "patient-summary")["detail"]
     for name in ("Elacestrant", "Imlunestrant", "Vepdegestrant"):
-        line = next(x for x in summary.splitlines() if x.startswith(f"- {name}:"))
+        line = not_offered_line(summary, name)
         assert "ER-negative (2024-01-15)" in line and "the label requires ER-positive disease" in line, line
     assert "test-er-pr-her2" not in ordered_tests(cards)  # ER is known: nothing to test
 
@@ -1885,7 +1885,7 @@ def test_fhir_er_not_documented_pr_positive_disease_with_esr1_waits_on_er_testin
     orders = [a["resource"]["code"]["coding"][0]["code"] for s in er_card["suggestions"] for a in s["actions"]]
     assert orders == ["85337-4"]  # ER IHC only: PR and HER2 are known
     summary = card(cards, "patient-summary")["detail"]
-    line = next(x for x in summary.splitlines() if x.startswith("- Elacestrant:"))
+    line = not_offered_line(summary, "Elacestrant")
     assert "waiting on" in line and "ER status not documented" in line, line
 
 
@@ -2603,9 +2603,9 @@ def test_fhir_an_oral_serd_needs_a_progression_on_endocrine_therapy_not_a_letroz
     assert ("elacestrant" in regs, "imlunestrant" in regs) == (offered, offered)
     if not offered:
         assert state.therapy.metastatic_lines[0].stopped_without_progression
-        assert ("- Elacestrant: No progression on 1 endocrine-based line(s) for metastatic disease documented "
+        assert (": No progression on 1 endocrine-based line(s) for metastatic disease documented "
                 "(0 counted): stopped for a stated reason other than progression: line 1: letrozole") \
-            in card(cards, "patient-summary")["detail"]
+            in not_offered_line(card(cards, "patient-summary")["detail"], "Elacestrant")
 
 
 def test_fhir_a_type_1_diabetes_stop_on_an_order_is_dated_by_the_diagnosis_not_by_the_latest_hba1c():
@@ -3657,7 +3657,8 @@ def test_fhir_a_drafted_premedication_naming_the_chemotherapy_it_is_for_is_not_c
     text = "Premedication: dexamethasone (paclitaxel day 1)"
     state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
     got = [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
-    assert [c["summary"] for c in got] == ["Drafted order not checked: its drug could not be read (MedicationRequest/mr-text)"]
+    assert [c["summary"] for c in got] == ["Drafted order not checked: its text names a premedication "
+                                           "(MedicationRequest/mr-text)"]
     assert f'its text "{text}" names a premedication for its drug' in got[0]["detail"]
 
 

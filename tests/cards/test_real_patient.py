@@ -68,7 +68,7 @@ def test_real_patient_summary_says_what_was_understood_and_that_options_apply_at
     assert summary["source"]["topic"]["code"] == "patient-summary"
     assert "ESR1, PIK3CA detected" in summary["summary"]
     detail = summary["detail"]
-    for fact in ("liver (visceral)", "bone", "lymph-node", "negative-unspecified", "not read as HER2-low",
+    for fact in ("liver (visceral)", "bone", "lymph node", "negative without an IHC score", "not read as HER2-low",
                  "fulvestrant + ribociclib", "apply at progression", "age 67", "ECOG 1",
                  "Observation/mCODETrialMatchingCancerGeneticVariantPatientExample01",
                  "MedicationStatement/mCODETrialMatchingCancerMedicationStatement05PatientExample01"):

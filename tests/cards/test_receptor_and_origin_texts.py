@@ -3,7 +3,7 @@
 
 import pytest
 
-from tests.cards.helpers import card, ordered_tests, regimen_topics, topics
+from tests.cards.helpers import card, not_offered_line, ordered_tests, regimen_topics, topics
 from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, after_ai_cdk46i, run
 
 
@@ -23,8 +23,8 @@ def test_a_brca_text_with_a_germline_negative_and_a_somatic_brca2_asks_no_germli
     detail = card(cards, "patient-summary")["detail"]
     assert "BRCA2 not detected (germline, 2025-06-01)" in detail
     assert "detected (somatic" in detail
-    assert "Talazoparib: Germline BRCA1/2 tested: no pathogenic variant; tumour BRCA variant not found in germline " \
-           "testing (somatic, not labelled for PARP inhibitors)" in detail
+    assert ": Germline BRCA1/2 tested: no pathogenic variant; tumour BRCA variant not found in germline " \
+           "testing (somatic, not labelled for PARP inhibitors)" in not_offered_line(detail, "Talazoparib")
 
 
 @pytest.mark.parametrize("words", ["BRCA2 pathogenic variant detected in tumor; germline testing negative",

@@ -464,15 +464,16 @@ def test_a_drafted_drug_named_by_reference_to_a_draft_orders_entry_is_checked(cl
     assert topics(cards) == ["order-contraindicated"] and "Trastuzumab deruxtecan" in cards[0]["summary"]
 
 
-def _unchecked_alone_and_beside(client, chart: Chart, draft: dict, beside: dict) -> tuple[str, list[dict]]:
+def _unchecked_alone_and_beside(client, chart: Chart, draft: dict, beside: dict,
+                                said: str = "its drug could not be read") -> tuple[str, list[dict]]:
     """A draft whose drug the service cannot read: alone, one info card says it was not
-    checked and why (HTTP 200; its detail returned); beside a draft that gets cards, every
-    card names it under "Drafted orders not checked" (the cards returned)."""
+    checked and why (`said`: its summary's words; HTTP 200; its detail returned); beside a draft
+    that gets cards, every card names it under "Drafted orders not checked" (the cards returned)."""
     response = _sign(client, chart, {"resourceType": "Bundle", "entry": [{"resource": draft}]})
     assert response.status_code == 200
     [alone] = response.get_json()["cards"]
     assert alone["indicator"] == "info" and alone["source"]["topic"]["code"] == "patient-summary"
-    assert alone["summary"] == f"Drafted order not checked: its drug could not be read (MedicationRequest/{draft['id']})"
+    assert alone["summary"] == f"Drafted order not checked: {said} (MedicationRequest/{draft['id']})"
     assert not response_problems(response.get_json(), chart.pid)
     cards = post(client, chart, "order-sign", [beside, draft])
     assert cards and all("**Drafted orders not checked**" in c["detail"] for c in cards)
@@ -555,7 +556,8 @@ def test_a_cdk46_draft_whose_codes_and_text_disagree_is_named_not_checked_instea
     [cdk] = chart.drafts(("k", "ribociclib"))
     cdk["medicationCodeableConcept"] = concept
     [letrozole] = chart.drafts(("l", "letrozole"))
-    message, cards = _unchecked_alone_and_beside(client, chart, cdk, letrozole)
+    said = "its codes name different drugs" if "codings" in conflict else "its code and text name different drugs"
+    message, cards = _unchecked_alone_and_beside(client, chart, cdk, letrozole, said)
     assert conflict in message
     assert all(f"MedicationRequest/k: {conflict}" in c["detail"] for c in cards)
     # one concept read the same way throughout: a pack code with its component's code, and
@@ -1248,7 +1250,10 @@ def test_a_draft_whose_text_does_not_say_which_drug_it_orders_is_named_not_check
     chart = first_line_de_novo(f"dtx-{len(text)}-{len(how)}")
     [draft] = chart.drafts(("d", "letrozole"))
     [beside] = chart.drafts(("l", "letrozole"))
-    message, cards = _unchecked_alone_and_beside(client, chart, _written(draft, text, how), beside)
+    # the summary says what the text writes (the reason line says it in full)
+    said = ("its text names a premedication" if "premedication" in why else
+            "its text names one endocrine drug after another" if "then" in text else "its text writes a refusal")
+    message, cards = _unchecked_alone_and_beside(client, chart, _written(draft, text, how), beside, said)
     assert f"- MedicationRequest/d: {why}" in message
     assert all(f"MedicationRequest/d: {why}" in c["detail"] for c in cards)
 
@@ -1292,7 +1297,8 @@ def test_a_draft_naming_its_pathway_drug_only_as_planned_or_premedicated_is_not_
     chart = first_line_de_novo(f"dpl-{len(text)}")
     [draft] = chart.drafts(("d", "letrozole"))
     [beside] = chart.drafts(("l", "letrozole"))
-    message, _ = _unchecked_alone_and_beside(client, chart, _written(draft, text, "medicationCodeableConcept"), beside)
+    message, _ = _unchecked_alone_and_beside(client, chart, _written(draft, text, "medicationCodeableConcept"), beside,
+                                             "its text does not name its drug as ordered")
     assert f'- MedicationRequest/d: its text "{text}" names {drug} but not as the drug it orders' in message
     # a drug of its own named first stays a drug the pathway does not use
     [draft] = chart.drafts(("d", "letrozole"))
@@ -1328,7 +1334,8 @@ def test_a_draft_refusing_a_drug_or_another_is_not_checked_as_ordering_the_other
     text = "Letrozole 2.5 mg; declined palbociclib or ribociclib"
     [draft] = chart.drafts(("d", "letrozole"))
     [beside] = chart.drafts(("l", "letrozole"))
-    message, _ = _unchecked_alone_and_beside(client, chart, _written(draft, text, "medicationCodeableConcept"), beside)
+    message, _ = _unchecked_alone_and_beside(client, chart, _written(draft, text, "medicationCodeableConcept"), beside,
+                                             "its text writes a refusal")
     assert (f'- MedicationRequest/d: its text "{text}" writes a refusal before ribociclib: whether it orders '
             "ribociclib is not clear") in message
 
