@@ -523,6 +523,8 @@ def refusal_in_text(text: str) -> str | None:
         return None
     if after and T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
         return None  # taken back ("Fulvestrant - declined initially, started 2025-06"): as recorded
+    if after and _refused_in_last_clause(text):
+        return None  # "Letrozole; palbociclib not yet started": refused_in_regimen drops palbociclib
     drugs = {info for _, info in found}
     if len(drugs) == 1:
         return "refused"
@@ -621,7 +623,37 @@ def refused_in_regimen(text: str) -> frozenset[str]:
         # "(declined, dose reduced)": stop_reasons refusal_withdrawn_patterns), as refusal_in_text reads it
         if after and not T.STOP_REFUSAL_WITHDRAWN.search(between, after.end()):
             refused.add(info.name)
-    return frozenset(refused) | _refused_then_chosen(text) | _refused_named_again(text)
+    return frozenset(refused) | _refused_then_chosen(text) | _refused_named_again(text) | _refused_in_last_clause(text)
+
+
+@lru_cache(maxsize=4096)
+def _refused_in_last_clause(text: str) -> frozenset[str]:
+    """The drugs of a last clause of their own (after ";", "|", a line end, a full stop or
+    "then": _CLAUSE_BREAK, as plan words closing a last clause are read) that the text writes as
+    refused or not started after them ("Letrozole; palbociclib not yet started": {palbociclib};
+    local_codes.yaml drug_mentions refused_after), when the clause names only those drugs (joined
+    as one regimen: names_joined) and the clauses before it name others: the refusal is that
+    clause's alone (FHIR R4 MedicationStatement.status not-taken for its drugs), the drugs before
+    it were given. A comma is no such break ("Letrozole, palbociclib not started" may be a list of
+    both): that stays unclear (refusal_in_text)."""
+    found = _named_drugs(text)
+    if len(found) < 2:
+        return frozenset()
+    last = found[-1][0]
+    tail = text[last.end():]
+    after = T.DRUG_REFUSED_AFTER.match(tail)
+    if after is None or T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
+        return frozenset()
+    breaks = [b.end() for b in _CLAUSE_BREAK.finditer(text, 0, last.start())]
+    if not breaks:
+        return frozenset()
+    clause = [(m, info) for m, info in found if m.start() >= breaks[-1]]
+    before = {info.name for m, info in found if m.start() < breaks[-1]}
+    names = {info.name for _, info in clause}
+    if not before or names & before or not T.LEADING_QUALIFIERS.match(text[breaks[-1]:clause[0][0].start()]) \
+            or not all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(clause, clause[1:])):
+        return frozenset()
+    return frozenset(names)
 
 
 @lru_cache(maxsize=4096)

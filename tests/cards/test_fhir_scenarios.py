@@ -3792,6 +3792,16 @@ def test_fhir_a_drafted_order_writing_the_next_drug_as_refused_is_checked_as_the
     assert any(s.startswith("Fulvestrant drafted without ribociclib") for s in summaries), summaries
 
 
+@pytest.mark.parametrize("text", ["Fulvestrant; palbociclib not yet started", "Fulvestrant 500 mg IM | palbociclib declined"])
+def test_fhir_a_drafted_order_whose_last_clause_writes_the_next_drug_as_not_started_is_checked_as_the_first_drug(text):
+    # was "Drafted order not checked: its drug could not be read" (a refusal beside two drugs);
+    # the refusal closes a clause of its own after ";" / "|": palbociclib's alone, as the history
+    # reads it (fulvestrant given)
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    summaries = [c.to_json()["summary"] for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+    assert summaries == ["Fulvestrant drafted without ribociclib: Fulvestrant + CDK4/6 inhibitor is the labelled regimen"]
+
+
 @pytest.mark.parametrize("text", ["Palbociclib + AI", "Palbociclib 125 mg daily + AI", "Palbociclib 125 mg PO od + NSAI"])
 def test_fhir_a_drafted_cdk46_inhibitor_with_an_unnamed_ai_says_the_partner_is_not_named_and_preselects_none(text):
     # read as palbociclib alone, the card said "drafted without letrozole" and pre-selected a

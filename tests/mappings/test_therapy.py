@@ -1030,6 +1030,12 @@ def test_a_refusal_written_beside_two_drugs_is_a_record_that_cannot_be_read():
     ("Letrozole - declined / palbociclib", ["palbociclib"]),
     ("Letrozole + palbociclib (palbociclib declined)", ["letrozole"]),
     ("Letrozole + palbociclib; palbociclib declined", ["letrozole"]),
+    # a last clause of its own written as not started / refused: that clause's drugs alone (was:
+    # "writes a refusal and names more than one drug", no line, the letrozole given lost)
+    ("Letrozole; palbociclib not yet started", ["letrozole"]),
+    ("Letrozole. Palbociclib not started", ["letrozole"]),
+    ("Letrozole 2.5 mg | palbociclib declined by patient", ["letrozole"]),
+    ("Letrozole; palbociclib + ribociclib not started", ["letrozole"]),
 ])
 def test_a_refusal_inside_a_regimen_leaves_only_the_other_drug_given(text, given):
     # the refusal closes its own drug's clause: that drug was not given, the other one was
@@ -1037,6 +1043,15 @@ def test_a_refusal_inside_a_regimen_leaves_only_the_other_drug_given(text, given
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert [[d.name for d in ln.drugs] for ln in s.therapy.metastatic_lines] == [given]
     assert _gap(s, "medication-unreadable") is None
+
+
+def test_a_refusal_after_a_comma_list_of_two_drugs_still_cannot_say_which_was_given():
+    # a comma may list both drugs as not started: only a clause break (";", "|", ".") makes the
+    # refusal the last clause's alone
+    s = state(med_statement(None, "2020-02-01", status="active", rid="ms-list",
+                            text="Letrozole, palbociclib not yet started"))
+    assert s.therapy.metastatic_lines == []
+    assert "writes a refusal and names more than one drug" in _gap(s, "medication-unreadable").message
 
 
 def test_each_drug_of_a_regimen_written_as_refused_in_its_own_clause_is_no_therapy_given():
