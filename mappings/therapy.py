@@ -1365,6 +1365,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                                         if isinstance(bp, dict):
                                             start = start or parse_date(bp.get("start"))
                                             end = end or parse_date(bp.get("end"))
+                    bounds_start = start
                     dr = res.get("dispenseRequest")
                     if isinstance(dr, dict):
                         vp = dr.get("validityPeriod")
@@ -1379,6 +1380,18 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                         start = start or _asserted_start(res, end)
                     else:
                         end = end or start
+                if start and start > as_of and med.line and not admin:
+                    # the time of use written starts after as_of (FHIR R4 MedicationRequest.
+                    # dosageInstruction.timing.repeat.boundsPeriod "when the medication is to be
+                    # taken"; MedicationStatement.effective[x] "is/was/will be taken"): a drug to be
+                    # given, not yet given, as a statement 'intended' (_SKIP_STATUS); no line, no
+                    # class used. Not an order's authoredOn or dispense validity alone: a refill
+                    # written ahead says nothing of the dose taken today
+                    if not request or bounds_start:
+                        ctx.ignore(res, "not-given", f"{rtype} ({med.names}) is to be taken from "
+                                                     f"{start.isoformat()}, after the as-of date "
+                                                     f"{as_of.isoformat()}: not given yet")
+                        continue
                 ended_before_start = None
                 if start and end and end < start:
                     # FHIR R4 Period: end, when present, is not before start; one of the two is

@@ -4381,3 +4381,21 @@ def test_fhir_an_early_breast_cancer_written_with_axillary_nodal_metastases_gets
     assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
     assert ('lymph-node ("nodal metastases" in the text: lymph-node metastases only, regional (N, early breast '
             "cancer) or distant (M1) not stated)") in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_first_line_ordered_to_start_after_today_gets_first_line_cards_not_second_line_ones():
+    # the orders' dosage bounds start after as_of (FHIR R4 boundsPeriod: when the drug is to be
+    # taken): read as line 1 under way, the cards said "on line 1" and offered everolimus +
+    # exemestane and T-DXd after an endocrine line never given
+    p = de_novo("p-fut")
+    for name, rxnorm in (("letrozole", "72965"), ("ribociclib", "1873916")):
+        p.add({"resourceType": "MedicationRequest", "id": f"mr-{name}", "status": "active", "intent": "order",
+               "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                          "code": rxnorm, "display": name}]},
+               "subject": {"reference": "Patient/p-fut"}, "authoredOn": "2024-01-25",
+               "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {"start": "2024-02-15"}}}}]})
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    summaries = [c["summary"] for c in cards]
+    assert summaries[0].startswith("HR+/HER2-low MBC, first line;"), summaries
+    assert "Aromatase inhibitor + CDK4/6 inhibitor: first line, initial endocrine-based therapy" in summaries
+    assert not any(s.startswith(("Everolimus", "Trastuzumab deruxtecan")) for s in summaries), summaries

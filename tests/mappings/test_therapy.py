@@ -2032,3 +2032,34 @@ def test_a_drug_joined_by_or_to_a_refused_one_is_a_gap_not_a_line():
     gap = _gap(s, "medication-unreadable")
     assert gap is not None and ('its text "Letrozole 2.5 mg; declined palbociclib or ribociclib" writes a refusal '
                                 "before ribociclib: whether ribociclib was given cannot be read") in gap.message
+
+
+def _ordered_from(code: str, bounds_start: str | None, authored: str = "2020-02-01", **kw) -> dict:
+    res = med_request(code, authored, **kw)
+    if bounds_start:
+        res["dosageInstruction"] = [{"timing": {"repeat": {"boundsPeriod": {"start": bounds_start}}}}]
+    return res
+
+
+@pytest.mark.parametrize("status", ["active", "on-hold"])
+def test_an_order_whose_dosage_starts_after_the_as_of_date_is_no_line_yet(status):
+    # FHIR R4 MedicationRequest.dosageInstruction.timing.repeat.boundsPeriod: when the drug is to
+    # be taken; one starting after as_of was read as the current line (and a CDK4/6i already used)
+    s = state(_ordered_from(PALBOCICLIB, "2021-02-01", status=status), as_of=dt.date(2021, 1, 1))
+    assert s.therapy.metastatic_lines == [] and not s.therapy.prior_cdk46i
+    assert any("is to be taken from 2021-02-01, after the as-of date 2021-01-01: not given yet" in g.message
+               for g in s.ignored if g.code == "not-given")
+
+
+def test_a_statement_whose_period_starts_after_the_as_of_date_is_no_line_yet():
+    # MedicationStatement.effective[x]: the time the drug "is/was/will be taken"
+    s = state(med_statement(FULVESTRANT, "2021-02-01", status="active"), as_of=dt.date(2021, 1, 1))
+    assert s.therapy.metastatic_lines == []
+
+
+def test_an_order_authored_or_dispensable_ahead_without_a_later_dosage_start_is_still_read():
+    # only the dosage bounds say when the drug is taken: an order dated ahead stays as before
+    res = _ordered_from(PALBOCICLIB, None, authored="2020-02-01")
+    res["dispenseRequest"] = {"validityPeriod": {"start": "2021-02-01"}}
+    s = state(res, as_of=dt.date(2021, 1, 1))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["palbociclib"]]
