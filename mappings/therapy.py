@@ -326,6 +326,11 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
     # ("Letrozole + palbociclib; fulvestrant to start at progression"; a text that is one
     # planned clause is a gap: _planned_record)
     planned_from = _planned_clause_start(text.lower())
+    # the record's drug written with a condition for giving it: a drug named inside the
+    # condition is not given by the record ("Exemestane if letrozole not tolerated")
+    condition_from = _conditional_plan(text.lower())
+    if condition_from is not None:
+        planned_from = condition_from if planned_from is None else min(planned_from, condition_from)
     for m, info in _named_drugs(text):
         # a name at the start of the text (after qualifiers only) is the record's own drug,
         # whatever the note after it says ("Capecitabine hand-foot syndrome"; premedication words
@@ -375,6 +380,19 @@ def _planned_clause_start(text: str) -> int | None:
         return None  # no plan words, or the plan written as carried out ("planned, started 2020-02-01")
     breaks = [b.end() for b in _CLAUSE_BREAK.finditer(text, 0, names[-1].start())]
     return breaks[-1] if breaks else 0
+
+
+@lru_cache(maxsize=4096)
+def _conditional_plan(text: str) -> int | None:
+    """Where the condition starts that follows the record's own drug, named first ("Exemestane if
+    intolerant to letrozole", "Fulvestrant if progression": local_codes.yaml drug_mentions
+    planned_condition_after): a drug to be given only then; None without one."""
+    names = _named_drugs(text)
+    if not names or not T.LEADING_QUALIFIERS.match(text[:names[0][0].start()]):
+        return None
+    after = names[0][0].end()
+    found = T.DRUG_PLANNED_CONDITION_AFTER.match(text[after:])
+    return after + found.start("condition") if found is not None else None
 
 
 # How much text before and after a drug's words the not_given_before / not_given_after
@@ -747,7 +765,8 @@ def _planned_record(written: str) -> _Unreadable | None:
     # plan words closing a last clause of their own are that clause's drugs' alone (_drug_mentions)
     planned_from = _planned_clause_start(written.lower()) if names else None
     if not names or not (T.DRUG_PLANNED_OPENING.match(written[:names[0].start()])
-                         or (planned_from is not None and planned_from <= names[0].start())):
+                         or (planned_from is not None and planned_from <= names[0].start())
+                         or _conditional_plan(written.lower()) is not None):
         return None
     return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes its drug as planned or '
                        "considered: whether it was given cannot be read")

@@ -3802,6 +3802,14 @@ def test_fhir_a_drafted_order_whose_last_clause_writes_the_next_drug_as_not_star
     assert summaries == ["Fulvestrant drafted without ribociclib: Fulvestrant + CDK4/6 inhibitor is the labelled regimen"]
 
 
+def test_fhir_a_drafted_order_for_a_drug_kept_for_intolerance_of_another_is_checked_as_its_own_drug_alone():
+    # "Exemestane if letrozole not tolerated" was read as an order for exemestane + letrozole:
+    # letrozole is the condition (local_codes.yaml drug_mentions planned_condition_after), as the
+    # history reads it; the order is for exemestane
+    drafts = _drafted_text("Exemestane if letrozole not tolerated")
+    assert [[d.name for d in o.drugs] for o in drafts] == [["exemestane"]]
+
+
 @pytest.mark.parametrize("text", ["Palbociclib + AI", "Palbociclib 125 mg daily + AI", "Palbociclib 125 mg PO od + NSAI"])
 def test_fhir_a_drafted_cdk46_inhibitor_with_an_unnamed_ai_says_the_partner_is_not_named_and_preselects_none(text):
     # read as palbociclib alone, the card said "drafted without letrozole" and pre-selected a

@@ -1207,6 +1207,27 @@ def test_a_plan_not_written_as_started_stays_a_gap(text):
     assert "writes its drug as planned or considered" in _gap(s, "medication-unreadable").message
 
 
+@pytest.mark.parametrize("text", ["Palbociclib, start after OFS", "Palbociclib - start when OFS established",
+                                  "Fulvestrant 500 mg IM to start after OFS", "Fulvestrant IM (not started until 2020-03)",
+                                  "Exemestane if intolerant to letrozole", "Exemestane if letrozole not tolerated",
+                                  "Fulvestrant if progression"])
+def test_a_record_writing_its_drug_with_a_start_condition_or_a_later_start_is_a_gap_not_a_line(text):
+    # each was read as a line given from the record's start (and "Exemestane if letrozole not
+    # tolerated" as exemestane + letrozole): a start after OFS, a start put off to 2020-03 or a
+    # drug kept for intolerance or progression is planned by its words (FHIR R4
+    # MedicationStatement.status intended), taken by its status: which is not written
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-plan"))
+    assert s.therapy.metastatic_lines == []
+    assert f'MedicationStatement/ms-plan (its text "{text}" writes its drug as planned or considered' \
+        in _gap(s, "medication-unreadable").message
+
+
+@pytest.mark.parametrize("text", ["Capecitabine, start on 2020-02-01", "Palbociclib 125 mg if ANC > 1000"])
+def test_a_start_date_or_a_dose_condition_after_the_drug_leaves_it_given(text):
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert len(s.therapy.metastatic_lines) == 1 and _gap(s, "medication-unreadable") is None
+
+
 def test_a_regimen_written_as_planned_in_one_clause_stays_a_gap():
     s = state(med_statement(None, "2020-02-01", status="active", text="Letrozole 2.5 mg + palbociclib 125 mg planned",
                             rid="ms-plan"))
