@@ -344,6 +344,8 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
             as_ = not_given_as
         elif T.DRUG_SWITCHED_TO_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]):
             as_ = True
+        elif T.DRUG_OPTIONAL_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]):
+            as_ = False  # "Fulvestrant ± palbociclib": optional, not written as given
         elif planned_from is not None and m.start() >= planned_from:
             as_ = False
         else:
@@ -499,9 +501,12 @@ def class_beside_drug_classes(text: str) -> tuple[str, frozenset[str]] | None:
 def _joined_to_a_name(text: str, pattern: re.Pattern[str], names: list[tuple[int, int, Any]]) -> re.Match[str] | None:
     """The first match of pattern joined to one of the drug names (start, end, _) as one regimen
     (local_codes.yaml class_joined), not inside a name and not followed by a side effect."""
+    spans = [(n.start(), n.end()) for n, _ in _named_drugs(text)]
     for m in pattern.finditer(text):
-        if any(start < m.end() and m.start() < end for start, end, _ in names):
-            continue  # the words are inside a drug name ("palbociclib" is an INN stem too)
+        if any(start < m.end() and m.start() < end for start, end in spans):
+            # the words are inside a drug name ("palbociclib" is an INN stem too), one read as
+            # given or not ("Fulvestrant ± palbociclib": palbociclib is named, only optional)
+            continue
         if _followed_by_not_given(text, m.end()):
             continue  # "Palbociclib + AI-induced arthralgia"
         for start, end, _ in names:
@@ -1212,6 +1217,11 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
         # be the next drug's refusal, refused_in_regimen); an order is not checked as that drug
         return [], (f'its text "{quoted}" writes a refusal before {_listed(refused_next)}: whether it orders '
                     f"{_listed(refused_next)} is not clear")
+    optional = _optional_names(written.lower())
+    if optional:
+        # "Fulvestrant ± palbociclib": a blinded arm or a choice left open (drug_mentions optional_before)
+        return [], (f'its text "{quoted}" writes {_listed(set(optional))} as optional: whether it orders '
+                    f"{_listed(set(optional))} is not clear")
     sequence = _endocrine_sequence(written.lower())
     # ("Fulvestrant, then letrozole if progression": letrozole is a plan, fulvestrant ordered)
     if sequence is not None and set(sequence[1]) & {d.name for d in med.drugs}:
@@ -1220,6 +1230,14 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                     f"{_listed(set(first))}, endocrine therapy of another class: which one it orders now is not "
                     "written")
     return [d for d in drugs if d in med.drugs], None
+
+
+def _optional_names(text: str) -> frozenset[str]:
+    """The drugs a text writes as optional after another ("Fulvestrant ± palbociclib":
+    {palbociclib}; local_codes.yaml drug_mentions optional_before)."""
+    names = _named_drugs(text)
+    return frozenset(info.name for m, info in names[1:]
+                     if T.DRUG_OPTIONAL_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]))
 
 
 def _refusal_before_a_later_name(text: str) -> frozenset[str]:

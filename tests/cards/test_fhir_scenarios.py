@@ -3802,6 +3802,18 @@ def test_fhir_a_drafted_order_whose_last_clause_writes_the_next_drug_as_not_star
     assert summaries == ["Fulvestrant drafted without ribociclib: Fulvestrant + CDK4/6 inhibitor is the labelled regimen"]
 
 
+def test_fhir_a_drafted_order_writing_a_cdk46_inhibitor_as_optional_is_not_checked_as_that_regimen():
+    # "Fulvestrant ± palbociclib" was checked as fulvestrant + palbociclib ("not indicated" warning)
+    # though the order leaves palbociclib open: not checked, and why is said
+    drafts = _drafted_text("Fulvestrant ± palbociclib")
+    assert [o.drugs for o in drafts] == [[]]
+    assert drafts[0].unreadable == ('its text "Fulvestrant ± palbociclib" writes palbociclib as optional: '
+                                    "whether it orders palbociclib is not clear")
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    summaries = [c.to_json()["summary"] for c in order_cards(state, drafts, None, "order-sign")]
+    assert summaries == ["Drafted order not checked: its drug could not be read (MedicationRequest/mr-text)"]
+
+
 def test_fhir_a_drafted_order_for_a_drug_kept_for_intolerance_of_another_is_checked_as_its_own_drug_alone():
     # "Exemestane if letrozole not tolerated" was read as an order for exemestane + letrozole:
     # letrozole is the condition (local_codes.yaml drug_mentions planned_condition_after), as the

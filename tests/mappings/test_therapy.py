@@ -2084,3 +2084,23 @@ def test_an_order_authored_or_dispensable_ahead_without_a_later_dosage_start_is_
     res["dispenseRequest"] = {"validityPeriod": {"start": "2021-02-01"}}
     s = state(res, as_of=dt.date(2021, 1, 1))
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["palbociclib"]]
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant ± palbociclib", "Fulvestrant +/- palbociclib",
+                                  "Fulvestrant with or without palbociclib", "Fulvestrant and/or palbociclib"])
+def test_a_drug_written_as_optional_beside_the_record_drug_is_named_not_read_as_given(text):
+    # a blinded arm or a choice left open: palbociclib was read as given (a CDK4/6 inhibitor
+    # already used); now fulvestrant is the line and palbociclib is asked
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-opt"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]] and not s.therapy.prior_cdk46i
+    assert f'MedicationStatement/ms-opt (its text "{text}" also names palbociclib, not read as given by this record' \
+        in _gap(s, "medication-unreadable").message
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant +/- investigational agent (blinded)", "Fulvestrant ± study drug"])
+def test_an_optional_trial_drug_beside_the_record_drug_is_named_as_a_trial_drug(text):
+    # "+/-" was no joiner: the blinded trial drug passed in silence (a line may be missing)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-trial"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
+    assert f'MedicationStatement/ms-trial (its text "{text}" also names a trial drug, not which one)' \
+        in _gap(s, "medication-unreadable").message
