@@ -348,6 +348,8 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
             as_ = False  # "Fulvestrant ± palbociclib": optional, not written as given
         elif planned_from is not None and m.start() >= planned_from:
             as_ = False
+        elif condition_from is not None:
+            as_ = None  # a drug of the regimen the condition follows: the record's (a plan: _planned_record)
         else:
             as_ = None if _named_as_given(text, m.start(), m.end()) else False
         if as_ is not None:
@@ -384,15 +386,24 @@ def _planned_clause_start(text: str) -> int | None:
     return breaks[-1] if breaks else 0
 
 
+# names_joined without the comma: "Letrozole, fulvestrant if progression" may be letrozole now and
+# fulvestrant later (the condition is fulvestrant's: not_given_after), not one regimen kept for it
+_REGIMEN_JOINED = re.compile(r"^\s*(?:\+|&|/|and|plus|with)\s*$", re.I)
+
+
 @lru_cache(maxsize=4096)
 def _conditional_plan(text: str) -> int | None:
-    """Where the condition starts that follows the record's own drug, named first ("Exemestane if
-    intolerant to letrozole", "Fulvestrant if progression": local_codes.yaml drug_mentions
-    planned_condition_after): a drug to be given only then; None without one."""
+    """Where the condition starts that follows the record's own drug, named first, or its regimen
+    ("Exemestane if intolerant to letrozole", "Fulvestrant if progression", "Letrozole +
+    palbociclib if progression on tamoxifen": local_codes.yaml drug_mentions
+    planned_condition_after, names_joined): drugs to be given only then; None without one."""
     names = _named_drugs(text)
     if not names or not T.LEADING_QUALIFIERS.match(text[:names[0][0].start()]):
         return None
-    after = names[0][0].end()
+    last = 0  # the last name of the regimen the text opens with
+    while last + 1 < len(names) and _REGIMEN_JOINED.match(text[names[last][0].end():names[last + 1][0].start()]):
+        last += 1
+    after = names[last][0].end()
     found = T.DRUG_PLANNED_CONDITION_AFTER.match(text[after:])
     return after + found.start("condition") if found is not None else None
 

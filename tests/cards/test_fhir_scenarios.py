@@ -3820,6 +3820,9 @@ def test_fhir_a_drafted_order_for_a_drug_kept_for_intolerance_of_another_is_chec
     # history reads it; the order is for exemestane
     drafts = _drafted_text("Exemestane if letrozole not tolerated")
     assert [[d.name for d in o.drugs] for o in drafts] == [["exemestane"]]
+    # a drafted regimen kept for a progression is an order for the regimen (palbociclib was dropped)
+    drafts = _drafted_text("Fulvestrant + palbociclib if progression")
+    assert [[d.name for d in o.drugs] for o in drafts] == [["fulvestrant", "palbociclib"]]
 
 
 @pytest.mark.parametrize("text", ["Palbociclib + AI", "Palbociclib 125 mg daily + AI", "Palbociclib 125 mg PO od + NSAI"])
