@@ -159,7 +159,7 @@ class _Med:
 
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
-                 "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence")
+                 "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence", "stop_written")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -193,6 +193,10 @@ class _Med:
         # the text writes endocrine therapy of another class after its first ("Letrozole then
         # fulvestrant": _endocrine_sequence): asked as a line count (gap line-count-unclear)
         self.endocrine_sequence: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
+        # why the text writes its drug as stopped after its name ("Tamoxifen, stopped after 3 weeks
+        # (intolerance)": _stop_reason_of_text of the words from the stop on; local_codes.yaml
+        # drug_mentions stopped_after), read when the record states no stop reason of its own
+        self.stop_written: str | None = None
 
 
 @dataclass(slots=True)
@@ -806,6 +810,9 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
     later = {d.name for d in drugs_switched_to(lowered)} if found is None else set()
     if before or later:
         med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before), frozenset(later))
+    names = _named_drugs(lowered)
+    if names and T.DRUG_STOPPED_AFTER.match(lowered[names[-1][0].end():]):
+        med.stop_written = _stop_reason_of_text(lowered[names[-1][0].end():])
     if med.endocrine:
         sequence = _endocrine_sequence(lowered)
         if sequence is not None:
@@ -1492,6 +1499,8 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                                              f"{_ref_of(rtype, res)} ({med.names}: "
                                              f"'{printable_clip(_stop_words(res), 80)}')", ref, med.line_names))
                 stop, planned = _stop_reading(res) if said else (None, False)
+                if stop is None and med.stop_written is not None:
+                    stop = med.stop_written  # "Tamoxifen, stopped after 3 weeks (intolerance)"
                 if status == "unknown" and med.line and not (end and end < as_of):
                     # FHIR R4 medication-statement-status / medicationrequest-status / medication-
                     # admin-status 'unknown': the authoring system does not know the status. Read

@@ -4422,3 +4422,31 @@ def test_fhir_a_first_line_ordered_to_start_after_today_gets_first_line_cards_no
     assert summaries[0].startswith("HR+/HER2-low MBC, first line;"), summaries
     assert "Aromatase inhibitor + CDK4/6 inhibitor: first line, initial endocrine-based therapy" in summaries
     assert not any(s.startswith(("Everolimus", "Trastuzumab deruxtecan")) for s in summaries), summaries
+
+
+@pytest.mark.parametrize("text", ["Letrozole, stopped after 3 weeks (intolerance)", "Letrozole - discontinued due to arthralgia"])
+def test_fhir_an_ai_whose_text_says_it_was_stopped_for_intolerance_then_replaced_in_class_stays_one_first_line(text):
+    # the stop reason written in the drug's own text was not read: letrozole -> anastrozole was a
+    # new line after a proxy progression ("on line 2", primary resistance, regimen-switch-unclear);
+    # read as a statusReason "intolerance" is, it is a substitution within line 1
+    p = de_novo("p-sub")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-let", "status": "completed",
+           "subject": {"reference": "Patient/p-sub"}, "medicationCodeableConcept": {"text": text},
+           "effectivePeriod": {"start": "2024-02-01", "end": "2024-02-21"}})
+    p.med("anastrozole", "2024-03-01")
+    state, cards = run(p)
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, on line 1;"), cards[0]["summary"]
+    assert state.therapy.endocrine_resistance == "de-novo"
+    assert "regimen-switch-unclear" not in [g.code for g in state.gaps]
+
+
+def test_fhir_an_ai_whose_text_says_it_was_discontinued_for_progression_is_still_a_line_ended_by_progression():
+    p = de_novo("p-pd")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-let", "status": "completed",
+           "subject": {"reference": "Patient/p-pd"},
+           "medicationCodeableConcept": {"text": "Letrozole - discontinued due to progression"},
+           "effectivePeriod": {"start": "2024-02-01", "end": "2024-02-21"}})
+    p.med("anastrozole", "2024-03-01")
+    state, cards = run(p)
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, on line 2;")
+    assert "regimen-switch-unclear" not in [g.code for g in state.gaps]  # the progression is written
