@@ -1045,6 +1045,21 @@ def test_a_refusal_inside_a_regimen_leaves_only_the_other_drug_given(text, given
     assert _gap(s, "medication-unreadable") is None
 
 
+@pytest.mark.parametrize("text", ["Fulvestrant (not started yet)", "Fulvestrant - yet to start"])
+def test_a_drug_written_as_not_started_yet_or_yet_to_start_is_no_therapy_given(text):
+    # "not yet started" written otherwise: fulvestrant was read as a line given
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert s.therapy.metastatic_lines == [] and _gap(s, "medication-unreadable") is None
+    assert any(g.code == "not-given" for g in s.ignored)
+
+
+def test_a_drug_to_be_added_in_a_last_clause_of_its_own_is_planned_and_the_drug_before_it_given():
+    # palbociclib was read as given beside letrozole (a CDK4/6 inhibitor used)
+    s = state(med_statement(None, "2020-02-01", status="active", text="Letrozole; palbociclib to be added after OFS"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+    assert "also names palbociclib, not read as given by this record" in _gap(s, "medication-unreadable").message
+
+
 def test_a_refusal_after_a_comma_list_of_two_drugs_still_cannot_say_which_was_given():
     # a comma may list both drugs as not started: only a clause break (";", "|", ".") makes the
     # refusal the last clause's alone
@@ -1212,7 +1227,12 @@ def test_a_plan_not_written_as_started_stays_a_gap(text):
                                   "Exemestane if intolerant to letrozole", "Exemestane if letrozole not tolerated",
                                   "Fulvestrant if progression",
                                   # a regimen kept for a progression: letrozole alone was read as given
-                                  "Letrozole + palbociclib if progression on tamoxifen"])
+                                  "Letrozole + palbociclib if progression on tamoxifen",
+                                  # a start still awaited: each was read as a line given
+                                  "Palbociclib - pending insurance approval", "Palbociclib (awaiting OFS)",
+                                  "Abemaciclib - awaiting start", "Fulvestrant (deferred)",
+                                  "Ribociclib - will start next week", "Fulvestrant - start date TBC",
+                                  "Letrozole (palbociclib to follow)"])
 def test_a_record_writing_its_drug_with_a_start_condition_or_a_later_start_is_a_gap_not_a_line(text):
     # each was read as a line given from the record's start (and "Exemestane if letrozole not
     # tolerated" as exemestane + letrozole): a start after OFS, a start put off to 2020-03 or a
