@@ -159,7 +159,8 @@ class _Med:
 
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
-                 "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence", "stop_written")
+                 "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence", "stop_written",
+                 "written_stopped")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -197,6 +198,8 @@ class _Med:
         # (intolerance)": _stop_reason_of_text of the words from the stop on; local_codes.yaml
         # drug_mentions stopped_after), read when the record states no stop reason of its own
         self.stop_written: str | None = None
+        # the text writes its drug as stopped ("Tamoxifen (stopped)": drug_mentions stopped_after)
+        self.written_stopped = False
 
 
 @dataclass(slots=True)
@@ -812,6 +815,7 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
         med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before), frozenset(later))
     names = _named_drugs(lowered)
     if names and T.DRUG_STOPPED_AFTER.match(lowered[names[-1][0].end():]):
+        med.written_stopped = True
         med.stop_written = _stop_reason_of_text(lowered[names[-1][0].end():])
     if med.endocrine:
         sequence = _endocrine_sequence(lowered)
@@ -1342,6 +1346,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     backwards: list[tuple[Source, str]] = []  # anticancer records whose end is before their start
     hedged_stops: list[tuple[Source, str]] = []  # anticancer records stopped for a progression only suspected
     status_unknown: list[tuple[Source, str]] = []  # anticancer records with status 'unknown', not ended by as_of
+    stopped_in_text: list[tuple[Source, str]] = []  # anticancer records under way by their status, stopped by their text
     named_not_given: list[tuple[str, _Med]] = []  # (reference, med) of records naming drugs not given by them
     refusal_open: list[tuple[Source, str, str, frozenset[str]]] = []  # anticancer records refused after an open start (_time_of_use): source, why, reference, drugs
     held: list[tuple[Source, str, frozenset[str]]] = []  # anticancer administrations on-hold (and their drugs)
@@ -1501,6 +1506,14 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 stop, planned = _stop_reading(res) if said else (None, False)
                 if stop is None and med.stop_written is not None:
                     stop = med.stop_written  # "Tamoxifen, stopped after 3 weeks (intolerance)"
+                if active and med.written_stopped and med.line and not admin:
+                    # "Tamoxifen (stopped)" on a record still 'active' / 'on-hold' with no end
+                    # before as_of: the text, written for this drug, says it stopped; the status
+                    # may not have been updated. Read as no longer given, when it stopped is not
+                    # written: named (as status 'unknown' is)
+                    active = False
+                    stopped_in_text.append((src, f"{ref} ({med.names}, status '{status}': "
+                                                 f"'{printable_clip(med.label, 80)}')"))
                 if status == "unknown" and med.line and not (end and end < as_of):
                     # FHIR R4 medication-statement-status / medicationrequest-status / medication-
                     # admin-status 'unknown': the authoring system does not know the status. Read
@@ -1522,6 +1535,11 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "Anticancer medication records have status 'unknown' (the recording system does not know it) "
                  "and no end: {named}. They are read as not given today, so the current line may be read as "
                  "ended. Confirm whether the drug is still given.")
+    _records_gap(ctx, "therapy-stopped-in-text", stopped_in_text,
+                 "Anticancer medication records are under way by their status but their text writes the drug "
+                 "as stopped, and no end before today is recorded: {named}. They are read as no longer given, "
+                 "so the current line may be read as ended. Confirm whether the drug is still given and when it "
+                 "stopped.")
     _records_gap(ctx, "stop-reason-unclear", hedged_stops,
                  "Anticancer medication records give a progression that is only suspected as the reason they "
                  "stopped, not counted as a documented progression: {named}. Confirm whether the disease "

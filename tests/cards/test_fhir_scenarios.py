@@ -4450,3 +4450,18 @@ def test_fhir_an_ai_whose_text_says_it_was_discontinued_for_progression_is_still
     state, cards = run(p)
     assert cards[0]["summary"].startswith("HR+/HER2-low MBC, on line 2;")
     assert "regimen-switch-unclear" not in [g.code for g in state.gaps]  # the progression is written
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen (stopped)", "Tamoxifen, stopped after 3 weeks (intolerance)"])
+def test_fhir_a_line_still_active_by_status_but_written_as_stopped_is_not_the_current_line_and_is_asked(text):
+    # status 'active' with no end, text "stopped": the card said "on line 2" (tamoxifen under way);
+    # the text written for the drug says it stopped, when is not written: "after 2 line(s)" and named
+    p = de_novo("p-st").med("letrozole", "2024-02-01", "2025-01-01").progression("2024-12-20")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-tam", "status": "active",
+           "subject": {"reference": "Patient/p-st"}, "medicationCodeableConcept": {"text": text},
+           "effectivePeriod": {"start": "2025-01-10"}})
+    state, cards = run(p)
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 2 line(s);"), cards[0]["summary"]
+    gap = next(g for g in state.gaps if g.code == "therapy-stopped-in-text")
+    assert f"MedicationStatement/ms-tam (tamoxifen, status 'active': '{text}')" in gap.message
+    assert "Confirm whether the drug is still given and when it stopped." in gap.message
