@@ -1060,6 +1060,14 @@ def test_a_drug_to_be_added_in_a_last_clause_of_its_own_is_planned_and_the_drug_
     assert "also names palbociclib, not read as given by this record" in _gap(s, "medication-unreadable").message
 
 
+@pytest.mark.parametrize("text", ["Letrozole; palbociclib?", "Letrozole + possible palbociclib"])
+def test_a_hedged_second_drug_is_named_and_the_drug_before_it_given(text):
+    # palbociclib was read as given beside letrozole (a CDK4/6 inhibitor used)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+    assert "also names palbociclib, not read as given by this record" in _gap(s, "medication-unreadable").message
+
+
 def test_a_refusal_after_a_comma_list_of_two_drugs_still_cannot_say_which_was_given():
     # a comma may list both drugs as not started: only a clause break (";", "|", ".") makes the
     # refusal the last clause's alone
@@ -1232,7 +1240,9 @@ def test_a_plan_not_written_as_started_stays_a_gap(text):
                                   "Palbociclib - pending insurance approval", "Palbociclib (awaiting OFS)",
                                   "Abemaciclib - awaiting start", "Fulvestrant (deferred)",
                                   "Ribociclib - will start next week", "Fulvestrant - start date TBC",
-                                  "Letrozole (palbociclib to follow)"])
+                                  "Letrozole (palbociclib to follow)",
+                                  # a hedge: a drug considered, read as a line given
+                                  "Palbociclib?", "Possible palbociclib", "? Fulvestrant", "Query fulvestrant"])
 def test_a_record_writing_its_drug_with_a_start_condition_or_a_later_start_is_a_gap_not_a_line(text):
     # each was read as a line given from the record's start (and "Exemestane if letrozole not
     # tolerated" as exemestane + letrozole): a start after OFS, a start put off to 2020-03 or a
