@@ -159,7 +159,8 @@ class _Med:
 
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
-                 "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence")
+                 "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence", "stop_written",
+                 "written_stopped")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -193,6 +194,12 @@ class _Med:
         # the text writes endocrine therapy of another class after its first ("Letrozole then
         # fulvestrant": _endocrine_sequence): asked as a line count (gap line-count-unclear)
         self.endocrine_sequence: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
+        # why the text writes its drug as stopped after its name ("Tamoxifen, stopped after 3 weeks
+        # (intolerance)": _stop_reason_of_text of the words from the stop on; local_codes.yaml
+        # drug_mentions stopped_after), read when the record states no stop reason of its own
+        self.stop_written: str | None = None
+        # the text writes its drug as stopped ("Tamoxifen (stopped)": drug_mentions stopped_after)
+        self.written_stopped = False
 
 
 @dataclass(slots=True)
@@ -326,6 +333,11 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
     # ("Letrozole + palbociclib; fulvestrant to start at progression"; a text that is one
     # planned clause is a gap: _planned_record)
     planned_from = _planned_clause_start(text.lower())
+    # the record's drug written with a condition for giving it: a drug named inside the
+    # condition is not given by the record ("Exemestane if letrozole not tolerated")
+    condition_from = _conditional_plan(text.lower())
+    if condition_from is not None:
+        planned_from = condition_from if planned_from is None else min(planned_from, condition_from)
     for m, info in _named_drugs(text):
         # a name at the start of the text (after qualifiers only) is the record's own drug,
         # whatever the note after it says ("Capecitabine hand-foot syndrome"; premedication words
@@ -339,8 +351,12 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
             as_ = not_given_as
         elif T.DRUG_SWITCHED_TO_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]):
             as_ = True
+        elif T.DRUG_OPTIONAL_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]):
+            as_ = False  # "Fulvestrant ± palbociclib": optional, not written as given
         elif planned_from is not None and m.start() >= planned_from:
             as_ = False
+        elif condition_from is not None:
+            as_ = None  # a drug of the regimen the condition follows: the record's (a plan: _planned_record)
         else:
             as_ = None if _named_as_given(text, m.start(), m.end()) else False
         if as_ is not None:
@@ -375,6 +391,28 @@ def _planned_clause_start(text: str) -> int | None:
         return None  # no plan words, or the plan written as carried out ("planned, started 2020-02-01")
     breaks = [b.end() for b in _CLAUSE_BREAK.finditer(text, 0, names[-1].start())]
     return breaks[-1] if breaks else 0
+
+
+# names_joined without the comma: "Letrozole, fulvestrant if progression" may be letrozole now and
+# fulvestrant later (the condition is fulvestrant's: not_given_after), not one regimen kept for it
+_REGIMEN_JOINED = re.compile(r"^\s*(?:\+|&|/|and|plus|with)\s*$", re.I)
+
+
+@lru_cache(maxsize=4096)
+def _conditional_plan(text: str) -> int | None:
+    """Where the condition starts that follows the record's own drug, named first, or its regimen
+    ("Exemestane if intolerant to letrozole", "Fulvestrant if progression", "Letrozole +
+    palbociclib if progression on tamoxifen": local_codes.yaml drug_mentions
+    planned_condition_after, names_joined): drugs to be given only then; None without one."""
+    names = _named_drugs(text)
+    if not names or not T.LEADING_QUALIFIERS.match(text[:names[0][0].start()]):
+        return None
+    last = 0  # the last name of the regimen the text opens with
+    while last + 1 < len(names) and _REGIMEN_JOINED.match(text[names[last][0].end():names[last + 1][0].start()]):
+        last += 1
+    after = names[last][0].end()
+    found = T.DRUG_PLANNED_CONDITION_AFTER.match(text[after:])
+    return after + found.start("condition") if found is not None else None
 
 
 # How much text before and after a drug's words the not_given_before / not_given_after
@@ -481,9 +519,12 @@ def class_beside_drug_classes(text: str) -> tuple[str, frozenset[str]] | None:
 def _joined_to_a_name(text: str, pattern: re.Pattern[str], names: list[tuple[int, int, Any]]) -> re.Match[str] | None:
     """The first match of pattern joined to one of the drug names (start, end, _) as one regimen
     (local_codes.yaml class_joined), not inside a name and not followed by a side effect."""
+    spans = [(n.start(), n.end()) for n, _ in _named_drugs(text)]
     for m in pattern.finditer(text):
-        if any(start < m.end() and m.start() < end for start, end, _ in names):
-            continue  # the words are inside a drug name ("palbociclib" is an INN stem too)
+        if any(start < m.end() and m.start() < end for start, end in spans):
+            # the words are inside a drug name ("palbociclib" is an INN stem too), one read as
+            # given or not ("Fulvestrant ± palbociclib": palbociclib is named, only optional)
+            continue
         if _followed_by_not_given(text, m.end()):
             continue  # "Palbociclib + AI-induced arthralgia"
         for start, end, _ in names:
@@ -523,6 +564,8 @@ def refusal_in_text(text: str) -> str | None:
         return None
     if after and T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
         return None  # taken back ("Fulvestrant - declined initially, started 2025-06"): as recorded
+    if after and _refused_in_last_clause(text):
+        return None  # "Letrozole; palbociclib not yet started": refused_in_regimen drops palbociclib
     drugs = {info for _, info in found}
     if len(drugs) == 1:
         return "refused"
@@ -621,7 +664,37 @@ def refused_in_regimen(text: str) -> frozenset[str]:
         # "(declined, dose reduced)": stop_reasons refusal_withdrawn_patterns), as refusal_in_text reads it
         if after and not T.STOP_REFUSAL_WITHDRAWN.search(between, after.end()):
             refused.add(info.name)
-    return frozenset(refused) | _refused_then_chosen(text) | _refused_named_again(text)
+    return frozenset(refused) | _refused_then_chosen(text) | _refused_named_again(text) | _refused_in_last_clause(text)
+
+
+@lru_cache(maxsize=4096)
+def _refused_in_last_clause(text: str) -> frozenset[str]:
+    """The drugs of a last clause of their own (after ";", "|", a line end, a full stop or
+    "then": _CLAUSE_BREAK, as plan words closing a last clause are read) that the text writes as
+    refused or not started after them ("Letrozole; palbociclib not yet started": {palbociclib};
+    local_codes.yaml drug_mentions refused_after), when the clause names only those drugs (joined
+    as one regimen: names_joined) and the clauses before it name others: the refusal is that
+    clause's alone (FHIR R4 MedicationStatement.status not-taken for its drugs), the drugs before
+    it were given. A comma is no such break ("Letrozole, palbociclib not started" may be a list of
+    both): that stays unclear (refusal_in_text)."""
+    found = _named_drugs(text)
+    if len(found) < 2:
+        return frozenset()
+    last = found[-1][0]
+    tail = text[last.end():]
+    after = T.DRUG_REFUSED_AFTER.match(tail)
+    if after is None or T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
+        return frozenset()
+    breaks = [b.end() for b in _CLAUSE_BREAK.finditer(text, 0, last.start())]
+    if not breaks:
+        return frozenset()
+    clause = [(m, info) for m, info in found if m.start() >= breaks[-1]]
+    before = {info.name for m, info in found if m.start() < breaks[-1]}
+    names = {info.name for _, info in clause}
+    if not before or names & before or not T.LEADING_QUALIFIERS.match(text[breaks[-1]:clause[0][0].start()]) \
+            or not all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(clause, clause[1:])):
+        return frozenset()
+    return frozenset(names)
 
 
 @lru_cache(maxsize=4096)
@@ -715,7 +788,8 @@ def _planned_record(written: str) -> _Unreadable | None:
     # plan words closing a last clause of their own are that clause's drugs' alone (_drug_mentions)
     planned_from = _planned_clause_start(written.lower()) if names else None
     if not names or not (T.DRUG_PLANNED_OPENING.match(written[:names[0].start()])
-                         or (planned_from is not None and planned_from <= names[0].start())):
+                         or (planned_from is not None and planned_from <= names[0].start())
+                         or _conditional_plan(written.lower()) is not None):
         return None
     return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes its drug as planned or '
                        "considered: whether it was given cannot be read")
@@ -739,6 +813,10 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
     later = {d.name for d in drugs_switched_to(lowered)} if found is None else set()
     if before or later:
         med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before), frozenset(later))
+    names = _named_drugs(lowered)
+    if names and T.DRUG_STOPPED_AFTER.match(lowered[names[-1][0].end():]):
+        med.written_stopped = True
+        med.stop_written = _stop_reason_of_text(lowered[names[-1][0].end():])
     if med.endocrine:
         sequence = _endocrine_sequence(lowered)
         if sequence is not None:
@@ -1161,6 +1239,11 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
         # be the next drug's refusal, refused_in_regimen); an order is not checked as that drug
         return [], (f'its text "{quoted}" writes a refusal before {_listed(refused_next)}: whether it orders '
                     f"{_listed(refused_next)} is not clear")
+    optional = _optional_names(written.lower())
+    if optional:
+        # "Fulvestrant ± palbociclib": a blinded arm or a choice left open (drug_mentions optional_before)
+        return [], (f'its text "{quoted}" writes {_listed(set(optional))} as optional: whether it orders '
+                    f"{_listed(set(optional))} is not clear")
     sequence = _endocrine_sequence(written.lower())
     # ("Fulvestrant, then letrozole if progression": letrozole is a plan, fulvestrant ordered)
     if sequence is not None and set(sequence[1]) & {d.name for d in med.drugs}:
@@ -1169,6 +1252,14 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                     f"{_listed(set(first))}, endocrine therapy of another class: which one it orders now is not "
                     "written")
     return [d for d in drugs if d in med.drugs], None
+
+
+def _optional_names(text: str) -> frozenset[str]:
+    """The drugs a text writes as optional after another ("Fulvestrant ± palbociclib":
+    {palbociclib}; local_codes.yaml drug_mentions optional_before)."""
+    names = _named_drugs(text)
+    return frozenset(info.name for m, info in names[1:]
+                     if T.DRUG_OPTIONAL_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]))
 
 
 def _refusal_before_a_later_name(text: str) -> frozenset[str]:
@@ -1255,6 +1346,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     backwards: list[tuple[Source, str]] = []  # anticancer records whose end is before their start
     hedged_stops: list[tuple[Source, str]] = []  # anticancer records stopped for a progression only suspected
     status_unknown: list[tuple[Source, str]] = []  # anticancer records with status 'unknown', not ended by as_of
+    stopped_in_text: list[tuple[Source, str]] = []  # anticancer records under way by their status, stopped by their text
     named_not_given: list[tuple[str, _Med]] = []  # (reference, med) of records naming drugs not given by them
     refusal_open: list[tuple[Source, str, str, frozenset[str]]] = []  # anticancer records refused after an open start (_time_of_use): source, why, reference, drugs
     held: list[tuple[Source, str, frozenset[str]]] = []  # anticancer administrations on-hold (and their drugs)
@@ -1333,6 +1425,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                                         if isinstance(bp, dict):
                                             start = start or parse_date(bp.get("start"))
                                             end = end or parse_date(bp.get("end"))
+                    bounds_start = start
                     dr = res.get("dispenseRequest")
                     if isinstance(dr, dict):
                         vp = dr.get("validityPeriod")
@@ -1347,6 +1440,18 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                         start = start or _asserted_start(res, end)
                     else:
                         end = end or start
+                if start and start > as_of and med.line and not admin:
+                    # the time of use written starts after as_of (FHIR R4 MedicationRequest.
+                    # dosageInstruction.timing.repeat.boundsPeriod "when the medication is to be
+                    # taken"; MedicationStatement.effective[x] "is/was/will be taken"): a drug to be
+                    # given, not yet given, as a statement 'intended' (_SKIP_STATUS); no line, no
+                    # class used. Not an order's authoredOn or dispense validity alone: a refill
+                    # written ahead says nothing of the dose taken today
+                    if not request or bounds_start:
+                        ctx.ignore(res, "not-given", f"{rtype} ({med.names}) is to be taken from "
+                                                     f"{start.isoformat()}, after the as-of date "
+                                                     f"{as_of.isoformat()}: not given yet")
+                        continue
                 ended_before_start = None
                 if start and end and end < start:
                     # FHIR R4 Period: end, when present, is not before start; one of the two is
@@ -1399,6 +1504,16 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                                              f"{_ref_of(rtype, res)} ({med.names}: "
                                              f"'{printable_clip(_stop_words(res), 80)}')", ref, med.line_names))
                 stop, planned = _stop_reading(res) if said else (None, False)
+                if stop is None and med.stop_written is not None:
+                    stop = med.stop_written  # "Tamoxifen, stopped after 3 weeks (intolerance)"
+                if active and med.written_stopped and med.line and not admin:
+                    # "Tamoxifen (stopped)" on a record still 'active' / 'on-hold' with no end
+                    # before as_of: the text, written for this drug, says it stopped; the status
+                    # may not have been updated. Read as no longer given, when it stopped is not
+                    # written: named (as status 'unknown' is)
+                    active = False
+                    stopped_in_text.append((src, f"{ref} ({med.names}, status '{status}': "
+                                                 f"'{printable_clip(med.label, 80)}')"))
                 if status == "unknown" and med.line and not (end and end < as_of):
                     # FHIR R4 medication-statement-status / medicationrequest-status / medication-
                     # admin-status 'unknown': the authoring system does not know the status. Read
@@ -1420,6 +1535,11 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "Anticancer medication records have status 'unknown' (the recording system does not know it) "
                  "and no end: {named}. They are read as not given today, so the current line may be read as "
                  "ended. Confirm whether the drug is still given.")
+    _records_gap(ctx, "therapy-stopped-in-text", stopped_in_text,
+                 "Anticancer medication records are under way by their status but their text writes the drug "
+                 "as stopped, and no end before today is recorded: {named}. They are read as no longer given, "
+                 "so the current line may be read as ended. Confirm whether the drug is still given and when it "
+                 "stopped.")
     _records_gap(ctx, "stop-reason-unclear", hedged_stops,
                  "Anticancer medication records give a progression that is only suspected as the reason they "
                  "stopped, not counted as a documented progression: {named}. Confirm whether the disease "

@@ -3906,6 +3906,39 @@ def test_fhir_a_drafted_order_writing_the_next_drug_as_refused_is_checked_as_the
     assert any(s.startswith("Fulvestrant drafted without ribociclib") for s in summaries), summaries
 
 
+@pytest.mark.parametrize("text", ["Fulvestrant; palbociclib not yet started", "Fulvestrant 500 mg IM | palbociclib declined"])
+def test_fhir_a_drafted_order_whose_last_clause_writes_the_next_drug_as_not_started_is_checked_as_the_first_drug(text):
+    # was "Drafted order not checked: its drug could not be read" (a refusal beside two drugs);
+    # the refusal closes a clause of its own after ";" / "|": palbociclib's alone, as the history
+    # reads it (fulvestrant given)
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    summaries = [c.to_json()["summary"] for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+    assert summaries == ["Fulvestrant drafted without ribociclib: Fulvestrant + CDK4/6 inhibitor is the labelled regimen"]
+
+
+def test_fhir_a_drafted_order_writing_a_cdk46_inhibitor_as_optional_is_not_checked_as_that_regimen():
+    # "Fulvestrant ± palbociclib" was checked as fulvestrant + palbociclib ("not indicated" warning)
+    # though the order leaves palbociclib open: not checked, and why is said
+    drafts = _drafted_text("Fulvestrant ± palbociclib")
+    assert [o.drugs for o in drafts] == [[]]
+    assert drafts[0].unreadable == ('its text "Fulvestrant ± palbociclib" writes palbociclib as optional: '
+                                    "whether it orders palbociclib is not clear")
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    summaries = [c.to_json()["summary"] for c in order_cards(state, drafts, None, "order-sign")]
+    assert summaries == ["Drafted order not checked: its drug could not be read (MedicationRequest/mr-text)"]
+
+
+def test_fhir_a_drafted_order_for_a_drug_kept_for_intolerance_of_another_is_checked_as_its_own_drug_alone():
+    # "Exemestane if letrozole not tolerated" was read as an order for exemestane + letrozole:
+    # letrozole is the condition (local_codes.yaml drug_mentions planned_condition_after), as the
+    # history reads it; the order is for exemestane
+    drafts = _drafted_text("Exemestane if letrozole not tolerated")
+    assert [[d.name for d in o.drugs] for o in drafts] == [["exemestane"]]
+    # a drafted regimen kept for a progression is an order for the regimen (palbociclib was dropped)
+    drafts = _drafted_text("Fulvestrant + palbociclib if progression")
+    assert [[d.name for d in o.drugs] for o in drafts] == [["fulvestrant", "palbociclib"]]
+
+
 @pytest.mark.parametrize("text", ["Palbociclib + AI", "Palbociclib 125 mg daily + AI", "Palbociclib 125 mg PO od + NSAI"])
 def test_fhir_a_drafted_cdk46_inhibitor_with_an_unnamed_ai_says_the_partner_is_not_named_and_preselects_none(text):
     # read as palbociclib alone, the card said "drafted without letrozole" and pre-selected a
@@ -4523,3 +4556,64 @@ def test_fhir_a_breast_cancer_written_with_mediastinal_nodal_metastases_gets_fir
     p.er("positive", "2024-01-12").pr("positive", "2024-01-12").her2("1+", "2024-01-12").menopause("postmenopausal", "2024-01-12")
     state, cards = run(p, FIRST_LINE_AS_OF)
     assert state.disease.metastatic == "yes" and regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+
+
+def test_fhir_a_first_line_ordered_to_start_after_today_gets_first_line_cards_not_second_line_ones():
+    # the orders' dosage bounds start after as_of (FHIR R4 boundsPeriod: when the drug is to be
+    # taken): read as line 1 under way, the cards said "on line 1" and offered everolimus +
+    # exemestane and T-DXd after an endocrine line never given
+    p = de_novo("p-fut")
+    for name, rxnorm in (("letrozole", "72965"), ("ribociclib", "1873916")):
+        p.add({"resourceType": "MedicationRequest", "id": f"mr-{name}", "status": "active", "intent": "order",
+               "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                          "code": rxnorm, "display": name}]},
+               "subject": {"reference": "Patient/p-fut"}, "authoredOn": "2024-01-25",
+               "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {"start": "2024-02-15"}}}}]})
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    summaries = [c["summary"] for c in cards]
+    assert summaries[0].startswith("HR+/HER2-low MBC, first line;"), summaries
+    assert "Aromatase inhibitor + CDK4/6 inhibitor: first line, initial endocrine-based therapy" in summaries
+    assert not any(s.startswith(("Everolimus", "Trastuzumab deruxtecan")) for s in summaries), summaries
+
+
+@pytest.mark.parametrize("text", ["Letrozole, stopped after 3 weeks (intolerance)", "Letrozole - discontinued due to arthralgia"])
+def test_fhir_an_ai_whose_text_says_it_was_stopped_for_intolerance_then_replaced_in_class_stays_one_first_line(text):
+    # the stop reason written in the drug's own text was not read: letrozole -> anastrozole was a
+    # new line after a proxy progression ("on line 2", primary resistance, regimen-switch-unclear);
+    # read as a statusReason "intolerance" is, it is a substitution within line 1
+    p = de_novo("p-sub")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-let", "status": "completed",
+           "subject": {"reference": "Patient/p-sub"}, "medicationCodeableConcept": {"text": text},
+           "effectivePeriod": {"start": "2024-02-01", "end": "2024-02-21"}})
+    p.med("anastrozole", "2024-03-01")
+    state, cards = run(p)
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, on line 1;"), cards[0]["summary"]
+    assert state.therapy.endocrine_resistance == "de-novo"
+    assert "regimen-switch-unclear" not in [g.code for g in state.gaps]
+
+
+def test_fhir_an_ai_whose_text_says_it_was_discontinued_for_progression_is_still_a_line_ended_by_progression():
+    p = de_novo("p-pd")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-let", "status": "completed",
+           "subject": {"reference": "Patient/p-pd"},
+           "medicationCodeableConcept": {"text": "Letrozole - discontinued due to progression"},
+           "effectivePeriod": {"start": "2024-02-01", "end": "2024-02-21"}})
+    p.med("anastrozole", "2024-03-01")
+    state, cards = run(p)
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, on line 2;")
+    assert "regimen-switch-unclear" not in [g.code for g in state.gaps]  # the progression is written
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen (stopped)", "Tamoxifen, stopped after 3 weeks (intolerance)"])
+def test_fhir_a_line_still_active_by_status_but_written_as_stopped_is_not_the_current_line_and_is_asked(text):
+    # status 'active' with no end, text "stopped": the card said "on line 2" (tamoxifen under way);
+    # the text written for the drug says it stopped, when is not written: "after 2 line(s)" and named
+    p = de_novo("p-st").med("letrozole", "2024-02-01", "2025-01-01").progression("2024-12-20")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-tam", "status": "active",
+           "subject": {"reference": "Patient/p-st"}, "medicationCodeableConcept": {"text": text},
+           "effectivePeriod": {"start": "2025-01-10"}})
+    state, cards = run(p)
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 2 line(s);"), cards[0]["summary"]
+    gap = next(g for g in state.gaps if g.code == "therapy-stopped-in-text")
+    assert f"MedicationStatement/ms-tam (tamoxifen, status 'active': '{text}')" in gap.message
+    assert "Confirm whether the drug is still given and when it stopped." in gap.message

@@ -1030,6 +1030,12 @@ def test_a_refusal_written_beside_two_drugs_is_a_record_that_cannot_be_read():
     ("Letrozole - declined / palbociclib", ["palbociclib"]),
     ("Letrozole + palbociclib (palbociclib declined)", ["letrozole"]),
     ("Letrozole + palbociclib; palbociclib declined", ["letrozole"]),
+    # a last clause of its own written as not started / refused: that clause's drugs alone (was:
+    # "writes a refusal and names more than one drug", no line, the letrozole given lost)
+    ("Letrozole; palbociclib not yet started", ["letrozole"]),
+    ("Letrozole. Palbociclib not started", ["letrozole"]),
+    ("Letrozole 2.5 mg | palbociclib declined by patient", ["letrozole"]),
+    ("Letrozole; palbociclib + ribociclib not started", ["letrozole"]),
 ])
 def test_a_refusal_inside_a_regimen_leaves_only_the_other_drug_given(text, given):
     # the refusal closes its own drug's clause: that drug was not given, the other one was
@@ -1037,6 +1043,38 @@ def test_a_refusal_inside_a_regimen_leaves_only_the_other_drug_given(text, given
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert [[d.name for d in ln.drugs] for ln in s.therapy.metastatic_lines] == [given]
     assert _gap(s, "medication-unreadable") is None
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant (not started yet)", "Fulvestrant - yet to start"])
+def test_a_drug_written_as_not_started_yet_or_yet_to_start_is_no_therapy_given(text):
+    # "not yet started" written otherwise: fulvestrant was read as a line given
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert s.therapy.metastatic_lines == [] and _gap(s, "medication-unreadable") is None
+    assert any(g.code == "not-given" for g in s.ignored)
+
+
+def test_a_drug_to_be_added_in_a_last_clause_of_its_own_is_planned_and_the_drug_before_it_given():
+    # palbociclib was read as given beside letrozole (a CDK4/6 inhibitor used)
+    s = state(med_statement(None, "2020-02-01", status="active", text="Letrozole; palbociclib to be added after OFS"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+    assert "also names palbociclib, not read as given by this record" in _gap(s, "medication-unreadable").message
+
+
+@pytest.mark.parametrize("text", ["Letrozole; palbociclib?", "Letrozole + possible palbociclib"])
+def test_a_hedged_second_drug_is_named_and_the_drug_before_it_given(text):
+    # palbociclib was read as given beside letrozole (a CDK4/6 inhibitor used)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+    assert "also names palbociclib, not read as given by this record" in _gap(s, "medication-unreadable").message
+
+
+def test_a_refusal_after_a_comma_list_of_two_drugs_still_cannot_say_which_was_given():
+    # a comma may list both drugs as not started: only a clause break (";", "|", ".") makes the
+    # refusal the last clause's alone
+    s = state(med_statement(None, "2020-02-01", status="active", rid="ms-list",
+                            text="Letrozole, palbociclib not yet started"))
+    assert s.therapy.metastatic_lines == []
+    assert "writes a refusal and names more than one drug" in _gap(s, "medication-unreadable").message
 
 
 def test_each_drug_of_a_regimen_written_as_refused_in_its_own_clause_is_no_therapy_given():
@@ -1190,6 +1228,40 @@ def test_a_plan_not_written_as_started_stays_a_gap(text):
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert s.therapy.metastatic_lines == []
     assert "writes its drug as planned or considered" in _gap(s, "medication-unreadable").message
+
+
+@pytest.mark.parametrize("text", ["Palbociclib, start after OFS", "Palbociclib - start when OFS established",
+                                  "Fulvestrant 500 mg IM to start after OFS", "Fulvestrant IM (not started until 2020-03)",
+                                  "Exemestane if intolerant to letrozole", "Exemestane if letrozole not tolerated",
+                                  "Fulvestrant if progression",
+                                  # a regimen kept for a progression: letrozole alone was read as given
+                                  "Letrozole + palbociclib if progression on tamoxifen",
+                                  # a start still awaited: each was read as a line given
+                                  "Palbociclib - pending insurance approval", "Palbociclib (awaiting OFS)",
+                                  "Abemaciclib - awaiting start", "Fulvestrant (deferred)",
+                                  "Ribociclib - will start next week", "Fulvestrant - start date TBC",
+                                  "Letrozole (palbociclib to follow)",
+                                  # a hedge: a drug considered, read as a line given
+                                  "Palbociclib?", "Possible palbociclib", "? Fulvestrant", "Query fulvestrant"])
+def test_a_record_writing_its_drug_with_a_start_condition_or_a_later_start_is_a_gap_not_a_line(text):
+    # each was read as a line given from the record's start (and "Exemestane if letrozole not
+    # tolerated" as exemestane + letrozole): a start after OFS, a start put off to 2020-03 or a
+    # drug kept for intolerance or progression is planned by its words (FHIR R4
+    # MedicationStatement.status intended), taken by its status: which is not written
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-plan"))
+    assert s.therapy.metastatic_lines == []
+    assert f'MedicationStatement/ms-plan (its text "{text}" writes its drug as planned or considered' \
+        in _gap(s, "medication-unreadable").message
+
+
+@pytest.mark.parametrize("text", ["Capecitabine, start on 2020-02-01", "Palbociclib 125 mg if ANC > 1000",
+                                  # the condition is the second drug's alone (not_given_after)
+                                  "Letrozole, fulvestrant if progression"])
+def test_a_start_date_or_a_dose_condition_after_the_drug_leaves_it_given(text):
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert len(s.therapy.metastatic_lines) == 1
+    gap = _gap(s, "medication-unreadable")
+    assert gap is None or "writes its drug as planned" not in gap.message
 
 
 def test_a_regimen_written_as_planned_in_one_clause_stays_a_gap():
@@ -2017,3 +2089,54 @@ def test_a_drug_joined_by_or_to_a_refused_one_is_a_gap_not_a_line():
     gap = _gap(s, "medication-unreadable")
     assert gap is not None and ('its text "Letrozole 2.5 mg; declined palbociclib or ribociclib" writes a refusal '
                                 "before ribociclib: whether ribociclib was given cannot be read") in gap.message
+
+
+def _ordered_from(code: str, bounds_start: str | None, authored: str = "2020-02-01", **kw) -> dict:
+    res = med_request(code, authored, **kw)
+    if bounds_start:
+        res["dosageInstruction"] = [{"timing": {"repeat": {"boundsPeriod": {"start": bounds_start}}}}]
+    return res
+
+
+@pytest.mark.parametrize("status", ["active", "on-hold"])
+def test_an_order_whose_dosage_starts_after_the_as_of_date_is_no_line_yet(status):
+    # FHIR R4 MedicationRequest.dosageInstruction.timing.repeat.boundsPeriod: when the drug is to
+    # be taken; one starting after as_of was read as the current line (and a CDK4/6i already used)
+    s = state(_ordered_from(PALBOCICLIB, "2021-02-01", status=status), as_of=dt.date(2021, 1, 1))
+    assert s.therapy.metastatic_lines == [] and not s.therapy.prior_cdk46i
+    assert any("is to be taken from 2021-02-01, after the as-of date 2021-01-01: not given yet" in g.message
+               for g in s.ignored if g.code == "not-given")
+
+
+def test_a_statement_whose_period_starts_after_the_as_of_date_is_no_line_yet():
+    # MedicationStatement.effective[x]: the time the drug "is/was/will be taken"
+    s = state(med_statement(FULVESTRANT, "2021-02-01", status="active"), as_of=dt.date(2021, 1, 1))
+    assert s.therapy.metastatic_lines == []
+
+
+def test_an_order_authored_or_dispensable_ahead_without_a_later_dosage_start_is_still_read():
+    # only the dosage bounds say when the drug is taken: an order dated ahead stays as before
+    res = _ordered_from(PALBOCICLIB, None, authored="2020-02-01")
+    res["dispenseRequest"] = {"validityPeriod": {"start": "2021-02-01"}}
+    s = state(res, as_of=dt.date(2021, 1, 1))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["palbociclib"]]
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant ± palbociclib", "Fulvestrant +/- palbociclib",
+                                  "Fulvestrant with or without palbociclib", "Fulvestrant and/or palbociclib"])
+def test_a_drug_written_as_optional_beside_the_record_drug_is_named_not_read_as_given(text):
+    # a blinded arm or a choice left open: palbociclib was read as given (a CDK4/6 inhibitor
+    # already used); now fulvestrant is the line and palbociclib is asked
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-opt"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]] and not s.therapy.prior_cdk46i
+    assert f'MedicationStatement/ms-opt (its text "{text}" also names palbociclib, not read as given by this record' \
+        in _gap(s, "medication-unreadable").message
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant +/- investigational agent (blinded)", "Fulvestrant ± study drug"])
+def test_an_optional_trial_drug_beside_the_record_drug_is_named_as_a_trial_drug(text):
+    # "+/-" was no joiner: the blinded trial drug passed in silence (a line may be missing)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-trial"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
+    assert f'MedicationStatement/ms-trial (its text "{text}" also names a trial drug, not which one)' \
+        in _gap(s, "medication-unreadable").message
