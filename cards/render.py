@@ -25,7 +25,7 @@ from cards.rules import (
     adjuvant_end_text, lab_text, latest_written, line_end_text, line_start_text, metastatic_when,
     relapse_months_text, undecided_labs, undecided_need, written_on, variant_text, visceral_crisis_text,
 )
-from cards.testing import TestNeed
+from cards.testing import TestNeed, glycemic_due
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SERVICE_LABEL = "mbc-cds HR+/HER2- MBC pathway"
@@ -358,6 +358,10 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
         if missing:
             what = " and ".join(missing)
             out.append(f"{what[:1].upper() + what[1:]} not documented: needed before starting (see testing card).")
+        # a result too old (or undated) to count is as good as missing: the labels test "before
+        # initiating", C.2 safety overlays / C.3 row 14 ask for a recent one (the testing card orders it)
+        out += [f"{due.fact(state.as_of)}: a recent result is needed before starting (see testing card)."
+                for due in glycemic_due(state, []) if due.lab is not None and not due.undecided]
         out += [f"{undecided[k][1]}: {undecided_need(undecided[k][0])} before starting (see testing card)."
                 for k in ("hba1c", "glucose") if k in undecided]
     if fa.qtc_ms is None and "ribociclib" in names:

@@ -1251,6 +1251,19 @@ def test_fhir_diabetes_makes_pi3k_inhibitor_cards_warnings():
     assert "test-glycemic" not in ordered_tests(cards)  # both results within 30 days
 
 
+def test_fhir_an_hba1c_older_than_30_days_is_named_on_the_pi3k_regimen_cards_as_needing_a_recent_result():
+    # C.2 safety overlays / C.3 row 14: HbA1c and fasting glucose recent before start; before,
+    # the regimen card named only the missing fasting glucose, as if the 14-month-old HbA1c counted
+    p = after_ai_cdk46i("lr-stale-hba1c").hba1c(6.0, "2024-05-01").variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
+    _, cards = run(p)
+    for topic in ("capivasertib-fulvestrant", "alpelisib-fulvestrant"):
+        detail = card(cards, topic)["detail"]
+        assert "- Fasting glucose not documented: needed before starting (see testing card)." in detail
+        assert ("- HbA1c 6 % from 2024-05-01 is older than 30 days: a recent result is needed before starting "
+                "(see testing card).") in detail, topic
+    assert "HbA1c 6 % from 2024-05-01 is older than 30 days" in card(cards, "test-glycemic")["detail"]
+
+
 def test_fhir_prolonged_qtc_moves_the_cdk46i_recommendation_away_from_ribociclib():
     p = de_novo("lr-qtc").qtc(480, "2024-01-25")
     state, cards = run(p, FIRST_LINE_AS_OF)
