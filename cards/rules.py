@@ -1506,6 +1506,9 @@ def diabetes_status_text(d) -> str:
     only: it reads as type 2 for the caution, CR C.3 row 14, but is not called type 2) and the
     words of a diabetes written as a history, read as current."""
     text = DIABETES_STATUS_TEXT[d.status]
+    if d.status == "type2-treated" and d.treatment:
+        # which drugs: insulin-requiring type 2 diabetes was a CAPItello-291 exclusion (CR B.5)
+        text += f" ({', '.join(d.treatment)})"
     untyped = _DIABETES_UNTYPED_TEXT.get(d.type_recorded) if d.status.startswith("type2-") else None
     if untyped:
         text = text.replace("type 2 diabetes", untyped, 1)

@@ -1264,6 +1264,17 @@ def test_fhir_an_hba1c_older_than_30_days_is_named_on_the_pi3k_regimen_cards_as_
     assert "HbA1c 6 % from 2024-05-01 is older than 30 days" in card(cards, "test-glycemic")["detail"]
 
 
+def test_fhir_an_insulin_treated_type_2_diabetes_is_named_with_its_insulin_on_the_capivasertib_caution():
+    # CR B.5 / C.2 safety overlays: CAPItello-291 excluded insulin-requiring type 2 diabetes; before,
+    # the caution said only "on glucose-lowering treatment", so insulin could not be told from metformin
+    p = (after_ai_cdk46i("lr-insulin").diabetes().med("insulin glargine", "2015-01-01").hba1c(7.0, "2025-06-20")
+         .fasting_glucose(130, "2025-06-20").variant("PIK3CA", "p.His1047Arg", on="2025-06-01"))
+    _, cards = run(p)
+    capi = card(cards, "capivasertib-fulvestrant")
+    assert capi["indicator"] == "warning"
+    assert "Patient: type 2 diabetes, on glucose-lowering treatment (insulin glargine); HbA1c 7 % (2025-06-20)" in capi["detail"]
+
+
 def test_fhir_prolonged_qtc_moves_the_cdk46i_recommendation_away_from_ribociclib():
     p = de_novo("lr-qtc").qtc(480, "2024-01-25")
     state, cards = run(p, FIRST_LINE_AS_OF)
@@ -2576,7 +2587,7 @@ def test_fhir_treated_type_2_diabetes_says_its_treatment_once():
     state, cards = run(p)
     assert state.factors.diabetes.status == "type2-treated"
     caution = next(x for x in card(cards, "capivasertib-fulvestrant")["detail"].splitlines() if "type 2 diabetes" in x)
-    assert "type 2 diabetes, on glucose-lowering treatment; HbA1c 7.6 % (2025-06-20)" in caution
+    assert "type 2 diabetes, on glucose-lowering treatment (metformin); HbA1c 7.6 % (2025-06-20)" in caution
     assert "anti-hyperglycaemic" not in caution
 
 
@@ -2637,7 +2648,7 @@ def test_fhir_diabetes_known_only_from_metformin_says_its_type_is_not_recorded()
     state, cards = run(p)
     assert state.factors.diabetes.status == "type2-treated"
     caution = card(cards, "capivasertib-fulvestrant")["detail"]
-    assert "diabetes (type not recorded), on glucose-lowering treatment; HbA1c 7.6 % (2025-06-20)" in caution
+    assert "diabetes (type not recorded), on glucose-lowering treatment (metformin); HbA1c 7.6 % (2025-06-20)" in caution
 
 
 def test_fhir_an_hba1c_written_below_6_5_gives_no_hyperglycaemia_warning():
