@@ -799,7 +799,12 @@ def _her2_text(state: PatientState) -> str:
 def her2_low(state, ctx):
     cat = state.her2.category
     val = True if cat == "low" else None if cat in ("zero-unspecified", "negative-unspecified", "equivocal-pending", "unknown") else False
-    return Finding(val, _her2_text(state), tuple(state.her2.sources))
+    text = _her2_text(state)
+    if cat == "ultralow":
+        # T-DXd label B (DESTINY-Breast04, the only user of this rule) names HER2-low only; an
+        # ultralow tumour is labelled through label A alone (CR B.11, C.3 row 9)
+        text += ": label B (after chemotherapy) is for HER2-low (IHC 1+ or 2+/ISH-) only"
+    return Finding(val, text, tuple(state.her2.sources))
 
 
 @rule

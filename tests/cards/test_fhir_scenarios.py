@@ -1066,6 +1066,22 @@ def test_fhir_her2_ultralow_text_gets_trastuzumab_deruxtecan():
     assert "trastuzumab-deruxtecan" in regimen_topics(cards)
 
 
+def test_fhir_a_drafted_trastuzumab_deruxtecan_for_her2_ultralow_after_chemotherapy_only_says_label_b_is_for_her2_low():
+    # CR B.11 / C.3 row 9: HER2-ultralow only via label A (>= 1 metastatic endocrine line); label B
+    # (prior metastatic chemotherapy) is HER2-low only. Before, the card listed "HER2 ultralow, IHC 0"
+    # as a bare fact beside the missing endocrine line, not why label B does not apply
+    p = (de_novo("ll-tdxd-ultralow-chemo", site="liver",
+                 her2="IHC 0 with faint incomplete membrane staining in <=10% of cells (ultralow)")
+         .visceral_crisis("2024-01-16").med("paclitaxel", "2024-02-01", "2024-08-01").progression("2024-08-01"))
+    state, cards = run(p, dt.date(2024, 9, 1))
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    order = [c.to_json() for c in order_cards(state, [_draft("trastuzumab deruxtecan", "her2-adc", "2267582")],
+                                               None, "order-sign")]
+    assert order[0]["summary"].startswith("Trastuzumab deruxtecan: not indicated")
+    assert ("- HER2 ultralow, IHC 0 (2024-01-15): label B (after chemotherapy) is for HER2-low (IHC 1+ or 2+/ISH-) "
+            "only") in order[0]["detail"]
+
+
 def test_fhir_her2_zero_with_no_membrane_staining_is_null_and_gets_no_trastuzumab_deruxtecan():
     # CR C.3 row 9: HER2-null (IHC 0 without staining) is not eligible for T-DXd
     state, cards = run(after_ai_cdk46i("ll-her2-0-with-no-staining", her2="IHC 0 with no membrane staining"))
