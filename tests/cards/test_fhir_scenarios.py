@@ -1278,6 +1278,12 @@ def test_fhir_an_hba1c_older_than_30_days_is_named_on_the_pi3k_regimen_cards_as_
         assert ("- HbA1c 6 % from 2024-05-01 is older than 30 days: a recent result is needed before starting "
                 "(see testing card).") in detail, topic
     assert "HbA1c 6 % from 2024-05-01 is older than 30 days" in card(cards, "test-glycemic")["detail"]
+    # an old result written as a bound is asked for once, as too old (a recent one decides 8.0 % too)
+    p = (after_ai_cdk46i("lr-stale-hba1c-bound").diabetes().hba1c(7.0, "2024-05-01", comparator=">")
+         .variant("PIK3CA", "p.His1047Arg", on="2025-06-01"))
+    detail = card(run(p)[1], "capivasertib-fulvestrant")["detail"]
+    assert "- HbA1c >7 % from 2024-05-01 is older than 30 days: a recent result is needed before starting" in detail
+    assert "does not say whether it is above 8.0 %" not in detail
 
 
 def test_fhir_an_insulin_treated_type_2_diabetes_is_named_with_its_insulin_on_the_capivasertib_caution():
