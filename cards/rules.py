@@ -1411,8 +1411,15 @@ def menopausal_status_unknown_female(state, ctx):
 
 @rule
 def childbearing_potential(state, ctx):
+    """Pre/perimenopausal, or anyone not recorded as a man whose menopausal status is not
+    documented (CR A.3 "unknown -> ask"; the age rule already reads >= 60 as postmenopausal):
+    the embryo-fetal information (C.2 safety overlays) is for them, the patient line says which."""
     f = state.factors
-    return Finding(_functioning_ovaries(f), _meno_text(state))
+    if _functioning_ovaries(f):
+        return Finding(True, _meno_text(state))
+    if f.sex != "male" and f.menopausal_status == "unknown":
+        return Finding(True, f"{f.sex}, menopausal status not documented: childbearing potential not excluded")
+    return Finding(False, _meno_text(state))
 
 
 # --- lab values against thresholds ------------------------------------------

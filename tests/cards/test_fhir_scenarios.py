@@ -1297,6 +1297,24 @@ def test_fhir_an_insulin_treated_type_2_diabetes_is_named_with_its_insulin_on_th
     assert "Patient: type 2 diabetes, on glucose-lowering treatment (insulin glargine); HbA1c 7 % (2025-06-20)" in capi["detail"]
 
 
+def test_fhir_a_45_year_old_woman_without_a_documented_menopausal_status_gets_the_embryo_fetal_information():
+    # C.2 safety overlays: embryo-fetal toxicity (informational); CR A.3 "unknown -> ask". Before, only a
+    # documented pre/perimenopausal status gave it, so a woman under 60 with no status got none
+    p = after_ai_cdk46i("ef-unknown", birth="1980-01-01", menopause=None).med("capecitabine", "2025-06-01", "2025-06-25")
+    state, cards = run(p)
+    assert state.factors.menopausal_status == "unknown"
+    for topic in ("trastuzumab-deruxtecan", "datopotamab-deruxtecan", "chemotherapy"):
+        c = card(cards, topic)
+        assert ("- Embryo-fetal toxicity: effective contraception during treatment. (clinical-reference.md C.2 refined "
+                "algorithm) Patient: female, menopausal status not documented: childbearing potential not excluded") \
+            in c["detail"], topic
+        assert c["indicator"] == "info" and "contraception" not in c["summary"]
+    # a man and a postmenopausal woman: none
+    for pid, kw in (("ef-man", {"gender": "male", "birth": "1980-01-01"}), ("ef-post", {})):
+        _, cards = run(after_ai_cdk46i(pid, **kw).med("capecitabine", "2025-06-01", "2025-06-25"))
+        assert "Embryo-fetal toxicity: effective contraception" not in card(cards, "datopotamab-deruxtecan")["detail"]
+
+
 def test_fhir_prolonged_qtc_moves_the_cdk46i_recommendation_away_from_ribociclib():
     p = de_novo("lr-qtc").qtc(480, "2024-01-25")
     state, cards = run(p, FIRST_LINE_AS_OF)
