@@ -300,7 +300,7 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
            else "**Why it fits this patient**"]
     out += [fact(f) for f in a.why()]
     if a.route:
-        out.append(f"- Label route: {a.route}")
+        out.append(f"- Label route: {a.route}" + "".join(f"; also {r}" for r in a.also_routes))
     why_not = a.not_recommended_because(offered)
     if why_not:
         # the orders stay on the card for the clinician, none marked recommended (review #2, #3, #7)

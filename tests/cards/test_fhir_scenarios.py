@@ -1082,6 +1082,22 @@ def test_fhir_a_drafted_trastuzumab_deruxtecan_for_her2_ultralow_after_chemother
             "only") in order[0]["detail"]
 
 
+def test_fhir_her2_low_after_endocrine_therapy_and_metastatic_chemotherapy_names_both_trastuzumab_deruxtecan_labels():
+    # CR C.3 row 9 "implement both labels": HER2 1+ after letrozole + ribociclib, then capecitabine
+    # fits label A (DESTINY-Breast06) and label B (DESTINY-Breast04); before, the card named label A only
+    p = after_ai_cdk46i("ll-tdxd-both", her2="1+").med("capecitabine", "2025-06-01", "2025-06-25").progression("2025-06-20")
+    _, cards = run(p)
+    assert regimen_topics(cards)[:2] == ["trastuzumab-deruxtecan", "datopotamab-deruxtecan"]
+    assert ("- Label route: Label A (DESTINY-Breast06): HER2-low or -ultralow, progressed on >= 1 endocrine therapy "
+            "in the metastatic setting; also Label B (DESTINY-Breast04): HER2-low after prior chemotherapy for "
+            "metastatic disease or relapse within 6 months of adjuvant chemotherapy") in card(cards, "trastuzumab-deruxtecan")["detail"]
+    # HER2-ultralow after the same therapy: label A only (C.3 row 9)
+    p = after_ai_cdk46i("ll-tdxd-ultralow-a", her2="IHC 0 with faint incomplete membrane staining in <=10% of cells (ultralow)")
+    _, cards = run(p.med("capecitabine", "2025-06-01", "2025-06-25"))
+    assert "in the metastatic setting\n" in card(cards, "trastuzumab-deruxtecan")["detail"]
+    assert "also Label B" not in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
 def test_fhir_her2_zero_with_no_membrane_staining_is_null_and_gets_no_trastuzumab_deruxtecan():
     # CR C.3 row 9: HER2-null (IHC 0 without staining) is not eligible for T-DXd
     state, cards = run(after_ai_cdk46i("ll-her2-0-with-no-staining", her2="IHC 0 with no membrane staining"))
