@@ -263,7 +263,7 @@ class RouteOutcome:
 
     route: Route | None = None  # the first route whose requirements are all met
     met: list[Finding] = field(default_factory=list)  # that route's findings
-    also: list[Route] = field(default_factory=list)  # the later routes all met too
+    also: list[Route] = field(default_factory=list)  # the later `also_named` routes all met too
     failed: list[Finding] = field(default_factory=list)  # requirements documented as not met
     unknown: list[Finding] = field(default_factory=list)  # undecided, of routes with none failed
 
@@ -281,7 +281,8 @@ def label_routes(reg: Regimen, state: PatientState, ctx: Context) -> RouteOutcom
         fs = [_run(ref, state, ctx) for ref in route.rules]
         if all(f.value for f in fs):
             out.route, out.met = route, fs
-            out.also = [r for r in reg.routes[i + 1:] if all(_run(ref, state, ctx).value for ref in r.rules)]
+            out.also = [r for r in reg.routes[i + 1:]
+                        if r.also_named and all(_run(ref, state, ctx).value for ref in r.rules)]
             break
         if any(f.value is False for f in fs):
             out.failed += [f for f in fs if f.value is False]

@@ -1096,6 +1096,12 @@ def test_fhir_her2_low_after_endocrine_therapy_and_metastatic_chemotherapy_names
     _, cards = run(p.med("capecitabine", "2025-06-01", "2025-06-25"))
     assert "in the metastatic setting\n" in card(cards, "trastuzumab-deruxtecan")["detail"]
     assert "also Label B" not in card(cards, "trastuzumab-deruxtecan")["detail"]
+    # only a route marked also_named is added: alpelisib's first-line route is a placement, not
+    # said to a patient after progression (regimens.yaml routes)
+    p = (adjuvant_relapse("ll-alpelisib-one-route", "2023-07-01").regimen(("fulvestrant", "palbociclib"), "2024-02-01", "2025-05-20")
+         .progression("2025-05-15").variant("PIK3CA", "p.His1047Arg", on="2025-06-01"))
+    detail = card(run(p)[1], "alpelisib-fulvestrant")["detail"]
+    assert "- Label route: after progression on therapy for metastatic disease\n" in detail
 
 
 def test_fhir_her2_zero_with_no_membrane_staining_is_null_and_gets_no_trastuzumab_deruxtecan():
