@@ -84,6 +84,9 @@ class RegimenAssessment:
     unknown: list[Finding] = field(default_factory=list)  # requirements that cannot be decided
     route: str | None = None  # the label route that fits, when the label has several
     route_tag: str | None = None  # that route's summary tag (regimens.yaml routes[].tag)
+    # the later label routes that fit as well (T-DXd HER2-low after ET and metastatic
+    # chemotherapy: label A and label B, CR C.3 row 9 "implement both labels"): said on the card
+    also_routes: list[str] = field(default_factory=list)
     cautions: list[CautionHit] = field(default_factory=list)
     choices: list[ChoiceAssessment] = field(default_factory=list)
     needs_ofs: bool = False
@@ -260,6 +263,7 @@ class RouteOutcome:
 
     route: Route | None = None  # the first route whose requirements are all met
     met: list[Finding] = field(default_factory=list)  # that route's findings
+    also: list[Route] = field(default_factory=list)  # the later `also_named` routes all met too
     failed: list[Finding] = field(default_factory=list)  # requirements documented as not met
     unknown: list[Finding] = field(default_factory=list)  # undecided, of routes with none failed
 
@@ -273,10 +277,12 @@ def label_routes(reg: Regimen, state: PatientState, ctx: Context) -> RouteOutcom
     """The one reading of the label routes, shared by assess and the order checks (which
     read them for a regimen assess does not assess outside its phase)."""
     out = RouteOutcome()
-    for route in reg.routes:
+    for i, route in enumerate(reg.routes):
         fs = [_run(ref, state, ctx) for ref in route.rules]
         if all(f.value for f in fs):
             out.route, out.met = route, fs
+            out.also = [r for r in reg.routes[i + 1:]
+                        if r.also_named and all(_run(ref, state, ctx).value for ref in r.rules)]
             break
         if any(f.value is False for f in fs):
             out.failed += [f for f in fs if f.value is False]
@@ -420,6 +426,7 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
         if routes.route is not None:
             a.route = routes.route.label
             a.route_tag = routes.route.tag
+            a.also_routes = [r.label for r in routes.also]
             a.reasons += routes.met
         elif routes.unknown:
             a.unknown += routes.unknown

@@ -26,7 +26,7 @@ from cards.rules import (
     menopausal_basis_text, metastatic_when,
     relapse_months_text, undecided_labs, undecided_need, written_on, variant_text, visceral_crisis_text,
 )
-from cards.testing import TestNeed
+from cards.testing import TestNeed, glycemic_due
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SERVICE_LABEL = "mbc-cds HR+/HER2- MBC pathway"
@@ -303,7 +303,7 @@ def regimen_detail(a: RegimenAssessment, state: PatientState, position: int,
            else "**Why it fits this patient**"]
     out += [fact(f) for f in a.why()]
     if a.route:
-        out.append(f"- Label route: {a.route}")
+        out.append(f"- Label route: {a.route}" + "".join(f"; also {r}" for r in a.also_routes))
     why_not = a.not_recommended_because(offered)
     if why_not:
         # the orders stay on the card for the clinician, none marked recommended (review #2, #3, #7)
@@ -361,8 +361,14 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
         if missing:
             what = " and ".join(missing)
             out.append(f"{what[:1].upper() + what[1:]} not documented: needed before starting (see testing card).")
+        # a result too old (or undated) to count is as good as missing: the labels test "before
+        # initiating", C.2 safety overlays / C.3 row 14 ask for a recent one (the testing card orders it)
+        stale = [due for due in glycemic_due(state, []) if due.lab is not None and not due.undecided]
+        out += [f"{due.fact(state.as_of)}: a recent result is needed before starting (see testing card)."
+                for due in stale]
+        # an old result written as a bound: the recent one asked for above decides the threshold too
         out += [f"{undecided[k][1]}: {undecided_need(undecided[k][0])} before starting (see testing card)."
-                for k in ("hba1c", "glucose") if k in undecided]
+                for k in ("hba1c", "glucose") if k in undecided and k not in {due.when for due in stale}]
     if fa.qtc_ms is None and "ribociclib" in names:
         out.append("QTc not documented: ECG before ribociclib (start only if QTcF < 450 ms).")
     elif "qtc" in undecided and "ribociclib" in names:

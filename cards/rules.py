@@ -829,7 +829,12 @@ def _her2_text(state: PatientState) -> str:
 def her2_low(state, ctx):
     cat = state.her2.category
     val = True if cat == "low" else None if cat in ("zero-unspecified", "negative-unspecified", "equivocal-pending", "unknown") else False
-    return Finding(val, _her2_text(state), tuple(state.her2.sources))
+    text = _her2_text(state)
+    if cat == "ultralow":
+        # T-DXd label B (DESTINY-Breast04, the only user of this rule) names HER2-low only; an
+        # ultralow tumour is labelled through label A alone (CR B.11, C.3 row 9)
+        text += ": label B (after chemotherapy) is for HER2-low (IHC 1+ or 2+/ISH-) only"
+    return Finding(val, text, tuple(state.her2.sources))
 
 
 @rule
@@ -1499,8 +1504,15 @@ def menopausal_status_unknown_female(state, ctx):
 
 @rule
 def childbearing_potential(state, ctx):
+    """Pre/perimenopausal, or anyone not recorded as a man whose menopausal status is not
+    documented (CR A.3 "unknown -> ask"; the age rule already reads >= 60 as postmenopausal):
+    the embryo-fetal information (C.2 safety overlays) is for them, the patient line says which."""
     f = state.factors
-    return Finding(_functioning_ovaries(f), _meno_text(state))
+    if _functioning_ovaries(f):
+        return Finding(True, _meno_text(state))
+    if f.sex != "male" and f.menopausal_status == "unknown":
+        return Finding(True, f"{f.sex}, menopausal status not documented: childbearing potential not excluded")
+    return Finding(False, _meno_text(state))
 
 
 # --- lab values against thresholds ------------------------------------------
@@ -1599,6 +1611,9 @@ def diabetes_status_text(d) -> str:
     only: it reads as type 2 for the caution, CR C.3 row 14, but is not called type 2) and the
     words of a diabetes written as a history, read as current."""
     text = DIABETES_STATUS_TEXT[d.status]
+    if d.status == "type2-treated" and d.treatment:
+        # which drugs: insulin-requiring type 2 diabetes was a CAPItello-291 exclusion (CR B.5)
+        text += f" ({', '.join(d.treatment)})"
     untyped = _DIABETES_UNTYPED_TEXT.get(d.type_recorded) if d.status.startswith("type2-") else None
     if untyped:
         text = text.replace("type 2 diabetes", untyped, 1)

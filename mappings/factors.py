@@ -995,6 +995,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
         if any(T.DRUGS.get(d.name) and T.DRUGS[d.name].diabetes_specific for d in e.drugs if d.drug_class == "antihyperglycemic")
     ]
     dm.on_antihyperglycemic = bool(meds)
+    dm.treatment = list(dict.fromkeys(d.name for e in meds for d in e.drugs if d.drug_class == "antihyperglycemic"))
     dm.sources.extend(s for e in meds for s in e.sources)
     dm.hba1c = _latest_lab(ctx, T.HBA1C_CODES, "HbA1c", _hba1c_conv)
     dm.fasting_glucose = _latest_lab(ctx, T.FPG_CODES, "Fasting glucose", _glucose_conv)

@@ -655,6 +655,10 @@ class Diabetes(BaseModel):
         "type1", "type2-treated", "type2-untreated", "lab-only", "none-documented"
     ] = "none-documented"
     on_antihyperglycemic: bool = False
+    # the active glucose-lowering drugs by name, as the cards name them: whether a type 2 diabetes
+    # needs insulin matters (CR B.5 / C.2 safety overlays: CAPItello-291 excluded insulin-requiring
+    # type 2 diabetes; C.3 row 14)
+    treatment: list[str] = Field(default_factory=list)
     hba1c: LabValue | None = None  # latest
     fasting_glucose: LabValue | None = None  # latest, mg/dL
     uncontrolled: bool = False  # HbA1c > 8.0 % (CAPItello-291 exclusion)

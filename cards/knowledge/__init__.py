@@ -84,6 +84,9 @@ class Route:
     label: str
     rules: tuple[RuleRef, ...]
     tag: str | None = None  # card summary tag when this route fits (else the regimen's)
+    # named on the card ("; also <label>") when an earlier route fits and this one does too
+    # (regimens.yaml `also_named`; T-DXd label B, CR C.3 row 9)
+    also_named: bool = False
 
 
 @dataclass(frozen=True)
@@ -296,7 +299,8 @@ def load(regimens_file: Path = REGIMENS_FILE, tests_file: Path = TESTS_FILE) -> 
             rank=dict(r["rank"]),
             requires=tuple(_rule(x) for x in r.get("requires", [])),
             routes=tuple(
-                Route(label=x["label"], rules=tuple(_rule(y) for y in x["rules"]), tag=x.get("tag"))
+                Route(label=x["label"], rules=tuple(_rule(y) for y in x["rules"]), tag=x.get("tag"),
+                      also_named=bool(x.get("also_named")))
                 for x in r.get("routes", [])
             ),
             excluded_if=tuple(_rule(x) for x in r.get("excluded_if", [])),

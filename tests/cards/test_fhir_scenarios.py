@@ -1162,6 +1162,44 @@ def test_fhir_her2_ultralow_text_gets_trastuzumab_deruxtecan():
     assert "trastuzumab-deruxtecan" in regimen_topics(cards)
 
 
+def test_fhir_a_drafted_trastuzumab_deruxtecan_for_her2_ultralow_after_chemotherapy_only_says_label_b_is_for_her2_low():
+    # CR B.11 / C.3 row 9: HER2-ultralow only via label A (>= 1 metastatic endocrine line); label B
+    # (prior metastatic chemotherapy) is HER2-low only. Before, the card listed "HER2 ultralow, IHC 0"
+    # as a bare fact beside the missing endocrine line, not why label B does not apply
+    p = (de_novo("ll-tdxd-ultralow-chemo", site="liver",
+                 her2="IHC 0 with faint incomplete membrane staining in <=10% of cells (ultralow)")
+         .visceral_crisis("2024-01-16").med("paclitaxel", "2024-02-01", "2024-08-01").progression("2024-08-01"))
+    state, cards = run(p, dt.date(2024, 9, 1))
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    order = [c.to_json() for c in order_cards(state, [_draft("trastuzumab deruxtecan", "her2-adc", "2267582")],
+                                               None, "order-sign")]
+    assert order[0]["summary"].startswith("Trastuzumab deruxtecan: not indicated")
+    assert ("- HER2 ultralow, IHC 0 (2024-01-15): label B (after chemotherapy) is for HER2-low (IHC 1+ or 2+/ISH-) "
+            "only") in order[0]["detail"]
+
+
+def test_fhir_her2_low_after_endocrine_therapy_and_metastatic_chemotherapy_names_both_trastuzumab_deruxtecan_labels():
+    # CR C.3 row 9 "implement both labels": HER2 1+ after letrozole + ribociclib, then capecitabine
+    # fits label A (DESTINY-Breast06) and label B (DESTINY-Breast04); before, the card named label A only
+    p = after_ai_cdk46i("ll-tdxd-both", her2="1+").med("capecitabine", "2025-06-01", "2025-06-25").progression("2025-06-20")
+    _, cards = run(p)
+    assert regimen_topics(cards)[:2] == ["trastuzumab-deruxtecan", "datopotamab-deruxtecan"]
+    assert ("- Label route: Label A (DESTINY-Breast06): HER2-low or -ultralow, progressed on >= 1 endocrine therapy "
+            "in the metastatic setting; also Label B (DESTINY-Breast04): HER2-low after prior chemotherapy for "
+            "metastatic disease or relapse within 6 months of adjuvant chemotherapy") in card(cards, "trastuzumab-deruxtecan")["detail"]
+    # HER2-ultralow after the same therapy: label A only (C.3 row 9)
+    p = after_ai_cdk46i("ll-tdxd-ultralow-a", her2="IHC 0 with faint incomplete membrane staining in <=10% of cells (ultralow)")
+    _, cards = run(p.med("capecitabine", "2025-06-01", "2025-06-25"))
+    assert "in the metastatic setting\n" in card(cards, "trastuzumab-deruxtecan")["detail"]
+    assert "also Label B" not in card(cards, "trastuzumab-deruxtecan")["detail"]
+    # only a route marked also_named is added: alpelisib's first-line route is a placement, not
+    # said to a patient after progression (regimens.yaml routes)
+    p = (adjuvant_relapse("ll-alpelisib-one-route", "2023-07-01").regimen(("fulvestrant", "palbociclib"), "2024-02-01", "2025-05-20")
+         .progression("2025-05-15").variant("PIK3CA", "p.His1047Arg", on="2025-06-01"))
+    detail = card(run(p)[1], "alpelisib-fulvestrant")["detail"]
+    assert "- Label route: after progression on therapy for metastatic disease\n" in detail
+
+
 def test_fhir_her2_zero_with_no_membrane_staining_is_null_and_gets_no_trastuzumab_deruxtecan():
     # CR C.3 row 9: HER2-null (IHC 0 without staining) is not eligible for T-DXd
     state, cards = run(after_ai_cdk46i("ll-her2-0-with-no-staining", her2="IHC 0 with no membrane staining"))
@@ -1345,6 +1383,54 @@ def test_fhir_diabetes_makes_pi3k_inhibitor_cards_warnings():
     for topic in ("capivasertib-fulvestrant", "alpelisib-fulvestrant", "everolimus-exemestane"):
         assert card(cards, topic)["indicator"] == "warning", topic
     assert "test-glycemic" not in ordered_tests(cards)  # both results within 30 days
+
+
+def test_fhir_an_hba1c_older_than_30_days_is_named_on_the_pi3k_regimen_cards_as_needing_a_recent_result():
+    # C.2 safety overlays / C.3 row 14: HbA1c and fasting glucose recent before start; before,
+    # the regimen card named only the missing fasting glucose, as if the 14-month-old HbA1c counted
+    p = after_ai_cdk46i("lr-stale-hba1c").hba1c(6.0, "2024-05-01").variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
+    _, cards = run(p)
+    for topic in ("capivasertib-fulvestrant", "alpelisib-fulvestrant"):
+        detail = card(cards, topic)["detail"]
+        assert "- Fasting glucose not documented: needed before starting (see testing card)." in detail
+        assert ("- HbA1c 6 % from 2024-05-01 is older than 30 days: a recent result is needed before starting "
+                "(see testing card).") in detail, topic
+    assert "HbA1c 6 % from 2024-05-01 is older than 30 days" in card(cards, "test-glycemic")["detail"]
+    # an old result written as a bound is asked for once, as too old (a recent one decides 8.0 % too)
+    p = (after_ai_cdk46i("lr-stale-hba1c-bound").diabetes().hba1c(7.0, "2024-05-01", comparator=">")
+         .variant("PIK3CA", "p.His1047Arg", on="2025-06-01"))
+    detail = card(run(p)[1], "capivasertib-fulvestrant")["detail"]
+    assert "- HbA1c >7 % from 2024-05-01 is older than 30 days: a recent result is needed before starting" in detail
+    assert "does not say whether it is above 8.0 %" not in detail
+
+
+def test_fhir_an_insulin_treated_type_2_diabetes_is_named_with_its_insulin_on_the_capivasertib_caution():
+    # CR B.5 / C.2 safety overlays: CAPItello-291 excluded insulin-requiring type 2 diabetes; before,
+    # the caution said only "on glucose-lowering treatment", so insulin could not be told from metformin
+    p = (after_ai_cdk46i("lr-insulin").diabetes().med("insulin glargine", "2015-01-01").hba1c(7.0, "2025-06-20")
+         .fasting_glucose(130, "2025-06-20").variant("PIK3CA", "p.His1047Arg", on="2025-06-01"))
+    _, cards = run(p)
+    capi = card(cards, "capivasertib-fulvestrant")
+    assert capi["indicator"] == "warning"
+    assert "Patient: type 2 diabetes, on glucose-lowering treatment (insulin glargine); HbA1c 7 % (2025-06-20)" in capi["detail"]
+
+
+def test_fhir_a_45_year_old_woman_without_a_documented_menopausal_status_gets_the_embryo_fetal_information():
+    # C.2 safety overlays: embryo-fetal toxicity (informational); CR A.3 "unknown -> ask". Before, only a
+    # documented pre/perimenopausal status gave it, so a woman under 60 with no status got none
+    p = after_ai_cdk46i("ef-unknown", birth="1980-01-01", menopause=None).med("capecitabine", "2025-06-01", "2025-06-25")
+    state, cards = run(p)
+    assert state.factors.menopausal_status == "unknown"
+    for topic in ("trastuzumab-deruxtecan", "datopotamab-deruxtecan", "chemotherapy"):
+        c = card(cards, topic)
+        assert ("- Embryo-fetal toxicity: effective contraception during treatment. (clinical-reference.md C.2 refined "
+                "algorithm) Patient: female, menopausal status not documented: childbearing potential not excluded") \
+            in c["detail"], topic
+        assert c["indicator"] == "info" and "contraception" not in c["summary"]
+    # a man and a postmenopausal woman: none
+    for pid, kw in (("ef-man", {"gender": "male", "birth": "1980-01-01"}), ("ef-post", {})):
+        _, cards = run(after_ai_cdk46i(pid, **kw).med("capecitabine", "2025-06-01", "2025-06-25"))
+        assert "Embryo-fetal toxicity: effective contraception" not in card(cards, "datopotamab-deruxtecan")["detail"]
 
 
 def test_fhir_prolonged_qtc_moves_the_cdk46i_recommendation_away_from_ribociclib():
@@ -2676,7 +2762,7 @@ def test_fhir_treated_type_2_diabetes_says_its_treatment_once():
     state, cards = run(p)
     assert state.factors.diabetes.status == "type2-treated"
     caution = next(x for x in card(cards, "capivasertib-fulvestrant")["detail"].splitlines() if "type 2 diabetes" in x)
-    assert "type 2 diabetes, on glucose-lowering treatment; HbA1c 7.6 % (2025-06-20)" in caution
+    assert "type 2 diabetes, on glucose-lowering treatment (metformin); HbA1c 7.6 % (2025-06-20)" in caution
     assert "anti-hyperglycaemic" not in caution
 
 
@@ -2737,7 +2823,7 @@ def test_fhir_diabetes_known_only_from_metformin_says_its_type_is_not_recorded()
     state, cards = run(p)
     assert state.factors.diabetes.status == "type2-treated"
     caution = card(cards, "capivasertib-fulvestrant")["detail"]
-    assert "diabetes (type not recorded), on glucose-lowering treatment; HbA1c 7.6 % (2025-06-20)" in caution
+    assert "diabetes (type not recorded), on glucose-lowering treatment (metformin); HbA1c 7.6 % (2025-06-20)" in caution
 
 
 def test_fhir_an_hba1c_written_below_6_5_gives_no_hyperglycaemia_warning():
