@@ -1415,6 +1415,17 @@ def test_fhir_an_insulin_treated_type_2_diabetes_is_named_with_its_insulin_on_th
     assert "Patient: type 2 diabetes, on glucose-lowering treatment (insulin glargine); HbA1c 7 % (2025-06-20)" in capi["detail"]
 
 
+def test_fhir_a_diabetes_drug_whose_table_name_has_commas_is_named_without_them_in_the_list_of_drugs():
+    # CR B.5 / C.2 safety overlays: the drugs are named so insulin can be told apart; drugs.yaml names
+    # regular insulin "insulin, regular, human", which in the comma-separated list read as three drugs
+    # ("metformin, insulin, regular, human"); now the record's own words for it (drugs.yaml names)
+    p = (after_ai_cdk46i("lr-regular-insulin").diabetes().med("metformin", "2015-01-01")
+         .med("insulin, regular, human", "2020-01-01").hba1c(7.0, "2025-06-20").fasting_glucose(130, "2025-06-20")
+         .variant("PIK3CA", "p.His1047Arg", on="2025-06-01"))
+    detail = card(run(p)[1], "capivasertib-fulvestrant")["detail"]
+    assert "type 2 diabetes, on glucose-lowering treatment (metformin, insulin regular); HbA1c 7 %" in detail
+
+
 def test_fhir_a_45_year_old_woman_without_a_documented_menopausal_status_gets_the_embryo_fetal_information():
     # C.2 safety overlays: embryo-fetal toxicity (informational); CR A.3 "unknown -> ask". Before, only a
     # documented pre/perimenopausal status gave it, so a woman under 60 with no status got none
