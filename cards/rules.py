@@ -1513,6 +1513,14 @@ def childbearing_potential(state, ctx):
         return Finding(True, _meno_text(state))
     if f.sex != "male" and f.menopausal_status == "unknown":
         return Finding(True, f"{f.sex}, menopausal status not documented: childbearing potential not excluded")
+    if (f.sex != "male" and f.menopausal_basis == "gnrh-agonist"
+            and (f.age is None or f.age < AGE_RULE_POSTMENOPAUSAL)):
+        # "postmenopausal" read from an ongoing GnRH agonist only (CR A.3 ranks it above the age
+        # rule for the endocrine choice): the ovaries are suppressed, not ended, and the sources
+        # do not say that excludes pregnancy, so not excluded (as for a recorded premenopausal
+        # woman on ovarian suppression, who gets it)
+        return Finding(True, f"{_meno_text(state)}: ovarian function suppressed, not ended: "
+                             "childbearing potential not excluded", _srcs(f.menopausal_sources))
     return Finding(False, _meno_text(state))
 
 

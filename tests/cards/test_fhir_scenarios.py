@@ -1444,6 +1444,22 @@ def test_fhir_a_45_year_old_woman_without_a_documented_menopausal_status_gets_th
         assert "Embryo-fetal toxicity: effective contraception" not in card(cards, "datopotamab-deruxtecan")["detail"]
 
 
+def test_fhir_a_45_year_old_woman_read_as_postmenopausal_only_from_her_gnrh_agonist_gets_the_embryo_fetal_information():
+    # C.2 safety overlays (pregnancy potential, informational); CR A.3 derives "postmenopausal" from an
+    # ongoing GnRH agonist for the endocrine choice, but suppressed ovaries are not a menopause. Before,
+    # a woman of 45 on goserelin with no recorded status got no embryo-fetal line, while the same woman
+    # recorded premenopausal got it; at 65 the age rule (A.3) excludes it either way
+    p = after_ai_cdk46i("ef-gnrh", birth="1980-01-01", menopause=None).med("goserelin", "2025-06-15")
+    state, cards = run(p.med("capecitabine", "2025-06-01", "2025-06-25"))
+    assert state.factors.menopausal_basis == "gnrh-agonist"
+    assert ("- Embryo-fetal toxicity: effective contraception during treatment. (clinical-reference.md C.2 refined "
+            "algorithm) Patient: female, postmenopausal (by ongoing GnRH agonist): ovarian function suppressed, not "
+            "ended: childbearing potential not excluded") in card(cards, "datopotamab-deruxtecan")["detail"]
+    p = after_ai_cdk46i("ef-gnrh-65", birth="1960-01-01", menopause=None).med("goserelin", "2025-06-15")
+    _, cards = run(p.med("capecitabine", "2025-06-01", "2025-06-25"))
+    assert "Embryo-fetal toxicity: effective contraception" not in card(cards, "datopotamab-deruxtecan")["detail"]
+
+
 def test_fhir_prolonged_qtc_moves_the_cdk46i_recommendation_away_from_ribociclib():
     p = de_novo("lr-qtc").qtc(480, "2024-01-25")
     state, cards = run(p, FIRST_LINE_AS_OF)
