@@ -18,6 +18,7 @@ from typing import Callable, NamedTuple
 
 from mappings.factors import AGE_RULE_POSTMENOPAUSAL
 from mappings.fhir import months_between, months_text
+from mappings.tables import DRUGS as DRUG_TABLE
 from mappings.state import (
     ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, ENDOCRINE_CLASSES, FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT,
     LINE_CLASSES, Disease, LabValue, PatientState, Source, TherapyLine, VariantResult, range_text,
@@ -1512,6 +1513,14 @@ def childbearing_potential(state, ctx):
         return Finding(True, _meno_text(state))
     if f.sex != "male" and f.menopausal_status == "unknown":
         return Finding(True, f"{f.sex}, menopausal status not documented: childbearing potential not excluded")
+    if (f.sex != "male" and f.menopausal_basis == "gnrh-agonist"
+            and (f.age is None or f.age < AGE_RULE_POSTMENOPAUSAL)):
+        # "postmenopausal" read from an ongoing GnRH agonist only (CR A.3 ranks it above the age
+        # rule for the endocrine choice): the ovaries are suppressed, not ended, and the sources
+        # do not say that excludes pregnancy, so not excluded (as for a recorded premenopausal
+        # woman on ovarian suppression, who gets it)
+        return Finding(True, f"{_meno_text(state)}: ovarian function suppressed, not ended: "
+                             "childbearing potential not excluded", _srcs(f.menopausal_sources))
     return Finding(False, _meno_text(state))
 
 
@@ -1605,6 +1614,17 @@ _DIABETES_UNTYPED_TEXT = {"not recorded": "diabetes (type not recorded)",
                           "other specified": "other specified diabetes (not type 1 or 2)"}
 
 
+def _drug_in_list(name: str) -> str:
+    """A drug's name as one item of a comma-separated list: the drugs.yaml table name, unless it
+    has a comma or a parenthesis of its own ("insulin, regular, human" would read as three drugs,
+    "insulin (unspecified)" nests brackets): then the first name drugs.yaml lists for it, the
+    words a record uses ("insulin regular", "nph insulin", "insulin")."""
+    info = DRUG_TABLE.get(name)
+    if info is not None and info.names and any(c in name for c in ",()"):
+        return info.names[0]
+    return name
+
+
 def diabetes_status_text(d) -> str:
     """Diabetes.status as a clinician reads it (DIABETES_STATUS_TEXT), with the type the record
     gives ("diabetes (type not recorded)" for SNOMED 73211009 / "Diabetes" / glucose-lowering drugs
@@ -1613,7 +1633,7 @@ def diabetes_status_text(d) -> str:
     text = DIABETES_STATUS_TEXT[d.status]
     if d.status == "type2-treated" and d.treatment:
         # which drugs: insulin-requiring type 2 diabetes was a CAPItello-291 exclusion (CR B.5)
-        text += f" ({', '.join(d.treatment)})"
+        text += f" ({', '.join(_drug_in_list(n) for n in d.treatment)})"
     untyped = _DIABETES_UNTYPED_TEXT.get(d.type_recorded) if d.status.startswith("type2-") else None
     if untyped:
         text = text.replace("type 2 diabetes", untyped, 1)

@@ -30,7 +30,8 @@ GR_TBD = "http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/tbd-codes-cs"
 
 HGNC_IDS = {"ESR1": "HGNC:3467", "PIK3CA": "HGNC:8975", "AKT1": "HGNC:391", "PTEN": "HGNC:9588",
             "BRCA1": "HGNC:1100", "BRCA2": "HGNC:1101", "PALB2": "HGNC:26144", "ERBB2": "HGNC:3430"}
-EXTRA_RXNORM = {"cyclophosphamide": "3002", "metformin": "6809", "insulin glargine": "274783"}  # mappings/drugs.yaml
+EXTRA_RXNORM = {"cyclophosphamide": "3002", "metformin": "6809", "insulin glargine": "274783",
+                "insulin, regular, human": "253182"}  # mappings/drugs.yaml
 SITES = {  # SNOMED secondary malignant neoplasm codes, Part A.4
     "bone": ("94222008", "Secondary malignant neoplasm of bone"),
     "liver": ("94381002", "Secondary malignant neoplasm of liver"),

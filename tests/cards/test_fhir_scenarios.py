@@ -1415,6 +1415,17 @@ def test_fhir_an_insulin_treated_type_2_diabetes_is_named_with_its_insulin_on_th
     assert "Patient: type 2 diabetes, on glucose-lowering treatment (insulin glargine); HbA1c 7 % (2025-06-20)" in capi["detail"]
 
 
+def test_fhir_a_diabetes_drug_whose_table_name_has_commas_is_named_without_them_in_the_list_of_drugs():
+    # CR B.5 / C.2 safety overlays: the drugs are named so insulin can be told apart; drugs.yaml names
+    # regular insulin "insulin, regular, human", which in the comma-separated list read as three drugs
+    # ("metformin, insulin, regular, human"); now the record's own words for it (drugs.yaml names)
+    p = (after_ai_cdk46i("lr-regular-insulin").diabetes().med("metformin", "2015-01-01")
+         .med("insulin, regular, human", "2020-01-01").hba1c(7.0, "2025-06-20").fasting_glucose(130, "2025-06-20")
+         .variant("PIK3CA", "p.His1047Arg", on="2025-06-01"))
+    detail = card(run(p)[1], "capivasertib-fulvestrant")["detail"]
+    assert "type 2 diabetes, on glucose-lowering treatment (metformin, insulin regular); HbA1c 7 %" in detail
+
+
 def test_fhir_a_45_year_old_woman_without_a_documented_menopausal_status_gets_the_embryo_fetal_information():
     # C.2 safety overlays: embryo-fetal toxicity (informational); CR A.3 "unknown -> ask". Before, only a
     # documented pre/perimenopausal status gave it, so a woman under 60 with no status got none
@@ -1431,6 +1442,22 @@ def test_fhir_a_45_year_old_woman_without_a_documented_menopausal_status_gets_th
     for pid, kw in (("ef-man", {"gender": "male", "birth": "1980-01-01"}), ("ef-post", {})):
         _, cards = run(after_ai_cdk46i(pid, **kw).med("capecitabine", "2025-06-01", "2025-06-25"))
         assert "Embryo-fetal toxicity: effective contraception" not in card(cards, "datopotamab-deruxtecan")["detail"]
+
+
+def test_fhir_a_45_year_old_woman_read_as_postmenopausal_only_from_her_gnrh_agonist_gets_the_embryo_fetal_information():
+    # C.2 safety overlays (pregnancy potential, informational); CR A.3 derives "postmenopausal" from an
+    # ongoing GnRH agonist for the endocrine choice, but suppressed ovaries are not a menopause. Before,
+    # a woman of 45 on goserelin with no recorded status got no embryo-fetal line, while the same woman
+    # recorded premenopausal got it; at 65 the age rule (A.3) excludes it either way
+    p = after_ai_cdk46i("ef-gnrh", birth="1980-01-01", menopause=None).med("goserelin", "2025-06-15")
+    state, cards = run(p.med("capecitabine", "2025-06-01", "2025-06-25"))
+    assert state.factors.menopausal_basis == "gnrh-agonist"
+    assert ("- Embryo-fetal toxicity: effective contraception during treatment. (clinical-reference.md C.2 refined "
+            "algorithm) Patient: female, postmenopausal (by ongoing GnRH agonist): ovarian function suppressed, not "
+            "ended: childbearing potential not excluded") in card(cards, "datopotamab-deruxtecan")["detail"]
+    p = after_ai_cdk46i("ef-gnrh-65", birth="1960-01-01", menopause=None).med("goserelin", "2025-06-15")
+    _, cards = run(p.med("capecitabine", "2025-06-01", "2025-06-25"))
+    assert "Embryo-fetal toxicity: effective contraception" not in card(cards, "datopotamab-deruxtecan")["detail"]
 
 
 def test_fhir_prolonged_qtc_moves_the_cdk46i_recommendation_away_from_ribociclib():
