@@ -592,11 +592,20 @@ def _distant_nodes(text: str) -> str | None:
     """The words of the first nodes the text writes distant (_DISTANT_NODES: "mediastinal lymph
     node", "contralateral axillary nodal") and not as not there ("no mediastinal nodal disease",
     "mediastinal nodes negative": vocabulary negation_words before, ruled_out_words / negative
-    after, as for another primary), else None."""
-    for m in _DISTANT_NODES.finditer(text):
-        if not (_REFUTED_BEFORE.search(text[max(0, m.start() - 30):m.start()])
-                or _REFUTED_AFTER.search(text[m.end():m.end() + 30])):
-            return m.group(0)
+    after, as for another primary) and written as metastases: a metastasis mention the text does
+    not refute stands in the same comma piece ("mediastinal lymph node metastases", "metastatic
+    to cervical nodes"; not "cervical lymph node biopsy benign", "hilar nodes from sarcoidosis":
+    AJCC 8th edition codes nodal metastases of another region M1, not every node named there;
+    rt22), else None."""
+    for part in text.split(" | "):
+        mentions = [m for m in _mentions(part) if m.refuted is None]
+        for m in _DISTANT_NODES.finditer(part):
+            if (_REFUTED_BEFORE.search(part[max(0, m.start() - 30):m.start()])
+                    or _REFUTED_AFTER.search(part[m.end():m.end() + 30])):
+                continue
+            if any(not _PIECE_END.search(part, min(m.start(), n.start), max(m.end(), n.end))
+                   for n in mentions):
+                return m.group(0)
     return None
 
 

@@ -1780,6 +1780,19 @@ def test_distant_nodes_written_negative_beside_axillary_nodal_metastases_leave_t
     assert "regional (N, early breast cancer) or distant (M1) not stated" in _gaps(problem)["metastasis-unconfirmed"]
 
 
+@pytest.mark.parametrize("text", ["Breast cancer with axillary nodal metastases; cervical lymph node biopsy benign",
+                                  "Breast cancer with axillary nodal metastases, cervical lymph nodes reactive",
+                                  "Breast cancer with axillary nodal metastases; hilar nodes from sarcoidosis",
+                                  "Breast cancer with axillary nodal metastases; mediastinal lymph nodes enlarged"])
+def test_nodes_of_another_region_not_written_metastatic_leave_axillary_nodal_metastases_asked_not_stage_iv(text):
+    # was (fix-dz2): metastatic and first-line MBC regimens, a benign / reactive / sarcoid node of
+    # another region read as a distant nodal metastasis; AJCC 8th edition codes M1 nodal
+    # metastases of another region, not every node the text names there
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown"
+    assert "regional (N, early breast cancer) or distant (M1) not stated" in _gaps(problem)["metastasis-unconfirmed"]
+
+
 @pytest.mark.parametrize("text", ["MBC", "HR+ MBC", "Breast cancer with distant recurrence", "Breast cancer, distant relapse to liver"])
 def test_a_breast_cancer_written_mbc_or_with_a_distant_recurrence_is_metastatic(text):
     # was: metastatic status unknown ("MBC": metastatic breast cancer; AJCC M1 is distant metastasis)
