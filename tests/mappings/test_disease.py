@@ -47,6 +47,16 @@ def test_a_secondary_malignant_neoplasm_of_the_breast_alone_is_asked_not_counted
             in _gaps(breast_cancer("2020-01-01"), met)["metastasis-unconfirmed"])
 
 
+def test_a_secondary_malignant_neoplasm_of_the_breast_whose_body_site_is_the_liver_is_metastatic_not_asked():
+    # was (fix-dz2): metastatic status unknown, the liver bodySite ignored and the metastasis
+    # asked as one to the breast; FHIR R4 Condition.bodySite names where the metastasis is, as
+    # the text naming another site does ("Metastasis to breast and liver" coded C79.81)
+    met = condition(cc(coding(ICD10, "C79.81")), "2021-01-01")
+    met["bodySite"] = [cc(coding(SNOMED, "10200004", "Liver structure"))]
+    assert disease(breast_cancer("2020-01-01"), met).metastatic == "yes"
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer("2020-01-01"), met)
+
+
 def test_a_secondary_malignant_neoplasm_of_the_breast_beside_a_liver_metastasis_leaves_the_disease_metastatic():
     resources = (breast_cancer("2020-01-01"), condition(cc(coding(ICD10, "C79.81")), "2021-01-01"),
                  condition(cc(coding(ICD10, "C78.7")), "2021-01-01"))
