@@ -1985,6 +1985,20 @@ def test_a_metastasis_beside_a_biopsy_negative_for_a_marker_or_a_positive_cytolo
     assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")).metastatic == "yes"
 
 
+@pytest.mark.parametrize("text", ["Malignant pleural effusion, cytology negative x1, positive x2",
+                                  "Malignant pleural effusion, cytology negative initially, positive on repeat",
+                                  "Malignant pleural effusion, negative cytology x1, positive cytology on repeat",
+                                  "Liver metastasis, biopsy: negative margins",
+                                  "Liver metastasis resected, biopsy negative margins"])
+def test_a_metastasis_whose_negative_test_was_followed_by_a_positive_one_or_names_margins_stays_metastatic(text):
+    # was (fix-dz2): metastatic status unknown and no MBC regimens, a first negative cytology read
+    # as the test that did not confirm it though a later one did, and negative resection
+    # margins read as a negative biopsy (condition-ver-status: a diagnosis made is confirmed)
+    resources = (breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert disease(*resources).metastatic == "yes"
+    assert "metastasis-unconfirmed" not in _gaps(*resources)
+
+
 @pytest.mark.parametrize("text,site", [("Liver metastasis vs hemangioma", "liver"),
                                        ("Malignant pleural effusion vs parapneumonic", "pleura"),
                                        ("Pleural effusion - malignant vs reactive", "pleura"),
