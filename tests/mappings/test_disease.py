@@ -2016,6 +2016,17 @@ def test_a_metastasis_compared_with_an_earlier_scan_stays_metastatic(text):
     assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")).metastatic == "yes"
 
 
+@pytest.mark.parametrize("text", ["Liver metastases vs CT 2024-01", "Bone metastases vs MRI of March",
+                                  "Liver metastases vs January", "Bone metastases versus PET-CT",
+                                  "Liver metastases vs outside imaging", "Brain metastases vs last month's MRI"])
+def test_a_metastasis_compared_with_an_earlier_scan_named_by_its_kind_or_month_stays_metastatic(text):
+    # was (fix-dz2): metastatic status unknown and no MBC regimens, the scan or month compared
+    # with read as a second diagnosis (condition-ver-status "differential" needs one)
+    resources = (breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert disease(*resources).metastatic == "yes"
+    assert "metastasis-unconfirmed" not in _gaps(*resources)
+
+
 @pytest.mark.parametrize("stage", ["ypStage IV", "rpStage IV", "pStage IV"])
 def test_a_stage_iv_written_with_its_ajcc_prefix_is_metastatic(stage):
     # was: "ypStage IV" not read as a stage (no word boundary before "stage"): metastatic
