@@ -41,7 +41,8 @@ _BREAST_TEXT = re.compile(
 # "non-malignant" / "nonmalignant" / "paramalignant" effusion (no metastasis named). (fix-dz2)
 # Written the other way round too, "Pleural effusion, malignant" / "Pleural effusion
 # (malignant)", as problem lists write a finding then its kind (not "..., malignant cells
-# absent": what cytology found). A malignant pericardial
+# absent": what cytology found; (rt22) nor "..., malignant-appearing / malignant features on
+# CT": how it looks, as "Malignant-appearing pleural effusion" is no metastasis). A malignant pericardial
 # effusion is the same for the pericardium (ICD-10-CM I31.31 "malignant pericardial effusion
 # in diseases classified elsewhere", code first the neoplasm: a secondary one of the heart /
 # pericardium is C79.89, CR A.4 "ICD C77-C79"): metastatic, site "other" as C79.89 reads (the
@@ -54,7 +55,7 @@ _SECONDARY_TEXT = re.compile(r"secondary malignant|secondary (?:carcinoma|adenoc
                              r"|\bcarcinomatosis\b|\blymphangitis carcinomatosa\b|\bleptomeningeal (?:disease|involvement)\b"
                              r"|\bcarcinomatous meningitis\b"
                              rf"|(?<![a-z-])(?<!non )malignant (?:{_EFFUSION_SITE} effusions?|ascites)\b"
-                             rf"|\b{_EFFUSION_SITE} effusions?\s*(?:,\s*|\(\s*|-\s*)malignant\b(?!\s+cells?\b)")
+                             rf"|\b{_EFFUSION_SITE} effusions?\s*(?:,\s*|\(\s*|-\s*)malignant\b(?![\s-]*(?:cells?|appearing|looking|features?)\b)")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
 # distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts
 # "TNM M1 (cM1/pM1) OR stage group IV" alike. The M category is read on its own ("cM1", "M1

@@ -1966,6 +1966,16 @@ def test_an_effusion_whose_cytology_found_no_malignant_cells_or_not_written_mali
     assert d.metastatic == "unknown" and d.sites == []
 
 
+@pytest.mark.parametrize("text", ["Pleural effusion, malignant-appearing", "Pleural effusion, malignant appearing on CT",
+                                  "Pericardial effusion (malignant features on CT)", "Malignant-appearing pleural effusion"])
+def test_an_effusion_written_malignant_appearing_is_no_metastasis_finding_first_as_finding_last(text):
+    # was (fix-dz2, finding first): metastatic and first-line MBC regimens from how an effusion
+    # looks on imaging; "Malignant-appearing pleural effusion" was and is no metastasis (CR A.4
+    # counts a diagnosed malignant effusion, ICD-10-CM J91.0 codes the malignancy first)
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "unknown" and d.sites == []
+
+
 @pytest.mark.parametrize("text,site,words", [
     ("Malignant pleural effusion, cytology negative", "pleura", "cytology negative"),
     ("Malignant pleural effusion (cytology negative for malignancy)", "pleura", "cytology negative"),
