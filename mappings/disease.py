@@ -605,9 +605,16 @@ def _distant_nodes(text: str) -> str | None:
                     or _REFUTED_AFTER.search(part[m.end():m.end() + 30])):
                 continue
             if any(not _PIECE_END.search(part, min(m.start(), n.start), max(m.end(), n.end))
+                   or (n.start < m.start() and _NODE_LIST_AFTER_TO.match(part, n.start, m.start()))
                    for n in mentions):
                 return m.group(0)
     return None
+
+
+# "metastatic to axillary, mediastinal lymph nodes": the regions listed after "to" share the
+# node word at the end; not "metastatic to axillary nodes, cervical lymph node biopsy benign"
+# (a node word ends the list) (rt22)
+_NODE_LIST_AFTER_TO = re.compile(r"\w+\s+to\s+(?:(?!lymph|nodal|nodes?\b)[\w/-]+(?:\s*,\s*|\s+(?:and\s+)?))+$")
 
 
 @lru_cache(maxsize=4096)

@@ -1761,7 +1761,9 @@ def test_a_breast_cancer_with_metastases_beyond_the_nodes_or_a_stage_iv_stays_me
 @pytest.mark.parametrize("text", ["Breast cancer with mediastinal lymph node metastases",
                                   "Breast cancer with cervical lymph node metastases",
                                   "Breast cancer, metastatic to mediastinal nodes",
-                                  "Breast cancer with para-aortic nodal metastases"])
+                                  "Breast cancer with para-aortic nodal metastases",
+                                  "Breast cancer, metastatic to axillary, mediastinal lymph nodes",
+                                  "Breast cancer, metastatic to axillary and cervical nodes"])
 def test_a_breast_cancer_with_metastases_to_nodes_of_another_region_is_metastatic_not_asked(text):
     # was: asked "regional (N, early breast cancer) or distant (M1) not stated" and no metastatic
     # pathway; AJCC 8th edition codes every node outside the ipsilateral axillary, internal
@@ -1793,7 +1795,8 @@ def test_distant_nodes_written_negative_beside_axillary_nodal_metastases_leave_t
 @pytest.mark.parametrize("text", ["Breast cancer with axillary nodal metastases; cervical lymph node biopsy benign",
                                   "Breast cancer with axillary nodal metastases, cervical lymph nodes reactive",
                                   "Breast cancer with axillary nodal metastases; hilar nodes from sarcoidosis",
-                                  "Breast cancer with axillary nodal metastases; mediastinal lymph nodes enlarged"])
+                                  "Breast cancer with axillary nodal metastases; mediastinal lymph nodes enlarged",
+                                  "Breast cancer metastatic to axillary nodes, cervical lymph node biopsy benign"])
 def test_nodes_of_another_region_not_written_metastatic_leave_axillary_nodal_metastases_asked_not_stage_iv(text):
     # was (fix-dz2): metastatic and first-line MBC regimens, a benign / reactive / sarcoid node of
     # another region read as a distant nodal metastasis; AJCC 8th edition codes M1 nodal
