@@ -41,7 +41,8 @@ _BREAST_TEXT = re.compile(
 # "non-malignant" / "nonmalignant" / "paramalignant" effusion (no metastasis named). (fix-dz2)
 # Written the other way round too, "Pleural effusion, malignant" / "Pleural effusion
 # (malignant)", as problem lists write a finding then its kind (not "..., malignant cells
-# absent": what cytology found). A malignant pericardial
+# absent": what cytology found; (rt22) nor "..., malignant-appearing / malignant features on
+# CT": how it looks, as "Malignant-appearing pleural effusion" is no metastasis). A malignant pericardial
 # effusion is the same for the pericardium (ICD-10-CM I31.31 "malignant pericardial effusion
 # in diseases classified elsewhere", code first the neoplasm: a secondary one of the heart /
 # pericardium is C79.89, CR A.4 "ICD C77-C79"): metastatic, site "other" as C79.89 reads (the
@@ -54,7 +55,7 @@ _SECONDARY_TEXT = re.compile(r"secondary malignant|secondary (?:carcinoma|adenoc
                              r"|\bcarcinomatosis\b|\blymphangitis carcinomatosa\b|\bleptomeningeal (?:disease|involvement)\b"
                              r"|\bcarcinomatous meningitis\b"
                              rf"|(?<![a-z-])(?<!non )malignant (?:{_EFFUSION_SITE} effusions?|ascites)\b"
-                             rf"|\b{_EFFUSION_SITE} effusions?\s*(?:,\s*|\(\s*|-\s*)malignant\b(?!\s+cells?\b)")
+                             rf"|\b{_EFFUSION_SITE} effusions?\s*(?:,\s*|\(\s*|-\s*)malignant\b(?![\s-]*(?:cells?|appearing|looking|features?)\b)")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
 # distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts
 # "TNM M1 (cM1/pM1) OR stage group IV" alike. The M category is read on its own ("cM1", "M1
@@ -592,12 +593,28 @@ def _distant_nodes(text: str) -> str | None:
     """The words of the first nodes the text writes distant (_DISTANT_NODES: "mediastinal lymph
     node", "contralateral axillary nodal") and not as not there ("no mediastinal nodal disease",
     "mediastinal nodes negative": vocabulary negation_words before, ruled_out_words / negative
-    after, as for another primary), else None."""
-    for m in _DISTANT_NODES.finditer(text):
-        if not (_REFUTED_BEFORE.search(text[max(0, m.start() - 30):m.start()])
-                or _REFUTED_AFTER.search(text[m.end():m.end() + 30])):
-            return m.group(0)
+    after, as for another primary) and written as metastases: a metastasis mention the text does
+    not refute stands in the same comma piece ("mediastinal lymph node metastases", "metastatic
+    to cervical nodes"; not "cervical lymph node biopsy benign", "hilar nodes from sarcoidosis":
+    AJCC 8th edition codes nodal metastases of another region M1, not every node named there;
+    rt22), else None."""
+    for part in text.split(" | "):
+        mentions = [m for m in _mentions(part) if m.refuted is None]
+        for m in _DISTANT_NODES.finditer(part):
+            if (_REFUTED_BEFORE.search(part[max(0, m.start() - 30):m.start()])
+                    or _REFUTED_AFTER.search(part[m.end():m.end() + 30])):
+                continue
+            if any(not _PIECE_END.search(part, min(m.start(), n.start), max(m.end(), n.end))
+                   or (n.start < m.start() and _NODE_LIST_AFTER_TO.match(part, n.start, m.start()))
+                   for n in mentions):
+                return m.group(0)
     return None
+
+
+# "metastatic to axillary, mediastinal lymph nodes": the regions listed after "to" share the
+# node word at the end; not "metastatic to axillary nodes, cervical lymph node biopsy benign"
+# (a node word ends the list) (rt22)
+_NODE_LIST_AFTER_TO = re.compile(r"\w+\s+to\s+(?:(?!lymph|nodal|nodes?\b)[\w/-]+(?:\s*,\s*|\s+(?:and\s+)?))+$")
 
 
 @lru_cache(maxsize=4096)
@@ -1425,7 +1442,9 @@ def build_disease(ctx: Ctx) -> Disease:
                         unconfirmed.append((site or "site not stated",
                                             f'the text also names another primary cancer, "{words}"', src))
                     continue
-                if (to_breast := _metastasis_to_breast(ctx.concept_of(res))) is not None:
+                # (rt22) a bodySite naming a metastatic site (the liver) says where it is, as
+                # a text naming another site does: read below (FHIR R4 Condition.bodySite)
+                if not _body_sites(res) and (to_breast := _metastasis_to_breast(ctx.concept_of(res))) is not None:
                     # a secondary malignant neoplasm OF the breast: another cancer's spread to it
                     # (CR A.4 caution: "not MBC") or this one's to the other breast (M1), which
                     # the code does not say (fix-dz2): asked, not counted (a cancer the text names

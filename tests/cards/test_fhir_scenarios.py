@@ -4730,3 +4730,45 @@ def test_fhir_a_line_still_active_by_status_but_written_as_stopped_is_not_the_cu
     gap = next(g for g in state.gaps if g.code == "therapy-stopped-in-text")
     assert f"MedicationStatement/ms-tam (tamoxifen, status 'active': '{text}')" in gap.message
     assert "Confirm whether the drug is still given and when it stopped." in gap.message
+
+
+@pytest.mark.parametrize("text", ["Left breast IDC with axillary nodal metastases; cervical lymph node biopsy benign",
+                                  "Left breast IDC with axillary nodal metastases, hilar nodes from sarcoidosis"])
+def test_fhir_an_early_breast_cancer_with_a_benign_node_of_another_region_gets_no_mbc_regimens(text):
+    # was (fix-dz2): first-line MBC regimens, the benign cervical / sarcoid hilar node read as a
+    # distant nodal metastasis (AJCC 8th edition M1 is nodal metastasis of another region); the
+    # axillary nodes are asked as before fix-dz2
+    p = FhirPatient("early-nodes")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C50.912"}], "text": text},
+                 "2024-01-10", "primary")
+    p.er("positive", "2024-01-12").pr("positive", "2024-01-12").her2("1+", "2024-01-12").menopause("postmenopausal", "2024-01-12")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert "regional (N, early breast cancer) or distant (M1) not stated" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("condition", [
+    {"text": "Malignant pleural effusion, cytology negative x1, positive x2"},
+    {"text": "Liver metastases vs CT 2024-01"},
+    {"text": "Pleural effusion, malignant; cytology: adenocarcinoma"}])
+def test_fhir_a_metastasis_confirmed_on_repeat_cytology_or_compared_with_a_scan_gets_first_line_mbc_regimens(
+        condition):
+    # was (fix-dz2): no regimen, "Unconfirmed metastasis" asked of a diagnosis made (a later
+    # positive cytology), of a comparison with an earlier CT read as a differential, or of a
+    # C79.81 Condition whose bodySite is the liver (FHIR R4 Condition.bodySite)
+    p = FhirPatient("mbc-read").primary("2024-01-10")
+    p._condition(condition, "2024-01-15", "met")
+    p.er("positive", "2024-01-15").pr("positive", "2024-01-15").her2("1+", "2024-01-15").menopause("postmenopausal", "2024-01-15")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic == "yes" and regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+
+
+def test_fhir_a_c79_81_metastasis_whose_body_site_is_the_liver_gets_first_line_mbc_regimens():
+    # was (fix-dz2): no regimen, asked as "a metastasis to the breast" though Condition.bodySite
+    # (FHIR R4) puts it in the liver
+    p = FhirPatient("c7981-liver").primary("2024-01-10")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C79.81"}]}, "2024-01-15", "met",
+                 bodySite=[{"coding": [{"system": "http://snomed.info/sct", "code": "10200004"}]}])
+    p.er("positive", "2024-01-15").pr("positive", "2024-01-15").her2("1+", "2024-01-15").menopause("postmenopausal", "2024-01-15")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.disease.metastatic == "yes" and regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]

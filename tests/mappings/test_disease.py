@@ -47,6 +47,16 @@ def test_a_secondary_malignant_neoplasm_of_the_breast_alone_is_asked_not_counted
             in _gaps(breast_cancer("2020-01-01"), met)["metastasis-unconfirmed"])
 
 
+def test_a_secondary_malignant_neoplasm_of_the_breast_whose_body_site_is_the_liver_is_metastatic_not_asked():
+    # was (fix-dz2): metastatic status unknown, the liver bodySite ignored and the metastasis
+    # asked as one to the breast; FHIR R4 Condition.bodySite names where the metastasis is, as
+    # the text naming another site does ("Metastasis to breast and liver" coded C79.81)
+    met = condition(cc(coding(ICD10, "C79.81")), "2021-01-01")
+    met["bodySite"] = [cc(coding(SNOMED, "10200004", "Liver structure"))]
+    assert disease(breast_cancer("2020-01-01"), met).metastatic == "yes"
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer("2020-01-01"), met)
+
+
 def test_a_secondary_malignant_neoplasm_of_the_breast_beside_a_liver_metastasis_leaves_the_disease_metastatic():
     resources = (breast_cancer("2020-01-01"), condition(cc(coding(ICD10, "C79.81")), "2021-01-01"),
                  condition(cc(coding(ICD10, "C78.7")), "2021-01-01"))
@@ -1752,7 +1762,9 @@ def test_a_breast_cancer_with_metastases_beyond_the_nodes_or_a_stage_iv_stays_me
 @pytest.mark.parametrize("text", ["Breast cancer with mediastinal lymph node metastases",
                                   "Breast cancer with cervical lymph node metastases",
                                   "Breast cancer, metastatic to mediastinal nodes",
-                                  "Breast cancer with para-aortic nodal metastases"])
+                                  "Breast cancer with para-aortic nodal metastases",
+                                  "Breast cancer, metastatic to axillary, mediastinal lymph nodes",
+                                  "Breast cancer, metastatic to axillary and cervical nodes"])
 def test_a_breast_cancer_with_metastases_to_nodes_of_another_region_is_metastatic_not_asked(text):
     # was: asked "regional (N, early breast cancer) or distant (M1) not stated" and no metastatic
     # pathway; AJCC 8th edition codes every node outside the ipsilateral axillary, internal
@@ -1776,6 +1788,20 @@ def test_distant_nodes_written_beside_no_distant_metastases_or_an_m0_are_asked_n
                                   "Breast cancer with axillary nodal metastases; contralateral nodes negative"])
 def test_distant_nodes_written_negative_beside_axillary_nodal_metastases_leave_the_regional_question_asked(text):
     # was (contralateral): metastatic, the negative nodes read as distant metastases
+    problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
+    assert disease(problem).metastatic == "unknown"
+    assert "regional (N, early breast cancer) or distant (M1) not stated" in _gaps(problem)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text", ["Breast cancer with axillary nodal metastases; cervical lymph node biopsy benign",
+                                  "Breast cancer with axillary nodal metastases, cervical lymph nodes reactive",
+                                  "Breast cancer with axillary nodal metastases; hilar nodes from sarcoidosis",
+                                  "Breast cancer with axillary nodal metastases; mediastinal lymph nodes enlarged",
+                                  "Breast cancer metastatic to axillary nodes, cervical lymph node biopsy benign"])
+def test_nodes_of_another_region_not_written_metastatic_leave_axillary_nodal_metastases_asked_not_stage_iv(text):
+    # was (fix-dz2): metastatic and first-line MBC regimens, a benign / reactive / sarcoid node of
+    # another region read as a distant nodal metastasis; AJCC 8th edition codes M1 nodal
+    # metastases of another region, not every node the text names there
     problem = condition(cc(coding(ICD10, "C50.912"), text=text), "2021-01-01")
     assert disease(problem).metastatic == "unknown"
     assert "regional (N, early breast cancer) or distant (M1) not stated" in _gaps(problem)["metastasis-unconfirmed"]
@@ -1944,6 +1970,16 @@ def test_an_effusion_whose_cytology_found_no_malignant_cells_or_not_written_mali
     assert d.metastatic == "unknown" and d.sites == []
 
 
+@pytest.mark.parametrize("text", ["Pleural effusion, malignant-appearing", "Pleural effusion, malignant appearing on CT",
+                                  "Pericardial effusion (malignant features on CT)", "Malignant-appearing pleural effusion"])
+def test_an_effusion_written_malignant_appearing_is_no_metastasis_finding_first_as_finding_last(text):
+    # was (fix-dz2, finding first): metastatic and first-line MBC regimens from how an effusion
+    # looks on imaging; "Malignant-appearing pleural effusion" was and is no metastasis (CR A.4
+    # counts a diagnosed malignant effusion, ICD-10-CM J91.0 codes the malignancy first)
+    d = disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "unknown" and d.sites == []
+
+
 @pytest.mark.parametrize("text,site,words", [
     ("Malignant pleural effusion, cytology negative", "pleura", "cytology negative"),
     ("Malignant pleural effusion (cytology negative for malignancy)", "pleura", "cytology negative"),
@@ -1963,6 +1999,20 @@ def test_a_metastasis_beside_a_biopsy_negative_for_a_marker_or_a_positive_cytolo
     assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")).metastatic == "yes"
 
 
+@pytest.mark.parametrize("text", ["Malignant pleural effusion, cytology negative x1, positive x2",
+                                  "Malignant pleural effusion, cytology negative initially, positive on repeat",
+                                  "Malignant pleural effusion, negative cytology x1, positive cytology on repeat",
+                                  "Liver metastasis, biopsy: negative margins",
+                                  "Liver metastasis resected, biopsy negative margins"])
+def test_a_metastasis_whose_negative_test_was_followed_by_a_positive_one_or_names_margins_stays_metastatic(text):
+    # was (fix-dz2): metastatic status unknown and no MBC regimens, a first negative cytology read
+    # as the test that did not confirm it though a later one did, and negative resection
+    # margins read as a negative biopsy (condition-ver-status: a diagnosis made is confirmed)
+    resources = (breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert disease(*resources).metastatic == "yes"
+    assert "metastasis-unconfirmed" not in _gaps(*resources)
+
+
 @pytest.mark.parametrize("text,site", [("Liver metastasis vs hemangioma", "liver"),
                                        ("Malignant pleural effusion vs parapneumonic", "pleura"),
                                        ("Pleural effusion - malignant vs reactive", "pleura"),
@@ -1978,6 +2028,17 @@ def test_a_metastasis_written_as_one_of_two_diagnoses_is_a_suspicion_not_metasta
 @pytest.mark.parametrize("text", ["Liver metastases, stable vs prior", "Liver metastases: smaller vs baseline"])
 def test_a_metastasis_compared_with_an_earlier_scan_stays_metastatic(text):
     assert disease(breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01")).metastatic == "yes"
+
+
+@pytest.mark.parametrize("text", ["Liver metastases vs CT 2024-01", "Bone metastases vs MRI of March",
+                                  "Liver metastases vs January", "Bone metastases versus PET-CT",
+                                  "Liver metastases vs outside imaging", "Brain metastases vs last month's MRI"])
+def test_a_metastasis_compared_with_an_earlier_scan_named_by_its_kind_or_month_stays_metastatic(text):
+    # was (fix-dz2): metastatic status unknown and no MBC regimens, the scan or month compared
+    # with read as a second diagnosis (condition-ver-status "differential" needs one)
+    resources = (breast_cancer("2020-01-01"), condition(cc(text=text), "2021-01-01"))
+    assert disease(*resources).metastatic == "yes"
+    assert "metastasis-unconfirmed" not in _gaps(*resources)
 
 
 @pytest.mark.parametrize("stage", ["ypStage IV", "rpStage IV", "pStage IV"])
