@@ -81,6 +81,26 @@ def test_fhir_an_endocrine_sensitive_relapse_gets_fulvestrant_with_ribociclib_on
         ["fulvestrant", "abemaciclib"], ["fulvestrant", "palbociclib"], ["fulvestrant", "ribociclib"]]
 
 
+def test_fhir_an_endocrine_sensitive_relapse_whose_first_line_ai_was_stopped_for_toxicity_still_gets_fulvestrant_with_ribociclib_only():
+    # B.9 (iv): palbociclib / abemaciclib + fulvestrant after progression on endocrine therapy;
+    # a relapse 3 years after adjuvant letrozole (endocrine-sensitive, ABC4 C.1) whose first-line
+    # letrozole was stopped for arthralgia with no progression documented has not progressed on
+    # any endocrine therapy: fulvestrant + ribociclib ("initial endocrine-based therapy") only
+    p = adjuvant_relapse("sens-tox-stop", "2021-01-14").med("letrozole", "2024-02-01", "2024-04-01", stopped_for="Arthralgia")
+    state, cards = run(p, dt.date(2024, 5, 1))
+    assert state.therapy.endocrine_resistance == "sensitive"
+    fulv = card(cards, "fulvestrant-cdk46i")
+    assert suggestion_drugs(fulv) == [["fulvestrant", "ribociclib"]]
+    assert ("Not offered: Fulvestrant + abemaciclib — abemaciclib: No progression on 1 endocrine-based line(s) for "
+            "metastatic disease documented (0 counted): stopped for a stated reason other than progression") in fulv["detail"]
+    [order] = _order(state, [_draft("fulvestrant", "fulvestrant", "282357"), _draft(*PALBOCICLIB)])
+    assert order["summary"].startswith("Fulvestrant + palbociclib: not indicated — No progression on 1 endocrine-based")
+    # a progression on that line is one: all three partners
+    p = adjuvant_relapse("sens-prog", "2021-01-14").med("letrozole", "2024-02-01", "2024-04-01").progression("2024-03-25")
+    _, cards = run(p, dt.date(2024, 5, 1))
+    assert len(suggestion_drugs(card(cards, "fulvestrant-cdk46i"))) == 3
+
+
 def test_fhir_the_relapse_months_on_a_card_cite_the_stage_iv_record_that_dates_the_metastatic_diagnosis():
     # C.2 step 1: metastatic_dx_date = the earliest of the metastasis, M1 and stage IV records;
     # stage IV on 2023-12-01, the metastasis Condition on 2024-01-15: 11.5 months after the
