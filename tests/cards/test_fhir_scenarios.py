@@ -2558,6 +2558,18 @@ def test_fhir_a_progression_within_6_months_of_first_line_cdk46i_given_beyond_it
     assert DB06_CAUTION not in card(cards, "trastuzumab-deruxtecan")["detail"]
 
 
+def test_fhir_a_progression_two_weeks_into_first_line_cdk46i_read_as_primary_resistance_also_ranks_tdxd_first_as_db06():
+    # a progression 14 days after the start is on the line (PROGRESSION_AT_START_DAYS: fewer days
+    # may be the baseline report, asked in a gap): ABC4 primary resistance (CR C.1), and the same
+    # progression times the CDK4/6 inhibitor for DB-06 (C.2 step 1 "PD < 6 months", C.3 row 13),
+    # not the line's end 7 months later
+    p = de_novo("db06-day14").regimen(("letrozole", "ribociclib"), "2024-02-01", "2024-09-10").progression("2024-02-15")
+    state, cards = run(p, dt.date(2024, 10, 1))
+    assert state.therapy.endocrine_resistance == "primary"
+    assert regimen_topics(cards)[0] == "trastuzumab-deruxtecan"
+    assert DB06_CAUTION in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
 def test_fhir_a_first_line_stopped_for_diarrhoea_after_three_months_is_no_primary_resistance_and_no_db06_ranking():
     state, cards = run(_first_line_stopped_then_fulvestrant_palbociclib("tox-switch", "Diarrhoea", "Diarrhoea"))
     th = state.therapy
