@@ -1151,6 +1151,13 @@ def progression_on_or_after_endocrine_therapy(state, ctx):
     it would read "not indicated")."""
     count, listing, srcs = _lines_fact(state, ctx, "endocrine")
     if count:
+        on_lines = evaluate_rule("progressed_on_metastatic_endocrine_lines_at_least", state, ctx, n=1)
+        if not on_lines.value and state.therapy.endocrine_resistance == "sensitive":
+            # every metastatic endocrine line stopped for toxicity or choice, no progression on
+            # it, after an endocrine-sensitive relapse: no progression on endocrine therapy yet
+            return Finding(False, f"{on_lines.text}; endocrine-sensitive before it (labelled after progression "
+                                  "on endocrine therapy; C.2 step 2)",
+                           on_lines.sources + _srcs(state.therapy.endocrine_resistance_sources))
         return Finding(True, f"{count} endocrine-based line(s) for metastatic disease ({listing})", srcs)
     prior = evaluate_rule("prior_endocrine_any_setting", state, ctx)
     if not prior.value:

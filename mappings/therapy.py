@@ -3064,11 +3064,12 @@ def _cdk46i(th: TherapyHistory, lines: list[_Line], as_of: dt.date,
             # first-line ET + CDK4/6i) is timed to the progression: the first disease-status
             # progression documented on a line that progressed or is still recorded as given
             # (given beyond progression), as _resistance reads the first endocrine line, not
-            # the later day the line ended. One within PROGRESSION_AT_START_DAYS of the start may
-            # be the report that led to the line (_progression_at_line_start): not read here.
+            # the later day the line ended. One fewer than PROGRESSION_AT_START_DAYS after the
+            # start may be the report that led to the line (_progression_at_line_start, which
+            # counts one that many days after it on the line): not read here.
             if ln.progressed or ln.active:
                 on_line = sorted((p, last) for p, last in progressions
-                                 if (p - start).days > PROGRESSION_AT_START_DAYS and p <= as_of
+                                 if (p - start).days >= PROGRESSION_AT_START_DAYS and p <= as_of
                                  and (ln.active or p < stop))
                 if on_line:
                     first, last = on_line[0]

@@ -81,6 +81,26 @@ def test_fhir_an_endocrine_sensitive_relapse_gets_fulvestrant_with_ribociclib_on
         ["fulvestrant", "abemaciclib"], ["fulvestrant", "palbociclib"], ["fulvestrant", "ribociclib"]]
 
 
+def test_fhir_an_endocrine_sensitive_relapse_whose_first_line_ai_was_stopped_for_toxicity_still_gets_fulvestrant_with_ribociclib_only():
+    # B.9 (iv): palbociclib / abemaciclib + fulvestrant after progression on endocrine therapy;
+    # a relapse 3 years after adjuvant letrozole (endocrine-sensitive, ABC4 C.1) whose first-line
+    # letrozole was stopped for arthralgia with no progression documented has not progressed on
+    # any endocrine therapy: fulvestrant + ribociclib ("initial endocrine-based therapy") only
+    p = adjuvant_relapse("sens-tox-stop", "2021-01-14").med("letrozole", "2024-02-01", "2024-04-01", stopped_for="Arthralgia")
+    state, cards = run(p, dt.date(2024, 5, 1))
+    assert state.therapy.endocrine_resistance == "sensitive"
+    fulv = card(cards, "fulvestrant-cdk46i")
+    assert suggestion_drugs(fulv) == [["fulvestrant", "ribociclib"]]
+    assert ("Not offered: Fulvestrant + abemaciclib — abemaciclib: No progression on 1 endocrine-based line(s) for "
+            "metastatic disease documented (0 counted): stopped for a stated reason other than progression") in fulv["detail"]
+    [order] = _order(state, [_draft("fulvestrant", "fulvestrant", "282357"), _draft(*PALBOCICLIB)])
+    assert order["summary"].startswith("Fulvestrant + palbociclib: not indicated — No progression on 1 endocrine-based")
+    # a progression on that line is one: all three partners
+    p = adjuvant_relapse("sens-prog", "2021-01-14").med("letrozole", "2024-02-01", "2024-04-01").progression("2024-03-25")
+    _, cards = run(p, dt.date(2024, 5, 1))
+    assert len(suggestion_drugs(card(cards, "fulvestrant-cdk46i"))) == 3
+
+
 def test_fhir_the_relapse_months_on_a_card_cite_the_stage_iv_record_that_dates_the_metastatic_diagnosis():
     # C.2 step 1: metastatic_dx_date = the earliest of the metastasis, M1 and stage IV records;
     # stage IV on 2023-12-01, the metastasis Condition on 2024-01-15: 11.5 months after the
@@ -2649,6 +2669,18 @@ def test_fhir_a_progression_within_6_months_of_first_line_cdk46i_given_beyond_it
     state, cards = run(p, dt.date(2024, 8, 20))
     assert state.therapy.progression_within_6_months_on_cdk46i is False
     assert DB06_CAUTION not in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
+def test_fhir_a_progression_two_weeks_into_first_line_cdk46i_read_as_primary_resistance_also_ranks_tdxd_first_as_db06():
+    # a progression 14 days after the start is on the line (PROGRESSION_AT_START_DAYS: fewer days
+    # may be the baseline report, asked in a gap): ABC4 primary resistance (CR C.1), and the same
+    # progression times the CDK4/6 inhibitor for DB-06 (C.2 step 1 "PD < 6 months", C.3 row 13),
+    # not the line's end 7 months later
+    p = de_novo("db06-day14").regimen(("letrozole", "ribociclib"), "2024-02-01", "2024-09-10").progression("2024-02-15")
+    state, cards = run(p, dt.date(2024, 10, 1))
+    assert state.therapy.endocrine_resistance == "primary"
+    assert regimen_topics(cards)[0] == "trastuzumab-deruxtecan"
+    assert DB06_CAUTION in card(cards, "trastuzumab-deruxtecan")["detail"]
 
 
 def test_fhir_a_first_line_stopped_for_diarrhoea_after_three_months_is_no_primary_resistance_and_no_db06_ranking():
