@@ -187,3 +187,35 @@ def test_an_unclassified_her2_ihc_0_and_a_lymph_node_site_read_in_words_not_code
         in summary.splitlines()
     assert "- Site: lymph node, 2024-01-15 — Condition/met-ln (2024-01-15)" in summary.splitlines()
     assert "zero-unspecified" not in "\n".join(c["detail"] + c["summary"] for c in cards)
+
+
+# --- off the pathway by its receptors: a gap that may hide a newer receptor result stays listed ---
+
+def test_a_her2_positive_summary_still_lists_a_search_the_fhir_server_reported_incomplete():
+    # a truncated Observation search (service/gather.py, gap data-incomplete) may hold a newer
+    # HER2 result, e.g. HER2-low on a metastatic re-biopsy, that would put the patient back on
+    # the pathway (CR C.2 step 0: the most recent biopsy decides): never counted away as a gap
+    # bearing only on the choice among HR+/HER2- regimens
+    from service.pipeline import run_hook
+    p = _mbc("hp-inc").er("positive").pr("negative").her2("3+")
+    note = ("prefetch 'observations': the FHIR server reported an error with the results, which may be "
+            "incomplete: results truncated: too many matches")
+    [summary, *_] = run_hook("patient-view", {"patientId": "hp-inc"}, p.resources, [note], as_of=AS_OF,
+                             incomplete=[note])
+    assert f"- {note}" in _gaps(summary.to_json())
+
+
+def test_a_her2_positive_summary_lists_the_missing_status_gap_when_the_her2_result_is_past_the_five_it_cites():
+    # a sender that omits Observation.status everywhere: the HER2 3+ read as final though the record
+    # does not say so (gap observation-status-missing cites the first 5 only); whether the result
+    # that places the patient outside the pathway is final bears on step 0 (CR C.2 step 0)
+    p = _mbc("hp-status")
+    for day in range(1, 6):
+        p.ecog(1, f"2024-06-0{day}")
+    p.er("positive").pr("negative").her2("3+", on="2024-06-10")
+    for res in p.resources:
+        if res["resourceType"] == "Observation":
+            del res["status"]
+    gaps = _gaps(_summary(p))
+    assert gaps[0].startswith("- 8 Observation(s) without a status (required in FHIR R4), read as final though "
+                              "the record does not say they are (the first 5 cited)")
