@@ -219,3 +219,19 @@ def test_a_her2_positive_summary_lists_the_missing_status_gap_when_the_her2_resu
     gaps = _gaps(_summary(p))
     assert gaps[0].startswith("- 8 Observation(s) without a status (required in FHIR R4), read as final though "
                               "the record does not say they are (the first 5 cited)")
+
+
+def test_a_refusal_drafted_beside_a_checked_drug_is_named_under_the_plural_heading_in_the_plural():
+    # the order cards name unchecked drafts under "Drafted orders not checked" (their drug could
+    # not be read) for one draft or several; a refusal read "Drafted orders not checked (its text
+    # writes a refusal)"
+    from cards.engine import order_cards
+    from mappings import read_draft_orders
+    from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, de_novo
+    drafts = read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": {
+        "resourceType": "MedicationRequest", "id": f"mr-{i}", "status": "draft", "intent": "order",
+        "subject": {"reference": "Patient/p-beside"}, "medicationCodeableConcept": {"text": t}}}
+        for i, t in enumerate(("Fulvestrant", "Palbociclib declined"))]})
+    cards = [c.to_json() for c in order_cards(de_novo("p-beside").state(FIRST_LINE_AS_OF), drafts, None, "order-sign")]
+    assert cards and all("\n**Drafted orders not checked** (their text writes a refusal)\n- MedicationRequest/mr-1: "
+                         in c["detail"] for c in cards)
