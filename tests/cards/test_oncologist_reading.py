@@ -235,3 +235,12 @@ def test_a_refusal_drafted_beside_a_checked_drug_is_named_under_the_plural_headi
     cards = [c.to_json() for c in order_cards(de_novo("p-beside").state(FIRST_LINE_AS_OF), drafts, None, "order-sign")]
     assert cards and all("\n**Drafted orders not checked** (their text writes a refusal)\n- MedicationRequest/mr-1: "
                          in c["detail"] for c in cards)
+
+
+def test_a_her2_positive_summary_without_a_metastasis_record_lists_the_metastatic_status_gap():
+    # whether the disease is metastatic is step 0 too (CR C.2 step 0) and no choice among HR+/HER2-
+    # regimens: it was counted among the gaps "bearing only on the choice among HR+/HER2- regimens"
+    card = _summary(FhirPatient("hp-m").primary("2016-03-01").er("positive").pr("negative").her2("3+"))
+    gaps = _gaps(card)
+    assert gaps[0] == "- No metastatic site, M1 category or stage IV was found: metastatic status unknown."
+    assert card["summary"] == "Outside the HR+/HER2- MBC pathway: HER2-positive; 1 data gap(s)"
