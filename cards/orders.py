@@ -991,7 +991,9 @@ class _Checker:
         if not self.unread:
             return []
         noun = drafts_noun(self.unread)
-        why = (("their drug could not be read" if _all_unread_drug(self.unread) else unread_why(self.unread))
+        # the heading is plural for one draft or several ("their drug could not be read"), so is why
+        why = (("their drug could not be read" if _all_unread_drug(self.unread) else
+                unread_why(self.unread, several=True))
                if not any(o.prohibition_unclear for o in self.unread) else
                # drafted tests only (ServiceRequest.doNotPerform neither true nor false)
                "whether they order or prohibit their test is unclear"
@@ -1827,11 +1829,12 @@ def unread_kind(order: DraftOrder) -> tuple[str, str]:
     return next((said for words, said in _UNREAD_KINDS if any(w in why for w in words)), _UNREAD_DRUG)
 
 
-def unread_why(orders: list[DraftOrder]) -> str:
+def unread_why(orders: list[DraftOrder], several: bool = False) -> str:
     """Those words for these drafts (no doNotPerform question among them): one kind said for
-    all, several kinds as which drug they order not being clear (each reason line says why)."""
+    all, several kinds as which drug they order not being clear (each reason line says why);
+    `several`: said in the plural of one draft too (a heading in the plural)."""
     kinds = {unread_kind(o) for o in orders}
-    if len(orders) == 1:
+    if len(orders) == 1 and not several:
         return kinds.pop()[0]
     if len(kinds) == 1:
         return kinds.pop()[1]

@@ -8,6 +8,7 @@ validate them with fhir.resources.R4B, the hot path does not.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 from urllib.parse import quote, urlencode
@@ -528,6 +529,19 @@ _RECEPTOR_GAP_PREFIXES = ("er-", "pr-", "her2-", "receptor-")
 # ... but not those grading a result step 0 reads the same either way: IHC 0 without the
 # ultralow/null sub-class is HER2-negative, ER-low (1-10 %) is ER-positive (CR C.2 step 0, F #20)
 _GRADING_GAPS = frozenset({"her2-zero-unspecified", "er-low"})
+# Gaps about what data the service has at all (service/pipeline.py): a search the FHIR server
+# reported incomplete, resources left out while gathering; a newer ER, PR or HER2 result may be
+# among what is missing, and the most recent biopsy decides step 0 (CR C.2 step 0)
+_DATA_GATHERING_GAPS = frozenset({"data-incomplete", "data-gathering"})
+# Whether the disease is metastatic, step 0's other fact (CR C.2 step 0: metastatic/advanced
+# disease; mappings: build.py, disease.py): no choice among HR+/HER2- regimens, so listed
+_METASTATIC_STATUS_GAPS = frozenset({"metastatic-status-unknown", "metastatic-status-conflict",
+                                     "metastasis-unconfirmed", "staging-conflict"})
+# A gap naming more records than it cites: observation-status-missing cites the first 5 of the
+# Observations it counts ("7 Observation(s) without a status ...", mappings/build.py), and a
+# receptor result may be among those it does not cite
+_CITES_SOME = frozenset({"observation-status-missing"})
+_COUNT_OPENING = re.compile(r"(\d+) ")
 
 
 def _outside_by_receptors(state: PatientState, status: PathwayStatus) -> bool:
@@ -538,12 +552,17 @@ def _outside_by_receptors(state: PatientState, status: PathwayStatus) -> bool:
             and (state.her2.category == "positive" or state.hormone_receptor_positive is False))
 
 
-def _bears_on_receptors(g, state: PatientState) -> bool:
+def _bears_on_step_0(g, state: PatientState) -> bool:
     """A gap about the ER, PR or HER2 results (by its code, or a receptor result among its
-    sources, e.g. an observation-status-missing naming the HER2 observation)."""
+    sources, e.g. an observation-status-missing naming the HER2 observation), or one that may
+    hide a receptor result (data not gathered in full, records counted but not all cited), or
+    about whether the disease is metastatic."""
     if g.code in _GRADING_GAPS:
         return False
-    if g.code.startswith(_RECEPTOR_GAP_PREFIXES):
+    if g.code.startswith(_RECEPTOR_GAP_PREFIXES) or g.code in _DATA_GATHERING_GAPS | _METASTATIC_STATUS_GAPS:
+        return True
+    counted = _COUNT_OPENING.match(g.message) if g.code in _CITES_SOME else None
+    if counted and int(counted.group(1)) > len(g.sources):
         return True
     refs = {s.reference for r in (state.er, state.pr, state.her2) for s in r.sources}
     return any(s.reference in refs for s in g.sources)
@@ -900,10 +919,11 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
             out += [f"- {', '.join(names)}: {why}" for why, names in why_of.items()]
     # gaps
     if _outside_by_receptors(state, status):
-        # HER2-positive or HR-negative: the step-0 result rests on the receptor data alone
-        # (CR C.2 step 0); the HR+/HER2- pathway's gaps (genomic tests, lines, menopause,
+        # HER2-positive or HR-negative: the step-0 result rests on the receptor data (CR C.2
+        # step 0; with the data that may hide a receptor result, and whether the disease is
+        # metastatic: _bears_on_step_0); the HR+/HER2- pathway's gaps (genomic tests, lines, menopause,
         # labs) bear on a regimen choice that does not apply, so they are counted, not listed
-        shown = [g for g in state.gaps if _bears_on_receptors(g, state)]
+        shown = [g for g in state.gaps if _bears_on_step_0(g, state)]
         gaps = [f"- {g.message}{cite(g.sources)}" for g in shown]
         hidden = len(state.gaps) - len(shown) + len(extra_gaps)
         out += ["", "**Data gaps that limit the advice**"] + (

@@ -187,3 +187,60 @@ def test_an_unclassified_her2_ihc_0_and_a_lymph_node_site_read_in_words_not_code
         in summary.splitlines()
     assert "- Site: lymph node, 2024-01-15 — Condition/met-ln (2024-01-15)" in summary.splitlines()
     assert "zero-unspecified" not in "\n".join(c["detail"] + c["summary"] for c in cards)
+
+
+# --- off the pathway by its receptors: a gap that may hide a newer receptor result stays listed ---
+
+def test_a_her2_positive_summary_still_lists_a_search_the_fhir_server_reported_incomplete():
+    # a truncated Observation search (service/gather.py, gap data-incomplete) may hold a newer
+    # HER2 result, e.g. HER2-low on a metastatic re-biopsy, that would put the patient back on
+    # the pathway (CR C.2 step 0: the most recent biopsy decides): never counted away as a gap
+    # bearing only on the choice among HR+/HER2- regimens
+    from service.pipeline import run_hook
+    p = _mbc("hp-inc").er("positive").pr("negative").her2("3+")
+    note = ("prefetch 'observations': the FHIR server reported an error with the results, which may be "
+            "incomplete: results truncated: too many matches")
+    [summary, *_] = run_hook("patient-view", {"patientId": "hp-inc"}, p.resources, [note], as_of=AS_OF,
+                             incomplete=[note])
+    assert f"- {note}" in _gaps(summary.to_json())
+
+
+def test_a_her2_positive_summary_lists_the_missing_status_gap_when_the_her2_result_is_past_the_five_it_cites():
+    # a sender that omits Observation.status everywhere: the HER2 3+ read as final though the record
+    # does not say so (gap observation-status-missing cites the first 5 only); whether the result
+    # that places the patient outside the pathway is final bears on step 0 (CR C.2 step 0)
+    p = _mbc("hp-status")
+    for day in range(1, 6):
+        p.ecog(1, f"2024-06-0{day}")
+    p.er("positive").pr("negative").her2("3+", on="2024-06-10")
+    for res in p.resources:
+        if res["resourceType"] == "Observation":
+            del res["status"]
+    gaps = _gaps(_summary(p))
+    assert gaps[0].startswith("- 8 Observation(s) without a status (required in FHIR R4), read as final though "
+                              "the record does not say they are (the first 5 cited)")
+
+
+def test_a_refusal_drafted_beside_a_checked_drug_is_named_under_the_plural_heading_in_the_plural():
+    # the order cards name unchecked drafts under "Drafted orders not checked" (their drug could
+    # not be read) for one draft or several; a refusal read "Drafted orders not checked (its text
+    # writes a refusal)"
+    from cards.engine import order_cards
+    from mappings import read_draft_orders
+    from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, de_novo
+    drafts = read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": {
+        "resourceType": "MedicationRequest", "id": f"mr-{i}", "status": "draft", "intent": "order",
+        "subject": {"reference": "Patient/p-beside"}, "medicationCodeableConcept": {"text": t}}}
+        for i, t in enumerate(("Fulvestrant", "Palbociclib declined"))]})
+    cards = [c.to_json() for c in order_cards(de_novo("p-beside").state(FIRST_LINE_AS_OF), drafts, None, "order-sign")]
+    assert cards and all("\n**Drafted orders not checked** (their text writes a refusal)\n- MedicationRequest/mr-1: "
+                         in c["detail"] for c in cards)
+
+
+def test_a_her2_positive_summary_without_a_metastasis_record_lists_the_metastatic_status_gap():
+    # whether the disease is metastatic is step 0 too (CR C.2 step 0) and no choice among HR+/HER2-
+    # regimens: it was counted among the gaps "bearing only on the choice among HR+/HER2- regimens"
+    card = _summary(FhirPatient("hp-m").primary("2016-03-01").er("positive").pr("negative").her2("3+"))
+    gaps = _gaps(card)
+    assert gaps[0] == "- No metastatic site, M1 category or stage IV was found: metastatic status unknown."
+    assert card["summary"] == "Outside the HR+/HER2- MBC pathway: HER2-positive; 1 data gap(s)"
