@@ -52,6 +52,27 @@ def test_a_germline_palb2_variant_with_germline_brca_negative_is_named_where_the
         "2025-06-01)")
 
 
+
+def test_a_tumour_palb2_variant_with_germline_brca_negative_and_no_germline_palb2_result_names_germline_testing():
+    # C.2 step 3: "Somatic-only BRCA, PALB2 -> no labelled PARPi; recommend germline
+    # testing/genetics referral". A tumour PALB2 variant beside germline BRCA1/2 negative was named
+    # with no referral (fix-au2 gave it to a germline PALB2 only), though no germline PALB2 result
+    # is recorded: whether it is inherited is open
+    p = (after_ai_cdk46i("st3-palb2-tumour").variant("PALB2", "p.Gln775Ter", origin="somatic", specimen="tissue")
+         .variant("BRCA1", detected=False, origin="germline", specimen="blood")
+         .variant("BRCA2", detected=False, origin="germline", specimen="blood"))
+    _, cards = run(p)
+    assert not_offered_line(card(cards, "patient-summary")["detail"], "Talazoparib").endswith(
+        ": Germline BRCA1/2 tested: no pathogenic variant; PALB2 variant (no labelled PARP inhibitor, C.3 row 7; "
+        "no germline PALB2 result: germline testing/genetics referral, C.2 step 3): PALB2 p.Gln775Ter detected "
+        "(somatic, tissue, pathogenic, 2025-06-01)")
+    # germline PALB2 tested negative: the tumour variant is not inherited, no referral for it
+    p.variant("PALB2", detected=False, origin="germline", specimen="blood")
+    _, cards = run(p)
+    line = not_offered_line(card(cards, "patient-summary")["detail"], "Talazoparib")
+    assert "PALB2 variant (no labelled PARP inhibitor, C.3 row 7): PALB2 p.Gln775Ter detected (somatic" in line
+    assert "referral" not in line
+
 def test_talazoparib_after_first_line_chemotherapy_alone_does_not_claim_it_is_offered_after_endocrine_therapy():
     # the card read "Offered after endocrine therapy in HR+ disease" to a patient who had none:
     # the phase is after a first metastatic line, and the label has no endocrine clause (B.7)
