@@ -4,6 +4,7 @@ from FHIR patients: the options each label allows, and what each card says of th
 import datetime as dt
 
 from tests.cards.helpers import card, not_offered_line, regimen_topics, suggestion_drugs
+from tests.cards.fhir_builder import hr_positive_mbc
 from tests.cards.test_fhir_scenarios import after_ai_cdk46i, de_novo, run
 
 
@@ -36,6 +37,27 @@ def test_fulvestrant_cdk46i_after_ribociclib_or_abemaciclib_names_that_inhibitor
     assert "Abemaciclib again: postMONARCH supports abemaciclib after a CDK4/6 inhibitor" in cautions
     assert "fulvestrant-cdk46i" in regimen_topics(cards)
 
+
+
+def test_ai_cdk46i_after_adjuvant_abemaciclib_says_abemaciclib_is_given_again():
+    # fix-au2 said "X again" on fulvestrant + CDK4/6i only: after adjuvant abemaciclib + letrozole
+    # (monarchE) and an endocrine-sensitive relapse, AI + abemaciclib was offered with no word of
+    # the inhibitor given before (B.9: the reference's evidence after a CDK4/6 inhibitor is
+    # postMONARCH and MAINTAIN; it cites no trial of abemaciclib after abemaciclib)
+    p = (hr_positive_mbc("st3-adj-abema", primary="2016-03-01").med("letrozole", "2016-06-01", "2021-06-01")
+         .med("abemaciclib", "2016-06-01", "2018-06-01"))
+    _, cards = run(p, dt.date(2024, 2, 1))
+    ai = card(cards, "ai-cdk46i")
+    assert ["letrozole", "abemaciclib"] in suggestion_drugs(ai)
+    cautions = _cautions(ai)
+    assert ("Abemaciclib again: the reference cites no trial of abemaciclib after abemaciclib; its evidence after "
+            "a CDK4/6 inhibitor is postMONARCH (abemaciclib + fulvestrant, including after an adjuvant CDK4/6 "
+            "inhibitor) and MAINTAIN (a switch of inhibitor and of endocrine partner) (B.9).") in cautions
+    assert "Patient: Prior abemaciclib" in cautions
+    assert "Ribociclib again" not in cautions and "Palbociclib again" not in cautions
+    # de novo, no CDK4/6 inhibitor before: not said
+    _, cards = run(de_novo("st3-denovo-first"), dt.date(2024, 2, 1))
+    assert "again" not in _cautions(card(cards, "ai-cdk46i"))
 
 def test_a_germline_palb2_variant_with_germline_brca_negative_is_named_where_the_parp_inhibitors_are_declined():
     # C.2 step 3 / C.3 row 7: PALB2 -> no labelled PARP inhibitor, genetics referral; with BRCA1/2
