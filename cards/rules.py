@@ -1048,10 +1048,15 @@ def prior_nonsteroidal_ai(state, ctx):
 
 def _prior_drug(state, ctx: Context, name: str, flag: bool = False) -> Finding:
     """_prior for one drug, naming the metastatic line(s) that gave it with their dates
-    ("Prior fulvestrant in line 2: fulvestrant + abemaciclib from ..."), not the drug again."""
+    ("Prior fulvestrant in line 2: fulvestrant + abemaciclib from ..."), not the drug again;
+    given only before metastatic disease (adjuvant abemaciclib), that setting."""
     f = _prior(ctx, flag, {name}, name)
     lines = _lines_of(ctx, state, lambda ln: name in ln.names) if f.value else []
-    return Finding(True, f"Prior {name} in {line_listing(ctx, lines)}", f.sources) if lines else f
+    if lines:
+        return Finding(True, f"Prior {name} in {line_listing(ctx, lines)}", f.sources)
+    if f.value and name in ctx.early_drugs and name not in ctx.metastatic_drugs:
+        return Finding(True, f"Prior {name} in the adjuvant/neoadjuvant setting (before metastatic disease)", f.sources)
+    return f
 
 
 @rule

@@ -59,6 +59,19 @@ def test_ai_cdk46i_after_adjuvant_abemaciclib_says_abemaciclib_is_given_again():
     _, cards = run(de_novo("st3-denovo-first"), dt.date(2024, 2, 1))
     assert "again" not in _cautions(card(cards, "ai-cdk46i"))
 
+
+def test_a_drug_given_only_before_metastatic_disease_is_named_with_its_setting_where_the_card_says_again():
+    # the patient fact read "Prior abemaciclib: abemaciclib" (the drug again, no setting) when no
+    # metastatic line gave it; the metastatic lines are named with their dates
+    p = (hr_positive_mbc("st3-adj-abema-fact", primary="2016-03-01").med("letrozole", "2016-06-01", "2023-06-01")
+         .med("abemaciclib", "2016-06-01", "2018-06-01"))
+    _, cards = run(p, dt.date(2024, 2, 1))
+    cautions = _cautions(card(cards, "fulvestrant-cdk46i"))
+    assert "Abemaciclib again: postMONARCH supports abemaciclib after a CDK4/6 inhibitor" in cautions
+    assert "Patient: Prior abemaciclib in the adjuvant/neoadjuvant setting (before metastatic disease)" in cautions
+    assert "Prior abemaciclib: abemaciclib" not in cautions
+
+
 def test_a_germline_palb2_variant_with_germline_brca_negative_is_named_where_the_parp_inhibitors_are_declined():
     # C.2 step 3 / C.3 row 7: PALB2 -> no labelled PARP inhibitor, genetics referral; with BRCA1/2
     # tested negative in blood the PALB2 variant stood only in the summary's list of results
