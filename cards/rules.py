@@ -727,11 +727,18 @@ def _germline_brca_finding(state, ctx):
                      "inhibitors): " + "; ".join([variant_text(state, ctx, v) for v in other]))
         # a PALB2 variant beside it was only on the summary's list: C.2 step 3 "PALB2 -> no
         # labelled PARPi; recommend germline testing/genetics referral" (C.3 row 7) said where
-        # the PARP inhibitors are declined; germline testing is done, so the referral is left
-        palb2 = by_gene.get("PALB2", [])
-        palb2 = [v for v in palb2 if v.actionable]
+        # the PARP inhibitors are declined; germline testing is done, so the referral is left.
+        # A tumour PALB2 variant with no germline PALB2 result: C.2 step 3 "Somatic-only BRCA,
+        # PALB2 -> ... recommend germline testing/genetics referral" (whether it is inherited is open)
+        palb2_results = by_gene.get("PALB2", [])
+        palb2 = [v for v in palb2_results if v.actionable]
         if palb2:
-            referral = "; genetics referral" if any(v.origin == "germline" for v in palb2) else ""
+            if any(v.origin == "germline" for v in palb2):
+                referral = "; genetics referral"
+            elif "PALB2" not in _germline_tested_genes(palb2_results):
+                referral = "; no germline PALB2 result: germline testing/genetics referral, C.2 step 3"
+            else:
+                referral = ""
             text += ("; PALB2 variant (no labelled PARP inhibitor, C.3 row 7" + referral + "): "
                      + "; ".join([variant_text(state, ctx, v) for v in palb2]))
             srcs = _srcs(srcs, *(v.sources for v in palb2))
@@ -1047,10 +1054,15 @@ def prior_nonsteroidal_ai(state, ctx):
 
 def _prior_drug(state, ctx: Context, name: str, flag: bool = False) -> Finding:
     """_prior for one drug, naming the metastatic line(s) that gave it with their dates
-    ("Prior fulvestrant in line 2: fulvestrant + abemaciclib from ..."), not the drug again."""
+    ("Prior fulvestrant in line 2: fulvestrant + abemaciclib from ..."), not the drug again;
+    given only before metastatic disease (adjuvant abemaciclib), that setting."""
     f = _prior(ctx, flag, {name}, name)
     lines = _lines_of(ctx, state, lambda ln: name in ln.names) if f.value else []
-    return Finding(True, f"Prior {name} in {line_listing(ctx, lines)}", f.sources) if lines else f
+    if lines:
+        return Finding(True, f"Prior {name} in {line_listing(ctx, lines)}", f.sources)
+    if f.value and name in ctx.early_drugs and name not in ctx.metastatic_drugs:
+        return Finding(True, f"Prior {name} in the adjuvant/neoadjuvant setting (before metastatic disease)", f.sources)
+    return f
 
 
 @rule

@@ -706,12 +706,16 @@ def _ignore_generic_gene_results(ctx: Ctx, obs: dict[str, Any]) -> None:
 # "PTEN not tested" beside a PTEN result received. PTEN only: the one gene read here whose
 # protein loss is reported as a result of its own (ESR1 protein is the ER receptor, A.1).
 _PTEN_PROTEIN_NAME = re.compile(r"(?<![a-z0-9])pten(?![a-z0-9])")
+# the protein word must be PTEN's: in the same clause of the name ("PTEN loss (IHC)"), not
+# another marker's beside it ("Tumour NGS (PTEN); ER/PR IHC", "Genomic profiling incl. PTEN,
+# ER IHC": a DNA result, named as a method-named test by _ignore_generic_gene_results)
+_NAME_CLAUSE_SPLIT = re.compile(r"[;,|]")
 
 
 def _ignore_pten_protein_test(ctx: Ctx, obs: dict[str, Any]) -> bool:
     """True, and `obs` named as not read, when it is a PTEN protein (IHC) test with a value."""
     name = ctx.code_text(obs)
-    if not (_PTEN_PROTEIN_NAME.search(name) and _PROTEIN_TEST.search(name)):
+    if not any(_PTEN_PROTEIN_NAME.search(c) and _PROTEIN_TEST.search(c) for c in _NAME_CLAUSE_SPLIT.split(name)):
         return False
     written = _written_value_text(obs)
     if not written:

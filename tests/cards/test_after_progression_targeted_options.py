@@ -4,6 +4,7 @@ from FHIR patients: the options each label allows, and what each card says of th
 import datetime as dt
 
 from tests.cards.helpers import card, not_offered_line, regimen_topics, suggestion_drugs
+from tests.cards.fhir_builder import hr_positive_mbc
 from tests.cards.test_fhir_scenarios import after_ai_cdk46i, de_novo, run
 
 
@@ -37,6 +38,40 @@ def test_fulvestrant_cdk46i_after_ribociclib_or_abemaciclib_names_that_inhibitor
     assert "fulvestrant-cdk46i" in regimen_topics(cards)
 
 
+
+def test_ai_cdk46i_after_adjuvant_abemaciclib_says_abemaciclib_is_given_again():
+    # fix-au2 said "X again" on fulvestrant + CDK4/6i only: after adjuvant abemaciclib + letrozole
+    # (monarchE) and an endocrine-sensitive relapse, AI + abemaciclib was offered with no word of
+    # the inhibitor given before (B.9: the reference's evidence after a CDK4/6 inhibitor is
+    # postMONARCH and MAINTAIN; it cites no trial of abemaciclib after abemaciclib)
+    p = (hr_positive_mbc("st3-adj-abema", primary="2016-03-01").med("letrozole", "2016-06-01", "2021-06-01")
+         .med("abemaciclib", "2016-06-01", "2018-06-01"))
+    _, cards = run(p, dt.date(2024, 2, 1))
+    ai = card(cards, "ai-cdk46i")
+    assert ["letrozole", "abemaciclib"] in suggestion_drugs(ai)
+    cautions = _cautions(ai)
+    assert ("Abemaciclib again: the reference cites no trial of abemaciclib after abemaciclib; its evidence after "
+            "a CDK4/6 inhibitor is postMONARCH (abemaciclib + fulvestrant, including after an adjuvant CDK4/6 "
+            "inhibitor) and MAINTAIN (a switch of inhibitor and of endocrine partner) (B.9).") in cautions
+    assert "Patient: Prior abemaciclib" in cautions
+    assert "Ribociclib again" not in cautions and "Palbociclib again" not in cautions
+    # de novo, no CDK4/6 inhibitor before: not said
+    _, cards = run(de_novo("st3-denovo-first"), dt.date(2024, 2, 1))
+    assert "again" not in _cautions(card(cards, "ai-cdk46i"))
+
+
+def test_a_drug_given_only_before_metastatic_disease_is_named_with_its_setting_where_the_card_says_again():
+    # the patient fact read "Prior abemaciclib: abemaciclib" (the drug again, no setting) when no
+    # metastatic line gave it; the metastatic lines are named with their dates
+    p = (hr_positive_mbc("st3-adj-abema-fact", primary="2016-03-01").med("letrozole", "2016-06-01", "2023-06-01")
+         .med("abemaciclib", "2016-06-01", "2018-06-01"))
+    _, cards = run(p, dt.date(2024, 2, 1))
+    cautions = _cautions(card(cards, "fulvestrant-cdk46i"))
+    assert "Abemaciclib again: postMONARCH supports abemaciclib after a CDK4/6 inhibitor" in cautions
+    assert "Patient: Prior abemaciclib in the adjuvant/neoadjuvant setting (before metastatic disease)" in cautions
+    assert "Prior abemaciclib: abemaciclib" not in cautions
+
+
 def test_a_germline_palb2_variant_with_germline_brca_negative_is_named_where_the_parp_inhibitors_are_declined():
     # C.2 step 3 / C.3 row 7: PALB2 -> no labelled PARP inhibitor, genetics referral; with BRCA1/2
     # tested negative in blood the PALB2 variant stood only in the summary's list of results
@@ -51,6 +86,27 @@ def test_a_germline_palb2_variant_with_germline_brca_negative_is_named_where_the
         "inhibitor, C.3 row 7; genetics referral): PALB2 p.Gln775Ter detected (germline, blood, pathogenic, "
         "2025-06-01)")
 
+
+
+def test_a_tumour_palb2_variant_with_germline_brca_negative_and_no_germline_palb2_result_names_germline_testing():
+    # C.2 step 3: "Somatic-only BRCA, PALB2 -> no labelled PARPi; recommend germline
+    # testing/genetics referral". A tumour PALB2 variant beside germline BRCA1/2 negative was named
+    # with no referral (fix-au2 gave it to a germline PALB2 only), though no germline PALB2 result
+    # is recorded: whether it is inherited is open
+    p = (after_ai_cdk46i("st3-palb2-tumour").variant("PALB2", "p.Gln775Ter", origin="somatic", specimen="tissue")
+         .variant("BRCA1", detected=False, origin="germline", specimen="blood")
+         .variant("BRCA2", detected=False, origin="germline", specimen="blood"))
+    _, cards = run(p)
+    assert not_offered_line(card(cards, "patient-summary")["detail"], "Talazoparib").endswith(
+        ": Germline BRCA1/2 tested: no pathogenic variant; PALB2 variant (no labelled PARP inhibitor, C.3 row 7; "
+        "no germline PALB2 result: germline testing/genetics referral, C.2 step 3): PALB2 p.Gln775Ter detected "
+        "(somatic, tissue, pathogenic, 2025-06-01)")
+    # germline PALB2 tested negative: the tumour variant is not inherited, no referral for it
+    p.variant("PALB2", detected=False, origin="germline", specimen="blood")
+    _, cards = run(p)
+    line = not_offered_line(card(cards, "patient-summary")["detail"], "Talazoparib")
+    assert "PALB2 variant (no labelled PARP inhibitor, C.3 row 7): PALB2 p.Gln775Ter detected (somatic" in line
+    assert "referral" not in line
 
 def test_talazoparib_after_first_line_chemotherapy_alone_does_not_claim_it_is_offered_after_endocrine_therapy():
     # the card read "Offered after endocrine therapy in HR+ disease" to a patient who had none:

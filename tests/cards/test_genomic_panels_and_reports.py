@@ -219,3 +219,16 @@ def test_a_pten_loss_by_immunohistochemistry_is_named_as_not_read_and_opens_no_c
             f"reads '{value}'; capivasertib needs a PTEN alteration detected by an FDA-approved test") in _summary(cards)
     assert "the reference does not say whether PTEN loss by IHC counts" in _summary(cards)
     assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("name, value", [("Tumour NGS (PTEN); ER/PR IHC", "PTEN c.388C>T detected"),
+                                         ("Genomic profiling incl. PTEN, ER IHC", "PTEN p.R130* detected")])
+def test_a_method_named_pten_dna_result_beside_another_markers_ihc_is_not_called_a_pten_protein_test(name, value):
+    # the IHC in the name is the receptors' (ER/PR), not PTEN's: the DNA result was named "a
+    # protein (immunohistochemistry) test" with the IHC-loss caveat; it is named as before fix-au2,
+    # a test named for its method (not read either way: CR C.3 row 7, B.5)
+    state, cards = run(_named_test(after_ai_cdk46i("gp-pten-dna-ihc"), name, value))
+    assert state.biomarkers.for_gene("PTEN") == []
+    assert "is a protein (immunohistochemistry) test" not in _summary(cards)
+    assert f"PTEN result (2025-06-01) not read: '{name}' names no gene tested, its value reads '{value}'" \
+        in _summary(cards)
