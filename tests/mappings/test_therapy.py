@@ -2140,3 +2140,19 @@ def test_an_optional_trial_drug_beside_the_record_drug_is_named_as_a_trial_drug(
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
     assert f'MedicationStatement/ms-trial (its text "{text}" also names a trial drug, not which one)' \
         in _gap(s, "medication-unreadable").message
+
+
+# --- read-through of fix-rf4: ordinary records the new plan / stop words over-read -----------
+
+@pytest.mark.parametrize("text", ["Letrozole - awaiting bone scan result", "Letrozole (awaiting restaging)",
+                                  "Letrozole - pending review", "Palbociclib (pending cycle 4)",
+                                  "Palbociclib 125 mg (deferred 1 week for neutropenia)",
+                                  "Fulvestrant 500 mg IM (deferred dose)",
+                                  "Palbociclib will start cycle 5 on 2024-06-10", "Palbociclib - to follow up in clinic"])
+def test_a_drug_given_while_a_test_review_or_dose_is_awaited_or_deferred_is_still_a_line(text):
+    # the wait / deferral is of a scan, a review, a cycle or one dose, not of the drug's start:
+    # each was read as a plan (medication-unreadable, no line: the current line lost)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert len(s.therapy.metastatic_lines) == 1
+    gap = _gap(s, "medication-unreadable")
+    assert gap is None or "writes its drug as planned" not in gap.message
