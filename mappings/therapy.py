@@ -404,6 +404,14 @@ def _conditional_plan(text: str) -> int | None:
     ("Exemestane if intolerant to letrozole", "Fulvestrant if progression", "Letrozole +
     palbociclib if progression on tamoxifen": local_codes.yaml drug_mentions
     planned_condition_after, names_joined): drugs to be given only then; None without one."""
+    found = _condition_after_drug(text)
+    return found[0] if found is not None else None
+
+
+@lru_cache(maxsize=4096)
+def _condition_after_drug(text: str) -> tuple[int, int] | None:
+    """(start, end) of the condition _conditional_plan reads, its end after its trigger word
+    ("if progression", "if intolerant")."""
     names = _named_drugs(text)
     if not names or not T.LEADING_QUALIFIERS.match(text[:names[0][0].start()]):
         return None
@@ -412,7 +420,32 @@ def _conditional_plan(text: str) -> int | None:
         last += 1
     after = names[last][0].end()
     found = T.DRUG_PLANNED_CONDITION_AFTER.match(text[after:])
-    return after + found.start("condition") if found is not None else None
+    return (after + found.start("condition"), after + found.end()) if found is not None else None
+
+
+# what follows a condition that leads to another drug, not back to the record's: past the
+# condition's own object ("if progression on tamoxifen"), a switch word or "then" ("Tamoxifen
+# 20 mg; if intolerant change to letrozole", "Letrozole, if progression then fulvestrant",
+# "Letrozole - if progression consider fulvestrant") or another drug's name ("Letrozole; if
+# progression, fulvestrant")
+_CONDITION_OBJECT = re.compile(r"^(?:\s+(?:on|to|with|of)\s+[\w-]+)?[\s,;:]*", re.I)
+_CONDITION_LEADS_ON = re.compile(r"(?:then|switch\w*|chang\w*|mov\w*|consider\w*|start\w*|add\w*|give|use|go\s+to)\b",
+                                 re.I)
+
+
+@lru_cache(maxsize=4096)
+def _conditional_plan_of_own_drug(text: str) -> bool:
+    """The condition after the record's drug (_conditional_plan) is one for giving that drug
+    ("Exemestane if intolerant to letrozole": a plan), not one leading to the drug after it
+    ("Letrozole; if progression, fulvestrant": letrozole given as its status says, fulvestrant
+    the plan and not given, as in "Letrozole, fulvestrant if progression")."""
+    found = _condition_after_drug(text)
+    if found is None:
+        return False
+    next_at = found[1] + _CONDITION_OBJECT.match(text[found[1]:]).end()  # type: ignore[union-attr]
+    if _CONDITION_LEADS_ON.match(text, next_at):
+        return False
+    return not any(m.start() == next_at for m, _ in _named_drugs(text))
 
 
 # How much text before and after a drug's words the not_given_before / not_given_after
@@ -789,7 +822,7 @@ def _planned_record(written: str) -> _Unreadable | None:
     planned_from = _planned_clause_start(written.lower()) if names else None
     if not names or not (T.DRUG_PLANNED_OPENING.match(written[:names[0].start()])
                          or (planned_from is not None and planned_from <= names[0].start())
-                         or _conditional_plan(written.lower()) is not None):
+                         or _conditional_plan_of_own_drug(written.lower())):
         return None
     return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes its drug as planned or '
                        "considered: whether it was given cannot be read")

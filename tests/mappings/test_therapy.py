@@ -2156,3 +2156,18 @@ def test_a_drug_given_while_a_test_review_or_dose_is_awaited_or_deferred_is_stil
     assert len(s.therapy.metastatic_lines) == 1
     gap = _gap(s, "medication-unreadable")
     assert gap is None or "writes its drug as planned" not in gap.message
+
+
+@pytest.mark.parametrize("text, given", [
+    ("Tamoxifen 20 mg; if intolerant change to letrozole", ["tamoxifen"]),
+    ("Letrozole, if progression then fulvestrant", ["letrozole"]),
+    ("Letrozole; if progression, fulvestrant", ["letrozole"]),
+    ("Letrozole - if progression consider fulvestrant", ["letrozole"]),
+])
+def test_a_condition_followed_by_the_next_drug_is_that_drugs_plan_and_the_record_drug_is_given(text, given):
+    # the condition leads to the drug after it: the record's drug was read as a plan (no line);
+    # the drug after the condition is not given (named)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [given]
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and "writes its drug as planned" not in gap.message
