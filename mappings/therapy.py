@@ -828,6 +828,24 @@ def _planned_record(written: str) -> _Unreadable | None:
                        "considered: whether it was given cannot be read")
 
 
+# the joiner ending the words between two drugs of one regimen (class_joined's doses and
+# schedules before it): not a comma, which may list drugs of other times ("Letrozole,
+# palbociclib stopped" may be palbociclib alone), nor an optional one ("±")
+_REGIMEN_JOINER = re.compile(r"(?:\+|&|/|\band|\bplus|\bwith)\s*(?:(?:an?|the)\s+)?$", re.I)
+
+
+def _one_regimen(text: str, names: list[tuple[re.Match[str], T.DrugInfo]]) -> bool:
+    """The names of text are one regimen, each named once and joined by "+" / "and" / "with"
+    (local_codes.yaml class_joined): a stop written after the last ("Letrozole + palbociclib -
+    stopped (progression)") is the record's, not only the last drug's, as it is when the stop
+    names its drug again ("Letrozole + palbociclib, palbociclib stopped (neutropenia)") or the
+    drug stands apart ("Letrozole (palbociclib stopped)"): there letrozole is not stopped."""
+    if len({info.name for _, info in names}) != len(names):
+        return False
+    return all(T.CLASS_JOINED.match(text[a.end():b.start()]) and _REGIMEN_JOINER.search(text[a.end():b.start()])
+               for (a, _), (b, _) in zip(names, names[1:]))
+
+
 def _read_class_beside_drug(med: _Med, text: str) -> None:
     """Sets med.also_unread (class_beside_drug_classes of its text, as the medication-unreadable gap
     writes it, the text quoted as written) and the classes those words name; and
@@ -847,7 +865,7 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
     if before or later:
         med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before), frozenset(later))
     names = _named_drugs(lowered)
-    if names and T.DRUG_STOPPED_AFTER.match(lowered[names[-1][0].end():]):
+    if names and T.DRUG_STOPPED_AFTER.match(lowered[names[-1][0].end():]) and _one_regimen(lowered, names):
         med.written_stopped = True
         med.stop_written = _stop_reason_of_text(lowered[names[-1][0].end():])
     if med.endocrine:

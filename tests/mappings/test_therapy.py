@@ -2171,3 +2171,23 @@ def test_a_condition_followed_by_the_next_drug_is_that_drugs_plan_and_the_record
     assert [ln.names for ln in s.therapy.metastatic_lines] == [given]
     gap = _gap(s, "medication-unreadable")
     assert gap is not None and "writes its drug as planned" not in gap.message
+
+
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib, palbociclib stopped (neutropenia)",
+                                  "Letrozole (palbociclib stopped)"])
+def test_a_stop_written_for_the_second_drug_of_a_regimen_does_not_end_the_first(text):
+    # the stop is palbociclib's: the whole record was read as stopped (therapy-stopped-in-text,
+    # the current letrozole line read as ended)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert s.therapy.metastatic_lines[0].active
+    assert _gap(s, "therapy-stopped-in-text") is None
+
+
+def test_a_toxicity_stop_written_for_the_second_drug_is_no_stated_reason_for_the_whole_line():
+    # "palbociclib stopped (neutropenia)" says nothing of why letrozole ended: the line was read
+    # as stopped without progression (no resistance, no progression for the next line's label)
+    s = state(med_statement(None, "2020-02-01", "2021-06-01", status="completed",
+                            text="Letrozole + palbociclib, palbociclib stopped (neutropenia)"),
+              med_statement(FULVESTRANT, "2021-07-01", status="active"))
+    assert s.therapy.metastatic_lines[0].progressed
+    assert not s.therapy.metastatic_lines[0].stopped_without_progression
