@@ -865,7 +865,9 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
     if before or later:
         med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before), frozenset(later))
     names = _named_drugs(lowered)
-    if names and T.DRUG_STOPPED_AFTER.match(lowered[names[-1][0].end():]) and _one_regimen(lowered, names):
+    stopped = T.DRUG_STOPPED_AFTER.match(lowered[names[-1][0].end():]) if names else None
+    if stopped is not None and _one_regimen(lowered, names) \
+            and not T.DRUG_STOPPED_PAUSED.search(lowered, names[-1][0].end() + stopped.end()):
         med.written_stopped = True
         med.stop_written = _stop_reason_of_text(lowered[names[-1][0].end():])
     if med.endocrine:

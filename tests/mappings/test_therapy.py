@@ -2191,3 +2191,22 @@ def test_a_toxicity_stop_written_for_the_second_drug_is_no_stated_reason_for_the
               med_statement(FULVESTRANT, "2021-07-01", status="active"))
     assert s.therapy.metastatic_lines[0].progressed
     assert not s.therapy.metastatic_lines[0].stopped_without_progression
+
+
+@pytest.mark.parametrize("text", ["Letrozole - stopped and restarted", "Letrozole - stopped for 2 weeks, resumed",
+                                  "Letrozole - stopped temporarily (surgery)", "Palbociclib - stopped, restarted at 100 mg"])
+def test_a_drug_written_as_paused_and_resumed_on_an_active_record_is_still_the_current_line(text):
+    # a pause is no end: the current line was read as ended (therapy-stopped-in-text)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert s.therapy.metastatic_lines[0].active
+    assert _gap(s, "therapy-stopped-in-text") is None
+
+
+def test_a_pause_written_in_an_ended_record_is_not_its_stop_reason():
+    # "stopped for 2 weeks, resumed" says nothing of why the course ended: it was read as a
+    # stated non-progression stop (stopped_without_progression, the next-line proxy rebutted)
+    s = state(med_statement(None, "2020-02-01", "2021-06-01", status="completed",
+                            text="Letrozole - stopped for 2 weeks (arthralgia), resumed"),
+              med_statement(FULVESTRANT, "2021-07-01", status="active"))
+    assert s.therapy.metastatic_lines[0].progressed
+    assert not s.therapy.metastatic_lines[0].stopped_without_progression
