@@ -344,7 +344,7 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
         # alone after it make the record unreadable: _premedication_record); one joined to a
         # name not given shares its context ("after fulvestrant + palbociclib", "switched to
         # fulvestrant + ribociclib")
-        if T.LEADING_QUALIFIERS.match(text[:m.start()]):
+        if T.LEADING_QUALIFIERS.match(text[:m.start()]) or _hedge_of_a_drug_fact(text, m):
             out.append((info, None))
             continue
         if not_given_end >= 0 and T.DRUG_NAMES_JOINED.match(text[not_given_end:m.start()]):
@@ -363,6 +363,13 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
             not_given_end, not_given_as = m.end(), as_
         out.append((info, as_))
     return tuple(out)
+
+
+def _hedge_of_a_drug_fact(text: str, name: re.Match[str]) -> bool:
+    """A hedge opening the text questions a fact of the drug named after it, not the drug ("Query
+    letrozole adherence", "Possible letrozole side effects": local_codes.yaml drug_mentions
+    hedged_opening, hedge_of_a_drug_fact_after): the drug is the record's, given."""
+    return bool(T.DRUG_HEDGED_OPENING.match(text[:name.start()]) and T.DRUG_HEDGE_OF_A_FACT_AFTER.match(text[name.end():]))
 
 
 @lru_cache(maxsize=4096)
@@ -820,7 +827,10 @@ def _planned_record(written: str) -> _Unreadable | None:
     names = [m for m, _ in _named_drugs(written.lower())] if written else []
     # plan words closing a last clause of their own are that clause's drugs' alone (_drug_mentions)
     planned_from = _planned_clause_start(written.lower()) if names else None
-    if not names or not (T.DRUG_PLANNED_OPENING.match(written[:names[0].start()])
+    opening = written[:names[0].start()] if names else ""
+    if names and _hedge_of_a_drug_fact(written, names[0]):
+        opening = ""  # "Query letrozole adherence": the adherence is questioned, letrozole given
+    if not names or not (T.DRUG_PLANNED_OPENING.match(opening)
                          or (planned_from is not None and planned_from <= names[0].start())
                          or _conditional_plan_of_own_drug(written.lower())):
         return None

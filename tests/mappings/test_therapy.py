@@ -2210,3 +2210,12 @@ def test_a_pause_written_in_an_ended_record_is_not_its_stop_reason():
               med_statement(FULVESTRANT, "2021-07-01", status="active"))
     assert s.therapy.metastatic_lines[0].progressed
     assert not s.therapy.metastatic_lines[0].stopped_without_progression
+
+
+@pytest.mark.parametrize("text", ["Query letrozole adherence", "? Letrozole compliance", "Possible letrozole side effects"])
+def test_a_hedge_about_the_adherence_or_side_effects_of_a_drug_given_leaves_it_a_line(text):
+    # the question is the adherence / side effect, not the drug: it was read as a drug only
+    # considered (no line, medication-unreadable)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+    assert _gap(s, "medication-unreadable") is None
