@@ -1503,13 +1503,14 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                         start = start or _asserted_start(res, end)
                     else:
                         end = end or start
-                if start and start > as_of and med.line and not admin:
+                if start and start > as_of and med.line and not admin and not (end and end < start):
                     # the time of use written starts after as_of (FHIR R4 MedicationRequest.
                     # dosageInstruction.timing.repeat.boundsPeriod "when the medication is to be
                     # taken"; MedicationStatement.effective[x] "is/was/will be taken"): a drug to be
                     # given, not yet given, as a statement 'intended' (_SKIP_STATUS); no line, no
                     # class used. Not an order's authoredOn or dispense validity alone: a refill
-                    # written ahead says nothing of the dose taken today
+                    # written ahead says nothing of the dose taken today. Not a period ending
+                    # before its start either: one of its dates is wrong (therapy-end-before-start)
                     if not request or bounds_start:
                         ctx.ignore(res, "not-given", f"{rtype} ({med.names}) is to be taken from "
                                                      f"{start.isoformat()}, after the as-of date "

@@ -2219,3 +2219,11 @@ def test_a_hedge_about_the_adherence_or_side_effects_of_a_drug_given_leaves_it_a
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
     assert _gap(s, "medication-unreadable") is None
+
+
+def test_a_record_whose_end_is_before_its_later_start_is_named_not_read_as_a_drug_to_come():
+    # the start after as_of and the end before it cannot both be right (FHIR R4 Period): the
+    # record was dropped as "not given yet", in silence (no line, no therapy-end-before-start)
+    s = state(med_statement(LETROZOLE, "2024-09-01", "2022-03-01", status="completed", rid="ms-back"))
+    assert "MedicationStatement/ms-back" in _gap(s, "therapy-end-before-start").message
+    assert not any(g.code == "not-given" for g in s.ignored)
