@@ -333,12 +333,17 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
     # ("Letrozole + palbociclib; fulvestrant to start at progression"; a text that is one
     # planned clause is a gap: _planned_record)
     planned_from = _planned_clause_start(text.lower())
+    names = _named_drugs(text)
+    if planned_from is not None and names and planned_from <= names[0][0].start():
+        # the plan is the whole text's, one clause ("Letrozole + ribociclib - awaiting OFS"): the
+        # record's own drugs, all of them (a record is a gap, _planned_record; a draft orders them)
+        planned_from = None
     # the record's drug written with a condition for giving it: a drug named inside the
     # condition is not given by the record ("Exemestane if letrozole not tolerated")
     condition_from = _conditional_plan(text.lower())
     if condition_from is not None:
         planned_from = condition_from if planned_from is None else min(planned_from, condition_from)
-    for m, info in _named_drugs(text):
+    for m, info in names:
         # a name at the start of the text (after qualifiers only) is the record's own drug,
         # whatever the note after it says ("Capecitabine hand-foot syndrome"; premedication words
         # alone after it make the record unreadable: _premedication_record); one joined to a

@@ -4703,3 +4703,16 @@ def test_fhir_a_line_still_active_by_status_but_written_as_stopped_is_not_the_cu
     gap = next(g for g in state.gaps if g.code == "therapy-stopped-in-text")
     assert f"MedicationStatement/ms-tam (tamoxifen, status 'active': '{text}')" in gap.message
     assert "Confirm whether the drug is still given and when it stopped." in gap.message
+
+
+@pytest.mark.parametrize("text", ["Letrozole + ribociclib - awaiting OFS", "Letrozole + ribociclib (start after OFS)",
+                                  "Ribociclib + letrozole (deferred)", "Letrozole + ribociclib - start date TBC"])
+def test_fhir_a_drafted_regimen_written_to_start_later_orders_every_drug_of_it(text):
+    # the start words close the whole regimen, one clause: the draft orders both drugs to start
+    # later. Only the first was read as ordered: "Letrozole drafted without ribociclib" though
+    # ribociclib is drafted in the same order
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    drafts = _drafted_text(text)
+    assert sorted(d.name for d in drafts[0].drugs) == ["letrozole", "ribociclib"]
+    summaries = [c.to_json()["summary"] for c in order_cards(state, drafts, None, "order-sign")]
+    assert not any("drafted without" in s for s in summaries), summaries
