@@ -439,10 +439,13 @@ def _condition_after_drug(text: str) -> tuple[int, int] | None:
 # condition's own object ("if progression on tamoxifen"), a switch word or "then" ("Tamoxifen
 # 20 mg; if intolerant change to letrozole", "Letrozole, if progression then fulvestrant",
 # "Letrozole - if progression consider fulvestrant") or another drug's name ("Letrozole; if
-# progression, fulvestrant")
+# progression, fulvestrant"); or a dose change or stop of the drug taken now ("Palbociclib 125
+# mg; if intolerant reduce to 100 mg", "Letrozole; if progression stop": a drug given, FHIR R4
+# Dosage.text as commonly written)
 _CONDITION_OBJECT = re.compile(r"^(?:\s+(?:on|to|with|of)\s+[\w-]+)?[\s,;:]*", re.I)
-_CONDITION_LEADS_ON = re.compile(r"(?:then|switch\w*|chang\w*|mov\w*|consider\w*|start\w*|add\w*|give|use|go\s+to)\b",
-                                 re.I)
+_CONDITION_LEADS_ON = re.compile(r"(?:then|switch\w*|chang\w*|mov\w*|consider\w*|start\w*|add\w*|give|use|go\s+to|"
+                                 r"reduc\w*|decreas\w*|lower\w*|dose\w*|hold|withhold|interrupt\w*|stop\w*|"
+                                 r"discontinu\w*|ceas\w*)\b", re.I)
 
 
 @lru_cache(maxsize=4096)
@@ -450,7 +453,8 @@ def _conditional_plan_of_own_drug(text: str) -> bool:
     """The condition after the record's drug (_conditional_plan) is one for giving that drug
     ("Exemestane if intolerant to letrozole": a plan), not one leading to the drug after it
     ("Letrozole; if progression, fulvestrant": letrozole given as its status says, fulvestrant
-    the plan and not given, as in "Letrozole, fulvestrant if progression")."""
+    the plan and not given, as in "Letrozole, fulvestrant if progression") or to a dose change
+    or stop of the drug given ("Letrozole; if progression stop")."""
     found = _condition_after_drug(text)
     if found is None:
         return False

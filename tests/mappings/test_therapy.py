@@ -2227,3 +2227,13 @@ def test_a_record_whose_end_is_before_its_later_start_is_named_not_read_as_a_dru
     s = state(med_statement(LETROZOLE, "2024-09-01", "2022-03-01", status="completed", rid="ms-back"))
     assert "MedicationStatement/ms-back" in _gap(s, "therapy-end-before-start").message
     assert not any(g.code == "not-given" for g in s.ignored)
+
+
+@pytest.mark.parametrize("text", ["Palbociclib 125 mg; if intolerant reduce to 100 mg",
+                                  "Abemaciclib 150 mg bd - if intolerant, dose reduce", "Letrozole; if progression stop"])
+def test_a_condition_for_a_dose_change_or_stop_of_the_drug_given_leaves_it_a_line(text):
+    # the condition says what to do with a drug taken now (reduce, stop): it was read as the
+    # drug kept for the condition (a plan: no line, medication-unreadable)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert len(s.therapy.metastatic_lines) == 1
+    assert _gap(s, "medication-unreadable") is None
