@@ -2237,3 +2237,12 @@ def test_a_condition_for_a_dose_change_or_stop_of_the_drug_given_leaves_it_a_lin
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert len(s.therapy.metastatic_lines) == 1
     assert _gap(s, "medication-unreadable") is None
+
+
+def test_a_dose_escalation_awaiting_approval_leaves_the_drug_given_and_a_deferral_until_later_stays_asked():
+    s = state(med_statement(None, "2020-02-01", status="active", text="Palbociclib 100 mg - pending approval for dose escalation"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["palbociclib"]]
+    # "deferred until counts recover" may put off its start: whether it was given is asked
+    s = state(med_statement(None, "2020-02-01", status="active", text="Palbociclib - deferred until counts recover"))
+    assert s.therapy.metastatic_lines == []
+    assert "writes its drug as planned or considered" in _gap(s, "medication-unreadable").message
