@@ -734,8 +734,11 @@ def _refused_in_last_clause(text: str) -> frozenset[str]:
     after = T.DRUG_REFUSED_AFTER.match(tail)
     if after is None or T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
         return frozenset()
-    breaks = [b.end() for b in _CLAUSE_BREAK.finditer(text, 0, last.start())]
-    if not breaks:
+    found_breaks = list(_CLAUSE_BREAK.finditer(text, 0, last.start()))
+    breaks = [b.end() for b in found_breaks]
+    if not breaks or refusal_in_text(text[:found_breaks[-1].start()]) is not None:
+        # the clauses before write a refusal too ("Letrozole declined then anastrozole not
+        # started"): not the last clause's alone, read as before (refusal_in_text)
         return frozenset()
     clause = [(m, info) for m, info in found if m.start() >= breaks[-1]]
     before = {info.name for m, info in found if m.start() < breaks[-1]}

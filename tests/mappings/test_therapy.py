@@ -2246,3 +2246,11 @@ def test_a_dose_escalation_awaiting_approval_leaves_the_drug_given_and_a_deferra
     s = state(med_statement(None, "2020-02-01", status="active", text="Palbociclib - deferred until counts recover"))
     assert s.therapy.metastatic_lines == []
     assert "writes its drug as planned or considered" in _gap(s, "medication-unreadable").message
+
+
+@pytest.mark.parametrize("text", ["Letrozole declined then anastrozole not started", "Declined letrozole; anastrozole not started"])
+def test_a_refusal_in_the_first_clause_too_is_not_read_as_that_drug_given(text):
+    # the last clause's refusal was read as its drug's alone and the first drug as given, though
+    # the text writes it as declined too: a letrozole line never taken (was: medication-unreadable)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert s.therapy.metastatic_lines == []
