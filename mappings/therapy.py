@@ -109,7 +109,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from mappings import _fast
 from mappings import tables as T
@@ -1428,11 +1428,14 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     append = exps.append
     as_of = ctx.as_of
     source = _fast.source
-    for rtype in ("MedicationStatement", "MedicationRequest", "MedicationAdministration"):
+    # records whose time of use starts after as_of, read once every other record is: a renewal
+    # of a drug under way is read, the others are not given yet (_renews)
+    deferred: list[tuple[str, dict[str, Any]]] = []
+    for rtype, records, renewing in _exposure_passes(ctx, deferred):
         request = rtype == "MedicationRequest"
         statement = rtype == "MedicationStatement"
         admin = rtype == "MedicationAdministration"
-        for res in ctx.of(rtype):
+        for res in records:
             try:
                 status = status_code(res.get("status")) or ""  # any case, no spaces (fhir.status_code)
                 if status in _SKIP_STATUS:
@@ -1480,10 +1483,10 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if type(med) is _NotGiven:
                     ctx.ignore(res, "not-given", f"{rtype}: {med.why}, so it is not therapy given")
                     continue
-                if med.also_unread is not None:
+                if med.also_unread is not None and not renewing:  # (named on the first pass)
                     # the named drug is read; the drug its text joins to it is not
                     unread.append((ctx.ref(res), med.also_unread))
-                if med.named_not_given is not None:
+                if med.named_not_given is not None and not renewing:
                     named_not_given.append((ctx.ref(res), med))
                 # _dates(res, rtype), inlined
                 if request:
@@ -1523,7 +1526,10 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     # class used. Not an order's authoredOn or dispense validity alone: a refill
                     # written ahead says nothing of the dose taken today. Not a period ending
                     # before its start either: one of its dates is wrong (therapy-end-before-start)
-                    if not request or bounds_start:
+                    if (not request or bounds_start) and not renewing:
+                        deferred.append((rtype, res))  # read after the others: a renewal? (_renews)
+                        continue
+                    if (not request or bounds_start) and not _renews(exps, med, res):
                         ctx.ignore(res, "not-given", f"{rtype} ({med.names}) is to be taken from "
                                                      f"{start.isoformat()}, after the as-of date "
                                                      f"{as_of.isoformat()}: not given yet")
@@ -1645,6 +1651,30 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "Anticancer medication records end before they start, so their end is not used and when the "
                  "drug stopped is unknown: {named}. Confirm the dates.")
     return exps
+
+
+def _exposure_passes(ctx: Ctx, deferred: list[tuple[str, dict[str, Any]]]
+                     ) -> Iterator[tuple[str, Iterable[dict[str, Any]], bool]]:
+    """(resource type, records, renewing) for read_exposures: each medication resource type,
+    then the records deferred meanwhile (their time of use starts after as_of), by type."""
+    for rtype in ("MedicationStatement", "MedicationRequest", "MedicationAdministration"):
+        yield rtype, ctx.of(rtype), False
+    for rtype in ("MedicationStatement", "MedicationRequest"):
+        yield rtype, [res for t, res in deferred if t == rtype], True
+
+
+def _renews(exps: list[_Exp], med: _Med, res: dict[str, Any]) -> bool:
+    """A record whose time of use starts after as_of renews its drugs' records under way: each of
+    its line drugs has a record read that is ongoing on as_of or ended on or after the day the
+    renewal was written (authoredOn, dateAsserted), i.e. it was written while they ran: the drug
+    is given, the renewal continues it (FHIR R4 MedicationRequest: a new order for the next
+    supply, its boundsPeriod starting when the last one runs out). A drug given long before ("an
+    adjuvant letrozole") is no such record: the order is a drug to be given (not given yet)."""
+    written = parse_date(res.get("authoredOn") or res.get("dateAsserted"))
+    if written is None:
+        return False
+    running = {d.name for e in exps if e.active or (e.end is not None and e.end >= written) for d in e.drugs}
+    return bool(med.line_names) and med.line_names <= running
 
 
 def _drugs_read_as_given(exps: list[_Exp], left_out: set[str] | frozenset[str] = frozenset()) -> set[str]:

@@ -2254,3 +2254,25 @@ def test_a_refusal_in_the_first_clause_too_is_not_read_as_that_drug_given(text):
     # the text writes it as declined too: a letrozole line never taken (was: medication-unreadable)
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert s.therapy.metastatic_lines == []
+
+
+def _renewal(code: str, authored: str, bounds_start: str, bounds_end: str, status: str = "active") -> dict:
+    res = med_request(code, authored, status=status)
+    res["dosageInstruction"] = [{"timing": {"repeat": {"boundsPeriod": {"start": bounds_start, "end": bounds_end}}}}]
+    return res
+
+
+def test_a_renewal_ordered_before_the_running_order_ends_and_starting_after_today_keeps_the_line_under_way():
+    # the letrozole order ran to yesterday; its renewal, written while it ran, starts in two
+    # weeks: the patient is on letrozole. The renewal was dropped as "not given yet" and line 1
+    # read as ended (the cards said "after 1 line(s)" and offered next-line therapy)
+    s = state(_renewal(LETROZOLE, "2020-02-01", "2020-02-01", "2024-05-31", status="completed"),
+              _renewal(LETROZOLE, "2024-05-28", "2024-06-15", "2024-12-31"))
+    assert [(ln.names, ln.active) for ln in s.therapy.metastatic_lines] == [(["letrozole"], True)]
+
+
+def test_an_order_to_start_after_today_of_a_drug_given_long_before_is_still_no_line_yet():
+    # adjuvant letrozole ended years before; the new order starts next month: not given yet
+    s = state(med_statement(LETROZOLE, "2014-02-15", "2019-02-15"),
+              _renewal(LETROZOLE, "2024-05-28", "2024-07-01", "2024-12-31"))
+    assert s.therapy.metastatic_lines == []
