@@ -109,7 +109,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from mappings import _fast
 from mappings import tables as T
@@ -333,18 +333,23 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
     # ("Letrozole + palbociclib; fulvestrant to start at progression"; a text that is one
     # planned clause is a gap: _planned_record)
     planned_from = _planned_clause_start(text.lower())
+    names = _named_drugs(text)
+    if planned_from is not None and names and planned_from <= names[0][0].start():
+        # the plan is the whole text's, one clause ("Letrozole + ribociclib - awaiting OFS"): the
+        # record's own drugs, all of them (a record is a gap, _planned_record; a draft orders them)
+        planned_from = None
     # the record's drug written with a condition for giving it: a drug named inside the
     # condition is not given by the record ("Exemestane if letrozole not tolerated")
     condition_from = _conditional_plan(text.lower())
     if condition_from is not None:
         planned_from = condition_from if planned_from is None else min(planned_from, condition_from)
-    for m, info in _named_drugs(text):
+    for m, info in names:
         # a name at the start of the text (after qualifiers only) is the record's own drug,
         # whatever the note after it says ("Capecitabine hand-foot syndrome"; premedication words
         # alone after it make the record unreadable: _premedication_record); one joined to a
         # name not given shares its context ("after fulvestrant + palbociclib", "switched to
         # fulvestrant + ribociclib")
-        if T.LEADING_QUALIFIERS.match(text[:m.start()]):
+        if T.LEADING_QUALIFIERS.match(text[:m.start()]) or _hedge_of_a_drug_fact(text, m):
             out.append((info, None))
             continue
         if not_given_end >= 0 and T.DRUG_NAMES_JOINED.match(text[not_given_end:m.start()]):
@@ -363,6 +368,13 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
             not_given_end, not_given_as = m.end(), as_
         out.append((info, as_))
     return tuple(out)
+
+
+def _hedge_of_a_drug_fact(text: str, name: re.Match[str]) -> bool:
+    """A hedge opening the text questions a fact of the drug named after it, not the drug ("Query
+    letrozole adherence", "Possible letrozole side effects": local_codes.yaml drug_mentions
+    hedged_opening, hedge_of_a_drug_fact_after): the drug is the record's, given."""
+    return bool(T.DRUG_HEDGED_OPENING.match(text[:name.start()]) and T.DRUG_HEDGE_OF_A_FACT_AFTER.match(text[name.end():]))
 
 
 @lru_cache(maxsize=4096)
@@ -404,6 +416,14 @@ def _conditional_plan(text: str) -> int | None:
     ("Exemestane if intolerant to letrozole", "Fulvestrant if progression", "Letrozole +
     palbociclib if progression on tamoxifen": local_codes.yaml drug_mentions
     planned_condition_after, names_joined): drugs to be given only then; None without one."""
+    found = _condition_after_drug(text)
+    return found[0] if found is not None else None
+
+
+@lru_cache(maxsize=4096)
+def _condition_after_drug(text: str) -> tuple[int, int] | None:
+    """(start, end) of the condition _conditional_plan reads, its end after its trigger word
+    ("if progression", "if intolerant")."""
     names = _named_drugs(text)
     if not names or not T.LEADING_QUALIFIERS.match(text[:names[0][0].start()]):
         return None
@@ -412,7 +432,36 @@ def _conditional_plan(text: str) -> int | None:
         last += 1
     after = names[last][0].end()
     found = T.DRUG_PLANNED_CONDITION_AFTER.match(text[after:])
-    return after + found.start("condition") if found is not None else None
+    return (after + found.start("condition"), after + found.end()) if found is not None else None
+
+
+# what follows a condition that leads to another drug, not back to the record's: past the
+# condition's own object ("if progression on tamoxifen"), a switch word or "then" ("Tamoxifen
+# 20 mg; if intolerant change to letrozole", "Letrozole, if progression then fulvestrant",
+# "Letrozole - if progression consider fulvestrant") or another drug's name ("Letrozole; if
+# progression, fulvestrant"); or a dose change or stop of the drug taken now ("Palbociclib 125
+# mg; if intolerant reduce to 100 mg", "Letrozole; if progression stop": a drug given, FHIR R4
+# Dosage.text as commonly written)
+_CONDITION_OBJECT = re.compile(r"^(?:\s+(?:on|to|with|of)\s+[\w-]+)?[\s,;:]*", re.I)
+_CONDITION_LEADS_ON = re.compile(r"(?:then|switch\w*|chang\w*|mov\w*|consider\w*|start\w*|add\w*|give|use|go\s+to|"
+                                 r"reduc\w*|decreas\w*|lower\w*|dose\w*|hold|withhold|interrupt\w*|stop\w*|"
+                                 r"discontinu\w*|ceas\w*)\b", re.I)
+
+
+@lru_cache(maxsize=4096)
+def _conditional_plan_of_own_drug(text: str) -> bool:
+    """The condition after the record's drug (_conditional_plan) is one for giving that drug
+    ("Exemestane if intolerant to letrozole": a plan), not one leading to the drug after it
+    ("Letrozole; if progression, fulvestrant": letrozole given as its status says, fulvestrant
+    the plan and not given, as in "Letrozole, fulvestrant if progression") or to a dose change
+    or stop of the drug given ("Letrozole; if progression stop")."""
+    found = _condition_after_drug(text)
+    if found is None:
+        return False
+    next_at = found[1] + _CONDITION_OBJECT.match(text[found[1]:]).end()  # type: ignore[union-attr]
+    if _CONDITION_LEADS_ON.match(text, next_at):
+        return False
+    return not any(m.start() == next_at for m, _ in _named_drugs(text))
 
 
 # How much text before and after a drug's words the not_given_before / not_given_after
@@ -685,8 +734,11 @@ def _refused_in_last_clause(text: str) -> frozenset[str]:
     after = T.DRUG_REFUSED_AFTER.match(tail)
     if after is None or T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
         return frozenset()
-    breaks = [b.end() for b in _CLAUSE_BREAK.finditer(text, 0, last.start())]
-    if not breaks:
+    found_breaks = list(_CLAUSE_BREAK.finditer(text, 0, last.start()))
+    breaks = [b.end() for b in found_breaks]
+    if not breaks or refusal_in_text(text[:found_breaks[-1].start()]) is not None:
+        # the clauses before write a refusal too ("Letrozole declined then anastrozole not
+        # started"): not the last clause's alone, read as before (refusal_in_text)
         return frozenset()
     clause = [(m, info) for m, info in found if m.start() >= breaks[-1]]
     before = {info.name for m, info in found if m.start() < breaks[-1]}
@@ -787,12 +839,33 @@ def _planned_record(written: str) -> _Unreadable | None:
     names = [m for m, _ in _named_drugs(written.lower())] if written else []
     # plan words closing a last clause of their own are that clause's drugs' alone (_drug_mentions)
     planned_from = _planned_clause_start(written.lower()) if names else None
-    if not names or not (T.DRUG_PLANNED_OPENING.match(written[:names[0].start()])
+    opening = written[:names[0].start()] if names else ""
+    if names and _hedge_of_a_drug_fact(written, names[0]):
+        opening = ""  # "Query letrozole adherence": the adherence is questioned, letrozole given
+    if not names or not (T.DRUG_PLANNED_OPENING.match(opening)
                          or (planned_from is not None and planned_from <= names[0].start())
-                         or _conditional_plan(written.lower()) is not None):
+                         or _conditional_plan_of_own_drug(written.lower())):
         return None
     return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes its drug as planned or '
                        "considered: whether it was given cannot be read")
+
+
+# the joiner ending the words between two drugs of one regimen (class_joined's doses and
+# schedules before it): not a comma, which may list drugs of other times ("Letrozole,
+# palbociclib stopped" may be palbociclib alone), nor an optional one ("±")
+_REGIMEN_JOINER = re.compile(r"(?:\+|&|/|\band|\bplus|\bwith)\s*(?:(?:an?|the)\s+)?$", re.I)
+
+
+def _one_regimen(text: str, names: list[tuple[re.Match[str], T.DrugInfo]]) -> bool:
+    """The names of text are one regimen, each named once and joined by "+" / "and" / "with"
+    (local_codes.yaml class_joined): a stop written after the last ("Letrozole + palbociclib -
+    stopped (progression)") is the record's, not only the last drug's, as it is when the stop
+    names its drug again ("Letrozole + palbociclib, palbociclib stopped (neutropenia)") or the
+    drug stands apart ("Letrozole (palbociclib stopped)"): there letrozole is not stopped."""
+    if len({info.name for _, info in names}) != len(names):
+        return False
+    return all(T.CLASS_JOINED.match(text[a.end():b.start()]) and _REGIMEN_JOINER.search(text[a.end():b.start()])
+               for (a, _), (b, _) in zip(names, names[1:]))
 
 
 def _read_class_beside_drug(med: _Med, text: str) -> None:
@@ -814,7 +887,9 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
     if before or later:
         med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before), frozenset(later))
     names = _named_drugs(lowered)
-    if names and T.DRUG_STOPPED_AFTER.match(lowered[names[-1][0].end():]):
+    stopped = T.DRUG_STOPPED_AFTER.match(lowered[names[-1][0].end():]) if names else None
+    if stopped is not None and _one_regimen(lowered, names) \
+            and not T.DRUG_STOPPED_PAUSED.search(lowered, names[-1][0].end() + stopped.end()):
         med.written_stopped = True
         med.stop_written = _stop_reason_of_text(lowered[names[-1][0].end():])
     if med.endocrine:
@@ -1353,11 +1428,14 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
     append = exps.append
     as_of = ctx.as_of
     source = _fast.source
-    for rtype in ("MedicationStatement", "MedicationRequest", "MedicationAdministration"):
+    # records whose time of use starts after as_of, read once every other record is: a renewal
+    # of a drug under way is read, the others are not given yet (_renews)
+    deferred: list[tuple[str, dict[str, Any]]] = []
+    for rtype, records, renewing in _exposure_passes(ctx, deferred):
         request = rtype == "MedicationRequest"
         statement = rtype == "MedicationStatement"
         admin = rtype == "MedicationAdministration"
-        for res in ctx.of(rtype):
+        for res in records:
             try:
                 status = status_code(res.get("status")) or ""  # any case, no spaces (fhir.status_code)
                 if status in _SKIP_STATUS:
@@ -1405,10 +1483,10 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if type(med) is _NotGiven:
                     ctx.ignore(res, "not-given", f"{rtype}: {med.why}, so it is not therapy given")
                     continue
-                if med.also_unread is not None:
+                if med.also_unread is not None and not renewing:  # (named on the first pass)
                     # the named drug is read; the drug its text joins to it is not
                     unread.append((ctx.ref(res), med.also_unread))
-                if med.named_not_given is not None:
+                if med.named_not_given is not None and not renewing:
                     named_not_given.append((ctx.ref(res), med))
                 # _dates(res, rtype), inlined
                 if request:
@@ -1440,14 +1518,18 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                         start = start or _asserted_start(res, end)
                     else:
                         end = end or start
-                if start and start > as_of and med.line and not admin:
+                if start and start > as_of and med.line and not admin and not (end and end < start):
                     # the time of use written starts after as_of (FHIR R4 MedicationRequest.
                     # dosageInstruction.timing.repeat.boundsPeriod "when the medication is to be
                     # taken"; MedicationStatement.effective[x] "is/was/will be taken"): a drug to be
                     # given, not yet given, as a statement 'intended' (_SKIP_STATUS); no line, no
                     # class used. Not an order's authoredOn or dispense validity alone: a refill
-                    # written ahead says nothing of the dose taken today
-                    if not request or bounds_start:
+                    # written ahead says nothing of the dose taken today. Not a period ending
+                    # before its start either: one of its dates is wrong (therapy-end-before-start)
+                    if (not request or bounds_start) and not renewing:
+                        deferred.append((rtype, res))  # read after the others: a renewal? (_renews)
+                        continue
+                    if (not request or bounds_start) and not _renews(exps, med, res):
                         ctx.ignore(res, "not-given", f"{rtype} ({med.names}) is to be taken from "
                                                      f"{start.isoformat()}, after the as-of date "
                                                      f"{as_of.isoformat()}: not given yet")
@@ -1569,6 +1651,30 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "Anticancer medication records end before they start, so their end is not used and when the "
                  "drug stopped is unknown: {named}. Confirm the dates.")
     return exps
+
+
+def _exposure_passes(ctx: Ctx, deferred: list[tuple[str, dict[str, Any]]]
+                     ) -> Iterator[tuple[str, Iterable[dict[str, Any]], bool]]:
+    """(resource type, records, renewing) for read_exposures: each medication resource type,
+    then the records deferred meanwhile (their time of use starts after as_of), by type."""
+    for rtype in ("MedicationStatement", "MedicationRequest", "MedicationAdministration"):
+        yield rtype, ctx.of(rtype), False
+    for rtype in ("MedicationStatement", "MedicationRequest"):
+        yield rtype, [res for t, res in deferred if t == rtype], True
+
+
+def _renews(exps: list[_Exp], med: _Med, res: dict[str, Any]) -> bool:
+    """A record whose time of use starts after as_of renews its drugs' records under way: each of
+    its line drugs has a record read that is ongoing on as_of or ended on or after the day the
+    renewal was written (authoredOn, dateAsserted), i.e. it was written while they ran: the drug
+    is given, the renewal continues it (FHIR R4 MedicationRequest: a new order for the next
+    supply, its boundsPeriod starting when the last one runs out). A drug given long before ("an
+    adjuvant letrozole") is no such record: the order is a drug to be given (not given yet)."""
+    written = parse_date(res.get("authoredOn") or res.get("dateAsserted"))
+    if written is None:
+        return False
+    running = {d.name for e in exps if e.active or (e.end is not None and e.end >= written) for d in e.drugs}
+    return bool(med.line_names) and med.line_names <= running
 
 
 def _drugs_read_as_given(exps: list[_Exp], left_out: set[str] | frozenset[str] = frozenset()) -> set[str]:

@@ -4804,3 +4804,16 @@ def test_fhir_a_c79_81_metastasis_whose_body_site_is_the_liver_gets_first_line_m
     p.er("positive", "2024-01-15").pr("positive", "2024-01-15").her2("1+", "2024-01-15").menopause("postmenopausal", "2024-01-15")
     state, cards = run(p, FIRST_LINE_AS_OF)
     assert state.disease.metastatic == "yes" and regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole + ribociclib - awaiting OFS", "Letrozole + ribociclib (start after OFS)",
+                                  "Ribociclib + letrozole (deferred)", "Letrozole + ribociclib - start date TBC"])
+def test_fhir_a_drafted_regimen_written_to_start_later_orders_every_drug_of_it(text):
+    # the start words close the whole regimen, one clause: the draft orders both drugs to start
+    # later. Only the first was read as ordered: "Letrozole drafted without ribociclib" though
+    # ribociclib is drafted in the same order
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    drafts = _drafted_text(text)
+    assert sorted(d.name for d in drafts[0].drugs) == ["letrozole", "ribociclib"]
+    summaries = [c.to_json()["summary"] for c in order_cards(state, drafts, None, "order-sign")]
+    assert not any("drafted without" in s for s in summaries), summaries

@@ -2140,3 +2140,139 @@ def test_an_optional_trial_drug_beside_the_record_drug_is_named_as_a_trial_drug(
     assert [ln.names for ln in s.therapy.metastatic_lines] == [["fulvestrant"]]
     assert f'MedicationStatement/ms-trial (its text "{text}" also names a trial drug, not which one)' \
         in _gap(s, "medication-unreadable").message
+
+
+# --- read-through of fix-rf4: ordinary records the new plan / stop words over-read -----------
+
+@pytest.mark.parametrize("text", ["Letrozole - awaiting bone scan result", "Letrozole (awaiting restaging)",
+                                  "Letrozole - pending review", "Palbociclib (pending cycle 4)",
+                                  "Palbociclib 125 mg (deferred 1 week for neutropenia)",
+                                  "Fulvestrant 500 mg IM (deferred dose)",
+                                  "Palbociclib will start cycle 5 on 2024-06-10", "Palbociclib - to follow up in clinic"])
+def test_a_drug_given_while_a_test_review_or_dose_is_awaited_or_deferred_is_still_a_line(text):
+    # the wait / deferral is of a scan, a review, a cycle or one dose, not of the drug's start:
+    # each was read as a plan (medication-unreadable, no line: the current line lost)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert len(s.therapy.metastatic_lines) == 1
+    gap = _gap(s, "medication-unreadable")
+    assert gap is None or "writes its drug as planned" not in gap.message
+
+
+@pytest.mark.parametrize("text, given", [
+    ("Tamoxifen 20 mg; if intolerant change to letrozole", ["tamoxifen"]),
+    ("Letrozole, if progression then fulvestrant", ["letrozole"]),
+    ("Letrozole; if progression, fulvestrant", ["letrozole"]),
+    ("Letrozole - if progression consider fulvestrant", ["letrozole"]),
+])
+def test_a_condition_followed_by_the_next_drug_is_that_drugs_plan_and_the_record_drug_is_given(text, given):
+    # the condition leads to the drug after it: the record's drug was read as a plan (no line);
+    # the drug after the condition is not given (named)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [given]
+    gap = _gap(s, "medication-unreadable")
+    assert gap is not None and "writes its drug as planned" not in gap.message
+
+
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib, palbociclib stopped (neutropenia)",
+                                  "Letrozole (palbociclib stopped)"])
+def test_a_stop_written_for_the_second_drug_of_a_regimen_does_not_end_the_first(text):
+    # the stop is palbociclib's: the whole record was read as stopped (therapy-stopped-in-text,
+    # the current letrozole line read as ended)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert s.therapy.metastatic_lines[0].active
+    assert _gap(s, "therapy-stopped-in-text") is None
+
+
+def test_a_toxicity_stop_written_for_the_second_drug_is_no_stated_reason_for_the_whole_line():
+    # "palbociclib stopped (neutropenia)" says nothing of why letrozole ended: the line was read
+    # as stopped without progression (no resistance, no progression for the next line's label)
+    s = state(med_statement(None, "2020-02-01", "2021-06-01", status="completed",
+                            text="Letrozole + palbociclib, palbociclib stopped (neutropenia)"),
+              med_statement(FULVESTRANT, "2021-07-01", status="active"))
+    assert s.therapy.metastatic_lines[0].progressed
+    assert not s.therapy.metastatic_lines[0].stopped_without_progression
+
+
+@pytest.mark.parametrize("text", ["Letrozole - stopped and restarted", "Letrozole - stopped for 2 weeks, resumed",
+                                  "Letrozole - stopped temporarily (surgery)", "Palbociclib - stopped, restarted at 100 mg"])
+def test_a_drug_written_as_paused_and_resumed_on_an_active_record_is_still_the_current_line(text):
+    # a pause is no end: the current line was read as ended (therapy-stopped-in-text)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert s.therapy.metastatic_lines[0].active
+    assert _gap(s, "therapy-stopped-in-text") is None
+
+
+def test_a_pause_written_in_an_ended_record_is_not_its_stop_reason():
+    # "stopped for 2 weeks, resumed" says nothing of why the course ended: it was read as a
+    # stated non-progression stop (stopped_without_progression, the next-line proxy rebutted)
+    s = state(med_statement(None, "2020-02-01", "2021-06-01", status="completed",
+                            text="Letrozole - stopped for 2 weeks (arthralgia), resumed"),
+              med_statement(FULVESTRANT, "2021-07-01", status="active"))
+    assert s.therapy.metastatic_lines[0].progressed
+    assert not s.therapy.metastatic_lines[0].stopped_without_progression
+
+
+@pytest.mark.parametrize("text", ["Query letrozole adherence", "? Letrozole compliance", "Possible letrozole side effects"])
+def test_a_hedge_about_the_adherence_or_side_effects_of_a_drug_given_leaves_it_a_line(text):
+    # the question is the adherence / side effect, not the drug: it was read as a drug only
+    # considered (no line, medication-unreadable)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["letrozole"]]
+    assert _gap(s, "medication-unreadable") is None
+
+
+def test_a_record_whose_end_is_before_its_later_start_is_named_not_read_as_a_drug_to_come():
+    # the start after as_of and the end before it cannot both be right (FHIR R4 Period): the
+    # record was dropped as "not given yet", in silence (no line, no therapy-end-before-start)
+    s = state(med_statement(LETROZOLE, "2024-09-01", "2022-03-01", status="completed", rid="ms-back"))
+    assert "MedicationStatement/ms-back" in _gap(s, "therapy-end-before-start").message
+    assert not any(g.code == "not-given" for g in s.ignored)
+
+
+@pytest.mark.parametrize("text", ["Palbociclib 125 mg; if intolerant reduce to 100 mg",
+                                  "Abemaciclib 150 mg bd - if intolerant, dose reduce", "Letrozole; if progression stop"])
+def test_a_condition_for_a_dose_change_or_stop_of_the_drug_given_leaves_it_a_line(text):
+    # the condition says what to do with a drug taken now (reduce, stop): it was read as the
+    # drug kept for the condition (a plan: no line, medication-unreadable)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert len(s.therapy.metastatic_lines) == 1
+    assert _gap(s, "medication-unreadable") is None
+
+
+def test_a_dose_escalation_awaiting_approval_leaves_the_drug_given_and_a_deferral_until_later_stays_asked():
+    s = state(med_statement(None, "2020-02-01", status="active", text="Palbociclib 100 mg - pending approval for dose escalation"))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["palbociclib"]]
+    # "deferred until counts recover" may put off its start: whether it was given is asked
+    s = state(med_statement(None, "2020-02-01", status="active", text="Palbociclib - deferred until counts recover"))
+    assert s.therapy.metastatic_lines == []
+    assert "writes its drug as planned or considered" in _gap(s, "medication-unreadable").message
+
+
+@pytest.mark.parametrize("text", ["Letrozole declined then anastrozole not started", "Declined letrozole; anastrozole not started"])
+def test_a_refusal_in_the_first_clause_too_is_not_read_as_that_drug_given(text):
+    # the last clause's refusal was read as its drug's alone and the first drug as given, though
+    # the text writes it as declined too: a letrozole line never taken (was: medication-unreadable)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert s.therapy.metastatic_lines == []
+
+
+def _renewal(code: str, authored: str, bounds_start: str, bounds_end: str, status: str = "active") -> dict:
+    res = med_request(code, authored, status=status)
+    res["dosageInstruction"] = [{"timing": {"repeat": {"boundsPeriod": {"start": bounds_start, "end": bounds_end}}}}]
+    return res
+
+
+def test_a_renewal_ordered_before_the_running_order_ends_and_starting_after_today_keeps_the_line_under_way():
+    # the letrozole order ran to yesterday; its renewal, written while it ran, starts in two
+    # weeks: the patient is on letrozole. The renewal was dropped as "not given yet" and line 1
+    # read as ended (the cards said "after 1 line(s)" and offered next-line therapy)
+    s = state(_renewal(LETROZOLE, "2020-02-01", "2020-02-01", "2024-05-31", status="completed"),
+              _renewal(LETROZOLE, "2024-05-28", "2024-06-15", "2024-12-31"))
+    assert [(ln.names, ln.active) for ln in s.therapy.metastatic_lines] == [(["letrozole"], True)]
+
+
+def test_an_order_to_start_after_today_of_a_drug_given_long_before_is_still_no_line_yet():
+    # adjuvant letrozole ended years before; the new order starts next month: not given yet
+    s = state(med_statement(LETROZOLE, "2014-02-15", "2019-02-15"),
+              _renewal(LETROZOLE, "2024-05-28", "2024-07-01", "2024-12-31"))
+    assert s.therapy.metastatic_lines == []
