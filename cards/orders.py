@@ -565,7 +565,11 @@ class _Checker:
         # about a drug both ordered and prohibited pre-selects nothing, the others keep theirs)
         self.card_drugs: dict[str, set[str]] = {}
         self.drafted_regimen_drugs = {n for n in self.drafted if DRUGS[n].drug_class not in ADD_ON_CLASSES}
-        self.pool = self.drafted | set(self.active)
+        # partners: the drafts, the active medications, and orders of a drug to be taken from a
+        # later date (not given yet: TherapyHistory.to_be_given), except these very drafts
+        self.to_be_given = {n for n, refs in state.therapy.to_be_given.items()
+                            if n in DRUGS and not set(refs) <= draft_refs}
+        self.pool = self.drafted | set(self.active) | self.to_be_given
         self.has_ofs = any(DRUGS[n].drug_class == "ovarian-suppression" for n in self.pool)
 
     # -- pathway access ------------------------------------------------------

@@ -13,7 +13,8 @@ from mappings.state import Gap, Source
 
 class Ctx:
     __slots__ = ("patient_id", "as_of", "by_type", "index", "ignored", "gaps", "_gap_codes",
-                 "_concepts", "_obs_by_code", "_obs_order", "_obs_groups", "_comp_by_code", "derived")
+                 "_concepts", "_obs_by_code", "_obs_order", "_obs_groups", "_comp_by_code", "derived",
+                 "to_be_given")
 
     def __init__(self, patient_id: str, as_of: dt.date) -> None:
         self.patient_id = patient_id
@@ -32,6 +33,9 @@ class Ctx:
         # results made from parts of a received resource (a gene panel's components, read as
         # one result each): kept for the whole call, since the memos above key on id()
         self.derived: list[dict[str, Any]] = []
+        # anticancer drugs of orders / statements whose time of use starts after as_of (not given
+        # yet, no line: therapy.read_exposures): drug name -> the records' references
+        self.to_be_given: dict[str, list[str]] = {}
 
     # memoised readers of resource.code (each resource is read once per call; a concept
     # repeated across resources and calls is read once per process: fhir.concept)

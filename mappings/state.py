@@ -509,6 +509,12 @@ class TherapyHistory(BaseModel):
     endocrine_resistance: EndocrineResistance = "unknown"
     endocrine_resistance_sources: list[Source] = Field(default_factory=list)
 
+    # anticancer drugs ordered (or stated) to be taken from a date after as_of: not given yet,
+    # no line (mappings/therapy.py read_exposures); drug name -> the records' references. The
+    # order hooks count them as the partners of a drug drafted beside them (a signed ribociclib
+    # order starting next week completes a drafted letrozole)
+    to_be_given: dict[str, list[str]] = Field(default_factory=dict)
+
     prior_cdk46i: bool = False  # any setting
     cdk46i_months: float | None = None  # time on the metastatic CDK4/6i (to its first documented progression, if any)
     progression_within_6_months_on_cdk46i: bool | None = None

@@ -1533,6 +1533,12 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                         ctx.ignore(res, "not-given", f"{rtype} ({med.names}) is to be taken from "
                                                      f"{start.isoformat()}, after the as-of date "
                                                      f"{as_of.isoformat()}: not given yet")
+                        # still an order of the drug: a partner of a drug drafted beside it
+                        # (cards/orders.py), not a line
+                        rid = res.get("id")
+                        for d in med.drugs:
+                            ctx.to_be_given.setdefault(d.name, []).append(
+                                f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}")
                         continue
                 ended_before_start = None
                 if start and end and end < start:
@@ -2071,6 +2077,7 @@ def _uncoded_progression_gap(ctx: Ctx, progressions: list[dt.date], et_exps: lis
 def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     th = TherapyHistory(as_of=ctx.as_of)
     exps = read_exposures(ctx)
+    th.to_be_given = ctx.to_be_given
     mdate = disease.metastatic_date
     # an exposure starting on/after this day is metastatic ((start - mdate).days >= -30)
     try:
