@@ -578,6 +578,8 @@ class _Checker:
         self.card_drugs: dict[str, set[str]] = {}
         self.drafted_regimen_drugs = {n for n in self.drafted if DRUGS[n].drug_class not in ADD_ON_CLASSES}
         self.pool = self.drafted | set(self.active)
+        # drugs an extra-drug card names (extra_drug_cards): no partner card of their own
+        self.extra_names: set[str] = set()
         self.has_ofs = any(DRUGS[n].drug_class == "ovarian-suppression" for n in self.pool)
 
     # -- pathway access ------------------------------------------------------
@@ -669,10 +671,15 @@ class _Checker:
         # testing card about them; an advisory one (Group.advisory) keeps the drug-level safety
         not_indicated: set[str] = set()
         ofs_needed: list[Group] = []
+        extra = self._about(self.extra_drug_cards(), self.drafted_regimen_drugs) if self.status.in_pathway else []
         for g in groups.values():
             if g.continuation:
                 continue
             got = self.group_cards(g)
+            if set(g.focus) <= self.extra_names:
+                # a drug named extra to the drafted regimen: adding a partner to it would build a
+                # second regimen beside the first (two ribociclib suggestions for letrozole + anastrozole)
+                got = [c for c in got if c.topic != "order-incomplete-regimen"]
             self._about(got, [*g.cand.names, *g.focus])
             if any(c.topic == "order-not-indicated" for c in got) and not g.advisory:
                 not_indicated.update(g.focus)
@@ -682,8 +689,7 @@ class _Checker:
         if ofs_needed:
             cards.append(self.ofs_card(ofs_needed))
             self._about(cards[-1:], [n for g in ofs_needed for n in (*g.cand.names, *g.focus)])
-        if self.status.in_pathway:
-            cards += self._about(self.extra_drug_cards(), self.drafted_regimen_drugs)
+        cards += extra
         cards += self.safety_cards(drug_group, not_indicated)
         cards += self.pathway_caution_cards(list(groups.values()), drug_group)
         cards.sort(key=lambda c: (INDICATOR_RANK[c.indicator], ORDER_TOPICS.index(c.topic)))
@@ -709,6 +715,7 @@ class _Checker:
         class is meant is the clinician's call. The same drug drafted twice (loading doses) is
         one drug here; chemotherapy drugs together are left to the clinician (C.2 step 2)."""
         rules = KNOWLEDGE.extra_drug
+        self.extra_names = set()
         if not rules:
             return []
         combinable = set(rules.get("combinable_classes") or ())
@@ -736,6 +743,7 @@ class _Checker:
         extra = [n for n in drafted if n not in names and not (chemo_kept and DRUGS[n].drug_class in combinable)]
         if not extra or not kept or not focus & set(extra):
             return []  # order-select: spoken of when the extra drug itself is selected
+        self.extra_names = set(extra)
         endocrine = set(rules.get("endocrine_classes") or ())
         class_names = rules.get("class_names") or {}
 

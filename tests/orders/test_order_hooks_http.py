@@ -404,10 +404,11 @@ def test_order_select_of_drafts_sent_without_ids_finds_each_by_its_entrys_full_u
         assert response.status_code == 200, response.get_json()
         cards = response.get_json()["cards"]
         assert cards and all(c["summary"].startswith(about) for c in cards if c["source"]["topic"]["code"] != "test-glycemic")
-    # the draft its fullUrl names can be removed by a suggestion (delete names Type/id)
-    incomplete = by_topic(cards, "order-incomplete-regimen")
-    assert not any(a.get("resourceId") not in (None, "MedicationRequest/p")
-                   for s in incomplete.get("suggestions", []) for a in s["actions"])
+    # the draft its fullUrl names can be removed by a suggestion (delete names Type/id): alpelisib
+    # beside elacestrant is named as the extra drug (no labelled regimen holds both, B.2/B.4)
+    extra = by_topic(cards, "order-not-indicated")
+    assert extra["summary"].startswith("Alpelisib drafted with elacestrant: not indicated")
+    assert [a.get("resourceId") for s in extra["suggestions"] for a in s["actions"]] == ["MedicationRequest/p"]
 
 
 # --- draftOrders the checks cannot read --------------------------------------

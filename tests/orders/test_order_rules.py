@@ -1239,9 +1239,12 @@ def test_fulvestrant_drafted_beside_everolimus_and_exemestane_is_warned_as_an_ex
 
 
 def test_letrozole_and_anastrozole_drafted_together_are_warned_as_two_aromatase_inhibitors():
-    for state in (base_state(), after_first_line(base_state())):
-        card = _extra_card(run(state, [draft("l", "letrozole"), draft("a", "anastrozole")]))
-        assert "two aromatase inhibitors (anastrozole and letrozole)" in card["summary"]
+    for state in (after_first_line(base_state()), base_state()):
+        cards = run(state, [draft("l", "letrozole"), draft("a", "anastrozole")])
+        assert "two aromatase inhibitors (anastrozole and letrozole)" in _extra_card(cards)["summary"]
+    # first line: the kept AI is asked for its CDK4/6 inhibitor once, the extra AI not (no second regimen)
+    partner = [c["summary"] for c in cards if c["source"]["topic"]["code"] == "order-incomplete-regimen"]
+    assert partner == ["Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
 
 
 def test_exemestane_drafted_with_fulvestrant_after_progression_is_warned_as_two_endocrine_agents():
