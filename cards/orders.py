@@ -719,8 +719,12 @@ class _Checker:
         if not rules:
             return []
         combinable = set(rules.get("combinable_classes") or ())
+        endocrine = set(rules.get("endocrine_classes") or ())
+        # pathway drugs, and endocrine agents outside its regimens (tamoxifen beside an AI is two
+        # endocrine agents all the same)
         drafted = [n for n in dict.fromkeys(n for d in self.drafts for n in d.names)
-                   if DRUGS[n].drug_class not in ADD_ON_CLASSES and regimens_with_drug(n)]
+                   if DRUGS[n].drug_class not in ADD_ON_CLASSES
+                   and (regimens_with_drug(n) or DRUGS[n].drug_class in endocrine)]
         focus = {n for d in self.drafts if d.focus for n in d.names}
         if len(drafted) < 2 or not focus & set(drafted):
             return []
@@ -744,7 +748,6 @@ class _Checker:
         if not extra or not kept or not focus & set(extra):
             return []  # order-select: spoken of when the extra drug itself is selected
         self.extra_names = set(extra)
-        endocrine = set(rules.get("endocrine_classes") or ())
         class_names = rules.get("class_names") or {}
 
         def why(n: str) -> str:

@@ -1295,3 +1295,10 @@ def test_order_select_names_the_extra_drug_only_when_it_is_selected():
     state = after_first_line(base_state())
     assert run(state, drafts, ["MedicationRequest/e"], "order-select") == []
     assert _extra_card(run(state, drafts, ["MedicationRequest/f"], "order-select"))["summary"].startswith("Fulvestrant")
+
+
+def test_tamoxifen_drafted_with_an_aromatase_inhibitor_is_warned_as_two_endocrine_agents_and_alone_stays_silent():
+    state = after_first_line(base_state())
+    card = _extra_card(run(state, [draft("l", "letrozole"), draft("t", "tamoxifen")]))
+    assert card["summary"].startswith("Tamoxifen drafted with letrozole: not indicated — two endocrine agents")
+    assert run(state, [draft("t", "tamoxifen")]) == []
