@@ -735,7 +735,10 @@ class _Checker:
 
         def preference(reg: Regimen, names: tuple[str, ...]):
             a = self.assessment(reg.topic)
-            return (-len(set(names) & set(drafted)), STATUS_ORDER[a.status], a.rank)
+            held = len(set(names) & set(drafted))
+            # most drafted drugs held, then fewest drugs not drafted (fulvestrant alone, not
+            # capivasertib + fulvestrant, for anastrozole + fulvestrant), then patient-view's order
+            return (-held, len(names) - held, STATUS_ORDER[a.status], a.rank)
 
         choices = [(reg, names) for reg in REGIMENS if not reg.informational_only for names in reg.choices]
         if any(set(drafted) <= set(names) for _, names in choices):

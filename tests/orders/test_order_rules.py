@@ -1275,10 +1275,13 @@ def test_capecitabine_drafted_with_an_aromatase_inhibitor_is_warned_as_no_labell
     assert "no labelled regimen adds letrozole to capecitabine" in card["summary"]
 
 
-def test_trastuzumab_deruxtecan_drafted_with_a_cdk46_inhibitor_names_trastuzumab_deruxtecan_as_extra():
+def test_a_cdk46_inhibitor_drafted_with_trastuzumab_deruxtecan_is_named_extra_to_the_complete_single_agent():
+    # T-DXd is labelled as a single agent (B.11) and fits after one ET line (HER2-low): it is the
+    # regimen drafted, palbociclib (no partner of its own drafted) the extra drug
     card = _extra_card(run(after_first_line(base_state()), [draft("t", "trastuzumab deruxtecan"),
                                                             draft("p", "palbociclib")]))
-    assert card["summary"].startswith("Trastuzumab deruxtecan drafted with palbociclib: not indicated")
+    assert card["summary"].startswith("Palbociclib drafted with trastuzumab deruxtecan: not indicated")
+    assert [deleted(s) for s in card["suggestions"]] == [["MedicationRequest/p"]]
 
 
 def test_a_labelled_regimen_fulvestrant_drafted_twice_and_chemotherapy_drugs_together_get_no_extra_drug_card():
