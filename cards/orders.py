@@ -63,6 +63,12 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        lacking a partner: order-incomplete-regimen
                                        names what is open) and not for guideline-only
                                        placement (chemotherapy)
+                                       Also (warning) for a drafted drug no labelled
+                                       regimen combines with the others drafted (two
+                                       endocrine agents, two drugs of one class, a
+                                       drug beside a complete regimen: order_rules.yaml
+                                       extra_drug): names the extra drug, removal
+                                       offered, not pre-selected (extra_drug_cards)
     order-biomarker-missing (warning)  a label biomarker is not documented
     order-incomplete-regimen           a partner is missing (combination-only
                                        labels: warning; otherwise info); or drafted
@@ -269,6 +275,9 @@ class OrderKnowledge:
     # combinations a trial supports but no label does (order_rules.yaml trial_only_combinations):
     # (drugs, text, source), said on the incomplete-regimen card of a draft holding them all
     trial_only: tuple[tuple[frozenset[str], str, str], ...] = ()
+    # a drafted drug no labelled regimen combines with the others (order_rules.yaml extra_drug):
+    # endocrine_classes, combinable_classes, class_names, sources
+    extra_drug: dict = field(default_factory=dict)
 
     def receptor_labels(self, receptor: str) -> dict[str, dict]:
         """drug -> {label, source} for the drugs whose label the receptor ("HER2" / "HR") decides."""
@@ -343,6 +352,7 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         receptor_not_final_also={r: dict(t) for r, t in (data.get("receptor_not_final_also") or {}).items()},
         trial_only=tuple((frozenset(e["drugs"]), " ".join(e["text"].split()), e["source"])
                          for e in data.get("trial_only_combinations") or ()),
+        extra_drug=dict(data.get("extra_drug") or {}),
     )
     _check(k)
     return k
@@ -379,6 +389,8 @@ def _check(k: OrderKnowledge) -> None:
     for drugs, _, source in k.trial_only:
         if not drugs <= set(DRUGS) or source not in k.sources:
             raise ValueError(f"order_rules.yaml: trial_only_combinations {sorted(drugs)}: unknown drug or source")
+    if not set(k.extra_drug.get("sources") or ()) <= set(k.sources):
+        raise ValueError("order_rules.yaml: extra_drug: unknown source")
     for name, (_, refs, source) in k.monotherapy_label.items():
         if name not in DRUGS or source not in k.sources or any(r.rule not in known_rules for r in refs):
             raise ValueError(f"order_rules.yaml: monotherapy_label {name}: unknown drug, rule or source")
@@ -570,6 +582,8 @@ class _Checker:
         self.to_be_given = {n for n, refs in state.therapy.to_be_given.items()
                             if n in DRUGS and not set(refs) <= draft_refs}
         self.pool = self.drafted | set(self.active) | self.to_be_given
+        # drugs an extra-drug card names (extra_drug_cards): no partner card of their own
+        self.extra_names: set[str] = set()
         self.has_ofs = any(DRUGS[n].drug_class == "ovarian-suppression" for n in self.pool)
 
     # -- pathway access ------------------------------------------------------
@@ -661,10 +675,15 @@ class _Checker:
         # testing card about them; an advisory one (Group.advisory) keeps the drug-level safety
         not_indicated: set[str] = set()
         ofs_needed: list[Group] = []
+        extra = self._about(self.extra_drug_cards(), self.drafted_regimen_drugs) if self.status.in_pathway else []
         for g in groups.values():
             if g.continuation:
                 continue
             got = self.group_cards(g)
+            if set(g.focus) <= self.extra_names:
+                # a drug named extra to the drafted regimen: adding a partner to it would build a
+                # second regimen beside the first (two ribociclib suggestions for letrozole + anastrozole)
+                got = [c for c in got if c.topic != "order-incomplete-regimen"]
             self._about(got, [*g.cand.names, *g.focus])
             if any(c.topic == "order-not-indicated" for c in got) and not g.advisory:
                 not_indicated.update(g.focus)
@@ -674,6 +693,7 @@ class _Checker:
         if ofs_needed:
             cards.append(self.ofs_card(ofs_needed))
             self._about(cards[-1:], [n for g in ofs_needed for n in (*g.cand.names, *g.focus)])
+        cards += extra
         cards += self.safety_cards(drug_group, not_indicated)
         cards += self.pathway_caution_cards(list(groups.values()), drug_group)
         cards.sort(key=lambda c: (INDICATOR_RANK[c.indicator], ORDER_TOPICS.index(c.topic)))
@@ -687,6 +707,96 @@ class _Checker:
         for c in cards:
             self.card_drugs.setdefault(c.uuid, set()).update(names)
         return cards
+
+    # -- a drug no labelled regimen combines with the others drafted ---------
+    def extra_drug_cards(self) -> list[Card]:
+        """The drafted anticancer drugs (all drafts: the regimen is judged whole) that no labelled
+        regimen of the pathway holds together (order_rules.yaml extra_drug; regimens.yaml choices,
+        CR B labels): the labelled choice holding most of them is the regimen drafted, the others
+        are extra. One order-not-indicated warning naming each extra drug (two endocrine agents,
+        two drugs of one class, or a drug added to a complete regimen), when an extra drug is in
+        focus (order-sign: always). Removing an extra draft is offered, not pre-selected: which of two drugs of one
+        class is meant is the clinician's call. The same drug drafted twice (loading doses) is
+        one drug here; chemotherapy drugs together are left to the clinician (C.2 step 2)."""
+        rules = KNOWLEDGE.extra_drug
+        self.extra_names = set()
+        if not rules:
+            return []
+        combinable = set(rules.get("combinable_classes") or ())
+        endocrine = set(rules.get("endocrine_classes") or ())
+        # pathway drugs, and endocrine agents outside its regimens (tamoxifen beside an AI is two
+        # endocrine agents all the same)
+        drafted = [n for n in dict.fromkeys(n for d in self.drafts for n in d.names)
+                   if DRUGS[n].drug_class not in ADD_ON_CLASSES
+                   and (regimens_with_drug(n) or DRUGS[n].drug_class in endocrine)]
+        focus = {n for d in self.drafts if d.focus for n in d.names}
+        if len(drafted) < 2 or not focus & set(drafted):
+            return []
+        if all(DRUGS[n].drug_class in combinable for n in drafted):
+            return []
+        if any(set(drafted) <= drugs for drugs, _, _ in KNOWLEDGE.trial_only):
+            return []  # said on the incomplete-regimen card (imlunestrant + abemaciclib ...)
+
+        def preference(reg: Regimen, names: tuple[str, ...]):
+            a = self.assessment(reg.topic)
+            held = len(set(names) & set(drafted))
+            # most drafted drugs held, then fewest drugs not drafted (fulvestrant alone, not
+            # capivasertib + fulvestrant, for anastrozole + fulvestrant), then patient-view's order
+            return (-held, len(names) - held, STATUS_ORDER[a.status], a.rank)
+
+        choices = [(reg, names) for reg in REGIMENS if not reg.informational_only for names in reg.choices]
+        if any(set(drafted) <= set(names) for _, names in choices):
+            return []
+        reg, names = min(choices, key=lambda rc: preference(*rc))
+        kept = [n for n in drafted if n in names]
+        # a second chemotherapy drug beside a chemotherapy kept is a combination (C.2 step 2)
+        chemo_kept = bool(kept) and all(DRUGS[k].drug_class in combinable for k in kept)
+        extra = [n for n in drafted if n not in names and not (chemo_kept and DRUGS[n].drug_class in combinable)]
+        if not extra or not kept or not focus & set(extra):
+            return []  # order-select: spoken of when the extra drug itself is selected
+        self.extra_names = set(extra)
+        class_names = rules.get("class_names") or {}
+
+        def why(n: str) -> str:
+            cls = DRUGS[n].drug_class
+            same = [k for k in kept if DRUGS[k].drug_class == cls]
+            if same:
+                return f"two {class_names.get(cls, cls + ' drugs')} ({n} and {' and '.join(same)})"
+            if cls in endocrine and any(DRUGS[k].drug_class in endocrine for k in kept):
+                other = [k for k in kept if DRUGS[k].drug_class in endocrine]
+                return f"two endocrine agents ({n} and {' and '.join(other)})"
+            return f"no labelled regimen adds {n} to {' + '.join(kept)}"
+
+        kept_label = " + ".join(kept)
+        reasons = [why(n) for n in extra]
+        extra_label = self._choice_label(extra)
+        lines = [f"**{extra_label} drafted with {kept_label}**: no labelled regimen holds these drugs together. "
+                 f"{reg.name} ({reg.brand}) is the labelled regimen closest to the drafts"
+                 f"{'' if set(names) <= set(drafted) else ' (' + ' + '.join(names) + ')'}; "
+                 f"{' and '.join(extra)} {'is' if len(extra) == 1 else 'are'} extra to it.",
+                 "", "**Why**"]
+        lines += [f"- {r[:1].upper() + r[1:]}: each labelled regimen holds at most one endocrine agent and one "
+                  "drug of each class (labels B.1-B.14)." if r.startswith("two") else
+                  f"- {r[:1].upper() + r[1:]} (labels B.1-B.14)." for r in reasons]
+        lines.append("- If one draft replaces another (a switch), withdraw the one it replaces; a drug drafted twice "
+                     "(loading doses) is not an extra drug.")
+        lines += self._label_block(reg)
+        lines += self._drafts_block(drafted) + self._footer()
+        ds = [d for d in self._drafts_of(extra) if d.reference and set(d.names) <= set(extra)]
+        suggestions = [Suggestion(
+            label=clip("Remove the extra draft" + ("s" if len(ds) > 1 else "") + ": "
+                       + ", ".join(d.order.text or " + ".join(d.names) for d in ds), 120),
+            actions=[Action(type="delete", description=f"Remove {_draft_words(d)} {d.describe()}",
+                            resourceId=d.reference) for d in ds])] if ds else []
+        return [Card(
+            summary=clip(f"{extra_label} drafted with {kept_label}: not indicated — {reasons[0]}"),
+            indicator="warning",
+            source=self._source("order-not-indicated", reg),
+            detail="\n".join(lines),
+            suggestions=suggestions,
+            selectionBehavior="at-most-one" if suggestions else None,
+            links=self._links(reg),
+        )]
 
     # -- per regimen group ---------------------------------------------------
     def group_cards(self, g: Group) -> list[Card]:

@@ -293,11 +293,13 @@ def test_order_select_speaks_about_the_selection_and_order_sign_about_every_draf
     chart = after_first_line("sel-1", menopause="premenopausal")
     chart.med("goserelin", 580)  # ongoing ovarian suppression
     drafts = chart.drafts(("v", "everolimus"), ("x", "exemestane"), ("t", "trastuzumab deruxtecan"))
-    assert post(client, chart, "order-select", drafts, ["MedicationRequest/t"]) == []
+    # T-DXd selected: only that no labelled regimen adds it to everolimus + exemestane (B.11 single agent)
+    [extra] = post(client, chart, "order-select", drafts, ["MedicationRequest/t"])
+    assert extra["summary"].startswith("Trastuzumab deruxtecan drafted with everolimus + exemestane: not indicated")
     selected = post(client, chart, "order-select", drafts, ["MedicationRequest/v"])
     assert topics(selected) == ["order-not-indicated"] and "overrideReasons" not in selected[0]
     signed = post(client, chart, "order-sign", drafts)
-    assert topics(signed) == ["order-not-indicated"]
+    assert topics(signed) == ["order-not-indicated", "order-not-indicated"]
     assert {r["display"] for r in signed[0]["overrideReasons"]} >= {
         "Patient enrolled in a clinical trial", "Benefit outweighs risk, discussed with patient"}
 
@@ -402,10 +404,11 @@ def test_order_select_of_drafts_sent_without_ids_finds_each_by_its_entrys_full_u
         assert response.status_code == 200, response.get_json()
         cards = response.get_json()["cards"]
         assert cards and all(c["summary"].startswith(about) for c in cards if c["source"]["topic"]["code"] != "test-glycemic")
-    # the draft its fullUrl names can be removed by a suggestion (delete names Type/id)
-    incomplete = by_topic(cards, "order-incomplete-regimen")
-    assert not any(a.get("resourceId") not in (None, "MedicationRequest/p")
-                   for s in incomplete.get("suggestions", []) for a in s["actions"])
+    # the draft its fullUrl names can be removed by a suggestion (delete names Type/id): alpelisib
+    # beside elacestrant is named as the extra drug (no labelled regimen holds both, B.2/B.4)
+    extra = by_topic(cards, "order-not-indicated")
+    assert extra["summary"].startswith("Alpelisib drafted with elacestrant: not indicated")
+    assert [a.get("resourceId") for s in extra["suggestions"] for a in s["actions"]] == ["MedicationRequest/p"]
 
 
 # --- draftOrders the checks cannot read --------------------------------------
@@ -1156,8 +1159,11 @@ def test_a_critical_stop_for_another_drug_keeps_its_preselected_removal_beside_a
     chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
     drafts = chart.drafts(("t", "trastuzumab deruxtecan"), ("f", "fulvestrant"), ("f2", "fulvestrant"))
     drafts[2]["doNotPerform"] = True
-    critical, summary = _sign_cards(client, chart, drafts)
+    critical, extra, summary = _sign_cards(client, chart, drafts)
     assert critical["summary"].startswith("Trastuzumab deruxtecan: after symptomatic ILD")
+    # T-DXd is a single agent (B.11): drafted beside fulvestrant it is named extra, nothing pre-selected
+    assert extra["summary"].startswith("Trastuzumab deruxtecan drafted with fulvestrant: not indicated")
+    assert not any(s.get("isRecommended") for s in extra.get("suggestions", []))
     assert _suggested(critical) == [(critical["suggestions"][0]["label"], True)]
     assert critical["suggestions"][0]["label"].startswith("Remove the draft order: ")
     assert summary["summary"] == "Fulvestrant drafted both to give and not to give (MedicationRequest/f, MedicationRequest/f2)"

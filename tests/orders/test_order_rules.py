@@ -530,10 +530,11 @@ def test_order_select_speaks_only_about_the_selected_order():
     drafts = [draft("t", "trastuzumab deruxtecan"), draft("f", "fulvestrant")]
     assert run(state, drafts, ["MedicationRequest/f"], "order-select") == []
     selected = run(state, drafts, ["MedicationRequest/t"], "order-select")
-    assert topics(selected) == ["order-not-indicated"]
+    # HER2-null T-DXd, and T-DXd beside fulvestrant (T-DXd is a single agent, B.11)
+    assert topics(selected) == ["order-not-indicated", "order-not-indicated"]
     assert "overrideReasons" not in selected[0]
     signed = run(state, drafts, None, "order-sign")
-    assert topics(signed) == ["order-not-indicated"] and signed[0]["overrideReasons"]
+    assert topics(signed) == ["order-not-indicated", "order-not-indicated"] and signed[0]["overrideReasons"]
 
 
 def test_picking_the_backbone_beside_an_unsuitable_partner_does_not_repeat_the_partner_card():
@@ -1212,3 +1213,95 @@ def test_palbociclib_alone_is_labelled_only_with_an_aromatase_inhibitor_or_fulve
     card = by_topic(run(base_state(), [draft("p", "palbociclib")]), "order-incomplete-regimen")
     assert ('- palbociclib: labelled only "in combination with an aromatase inhibitor [...] in combination '
             'with fulvestrant" (') in card["detail"]
+
+
+# --- a drug no labelled regimen combines with the others drafted (extra drug) -----------
+# order_rules.yaml extra_drug: every labelled regimen (B.1-B.14) holds at most one endocrine agent
+# and one drug of each class; the drafts are judged whole and the extra drug is named
+
+def _extra_card(cards: list[dict]) -> dict:
+    found = [c for c in cards if " drafted with " in c["summary"] and c["source"]["topic"]["code"] == "order-not-indicated"]
+    assert len(found) == 1, [c["summary"] for c in cards]
+    return found[0]
+
+
+def test_fulvestrant_drafted_beside_everolimus_and_exemestane_is_warned_as_an_extra_endocrine_agent():
+    cards = run(after_first_line(base_state()), [draft("e", "everolimus"), draft("x", "exemestane"),
+                                                 draft("f", "fulvestrant")])
+    card = _extra_card(cards)
+    assert card["indicator"] == "warning"
+    assert card["summary"].startswith("Fulvestrant drafted with everolimus + exemestane: not indicated — "
+                                      "two endocrine agents (fulvestrant and exemestane)")
+    assert "Afinitor" in card["source"]["label"]
+    # which draft goes is the clinician's call: removal offered, not pre-selected
+    assert [deleted(s) for s in card["suggestions"]] == [["MedicationRequest/f"]]
+    assert not any(s.get("isRecommended") for s in card["suggestions"])
+
+
+def test_letrozole_and_anastrozole_drafted_together_are_warned_as_two_aromatase_inhibitors():
+    for state in (after_first_line(base_state()), base_state()):
+        cards = run(state, [draft("l", "letrozole"), draft("a", "anastrozole")])
+        assert "two aromatase inhibitors (anastrozole and letrozole)" in _extra_card(cards)["summary"]
+    # first line: the kept AI is asked for its CDK4/6 inhibitor once, the extra AI not (no second regimen)
+    partner = [c["summary"] for c in cards if c["source"]["topic"]["code"] == "order-incomplete-regimen"]
+    assert partner == ["Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
+
+
+def test_exemestane_drafted_with_fulvestrant_after_progression_is_warned_as_two_endocrine_agents():
+    card = _extra_card(run(after_first_line(base_state()), [draft("x", "exemestane"), draft("f", "fulvestrant")]))
+    assert "two endocrine agents" in card["summary"]
+
+
+def test_two_cdk46_inhibitors_with_letrozole_at_first_line_name_the_extra_cdk46_inhibitor():
+    cards = run(base_state(), [draft("p", "palbociclib"), draft("r", "ribociclib"), draft("l", "letrozole")])
+    assert topics(cards) == ["order-not-indicated"]
+    assert cards[0]["summary"].startswith("Palbociclib drafted with ribociclib + letrozole: not indicated — "
+                                          "two CDK4/6 inhibitors (palbociclib and ribociclib)")
+
+
+def test_imlunestrant_drafted_with_fulvestrant_and_abemaciclib_names_imlunestrant_as_extra():
+    card = _extra_card(run(after_first_line(base_state()), [draft("i", "imlunestrant"), draft("a", "abemaciclib"),
+                                                            draft("f", "fulvestrant")]))
+    assert card["summary"].startswith("Imlunestrant drafted with abemaciclib + fulvestrant")
+
+
+def test_an_ai_with_a_cdk46_inhibitor_and_fulvestrant_at_first_line_is_warned_as_two_endocrine_agents():
+    cards = run(base_state(), [draft("r", "ribociclib"), draft("l", "letrozole"), draft("f", "fulvestrant")])
+    assert "two endocrine agents" in _extra_card(cards)["summary"]
+
+
+def test_capecitabine_drafted_with_an_aromatase_inhibitor_is_warned_as_no_labelled_regimen():
+    card = _extra_card(run(after_first_line(base_state()), [draft("c", "capecitabine"), draft("l", "letrozole")]))
+    assert "no labelled regimen adds letrozole to capecitabine" in card["summary"]
+
+
+def test_a_cdk46_inhibitor_drafted_with_trastuzumab_deruxtecan_is_named_extra_to_the_complete_single_agent():
+    # T-DXd is labelled as a single agent (B.11) and fits after one ET line (HER2-low): it is the
+    # regimen drafted, palbociclib (no partner of its own drafted) the extra drug
+    card = _extra_card(run(after_first_line(base_state()), [draft("t", "trastuzumab deruxtecan"),
+                                                            draft("p", "palbociclib")]))
+    assert card["summary"].startswith("Palbociclib drafted with trastuzumab deruxtecan: not indicated")
+    assert [deleted(s) for s in card["suggestions"]] == [["MedicationRequest/p"]]
+
+
+def test_a_labelled_regimen_fulvestrant_drafted_twice_and_chemotherapy_drugs_together_get_no_extra_drug_card():
+    state = after_first_line(base_state())
+    for drafts in ([draft("f1", "fulvestrant"), draft("f2", "fulvestrant"), draft("a", "abemaciclib")],
+                   [draft("c", "capecitabine"), draft("d", "docetaxel")],
+                   [draft("r", "ribociclib"), draft("l", "letrozole"), draft("g", "goserelin")]):
+        assert not [c["summary"] for c in run(state, drafts) if " drafted with " in c["summary"]]
+    assert not [c for c in run(base_state(), [draft("r", "ribociclib"), draft("l", "letrozole")])]
+
+
+def test_order_select_names_the_extra_drug_only_when_it_is_selected():
+    drafts = [draft("e", "everolimus"), draft("x", "exemestane"), draft("f", "fulvestrant")]
+    state = after_first_line(base_state())
+    assert run(state, drafts, ["MedicationRequest/e"], "order-select") == []
+    assert _extra_card(run(state, drafts, ["MedicationRequest/f"], "order-select"))["summary"].startswith("Fulvestrant")
+
+
+def test_tamoxifen_drafted_with_an_aromatase_inhibitor_is_warned_as_two_endocrine_agents_and_alone_stays_silent():
+    state = after_first_line(base_state())
+    card = _extra_card(run(state, [draft("l", "letrozole"), draft("t", "tamoxifen")]))
+    assert card["summary"].startswith("Tamoxifen drafted with letrozole: not indicated — two endocrine agents")
+    assert run(state, [draft("t", "tamoxifen")]) == []
