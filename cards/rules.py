@@ -1686,13 +1686,17 @@ def diabetes_or_hyperglycemia(state, ctx):
     if d.unconfirmed:
         # a suspected diabetes is not a stop, but the caution must not stay silent on it
         bits.append(f"diabetes recorded, not confirmed: {', '.join(d.unconfirmed)}")
+    if d.not_for_diabetes:
+        # a glucose-lowering drug given for another reason (mappings.factors._glucose_lowering_reason):
+        # not diabetes (CR A.4); hyperglycaemia treated with it still raises the caution, as not confirmed
+        bits.append(f"glucose-lowering drug not for diabetes: {'; '.join(d.not_for_diabetes)}")
     confirmed = bool(d.status != "none-documented" or d.on_antihyperglycemic or d.uncontrolled
                      or high_a1c is True or high_fg is True)
-    val: bool | None = confirmed or bool(d.unconfirmed)
+    val: bool | None = confirmed or bool(d.unconfirmed) or d.hyperglycaemia_treated
     if not val and (high_a1c is None or high_fg is None):
         val = None  # nothing else documented, and a bound leaves the lab undecided: unknown
     srcs = _srcs(d.sources, d.hba1c.sources if d.hba1c else [], d.fasting_glucose.sources if d.fasting_glucose else [],
-                 d.unconfirmed_sources)
+                 d.unconfirmed_sources, d.not_for_diabetes_sources)
     return Finding(val, "; ".join(bits) or "No diabetes documented", srcs,
                    unconfirmed_only=bool(val) and not confirmed)
 
