@@ -994,14 +994,16 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     reasons = [(e, _glucose_lowering_reason(ctx, e)) for e in meds]
     for e, (kind, why) in reasons:
         if kind in ("not-diabetes", "hyperglycaemia"):
-            names = ", ".join(dict.fromkeys(d.name for d in e.drugs if d.drug_class == "antihyperglycemic"))
+            names = ", ".join(_glucose_lowering_names(ctx, e))
             dm.not_for_diabetes.append(f"{names} for {why}")
             dm.not_for_diabetes_sources.extend(e.sources)
             dm.hyperglycaemia_treated = dm.hyperglycaemia_treated or kind == "hyperglycaemia"
     meds = [e for e, (kind, _) in reasons if kind not in ("not-diabetes", "hyperglycaemia")]
+    # each drug by name, a fixed-dose combination by every ingredient (drugs.yaml combination_products)
+    treated = {id(e): _glucose_lowering_names(ctx, e) for e in meds}
     specific = [
-        e for e, (kind, _) in reasons if kind == "diabetes" or (kind is None and any(
-            T.DRUGS.get(d.name) and T.DRUGS[d.name].diabetes_specific for d in e.drugs if d.drug_class == "antihyperglycemic"))
+        e for e, (kind, _) in reasons if id(e) in treated and (kind == "diabetes" or (kind is None and any(
+            T.DRUGS.get(n) and T.DRUGS[n].diabetes_specific for n in treated[id(e)])))
     ]
     if dm.not_for_diabetes:
         ctx.gap("glucose-lowering-not-for-diabetes",
@@ -1010,7 +1012,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 "of diabetes). Check HbA1c and fasting glucose before a PI3K/AKT/mTOR inhibitor (C.2 safety overlays).",
                 dm.not_for_diabetes_sources)
     dm.on_antihyperglycemic = bool(meds)
-    dm.treatment = list(dict.fromkeys(d.name for e in meds for d in e.drugs if d.drug_class == "antihyperglycemic"))
+    dm.treatment = list(dict.fromkeys(n for e in meds for n in treated[id(e)]))
     dm.sources.extend(s for e in meds for s in e.sources)
     dm.hba1c = _latest_lab(ctx, T.HBA1C_CODES, "HbA1c", _hba1c_conv)
     dm.fasting_glucose = _latest_lab(ctx, T.FPG_CODES, "Fasting glucose", _glucose_conv)
@@ -1090,6 +1092,23 @@ def _reason_code(cc: Any) -> tuple[str | None, str | None]:
     if found[0]:
         return found
     return _reason_words(cc_text(cc), False)
+
+
+def _glucose_lowering_names(ctx: Ctx, e: Exposure) -> list[str]:
+    """The glucose-lowering drugs of an exposure by name; a fixed-dose combination product its
+    records name ("Janumet 50/1000", read as sitagliptin) by every ingredient (drugs.yaml
+    combination_products): "sitagliptin, metformin"."""
+    names = [d.name for d in e.drugs if d.drug_class == "antihyperglycemic"]
+    found: list[str] = []
+    for src in e.sources:
+        res = ctx.resolve({"reference": src.reference})
+        if res is None:
+            continue
+        med = ctx.resolve(res.get("medicationReference"), res) if isinstance(res.get("medicationReference"), dict) else None
+        text = cc_text(res.get("medicationCodeableConcept")) + " | " + (cc_text(med.get("code")) if med else "")
+        for m in T.COMBINATION_PRODUCT_RE.finditer(text):
+            found.extend(T.COMBINATION_PRODUCTS[m.group(1).lower()])
+    return list(dict.fromkeys(found + names)) if found else names
 
 
 def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | None]:

@@ -547,6 +547,13 @@ GLUCOSE_LOWERING_REASONS: tuple[tuple[str, str, tuple[str, ...], frozenset[str],
 GLUCOSE_LOWERING_REASON_LEAD = _GLR["reason_lead_pattern"]["pattern"]
 SLIDING_SCALE_TEXT = re.compile(_GLR["sliding_scale_pattern"]["pattern"], re.I)
 
+# fixed-dose combination products (drugs.yaml combination_products): brand -> every ingredient
+COMBINATION_PRODUCTS: dict[str, tuple[str, ...]] = {
+    str(k).lower(): tuple(v) for k, v in DRUGS_DATA["combination_products"]["products"].items()}
+COMBINATION_PRODUCT_RE = re.compile(
+    r"(?<![a-z0-9])(" + "|".join(re.escape(n) for n in sorted(COMBINATION_PRODUCTS, key=len, reverse=True)) + r")(?![a-z0-9])",
+    re.I)
+
 
 
 # Why a drug stopped (local_codes.yaml stop_reasons; therapy._stop_reason): removed first (a

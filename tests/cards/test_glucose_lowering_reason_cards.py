@@ -50,3 +50,11 @@ def test_insulin_for_steroid_induced_hyperglycaemia_is_a_caution_not_confirmed_a
     c = card(_after_ai_cdk46i("gl-steroid", given), "everolimus-exemestane")
     assert "caution: diabetes not confirmed" in c["summary"]
     assert "glucose-lowering drug not for diabetes: insulin lispro for hyperglycaemia (not a diabetes diagnosis)" in c["detail"]
+
+
+def test_janumet_is_named_as_both_its_ingredients_on_the_caution():
+    # was: "on glucose-lowering treatment (sitagliptin)": the metformin of the combination unnamed
+    record = {"resourceType": "MedicationStatement", "id": "janumet-1", "status": "active",
+              "medicationCodeableConcept": {"text": "Janumet 50/1000 mg"}, "effectivePeriod": {"start": "2025-01-01"}}
+    c = card(_after_ai_cdk46i("gl-janumet", record), "everolimus-exemestane")
+    assert "on glucose-lowering treatment (sitagliptin, metformin)" in c["detail"]

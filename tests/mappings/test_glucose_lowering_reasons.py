@@ -110,3 +110,19 @@ def test_sliding_scale_insulin_beside_an_outpatient_prescription_is_still_treate
     given["dosage"] = {"text": "Sliding scale"}
     d = state(given, med_request(INSULIN_LISPRO, "2024-01-01", display="insulin lispro")).factors.diabetes
     assert d.status == "type2-treated"
+
+
+@pytest.mark.parametrize("text, treatment", [
+    ("Janumet 50/1000 mg twice daily", ["sitagliptin", "metformin"]),
+    ("Synjardy 12.5/1000 mg", ["empagliflozin", "metformin"]),
+    ("Xigduo XR 10/1000", ["dapagliflozin", "metformin"]),
+    ("Glucovance 5/500", ["glyburide", "metformin"]),
+    ("Kombiglyze XR", ["saxagliptin", "metformin"]),
+    ("Soliqua 100/33 pen", ["insulin glargine", "lixisenatide"]),
+    ("Xultophy 100/3.6", ["insulin degludec", "liraglutide"]),
+])
+def test_a_fixed_dose_combination_product_is_treated_diabetes_naming_every_ingredient(text, treatment):
+    # was: Janumet read as sitagliptin alone; Synjardy, Xigduo, Glucovance, Kombiglyze, Soliqua and
+    # Xultophy not read at all (no diabetes, no hyperglycaemia caution)
+    d = state(med_statement(None, "2024-01-01", status="active", text=text)).factors.diabetes
+    assert d.status == "type2-treated" and d.treatment == treatment
