@@ -1198,7 +1198,8 @@ def _diabetes_type(con: Concept) -> str | None:
 _DIABETES_WORDS_BUT_MODY = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b"
 _DIABETES_WORDS = _DIABETES_WORDS_BUT_MODY + r"|\bmody\b"
 # a diabetes written as a drug's reason in its own text ("for type 2 diabetes": _reason_words)
-_DIABETES_IN_TEXT = re.compile(T.GLUCOSE_LOWERING_REASON_LEAD + "(?:" + _DIABETES_WORDS + ")", re.I)
+# ("for PCOS and type 2 diabetes": a diabetes anywhere in the reason's clause counts)
+_DIABETES_IN_TEXT = re.compile(T.GLUCOSE_LOWERING_REASON_LEAD + r"[^.;|]{0,40}?(?:" + _DIABETES_WORDS + ")", re.I)
 # type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2), and
 # "juvenile(-onset)" / "brittle" diabetes (inclusion terms of E10 Type 1 diabetes mellitus: WHO ICD-10
 # 2019, https://icd.who.int/browse10/2019/en/GetConcept?ConceptId=E10-E14, and ICD-10-CM E10)

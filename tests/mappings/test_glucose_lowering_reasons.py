@@ -126,3 +126,10 @@ def test_a_fixed_dose_combination_product_is_treated_diabetes_naming_every_ingre
     # Xultophy not read at all (no diabetes, no hyperglycaemia caution)
     d = state(med_statement(None, "2024-01-01", status="active", text=text)).factors.diabetes
     assert d.status == "type2-treated" and d.treatment == treatment
+
+
+@pytest.mark.parametrize("text", ["Metformin for PCOS and type 2 diabetes", "Metformin 500 mg, not for weight loss"])
+def test_a_drug_text_naming_diabetes_beside_another_reason_or_negating_the_other_reason_is_still_treated_diabetes(text):
+    s = state(med_statement(METFORMIN, "2024-01-01", status="active", text=text))
+    assert s.factors.diabetes.status == "type2-treated"
+    assert gap(s, "glucose-lowering-not-for-diabetes") is None
