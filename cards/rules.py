@@ -1686,13 +1686,17 @@ def diabetes_or_hyperglycemia(state, ctx):
     if d.unconfirmed:
         # a suspected diabetes is not a stop, but the caution must not stay silent on it
         bits.append(f"diabetes recorded, not confirmed: {', '.join(d.unconfirmed)}")
+    if d.not_for_diabetes:
+        # a glucose-lowering drug given for another reason (mappings.factors._glucose_lowering_reason):
+        # not diabetes (CR A.4); hyperglycaemia treated with it still raises the caution, as not confirmed
+        bits.append(f"glucose-lowering drug not for diabetes: {'; '.join(d.not_for_diabetes)}")
     confirmed = bool(d.status != "none-documented" or d.on_antihyperglycemic or d.uncontrolled
                      or high_a1c is True or high_fg is True)
-    val: bool | None = confirmed or bool(d.unconfirmed)
+    val: bool | None = confirmed or bool(d.unconfirmed) or d.hyperglycaemia_treated
     if not val and (high_a1c is None or high_fg is None):
         val = None  # nothing else documented, and a bound leaves the lab undecided: unknown
     srcs = _srcs(d.sources, d.hba1c.sources if d.hba1c else [], d.fasting_glucose.sources if d.fasting_glucose else [],
-                 d.unconfirmed_sources)
+                 d.unconfirmed_sources, d.not_for_diabetes_sources)
     return Finding(val, "; ".join(bits) or "No diabetes documented", srcs,
                    unconfirmed_only=bool(val) and not confirmed)
 
@@ -1863,6 +1867,41 @@ def ild_began_on(state, ctx, drug: str):
     return Finding(True, text, (src, *e.sources))
 
 
+# A QTc older than this (before as_of: the day ribociclib would start or its order is signed), or
+# dated after as_of, or undated, is no baseline: Kisqali asks for an "ECG before start; start only if
+# QTcF <450 ms" (CR B.10 ribociclib row), which a QTc from years before does not answer. No source
+# sets the window: the same length and design as the HbA1c / fasting glucose tests "before
+# initiating" (cards/knowledge/tests.yaml glycemic_window_days; CR C.2 safety overlays: a design
+# choice, "suggest <= 30 days"). The cards name the QTc's date and this window.
+QTC_BASELINE_WINDOW_DAYS = 30
+
+
+def qtc_not_baseline(state: PatientState) -> str | None:
+    """Why the latest QTc is no baseline ECG for starting ribociclib now ("dated 2019-03-01, more
+    than 30 days before 2025-07-01"), or None when it is one (or there is none)."""
+    q = state.factors.qtc_ms
+    if q is None:
+        return None
+    as_of = state.as_of
+    if q.date is None:
+        return "undated"
+    when = fmt_date(q.date, q.date_last)
+    if q.date > as_of:
+        return f"dated {when}, after {as_of.isoformat()}"
+    if (as_of - (q.date_last or q.date)).days > QTC_BASELINE_WINDOW_DAYS:
+        return f"dated {when}, more than {QTC_BASELINE_WINDOW_DAYS} days before {as_of.isoformat()}"
+    return None
+
+
+def qtc_baseline_text(state: PatientState) -> str:
+    """What the cards say of a QTc that is no baseline (qtc_not_baseline), after its value, "" otherwise."""
+    why = qtc_not_baseline(state)
+    if why is None:
+        return ""
+    return (f"{why}: not a baseline (window {QTC_BASELINE_WINDOW_DAYS} days, a design choice as for the "
+            "glucose tests; no source sets one): ECG before starting ribociclib (start only if QTcF < 450 ms, B.10)")
+
+
 @rule
 def qtc_450_or_more(state, ctx):
     q = state.factors.qtc_ms
@@ -1870,8 +1909,11 @@ def qtc_450_or_more(state, ctx):
         return Finding(False, "QTc not documented")
     # a bound that leaves 450 ms undecided ("<470 ms") decides nothing (None)
     over = _reaches("qtc", q, QTC_LIMIT_MS, False)
+    # a QTc >= 450 ms that is no baseline still warns (the safe direction), saying it is old
+    stale = qtc_baseline_text(state) if over else ""
     return Finding(over, lab_text("QTc", q, "ms") + (f"; not known whether at or above {QTC_LIMIT_MS:g} ms"
-                                                   if over is None else ""), tuple(q.sources))
+                                                   if over is None else "") + (f"; this QTc is {stale}" if stale else ""),
+                   tuple(q.sources))
 
 
 @rule

@@ -236,6 +236,12 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   glucose tolerance (R73.03) and no diabetes is recorded: not
                                   diabetes; whether it is a hyperglycaemia caution is not settled
                                   by the sources (CR A.4 lists R73.03, unverified)
+    glucose-lowering-not-for-diabetes  an active glucose-lowering drug whose reasonCode /
+                                  reasonReference or own words give another reason ("for PCOS",
+                                  prediabetes, weight: Wegovy / Saxenda / Zepbound, heart failure,
+                                  steroid-induced hyperglycaemia, in-hospital sliding-scale insulin;
+                                  drugs.yaml glucose_lowering_reasons): not counted as diabetes
+                                  treatment (CR A.4), named here; hyperglycaemia is a caution
     long-qt-unconfirmed           a long QT syndrome Condition is only provisional/differential/
                                   unconfirmed (verificationStatus) or written as a suspicion
                                   ("suspected", "r/o", "?") and no confirmed one: not counted

@@ -990,12 +990,29 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 "caution of a PI3K/AKT/mTOR inhibitor is not settled by the sources (the labels name "
                 "diabetes); check HbA1c and fasting glucose before one.", prediabetes)
     meds = [e for e in therapy.exposures if e.active and any(d.drug_class == "antihyperglycemic" for d in e.drugs)]
+    # why each was given (drugs.yaml glucose_lowering_reasons; CR A.4: treatment *of diabetes*)
+    reasons = [(e, _glucose_lowering_reason(ctx, e)) for e in meds]
+    for e, (kind, why) in reasons:
+        if kind in ("not-diabetes", "hyperglycaemia"):
+            names = ", ".join(_glucose_lowering_names(ctx, e))
+            dm.not_for_diabetes.append(f"{names} for {why}")
+            dm.not_for_diabetes_sources.extend(e.sources)
+            dm.hyperglycaemia_treated = dm.hyperglycaemia_treated or kind == "hyperglycaemia"
+    meds = [e for e, (kind, _) in reasons if kind not in ("not-diabetes", "hyperglycaemia")]
+    # each drug by name, a fixed-dose combination by every ingredient (drugs.yaml combination_products)
+    treated = {id(e): _glucose_lowering_names(ctx, e) for e in meds}
     specific = [
-        e for e in meds
-        if any(T.DRUGS.get(d.name) and T.DRUGS[d.name].diabetes_specific for d in e.drugs if d.drug_class == "antihyperglycemic")
+        e for e, (kind, _) in reasons if id(e) in treated and (kind == "diabetes" or (kind is None and any(
+            T.DRUGS.get(n) and T.DRUGS[n].diabetes_specific for n in treated[id(e)])))
     ]
+    if dm.not_for_diabetes:
+        ctx.gap("glucose-lowering-not-for-diabetes",
+                "Glucose-lowering drug recorded for another reason than diabetes, not counted as diabetes treatment: "
+                + "; ".join(dm.not_for_diabetes) + " (the record's reason; CR A.4 counts anti-hyperglycaemic treatment "
+                "of diabetes). Check HbA1c and fasting glucose before a PI3K/AKT/mTOR inhibitor (C.2 safety overlays).",
+                dm.not_for_diabetes_sources)
     dm.on_antihyperglycemic = bool(meds)
-    dm.treatment = list(dict.fromkeys(d.name for e in meds for d in e.drugs if d.drug_class == "antihyperglycemic"))
+    dm.treatment = list(dict.fromkeys(n for e in meds for n in treated[id(e)]))
     dm.sources.extend(s for e in meds for s in e.sources)
     dm.hba1c = _latest_lab(ctx, T.HBA1C_CODES, "HbA1c", _hba1c_conv)
     dm.fasting_glucose = _latest_lab(ctx, T.FPG_CODES, "Fasting glucose", _glucose_conv)
@@ -1026,6 +1043,122 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     if dm.status == "type1" or not dm.type_recorded:
         dm.history_written = []
     return dm
+
+
+_GLUCOSE_REASON_IN_TEXT = tuple(
+    (kind, label, re.compile(T.GLUCOSE_LOWERING_REASON_LEAD + "(?:" + words.pattern + ")", re.I))
+    for kind, label, _, _, words in T.GLUCOSE_LOWERING_REASONS)
+
+
+@lru_cache(maxsize=1024)
+def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
+    """(kind, label) a reason's words give: "diabetes" (a diabetes the diabetes reader reads),
+    "not-diabetes" / "hyperglycaemia" (drugs.yaml glucose_lowering_reasons), else (None, None).
+    `own_text`: the drug record's own words, where only a reason written after "for" /
+    "indication" / "(" counts ("Metformin 500 mg for PCOS"), or a weight brand."""
+    if not text:
+        return None, None
+    if own_text:
+        if _DIABETES_IN_TEXT.search(text) and _diabetes_text(text):
+            return "diabetes", None
+        for kind, label, rx in _GLUCOSE_REASON_IN_TEXT:
+            if rx.search(text):
+                return kind, label
+        if re.search(r"\b(?:wegovy|saxenda|zepbound)\b", text):
+            return "not-diabetes", "weight management"
+        return None, None
+    if _diabetes_text(text):
+        return "diabetes", None
+    for kind, label, _, _, words in T.GLUCOSE_LOWERING_REASONS:
+        if words.search(text):
+            return kind, label
+    return None, None
+
+
+def _reason_code(cc: Any) -> tuple[str | None, str | None]:
+    """(kind, label) of a reason CodeableConcept: its codes first (diabetes: codes.yaml
+    conditions.diabetes; the others: drugs.yaml glucose_lowering_reasons), then its words."""
+    found: tuple[str | None, str | None] = (None, None)
+    for system, code, _ in codings(cc):
+        if not code:
+            continue
+        if (is_snomed(system) and code in T.DIABETES_SNOMED) or (
+                is_icd10(system) and any(T.norm_icd(code).startswith(p) for p, _ in T.DIABETES_ICD)):
+            return "diabetes", None
+        for kind, label, icd, snomed, _ in T.GLUCOSE_LOWERING_REASONS:
+            if (is_snomed(system) and code in snomed) or (
+                    is_icd10(system) and any(T.norm_icd(code).startswith(p) for p in icd)):
+                found = found if found[0] else (kind, label)
+    if found[0]:
+        return found
+    return _reason_words(cc_text(cc), False)
+
+
+def _glucose_lowering_names(ctx: Ctx, e: Exposure) -> list[str]:
+    """The glucose-lowering drugs of an exposure by name; a fixed-dose combination product its
+    records name ("Janumet 50/1000", read as sitagliptin) by every ingredient (drugs.yaml
+    combination_products): "sitagliptin, metformin"."""
+    names = [d.name for d in e.drugs if d.drug_class == "antihyperglycemic"]
+    found: list[str] = []
+    for src in e.sources:
+        res = ctx.resolve({"reference": src.reference})
+        if res is None:
+            continue
+        med = ctx.resolve(res.get("medicationReference"), res) if isinstance(res.get("medicationReference"), dict) else None
+        text = cc_text(res.get("medicationCodeableConcept")) + " | " + (cc_text(med.get("code")) if med else "")
+        for m in T.COMBINATION_PRODUCT_RE.finditer(text):
+            found.extend(T.COMBINATION_PRODUCTS[m.group(1).lower()])
+    return list(dict.fromkeys(found + names)) if found else names
+
+
+def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | None]:
+    """Why a glucose-lowering drug was given, from its records (drugs.yaml glucose_lowering_reasons):
+    ("diabetes", None) when any reason names diabetes; ("not-diabetes" | "hyperglycaemia", label)
+    when the reasons name only other ones; (None, None) when none is recorded (read as before).
+    The reasons: FHIR R4 Medication{Request,Statement,Administration}.reasonCode and
+    .reasonReference (the Condition or Observation it points to, else its display), then the
+    record's own words (medication, dosage and note text). Insulin written as a sliding scale /
+    correction dose and known only from MedicationAdministration records (doses given in hospital)
+    is "hyperglycaemia": whether it treats a diabetes is not recorded."""
+    kinds: dict[str, str] = {}
+    only_given = True
+    own_words: list[str] = []
+    for src in e.sources:
+        res = ctx.resolve({"reference": src.reference})
+        if res is None:
+            only_given = False
+            continue
+        only_given = only_given and res.get("resourceType") == "MedicationAdministration"
+        found: list[tuple[str | None, str | None]] = [_reason_code(cc) for cc in as_list(res.get("reasonCode"))]
+        for ref in as_list(res.get("reasonReference")):
+            target = ctx.resolve(ref, res) if isinstance(ref, dict) else None
+            if target is not None:
+                found.append(_reason_code(target.get("code")))
+            elif isinstance(ref, dict):
+                found.append(_reason_words(text_of(ref.get("display")), False))
+        texts = [cc_text(res.get("medicationCodeableConcept")), notes_text(res)]
+        texts += [text_of(d.get("text")) for key in ("dosage", "dosageInstruction") for d in as_list(res.get(key))
+                  if isinstance(d, dict)]
+        if isinstance(res.get("dosage"), dict):  # MedicationAdministration.dosage (one)
+            texts.append(text_of(res["dosage"].get("text")))
+        med = ctx.resolve(res.get("medicationReference"), res) if isinstance(res.get("medicationReference"), dict) else None
+        if med is not None:
+            texts.append(cc_text(med.get("code")))
+        own = " | ".join(t for t in texts if t)
+        own_words.append(own)
+        found.append(_reason_words(own, True))
+        for kind, label in found:
+            if kind:
+                kinds.setdefault(kind, label or "")
+    if "diabetes" in kinds:
+        return "diabetes", None
+    if "hyperglycaemia" in kinds:
+        return "hyperglycaemia", kinds["hyperglycaemia"]
+    if "not-diabetes" in kinds:
+        return "not-diabetes", kinds["not-diabetes"]
+    if only_given and e.sources and any(T.SLIDING_SCALE_TEXT.search(w) for w in own_words):
+        return "hyperglycaemia", "a sliding scale in hospital (doses given only; no diabetes recorded as its reason)"
+    return None, None
 
 
 def _prediabetes(con: Concept) -> bool:
@@ -1064,6 +1197,9 @@ def _diabetes_type(con: Concept) -> str | None:
 # diabetes as clinicians write it: the word, or the abbreviations T1DM/T2DM, DM1/DM2, type 2 DM, (N)IDDM
 _DIABETES_WORDS_BUT_MODY = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b"
 _DIABETES_WORDS = _DIABETES_WORDS_BUT_MODY + r"|\bmody\b"
+# a diabetes written as a drug's reason in its own text ("for type 2 diabetes": _reason_words)
+# ("for PCOS and type 2 diabetes": a diabetes anywhere in the reason's clause counts)
+_DIABETES_IN_TEXT = re.compile(T.GLUCOSE_LOWERING_REASON_LEAD + r"[^.;|]{0,40}?(?:" + _DIABETES_WORDS + ")", re.I)
 # type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2), and
 # "juvenile(-onset)" / "brittle" diabetes (inclusion terms of E10 Type 1 diabetes mellitus: WHO ICD-10
 # 2019, https://icd.who.int/browse10/2019/en/GetConcept?ConceptId=E10-E14, and ICD-10-CM E10)

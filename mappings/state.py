@@ -682,6 +682,14 @@ class Diabetes(BaseModel):
     # the counted diabetes Conditions written as a history ("History of diabetes mellitus"): read
     # as current (diabetes is chronic; none of them says it resolved), the cards quote them
     history_written: list[str] = Field(default_factory=list)
+    # active glucose-lowering drugs whose records give another reason than diabetes ("metformin for
+    # polycystic ovary syndrome"; drugs.yaml glucose_lowering_reasons, FHIR R4 reasonCode /
+    # reasonReference): not counted as diabetes treatment (CR A.4), named (gap
+    # glucose-lowering-not-for-diabetes); hyperglycaemia_treated: one of them treats hyperglycaemia
+    # that is no diabetes diagnosis (steroid-induced, sliding-scale insulin): the caution names it
+    not_for_diabetes: list[str] = Field(default_factory=list)
+    not_for_diabetes_sources: list[Source] = Field(default_factory=list)
+    hyperglycaemia_treated: bool = False
 
 
 class LungDisease(BaseModel):

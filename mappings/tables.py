@@ -536,6 +536,25 @@ def drug_for_name(name: str) -> DrugInfo | None:
     return _NAME_TO_DRUG.get(name.lower())
 
 
+# Why a glucose-lowering drug was given (drugs.yaml glucose_lowering_reasons; factors._diabetes):
+# (kind, label, ICD-10-CM prefixes, SNOMED CT codes, words), kind "not-diabetes" or "hyperglycaemia"
+_GLR = DRUGS_DATA["glucose_lowering_reasons"]
+GLUCOSE_LOWERING_REASONS: tuple[tuple[str, str, tuple[str, ...], frozenset[str], re.Pattern[str]], ...] = tuple(
+    (kind, e["label"], tuple(norm_icd(c) for c in e.get("icd10_prefixes") or ()),
+     frozenset(str(c) for c in e.get("snomed") or ()), re.compile(e["pattern"], re.I))
+    for key, kind in (("not_diabetes", "not-diabetes"), ("hyperglycaemia", "hyperglycaemia"))
+    for e in _GLR[key])
+GLUCOSE_LOWERING_REASON_LEAD = _GLR["reason_lead_pattern"]["pattern"]
+SLIDING_SCALE_TEXT = re.compile(_GLR["sliding_scale_pattern"]["pattern"], re.I)
+
+# fixed-dose combination products (drugs.yaml combination_products): brand -> every ingredient
+COMBINATION_PRODUCTS: dict[str, tuple[str, ...]] = {
+    str(k).lower(): tuple(v) for k, v in DRUGS_DATA["combination_products"]["products"].items()}
+COMBINATION_PRODUCT_RE = re.compile(
+    r"(?<![a-z0-9])(" + "|".join(re.escape(n) for n in sorted(COMBINATION_PRODUCTS, key=len, reverse=True)) + r")(?![a-z0-9])",
+    re.I)
+
+
 
 # Why a drug stopped (local_codes.yaml stop_reasons; therapy._stop_reason): removed first (a
 # plan or instruction; a negated side effect), removed before the progression search (a

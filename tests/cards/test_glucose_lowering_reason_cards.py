@@ -1,0 +1,60 @@
+"""The hyperglycaemia cautions of the PI3K/AKT/mTOR cards when a glucose-lowering drug was given
+for another reason than diabetes (mappings.factors._glucose_lowering_reason; CR A.4, C.2 safety
+overlays, C.3 row 14)."""
+
+import datetime as dt
+
+from tests.cards.fhir_builder import RXNORM, hr_positive_mbc
+from tests.cards.helpers import card, view
+from tests.cards.invariants import check_invariants
+
+AS_OF = dt.date(2025, 7, 1)
+
+
+def _after_ai_cdk46i(pid: str, drug_record: dict):
+    p = (hr_positive_mbc(pid, primary="2024-01-10").regimen(("letrozole", "palbociclib"), "2024-02-01", "2025-05-20")
+         .progression("2025-05-15"))
+    p.add(dict(drug_record, subject={"reference": f"Patient/{pid}"}))
+    state = p.state(AS_OF)
+    cards = view(state)
+    check_invariants(state, cards)
+    return cards
+
+
+def _metformin(reason_text: str | None) -> dict:
+    r = {"resourceType": "MedicationStatement", "id": "metformin-1", "status": "active",
+         "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "6809", "display": "metformin"}]},
+         "effectivePeriod": {"start": "2025-01-01"}}
+    if reason_text:
+        r["reasonCode"] = [{"text": reason_text}]
+    return r
+
+
+def test_metformin_for_pcos_gives_no_treated_diabetes_caution_on_the_everolimus_card():
+    # was: "caution: diabetes/hyperglycaemia", "diabetes (type not recorded), on glucose-lowering treatment (metformin)"
+    c = card(_after_ai_cdk46i("gl-pcos", _metformin("Polycystic ovary syndrome")), "everolimus-exemestane")
+    assert "diabetes" not in c["summary"]
+    assert "on glucose-lowering treatment (metformin)" not in c["detail"]
+
+
+def test_metformin_without_a_reason_still_gives_the_treated_diabetes_caution():
+    c = card(_after_ai_cdk46i("gl-none", _metformin(None)), "everolimus-exemestane")
+    assert "diabetes/hyperglycaemia" in c["summary"]
+    assert "on glucose-lowering treatment (metformin)" in c["detail"]
+
+
+def test_insulin_for_steroid_induced_hyperglycaemia_is_a_caution_not_confirmed_as_diabetes():
+    given = {"resourceType": "MedicationAdministration", "id": "insulin-1", "status": "completed",
+             "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "86009", "display": "insulin lispro"}]},
+             "effectiveDateTime": "2025-06-20", "reasonCode": [{"text": "Steroid-induced hyperglycemia"}]}
+    c = card(_after_ai_cdk46i("gl-steroid", given), "everolimus-exemestane")
+    assert "caution: diabetes not confirmed" in c["summary"]
+    assert "glucose-lowering drug not for diabetes: insulin lispro for hyperglycaemia (not a diabetes diagnosis)" in c["detail"]
+
+
+def test_janumet_is_named_as_both_its_ingredients_on_the_caution():
+    # was: "on glucose-lowering treatment (sitagliptin)": the metformin of the combination unnamed
+    record = {"resourceType": "MedicationStatement", "id": "janumet-1", "status": "active",
+              "medicationCodeableConcept": {"text": "Janumet 50/1000 mg"}, "effectivePeriod": {"start": "2025-01-01"}}
+    c = card(_after_ai_cdk46i("gl-janumet", record), "everolimus-exemestane")
+    assert "on glucose-lowering treatment (sitagliptin, metformin)" in c["detail"]

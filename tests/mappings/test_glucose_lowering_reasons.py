@@ -1,0 +1,135 @@
+"""A glucose-lowering drug given for another reason than diabetes (drugs.yaml
+glucose_lowering_reasons; CR A.4 counts anti-hyperglycaemic treatment *of diabetes*; FHIR R4
+Medication{Request,Statement,Administration}.reasonCode / reasonReference)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mappings import build_patient_state
+from tests.mappings.builders import ICD10, PID, SNOMED, cc, coding, condition, med_admin, med_request, med_statement, patient
+
+AS_OF = dt.date(2024, 6, 1)
+METFORMIN, SEMAGLUTIDE, INSULIN_LISPRO = "6809", "1991302", "86009"
+
+
+def state(*resources):
+    return build_patient_state([patient(birth="1980-01-01"), *resources], PID, AS_OF)
+
+
+def with_reason(res, *reasons):
+    res["reasonCode"] = list(reasons)
+    return res
+
+
+def gap(s, code):
+    return next((g.message for g in s.gaps if g.code == code), None)
+
+
+@pytest.mark.parametrize("reason", [cc(coding(ICD10, "E28.2")), cc(text="Polycystic ovary syndrome"),
+                                    cc(coding(SNOMED, "237055002", "Polycystic ovary syndrome"))])
+def test_metformin_given_for_polycystic_ovary_syndrome_is_not_treated_diabetes_and_the_gap_names_the_reason(reason):
+    # was: "diabetes (type not recorded), on glucose-lowering treatment (metformin)"
+    s = state(with_reason(med_statement(METFORMIN, "2024-01-01", status="active", display="metformin"), reason))
+    d = s.factors.diabetes
+    assert d.status == "none-documented" and not d.on_antihyperglycemic and d.treatment == []
+    assert "metformin for polycystic ovary syndrome" in gap(s, "glucose-lowering-not-for-diabetes")
+
+
+def test_metformin_whose_text_says_for_pcos_is_not_treated_diabetes():
+    s = state(med_statement(METFORMIN, "2024-01-01", status="active", text="Metformin 500 mg twice daily for PCOS"))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "polycystic ovary syndrome" in gap(s, "glucose-lowering-not-for-diabetes")
+
+
+def test_metformin_for_prediabetes_is_not_treated_diabetes():
+    s = state(with_reason(med_request(METFORMIN, "2024-01-01", display="metformin"), cc(coding(ICD10, "R73.03"))))
+    assert s.factors.diabetes.status == "none-documented"
+    assert "metformin for prediabetes" in gap(s, "glucose-lowering-not-for-diabetes")
+
+
+def test_metformin_given_for_type_2_diabetes_or_without_a_reason_is_still_treated_diabetes():
+    for res in (with_reason(med_request(METFORMIN, "2024-01-01", display="metformin"), cc(coding(ICD10, "E11.9"))),
+                med_request(METFORMIN, "2024-01-01", display="metformin")):
+        s = state(res)
+        assert s.factors.diabetes.status == "type2-treated" and s.factors.diabetes.treatment == ["metformin"]
+        assert gap(s, "glucose-lowering-not-for-diabetes") is None
+
+
+def test_a_reason_naming_diabetes_beside_another_counts_as_diabetes_treatment():
+    res = with_reason(med_request(METFORMIN, "2024-01-01", display="metformin"), cc(coding(ICD10, "E28.2")),
+                      cc(text="Type 2 diabetes mellitus"))
+    assert state(res).factors.diabetes.status == "type2-treated"
+
+
+def test_a_glp1_agonist_given_for_type_2_diabetes_documents_treated_diabetes():
+    # without a reason a GLP-1 RA documents no diabetes (drugs.yaml diabetes_specific false); its
+    # reasonCode type 2 diabetes does (CR A.4)
+    res = with_reason(med_request(SEMAGLUTIDE, "2024-01-01", display="semaglutide"), cc(coding(ICD10, "E11.9")))
+    assert state(res).factors.diabetes.status == "type2-treated"
+
+
+@pytest.mark.parametrize("text", ["Wegovy 2.4 mg weekly", "Zepbound 5 mg", "Saxenda 3 mg daily"])
+def test_a_weight_management_brand_is_not_diabetes_treatment(text):
+    # was: "on anti-hyperglycaemic treatment" (the hyperglycaemia caution on a non-diabetic patient)
+    s = state(med_statement(None, "2024-01-01", status="active", text=text))
+    d = s.factors.diabetes
+    assert not d.on_antihyperglycemic and d.status == "none-documented"
+    assert "for weight management" in gap(s, "glucose-lowering-not-for-diabetes")
+
+
+def test_semaglutide_given_for_obesity_by_reason_reference_is_not_diabetes_treatment():
+    obesity = condition(cc(coding(ICD10, "E66.9", "Obesity")), "2023-01-01", rid="obesity-1")
+    res = med_statement(SEMAGLUTIDE, "2024-01-01", status="active", display="semaglutide")
+    res["reasonReference"] = [{"reference": "Condition/obesity-1"}]
+    s = state(obesity, res)
+    assert not s.factors.diabetes.on_antihyperglycemic
+    assert "semaglutide for weight management" in gap(s, "glucose-lowering-not-for-diabetes")
+
+
+def test_insulin_given_in_hospital_for_steroid_induced_hyperglycaemia_is_hyperglycaemia_not_diabetes():
+    res = with_reason(med_admin(INSULIN_LISPRO, "2024-05-20", display="insulin lispro"),
+                      cc(text="Steroid-induced hyperglycemia"))
+    d = state(res).factors.diabetes
+    assert d.status == "none-documented" and d.hyperglycaemia_treated
+    assert d.not_for_diabetes == ["insulin lispro for hyperglycaemia (not a diabetes diagnosis)"]
+
+
+def test_sliding_scale_insulin_given_only_in_hospital_is_hyperglycaemia_not_treated_diabetes():
+    res = med_admin(INSULIN_LISPRO, "2024-05-20", display="insulin lispro")
+    res["dosage"] = {"text": "Sliding scale per protocol"}
+    d = state(res).factors.diabetes
+    assert d.status == "none-documented" and d.hyperglycaemia_treated
+    assert "sliding scale in hospital" in d.not_for_diabetes[0]
+
+
+def test_sliding_scale_insulin_beside_an_outpatient_prescription_is_still_treated_diabetes():
+    given = med_admin(INSULIN_LISPRO, "2024-05-20", display="insulin lispro")
+    given["dosage"] = {"text": "Sliding scale"}
+    d = state(given, med_request(INSULIN_LISPRO, "2024-01-01", display="insulin lispro")).factors.diabetes
+    assert d.status == "type2-treated"
+
+
+@pytest.mark.parametrize("text, treatment", [
+    ("Janumet 50/1000 mg twice daily", ["sitagliptin", "metformin"]),
+    ("Synjardy 12.5/1000 mg", ["empagliflozin", "metformin"]),
+    ("Xigduo XR 10/1000", ["dapagliflozin", "metformin"]),
+    ("Glucovance 5/500", ["glyburide", "metformin"]),
+    ("Kombiglyze XR", ["saxagliptin", "metformin"]),
+    ("Soliqua 100/33 pen", ["insulin glargine", "lixisenatide"]),
+    ("Xultophy 100/3.6", ["insulin degludec", "liraglutide"]),
+])
+def test_a_fixed_dose_combination_product_is_treated_diabetes_naming_every_ingredient(text, treatment):
+    # was: Janumet read as sitagliptin alone; Synjardy, Xigduo, Glucovance, Kombiglyze, Soliqua and
+    # Xultophy not read at all (no diabetes, no hyperglycaemia caution)
+    d = state(med_statement(None, "2024-01-01", status="active", text=text)).factors.diabetes
+    assert d.status == "type2-treated" and d.treatment == treatment
+
+
+@pytest.mark.parametrize("text", ["Metformin for PCOS and type 2 diabetes", "Metformin 500 mg, not for weight loss"])
+def test_a_drug_text_naming_diabetes_beside_another_reason_or_negating_the_other_reason_is_still_treated_diabetes(text):
+    s = state(med_statement(METFORMIN, "2024-01-01", status="active", text=text))
+    assert s.factors.diabetes.status == "type2-treated"
+    assert gap(s, "glucose-lowering-not-for-diabetes") is None
