@@ -273,6 +273,21 @@ _CLOSES = r"(?=\s*\)?\s*($|[.;|,]))"
 MET_SUSPICION_AFTER = re.compile(
     rf"{_AFTER_MENTION}(?P<words>(\?|\b(?:{_words('suspicion_after')})\b){_CLOSES}"
     rf"|\b(?:{_words('suspicion_after_phrases')})\b)", re.I)
+# (fix-dz3) a "?" right after the mention, the text going on ("Liver metastasis? biopsy planned",
+# "Malignant pleural effusion? tap planned"), or after "metastatic breast cancer" ("Metastatic
+# breast cancer?", "MBC? restaging"): a question, as "lung metastases?" at a clause end
+# (condition-ver-status 'unconfirmed'); not after "to"/"of" ("Metastatic to ? bone" doubts the
+# site). Group "words" is the "?" and the words after it in its clause, for the gap to quote.
+MET_QUESTION_AFTER = re.compile(
+    r"^\w*(?:\s+(?:disease|deposits?|lesions?|spread|involvement|(?:breast\s+)?(?:cancer|carcinoma|ca|malignancy)))?"
+    r"\s*\(?\s*(?P<words>\?(?:\s+[a-z(-](?:[^.;|]{0,40}?(?=\s*(?:$|[.;|]))|\S*)|(?=\s*\)?\s*(?:$|[.;|,]))))",
+    re.I)
+# (fix-dz3) the test that makes the diagnosis still pending, closing the mention ("Liver
+# metastasis - awaiting biopsy", "Bone metastases TBC"): local_codes.yaml pending_after
+MET_PENDING_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('pending_after')}){_CLOSES}", re.I)
+# (fix-dz3) "Liver metastasis or hemangioma": one of two diagnoses (local_codes.yaml
+# differential_or_after; disease._hedge_of checks what group "other" names)
+MET_DIFFERENTIAL_OR_AFTER = re.compile(_MH.get("differential_or_after") or "(?!)", re.I)
 MET_PROBABLE_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('probable_after')})\b{_CLOSES}", re.I)
 MET_UNLIKELY_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('unlikely_after')})", re.I)
 # A primary cancer of another site named in a text (local_codes.yaml other_primary_text, with
