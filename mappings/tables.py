@@ -275,12 +275,12 @@ MET_SUSPICION_AFTER = re.compile(
     rf"|\b(?:{_words('suspicion_after_phrases')})\b)", re.I)
 # (fix-dz3) a "?" right after the mention, the text going on ("Liver metastasis? biopsy planned",
 # "Malignant pleural effusion? tap planned"), or after "metastatic breast cancer" ("Metastatic
-# breast cancer?", "MBC? restaging"): a question, as "lung metastases?" at a clause end
+# breast cancer?", "MBC? restaging", "Liver metastasis???"): a question, as "lung metastases?" at a clause end
 # (condition-ver-status 'unconfirmed'); not after "to"/"of" ("Metastatic to ? bone" doubts the
 # site). Group "words" is the "?" and the words after it in its clause, for the gap to quote.
 MET_QUESTION_AFTER = re.compile(
     r"^\w*(?:\s+(?:disease|deposits?|lesions?|spread|involvement|(?:breast\s+)?(?:cancer|carcinoma|ca|malignancy)))?"
-    r"\s*\(?\s*(?P<words>\?(?:\s+[a-z(-](?:[^.;|]{0,40}?(?=\s*(?:$|[.;|]))|\S*)|(?=\s*\)?\s*(?:$|[.;|,]))))",
+    r"\s*\(?\s*(?P<words>\?+(?:\s+[a-z(-](?:[^.;|]{0,40}?(?=\s*(?:$|[.;|]))|\S*)|(?=\s*\)?\s*(?:$|[.;|,]))))",
     re.I)
 # (fix-dz3) the test that makes the diagnosis still pending, closing the mention ("Liver
 # metastasis - awaiting biopsy", "Bone metastases TBC"): local_codes.yaml pending_after

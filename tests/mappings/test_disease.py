@@ -511,6 +511,10 @@ def test_a_metastasis_written_as_a_suspicion_is_not_metastatic_and_is_named_in_a
     ("Malignant pleural effusion, cytology pending", "pleura", "cytology pending"),
     ("Liver metastasis - awaiting biopsy", "liver", "awaiting biopsy"),
     ("Bone metastases TBC", "bone", "tbc"),
+    ("Liver metastasis???", "liver", "???"), ("Bone metastasis: awaiting confirmation", "bone", "awaiting confirmation"),
+    ("Bone metastases - biopsy to confirm", "bone", "biopsy to confirm"),
+    ("Liver metastasis, await biopsy", "liver", "await biopsy"),
+    ("Liver metastasis, not biopsy proven", "liver", "not biopsy proven"),
 ])
 def test_a_metastasis_written_with_a_doubt_after_it_is_not_metastatic_and_the_gap_quotes_the_doubt(text, site, quoted):
     c = condition(cc(text=text), "2021-01-01")
@@ -546,6 +550,8 @@ def test_a_doubt_in_the_text_stays_a_suspicion_on_a_condition_recorded_confirmed
     ("Liver metastases, biopsy confirmed", ["liver"]), ("Metastases to liver confirmed on biopsy; PET pending", ["liver"]),
     ("Bone metastases, awaiting radiotherapy", ["bone"]), ("Liver metastases v prior", ["liver"]),
     ("Pleural effusion, malignant cells present", ["pleura"]), ("Pleural effusion with malignant cells seen", ["pleura"]),
+    ("Bone metastases or other sites", ["bone"]), ("Liver metastases - ? number", ["liver"]),
+    ("Liver metastases, awaiting biopsy for receptor status", ["liver"]),
 ])
 def test_a_metastasis_asserted_beside_other_sites_a_plan_or_a_found_cytology_stays_metastatic(text, sites):
     # "or" between sites or metastases is metastatic either way; a re-biopsy for receptors, a
@@ -559,6 +565,15 @@ def test_a_metastasis_asserted_beside_other_sites_a_plan_or_a_found_cytology_sta
                                   "Pleural effusion, malignant cells not seen"])
 def test_an_effusion_whose_cytology_found_no_malignant_cells_is_not_metastatic(text):
     assert disease(breast_cancer(), condition(cc(text=text), "2021-01-01")).metastatic != "yes"
+
+
+def test_a_metastasis_written_not_biopsy_proven_is_metastatic_once_the_clinician_confirmed_it():
+    # a diagnosis on imaging only is condition-ver-status "provisional", as "likely": the
+    # Condition's verificationStatus "confirmed" makes it evidence
+    c = condition(cc(coding(SNOMED, "94381002", "Secondary malignant neoplasm of liver"),
+                     text="Liver metastasis, not biopsy proven"), "2021-01-01",
+                  verificationStatus=cc(coding(VER_STATUS, "confirmed")))
+    assert disease(breast_cancer(), c).metastatic == "yes"
 
 
 def test_a_coded_liver_metastasis_whose_text_says_suspected_is_unconfirmed():
