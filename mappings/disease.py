@@ -44,7 +44,7 @@ _BREAST_TEXT = re.compile(
 # absent": what cytology found; (rt22) nor "..., malignant-appearing / malignant features on
 # CT": how it looks, as "Malignant-appearing pleural effusion" is no metastasis; (fix-dz3) but
 # "..., malignant cells present / seen / identified" is what cytology found: a malignant effusion,
-# metastatic, pleura). A malignant pericardial
+# metastatic, pleura; and "Ascites, malignant" is malignant ascites, the peritoneum). A malignant pericardial
 # effusion is the same for the pericardium (ICD-10-CM I31.31 "malignant pericardial effusion
 # in diseases classified elsewhere", code first the neoplasm: a secondary one of the heart /
 # pericardium is C79.89, CR A.4 "ICD C77-C79"): metastatic, site "other" as C79.89 reads (the
@@ -57,7 +57,7 @@ _SECONDARY_TEXT = re.compile(r"secondary malignant|secondary (?:carcinoma|adenoc
                              r"|\bcarcinomatosis\b|\blymphangitis carcinomatosa\b|\bleptomeningeal (?:disease|involvement)\b"
                              r"|\bcarcinomatous meningitis\b"
                              rf"|(?<![a-z-])(?<!non )malignant (?:{_EFFUSION_SITE} effusions?|ascites)\b"
-                             rf"|\b{_EFFUSION_SITE} effusions?\s*(?:,\s*|\(\s*|-\s*)malignant\b(?![\s-]*(?:cells?|appearing|looking|features?)\b)"
+                             rf"|\b(?:{_EFFUSION_SITE} effusions?|ascites)\s*(?:,\s*|\(\s*|-\s*)malignant\b(?![\s-]*(?:cells?|appearing|looking|features?)\b)"
                              # (fix-dz3) the cytology's finding written so: malignant cells found
                              rf"|\b{_EFFUSION_SITE} effusions?\s*(?:,\s*|\(\s*|-\s*|with\s+)malignant cells?\s+"
                              r"(?:(?:are|were|is|was)\s+)?(?:present|seen|identified|detected|found)\b")

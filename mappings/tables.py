@@ -196,7 +196,8 @@ SITE_TEXT: list[tuple[re.Pattern[str], str]] = [
     # chest wall": carcinoma erysipeloides, a skin metastasis, ICD-10-CM C79.2, not visceral)
     (re.compile(r"lung|pulmonary|(?<!cutaneous )(?<!skin )lymphangi(?![^|;.]*\b(?:skin|cutaneous|dermal|chest wall)\b)"), "lung"),
     (re.compile(r"brain|cerebr|mening|leptomening|cerebell"), "brain"),
-    (re.compile(r"perito|malignant ascites"), "peritoneum"),
+    # (fix-dz3) also written the other way round, "Ascites, malignant" / "Ascites (malignant)"
+    (re.compile(r"perito|malignant ascites|ascites\s*[,(-]\s*malignant"), "peritoneum"),
     (re.compile(r"adrenal"), "adrenal"),
     (re.compile(r"bone|osseous|skelet|vertebra|spine|marrow"), "bone"),
 ]

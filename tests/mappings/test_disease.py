@@ -550,7 +550,7 @@ def test_a_doubt_in_the_text_stays_a_suspicion_on_a_condition_recorded_confirmed
     ("Liver metastases, biopsy confirmed", ["liver"]), ("Metastases to liver confirmed on biopsy; PET pending", ["liver"]),
     ("Bone metastases, awaiting radiotherapy", ["bone"]), ("Liver metastases v prior", ["liver"]),
     ("Pleural effusion, malignant cells present", ["pleura"]), ("Pleural effusion with malignant cells seen", ["pleura"]),
-    ("Bone metastases or other sites", ["bone"]), ("Liver metastases - ? number", ["liver"]),
+    ("Ascites, malignant", ["peritoneum"]), ("Bone metastases or other sites", ["bone"]), ("Liver metastases - ? number", ["liver"]),
     ("Liver metastases, awaiting biopsy for receptor status", ["liver"]),
 ])
 def test_a_metastasis_asserted_beside_other_sites_a_plan_or_a_found_cytology_stays_metastatic(text, sites):
@@ -562,7 +562,8 @@ def test_a_metastasis_asserted_beside_other_sites_a_plan_or_a_found_cytology_sta
 
 
 @pytest.mark.parametrize("text", ["Pleural effusion, malignant cells absent", "Pleural effusion, no malignant cells seen",
-                                  "Pleural effusion, malignant cells not seen"])
+                                  "Pleural effusion, malignant cells not seen", "Ascites, non-malignant",
+                                  "Ascites, malignant cells absent"])
 def test_an_effusion_whose_cytology_found_no_malignant_cells_is_not_metastatic(text):
     assert disease(breast_cancer(), condition(cc(text=text), "2021-01-01")).metastatic != "yes"
 
