@@ -515,6 +515,8 @@ def test_a_metastasis_written_as_a_suspicion_is_not_metastatic_and_is_named_in_a
     ("Bone metastases - biopsy to confirm", "bone", "biopsy to confirm"),
     ("Liver metastasis, await biopsy", "liver", "await biopsy"),
     ("Liver metastasis, not biopsy proven", "liver", "not biopsy proven"),
+    ("Bone metastases (not yet biopsied)", "bone", "not yet biopsied"),
+    ("Liver metastasis (working diagnosis)", "liver", "working diagnosis"),
 ])
 def test_a_metastasis_written_with_a_doubt_after_it_is_not_metastatic_and_the_gap_quotes_the_doubt(text, site, quoted):
     c = condition(cc(text=text), "2021-01-01")
