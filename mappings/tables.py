@@ -284,8 +284,11 @@ MET_QUESTION_AFTER = re.compile(
     r"\s*\(?\s*(?P<words>\?+(?:\s+[a-z(-](?:[^.;|]{0,40}?(?=\s*(?:$|[.;|]))|\S*)|(?=\s*\)?\s*(?:$|[.;|,]))))",
     re.I)
 # (fix-dz3) the test that makes the diagnosis still pending, closing the mention ("Liver
-# metastasis - awaiting biopsy", "Bone metastases TBC"): local_codes.yaml pending_after
-MET_PENDING_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('pending_after')}){_CLOSES}", re.I)
+# metastasis - awaiting biopsy", "Bone metastases TBC", "Metastatic breast cancer, awaiting
+# biopsy" as "Stage IV, awaiting biopsy" is read): local_codes.yaml pending_after
+_METASTATIC_CANCER = r"(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|malignancy))?"
+MET_PENDING_AFTER = re.compile(
+    rf"^\w*{_METASTATIC_CANCER}{_AFTER_MENTION[2:]}\b(?P<words>{_words('pending_after')}){_CLOSES}", re.I)
 # (fix-dz3) "Liver metastasis or hemangioma": one of two diagnoses (local_codes.yaml
 # differential_or_after; disease._hedge_of checks what group "other" names)
 MET_DIFFERENTIAL_OR_AFTER = re.compile(_MH.get("differential_or_after") or "(?!)", re.I)

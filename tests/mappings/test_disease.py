@@ -517,6 +517,7 @@ def test_a_metastasis_written_as_a_suspicion_is_not_metastatic_and_is_named_in_a
     ("Liver metastasis, not biopsy proven", "liver", "not biopsy proven"),
     ("Bone metastases (not yet biopsied)", "bone", "not yet biopsied"),
     ("Liver metastasis (working diagnosis)", "liver", "working diagnosis"),
+    ("Metastatic breast cancer, awaiting biopsy", "site not stated", "awaiting biopsy"),
 ])
 def test_a_metastasis_written_with_a_doubt_after_it_is_not_metastatic_and_the_gap_quotes_the_doubt(text, site, quoted):
     c = condition(cc(text=text), "2021-01-01")
@@ -554,6 +555,7 @@ def test_a_doubt_in_the_text_stays_a_suspicion_on_a_condition_recorded_confirmed
     ("Pleural effusion, malignant cells present", ["pleura"]), ("Pleural effusion with malignant cells seen", ["pleura"]),
     ("Ascites, malignant", ["peritoneum"]), ("Bone metastases or other sites", ["bone"]), ("Liver metastases - ? number", ["liver"]),
     ("Liver metastases, awaiting biopsy for receptor status", ["liver"]),
+    ("Liver metastases, awaiting chemotherapy", ["liver"]),
 ])
 def test_a_metastasis_asserted_beside_other_sites_a_plan_or_a_found_cytology_stays_metastatic(text, sites):
     # "or" between sites or metastases is metastatic either way; a re-biopsy for receptors, a
