@@ -335,7 +335,7 @@ def _other_words(words: str) -> list[str]:
             and not T.MET_PATHOLOGY_WORDS.fullmatch(w)]
 
 
-def _refuted_after(after: str) -> int | None:
+def _refuted_after(after: str, rest: str = "") -> int | None:
     """How far the negation written after a mention reaches in `after` (the text after the
     mention, up to the next one), when it refutes it: past its own site and a short stretch
     naming no other site and no comma ("liver metastasis on CT ruled out"), or past link
@@ -352,6 +352,8 @@ def _refuted_after(after: str) -> int | None:
     elif m is not None and _another_finding_named(m.group("between")):
         m = None  # "liver metastasis (abscess excluded)": the abscess is ruled out
     m = m or T.MET_NEGATION_AFTER_LINKED.match(after)
+    if m is None and (answer := T.MET_NEGATION_ANSWER.match(rest or after)) is not None and answer.end() <= len(after):
+        m = answer  # "Brain metastases: no" (rest: the whole text after it, to see the answer ends it)
     return m.end() if m is not None and not T.MET_NEGATION_OPEN.search(m.group(0)) else None
 
 
@@ -373,7 +375,7 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
         if before is not None:
             refuted = (before, own_end)
         else:
-            reach = _refuted_after(part[end:upto])
+            reach = _refuted_after(part[end:upto], part[end:])
             if reach is not None:
                 # the mention's own words from its piece's start ("liver metastasis ruled out")
                 piece = [p.end() for p in _PIECE_END.finditer(part, since, start)]

@@ -278,10 +278,11 @@ MET_SUSPICION_AFTER = re.compile(
 # "Malignant pleural effusion? tap planned"), or after "metastatic breast cancer" ("Metastatic
 # breast cancer?", "MBC? restaging", "Liver metastasis???"): a question, as "lung metastases?" at a clause end
 # (condition-ver-status 'unconfirmed'); not after "to"/"of" ("Metastatic to ? bone" doubts the
-# site). Group "words" is the "?" and the words after it in its clause, for the gap to quote.
+# site), nor a template's question answered yes ("Liver metastases? yes": asserted). Group
+# "words" is the "?" and the words after it in its clause, for the gap to quote.
 MET_QUESTION_AFTER = re.compile(
     r"^\w*(?:\s+(?:disease|deposits?|lesions?|spread|involvement|(?:breast\s+)?(?:cancer|carcinoma|ca|malignancy)))?"
-    r"\s*\(?\s*(?P<words>\?+(?:\s+[a-z(-](?:[^.;|]{0,40}?(?=\s*(?:$|[.;|]))|\S*)|(?=\s*\)?\s*(?:$|[.;|,]))))",
+    r"\s*\(?\s*(?P<words>\?+(?:\s+(?!(?:yes|y|present|positive|confirmed)\b)[a-z(-](?:[^.;|]{0,40}?(?=\s*(?:$|[.;|]))|\S*)|(?=\s*\)?\s*(?:$|[.;|,]))))",
     re.I)
 # (fix-dz3) the test that makes the diagnosis still pending, closing the mention ("Liver
 # metastasis - awaiting biopsy", "Bone metastases TBC", "Metastatic breast cancer, awaiting
@@ -335,6 +336,11 @@ MET_NEGATION_AFTER_NEAR = re.compile(
 MET_NEGATION_AFTER_LINKED = re.compile(
     rf"^\w*(?:\s+(?:{_words('after_link_words')}|{_neg_words('after_link_words')}))*\s*[,(:-]?\s*"
     rf"\b(?:{_neg_words('after')}|{_neg_words('after_linked')})", re.I)
+# (fix-dz3) a template's answer closing the mention ("Brain metastases: no"); matched on the
+# whole rest of the text (disease._refuted_after), so a "no" before the next mention is not one
+MET_NEGATION_ANSWER = re.compile(
+    rf"^\w*(?:\s+(?:{_words('after_link_words')}|{_neg_words('after_link_words')}))*\s*[,(:-]?\s*"
+    rf"\b(?:{_MN.get('after_answer') or '(?!)'})", re.I)
 # a relative the mention is written "in" ("MBC in mother"): a relative's cancer, not the patient's
 MET_RELATIVE_AFTER = re.compile(_fill_in(_MN["after_relative"]), re.I)
 # "metastasis cannot be ruled out", "mets not excluded", "to be excluded": a question still open

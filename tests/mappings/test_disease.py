@@ -572,6 +572,24 @@ def test_an_effusion_whose_cytology_found_no_malignant_cells_is_not_metastatic(t
     assert disease(breast_cancer(), condition(cc(text=text), "2021-01-01")).metastatic != "yes"
 
 
+@pytest.mark.parametrize("text", ["Brain metastases: no", "Liver metastases - none", "Metastases: no evidence",
+                                  "Liver metastases, nil"])
+def test_a_metastasis_answered_no_after_it_is_no_metastatic_evidence(text):
+    # a template's question answered no (condition-ver-status "refuted"): was read as brain /
+    # liver metastases
+    c = condition(cc(text=text), "2021-01-01")
+    assert disease(breast_cancer(), c).metastatic != "yes"
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+@pytest.mark.parametrize("text,sites", [("Liver metastases? yes", ["liver"]), ("Liver metastases, no change", ["liver"]),
+                                        ("Bone metastases - no progression", ["bone"]),
+                                        ("Bone metastases - no liver metastases", ["bone"])])
+def test_a_metastasis_answered_yes_or_with_no_change_stays_metastatic(text, sites):
+    d = disease(breast_cancer(), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == sites
+
+
 def test_a_metastasis_written_not_biopsy_proven_is_metastatic_once_the_clinician_confirmed_it():
     # a diagnosis on imaging only is condition-ver-status "provisional", as "likely": the
     # Condition's verificationStatus "confirmed" makes it evidence
