@@ -551,7 +551,7 @@ def test_a_doubt_in_the_text_stays_a_suspicion_on_a_condition_recorded_confirmed
     ("Bone metastases or liver", ["liver", "bone"]), ("Liver metastases or lung metastases", ["liver", "lung"]),
     ("Bone metastases, biopsy planned for receptor status", ["bone"]), ("Bone metastases, SRS planned", ["bone"]),
     ("Liver metastases, biopsy confirmed", ["liver"]), ("Metastases to liver confirmed on biopsy; PET pending", ["liver"]),
-    ("Bone metastases, awaiting radiotherapy", ["bone"]), ("Liver metastases v prior", ["liver"]),
+    ("Bone metastases, awaiting radiotherapy", ["bone"]), ("Liver metastases v prior", ["liver"]), ("Lung metastases, v small", ["lung"]),
     ("Pleural effusion, malignant cells present", ["pleura"]), ("Pleural effusion with malignant cells seen", ["pleura"]),
     ("Ascites, malignant", ["peritoneum"]), ("Bone metastases or other sites", ["bone"]), ("Liver metastases - ? number", ["liver"]),
     ("Liver metastases, awaiting biopsy for receptor status", ["liver"]),
