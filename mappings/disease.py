@@ -42,7 +42,9 @@ _BREAST_TEXT = re.compile(
 # Written the other way round too, "Pleural effusion, malignant" / "Pleural effusion
 # (malignant)", as problem lists write a finding then its kind (not "..., malignant cells
 # absent": what cytology found; (rt22) nor "..., malignant-appearing / malignant features on
-# CT": how it looks, as "Malignant-appearing pleural effusion" is no metastasis). A malignant pericardial
+# CT": how it looks, as "Malignant-appearing pleural effusion" is no metastasis; (fix-dz3) but
+# "..., malignant cells present / seen / identified" is what cytology found: a malignant effusion,
+# metastatic, pleura; and "Ascites, malignant" is malignant ascites, the peritoneum). A malignant pericardial
 # effusion is the same for the pericardium (ICD-10-CM I31.31 "malignant pericardial effusion
 # in diseases classified elsewhere", code first the neoplasm: a secondary one of the heart /
 # pericardium is C79.89, CR A.4 "ICD C77-C79"): metastatic, site "other" as C79.89 reads (the
@@ -55,7 +57,10 @@ _SECONDARY_TEXT = re.compile(r"secondary malignant|secondary (?:carcinoma|adenoc
                              r"|\bcarcinomatosis\b|\blymphangitis carcinomatosa\b|\bleptomeningeal (?:disease|involvement)\b"
                              r"|\bcarcinomatous meningitis\b"
                              rf"|(?<![a-z-])(?<!non )malignant (?:{_EFFUSION_SITE} effusions?|ascites)\b"
-                             rf"|\b{_EFFUSION_SITE} effusions?\s*(?:,\s*|\(\s*|-\s*)malignant\b(?![\s-]*(?:cells?|appearing|looking|features?)\b)")
+                             rf"|\b(?:{_EFFUSION_SITE} effusions?|ascites)\s*(?:,\s*|\(\s*|-\s*)malignant\b(?![\s-]*(?:cells?|appearing|looking|features?)\b)"
+                             # (fix-dz3) the cytology's finding written so: malignant cells found
+                             rf"|\b{_EFFUSION_SITE} effusions?\s*(?:,\s*|\(\s*|-\s*|with\s+)malignant cells?\s+"
+                             r"(?:(?:are|were|is|was)\s+)?(?:present|seen|identified|detected|found)\b")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
 # distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts
 # "TNM M1 (cM1/pM1) OR stage group IV" alike. The M category is read on its own ("cM1", "M1
@@ -176,7 +181,8 @@ def _hedge_after(rx: re.Pattern[str], window: str, after: str) -> str | None:
 
 def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     """How the mention part[start:end] is hedged: ("unlikely", its words), ("probable", its
-    words) or ("suspected", its words); None when it is asserted. Unlikely words first
+    words), ("suspected", its words) or ("quoted", its words: a suspicion the gap quotes);
+    None when it is asserted. Unlikely words first
     ("likely benign", "low suspicion for"), then probable ones: "highly suspicious for" is
     probable, not "suspicious for"."""
     window, after = part[max(0, start - 45):start], part[end:]
@@ -190,7 +196,26 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     if words is not None:
         return "probable", words
     words = _hedge_before(T.MET_SUSPICION_BEFORE, window) or _hedge_after(T.MET_SUSPICION_AFTER, window, after)
-    return ("suspected", words) if words is not None else None
+    if words is not None:
+        return "suspected", words
+    # (fix-dz3) a suspicion the gap quotes: the confirming test pending ("- awaiting biopsy"),
+    # a question going on ("? biopsy planned"), one of two diagnoses ("or hemangioma")
+    words = (_hedge_after(T.MET_PENDING_AFTER, window, after) or _hedge_after(T.MET_QUESTION_AFTER, window, after)
+             or _differential_or(window, after))
+    return ("quoted", words.strip()) if words is not None else None
+
+
+def _differential_or(window: str, after: str) -> str | None:
+    """'or <other>' right after a mention when <other> is another diagnosis ("Liver metastasis
+    or hemangioma": condition-ver-status 'differential'), not more sites or metastases ("bone
+    metastases or liver", "liver metastases or lung metastases": metastatic either way)."""
+    m = T.MET_DIFFERENTIAL_OR_AFTER.match(after)
+    if m is None or _CHANGE_OF.search(window):
+        return None
+    other = m.group("other")
+    if _only_sites(other) or _SECONDARY_TEXT.search(other):
+        return None
+    return f"or {other}"
 
 
 # the end of a clause: ".", ";" or the " | " between joined texts
@@ -226,7 +251,7 @@ def _hedge_reading(text: str) -> tuple[str, str]:
             continue
         words = [h[1] for h in hedges if h and h[0] == "probable"]
         if not words:
-            return "hedged", ", ".join(dict.fromkeys(h[1] for h in hedges if h and h[0] == "unlikely"))
+            return "hedged", ", ".join(dict.fromkeys(h[1] for h in hedges if h and h[0] in ("unlikely", "quoted")))
         probable += [w for w in words if w not in probable]
     return ("probable", ", ".join(probable)) if probable else ("asserted", "")
 
@@ -310,7 +335,7 @@ def _other_words(words: str) -> list[str]:
             and not T.MET_PATHOLOGY_WORDS.fullmatch(w)]
 
 
-def _refuted_after(after: str) -> int | None:
+def _refuted_after(after: str, rest: str = "") -> int | None:
     """How far the negation written after a mention reaches in `after` (the text after the
     mention, up to the next one), when it refutes it: past its own site and a short stretch
     naming no other site and no comma ("liver metastasis on CT ruled out"), or past link
@@ -327,6 +352,8 @@ def _refuted_after(after: str) -> int | None:
     elif m is not None and _another_finding_named(m.group("between")):
         m = None  # "liver metastasis (abscess excluded)": the abscess is ruled out
     m = m or T.MET_NEGATION_AFTER_LINKED.match(after)
+    if m is None and (answer := T.MET_NEGATION_ANSWER.match(rest or after)) is not None and answer.end() <= len(after):
+        m = answer  # "Brain metastases: no" (rest: the whole text after it, to see the answer ends it)
     return m.end() if m is not None and not T.MET_NEGATION_OPEN.search(m.group(0)) else None
 
 
@@ -348,7 +375,7 @@ def _mentions(part: str) -> tuple[_Mention, ...]:
         if before is not None:
             refuted = (before, own_end)
         else:
-            reach = _refuted_after(part[end:upto])
+            reach = _refuted_after(part[end:upto], part[end:])
             if reach is not None:
                 # the mention's own words from its piece's start ("liver metastasis ruled out")
                 piece = [p.end() for p in _PIECE_END.finditer(part, since, start)]
@@ -1008,7 +1035,9 @@ def _text_sites(text: str) -> tuple[str | None, frozenset[str]]:
     "Metastatic to bone. No evidence of liver metastasis": bone). A site the same part also names
     standing ("liver metastasis; second liver lesion: metastasis ruled out") is not refuted."""
     if not T.MET_NEGATION_ANY.search(text):
-        return _site_after_of(text), frozenset()
+        # (fix-dz3) the site before an "of"/"to" that opens no site ("Bone mets (to be
+        # confirmed)", "Liver metastasis? biopsy planned to confirm"), as below
+        return _site_after_of(text) or _site_from_text(text), frozenset()
     kept_parts: list[str] = []
     refuted: set[str] = set()
     for part in text.split(" | "):

@@ -196,7 +196,8 @@ SITE_TEXT: list[tuple[re.Pattern[str], str]] = [
     # chest wall": carcinoma erysipeloides, a skin metastasis, ICD-10-CM C79.2, not visceral)
     (re.compile(r"lung|pulmonary|(?<!cutaneous )(?<!skin )lymphangi(?![^|;.]*\b(?:skin|cutaneous|dermal|chest wall)\b)"), "lung"),
     (re.compile(r"brain|cerebr|mening|leptomening|cerebell"), "brain"),
-    (re.compile(r"perito|malignant ascites"), "peritoneum"),
+    # (fix-dz3) also written the other way round, "Ascites, malignant" / "Ascites (malignant)"
+    (re.compile(r"perito|malignant ascites|ascites\s*[,(-]\s*malignant"), "peritoneum"),
     (re.compile(r"adrenal"), "adrenal"),
     (re.compile(r"bone|osseous|skelet|vertebra|spine|marrow"), "bone"),
 ]
@@ -273,6 +274,25 @@ _CLOSES = r"(?=\s*\)?\s*($|[.;|,]))"
 MET_SUSPICION_AFTER = re.compile(
     rf"{_AFTER_MENTION}(?P<words>(\?|\b(?:{_words('suspicion_after')})\b){_CLOSES}"
     rf"|\b(?:{_words('suspicion_after_phrases')})\b)", re.I)
+# (fix-dz3) a "?" right after the mention, the text going on ("Liver metastasis? biopsy planned",
+# "Malignant pleural effusion? tap planned"), or after "metastatic breast cancer" ("Metastatic
+# breast cancer?", "MBC? restaging", "Liver metastasis???"): a question, as "lung metastases?" at a clause end
+# (condition-ver-status 'unconfirmed'); not after "to"/"of" ("Metastatic to ? bone" doubts the
+# site), nor a template's question answered yes ("Liver metastases? yes": asserted). Group
+# "words" is the "?" and the words after it in its clause, for the gap to quote.
+MET_QUESTION_AFTER = re.compile(
+    r"^\w*(?:\s+(?:disease|deposits?|lesions?|spread|involvement|(?:breast\s+)?(?:cancer|carcinoma|ca|malignancy)))?"
+    r"\s*\(?\s*(?P<words>\?+(?:\s+(?!(?:yes|y|present|positive|confirmed)\b)[a-z(-](?:[^.;|]{0,40}?(?=\s*(?:$|[.;|]))|\S*)|(?=\s*\)?\s*(?:$|[.;|,]))))",
+    re.I)
+# (fix-dz3) the test that makes the diagnosis still pending, closing the mention ("Liver
+# metastasis - awaiting biopsy", "Bone metastases TBC", "Metastatic breast cancer, awaiting
+# biopsy" as "Stage IV, awaiting biopsy" is read): local_codes.yaml pending_after
+_METASTATIC_CANCER = r"(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|malignancy))?"
+MET_PENDING_AFTER = re.compile(
+    rf"^\w*{_METASTATIC_CANCER}{_AFTER_MENTION[2:]}\b(?P<words>{_words('pending_after')}){_CLOSES}", re.I)
+# (fix-dz3) "Liver metastasis or hemangioma": one of two diagnoses (local_codes.yaml
+# differential_or_after; disease._hedge_of checks what group "other" names)
+MET_DIFFERENTIAL_OR_AFTER = re.compile(_MH.get("differential_or_after") or "(?!)", re.I)
 MET_PROBABLE_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('probable_after')})\b{_CLOSES}", re.I)
 MET_UNLIKELY_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('unlikely_after')})", re.I)
 # A primary cancer of another site named in a text (local_codes.yaml other_primary_text, with
@@ -316,6 +336,11 @@ MET_NEGATION_AFTER_NEAR = re.compile(
 MET_NEGATION_AFTER_LINKED = re.compile(
     rf"^\w*(?:\s+(?:{_words('after_link_words')}|{_neg_words('after_link_words')}))*\s*[,(:-]?\s*"
     rf"\b(?:{_neg_words('after')}|{_neg_words('after_linked')})", re.I)
+# (fix-dz3) a template's answer closing the mention ("Brain metastases: no"); matched on the
+# whole rest of the text (disease._refuted_after), so a "no" before the next mention is not one
+MET_NEGATION_ANSWER = re.compile(
+    rf"^\w*(?:\s+(?:{_words('after_link_words')}|{_neg_words('after_link_words')}))*\s*[,(:-]?\s*"
+    rf"\b(?:{_MN.get('after_answer') or '(?!)'})", re.I)
 # a relative the mention is written "in" ("MBC in mother"): a relative's cancer, not the patient's
 MET_RELATIVE_AFTER = re.compile(_fill_in(_MN["after_relative"]), re.I)
 # "metastasis cannot be ruled out", "mets not excluded", "to be excluded": a question still open
