@@ -595,6 +595,8 @@ DRUG_SWITCHED_TO_BEFORE = _mention_patterns("switched_to_before")
 # before its first ("Fulvestrant - patient declined", "Declined fulvestrant")
 DRUG_REFUSED_AFTER = _mention_regex("refused_after")
 DRUG_REFUSED_BEFORE = _mention_regex("refused_before")
+# ... or after a regimen's last drug, said of every drug of it ("Letrozole + palbociclib (both declined)")
+DRUG_REFUSED_WHOLE_AFTER = _mention_regex("refused_whole_after")
 # what stands between a drug refused before its name and the drug chosen instead ("Patient
 # declined fulvestrant, chose letrozole")
 DRUG_CHOSEN_INSTEAD = _mention_regex("chosen_instead")

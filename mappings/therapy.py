@@ -595,6 +595,8 @@ def refusal_in_text(text: str) -> str | None:
     names = [m for m, _ in found]
     if not names:
         return None
+    if _whole_regimen_refused(text, found):
+        return "refused"
     if _refusal_after_class_words(text, names[-1].end()):
         # "Palbociclib + AI (declined)": the words closing the regimen are refused, and they
         # may stand for the regimen or for the class alone: which drug was given cannot be read
@@ -622,6 +624,18 @@ def refusal_in_text(text: str) -> str | None:
     # (declined), palbociclib (declined)"): every drug was refused
     last = found[-1][1]
     return "refused" if {d.name for d in drugs if d != last} <= refused_in_regimen(text) else "unclear"
+
+
+def _whole_regimen_refused(text: str, found: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> bool:
+    """A regimen's text (its names one regimen: _one_regimen) closed by a refusal said of all its
+    drugs ("Letrozole + palbociclib (both declined)", "... : patient declined both", "... - regimen
+    refused": local_codes.yaml drug_mentions refused_whole_after), not taken back after it: every
+    drug was refused or not started (FHIR R4 MedicationStatement.status not-taken)."""
+    if len(found) < 2 or not _one_regimen(text, list(found)):
+        return False
+    tail = text[found[-1][0].end():]
+    whole = T.DRUG_REFUSED_WHOLE_AFTER.match(tail)
+    return whole is not None and not T.STOP_REFUSAL_WITHDRAWN.search(tail, whole.end())
 
 
 def _refusal_after_class_words(text: str, end: int) -> bool:

@@ -3,6 +3,8 @@ what it decided, one reason said once, an unchecked draft said for what it is.""
 
 import datetime as dt
 
+import pytest
+
 from tests.cards.fhir_builder import FhirPatient
 from tests.cards.helpers import view
 from tests.cards.invariants import check_invariants
@@ -108,6 +110,13 @@ def test_a_drafted_refusal_is_said_not_checked_because_its_text_writes_a_refusal
     assert c["detail"].startswith("**Drafted order not checked** (its text writes a refusal)\n")
     assert "It cannot tell which drug is ordered, so none of those checks was made: an order whose code and " \
            "text name only the drug it orders is checked." in c["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib (both declined)", "Letrozole + palbociclib: patient declined both"])
+def test_a_drafted_regimen_written_as_refused_as_a_whole_is_said_not_checked_because_it_writes_a_refusal(text):
+    # was checked as an order of letrozole and palbociclib (no card: the regimen the pathway offers)
+    c = _not_checked(text)
+    assert c["summary"] == "Drafted order not checked: its text writes a refusal (MedicationRequest/mr-0)"
 
 
 def test_a_drafted_sequence_of_endocrine_drugs_is_said_not_checked_for_that():

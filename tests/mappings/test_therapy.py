@@ -1068,6 +1068,18 @@ def test_a_hedged_second_drug_is_named_and_the_drug_before_it_given(text):
     assert "also names palbociclib, not read as given by this record" in _gap(s, "medication-unreadable").message
 
 
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib (both declined)", "Letrozole + palbociclib: patient declined both",
+                                  "Letrozole + palbociclib - regimen refused", "Letrozole + palbociclib: both not started"])
+def test_a_refusal_said_of_every_drug_of_a_regimen_is_no_therapy_given_and_is_named(text):
+    # was read as both drugs given: an AI + CDK4/6 inhibitor line counted (FHIR R4
+    # MedicationStatement.status not-taken for each; local_codes.yaml drug_mentions refused_whole_after)
+    s = state(med_statement(None, "2020-02-01", "2020-06-01", status="completed", text=text, rid="ms-both"))
+    assert s.therapy.exposures == [] and s.therapy.metastatic_lines == []
+    ignored = [g for g in s.ignored if g.code == "not-given"]
+    assert [src.reference for g in ignored for src in g.sources] == ["MedicationStatement/ms-both"]
+    assert f'its text "{text}" says the drug was refused or not started' in ignored[0].message
+
+
 def test_a_refusal_after_a_comma_list_of_two_drugs_still_cannot_say_which_was_given():
     # a comma may list both drugs as not started: only a clause break (";", "|", ".") makes the
     # refusal the last clause's alone
