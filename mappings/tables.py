@@ -613,6 +613,8 @@ DRUG_PLANNED_OPENING = _mention_regex("planned_opening")
 # ... unless a hedge opening it questions a fact of the drug after it ("Query letrozole adherence")
 DRUG_HEDGED_OPENING = _mention_regex("hedged_opening")
 DRUG_HEDGE_OF_A_FACT_AFTER = _mention_regex("hedge_of_a_drug_fact_after")
+# ... and "?" after the last drug of a drafted order ("Fulvestrant?"): a hedge of the drug
+DRUG_HEDGED_CLOSING = _mention_regex("hedged_closing")
 # ... or follows its last drug ("Letrozole + palbociclib planned", "Palbociclib to start after OFS")
 DRUG_PLANNED_CLOSING = _mention_regex("planned_closing")
 # ... or follows the record's first drug as a condition for giving it ("Exemestane if intolerant to letrozole")

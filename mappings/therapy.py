@@ -1319,6 +1319,10 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
     if _premedication_record(written) is not None:
         return [], (f'its text "{quoted}" names a premedication for its drug: whether it orders the drug or its '
                     "premedication is not clear")
+    hedged = _hedged_draft(written.lower())
+    if hedged is not None:
+        return [], (f'its text "{quoted}" names {hedged} with a hedge ("?", "possible", "query"), but not as the drug it '
+                    "orders: whether it orders it is not clear")
     med = _given_of(drugs, label, written)
     if type(med) is not _Med:
         return [], f'its text "{quoted}" writes its drugs as refused or not started: whether it orders them is not clear'
@@ -1341,6 +1345,24 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                     f"{_listed(set(first))}, endocrine therapy of another class: which one it orders now is not "
                     "written")
     return [d for d in drugs if d in med.drugs], None
+
+
+def _hedged_draft(text: str) -> str | None:
+    """The drugs a drafted order's text hedges ("? Fulvestrant", "Possible fulvestrant", "Query
+    fulvestrant", "Fulvestrant?": local_codes.yaml drug_mentions hedged_opening / hedged_closing),
+    not a hedge of a fact of it ("Query letrozole adherence": _hedge_of_a_drug_fact); None otherwise."""
+    names = _named_drugs(text)
+    if not names:
+        return None
+    first, last = names[0][0], names[-1][0]
+    regimen = len(names) == 1 or _one_regimen(text, list(names))
+    if T.DRUG_HEDGED_OPENING.match(text[:first.start()]) and not _hedge_of_a_drug_fact(text, first):
+        return _listed({info.name for _, info in names}) if regimen else names[0][1].name
+    # "?" after a regimen's last drug is the regimen's; after a clause of its own ("Letrozole;
+    # palbociclib?") it is that clause's drug's alone, which is not ordered (_drug_mentions)
+    if T.DRUG_HEDGED_CLOSING.match(text[last.end():]) and regimen:
+        return _listed({info.name for _, info in names})
+    return None
 
 
 def _optional_names(text: str) -> frozenset[str]:
