@@ -299,7 +299,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   before as_of: read as not ongoing, whether it still is is named
     therapy-stopped-in-text       an anticancer medication record still under way by its status
                                   (active, on-hold) whose drug text writes it as stopped
-                                  ("Tamoxifen (stopped)") and no end before as_of: read as not
+                                  ("Tamoxifen (stopped)") or as past use ("Hx tamoxifen",
+                                  "Letrozole (previous)") and no end before as_of: read as not
                                   ongoing, when it stopped is named as unknown
     stop-reason-unclear           an anticancer medication record whose stop reason gives a
                                   progression only suspected ("suspected progression", "? PD",

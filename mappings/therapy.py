@@ -199,6 +199,7 @@ class _Med:
         # drug_mentions stopped_after), read when the record states no stop reason of its own
         self.stop_written: str | None = None
         # the text writes its drug as stopped ("Tamoxifen (stopped)": drug_mentions stopped_after)
+        # or as past use ("Hx tamoxifen": past_use_opening / past_use_closing)
         self.written_stopped = False
 
 
@@ -906,6 +907,10 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             and not T.DRUG_STOPPED_PAUSED.search(lowered, names[-1][0].end() + stopped.end()):
         med.written_stopped = True
         med.stop_written = _stop_reason_of_text(lowered[names[-1][0].end():])
+    elif names and _one_regimen(lowered, names) and (T.DRUG_PAST_USE_OPENING.match(lowered[:names[0][0].start()])
+                                                    or T.DRUG_PAST_USE_CLOSING.match(lowered[names[-1][0].end():])):
+        # "Hx tamoxifen", "Letrozole (previous)": past use, as a stop written after it (no stop reason)
+        med.written_stopped = True
     if med.endocrine:
         sequence = _endocrine_sequence(lowered)
         if sequence is not None:
@@ -1661,7 +1666,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "ended. Confirm whether the drug is still given.")
     _records_gap(ctx, "therapy-stopped-in-text", stopped_in_text,
                  "Anticancer medication records are under way by their status but their text writes the drug "
-                 "as stopped, and no end before today is recorded: {named}. They are read as no longer given, "
+                 "as stopped or as past use ('history of', 'previous'), and no end before today is recorded: {named}. They are read as no longer given, "
                  "so the current line may be read as ended. Confirm whether the drug is still given and when it "
                  "stopped.")
     _records_gap(ctx, "stop-reason-unclear", hedged_stops,

@@ -4749,7 +4749,9 @@ def test_fhir_an_ai_whose_text_says_it_was_discontinued_for_progression_is_still
     assert "regimen-switch-unclear" not in [g.code for g in state.gaps]  # the progression is written
 
 
-@pytest.mark.parametrize("text", ["Tamoxifen (stopped)", "Tamoxifen, stopped after 3 weeks (intolerance)"])
+@pytest.mark.parametrize("text", ["Tamoxifen (stopped)", "Tamoxifen, stopped after 3 weeks (intolerance)",
+                                  # past use written for the drug (were read as tamoxifen under way: "on line 2")
+                                  "Tamoxifen (history of)", "Hx tamoxifen", "Previous tamoxifen", "Tamoxifen - previously"])
 def test_fhir_a_line_still_active_by_status_but_written_as_stopped_is_not_the_current_line_and_is_asked(text):
     # status 'active' with no end, text "stopped": the card said "on line 2" (tamoxifen under way);
     # the text written for the drug says it stopped, when is not written: "after 2 line(s)" and named

@@ -1080,6 +1080,21 @@ def test_a_refusal_said_of_every_drug_of_a_regimen_is_no_therapy_given_and_is_na
     assert f'its text "{text}" says the drug was refused or not started' in ignored[0].message
 
 
+@pytest.mark.parametrize("text", ["Prior letrozole", "Letrozole (previous)", "History of letrozole", "H/O letrozole + palbociclib"])
+def test_an_active_record_written_as_past_use_is_not_ongoing_and_its_unknown_end_is_named(text):
+    # was read as the drug under way (the current line): the words say past use, the status says ongoing
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-past"))
+    assert [e.active for e in s.therapy.exposures] == [False] and s.therapy.exposures[0].end is None
+    assert "MedicationStatement/ms-past" in _gap(s, "therapy-stopped-in-text").message
+
+
+@pytest.mark.parametrize("text", ["Letrozole", "Prior to letrozole: anastrozole", "Letrozole (previous dose reduced)"])
+def test_an_active_record_without_past_use_words_for_its_drug_stays_ongoing(text):
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [e.active for e in s.therapy.exposures if e.drugs[0].name in text.lower()][-1] is True
+    assert _gap(s, "therapy-stopped-in-text") is None
+
+
 def test_a_refusal_after_a_comma_list_of_two_drugs_still_cannot_say_which_was_given():
     # a comma may list both drugs as not started: only a clause break (";", "|", ".") makes the
     # refusal the last clause's alone
