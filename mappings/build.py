@@ -322,7 +322,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   a partial end ("2019") whose first and last day give
                                   different relapse timings (on ET / <= 12 months / later),
                                   or a metastatic date / adjuvant start without a day whose
-                                  range gives different ABC4 classes
+                                  range gives different ABC4 classes, or a record still under
+                                  way by status dated more than 10 years before the recurrence
+                                  with nothing since (therapy.ADJUVANT_ET_STALE_YEARS: not read
+                                  as taken at the recurrence)
     adjuvant-endocrine-interrupted  a recurrence on adjuvant ET after a pause in it, where
                                   counting its first 2 years from the first start or by the
                                   time on it gives different ABC4 classes (CR C.1 does not

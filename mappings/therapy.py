@@ -2163,6 +2163,9 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     # settings are final from here: the endocrine exposures, read by several steps
     et_exps = [e for e in exps if e.med.endocrine]  # type: ignore[union-attr]
     early_et = [e for e in et_exps if e.setting == "early"]
+    stale_early = _stale_adjuvant_records(ctx, early_et, mdate)
+    for e in stale_early:
+        e.active = False  # its end is asked (adjuvant-endocrine-end-unknown), not read as the recurrence's
 
     # adjuvant endocrine therapy still running at recurrence can continue into
     # the first metastatic line (e.g. letrozole continued + palbociclib added)
@@ -2215,7 +2218,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     th.prior_anthracycline = any(m.anthracycline for m in meds)  # type: ignore[union-attr]
     th.prior_chemotherapy_any_setting = "chemotherapy" in classes
 
-    _early_endocrine(th, exps, disease, ctx, early_et)
+    _early_endocrine(th, exps, disease, ctx, early_et, stale_early)
     _chemo_adjuvant(th, exps, disease, ctx)
     _cdk46i(th, lines, ctx.as_of, list(zip(progressions, progression_lasts)))
     _resistance(th, exps, disease, ctx, early_et, ctx.has_gap("medication-unreadable"),
@@ -2893,7 +2896,7 @@ def _dating_sources(disease: Disease, n: int) -> list[Source]:
 
 
 def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx,
-                     early_et: list[_Exp] | None = None) -> None:
+                     early_et: list[_Exp] | None = None, stale: list[_Exp] | None = None) -> None:
     if early_et is None:
         early_et = [e for e in exps if e.setting == "early" and e.med.endocrine]  # type: ignore[union-attr]
     if not early_et or disease.metastatic != "yes" or disease.metastatic_date is None:
@@ -2933,10 +2936,60 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
             th.months_from_adjuvant_endocrine_end_to_metastasis_range = (
                 round(max(0.0, months_between(end_last, m)), 2),
                 round(months_between(th.adjuvant_endocrine_end, m_last), 2))
+    elif stale and all(e in stale for e in open_ended):
+        ctx.gap("adjuvant-endocrine-end-unknown",
+                f"Adjuvant endocrine therapy is documented as still under way by a record dated more than "
+                f"{ADJUVANT_ET_STALE_YEARS} years before the recurrence, with no end date and no record since "
+                f"({', '.join(f'{e.src.reference}: {e.med.names} from {date_written(e.start, e.start_last)}' for e in stale)}"
+                "). Adjuvant endocrine therapy lasts 5 to 10 years: whether it was still taken at the recurrence, "
+                "and when it ended, is not written, so it is not read as taken at the recurrence and endocrine "
+                "resistance cannot be classified. Record its end date.",
+                [e.src for e in open_ended])
     else:
         ctx.gap("adjuvant-endocrine-end-unknown",
                 "Adjuvant endocrine therapy is documented without an end date: endocrine resistance cannot be classified.",
                 [e.src for e in open_ended])
+
+
+# Adjuvant endocrine therapy is given for 5 to 10 years (the brief of this rule; CR C.1 / C.2
+# step 1 need its end date, adjuvant_ET_end_date, and name no duration). A record of it still
+# under way by its status (FHIR R4 MedicationStatement.status active: "is being consumed";
+# MedicationRequest.status active) whose latest date (its start, a statement's dateAsserted) is
+# more than this many years before the recurrence, with no record of adjuvant endocrine therapy
+# dated since, is not read as the drug taken at the recurrence: its end is not written and is
+# asked (adjuvant-endocrine-end-unknown), as mappings/factors.py _ofs_record_not_current asks of
+# an old ovarian-suppression record. Reading it as ongoing made the relapse "on adjuvant ET"
+# (secondary resistance: inavolisib, fulvestrant + CDK4/6i routes, "Stop tamoxifen" notes).
+ADJUVANT_ET_STALE_YEARS = 10
+
+
+def _stale_adjuvant_records(ctx: Ctx, early_et: list[_Exp], m: dt.date | None) -> list[_Exp]:
+    """The adjuvant endocrine records still under way by status, with no end, dated (start or
+    dateAsserted) more than ADJUVANT_ET_STALE_YEARS before the metastatic date m, when no
+    adjuvant endocrine record is dated (start or end) since then; [] otherwise."""
+    if m is None:
+        return []
+    try:
+        cutoff = m.replace(year=m.year - ADJUVANT_ET_STALE_YEARS)
+    except ValueError:  # 29 February
+        cutoff = m.replace(year=m.year - ADJUVANT_ET_STALE_YEARS, day=28)
+    open_ = [e for e in early_et if e.active and e.end is None]
+    if not open_:
+        return []
+
+    def latest(e: _Exp) -> dt.date | None:
+        dates = [d for d in (e.start_last or e.start, e.end_last or e.end) if d is not None]
+        if e.src.reference.startswith("MedicationStatement/"):
+            res = ctx.resolve({"reference": e.src.reference})
+            asserted = parse_date(res.get("dateAsserted")) if isinstance(res, dict) else None
+            if asserted is not None:
+                dates.append(asserted)
+        return max(dates, default=None)
+
+    dated = [latest(e) for e in early_et]
+    if any(d is None or d >= cutoff for d in dated):
+        return []  # a record dated since (or undated): the course may have gone on
+    return open_
 
 
 def _interrupted_course_gap(ctx: Ctx, early_et: list[_Exp], m: dt.date) -> None:

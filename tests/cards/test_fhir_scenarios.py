@@ -167,6 +167,27 @@ def test_fhir_a_recurrence_on_adjuvant_tamoxifen_at_18_months_says_to_stop_tamox
     assert "Stop tamoxifen" not in card(cards, "ai-cdk46i")["detail"]
 
 
+def test_fhir_an_adjuvant_tamoxifen_record_still_active_from_twelve_years_before_the_relapse_is_not_read_as_taken_at_it():
+    # "active" since 2012, no end, nothing since, relapse 2024-01-15: was read as a relapse on adjuvant
+    # ET (secondary resistance, the PIK3CA test deciding inavolisib, "Stop tamoxifen before ribociclib");
+    # adjuvant ET lasts 5-10 years and its end (CR C.2 step 1 adjuvant_ET_end_date) is not written
+    p = hr_positive_mbc("fl-old-tam", primary="2012-03-01").med("tamoxifen", "2012-06-01")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "unknown"
+    assert state.therapy.on_adjuvant_endocrine_at_recurrence is False
+    gap = next(g for g in state.gaps if g.code == "adjuvant-endocrine-end-unknown")
+    assert "still under way by a record dated more than 10 years before the recurrence" in gap.message
+    assert "MedicationStatement/med-tamoxifen-" in gap.message and "tamoxifen from 2012-06-01" in gap.message
+    assert not any("Stop tamoxifen" in c["detail"] for c in cards)
+    assert "PIK3CA / AKT1 / PTEN testing" in [c["summary"] for c in cards]
+    # asserted as still taken in 2023 (FHIR R4 MedicationStatement.dateAsserted): read as before
+    p = hr_positive_mbc("fl-old-tam-2", primary="2012-03-01").med("tamoxifen", "2012-06-01")
+    p.resources[-1]["dateAsserted"] = "2023-11-01"
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "secondary" and state.therapy.on_adjuvant_endocrine_at_recurrence
+    assert "Stop tamoxifen before ribociclib" in card(cards, "ai-cdk46i")["detail"]
+
+
 def test_fhir_a_relapse_years_after_completing_adjuvant_ai_gets_no_esr1_test_until_a_metastatic_endocrine_line():
     # ASCO 2023 (C.1): ESR1 "at recurrence or progression on ET"; C.2 step 2 tests ESR1 at first
     # line only after an endocrine-resistant relapse ("since relapse on ET"), not after one
