@@ -336,6 +336,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   from first-line ET only, so that progression sets no class,
                                   and de novo / endocrine-sensitive are not read past it
                                   (unknown unless the adjuvant relapse timing sets it)
+                                  ; or it ended for a stated progression with no end date, no
+                                  next line and no dated progression on it: counted as
+                                  progressed, its ABC4 class (6 months) not known
     adjuvant-chemotherapy-end-unknown  an adjuvant chemotherapy end or the metastatic date
                                   without a day whose range gives both answers to "recurrence
                                   within 6 months of completing adjuvant chemotherapy"

@@ -3192,8 +3192,16 @@ def _mark_progressed(tls: list[TherapyLine], raw: list[_Line], progressions: lis
     """TherapyLine.progressed for every line: what resistance, the CDK4/6i timing and the
     ESR1 reference read (one reading for all of them), and stopped_without_progression."""
     for i, ln in enumerate(tls):
-        if ln.active or ln.end is None:
+        if ln.active:
             ln.progressed = False
+            continue
+        if ln.end is None:
+            # ended with no end date and no next line: a stop reason / text saying progression
+            # ("Letrozole - stopped for progression", statusReason "Disease progression") is the
+            # progression evidence of CR C.2 step 1 all the same; when it came is not written
+            # (_resistance asks when that decides the ABC4 class: _undated_progression_gap)
+            exps = raw[i].exps + raw[i].carried if i < len(raw) else []
+            ln.progressed = any(e.stop == "progression" for e in exps)
             continue
         exps = raw[i].exps + raw[i].carried if i < len(raw) else []
         stated = _ended_for_stated_reasons(exps)
@@ -3340,8 +3348,16 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
         if on_line is None:
             met = first_et.progression_class  # type: ignore[assignment]
             th.endocrine_resistance_sources = th.endocrine_resistance_sources + first_et.sources
-    elif first_et is not None and first_et.active:
+    elif first_et is not None and (first_et.active or (first_et.progressed and first_et.end is None)):
+        # still recorded as given, or ended by a stated progression whose date is not written:
+        # the first documented progression on it by as_of
         on_line = _first_progression_on_the_line(first_et, progressions or [], th.as_of)
+        if on_line is None and not first_et.active and first_et.start:
+            if th.as_of is not None and months_between(first_et.start, th.as_of) < 6:
+                met = "primary"  # every day it can have come is within 6 months of the start
+            elif _RANK["primary"] > _RANK[adj]:
+                _undated_progression_gap(ctx, first_et)
+                return
     if on_line is not None and first_et is not None and _RANK["primary"] > _RANK[adj]:
         at_start = _progression_at_line_start(first_et, progressions or [], th.as_of,
                                               _progressed_otherwise(first_et, tls, exps))
@@ -3541,6 +3557,19 @@ def _later_et_progression_after_a_stated_stop(tls: list[TherapyLine],
     if first_et is None or first_et.progressed is not False or first_et.active or first_et.number >= len(tls):
         return None
     return next((ln for ln in tls[first_et.number:] if ln.endocrine and ln.progressed), None)
+
+
+def _undated_progression_gap(ctx: Ctx, first_et: TherapyLine) -> None:
+    """The first metastatic endocrine line ended for a stated progression with no end date, no
+    next line and no dated progression on it: ABC4 (CR C.1) classes it by when the progression
+    came (within 6 months of the line's start primary, later secondary), which is not written."""
+    ctx.gap("endocrine-resistance-unsettled",
+            f"Metastatic line {first_et.number} ({first_et.regimen_text}), the first endocrine line, started "
+            f"{date_written(first_et.start, first_et.start_last)}, is recorded as stopped for progression "  # type: ignore[arg-type]
+            "without an end date or a dated progression: it is counted as progressed, but ESO-ESMO ABC4 classes "
+            "endocrine resistance by when the progression came (within 6 months of the line's start primary, "
+            "later secondary), which is not written. Record the date it stopped.",
+            first_et.sources)
 
 
 def _resistance_unsettled_gap(ctx: Ctx, first_et: TherapyLine, later: TherapyLine) -> None:

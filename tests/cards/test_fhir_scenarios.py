@@ -4770,6 +4770,30 @@ def test_fhir_an_ai_whose_text_says_it_was_discontinued_for_progression_is_still
     assert "regimen-switch-unclear" not in [g.code for g in state.gaps]  # the progression is written
 
 
+def test_fhir_a_first_line_stopped_for_progression_without_an_end_date_is_counted_as_progressed_and_its_timing_asked():
+    # status stopped, statusReason "Disease progression", no end, no next line: the line was read as
+    # ended without a progression and the card said "de novo metastatic" (CR C.2 step 1: the stated
+    # progression is the evidence; ABC4 needs its date, which is not written)
+    p = de_novo("p-pd-undated").med("letrozole", "2024-02-01", stopped_for="Disease progression")
+    state, cards = run(p)
+    assert [ln.progressed for ln in state.therapy.metastatic_lines] == [True]
+    assert "- Endocrine sensitivity: unknown" in cards[0]["detail"]
+    assert ("Metastatic line 1 (letrozole), the first endocrine line, started 2024-02-01, is recorded as stopped for "
+            "progression without an end date or a dated progression") in cards[0]["detail"]
+    # a progression documented on it dates it: 10 months after the start, secondary (ABC4)
+    state, _ = run(de_novo("p-pd-dated").med("letrozole", "2024-02-01", stopped_for="Disease progression")
+                   .progression("2024-12-01"))
+    assert state.therapy.endocrine_resistance == "secondary"
+    assert not any(g.code == "endocrine-resistance-unsettled" for g in state.gaps)
+    # the stop for progression written in the text of a record still active by status reads the same
+    p = de_novo("p-pd-text")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-pd", "status": "active", "subject": {"reference": "Patient/p-pd-text"},
+           "medicationCodeableConcept": {"text": "Letrozole - stopped for progression"}, "effectivePeriod": {"start": "2024-02-01"}})
+    state, _ = run(p)
+    assert [ln.progressed for ln in state.therapy.metastatic_lines] == [True]
+    assert any(g.code == "endocrine-resistance-unsettled" for g in state.gaps)
+
+
 @pytest.mark.parametrize("text", ["Tamoxifen (stopped)", "Tamoxifen, stopped after 3 weeks (intolerance)",
                                   # past use written for the drug (were read as tamoxifen under way: "on line 2")
                                   "Tamoxifen (history of)", "Hx tamoxifen", "Previous tamoxifen", "Tamoxifen - previously"])
