@@ -597,6 +597,8 @@ DRUG_REFUSED_AFTER = _mention_regex("refused_after")
 DRUG_REFUSED_BEFORE = _mention_regex("refused_before")
 # ... or after a regimen's last drug, said of every drug of it ("Letrozole + palbociclib (both declined)")
 DRUG_REFUSED_WHOLE_AFTER = _mention_regex("refused_whole_after")
+DRUG_REFUSED_WHOLE_BEFORE = _mention_regex("refused_whole_before")
+DRUG_WHOLE_BEFORE_REFUSED_AFTER = _mention_regex("whole_before_refused_after")
 # what stands between a drug refused before its name and the drug chosen instead ("Patient
 # declined fulvestrant, chose letrozole")
 DRUG_CHOSEN_INSTEAD = _mention_regex("chosen_instead")

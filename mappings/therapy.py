@@ -596,8 +596,9 @@ def refusal_in_text(text: str) -> str | None:
     names = [m for m, _ in found]
     if not names:
         return None
-    if _whole_regimen_refused(text, found):
-        return "refused"
+    whole = _whole_regimen_refused(text, found)
+    if whole is not None:
+        return whole
     if _refusal_after_class_words(text, names[-1].end()):
         # "Palbociclib + AI (declined)": the words closing the regimen are refused, and they
         # may stand for the regimen or for the class alone: which drug was given cannot be read
@@ -627,16 +628,27 @@ def refusal_in_text(text: str) -> str | None:
     return "refused" if {d.name for d in drugs if d != last} <= refused_in_regimen(text) else "unclear"
 
 
-def _whole_regimen_refused(text: str, found: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> bool:
-    """A regimen's text (its names one regimen: _one_regimen) closed by a refusal said of all its
-    drugs ("Letrozole + palbociclib (both declined)", "... : patient declined both", "... - regimen
-    refused": local_codes.yaml drug_mentions refused_whole_after), not taken back after it: every
-    drug was refused or not started (FHIR R4 MedicationStatement.status not-taken)."""
-    if len(found) < 2 or not _one_regimen(text, list(found)):
-        return False
+def _whole_regimen_refused(text: str, found: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> str | None:
+    """A text naming several drugs with a refusal said of all of them, not taken back after it
+    ("Letrozole + palbociclib (both declined)", "... : patient declined both", "... - regimen
+    refused", "Declined both letrozole and palbociclib", "Both letrozole and palbociclib declined":
+    local_codes.yaml drug_mentions refused_whole_after / refused_whole_before): "refused" when
+    the names are one regimen (_one_regimen: every drug refused or not started, FHIR R4
+    MedicationStatement.status not-taken), "unclear" when they are not (which drugs "both"
+    covers is not written); None without such words."""
+    if len(found) < 2:
+        return None
     tail = text[found[-1][0].end():]
-    whole = T.DRUG_REFUSED_WHOLE_AFTER.match(tail)
-    return whole is not None and not T.STOP_REFUSAL_WITHDRAWN.search(tail, whole.end())
+    opening = text[:found[0][0].start()]
+    said = T.DRUG_REFUSED_WHOLE_AFTER.match(tail)
+    if said is None and T.DRUG_WHOLE_BEFORE_REFUSED_AFTER.match(opening):
+        said = T.DRUG_REFUSED_AFTER.match(tail)
+    if said is not None:
+        if T.STOP_REFUSAL_WITHDRAWN.search(tail, said.end()):
+            return None
+    elif not T.DRUG_REFUSED_WHOLE_BEFORE.match(opening) or T.STOP_REFUSAL_WITHDRAWN.search(tail):
+        return None
+    return "refused" if _one_regimen(text, list(found)) else "unclear"
 
 
 def _refusal_after_class_words(text: str, end: int) -> bool:

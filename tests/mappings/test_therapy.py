@@ -1069,7 +1069,8 @@ def test_a_hedged_second_drug_is_named_and_the_drug_before_it_given(text):
 
 
 @pytest.mark.parametrize("text", ["Letrozole + palbociclib (both declined)", "Letrozole + palbociclib: patient declined both",
-                                  "Letrozole + palbociclib - regimen refused", "Letrozole + palbociclib: both not started"])
+                                  "Letrozole + palbociclib - regimen refused", "Letrozole + palbociclib: both not started",
+                                  "Declined both letrozole and palbociclib", "Both letrozole and palbociclib declined"])
 def test_a_refusal_said_of_every_drug_of_a_regimen_is_no_therapy_given_and_is_named(text):
     # was read as both drugs given: an AI + CDK4/6 inhibitor line counted (FHIR R4
     # MedicationStatement.status not-taken for each; local_codes.yaml drug_mentions refused_whole_after)
@@ -1093,6 +1094,13 @@ def test_an_active_record_without_past_use_words_for_its_drug_stays_ongoing(text
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert [e.active for e in s.therapy.exposures if e.drugs[0].name in text.lower()][-1] is True
     assert _gap(s, "therapy-stopped-in-text") is None
+
+
+def test_both_refused_after_drugs_in_clauses_of_their_own_cannot_say_which_were_given():
+    # was read as both drugs given: "both" may be the last clause's drugs or every drug named
+    s = state(med_statement(None, "2020-02-01", status="active", text="Letrozole; palbociclib - both declined"))
+    assert s.therapy.metastatic_lines == []
+    assert "writes a refusal and names more than one drug" in _gap(s, "medication-unreadable").message
 
 
 def test_a_refusal_after_a_comma_list_of_two_drugs_still_cannot_say_which_was_given():
