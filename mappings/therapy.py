@@ -1338,7 +1338,7 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                     "premedication is not clear")
     hedged = _hedged_draft(written.lower())
     if hedged is not None:
-        return [], (f'its text "{quoted}" names {hedged} with a hedge ("?", "possible", "query"), but not as the drug it '
+        return [], (f'its text "{quoted}" names {hedged} with a hedge ("?", "possible", "likely", "query"), but not as the drug it '
                     "orders: whether it orders it is not clear")
     med = _given_of(drugs, label, written)
     if type(med) is not _Med:

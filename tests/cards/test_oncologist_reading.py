@@ -119,7 +119,8 @@ def test_a_drafted_regimen_written_as_refused_as_a_whole_is_said_not_checked_bec
     assert c["summary"] == "Drafted order not checked: its text writes a refusal (MedicationRequest/mr-0)"
 
 
-@pytest.mark.parametrize("text", ["? Fulvestrant", "?fulvestrant", "Fulvestrant?", "Possible fulvestrant", "Letrozole + palbociclib?"])
+@pytest.mark.parametrize("text", ["? Fulvestrant", "?fulvestrant", "Fulvestrant?", "Possible fulvestrant", "Letrozole + palbociclib?",
+                                  "Likely fulvestrant", "Maybe fulvestrant"])
 def test_a_draft_whose_text_hedges_its_drug_is_said_not_checked_whatever_the_hedge(text):
     # "? Fulvestrant" and "Fulvestrant?" were checked as fulvestrant ordered, "Possible fulvestrant" was not
     c = _not_checked(text)

@@ -1277,7 +1277,8 @@ def test_a_plan_not_written_as_started_stays_a_gap(text):
                                   "Ribociclib - will start next week", "Fulvestrant - start date TBC",
                                   "Letrozole (palbociclib to follow)",
                                   # a hedge: a drug considered, read as a line given
-                                  "Palbociclib?", "Possible palbociclib", "? Fulvestrant", "Query fulvestrant"])
+                                  "Palbociclib?", "Possible palbociclib", "? Fulvestrant", "Query fulvestrant",
+                                  "Likely fulvestrant", "Maybe palbociclib", "Perhaps fulvestrant"])
 def test_a_record_writing_its_drug_with_a_start_condition_or_a_later_start_is_a_gap_not_a_line(text):
     # each was read as a line given from the record's start (and "Exemestane if letrozole not
     # tolerated" as exemestane + letrozole): a start after OFS, a start put off to 2020-03 or a
