@@ -305,7 +305,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   before as_of: read as not ongoing, whether it still is is named
     therapy-stopped-in-text       an anticancer medication record still under way by its status
                                   (active, on-hold) whose drug text writes it as stopped
-                                  ("Tamoxifen (stopped)") and no end before as_of: read as not
+                                  ("Tamoxifen (stopped)") or as past use ("Hx tamoxifen",
+                                  "Letrozole (previous)") and no end before as_of: read as not
                                   ongoing, when it stopped is named as unknown
     stop-reason-unclear           an anticancer medication record whose stop reason gives a
                                   progression only suspected ("suspected progression", "? PD",
@@ -327,7 +328,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   a partial end ("2019") whose first and last day give
                                   different relapse timings (on ET / <= 12 months / later),
                                   or a metastatic date / adjuvant start without a day whose
-                                  range gives different ABC4 classes
+                                  range gives different ABC4 classes, or a record still under
+                                  way by status dated more than 10 years before the recurrence
+                                  with nothing since (therapy.ADJUVANT_ET_STALE_YEARS: not read
+                                  as taken at the recurrence)
     adjuvant-endocrine-interrupted  a recurrence on adjuvant ET after a pause in it, where
                                   counting its first 2 years from the first start or by the
                                   time on it gives different ABC4 classes (CR C.1 does not
@@ -338,6 +342,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   from first-line ET only, so that progression sets no class,
                                   and de novo / endocrine-sensitive are not read past it
                                   (unknown unless the adjuvant relapse timing sets it)
+                                  ; or it ended for a stated progression with no end date, no
+                                  next line and no dated progression on it: counted as
+                                  progressed, its ABC4 class (6 months) not known
     adjuvant-chemotherapy-end-unknown  an adjuvant chemotherapy end or the metastatic date
                                   without a day whose range gives both answers to "recurrence
                                   within 6 months of completing adjuvant chemotherapy"

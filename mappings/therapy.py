@@ -199,6 +199,7 @@ class _Med:
         # drug_mentions stopped_after), read when the record states no stop reason of its own
         self.stop_written: str | None = None
         # the text writes its drug as stopped ("Tamoxifen (stopped)": drug_mentions stopped_after)
+        # or as past use ("Hx tamoxifen": past_use_opening / past_use_closing)
         self.written_stopped = False
 
 
@@ -595,6 +596,9 @@ def refusal_in_text(text: str) -> str | None:
     names = [m for m, _ in found]
     if not names:
         return None
+    whole = _whole_regimen_refused(text, found)
+    if whole is not None:
+        return whole
     if _refusal_after_class_words(text, names[-1].end()):
         # "Palbociclib + AI (declined)": the words closing the regimen are refused, and they
         # may stand for the regimen or for the class alone: which drug was given cannot be read
@@ -622,6 +626,29 @@ def refusal_in_text(text: str) -> str | None:
     # (declined), palbociclib (declined)"): every drug was refused
     last = found[-1][1]
     return "refused" if {d.name for d in drugs if d != last} <= refused_in_regimen(text) else "unclear"
+
+
+def _whole_regimen_refused(text: str, found: tuple[tuple[re.Match[str], T.DrugInfo], ...]) -> str | None:
+    """A text naming several drugs with a refusal said of all of them, not taken back after it
+    ("Letrozole + palbociclib (both declined)", "... : patient declined both", "... - regimen
+    refused", "Declined both letrozole and palbociclib", "Both letrozole and palbociclib declined":
+    local_codes.yaml drug_mentions refused_whole_after / refused_whole_before): "refused" when
+    the names are one regimen (_one_regimen: every drug refused or not started, FHIR R4
+    MedicationStatement.status not-taken), "unclear" when they are not (which drugs "both"
+    covers is not written); None without such words."""
+    if len(found) < 2:
+        return None
+    tail = text[found[-1][0].end():]
+    opening = text[:found[0][0].start()]
+    said = T.DRUG_REFUSED_WHOLE_AFTER.match(tail)
+    if said is None and T.DRUG_WHOLE_BEFORE_REFUSED_AFTER.match(opening):
+        said = T.DRUG_REFUSED_AFTER.match(tail)
+    if said is not None:
+        if T.STOP_REFUSAL_WITHDRAWN.search(tail, said.end()):
+            return None
+    elif not T.DRUG_REFUSED_WHOLE_BEFORE.match(opening) or T.STOP_REFUSAL_WITHDRAWN.search(tail):
+        return None
+    return "refused" if _one_regimen(text, list(found)) else "unclear"
 
 
 def _refusal_after_class_words(text: str, end: int) -> bool:
@@ -892,6 +919,10 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             and not T.DRUG_STOPPED_PAUSED.search(lowered, names[-1][0].end() + stopped.end()):
         med.written_stopped = True
         med.stop_written = _stop_reason_of_text(lowered[names[-1][0].end():])
+    elif names and _one_regimen(lowered, names) and (T.DRUG_PAST_USE_OPENING.match(lowered[:names[0][0].start()])
+                                                    or T.DRUG_PAST_USE_CLOSING.match(lowered[names[-1][0].end():])):
+        # "Hx tamoxifen", "Letrozole (previous)": past use, as a stop written after it (no stop reason)
+        med.written_stopped = True
     if med.endocrine:
         sequence = _endocrine_sequence(lowered)
         if sequence is not None:
@@ -1305,6 +1336,10 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
     if _premedication_record(written) is not None:
         return [], (f'its text "{quoted}" names a premedication for its drug: whether it orders the drug or its '
                     "premedication is not clear")
+    hedged = _hedged_draft(written.lower())
+    if hedged is not None:
+        return [], (f'its text "{quoted}" names {hedged} with a hedge ("?", "possible", "likely", "query"), but not as the drug it '
+                    "orders: whether it orders it is not clear")
     med = _given_of(drugs, label, written)
     if type(med) is not _Med:
         return [], f'its text "{quoted}" writes its drugs as refused or not started: whether it orders them is not clear'
@@ -1327,6 +1362,24 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                     f"{_listed(set(first))}, endocrine therapy of another class: which one it orders now is not "
                     "written")
     return [d for d in drugs if d in med.drugs], None
+
+
+def _hedged_draft(text: str) -> str | None:
+    """The drugs a drafted order's text hedges ("? Fulvestrant", "Possible fulvestrant", "Query
+    fulvestrant", "Fulvestrant?": local_codes.yaml drug_mentions hedged_opening / hedged_closing),
+    not a hedge of a fact of it ("Query letrozole adherence": _hedge_of_a_drug_fact); None otherwise."""
+    names = _named_drugs(text)
+    if not names:
+        return None
+    first, last = names[0][0], names[-1][0]
+    regimen = len(names) == 1 or _one_regimen(text, list(names))
+    if T.DRUG_HEDGED_OPENING.match(text[:first.start()]) and not _hedge_of_a_drug_fact(text, first):
+        return _listed({info.name for _, info in names}) if regimen else names[0][1].name
+    # "?" after a regimen's last drug is the regimen's; after a clause of its own ("Letrozole;
+    # palbociclib?") it is that clause's drug's alone, which is not ordered (_drug_mentions)
+    if T.DRUG_HEDGED_CLOSING.match(text[last.end():]) and regimen:
+        return _listed({info.name for _, info in names})
+    return None
 
 
 def _optional_names(text: str) -> frozenset[str]:
@@ -1625,7 +1678,7 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                  "ended. Confirm whether the drug is still given.")
     _records_gap(ctx, "therapy-stopped-in-text", stopped_in_text,
                  "Anticancer medication records are under way by their status but their text writes the drug "
-                 "as stopped, and no end before today is recorded: {named}. They are read as no longer given, "
+                 "as stopped or as past use ('history of', 'previous'), and no end before today is recorded: {named}. They are read as no longer given, "
                  "so the current line may be read as ended. Confirm whether the drug is still given and when it "
                  "stopped.")
     _records_gap(ctx, "stop-reason-unclear", hedged_stops,
@@ -2122,6 +2175,9 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     # settings are final from here: the endocrine exposures, read by several steps
     et_exps = [e for e in exps if e.med.endocrine]  # type: ignore[union-attr]
     early_et = [e for e in et_exps if e.setting == "early"]
+    stale_early = _stale_adjuvant_records(ctx, early_et, mdate)
+    for e in stale_early:
+        e.active = False  # its end is asked (adjuvant-endocrine-end-unknown), not read as the recurrence's
 
     # adjuvant endocrine therapy still running at recurrence can continue into
     # the first metastatic line (e.g. letrozole continued + palbociclib added)
@@ -2174,7 +2230,7 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     th.prior_anthracycline = any(m.anthracycline for m in meds)  # type: ignore[union-attr]
     th.prior_chemotherapy_any_setting = "chemotherapy" in classes
 
-    _early_endocrine(th, exps, disease, ctx, early_et)
+    _early_endocrine(th, exps, disease, ctx, early_et, stale_early)
     _chemo_adjuvant(th, exps, disease, ctx)
     _cdk46i(th, lines, ctx.as_of, list(zip(progressions, progression_lasts)))
     _resistance(th, exps, disease, ctx, early_et, ctx.has_gap("medication-unreadable"),
@@ -2852,7 +2908,7 @@ def _dating_sources(disease: Disease, n: int) -> list[Source]:
 
 
 def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx,
-                     early_et: list[_Exp] | None = None) -> None:
+                     early_et: list[_Exp] | None = None, stale: list[_Exp] | None = None) -> None:
     if early_et is None:
         early_et = [e for e in exps if e.setting == "early" and e.med.endocrine]  # type: ignore[union-attr]
     if not early_et or disease.metastatic != "yes" or disease.metastatic_date is None:
@@ -2892,10 +2948,60 @@ def _early_endocrine(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx
             th.months_from_adjuvant_endocrine_end_to_metastasis_range = (
                 round(max(0.0, months_between(end_last, m)), 2),
                 round(months_between(th.adjuvant_endocrine_end, m_last), 2))
+    elif stale and all(e in stale for e in open_ended):
+        ctx.gap("adjuvant-endocrine-end-unknown",
+                f"Adjuvant endocrine therapy is documented as still under way by a record dated more than "
+                f"{ADJUVANT_ET_STALE_YEARS} years before the recurrence, with no end date and no record since "
+                f"({', '.join(f'{e.src.reference}: {e.med.names} from {date_written(e.start, e.start_last)}' for e in stale)}"
+                "). Adjuvant endocrine therapy lasts 5 to 10 years: whether it was still taken at the recurrence, "
+                "and when it ended, is not written, so it is not read as taken at the recurrence and endocrine "
+                "resistance cannot be classified. Record its end date.",
+                [e.src for e in open_ended])
     else:
         ctx.gap("adjuvant-endocrine-end-unknown",
                 "Adjuvant endocrine therapy is documented without an end date: endocrine resistance cannot be classified.",
                 [e.src for e in open_ended])
+
+
+# Adjuvant endocrine therapy is given for 5 to 10 years (the brief of this rule; CR C.1 / C.2
+# step 1 need its end date, adjuvant_ET_end_date, and name no duration). A record of it still
+# under way by its status (FHIR R4 MedicationStatement.status active: "is being consumed";
+# MedicationRequest.status active) whose latest date (its start, a statement's dateAsserted) is
+# more than this many years before the recurrence, with no record of adjuvant endocrine therapy
+# dated since, is not read as the drug taken at the recurrence: its end is not written and is
+# asked (adjuvant-endocrine-end-unknown), as mappings/factors.py _ofs_record_not_current asks of
+# an old ovarian-suppression record. Reading it as ongoing made the relapse "on adjuvant ET"
+# (secondary resistance: inavolisib, fulvestrant + CDK4/6i routes, "Stop tamoxifen" notes).
+ADJUVANT_ET_STALE_YEARS = 10
+
+
+def _stale_adjuvant_records(ctx: Ctx, early_et: list[_Exp], m: dt.date | None) -> list[_Exp]:
+    """The adjuvant endocrine records still under way by status, with no end, dated (start or
+    dateAsserted) more than ADJUVANT_ET_STALE_YEARS before the metastatic date m, when no
+    adjuvant endocrine record is dated (start or end) since then; [] otherwise."""
+    if m is None:
+        return []
+    try:
+        cutoff = m.replace(year=m.year - ADJUVANT_ET_STALE_YEARS)
+    except ValueError:  # 29 February
+        cutoff = m.replace(year=m.year - ADJUVANT_ET_STALE_YEARS, day=28)
+    open_ = [e for e in early_et if e.active and e.end is None]
+    if not open_:
+        return []
+
+    def latest(e: _Exp) -> dt.date | None:
+        dates = [d for d in (e.start_last or e.start, e.end_last or e.end) if d is not None]
+        if e.src.reference.startswith("MedicationStatement/"):
+            res = ctx.resolve({"reference": e.src.reference})
+            asserted = parse_date(res.get("dateAsserted")) if isinstance(res, dict) else None
+            if asserted is not None:
+                dates.append(asserted)
+        return max(dates, default=None)
+
+    dated = [latest(e) for e in early_et]
+    if any(d is None or d >= cutoff for d in dated):
+        return []  # a record dated since (or undated): the course may have gone on
+    return open_
 
 
 def _interrupted_course_gap(ctx: Ctx, early_et: list[_Exp], m: dt.date) -> None:
@@ -3098,8 +3204,16 @@ def _mark_progressed(tls: list[TherapyLine], raw: list[_Line], progressions: lis
     """TherapyLine.progressed for every line: what resistance, the CDK4/6i timing and the
     ESR1 reference read (one reading for all of them), and stopped_without_progression."""
     for i, ln in enumerate(tls):
-        if ln.active or ln.end is None:
+        if ln.active:
             ln.progressed = False
+            continue
+        if ln.end is None:
+            # ended with no end date and no next line: a stop reason / text saying progression
+            # ("Letrozole - stopped for progression", statusReason "Disease progression") is the
+            # progression evidence of CR C.2 step 1 all the same; when it came is not written
+            # (_resistance asks when that decides the ABC4 class: _undated_progression_gap)
+            exps = raw[i].exps + raw[i].carried if i < len(raw) else []
+            ln.progressed = any(e.stop == "progression" for e in exps)
             continue
         exps = raw[i].exps + raw[i].carried if i < len(raw) else []
         stated = _ended_for_stated_reasons(exps)
@@ -3246,8 +3360,16 @@ def _resistance(th: TherapyHistory, exps: list[_Exp], disease: Disease, ctx: Ctx
         if on_line is None:
             met = first_et.progression_class  # type: ignore[assignment]
             th.endocrine_resistance_sources = th.endocrine_resistance_sources + first_et.sources
-    elif first_et is not None and first_et.active:
+    elif first_et is not None and (first_et.active or (first_et.progressed and first_et.end is None)):
+        # still recorded as given, or ended by a stated progression whose date is not written:
+        # the first documented progression on it by as_of
         on_line = _first_progression_on_the_line(first_et, progressions or [], th.as_of)
+        if on_line is None and not first_et.active and first_et.start:
+            if th.as_of is not None and months_between(first_et.start, th.as_of) < 6:
+                met = "primary"  # every day it can have come is within 6 months of the start
+            elif _RANK["primary"] > _RANK[adj]:
+                _undated_progression_gap(ctx, first_et)
+                return
     if on_line is not None and first_et is not None and _RANK["primary"] > _RANK[adj]:
         at_start = _progression_at_line_start(first_et, progressions or [], th.as_of,
                                               _progressed_otherwise(first_et, tls, exps))
@@ -3447,6 +3569,19 @@ def _later_et_progression_after_a_stated_stop(tls: list[TherapyLine],
     if first_et is None or first_et.progressed is not False or first_et.active or first_et.number >= len(tls):
         return None
     return next((ln for ln in tls[first_et.number:] if ln.endocrine and ln.progressed), None)
+
+
+def _undated_progression_gap(ctx: Ctx, first_et: TherapyLine) -> None:
+    """The first metastatic endocrine line ended for a stated progression with no end date, no
+    next line and no dated progression on it: ABC4 (CR C.1) classes it by when the progression
+    came (within 6 months of the line's start primary, later secondary), which is not written."""
+    ctx.gap("endocrine-resistance-unsettled",
+            f"Metastatic line {first_et.number} ({first_et.regimen_text}), the first endocrine line, started "
+            f"{date_written(first_et.start, first_et.start_last)}, is recorded as stopped for progression "  # type: ignore[arg-type]
+            "without an end date or a dated progression: it is counted as progressed, but ESO-ESMO ABC4 classes "
+            "endocrine resistance by when the progression came (within 6 months of the line's start primary, "
+            "later secondary), which is not written. Record the date it stopped.",
+            first_et.sources)
 
 
 def _resistance_unsettled_gap(ctx: Ctx, first_et: TherapyLine, later: TherapyLine) -> None:

@@ -167,6 +167,27 @@ def test_fhir_a_recurrence_on_adjuvant_tamoxifen_at_18_months_says_to_stop_tamox
     assert "Stop tamoxifen" not in card(cards, "ai-cdk46i")["detail"]
 
 
+def test_fhir_an_adjuvant_tamoxifen_record_still_active_from_twelve_years_before_the_relapse_is_not_read_as_taken_at_it():
+    # "active" since 2012, no end, nothing since, relapse 2024-01-15: was read as a relapse on adjuvant
+    # ET (secondary resistance, the PIK3CA test deciding inavolisib, "Stop tamoxifen before ribociclib");
+    # adjuvant ET lasts 5-10 years and its end (CR C.2 step 1 adjuvant_ET_end_date) is not written
+    p = hr_positive_mbc("fl-old-tam", primary="2012-03-01").med("tamoxifen", "2012-06-01")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "unknown"
+    assert state.therapy.on_adjuvant_endocrine_at_recurrence is False
+    gap = next(g for g in state.gaps if g.code == "adjuvant-endocrine-end-unknown")
+    assert "still under way by a record dated more than 10 years before the recurrence" in gap.message
+    assert "MedicationStatement/med-tamoxifen-" in gap.message and "tamoxifen from 2012-06-01" in gap.message
+    assert not any("Stop tamoxifen" in c["detail"] for c in cards)
+    assert "PIK3CA / AKT1 / PTEN testing" in [c["summary"] for c in cards]
+    # asserted as still taken in 2023 (FHIR R4 MedicationStatement.dateAsserted): read as before
+    p = hr_positive_mbc("fl-old-tam-2", primary="2012-03-01").med("tamoxifen", "2012-06-01")
+    p.resources[-1]["dateAsserted"] = "2023-11-01"
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert state.therapy.endocrine_resistance == "secondary" and state.therapy.on_adjuvant_endocrine_at_recurrence
+    assert "Stop tamoxifen before ribociclib" in card(cards, "ai-cdk46i")["detail"]
+
+
 def test_fhir_a_relapse_years_after_completing_adjuvant_ai_gets_no_esr1_test_until_a_metastatic_endocrine_line():
     # ASCO 2023 (C.1): ESR1 "at recurrence or progression on ET"; C.2 step 2 tests ESR1 at first
     # line only after an endocrine-resistant relapse ("since relapse on ET"), not after one
@@ -4749,7 +4770,33 @@ def test_fhir_an_ai_whose_text_says_it_was_discontinued_for_progression_is_still
     assert "regimen-switch-unclear" not in [g.code for g in state.gaps]  # the progression is written
 
 
-@pytest.mark.parametrize("text", ["Tamoxifen (stopped)", "Tamoxifen, stopped after 3 weeks (intolerance)"])
+def test_fhir_a_first_line_stopped_for_progression_without_an_end_date_is_counted_as_progressed_and_its_timing_asked():
+    # status stopped, statusReason "Disease progression", no end, no next line: the line was read as
+    # ended without a progression and the card said "de novo metastatic" (CR C.2 step 1: the stated
+    # progression is the evidence; ABC4 needs its date, which is not written)
+    p = de_novo("p-pd-undated").med("letrozole", "2024-02-01", stopped_for="Disease progression")
+    state, cards = run(p)
+    assert [ln.progressed for ln in state.therapy.metastatic_lines] == [True]
+    assert "- Endocrine sensitivity: unknown" in cards[0]["detail"]
+    assert ("Metastatic line 1 (letrozole), the first endocrine line, started 2024-02-01, is recorded as stopped for "
+            "progression without an end date or a dated progression") in cards[0]["detail"]
+    # a progression documented on it dates it: 10 months after the start, secondary (ABC4)
+    state, _ = run(de_novo("p-pd-dated").med("letrozole", "2024-02-01", stopped_for="Disease progression")
+                   .progression("2024-12-01"))
+    assert state.therapy.endocrine_resistance == "secondary"
+    assert not any(g.code == "endocrine-resistance-unsettled" for g in state.gaps)
+    # the stop for progression written in the text of a record still active by status reads the same
+    p = de_novo("p-pd-text")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-pd", "status": "active", "subject": {"reference": "Patient/p-pd-text"},
+           "medicationCodeableConcept": {"text": "Letrozole - stopped for progression"}, "effectivePeriod": {"start": "2024-02-01"}})
+    state, _ = run(p)
+    assert [ln.progressed for ln in state.therapy.metastatic_lines] == [True]
+    assert any(g.code == "endocrine-resistance-unsettled" for g in state.gaps)
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen (stopped)", "Tamoxifen, stopped after 3 weeks (intolerance)",
+                                  # past use written for the drug (were read as tamoxifen under way: "on line 2")
+                                  "Tamoxifen (history of)", "Hx tamoxifen", "Previous tamoxifen", "Tamoxifen - previously"])
 def test_fhir_a_line_still_active_by_status_but_written_as_stopped_is_not_the_current_line_and_is_asked(text):
     # status 'active' with no end, text "stopped": the card said "on line 2" (tamoxifen under way);
     # the text written for the drug says it stopped, when is not written: "after 2 line(s)" and named

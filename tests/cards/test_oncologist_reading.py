@@ -3,6 +3,8 @@ what it decided, one reason said once, an unchecked draft said for what it is.""
 
 import datetime as dt
 
+import pytest
+
 from tests.cards.fhir_builder import FhirPatient
 from tests.cards.helpers import view
 from tests.cards.invariants import check_invariants
@@ -108,6 +110,37 @@ def test_a_drafted_refusal_is_said_not_checked_because_its_text_writes_a_refusal
     assert c["detail"].startswith("**Drafted order not checked** (its text writes a refusal)\n")
     assert "It cannot tell which drug is ordered, so none of those checks was made: an order whose code and " \
            "text name only the drug it orders is checked." in c["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib (both declined)", "Letrozole + palbociclib: patient declined both"])
+def test_a_drafted_regimen_written_as_refused_as_a_whole_is_said_not_checked_because_it_writes_a_refusal(text):
+    # was checked as an order of letrozole and palbociclib (no card: the regimen the pathway offers)
+    c = _not_checked(text)
+    assert c["summary"] == "Drafted order not checked: its text writes a refusal (MedicationRequest/mr-0)"
+
+
+@pytest.mark.parametrize("text", ["? Fulvestrant", "?fulvestrant", "Fulvestrant?", "Possible fulvestrant", "Letrozole + palbociclib?",
+                                  "Likely fulvestrant", "Maybe fulvestrant"])
+def test_a_draft_whose_text_hedges_its_drug_is_said_not_checked_whatever_the_hedge(text):
+    # "? Fulvestrant" and "Fulvestrant?" were checked as fulvestrant ordered, "Possible fulvestrant" was not
+    c = _not_checked(text)
+    assert c["summary"] == "Drafted order not checked: its text does not name its drug as ordered (MedicationRequest/mr-0)"
+
+
+def test_a_draft_coded_as_fulvestrant_whose_text_hedges_it_is_said_not_checked():
+    # was checked as fulvestrant ordered ("Fulvestrant drafted without ribociclib")
+    from cards.engine import order_cards
+    from mappings import read_draft_orders
+    from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, de_novo
+    drafts = read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": {
+        "resourceType": "MedicationRequest", "id": "mr-0", "status": "draft", "intent": "order",
+        "subject": {"reference": "Patient/p-draft"}, "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "282357"}],
+            "text": "Possible fulvestrant"}}}]})
+    cards = [c.to_json() for c in order_cards(de_novo("p-draft").state(FIRST_LINE_AS_OF), drafts, None, "order-sign")]
+    assert [c["summary"] for c in cards] == [
+        "Drafted order not checked: its text does not name its drug as ordered (MedicationRequest/mr-0)"]
+    assert 'its text "Possible fulvestrant" names fulvestrant with a hedge' in cards[0]["detail"]
 
 
 def test_a_drafted_sequence_of_endocrine_drugs_is_said_not_checked_for_that():

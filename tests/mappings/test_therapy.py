@@ -1068,6 +1068,41 @@ def test_a_hedged_second_drug_is_named_and_the_drug_before_it_given(text):
     assert "also names palbociclib, not read as given by this record" in _gap(s, "medication-unreadable").message
 
 
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib (both declined)", "Letrozole + palbociclib: patient declined both",
+                                  "Letrozole + palbociclib - regimen refused", "Letrozole + palbociclib: both not started",
+                                  "Declined both letrozole and palbociclib", "Both letrozole and palbociclib declined"])
+def test_a_refusal_said_of_every_drug_of_a_regimen_is_no_therapy_given_and_is_named(text):
+    # was read as both drugs given: an AI + CDK4/6 inhibitor line counted (FHIR R4
+    # MedicationStatement.status not-taken for each; local_codes.yaml drug_mentions refused_whole_after)
+    s = state(med_statement(None, "2020-02-01", "2020-06-01", status="completed", text=text, rid="ms-both"))
+    assert s.therapy.exposures == [] and s.therapy.metastatic_lines == []
+    ignored = [g for g in s.ignored if g.code == "not-given"]
+    assert [src.reference for g in ignored for src in g.sources] == ["MedicationStatement/ms-both"]
+    assert f'its text "{text}" says the drug was refused or not started' in ignored[0].message
+
+
+@pytest.mark.parametrize("text", ["Prior letrozole", "Letrozole (previous)", "History of letrozole", "H/O letrozole + palbociclib"])
+def test_an_active_record_written_as_past_use_is_not_ongoing_and_its_unknown_end_is_named(text):
+    # was read as the drug under way (the current line): the words say past use, the status says ongoing
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-past"))
+    assert [e.active for e in s.therapy.exposures] == [False] and s.therapy.exposures[0].end is None
+    assert "MedicationStatement/ms-past" in _gap(s, "therapy-stopped-in-text").message
+
+
+@pytest.mark.parametrize("text", ["Letrozole", "Prior to letrozole: anastrozole", "Letrozole (previous dose reduced)"])
+def test_an_active_record_without_past_use_words_for_its_drug_stays_ongoing(text):
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [e.active for e in s.therapy.exposures if e.drugs[0].name in text.lower()][-1] is True
+    assert _gap(s, "therapy-stopped-in-text") is None
+
+
+def test_both_refused_after_drugs_in_clauses_of_their_own_cannot_say_which_were_given():
+    # was read as both drugs given: "both" may be the last clause's drugs or every drug named
+    s = state(med_statement(None, "2020-02-01", status="active", text="Letrozole; palbociclib - both declined"))
+    assert s.therapy.metastatic_lines == []
+    assert "writes a refusal and names more than one drug" in _gap(s, "medication-unreadable").message
+
+
 def test_a_refusal_after_a_comma_list_of_two_drugs_still_cannot_say_which_was_given():
     # a comma may list both drugs as not started: only a clause break (";", "|", ".") makes the
     # refusal the last clause's alone
@@ -1242,7 +1277,8 @@ def test_a_plan_not_written_as_started_stays_a_gap(text):
                                   "Ribociclib - will start next week", "Fulvestrant - start date TBC",
                                   "Letrozole (palbociclib to follow)",
                                   # a hedge: a drug considered, read as a line given
-                                  "Palbociclib?", "Possible palbociclib", "? Fulvestrant", "Query fulvestrant"])
+                                  "Palbociclib?", "Possible palbociclib", "? Fulvestrant", "Query fulvestrant",
+                                  "Likely fulvestrant", "Maybe palbociclib", "Perhaps fulvestrant"])
 def test_a_record_writing_its_drug_with_a_start_condition_or_a_later_start_is_a_gap_not_a_line(text):
     # each was read as a line given from the record's start (and "Exemestane if letrozole not
     # tolerated" as exemestane + letrozole): a start after OFS, a start put off to 2020-03 or a
