@@ -1053,6 +1053,9 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
 _GLUCOSE_REASON_IN_TEXT = tuple(
     (kind, label, re.compile(T.GLUCOSE_LOWERING_REASON_LEAD + "(?:" + words.pattern + ")", re.I))
     for kind, label, _, _, words in T.GLUCOSE_LOWERING_REASONS)
+# prediabetes and a diabetes the drug is to prevent ("diabetes prevention"): no diabetes of the
+# patient's, taken out before the diabetes words are looked for (drugs.yaml; CR A.4: a diagnosis)
+_NO_DIABETES_REASON = next(words for _, label, _, _, words in T.GLUCOSE_LOWERING_REASONS if label == "prediabetes")
 
 
 @lru_cache(maxsize=1024)
@@ -1068,7 +1071,7 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
         # a diabetes of the patient's the record's own words name anywhere, not only in the reason's
         # clause ("Semaglutide for obesity; also T2DM", a note "Known type 2 diabetes"): diabetes
         # treatment (CR A.4); a family history, a risk, "no diabetes" are no diagnosis (_diabetes_text)
-        if _diabetes_text(text):
+        if _diabetes_text(_NO_DIABETES_REASON.sub(" ", text)):
             return "diabetes", None
         for kind, label, rx in _GLUCOSE_REASON_IN_TEXT:
             if rx.search(text):
@@ -1076,7 +1079,7 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
         if re.search(r"\b(?:wegovy|saxenda|zepbound)\b", text):
             return "not-diabetes", "weight management"
         return None, None
-    if _diabetes_text(text):
+    if _diabetes_text(_NO_DIABETES_REASON.sub(" ", text)):
         return "diabetes", None
     for kind, label, _, _, words in T.GLUCOSE_LOWERING_REASONS:
         if words.search(text):

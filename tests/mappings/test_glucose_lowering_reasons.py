@@ -172,3 +172,21 @@ def test_a_drug_record_whose_own_words_name_the_patients_diabetes_outside_the_re
     s = state(res)
     assert s.factors.diabetes.status == "type2-treated"
     assert gap(s, "glucose-lowering-not-for-diabetes") is None
+
+
+@pytest.mark.parametrize("reason_text, own_text", [("Diabetes prevention", None),
+                                                    (None, "Metformin 850 mg for prevention of type 2 diabetes")])
+def test_metformin_given_to_prevent_diabetes_is_not_treated_diabetes(reason_text, own_text):
+    # was: "diabetes (type not recorded), on glucose-lowering treatment (metformin)": the diabetes
+    # the drug is to prevent read as the patient's (CR A.4: only a diagnosis counts)
+    res = med_statement(METFORMIN, "2024-01-01", status="active", display="metformin", text=own_text)
+    if reason_text:
+        res = with_reason(res, cc(text=reason_text))
+    s = state(res)
+    assert s.factors.diabetes.status == "none-documented" and not s.factors.diabetes.on_antihyperglycemic
+    assert "metformin for prediabetes" in gap(s, "glucose-lowering-not-for-diabetes")
+
+
+def test_metformin_for_prevention_of_diabetes_complications_is_still_treated_diabetes():
+    s = state(med_statement(METFORMIN, "2024-01-01", status="active", text="Metformin for prevention of diabetes complications"))
+    assert s.factors.diabetes.status == "type2-treated"
