@@ -241,7 +241,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   prediabetes, weight: Wegovy / Saxenda / Zepbound, heart failure,
                                   steroid-induced hyperglycaemia, in-hospital sliding-scale insulin;
                                   drugs.yaml glucose_lowering_reasons): not counted as diabetes
-                                  treatment (CR A.4), named here; hyperglycaemia is a caution
+                                  treatment (CR A.4), named here; hyperglycaemia is a caution;
+                                  never beside a counted diabetes Condition (the drug treats it)
     long-qt-unconfirmed           a long QT syndrome Condition is only provisional/differential/
                                   unconfirmed (verificationStatus) or written as a suspicion
                                   ("suspected", "r/o", "?") and no confirmed one: not counted

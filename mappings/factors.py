@@ -991,7 +991,12 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 "diabetes); check HbA1c and fasting glucose before one.", prediabetes)
     meds = [e for e in therapy.exposures if e.active and any(d.drug_class == "antihyperglycemic" for d in e.drugs)]
     # why each was given (drugs.yaml glucose_lowering_reasons; CR A.4: treatment *of diabetes*)
-    reasons = [(e, _glucose_lowering_reason(ctx, e)) for e in meds]
+    # In a patient with a counted diabetes Condition a glucose-lowering drug is that diabetes's
+    # treatment whatever the prescriber's reason (insulin "for steroid-induced hyperglycaemia" in a
+    # type 2 diabetic): it lowers the same glucose, and the labels ask about "Type 2 diabetes mellitus
+    # requiring ongoing anti-hyperglycemic treatment" (CR B, inavolisib 5.1) and the trials excluded
+    # insulin-requiring type 2 diabetes (CR B.5, C.3 row 14): the other reason is not read then.
+    reasons = [(e, (None, None) if types else _glucose_lowering_reason(ctx, e)) for e in meds]
     for e, (kind, why) in reasons:
         if kind in ("not-diabetes", "hyperglycaemia"):
             names = ", ".join(_glucose_lowering_names(ctx, e))
@@ -1048,18 +1053,25 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
 _GLUCOSE_REASON_IN_TEXT = tuple(
     (kind, label, re.compile(T.GLUCOSE_LOWERING_REASON_LEAD + "(?:" + words.pattern + ")", re.I))
     for kind, label, _, _, words in T.GLUCOSE_LOWERING_REASONS)
+# prediabetes and a diabetes the drug is to prevent ("diabetes prevention"): no diabetes of the
+# patient's, taken out before the diabetes words are looked for (drugs.yaml; CR A.4: a diagnosis)
+_NO_DIABETES_REASON = next(words for _, label, _, _, words in T.GLUCOSE_LOWERING_REASONS if label == "prediabetes")
 
 
 @lru_cache(maxsize=1024)
 def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
     """(kind, label) a reason's words give: "diabetes" (a diabetes the diabetes reader reads),
     "not-diabetes" / "hyperglycaemia" (drugs.yaml glucose_lowering_reasons), else (None, None).
-    `own_text`: the drug record's own words, where only a reason written after "for" /
-    "indication" / "(" counts ("Metformin 500 mg for PCOS"), or a weight brand."""
+    `own_text`: the drug record's own words, where a diabetes named anywhere counts, another
+    reason only when written after "for" / "indication" / "(" ("Metformin 500 mg for PCOS"), or
+    a weight brand."""
     if not text:
         return None, None
     if own_text:
-        if _DIABETES_IN_TEXT.search(text) and _diabetes_text(text):
+        # a diabetes of the patient's the record's own words name anywhere, not only in the reason's
+        # clause ("Semaglutide for obesity; also T2DM", a note "Known type 2 diabetes"): diabetes
+        # treatment (CR A.4); a family history, a risk, "no diabetes" are no diagnosis (_diabetes_text)
+        if _diabetes_text(_NO_DIABETES_REASON.sub(" ", text)):
             return "diabetes", None
         for kind, label, rx in _GLUCOSE_REASON_IN_TEXT:
             if rx.search(text):
@@ -1067,7 +1079,7 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
         if re.search(r"\b(?:wegovy|saxenda|zepbound)\b", text):
             return "not-diabetes", "weight management"
         return None, None
-    if _diabetes_text(text):
+    if _diabetes_text(_NO_DIABETES_REASON.sub(" ", text)):
         return "diabetes", None
     for kind, label, _, _, words in T.GLUCOSE_LOWERING_REASONS:
         if words.search(text):
@@ -1197,9 +1209,6 @@ def _diabetes_type(con: Concept) -> str | None:
 # diabetes as clinicians write it: the word, or the abbreviations T1DM/T2DM, DM1/DM2, type 2 DM, (N)IDDM
 _DIABETES_WORDS_BUT_MODY = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b"
 _DIABETES_WORDS = _DIABETES_WORDS_BUT_MODY + r"|\bmody\b"
-# a diabetes written as a drug's reason in its own text ("for type 2 diabetes": _reason_words)
-# ("for PCOS and type 2 diabetes": a diabetes anywhere in the reason's clause counts)
-_DIABETES_IN_TEXT = re.compile(T.GLUCOSE_LOWERING_REASON_LEAD + r"[^.;|]{0,40}?(?:" + _DIABETES_WORDS + ")", re.I)
 # type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2), and
 # "juvenile(-onset)" / "brittle" diabetes (inclusion terms of E10 Type 1 diabetes mellitus: WHO ICD-10
 # 2019, https://icd.who.int/browse10/2019/en/GetConcept?ConceptId=E10-E14, and ICD-10-CM E10)

@@ -58,3 +58,24 @@ def test_janumet_is_named_as_both_its_ingredients_on_the_caution():
               "medicationCodeableConcept": {"text": "Janumet 50/1000 mg"}, "effectivePeriod": {"start": "2025-01-01"}}
     c = card(_after_ai_cdk46i("gl-janumet", record), "everolimus-exemestane")
     assert "on glucose-lowering treatment (sitagliptin, metformin)" in c["detail"]
+
+
+def test_insulin_for_steroid_hyperglycaemia_in_a_type_2_diabetic_is_named_as_the_diabetes_treatment():
+    # was: "type 2 diabetes, no glucose-lowering treatment recorded; glucose-lowering drug not for
+    # diabetes: insulin glargine for hyperglycaemia (not a diabetes diagnosis)": the insulin of an
+    # insulin-requiring type 2 diabetes (a CAPItello-291 exclusion, CR B.5 / C.3 row 14) hidden
+    p = (hr_positive_mbc("gl-t2-steroid", primary="2024-01-10").regimen(("letrozole", "palbociclib"), "2024-02-01",
+                                                                      "2025-05-20").progression("2025-05-15"))
+    p.add({"resourceType": "Condition", "id": "dm2", "subject": {"reference": "Patient/gl-t2-steroid"},
+           "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11.9"}]},
+           "onsetDateTime": "2015-01-01"})
+    p.add({"resourceType": "MedicationStatement", "id": "glargine-1", "status": "active",
+           "subject": {"reference": "Patient/gl-t2-steroid"},
+           "medicationCodeableConcept": {"text": "Insulin glargine 10 units for steroid-induced hyperglycaemia"},
+           "effectivePeriod": {"start": "2025-06-01"}})
+    state = p.state(AS_OF)
+    cards = view(state)
+    check_invariants(state, cards)
+    c = card(cards, "everolimus-exemestane")
+    assert "type 2 diabetes, on glucose-lowering treatment (insulin glargine)" in c["detail"]
+    assert "not for diabetes" not in c["detail"]

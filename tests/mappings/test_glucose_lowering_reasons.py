@@ -133,3 +133,60 @@ def test_a_drug_text_naming_diabetes_beside_another_reason_or_negating_the_other
     s = state(med_statement(METFORMIN, "2024-01-01", status="active", text=text))
     assert s.factors.diabetes.status == "type2-treated"
     assert gap(s, "glucose-lowering-not-for-diabetes") is None
+
+
+@pytest.mark.parametrize("diabetes_code, status", [("E11.9", "type2-treated"), ("E10.9", "type1")])
+def test_insulin_for_steroid_induced_hyperglycaemia_in_a_patient_with_diabetes_is_that_diabetes_treatment(
+        diabetes_code, status):
+    # was: "type 2 diabetes, no glucose-lowering treatment recorded" and "insulin glargine for
+    # hyperglycaemia (not a diabetes diagnosis)": a diabetic patient's insulin hidden (CR C.3 row 14,
+    # B.5: insulin-requiring type 2 diabetes was a CAPItello-291 exclusion)
+    diabetes = condition(cc(coding(ICD10, diabetes_code)), "2015-01-01")
+    insulin = med_statement(None, "2024-01-01", status="active",
+                            text="Insulin glargine 10 units for steroid-induced hyperglycaemia")
+    s = state(diabetes, insulin)
+    d = s.factors.diabetes
+    assert d.status == status and d.treatment == ["insulin glargine"] and d.not_for_diabetes == []
+    assert gap(s, "glucose-lowering-not-for-diabetes") is None
+
+
+def test_metformin_given_for_pcos_in_a_patient_with_type_2_diabetes_is_still_its_treatment():
+    # was: "type 2 diabetes, no glucose-lowering treatment recorded" beside "metformin for polycystic
+    # ovary syndrome": in a diabetic patient the drug lowers that diabetes's glucose whatever the
+    # prescriber's reason (inavolisib label: "Type 2 diabetes mellitus requiring ongoing
+    # anti-hyperglycemic treatment", CR B)
+    s = state(condition(cc(coding(ICD10, "E11.9")), "2015-01-01"),
+              med_statement(METFORMIN, "2024-01-01", status="active", text="Metformin 500 mg for PCOS"))
+    assert s.factors.diabetes.status == "type2-treated" and s.factors.diabetes.treatment == ["metformin"]
+
+
+@pytest.mark.parametrize("text, note", [("Semaglutide 1 mg for obesity; also T2DM", None),
+                                        ("Metformin 500 mg for PCOS", "Known type 2 diabetes")])
+def test_a_drug_record_whose_own_words_name_the_patients_diabetes_outside_the_reason_clause_is_diabetes_treatment(
+        text, note):
+    # was: "semaglutide for weight management" / "metformin for polycystic ovary syndrome", no
+    # diabetes: the diabetes the same record names was read only right after "for" (CR A.4)
+    res = med_statement(None, "2024-01-01", status="active", text=text)
+    if note:
+        res["note"] = [{"text": note}]
+    s = state(res)
+    assert s.factors.diabetes.status == "type2-treated"
+    assert gap(s, "glucose-lowering-not-for-diabetes") is None
+
+
+@pytest.mark.parametrize("reason_text, own_text", [("Diabetes prevention", None),
+                                                    (None, "Metformin 850 mg for prevention of type 2 diabetes")])
+def test_metformin_given_to_prevent_diabetes_is_not_treated_diabetes(reason_text, own_text):
+    # was: "diabetes (type not recorded), on glucose-lowering treatment (metformin)": the diabetes
+    # the drug is to prevent read as the patient's (CR A.4: only a diagnosis counts)
+    res = med_statement(METFORMIN, "2024-01-01", status="active", display="metformin", text=own_text)
+    if reason_text:
+        res = with_reason(res, cc(text=reason_text))
+    s = state(res)
+    assert s.factors.diabetes.status == "none-documented" and not s.factors.diabetes.on_antihyperglycemic
+    assert "metformin for prediabetes" in gap(s, "glucose-lowering-not-for-diabetes")
+
+
+def test_metformin_for_prevention_of_diabetes_complications_is_still_treated_diabetes():
+    s = state(med_statement(METFORMIN, "2024-01-01", status="active", text="Metformin for prevention of diabetes complications"))
+    assert s.factors.diabetes.status == "type2-treated"
