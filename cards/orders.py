@@ -737,12 +737,19 @@ class _Checker:
         if any(set(drafted) <= drugs for drugs, _, _ in KNOWLEDGE.trial_only):
             return []  # said on the incomplete-regimen card (imlunestrant + abemaciclib ...)
 
+        def splits(names: tuple[str, ...]) -> int:
+            # drafts of several drugs (a co-pack: one product) the choice holds only part of:
+            # such a draft cannot be removed in part, so its drugs are kept or extra together
+            return sum(1 for d in self.drafts if set(d.names) & set(names) and set(d.names) & set(drafted) - set(names))
+
         def preference(reg: Regimen, names: tuple[str, ...]):
             a = self.assessment(reg.topic)
             held = len(set(names) & set(drafted))
-            # most drafted drugs held, then fewest drugs not drafted (fulvestrant alone, not
-            # capivasertib + fulvestrant, for anastrozole + fulvestrant), then patient-view's order
-            return (-held, len(names) - held, STATUS_ORDER[a.status], a.rank)
+            # most drafted drugs held, then fewest multi-drug drafts split (fulvestrant extra to the
+            # Kisqali Femara Co-Pack, not the pack's letrozole), then fewest drugs not drafted
+            # (fulvestrant alone, not capivasertib + fulvestrant, for anastrozole + fulvestrant),
+            # then patient-view's order
+            return (-held, splits(names), len(names) - held, STATUS_ORDER[a.status], a.rank)
 
         choices = [(reg, names) for reg in REGIMENS if not reg.informational_only for names in reg.choices]
         if any(set(drafted) <= set(names) for _, names in choices):

@@ -1305,3 +1305,15 @@ def test_tamoxifen_drafted_with_an_aromatase_inhibitor_is_warned_as_two_endocrin
     card = _extra_card(run(state, [draft("l", "letrozole"), draft("t", "tamoxifen")]))
     assert card["summary"].startswith("Tamoxifen drafted with letrozole: not indicated — two endocrine agents")
     assert run(state, [draft("t", "tamoxifen")]) == []
+
+
+def test_fulvestrant_drafted_beside_the_kisqali_femara_co_pack_is_the_extra_draft_not_the_letrozole_inside_the_pack():
+    # one product, two ingredients (DESIGN.md: combination packs expand to every ingredient): the
+    # pack cannot be split, so its letrozole is not the drug named extra (no draft to remove);
+    # the separate fulvestrant draft is, and its removal is offered
+    for state in (after_first_line(base_state()), base_state()):
+        cards = run(state, [draft("f", "fulvestrant"),
+                            draft("k", "ribociclib", "letrozole", text="Kisqali Femara Co-Pack")])
+        card = _extra_card(cards)
+        assert card["summary"].startswith("Fulvestrant drafted with ribociclib + letrozole"), card["summary"]
+        assert [deleted(s) for s in card["suggestions"]] == [["MedicationRequest/f"]]
