@@ -796,7 +796,11 @@ class _Checker:
             actions=[Action(type="delete", description=f"Remove {_draft_words(d)} {d.describe()}",
                             resourceId=d.reference) for d in ds])] if ds else []
         return [Card(
-            summary=clip(f"{extra_label} drafted with {kept_label}: not indicated — {reasons[0]}"),
+            # what the references support: no label holds them (a combination may have been
+            # studied, anastrozole + fulvestrant in SWOG S0226, not in the reference): not "not indicated"
+            summary=clip(f"{extra_label} drafted with {kept_label}: "
+                         + (f"no labelled regimen combines them — {reasons[0]}" if reasons[0].startswith("two")
+                            else reasons[0])),
             indicator="warning",
             source=self._source("order-not-indicated", reg),
             detail="\n".join(lines),
