@@ -772,9 +772,11 @@ class _Checker:
             if cls in endocrine and any(DRUGS[k].drug_class in endocrine for k in kept):
                 other = [k for k in kept if DRUGS[k].drug_class in endocrine]
                 return f"two endocrine agents ({n} and {' and '.join(other)})"
-            return f"no labelled regimen adds {n} to {' + '.join(kept)}"
+            return f"no labelled regimen adds {n} to {kept_label}"
 
-        kept_label = " + ".join(kept)
+        # the drafts the extra drugs were drafted with: the kept regimen and any chemotherapy
+        # drafted beside a kept chemotherapy (capecitabine + docetaxel, a combination: C.2 step 2)
+        kept_label = " + ".join(n for n in drafted if n not in extra)
         reasons = [why(n) for n in extra]
         extra_label = self._choice_label(extra)
         lines = [f"**{extra_label} drafted with {kept_label}**: no labelled regimen holds these drugs together. "

@@ -1328,3 +1328,11 @@ def test_anastrozole_drafted_with_fulvestrant_says_no_labelled_regimen_combines_
     assert "not indicated" not in card["summary"] + card["detail"]
     card = _extra_card(run(after_first_line(base_state()), [draft("o", "olaparib"), draft("f", "fulvestrant")]))
     assert card["summary"] == "Olaparib drafted with fulvestrant: no labelled regimen adds olaparib to fulvestrant"
+
+
+def test_letrozole_drafted_with_capecitabine_and_docetaxel_names_both_chemotherapy_drafts_it_was_drafted_with():
+    card = _extra_card(run(after_first_line(base_state()), [draft("c", "capecitabine"), draft("d", "docetaxel"),
+                                                            draft("l", "letrozole")]))
+    assert card["summary"] == ("Letrozole drafted with capecitabine + docetaxel: no labelled regimen adds letrozole "
+                               "to capecitabine + docetaxel")
+    assert [deleted(s) for s in card["suggestions"]] == [["MedicationRequest/l"]]
