@@ -737,12 +737,19 @@ class _Checker:
         if any(set(drafted) <= drugs for drugs, _, _ in KNOWLEDGE.trial_only):
             return []  # said on the incomplete-regimen card (imlunestrant + abemaciclib ...)
 
+        def splits(names: tuple[str, ...]) -> int:
+            # drafts of several drugs (a co-pack: one product) the choice holds only part of:
+            # such a draft cannot be removed in part, so its drugs are kept or extra together
+            return sum(1 for d in self.drafts if set(d.names) & set(names) and set(d.names) & set(drafted) - set(names))
+
         def preference(reg: Regimen, names: tuple[str, ...]):
             a = self.assessment(reg.topic)
             held = len(set(names) & set(drafted))
-            # most drafted drugs held, then fewest drugs not drafted (fulvestrant alone, not
-            # capivasertib + fulvestrant, for anastrozole + fulvestrant), then patient-view's order
-            return (-held, len(names) - held, STATUS_ORDER[a.status], a.rank)
+            # most drafted drugs held, then fewest multi-drug drafts split (fulvestrant extra to the
+            # Kisqali Femara Co-Pack, not the pack's letrozole), then fewest drugs not drafted
+            # (fulvestrant alone, not capivasertib + fulvestrant, for anastrozole + fulvestrant),
+            # then patient-view's order
+            return (-held, splits(names), len(names) - held, STATUS_ORDER[a.status], a.rank)
 
         choices = [(reg, names) for reg in REGIMENS if not reg.informational_only for names in reg.choices]
         if any(set(drafted) <= set(names) for _, names in choices):
@@ -765,9 +772,11 @@ class _Checker:
             if cls in endocrine and any(DRUGS[k].drug_class in endocrine for k in kept):
                 other = [k for k in kept if DRUGS[k].drug_class in endocrine]
                 return f"two endocrine agents ({n} and {' and '.join(other)})"
-            return f"no labelled regimen adds {n} to {' + '.join(kept)}"
+            return f"no labelled regimen adds {n} to {kept_label}"
 
-        kept_label = " + ".join(kept)
+        # the drafts the extra drugs were drafted with: the kept regimen and any chemotherapy
+        # drafted beside a kept chemotherapy (capecitabine + docetaxel, a combination: C.2 step 2)
+        kept_label = " + ".join(n for n in drafted if n not in extra)
         reasons = [why(n) for n in extra]
         extra_label = self._choice_label(extra)
         lines = [f"**{extra_label} drafted with {kept_label}**: no labelled regimen holds these drugs together. "
@@ -789,7 +798,11 @@ class _Checker:
             actions=[Action(type="delete", description=f"Remove {_draft_words(d)} {d.describe()}",
                             resourceId=d.reference) for d in ds])] if ds else []
         return [Card(
-            summary=clip(f"{extra_label} drafted with {kept_label}: not indicated — {reasons[0]}"),
+            # what the references support: no label holds them (a combination may have been
+            # studied, anastrozole + fulvestrant in SWOG S0226, not in the reference): not "not indicated"
+            summary=clip(f"{extra_label} drafted with {kept_label}: "
+                         + (f"no labelled regimen combines them — {reasons[0]}" if reasons[0].startswith("two")
+                            else reasons[0])),
             indicator="warning",
             source=self._source("order-not-indicated", reg),
             detail="\n".join(lines),

@@ -1587,11 +1587,13 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                                                      f"{start.isoformat()}, after the as-of date "
                                                      f"{as_of.isoformat()}: not given yet")
                         # still an order of the drug: a partner of a drug drafted beside it
-                        # (cards/orders.py), not a line
+                        # (cards/orders.py), not a line; unless its status says nothing more will
+                        # be given on it (_ENDED_STATUSES: stopped before its start, completed)
                         rid = res.get("id")
-                        for d in med.drugs:
-                            ctx.to_be_given.setdefault(d.name, []).append(
-                                f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}")
+                        if status not in _ENDED_STATUSES:
+                            for d in med.drugs:
+                                ctx.to_be_given.setdefault(d.name, []).append(
+                                    f"{rtype}/{rid if isinstance(rid, str) and rid else '?'}")
                         continue
                 ended_before_start = None
                 if start and end and end < start:

@@ -4885,3 +4885,21 @@ def test_fhir_letrozole_drafted_beside_a_signed_ribociclib_order_starting_next_w
     state, _ = run(de_novo("p-no-ribo"), FIRST_LINE_AS_OF)
     got = [c.to_json() for c in order_cards(state, [draft], [draft.reference], "order-select")]
     assert any("Letrozole drafted without" in c["summary"] for c in got), [c["summary"] for c in got]
+
+
+@pytest.mark.parametrize("status", ["stopped", "completed"])
+def test_fhir_a_ribociclib_order_for_next_week_already_stopped_or_completed_is_no_partner_of_a_drafted_letrozole(status):
+    # FHIR R4 medicationrequest-status: "stopped" halts the order before all its administrations
+    # (here before the first), "completed" says nothing more is to be given on it: nothing of it
+    # will be taken next week, so the drafted letrozole still lacks its CDK4/6 inhibitor
+    p = de_novo(f"p-next-week-{status}")
+    p.add({"resourceType": "MedicationRequest", "id": "mr-ribo-next", "status": status, "intent": "order",
+           "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                      "code": "1873916", "display": "ribociclib"}]},
+           "subject": {"reference": f"Patient/p-next-week-{status}"}, "authoredOn": "2024-01-30",
+           "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {"start": "2024-02-08"}}}}]})
+    state, _ = run(p, FIRST_LINE_AS_OF)
+    assert state.therapy.to_be_given == {}
+    draft = _draft("letrozole", "aromatase-inhibitor", "72965")
+    got = [c.to_json()["summary"] for c in order_cards(state, [draft], [draft.reference], "order-select")]
+    assert any(s.startswith("Letrozole drafted without") for s in got), got

@@ -295,7 +295,7 @@ def test_order_select_speaks_about_the_selection_and_order_sign_about_every_draf
     drafts = chart.drafts(("v", "everolimus"), ("x", "exemestane"), ("t", "trastuzumab deruxtecan"))
     # T-DXd selected: only that no labelled regimen adds it to everolimus + exemestane (B.11 single agent)
     [extra] = post(client, chart, "order-select", drafts, ["MedicationRequest/t"])
-    assert extra["summary"].startswith("Trastuzumab deruxtecan drafted with everolimus + exemestane: not indicated")
+    assert extra["summary"].startswith("Trastuzumab deruxtecan drafted with everolimus + exemestane: no labelled regimen adds")
     selected = post(client, chart, "order-select", drafts, ["MedicationRequest/v"])
     assert topics(selected) == ["order-not-indicated"] and "overrideReasons" not in selected[0]
     signed = post(client, chart, "order-sign", drafts)
@@ -407,7 +407,7 @@ def test_order_select_of_drafts_sent_without_ids_finds_each_by_its_entrys_full_u
     # the draft its fullUrl names can be removed by a suggestion (delete names Type/id): alpelisib
     # beside elacestrant is named as the extra drug (no labelled regimen holds both, B.2/B.4)
     extra = by_topic(cards, "order-not-indicated")
-    assert extra["summary"].startswith("Alpelisib drafted with elacestrant: not indicated")
+    assert extra["summary"].startswith("Alpelisib drafted with elacestrant: no labelled regimen adds")
     assert [a.get("resourceId") for s in extra["suggestions"] for a in s["actions"]] == ["MedicationRequest/p"]
 
 
@@ -1162,7 +1162,7 @@ def test_a_critical_stop_for_another_drug_keeps_its_preselected_removal_beside_a
     critical, extra, summary = _sign_cards(client, chart, drafts)
     assert critical["summary"].startswith("Trastuzumab deruxtecan: after symptomatic ILD")
     # T-DXd is a single agent (B.11): drafted beside fulvestrant it is named extra, nothing pre-selected
-    assert extra["summary"].startswith("Trastuzumab deruxtecan drafted with fulvestrant: not indicated")
+    assert extra["summary"].startswith("Trastuzumab deruxtecan drafted with fulvestrant: no labelled regimen adds")
     assert not any(s.get("isRecommended") for s in extra.get("suggestions", []))
     assert _suggested(critical) == [(critical["suggestions"][0]["label"], True)]
     assert critical["suggestions"][0]["label"].startswith("Remove the draft order: ")

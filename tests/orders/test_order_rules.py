@@ -1230,7 +1230,7 @@ def test_fulvestrant_drafted_beside_everolimus_and_exemestane_is_warned_as_an_ex
                                                  draft("f", "fulvestrant")])
     card = _extra_card(cards)
     assert card["indicator"] == "warning"
-    assert card["summary"].startswith("Fulvestrant drafted with everolimus + exemestane: not indicated — "
+    assert card["summary"].startswith("Fulvestrant drafted with everolimus + exemestane: no labelled regimen combines them — "
                                       "two endocrine agents (fulvestrant and exemestane)")
     assert "Afinitor" in card["source"]["label"]
     # which draft goes is the clinician's call: removal offered, not pre-selected
@@ -1255,7 +1255,7 @@ def test_exemestane_drafted_with_fulvestrant_after_progression_is_warned_as_two_
 def test_two_cdk46_inhibitors_with_letrozole_at_first_line_name_the_extra_cdk46_inhibitor():
     cards = run(base_state(), [draft("p", "palbociclib"), draft("r", "ribociclib"), draft("l", "letrozole")])
     assert topics(cards) == ["order-not-indicated"]
-    assert cards[0]["summary"].startswith("Palbociclib drafted with ribociclib + letrozole: not indicated — "
+    assert cards[0]["summary"].startswith("Palbociclib drafted with ribociclib + letrozole: no labelled regimen combines them — "
                                           "two CDK4/6 inhibitors (palbociclib and ribociclib)")
 
 
@@ -1280,7 +1280,7 @@ def test_a_cdk46_inhibitor_drafted_with_trastuzumab_deruxtecan_is_named_extra_to
     # regimen drafted, palbociclib (no partner of its own drafted) the extra drug
     card = _extra_card(run(after_first_line(base_state()), [draft("t", "trastuzumab deruxtecan"),
                                                             draft("p", "palbociclib")]))
-    assert card["summary"].startswith("Palbociclib drafted with trastuzumab deruxtecan: not indicated")
+    assert card["summary"].startswith("Palbociclib drafted with trastuzumab deruxtecan: no labelled regimen adds palbociclib to trastuzumab deruxtecan")
     assert [deleted(s) for s in card["suggestions"]] == [["MedicationRequest/p"]]
 
 
@@ -1303,5 +1303,36 @@ def test_order_select_names_the_extra_drug_only_when_it_is_selected():
 def test_tamoxifen_drafted_with_an_aromatase_inhibitor_is_warned_as_two_endocrine_agents_and_alone_stays_silent():
     state = after_first_line(base_state())
     card = _extra_card(run(state, [draft("l", "letrozole"), draft("t", "tamoxifen")]))
-    assert card["summary"].startswith("Tamoxifen drafted with letrozole: not indicated — two endocrine agents")
+    assert card["summary"].startswith("Tamoxifen drafted with letrozole: no labelled regimen combines them — two endocrine agents")
     assert run(state, [draft("t", "tamoxifen")]) == []
+
+
+def test_fulvestrant_drafted_beside_the_kisqali_femara_co_pack_is_the_extra_draft_not_the_letrozole_inside_the_pack():
+    # one product, two ingredients (DESIGN.md: combination packs expand to every ingredient): the
+    # pack cannot be split, so its letrozole is not the drug named extra (no draft to remove);
+    # the separate fulvestrant draft is, and its removal is offered
+    for state in (after_first_line(base_state()), base_state()):
+        cards = run(state, [draft("f", "fulvestrant"),
+                            draft("k", "ribociclib", "letrozole", text="Kisqali Femara Co-Pack")])
+        card = _extra_card(cards)
+        assert card["summary"].startswith("Fulvestrant drafted with ribociclib + letrozole"), card["summary"]
+        assert [deleted(s) for s in card["suggestions"]] == [["MedicationRequest/f"]]
+
+
+def test_anastrozole_drafted_with_fulvestrant_says_no_labelled_regimen_combines_them_not_that_it_is_not_indicated():
+    # the references hold labels only (B.9 Faslodex alone or with a CDK4/6 inhibitor); the
+    # combination was studied (SWOG S0226) and is not in them: the card claims what they support
+    card = _extra_card(run(after_first_line(base_state()), [draft("a", "anastrozole"), draft("f", "fulvestrant")]))
+    assert card["summary"] == ("Anastrozole drafted with fulvestrant: no labelled regimen combines them — "
+                               "two endocrine agents (anastrozole and fulvestrant)")
+    assert "not indicated" not in card["summary"] + card["detail"]
+    card = _extra_card(run(after_first_line(base_state()), [draft("o", "olaparib"), draft("f", "fulvestrant")]))
+    assert card["summary"] == "Olaparib drafted with fulvestrant: no labelled regimen adds olaparib to fulvestrant"
+
+
+def test_letrozole_drafted_with_capecitabine_and_docetaxel_names_both_chemotherapy_drafts_it_was_drafted_with():
+    card = _extra_card(run(after_first_line(base_state()), [draft("c", "capecitabine"), draft("d", "docetaxel"),
+                                                            draft("l", "letrozole")]))
+    assert card["summary"] == ("Letrozole drafted with capecitabine + docetaxel: no labelled regimen adds letrozole "
+                               "to capecitabine + docetaxel")
+    assert [deleted(s) for s in card["suggestions"]] == [["MedicationRequest/l"]]
