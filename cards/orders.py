@@ -797,19 +797,12 @@ class _Checker:
                        + ", ".join(d.order.text or " + ".join(d.names) for d in ds), 120),
             actions=[Action(type="delete", description=f"Remove {_draft_words(d)} {d.describe()}",
                             resourceId=d.reference) for d in ds])] if ds else []
-        return [Card(
-            # what the references support: no label holds them (a combination may have been
-            # studied, anastrozole + fulvestrant in SWOG S0226, not in the reference): not "not indicated"
-            summary=clip(f"{extra_label} drafted with {kept_label}: "
-                         + (f"no labelled regimen combines them — {reasons[0]}" if reasons[0].startswith("two")
-                            else reasons[0])),
-            indicator="warning",
-            source=self._source("order-not-indicated", reg),
-            detail="\n".join(lines),
-            suggestions=suggestions,
-            selectionBehavior="at-most-one" if suggestions else None,
-            links=self._links(reg),
-        )]
+        # what the references support: no label holds them (a combination may have been
+        # studied, anastrozole + fulvestrant in SWOG S0226, not in the reference): not "not indicated"
+        summary = (f"{extra_label} drafted with {kept_label}: "
+                   + (f"no labelled regimen combines them — {reasons[0]}" if reasons[0].startswith("two")
+                      else reasons[0]))
+        return [self._not_indicated_topic_card(reg, summary, lines, suggestions)]
 
     # -- per regimen group ---------------------------------------------------
     def group_cards(self, g: Group) -> list[Card]:
