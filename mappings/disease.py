@@ -1473,7 +1473,8 @@ def build_disease(ctx: Ctx) -> Disease:
                     continue
                 # (rt22) a bodySite naming a metastatic site (the liver) says where it is, as
                 # a text naming another site does: read below (FHIR R4 Condition.bodySite)
-                if not _body_sites(res) and (to_breast := _metastasis_to_breast(ctx.concept_of(res))) is not None:
+                # (the per-concept memo first: the bodySite read only for a metastasis to the breast)
+                if (to_breast := _metastasis_to_breast(ctx.concept_of(res))) is not None and not _body_sites(res):
                     # a secondary malignant neoplasm OF the breast: another cancer's spread to it
                     # (CR A.4 caution: "not MBC") or this one's to the other breast (M1), which
                     # the code does not say (fix-dz2): asked, not counted (a cancer the text names

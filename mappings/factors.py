@@ -1118,9 +1118,15 @@ def _glucose_lowering_names(ctx: Ctx, e: Exposure) -> list[str]:
             continue
         med = ctx.resolve(res.get("medicationReference"), res) if isinstance(res.get("medicationReference"), dict) else None
         text = cc_text(res.get("medicationCodeableConcept")) + " | " + (cc_text(med.get("code")) if med else "")
-        for m in T.COMBINATION_PRODUCT_RE.finditer(text):
-            found.extend(T.COMBINATION_PRODUCTS[m.group(1).lower()])
+        found.extend(_combination_ingredients(text))
     return list(dict.fromkeys(found + names)) if found else names
+
+
+@lru_cache(maxsize=1024)
+def _combination_ingredients(text: str) -> tuple[str, ...]:
+    """Every ingredient of the fixed-dose combination products `text` names, in order (a drug
+    text read once per process, as _reason_words: the brand search runs on every call)."""
+    return tuple(i for m in T.COMBINATION_PRODUCT_RE.finditer(text) for i in T.COMBINATION_PRODUCTS[m.group(1).lower()])
 
 
 def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | None]:
