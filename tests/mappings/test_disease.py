@@ -598,6 +598,33 @@ def test_a_metastasis_written_not_biopsy_proven_is_metastatic_once_the_clinician
                   verificationStatus=cc(coding(VER_STATUS, "confirmed")))
     assert disease(breast_cancer(), c).metastatic == "yes"
 
+# (rt28) a scan awaited after a known metastasis is its restaging or response imaging, not the
+# test that makes the diagnosis (CR C.2 step 0): was read as a suspicion, the metastatic
+# patient out of the pathway; a scan written as confirming it is still a doubt
+@pytest.mark.parametrize("text,site", [
+    ("Liver metastases - awaiting repeat CT", "liver"), ("Bone mets - awaiting PET", "bone"),
+    ("Bone metastases, PET pending", "bone"), ("Bone metastases, awaiting bone scan", "bone"),
+    ("Liver metastases - await CT", "liver"), ("Lung metastases, awaiting restaging", "lung"),
+])
+def test_a_known_metastasis_awaiting_a_scan_stays_metastatic(text, site):
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+@pytest.mark.parametrize("text,quoted", [
+    ("Liver metastasis - awaiting confirmatory MRI", "awaiting confirmatory mri"),
+    ("Bone metastases, MRI to confirm", "mri to confirm"),
+    ("Bone metastasis, to be confirmed by PET-CT", "to be confirmed by pet-ct"),
+    ("Liver metastasis, awaiting biopsy", "awaiting biopsy"),
+])
+def test_a_metastasis_awaiting_a_test_written_as_confirming_it_is_still_a_suspicion(text, quoted):
+    c = condition(cc(text=text), "2021-01-01")
+    assert disease(breast_cancer(), c).metastatic != "yes"
+    assert f'("{quoted}" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
+
+
 
 def test_a_coded_liver_metastasis_whose_text_says_suspected_is_unconfirmed():
     # EHR problem lists code the suspicion with the diagnosis's own code
