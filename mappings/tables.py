@@ -279,10 +279,12 @@ MET_SUSPICION_AFTER = re.compile(
 # breast cancer?", "MBC? restaging", "Liver metastasis???"): a question, as "lung metastases?" at a clause end
 # (condition-ver-status 'unconfirmed'); not after "to"/"of" ("Metastatic to ? bone" doubts the
 # site), nor a template's question answered yes ("Liver metastases? yes": asserted). Group
-# "words" is the "?" and the words after it in its clause, for the gap to quote.
+# "words" is the "?" and the words after it in its clause, for the gap to quote. (rt28) Nor a
+# question about the known metastasis's course ("Liver metastases? progression": asserted;
+# local_codes.yaml question_of_course_after).
 MET_QUESTION_AFTER = re.compile(
     r"^\w*(?:\s+(?:disease|deposits?|lesions?|spread|involvement|(?:breast\s+)?(?:cancer|carcinoma|ca|malignancy)))?"
-    r"\s*\(?\s*(?P<words>\?+(?:\s+(?!(?:yes|y|present|positive|confirmed)\b)[a-z(-](?:[^.;|]{0,40}?(?=\s*(?:$|[.;|]))|\S*)|(?=\s*\)?\s*(?:$|[.;|,]))))",
+    rf"\s*\(?\s*(?P<words>\?+(?:\s+(?!(?:yes|y|present|positive|confirmed|{_words('question_of_course_after')})\b)[a-z(-](?:[^.;|]{{0,40}}?(?=\s*(?:$|[.;|]))|\S*)|(?=\s*\)?\s*(?:$|[.;|,]))))",
     re.I)
 # (fix-dz3) the test that makes the diagnosis still pending, closing the mention ("Liver
 # metastasis - awaiting biopsy", "Bone metastases TBC", "Metastatic breast cancer, awaiting

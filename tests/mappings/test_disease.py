@@ -613,6 +613,20 @@ def test_a_known_metastasis_awaiting_a_scan_stays_metastatic(text, site):
     assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
 
 
+@pytest.mark.parametrize("text,sites", [
+    ("Liver metastases? progression", ["liver"]), ("Liver metastases ? progressing", ["liver"]),
+    ("Bone metastases ? cord compression", ["bone"]), ("Liver metastases? new lesions", ["liver"]),
+    ("Metastatic breast cancer? progression", []),
+])
+def test_a_question_about_a_known_metastasis_course_after_it_leaves_it_metastatic(text, sites):
+    # (rt28) the "?" asks about progression or a complication of the metastasis, not whether it
+    # is there: was read as a suspicion, the metastatic patient out of the pathway (CR C.2 step 0)
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == sites
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
 @pytest.mark.parametrize("text,quoted", [
     ("Liver metastasis - awaiting confirmatory MRI", "awaiting confirmatory mri"),
     ("Bone metastases, MRI to confirm", "mri to confirm"),
