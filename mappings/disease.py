@@ -189,7 +189,12 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     words = _hedge_before(T.MET_UNLIKELY_BEFORE, window) or _hedge_after(T.MET_UNLIKELY_AFTER, window, after)
     if words is not None:
         return "unlikely", words
-    words = _hedge_before(T.MET_PROBABLE_BEFORE, window) or _hedge_after(T.MET_PROBABLE_AFTER, window, after)
+    # (rt28) pathology confirming it later in the clause ("Bone metastases - radiological
+    # diagnosis, biopsy confirmed"): the probable words and doubts after it no longer hedge it
+    clause_end = _CLAUSE_END.search(after)
+    confirmed = T.MET_CONFIRMED_AFTER.search(after[:clause_end.start()] if clause_end else after)
+    words = _hedge_before(T.MET_PROBABLE_BEFORE, window) or (
+        None if confirmed else _hedge_after(T.MET_PROBABLE_AFTER, window, after))
     if words is None and _imaging_only(_clause(part, start, end)):
         # "CT: consistent with liver metastases": an imaging impression, not pathology's
         words = _hedge_before(T.MET_IMAGING_ONLY_BEFORE, window)
@@ -200,8 +205,10 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
         return "suspected", words
     # (fix-dz3) a suspicion the gap quotes: the confirming test pending ("- awaiting biopsy"),
     # a question going on ("? biopsy planned"), one of two diagnoses ("or hemangioma")
-    words = (_hedge_after(T.MET_PENDING_AFTER, window, after) or _hedge_after(T.MET_QUESTION_AFTER, window, after)
-             or _differential_or(window, after))
+    # (a confirmation after one of two diagnoses does not say which it confirmed: "Liver
+    # metastasis or hemangioma, biopsy proven" stays a differential)
+    words = (None if confirmed else _hedge_after(T.MET_PENDING_AFTER, window, after)
+             or _hedge_after(T.MET_QUESTION_AFTER, window, after)) or _differential_or(window, after)
     return ("quoted", words.strip()) if words is not None else None
 
 

@@ -295,6 +295,8 @@ MET_PENDING_AFTER = re.compile(
 # (fix-dz3) "Liver metastasis or hemangioma": one of two diagnoses (local_codes.yaml
 # differential_or_after; disease._hedge_of checks what group "other" names)
 MET_DIFFERENTIAL_OR_AFTER = re.compile(_MH.get("differential_or_after") or "(?!)", re.I)
+# (rt28) pathology confirming the mention later in its clause (local_codes.yaml confirmed_after)
+MET_CONFIRMED_AFTER = re.compile(_MH.get("confirmed_after") or "(?!)", re.I)
 MET_PROBABLE_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('probable_after')})\b{_CLOSES}", re.I)
 MET_UNLIKELY_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('unlikely_after')})", re.I)
 # A primary cancer of another site named in a text (local_codes.yaml other_primary_text, with

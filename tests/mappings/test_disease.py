@@ -627,6 +627,28 @@ def test_a_question_about_a_known_metastasis_course_after_it_leaves_it_metastati
     assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
 
 
+@pytest.mark.parametrize("text,site", [
+    ("Bone metastases - radiological diagnosis, biopsy confirmed", "bone"),
+    ("Liver metastasis (working diagnosis), histologically confirmed 2024-03", "liver"),
+    ("Liver metastasis? biopsy planned - biopsy confirmed", "liver"),
+])
+def test_a_metastasis_doubted_then_confirmed_by_pathology_in_its_clause_is_metastatic(text, site):
+    # (rt28) was: unconfirmed, "radiological diagnosis" read and the biopsy confirming it not
+    # (CR A.4 a diagnosis made; condition-ver-status 'confirmed')
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+@pytest.mark.parametrize("text", ["Liver metastasis, not biopsy proven", "Liver metastasis or hemangioma, biopsy proven",
+                                  "Liver metastasis - awaiting biopsy; bone biopsy confirmed"])
+def test_a_confirmation_that_is_negated_or_may_be_of_the_other_diagnosis_leaves_the_metastasis_unconfirmed(text):
+    c = condition(cc(text=text), "2021-01-01")
+    assert disease(breast_cancer(), c).metastatic != "yes"
+    assert "metastasis-unconfirmed" in _gaps(breast_cancer(), c)
+
+
 @pytest.mark.parametrize("text,quoted", [
     ("Liver metastasis - awaiting confirmatory MRI", "awaiting confirmatory mri"),
     ("Bone metastases, MRI to confirm", "mri to confirm"),
