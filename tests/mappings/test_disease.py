@@ -600,13 +600,15 @@ def test_a_metastasis_written_not_biopsy_proven_is_metastatic_once_the_clinician
 
 # (rt28) a scan awaited after a known metastasis is its restaging or response imaging, not the
 # test that makes the diagnosis (CR C.2 step 0): was read as a suspicion, the metastatic
-# patient out of the pathway; a scan written as confirming it is still a doubt
+# patient out of the pathway; so was a known malignant effusion awaiting its tap (drainage as
+# often as diagnosis); a test written as confirming it, or cytology, is still a doubt
 @pytest.mark.parametrize("text,site", [
     ("Liver metastases - awaiting repeat CT", "liver"), ("Bone mets - awaiting PET", "bone"),
     ("Bone metastases, PET pending", "bone"), ("Bone metastases, awaiting bone scan", "bone"),
     ("Liver metastases - await CT", "liver"), ("Lung metastases, awaiting restaging", "lung"),
+    ("Malignant pleural effusion, awaiting repeat tap", "pleura"), ("Ascites, malignant - paracentesis pending", "peritoneum"),
 ])
-def test_a_known_metastasis_awaiting_a_scan_stays_metastatic(text, site):
+def test_a_known_metastasis_awaiting_a_scan_or_a_drainage_stays_metastatic(text, site):
     c = condition(cc(text=text), "2021-01-01")
     d = disease(breast_cancer(), c)
     assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
@@ -654,6 +656,7 @@ def test_a_confirmation_that_is_negated_or_may_be_of_the_other_diagnosis_leaves_
     ("Bone metastases, MRI to confirm", "mri to confirm"),
     ("Bone metastasis, to be confirmed by PET-CT", "to be confirmed by pet-ct"),
     ("Liver metastasis, awaiting biopsy", "awaiting biopsy"),
+    ("Malignant pleural effusion - cytology awaited", "cytology awaited"),
 ])
 def test_a_metastasis_awaiting_a_test_written_as_confirming_it_is_still_a_suspicion(text, quoted):
     c = condition(cc(text=text), "2021-01-01")
