@@ -629,6 +629,21 @@ def test_a_question_about_a_known_metastasis_course_after_it_leaves_it_metastati
     assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
 
 
+@pytest.mark.parametrize("text,site", [("Brain metastases? for SRS", "brain"), ("Liver metastases? RFA", "liver"),
+                                       ("Bone mets? radiotherapy", "bone")])
+def test_a_question_about_treating_a_known_metastasis_leaves_it_metastatic(text, site):
+    # (rt28) whether to treat it so, not whether it is there: was metastasis-unconfirmed
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+def test_a_metastasis_queried_for_biopsy_is_still_a_suspicion():
+    c = condition(cc(text="Liver metastasis? for biopsy"), "2021-01-01")
+    assert 'liver ("? for biopsy" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
+
+
 @pytest.mark.parametrize("text,site", [
     ("Bone metastases - radiological diagnosis, biopsy confirmed", "bone"),
     ("Liver metastasis (working diagnosis), histologically confirmed 2024-03", "liver"),
