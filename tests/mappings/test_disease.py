@@ -639,6 +639,18 @@ def test_a_question_about_treating_a_known_metastasis_leaves_it_metastatic(text,
     assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
 
 
+@pytest.mark.parametrize("text,site", [("Liver metastases, v much improved", "liver"),
+                                       ("Bone metastases v slowly progressing", "bone"),
+                                       ("Bone metastases, v painful", "bone"), ("Bone mets v sclerotic", "bone")])
+def test_a_known_metastasis_described_with_v_for_very_stays_metastatic(text, site):
+    # (rt28) "v" for "very" before an adverb or a description: was read as "versus", the
+    # metastasis one of two diagnoses (metastasis-unconfirmed)
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
 def test_a_metastasis_queried_for_biopsy_is_still_a_suspicion():
     c = condition(cc(text="Liver metastasis? for biopsy"), "2021-01-01")
     assert 'liver ("? for biopsy" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
