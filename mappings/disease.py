@@ -220,9 +220,22 @@ def _differential_or(window: str, after: str) -> str | None:
     if m is None or _CHANGE_OF.search(window):
         return None
     other = m.group("other")
-    if _only_sites(other) or _SECONDARY_TEXT.search(other):
+    if _only_sites(other) or _SECONDARY_TEXT.search(other) or _OR_THE_SAME_DISEASE.match(other):
+        return None
+    # (rt28) metastatic involvement of another site ("Bone mets or marrow infiltration", "Lung
+    # metastases or lymphangitic spread", "Brain mets or leptomeningeal spread"): metastatic
+    # either way, as "or liver"; not nodes (regional nodes are no metastasis: AJCC 8th N vs M)
+    sites = _INVOLVEMENT_WORDS.sub(" ", other)
+    if sites != other and _only_sites(sites) and not T.SITE_TEXT[0][0].search(sites):
         return None
     return f"or {other}"
+
+
+# (rt28) what "or" joins to a metastasis that is the same disease either way: more of it
+# ("Liver metastases or both", "Bone metastases or progression"), or metastatic involvement of
+# a site (_differential_or)
+_OR_THE_SAME_DISEASE = re.compile(r"(?:both|progress\w*)\b")
+_INVOLVEMENT_WORDS = re.compile(r"\b(?:disease|deposits?|lesions?|spread|involvement|infiltrat\w*|infiltrates?)\b")
 
 
 # the end of a clause: ".", ";" or the " | " between joined texts

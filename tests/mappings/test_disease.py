@@ -651,6 +651,26 @@ def test_a_known_metastasis_described_with_v_for_very_stays_metastatic(text, sit
     assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
 
 
+@pytest.mark.parametrize("text,site", [("Bone mets or marrow infiltration", "bone"),
+                                       ("Lung metastases or lymphangitic spread", "lung"),
+                                       ("Brain mets or leptomeningeal spread", "brain"),
+                                       ("Liver metastases or both", "liver"), ("Bone metastases or progression", "bone")])
+def test_a_metastasis_or_more_of_the_same_disease_stays_metastatic(text, site):
+    # (rt28) "or" joins metastatic involvement or more of it, not another diagnosis: was read
+    # as one of two diagnoses (metastasis-unconfirmed)
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+@pytest.mark.parametrize("text,quoted", [("Bone metastases or nodal disease", "or nodal disease"),
+                                         ("Bone metastases or degenerative disease", "or degenerative disease")])
+def test_a_metastasis_or_nodal_or_benign_disease_is_still_one_of_two_diagnoses(text, quoted):
+    c = condition(cc(text=text), "2021-01-01")
+    assert f'("{quoted}" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
+
+
 def test_a_metastasis_queried_for_biopsy_is_still_a_suspicion():
     c = condition(cc(text="Liver metastasis? for biopsy"), "2021-01-01")
     assert 'liver ("? for biopsy" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
