@@ -372,9 +372,23 @@ def _refuted_after(after: str, rest: str = "") -> int | None:
     elif m is not None and _another_finding_named(m.group("between")):
         m = None  # "liver metastasis (abscess excluded)": the abscess is ruled out
     m = m or T.MET_NEGATION_AFTER_LINKED.match(after)
-    if m is None and (answer := T.MET_NEGATION_ANSWER.match(rest or after)) is not None and answer.end() <= len(after):
+    if m is None and (answer := T.MET_NEGATION_ANSWER.match(rest or after)) is not None and answer.end() <= len(after) \
+            and _answer_closes(after, rest, answer.end()):
         m = answer  # "Brain metastases: no" (rest: the whole text after it, to see the answer ends it)
     return m.end() if m is not None and not T.MET_NEGATION_OPEN.search(m.group(0)) else None
+
+
+def _answer_closes(after: str, rest: str, at: int) -> bool:
+    """(rt28) The "no" / "none" answer at after[:at] ends its row: not one a comma follows with
+    more said of the same metastases ("Bone metastases - no, responding", "Liver metastases -
+    no evidence, complete response": a known metastasis, its course written; CR C.2 step 0),
+    only one whose comma opens the next row's metastasis ("Brain metastases: no, bone
+    metastases: yes": `after` ends where the next mention starts, sites at most before it)."""
+    tail = after[at:].lstrip()
+    if not tail.startswith(","):
+        return True
+    between = tail[1:].strip()
+    return len(after) < len(rest or after) and (not between or _only_sites(between))
 
 
 @lru_cache(maxsize=4096)

@@ -671,6 +671,17 @@ def test_a_metastasis_or_nodal_or_benign_disease_is_still_one_of_two_diagnoses(t
     assert f'("{quoted}" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
 
 
+@pytest.mark.parametrize("text,sites", [("Bone metastases - no, responding", ["bone"]),
+                                        ("Liver metastases - no evidence, complete response", ["liver"]),
+                                        ("Brain metastases: no, bone metastases: yes", ["bone"]),
+                                        ("Liver metastases: no, bone and lung metastases", ["lung", "bone"])])
+def test_a_no_answer_a_comma_follows_refutes_only_when_the_next_row_starts(text, sites):
+    # (rt28) "no, responding" goes on about the known metastases: was read as "Brain metastases:
+    # no", the metastatic patient's only metastasis refuted (metastatic status unknown)
+    d = disease(breast_cancer(), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and sorted(s.site for s in d.sites) == sorted(sites)
+
+
 def test_a_metastasis_queried_for_biopsy_is_still_a_suspicion():
     c = condition(cc(text="Liver metastasis? for biopsy"), "2021-01-01")
     assert 'liver ("? for biopsy" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
