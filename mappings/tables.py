@@ -280,11 +280,12 @@ MET_SUSPICION_AFTER = re.compile(
 # (condition-ver-status 'unconfirmed'); not after "to"/"of" ("Metastatic to ? bone" doubts the
 # site), nor a template's question answered yes ("Liver metastases? yes": asserted). Group
 # "words" is the "?" and the words after it in its clause, for the gap to quote. (rt28) Nor a
-# question about the known metastasis's course or treatment ("Liver metastases? progression",
-# "Brain metastases? for SRS": asserted; local_codes.yaml question_of_course_after / _treatment_).
+# question about the known metastasis's course, treatment, site or date ("Liver metastases?
+# progression", "Brain metastases? for SRS", "Bone mets ? rib 5", "? since 2022": asserted;
+# local_codes.yaml question_of_course_after / _treatment_after / _site_or_time_after).
 MET_QUESTION_AFTER = re.compile(
     r"^\w*(?:\s+(?:disease|deposits?|lesions?|spread|involvement|(?:breast\s+)?(?:cancer|carcinoma|ca|malignancy)))?"
-    rf"\s*\(?\s*(?P<words>\?+(?:\s+(?!(?:yes|y|present|positive|confirmed|{_words('question_of_course_after')}|{_words('question_of_treatment_after')})\b)[a-z(-](?:[^.;|]{{0,40}}?(?=\s*(?:$|[.;|]))|\S*)|(?=\s*\)?\s*(?:$|[.;|,]))))",
+    rf"\s*\(?\s*(?P<words>\?+(?:\s+(?!(?:yes|y|present|positive|confirmed|{_words('question_of_course_after')}|{_words('question_of_treatment_after')}|{_words('question_of_site_or_time_after')})\b)[a-z(-](?:[^.;|]{{0,40}}?(?=\s*(?:$|[.;|]))|\S*)|(?=\s*\)?\s*(?:$|[.;|,]))))",
     re.I)
 # (fix-dz3) the test that makes the diagnosis still pending, closing the mention ("Liver
 # metastasis - awaiting biopsy", "Bone metastases TBC", "Metastatic breast cancer, awaiting

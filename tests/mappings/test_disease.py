@@ -682,6 +682,18 @@ def test_a_no_answer_a_comma_follows_refutes_only_when_the_next_row_starts(text,
     assert d.metastatic == "yes" and sorted(s.site for s in d.sites) == sorted(sites)
 
 
+@pytest.mark.parametrize("text,sites", [("Bone metastases (? T12)", ["bone"]), ("Bone mets ? rib 5", ["bone"]),
+                                        ("Liver metastases ? segment 7", ["liver"]), ("Metastatic breast cancer? bone", []),
+                                        ("Bone metastases (? when diagnosed)", ["bone"]),
+                                        ("Liver metastases ? since 2022", ["liver"])])
+def test_a_question_about_where_or_since_when_leaves_a_known_metastasis_metastatic(text, sites):
+    # (rt28) a doubt about the site or the date, as "Stage IV (?bone)": was metastasis-unconfirmed
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == sites
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
 def test_a_metastasis_queried_for_biopsy_is_still_a_suspicion():
     c = condition(cc(text="Liver metastasis? for biopsy"), "2021-01-01")
     assert 'liver ("? for biopsy" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
