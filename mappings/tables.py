@@ -291,8 +291,11 @@ MET_QUESTION_AFTER = re.compile(
 # metastasis - awaiting biopsy", "Bone metastases TBC", "Metastatic breast cancer, awaiting
 # biopsy" as "Stage IV, awaiting biopsy" is read): local_codes.yaml pending_after
 _METASTATIC_CANCER = r"(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|malignancy))?"
+# (rt28) a date or a week after the pending test ("- awaiting biopsy 12/03/2024", "- biopsy
+# pending (12/03)", "on 2024-03-12", "next week") still closes it: the test is pending all the same
+_WHEN_AFTER = r"(?:\s*(?:on\s+|\(\s*)?(?:\d[\d/.-]*\d|\d|(?:next|this)\s+week|tomorrow|today)\s*\)?)?"
 MET_PENDING_AFTER = re.compile(
-    rf"^\w*{_METASTATIC_CANCER}{_AFTER_MENTION[2:]}\b(?P<words>{_words('pending_after')}){_CLOSES}", re.I)
+    rf"^\w*{_METASTATIC_CANCER}{_AFTER_MENTION[2:]}\b(?P<words>{_words('pending_after')}){_WHEN_AFTER}{_CLOSES}", re.I)
 # (fix-dz3) "Liver metastasis or hemangioma": one of two diagnoses (local_codes.yaml
 # differential_or_after; disease._hedge_of checks what group "other" names)
 MET_DIFFERENTIAL_OR_AFTER = re.compile(_MH.get("differential_or_after") or "(?!)", re.I)

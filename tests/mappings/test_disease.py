@@ -727,6 +727,10 @@ def test_a_confirmation_that_is_negated_or_may_be_of_the_other_diagnosis_leaves_
     ("Bone metastasis, to be confirmed by PET-CT", "to be confirmed by pet-ct"),
     ("Liver metastasis, awaiting biopsy", "awaiting biopsy"),
     ("Malignant pleural effusion - cytology awaited", "cytology awaited"),
+    # (rt28) a date or a week after it: was read as asserted (an early patient's first-line cards)
+    ("Liver metastasis - awaiting biopsy 12/03/2024", "awaiting biopsy"),
+    ("Liver metastasis - biopsy pending (12/03)", "biopsy pending"),
+    ("Liver metastasis - awaiting biopsy next week", "awaiting biopsy"),
 ])
 def test_a_metastasis_awaiting_a_test_written_as_confirming_it_is_still_a_suspicion(text, quoted):
     c = condition(cc(text=text), "2021-01-01")
