@@ -59,7 +59,8 @@ _SECONDARY_TEXT = re.compile(r"secondary malignant|secondary (?:carcinoma|adenoc
                              rf"|(?<![a-z-])(?<!non )malignant (?:{_EFFUSION_SITE} effusions?|ascites)\b"
                              rf"|\b(?:{_EFFUSION_SITE} effusions?|ascites)\s*(?:,\s*|\(\s*|-\s*)malignant\b(?![\s-]*(?:cells?|appearing|looking|features?)\b)"
                              # (fix-dz3) the cytology's finding written so: malignant cells found
-                             rf"|\b{_EFFUSION_SITE} effusions?\s*(?:,\s*|\(\s*|-\s*|with\s+)malignant cells?\s+"
+                             # (rt28) and in ascites ("Ascites, malignant cells present": the peritoneum)
+                             rf"|\b(?:{_EFFUSION_SITE} effusions?|ascites)\s*(?:,\s*|\(\s*|-\s*|with\s+)malignant cells?\s+"
                              r"(?:(?:are|were|is|was)\s+)?(?:present|seen|identified|detected|found)\b")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
 # distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts

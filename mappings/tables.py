@@ -197,7 +197,8 @@ SITE_TEXT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"lung|pulmonary|(?<!cutaneous )(?<!skin )lymphangi(?![^|;.]*\b(?:skin|cutaneous|dermal|chest wall)\b)"), "lung"),
     (re.compile(r"brain|cerebr|mening|leptomening|cerebell"), "brain"),
     # (fix-dz3) also written the other way round, "Ascites, malignant" / "Ascites (malignant)"
-    (re.compile(r"perito|malignant ascites|ascites\s*[,(-]\s*malignant"), "peritoneum"),
+    # (rt28) and "Ascites with malignant cells seen"
+    (re.compile(r"perito|malignant ascites|ascites\s*(?:[,(-]|with)\s*malignant"), "peritoneum"),
     (re.compile(r"adrenal"), "adrenal"),
     (re.compile(r"bone|osseous|skelet|vertebra|spine|marrow"), "bone"),
 ]

@@ -694,6 +694,13 @@ def test_a_question_about_where_or_since_when_leaves_a_known_metastasis_metastat
     assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
 
 
+@pytest.mark.parametrize("text", ["Ascites, malignant cells present", "Ascites with malignant cells seen"])
+def test_ascites_whose_cytology_found_malignant_cells_is_a_peritoneal_metastasis(text):
+    # (rt28) as "Pleural effusion, malignant cells present" (CR A.4, C78.6): was not read
+    d = disease(breast_cancer(), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["peritoneum"]
+
+
 def test_a_metastasis_queried_for_biopsy_is_still_a_suspicion():
     c = condition(cc(text="Liver metastasis? for biopsy"), "2021-01-01")
     assert 'liver ("? for biopsy" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
