@@ -59,7 +59,8 @@ _SECONDARY_TEXT = re.compile(r"secondary malignant|secondary (?:carcinoma|adenoc
                              rf"|(?<![a-z-])(?<!non )malignant (?:{_EFFUSION_SITE} effusions?|ascites)\b"
                              rf"|\b(?:{_EFFUSION_SITE} effusions?|ascites)\s*(?:,\s*|\(\s*|-\s*)malignant\b(?![\s-]*(?:cells?|appearing|looking|features?)\b)"
                              # (fix-dz3) the cytology's finding written so: malignant cells found
-                             rf"|\b{_EFFUSION_SITE} effusions?\s*(?:,\s*|\(\s*|-\s*|with\s+)malignant cells?\s+"
+                             # (rt28) and in ascites ("Ascites, malignant cells present": the peritoneum)
+                             rf"|\b(?:{_EFFUSION_SITE} effusions?|ascites)\s*(?:,\s*|\(\s*|-\s*|with\s+)malignant cells?\s+"
                              r"(?:(?:are|were|is|was)\s+)?(?:present|seen|identified|detected|found)\b")
 # "stage IV" / "stage 4" (IVA-C) written in the breast-cancer Condition's own text, or a TNM
 # distant-metastasis category M1 (M1a-c, clinical cM1 or pathological pM1): CR A.4 counts
@@ -189,7 +190,12 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     words = _hedge_before(T.MET_UNLIKELY_BEFORE, window) or _hedge_after(T.MET_UNLIKELY_AFTER, window, after)
     if words is not None:
         return "unlikely", words
-    words = _hedge_before(T.MET_PROBABLE_BEFORE, window) or _hedge_after(T.MET_PROBABLE_AFTER, window, after)
+    # (rt28) pathology confirming it later in the clause ("Bone metastases - radiological
+    # diagnosis, biopsy confirmed"): the probable words and doubts after it no longer hedge it
+    clause_end = _CLAUSE_END.search(after)
+    confirmed = T.MET_CONFIRMED_AFTER.search(after[:clause_end.start()] if clause_end else after)
+    words = _hedge_before(T.MET_PROBABLE_BEFORE, window) or (
+        None if confirmed else _hedge_after(T.MET_PROBABLE_AFTER, window, after))
     if words is None and _imaging_only(_clause(part, start, end)):
         # "CT: consistent with liver metastases": an imaging impression, not pathology's
         words = _hedge_before(T.MET_IMAGING_ONLY_BEFORE, window)
@@ -200,8 +206,10 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
         return "suspected", words
     # (fix-dz3) a suspicion the gap quotes: the confirming test pending ("- awaiting biopsy"),
     # a question going on ("? biopsy planned"), one of two diagnoses ("or hemangioma")
-    words = (_hedge_after(T.MET_PENDING_AFTER, window, after) or _hedge_after(T.MET_QUESTION_AFTER, window, after)
-             or _differential_or(window, after))
+    # (a confirmation after one of two diagnoses does not say which it confirmed: "Liver
+    # metastasis or hemangioma, biopsy proven" stays a differential)
+    words = (None if confirmed else _hedge_after(T.MET_PENDING_AFTER, window, after)
+             or _hedge_after(T.MET_QUESTION_AFTER, window, after)) or _differential_or(window, after)
     return ("quoted", words.strip()) if words is not None else None
 
 
@@ -213,9 +221,22 @@ def _differential_or(window: str, after: str) -> str | None:
     if m is None or _CHANGE_OF.search(window):
         return None
     other = m.group("other")
-    if _only_sites(other) or _SECONDARY_TEXT.search(other):
+    if _only_sites(other) or _SECONDARY_TEXT.search(other) or _OR_THE_SAME_DISEASE.match(other):
+        return None
+    # (rt28) metastatic involvement of another site ("Bone mets or marrow infiltration", "Lung
+    # metastases or lymphangitic spread", "Brain mets or leptomeningeal spread"): metastatic
+    # either way, as "or liver"; not nodes (regional nodes are no metastasis: AJCC 8th N vs M)
+    sites = _INVOLVEMENT_WORDS.sub(" ", other)
+    if sites != other and _only_sites(sites) and not T.SITE_TEXT[0][0].search(sites):
         return None
     return f"or {other}"
+
+
+# (rt28) what "or" joins to a metastasis that is the same disease either way: more of it
+# ("Liver metastases or both", "Bone metastases or progression"), or metastatic involvement of
+# a site (_differential_or)
+_OR_THE_SAME_DISEASE = re.compile(r"(?:both|progress\w*)\b")
+_INVOLVEMENT_WORDS = re.compile(r"\b(?:disease|deposits?|lesions?|spread|involvement|infiltrat\w*|infiltrates?)\b")
 
 
 # the end of a clause: ".", ";" or the " | " between joined texts
@@ -352,9 +373,23 @@ def _refuted_after(after: str, rest: str = "") -> int | None:
     elif m is not None and _another_finding_named(m.group("between")):
         m = None  # "liver metastasis (abscess excluded)": the abscess is ruled out
     m = m or T.MET_NEGATION_AFTER_LINKED.match(after)
-    if m is None and (answer := T.MET_NEGATION_ANSWER.match(rest or after)) is not None and answer.end() <= len(after):
+    if m is None and (answer := T.MET_NEGATION_ANSWER.match(rest or after)) is not None and answer.end() <= len(after) \
+            and _answer_closes(after, rest, answer.end()):
         m = answer  # "Brain metastases: no" (rest: the whole text after it, to see the answer ends it)
     return m.end() if m is not None and not T.MET_NEGATION_OPEN.search(m.group(0)) else None
+
+
+def _answer_closes(after: str, rest: str, at: int) -> bool:
+    """(rt28) The "no" / "none" answer at after[:at] ends its row: not one a comma follows with
+    more said of the same metastases ("Bone metastases - no, responding", "Liver metastases -
+    no evidence, complete response": a known metastasis, its course written; CR C.2 step 0),
+    only one whose comma opens the next row's metastasis ("Brain metastases: no, bone
+    metastases: yes": `after` ends where the next mention starts, sites at most before it)."""
+    tail = after[at:].lstrip()
+    if not tail.startswith(","):
+        return True
+    between = tail[1:].strip()
+    return len(after) < len(rest or after) and (not between or _only_sites(between))
 
 
 @lru_cache(maxsize=4096)

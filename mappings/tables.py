@@ -197,7 +197,8 @@ SITE_TEXT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"lung|pulmonary|(?<!cutaneous )(?<!skin )lymphangi(?![^|;.]*\b(?:skin|cutaneous|dermal|chest wall)\b)"), "lung"),
     (re.compile(r"brain|cerebr|mening|leptomening|cerebell"), "brain"),
     # (fix-dz3) also written the other way round, "Ascites, malignant" / "Ascites (malignant)"
-    (re.compile(r"perito|malignant ascites|ascites\s*[,(-]\s*malignant"), "peritoneum"),
+    # (rt28) and "Ascites with malignant cells seen"
+    (re.compile(r"perito|malignant ascites|ascites\s*(?:[,(-]|with)\s*malignant"), "peritoneum"),
     (re.compile(r"adrenal"), "adrenal"),
     (re.compile(r"bone|osseous|skelet|vertebra|spine|marrow"), "bone"),
 ]
@@ -279,20 +280,28 @@ MET_SUSPICION_AFTER = re.compile(
 # breast cancer?", "MBC? restaging", "Liver metastasis???"): a question, as "lung metastases?" at a clause end
 # (condition-ver-status 'unconfirmed'); not after "to"/"of" ("Metastatic to ? bone" doubts the
 # site), nor a template's question answered yes ("Liver metastases? yes": asserted). Group
-# "words" is the "?" and the words after it in its clause, for the gap to quote.
+# "words" is the "?" and the words after it in its clause, for the gap to quote. (rt28) Nor a
+# question about the known metastasis's course, treatment, site or date ("Liver metastases?
+# progression", "Brain metastases? for SRS", "Bone mets ? rib 5", "? since 2022": asserted;
+# local_codes.yaml question_of_course_after / _treatment_after / _site_or_time_after).
 MET_QUESTION_AFTER = re.compile(
     r"^\w*(?:\s+(?:disease|deposits?|lesions?|spread|involvement|(?:breast\s+)?(?:cancer|carcinoma|ca|malignancy)))?"
-    r"\s*\(?\s*(?P<words>\?+(?:\s+(?!(?:yes|y|present|positive|confirmed)\b)[a-z(-](?:[^.;|]{0,40}?(?=\s*(?:$|[.;|]))|\S*)|(?=\s*\)?\s*(?:$|[.;|,]))))",
+    rf"\s*\(?\s*(?P<words>\?+(?:\s+(?!(?:yes|y|present|positive|confirmed|{_words('question_of_course_after')}|{_words('question_of_treatment_after')}|{_words('question_of_site_or_time_after')})\b)[a-z(-](?:[^.;|]{{0,40}}?(?=\s*(?:$|[.;|]))|\S*)|(?=\s*\)?\s*(?:$|[.;|,]))))",
     re.I)
 # (fix-dz3) the test that makes the diagnosis still pending, closing the mention ("Liver
 # metastasis - awaiting biopsy", "Bone metastases TBC", "Metastatic breast cancer, awaiting
 # biopsy" as "Stage IV, awaiting biopsy" is read): local_codes.yaml pending_after
 _METASTATIC_CANCER = r"(?:\s+(?:breast\s+)?(?:cancer|carcinoma|ca|malignancy))?"
+# (rt28) a date or a week after the pending test ("- awaiting biopsy 12/03/2024", "- biopsy
+# pending (12/03)", "on 2024-03-12", "next week") still closes it: the test is pending all the same
+_WHEN_AFTER = r"(?:\s*(?:on\s+|\(\s*)?(?:\d[\d/.-]*\d|\d|(?:next|this)\s+week|tomorrow|today)\s*\)?)?"
 MET_PENDING_AFTER = re.compile(
-    rf"^\w*{_METASTATIC_CANCER}{_AFTER_MENTION[2:]}\b(?P<words>{_words('pending_after')}){_CLOSES}", re.I)
+    rf"^\w*{_METASTATIC_CANCER}{_AFTER_MENTION[2:]}\b(?P<words>{_words('pending_after')}){_WHEN_AFTER}{_CLOSES}", re.I)
 # (fix-dz3) "Liver metastasis or hemangioma": one of two diagnoses (local_codes.yaml
 # differential_or_after; disease._hedge_of checks what group "other" names)
 MET_DIFFERENTIAL_OR_AFTER = re.compile(_MH.get("differential_or_after") or "(?!)", re.I)
+# (rt28) pathology confirming the mention later in its clause (local_codes.yaml confirmed_after)
+MET_CONFIRMED_AFTER = re.compile(_MH.get("confirmed_after") or "(?!)", re.I)
 MET_PROBABLE_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('probable_after')})\b{_CLOSES}", re.I)
 MET_UNLIKELY_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('unlikely_after')})", re.I)
 # A primary cancer of another site named in a text (local_codes.yaml other_primary_text, with

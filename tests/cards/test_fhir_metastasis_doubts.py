@@ -52,3 +52,20 @@ def test_fhir_a_malignant_effusion_found_or_a_metastasis_rebiopsied_for_receptor
     state, cards = _cards(_early_patient_with(text))
     assert state.disease.metastatic == "yes"
     assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+
+
+@pytest.mark.parametrize("text", ["Liver metastases - awaiting repeat CT", "Bone metastases, PET pending"])
+def test_fhir_a_known_metastasis_awaiting_its_restaging_scan_keeps_the_first_line_cards(text):
+    # (rt28) was: "Outside the HR+/HER2- MBC pathway", the scan awaited read as the metastasis
+    # doubted; a restaging scan doubts nothing (CR C.2 step 0)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes"
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert "Unconfirmed metastasis" not in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_known_metastasis_queried_for_progression_keeps_the_first_line_cards():
+    # (rt28) was: "Outside the HR+/HER2- MBC pathway", "? progression" read as the metastasis doubted
+    state, cards = _cards(_early_patient_with("Liver metastases? progression"))
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert "Unconfirmed metastasis" not in card(cards, "patient-summary")["detail"]

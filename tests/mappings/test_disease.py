@@ -598,6 +598,153 @@ def test_a_metastasis_written_not_biopsy_proven_is_metastatic_once_the_clinician
                   verificationStatus=cc(coding(VER_STATUS, "confirmed")))
     assert disease(breast_cancer(), c).metastatic == "yes"
 
+# (rt28) a scan awaited after a known metastasis is its restaging or response imaging, not the
+# test that makes the diagnosis (CR C.2 step 0): was read as a suspicion, the metastatic
+# patient out of the pathway; so was a known malignant effusion awaiting its tap (drainage as
+# often as diagnosis); a test written as confirming it, or cytology, is still a doubt
+@pytest.mark.parametrize("text,site", [
+    ("Liver metastases - awaiting repeat CT", "liver"), ("Bone mets - awaiting PET", "bone"),
+    ("Bone metastases, PET pending", "bone"), ("Bone metastases, awaiting bone scan", "bone"),
+    ("Liver metastases - await CT", "liver"), ("Lung metastases, awaiting restaging", "lung"),
+    ("Malignant pleural effusion, awaiting repeat tap", "pleura"), ("Ascites, malignant - paracentesis pending", "peritoneum"),
+])
+def test_a_known_metastasis_awaiting_a_scan_or_a_drainage_stays_metastatic(text, site):
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+@pytest.mark.parametrize("text,sites", [
+    ("Liver metastases? progression", ["liver"]), ("Liver metastases ? progressing", ["liver"]),
+    ("Bone metastases ? cord compression", ["bone"]), ("Liver metastases? new lesions", ["liver"]),
+    ("Metastatic breast cancer? progression", []),
+])
+def test_a_question_about_a_known_metastasis_course_after_it_leaves_it_metastatic(text, sites):
+    # (rt28) the "?" asks about progression or a complication of the metastasis, not whether it
+    # is there: was read as a suspicion, the metastatic patient out of the pathway (CR C.2 step 0)
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == sites
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+@pytest.mark.parametrize("text,site", [("Brain metastases? for SRS", "brain"), ("Liver metastases? RFA", "liver"),
+                                       ("Bone mets? radiotherapy", "bone")])
+def test_a_question_about_treating_a_known_metastasis_leaves_it_metastatic(text, site):
+    # (rt28) whether to treat it so, not whether it is there: was metastasis-unconfirmed
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+@pytest.mark.parametrize("text,site", [("Liver metastases, v much improved", "liver"),
+                                       ("Bone metastases v slowly progressing", "bone"),
+                                       ("Bone metastases, v painful", "bone"), ("Bone mets v sclerotic", "bone")])
+def test_a_known_metastasis_described_with_v_for_very_stays_metastatic(text, site):
+    # (rt28) "v" for "very" before an adverb or a description: was read as "versus", the
+    # metastasis one of two diagnoses (metastasis-unconfirmed)
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+@pytest.mark.parametrize("text,site", [("Bone mets or marrow infiltration", "bone"),
+                                       ("Lung metastases or lymphangitic spread", "lung"),
+                                       ("Brain mets or leptomeningeal spread", "brain"),
+                                       ("Liver metastases or both", "liver"), ("Bone metastases or progression", "bone")])
+def test_a_metastasis_or_more_of_the_same_disease_stays_metastatic(text, site):
+    # (rt28) "or" joins metastatic involvement or more of it, not another diagnosis: was read
+    # as one of two diagnoses (metastasis-unconfirmed)
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+@pytest.mark.parametrize("text,quoted", [("Bone metastases or nodal disease", "or nodal disease"),
+                                         ("Bone metastases or degenerative disease", "or degenerative disease")])
+def test_a_metastasis_or_nodal_or_benign_disease_is_still_one_of_two_diagnoses(text, quoted):
+    c = condition(cc(text=text), "2021-01-01")
+    assert f'("{quoted}" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,sites", [("Bone metastases - no, responding", ["bone"]),
+                                        ("Liver metastases - no evidence, complete response", ["liver"]),
+                                        ("Brain metastases: no, bone metastases: yes", ["bone"]),
+                                        ("Liver metastases: no, bone and lung metastases", ["lung", "bone"])])
+def test_a_no_answer_a_comma_follows_refutes_only_when_the_next_row_starts(text, sites):
+    # (rt28) "no, responding" goes on about the known metastases: was read as "Brain metastases:
+    # no", the metastatic patient's only metastasis refuted (metastatic status unknown)
+    d = disease(breast_cancer(), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and sorted(s.site for s in d.sites) == sorted(sites)
+
+
+@pytest.mark.parametrize("text,sites", [("Bone metastases (? T12)", ["bone"]), ("Bone mets ? rib 5", ["bone"]),
+                                        ("Liver metastases ? segment 7", ["liver"]), ("Metastatic breast cancer? bone", []),
+                                        ("Bone metastases (? when diagnosed)", ["bone"]),
+                                        ("Liver metastases ? since 2022", ["liver"])])
+def test_a_question_about_where_or_since_when_leaves_a_known_metastasis_metastatic(text, sites):
+    # (rt28) a doubt about the site or the date, as "Stage IV (?bone)": was metastasis-unconfirmed
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == sites
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+@pytest.mark.parametrize("text", ["Ascites, malignant cells present", "Ascites with malignant cells seen"])
+def test_ascites_whose_cytology_found_malignant_cells_is_a_peritoneal_metastasis(text):
+    # (rt28) as "Pleural effusion, malignant cells present" (CR A.4, C78.6): was not read
+    d = disease(breast_cancer(), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == ["peritoneum"]
+
+
+def test_a_metastasis_queried_for_biopsy_is_still_a_suspicion():
+    c = condition(cc(text="Liver metastasis? for biopsy"), "2021-01-01")
+    assert 'liver ("? for biopsy" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,site", [
+    ("Bone metastases - radiological diagnosis, biopsy confirmed", "bone"),
+    ("Liver metastasis (working diagnosis), histologically confirmed 2024-03", "liver"),
+    ("Liver metastasis? biopsy planned - biopsy confirmed", "liver"),
+])
+def test_a_metastasis_doubted_then_confirmed_by_pathology_in_its_clause_is_metastatic(text, site):
+    # (rt28) was: unconfirmed, "radiological diagnosis" read and the biopsy confirming it not
+    # (CR A.4 a diagnosis made; condition-ver-status 'confirmed')
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic == "yes" and [s.site for s in d.sites] == [site]
+    assert "metastasis-unconfirmed" not in _gaps(breast_cancer(), c)
+
+
+@pytest.mark.parametrize("text", ["Liver metastasis, not biopsy proven", "Liver metastasis or hemangioma, biopsy proven",
+                                  "Liver metastasis - awaiting biopsy; bone biopsy confirmed"])
+def test_a_confirmation_that_is_negated_or_may_be_of_the_other_diagnosis_leaves_the_metastasis_unconfirmed(text):
+    c = condition(cc(text=text), "2021-01-01")
+    assert disease(breast_cancer(), c).metastatic != "yes"
+    assert "metastasis-unconfirmed" in _gaps(breast_cancer(), c)
+
+
+@pytest.mark.parametrize("text,quoted", [
+    ("Liver metastasis - awaiting confirmatory MRI", "awaiting confirmatory mri"),
+    ("Bone metastases, MRI to confirm", "mri to confirm"),
+    ("Bone metastasis, to be confirmed by PET-CT", "to be confirmed by pet-ct"),
+    ("Liver metastasis, awaiting biopsy", "awaiting biopsy"),
+    ("Malignant pleural effusion - cytology awaited", "cytology awaited"),
+    # (rt28) a date or a week after it: was read as asserted (an early patient's first-line cards)
+    ("Liver metastasis - awaiting biopsy 12/03/2024", "awaiting biopsy"),
+    ("Liver metastasis - biopsy pending (12/03)", "biopsy pending"),
+    ("Liver metastasis - awaiting biopsy next week", "awaiting biopsy"),
+])
+def test_a_metastasis_awaiting_a_test_written_as_confirming_it_is_still_a_suspicion(text, quoted):
+    c = condition(cc(text=text), "2021-01-01")
+    assert disease(breast_cancer(), c).metastatic != "yes"
+    assert f'("{quoted}" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
+
+
 
 def test_a_coded_liver_metastasis_whose_text_says_suspected_is_unconfirmed():
     # EHR problem lists code the suspicion with the diagnosis's own code
