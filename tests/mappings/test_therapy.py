@@ -1089,6 +1089,17 @@ def test_an_active_record_written_as_past_use_is_not_ongoing_and_its_unknown_end
     assert "MedicationStatement/ms-past" in _gap(s, "therapy-stopped-in-text").message
 
 
+@pytest.mark.parametrize("text", ["Likely letrozole-related arthralgia", "Maybe letrozole dose reduction", "Query letrozole dose",
+                                  "Perhaps letrozole dosing"])
+def test_a_hedge_of_a_dose_or_a_side_effect_of_the_drug_keeps_the_drug_given(text):
+    # each was read as letrozole only considered (gap medication-unreadable, no line): the hedge
+    # questions a fact of the drug given (its dose: FHIR R4 MedicationStatement.dosage; a side
+    # effect it caused), not whether it is given ("Likely", "Maybe" were read so since fix-rf5)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [(ln.names, ln.active) for ln in s.therapy.metastatic_lines] == [(["letrozole"], True)]
+    assert _gap(s, "medication-unreadable") is None
+
+
 @pytest.mark.parametrize("text", ["Letrozole", "Prior to letrozole: anastrozole", "Letrozole (previous dose reduced)"])
 def test_an_active_record_without_past_use_words_for_its_drug_stays_ongoing(text):
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
