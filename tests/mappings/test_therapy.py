@@ -1100,6 +1100,21 @@ def test_a_hedge_of_a_dose_or_a_side_effect_of_the_drug_keeps_the_drug_given(tex
     assert _gap(s, "medication-unreadable") is None
 
 
+@pytest.mark.parametrize("text", ["Previously letrozole", "Previously on letrozole + palbociclib", "Formerly letrozole"])
+def test_a_record_opening_with_previously_or_formerly_before_its_own_drug_is_that_drug_given(text):
+    # each named no drug given and was dropped without a word (no line, no gap): "previously"
+    # before a drug is read as another drug's time ("Fulvestrant, previously letrozole"), but
+    # before the record's first drug, with nothing else before it, it is past use of its own drug
+    # (local_codes.yaml drug_mentions past_use_opening): a line, its end read from its period
+    s = state(med_statement(None, "2020-02-01", "2021-03-01", status="completed", text=text))
+    assert [ln.names[0] for ln in s.therapy.metastatic_lines] == ["letrozole"]
+    assert str(s.therapy.metastatic_lines[0].end) == "2021-03-01"
+    # still active by status: no longer given, its unknown end named (as "Previous letrozole")
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-past"))
+    assert [e.active for e in s.therapy.exposures] == [False] * len(s.therapy.exposures) != []
+    assert "MedicationStatement/ms-past" in _gap(s, "therapy-stopped-in-text").message
+
+
 @pytest.mark.parametrize("text", ["Letrozole", "Prior to letrozole: anastrozole", "Letrozole (previous dose reduced)"])
 def test_an_active_record_without_past_use_words_for_its_drug_stays_ongoing(text):
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
