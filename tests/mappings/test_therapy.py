@@ -1115,6 +1115,20 @@ def test_a_record_opening_with_previously_or_formerly_before_its_own_drug_is_tha
     assert "MedicationStatement/ms-past" in _gap(s, "therapy-stopped-in-text").message
 
 
+@pytest.mark.parametrize("text,given,past", [("Previous letrozole, now anastrozole", "anastrozole", "letrozole"),
+                                             ("Prior tamoxifen; letrozole", "letrozole", "tamoxifen"),
+                                             ("Hx tamoxifen; now letrozole", "letrozole", "tamoxifen"),
+                                             ("Letrozole (prior tamoxifen)", "letrozole", "tamoxifen")])
+def test_a_drug_written_as_past_use_beside_the_record_drug_is_not_given_with_it(text, given, past):
+    # the past drug was read as given with the current one, one line of both (two endocrine drugs
+    # at once), as "Previously letrozole, now anastrozole" is not: past use ("previous", "prior",
+    # "hx") before another drug than the record's own regimen is that drug's earlier time
+    # (local_codes.yaml drug_mentions not_given_before; FHIR R4 MedicationStatement.medication[x])
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [[given]]
+    assert past not in {d.name for e in s.therapy.exposures for d in e.drugs}
+
+
 @pytest.mark.parametrize("text", ["Letrozole", "Prior to letrozole: anastrozole", "Letrozole (previous dose reduced)"])
 def test_an_active_record_without_past_use_words_for_its_drug_stays_ongoing(text):
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
