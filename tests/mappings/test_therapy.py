@@ -1136,6 +1136,17 @@ def test_an_active_record_without_past_use_words_for_its_drug_stays_ongoing(text
     assert _gap(s, "therapy-stopped-in-text") is None
 
 
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib - both declined, restarted", "Letrozole - declined, restarted",
+                                  "Letrozole + palbociclib (both declined; resumed)", "Letrozole + palbociclib (both refused, recommenced)"])
+def test_a_refusal_taken_back_by_a_restart_is_the_drug_given(text):
+    # was read as refused (no line; 'not-given'): a restart or a resumption after the refusal says
+    # the drug was taken, as "started" / "re-started" after it already did (local_codes.yaml
+    # stop_reasons refusal_withdrawn_patterns; FHIR R4 MedicationStatement.status active)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names[0] for ln in s.therapy.metastatic_lines] == ["letrozole"]
+    assert not any(g.code == "not-given" for g in s.ignored)
+
+
 def test_both_refused_after_drugs_in_clauses_of_their_own_cannot_say_which_were_given():
     # was read as both drugs given: "both" may be the last clause's drugs or every drug named
     s = state(med_statement(None, "2020-02-01", status="active", text="Letrozole; palbociclib - both declined"))
