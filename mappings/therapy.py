@@ -344,13 +344,20 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
     condition_from = _conditional_plan(text.lower())
     if condition_from is not None:
         planned_from = condition_from if planned_from is None else min(planned_from, condition_from)
+    # past-use words alone before the first name of one regimen ("Previously letrozole",
+    # "Formerly on letrozole + palbociclib"): its own drug(s), used before (local_codes.yaml
+    # drug_mentions past_use_opening, read by _read_class_beside_drug), not the time of another
+    # drug, as "previously" before a later name is (not_given_before: "Fulvestrant, previously letrozole")
+    own_past_use = bool(names) and bool(T.DRUG_PAST_USE_OPENING.match(text[:names[0][0].start()].lower())) \
+        and (len(names) == 1 or _one_regimen(text.lower(), list(names)))
     for m, info in names:
         # a name at the start of the text (after qualifiers only) is the record's own drug,
         # whatever the note after it says ("Capecitabine hand-foot syndrome"; premedication words
         # alone after it make the record unreadable: _premedication_record); one joined to a
         # name not given shares its context ("after fulvestrant + palbociclib", "switched to
         # fulvestrant + ribociclib")
-        if T.LEADING_QUALIFIERS.match(text[:m.start()]) or _hedge_of_a_drug_fact(text, m):
+        if T.LEADING_QUALIFIERS.match(text[:m.start()]) or _hedge_of_a_drug_fact(text, m) \
+                or (m is names[0][0] and own_past_use):
             out.append((info, None))
             continue
         if not_given_end >= 0 and T.DRUG_NAMES_JOINED.match(text[not_given_end:m.start()]):

@@ -4794,6 +4794,21 @@ def test_fhir_a_first_line_stopped_for_progression_without_an_end_date_is_counte
     assert any(g.code == "endocrine-resistance-unsettled" for g in state.gaps)
 
 
+@pytest.mark.parametrize("reason", ["Stopped for reasons other than progression", "Progression of arthralgia"])
+def test_fhir_a_first_line_stopped_for_a_reason_that_is_not_the_cancer_progressing_is_not_counted_as_progressed(reason):
+    # no end date, no next line: was counted as progressed, "Endocrine sensitivity: unknown" and its
+    # date asked as a "stopped for progression" (fix-rf5); with an end date it was read as progressed
+    # too ("secondary resistance"). The words rule a progression out or make it a side effect's
+    # (CR C.2 step 1: progression is documented or not)
+    state, cards = run(de_novo("p-not-pd").med("letrozole", "2024-02-01", stopped_for=reason))
+    assert [ln.progressed for ln in state.therapy.metastatic_lines] == [False]
+    assert "- Endocrine sensitivity: de novo metastatic" in cards[0]["detail"]
+    assert "recorded as stopped for progression" not in cards[0]["detail"]
+    state, _ = run(de_novo("p-not-pd-2").med("letrozole", "2024-02-01", "2024-10-01", status="stopped", stopped_for=reason))
+    assert [ln.progressed for ln in state.therapy.metastatic_lines] == [False]
+    assert state.therapy.endocrine_resistance == "de-novo"
+
+
 @pytest.mark.parametrize("text", ["Tamoxifen (stopped)", "Tamoxifen, stopped after 3 weeks (intolerance)",
                                   # past use written for the drug (were read as tamoxifen under way: "on line 2")
                                   "Tamoxifen (history of)", "Hx tamoxifen", "Previous tamoxifen", "Tamoxifen - previously"])

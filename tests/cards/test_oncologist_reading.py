@@ -127,6 +127,39 @@ def test_a_draft_whose_text_hedges_its_drug_is_said_not_checked_whatever_the_hed
     assert c["summary"] == "Drafted order not checked: its text does not name its drug as ordered (MedicationRequest/mr-0)"
 
 
+@pytest.mark.parametrize("text", ["Possible fulvestrant dose reduction", "Query fulvestrant dose", "Likely fulvestrant-related arthralgia"])
+def test_a_draft_whose_hedge_questions_a_dose_or_a_side_effect_of_its_drug_is_checked(text):
+    # each was said "Drafted order not checked: its text does not name its drug as ordered": the
+    # hedge questions the dose (FHIR R4 MedicationRequest.dosageInstruction) or a side effect of
+    # the drug it orders, as "Query fulvestrant adherence" does, not whether it orders it
+    from cards.engine import order_cards
+    from mappings import read_draft_orders
+    from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, de_novo
+    drafts = read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": {
+        "resourceType": "MedicationRequest", "id": "mr-0", "status": "draft", "intent": "order",
+        "subject": {"reference": "Patient/p-draft"}, "medicationCodeableConcept": {"text": text}}}]})
+    cards = [c.to_json() for c in order_cards(de_novo("p-draft").state(FIRST_LINE_AS_OF), drafts, None, "order-sign")]
+    assert cards and not any(c["summary"].startswith("Drafted order not checked") for c in cards)
+    assert any("ulvestrant" in c["summary"] for c in cards)
+
+
+@pytest.mark.parametrize("text", ["Maybe switch to fulvestrant", "Possibly change to fulvestrant", "Likely start fulvestrant"])
+def test_a_draft_whose_text_hedges_a_switch_to_its_drug_is_said_not_checked_as_a_hedged_drug_is(text):
+    # coded as fulvestrant, each was checked as fulvestrant ordered while "Maybe fulvestrant" was not:
+    # the hedge is of the switch, so of the drug (local_codes.yaml drug_mentions hedged_opening, as
+    # planned_opening reads it in a record)
+    from cards.engine import order_cards
+    from mappings import read_draft_orders
+    from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, de_novo
+    drafts = read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": {
+        "resourceType": "MedicationRequest", "id": "mr-0", "status": "draft", "intent": "order",
+        "subject": {"reference": "Patient/p-draft"}, "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "282357"}], "text": text}}}]})
+    cards = [c.to_json() for c in order_cards(de_novo("p-draft").state(FIRST_LINE_AS_OF), drafts, None, "order-sign")]
+    assert [c["summary"] for c in cards] == [
+        "Drafted order not checked: its text does not name its drug as ordered (MedicationRequest/mr-0)"]
+
+
 def test_a_draft_coded_as_fulvestrant_whose_text_hedges_it_is_said_not_checked():
     # was checked as fulvestrant ordered ("Fulvestrant drafted without ribociclib")
     from cards.engine import order_cards

@@ -1089,11 +1089,62 @@ def test_an_active_record_written_as_past_use_is_not_ongoing_and_its_unknown_end
     assert "MedicationStatement/ms-past" in _gap(s, "therapy-stopped-in-text").message
 
 
+@pytest.mark.parametrize("text", ["Likely letrozole-related arthralgia", "Maybe letrozole dose reduction", "Query letrozole dose",
+                                  "Perhaps letrozole dosing"])
+def test_a_hedge_of_a_dose_or_a_side_effect_of_the_drug_keeps_the_drug_given(text):
+    # each was read as letrozole only considered (gap medication-unreadable, no line): the hedge
+    # questions a fact of the drug given (its dose: FHIR R4 MedicationStatement.dosage; a side
+    # effect it caused), not whether it is given ("Likely", "Maybe" were read so since fix-rf5)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [(ln.names, ln.active) for ln in s.therapy.metastatic_lines] == [(["letrozole"], True)]
+    assert _gap(s, "medication-unreadable") is None
+
+
+@pytest.mark.parametrize("text", ["Previously letrozole", "Previously on letrozole + palbociclib", "Formerly letrozole"])
+def test_a_record_opening_with_previously_or_formerly_before_its_own_drug_is_that_drug_given(text):
+    # each named no drug given and was dropped without a word (no line, no gap): "previously"
+    # before a drug is read as another drug's time ("Fulvestrant, previously letrozole"), but
+    # before the record's first drug, with nothing else before it, it is past use of its own drug
+    # (local_codes.yaml drug_mentions past_use_opening): a line, its end read from its period
+    s = state(med_statement(None, "2020-02-01", "2021-03-01", status="completed", text=text))
+    assert [ln.names[0] for ln in s.therapy.metastatic_lines] == ["letrozole"]
+    assert str(s.therapy.metastatic_lines[0].end) == "2021-03-01"
+    # still active by status: no longer given, its unknown end named (as "Previous letrozole")
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-past"))
+    assert [e.active for e in s.therapy.exposures] == [False] * len(s.therapy.exposures) != []
+    assert "MedicationStatement/ms-past" in _gap(s, "therapy-stopped-in-text").message
+
+
+@pytest.mark.parametrize("text,given,past", [("Previous letrozole, now anastrozole", "anastrozole", "letrozole"),
+                                             ("Prior tamoxifen; letrozole", "letrozole", "tamoxifen"),
+                                             ("Hx tamoxifen; now letrozole", "letrozole", "tamoxifen"),
+                                             ("Letrozole (prior tamoxifen)", "letrozole", "tamoxifen")])
+def test_a_drug_written_as_past_use_beside_the_record_drug_is_not_given_with_it(text, given, past):
+    # the past drug was read as given with the current one, one line of both (two endocrine drugs
+    # at once), as "Previously letrozole, now anastrozole" is not: past use ("previous", "prior",
+    # "hx") before another drug than the record's own regimen is that drug's earlier time
+    # (local_codes.yaml drug_mentions not_given_before; FHIR R4 MedicationStatement.medication[x])
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [[given]]
+    assert past not in {d.name for e in s.therapy.exposures for d in e.drugs}
+
+
 @pytest.mark.parametrize("text", ["Letrozole", "Prior to letrozole: anastrozole", "Letrozole (previous dose reduced)"])
 def test_an_active_record_without_past_use_words_for_its_drug_stays_ongoing(text):
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert [e.active for e in s.therapy.exposures if e.drugs[0].name in text.lower()][-1] is True
     assert _gap(s, "therapy-stopped-in-text") is None
+
+
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib - both declined, restarted", "Letrozole - declined, restarted",
+                                  "Letrozole + palbociclib (both declined; resumed)", "Letrozole + palbociclib (both refused, recommenced)"])
+def test_a_refusal_taken_back_by_a_restart_is_the_drug_given(text):
+    # was read as refused (no line; 'not-given'): a restart or a resumption after the refusal says
+    # the drug was taken, as "started" / "re-started" after it already did (local_codes.yaml
+    # stop_reasons refusal_withdrawn_patterns; FHIR R4 MedicationStatement.status active)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names[0] for ln in s.therapy.metastatic_lines] == ["letrozole"]
+    assert not any(g.code == "not-given" for g in s.ignored)
 
 
 def test_both_refused_after_drugs_in_clauses_of_their_own_cannot_say_which_were_given():
