@@ -186,6 +186,16 @@ def receptor_test_needed(state, ctx, status, by_topic):
     return _awaiting_markers(need, [r for w in whens for r in pending[w]], complete=all(pending.values()))
 
 
+def _earlier_her2_low(state: PatientState) -> list[Finding]:
+    """The earlier HER2-low result the re-test card names (CR C.2 step 0: keep history; HER2-low
+    status may differ between primary and metastasis), with the Observation(s) it came from."""
+    h = state.her2
+    if not h.earlier_low:
+        return []
+    return [Finding(None, f"Earlier HER2-low result: {h.earlier_low}; HER2-low status may differ between primary "
+                          "tumour and metastasis (C.2 step 0): the re-test decides", tuple(h.earlier_low_sources))]
+
+
 @rule
 def her2_test_needed(state, ctx, status, by_topic):
     if not status.in_pathway:
@@ -214,7 +224,7 @@ def her2_test_needed(state, ctx, status, by_topic):
         reasons = [Finding(None, f"HER2-null (IHC 0 without staining) on a specimen of "
                                  f"{fmt_date(her2_date, state.her2.date_last)}, "
                                  f"{when} the metastatic diagnosis ({met_text}): HER2 may differ on "
-                                 "metastatic tissue", tuple(state.her2.sources))]
+                                 "metastatic tissue", tuple(state.her2.sources))] + _earlier_her2_low(state)
         return _awaiting_markers(TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None),
                                           waiting=[tdxd.regimen.name]), marker_pending(state.her2))
     if cat not in ("zero-unspecified", "negative-unspecified"):
@@ -227,7 +237,7 @@ def her2_test_needed(state, ctx, status, by_topic):
     what = ("HER2 reported as a bare 'negative' without an IHC score: HER2-low/ultralow cannot be inferred"
             if cat == "negative-unspecified" else "HER2 IHC 0 without the null vs ultralow classification")
     reasons = [Finding(None, f"{what} ({fmt_date(state.her2.date, state.her2.date_last)})",
-                       tuple(state.her2.sources))]
+                       tuple(state.her2.sources))] + _earlier_her2_low(state)
     if first_line:
         reasons.append(Finding(None, "Testing at first line (C.2 step 2): the HER2 score decides trastuzumab "
                                      "deruxtecan at a later line"))

@@ -962,9 +962,11 @@ def _note_earlier_her2_low(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> Non
         if r.date and (her2.date - r.date).days > SAME_ASSESSMENT_DAYS:
             by_date.setdefault(r.date, []).append(r)
     for day in sorted(by_date, reverse=True):
-        cat, score, _ = _her2_category(by_date[day])
+        cat, score, ish = _her2_category(by_date[day])
         if cat == "low":
             what = f"IHC {score}" if score else "reported as HER2-low"
+            her2.earlier_low = f"{what}{', ISH not amplified' if ish == 'not-amplified' else ''} ({day.isoformat()})"
+            her2.earlier_low_sources = [r.src for r in by_date[day]]
             ctx.gap("her2-low-earlier",
                     f"An earlier HER2 assessment ({day.isoformat()}, {what}) was HER2-low; the most recent "
                     f"({her2.date.isoformat()}) is used. HER2 can differ between primary tumour and metastasis.",
