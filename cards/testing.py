@@ -19,7 +19,7 @@ from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     LAB_NAMES, PI3K_PATHWAY_GENES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant,
     esr1_archival_timing, esr1_not_current_pending_text, esr1_pending, esr1_reference_of, esr1_result_timing,
-    evaluate_rule, fmt_date, germline_brca_tested, her2_category_text, line_start_text, not_final_text, pending_results,
+    evaluate_rule, fmt_date, germline_brca_tested, her2_category_text, ish_text, line_start_text, not_final_text, pending_results,
     undecided_labs, undecided_need,
     untested_text,
 )
@@ -173,8 +173,7 @@ def receptor_test_needed(state, ctx, status, by_topic):
                                tuple(state.er.sources) + tuple(state.pr.sources)))
     if state.her2.category in ("unknown", "equivocal-pending"):
         whens.append("her2" if state.her2.category == "unknown" else "her2-ish")
-        reasons.append(Finding(None, f"HER2 {her2_category_text(state.her2.category)}"
-                               + (f" (IHC {state.her2.ihc_score}, no ISH)" if state.her2.ihc_score else ""),
+        reasons.append(Finding(None, f"HER2 {her2_category_text(state.her2.category)}{_her2_ihc_ish(state.her2)}",
                                tuple(state.her2.sources)))
     if not whens:
         return None
@@ -184,6 +183,22 @@ def receptor_test_needed(state, ctx, status, by_topic):
     asked = {"er": state.er, "pr": state.pr, "her2": state.her2, "her2-ish": state.her2}
     pending = {w: marker_pending(asked[w]) for w in whens}
     return _awaiting_markers(need, [r for w in whens for r in pending[w]], complete=all(pending.values()))
+
+
+def _her2_ihc_ish(h: HER2Status) -> str:
+    """' (IHC 2+, no ISH)' beside an unknown / equivocal HER2; an unknown from results that
+    disagree (markers._combine_her2: an overall interpretation against the IHC, or ISH
+    amplified and not amplified) says so rather than 'no ISH'."""
+    if not h.ihc_score:
+        return ""
+    bits = [f"IHC {h.ihc_score}"]
+    if h.ish:
+        bits.append(ish_text(h.ish))
+    elif h.category == "equivocal-pending" or not h.conflict:
+        bits.append("no ISH")
+    if h.conflict and h.category == "unknown":
+        bits.append("results disagree")
+    return f" ({', '.join(bits)})"
 
 
 def _earlier_her2_low(state: PatientState) -> list[Finding]:

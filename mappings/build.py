@@ -136,6 +136,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   in ASCO/CAP 2018 group 2, 3 or 4 (or a ratio without copies)
                                   with no laboratory interpretation: not read as amplified or
                                   not amplified (CR A.1 gives no ISH groups); named
+    her2-ish-discordant           ISH amplified and not amplified within one assessment (IHC not
+                                  3+): HER2 unknown, both results named (CR C.2 step 0 discordant)
     her2-low-earlier              the latest HER2 is 0/null/negative without score, an earlier
                                   assessment (> 45 days before) was HER2-low: named with its
                                   date; the latest still decides (CR C.2 step 0, keep history)

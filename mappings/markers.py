@@ -897,7 +897,10 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
         group = list(recs)
         older = []
     cat, score, ish = _her2_category(group)
-    discordant = _overall_disagrees(group, cat)
+    ish_discordant = score != "3+" and len(_ish_results(group)) > 1
+    if ish_discordant:
+        ish = None  # neither result is the assessment's ISH (gap her2-ish-discordant names both)
+    discordant = _overall_disagrees(group, cat) or ish_discordant
     if discordant:
         cat = "unknown"  # CR C.2 step 0: HER2 discordant -> testing card only
     if cat == "unknown" and older and not discordant:
@@ -935,6 +938,36 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
 
 
 _HER2_NEGATIVE = frozenset({"low", "ultralow", "null", "zero-unspecified"})
+
+
+def _ish_results(group: list[_Her2]) -> dict[str, list[_Her2]]:
+    """The ISH interpretations of one assessment (ISH Observations and ISH words in IHC text), by
+    result. Amplified on one and not amplified on another (two specimens, or a repeat) is not
+    settled by taking the later one: amplified is HER2-positive, not amplified with IHC 2+ is
+    HER2-low (CR A.1, C.2 step 0), and CR does not say which specimen decides: HER2 discordant,
+    testing card only (C.2 step 0). IHC 3+ is HER2-positive either way."""
+    found: dict[str, list[_Her2]] = {}
+    for r in group:
+        if r.ish:
+            found.setdefault(r.ish, []).append(r)
+    return found
+
+
+def _note_discordant_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
+    """Names the two ISH results that left HER2 unknown (see _ish_results)."""
+    if her2.category != "unknown" or not her2.conflict or her2.date is None:
+        return
+    group = [r for r in recs if r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS]
+    found = _ish_results(group)
+    if len(found) < 2:
+        return
+    said = "; ".join(f"{v.replace('-', ' ')} ({', '.join(sorted({r.date.isoformat() for r in rs if r.date}))})"
+                     for v, rs in sorted(found.items()))
+    ctx.gap("her2-ish-discordant",
+            f"HER2 ISH results within one assessment disagree: {said}. Amplified is HER2-positive, not "
+            "amplified (with IHC 2+) HER2-low; the reference does not say which specimen decides (CR C.2 step 0: "
+            "discordant, testing only): ask pathology which specimen each result is from.",
+            [r.src for rs in found.values() for r in rs])
 
 
 def _overall_disagrees(group: list[_Her2], cat: str) -> bool:
@@ -1143,6 +1176,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     _note_earlier_her2_low(ctx, acc.her2 or z_her2, her2)
     _note_discordant_z17(ctx, acc, z_read, er, pr, her2)
     _note_undecided_ish(ctx, acc.her2, her2)
+    _note_discordant_ish(ctx, acc.her2, her2)
     return er, pr, her2
 
 

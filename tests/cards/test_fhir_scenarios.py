@@ -1282,6 +1282,17 @@ def test_fhir_trastuzumab_deruxtecan_not_offered_for_a_recent_her2_null_names_th
             "recent decides, C.2 step 0; the label does not say which specimen, B.11)") in line
 
 
+def test_fhir_her2_2_plus_with_ish_amplified_then_not_amplified_within_weeks_gets_testing_only_not_trastuzumab_deruxtecan():
+    # CR C.2 step 0: HER2 discordant -> testing card only. Before, the later ISH (not amplified)
+    # decided silently: HER2-low, T-DXd offered although the other specimen was HER2-positive
+    p = after_ai_cdk46i("ll-her2-ish-discordant", her2="2+").her2_ish(True, "2024-01-20").her2_ish(False, "2024-02-10")
+    state, cards = run(p)
+    assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
+    assert "- HER2 unknown (IHC 2+, results disagree)" in card(cards, "test-er-pr-her2")["detail"]
+    assert ("HER2 ISH results within one assessment disagree: amplified (2024-01-20); not amplified (2024-02-10)"
+            in card(cards, "patient-summary")["detail"])
+
+
 def test_fhir_her2_written_as_0_to_1_plus_gets_a_her2_retest_not_trastuzumab_deruxtecan():
     # 0 or 1+: HER2-low not established (CR A.1 never infer HER2-low; T-DXd needs HER2-low/ultralow)
     state, cards = run(after_ai_cdk46i("ll-her2-0-1", her2="HER2 negative (0/1+)"))

@@ -460,3 +460,31 @@ def test_a_her2_test_with_a_data_absent_reason_is_no_result_even_when_its_note_n
     assert (s.her2.category, s.her2.ihc_score, s.her2.ish) == ("low", "1+", None)
     assert any(g.code == "data-absent" and f"{reason} (dataAbsentReason), 2024-03-01" in g.message
                for g in s.ignored)
+
+
+# --- ISH amplified and not amplified within one assessment: discordant, both named ---
+
+
+@pytest.mark.parametrize("ihc", ["2+", "1+"])
+def test_ish_amplified_and_not_amplified_within_one_assessment_leave_her2_unknown_and_name_both(ihc):
+    # CR C.2 step 0: HER2 discordant -> testing card only; amplified is HER2-positive, IHC 2+ with
+    # ISH not amplified HER2-low (A.1): taking the later one silently offered T-DXd
+    s = build_patient_state([
+        patient(),
+        loinc_obs("85319-2", "2024-01-15", valueString=ihc),
+        loinc_obs("85318-4", "2024-01-20", **answer(SNOMED, "10828004", "Positive")),
+        loinc_obs("85318-4", "2024-02-10", **answer(SNOMED, "260385009", "Negative")),
+    ], PID)
+    assert (s.her2.category, s.her2.ish, s.her2.conflict) == ("unknown", None, True)
+    gap = next(g for g in s.gaps if g.code == "her2-ish-discordant")
+    assert gap.message.startswith("HER2 ISH results within one assessment disagree: amplified (2024-01-20); "
+                                  "not amplified (2024-02-10).")
+    assert len(gap.sources) == 2
+
+
+def test_ihc_3_plus_with_ish_amplified_and_not_amplified_is_still_her2_positive():
+    # IHC 3+ is HER2-positive whatever the ISH (CR C.2 step 0: HER2-negative is IHC 0/1+/2+ ISH-)
+    h = her2(loinc_obs("85319-2", "2024-01-15", valueString="3+"),
+             loinc_obs("85318-4", "2024-01-20", **answer(SNOMED, "10828004", "Positive")),
+             loinc_obs("85318-4", "2024-02-10", **answer(SNOMED, "260385009", "Negative")))
+    assert h.category == "positive"
