@@ -839,6 +839,10 @@ def _her2_finding(state: PatientState, val: bool | None, text: str) -> Finding:
     biopsy and keeps the history (HER2-low status may differ between primary and metastasis),
     and the label's "as determined by an FDA-approved test" (B.11) does not say which specimen."""
     h = state.her2
+    if val is True and h.conflict_with:
+        # HER2-low now, HER2-positive before (HER2 can change, C.2 step 0): said beside it
+        return Finding(val, f"{text}; an earlier assessment differs: {'; '.join(h.conflict_with)} (the most "
+                            "recent decides, C.2 step 0)", tuple(h.sources))
     if val is True or not h.earlier_low:
         return Finding(val, text, tuple(h.sources))
     return Finding(val, f"{text}; an earlier assessment was HER2-low: {h.earlier_low} (the most recent "

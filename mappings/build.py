@@ -958,7 +958,9 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                 if ctx.has_gap("her2-ish-unclear") else "HER2 IHC 2+ without ISH result.", her2.sources)
     if her2.conflict:
         ctx.gap("her2-conflict", "HER2 results disagree; the most recent assessment is used"
-                + (" but it is itself contradictory." if cat == "unknown" else "."), her2.sources)
+                + (" but it is itself contradictory." if cat == "unknown" else ".")
+                + (f" Other result(s): {'; '.join(her2.conflict_with)}." if her2.conflict_with else ""),
+                her2.sources)
     marker_pending = er.not_final + pr.not_final + her2.not_final
     if marker_pending:
         ctx.gap("receptor-result-not-final", _marker_not_final_text(marker_pending), [

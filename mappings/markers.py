@@ -931,6 +931,12 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
     pos = "positive" in cats
     if pos and cats & _COMPATIBLE_NEG:
         out.conflict = True
+        # CR C.2 step 0 keeps the history: the other assessments on the other side of positive
+        # vs negative are named (newest first); the most recent still decides
+        mine = cat == "positive"
+        for day, other in _assessments(rest):
+            if other[0] != "unknown" and (other[0] == "positive") != mine:
+                out.conflict_with.append(_assessment_text(day, *other))
     scores = {r.ihc for r in group if r.kind == "ihc" and r.ihc}
     if len(scores) > 1 or discordant:
         out.conflict = True
@@ -938,6 +944,37 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
 
 
 _HER2_NEGATIVE = frozenset({"low", "ultralow", "null", "zero-unspecified"})
+
+# a category as a report writes it (HER2Status.category codes that are not words)
+_CATEGORY_WORDS = {"zero-unspecified": "HER2 IHC 0", "negative-unspecified": "HER2-negative without an IHC score",
+                   "equivocal-pending": "HER2 equivocal"}
+
+
+def _assessments(recs: list[_Her2]) -> list[tuple[dt.date | None, tuple[str, str | None, str | None]]]:
+    """(latest date, category) of each assessment among `recs`, newest first: a result and the
+    results within SAME_ASSESSMENT_DAYS before it, as the latest assessment is grouped (an IHC
+    and its reflex ISH a few days later are one assessment); undated results together, last."""
+    dated = sorted((r for r in recs if r.date), key=lambda r: r.date, reverse=True)  # type: ignore[arg-type, return-value]
+    out: list[tuple[dt.date | None, tuple[str, str | None, str | None]]] = []
+    while dated:
+        day = dated[0].date
+        group = [r for r in dated if (day - r.date).days <= SAME_ASSESSMENT_DAYS]  # type: ignore[operator]
+        dated = [r for r in dated if r not in group]
+        out.append((day, _her2_category(sorted(group, key=lambda r: r.date))))  # type: ignore[arg-type, return-value]
+    undated = [r for r in recs if not r.date]
+    if undated:
+        out.append((None, _her2_category(undated)))
+    return out
+
+
+def _assessment_text(day: dt.date | None, cat: str, score: str | None, ish: str | None) -> str:
+    """'HER2-positive, IHC 2+, ISH amplified (2016-03-12)'."""
+    bits = [_CATEGORY_WORDS.get(cat, f"HER2-{cat}")]
+    if score and cat != "zero-unspecified":
+        bits.append(f"IHC {score}")
+    if ish:
+        bits.append("ISH " + ish.replace("-", " "))
+    return f"{', '.join(bits)} ({day.isoformat() if day else 'undated'})"
 
 
 def _ish_results(group: list[_Her2]) -> dict[str, list[_Her2]]:

@@ -165,6 +165,9 @@ class HER2Status(BaseModel):
     # the most recent earlier assessment that was HER2-low when the latest is not (IHC 0,
     # null, or negative without a score), e.g. "IHC 1+ (2016-03-10)": CR C.2 step 0 keeps
     # the history (HER2-low status may differ between primary and metastasis); cards name it
+    # with conflict: the other assessments on the other side of positive vs negative, e.g.
+    # "HER2-positive, IHC 2+, ISH amplified (2016-03-12)", newest first (CR C.2 step 0 history)
+    conflict_with: list[str] = Field(default_factory=list)
     earlier_low: str | None = None
     earlier_low_sources: list[Source] = Field(default_factory=list)
 

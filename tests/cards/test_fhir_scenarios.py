@@ -1293,6 +1293,19 @@ def test_fhir_her2_2_plus_with_ish_amplified_then_not_amplified_within_weeks_get
             in card(cards, "patient-summary")["detail"])
 
 
+def test_fhir_trastuzumab_deruxtecan_for_a_recent_her2_low_names_the_earlier_her2_positive_assessment():
+    # CR C.2 step 0: prefer the most recent biopsy (2024 IHC 2+/ISH not amplified: HER2-low),
+    # keep history: the 2016 primary was IHC 2+/ISH amplified (HER2-positive). Before, the T-DXd
+    # card named only the 2024 result and the summary said "HER2 results disagree"
+    p = after_ai_cdk46i("ll-her2-earlier-positive", her2="2+").her2_ish(False, "2024-01-20")
+    p.her2("2+", "2016-03-10").her2_ish(True, "2016-03-12")
+    state, cards = run(p)
+    assert state.her2.category == "low"
+    assert ("- HER2 low, IHC 2+, ISH not amplified (2024-01-20); an earlier assessment differs: HER2-positive, "
+            "IHC 2+, ISH amplified (2016-03-12) (the most recent decides, C.2 step 0)"
+            in card(cards, "trastuzumab-deruxtecan")["detail"])
+
+
 def test_fhir_her2_written_as_0_to_1_plus_gets_a_her2_retest_not_trastuzumab_deruxtecan():
     # 0 or 1+: HER2-low not established (CR A.1 never infer HER2-low; T-DXd needs HER2-low/ultralow)
     state, cards = run(after_ai_cdk46i("ll-her2-0-1", her2="HER2 negative (0/1+)"))

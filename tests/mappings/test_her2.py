@@ -488,3 +488,19 @@ def test_ihc_3_plus_with_ish_amplified_and_not_amplified_is_still_her2_positive(
              loinc_obs("85318-4", "2024-01-20", **answer(SNOMED, "10828004", "Positive")),
              loinc_obs("85318-4", "2024-02-10", **answer(SNOMED, "260385009", "Negative")))
     assert h.category == "positive"
+
+
+def test_a_her2_conflict_between_assessments_names_the_other_assessment_with_its_ihc_and_ish():
+    # CR C.2 step 0: the most recent decides, the history is kept: a 2016 IHC 2+ with reflex ISH
+    # amplified two days later is one assessment, HER2-positive, named beside the 2024 HER2-low
+    s = build_patient_state([
+        patient(),
+        loinc_obs("85319-2", "2016-03-10", valueString="2+"),
+        loinc_obs("85318-4", "2016-03-12", **answer(SNOMED, "10828004", "Positive")),
+        loinc_obs("85319-2", "2024-01-15", valueString="2+"),
+        loinc_obs("85318-4", "2024-01-20", **answer(SNOMED, "260385009", "Negative")),
+    ], PID)
+    assert s.her2.category == "low"
+    gap = next(g for g in s.gaps if g.code == "her2-conflict")
+    assert gap.message == ("HER2 results disagree; the most recent assessment is used. Other result(s): "
+                           "HER2-positive, IHC 2+, ISH amplified (2016-03-12).")
