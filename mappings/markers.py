@@ -653,6 +653,32 @@ def _several_scores(scores: frozenset[str]) -> tuple[str | None, str | None]:
     return None, "indeterminate"
 
 
+_LOW_POSITIVE = re.compile(r"\blow[ -]+positive\b", re.I)  # "HER2 low positive", "HER2 low-positive"
+
+
+@lru_cache(maxsize=4096)
+def _her2_low_words_unsure(text: str) -> bool:
+    """The words "HER2-low" in `text` do not state a result: every mention hedged ("possible
+    HER2-low", "likely HER2-low", "HER2-low?", "HER2-low cannot be excluded": the hedge words
+    of metastasis_hedges, local_codes.yaml, FHIR condition-ver-status unconfirmed/provisional),
+    or the text also names an IHC score outside HER2-low ("HER2-low on primary; 0 on metastasis":
+    two results in one text, CR C.2 step 0 discordant), or calls it positive ("HER2 low
+    positive": HER2-low or HER2-positive?). CR A.1: HER2-low is IHC 1+ or 2+/ISH-; never inferred."""
+    if _her2_text_scores(text) - {"1+", "2+"}:
+        return True
+    if _LOW_POSITIVE.search(text):
+        return True
+    rx = next(rx for rx, value in T.HER2_TEXT if value == "low")
+    for m in rx.finditer(text):
+        if _negated_before(text, m.start()):
+            continue
+        before, after = text[max(0, m.start() - 45):m.start()], text[m.end():]
+        if not (T.MET_SUSPICION_BEFORE.search(before) or T.MET_PROBABLE_BEFORE.search(before)
+                or T.MET_SUSPICION_AFTER.search(after) or T.MET_PROBABLE_AFTER.search(after)):
+            return False
+    return True
+
+
 def _negated_before(text: str, start: int) -> bool:
     return T.HER2_TEXT_NEGATED_BEFORE.search(text[max(0, start - 40):start]) is not None
 
@@ -688,6 +714,8 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 t, several = _several_scores(scores)
             if t in ("ultralow", "null"):
                 score, sub = "0", t
+            elif t == "low" and _her2_low_words_unsure(read):
+                several = "indeterminate"  # hedged, or beside a score outside HER2-low: unread
             elif t == "low":
                 low_text = True  # "HER2-low" without a score: the category, not a score
             elif t and score is None:

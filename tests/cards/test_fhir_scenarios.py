@@ -1306,6 +1306,16 @@ def test_fhir_trastuzumab_deruxtecan_for_a_recent_her2_low_names_the_earlier_her
             in card(cards, "trastuzumab-deruxtecan")["detail"])
 
 
+def test_fhir_her2_written_as_possible_her2_low_gets_testing_only_not_trastuzumab_deruxtecan():
+    # CR A.1 never infer HER2-low: before, "possible HER2-low" read as HER2-low and T-DXd was offered
+    state, cards = run(after_ai_cdk46i("ll-her2-possible-low", her2="possible HER2-low"))
+    assert state.her2.category == "unknown"
+    assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
+    # the same words stated plainly are HER2-low, T-DXd offered
+    _, cards = run(after_ai_cdk46i("ll-her2-low-words", her2="HER2-low"))
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+
+
 def test_fhir_her2_written_as_0_to_1_plus_gets_a_her2_retest_not_trastuzumab_deruxtecan():
     # 0 or 1+: HER2-low not established (CR A.1 never infer HER2-low; T-DXd needs HER2-low/ultralow)
     state, cards = run(after_ai_cdk46i("ll-her2-0-1", her2="HER2 negative (0/1+)"))

@@ -504,3 +504,19 @@ def test_a_her2_conflict_between_assessments_names_the_other_assessment_with_its
     gap = next(g for g in s.gaps if g.code == "her2-conflict")
     assert gap.message == ("HER2 results disagree; the most recent assessment is used. Other result(s): "
                            "HER2-positive, IHC 2+, ISH amplified (2016-03-12).")
+
+
+@pytest.mark.parametrize("text", ["HER2-low?", "possible HER2-low", "suspected HER2-low", "likely HER2-low",
+                                  "HER2-low cannot be excluded", "HER2 low positive"])
+def test_her2_low_words_hedged_or_called_positive_are_not_read_as_her2_low(text):
+    # CR A.1: HER2-low (IHC 1+ or 2+/ISH-) is never inferred; a hedge (FHIR condition-ver-status
+    # unconfirmed / provisional words, local_codes.yaml metastasis_hedges) states no result, and
+    # "low positive" may mean HER2-low or HER2-positive: HER2 unknown, a gap, no T-DXd
+    s = build_patient_state([patient(), loinc_obs("85319-2", valueString=text)], PID)
+    assert s.her2.category == "unknown"
+    assert any(g.code == "her2-unknown" for g in s.gaps)
+
+
+@pytest.mark.parametrize("text", ["HER2-low", "HER2 low expression", "HER2-negative (HER2-low)"])
+def test_her2_low_words_stated_plainly_are_her2_low_without_a_score(text):
+    assert (lambda h: (h.category, h.ihc_score))(her2(loinc_obs("85319-2", valueString=text))) == ("low", None)
