@@ -138,6 +138,7 @@ class _Her2:
     ish: str | None = None  # amplified | not-amplified
     ratio: float | None = None  # HER2/CEP17
     copies: float | None = None  # HER2 copies per nucleus
+    site: str | None = None  # where the tissue came from, as the record names it (_specimen_words)
 
 
 @dataclass
@@ -1045,6 +1046,23 @@ def _overall_disagrees(group: list[_Her2], cat: str) -> bool:
     return ("positive" in overall and cat in _HER2_NEGATIVE) or ("negative" in overall and cat == "positive")
 
 
+def _specimen_words(obs: dict[str, Any]) -> str | None:
+    """The specimen of a HER2 result in the record's words: Observation.bodySite (FHIR R4
+    CodeableConcept: text, else the first coding's display), else Observation.specimen's
+    display (Reference.display). None when neither is given."""
+    site = obs.get("bodySite")
+    if isinstance(site, dict):
+        if isinstance(site.get("text"), str) and site["text"].strip():
+            return site["text"].strip()
+        for c in as_list(site.get("coding")):
+            if isinstance(c, dict) and isinstance(c.get("display"), str) and c["display"].strip():
+                return c["display"].strip()
+    spec = obs.get("specimen")
+    if isinstance(spec, dict) and isinstance(spec.get("display"), str) and spec["display"].strip():
+        return spec["display"].strip()
+    return None
+
+
 # Latest categories for which an earlier HER2-low result matters (trastuzumab deruxtecan
 # needs HER2-low/ultralow): the earlier result is named, the latest still decides.
 _NOT_LOW_NOW = frozenset({"null", "zero-unspecified", "negative-unspecified"})
@@ -1063,7 +1081,9 @@ def _note_earlier_her2_low(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> Non
         cat, score, ish = _her2_category(by_date[day])
         if cat == "low":
             what = f"IHC {score}" if score else "reported as HER2-low"
-            her2.earlier_low = f"{what}{', ISH not amplified' if ish == 'not-amplified' else ''} ({day.isoformat()})"
+            sites = sorted({r.site for r in by_date[day] if r.site})
+            her2.earlier_low = (f"{what}{', ISH not amplified' if ish == 'not-amplified' else ''} "
+                                f"({', '.join([day.isoformat(), *sites])})")
             her2.earlier_low_sources = [r.src for r in by_date[day]]
             ctx.gap("her2-low-earlier",
                     f"An earlier HER2 assessment ({day.isoformat()}, {what}) was HER2-low; the most recent "
@@ -1165,6 +1185,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                         acc.not_final["her2"].append(
                             _not_final_marker("her2", _her2_words(rec), pending, date, src))
                     elif rec is not None:
+                        rec.site = _specimen_words(obs)
                         acc.her2.append(rec)
                     elif kind == "ish":
                         _note_unread_ish(ctx, obs, unit)

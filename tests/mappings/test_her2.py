@@ -520,3 +520,13 @@ def test_her2_low_words_hedged_or_called_positive_are_not_read_as_her2_low(text)
 @pytest.mark.parametrize("text", ["HER2-low", "HER2 low expression", "HER2-negative (HER2-low)"])
 def test_her2_low_words_stated_plainly_are_her2_low_without_a_score(text):
     assert (lambda h: (h.category, h.ihc_score))(her2(loinc_obs("85319-2", valueString=text))) == ("low", None)
+
+
+def test_the_earlier_her2_low_result_is_named_with_its_specimen_when_the_record_gives_it():
+    # CR C.2 step 0 keeps the history; the specimen is Observation.bodySite (FHIR R4) as written
+    primary = loinc_obs("85319-2", "2016-03-01", valueString="1+")
+    primary["bodySite"] = {"coding": [{"system": SNOMED, "code": "80248007", "display": "Left breast structure"}]}
+    metastasis = loinc_obs("85319-2", "2024-01-15", valueString="0")
+    metastasis["bodySite"] = {"text": "Liver"}
+    s = build_patient_state([patient(), primary, metastasis], PID)
+    assert s.her2.earlier_low == "IHC 1+ (2016-03-01, Left breast structure)"
