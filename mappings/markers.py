@@ -654,6 +654,13 @@ def _several_scores(scores: frozenset[str]) -> tuple[str | None, str | None]:
     return None, "indeterminate"
 
 
+@lru_cache(maxsize=4096)
+def _her2_low_named(text: str) -> bool:
+    """The words HER2-low in `text`, one mention not under a negation."""
+    rx = next(rx for rx, value in T.HER2_TEXT if value == "low")
+    return any(not _negated_before(text, m.start()) for m in rx.finditer(text))
+
+
 _LOW_POSITIVE = re.compile(r"\blow[ -]+positive\b", re.I)  # "HER2 low positive", "HER2 low-positive"
 
 
@@ -711,6 +718,9 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 if t is None or t == "low" or tn in ("ultralow", "null"):
                     t, read = (tn, extra_text) if tn else (t, read)
             scores = _her2_text_scores(read) if t and t != "low" else frozenset()
+            if "3+" in scores and _her2_low_named(read):
+                # "HER2-low, previously 3+": two results in one text, as "1+, previously 3+"
+                scores = scores | {"1+"}
             if len(scores) > 1 and score is None:
                 t, several = _several_scores(scores)
             if t in ("ultralow", "null"):
@@ -736,6 +746,10 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
         rec.qual = several or a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
         if low_text and score is None and rec.qual in (None, "negative"):
             rec.qual = "low"  # "Negative (HER2-low)": the more specific statement
+        elif low_text and score is None and rec.qual == "positive" and rec.ish != "amplified":
+            # "HER2-low on primary, HER2-positive on metastasis": HER2-low or HER2-positive?
+            # (CR C.2 step 0 discordant; an ISH amplified beside it is HER2-positive, A.1)
+            rec.qual = "indeterminate"
         if rec.ihc is None and rec.qual is None and rec.ish is None:
             return None
         return rec

@@ -530,3 +530,10 @@ def test_the_earlier_her2_low_result_is_named_with_its_specimen_when_the_record_
     metastasis["bodySite"] = {"text": "Liver"}
     s = build_patient_state([patient(), primary, metastasis], PID)
     assert s.her2.earlier_low == "IHC 1+ (2016-03-01, Left breast structure)"
+
+
+@pytest.mark.parametrize("text", ["HER2-low, previously 3+", "HER2-low on primary, HER2-positive on metastasis"])
+def test_a_her2_text_naming_her2_low_beside_3_plus_or_positive_is_not_read_as_either(text):
+    # two results in one text (as "1+, previously 3+"): CR C.2 step 0 discordant -> HER2 unknown;
+    # before, it read HER2-positive and took the patient out of the pathway
+    assert her2(loinc_obs("85319-2", valueString=text)).category == "unknown"
