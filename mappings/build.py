@@ -136,6 +136,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   in ASCO/CAP 2018 group 2, 3 or 4 (or a ratio without copies)
                                   with no laboratory interpretation: not read as amplified or
                                   not amplified (CR A.1 gives no ISH groups); named
+    her2-text-unclear             HER2 unknown because the deciding result's words state no
+                                  single result ("possible HER2-low", "HER2-low, previously 3+",
+                                  "3+ in 20%, 0 in 80%"): quoted (CR A.1, C.2 step 0)
     her2-ish-discordant           ISH amplified and not amplified within one assessment (IHC not
                                   3+): HER2 unknown, both results named (CR C.2 step 0 discordant)
     her2-low-earlier              the latest HER2 is 0/null/negative without score, an earlier

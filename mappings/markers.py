@@ -139,6 +139,7 @@ class _Her2:
     ratio: float | None = None  # HER2/CEP17
     copies: float | None = None  # HER2 copies per nucleus
     site: str | None = None  # where the tissue came from, as the record names it (_specimen_words)
+    words: str | None = None  # the text of a result read as indeterminate (named in a gap)
 
 
 @dataclass
@@ -752,6 +753,9 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.qual = "indeterminate"
         if rec.ihc is None and rec.qual is None and rec.ish is None:
             return None
+        if rec.qual == "indeterminate" and rec.ihc is None and rec.ish is None:
+            raw = obs.get("valueString") or (obs.get("valueCodeableConcept") or {}).get("text")
+            rec.words = raw if isinstance(raw, str) and raw.strip() else (vtext or extra_text or None)  # as written
         return rec
     if kind in ("ish", "ish-ratio", "ish-copies"):
         rec = _Her2(kind="ish", date=date, src=src)
@@ -1277,7 +1281,22 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     _note_discordant_z17(ctx, acc, z_read, er, pr, her2)
     _note_undecided_ish(ctx, acc.her2, her2)
     _note_discordant_ish(ctx, acc.her2, her2)
+    _note_unclear_her2_text(ctx, acc.her2, her2)
     return er, pr, her2
+
+
+def _note_unclear_her2_text(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
+    """HER2 unknown because the deciding result's words state no single result (a hedged
+    "possible HER2-low", "HER2-low, previously 3+", "3+ in 20%, 0 in 80%"): the words are
+    quoted, so the gap says what is unclear (CR A.1: HER2-low never inferred; C.2 step 0)."""
+    if her2.category != "unknown":
+        return
+    unclear = [r for r in recs if r.words and (her2.date is None or r.date == her2.date)]
+    if unclear:
+        ctx.gap("her2-text-unclear",
+                "HER2 result not read: " + "; ".join(f"'{r.words[:80]}'" for r in unclear)  # type: ignore[index]
+                + " (a hedge, or more than one result in one text). The pathology report decides.",
+                [r.src for r in unclear])
 
 
 def _observed_status(marker: str, acc: _Acc, er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status

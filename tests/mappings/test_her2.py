@@ -537,3 +537,11 @@ def test_a_her2_text_naming_her2_low_beside_3_plus_or_positive_is_not_read_as_ei
     # two results in one text (as "1+, previously 3+"): CR C.2 step 0 discordant -> HER2 unknown;
     # before, it read HER2-positive and took the patient out of the pathway
     assert her2(loinc_obs("85319-2", valueString=text)).category == "unknown"
+
+
+@pytest.mark.parametrize("text", ["possible HER2-low", "HER2-low, previously 3+", "Heterogeneous: 3+ in 20%, 0 in 80%"])
+def test_a_her2_result_whose_words_state_no_single_result_is_quoted_in_a_gap(text):
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    gap = next(g for g in s.gaps if g.code == "her2-text-unclear")
+    assert gap.message == (f"HER2 result not read: '{text}' (a hedge, or more than one result in one text). "
+                           "The pathology report decides.")
