@@ -833,6 +833,23 @@ def _her2_text(state: PatientState) -> str:
     return f"{', '.join(bits)} ({fmt_date(h.date, h.date_last)})"
 
 
+def _her2_finding(state: PatientState, val: bool | None, text: str) -> Finding:
+    """A HER2 fact for trastuzumab deruxtecan; when it is not HER2-low but an earlier
+    assessment was, that result is named beside it: CR C.2 step 0 prefers the most recent
+    biopsy and keeps the history (HER2-low status may differ between primary and metastasis),
+    and the label's "as determined by an FDA-approved test" (B.11) does not say which specimen."""
+    h = state.her2
+    if val is True and h.conflict_with:
+        # HER2-low now, HER2-positive before (HER2 can change, C.2 step 0): said beside it
+        return Finding(val, f"{text}; an earlier assessment differs: {'; '.join(h.conflict_with)} (the most "
+                            "recent decides, C.2 step 0)", tuple(h.sources))
+    if val is True or not h.earlier_low:
+        return Finding(val, text, tuple(h.sources))
+    return Finding(val, f"{text}; an earlier assessment was HER2-low: {h.earlier_low} (the most recent "
+                        "decides, C.2 step 0; the label does not say which specimen, B.11)",
+                   tuple(h.sources) + tuple(s for s in h.earlier_low_sources if s not in h.sources))
+
+
 @rule
 def her2_low(state, ctx):
     cat = state.her2.category
@@ -842,7 +859,7 @@ def her2_low(state, ctx):
         # T-DXd label B (DESTINY-Breast04, the only user of this rule) names HER2-low only; an
         # ultralow tumour is labelled through label A alone (CR B.11, C.3 row 9)
         text += ": label B (after chemotherapy) is for HER2-low (IHC 1+ or 2+/ISH-) only"
-    return Finding(val, text, tuple(state.her2.sources))
+    return _her2_finding(state, val, text)
 
 
 @rule
@@ -854,7 +871,7 @@ def her2_low_or_ultralow(state, ctx):
         val = None
     else:
         val = False
-    return Finding(val, _her2_text(state), tuple(state.her2.sources))
+    return _her2_finding(state, val, _her2_text(state))
 
 
 # --- lines and prior therapy ----------------------------------------------

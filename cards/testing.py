@@ -19,7 +19,7 @@ from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     LAB_NAMES, PI3K_PATHWAY_GENES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant,
     esr1_archival_timing, esr1_not_current_pending_text, esr1_pending, esr1_reference_of, esr1_result_timing,
-    evaluate_rule, fmt_date, germline_brca_tested, her2_category_text, line_start_text, not_final_text, pending_results,
+    evaluate_rule, fmt_date, germline_brca_tested, her2_category_text, ish_text, line_start_text, not_final_text, pending_results,
     undecided_labs, undecided_need,
     untested_text,
 )
@@ -173,8 +173,7 @@ def receptor_test_needed(state, ctx, status, by_topic):
                                tuple(state.er.sources) + tuple(state.pr.sources)))
     if state.her2.category in ("unknown", "equivocal-pending"):
         whens.append("her2" if state.her2.category == "unknown" else "her2-ish")
-        reasons.append(Finding(None, f"HER2 {her2_category_text(state.her2.category)}"
-                               + (f" (IHC {state.her2.ihc_score}, no ISH)" if state.her2.ihc_score else ""),
+        reasons.append(Finding(None, f"HER2 {her2_category_text(state.her2.category)}{_her2_ihc_ish(state.her2)}",
                                tuple(state.her2.sources)))
     if not whens:
         return None
@@ -184,6 +183,32 @@ def receptor_test_needed(state, ctx, status, by_topic):
     asked = {"er": state.er, "pr": state.pr, "her2": state.her2, "her2-ish": state.her2}
     pending = {w: marker_pending(asked[w]) for w in whens}
     return _awaiting_markers(need, [r for w in whens for r in pending[w]], complete=all(pending.values()))
+
+
+def _her2_ihc_ish(h: HER2Status) -> str:
+    """' (IHC 2+, no ISH)' beside an unknown / equivocal HER2; an unknown from results that
+    disagree (markers._combine_her2: an overall interpretation against the IHC, or ISH
+    amplified and not amplified) says so rather than 'no ISH'."""
+    if not h.ihc_score:
+        return ""
+    bits = [f"IHC {h.ihc_score}"]
+    if h.ish:
+        bits.append(ish_text(h.ish))
+    elif h.category == "equivocal-pending" or not h.conflict:
+        bits.append("no ISH")
+    if h.conflict and h.category == "unknown":
+        bits.append("results disagree")
+    return f" ({', '.join(bits)})"
+
+
+def _earlier_her2_low(state: PatientState) -> list[Finding]:
+    """The earlier HER2-low result the re-test card names (CR C.2 step 0: keep history; HER2-low
+    status may differ between primary and metastasis), with the Observation(s) it came from."""
+    h = state.her2
+    if not h.earlier_low:
+        return []
+    return [Finding(None, f"Earlier HER2-low result: {h.earlier_low}; HER2-low status may differ between primary "
+                          "tumour and metastasis (C.2 step 0): the re-test decides", tuple(h.earlier_low_sources))]
 
 
 @rule
@@ -214,7 +239,7 @@ def her2_test_needed(state, ctx, status, by_topic):
         reasons = [Finding(None, f"HER2-null (IHC 0 without staining) on a specimen of "
                                  f"{fmt_date(her2_date, state.her2.date_last)}, "
                                  f"{when} the metastatic diagnosis ({met_text}): HER2 may differ on "
-                                 "metastatic tissue", tuple(state.her2.sources))]
+                                 "metastatic tissue", tuple(state.her2.sources))] + _earlier_her2_low(state)
         return _awaiting_markers(TestNeed("test-her2", TESTS["test-her2"], reasons, _orders("test-her2", None),
                                           waiting=[tdxd.regimen.name]), marker_pending(state.her2))
     if cat not in ("zero-unspecified", "negative-unspecified"):
@@ -227,7 +252,7 @@ def her2_test_needed(state, ctx, status, by_topic):
     what = ("HER2 reported as a bare 'negative' without an IHC score: HER2-low/ultralow cannot be inferred"
             if cat == "negative-unspecified" else "HER2 IHC 0 without the null vs ultralow classification")
     reasons = [Finding(None, f"{what} ({fmt_date(state.her2.date, state.her2.date_last)})",
-                       tuple(state.her2.sources))]
+                       tuple(state.her2.sources))] + _earlier_her2_low(state)
     if first_line:
         reasons.append(Finding(None, "Testing at first line (C.2 step 2): the HER2 score decides trastuzumab "
                                      "deruxtecan at a later line"))

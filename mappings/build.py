@@ -136,6 +136,11 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   in ASCO/CAP 2018 group 2, 3 or 4 (or a ratio without copies)
                                   with no laboratory interpretation: not read as amplified or
                                   not amplified (CR A.1 gives no ISH groups); named
+    her2-text-unclear             HER2 unknown because the deciding result's words state no
+                                  single result ("possible HER2-low", "HER2-low, previously 3+",
+                                  "3+ in 20%, 0 in 80%"): quoted (CR A.1, C.2 step 0)
+    her2-ish-discordant           ISH amplified and not amplified within one assessment (IHC not
+                                  3+): HER2 unknown, both results named (CR C.2 step 0 discordant)
     her2-low-earlier              the latest HER2 is 0/null/negative without score, an earlier
                                   assessment (> 45 days before) was HER2-low: named with its
                                   date; the latest still decides (CR C.2 step 0, keep history)
@@ -956,7 +961,9 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                 if ctx.has_gap("her2-ish-unclear") else "HER2 IHC 2+ without ISH result.", her2.sources)
     if her2.conflict:
         ctx.gap("her2-conflict", "HER2 results disagree; the most recent assessment is used"
-                + (" but it is itself contradictory." if cat == "unknown" else "."), her2.sources)
+                + (" but it is itself contradictory." if cat == "unknown" else ".")
+                + (f" Other result(s): {'; '.join(her2.conflict_with)}." if her2.conflict_with else ""),
+                her2.sources)
     marker_pending = er.not_final + pr.not_final + her2.not_final
     if marker_pending:
         ctx.gap("receptor-result-not-final", _marker_not_final_text(marker_pending), [

@@ -138,6 +138,8 @@ class _Her2:
     ish: str | None = None  # amplified | not-amplified
     ratio: float | None = None  # HER2/CEP17
     copies: float | None = None  # HER2 copies per nucleus
+    site: str | None = None  # where the tissue came from, as the record names it (_specimen_words)
+    words: str | None = None  # the text of a result read as indeterminate (named in a gap)
 
 
 @dataclass
@@ -653,6 +655,39 @@ def _several_scores(scores: frozenset[str]) -> tuple[str | None, str | None]:
     return None, "indeterminate"
 
 
+@lru_cache(maxsize=4096)
+def _her2_low_named(text: str) -> bool:
+    """The words HER2-low in `text`, one mention not under a negation."""
+    rx = next(rx for rx, value in T.HER2_TEXT if value == "low")
+    return any(not _negated_before(text, m.start()) for m in rx.finditer(text))
+
+
+_LOW_POSITIVE = re.compile(r"\blow[ -]+positive\b", re.I)  # "HER2 low positive", "HER2 low-positive"
+
+
+@lru_cache(maxsize=4096)
+def _her2_low_words_unsure(text: str) -> bool:
+    """The words "HER2-low" in `text` do not state a result: every mention hedged ("possible
+    HER2-low", "likely HER2-low", "HER2-low?", "HER2-low cannot be excluded": the hedge words
+    of metastasis_hedges, local_codes.yaml, FHIR condition-ver-status unconfirmed/provisional),
+    or the text also names an IHC score outside HER2-low ("HER2-low on primary; 0 on metastasis":
+    two results in one text, CR C.2 step 0 discordant), or calls it positive ("HER2 low
+    positive": HER2-low or HER2-positive?). CR A.1: HER2-low is IHC 1+ or 2+/ISH-; never inferred."""
+    if _her2_text_scores(text) - {"1+", "2+"}:
+        return True
+    if _LOW_POSITIVE.search(text):
+        return True
+    rx = next(rx for rx, value in T.HER2_TEXT if value == "low")
+    for m in rx.finditer(text):
+        if _negated_before(text, m.start()):
+            continue
+        before, after = text[max(0, m.start() - 45):m.start()], text[m.end():]
+        if not (T.MET_SUSPICION_BEFORE.search(before) or T.MET_PROBABLE_BEFORE.search(before)
+                or T.MET_SUSPICION_AFTER.search(after) or T.MET_PROBABLE_AFTER.search(after)):
+            return False
+    return True
+
+
 def _negated_before(text: str, start: int) -> bool:
     return T.HER2_TEXT_NEGATED_BEFORE.search(text[max(0, start - 40):start]) is not None
 
@@ -684,10 +719,15 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 if t is None or t == "low" or tn in ("ultralow", "null"):
                     t, read = (tn, extra_text) if tn else (t, read)
             scores = _her2_text_scores(read) if t and t != "low" else frozenset()
+            if "3+" in scores and _her2_low_named(read):
+                # "HER2-low, previously 3+": two results in one text, as "1+, previously 3+"
+                scores = scores | {"1+"}
             if len(scores) > 1 and score is None:
                 t, several = _several_scores(scores)
             if t in ("ultralow", "null"):
                 score, sub = "0", t
+            elif t == "low" and _her2_low_words_unsure(read):
+                several = "indeterminate"  # hedged, or beside a score outside HER2-low: unread
             elif t == "low":
                 low_text = True  # "HER2-low" without a score: the category, not a score
             elif t and score is None:
@@ -707,8 +747,15 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
         rec.qual = several or a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
         if low_text and score is None and rec.qual in (None, "negative"):
             rec.qual = "low"  # "Negative (HER2-low)": the more specific statement
+        elif low_text and score is None and rec.qual == "positive" and rec.ish != "amplified":
+            # "HER2-low on primary, HER2-positive on metastasis": HER2-low or HER2-positive?
+            # (CR C.2 step 0 discordant; an ISH amplified beside it is HER2-positive, A.1)
+            rec.qual = "indeterminate"
         if rec.ihc is None and rec.qual is None and rec.ish is None:
             return None
+        if rec.qual == "indeterminate" and rec.ihc is None and rec.ish is None:
+            raw = obs.get("valueString") or (obs.get("valueCodeableConcept") or {}).get("text")
+            rec.words = raw if isinstance(raw, str) and raw.strip() else (vtext or extra_text or None)  # as written
         return rec
     if kind in ("ish", "ish-ratio", "ish-copies"):
         rec = _Her2(kind="ish", date=date, src=src)
@@ -897,7 +944,10 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
         group = list(recs)
         older = []
     cat, score, ish = _her2_category(group)
-    discordant = _overall_disagrees(group, cat)
+    ish_discordant = score != "3+" and len(_ish_results(group)) > 1
+    if ish_discordant:
+        ish = None  # neither result is the assessment's ISH (gap her2-ish-discordant names both)
+    discordant = _overall_disagrees(group, cat) or ish_discordant
     if discordant:
         cat = "unknown"  # CR C.2 step 0: HER2 discordant -> testing card only
     if cat == "unknown" and older and not discordant:
@@ -928,6 +978,12 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
     pos = "positive" in cats
     if pos and cats & _COMPATIBLE_NEG:
         out.conflict = True
+        # CR C.2 step 0 keeps the history: the other assessments on the other side of positive
+        # vs negative are named (newest first); the most recent still decides
+        mine = cat == "positive"
+        for day, other in _assessments(rest):
+            if other[0] != "unknown" and (other[0] == "positive") != mine:
+                out.conflict_with.append(_assessment_text(day, *other))
     scores = {r.ihc for r in group if r.kind == "ihc" and r.ihc}
     if len(scores) > 1 or discordant:
         out.conflict = True
@@ -935,6 +991,67 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
 
 
 _HER2_NEGATIVE = frozenset({"low", "ultralow", "null", "zero-unspecified"})
+
+# a category as a report writes it (HER2Status.category codes that are not words)
+_CATEGORY_WORDS = {"zero-unspecified": "HER2 IHC 0", "negative-unspecified": "HER2-negative without an IHC score",
+                   "equivocal-pending": "HER2 equivocal"}
+
+
+def _assessments(recs: list[_Her2]) -> list[tuple[dt.date | None, tuple[str, str | None, str | None]]]:
+    """(latest date, category) of each assessment among `recs`, newest first: a result and the
+    results within SAME_ASSESSMENT_DAYS before it, as the latest assessment is grouped (an IHC
+    and its reflex ISH a few days later are one assessment); undated results together, last."""
+    dated = sorted((r for r in recs if r.date), key=lambda r: r.date, reverse=True)  # type: ignore[arg-type, return-value]
+    out: list[tuple[dt.date | None, tuple[str, str | None, str | None]]] = []
+    while dated:
+        day = dated[0].date
+        group = [r for r in dated if (day - r.date).days <= SAME_ASSESSMENT_DAYS]  # type: ignore[operator]
+        dated = [r for r in dated if r not in group]
+        out.append((day, _her2_category(sorted(group, key=lambda r: r.date))))  # type: ignore[arg-type, return-value]
+    undated = [r for r in recs if not r.date]
+    if undated:
+        out.append((None, _her2_category(undated)))
+    return out
+
+
+def _assessment_text(day: dt.date | None, cat: str, score: str | None, ish: str | None) -> str:
+    """'HER2-positive, IHC 2+, ISH amplified (2016-03-12)'."""
+    bits = [_CATEGORY_WORDS.get(cat, f"HER2-{cat}")]
+    if score and cat != "zero-unspecified":
+        bits.append(f"IHC {score}")
+    if ish:
+        bits.append("ISH " + ish.replace("-", " "))
+    return f"{', '.join(bits)} ({day.isoformat() if day else 'undated'})"
+
+
+def _ish_results(group: list[_Her2]) -> dict[str, list[_Her2]]:
+    """The ISH interpretations of one assessment (ISH Observations and ISH words in IHC text), by
+    result. Amplified on one and not amplified on another (two specimens, or a repeat) is not
+    settled by taking the later one: amplified is HER2-positive, not amplified with IHC 2+ is
+    HER2-low (CR A.1, C.2 step 0), and CR does not say which specimen decides: HER2 discordant,
+    testing card only (C.2 step 0). IHC 3+ is HER2-positive either way."""
+    found: dict[str, list[_Her2]] = {}
+    for r in group:
+        if r.ish:
+            found.setdefault(r.ish, []).append(r)
+    return found
+
+
+def _note_discordant_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
+    """Names the two ISH results that left HER2 unknown (see _ish_results)."""
+    if her2.category != "unknown" or not her2.conflict or her2.date is None:
+        return
+    group = [r for r in recs if r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS]
+    found = _ish_results(group)
+    if len(found) < 2:
+        return
+    said = "; ".join(f"{v.replace('-', ' ')} ({', '.join(sorted({r.date.isoformat() for r in rs if r.date}))})"
+                     for v, rs in sorted(found.items()))
+    ctx.gap("her2-ish-discordant",
+            f"HER2 ISH results within one assessment disagree: {said}. Amplified is HER2-positive, not "
+            "amplified (with IHC 2+) HER2-low; the reference does not say which specimen decides (CR C.2 step 0: "
+            "discordant, testing only): ask pathology which specimen each result is from.",
+            [r.src for rs in found.values() for r in rs])
 
 
 def _overall_disagrees(group: list[_Her2], cat: str) -> bool:
@@ -945,6 +1062,23 @@ def _overall_disagrees(group: list[_Her2], cat: str) -> bool:
     testing card only."""
     overall = {r.qual for r in group if r.kind == "interp" and r.ihc is None and r.ish is None}
     return ("positive" in overall and cat in _HER2_NEGATIVE) or ("negative" in overall and cat == "positive")
+
+
+def _specimen_words(obs: dict[str, Any]) -> str | None:
+    """The specimen of a HER2 result in the record's words: Observation.bodySite (FHIR R4
+    CodeableConcept: text, else the first coding's display), else Observation.specimen's
+    display (Reference.display). None when neither is given."""
+    site = obs.get("bodySite")
+    if isinstance(site, dict):
+        if isinstance(site.get("text"), str) and site["text"].strip():
+            return site["text"].strip()
+        for c in as_list(site.get("coding")):
+            if isinstance(c, dict) and isinstance(c.get("display"), str) and c["display"].strip():
+                return c["display"].strip()
+    spec = obs.get("specimen")
+    if isinstance(spec, dict) and isinstance(spec.get("display"), str) and spec["display"].strip():
+        return spec["display"].strip()
+    return None
 
 
 # Latest categories for which an earlier HER2-low result matters (trastuzumab deruxtecan
@@ -962,9 +1096,13 @@ def _note_earlier_her2_low(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> Non
         if r.date and (her2.date - r.date).days > SAME_ASSESSMENT_DAYS:
             by_date.setdefault(r.date, []).append(r)
     for day in sorted(by_date, reverse=True):
-        cat, score, _ = _her2_category(by_date[day])
+        cat, score, ish = _her2_category(by_date[day])
         if cat == "low":
             what = f"IHC {score}" if score else "reported as HER2-low"
+            sites = sorted({r.site for r in by_date[day] if r.site})
+            her2.earlier_low = (f"{what}{', ISH not amplified' if ish == 'not-amplified' else ''} "
+                                f"({', '.join([day.isoformat(), *sites])})")
+            her2.earlier_low_sources = [r.src for r in by_date[day]]
             ctx.gap("her2-low-earlier",
                     f"An earlier HER2 assessment ({day.isoformat()}, {what}) was HER2-low; the most recent "
                     f"({her2.date.isoformat()}) is used. HER2 can differ between primary tumour and metastasis.",
@@ -1065,6 +1203,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
                         acc.not_final["her2"].append(
                             _not_final_marker("her2", _her2_words(rec), pending, date, src))
                     elif rec is not None:
+                        rec.site = _specimen_words(obs)
                         acc.her2.append(rec)
                     elif kind == "ish":
                         _note_unread_ish(ctx, obs, unit)
@@ -1141,7 +1280,23 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     _note_earlier_her2_low(ctx, acc.her2 or z_her2, her2)
     _note_discordant_z17(ctx, acc, z_read, er, pr, her2)
     _note_undecided_ish(ctx, acc.her2, her2)
+    _note_discordant_ish(ctx, acc.her2, her2)
+    _note_unclear_her2_text(ctx, acc.her2, her2)
     return er, pr, her2
+
+
+def _note_unclear_her2_text(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
+    """HER2 unknown because the deciding result's words state no single result (a hedged
+    "possible HER2-low", "HER2-low, previously 3+", "3+ in 20%, 0 in 80%"): the words are
+    quoted, so the gap says what is unclear (CR A.1: HER2-low never inferred; C.2 step 0)."""
+    if her2.category != "unknown":
+        return
+    unclear = [r for r in recs if r.words and (her2.date is None or r.date == her2.date)]
+    if unclear:
+        ctx.gap("her2-text-unclear",
+                "HER2 result not read: " + "; ".join(f"'{r.words[:80]}'" for r in unclear)  # type: ignore[index]
+                + " (a hedge, or more than one result in one text). The pathology report decides.",
+                [r.src for r in unclear])
 
 
 def _observed_status(marker: str, acc: _Acc, er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status

@@ -1248,6 +1248,74 @@ def test_fhir_her2_zero_with_no_membrane_staining_is_null_and_gets_no_trastuzuma
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
 
 
+def test_fhir_a_her2_retest_after_a_bare_negative_names_the_earlier_her2_low_result_and_its_observation():
+    # CR C.2 step 0: prefer the most recent biopsy, keep history (HER2-low status may differ
+    # between primary and metastasis): a 2016 IHC 1+ primary, a 2024 report "HER2 negative"
+    # with no score. The re-test card and the T-DXd waiting line name the 1+ and where it is
+    p = after_ai_cdk46i("ll-her2-earlier-low-bare", her2="1+")
+    p.resources = [r for r in p.resources if not r["id"].startswith("her2")]
+    p.her2("1+", "2016-03-10").her2_negative("2024-01-15")
+    state, cards = run(p)
+    assert state.her2.category == "negative-unspecified"
+    retest = card(cards, "test-her2")["detail"]
+    line = next(x for x in retest.splitlines() if x.startswith("- Earlier HER2-low result"))
+    assert line.startswith("- Earlier HER2-low result: IHC 1+ (2016-03-10); HER2-low status may differ between "
+                           "primary tumour and metastasis (C.2 step 0): the re-test decides")
+    assert "Observation/her2-" in line and "(2016-03-10)" in line.split(" — ")[1]
+    summary = card(cards, "patient-summary")["detail"]
+    assert ("Trastuzumab deruxtecan: waiting on — HER2 negative without an IHC score (2024-01-15); an earlier "
+            "assessment was HER2-low: IHC 1+ (2016-03-10)") in summary
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+
+
+def test_fhir_trastuzumab_deruxtecan_not_offered_for_a_recent_her2_null_names_the_earlier_her2_low_result():
+    # CR C.2 step 0 (keep history) and B.11 ("as determined by an FDA-approved test": the
+    # label does not say which specimen): the latest (null) decides, the older 1+ is named
+    p = after_ai_cdk46i("ll-her2-earlier-low-null", her2="1+")
+    p.resources = [r for r in p.resources if not r["id"].startswith("her2")]
+    p.her2("1+", "2016-03-10").her2("0", "2024-01-15", text="IHC 0 with no membrane staining")
+    state, cards = run(p)
+    assert state.her2.category == "null"
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    line = not_offered_line(card(cards, "patient-summary")["detail"], "Trastuzumab deruxtecan")
+    assert ("HER2 null, IHC 0 (2024-01-15); an earlier assessment was HER2-low: IHC 1+ (2016-03-10) (the most "
+            "recent decides, C.2 step 0; the label does not say which specimen, B.11)") in line
+
+
+def test_fhir_her2_2_plus_with_ish_amplified_then_not_amplified_within_weeks_gets_testing_only_not_trastuzumab_deruxtecan():
+    # CR C.2 step 0: HER2 discordant -> testing card only. Before, the later ISH (not amplified)
+    # decided silently: HER2-low, T-DXd offered although the other specimen was HER2-positive
+    p = after_ai_cdk46i("ll-her2-ish-discordant", her2="2+").her2_ish(True, "2024-01-20").her2_ish(False, "2024-02-10")
+    state, cards = run(p)
+    assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
+    assert "- HER2 unknown (IHC 2+, results disagree)" in card(cards, "test-er-pr-her2")["detail"]
+    assert ("HER2 ISH results within one assessment disagree: amplified (2024-01-20); not amplified (2024-02-10)"
+            in card(cards, "patient-summary")["detail"])
+
+
+def test_fhir_trastuzumab_deruxtecan_for_a_recent_her2_low_names_the_earlier_her2_positive_assessment():
+    # CR C.2 step 0: prefer the most recent biopsy (2024 IHC 2+/ISH not amplified: HER2-low),
+    # keep history: the 2016 primary was IHC 2+/ISH amplified (HER2-positive). Before, the T-DXd
+    # card named only the 2024 result and the summary said "HER2 results disagree"
+    p = after_ai_cdk46i("ll-her2-earlier-positive", her2="2+").her2_ish(False, "2024-01-20")
+    p.her2("2+", "2016-03-10").her2_ish(True, "2016-03-12")
+    state, cards = run(p)
+    assert state.her2.category == "low"
+    assert ("- HER2 low, IHC 2+, ISH not amplified (2024-01-20); an earlier assessment differs: HER2-positive, "
+            "IHC 2+, ISH amplified (2016-03-12) (the most recent decides, C.2 step 0)"
+            in card(cards, "trastuzumab-deruxtecan")["detail"])
+
+
+def test_fhir_her2_written_as_possible_her2_low_gets_testing_only_not_trastuzumab_deruxtecan():
+    # CR A.1 never infer HER2-low: before, "possible HER2-low" read as HER2-low and T-DXd was offered
+    state, cards = run(after_ai_cdk46i("ll-her2-possible-low", her2="possible HER2-low"))
+    assert state.her2.category == "unknown"
+    assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
+    # the same words stated plainly are HER2-low, T-DXd offered
+    _, cards = run(after_ai_cdk46i("ll-her2-low-words", her2="HER2-low"))
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+
+
 def test_fhir_her2_written_as_0_to_1_plus_gets_a_her2_retest_not_trastuzumab_deruxtecan():
     # 0 or 1+: HER2-low not established (CR A.1 never infer HER2-low; T-DXd needs HER2-low/ultralow)
     state, cards = run(after_ai_cdk46i("ll-her2-0-1", her2="HER2 negative (0/1+)"))

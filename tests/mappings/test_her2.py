@@ -460,3 +460,88 @@ def test_a_her2_test_with_a_data_absent_reason_is_no_result_even_when_its_note_n
     assert (s.her2.category, s.her2.ihc_score, s.her2.ish) == ("low", "1+", None)
     assert any(g.code == "data-absent" and f"{reason} (dataAbsentReason), 2024-03-01" in g.message
                for g in s.ignored)
+
+
+# --- ISH amplified and not amplified within one assessment: discordant, both named ---
+
+
+@pytest.mark.parametrize("ihc", ["2+", "1+"])
+def test_ish_amplified_and_not_amplified_within_one_assessment_leave_her2_unknown_and_name_both(ihc):
+    # CR C.2 step 0: HER2 discordant -> testing card only; amplified is HER2-positive, IHC 2+ with
+    # ISH not amplified HER2-low (A.1): taking the later one silently offered T-DXd
+    s = build_patient_state([
+        patient(),
+        loinc_obs("85319-2", "2024-01-15", valueString=ihc),
+        loinc_obs("85318-4", "2024-01-20", **answer(SNOMED, "10828004", "Positive")),
+        loinc_obs("85318-4", "2024-02-10", **answer(SNOMED, "260385009", "Negative")),
+    ], PID)
+    assert (s.her2.category, s.her2.ish, s.her2.conflict) == ("unknown", None, True)
+    gap = next(g for g in s.gaps if g.code == "her2-ish-discordant")
+    assert gap.message.startswith("HER2 ISH results within one assessment disagree: amplified (2024-01-20); "
+                                  "not amplified (2024-02-10).")
+    assert len(gap.sources) == 2
+
+
+def test_ihc_3_plus_with_ish_amplified_and_not_amplified_is_still_her2_positive():
+    # IHC 3+ is HER2-positive whatever the ISH (CR C.2 step 0: HER2-negative is IHC 0/1+/2+ ISH-)
+    h = her2(loinc_obs("85319-2", "2024-01-15", valueString="3+"),
+             loinc_obs("85318-4", "2024-01-20", **answer(SNOMED, "10828004", "Positive")),
+             loinc_obs("85318-4", "2024-02-10", **answer(SNOMED, "260385009", "Negative")))
+    assert h.category == "positive"
+
+
+def test_a_her2_conflict_between_assessments_names_the_other_assessment_with_its_ihc_and_ish():
+    # CR C.2 step 0: the most recent decides, the history is kept: a 2016 IHC 2+ with reflex ISH
+    # amplified two days later is one assessment, HER2-positive, named beside the 2024 HER2-low
+    s = build_patient_state([
+        patient(),
+        loinc_obs("85319-2", "2016-03-10", valueString="2+"),
+        loinc_obs("85318-4", "2016-03-12", **answer(SNOMED, "10828004", "Positive")),
+        loinc_obs("85319-2", "2024-01-15", valueString="2+"),
+        loinc_obs("85318-4", "2024-01-20", **answer(SNOMED, "260385009", "Negative")),
+    ], PID)
+    assert s.her2.category == "low"
+    gap = next(g for g in s.gaps if g.code == "her2-conflict")
+    assert gap.message == ("HER2 results disagree; the most recent assessment is used. Other result(s): "
+                           "HER2-positive, IHC 2+, ISH amplified (2016-03-12).")
+
+
+@pytest.mark.parametrize("text", ["HER2-low?", "possible HER2-low", "suspected HER2-low", "likely HER2-low",
+                                  "HER2-low cannot be excluded", "HER2 low positive"])
+def test_her2_low_words_hedged_or_called_positive_are_not_read_as_her2_low(text):
+    # CR A.1: HER2-low (IHC 1+ or 2+/ISH-) is never inferred; a hedge (FHIR condition-ver-status
+    # unconfirmed / provisional words, local_codes.yaml metastasis_hedges) states no result, and
+    # "low positive" may mean HER2-low or HER2-positive: HER2 unknown, a gap, no T-DXd
+    s = build_patient_state([patient(), loinc_obs("85319-2", valueString=text)], PID)
+    assert s.her2.category == "unknown"
+    assert any(g.code == "her2-unknown" for g in s.gaps)
+
+
+@pytest.mark.parametrize("text", ["HER2-low", "HER2 low expression", "HER2-negative (HER2-low)"])
+def test_her2_low_words_stated_plainly_are_her2_low_without_a_score(text):
+    assert (lambda h: (h.category, h.ihc_score))(her2(loinc_obs("85319-2", valueString=text))) == ("low", None)
+
+
+def test_the_earlier_her2_low_result_is_named_with_its_specimen_when_the_record_gives_it():
+    # CR C.2 step 0 keeps the history; the specimen is Observation.bodySite (FHIR R4) as written
+    primary = loinc_obs("85319-2", "2016-03-01", valueString="1+")
+    primary["bodySite"] = {"coding": [{"system": SNOMED, "code": "80248007", "display": "Left breast structure"}]}
+    metastasis = loinc_obs("85319-2", "2024-01-15", valueString="0")
+    metastasis["bodySite"] = {"text": "Liver"}
+    s = build_patient_state([patient(), primary, metastasis], PID)
+    assert s.her2.earlier_low == "IHC 1+ (2016-03-01, Left breast structure)"
+
+
+@pytest.mark.parametrize("text", ["HER2-low, previously 3+", "HER2-low on primary, HER2-positive on metastasis"])
+def test_a_her2_text_naming_her2_low_beside_3_plus_or_positive_is_not_read_as_either(text):
+    # two results in one text (as "1+, previously 3+"): CR C.2 step 0 discordant -> HER2 unknown;
+    # before, it read HER2-positive and took the patient out of the pathway
+    assert her2(loinc_obs("85319-2", valueString=text)).category == "unknown"
+
+
+@pytest.mark.parametrize("text", ["possible HER2-low", "HER2-low, previously 3+", "Heterogeneous: 3+ in 20%, 0 in 80%"])
+def test_a_her2_result_whose_words_state_no_single_result_is_quoted_in_a_gap(text):
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    gap = next(g for g in s.gaps if g.code == "her2-text-unclear")
+    assert gap.message == (f"HER2 result not read: '{text}' (a hedge, or more than one result in one text). "
+                           "The pathology report decides.")
