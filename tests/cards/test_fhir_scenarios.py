@@ -101,6 +101,27 @@ def test_fhir_an_endocrine_sensitive_relapse_whose_first_line_ai_was_stopped_for
     assert len(suggestion_drugs(card(cards, "fulvestrant-cdk46i"))) == 3
 
 
+def test_fhir_a_de_novo_patient_whose_first_line_ai_was_stopped_for_toxicity_gets_fulvestrant_with_ribociclib_only():
+    # B.9 (iv): palbociclib / abemaciclib + fulvestrant after progression on endocrine therapy;
+    # de novo metastatic disease has no adjuvant endocrine therapy, and a first-line letrozole
+    # stopped for arthralgia with no progression documented is no progression on it:
+    # fulvestrant + ribociclib ("initial endocrine-based therapy", B.9 (iii)/B.10) only
+    p = de_novo("dn-tox-stop").med("letrozole", "2024-02-01", "2024-04-01", stopped_for="Arthralgia")
+    state, cards = run(p, dt.date(2024, 5, 1))
+    assert state.therapy.endocrine_resistance == "de-novo"
+    fulv = card(cards, "fulvestrant-cdk46i")
+    assert suggestion_drugs(fulv) == [["fulvestrant", "ribociclib"]]
+    assert ("Not offered: Fulvestrant + abemaciclib — abemaciclib: No progression on 1 endocrine-based line(s) for "
+            "metastatic disease documented (0 counted): stopped for a stated reason other than progression") in fulv["detail"]
+    assert "de novo metastatic disease, no endocrine therapy before it" in fulv["detail"]
+    [order] = _order(state, [_draft("fulvestrant", "fulvestrant", "282357"), _draft(*PALBOCICLIB)])
+    assert order["summary"].startswith("Fulvestrant + palbociclib: not indicated — No progression on 1 endocrine-based")
+    # a progression on that line is one: all three partners
+    p = de_novo("dn-prog").med("letrozole", "2024-02-01", "2024-04-01").progression("2024-03-25")
+    _, cards = run(p, dt.date(2024, 5, 1))
+    assert len(suggestion_drugs(card(cards, "fulvestrant-cdk46i"))) == 3
+
+
 def test_fhir_the_relapse_months_on_a_card_cite_the_stage_iv_record_that_dates_the_metastatic_diagnosis():
     # C.2 step 1: metastatic_dx_date = the earliest of the metastasis, M1 and stage IV records;
     # stage IV on 2023-12-01, the metastasis Condition on 2024-01-15: 11.5 months after the
