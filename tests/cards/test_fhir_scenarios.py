@@ -380,6 +380,26 @@ def test_fhir_esr1_wild_type_before_the_latest_progression_asks_for_a_new_ctdna_
     assert "test-esr1" in ordered_tests(cards)
 
 
+def test_fhir_an_esr1_wild_type_taken_during_a_line_stopped_for_progression_without_an_end_date_asks_for_a_re_test():
+    # C.3 row 18: current only if after the most recent endocrine exposure and at/after the
+    # latest progression. Letrozole + ribociclib stopped for progression, no end date: the end
+    # is any day from its start to as_of, so a wild-type result taken during it is not current
+    p = de_novo("pp-esr1-undated-end", her2="0").variant("ESR1", detected=False, on="2024-06-01", significance=None)
+    for drug in ("letrozole", "ribociclib"):
+        p.med(drug, "2024-02-01", stopped_for="Disease progression")
+    state, cards = run(p)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    assert ("The latest ESR1 result (2024-06-01) cannot be shown to follow the end of metastatic line 1 (letrozole + "
+            "ribociclib) between 2024-02-01 and 2025-07-01 (no end date recorded): re-test ESR1 (ctDNA preferred).") in \
+        card(cards, "patient-summary")["detail"]
+    # a later line started: the undated line ended before it, a result after that start is current
+    p.med("fulvestrant", "2024-09-01")
+    p.variant("ESR1", detected=False, on="2024-10-01", significance=None)
+    state, cards = run(p)
+    assert state.biomarkers.esr1_current is True
+
+
 def test_fhir_esr1_result_between_two_endocrine_lines_is_stale_and_every_card_names_the_same_date_it_predates():
     # ESR1 tested after line 1, then line 2 (fulvestrant + abemaciclib) given and ended:
     # the result predates the end of line 2 (C.3 row 18: after the most recent endocrine
