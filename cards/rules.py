@@ -1175,17 +1175,21 @@ def progression_on_or_after_endocrine_therapy(state, ctx):
     months of adjuvant endocrine therapy (ABC4, C.1). A relapse more than 12 months after it is
     endocrine-sensitive: C.2 step 2 gives it "AI + CDK4/6i ... or fulvestrant + ribociclib
     (label: 'initial endocrine-based therapy')", not the post-progression combinations. Only a
-    relapse shown to be endocrine-sensitive fails; a timing the record leaves open keeps the
+    relapse shown to be endocrine-sensitive, or de novo metastatic disease, whose metastatic
+    endocrine lines all stopped without progression fails; a timing the record leaves open keeps the
     prior endocrine therapy as before (a concrete choice has no "unknown" state: an order for
     it would read "not indicated")."""
     count, listing, srcs = _lines_fact(state, ctx, "endocrine")
     if count:
         on_lines = evaluate_rule("progressed_on_metastatic_endocrine_lines_at_least", state, ctx, n=1)
-        if not on_lines.value and state.therapy.endocrine_resistance == "sensitive":
+        before = {"sensitive": "endocrine-sensitive before it",
+                  "de-novo": "de novo metastatic disease, no endocrine therapy before it"}
+        if on_lines.value is False and state.therapy.endocrine_resistance in before:
             # every metastatic endocrine line stopped for toxicity or choice, no progression on
-            # it, after an endocrine-sensitive relapse: no progression on endocrine therapy yet
-            return Finding(False, f"{on_lines.text}; endocrine-sensitive before it (labelled after progression "
-                                  "on endocrine therapy; C.2 step 2)",
+            # it, after an endocrine-sensitive relapse or in de novo metastatic disease (no
+            # adjuvant endocrine therapy): no progression on endocrine therapy yet (B.9 (iv))
+            return Finding(False, f"{on_lines.text}; {before[state.therapy.endocrine_resistance]} (labelled "
+                                  "after progression on endocrine therapy; C.2 step 2)",
                            on_lines.sources + _srcs(state.therapy.endocrine_resistance_sources))
         return Finding(True, f"{count} endocrine-based line(s) for metastatic disease ({listing})", srcs)
     prior = evaluate_rule("prior_endocrine_any_setting", state, ctx)

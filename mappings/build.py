@@ -838,7 +838,7 @@ def _esr1_currency(ctx: Ctx, bm: Biomarkers, therapy: TherapyHistory) -> None:
         _supersede_stale_esr1(ctx, [r for r in esr1 if not any(r is c for c in current)], current, ref)
     if not bm.esr1_current:
         latest = max((r.date for r in dated), default=None)  # type: ignore[type-var]
-        after = f" {ref.event} {ref.when_text}" + (" (no day given)" if ref.date_last is not None else "")
+        after = f" {ref.event} {ref.when_text}" + (f" ({ref.range_why})" if ref.date_last is not None else "")
         why = []
         if latest is not None:
             why.append(f"The latest ESR1 result ({latest.isoformat()}) {_predates(ref, latest)}{after}")

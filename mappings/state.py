@@ -433,6 +433,8 @@ class EndocrineEvent(BaseModel):
     sources: list[Source] = Field(default_factory=list)
     # a date written without a day ("2025"): the last day it can mean (date is the first)
     date_last: dt.date | None = None
+    # why the date is a range, as a card says it after the range
+    range_why: str = "no day given"
 
     @property
     def latest(self) -> dt.date:
@@ -572,7 +574,8 @@ class TherapyHistory(BaseModel):
         latest progression; CR C.1 (ASCO 2023): ESR1 mutations emerge under endocrine
         therapy, test at each progression. So the latest of: the latest progression on
         endocrine therapy, and the end of a metastatic endocrine line the patient has moved
-        on from (ended, not active) even when no progression is coded. An ongoing line does
+        on from (ended, not active) even when no progression is coded (ended without an end
+        date: any day from its start to the next line's start, else as_of). An ongoing line does
         not count (no re-test before progression, C.3 row 4). On the same date the
         progression is named (it says more). An event dated after as_of (a line end or a
         progression still in the future) has not happened: it is no reference.
@@ -589,6 +592,18 @@ class TherapyHistory(BaseModel):
                 cands.append((ln.end, 0, EndocrineEvent(
                     date=ln.end, event=f"the end of metastatic line {ln.number} ({ln.regimen_text})",
                     sources=list(ln.sources), date_last=ln.end_last)))
+            elif ln.endocrine and ln.end is None and not ln.active and ln.start is not None:
+                # ended (stopped or completed, perhaps for progression) with no end date: it
+                # ended some day after its start and before the next line started (else
+                # before as_of). A result must follow every day it can mean (C.3 row 18), so
+                # one taken during it is not shown current: the re-test is asked, not skipped
+                later = [x.start for x in self.metastatic_lines if x.number > ln.number
+                         and x.start is not None and x.start >= ln.start]
+                bound = min(later, default=self.as_of or dt.date.today())
+                cands.append((ln.start, 0, EndocrineEvent(
+                    date=ln.start, event=f"the end of metastatic line {ln.number} ({ln.regimen_text})",
+                    sources=list(ln.sources), date_last=max(bound, ln.start),
+                    range_why="no end date recorded")))
         if self.as_of is not None:
             cands = [c for c in cands if c[0] <= self.as_of]
         if not cands:

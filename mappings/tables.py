@@ -666,6 +666,8 @@ DRUG_STOPPED_PAUSED = _mention_regex("stopped_paused")
 # ... and words writing the drug as past use before its first name or after its last ("Hx tamoxifen", "Letrozole (previous)")
 DRUG_PAST_USE_OPENING = _mention_regex("past_use_opening")
 DRUG_PAST_USE_CLOSING = _mention_regex("past_use_closing")
+# ... and words after its last name writing its course as completed ("Tamoxifen (completed 5 years)"), with its date
+DRUG_COMPLETED_CLOSING = _mention_regex("completed_closing")
 # what opens a record whose drug is only planned ("Planned letrozole", "Consider fulvestrant")
 DRUG_PLANNED_OPENING = _mention_regex("planned_opening")
 # ... unless a hedge opening it questions a fact of the drug after it ("Query letrozole adherence")

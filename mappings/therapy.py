@@ -160,7 +160,7 @@ class _Med:
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
                  "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence", "stop_written",
-                 "written_stopped")
+                 "written_stopped", "completed_on")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -201,6 +201,9 @@ class _Med:
         # the text writes its drug as stopped ("Tamoxifen (stopped)": drug_mentions stopped_after)
         # or as past use ("Hx tamoxifen": past_use_opening / past_use_closing)
         self.written_stopped = False
+        # the first and last day the completion its text writes can mean ("Anastrozole, course
+        # completed 2019": drug_mentions completed_closing), when it writes one
+        self.completed_on: tuple[dt.date, dt.date] | None = None
 
 
 @dataclass(slots=True)
@@ -930,10 +933,36 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
                                                     or T.DRUG_PAST_USE_CLOSING.match(lowered[names[-1][0].end():])):
         # "Hx tamoxifen", "Letrozole (previous)": past use, as a stop written after it (no stop reason)
         med.written_stopped = True
+    elif names and _one_regimen(lowered, names) and (
+            completed := T.DRUG_COMPLETED_CLOSING.match(lowered[names[-1][0].end():])) is not None:
+        # "Tamoxifen (completed 5 years)", "Anastrozole, course completed 2019": a course completed
+        # is past use (no stop reason); its written date, if any, is when it ended
+        med.written_stopped = True
+        med.completed_on = _written_day_range(completed.group("when"))
     if med.endocrine:
         sequence = _endocrine_sequence(lowered)
         if sequence is not None:
             med.endocrine_sequence = (printable_clip(text.strip(), 80), *sequence)
+
+
+def _written_day_range(when: str | None) -> tuple[dt.date, dt.date] | None:
+    """The first and last day a date written in a text can mean: "2019" the year, "2019-03" or
+    "03/2019" the month, "2019-03-10" the day; None when none is written or it is no date."""
+    if not when:
+        return None
+    parts = when.split("/")[::-1] if "/" in when else when.split("-")
+    try:
+        year = int(parts[0])
+        if len(parts) == 1:
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        month = int(parts[1])
+        if len(parts) == 2:
+            following = dt.date(year + month // 12, month % 12 + 1, 1)
+            return dt.date(year, month, 1), following - dt.timedelta(days=1)
+        day = dt.date(year, month, int(parts[2]))
+        return day, day
+    except ValueError:
+        return None
 
 
 @lru_cache(maxsize=1024)
@@ -1660,10 +1689,15 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     # "Tamoxifen (stopped)" on a record still 'active' / 'on-hold' with no end
                     # before as_of: the text, written for this drug, says it stopped; the status
                     # may not have been updated. Read as no longer given, when it stopped is not
-                    # written: named (as status 'unknown' is)
+                    # written: named (as status 'unknown' is); a completion with its date written
+                    # ("course completed 2019") ended then, when that is within its time of use
                     active = False
-                    stopped_in_text.append((src, f"{ref} ({med.names}, status '{status}': "
-                                                 f"'{printable_clip(med.label, 80)}')"))
+                    done = med.completed_on
+                    if done is not None and (start is None or done[0] >= start) and done[1] <= as_of:
+                        end, end_last = done[0], (done[1] if done[1] != done[0] else None)
+                    else:
+                        stopped_in_text.append((src, f"{ref} ({med.names}, status '{status}': "
+                                                     f"'{printable_clip(med.label, 80)}')"))
                 if status == "unknown" and med.line and not (end and end < as_of):
                     # FHIR R4 medication-statement-status / medicationrequest-status / medication-
                     # admin-status 'unknown': the authoring system does not know the status. Read

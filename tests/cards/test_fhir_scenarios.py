@@ -101,6 +101,27 @@ def test_fhir_an_endocrine_sensitive_relapse_whose_first_line_ai_was_stopped_for
     assert len(suggestion_drugs(card(cards, "fulvestrant-cdk46i"))) == 3
 
 
+def test_fhir_a_de_novo_patient_whose_first_line_ai_was_stopped_for_toxicity_gets_fulvestrant_with_ribociclib_only():
+    # B.9 (iv): palbociclib / abemaciclib + fulvestrant after progression on endocrine therapy;
+    # de novo metastatic disease has no adjuvant endocrine therapy, and a first-line letrozole
+    # stopped for arthralgia with no progression documented is no progression on it:
+    # fulvestrant + ribociclib ("initial endocrine-based therapy", B.9 (iii)/B.10) only
+    p = de_novo("dn-tox-stop").med("letrozole", "2024-02-01", "2024-04-01", stopped_for="Arthralgia")
+    state, cards = run(p, dt.date(2024, 5, 1))
+    assert state.therapy.endocrine_resistance == "de-novo"
+    fulv = card(cards, "fulvestrant-cdk46i")
+    assert suggestion_drugs(fulv) == [["fulvestrant", "ribociclib"]]
+    assert ("Not offered: Fulvestrant + abemaciclib — abemaciclib: No progression on 1 endocrine-based line(s) for "
+            "metastatic disease documented (0 counted): stopped for a stated reason other than progression") in fulv["detail"]
+    assert "de novo metastatic disease, no endocrine therapy before it" in fulv["detail"]
+    [order] = _order(state, [_draft("fulvestrant", "fulvestrant", "282357"), _draft(*PALBOCICLIB)])
+    assert order["summary"].startswith("Fulvestrant + palbociclib: not indicated — No progression on 1 endocrine-based")
+    # a progression on that line is one: all three partners
+    p = de_novo("dn-prog").med("letrozole", "2024-02-01", "2024-04-01").progression("2024-03-25")
+    _, cards = run(p, dt.date(2024, 5, 1))
+    assert len(suggestion_drugs(card(cards, "fulvestrant-cdk46i"))) == 3
+
+
 def test_fhir_the_relapse_months_on_a_card_cite_the_stage_iv_record_that_dates_the_metastatic_diagnosis():
     # C.2 step 1: metastatic_dx_date = the earliest of the metastasis, M1 and stage IV records;
     # stage IV on 2023-12-01, the metastasis Condition on 2024-01-15: 11.5 months after the
@@ -357,6 +378,26 @@ def test_fhir_esr1_wild_type_before_the_latest_progression_asks_for_a_new_ctdna_
     state, cards = run(p)
     assert state.biomarkers.esr1_current is False
     assert "test-esr1" in ordered_tests(cards)
+
+
+def test_fhir_an_esr1_wild_type_taken_during_a_line_stopped_for_progression_without_an_end_date_asks_for_a_re_test():
+    # C.3 row 18: current only if after the most recent endocrine exposure and at/after the
+    # latest progression. Letrozole + ribociclib stopped for progression, no end date: the end
+    # is any day from its start to as_of, so a wild-type result taken during it is not current
+    p = de_novo("pp-esr1-undated-end", her2="0").variant("ESR1", detected=False, on="2024-06-01", significance=None)
+    for drug in ("letrozole", "ribociclib"):
+        p.med(drug, "2024-02-01", stopped_for="Disease progression")
+    state, cards = run(p)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    assert ("The latest ESR1 result (2024-06-01) cannot be shown to follow the end of metastatic line 1 (letrozole + "
+            "ribociclib) between 2024-02-01 and 2025-07-01 (no end date recorded): re-test ESR1 (ctDNA preferred).") in \
+        card(cards, "patient-summary")["detail"]
+    # a later line started: the undated line ended before it, a result after that start is current
+    p.med("fulvestrant", "2024-09-01")
+    p.variant("ESR1", detected=False, on="2024-10-01", significance=None)
+    state, cards = run(p)
+    assert state.biomarkers.esr1_current is True
 
 
 def test_fhir_esr1_result_between_two_endocrine_lines_is_stale_and_every_card_names_the_same_date_it_predates():
@@ -4879,7 +4920,9 @@ def test_fhir_a_first_line_stopped_for_a_reason_that_is_not_the_cancer_progressi
 
 @pytest.mark.parametrize("text", ["Tamoxifen (stopped)", "Tamoxifen, stopped after 3 weeks (intolerance)",
                                   # past use written for the drug (were read as tamoxifen under way: "on line 2")
-                                  "Tamoxifen (history of)", "Hx tamoxifen", "Previous tamoxifen", "Tamoxifen - previously"])
+                                  "Tamoxifen (history of)", "Hx tamoxifen", "Previous tamoxifen", "Tamoxifen - previously",
+                                  # a course written as completed (also read as under way before)
+                                  "Tamoxifen (completed 5 years)", "Tamoxifen - completed"])
 def test_fhir_a_line_still_active_by_status_but_written_as_stopped_is_not_the_current_line_and_is_asked(text):
     # status 'active' with no end, text "stopped": the card said "on line 2" (tamoxifen under way);
     # the text written for the drug says it stopped, when is not written: "after 2 line(s)" and named

@@ -1129,6 +1129,32 @@ def test_a_drug_written_as_past_use_beside_the_record_drug_is_not_given_with_it(
     assert past not in {d.name for e in s.therapy.exposures for d in e.drugs}
 
 
+@pytest.mark.parametrize("text", ["Tamoxifen (completed 5 years)", "Letrozole - completed", "Anastrozole (completed)",
+                                  "Letrozole 2.5 mg daily, course completed"])
+def test_an_active_record_written_as_a_completed_course_is_not_ongoing_and_its_unknown_end_is_named(text):
+    # was read as the drug under way (the current line): a course completed is past use, as
+    # "(stopped)" / "(previous)" (local_codes.yaml drug_mentions completed_closing)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-done"))
+    assert [e.active for e in s.therapy.exposures] == [False] and s.therapy.exposures[0].end is None
+    assert "MedicationStatement/ms-done" in _gap(s, "therapy-stopped-in-text").message
+
+
+@pytest.mark.parametrize("text,end", [("Anastrozole, course completed 2021", "2021-01-01"),
+                                      ("Letrozole - completed 03/2021", "2021-03-01"),
+                                      ("Tamoxifen (completed 5 years, 2021-06-30)", "2021-06-30")])
+def test_an_active_record_written_as_a_course_completed_on_a_date_ended_then(text, end):
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-done"))
+    assert [(e.active, str(e.end)) for e in s.therapy.exposures] == [(False, end)]
+    assert _gap(s, "therapy-stopped-in-text") is None
+
+
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib, completed cycle 3", "Fulvestrant - completed loading dose"])
+def test_an_active_record_with_a_part_of_its_course_completed_stays_ongoing(text):
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [e.active for e in s.therapy.exposures] == [True] * len(s.therapy.exposures) != []
+    assert _gap(s, "therapy-stopped-in-text") is None
+
+
 @pytest.mark.parametrize("text", ["Letrozole", "Prior to letrozole: anastrozole", "Letrozole (previous dose reduced)"])
 def test_an_active_record_without_past_use_words_for_its_drug_stays_ongoing(text):
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
