@@ -384,6 +384,9 @@ class TherapyLine(BaseModel):
     # ended (not progressed) with a stated non-progression reason on the latest record of
     # every drug and no progression documented: a line given, never a progression on ET
     stopped_without_progression: bool = False
+    # ended with no end date recorded: a day by which it had ended (the latest dateAsserted of
+    # its statements, all 'stopped' / 'completed'; FHIR R4 MedicationStatement.dateAsserted)
+    ended_by: dt.date | None = None
 
     @property
     def classes(self) -> set[str]:
@@ -599,10 +602,11 @@ class TherapyHistory(BaseModel):
                 # one taken during it is not shown current: the re-test is asked, not skipped
                 later = [x.start for x in self.metastatic_lines if x.number > ln.number
                          and x.start is not None and x.start >= ln.start]
-                bound = min(later, default=self.as_of or dt.date.today())
+                # ... or before the day its ended statements were asserted (ln.ended_by)
+                bound = min(later + ([ln.ended_by] if ln.ended_by else []), default=self.as_of or dt.date.today())
                 cands.append((ln.start, 0, EndocrineEvent(
                     date=ln.start, event=f"the end of metastatic line {ln.number} ({ln.regimen_text})",
-                    sources=list(ln.sources), date_last=max(bound, ln.start),
+                    sources=list(ln.sources), date_last=bound if bound > ln.start else None,
                     range_why="no end date recorded")))
         if self.as_of is not None:
             cands = [c for c in cands if c[0] <= self.as_of]

@@ -229,6 +229,9 @@ class _Exp:
     # its stop reason / note says it ended as planned (maintenance, planned cycles completed):
     # local_codes.yaml stop_reasons planned_stop_patterns (_planned_switch)
     planned: bool = field(default=False, compare=False, repr=False)
+    # a statement ended by its status ('stopped' / 'completed') with no end date: the day it
+    # was asserted (FHIR R4 MedicationStatement.dateAsserted), by which it had ended
+    ended_by: dt.date | None = field(default=None, compare=False, repr=False)
 
 
 class _Line:
@@ -1195,6 +1198,20 @@ def _dates(res: dict[str, Any], rtype: str,
     return start or read(res.get("authoredOn")), end
 
 
+def _ended_by_assertion(res: dict[str, Any], statement: bool, status: str | None, start: dt.date | None,
+                        end: dt.date | None, as_of: dt.date) -> dt.date | None:
+    """A MedicationStatement ended by its status ('stopped' / 'completed') without an end date:
+    its dateAsserted (FHIR R4: when the statement was asserted, its status then) is a day by
+    which the drug had ended, when it is within its time of use (not before its start, not
+    after as_of); else None."""
+    if not statement or status not in _ENDED_STATUSES or end is not None:
+        return None
+    asserted = parse_date(res.get("dateAsserted"))
+    if asserted is None or asserted > as_of or (start is not None and asserted < start):
+        return None
+    return asserted
+
+
 def _asserted_start(res: dict[str, Any], end: dt.date | None,
                     read: Callable[[Any], dt.date | None] = parse_date) -> dt.date | None:
     """A MedicationStatement without an effective start: its dateAsserted (FHIR R4: when
@@ -1709,7 +1726,8 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 if stop == "unclear" and med.line:
                     hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(_stop_words(res), 120)}')"))
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None, stop, med,
-                            (start or _DATE_MIN, ref), start_last, end_last, planned))
+                            (start or _DATE_MIN, ref), start_last, end_last, planned,
+                            _ended_by_assertion(res, statement, status, start, end, as_of)))
             except Exception:  # noqa: BLE001
                 ctx.ignore(res, "unreadable-resource", f"{rtype} could not be read")
     _not_given_without_a_record(exps, named_not_given, unread)
@@ -2900,6 +2918,11 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         end = None if active else (max(own_ends) if own_ends and all(own_ends) else None)  # type: ignore[type-var]
         if end is not None:
             end_last = _line_end_last(ln, end, None)
+    # ended, no end date, no next line: every record stated ended as of its dateAsserted, so
+    # the line had ended by the latest of them (ESR1 currency, C.3 row 18)
+    asserted = [e.ended_by for e in ln.exps]
+    ended_by = max(asserted) if (nxt is None and not active and end is None and asserted  # type: ignore[type-var]
+                                 and None not in asserted) else None
     classes = {d.drug_class for d in drugs}
     # TherapyLine(...) without re-validation: number an int, dates from parse_date,
     # active a bool (any() or False), Drug models from to_drug
@@ -2916,6 +2939,7 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         "start_last": _line_start_last(ln),
         "progressed": None,  # _mark_progressed, once every line is built
         "stopped_without_progression": False,
+        "ended_by": ended_by,
     })
 
 

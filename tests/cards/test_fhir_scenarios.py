@@ -400,6 +400,28 @@ def test_fhir_an_esr1_wild_type_taken_during_a_line_stopped_for_progression_with
     assert state.biomarkers.esr1_current is True
 
 
+def test_fhir_an_esr1_result_after_the_date_a_stopped_statement_was_asserted_is_current_without_an_end_date():
+    # FHIR R4 MedicationStatement.dateAsserted: when the statement, status 'stopped', was
+    # asserted, so the line had ended by then; an ESR1 result after it follows the end of the
+    # line (C.3 row 18): current, no re-test. Before, the end was any day up to as_of and the
+    # result a year later was read stale
+    def stopped_asserted(pid: str, esr1_on: str) -> FhirPatient:
+        p = de_novo(pid, her2="0").variant("ESR1", detected=False, on=esr1_on, significance=None)
+        for drug in ("letrozole", "ribociclib"):
+            p.med(drug, "2024-02-01", stopped_for="Disease progression")
+            p.resources[-1]["dateAsserted"] = "2024-08-01"
+        return p
+    state, cards = run(stopped_asserted("pp-esr1-asserted-after", "2025-02-01"))
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+    # a result taken before it was asserted may predate the end: re-test, the range ends then
+    state, cards = run(stopped_asserted("pp-esr1-asserted-before", "2024-06-01"))
+    assert state.biomarkers.esr1_current is False
+    assert ("The latest ESR1 result (2024-06-01) cannot be shown to follow the end of metastatic line 1 (letrozole + "
+            "ribociclib) between 2024-02-01 and 2024-08-01 (no end date recorded): re-test ESR1 (ctDNA preferred).") in \
+        card(cards, "patient-summary")["detail"]
+
+
 def test_fhir_esr1_result_between_two_endocrine_lines_is_stale_and_every_card_names_the_same_date_it_predates():
     # ESR1 tested after line 1, then line 2 (fulvestrant + abemaciclib) given and ended:
     # the result predates the end of line 2 (C.3 row 18: after the most recent endocrine
