@@ -4986,3 +4986,23 @@ def test_fhir_a_ribociclib_order_for_next_week_already_stopped_or_completed_is_n
     draft = _draft("letrozole", "aromatase-inhibitor", "72965")
     got = [c.to_json()["summary"] for c in order_cards(state, [draft], [draft.reference], "order-select")]
     assert any(s.startswith("Letrozole drafted without") for s in got), got
+
+
+@pytest.mark.parametrize("earlier_low", [False, True])
+def test_fhir_a_drafted_trastuzumab_deruxtecan_for_her2_null_names_the_her2_result_once_and_keeps_the_summary_whole(earlier_low):
+    # CR B.11 / C.3 row 9: label A (HER2-low/ultralow) and label B (HER2-low) both fail on the
+    # same HER2 result. Before, the order card listed that HER2 line twice (once per label), and
+    # with an earlier HER2-low note the summary was cut mid-sentence with "…"
+    p = after_ai_cdk46i("ll-tdxd-null-order", her2="1+").med("capecitabine", "2025-06-01", "2025-06-25")
+    p = p.progression("2025-06-20")
+    p.resources = [r for r in p.resources if not r["id"].startswith("her2")]
+    if earlier_low:
+        p.her2("1+", "2016-03-10")
+    p.her2("0", "2024-01-15", text="IHC 0 with no membrane staining")
+    order = _order(p.state(dt.date(2025, 9, 1)), [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")])
+    detail = order[0]["detail"]
+    her2_lines = [x for x in detail.splitlines() if x.startswith("- HER2 null")]
+    assert len(her2_lines) == 1
+    assert order[0]["summary"] == "Trastuzumab deruxtecan: not indicated — HER2 null, IHC 0 (2024-01-15)"
+    if earlier_low:
+        assert "an earlier assessment was HER2-low: IHC 1+ (2016-03-10)" in her2_lines[0]
