@@ -688,6 +688,13 @@ def _her2_low_words_unsure(text: str) -> bool:
     return True
 
 
+def _positive_stated(text: str) -> bool:
+    """A positive word in `text` not under a HER2 negation: "HER2-low, not HER2-positive" restates
+    HER2-negative (CR A.1), it names no second result; "HER2-low on primary, HER2-positive on
+    metastasis" does (_NEG_RE reads "not positive" but not "not HER2-positive")."""
+    return any(not _negated_before(text, m.start()) for m in _POS_RE.finditer(text))
+
+
 def _negated_before(text: str, start: int) -> bool:
     return T.HER2_TEXT_NEGATED_BEFORE.search(text[max(0, start - 40):start]) is not None
 
@@ -745,8 +752,11 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.ish = ish
         a = _answer(vcc)
         rec.qual = several or a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
-        if low_text and score is None and rec.qual in (None, "negative"):
-            rec.qual = "low"  # "Negative (HER2-low)": the more specific statement
+        if low_text and score is None and (rec.qual in (None, "negative") or (
+                rec.qual == "positive" and not several and not a and _qual_from_text(vtext) == "positive"
+                and not _positive_stated(vtext))):
+            # "Negative (HER2-low)", "HER2-low, not HER2-positive": the more specific statement
+            rec.qual = "low"
         elif low_text and score is None and rec.qual == "positive" and rec.ish != "amplified":
             # "HER2-low on primary, HER2-positive on metastasis": HER2-low or HER2-positive?
             # (CR C.2 step 0 discordant; an ISH amplified beside it is HER2-positive, A.1)
