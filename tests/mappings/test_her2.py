@@ -559,3 +559,17 @@ def test_her2_low_words_beside_a_negated_her2_positive_are_her2_low(text):
 def test_her2_low_beside_an_unnegated_her2_positive_stays_unknown():
     s = build_patient_state([patient(), loinc_obs("85319-2", valueString="HER2-low on primary, HER2-positive on metastasis")], PID)
     assert s.her2.category == "unknown"
+
+
+@pytest.mark.parametrize("text", ["HER2 low; possible ultralow on re-review", "HER2-low, likely ultralow",
+                                  "HER2-low; HER2-null suspected"])
+def test_her2_low_beside_a_hedged_ultralow_or_null_is_her2_low(text):
+    # CR A.1: the result stated is HER2-low; the IHC 0 sub-class is only a question (the hedge
+    # words of metastasis_hedges). Before, the hedged "ultralow" won: HER2 IHC 0 (ultralow), so
+    # after chemotherapy T-DXd label B (HER2-low only, B.11) was not offered; "null" left it unread
+    assert (lambda h: (h.category, h.ihc_score))(her2(loinc_obs("85319-2", valueString=text))) == ("low", None)
+
+
+@pytest.mark.parametrize("text,category", [("HER2 low, ultralow", "ultralow"), ("HER2-low; possible 3+", "unknown")])
+def test_her2_low_beside_a_stated_ultralow_or_a_hedged_3_plus_is_read_as_before(text, category):
+    assert her2(loinc_obs("85319-2", valueString=text)).category == category
