@@ -5006,3 +5006,16 @@ def test_fhir_a_drafted_trastuzumab_deruxtecan_for_her2_null_names_the_her2_resu
     assert order[0]["summary"] == "Trastuzumab deruxtecan: not indicated — HER2 null, IHC 0 (2024-01-15)"
     if earlier_low:
         assert "an earlier assessment was HER2-low: IHC 1+ (2016-03-10)" in her2_lines[0]
+
+
+@pytest.mark.parametrize("ratio,copies", [(2.5, 3.5), (1.5, 6.5), (1.5, 4.5)])
+def test_fhir_her2_2_plus_with_an_undecided_ish_group_says_ish_not_decided_on_the_testing_card_not_no_ish(ratio, copies):
+    # CR A.1 gives no ISH groups: an ASCO/CAP group 2-4 ratio without a laboratory interpretation
+    # leaves HER2 equivocal (gap her2-ish-unclear). Before, the ER/PR/HER2 testing card said
+    # "HER2 equivocal (IHC 2+, no ISH)" beside the ISH Observations it cited
+    p = after_ai_cdk46i("ll-her2-ish-group", her2="2+").her2_ish_counts(ratio, copies, "2024-01-25")
+    state, cards = run(p)
+    assert state.her2.category == "equivocal-pending"
+    detail = card(cards, "test-er-pr-her2")["detail"]
+    assert "- HER2 equivocal (IHC 2+, ISH not decided) — " in detail
+    assert "no ISH" not in detail
