@@ -185,7 +185,7 @@ from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
 from cards.render import MAX_SUMMARY, SUMMARY_SOURCE, cite, clip, medication_request, service_request
 from cards.rules import (
-    PATHOGENIC, PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant, esr1_pending,
+    HER2_HISTORY_NOTE, PATHOGENIC, PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant, esr1_pending,
     evaluate_rule,
     fmt_date, ish_text, latest_date_text, variant_name, written_on,
 )
@@ -283,6 +283,27 @@ class OrderKnowledge:
         """drug -> {label, source} for the drugs whose label the receptor ("HER2" / "HR") decides."""
         base = self.her2_positive if receptor == "HER2" else self.hr_negative
         return {**base, **self.receptor_not_final_also.get(receptor, {})}
+
+
+def _distinct_facts(facts: list[Finding]) -> list[Finding]:
+    """`facts` with each text once (two label routes failing on one fact give it twice), the
+    sources of the repeats added to the first."""
+    by_text: dict[str, Finding] = {}
+    for f in facts:
+        first = by_text.get(f.text)
+        if first is None:
+            by_text[f.text] = f
+        elif any(s not in first.sources for s in f.sources):
+            by_text[f.text] = Finding(first.value, first.text, first.sources
+                                      + tuple(s for s in f.sources if s not in first.sources), first.unconfirmed_only)
+    return list(by_text.values())
+
+
+def _first_clauses(text: str, room: int) -> str:
+    """`text` for a summary with `room` characters: whole, or without the HER2 history note
+    (rules.HER2_HISTORY_NOTE: the earlier result stays in the detail) when it does not fit;
+    clip cuts whatever is still too long."""
+    return text.split(HER2_HISTORY_NOTE, 1)[0] if len(text) > room else text
 
 
 def _not_final_lines(pending) -> list[str]:
@@ -1205,6 +1226,8 @@ class _Checker:
         a = g.cand.assessment
         drafted_label = self._choice_label([n for n in g.cand.names if n in self.pool])
         judged = "" if set(g.cand.names) <= self.pool else f", judged as {reg.name}, its labelled regimen"
+        # T-DXd label A and label B both fail on the same HER2 result (CR B.11, C.3 row 9): one line
+        reasons = _distinct_facts(reasons)
         lines = [f"**{drafted_label}**{judged} ({reg.brand}) does not fit this patient's documented facts "
                  f"({'first line' if a.phase == 'first-line' else 'after progression'} for metastatic disease).",
                  "", "**Why (documented facts)**"]
@@ -1217,8 +1240,9 @@ class _Checker:
         suggestions, names = self.replacements(g)
         lines += self._fitting_block(names)
         lines += self._drafts_block(g.cand.names) + self._footer()
-        return self._not_indicated_topic_card(reg, f"{drafted_label}: not indicated — {reasons[0].text}", lines,
-                                              suggestions)
+        head = f"{drafted_label}: not indicated — "
+        return self._not_indicated_topic_card(reg, head + _first_clauses(reasons[0].text, MAX_SUMMARY - len(head)),
+                                              lines, suggestions)
 
     def not_confirmed_card(self, g: Group, open_facts: list[Finding]) -> Card:
         """order-not-indicated, but only saying the record cannot confirm the label: the drafted

@@ -833,6 +833,10 @@ def _her2_text(state: PatientState) -> str:
     return f"{', '.join(bits)} ({fmt_date(h.date, h.date_last)})"
 
 
+# what _her2_finding adds after the HER2 fact (the history note); an order card's summary drops it
+HER2_HISTORY_NOTE = "; an earlier assessment "
+
+
 def _her2_finding(state: PatientState, val: bool | None, text: str) -> Finding:
     """A HER2 fact for trastuzumab deruxtecan; when it is not HER2-low but an earlier
     assessment was, that result is named beside it: CR C.2 step 0 prefers the most recent
@@ -841,11 +845,11 @@ def _her2_finding(state: PatientState, val: bool | None, text: str) -> Finding:
     h = state.her2
     if val is True and h.conflict_with:
         # HER2-low now, HER2-positive before (HER2 can change, C.2 step 0): said beside it
-        return Finding(val, f"{text}; an earlier assessment differs: {'; '.join(h.conflict_with)} (the most "
+        return Finding(val, f"{text}{HER2_HISTORY_NOTE}differs: {'; '.join(h.conflict_with)} (the most "
                             "recent decides, C.2 step 0)", tuple(h.sources))
     if val is True or not h.earlier_low:
         return Finding(val, text, tuple(h.sources))
-    return Finding(val, f"{text}; an earlier assessment was HER2-low: {h.earlier_low} (the most recent "
+    return Finding(val, f"{text}{HER2_HISTORY_NOTE}was HER2-low: {h.earlier_low} (the most recent "
                         "decides, C.2 step 0; the label does not say which specimen, B.11)",
                    tuple(h.sources) + tuple(s for s in h.earlier_low_sources if s not in h.sources))
 

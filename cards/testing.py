@@ -173,7 +173,7 @@ def receptor_test_needed(state, ctx, status, by_topic):
                                tuple(state.er.sources) + tuple(state.pr.sources)))
     if state.her2.category in ("unknown", "equivocal-pending"):
         whens.append("her2" if state.her2.category == "unknown" else "her2-ish")
-        reasons.append(Finding(None, f"HER2 {her2_category_text(state.her2.category)}{_her2_ihc_ish(state.her2)}",
+        reasons.append(Finding(None, f"HER2 {her2_category_text(state.her2.category)}{_her2_ihc_ish(state)}",
                                tuple(state.her2.sources)))
     if not whens:
         return None
@@ -185,15 +185,19 @@ def receptor_test_needed(state, ctx, status, by_topic):
     return _awaiting_markers(need, [r for w in whens for r in pending[w]], complete=all(pending.values()))
 
 
-def _her2_ihc_ish(h: HER2Status) -> str:
+def _her2_ihc_ish(state: PatientState) -> str:
     """' (IHC 2+, no ISH)' beside an unknown / equivocal HER2; an unknown from results that
     disagree (markers._combine_her2: an overall interpretation against the IHC, or ISH
-    amplified and not amplified) says so rather than 'no ISH'."""
+    amplified and not amplified) says so rather than 'no ISH', and an ISH ratio that does not
+    decide it (gap her2-ish-unclear, ASCO/CAP groups 2-4) 'ISH not decided', as the pathway line."""
+    h = state.her2
     if not h.ihc_score:
         return ""
     bits = [f"IHC {h.ihc_score}"]
     if h.ish:
         bits.append(ish_text(h.ish))
+    elif h.category == "equivocal-pending" and any(g.code == "her2-ish-unclear" for g in state.gaps):
+        bits.append("ISH not decided")
     elif h.category == "equivocal-pending" or not h.conflict:
         bits.append("no ISH")
     if h.conflict and h.category == "unknown":

@@ -673,7 +673,7 @@ def _her2_low_words_unsure(text: str) -> bool:
     or the text also names an IHC score outside HER2-low ("HER2-low on primary; 0 on metastasis":
     two results in one text, CR C.2 step 0 discordant), or calls it positive ("HER2 low
     positive": HER2-low or HER2-positive?). CR A.1: HER2-low is IHC 1+ or 2+/ISH-; never inferred."""
-    if _her2_text_scores(text) - {"1+", "2+"}:
+    if _her2_text_scores(text) - {"1+", "2+"} - ({"0"} if _only_hedged_zero(text) else set()):
         return True
     if _LOW_POSITIVE.search(text):
         return True
@@ -686,6 +686,36 @@ def _her2_low_words_unsure(text: str) -> bool:
                 or T.MET_SUSPICION_AFTER.search(after) or T.MET_PROBABLE_AFTER.search(after)):
             return False
     return True
+
+
+def _hedged_at(text: str, start: int, end: int) -> bool:
+    """The mention text[start:end] is hedged ("possible ...", "... suspected"): the hedge words
+    _her2_low_words_unsure reads (local_codes.yaml metastasis_hedges)."""
+    before, after = text[max(0, start - 45):start], text[end:]
+    return bool(T.MET_SUSPICION_BEFORE.search(before) or T.MET_PROBABLE_BEFORE.search(before)
+                or T.MET_SUSPICION_AFTER.search(after) or T.MET_PROBABLE_AFTER.search(after))
+
+
+def _only_hedged(text: str, value: str) -> bool:
+    """Every unnegated mention of the HER2 text pattern `value` in `text` is hedged."""
+    found = [m for rx, v in T.HER2_TEXT if v == value for m in rx.finditer(text)
+             if not _negated_before(text, m.start())]
+    return bool(found) and all(_hedged_at(text, m.start(), m.end()) for m in found)
+
+
+def _only_hedged_zero(text: str) -> bool:
+    """The text's IHC 0 is only a hedged ultralow / null ("HER2 low; possible ultralow"): a
+    question about the sub-class, not a second result (a hedged 3+ still is one)."""
+    zero = [v for rx, v in T.HER2_TEXT if _SCORE_OF.get(v, v) == "0"
+            and any(not _negated_before(text, m.start()) for m in rx.finditer(text))]
+    return bool(zero) and all(v in ("ultralow", "null") and _only_hedged(text, v) for v in zero)
+
+
+def _positive_stated(text: str) -> bool:
+    """A positive word in `text` not under a HER2 negation: "HER2-low, not HER2-positive" restates
+    HER2-negative (CR A.1), it names no second result; "HER2-low on primary, HER2-positive on
+    metastasis" does (_NEG_RE reads "not positive" but not "not HER2-positive")."""
+    return any(not _negated_before(text, m.start()) for m in _POS_RE.finditer(text))
 
 
 def _negated_before(text: str, start: int) -> bool:
@@ -724,6 +754,10 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 scores = scores | {"1+"}
             if len(scores) > 1 and score is None:
                 t, several = _several_scores(scores)
+            if t in ("ultralow", "null") and _her2_low_named(read) and _only_hedged_zero(read):
+                # "HER2 low; possible ultralow on re-review": the result is HER2-low, the IHC 0
+                # sub-class only a question (CR A.1; label B is for HER2-low only, B.11)
+                t = "low"
             if t in ("ultralow", "null"):
                 score, sub = "0", t
             elif t == "low" and _her2_low_words_unsure(read):
@@ -745,8 +779,11 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.ish = ish
         a = _answer(vcc)
         rec.qual = several or a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
-        if low_text and score is None and rec.qual in (None, "negative"):
-            rec.qual = "low"  # "Negative (HER2-low)": the more specific statement
+        if low_text and score is None and (rec.qual in (None, "negative") or (
+                rec.qual == "positive" and not several and not a and _qual_from_text(vtext) == "positive"
+                and not _positive_stated(vtext))):
+            # "Negative (HER2-low)", "HER2-low, not HER2-positive": the more specific statement
+            rec.qual = "low"
         elif low_text and score is None and rec.qual == "positive" and rec.ish != "amplified":
             # "HER2-low on primary, HER2-positive on metastasis": HER2-low or HER2-positive?
             # (CR C.2 step 0 discordant; an ISH amplified beside it is HER2-positive, A.1)

@@ -5051,3 +5051,36 @@ def test_fhir_a_ribociclib_order_for_next_week_already_stopped_or_completed_is_n
     draft = _draft("letrozole", "aromatase-inhibitor", "72965")
     got = [c.to_json()["summary"] for c in order_cards(state, [draft], [draft.reference], "order-select")]
     assert any(s.startswith("Letrozole drafted without") for s in got), got
+
+
+@pytest.mark.parametrize("earlier_low", [False, True])
+def test_fhir_a_drafted_trastuzumab_deruxtecan_for_her2_null_names_the_her2_result_once_and_keeps_the_summary_whole(earlier_low):
+    # CR B.11 / C.3 row 9: label A (HER2-low/ultralow) and label B (HER2-low) both fail on the
+    # same HER2 result. Before, the order card listed that HER2 line twice (once per label), and
+    # with an earlier HER2-low note the summary was cut mid-sentence with "…"
+    p = after_ai_cdk46i("ll-tdxd-null-order", her2="1+").med("capecitabine", "2025-06-01", "2025-06-25")
+    p = p.progression("2025-06-20")
+    p.resources = [r for r in p.resources if not r["id"].startswith("her2")]
+    if earlier_low:
+        p.her2("1+", "2016-03-10")
+    p.her2("0", "2024-01-15", text="IHC 0 with no membrane staining")
+    order = _order(p.state(dt.date(2025, 9, 1)), [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")])
+    detail = order[0]["detail"]
+    her2_lines = [x for x in detail.splitlines() if x.startswith("- HER2 null")]
+    assert len(her2_lines) == 1
+    assert order[0]["summary"] == "Trastuzumab deruxtecan: not indicated — HER2 null, IHC 0 (2024-01-15)"
+    if earlier_low:
+        assert "an earlier assessment was HER2-low: IHC 1+ (2016-03-10)" in her2_lines[0]
+
+
+@pytest.mark.parametrize("ratio,copies", [(2.5, 3.5), (1.5, 6.5), (1.5, 4.5)])
+def test_fhir_her2_2_plus_with_an_undecided_ish_group_says_ish_not_decided_on_the_testing_card_not_no_ish(ratio, copies):
+    # CR A.1 gives no ISH groups: an ASCO/CAP group 2-4 ratio without a laboratory interpretation
+    # leaves HER2 equivocal (gap her2-ish-unclear). Before, the ER/PR/HER2 testing card said
+    # "HER2 equivocal (IHC 2+, no ISH)" beside the ISH Observations it cited
+    p = after_ai_cdk46i("ll-her2-ish-group", her2="2+").her2_ish_counts(ratio, copies, "2024-01-25")
+    state, cards = run(p)
+    assert state.her2.category == "equivocal-pending"
+    detail = card(cards, "test-er-pr-her2")["detail"]
+    assert "- HER2 equivocal (IHC 2+, ISH not decided) — " in detail
+    assert "no ISH" not in detail

@@ -545,3 +545,31 @@ def test_a_her2_result_whose_words_state_no_single_result_is_quoted_in_a_gap(tex
     gap = next(g for g in s.gaps if g.code == "her2-text-unclear")
     assert gap.message == (f"HER2 result not read: '{text}' (a hedge, or more than one result in one text). "
                            "The pathology report decides.")
+
+
+@pytest.mark.parametrize("text", ["HER2-low, not HER2-positive", "HER2-low (not HER2-positive)",
+                                  "HER2-low, negative for HER2 positive"])
+def test_her2_low_words_beside_a_negated_her2_positive_are_her2_low(text):
+    # CR A.1: HER2-low is IHC 1+ or 2+/ISH-; "not HER2-positive" restates it (HER2-negative),
+    # it names no second result. Before, the negated "positive" made it "HER2-low or
+    # HER2-positive?": HER2 unknown, testing only, and a HER2-low patient lost T-DXd
+    assert (lambda h: (h.category, h.ihc_score))(her2(loinc_obs("85319-2", valueString=text))) == ("low", None)
+
+
+def test_her2_low_beside_an_unnegated_her2_positive_stays_unknown():
+    s = build_patient_state([patient(), loinc_obs("85319-2", valueString="HER2-low on primary, HER2-positive on metastasis")], PID)
+    assert s.her2.category == "unknown"
+
+
+@pytest.mark.parametrize("text", ["HER2 low; possible ultralow on re-review", "HER2-low, likely ultralow",
+                                  "HER2-low; HER2-null suspected"])
+def test_her2_low_beside_a_hedged_ultralow_or_null_is_her2_low(text):
+    # CR A.1: the result stated is HER2-low; the IHC 0 sub-class is only a question (the hedge
+    # words of metastasis_hedges). Before, the hedged "ultralow" won: HER2 IHC 0 (ultralow), so
+    # after chemotherapy T-DXd label B (HER2-low only, B.11) was not offered; "null" left it unread
+    assert (lambda h: (h.category, h.ihc_score))(her2(loinc_obs("85319-2", valueString=text))) == ("low", None)
+
+
+@pytest.mark.parametrize("text,category", [("HER2 low, ultralow", "ultralow"), ("HER2-low; possible 3+", "unknown")])
+def test_her2_low_beside_a_stated_ultralow_or_a_hedged_3_plus_is_read_as_before(text, category):
+    assert her2(loinc_obs("85319-2", valueString=text)).category == category
