@@ -5084,3 +5084,15 @@ def test_fhir_her2_2_plus_with_an_undecided_ish_group_says_ish_not_decided_on_th
     detail = card(cards, "test-er-pr-her2")["detail"]
     assert "- HER2 equivocal (IHC 2+, ISH not decided) — " in detail
     assert "no ISH" not in detail
+
+
+def test_fhir_an_ihc_0_written_before_an_earlier_her2_low_result_gets_the_her2_re_test_not_trastuzumab_deruxtecan():
+    # "HER2 0, previously HER2-low" read HER2-low alone (the comma after the 0 was taken for a
+    # decimal comma) and offered T-DXd to a patient whose latest result is IHC 0 (CR A.1: IHC 0
+    # not classified as null or ultralow -> re-test; B.11 needs HER2-low or -ultralow)
+    p = hr_positive_mbc("p-her2-0-comma", her2="HER2 0, previously HER2-low")
+    p.regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20").progression("2025-05-15")
+    state, cards = run(p)
+    assert state.her2.category == "zero-unspecified"
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "test-her2" in topics(cards)

@@ -573,3 +573,16 @@ def test_her2_low_beside_a_hedged_ultralow_or_null_is_her2_low(text):
 @pytest.mark.parametrize("text,category", [("HER2 low, ultralow", "ultralow"), ("HER2-low; possible 3+", "unknown")])
 def test_her2_low_beside_a_stated_ultralow_or_a_hedged_3_plus_is_read_as_before(text, category):
     assert her2(loinc_obs("85319-2", valueString=text)).category == category
+
+
+@pytest.mark.parametrize("text", ["HER2 0, previously HER2-low", "HER2: 0, ultralow not assessed", "HER2 IHC 0; ultralow: pending"])
+def test_an_ihc_0_followed_by_a_comma_or_an_ultralow_left_open_is_ihc_0_not_her2_low_or_ultralow(text):
+    # "HER2 0," was no score (the comma was taken for a decimal comma): the text read HER2-low from
+    # the earlier result it names and opened T-DXd for an IHC 0 patient; "ultralow not assessed"
+    # read ultralow (T-DXd label A). CR A.1: IHC 0 not classified as null or ultralow (re-test)
+    h = her2(loinc_obs("85319-2", valueString=text))
+    assert (h.category, h.ihc_score) == ("zero-unspecified", "0")
+
+
+def test_a_decimal_after_her2_is_still_no_ihc_0():
+    assert her2(loinc_obs("85319-2", valueString="HER2 0,5")).category == "unknown"
