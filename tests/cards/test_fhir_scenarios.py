@@ -81,43 +81,28 @@ def test_fhir_an_endocrine_sensitive_relapse_gets_fulvestrant_with_ribociclib_on
         ["fulvestrant", "abemaciclib"], ["fulvestrant", "palbociclib"], ["fulvestrant", "ribociclib"]]
 
 
-def test_fhir_an_endocrine_sensitive_relapse_whose_first_line_ai_was_stopped_for_toxicity_still_gets_fulvestrant_with_ribociclib_only():
-    # B.9 (iv): palbociclib / abemaciclib + fulvestrant after progression on endocrine therapy;
-    # a relapse 3 years after adjuvant letrozole (endocrine-sensitive, ABC4 C.1) whose first-line
-    # letrozole was stopped for arthralgia with no progression documented has not progressed on
-    # any endocrine therapy: fulvestrant + ribociclib ("initial endocrine-based therapy") only
-    p = adjuvant_relapse("sens-tox-stop", "2021-01-14").med("letrozole", "2024-02-01", "2024-04-01", stopped_for="Arthralgia")
+# B.9 (iv): palbociclib / abemaciclib + fulvestrant after progression on endocrine therapy. A
+# relapse 3 years after adjuvant letrozole (endocrine-sensitive, ABC4 C.1), or de novo metastatic
+# disease (no adjuvant endocrine therapy), whose first-line letrozole was stopped for arthralgia
+# with no progression documented has not progressed on any endocrine therapy: fulvestrant +
+# ribociclib ("initial endocrine-based therapy", B.9 (iii)/B.10) only; a progression on that
+# line is one: all three partners
+@pytest.mark.parametrize("start,resistance,why", [
+    (lambda pid: adjuvant_relapse(pid, "2021-01-14"), "sensitive", ""),
+    (de_novo, "de-novo", "de novo metastatic disease, no endocrine therapy before it")])
+def test_fhir_a_first_line_ai_stopped_for_toxicity_after_a_sensitive_relapse_or_de_novo_gets_fulvestrant_with_ribociclib_only(
+        start, resistance, why):
+    p = start("tox-stop").med("letrozole", "2024-02-01", "2024-04-01", stopped_for="Arthralgia")
     state, cards = run(p, dt.date(2024, 5, 1))
-    assert state.therapy.endocrine_resistance == "sensitive"
+    assert state.therapy.endocrine_resistance == resistance
     fulv = card(cards, "fulvestrant-cdk46i")
     assert suggestion_drugs(fulv) == [["fulvestrant", "ribociclib"]]
     assert ("Not offered: Fulvestrant + abemaciclib — abemaciclib: No progression on 1 endocrine-based line(s) for "
             "metastatic disease documented (0 counted): stopped for a stated reason other than progression") in fulv["detail"]
+    assert why in fulv["detail"]
     [order] = _order(state, [_draft("fulvestrant", "fulvestrant", "282357"), _draft(*PALBOCICLIB)])
     assert order["summary"].startswith("Fulvestrant + palbociclib: not indicated — No progression on 1 endocrine-based")
-    # a progression on that line is one: all three partners
-    p = adjuvant_relapse("sens-prog", "2021-01-14").med("letrozole", "2024-02-01", "2024-04-01").progression("2024-03-25")
-    _, cards = run(p, dt.date(2024, 5, 1))
-    assert len(suggestion_drugs(card(cards, "fulvestrant-cdk46i"))) == 3
-
-
-def test_fhir_a_de_novo_patient_whose_first_line_ai_was_stopped_for_toxicity_gets_fulvestrant_with_ribociclib_only():
-    # B.9 (iv): palbociclib / abemaciclib + fulvestrant after progression on endocrine therapy;
-    # de novo metastatic disease has no adjuvant endocrine therapy, and a first-line letrozole
-    # stopped for arthralgia with no progression documented is no progression on it:
-    # fulvestrant + ribociclib ("initial endocrine-based therapy", B.9 (iii)/B.10) only
-    p = de_novo("dn-tox-stop").med("letrozole", "2024-02-01", "2024-04-01", stopped_for="Arthralgia")
-    state, cards = run(p, dt.date(2024, 5, 1))
-    assert state.therapy.endocrine_resistance == "de-novo"
-    fulv = card(cards, "fulvestrant-cdk46i")
-    assert suggestion_drugs(fulv) == [["fulvestrant", "ribociclib"]]
-    assert ("Not offered: Fulvestrant + abemaciclib — abemaciclib: No progression on 1 endocrine-based line(s) for "
-            "metastatic disease documented (0 counted): stopped for a stated reason other than progression") in fulv["detail"]
-    assert "de novo metastatic disease, no endocrine therapy before it" in fulv["detail"]
-    [order] = _order(state, [_draft("fulvestrant", "fulvestrant", "282357"), _draft(*PALBOCICLIB)])
-    assert order["summary"].startswith("Fulvestrant + palbociclib: not indicated — No progression on 1 endocrine-based")
-    # a progression on that line is one: all three partners
-    p = de_novo("dn-prog").med("letrozole", "2024-02-01", "2024-04-01").progression("2024-03-25")
+    p = start("prog").med("letrozole", "2024-02-01", "2024-04-01").progression("2024-03-25")
     _, cards = run(p, dt.date(2024, 5, 1))
     assert len(suggestion_drugs(card(cards, "fulvestrant-cdk46i"))) == 3
 
