@@ -758,7 +758,12 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 # "HER2 low; possible ultralow on re-review": the result is HER2-low, the IHC 0
                 # sub-class only a question (CR A.1; label B is for HER2-low only, B.11)
                 t = "low"
-            if t in ("ultralow", "null"):
+            if t in ("ultralow", "null") and _only_hedged(read, t):
+                # "possible ultralow", "HER2 0, likely ultralow": an IHC 0 whose sub-class is
+                # only a question (read as ultralow, it opened T-DXd label A on a hedge): IHC 0
+                # not classified, the re-test decides (CR A.1; B.11 HER2-ultralow)
+                score = "0"
+            elif t in ("ultralow", "null"):
                 score, sub = "0", t
             elif t == "low" and _her2_low_words_unsure(read):
                 several = "indeterminate"  # hedged, or beside a score outside HER2-low: unread

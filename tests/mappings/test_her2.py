@@ -586,3 +586,16 @@ def test_an_ihc_0_followed_by_a_comma_or_an_ultralow_left_open_is_ihc_0_not_her2
 
 def test_a_decimal_after_her2_is_still_no_ihc_0():
     assert her2(loinc_obs("85319-2", valueString="HER2 0,5")).category == "unknown"
+
+
+@pytest.mark.parametrize("text", ["possible ultralow", "HER2 0, likely ultralow", "Suspected HER2-ultralow", "HER2 0 (null?)"])
+def test_an_ihc_0_whose_ultralow_or_null_sub_class_is_only_hedged_is_ihc_0_not_classified(text):
+    # read as ultralow, "possible ultralow" opened T-DXd label A on a hedge (B.11 HER2-ultralow);
+    # CR A.1: an IHC 0 without a stated sub-class waits on the re-test
+    h = her2(loinc_obs("85319-2", valueString=text))
+    assert (h.category, h.ihc_score) == ("zero-unspecified", "0")
+
+
+@pytest.mark.parametrize("text,category", [("HER2 IHC 0, ultralow", "ultralow"), ("HER2-null", "null")])
+def test_an_ihc_0_with_its_sub_class_stated_keeps_it(text, category):
+    assert her2(loinc_obs("85319-2", valueString=text)).category == category
