@@ -205,11 +205,13 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     if words is not None:
         return "suspected", words
     # (fix-dz3) a suspicion the gap quotes: the confirming test pending ("- awaiting biopsy"),
-    # a question going on ("? biopsy planned"), one of two diagnoses ("or hemangioma")
+    # a question going on ("? biopsy planned"), one of two diagnoses ("or hemangioma"; (fix-dz4)
+    # "?hemangioma", "/hemangioma")
     # (a confirmation after one of two diagnoses does not say which it confirmed: "Liver
     # metastasis or hemangioma, biopsy proven" stays a differential)
     words = (None if confirmed else _hedge_after(T.MET_PENDING_AFTER, window, after)
-             or _hedge_after(T.MET_QUESTION_AFTER, window, after)) or _differential_or(window, after)
+             or _hedge_after(T.MET_QUESTION_AFTER, window, after)) or _differential_or(window, after) \
+        or _hedge_after(T.MET_DIFFERENTIAL_QUESTION_AFTER, window, after)
     return ("quoted", words.strip()) if words is not None else None
 
 

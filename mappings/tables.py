@@ -300,6 +300,14 @@ MET_PENDING_AFTER = re.compile(
 # (fix-dz3) "Liver metastasis or hemangioma": one of two diagnoses (local_codes.yaml
 # differential_or_after; disease._hedge_of checks what group "other" names)
 MET_DIFFERENTIAL_OR_AFTER = re.compile(_MH.get("differential_or_after") or "(?!)", re.I)
+# (fix-dz4) another diagnosis after a "?" or a "/" right after the mention ("Liver metastasis
+# ?hemangioma", "(?haemangioma)", ", ? fracture", "Liver metastasis/hemangioma"): one of two
+# diagnoses, as "or hemangioma" (local_codes.yaml differential_question_after, a closed list).
+# Its own pattern, not in suspicion_after_phrases: those are wrapped in \b...\b, which cannot match
+# a "?" after a space or "(". Not "? fracture risk" (the known metastasis's risk). Group "words"
+# is the "?" or "/" and the diagnosis, for the gap to quote.
+MET_DIFFERENTIAL_QUESTION_AFTER = re.compile(
+    rf"{_AFTER_MENTION}(?P<words>(?:\?+|/)\s*(?:{_words('differential_question_after')})\b(?!\s+risk\b))", re.I)
 # (rt28) pathology confirming the mention later in its clause (local_codes.yaml confirmed_after)
 MET_CONFIRMED_AFTER = re.compile(_MH.get("confirmed_after") or "(?!)", re.I)
 MET_PROBABLE_AFTER = re.compile(rf"{_AFTER_MENTION}\b(?P<words>{_words('probable_after')})\b{_CLOSES}", re.I)

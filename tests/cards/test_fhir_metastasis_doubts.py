@@ -36,6 +36,11 @@ def _cards(p: FhirPatient) -> tuple:
     ("Malignant pleural effusion, cytology pending", 'pleura ("cytology pending" in the text)'),
     ("Liver metastasis - awaiting biopsy", 'liver ("awaiting biopsy" in the text)'),
     ("Bone metastases TBC", 'bone ("tbc" in the text)'),
+    # (fix-dz4) another diagnosis after "?" or "/": were read as metastases (first-line cards)
+    ("Liver metastasis ?hemangioma", 'liver ("?hemangioma" in the text)'),
+    ("Bone metastasis, ? fracture", 'bone ("? fracture" in the text)'),
+    ("Lung metastases, ? infection", 'lung ("? infection" in the text)'),
+    ("Liver metastasis/hemangioma", 'liver ("/hemangioma" in the text)'),
 ])
 def test_fhir_a_metastasis_the_text_doubts_keeps_an_early_patient_out_of_the_pathway_and_quotes_the_doubt(text, quoted):
     state, cards = _cards(_early_patient_with(text))

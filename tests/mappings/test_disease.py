@@ -526,6 +526,35 @@ def test_a_metastasis_written_with_a_doubt_after_it_is_not_metastatic_and_the_ga
     assert f'{site} ("{quoted}" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
 
 
+# (fix-dz4) another diagnosis after a "?" or a "/" right after the mention: one of two diagnoses
+# (condition-ver-status 'differential'), as "or hemangioma"; the gap quotes it
+@pytest.mark.parametrize("text,site,quoted", [
+    ("Liver metastasis ?hemangioma", "liver", "?hemangioma"),
+    ("Liver metastasis (?haemangioma)", "liver", "?haemangioma"),
+    ("Bone metastasis, ? fracture", "bone", "? fracture"),
+    ("Lung metastases, ? infection", "lung", "? infection"),
+    ("Liver lesion - metastasis ?cyst", "liver", "?cyst"),
+    ("Liver metastasis/hemangioma", "liver", "/hemangioma"),
+])
+def test_a_metastasis_with_another_diagnosis_after_a_question_mark_or_slash_is_not_metastatic_and_the_gap_quotes_it(
+        text, site, quoted):
+    c = condition(cc(text=text), "2021-01-01")
+    d = disease(breast_cancer(), c)
+    assert d.metastatic != "yes" and d.sites == []
+    assert f'{site} ("{quoted}" in the text)' in _gaps(breast_cancer(), c)["metastasis-unconfirmed"]
+
+
+@pytest.mark.parametrize("text,site", [
+    ("Liver metastases? progression", "liver"), ("Bone metastases (? T12)", "bone"),
+    ("Brain metastases? for SRS", "brain"), ("Bone metastases, pathological fracture", "bone"),
+    ("Liver metastases ? number", "liver"), ("Bone metastases ?pathological fracture", "bone"),
+    ("Bone metastases ? fracture risk", "bone"), ("Bone/liver metastases", "liver"),
+])
+def test_a_question_about_the_known_metastasis_itself_keeps_it_metastatic(text, site):
+    d = disease(breast_cancer(), condition(cc(text=text), "2021-01-01"))
+    assert d.metastatic == "yes" and site in [s.site for s in d.sites]
+
+
 @pytest.mark.parametrize("text,site", [("Liver lesion: metastasis v haemangioma", "liver"),
                                        ("Bone mets (to be confirmed)", "bone"), ("Bone metastases ?", "bone"),
                                        ("?Bone metastases", "bone")])
