@@ -38,7 +38,7 @@ def _cards(p: FhirPatient) -> tuple:
     ("Bone metastases TBC", 'bone ("tbc" in the text)'),
     # (fix-dz4) another diagnosis after "?" or "/": were read as metastases (first-line cards)
     ("Liver metastasis ?hemangioma", 'liver ("?hemangioma" in the text)'),
-    ("Bone metastasis, ? fracture", 'bone ("? fracture" in the text)'),
+    ("Bone metastasis, ? insufficiency fracture", 'bone ("? insufficiency" in the text)'),
     ("Lung metastases, ? infection", 'lung ("? infection" in the text)'),
     ("Liver metastasis/hemangioma", 'liver ("/hemangioma" in the text)'),
 ])

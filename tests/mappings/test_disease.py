@@ -531,7 +531,7 @@ def test_a_metastasis_written_with_a_doubt_after_it_is_not_metastatic_and_the_ga
 @pytest.mark.parametrize("text,site,quoted", [
     ("Liver metastasis ?hemangioma", "liver", "?hemangioma"),
     ("Liver metastasis (?haemangioma)", "liver", "?haemangioma"),
-    ("Bone metastasis, ? fracture", "bone", "? fracture"),
+    ("Bone metastasis, ? insufficiency fracture", "bone", "? insufficiency"),
     ("Lung metastases, ? infection", "lung", "? infection"),
     ("Liver lesion - metastasis ?cyst", "liver", "?cyst"),
     ("Liver metastasis/hemangioma", "liver", "/hemangioma"),
@@ -549,6 +549,8 @@ def test_a_metastasis_with_another_diagnosis_after_a_question_mark_or_slash_is_n
     ("Brain metastases? for SRS", "brain"), ("Bone metastases, pathological fracture", "bone"),
     ("Liver metastases ? number", "liver"), ("Bone metastases ?pathological fracture", "bone"),
     ("Bone metastases ? fracture risk", "bone"), ("Bone/liver metastases", "liver"),
+    # a fracture beside a bone metastasis: most often the question of its complication
+    ("Bone metastasis, ? fracture", "bone"), ("Bone metastases (?fracture)", "bone"),
 ])
 def test_a_question_about_the_known_metastasis_itself_keeps_it_metastatic(text, site):
     d = disease(breast_cancer(), condition(cc(text=text), "2021-01-01"))
