@@ -33,7 +33,11 @@ _NOT_DETECTED = re.compile(
     # significance detected", "No mutations"; only at the start of the text or of a clause, so
     # an aside ("Detected: PIK3CA H1047R (no other variants)") does not negate the finding
     # "no other / additional / further variants" follows a finding: it never negates it
-    r"|(?:^|[|:;,.]\s*)no\b(?!\s+(?:other|additional|further)\b)[^|:;,.()]{0,40}?\b(variant|mutation|alteration)s?\b"
+    # ... also after the gene it is of ("BRCA2 no pathogenic variant", "ESR1 - no mutation"): the
+    # "no" was passed over and "pathogenic variant" read as a finding (a germline negative read
+    # as a pathogenic BRCA2 variant, CR C.2 step 1 / C.3 row 7)
+    r"|(?:^|[|:;,.]\s*)(?:(?:germline |somatic )?(?:[gst]?brca ?[12](?:/2)?|esr1|pik3ca|akt1|pten|palb2)\s*-?\s*)?"
+    r"no\b(?!\s+(?:other|additional|further)\b)[^|:;,.()]{0,40}?\b(variant|mutation|alteration)s?\b"
     # "none" as the whole answer: "ESR1 mutation: none", "None", "Variants: none." (the answer
     # LL1971-2 calls Absent); not "none of ..." or "none detected" inside a longer clause
     r"|(?:^|[|:;])\s*none\s*(?:$|[|;.,])"
@@ -225,7 +229,7 @@ def _gene_result_contradicts_itself(text: str) -> bool:
     negation of a named change beside another found ("p.D538G detected, p.Y537S not detected") is
     no contradiction, nor a finding told as past or of no class (VUS)."""
     text = text.lower()
-    pieces = [p for p in _CHANGE_PIECE_SPLIT.split(text) if p.strip()]
+    pieces = [p.strip() for p in _CHANGE_PIECE_SPLIT.split(text) if p.strip()]
     def names_change(piece: str) -> bool:
         return bool(_PROTEIN_RE.search(piece) or _DNA_RE.search(piece))
     gene_negative = any((_NOT_DETECTED.search(p) or _REFUTED.search(p)) and not names_change(p)

@@ -3492,6 +3492,16 @@ def test_fhir_a_brca2_result_whose_text_says_germline_gets_talazoparib_and_no_ge
     assert "test-germline-brca" not in ordered_tests(cards)
 
 
+def test_fhir_a_germline_brca2_text_writing_no_after_the_gene_offers_no_parp_inhibitor():
+    # was: "Germline BRCA2 no pathogenic variant" read as a germline BRCA2 pathogenic variant and
+    # talazoparib offered on a negative; now a germline BRCA2 negative (CR C.2 step 1, C.3 row 7)
+    p = _lab_text(after_ai_cdk46i("pp-brca2-no-after-gene"), "BRCA2 mutation analysis",
+                  "Germline BRCA2 no pathogenic variant", specimen="Peripheral blood")
+    state, cards = run(p)
+    assert "talazoparib" not in regimen_topics(cards) and "olaparib" not in regimen_topics(cards)
+    assert state.biomarkers.status("BRCA2") == "not-detected"
+
+
 def test_fhir_one_akt1_change_on_a_variant_that_also_lists_esr1_and_pik3ca_offers_neither_serd_nor_alpelisib():
     p = after_ai_cdk46i("pp-multi-gene-variant").variant("AKT1", "p.Glu17Lys", specimen="tissue", on="2025-06-01")
     v = p.resources[-1]

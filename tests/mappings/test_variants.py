@@ -929,3 +929,15 @@ def test_a_panel_text_contradicting_itself_for_one_gene_still_gives_the_other_ge
 def test_a_text_with_one_clear_result_per_gene_is_read_as_before(text, expected):
     r = results(variant("HGNC:3467", "ESR1", present=None, value_text=text)).for_gene("ESR1")[0]
     assert (r.result, r.protein_change) == expected
+
+
+@pytest.mark.parametrize("gene_code, gene, text", [
+    ("HGNC:1101", "BRCA2", "BRCA2 no pathogenic variant"),
+    ("HGNC:1101", "BRCA2", "BRCA2 - no pathogenic variant detected"),
+    ("HGNC:1100", "BRCA1", "BRCA1 no mutation identified"),
+])
+def test_a_no_written_after_its_gene_is_a_negative_not_a_pathogenic_variant(gene_code, gene, text):
+    # was: "pathogenic variant" read as a finding past the "no" (a BRCA2 pathogenic variant,
+    # a PARP inhibitor's selection, on a negative)
+    r = results(variant(gene_code, gene, present=None, value_text=text)).for_gene(gene)[0]
+    assert (r.result, r.significance) == ("not-detected", "not-reported")
