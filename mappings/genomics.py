@@ -219,6 +219,19 @@ _NOT_A_CLASS_FINDING = ("vus", "benign", "likely-benign")
 _OF_A_VARIANT = re.compile(r"\b(?:mutat\w*|variants?|alterations?)\b")
 
 
+def _result_pieces(clause: str) -> list[str]:
+    """A clause cut where each piece states one call (_CHANGE_PIECE_SPLIT); whole when a negation
+    comes before a gene it names: it heads a list ("negative for BRCA1, BRCA2 pathogenic variants",
+    "No pathogenic variants in BRCA1, BRCA2 detected"), whose later pieces are no finding."""
+    pieces = _CHANGE_PIECE_SPLIT.split(clause)
+    for p in pieces:
+        negation = _NOT_DETECTED.search(p) or _REFUTED.search(p)
+        gene = re.search(_GENE_WORD, p)  # _GENE_WORD (below): a gene as a word
+        if negation and gene and negation.start() < gene.start():
+            return [clause]
+    return pieces
+
+
 @lru_cache(maxsize=4096)
 def _gene_result_contradicts_itself(text: str) -> bool:
     """One gene's result text stating both that the gene is negative (a negation naming no
@@ -229,7 +242,7 @@ def _gene_result_contradicts_itself(text: str) -> bool:
     negation of a named change beside another found ("p.D538G detected, p.Y537S not detected") is
     no contradiction, nor a finding told as past or of no class (VUS)."""
     text = text.lower()
-    pieces = [p.strip() for p in _CHANGE_PIECE_SPLIT.split(text) if p.strip()]
+    pieces = [p.strip() for clause in _CLAUSE_SPLIT.split(text) for p in _result_pieces(clause) if p.strip()]
     def names_change(piece: str) -> bool:
         return bool(_PROTEIN_RE.search(piece) or _DNA_RE.search(piece))
     gene_negative = any((_NOT_DETECTED.search(p) or _REFUTED.search(p)) and not names_change(p)
