@@ -33,7 +33,11 @@ _NOT_DETECTED = re.compile(
     # significance detected", "No mutations"; only at the start of the text or of a clause, so
     # an aside ("Detected: PIK3CA H1047R (no other variants)") does not negate the finding
     # "no other / additional / further variants" follows a finding: it never negates it
-    r"|(?:^|[|:;,.]\s*)no\b(?!\s+(?:other|additional|further)\b)[^|:;,.()]{0,40}?\b(variant|mutation|alteration)s?\b"
+    # ... also after the gene it is of ("BRCA2 no pathogenic variant", "ESR1 - no mutation"): the
+    # "no" was passed over and "pathogenic variant" read as a finding (a germline negative read
+    # as a pathogenic BRCA2 variant, CR C.2 step 1 / C.3 row 7)
+    r"|(?:^|[|:;,.]\s*)(?:(?:germline |somatic )?(?:[gst]?brca ?[12](?:/2)?|esr1|pik3ca|akt1|pten|palb2)\s*-?\s*)?"
+    r"no\b(?!\s+(?:other|additional|further)\b)[^|:;,.()]{0,40}?\b(variant|mutation|alteration)s?\b"
     # "none" as the whole answer: "ESR1 mutation: none", "None", "Variants: none." (the answer
     # LL1971-2 calls Absent); not "none of ..." or "none detected" inside a longer clause
     r"|(?:^|[|:;])\s*none\s*(?:$|[|;.,])"
@@ -204,6 +208,53 @@ def _a_change_found_beside_changes_absent(text: str) -> bool:
     found = [p for p in pieces if p not in negated and _STATED_FOUND.search(p)]
     return (bool(negated) and bool(found) and all(has_change(p) for p in negated)
             and any(has_change(p) for p in found + [q for q in pieces if q not in negated]))
+
+
+# a finding told as the gene's past ("ESR1 not detected (previously detected 2023)"): a history
+# beside today's result, not a second result of this test
+_PAST_FINDING = re.compile(r"\b(?:previously|formerly|prior|earlier|history|historical|in the past)\b")
+# a found variant of no clinical class for the gene's result: a VUS or benign variant beside "no
+# pathogenic variant" is the usual report, not a contradiction (CR C.2 step 1: P/LP only)
+_NOT_A_CLASS_FINDING = ("vus", "benign", "likely-benign")
+_OF_A_VARIANT = re.compile(r"\b(?:mutat\w*|variants?|alterations?)\b")
+
+
+def _result_pieces(clause: str) -> list[str]:
+    """A clause cut where each piece states one call (_CHANGE_PIECE_SPLIT); whole when a negation
+    comes before a gene it names: it heads a list ("negative for BRCA1, BRCA2 pathogenic variants",
+    "No pathogenic variants in BRCA1, BRCA2 detected"), whose later pieces are no finding."""
+    pieces = _CHANGE_PIECE_SPLIT.split(clause)
+    for p in pieces:
+        negation = _NOT_DETECTED.search(p) or _REFUTED.search(p)
+        gene = re.search(_GENE_WORD, p)  # _GENE_WORD (below): a gene as a word
+        if negation and gene and negation.start() < gene.start():
+            return [clause]
+    return pieces
+
+
+@lru_cache(maxsize=4096)
+def _gene_result_contradicts_itself(text: str) -> bool:
+    """One gene's result text stating both that the gene is negative (a negation naming no
+    change: "ESR1 not detected", "PIK3CA: negative", "ESR1 wild type") and that a variant of it
+    was found ("ESR1 p.D538G detected", "BRCA2 c.5946delT pathogenic", "ESR1 mutation detected").
+    Which one holds is not ours to guess (DESIGN.md; CR C.2 step 3: a result that is not clear is
+    no result): it was read negative, and elacestrant withheld without a word of the variant. A
+    negation of a named change beside another found ("p.D538G detected, p.Y537S not detected") is
+    no contradiction, nor a finding told as past or of no class (VUS)."""
+    text = text.lower()
+    pieces = [p.strip() for clause in _CLAUSE_SPLIT.split(text) for p in _result_pieces(clause) if p.strip()]
+    def names_change(piece: str) -> bool:
+        return bool(_PROTEIN_RE.search(piece) or _DNA_RE.search(piece))
+    gene_negative = any((_NOT_DETECTED.search(p) or _REFUTED.search(p)) and not names_change(p)
+                        and _text_result(p) == "not-detected" for p in pieces)
+    # a finding stated of a variant ("detected" / "pathogenic" said of a change, the gene or its
+    # mutation), not a change merely listed ("p.D538G, p.Y537S tested") nor another measure found
+    # ("tumor fraction 5% detected")
+    found = any(_text_result(p) == "detected" and (_STATED_FOUND.search(p) or _PATHOGENIC_STATED.search(p))
+                and (names_change(p) or _gene_symbols_named(p) or _OF_A_VARIANT.search(p))
+                and not _PAST_FINDING.search(p) and _significance_text(p) not in _NOT_A_CLASS_FINDING
+                for p in pieces)
+    return gene_negative and found
 
 
 _PROTEIN_RE = re.compile(r"\bp\.(\()?[A-Za-z]{1,3}\d+[A-Za-z*=_]*[A-Za-z0-9*]*(?(1)\)?)")
@@ -924,9 +975,26 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 # the classification that decides is not final: neither is the result
                 not_final = not_final or implications_not_final.get(rid)
             result = _result(obs, protein, dna, is_variant)
+            if by_gene is None and words and _gene_result_contradicts_itself(words):
+                # "ESR1 p.D538G detected, ESR1 not detected": the text found the gene's variant
+                # and found it negative; named unclear with its words, not read (CR C.2 step 3)
+                ctx.ignore(obs, "indeterminate-genomic-result",
+                           f"{'/'.join(genes)} result{_dated(date)} unclear: the report says both that {'/'.join(genes)} "
+                           f"carries a variant and that it is negative ('{_written_value_text(obs)[:120]}')")
+                continue
             if by_gene is not None:
                 gene_results = {g: by_gene.result(g) for g in genes}
                 for g in genes:
+                    own = " | ".join(by_gene.clauses.get(g, []))
+                    if gene_results[g] is not None and own and _gene_result_contradicts_itself(own):
+                        # one gene found and negative in one text; the other genes read as before
+                        gene_results[g] = None
+                        written_own = "; ".join(c.strip() for c in _gene_clauses(_written_value_text(obs))
+                                                if g in _gene_symbols_named(c))
+                        ctx.ignore(obs, "indeterminate-genomic-result",
+                                   f"{g} result{_dated(date)} unclear: the report says both that {g} carries a "
+                                   f"variant and that {g} is negative ('{written_own[:120]}')")
+                        continue
                     if gene_results[g] is None:
                         ctx.ignore(obs, "indeterminate-genomic-result",
                                    f"{g} result{_dated(date)} unclear: the report gives results for "

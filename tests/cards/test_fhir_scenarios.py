@@ -3468,6 +3468,20 @@ def test_fhir_an_esr1_detection_whose_interpretation_says_absent_offers_no_oral_
         in card(cards, "patient-summary")["detail"]
 
 
+def test_fhir_an_esr1_text_saying_both_detected_and_not_detected_offers_no_oral_serd_and_names_the_words():
+    # was: read "not detected" (elacestrant withheld, no word of the p.D538G the report names);
+    # now the result is named unclear with its words and the test asked for (CR C.2 step 3)
+    p = after_ai_cdk46i("pp-esr1-both").variant("ESR1", "p.Asp538Gly", on="2025-06-01")
+    p.resources[-1]["component"] = p.resources[-1]["component"][:1]
+    p.resources[-1]["valueCodeableConcept"] = {"text": "ESR1 p.D538G detected, ESR1 not detected"}
+    state, cards = run(p)
+    regs = regimen_topics(cards)
+    assert "elacestrant" not in regs and "imlunestrant" not in regs
+    assert "test-esr1" in ordered_tests(cards)
+    assert ("ESR1 result (2025-06-01) unclear: the report says both that ESR1 carries a variant and that it is "
+            "negative ('ESR1 p.D538G detected, ESR1 not detected')") in card(cards, "patient-summary")["detail"]
+
+
 def test_fhir_a_brca2_result_whose_text_says_germline_gets_talazoparib_and_no_germline_test():
     # "Germline BRCA2 pathogenic variant ... detected" without a 48002-0 component was of
     # unknown origin: no talazoparib and the germline test asked for again (CR C.3 row 7)
@@ -3476,6 +3490,16 @@ def test_fhir_a_brca2_result_whose_text_says_germline_gets_talazoparib_and_no_ge
     state, cards = run(p)
     assert "talazoparib" in regimen_topics(cards)
     assert "test-germline-brca" not in ordered_tests(cards)
+
+
+def test_fhir_a_germline_brca2_text_writing_no_after_the_gene_offers_no_parp_inhibitor():
+    # was: "Germline BRCA2 no pathogenic variant" read as a germline BRCA2 pathogenic variant and
+    # talazoparib offered on a negative; now a germline BRCA2 negative (CR C.2 step 1, C.3 row 7)
+    p = _lab_text(after_ai_cdk46i("pp-brca2-no-after-gene"), "BRCA2 mutation analysis",
+                  "Germline BRCA2 no pathogenic variant", specimen="Peripheral blood")
+    state, cards = run(p)
+    assert "talazoparib" not in regimen_topics(cards) and "olaparib" not in regimen_topics(cards)
+    assert state.biomarkers.status("BRCA2") == "not-detected"
 
 
 def test_fhir_one_akt1_change_on_a_variant_that_also_lists_esr1_and_pik3ca_offers_neither_serd_nor_alpelisib():

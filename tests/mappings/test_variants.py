@@ -890,3 +890,54 @@ def test_a_local_gene_panel_grouping_its_results_by_has_member_is_not_named_as_a
     s = build_patient_state([patient(), panel, member], PID)
     assert s.biomarkers.status("ESR1") == "detected"
     assert not any("with no result" in m.message for m in s.ignored)
+
+
+# --- one gene found and negative in one text: unclear, not read (CR C.2 step 3) ---------------
+
+
+@pytest.mark.parametrize("gene_code, gene, text", [
+    ("HGNC:3467", "ESR1", "ESR1 p.D538G detected, ESR1 not detected"),
+    ("HGNC:3467", "ESR1", "ESR1 not detected, p.Y537S detected (low VAF)"),
+    ("HGNC:3467", "ESR1", "ESR1 mutation detected; ESR1 wild type"),
+    ("HGNC:8975", "PIK3CA", "PIK3CA H1047R detected; PIK3CA: negative"),
+    ("HGNC:1101", "BRCA2", "BRCA2 c.5946delT pathogenic; BRCA2: no pathogenic variant"),
+])
+def test_a_text_saying_a_gene_both_carries_a_variant_and_is_negative_gives_that_gene_no_result_and_says_so(
+        gene_code, gene, text):
+    # was: read as one call (the negative, or the finding), the other half of the text unseen
+    s = build_patient_state([patient(), variant(gene_code, gene, present=None, value_text=text)], PID)
+    assert s.biomarkers.for_gene(gene) == []
+    assert any(g.code == "indeterminate-genomic-result" and g.message.startswith(
+        f"{gene} result (2021-06-01) unclear: the report says both that {gene} carries a variant and that it is negative")
+        for g in s.ignored)
+
+
+def test_a_panel_text_contradicting_itself_for_one_gene_still_gives_the_other_genes_their_results():
+    text = "PIK3CA p.H1047R detected; ESR1 p.D538G detected; ESR1: negative"
+    s = build_patient_state([patient(), variant(None, present=None, value_text=text)], PID)
+    assert [(r.gene, r.result, r.protein_change) for r in s.biomarkers.results] == [("PIK3CA", "detected", "p.H1047R")]
+    assert any(g.message.startswith("ESR1 result (2021-06-01) unclear: the report says both that ESR1 carries a "
+                                    "variant and that ESR1 is negative ('ESR1 p.D538G detected; ESR1: negative')")
+               for g in s.ignored)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("ESR1 p.D538G detected, p.Y537S not detected", ("detected", "p.D538G")),  # two variants of one gene
+    ("PIK3CA not detected, ESR1 p.D538G detected", ("detected", "p.D538G")),  # one result per gene
+    ("ESR1 not detected (previously detected 2023)", ("not-detected", None)),  # today's result and a history
+])
+def test_a_text_with_one_clear_result_per_gene_is_read_as_before(text, expected):
+    r = results(variant("HGNC:3467", "ESR1", present=None, value_text=text)).for_gene("ESR1")[0]
+    assert (r.result, r.protein_change) == expected
+
+
+@pytest.mark.parametrize("gene_code, gene, text", [
+    ("HGNC:1101", "BRCA2", "BRCA2 no pathogenic variant"),
+    ("HGNC:1101", "BRCA2", "BRCA2 - no pathogenic variant detected"),
+    ("HGNC:1100", "BRCA1", "BRCA1 no mutation identified"),
+])
+def test_a_no_written_after_its_gene_is_a_negative_not_a_pathogenic_variant(gene_code, gene, text):
+    # was: "pathogenic variant" read as a finding past the "no" (a BRCA2 pathogenic variant,
+    # a PARP inhibitor's selection, on a negative)
+    r = results(variant(gene_code, gene, present=None, value_text=text)).for_gene(gene)[0]
+    assert (r.result, r.significance) == ("not-detected", "not-reported")
