@@ -3276,15 +3276,14 @@ def _mark_progressed(tls: list[TherapyLine], raw: list[_Line], progressions: lis
         if ln.active:
             ln.progressed = False
             continue
+        exps = raw[i].exps + raw[i].carried if i < len(raw) else []
         if ln.end is None:
             # ended with no end date and no next line: a stop reason / text saying progression
             # ("Letrozole - stopped for progression", statusReason "Disease progression") is the
             # progression evidence of CR C.2 step 1 all the same; when it came is not written
             # (_resistance asks when that decides the ABC4 class: _undated_progression_gap)
-            exps = raw[i].exps + raw[i].carried if i < len(raw) else []
             ln.progressed = any(e.stop == "progression" for e in exps)
             continue
-        exps = raw[i].exps + raw[i].carried if i < len(raw) else []
         stated = _ended_for_stated_reasons(exps)
         ln.progressed = _line_progressed(ln, exps, i + 1 < len(tls), progressions, stated)
         ln.stopped_without_progression = stated and not ln.progressed
