@@ -927,21 +927,22 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
     if before or later:
         med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before), frozenset(later))
     names = _named_drugs(lowered)
-    stopped = T.DRUG_STOPPED_AFTER.match(lowered[names[-1][0].end():]) if names else None
-    if stopped is not None and _one_regimen(lowered, names) \
-            and not T.DRUG_STOPPED_PAUSED.search(lowered, names[-1][0].end() + stopped.end()):
-        med.written_stopped = True
-        med.stop_written = _stop_reason_of_text(lowered[names[-1][0].end():])
-    elif names and _one_regimen(lowered, names) and (T.DRUG_PAST_USE_OPENING.match(lowered[:names[0][0].start()])
-                                                    or T.DRUG_PAST_USE_CLOSING.match(lowered[names[-1][0].end():])):
-        # "Hx tamoxifen", "Letrozole (previous)": past use, as a stop written after it (no stop reason)
-        med.written_stopped = True
-    elif names and _one_regimen(lowered, names) and (
-            completed := T.DRUG_COMPLETED_CLOSING.match(lowered[names[-1][0].end():])) is not None:
-        # "Tamoxifen (completed 5 years)", "Anastrozole, course completed 2019": a course completed
-        # is past use (no stop reason); its written date, if any, is when it ended
-        med.written_stopped = True
-        med.completed_on = _written_day_range(completed.group("when"))
+    if names and _one_regimen(lowered, names):
+        # a stop, past use or completion written of the whole regimen
+        after = names[-1][0].end()
+        tail = lowered[after:]
+        stopped = T.DRUG_STOPPED_AFTER.match(tail)
+        if stopped is not None and not T.DRUG_STOPPED_PAUSED.search(lowered, after + stopped.end()):
+            med.written_stopped = True
+            med.stop_written = _stop_reason_of_text(tail)
+        elif T.DRUG_PAST_USE_OPENING.match(lowered[:names[0][0].start()]) or T.DRUG_PAST_USE_CLOSING.match(tail):
+            # "Hx tamoxifen", "Letrozole (previous)": past use, as a stop written after it (no stop reason)
+            med.written_stopped = True
+        elif (completed := T.DRUG_COMPLETED_CLOSING.match(tail)) is not None:
+            # "Tamoxifen (completed 5 years)", "Anastrozole, course completed 2019": a course completed
+            # is past use (no stop reason); its written date, if any, is when it ended
+            med.written_stopped = True
+            med.completed_on = _written_day_range(completed.group("when"))
     if med.endocrine:
         sequence = _endocrine_sequence(lowered)
         if sequence is not None:
