@@ -424,12 +424,12 @@ def _planned_clause_start(text: str) -> int | None:
 _REGIMEN_JOINED = re.compile(r"^\s*(?:\+|&|/|and|plus|with)\s*$", re.I)
 
 
-@lru_cache(maxsize=4096)
 def _conditional_plan(text: str) -> int | None:
     """Where the condition starts that follows the record's own drug, named first, or its regimen
     ("Exemestane if intolerant to letrozole", "Fulvestrant if progression", "Letrozole +
     palbociclib if progression on tamoxifen": local_codes.yaml drug_mentions
-    planned_condition_after, names_joined): drugs to be given only then; None without one."""
+    planned_condition_after, names_joined): drugs to be given only then; None without one. Not
+    cached itself: its one caller (_drug_mentions) and _condition_after_drug are."""
     found = _condition_after_drug(text)
     return found[0] if found is not None else None
 
