@@ -162,12 +162,12 @@ class HER2Status(BaseModel):
     date_last: dt.date | None = None  # the date written without a day: its last day (as Source)
     # results not final yet, not read (MarkerNotFinal)
     not_final: list[MarkerNotFinal] = Field(default_factory=list)
-    # the most recent earlier assessment that was HER2-low when the latest is not (IHC 0,
-    # null, or negative without a score), e.g. "IHC 1+ (2016-03-10)": CR C.2 step 0 keeps
-    # the history (HER2-low status may differ between primary and metastasis); cards name it
     # with conflict: the other assessments on the other side of positive vs negative, e.g.
     # "HER2-positive, IHC 2+, ISH amplified (2016-03-12)", newest first (CR C.2 step 0 history)
     conflict_with: list[str] = Field(default_factory=list)
+    # the most recent earlier assessment that was HER2-low when the latest is not (IHC 0,
+    # null, or negative without a score), e.g. "IHC 1+ (2016-03-10)": CR C.2 step 0 keeps
+    # the history (HER2-low status may differ between primary and metastasis); cards name it
     earlier_low: str | None = None
     earlier_low_sources: list[Source] = Field(default_factory=list)
 

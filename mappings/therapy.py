@@ -424,12 +424,12 @@ def _planned_clause_start(text: str) -> int | None:
 _REGIMEN_JOINED = re.compile(r"^\s*(?:\+|&|/|and|plus|with)\s*$", re.I)
 
 
-@lru_cache(maxsize=4096)
 def _conditional_plan(text: str) -> int | None:
     """Where the condition starts that follows the record's own drug, named first, or its regimen
     ("Exemestane if intolerant to letrozole", "Fulvestrant if progression", "Letrozole +
     palbociclib if progression on tamoxifen": local_codes.yaml drug_mentions
-    planned_condition_after, names_joined): drugs to be given only then; None without one."""
+    planned_condition_after, names_joined): drugs to be given only then; None without one. Not
+    cached itself: its one caller (_drug_mentions) and _condition_after_drug are."""
     found = _condition_after_drug(text)
     return found[0] if found is not None else None
 
@@ -927,21 +927,22 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
     if before or later:
         med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before), frozenset(later))
     names = _named_drugs(lowered)
-    stopped = T.DRUG_STOPPED_AFTER.match(lowered[names[-1][0].end():]) if names else None
-    if stopped is not None and _one_regimen(lowered, names) \
-            and not T.DRUG_STOPPED_PAUSED.search(lowered, names[-1][0].end() + stopped.end()):
-        med.written_stopped = True
-        med.stop_written = _stop_reason_of_text(lowered[names[-1][0].end():])
-    elif names and _one_regimen(lowered, names) and (T.DRUG_PAST_USE_OPENING.match(lowered[:names[0][0].start()])
-                                                    or T.DRUG_PAST_USE_CLOSING.match(lowered[names[-1][0].end():])):
-        # "Hx tamoxifen", "Letrozole (previous)": past use, as a stop written after it (no stop reason)
-        med.written_stopped = True
-    elif names and _one_regimen(lowered, names) and (
-            completed := T.DRUG_COMPLETED_CLOSING.match(lowered[names[-1][0].end():])) is not None:
-        # "Tamoxifen (completed 5 years)", "Anastrozole, course completed 2019": a course completed
-        # is past use (no stop reason); its written date, if any, is when it ended
-        med.written_stopped = True
-        med.completed_on = _written_day_range(completed.group("when"))
+    if names and _one_regimen(lowered, names):
+        # a stop, past use or completion written of the whole regimen
+        after = names[-1][0].end()
+        tail = lowered[after:]
+        stopped = T.DRUG_STOPPED_AFTER.match(tail)
+        if stopped is not None and not T.DRUG_STOPPED_PAUSED.search(lowered, after + stopped.end()):
+            med.written_stopped = True
+            med.stop_written = _stop_reason_of_text(tail)
+        elif T.DRUG_PAST_USE_OPENING.match(lowered[:names[0][0].start()]) or T.DRUG_PAST_USE_CLOSING.match(tail):
+            # "Hx tamoxifen", "Letrozole (previous)": past use, as a stop written after it (no stop reason)
+            med.written_stopped = True
+        elif (completed := T.DRUG_COMPLETED_CLOSING.match(tail)) is not None:
+            # "Tamoxifen (completed 5 years)", "Anastrozole, course completed 2019": a course completed
+            # is past use (no stop reason); its written date, if any, is when it ended
+            med.written_stopped = True
+            med.completed_on = _written_day_range(completed.group("when"))
     if med.endocrine:
         sequence = _endocrine_sequence(lowered)
         if sequence is not None:
@@ -3276,15 +3277,14 @@ def _mark_progressed(tls: list[TherapyLine], raw: list[_Line], progressions: lis
         if ln.active:
             ln.progressed = False
             continue
+        exps = raw[i].exps + raw[i].carried if i < len(raw) else []
         if ln.end is None:
             # ended with no end date and no next line: a stop reason / text saying progression
             # ("Letrozole - stopped for progression", statusReason "Disease progression") is the
             # progression evidence of CR C.2 step 1 all the same; when it came is not written
             # (_resistance asks when that decides the ABC4 class: _undated_progression_gap)
-            exps = raw[i].exps + raw[i].carried if i < len(raw) else []
             ln.progressed = any(e.stop == "progression" for e in exps)
             continue
-        exps = raw[i].exps + raw[i].carried if i < len(raw) else []
         stated = _ended_for_stated_reasons(exps)
         ln.progressed = _line_progressed(ln, exps, i + 1 < len(tls), progressions, stated)
         ln.stopped_without_progression = stated and not ln.progressed
