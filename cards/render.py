@@ -24,7 +24,7 @@ from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, diabetes_status_text, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
     adjuvant_end_text, her2_category_text, ish_text, lab_text, latest_written, line_end_text, line_start_text,
-    menopausal_basis_text, metastatic_when, QTC_LIMIT_MS, _reaches, qtc_baseline_text, qtc_not_baseline,
+    menopausal_basis_text, metastatic_when, QTC_LIMIT_MS, _reaches, qtc_baseline_text,
     relapse_months_text, undecided_labs, undecided_need, written_on, variant_text, visceral_crisis_text,
 )
 from cards.testing import TestNeed, glycemic_due
@@ -374,10 +374,11 @@ def _not_known(a: RegimenAssessment, state: PatientState, offered: list | None =
         out.append("QTc not documented: ECG before ribociclib (start only if QTcF < 450 ms).")
     elif "qtc" in undecided and "ribociclib" in names:
         out.append(f"{undecided['qtc'][1]}: ECG before ribociclib (start only if QTcF < 450 ms).")
-    elif "ribociclib" in names and qtc_not_baseline(state) and _reaches("qtc", fa.qtc_ms, QTC_LIMIT_MS, False) is False:
+    elif ("ribociclib" in names and (not_baseline := qtc_baseline_text(state))
+          and _reaches("qtc", fa.qtc_ms, QTC_LIMIT_MS, False) is False):
         # an old QTc below 450 ms is no baseline (rules.QTC_BASELINE_WINDOW_DAYS); one at or above
         # 450 ms says so in its caution (qtc_450_or_more)
-        out.append(f"QTc {fa.qtc_ms.written} ms {qtc_baseline_text(state)}{cite(fa.qtc_ms.sources)}.")
+        out.append(f"QTc {fa.qtc_ms.written} ms {not_baseline}{cite(fa.qtc_ms.sources)}.")
     if "ribociclib" in names:
         # C.2 safety overlays: congenital long QT and QT-prolonging drugs -> warning for
         # ribociclib. A documented long QT syndrome is a caution (long-qt-ribociclib); one only

@@ -769,8 +769,7 @@ def _germline_brca_finding(state, ctx):
                        "no pathogenic variant" + _germline_not_actionable(state, ctx, results) + ")", srcs)
     if pending:
         untested = [g for g in ("BRCA1", "BRCA2") if g not in pending]
-        waiting = "BRCA1/2" if not untested else "/".join(sorted(pending))
-        no_final = f"final germline {waiting} result"
+        no_final = f"final germline {_genes_text(sorted(pending))} result"
         return Finding(None, f"Germline {'/'.join(untested)} not tested; no {no_final}" if untested
                        else f"No {no_final}", srcs)
     return Finding(None, "Germline BRCA1/2 status not documented", srcs)

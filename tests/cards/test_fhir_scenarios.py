@@ -3914,10 +3914,7 @@ def test_fhir_a_premedication_in_its_own_clause_before_the_drug_leaves_the_drug_
 def test_fhir_a_drafted_order_naming_a_second_ai_only_if_the_first_is_not_tolerated_is_checked_as_the_first():
     # "Letrozole then anastrozole if intolerant" was checked as two AI orders ("Anastrozole drafted
     # without ribociclib" beside letrozole's card); anastrozole is a conditional plan
-    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
-    got = [c.to_json() for c in order_cards(state, _drafted_text("Letrozole then anastrozole if intolerant"), None,
-                                            "order-sign")]
-    summaries = [c["summary"] for c in got]
+    summaries = [c["summary"] for c in _drafted_cards("Letrozole then anastrozole if intolerant")]
     assert not any("anastrozole" in s.lower() for s in summaries), summaries
     assert any(s.startswith("Letrozole drafted without ribociclib") for s in summaries), summaries
 
@@ -3934,10 +3931,8 @@ def test_fhir_a_premedication_followed_by_its_chemotherapy_written_as_given_leav
 def test_fhir_a_drafted_chemotherapy_after_its_premedication_is_checked_as_that_chemotherapy():
     # "Premed dexamethasone 8 mg then paclitaxel 175 mg/m2 given" said "Drafted order not checked:
     # its drug could not be read" (fix-rf3); paclitaxel is the drug ordered, as a paclitaxel order is
-    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
     text = "Premed dexamethasone 8 mg then paclitaxel 175 mg/m2 given"
-    assert [c.to_json()["summary"] for c in order_cards(state, _drafted_text(text), None, "order-sign")] == \
-        [c.to_json()["summary"] for c in order_cards(state, _drafted_text("Paclitaxel 175 mg/m2"), None, "order-sign")]
+    assert [c["summary"] for c in _drafted_cards(text)] == [c["summary"] for c in _drafted_cards("Paclitaxel 175 mg/m2")]
 
 
 @pytest.mark.parametrize("text", ["Fulvestrant 500 mg to be given IM monthly",
@@ -3951,18 +3946,14 @@ def test_fhir_a_fulvestrant_record_saying_how_it_is_to_be_given_is_a_fulvestrant
 def test_fhir_a_drafted_regimen_with_a_drug_planned_in_a_later_clause_is_checked_as_the_regimen():
     # "Letrozole + palbociclib; fulvestrant to start at progression" was checked as fulvestrant +
     # palbociclib ("not indicated"): fulvestrant is the plan for later, letrozole + palbociclib the order
-    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
-    got = [c.to_json() for c in order_cards(state, _drafted_text("Letrozole + palbociclib; fulvestrant to start at "
-                                                                 "progression"), None, "order-sign")]
-    summaries = [c["summary"] for c in got]
+    summaries = [c["summary"] for c in _drafted_cards("Letrozole + palbociclib; fulvestrant to start at progression")]
     assert not any("fulvestrant" in s.lower() for s in summaries), summaries
 
 
 def test_fhir_a_drafted_premedication_naming_the_chemotherapy_it_is_for_is_not_checked_as_that_chemotherapy():
     # "Premedication: dexamethasone (paclitaxel day 1)" was checked as a paclitaxel order
     text = "Premedication: dexamethasone (paclitaxel day 1)"
-    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
-    got = [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+    got = _drafted_cards(text)
     assert [c["summary"] for c in got] == ["Drafted order not checked: its text names a premedication "
                                            "(MedicationRequest/mr-text)"]
     assert f'its text "{text}" names a premedication for its drug' in got[0]["detail"]
@@ -4198,6 +4189,12 @@ def _drafted_text(text: str) -> list[DraftOrder]:
         "subject": {"reference": "Patient/p-draft"}, "medicationCodeableConcept": {"text": text}}}]})
 
 
+def _drafted_cards(text: str) -> list[dict]:
+    """The order-sign cards for one MedicationRequest drafted as `text` for a de novo patient at first line."""
+    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
+    return [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+
+
 @pytest.mark.parametrize("text", ["Fulvestrant 500 mg IM declined palbociclib", "Fulvestrant; not started palbociclib",
                                   "Fulvestrant 500 mg IM q4w declined palbociclib"])
 def test_fhir_a_drafted_order_writing_the_next_drug_as_refused_is_checked_as_the_drug_it_orders_alone(text):
@@ -4205,8 +4202,7 @@ def test_fhir_a_drafted_order_writing_the_next_drug_as_refused_is_checked_as_the
     # indicated" for a CDK4/6 inhibitor the text says was declined / not started (a route after
     # the dose; "not started" before the name): checked as fulvestrant, as "Fulvestrant 500 mg;
     # declined palbociclib" is
-    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
-    got = [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+    got = _drafted_cards(text)
     summaries = [c["summary"] for c in got]
     assert not any("palbociclib" in s.lower() for s in summaries), summaries
     assert any(s.startswith("Fulvestrant drafted without ribociclib") for s in summaries), summaries
@@ -4217,8 +4213,7 @@ def test_fhir_a_drafted_order_whose_last_clause_writes_the_next_drug_as_not_star
     # was "Drafted order not checked: its drug could not be read" (a refusal beside two drugs);
     # the refusal closes a clause of its own after ";" / "|": palbociclib's alone, as the history
     # reads it (fulvestrant given)
-    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
-    summaries = [c.to_json()["summary"] for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+    summaries = [c["summary"] for c in _drafted_cards(text)]
     assert summaries == ["Fulvestrant drafted without ribociclib: Fulvestrant + CDK4/6 inhibitor is the labelled regimen"]
 
 
@@ -4249,8 +4244,7 @@ def test_fhir_a_drafted_order_for_a_drug_kept_for_intolerance_of_another_is_chec
 def test_fhir_a_drafted_cdk46_inhibitor_with_an_unnamed_ai_says_the_partner_is_not_named_and_preselects_none(text):
     # read as palbociclib alone, the card said "drafted without letrozole" and pre-selected a
     # second AI order; the AI is drafted, only not named (CR A.5 classes: which AI cannot be checked)
-    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
-    got = [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+    got = _drafted_cards(text)
     inc = card(got, "order-incomplete-regimen")
     assert inc["summary"].startswith("Palbociclib drafted with a partner not named")
     assert f'"{text}" also names an aromatase inhibitor, not which one' in inc["detail"]
@@ -4263,8 +4257,7 @@ def test_fhir_a_drafted_ai_with_an_abbreviated_cdk46_inhibitor_preselects_no_sec
     # read as letrozole alone, the card said "Letrozole drafted without ribociclib" and
     # pre-selected ribociclib beside the palbociclib the order abbreviates (ISMP: an
     # abbreviated drug name is not read as a drug, so which one cannot be checked)
-    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
-    got = [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+    got = _drafted_cards(text)
     inc = card(got, "order-incomplete-regimen")
     assert inc["summary"].startswith("Letrozole drafted with a partner not named")
     assert "it may stand for palbociclib" in inc["detail"]
@@ -4272,8 +4265,7 @@ def test_fhir_a_drafted_ai_with_an_abbreviated_cdk46_inhibitor_preselects_no_sec
 
 
 def test_fhir_a_drafted_cdk46_inhibitor_alone_still_says_drafted_without_its_partner():
-    state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
-    got = [c.to_json() for c in order_cards(state, _drafted_text("Palbociclib 125 mg daily"), None, "order-sign")]
+    got = _drafted_cards("Palbociclib 125 mg daily")
     inc = card(got, "order-incomplete-regimen")
     assert inc["summary"].startswith("Palbociclib drafted without letrozole")
     assert any(s.get("isRecommended") for s in inc["suggestions"])
