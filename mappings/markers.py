@@ -679,11 +679,7 @@ def _her2_low_words_unsure(text: str) -> bool:
         return True
     rx = next(rx for rx, value in T.HER2_TEXT if value == "low")
     for m in rx.finditer(text):
-        if _negated_before(text, m.start()):
-            continue
-        before, after = text[max(0, m.start() - 45):m.start()], text[m.end():]
-        if not (T.MET_SUSPICION_BEFORE.search(before) or T.MET_PROBABLE_BEFORE.search(before)
-                or T.MET_SUSPICION_AFTER.search(after) or T.MET_PROBABLE_AFTER.search(after)):
+        if not _negated_before(text, m.start()) and not _hedged_at(text, m.start(), m.end()):
             return False
     return True
 
