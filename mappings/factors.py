@@ -1067,20 +1067,18 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
     a weight brand."""
     if not text:
         return None, None
+    # a diabetes of the patient's the words name anywhere (in the record's own words, not only in
+    # the reason's clause: "Semaglutide for obesity; also T2DM", a note "Known type 2 diabetes"):
+    # diabetes treatment (CR A.4); a family history, a risk, "no diabetes" are no diagnosis (_diabetes_text)
+    if _diabetes_text(_NO_DIABETES_REASON.sub(" ", text)):
+        return "diabetes", None
     if own_text:
-        # a diabetes of the patient's the record's own words name anywhere, not only in the reason's
-        # clause ("Semaglutide for obesity; also T2DM", a note "Known type 2 diabetes"): diabetes
-        # treatment (CR A.4); a family history, a risk, "no diabetes" are no diagnosis (_diabetes_text)
-        if _diabetes_text(_NO_DIABETES_REASON.sub(" ", text)):
-            return "diabetes", None
         for kind, label, rx in _GLUCOSE_REASON_IN_TEXT:
             if rx.search(text):
                 return kind, label
         if re.search(r"\b(?:wegovy|saxenda|zepbound)\b", text):
             return "not-diabetes", "weight management"
         return None, None
-    if _diabetes_text(_NO_DIABETES_REASON.sub(" ", text)):
-        return "diabetes", None
     for kind, label, _, _, words in T.GLUCOSE_LOWERING_REASONS:
         if words.search(text):
             return kind, label

@@ -201,13 +201,16 @@ def _a_change_found_beside_changes_absent(text: str) -> bool:
     """"ESR1 p.D538G detected, p.Y537S not detected": one change found plainly, and every negation
     in the text is of another named change. Read whole, the negation won: ESR1 not detected and
     elacestrant withheld on an ESR1 p.D538G variant (CR C.2: a detected ESR1 mutation selects it)."""
-    def has_change(piece: str) -> bool:
-        return bool(_PROTEIN_RE.search(piece) or _DNA_RE.search(piece))
     pieces = [p for p in _CHANGE_PIECE_SPLIT.split(text) if p.strip()]
     negated = [p for p in pieces if _NOT_DETECTED.search(p) or _REFUTED.search(p)]
     found = [p for p in pieces if p not in negated and _STATED_FOUND.search(p)]
-    return (bool(negated) and bool(found) and all(has_change(p) for p in negated)
-            and any(has_change(p) for p in found + [q for q in pieces if q not in negated]))
+    return (bool(negated) and bool(found) and all(_names_change(p) for p in negated)
+            and any(_names_change(p) for p in found + [q for q in pieces if q not in negated]))
+
+
+def _names_change(piece: str) -> bool:
+    """The piece names a p. or c. change (_PROTEIN_RE, _DNA_RE)."""
+    return bool(_PROTEIN_RE.search(piece) or _DNA_RE.search(piece))
 
 
 # a finding told as the gene's past ("ESR1 not detected (previously detected 2023)"): a history
@@ -243,15 +246,13 @@ def _gene_result_contradicts_itself(text: str) -> bool:
     no contradiction, nor a finding told as past or of no class (VUS)."""
     text = text.lower()
     pieces = [p.strip() for clause in _CLAUSE_SPLIT.split(text) for p in _result_pieces(clause) if p.strip()]
-    def names_change(piece: str) -> bool:
-        return bool(_PROTEIN_RE.search(piece) or _DNA_RE.search(piece))
-    gene_negative = any((_NOT_DETECTED.search(p) or _REFUTED.search(p)) and not names_change(p)
+    gene_negative = any((_NOT_DETECTED.search(p) or _REFUTED.search(p)) and not _names_change(p)
                         and _text_result(p) == "not-detected" for p in pieces)
     # a finding stated of a variant ("detected" / "pathogenic" said of a change, the gene or its
     # mutation), not a change merely listed ("p.D538G, p.Y537S tested") nor another measure found
     # ("tumor fraction 5% detected")
     found = any(_text_result(p) == "detected" and (_STATED_FOUND.search(p) or _PATHOGENIC_STATED.search(p))
-                and (names_change(p) or _gene_symbols_named(p) or _OF_A_VARIANT.search(p))
+                and (_names_change(p) or _gene_symbols_named(p) or _OF_A_VARIANT.search(p))
                 and not _PAST_FINDING.search(p) and _significance_text(p) not in _NOT_A_CLASS_FINDING
                 for p in pieces)
     return gene_negative and found

@@ -655,11 +655,14 @@ def _several_scores(scores: frozenset[str]) -> tuple[str | None, str | None]:
     return None, "indeterminate"
 
 
+# the words "HER2-low" (tables.HER2_TEXT entry "low")
+_HER2_LOW_TEXT = next(rx for rx, value in T.HER2_TEXT if value == "low")
+
+
 @lru_cache(maxsize=4096)
 def _her2_low_named(text: str) -> bool:
     """The words HER2-low in `text`, one mention not under a negation."""
-    rx = next(rx for rx, value in T.HER2_TEXT if value == "low")
-    return any(not _negated_before(text, m.start()) for m in rx.finditer(text))
+    return any(not _negated_before(text, m.start()) for m in _HER2_LOW_TEXT.finditer(text))
 
 
 _LOW_POSITIVE = re.compile(r"\blow[ -]+positive\b", re.I)  # "HER2 low positive", "HER2 low-positive"
@@ -677,13 +680,8 @@ def _her2_low_words_unsure(text: str) -> bool:
         return True
     if _LOW_POSITIVE.search(text):
         return True
-    rx = next(rx for rx, value in T.HER2_TEXT if value == "low")
-    for m in rx.finditer(text):
-        if _negated_before(text, m.start()):
-            continue
-        before, after = text[max(0, m.start() - 45):m.start()], text[m.end():]
-        if not (T.MET_SUSPICION_BEFORE.search(before) or T.MET_PROBABLE_BEFORE.search(before)
-                or T.MET_SUSPICION_AFTER.search(after) or T.MET_PROBABLE_AFTER.search(after)):
+    for m in _HER2_LOW_TEXT.finditer(text):
+        if not _negated_before(text, m.start()) and not _hedged_at(text, m.start(), m.end()):
             return False
     return True
 
