@@ -2374,3 +2374,23 @@ def test_an_order_to_start_after_today_of_a_drug_given_long_before_is_still_no_l
     s = state(med_statement(LETROZOLE, "2014-02-15", "2019-02-15"),
               _renewal(LETROZOLE, "2024-05-28", "2024-07-01", "2024-12-31"))
     assert s.therapy.metastatic_lines == []
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant (possible)", "Fulvestrant - likely", "Letrozole (probable)", "Fulvestrant (query)",
+                                  "Fulvestrant possible", "Fulvestrant 500 mg IM possible", "Fulvestrant (TBC)",
+                                  "Letrozole + palbociclib (possible)", "Anastrozole - planned?"])
+def test_a_record_whose_hedge_follows_its_drug_is_a_gap_not_a_line_as_a_hedge_before_it_is(text):
+    # each was read as a line given from the record's start, while "Possible fulvestrant" and
+    # "Fulvestrant?" were a gap (local_codes.yaml drug_mentions planned_closing)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-plan"))
+    assert s.therapy.metastatic_lines == []
+    assert f'MedicationStatement/ms-plan (its text "{text}" writes its drug as planned or considered' \
+        in _gap(s, "medication-unreadable").message
+
+
+@pytest.mark.parametrize("text", ["Letrozole, possible arthralgia", "Fulvestrant (query adherence)", "Letrozole - likely progression"])
+def test_a_hedge_after_the_drug_of_a_finding_or_a_fact_of_it_leaves_the_drug_given(text):
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert len(s.therapy.metastatic_lines) == 1
+    gap = _gap(s, "medication-unreadable")
+    assert gap is None or "writes its drug as planned" not in gap.message
