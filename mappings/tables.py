@@ -676,6 +676,8 @@ DRUG_PAST_USE_OPENING = _mention_regex("past_use_opening")
 DRUG_PAST_USE_CLOSING = _mention_regex("past_use_closing")
 # ... and words after its last name writing its course as completed ("Tamoxifen (completed 5 years)"), with its date
 DRUG_COMPLETED_CLOSING = _mention_regex("completed_closing")
+DRUG_COMPLETED_OPENING = _mention_regex("completed_opening")
+DRUG_COMPLETED_OPENING_TAIL = _mention_regex("completed_opening_tail")
 # what opens a record whose drug is only planned ("Planned letrozole", "Consider fulvestrant")
 DRUG_PLANNED_OPENING = _mention_regex("planned_opening")
 # ... unless a hedge opening it questions a fact of the drug after it ("Query letrozole adherence")
