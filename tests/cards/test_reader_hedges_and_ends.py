@@ -48,3 +48,16 @@ def test_fhir_a_line_still_active_by_status_but_written_as_completed_before_its_
     assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 2 line(s);"), cards[0]["summary"]
     gap = next(g for g in state.gaps if g.code == "therapy-stopped-in-text")
     assert f"MedicationStatement/ms-tam (tamoxifen, status 'active': '{text}')" in gap.message
+
+
+def test_fhir_an_esr1_negative_beside_a_possible_y537s_asks_for_the_test_and_quotes_the_report():
+    # was: ESR1 read not detected (current), no ESR1 test card and no word of the possible
+    # p.Y537S; now no ESR1 result (CR C.2 step 3), the test asked for and the words quoted
+    from tests.cards.helpers import card, ordered_tests, regimen_topics
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-esr1-possible").variant("ESR1", detected=False, on="2025-06-01")
+    p.resources[-1]["valueCodeableConcept"] = {"text": "ESR1 not detected, possible p.Y537S"}
+    state, cards = run(p)
+    assert "elacestrant" not in regimen_topics(cards) and "test-esr1" in ordered_tests(cards)
+    assert ("ESR1 result (2025-06-01) unclear: the report says that ESR1 is negative and names a variant of it as "
+            "only possible ('ESR1 not detected, possible p.Y537S')") in card(cards, "patient-summary")["detail"]
