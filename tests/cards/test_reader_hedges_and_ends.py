@@ -61,3 +61,17 @@ def test_fhir_an_esr1_negative_beside_a_possible_y537s_asks_for_the_test_and_quo
     assert "elacestrant" not in regimen_topics(cards) and "test-esr1" in ordered_tests(cards)
     assert ("ESR1 result (2025-06-01) unclear: the report says that ESR1 is negative and names a variant of it as "
             "only possible ('ESR1 not detected, possible p.Y537S')") in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_liver_written_with_a_question_mark_beside_bone_metastases_is_no_visceral_site_and_is_asked():
+    # the summary said "Site: liver (visceral)" for "Bone metastases, ?liver"
+    from tests.cards.fhir_builder import FhirPatient
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, run
+    p = FhirPatient("p-qliver").primary("2015-03-01")
+    p._condition({"text": "Bone metastases, ?liver"}, "2024-01-15", "met")
+    p.er("positive", "2024-01-12").pr("positive", "2024-01-12").her2("1+", "2024-01-12").menopause("postmenopausal", "2024-01-12")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Site: liver" not in detail and "Site: bone" in detail
+    assert 'Metastatic site written with a doubt, not counted: the liver ("?liver")' in detail
