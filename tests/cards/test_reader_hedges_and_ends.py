@@ -75,3 +75,17 @@ def test_fhir_a_liver_written_with_a_question_mark_beside_bone_metastases_is_no_
     detail = card(cards, "patient-summary")["detail"]
     assert "Site: liver" not in detail and "Site: bone" in detail
     assert 'Metastatic site written with a doubt, not counted: the liver ("?liver")' in detail
+
+
+def test_fhir_ozempic_without_a_reason_is_named_as_diabetes_treatment_on_the_pi3k_akt_cautions():
+    # the capivasertib caution said "Patient: on anti-hyperglycaemic treatment", not which
+    # drug nor that it treats diabetes; Ozempic's label names type 2 diabetes alone
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-ozempic").variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-glp", "status": "active",
+           "subject": {"reference": "Patient/pp-ozempic"}, "medicationCodeableConcept": {"text": "Ozempic 1 mg weekly"},
+           "effectivePeriod": {"start": "2024-06-01"}})
+    _, cards = run(p)
+    assert "Patient: diabetes (type not recorded), on glucose-lowering treatment (semaglutide)" \
+        in card(cards, "capivasertib-fulvestrant")["detail"]
