@@ -96,6 +96,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   staging Observation not final (preliminary, registered,
                                   unknown), and no confirmed evidence makes the disease
                                   metastatic: not counted, named here
+    metastatic-site-unconfirmed   beside metastases asserted, a site written with a doubt
+                                  ("Bone metastases, ?liver", "possible liver", "liver?"):
+                                  that site not counted, named here with its words
     visceral-crisis-unclear       a visceral crisis written as "impending"/"imminent", as
                                   a suspicion ("suspected", "possible", "?" before or after,
                                   "r/o"; a "?" after an Observation's question is no doubt) or

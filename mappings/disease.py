@@ -1118,7 +1118,12 @@ _SITE_LIST_LINKS = frozenset({"and", "or", "the", "to", "of", "in", "both", "mul
 
 
 def _only_sites(piece: str) -> bool:
-    """The comma piece names sites and nothing else ("liver and lung", "T-spine")."""
+    """The comma piece names sites and nothing else ("liver and lung", "T-spine"); not a site
+    doubted by a "?" ("Bone metastases, ?liver", "liver?"), as "possible liver" is not one: the
+    "?" is the hedge metastasis_hedges reads before / after a mention (FHIR R4
+    condition-ver-status unconfirmed; CR A.4 counts a diagnosis made)."""
+    if "?" in piece:
+        return False
     words = re.findall(r"[a-z][a-z-]*", piece)
     return bool(words) and all(w in _SITE_LIST_LINKS or any(rx.search(w) for rx, _ in T.SITE_TEXT) for w in words) \
         and any(rx.search(piece) for rx, _ in T.SITE_TEXT)
@@ -1147,6 +1152,36 @@ def _text_site_list(text: str) -> tuple[str, ...]:
                 pos += len(piece) + 1
     ordered = [site for _, site in sorted(found)]
     return tuple(s for s in dict.fromkeys(ordered) if s not in refuted)
+
+
+# a comma piece doubting the sites it names: "?" or a suspicion / probable word before them, "?"
+# or a suspicion word after them ("?liver", "liver?", "possible liver", "liver (query)")
+_DOUBT_BEFORE = re.compile(rf"^\s*(?:\?|\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)\s*")
+_DOUBT_AFTER = re.compile(rf"\s*[(\[]?\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)\s*[)\]]?\s*$")
+
+
+@lru_cache(maxsize=4096)
+def _doubted_sites(text: str) -> tuple[tuple[str, str], ...]:
+    """(site, the piece as written) for each comma piece beside an asserted metastasis mention
+    that names only sites, doubted ("Bone metastases, ?liver", "Metastases to bone, possible
+    liver"): _text_site_list does not count them (_only_sites); they are asked, not dropped in
+    silence (FHIR R4 condition-ver-status unconfirmed; CR A.4 counts a diagnosis made)."""
+    found: list[tuple[str, str]] = []
+    for part in text.split(" | "):
+        for m in _mentions(part):
+            if m.refuted is not None or m.hedge is not None:
+                continue
+            clause = _clause(part, m.start, m.end)
+            pos = part.find(clause)
+            for piece in clause.split(","):
+                holds = pos <= m.start < pos + len(piece) + 1
+                pos += len(piece) + 1
+                if holds:
+                    continue
+                bare = _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", piece.lower()))
+                if bare != piece.lower().strip() and "?" not in bare and _only_sites(bare):
+                    found += [(site, piece.strip()) for rx, site in T.SITE_TEXT if rx.search(bare)]
+    return tuple(dict.fromkeys(found))
 
 
 def _site_in_text(text: str) -> str | None:
@@ -1469,6 +1504,7 @@ def build_disease(ctx: Ctx) -> Disease:
     # the earliest breast-cancer diagnosis: a stage IV / M1 or a metastasis dated well before it
     # is not its stage or its spread (_dated_before)
     diagnosed_first = min(diagnosis_dates, default=None)
+    doubted_sites: list[tuple[str, str, Source]] = []  # sites written with a doubt beside asserted metastases
     for res, onset, onset_last in others:
         try:
             is_sec, site, visceral = _secondary_site(ctx, res)
@@ -1554,6 +1590,9 @@ def build_disease(ctx: Ctx) -> Disease:
                     for other in _text_site_list(_without_past_cancer(ctx.code_text(res))):
                         if other != site:
                             add_site(other, None, onset, src)
+                if ctx.code_text(res):
+                    doubted_sites += [(site_, piece, src) for site_, piece in
+                                      _doubted_sites(_without_past_cancer(ctx.code_text(res)))]
             elif (coded := _metastasis_coded_as_another_primary(ctx.concept_of(res))) is not None:
                 # "Metastasis to lung" coded C34.90: the code names a primary lung cancer, the
                 # text a metastasis to the lung; which one it is the sources do not settle
@@ -1695,6 +1734,15 @@ def build_disease(ctx: Ctx) -> Disease:
                 + f". Only the coded site is counted ({', '.join(dict.fromkeys(_site_words(t) for _, _, t, _, _ in untold_past))} "
                 "not counted as a current site): confirm whether it is still present.")
         ctx.gap("metastatic-site-conflict", " ".join(said), [src for *_, src in untold] + [src for *_, src in untold_past])
+    # (rd2) a site written with a doubt beside asserted metastases ("Bone metastases, ?liver"): not
+    # counted (_text_site_list), asked: visceral or not changes the guidance (CR A.4, C.2 step 2)
+    doubted = [(site, piece, src) for site, piece, src in doubted_sites if site not in sites]
+    if doubted:
+        ctx.gap("metastatic-site-unconfirmed",
+                "Metastatic site written with a doubt, not counted: "
+                + "; ".join(f'the {_site_words(site)} ("{piece}")' for site, piece, _ in doubted)
+                + ". Confirm or refute it (visceral or not changes the treatment guidance).",
+                [src for *_, src in doubted])
     _node_only_conflict(ctx, sites, met_evidence, early_sources + early_not_final)
 
     if d.metastatic == "yes":

@@ -1078,6 +1078,10 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
                 return kind, label
         if re.search(r"\b(?:wegovy|saxenda|zepbound)\b", text):
             return "not-diabetes", "weight management"
+        if T.DIABETES_ONLY_BRAND_TEXT.search(text):
+            # "Ozempic 1 mg weekly": a brand labelled for type 2 diabetes alone (drugs.yaml
+            # glucose_lowering_reasons diabetes_only_brands)
+            return "diabetes", None
         return None, None
     for kind, label, _, _, words in T.GLUCOSE_LOWERING_REASONS:
         if words.search(text):

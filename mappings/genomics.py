@@ -91,6 +91,17 @@ _HEDGED_CLASS_WORDS = (
 # "unconfirmed"; "has not been excluded", "yet to be excluded" were read as refuted). Not
 # read when the text also states a finding plainly ("p.H1047R detected; possible germline
 # variant": the hedge is about something else).
+# a named change: HGVS protein ("p.Y537S", "p.(Tyr537Ser)") or the usual short hotspot form
+# ("H1047R", "E545K", "D538G": one-letter amino acid, position, amino acid)
+_CHANGE_WORD = r"(?:\bp\.\(?[a-z]{1,3}\d+|(?<![a-z0-9.])[acdefghiklmnpqrstvwy]\d{2,4}[acdefghiklmnpqrstvwy*](?![a-z0-9]))"
+# a gene named between the hedge and its change ("possible ESR1 p.Y537S"), as _GENE_WORD (below)
+_GENE_BEFORE_CHANGE = r"(?<![a-z0-9])(?:esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])"
+_HEDGED_CHANGE = (
+    rf"|(?:\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b|\?)\s*:?\s*"
+    rf"(?:{_GENE_BEFORE_CHANGE}\s*:?\s*)?{_CHANGE_WORD}"
+    rf"|{_CHANGE_WORD}[^|;.]{{0,25}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
+    rf"|{_CHANGE_WORD}\S*[\s,(\[-]*(?:possible|possibly|probable|likely|\?)\s*[)\]]?\s*(?=$|[|;.,])")
+_HEDGED_CHANGE_RE = re.compile(_HEDGED_CHANGE[1:])
 _UNSETTLED = re.compile(
     rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,25}}?\b(?:mutation|variant|alteration|mutated)"
     rf"|\b(?:mutation|variant|alteration)s?\b[^|;.]{{0,25}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
@@ -119,6 +130,13 @@ _UNSETTLED = re.compile(
     r"|\b(?:mutation|variant|alteration|mutated|pathogenic|carrier)\b[^|;.]{0,20}?\b(?:in|of|from|carried\s+by)\s+"
     r"(?:(?:her|his|the|a|patient'?s|pt'?s)\s+)?(?:family|relatives?|mother|father|sister|brother|sibling|daughter"
     r"|son|aunt|uncle|cousin|grand(?:mother|father|parent))\b"
+    # ... or a named change hedged ("possible p.Y537S", "?p.Y537S", "likely p.D538G", "H1047R
+    # suspected at low VAF", "p.Y537S (possible)"): the shared suspicion_words / probable_words
+    # before it (the gene may stand between), suspicion_words_after after it, or a hedge closing
+    # its piece. Read as no hedge, a negative beside it ("ESR1 not detected, possible p.Y537S")
+    # was the result, a variant the report names as possible unseen (condition-ver-status
+    # 'unconfirmed'; CR C.2 step 3: a result not clear is no result). Not "likely pathogenic".
+    + _HEDGED_CHANGE
 )
 # a clause whose result is a relative's ("daughter tested negative", "mother BRCA1 negative",
 # "sister: positive"): not the patient's result, whatever it says (FHIR R4 FamilyMemberHistory,
@@ -236,14 +254,15 @@ def _result_pieces(clause: str) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def _gene_result_contradicts_itself(text: str) -> bool:
+def _gene_result_conflict(text: str) -> str | None:
     """One gene's result text stating both that the gene is negative (a negation naming no
     change: "ESR1 not detected", "PIK3CA: negative", "ESR1 wild type") and that a variant of it
     was found ("ESR1 p.D538G detected", "BRCA2 c.5946delT pathogenic", "ESR1 mutation detected").
     Which one holds is not ours to guess (DESIGN.md; CR C.2 step 3: a result that is not clear is
     no result): it was read negative, and elacestrant withheld without a word of the variant. A
     negation of a named change beside another found ("p.D538G detected, p.Y537S not detected") is
-    no contradiction, nor a finding told as past or of no class (VUS)."""
+    no contradiction, nor a finding told as past or of no class (VUS). "found" for such a text,
+    "hedged" for a negative beside a change named as possible, None otherwise."""
     text = text.lower()
     pieces = [p.strip() for clause in _CLAUSE_SPLIT.split(text) for p in _result_pieces(clause) if p.strip()]
     gene_negative = any((_NOT_DETECTED.search(p) or _REFUTED.search(p)) and not _names_change(p)
@@ -255,7 +274,19 @@ def _gene_result_contradicts_itself(text: str) -> bool:
                 and (_names_change(p) or _gene_symbols_named(p) or _OF_A_VARIANT.search(p))
                 and not _PAST_FINDING.search(p) and _significance_text(p) not in _NOT_A_CLASS_FINDING
                 for p in pieces)
-    return gene_negative and found
+    if not gene_negative:
+        return None
+    if found:
+        return "found"
+    # ... or a change of it named as possible ("ESR1 not detected, possible p.Y537S", "PIK3CA
+    # negative; H1047R suspected at low VAF"): read as the negative, the possible variant unseen;
+    # neither decides (CR C.2 step 3), the report is quoted for the clinician (_UNSETTLED's hedges)
+    return "hedged" if any(_HEDGED_CHANGE_RE.search(p) for p in pieces) else None
+
+
+# what the report says of a gene whose result text conflicts (_gene_result_conflict)
+_CONFLICT_SAID = {"found": "both that {gene} carries a variant and that {it} is negative",
+                  "hedged": "that {gene} is negative and names a variant of it as only possible"}
 
 
 _PROTEIN_RE = re.compile(r"\bp\.(\()?[A-Za-z]{1,3}\d+[A-Za-z*=_]*[A-Za-z0-9*]*(?(1)\)?)")
@@ -976,25 +1007,28 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 # the classification that decides is not final: neither is the result
                 not_final = not_final or implications_not_final.get(rid)
             result = _result(obs, protein, dna, is_variant)
-            if by_gene is None and words and _gene_result_contradicts_itself(words):
+            if by_gene is None and words and (conflict := _gene_result_conflict(words)):
                 # "ESR1 p.D538G detected, ESR1 not detected": the text found the gene's variant
                 # and found it negative; named unclear with its words, not read (CR C.2 step 3)
                 ctx.ignore(obs, "indeterminate-genomic-result",
-                           f"{'/'.join(genes)} result{_dated(date)} unclear: the report says both that {'/'.join(genes)} "
-                           f"carries a variant and that it is negative ('{_written_value_text(obs)[:120]}')")
+                           f"{'/'.join(genes)} result{_dated(date)} unclear: the report says "
+                           + _CONFLICT_SAID[conflict].format(gene='/'.join(genes), it="it")
+                           + f" ('{_written_value_text(obs)[:120]}')")
                 continue
             if by_gene is not None:
                 gene_results = {g: by_gene.result(g) for g in genes}
                 for g in genes:
                     own = " | ".join(by_gene.clauses.get(g, []))
-                    if gene_results[g] is not None and own and _gene_result_contradicts_itself(own):
-                        # one gene found and negative in one text; the other genes read as before
+                    conflict = _gene_result_conflict(own) if own else None
+                    if conflict and (gene_results[g] is not None or conflict == "hedged"):
+                        # one gene found (or possibly found) and negative in one text; the other
+                        # genes read as before
                         gene_results[g] = None
                         written_own = "; ".join(c.strip() for c in _gene_clauses(_written_value_text(obs))
                                                 if g in _gene_symbols_named(c))
                         ctx.ignore(obs, "indeterminate-genomic-result",
-                                   f"{g} result{_dated(date)} unclear: the report says both that {g} carries a "
-                                   f"variant and that {g} is negative ('{written_own[:120]}')")
+                                   f"{g} result{_dated(date)} unclear: the report says "
+                                   + _CONFLICT_SAID[conflict].format(gene=g, it=g) + f" ('{written_own[:120]}')")
                         continue
                     if gene_results[g] is None:
                         ctx.ignore(obs, "indeterminate-genomic-result",

@@ -588,6 +588,7 @@ GLUCOSE_LOWERING_REASONS: tuple[tuple[str, str, tuple[str, ...], frozenset[str],
     for e in _GLR[key])
 GLUCOSE_LOWERING_REASON_LEAD = _GLR["reason_lead_pattern"]["pattern"]
 SLIDING_SCALE_TEXT = re.compile(_GLR["sliding_scale_pattern"]["pattern"], re.I)
+DIABETES_ONLY_BRAND_TEXT = re.compile(_GLR["diabetes_only_brands"]["pattern"], re.I)
 
 # fixed-dose combination products (drugs.yaml combination_products): brand -> every ingredient
 COMBINATION_PRODUCTS: dict[str, tuple[str, ...]] = {
@@ -676,6 +677,8 @@ DRUG_PAST_USE_OPENING = _mention_regex("past_use_opening")
 DRUG_PAST_USE_CLOSING = _mention_regex("past_use_closing")
 # ... and words after its last name writing its course as completed ("Tamoxifen (completed 5 years)"), with its date
 DRUG_COMPLETED_CLOSING = _mention_regex("completed_closing")
+DRUG_COMPLETED_OPENING = _mention_regex("completed_opening")
+DRUG_COMPLETED_OPENING_TAIL = _mention_regex("completed_opening_tail")
 # what opens a record whose drug is only planned ("Planned letrozole", "Consider fulvestrant")
 DRUG_PLANNED_OPENING = _mention_regex("planned_opening")
 # ... unless a hedge opening it questions a fact of the drug after it ("Query letrozole adherence")

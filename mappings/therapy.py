@@ -938,15 +938,27 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
         elif T.DRUG_PAST_USE_OPENING.match(lowered[:names[0][0].start()]) or T.DRUG_PAST_USE_CLOSING.match(tail):
             # "Hx tamoxifen", "Letrozole (previous)": past use, as a stop written after it (no stop reason)
             med.written_stopped = True
-        elif (completed := T.DRUG_COMPLETED_CLOSING.match(tail)) is not None:
-            # "Tamoxifen (completed 5 years)", "Anastrozole, course completed 2019": a course completed
-            # is past use (no stop reason); its written date, if any, is when it ended
+        elif (completed := T.DRUG_COMPLETED_CLOSING.match(tail) or _completion_opening(lowered, names[0][0], tail)) \
+                is not None:
+            # "Tamoxifen (completed 5 years)", "Anastrozole, course completed 2019", "Completed 5 years of
+            # tamoxifen", "Finished letrozole 2019": a course completed is past use (no stop reason);
+            # its written date, if any, is when it ended
             med.written_stopped = True
             med.completed_on = _written_day_range(completed.group("when"))
     if med.endocrine:
         sequence = _endocrine_sequence(lowered)
         if sequence is not None:
             med.endocrine_sequence = (printable_clip(text.strip(), 80), *sequence)
+
+
+def _completion_opening(text: str, first: re.Match[str], tail: str) -> re.Match[str] | None:
+    """The words after the last name of a text opening with a completion before its first name
+    and naming no more than a length or a date after it ("Completed 5 years of tamoxifen",
+    "Finished letrozole 2019": local_codes.yaml drug_mentions completed_opening /
+    completed_opening_tail; its group "when" the date); None otherwise."""
+    if not T.DRUG_COMPLETED_OPENING.match(text[:first.start()]):
+        return None
+    return T.DRUG_COMPLETED_OPENING_TAIL.match(tail)
 
 
 def _written_day_range(when: str | None) -> tuple[dt.date, dt.date] | None:

@@ -2437,3 +2437,25 @@ def test_a_text_site_coded_on_another_condition_is_no_site_conflict():
                              condition(cc(coding(ICD10, "C78.7"), text="Liver metastases"), "2020-01-20")],
                             PID, as_of=dt.date(2021, 1, 1))
     assert "metastatic-site-conflict" not in [g.code for g in s.gaps]
+
+
+@pytest.mark.parametrize("text, doubted", [("Bone metastases, ?liver", "?liver"), ("Metastases to bone, ?liver", "?liver"),
+                                           ("Bone metastases, liver?", "liver?"), ("Bone metastases, liver (query)", "liver (query)"),
+                                           ("Bone metastases, possible liver", "possible liver")])
+def test_a_site_written_with_a_doubt_beside_asserted_metastases_is_not_counted_and_is_asked(text, doubted):
+    # "?liver" / "liver?" were counted as a liver (visceral) site; "possible liver" was dropped
+    # without a word. Now neither counted nor silent (CR A.4 counts a diagnosis made)
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == ["bone"]
+    assert not s.disease.visceral_involvement
+    gap = next(g for g in s.gaps if g.code == "metastatic-site-unconfirmed")
+    assert gap.message == (f'Metastatic site written with a doubt, not counted: the liver ("{doubted}"). Confirm or refute '
+                           "it (visceral or not changes the treatment guidance).")
+
+
+def test_sites_listed_without_a_doubt_beside_a_metastasis_are_all_counted_and_nothing_is_asked():
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text="Metastases to bone, liver and lung"),
+                                                                               "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    assert sorted(x.site for x in s.disease.sites) == ["bone", "liver", "lung"]
+    assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)

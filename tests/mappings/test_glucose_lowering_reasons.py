@@ -190,3 +190,25 @@ def test_metformin_given_to_prevent_diabetes_is_not_treated_diabetes(reason_text
 def test_metformin_for_prevention_of_diabetes_complications_is_still_treated_diabetes():
     s = state(med_statement(METFORMIN, "2024-01-01", status="active", text="Metformin for prevention of diabetes complications"))
     assert s.factors.diabetes.status == "type2-treated"
+
+
+@pytest.mark.parametrize("res", [med_statement(None, "2024-01-01", status="active", text="Ozempic 1 mg weekly"),
+                                 med_request(SEMAGLUTIDE, "2024-01-01", display="Ozempic 0.5 mg/dose pen"),
+                                 med_statement(None, "2024-01-01", status="active", text="Rybelsus 7 mg daily")])
+def test_a_brand_labelled_for_type_2_diabetes_alone_without_a_reason_is_diabetes_treatment(res):
+    # was: "on anti-hyperglycaemic treatment", no diabetes named (semaglutide is also a weight
+    # drug); the brand's label names type 2 diabetes alone (drugs.yaml diabetes_only_brands)
+    d = state(res).factors.diabetes
+    assert d.status == "type2-treated" and d.treatment == ["semaglutide"]
+
+
+@pytest.mark.parametrize("text", ["Semaglutide 1 mg weekly", "Mounjaro 5 mg weekly", "Tirzepatide 5 mg weekly"])
+def test_a_generic_glp1_name_or_mounjaro_without_a_reason_stays_anti_hyperglycaemic_treatment_only(text):
+    d = state(med_statement(None, "2024-01-01", status="active", text=text)).factors.diabetes
+    assert d.status == "none-documented" and d.on_antihyperglycemic
+
+
+def test_an_ozempic_record_written_for_weight_loss_is_not_diabetes_treatment():
+    s = state(med_statement(None, "2024-01-01", status="active", text="Ozempic 1 mg for weight loss"))
+    assert s.factors.diabetes.status == "none-documented" and not s.factors.diabetes.on_antihyperglycemic
+    assert "semaglutide for weight management" in gap(s, "glucose-lowering-not-for-diabetes")

@@ -2374,3 +2374,48 @@ def test_an_order_to_start_after_today_of_a_drug_given_long_before_is_still_no_l
     s = state(med_statement(LETROZOLE, "2014-02-15", "2019-02-15"),
               _renewal(LETROZOLE, "2024-05-28", "2024-07-01", "2024-12-31"))
     assert s.therapy.metastatic_lines == []
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant (possible)", "Fulvestrant - likely", "Letrozole (probable)", "Fulvestrant (query)",
+                                  "Fulvestrant possible", "Fulvestrant 500 mg IM possible", "Fulvestrant (TBC)",
+                                  "Letrozole + palbociclib (possible)", "Anastrozole - planned?"])
+def test_a_record_whose_hedge_follows_its_drug_is_a_gap_not_a_line_as_a_hedge_before_it_is(text):
+    # each was read as a line given from the record's start, while "Possible fulvestrant" and
+    # "Fulvestrant?" were a gap (local_codes.yaml drug_mentions planned_closing)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-plan"))
+    assert s.therapy.metastatic_lines == []
+    assert f'MedicationStatement/ms-plan (its text "{text}" writes its drug as planned or considered' \
+        in _gap(s, "medication-unreadable").message
+
+
+@pytest.mark.parametrize("text", ["Letrozole, possible arthralgia", "Fulvestrant (query adherence)", "Letrozole - likely progression"])
+def test_a_hedge_after_the_drug_of_a_finding_or_a_fact_of_it_leaves_the_drug_given(text):
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert len(s.therapy.metastatic_lines) == 1
+    gap = _gap(s, "medication-unreadable")
+    assert gap is None or "writes its drug as planned" not in gap.message
+
+
+@pytest.mark.parametrize("text", ["Completed 5 years of tamoxifen", "Completed letrozole", "Finished tamoxifen",
+                                  "Anastrozole x5y completed", "Tamoxifen 5 years completed", "Anastrozole - course complete",
+                                  "Completed adjuvant anastrozole (5 years)", "Completed 2 years of letrozole + palbociclib"])
+def test_an_active_record_written_as_completed_before_its_drug_or_after_its_length_is_not_ongoing(text):
+    # each was read as the drug under way, while "Tamoxifen (completed 5 years)" was past use
+    # (local_codes.yaml drug_mentions completed_opening / completed_closing)
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-done"))
+    assert [e.active for e in s.therapy.exposures] == [False] and s.therapy.exposures[0].end is None
+    assert "MedicationStatement/ms-done" in _gap(s, "therapy-stopped-in-text").message
+
+
+@pytest.mark.parametrize("text,end", [("Finished letrozole 2019", "2019-01-01"), ("Completed tamoxifen 03/2019", "2019-03-01")])
+def test_an_active_record_written_as_completed_before_its_drug_on_a_date_ended_then(text, end):
+    s = state(med_statement(None, "2018-02-01", status="active", text=text, rid="ms-done"))
+    assert [(e.active, str(e.end)) for e in s.therapy.exposures] == [(False, end)]
+    assert _gap(s, "therapy-stopped-in-text") is None
+
+
+@pytest.mark.parametrize("text", ["Completed cycle 3 palbociclib", "Completed loading dose fulvestrant"])
+def test_an_active_record_opening_with_a_part_of_its_course_completed_stays_ongoing(text):
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [e.active for e in s.therapy.exposures] == [True]
+    assert _gap(s, "therapy-stopped-in-text") is None

@@ -941,3 +941,37 @@ def test_a_no_written_after_its_gene_is_a_negative_not_a_pathogenic_variant(gene
     # a PARP inhibitor's selection, on a negative)
     r = results(variant(gene_code, gene, present=None, value_text=text)).for_gene(gene)[0]
     assert (r.result, r.significance) == ("not-detected", "not-reported")
+
+
+@pytest.mark.parametrize("gene_code, gene, text", [
+    ("HGNC:3467", "ESR1", "ESR1 not detected, possible p.Y537S"),
+    ("HGNC:3467", "ESR1", "ESR1: negative, ?p.Y537S at 0.3% VAF"),
+    ("HGNC:3467", "ESR1", "ESR1 wild type; likely p.D538G subclonal"),
+    ("HGNC:8975", "PIK3CA", "PIK3CA negative; H1047R suspected at low VAF"),
+    ("HGNC:8975", "PIK3CA", "PIK3CA not detected (possible H1047R below LOD)"),
+])
+def test_a_negative_beside_a_change_named_as_possible_gives_that_gene_no_result_and_quotes_it(gene_code, gene, text):
+    # was: read "not detected" (the negative), the possible variant unseen: the gene was counted
+    # tested negative (no ESR1 re-test, elacestrant withheld; PIK3CA not asked again)
+    s = build_patient_state([patient(), variant(gene_code, gene, present=None, value_text=text)], PID)
+    assert s.biomarkers.for_gene(gene) == []
+    assert any(g.code == "indeterminate-genomic-result" and g.message == (
+        f"{gene} result (2021-06-01) unclear: the report says that {gene} is negative and names a variant of it "
+        f"as only possible ('{text}')") for g in s.ignored)
+
+
+def test_a_panel_negative_for_one_gene_beside_its_possible_change_still_gives_the_other_genes_their_results():
+    text = "PIK3CA p.H1047R detected; ESR1 not detected; possible ESR1 p.Y537S"
+    s = build_patient_state([patient(), variant(None, present=None, value_text=text)], PID)
+    assert [(r.gene, r.result) for r in s.biomarkers.results] == [("PIK3CA", "detected")]
+    assert any(g.message.startswith("ESR1 result (2021-06-01) unclear: the report says that ESR1 is negative and "
+                                    "names a variant of it as only possible") for g in s.ignored)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("ESR1 p.Y537S detected, likely pathogenic", ("detected", "p.Y537S")),
+    ("ESR1 not detected", ("not-detected", None)),
+])
+def test_a_likely_pathogenic_class_or_a_plain_negative_is_no_hedged_change(text, expected):
+    r = results(variant("HGNC:3467", "ESR1", present=None, value_text=text)).for_gene("ESR1")[0]
+    assert (r.result, r.protein_change) == expected

@@ -1,0 +1,91 @@
+"""What the cards say when a record's or a drafted order's words hedge its drug after its name
+(local_codes.yaml drug_mentions hedged_closing / planned_closing)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cards.engine import order_cards
+from mappings import read_draft_orders
+from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, de_novo
+
+
+def _draft_cards(text: str) -> list[dict]:
+    drafts = read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": {
+        "resourceType": "MedicationRequest", "id": "mr-0", "status": "draft", "intent": "order",
+        "subject": {"reference": "Patient/p-draft"}, "medicationCodeableConcept": {"text": text}}}]})
+    return [c.to_json() for c in order_cards(de_novo("p-draft").state(FIRST_LINE_AS_OF), drafts, None, "order-sign")]
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant (possible)", "Fulvestrant - likely", "Fulvestrant (query)", "Letrozole (probable)",
+                                  "Anastrozole - planned?", "Fulvestrant 500 mg IM possible", "Letrozole + palbociclib (possible)"])
+def test_a_draft_whose_hedge_follows_its_drug_is_said_not_checked_as_one_whose_hedge_comes_first(text):
+    # each was checked as the drug ordered ("Fulvestrant drafted without ribociclib"), while
+    # "Possible fulvestrant" and "Fulvestrant?" were said not checked
+    cards = _draft_cards(text)
+    assert [c["summary"] for c in cards] == [
+        "Drafted order not checked: its text does not name its drug as ordered (MedicationRequest/mr-0)"]
+    assert f'its text "{text}" names' in cards[0]["detail"] and "with a hedge" in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant (query adherence)", "Fulvestrant, possible injection-site pain"])
+def test_a_draft_whose_hedge_after_the_drug_is_of_a_fact_or_a_finding_is_checked(text):
+    cards = _draft_cards(text)
+    assert not any(c["summary"].startswith("Drafted order not checked") for c in cards)
+    assert any("ulvestrant" in c["summary"] for c in cards)
+
+
+@pytest.mark.parametrize("text", ["Completed 5 years of tamoxifen", "Finished tamoxifen", "Tamoxifen 5 years completed"])
+def test_fhir_a_line_still_active_by_status_but_written_as_completed_before_its_drug_is_not_the_current_line(text):
+    # the card said "on line 2" (tamoxifen under way), as it did for "Tamoxifen (completed 5 years)"
+    # before that wording was read; now "after 2 line(s)" and the unknown end named
+    from tests.cards.test_fhir_scenarios import run
+    p = de_novo("p-st").med("letrozole", "2024-02-01", "2025-01-01").progression("2024-12-20")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-tam", "status": "active",
+           "subject": {"reference": "Patient/p-st"}, "medicationCodeableConcept": {"text": text},
+           "effectivePeriod": {"start": "2025-01-10"}})
+    state, cards = run(p)
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 2 line(s);"), cards[0]["summary"]
+    gap = next(g for g in state.gaps if g.code == "therapy-stopped-in-text")
+    assert f"MedicationStatement/ms-tam (tamoxifen, status 'active': '{text}')" in gap.message
+
+
+def test_fhir_an_esr1_negative_beside_a_possible_y537s_asks_for_the_test_and_quotes_the_report():
+    # was: ESR1 read not detected (current), no ESR1 test card and no word of the possible
+    # p.Y537S; now no ESR1 result (CR C.2 step 3), the test asked for and the words quoted
+    from tests.cards.helpers import card, ordered_tests, regimen_topics
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-esr1-possible").variant("ESR1", detected=False, on="2025-06-01")
+    p.resources[-1]["valueCodeableConcept"] = {"text": "ESR1 not detected, possible p.Y537S"}
+    state, cards = run(p)
+    assert "elacestrant" not in regimen_topics(cards) and "test-esr1" in ordered_tests(cards)
+    assert ("ESR1 result (2025-06-01) unclear: the report says that ESR1 is negative and names a variant of it as "
+            "only possible ('ESR1 not detected, possible p.Y537S')") in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_liver_written_with_a_question_mark_beside_bone_metastases_is_no_visceral_site_and_is_asked():
+    # the summary said "Site: liver (visceral)" for "Bone metastases, ?liver"
+    from tests.cards.fhir_builder import FhirPatient
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, run
+    p = FhirPatient("p-qliver").primary("2015-03-01")
+    p._condition({"text": "Bone metastases, ?liver"}, "2024-01-15", "met")
+    p.er("positive", "2024-01-12").pr("positive", "2024-01-12").her2("1+", "2024-01-12").menopause("postmenopausal", "2024-01-12")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Site: liver" not in detail and "Site: bone" in detail
+    assert 'Metastatic site written with a doubt, not counted: the liver ("?liver")' in detail
+
+
+def test_fhir_ozempic_without_a_reason_is_named_as_diabetes_treatment_on_the_pi3k_akt_cautions():
+    # the capivasertib caution said "Patient: on anti-hyperglycaemic treatment", not which
+    # drug nor that it treats diabetes; Ozempic's label names type 2 diabetes alone
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-ozempic").variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-glp", "status": "active",
+           "subject": {"reference": "Patient/pp-ozempic"}, "medicationCodeableConcept": {"text": "Ozempic 1 mg weekly"},
+           "effectivePeriod": {"start": "2024-06-01"}})
+    _, cards = run(p)
+    assert "Patient: diabetes (type not recorded), on glucose-lowering treatment (semaglutide)" \
+        in card(cards, "capivasertib-fulvestrant")["detail"]
