@@ -69,6 +69,13 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        drug beside a complete regimen: order_rules.yaml
                                        extra_drug): names the extra drug, removal
                                        offered, not pre-selected (extra_drug_cards)
+                                       Also (warning) for a drafted drug of the class
+                                       of a drug the record shows active (or a second
+                                       endocrine agent beside an active one): names
+                                       the active drug ("stop it if switching"),
+                                       nothing suggested; silent when the draft's
+                                       priorPrescription is that active order
+                                       (active_same_class_cards)
     order-biomarker-missing (warning)  a label biomarker is not documented
     order-incomplete-regimen           a partner is missing (combination-only
                                        labels: warning; otherwise info); or drafted
@@ -715,6 +722,8 @@ class _Checker:
             cards.append(self.ofs_card(ofs_needed))
             self._about(cards[-1:], [n for g in ofs_needed for n in (*g.cand.names, *g.focus)])
         cards += extra
+        if self.status.in_pathway:
+            cards += self._about(self.active_same_class_cards(drug_group), self.drafted_regimen_drugs)
         cards += self.safety_cards(drug_group, not_indicated)
         cards += self.pathway_caution_cards(list(groups.values()), drug_group)
         cards.sort(key=lambda c: (INDICATOR_RANK[c.indicator], ORDER_TOPICS.index(c.topic)))
@@ -824,6 +833,77 @@ class _Checker:
                    + (f"no labelled regimen combines them — {reasons[0]}" if reasons[0].startswith("two")
                       else reasons[0]))
         return [self._not_indicated_topic_card(reg, summary, lines, suggestions)]
+
+    # -- a drafted drug beside an active drug of its class ---------------------
+    def active_same_class_cards(self, drug_group: dict[str, Group]) -> list[Card]:
+        """A drafted drug (in focus) of the class of a drug the record shows active (an active
+        MedicationRequest / MedicationStatement, not one of these drafts), or a second endocrine
+        agent beside an active one (order_rules.yaml extra_drug: the classes and their names):
+        no labelled regimen gives both (labels B.1-B.14; CR B), so one order-not-indicated
+        warning names the active drug, as the extra-drug card names a second draft of a class.
+        A warning, not info: signed as it stands the patient would take two drugs of one class
+        (two CDK4/6 inhibitors: overlapping neutropenia / QTc; two endocrine agents: no label);
+        a switch is acknowledged with an override reason. Nothing is suggested or pre-selected:
+        the active order is not a draft, and stopping it is the prescriber's act. Silent when
+        the draft names that active order as the one it replaces (FHIR R4
+        MedicationRequest.priorPrescription: a deliberate switch), for a drug that is itself
+        active (a renewal), for an active drug drafted too (the extra-drug card judges the
+        drafts) and for chemotherapy (combinations left to the clinician, C.2 step 2)."""
+        rules = KNOWLEDGE.extra_drug
+        if not rules or not self.active:
+            return []
+        combinable = set(rules.get("combinable_classes") or ())
+        endocrine = set(rules.get("endocrine_classes") or ())
+        class_names = rules.get("class_names") or {}
+        pairs: dict[tuple[str, str], str] = {}  # (drafted, active) -> why
+        for d in self.drafts:
+            if not d.focus:
+                continue
+            for n in d.names:
+                cls = DRUGS[n].drug_class
+                if (n in self.active or cls in ADD_ON_CLASSES or cls in combinable
+                        or not (regimens_with_drug(n) or cls in endocrine)):
+                    continue
+                for a, srcs in self.active.items():
+                    acls = DRUGS[a].drug_class
+                    if a in self.drafted or d.order.prior_prescription in {s.reference for s in srcs}:
+                        continue
+                    if acls == cls:
+                        why = f"two {class_names.get(cls, cls + ' drugs')}"
+                    elif cls in endocrine and acls in endocrine:
+                        why = "two endocrine agents"
+                    else:
+                        continue
+                    if any({n, a} <= set(names) for reg in REGIMENS for names in reg.choices):
+                        continue  # a labelled regimen gives both (none today: kept honest)
+                    pairs.setdefault((n, a), why)
+        if not pairs:
+            return []
+        drafted = list(dict.fromkeys(n for n, _ in pairs))
+        active = list(dict.fromkeys(a for _, a in pairs))
+        g = drug_group.get(drafted[0])
+        reg = g.cand.regimen if g else next(
+            (r for n in drafted + active for r in regimens_with_drug(n) if not r.informational_only), None)
+        if reg is None:
+            return []
+        one = len(active) == 1
+        drafted_label, active_label = self._choice_label(drafted), " and ".join(active)
+        active_srcs = [s for a in active for s in self.active[a]]
+        lines = [f"**{' and '.join(drafted)[:1].upper() + ' and '.join(drafted)[1:]} drafted while {active_label} "
+                 f"{'is' if one else 'are'} active**{cite(active_srcs)}: no labelled regimen gives "
+                 f"{'both' if len(pairs) == 1 else 'these together'}.", "", "**Why**"]
+        lines += [f"- {why[:1].upper() + why[1:]} ({n} drafted, {a} active): each labelled regimen holds at most "
+                  "one endocrine agent and one drug of each class (labels B.1-B.14)." for (n, a), why in pairs.items()]
+        lines += [f"- If this is a switch, stop the active {active_label} order{'' if one else 's'}: this card "
+                  "does not stop {0}, as {0} {1} not one of the drafts. A draft naming the order it replaces "
+                  "(MedicationRequest.priorPrescription) gets no such card.".format(
+                      "it" if one else "them", "is" if one else "are"),
+                  f"- If the record is out of date ({active_label} already stopped), correct it."]
+        lines += self._label_block(reg)
+        lines += self._drafts_block(drafted + active) + self._footer()
+        summary = (f"{' and '.join(drafted)[:1].upper() + ' and '.join(drafted)[1:]} drafted while {active_label} "
+                   f"{'is' if one else 'are'} active: no labelled regimen gives both — stop {active_label} if switching")
+        return [self._not_indicated_topic_card(reg, summary, lines, [])]
 
     # -- per regimen group ---------------------------------------------------
     def group_cards(self, g: Group) -> list[Card]:
