@@ -52,8 +52,12 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        "waiting on") for a reason that is not a
                                        biomarker (relapse timing after adjuvant
                                        therapy, menopausal status, a T-DXd label
-                                       route ...): "<regimen>: label requirement not
-                                       confirmed — <first open fact>", the open facts
+                                       route ...), or is a fitting choice whose own
+                                       requirement the record leaves open (fulvestrant +
+                                       palbociclib / abemaciclib after an adjuvant relapse
+                                       whose timing cannot be told: order_rules.yaml
+                                       choice_requirements_open): "<regimen>: label
+                                       requirement not confirmed — <first open fact>", the open facts
                                        with their sources, the label, the regimens
                                        that fit; nothing pre-selected (the drug may
                                        well be indicated: replacements offered
@@ -285,6 +289,9 @@ class OrderKnowledge:
     # a drafted drug no labelled regimen combines with the others (order_rules.yaml extra_drug):
     # endocrine_classes, combinable_classes, class_names, sources
     extra_drug: dict = field(default_factory=dict)
+    # choice requirement rule -> (open_when rule, unless RuleRef or None, text, gap codes, source):
+    # met for the pathway while the record cannot decide it (order_rules.yaml choice_requirements_open)
+    choice_open: dict[str, tuple[str, RuleRef | None, str, tuple[str, ...], str]] = field(default_factory=dict)
 
     def receptor_labels(self, receptor: str) -> dict[str, dict]:
         """drug -> {label, source} for the drugs whose label the receptor ("HER2" / "HR") decides."""
@@ -381,6 +388,14 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         trial_only=tuple((frozenset(e["drugs"]), " ".join(e["text"].split()), e["source"])
                          for e in data.get("trial_only_combinations") or ()),
         extra_drug=dict(data.get("extra_drug") or {}),
+        choice_open={
+            rule: (e["open_when"],
+                   RuleRef(rule=e["unless"]["rule"],
+                           params=tuple(sorted((k, v) for k, v in e["unless"].items() if k != "rule")))
+                   if e.get("unless") else None,
+                   " ".join(e["text"].split()), tuple(e.get("gaps") or ()), e["source"])
+            for rule, e in (data.get("choice_requirements_open") or {}).items()
+        },
     )
     _check(k)
     return k
@@ -419,6 +434,9 @@ def _check(k: OrderKnowledge) -> None:
             raise ValueError(f"order_rules.yaml: trial_only_combinations {sorted(drugs)}: unknown drug or source")
     if not set(k.extra_drug.get("sources") or ()) <= set(k.sources):
         raise ValueError("order_rules.yaml: extra_drug: unknown source")
+    for rule, (open_when, unless, _, _, source) in k.choice_open.items():
+        if ({rule, open_when} | ({unless.rule} if unless else set())) - known_rules or source not in k.sources:
+            raise ValueError(f"order_rules.yaml: choice_requirements_open {rule}: unknown rule or source")
     for name, (_, refs, source) in k.monotherapy_label.items():
         if name not in DRUGS or source not in k.sources or any(r.rule not in known_rules for r in refs):
             raise ValueError(f"order_rules.yaml: monotherapy_label {name}: unknown drug, rule or source")
@@ -1085,6 +1103,8 @@ class _Checker:
             return []
         if a.status == "not-this-phase":
             return self._open_outside_phase(a)
+        if a.status == "fits":
+            return self._open_choice_requirements(g)
         if a.status != "unknown":
             return []
         biomarker = [run_rule(ref.rule, self.state, self.ctx, **ref.kwargs)
@@ -1093,6 +1113,32 @@ class _Checker:
         for f in a.unknown:
             if f not in biomarker:
                 open_facts.setdefault(f.text, f)  # one text once (T-DXd's routes may share a fact)
+        return list(open_facts.values())
+
+    def _open_choice_requirements(self, g: Group) -> list[Finding]:
+        """A fitting regimen's drafted choice whose requirement the pathway counts as met while the
+        record cannot decide it (order_rules.yaml choice_requirements_open: fulvestrant +
+        palbociclib / abemaciclib after an adjuvant relapse whose timing cannot be told, B.9 (iv)):
+        the open fact, with the mapping gaps saying why, as patient-view names them."""
+        open_facts: dict[str, Finding] = {}
+        if self.state.therapy.endocrine_resistance in ("primary", "secondary"):
+            # resistance documented (even without adjuvant dates): the relapse came on or within 12
+            # months of adjuvant endocrine therapy (ABC4, C.1), which the label's "progression" is
+            return []
+        refs = [r for n in g.cand.names for r in g.cand.regimen.choice_requires.get(n, ())]
+        for ref in refs:
+            entry = KNOWLEDGE.choice_open.get(ref.rule)
+            if entry is None or not run_rule(ref.rule, self.state, self.ctx, **ref.kwargs).value:
+                continue
+            open_when, unless, text, gaps, _ = entry
+            opener = run_rule(open_when, self.state, self.ctx)
+            if opener.value is not None or (unless and run_rule(unless.rule, self.state, self.ctx,
+                                                                **unless.kwargs).value):
+                continue
+            open_facts.setdefault(text, Finding(None, f"{text}: {opener.text}", opener.sources))
+            for gap in self.state.gaps:
+                if gap.code in gaps:
+                    open_facts.setdefault(gap.message, Finding(None, gap.message, tuple(gap.sources)))
         return list(open_facts.values())
 
     def _open_outside_phase(self, a) -> list[Finding]:
