@@ -920,7 +920,9 @@ class _Checker:
         lines += self._label_block(reg)
         lines += self._drafts_block(drafted + active) + self._footer()
         summary = (f"{' and '.join(drafted)[:1].upper() + ' and '.join(drafted)[1:]} drafted while {active_label} "
-                   f"{'is' if one else 'are'} active: no labelled regimen gives both — stop {active_label} if switching")
+                   f"{'is' if one else 'are'} active: "
+                   + (f"no labelled regimen gives both — stop {active_label} if switching" if len(pairs) == 1 else
+                      f"no label combines them — stop the active {'drug' if one else 'ones'} if switching"))
         return [self._not_indicated_topic_card(reg, summary, lines, [])]
 
     # -- per regimen group ---------------------------------------------------

@@ -18,7 +18,7 @@ from tests.orders.states import ago, base_state, draft, drug, src
 from tests.orders.test_order_hooks_http import client, post  # noqa: F401 - the fixture
 from tests.orders.test_order_rules import run
 
-ACTIVE = "is active: no labelled regimen gives both"
+ACTIVE = " active: no label"
 
 
 def on_first_line(*names: str, ref: str = "MedicationRequest/rx-current"):
@@ -104,3 +104,12 @@ def test_http_palbociclib_drafted_while_an_ordered_ribociclib_is_active_names_it
     # FHIR R4 MedicationRequest.priorPrescription naming the active order (absolute, versioned)
     palbo["priorPrescription"] = {"reference": f"https://ehr.example/fhir/{current}/_history/3"}
     assert active_cards(post(client, chart, "order-sign", [palbo])) == []
+
+
+def test_two_drugs_drafted_beside_two_active_drugs_of_their_classes_are_named_in_one_card():
+    cards = active_cards(run(on_first_line("fulvestrant", "ribociclib"),
+                             [draft("l", "letrozole"), draft("p", "palbociclib")]))
+    assert [c["summary"] for c in cards] == [
+        "Letrozole and palbociclib drafted while fulvestrant and ribociclib are active: no label combines them "
+        "— stop the active ones if switching"]
+    assert "stop the active fulvestrant and ribociclib orders: this card does not stop them" in cards[0]["detail"]
