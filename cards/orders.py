@@ -52,8 +52,12 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        "waiting on") for a reason that is not a
                                        biomarker (relapse timing after adjuvant
                                        therapy, menopausal status, a T-DXd label
-                                       route ...): "<regimen>: label requirement not
-                                       confirmed — <first open fact>", the open facts
+                                       route ...), or is a fitting choice whose own
+                                       requirement the record leaves open (fulvestrant +
+                                       palbociclib / abemaciclib after an adjuvant relapse
+                                       whose timing cannot be told: order_rules.yaml
+                                       choice_requirements_open): "<regimen>: label
+                                       requirement not confirmed — <first open fact>", the open facts
                                        with their sources, the label, the regimens
                                        that fit; nothing pre-selected (the drug may
                                        well be indicated: replacements offered
@@ -69,6 +73,13 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        drug beside a complete regimen: order_rules.yaml
                                        extra_drug): names the extra drug, removal
                                        offered, not pre-selected (extra_drug_cards)
+                                       Also (warning) for a drafted drug of the class
+                                       of a drug the record shows active (or a second
+                                       endocrine agent beside an active one): names
+                                       the active drug ("stop it if switching"),
+                                       nothing suggested; silent when the draft's
+                                       priorPrescription is that active order
+                                       (active_same_class_cards)
     order-biomarker-missing (warning)  a label biomarker is not documented
     order-incomplete-regimen           a partner is missing (combination-only
                                        labels: warning; otherwise info); or drafted
@@ -278,6 +289,9 @@ class OrderKnowledge:
     # a drafted drug no labelled regimen combines with the others (order_rules.yaml extra_drug):
     # endocrine_classes, combinable_classes, class_names, sources
     extra_drug: dict = field(default_factory=dict)
+    # choice requirement rule -> (open_when rule, unless RuleRef or None, text, gap codes, source):
+    # met for the pathway while the record cannot decide it (order_rules.yaml choice_requirements_open)
+    choice_open: dict[str, tuple[str, RuleRef | None, str, tuple[str, ...], str]] = field(default_factory=dict)
 
     def receptor_labels(self, receptor: str) -> dict[str, dict]:
         """drug -> {label, source} for the drugs whose label the receptor ("HER2" / "HR") decides."""
@@ -374,6 +388,14 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         trial_only=tuple((frozenset(e["drugs"]), " ".join(e["text"].split()), e["source"])
                          for e in data.get("trial_only_combinations") or ()),
         extra_drug=dict(data.get("extra_drug") or {}),
+        choice_open={
+            rule: (e["open_when"],
+                   RuleRef(rule=e["unless"]["rule"],
+                           params=tuple(sorted((k, v) for k, v in e["unless"].items() if k != "rule")))
+                   if e.get("unless") else None,
+                   " ".join(e["text"].split()), tuple(e.get("gaps") or ()), e["source"])
+            for rule, e in (data.get("choice_requirements_open") or {}).items()
+        },
     )
     _check(k)
     return k
@@ -412,6 +434,9 @@ def _check(k: OrderKnowledge) -> None:
             raise ValueError(f"order_rules.yaml: trial_only_combinations {sorted(drugs)}: unknown drug or source")
     if not set(k.extra_drug.get("sources") or ()) <= set(k.sources):
         raise ValueError("order_rules.yaml: extra_drug: unknown source")
+    for rule, (open_when, unless, _, _, source) in k.choice_open.items():
+        if ({rule, open_when} | ({unless.rule} if unless else set())) - known_rules or source not in k.sources:
+            raise ValueError(f"order_rules.yaml: choice_requirements_open {rule}: unknown rule or source")
     for name, (_, refs, source) in k.monotherapy_label.items():
         if name not in DRUGS or source not in k.sources or any(r.rule not in known_rules for r in refs):
             raise ValueError(f"order_rules.yaml: monotherapy_label {name}: unknown drug, rule or source")
@@ -715,6 +740,8 @@ class _Checker:
             cards.append(self.ofs_card(ofs_needed))
             self._about(cards[-1:], [n for g in ofs_needed for n in (*g.cand.names, *g.focus)])
         cards += extra
+        if self.status.in_pathway:
+            cards += self._about(self.active_same_class_cards(drug_group), self.drafted_regimen_drugs)
         cards += self.safety_cards(drug_group, not_indicated)
         cards += self.pathway_caution_cards(list(groups.values()), drug_group)
         cards.sort(key=lambda c: (INDICATOR_RANK[c.indicator], ORDER_TOPICS.index(c.topic)))
@@ -824,6 +851,79 @@ class _Checker:
                    + (f"no labelled regimen combines them — {reasons[0]}" if reasons[0].startswith("two")
                       else reasons[0]))
         return [self._not_indicated_topic_card(reg, summary, lines, suggestions)]
+
+    # -- a drafted drug beside an active drug of its class ---------------------
+    def active_same_class_cards(self, drug_group: dict[str, Group]) -> list[Card]:
+        """A drafted drug (in focus) of the class of a drug the record shows active (an active
+        MedicationRequest / MedicationStatement, not one of these drafts), or a second endocrine
+        agent beside an active one (order_rules.yaml extra_drug: the classes and their names):
+        no labelled regimen gives both (labels B.1-B.14; CR B), so one order-not-indicated
+        warning names the active drug, as the extra-drug card names a second draft of a class.
+        A warning, not info: signed as it stands the patient would take two drugs of one class
+        (two CDK4/6 inhibitors: overlapping neutropenia / QTc; two endocrine agents: no label);
+        a switch is acknowledged with an override reason. Nothing is suggested or pre-selected:
+        the active order is not a draft, and stopping it is the prescriber's act. Silent when
+        the draft names that active order as the one it replaces (FHIR R4
+        MedicationRequest.priorPrescription: a deliberate switch), for a drug that is itself
+        active (a renewal), for an active drug drafted too (the extra-drug card judges the
+        drafts) and for chemotherapy (combinations left to the clinician, C.2 step 2)."""
+        rules = KNOWLEDGE.extra_drug
+        if not rules or not self.active:
+            return []
+        combinable = set(rules.get("combinable_classes") or ())
+        endocrine = set(rules.get("endocrine_classes") or ())
+        class_names = rules.get("class_names") or {}
+        pairs: dict[tuple[str, str], str] = {}  # (drafted, active) -> why
+        for d in self.drafts:
+            if not d.focus:
+                continue
+            for n in d.names:
+                cls = DRUGS[n].drug_class
+                if (n in self.active or cls in ADD_ON_CLASSES or cls in combinable
+                        or not (regimens_with_drug(n) or cls in endocrine)):
+                    continue
+                for a, srcs in self.active.items():
+                    acls = DRUGS[a].drug_class
+                    if a in self.drafted or d.order.prior_prescription in {s.reference for s in srcs}:
+                        continue
+                    if acls == cls:
+                        why = f"two {class_names.get(cls, cls + ' drugs')}"
+                    elif cls in endocrine and acls in endocrine:
+                        why = "two endocrine agents"
+                    else:
+                        continue
+                    if any({n, a} <= set(names) for reg in REGIMENS for names in reg.choices):
+                        continue  # a labelled regimen gives both (none today: kept honest)
+                    pairs.setdefault((n, a), why)
+        if not pairs:
+            return []
+        drafted = list(dict.fromkeys(n for n, _ in pairs))
+        active = list(dict.fromkeys(a for _, a in pairs))
+        g = drug_group.get(drafted[0])
+        reg = g.cand.regimen if g else next(
+            (r for n in drafted + active for r in regimens_with_drug(n) if not r.informational_only), None)
+        if reg is None:
+            return []
+        one = len(active) == 1
+        drafted_label, active_label = self._choice_label(drafted), " and ".join(active)
+        active_srcs = [s for a in active for s in self.active[a]]
+        lines = [f"**{' and '.join(drafted)[:1].upper() + ' and '.join(drafted)[1:]} drafted while {active_label} "
+                 f"{'is' if one else 'are'} active**{cite(active_srcs)}: no labelled regimen gives "
+                 f"{'both' if len(pairs) == 1 else 'these together'}.", "", "**Why**"]
+        lines += [f"- {why[:1].upper() + why[1:]} ({n} drafted, {a} active): each labelled regimen holds at most "
+                  "one endocrine agent and one drug of each class (labels B.1-B.14)." for (n, a), why in pairs.items()]
+        lines += [f"- If this is a switch, stop the active {active_label} order{'' if one else 's'}: this card "
+                  "does not stop {0}, as {0} {1} not one of the drafts. A draft naming the order it replaces "
+                  "(MedicationRequest.priorPrescription) gets no such card.".format(
+                      "it" if one else "them", "is" if one else "are"),
+                  f"- If the record is out of date ({active_label} already stopped), correct it."]
+        lines += self._label_block(reg)
+        lines += self._drafts_block(drafted + active) + self._footer()
+        summary = (f"{' and '.join(drafted)[:1].upper() + ' and '.join(drafted)[1:]} drafted while {active_label} "
+                   f"{'is' if one else 'are'} active: "
+                   + (f"no labelled regimen gives both — stop {active_label} if switching" if len(pairs) == 1 else
+                      f"no label combines them — stop the active {'drug' if one else 'ones'} if switching"))
+        return [self._not_indicated_topic_card(reg, summary, lines, [])]
 
     # -- per regimen group ---------------------------------------------------
     def group_cards(self, g: Group) -> list[Card]:
@@ -1005,6 +1105,8 @@ class _Checker:
             return []
         if a.status == "not-this-phase":
             return self._open_outside_phase(a)
+        if a.status == "fits":
+            return self._open_choice_requirements(g)
         if a.status != "unknown":
             return []
         biomarker = [run_rule(ref.rule, self.state, self.ctx, **ref.kwargs)
@@ -1013,6 +1115,32 @@ class _Checker:
         for f in a.unknown:
             if f not in biomarker:
                 open_facts.setdefault(f.text, f)  # one text once (T-DXd's routes may share a fact)
+        return list(open_facts.values())
+
+    def _open_choice_requirements(self, g: Group) -> list[Finding]:
+        """A fitting regimen's drafted choice whose requirement the pathway counts as met while the
+        record cannot decide it (order_rules.yaml choice_requirements_open: fulvestrant +
+        palbociclib / abemaciclib after an adjuvant relapse whose timing cannot be told, B.9 (iv)):
+        the open fact, with the mapping gaps saying why, as patient-view names them."""
+        open_facts: dict[str, Finding] = {}
+        if self.state.therapy.endocrine_resistance in ("primary", "secondary"):
+            # resistance documented (even without adjuvant dates): the relapse came on or within 12
+            # months of adjuvant endocrine therapy (ABC4, C.1), which the label's "progression" is
+            return []
+        refs = [r for n in g.cand.names for r in g.cand.regimen.choice_requires.get(n, ())]
+        for ref in refs:
+            entry = KNOWLEDGE.choice_open.get(ref.rule)
+            if entry is None or not run_rule(ref.rule, self.state, self.ctx, **ref.kwargs).value:
+                continue
+            open_when, unless, text, gaps, _ = entry
+            opener = run_rule(open_when, self.state, self.ctx)
+            if opener.value is not None or (unless and run_rule(unless.rule, self.state, self.ctx,
+                                                                **unless.kwargs).value):
+                continue
+            open_facts.setdefault(text, Finding(None, f"{text}: {opener.text}", opener.sources))
+            for gap in self.state.gaps:
+                if gap.code in gaps:
+                    open_facts.setdefault(gap.message, Finding(None, gap.message, tuple(gap.sources)))
         return list(open_facts.values())
 
     def _open_outside_phase(self, a) -> list[Finding]:

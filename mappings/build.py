@@ -378,6 +378,7 @@ from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
     as_list, cc_as_written, clinical_status_miscased, codings, do_not_perform, is_loinc, printable_clip, ref_id,
+    ref_str, ref_type_and_id,
     status_code,
 )
 from mappings import tables as T
@@ -1110,9 +1111,12 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
             prohibition_unclear = True
             unreadable = _do_not_perform_unclear(r, "test")
             loinc, genes, origin, archival = [], [], None, False
+    prior = ref_str(r.get("priorPrescription")) if rtype == "MedicationRequest" else None
+    prior_key = ref_type_and_id(prior) if prior else None
     return DraftOrder(
         resource_type=rtype,
         resource_id=rid,
+        prior_prescription="/".join(prior_key) if prior_key else None,
         reference=f"{rtype}/{rid}" if rid else None,
         drugs=drugs,
         text=text or None,

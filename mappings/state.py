@@ -887,6 +887,10 @@ class DraftOrder(BaseModel):
     unnamed_partner: str | None = None
     unnamed_partner_classes: list[str] = Field(default_factory=list)
     full_url: str | None = None  # its draftOrders entry's fullUrl (a selection may name it)
+    # FHIR R4 MedicationRequest.priorPrescription ("Type/id", a version or base URL dropped): the
+    # order this draft replaces. A draft naming the active order of a drug of its class is a
+    # deliberate switch, so the order cards do not say that drug is still active
+    prior_prescription: str | None = None
     # a drafted test (ServiceRequest): the LOINC codes of its code and the gene symbols its text
     # and displays name, so the order cards do not pre-select a second order of the same test
     loinc: list[str] = Field(default_factory=list)

@@ -595,8 +595,11 @@ def test_fhir_order_for_an_oral_serd_on_esr1_emergence_without_progression_gets_
     state = _on_first_line_with_esr1("pp-esr1-emergence-order").state(AS_OF)
     draft = _draft("elacestrant", "oral-serd", "2628469")
     got = [c.to_json() for c in order_cards(state, [draft], [draft.reference], "order-select")]
-    assert [c["indicator"] for c in got] == ["warning"]
+    assert [c["indicator"] for c in got] == ["warning", "warning"]
     assert "ESR1 found before progression" in got[0]["summary"]
+    # the first-line letrozole is still active: elacestrant beside it is a second endocrine agent
+    assert got[1]["summary"] == ("Elacestrant drafted while letrozole is active: no labelled regimen gives both — "
+                                 "stop letrozole if switching")
 
 
 def test_fhir_pik3ca_after_progression_gets_capivasertib_then_alpelisib():
@@ -2344,8 +2347,11 @@ def test_fhir_letrozole_palbociclib_drafted_when_the_relapse_timing_is_unknown_i
     picked = _order(state, drafts, [drafts[1].reference], "order-select")
     assert [c["summary"] for c in picked] == [card["summary"]] and "overrideReasons" not in picked[0]
     assert _order(state, drafts, [drafts[0].reference], "order-select") == []
-    # fulvestrant + palbociclib fits this patient: still silent
-    assert _order(state, [_draft("fulvestrant", "fulvestrant", "282357"), _draft(*PALBOCICLIB)]) == []
+    # fulvestrant + palbociclib fits this patient as patient-view reads it, but its label (after
+    # progression on endocrine therapy, B.9 (iv)) rests on the same open timing: not confirmed either
+    fp = _order(state, [_draft("fulvestrant", "fulvestrant", "282357"), _draft(*PALBOCICLIB)])
+    assert [(i, t) for i, t, _ in _shown(fp)] == [("warning", "order-not-indicated")]
+    assert fp[0]["summary"].startswith("Fulvestrant + palbociclib" + NOT_CONFIRMED + "Relapse timing unclear")
 
 
 def test_fhir_capivasertib_fulvestrant_drafted_when_the_relapse_timing_is_unknown_is_flagged_next_to_the_glucose_tests():

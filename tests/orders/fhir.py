@@ -124,6 +124,7 @@ class Chart:
         self.genomics: list[dict] = []
         self.findings: list[dict] = []
         self.statements: list[dict] = []
+        self.requests: list[dict] = []  # MedicationRequests of the record (not drafts)
 
     def _id(self, prefix: str) -> str:
         return f"{prefix}-{next(self._n)}"
@@ -215,6 +216,16 @@ class Chart:
             "medicationCodeableConcept": concept, "subject": self._subject(), "effectivePeriod": period})
         return self
 
+    def active_order(self, name: str, days_ago: int) -> str:
+        """An active MedicationRequest (an order being taken) authored days_ago; returns its reference."""
+        code, display = PRODUCTS[name]
+        rid = self._id("rx-" + name.replace(" ", "-"))
+        self.requests.append({
+            "resourceType": "MedicationRequest", "id": rid, "status": "active", "intent": "order",
+            "medicationCodeableConcept": cc(RXNORM, code, display), "subject": self._subject(),
+            "authoredOn": ago(days_ago)})
+        return f"MedicationRequest/{rid}"
+
     def regimen(self, names, days_ago: int, ended_days_ago: int | None = None) -> "Chart":
         for n in names:
             self.med(n, days_ago, ended_days_ago)
@@ -256,7 +267,7 @@ class Chart:
             "genomics": searchset(self.genomics),
             "clinicalFindings": searchset(self.findings),
             "medicationStatements": searchset(self.statements),
-            "medicationRequests": None,  # "looked and found nothing"
+            "medicationRequests": searchset(self.requests) if self.requests else None,  # None: "looked and found nothing"
             "medicationAdministrations": None,
             "procedures": None,
         }

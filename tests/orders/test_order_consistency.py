@@ -199,6 +199,27 @@ def _waiting_on_more_than_a_biomarker(state, a) -> bool:
     return any(f not in biomarker for f in a.unknown)
 
 
+def _choice_requirement_open(state, reg, names) -> bool:
+    """patient-view offers the choice, but a requirement of it the pathway counts as met rests on
+    a fact the record leaves open (order_rules.yaml choice_requirements_open: fulvestrant +
+    palbociclib after an adjuvant relapse whose timing cannot be told, B.9 (iv))."""
+    from cards.orders import KNOWLEDGE
+    from cards.rules import Context, evaluate_rule
+
+    if state.therapy.endocrine_resistance in ("primary", "secondary"):
+        return False
+    ctx = Context.of(state)
+    for ref in (r for n in names for r in reg.choice_requires.get(n, ())):
+        entry = KNOWLEDGE.choice_open.get(ref.rule)
+        if entry is None or not evaluate_rule(ref.rule, state, ctx, **ref.kwargs).value:
+            continue
+        open_when, unless, *_ = entry
+        if evaluate_rule(open_when, state, ctx).value is None and not (
+                unless and evaluate_rule(unless.rule, state, ctx, **unless.kwargs).value):
+            return True
+    return False
+
+
 def _drafted_choice_cards(state, names, selected: int | None = None):
     """order-sign with the choice drafted, or order-select with its drug at `selected` picked."""
     from cards.orders import order_check_cards
@@ -221,7 +242,10 @@ def test_a_drafted_regimen_that_patient_view_does_not_offer_or_warns_about_is_ne
     # endocrine backbone beside a partner says nothing: order_select_backbone_classes).
     # The exceptions: order_rules.yaml placement_not_label `requirements_not_label`
     # (chemotherapy sequencing is guideline advice, not a label), and a renewal of the
-    # current line (renewals are not re-checked).
+    # current line (renewals are not re-checked). A choice patient-view offers whose own
+    # requirement rests on a fact the record leaves open (relapse timing after adjuvant
+    # therapy for fulvestrant + palbociclib / abemaciclib: order_rules.yaml
+    # choice_requirements_open) gets "label requirement not confirmed", never "not indicated".
     from cards.knowledge import DRUGS, REGIMENS
     from cards.orders import KNOWLEDGE
     from cards.pathway import evaluate
@@ -242,7 +266,8 @@ def test_a_drafted_regimen_that_patient_view_does_not_offer_or_warns_about_is_ne
                 offered = a.status == "fits" and not choice.excluded
                 warned = offered and any(h.severity != "info" or h.never_recommended
                                          for h in a.cautions + choice.cautions)
-                waiting = not guideline_only and _waiting_on_more_than_a_biomarker(state, a)
+                open_choice = offered and _choice_requirement_open(state, reg, names)
+                waiting = not guideline_only and (_waiting_on_more_than_a_biomarker(state, a) or open_choice)
                 picks = [None] + [i for i, n in enumerate(names)
                                   if len(names) == 1 or DRUGS[n].drug_class not in KNOWLEDGE.backbone_classes]
                 for pick in picks:
@@ -251,6 +276,52 @@ def test_a_drafted_regimen_that_patient_view_does_not_offer_or_warns_about_is_ne
                     if ((a.status == "not-fit" and not guideline_only) or choice.excluded or warned
                             or waiting) and not loud:
                         silent.append((name, names, pick, [f.text for f in a.reasons_not] or choice.excluded))
-                    if offered and any(c.source.topic.code == "order-not-indicated" for c in cards):
+                    if offered and any(c.source.topic.code == "order-not-indicated" and not (
+                            open_choice and "label requirement not confirmed" in c.summary) for c in cards):
                         contradicted.append((name, names, pick))
     assert silent == [] and contradicted == []
+
+
+# --- relapse timing after adjuvant endocrine therapy the record cannot tell ------------------------
+
+def _timing_unclear_cards(*names: str, ended: str = "2023-01", selected: str | None = None):
+    """Adjuvant letrozole ended in January 2023 (no day given), metastatic relapse 2024-01-15: 11.5
+    to 12.5 months, on either side of the 12-month line (mappings gap adjuvant-endocrine-end-unknown)."""
+    from cards.engine import order_cards
+    from cards.knowledge import DRUGS
+    from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, _draft, adjuvant_relapse as fhir_relapse
+
+    state = fhir_relapse(f"p-timing-{ended}", ended).state(FIRST_LINE_AS_OF)
+    drafts = [_draft(n, DRUGS[n].drug_class, DRUGS[n].rxnorm) for n in names]
+    hook, sel = ("order-select", [f"MedicationRequest/mr-{selected}"]) if selected else ("order-sign", None)
+    return state, [c.to_json() for c in order_cards(state, drafts, sel, hook)]
+
+
+@pytest.mark.parametrize("cdk, selected", [("palbociclib", None), ("abemaciclib", None),
+                                           ("palbociclib", "palbociclib")])
+def test_fulvestrant_with_palbociclib_or_abemaciclib_after_a_relapse_whose_timing_cannot_be_told_is_not_confirmed(
+        cdk, selected):
+    # B.9 (iv): labelled only "in women with disease progression after endocrine therapy"; a relapse
+    # on or within 12 months of adjuvant ET meets it (ABC4, C.1), a later one does not. Before: silent
+    state, cards = _timing_unclear_cards("fulvestrant", cdk, selected=selected)
+    assert state.therapy.endocrine_resistance == "unknown"
+    [card] = cards
+    assert card["indicator"] == "warning" and card["source"]["topic"]["code"] == "order-not-indicated"
+    assert card["summary"] == (f"Fulvestrant + {cdk}: label requirement not confirmed — Relapse timing unclear: "
+                               "\"progression after endocrine therapy\" not confirmed…")
+    # what patient-view says: the mapping's gap, and the open relapse-within-12-months fact
+    gap = next(g for g in state.gaps if g.code == "adjuvant-endocrine-end-unknown")
+    assert f"- {gap.message}" in card["detail"]
+    assert gap.message in patient_view_detail(state, "patient-summary")
+    assert "Adjuvant endocrine therapy documented but its end date relative to recurrence is unknown" in card["detail"]
+    # the choice whose label needs no progression is offered, not pre-selected
+    assert [(s["label"], s.get("isRecommended")) for s in card["suggestions"]] == [
+        ("Replace with Fulvestrant + ribociclib", None)]
+
+
+@pytest.mark.parametrize("names, ended", [
+    (("fulvestrant", "ribociclib"), "2023-01"),      # "initial endocrine based therapy" too (B.9 (iii))
+    (("fulvestrant", "palbociclib"), "2023-01-20"),  # 11.9 months: endocrine-resistant, label met
+])
+def test_fulvestrant_with_a_cdk46_inhibitor_whose_label_the_record_decides_stays_silent(names, ended):
+    assert _timing_unclear_cards(*names, ended=ended)[1] == []

@@ -1,0 +1,115 @@
+"""A drafted drug of the class of a drug the record shows active (an active MedicationRequest /
+MedicationStatement, not one of the drafts), or a second endocrine agent beside an active one:
+no labelled regimen gives both (labels B.1-B.14, clinical-reference.md B), so the order hooks
+name the active drug (order-not-indicated warning, nothing suggested or pre-selected: the active
+order is not a draft). A draft naming the active order as the one it replaces (FHIR R4
+MedicationRequest.priorPrescription) is a deliberate switch: no such card.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mappings.state import Exposure
+
+from tests.orders.fhir import Chart
+from tests.orders.helpers import by_topic, checked, topics
+from tests.orders.states import ago, base_state, draft, drug, src
+from tests.orders.test_order_hooks_http import client, post  # noqa: F401 - the fixture
+from tests.orders.test_order_rules import run
+
+ACTIVE = " active: no label"
+
+
+def on_first_line(*names: str, ref: str = "MedicationRequest/rx-current"):
+    """First line de novo, the drugs named taken now (an active order since 60 days ago)."""
+    s = base_state()
+    s.therapy.exposures = [Exposure(drugs=[drug(n) for n in names], start=ago(60), active=True, status="active",
+                                    setting="metastatic", sources=[src(ref, 60)])]
+    return s
+
+
+def active_cards(cards: list[dict]) -> list[dict]:
+    return [c for c in cards if ACTIVE in c["summary"]]
+
+
+@pytest.mark.parametrize("active, drafted, why", [
+    (("letrozole", "ribociclib"), "palbociclib", "Two CDK4/6 inhibitors (palbociclib drafted, ribociclib active)"),
+    (("letrozole", "ribociclib"), "abemaciclib", "Two CDK4/6 inhibitors (abemaciclib drafted, ribociclib active)"),
+    (("letrozole", "ribociclib"), "anastrozole", "Two aromatase inhibitors (anastrozole drafted, letrozole active)"),
+    (("letrozole", "ribociclib"), "fulvestrant", "Two endocrine agents (fulvestrant drafted, letrozole active)"),
+    (("fulvestrant",), "elacestrant", "Two endocrine agents (elacestrant drafted, fulvestrant active)"),
+    (("alpelisib", "fulvestrant"), "capivasertib",
+     "Two PI3K/AKT/mTOR inhibitors (capivasertib drafted, alpelisib active)"),
+])
+def test_a_drug_drafted_beside_an_active_drug_of_its_class_gets_a_warning_naming_the_active_drug(active, drafted, why):
+    cards = run(on_first_line(*active), [draft("d", drafted)])
+    [card] = active_cards(cards)
+    other = next(n for n in active if why.endswith(f"{n} active)"))
+    assert card["summary"] == (f"{drafted.capitalize()} drafted while {other} is active: no labelled regimen gives "
+                               f"both — stop {other} if switching")
+    assert card["indicator"] == "warning" and card["source"]["topic"]["code"] == "order-not-indicated"
+    assert f"- {why}: each labelled regimen holds at most one endocrine agent and one drug of each class " \
+           "(labels B.1-B.14)." in card["detail"]
+    assert f"- {other}: already active — MedicationRequest/rx-current ({ago(60)})" in card["detail"]
+    assert f"stop the active {other} order" in card["detail"]
+    # the active order is not a draft: nothing to delete, nothing pre-selected
+    assert not card.get("suggestions")
+
+
+@pytest.mark.parametrize("active, drafted", [
+    (("letrozole", "ribociclib"), "ribociclib"),      # a renewal of the drug taken
+    (("capecitabine",), "paclitaxel"),                # chemotherapy: left to the clinician (C.2 step 2)
+])
+def test_only_a_second_drug_of_a_class_or_endocrine_agent_is_named_not_a_renewal_or_chemotherapy(active, drafted):
+    assert active_cards(run(on_first_line(*active), [draft("d", drafted)])) == []
+
+
+def test_a_drug_drafted_with_a_drug_of_its_class_both_active_and_drafted_is_left_to_the_extra_drug_card():
+    cards = run(on_first_line("letrozole", "ribociclib"), [draft("r", "ribociclib"), draft("p", "palbociclib")])
+    assert active_cards(cards) == []
+    assert any(c["summary"].startswith("Palbociclib drafted with ribociclib") for c in cards), topics(cards)
+
+
+def test_order_select_names_the_active_drug_only_when_the_drug_of_its_class_is_selected():
+    drafts = [draft("p", "palbociclib"), draft("g", "goserelin")]
+    state = on_first_line("letrozole", "ribociclib")
+    assert active_cards(run(state, drafts, ["MedicationRequest/g"], "order-select")) == []
+    assert len(active_cards(run(state, drafts, ["MedicationRequest/p"], "order-select"))) == 1
+
+
+def test_a_draft_whose_prior_prescription_is_the_active_order_is_a_deliberate_switch_and_gets_no_such_card():
+    switch = draft("p", "palbociclib")
+    switch.prior_prescription = "MedicationRequest/rx-current"
+    state = on_first_line("letrozole", "ribociclib")
+    assert active_cards(run(state, [switch])) == []
+    # the same draft replacing another order: ribociclib is still active
+    switch.prior_prescription = "MedicationRequest/rx-older"
+    assert len(active_cards(run(state, [switch]))) == 1
+
+
+# --- through HTTP: an active MedicationRequest in prefetch, priorPrescription on the draft --------------
+
+def test_http_palbociclib_drafted_while_an_ordered_ribociclib_is_active_names_it_unless_the_draft_replaces_it(client):
+    chart = Chart("pt-switch").hr_positive_mbc(metastatic_days_ago=100)
+    chart.med("letrozole", 90)
+    current = chart.active_order("ribociclib", 90)
+    [palbo] = chart.drafts(("mr-palbo", "palbociclib"))
+    card = by_topic(active_cards(post(client, chart, "order-sign", [palbo])), "order-not-indicated")
+    assert card["summary"] == ("Palbociclib drafted while ribociclib is active: no labelled regimen gives both — "
+                               "stop ribociclib if switching")
+    assert current in card["detail"]
+    assert [r["code"] for r in card["overrideReasons"]] == [
+        "clinical-trial", "benefit-outweighs-risk", "outside-data", "record-outdated"]
+    # FHIR R4 MedicationRequest.priorPrescription naming the active order (absolute, versioned)
+    palbo["priorPrescription"] = {"reference": f"https://ehr.example/fhir/{current}/_history/3"}
+    assert active_cards(post(client, chart, "order-sign", [palbo])) == []
+
+
+def test_two_drugs_drafted_beside_two_active_drugs_of_their_classes_are_named_in_one_card():
+    cards = active_cards(run(on_first_line("fulvestrant", "ribociclib"),
+                             [draft("l", "letrozole"), draft("p", "palbociclib")]))
+    assert [c["summary"] for c in cards] == [
+        "Letrozole and palbociclib drafted while fulvestrant and ribociclib are active: no label combines them "
+        "— stop the active ones if switching"]
+    assert "stop the active fulvestrant and ribociclib orders: this card does not stop them" in cards[0]["detail"]
