@@ -1411,10 +1411,14 @@ def test_fhir_bare_her2_negative_is_never_her2_low():
     assert "test-her2" in ordered_tests(cards)
 
 
-def test_fhir_no_trastuzumab_deruxtecan_after_symptomatic_ild_and_warning_after_asymptomatic_ild():
+def test_fhir_trastuzumab_deruxtecan_after_symptomatic_ild_is_do_not_start_and_a_warning_after_asymptomatic_ild():
+    # C.2 safety overlays: "T-DXd / Dato-DXd: history of ILD/pneumonitis -> prominent warning",
+    # cards, not silent exclusions; the label's "permanently discontinue" is for ILD on T-DXd (B.11)
     p = after_ai_cdk46i("ll-ild-sym").ild("2023-05-01", "Drug-induced pneumonitis, grade 2, symptomatic")
     _, cards = run(p)
-    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    tdxd = card(cards, "trastuzumab-deruxtecan")
+    assert tdxd["indicator"] == "critical" and "do not start: after symptomatic ILD" in tdxd["summary"]
+    assert not any(s.get("isRecommended") for s in tdxd.get("suggestions", []))
     p2 = after_ai_cdk46i("ll-ild").ild("2023-05-01", "Interstitial lung disease")
     _, cards2 = run(p2)
     assert card(cards2, "trastuzumab-deruxtecan")["indicator"] == "warning"
@@ -1952,7 +1956,8 @@ def test_fhir_a_resolved_symptomatic_ild_still_stops_trastuzumab_deruxtecan_and_
     p = _after_chemo("ild-resolved").ild("2023-05-01", "Drug-induced pneumonitis, grade 2", clinical="resolved",
                                          abated="2023-08-01")
     _, cards = run(p)
-    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert card(cards, "trastuzumab-deruxtecan")["indicator"] == "critical"
+    assert "(resolved 2023-08-01)" in card(cards, "trastuzumab-deruxtecan")["detail"]
     assert ("- ILD/pneumonitis history, grade 2, symptomatic, diagnosed 2023-05-01 (resolved 2023-08-01)"
             in _summary(cards))
     assert "(resolved 2023-08-01)" in card(cards, "datopotamab-deruxtecan")["detail"]
@@ -1966,24 +1971,43 @@ def test_fhir_an_ild_onset_written_without_a_day_is_shown_as_written():
 
 def test_fhir_pneumonitis_on_oxygen_is_symptomatic_and_stops_trastuzumab_deruxtecan():
     _, cards = run(_after_chemo("ild-oxygen").ild("2023-05-01", "Drug-induced pneumonitis, on supplemental oxygen"))
-    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert card(cards, "trastuzumab-deruxtecan")["indicator"] == "critical"
     assert card(cards, "datopotamab-deruxtecan")["indicator"] == "critical"
     _, cards2 = run(_after_chemo("ild-no-oxygen").ild("2023-05-01", "Drug-induced pneumonitis, not on oxygen"))
     assert card(cards2, "trastuzumab-deruxtecan")["indicator"] == "warning"
 
 
 @pytest.mark.parametrize("words", ["requiring steroids", "symptomatic", "on oxygen"])
-def test_fhir_grade_1_pneumonitis_also_written_as_symptomatic_leaves_trastuzumab_deruxtecan_waiting_and_says_it_is_unclear(words):
+def test_fhir_grade_1_pneumonitis_also_written_as_symptomatic_gives_both_deruxtecan_adcs_the_same_warning_saying_it_is_unclear(words):
+    # C.2 safety overlays: the same ILD stance for T-DXd and Dato-DXd; the grade the record leaves
+    # unclear is said on both cards and as a data gap, neither is stopped nor silently dropped
     p = _after_chemo("ild-g1-unclear").ild("2023-05-01", f"Grade 1 pneumonitis, {words}")
     state, cards = run(p)
-    summary = _summary(cards)
-    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
-    assert _TDXD_STOP not in summary
-    assert ("Trastuzumab deruxtecan: waiting on — not known whether this applies: Symptomatic (grade >= 2) "
-            "ILD/pneumonitis documented (ILD/pneumonitis history, grade 1, diagnosed 2023-05-01; graded 1 but also "
-            f"written as '{words}' (2023-05-01): whether it was symptomatic (grade >= 2) is unclear)") in summary
+    assert _TDXD_STOP not in _summary(cards)
+    unclear = ("ILD/pneumonitis history, grade 1, diagnosed 2023-05-01; graded 1 but also "
+               f"written as '{words}' (2023-05-01): whether it was symptomatic (grade >= 2) is unclear")
+    for topic in ("trastuzumab-deruxtecan", "datopotamab-deruxtecan"):
+        c = card(cards, topic)
+        assert c["indicator"] == "warning" and unclear in c["detail"]
     assert "ild-grade-unclear" in [g.code for g in state.gaps]
-    assert card(cards, "datopotamab-deruxtecan")["indicator"] == "warning"
+
+
+def test_fhir_both_deruxtecan_adcs_after_a_symptomatic_ild_of_another_cause_get_the_same_do_not_start_naming_what_the_label_and_trials_say():
+    # C.2 safety overlays: "T-DXd / Dato-DXd: history of ILD/pneumonitis -> prominent warning" (cards,
+    # not silent exclusions). T-DXd was dropped to "Not offered now" after a radiation pneumonitis,
+    # as if the label's "permanently discontinue" (for ILD on T-DXd, B.11) applied to any ILD, while
+    # Dato-DXd (TROPION-Breast01 excluded ILD requiring steroids, B.13) was a "do not start" card
+    p = _after_chemo("ild-radiation").ild("2023-05-01", "Radiation pneumonitis, grade 2, symptomatic")
+    _, cards = run(p)
+    assert "Trastuzumab deruxtecan:" not in _summary(cards).split("Not offered now")[1]
+    for topic in ("trastuzumab-deruxtecan", "datopotamab-deruxtecan"):
+        c = card(cards, topic)
+        assert c["indicator"] == "critical" and "do not start: after symptomatic ILD" in c["summary"]
+        assert not any(s.get("isRecommended") for s in c.get("suggestions", []))
+        assert ("the Enhertu label's \"permanently discontinue\" is for symptomatic ILD (grade 2 or greater) on "
+                "trastuzumab deruxtecan") in c["detail"]
+        assert "TROPION-Breast01 (datopotamab deruxtecan) excluded ILD/pneumonitis requiring steroids" in c["detail"]
+        assert "the reference does not quote what DESTINY-Breast04/06 excluded" in c["detail"]
 
 
 def test_fhir_her2_2plus_without_ish_orders_the_ish_and_no_regimen():
