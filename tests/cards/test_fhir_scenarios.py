@@ -2041,6 +2041,25 @@ def test_fhir_er_low_tumour_makes_endocrine_cards_warnings():
     assert card(cards, "ai-cdk46i")["indicator"] == "warning"
 
 
+def test_fhir_the_er_low_caution_names_only_options_the_patient_is_shown_at_first_line_and_after_progression():
+    # it said "weigh chemotherapy or an ADC" to a first-line patient shown neither card: C.2 step 2
+    # gives first-line chemotherapy only in visceral crisis; ADCs and chemotherapy come after a
+    # metastatic line (C.2 steps 3-4, C.3 row 13)
+    p = (FhirPatient("lb-er-low-1l").primary("2024-01-10").metastasis("bone", "2024-01-15")
+         .er("positive", "2024-01-15", percent=5).pr("negative", "2024-01-15").her2("1+", "2024-01-15")
+         .menopause("postmenopausal"))
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert not {"chemotherapy", "trastuzumab-deruxtecan"} & set(regimen_topics(cards))
+    ai = card(cards, "ai-cdk46i")["detail"]
+    assert "weigh chemotherapy or an ADC" not in ai
+    assert ("this service shows first-line chemotherapy only in visceral crisis (C.2 step 2), otherwise at first "
+            "line it is outside these cards") in ai
+    _, cards = run(p.regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20").progression("2025-05-15"))
+    assert {"chemotherapy", "trastuzumab-deruxtecan"} <= set(regimen_topics(cards))
+    assert ("after a metastatic line the chemotherapy card and any ADC card shown here are the options where their "
+            "labels fit") in card(cards, "fulvestrant-cdk46i")["detail"]
+
+
 def test_fhir_eribulin_is_only_suggested_after_anthracycline_taxane_and_two_chemotherapy_lines():
     p = (after_ai_cdk46i("lb-eribulin").med("doxorubicin", "2025-06-01", "2025-09-01")
          .med("paclitaxel", "2025-10-01", "2026-01-10"))
