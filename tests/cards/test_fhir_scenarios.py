@@ -154,6 +154,25 @@ def test_fhir_a_premenopausal_diabetic_relapsing_8_months_after_adjuvant_ai_and_
             "with its alternatives).") in inavo["detail"]
 
 
+def test_fhir_inavolisib_after_an_adjuvant_cdk46_inhibitor_states_the_inavo120_population_and_that_the_reference_is_silent_on_it():
+    # B.1: INAVO120 enrolled progression during or within 12 months of adjuvant ET, no prior therapy
+    # for advanced disease; it says nothing of an adjuvant CDK4/6 inhibitor (monarchE abemaciclib):
+    # the card said nothing at all; now an info caution states the population, the card stays info
+    p = adjuvant_relapse("fl-inavo-adj-abema", "2023-06-01").med("abemaciclib", "2021-06-01", "2023-06-01")
+    _, cards = run(p.variant("PIK3CA", "p.His1047Arg", on="2024-01-20"), FIRST_LINE_AS_OF)
+    inavo = card(cards, "inavolisib-palbociclib-fulvestrant")
+    assert inavo["indicator"] == "info" and recommended(inavo)[:3] == ["inavolisib", "palbociclib", "fulvestrant"]
+    assert ("CDK4/6 inhibitor before metastatic disease: INAVO120 (B.1) enrolled PIK3CA-mutated HR+/HER2- advanced "
+            "breast cancer with progression during or within 12 months of completing adjuvant endocrine therapy and no "
+            "prior systemic therapy for advanced disease; the reference does not say whether patients given an "
+            "adjuvant CDK4/6 inhibitor were enrolled (UNVERIFIED).") in inavo["detail"]
+    assert "Patient: Prior CDK4/6 inhibitor: abemaciclib — MedicationStatement/med-abemaciclib-" in inavo["detail"]
+    # adjuvant endocrine therapy alone: no such caution
+    p = adjuvant_relapse("fl-inavo-adj-et", "2023-06-01").variant("PIK3CA", "p.His1047Arg", on="2024-01-20")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert "CDK4/6 inhibitor before metastatic disease" not in card(cards, "inavolisib-palbociclib-fulvestrant")["detail"]
+
+
 def test_fhir_a_recurrence_on_adjuvant_tamoxifen_at_18_months_says_to_stop_tamoxifen_before_the_recommended_ribociclib():
     # ABC4 (C.1): relapse in the first 2 years of adjuvant ET is primary resistance; the cards
     # recommend ribociclib, which the order hooks warn on while tamoxifen is recorded as given
