@@ -1051,6 +1051,17 @@ def prior_endocrine_any_setting(state, ctx):
 
 
 @rule
+def abemaciclib_monotherapy_label(state, ctx):
+    """The Verzenio monotherapy indication's conditions (CR B.10 `ind:fda.verzenio:3`: "with disease
+    progression following endocrine therapy and prior chemotherapy in the metastatic setting";
+    C.2 step 4), read as order_rules.yaml monotherapy_label reads them for an abemaciclib order."""
+    found = [evaluate_rule("prior_endocrine_any_setting", state, ctx),
+             evaluate_rule("metastatic_chemotherapy_lines_at_least", state, ctx, n=1)]
+    value = None if any(f.value is None for f in found) else all(f.value for f in found)
+    return Finding(value, "; ".join(f.text for f in found), tuple(s for f in found for s in f.sources))
+
+
+@rule
 def prior_chemotherapy_any_setting(state, ctx):
     return _prior(ctx, state.therapy.prior_chemotherapy_any_setting, _class(ctx, "chemotherapy"),
                   "chemotherapy (any setting)")

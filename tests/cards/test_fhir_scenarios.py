@@ -1451,6 +1451,21 @@ def test_fhir_datopotamab_deruxtecan_after_metastatic_chemotherapy():
     assert "datopotamab-deruxtecan" not in regimen_topics(cards2)
 
 
+def test_fhir_after_endocrine_therapy_and_metastatic_chemotherapy_the_labelled_abemaciclib_monotherapy_is_named_on_the_chemotherapy_card():
+    # C.2 step 4: "Abemaciclib monotherapy (label: after ET and prior chemo in metastatic setting)"
+    # (B.10 ind:fda.verzenio:3) was nowhere in patient-view; the card contract has no topic code
+    # for it, so the chemotherapy card every such patient gets names it
+    _, cards = run(after_ai_cdk46i("ll-abema-mono").med("capecitabine", "2025-06-01", "2025-06-25"))
+    chemo = card(cards, "chemotherapy")
+    assert chemo["indicator"] == "info"
+    assert ("- Also labelled at this point (not a chemotherapy): abemaciclib monotherapy, Verzenio \"with disease "
+            "progression following endocrine therapy and prior chemotherapy in the metastatic setting\" (B.10; C.2 "
+            "step 4).") in chemo["detail"]
+    # no metastatic chemotherapy yet: outside the label, not named
+    _, cards = run(after_ai_cdk46i("ll-abema-mono-no"))
+    assert "abemaciclib monotherapy" not in card(cards, "chemotherapy")["detail"]
+
+
 def test_fhir_sacituzumab_after_endocrine_therapy_and_two_more_metastatic_lines():
     p = (after_ai_cdk46i("ll-sg").med("capecitabine", "2025-05-25", "2025-10-10")
          .med("paclitaxel", "2025-11-01"))
