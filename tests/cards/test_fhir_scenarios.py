@@ -1997,6 +1997,18 @@ def test_fhir_a_resolved_symptomatic_ild_still_stops_trastuzumab_deruxtecan_and_
     assert "(resolved 2023-08-01)" in card(cards, "datopotamab-deruxtecan")["detail"]
 
 
+def test_fhir_ild_that_began_on_trastuzumab_deruxtecan_is_the_reason_it_is_not_offered_again_with_the_label_rule():
+    # B.11: the Enhertu label's "permanently discontinue" is about symptomatic ILD on T-DXd; the
+    # "Not offered now" line said only "Already treated with trastuzumab deruxtecan"
+    p = (_after_chemo("ild-on-tdxd").med("trastuzumab deruxtecan", "2025-07-01", "2025-10-01")
+         .ild("2025-10-01", "Drug-induced pneumonitis, grade 2, symptomatic").progression("2025-10-05"))
+    _, cards = run(p, dt.date(2025, 11, 1))
+    assert ("Trastuzumab deruxtecan: ILD/pneumonitis began on trastuzumab deruxtecan: the Enhertu label permanently "
+            "discontinues it after symptomatic (grade >= 2) ILD, and interrupts it for grade 1 until resolved (B.11).") \
+        in not_offered_line(_summary(cards), "Trastuzumab deruxtecan")
+    assert card(cards, "datopotamab-deruxtecan")["indicator"] == "critical"
+
+
 def test_fhir_an_ild_onset_written_without_a_day_is_shown_as_written():
     _, cards = run(_after_chemo("ild-month").ild("2023-05"))
     assert "Patient: ILD/pneumonitis history, diagnosed 2023-05 — " in card(cards, "trastuzumab-deruxtecan")["detail"]
