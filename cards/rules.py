@@ -1890,7 +1890,10 @@ def ild_began_on(state, ctx, drug: str):
     """ILD/pneumonitis began while on `drug` (or within ILD_AFTER_EXPOSURE_DAYS after it)."""
     hits = [h for h in _ild_exposures(state, ctx) if h[2] == drug]
     if not hits:
-        return Finding(False, f"No ILD/pneumonitis documented during {drug}")
+        # shown as "Not excluded: ..." on the T-DXd card: no ILD at all is said as such
+        lung = state.factors.lung
+        return Finding(False, f"No ILD/pneumonitis documented during {drug}" if lung.ild_history or lung.unconfirmed
+                       else "No ILD/pneumonitis documented")
     day, src, _, e, after = hits[0]
     span = (f"{fmt_date(e.start, e.start_last)} to "
             f"{'now' if e.active else fmt_date(e.end, e.end_last) if e.end else 'end date unknown'}")
