@@ -1051,6 +1051,17 @@ def prior_endocrine_any_setting(state, ctx):
 
 
 @rule
+def abemaciclib_monotherapy_label(state, ctx):
+    """The Verzenio monotherapy indication's conditions (CR B.10 `ind:fda.verzenio:3`: "with disease
+    progression following endocrine therapy and prior chemotherapy in the metastatic setting";
+    C.2 step 4), read as order_rules.yaml monotherapy_label reads them for an abemaciclib order."""
+    found = [evaluate_rule("prior_endocrine_any_setting", state, ctx),
+             evaluate_rule("metastatic_chemotherapy_lines_at_least", state, ctx, n=1)]
+    value = None if any(f.value is None for f in found) else all(f.value for f in found)
+    return Finding(value, "; ".join(f.text for f in found), tuple(s for f in found for s in f.sources))
+
+
+@rule
 def prior_chemotherapy_any_setting(state, ctx):
     return _prior(ctx, state.therapy.prior_chemotherapy_any_setting, _class(ctx, "chemotherapy"),
                   "chemotherapy (any setting)")
@@ -1879,7 +1890,10 @@ def ild_began_on(state, ctx, drug: str):
     """ILD/pneumonitis began while on `drug` (or within ILD_AFTER_EXPOSURE_DAYS after it)."""
     hits = [h for h in _ild_exposures(state, ctx) if h[2] == drug]
     if not hits:
-        return Finding(False, f"No ILD/pneumonitis documented during {drug}")
+        # shown as "Not excluded: ..." on the T-DXd card: no ILD at all is said as such
+        lung = state.factors.lung
+        return Finding(False, f"No ILD/pneumonitis documented during {drug}" if lung.ild_history or lung.unconfirmed
+                       else "No ILD/pneumonitis documented")
     day, src, _, e, after = hits[0]
     span = (f"{fmt_date(e.start, e.start_last)} to "
             f"{'now' if e.active else fmt_date(e.end, e.end_last) if e.end else 'end date unknown'}")

@@ -32,7 +32,10 @@ def check_invariants(state, cards: list[dict]) -> None:
     if "trastuzumab-deruxtecan" in regs:
         assert state.her2.category in ("low", "ultralow")
         lung = fa.lung
-        assert not (lung.ild_history and (lung.symptomatic or (lung.grade or 0) >= 2)), "T-DXd after symptomatic ILD"
+        if lung.ild_history and (lung.symptomatic or (lung.grade or 0) >= 2):
+            # C.2 safety overlays: shown as "do not start", as Dato-DXd, never silently dropped
+            tdxd = next(c for c in cards if c["source"]["topic"]["code"] == "trastuzumab-deruxtecan")
+            assert tdxd["indicator"] == "critical", "T-DXd after symptomatic ILD must be a do-not-start card"
         assert not th.prior_tdxd, "T-DXd rechallenge"
         if state.her2.category == "ultralow":
             assert th.metastatic_endocrine_lines >= 1, "HER2-ultralow only via label A"

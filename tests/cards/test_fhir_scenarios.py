@@ -154,6 +154,25 @@ def test_fhir_a_premenopausal_diabetic_relapsing_8_months_after_adjuvant_ai_and_
             "with its alternatives).") in inavo["detail"]
 
 
+def test_fhir_inavolisib_after_an_adjuvant_cdk46_inhibitor_states_the_inavo120_population_and_that_the_reference_is_silent_on_it():
+    # B.1: INAVO120 enrolled progression during or within 12 months of adjuvant ET, no prior therapy
+    # for advanced disease; it says nothing of an adjuvant CDK4/6 inhibitor (monarchE abemaciclib):
+    # the card said nothing at all; now an info caution states the population, the card stays info
+    p = adjuvant_relapse("fl-inavo-adj-abema", "2023-06-01").med("abemaciclib", "2021-06-01", "2023-06-01")
+    _, cards = run(p.variant("PIK3CA", "p.His1047Arg", on="2024-01-20"), FIRST_LINE_AS_OF)
+    inavo = card(cards, "inavolisib-palbociclib-fulvestrant")
+    assert inavo["indicator"] == "info" and recommended(inavo)[:3] == ["inavolisib", "palbociclib", "fulvestrant"]
+    assert ("CDK4/6 inhibitor before metastatic disease: INAVO120 (B.1) enrolled PIK3CA-mutated HR+/HER2- advanced "
+            "breast cancer with progression during or within 12 months of completing adjuvant endocrine therapy and no "
+            "prior systemic therapy for advanced disease; the reference does not say whether patients given an "
+            "adjuvant CDK4/6 inhibitor were enrolled (UNVERIFIED).") in inavo["detail"]
+    assert "Patient: Prior CDK4/6 inhibitor: abemaciclib — MedicationStatement/med-abemaciclib-" in inavo["detail"]
+    # adjuvant endocrine therapy alone: no such caution
+    p = adjuvant_relapse("fl-inavo-adj-et", "2023-06-01").variant("PIK3CA", "p.His1047Arg", on="2024-01-20")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert "CDK4/6 inhibitor before metastatic disease" not in card(cards, "inavolisib-palbociclib-fulvestrant")["detail"]
+
+
 def test_fhir_a_recurrence_on_adjuvant_tamoxifen_at_18_months_says_to_stop_tamoxifen_before_the_recommended_ribociclib():
     # ABC4 (C.1): relapse in the first 2 years of adjuvant ET is primary resistance; the cards
     # recommend ribociclib, which the order hooks warn on while tamoxifen is recorded as given
@@ -1414,10 +1433,14 @@ def test_fhir_bare_her2_negative_is_never_her2_low():
     assert "test-her2" in ordered_tests(cards)
 
 
-def test_fhir_no_trastuzumab_deruxtecan_after_symptomatic_ild_and_warning_after_asymptomatic_ild():
+def test_fhir_trastuzumab_deruxtecan_after_symptomatic_ild_is_do_not_start_and_a_warning_after_asymptomatic_ild():
+    # C.2 safety overlays: "T-DXd / Dato-DXd: history of ILD/pneumonitis -> prominent warning",
+    # cards, not silent exclusions; the label's "permanently discontinue" is for ILD on T-DXd (B.11)
     p = after_ai_cdk46i("ll-ild-sym").ild("2023-05-01", "Drug-induced pneumonitis, grade 2, symptomatic")
     _, cards = run(p)
-    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    tdxd = card(cards, "trastuzumab-deruxtecan")
+    assert tdxd["indicator"] == "critical" and "do not start: after symptomatic ILD" in tdxd["summary"]
+    assert not any(s.get("isRecommended") for s in tdxd.get("suggestions", []))
     p2 = after_ai_cdk46i("ll-ild").ild("2023-05-01", "Interstitial lung disease")
     _, cards2 = run(p2)
     assert card(cards2, "trastuzumab-deruxtecan")["indicator"] == "warning"
@@ -1429,6 +1452,21 @@ def test_fhir_datopotamab_deruxtecan_after_metastatic_chemotherapy():
     assert "datopotamab-deruxtecan" in regimen_topics(cards)
     _, cards2 = run(after_ai_cdk46i("ll-no-dato"))
     assert "datopotamab-deruxtecan" not in regimen_topics(cards2)
+
+
+def test_fhir_after_endocrine_therapy_and_metastatic_chemotherapy_the_labelled_abemaciclib_monotherapy_is_named_on_the_chemotherapy_card():
+    # C.2 step 4: "Abemaciclib monotherapy (label: after ET and prior chemo in metastatic setting)"
+    # (B.10 ind:fda.verzenio:3) was nowhere in patient-view; the card contract has no topic code
+    # for it, so the chemotherapy card every such patient gets names it
+    _, cards = run(after_ai_cdk46i("ll-abema-mono").med("capecitabine", "2025-06-01", "2025-06-25"))
+    chemo = card(cards, "chemotherapy")
+    assert chemo["indicator"] == "info"
+    assert ("- Also labelled at this point (not a chemotherapy): abemaciclib monotherapy, Verzenio \"with disease "
+            "progression following endocrine therapy and prior chemotherapy in the metastatic setting\" (B.10; C.2 "
+            "step 4).") in chemo["detail"]
+    # no metastatic chemotherapy yet: outside the label, not named
+    _, cards = run(after_ai_cdk46i("ll-abema-mono-no"))
+    assert "abemaciclib monotherapy" not in card(cards, "chemotherapy")["detail"]
 
 
 def test_fhir_sacituzumab_after_endocrine_therapy_and_two_more_metastatic_lines():
@@ -1955,10 +1993,23 @@ def test_fhir_a_resolved_symptomatic_ild_still_stops_trastuzumab_deruxtecan_and_
     p = _after_chemo("ild-resolved").ild("2023-05-01", "Drug-induced pneumonitis, grade 2", clinical="resolved",
                                          abated="2023-08-01")
     _, cards = run(p)
-    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert card(cards, "trastuzumab-deruxtecan")["indicator"] == "critical"
+    assert "(resolved 2023-08-01)" in card(cards, "trastuzumab-deruxtecan")["detail"]
     assert ("- ILD/pneumonitis history, grade 2, symptomatic, diagnosed 2023-05-01 (resolved 2023-08-01)"
             in _summary(cards))
     assert "(resolved 2023-08-01)" in card(cards, "datopotamab-deruxtecan")["detail"]
+
+
+def test_fhir_ild_that_began_on_trastuzumab_deruxtecan_is_the_reason_it_is_not_offered_again_with_the_label_rule():
+    # B.11: the Enhertu label's "permanently discontinue" is about symptomatic ILD on T-DXd; the
+    # "Not offered now" line said only "Already treated with trastuzumab deruxtecan"
+    p = (_after_chemo("ild-on-tdxd").med("trastuzumab deruxtecan", "2025-07-01", "2025-10-01")
+         .ild("2025-10-01", "Drug-induced pneumonitis, grade 2, symptomatic").progression("2025-10-05"))
+    _, cards = run(p, dt.date(2025, 11, 1))
+    assert ("Trastuzumab deruxtecan: ILD/pneumonitis began on trastuzumab deruxtecan: the Enhertu label permanently "
+            "discontinues it after symptomatic (grade >= 2) ILD, and interrupts it for grade 1 until resolved (B.11).") \
+        in not_offered_line(_summary(cards), "Trastuzumab deruxtecan")
+    assert card(cards, "datopotamab-deruxtecan")["indicator"] == "critical"
 
 
 def test_fhir_an_ild_onset_written_without_a_day_is_shown_as_written():
@@ -1969,24 +2020,43 @@ def test_fhir_an_ild_onset_written_without_a_day_is_shown_as_written():
 
 def test_fhir_pneumonitis_on_oxygen_is_symptomatic_and_stops_trastuzumab_deruxtecan():
     _, cards = run(_after_chemo("ild-oxygen").ild("2023-05-01", "Drug-induced pneumonitis, on supplemental oxygen"))
-    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert card(cards, "trastuzumab-deruxtecan")["indicator"] == "critical"
     assert card(cards, "datopotamab-deruxtecan")["indicator"] == "critical"
     _, cards2 = run(_after_chemo("ild-no-oxygen").ild("2023-05-01", "Drug-induced pneumonitis, not on oxygen"))
     assert card(cards2, "trastuzumab-deruxtecan")["indicator"] == "warning"
 
 
 @pytest.mark.parametrize("words", ["requiring steroids", "symptomatic", "on oxygen"])
-def test_fhir_grade_1_pneumonitis_also_written_as_symptomatic_leaves_trastuzumab_deruxtecan_waiting_and_says_it_is_unclear(words):
+def test_fhir_grade_1_pneumonitis_also_written_as_symptomatic_gives_both_deruxtecan_adcs_the_same_warning_saying_it_is_unclear(words):
+    # C.2 safety overlays: the same ILD stance for T-DXd and Dato-DXd; the grade the record leaves
+    # unclear is said on both cards and as a data gap, neither is stopped nor silently dropped
     p = _after_chemo("ild-g1-unclear").ild("2023-05-01", f"Grade 1 pneumonitis, {words}")
     state, cards = run(p)
-    summary = _summary(cards)
-    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
-    assert _TDXD_STOP not in summary
-    assert ("Trastuzumab deruxtecan: waiting on — not known whether this applies: Symptomatic (grade >= 2) "
-            "ILD/pneumonitis documented (ILD/pneumonitis history, grade 1, diagnosed 2023-05-01; graded 1 but also "
-            f"written as '{words}' (2023-05-01): whether it was symptomatic (grade >= 2) is unclear)") in summary
+    assert _TDXD_STOP not in _summary(cards)
+    unclear = ("ILD/pneumonitis history, grade 1, diagnosed 2023-05-01; graded 1 but also "
+               f"written as '{words}' (2023-05-01): whether it was symptomatic (grade >= 2) is unclear")
+    for topic in ("trastuzumab-deruxtecan", "datopotamab-deruxtecan"):
+        c = card(cards, topic)
+        assert c["indicator"] == "warning" and unclear in c["detail"]
     assert "ild-grade-unclear" in [g.code for g in state.gaps]
-    assert card(cards, "datopotamab-deruxtecan")["indicator"] == "warning"
+
+
+def test_fhir_both_deruxtecan_adcs_after_a_symptomatic_ild_of_another_cause_get_the_same_do_not_start_naming_what_the_label_and_trials_say():
+    # C.2 safety overlays: "T-DXd / Dato-DXd: history of ILD/pneumonitis -> prominent warning" (cards,
+    # not silent exclusions). T-DXd was dropped to "Not offered now" after a radiation pneumonitis,
+    # as if the label's "permanently discontinue" (for ILD on T-DXd, B.11) applied to any ILD, while
+    # Dato-DXd (TROPION-Breast01 excluded ILD requiring steroids, B.13) was a "do not start" card
+    p = _after_chemo("ild-radiation").ild("2023-05-01", "Radiation pneumonitis, grade 2, symptomatic")
+    _, cards = run(p)
+    assert "Trastuzumab deruxtecan:" not in _summary(cards).split("Not offered now")[1]
+    for topic in ("trastuzumab-deruxtecan", "datopotamab-deruxtecan"):
+        c = card(cards, topic)
+        assert c["indicator"] == "critical" and "do not start: after symptomatic ILD" in c["summary"]
+        assert not any(s.get("isRecommended") for s in c.get("suggestions", []))
+        assert ("the Enhertu label's \"permanently discontinue\" is for symptomatic ILD (grade 2 or greater) on "
+                "trastuzumab deruxtecan") in c["detail"]
+        assert "TROPION-Breast01 (datopotamab deruxtecan) excluded ILD/pneumonitis requiring steroids" in c["detail"]
+        assert "the reference does not quote what DESTINY-Breast04/06 excluded" in c["detail"]
 
 
 def test_fhir_her2_2plus_without_ish_orders_the_ish_and_no_regimen():
@@ -2018,6 +2088,25 @@ def test_fhir_er_low_tumour_makes_endocrine_cards_warnings():
     state, cards = run(p, FIRST_LINE_AS_OF)
     assert state.er.low_positive
     assert card(cards, "ai-cdk46i")["indicator"] == "warning"
+
+
+def test_fhir_the_er_low_caution_names_only_options_the_patient_is_shown_at_first_line_and_after_progression():
+    # it said "weigh chemotherapy or an ADC" to a first-line patient shown neither card: C.2 step 2
+    # gives first-line chemotherapy only in visceral crisis; ADCs and chemotherapy come after a
+    # metastatic line (C.2 steps 3-4, C.3 row 13)
+    p = (FhirPatient("lb-er-low-1l").primary("2024-01-10").metastasis("bone", "2024-01-15")
+         .er("positive", "2024-01-15", percent=5).pr("negative", "2024-01-15").her2("1+", "2024-01-15")
+         .menopause("postmenopausal"))
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    assert not {"chemotherapy", "trastuzumab-deruxtecan"} & set(regimen_topics(cards))
+    ai = card(cards, "ai-cdk46i")["detail"]
+    assert "weigh chemotherapy or an ADC" not in ai
+    assert ("this service shows first-line chemotherapy only in visceral crisis (C.2 step 2), otherwise at first "
+            "line it is outside these cards") in ai
+    _, cards = run(p.regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20").progression("2025-05-15"))
+    assert {"chemotherapy", "trastuzumab-deruxtecan"} <= set(regimen_topics(cards))
+    assert ("after a metastatic line the chemotherapy card and any ADC card shown here are the options where their "
+            "labels fit") in card(cards, "fulvestrant-cdk46i")["detail"]
 
 
 def test_fhir_eribulin_is_only_suggested_after_anthracycline_taxane_and_two_chemotherapy_lines():

@@ -350,10 +350,11 @@ def test_bare_her2_negative_or_unclassified_ihc0_gets_a_her2_retest_card_not_tra
     assert test["suggestions"][0]["actions"][0]["resource"]["code"]["coding"][0]["code"] == "85319-2"
 
 
-def test_no_trastuzumab_deruxtecan_after_symptomatic_ild():
-    cards = cards_for(S.ild(progressed(), symptomatic=True))
-    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
-    assert "permanently discontinued after symptomatic ILD" in cards[0]["detail"]
+def test_trastuzumab_deruxtecan_after_symptomatic_ild_is_a_do_not_start_card_never_recommended():
+    # C.2 safety overlays: cards as warnings, not silent exclusions (as Dato-DXd)
+    tdxd = card(cards_for(S.ild(progressed(), symptomatic=True)), "trastuzumab-deruxtecan")
+    assert tdxd["indicator"] == "critical" and "do not start: after symptomatic ILD" in tdxd["summary"]
+    assert "permanently discontinue" in tdxd["detail"]
 
 
 def test_asymptomatic_ild_history_makes_the_adc_card_a_warning():
@@ -1004,5 +1005,5 @@ def test_early_relapse_after_adjuvant_tamoxifen_is_shown_as_not_an_ai_not_as_a_r
 def test_tdxd_after_asymptomatic_ild_says_the_ild_is_not_symptomatic_not_just_ild_history():
     state = _ild_on(progressed(), dt.date(2025, 2, 5), grade=1, symptomatic=False)
     tdxd = card(cards_for(state), "trastuzumab-deruxtecan")
-    assert ("- Not excluded: ILD/pneumonitis history, grade 1, asymptomatic, diagnosed 2025-02-05: "
-            "not documented as symptomatic or grade >= 2") in tdxd["detail"]
+    assert tdxd["indicator"] == "warning" and "do not start" not in tdxd["summary"]
+    assert "Patient: ILD/pneumonitis history, grade 1, asymptomatic, diagnosed 2025-02-05" in tdxd["detail"]

@@ -1161,8 +1161,9 @@ def test_a_critical_stop_for_another_drug_keeps_its_preselected_removal_beside_a
     drafts[2]["doNotPerform"] = True
     critical, extra, summary = _sign_cards(client, chart, drafts)
     assert critical["summary"].startswith("Trastuzumab deruxtecan: after symptomatic ILD")
-    # T-DXd is a single agent (B.11): drafted beside fulvestrant it is named extra, nothing pre-selected
-    assert extra["summary"].startswith("Trastuzumab deruxtecan drafted with fulvestrant: no labelled regimen adds")
+    # T-DXd is a single agent (B.11): fulvestrant drafted beside it is named extra, nothing pre-selected
+    # (T-DXd after symptomatic ILD is a "do not start" pathway card, not an excluded one: C.2 safety overlays)
+    assert extra["summary"].startswith("Fulvestrant drafted with trastuzumab deruxtecan: no labelled regimen adds")
     assert not any(s.get("isRecommended") for s in extra.get("suggestions", []))
     assert _suggested(critical) == [(critical["suggestions"][0]["label"], True)]
     assert critical["suggestions"][0]["label"].startswith("Remove the draft order: ")
