@@ -1472,7 +1472,8 @@ def _lung(ctx: Ctx) -> LungDisease:
         ctx.gap("ild-grade-unclear",
                 "ILD/pneumonitis recorded as grade 1 but also written as " + "; ".join(unclear)
                 + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
-                "(permanently discontinued after symptomatic ILD, B.11) or datopotamab deruxtecan.",
+                "(the label permanently stops it after symptomatic ILD on it, B.11; a history of ILD is a "
+                "prominent warning, C.2 safety overlays) or datopotamab deruxtecan.",
                 lung.sources)
     if lung.unconfirmed:
         ctx.gap("ild-unconfirmed",
