@@ -141,6 +141,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   "3+ in 20%, 0 in 80%"): quoted (CR A.1, C.2 step 0)
     her2-ish-discordant           ISH amplified and not amplified within one assessment (IHC not
                                   3+): HER2 unknown, both results named (CR C.2 step 0 discordant)
+    her2-ihc-ish-discordant       IHC 3+ and ISH not amplified within one assessment: HER2 still
+                                  positive (IHC 3+, CR A.1 ASCO/CAP 2018), the disagreement named
     her2-low-earlier              the latest HER2 is 0/null/negative without score, an earlier
                                   assessment (> 45 days before) was HER2-low: named with its
                                   date; the latest still decides (CR C.2 step 0, keep history)

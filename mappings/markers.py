@@ -1094,6 +1094,27 @@ def _note_discordant_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
             [r.src for rs in found.values() for r in rs])
 
 
+def _note_ihc_3_plus_beside_ish_not_amplified(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
+    """IHC 3+ and an ISH not amplified in the assessment used: read HER2-positive, as before (CR
+    A.1 ASCO/CAP 2018 definitions: IHC 3+ is positive without ISH; HER2-negative is IHC 0, 1+ or
+    2+ with ISH not amplified, C.2 step 0, which IHC 3+ is not), but the two results disagree
+    and nothing said so: named, so the user can ask pathology to review them."""
+    if her2.category != "positive" or her2.ihc_score != "3+" or her2.date is None:
+        return
+    group = [r for r in recs if r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS]
+    ihc = [r for r in group if r.ihc == "3+"]
+    not_amplified = _ish_results(group).get("not-amplified", [])
+    if not ihc or not not_amplified:
+        return
+    def days(rs: list[_Her2]) -> str:
+        return ", ".join(sorted({r.date.isoformat() for r in rs if r.date}))
+    ctx.gap("her2-ihc-ish-discordant",
+            f"HER2 IHC 3+ ({days(ihc)}) with ISH not amplified ({days(not_amplified)}) in the same assessment: "
+            "the results disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), so HER2 is read as positive; "
+            "ask pathology to review both results.",
+            [r.src for r in ihc + not_amplified])
+
+
 def _overall_disagrees(group: list[_Her2], cat: str) -> bool:
     """The lab's overall HER2 interpretation (48676-1 "Positive"/"Negative" with no score or ISH
     of its own) and the IHC score / ISH of the same assessment say opposite things: an overall
@@ -1321,6 +1342,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     _note_discordant_z17(ctx, acc, z_read, er, pr, her2)
     _note_undecided_ish(ctx, acc.her2, her2)
     _note_discordant_ish(ctx, acc.her2, her2)
+    _note_ihc_3_plus_beside_ish_not_amplified(ctx, acc.her2, her2)
     _note_unclear_her2_text(ctx, acc.her2, her2)
     return er, pr, her2
 

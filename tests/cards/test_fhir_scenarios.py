@@ -5097,3 +5097,14 @@ def test_fhir_an_ihc_0_written_before_an_earlier_her2_low_result_gets_the_her2_r
     assert state.her2.category == "zero-unspecified"
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
     assert "test-her2" in topics(cards)
+
+
+def test_fhir_an_ihc_3_plus_with_an_ish_not_amplified_stays_outside_the_pathway_and_the_summary_names_the_disagreement():
+    # CR A.1 (ASCO/CAP 2018): IHC 3+ is HER2-positive; the ISH not amplified of the same
+    # assessment was shown without a word about the disagreement
+    state, cards = run(after_ai_cdk46i("p-her2-3-ish-neg", her2="3+").her2_ish(False, "2024-01-25"))
+    assert state.her2.category == "positive"
+    assert topics(cards) == ["patient-summary"]
+    assert ("- HER2 IHC 3+ (2024-01-15) with ISH not amplified (2024-01-25) in the same assessment: the results "
+            "disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), so HER2 is read as positive; ask pathology "
+            "to review both results.") in card(cards, "patient-summary")["detail"]

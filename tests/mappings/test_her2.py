@@ -599,3 +599,28 @@ def test_an_ihc_0_whose_ultralow_or_null_sub_class_is_only_hedged_is_ihc_0_not_c
 @pytest.mark.parametrize("text,category", [("HER2 IHC 0, ultralow", "ultralow"), ("HER2-null", "null")])
 def test_an_ihc_0_with_its_sub_class_stated_keeps_it(text, category):
     assert her2(loinc_obs("85319-2", valueString=text)).category == category
+
+
+# --- mk3: receptor / HER2 reading against ASCO/CAP as CR A.1 cites it ---------------------------
+
+@pytest.mark.parametrize("ish_value", [answer(SNOMED, "2667000", "Absent"), {"valueString": "Not amplified"}])
+def test_ihc_3_plus_with_an_ish_not_amplified_stays_her2_positive_and_the_disagreement_is_named(ish_value):
+    # CR A.1 (ASCO/CAP 2018): IHC 3+ is HER2-positive; HER2-negative is IHC 0, 1+ or 2+ with ISH
+    # not amplified (C.2 step 0). Before, the ISH not amplified beside it was shown with no word
+    ihc = loinc_obs("85319-2", "2024-01-15", valueString="3+")
+    ish = loinc_obs("85318-4", "2024-01-25", **ish_value)
+    s = build_patient_state([patient(), ihc, ish], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("positive", "3+")
+    gap = next(g for g in s.gaps if g.code == "her2-ihc-ish-discordant")
+    assert gap.message == ("HER2 IHC 3+ (2024-01-15) with ISH not amplified (2024-01-25) in the same assessment: the "
+                           "results disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), so HER2 is read as "
+                           "positive; ask pathology to review both results.")
+
+
+def test_ihc_3_plus_with_an_ish_amplified_or_an_older_ish_not_amplified_names_no_disagreement():
+    ihc = loinc_obs("85319-2", "2024-01-15", valueString="3+")
+    amplified = loinc_obs("85318-4", "2024-01-25", valueString="Amplified")
+    old = loinc_obs("85318-4", "2016-03-01", valueString="Not amplified")
+    for resources in ([ihc, amplified], [ihc, old]):
+        s = build_patient_state([patient(), *resources], PID)
+        assert "her2-ihc-ish-discordant" not in {g.code for g in s.gaps}
