@@ -141,6 +141,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   "3+ in 20%, 0 in 80%"): quoted (CR A.1, C.2 step 0)
     her2-ish-discordant           ISH amplified and not amplified within one assessment (IHC not
                                   3+): HER2 unknown, both results named (CR C.2 step 0 discordant)
+    her2-ish-equivocal            an ISH written "equivocal" (ASCO/CAP 2013 category, none in 2018)
+                                  where the ISH decides (IHC 2+ or no score): not read, named
     her2-ihc-ish-discordant       IHC 3+ and ISH not amplified within one assessment: HER2 still
                                   positive (IHC 3+, CR A.1 ASCO/CAP 2018), the disagreement named
     her2-low-earlier              the latest HER2 is 0/null/negative without score, an earlier
@@ -960,7 +962,9 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
     elif cat == "equivocal-pending":
         ctx.gap("her2-equivocal-pending",
                 "HER2 IHC 2+ with an ISH ratio that does not decide it (see HER2 ISH above)."
-                if ctx.has_gap("her2-ish-unclear") else "HER2 IHC 2+ without ISH result.", her2.sources)
+                if ctx.has_gap("her2-ish-unclear") else
+                "HER2 IHC 2+ with an ISH reported 'equivocal' (see HER2 ISH above)."
+                if ctx.has_gap("her2-ish-equivocal") else "HER2 IHC 2+ without ISH result.", her2.sources)
     if her2.conflict:
         ctx.gap("her2-conflict", "HER2 results disagree; the most recent assessment is used"
                 + (" but it is itself contradictory." if cat == "unknown" else ".")

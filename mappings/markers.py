@@ -140,6 +140,9 @@ class _Her2:
     copies: float | None = None  # HER2 copies per nucleus
     site: str | None = None  # where the tissue came from, as the record names it (_specimen_words)
     words: str | None = None  # the text of a result read as indeterminate (named in a gap)
+    # an ISH result written "equivocal" (ASCO/CAP 2013 wording; the 2018 definitions CR A.1 uses
+    # have no ISH equivocal category): neither amplified nor not amplified, named in a gap
+    ish_equivocal: bool = False
 
 
 @dataclass
@@ -780,6 +783,8 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             ish = _one_reading(_ish_readings(vtext))
         if ish:
             rec.ish = ish
+        elif text and _ish_clause_equivocal(text):
+            rec.ish_equivocal = True  # "IHC 2+; FISH equivocal": an ISH that decides nothing
         a = _answer(vcc)
         rec.qual = several or a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
         if low_text and score is None and (rec.qual in (None, "negative") or (
@@ -791,7 +796,7 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             # "HER2-low on primary, HER2-positive on metastasis": HER2-low or HER2-positive?
             # (CR C.2 step 0 discordant; an ISH amplified beside it is HER2-positive, A.1)
             rec.qual = "indeterminate"
-        if rec.ihc is None and rec.qual is None and rec.ish is None:
+        if rec.ihc is None and rec.qual is None and rec.ish is None and not rec.ish_equivocal:
             return None
         if rec.qual == "indeterminate" and rec.ihc is None and rec.ish is None:
             raw = obs.get("valueString") or (obs.get("valueCodeableConcept") or {}).get("text")
@@ -811,10 +816,11 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
         elif a in ("negative", "absent"):
             rec.ish = "not-amplified"
         elif a == "equivocal":
-            return None
+            rec.ish_equivocal = True
         else:
             rec.ish = _ish_in_words(vtext, extra_text)
-        return rec if rec.ish else None
+            rec.ish_equivocal = rec.ish is None and _ish_equivocal_words(vtext or extra_text)
+        return rec if rec.ish or rec.ish_equivocal else None
     return None
 
 
@@ -848,6 +854,17 @@ def _ish_readings(text: str) -> frozenset[str]:
         if n:
             found.add(value)
     return frozenset(found)
+
+
+def _ish_equivocal_words(text: str) -> bool:
+    """ISH words saying "equivocal" / "borderline" (local_codes.yaml her2.equivocal_patterns)."""
+    return bool(text) and T.HER2_EQUIVOCAL_TEXT.search(text) is not None
+
+
+@lru_cache(maxsize=4096)
+def _ish_clause_equivocal(text: str) -> bool:
+    """An ISH clause in IHC / interpretation text that says equivocal ("IHC 2+; FISH equivocal")."""
+    return any(_ish_equivocal_words(_ish_clause(text, m.end())) for m in T.HER2_ISH_IN_TEXT_WORD.finditer(text))
 
 
 def _note_unread_ish(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any]) -> None:
@@ -928,6 +945,27 @@ def _note_undecided_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
             f"HER2 ISH: {what} and no laboratory interpretation; the service's reference (A.1) does not say how to "
             "read it; ask the laboratory whether HER2 is amplified. HER2 status unclear until then.",
             [r.src for r in ish])
+
+
+def _note_equivocal_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
+    """An ISH written "equivocal" in the assessment used, where the ISH decides (IHC 2+ or no
+    score) and no other ISH result was read: named. "Equivocal" is the ASCO/CAP 2013 ISH
+    category; the 2018 update (the definitions CR A.1 uses) replaced it with dual-probe groups 2-4,
+    read with the IHC after a recount, which the reference does not give (see _ish_result). Never
+    read as amplified or not amplified (DESIGN.md: never guess)."""
+    if her2.ish is not None or her2.category not in ("equivocal-pending", "unknown", "negative-unspecified"):
+        return
+    group = [r for r in recs if r.date == her2.date or (
+        her2.date and r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS)]
+    equivocal = [r for r in group if r.ish_equivocal]
+    if not equivocal:
+        return
+    days = ", ".join(sorted({r.date.isoformat() for r in equivocal if r.date})) or "undated"
+    ctx.gap("her2-ish-equivocal",
+            f"HER2 ISH reported 'equivocal' ({days}): the ASCO/CAP 2013 category; the 2018 definitions (CR A.1) "
+            "have none and read such a case by its ratio, HER2 copies per nucleus and the IHC. HER2 status by ISH "
+            "unclear: ask the laboratory for the ASCO/CAP 2018 interpretation, or re-test.",
+            [r.src for r in equivocal])
 
 
 def _her2_category(group: list[_Her2]) -> tuple[str, str | None, str | None]:
@@ -1343,6 +1381,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     _note_undecided_ish(ctx, acc.her2, her2)
     _note_discordant_ish(ctx, acc.her2, her2)
     _note_ihc_3_plus_beside_ish_not_amplified(ctx, acc.her2, her2)
+    _note_equivocal_ish(ctx, acc.her2, her2)
     _note_unclear_her2_text(ctx, acc.her2, her2)
     return er, pr, her2
 
@@ -1472,6 +1511,8 @@ def _her2_words(rec: _Her2 | None) -> str:
         return f"IHC {rec.ihc}" + (f" ({rec.sub})" if rec.sub else "")
     if rec.ish:
         return f"ISH {rec.ish.replace('-', ' ')}"
+    if rec.ish_equivocal and rec.ihc is None:
+        return "ISH equivocal"
     if rec.ratio is not None or rec.copies is not None:
         return "ISH " + ", ".join(w for w in (f"ratio {rec.ratio:g}" if rec.ratio is not None else None,
                                               f"{rec.copies:g} copies" if rec.copies is not None else None) if w)

@@ -5108,3 +5108,17 @@ def test_fhir_an_ihc_3_plus_with_an_ish_not_amplified_stays_outside_the_pathway_
     assert ("- HER2 IHC 3+ (2024-01-15) with ISH not amplified (2024-01-25) in the same assessment: the results "
             "disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), so HER2 is read as positive; ask pathology "
             "to review both results.") in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_an_ihc_2_plus_with_an_ish_written_equivocal_gets_testing_only_saying_the_ish_did_not_decide():
+    # ASCO/CAP 2013 "equivocal" ISH (no such category in the 2018 definitions, CR A.1): before,
+    # the ISH was dropped and the cards said "IHC 2+ without ISH" / "no ISH"
+    p = after_ai_cdk46i("p-her2-ish-equivocal", her2="2+")
+    p._obs("her2-ish", {"coding": [{"system": "http://loinc.org", "code": "85318-4"}]}, "2024-01-25",
+           valueString="Equivocal")
+    state, cards = run(p)
+    assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("Receptor status unknown (HER2 (IHC 2+, ISH not decided))")
+    assert "- HER2 ISH reported 'equivocal' (2024-01-25): the ASCO/CAP 2013 category" in summary["detail"]
+    assert "- HER2 equivocal (IHC 2+, ISH not decided) — " in card(cards, "test-er-pr-her2")["detail"]

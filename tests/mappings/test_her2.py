@@ -624,3 +624,37 @@ def test_ihc_3_plus_with_an_ish_amplified_or_an_older_ish_not_amplified_names_no
     for resources in ([ihc, amplified], [ihc, old]):
         s = build_patient_state([patient(), *resources], PID)
         assert "her2-ihc-ish-discordant" not in {g.code for g in s.gaps}
+
+
+_EQUIVOCAL_ISH_GAP = ("HER2 ISH reported 'equivocal' (2024-01-25): the ASCO/CAP 2013 category; the 2018 definitions "
+                      "(CR A.1) have none and read such a case by its ratio, HER2 copies per nucleus and the IHC. HER2 "
+                      "status by ISH unclear: ask the laboratory for the ASCO/CAP 2018 interpretation, or re-test.")
+
+
+@pytest.mark.parametrize("ish_value", [{"valueString": "Equivocal"}, {"valueCodeableConcept": {"text": "equivocal"}},
+                                       {"valueString": "FISH borderline (ratio 1.9)"}])
+def test_an_ish_written_equivocal_beside_ihc_2_plus_is_named_as_unclear_never_read_as_a_result(ish_value):
+    # ASCO/CAP 2013 wording; the 2018 definitions CR A.1 uses have no ISH equivocal category.
+    # Before, the ISH was dropped and the gap said "IHC 2+ without ISH result"
+    ihc = loinc_obs("85319-2", "2024-01-15", valueString="2+")
+    ish = loinc_obs("85318-4", "2024-01-25", **ish_value)
+    s = build_patient_state([patient(), ihc, ish], PID)
+    assert (s.her2.category, s.her2.ish) == ("equivocal-pending", None)
+    gaps = {g.code: g.message for g in s.gaps}
+    assert gaps["her2-ish-equivocal"] == _EQUIVOCAL_ISH_GAP
+    assert gaps["her2-equivocal-pending"] == "HER2 IHC 2+ with an ISH reported 'equivocal' (see HER2 ISH above)."
+
+
+def test_an_ish_equivocal_written_in_the_ihc_text_is_named_too():
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="IHC 2+; FISH equivocal")], PID)
+    assert (s.her2.category, s.her2.ish) == ("equivocal-pending", None)
+    assert "her2-ish-equivocal" in {g.code for g in s.gaps}
+
+
+def test_an_ish_equivocal_beside_an_ihc_score_that_decides_names_nothing():
+    # IHC 1+ is HER2-low whatever the ISH (CR A.1): the ISH does not decide, as an undecided ratio
+    ihc = loinc_obs("85319-2", "2024-01-15", valueString="1+")
+    ish = loinc_obs("85318-4", "2024-01-25", valueString="Equivocal")
+    s = build_patient_state([patient(), ihc, ish], PID)
+    assert s.her2.category == "low"
+    assert "her2-ish-equivocal" not in {g.code for g in s.gaps}
