@@ -5122,3 +5122,17 @@ def test_fhir_an_ihc_2_plus_with_an_ish_written_equivocal_gets_testing_only_sayi
     assert summary["summary"].startswith("Receptor status unknown (HER2 (IHC 2+, ISH not decided))")
     assert "- HER2 ISH reported 'equivocal' (2024-01-25): the ASCO/CAP 2013 category" in summary["detail"]
     assert "- HER2 equivocal (IHC 2+, ISH not decided) — " in card(cards, "test-er-pr-her2")["detail"]
+
+
+def test_fhir_er_negative_with_pr_positive_keeps_the_endocrine_options_and_the_summary_names_the_uncommon_result():
+    # CR C.2 step 0: HR+ = ER or PR >= 1 %, so the pathway stands; ASCO/CAP 2020 asks that an
+    # unusual result be worked up (regimens.yaml asco-cap-er-2020). Before: HR+ without a word
+    p = FhirPatient("p-er-neg-pr-pos").primary("2016-03-01").metastasis("bone", "2024-01-15")
+    p.er("negative", "2024-01-15", percent=0).pr("positive", "2024-01-15").her2("1+", "2024-01-15")
+    p.menopause("postmenopausal", "2024-01-15")
+    p.regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20").progression("2025-05-15")
+    state, cards = run(p)
+    assert state.hormone_receptor_positive is True
+    assert "fulvestrant-cdk46i" in regimen_topics(cards)
+    assert ("- ER-negative (2024-01-15) with PR positive (2024-01-15): an uncommon result. Read as HR-positive"
+            in card(cards, "patient-summary")["detail"])
