@@ -145,6 +145,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   3+): HER2 unknown, both results named (CR C.2 step 0 discordant)
     her2-ish-equivocal            an ISH written "equivocal" (ASCO/CAP 2013 category, none in 2018)
                                   where the ISH decides (IHC 2+ or no score): not read, named
+    her2-history-in-text          the HER2 text of the assessment used names an earlier result after
+                                  the current one ("HER2 1+; previously 0"): the first is read, the
+                                  earlier named (CR C.2 step 0 keeps history); an earlier HER2-low
+                                  behind a result that is not low is her2-low-earlier instead
     her2-ihc-ish-discordant       IHC 3+ and ISH not amplified within one assessment: HER2 still
                                   positive (IHC 3+, CR A.1 ASCO/CAP 2018), the disagreement named
     her2-low-earlier              the latest HER2 is 0/null/negative without score, an earlier

@@ -143,6 +143,9 @@ class _Her2:
     # an ISH result written "equivocal" (ASCO/CAP 2013 wording; the 2018 definitions CR A.1 uses
     # have no ISH equivocal category): neither amplified nor not amplified, named in a gap
     ish_equivocal: bool = False
+    # an earlier result the same text names after this one ("HER2-low, previously HER2 0"), as
+    # written (_her2_history): not read as this result, named (CR C.2 step 0 keeps history)
+    history: str | None = None
 
 
 @dataclass
@@ -712,6 +715,52 @@ def _only_hedged_zero(text: str) -> bool:
     return bool(zero) and all(v in ("ultralow", "null") and _only_hedged(text, v) for v in zero)
 
 
+@lru_cache(maxsize=4096)
+def _her2_history(text: str) -> tuple[str, str | None]:
+    """(the text without its history clause, the history clause) when a HER2 result stands
+    before a history word and the clause from it ('; | )' or the end) names a result: "HER2-low,
+    previously HER2 0" is HER2-low now, IHC 0 before (the result named first is the current one;
+    CR C.2 step 0 keeps the history). (text, None) otherwise, and when either names 3+: "1+,
+    previously 3+" stays two results in one text (unknown), as before (local_codes.yaml
+    her2.history)."""
+    for m in T.HER2_HISTORY_WORD.finditer(text):
+        before = text[:m.start()]
+        if _her2_text_score(before) is None:
+            continue
+        end = T.HER2_HISTORY_CLAUSE_END.search(text, m.end())
+        stop = end.start() if end else len(text)
+        history, now = text[m.start():stop], before + text[stop:]
+        named = _her2_text_scores(history)
+        if not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)):
+            continue
+        if "3+" in named or "3+" in _her2_text_scores(now):
+            return text, None
+        return now, history.strip()
+    return text, None
+
+
+def _as_written(obs: dict[str, Any], words: str) -> str:
+    """`words` (read from the lower-cased value text) as the record wrote them, when found."""
+    raw = obs.get("valueString") or (obs.get("valueCodeableConcept") or {}).get("text")
+    if isinstance(raw, str):
+        at = raw.lower().find(words)
+        if at >= 0:
+            return raw[at:at + len(words)]
+    return words
+
+
+_NO_SOURCE = Source(reference="Observation/-")  # a history clause read on its own, not a record
+
+
+@lru_cache(maxsize=1024)
+def _history_category(words: str) -> str | None:
+    """The HER2 category an earlier result named in words gives ("previously HER2-low": low)."""
+    rec = _read_her2({"valueString": words}, "ihc", None, _NO_SOURCE, "")
+    if rec is None:
+        return "zero-unspecified" if T.HER2_HISTORY_ZERO.search(words) else None
+    return _her2_category([rec])[0]
+
+
 def _positive_stated(text: str) -> bool:
     """A positive word in `text` not under a HER2 negation: "HER2-low, not HER2-positive" restates
     HER2-negative (CR A.1), it names no second result; "HER2-low on primary, HER2-positive on
@@ -726,9 +775,14 @@ def _negated_before(text: str, start: int) -> bool:
 def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source,
                extra_text: str) -> _Her2 | None:
     vcc, vtext, num, unit, comp = _observation_values(obs)
+    history = None
+    if kind in ("ihc", "interpretation") and vtext:
+        vtext, history = _her2_history(vtext)  # "HER2-low, previously HER2 0": the first is current
     text = " | ".join(t for t in (vtext, extra_text) if t)
     if kind in ("ihc", "interpretation"):
         rec = _Her2(kind="ihc" if kind == "ihc" else "interp", date=date, src=src)
+        if history:
+            rec.history = _as_written(obs, history)
         local = _her2_local(vcc)
         score = None
         sub = None
@@ -1207,6 +1261,37 @@ def _note_earlier_her2_low(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> Non
                     f"({her2.date.isoformat()}) is used. HER2 can differ between primary tumour and metastasis.",
                     [r.src for r in by_date[day]])
             return
+    for r in _in_assessment(recs, her2):
+        if r.history and _history_category(r.history.lower()) == "low":
+            her2.earlier_low = f"'{r.history}' (named in the {her2.date.isoformat()} result)"
+            her2.earlier_low_sources = [r.src]
+            ctx.gap("her2-low-earlier",
+                    f"The HER2 result of {her2.date.isoformat()} also names an earlier HER2-low result "
+                    f"('{r.history}'); the current result is used. HER2 can differ between primary tumour and "
+                    "metastasis.", [r.src])
+            return
+
+
+def _in_assessment(recs: list[_Her2], her2: HER2Status) -> list[_Her2]:
+    """The results of the assessment HER2 is read from (its date and the 45 days before it)."""
+    if her2.date is None:
+        return []
+    return [r for r in recs if r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS]
+
+
+def _note_her2_history_in_text(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
+    """An earlier result named in the text of the assessment used (_her2_history), not already
+    named as an earlier HER2-low (_note_earlier_her2_low): said, so the history is kept (CR C.2
+    step 0) and the user sees which result was read as current."""
+    if her2.date is None:
+        return
+    said = [r for r in _in_assessment(recs, her2) if r.history and her2.earlier_low_sources != [r.src]]
+    if said:
+        ctx.gap("her2-history-in-text",
+                "; ".join(f"The HER2 result of {r.date.isoformat()} also names an earlier result ('{r.history}')"  # type: ignore[union-attr]
+                          for r in said)
+                + ": the result named first is read as the current one (the most recent decides, C.2 step 0).",
+                [r.src for r in said])
 
 
 # --- entry point --------------------------------------------------------------------------
@@ -1377,6 +1462,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     her2 = _combine_her2(acc.her2 or z_her2)
     er.not_final, pr.not_final, her2.not_final = acc.not_final["er"], acc.not_final["pr"], acc.not_final["her2"]
     _note_earlier_her2_low(ctx, acc.her2 or z_her2, her2)
+    _note_her2_history_in_text(ctx, acc.her2, her2)
     _note_discordant_z17(ctx, acc, z_read, er, pr, her2)
     _note_undecided_ish(ctx, acc.her2, her2)
     _note_discordant_ish(ctx, acc.her2, her2)

@@ -5136,3 +5136,21 @@ def test_fhir_er_negative_with_pr_positive_keeps_the_endocrine_options_and_the_s
     assert "fulvestrant-cdk46i" in regimen_topics(cards)
     assert ("- ER-negative (2024-01-15) with PR positive (2024-01-15): an uncommon result. Read as HR-positive"
             in card(cards, "patient-summary")["detail"])
+
+
+def test_fhir_her2_low_now_written_before_an_earlier_ihc_0_gets_trastuzumab_deruxtecan_and_the_summary_names_the_earlier_result():
+    # CR C.2 step 0 (most recent decides, history kept); B.11 label A (HER2-low after >= 1 ET line).
+    # Before, "HER2-low, previously HER2 0" read IHC 0: T-DXd withheld and a HER2 re-test asked
+    state, cards = run(after_ai_cdk46i("p-her2-low-previously-0", her2="HER2-low, previously HER2 0"))
+    assert state.her2.category == "low"
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+    assert "test-her2" not in topics(cards)
+    assert ("- The HER2 result of 2024-01-15 also names an earlier result ('previously HER2 0'): the result named "
+            "first is read as the current one (the most recent decides, C.2 step 0).") in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_ihc_0_now_written_before_an_earlier_her2_low_names_it_on_the_her2_re_test_card():
+    state, cards = run(after_ai_cdk46i("p-her2-0-previously-low", her2="HER2 0, previously HER2-low"))
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert ("Earlier HER2-low result: 'previously HER2-low' (named in the 2024-01-15 result); HER2-low status may "
+            "differ between primary tumour and metastasis (C.2 step 0): the re-test decides") in card(cards, "test-her2")["detail"]

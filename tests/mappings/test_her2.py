@@ -658,3 +658,42 @@ def test_an_ish_equivocal_beside_an_ihc_score_that_decides_names_nothing():
     s = build_patient_state([patient(), ihc, ish], PID)
     assert s.her2.category == "low"
     assert "her2-ish-equivocal" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text,category,score,earlier", [
+    ("HER2-low, previously HER2 0", "low", None, "previously HER2 0"),
+    ("HER2 1+ (prior biopsy IHC 0)", "low", "1+", "prior biopsy IHC 0"),
+    ("HER2 IHC 1+; previously 0", "low", "1+", "previously 0"),
+])
+def test_a_current_her2_low_written_before_an_earlier_ihc_0_is_her2_low_and_the_earlier_result_is_named(
+        text, category, score, earlier):
+    # CR C.2 step 0: the most recent decides, the history is kept. The result named first is the
+    # current one; before, "HER2-low, previously HER2 0" read IHC 0 (T-DXd withheld, a re-test
+    # asked) and "HER2 1+ (prior biopsy IHC 0)" HER2-negative without a score
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score, s.her2.earlier_low) == (category, score, None)
+    gaps = {g.code: g.message for g in s.gaps}
+    assert gaps["her2-history-in-text"] == (
+        f"The HER2 result of 2024-01-15 also names an earlier result ('{earlier}'): the result named first is read "
+        "as the current one (the most recent decides, C.2 step 0).")
+
+
+@pytest.mark.parametrize("text,earlier", [("HER2 0, previously HER2-low", "previously HER2-low"),
+                                          ("HER2 IHC 0; was 1+ on primary", "was 1+ on primary")])
+def test_a_current_ihc_0_written_before_an_earlier_her2_low_is_ihc_0_with_the_earlier_her2_low_named(text, earlier):
+    # the mirror case: IHC 0 now (re-test, CR A.1), the earlier HER2-low kept as history (C.2 step 0)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("zero-unspecified", "0")
+    assert s.her2.earlier_low == f"'{earlier}' (named in the 2024-01-15 result)"
+    assert {g.code: g.message for g in s.gaps}["her2-low-earlier"] == (
+        f"The HER2 result of 2024-01-15 also names an earlier HER2-low result ('{earlier}'); the current result is "
+        "used. HER2 can differ between primary tumour and metastasis.")
+
+
+@pytest.mark.parametrize("text,category", [("HER2 was 1+", "low"), ("HER2 IHC 1+; ISH was not amplified", "low"),
+                                           ("HER2 2+ prior to FISH", "equivocal-pending"),
+                                           ("3+, previously 1+", "unknown")])
+def test_history_words_that_name_no_earlier_result_or_beside_a_3_plus_are_read_as_before(text, category):
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == category
+    assert "her2-history-in-text" not in {g.code for g in s.gaps}
