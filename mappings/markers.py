@@ -1196,6 +1196,9 @@ def _note_ihc_3_plus_beside_ish_not_amplified(ctx: Ctx, recs: list[_Her2], her2:
     group = [r for r in recs if r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS]
     ihc = [r for r in group if r.ihc == "3+"]
     not_amplified = _ish_results(group).get("not-amplified", [])
+    if not not_amplified and her2.ish == "not-amplified":
+        # no interpretation: the ratio and copies of ASCO/CAP group 5 (_ish_result)
+        not_amplified = [r for r in group if r.kind == "ish" and (r.ratio is not None or r.copies is not None)]
     if not ihc or not not_amplified:
         return
     def days(rs: list[_Her2]) -> str:

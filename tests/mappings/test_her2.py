@@ -697,3 +697,13 @@ def test_history_words_that_name_no_earlier_result_or_beside_a_3_plus_are_read_a
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
     assert s.her2.category == category
     assert "her2-history-in-text" not in {g.code for g in s.gaps}
+
+
+def test_ihc_3_plus_with_an_ish_ratio_and_copies_of_group_5_names_the_disagreement_too():
+    # no ISH interpretation: ratio < 2.0 with < 4 copies is not amplified (ASCO/CAP group 5, _ish_result)
+    ihc = loinc_obs("85319-2", "2024-01-15", valueString="3+")
+    ratio = loinc_obs("49683-6", "2024-01-25", **quantity(1.5, "{ratio}"))
+    copies = loinc_obs("74860-8", "2024-01-25", **quantity(3.0, "{copies}"))
+    s = build_patient_state([patient(), ihc, ratio, copies], PID)
+    assert (s.her2.category, s.her2.ish) == ("positive", "not-amplified")
+    assert "her2-ihc-ish-discordant" in {g.code for g in s.gaps}
