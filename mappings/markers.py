@@ -736,7 +736,24 @@ def _her2_history(text: str) -> tuple[str, str | None]:
         if "3+" in named or "3+" in _her2_text_scores(now):
             return text, None
         return now, history.strip()
-    return text, None
+    return _her2_history_first(text)
+
+
+def _her2_history_first(text: str) -> tuple[str, str | None]:
+    """A history written before the current result, which a word marks ("Previously HER2 0, now
+    HER2 1+", "HER2 was 0, currently 1+"): (the text without the history, the history), on the
+    same terms as _her2_history; (text, None) otherwise."""
+    m = T.HER2_HISTORY_WORD.search(text)
+    c = T.HER2_HISTORY_CURRENT.search(text, m.end()) if m else None
+    if m is None or c is None:
+        return text, None
+    history, now = text[m.start():c.start()], text[:m.start()] + text[c.start():]
+    named = _her2_text_scores(history)
+    if _her2_text_score(now) is None or not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)):
+        return text, None
+    if "3+" in named or "3+" in _her2_text_scores(now):
+        return text, None
+    return now, history.strip(" ,;")
 
 
 def _as_written(obs: dict[str, Any], words: str) -> str:
@@ -1293,7 +1310,7 @@ def _note_her2_history_in_text(ctx: Ctx, recs: list[_Her2], her2: HER2Status) ->
         ctx.gap("her2-history-in-text",
                 "; ".join(f"The HER2 result of {r.date.isoformat()} also names an earlier result ('{r.history}')"  # type: ignore[union-attr]
                           for r in said)
-                + ": the result named first is read as the current one (the most recent decides, C.2 step 0).",
+                + ": kept as history, the current result is read (the most recent decides, C.2 step 0).",
                 [r.src for r in said])
 
 

@@ -398,6 +398,7 @@ HER2_EQUIVOCAL_TEXT = re.compile("|".join(_H["equivocal_patterns"]), re.I)
 HER2_HISTORY_WORD = re.compile(_H["history"]["words"], re.I)
 HER2_HISTORY_CLAUSE_END = re.compile(_H["history"]["clause_end"])
 HER2_HISTORY_ZERO = re.compile(_H["history"]["zero_after_word"], re.I)
+HER2_HISTORY_CURRENT = re.compile(_H["history"]["current_words"], re.I)
 
 _M = LOCAL["menopause"]
 MENO_LOCAL_QUESTION = _local_code_map(_M.get("question_codes"), "code")

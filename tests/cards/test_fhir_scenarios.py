@@ -5145,8 +5145,8 @@ def test_fhir_her2_low_now_written_before_an_earlier_ihc_0_gets_trastuzumab_deru
     assert state.her2.category == "low"
     assert "trastuzumab-deruxtecan" in regimen_topics(cards)
     assert "test-her2" not in topics(cards)
-    assert ("- The HER2 result of 2024-01-15 also names an earlier result ('previously HER2 0'): the result named "
-            "first is read as the current one (the most recent decides, C.2 step 0).") in card(cards, "patient-summary")["detail"]
+    assert ("- The HER2 result of 2024-01-15 also names an earlier result ('previously HER2 0'): kept as history, the "
+            "current result is read (the most recent decides, C.2 step 0).") in card(cards, "patient-summary")["detail"]
 
 
 def test_fhir_ihc_0_now_written_before_an_earlier_her2_low_names_it_on_the_her2_re_test_card():

@@ -674,8 +674,8 @@ def test_a_current_her2_low_written_before_an_earlier_ihc_0_is_her2_low_and_the_
     assert (s.her2.category, s.her2.ihc_score, s.her2.earlier_low) == (category, score, None)
     gaps = {g.code: g.message for g in s.gaps}
     assert gaps["her2-history-in-text"] == (
-        f"The HER2 result of 2024-01-15 also names an earlier result ('{earlier}'): the result named first is read "
-        "as the current one (the most recent decides, C.2 step 0).")
+        f"The HER2 result of 2024-01-15 also names an earlier result ('{earlier}'): kept as history, the current "
+        "result is read (the most recent decides, C.2 step 0).")
 
 
 @pytest.mark.parametrize("text,earlier", [("HER2 0, previously HER2-low", "previously HER2-low"),
@@ -707,3 +707,21 @@ def test_ihc_3_plus_with_an_ish_ratio_and_copies_of_group_5_names_the_disagreeme
     s = build_patient_state([patient(), ihc, ratio, copies], PID)
     assert (s.her2.category, s.her2.ish) == ("positive", "not-amplified")
     assert "her2-ihc-ish-discordant" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text,category,earlier_low", [
+    ("Previously HER2 0, now HER2 1+", "low", None),
+    ("HER2 was 0, currently 1+", "low", None),
+    ("HER2 1+. Previously: 0.", "low", None),
+    ("HER2 0 (previous 1+)", "zero-unspecified", "'previous 1+' (named in the 2024-01-15 result)"),
+])
+def test_an_earlier_her2_result_written_first_or_as_previous_is_history_beside_the_current_one(text, category, earlier_low):
+    # CR C.2 step 0: the current result decides, the history is kept (before: the two scores read
+    # as HER2-negative without a score, T-DXd withheld, or the earlier 0 not named)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.earlier_low) == (category, earlier_low)
+    assert {"her2-history-in-text", "her2-low-earlier"} & {g.code for g in s.gaps}
+
+
+def test_a_3_plus_written_first_as_history_is_still_two_results_in_one_text():
+    assert her2(loinc_obs("85319-2", valueString="Previously 3+, now 1+")).category == "unknown"
