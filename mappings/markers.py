@@ -717,15 +717,15 @@ def _only_hedged_zero(text: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _her2_history(text: str) -> tuple[str, str | None]:
-    """(the text without its history clause, the history clause) when a HER2 result stands
-    before a history word and the clause from it ('; | )' or the end) names a result: "HER2-low,
+    """(the text without its history clause, the history clause) when a HER2 result (a score,
+    a category or "negative") stands before a history word and the clause from it ('; | )' or the end) names a result: "HER2-low,
     previously HER2 0" is HER2-low now, IHC 0 before (the result named first is the current one;
     CR C.2 step 0 keeps the history). (text, None) otherwise, and when either names 3+: "1+,
     previously 3+" stays two results in one text (unknown), as before (local_codes.yaml
     her2.history)."""
     for m in T.HER2_HISTORY_WORD.finditer(text):
         before = text[:m.start()]
-        if _her2_text_score(before) is None:
+        if not _names_current_result(before):
             continue
         end = T.HER2_HISTORY_CLAUSE_END.search(text, m.end())
         stop = end.start() if end else len(text)
@@ -739,6 +739,12 @@ def _her2_history(text: str) -> tuple[str, str | None]:
     return _her2_history_first(text)
 
 
+def _names_current_result(text: str) -> bool:
+    """A HER2 result in `text`: an IHC score or category, or a bare "negative" ("HER2 negative;
+    previously HER2-low" is negative now, never HER2-low: CR A.1 never infers HER2-low)."""
+    return _her2_text_score(text) is not None or _qual_from_text(text) == "negative"
+
+
 def _her2_history_first(text: str) -> tuple[str, str | None]:
     """A history written before the current result, which a word marks ("Previously HER2 0, now
     HER2 1+", "HER2 was 0, currently 1+"): (the text without the history, the history), on the
@@ -749,7 +755,7 @@ def _her2_history_first(text: str) -> tuple[str, str | None]:
         return text, None
     history, now = text[m.start():c.start()], text[:m.start()] + text[c.start():]
     named = _her2_text_scores(history)
-    if _her2_text_score(now) is None or not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)):
+    if not _names_current_result(now) or not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)):
         return text, None
     if "3+" in named or "3+" in _her2_text_scores(now):
         return text, None

@@ -5154,3 +5154,11 @@ def test_fhir_ihc_0_now_written_before_an_earlier_her2_low_names_it_on_the_her2_
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
     assert ("Earlier HER2-low result: 'previously HER2-low' (named in the 2024-01-15 result); HER2-low status may "
             "differ between primary tumour and metastasis (C.2 step 0): the re-test decides") in card(cards, "test-her2")["detail"]
+
+
+def test_fhir_her2_negative_now_written_before_an_earlier_her2_low_gets_the_re_test_not_trastuzumab_deruxtecan():
+    # CR A.1 (never infer HER2-low from "negative"), C.2 step 0 (most recent decides), B.11 (HER2-low)
+    state, cards = run(after_ai_cdk46i("p-her2-neg-previously-low", her2="HER2 negative; previously HER2-low"))
+    assert state.her2.category == "negative-unspecified"
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "test-her2" in topics(cards)

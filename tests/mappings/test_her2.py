@@ -725,3 +725,18 @@ def test_an_earlier_her2_result_written_first_or_as_previous_is_history_beside_t
 
 def test_a_3_plus_written_first_as_history_is_still_two_results_in_one_text():
     assert her2(loinc_obs("85319-2", valueString="Previously 3+, now 1+")).category == "unknown"
+
+
+@pytest.mark.parametrize("code", ["85319-2", "48676-1"])
+@pytest.mark.parametrize("text,earlier", [("HER2 negative; previously HER2-low", "previously HER2-low"),
+                                          ("HER2 negative (previously 1+)", "previously 1+")])
+def test_a_current_her2_negative_written_before_an_earlier_her2_low_is_not_her2_low(code, text, earlier):
+    # CR A.1: HER2-low is never inferred from a bare "negative"; the earlier HER2-low is history
+    # (C.2 step 0). Before, the words HER2-low of the earlier result made it HER2-low (T-DXd offered)
+    s = build_patient_state([patient(), loinc_obs(code, "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("negative-unspecified", None)
+    assert s.her2.earlier_low == f"'{earlier}' (named in the 2024-01-15 result)"
+
+
+def test_her2_negative_with_her2_low_in_brackets_stays_her2_low():
+    assert her2(loinc_obs("85319-2", valueString="Negative (HER2-low)")).category == "low"
