@@ -22,6 +22,10 @@ ISH words are read only when they clearly say amplified or not amplified ("No ev
 of HER2 gene amplification" is not amplified; "not positive" is not read); other words
 are noted, never amplified. In IHC / interpretation text only the clause after an ISH word
 ("IHC 2+; FISH: no evidence of amplification") is read, and not when it has no result yet.
+An earlier result the same text names beside the current one ("HER2-low, previously HER2 0",
+"Previously HER2 0, now 1+") is history (named, not read as the result; CR C.2 step 0), except
+beside a 3+ (two results in one text, unknown). An ISH written "equivocal" (ASCO/CAP 2013) is
+never read as a result, only named.
 ISH: the lab's interpretation, else HER2/CEP17 ratio and copies per nucleus when both
 agree (ASCO/CAP groups 1 and 5; groups 2-4 undecided, see _ish_result). Serum HER2 codes
 are excluded. The assessment is the most recent HER2 result day plus results within the 45
