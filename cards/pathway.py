@@ -220,7 +220,8 @@ def pathway_status(state: PatientState) -> PathwayStatus:
         if her2.category == "unknown":
             missing.append("HER2")
         if her2.category == "equivocal-pending":
-            undecided = any(g.code == "her2-ish-unclear" for g in state.gaps)
+            # an ISH ratio of groups 2-4 or an ISH written "equivocal" (mappings.markers): not decided
+            undecided = any(g.code in ("her2-ish-unclear", "her2-ish-equivocal") for g in state.gaps)
             missing.append("HER2 (IHC 2+, ISH not decided)" if undecided else "HER2 (IHC 2+ without ISH)")
         return PathwayStatus(False, False, f"Receptor status unknown ({', '.join(missing)}): testing only, no regimen advice.",
                              (dx, met, rec))

@@ -533,7 +533,9 @@ _RES_WORDS = {"primary": "primary resistance", "secondary": "secondary resistanc
 _RECEPTOR_GAP_PREFIXES = ("er-", "pr-", "her2-", "receptor-")
 # ... but not those grading a result step 0 reads the same either way: IHC 0 without the
 # ultralow/null sub-class is HER2-negative, ER-low (1-10 %) is ER-positive (CR C.2 step 0, F #20)
-_GRADING_GAPS = frozenset({"her2-zero-unspecified", "er-low"})
+# (nor ER-negative with PR positive: HR-positive either way; nor an earlier HER2 result named in
+# the text of the one read, which decides)
+_GRADING_GAPS = frozenset({"her2-zero-unspecified", "er-low", "er-negative-pr-positive", "her2-history-in-text"})
 # Gaps about what data the service has at all (service/pipeline.py): a search the FHIR server
 # reported incomplete, resources left out while gathering; a newer ER, PR or HER2 result may be
 # among what is missing, and the most recent biopsy decides step 0 (CR C.2 step 0)

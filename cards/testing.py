@@ -189,14 +189,16 @@ def _her2_ihc_ish(state: PatientState) -> str:
     """' (IHC 2+, no ISH)' beside an unknown / equivocal HER2; an unknown from results that
     disagree (markers._combine_her2: an overall interpretation against the IHC, or ISH
     amplified and not amplified) says so rather than 'no ISH', and an ISH ratio that does not
-    decide it (gap her2-ish-unclear, ASCO/CAP groups 2-4) 'ISH not decided', as the pathway line."""
+    decide it (gap her2-ish-unclear, ASCO/CAP groups 2-4) or an ISH written "equivocal" (gap
+    her2-ish-equivocal) 'ISH not decided', as the pathway line."""
     h = state.her2
     if not h.ihc_score:
         return ""
     bits = [f"IHC {h.ihc_score}"]
     if h.ish:
         bits.append(ish_text(h.ish))
-    elif h.category == "equivocal-pending" and any(g.code == "her2-ish-unclear" for g in state.gaps):
+    elif h.category == "equivocal-pending" and any(g.code in ("her2-ish-unclear", "her2-ish-equivocal")
+                                                   for g in state.gaps):
         bits.append("ISH not decided")
     elif h.category == "equivocal-pending" or not h.conflict:
         bits.append("no ISH")

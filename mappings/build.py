@@ -114,6 +114,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     er-conflict / pr-conflict     results disagree (most recent wins, or unknown if
                                   the most recent results disagree)
     er-low                        ER 1-10 % (ER-low): endocrine benefit uncertain
+    er-negative-pr-positive       ER negative, PR positive: read HR+ (C.2 step 0), the uncommon
+                                  result named (ASCO/CAP 2020: unusual results worked up; re-test ER)
     receptor-score-unread         the deciding ER / PR result is an Allred total alone of 3-5
                                   (3-4: may be < 1 %, not read as positive or negative unless
                                   the report says positive; 5: positive, may be ER-low), or a
@@ -144,6 +146,14 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   "3+ in 20%, 0 in 80%"): quoted (CR A.1, C.2 step 0)
     her2-ish-discordant           ISH amplified and not amplified within one assessment (IHC not
                                   3+): HER2 unknown, both results named (CR C.2 step 0 discordant)
+    her2-ish-equivocal            an ISH written "equivocal" (ASCO/CAP 2013 category, none in 2018)
+                                  where the ISH decides (IHC 2+ or no score): not read, named
+    her2-history-in-text          the HER2 text of the assessment used names an earlier result after
+                                  the current one ("HER2 1+; previously 0"): the first is read, the
+                                  earlier named (CR C.2 step 0 keeps history); an earlier HER2-low
+                                  behind a result that is not low is her2-low-earlier instead
+    her2-ihc-ish-discordant       IHC 3+ and ISH not amplified within one assessment: HER2 still
+                                  positive (IHC 3+, CR A.1 ASCO/CAP 2018), the disagreement named
     her2-low-earlier              the latest HER2 is 0/null/negative without score, an earlier
                                   assessment (> 45 days before) was HER2-low: named with its
                                   date; the latest still decides (CR C.2 step 0, keep history)
@@ -914,6 +924,11 @@ def _result_words(r: VariantResult) -> str:
     return f"{r.protein_change or r.dna_change or 'variant'} detected"
 
 
+def _on(date: dt.date | None, last: dt.date | None) -> str:
+    """' (2024-01-15)' as a result's date is written; '' without a date."""
+    return f" ({date_written(date, last)})" if date else ""
+
+
 def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HER2Status,
           bm: Biomarkers, f: PatientFactors) -> None:
     if d.breast_cancer != "yes":
@@ -941,6 +956,17 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                     rs.sources)
     if er.low_positive:
         ctx.gap("er-low", "ER-low (1-10 %): benefit of endocrine therapy is uncertain.", er.sources)
+    if er.status == "negative" and pr.status == "positive":
+        # CR C.2 step 0 reads HR+ as ER or PR >= 1 %, so PR alone keeps the patient in the pathway;
+        # ASCO/CAP 2020 ER/PgR (cards/knowledge/regimens.yaml source asco-cap-er-2020; not in CR,
+        # Part F #20) uses PgR "primarily for prognostic purposes in the setting of an ER-positive
+        # cancer" and asks that unusual / discordant results be worked up: said, never silent
+        ctx.gap("er-negative-pr-positive",
+                f"ER-negative{_on(er.date, er.date_last)} with PR positive{_on(pr.date, pr.date_last)}: "
+                "an uncommon result. Read as HR-positive (C.2 step 0: ER or PR >= 1 %); ASCO/CAP 2020 uses PR mainly "
+                "for prognosis in ER-positive cancer and asks that unusual results be worked up, and the service's "
+                "reference does not say how well endocrine therapy works here: ask pathology to confirm ER "
+                "(re-test, metastatic tissue when feasible).", er.sources + pr.sources)
     cat = her2.category
     if cat == "unknown" and her2.conflict:
         ctx.gap("her2-unknown", "HER2 results disagree and the most recent assessment does not settle it "
@@ -962,7 +988,9 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
     elif cat == "equivocal-pending":
         ctx.gap("her2-equivocal-pending",
                 "HER2 IHC 2+ with an ISH ratio that does not decide it (see HER2 ISH above)."
-                if ctx.has_gap("her2-ish-unclear") else "HER2 IHC 2+ without ISH result.", her2.sources)
+                if ctx.has_gap("her2-ish-unclear") else
+                "HER2 IHC 2+ with an ISH reported 'equivocal' (see HER2 ISH above)."
+                if ctx.has_gap("her2-ish-equivocal") else "HER2 IHC 2+ without ISH result.", her2.sources)
     if her2.conflict:
         ctx.gap("her2-conflict", "HER2 results disagree; the most recent assessment is used"
                 + (" but it is itself contradictory." if cat == "unknown" else ".")

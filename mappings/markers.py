@@ -22,6 +22,10 @@ ISH words are read only when they clearly say amplified or not amplified ("No ev
 of HER2 gene amplification" is not amplified; "not positive" is not read); other words
 are noted, never amplified. In IHC / interpretation text only the clause after an ISH word
 ("IHC 2+; FISH: no evidence of amplification") is read, and not when it has no result yet.
+An earlier result the same text names beside the current one ("HER2-low, previously HER2 0",
+"Previously HER2 0, now 1+") is history (named, not read as the result; CR C.2 step 0), except
+beside a 3+ (two results in one text, unknown). An ISH written "equivocal" (ASCO/CAP 2013) is
+never read as a result, only named.
 ISH: the lab's interpretation, else HER2/CEP17 ratio and copies per nucleus when both
 agree (ASCO/CAP groups 1 and 5; groups 2-4 undecided, see _ish_result). Serum HER2 codes
 are excluded. The assessment is the most recent HER2 result day plus results within the 45
@@ -140,6 +144,12 @@ class _Her2:
     copies: float | None = None  # HER2 copies per nucleus
     site: str | None = None  # where the tissue came from, as the record names it (_specimen_words)
     words: str | None = None  # the text of a result read as indeterminate (named in a gap)
+    # an ISH result written "equivocal" (ASCO/CAP 2013 wording; the 2018 definitions CR A.1 uses
+    # have no ISH equivocal category): neither amplified nor not amplified, named in a gap
+    ish_equivocal: bool = False
+    # an earlier result the same text names after this one ("HER2-low, previously HER2 0"), as
+    # written (_her2_history): not read as this result, named (CR C.2 step 0 keeps history)
+    history: str | None = None
 
 
 @dataclass
@@ -709,6 +719,75 @@ def _only_hedged_zero(text: str) -> bool:
     return bool(zero) and all(v in ("ultralow", "null") and _only_hedged(text, v) for v in zero)
 
 
+@lru_cache(maxsize=4096)
+def _her2_history(text: str) -> tuple[str, str | None]:
+    """(the text without its history clause, the history clause) when a HER2 result (a score,
+    a category or "negative") stands before a history word and the clause from it ('; | )' or the end) names a result: "HER2-low,
+    previously HER2 0" is HER2-low now, IHC 0 before (the result named first is the current one;
+    CR C.2 step 0 keeps the history). (text, None) otherwise, and when either names 3+: "1+,
+    previously 3+" stays two results in one text (unknown), as before (local_codes.yaml
+    her2.history)."""
+    for m in T.HER2_HISTORY_WORD.finditer(text):
+        before = text[:m.start()]
+        if not _names_current_result(before):
+            continue
+        end = T.HER2_HISTORY_CLAUSE_END.search(text, m.end())
+        stop = end.start() if end else len(text)
+        history, now = text[m.start():stop], before + text[stop:]
+        named = _her2_text_scores(history)
+        if not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)):
+            continue
+        if "3+" in named or "3+" in _her2_text_scores(now):
+            return text, None
+        return now, history.strip()
+    return _her2_history_first(text)
+
+
+def _names_current_result(text: str) -> bool:
+    """A HER2 result in `text`: an IHC score or category, or a bare "negative" ("HER2 negative;
+    previously HER2-low" is negative now, never HER2-low: CR A.1 never infers HER2-low)."""
+    return _her2_text_score(text) is not None or _qual_from_text(text) == "negative"
+
+
+def _her2_history_first(text: str) -> tuple[str, str | None]:
+    """A history written before the current result, which a word marks ("Previously HER2 0, now
+    HER2 1+", "HER2 was 0, currently 1+"): (the text without the history, the history), on the
+    same terms as _her2_history; (text, None) otherwise."""
+    m = T.HER2_HISTORY_WORD.search(text)
+    c = T.HER2_HISTORY_CURRENT.search(text, m.end()) if m else None
+    if m is None or c is None:
+        return text, None
+    history, now = text[m.start():c.start()], text[:m.start()] + text[c.start():]
+    named = _her2_text_scores(history)
+    if not _names_current_result(now) or not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)):
+        return text, None
+    if "3+" in named or "3+" in _her2_text_scores(now):
+        return text, None
+    return now, history.strip(" ,;")
+
+
+def _as_written(obs: dict[str, Any], words: str) -> str:
+    """`words` (read from the lower-cased value text) as the record wrote them, when found."""
+    raw = obs.get("valueString") or (obs.get("valueCodeableConcept") or {}).get("text")
+    if isinstance(raw, str):
+        at = raw.lower().find(words)
+        if at >= 0:
+            return raw[at:at + len(words)]
+    return words
+
+
+_NO_SOURCE = Source(reference="Observation/-")  # a history clause read on its own, not a record
+
+
+@lru_cache(maxsize=1024)
+def _history_category(words: str) -> str | None:
+    """The HER2 category an earlier result named in words gives ("previously HER2-low": low)."""
+    rec = _read_her2({"valueString": words}, "ihc", None, _NO_SOURCE, "")
+    if rec is None:
+        return "zero-unspecified" if T.HER2_HISTORY_ZERO.search(words) else None
+    return _her2_category([rec])[0]
+
+
 def _positive_stated(text: str) -> bool:
     """A positive word in `text` not under a HER2 negation: "HER2-low, not HER2-positive" restates
     HER2-negative (CR A.1), it names no second result; "HER2-low on primary, HER2-positive on
@@ -723,9 +802,14 @@ def _negated_before(text: str, start: int) -> bool:
 def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source,
                extra_text: str) -> _Her2 | None:
     vcc, vtext, num, unit, comp = _observation_values(obs)
+    history = None
+    if kind in ("ihc", "interpretation") and vtext:
+        vtext, history = _her2_history(vtext)  # "HER2-low, previously HER2 0": the first is current
     text = " | ".join(t for t in (vtext, extra_text) if t)
     if kind in ("ihc", "interpretation"):
         rec = _Her2(kind="ihc" if kind == "ihc" else "interp", date=date, src=src)
+        if history:
+            rec.history = _as_written(obs, history)
         local = _her2_local(vcc)
         score = None
         sub = None
@@ -780,6 +864,8 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             ish = _one_reading(_ish_readings(vtext))
         if ish:
             rec.ish = ish
+        elif text and _ish_clause_equivocal(text):
+            rec.ish_equivocal = True  # "IHC 2+; FISH equivocal": an ISH that decides nothing
         a = _answer(vcc)
         rec.qual = several or a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
         if low_text and score is None and (rec.qual in (None, "negative") or (
@@ -791,7 +877,7 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             # "HER2-low on primary, HER2-positive on metastasis": HER2-low or HER2-positive?
             # (CR C.2 step 0 discordant; an ISH amplified beside it is HER2-positive, A.1)
             rec.qual = "indeterminate"
-        if rec.ihc is None and rec.qual is None and rec.ish is None:
+        if rec.ihc is None and rec.qual is None and rec.ish is None and not rec.ish_equivocal:
             return None
         if rec.qual == "indeterminate" and rec.ihc is None and rec.ish is None:
             raw = obs.get("valueString") or (obs.get("valueCodeableConcept") or {}).get("text")
@@ -811,10 +897,11 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
         elif a in ("negative", "absent"):
             rec.ish = "not-amplified"
         elif a == "equivocal":
-            return None
+            rec.ish_equivocal = True
         else:
             rec.ish = _ish_in_words(vtext, extra_text)
-        return rec if rec.ish else None
+            rec.ish_equivocal = rec.ish is None and _ish_equivocal_words(vtext or extra_text)
+        return rec if rec.ish or rec.ish_equivocal else None
     return None
 
 
@@ -848,6 +935,17 @@ def _ish_readings(text: str) -> frozenset[str]:
         if n:
             found.add(value)
     return frozenset(found)
+
+
+def _ish_equivocal_words(text: str) -> bool:
+    """ISH words saying "equivocal" / "borderline" (local_codes.yaml her2.equivocal_patterns)."""
+    return bool(text) and T.HER2_EQUIVOCAL_TEXT.search(text) is not None
+
+
+@lru_cache(maxsize=4096)
+def _ish_clause_equivocal(text: str) -> bool:
+    """An ISH clause in IHC / interpretation text that says equivocal ("IHC 2+; FISH equivocal")."""
+    return any(_ish_equivocal_words(_ish_clause(text, m.end())) for m in T.HER2_ISH_IN_TEXT_WORD.finditer(text))
 
 
 def _note_unread_ish(ctx: Ctx, obs: dict[str, Any], unit: dict[str, Any]) -> None:
@@ -928,6 +1026,27 @@ def _note_undecided_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
             f"HER2 ISH: {what} and no laboratory interpretation; the service's reference (A.1) does not say how to "
             "read it; ask the laboratory whether HER2 is amplified. HER2 status unclear until then.",
             [r.src for r in ish])
+
+
+def _note_equivocal_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
+    """An ISH written "equivocal" in the assessment used, where the ISH decides (IHC 2+ or no
+    score) and no other ISH result was read: named. "Equivocal" is the ASCO/CAP 2013 ISH
+    category; the 2018 update (the definitions CR A.1 uses) replaced it with dual-probe groups 2-4,
+    read with the IHC after a recount, which the reference does not give (see _ish_result). Never
+    read as amplified or not amplified (DESIGN.md: never guess)."""
+    if her2.ish is not None or her2.category not in ("equivocal-pending", "unknown", "negative-unspecified"):
+        return
+    group = [r for r in recs if r.date == her2.date or (
+        her2.date and r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS)]
+    equivocal = [r for r in group if r.ish_equivocal]
+    if not equivocal:
+        return
+    days = ", ".join(sorted({r.date.isoformat() for r in equivocal if r.date})) or "undated"
+    ctx.gap("her2-ish-equivocal",
+            f"HER2 ISH reported 'equivocal' ({days}): the ASCO/CAP 2013 category; the 2018 definitions (CR A.1) "
+            "have none and read such a case by its ratio, HER2 copies per nucleus and the IHC. HER2 status by ISH "
+            "unclear: ask the laboratory for the ASCO/CAP 2018 interpretation, or re-test.",
+            [r.src for r in equivocal])
 
 
 def _her2_category(group: list[_Her2]) -> tuple[str, str | None, str | None]:
@@ -1094,6 +1213,30 @@ def _note_discordant_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
             [r.src for rs in found.values() for r in rs])
 
 
+def _note_ihc_3_plus_beside_ish_not_amplified(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
+    """IHC 3+ and an ISH not amplified in the assessment used: read HER2-positive, as before (CR
+    A.1 ASCO/CAP 2018 definitions: IHC 3+ is positive without ISH; HER2-negative is IHC 0, 1+ or
+    2+ with ISH not amplified, C.2 step 0, which IHC 3+ is not), but the two results disagree
+    and nothing said so: named, so the user can ask pathology to review them."""
+    if her2.category != "positive" or her2.ihc_score != "3+" or her2.date is None:
+        return
+    group = [r for r in recs if r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS]
+    ihc = [r for r in group if r.ihc == "3+"]
+    not_amplified = _ish_results(group).get("not-amplified", [])
+    if not not_amplified and her2.ish == "not-amplified":
+        # no interpretation: the ratio and copies of ASCO/CAP group 5 (_ish_result)
+        not_amplified = [r for r in group if r.kind == "ish" and (r.ratio is not None or r.copies is not None)]
+    if not ihc or not not_amplified:
+        return
+    def days(rs: list[_Her2]) -> str:
+        return ", ".join(sorted({r.date.isoformat() for r in rs if r.date}))
+    ctx.gap("her2-ihc-ish-discordant",
+            f"HER2 IHC 3+ ({days(ihc)}) with ISH not amplified ({days(not_amplified)}) in the same assessment: "
+            "the results disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), so HER2 is read as positive; "
+            "ask pathology to review both results.",
+            [r.src for r in ihc + not_amplified])
+
+
 def _overall_disagrees(group: list[_Her2], cat: str) -> bool:
     """The lab's overall HER2 interpretation (48676-1 "Positive"/"Negative" with no score or ISH
     of its own) and the IHC score / ISH of the same assessment say opposite things: an overall
@@ -1148,6 +1291,37 @@ def _note_earlier_her2_low(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> Non
                     f"({her2.date.isoformat()}) is used. HER2 can differ between primary tumour and metastasis.",
                     [r.src for r in by_date[day]])
             return
+    for r in _in_assessment(recs, her2):
+        if r.history and _history_category(r.history.lower()) == "low":
+            her2.earlier_low = f"'{r.history}' (named in the {her2.date.isoformat()} result)"
+            her2.earlier_low_sources = [r.src]
+            ctx.gap("her2-low-earlier",
+                    f"The HER2 result of {her2.date.isoformat()} also names an earlier HER2-low result "
+                    f"('{r.history}'); the current result is used. HER2 can differ between primary tumour and "
+                    "metastasis.", [r.src])
+            return
+
+
+def _in_assessment(recs: list[_Her2], her2: HER2Status) -> list[_Her2]:
+    """The results of the assessment HER2 is read from (its date and the 45 days before it)."""
+    if her2.date is None:
+        return []
+    return [r for r in recs if r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS]
+
+
+def _note_her2_history_in_text(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
+    """An earlier result named in the text of the assessment used (_her2_history), not already
+    named as an earlier HER2-low (_note_earlier_her2_low): said, so the history is kept (CR C.2
+    step 0) and the user sees which result was read as current."""
+    if her2.date is None:
+        return
+    said = [r for r in _in_assessment(recs, her2) if r.history and her2.earlier_low_sources != [r.src]]
+    if said:
+        ctx.gap("her2-history-in-text",
+                "; ".join(f"The HER2 result of {r.date.isoformat()} also names an earlier result ('{r.history}')"  # type: ignore[union-attr]
+                          for r in said)
+                + ": kept as history, the current result is read (the most recent decides, C.2 step 0).",
+                [r.src for r in said])
 
 
 # --- entry point --------------------------------------------------------------------------
@@ -1318,9 +1492,12 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
     her2 = _combine_her2(acc.her2 or z_her2)
     er.not_final, pr.not_final, her2.not_final = acc.not_final["er"], acc.not_final["pr"], acc.not_final["her2"]
     _note_earlier_her2_low(ctx, acc.her2 or z_her2, her2)
+    _note_her2_history_in_text(ctx, acc.her2, her2)
     _note_discordant_z17(ctx, acc, z_read, er, pr, her2)
     _note_undecided_ish(ctx, acc.her2, her2)
     _note_discordant_ish(ctx, acc.her2, her2)
+    _note_ihc_3_plus_beside_ish_not_amplified(ctx, acc.her2, her2)
+    _note_equivocal_ish(ctx, acc.her2, her2)
     _note_unclear_her2_text(ctx, acc.her2, her2)
     return er, pr, her2
 
@@ -1450,6 +1627,8 @@ def _her2_words(rec: _Her2 | None) -> str:
         return f"IHC {rec.ihc}" + (f" ({rec.sub})" if rec.sub else "")
     if rec.ish:
         return f"ISH {rec.ish.replace('-', ' ')}"
+    if rec.ish_equivocal and rec.ihc is None:
+        return "ISH equivocal"
     if rec.ratio is not None or rec.copies is not None:
         return "ISH " + ", ".join(w for w in (f"ratio {rec.ratio:g}" if rec.ratio is not None else None,
                                               f"{rec.copies:g} copies" if rec.copies is not None else None) if w)

@@ -394,6 +394,11 @@ HER2_ISH_IN_TEXT_NO_RESULT = re.compile(_H["in_text_no_result"]["pattern"], re.I
 # A HER2_TEXT match whose preceding text ends with a negation ("not ultralow") is not read.
 HER2_TEXT_NEGATED_BEFORE = re.compile((_H.get("negation") or {}).get("before") or "(?!)", re.I)
 HER2_EQUIVOCAL_TEXT = re.compile("|".join(_H["equivocal_patterns"]), re.I)
+# an earlier result named after the current one in the same text (local_codes.yaml her2.history)
+HER2_HISTORY_WORD = re.compile(_H["history"]["words"], re.I)
+HER2_HISTORY_CLAUSE_END = re.compile(_H["history"]["clause_end"])
+HER2_HISTORY_ZERO = re.compile(_H["history"]["zero_after_word"], re.I)
+HER2_HISTORY_CURRENT = re.compile(_H["history"]["current_words"], re.I)
 
 _M = LOCAL["menopause"]
 MENO_LOCAL_QUESTION = _local_code_map(_M.get("question_codes"), "code")

@@ -5192,3 +5192,68 @@ def test_fhir_an_ihc_0_written_before_an_earlier_her2_low_result_gets_the_her2_r
     assert state.her2.category == "zero-unspecified"
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
     assert "test-her2" in topics(cards)
+
+
+def test_fhir_an_ihc_3_plus_with_an_ish_not_amplified_stays_outside_the_pathway_and_the_summary_names_the_disagreement():
+    # CR A.1 (ASCO/CAP 2018): IHC 3+ is HER2-positive; the ISH not amplified of the same
+    # assessment was shown without a word about the disagreement
+    state, cards = run(after_ai_cdk46i("p-her2-3-ish-neg", her2="3+").her2_ish(False, "2024-01-25"))
+    assert state.her2.category == "positive"
+    assert topics(cards) == ["patient-summary"]
+    assert ("- HER2 IHC 3+ (2024-01-15) with ISH not amplified (2024-01-25) in the same assessment: the results "
+            "disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), so HER2 is read as positive; ask pathology "
+            "to review both results.") in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_an_ihc_2_plus_with_an_ish_written_equivocal_gets_testing_only_saying_the_ish_did_not_decide():
+    # ASCO/CAP 2013 "equivocal" ISH (no such category in the 2018 definitions, CR A.1): before,
+    # the ISH was dropped and the cards said "IHC 2+ without ISH" / "no ISH"
+    p = after_ai_cdk46i("p-her2-ish-equivocal", her2="2+")
+    p._obs("her2-ish", {"coding": [{"system": "http://loinc.org", "code": "85318-4"}]}, "2024-01-25",
+           valueString="Equivocal")
+    state, cards = run(p)
+    assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("Receptor status unknown (HER2 (IHC 2+, ISH not decided))")
+    assert "- HER2 ISH reported 'equivocal' (2024-01-25): the ASCO/CAP 2013 category" in summary["detail"]
+    assert "- HER2 equivocal (IHC 2+, ISH not decided) — " in card(cards, "test-er-pr-her2")["detail"]
+
+
+def test_fhir_er_negative_with_pr_positive_keeps_the_endocrine_options_and_the_summary_names_the_uncommon_result():
+    # CR C.2 step 0: HR+ = ER or PR >= 1 %, so the pathway stands; ASCO/CAP 2020 asks that an
+    # unusual result be worked up (regimens.yaml asco-cap-er-2020). Before: HR+ without a word
+    p = FhirPatient("p-er-neg-pr-pos").primary("2016-03-01").metastasis("bone", "2024-01-15")
+    p.er("negative", "2024-01-15", percent=0).pr("positive", "2024-01-15").her2("1+", "2024-01-15")
+    p.menopause("postmenopausal", "2024-01-15")
+    p.regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20").progression("2025-05-15")
+    state, cards = run(p)
+    assert state.hormone_receptor_positive is True
+    assert "fulvestrant-cdk46i" in regimen_topics(cards)
+    assert ("- ER-negative (2024-01-15) with PR positive (2024-01-15): an uncommon result. Read as HR-positive"
+            in card(cards, "patient-summary")["detail"])
+
+
+def test_fhir_her2_low_now_written_before_an_earlier_ihc_0_gets_trastuzumab_deruxtecan_and_the_summary_names_the_earlier_result():
+    # CR C.2 step 0 (most recent decides, history kept); B.11 label A (HER2-low after >= 1 ET line).
+    # Before, "HER2-low, previously HER2 0" read IHC 0: T-DXd withheld and a HER2 re-test asked
+    state, cards = run(after_ai_cdk46i("p-her2-low-previously-0", her2="HER2-low, previously HER2 0"))
+    assert state.her2.category == "low"
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+    assert "test-her2" not in topics(cards)
+    assert ("- The HER2 result of 2024-01-15 also names an earlier result ('previously HER2 0'): kept as history, the "
+            "current result is read (the most recent decides, C.2 step 0).") in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_ihc_0_now_written_before_an_earlier_her2_low_names_it_on_the_her2_re_test_card():
+    state, cards = run(after_ai_cdk46i("p-her2-0-previously-low", her2="HER2 0, previously HER2-low"))
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert ("Earlier HER2-low result: 'previously HER2-low' (named in the 2024-01-15 result); HER2-low status may "
+            "differ between primary tumour and metastasis (C.2 step 0): the re-test decides") in card(cards, "test-her2")["detail"]
+
+
+def test_fhir_her2_negative_now_written_before_an_earlier_her2_low_gets_the_re_test_not_trastuzumab_deruxtecan():
+    # CR A.1 (never infer HER2-low from "negative"), C.2 step 0 (most recent decides), B.11 (HER2-low)
+    state, cards = run(after_ai_cdk46i("p-her2-neg-previously-low", her2="HER2 negative; previously HER2-low"))
+    assert state.her2.category == "negative-unspecified"
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "test-her2" in topics(cards)

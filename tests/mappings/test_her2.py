@@ -599,3 +599,144 @@ def test_an_ihc_0_whose_ultralow_or_null_sub_class_is_only_hedged_is_ihc_0_not_c
 @pytest.mark.parametrize("text,category", [("HER2 IHC 0, ultralow", "ultralow"), ("HER2-null", "null")])
 def test_an_ihc_0_with_its_sub_class_stated_keeps_it(text, category):
     assert her2(loinc_obs("85319-2", valueString=text)).category == category
+
+
+# --- mk3: receptor / HER2 reading against ASCO/CAP as CR A.1 cites it ---------------------------
+
+@pytest.mark.parametrize("ish_value", [answer(SNOMED, "2667000", "Absent"), {"valueString": "Not amplified"}])
+def test_ihc_3_plus_with_an_ish_not_amplified_stays_her2_positive_and_the_disagreement_is_named(ish_value):
+    # CR A.1 (ASCO/CAP 2018): IHC 3+ is HER2-positive; HER2-negative is IHC 0, 1+ or 2+ with ISH
+    # not amplified (C.2 step 0). Before, the ISH not amplified beside it was shown with no word
+    ihc = loinc_obs("85319-2", "2024-01-15", valueString="3+")
+    ish = loinc_obs("85318-4", "2024-01-25", **ish_value)
+    s = build_patient_state([patient(), ihc, ish], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("positive", "3+")
+    gap = next(g for g in s.gaps if g.code == "her2-ihc-ish-discordant")
+    assert gap.message == ("HER2 IHC 3+ (2024-01-15) with ISH not amplified (2024-01-25) in the same assessment: the "
+                           "results disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), so HER2 is read as "
+                           "positive; ask pathology to review both results.")
+
+
+def test_ihc_3_plus_with_an_ish_amplified_or_an_older_ish_not_amplified_names_no_disagreement():
+    ihc = loinc_obs("85319-2", "2024-01-15", valueString="3+")
+    amplified = loinc_obs("85318-4", "2024-01-25", valueString="Amplified")
+    old = loinc_obs("85318-4", "2016-03-01", valueString="Not amplified")
+    for resources in ([ihc, amplified], [ihc, old]):
+        s = build_patient_state([patient(), *resources], PID)
+        assert "her2-ihc-ish-discordant" not in {g.code for g in s.gaps}
+
+
+_EQUIVOCAL_ISH_GAP = ("HER2 ISH reported 'equivocal' (2024-01-25): the ASCO/CAP 2013 category; the 2018 definitions "
+                      "(CR A.1) have none and read such a case by its ratio, HER2 copies per nucleus and the IHC. HER2 "
+                      "status by ISH unclear: ask the laboratory for the ASCO/CAP 2018 interpretation, or re-test.")
+
+
+@pytest.mark.parametrize("ish_value", [{"valueString": "Equivocal"}, {"valueCodeableConcept": {"text": "equivocal"}},
+                                       {"valueString": "FISH borderline (ratio 1.9)"}])
+def test_an_ish_written_equivocal_beside_ihc_2_plus_is_named_as_unclear_never_read_as_a_result(ish_value):
+    # ASCO/CAP 2013 wording; the 2018 definitions CR A.1 uses have no ISH equivocal category.
+    # Before, the ISH was dropped and the gap said "IHC 2+ without ISH result"
+    ihc = loinc_obs("85319-2", "2024-01-15", valueString="2+")
+    ish = loinc_obs("85318-4", "2024-01-25", **ish_value)
+    s = build_patient_state([patient(), ihc, ish], PID)
+    assert (s.her2.category, s.her2.ish) == ("equivocal-pending", None)
+    gaps = {g.code: g.message for g in s.gaps}
+    assert gaps["her2-ish-equivocal"] == _EQUIVOCAL_ISH_GAP
+    assert gaps["her2-equivocal-pending"] == "HER2 IHC 2+ with an ISH reported 'equivocal' (see HER2 ISH above)."
+
+
+def test_an_ish_equivocal_written_in_the_ihc_text_is_named_too():
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="IHC 2+; FISH equivocal")], PID)
+    assert (s.her2.category, s.her2.ish) == ("equivocal-pending", None)
+    assert "her2-ish-equivocal" in {g.code for g in s.gaps}
+
+
+def test_an_ish_equivocal_beside_an_ihc_score_that_decides_names_nothing():
+    # IHC 1+ is HER2-low whatever the ISH (CR A.1): the ISH does not decide, as an undecided ratio
+    ihc = loinc_obs("85319-2", "2024-01-15", valueString="1+")
+    ish = loinc_obs("85318-4", "2024-01-25", valueString="Equivocal")
+    s = build_patient_state([patient(), ihc, ish], PID)
+    assert s.her2.category == "low"
+    assert "her2-ish-equivocal" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text,category,score,earlier", [
+    ("HER2-low, previously HER2 0", "low", None, "previously HER2 0"),
+    ("HER2 1+ (prior biopsy IHC 0)", "low", "1+", "prior biopsy IHC 0"),
+    ("HER2 IHC 1+; previously 0", "low", "1+", "previously 0"),
+])
+def test_a_current_her2_low_written_before_an_earlier_ihc_0_is_her2_low_and_the_earlier_result_is_named(
+        text, category, score, earlier):
+    # CR C.2 step 0: the most recent decides, the history is kept. The result named first is the
+    # current one; before, "HER2-low, previously HER2 0" read IHC 0 (T-DXd withheld, a re-test
+    # asked) and "HER2 1+ (prior biopsy IHC 0)" HER2-negative without a score
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score, s.her2.earlier_low) == (category, score, None)
+    gaps = {g.code: g.message for g in s.gaps}
+    assert gaps["her2-history-in-text"] == (
+        f"The HER2 result of 2024-01-15 also names an earlier result ('{earlier}'): kept as history, the current "
+        "result is read (the most recent decides, C.2 step 0).")
+
+
+@pytest.mark.parametrize("text,earlier", [("HER2 0, previously HER2-low", "previously HER2-low"),
+                                          ("HER2 IHC 0; was 1+ on primary", "was 1+ on primary")])
+def test_a_current_ihc_0_written_before_an_earlier_her2_low_is_ihc_0_with_the_earlier_her2_low_named(text, earlier):
+    # the mirror case: IHC 0 now (re-test, CR A.1), the earlier HER2-low kept as history (C.2 step 0)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("zero-unspecified", "0")
+    assert s.her2.earlier_low == f"'{earlier}' (named in the 2024-01-15 result)"
+    assert {g.code: g.message for g in s.gaps}["her2-low-earlier"] == (
+        f"The HER2 result of 2024-01-15 also names an earlier HER2-low result ('{earlier}'); the current result is "
+        "used. HER2 can differ between primary tumour and metastasis.")
+
+
+@pytest.mark.parametrize("text,category", [("HER2 was 1+", "low"), ("HER2 IHC 1+; ISH was not amplified", "low"),
+                                           ("HER2 2+ prior to FISH", "equivocal-pending"),
+                                           ("3+, previously 1+", "unknown")])
+def test_history_words_that_name_no_earlier_result_or_beside_a_3_plus_are_read_as_before(text, category):
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == category
+    assert "her2-history-in-text" not in {g.code for g in s.gaps}
+
+
+def test_ihc_3_plus_with_an_ish_ratio_and_copies_of_group_5_names_the_disagreement_too():
+    # no ISH interpretation: ratio < 2.0 with < 4 copies is not amplified (ASCO/CAP group 5, _ish_result)
+    ihc = loinc_obs("85319-2", "2024-01-15", valueString="3+")
+    ratio = loinc_obs("49683-6", "2024-01-25", **quantity(1.5, "{ratio}"))
+    copies = loinc_obs("74860-8", "2024-01-25", **quantity(3.0, "{copies}"))
+    s = build_patient_state([patient(), ihc, ratio, copies], PID)
+    assert (s.her2.category, s.her2.ish) == ("positive", "not-amplified")
+    assert "her2-ihc-ish-discordant" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text,category,earlier_low", [
+    ("Previously HER2 0, now HER2 1+", "low", None),
+    ("HER2 was 0, currently 1+", "low", None),
+    ("HER2 1+. Previously: 0.", "low", None),
+    ("HER2 0 (previous 1+)", "zero-unspecified", "'previous 1+' (named in the 2024-01-15 result)"),
+])
+def test_an_earlier_her2_result_written_first_or_as_previous_is_history_beside_the_current_one(text, category, earlier_low):
+    # CR C.2 step 0: the current result decides, the history is kept (before: the two scores read
+    # as HER2-negative without a score, T-DXd withheld, or the earlier 0 not named)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.earlier_low) == (category, earlier_low)
+    assert {"her2-history-in-text", "her2-low-earlier"} & {g.code for g in s.gaps}
+
+
+def test_a_3_plus_written_first_as_history_is_still_two_results_in_one_text():
+    assert her2(loinc_obs("85319-2", valueString="Previously 3+, now 1+")).category == "unknown"
+
+
+@pytest.mark.parametrize("code", ["85319-2", "48676-1"])
+@pytest.mark.parametrize("text,earlier", [("HER2 negative; previously HER2-low", "previously HER2-low"),
+                                          ("HER2 negative (previously 1+)", "previously 1+")])
+def test_a_current_her2_negative_written_before_an_earlier_her2_low_is_not_her2_low(code, text, earlier):
+    # CR A.1: HER2-low is never inferred from a bare "negative"; the earlier HER2-low is history
+    # (C.2 step 0). Before, the words HER2-low of the earlier result made it HER2-low (T-DXd offered)
+    s = build_patient_state([patient(), loinc_obs(code, "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("negative-unspecified", None)
+    assert s.her2.earlier_low == f"'{earlier}' (named in the 2024-01-15 result)"
+
+
+def test_her2_negative_with_her2_low_in_brackets_stays_her2_low():
+    assert her2(loinc_obs("85319-2", valueString="Negative (HER2-low)")).category == "low"

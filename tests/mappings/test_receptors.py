@@ -513,3 +513,26 @@ def test_a_value_pair_after_er_and_pr_named_jointly_gives_each_receptor_its_own_
     s = state_of(loinc_obs(code, valueString=text))
     receptor = s.er if code == "85337-4" else s.pr
     assert (receptor.status, receptor.percent, receptor.low_positive) == ("positive", percent, low)
+
+
+@pytest.mark.parametrize("er_value", [quantity(0), answer(LOINC, "LA6577-6", "Negative")])
+def test_er_negative_with_pr_positive_stays_hr_positive_and_the_uncommon_result_is_named(er_value):
+    # CR C.2 step 0: HR+ = ER or PR >= 1 %; ASCO/CAP 2020 (regimens.yaml asco-cap-er-2020) uses PR
+    # mainly for prognosis in ER-positive cancer and asks that unusual results be worked up.
+    # Before, ER 0 % with PR 30 % read HR-positive without a word
+    er = loinc_obs("85329-1" if "valueQuantity" in er_value else "85337-4", "2024-01-15", **er_value)
+    pr = loinc_obs("85325-9", "2024-01-15", **quantity(30))
+    s = state_of(er, pr)
+    assert (s.er.status, s.pr.status, s.hormone_receptor_positive) == ("negative", "positive", True)
+    gap = next(g for g in s.gaps if g.code == "er-negative-pr-positive")
+    assert gap.message == (
+        "ER-negative (2024-01-15) with PR positive (2024-01-15): an uncommon result. Read as HR-positive (C.2 step 0: "
+        "ER or PR >= 1 %); ASCO/CAP 2020 uses PR mainly for prognosis in ER-positive cancer and asks that unusual "
+        "results be worked up, and the service's reference does not say how well endocrine therapy works here: ask "
+        "pathology to confirm ER (re-test, metastatic tissue when feasible).")
+
+
+def test_er_positive_with_pr_positive_or_negative_names_no_uncommon_result():
+    for pr_value in (quantity(30), quantity(0)):
+        s = state_of(loinc_obs("85329-1", "2024-01-15", **quantity(80)), loinc_obs("85325-9", "2024-01-15", **pr_value))
+        assert "er-negative-pr-positive" not in {g.code for g in s.gaps}
