@@ -399,6 +399,9 @@ HER2_HISTORY_WORD = re.compile(_H["history"]["words"], re.I)
 HER2_HISTORY_CLAUSE_END = re.compile(_H["history"]["clause_end"])
 HER2_HISTORY_ZERO = re.compile(_H["history"]["zero_after_word"], re.I)
 HER2_HISTORY_CURRENT = re.compile(_H["history"]["current_words"], re.I)
+# ... "was" / "were" only opening their clause or after the result's name / an earlier specimen
+HER2_HISTORY_WAS_OPENING = re.compile(_H["history"]["was_clause_opening"], re.I)
+HER2_HISTORY_WAS_CLAUSE_START = re.compile(_H["history"]["was_clause_start"])
 
 _M = LOCAL["menopause"]
 MENO_LOCAL_QUESTION = _local_code_map(_M.get("question_codes"), "code")
