@@ -951,8 +951,10 @@ def _ish_readings(text: str) -> frozenset[str]:
 
 
 def _ish_equivocal_words(text: str) -> bool:
-    """ISH words saying "equivocal" / "borderline" (local_codes.yaml her2.equivocal_patterns)."""
-    return bool(text) and T.HER2_EQUIVOCAL_TEXT.search(text) is not None
+    """ISH words saying "equivocal" / "borderline" (local_codes.yaml her2.equivocal_patterns), not
+    under a negation ("not equivocal", "non-equivocal": her2.negation before; which result it then
+    is the words do not say, read as before: no ISH result)."""
+    return bool(text) and any(not _negated_before(text.lower(), m.start()) for m in T.HER2_EQUIVOCAL_TEXT.finditer(text))
 
 
 @lru_cache(maxsize=4096)

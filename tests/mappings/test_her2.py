@@ -766,3 +766,15 @@ def test_a_was_opening_its_clause_or_after_the_primary_is_still_an_earlier_resul
     assert s.her2.category == "low"
     assert f"also names an earlier result ('{earlier}')" in {g.code: g.message for g in s.gaps}["her2-history-in-text"]
 
+
+@pytest.mark.parametrize("ihc_text,ish", [("HER2 2+; ISH: not equivocal", None), ("2+", "ISH: not equivocal"),
+                                          ("2+", "Non-equivocal")])
+def test_an_ish_written_not_equivocal_is_not_named_as_an_ish_reported_equivocal(ihc_text, ish):
+    # the gap said "HER2 ISH reported 'equivocal'" for "not equivocal" (rt34)
+    res = [patient(), loinc_obs("85319-2", "2024-01-15", valueString=ihc_text)]
+    if ish:
+        res.append(loinc_obs("85318-4", "2024-01-15", valueString=ish))
+    s = build_patient_state(res, PID)
+    assert s.her2.category == "equivocal-pending"
+    assert "her2-ish-equivocal" not in {g.code for g in s.gaps}
+    assert {g.code: g.message for g in s.gaps}["her2-equivocal-pending"] == "HER2 IHC 2+ without ISH result."
