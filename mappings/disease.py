@@ -1148,8 +1148,9 @@ def _text_site_list(text: str) -> tuple[str, ...]:
             for piece in clause.split(","):
                 holds = pos <= m.start < pos + len(piece) + 1
                 if holds or _only_sites(piece):
-                    # not a site doubted in a bracket of the mention's piece ("Bone metastases (?liver)")
-                    doubted = _bracket_doubts(piece, m.start - pos) if holds else ()
+                    # not a site doubted or written clear in a bracket of the mention's piece
+                    # ("Bone metastases (?liver)", "Bone metastases (liver clear)")
+                    doubted = _bracket_doubts(piece, m.start - pos) + _bracket_clear(piece, m.start - pos) if holds else ()
                     found += [(pos + hit.start(), site) for rx, site in T.SITE_TEXT for hit in rx.finditer(piece)
                               if not any(a <= hit.start() < b for a, b, _ in doubted)]
                 pos += len(piece) + 1
@@ -1172,6 +1173,18 @@ def _balanced(words: str) -> str:
     if words.count("(") + words.count("[") != words.count(")") + words.count("]"):
         words = words.strip("()[] ")
     return words
+
+
+def _bracket_clear(piece: str, mention_at: int) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, the bracket as written) of each bracket in the mention's own comma piece, not
+    holding the mention, that names only sites written clear ("Bone metastases (liver clear)",
+    "(liver and lungs normal)": local_codes.yaml metastasis_negations site_clear_after): no site."""
+    found = []
+    for b in _BRACKET.finditer(piece):
+        clear = T.MET_SITE_CLEAR_AFTER.search(b.group(1).lower())
+        if not (b.start() <= mention_at < b.end()) and clear and _only_sites(b.group(1).lower()[:clear.start()]):
+            found.append((b.start(), b.end(), b.group().strip()))
+    return tuple(found)
 
 
 def _bracket_doubts(piece: str, mention_at: int) -> tuple[tuple[int, int, str], ...]:

@@ -2481,3 +2481,14 @@ def test_a_bracket_beside_bone_metastases_doubting_a_bone_or_naming_sites_plainl
                             as_of=dt.date(2021, 1, 1))
     assert s.disease.metastatic == "yes" and "bone" in [x.site for x in s.disease.sites]
     assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
+
+
+@pytest.mark.parametrize("text, sites", [("Bone metastases (liver clear)", ["bone"]), ("Bone metastases (liver and lungs normal)", ["bone"]),
+                                         ("Liver metastases (bone clear)", ["liver"]), ("Bone metastases (liver)", ["bone", "liver"])])
+def test_a_site_written_clear_in_a_bracket_beside_metastases_is_no_site(text, sites):
+    # "Bone metastases (liver clear)" gave "Site: liver (visceral)": the bracket's site was
+    # counted whatever it said of it (rt34)
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and sorted(x.site for x in s.disease.sites) == sorted(sites)
+    assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
