@@ -1148,16 +1148,58 @@ def _text_site_list(text: str) -> tuple[str, ...]:
             for piece in clause.split(","):
                 holds = pos <= m.start < pos + len(piece) + 1
                 if holds or _only_sites(piece):
-                    found += [(pos + hit.start(), site) for rx, site in T.SITE_TEXT for hit in rx.finditer(piece)]
+                    # not a site doubted or written clear in a bracket of the mention's piece
+                    # ("Bone metastases (?liver)", "Bone metastases (liver clear)")
+                    doubted = _bracket_doubts(piece, m.start - pos) + _bracket_clear(piece, m.start - pos) if holds else ()
+                    found += [(pos + hit.start(), site) for rx, site in T.SITE_TEXT for hit in rx.finditer(piece)
+                              if not any(a <= hit.start() < b for a, b, _ in doubted)]
                 pos += len(piece) + 1
     ordered = [site for _, site in sorted(found)]
     return tuple(s for s in dict.fromkeys(ordered) if s not in refuted)
 
 
-# a comma piece doubting the sites it names: "?" or a suspicion / probable word before them, "?"
-# or a suspicion word after them ("?liver", "liver?", "possible liver", "liver (query)")
-_DOUBT_BEFORE = re.compile(rf"^\s*(?:\?|\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)\s*")
-_DOUBT_AFTER = re.compile(rf"\s*[(\[]?\s*(?:\?|\b{T.VOCABULARY['suspicion_words_after']}\b)\s*[)\]]?\s*$")
+# a comma piece doubting the sites it names: "?" (or "??") or a suspicion / probable word before
+# them, "?" or a suspicion word after them ("?liver", "liver?", "possible liver", "liver (query)")
+_DOUBT_BEFORE = re.compile(rf"^\s*(?:\?+|\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)\s*")
+_DOUBT_AFTER = re.compile(rf"\s*[(\[]?\s*(?:\?+|\b{T.VOCABULARY['suspicion_words_after']}\b)\s*[)\]]?\s*$")
+# a bracket (its closing one may lie past the comma piece: "Bone metastases (? liver, ? lung)")
+_BRACKET = re.compile(r"[(\[]([^()\[\]]*)(?:[)\]]|$)")
+
+
+def _balanced(words: str) -> str:
+    """The words as quoted, without a bracket whose partner lies in another comma piece ("?liver)"
+    of "Bone metastases (spine, ?liver)" is quoted "?liver")."""
+    words = words.strip()
+    if words.count("(") + words.count("[") != words.count(")") + words.count("]"):
+        words = words.strip("()[] ")
+    return words
+
+
+def _bracket_clear(piece: str, mention_at: int) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, the bracket as written) of each bracket in the mention's own comma piece, not
+    holding the mention, that names only sites written clear ("Bone metastases (liver clear)",
+    "(liver and lungs normal)": local_codes.yaml metastasis_negations site_clear_after): no site."""
+    found = []
+    for b in _BRACKET.finditer(piece):
+        clear = T.MET_SITE_CLEAR_AFTER.search(b.group(1).lower())
+        if not (b.start() <= mention_at < b.end()) and clear and _only_sites(b.group(1).lower()[:clear.start()]):
+            found.append((b.start(), b.end(), b.group().strip()))
+    return tuple(found)
+
+
+def _bracket_doubts(piece: str, mention_at: int) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, the bracket as written) of each bracket in the mention's own comma piece,
+    not holding the mention, that doubts what it names as _DOUBT_BEFORE / _DOUBT_AFTER read a
+    comma piece ("Bone metastases (?liver)", "(liver?)", "(possible liver)"): the sites in it
+    are not counted (_text_site_list) but asked (_doubted_sites), as "Bone metastases, ?liver"."""
+    found = []
+    for b in _BRACKET.finditer(piece):
+        inner = b.group(1).lower()
+        if b.start() <= mention_at < b.end() or not inner.strip():
+            continue
+        if _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", inner)) != inner.strip():
+            found.append((b.start(), b.end(), b.group().strip()))
+    return tuple(found)
 
 
 @lru_cache(maxsize=4096)
@@ -1175,12 +1217,16 @@ def _doubted_sites(text: str) -> tuple[tuple[str, str], ...]:
             pos = part.find(clause)
             for piece in clause.split(","):
                 holds = pos <= m.start < pos + len(piece) + 1
+                at = m.start - pos
                 pos += len(piece) + 1
                 if holds:
+                    # a site doubted in a bracket of the mention's own piece ("Bone metastases (?liver)")
+                    found += [(site, _balanced(words)) for _, _, words in _bracket_doubts(piece, at)
+                              for rx, site in T.SITE_TEXT if rx.search(words)]
                     continue
                 bare = _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", piece.lower()))
                 if bare != piece.lower().strip() and "?" not in bare and _only_sites(bare):
-                    found += [(site, piece.strip()) for rx, site in T.SITE_TEXT if rx.search(bare)]
+                    found += [(site, _balanced(piece)) for rx, site in T.SITE_TEXT if rx.search(bare)]
     return tuple(dict.fromkeys(found))
 
 

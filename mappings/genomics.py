@@ -96,11 +96,17 @@ _HEDGED_CLASS_WORDS = (
 _CHANGE_WORD = r"(?:\bp\.\(?[a-z]{1,3}\d+|(?<![a-z0-9.])[acdefghiklmnpqrstvwy]\d{2,4}[acdefghiklmnpqrstvwy*](?![a-z0-9]))"
 # a gene named between the hedge and its change ("possible ESR1 p.Y537S"), as _GENE_WORD (below)
 _GENE_BEFORE_CHANGE = r"(?<![a-z0-9])(?:esr1|pik3ca|akt1|pten|brca ?1|brca ?2|palb2)(?![a-z0-9])"
+# a change written before its hedge is not one written right after a word other than these genes
+# or "mutation" / "variant": "KRAS G12D possible", "TP53 p.R175H (likely germline?)" hedge another
+# gene's change (the reader reads these genes alone), which says nothing of this gene's result
+_OWN_CHANGE_START = "(?:(?<![a-z0-9][\\s:])(?<![a-z0-9]:\\s)|" + "|".join(
+    rf"(?<={w}{sep})" for w in ("esr1", "pik3ca", "akt1", "pten", "brca1", "brca2", "palb2", "mutation", "variant")
+    for sep in (" ", ": ", ":")) + ")"
 _HEDGED_CHANGE = (
     rf"|(?:\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b|\?)\s*:?\s*"
     rf"(?:{_GENE_BEFORE_CHANGE}\s*:?\s*)?{_CHANGE_WORD}"
-    rf"|{_CHANGE_WORD}[^|;.]{{0,25}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
-    rf"|{_CHANGE_WORD}\S*[\s,(\[-]*(?:possible|possibly|probable|likely|\?)\s*[)\]]?\s*(?=$|[|;.,])")
+    rf"|{_OWN_CHANGE_START}{_CHANGE_WORD}[^|;.]{{0,25}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
+    rf"|{_OWN_CHANGE_START}{_CHANGE_WORD}\S*[\s,(\[-]*(?:possible|possibly|probable|likely|\?)\s*[)\]]?\s*(?=$|[|;.,])")
 _HEDGED_CHANGE_RE = re.compile(_HEDGED_CHANGE[1:])
 _UNSETTLED = re.compile(
     rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,25}}?\b(?:mutation|variant|alteration|mutated)"

@@ -38,7 +38,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterator
 
 from mappings import tables as T
 from mappings.context import Ctx
@@ -727,7 +727,7 @@ def _her2_history(text: str) -> tuple[str, str | None]:
     CR C.2 step 0 keeps the history). (text, None) otherwise, and when either names 3+: "1+,
     previously 3+" stays two results in one text (unknown), as before (local_codes.yaml
     her2.history)."""
-    for m in T.HER2_HISTORY_WORD.finditer(text):
+    for m in _history_words(text):
         before = text[:m.start()]
         if not _names_current_result(before):
             continue
@@ -743,6 +743,19 @@ def _her2_history(text: str) -> tuple[str, str | None]:
     return _her2_history_first(text)
 
 
+def _history_words(text: str) -> Iterator[re.Match[str]]:
+    """The history words of `text` (local_codes.yaml her2.history words), "was" / "were" only
+    opening their clause or after the result's own name or an earlier specimen ("HER2 1+ (was
+    0)", "primary was 0"; was_clause_opening): "10% of cells were 2+", "the other block was 2+"
+    tell the heterogeneity of this specimen, not its history."""
+    for m in T.HER2_HISTORY_WORD.finditer(text):
+        if m.group().lower() in ("was", "were"):
+            starts = [b.end() for b in T.HER2_HISTORY_WAS_CLAUSE_START.finditer(text, 0, m.start())]
+            if not T.HER2_HISTORY_WAS_OPENING.match(text[starts[-1] if starts else 0:m.start()]):
+                continue
+        yield m
+
+
 def _names_current_result(text: str) -> bool:
     """A HER2 result in `text`: an IHC score or category, or a bare "negative" ("HER2 negative;
     previously HER2-low" is negative now, never HER2-low: CR A.1 never infers HER2-low)."""
@@ -753,7 +766,7 @@ def _her2_history_first(text: str) -> tuple[str, str | None]:
     """A history written before the current result, which a word marks ("Previously HER2 0, now
     HER2 1+", "HER2 was 0, currently 1+"): (the text without the history, the history), on the
     same terms as _her2_history; (text, None) otherwise."""
-    m = T.HER2_HISTORY_WORD.search(text)
+    m = next(_history_words(text), None)
     c = T.HER2_HISTORY_CURRENT.search(text, m.end()) if m else None
     if m is None or c is None:
         return text, None
@@ -938,8 +951,10 @@ def _ish_readings(text: str) -> frozenset[str]:
 
 
 def _ish_equivocal_words(text: str) -> bool:
-    """ISH words saying "equivocal" / "borderline" (local_codes.yaml her2.equivocal_patterns)."""
-    return bool(text) and T.HER2_EQUIVOCAL_TEXT.search(text) is not None
+    """ISH words saying "equivocal" / "borderline" (local_codes.yaml her2.equivocal_patterns), not
+    under a negation ("not equivocal", "non-equivocal": her2.negation before; which result it then
+    is the words do not say, read as before: no ISH result)."""
+    return bool(text) and any(not _negated_before(text.lower(), m.start()) for m in T.HER2_EQUIVOCAL_TEXT.finditer(text))
 
 
 @lru_cache(maxsize=4096)

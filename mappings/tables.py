@@ -365,6 +365,8 @@ MET_NEGATION_OPEN = re.compile(rf"\b{VOCABULARY['still_open_words']}\b", re.I)
 # the words after a finding that refute it ("ruled out", "excluded", "negative")
 MET_NEGATION_AFTER_WORDS = re.compile(rf"\b(?:{_neg_words('after')}|{_neg_words('after_linked')})", re.I)
 # any negation word: a text without one is read as before (no span to set aside)
+# sites written clear in a bracket beside a metastasis (local_codes.yaml metastasis_negations site_clear_after)
+MET_SITE_CLEAR_AFTER = re.compile(_MN["site_clear_after"], re.I)
 MET_NEGATION_ANY = re.compile(rf"{MET_NEGATION_BEFORE.pattern}|{MET_NEGATION_AFTER_WORDS.pattern}", re.I)
 
 _VC = LOCAL["visceral_crisis"]
@@ -399,6 +401,9 @@ HER2_HISTORY_WORD = re.compile(_H["history"]["words"], re.I)
 HER2_HISTORY_CLAUSE_END = re.compile(_H["history"]["clause_end"])
 HER2_HISTORY_ZERO = re.compile(_H["history"]["zero_after_word"], re.I)
 HER2_HISTORY_CURRENT = re.compile(_H["history"]["current_words"], re.I)
+# ... "was" / "were" only opening their clause or after the result's name / an earlier specimen
+HER2_HISTORY_WAS_OPENING = re.compile(_H["history"]["was_clause_opening"], re.I)
+HER2_HISTORY_WAS_CLAUSE_START = re.compile(_H["history"]["was_clause_start"])
 
 _M = LOCAL["menopause"]
 MENO_LOCAL_QUESTION = _local_code_map(_M.get("question_codes"), "code")

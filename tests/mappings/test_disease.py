@@ -2459,3 +2459,36 @@ def test_sites_listed_without_a_doubt_beside_a_metastasis_are_all_counted_and_no
                                                                                "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
     assert sorted(x.site for x in s.disease.sites) == ["bone", "liver", "lung"]
     assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
+
+
+@pytest.mark.parametrize("text, doubted", [("Bone metastases, ?? liver", "?? liver"), ("Bone metastases, liver??", "liver??"),
+                                           ("Bone metastases (?liver)", "(?liver)"), ("Bone metastases (liver?)", "(liver?)"),
+                                           ("Bone metastases (possible liver)", "(possible liver)")])
+def test_a_site_doubted_twice_or_in_brackets_beside_asserted_metastases_is_asked_not_counted_nor_dropped(text, doubted):
+    # "?? liver" was dropped without a word since rd2 (counted before it); "(?liver)" was counted
+    # as a liver (visceral) site, as "?liver" after a comma no longer is (rt34)
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == ["bone"]
+    gap = next(g for g in s.gaps if g.code == "metastatic-site-unconfirmed")
+    assert gap.message.startswith(f'Metastatic site written with a doubt, not counted: the liver ("{doubted}").')
+
+
+@pytest.mark.parametrize("text", ["Bone metastases (?T12)", "Bone metastases (T12?)", "Bone metastases (liver and lung)",
+                                  "Bone metastases (? progression)"])
+def test_a_bracket_beside_bone_metastases_doubting_a_bone_or_naming_sites_plainly_asks_nothing(text):
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and "bone" in [x.site for x in s.disease.sites]
+    assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
+
+
+@pytest.mark.parametrize("text, sites", [("Bone metastases (liver clear)", ["bone"]), ("Bone metastases (liver and lungs normal)", ["bone"]),
+                                         ("Liver metastases (bone clear)", ["liver"]), ("Bone metastases (liver)", ["bone", "liver"])])
+def test_a_site_written_clear_in_a_bracket_beside_metastases_is_no_site(text, sites):
+    # "Bone metastases (liver clear)" gave "Site: liver (visceral)": the bracket's site was
+    # counted whatever it said of it (rt34)
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and sorted(x.site for x in s.disease.sites) == sorted(sites)
+    assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)

@@ -212,3 +212,22 @@ def test_an_ozempic_record_written_for_weight_loss_is_not_diabetes_treatment():
     s = state(med_statement(None, "2024-01-01", status="active", text="Ozempic 1 mg for weight loss"))
     assert s.factors.diabetes.status == "none-documented" and not s.factors.diabetes.on_antihyperglycemic
     assert "semaglutide for weight management" in gap(s, "glucose-lowering-not-for-diabetes")
+
+
+@pytest.mark.parametrize("text", ["Ozempic (for weight)", "Ozempic 0.5 mg weekly - off-label for weight", "Ozempic (wt loss)"])
+def test_an_ozempic_record_whose_written_reason_is_weight_is_not_read_as_diabetes_treatment(text):
+    # since the diabetes-only brands (rd2) these were read as treated type 2 diabetes: the reason
+    # written ("for weight") was not read, so the brand decided against it
+    s = state(med_statement(None, "2024-01-01", status="active", text=text))
+    assert s.factors.diabetes.status == "none-documented" and not s.factors.diabetes.on_antihyperglycemic
+    assert "semaglutide for weight management" in gap(s, "glucose-lowering-not-for-diabetes")
+
+
+@pytest.mark.parametrize("text", ["Ozempic 1 mg weekly (weight gain on steroids? no)", "Ozempic, weight 92 kg"])
+def test_an_ozempic_record_naming_weight_but_no_weight_reason_stays_diabetes_treatment(text):
+    assert state(med_statement(None, "2024-01-01", status="active", text=text)).factors.diabetes.status == "type2-treated"
+
+
+def test_insulin_dosed_by_weight_is_still_diabetes_treatment():
+    s = state(med_statement(None, "2024-01-01", status="active", text="Insulin glargine 20 units (weight-based dosing)"))
+    assert s.factors.diabetes.status == "type2-treated"

@@ -740,3 +740,41 @@ def test_a_current_her2_negative_written_before_an_earlier_her2_low_is_not_her2_
 
 def test_her2_negative_with_her2_low_in_brackets_stays_her2_low():
     assert her2(loinc_obs("85319-2", valueString="Negative (HER2-low)")).category == "low"
+
+
+@pytest.mark.parametrize("text,category,score", [
+    ("HER2 1+ (10% of cells were 2+)", "equivocal-pending", "2+"),
+    ("HER2 1+; the other block was 2+", "equivocal-pending", "2+"),
+    ("HER2 0 (some cells were 1+)", "negative-unspecified", None),
+    ("HER2 2+ in 30%, remaining cells were 1+", "equivocal-pending", "2+"),
+])
+def test_a_was_or_were_describing_other_cells_or_another_block_of_the_same_specimen_is_no_earlier_result(
+        text, category, score):
+    # "10% of cells were 2+" is the heterogeneity of this specimen, not its history: it was read
+    # as an earlier result (the 2+ set aside, 1+ read as current; "some cells were 1+" named as an
+    # earlier HER2-low). Read as before the history reading (rt34)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score, s.her2.earlier_low) == (category, score, None)
+    assert not {"her2-history-in-text", "her2-low-earlier"} & {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text,earlier", [("HER2 IHC 1+ on metastasis; primary was 0", "was 0"),
+                                          ("HER2-low (was 0 on core biopsy)", "was 0 on core biopsy"),
+                                          ("HER2 1+, was 2+ on primary, FISH not amplified", "was 2+ on primary, FISH not amplified")])
+def test_a_was_opening_its_clause_or_after_the_primary_is_still_an_earlier_result(text, earlier):
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == "low"
+    assert f"also names an earlier result ('{earlier}')" in {g.code: g.message for g in s.gaps}["her2-history-in-text"]
+
+
+@pytest.mark.parametrize("ihc_text,ish", [("HER2 2+; ISH: not equivocal", None), ("2+", "ISH: not equivocal"),
+                                          ("2+", "Non-equivocal")])
+def test_an_ish_written_not_equivocal_is_not_named_as_an_ish_reported_equivocal(ihc_text, ish):
+    # the gap said "HER2 ISH reported 'equivocal'" for "not equivocal" (rt34)
+    res = [patient(), loinc_obs("85319-2", "2024-01-15", valueString=ihc_text)]
+    if ish:
+        res.append(loinc_obs("85318-4", "2024-01-15", valueString=ish))
+    s = build_patient_state(res, PID)
+    assert s.her2.category == "equivocal-pending"
+    assert "her2-ish-equivocal" not in {g.code for g in s.gaps}
+    assert {g.code: g.message for g in s.gaps}["her2-equivocal-pending"] == "HER2 IHC 2+ without ISH result."

@@ -975,3 +975,23 @@ def test_a_panel_negative_for_one_gene_beside_its_possible_change_still_gives_th
 def test_a_likely_pathogenic_class_or_a_plain_negative_is_no_hedged_change(text, expected):
     r = results(variant("HGNC:3467", "ESR1", present=None, value_text=text)).for_gene("ESR1")[0]
     assert (r.result, r.protein_change) == expected
+
+
+@pytest.mark.parametrize("gene_code, gene, text", [
+    ("HGNC:8975", "PIK3CA", "PIK3CA wild type; KRAS G12D possible"),
+    ("HGNC:8975", "PIK3CA", "PIK3CA not detected; NRAS p.Q61K (possible)"),
+    ("HGNC:3467", "ESR1", "ESR1 not detected; TP53 R175H suspected"),
+])
+def test_a_negative_beside_another_genes_change_named_as_possible_stays_the_genes_negative(gene_code, gene, text):
+    # since rd2 the possible change of another gene (one the reader does not read) voided this
+    # gene's negative: "PIK3CA result unclear: ... names a variant of it as only possible" or
+    # indeterminate, and PIK3CA asked again, though a *detected* KRAS G12D leaves it negative (rt34)
+    r = results(variant(gene_code, gene, present=None, value_text=text)).for_gene(gene)[0]
+    assert r.result == "not-detected"
+
+
+@pytest.mark.parametrize("text", ["ESR1 not detected; ESR1 p.Y537S possible", "ESR1 not detected; mutation Y537S possible",
+                                  "ESR1 not detected, Y537S possible"])
+def test_a_negative_beside_its_own_change_named_as_possible_after_the_gene_is_still_unclear(text):
+    s = build_patient_state([patient(), variant("HGNC:3467", "ESR1", present=None, value_text=text)], PID)
+    assert s.biomarkers.for_gene("ESR1") == []
