@@ -913,9 +913,9 @@ class _Checker:
         lines += [f"- {why[:1].upper() + why[1:]} ({n} drafted, {a} active): each labelled regimen holds at most "
                   "one endocrine agent and one drug of each class (labels B.1-B.14)." for (n, a), why in pairs.items()]
         lines += [f"- If this is a switch, stop the active {active_label} order{'' if one else 's'}: this card "
-                  "does not stop {0}, as {0} {1} not one of the drafts. A draft naming the order it replaces "
+                  "does not stop {0}. A draft naming the order it replaces "
                   "(MedicationRequest.priorPrescription) gets no such card.".format(
-                      "it" if one else "them", "is" if one else "are"),
+                      "it, as it is not one of the drafts" if one else "them, as they are not among the drafts"),
                   f"- If the record is out of date ({active_label} already stopped), correct it."]
         lines += self._label_block(reg)
         lines += self._drafts_block(drafted + active) + self._footer()

@@ -113,3 +113,14 @@ def test_two_drugs_drafted_beside_two_active_drugs_of_their_classes_are_named_in
         "Letrozole and palbociclib drafted while fulvestrant and ribociclib are active: no label combines them "
         "— stop the active ones if switching"]
     assert "stop the active fulvestrant and ribociclib orders: this card does not stop them" in cards[0]["detail"]
+
+
+def test_the_switch_line_of_a_card_naming_two_active_drugs_reads_as_english():
+    # it said "as them are not one of the drafts" (rt35)
+    [card] = active_cards(run(on_first_line("fulvestrant", "ribociclib"),
+                              [draft("l", "letrozole"), draft("p", "palbociclib")]))
+    assert ("- If this is a switch, stop the active fulvestrant and ribociclib orders: this card does not stop "
+            "them, as they are not among the drafts.") in card["detail"]
+    [one] = active_cards(run(on_first_line("letrozole", "ribociclib"), [draft("p", "palbociclib")]))
+    assert ("- If this is a switch, stop the active ribociclib order: this card does not stop it, as it is not "
+            "one of the drafts.") in one["detail"]
