@@ -267,7 +267,6 @@ class OrderKnowledge:
     version: str
     override_reasons: tuple[tuple[Coding, frozenset[str] | None], ...]  # (reason, topics or None = all)
     biomarkers: dict[str, BiomarkerRule]
-    safety_exclusions: frozenset[str]
     safety: tuple[SafetyRule, ...]
     combination_only: dict[str, dict]
     monotherapy_label: dict[str, tuple[str, tuple[RuleRef, ...], str]]  # drug -> (label, requires, source)
@@ -371,7 +370,7 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         check_short_unconfirmed(f"order_rules.yaml: safety {s['id']}", ref.rule, s["short"], s.get("short_unconfirmed"))
     k = OrderKnowledge(
         version=str(data["version"]), override_reasons=reasons, biomarkers=biomarkers,
-        safety_exclusions=frozenset(data.get("safety_exclusion_rules") or ()), safety=tuple(safety),
+        safety=tuple(safety),
         combination_only=dict(data["combination_only"]),
         monotherapy_label={
             name: (" ".join(e["label"].split()),
@@ -447,9 +446,6 @@ def _check(k: OrderKnowledge) -> None:
         if topics and not topics <= {"order-contraindicated", "order-not-indicated", "order-biomarker-missing",
                                      "order-incomplete-regimen"}:
             raise ValueError(f"order_rules.yaml: override reason for unknown topics {sorted(topics)}")
-    for r in k.safety_exclusions:
-        if r not in known_rules:
-            raise ValueError(f"order_rules.yaml: unknown safety exclusion rule {r}")
     for r in k.cautions_elsewhere:
         if r not in known_rules:
             raise ValueError(f"order_rules.yaml: pathway_cautions_reported_elsewhere: unknown rule {r}")
@@ -1183,11 +1179,9 @@ class _Checker:
             return failed + ([] if placement else list(a.reasons_not))
         reasons: list[Finding] = []
         if a.status == "not-fit" and not placement.get("requirements_not_label"):
-            skip_prefix = [ref.text for ref in a.regimen.excluded_if
-                           if ref.rule in KNOWLEDGE.safety_exclusions and ref.text]
+            # (no excluded_if rule is a safety stop any more: T-DXd after symptomatic ILD is the
+            # critical caution symptomatic-ild-adc, excluded only after ILD on T-DXd itself, B.11)
             for f in a.reasons_not:
-                if any(p and f.text.startswith(p) for p in skip_prefix):
-                    continue
                 if f.text.startswith("Every concrete regimen"):
                     continue  # replaced by the drafted choice's own reason below
                 reasons.append(f)
