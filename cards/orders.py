@@ -901,7 +901,7 @@ class _Checker:
         if reg is None:
             return []
         one = len(active) == 1
-        drafted_label, active_label = self._choice_label(drafted), " and ".join(active)
+        active_label = " and ".join(active)
         active_srcs = [s for a in active for s in self.active[a]]
         lines = [f"**{' and '.join(drafted)[:1].upper() + ' and '.join(drafted)[1:]} drafted while {active_label} "
                  f"{'is' if one else 'are'} active**{cite(active_srcs)}: no labelled regimen gives "

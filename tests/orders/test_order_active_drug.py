@@ -13,10 +13,12 @@ import pytest
 from mappings.state import Exposure
 
 from tests.orders.fhir import Chart
-from tests.orders.helpers import by_topic, checked, topics
+from tests.orders.helpers import by_topic, topics
 from tests.orders.states import ago, base_state, draft, drug, src
-from tests.orders.test_order_hooks_http import client, post  # noqa: F401 - the fixture
+from tests.orders import test_order_hooks_http as http
 from tests.orders.test_order_rules import run
+
+client, post = http.client, http.post  # the HTTP fixture and request helper
 
 ACTIVE = " active: no label"
 
