@@ -326,15 +326,24 @@ def test_patient_view_offers_fulvestrant_with_palbociclib_or_abemaciclib_naming_
     open_fact = cards[0]["detail"].split("**Not decided by the record**\n- ", 1)[1].split(" cannot be told")[0]
     assert open_fact.startswith("Relapse timing unclear: \"progression after endocrine therapy\" not confirmed")
     [card] = [c.to_json() for c in patient_view_cards(state) if c.source.topic.code == "fulvestrant-cdk46i"]
-    assert card["summary"] == ("Fulvestrant + CDK4/6 inhibitor: first line, initial or after endocrine therapy — "
-                               "caution: palbociclib/abemaciclib label not confirmed")
     assert card["indicator"] == "info"  # the recommended fulvestrant + ribociclib is labelled either way
-    assert f"- ⚠️ Fulvestrant + abemaciclib, Fulvestrant + palbociclib: {open_fact} cannot be told (" in card["detail"]
+    assert f"- Fulvestrant + abemaciclib, Fulvestrant + palbociclib: {open_fact} cannot be told (" in card["detail"]
     assert [(s["label"], s.get("isRecommended")) for s in card["suggestions"]] == [
         ("Order Fulvestrant + ribociclib", True), ("Order Fulvestrant + abemaciclib", None),
         ("Order Fulvestrant + palbociclib", None)]
     # said once: the order hooks give no second (order-contraindicated) card for the same fact
     assert [c["source"]["topic"]["code"] for c in cards] == ["order-not-indicated"]
+
+
+def test_naming_the_open_timing_does_not_reorder_the_choices_a_premenopausal_woman_gets_abemaciclib_first():
+    # ribociclib + fulvestrant is off-label for her for certain (B.9 (iii)), abemaciclib's label may well be met
+    from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, adjuvant_relapse as fhir_relapse
+
+    state = fhir_relapse("p-timing-premenopausal", "2023-01").menopause("premenopausal").state(FIRST_LINE_AS_OF)
+    [card] = [c.to_json() for c in patient_view_cards(state) if c.source.topic.code == "fulvestrant-cdk46i"]
+    assert "progression after endocrine therapy\" not confirmed" in card["detail"]
+    assert card["suggestions"][0]["label"].startswith("Order Fulvestrant + abemaciclib")
+    assert card["suggestions"][0].get("isRecommended")
 
 
 def test_patient_view_says_nothing_of_the_relapse_timing_when_the_record_decides_it():
