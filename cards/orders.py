@@ -860,7 +860,8 @@ class _Checker:
         a switch is acknowledged with an override reason. Nothing is suggested or pre-selected:
         the active order is not a draft, and stopping it is the prescriber's act. Silent when
         the draft names that active order as the one it replaces (FHIR R4
-        MedicationRequest.priorPrescription: a deliberate switch), for a drug that is itself
+        MedicationRequest.priorPrescription: a deliberate switch) or a draft prohibits the active
+        drug (doNotPerform: the stop entered in the same session), for a drug that is itself
         active (a renewal), for an active drug drafted too (the extra-drug card judges the
         drafts) and for chemotherapy (combinations left to the clinician, C.2 step 2)."""
         rules = KNOWLEDGE.extra_drug
@@ -869,6 +870,9 @@ class _Checker:
         combinable = set(rules.get("combinable_classes") or ())
         endocrine = set(rules.get("endocrine_classes") or ())
         class_names = rules.get("class_names") or {}
+        # an active drug a draft of this session prohibits (FHIR R4 MedicationRequest.doNotPerform:
+        # "do not give it") is being stopped: that is the switch this card would ask for
+        stopping = {dr.name for o in self.prohibiting for dr in o.drugs}
         pairs: dict[tuple[str, str], str] = {}  # (drafted, active) -> why
         for d in self.drafts:
             if not d.focus:
@@ -880,7 +884,7 @@ class _Checker:
                     continue
                 for a, srcs in self.active.items():
                     acls = DRUGS[a].drug_class
-                    if a in self.drafted or d.order.prior_prescription in {s.reference for s in srcs}:
+                    if a in self.drafted or a in stopping or d.order.prior_prescription in {s.reference for s in srcs}:
                         continue
                     if acls == cls:
                         why = f"two {class_names.get(cls, cls + ' drugs')}"

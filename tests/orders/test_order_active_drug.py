@@ -126,3 +126,15 @@ def test_the_switch_line_of_a_card_naming_two_active_drugs_reads_as_english():
     [one] = active_cards(run(on_first_line("letrozole", "ribociclib"), [draft("p", "palbociclib")]))
     assert ("- If this is a switch, stop the active ribociclib order: this card does not stop it, as it is not "
             "one of the drafts.") in one["detail"]
+
+
+def test_http_a_drug_drafted_beside_an_order_prohibiting_the_active_drug_of_its_class_gets_no_such_card(client):
+    # FHIR R4 MedicationRequest.doNotPerform: "do not give anastrozole" signed with letrozole is
+    # the stop the card asks for; it said "stop anastrozole if switching" all the same (rt35)
+    chart = Chart("pt-ai-switch").hr_positive_mbc(metastatic_days_ago=100)
+    chart.active_order("ribociclib", 90)
+    chart.med("exemestane", 90)
+    letrozole, stop = chart.drafts(("mr-letrozole", "letrozole"), ("mr-no-exemestane", "exemestane"))
+    assert active_cards(post(client, chart, "order-sign", [letrozole])) != []
+    stop["doNotPerform"] = True
+    assert active_cards(post(client, chart, "order-sign", [letrozole, stop])) == []
