@@ -267,7 +267,6 @@ class OrderKnowledge:
     version: str
     override_reasons: tuple[tuple[Coding, frozenset[str] | None], ...]  # (reason, topics or None = all)
     biomarkers: dict[str, BiomarkerRule]
-    safety_exclusions: frozenset[str]
     safety: tuple[SafetyRule, ...]
     combination_only: dict[str, dict]
     monotherapy_label: dict[str, tuple[str, tuple[RuleRef, ...], str]]  # drug -> (label, requires, source)
@@ -371,7 +370,7 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
         check_short_unconfirmed(f"order_rules.yaml: safety {s['id']}", ref.rule, s["short"], s.get("short_unconfirmed"))
     k = OrderKnowledge(
         version=str(data["version"]), override_reasons=reasons, biomarkers=biomarkers,
-        safety_exclusions=frozenset(data.get("safety_exclusion_rules") or ()), safety=tuple(safety),
+        safety=tuple(safety),
         combination_only=dict(data["combination_only"]),
         monotherapy_label={
             name: (" ".join(e["label"].split()),
@@ -447,9 +446,6 @@ def _check(k: OrderKnowledge) -> None:
         if topics and not topics <= {"order-contraindicated", "order-not-indicated", "order-biomarker-missing",
                                      "order-incomplete-regimen"}:
             raise ValueError(f"order_rules.yaml: override reason for unknown topics {sorted(topics)}")
-    for r in k.safety_exclusions:
-        if r not in known_rules:
-            raise ValueError(f"order_rules.yaml: unknown safety exclusion rule {r}")
     for r in k.cautions_elsewhere:
         if r not in known_rules:
             raise ValueError(f"order_rules.yaml: pathway_cautions_reported_elsewhere: unknown rule {r}")
@@ -864,7 +860,8 @@ class _Checker:
         a switch is acknowledged with an override reason. Nothing is suggested or pre-selected:
         the active order is not a draft, and stopping it is the prescriber's act. Silent when
         the draft names that active order as the one it replaces (FHIR R4
-        MedicationRequest.priorPrescription: a deliberate switch), for a drug that is itself
+        MedicationRequest.priorPrescription: a deliberate switch) or a draft prohibits the active
+        drug (doNotPerform: the stop entered in the same session), for a drug that is itself
         active (a renewal), for an active drug drafted too (the extra-drug card judges the
         drafts) and for chemotherapy (combinations left to the clinician, C.2 step 2)."""
         rules = KNOWLEDGE.extra_drug
@@ -873,6 +870,9 @@ class _Checker:
         combinable = set(rules.get("combinable_classes") or ())
         endocrine = set(rules.get("endocrine_classes") or ())
         class_names = rules.get("class_names") or {}
+        # an active drug a draft of this session prohibits (FHIR R4 MedicationRequest.doNotPerform:
+        # "do not give it") is being stopped: that is the switch this card would ask for
+        stopping = {dr.name for o in self.prohibiting for dr in o.drugs}
         pairs: dict[tuple[str, str], str] = {}  # (drafted, active) -> why
         for d in self.drafts:
             if not d.focus:
@@ -884,7 +884,7 @@ class _Checker:
                     continue
                 for a, srcs in self.active.items():
                     acls = DRUGS[a].drug_class
-                    if a in self.drafted or d.order.prior_prescription in {s.reference for s in srcs}:
+                    if a in self.drafted or a in stopping or d.order.prior_prescription in {s.reference for s in srcs}:
                         continue
                     if acls == cls:
                         why = f"two {class_names.get(cls, cls + ' drugs')}"
@@ -905,7 +905,7 @@ class _Checker:
         if reg is None:
             return []
         one = len(active) == 1
-        drafted_label, active_label = self._choice_label(drafted), " and ".join(active)
+        active_label = " and ".join(active)
         active_srcs = [s for a in active for s in self.active[a]]
         lines = [f"**{' and '.join(drafted)[:1].upper() + ' and '.join(drafted)[1:]} drafted while {active_label} "
                  f"{'is' if one else 'are'} active**{cite(active_srcs)}: no labelled regimen gives "
@@ -913,9 +913,9 @@ class _Checker:
         lines += [f"- {why[:1].upper() + why[1:]} ({n} drafted, {a} active): each labelled regimen holds at most "
                   "one endocrine agent and one drug of each class (labels B.1-B.14)." for (n, a), why in pairs.items()]
         lines += [f"- If this is a switch, stop the active {active_label} order{'' if one else 's'}: this card "
-                  "does not stop {0}, as {0} {1} not one of the drafts. A draft naming the order it replaces "
+                  "does not stop {0}. A draft naming the order it replaces "
                   "(MedicationRequest.priorPrescription) gets no such card.".format(
-                      "it" if one else "them", "is" if one else "are"),
+                      "it, as it is not one of the drafts" if one else "them, as they are not among the drafts"),
                   f"- If the record is out of date ({active_label} already stopped), correct it."]
         lines += self._label_block(reg)
         lines += self._drafts_block(drafted + active) + self._footer()
@@ -1183,11 +1183,9 @@ class _Checker:
             return failed + ([] if placement else list(a.reasons_not))
         reasons: list[Finding] = []
         if a.status == "not-fit" and not placement.get("requirements_not_label"):
-            skip_prefix = [ref.text for ref in a.regimen.excluded_if
-                           if ref.rule in KNOWLEDGE.safety_exclusions and ref.text]
+            # (no excluded_if rule is a safety stop any more: T-DXd after symptomatic ILD is the
+            # critical caution symptomatic-ild-adc, excluded only after ILD on T-DXd itself, B.11)
             for f in a.reasons_not:
-                if any(p and f.text.startswith(p) for p in skip_prefix):
-                    continue
                 if f.text.startswith("Every concrete regimen"):
                     continue  # replaced by the drafted choice's own reason below
                 reasons.append(f)

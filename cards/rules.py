@@ -1219,6 +1219,23 @@ def progression_on_or_after_endocrine_therapy(state, ctx):
 
 
 @rule
+def progression_after_endocrine_therapy_unconfirmed(state, ctx):
+    """progression_on_or_after_endocrine_therapy met on prior endocrine therapy alone while the
+    relapse timing after adjuvant endocrine therapy is undecided (no metastatic endocrine line,
+    no documented primary/secondary resistance): palbociclib / abemaciclib + fulvestrant stay
+    offered, and the card says their label's "disease progression after endocrine therapy"
+    (B.9 (iv)) is not confirmed, as the order hooks' "label requirement not confirmed" card does
+    (order_rules.yaml choice_requirements_open, the same reading)."""
+    met = evaluate_rule("progression_on_or_after_endocrine_therapy", state, ctx)
+    if not met.value or state.therapy.endocrine_resistance in ("primary", "secondary"):
+        return Finding(False, met.text, met.sources)
+    if evaluate_rule("metastatic_endocrine_lines_at_least", state, ctx, n=1).value:
+        return Finding(False, met.text, met.sources)
+    timing = evaluate_rule("adjuvant_endocrine_relapse_within_12_months", state, ctx)
+    return Finding(timing.value is None, timing.text, timing.sources)
+
+
+@rule
 def no_metastatic_endocrine_line(state, ctx):
     """No endocrine-based line for metastatic disease yet: endocrine-based therapy would be
     the initial one, also after chemotherapy (C.2 step 2: visceral crisis -> chemotherapy,

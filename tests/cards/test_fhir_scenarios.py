@@ -2006,10 +2006,24 @@ def test_fhir_ild_that_began_on_trastuzumab_deruxtecan_is_the_reason_it_is_not_o
     p = (_after_chemo("ild-on-tdxd").med("trastuzumab deruxtecan", "2025-07-01", "2025-10-01")
          .ild("2025-10-01", "Drug-induced pneumonitis, grade 2, symptomatic").progression("2025-10-05"))
     _, cards = run(p, dt.date(2025, 11, 1))
-    assert ("Trastuzumab deruxtecan: ILD/pneumonitis began on trastuzumab deruxtecan: the Enhertu label permanently "
-            "discontinues it after symptomatic (grade >= 2) ILD, and interrupts it for grade 1 until resolved (B.11).") \
+    assert ("Trastuzumab deruxtecan: ILD/pneumonitis began on trastuzumab deruxtecan (Enhertu label, B.11: grade 1 "
+            "interrupted until resolved; symptomatic, grade >= 2, permanently discontinued).") \
         in not_offered_line(_summary(cards), "Trastuzumab deruxtecan")
     assert card(cards, "datopotamab-deruxtecan")["indicator"] == "critical"
+
+
+def test_fhir_an_order_for_trastuzumab_deruxtecan_after_grade_1_ild_on_it_does_not_say_the_label_stops_it_for_good():
+    # B.11: grade 1 (asymptomatic) ILD interrupts T-DXd until resolved; the clipped order summary
+    # said "the Enhertu label permanently discontinues it…" for it (rt35)
+    p = (_after_chemo("ild1-on-tdxd").med("trastuzumab deruxtecan", "2025-07-01", "2025-10-01")
+         .ild("2025-10-01", "Drug-induced pneumonitis, grade 1").progression("2025-10-05"))
+    state = p.state(dt.date(2025, 11, 1))
+    assert state.factors.lung.grade == 1 and state.factors.lung.symptomatic is False
+    cards = _order(state, [_draft("trastuzumab deruxtecan", "her2-adc", "2287684")])
+    summary = next(c["summary"] for c in cards if c["source"]["topic"]["code"] == "order-not-indicated")
+    assert summary.startswith("Trastuzumab deruxtecan: not indicated — ILD/pneumonitis began on trastuzumab "
+                              "deruxtecan (Enhertu label, B.11: grade 1 interrupted")
+    assert "permanently" not in summary
 
 
 def test_fhir_an_ild_onset_written_without_a_day_is_shown_as_written():

@@ -13,10 +13,12 @@ import pytest
 from mappings.state import Exposure
 
 from tests.orders.fhir import Chart
-from tests.orders.helpers import by_topic, checked, topics
+from tests.orders.helpers import by_topic, topics
 from tests.orders.states import ago, base_state, draft, drug, src
-from tests.orders.test_order_hooks_http import client, post  # noqa: F401 - the fixture
+from tests.orders import test_order_hooks_http as http
 from tests.orders.test_order_rules import run
+
+client, post = http.client, http.post  # the HTTP fixture and request helper
 
 ACTIVE = " active: no label"
 
@@ -113,3 +115,26 @@ def test_two_drugs_drafted_beside_two_active_drugs_of_their_classes_are_named_in
         "Letrozole and palbociclib drafted while fulvestrant and ribociclib are active: no label combines them "
         "— stop the active ones if switching"]
     assert "stop the active fulvestrant and ribociclib orders: this card does not stop them" in cards[0]["detail"]
+
+
+def test_the_switch_line_of_a_card_naming_two_active_drugs_reads_as_english():
+    # it said "as them are not one of the drafts" (rt35)
+    [card] = active_cards(run(on_first_line("fulvestrant", "ribociclib"),
+                              [draft("l", "letrozole"), draft("p", "palbociclib")]))
+    assert ("- If this is a switch, stop the active fulvestrant and ribociclib orders: this card does not stop "
+            "them, as they are not among the drafts.") in card["detail"]
+    [one] = active_cards(run(on_first_line("letrozole", "ribociclib"), [draft("p", "palbociclib")]))
+    assert ("- If this is a switch, stop the active ribociclib order: this card does not stop it, as it is not "
+            "one of the drafts.") in one["detail"]
+
+
+def test_http_a_drug_drafted_beside_an_order_prohibiting_the_active_drug_of_its_class_gets_no_such_card(client):
+    # FHIR R4 MedicationRequest.doNotPerform: "do not give anastrozole" signed with letrozole is
+    # the stop the card asks for; it said "stop anastrozole if switching" all the same (rt35)
+    chart = Chart("pt-ai-switch").hr_positive_mbc(metastatic_days_ago=100)
+    chart.active_order("ribociclib", 90)
+    chart.med("exemestane", 90)
+    letrozole, stop = chart.drafts(("mr-letrozole", "letrozole"), ("mr-no-exemestane", "exemestane"))
+    assert active_cards(post(client, chart, "order-sign", [letrozole])) != []
+    stop["doNotPerform"] = True
+    assert active_cards(post(client, chart, "order-sign", [letrozole, stop])) == []

@@ -319,6 +319,38 @@ def test_fulvestrant_with_palbociclib_or_abemaciclib_after_a_relapse_whose_timin
         ("Replace with Fulvestrant + ribociclib", None)]
 
 
+def test_patient_view_offers_fulvestrant_with_palbociclib_or_abemaciclib_naming_the_open_timing_the_order_card_names():
+    # CR B.9 (iv), C.1: patient-view offered both with no word of the open relapse timing while the
+    # order hooks said "label requirement not confirmed" for either drafted (rt35)
+    state, cards = _timing_unclear_cards("fulvestrant", "palbociclib")
+    open_fact = cards[0]["detail"].split("**Not decided by the record**\n- ", 1)[1].split(" cannot be told")[0]
+    assert open_fact.startswith("Relapse timing unclear: \"progression after endocrine therapy\" not confirmed")
+    [card] = [c.to_json() for c in patient_view_cards(state) if c.source.topic.code == "fulvestrant-cdk46i"]
+    assert card["indicator"] == "info"  # the recommended fulvestrant + ribociclib is labelled either way
+    assert f"- Fulvestrant + abemaciclib, Fulvestrant + palbociclib: {open_fact} cannot be told (" in card["detail"]
+    assert [(s["label"], s.get("isRecommended")) for s in card["suggestions"]] == [
+        ("Order Fulvestrant + ribociclib", True), ("Order Fulvestrant + abemaciclib", None),
+        ("Order Fulvestrant + palbociclib", None)]
+    # said once: the order hooks give no second (order-contraindicated) card for the same fact
+    assert [c["source"]["topic"]["code"] for c in cards] == ["order-not-indicated"]
+
+
+def test_naming_the_open_timing_does_not_reorder_the_choices_a_premenopausal_woman_gets_abemaciclib_first():
+    # ribociclib + fulvestrant is off-label for her for certain (B.9 (iii)), abemaciclib's label may well be met
+    from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, adjuvant_relapse as fhir_relapse
+
+    state = fhir_relapse("p-timing-premenopausal", "2023-01").menopause("premenopausal").state(FIRST_LINE_AS_OF)
+    [card] = [c.to_json() for c in patient_view_cards(state) if c.source.topic.code == "fulvestrant-cdk46i"]
+    assert "progression after endocrine therapy\" not confirmed" in card["detail"]
+    assert card["suggestions"][0]["label"].startswith("Order Fulvestrant + abemaciclib")
+    assert card["suggestions"][0].get("isRecommended")
+
+
+def test_patient_view_says_nothing_of_the_relapse_timing_when_the_record_decides_it():
+    state, _ = _timing_unclear_cards("fulvestrant", "palbociclib", ended="2023-01-20")
+    assert "progression after endocrine therapy\" not confirmed" not in patient_view_detail(state, "fulvestrant-cdk46i")
+
+
 @pytest.mark.parametrize("names, ended", [
     (("fulvestrant", "ribociclib"), "2023-01"),      # "initial endocrine based therapy" too (B.9 (iii))
     (("fulvestrant", "palbociclib"), "2023-01-20"),  # 11.9 months: endocrine-resistant, label met
