@@ -998,20 +998,31 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     if len(names) < 2 or any(info.drug_class not in ENDOCRINE_CLASSES for _, info in names):
         return None
     tail = text[names[-1][0].end():]
-    if (_planned_clause_start(text) is not None or _conditional_plan(text) is not None
-            or T.DRUG_HEDGED_CLOSING.match(tail) or T.DRUG_STOPPED_AFTER.match(tail)
-            or T.DRUG_PAST_USE_CLOSING.match(tail) or T.DRUG_COMPLETED_CLOSING.match(tail)
-            or T.DRUG_SWITCH_NOT_AFTER.search(tail)):
+    if _planned_clause_start(text) is not None or _conditional_plan(text) is not None \
+            or T.DRUG_HEDGED_CLOSING.match(tail) or T.DRUG_SWITCH_NOT_AFTER.search(tail):
         return None
     opening = text[:names[0][0].start()]
+    stopped = T.DRUG_STOPPED_AFTER.match(tail)
+    if stopped is not None:
+        # "Exemestane; tamoxifen stopped": the drug named second is the one stopped (two names)
+        if len(names) == 2 and T.LEADING_QUALIFIERS.match(opening) \
+                and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
+                and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()) \
+                and names[0][1].name != names[1][1].name:
+            return (names[1][1],), (names[0][1],), tail
+        return None
+    if T.DRUG_PAST_USE_CLOSING.match(tail) or T.DRUG_COMPLETED_CLOSING.match(tail):
+        return None
     from_opening = bool(T.DRUG_SWITCH_FROM_OPENING.match(opening))
     if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):
         return None
     between_re = T.DRUG_SWITCH_FROM_BETWEEN if from_opening else T.DRUG_SWITCH_BETWEEN
     for i in range(1, len(names)):
         between = between_re.match(text[names[i - 1][0].end():names[i][0].start()])
-        if between is None:
+        if between is None or not (from_opening or between.group("stop") or between.group("to")):
             continue
+        if between.group("stop") and T.DRUG_STOPPED_PAUSED.search(between.group("stop")):
+            return None  # "Tamoxifen stopped and restarted, letrozole": no switch written
         if not all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()])
                    for part in (names[:i], names[i:]) for (a, _), (b, _) in zip(part, part[1:])):
             return None

@@ -4144,6 +4144,9 @@ def test_fhir_a_record_naming_the_drug_it_was_switched_to_beside_a_record_of_tha
     ("Anastrozole, changed to exemestane due to arthralgia", "anastrozole", "exemestane", False),
     ("Letrozole then anastrozole", "letrozole", "anastrozole", False),
     ("Tamoxifen stopped (arthralgia), now letrozole", "tamoxifen", "letrozole", False),
+    ("Tamoxifen stopped 2020, letrozole since", "tamoxifen", "letrozole", True),
+    ("Exemestane; tamoxifen stopped", "tamoxifen", "exemestane", True),
+    ("Exemestane (tamoxifen stopped due to arthralgia)", "tamoxifen", "exemestane", False),
 ])
 def test_fhir_an_active_record_writing_an_endocrine_switch_is_on_the_later_drug_and_lists_the_earlier_as_stopped(
         text, earlier, later, asked):
