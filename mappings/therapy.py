@@ -160,7 +160,8 @@ class _Med:
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
                  "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence", "stop_written",
-                 "written_stopped", "completed_on", "switch")
+                 "written_stopped", "completed_on", "switch",
+                 "switched_at_progression")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -208,6 +209,10 @@ class _Med:
         # the _Med of the drug taken now and the _Med of the drug before it (written as stopped, its
         # stop reason as written); read as two uses on a record still under way (read_exposures)
         self.switch: tuple[_Med, _Med] | None = None
+        # the drug of such a switch taken now, its text writing the one before it as stopped for
+        # progression ("Letrozole stopped for progression, now fulvestrant"): a new line (CR C.2
+        # step 1) whose start is not written, as the line-count question says
+        self.switched_at_progression = False
 
 
 @dataclass(slots=True)
@@ -1054,13 +1059,16 @@ def _read_written_switch(med: _Med, written: str) -> None:
     now, past = _Med(after, med.label), _Med(before, med.label)
     past.written_stopped = True
     past.stop_written = _stop_reason_of_text(reason_words)
-    if {d.drug_class for d in after} - {d.drug_class for d in before} and past.stop_written != "other":
-        # another class after the first, for progression or for no reason written: whether it
-        # is a new line (CR C.2 step 1) and when it started is not written: asked, as for
-        # "Letrozole then fulvestrant" (_endocrine_sequence_question). A switch written as for
+    if ({d.drug_class for d in after} - {d.drug_class for d in before} and past.stop_written != "other") \
+            or past.stop_written == "progression":
+        # another class after the first, for no reason written: whether it is a new line (CR
+        # C.2 step 1) and when it started is not written: asked, as for "Letrozole then
+        # fulvestrant" (_endocrine_sequence_question); a switch written as at progression (any
+        # class) is a new line whose start is not written: asked too. A switch written as for
         # toxicity or another non-progression reason stays in the line (CR C.2: no new line)
         now.endocrine_sequence = (printable_clip(written.strip(), 80), tuple(d.name for d in before),
                                   tuple(d.name for d in after))
+        now.switched_at_progression = past.stop_written == "progression"
     med.switch = (now, past)
 
 
@@ -2829,6 +2837,11 @@ def _endocrine_sequence_question(e: _Exp, number: int) -> tuple[str, list[Source
     """The question (message, sources) for a record writing endocrine therapy of another class
     after its first ("Letrozole then fulvestrant"): counted as one line, as written."""
     quoted, first, then = e.med.endocrine_sequence  # type: ignore[union-attr,misc]
+    if e.med.switched_at_progression:  # type: ignore[union-attr]
+        return (f'{e.src.reference} ("{quoted}") writes {_listed(then)} after {_listed(first)} stopped for progression, '
+                f"in one record: it is counted as one line (metastatic line {number}); a switch at progression is a "
+                f"new line (CR C.2 step 1), and when {_listed(then)} started is not written: confirm the lines of "
+                "therapy.", [e.src])
     return (f'{e.src.reference} ("{quoted}") writes {_listed(then)} after {_listed(first)}, endocrine therapy of '
             f"another class, in one record: it is counted as one line (metastatic line {number}); whether "
             f"{_listed(then)} was a new line after progression on {_listed(first)} (CR C.2 step 1), and when it "

@@ -4166,6 +4166,23 @@ def test_fhir_an_active_record_writing_an_endocrine_switch_is_on_the_later_drug_
         assert f"writes {later} after {earlier}, endocrine therapy of another class" in counted[0]
 
 
+@pytest.mark.parametrize("text, earlier, later", [("Letrozole stopped for progression, now fulvestrant", "letrozole",
+                                                  "fulvestrant"),
+                                                 ("Letrozole stopped due to PD, now anastrozole", "letrozole",
+                                                  "anastrozole")])
+def test_fhir_an_active_record_writing_a_switch_at_progression_says_it_is_a_new_line_whose_start_is_not_written(
+        text, earlier, later):
+    # read as one regimen of both drugs, one line, nothing asked: a switch at progression is a
+    # new line (CR C.2 step 1), of any class; when the later drug started is not written
+    state, cards = run(_statement(de_novo("p-sw-pd"), {"text": text}, "2024-02-01"))
+    assert [d.name for d in state.therapy.current_drugs()] == [later]
+    gap = next(g for g in state.gaps if g.code == "line-count-unclear")
+    assert (f'("{text}") writes {later} after {earlier} stopped for progression, in one record: it is counted as '
+            f"one line (metastatic line 1); a switch at progression is a new line (CR C.2 step 1), and when {later} "
+            "started is not written: confirm the lines of therapy.") in gap.message
+    assert gap.message in card(cards, "patient-summary")["detail"]
+
+
 def test_fhir_a_relapse_on_an_adjuvant_record_writing_tamoxifen_stopped_now_letrozole_says_nothing_of_stopping_tamoxifen():
     # the ribociclib card said "Stop tamoxifen before ribociclib" though the record writes tamoxifen as stopped
     p = _statement(hr_positive_mbc("p-sw-adj", primary="2016-03-01"), {"text": "Tamoxifen stopped, now letrozole"},
