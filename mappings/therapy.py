@@ -1041,12 +1041,15 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     return None
 
 
-def _read_written_switch(med: _Med, written: str) -> None:
+def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
     """Sets med.switch to the endocrine switch its text writes (_written_switch) when the record's
     drugs are drugs of that switch: the _Med of the drugs taken after it (with the line-count
     question of another class, _endocrine_sequence_question) and the _Med of those before it
     (written as stopped, with the stop reason written). Read only on a record still under way
-    (read_exposures); a record ended reads as before (both past, sequence kept)."""
+    (read_exposures); a record ended reads as before (both past, sequence kept). A record whose
+    code names only the drug written as stopped ("Tamoxifen stopped, now letrozole" coded
+    tamoxifen: text_only False) is read by its code, as before: which drug is current, its code's
+    or its text's, cannot be told, and the gap medication-unreadable names the later drug."""
     if not written:
         return
     lowered = written.lower()
@@ -1054,8 +1057,14 @@ def _read_written_switch(med: _Med, written: str) -> None:
     if switch is None:
         return
     before, after, reason_words = switch
-    if {d.name for d in med.drugs} - {d.name for d in before + after}:
+    read = {d.name for d in med.drugs}
+    if read - {d.name for d in before + after}:
         return  # the record's code names another drug than its text: not this reading
+    later = {d.name for d in after}
+    if not text_only and not read & later:
+        if med.named_not_given is None:
+            med.named_not_given = (printable_clip(written.strip(), 80), frozenset(), frozenset(later))
+        return
     now, past = _Med(after, med.label), _Med(before, med.label)
     past.written_stopped = True
     past.stop_written = _stop_reason_of_text(reason_words)
@@ -1434,7 +1443,8 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
             med = _Unreadable(conflict) if conflict else written_drugs(drugs, label, written)
             if type(med) is _Med:
                 _read_class_beside_drug(med, written)
-                _read_written_switch(med, written)
+                _read_written_switch(med, written, not any(
+                    T.DRUG_BY_CODE.get(code) for system, code, _ in codings(cc) if code and (is_rxnorm(system) or not system)))
         else:
             med = (_planned_record(cc_as_written(cc))
                    or (_unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME))
@@ -1449,7 +1459,7 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
     med = written_drugs(drugs, label, label)
     if type(med) is _Med:
         _read_class_beside_drug(med, label)
-        _read_written_switch(med, label)
+        _read_written_switch(med, label, False)
     return med
 
 

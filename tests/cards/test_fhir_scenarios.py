@@ -4183,6 +4183,32 @@ def test_fhir_an_active_record_writing_a_switch_at_progression_says_it_is_a_new_
     assert gap.message in card(cards, "patient-summary")["detail"]
 
 
+def test_fhir_a_record_coded_as_the_later_drug_of_a_switch_in_its_text_is_on_that_drug_and_lists_the_earlier():
+    from cards.knowledge import DRUGS
+    from tests.cards.fhir_builder import RXNORM
+    # coded letrozole, its text "Tamoxifen stopped, now letrozole": tamoxifen was dropped in silence
+    concept = {"coding": [{"system": RXNORM, "code": DRUGS["letrozole"].rxnorm, "display": "letrozole"}],
+               "text": "Tamoxifen stopped, now letrozole"}
+    state, cards = run(_statement(de_novo("p-sw-coded"), concept, "2024-02-01"))
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "tamoxifen (2024-02-01 to date unknown)" in detail
+
+
+def test_fhir_a_record_coded_as_the_drug_its_text_writes_as_stopped_names_the_later_drug_as_not_read():
+    from cards.knowledge import DRUGS
+    from tests.cards.fhir_builder import RXNORM
+    # coded tamoxifen, its text "Tamoxifen stopped, now letrozole": read as tamoxifen taken now, in
+    # silence; which drug is current (its code's or its text's) cannot be told: the gap names letrozole
+    concept = {"coding": [{"system": RXNORM, "code": DRUGS["tamoxifen"].rxnorm, "display": "tamoxifen"}],
+               "text": "Tamoxifen stopped, now letrozole"}
+    state, cards = run(_statement(de_novo("p-sw-coded-2"), concept, "2024-02-01"))
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert ('its text "Tamoxifen stopped, now letrozole" also names letrozole as the drug it was switched to, not '
+            "read as given (from when is not written)") in gap.message
+    assert "caution: medication records unreadable" in card(cards, "fulvestrant-cdk46i")["summary"]
+
+
 def test_fhir_a_relapse_on_an_adjuvant_record_writing_tamoxifen_stopped_now_letrozole_says_nothing_of_stopping_tamoxifen():
     # the ribociclib card said "Stop tamoxifen before ribociclib" though the record writes tamoxifen as stopped
     p = _statement(hr_positive_mbc("p-sw-adj", primary="2016-03-01"), {"text": "Tamoxifen stopped, now letrozole"},
