@@ -710,6 +710,14 @@ DRUG_PREMEDICATION_OPENING = _mention_regex("premedication_opening")
 DRUG_PREMEDICATION_OPENING_GIVEN_AFTER = _mention_regex("premedication_opening_given_after")
 # what stands between two drug names written in sequence ("Letrozole then fulvestrant")
 DRUG_SEQUENCE_BETWEEN = _mention_regex("sequence_between")
+# an endocrine switch written in one record ("Tamoxifen stopped, now letrozole", "Switched from
+# tamoxifen to letrozole"): the words before the first name and between the two drugs
+DRUG_SWITCH_OPENING = _mention_regex("switch_opening")
+DRUG_SWITCH_BETWEEN = _mention_regex("switch_between")
+DRUG_SWITCH_FROM_OPENING = _mention_regex("switch_from_opening")
+DRUG_SWITCH_FROM_BETWEEN = _mention_regex("switch_from_between")
+DRUG_SWITCH_NOT_AFTER = _mention_regex("switch_not_after")
+DRUG_SWITCH_STOPPED_SECOND_BETWEEN = _mention_regex("switch_stopped_second_between")
 # what may follow the drug a statusReason refuses: its form, the patient's reason
 REFUSAL_REASON_AFTER = _mention_regex("refusal_reason_after")
 # what stands between a regimen's last drug name and a class of drug refused in its own clause

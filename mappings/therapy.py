@@ -160,7 +160,8 @@ class _Med:
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
                  "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence", "stop_written",
-                 "written_stopped", "completed_on")
+                 "written_stopped", "completed_on", "switch",
+                 "switched_at_progression")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -204,6 +205,14 @@ class _Med:
         # the first and last day the completion its text writes can mean ("Anastrozole, course
         # completed 2019": drug_mentions completed_closing), when it writes one
         self.completed_on: tuple[dt.date, dt.date] | None = None
+        # an endocrine switch its text writes ("Tamoxifen stopped, now letrozole": _written_switch):
+        # the _Med of the drug taken now and the _Med of the drug before it (written as stopped, its
+        # stop reason as written); read as two uses on a record still under way (read_exposures)
+        self.switch: tuple[_Med, _Med] | None = None
+        # the drug of such a switch taken now, its text writing the one before it as stopped for
+        # progression ("Letrozole stopped for progression, now fulvestrant"): a new line (CR C.2
+        # step 1) whose start is not written, as the line-count question says
+        self.switched_at_progression = False
 
 
 @dataclass(slots=True)
@@ -982,6 +991,97 @@ def _written_day_range(when: str | None) -> tuple[dt.date, dt.date] | None:
 
 
 @lru_cache(maxsize=1024)
+def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo, ...], str] | None:
+    """The endocrine drugs a text writes as stopped / switched from and those it writes as taken
+    after them, and the words that may give why the first stopped ("Tamoxifen stopped, now
+    letrozole", "Switched from tamoxifen to letrozole", "Anastrozole, changed to exemestane due to
+    arthralgia": local_codes.yaml drug_mentions switch_opening / switch_between /
+    switch_from_opening / switch_from_between); None for any other text: a drug not endocrine,
+    names not joined as one regimen on either side, plan, condition or stop words closing it
+    ("Letrozole then fulvestrant if progression", "Tamoxifen then letrozole, completed 2020")."""
+    names = _named_drugs(text)
+    if len(names) < 2 or any(info.drug_class not in ENDOCRINE_CLASSES for _, info in names):
+        return None
+    tail = text[names[-1][0].end():]
+    if _planned_clause_start(text) is not None or _conditional_plan(text) is not None \
+            or T.DRUG_HEDGED_CLOSING.match(tail) or T.DRUG_SWITCH_NOT_AFTER.search(tail):
+        return None
+    opening = text[:names[0][0].start()]
+    stopped = T.DRUG_STOPPED_AFTER.match(tail)
+    if stopped is not None:
+        # "Exemestane; tamoxifen stopped": the drug named second is the one stopped (two names)
+        if len(names) == 2 and T.LEADING_QUALIFIERS.match(opening) \
+                and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
+                and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()) \
+                and names[0][1].name != names[1][1].name:
+            return (names[1][1],), (names[0][1],), tail
+        return None
+    if T.DRUG_PAST_USE_CLOSING.match(tail) or T.DRUG_COMPLETED_CLOSING.match(tail):
+        return None
+    from_opening = bool(T.DRUG_SWITCH_FROM_OPENING.match(opening))
+    if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):
+        return None
+    between_re = T.DRUG_SWITCH_FROM_BETWEEN if from_opening else T.DRUG_SWITCH_BETWEEN
+    for i in range(1, len(names)):
+        between = between_re.match(text[names[i - 1][0].end():names[i][0].start()])
+        if between is None or not (from_opening or between.group("stop") or between.group("to")):
+            continue
+        if between.group("stop") and T.DRUG_STOPPED_PAUSED.search(between.group("stop")):
+            return None  # "Tamoxifen stopped and restarted, letrozole": no switch written
+        if not all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()])
+                   for part in (names[:i], names[i:]) for (a, _), (b, _) in zip(part, part[1:])):
+            return None
+        if any(read is False for _, read in _drug_mentions(text)[i:]):
+            return None  # a later drug written as not given ("then fulvestrant if progression": planned)
+        before = tuple(dict.fromkeys(info for _, info in names[:i]))
+        after = tuple(dict.fromkeys(info for _, info in names[i:]))
+        if {d.name for d in before} & {d.name for d in after}:
+            return None  # "Letrozole then letrozole + ...": no switch of drug
+        return before, after, (between.group("stop") or "") + " " + tail
+    return None
+
+
+def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
+    """Sets med.switch to the endocrine switch its text writes (_written_switch) when the record's
+    drugs are drugs of that switch: the _Med of the drugs taken after it (with the line-count
+    question of another class, _endocrine_sequence_question) and the _Med of those before it
+    (written as stopped, with the stop reason written). Read only on a record still under way
+    (read_exposures); a record ended reads as before (both past, sequence kept). A record whose
+    code names only the drug written as stopped ("Tamoxifen stopped, now letrozole" coded
+    tamoxifen: text_only False) is read by its code, as before: which drug is current, its code's
+    or its text's, cannot be told, and the gap medication-unreadable names the later drug."""
+    if not written:
+        return
+    lowered = written.lower()
+    switch = _written_switch(lowered)
+    if switch is None:
+        return
+    before, after, reason_words = switch
+    read = {d.name for d in med.drugs}
+    if read - {d.name for d in before + after}:
+        return  # the record's code names another drug than its text: not this reading
+    later = {d.name for d in after}
+    if not text_only and not read & later:
+        if med.named_not_given is None:
+            med.named_not_given = (printable_clip(written.strip(), 80), frozenset(), frozenset(later))
+        return
+    now, past = _Med(after, med.label), _Med(before, med.label)
+    past.written_stopped = True
+    past.stop_written = _stop_reason_of_text(reason_words)
+    if ({d.drug_class for d in after} - {d.drug_class for d in before} and past.stop_written != "other") \
+            or past.stop_written == "progression":
+        # another class after the first, for no reason written: whether it is a new line (CR
+        # C.2 step 1) and when it started is not written: asked, as for "Letrozole then
+        # fulvestrant" (_endocrine_sequence_question); a switch written as at progression (any
+        # class) is a new line whose start is not written: asked too. A switch written as for
+        # toxicity or another non-progression reason stays in the line (CR C.2: no new line)
+        now.endocrine_sequence = (printable_clip(written.strip(), 80), tuple(d.name for d in before),
+                                  tuple(d.name for d in after))
+        now.switched_at_progression = past.stop_written == "progression"
+    med.switch = (now, past)
+
+
+@lru_cache(maxsize=1024)
 def _endocrine_sequence(text: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """The endocrine drugs a text names before and after a sequence word when those after add
     a class ("Letrozole then fulvestrant": (letrozole,), (fulvestrant,); local_codes.yaml
@@ -1343,6 +1443,8 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
             med = _Unreadable(conflict) if conflict else written_drugs(drugs, label, written)
             if type(med) is _Med:
                 _read_class_beside_drug(med, written)
+                _read_written_switch(med, written, not any(
+                    T.DRUG_BY_CODE.get(code) for system, code, _ in codings(cc) if code and (is_rxnorm(system) or not system)))
         else:
             med = (_planned_record(cc_as_written(cc))
                    or (_unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME))
@@ -1357,6 +1459,7 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
     med = written_drugs(drugs, label, label)
     if type(med) is _Med:
         _read_class_beside_drug(med, label)
+        _read_written_switch(med, label, False)
     return med
 
 
@@ -1738,6 +1841,18 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                                  med.line_names))
                 if stop == "unclear" and med.line:
                     hedged_stops.append((src, f"{ref} ({med.names}: '{printable_clip(_stop_words(res), 120)}')"))
+                if active and med.switch is not None:
+                    # "Tamoxifen stopped, now letrozole" on a record under way: the drug written last
+                    # is taken now, the one before it was taken from the record's start and stopped
+                    # (when is not written), for the reason written if any (_read_written_switch)
+                    now, past = med.switch
+                    if named_not_given and named_not_given[-1][1] is med:
+                        named_not_given.pop()  # the drugs it names are read here (both uses)
+                    append(_Exp(list(past.drugs), start, None, False, src, "unknown", False, status or None,
+                                past.stop_written, past, (start or _DATE_MIN, ref), start_last, None, False, None))
+                    append(_Exp(list(now.drugs), start, end, True, src, "unknown", False, status or None, stop, now,
+                                (start or _DATE_MIN, ref), start_last, end_last, planned, None))
+                    continue
                 append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None, stop, med,
                             (start or _DATE_MIN, ref), start_last, end_last, planned,
                             _ended_by_assertion(res, statement, status, start, end, as_of)))
@@ -2732,6 +2847,11 @@ def _endocrine_sequence_question(e: _Exp, number: int) -> tuple[str, list[Source
     """The question (message, sources) for a record writing endocrine therapy of another class
     after its first ("Letrozole then fulvestrant"): counted as one line, as written."""
     quoted, first, then = e.med.endocrine_sequence  # type: ignore[union-attr,misc]
+    if e.med.switched_at_progression:  # type: ignore[union-attr]
+        return (f'{e.src.reference} ("{quoted}") writes {_listed(then)} after {_listed(first)} stopped for progression, '
+                f"in one record: it is counted as one line (metastatic line {number}); a switch at progression is a "
+                f"new line (CR C.2 step 1), and when {_listed(then)} started is not written: confirm the lines of "
+                "therapy.", [e.src])
     return (f'{e.src.reference} ("{quoted}") writes {_listed(then)} after {_listed(first)}, endocrine therapy of '
             f"another class, in one record: it is counted as one line (metastatic line {number}); whether "
             f"{_listed(then)} was a new line after progression on {_listed(first)} (CR C.2 step 1), and when it "

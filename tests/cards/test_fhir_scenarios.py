@@ -4149,6 +4149,115 @@ def test_fhir_a_record_naming_the_drug_it_was_switched_to_beside_a_record_of_tha
     assert "- Endocrine sensitivity: de novo metastatic" in card(cards, "patient-summary")["detail"]
 
 
+@pytest.mark.parametrize("text, earlier, later, asked", [
+    ("Tamoxifen stopped, now letrozole", "tamoxifen", "letrozole", True),
+    ("Completed tamoxifen, now letrozole", "tamoxifen", "letrozole", True),
+    ("Switched from tamoxifen to letrozole", "tamoxifen", "letrozole", True),
+    ("Tamoxifen -> letrozole", "tamoxifen", "letrozole", True),
+    ("Tamoxifen → letrozole (2021)", "tamoxifen", "letrozole", True),
+    ("Anastrozole, changed to exemestane due to arthralgia", "anastrozole", "exemestane", False),
+    ("Letrozole then anastrozole", "letrozole", "anastrozole", False),
+    ("Tamoxifen stopped (arthralgia), now letrozole", "tamoxifen", "letrozole", False),
+    ("Tamoxifen stopped 2020, letrozole since", "tamoxifen", "letrozole", True),
+    ("Exemestane; tamoxifen stopped", "tamoxifen", "exemestane", True),
+    ("Exemestane (tamoxifen stopped due to arthralgia)", "tamoxifen", "exemestane", False),
+])
+def test_fhir_an_active_record_writing_an_endocrine_switch_is_on_the_later_drug_and_lists_the_earlier_as_stopped(
+        text, earlier, later, asked):
+    # both drugs were read as taken together ("Currently on tamoxifen + letrozole"), or the later
+    # one dropped ("Anastrozole, changed to exemestane": currently on anastrozole): one
+    # MedicationStatement is one medication use (FHIR R4), 'active' the drug taken now
+    state, cards = run(_statement(de_novo("p-sw"), {"text": text}, "2024-02-01"))
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Currently on {later} (metastatic line 1): the options below apply at progression." in detail
+    assert f"{earlier} (2024-02-01 to date unknown)" in detail and f"{later} (2024-02-01 to now)" in detail
+    assert "medication-unreadable" not in {g.code for g in state.gaps}
+    # another class for progression or for no reason written may be a new line (CR C.2 step 1):
+    # asked; a switch for toxicity (arthralgia) or within the class stays in the line
+    counted = [g.message for g in state.gaps if g.code == "line-count-unclear"]
+    assert bool(counted) == asked
+    if asked:
+        assert f"writes {later} after {earlier}, endocrine therapy of another class" in counted[0]
+
+
+@pytest.mark.parametrize("text, earlier, later", [("Letrozole stopped for progression, now fulvestrant", "letrozole",
+                                                  "fulvestrant"),
+                                                 ("Letrozole stopped due to PD, now anastrozole", "letrozole",
+                                                  "anastrozole")])
+def test_fhir_an_active_record_writing_a_switch_at_progression_says_it_is_a_new_line_whose_start_is_not_written(
+        text, earlier, later):
+    # read as one regimen of both drugs, one line, nothing asked: a switch at progression is a
+    # new line (CR C.2 step 1), of any class; when the later drug started is not written
+    state, cards = run(_statement(de_novo("p-sw-pd"), {"text": text}, "2024-02-01"))
+    assert [d.name for d in state.therapy.current_drugs()] == [later]
+    gap = next(g for g in state.gaps if g.code == "line-count-unclear")
+    assert (f'("{text}") writes {later} after {earlier} stopped for progression, in one record: it is counted as '
+            f"one line (metastatic line 1); a switch at progression is a new line (CR C.2 step 1), and when {later} "
+            "started is not written: confirm the lines of therapy.") in gap.message
+    assert gap.message in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_record_coded_as_the_later_drug_of_a_switch_in_its_text_is_on_that_drug_and_lists_the_earlier():
+    from cards.knowledge import DRUGS
+    from tests.cards.fhir_builder import RXNORM
+    # coded letrozole, its text "Tamoxifen stopped, now letrozole": tamoxifen was dropped in silence
+    concept = {"coding": [{"system": RXNORM, "code": DRUGS["letrozole"].rxnorm, "display": "letrozole"}],
+               "text": "Tamoxifen stopped, now letrozole"}
+    state, cards = run(_statement(de_novo("p-sw-coded"), concept, "2024-02-01"))
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "tamoxifen (2024-02-01 to date unknown)" in detail
+
+
+def test_fhir_a_record_coded_as_the_drug_its_text_writes_as_stopped_names_the_later_drug_as_not_read():
+    from cards.knowledge import DRUGS
+    from tests.cards.fhir_builder import RXNORM
+    # coded tamoxifen, its text "Tamoxifen stopped, now letrozole": read as tamoxifen taken now, in
+    # silence; which drug is current (its code's or its text's) cannot be told: the gap names letrozole
+    concept = {"coding": [{"system": RXNORM, "code": DRUGS["tamoxifen"].rxnorm, "display": "tamoxifen"}],
+               "text": "Tamoxifen stopped, now letrozole"}
+    state, cards = run(_statement(de_novo("p-sw-coded-2"), concept, "2024-02-01"))
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert ('its text "Tamoxifen stopped, now letrozole" also names letrozole as the drug it was switched to, not '
+            "read as given (from when is not written)") in gap.message
+    assert "caution: medication records unreadable" in card(cards, "fulvestrant-cdk46i")["summary"]
+
+
+def test_fhir_a_relapse_on_an_adjuvant_record_writing_tamoxifen_stopped_now_letrozole_says_nothing_of_stopping_tamoxifen():
+    # the ribociclib card said "Stop tamoxifen before ribociclib" though the record writes tamoxifen as stopped
+    p = _statement(hr_positive_mbc("p-sw-adj", primary="2016-03-01"), {"text": "Tamoxifen stopped, now letrozole"},
+                   "2016-06-01")
+    state, cards = run(p)
+    assert "fulvestrant-cdk46i" in topics(cards)
+    assert not any("stop tamoxifen" in c.get("detail", "").lower() for c in cards)
+    assert state.therapy.on_adjuvant_endocrine_at_recurrence
+    assert "- (Neo)adjuvant: tamoxifen, 2016-06-01 to date unknown" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text, current", [
+    ("Letrozole + palbociclib", ["letrozole", "palbociclib"]),
+    ("Letrozole; palbociclib not yet started", ["letrozole"]),
+    ("Fulvestrant (previously letrozole + palbociclib)", ["fulvestrant"]),
+    ("Letrozole then fulvestrant if progression", ["letrozole"]),
+    ("Letrozole + palbociclib, now on cycle 3", ["letrozole", "palbociclib"]),
+])
+def test_fhir_a_regimen_a_history_note_or_a_plan_is_not_read_as_a_switch(text, current):
+    # read as before: a regimen, a drug named as past use only by this record's note (asked:
+    # medication-unreadable), a later drug planned on a condition
+    state, _ = run(_statement(de_novo("p-not-sw"), {"text": text}, "2024-02-01"))
+    assert [d.name for d in state.therapy.current_drugs()] == current
+    assert len(state.therapy.exposures) == 1
+
+
+def test_fhir_an_ended_record_writing_an_endocrine_sequence_reads_both_drugs_as_past_in_their_order():
+    # FHIR R4 MedicationStatement.status 'completed': no drug of it is taken now; the sequence is kept
+    p = _statement(hr_positive_mbc("p-sw-done", primary="2016-03-01"),
+                   {"text": "Tamoxifen then letrozole, completed 2020"}, "2016-06-01", "2021-06-01")
+    state, cards = run(p)
+    assert state.therapy.current_drugs() == []
+    assert "- (Neo)adjuvant: tamoxifen + letrozole, 2016-06-01 to 2021-06-01" in card(cards, "patient-summary")["detail"]
+
+
 @pytest.mark.parametrize("text, drug", [("Fulvestrant after progression on letrozole", "fulvestrant"),
                                         ("Capecitabine (failed paclitaxel)", "capecitabine"),
                                         ("Elacestrant (after fulvestrant + palbociclib)", "elacestrant")])
