@@ -1129,6 +1129,21 @@ def _only_sites(piece: str) -> bool:
         and any(rx.search(piece) for rx, _ in T.SITE_TEXT)
 
 
+def _asserted_mention_pieces(text: str):
+    """(piece, its offset in its " | " part, whether it holds the mention, the mention's offset
+    in it) for each comma piece of the clause of each metastasis mention the text neither
+    refutes nor hedges: the pieces _text_site_list counts sites in and _doubted_sites asks."""
+    for part in text.split(" | "):
+        for m in _mentions(part):
+            if m.refuted is not None or m.hedge is not None:
+                continue
+            clause = _clause(part, m.start, m.end)
+            pos = part.find(clause)
+            for piece in clause.split(","):
+                yield piece, pos, pos <= m.start < pos + len(piece) + 1, m.start - pos
+                pos += len(piece) + 1
+
+
 @lru_cache(maxsize=4096)
 def _text_site_list(text: str) -> tuple[str, ...]:
     """Every metastatic site the text asserts, in the order written: the sites of each comma
@@ -1138,22 +1153,13 @@ def _text_site_list(text: str) -> tuple[str, ...]:
     else ("liver lesion indeterminate") gives none."""
     refuted = _text_sites(text)[1]
     found: list[tuple[int, str]] = []
-    for part in text.split(" | "):
-        for m in _mentions(part):
-            if m.refuted is not None or m.hedge is not None:
-                continue
-            clause = _clause(part, m.start, m.end)
-            at = part.find(clause)
-            pos = at
-            for piece in clause.split(","):
-                holds = pos <= m.start < pos + len(piece) + 1
-                if holds or _only_sites(piece):
-                    # not a site doubted or written clear in a bracket of the mention's piece
-                    # ("Bone metastases (?liver)", "Bone metastases (liver clear)")
-                    doubted = _bracket_doubts(piece, m.start - pos) + _bracket_clear(piece, m.start - pos) if holds else ()
-                    found += [(pos + hit.start(), site) for rx, site in T.SITE_TEXT for hit in rx.finditer(piece)
-                              if not any(a <= hit.start() < b for a, b, _ in doubted)]
-                pos += len(piece) + 1
+    for piece, pos, holds, at in _asserted_mention_pieces(text):
+        if holds or _only_sites(piece):
+            # not a site doubted or written clear in a bracket of the mention's piece
+            # ("Bone metastases (?liver)", "Bone metastases (liver clear)")
+            doubted = _bracket_doubts(piece, at) + _bracket_clear(piece, at) if holds else ()
+            found += [(pos + hit.start(), site) for rx, site in T.SITE_TEXT for hit in rx.finditer(piece)
+                      if not any(a <= hit.start() < b for a, b, _ in doubted)]
     ordered = [site for _, site in sorted(found)]
     return tuple(s for s in dict.fromkeys(ordered) if s not in refuted)
 
@@ -1209,24 +1215,15 @@ def _doubted_sites(text: str) -> tuple[tuple[str, str], ...]:
     liver"): _text_site_list does not count them (_only_sites); they are asked, not dropped in
     silence (FHIR R4 condition-ver-status unconfirmed; CR A.4 counts a diagnosis made)."""
     found: list[tuple[str, str]] = []
-    for part in text.split(" | "):
-        for m in _mentions(part):
-            if m.refuted is not None or m.hedge is not None:
-                continue
-            clause = _clause(part, m.start, m.end)
-            pos = part.find(clause)
-            for piece in clause.split(","):
-                holds = pos <= m.start < pos + len(piece) + 1
-                at = m.start - pos
-                pos += len(piece) + 1
-                if holds:
-                    # a site doubted in a bracket of the mention's own piece ("Bone metastases (?liver)")
-                    found += [(site, _balanced(words)) for _, _, words in _bracket_doubts(piece, at)
-                              for rx, site in T.SITE_TEXT if rx.search(words)]
-                    continue
-                bare = _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", piece.lower()))
-                if bare != piece.lower().strip() and "?" not in bare and _only_sites(bare):
-                    found += [(site, _balanced(piece)) for rx, site in T.SITE_TEXT if rx.search(bare)]
+    for piece, _, holds, at in _asserted_mention_pieces(text):
+        if holds:
+            # a site doubted in a bracket of the mention's own piece ("Bone metastases (?liver)")
+            found += [(site, _balanced(words)) for _, _, words in _bracket_doubts(piece, at)
+                      for rx, site in T.SITE_TEXT if rx.search(words)]
+            continue
+        bare = _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", piece.lower()))
+        if bare != piece.lower().strip() and "?" not in bare and _only_sites(bare):
+            found += [(site, _balanced(piece)) for rx, site in T.SITE_TEXT if rx.search(bare)]
     return tuple(dict.fromkeys(found))
 
 

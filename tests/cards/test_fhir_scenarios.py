@@ -5163,7 +5163,9 @@ def test_fhir_a_first_line_stopped_for_a_reason_that_is_not_the_cancer_progressi
                                   # past use written for the drug (were read as tamoxifen under way: "on line 2")
                                   "Tamoxifen (history of)", "Hx tamoxifen", "Previous tamoxifen", "Tamoxifen - previously",
                                   # a course written as completed (also read as under way before)
-                                  "Tamoxifen (completed 5 years)", "Tamoxifen - completed"])
+                                  "Tamoxifen (completed 5 years)", "Tamoxifen - completed",
+                                  # ... or before its drug (fix-rd2)
+                                  "Completed 5 years of tamoxifen", "Finished tamoxifen", "Tamoxifen 5 years completed"])
 def test_fhir_a_line_still_active_by_status_but_written_as_stopped_is_not_the_current_line_and_is_asked(text):
     # status 'active' with no end, text "stopped": the card said "on line 2" (tamoxifen under way);
     # the text written for the drug says it stopped, when is not written: "after 2 line(s)" and named
