@@ -606,6 +606,7 @@ class _Checker:
         self._assessed: dict[str, RegimenAssessment] = {}
         self._line_ctx: Context | None = None  # line_assessment
         self._line_assessed: dict[str, RegimenAssessment] = {}
+        self._line_ranked: list[RegimenAssessment] | None = None
         self._ranked: list[RegimenAssessment] | None = None
         draft_refs = {d.reference for d in drafts if d.reference}
         # active medications, except records of these very drafts
@@ -638,14 +639,29 @@ class _Checker:
 
     def line_assessment(self, topic: str) -> RegimenAssessment:
         """The regimen assessed in the phase the running line started in (first line when it is
-        line 1): for a drug of the line swapped within it (_swaps_within_line). Its own Context
-        (its own rule memo: a rule may read the phase), built only when such a draft comes."""
+        line 1), the line itself not counted as given before (Context.line_swapped: fulvestrant +
+        ribociclib swapped to fulvestrant + palbociclib is not a repeat of the combination): for a
+        drug of the line swapped within it (_swaps_within_line). Its own Context (its own rule
+        memo: a rule may read the phase), built only when such a draft comes."""
         if self._line_ctx is None:
-            phase = "first-line" if self.ctx.lines <= 1 else "after-progression"
-            self._line_ctx = replace(self.ctx, phase=phase, memo={})
+            line = self.ctx.current_line
+            before = max(self.ctx.lines - 1, 0)  # the lines given before the running one
+            self._line_ctx = replace(
+                self.ctx, lines=before, phase="first-line" if before == 0 else "after-progression", memo={},
+                line_swapped=line.number, line_sources=tuple(s for s in self.ctx.line_sources if s not in line.sources))
         if topic not in self._line_assessed:
             self._line_assessed[topic] = assess(self.state, topic, self._line_ctx, self.status)
         return self._line_assessed[topic]
+
+    def ranked_for(self, g: Group) -> list[RegimenAssessment]:
+        """The pathway's ranking in the phase the group was judged in: a drug swapped within the
+        running first line (line_assessment) is replaced by the first-line regimens, not by the
+        options at its progression."""
+        if self._line_ctx is None or g.cand.assessment is not self._line_assessed.get(g.cand.regimen.topic):
+            return self.ranked()
+        if self._line_ranked is None:
+            self._line_ranked = evaluate(self.state, self._line_ctx, self.status)
+        return self._line_ranked
 
     def _swaps_within_line(self, names: tuple[str, ...]) -> bool:
         """The regimen `names` is the running metastatic line with a drug of it swapped for a
@@ -1482,7 +1498,7 @@ class _Checker:
         pid = self.state.patient_id
         group_drafts = [d for d in self._drafts_of(g.cand.names)]
         suggestions, names = [], []
-        for a in self.ranked():
+        for a in self.ranked_for(g):
             if not a.fits or a.regimen.informational_only:
                 continue
             rname = a.regimen.name

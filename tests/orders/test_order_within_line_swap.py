@@ -100,3 +100,34 @@ def test_patient_view_shows_the_running_line_the_swap_belongs_to_and_the_order_h
     assert ("- Currently on letrozole + ribociclib (metastatic line 1): the options below apply at progression."
             in summary.detail)
     assert not any(FIRST_LINE_NOT_INDICATED in c["summary"] for c in order(state, "letrozole", "palbociclib"))
+
+
+# --- fulvestrant + CDK4/6 inhibitor lines: the running line is no earlier use of the combination ---
+
+def test_a_cdk46_inhibitor_swapped_within_a_running_fulvestrant_ribociclib_line_is_no_repeat_of_the_combination():
+    # B.9 (iv): palbociclib / abemaciclib + fulvestrant after progression on endocrine therapy: a
+    # relapse 2 months after adjuvant letrozole (endocrine-resistant, C.1) is one; the running
+    # fulvestrant + ribociclib line is the line being swapped, not an earlier fulvestrant + CDK4/6i line
+    from tests.cards.test_fhir_scenarios import adjuvant_relapse
+
+    state = adjuvant_relapse("fr-resistant", "2023-11-15").regimen(("fulvestrant", "ribociclib"), "2024-02-01").state(AS_OF)
+    assert shown(order(state, "abemaciclib")) == [("warning", "order-not-indicated", "Abemaciclib drafted while "
+                                                   "ribociclib is active: no labelled regimen gives both — stop ribociclib if switching")]
+    # line 2 after a progression on letrozole + ribociclib: the same
+    state = (de_novo("fr-line-2").regimen(("letrozole", "ribociclib"), "2024-02-01", "2024-05-01").progression("2024-04-25")
+             .regimen(("fulvestrant", "ribociclib"), "2024-05-10").state(AS_OF))
+    assert [c["summary"] for c in order(state, "fulvestrant", "palbociclib")] == [
+        "Palbociclib drafted while ribociclib is active: no labelled regimen gives both — stop ribociclib if switching"]
+
+
+def test_palbociclib_swapped_into_a_de_novo_first_line_of_fulvestrant_ribociclib_is_not_indicated_as_no_progression_on_endocrine_therapy():
+    # fulvestrant + ribociclib is labelled as initial endocrine-based therapy, palbociclib + fulvestrant
+    # only after progression on endocrine therapy (B.9 (iii)/(iv)): de novo, none before the line
+    cards = order(on_line_1("fr-de-novo", "fulvestrant", "ribociclib"), "palbociclib")
+    card = next(c for c in cards if c["summary"].startswith("Fulvestrant + palbociclib: not indicated"))
+    assert card["summary"].startswith("Fulvestrant + palbociclib: not indicated — No progression on endocrine therapy "
+                                      "before the running line 1: fulvestrant + ribociclib")
+    assert "Already treated with fulvestrant" not in card["detail"]
+    # replaced by the first-line regimens, not by the options at progression
+    assert [s["label"] for s in card["suggestions"]] == ["Replace with Letrozole + ribociclib"]
+    assert "Trastuzumab deruxtecan" not in card["detail"]
