@@ -23,6 +23,7 @@ from cards.engine import patient_view_cards
 from cards.knowledge import DRUGS
 
 from tests.cards.test_fhir_scenarios import _draft, _order, de_novo
+from tests.orders.test_order_hooks_http import client  # noqa: F401  (the HTTP fixture)
 
 AS_OF = dt.date(2024, 8, 1)
 FIRST_LINE_NOT_INDICATED = "not indicated — A first-line option; the patient has had metastatic therapy"
@@ -131,3 +132,22 @@ def test_palbociclib_swapped_into_a_de_novo_first_line_of_fulvestrant_ribociclib
     # replaced by the first-line regimens, not by the options at progression
     assert [s["label"] for s in card["suggestions"]] == ["Replace with Letrozole + ribociclib"]
     assert "Trastuzumab deruxtecan" not in card["detail"]
+
+
+# --- through HTTP: an active ribociclib order in prefetch, letrozole + palbociclib drafted ---------
+
+def test_http_letrozole_palbociclib_drafted_on_a_running_letrozole_ribociclib_line_says_only_to_stop_ribociclib(client):
+    from tests.orders.fhir import Chart
+    from tests.orders.test_order_hooks_http import post
+
+    chart = Chart("pt-swap").hr_positive_mbc(metastatic_days_ago=100)
+    chart.med("letrozole", 90)
+    current = chart.active_order("ribociclib", 90)
+    drafts = chart.drafts(("mr-letro", "letrozole"), ("mr-palbo", "palbociclib"))
+    cards = post(client, chart, "order-sign", drafts)
+    assert [(c["indicator"], c["summary"]) for c in cards] == [
+        ("warning", "Palbociclib drafted while ribociclib is active: no labelled regimen gives both — "
+                    "stop ribociclib if switching")]
+    # the palbociclib draft naming the ribociclib order it replaces (MedicationRequest.priorPrescription)
+    drafts[1]["priorPrescription"] = {"reference": current}
+    assert post(client, chart, "order-sign", drafts) == []
