@@ -181,7 +181,7 @@ chemotherapy in the metastatic setting) is met (order_rules.yaml
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 import yaml
 
@@ -604,6 +604,9 @@ class _Checker:
         self.ctx = Context.of(state)
         self.status: PathwayStatus = pathway_status(state)
         self._assessed: dict[str, RegimenAssessment] = {}
+        self._line_ctx: Context | None = None  # line_assessment
+        self._line_assessed: dict[str, RegimenAssessment] = {}
+        self._line_ranked: list[RegimenAssessment] | None = None
         self._ranked: list[RegimenAssessment] | None = None
         draft_refs = {d.reference for d in drafts if d.reference}
         # active medications, except records of these very drafts
@@ -634,6 +637,57 @@ class _Checker:
             self._assessed[topic] = assess(self.state, topic, self.ctx, self.status)
         return self._assessed[topic]
 
+    def line_assessment(self, topic: str) -> RegimenAssessment:
+        """The regimen assessed in the phase the running line started in (first line when it is
+        line 1), the line itself not counted as given before (Context.line_swapped: fulvestrant +
+        ribociclib swapped to fulvestrant + palbociclib is not a repeat of the combination): for a
+        drug of the line swapped within it (_swaps_within_line). Its own Context (its own rule
+        memo: a rule may read the phase), built only when such a draft comes."""
+        if self._line_ctx is None:
+            line = self.ctx.current_line
+            before = max(self.ctx.lines - 1, 0)  # the lines given before the running one
+            self._line_ctx = replace(
+                self.ctx, lines=before, phase="first-line" if before == 0 else "after-progression", memo={},
+                line_swapped=line.number, line_sources=tuple(s for s in self.ctx.line_sources if s not in line.sources))
+        if topic not in self._line_assessed:
+            self._line_assessed[topic] = assess(self.state, topic, self._line_ctx, self.status)
+        return self._line_assessed[topic]
+
+    def ranked_for(self, g: Group) -> list[RegimenAssessment]:
+        """The pathway's ranking in the phase the group was judged in: a drug swapped within the
+        running first line (line_assessment) is replaced by the first-line regimens, not by the
+        options at its progression."""
+        if self._line_ctx is None or g.cand.assessment is not self._line_assessed.get(g.cand.regimen.topic):
+            return self.ranked()
+        if self._line_ranked is None:
+            self._line_ranked = evaluate(self.state, self._line_ctx, self.status)
+        return self._line_ranked
+
+    def _swaps_within_line(self, names: tuple[str, ...]) -> bool:
+        """The regimen `names` is the running metastatic line with a drug of it swapped for a
+        drafted drug of the same class (ribociclib -> palbociclib, anastrozole -> letrozole), no
+        progression documented on the line: a substitution within the line (toxicity,
+        intolerance, supply), not a new line. CR C.2 step 1: a new line starts when a new
+        class/regimen starts after progression; the first-line labels give each CDK4/6 inhibitor
+        with "an aromatase inhibitor" as initial endocrine-based therapy (B.10), so the swapped
+        regimen is judged in the line's own phase. A swap to another class (an AI line, fulvestrant
+        drafted) is another labelled regimen (B.9): not a swap, judged as today. Only an
+        endocrine line: the progression the record shows on a running line is the endocrine one
+        (TherapyHistory.last_endocrine_progression: a disease-status "worsening" after ET
+        started); chemotherapy combinations are left to the clinician (C.2 step 2)."""
+        line = self.ctx.current_line
+        if line is None or not line.endocrine or line.progressed or line.start is None:
+            return False
+        th = self.state.therapy
+        progression = th.last_endocrine_progression_last or th.last_endocrine_progression
+        if progression is not None and progression >= line.start:
+            return False  # a progression on this line: what is drafted is the next line
+        taken, drafted = set(line.names), set(names)
+        new, old = drafted - taken, taken - drafted
+        if not new or len(drafted) != len(taken) or not new <= self.drafted:
+            return False
+        return sorted(DRUGS[n].drug_class for n in new) == sorted(DRUGS[n].drug_class for n in old)
+
     def ranked(self) -> list[RegimenAssessment]:
         if self._ranked is None:
             self._ranked = evaluate(self.state, self.ctx, self.status)  # the rule results already memoised
@@ -645,11 +699,12 @@ class _Checker:
         for reg in regimens_with_drug(name):
             if reg.informational_only:
                 continue
-            a = self.assessment(reg.topic)
-            ranked = [c.names for c in a.choices]
+            in_phase = self.assessment(reg.topic)
             for i, names in enumerate(reg.choices):
                 if name not in names:
                     continue
+                a = self.line_assessment(reg.topic) if self._swaps_within_line(names) else in_phase
+                ranked = [c.names for c in a.choices]
                 order = ranked.index(names) if names in ranked else len(ranked) + i
                 out.append(Candidate(
                     regimen=reg, assessment=a, names=names,
@@ -1443,7 +1498,7 @@ class _Checker:
         pid = self.state.patient_id
         group_drafts = [d for d in self._drafts_of(g.cand.names)]
         suggestions, names = [], []
-        for a in self.ranked():
+        for a in self.ranked_for(g):
             if not a.fits or a.regimen.informational_only:
                 continue
             rname = a.regimen.name

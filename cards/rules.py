@@ -68,6 +68,10 @@ class Context:
     memo: dict = field(default_factory=dict)  # rule results for this state (rules are pure)
     name_sources: dict[str, list[Source]] = field(default_factory=dict)  # ingredient -> exposure sources
     class_names: dict[str, set[str]] = field(default_factory=dict)  # drug class -> ingredients seen
+    # the running metastatic line a drafted drug of it is swapped within (the order hooks'
+    # line_assessment): the line being judged, so the rules asking which lines gave a
+    # regimen (_lines_of) do not count it as given before. None: every line counts
+    line_swapped: int | None = None
 
     @staticmethod
     def of(state: PatientState) -> "Context":
@@ -880,7 +884,7 @@ def her2_low_or_ultralow(state, ctx):
 # --- lines and prior therapy ----------------------------------------------
 
 def _lines_of(ctx: Context, state: PatientState, pred) -> list[TherapyLine]:
-    return [ln for ln in state.therapy.metastatic_lines if pred(ln)]
+    return [ln for ln in state.therapy.metastatic_lines if pred(ln) and ln.number != ctx.line_swapped]
 
 
 def _lines_fact(state: PatientState, ctx: Context, kind: str) -> tuple[int, str, tuple[Source, ...]]:
@@ -890,12 +894,15 @@ def _lines_fact(state: PatientState, ctx: Context, kind: str) -> tuple[int, str,
     found = ctx.memo.get(key)
     if found is None:
         th = state.therapy
+        # a line a drug is swapped within (Context.line_swapped) is the one being judged, not
+        # one given before it
+        swapped = [ln for ln in th.metastatic_lines if ln.number == ctx.line_swapped]
         if kind == "endocrine":
-            lines = [ln for ln in th.metastatic_lines if ln.endocrine]
-            count = max(th.metastatic_endocrine_lines, len(lines))
+            lines = [ln for ln in th.metastatic_lines if ln.endocrine and ln not in swapped]
+            count = max(th.metastatic_endocrine_lines - sum(ln.endocrine for ln in swapped), len(lines))
         else:
-            lines = [ln for ln in th.metastatic_lines if ln.chemotherapy]
-            count = max(th.metastatic_chemotherapy_lines, len(lines))
+            lines = [ln for ln in th.metastatic_lines if ln.chemotherapy and ln not in swapped]
+            count = max(th.metastatic_chemotherapy_lines - sum(ln.chemotherapy for ln in swapped), len(lines))
         found = ctx.memo[key] = (count, line_listing(ctx, lines) or "none documented",
                                  _srcs(*(ln.sources for ln in lines)))
     return found
@@ -1207,6 +1214,17 @@ def progression_on_or_after_endocrine_therapy(state, ctx):
                            on_lines.sources + _srcs(state.therapy.endocrine_resistance_sources))
         return Finding(True, f"{count} endocrine-based line(s) for metastatic disease ({listing})", srcs)
     prior = evaluate_rule("prior_endocrine_any_setting", state, ctx)
+    swapped = ctx.current_line if ctx.line_swapped is not None else None
+    if swapped is not None:
+        # a drug swapped within the running line, judged as at its start (the order hooks'
+        # line_assessment): no metastatic endocrine line before it, so the endocrine therapy
+        # before it is the (neo)adjuvant one; the running line shows no progression (C.2 step 1)
+        early = _class(ctx, *ENDOCRINE_CLASSES) & ctx.early_drugs
+        if not early:
+            return Finding(False, f"No progression on endocrine therapy before the running "
+                                  f"{line_listing(ctx, [swapped])}, none documented on it (labelled after "
+                                  "progression on endocrine therapy; B.9 (iv))", _srcs(swapped.sources))
+        prior = _prior(ctx, False, early, "endocrine therapy (any setting)")
     if not prior.value:
         return prior
     adj = evaluate_rule("adjuvant_endocrine_relapse_within_12_months", state, ctx)

@@ -1,0 +1,153 @@
+"""A drug of the running first line swapped for a drug of its class (ribociclib -> palbociclib for
+toxicity, anastrozole -> letrozole), no progression documented on the line: a substitution within
+the line, not a new line (CR C.2 step 1: a new line starts when a new class/regimen starts after
+progression; mappings/therapy.py reads a drug stopped for intolerance as swapped within its line).
+The swapped regimen is still a first-line AI + CDK4/6 inhibitor regimen, which the first-line labels
+give (B.10: each CDK4/6 inhibitor "in combination with an aromatase inhibitor as initial
+endocrine-based therapy"), so the order hooks judge it in the line's own phase: no "A first-line
+option; the patient has had metastatic therapy" card; the active-drug card (stop the old drug if
+switching) is the one card about it. A progression documented on the line starts a new line: the
+first-line regimen is not indicated then. A draft of another class (fulvestrant on an AI line) is
+another labelled regimen (B.9), not a swap: judged as before.
+
+Whole FHIR patients through the mappings (tests/cards/test_fhir_scenarios.py builders).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from cards.engine import patient_view_cards
+from cards.knowledge import DRUGS
+
+from tests.cards.test_fhir_scenarios import _draft, _order, de_novo
+from tests.orders.test_order_hooks_http import client  # noqa: F401  (the HTTP fixture)
+
+AS_OF = dt.date(2024, 8, 1)
+FIRST_LINE_NOT_INDICATED = "not indicated — A first-line option; the patient has had metastatic therapy"
+
+
+def on_line_1(pid: str, *names: str, birth: str = "1958-05-01", menopause: str = "postmenopausal",
+              progression: str | None = None):
+    """De novo metastatic disease (2024-01-15), the drugs named taken since 2024-02-01 (line 1, running)."""
+    p = de_novo(pid, birth=birth, menopause=menopause).regimen(names, "2024-02-01")
+    if progression:
+        p.progression(progression)
+    return p.state(AS_OF)
+
+
+def order(state, *names: str) -> list[dict]:
+    return _order(state, [_draft(n, DRUGS[n].drug_class, DRUGS[n].rxnorm) for n in names])
+
+
+def shown(cards: list[dict]) -> list[tuple[str, str, str]]:
+    return [(c["indicator"], c["source"]["topic"]["code"], c["summary"]) for c in cards]
+
+
+@pytest.mark.parametrize("line, drafted, active_card", [
+    (("letrozole", "ribociclib"), ("palbociclib",),
+     "Palbociclib drafted while ribociclib is active: no labelled regimen gives both — stop ribociclib if switching"),
+    (("letrozole", "ribociclib"), ("letrozole", "palbociclib"),
+     "Palbociclib drafted while ribociclib is active: no labelled regimen gives both — stop ribociclib if switching"),
+    (("letrozole", "ribociclib"), ("abemaciclib",),
+     "Abemaciclib drafted while ribociclib is active: no labelled regimen gives both — stop ribociclib if switching"),
+    (("letrozole", "ribociclib"), ("anastrozole",),
+     "Anastrozole drafted while letrozole is active: no labelled regimen gives both — stop letrozole if switching"),
+    (("anastrozole", "palbociclib"), ("letrozole",),
+     "Letrozole drafted while anastrozole is active: no labelled regimen gives both — stop anastrozole if switching"),
+    (("anastrozole", "palbociclib"), ("letrozole", "palbociclib"),
+     "Letrozole drafted while anastrozole is active: no labelled regimen gives both — stop anastrozole if switching"),
+])
+def test_a_drug_of_a_running_first_line_swapped_for_one_of_its_class_gets_only_the_card_to_stop_the_old_drug(
+        line, drafted, active_card):
+    cards = order(on_line_1("swap", *line), *drafted)
+    assert shown(cards) == [("warning", "order-not-indicated", active_card)]
+
+
+def test_a_swap_on_a_first_line_whose_progression_is_documented_is_a_new_line_and_the_first_line_regimen_not_indicated():
+    state = on_line_1("swap-after-pd", "letrozole", "ribociclib", progression="2024-07-01")
+    summaries = [c["summary"] for c in order(state, "letrozole", "palbociclib")]
+    assert any(s.startswith("Letrozole + palbociclib: " + FIRST_LINE_NOT_INDICATED) for s in summaries), summaries
+    assert any(s.startswith("Palbociclib drafted while ribociclib is active") for s in summaries)
+
+
+def test_a_progression_dated_before_the_first_line_started_does_not_make_a_swap_in_it_a_new_line():
+    state = de_novo("pd-before").progression("2024-01-20").regimen(("letrozole", "ribociclib"), "2024-02-01").state(AS_OF)
+    summaries = [c["summary"] for c in order(state, "letrozole", "palbociclib")]
+    assert summaries == ["Palbociclib drafted while ribociclib is active: no labelled regimen gives both — "
+                         "stop ribociclib if switching"]
+
+
+def test_fulvestrant_drafted_on_a_running_aromatase_inhibitor_line_is_another_regimen_not_a_swap():
+    # fulvestrant is another endocrine class and another labelled regimen (B.9): judged as before
+    cards = order(on_line_1("to-fulv", "letrozole", "ribociclib"), "fulvestrant", "ribociclib")
+    assert shown(cards) == [("warning", "order-not-indicated", "Fulvestrant drafted while letrozole is active: no "
+                             "labelled regimen gives both — stop letrozole if switching")]
+
+
+def test_a_premenopausal_woman_swapping_her_cdk46_inhibitor_without_ovarian_suppression_is_told_to_add_it_to_the_ai_regimen():
+    state = on_line_1("premeno-swap", "letrozole", "ribociclib", birth="1980-01-01", menopause="premenopausal")
+    summaries = [c["summary"] for c in order(state, "palbociclib")]
+    assert "Premenopausal woman: add ovarian suppression to Aromatase inhibitor + CDK4/6 inhibitor" in summaries
+    assert not any("Fulvestrant" in s for s in summaries), summaries
+
+
+def test_patient_view_shows_the_running_line_the_swap_belongs_to_and_the_order_hooks_judge_it_as_that_line():
+    state = on_line_1("pv-swap", "letrozole", "ribociclib")
+    summary = next(c for c in patient_view_cards(state) if c.source.topic.code == "patient-summary")
+    assert "on line 1" in summary.summary
+    assert ("- Currently on letrozole + ribociclib (metastatic line 1): the options below apply at progression."
+            in summary.detail)
+    assert not any(FIRST_LINE_NOT_INDICATED in c["summary"] for c in order(state, "letrozole", "palbociclib"))
+
+
+# --- fulvestrant + CDK4/6 inhibitor lines: the running line is no earlier use of the combination ---
+
+def test_a_cdk46_inhibitor_swapped_within_a_running_fulvestrant_ribociclib_line_is_no_repeat_of_the_combination():
+    # B.9 (iv): palbociclib / abemaciclib + fulvestrant after progression on endocrine therapy: a
+    # relapse 2 months after adjuvant letrozole (endocrine-resistant, C.1) is one; the running
+    # fulvestrant + ribociclib line is the line being swapped, not an earlier fulvestrant + CDK4/6i line
+    from tests.cards.test_fhir_scenarios import adjuvant_relapse
+
+    state = adjuvant_relapse("fr-resistant", "2023-11-15").regimen(("fulvestrant", "ribociclib"), "2024-02-01").state(AS_OF)
+    assert shown(order(state, "abemaciclib")) == [("warning", "order-not-indicated", "Abemaciclib drafted while "
+                                                   "ribociclib is active: no labelled regimen gives both — stop ribociclib if switching")]
+    # line 2 after a progression on letrozole + ribociclib: the same
+    state = (de_novo("fr-line-2").regimen(("letrozole", "ribociclib"), "2024-02-01", "2024-05-01").progression("2024-04-25")
+             .regimen(("fulvestrant", "ribociclib"), "2024-05-10").state(AS_OF))
+    assert [c["summary"] for c in order(state, "fulvestrant", "palbociclib")] == [
+        "Palbociclib drafted while ribociclib is active: no labelled regimen gives both — stop ribociclib if switching"]
+
+
+def test_palbociclib_swapped_into_a_de_novo_first_line_of_fulvestrant_ribociclib_is_not_indicated_as_no_progression_on_endocrine_therapy():
+    # fulvestrant + ribociclib is labelled as initial endocrine-based therapy, palbociclib + fulvestrant
+    # only after progression on endocrine therapy (B.9 (iii)/(iv)): de novo, none before the line
+    cards = order(on_line_1("fr-de-novo", "fulvestrant", "ribociclib"), "palbociclib")
+    card = next(c for c in cards if c["summary"].startswith("Fulvestrant + palbociclib: not indicated"))
+    assert card["summary"].startswith("Fulvestrant + palbociclib: not indicated — No progression on endocrine therapy "
+                                      "before the running line 1: fulvestrant + ribociclib")
+    assert "Already treated with fulvestrant" not in card["detail"]
+    # replaced by the first-line regimens, not by the options at progression
+    assert [s["label"] for s in card["suggestions"]] == ["Replace with Letrozole + ribociclib"]
+    assert "Trastuzumab deruxtecan" not in card["detail"]
+
+
+# --- through HTTP: an active ribociclib order in prefetch, letrozole + palbociclib drafted ---------
+
+def test_http_letrozole_palbociclib_drafted_on_a_running_letrozole_ribociclib_line_says_only_to_stop_ribociclib(client):
+    from tests.orders.fhir import Chart
+    from tests.orders.test_order_hooks_http import post
+
+    chart = Chart("pt-swap").hr_positive_mbc(metastatic_days_ago=100)
+    chart.med("letrozole", 90)
+    current = chart.active_order("ribociclib", 90)
+    drafts = chart.drafts(("mr-letro", "letrozole"), ("mr-palbo", "palbociclib"))
+    cards = post(client, chart, "order-sign", drafts)
+    assert [(c["indicator"], c["summary"]) for c in cards] == [
+        ("warning", "Palbociclib drafted while ribociclib is active: no labelled regimen gives both — "
+                    "stop ribociclib if switching")]
+    # the palbociclib draft naming the ribociclib order it replaces (MedicationRequest.priorPrescription)
+    drafts[1]["priorPrescription"] = {"reference": current}
+    assert post(client, chart, "order-sign", drafts) == []
