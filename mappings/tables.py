@@ -599,6 +599,7 @@ GLUCOSE_LOWERING_REASONS: tuple[tuple[str, str, tuple[str, ...], frozenset[str],
 GLUCOSE_LOWERING_REASON_LEAD = _GLR["reason_lead_pattern"]["pattern"]
 SLIDING_SCALE_TEXT = re.compile(_GLR["sliding_scale_pattern"]["pattern"], re.I)
 DIABETES_ONLY_BRAND_TEXT = re.compile(_GLR["diabetes_only_brands"]["pattern"], re.I)
+GLUCOSE_LOWERING_NOT_TAKEN_OPENING = re.compile(_GLR["not_taken_opening"]["pattern"], re.I)
 
 # fixed-dose combination products (drugs.yaml combination_products): brand -> every ingredient
 COMBINATION_PRODUCTS: dict[str, tuple[str, ...]] = {
