@@ -26,6 +26,8 @@ An earlier result the same text names beside the current one ("HER2-low, previou
 "Previously HER2 0, now 1+") is history (named, not read as the result; CR C.2 step 0), except
 beside a 3+ (two results in one text, unknown). An ISH written "equivocal" (ASCO/CAP 2013) is
 never read as a result, only named.
+IHC 3+ beside an ISH not amplified (and none amplified) in one assessment is HER2 discordant:
+unknown, testing card only (CR C.2 step 0), the disagreement named.
 ISH: the lab's interpretation, else HER2/CEP17 ratio and copies per nucleus when both
 agree (ASCO/CAP groups 1 and 5; groups 2-4 undecided, see _ish_result). Serum HER2 codes
 are excluded. The assessment is the most recent HER2 result day plus results within the 45
@@ -1121,7 +1123,11 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
     ish_discordant = score != "3+" and len(_ish_results(group)) > 1
     if ish_discordant:
         ish = None  # neither result is the assessment's ISH (gap her2-ish-discordant names both)
-    discordant = _overall_disagrees(group, cat) or ish_discordant
+    # IHC 3+ beside an ISH not amplified in one assessment: positive by the IHC (ASCO/CAP 2018,
+    # CR A.1), not by the ISH; the results disagree (_note_ihc_3_plus_beside_ish_not_amplified)
+    # (not beside another ISH amplified: IHC 3+ with ISH amplified is positive either way, as before)
+    ihc_ish_discordant = score == "3+" and ish == "not-amplified" and "amplified" not in _ish_results(group)
+    discordant = _overall_disagrees(group, cat) or ish_discordant or ihc_ish_discordant
     if discordant:
         cat = "unknown"  # CR C.2 step 0: HER2 discordant -> testing card only
     if cat == "unknown" and older and not discordant:
@@ -1229,11 +1235,12 @@ def _note_discordant_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
 
 
 def _note_ihc_3_plus_beside_ish_not_amplified(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
-    """IHC 3+ and an ISH not amplified in the assessment used: read HER2-positive, as before (CR
-    A.1 ASCO/CAP 2018 definitions: IHC 3+ is positive without ISH; HER2-negative is IHC 0, 1+ or
-    2+ with ISH not amplified, C.2 step 0, which IHC 3+ is not), but the two results disagree
-    and nothing said so: named, so the user can ask pathology to review them."""
-    if her2.category != "positive" or her2.ihc_score != "3+" or her2.date is None:
+    """IHC 3+ and an ISH not amplified in the assessment used: the IHC says HER2-positive (CR A.1
+    ASCO/CAP 2018: IHC 3+ is positive), the ISH does not, and HER2-negative is IHC 0, 1+ or 2+ with
+    ISH not amplified (C.2 step 0), which IHC 3+ is not. The results disagree: HER2 discordant ->
+    testing card only (C.2 step 0; _combine_her2 reads it unknown), as an ISH amplified beside one
+    not amplified is. Named, so the user can ask pathology to review them."""
+    if her2.category not in ("positive", "unknown") or her2.ihc_score != "3+" or her2.date is None:
         return
     group = [r for r in recs if r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS]
     ihc = [r for r in group if r.ihc == "3+"]
@@ -1247,8 +1254,10 @@ def _note_ihc_3_plus_beside_ish_not_amplified(ctx: Ctx, recs: list[_Her2], her2:
         return ", ".join(sorted({r.date.isoformat() for r in rs if r.date}))
     ctx.gap("her2-ihc-ish-discordant",
             f"HER2 IHC 3+ ({days(ihc)}) with ISH not amplified ({days(not_amplified)}) in the same assessment: "
-            "the results disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), so HER2 is read as positive; "
-            "ask pathology to review both results.",
+            "the results disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), an ISH not amplified is not; "
+            + ("HER2 discordant is read as unknown, testing only (CR C.2 step 0)" if her2.category == "unknown" else
+               "with an ISH amplified too, HER2 is read as positive")
+            + ": ask pathology to review both results.",
             [r.src for r in ihc + not_amplified])
 
 

@@ -604,17 +604,19 @@ def test_an_ihc_0_with_its_sub_class_stated_keeps_it(text, category):
 # --- mk3: receptor / HER2 reading against ASCO/CAP as CR A.1 cites it ---------------------------
 
 @pytest.mark.parametrize("ish_value", [answer(SNOMED, "2667000", "Absent"), {"valueString": "Not amplified"}])
-def test_ihc_3_plus_with_an_ish_not_amplified_stays_her2_positive_and_the_disagreement_is_named(ish_value):
+def test_ihc_3_plus_with_an_ish_not_amplified_is_her2_discordant_unknown_and_the_disagreement_is_named(ish_value):
     # CR A.1 (ASCO/CAP 2018): IHC 3+ is HER2-positive; HER2-negative is IHC 0, 1+ or 2+ with ISH
-    # not amplified (C.2 step 0). Before, the ISH not amplified beside it was shown with no word
+    # not amplified. The two disagree: C.2 step 0, HER2 discordant -> testing card only (mk4; mk3
+    # read it HER2-positive with the disagreement named)
     ihc = loinc_obs("85319-2", "2024-01-15", valueString="3+")
     ish = loinc_obs("85318-4", "2024-01-25", **ish_value)
     s = build_patient_state([patient(), ihc, ish], PID)
-    assert (s.her2.category, s.her2.ihc_score) == ("positive", "3+")
+    assert (s.her2.category, s.her2.ihc_score, s.her2.ish, s.her2.conflict) == ("unknown", "3+", "not-amplified", True)
     gap = next(g for g in s.gaps if g.code == "her2-ihc-ish-discordant")
     assert gap.message == ("HER2 IHC 3+ (2024-01-15) with ISH not amplified (2024-01-25) in the same assessment: the "
-                           "results disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), so HER2 is read as "
-                           "positive; ask pathology to review both results.")
+                           "results disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), an ISH not amplified "
+                           "is not; HER2 discordant is read as unknown, testing only (CR C.2 step 0): ask pathology to "
+                           "review both results.")
 
 
 def test_ihc_3_plus_with_an_ish_amplified_or_an_older_ish_not_amplified_names_no_disagreement():
@@ -705,7 +707,7 @@ def test_ihc_3_plus_with_an_ish_ratio_and_copies_of_group_5_names_the_disagreeme
     ratio = loinc_obs("49683-6", "2024-01-25", **quantity(1.5, "{ratio}"))
     copies = loinc_obs("74860-8", "2024-01-25", **quantity(3.0, "{copies}"))
     s = build_patient_state([patient(), ihc, ratio, copies], PID)
-    assert (s.her2.category, s.her2.ish) == ("positive", "not-amplified")
+    assert (s.her2.category, s.her2.ish) == ("unknown", "not-amplified")
     assert "her2-ihc-ish-discordant" in {g.code for g in s.gaps}
 
 
