@@ -24,7 +24,11 @@ are noted, never amplified. In IHC / interpretation text only the clause after a
 ("IHC 2+; FISH: no evidence of amplification") is read, and not when it has no result yet.
 An earlier result the same text names beside the current one ("HER2-low, previously HER2 0",
 "Previously HER2 0, now 1+") is history (named, not read as the result; CR C.2 step 0), except
-beside a 3+ (two results in one text, unknown). An ISH written "equivocal" (ASCO/CAP 2013) is
+beside a 3+ (two results in one text, unknown); so is, with no history word, the one of two
+clauses the text does not mark as current by a later year, a review ("HER2 0; on review 1+") or a
+metastatic specimen beside the primary ("1+ on liver biopsy; IHC 0 on 2016 primary"), and an
+earlier ISH before "now" ("ISH previously not amplified, now amplified"); unmarked or
+contradicting marks leave both (unread). An ISH written "equivocal" (ASCO/CAP 2013) is
 never read as a result, only named.
 IHC 3+ beside an ISH not amplified (and none amplified) in one assessment is HER2 discordant:
 unknown, testing card only (CR C.2 step 0), the disagreement named.
@@ -742,7 +746,8 @@ def _her2_history(text: str) -> tuple[str, str | None]:
         if "3+" in named or "3+" in _her2_text_scores(now):
             return text, None
         return now, history.strip()
-    return _her2_history_first(text)
+    now, history = _her2_history_first(text)
+    return (now, history) if history is not None else _her2_current_of_two(text)
 
 
 def _history_words(text: str) -> Iterator[re.Match[str]]:
@@ -774,11 +779,56 @@ def _her2_history_first(text: str) -> tuple[str, str | None]:
         return text, None
     history, now = text[m.start():c.start()], text[:m.start()] + text[c.start():]
     named = _her2_text_scores(history)
-    if not _names_current_result(now) or not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)):
+    # an earlier ISH beside the current one ("HER2 2+, ISH previously not amplified, now amplified")
+    earlier_ish = _one_reading(_ish_readings(history)) is not None and _ish_in_text(now) is not None
+    if not _names_current_result(now) or not (named or _her2_low_named(history) or earlier_ish
+                                              or T.HER2_HISTORY_ZERO.search(history)):
         return text, None
     if "3+" in named or "3+" in _her2_text_scores(now):
         return text, None
     return now, history.strip(" ,;")
+
+
+def _her2_current_of_two(text: str) -> tuple[str, str | None]:
+    """Two results in one text with no history word, each in its own clause naming one IHC
+    score, the current one marked by a later year, a current or review word, or a metastatic
+    specimen beside the primary ("HER2 IHC 1+ on liver biopsy; IHC 0 on 2016 primary": 1+ now,
+    "IHC 0 on 2016 primary" history; CR C.2 step 0 prefers the most recent biopsy, metastatic
+    site, and keeps history). (text, None) when no mark, marks that disagree, or 3+ (local_codes.yaml
+    her2.history two_results)."""
+    starts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
+    ends = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
+    scored = [(a, b) for a, b in zip(starts, ends) if _her2_text_scores(text[a:b])]
+    if len(scored) != 2:
+        return text, None
+    clauses = [text[a:b] for a, b in scored]
+    scores = [_her2_text_scores(c) for c in clauses]
+    if any(len(sc) != 1 for sc in scores) or scores[0] == scores[1] or "3+" in scores[0] | scores[1]:
+        return text, None
+    current = _marked_current(clauses[0], clauses[1])
+    if current is None:
+        return text, None
+    a, b = scored[1 - current]
+    return (text[:a] + text[b:]).strip(" ,;|"), text[a:b].strip(" ,;|")
+
+
+def _marked_current(first: str, second: str) -> int | None:
+    """Which of two clauses (0 or 1) the marks of _her2_current_of_two say is current; None when
+    none does or they disagree."""
+    votes = set()
+    years = [max((int(y) for y in T.HER2_TWO_RESULTS_YEAR.findall(c)), default=None) for c in (first, second)]
+    if years[0] and years[1] and years[0] != years[1]:
+        votes.add(0 if years[0] > years[1] else 1)
+    marked = [T.HER2_HISTORY_CURRENT.search(c) is not None for c in (first, second)]
+    if marked[0] != marked[1]:
+        votes.add(0 if marked[0] else 1)
+    site = [(T.HER2_TWO_RESULTS_METASTATIC.search(c) is not None, T.HER2_TWO_RESULTS_PRIMARY.search(c) is not None)
+            for c in (first, second)]
+    if site[0] == (True, False) and site[1] == (False, True):
+        votes.add(0)
+    elif site[0] == (False, True) and site[1] == (True, False):
+        votes.add(1)
+    return votes.pop() if len(votes) == 1 else None
 
 
 def _as_written(obs: dict[str, Any], words: str) -> str:

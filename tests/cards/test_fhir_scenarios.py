@@ -5260,3 +5260,15 @@ def test_fhir_her2_negative_now_written_before_an_earlier_her2_low_gets_the_re_t
     assert state.her2.category == "negative-unspecified"
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
     assert "test-her2" in topics(cards)
+
+
+def test_fhir_her2_1_plus_on_the_liver_biopsy_beside_ihc_0_on_the_primary_in_one_text_offers_trastuzumab_deruxtecan():
+    # CR C.2 step 0: prefer the most recent biopsy (metastatic site), keep history. Before, the two
+    # scores of one text read HER2-negative without a score: T-DXd withheld and a HER2 re-test asked
+    p = hr_positive_mbc("p-her2-liver-primary", her2="HER2 IHC 1+ on liver biopsy; IHC 0 on 2016 primary")
+    p.regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20").progression("2025-05-15")
+    state, cards = run(p)
+    assert (state.her2.category, state.her2.ihc_score) == ("low", "1+")
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+    assert ("also names an earlier result ('IHC 0 on 2016 primary')"
+            in card(cards, "patient-summary")["detail"])

@@ -780,3 +780,45 @@ def test_an_ish_written_not_equivocal_is_not_named_as_an_ish_reported_equivocal(
     assert s.her2.category == "equivocal-pending"
     assert "her2-ish-equivocal" not in {g.code for g in s.gaps}
     assert {g.code: g.message for g in s.gaps}["her2-equivocal-pending"] == "HER2 IHC 2+ without ISH result."
+
+
+# --- mk4: two results in one text, the current one marked by specimen, date or review ---------------
+
+@pytest.mark.parametrize("text,category,score,earlier", [
+    ("HER2 IHC 1+ on liver biopsy; IHC 0 on 2016 primary", "low", "1+", "IHC 0 on 2016 primary"),
+    ("HER2 0 (primary 2018), 1+ (liver 2024)", "low", "1+", "HER2 0 (primary 2018)"),
+    ("HER2 0 on primary; 1+ on metastasis", "low", "1+", "HER2 0 on primary"),
+    ("HER2 0; on review 1+", "low", "1+", "HER2 0"),
+    ("Previously reported as HER2 2+; on review 1+", "low", "1+", "Previously reported as HER2 2+"),
+])
+def test_two_her2_results_in_one_text_read_the_one_the_text_marks_current_and_name_the_other(text, category, score,
+                                                                                               earlier):
+    # CR C.2 step 0: prefer the most recent biopsy (metastatic site), keep history. Before, the two
+    # scores read HER2-negative without a score (T-DXd withheld) or the reviewed 1+ read as 2+
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == (category, score)
+    assert f"also names an earlier result ('{earlier}')" in {g.code: g.message for g in s.gaps}["her2-history-in-text"]
+
+
+def test_an_earlier_her2_low_on_the_primary_beside_an_ihc_0_on_the_metastasis_is_ihc_0_with_the_her2_low_named():
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
+                                                  valueString="HER2 1+ (primary 2018), 0 (liver 2024)")], PID)
+    assert (s.her2.category, s.her2.earlier_low) == ("zero-unspecified", "'HER2 1+ (primary 2018)' (named in the "
+                                                                         "2024-01-15 result)")
+
+
+def test_an_ish_written_as_previously_not_amplified_now_amplified_is_the_current_amplified_ish():
+    # before: both ISH readings in one clause, no ISH read (IHC 2+ "without ISH result")
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
+                                                  valueString="HER2 2+, ISH previously not amplified, now amplified")], PID)
+    assert (s.her2.category, s.her2.ish) == ("positive", "amplified")
+    assert "also names an earlier result ('previously not amplified')" in {
+        g.code: g.message for g in s.gaps}["her2-history-in-text"]
+
+
+@pytest.mark.parametrize("text", ["HER2 0 on block A; 1+ on block B", "HER2 0; 1+ (2024)",
+                                  "HER2 0 (liver 2016); 1+ (primary 2024)"])
+def test_two_her2_results_whose_text_does_not_say_which_is_current_stay_unread_as_before(text):
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("negative-unspecified", None)
+    assert "her2-history-in-text" not in {g.code for g in s.gaps}
