@@ -1213,10 +1213,17 @@ def _glucose_lowering_not_taken(ctx: Ctx, e: Exposure) -> str | None:
 
 @lru_cache(maxsize=1024)
 def _written_not_taken(text: str) -> bool:
-    """The text names one drug, written as not taken before it ("No insulin", "Off Ozempic")."""
+    """The text's drugs, joined as one list, written as not taken before the first ("No insulin",
+    "Off Ozempic", "No metformin or insulin") or after the last ("Metformin - not taking"):
+    drugs.yaml glucose_lowering_reasons not_taken_*."""
     names = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1))]
-    return (len({m.group(1).lower() for m in names}) == 1
-            and T.GLUCOSE_LOWERING_NOT_TAKEN_OPENING.match(text[:names[0].start()]) is not None)
+    if not names or not all(T.GLUCOSE_LOWERING_NOT_TAKEN_JOINED.match(text[a.end():b.start()])
+                            for a, b in zip(names, names[1:])):
+        return False
+    if T.DRUG_STOPPED_PAUSED.search(text):
+        return False  # "Stopped metformin for 2 days (contrast)", "... restarted": a pause, as for the anticancer drugs
+    return (T.GLUCOSE_LOWERING_NOT_TAKEN_OPENING.match(text[:names[0].start()]) is not None
+            or T.GLUCOSE_LOWERING_NOT_TAKEN_CLOSING.match(text[names[-1].end():]) is not None)
 
 
 def _prediabetes(con: Concept) -> bool:

@@ -606,6 +606,8 @@ GLUCOSE_LOWERING_REASON_LEAD = _GLR["reason_lead_pattern"]["pattern"]
 SLIDING_SCALE_TEXT = re.compile(_GLR["sliding_scale_pattern"]["pattern"], re.I)
 DIABETES_ONLY_BRAND_TEXT = re.compile(_GLR["diabetes_only_brands"]["pattern"], re.I)
 GLUCOSE_LOWERING_NOT_TAKEN_OPENING = re.compile(_GLR["not_taken_opening"]["pattern"], re.I)
+GLUCOSE_LOWERING_NOT_TAKEN_CLOSING = re.compile(_GLR["not_taken_closing"]["pattern"], re.I)
+GLUCOSE_LOWERING_NOT_TAKEN_JOINED = re.compile(_GLR["not_taken_names_joined"]["pattern"], re.I)
 
 # fixed-dose combination products (drugs.yaml combination_products): brand -> every ingredient
 COMBINATION_PRODUCTS: dict[str, tuple[str, ...]] = {

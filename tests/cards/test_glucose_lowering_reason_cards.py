@@ -89,7 +89,8 @@ def _written(rid: str, text: str) -> dict:
 
 
 @pytest.mark.parametrize("text", ["No insulin", "No Ozempic", "Metformin - stopped", "Insulin (discontinued)",
-                                  "Not on metformin"])
+                                  "Not on metformin", "Metformin - not taking", "Stopped metformin",
+                                  "No metformin or insulin", "Insulin not required"])
 def test_a_glucose_lowering_drug_written_as_stopped_or_not_taken_is_no_treated_diabetes_on_the_everolimus_card(text):
     # was: "caution: diabetes/hyperglycaemia", "on glucose-lowering treatment (...)" on an active
     # record whose text says the drug is stopped or not taken (CR A.4: treatment of diabetes)
@@ -114,7 +115,9 @@ def test_a_stopped_metformin_beside_a_type_2_diabetes_condition_is_still_type_2_
     assert "glucose-lowering-not-taken" in {g.code for g in state.gaps}
 
 
-def test_a_held_metformin_is_still_the_treated_diabetes_caution():
-    # a hold is a pause, as the therapy history reads a held anticancer drug (drugs.yaml not_taken_opening)
-    c = card(_after_ai_cdk46i("gl-held", _written("gl-held-1", "Metformin held")), "everolimus-exemestane")
+@pytest.mark.parametrize("text", ["Metformin held", "Stopped metformin for 2 days (contrast)"])
+def test_a_held_or_paused_metformin_is_still_the_treated_diabetes_caution(text):
+    # a hold or a pause is no stop, as the therapy history reads one of an anticancer drug
+    # (drugs.yaml not_taken_opening; local_codes.yaml drug_mentions stopped_paused)
+    c = card(_after_ai_cdk46i("gl-held", _written("gl-held-1", text)), "everolimus-exemestane")
     assert "on glucose-lowering treatment (metformin)" in c["detail"]
