@@ -796,25 +796,34 @@ def _her2_current_of_two(text: str) -> tuple[str, str | None]:
     "IHC 0 on 2016 primary" history; CR C.2 step 0 prefers the most recent biopsy, metastatic
     site, and keeps history). (text, None) when no mark, marks that disagree, or 3+ (local_codes.yaml
     her2.history two_results)."""
+    scored, votes = _two_results(text)
+    if len(votes) != 1:
+        return text, None
+    a, b = scored[1 - next(iter(votes))]
+    return (text[:a] + text[b:]).strip(" ,;|"), text[a:b].strip(" ,;|")
+
+
+@lru_cache(maxsize=4096)
+def _two_results(text: str) -> tuple[list[tuple[int, int]], frozenset[int]]:
+    """The two clauses of `text` (their spans) that each name one IHC score, different and not 3+,
+    and which of them (0, 1) the marks of _her2_current_of_two say is current: both when the marks
+    disagree ("HER2 1+ (liver 2016), 0 (primary 2024)": the later year and the metastatic site point
+    to different clauses). ([], {}) when the text is not two such clauses."""
     starts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
     ends = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
     scored = [(a, b) for a, b in zip(starts, ends) if _her2_text_scores(text[a:b])]
     if len(scored) != 2:
-        return text, None
+        return [], frozenset()
     clauses = [text[a:b] for a, b in scored]
     scores = [_her2_text_scores(c) for c in clauses]
     if any(len(sc) != 1 for sc in scores) or scores[0] == scores[1] or "3+" in scores[0] | scores[1]:
-        return text, None
-    current = _marked_current(clauses[0], clauses[1])
-    if current is None:
-        return text, None
-    a, b = scored[1 - current]
-    return (text[:a] + text[b:]).strip(" ,;|"), text[a:b].strip(" ,;|")
+        return [], frozenset()
+    return scored, _marked_current(clauses[0], clauses[1])
 
 
-def _marked_current(first: str, second: str) -> int | None:
-    """Which of two clauses (0 or 1) the marks of _her2_current_of_two say is current; None when
-    none does or they disagree."""
+def _marked_current(first: str, second: str) -> frozenset[int]:
+    """Which of two clauses (0, 1) the marks of _her2_current_of_two say is current: none, one,
+    or both when the marks disagree."""
     votes = set()
     years = [max((int(y) for y in T.HER2_TWO_RESULTS_YEAR.findall(c)), default=None) for c in (first, second)]
     if years[0] and years[1] and years[0] != years[1]:
@@ -828,7 +837,7 @@ def _marked_current(first: str, second: str) -> int | None:
         votes.add(0)
     elif site[0] == (False, True) and site[1] == (True, False):
         votes.add(1)
-    return votes.pop() if len(votes) == 1 else None
+    return frozenset(votes)
 
 
 def _as_written(obs: dict[str, Any], words: str) -> str:
@@ -901,6 +910,13 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 scores = scores | {"1+"}
             if len(scores) > 1 and score is None:
                 t, several = _several_scores(scores)
+            elif score is None and len(_two_results(read)[1]) == 2:
+                # two results whose marks point to different clauses (a later year on the primary,
+                # the metastatic site on the other): which is current the text does not say (CR C.2
+                # step 0): read as two scores, as a text naming both ("HER2 0, 1+") is; before, one
+                # clause's score went unread ("0 (primary 2024)") and the other was read alone
+                t, several = _several_scores(frozenset().union(*(_her2_text_scores(read[a:b])
+                                                                 for a, b in _two_results(read)[0])))
             if t in ("ultralow", "null") and _her2_low_named(read) and _only_hedged_zero(read):
                 # "HER2 low; possible ultralow on re-review": the result is HER2-low, the IHC 0
                 # sub-class only a question (CR A.1; label B is for HER2-low only, B.11)

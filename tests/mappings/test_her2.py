@@ -817,8 +817,10 @@ def test_an_ish_written_as_previously_not_amplified_now_amplified_is_the_current
 
 
 @pytest.mark.parametrize("text", ["HER2 0 on block A; 1+ on block B", "HER2 0; 1+ (2024)",
-                                  "HER2 0 (liver 2016); 1+ (primary 2024)"])
-def test_two_her2_results_whose_text_does_not_say_which_is_current_stay_unread_as_before(text):
+                                  "HER2 0 (liver 2016); 1+ (primary 2024)",
+                                  # before: read HER2-low, the '0 (primary 2024)' unread
+                                  "HER2 1+ (liver 2016), 0 (primary 2024)"])
+def test_two_her2_results_whose_text_does_not_say_which_is_current_stay_unread(text):
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
     assert (s.her2.category, s.her2.ihc_score) == ("negative-unspecified", None)
     assert "her2-history-in-text" not in {g.code for g in s.gaps}
