@@ -800,7 +800,10 @@ def _her2_current_of_two(text: str) -> tuple[str, str | None]:
     if len(votes) != 1:
         return text, None
     a, b = scored[1 - next(iter(votes))]
-    return (text[:a] + text[b:]).strip(" ,;|"), text[a:b].strip(" ,;|")
+    history = text[a:b].strip(" ,;|")
+    if history.endswith(")") and history.count(")") > history.count("("):
+        history = history[:-1].rstrip()  # the bracket the clause closes is not its own
+    return (text[:a] + text[b:]).strip(" ,;|"), history
 
 
 @lru_cache(maxsize=4096)
@@ -811,8 +814,12 @@ def _two_results(text: str) -> tuple[list[tuple[int, int]], frozenset[int]]:
     to different clauses). ([], {}) when the text is not two such clauses."""
     starts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
     ends = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
-    scored = [(a, b) for a, b in zip(starts, ends) if _her2_text_scores(text[a:b])]
-    if len(scored) != 2:
+    spans = list(zip(starts, ends))
+    scored = [(a, b) for a, b in spans if _her2_text_scores(text[a:b])]
+    if len(scored) != 2 or any(T.HER2_ISH_IN_TEXT_WORD.search(text[a:b]) for a, b in spans if (a, b) not in scored):
+        # an ISH clause of its own ("2+ (primary 2015), FISH amplified"): which result it goes
+        # with the clauses do not say (read with the current one, the primary's amplified ISH
+        # made an IHC 0 on the metastasis HER2-positive)
         return [], frozenset()
     clauses = [text[a:b] for a, b in scored]
     scores = [_her2_text_scores(c) for c in clauses]

@@ -824,3 +824,16 @@ def test_two_her2_results_whose_text_does_not_say_which_is_current_stay_unread(t
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
     assert (s.her2.category, s.her2.ihc_score) == ("negative-unspecified", None)
     assert "her2-history-in-text" not in {g.code for g in s.gaps}
+
+
+def test_two_her2_results_beside_an_ish_clause_of_its_own_are_not_split_and_the_history_quote_has_no_stray_bracket():
+    # which result "FISH amplified" goes with the clauses do not say: read as before, never given
+    # to the current IHC 0 alone (it was the primary's); a history clause closing a bracket is quoted without it
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
+                                                  valueString="HER2 0 (liver 2023); 2+ (primary 2015), FISH amplified")], PID)
+    assert "her2-history-in-text" not in {g.code for g in s.gaps}
+    s = build_patient_state([patient(), loinc_obs("48676-1", "2024-01-15",
+                                                  valueString="HER2 negative (IHC 1+ on liver; IHC 0 on 2016 primary)")], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("low", "1+")
+    assert "also names an earlier result ('IHC 0 on 2016 primary')" in {
+        g.code: g.message for g in s.gaps}["her2-history-in-text"]
