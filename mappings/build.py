@@ -261,6 +261,13 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   drugs.yaml glucose_lowering_reasons): not counted as diabetes
                                   treatment (CR A.4), named here; hyperglycaemia is a caution;
                                   never beside a counted diabetes Condition (the drug treats it)
+    glucose-lowering-not-taken    an active glucose-lowering drug record whose text writes the drug
+                                  as stopped or past use ("Metformin - stopped": therapy.py
+                                  written_as_stopped) or as not taken before or after its name
+                                  ("No insulin", "Not on metformin", "Metformin - not taking":
+                                  drugs.yaml not_taken_opening / not_taken_closing):
+                                  not counted as diabetes treatment (CR A.4); a diabetes Condition
+                                  still counts; a hold or a pause ("Metformin held", "stopped for 2 days") is still treatment
     long-qt-unconfirmed           a long QT syndrome Condition is only provisional/differential/
                                   unconfirmed (verificationStatus) or written as a suspicion
                                   ("suspected", "r/o", "?") and no confirmed one: not counted

@@ -34,7 +34,7 @@ from mappings.state import (
     Source, TherapyHistory, date_written,
 )
 from mappings.depots import depot_weeks, window_days
-from mappings.therapy import ADMIN_ACTIVE_DAYS_OFS
+from mappings.therapy import ADMIN_ACTIVE_DAYS_OFS, written_as_stopped
 
 AGE_RULE_POSTMENOPAUSAL = 60
 _UNSET: Any = object()
@@ -990,6 +990,17 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 "caution of a PI3K/AKT/mTOR inhibitor is not settled by the sources (the labels name "
                 "diabetes); check HbA1c and fasting glucose before one.", prediabetes)
     meds = [e for e in therapy.exposures if e.active and any(d.drug_class == "antihyperglycemic" for d in e.drugs)]
+    # a record under way by its status whose text writes its drug as stopped or not taken
+    # ("Metformin - stopped", "No insulin"): no treatment now (CR A.4), named; a diabetes
+    # Condition still decides diabetes (then untreated unless another drug is taken)
+    not_taken = [(e, words) for e in meds if (words := _glucose_lowering_not_taken(ctx, e))]
+    if not_taken:
+        meds = [e for e in meds if all(e is not n for n, _ in not_taken)]
+        ctx.gap("glucose-lowering-not-taken",
+                "Glucose-lowering drug records under way by their status write the drug as stopped or not "
+                "taken, not counted as diabetes treatment: " + "; ".join(w for _, w in not_taken)
+                + ". Confirm whether it is taken (a diabetes requiring anti-hyperglycaemic treatment is a caution "
+                "before a PI3K/AKT/mTOR inhibitor, C.3 row 14).", [s for e, _ in not_taken for s in e.sources])
     # why each was given (drugs.yaml glucose_lowering_reasons; CR A.4: treatment *of diabetes*)
     # In a patient with a counted diabetes Condition a glucose-lowering drug is that diabetes's
     # treatment whatever the prescriber's reason (insulin "for steroid-induced hyperglycaemia" in a
@@ -1179,6 +1190,40 @@ def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | N
     if only_given and e.sources and any(T.SLIDING_SCALE_TEXT.search(w) for w in own_words):
         return "hyperglycaemia", "a sliding scale in hospital (doses given only; no diabetes recorded as its reason)"
     return None, None
+
+
+def _glucose_lowering_not_taken(ctx: Ctx, e: Exposure) -> str | None:
+    """The records of a glucose-lowering exposure as written ("MedicationStatement/ms-1
+    ('Metformin - stopped')") when every one writes its drug as stopped, past use or a course
+    completed (therapy.written_as_stopped: the reading the therapy history gives the anticancer
+    drugs) or as not taken before its name, its only drug ("No insulin", "Not on metformin":
+    drugs.yaml glucose_lowering_reasons not_taken_opening); None otherwise (a hold is a pause)."""
+    said: list[str] = []
+    for src in e.sources:
+        res = ctx.resolve({"reference": src.reference})
+        if res is None:
+            return None
+        med = ctx.resolve(res.get("medicationReference"), res) if isinstance(res.get("medicationReference"), dict) else None
+        written = cc_as_written(res.get("medicationCodeableConcept") if med is None else med.get("code"))
+        if not (written_as_stopped(ctx, res) or _written_not_taken(written)):
+            return None
+        said.append(f"{src.reference} ('{printable_clip(' '.join(written.split()), 80)}')")
+    return "; ".join(said) or None
+
+
+@lru_cache(maxsize=1024)
+def _written_not_taken(text: str) -> bool:
+    """The text's drugs, joined as one list, written as not taken before the first ("No insulin",
+    "Off Ozempic", "No metformin or insulin") or after the last ("Metformin - not taking"):
+    drugs.yaml glucose_lowering_reasons not_taken_*."""
+    names = [m for m in T.DRUG_NAME_RE.finditer(text) if T.drug_for_name(m.group(1))]
+    if not names or not all(T.GLUCOSE_LOWERING_NOT_TAKEN_JOINED.match(text[a.end():b.start()])
+                            for a, b in zip(names, names[1:])):
+        return False
+    if T.DRUG_STOPPED_PAUSED.search(text):
+        return False  # "Stopped metformin for 2 days (contrast)", "... restarted": a pause, as for the anticancer drugs
+    return (T.GLUCOSE_LOWERING_NOT_TAKEN_OPENING.match(text[:names[0].start()]) is not None
+            or T.GLUCOSE_LOWERING_NOT_TAKEN_CLOSING.match(text[names[-1].end():]) is not None)
 
 
 def _prediabetes(con: Concept) -> bool:

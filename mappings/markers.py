@@ -24,8 +24,14 @@ are noted, never amplified. In IHC / interpretation text only the clause after a
 ("IHC 2+; FISH: no evidence of amplification") is read, and not when it has no result yet.
 An earlier result the same text names beside the current one ("HER2-low, previously HER2 0",
 "Previously HER2 0, now 1+") is history (named, not read as the result; CR C.2 step 0), except
-beside a 3+ (two results in one text, unknown). An ISH written "equivocal" (ASCO/CAP 2013) is
+beside a 3+ (two results in one text, unknown); so is, with no history word, the one of two
+clauses the text does not mark as current by a later year, a review ("HER2 0; on review 1+") or a
+metastatic specimen beside the primary ("1+ on liver biopsy; IHC 0 on 2016 primary"), and an
+earlier ISH before "now" ("ISH previously not amplified, now amplified"); unmarked or
+contradicting marks leave both (unread). An ISH written "equivocal" (ASCO/CAP 2013) is
 never read as a result, only named.
+IHC 3+ beside an ISH not amplified (and none amplified) in one assessment is HER2 discordant:
+unknown, testing card only (CR C.2 step 0), the disagreement named.
 ISH: the lab's interpretation, else HER2/CEP17 ratio and copies per nucleus when both
 agree (ASCO/CAP groups 1 and 5; groups 2-4 undecided, see _ish_result). Serum HER2 codes
 are excluded. The assessment is the most recent HER2 result day plus results within the 45
@@ -740,7 +746,8 @@ def _her2_history(text: str) -> tuple[str, str | None]:
         if "3+" in named or "3+" in _her2_text_scores(now):
             return text, None
         return now, history.strip()
-    return _her2_history_first(text)
+    now, history = _her2_history_first(text)
+    return (now, history) if history is not None else _her2_current_of_two(text)
 
 
 def _history_words(text: str) -> Iterator[re.Match[str]]:
@@ -772,11 +779,72 @@ def _her2_history_first(text: str) -> tuple[str, str | None]:
         return text, None
     history, now = text[m.start():c.start()], text[:m.start()] + text[c.start():]
     named = _her2_text_scores(history)
-    if not _names_current_result(now) or not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)):
+    # an earlier ISH beside the current one ("HER2 2+, ISH previously not amplified, now amplified")
+    earlier_ish = _one_reading(_ish_readings(history)) is not None and _ish_in_text(now) is not None
+    if not _names_current_result(now) or not (named or _her2_low_named(history) or earlier_ish
+                                              or T.HER2_HISTORY_ZERO.search(history)):
         return text, None
     if "3+" in named or "3+" in _her2_text_scores(now):
         return text, None
     return now, history.strip(" ,;")
+
+
+def _her2_current_of_two(text: str) -> tuple[str, str | None]:
+    """Two results in one text with no history word, each in its own clause naming one IHC
+    score, the current one marked by a later year, a current or review word, or a metastatic
+    specimen beside the primary ("HER2 IHC 1+ on liver biopsy; IHC 0 on 2016 primary": 1+ now,
+    "IHC 0 on 2016 primary" history; CR C.2 step 0 prefers the most recent biopsy, metastatic
+    site, and keeps history). (text, None) when no mark, marks that disagree, or 3+ (local_codes.yaml
+    her2.history two_results)."""
+    scored, votes = _two_results(text)
+    if len(votes) != 1:
+        return text, None
+    a, b = scored[1 - next(iter(votes))]
+    history = text[a:b].strip(" ,;|")
+    if history.endswith(")") and history.count(")") > history.count("("):
+        history = history[:-1].rstrip()  # the bracket the clause closes is not its own
+    return (text[:a] + text[b:]).strip(" ,;|"), history
+
+
+@lru_cache(maxsize=4096)
+def _two_results(text: str) -> tuple[list[tuple[int, int]], frozenset[int]]:
+    """The two clauses of `text` (their spans) that each name one IHC score, different and not 3+,
+    and which of them (0, 1) the marks of _her2_current_of_two say is current: both when the marks
+    disagree ("HER2 1+ (liver 2016), 0 (primary 2024)": the later year and the metastatic site point
+    to different clauses). ([], {}) when the text is not two such clauses."""
+    starts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
+    ends = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
+    spans = list(zip(starts, ends))
+    scored = [(a, b) for a, b in spans if _her2_text_scores(text[a:b])]
+    if len(scored) != 2 or any(T.HER2_ISH_IN_TEXT_WORD.search(text[a:b]) for a, b in spans if (a, b) not in scored):
+        # an ISH clause of its own ("2+ (primary 2015), FISH amplified"): which result it goes
+        # with the clauses do not say (read with the current one, the primary's amplified ISH
+        # made an IHC 0 on the metastasis HER2-positive)
+        return [], frozenset()
+    clauses = [text[a:b] for a, b in scored]
+    scores = [_her2_text_scores(c) for c in clauses]
+    if any(len(sc) != 1 for sc in scores) or scores[0] == scores[1] or "3+" in scores[0] | scores[1]:
+        return [], frozenset()
+    return scored, _marked_current(clauses[0], clauses[1])
+
+
+def _marked_current(first: str, second: str) -> frozenset[int]:
+    """Which of two clauses (0, 1) the marks of _her2_current_of_two say is current: none, one,
+    or both when the marks disagree."""
+    votes = set()
+    years = [max((int(y) for y in T.HER2_TWO_RESULTS_YEAR.findall(c)), default=None) for c in (first, second)]
+    if years[0] and years[1] and years[0] != years[1]:
+        votes.add(0 if years[0] > years[1] else 1)
+    marked = [T.HER2_HISTORY_CURRENT.search(c) is not None for c in (first, second)]
+    if marked[0] != marked[1]:
+        votes.add(0 if marked[0] else 1)
+    site = [(T.HER2_TWO_RESULTS_METASTATIC.search(c) is not None, T.HER2_TWO_RESULTS_PRIMARY.search(c) is not None)
+            for c in (first, second)]
+    if site[0] == (True, False) and site[1] == (False, True):
+        votes.add(0)
+    elif site[0] == (False, True) and site[1] == (True, False):
+        votes.add(1)
+    return frozenset(votes)
 
 
 def _as_written(obs: dict[str, Any], words: str) -> str:
@@ -849,6 +917,13 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 scores = scores | {"1+"}
             if len(scores) > 1 and score is None:
                 t, several = _several_scores(scores)
+            elif score is None and len(_two_results(read)[1]) == 2:
+                # two results whose marks point to different clauses (a later year on the primary,
+                # the metastatic site on the other): which is current the text does not say (CR C.2
+                # step 0): read as two scores, as a text naming both ("HER2 0, 1+") is; before, one
+                # clause's score went unread ("0 (primary 2024)") and the other was read alone
+                t, several = _several_scores(frozenset().union(*(_her2_text_scores(read[a:b])
+                                                                 for a, b in _two_results(read)[0])))
             if t in ("ultralow", "null") and _her2_low_named(read) and _only_hedged_zero(read):
                 # "HER2 low; possible ultralow on re-review": the result is HER2-low, the IHC 0
                 # sub-class only a question (CR A.1; label B is for HER2-low only, B.11)
@@ -1121,7 +1196,11 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
     ish_discordant = score != "3+" and len(_ish_results(group)) > 1
     if ish_discordant:
         ish = None  # neither result is the assessment's ISH (gap her2-ish-discordant names both)
-    discordant = _overall_disagrees(group, cat) or ish_discordant
+    # IHC 3+ beside an ISH not amplified in one assessment: positive by the IHC (ASCO/CAP 2018,
+    # CR A.1), not by the ISH; the results disagree (_note_ihc_3_plus_beside_ish_not_amplified)
+    # (not beside another ISH amplified: IHC 3+ with ISH amplified is positive either way, as before)
+    ihc_ish_discordant = score == "3+" and ish == "not-amplified" and "amplified" not in _ish_results(group)
+    discordant = _overall_disagrees(group, cat) or ish_discordant or ihc_ish_discordant
     if discordant:
         cat = "unknown"  # CR C.2 step 0: HER2 discordant -> testing card only
     if cat == "unknown" and older and not discordant:
@@ -1229,11 +1308,12 @@ def _note_discordant_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
 
 
 def _note_ihc_3_plus_beside_ish_not_amplified(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
-    """IHC 3+ and an ISH not amplified in the assessment used: read HER2-positive, as before (CR
-    A.1 ASCO/CAP 2018 definitions: IHC 3+ is positive without ISH; HER2-negative is IHC 0, 1+ or
-    2+ with ISH not amplified, C.2 step 0, which IHC 3+ is not), but the two results disagree
-    and nothing said so: named, so the user can ask pathology to review them."""
-    if her2.category != "positive" or her2.ihc_score != "3+" or her2.date is None:
+    """IHC 3+ and an ISH not amplified in the assessment used: the IHC says HER2-positive (CR A.1
+    ASCO/CAP 2018: IHC 3+ is positive), the ISH does not, and HER2-negative is IHC 0, 1+ or 2+ with
+    ISH not amplified (C.2 step 0), which IHC 3+ is not. The results disagree: HER2 discordant ->
+    testing card only (C.2 step 0; _combine_her2 reads it unknown), as an ISH amplified beside one
+    not amplified is. Named, so the user can ask pathology to review them."""
+    if her2.category not in ("positive", "unknown") or her2.ihc_score != "3+" or her2.date is None:
         return
     group = [r for r in recs if r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS]
     ihc = [r for r in group if r.ihc == "3+"]
@@ -1247,8 +1327,10 @@ def _note_ihc_3_plus_beside_ish_not_amplified(ctx: Ctx, recs: list[_Her2], her2:
         return ", ".join(sorted({r.date.isoformat() for r in rs if r.date}))
     ctx.gap("her2-ihc-ish-discordant",
             f"HER2 IHC 3+ ({days(ihc)}) with ISH not amplified ({days(not_amplified)}) in the same assessment: "
-            "the results disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), so HER2 is read as positive; "
-            "ask pathology to review both results.",
+            "the results disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), an ISH not amplified is not; "
+            + ("HER2 discordant is read as unknown, testing only (CR C.2 step 0)" if her2.category == "unknown" else
+               "with an ISH amplified too, HER2 is read as positive")
+            + ": ask pathology to review both results.",
             [r.src for r in ihc + not_amplified])
 
 

@@ -404,6 +404,12 @@ HER2_HISTORY_CURRENT = re.compile(_H["history"]["current_words"], re.I)
 # ... "was" / "were" only opening their clause or after the result's name / an earlier specimen
 HER2_HISTORY_WAS_OPENING = re.compile(_H["history"]["was_clause_opening"], re.I)
 HER2_HISTORY_WAS_CLAUSE_START = re.compile(_H["history"]["was_clause_start"])
+# two results in one text, the current one marked by a later year, a current word or a metastatic specimen
+_H2 = _H["history"]["two_results"]
+HER2_TWO_RESULTS_BREAK = re.compile(_H2["clause_break"])
+HER2_TWO_RESULTS_YEAR = re.compile(_H2["year"])
+HER2_TWO_RESULTS_METASTATIC = re.compile(_H2["metastatic_specimen"], re.I)
+HER2_TWO_RESULTS_PRIMARY = re.compile(_H2["primary_specimen"], re.I)
 
 _M = LOCAL["menopause"]
 MENO_LOCAL_QUESTION = _local_code_map(_M.get("question_codes"), "code")
@@ -599,6 +605,9 @@ GLUCOSE_LOWERING_REASONS: tuple[tuple[str, str, tuple[str, ...], frozenset[str],
 GLUCOSE_LOWERING_REASON_LEAD = _GLR["reason_lead_pattern"]["pattern"]
 SLIDING_SCALE_TEXT = re.compile(_GLR["sliding_scale_pattern"]["pattern"], re.I)
 DIABETES_ONLY_BRAND_TEXT = re.compile(_GLR["diabetes_only_brands"]["pattern"], re.I)
+GLUCOSE_LOWERING_NOT_TAKEN_OPENING = re.compile(_GLR["not_taken_opening"]["pattern"], re.I)
+GLUCOSE_LOWERING_NOT_TAKEN_CLOSING = re.compile(_GLR["not_taken_closing"]["pattern"], re.I)
+GLUCOSE_LOWERING_NOT_TAKEN_JOINED = re.compile(_GLR["not_taken_names_joined"]["pattern"], re.I)
 
 # fixed-dose combination products (drugs.yaml combination_products): brand -> every ingredient
 COMBINATION_PRODUCTS: dict[str, tuple[str, ...]] = {

@@ -1463,6 +1463,15 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
     return med
 
 
+def written_as_stopped(ctx: Ctx, res: dict[str, Any]) -> bool:
+    """The record's text writes its drug as stopped, as past use or as a course completed
+    ("Metformin - stopped", "Insulin (discontinued)", "Hx metformin"), whatever its status: the
+    reading _read_class_beside_drug gives every record (the therapy history acts on it for the
+    anticancer drugs; the diabetes reader, mappings.factors, for the glucose-lowering ones)."""
+    med = _med_of(ctx, res)
+    return type(med) is _Med and med.written_stopped
+
+
 def written_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _Unreadable | _NotGiven:
     """What a medication record's text says of the drugs read from it: all refused or not started
     (_NotGiven), a refusal or a premedication whose drug cannot be told (_Unreadable), else the

@@ -5319,15 +5319,18 @@ def test_fhir_an_ihc_0_written_before_an_earlier_her2_low_result_gets_the_her2_r
     assert "test-her2" in topics(cards)
 
 
-def test_fhir_an_ihc_3_plus_with_an_ish_not_amplified_stays_outside_the_pathway_and_the_summary_names_the_disagreement():
-    # CR A.1 (ASCO/CAP 2018): IHC 3+ is HER2-positive; the ISH not amplified of the same
-    # assessment was shown without a word about the disagreement
+def test_fhir_an_ihc_3_plus_with_an_ish_not_amplified_gets_the_her2_testing_card_only_and_the_summary_names_the_disagreement():
+    # CR C.2 step 0: HER2 discordant -> testing card only. IHC 3+ is HER2-positive (ASCO/CAP 2018,
+    # CR A.1), the ISH not amplified of the same assessment is not: before (mk3) read HER2-positive,
+    # only the off-pathway summary, no HER2 re-test card
     state, cards = run(after_ai_cdk46i("p-her2-3-ish-neg", her2="3+").her2_ish(False, "2024-01-25"))
-    assert state.her2.category == "positive"
-    assert topics(cards) == ["patient-summary"]
+    assert state.her2.category == "unknown"
+    assert topics(cards) == ["patient-summary", "test-er-pr-her2"]
+    assert "- HER2 unknown (IHC 3+, ISH not amplified, results disagree)" in card(cards, "test-er-pr-her2")["detail"]
     assert ("- HER2 IHC 3+ (2024-01-15) with ISH not amplified (2024-01-25) in the same assessment: the results "
-            "disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), so HER2 is read as positive; ask pathology "
-            "to review both results.") in card(cards, "patient-summary")["detail"]
+            "disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), an ISH not amplified is not; HER2 discordant "
+            "is read as unknown, testing only (CR C.2 step 0): ask pathology to review both results."
+            ) in card(cards, "patient-summary")["detail"]
 
 
 def test_fhir_an_ihc_2_plus_with_an_ish_written_equivocal_gets_testing_only_saying_the_ish_did_not_decide():
@@ -5382,3 +5385,15 @@ def test_fhir_her2_negative_now_written_before_an_earlier_her2_low_gets_the_re_t
     assert state.her2.category == "negative-unspecified"
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
     assert "test-her2" in topics(cards)
+
+
+def test_fhir_her2_1_plus_on_the_liver_biopsy_beside_ihc_0_on_the_primary_in_one_text_offers_trastuzumab_deruxtecan():
+    # CR C.2 step 0: prefer the most recent biopsy (metastatic site), keep history. Before, the two
+    # scores of one text read HER2-negative without a score: T-DXd withheld and a HER2 re-test asked
+    p = hr_positive_mbc("p-her2-liver-primary", her2="HER2 IHC 1+ on liver biopsy; IHC 0 on 2016 primary")
+    p.regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20").progression("2025-05-15")
+    state, cards = run(p)
+    assert (state.her2.category, state.her2.ihc_score) == ("low", "1+")
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+    assert ("also names an earlier result ('IHC 0 on 2016 primary')"
+            in card(cards, "patient-summary")["detail"])

@@ -4,6 +4,8 @@ overlays, C.3 row 14)."""
 
 import datetime as dt
 
+import pytest
+
 from tests.cards.fhir_builder import RXNORM, hr_positive_mbc
 from tests.cards.helpers import card, view
 from tests.cards.invariants import check_invariants
@@ -79,3 +81,43 @@ def test_insulin_for_steroid_hyperglycaemia_in_a_type_2_diabetic_is_named_as_the
     c = card(cards, "everolimus-exemestane")
     assert "type 2 diabetes, on glucose-lowering treatment (insulin glargine)" in c["detail"]
     assert "not for diabetes" not in c["detail"]
+
+
+def _written(rid: str, text: str) -> dict:
+    return {"resourceType": "MedicationStatement", "id": rid, "status": "active",
+            "medicationCodeableConcept": {"text": text}, "effectivePeriod": {"start": "2025-01-01"}}
+
+
+@pytest.mark.parametrize("text", ["No insulin", "No Ozempic", "Metformin - stopped", "Insulin (discontinued)",
+                                  "Not on metformin", "Metformin - not taking", "Stopped metformin",
+                                  "No metformin or insulin", "Insulin not required"])
+def test_a_glucose_lowering_drug_written_as_stopped_or_not_taken_is_no_treated_diabetes_on_the_everolimus_card(text):
+    # was: "caution: diabetes/hyperglycaemia", "on glucose-lowering treatment (...)" on an active
+    # record whose text says the drug is stopped or not taken (CR A.4: treatment of diabetes)
+    c = card(_after_ai_cdk46i("gl-stopped", _written("gl-stopped-1", text)), "everolimus-exemestane")
+    assert "diabetes" not in c["summary"]
+    assert "on glucose-lowering treatment" not in c["detail"]
+
+
+def test_a_stopped_metformin_beside_a_type_2_diabetes_condition_is_still_type_2_diabetes_without_treatment():
+    p = (hr_positive_mbc("gl-t2-stopped", primary="2024-01-10").regimen(("letrozole", "palbociclib"), "2024-02-01",
+                                                                      "2025-05-20").progression("2025-05-15"))
+    p.add({"resourceType": "Condition", "id": "dm2", "subject": {"reference": "Patient/gl-t2-stopped"},
+           "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11.9"}]},
+           "onsetDateTime": "2015-01-01"})
+    p.add(dict(_written("metformin-stopped", "Metformin - stopped"), subject={"reference": "Patient/gl-t2-stopped"}))
+    state = p.state(AS_OF)
+    cards = view(state)
+    check_invariants(state, cards)
+    c = card(cards, "everolimus-exemestane")
+    assert "diabetes/hyperglycaemia" in c["summary"]
+    assert "on glucose-lowering treatment (metformin)" not in c["detail"]
+    assert "glucose-lowering-not-taken" in {g.code for g in state.gaps}
+
+
+@pytest.mark.parametrize("text", ["Metformin held", "Stopped metformin for 2 days (contrast)"])
+def test_a_held_or_paused_metformin_is_still_the_treated_diabetes_caution(text):
+    # a hold or a pause is no stop, as the therapy history reads one of an anticancer drug
+    # (drugs.yaml not_taken_opening; local_codes.yaml drug_mentions stopped_paused)
+    c = card(_after_ai_cdk46i("gl-held", _written("gl-held-1", text)), "everolimus-exemestane")
+    assert "on glucose-lowering treatment (metformin)" in c["detail"]

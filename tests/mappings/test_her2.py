@@ -604,17 +604,19 @@ def test_an_ihc_0_with_its_sub_class_stated_keeps_it(text, category):
 # --- mk3: receptor / HER2 reading against ASCO/CAP as CR A.1 cites it ---------------------------
 
 @pytest.mark.parametrize("ish_value", [answer(SNOMED, "2667000", "Absent"), {"valueString": "Not amplified"}])
-def test_ihc_3_plus_with_an_ish_not_amplified_stays_her2_positive_and_the_disagreement_is_named(ish_value):
+def test_ihc_3_plus_with_an_ish_not_amplified_is_her2_discordant_unknown_and_the_disagreement_is_named(ish_value):
     # CR A.1 (ASCO/CAP 2018): IHC 3+ is HER2-positive; HER2-negative is IHC 0, 1+ or 2+ with ISH
-    # not amplified (C.2 step 0). Before, the ISH not amplified beside it was shown with no word
+    # not amplified. The two disagree: C.2 step 0, HER2 discordant -> testing card only (mk4; mk3
+    # read it HER2-positive with the disagreement named)
     ihc = loinc_obs("85319-2", "2024-01-15", valueString="3+")
     ish = loinc_obs("85318-4", "2024-01-25", **ish_value)
     s = build_patient_state([patient(), ihc, ish], PID)
-    assert (s.her2.category, s.her2.ihc_score) == ("positive", "3+")
+    assert (s.her2.category, s.her2.ihc_score, s.her2.ish, s.her2.conflict) == ("unknown", "3+", "not-amplified", True)
     gap = next(g for g in s.gaps if g.code == "her2-ihc-ish-discordant")
     assert gap.message == ("HER2 IHC 3+ (2024-01-15) with ISH not amplified (2024-01-25) in the same assessment: the "
-                           "results disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), so HER2 is read as "
-                           "positive; ask pathology to review both results.")
+                           "results disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), an ISH not amplified "
+                           "is not; HER2 discordant is read as unknown, testing only (CR C.2 step 0): ask pathology to "
+                           "review both results.")
 
 
 def test_ihc_3_plus_with_an_ish_amplified_or_an_older_ish_not_amplified_names_no_disagreement():
@@ -705,7 +707,7 @@ def test_ihc_3_plus_with_an_ish_ratio_and_copies_of_group_5_names_the_disagreeme
     ratio = loinc_obs("49683-6", "2024-01-25", **quantity(1.5, "{ratio}"))
     copies = loinc_obs("74860-8", "2024-01-25", **quantity(3.0, "{copies}"))
     s = build_patient_state([patient(), ihc, ratio, copies], PID)
-    assert (s.her2.category, s.her2.ish) == ("positive", "not-amplified")
+    assert (s.her2.category, s.her2.ish) == ("unknown", "not-amplified")
     assert "her2-ihc-ish-discordant" in {g.code for g in s.gaps}
 
 
@@ -778,3 +780,60 @@ def test_an_ish_written_not_equivocal_is_not_named_as_an_ish_reported_equivocal(
     assert s.her2.category == "equivocal-pending"
     assert "her2-ish-equivocal" not in {g.code for g in s.gaps}
     assert {g.code: g.message for g in s.gaps}["her2-equivocal-pending"] == "HER2 IHC 2+ without ISH result."
+
+
+# --- mk4: two results in one text, the current one marked by specimen, date or review ---------------
+
+@pytest.mark.parametrize("text,category,score,earlier", [
+    ("HER2 IHC 1+ on liver biopsy; IHC 0 on 2016 primary", "low", "1+", "IHC 0 on 2016 primary"),
+    ("HER2 0 (primary 2018), 1+ (liver 2024)", "low", "1+", "HER2 0 (primary 2018)"),
+    ("HER2 0 on primary; 1+ on metastasis", "low", "1+", "HER2 0 on primary"),
+    ("HER2 0; on review 1+", "low", "1+", "HER2 0"),
+    ("Previously reported as HER2 2+; on review 1+", "low", "1+", "Previously reported as HER2 2+"),
+])
+def test_two_her2_results_in_one_text_read_the_one_the_text_marks_current_and_name_the_other(text, category, score,
+                                                                                               earlier):
+    # CR C.2 step 0: prefer the most recent biopsy (metastatic site), keep history. Before, the two
+    # scores read HER2-negative without a score (T-DXd withheld) or the reviewed 1+ read as 2+
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == (category, score)
+    assert f"also names an earlier result ('{earlier}')" in {g.code: g.message for g in s.gaps}["her2-history-in-text"]
+
+
+def test_an_earlier_her2_low_on_the_primary_beside_an_ihc_0_on_the_metastasis_is_ihc_0_with_the_her2_low_named():
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
+                                                  valueString="HER2 1+ (primary 2018), 0 (liver 2024)")], PID)
+    assert (s.her2.category, s.her2.earlier_low) == ("zero-unspecified", "'HER2 1+ (primary 2018)' (named in the "
+                                                                         "2024-01-15 result)")
+
+
+def test_an_ish_written_as_previously_not_amplified_now_amplified_is_the_current_amplified_ish():
+    # before: both ISH readings in one clause, no ISH read (IHC 2+ "without ISH result")
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
+                                                  valueString="HER2 2+, ISH previously not amplified, now amplified")], PID)
+    assert (s.her2.category, s.her2.ish) == ("positive", "amplified")
+    assert "also names an earlier result ('previously not amplified')" in {
+        g.code: g.message for g in s.gaps}["her2-history-in-text"]
+
+
+@pytest.mark.parametrize("text", ["HER2 0 on block A; 1+ on block B", "HER2 0; 1+ (2024)",
+                                  "HER2 0 (liver 2016); 1+ (primary 2024)",
+                                  # before: read HER2-low, the '0 (primary 2024)' unread
+                                  "HER2 1+ (liver 2016), 0 (primary 2024)"])
+def test_two_her2_results_whose_text_does_not_say_which_is_current_stay_unread(text):
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("negative-unspecified", None)
+    assert "her2-history-in-text" not in {g.code for g in s.gaps}
+
+
+def test_two_her2_results_beside_an_ish_clause_of_its_own_are_not_split_and_the_history_quote_has_no_stray_bracket():
+    # which result "FISH amplified" goes with the clauses do not say: read as before, never given
+    # to the current IHC 0 alone (it was the primary's); a history clause closing a bracket is quoted without it
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
+                                                  valueString="HER2 0 (liver 2023); 2+ (primary 2015), FISH amplified")], PID)
+    assert "her2-history-in-text" not in {g.code for g in s.gaps}
+    s = build_patient_state([patient(), loinc_obs("48676-1", "2024-01-15",
+                                                  valueString="HER2 negative (IHC 1+ on liver; IHC 0 on 2016 primary)")], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("low", "1+")
+    assert "also names an earlier result ('IHC 0 on 2016 primary')" in {
+        g.code: g.message for g in s.gaps}["her2-history-in-text"]
