@@ -135,6 +135,12 @@ SETTING_TOLERANCE_DAYS = 30
 ADMIN_ACTIVE_DAYS = 42
 ADMIN_ACTIVE_DAYS_OFS = 95
 ADD_ON_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor", "parp-inhibitor"})
+# drugs given until progression in the metastatic setting (CR B.2-B.10: CDK4/6 inhibitors, fulvestrant,
+# aromatase inhibitors, labelled for advanced disease with no fixed length; CR C.2 step 1: a line ends
+# at progression or a new regimen): a completion with a length written of them on a record of a
+# metastatic line ("Completed 6 months of palbociclib") is a milestone, not an end. Tamoxifen is not
+# here: "Completed 5 years of tamoxifen" is the adjuvant course's wording (read as ended, as before)
+COMPLETION_MILESTONE_CLASSES = frozenset({"cdk46i", "fulvestrant", "aromatase-inhibitor"})
 _SKIP_STATUS = {
     "entered-in-error": "entered-in-error",
     "not-taken": "not-given",
@@ -160,7 +166,7 @@ class _Med:
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
                  "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence", "stop_written",
-                 "written_stopped", "completed_on", "switch",
+                 "written_stopped", "completed_on", "completion_milestone", "switch",
                  "switched_at_progression")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
@@ -205,6 +211,10 @@ class _Med:
         # the first and last day the completion its text writes can mean ("Anastrozole, course
         # completed 2019": drug_mentions completed_closing), when it writes one
         self.completed_on: tuple[dt.date, dt.date] | None = None
+        # that completion writes a length of use and no date, of drugs all given until progression
+        # in the metastatic setting ("Completed 6 months of palbociclib"): on a metastatic line a
+        # milestone, not an end (read_exposures; COMPLETION_MILESTONE_CLASSES)
+        self.completion_milestone = False
         # an endocrine switch its text writes ("Tamoxifen stopped, now letrozole": _written_switch):
         # the _Med of the drug taken now and the _Med of the drug before it (written as stopped, its
         # stop reason as written); read as two uses on a record still under way (read_exposures)
@@ -954,6 +964,9 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # its written date, if any, is when it ended
             med.written_stopped = True
             med.completed_on = _written_day_range(completed.group("when"))
+            med.completion_milestone = (not completed.group("when") and T.DRUG_COMPLETED_LENGTH.search(lowered) is not None
+                                        and "adjuvant" not in lowered
+                                        and all(d.drug_class in COMPLETION_MILESTONE_CLASSES for d in med.drugs))
     if med.endocrine:
         sequence = _endocrine_sequence(lowered)
         if sequence is not None:
@@ -1637,7 +1650,10 @@ def _records_gap(ctx: Ctx, code: str, records: list[tuple[Source, str]], text: s
     ctx.gap(code, text.format(named=named), [src for src, _ in records])
 
 
-def read_exposures(ctx: Ctx) -> list[_Exp]:
+def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Exp]:
+    """The exposures of ctx's medication records. metastatic_from: the first start day surely in
+    the metastatic setting (build_therapy's m_sure), None when no metastatic date is known: a
+    completion milestone (_Med.completion_milestone) on a record started then is not an end."""
     exps: list[_Exp] = []
     unread: list[tuple[str, str]] = []  # (reference, why) of records whose drug could not be read
     backwards: list[tuple[Source, str]] = []  # anticancer records whose end is before their start
@@ -1818,7 +1834,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 stop, planned = _stop_reading(res) if said else (None, False)
                 if stop is None and med.stop_written is not None:
                     stop = med.stop_written  # "Tamoxifen, stopped after 3 weeks (intolerance)"
-                if active and med.written_stopped and med.line and not admin:
+                milestone = (med.completion_milestone and metastatic_from is not None and start is not None
+                             and start >= metastatic_from)
+                if active and med.written_stopped and med.line and not admin and not milestone:
                     # "Tamoxifen (stopped)" on a record still 'active' / 'on-hold' with no end
                     # before as_of: the text, written for this drug, says it stopped; the status
                     # may not have been updated. Read as no longer given, when it stopped is not
@@ -2318,8 +2336,6 @@ def _uncoded_progression_gap(ctx: Ctx, progressions: list[dt.date], et_exps: lis
 
 def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     th = TherapyHistory(as_of=ctx.as_of)
-    exps = read_exposures(ctx)
-    th.to_be_given = ctx.to_be_given
     mdate = disease.metastatic_date
     # an exposure starting on/after this day is metastatic ((start - mdate).days >= -30)
     try:
@@ -2334,6 +2350,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
             m_sure = disease.metastatic_date_latest - dt.timedelta(days=SETTING_TOLERANCE_DAYS)
         except OverflowError:
             m_sure = dt.date.min
+    exps = read_exposures(ctx, m_sure)
+    th.to_be_given = ctx.to_be_given
     unsure_from = _unsure_from(disease)
     for e in exps:
         if not e.med.setting:  # type: ignore[union-attr]

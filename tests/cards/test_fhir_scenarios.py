@@ -5180,6 +5180,30 @@ def test_fhir_a_line_still_active_by_status_but_written_as_stopped_is_not_the_cu
     assert "Confirm whether the drug is still given and when it stopped." in gap.message
 
 
+@pytest.mark.parametrize("text, drugs", [("Completed 6 months of palbociclib", "palbociclib"),
+                                         ("Fulvestrant, completed 1 year", "fulvestrant"),
+                                         ("Letrozole + palbociclib, completed 6 months", "letrozole + palbociclib")])
+def test_fhir_a_metastatic_line_active_by_status_with_months_of_a_drug_given_until_progression_completed_is_current(
+        text, drugs):
+    # was read as ended (therapy-stopped-in-text; "after 1 line(s)", the next-line options shown)
+    # while the drug runs: in the metastatic setting CDK4/6 inhibitors, fulvestrant and AIs are
+    # given until progression (CR B.2-B.10, C.2 step 1): "completed 6 months" is a milestone
+    state, cards = run(_statement(de_novo("p-ms"), {"text": text}, "2024-02-01"))
+    assert f"- Currently on {drugs} (metastatic line 1): the options below apply at progression." in card(
+        cards, "patient-summary")["detail"]
+    assert "therapy-stopped-in-text" not in {g.code for g in state.gaps}
+
+
+@pytest.mark.parametrize("text", ["Completed 6 months of palbociclib", "Fulvestrant, completed 1 year",
+                                  "Anastrozole (completed 5 years)"])
+def test_fhir_an_adjuvant_record_active_by_status_with_its_course_completed_is_still_read_as_ended_and_asked(text):
+    # started before the metastatic diagnosis: an early-breast-cancer course, its completion an end
+    p = _statement(hr_positive_mbc("p-ms-adj", primary="2016-03-01"), {"text": text}, "2016-06-01")
+    state, cards = run(p)
+    assert "- Metastatic lines: 0" in card(cards, "patient-summary")["detail"]
+    assert "therapy-stopped-in-text" in {g.code for g in state.gaps}
+
+
 @pytest.mark.parametrize("text", ["Left breast IDC with axillary nodal metastases; cervical lymph node biopsy benign",
                                   "Left breast IDC with axillary nodal metastases, hilar nodes from sarcoidosis"])
 def test_fhir_an_early_breast_cancer_with_a_benign_node_of_another_region_gets_no_mbc_regimens(text):
