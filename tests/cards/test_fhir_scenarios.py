@@ -4249,6 +4249,20 @@ def test_fhir_a_regimen_a_history_note_or_a_plan_is_not_read_as_a_switch(text, c
     assert len(state.therapy.exposures) == 1
 
 
+@pytest.mark.parametrize("text", ["Letrozole then fulvestrant, if progression", "Letrozole; fulvestrant if progression",
+                                  "Letrozole (fulvestrant at progression)", "Letrozole then fulvestrant if PD",
+                                  "Letrozole then anastrozole, if intolerant"])
+def test_fhir_a_drug_written_for_a_progression_or_intolerance_to_come_is_a_plan_named_not_a_drug_given(text):
+    # with a comma before the condition, "at progression" in a parenthesis or "if PD", the later drug
+    # was read as given with letrozole ("Currently on fulvestrant + letrozole"): a drug to be given
+    # only then is planned (FHIR R4 MedicationStatement.status intended), named as not read
+    state, cards = run(_statement(de_novo("p-plan-c"), {"text": text}, "2024-02-01"))
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in card(
+        cards, "patient-summary")["detail"]
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert f'its text "{text}" also names' in gap.message
+
+
 def test_fhir_an_ended_record_writing_an_endocrine_sequence_reads_both_drugs_as_past_in_their_order():
     # FHIR R4 MedicationStatement.status 'completed': no drug of it is taken now; the sequence is kept
     p = _statement(hr_positive_mbc("p-sw-done", primary="2016-03-01"),
