@@ -3091,7 +3091,30 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         "progressed": None,  # _mark_progressed, once every line is built
         "stopped_without_progression": False,
         "ended_by": ended_by,
+        "followed_by": _switches_of(ln.carried + ln.exps),
     })
+
+
+def _switches_of(exps: list[_Exp]) -> dict[str, list[str]]:
+    """Drug name -> the drugs one record writes as taken after it: the two uses read_exposures
+    reads of a record writing a switch ("Tamoxifen stopped, now letrozole": the earlier written
+    as stopped, the later not), the same record (order: start, reference); for TherapyLine.followed_by."""
+    by_record: dict[object, list[_Exp]] = {}
+    for e in exps:
+        by_record.setdefault(e.order, []).append(e)
+    out: dict[str, list[str]] = {}
+    for pair in by_record.values():
+        if len(pair) != 2 or pair[0].med is None or pair[1].med is None:
+            continue
+        past, now = pair if pair[0].med.written_stopped else pair[::-1]
+        if not past.med.written_stopped or now.med.written_stopped:  # type: ignore[union-attr]
+            continue
+        later = [d.name for d in now.drugs if d.drug_class in LINE_CLASSES]
+        for d in past.drugs:
+            if d.drug_class in LINE_CLASSES and later:
+                out.setdefault(d.name, [])
+                out[d.name] += [n for n in later if n not in out[d.name]]
+    return out
 
 
 def _line_start_last(ln: _Line) -> dt.date | None:

@@ -4180,6 +4180,18 @@ def test_fhir_an_active_record_writing_an_endocrine_switch_is_on_the_later_drug_
         assert f"writes {later} after {earlier}, endocrine therapy of another class" in counted[0]
 
 
+@pytest.mark.parametrize("text, label", [("Tamoxifen stopped, now letrozole", "tamoxifen (then letrozole)"),
+                                         ("Tamoxifen stopped (arthralgia), now letrozole", "tamoxifen (then letrozole)"),
+                                         ("Anastrozole, changed to exemestane due to arthralgia",
+                                          "anastrozole (then exemestane)")])
+def test_fhir_the_line_of_an_endocrine_switch_written_in_one_record_is_labelled_as_a_sequence(text, label):
+    # another class after the switch was labelled "tamoxifen + letrozole", as if given together,
+    # beside "Currently on letrozole" (one MedicationStatement is one medication use, FHIR R4)
+    state, cards = run(_statement(de_novo("p-sw-label"), {"text": text}, "2024-02-01"))
+    assert f"- Metastatic line 1: {label}, 2024-02-01 to now (active)" in card(cards, "patient-summary")["detail"]
+    assert len(state.therapy.metastatic_lines) == 1
+
+
 @pytest.mark.parametrize("text, earlier, later", [("Letrozole stopped for progression, now fulvestrant", "letrozole",
                                                   "fulvestrant"),
                                                  ("Letrozole stopped due to PD, now anastrozole", "letrozole",
