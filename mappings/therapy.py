@@ -375,7 +375,13 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
     # drug, as "previously" before a later name is (not_given_before: "Fulvestrant, previously letrozole")
     own_past_use = bool(names) and bool(T.DRUG_PAST_USE_OPENING.match(text[:names[0][0].start()].lower())) \
         and (len(names) == 1 or _one_regimen(text.lower(), list(names)))
-    for m, info in names:
+    for i, (m, info) in enumerate(names):
+        if i + 1 < len(names) and _hedged_in_regimen(text[m.end():names[i + 1][0].start()]):
+            # "Letrozole (likely) + palbociclib", "Letrozole (?) + palbociclib": a hedge closing
+            # this drug's own clause inside the regimen is this drug's alone, as "Letrozole +
+            # possible palbociclib" is palbociclib's: not written as given, the others as before
+            out.append((info, False))
+            continue
         # a name at the start of the text (after qualifiers only) is the record's own drug,
         # whatever the note after it says ("Capecitabine hand-foot syndrome"; premedication words
         # alone after it make the record unreadable: _premedication_record); one joined to a
@@ -401,6 +407,19 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
             not_given_end, not_given_as = m.end(), as_
         out.append((info, as_))
     return tuple(out)
+
+
+# what may follow a hedge closing a drug's clause before the next drug of its regimen: the
+# parenthesis' end and a joiner (local_codes.yaml class_joined's joiners, a comma or ";")
+_HEDGE_THEN_NEXT_DRUG = re.compile(r"\s*[)\]]?\s*(?:\+|&|/|,|;|and\b|plus\b|with\b)\s*$", re.I)
+
+
+def _hedged_in_regimen(between: str) -> bool:
+    """The words between a drug and the next name close the drug's clause with a hedge
+    ("(likely) + ", "(?) + ", " - possible, "): local_codes.yaml drug_mentions hedged_closing, the
+    hedge "Fulvestrant (possible)" is of a whole record, then a joiner."""
+    hedged = T.DRUG_HEDGED_CLOSING.match(between)
+    return hedged is not None and _HEDGE_THEN_NEXT_DRUG.match(between, hedged.end()) is not None
 
 
 def _hedge_of_a_drug_fact(text: str, name: re.Match[str]) -> bool:

@@ -4275,6 +4275,31 @@ def test_fhir_a_drug_written_for_a_progression_or_intolerance_to_come_is_a_plan_
     assert f'its text "{text}" also names' in gap.message
 
 
+@pytest.mark.parametrize("text, given, hedged", [("Letrozole (likely) + palbociclib", "palbociclib", "letrozole"),
+                                                 ("Letrozole (?) + palbociclib", "palbociclib", "letrozole"),
+                                                 ("Letrozole 2.5 mg (probable) / palbociclib 125 mg", "palbociclib",
+                                                  "letrozole")])
+def test_fhir_a_hedge_closing_one_drug_of_a_regimen_leaves_that_drug_not_given_and_named(text, given, hedged):
+    # read as both given ("Currently on letrozole + palbociclib"), while "Letrozole + possible
+    # palbociclib" leaves palbociclib named: the hedge is that drug's alone (FHIR R4
+    # MedicationStatement.status intended vs active: which is true is not written, a gap)
+    state, cards = run(_statement(de_novo("p-hedge-r"), {"text": text}, "2024-02-01"))
+    assert f"- Currently on {given} (metastatic line 1): the options below apply at progression." in card(
+        cards, "patient-summary")["detail"]
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert f'its text "{text}" also names {hedged}, not read as given by this record' in gap.message
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant (possible start)", "Fulvestrant - likely to start"])
+def test_fhir_a_record_hedging_the_start_of_its_drug_is_asked_not_read_as_a_line(text):
+    # read as fulvestrant given (line 1, "Already treated with fulvestrant"), while "Fulvestrant
+    # (possible)" is asked: a start only considered is the same hedge
+    state, cards = run(_statement(de_novo("p-hedge-s"), {"text": text}, "2024-02-01"))
+    assert "- Metastatic lines: 0" in card(cards, "patient-summary")["detail"]
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert f'its text "{text}" writes its drug as planned or considered' in gap.message
+
+
 def test_fhir_an_ended_record_writing_an_endocrine_sequence_reads_both_drugs_as_past_in_their_order():
     # FHIR R4 MedicationStatement.status 'completed': no drug of it is taken now; the sequence is kept
     p = _statement(hr_positive_mbc("p-sw-done", primary="2016-03-01"),
