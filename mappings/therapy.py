@@ -1550,6 +1550,12 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
         # be the next drug's refusal, refused_in_regimen); an order is not checked as that drug
         return [], (f'its text "{quoted}" writes a refusal before {_listed(refused_next)}: whether it orders '
                     f"{_listed(refused_next)} is not clear")
+    hedged_one = _hedged_in_regimen_names(written.lower())
+    if hedged_one:
+        # "Letrozole (likely) + palbociclib", "Letrozole + possible palbociclib": the history names
+        # the hedged drug as not given; an order is not checked as if it left that drug out
+        return [], (f'its text "{quoted}" names {_listed(set(hedged_one))} with a hedge ("?", "possible", "likely", '
+                    f'"query"), but not as the drug it orders: whether it orders {_listed(set(hedged_one))} is not clear')
     optional = _optional_names(written.lower())
     if optional:
         # "Fulvestrant ± palbociclib": a blinded arm or a choice left open (drug_mentions optional_before)
@@ -1581,6 +1587,18 @@ def _hedged_draft(text: str) -> str | None:
     if T.DRUG_HEDGED_CLOSING.match(text[last.end():]) and regimen:
         return _listed({info.name for _, info in names})
     return None
+
+
+def _hedged_in_regimen_names(text: str) -> frozenset[str]:
+    """The drugs of a regimen a text hedges alone: a hedge closing the drug's clause before the
+    next name (_hedged_in_regimen: "Letrozole (likely) + palbociclib") or opening the clause of a
+    later name (local_codes.yaml drug_mentions hedged_opening: "Letrozole + possible palbociclib")."""
+    names = _named_drugs(text)
+    found = {info.name for (m, info), (nxt, _) in zip(names, names[1:]) if _hedged_in_regimen(text[m.end():nxt.start()])}
+    found |= {info.name for (prev, _), (m, info) in zip(names, names[1:])
+              if T.DRUG_HEDGED_OPENING.match(text[prev.end():m.start()])
+              and not T.DRUG_HEDGE_OF_A_FACT_AFTER.match(text[m.end():])}
+    return frozenset(found)
 
 
 def _optional_names(text: str) -> frozenset[str]:
