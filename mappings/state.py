@@ -387,6 +387,10 @@ class TherapyLine(BaseModel):
     # ended with no end date recorded: a day by which it had ended (the latest dateAsserted of
     # its statements, all 'stopped' / 'completed'; FHIR R4 MedicationStatement.dateAsserted)
     ended_by: dt.date | None = None
+    # drug name -> the drugs one record of the line writes as taken after it ("Tamoxifen stopped,
+    # now letrozole": tamoxifen -> [letrozole]; mappings.therapy reads the switch): regimen_text
+    # writes them in sequence, not as given together
+    followed_by: dict[str, list[str]] = Field(default_factory=dict)
 
     @property
     def classes(self) -> set[str]:
@@ -410,13 +414,19 @@ class TherapyLine(BaseModel):
     def regimen_text(self) -> str:
         """The line's drugs as the regimen a clinician would write: joined by " + ", and a drug
         that replaced an earlier one of its class within the line after it ("fulvestrant +
-        abemaciclib (then ribociclib)"), not as a combination of both."""
+        abemaciclib (then ribociclib)"), not as a combination of both; so is a drug of another class
+        one record writes as taken after it (followed_by: "tamoxifen (then letrozole)")."""
         groups: dict[object, list[str]] = {}
         for d in self.drugs:
             key = d.name if d.drug_class in COMBINED_WITHIN_CLASS else d.drug_class
             groups.setdefault(key, []).append(d.name)
-        return " + ".join(g[0] + (f" (then {', then '.join(g[1:])})" if len(g) > 1 else "")
-                          for g in groups.values())
+        texts = {key: g[0] + (f" (then {', then '.join(g[1:])})" if len(g) > 1 else "") for key, g in groups.items()}
+        for key, g in groups.items():
+            later = set(self.followed_by.get(g[-1], ()))
+            after = [k for k, other in groups.items() if k != key and k in texts and key in texts and other[0] in later]
+            if after:
+                texts[key] += f" (then {' + '.join(texts.pop(k) for k in after)})"
+        return " + ".join(texts.values())
 
 
 EndocrineResistance = Literal[

@@ -698,6 +698,8 @@ DRUG_PAST_USE_CLOSING = _mention_regex("past_use_closing")
 DRUG_COMPLETED_CLOSING = _mention_regex("completed_closing")
 DRUG_COMPLETED_OPENING = _mention_regex("completed_opening")
 DRUG_COMPLETED_OPENING_TAIL = _mention_regex("completed_opening_tail")
+# ... and the length of use such a completion writes ("completed 6 months"): a milestone on a metastatic line
+DRUG_COMPLETED_LENGTH = _mention_regex("completed_length")
 # what opens a record whose drug is only planned ("Planned letrozole", "Consider fulvestrant")
 DRUG_PLANNED_OPENING = _mention_regex("planned_opening")
 # ... unless a hedge opening it questions a fact of the drug after it ("Query letrozole adherence")

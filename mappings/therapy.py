@@ -135,6 +135,12 @@ SETTING_TOLERANCE_DAYS = 30
 ADMIN_ACTIVE_DAYS = 42
 ADMIN_ACTIVE_DAYS_OFS = 95
 ADD_ON_CLASSES = frozenset({"cdk46i", "pi3k-akt-mtor", "parp-inhibitor"})
+# drugs given until progression in the metastatic setting (CR B.2-B.10: CDK4/6 inhibitors, fulvestrant,
+# aromatase inhibitors, labelled for advanced disease with no fixed length; CR C.2 step 1: a line ends
+# at progression or a new regimen): a completion with a length written of them on a record of a
+# metastatic line ("Completed 6 months of palbociclib") is a milestone, not an end. Tamoxifen is not
+# here: "Completed 5 years of tamoxifen" is the adjuvant course's wording (read as ended, as before)
+COMPLETION_MILESTONE_CLASSES = frozenset({"cdk46i", "fulvestrant", "aromatase-inhibitor"})
 _SKIP_STATUS = {
     "entered-in-error": "entered-in-error",
     "not-taken": "not-given",
@@ -160,7 +166,7 @@ class _Med:
     __slots__ = ("drugs", "label", "names", "display", "models", "setting", "endocrine", "line",
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
                  "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence", "stop_written",
-                 "written_stopped", "completed_on", "switch",
+                 "written_stopped", "completed_on", "completion_milestone", "switch",
                  "switched_at_progression")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
@@ -205,6 +211,10 @@ class _Med:
         # the first and last day the completion its text writes can mean ("Anastrozole, course
         # completed 2019": drug_mentions completed_closing), when it writes one
         self.completed_on: tuple[dt.date, dt.date] | None = None
+        # that completion writes a length of use and no date, of drugs all given until progression
+        # in the metastatic setting ("Completed 6 months of palbociclib"): on a metastatic line a
+        # milestone, not an end (read_exposures; COMPLETION_MILESTONE_CLASSES)
+        self.completion_milestone = False
         # an endocrine switch its text writes ("Tamoxifen stopped, now letrozole": _written_switch):
         # the _Med of the drug taken now and the _Med of the drug before it (written as stopped, its
         # stop reason as written); read as two uses on a record still under way (read_exposures)
@@ -365,7 +375,13 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
     # drug, as "previously" before a later name is (not_given_before: "Fulvestrant, previously letrozole")
     own_past_use = bool(names) and bool(T.DRUG_PAST_USE_OPENING.match(text[:names[0][0].start()].lower())) \
         and (len(names) == 1 or _one_regimen(text.lower(), list(names)))
-    for m, info in names:
+    for i, (m, info) in enumerate(names):
+        if i + 1 < len(names) and _hedged_in_regimen(text[m.end():names[i + 1][0].start()]):
+            # "Letrozole (likely) + palbociclib", "Letrozole (?) + palbociclib": a hedge closing
+            # this drug's own clause inside the regimen is this drug's alone, as "Letrozole +
+            # possible palbociclib" is palbociclib's: not written as given, the others as before
+            out.append((info, False))
+            continue
         # a name at the start of the text (after qualifiers only) is the record's own drug,
         # whatever the note after it says ("Capecitabine hand-foot syndrome"; premedication words
         # alone after it make the record unreadable: _premedication_record); one joined to a
@@ -391,6 +407,19 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
             not_given_end, not_given_as = m.end(), as_
         out.append((info, as_))
     return tuple(out)
+
+
+# what may follow a hedge closing a drug's clause before the next drug of its regimen: the
+# parenthesis' end and a joiner (local_codes.yaml class_joined's joiners, a comma or ";")
+_HEDGE_THEN_NEXT_DRUG = re.compile(r"\s*[)\]]?\s*(?:\+|&|/|,|;|and\b|plus\b|with\b)\s*$", re.I)
+
+
+def _hedged_in_regimen(between: str) -> bool:
+    """The words between a drug and the next name close the drug's clause with a hedge
+    ("(likely) + ", "(?) + ", " - possible, "): local_codes.yaml drug_mentions hedged_closing, the
+    hedge "Fulvestrant (possible)" is of a whole record, then a joiner."""
+    hedged = T.DRUG_HEDGED_CLOSING.match(between)
+    return hedged is not None and _HEDGE_THEN_NEXT_DRUG.match(between, hedged.end()) is not None
 
 
 def _hedge_of_a_drug_fact(text: str, name: re.Match[str]) -> bool:
@@ -954,6 +983,9 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # its written date, if any, is when it ended
             med.written_stopped = True
             med.completed_on = _written_day_range(completed.group("when"))
+            med.completion_milestone = (not completed.group("when") and T.DRUG_COMPLETED_LENGTH.search(lowered) is not None
+                                        and "adjuvant" not in lowered
+                                        and all(d.drug_class in COMPLETION_MILESTONE_CLASSES for d in med.drugs))
     if med.endocrine:
         sequence = _endocrine_sequence(lowered)
         if sequence is not None:
@@ -1527,6 +1559,12 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
         # be the next drug's refusal, refused_in_regimen); an order is not checked as that drug
         return [], (f'its text "{quoted}" writes a refusal before {_listed(refused_next)}: whether it orders '
                     f"{_listed(refused_next)} is not clear")
+    hedged_one = _hedged_in_regimen_names(written.lower())
+    if hedged_one:
+        # "Letrozole (likely) + palbociclib", "Letrozole + possible palbociclib": the history names
+        # the hedged drug as not given; an order is not checked as if it left that drug out
+        return [], (f'its text "{quoted}" names {_listed(set(hedged_one))} with a hedge ("?", "possible", "likely", '
+                    f'"query"), but not as the drug it orders: whether it orders {_listed(set(hedged_one))} is not clear')
     optional = _optional_names(written.lower())
     if optional:
         # "Fulvestrant ± palbociclib": a blinded arm or a choice left open (drug_mentions optional_before)
@@ -1558,6 +1596,18 @@ def _hedged_draft(text: str) -> str | None:
     if T.DRUG_HEDGED_CLOSING.match(text[last.end():]) and regimen:
         return _listed({info.name for _, info in names})
     return None
+
+
+def _hedged_in_regimen_names(text: str) -> frozenset[str]:
+    """The drugs of a regimen a text hedges alone: a hedge closing the drug's clause before the
+    next name (_hedged_in_regimen: "Letrozole (likely) + palbociclib") or opening the clause of a
+    later name (local_codes.yaml drug_mentions hedged_opening: "Letrozole + possible palbociclib")."""
+    names = _named_drugs(text)
+    found = {info.name for (m, info), (nxt, _) in zip(names, names[1:]) if _hedged_in_regimen(text[m.end():nxt.start()])}
+    found |= {info.name for (prev, _), (m, info) in zip(names, names[1:])
+              if T.DRUG_HEDGED_OPENING.match(text[prev.end():m.start()])
+              and not T.DRUG_HEDGE_OF_A_FACT_AFTER.match(text[m.end():])}
+    return frozenset(found)
 
 
 def _optional_names(text: str) -> frozenset[str]:
@@ -1646,7 +1696,10 @@ def _records_gap(ctx: Ctx, code: str, records: list[tuple[Source, str]], text: s
     ctx.gap(code, text.format(named=named), [src for src, _ in records])
 
 
-def read_exposures(ctx: Ctx) -> list[_Exp]:
+def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Exp]:
+    """The exposures of ctx's medication records. metastatic_from: the first start day surely in
+    the metastatic setting (build_therapy's m_sure), None when no metastatic date is known: a
+    completion milestone (_Med.completion_milestone) on a record started then is not an end."""
     exps: list[_Exp] = []
     unread: list[tuple[str, str]] = []  # (reference, why) of records whose drug could not be read
     backwards: list[tuple[Source, str]] = []  # anticancer records whose end is before their start
@@ -1827,7 +1880,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                 stop, planned = _stop_reading(res) if said else (None, False)
                 if stop is None and med.stop_written is not None:
                     stop = med.stop_written  # "Tamoxifen, stopped after 3 weeks (intolerance)"
-                if active and med.written_stopped and med.line and not admin:
+                milestone = (med.completion_milestone and metastatic_from is not None and start is not None
+                             and start >= metastatic_from)
+                if active and med.written_stopped and med.line and not admin and not milestone:
                     # "Tamoxifen (stopped)" on a record still 'active' / 'on-hold' with no end
                     # before as_of: the text, written for this drug, says it stopped; the status
                     # may not have been updated. Read as no longer given, when it stopped is not
@@ -2327,8 +2382,6 @@ def _uncoded_progression_gap(ctx: Ctx, progressions: list[dt.date], et_exps: lis
 
 def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     th = TherapyHistory(as_of=ctx.as_of)
-    exps = read_exposures(ctx)
-    th.to_be_given = ctx.to_be_given
     mdate = disease.metastatic_date
     # an exposure starting on/after this day is metastatic ((start - mdate).days >= -30)
     try:
@@ -2343,6 +2396,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
             m_sure = disease.metastatic_date_latest - dt.timedelta(days=SETTING_TOLERANCE_DAYS)
         except OverflowError:
             m_sure = dt.date.min
+    exps = read_exposures(ctx, m_sure)
+    th.to_be_given = ctx.to_be_given
     unsure_from = _unsure_from(disease)
     for e in exps:
         if not e.med.setting:  # type: ignore[union-attr]
@@ -3082,7 +3137,30 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         "progressed": None,  # _mark_progressed, once every line is built
         "stopped_without_progression": False,
         "ended_by": ended_by,
+        "followed_by": _switches_of(ln.carried + ln.exps),
     })
+
+
+def _switches_of(exps: list[_Exp]) -> dict[str, list[str]]:
+    """Drug name -> the drugs one record writes as taken after it: the two uses read_exposures
+    reads of a record writing a switch ("Tamoxifen stopped, now letrozole": the earlier written
+    as stopped, the later not), the same record (order: start, reference); for TherapyLine.followed_by."""
+    by_record: dict[object, list[_Exp]] = {}
+    for e in exps:
+        by_record.setdefault(e.order, []).append(e)
+    out: dict[str, list[str]] = {}
+    for pair in by_record.values():
+        if len(pair) != 2 or pair[0].med is None or pair[1].med is None:
+            continue
+        past, now = pair if pair[0].med.written_stopped else pair[::-1]
+        if not past.med.written_stopped or now.med.written_stopped:  # type: ignore[union-attr]
+            continue
+        later = [d.name for d in now.drugs if d.drug_class in LINE_CLASSES]
+        for d in past.drugs:
+            if d.drug_class in LINE_CLASSES and later:
+                out.setdefault(d.name, [])
+                out[d.name] += [n for n in later if n not in out[d.name]]
+    return out
 
 
 def _line_start_last(ln: _Line) -> dt.date | None:

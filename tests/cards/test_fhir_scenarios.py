@@ -4180,6 +4180,18 @@ def test_fhir_an_active_record_writing_an_endocrine_switch_is_on_the_later_drug_
         assert f"writes {later} after {earlier}, endocrine therapy of another class" in counted[0]
 
 
+@pytest.mark.parametrize("text, label", [("Tamoxifen stopped, now letrozole", "tamoxifen (then letrozole)"),
+                                         ("Tamoxifen stopped (arthralgia), now letrozole", "tamoxifen (then letrozole)"),
+                                         ("Anastrozole, changed to exemestane due to arthralgia",
+                                          "anastrozole (then exemestane)")])
+def test_fhir_the_line_of_an_endocrine_switch_written_in_one_record_is_labelled_as_a_sequence(text, label):
+    # another class after the switch was labelled "tamoxifen + letrozole", as if given together,
+    # beside "Currently on letrozole" (one MedicationStatement is one medication use, FHIR R4)
+    state, cards = run(_statement(de_novo("p-sw-label"), {"text": text}, "2024-02-01"))
+    assert f"- Metastatic line 1: {label}, 2024-02-01 to now (active)" in card(cards, "patient-summary")["detail"]
+    assert len(state.therapy.metastatic_lines) == 1
+
+
 @pytest.mark.parametrize("text, earlier, later", [("Letrozole stopped for progression, now fulvestrant", "letrozole",
                                                   "fulvestrant"),
                                                  ("Letrozole stopped due to PD, now anastrozole", "letrozole",
@@ -4247,6 +4259,45 @@ def test_fhir_a_regimen_a_history_note_or_a_plan_is_not_read_as_a_switch(text, c
     state, _ = run(_statement(de_novo("p-not-sw"), {"text": text}, "2024-02-01"))
     assert [d.name for d in state.therapy.current_drugs()] == current
     assert len(state.therapy.exposures) == 1
+
+
+@pytest.mark.parametrize("text", ["Letrozole then fulvestrant, if progression", "Letrozole; fulvestrant if progression",
+                                  "Letrozole (fulvestrant at progression)", "Letrozole then fulvestrant if PD",
+                                  "Letrozole then anastrozole, if intolerant"])
+def test_fhir_a_drug_written_for_a_progression_or_intolerance_to_come_is_a_plan_named_not_a_drug_given(text):
+    # with a comma before the condition, "at progression" in a parenthesis or "if PD", the later drug
+    # was read as given with letrozole ("Currently on fulvestrant + letrozole"): a drug to be given
+    # only then is planned (FHIR R4 MedicationStatement.status intended), named as not read
+    state, cards = run(_statement(de_novo("p-plan-c"), {"text": text}, "2024-02-01"))
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in card(
+        cards, "patient-summary")["detail"]
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert f'its text "{text}" also names' in gap.message
+
+
+@pytest.mark.parametrize("text, given, hedged", [("Letrozole (likely) + palbociclib", "palbociclib", "letrozole"),
+                                                 ("Letrozole (?) + palbociclib", "palbociclib", "letrozole"),
+                                                 ("Letrozole 2.5 mg (probable) / palbociclib 125 mg", "palbociclib",
+                                                  "letrozole")])
+def test_fhir_a_hedge_closing_one_drug_of_a_regimen_leaves_that_drug_not_given_and_named(text, given, hedged):
+    # read as both given ("Currently on letrozole + palbociclib"), while "Letrozole + possible
+    # palbociclib" leaves palbociclib named: the hedge is that drug's alone (FHIR R4
+    # MedicationStatement.status intended vs active: which is true is not written, a gap)
+    state, cards = run(_statement(de_novo("p-hedge-r"), {"text": text}, "2024-02-01"))
+    assert f"- Currently on {given} (metastatic line 1): the options below apply at progression." in card(
+        cards, "patient-summary")["detail"]
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert f'its text "{text}" also names {hedged}, not read as given by this record' in gap.message
+
+
+@pytest.mark.parametrize("text", ["Fulvestrant (possible start)", "Fulvestrant - likely to start"])
+def test_fhir_a_record_hedging_the_start_of_its_drug_is_asked_not_read_as_a_line(text):
+    # read as fulvestrant given (line 1, "Already treated with fulvestrant"), while "Fulvestrant
+    # (possible)" is asked: a start only considered is the same hedge
+    state, cards = run(_statement(de_novo("p-hedge-s"), {"text": text}, "2024-02-01"))
+    assert "- Metastatic lines: 0" in card(cards, "patient-summary")["detail"]
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert f'its text "{text}" writes its drug as planned or considered' in gap.message
 
 
 def test_fhir_an_ended_record_writing_an_endocrine_sequence_reads_both_drugs_as_past_in_their_order():
@@ -5178,6 +5229,30 @@ def test_fhir_a_line_still_active_by_status_but_written_as_stopped_is_not_the_cu
     gap = next(g for g in state.gaps if g.code == "therapy-stopped-in-text")
     assert f"MedicationStatement/ms-tam (tamoxifen, status 'active': '{text}')" in gap.message
     assert "Confirm whether the drug is still given and when it stopped." in gap.message
+
+
+@pytest.mark.parametrize("text, drugs", [("Completed 6 months of palbociclib", "palbociclib"),
+                                         ("Fulvestrant, completed 1 year", "fulvestrant"),
+                                         ("Letrozole + palbociclib, completed 6 months", "letrozole + palbociclib")])
+def test_fhir_a_metastatic_line_active_by_status_with_months_of_a_drug_given_until_progression_completed_is_current(
+        text, drugs):
+    # was read as ended (therapy-stopped-in-text; "after 1 line(s)", the next-line options shown)
+    # while the drug runs: in the metastatic setting CDK4/6 inhibitors, fulvestrant and AIs are
+    # given until progression (CR B.2-B.10, C.2 step 1): "completed 6 months" is a milestone
+    state, cards = run(_statement(de_novo("p-ms"), {"text": text}, "2024-02-01"))
+    assert f"- Currently on {drugs} (metastatic line 1): the options below apply at progression." in card(
+        cards, "patient-summary")["detail"]
+    assert "therapy-stopped-in-text" not in {g.code for g in state.gaps}
+
+
+@pytest.mark.parametrize("text", ["Completed 6 months of palbociclib", "Fulvestrant, completed 1 year",
+                                  "Anastrozole (completed 5 years)"])
+def test_fhir_an_adjuvant_record_active_by_status_with_its_course_completed_is_still_read_as_ended_and_asked(text):
+    # started before the metastatic diagnosis: an early-breast-cancer course, its completion an end
+    p = _statement(hr_positive_mbc("p-ms-adj", primary="2016-03-01"), {"text": text}, "2016-06-01")
+    state, cards = run(p)
+    assert "- Metastatic lines: 0" in card(cards, "patient-summary")["detail"]
+    assert "therapy-stopped-in-text" in {g.code for g in state.gaps}
 
 
 @pytest.mark.parametrize("text", ["Left breast IDC with axillary nodal metastases; cervical lymph node biopsy benign",

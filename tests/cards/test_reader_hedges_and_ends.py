@@ -74,3 +74,16 @@ def test_fhir_ozempic_without_a_reason_is_named_as_diabetes_treatment_on_the_pi3
     _, cards = run(p)
     assert "Patient: diabetes (type not recorded), on glucose-lowering treatment (semaglutide)" \
         in card(cards, "capivasertib-fulvestrant")["detail"]
+
+
+@pytest.mark.parametrize("text, hedged", [("Letrozole (likely) + palbociclib", "letrozole"),
+                                          ("Letrozole + possible palbociclib", "palbociclib")])
+def test_a_draft_hedging_one_drug_of_its_regimen_is_said_not_checked_and_names_that_drug(text, hedged):
+    # "Letrozole + possible palbociclib" was checked as "Letrozole drafted without ribociclib" (and,
+    # once the history named the hedged letrozole, "Palbociclib drafted without letrozole"): the
+    # order names the hedged drug, and whether it orders it is not written (FHIR R4
+    # MedicationRequest.medication[x])
+    cards = _draft_cards(text)
+    assert [c["summary"] for c in cards] == [
+        "Drafted order not checked: its text does not name its drug as ordered (MedicationRequest/mr-0)"]
+    assert f'its text "{text}" names {hedged} with a hedge' in cards[0]["detail"]

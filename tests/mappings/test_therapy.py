@@ -2398,12 +2398,24 @@ def test_a_hedge_after_the_drug_of_a_finding_or_a_fact_of_it_leaves_the_drug_giv
 
 @pytest.mark.parametrize("text", ["Completed 5 years of tamoxifen", "Completed letrozole", "Finished tamoxifen",
                                   "Anastrozole x5y completed", "Tamoxifen 5 years completed", "Anastrozole - course complete",
-                                  "Completed adjuvant anastrozole (5 years)", "Completed 2 years of letrozole + palbociclib"])
+                                  "Completed adjuvant anastrozole (5 years)"])
 def test_an_active_record_written_as_completed_before_its_drug_or_after_its_length_is_not_ongoing(text):
     # each was read as the drug under way, while "Tamoxifen (completed 5 years)" was past use
     # (local_codes.yaml drug_mentions completed_opening / completed_closing)
     s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-done"))
     assert [e.active for e in s.therapy.exposures] == [False] and s.therapy.exposures[0].end is None
+    assert "MedicationStatement/ms-done" in _gap(s, "therapy-stopped-in-text").message
+
+
+@pytest.mark.parametrize("text", ["Completed 2 years of letrozole + palbociclib", "Fulvestrant, completed 1 year"])
+def test_a_length_of_use_completed_of_drugs_given_until_progression_is_a_milestone_on_a_metastatic_line_only(text):
+    # started after the metastatic diagnosis: CDK4/6 inhibitors, fulvestrant and AIs are given
+    # until progression there (CR B.2-B.10, C.2 step 1), the record's status 'active' is read
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-on"))
+    assert [e.active for e in s.therapy.exposures] == [True] and _gap(s, "therapy-stopped-in-text") is None
+    # started before it (an early-breast-cancer course): a completed course, as before
+    s = state(med_statement(None, "2018-02-01", status="active", text=text, rid="ms-done"))
+    assert [e.active for e in s.therapy.exposures] == [False]
     assert "MedicationStatement/ms-done" in _gap(s, "therapy-stopped-in-text").message
 
 
