@@ -185,7 +185,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 import yaml
 
+from mappings.fhir import months_between
 from mappings.state import DraftOrder, PatientState, Source, selection_names
+from mappings.therapy import SUBSTITUTION_MONTHS
 
 from cards import testing
 from cards.knowledge import (
@@ -674,7 +676,11 @@ class _Checker:
         drafted) is another labelled regimen (B.9): not a swap, judged as today. Only an
         endocrine line: the progression the record shows on a running line is the endocrine one
         (TherapyHistory.last_endocrine_progression: a disease-status "worsening" after ET
-        started); chemotherapy combinations are left to the clinician (C.2 step 2)."""
+        started); chemotherapy combinations are left to the clinician (C.2 step 2).
+        As patient-view will count the switch once recorded (mappings/therapy.py
+        _looks_like_substitution, _continues): within SUBSTITUTION_MONTHS of the line's start,
+        a drug of the line continuing; a later switch, or every drug replaced, is a new line
+        by the regimen-change proxy (C.2 step 1)."""
         line = self.ctx.current_line
         if line is None or not line.endocrine or line.progressed or line.start is None:
             return False
@@ -682,10 +688,12 @@ class _Checker:
         progression = th.last_endocrine_progression_last or th.last_endocrine_progression
         if progression is not None and progression >= line.start:
             return False  # a progression on this line: what is drafted is the next line
+        if self.state.as_of is None or months_between(line.start, self.state.as_of) >= SUBSTITUTION_MONTHS:
+            return False  # a switch this late, no reason recorded: the mappings count a new line
         taken, drafted = set(line.names), set(names)
         new, old = drafted - taken, taken - drafted
-        if not new or len(drafted) != len(taken) or not new <= self.drafted:
-            return False
+        if not new or not taken & drafted or len(drafted) != len(taken) or not new <= self.drafted:
+            return False  # nothing of the line continues (both drugs replaced): a new regimen
         return sorted(DRUGS[n].drug_class for n in new) == sorted(DRUGS[n].drug_class for n in old)
 
     def ranked(self) -> list[RegimenAssessment]:

@@ -30,9 +30,11 @@ FIRST_LINE_NOT_INDICATED = "not indicated — A first-line option; the patient h
 
 
 def on_line_1(pid: str, *names: str, birth: str = "1958-05-01", menopause: str = "postmenopausal",
-              progression: str | None = None):
-    """De novo metastatic disease (2024-01-15), the drugs named taken since 2024-02-01 (line 1, running)."""
-    p = de_novo(pid, birth=birth, menopause=menopause).regimen(names, "2024-02-01")
+              progression: str | None = None, since: str = "2024-05-01"):
+    """De novo metastatic disease (2024-01-15), the drugs named taken since `since` (line 1, running;
+    3 months before the draft: a same-class switch within SUBSTITUTION_MONTHS of the line's start,
+    which mappings/therapy.py reads as a substitution once recorded)."""
+    p = de_novo(pid, birth=birth, menopause=menopause).regimen(names, since)
     if progression:
         p.progression(progression)
     return p.state(AS_OF)
@@ -74,7 +76,7 @@ def test_a_swap_on_a_first_line_whose_progression_is_documented_is_a_new_line_an
 
 
 def test_a_progression_dated_before_the_first_line_started_does_not_make_a_swap_in_it_a_new_line():
-    state = de_novo("pd-before").progression("2024-01-20").regimen(("letrozole", "ribociclib"), "2024-02-01").state(AS_OF)
+    state = de_novo("pd-before").progression("2024-04-20").regimen(("letrozole", "ribociclib"), "2024-05-01").state(AS_OF)
     summaries = [c["summary"] for c in order(state, "letrozole", "palbociclib")]
     assert summaries == ["Palbociclib drafted while ribociclib is active: no labelled regimen gives both — "
                          "stop ribociclib if switching"]
@@ -103,6 +105,41 @@ def test_patient_view_shows_the_running_line_the_swap_belongs_to_and_the_order_h
     assert not any(FIRST_LINE_NOT_INDICATED in c["summary"] for c in order(state, "letrozole", "palbociclib"))
 
 
+
+# --- the swap as patient-view will count it once recorded (mappings/therapy.py _looks_like_substitution,
+# _continues): a same-class switch is a substitution only within SUBSTITUTION_MONTHS (6) of the line's
+# start with the rest of the regimen continuing; later, or with every drug replaced, the regimen-change
+# proxy (CR C.2 step 1) makes it a new line, and the order hooks judge the draft as that new line ------
+
+def recorded_lines(p) -> list[tuple[int, list[str]]]:
+    return [(ln.number, ln.names) for ln in p.state(dt.date(2024, 8, 2)).therapy.metastatic_lines]
+
+
+def test_a_cdk46_inhibitor_swapped_six_months_into_the_first_line_with_no_reason_is_judged_as_the_next_line():
+    state = on_line_1("late-swap", "letrozole", "ribociclib", since="2024-02-01")
+    summaries = [c["summary"] for c in order(state, "letrozole", "palbociclib")]
+    assert any(s.startswith("Letrozole + palbociclib: " + FIRST_LINE_NOT_INDICATED) for s in summaries), summaries
+    # patient-view, the switch recorded: letrozole + palbociclib is metastatic line 2
+    recorded = (de_novo("late-swap").med("letrozole", "2024-02-01").med("ribociclib", "2024-02-01", "2024-08-01")
+                .med("palbociclib", "2024-08-01"))
+    assert recorded_lines(recorded) == [(1, ["letrozole", "ribociclib"]), (2, ["letrozole", "palbociclib"])]
+
+
+def test_both_drugs_of_a_running_first_line_replaced_at_once_are_judged_as_a_new_line():
+    state = on_line_1("both-swapped", "letrozole", "ribociclib")
+    summaries = [c["summary"] for c in order(state, "anastrozole", "palbociclib")]
+    assert any(s.startswith("Anastrozole + palbociclib: " + FIRST_LINE_NOT_INDICATED) for s in summaries), summaries
+    # patient-view, the switch recorded: anastrozole + palbociclib is metastatic line 2
+    recorded = (de_novo("both-swapped").regimen(("letrozole", "ribociclib"), "2024-05-01", "2024-08-01")
+                .regimen(("anastrozole", "palbociclib"), "2024-08-01"))
+    assert recorded_lines(recorded) == [(1, ["letrozole", "ribociclib"]), (2, ["anastrozole", "palbociclib"])]
+
+
+def test_a_cdk46_inhibitor_swapped_three_months_into_the_first_line_is_one_line_in_patient_view_too():
+    recorded = (de_novo("early-swap").med("letrozole", "2024-05-01").med("ribociclib", "2024-05-01", "2024-08-01")
+                .med("palbociclib", "2024-08-01"))
+    assert recorded_lines(recorded) == [(1, ["letrozole", "ribociclib", "palbociclib"])]
+
 # --- fulvestrant + CDK4/6 inhibitor lines: the running line is no earlier use of the combination ---
 
 def test_a_cdk46_inhibitor_swapped_within_a_running_fulvestrant_ribociclib_line_is_no_repeat_of_the_combination():
@@ -111,7 +148,7 @@ def test_a_cdk46_inhibitor_swapped_within_a_running_fulvestrant_ribociclib_line_
     # fulvestrant + ribociclib line is the line being swapped, not an earlier fulvestrant + CDK4/6i line
     from tests.cards.test_fhir_scenarios import adjuvant_relapse
 
-    state = adjuvant_relapse("fr-resistant", "2023-11-15").regimen(("fulvestrant", "ribociclib"), "2024-02-01").state(AS_OF)
+    state = adjuvant_relapse("fr-resistant", "2023-11-15").regimen(("fulvestrant", "ribociclib"), "2024-05-01").state(AS_OF)
     assert shown(order(state, "abemaciclib")) == [("warning", "order-not-indicated", "Abemaciclib drafted while "
                                                    "ribociclib is active: no labelled regimen gives both — stop ribociclib if switching")]
     # line 2 after a progression on letrozole + ribociclib: the same
