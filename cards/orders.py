@@ -659,7 +659,7 @@ class _Checker:
         """The pathway's ranking in the phase the group was judged in: a drug swapped within the
         running first line (line_assessment) is replaced by the first-line regimens, not by the
         options at its progression."""
-        if self._line_ctx is None or g.cand.assessment is not self._line_assessed.get(g.cand.regimen.topic):
+        if not self._judged_in_line(g):
             return self.ranked()
         if self._line_ranked is None:
             self._line_ranked = evaluate(self.state, self._line_ctx, self.status)
@@ -695,6 +695,19 @@ class _Checker:
         if not new or not taken & drafted or len(drafted) != len(taken) or not new <= self.drafted:
             return False  # nothing of the line continues (both drugs replaced): a new regimen
         return sorted(DRUGS[n].drug_class for n in new) == sorted(DRUGS[n].drug_class for n in old)
+
+    def _judged_in_line(self, g: Group) -> bool:
+        """The group was judged as a swap within the running line (line_assessment)."""
+        return self._line_ctx is not None and g.cand.assessment is self._line_assessed.get(g.cand.regimen.topic)
+
+    def _swapped_out(self, g: Group) -> set[str]:
+        """The running line's drugs a group judged as a swap within the line (line_assessment)
+        leaves out of its regimen: the drugs the draft replaces (ribociclib for a palbociclib
+        drafted on fulvestrant + ribociclib). Empty for a group judged as today."""
+        line = self.ctx.current_line
+        if line is None or not self._judged_in_line(g):
+            return set()
+        return set(line.names) - set(g.cand.names)
 
     def ranked(self) -> list[RegimenAssessment]:
         if self._ranked is None:
@@ -1505,6 +1518,7 @@ class _Checker:
         (C.2 step 2: chemotherapy first; regression B2)."""
         pid = self.state.patient_id
         group_drafts = [d for d in self._drafts_of(g.cand.names)]
+        swapped_out = self._swapped_out(g)
         suggestions, names = [], []
         for a in self.ranked_for(g):
             if not a.fits or a.regimen.informational_only:
@@ -1515,6 +1529,14 @@ class _Checker:
                 names.append(f"{rname} — do not start" + (f": {', '.join(stops)}" if stops else ""))
                 continue
             choice = a.recommended
+            if choice is not None and swapped_out & set(choice.names):
+                # the recommended choice orders again the running drug the draft swaps out (a second
+                # ribociclib order beside the active one): the regimen's next choice in pathway order
+                # that is offered, not blocked, and without it; none: the regimen is no replacement
+                choice = next((c for c in a.offered_choices
+                               if not c.blocked_by and not swapped_out & set(c.names)), None)
+                if choice is None:
+                    continue
             if choice is None:
                 why = list(dict.fromkeys(h.short for _, h in a.not_recommended_because() if h.short))
                 names.append(f"{rname} — no order recommended now" + (f": {', '.join(why)}" if why else ""))

@@ -167,8 +167,23 @@ def test_palbociclib_swapped_into_a_de_novo_first_line_of_fulvestrant_ribociclib
                                       "before the running line 1: fulvestrant + ribociclib")
     assert "Already treated with fulvestrant" not in card["detail"]
     # replaced by the first-line regimens, not by the options at progression
-    assert [s["label"] for s in card["suggestions"]] == ["Replace with Letrozole + ribociclib"]
+    assert [s["label"] for s in card["suggestions"]][:1] == ["Replace with Letrozole + abemaciclib"]
     assert "Trastuzumab deruxtecan" not in card["detail"]
+
+
+def test_a_replacement_for_a_swapped_cdk46_inhibitor_does_not_order_again_the_running_drug_it_swaps_out():
+    # de novo fulvestrant + ribociclib running, palbociclib drafted (ribociclib swapped out): the
+    # pathway's recommended first-line choice, letrozole + ribociclib, would put a second ribociclib
+    # order beside the active one; the next labelled choice of the regimen without it is offered
+    # (B.10: abemaciclib or palbociclib "in combination with an aromatase inhibitor as initial
+    # endocrine-based therapy"; C.3 row 17: ribociclib / abemaciclib ranked above palbociclib)
+    cards = order(on_line_1("fr-replace", "fulvestrant", "ribociclib"), "palbociclib")
+    card = next(c for c in cards if c["summary"].startswith("Fulvestrant + palbociclib: not indicated"))
+    created = [a["resource"]["medicationCodeableConcept"]["text"] if "text" in a["resource"]["medicationCodeableConcept"]
+               else a["description"] for s in card["suggestions"] for a in s["actions"] if a["type"] == "create"]
+    assert card["suggestions"] and not any("ribociclib" in c.lower() for c in created), created
+    assert card["suggestions"][0]["label"] == "Replace with Letrozole + abemaciclib"
+    assert "Aromatase inhibitor + CDK4/6 inhibitor: Letrozole + abemaciclib" in card["detail"]
 
 
 # --- through HTTP: an active ribociclib order in prefetch, letrozole + palbociclib drafted ---------
