@@ -23,7 +23,9 @@ from cards.engine import patient_view_cards
 from cards.knowledge import DRUGS
 
 from tests.cards.test_fhir_scenarios import _draft, _order, de_novo
-from tests.orders.test_order_hooks_http import client  # noqa: F401  (the HTTP fixture)
+from tests.orders import test_order_hooks_http as http
+
+client = http.client  # the HTTP fixture
 
 AS_OF = dt.date(2024, 8, 1)
 FIRST_LINE_NOT_INDICATED = "not indicated — A first-line option; the patient has had metastatic therapy"
