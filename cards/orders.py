@@ -686,8 +686,10 @@ class _Checker:
             return False
         th = self.state.therapy
         progression = th.last_endocrine_progression_last or th.last_endocrine_progression
-        if progression is not None and progression >= line.start:
-            return False  # a progression on this line: what is drafted is the next line
+        if progression is not None and progression > line.start:
+            # a progression on this line: what is drafted is the next line (one dated the day the
+            # line started is the one it followed, as the mappings read it: _progression_documented)
+            return False
         if self.state.as_of is None or months_between(line.start, self.state.as_of) >= SUBSTITUTION_MONTHS:
             return False  # a switch this late, no reason recorded: the mappings count a new line
         taken, drafted = set(line.names), set(names)

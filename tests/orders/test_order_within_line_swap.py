@@ -160,6 +160,20 @@ def test_a_cdk46_inhibitor_swapped_within_a_running_fulvestrant_ribociclib_line_
         "Palbociclib drafted while ribociclib is active: no labelled regimen gives both — stop ribociclib if switching"]
 
 
+
+def test_a_progression_dated_the_day_the_running_line_started_is_the_one_before_it_not_one_on_it():
+    # the progression on line 1 recorded on the day line 2 starts (mappings/therapy.py
+    # _progression_documented: a progression on a line is dated after its start): the abemaciclib swap
+    # stays within line 2, as patient-view counts it once recorded
+    state = (de_novo("pd-on-start").regimen(("letrozole", "ribociclib"), "2024-02-01", "2024-05-10")
+             .progression("2024-05-10").regimen(("fulvestrant", "ribociclib"), "2024-05-10").state(AS_OF))
+    assert [c["summary"] for c in order(state, "fulvestrant", "abemaciclib")] == [
+        "Abemaciclib drafted while ribociclib is active: no labelled regimen gives both — stop ribociclib if switching"]
+    recorded = (de_novo("pd-on-start").regimen(("letrozole", "ribociclib"), "2024-02-01", "2024-05-10")
+                .progression("2024-05-10").med("fulvestrant", "2024-05-10").med("ribociclib", "2024-05-10", "2024-08-01")
+                .med("abemaciclib", "2024-08-01"))
+    assert recorded_lines(recorded) == [(1, ["letrozole", "ribociclib"]), (2, ["fulvestrant", "ribociclib", "abemaciclib"])]
+
 def test_palbociclib_swapped_into_a_de_novo_first_line_of_fulvestrant_ribociclib_is_not_indicated_as_no_progression_on_endocrine_therapy():
     # fulvestrant + ribociclib is labelled as initial endocrine-based therapy, palbociclib + fulvestrant
     # only after progression on endocrine therapy (B.9 (iii)/(iv)): de novo, none before the line
