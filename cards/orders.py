@@ -947,11 +947,16 @@ class _Checker:
             return []
         combinable = set(rules.get("combinable_classes") or ())
         endocrine = set(rules.get("endocrine_classes") or ())
+        conjugates = set(rules.get("conjugate_classes") or ())
         class_names = rules.get("class_names") or {}
         # an active drug a draft of this session prohibits (FHIR R4 MedicationRequest.doNotPerform:
         # "do not give it") is being stopped: that is the switch this card would ask for
         stopping = {dr.name for o in self.prohibiting for dr in o.drugs}
         pairs: dict[tuple[str, str], str] = {}  # (drafted, active) -> why
+        basis = ("each labelled regimen holds at most one endocrine agent and one drug of each class "
+                 "(labels B.1-B.14)")
+        bases = {"two antibody-drug conjugates": "each label gives its conjugate alone, with no partner drug "
+                                                 "(labels B.11-B.13)"}
         for d in self.drafts:
             if not d.focus:
                 continue
@@ -968,6 +973,8 @@ class _Checker:
                         why = f"two {class_names.get(cls, cls + ' drugs')}"
                     elif cls in endocrine and acls in endocrine:
                         why = "two endocrine agents"
+                    elif cls in conjugates and acls in conjugates:
+                        why = "two antibody-drug conjugates"
                     else:
                         continue
                     if any({n, a} <= set(names) for reg in REGIMENS for names in reg.choices):
@@ -988,8 +995,8 @@ class _Checker:
         lines = [f"**{' and '.join(drafted)[:1].upper() + ' and '.join(drafted)[1:]} drafted while {active_label} "
                  f"{'is' if one else 'are'} active**{cite(active_srcs)}: no labelled regimen gives "
                  f"{'both' if len(pairs) == 1 else 'these together'}.", "", "**Why**"]
-        lines += [f"- {why[:1].upper() + why[1:]} ({n} drafted, {a} active): each labelled regimen holds at most "
-                  "one endocrine agent and one drug of each class (labels B.1-B.14)." for (n, a), why in pairs.items()]
+        lines += [f"- {why[:1].upper() + why[1:]} ({n} drafted, {a} active): {bases.get(why, basis)}."
+                  for (n, a), why in pairs.items()]
         lines += [f"- If this is a switch, stop the active {active_label} order{'' if one else 's'}: this card "
                   "does not stop {0}. A draft naming the order it replaces "
                   "(MedicationRequest.priorPrescription) gets no such card.".format(
