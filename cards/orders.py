@@ -185,7 +185,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 import yaml
 
+from mappings.fhir import months_between
 from mappings.state import DraftOrder, PatientState, Source, selection_names
+from mappings.therapy import SUBSTITUTION_MONTHS
 
 from cards import testing
 from cards.knowledge import (
@@ -657,7 +659,7 @@ class _Checker:
         """The pathway's ranking in the phase the group was judged in: a drug swapped within the
         running first line (line_assessment) is replaced by the first-line regimens, not by the
         options at its progression."""
-        if self._line_ctx is None or g.cand.assessment is not self._line_assessed.get(g.cand.regimen.topic):
+        if not self._judged_in_line(g):
             return self.ranked()
         if self._line_ranked is None:
             self._line_ranked = evaluate(self.state, self._line_ctx, self.status)
@@ -674,19 +676,40 @@ class _Checker:
         drafted) is another labelled regimen (B.9): not a swap, judged as today. Only an
         endocrine line: the progression the record shows on a running line is the endocrine one
         (TherapyHistory.last_endocrine_progression: a disease-status "worsening" after ET
-        started); chemotherapy combinations are left to the clinician (C.2 step 2)."""
+        started); chemotherapy combinations are left to the clinician (C.2 step 2).
+        As patient-view will count the switch once recorded (mappings/therapy.py
+        _looks_like_substitution, _continues): within SUBSTITUTION_MONTHS of the line's start,
+        a drug of the line continuing; a later switch, or every drug replaced, is a new line
+        by the regimen-change proxy (C.2 step 1)."""
         line = self.ctx.current_line
         if line is None or not line.endocrine or line.progressed or line.start is None:
             return False
         th = self.state.therapy
         progression = th.last_endocrine_progression_last or th.last_endocrine_progression
-        if progression is not None and progression >= line.start:
-            return False  # a progression on this line: what is drafted is the next line
+        if progression is not None and progression > line.start:
+            # a progression on this line: what is drafted is the next line (one dated the day the
+            # line started is the one it followed, as the mappings read it: _progression_documented)
+            return False
+        if self.state.as_of is None or months_between(line.start, self.state.as_of) >= SUBSTITUTION_MONTHS:
+            return False  # a switch this late, no reason recorded: the mappings count a new line
         taken, drafted = set(line.names), set(names)
         new, old = drafted - taken, taken - drafted
-        if not new or len(drafted) != len(taken) or not new <= self.drafted:
-            return False
+        if not new or not taken & drafted or len(drafted) != len(taken) or not new <= self.drafted:
+            return False  # nothing of the line continues (both drugs replaced): a new regimen
         return sorted(DRUGS[n].drug_class for n in new) == sorted(DRUGS[n].drug_class for n in old)
+
+    def _judged_in_line(self, g: Group) -> bool:
+        """The group was judged as a swap within the running line (line_assessment)."""
+        return self._line_ctx is not None and g.cand.assessment is self._line_assessed.get(g.cand.regimen.topic)
+
+    def _swapped_out(self, g: Group) -> set[str]:
+        """The running line's drugs a group judged as a swap within the line (line_assessment)
+        leaves out of its regimen: the drugs the draft replaces (ribociclib for a palbociclib
+        drafted on fulvestrant + ribociclib). Empty for a group judged as today."""
+        line = self.ctx.current_line
+        if line is None or not self._judged_in_line(g):
+            return set()
+        return set(line.names) - set(g.cand.names)
 
     def ranked(self) -> list[RegimenAssessment]:
         if self._ranked is None:
@@ -924,11 +947,16 @@ class _Checker:
             return []
         combinable = set(rules.get("combinable_classes") or ())
         endocrine = set(rules.get("endocrine_classes") or ())
+        conjugates = set(rules.get("conjugate_classes") or ())
         class_names = rules.get("class_names") or {}
         # an active drug a draft of this session prohibits (FHIR R4 MedicationRequest.doNotPerform:
         # "do not give it") is being stopped: that is the switch this card would ask for
         stopping = {dr.name for o in self.prohibiting for dr in o.drugs}
         pairs: dict[tuple[str, str], str] = {}  # (drafted, active) -> why
+        basis = ("each labelled regimen holds at most one endocrine agent and one drug of each class "
+                 "(labels B.1-B.14)")
+        bases = {"two antibody-drug conjugates": "each label gives its conjugate alone, with no partner drug "
+                                                 "(labels B.11-B.13)"}
         for d in self.drafts:
             if not d.focus:
                 continue
@@ -945,6 +973,8 @@ class _Checker:
                         why = f"two {class_names.get(cls, cls + ' drugs')}"
                     elif cls in endocrine and acls in endocrine:
                         why = "two endocrine agents"
+                    elif cls in conjugates and acls in conjugates:
+                        why = "two antibody-drug conjugates"
                     else:
                         continue
                     if any({n, a} <= set(names) for reg in REGIMENS for names in reg.choices):
@@ -965,8 +995,8 @@ class _Checker:
         lines = [f"**{' and '.join(drafted)[:1].upper() + ' and '.join(drafted)[1:]} drafted while {active_label} "
                  f"{'is' if one else 'are'} active**{cite(active_srcs)}: no labelled regimen gives "
                  f"{'both' if len(pairs) == 1 else 'these together'}.", "", "**Why**"]
-        lines += [f"- {why[:1].upper() + why[1:]} ({n} drafted, {a} active): each labelled regimen holds at most "
-                  "one endocrine agent and one drug of each class (labels B.1-B.14)." for (n, a), why in pairs.items()]
+        lines += [f"- {why[:1].upper() + why[1:]} ({n} drafted, {a} active): {bases.get(why, basis)}."
+                  for (n, a), why in pairs.items()]
         lines += [f"- If this is a switch, stop the active {active_label} order{'' if one else 's'}: this card "
                   "does not stop {0}. A draft naming the order it replaces "
                   "(MedicationRequest.priorPrescription) gets no such card.".format(
@@ -1497,6 +1527,7 @@ class _Checker:
         (C.2 step 2: chemotherapy first; regression B2)."""
         pid = self.state.patient_id
         group_drafts = [d for d in self._drafts_of(g.cand.names)]
+        swapped_out = self._swapped_out(g)
         suggestions, names = [], []
         for a in self.ranked_for(g):
             if not a.fits or a.regimen.informational_only:
@@ -1507,6 +1538,14 @@ class _Checker:
                 names.append(f"{rname} — do not start" + (f": {', '.join(stops)}" if stops else ""))
                 continue
             choice = a.recommended
+            if choice is not None and swapped_out & set(choice.names):
+                # the recommended choice orders again the running drug the draft swaps out (a second
+                # ribociclib order beside the active one): the regimen's next choice in pathway order
+                # that is offered, not blocked, and without it; none: the regimen is no replacement
+                choice = next((c for c in a.offered_choices
+                               if not c.blocked_by and not swapped_out & set(c.names)), None)
+                if choice is None:
+                    continue
             if choice is None:
                 why = list(dict.fromkeys(h.short for _, h in a.not_recommended_because() if h.short))
                 names.append(f"{rname} — no order recommended now" + (f": {', '.join(why)}" if why else ""))

@@ -138,3 +138,20 @@ def test_http_a_drug_drafted_beside_an_order_prohibiting_the_active_drug_of_its_
     assert active_cards(post(client, chart, "order-sign", [letrozole])) != []
     stop["doNotPerform"] = True
     assert active_cards(post(client, chart, "order-sign", [letrozole, stop])) == []
+
+
+@pytest.mark.parametrize("active, drafted", [
+    ("datopotamab deruxtecan", "trastuzumab deruxtecan"),
+    ("sacituzumab govitecan", "trastuzumab deruxtecan"),
+    ("trastuzumab deruxtecan", "datopotamab deruxtecan"),
+])
+def test_an_antibody_drug_conjugate_drafted_while_another_is_active_gets_the_warning_naming_the_active_one(active, drafted):
+    # a HER2- and a TROP2-directed conjugate are of two classes, but each label gives its conjugate
+    # alone (Enhertu B.11, Trodelvy B.12, Datroway B.13): no label gives two, as for two of one class
+    [card] = active_cards(run(on_first_line(active), [draft("d", drafted)]))
+    # (the summary is clipped to its 140 characters: the long names leave no room for "switching")
+    assert card["summary"].startswith(f"{drafted.capitalize()} drafted while {active} is active: no labelled "
+                                      f"regimen gives both — stop {active}")
+    assert card["indicator"] == "warning" and card["source"]["topic"]["code"] == "order-not-indicated"
+    assert (f"- Two antibody-drug conjugates ({drafted} drafted, {active} active): each label gives its conjugate "
+            "alone, with no partner drug (labels B.11-B.13).") in card["detail"]

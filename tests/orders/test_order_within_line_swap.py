@@ -23,16 +23,20 @@ from cards.engine import patient_view_cards
 from cards.knowledge import DRUGS
 
 from tests.cards.test_fhir_scenarios import _draft, _order, de_novo
-from tests.orders.test_order_hooks_http import client  # noqa: F401  (the HTTP fixture)
+from tests.orders import test_order_hooks_http as http
+
+client = http.client  # the HTTP fixture
 
 AS_OF = dt.date(2024, 8, 1)
 FIRST_LINE_NOT_INDICATED = "not indicated — A first-line option; the patient has had metastatic therapy"
 
 
 def on_line_1(pid: str, *names: str, birth: str = "1958-05-01", menopause: str = "postmenopausal",
-              progression: str | None = None):
-    """De novo metastatic disease (2024-01-15), the drugs named taken since 2024-02-01 (line 1, running)."""
-    p = de_novo(pid, birth=birth, menopause=menopause).regimen(names, "2024-02-01")
+              progression: str | None = None, since: str = "2024-05-01"):
+    """De novo metastatic disease (2024-01-15), the drugs named taken since `since` (line 1, running;
+    3 months before the draft: a same-class switch within SUBSTITUTION_MONTHS of the line's start,
+    which mappings/therapy.py reads as a substitution once recorded)."""
+    p = de_novo(pid, birth=birth, menopause=menopause).regimen(names, since)
     if progression:
         p.progression(progression)
     return p.state(AS_OF)
@@ -74,7 +78,7 @@ def test_a_swap_on_a_first_line_whose_progression_is_documented_is_a_new_line_an
 
 
 def test_a_progression_dated_before_the_first_line_started_does_not_make_a_swap_in_it_a_new_line():
-    state = de_novo("pd-before").progression("2024-01-20").regimen(("letrozole", "ribociclib"), "2024-02-01").state(AS_OF)
+    state = de_novo("pd-before").progression("2024-04-20").regimen(("letrozole", "ribociclib"), "2024-05-01").state(AS_OF)
     summaries = [c["summary"] for c in order(state, "letrozole", "palbociclib")]
     assert summaries == ["Palbociclib drafted while ribociclib is active: no labelled regimen gives both — "
                          "stop ribociclib if switching"]
@@ -103,6 +107,41 @@ def test_patient_view_shows_the_running_line_the_swap_belongs_to_and_the_order_h
     assert not any(FIRST_LINE_NOT_INDICATED in c["summary"] for c in order(state, "letrozole", "palbociclib"))
 
 
+
+# --- the swap as patient-view will count it once recorded (mappings/therapy.py _looks_like_substitution,
+# _continues): a same-class switch is a substitution only within SUBSTITUTION_MONTHS (6) of the line's
+# start with the rest of the regimen continuing; later, or with every drug replaced, the regimen-change
+# proxy (CR C.2 step 1) makes it a new line, and the order hooks judge the draft as that new line ------
+
+def recorded_lines(p) -> list[tuple[int, list[str]]]:
+    return [(ln.number, ln.names) for ln in p.state(dt.date(2024, 8, 2)).therapy.metastatic_lines]
+
+
+def test_a_cdk46_inhibitor_swapped_six_months_into_the_first_line_with_no_reason_is_judged_as_the_next_line():
+    state = on_line_1("late-swap", "letrozole", "ribociclib", since="2024-02-01")
+    summaries = [c["summary"] for c in order(state, "letrozole", "palbociclib")]
+    assert any(s.startswith("Letrozole + palbociclib: " + FIRST_LINE_NOT_INDICATED) for s in summaries), summaries
+    # patient-view, the switch recorded: letrozole + palbociclib is metastatic line 2
+    recorded = (de_novo("late-swap").med("letrozole", "2024-02-01").med("ribociclib", "2024-02-01", "2024-08-01")
+                .med("palbociclib", "2024-08-01"))
+    assert recorded_lines(recorded) == [(1, ["letrozole", "ribociclib"]), (2, ["letrozole", "palbociclib"])]
+
+
+def test_both_drugs_of_a_running_first_line_replaced_at_once_are_judged_as_a_new_line():
+    state = on_line_1("both-swapped", "letrozole", "ribociclib")
+    summaries = [c["summary"] for c in order(state, "anastrozole", "palbociclib")]
+    assert any(s.startswith("Anastrozole + palbociclib: " + FIRST_LINE_NOT_INDICATED) for s in summaries), summaries
+    # patient-view, the switch recorded: anastrozole + palbociclib is metastatic line 2
+    recorded = (de_novo("both-swapped").regimen(("letrozole", "ribociclib"), "2024-05-01", "2024-08-01")
+                .regimen(("anastrozole", "palbociclib"), "2024-08-01"))
+    assert recorded_lines(recorded) == [(1, ["letrozole", "ribociclib"]), (2, ["anastrozole", "palbociclib"])]
+
+
+def test_a_cdk46_inhibitor_swapped_three_months_into_the_first_line_is_one_line_in_patient_view_too():
+    recorded = (de_novo("early-swap").med("letrozole", "2024-05-01").med("ribociclib", "2024-05-01", "2024-08-01")
+                .med("palbociclib", "2024-08-01"))
+    assert recorded_lines(recorded) == [(1, ["letrozole", "ribociclib", "palbociclib"])]
+
 # --- fulvestrant + CDK4/6 inhibitor lines: the running line is no earlier use of the combination ---
 
 def test_a_cdk46_inhibitor_swapped_within_a_running_fulvestrant_ribociclib_line_is_no_repeat_of_the_combination():
@@ -111,7 +150,7 @@ def test_a_cdk46_inhibitor_swapped_within_a_running_fulvestrant_ribociclib_line_
     # fulvestrant + ribociclib line is the line being swapped, not an earlier fulvestrant + CDK4/6i line
     from tests.cards.test_fhir_scenarios import adjuvant_relapse
 
-    state = adjuvant_relapse("fr-resistant", "2023-11-15").regimen(("fulvestrant", "ribociclib"), "2024-02-01").state(AS_OF)
+    state = adjuvant_relapse("fr-resistant", "2023-11-15").regimen(("fulvestrant", "ribociclib"), "2024-05-01").state(AS_OF)
     assert shown(order(state, "abemaciclib")) == [("warning", "order-not-indicated", "Abemaciclib drafted while "
                                                    "ribociclib is active: no labelled regimen gives both — stop ribociclib if switching")]
     # line 2 after a progression on letrozole + ribociclib: the same
@@ -120,6 +159,20 @@ def test_a_cdk46_inhibitor_swapped_within_a_running_fulvestrant_ribociclib_line_
     assert [c["summary"] for c in order(state, "fulvestrant", "palbociclib")] == [
         "Palbociclib drafted while ribociclib is active: no labelled regimen gives both — stop ribociclib if switching"]
 
+
+
+def test_a_progression_dated_the_day_the_running_line_started_is_the_one_before_it_not_one_on_it():
+    # the progression on line 1 recorded on the day line 2 starts (mappings/therapy.py
+    # _progression_documented: a progression on a line is dated after its start): the abemaciclib swap
+    # stays within line 2, as patient-view counts it once recorded
+    state = (de_novo("pd-on-start").regimen(("letrozole", "ribociclib"), "2024-02-01", "2024-05-10")
+             .progression("2024-05-10").regimen(("fulvestrant", "ribociclib"), "2024-05-10").state(AS_OF))
+    assert [c["summary"] for c in order(state, "fulvestrant", "abemaciclib")] == [
+        "Abemaciclib drafted while ribociclib is active: no labelled regimen gives both — stop ribociclib if switching"]
+    recorded = (de_novo("pd-on-start").regimen(("letrozole", "ribociclib"), "2024-02-01", "2024-05-10")
+                .progression("2024-05-10").med("fulvestrant", "2024-05-10").med("ribociclib", "2024-05-10", "2024-08-01")
+                .med("abemaciclib", "2024-08-01"))
+    assert recorded_lines(recorded) == [(1, ["letrozole", "ribociclib"]), (2, ["fulvestrant", "ribociclib", "abemaciclib"])]
 
 def test_palbociclib_swapped_into_a_de_novo_first_line_of_fulvestrant_ribociclib_is_not_indicated_as_no_progression_on_endocrine_therapy():
     # fulvestrant + ribociclib is labelled as initial endocrine-based therapy, palbociclib + fulvestrant
@@ -130,8 +183,23 @@ def test_palbociclib_swapped_into_a_de_novo_first_line_of_fulvestrant_ribociclib
                                       "before the running line 1: fulvestrant + ribociclib")
     assert "Already treated with fulvestrant" not in card["detail"]
     # replaced by the first-line regimens, not by the options at progression
-    assert [s["label"] for s in card["suggestions"]] == ["Replace with Letrozole + ribociclib"]
+    assert [s["label"] for s in card["suggestions"]][:1] == ["Replace with Letrozole + abemaciclib"]
     assert "Trastuzumab deruxtecan" not in card["detail"]
+
+
+def test_a_replacement_for_a_swapped_cdk46_inhibitor_does_not_order_again_the_running_drug_it_swaps_out():
+    # de novo fulvestrant + ribociclib running, palbociclib drafted (ribociclib swapped out): the
+    # pathway's recommended first-line choice, letrozole + ribociclib, would put a second ribociclib
+    # order beside the active one; the next labelled choice of the regimen without it is offered
+    # (B.10: abemaciclib or palbociclib "in combination with an aromatase inhibitor as initial
+    # endocrine-based therapy"; C.3 row 17: ribociclib / abemaciclib ranked above palbociclib)
+    cards = order(on_line_1("fr-replace", "fulvestrant", "ribociclib"), "palbociclib")
+    card = next(c for c in cards if c["summary"].startswith("Fulvestrant + palbociclib: not indicated"))
+    created = [a["resource"]["medicationCodeableConcept"]["text"] if "text" in a["resource"]["medicationCodeableConcept"]
+               else a["description"] for s in card["suggestions"] for a in s["actions"] if a["type"] == "create"]
+    assert card["suggestions"] and not any("ribociclib" in c.lower() for c in created), created
+    assert card["suggestions"][0]["label"] == "Replace with Letrozole + abemaciclib"
+    assert "Aromatase inhibitor + CDK4/6 inhibitor: Letrozole + abemaciclib" in card["detail"]
 
 
 # --- through HTTP: an active ribociclib order in prefetch, letrozole + palbociclib drafted ---------
