@@ -1000,7 +1000,7 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     names not joined as one regimen on either side, plan, condition or stop words closing it
     ("Letrozole then fulvestrant if progression", "Tamoxifen then letrozole, completed 2020")."""
     names = _named_drugs(text)
-    if len(names) < 2 or any(info.drug_class not in ENDOCRINE_CLASSES for _, info in names):
+    if len(names) < 2 or any(info.drug_class not in _SWITCH_CLASSES for _, info in names):
         return None
     tail = text[names[-1][0].end():]
     if _planned_clause_start(text) is not None or _conditional_plan(text) is not None \
@@ -1012,9 +1012,8 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # "Exemestane; tamoxifen stopped": the drug named second is the one stopped (two names)
         if len(names) == 2 and T.LEADING_QUALIFIERS.match(opening) \
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
-                and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()) \
-                and names[0][1].name != names[1][1].name:
-            return (names[1][1],), (names[0][1],), tail
+                and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
+            return _switch_sides((names[1][1],), (names[0][1],), tail)
         return None
     if T.DRUG_PAST_USE_CLOSING.match(tail) or T.DRUG_COMPLETED_CLOSING.match(tail):
         return None
@@ -1022,23 +1021,53 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):
         return None
     between_re = T.DRUG_SWITCH_FROM_BETWEEN if from_opening else T.DRUG_SWITCH_BETWEEN
+    # each step of the switch ("Anastrozole -> letrozole -> exemestane": two); the names between
+    # two steps are one regimen ("Tamoxifen stopped, now letrozole + palbociclib")
+    steps = []
     for i in range(1, len(names)):
-        between = between_re.match(text[names[i - 1][0].end():names[i][0].start()])
-        if between is None or not (from_opening or between.group("stop") or between.group("to")):
-            continue
-        if between.group("stop") and T.DRUG_STOPPED_PAUSED.search(between.group("stop")):
-            return None  # "Tamoxifen stopped and restarted, letrozole": no switch written
-        if not all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()])
-                   for part in (names[:i], names[i:]) for (a, _), (b, _) in zip(part, part[1:])):
+        gap = text[names[i - 1][0].end():names[i][0].start()]
+        between = between_re.match(gap)
+        if between is not None and (from_opening or between.group("stop") or between.group("to")):
+            if between.group("stop") and T.DRUG_STOPPED_PAUSED.search(between.group("stop")):
+                return None  # "Tamoxifen stopped and restarted, letrozole": no switch written
+            steps.append((i, between))
+        elif not T.DRUG_NAMES_JOINED.match(gap):
             return None
-        if any(read is False for _, read in _drug_mentions(text)[i:]):
-            return None  # a later drug written as not given ("then fulvestrant if progression": planned)
-        before = tuple(dict.fromkeys(info for _, info in names[:i]))
-        after = tuple(dict.fromkeys(info for _, info in names[i:]))
-        if {d.name for d in before} & {d.name for d in after}:
-            return None  # "Letrozole then letrozole + ...": no switch of drug
-        return before, after, (between.group("stop") or "") + " " + tail
-    return None
+    if not steps:
+        return None
+    if any(read is False for _, read in _drug_mentions(text)[steps[0][0]:]):
+        return None  # a later drug written as not given ("then fulvestrant if progression": planned)
+    i, between = steps[-1]
+    if not from_opening and not between.group("stop") and T.DRUG_SWITCH_SEQUENCE_ONLY.match(between.group("to")) \
+            and T.DRUG_SWITCH_NEXT_AFTER.search(tail):
+        return None  # "Letrozole then fulvestrant at progression": the later drug is the next plan
+    before = tuple(dict.fromkeys(info for _, info in names[:i]))
+    after = tuple(dict.fromkeys(info for _, info in names[i:]))
+    return _switch_sides(before, after, (between.group("stop") or "") + " " + tail)
+
+
+# drugs given with endocrine therapy that a written switch may carry on either side ("Tamoxifen
+# stopped, now letrozole + palbociclib", "Letrozole + palbociclib, now fulvestrant + palbociclib",
+# "Tamoxifen stopped, now exemestane + everolimus"): CDK4/6 inhibitors (CR B.9, B.10) and the
+# PI3K/AKT/mTOR inhibitors (B.1, B.4, B.5, B.8); not chemotherapy ("AC then paclitaxel" stays one
+# regimen). Not ovarian suppression: a statement naming it is read by its depot length
+# (mappings/depots.py), which a split into two uses would have to carry; left as before.
+_SWITCH_CLASSES = ENDOCRINE_CLASSES | {"cdk46i", "pi3k-akt-mtor"}
+
+
+def _switch_sides(before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...], reason_words: str
+                  ) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo, ...], str] | None:
+    """The drugs stopped and those taken after them when the switch is one of endocrine therapy:
+    endocrine therapy on both sides, another endocrine drug after (CR A.5: AI, SERM, SERD); a
+    partner named on both sides is taken still ("Letrozole + palbociclib, now fulvestrant +
+    palbociclib": palbociclib now, letrozole stopped). None otherwise ("Letrozole then letrozole +
+    palbociclib", "Palbociclib stopped, now ribociclib + letrozole": no endocrine switch)."""
+    endocrine_before = {d.name for d in before if d.drug_class in ENDOCRINE_CLASSES}
+    endocrine_after = {d.name for d in after if d.drug_class in ENDOCRINE_CLASSES}
+    if not endocrine_before or not endocrine_after or endocrine_before & endocrine_after:
+        return None
+    kept = {d.name for d in after}
+    return tuple(d for d in before if d.name not in kept), after, reason_words
 
 
 def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:

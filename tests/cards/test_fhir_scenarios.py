@@ -4258,6 +4258,46 @@ def test_fhir_an_ended_record_writing_an_endocrine_sequence_reads_both_drugs_as_
     assert "- (Neo)adjuvant: tamoxifen + letrozole, 2016-06-01 to 2021-06-01" in card(cards, "patient-summary")["detail"]
 
 
+@pytest.mark.parametrize("text", ["Letrozole then fulvestrant at progression", "Letrozole -> fulvestrant at PD",
+                                  "Letrozole then fulvestrant on relapse", "Letrozole -> fulvestrant (proposed)",
+                                  "Letrozole then fulvestrant later", "Anastrozole then exemestane at progression"])
+def test_fhir_an_active_record_writing_the_next_endocrine_drug_for_progression_is_not_read_as_switched_to_it(text):
+    # read as a switch done: "Currently on fulvestrant", letrozole listed as stopped, for a text
+    # whose later drug is written for the next progression or proposed (a plan: FHIR R4
+    # MedicationStatement.status 'intended', not the drug taken now)
+    state, cards = run(_statement(de_novo("p-sw-next"), {"text": text}, "2024-02-01"))
+    first = text.split()[0].lower()
+    assert first in [d.name for d in state.therapy.current_drugs()]
+    assert "to date unknown" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text, earlier, later, current", [
+    ("Tamoxifen stopped, now letrozole + palbociclib", "tamoxifen", "letrozole", ["letrozole", "palbociclib"]),
+    ("Tamoxifen stopped, now exemestane + everolimus", "tamoxifen", "exemestane", ["exemestane", "everolimus"]),
+    ("Letrozole + palbociclib, now fulvestrant + palbociclib", "letrozole", "fulvestrant", ["fulvestrant", "palbociclib"]),
+    ("Letrozole + palbociclib, now fulvestrant", "letrozole", "fulvestrant", ["fulvestrant"]),
+])
+def test_fhir_an_active_record_writing_an_endocrine_switch_with_a_partner_drug_is_on_the_later_regimen(
+        text, earlier, later, current):
+    # every drug read as taken together ("Currently on letrozole + palbociclib + tamoxifen", and
+    # "Stop tamoxifen before ribociclib"): the switch was read only when every drug is endocrine
+    state, cards = run(_statement(de_novo("p-sw-partner"), {"text": text}, "2024-02-01"))
+    assert sorted(d.name for d in state.therapy.current_drugs()) == sorted(current)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"{earlier} (2024-02-01 to date unknown)" in detail and f"{later} (2024-02-01 to now)" in detail
+    assert not any("stop tamoxifen" in c.get("detail", "").lower() for c in cards)
+
+
+def test_fhir_an_active_record_writing_three_endocrine_drugs_in_turn_is_on_the_last():
+    # read as anastrozole + letrozole + exemestane taken together (three aromatase inhibitors)
+    state, cards = run(_statement(de_novo("p-sw-chain"), {"text": "Anastrozole -> letrozole -> exemestane"},
+                                  "2024-02-01"))
+    assert [d.name for d in state.therapy.current_drugs()] == ["exemestane"]
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on exemestane (metastatic line 1): the options below apply at progression." in detail
+    assert "anastrozole (2024-02-01 to date unknown)" in detail and "letrozole (2024-02-01 to date unknown)" in detail
+
+
 @pytest.mark.parametrize("text, drug", [("Fulvestrant after progression on letrozole", "fulvestrant"),
                                         ("Capecitabine (failed paclitaxel)", "capecitabine"),
                                         ("Elacestrant (after fulvestrant + palbociclib)", "elacestrant")])
