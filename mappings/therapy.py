@@ -1559,7 +1559,34 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
         return [], (f'its text "{quoted}" writes {_listed(set(then))} after '
                     f"{_listed(set(first))}, endocrine therapy of another class: which one it orders now is not "
                     "written")
+    switch = _drafted_switch(written.lower(), drugs)
+    if switch is not None:
+        # "Tamoxifen stopped, now letrozole": the order is of the drug taken after the switch, as
+        # the history reads an active record (_written_switch); read as both, it was checked as
+        # tamoxifen + letrozole ("two endocrine agents"). An order naming only the drug written as
+        # stopped ("Tamoxifen (switched to letrozole)") orders which one is not clear
+        stopped, later = switch
+        if not later & {d.name for d in med.drugs}:
+            return [], (f'its text "{quoted}" writes {_listed(stopped)} as stopped or switched from and '
+                        f"{_listed(later)} after it: which one it orders is not clear")
+        return [d for d in drugs if d in med.drugs and d.name in later], None
     return [d for d in drugs if d in med.drugs], None
+
+
+def _drafted_switch(text: str, drugs: list[T.DrugInfo]) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The drugs a drafted order's text writes as stopped and those after them (_written_switch),
+    when its drugs are drugs of that switch and the switch is written as done: not a sequence
+    word alone between two names ("Letrozole then anastrozole": a sequence, which may be a plan;
+    drug_mentions sequence_between), as "stopped", "now" or "switched to" write it."""
+    switch = _written_switch(text)
+    if switch is None:
+        return None
+    before, after, _ = switch
+    names = _named_drugs(text)
+    if {d.name for d in drugs} - {d.name for d in before + after} or any(
+            T.DRUG_SEQUENCE_BETWEEN.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names, names[1:])):
+        return None
+    return frozenset(d.name for d in before), frozenset(d.name for d in after)
 
 
 def _hedged_draft(text: str) -> str | None:

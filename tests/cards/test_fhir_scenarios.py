@@ -4453,6 +4453,32 @@ def _drafted_cards(text: str) -> list[dict]:
     return [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
 
 
+@pytest.mark.parametrize("text, summaries", [
+    ("Tamoxifen stopped, now letrozole",
+     ["Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]),
+    ("Exemestane; tamoxifen stopped",
+     ["Exemestane drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]),
+])
+def test_fhir_a_drafted_order_writing_an_endocrine_switch_is_checked_as_the_drug_taken_after_it(text, summaries):
+    # checked as tamoxifen + letrozole: "Tamoxifen drafted with letrozole: no labelled regimen
+    # combines them — two endocrine agents", for a text writing tamoxifen as stopped
+    assert [c["summary"] for c in _drafted_cards(text)] == summaries
+
+
+def test_fhir_a_drafted_order_writing_a_switch_and_a_cdk46_inhibitor_is_not_warned_of_the_stopped_tamoxifen():
+    # "Ribociclib: with tamoxifen — caution" for a tamoxifen the text writes as stopped
+    summaries = [c["summary"] for c in _drafted_cards("Tamoxifen stopped, now letrozole + ribociclib")]
+    assert not any("tamoxifen" in s.lower() for s in summaries), summaries
+
+
+def test_fhir_a_drafted_order_naming_only_the_drug_its_text_writes_as_switched_from_is_not_checked():
+    # checked as a tamoxifen order in silence, its text writing that tamoxifen was switched to letrozole
+    [got] = _drafted_cards("Tamoxifen (switched to letrozole)")
+    assert got["summary"] == "Drafted order not checked: its drug could not be read (MedicationRequest/mr-text)"
+    assert ('its text "Tamoxifen (switched to letrozole)" writes tamoxifen as stopped or switched from and letrozole '
+            "after it: which one it orders is not clear") in got["detail"]
+
+
 @pytest.mark.parametrize("text", ["Fulvestrant 500 mg IM declined palbociclib", "Fulvestrant; not started palbociclib",
                                   "Fulvestrant 500 mg IM q4w declined palbociclib"])
 def test_fhir_a_drafted_order_writing_the_next_drug_as_refused_is_checked_as_the_drug_it_orders_alone(text):
