@@ -999,11 +999,17 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     switch_from_opening / switch_from_between); None for any other text: a drug not endocrine,
     names not joined as one regimen on either side, plan, condition or stop words closing it
     ("Letrozole then fulvestrant if progression", "Tamoxifen then letrozole, completed 2020")."""
+    planned_from = _planned_clause_start(text)
+    if planned_from is not None:
+        # "Tamoxifen stopped, now letrozole; palbociclib to start next week": the plan closes a
+        # clause of its own, whose drugs are not given (_drug_mentions); the switch is read in the
+        # text before it. A plan of the whole text ("Tamoxifen -> letrozole planned") leaves none
+        text = text[:planned_from]
     names = _named_drugs(text)
     if len(names) < 2 or any(info.drug_class not in _SWITCH_CLASSES for _, info in names):
         return None
     tail = text[names[-1][0].end():]
-    if _planned_clause_start(text) is not None or _conditional_plan(text) is not None \
+    if _conditional_plan(text) is not None \
             or T.DRUG_HEDGED_CLOSING.match(tail) or T.DRUG_SWITCH_NOT_AFTER.search(tail):
         return None
     opening = text[:names[0][0].start()]
@@ -1902,7 +1908,9 @@ def read_exposures(ctx: Ctx) -> list[_Exp]:
                     # is taken now, the one before it was taken from the record's start and stopped
                     # (when is not written), for the reason written if any (_read_written_switch)
                     now, past = med.switch
-                    if named_not_given and named_not_given[-1][1] is med:
+                    if named_not_given and named_not_given[-1][1] is med and \
+                            {n for names in med.named_not_given[1:] for n in names} <= {  # type: ignore[index]
+                                d.name for d in now.drugs + past.drugs}:
                         named_not_given.pop()  # the drugs it names are read here (both uses)
                     append(_Exp(list(past.drugs), start, None, False, src, "unknown", False, status or None,
                                 past.stop_written, past, (start or _DATE_MIN, ref), start_last, None, False, None))

@@ -4288,6 +4288,18 @@ def test_fhir_an_active_record_writing_an_endocrine_switch_with_a_partner_drug_i
     assert not any("stop tamoxifen" in c.get("detail", "").lower() for c in cards)
 
 
+def test_fhir_an_active_record_writing_an_endocrine_switch_and_a_planned_partner_is_on_the_later_drug():
+    # "Currently on letrozole + tamoxifen" and "Stop tamoxifen before ribociclib": a plan in the
+    # last clause (palbociclib's) kept the switch before it from being read
+    text = "Tamoxifen stopped, now letrozole; palbociclib to start next week"
+    state, cards = run(_statement(de_novo("p-sw-planned"), {"text": text}, "2024-02-01"))
+    assert [d.name for d in state.therapy.current_drugs()] == ["letrozole"]
+    assert "tamoxifen (2024-02-01 to date unknown)" in card(cards, "patient-summary")["detail"]
+    assert not any("stop tamoxifen" in c.get("detail", "").lower() for c in cards)
+    # palbociclib, planned, is still named as not read
+    assert any("also names palbociclib" in g.message for g in state.gaps if g.code == "medication-unreadable")
+
+
 def test_fhir_an_active_record_writing_three_endocrine_drugs_in_turn_is_on_the_last():
     # read as anastrozole + letrozole + exemestane taken together (three aromatase inhibitors)
     state, cards = run(_statement(de_novo("p-sw-chain"), {"text": "Anastrozole -> letrozole -> exemestane"},
