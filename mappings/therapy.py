@@ -930,6 +930,17 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
     if found is not None:
         med.also_unread = f'its text "{printable_clip(text.strip(), 80)}" also names {found[0]}'
         med.also_unread_classes = found[1]
+    switched_to_class = _switched_to_class(lowered) if found is None else None
+    if switched_to_class is not None:
+        # "Tamoxifen, switched to AI", "Tamoxifen stopped, now an AI": the drug taken now is named
+        # by its class only (CR A.5), not read; read in silence as tamoxifen still taken ("Stop
+        # tamoxifen before ribociclib"). Named as not read; a switch written as done (stop, "now",
+        # "switched to") writes the record's drug as stopped, as "Tamoxifen (stopped)" is
+        what, classes, done = switched_to_class
+        med.also_unread = (f'its text "{printable_clip(text.strip(), 80)}" also names {what}, written after '
+                           f"{_listed({d.name for d in med.drugs})}")
+        med.also_unread_classes = classes
+        med.written_stopped = med.written_stopped or done
     before = {info.name for info, switched_to in _drug_mentions(lowered) if switched_to is False} - {
         d.name for d in med.drugs}
     later = {d.name for d in drugs_switched_to(lowered)} if found is None else set()
@@ -958,6 +969,32 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
         sequence = _endocrine_sequence(lowered)
         if sequence is not None:
             med.endocrine_sequence = (printable_clip(text.strip(), 80), *sequence)
+
+
+def _switched_to_class(text: str) -> tuple[str, frozenset[str], bool] | None:
+    """The class words (local_codes.yaml unnamed_drug_patterns) a text writes after its last drug
+    name with the words of a switch (drug_mentions switch_between: "Tamoxifen, switched to AI",
+    "Tamoxifen stopped, now an AI", "Tamoxifen then AI"), a class the text names no drug of: what
+    they name, its classes, and whether the switch is written as done (stop words, "now",
+    "switched to"; not a sequence word alone, which may be a plan: switch_sequence_only). None
+    otherwise, or when words after the class write it as a plan or condition (switch_not_after)."""
+    names = _named_drugs(text)
+    if not names:
+        return None
+    last_end = names[-1][0].end()
+    named_classes = {info.drug_class for _, info in names}
+    for pattern, what, classes in T.UNNAMED_DRUG_CLASSES:
+        if not classes or classes & named_classes:
+            continue
+        m = pattern.search(text, last_end)
+        if m is None or _followed_by_not_given(text, m.end()) or T.DRUG_SWITCH_NOT_AFTER.search(text, m.end()):
+            continue
+        between = T.DRUG_SWITCH_BETWEEN.match(re.sub(r"\b(?:an?|the)\s+$", "", text[last_end:m.start()]))
+        if between is None or not (between.group("stop") or between.group("to")):
+            continue
+        done = bool(between.group("stop")) or not T.DRUG_SWITCH_SEQUENCE_ONLY.match(between.group("to"))
+        return what, frozenset(classes), done
+    return None
 
 
 def _completion_opening(text: str, first: re.Match[str], tail: str) -> re.Match[str] | None:

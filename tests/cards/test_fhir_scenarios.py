@@ -4300,6 +4300,19 @@ def test_fhir_an_active_record_writing_an_endocrine_switch_and_a_planned_partner
     assert any("also names palbociclib" in g.message for g in state.gaps if g.code == "medication-unreadable")
 
 
+@pytest.mark.parametrize("text, stopped", [("Tamoxifen, switched to AI", True), ("Tamoxifen stopped, now an AI", True),
+                                           ("Tamoxifen then AI", False)])
+def test_fhir_an_active_record_writing_a_switch_to_a_drug_class_names_it_as_not_read(text, stopped):
+    # read in silence as tamoxifen taken now ("Stop tamoxifen before ribociclib"), or as stopped
+    # with nothing after it: the drug taken now is written by its class only (CR A.5), not read
+    state, cards = run(_statement(de_novo("p-sw-class"), {"text": text}, "2024-02-01"))
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert f'its text "{text}" also names an aromatase inhibitor, not which one, written after tamoxifen' in gap.message
+    # written as done: tamoxifen no longer given; "then" alone may be a plan: read as before
+    assert (state.therapy.current_drugs() == []) == stopped
+    assert any("stop tamoxifen" in c.get("detail", "").lower() for c in cards) != stopped
+
+
 def test_fhir_an_active_record_writing_three_endocrine_drugs_in_turn_is_on_the_last():
     # read as anastrozole + letrozole + exemestane taken together (three aromatase inhibitors)
     state, cards = run(_statement(de_novo("p-sw-chain"), {"text": "Anastrozole -> letrozole -> exemestane"},
