@@ -1137,6 +1137,10 @@ def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
         if med.named_not_given is None:
             med.named_not_given = (printable_clip(written.strip(), 80), frozenset(), frozenset(later))
         return
+    if not text_only:
+        # coded letrozole, "Tamoxifen stopped, now letrozole + palbociclib": the code names the drug
+        # taken now (FHIR R4 medication[x]), as "Letrozole + palbociclib" coded letrozole reads
+        after = tuple(d for d in after if d.name in read)
     now, past = _Med(after, med.label), _Med(before, med.label)
     past.written_stopped = True
     past.stop_written = _stop_reason_of_text(reason_words)

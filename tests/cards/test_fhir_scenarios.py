@@ -4313,6 +4313,17 @@ def test_fhir_an_active_record_writing_a_switch_to_a_drug_class_names_it_as_not_
     assert any("stop tamoxifen" in c.get("detail", "").lower() for c in cards) != stopped
 
 
+def test_fhir_a_record_coded_as_the_later_endocrine_drug_of_a_switch_with_a_partner_is_on_the_coded_drug():
+    from cards.knowledge import DRUGS
+    from tests.cards.fhir_builder import RXNORM
+    # the code names letrozole, as "Letrozole + palbociclib" coded letrozole reads letrozole alone
+    concept = {"coding": [{"system": RXNORM, "code": DRUGS["letrozole"].rxnorm, "display": "letrozole"}],
+               "text": "Tamoxifen stopped, now letrozole + palbociclib"}
+    state, cards = run(_statement(de_novo("p-sw-coded-partner"), concept, "2024-02-01"))
+    assert [d.name for d in state.therapy.current_drugs()] == ["letrozole"]
+    assert "tamoxifen (2024-02-01 to date unknown)" in card(cards, "patient-summary")["detail"]
+
+
 def test_fhir_an_active_record_writing_three_endocrine_drugs_in_turn_is_on_the_last():
     # read as anastrozole + letrozole + exemestane taken together (three aromatase inhibitors)
     state, cards = run(_statement(de_novo("p-sw-chain"), {"text": "Anastrozole -> letrozole -> exemestane"},
