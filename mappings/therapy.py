@@ -1086,7 +1086,14 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         return None  # "Letrozole then fulvestrant at progression": the later drug is the next plan
     before = tuple(dict.fromkeys(info for _, info in names[:i]))
     after = tuple(dict.fromkeys(info for _, info in names[i:]))
-    return _switch_sides(before, after, (between.group("stop") or "") + " " + tail)
+    reason_words = between.group("stop") or ""
+    if T.DRUG_SWITCH_REASON_AFTER.match(tail) or _stop_reason_of_text(tail) in ("progression", "unclear"):
+        # "..., changed to exemestane due to arthralgia": why the switch was made. Words after the
+        # later drug without such an opening may say how it goes ("now letrozole, stable
+        # disease"): not read as why the first stopped (a non-progression reason would keep the
+        # line count from being asked), but a progression written there is still asked of
+        reason_words += " " + tail
+    return _switch_sides(before, after, reason_words)
 
 
 # drugs given with endocrine therapy that a written switch may carry on either side ("Tamoxifen

@@ -4324,6 +4324,17 @@ def test_fhir_a_record_coded_as_the_later_endocrine_drug_of_a_switch_with_a_part
     assert "tamoxifen (2024-02-01 to date unknown)" in card(cards, "patient-summary")["detail"]
 
 
+@pytest.mark.parametrize("text", ["Tamoxifen stopped, now letrozole, stable disease",
+                                  "Tamoxifen stopped, now letrozole, partial response"])
+def test_fhir_words_on_how_the_later_drug_goes_are_not_read_as_why_the_first_stopped(text):
+    # "stable disease" was read as tamoxifen's non-progression stop reason: the line count of
+    # letrozole after tamoxifen (another class, CR C.2 step 1) was not asked
+    state, _ = run(_statement(de_novo("p-sw-tail"), {"text": text}, "2024-02-01"))
+    assert [d.name for d in state.therapy.current_drugs()] == ["letrozole"]
+    counted = [g.message for g in state.gaps if g.code == "line-count-unclear"]
+    assert counted and "writes letrozole after tamoxifen, endocrine therapy of another class" in counted[0]
+
+
 def test_fhir_an_active_record_writing_three_endocrine_drugs_in_turn_is_on_the_last():
     # read as anastrozole + letrozole + exemestane taken together (three aromatase inhibitors)
     state, cards = run(_statement(de_novo("p-sw-chain"), {"text": "Anastrozole -> letrozole -> exemestane"},
