@@ -4335,6 +4335,16 @@ def test_fhir_words_on_how_the_later_drug_goes_are_not_read_as_why_the_first_sto
     assert counted and "writes letrozole after tamoxifen, endocrine therapy of another class" in counted[0]
 
 
+@pytest.mark.parametrize("text", ["Tamoxifen 2016-2021, now letrozole", "Tamoxifen (2016-2021), now letrozole",
+                                  "Tamoxifen until 2021, now letrozole"])
+def test_fhir_an_active_record_writing_the_years_of_the_first_drug_of_a_switch_is_on_the_later_drug(text):
+    # read as tamoxifen + letrozole taken together, and "Stop tamoxifen before ribociclib"
+    p = _statement(hr_positive_mbc("p-sw-years", primary="2016-03-01"), {"text": text}, "2016-06-01")
+    state, cards = run(p)
+    assert [d.name for d in state.therapy.current_drugs()] == ["letrozole"]
+    assert not any("stop tamoxifen" in c.get("detail", "").lower() for c in cards)
+
+
 def test_fhir_an_active_record_writing_three_endocrine_drugs_in_turn_is_on_the_last():
     # read as anastrozole + letrozole + exemestane taken together (three aromatase inhibitors)
     state, cards = run(_statement(de_novo("p-sw-chain"), {"text": "Anastrozole -> letrozole -> exemestane"},
