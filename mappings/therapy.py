@@ -1624,6 +1624,13 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
             return [], (f'its text "{quoted}" writes {_listed(stopped)} as stopped or switched from and '
                         f"{_listed(later)} after it: which one it orders is not clear")
         return [d for d in drugs if d in med.drugs and d.name in later], None
+    switched_to = {d.name for d in drugs_switched_to(written.lower())} - {d.name for d in med.drugs}
+    if switched_to:
+        # "Switch tamoxifen to letrozole", "Palbociclib, changed to ribociclib": checked in silence
+        # as the drug switched from (the history reads it so, the other named as not read); an
+        # order of it, or of the drug switched to, which one is not clear
+        return [], (f'its text "{quoted}" names {_listed(switched_to)} as the drug '
+                    f"{_listed({d.name for d in med.drugs})} is switched to: which one it orders is not clear")
     return [d for d in drugs if d in med.drugs], None
 
 

@@ -4528,6 +4528,25 @@ def test_fhir_a_drafted_order_writing_a_switch_and_a_cdk46_inhibitor_is_not_warn
     assert not any("tamoxifen" in s.lower() for s in summaries), summaries
 
 
+@pytest.mark.parametrize("text", ["Switch tamoxifen to letrozole", "Palbociclib, changed to ribociclib"])
+def test_fhir_a_drafted_order_writing_a_switch_to_another_drug_is_not_checked_as_the_first(text):
+    # checked in silence as a tamoxifen (palbociclib) order, or as two endocrine agents
+    [got] = _drafted_cards(text)
+    assert got["summary"] == "Drafted order not checked: its drug could not be read (MedicationRequest/mr-text)"
+    assert "is switched to: which one it orders is not clear" in got["detail"]
+
+
+def test_fhir_an_active_record_writing_switch_to_as_an_instruction_is_on_the_first_drug_and_names_the_other():
+    # read as tamoxifen + letrozole taken together: "Switch ... to" is an instruction, letrozole
+    # not yet taken (FHIR R4 MedicationStatement.status intended); "Switched tamoxifen to
+    # letrozole" is done: on letrozole
+    state, _ = run(_statement(de_novo("p-sw-imp"), {"text": "Switch tamoxifen to letrozole at next visit"}, "2024-02-01"))
+    assert [d.name for d in state.therapy.current_drugs()] == ["tamoxifen"]
+    assert any("also names letrozole" in g.message for g in state.gaps if g.code == "medication-unreadable")
+    state, _ = run(_statement(de_novo("p-sw-done"), {"text": "Switched tamoxifen to letrozole"}, "2024-02-01"))
+    assert [d.name for d in state.therapy.current_drugs()] == ["letrozole"]
+
+
 def test_fhir_a_drafted_order_naming_only_the_drug_its_text_writes_as_switched_from_is_not_checked():
     # checked as a tamoxifen order in silence, its text writing that tamoxifen was switched to letrozole
     [got] = _drafted_cards("Tamoxifen (switched to letrozole)")
