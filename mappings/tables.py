@@ -729,6 +729,9 @@ DRUG_SWITCH_FROM_OPENING = _mention_regex("switch_from_opening")
 DRUG_SWITCH_FROM_BETWEEN = _mention_regex("switch_from_between")
 DRUG_SWITCH_NOT_AFTER = _mention_regex("switch_not_after")
 DRUG_SWITCH_STOPPED_SECOND_BETWEEN = _mention_regex("switch_stopped_second_between")
+DRUG_SWITCH_SEQUENCE_ONLY = _mention_regex("switch_sequence_only")
+DRUG_SWITCH_NEXT_AFTER = _mention_regex("switch_next_after")
+DRUG_SWITCH_REASON_AFTER = _mention_regex("switch_reason_after")
 # what may follow the drug a statusReason refuses: its form, the patient's reason
 REFUSAL_REASON_AFTER = _mention_regex("refusal_reason_after")
 # what stands between a regimen's last drug name and a class of drug refused in its own clause

@@ -959,6 +959,17 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
     if found is not None:
         med.also_unread = f'its text "{printable_clip(text.strip(), 80)}" also names {found[0]}'
         med.also_unread_classes = found[1]
+    switched_to_class = _switched_to_class(lowered) if found is None else None
+    if switched_to_class is not None:
+        # "Tamoxifen, switched to AI", "Tamoxifen stopped, now an AI": the drug taken now is named
+        # by its class only (CR A.5), not read; read in silence as tamoxifen still taken ("Stop
+        # tamoxifen before ribociclib"). Named as not read; a switch written as done (stop, "now",
+        # "switched to") writes the record's drug as stopped, as "Tamoxifen (stopped)" is
+        what, classes, done = switched_to_class
+        med.also_unread = (f'its text "{printable_clip(text.strip(), 80)}" also names {what}, written after '
+                           f"{_listed({d.name for d in med.drugs})}")
+        med.also_unread_classes = classes
+        med.written_stopped = med.written_stopped or done
     before = {info.name for info, switched_to in _drug_mentions(lowered) if switched_to is False} - {
         d.name for d in med.drugs}
     later = {d.name for d in drugs_switched_to(lowered)} if found is None else set()
@@ -990,6 +1001,32 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
         sequence = _endocrine_sequence(lowered)
         if sequence is not None:
             med.endocrine_sequence = (printable_clip(text.strip(), 80), *sequence)
+
+
+def _switched_to_class(text: str) -> tuple[str, frozenset[str], bool] | None:
+    """The class words (local_codes.yaml unnamed_drug_patterns) a text writes after its last drug
+    name with the words of a switch (drug_mentions switch_between: "Tamoxifen, switched to AI",
+    "Tamoxifen stopped, now an AI", "Tamoxifen then AI"), a class the text names no drug of: what
+    they name, its classes, and whether the switch is written as done (stop words, "now",
+    "switched to"; not a sequence word alone, which may be a plan: switch_sequence_only). None
+    otherwise, or when words after the class write it as a plan or condition (switch_not_after)."""
+    names = _named_drugs(text)
+    if not names:
+        return None
+    last_end = names[-1][0].end()
+    named_classes = {info.drug_class for _, info in names}
+    for pattern, what, classes in T.UNNAMED_DRUG_CLASSES:
+        if not classes or classes & named_classes:
+            continue
+        m = pattern.search(text, last_end)
+        if m is None or _followed_by_not_given(text, m.end()) or T.DRUG_SWITCH_NOT_AFTER.search(text, m.end()):
+            continue
+        between = T.DRUG_SWITCH_BETWEEN.match(re.sub(r"\b(?:an?|the)\s+$", "", text[last_end:m.start()]))
+        if between is None or not (between.group("stop") or between.group("to")):
+            continue
+        done = bool(between.group("stop")) or not T.DRUG_SWITCH_SEQUENCE_ONLY.match(between.group("to"))
+        return what, frozenset(classes), done
+    return None
 
 
 def _completion_opening(text: str, first: re.Match[str], tail: str) -> re.Match[str] | None:
@@ -1031,11 +1068,17 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     switch_from_opening / switch_from_between); None for any other text: a drug not endocrine,
     names not joined as one regimen on either side, plan, condition or stop words closing it
     ("Letrozole then fulvestrant if progression", "Tamoxifen then letrozole, completed 2020")."""
+    planned_from = _planned_clause_start(text)
+    if planned_from is not None:
+        # "Tamoxifen stopped, now letrozole; palbociclib to start next week": the plan closes a
+        # clause of its own, whose drugs are not given (_drug_mentions); the switch is read in the
+        # text before it. A plan of the whole text ("Tamoxifen -> letrozole planned") leaves none
+        text = text[:planned_from]
     names = _named_drugs(text)
-    if len(names) < 2 or any(info.drug_class not in ENDOCRINE_CLASSES for _, info in names):
+    if len(names) < 2 or any(info.drug_class not in _SWITCH_CLASSES for _, info in names):
         return None
     tail = text[names[-1][0].end():]
-    if _planned_clause_start(text) is not None or _conditional_plan(text) is not None \
+    if _conditional_plan(text) is not None \
             or T.DRUG_HEDGED_CLOSING.match(tail) or T.DRUG_SWITCH_NOT_AFTER.search(tail):
         return None
     opening = text[:names[0][0].start()]
@@ -1044,9 +1087,8 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # "Exemestane; tamoxifen stopped": the drug named second is the one stopped (two names)
         if len(names) == 2 and T.LEADING_QUALIFIERS.match(opening) \
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
-                and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()) \
-                and names[0][1].name != names[1][1].name:
-            return (names[1][1],), (names[0][1],), tail
+                and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
+            return _switch_sides((names[1][1],), (names[0][1],), tail)
         return None
     if T.DRUG_PAST_USE_CLOSING.match(tail) or T.DRUG_COMPLETED_CLOSING.match(tail):
         return None
@@ -1054,23 +1096,60 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
     if not from_opening and not T.DRUG_SWITCH_OPENING.match(opening):
         return None
     between_re = T.DRUG_SWITCH_FROM_BETWEEN if from_opening else T.DRUG_SWITCH_BETWEEN
+    # each step of the switch ("Anastrozole -> letrozole -> exemestane": two); the names between
+    # two steps are one regimen ("Tamoxifen stopped, now letrozole + palbociclib")
+    steps = []
     for i in range(1, len(names)):
-        between = between_re.match(text[names[i - 1][0].end():names[i][0].start()])
-        if between is None or not (from_opening or between.group("stop") or between.group("to")):
-            continue
-        if between.group("stop") and T.DRUG_STOPPED_PAUSED.search(between.group("stop")):
-            return None  # "Tamoxifen stopped and restarted, letrozole": no switch written
-        if not all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()])
-                   for part in (names[:i], names[i:]) for (a, _), (b, _) in zip(part, part[1:])):
+        gap = text[names[i - 1][0].end():names[i][0].start()]
+        between = between_re.match(gap)
+        if between is not None and (from_opening or between.group("stop") or between.group("to")):
+            if between.group("stop") and T.DRUG_STOPPED_PAUSED.search(between.group("stop")):
+                return None  # "Tamoxifen stopped and restarted, letrozole": no switch written
+            steps.append((i, between))
+        elif not T.DRUG_NAMES_JOINED.match(gap):
             return None
-        if any(read is False for _, read in _drug_mentions(text)[i:]):
-            return None  # a later drug written as not given ("then fulvestrant if progression": planned)
-        before = tuple(dict.fromkeys(info for _, info in names[:i]))
-        after = tuple(dict.fromkeys(info for _, info in names[i:]))
-        if {d.name for d in before} & {d.name for d in after}:
-            return None  # "Letrozole then letrozole + ...": no switch of drug
-        return before, after, (between.group("stop") or "") + " " + tail
-    return None
+    if not steps:
+        return None
+    if any(read is False for _, read in _drug_mentions(text)[steps[0][0]:]):
+        return None  # a later drug written as not given ("then fulvestrant if progression": planned)
+    i, between = steps[-1]
+    if not from_opening and not between.group("stop") and T.DRUG_SWITCH_SEQUENCE_ONLY.match(between.group("to")) \
+            and T.DRUG_SWITCH_NEXT_AFTER.search(tail):
+        return None  # "Letrozole then fulvestrant at progression": the later drug is the next plan
+    before = tuple(dict.fromkeys(info for _, info in names[:i]))
+    after = tuple(dict.fromkeys(info for _, info in names[i:]))
+    reason_words = between.group("stop") or ""
+    if T.DRUG_SWITCH_REASON_AFTER.match(tail) or _stop_reason_of_text(tail) in ("progression", "unclear"):
+        # "..., changed to exemestane due to arthralgia": why the switch was made. Words after the
+        # later drug without such an opening may say how it goes ("now letrozole, stable
+        # disease"): not read as why the first stopped (a non-progression reason would keep the
+        # line count from being asked), but a progression written there is still asked of
+        reason_words += " " + tail
+    return _switch_sides(before, after, reason_words)
+
+
+# drugs given with endocrine therapy that a written switch may carry on either side ("Tamoxifen
+# stopped, now letrozole + palbociclib", "Letrozole + palbociclib, now fulvestrant + palbociclib",
+# "Tamoxifen stopped, now exemestane + everolimus"): CDK4/6 inhibitors (CR B.9, B.10) and the
+# PI3K/AKT/mTOR inhibitors (B.1, B.4, B.5, B.8); not chemotherapy ("AC then paclitaxel" stays one
+# regimen). Not ovarian suppression: a statement naming it is read by its depot length
+# (mappings/depots.py), which a split into two uses would have to carry; left as before.
+_SWITCH_CLASSES = ENDOCRINE_CLASSES | {"cdk46i", "pi3k-akt-mtor"}
+
+
+def _switch_sides(before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...], reason_words: str
+                  ) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo, ...], str] | None:
+    """The drugs stopped and those taken after them when the switch is one of endocrine therapy:
+    endocrine therapy on both sides, another endocrine drug after (CR A.5: AI, SERM, SERD); a
+    partner named on both sides is taken still ("Letrozole + palbociclib, now fulvestrant +
+    palbociclib": palbociclib now, letrozole stopped). None otherwise ("Letrozole then letrozole +
+    palbociclib", "Palbociclib stopped, now ribociclib + letrozole": no endocrine switch)."""
+    endocrine_before = {d.name for d in before if d.drug_class in ENDOCRINE_CLASSES}
+    endocrine_after = {d.name for d in after if d.drug_class in ENDOCRINE_CLASSES}
+    if not endocrine_before or not endocrine_after or endocrine_before & endocrine_after:
+        return None
+    kept = {d.name for d in after}
+    return tuple(d for d in before if d.name not in kept), after, reason_words
 
 
 def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
@@ -1097,6 +1176,10 @@ def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
         if med.named_not_given is None:
             med.named_not_given = (printable_clip(written.strip(), 80), frozenset(), frozenset(later))
         return
+    if not text_only:
+        # coded letrozole, "Tamoxifen stopped, now letrozole + palbociclib": the code names the drug
+        # taken now (FHIR R4 medication[x]), as "Letrozole + palbociclib" coded letrozole reads
+        after = tuple(d for d in after if d.name in read)
     now, past = _Med(after, med.label), _Med(before, med.label)
     past.written_stopped = True
     past.stop_written = _stop_reason_of_text(reason_words)
@@ -1577,7 +1660,41 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
         return [], (f'its text "{quoted}" writes {_listed(set(then))} after '
                     f"{_listed(set(first))}, endocrine therapy of another class: which one it orders now is not "
                     "written")
+    switch = _drafted_switch(written.lower(), drugs)
+    if switch is not None:
+        # "Tamoxifen stopped, now letrozole": the order is of the drug taken after the switch, as
+        # the history reads an active record (_written_switch); read as both, it was checked as
+        # tamoxifen + letrozole ("two endocrine agents"). An order naming only the drug written as
+        # stopped ("Tamoxifen (switched to letrozole)") orders which one is not clear
+        stopped, later = switch
+        if not later & {d.name for d in med.drugs}:
+            return [], (f'its text "{quoted}" writes {_listed(stopped)} as stopped or switched from and '
+                        f"{_listed(later)} after it: which one it orders is not clear")
+        return [d for d in drugs if d in med.drugs and d.name in later], None
+    switched_to = {d.name for d in drugs_switched_to(written.lower())} - {d.name for d in med.drugs}
+    if switched_to:
+        # "Switch tamoxifen to letrozole", "Palbociclib, changed to ribociclib": checked in silence
+        # as the drug switched from (the history reads it so, the other named as not read); an
+        # order of it, or of the drug switched to, which one is not clear
+        return [], (f'its text "{quoted}" names {_listed(switched_to)} as the drug '
+                    f"{_listed({d.name for d in med.drugs})} is switched to: which one it orders is not clear")
     return [d for d in drugs if d in med.drugs], None
+
+
+def _drafted_switch(text: str, drugs: list[T.DrugInfo]) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The drugs a drafted order's text writes as stopped and those after them (_written_switch),
+    when its drugs are drugs of that switch and the switch is written as done: not a sequence
+    word alone between two names ("Letrozole then anastrozole": a sequence, which may be a plan;
+    drug_mentions sequence_between), as "stopped", "now" or "switched to" write it."""
+    switch = _written_switch(text)
+    if switch is None:
+        return None
+    before, after, _ = switch
+    names = _named_drugs(text)
+    if {d.name for d in drugs} - {d.name for d in before + after} or any(
+            T.DRUG_SEQUENCE_BETWEEN.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names, names[1:])):
+        return None
+    return frozenset(d.name for d in before), frozenset(d.name for d in after)
 
 
 def _hedged_draft(text: str) -> str | None:
@@ -1910,7 +2027,9 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     # is taken now, the one before it was taken from the record's start and stopped
                     # (when is not written), for the reason written if any (_read_written_switch)
                     now, past = med.switch
-                    if named_not_given and named_not_given[-1][1] is med:
+                    if named_not_given and named_not_given[-1][1] is med and \
+                            {n for names in med.named_not_given[1:] for n in names} <= {  # type: ignore[index]
+                                d.name for d in now.drugs + past.drugs}:
                         named_not_given.pop()  # the drugs it names are read here (both uses)
                     append(_Exp(list(past.drugs), start, None, False, src, "unknown", False, status or None,
                                 past.stop_written, past, (start or _DATE_MIN, ref), start_last, None, False, None))

@@ -4309,6 +4309,103 @@ def test_fhir_an_ended_record_writing_an_endocrine_sequence_reads_both_drugs_as_
     assert "- (Neo)adjuvant: tamoxifen + letrozole, 2016-06-01 to 2021-06-01" in card(cards, "patient-summary")["detail"]
 
 
+@pytest.mark.parametrize("text", ["Letrozole then fulvestrant at progression", "Letrozole -> fulvestrant at PD",
+                                  "Letrozole then fulvestrant on relapse", "Letrozole -> fulvestrant (proposed)",
+                                  "Letrozole then fulvestrant later", "Anastrozole then exemestane at progression"])
+def test_fhir_an_active_record_writing_the_next_endocrine_drug_for_progression_is_not_read_as_switched_to_it(text):
+    # read as a switch done: "Currently on fulvestrant", letrozole listed as stopped, for a text
+    # whose later drug is written for the next progression or proposed (a plan: FHIR R4
+    # MedicationStatement.status 'intended', not the drug taken now)
+    state, cards = run(_statement(de_novo("p-sw-next"), {"text": text}, "2024-02-01"))
+    first = text.split()[0].lower()
+    assert first in [d.name for d in state.therapy.current_drugs()]
+    assert "to date unknown" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text, earlier, later, current", [
+    ("Tamoxifen stopped, now letrozole + palbociclib", "tamoxifen", "letrozole", ["letrozole", "palbociclib"]),
+    ("Tamoxifen stopped, now exemestane + everolimus", "tamoxifen", "exemestane", ["exemestane", "everolimus"]),
+    ("Letrozole + palbociclib, now fulvestrant + palbociclib", "letrozole", "fulvestrant", ["fulvestrant", "palbociclib"]),
+    ("Letrozole + palbociclib, now fulvestrant", "letrozole", "fulvestrant", ["fulvestrant"]),
+])
+def test_fhir_an_active_record_writing_an_endocrine_switch_with_a_partner_drug_is_on_the_later_regimen(
+        text, earlier, later, current):
+    # every drug read as taken together ("Currently on letrozole + palbociclib + tamoxifen", and
+    # "Stop tamoxifen before ribociclib"): the switch was read only when every drug is endocrine
+    state, cards = run(_statement(de_novo("p-sw-partner"), {"text": text}, "2024-02-01"))
+    assert sorted(d.name for d in state.therapy.current_drugs()) == sorted(current)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"{earlier} (2024-02-01 to date unknown)" in detail and f"{later} (2024-02-01 to now)" in detail
+    assert not any("stop tamoxifen" in c.get("detail", "").lower() for c in cards)
+
+
+def test_fhir_an_active_record_writing_an_endocrine_switch_and_a_planned_partner_is_on_the_later_drug():
+    # "Currently on letrozole + tamoxifen" and "Stop tamoxifen before ribociclib": a plan in the
+    # last clause (palbociclib's) kept the switch before it from being read
+    text = "Tamoxifen stopped, now letrozole; palbociclib to start next week"
+    state, cards = run(_statement(de_novo("p-sw-planned"), {"text": text}, "2024-02-01"))
+    assert [d.name for d in state.therapy.current_drugs()] == ["letrozole"]
+    assert "tamoxifen (2024-02-01 to date unknown)" in card(cards, "patient-summary")["detail"]
+    assert not any("stop tamoxifen" in c.get("detail", "").lower() for c in cards)
+    # palbociclib, planned, is still named as not read
+    assert any("also names palbociclib" in g.message for g in state.gaps if g.code == "medication-unreadable")
+
+
+@pytest.mark.parametrize("text, stopped", [("Tamoxifen, switched to AI", True), ("Tamoxifen stopped, now an AI", True),
+                                           ("Tamoxifen then AI", False)])
+def test_fhir_an_active_record_writing_a_switch_to_a_drug_class_names_it_as_not_read(text, stopped):
+    # read in silence as tamoxifen taken now ("Stop tamoxifen before ribociclib"), or as stopped
+    # with nothing after it: the drug taken now is written by its class only (CR A.5), not read
+    state, cards = run(_statement(de_novo("p-sw-class"), {"text": text}, "2024-02-01"))
+    gap = next(g for g in state.gaps if g.code == "medication-unreadable")
+    assert f'its text "{text}" also names an aromatase inhibitor, not which one, written after tamoxifen' in gap.message
+    # written as done: tamoxifen no longer given; "then" alone may be a plan: read as before
+    assert (state.therapy.current_drugs() == []) == stopped
+    assert any("stop tamoxifen" in c.get("detail", "").lower() for c in cards) != stopped
+
+
+def test_fhir_a_record_coded_as_the_later_endocrine_drug_of_a_switch_with_a_partner_is_on_the_coded_drug():
+    from cards.knowledge import DRUGS
+    from tests.cards.fhir_builder import RXNORM
+    # the code names letrozole, as "Letrozole + palbociclib" coded letrozole reads letrozole alone
+    concept = {"coding": [{"system": RXNORM, "code": DRUGS["letrozole"].rxnorm, "display": "letrozole"}],
+               "text": "Tamoxifen stopped, now letrozole + palbociclib"}
+    state, cards = run(_statement(de_novo("p-sw-coded-partner"), concept, "2024-02-01"))
+    assert [d.name for d in state.therapy.current_drugs()] == ["letrozole"]
+    assert "tamoxifen (2024-02-01 to date unknown)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen stopped, now letrozole, stable disease",
+                                  "Tamoxifen stopped, now letrozole, partial response"])
+def test_fhir_words_on_how_the_later_drug_goes_are_not_read_as_why_the_first_stopped(text):
+    # "stable disease" was read as tamoxifen's non-progression stop reason: the line count of
+    # letrozole after tamoxifen (another class, CR C.2 step 1) was not asked
+    state, _ = run(_statement(de_novo("p-sw-tail"), {"text": text}, "2024-02-01"))
+    assert [d.name for d in state.therapy.current_drugs()] == ["letrozole"]
+    counted = [g.message for g in state.gaps if g.code == "line-count-unclear"]
+    assert counted and "writes letrozole after tamoxifen, endocrine therapy of another class" in counted[0]
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen 2016-2021, now letrozole", "Tamoxifen (2016-2021), now letrozole",
+                                  "Tamoxifen until 2021, now letrozole"])
+def test_fhir_an_active_record_writing_the_years_of_the_first_drug_of_a_switch_is_on_the_later_drug(text):
+    # read as tamoxifen + letrozole taken together, and "Stop tamoxifen before ribociclib"
+    p = _statement(hr_positive_mbc("p-sw-years", primary="2016-03-01"), {"text": text}, "2016-06-01")
+    state, cards = run(p)
+    assert [d.name for d in state.therapy.current_drugs()] == ["letrozole"]
+    assert not any("stop tamoxifen" in c.get("detail", "").lower() for c in cards)
+
+
+def test_fhir_an_active_record_writing_three_endocrine_drugs_in_turn_is_on_the_last():
+    # read as anastrozole + letrozole + exemestane taken together (three aromatase inhibitors)
+    state, cards = run(_statement(de_novo("p-sw-chain"), {"text": "Anastrozole -> letrozole -> exemestane"},
+                                  "2024-02-01"))
+    assert [d.name for d in state.therapy.current_drugs()] == ["exemestane"]
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on exemestane (metastatic line 1): the options below apply at progression." in detail
+    assert "anastrozole (2024-02-01 to date unknown)" in detail and "letrozole (2024-02-01 to date unknown)" in detail
+
+
 @pytest.mark.parametrize("text, drug", [("Fulvestrant after progression on letrozole", "fulvestrant"),
                                         ("Capecitabine (failed paclitaxel)", "capecitabine"),
                                         ("Elacestrant (after fulvestrant + palbociclib)", "elacestrant")])
@@ -4462,6 +4559,51 @@ def _drafted_cards(text: str) -> list[dict]:
     """The order-sign cards for one MedicationRequest drafted as `text` for a de novo patient at first line."""
     state = de_novo("p-draft").state(FIRST_LINE_AS_OF)
     return [c.to_json() for c in order_cards(state, _drafted_text(text), None, "order-sign")]
+
+
+@pytest.mark.parametrize("text, summaries", [
+    ("Tamoxifen stopped, now letrozole",
+     ["Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]),
+    ("Exemestane; tamoxifen stopped",
+     ["Exemestane drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]),
+])
+def test_fhir_a_drafted_order_writing_an_endocrine_switch_is_checked_as_the_drug_taken_after_it(text, summaries):
+    # checked as tamoxifen + letrozole: "Tamoxifen drafted with letrozole: no labelled regimen
+    # combines them — two endocrine agents", for a text writing tamoxifen as stopped
+    assert [c["summary"] for c in _drafted_cards(text)] == summaries
+
+
+def test_fhir_a_drafted_order_writing_a_switch_and_a_cdk46_inhibitor_is_not_warned_of_the_stopped_tamoxifen():
+    # "Ribociclib: with tamoxifen — caution" for a tamoxifen the text writes as stopped
+    summaries = [c["summary"] for c in _drafted_cards("Tamoxifen stopped, now letrozole + ribociclib")]
+    assert not any("tamoxifen" in s.lower() for s in summaries), summaries
+
+
+@pytest.mark.parametrize("text", ["Switch tamoxifen to letrozole", "Palbociclib, changed to ribociclib"])
+def test_fhir_a_drafted_order_writing_a_switch_to_another_drug_is_not_checked_as_the_first(text):
+    # checked in silence as a tamoxifen (palbociclib) order, or as two endocrine agents
+    [got] = _drafted_cards(text)
+    assert got["summary"] == "Drafted order not checked: its drug could not be read (MedicationRequest/mr-text)"
+    assert "is switched to: which one it orders is not clear" in got["detail"]
+
+
+def test_fhir_an_active_record_writing_switch_to_as_an_instruction_is_on_the_first_drug_and_names_the_other():
+    # read as tamoxifen + letrozole taken together: "Switch ... to" is an instruction, letrozole
+    # not yet taken (FHIR R4 MedicationStatement.status intended); "Switched tamoxifen to
+    # letrozole" is done: on letrozole
+    state, _ = run(_statement(de_novo("p-sw-imp"), {"text": "Switch tamoxifen to letrozole at next visit"}, "2024-02-01"))
+    assert [d.name for d in state.therapy.current_drugs()] == ["tamoxifen"]
+    assert any("also names letrozole" in g.message for g in state.gaps if g.code == "medication-unreadable")
+    state, _ = run(_statement(de_novo("p-sw-done"), {"text": "Switched tamoxifen to letrozole"}, "2024-02-01"))
+    assert [d.name for d in state.therapy.current_drugs()] == ["letrozole"]
+
+
+def test_fhir_a_drafted_order_naming_only_the_drug_its_text_writes_as_switched_from_is_not_checked():
+    # checked as a tamoxifen order in silence, its text writing that tamoxifen was switched to letrozole
+    [got] = _drafted_cards("Tamoxifen (switched to letrozole)")
+    assert got["summary"] == "Drafted order not checked: its drug could not be read (MedicationRequest/mr-text)"
+    assert ('its text "Tamoxifen (switched to letrozole)" writes tamoxifen as stopped or switched from and letrozole '
+            "after it: which one it orders is not clear") in got["detail"]
 
 
 @pytest.mark.parametrize("text", ["Fulvestrant 500 mg IM declined palbociclib", "Fulvestrant; not started palbociclib",
