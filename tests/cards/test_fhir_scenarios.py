@@ -5245,6 +5245,21 @@ def test_fhir_a_metastatic_line_active_by_status_with_months_of_a_drug_given_unt
     assert "therapy-stopped-in-text" not in {g.code for g in state.gaps}
 
 
+@pytest.mark.parametrize("text", ["Anastrozole, completed 5 years", "Completed 2 years of letrozole + palbociclib"])
+def test_fhir_a_metastatic_record_completing_a_length_longer_than_its_time_on_drug_is_still_read_as_ended_and_asked(text):
+    # started 2024-02-01, asked 2025-07-01: 5 years (2 years) cannot have been reached on this
+    # record, so the length is no milestone of it (an earlier course's, or a wrong start): was read
+    # as "Currently on anastrozole"; now as before the milestone reading, ended and asked
+    state, cards = run(_statement(de_novo("p-ms-long"), {"text": text}, "2024-02-01"))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line(s);")
+    assert "therapy-stopped-in-text" in {g.code for g in state.gaps}
+    # reached on the record (started 2019, metastatic 2019): a milestone, the line current
+    state, cards = run(_statement(de_novo("p-ms-long2", primary="2019-01-10", metastatic="2019-01-15"), {"text": text},
+                                  "2019-02-01"))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, on line 1;")
+    assert "therapy-stopped-in-text" not in {g.code for g in state.gaps}
+
+
 @pytest.mark.parametrize("text", ["Completed 6 months of palbociclib", "Fulvestrant, completed 1 year",
                                   "Anastrozole (completed 5 years)"])
 def test_fhir_an_adjuvant_record_active_by_status_with_its_course_completed_is_still_read_as_ended_and_asked(text):
