@@ -4192,6 +4192,19 @@ def test_fhir_the_line_of_an_endocrine_switch_written_in_one_record_is_labelled_
     assert len(state.therapy.metastatic_lines) == 1
 
 
+@pytest.mark.parametrize("texts", [("Tamoxifen stopped, now letrozole", "Letrozole stopped, now fulvestrant"),
+                                   ("Letrozole stopped, now fulvestrant", "Tamoxifen stopped, now letrozole")])
+def test_fhir_a_line_of_two_records_each_writing_a_switch_is_labelled_as_one_sequence_whatever_their_order(texts):
+    # was "tamoxifen (then letrozole) + fulvestrant" (fulvestrant as if given with the first
+    # drugs) or "tamoxifen (then letrozole (then fulvestrant))", by the order of the records
+    p = de_novo("p-sw-chain")
+    for text in texts:
+        p = _statement(p, {"text": text}, "2024-02-01")
+    state, cards = run(p)
+    assert "- Metastatic line 1: tamoxifen (then letrozole, then fulvestrant), 2024-02-01 to now (active)" in card(
+        cards, "patient-summary")["detail"]
+
+
 @pytest.mark.parametrize("text, earlier, later", [("Letrozole stopped for progression, now fulvestrant", "letrozole",
                                                   "fulvestrant"),
                                                  ("Letrozole stopped due to PD, now anastrozole", "letrozole",
