@@ -3172,19 +3172,26 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
 def _switches_of(exps: list[_Exp]) -> dict[str, list[str]]:
     """Drug name -> the drugs one record writes as taken after it: the two uses read_exposures
     reads of a record writing a switch ("Tamoxifen stopped, now letrozole": the earlier written
-    as stopped, the later not), the same record (order: start, reference); for TherapyLine.followed_by."""
+    as stopped, the later not), the same record (order: start, reference), or the one use of such
+    a record ended (both past: _Med.switch); for TherapyLine.followed_by."""
     by_record: dict[object, list[_Exp]] = {}
+    switches: list[tuple[list[T.DrugInfo], list[T.DrugInfo]]] = []
     for e in exps:
         by_record.setdefault(e.order, []).append(e)
-    out: dict[str, list[str]] = {}
+        if e.med is not None and e.med.switch is not None:
+            now_med, past_med = e.med.switch
+            switches.append((list(past_med.drugs), list(now_med.drugs)))
     for pair in by_record.values():
         if len(pair) != 2 or pair[0].med is None or pair[1].med is None:
             continue
         past, now = pair if pair[0].med.written_stopped else pair[::-1]
         if not past.med.written_stopped or now.med.written_stopped:  # type: ignore[union-attr]
             continue
-        later = [d.name for d in now.drugs if d.drug_class in LINE_CLASSES]
-        for d in past.drugs:
+        switches.append((past.drugs, now.drugs))
+    out: dict[str, list[str]] = {}
+    for past_drugs, now_drugs in switches:
+        later = [d.name for d in now_drugs if d.drug_class in LINE_CLASSES]
+        for d in past_drugs:
             if d.drug_class in LINE_CLASSES and later:
                 out.setdefault(d.name, [])
                 out[d.name] += [n for n in later if n not in out[d.name]]

@@ -4192,6 +4192,16 @@ def test_fhir_the_line_of_an_endocrine_switch_written_in_one_record_is_labelled_
     assert len(state.therapy.metastatic_lines) == 1
 
 
+@pytest.mark.parametrize("text, label", [("Tamoxifen stopped, now letrozole", "tamoxifen (then letrozole)"),
+                                         ("Letrozole then fulvestrant", "letrozole (then fulvestrant)")])
+def test_fhir_the_line_of_an_ended_record_writing_an_endocrine_switch_is_labelled_as_a_sequence_too(text, label):
+    # ended (status completed, an end date): both drugs past, the record one use; was labelled
+    # "tamoxifen + letrozole", as if given together, while the same record still under way is
+    # "tamoxifen (then letrozole)" (one MedicationStatement is one medication use, FHIR R4)
+    state, cards = run(_statement(de_novo("p-sw-ended"), {"text": text}, "2024-02-01", "2024-08-01"))
+    assert f"- Metastatic line 1: {label}, 2024-02-01 to 2024-08-01" in card(cards, "patient-summary")["detail"]
+
+
 @pytest.mark.parametrize("texts", [("Tamoxifen stopped, now letrozole", "Letrozole stopped, now fulvestrant"),
                                    ("Letrozole stopped, now fulvestrant", "Tamoxifen stopped, now letrozole")])
 def test_fhir_a_line_of_two_records_each_writing_a_switch_is_labelled_as_one_sequence_whatever_their_order(texts):
