@@ -415,18 +415,33 @@ class TherapyLine(BaseModel):
         """The line's drugs as the regimen a clinician would write: joined by " + ", and a drug
         that replaced an earlier one of its class within the line after it ("fulvestrant +
         abemaciclib (then ribociclib)"), not as a combination of both; so is a drug of another class
-        one record writes as taken after it (followed_by: "tamoxifen (then letrozole)")."""
+        one record writes as taken after it (followed_by: "tamoxifen (then letrozole)"), a chain of
+        them as one sequence ("tamoxifen (then letrozole, then fulvestrant)"), whatever the order of
+        the line's drugs."""
         groups: dict[object, list[str]] = {}
         for d in self.drugs:
             key = d.name if d.drug_class in COMBINED_WITHIN_CLASS else d.drug_class
             groups.setdefault(key, []).append(d.name)
-        texts = {key: g[0] + (f" (then {', then '.join(g[1:])})" if len(g) > 1 else "") for key, g in groups.items()}
-        for key, g in groups.items():
-            later = set(self.followed_by.get(g[-1], ()))
-            after = [k for k, other in groups.items() if k != key and k in texts and key in texts and other[0] in later]
-            if after:
-                texts[key] += f" (then {' + '.join(texts.pop(k) for k in after)})"
-        return " + ".join(texts.values())
+        later = {key: [k for k, other in groups.items() if k != key and other[0] in self.followed_by.get(g[-1], ())]
+                 for key, g in groups.items()}
+        placed: set[object] = set()
+
+        def steps(key: object) -> list[str]:
+            placed.add(key)
+            after = [k for k in later[key] if k not in placed]
+            placed.update(after)
+            if len(after) == 1:
+                return groups[key] + steps(after[0])
+            return groups[key] + ([" + ".join(text(k) for k in after)] if after else [])
+
+        def text(key: object) -> str:
+            s = steps(key)
+            return s[0] + (f" (then {', then '.join(s[1:])})" if len(s) > 1 else "")
+
+        # groups no other is written before first (a switch's earlier drugs, or no switch), then any left
+        pointed = {k for ks in later.values() for k in ks}
+        first = [k for k in groups if k not in pointed] + [k for k in groups if k in pointed]
+        return " + ".join(text(k) for k in first if k not in placed)
 
 
 EndocrineResistance = Literal[

@@ -213,8 +213,9 @@ class _Med:
         self.completed_on: tuple[dt.date, dt.date] | None = None
         # that completion writes a length of use and no date, of drugs all given until progression
         # in the metastatic setting ("Completed 6 months of palbociclib"): on a metastatic line a
-        # milestone, not an end (read_exposures; COMPLETION_MILESTONE_CLASSES)
-        self.completion_milestone = False
+        # milestone, not an end, once reached (read_exposures; COMPLETION_MILESTONE_CLASSES): the
+        # shortest number of days the longest length written can mean; None when no such completion
+        self.completion_milestone: int | None = None
         # an endocrine switch its text writes ("Tamoxifen stopped, now letrozole": _written_switch):
         # the _Med of the drug taken now and the _Med of the drug before it (written as stopped, its
         # stop reason as written); read as two uses on a record still under way (read_exposures)
@@ -994,9 +995,9 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # its written date, if any, is when it ended
             med.written_stopped = True
             med.completed_on = _written_day_range(completed.group("when"))
-            med.completion_milestone = (not completed.group("when") and T.DRUG_COMPLETED_LENGTH.search(lowered) is not None
-                                        and "adjuvant" not in lowered
-                                        and all(d.drug_class in COMPLETION_MILESTONE_CLASSES for d in med.drugs))
+            if not completed.group("when") and "adjuvant" not in lowered \
+                    and all(d.drug_class in COMPLETION_MILESTONE_CLASSES for d in med.drugs):
+                med.completion_milestone = _written_length_days(lowered)
     if med.endocrine:
         sequence = _endocrine_sequence(lowered)
         if sequence is not None:
@@ -1037,6 +1038,29 @@ def _completion_opening(text: str, first: re.Match[str], tail: str) -> re.Match[
     if not T.DRUG_COMPLETED_OPENING.match(text[:first.start()]):
         return None
     return T.DRUG_COMPLETED_OPENING_TAIL.match(tail)
+
+
+_LENGTH_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                        "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+# the fewest days a unit of local_codes.yaml completed_length can mean (a month 28 days, a cycle 21:
+# the shortest cycle of the drugs COMPLETION_MILESTONE_CLASSES holds, CR B.2-B.10 dosing)
+_LENGTH_UNIT_DAYS = {"y": 365, "m": 28, "c": 21, "w": 7}
+
+
+def _written_length_days(text: str) -> int | None:
+    """The fewest days the longest length of use a text writes can mean ("completed 6 months":
+    168); None when it writes none (local_codes.yaml drug_mentions completed_length)."""
+    days = []
+    for m in T.DRUG_COMPLETED_LENGTH.finditer(text):
+        number = re.match(r"\d+(?:[.,]\d+)?|[a-z]+", m.group())
+        if number is None:
+            continue
+        word = number.group()
+        value = float(word.replace(",", ".")) if word[0].isdigit() else _LENGTH_NUMBER_WORDS.get(word)
+        unit = m.group()[number.end():].strip(" \t-")[:1]
+        if value is not None and unit in _LENGTH_UNIT_DAYS:
+            days.append(int(value * _LENGTH_UNIT_DAYS[unit]))
+    return max(days) if days else None
 
 
 def _written_day_range(when: str | None) -> tuple[dt.date, dt.date] | None:
@@ -1997,8 +2021,12 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                 stop, planned = _stop_reading(res) if said else (None, False)
                 if stop is None and med.stop_written is not None:
                     stop = med.stop_written  # "Tamoxifen, stopped after 3 weeks (intolerance)"
-                milestone = (med.completion_milestone and metastatic_from is not None and start is not None
-                             and start >= metastatic_from)
+                # a milestone only once reachable on this record: "Anastrozole, completed 5 years" on a
+                # record started 17 months ago writes another course's length (or a wrong start), read
+                # as the completion it writes, as before (same tolerance as a setting's dates)
+                milestone = (med.completion_milestone is not None and metastatic_from is not None
+                             and start is not None and start >= metastatic_from
+                             and (as_of - start).days + SETTING_TOLERANCE_DAYS >= med.completion_milestone)
                 if active and med.written_stopped and med.line and not admin and not milestone:
                     # "Tamoxifen (stopped)" on a record still 'active' / 'on-hold' with no end
                     # before as_of: the text, written for this drug, says it stopped; the status
@@ -3263,19 +3291,26 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
 def _switches_of(exps: list[_Exp]) -> dict[str, list[str]]:
     """Drug name -> the drugs one record writes as taken after it: the two uses read_exposures
     reads of a record writing a switch ("Tamoxifen stopped, now letrozole": the earlier written
-    as stopped, the later not), the same record (order: start, reference); for TherapyLine.followed_by."""
+    as stopped, the later not), the same record (order: start, reference), or the one use of such
+    a record ended (both past: _Med.switch); for TherapyLine.followed_by."""
     by_record: dict[object, list[_Exp]] = {}
+    switches: list[tuple[list[T.DrugInfo], list[T.DrugInfo]]] = []
     for e in exps:
         by_record.setdefault(e.order, []).append(e)
-    out: dict[str, list[str]] = {}
+        if e.med is not None and e.med.switch is not None:
+            now_med, past_med = e.med.switch
+            switches.append((list(past_med.drugs), list(now_med.drugs)))
     for pair in by_record.values():
         if len(pair) != 2 or pair[0].med is None or pair[1].med is None:
             continue
         past, now = pair if pair[0].med.written_stopped else pair[::-1]
         if not past.med.written_stopped or now.med.written_stopped:  # type: ignore[union-attr]
             continue
-        later = [d.name for d in now.drugs if d.drug_class in LINE_CLASSES]
-        for d in past.drugs:
+        switches.append((past.drugs, now.drugs))
+    out: dict[str, list[str]] = {}
+    for past_drugs, now_drugs in switches:
+        later = [d.name for d in now_drugs if d.drug_class in LINE_CLASSES]
+        for d in past_drugs:
             if d.drug_class in LINE_CLASSES and later:
                 out.setdefault(d.name, [])
                 out[d.name] += [n for n in later if n not in out[d.name]]

@@ -4192,6 +4192,29 @@ def test_fhir_the_line_of_an_endocrine_switch_written_in_one_record_is_labelled_
     assert len(state.therapy.metastatic_lines) == 1
 
 
+@pytest.mark.parametrize("text, label", [("Tamoxifen stopped, now letrozole", "tamoxifen (then letrozole)"),
+                                         ("Letrozole then fulvestrant", "letrozole (then fulvestrant)")])
+def test_fhir_the_line_of_an_ended_record_writing_an_endocrine_switch_is_labelled_as_a_sequence_too(text, label):
+    # ended (status completed, an end date): both drugs past, the record one use; was labelled
+    # "tamoxifen + letrozole", as if given together, while the same record still under way is
+    # "tamoxifen (then letrozole)" (one MedicationStatement is one medication use, FHIR R4)
+    state, cards = run(_statement(de_novo("p-sw-ended"), {"text": text}, "2024-02-01", "2024-08-01"))
+    assert f"- Metastatic line 1: {label}, 2024-02-01 to 2024-08-01" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("texts", [("Tamoxifen stopped, now letrozole", "Letrozole stopped, now fulvestrant"),
+                                   ("Letrozole stopped, now fulvestrant", "Tamoxifen stopped, now letrozole")])
+def test_fhir_a_line_of_two_records_each_writing_a_switch_is_labelled_as_one_sequence_whatever_their_order(texts):
+    # was "tamoxifen (then letrozole) + fulvestrant" (fulvestrant as if given with the first
+    # drugs) or "tamoxifen (then letrozole (then fulvestrant))", by the order of the records
+    p = de_novo("p-sw-chain")
+    for text in texts:
+        p = _statement(p, {"text": text}, "2024-02-01")
+    state, cards = run(p)
+    assert "- Metastatic line 1: tamoxifen (then letrozole, then fulvestrant), 2024-02-01 to now (active)" in card(
+        cards, "patient-summary")["detail"]
+
+
 @pytest.mark.parametrize("text, earlier, later", [("Letrozole stopped for progression, now fulvestrant", "letrozole",
                                                   "fulvestrant"),
                                                  ("Letrozole stopped due to PD, now anastrozole", "letrozole",
@@ -5384,6 +5407,21 @@ def test_fhir_a_metastatic_line_active_by_status_with_months_of_a_drug_given_unt
     state, cards = run(_statement(de_novo("p-ms"), {"text": text}, "2024-02-01"))
     assert f"- Currently on {drugs} (metastatic line 1): the options below apply at progression." in card(
         cards, "patient-summary")["detail"]
+    assert "therapy-stopped-in-text" not in {g.code for g in state.gaps}
+
+
+@pytest.mark.parametrize("text", ["Anastrozole, completed 5 years", "Completed 2 years of letrozole + palbociclib"])
+def test_fhir_a_metastatic_record_completing_a_length_longer_than_its_time_on_drug_is_still_read_as_ended_and_asked(text):
+    # started 2024-02-01, asked 2025-07-01: 5 years (2 years) cannot have been reached on this
+    # record, so the length is no milestone of it (an earlier course's, or a wrong start): was read
+    # as "Currently on anastrozole"; now as before the milestone reading, ended and asked
+    state, cards = run(_statement(de_novo("p-ms-long"), {"text": text}, "2024-02-01"))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, after 1 line(s);")
+    assert "therapy-stopped-in-text" in {g.code for g in state.gaps}
+    # reached on the record (started 2019, metastatic 2019): a milestone, the line current
+    state, cards = run(_statement(de_novo("p-ms-long2", primary="2019-01-10", metastatic="2019-01-15"), {"text": text},
+                                  "2019-02-01"))
+    assert cards[0]["summary"].startswith("HR+/HER2-low MBC, on line 1;")
     assert "therapy-stopped-in-text" not in {g.code for g in state.gaps}
 
 
