@@ -917,11 +917,13 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 scores = scores | {"1+"}
             if len(scores) > 1 and score is None:
                 t, several = _several_scores(scores)
-            elif score is None and len(_two_results(read)[1]) == 2:
+            elif score is None and _two_results(read)[0] and len(_two_results(read)[1]) != 1:
                 # two results whose marks point to different clauses (a later year on the primary,
-                # the metastatic site on the other): which is current the text does not say (CR C.2
-                # step 0): read as two scores, as a text naming both ("HER2 0, 1+") is; before, one
-                # clause's score went unread ("0 (primary 2024)") and the other was read alone
+                # the metastatic site on the other), or with no mark ("HER2 1+ on core; 0 on
+                # excision": the 0 is read only as its clause's opening): which is current the text
+                # does not say (CR C.2 step 0): read as two scores, as a text naming both ("HER2 0,
+                # 1+") is; before, one clause's score went unread ("0 (primary 2024)") and the other
+                # was read alone
                 t, several = _several_scores(frozenset().union(*(_her2_text_scores(read[a:b])
                                                                  for a, b in _two_results(read)[0])))
             if t in ("ultralow", "null") and _her2_low_named(read) and _only_hedged_zero(read):
