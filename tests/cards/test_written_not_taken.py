@@ -52,3 +52,19 @@ def test_metformin_listed_beside_an_insulin_not_taken_is_still_treated_diabetes_
     c = card(_cards_with_statement("nt-gl", text, after_line_1=True), "everolimus-exemestane")
     assert "diabetes/hyperglycaemia" in c["summary"]
     assert "on glucose-lowering treatment (" in c["detail"]  # (the insulin named too, as before mk4)
+
+
+@pytest.mark.parametrize("text", ["Letrozole - patient not taking regularly", "Letrozole (not taking as prescribed)",
+                                  "Letrozole, not taken with food", "Letrozole; not taking on weekends"])
+def test_an_aromatase_inhibitor_written_with_a_lapse_in_adherence_or_timing_is_still_the_current_line(text):
+    cards = _cards_with_statement("nt-adh", text)
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1")
+
+
+@pytest.mark.parametrize("text", ["Metformin - not taking regularly", "Metformin (not taking as prescribed)",
+                                  "Insulin - not using every day"])
+def test_a_glucose_lowering_drug_written_with_a_lapse_in_adherence_is_still_treated_diabetes_on_the_everolimus_card(text):
+    # was (mk4): no diabetes caution, the drug read as not taken (drugs.yaml not_taken_closing)
+    c = card(_cards_with_statement("nt-gl-adh", text, after_line_1=True), "everolimus-exemestane")
+    assert "diabetes/hyperglycaemia" in c["summary"]
+    assert "on glucose-lowering treatment (" in c["detail"]
