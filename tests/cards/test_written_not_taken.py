@@ -34,7 +34,7 @@ def test_an_active_aromatase_inhibitor_record_written_as_not_taken_is_no_current
     summary = card(cards, "patient-summary")
     assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
     assert ("their text writes the drug as stopped, not taken ('No letrozole') or as past use ('history of', "
-            f"'previous'), and no end before today is recorded: MedicationStatement/nt-ai-ms") in summary["detail"]
+            "'previous'), and no end before today is recorded: MedicationStatement/nt-ai-ms") in summary["detail"]
     assert f"status 'active': '{text}'" in summary["detail"]
 
 
