@@ -803,7 +803,14 @@ def _her2_current_of_two(text: str) -> tuple[str, str | None]:
     history = text[a:b].strip(" ,;|")
     if history.endswith(")") and history.count(")") > history.count("("):
         history = history[:-1].rstrip()  # the bracket the clause closes is not its own
-    return (text[:a] + text[b:]).strip(" ,;|"), history
+    # the current clause read without the review word opening it ("on review, 0": a 0 the score
+    # patterns read only as a text's opening)
+    return _CURRENT_WORD_OPENING.sub("", (text[:a] + text[b:]).strip(" ,;|")), history
+
+
+# a clause that is only a current or review word ("on review", "now") (local_codes.yaml her2.history current_words)
+_CURRENT_WORD_ALONE = re.compile(r"^\W*(?:" + T.HER2_HISTORY_CURRENT.pattern + r")\W*$", re.I)
+_CURRENT_WORD_OPENING = re.compile(r"^\W*(?:" + T.HER2_HISTORY_CURRENT.pattern + r")\W*(?=\S)", re.I)
 
 
 @lru_cache(maxsize=4096)
@@ -815,6 +822,11 @@ def _two_results(text: str) -> tuple[list[tuple[int, int]], frozenset[int]]:
     starts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
     ends = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
     spans = list(zip(starts, ends))
+    for i in range(len(spans) - 2, -1, -1):
+        a, b = spans[i]
+        if _CURRENT_WORD_ALONE.match(text[a:b]):
+            # "HER2 0; on review, 1+": the review word opens the clause after it
+            spans[i:i + 2] = [(a, spans[i + 1][1])]
     scored = [(a, b) for a, b in spans if _clause_scores(text[a:b])]
     if len(scored) != 2 or any(T.HER2_ISH_IN_TEXT_WORD.search(text[a:b]) for a, b in spans if (a, b) not in scored):
         # an ISH clause of its own ("2+ (primary 2015), FISH amplified"): which result it goes
@@ -837,6 +849,7 @@ def _clause_scores(clause: str) -> frozenset[str]:
     """The IHC scores a clause of two results names, or "low" for the words HER2-low with no score
     ("HER2-low (2019); 0 (2024)": before, the 0 was read alone or the HER2-low alone, the other
     never named)."""
+    clause = _CURRENT_WORD_OPENING.sub("", clause)  # "On review, 0": the score after the review word
     return _her2_text_scores(clause) or (frozenset({"low"}) if _her2_low_named(clause) else frozenset())
 
 

@@ -856,3 +856,16 @@ def test_two_her2_results_with_no_mark_of_which_is_current_stay_unread_when_the_
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
     assert (s.her2.category, s.her2.ihc_score) == ("negative-unspecified", None)
     assert "her2-score-missing" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text,category,score", [
+    ("HER2 1+. On review, 0", "zero-unspecified", "0"), ("HER2 1+; now 0", "zero-unspecified", "0"),
+    ("HER2 1+; on review; 0", "zero-unspecified", "0"), ("HER2 0; on review, 1+", "low", "1+"),
+])
+def test_a_review_or_now_word_in_a_clause_of_its_own_or_before_a_bare_0_marks_the_result_after_it_current(text, category,
+                                                                                                          score):
+    # before: "1+ ... 0" read HER2-low 1+ alone (the 0 after the review word unread: T-DXd opened);
+    # "HER2 0; on review, 1+" unread (the review word cut off from its 1+ by the comma)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == (category, score)
+    assert {"her2-low-earlier", "her2-history-in-text"} & {g.code for g in s.gaps}
