@@ -1220,6 +1220,8 @@ def _written_not_taken(text: str) -> bool:
     if not names or not all(T.GLUCOSE_LOWERING_NOT_TAKEN_JOINED.match(text[a.end():b.start()])
                             for a, b in zip(names, names[1:])):
         return False
+    if len(names) > 1 and not T.GLUCOSE_LOWERING_NOT_TAKEN_LAST_JOINED.match(text[names[-2].end():names[-1].start()]):
+        return False  # "Not on insulin, metformin 1 g": metformin given (not_taken_names_last_joined)
     if T.DRUG_STOPPED_PAUSED.search(text):
         return False  # "Stopped metformin for 2 days (contrast)", "... restarted": a pause, as for the anticancer drugs
     return (T.GLUCOSE_LOWERING_NOT_TAKEN_OPENING.match(text[:names[0].start()]) is not None

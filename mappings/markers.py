@@ -803,7 +803,14 @@ def _her2_current_of_two(text: str) -> tuple[str, str | None]:
     history = text[a:b].strip(" ,;|")
     if history.endswith(")") and history.count(")") > history.count("("):
         history = history[:-1].rstrip()  # the bracket the clause closes is not its own
-    return (text[:a] + text[b:]).strip(" ,;|"), history
+    # the current clause read without the review word opening it ("on review, 0": a 0 the score
+    # patterns read only as a text's opening)
+    return _CURRENT_WORD_OPENING.sub("", (text[:a] + text[b:]).strip(" ,;|")), history
+
+
+# a clause that is only a current or review word ("on review", "now") (local_codes.yaml her2.history current_words)
+_CURRENT_WORD_ALONE = re.compile(r"^\W*(?:" + T.HER2_HISTORY_CURRENT.pattern + r")\W*$", re.I)
+_CURRENT_WORD_OPENING = re.compile(r"^\W*(?:" + T.HER2_HISTORY_CURRENT.pattern + r")\W*(?=\S)", re.I)
 
 
 @lru_cache(maxsize=4096)
@@ -815,17 +822,35 @@ def _two_results(text: str) -> tuple[list[tuple[int, int]], frozenset[int]]:
     starts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
     ends = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
     spans = list(zip(starts, ends))
-    scored = [(a, b) for a, b in spans if _her2_text_scores(text[a:b])]
+    for i in range(len(spans) - 2, -1, -1):
+        a, b = spans[i]
+        if _CURRENT_WORD_ALONE.match(text[a:b]):
+            # "HER2 0; on review, 1+": the review word opens the clause after it
+            spans[i:i + 2] = [(a, spans[i + 1][1])]
+    scored = [(a, b) for a, b in spans if _clause_scores(text[a:b])]
     if len(scored) != 2 or any(T.HER2_ISH_IN_TEXT_WORD.search(text[a:b]) for a, b in spans if (a, b) not in scored):
         # an ISH clause of its own ("2+ (primary 2015), FISH amplified"): which result it goes
         # with the clauses do not say (read with the current one, the primary's amplified ISH
         # made an IHC 0 on the metastasis HER2-positive)
         return [], frozenset()
     clauses = [text[a:b] for a, b in scored]
-    scores = [_her2_text_scores(c) for c in clauses]
+    scores = [_clause_scores(c) for c in clauses]
     if any(len(sc) != 1 for sc in scores) or scores[0] == scores[1] or "3+" in scores[0] | scores[1]:
         return [], frozenset()
+    if "low" in scores[0] | scores[1] and ((scores[0] | scores[1]) & {"1+", "2+"}
+                                           or any(_her2_text_score(c) in ("ultralow", "null") for c in clauses)):
+        # the words HER2-low beside a 1+ / 2+ (no second category) or an IHC 0 sub-class, stated or
+        # hedged ("HER2 low; possible ultralow on re-review"): read as before
+        return [], frozenset()
     return scored, _marked_current(clauses[0], clauses[1])
+
+
+def _clause_scores(clause: str) -> frozenset[str]:
+    """The IHC scores a clause of two results names, or "low" for the words HER2-low with no score
+    ("HER2-low (2019); 0 (2024)": before, the 0 was read alone or the HER2-low alone, the other
+    never named)."""
+    clause = _CURRENT_WORD_OPENING.sub("", clause)  # "On review, 0": the score after the review word
+    return _her2_text_scores(clause) or (frozenset({"low"}) if _her2_low_named(clause) else frozenset())
 
 
 def _marked_current(first: str, second: str) -> frozenset[int]:
@@ -917,13 +942,17 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 scores = scores | {"1+"}
             if len(scores) > 1 and score is None:
                 t, several = _several_scores(scores)
-            elif score is None and len(_two_results(read)[1]) == 2:
+            elif score is None and _two_results(read)[0] and len(_two_results(read)[1]) != 1:
                 # two results whose marks point to different clauses (a later year on the primary,
-                # the metastatic site on the other): which is current the text does not say (CR C.2
-                # step 0): read as two scores, as a text naming both ("HER2 0, 1+") is; before, one
-                # clause's score went unread ("0 (primary 2024)") and the other was read alone
-                t, several = _several_scores(frozenset().union(*(_her2_text_scores(read[a:b])
-                                                                 for a, b in _two_results(read)[0])))
+                # the metastatic site on the other), or with no mark ("HER2 1+ on core; 0 on
+                # excision": the 0 is read only as its clause's opening): which is current the text
+                # does not say (CR C.2 step 0): read as two scores, as a text naming both ("HER2 0,
+                # 1+") is; before, one clause's score went unread ("0 (primary 2024)") and the other
+                # was read alone
+                named = frozenset().union(*(_clause_scores(read[a:b]) for a, b in _two_results(read)[0]))
+                # the words HER2-low stand for 1+ here (1+ or 2+/ISH-, CR A.1): with a 0, HER2-negative
+                # with the HER2-low question open, as "HER2 0, 1+" is
+                t, several = _several_scores(frozenset("1+" if s == "low" else s for s in named))
             if t in ("ultralow", "null") and _her2_low_named(read) and _only_hedged_zero(read):
                 # "HER2 low; possible ultralow on re-review": the result is HER2-low, the IHC 0
                 # sub-class only a question (CR A.1; label B is for HER2-low only, B.11)

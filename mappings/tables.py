@@ -608,6 +608,10 @@ DIABETES_ONLY_BRAND_TEXT = re.compile(_GLR["diabetes_only_brands"]["pattern"], r
 GLUCOSE_LOWERING_NOT_TAKEN_OPENING = re.compile(_GLR["not_taken_opening"]["pattern"], re.I)
 GLUCOSE_LOWERING_NOT_TAKEN_CLOSING = re.compile(_GLR["not_taken_closing"]["pattern"], re.I)
 GLUCOSE_LOWERING_NOT_TAKEN_JOINED = re.compile(_GLR["not_taken_names_joined"]["pattern"], re.I)
+GLUCOSE_LOWERING_NOT_TAKEN_LAST_JOINED = re.compile(_GLR["not_taken_names_last_joined"]["pattern"], re.I)
+# the same words of any drug record (therapy.py reads an anticancer drug written so as stopped)
+DRUG_NOT_TAKEN_OPENING = GLUCOSE_LOWERING_NOT_TAKEN_OPENING
+DRUG_NOT_TAKEN_CLOSING = GLUCOSE_LOWERING_NOT_TAKEN_CLOSING
 
 # fixed-dose combination products (drugs.yaml combination_products): brand -> every ingredient
 COMBINATION_PRODUCTS: dict[str, tuple[str, ...]] = {

@@ -998,6 +998,12 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             if not completed.group("when") and "adjuvant" not in lowered \
                     and all(d.drug_class in COMPLETION_MILESTONE_CLASSES for d in med.drugs):
                 med.completion_milestone = _written_length_days(lowered)
+        elif (T.DRUG_NOT_TAKEN_OPENING.match(lowered[:names[0][0].start()]) or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) \
+                and not T.DRUG_STOPPED_PAUSED.search(lowered):
+            # "No letrozole", "Off letrozole", "Letrozole - not taking" (FHIR R4 MedicationStatement.status
+            # not-taken, written in the text): not given now, read as a stop written (when, not written);
+            # a pause ("Off letrozole for 2 weeks") and a hold ("Letrozole held", no such word) are not
+            med.written_stopped = True
     if med.endocrine:
         sequence = _endocrine_sequence(lowered)
         if sequence is not None:
@@ -2078,7 +2084,7 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                  "ended. Confirm whether the drug is still given.")
     _records_gap(ctx, "therapy-stopped-in-text", stopped_in_text,
                  "Anticancer medication records are under way by their status but their text writes the drug "
-                 "as stopped or as past use ('history of', 'previous'), and no end before today is recorded: {named}. They are read as no longer given, "
+                 "as stopped, not taken ('No letrozole') or as past use ('history of', 'previous'), and no end before today is recorded: {named}. They are read as no longer given, "
                  "so the current line may be read as ended. Confirm whether the drug is still given and when it "
                  "stopped.")
     _records_gap(ctx, "stop-reason-unclear", hedged_stops,

@@ -837,3 +837,35 @@ def test_two_her2_results_beside_an_ish_clause_of_its_own_are_not_split_and_the_
     assert (s.her2.category, s.her2.ihc_score) == ("low", "1+")
     assert "also names an earlier result ('IHC 0 on 2016 primary')" in {
         g.code: g.message for g in s.gaps}["her2-history-in-text"]
+
+
+# --- rt38: a 0 written with where it was read ("0 on review", "0 on excision") ---------------------
+
+def test_an_ihc_0_on_review_after_an_earlier_1_plus_is_the_current_ihc_0_with_the_her2_low_named():
+    # CR C.2 step 0 (the review's reading is current, local_codes.yaml her2.history current_words).
+    # Before: read HER2-low 1+ alone (T-DXd opened), the "0 on review" clause not read as a score
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="HER2 1+; 0 on review")], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("zero-unspecified", "0")
+    assert s.her2.earlier_low == "'HER2 1+' (named in the 2024-01-15 result)"
+
+
+@pytest.mark.parametrize("text", ["HER2 1+ on core; 0 on excision", "HER2 1+ (core); 0 (excision)",
+                                  "HER2 1+ on liver; 0 on lung"])
+def test_two_her2_results_with_no_mark_of_which_is_current_stay_unread_when_the_0_names_its_specimen(text):
+    # neither specimen marked current (same surgery, or two metastatic sites): before, read 1+ alone
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("negative-unspecified", None)
+    assert "her2-score-missing" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text,category,score", [
+    ("HER2 1+. On review, 0", "zero-unspecified", "0"), ("HER2 1+; now 0", "zero-unspecified", "0"),
+    ("HER2 1+; on review; 0", "zero-unspecified", "0"), ("HER2 0; on review, 1+", "low", "1+"),
+])
+def test_a_review_or_now_word_in_a_clause_of_its_own_or_before_a_bare_0_marks_the_result_after_it_current(text, category,
+                                                                                                          score):
+    # before: "1+ ... 0" read HER2-low 1+ alone (the 0 after the review word unread: T-DXd opened);
+    # "HER2 0; on review, 1+" unread (the review word cut off from its 1+ by the comma)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == (category, score)
+    assert {"her2-low-earlier", "her2-history-in-text"} & {g.code for g in s.gaps}

@@ -1,0 +1,43 @@
+"""Two HER2 results in one text (mk4 read-through, rt38): the one the text marks current decides
+T-DXd (CR C.2 step 0: the most recent / reviewed result decides, history kept); with no mark the
+HER2-low question stays open (CR A.1: never infer HER2-low)."""
+
+import datetime as dt
+
+import pytest
+
+from tests.cards.fhir_builder import hr_positive_mbc
+from tests.cards.helpers import card, regimen_topics, topics, view
+from tests.cards.invariants import check_invariants
+
+AS_OF = dt.date(2025, 7, 1)
+
+
+def _cards(pid: str, her2_text: str) -> list[dict]:
+    p = hr_positive_mbc(pid, her2=her2_text)
+    p.regimen(("letrozole", "ribociclib"), "2024-02-01", "2025-05-20").progression("2025-05-15")
+    state = p.state(AS_OF)
+    cards = view(state)
+    check_invariants(state, cards)
+    return cards
+
+
+@pytest.mark.parametrize("text,earlier", [("HER2 1+; 0 on review", "HER2 1+"),
+                                          ("HER2-low (2019); 0 (2024)", "HER2-low (2019)")])
+def test_an_ihc_0_the_text_marks_current_after_an_earlier_her2_low_withholds_t_dxd_and_names_the_earlier_result(
+        text, earlier):
+    # before: read HER2-low (the 1+ / the words alone), T-DXd offered on a result the review or a
+    # later test replaced
+    cards = _cards("two-zero-current", text)
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert f"also names an earlier HER2-low result ('{earlier}')" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["HER2 1+ on core; 0 on excision", "HER2 0; HER2-low on liver"])
+def test_two_her2_results_with_no_mark_of_which_is_current_withhold_t_dxd_and_ask_for_the_score(text):
+    # before: one of the two read alone (HER2-low: T-DXd offered; IHC 0: the HER2-low never named)
+    cards = _cards("two-unmarked", text)
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "test-her2" in topics(cards)
+    assert ("HER2 reported negative without an IHC score: HER2-0, -ultralow and -low cannot be told apart."
+            in card(cards, "patient-summary")["detail"])
