@@ -2613,6 +2613,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     # line-count threshold it decides says so (cards.rules unclear_course_decides_line_count)
     th.other_line_readings = [_other_reading(u, metastatic, exps, ongoing_early, progressions, ctx.as_of)
                               for u in asked]
+    _partner_stops_for_progression(th.metastatic_lines, lines, ctx.as_of,
+                                   progressions, progression_sources, progression_lasts)
 
     meds = {id(e.med): e.med for e in exps}.values()  # the distinct concepts
     classes = {c for m in meds for c in m.classes}  # type: ignore[union-attr]
@@ -3661,6 +3663,29 @@ def _mark_progressed(tls: list[TherapyLine], raw: list[_Line], progressions: lis
         stated = _ended_for_stated_reasons(exps)
         ln.progressed = _line_progressed(ln, exps, i + 1 < len(tls), progressions, stated)
         ln.stopped_without_progression = stated and not ln.progressed
+
+
+def _partner_stops_for_progression(tls: list[TherapyLine], raw: list[_Line], as_of: dt.date,
+                                   progressions: list[dt.date], sources: list[Source],
+                                   lasts: list[dt.date | None]) -> None:
+    """A drug of a running endocrine line stopped for progression while the line's other drug
+    goes on (ribociclib stopped 2024-07-20, statusReason "disease progression"; letrozole still
+    active) is a progression on that line, dated its stop (CR C.2 step 1: progression
+    documented; FHIR R4 MedicationStatement.statusReason), as a disease-status "worsening"
+    during the line is: added to `progressions` (and its source), which resistance, the CDK4/6i
+    timing and the ESR1 reference read. An ended line stopped for progression is progressed
+    already (_mark_progressed)."""
+    for i, ln in enumerate(tls):
+        if not (ln.active and ln.endocrine) or i >= len(raw):
+            continue
+        for e in raw[i].exps + raw[i].carried:
+            if e.stop != "progression" or e.end is None or e.end > as_of or e.end in progressions:
+                continue
+            progressions.append(e.end)
+            names = " + ".join(d.name for d in e.drugs)
+            sources.append(e.src.model_copy(update={"date": e.end, "date_last": e.end_last,
+                                                    "display": f"{names} stopped for progression"}))
+            lasts.append(e.end_last)
 
 
 def _line_progressed(ln: TherapyLine, exps: list[_Exp], followed: bool, progressions: list[dt.date],

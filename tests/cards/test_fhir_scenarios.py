@@ -5652,3 +5652,22 @@ def test_fhir_her2_1_plus_on_the_liver_biopsy_beside_ihc_0_on_the_primary_in_one
     assert "trastuzumab-deruxtecan" in regimen_topics(cards)
     assert ("also names an earlier result ('IHC 0 on 2016 primary')"
             in card(cards, "patient-summary")["detail"])
+
+
+@pytest.mark.parametrize("why,resistance,first_regimen", [
+    ("disease progression", "primary resistance", "trastuzumab-deruxtecan"),
+    ("Neutropenia", None, "everolimus-exemestane")])
+def test_fhir_a_cdk46i_stopped_for_progression_while_letrozole_goes_on_is_a_progression_on_the_running_line(
+        why, resistance, first_regimen):
+    # CR C.2 step 1: a progression documented on the line (here ribociclib's statusReason, FHIR R4
+    # MedicationStatement.statusReason) reads as a disease-status "worsening" during the line does:
+    # dated the stop, under 6 months into first-line ET (primary resistance, ABC4 C.1); a stop for
+    # neutropenia is no progression
+    p = de_novo("partner-prog").med("letrozole", "2024-02-01").med(
+        "ribociclib", "2024-02-01", "2024-07-20", stopped_for=why)
+    state, cards = run(p, dt.date(2024, 9, 1))
+    summary = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1)" in summary
+    assert ("- Endocrine sensitivity: primary resistance" in summary) == (resistance is not None)
+    assert regimen_topics(cards)[0] == first_regimen
+    assert state.therapy.last_endocrine_progression == (dt.date(2024, 7, 20) if resistance else None)
