@@ -104,6 +104,7 @@ C.3 row 1, calendar months):
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -2567,6 +2568,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
                 e.setting = "early"
             else:
                 e.setting = "unknown"
+        if e.setting == "early" and mdate and mdate <= ctx.as_of:
+            _switched_at_progression_since_the_recurrence(e, ctx)
     for e in exps:
         if e.status == "on-hold" and e.setting == "early":
             # a held neo/adjuvant record says nothing of whether the course went on to the
@@ -2653,6 +2656,39 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     if disease.metastatic == "yes" and unplaced:
         _setting_unknown_gap(ctx, unplaced, disease)
     return th
+
+
+def _switched_at_progression_since_the_recurrence(e: _Exp, ctx: Ctx) -> None:
+    """The drug taken now of a record started in the early setting whose text writes a switch at
+    progression ("Tamoxifen stopped for progression, now letrozole", started before the metastatic
+    date, under way): read before as early-setting therapy since the record's start ("Metastatic
+    lines: 0", relapse on adjuvant letrozole) with no question. A drug stopped for progression
+    is stopped at a progression of the disease, as a rule the recurrence the metastatic date dates
+    or one after it, and the drug after it is then a metastatic line (CR C.2 step 1: a new line
+    starts at progression) whose start is not written: read as a metastatic course with no start
+    (a line, gap therapy-dates-missing), the drug before it as early-setting therapy stopped for
+    progression (its end not written: adjuvant-endocrine-end-unknown). The records do not rule out
+    the other readings (the first drug also given as a metastatic line; a progression before
+    surgery on neoadjuvant therapy, the later drug then early-setting too): asked
+    (line-count-unclear)."""
+    med = e.med
+    if not (e.active and med is not None and med.switched_at_progression and med.endocrine_sequence):
+        return
+    quoted, first, then = med.endocrine_sequence
+    e.setting, e.start, e.start_last = "metastatic", None, None
+    written = e.src.date.isoformat() if e.src.date else "undated"
+    ctx.gap("line-count-unclear",
+            f'{e.src.reference} ("{quoted}", from {written}, before the metastatic date) writes {_listed(set(then))} '
+            f"after {_listed(set(first))} stopped for progression: {_listed(set(then))} is counted as a metastatic line "
+            f"started after that progression, its start not written, and {_listed(set(first))} as early-setting therapy. "
+            f"Whether {_listed(set(first))} was also given as a metastatic line before it, or stopped for a progression "
+            f"before surgery ({_listed(set(then))} then early-setting therapy too), and when {_listed(set(then))} "
+            "started, are not written "
+            "(CR C.2 step 1): confirm the lines of therapy.", [e.src])
+    # asked here, not as a sequence within one metastatic line (_endocrine_sequence_question); a
+    # copy: the record's _Med is cached by its concept (_MED_CACHE)
+    e.med = copy.copy(med)
+    e.med.endocrine_sequence = None
 
 
 # An endocrine course first started this many days or fewer before the metastatic date (more

@@ -5671,3 +5671,28 @@ def test_fhir_a_cdk46i_stopped_for_progression_while_letrozole_goes_on_is_a_prog
     assert ("- Endocrine sensitivity: primary resistance" in summary) == (resistance is not None)
     assert regimen_topics(cards)[0] == first_regimen
     assert state.therapy.last_endocrine_progression == (dt.date(2024, 7, 20) if resistance else None)
+
+
+@pytest.mark.parametrize("text, adjuvant_switch", [("Tamoxifen stopped for progression, now letrozole", False),
+                                                   ("Tamoxifen stopped, now letrozole", True)])
+def test_fhir_a_switch_at_progression_on_a_record_begun_in_the_adjuvant_setting_is_a_metastatic_line_of_unwritten_start(
+        text, adjuvant_switch):
+    # adjuvant since 2017, metastatic 2024-01-15: "Tamoxifen stopped for progression, now letrozole"
+    # read letrozole as adjuvant since 2017 ("Metastatic lines: 0", relapse on adjuvant letrozole,
+    # secondary resistance) with no question; letrozole follows a progression (CR C.2 step 1: a new
+    # line starts at progression), its start not written: metastatic line 1, asked. A switch for no
+    # reason written is the adjuvant tamoxifen-to-AI switch: unchanged
+    p = _statement(hr_positive_mbc("p-sw-adj", primary="2016-03-01"), {"text": text}, "2017-01-10")
+    state, cards = run(p, dt.date(2024, 9, 1))
+    detail = card(cards, "patient-summary")["detail"]
+    asked = [g.message for g in state.gaps if g.code == "line-count-unclear"]
+    if adjuvant_switch:
+        assert "- Metastatic lines: 0" in detail and not asked
+        return
+    assert "- Metastatic line 1: letrozole, date unknown to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "- (Neo)adjuvant: tamoxifen, 2017-01-10 to date unknown" in detail
+    assert "- Endocrine sensitivity: unknown" in detail
+    [question] = asked
+    assert ("writes letrozole after tamoxifen stopped for progression: letrozole is counted as a metastatic line "
+            "started after that progression, its start not written") in question
