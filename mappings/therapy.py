@@ -1171,10 +1171,31 @@ def _switch_sides(before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...],
     palbociclib", "Palbociclib stopped, now ribociclib + letrozole": no endocrine switch)."""
     endocrine_before = {d.name for d in before if d.drug_class in ENDOCRINE_CLASSES}
     endocrine_after = {d.name for d in after if d.drug_class in ENDOCRINE_CLASSES}
+    cdk_switch = _cdk46i_switch(before, after, endocrine_before, endocrine_after)
+    if cdk_switch is not None:
+        return (*cdk_switch, reason_words)
     if not endocrine_before or not endocrine_after or endocrine_before & endocrine_after:
         return None
     kept = {d.name for d in after}
     return tuple(d for d in before if d.name not in kept), after, reason_words
+
+
+def _cdk46i_switch(before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...], endocrine_before: set[str],
+                   endocrine_after: set[str]) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo, ...]] | None:
+    """A switch of CDK4/6 inhibitor under the same endocrine therapy ("Letrozole + palbociclib, now
+    letrozole + ribociclib", "Letrozole + palbo -> ribo"): the earlier CDK4/6 inhibitor stopped,
+    the later one taken now with the endocrine drug, written again or not (a CDK4/6 inhibitor is
+    given with endocrine therapy, CR B.9, B.10); two CDK4/6 inhibitors are not given at once. The
+    endocrine drug after it, if named, one of those before; None otherwise (another endocrine drug
+    after: an endocrine switch, read by _switch_sides)."""
+    cdk_before = tuple(d for d in before if d.drug_class == "cdk46i")
+    cdk_after = tuple(d for d in after if d.drug_class == "cdk46i")
+    if not endocrine_before or not cdk_before or not cdk_after or not endocrine_after <= endocrine_before \
+            or {d.name for d in cdk_before} & {d.name for d in cdk_after} \
+            or any(d.drug_class not in ENDOCRINE_CLASSES | {"cdk46i"} for d in before + after):
+        return None
+    kept = tuple(d for d in before if d.name in endocrine_before and d.name not in endocrine_after)
+    return cdk_before, kept + after
 
 
 def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
@@ -1208,8 +1229,11 @@ def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
     now, past = _Med(after, med.label), _Med(before, med.label)
     past.written_stopped = True
     past.stop_written = _stop_reason_of_text(reason_words)
-    if ({d.drug_class for d in after} - {d.drug_class for d in before} and past.stop_written != "other") \
-            or past.stop_written == "progression":
+    # another class after the first: of endocrine therapy (a switch of CDK4/6 inhibitor under the same
+    # endocrine drug, _cdk46i_switch, stops none: the endocrine drug after it is no other class)
+    endocrine_stopped = any(d.drug_class in ENDOCRINE_CLASSES for d in before)
+    if ({d.drug_class for d in after} - {d.drug_class for d in before} and endocrine_stopped
+            and past.stop_written != "other") or past.stop_written == "progression":
         # another class after the first, for no reason written: whether it is a new line (CR
         # C.2 step 1) and when it started is not written: asked, as for "Letrozole then
         # fulvestrant" (_endocrine_sequence_question); a switch written as at progression (any

@@ -5696,3 +5696,30 @@ def test_fhir_a_switch_at_progression_on_a_record_begun_in_the_adjuvant_setting_
     [question] = asked
     assert ("writes letrozole after tamoxifen stopped for progression: letrozole is counted as a metastatic line "
             "started after that progression, its start not written") in question
+
+
+@pytest.mark.parametrize("text, asked", [
+    ("Letrozole + palbociclib, now letrozole + ribociclib", False),
+    ("Letrozole + palbociclib -> ribociclib", False),
+    ("Letrozole + palbociclib, changed to ribociclib due to neutropenia", False),
+    ("Letrozole + palbociclib stopped for progression, now letrozole + ribociclib", True)])
+def test_fhir_an_active_record_writing_a_cdk46i_switch_under_the_same_ai_is_on_the_later_cdk46i_only(text, asked):
+    # read as "Currently on letrozole + palbociclib + ribociclib": two CDK4/6 inhibitors at once,
+    # which no regimen gives (CR B.9, B.10); one MedicationStatement is one medication use (FHIR
+    # R4): the later CDK4/6 inhibitor is taken now, the earlier stopped, within the line; a switch
+    # written as at progression is asked as a line count (CR C.2 step 1), as an endocrine one is
+    state, cards = run(_statement(de_novo("p-cdk-sw"), {"text": text}, "2024-02-01"), dt.date(2024, 9, 1))
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole + ribociclib (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib (2024-02-01 to date unknown)" in detail
+    assert len(state.therapy.metastatic_lines) == 1
+    counted = [g.message for g in state.gaps if g.code == "line-count-unclear"]
+    assert bool(counted) == asked
+    if asked:
+        assert "after palbociclib stopped for progression, in one record" in counted[0]
+
+
+def test_fhir_a_drafted_order_writing_a_cdk46i_switch_is_checked_as_the_regimen_after_it():
+    # checked as letrozole + palbociclib + ribociclib: "two CDK4/6 inhibitors" for a text writing
+    # palbociclib as the one before
+    assert _drafted_cards("Letrozole + palbociclib, now letrozole + ribociclib") == []
