@@ -168,7 +168,7 @@ class _Med:
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
                  "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence", "stop_written",
                  "written_stopped", "completed_on", "completion_milestone", "switch",
-                 "switched_at_progression")
+                 "switched_at_progression", "switched_for")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -225,6 +225,9 @@ class _Med:
         # progression ("Letrozole stopped for progression, now fulvestrant"): a new line (CR C.2
         # step 1) whose start is not written, as the line-count question says
         self.switched_at_progression = False
+        # the stop reason written of the drug before it (_stop_reason_of_text: "unclear" for a
+        # progression only suspected), None when none is written
+        self.switched_for: str | None = None
 
 
 @dataclass(slots=True)
@@ -1242,6 +1245,7 @@ def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
         now.endocrine_sequence = (printable_clip(written.strip(), 80), tuple(d.name for d in before),
                                   tuple(d.name for d in after))
         now.switched_at_progression = past.stop_written == "progression"
+    now.switched_for = past.stop_written
     med.switch = (now, past)
 
 
@@ -2696,9 +2700,21 @@ def _switched_at_progression_since_the_recurrence(e: _Exp, ctx: Ctx) -> None:
     surgery on neoadjuvant therapy, the later drug then early-setting too): asked
     (line-count-unclear)."""
     med = e.med
-    if not (e.active and med is not None and med.switched_at_progression and med.endocrine_sequence):
+    if not (e.active and med is not None and med.endocrine_sequence):
         return
     quoted, first, then = med.endocrine_sequence
+    if med.switched_for == "unclear":
+        # "Tamoxifen stopped due to suspected progression, now letrozole": whether it was the
+        # recurrence is left open (CR C.2 step 1: documented or not); the reading is kept, asked
+        ctx.gap("line-count-unclear",
+                f'{e.src.reference} ("{quoted}") writes {_listed(set(then))} after {_listed(set(first))} stopped for a '
+                f"progression only suspected, in a record begun before the metastatic date: {_listed(set(then))} is read "
+                f"as early-setting therapy from the record's start. Whether that progression was the recurrence, and "
+                f"{_listed(set(then))} a metastatic line started after it, is not written: confirm the lines of therapy.",
+                [e.src])
+        return
+    if not med.switched_at_progression:
+        return
     e.setting, e.start, e.start_last = "metastatic", None, None
     written = e.src.date.isoformat() if e.src.date else "undated"
     ctx.gap("line-count-unclear",
@@ -3739,7 +3755,9 @@ def _partner_stops_for_progression(tls: list[TherapyLine], raw: list[_Line], as_
         if not (ln.active and ln.endocrine) or i >= len(raw):
             continue
         for e in raw[i].exps + raw[i].carried:
-            if e.stop != "progression" or e.end is None or e.end > as_of or e.end in progressions:
+            # a stop before the line started (an adjuvant drug carried into it) is no progression on it
+            if e.stop != "progression" or e.end is None or e.end > as_of or e.end in progressions \
+                    or (ln.start is not None and e.end < ln.start):
                 continue
             progressions.append(e.end)
             names = " + ".join(d.name for d in e.drugs)

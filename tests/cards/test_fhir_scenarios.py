@@ -5723,3 +5723,14 @@ def test_fhir_a_drafted_order_writing_a_cdk46i_switch_is_checked_as_the_regimen_
     # checked as letrozole + palbociclib + ribociclib: "two CDK4/6 inhibitors" for a text writing
     # palbociclib as the one before
     assert _drafted_cards("Letrozole + palbociclib, now letrozole + ribociclib") == []
+
+
+def test_fhir_a_switch_at_a_suspected_progression_on_a_record_begun_in_the_adjuvant_setting_is_asked():
+    # read as the adjuvant tamoxifen-to-AI switch with no question: the suspected progression, which
+    # may have been the recurrence, was lost (CR C.2 step 1: a progression is documented or not)
+    text = "Tamoxifen stopped due to suspected progression, now letrozole"
+    state, cards = run(_statement(hr_positive_mbc("p-sw-adj-q", primary="2016-03-01"), {"text": text}, "2017-01-10"),
+                       dt.date(2024, 9, 1))
+    assert "- Metastatic lines: 0" in card(cards, "patient-summary")["detail"]
+    [question] = [g.message for g in state.gaps if g.code == "line-count-unclear"]
+    assert "writes letrozole after tamoxifen stopped for a progression only suspected" in question
