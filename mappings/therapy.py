@@ -1226,6 +1226,11 @@ def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
             med.named_not_given = (printable_clip(written.strip(), 80), frozenset(), frozenset(later))
         return
     if not text_only:
+        if not any(d.drug_class in ENDOCRINE_CLASSES for d in before) and not read & {
+                d.name for d in after if d.drug_class == "cdk46i"}:
+            # coded letrozole, "Letrozole + palbociclib, now letrozole + ribociclib": the code names
+            # the endocrine drug given throughout, not which CDK4/6 inhibitor: read by its code, as before
+            return
         # coded letrozole, "Tamoxifen stopped, now letrozole + palbociclib": the code names the drug
         # taken now (FHIR R4 medication[x]), as "Letrozole + palbociclib" coded letrozole reads
         after = tuple(d for d in after if d.name in read)

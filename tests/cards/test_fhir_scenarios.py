@@ -5734,3 +5734,15 @@ def test_fhir_a_switch_at_a_suspected_progression_on_a_record_begun_in_the_adjuv
     assert "- Metastatic lines: 0" in card(cards, "patient-summary")["detail"]
     [question] = [g.message for g in state.gaps if g.code == "line-count-unclear"]
     assert "writes letrozole after tamoxifen stopped for a progression only suspected" in question
+
+
+@pytest.mark.parametrize("code, display, current, asked", [
+    ("72965", "letrozole", "letrozole", False),  # the code names the endocrine drug only: by its code, as before
+    ("1873916", "ribociclib", "ribociclib", False),  # the code names the later CDK4/6 inhibitor: on it
+    ("1601374", "palbociclib", "palbociclib", True)])  # the code names the earlier: the later is named as not read
+def test_fhir_a_coded_record_writing_a_cdk46i_switch_is_read_by_what_its_code_names(code, display, current, asked):
+    concept = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": code, "display": display}],
+               "text": "Letrozole + palbociclib, now letrozole + ribociclib"}
+    state, cards = run(_statement(de_novo("p-cdk-sw-coded"), concept, "2024-02-01"), dt.date(2024, 9, 1))
+    assert f"- Currently on {current} (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+    assert ("medication-unreadable" in {g.code for g in state.gaps}) == asked
