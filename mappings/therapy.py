@@ -104,6 +104,7 @@ C.3 row 1, calendar months):
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -167,7 +168,7 @@ class _Med:
                  "line_names", "line_classes", "classes", "chemo", "ofs", "nsai", "taxane", "anthracycline",
                  "also_unread", "also_unread_classes", "named_not_given", "endocrine_sequence", "stop_written",
                  "written_stopped", "completed_on", "completion_milestone", "switch",
-                 "switched_at_progression")
+                 "switched_at_progression", "switched_for")
 
     def __init__(self, drugs: tuple[T.DrugInfo, ...], label: str) -> None:
         self.drugs = drugs
@@ -224,6 +225,9 @@ class _Med:
         # progression ("Letrozole stopped for progression, now fulvestrant"): a new line (CR C.2
         # step 1) whose start is not written, as the line-count question says
         self.switched_at_progression = False
+        # the stop reason written of the drug before it (_stop_reason_of_text: "unclear" for a
+        # progression only suspected), None when none is written
+        self.switched_for: str | None = None
 
 
 @dataclass(slots=True)
@@ -1176,10 +1180,31 @@ def _switch_sides(before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...],
     palbociclib", "Palbociclib stopped, now ribociclib + letrozole": no endocrine switch)."""
     endocrine_before = {d.name for d in before if d.drug_class in ENDOCRINE_CLASSES}
     endocrine_after = {d.name for d in after if d.drug_class in ENDOCRINE_CLASSES}
+    cdk_switch = _cdk46i_switch(before, after, endocrine_before, endocrine_after)
+    if cdk_switch is not None:
+        return (*cdk_switch, reason_words)
     if not endocrine_before or not endocrine_after or endocrine_before & endocrine_after:
         return None
     kept = {d.name for d in after}
     return tuple(d for d in before if d.name not in kept), after, reason_words
+
+
+def _cdk46i_switch(before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...], endocrine_before: set[str],
+                   endocrine_after: set[str]) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo, ...]] | None:
+    """A switch of CDK4/6 inhibitor under the same endocrine therapy ("Letrozole + palbociclib, now
+    letrozole + ribociclib", "Letrozole + palbo -> ribo"): the earlier CDK4/6 inhibitor stopped,
+    the later one taken now with the endocrine drug, written again or not (a CDK4/6 inhibitor is
+    given with endocrine therapy, CR B.9, B.10); two CDK4/6 inhibitors are not given at once. The
+    endocrine drug after it, if named, one of those before; None otherwise (another endocrine drug
+    after: an endocrine switch, read by _switch_sides)."""
+    cdk_before = tuple(d for d in before if d.drug_class == "cdk46i")
+    cdk_after = tuple(d for d in after if d.drug_class == "cdk46i")
+    if not endocrine_before or not cdk_before or not cdk_after or not endocrine_after <= endocrine_before \
+            or {d.name for d in cdk_before} & {d.name for d in cdk_after} \
+            or any(d.drug_class not in ENDOCRINE_CLASSES | {"cdk46i"} for d in before + after):
+        return None
+    kept = tuple(d for d in before if d.name in endocrine_before and d.name not in endocrine_after)
+    return cdk_before, kept + after
 
 
 def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
@@ -1207,14 +1232,22 @@ def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
             med.named_not_given = (printable_clip(written.strip(), 80), frozenset(), frozenset(later))
         return
     if not text_only:
+        if not any(d.drug_class in ENDOCRINE_CLASSES for d in before) and not read & {
+                d.name for d in after if d.drug_class == "cdk46i"}:
+            # coded letrozole, "Letrozole + palbociclib, now letrozole + ribociclib": the code names
+            # the endocrine drug given throughout, not which CDK4/6 inhibitor: read by its code, as before
+            return
         # coded letrozole, "Tamoxifen stopped, now letrozole + palbociclib": the code names the drug
         # taken now (FHIR R4 medication[x]), as "Letrozole + palbociclib" coded letrozole reads
         after = tuple(d for d in after if d.name in read)
     now, past = _Med(after, med.label), _Med(before, med.label)
     past.written_stopped = True
     past.stop_written = _stop_reason_of_text(reason_words)
-    if ({d.drug_class for d in after} - {d.drug_class for d in before} and past.stop_written != "other") \
-            or past.stop_written == "progression":
+    # another class after the first: of endocrine therapy (a switch of CDK4/6 inhibitor under the same
+    # endocrine drug, _cdk46i_switch, stops none: the endocrine drug after it is no other class)
+    endocrine_stopped = any(d.drug_class in ENDOCRINE_CLASSES for d in before)
+    if ({d.drug_class for d in after} - {d.drug_class for d in before} and endocrine_stopped
+            and past.stop_written != "other") or past.stop_written == "progression":
         # another class after the first, for no reason written: whether it is a new line (CR
         # C.2 step 1) and when it started is not written: asked, as for "Letrozole then
         # fulvestrant" (_endocrine_sequence_question); a switch written as at progression (any
@@ -1223,6 +1256,7 @@ def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
         now.endocrine_sequence = (printable_clip(written.strip(), 80), tuple(d.name for d in before),
                                   tuple(d.name for d in after))
         now.switched_at_progression = past.stop_written == "progression"
+    now.switched_for = past.stop_written
     med.switch = (now, past)
 
 
@@ -2573,6 +2607,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
                 e.setting = "early"
             else:
                 e.setting = "unknown"
+        if e.setting == "early" and mdate and mdate <= ctx.as_of:
+            _switched_at_progression_since_the_recurrence(e, ctx)
     for e in exps:
         if e.status == "on-hold" and e.setting == "early":
             # a held neo/adjuvant record says nothing of whether the course went on to the
@@ -2619,6 +2655,8 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     # line-count threshold it decides says so (cards.rules unclear_course_decides_line_count)
     th.other_line_readings = [_other_reading(u, metastatic, exps, ongoing_early, progressions, ctx.as_of)
                               for u in asked]
+    _partner_stops_for_progression(th.metastatic_lines, lines, ctx.as_of,
+                                   progressions, progression_sources, progression_lasts)
 
     meds = {id(e.med): e.med for e in exps}.values()  # the distinct concepts
     classes = {c for m in meds for c in m.classes}  # type: ignore[union-attr]
@@ -2657,6 +2695,51 @@ def build_therapy(ctx: Ctx, disease: Disease) -> TherapyHistory:
     if disease.metastatic == "yes" and unplaced:
         _setting_unknown_gap(ctx, unplaced, disease)
     return th
+
+
+def _switched_at_progression_since_the_recurrence(e: _Exp, ctx: Ctx) -> None:
+    """The drug taken now of a record started in the early setting whose text writes a switch at
+    progression ("Tamoxifen stopped for progression, now letrozole", started before the metastatic
+    date, under way): read before as early-setting therapy since the record's start ("Metastatic
+    lines: 0", relapse on adjuvant letrozole) with no question. A drug stopped for progression
+    is stopped at a progression of the disease, as a rule the recurrence the metastatic date dates
+    or one after it, and the drug after it is then a metastatic line (CR C.2 step 1: a new line
+    starts at progression) whose start is not written: read as a metastatic course with no start
+    (a line, gap therapy-dates-missing), the drug before it as early-setting therapy stopped for
+    progression (its end not written: adjuvant-endocrine-end-unknown). The records do not rule out
+    the other readings (the first drug also given as a metastatic line; a progression before
+    surgery on neoadjuvant therapy, the later drug then early-setting too): asked
+    (line-count-unclear)."""
+    med = e.med
+    if not (e.active and med is not None and med.endocrine_sequence):
+        return
+    quoted, first, then = med.endocrine_sequence
+    if med.switched_for == "unclear":
+        # "Tamoxifen stopped due to suspected progression, now letrozole": whether it was the
+        # recurrence is left open (CR C.2 step 1: documented or not); the reading is kept, asked
+        ctx.gap("line-count-unclear",
+                f'{e.src.reference} ("{quoted}") writes {_listed(set(then))} after {_listed(set(first))} stopped for a '
+                f"progression only suspected, in a record begun before the metastatic date: {_listed(set(then))} is read "
+                f"as early-setting therapy from the record's start. Whether that progression was the recurrence, and "
+                f"{_listed(set(then))} a metastatic line started after it, is not written: confirm the lines of therapy.",
+                [e.src])
+        return
+    if not med.switched_at_progression:
+        return
+    e.setting, e.start, e.start_last = "metastatic", None, None
+    written = e.src.date.isoformat() if e.src.date else "undated"
+    ctx.gap("line-count-unclear",
+            f'{e.src.reference} ("{quoted}", from {written}, before the metastatic date) writes {_listed(set(then))} '
+            f"after {_listed(set(first))} stopped for progression: {_listed(set(then))} is counted as a metastatic line "
+            f"started after that progression, its start not written, and {_listed(set(first))} as early-setting therapy. "
+            f"Whether {_listed(set(first))} was also given as a metastatic line before it, or stopped for a progression "
+            f"before surgery ({_listed(set(then))} then early-setting therapy too), and when {_listed(set(then))} "
+            "started, are not written "
+            "(CR C.2 step 1): confirm the lines of therapy.", [e.src])
+    # asked here, not as a sequence within one metastatic line (_endocrine_sequence_question); a
+    # copy: the record's _Med is cached by its concept (_MED_CACHE)
+    e.med = copy.copy(med)
+    e.med.endocrine_sequence = None
 
 
 # An endocrine course first started this many days or fewer before the metastatic date (more
@@ -3667,6 +3750,31 @@ def _mark_progressed(tls: list[TherapyLine], raw: list[_Line], progressions: lis
         stated = _ended_for_stated_reasons(exps)
         ln.progressed = _line_progressed(ln, exps, i + 1 < len(tls), progressions, stated)
         ln.stopped_without_progression = stated and not ln.progressed
+
+
+def _partner_stops_for_progression(tls: list[TherapyLine], raw: list[_Line], as_of: dt.date,
+                                   progressions: list[dt.date], sources: list[Source],
+                                   lasts: list[dt.date | None]) -> None:
+    """A drug of a running endocrine line stopped for progression while the line's other drug
+    goes on (ribociclib stopped 2024-07-20, statusReason "disease progression"; letrozole still
+    active) is a progression on that line, dated its stop (CR C.2 step 1: progression
+    documented; FHIR R4 MedicationStatement.statusReason), as a disease-status "worsening"
+    during the line is: added to `progressions` (and its source), which resistance, the CDK4/6i
+    timing and the ESR1 reference read. An ended line stopped for progression is progressed
+    already (_mark_progressed)."""
+    for i, ln in enumerate(tls):
+        if not (ln.active and ln.endocrine) or i >= len(raw):
+            continue
+        for e in raw[i].exps + raw[i].carried:
+            # a stop before the line started (an adjuvant drug carried into it) is no progression on it
+            if e.stop != "progression" or e.end is None or e.end > as_of or e.end in progressions \
+                    or (ln.start is not None and e.end < ln.start):
+                continue
+            progressions.append(e.end)
+            names = " + ".join(d.name for d in e.drugs)
+            sources.append(e.src.model_copy(update={"date": e.end, "date_last": e.end_last,
+                                                    "display": f"{names} stopped for progression"}))
+            lasts.append(e.end_last)
 
 
 def _line_progressed(ln: TherapyLine, exps: list[_Exp], followed: bool, progressions: list[dt.date],

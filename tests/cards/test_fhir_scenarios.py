@@ -5652,3 +5652,97 @@ def test_fhir_her2_1_plus_on_the_liver_biopsy_beside_ihc_0_on_the_primary_in_one
     assert "trastuzumab-deruxtecan" in regimen_topics(cards)
     assert ("also names an earlier result ('IHC 0 on 2016 primary')"
             in card(cards, "patient-summary")["detail"])
+
+
+@pytest.mark.parametrize("why,resistance,first_regimen", [
+    ("disease progression", "primary resistance", "trastuzumab-deruxtecan"),
+    ("Neutropenia", None, "everolimus-exemestane")])
+def test_fhir_a_cdk46i_stopped_for_progression_while_letrozole_goes_on_is_a_progression_on_the_running_line(
+        why, resistance, first_regimen):
+    # CR C.2 step 1: a progression documented on the line (here ribociclib's statusReason, FHIR R4
+    # MedicationStatement.statusReason) reads as a disease-status "worsening" during the line does:
+    # dated the stop, under 6 months into first-line ET (primary resistance, ABC4 C.1); a stop for
+    # neutropenia is no progression
+    p = de_novo("partner-prog").med("letrozole", "2024-02-01").med(
+        "ribociclib", "2024-02-01", "2024-07-20", stopped_for=why)
+    state, cards = run(p, dt.date(2024, 9, 1))
+    summary = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1)" in summary
+    assert ("- Endocrine sensitivity: primary resistance" in summary) == (resistance is not None)
+    assert regimen_topics(cards)[0] == first_regimen
+    assert state.therapy.last_endocrine_progression == (dt.date(2024, 7, 20) if resistance else None)
+
+
+@pytest.mark.parametrize("text, adjuvant_switch", [("Tamoxifen stopped for progression, now letrozole", False),
+                                                   ("Tamoxifen stopped, now letrozole", True)])
+def test_fhir_a_switch_at_progression_on_a_record_begun_in_the_adjuvant_setting_is_a_metastatic_line_of_unwritten_start(
+        text, adjuvant_switch):
+    # adjuvant since 2017, metastatic 2024-01-15: "Tamoxifen stopped for progression, now letrozole"
+    # read letrozole as adjuvant since 2017 ("Metastatic lines: 0", relapse on adjuvant letrozole,
+    # secondary resistance) with no question; letrozole follows a progression (CR C.2 step 1: a new
+    # line starts at progression), its start not written: metastatic line 1, asked. A switch for no
+    # reason written is the adjuvant tamoxifen-to-AI switch: unchanged
+    p = _statement(hr_positive_mbc("p-sw-adj", primary="2016-03-01"), {"text": text}, "2017-01-10")
+    state, cards = run(p, dt.date(2024, 9, 1))
+    detail = card(cards, "patient-summary")["detail"]
+    asked = [g.message for g in state.gaps if g.code == "line-count-unclear"]
+    if adjuvant_switch:
+        assert "- Metastatic lines: 0" in detail and not asked
+        return
+    assert "- Metastatic line 1: letrozole, date unknown to now (active)" in detail
+    assert "- Currently on letrozole (metastatic line 1): the options below apply at progression." in detail
+    assert "- (Neo)adjuvant: tamoxifen, 2017-01-10 to date unknown" in detail
+    assert "- Endocrine sensitivity: unknown" in detail
+    [question] = asked
+    assert ("writes letrozole after tamoxifen stopped for progression: letrozole is counted as a metastatic line "
+            "started after that progression, its start not written") in question
+
+
+@pytest.mark.parametrize("text, asked", [
+    ("Letrozole + palbociclib, now letrozole + ribociclib", False),
+    ("Letrozole + palbociclib -> ribociclib", False),
+    ("Letrozole + palbociclib, changed to ribociclib due to neutropenia", False),
+    ("Letrozole + palbociclib stopped for progression, now letrozole + ribociclib", True)])
+def test_fhir_an_active_record_writing_a_cdk46i_switch_under_the_same_ai_is_on_the_later_cdk46i_only(text, asked):
+    # read as "Currently on letrozole + palbociclib + ribociclib": two CDK4/6 inhibitors at once,
+    # which no regimen gives (CR B.9, B.10); one MedicationStatement is one medication use (FHIR
+    # R4): the later CDK4/6 inhibitor is taken now, the earlier stopped, within the line; a switch
+    # written as at progression is asked as a line count (CR C.2 step 1), as an endocrine one is
+    state, cards = run(_statement(de_novo("p-cdk-sw"), {"text": text}, "2024-02-01"), dt.date(2024, 9, 1))
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole + ribociclib (metastatic line 1): the options below apply at progression." in detail
+    assert "palbociclib (2024-02-01 to date unknown)" in detail
+    assert len(state.therapy.metastatic_lines) == 1
+    counted = [g.message for g in state.gaps if g.code == "line-count-unclear"]
+    assert bool(counted) == asked
+    if asked:
+        assert "after palbociclib stopped for progression, in one record" in counted[0]
+
+
+def test_fhir_a_drafted_order_writing_a_cdk46i_switch_is_checked_as_the_regimen_after_it():
+    # checked as letrozole + palbociclib + ribociclib: "two CDK4/6 inhibitors" for a text writing
+    # palbociclib as the one before
+    assert _drafted_cards("Letrozole + palbociclib, now letrozole + ribociclib") == []
+
+
+def test_fhir_a_switch_at_a_suspected_progression_on_a_record_begun_in_the_adjuvant_setting_is_asked():
+    # read as the adjuvant tamoxifen-to-AI switch with no question: the suspected progression, which
+    # may have been the recurrence, was lost (CR C.2 step 1: a progression is documented or not)
+    text = "Tamoxifen stopped due to suspected progression, now letrozole"
+    state, cards = run(_statement(hr_positive_mbc("p-sw-adj-q", primary="2016-03-01"), {"text": text}, "2017-01-10"),
+                       dt.date(2024, 9, 1))
+    assert "- Metastatic lines: 0" in card(cards, "patient-summary")["detail"]
+    [question] = [g.message for g in state.gaps if g.code == "line-count-unclear"]
+    assert "writes letrozole after tamoxifen stopped for a progression only suspected" in question
+
+
+@pytest.mark.parametrize("code, display, current, asked", [
+    ("72965", "letrozole", "letrozole", False),  # the code names the endocrine drug only: by its code, as before
+    ("1873916", "ribociclib", "ribociclib", False),  # the code names the later CDK4/6 inhibitor: on it
+    ("1601374", "palbociclib", "palbociclib", True)])  # the code names the earlier: the later is named as not read
+def test_fhir_a_coded_record_writing_a_cdk46i_switch_is_read_by_what_its_code_names(code, display, current, asked):
+    concept = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": code, "display": display}],
+               "text": "Letrozole + palbociclib, now letrozole + ribociclib"}
+    state, cards = run(_statement(de_novo("p-cdk-sw-coded"), concept, "2024-02-01"), dt.date(2024, 9, 1))
+    assert f"- Currently on {current} (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+    assert ("medication-unreadable" in {g.code for g in state.gaps}) == asked
