@@ -3264,6 +3264,8 @@ def _switches_of(exps: list[_Exp]) -> dict[str, list[str]]:
     """Drug name -> the drugs one record writes as taken after it: the two uses read_exposures
     reads of a record writing a switch ("Tamoxifen stopped, now letrozole": the earlier written
     as stopped, the later not), the same record (order: start, reference); for TherapyLine.followed_by."""
+    if not any(e.med is not None and e.med.written_stopped for e in exps):
+        return {}  # no use written as stopped (most lines): no switch, no need to pair the records
     by_record: dict[object, list[_Exp]] = {}
     for e in exps:
         by_record.setdefault(e.order, []).append(e)
