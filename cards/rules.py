@@ -1065,7 +1065,7 @@ def abemaciclib_monotherapy_label(state, ctx):
     found = [evaluate_rule("prior_endocrine_any_setting", state, ctx),
              evaluate_rule("metastatic_chemotherapy_lines_at_least", state, ctx, n=1)]
     value = None if any(f.value is None for f in found) else all(f.value for f in found)
-    return Finding(value, "; ".join(f.text for f in found), tuple(s for f in found for s in f.sources))
+    return Finding(value, "; ".join(f.text for f in found), (*found[0].sources, *found[1].sources))
 
 
 @rule

@@ -1054,6 +1054,7 @@ def _ish_readings(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=4096)  # read again on every call for an ISH record, as _ish_readings is
 def _ish_equivocal_words(text: str) -> bool:
     """ISH words saying "equivocal" / "borderline" (local_codes.yaml her2.equivocal_patterns), not
     under a negation ("not equivocal", "non-equivocal": her2.negation before; which result it then

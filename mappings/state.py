@@ -422,6 +422,8 @@ class TherapyLine(BaseModel):
         for d in self.drugs:
             key = d.name if d.drug_class in COMBINED_WITHIN_CLASS else d.drug_class
             groups.setdefault(key, []).append(d.name)
+        if not self.followed_by:  # no switch written in one record (most lines): the joined groups alone
+            return " + ".join(g[0] + (f" (then {', then '.join(g[1:])})" if len(g) > 1 else "") for g in groups.values())
         later = {key: [k for k, other in groups.items() if k != key and other[0] in self.followed_by.get(g[-1], ())]
                  for key, g in groups.items()}
         placed: set[object] = set()

@@ -3382,6 +3382,8 @@ def _switches_of(exps: list[_Exp]) -> dict[str, list[str]]:
     reads of a record writing a switch ("Tamoxifen stopped, now letrozole": the earlier written
     as stopped, the later not), the same record (order: start, reference), or the one use of such
     a record ended (both past: _Med.switch); for TherapyLine.followed_by."""
+    if not any(e.med is not None and (e.med.written_stopped or e.med.switch is not None) for e in exps):
+        return {}  # no use written as stopped and no ended switch record (most lines): no switch
     by_record: dict[object, list[_Exp]] = {}
     switches: list[tuple[list[T.DrugInfo], list[T.DrugInfo]]] = []
     for e in exps:
