@@ -2061,13 +2061,8 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                 stop, planned = _stop_reading(res) if said else (None, False)
                 if stop is None and med.stop_written is not None:
                     stop = med.stop_written  # "Tamoxifen, stopped after 3 weeks (intolerance)"
-                # a milestone only once reachable on this record: "Anastrozole, completed 5 years" on a
-                # record started 17 months ago writes another course's length (or a wrong start), read
-                # as the completion it writes, as before (same tolerance as a setting's dates)
-                milestone = (med.completion_milestone is not None and metastatic_from is not None
-                             and start is not None and start >= metastatic_from
-                             and (as_of - start).days + SETTING_TOLERANCE_DAYS >= med.completion_milestone)
-                if active and med.written_stopped and med.line and not admin and not milestone:
+                if active and med.written_stopped and med.line and not admin \
+                        and not _milestone_reached(med, start, metastatic_from, as_of):
                     # "Tamoxifen (stopped)" on a record still 'active' / 'on-hold' with no end
                     # before as_of: the text, written for this drug, says it stopped; the status
                     # may not have been updated. Read as no longer given, when it stopped is not
@@ -3375,6 +3370,18 @@ def _to_line(number: int, ln: _Line, lines: list[_Line], as_of: dt.date) -> Ther
         "ended_by": ended_by,
         "followed_by": _switches_of(ln.carried + ln.exps),
     })
+
+
+def _milestone_reached(med: _Med, start: dt.date | None, metastatic_from: dt.date | None,
+                       as_of: dt.date) -> bool:
+    """Whether a completion written with a length on a metastatic-line record ("Completed 6
+    months of palbociclib": _Med.completion_milestone) is a milestone reached, not an end: only
+    once reachable on this record ("Anastrozole, completed 5 years" on a record started 17
+    months ago writes another course's length, or a wrong start: read as the completion it
+    writes), with the same tolerance as a setting's dates."""
+    return (med.completion_milestone is not None and metastatic_from is not None
+            and start is not None and start >= metastatic_from
+            and (as_of - start).days + SETTING_TOLERANCE_DAYS >= med.completion_milestone)
 
 
 def _switches_of(exps: list[_Exp]) -> dict[str, list[str]]:
