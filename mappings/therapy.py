@@ -3771,9 +3771,10 @@ def _partner_stops_for_progression(tls: list[TherapyLine], raw: list[_Line], as_
                     or (ln.start is not None and e.end < ln.start):
                 continue
             progressions.append(e.end)
-            names = " + ".join(d.name for d in e.drugs)
+            # labelled as a disease-status progression is: the resistance fact names it from that
+            # label (cards.render), and without it the class stood with no reason given
             sources.append(e.src.model_copy(update={"date": e.end, "date_last": e.end_last,
-                                                    "display": f"{names} stopped for progression"}))
+                                                    "display": "disease status: progression"}))
             lasts.append(e.end_last)
 
 
