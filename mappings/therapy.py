@@ -1734,7 +1734,14 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
         if not later & {d.name for d in med.drugs}:
             return [], (f'its text "{quoted}" writes {_listed(stopped)} as stopped or switched from and '
                         f"{_listed(later)} after it: which one it orders is not clear")
-        return [d for d in drugs if d in med.drugs and d.name in later], None
+        # "Letrozole + palbociclib, changed to ribociclib" read from its text (its drugs name the
+        # one stopped: no code names them): ribociclib, which that reading leaves out as switched
+        # to, is ordered with letrozole, as the history reads the text (_read_written_switch);
+        # checked as letrozole alone, it was not ("Letrozole drafted without ribociclib")
+        named = {d.name for d in drugs}
+        later_unread = [d for d in drugs_switched_to(written.lower()) if d.name in later - named] \
+            if named & stopped else []
+        return [d for d in drugs if d in med.drugs and d.name in later] + later_unread, None
     switched_to = {d.name for d in drugs_switched_to(written.lower())} - {d.name for d in med.drugs}
     if switched_to:
         # "Switch tamoxifen to letrozole", "Palbociclib, changed to ribociclib": checked in silence
@@ -3780,9 +3787,10 @@ def _partner_stops_for_progression(tls: list[TherapyLine], raw: list[_Line], as_
                     or (ln.start is not None and e.end < ln.start):
                 continue
             progressions.append(e.end)
-            names = " + ".join(d.name for d in e.drugs)
+            # labelled as a disease-status progression is: the resistance fact names it from that
+            # label (cards.render), and without it the class stood with no reason given
             sources.append(e.src.model_copy(update={"date": e.end, "date_last": e.end_last,
-                                                    "display": f"{names} stopped for progression"}))
+                                                    "display": "disease status: progression"}))
             lasts.append(e.end_last)
 
 

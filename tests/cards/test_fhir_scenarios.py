@@ -5746,3 +5746,27 @@ def test_fhir_a_coded_record_writing_a_cdk46i_switch_is_read_by_what_its_code_na
     state, cards = run(_statement(de_novo("p-cdk-sw-coded"), concept, "2024-02-01"), dt.date(2024, 9, 1))
     assert f"- Currently on {current} (metastatic line 1)" in card(cards, "patient-summary")["detail"]
     assert ("medication-unreadable" in {g.code for g in state.gaps}) == asked
+
+
+@pytest.mark.parametrize("patient", [de_novo("partner-prog-why").med("letrozole", "2024-02-01"),
+                                     adjuvant_relapse("partner-prog-why-adj", None)])
+def test_fhir_primary_resistance_read_from_a_cdk46i_stopped_for_progression_says_which_progression_decided_it(patient):
+    # the class came from ribociclib's stop for progression (CR C.1: PD within 6 months of 1L ET),
+    # but the card gave no reason ("primary resistance — sources") or only the adjuvant relapse,
+    # whose own words say secondary ("relapse on adjuvant endocrine therapy started 2016-06-01
+    # (ABC4: in its first 2 years primary, later secondary)"), as if that made it primary
+    patient.med("ribociclib", "2024-02-01", "2024-07-20", stopped_for="disease progression")
+    state, cards = run(patient, dt.date(2024, 9, 1))
+    assert state.therapy.endocrine_resistance == "primary"
+    assert ("- Endocrine sensitivity: primary resistance: progression within 6 months of first-line metastatic "
+            "endocrine therapy (") in card(cards, "patient-summary")["detail"]
+    assert "disease progression recorded 2024-07-20, the line still recorded as given)" in card(
+        cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib, changed to ribociclib due to neutropenia",
+                                  "Letrozole + palbociclib, switched to ribociclib"])
+def test_fhir_a_drafted_order_writing_a_cdk46i_switch_in_words_is_checked_with_the_cdk46i_switched_to(text):
+    # checked as letrozole alone ("Letrozole drafted without ribociclib"): the CDK4/6 inhibitor the
+    # text switches to was dropped, though the history reads the same text as letrozole + ribociclib
+    assert _drafted_cards(text) == []
