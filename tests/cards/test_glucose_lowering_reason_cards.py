@@ -62,15 +62,22 @@ def test_janumet_is_named_as_both_its_ingredients_on_the_caution():
     assert "on glucose-lowering treatment (sitagliptin, metformin)" in c["detail"]
 
 
+def _type_2_diabetic_after_first_line(pid: str):
+    """A patient after first-line letrozole + palbociclib (progression 2025-05-15) with type 2
+    diabetes coded (ICD-10-CM E11.9) since 2015."""
+    p = (hr_positive_mbc(pid, primary="2024-01-10").regimen(("letrozole", "palbociclib"), "2024-02-01",
+                                                            "2025-05-20").progression("2025-05-15"))
+    p.add({"resourceType": "Condition", "id": "dm2", "subject": {"reference": f"Patient/{pid}"},
+           "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11.9"}]},
+           "onsetDateTime": "2015-01-01"})
+    return p
+
+
 def test_insulin_for_steroid_hyperglycaemia_in_a_type_2_diabetic_is_named_as_the_diabetes_treatment():
     # was: "type 2 diabetes, no glucose-lowering treatment recorded; glucose-lowering drug not for
     # diabetes: insulin glargine for hyperglycaemia (not a diabetes diagnosis)": the insulin of an
     # insulin-requiring type 2 diabetes (a CAPItello-291 exclusion, CR B.5 / C.3 row 14) hidden
-    p = (hr_positive_mbc("gl-t2-steroid", primary="2024-01-10").regimen(("letrozole", "palbociclib"), "2024-02-01",
-                                                                      "2025-05-20").progression("2025-05-15"))
-    p.add({"resourceType": "Condition", "id": "dm2", "subject": {"reference": "Patient/gl-t2-steroid"},
-           "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11.9"}]},
-           "onsetDateTime": "2015-01-01"})
+    p = _type_2_diabetic_after_first_line("gl-t2-steroid")
     p.add({"resourceType": "MedicationStatement", "id": "glargine-1", "status": "active",
            "subject": {"reference": "Patient/gl-t2-steroid"},
            "medicationCodeableConcept": {"text": "Insulin glargine 10 units for steroid-induced hyperglycaemia"},
@@ -100,11 +107,7 @@ def test_a_glucose_lowering_drug_written_as_stopped_or_not_taken_is_no_treated_d
 
 
 def test_a_stopped_metformin_beside_a_type_2_diabetes_condition_is_still_type_2_diabetes_without_treatment():
-    p = (hr_positive_mbc("gl-t2-stopped", primary="2024-01-10").regimen(("letrozole", "palbociclib"), "2024-02-01",
-                                                                      "2025-05-20").progression("2025-05-15"))
-    p.add({"resourceType": "Condition", "id": "dm2", "subject": {"reference": "Patient/gl-t2-stopped"},
-           "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11.9"}]},
-           "onsetDateTime": "2015-01-01"})
+    p = _type_2_diabetic_after_first_line("gl-t2-stopped")
     p.add(dict(_written("metformin-stopped", "Metformin - stopped"), subject={"reference": "Patient/gl-t2-stopped"}))
     state = p.state(AS_OF)
     cards = view(state)
