@@ -134,9 +134,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     her2-score-missing            HER2 "negative" without IHC score: cannot tell 0/ultralow/low
     her2-zero-unspecified         IHC 0 without ultralow/null sub-class
     her2-equivocal-pending        IHC 2+ without ISH result
-    her2-conflict                 HER2 results disagree (incl. an overall interpretation
-                                  48676-1 against the IHC/ISH of the same assessment: then
-                                  HER2 unknown, CR C.2 step 0 "discordant")
+    her2-conflict                 HER2 results disagree, the most recent assessment decides
+                                  (when they leave HER2 unknown, e.g. an overall interpretation
+                                  48676-1 against the IHC/ISH of the same assessment, CR C.2
+                                  step 0 "discordant": her2-unknown says it, no her2-conflict)
     her2-ish-unclear              an ISH given only as HER2/CEP17 ratio and copies per nucleus
                                   in ASCO/CAP 2018 group 2, 3 or 4 (or a ratio without copies)
                                   with no laboratory interpretation: not read as amplified or
@@ -975,10 +976,16 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                 "reference does not say how well endocrine therapy works here: ask pathology to confirm ER "
                 "(re-test, metastatic tissue when feasible).", er.sources + pr.sources)
     cat = her2.category
+    others = f" Other result(s): {'; '.join(her2.conflict_with)}." if her2.conflict_with else ""
     if cat == "unknown" and her2.conflict:
-        ctx.gap("her2-unknown", "HER2 results disagree and the most recent assessment does not settle it "
-                                "(e.g. an overall interpretation against the IHC score): HER2 status unknown.",
-                her2.sources)
+        # said once: no her2-conflict beside it ("the most recent assessment is used" is untrue
+        # when HER2 is read as unknown: CR C.2 step 0, HER2 discordant -> testing card only)
+        named = ctx.has_gap("her2-ihc-ish-discordant") or ctx.has_gap("her2-ish-discordant")
+        ctx.gap("her2-unknown", ("HER2 results disagree (named above): HER2 status unknown, testing only (CR C.2 step 0)."
+                                 if named else
+                                 "HER2 results disagree and the most recent assessment does not settle it "
+                                 "(e.g. an overall interpretation against the IHC score): HER2 status unknown.")
+                + others, her2.sources)
     elif cat == "unknown":
         ctx.gap("her2-unknown",
                 "HER2 result without an IHC score, ISH or interpretation that can be read"
@@ -998,10 +1005,8 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                 if ctx.has_gap("her2-ish-unclear") else
                 "HER2 IHC 2+ with an ISH reported 'equivocal' (see HER2 ISH above)."
                 if ctx.has_gap("her2-ish-equivocal") else "HER2 IHC 2+ without ISH result.", her2.sources)
-    if her2.conflict:
-        ctx.gap("her2-conflict", "HER2 results disagree; the most recent assessment is used"
-                + (" but it is itself contradictory." if cat == "unknown" else ".")
-                + (f" Other result(s): {'; '.join(her2.conflict_with)}." if her2.conflict_with else ""),
+    if her2.conflict and cat != "unknown":  # unknown: her2-unknown above says it
+        ctx.gap("her2-conflict", "HER2 results disagree; the most recent assessment is used." + others,
                 her2.sources)
     marker_pending = er.not_final + pr.not_final + her2.not_final
     if marker_pending:

@@ -1205,6 +1205,8 @@ def _glucose_lowering_not_taken(ctx: Ctx, e: Exposure) -> str | None:
             return None
         med = ctx.resolve(res.get("medicationReference"), res) if isinstance(res.get("medicationReference"), dict) else None
         written = cc_as_written(res.get("medicationCodeableConcept") if med is None else med.get("code"))
+        if T.GLUCOSE_LOWERING_PROCEDURE_PAUSE.search(written):
+            return None  # "No metformin on day of contrast": a hold around a study (not_taken_procedure_pause)
         if not (written_as_stopped(ctx, res) or _written_not_taken(written)):
             return None
         said.append(f"{src.reference} ('{printable_clip(' '.join(written.split()), 80)}')")

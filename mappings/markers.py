@@ -741,7 +741,8 @@ def _her2_history(text: str) -> tuple[str, str | None]:
         stop = end.start() if end else len(text)
         history, now = text[m.start():stop], before + text[stop:]
         named = _her2_text_scores(history)
-        if not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)):
+        if not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)
+                or _positive_stated(history)):  # "previously HER2-positive": named as history
             continue
         if "3+" in named or "3+" in _her2_text_scores(now):
             return text, None
@@ -764,9 +765,11 @@ def _history_words(text: str) -> Iterator[re.Match[str]]:
 
 
 def _names_current_result(text: str) -> bool:
-    """A HER2 result in `text`: an IHC score or category, or a bare "negative" ("HER2 negative;
+    """A HER2 result in `text`: an IHC score or category, or a bare "negative" / "positive" ("HER2 negative;
     previously HER2-low" is negative now, never HER2-low: CR A.1 never infers HER2-low)."""
-    return _her2_text_score(text) is not None or _qual_from_text(text) == "negative"
+    # a bare "positive" too: "HER2 positive (previously 1+)" is HER2-positive now (before, the
+    # history's 1+ was read as current: HER2-low); CR C.2 step 0, the most recent decides
+    return _her2_text_score(text) is not None or _qual_from_text(text) in ("negative", "positive")
 
 
 def _her2_history_first(text: str) -> tuple[str, str | None]:
@@ -782,7 +785,8 @@ def _her2_history_first(text: str) -> tuple[str, str | None]:
     # an earlier ISH beside the current one ("HER2 2+, ISH previously not amplified, now amplified")
     earlier_ish = _one_reading(_ish_readings(history)) is not None and _ish_in_text(now) is not None
     if not _names_current_result(now) or not (named or _her2_low_named(history) or earlier_ish
-                                              or T.HER2_HISTORY_ZERO.search(history)):
+                                              or T.HER2_HISTORY_ZERO.search(history)
+                                              or _positive_stated(history)):
         return text, None
     if "3+" in named or "3+" in _her2_text_scores(now):
         return text, None

@@ -609,6 +609,7 @@ GLUCOSE_LOWERING_NOT_TAKEN_OPENING = re.compile(_GLR["not_taken_opening"]["patte
 GLUCOSE_LOWERING_NOT_TAKEN_CLOSING = re.compile(_GLR["not_taken_closing"]["pattern"], re.I)
 GLUCOSE_LOWERING_NOT_TAKEN_JOINED = re.compile(_GLR["not_taken_names_joined"]["pattern"], re.I)
 GLUCOSE_LOWERING_NOT_TAKEN_LAST_JOINED = re.compile(_GLR["not_taken_names_last_joined"]["pattern"], re.I)
+GLUCOSE_LOWERING_PROCEDURE_PAUSE = re.compile(_GLR["not_taken_procedure_pause"]["pattern"], re.I)
 # the same words of any drug record (therapy.py reads an anticancer drug written so as stopped)
 DRUG_NOT_TAKEN_OPENING = GLUCOSE_LOWERING_NOT_TAKEN_OPENING
 DRUG_NOT_TAKEN_CLOSING = GLUCOSE_LOWERING_NOT_TAKEN_CLOSING

@@ -869,3 +869,36 @@ def test_a_review_or_now_word_in_a_clause_of_its_own_or_before_a_bare_0_marks_th
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
     assert (s.her2.category, s.her2.ihc_score) == (category, score)
     assert {"her2-low-earlier", "her2-history-in-text"} & {g.code for g in s.gaps}
+
+
+def test_an_ihc_3_plus_ish_not_amplified_discordance_says_her2_unknown_once_without_a_most_recent_is_used_gap():
+    # CR C.2 step 0: HER2 discordant -> testing card only; "the most recent assessment is used"
+    # (her2-conflict) is untrue when HER2 is read as unknown
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="3+"),
+                             loinc_obs("85318-4", "2024-01-25", valueString="Not amplified")], PID)
+    codes = [g.code for g in s.gaps if g.code.startswith("her2")]
+    assert codes == ["her2-ihc-ish-discordant", "her2-unknown"]
+    unknown = next(g for g in s.gaps if g.code == "her2-unknown")
+    assert unknown.message == "HER2 results disagree (named above): HER2 status unknown, testing only (CR C.2 step 0)."
+
+
+@pytest.mark.parametrize("text, category, history", [
+    ("HER2 1+, previously HER2-positive", "low", "previously HER2-positive"),
+    ("Previously HER2-positive, now HER2 1+", "low", "Previously HER2-positive"),
+    ("HER2 positive (previously 1+)", "positive", "previously 1+"),
+])
+def test_a_her2_positive_history_or_current_result_in_words_is_named_and_the_most_recent_decides(text, category, history):
+    # CR C.2 step 0: the most recent decides, keep history (HER2 can change): a positive history
+    # was dropped unsaid; a current "HER2 positive" was replaced by its history's 1+ (HER2-low)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == category
+    gap = next(g for g in s.gaps if g.code == "her2-history-in-text")
+    assert f"('{history}')" in gap.message
+
+
+def test_a_negated_on_review_marks_no_clause_as_current():
+    # "not on review" is no review (local_codes.yaml her2.history current_words): the two results
+    # have no mark of which is current, HER2-negative with the score missing (CR C.2 step 0)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="HER2 0 (not on review); 1+")], PID)
+    assert s.her2.category == "negative-unspecified"
+    assert "her2-score-missing" in {g.code for g in s.gaps}
