@@ -256,6 +256,10 @@ class _Exp:
     # a statement ended by its status ('stopped' / 'completed') with no end date: the day it
     # was asserted (FHIR R4 MedicationStatement.dateAsserted), by which it had ended
     ended_by: dt.date | None = field(default=None, compare=False, repr=False)
+    # the drug taken after a drug stopped for progression on a record begun in the early setting,
+    # its start not written (_switched_at_progression_since_the_recurrence): a metastatic line
+    # begun at that progression, before any dated line (_build_lines)
+    after_early_progression: bool = field(default=False, compare=False, repr=False)
 
 
 class _Line:
@@ -2729,6 +2733,7 @@ def _switched_at_progression_since_the_recurrence(e: _Exp, ctx: Ctx) -> None:
     if not med.switched_at_progression:
         return
     e.setting, e.start, e.start_last = "metastatic", None, None
+    e.after_early_progression = True
     written = e.src.date.isoformat() if e.src.date else "undated"
     ctx.gap("line-count-unclear",
             f'{e.src.reference} ("{quoted}", from {written}, before the metastatic date) writes {_listed(set(then))} '
@@ -3004,6 +3009,15 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
                     questions.setdefault("line-count-unclear", []).append(_endocrine_sequence_question(e, number))
         for code, said in questions.items():
             ctx.gap(code, " ".join(message for message, _ in said), [src for _, sources in said for src in sources])
+    # the drug taken after an early-setting drug stopped for progression began at that progression,
+    # before a dated line (CR C.2 step 1: a new line starts at progression): a line of its own
+    # first, not part of the last line (read 'Currently on fulvestrant + letrozole')
+    first = [e for e in undated if e.after_early_progression]
+    if first and lines:
+        undated = [e for e in undated if not e.after_early_progression]
+        for e in first:
+            e.superseded = e.active
+        lines.insert(0, _Line(first, None))
     if undated:
         if lines:
             lines[-1].add(undated)

@@ -5770,3 +5770,19 @@ def test_fhir_a_drafted_order_writing_a_cdk46i_switch_in_words_is_checked_with_t
     # checked as letrozole alone ("Letrozole drafted without ribociclib"): the CDK4/6 inhibitor the
     # text switches to was dropped, though the history reads the same text as letrozole + ribociclib
     assert _drafted_cards(text) == []
+
+
+def test_fhir_the_undated_drug_after_an_early_progression_is_its_own_line_before_a_later_dated_line():
+    # "Tamoxifen stopped for progression, now letrozole" (adjuvant since 2017) makes letrozole a
+    # metastatic line of unwritten start; a later fulvestrant record joined it to fulvestrant's line
+    # ("Currently on fulvestrant + letrozole"). Letrozole began at the progression, before fulvestrant
+    # (CR C.2 step 1: a new line starts at progression): line 1 of its own, fulvestrant line 2
+    p = _statement(hr_positive_mbc("p-sw-adj-fulv", primary="2016-03-01"),
+                   {"text": "Tamoxifen stopped for progression, now letrozole"}, "2017-01-10")
+    p = _statement(p, {"text": "Fulvestrant 500 mg"}, "2024-06-01")
+    state, cards = run(p, dt.date(2024, 9, 1))
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, date unknown to 2024-06-01" in detail
+    assert "- Metastatic line 2: fulvestrant, 2024-06-01 to now (active)" in detail
+    assert "- Currently on fulvestrant (metastatic line 2): the options below apply at progression." in detail
+    assert any(g.code == "line-count-unclear" for g in state.gaps)
