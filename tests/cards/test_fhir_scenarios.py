@@ -5786,3 +5786,25 @@ def test_fhir_the_undated_drug_after_an_early_progression_is_its_own_line_before
     assert "- Metastatic line 2: fulvestrant, 2024-06-01 to now (active)" in detail
     assert "- Currently on fulvestrant (metastatic line 2): the options below apply at progression." in detail
     assert any(g.code == "line-count-unclear" for g in state.gaps)
+
+
+@pytest.mark.parametrize("text, current", [
+    ("No palbociclib; letrozole 2.5 mg", "letrozole"),
+    ("Letrozole, no palbociclib", "letrozole"),
+    ("Fulvestrant; not on palbociclib", "fulvestrant"),
+    ("Off letrozole, now on anastrozole", "anastrozole"),
+    ("No letrozole or palbociclib", None),
+])
+def test_fhir_a_drug_written_as_not_taken_beside_a_drug_given_is_not_read_as_given(text, current):
+    # a not-taken clause beside a drug given read every drug named as current ("Currently on
+    # letrozole + palbociclib"); the negated drug is not given (drugs.yaml not_taken_opening, FHIR
+    # R4 MedicationStatement.status not-taken), "Off X, now Y" is the switch, and every drug
+    # negated is a stop written, as "No letrozole" is
+    p = _statement(de_novo("p-not-taken"), {"text": text}, "2024-02-01")
+    state, cards = run(p, dt.date(2024, 9, 1))
+    detail = card(cards, "patient-summary")["detail"]
+    if current is None:
+        assert "Currently on" not in detail
+        assert any(g.code == "therapy-stopped-in-text" for g in state.gaps)
+        return
+    assert f"- Currently on {current} (metastatic line 1)" in detail
