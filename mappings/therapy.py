@@ -426,6 +426,9 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
 
 # the clause separators before a drug name that may open a not-taken clause of its own
 _NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;,.]")
+# ... and the not_taken_opening words that write a stop of a drug once given ("Stopped palbociclib;
+# letrozole continues": palbociclib part of the line, a stop within it): not read as not given
+_STOP_OF_A_DRUG_GIVEN = re.compile(r"^\W*(?:off|no\s+longer|stopped|discontinued|ceased)\b", re.I)
 
 
 @lru_cache(maxsize=1024)
@@ -451,7 +454,8 @@ def _not_taken_clause_names(text: str) -> frozenset[int]:
             i += 1
             continue
         clause = _NOT_TAKEN_CLAUSE_BREAK.split(before)[-1] if i else before
-        if info.drug_class not in LINE_CLASSES or not T.DRUG_NOT_TAKEN_OPENING.match(clause):
+        if info.drug_class not in LINE_CLASSES or not T.DRUG_NOT_TAKEN_OPENING.match(clause) \
+                or _STOP_OF_A_DRUG_GIVEN.match(clause):
             i += 1
             continue
         j = i

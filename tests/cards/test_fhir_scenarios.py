@@ -5808,3 +5808,12 @@ def test_fhir_a_drug_written_as_not_taken_beside_a_drug_given_is_not_read_as_giv
         assert any(g.code == "therapy-stopped-in-text" for g in state.gaps)
         return
     assert f"- Currently on {current} (metastatic line 1)" in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole continues", "Ceased palbociclib (neutropenia); letrozole"])
+def test_fhir_a_drug_written_as_stopped_beside_its_partner_stays_in_the_line(text):
+    # the stop words of not_taken_opening write a drug once given: it stays part of the line's
+    # history (a prior CDK4/6 inhibitor), not read as a drug not given
+    p = _statement(de_novo("p-stopped-partner"), {"text": text}, "2024-02-01")
+    state, cards = run(p, dt.date(2024, 9, 1))
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01" in card(cards, "patient-summary")["detail"]
