@@ -256,6 +256,10 @@ class _Exp:
     # a statement ended by its status ('stopped' / 'completed') with no end date: the day it
     # was asserted (FHIR R4 MedicationStatement.dateAsserted), by which it had ended
     ended_by: dt.date | None = field(default=None, compare=False, repr=False)
+    # the drug taken after a drug stopped for progression on a record begun in the early setting,
+    # its start not written (_switched_at_progression_since_the_recurrence): a metastatic line
+    # begun at that progression, before any dated line (_build_lines)
+    after_early_progression: bool = field(default=False, compare=False, repr=False)
 
 
 class _Line:
@@ -380,7 +384,13 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
     # drug, as "previously" before a later name is (not_given_before: "Fulvestrant, previously letrozole")
     own_past_use = bool(names) and bool(T.DRUG_PAST_USE_OPENING.match(text[:names[0][0].start()].lower())) \
         and (len(names) == 1 or _one_regimen(text.lower(), list(names)))
+    not_taken = _not_taken_clause_names(text.lower())
     for i, (m, info) in enumerate(names):
+        if i in not_taken and len(not_taken) < len(names):
+            # "No palbociclib; letrozole 2.5 mg": the drug of a not-taken clause beside a drug
+            # given is not given (all of them not taken: a stop written, _read_class_beside_drug)
+            out.append((info, False))
+            continue
         if i + 1 < len(names) and _hedged_in_regimen(text[m.end():names[i + 1][0].start()]):
             # "Letrozole (likely) + palbociclib", "Letrozole (?) + palbociclib": a hedge closing
             # this drug's own clause inside the regimen is this drug's alone, as "Letrozole +
@@ -412,6 +422,53 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
             not_given_end, not_given_as = m.end(), as_
         out.append((info, as_))
     return tuple(out)
+
+
+# the clause separators before a drug name that may open a not-taken clause of its own
+_NOT_TAKEN_CLAUSE_BREAK = re.compile(r"[;,.]")
+# ... and the not_taken_opening words that write a stop of a drug once given ("Stopped palbociclib;
+# letrozole continues": palbociclib part of the line, a stop within it): not read as not given
+_STOP_OF_A_DRUG_GIVEN = re.compile(r"^\W*(?:off|no\s+longer|stopped|discontinued|ceased)\b", re.I)
+
+
+@lru_cache(maxsize=1024)
+def _not_taken_clause_names(text: str) -> frozenset[int]:
+    """The indices of the anticancer drug names (LINE_CLASSES) of a text that a not-taken word
+    opens a clause of ("No palbociclib; letrozole 2.5 mg", "Letrozole, no palbociclib", "No
+    letrozole or palbociclib": drugs.yaml glucose_lowering_reasons not_taken_opening, FHIR R4
+    MedicationStatement.status not-taken) with the names joined to it by "or" / "nor" / "/"
+    (not_taken_names_joined / not_taken_names_last_joined: "Not on letrozole, palbociclib 125 mg"
+    may name palbociclib given, left as before). Empty for switch words between two names
+    ("Stopped tamoxifen, now letrozole": _written_switch) and a pause ("Off letrozole for 2 weeks")."""
+    names = _named_drugs(text)
+    if not names or T.DRUG_STOPPED_PAUSED.search(text) or any(
+            (between := T.DRUG_SWITCH_BETWEEN.match(text[a.end():b.start()])) is not None
+            and (between.group("stop") or between.group("to")) for (a, _), (b, _) in zip(names, names[1:])):
+        return frozenset()  # (the switch words of _written_switch, which reads such a text)
+    out: set[int] = set()
+    i = 0
+    while i < len(names):
+        m, info = names[i]
+        before = text[names[i - 1][0].end() if i else 0:m.start()]
+        if i and not _NOT_TAKEN_CLAUSE_BREAK.search(before):
+            i += 1
+            continue
+        clause = _NOT_TAKEN_CLAUSE_BREAK.split(before)[-1] if i else before
+        if info.drug_class not in LINE_CLASSES or not T.DRUG_NOT_TAKEN_OPENING.match(clause) \
+                or _STOP_OF_A_DRUG_GIVEN.match(clause):
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(names) and T.GLUCOSE_LOWERING_NOT_TAKEN_JOINED.match(
+                text[names[j][0].end():names[j + 1][0].start()]):
+            j += 1
+        if j > i and not T.GLUCOSE_LOWERING_NOT_TAKEN_LAST_JOINED.match(text[names[j - 1][0].end():names[j][0].start()]):
+            return frozenset()  # "No letrozole, palbociclib": which are not taken is not written
+        if any(names[k][1].drug_class not in LINE_CLASSES for k in range(i, j + 1)):
+            return frozenset()
+        out.update(range(i, j + 1))
+        i = j + 1
+    return frozenset(out)
 
 
 # what may follow a hedge closing a drug's clause before the next drug of its regimen: the
@@ -1008,6 +1065,9 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # not-taken, written in the text): not given now, read as a stop written (when, not written);
             # a pause ("Off letrozole for 2 weeks") and a hold ("Letrozole held", no such word) are not
             med.written_stopped = True
+    if names and len(_not_taken_clause_names(lowered)) == len(names):
+        # "No letrozole or palbociclib": every drug named is written as not taken, as "No letrozole"
+        med.written_stopped = True
     if med.endocrine:
         sequence = _endocrine_sequence(lowered)
         if sequence is not None:
@@ -2729,6 +2789,7 @@ def _switched_at_progression_since_the_recurrence(e: _Exp, ctx: Ctx) -> None:
     if not med.switched_at_progression:
         return
     e.setting, e.start, e.start_last = "metastatic", None, None
+    e.after_early_progression = True
     written = e.src.date.isoformat() if e.src.date else "undated"
     ctx.gap("line-count-unclear",
             f'{e.src.reference} ("{quoted}", from {written}, before the metastatic date) writes {_listed(set(then))} '
@@ -3004,6 +3065,15 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
                     questions.setdefault("line-count-unclear", []).append(_endocrine_sequence_question(e, number))
         for code, said in questions.items():
             ctx.gap(code, " ".join(message for message, _ in said), [src for _, sources in said for src in sources])
+    # the drug taken after an early-setting drug stopped for progression began at that progression,
+    # before a dated line (CR C.2 step 1: a new line starts at progression): a line of its own
+    # first, not part of the last line (read 'Currently on fulvestrant + letrozole')
+    first = [e for e in undated if e.after_early_progression]
+    if first and lines:
+        undated = [e for e in undated if not e.after_early_progression]
+        for e in first:
+            e.superseded = e.active
+        lines.insert(0, _Line(first, None))
     if undated:
         if lines:
             lines[-1].add(undated)

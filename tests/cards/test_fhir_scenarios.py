@@ -5770,3 +5770,50 @@ def test_fhir_a_drafted_order_writing_a_cdk46i_switch_in_words_is_checked_with_t
     # checked as letrozole alone ("Letrozole drafted without ribociclib"): the CDK4/6 inhibitor the
     # text switches to was dropped, though the history reads the same text as letrozole + ribociclib
     assert _drafted_cards(text) == []
+
+
+def test_fhir_the_undated_drug_after_an_early_progression_is_its_own_line_before_a_later_dated_line():
+    # "Tamoxifen stopped for progression, now letrozole" (adjuvant since 2017) makes letrozole a
+    # metastatic line of unwritten start; a later fulvestrant record joined it to fulvestrant's line
+    # ("Currently on fulvestrant + letrozole"). Letrozole began at the progression, before fulvestrant
+    # (CR C.2 step 1: a new line starts at progression): line 1 of its own, fulvestrant line 2
+    p = _statement(hr_positive_mbc("p-sw-adj-fulv", primary="2016-03-01"),
+                   {"text": "Tamoxifen stopped for progression, now letrozole"}, "2017-01-10")
+    p = _statement(p, {"text": "Fulvestrant 500 mg"}, "2024-06-01")
+    state, cards = run(p, dt.date(2024, 9, 1))
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 1: letrozole, date unknown to 2024-06-01" in detail
+    assert "- Metastatic line 2: fulvestrant, 2024-06-01 to now (active)" in detail
+    assert "- Currently on fulvestrant (metastatic line 2): the options below apply at progression." in detail
+    assert any(g.code == "line-count-unclear" for g in state.gaps)
+
+
+@pytest.mark.parametrize("text, current", [
+    ("No palbociclib; letrozole 2.5 mg", "letrozole"),
+    ("Letrozole, no palbociclib", "letrozole"),
+    ("Fulvestrant; not on palbociclib", "fulvestrant"),
+    ("Off letrozole, now on anastrozole", "anastrozole"),
+    ("No letrozole or palbociclib", None),
+])
+def test_fhir_a_drug_written_as_not_taken_beside_a_drug_given_is_not_read_as_given(text, current):
+    # a not-taken clause beside a drug given read every drug named as current ("Currently on
+    # letrozole + palbociclib"); the negated drug is not given (drugs.yaml not_taken_opening, FHIR
+    # R4 MedicationStatement.status not-taken), "Off X, now Y" is the switch, and every drug
+    # negated is a stop written, as "No letrozole" is
+    p = _statement(de_novo("p-not-taken"), {"text": text}, "2024-02-01")
+    state, cards = run(p, dt.date(2024, 9, 1))
+    detail = card(cards, "patient-summary")["detail"]
+    if current is None:
+        assert "Currently on" not in detail
+        assert any(g.code == "therapy-stopped-in-text" for g in state.gaps)
+        return
+    assert f"- Currently on {current} (metastatic line 1)" in detail
+
+
+@pytest.mark.parametrize("text", ["Stopped palbociclib; letrozole continues", "Ceased palbociclib (neutropenia); letrozole"])
+def test_fhir_a_drug_written_as_stopped_beside_its_partner_stays_in_the_line(text):
+    # the stop words of not_taken_opening write a drug once given: it stays part of the line's
+    # history (a prior CDK4/6 inhibitor), not read as a drug not given
+    p = _statement(de_novo("p-stopped-partner"), {"text": text}, "2024-02-01")
+    state, cards = run(p, dt.date(2024, 9, 1))
+    assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01" in card(cards, "patient-summary")["detail"]
