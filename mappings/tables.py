@@ -400,6 +400,7 @@ HER2_EQUIVOCAL_TEXT = re.compile("|".join(_H["equivocal_patterns"]), re.I)
 HER2_HISTORY_WORD = re.compile(_H["history"]["words"], re.I)
 HER2_HISTORY_CLAUSE_END = re.compile(_H["history"]["clause_end"])
 HER2_HISTORY_ZERO = re.compile(_H["history"]["zero_after_word"], re.I)
+HER2_HISTORY_OTHER_RECEPTOR = re.compile(_H["history"]["other_receptor"], re.I)
 HER2_HISTORY_CURRENT = re.compile(_H["history"]["current_words"], re.I)
 # ... "was" / "were" only opening their clause or after the result's name / an earlier specimen
 HER2_HISTORY_WAS_OPENING = re.compile(_H["history"]["was_clause_opening"], re.I)
