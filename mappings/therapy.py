@@ -466,6 +466,10 @@ def _not_taken_clause_names(text: str) -> frozenset[int]:
             return frozenset()  # "No letrozole, palbociclib": which are not taken is not written
         if any(names[k][1].drug_class not in LINE_CLASSES for k in range(i, j + 1)):
             return frozenset()
+        after = text[names[j][0].end():names[j + 1][0].start() if j + 1 < len(names) else len(text)]
+        if T.DRUG_NOT_TAKEN_HELD.search(after):
+            i = j + 1  # "no palbociclib this cycle": a hold of a drug under way, read as given
+            continue
         out.update(range(i, j + 1))
         i = j + 1
     return frozenset(out)

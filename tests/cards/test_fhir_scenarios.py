@@ -5817,3 +5817,16 @@ def test_fhir_a_drug_written_as_stopped_beside_its_partner_stays_in_the_line(tex
     p = _statement(de_novo("p-stopped-partner"), {"text": text}, "2024-02-01")
     state, cards = run(p, dt.date(2024, 9, 1))
     assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole; no palbociclib this cycle", "Letrozole, no palbociclib until counts recover",
+                                  "Letrozole 2.5 mg; no palbociclib this week", "Letrozole; no palbociclib (cycle delayed)"])
+def test_fhir_a_cdk46_inhibitor_held_for_a_cycle_beside_letrozole_stays_part_of_the_line(text):
+    # a hold of a drug under way (FHIR R4 MedicationStatement.status on-hold: a pause) is no
+    # drug never given: the not-taken clause reading dropped palbociclib from line 1 and a draft of
+    # the same text was checked as letrozole alone ('Letrozole drafted without ribociclib')
+    p = _statement(de_novo("p-held-cycle"), {"text": text}, "2024-02-01")
+    state, cards = run(p, dt.date(2024, 9, 1))
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+    assert _drafted_cards(text) == []
+
