@@ -3075,9 +3075,18 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
     first = [e for e in undated if e.after_early_progression]
     if first and lines:
         undated = [e for e in undated if not e.after_early_progression]
-        for e in first:
-            e.superseded = e.active
-        lines.insert(0, _Line(first, None))
+        own = _Line(first, None)
+        if own.names() <= lines[0].names():
+            # ... unless the first dated line gives the same drug(s) ("now letrozole" beside a dated
+            # letrozole + palbociclib): the same course, part of that line, not a line more
+            lines[0].add(first)
+            if len(lines) > 1:
+                for e in first:
+                    e.superseded = e.active
+        else:
+            for e in first:
+                e.superseded = e.active
+            lines.insert(0, own)
     if undated:
         if lines:
             lines[-1].add(undated)
