@@ -742,7 +742,7 @@ def _her2_history(text: str) -> tuple[str, str | None]:
         history, now = text[m.start():stop], before + text[stop:]
         named = _her2_text_scores(history)
         if not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)
-                or _positive_stated(history)):  # "previously HER2-positive": named as history
+                or _her2_positive_history(history)):  # "previously HER2-positive": named as history
             continue
         if "3+" in named or "3+" in _her2_text_scores(now):
             return text, None
@@ -786,7 +786,7 @@ def _her2_history_first(text: str) -> tuple[str, str | None]:
     earlier_ish = _one_reading(_ish_readings(history)) is not None and _ish_in_text(now) is not None
     if not _names_current_result(now) or not (named or _her2_low_named(history) or earlier_ish
                                               or T.HER2_HISTORY_ZERO.search(history)
-                                              or _positive_stated(history)):
+                                              or _her2_positive_history(history)):
         return text, None
     if "3+" in named or "3+" in _her2_text_scores(now):
         return text, None
@@ -903,6 +903,12 @@ def _positive_stated(text: str) -> bool:
     HER2-negative (CR A.1), it names no second result; "HER2-low on primary, HER2-positive on
     metastasis" does (_NEG_RE reads "not positive" but not "not HER2-positive")."""
     return any(not _negated_before(text, m.start()) for m in _POS_RE.finditer(text))
+
+
+def _her2_positive_history(history: str) -> bool:
+    """A HER2-positive result in words in a history clause: not one naming ER / PR ("previously
+    ER positive" is that receptor's; CR A.1, local_codes.yaml her2.history other_receptor)."""
+    return _positive_stated(history) and not T.HER2_HISTORY_OTHER_RECEPTOR.search(history)
 
 
 def _negated_before(text: str, start: int) -> bool:

@@ -466,6 +466,10 @@ def _not_taken_clause_names(text: str) -> frozenset[int]:
             return frozenset()  # "No letrozole, palbociclib": which are not taken is not written
         if any(names[k][1].drug_class not in LINE_CLASSES for k in range(i, j + 1)):
             return frozenset()
+        after = text[names[j][0].end():names[j + 1][0].start() if j + 1 < len(names) else len(text)]
+        if T.DRUG_NOT_TAKEN_HELD.search(after):
+            i = j + 1  # "no palbociclib this cycle": a hold of a drug under way, read as given
+            continue
         out.update(range(i, j + 1))
         i = j + 1
     return frozenset(out)
@@ -3071,9 +3075,18 @@ def _build_lines(exps: list[_Exp], ctx: Ctx | None, ongoing_early: list[_Exp] | 
     first = [e for e in undated if e.after_early_progression]
     if first and lines:
         undated = [e for e in undated if not e.after_early_progression]
-        for e in first:
-            e.superseded = e.active
-        lines.insert(0, _Line(first, None))
+        own = _Line(first, None)
+        if own.names() <= lines[0].names():
+            # ... unless the first dated line gives the same drug(s) ("now letrozole" beside a dated
+            # letrozole + palbociclib): the same course, part of that line, not a line more
+            lines[0].add(first)
+            if len(lines) > 1:
+                for e in first:
+                    e.superseded = e.active
+        else:
+            for e in first:
+                e.superseded = e.active
+            lines.insert(0, own)
     if undated:
         if lines:
             lines[-1].add(undated)

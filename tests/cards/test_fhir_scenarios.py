@@ -5817,3 +5817,29 @@ def test_fhir_a_drug_written_as_stopped_beside_its_partner_stays_in_the_line(tex
     p = _statement(de_novo("p-stopped-partner"), {"text": text}, "2024-02-01")
     state, cards = run(p, dt.date(2024, 9, 1))
     assert "- Metastatic line 1: palbociclib + letrozole, 2024-02-01" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole; no palbociclib this cycle", "Letrozole, no palbociclib until counts recover",
+                                  "Letrozole 2.5 mg; no palbociclib this week", "Letrozole; no palbociclib (cycle delayed)"])
+def test_fhir_a_cdk46_inhibitor_held_for_a_cycle_beside_letrozole_stays_part_of_the_line(text):
+    # a hold of a drug under way (FHIR R4 MedicationStatement.status on-hold: a pause) is no
+    # drug never given: the not-taken clause reading dropped palbociclib from line 1 and a draft of
+    # the same text was checked as letrozole alone ('Letrozole drafted without ribociclib')
+    p = _statement(de_novo("p-held-cycle"), {"text": text}, "2024-02-01")
+    state, cards = run(p, dt.date(2024, 9, 1))
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+    assert _drafted_cards(text) == []
+
+
+def test_fhir_the_undated_drug_after_an_early_progression_joins_the_dated_first_line_of_the_same_drug():
+    # "Tamoxifen stopped for progression, now letrozole" beside a dated letrozole + palbociclib
+    # line: the same letrozole, one line (CR C.2 step 1), not 'line 1: letrozole, date unknown to
+    # 2024-02-01; line 2: letrozole + palbociclib' (two lines, the resistance of line 1 lost)
+    p = _statement(hr_positive_mbc("p-sw-adj-same", primary="2016-03-01"),
+                   {"text": "Tamoxifen stopped for progression, now letrozole"}, "2017-01-10")
+    p = p.regimen(("letrozole", "palbociclib"), "2024-02-01", "2024-10-01").progression("2024-09-20")
+    state, cards = run(p, dt.date(2025, 3, 1))
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Metastatic line 2" not in detail
+    assert "Sacituzumab govitecan: 1 systemic line(s) for metastatic disease" in detail
+    assert state.therapy.endocrine_resistance == "secondary"

@@ -902,3 +902,13 @@ def test_a_negated_on_review_marks_no_clause_as_current():
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="HER2 0 (not on review); 1+")], PID)
     assert s.her2.category == "negative-unspecified"
     assert "her2-score-missing" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["HER2 1+, previously ER positive", "HER2 1+; ISH not performed; previously positive ER",
+                                  "HER2 2+, ISH not amplified; previously ER/PR positive", "HER2 1+ (previously PR positive)"])
+def test_an_earlier_er_or_pr_positive_beside_a_her2_score_is_not_named_as_an_earlier_her2_result(text):
+    # CR A.1: ER, PR and HER2 are separate results; 'previously ER positive' is no HER2 history
+    # (the her2-history-in-text gap named it as 'an earlier result' of the HER2 observation)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == "low"
+    assert "her2-history-in-text" not in {g.code for g in s.gaps}
