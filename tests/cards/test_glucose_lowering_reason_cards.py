@@ -73,6 +73,14 @@ def _type_2_diabetic_after_first_line(pid: str):
     return p
 
 
+def _everolimus_card(p):
+    """The patient's state and its everolimus + exemestane card (the card invariants checked)."""
+    state = p.state(AS_OF)
+    cards = view(state)
+    check_invariants(state, cards)
+    return state, card(cards, "everolimus-exemestane")
+
+
 def test_insulin_for_steroid_hyperglycaemia_in_a_type_2_diabetic_is_named_as_the_diabetes_treatment():
     # was: "type 2 diabetes, no glucose-lowering treatment recorded; glucose-lowering drug not for
     # diabetes: insulin glargine for hyperglycaemia (not a diabetes diagnosis)": the insulin of an
@@ -82,10 +90,7 @@ def test_insulin_for_steroid_hyperglycaemia_in_a_type_2_diabetic_is_named_as_the
            "subject": {"reference": "Patient/gl-t2-steroid"},
            "medicationCodeableConcept": {"text": "Insulin glargine 10 units for steroid-induced hyperglycaemia"},
            "effectivePeriod": {"start": "2025-06-01"}})
-    state = p.state(AS_OF)
-    cards = view(state)
-    check_invariants(state, cards)
-    c = card(cards, "everolimus-exemestane")
+    state, c = _everolimus_card(p)
     assert "type 2 diabetes, on glucose-lowering treatment (insulin glargine)" in c["detail"]
     assert "not for diabetes" not in c["detail"]
 
@@ -109,10 +114,7 @@ def test_a_glucose_lowering_drug_written_as_stopped_or_not_taken_is_no_treated_d
 def test_a_stopped_metformin_beside_a_type_2_diabetes_condition_is_still_type_2_diabetes_without_treatment():
     p = _type_2_diabetic_after_first_line("gl-t2-stopped")
     p.add(dict(_written("metformin-stopped", "Metformin - stopped"), subject={"reference": "Patient/gl-t2-stopped"}))
-    state = p.state(AS_OF)
-    cards = view(state)
-    check_invariants(state, cards)
-    c = card(cards, "everolimus-exemestane")
+    state, c = _everolimus_card(p)
     assert "diabetes/hyperglycaemia" in c["summary"]
     assert "on glucose-lowering treatment (metformin)" not in c["detail"]
     assert "glucose-lowering-not-taken" in {g.code for g in state.gaps}
