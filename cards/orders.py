@@ -292,7 +292,8 @@ class OrderKnowledge:
     extra_drug: dict = field(default_factory=dict)
     # choice requirement rule -> (open_when rule, unless RuleRef or None, text, gap codes, source):
     # met for the pathway while the record cannot decide it (order_rules.yaml choice_requirements_open)
-    choice_open: dict[str, tuple[str, RuleRef | None, str, tuple[str, ...], str]] = field(default_factory=dict)
+    # rule -> the facts that leave it open, each (open_when, unless, text, gaps, source)
+    choice_open: dict[str, list[tuple[str, RuleRef | None, str, tuple[str, ...], str]]] = field(default_factory=dict)
 
     def receptor_labels(self, receptor: str) -> dict[str, dict]:
         """drug -> {label, source} for the drugs whose label the receptor ("HER2" / "HR") decides."""
@@ -390,12 +391,13 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
                          for e in data.get("trial_only_combinations") or ()),
         extra_drug=dict(data.get("extra_drug") or {}),
         choice_open={
-            rule: (e["open_when"],
-                   RuleRef(rule=e["unless"]["rule"],
-                           params=tuple(sorted((k, v) for k, v in e["unless"].items() if k != "rule")))
-                   if e.get("unless") else None,
-                   " ".join(e["text"].split()), tuple(e.get("gaps") or ()), e["source"])
-            for rule, e in (data.get("choice_requirements_open") or {}).items()
+            rule: [(e["open_when"],
+                    RuleRef(rule=e["unless"]["rule"],
+                            params=tuple(sorted((k, v) for k, v in e["unless"].items() if k != "rule")))
+                    if e.get("unless") else None,
+                    " ".join(e["text"].split()), tuple(e.get("gaps") or ()), e["source"])
+                   for e in entries]
+            for rule, entries in (data.get("choice_requirements_open") or {}).items()
         },
     )
     _check(k)
@@ -435,9 +437,10 @@ def _check(k: OrderKnowledge) -> None:
             raise ValueError(f"order_rules.yaml: trial_only_combinations {sorted(drugs)}: unknown drug or source")
     if not set(k.extra_drug.get("sources") or ()) <= set(k.sources):
         raise ValueError("order_rules.yaml: extra_drug: unknown source")
-    for rule, (open_when, unless, _, _, source) in k.choice_open.items():
-        if ({rule, open_when} | ({unless.rule} if unless else set())) - known_rules or source not in k.sources:
-            raise ValueError(f"order_rules.yaml: choice_requirements_open {rule}: unknown rule or source")
+    for rule, entries in k.choice_open.items():
+        for open_when, unless, _, _, source in entries:
+            if ({rule, open_when} | ({unless.rule} if unless else set())) - known_rules or source not in k.sources:
+                raise ValueError(f"order_rules.yaml: choice_requirements_open {rule}: unknown rule or source")
     for name, (_, refs, source) in k.monotherapy_label.items():
         if name not in DRUGS or source not in k.sources or any(r.rule not in known_rules for r in refs):
             raise ValueError(f"order_rules.yaml: monotherapy_label {name}: unknown drug, rule or source")
@@ -1205,7 +1208,8 @@ class _Checker:
     def _open_choice_requirements(self, g: Group) -> list[Finding]:
         """A fitting regimen's drafted choice whose requirement the pathway counts as met while the
         record cannot decide it (order_rules.yaml choice_requirements_open: fulvestrant +
-        palbociclib / abemaciclib after an adjuvant relapse whose timing cannot be told, B.9 (iv)):
+        palbociclib / abemaciclib after an adjuvant relapse whose timing cannot be told, or on a
+        running endocrine line with no progression recorded, B.9 (iv)):
         the open fact, with the mapping gaps saying why, as patient-view names them."""
         open_facts: dict[str, Finding] = {}
         if self.state.therapy.endocrine_resistance in ("primary", "secondary"):
@@ -1214,18 +1218,18 @@ class _Checker:
             return []
         refs = [r for n in g.cand.names for r in g.cand.regimen.choice_requires.get(n, ())]
         for ref in refs:
-            entry = KNOWLEDGE.choice_open.get(ref.rule)
-            if entry is None or not run_rule(ref.rule, self.state, self.ctx, **ref.kwargs).value:
+            entries = KNOWLEDGE.choice_open.get(ref.rule)
+            if not entries or not run_rule(ref.rule, self.state, self.ctx, **ref.kwargs).value:
                 continue
-            open_when, unless, text, gaps, _ = entry
-            opener = run_rule(open_when, self.state, self.ctx)
-            if opener.value is not None or (unless and run_rule(unless.rule, self.state, self.ctx,
-                                                                **unless.kwargs).value):
-                continue
-            open_facts.setdefault(text, Finding(None, f"{text}: {opener.text}", opener.sources))
-            for gap in self.state.gaps:
-                if gap.code in gaps:
-                    open_facts.setdefault(gap.message, Finding(None, gap.message, tuple(gap.sources)))
+            for open_when, unless, text, gaps, _ in entries:
+                opener = run_rule(open_when, self.state, self.ctx)
+                if opener.value is not None or (unless and run_rule(unless.rule, self.state, self.ctx,
+                                                                    **unless.kwargs).value):
+                    continue
+                open_facts.setdefault(text, Finding(None, f"{text}: {opener.text}", opener.sources))
+                for gap in self.state.gaps:
+                    if gap.code in gaps:
+                        open_facts.setdefault(gap.message, Finding(None, gap.message, tuple(gap.sources)))
         return list(open_facts.values())
 
     def _open_outside_phase(self, a) -> list[Finding]:

@@ -1254,6 +1254,32 @@ def progression_after_endocrine_therapy_unconfirmed(state, ctx):
 
 
 @rule
+def endocrine_progression_documented_beyond_running_line(state, ctx):
+    """Whether the "disease progression after endocrine therapy" of the palbociclib and abemaciclib
+    + fulvestrant labels (B.9 (iv)) rests on a documented progression, or only on the running
+    metastatic endocrine line, which progressed_on_or_after_endocrine_therapy counts as given (the
+    pathway reads an ongoing line at its progression: patient-view offers the regimen as the next
+    line). None (open) when the running line is endocrine, no progression is documented on it
+    (a disease-status "worsening" dated after its start, or its end by progression), no earlier
+    metastatic endocrine line ended otherwise than for a stated non-progression reason, and no
+    endocrine resistance (a relapse on or within 12 months of adjuvant ET, C.1) is documented:
+    an order signed now would not meet the label. True otherwise (nothing running: the pathway's
+    own reading stands)."""
+    th = state.therapy
+    line = ctx.current_line
+    if line is None or not line.endocrine or line.progressed or th.endocrine_resistance in ("primary", "secondary"):
+        return Finding(True, "")
+    progression = th.last_endocrine_progression_last or th.last_endocrine_progression
+    if progression is not None and line.start is not None and progression > line.start:
+        return Finding(True, "")  # dated after the line started: a progression on it (C.2 step 1)
+    if any(ln.endocrine and not ln.stopped_without_progression for ln in th.metastatic_lines if ln is not line):
+        return Finding(True, "")  # an earlier endocrine line, ended by progression (the mappings' proxy)
+    which = "first line" if line.number == 1 else f"line {line.number}"
+    return Finding(None, f"the running {which} ({' + '.join(line.names)}) has no recorded progression",
+                   _srcs(line.sources))
+
+
+@rule
 def no_metastatic_endocrine_line(state, ctx):
     """No endocrine-based line for metastatic disease yet: endocrine-based therapy would be
     the initial one, also after chemotherapy (C.2 step 2: visceral crisis -> chemotherapy,

@@ -202,7 +202,8 @@ def _waiting_on_more_than_a_biomarker(state, a) -> bool:
 def _choice_requirement_open(state, reg, names) -> bool:
     """patient-view offers the choice, but a requirement of it the pathway counts as met rests on
     a fact the record leaves open (order_rules.yaml choice_requirements_open: fulvestrant +
-    palbociclib after an adjuvant relapse whose timing cannot be told, B.9 (iv))."""
+    palbociclib after an adjuvant relapse whose timing cannot be told, or while a first line with
+    no recorded progression runs, B.9 (iv))."""
     from cards.orders import KNOWLEDGE
     from cards.rules import Context, evaluate_rule
 
@@ -210,13 +211,13 @@ def _choice_requirement_open(state, reg, names) -> bool:
         return False
     ctx = Context.of(state)
     for ref in (r for n in names for r in reg.choice_requires.get(n, ())):
-        entry = KNOWLEDGE.choice_open.get(ref.rule)
-        if entry is None or not evaluate_rule(ref.rule, state, ctx, **ref.kwargs).value:
+        entries = KNOWLEDGE.choice_open.get(ref.rule)
+        if not entries or not evaluate_rule(ref.rule, state, ctx, **ref.kwargs).value:
             continue
-        open_when, unless, *_ = entry
-        if evaluate_rule(open_when, state, ctx).value is None and not (
-                unless and evaluate_rule(unless.rule, state, ctx, **unless.kwargs).value):
-            return True
+        for open_when, unless, *_ in entries:
+            if evaluate_rule(open_when, state, ctx).value is None and not (
+                    unless and evaluate_rule(unless.rule, state, ctx, **unless.kwargs).value):
+                return True
     return False
 
 
@@ -357,3 +358,71 @@ def test_patient_view_says_nothing_of_the_relapse_timing_when_the_record_decides
 ])
 def test_fulvestrant_with_a_cdk46_inhibitor_whose_label_the_record_decides_stays_silent(names, ended):
     assert _timing_unclear_cards(*names, ended=ended)[1] == []
+
+
+# --- fulvestrant + palbociclib / abemaciclib drafted while a first line runs, no progression recorded ----
+
+def _running_first_line_cards(*names: str, patient=None):
+    """De novo MBC on letrozole + palbociclib since 2024-02-01 (ongoing), asked 2024-09-01; `names` drafted."""
+    import datetime as dt
+
+    from cards.engine import order_cards
+    from cards.knowledge import DRUGS
+    from tests.cards.test_fhir_scenarios import _draft, de_novo
+
+    if patient is None:
+        patient = de_novo("p-running-first-line").regimen(("letrozole", "palbociclib"), "2024-02-01")
+    state = patient.state(dt.date(2024, 9, 1))
+    drafts = [_draft(n, DRUGS[n].drug_class, DRUGS[n].rxnorm) for n in names]
+    return state, [c.to_json() for c in order_cards(state, drafts, None, "order-sign")]
+
+
+@pytest.mark.parametrize("cdk", ["palbociclib", "abemaciclib"])
+def test_fulvestrant_with_palbociclib_or_abemaciclib_drafted_on_a_running_first_line_without_progression_is_not_confirmed(
+        cdk):
+    # B.9 (iv): labelled only "in women with disease progression after endocrine therapy"; the running
+    # letrozole + palbociclib (B.10, initial endocrine-based therapy) shows none. Patient-view offers the
+    # regimen only "at progression". Before: only the active-drug card, nothing about the label
+    state, cards = _running_first_line_cards("fulvestrant", cdk)
+    [card] = [c for c in cards if "label requirement not confirmed" in c["summary"]]
+    assert card["indicator"] == "warning" and card["source"]["topic"]["code"] == "order-not-indicated"
+    assert card["summary"].startswith(f"Fulvestrant + {cdk}: label requirement not confirmed — "
+                                      "No progression on endocrine therapy documented: the running first line")
+    assert ("- No progression on endocrine therapy documented: the running first line (letrozole + palbociclib) "
+            "has no recorded progression") in card["detail"]
+    assert all(not s.get("isRecommended") for s in card["suggestions"])  # nothing pre-selected
+    # patient-view: the regimen is a next-line option, at the running line's progression
+    assert "the options below apply at progression" in patient_view_detail(state, "patient-summary")
+    assert "fulvestrant-cdk46i" in [c.source.topic.code for c in patient_view_cards(state)]
+
+
+def _progressed_on_line_1():
+    from tests.cards.test_fhir_scenarios import de_novo
+
+    return de_novo("p-running-line-progressed").regimen(("letrozole", "palbociclib"), "2024-02-01").progression("2024-08-15")
+
+
+def _line_2_after_progression():
+    from tests.cards.test_fhir_scenarios import de_novo
+
+    return (de_novo("p-line-2").regimen(("letrozole", "palbociclib"), "2024-02-01", "2024-06-20")
+            .progression("2024-06-15").regimen(("exemestane",), "2024-07-01"))
+
+
+@pytest.mark.parametrize("names, patient", [
+    (("fulvestrant", "ribociclib"), None),                    # "initial endocrine based therapy" too (B.9 (iii))
+    (("fulvestrant", "palbociclib"), _progressed_on_line_1),  # progression recorded on the running line
+    (("fulvestrant", "abemaciclib"), _line_2_after_progression),  # progression on an earlier endocrine line
+])
+def test_fulvestrant_with_a_cdk46_inhibitor_on_a_running_line_says_nothing_of_progression_when_its_label_is_met(
+        names, patient):
+    _, cards = _running_first_line_cards(*names, patient=patient() if patient else None)
+    assert not [c for c in cards if "label requirement not confirmed" in c["summary"]]
+
+
+def test_fulvestrant_with_palbociclib_drafted_in_de_novo_disease_with_no_running_line_keeps_todays_reading():
+    from tests.cards.test_fhir_scenarios import de_novo
+
+    _, cards = _running_first_line_cards("fulvestrant", "palbociclib", patient=de_novo("p-de-novo-no-line"))
+    assert [c["summary"] for c in cards] == [
+        "Fulvestrant + palbociclib: not indicated — No prior endocrine therapy (any setting) documented"]
