@@ -1119,6 +1119,13 @@ def _reason_code(cc: Any) -> tuple[str | None, str | None]:
     return _reason_words(cc_text(cc), False)
 
 
+def _referenced_medication(ctx: Ctx, res: dict[str, Any]) -> dict[str, Any] | None:
+    """The Medication a record's medicationReference points to (contained or in the request),
+    or None (FHIR R4 Medication{Request,Statement,Administration}.medication[x])."""
+    ref = res.get("medicationReference")
+    return ctx.resolve(ref, res) if isinstance(ref, dict) else None
+
+
 def _glucose_lowering_names(ctx: Ctx, e: Exposure) -> list[str]:
     """The glucose-lowering drugs of an exposure by name; a fixed-dose combination product its
     records name ("Janumet 50/1000", read as sitagliptin) by every ingredient (drugs.yaml
@@ -1129,7 +1136,7 @@ def _glucose_lowering_names(ctx: Ctx, e: Exposure) -> list[str]:
         res = ctx.resolve({"reference": src.reference})
         if res is None:
             continue
-        med = ctx.resolve(res.get("medicationReference"), res) if isinstance(res.get("medicationReference"), dict) else None
+        med = _referenced_medication(ctx, res)
         text = cc_text(res.get("medicationCodeableConcept")) + " | " + (cc_text(med.get("code")) if med else "")
         found.extend(_combination_ingredients(text))
     return list(dict.fromkeys(found + names)) if found else names
@@ -1172,7 +1179,7 @@ def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | N
                   if isinstance(d, dict)]
         if isinstance(res.get("dosage"), dict):  # MedicationAdministration.dosage (one)
             texts.append(text_of(res["dosage"].get("text")))
-        med = ctx.resolve(res.get("medicationReference"), res) if isinstance(res.get("medicationReference"), dict) else None
+        med = _referenced_medication(ctx, res)
         if med is not None:
             texts.append(cc_text(med.get("code")))
         own = " | ".join(t for t in texts if t)
@@ -1203,7 +1210,7 @@ def _glucose_lowering_not_taken(ctx: Ctx, e: Exposure) -> str | None:
         res = ctx.resolve({"reference": src.reference})
         if res is None:
             return None
-        med = ctx.resolve(res.get("medicationReference"), res) if isinstance(res.get("medicationReference"), dict) else None
+        med = _referenced_medication(ctx, res)
         written = cc_as_written(res.get("medicationCodeableConcept") if med is None else med.get("code"))
         if T.GLUCOSE_LOWERING_PROCEDURE_PAUSE.search(written):
             return None  # "No metformin on day of contrast": a hold around a study (not_taken_procedure_pause)
