@@ -994,8 +994,10 @@ class _Checker:
             return []
         one = len(active) == 1
         active_label = " and ".join(active)
+        drafted_label = " and ".join(drafted)
+        drafted_label = drafted_label[:1].upper() + drafted_label[1:]
         active_srcs = [s for a in active for s in self.active[a]]
-        lines = [f"**{' and '.join(drafted)[:1].upper() + ' and '.join(drafted)[1:]} drafted while {active_label} "
+        lines = [f"**{drafted_label} drafted while {active_label} "
                  f"{'is' if one else 'are'} active**{cite(active_srcs)}: no labelled regimen gives "
                  f"{'both' if len(pairs) == 1 else 'these together'}.", "", "**Why**"]
         lines += [f"- {why[:1].upper() + why[1:]} ({n} drafted, {a} active): {bases.get(why, basis)}."
@@ -1007,7 +1009,7 @@ class _Checker:
                   f"- If the record is out of date ({active_label} already stopped), correct it."]
         lines += self._label_block(reg)
         lines += self._drafts_block(drafted + active) + self._footer()
-        summary = (f"{' and '.join(drafted)[:1].upper() + ' and '.join(drafted)[1:]} drafted while {active_label} "
+        summary = (f"{drafted_label} drafted while {active_label} "
                    f"{'is' if one else 'are'} active: "
                    + (f"no labelled regimen gives both — stop {active_label} if switching" if len(pairs) == 1 else
                       f"no label combines them — stop the active {'drug' if one else 'ones'} if switching"))
