@@ -1171,7 +1171,7 @@ def _note_equivocal_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
     equivocal = [r for r in group if r.ish_equivocal]
     if not equivocal:
         return
-    days = ", ".join(sorted({r.date.isoformat() for r in equivocal if r.date})) or "undated"
+    days = _result_days(equivocal) or "undated"
     ctx.gap("her2-ish-equivocal",
             f"HER2 ISH reported 'equivocal' ({days}): the ASCO/CAP 2013 category; the 2018 definitions (CR A.1) "
             "have none and read such a case by its ratio, HER2 copies per nucleus and the IHC. HER2 status by ISH "
@@ -1334,11 +1334,11 @@ def _note_discordant_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
     """Names the two ISH results that left HER2 unknown (see _ish_results)."""
     if her2.category != "unknown" or not her2.conflict or her2.date is None:
         return
-    group = [r for r in recs if r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS]
+    group = _in_assessment(recs, her2)
     found = _ish_results(group)
     if len(found) < 2:
         return
-    said = "; ".join(f"{v.replace('-', ' ')} ({', '.join(sorted({r.date.isoformat() for r in rs if r.date}))})"
+    said = "; ".join(f"{v.replace('-', ' ')} ({_result_days(rs)})"
                      for v, rs in sorted(found.items()))
     ctx.gap("her2-ish-discordant",
             f"HER2 ISH results within one assessment disagree: {said}. Amplified is HER2-positive, not "
@@ -1355,7 +1355,7 @@ def _note_ihc_3_plus_beside_ish_not_amplified(ctx: Ctx, recs: list[_Her2], her2:
     not amplified is. Named, so the user can ask pathology to review them."""
     if her2.category not in ("positive", "unknown") or her2.ihc_score != "3+" or her2.date is None:
         return
-    group = [r for r in recs if r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS]
+    group = _in_assessment(recs, her2)
     ihc = [r for r in group if r.ihc == "3+"]
     not_amplified = _ish_results(group).get("not-amplified", [])
     if not not_amplified and her2.ish == "not-amplified":
@@ -1363,10 +1363,8 @@ def _note_ihc_3_plus_beside_ish_not_amplified(ctx: Ctx, recs: list[_Her2], her2:
         not_amplified = [r for r in group if r.kind == "ish" and (r.ratio is not None or r.copies is not None)]
     if not ihc or not not_amplified:
         return
-    def days(rs: list[_Her2]) -> str:
-        return ", ".join(sorted({r.date.isoformat() for r in rs if r.date}))
     ctx.gap("her2-ihc-ish-discordant",
-            f"HER2 IHC 3+ ({days(ihc)}) with ISH not amplified ({days(not_amplified)}) in the same assessment: "
+            f"HER2 IHC 3+ ({_result_days(ihc)}) with ISH not amplified ({_result_days(not_amplified)}) in the same assessment: "
             "the results disagree. IHC 3+ is HER2-positive (ASCO/CAP 2018, CR A.1), an ISH not amplified is not; "
             + ("HER2 discordant is read as unknown, testing only (CR C.2 step 0)" if her2.category == "unknown" else
                "with an ISH amplified too, HER2 is read as positive")
@@ -1437,6 +1435,11 @@ def _note_earlier_her2_low(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> Non
                     f"('{r.history}'); the current result is used. HER2 can differ between primary tumour and "
                     "metastasis.", [r.src])
             return
+
+
+def _result_days(rs: list[_Her2]) -> str:
+    """The days of results, each once, in order ("2024-03-01, 2024-03-05"); "" when none is dated."""
+    return ", ".join(sorted({r.date.isoformat() for r in rs if r.date}))
 
 
 def _in_assessment(recs: list[_Her2], her2: HER2Status) -> list[_Her2]:
