@@ -635,6 +635,8 @@ class _Checker:
         # drugs an extra-drug card names (extra_drug_cards): no partner card of their own
         self.extra_names: set[str] = set()
         self.has_ofs = any(DRUGS[n].drug_class == "ovarian-suppression" for n in self.pool)
+        # (drug, safety rule id) said on the active-drug card instead of a safety card of its own
+        self.merged_safety: set[tuple[str, str]] = set()
 
     # -- pathway access ------------------------------------------------------
     def assessment(self, topic: str) -> RegimenAssessment:
@@ -818,7 +820,7 @@ class _Checker:
             self._about(cards[-1:], [n for g in ofs_needed for n in (*g.cand.names, *g.focus)])
         cards += extra
         if self.status.in_pathway:
-            cards += self._about(self.active_same_class_cards(drug_group), self.drafted_regimen_drugs)
+            cards += self._about(self.active_same_class_cards(drug_group, not_indicated), self.drafted_regimen_drugs)
         cards += self.safety_cards(drug_group, not_indicated)
         cards += self.pathway_caution_cards(list(groups.values()), drug_group)
         cards.sort(key=lambda c: (INDICATOR_RANK[c.indicator], ORDER_TOPICS.index(c.topic)))
@@ -930,7 +932,7 @@ class _Checker:
         return [self._not_indicated_topic_card(reg, summary, lines, suggestions)]
 
     # -- a drafted drug beside an active drug of its class ---------------------
-    def active_same_class_cards(self, drug_group: dict[str, Group]) -> list[Card]:
+    def active_same_class_cards(self, drug_group: dict[str, Group], not_indicated: set[str] = frozenset()) -> list[Card]:
         """A drafted drug (in focus) of the class of a drug the record shows active (an active
         MedicationRequest / MedicationStatement, not one of these drafts), or a second endocrine
         agent beside an active one (order_rules.yaml extra_drug: the classes and their names):
@@ -987,6 +989,8 @@ class _Checker:
             return []
         drafted = list(dict.fromkeys(n for n, _ in pairs))
         active = list(dict.fromkeys(a for _, a in pairs))
+        merged = self._safety_with_active(drug_group, not_indicated, set(active))
+        drafted += [n for _, n, _ in merged if n not in drafted]
         g = drug_group.get(drafted[0])
         reg = g.cand.regimen if g else next(
             (r for n in drafted + active for r in regimens_with_drug(n) if not r.informational_only), None)
@@ -999,9 +1003,13 @@ class _Checker:
         active_srcs = [s for a in active for s in self.active[a]]
         lines = [f"**{drafted_label} drafted while {active_label} "
                  f"{'is' if one else 'are'} active**{cite(active_srcs)}: no labelled regimen gives "
-                 f"{'both' if len(pairs) == 1 else 'these together'}.", "", "**Why**"]
+                 f"{'both' if len(pairs) == 1 and not merged else 'these together'}.", "", "**Why**"]
         lines += [f"- {why[:1].upper() + why[1:]} ({n} drafted, {a} active): {bases.get(why, basis)}."
                   for (n, a), why in pairs.items()]
+        for s, n, a in merged:
+            head = f"{n[:1].upper() + n[1:]} {s.short}"
+            text = s.text[len(head) + 2:] if s.text.startswith(head + ": ") else s.text  # not said twice
+            lines.append(f"- {head} ({n} drafted, {a} active): {text} ({self._source_title(s.source)})")
         lines += [f"- If this is a switch, stop the active {active_label} order{'' if one else 's'}: this card "
                   "does not stop {0}. A draft naming the order it replaces "
                   "(MedicationRequest.priorPrescription) gets no such card.".format(
@@ -1013,7 +1021,42 @@ class _Checker:
                    f"{'is' if one else 'are'} active: "
                    + (f"no labelled regimen gives both — stop {active_label} if switching" if len(pairs) == 1 else
                       f"no label combines them — stop the active {'drug' if one else 'ones'} if switching"))
-        return [self._not_indicated_topic_card(reg, summary, lines, [])]
+        if merged:
+            # the drafted drug's caution about the same active drug (ribociclib with tamoxifen) is
+            # this card's too: stopping that drug answers both, so one card says both
+            summary = (f"{drafted_label} drafted while {active_label} {'is' if one else 'are'} active: stop "
+                       f"{active_label if one else 'the active ones'} if switching — "
+                       + "; ".join([next(iter(pairs.values())) if len(pairs) == 1 else "no label combines them"]
+                                   + [f"{n} {s.short}" for s, n, _ in merged]))
+        card = self._not_indicated_topic_card(reg, summary, lines, [])
+        if any(s.indicator == "critical" for s, _, _ in merged):
+            card.indicator = "critical"  # the merged caution's own indicator, the stronger one
+        return [card]
+
+    def _safety_with_active(self, drug_group: dict[str, Group], not_indicated: set[str],
+                            active: set[str]) -> list[tuple[SafetyRule, str, str]]:
+        """The safety cautions a drafted drug in focus would get for being taken with an active
+        drug the active-drug card names (order_rules.yaml safety `with_drugs`: ribociclib with an
+        active tamoxifen, CR C.2 safety overlays, B.10), only when that active drug is the whole
+        fact (none of the `with_drugs` drafted): (rule, drafted drug, active drug(s)). Recorded in
+        merged_safety so safety_cards does not give the same stop a card of its own."""
+        out = []
+        for s in KNOWLEDGE.safety:
+            if not s.with_drugs or (s.pathway_advice and not self.status.in_pathway):
+                continue
+            if self.status.deceased and s.indicator != "critical":
+                continue
+            present = s.with_drugs & self.pool
+            if not present or not present <= active or present & self.drafted:
+                continue
+            for n, g in drug_group.items():
+                if n not in s.drugs or (n, s.group) in {(m, r.group) for r, m, _ in out}:
+                    continue
+                if s.indicator != "critical" and (g.continuation or n in not_indicated):
+                    continue
+                out.append((s, n, " and ".join(sorted(present))))
+                self.merged_safety.add((n, s.id))
+        return out
 
     # -- per regimen group ---------------------------------------------------
     def group_cards(self, g: Group) -> list[Card]:
@@ -2009,6 +2052,9 @@ class _Checker:
                 continue  # deceased: no advice, only the drug-level stops
             for name, g in drug_group.items():
                 if name not in s.drugs or (name, s.group) in done:
+                    continue
+                if (name, s.id) in self.merged_safety:
+                    done.add((name, s.group))  # said on the active-drug card (_safety_with_active)
                     continue
                 if s.indicator != "critical" and (g.continuation or name in not_indicated):
                     continue
