@@ -580,6 +580,10 @@ class Group:
     # "advanced" may still apply; a label requirement the record cannot confirm), so the
     # drug-level safety cards still apply to its drugs
     advisory: bool = False
+    # the documented facts its not-indicated card gives, and that card (a critical safety card
+    # about the same drugs takes them over: safety_card)
+    reasons_not: list = field(default_factory=list)
+    not_indicated_card: "Card | None" = None
 
     @property
     def key(self) -> tuple[str, tuple[str, ...]]:
@@ -637,6 +641,8 @@ class _Checker:
         self.has_ofs = any(DRUGS[n].drug_class == "ovarian-suppression" for n in self.pool)
         # (drug, safety rule id) said on the active-drug card instead of a safety card of its own
         self.merged_safety: set[tuple[str, str]] = set()
+        # uuids of not-indicated cards a critical safety card about the same drugs took over
+        self.absorbed: set[str] = set()
 
     # -- pathway access ------------------------------------------------------
     def assessment(self, topic: str) -> RegimenAssessment:
@@ -822,6 +828,8 @@ class _Checker:
         if self.status.in_pathway:
             cards += self._about(self.active_same_class_cards(drug_group, not_indicated), self.drafted_regimen_drugs)
         cards += self.safety_cards(drug_group, not_indicated)
+        # a not-indicated card a critical safety card took over (safety_card): said there, once
+        cards = [c for c in cards if c.uuid not in self.absorbed]
         cards += self.pathway_caution_cards(list(groups.values()), drug_group)
         cards.sort(key=lambda c: (INDICATOR_RANK[c.indicator], ORDER_TOPICS.index(c.topic)))
         if self.hook == "order-sign":
@@ -1072,7 +1080,11 @@ class _Checker:
         reasons = self.not_indicated_reasons(g, bm_false)
         cards: list[Card] = []
         if reasons:
-            return [self.not_indicated_card(g, reasons, missing)] if self.concerns_focus(g) else []
+            if not self.concerns_focus(g):
+                return []
+            g.reasons_not = reasons
+            g.not_indicated_card = self.not_indicated_card(g, reasons, missing)
+            return [g.not_indicated_card]
         by_test: dict[str, list[tuple[BiomarkerRule, Finding]]] = {}
         for b, f in missing:
             by_test.setdefault(b.test, []).append((b, f))
@@ -2095,11 +2107,28 @@ class _Checker:
         short = s.short_unconfirmed if s.short_unconfirmed and all(x.unconfirmed_only for _, x in hits) else s.short
         lines = [f"**{label}: {short}** — {f'a documented safety reason against this {drafts_noun(d.order for d in self._drafts_of(names))}' if s.indicator == 'critical' else 'needs care for this patient'}.",
                  "", "**Documented facts**", self._fact(f), "", f"**Label / trial**: {s.text} ({self._source_title(s.source)})"]
+        # a critical stop for drugs whose not-indicated card gives the same or further facts (T-DXd
+        # drafted after symptomatic ILD on T-DXd: the label's permanent stop, B.11, and "already
+        # treated"): one card, the critical one, says them all and offers that card's replacements
+        groups = list({id(drug_group[n]): drug_group[n] for n in names}.values())
+        took_over = s.indicator == "critical" and all(
+            g.not_indicated_card is not None and set(g.focus) <= set(names) for g in groups)
+        if took_over:
+            lines += ["", "**Not indicated either (documented facts)**"]
+            lines += [self._fact(x) for g in groups for x in _distinct_facts(g.reasons_not)]
         lines += self._label_block(reg)
         continuing = [n for n in names if drug_group[n].continuation]
         if continuing:
             lines += ["", f"Continuation of an active order: {', '.join(continuing)}."]
         suggestions = self._removal(names) if s.indicator == "critical" else []
+        if took_over and len(groups) == 1:
+            replacing, fit = self.replacements(groups[0])
+            for x in replacing:
+                x.isRecommended = None  # removing the draft is the one pre-selected
+            suggestions += replacing
+            lines += self._fitting_block(fit)
+        if took_over:
+            self.absorbed.update(g.not_indicated_card.uuid for g in groups)
         if s.never_recommended and s.indicator != "critical" and self.status.in_pathway:
             # patient-view never recommends this drug here: offer what it recommends instead,
             # as the not-indicated card does (never a choice the patient should not start)
