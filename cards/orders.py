@@ -196,7 +196,7 @@ from cards.knowledge import (
 )
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
-from cards.render import MAX_SUMMARY, SUMMARY_SOURCE, cite, clip, medication_request, service_request
+from cards.render import MAX_SUMMARY, SUMMARY_SOURCE, cite, clip, medication_request, service_request, upper_first
 from cards.rules import (
     HER2_HISTORY_NOTE, PATHOGENIC, PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant, esr1_pending,
     evaluate_rule,
@@ -919,9 +919,9 @@ class _Checker:
                  f"{'' if set(names) <= set(drafted) else ' (' + ' + '.join(names) + ')'}; "
                  f"{' and '.join(extra)} {'is' if len(extra) == 1 else 'are'} extra to it.",
                  "", "**Why**"]
-        lines += [f"- {r[:1].upper() + r[1:]}: each labelled regimen holds at most one endocrine agent and one "
+        lines += [f"- {upper_first(r)}: each labelled regimen holds at most one endocrine agent and one "
                   "drug of each class (labels B.1-B.14)." if r.startswith("two") else
-                  f"- {r[:1].upper() + r[1:]} (labels B.1-B.14)." for r in reasons]
+                  f"- {upper_first(r)} (labels B.1-B.14)." for r in reasons]
         lines.append("- If one draft replaces another (a switch), withdraw the one it replaces; a drug drafted twice "
                      "(loading doses) is not an extra drug.")
         lines += self._label_block(reg)
@@ -1007,15 +1007,15 @@ class _Checker:
         one = len(active) == 1
         active_label = " and ".join(active)
         drafted_label = " and ".join(drafted)
-        drafted_label = drafted_label[:1].upper() + drafted_label[1:]
+        drafted_label = upper_first(drafted_label)
         active_srcs = [s for a in active for s in self.active[a]]
         lines = [f"**{drafted_label} drafted while {active_label} "
                  f"{'is' if one else 'are'} active**{cite(active_srcs)}: no labelled regimen gives "
                  f"{'both' if len(pairs) == 1 and not merged else 'these together'}.", "", "**Why**"]
-        lines += [f"- {why[:1].upper() + why[1:]} ({n} drafted, {a} active): {bases.get(why, basis)}."
+        lines += [f"- {upper_first(why)} ({n} drafted, {a} active): {bases.get(why, basis)}."
                   for (n, a), why in pairs.items()]
         for s, n, a in merged:
-            head = f"{n[:1].upper() + n[1:]} {s.short}"
+            head = f"{upper_first(n)} {s.short}"
             text = s.text[len(head) + 2:] if s.text.startswith(head + ": ") else s.text  # not said twice
             lines.append(f"- {head} ({n} drafted, {a} active): {text} ({self._source_title(s.source)})")
         lines += [f"- If this is a switch, stop the active {active_label} order{'' if one else 's'}: this card "
@@ -1162,7 +1162,7 @@ class _Checker:
         hits = list(labels)
         names = " + ".join(hits)
         what = " and ".join(name for name, *_ in found)
-        lines = [f"**{names[:1].upper() + names[1:]}: the label names the {what} status, and the {what} result "
+        lines = [f"**{upper_first(names)}: the label names the {what} status, and the {what} result "
                  f"is not final yet, so this {drafts_noun(d.order for d in self._drafts_of(hits))} could "
                  "not be checked against the label.**", "",
                  "**What the record shows**"]
@@ -1461,7 +1461,7 @@ class _Checker:
         patient back into the label."""
         reg = g.cand.regimen
         names = ", ".join(hits)
-        lines = [f"**{names[:1].upper() + names[1:]}: {headline}** — {context}", "", "**Documented facts**"]
+        lines = [f"**{upper_first(names)}: {headline}** — {context}", "", "**Documented facts**"]
         lines += [self._fact(f) for f in facts]
         lines += _not_final_lines(pending)
         lines += [f"- Pathway: {self.status.reason}", ""]
@@ -1575,8 +1575,7 @@ class _Checker:
 
     @staticmethod
     def _choice_label(names) -> str:
-        text = " + ".join(names)
-        return text[:1].upper() + text[1:]
+        return upper_first(" + ".join(names))
 
     def replacements(self, g: Group) -> tuple[list[Suggestion], list[str]]:
         """The regimens that fit, in pathway rank order as patient-view shows them, each with
@@ -1728,9 +1727,9 @@ class _Checker:
                                       actions=[Action(type="create", description=f"Draft test order: {o.text}",
                                                       resource=service_request(pid, o, why)) for o in orders])]
         label = " + ".join(drugs)
-        lines = [f"**{label[:1].upper() + label[1:]}: the label requires {requires}; none usable is documented.**"
+        lines = [f"**{upper_first(label)}: the label requires {requires}; none usable is documented.**"
                  if rule.label_requires else
-                 f"**{label[:1].upper() + label[1:]}: the label requires a {what}, and none usable is documented.**",
+                 f"**{upper_first(label)}: the label requires a {what}, and none usable is documented.**",
                  "", "**What the record shows**"]
         lines += [self._fact(f) for _, f in items]
         lines += _not_final_lines(marker_pending)
@@ -1752,7 +1751,7 @@ class _Checker:
         lines += ["", "**Orders proposed**"] + [f"- {o.text}" for o in orders]
         lines += self._drafts_block(g.cand.names) + self._footer()
         return Card(
-            summary=clip(f"{label[:1].upper() + label[1:]}: " + (
+            summary=clip(f"{upper_first(label)}: " + (
                 f"{'/'.join(dict.fromkeys(variant_name(v) for v in unclear))} detected, "
                 f"inactivation not stated — label requires a {what.removesuffix(' result')}" if unclear and not not_final
                 else f"{what} {'not final yet' if not_final else 'not documented'} — {requires_short}")),
@@ -2094,14 +2093,14 @@ class _Checker:
         srcs = [Source(reference=d.reference) for d in self.drafts if d.reference and set(d.names) & set(present)]
         srcs += [x for n in present for x in self.active.get(n, ())]
         what = " + ".join(present)
-        return Finding(True, f"{what[:1].upper() + what[1:]} drafted or active together with {name}", tuple(srcs))
+        return Finding(True, f"{upper_first(what)} drafted or active together with {name}", tuple(srcs))
 
     def safety_card(self, s: SafetyRule, hits: list[tuple[str, Finding]], drug_group: dict[str, Group]) -> Card:
         names = list(dict.fromkeys(n for n, _ in hits))
         reg = drug_group[names[0]].cand.regimen
         f = hits[0][1]
         label = " + ".join(names)
-        label = label[:1].upper() + label[1:]
+        label = upper_first(label)
         verb = "do not start" if s.indicator == "critical" else "caution"
         # raised by an unconfirmed condition alone: the card says so (SafetyRule.short_unconfirmed)
         short = s.short_unconfirmed if s.short_unconfirmed and all(x.unconfirmed_only for _, x in hits) else s.short
@@ -2227,7 +2226,7 @@ class _Checker:
                   "C.2 marks the window length as a design choice)._"]
         lines += self._drafts_block(names) + self._footer()
         return self._about([Card(
-            summary=clip(f"{label[:1].upper() + label[1:]}: " + " and ".join(
+            summary=clip(f"{upper_first(label)}: " + " and ".join(
                 ("measured " if d.undecided else "") + d.lab_name
                 for d in stale) + f" not documented in the last {GLYCEMIC_WINDOW_DAYS} days"),
             indicator="info",
@@ -2468,9 +2467,9 @@ def contradiction_cards(contradictions: dict[str, tuple[list[DraftOrder], list[D
     if len(names) == 1:
         giving, forbidding = contradictions[names[0]]
         refs = ", ".join(o.reference or "no id" for o in giving + forbidding)
-        summary = f"{names[0][:1].upper() + names[0][1:]} drafted both to give and not to give ({refs})"
+        summary = f"{upper_first(names[0])} drafted both to give and not to give ({refs})"
         if len(summary) > MAX_SUMMARY:  # long ids: clipped, a reference was cut and its bracket left open
-            summary = (f"{names[0][:1].upper() + names[0][1:]} drafted both to give and not to give "
+            summary = (f"{upper_first(names[0])} drafted both to give and not to give "
                        f"({len(giving + forbidding)} drafts, named below)")
     else:
         summary = f"{len(names)} drugs drafted both to give and not to give: {', '.join(names)}"
@@ -2531,6 +2530,6 @@ def not_checked_cards(unchecked: list[DraftOrder], hook: str) -> list[Card]:
     drafted = "draft" if noun == "draft" else f"drafted {noun}"
     short = (f"whether it orders or prohibits its {thing} is unclear" if unclear else unread_why(unchecked))
     summary = (f"{n} {drafted}s not checked: " + (why if unclear else unread_why(unchecked))
-               if n > 1 else f"{drafted[:1].upper() + drafted[1:]} not checked: {short} "
+               if n > 1 else f"{upper_first(drafted)} not checked: {short} "
                              f"({unchecked[0].reference or 'no id'})")
     return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]
