@@ -196,7 +196,7 @@ from cards.knowledge import (
 )
 from cards.models import Action, Card, Coding, Link, Suggestion, topic_source
 from cards.pathway import CautionHit, PathwayStatus, RegimenAssessment, assess, evaluate, label_routes, pathway_status
-from cards.render import MAX_SUMMARY, SUMMARY_SOURCE, cite, clip, medication_request, service_request
+from cards.render import MAX_SUMMARY, SUMMARY_SOURCE, cite, clip, medication_request, service_request, upper_first
 from cards.rules import (
     HER2_HISTORY_NOTE, PATHOGENIC, PREDICATE_GENES, RULES, Context, Finding, awaiting_final, awaiting_final_text, describe_variant, esr1_pending,
     evaluate_rule,
@@ -580,6 +580,10 @@ class Group:
     # "advanced" may still apply; a label requirement the record cannot confirm), so the
     # drug-level safety cards still apply to its drugs
     advisory: bool = False
+    # the documented facts its not-indicated card gives, and that card (a critical safety card
+    # about the same drugs takes them over: safety_card)
+    reasons_not: list = field(default_factory=list)
+    not_indicated_card: "Card | None" = None
 
     @property
     def key(self) -> tuple[str, tuple[str, ...]]:
@@ -635,6 +639,10 @@ class _Checker:
         # drugs an extra-drug card names (extra_drug_cards): no partner card of their own
         self.extra_names: set[str] = set()
         self.has_ofs = any(DRUGS[n].drug_class == "ovarian-suppression" for n in self.pool)
+        # (drug, safety rule id) said on the active-drug card instead of a safety card of its own
+        self.merged_safety: set[tuple[str, str]] = set()
+        # uuids of not-indicated cards a critical safety card about the same drugs took over
+        self.absorbed: set[str] = set()
 
     # -- pathway access ------------------------------------------------------
     def assessment(self, topic: str) -> RegimenAssessment:
@@ -818,8 +826,10 @@ class _Checker:
             self._about(cards[-1:], [n for g in ofs_needed for n in (*g.cand.names, *g.focus)])
         cards += extra
         if self.status.in_pathway:
-            cards += self._about(self.active_same_class_cards(drug_group), self.drafted_regimen_drugs)
+            cards += self._about(self.active_same_class_cards(drug_group, not_indicated), self.drafted_regimen_drugs)
         cards += self.safety_cards(drug_group, not_indicated)
+        # a not-indicated card a critical safety card took over (safety_card): said there, once
+        cards = [c for c in cards if c.uuid not in self.absorbed]
         cards += self.pathway_caution_cards(list(groups.values()), drug_group)
         cards.sort(key=lambda c: (INDICATOR_RANK[c.indicator], ORDER_TOPICS.index(c.topic)))
         if self.hook == "order-sign":
@@ -909,9 +919,9 @@ class _Checker:
                  f"{'' if set(names) <= set(drafted) else ' (' + ' + '.join(names) + ')'}; "
                  f"{' and '.join(extra)} {'is' if len(extra) == 1 else 'are'} extra to it.",
                  "", "**Why**"]
-        lines += [f"- {r[:1].upper() + r[1:]}: each labelled regimen holds at most one endocrine agent and one "
+        lines += [f"- {upper_first(r)}: each labelled regimen holds at most one endocrine agent and one "
                   "drug of each class (labels B.1-B.14)." if r.startswith("two") else
-                  f"- {r[:1].upper() + r[1:]} (labels B.1-B.14)." for r in reasons]
+                  f"- {upper_first(r)} (labels B.1-B.14)." for r in reasons]
         lines.append("- If one draft replaces another (a switch), withdraw the one it replaces; a drug drafted twice "
                      "(loading doses) is not an extra drug.")
         lines += self._label_block(reg)
@@ -930,7 +940,7 @@ class _Checker:
         return [self._not_indicated_topic_card(reg, summary, lines, suggestions)]
 
     # -- a drafted drug beside an active drug of its class ---------------------
-    def active_same_class_cards(self, drug_group: dict[str, Group]) -> list[Card]:
+    def active_same_class_cards(self, drug_group: dict[str, Group], not_indicated: set[str] = frozenset()) -> list[Card]:
         """A drafted drug (in focus) of the class of a drug the record shows active (an active
         MedicationRequest / MedicationStatement, not one of these drafts), or a second endocrine
         agent beside an active one (order_rules.yaml extra_drug: the classes and their names):
@@ -987,6 +997,8 @@ class _Checker:
             return []
         drafted = list(dict.fromkeys(n for n, _ in pairs))
         active = list(dict.fromkeys(a for _, a in pairs))
+        merged = self._safety_with_active(drug_group, not_indicated, set(active))
+        drafted += [n for _, n, _ in merged if n not in drafted]
         g = drug_group.get(drafted[0])
         reg = g.cand.regimen if g else next(
             (r for n in drafted + active for r in regimens_with_drug(n) if not r.informational_only), None)
@@ -995,13 +1007,17 @@ class _Checker:
         one = len(active) == 1
         active_label = " and ".join(active)
         drafted_label = " and ".join(drafted)
-        drafted_label = drafted_label[:1].upper() + drafted_label[1:]
+        drafted_label = upper_first(drafted_label)
         active_srcs = [s for a in active for s in self.active[a]]
         lines = [f"**{drafted_label} drafted while {active_label} "
                  f"{'is' if one else 'are'} active**{cite(active_srcs)}: no labelled regimen gives "
-                 f"{'both' if len(pairs) == 1 else 'these together'}.", "", "**Why**"]
-        lines += [f"- {why[:1].upper() + why[1:]} ({n} drafted, {a} active): {bases.get(why, basis)}."
+                 f"{'both' if len(pairs) == 1 and not merged else 'these together'}.", "", "**Why**"]
+        lines += [f"- {upper_first(why)} ({n} drafted, {a} active): {bases.get(why, basis)}."
                   for (n, a), why in pairs.items()]
+        for s, n, a in merged:
+            head = f"{upper_first(n)} {s.short}"
+            text = s.text[len(head) + 2:] if s.text.startswith(head + ": ") else s.text  # not said twice
+            lines.append(f"- {head} ({n} drafted, {a} active): {text} ({self._source_title(s.source)})")
         lines += [f"- If this is a switch, stop the active {active_label} order{'' if one else 's'}: this card "
                   "does not stop {0}. A draft naming the order it replaces "
                   "(MedicationRequest.priorPrescription) gets no such card.".format(
@@ -1013,7 +1029,42 @@ class _Checker:
                    f"{'is' if one else 'are'} active: "
                    + (f"no labelled regimen gives both — stop {active_label} if switching" if len(pairs) == 1 else
                       f"no label combines them — stop the active {'drug' if one else 'ones'} if switching"))
-        return [self._not_indicated_topic_card(reg, summary, lines, [])]
+        if merged:
+            # the drafted drug's caution about the same active drug (ribociclib with tamoxifen) is
+            # this card's too: stopping that drug answers both, so one card says both
+            summary = (f"{drafted_label} drafted while {active_label} {'is' if one else 'are'} active: stop "
+                       f"{active_label if one else 'the active ones'} if switching — "
+                       + "; ".join([next(iter(pairs.values())) if len(pairs) == 1 else "no label combines them"]
+                                   + [f"{n} {s.short}" for s, n, _ in merged]))
+        card = self._not_indicated_topic_card(reg, summary, lines, [])
+        if any(s.indicator == "critical" for s, _, _ in merged):
+            card.indicator = "critical"  # the merged caution's own indicator, the stronger one
+        return [card]
+
+    def _safety_with_active(self, drug_group: dict[str, Group], not_indicated: set[str],
+                            active: set[str]) -> list[tuple[SafetyRule, str, str]]:
+        """The safety cautions a drafted drug in focus would get for being taken with an active
+        drug the active-drug card names (order_rules.yaml safety `with_drugs`: ribociclib with an
+        active tamoxifen, CR C.2 safety overlays, B.10), only when that active drug is the whole
+        fact (none of the `with_drugs` drafted): (rule, drafted drug, active drug(s)). Recorded in
+        merged_safety so safety_cards does not give the same stop a card of its own."""
+        out = []
+        for s in KNOWLEDGE.safety:
+            if not s.with_drugs or (s.pathway_advice and not self.status.in_pathway):
+                continue
+            if self.status.deceased and s.indicator != "critical":
+                continue
+            present = s.with_drugs & self.pool
+            if not present or not present <= active or present & self.drafted:
+                continue
+            for n, g in drug_group.items():
+                if n not in s.drugs or (n, s.group) in {(m, r.group) for r, m, _ in out}:
+                    continue
+                if s.indicator != "critical" and (g.continuation or n in not_indicated):
+                    continue
+                out.append((s, n, " and ".join(sorted(present))))
+                self.merged_safety.add((n, s.id))
+        return out
 
     # -- per regimen group ---------------------------------------------------
     def group_cards(self, g: Group) -> list[Card]:
@@ -1029,7 +1080,11 @@ class _Checker:
         reasons = self.not_indicated_reasons(g, bm_false)
         cards: list[Card] = []
         if reasons:
-            return [self.not_indicated_card(g, reasons, missing)] if self.concerns_focus(g) else []
+            if not self.concerns_focus(g):
+                return []
+            g.reasons_not = reasons
+            g.not_indicated_card = self.not_indicated_card(g, reasons, missing)
+            return [g.not_indicated_card]
         by_test: dict[str, list[tuple[BiomarkerRule, Finding]]] = {}
         for b, f in missing:
             by_test.setdefault(b.test, []).append((b, f))
@@ -1107,7 +1162,7 @@ class _Checker:
         hits = list(labels)
         names = " + ".join(hits)
         what = " and ".join(name for name, *_ in found)
-        lines = [f"**{names[:1].upper() + names[1:]}: the label names the {what} status, and the {what} result "
+        lines = [f"**{upper_first(names)}: the label names the {what} status, and the {what} result "
                  f"is not final yet, so this {drafts_noun(d.order for d in self._drafts_of(hits))} could "
                  "not be checked against the label.**", "",
                  "**What the record shows**"]
@@ -1406,7 +1461,7 @@ class _Checker:
         patient back into the label."""
         reg = g.cand.regimen
         names = ", ".join(hits)
-        lines = [f"**{names[:1].upper() + names[1:]}: {headline}** — {context}", "", "**Documented facts**"]
+        lines = [f"**{upper_first(names)}: {headline}** — {context}", "", "**Documented facts**"]
         lines += [self._fact(f) for f in facts]
         lines += _not_final_lines(pending)
         lines += [f"- Pathway: {self.status.reason}", ""]
@@ -1520,8 +1575,7 @@ class _Checker:
 
     @staticmethod
     def _choice_label(names) -> str:
-        text = " + ".join(names)
-        return text[:1].upper() + text[1:]
+        return upper_first(" + ".join(names))
 
     def replacements(self, g: Group) -> tuple[list[Suggestion], list[str]]:
         """The regimens that fit, in pathway rank order as patient-view shows them, each with
@@ -1673,9 +1727,9 @@ class _Checker:
                                       actions=[Action(type="create", description=f"Draft test order: {o.text}",
                                                       resource=service_request(pid, o, why)) for o in orders])]
         label = " + ".join(drugs)
-        lines = [f"**{label[:1].upper() + label[1:]}: the label requires {requires}; none usable is documented.**"
+        lines = [f"**{upper_first(label)}: the label requires {requires}; none usable is documented.**"
                  if rule.label_requires else
-                 f"**{label[:1].upper() + label[1:]}: the label requires a {what}, and none usable is documented.**",
+                 f"**{upper_first(label)}: the label requires a {what}, and none usable is documented.**",
                  "", "**What the record shows**"]
         lines += [self._fact(f) for _, f in items]
         lines += _not_final_lines(marker_pending)
@@ -1697,7 +1751,7 @@ class _Checker:
         lines += ["", "**Orders proposed**"] + [f"- {o.text}" for o in orders]
         lines += self._drafts_block(g.cand.names) + self._footer()
         return Card(
-            summary=clip(f"{label[:1].upper() + label[1:]}: " + (
+            summary=clip(f"{upper_first(label)}: " + (
                 f"{'/'.join(dict.fromkeys(variant_name(v) for v in unclear))} detected, "
                 f"inactivation not stated — label requires a {what.removesuffix(' result')}" if unclear and not not_final
                 else f"{what} {'not final yet' if not_final else 'not documented'} — {requires_short}")),
@@ -2010,6 +2064,9 @@ class _Checker:
             for name, g in drug_group.items():
                 if name not in s.drugs or (name, s.group) in done:
                     continue
+                if (name, s.id) in self.merged_safety:
+                    done.add((name, s.group))  # said on the active-drug card (_safety_with_active)
+                    continue
                 if s.indicator != "critical" and (g.continuation or name in not_indicated):
                     continue
                 kwargs = {**s.rule.kwargs, "drug": name} if s.per_drug else s.rule.kwargs
@@ -2036,24 +2093,41 @@ class _Checker:
         srcs = [Source(reference=d.reference) for d in self.drafts if d.reference and set(d.names) & set(present)]
         srcs += [x for n in present for x in self.active.get(n, ())]
         what = " + ".join(present)
-        return Finding(True, f"{what[:1].upper() + what[1:]} drafted or active together with {name}", tuple(srcs))
+        return Finding(True, f"{upper_first(what)} drafted or active together with {name}", tuple(srcs))
 
     def safety_card(self, s: SafetyRule, hits: list[tuple[str, Finding]], drug_group: dict[str, Group]) -> Card:
         names = list(dict.fromkeys(n for n, _ in hits))
         reg = drug_group[names[0]].cand.regimen
         f = hits[0][1]
         label = " + ".join(names)
-        label = label[:1].upper() + label[1:]
+        label = upper_first(label)
         verb = "do not start" if s.indicator == "critical" else "caution"
         # raised by an unconfirmed condition alone: the card says so (SafetyRule.short_unconfirmed)
         short = s.short_unconfirmed if s.short_unconfirmed and all(x.unconfirmed_only for _, x in hits) else s.short
         lines = [f"**{label}: {short}** — {f'a documented safety reason against this {drafts_noun(d.order for d in self._drafts_of(names))}' if s.indicator == 'critical' else 'needs care for this patient'}.",
                  "", "**Documented facts**", self._fact(f), "", f"**Label / trial**: {s.text} ({self._source_title(s.source)})"]
+        # a critical stop for drugs whose not-indicated card gives the same or further facts (T-DXd
+        # drafted after symptomatic ILD on T-DXd: the label's permanent stop, B.11, and "already
+        # treated"): one card, the critical one, says them all and offers that card's replacements
+        groups = list({id(drug_group[n]): drug_group[n] for n in names}.values())
+        took_over = s.indicator == "critical" and all(
+            g.not_indicated_card is not None and set(g.focus) <= set(names) for g in groups)
+        if took_over:
+            lines += ["", "**Not indicated either (documented facts)**"]
+            lines += [self._fact(x) for g in groups for x in _distinct_facts(g.reasons_not)]
         lines += self._label_block(reg)
         continuing = [n for n in names if drug_group[n].continuation]
         if continuing:
             lines += ["", f"Continuation of an active order: {', '.join(continuing)}."]
         suggestions = self._removal(names) if s.indicator == "critical" else []
+        if took_over and len(groups) == 1:
+            replacing, fit = self.replacements(groups[0])
+            for x in replacing:
+                x.isRecommended = None  # removing the draft is the one pre-selected
+            suggestions += replacing
+            lines += self._fitting_block(fit)
+        if took_over:
+            self.absorbed.update(g.not_indicated_card.uuid for g in groups)
         if s.never_recommended and s.indicator != "critical" and self.status.in_pathway:
             # patient-view never recommends this drug here: offer what it recommends instead,
             # as the not-indicated card does (never a choice the patient should not start)
@@ -2152,7 +2226,7 @@ class _Checker:
                   "C.2 marks the window length as a design choice)._"]
         lines += self._drafts_block(names) + self._footer()
         return self._about([Card(
-            summary=clip(f"{label[:1].upper() + label[1:]}: " + " and ".join(
+            summary=clip(f"{upper_first(label)}: " + " and ".join(
                 ("measured " if d.undecided else "") + d.lab_name
                 for d in stale) + f" not documented in the last {GLYCEMIC_WINDOW_DAYS} days"),
             indicator="info",
@@ -2393,9 +2467,9 @@ def contradiction_cards(contradictions: dict[str, tuple[list[DraftOrder], list[D
     if len(names) == 1:
         giving, forbidding = contradictions[names[0]]
         refs = ", ".join(o.reference or "no id" for o in giving + forbidding)
-        summary = f"{names[0][:1].upper() + names[0][1:]} drafted both to give and not to give ({refs})"
+        summary = f"{upper_first(names[0])} drafted both to give and not to give ({refs})"
         if len(summary) > MAX_SUMMARY:  # long ids: clipped, a reference was cut and its bracket left open
-            summary = (f"{names[0][:1].upper() + names[0][1:]} drafted both to give and not to give "
+            summary = (f"{upper_first(names[0])} drafted both to give and not to give "
                        f"({len(giving + forbidding)} drafts, named below)")
     else:
         summary = f"{len(names)} drugs drafted both to give and not to give: {', '.join(names)}"
@@ -2456,6 +2530,6 @@ def not_checked_cards(unchecked: list[DraftOrder], hook: str) -> list[Card]:
     drafted = "draft" if noun == "draft" else f"drafted {noun}"
     short = (f"whether it orders or prohibits its {thing} is unclear" if unclear else unread_why(unchecked))
     summary = (f"{n} {drafted}s not checked: " + (why if unclear else unread_why(unchecked))
-               if n > 1 else f"{drafted[:1].upper() + drafted[1:]} not checked: {short} "
+               if n > 1 else f"{upper_first(drafted)} not checked: {short} "
                              f"({unchecked[0].reference or 'no id'})")
     return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]

@@ -44,6 +44,12 @@ T = TypeVar("T")
 _TRAIL = " ,;:-—(/+"
 
 
+def upper_first(text: str) -> str:
+    """text with its first character upper-cased and the rest kept as written (a sentence opening
+    with a drug name: "Letrozole + ribociclib"; str.capitalize would lower-case "HER2", "ESR1")."""
+    return text[:1].upper() + text[1:]
+
+
 def clip(text: str, limit: int = MAX_SUMMARY) -> str:
     """text, or its longest prefix ending at a word boundary + "…" within limit characters
     (never cut mid-word: review clipped_summaries); a single over-long word is cut."""

@@ -155,3 +155,33 @@ def test_an_antibody_drug_conjugate_drafted_while_another_is_active_gets_the_war
     assert card["indicator"] == "warning" and card["source"]["topic"]["code"] == "order-not-indicated"
     assert (f"- Two antibody-drug conjugates ({drafted} drafted, {active} active): each label gives its conjugate "
             "alone, with no partner drug (labels B.11-B.13).") in card["detail"]
+
+
+def on_tamoxifen():
+    """A relapse on adjuvant tamoxifen, the tamoxifen order still active (recorded 2 years ago)."""
+    return on_first_line("tamoxifen", ref="MedicationStatement/tam")
+
+
+@pytest.mark.parametrize("drafts, drafted", [
+    ([draft("l", "letrozole"), draft("r", "ribociclib")], "Letrozole and ribociclib"),
+    ([draft("lr", "letrozole", "ribociclib")], "Letrozole and ribociclib"),
+    ([draft("f", "fulvestrant"), draft("r", "ribociclib")], "Fulvestrant and ribociclib"),
+])
+def test_an_endocrine_agent_and_ribociclib_drafted_while_tamoxifen_is_active_get_one_card_saying_stop_tamoxifen(
+        drafts, drafted):
+    # CR C.2 safety overlays (ribociclib + tamoxifen: warning) and B.1-B.14 (one endocrine agent per
+    # regimen): both are answered by stopping tamoxifen, so one card says both
+    cards = run(on_tamoxifen(), drafts)
+    [card] = [c for c in cards if "tamoxifen" in c["summary"]]
+    assert card["summary"] == (f"{drafted} drafted while tamoxifen is active: stop tamoxifen if switching — "
+                               "two endocrine agents; ribociclib with tamoxifen")
+    assert card["indicator"] == "warning" and card["source"]["topic"]["code"] == "order-not-indicated"
+    assert "- Ribociclib with tamoxifen (ribociclib drafted, tamoxifen active): C.2 safety overlays ask for a " \
+           "warning on the tamoxifen combination" in card["detail"]
+    assert not any(c["summary"].startswith("Ribociclib: with tamoxifen") for c in cards)
+
+
+def test_ribociclib_drafted_alone_while_tamoxifen_is_active_keeps_its_own_tamoxifen_caution():
+    cards = run(on_tamoxifen(), [draft("r", "ribociclib")])
+    assert [c["summary"] for c in cards if "tamoxifen" in c["summary"]] == [
+        f"Ribociclib: with tamoxifen ({ago(60)}) — caution"]

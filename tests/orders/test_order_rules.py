@@ -8,6 +8,8 @@ The same rules through HTTP with FHIR prefetch: test_order_hooks_http.py.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from mappings.state import (
@@ -16,6 +18,7 @@ from mappings.state import (
 
 from cards.orders import order_check_cards
 
+from tests.cards.test_fhir_scenarios import after_ai_cdk46i
 from tests.orders.helpers import by_topic, checked, created_drugs, deleted, no_noise, topics
 from tests.orders.states import (
     PID, adjuvant_relapse, after_first_line, ago, base_state, draft, src, variant,
@@ -224,6 +227,28 @@ def test_deruxtecan_adc_after_symptomatic_ild_is_critical_with_the_fact_and_its_
     assert card["indicator"] == "critical" and cards[0] is card
     assert ago(100).isoformat() in card["summary"]
     assert "Condition/ild" in card["detail"] and "permanently discontinue" in card["detail"]
+
+
+def test_tdxd_drafted_after_symptomatic_ild_on_tdxd_gets_one_critical_card_with_the_labels_stop_by_grade():
+    # CR B.11 (Enhertu: grade 1 interrupted, grade >= 2 permanently discontinued) and C.2 safety
+    # overlays: one critical card holds the stop, the not-indicated facts and the replacements
+    patient = (after_ai_cdk46i("p-ild").regimen(("capecitabine",), "2025-05-25", "2025-12-01")
+               .progression("2025-11-25").regimen(("trastuzumab deruxtecan",), "2025-12-05", "2026-03-01")
+               .ild("2026-02-20", text="Grade 2 pneumonitis"))
+    state = patient.state(dt.date(2026, 4, 1))
+    d = draft("t", "trastuzumab deruxtecan")
+    cards = checked(order_check_cards(state, [d], None, "order-sign"), "p-ild", {d.reference})
+    [card] = cards
+    assert card["indicator"] == "critical" and card["source"]["topic"]["code"] == "order-contraindicated"
+    assert card["summary"] == "Trastuzumab deruxtecan: after symptomatic ILD (2026-02-20) — do not start"
+    assert ("ILD/pneumonitis began on trastuzumab deruxtecan (Enhertu label, B.11: grade 1 interrupted until "
+            "resolved; symptomatic, grade >= 2, permanently discontinued)") in card["detail"]
+    assert "Already treated with trastuzumab deruxtecan." in card["detail"]
+    assert "1. Sacituzumab govitecan" in card["detail"]
+    # removing the draft is the one pre-selected; the pathway's first replacement is offered beside it
+    assert [s["label"] for s in card["suggestions"]][:2] == ["Remove the draft order: trastuzumab deruxtecan",
+                                                           "Replace with Sacituzumab govitecan"]
+    assert [s.get("isRecommended") for s in card["suggestions"]][:2] == [True, None]
 
 
 def test_tdxd_after_asymptomatic_ild_is_a_warning_not_a_stop():
