@@ -1122,6 +1122,20 @@ def prior_pi3k_akt_mtor(state, ctx):
 
 
 @rule
+def prior_other_pi3k_akt_mtor(state, ctx, drug: str):
+    """A PI3K/AKT/mTOR inhibitor other than `drug` given before (alpelisib, inavolisib or
+    everolimus before capivasertib). Not an exclusion where the label has none (CR B.5: the
+    Truqap label needs only endocrine progression or an early adjuvant relapse): a caution."""
+    others = _class(ctx, "pi3k-akt-mtor") - {drug}
+    return _prior(ctx, bool(others), others, "PI3K/AKT/mTOR inhibitor")
+
+
+@rule
+def prior_capivasertib(state, ctx):
+    return _prior_drug(state, ctx, "capivasertib")
+
+
+@rule
 def prior_everolimus(state, ctx):
     return _prior_drug(state, ctx, "everolimus")
 
