@@ -1544,6 +1544,32 @@ def test_fhir_premenopausal_woman_on_goserelin_needs_no_extra_ovarian_suppressio
     assert ai["indicator"] == "info" and all("goserelin" not in c for c in suggestion_drugs(ai))
 
 
+def test_fhir_every_endocrine_card_of_a_premenopausal_woman_on_goserelin_names_the_suppression_to_keep():
+    # C.3 row 15: OFS required with the endocrine-based regimens; documented, it is named so it
+    # is kept through the change of line (it was named only when missing)
+    p = (after_ai_cdk46i("lr-premeno-ofs-2l", birth="1982-01-01", menopause="premenopausal")
+         .med("goserelin", "2025-06-20").variant("PIK3CA", "p.His1047Arg", specimen="tissue", on="2025-06-01")
+         .variant("ESR1", "p.Asp538Gly", specimen="ctdna", on="2025-06-01"))
+    _, cards = run(p)
+    kept = ("Premenopausal woman, ovarian function suppression documented: required with this endocrine-based "
+            "regimen, keep it (C.3 row 15) — Observation/meno-")
+    for topic in ("imlunestrant", "capivasertib-fulvestrant", "alpelisib-fulvestrant", "fulvestrant-cdk46i", "fulvestrant"):
+        why = card(cards, topic)["detail"].split("**Cautions")[0]
+        assert kept in why, topic
+    for topic in ("trastuzumab-deruxtecan", "chemotherapy"):
+        assert "ovarian function suppression documented" not in card(cards, topic)["detail"]
+
+
+def test_fhir_a_man_on_an_lhrh_agonist_is_told_to_keep_it_with_the_aromatase_inhibitor_not_with_fulvestrant():
+    # C.2 step 2: men -> AI + CDK4/6i with LHRH agonist, or fulvestrant + CDK4/6i
+    p = de_novo("lb-male-ai-lhrh", gender="male", birth="1961-02-01").med("goserelin", "2024-01-25")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert "Man on a documented LHRH agonist: keep it with this regimen (C.2 step 2)" in ai["detail"]
+    assert all("goserelin" not in c for c in suggestion_drugs(ai))
+    assert "Man on a documented LHRH agonist" not in card(cards, "fulvestrant-cdk46i")["detail"]
+
+
 @pytest.mark.parametrize("words", ["Premenopausal on goserelin", "Premenopausal, on OFS"])
 def test_fhir_premenopausal_status_written_on_ovarian_suppression_without_a_record_of_it_is_named_for_the_clinician(words):
     # the text is no therapy record: still "needs ovarian suppression", but the card no longer
