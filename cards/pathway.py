@@ -90,6 +90,9 @@ class RegimenAssessment:
     cautions: list[CautionHit] = field(default_factory=list)
     choices: list[ChoiceAssessment] = field(default_factory=list)
     needs_ofs: bool = False
+    # the suppression the regimen needs, documented (rules.suppression_to_continue): named
+    # among the facts it fits by, to be kept through the change of line (C.3 row 15)
+    suppression_kept: Finding | None = None
     checked: list[Finding] = field(default_factory=list)  # label exclusions checked and not met
 
     def why(self) -> list[Finding]:
@@ -101,6 +104,8 @@ class RegimenAssessment:
             line = "First line" if self.phase == "first-line" else "Next line"
             facts.append(Finding(True, f"{line} for metastatic disease; the label sets no other requirement "
                                        "that the record has to show"))
+        if self.suppression_kept is not None:
+            facts.append(self.suppression_kept)
         facts += [Finding(f.value, f"Not excluded: {f.text}", f.sources) for f in self.checked if f.text]
         return facts
 
@@ -234,6 +239,8 @@ def pathway_status(state: PatientState) -> PathwayStatus:
 
 _NEEDS_OFS = RuleRef("needs_ovarian_suppression")
 _MALE_NO_LHRH = RuleRef("male_without_lhrh_agonist")
+_SUPPRESSION_KEPT = RuleRef("suppression_to_continue")
+_SUPPRESSION_KEPT_MEN = RuleRef("suppression_to_continue", (("men", True),))
 
 
 def _eval(ref: RuleRef, state: PatientState, ctx: Context) -> Finding:
@@ -466,6 +473,15 @@ def assess(state: PatientState, topic: str, ctx: Context | None = None,
             # men on an AI need an LHRH agonist too (C.2 step 2), and men on inavolisib +
             # palbociclib + fulvestrant (C.2 step 2, per clinical practice); the same GnRH agonist order
             a.needs_ofs = _run(_MALE_NO_LHRH, state, ctx).value is True
+            men = True
+        else:
+            men = False
+        if not a.needs_ofs:
+            # documented: said among the facts it fits by, so that it is not dropped at the
+            # change of line (C.3 row 15; C.2 step 2 for men)
+            kept = _run(_SUPPRESSION_KEPT_MEN if men else _SUPPRESSION_KEPT, state, ctx)
+            if kept.value:
+                a.suppression_kept = kept
     else:
         a.needs_ofs = reg.endocrine_based
     if reasons_not:

@@ -1122,6 +1122,20 @@ def prior_pi3k_akt_mtor(state, ctx):
 
 
 @rule
+def prior_other_pi3k_akt_mtor(state, ctx, drug: str):
+    """A PI3K/AKT/mTOR inhibitor other than `drug` given before (alpelisib, inavolisib or
+    everolimus before capivasertib). Not an exclusion where the label has none (CR B.5: the
+    Truqap label needs only endocrine progression or an early adjuvant relapse): a caution."""
+    others = _class(ctx, "pi3k-akt-mtor") - {drug}
+    return _prior(ctx, bool(others), others, "PI3K/AKT/mTOR inhibitor")
+
+
+@rule
+def prior_capivasertib(state, ctx):
+    return _prior_drug(state, ctx, "capivasertib")
+
+
+@rule
 def prior_everolimus(state, ctx):
     return _prior_drug(state, ctx, "everolimus")
 
@@ -1605,6 +1619,34 @@ def needs_ovarian_suppression(state, ctx):
         text += _gnrh_not_current(f) + _sex_read_from(f)
     return Finding(val, text, _srcs(f.menopausal_sources, f.ovarian_suppression_sources,
                                     f.ovarian_suppression_not_current_sources if val else ()))
+
+
+@rule
+def suppression_to_continue(state, ctx, men: bool = False):
+    """The suppression an endocrine-based card needs is documented, so the card names it as a
+    requirement met and to be kept through the change of line (the cautions ofs-missing /
+    male-ai-lhrh cover its absence): ovarian function suppression in a patient with functioning
+    ovaries, or postmenopausal only by an ongoing GnRH agonist (C.3 row 15: OFS required with
+    AI, fulvestrant, CDK4/6i, capivasertib, inavolisib); with `men`, the regimen's LHRH agonist for
+    a man (C.2 step 2: with an AI; with inavolisib + palbociclib + fulvestrant per clinical practice)."""
+    f = state.factors
+    if not f.ovarian_suppression:
+        return Finding(False, "No ovarian function suppression documented")
+    srcs = tuple(f.ovarian_suppression_sources)
+    if f.sex == "male":
+        if not men:
+            return Finding(False, "Man: the reference asks for an LHRH agonist only with an AI or inavolisib", srcs)
+        return Finding(True, "Man on a documented LHRH agonist: keep it with this regimen (C.2 step 2)"
+                       + _sex_read_from(f), srcs)
+    if _functioning_ovaries(f):
+        who = "woman" if f.sex == "female" else "patient"
+        return Finding(True, f"{f.menopausal_status.capitalize()} {who}, ovarian function suppression documented: "
+                             "required with this endocrine-based regimen, keep it (C.3 row 15)",
+                       _srcs(f.menopausal_sources, srcs))
+    if f.menopausal_basis == "gnrh-agonist":
+        return Finding(True, "Postmenopausal only by an ongoing GnRH agonist (ovarian function suppression): "
+                             "required with this endocrine-based regimen, keep it (C.3 row 15)", srcs)
+    return Finding(False, _meno_text(state), srcs)
 
 
 @rule

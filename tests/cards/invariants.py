@@ -39,8 +39,15 @@ def check_invariants(state, cards: list[dict]) -> None:
         assert not th.prior_tdxd, "T-DXd rechallenge"
         if state.her2.category == "ultralow":
             assert th.metastatic_endocrine_lines >= 1, "HER2-ultralow only via label A"
-    if regs & {"alpelisib-fulvestrant", "capivasertib-fulvestrant"}:
-        assert not th.prior_pi3k_akt_mtor, "PI3K/AKT inhibitor after a prior one"
+    if "alpelisib-fulvestrant" in regs:
+        assert not th.prior_pi3k_akt_mtor, "alpelisib after a prior PI3K/AKT/mTOR inhibitor (C.3 row 5)"
+    if "capivasertib-fulvestrant" in regs:
+        given = {d.name for e in th.exposures for d in e.drugs if d.drug_class == "pi3k-akt-mtor"}
+        assert "capivasertib" not in given, "capivasertib again"
+        if given:
+            # the Truqap label has no such exclusion (CR B.5): offered, and said
+            capi = next(c for c in cards if c["source"]["topic"]["code"] == "capivasertib-fulvestrant")
+            assert "After another PI3K/AKT/mTOR inhibitor" in capi["detail"], "capivasertib after one, unsaid"
     if "inavolisib-palbociclib-fulvestrant" in regs:
         assert th.metastatic_systemic_lines == 0
     if "datopotamab-deruxtecan" in regs:

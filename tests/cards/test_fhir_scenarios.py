@@ -629,6 +629,49 @@ def test_fhir_pik3ca_after_progression_gets_capivasertib_then_alpelisib():
     assert suggestion_drugs(card(cards, "capivasertib-fulvestrant")) == [["capivasertib", "fulvestrant"]]
 
 
+def _alpelisib_stopped_for_hyperglycaemia(pid: str, fulvestrant_end: str | None = None) -> FhirPatient:
+    """Line 2 alpelisib + fulvestrant from 2025-06-01 after letrozole + ribociclib; alpelisib
+    stopped for hyperglycaemia on 2025-08-01 with no progression recorded."""
+    p = after_ai_cdk46i(pid).variant("PIK3CA", "p.His1047Arg", specimen="tissue", on="2025-05-25")
+    return (p.med("fulvestrant", "2025-06-01", fulvestrant_end)
+            .med("alpelisib", "2025-06-01", "2025-08-01", stopped_for="hyperglycaemia"))
+
+
+@pytest.mark.parametrize("fulvestrant_end", [None, "2025-08-01"])
+def test_fhir_capivasertib_after_alpelisib_stopped_for_hyperglycaemia_is_offered_saying_the_evidence_after_it_is_not_established(
+        fulvestrant_end):
+    # CR B.5: the Truqap label has no prior-PI3K/AKT/mTOR exclusion, and the reference records
+    # none for CAPItello-291 (SOLAR-1's, B.4 / C.3 row 5, is alpelisib's): a caution, not hidden
+    _, cards = run(_alpelisib_stopped_for_hyperglycaemia("pp-capi-after-alpe", fulvestrant_end), dt.date(2025, 8, 15))
+    capi = card(cards, "capivasertib-fulvestrant")
+    assert capi["indicator"] == "warning"
+    assert capi["summary"].endswith("caution: after another PI3K/AKT/mTOR inhibitor")
+    assert ("After another PI3K/AKT/mTOR inhibitor: the Truqap label has no exclusion for it (B.5), but the reference "
+            "does not say whether CAPItello-291 enrolled patients given one") in capi["detail"]
+    assert "Patient: Prior PI3K/AKT/mTOR inhibitor: alpelisib" in capi["detail"]
+    summary = card(cards, "patient-summary")["detail"]
+    assert "excluded from CAPItello-291" not in summary
+    assert "excluded from SOLAR-1" in not_offered_line(summary, "Alpelisib + fulvestrant")
+
+
+def test_fhir_capivasertib_is_not_offered_again_after_capivasertib():
+    p = after_ai_cdk46i("pp-capi-again").variant("PIK3CA", "p.His1047Arg", specimen="tissue", on="2025-05-25")
+    p.regimen(("fulvestrant", "capivasertib"), "2025-06-01", "2025-12-01").progression("2025-11-25")
+    _, cards = run(p, dt.date(2026, 1, 5))
+    assert "capivasertib-fulvestrant" not in regimen_topics(cards)
+    line = not_offered_line(card(cards, "patient-summary")["detail"], "Capivasertib + fulvestrant")
+    assert "Already treated with capivasertib. (Prior capivasertib in line 2: capivasertib + fulvestrant" in line
+
+
+def test_fhir_order_for_capivasertib_after_alpelisib_stopped_for_hyperglycaemia_is_a_caution_not_not_indicated():
+    state = _alpelisib_stopped_for_hyperglycaemia("pp-capi-after-alpe-order").state(dt.date(2025, 8, 15))
+    draft = _draft("capivasertib", "pi3k-akt-mtor", "2669967")
+    got = [c.to_json() for c in order_cards(state, [draft], [draft.reference], "order-select")]
+    assert got[0]["indicator"] == "warning"
+    assert got[0]["summary"].startswith("Capivasertib: after another PI3K/AKT/mTOR inhibitor")
+    assert not any("not indicated" in c["summary"] for c in got)
+
+
 def test_fhir_akt1_alteration_gets_capivasertib_only():
     p = (after_ai_cdk46i("pp-akt1").variant("AKT1", "p.Glu17Lys", specimen="tissue", on="2025-06-01")
          .variant("PIK3CA", detected=False, specimen="tissue", on="2025-06-01"))
@@ -1501,6 +1544,32 @@ def test_fhir_premenopausal_woman_on_goserelin_needs_no_extra_ovarian_suppressio
     assert ai["indicator"] == "info" and all("goserelin" not in c for c in suggestion_drugs(ai))
 
 
+def test_fhir_every_endocrine_card_of_a_premenopausal_woman_on_goserelin_names_the_suppression_to_keep():
+    # C.3 row 15: OFS required with the endocrine-based regimens; documented, it is named so it
+    # is kept through the change of line (it was named only when missing)
+    p = (after_ai_cdk46i("lr-premeno-ofs-2l", birth="1982-01-01", menopause="premenopausal")
+         .med("goserelin", "2025-06-20").variant("PIK3CA", "p.His1047Arg", specimen="tissue", on="2025-06-01")
+         .variant("ESR1", "p.Asp538Gly", specimen="ctdna", on="2025-06-01"))
+    _, cards = run(p)
+    kept = ("Premenopausal woman, ovarian function suppression documented: required with this endocrine-based "
+            "regimen, keep it (C.3 row 15) — Observation/meno-")
+    for topic in ("imlunestrant", "capivasertib-fulvestrant", "alpelisib-fulvestrant", "fulvestrant-cdk46i", "fulvestrant"):
+        why = card(cards, topic)["detail"].split("**Cautions")[0]
+        assert kept in why, topic
+    for topic in ("trastuzumab-deruxtecan", "chemotherapy"):
+        assert "ovarian function suppression documented" not in card(cards, topic)["detail"]
+
+
+def test_fhir_a_man_on_an_lhrh_agonist_is_told_to_keep_it_with_the_aromatase_inhibitor_not_with_fulvestrant():
+    # C.2 step 2: men -> AI + CDK4/6i with LHRH agonist, or fulvestrant + CDK4/6i
+    p = de_novo("lb-male-ai-lhrh", gender="male", birth="1961-02-01").med("goserelin", "2024-01-25")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    ai = card(cards, "ai-cdk46i")
+    assert "Man on a documented LHRH agonist: keep it with this regimen (C.2 step 2)" in ai["detail"]
+    assert all("goserelin" not in c for c in suggestion_drugs(ai))
+    assert "Man on a documented LHRH agonist" not in card(cards, "fulvestrant-cdk46i")["detail"]
+
+
 @pytest.mark.parametrize("words", ["Premenopausal on goserelin", "Premenopausal, on OFS"])
 def test_fhir_premenopausal_status_written_on_ovarian_suppression_without_a_record_of_it_is_named_for_the_clinician(words):
     # the text is no therapy record: still "needs ovarian suppression", but the card no longer
@@ -1822,12 +1891,15 @@ def test_fhir_man_relapsing_early_with_pik3ca_gets_inavolisib_with_a_goserelin_o
     assert "Men on inavolisib + palbociclib + fulvestrant: an LHRH agonist per clinical practice" in lhrh["detail"]
 
 
-def test_fhir_no_pi3k_inhibitor_after_prior_alpelisib():
+def test_fhir_no_alpelisib_after_prior_alpelisib_and_capivasertib_only_with_the_caution_on_its_evidence():
+    # C.3 row 5: alpelisib not after a prior PI3K/AKT inhibitor (SOLAR-1); the Truqap label
+    # has no such exclusion (B.5): capivasertib is offered with a warning
     p = (after_ai_cdk46i("lb-prior-alpelisib").regimen(("fulvestrant", "alpelisib"), "2025-06-01", "2026-01-10")
          .variant("PIK3CA", "p.His1047Arg", on="2025-05-25"))
     _, cards = run(p, dt.date(2026, 2, 1))
     regs = regimen_topics(cards)
-    assert "capivasertib-fulvestrant" not in regs and "alpelisib-fulvestrant" not in regs
+    assert "alpelisib-fulvestrant" not in regs
+    assert "caution: after another PI3K/AKT/mTOR inhibitor" in card(cards, "capivasertib-fulvestrant")["summary"]
 
 
 def test_fhir_everolimus_needs_prior_letrozole_or_anastrozole():

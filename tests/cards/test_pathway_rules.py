@@ -196,11 +196,14 @@ def test_pten_only_alteration_gets_capivasertib_and_never_alpelisib():
     assert "capivasertib-fulvestrant" in regs and "alpelisib-fulvestrant" not in regs
 
 
-def test_no_pi3k_pathway_inhibitor_after_a_prior_one():
+def test_no_alpelisib_after_a_prior_pi3k_pathway_inhibitor_and_capivasertib_after_one_is_a_warning():
+    # C.3 row 5 (SOLAR-1) for alpelisib; the Truqap label has no such exclusion (B.5)
     state = S.with_variants(progressed(None, ("letrozole", "ribociclib"), ("fulvestrant", "alpelisib")),
                             S.variant("PIK3CA"))
-    regs = regimen_topics(cards_for(state))
-    assert "capivasertib-fulvestrant" not in regs and "alpelisib-fulvestrant" not in regs
+    cards = cards_for(state)
+    assert "alpelisib-fulvestrant" not in regimen_topics(cards)
+    capi = card(cards, "capivasertib-fulvestrant")
+    assert capi["indicator"] == "warning" and "After another PI3K/AKT/mTOR inhibitor" in capi["detail"]
 
 
 def test_diabetes_makes_pi3k_akt_mtor_cards_warnings_and_asks_for_fresh_glycaemic_tests():
