@@ -1068,6 +1068,17 @@ def test_a_hedged_second_drug_is_named_and_the_drug_before_it_given(text):
     assert "also names palbociclib, not read as given by this record" in _gap(s, "medication-unreadable").message
 
 
+@pytest.mark.parametrize("text", ["Letrozole - possible + palbociclib", "Letrozole 2.5 mg daily? + palbociclib",
+                                  "Letrozole? + palbociclib", "Letrozole possible & palbociclib"])
+def test_a_hedge_closing_the_first_drug_of_a_regimen_before_a_plus_leaves_that_drug_unconfirmed(text):
+    # letrozole was read as given beside palbociclib ('letrozole + palbociclib', a first-line AI +
+    # CDK4/6 inhibitor), while "Letrozole (possible) + palbociclib" was letrozole's hedge alone
+    # (local_codes.yaml drug_mentions hedged_closing: a hedge then "+", "&", "/" or "plus")
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["palbociclib"]]
+    assert "also names letrozole, not read as given by this record" in _gap(s, "medication-unreadable").message
+
+
 @pytest.mark.parametrize("text", ["Letrozole + palbociclib (both declined)", "Letrozole + palbociclib: patient declined both",
                                   "Letrozole + palbociclib - regimen refused", "Letrozole + palbociclib: both not started",
                                   "Declined both letrozole and palbociclib", "Both letrozole and palbociclib declined"])
