@@ -1058,9 +1058,11 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # "Tamoxifen (completed 5 years)", "Anastrozole, course completed 2019", "Completed 5 years of
             # tamoxifen", "Finished letrozole 2019": a course completed is past use (no stop reason);
             # its written date, if any, is when it ended
+            # ("Tamoxifen 2015-2020 completed": the span's last year is when it ended)
+            when = completed.group("when") or completed.groupdict().get("until")
             med.written_stopped = True
-            med.completed_on = _written_day_range(completed.group("when"))
-            if not completed.group("when") and "adjuvant" not in lowered \
+            med.completed_on = _written_day_range(when)
+            if not when and "adjuvant" not in lowered \
                     and all(d.drug_class in COMPLETION_MILESTONE_CLASSES for d in med.drugs):
                 med.completion_milestone = _written_length_days(lowered)
         elif (T.DRUG_NOT_TAKEN_OPENING.match(lowered[:names[0][0].start()]) or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) \

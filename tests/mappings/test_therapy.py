@@ -2418,6 +2418,27 @@ def test_an_active_record_written_as_completed_before_its_drug_or_after_its_leng
     assert "MedicationStatement/ms-done" in _gap(s, "therapy-stopped-in-text").message
 
 
+@pytest.mark.parametrize("text", ["Tamoxifen - done", "Tamoxifen: done", "Letrozole done"])
+def test_an_active_record_written_as_done_after_its_drug_is_not_ongoing(text):
+    # was read as the drug under way (the current line), while "Tamoxifen - completed" was past use
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-done"))
+    assert [e.active for e in s.therapy.exposures] == [False] and s.therapy.exposures[0].end is None
+    assert "MedicationStatement/ms-done" in _gap(s, "therapy-stopped-in-text").message
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen 2015-2020 completed", "Tamoxifen (2015 to 2020) completed",
+                                  "Tamoxifen 06/2015 - 05/2020 done"])
+def test_an_active_adjuvant_record_written_with_its_years_then_completed_ended_in_the_last_year(text):
+    # was read as tamoxifen still taken at the 2022 relapse (on adjuvant ET at recurrence,
+    # 'secondary' resistance); the span's last year written before the completion is when it
+    # ended (local_codes.yaml drug_mentions completed_closing group until; CR C.1: a relapse more
+    # than 12 months after adjuvant ET ended is endocrine sensitive)
+    s = state(med_statement(None, "2015-06-01", status="active", text=text, rid="ms-done"), met="2022-01-15")
+    assert [e.active for e in s.therapy.exposures] == [False]
+    assert s.therapy.exposures[0].end.year == 2020
+    assert not s.therapy.on_adjuvant_endocrine_at_recurrence and s.therapy.endocrine_resistance == "sensitive"
+
+
 @pytest.mark.parametrize("text", ["Completed 2 years of letrozole + palbociclib", "Fulvestrant, completed 1 year"])
 def test_a_length_of_use_completed_of_drugs_given_until_progression_is_a_milestone_on_a_metastatic_line_only(text):
     # started after the metastatic diagnosis: CDK4/6 inhibitors, fulvestrant and AIs are given
