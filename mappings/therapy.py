@@ -1189,6 +1189,16 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
             return _switch_sides((names[1][1],), (names[0][1],), tail)
+        if len(names) > 2 and names[-1][1].drug_class == "cdk46i" and T.LEADING_QUALIFIERS.match(opening) \
+                and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
+                and all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])) \
+                and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
+            # "Letrozole + ribociclib (palbociclib stopped)": the CDK4/6 inhibitor named last was given
+            # with the endocrine drug of the regimen before it (CR B.9, B.10: with endocrine therapy)
+            # and replaced by the one named there (_cdk46i_switch), not given at once with it
+            taken = tuple(dict.fromkeys(info for _, info in names[:-1]))
+            partners = tuple(d for d in taken if d.drug_class in ENDOCRINE_CLASSES)
+            return _switch_sides((*partners, names[-1][1]), taken, tail)
         return None
     if T.DRUG_PAST_USE_CLOSING.match(tail) or T.DRUG_COMPLETED_CLOSING.match(tail):
         return None
@@ -1262,10 +1272,12 @@ def _cdk46i_switch(before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...]
     the later one taken now with the endocrine drug, written again or not (a CDK4/6 inhibitor is
     given with endocrine therapy, CR B.9, B.10); two CDK4/6 inhibitors are not given at once. The
     endocrine drug after it, if named, one of those before; None otherwise (another endocrine drug
-    after: an endocrine switch, read by _switch_sides)."""
+    after: an endocrine switch, read by _switch_sides). A record naming the CDK4/6 inhibitors alone
+    ("Palbociclib stopped, now ribociclib", its endocrine partner on a record of its own) is the
+    same switch: two CDK4/6 inhibitors are not given at once either."""
     cdk_before = tuple(d for d in before if d.drug_class == "cdk46i")
     cdk_after = tuple(d for d in after if d.drug_class == "cdk46i")
-    if not endocrine_before or not cdk_before or not cdk_after or not endocrine_after <= endocrine_before \
+    if not cdk_before or not cdk_after or not endocrine_after <= endocrine_before \
             or {d.name for d in cdk_before} & {d.name for d in cdk_after} \
             or any(d.drug_class not in ENDOCRINE_CLASSES | {"cdk46i"} for d in before + after):
         return None
@@ -2172,7 +2184,14 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     append(_Exp(list(now.drugs), start, end, True, src, "unknown", False, status or None, stop, now,
                                 (start or _DATE_MIN, ref), start_last, end_last, planned, None))
                     continue
-                append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None, stop, med,
+                drugs = med.drugs
+                if med.switch is not None:
+                    # an ended record writing a switch: the drugs stopped first, as the line's regimen
+                    # reads a class's drugs in order ("Letrozole + ribociclib (palbociclib stopped)":
+                    # palbociclib, then ribociclib; TherapyLine.regimen_text)
+                    first = {d.name for d in med.switch[1].drugs}
+                    drugs = [d for d in drugs if d.name in first] + [d for d in drugs if d.name not in first]
+                append(_Exp(drugs, start, end, active, src, "unknown", False, status or None, stop, med,
                             (start or _DATE_MIN, ref), start_last, end_last, planned,
                             _ended_by_assertion(res, statement, status, start, end, as_of)))
             except Exception:  # noqa: BLE001

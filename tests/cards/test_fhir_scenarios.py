@@ -4607,7 +4607,9 @@ def test_fhir_a_drafted_order_writing_a_switch_to_another_drug_is_not_checked_as
     # checked in silence as a tamoxifen (palbociclib) order, or as two endocrine agents
     [got] = _drafted_cards(text)
     assert got["summary"] == "Drafted order not checked: its drug could not be read (MedicationRequest/mr-text)"
-    assert "is switched to: which one it orders is not clear" in got["detail"]
+    # (a CDK4/6 inhibitor switch is read as the endocrine one is: "writes palbociclib as stopped or
+    # switched from and ribociclib after it: which one it orders is not clear")
+    assert "which one it orders is not clear" in got["detail"]
 
 
 def test_fhir_an_active_record_writing_switch_to_as_an_instruction_is_on_the_first_drug_and_names_the_other():
@@ -5702,7 +5704,11 @@ def test_fhir_a_switch_at_progression_on_a_record_begun_in_the_adjuvant_setting_
     ("Letrozole + palbociclib, now letrozole + ribociclib", False),
     ("Letrozole + palbociclib -> ribociclib", False),
     ("Letrozole + palbociclib, changed to ribociclib due to neutropenia", False),
-    ("Letrozole + palbociclib stopped for progression, now letrozole + ribociclib", True)])
+    ("Letrozole + palbociclib stopped for progression, now letrozole + ribociclib", True),
+    # the stop of the earlier CDK4/6 inhibitor written after the regimen taken now: was read as
+    # "Currently on letrozole + palbociclib + ribociclib" too
+    ("Letrozole + ribociclib (palbociclib stopped)", False),
+    ("Letrozole + ribociclib; palbociclib stopped due to neutropenia", False)])
 def test_fhir_an_active_record_writing_a_cdk46i_switch_under_the_same_ai_is_on_the_later_cdk46i_only(text, asked):
     # read as "Currently on letrozole + palbociclib + ribociclib": two CDK4/6 inhibitors at once,
     # which no regimen gives (CR B.9, B.10); one MedicationStatement is one medication use (FHIR
@@ -5719,10 +5725,27 @@ def test_fhir_an_active_record_writing_a_cdk46i_switch_under_the_same_ai_is_on_t
         assert "after palbociclib stopped for progression, in one record" in counted[0]
 
 
-def test_fhir_a_drafted_order_writing_a_cdk46i_switch_is_checked_as_the_regimen_after_it():
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib, now letrozole + ribociclib",
+                                  "Letrozole + ribociclib (palbociclib stopped)"])
+def test_fhir_a_drafted_order_writing_a_cdk46i_switch_is_checked_as_the_regimen_after_it(text):
     # checked as letrozole + palbociclib + ribociclib: "two CDK4/6 inhibitors" for a text writing
     # palbociclib as the one before
-    assert _drafted_cards("Letrozole + palbociclib, now letrozole + ribociclib") == []
+    assert _drafted_cards(text) == []
+
+
+@pytest.mark.parametrize("text, asked", [("Palbociclib stopped, now ribociclib", False),
+                                         ("Palbociclib stopped due to neutropenia, now ribociclib", False),
+                                         ("Palbociclib stopped for progression, now ribociclib", True)])
+def test_fhir_a_record_writing_a_cdk46i_switch_alone_beside_the_ai_record_is_on_the_later_cdk46i_only(text, asked):
+    # read as "Currently on letrozole + palbociclib + ribociclib" (two CDK4/6 inhibitors at once,
+    # CR B.9, B.10): a switch within the line (for toxicity or no reason written), the later one
+    # taken now; written as at progression, the line count is asked (CR C.2 step 1)
+    state, cards = run(_statement(de_novo("p-cdk-sw-alone").med("letrozole", "2024-02-01"), {"text": text}, "2024-02-01"),
+                       dt.date(2024, 9, 1))
+    assert "- Currently on letrozole + ribociclib (metastatic line 1): the options below apply at progression." \
+        in card(cards, "patient-summary")["detail"]
+    assert len(state.therapy.metastatic_lines) == 1
+    assert bool([g for g in state.gaps if g.code == "line-count-unclear"]) == asked
 
 
 def test_fhir_a_switch_at_a_suspected_progression_on_a_record_begun_in_the_adjuvant_setting_is_asked():

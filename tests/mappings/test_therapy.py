@@ -2463,3 +2463,14 @@ def test_an_active_record_opening_with_a_part_of_its_course_completed_stays_ongo
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert [e.active for e in s.therapy.exposures] == [True]
     assert _gap(s, "therapy-stopped-in-text") is None
+
+
+@pytest.mark.parametrize("status, end", [("active", None), ("completed", "2021-02-01")])
+def test_a_cdk46i_stop_written_after_the_regimen_taken_now_is_a_switch_within_the_line_in_order(status, end):
+    # "Letrozole + ribociclib (palbociclib stopped)" read palbociclib and ribociclib as given at
+    # once ('letrozole + ribociclib (then palbociclib)', both current on the active record)
+    s = state(med_statement(None, "2020-02-01", end, status=status, text="Letrozole + ribociclib (palbociclib stopped)"))
+    [line] = s.therapy.metastatic_lines
+    assert line.regimen_text == "palbociclib (then ribociclib) + letrozole"
+    if status == "active":
+        assert sorted(d.name for d in s.therapy.current_drugs()) == ["letrozole", "ribociclib"]
