@@ -939,6 +939,23 @@ class _NotGiven:
         self.why = why
 
 
+@lru_cache(maxsize=1024)
+def _not_taken_record(written: str) -> _NotGiven | None:
+    """A _NotGiven for a record whose text writes every anticancer drug it names as not taken, and
+    nothing more after the last name than its strength or route ("No letrozole", "Never on
+    letrozole", "No letrozole or palbociclib": _not_taken_clause_names, local_codes.yaml
+    drug_mentions not_taken_bare_after): not given, as status 'not-taken' says (FHIR R4
+    MedicationStatement.status); it was read as a line given, stopped on a day not written. A stop
+    word ("Off letrozole") or words after the name ("No letrozole since 2023") are a stop written."""
+    lowered = written.lower() if written else ""
+    names = _named_drugs(lowered)
+    if not names or len(_not_taken_clause_names(lowered)) != len(names) \
+            or not T.DRUG_NOT_TAKEN_BARE_AFTER.match(lowered[names[-1][0].end():]):
+        return None
+    return _NotGiven(f'its text "{printable_clip(written.strip(), 80)}" writes {_listed({info.name for _, info in names})} '
+                     "as not taken and nothing of its use")
+
+
 def _refused(written: str) -> _NotGiven | _Unreadable | None:
     """A _NotGiven (or, naming several drugs, an _Unreadable) for a record whose drug text
     writes a refusal (refusal_in_text), quoted as written; None otherwise."""
@@ -1734,7 +1751,7 @@ def written_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _
     (_NotGiven), a refusal or a premedication whose drug cannot be told (_Unreadable), else the
     drugs given but those refused inside the regimen (_Med). The therapy history and the
     draft-order reader (mappings.build) read a record's text the same way."""
-    return (_refused(written) or _premedication_record(written) or _refusal_or_another(drugs, written)
+    return (_refused(written) or _not_taken_record(written) or _premedication_record(written) or _refusal_or_another(drugs, written)
             or _planned_record(written) or _given_of(drugs, label, written))
 
 
