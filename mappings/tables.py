@@ -650,6 +650,8 @@ STOP_NON_PROGRESSION = _stop_patterns("non_progression_patterns")
 STOP_PLANNED = _stop_patterns("planned_stop_patterns")
 # coded stop reasons that name no progression (FHIR R4 medicationrequest-status-reason)
 STOP_NON_PROGRESSION_CODES = _local_code_map(_SR.get("non_progression_codes"), "display")
+# coded stop reasons that name a worsening (SNOMED CT 271299001), read without a display
+STOP_PROGRESSION_CODES = _local_code_map(_SR.get("progression_codes"), "display")
 # a refusal given as the reason for a record's status (therapy._refused_before_use)
 STOP_REFUSAL = _stop_patterns("refusal_patterns")
 STOP_REFUSAL_CODES = _local_code_map(_SR.get("refusal_codes"), "display")

@@ -2431,6 +2431,9 @@ def _stop_reason(res: dict[str, Any], text: str) -> str | None:
     if stated is None and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
                               for cc in reasons for system, code, _ in codings(cc)):
         return "other"  # a coded side effect, allergy, interaction, pregnancy (a code without display)
+    if stated is None and any(T.local_lookup(T.STOP_PROGRESSION_CODES, system, code)
+                              for cc in reasons for system, code, _ in codings(cc)):
+        return "progression"  # "Patient's condition worsened" coded alone, read as its term is
     return stated
 
 

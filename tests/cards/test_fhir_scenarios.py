@@ -5867,3 +5867,16 @@ def test_fhir_the_undated_drug_after_an_early_progression_joins_the_dated_first_
     assert "- Metastatic line 2" not in detail
     assert "Sacituzumab govitecan: 1 systemic line(s) for metastatic disease" in detail
     assert state.therapy.endocrine_resistance == "secondary"
+
+
+def test_fhir_a_cdk46i_stopped_with_the_worsening_code_alone_is_a_progression_as_its_term_written_out_is():
+    # statusReason SNOMED CT 271299001 with no display or text ("Patient's condition worsened",
+    # mCODE ConditionStatusTrendVS) said nothing: "de novo metastatic", no progression on the
+    # line, while the same term written out read "primary resistance" (CR C.1, C.2 step 1)
+    p = de_novo("p-worse-code").med("letrozole", "2024-02-01").med("ribociclib", "2024-02-01", "2024-07-20", status="stopped")
+    p.resources[-1]["statusReason"] = [{"coding": [{"system": "http://snomed.info/sct", "code": "271299001"}]}]
+    state, cards = run(p, dt.date(2024, 9, 1))
+    assert state.therapy.endocrine_resistance == "primary"
+    assert ("- Endocrine sensitivity: primary resistance: progression within 6 months of first-line metastatic endocrine "
+            "therapy (letrozole + ribociclib, from 2024-02-01; disease progression recorded 2024-07-20") \
+        in card(cards, "patient-summary")["detail"]
