@@ -2427,7 +2427,7 @@ def test_an_active_record_written_as_done_after_its_drug_is_not_ongoing(text):
 
 
 @pytest.mark.parametrize("text", ["Tamoxifen 2015-2020 completed", "Tamoxifen (2015 to 2020) completed",
-                                  "Tamoxifen 06/2015 - 05/2020 done"])
+                                  "Tamoxifen 06/2015 - 05/2020 done", "Tamoxifen completed 2015-2020"])
 def test_an_active_adjuvant_record_written_with_its_years_then_completed_ended_in_the_last_year(text):
     # was read as tamoxifen still taken at the 2022 relapse (on adjuvant ET at recurrence,
     # 'secondary' resistance); the span's last year written before the completion is when it
@@ -2474,3 +2474,15 @@ def test_a_cdk46i_stop_written_after_the_regimen_taken_now_is_a_switch_within_th
     assert line.regimen_text == "palbociclib (then ribociclib) + letrozole"
     if status == "active":
         assert sorted(d.name for d in s.therapy.current_drugs()) == ["letrozole", "ribociclib"]
+
+
+@pytest.mark.parametrize("text, given", [("Palbociclib if tolerated, else ribociclib", ["palbociclib"]),
+                                         ("Letrozole + palbociclib, otherwise ribociclib", ["letrozole", "palbociclib"]),
+                                         ("Palbociclib (if tolerated)", ["palbociclib"])])
+def test_a_drug_written_as_the_alternative_to_the_record_drug_is_not_given_and_a_condition_of_tolerance_is(text, given):
+    # the alternative was read as given beside it (two CDK4/6 inhibitors current, CR B.9, B.10);
+    # "if tolerated" alone is a condition for going on with a drug given: given, as before
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [given]
+    gap = _gap(s, "medication-unreadable")
+    assert ("also names ribociclib, not read as given by this record" in gap.message) if "ribociclib" in text else gap is None
