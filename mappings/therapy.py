@@ -2314,7 +2314,24 @@ def _not_given_without_a_record(exps: list[_Exp], named: list[tuple[str, _Med]],
         if missing:
             said.append(f"{_listed(missing)}, not read as given by this record, and no record of "
                         f"{'them' if len(missing) > 1 else 'it'} was read")
+            if missing & _not_taken_for_a_reason(quoted.lower()):
+                # "Letrozole; no palbociclib due to neutropenia": perhaps given and stopped for it (a
+                # CDK4/6 inhibitor used), perhaps never started: not read as given, and said so
+                said[-1] += ("; it is written as not taken for a reason: whether it was given and stopped, "
+                             "or never started, is not written")
         unread.append((ref, f'its text "{quoted}" also names ' + "; and ".join(said)))
+
+
+def _not_taken_for_a_reason(text: str) -> set[str]:
+    """The drugs of a text's not-taken clauses (_not_taken_clause_names) followed by a reason
+    (local_codes.yaml stop_reasons: "no palbociclib due to neutropenia")."""
+    names = _named_drugs(text)
+    out = set()
+    for i in _not_taken_clause_names(text):
+        after = text[names[i][0].end():names[i + 1][0].start() if i + 1 < len(names) else len(text)]
+        if _stop_reason_of_text(after) is not None:
+            out.add(names[i][1].name)
+    return out
 
 
 # FHIR R4 medication-statement-status / medicationrequest-status of a record that has ended

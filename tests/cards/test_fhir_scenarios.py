@@ -5880,3 +5880,16 @@ def test_fhir_a_cdk46i_stopped_with_the_worsening_code_alone_is_a_progression_as
     assert ("- Endocrine sensitivity: primary resistance: progression within 6 months of first-line metastatic endocrine "
             "therapy (letrozole + ribociclib, from 2024-02-01; disease progression recorded 2024-07-20") \
         in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_cdk46i_written_as_not_taken_for_a_side_effect_beside_the_ai_is_not_counted_given_and_the_card_says_why_unclear():
+    # "no palbociclib due to neutropenia": given then stopped for it, or never started; the card
+    # said only "not read as given by this record" (CR C.2 step 1 counts drugs given; FHIR R4
+    # MedicationStatement.status not-taken is the record's, not said of the palbociclib course)
+    p = _statement(de_novo("p-nt-why"), {"text": "Letrozole; no palbociclib due to neutropenia"}, "2024-02-01")
+    state, cards = run(p, dt.date(2024, 9, 1))
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+    assert not state.therapy.prior_cdk46i
+    assert ("also names palbociclib, not read as given by this record, and no record of it was read; it is written as "
+            "not taken for a reason: whether it was given and stopped, or never started, is not written") in detail
