@@ -939,6 +939,23 @@ class _NotGiven:
         self.why = why
 
 
+@lru_cache(maxsize=1024)
+def _not_taken_record(written: str) -> _NotGiven | None:
+    """A _NotGiven for a record whose text writes every anticancer drug it names as not taken, and
+    nothing more after the last name than its strength or route ("No letrozole", "Never on
+    letrozole", "No letrozole or palbociclib": _not_taken_clause_names, local_codes.yaml
+    drug_mentions not_taken_bare_after): not given, as status 'not-taken' says (FHIR R4
+    MedicationStatement.status); it was read as a line given, stopped on a day not written. A stop
+    word ("Off letrozole") or words after the name ("No letrozole since 2023") are a stop written."""
+    lowered = written.lower() if written else ""
+    names = _named_drugs(lowered)
+    if not names or len(_not_taken_clause_names(lowered)) != len(names) \
+            or not T.DRUG_NOT_TAKEN_BARE_AFTER.match(lowered[names[-1][0].end():]):
+        return None
+    return _NotGiven(f'its text "{printable_clip(written.strip(), 80)}" writes {_listed({info.name for _, info in names})} '
+                     "as not taken and nothing of its use")
+
+
 def _refused(written: str) -> _NotGiven | _Unreadable | None:
     """A _NotGiven (or, naming several drugs, an _Unreadable) for a record whose drug text
     writes a refusal (refusal_in_text), quoted as written; None otherwise."""
@@ -1058,9 +1075,11 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # "Tamoxifen (completed 5 years)", "Anastrozole, course completed 2019", "Completed 5 years of
             # tamoxifen", "Finished letrozole 2019": a course completed is past use (no stop reason);
             # its written date, if any, is when it ended
+            # ("Tamoxifen 2015-2020 completed": the span's last year is when it ended)
+            when = completed.group("when") or completed.groupdict().get("until")
             med.written_stopped = True
-            med.completed_on = _written_day_range(completed.group("when"))
-            if not completed.group("when") and "adjuvant" not in lowered \
+            med.completed_on = _written_day_range(when)
+            if not when and "adjuvant" not in lowered \
                     and all(d.drug_class in COMPLETION_MILESTONE_CLASSES for d in med.drugs):
                 med.completion_milestone = _written_length_days(lowered)
         elif (T.DRUG_NOT_TAKEN_OPENING.match(lowered[:names[0][0].start()]) or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) \
@@ -1187,6 +1206,16 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
             return _switch_sides((names[1][1],), (names[0][1],), tail)
+        if len(names) > 2 and names[-1][1].drug_class == "cdk46i" and T.LEADING_QUALIFIERS.match(opening) \
+                and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
+                and all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])) \
+                and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
+            # "Letrozole + ribociclib (palbociclib stopped)": the CDK4/6 inhibitor named last was given
+            # with the endocrine drug of the regimen before it (CR B.9, B.10: with endocrine therapy)
+            # and replaced by the one named there (_cdk46i_switch), not given at once with it
+            taken = tuple(dict.fromkeys(info for _, info in names[:-1]))
+            partners = tuple(d for d in taken if d.drug_class in ENDOCRINE_CLASSES)
+            return _switch_sides((*partners, names[-1][1]), taken, tail)
         return None
     if T.DRUG_PAST_USE_CLOSING.match(tail) or T.DRUG_COMPLETED_CLOSING.match(tail):
         return None
@@ -1260,10 +1289,12 @@ def _cdk46i_switch(before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...]
     the later one taken now with the endocrine drug, written again or not (a CDK4/6 inhibitor is
     given with endocrine therapy, CR B.9, B.10); two CDK4/6 inhibitors are not given at once. The
     endocrine drug after it, if named, one of those before; None otherwise (another endocrine drug
-    after: an endocrine switch, read by _switch_sides)."""
+    after: an endocrine switch, read by _switch_sides). A record naming the CDK4/6 inhibitors alone
+    ("Palbociclib stopped, now ribociclib", its endocrine partner on a record of its own) is the
+    same switch: two CDK4/6 inhibitors are not given at once either."""
     cdk_before = tuple(d for d in before if d.drug_class == "cdk46i")
     cdk_after = tuple(d for d in after if d.drug_class == "cdk46i")
-    if not endocrine_before or not cdk_before or not cdk_after or not endocrine_after <= endocrine_before \
+    if not cdk_before or not cdk_after or not endocrine_after <= endocrine_before \
             or {d.name for d in cdk_before} & {d.name for d in cdk_after} \
             or any(d.drug_class not in ENDOCRINE_CLASSES | {"cdk46i"} for d in before + after):
         return None
@@ -1720,7 +1751,7 @@ def written_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _
     (_NotGiven), a refusal or a premedication whose drug cannot be told (_Unreadable), else the
     drugs given but those refused inside the regimen (_Med). The therapy history and the
     draft-order reader (mappings.build) read a record's text the same way."""
-    return (_refused(written) or _premedication_record(written) or _refusal_or_another(drugs, written)
+    return (_refused(written) or _not_taken_record(written) or _premedication_record(written) or _refusal_or_another(drugs, written)
             or _planned_record(written) or _given_of(drugs, label, written))
 
 
@@ -2170,7 +2201,14 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     append(_Exp(list(now.drugs), start, end, True, src, "unknown", False, status or None, stop, now,
                                 (start or _DATE_MIN, ref), start_last, end_last, planned, None))
                     continue
-                append(_Exp(med.drugs, start, end, active, src, "unknown", False, status or None, stop, med,
+                drugs = med.drugs
+                if med.switch is not None:
+                    # an ended record writing a switch: the drugs stopped first, as the line's regimen
+                    # reads a class's drugs in order ("Letrozole + ribociclib (palbociclib stopped)":
+                    # palbociclib, then ribociclib; TherapyLine.regimen_text)
+                    first = {d.name for d in med.switch[1].drugs}
+                    drugs = [d for d in drugs if d.name in first] + [d for d in drugs if d.name not in first]
+                append(_Exp(drugs, start, end, active, src, "unknown", False, status or None, stop, med,
                             (start or _DATE_MIN, ref), start_last, end_last, planned,
                             _ended_by_assertion(res, statement, status, start, end, as_of)))
             except Exception:  # noqa: BLE001
@@ -2276,7 +2314,24 @@ def _not_given_without_a_record(exps: list[_Exp], named: list[tuple[str, _Med]],
         if missing:
             said.append(f"{_listed(missing)}, not read as given by this record, and no record of "
                         f"{'them' if len(missing) > 1 else 'it'} was read")
+            if missing & _not_taken_for_a_reason(quoted.lower()):
+                # "Letrozole; no palbociclib due to neutropenia": perhaps given and stopped for it (a
+                # CDK4/6 inhibitor used), perhaps never started: not read as given, and said so
+                said[-1] += ("; it is written as not taken for a reason: whether it was given and stopped, "
+                             "or never started, is not written")
         unread.append((ref, f'its text "{quoted}" also names ' + "; and ".join(said)))
+
+
+def _not_taken_for_a_reason(text: str) -> set[str]:
+    """The drugs of a text's not-taken clauses (_not_taken_clause_names) followed by a reason
+    (local_codes.yaml stop_reasons: "no palbociclib due to neutropenia")."""
+    names = _named_drugs(text)
+    out = set()
+    for i in _not_taken_clause_names(text):
+        after = text[names[i][0].end():names[i + 1][0].start() if i + 1 < len(names) else len(text)]
+        if _stop_reason_of_text(after) is not None:
+            out.add(names[i][1].name)
+    return out
 
 
 # FHIR R4 medication-statement-status / medicationrequest-status of a record that has ended
@@ -2393,6 +2448,9 @@ def _stop_reason(res: dict[str, Any], text: str) -> str | None:
     if stated is None and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
                               for cc in reasons for system, code, _ in codings(cc)):
         return "other"  # a coded side effect, allergy, interaction, pregnancy (a code without display)
+    if stated is None and any(T.local_lookup(T.STOP_PROGRESSION_CODES, system, code)
+                              for cc in reasons for system, code, _ in codings(cc)):
+        return "progression"  # "Patient's condition worsened" coded alone, read as its term is
     return stated
 
 

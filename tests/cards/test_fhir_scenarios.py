@@ -4679,7 +4679,9 @@ def test_fhir_a_drafted_order_writing_a_switch_to_another_drug_is_not_checked_as
     # checked in silence as a tamoxifen (palbociclib) order, or as two endocrine agents
     [got] = _drafted_cards(text)
     assert got["summary"] == "Drafted order not checked: its drug could not be read (MedicationRequest/mr-text)"
-    assert "is switched to: which one it orders is not clear" in got["detail"]
+    # (a CDK4/6 inhibitor switch is read as the endocrine one is: "writes palbociclib as stopped or
+    # switched from and ribociclib after it: which one it orders is not clear")
+    assert "which one it orders is not clear" in got["detail"]
 
 
 def test_fhir_an_active_record_writing_switch_to_as_an_instruction_is_on_the_first_drug_and_names_the_other():
@@ -5774,7 +5776,11 @@ def test_fhir_a_switch_at_progression_on_a_record_begun_in_the_adjuvant_setting_
     ("Letrozole + palbociclib, now letrozole + ribociclib", False),
     ("Letrozole + palbociclib -> ribociclib", False),
     ("Letrozole + palbociclib, changed to ribociclib due to neutropenia", False),
-    ("Letrozole + palbociclib stopped for progression, now letrozole + ribociclib", True)])
+    ("Letrozole + palbociclib stopped for progression, now letrozole + ribociclib", True),
+    # the stop of the earlier CDK4/6 inhibitor written after the regimen taken now: was read as
+    # "Currently on letrozole + palbociclib + ribociclib" too
+    ("Letrozole + ribociclib (palbociclib stopped)", False),
+    ("Letrozole + ribociclib; palbociclib stopped due to neutropenia", False)])
 def test_fhir_an_active_record_writing_a_cdk46i_switch_under_the_same_ai_is_on_the_later_cdk46i_only(text, asked):
     # read as "Currently on letrozole + palbociclib + ribociclib": two CDK4/6 inhibitors at once,
     # which no regimen gives (CR B.9, B.10); one MedicationStatement is one medication use (FHIR
@@ -5791,10 +5797,27 @@ def test_fhir_an_active_record_writing_a_cdk46i_switch_under_the_same_ai_is_on_t
         assert "after palbociclib stopped for progression, in one record" in counted[0]
 
 
-def test_fhir_a_drafted_order_writing_a_cdk46i_switch_is_checked_as_the_regimen_after_it():
+@pytest.mark.parametrize("text", ["Letrozole + palbociclib, now letrozole + ribociclib",
+                                  "Letrozole + ribociclib (palbociclib stopped)"])
+def test_fhir_a_drafted_order_writing_a_cdk46i_switch_is_checked_as_the_regimen_after_it(text):
     # checked as letrozole + palbociclib + ribociclib: "two CDK4/6 inhibitors" for a text writing
     # palbociclib as the one before
-    assert _drafted_cards("Letrozole + palbociclib, now letrozole + ribociclib") == []
+    assert _drafted_cards(text) == []
+
+
+@pytest.mark.parametrize("text, asked", [("Palbociclib stopped, now ribociclib", False),
+                                         ("Palbociclib stopped due to neutropenia, now ribociclib", False),
+                                         ("Palbociclib stopped for progression, now ribociclib", True)])
+def test_fhir_a_record_writing_a_cdk46i_switch_alone_beside_the_ai_record_is_on_the_later_cdk46i_only(text, asked):
+    # read as "Currently on letrozole + palbociclib + ribociclib" (two CDK4/6 inhibitors at once,
+    # CR B.9, B.10): a switch within the line (for toxicity or no reason written), the later one
+    # taken now; written as at progression, the line count is asked (CR C.2 step 1)
+    state, cards = run(_statement(de_novo("p-cdk-sw-alone").med("letrozole", "2024-02-01"), {"text": text}, "2024-02-01"),
+                       dt.date(2024, 9, 1))
+    assert "- Currently on letrozole + ribociclib (metastatic line 1): the options below apply at progression." \
+        in card(cards, "patient-summary")["detail"]
+    assert len(state.therapy.metastatic_lines) == 1
+    assert bool([g for g in state.gaps if g.code == "line-count-unclear"]) == asked
 
 
 def test_fhir_a_switch_at_a_suspected_progression_on_a_record_begun_in_the_adjuvant_setting_is_asked():
@@ -5871,13 +5894,14 @@ def test_fhir_a_drug_written_as_not_taken_beside_a_drug_given_is_not_read_as_giv
     # a not-taken clause beside a drug given read every drug named as current ("Currently on
     # letrozole + palbociclib"); the negated drug is not given (drugs.yaml not_taken_opening, FHIR
     # R4 MedicationStatement.status not-taken), "Off X, now Y" is the switch, and every drug
-    # negated is a stop written, as "No letrozole" is
+    # negated and nothing of their use written is no therapy given, as "No letrozole" is (it was a
+    # stop written, a line counted, until local_codes.yaml drug_mentions not_taken_bare_after)
     p = _statement(de_novo("p-not-taken"), {"text": text}, "2024-02-01")
     state, cards = run(p, dt.date(2024, 9, 1))
     detail = card(cards, "patient-summary")["detail"]
     if current is None:
-        assert "Currently on" not in detail
-        assert any(g.code == "therapy-stopped-in-text" for g in state.gaps)
+        assert "Currently on" not in detail and "- Metastatic lines: 0" in detail
+        assert [g.code for g in state.ignored] == ["not-given"]
         return
     assert f"- Currently on {current} (metastatic line 1)" in detail
 
@@ -5915,3 +5939,29 @@ def test_fhir_the_undated_drug_after_an_early_progression_joins_the_dated_first_
     assert "- Metastatic line 2" not in detail
     assert "Sacituzumab govitecan: 1 systemic line(s) for metastatic disease" in detail
     assert state.therapy.endocrine_resistance == "secondary"
+
+
+def test_fhir_a_cdk46i_stopped_with_the_worsening_code_alone_is_a_progression_as_its_term_written_out_is():
+    # statusReason SNOMED CT 271299001 with no display or text ("Patient's condition worsened",
+    # mCODE ConditionStatusTrendVS) said nothing: "de novo metastatic", no progression on the
+    # line, while the same term written out read "primary resistance" (CR C.1, C.2 step 1)
+    p = de_novo("p-worse-code").med("letrozole", "2024-02-01").med("ribociclib", "2024-02-01", "2024-07-20", status="stopped")
+    p.resources[-1]["statusReason"] = [{"coding": [{"system": "http://snomed.info/sct", "code": "271299001"}]}]
+    state, cards = run(p, dt.date(2024, 9, 1))
+    assert state.therapy.endocrine_resistance == "primary"
+    assert ("- Endocrine sensitivity: primary resistance: progression within 6 months of first-line metastatic endocrine "
+            "therapy (letrozole + ribociclib, from 2024-02-01; disease progression recorded 2024-07-20") \
+        in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_cdk46i_written_as_not_taken_for_a_side_effect_beside_the_ai_is_not_counted_given_and_the_card_says_why_unclear():
+    # "no palbociclib due to neutropenia": given then stopped for it, or never started; the card
+    # said only "not read as given by this record" (CR C.2 step 1 counts drugs given; FHIR R4
+    # MedicationStatement.status not-taken is the record's, not said of the palbociclib course)
+    p = _statement(de_novo("p-nt-why"), {"text": "Letrozole; no palbociclib due to neutropenia"}, "2024-02-01")
+    state, cards = run(p, dt.date(2024, 9, 1))
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+    assert not state.therapy.prior_cdk46i
+    assert ("also names palbociclib, not read as given by this record, and no record of it was read; it is written as "
+            "not taken for a reason: whether it was given and stopped, or never started, is not written") in detail

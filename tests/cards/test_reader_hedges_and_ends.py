@@ -77,7 +77,11 @@ def test_fhir_ozempic_without_a_reason_is_named_as_diabetes_treatment_on_the_pi3
 
 
 @pytest.mark.parametrize("text, hedged", [("Letrozole (likely) + palbociclib", "letrozole"),
-                                          ("Letrozole + possible palbociclib", "palbociclib")])
+                                          ("Letrozole + possible palbociclib", "palbociclib"),
+                                          # these two were checked as letrozole + palbociclib ordered (the
+                                          # hedge before "+" was not read: local_codes.yaml hedged_closing)
+                                          ("Letrozole - possible + palbociclib", "letrozole"),
+                                          ("Letrozole 2.5 mg daily? + palbociclib", "letrozole")])
 def test_a_draft_hedging_one_drug_of_its_regimen_is_said_not_checked_and_names_that_drug(text, hedged):
     # "Letrozole + possible palbociclib" was checked as "Letrozole drafted without ribociclib" (and,
     # once the history named the hedged letrozole, "Palbociclib drafted without letrozole"): the
@@ -87,3 +91,20 @@ def test_a_draft_hedging_one_drug_of_its_regimen_is_said_not_checked_and_names_t
     assert [c["summary"] for c in cards] == [
         "Drafted order not checked: its text does not name its drug as ordered (MedicationRequest/mr-0)"]
     assert f'its text "{text}" names {hedged} with a hedge' in cards[0]["detail"]
+
+
+def test_fhir_an_adjuvant_tamoxifen_record_still_active_but_written_2016_2021_completed_is_a_completed_course():
+    # the summary said "secondary resistance: relapse on adjuvant endocrine therapy started
+    # 2016-06-01" and "tamoxifen (2016-06-01 to now)": the years written before "completed" are
+    # its end (local_codes.yaml drug_mentions completed_closing; CR C.1: relapse > 12 months after
+    # adjuvant ET is endocrine sensitive)
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import hr_positive_mbc, run
+    p = hr_positive_mbc("p-tam-done", primary="2016-03-01")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-tam", "status": "active",
+           "subject": {"reference": "Patient/p-tam-done"}, "medicationCodeableConcept": {"text": "Tamoxifen 2016-2021 completed"},
+           "effectivePeriod": {"start": "2016-06-01"}})
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Endocrine sensitivity: endocrine-sensitive: relapse 24.5 to 36.5 months after completing adjuvant ET (2021)" in detail
+    assert "tamoxifen (2016-06-01 to 2021)" in detail

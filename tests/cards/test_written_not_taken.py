@@ -1,5 +1,6 @@
-"""A drug an active record's text writes as not taken ("No letrozole", "Not on metformin"): the
-anticancer one is read as a written stop (gap therapy-stopped-in-text), a glucose-lowering one as no
+"""A drug an active record's text writes as not taken ("Off letrozole", "Not on metformin"): the
+anticancer one is read as a written stop (gap therapy-stopped-in-text; written as not taken and
+nothing more, "No letrozole", as not given), a glucose-lowering one as no
 diabetes treatment, and a drug taken beside it is still taken (rt38 read-through of mk4)."""
 
 import datetime as dt
@@ -26,7 +27,7 @@ def _cards_with_statement(pid: str, text: str, after_line_1: bool = False) -> li
     return cards
 
 
-@pytest.mark.parametrize("text", ["No letrozole", "Off letrozole", "Not on letrozole", "No longer taking anastrozole",
+@pytest.mark.parametrize("text", ["Off letrozole", "No longer taking anastrozole", "No letrozole since 2024",
                                   "Letrozole - not taking", "Stopped letrozole"])
 def test_an_active_aromatase_inhibitor_record_written_as_not_taken_is_no_current_line_and_its_end_is_asked(text):
     # was: "HR+/HER2-low MBC, on line 1": the drug the text says is not taken read as given today
@@ -36,6 +37,33 @@ def test_an_active_aromatase_inhibitor_record_written_as_not_taken_is_no_current
     assert ("their text writes the drug as stopped, not taken ('No letrozole') or as past use ('history of', "
             "'previous'), and no end before today is recorded: MedicationStatement/nt-ai-ms") in summary["detail"]
     assert f"status 'active': '{text}'" in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["No letrozole", "Not on letrozole", "Never on letrozole", "No letrozole 2.5 mg",
+                                  "No letrozole or palbociclib"])
+def test_an_active_record_writing_its_only_drugs_as_not_taken_and_nothing_of_their_use_is_no_line(text):
+    # was "HR+/HER2-low MBC, after 1 line(s)" (a line given, its end asked: therapy-stopped-in-text):
+    # nothing says the drug was ever given; the words are status 'not-taken' (FHIR R4
+    # MedicationStatement.status; local_codes.yaml drug_mentions not_taken_bare_after)
+    summary = card(_cards_with_statement("nt-never", text), "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, first line")
+    assert "- Metastatic lines: 0" in summary["detail"]
+    assert f'its text "{text}" writes ' in summary["detail"] and "as not taken and nothing of its use, so it is not " \
+        "therapy given" in summary["detail"]
+
+
+def test_a_record_writing_a_drug_as_not_taken_beside_its_own_record_given_leaves_that_line():
+    # "something else says it was given": the letrozole record of line 1 still counts it; the "No
+    # letrozole" record after its progression was read as a line 2 of letrozole ("after 2 line(s)")
+    p = hr_positive_mbc("nt-other", primary="2024-01-10").med("letrozole", "2024-02-01", "2025-05-20") \
+        .progression("2025-05-15")
+    p.add({"resourceType": "MedicationStatement", "id": "nt-other-ms", "status": "active",
+           "subject": {"reference": "Patient/nt-other"}, "medicationCodeableConcept": {"text": "No letrozole"},
+           "effectivePeriod": {"start": "2025-06-01"}})
+    state = p.state(AS_OF)
+    cards = view(state)
+    check_invariants(state, cards)
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
 
 
 @pytest.mark.parametrize("text", ["Letrozole held", "Off letrozole for 2 weeks", "Letrozole 2.5 mg daily"])

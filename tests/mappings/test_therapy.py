@@ -1068,6 +1068,17 @@ def test_a_hedged_second_drug_is_named_and_the_drug_before_it_given(text):
     assert "also names palbociclib, not read as given by this record" in _gap(s, "medication-unreadable").message
 
 
+@pytest.mark.parametrize("text", ["Letrozole - possible + palbociclib", "Letrozole 2.5 mg daily? + palbociclib",
+                                  "Letrozole? + palbociclib", "Letrozole possible & palbociclib"])
+def test_a_hedge_closing_the_first_drug_of_a_regimen_before_a_plus_leaves_that_drug_unconfirmed(text):
+    # letrozole was read as given beside palbociclib ('letrozole + palbociclib', a first-line AI +
+    # CDK4/6 inhibitor), while "Letrozole (possible) + palbociclib" was letrozole's hedge alone
+    # (local_codes.yaml drug_mentions hedged_closing: a hedge then "+", "&", "/" or "plus")
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [["palbociclib"]]
+    assert "also names letrozole, not read as given by this record" in _gap(s, "medication-unreadable").message
+
+
 @pytest.mark.parametrize("text", ["Letrozole + palbociclib (both declined)", "Letrozole + palbociclib: patient declined both",
                                   "Letrozole + palbociclib - regimen refused", "Letrozole + palbociclib: both not started",
                                   "Declined both letrozole and palbociclib", "Both letrozole and palbociclib declined"])
@@ -2407,6 +2418,27 @@ def test_an_active_record_written_as_completed_before_its_drug_or_after_its_leng
     assert "MedicationStatement/ms-done" in _gap(s, "therapy-stopped-in-text").message
 
 
+@pytest.mark.parametrize("text", ["Tamoxifen - done", "Tamoxifen: done", "Letrozole done"])
+def test_an_active_record_written_as_done_after_its_drug_is_not_ongoing(text):
+    # was read as the drug under way (the current line), while "Tamoxifen - completed" was past use
+    s = state(med_statement(None, "2020-02-01", status="active", text=text, rid="ms-done"))
+    assert [e.active for e in s.therapy.exposures] == [False] and s.therapy.exposures[0].end is None
+    assert "MedicationStatement/ms-done" in _gap(s, "therapy-stopped-in-text").message
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen 2015-2020 completed", "Tamoxifen (2015 to 2020) completed",
+                                  "Tamoxifen 06/2015 - 05/2020 done", "Tamoxifen completed 2015-2020"])
+def test_an_active_adjuvant_record_written_with_its_years_then_completed_ended_in_the_last_year(text):
+    # was read as tamoxifen still taken at the 2022 relapse (on adjuvant ET at recurrence,
+    # 'secondary' resistance); the span's last year written before the completion is when it
+    # ended (local_codes.yaml drug_mentions completed_closing group until; CR C.1: a relapse more
+    # than 12 months after adjuvant ET ended is endocrine sensitive)
+    s = state(med_statement(None, "2015-06-01", status="active", text=text, rid="ms-done"), met="2022-01-15")
+    assert [e.active for e in s.therapy.exposures] == [False]
+    assert s.therapy.exposures[0].end.year == 2020
+    assert not s.therapy.on_adjuvant_endocrine_at_recurrence and s.therapy.endocrine_resistance == "sensitive"
+
+
 @pytest.mark.parametrize("text", ["Completed 2 years of letrozole + palbociclib", "Fulvestrant, completed 1 year"])
 def test_a_length_of_use_completed_of_drugs_given_until_progression_is_a_milestone_on_a_metastatic_line_only(text):
     # started after the metastatic diagnosis: CDK4/6 inhibitors, fulvestrant and AIs are given
@@ -2431,3 +2463,26 @@ def test_an_active_record_opening_with_a_part_of_its_course_completed_stays_ongo
     s = state(med_statement(None, "2020-02-01", status="active", text=text))
     assert [e.active for e in s.therapy.exposures] == [True]
     assert _gap(s, "therapy-stopped-in-text") is None
+
+
+@pytest.mark.parametrize("status, end", [("active", None), ("completed", "2021-02-01")])
+def test_a_cdk46i_stop_written_after_the_regimen_taken_now_is_a_switch_within_the_line_in_order(status, end):
+    # "Letrozole + ribociclib (palbociclib stopped)" read palbociclib and ribociclib as given at
+    # once ('letrozole + ribociclib (then palbociclib)', both current on the active record)
+    s = state(med_statement(None, "2020-02-01", end, status=status, text="Letrozole + ribociclib (palbociclib stopped)"))
+    [line] = s.therapy.metastatic_lines
+    assert line.regimen_text == "palbociclib (then ribociclib) + letrozole"
+    if status == "active":
+        assert sorted(d.name for d in s.therapy.current_drugs()) == ["letrozole", "ribociclib"]
+
+
+@pytest.mark.parametrize("text, given", [("Palbociclib if tolerated, else ribociclib", ["palbociclib"]),
+                                         ("Letrozole + palbociclib, otherwise ribociclib", ["letrozole", "palbociclib"]),
+                                         ("Palbociclib (if tolerated)", ["palbociclib"])])
+def test_a_drug_written_as_the_alternative_to_the_record_drug_is_not_given_and_a_condition_of_tolerance_is(text, given):
+    # the alternative was read as given beside it (two CDK4/6 inhibitors current, CR B.9, B.10);
+    # "if tolerated" alone is a condition for going on with a drug given: given, as before
+    s = state(med_statement(None, "2020-02-01", status="active", text=text))
+    assert [ln.names for ln in s.therapy.metastatic_lines] == [given]
+    gap = _gap(s, "medication-unreadable")
+    assert ("also names ribociclib, not read as given by this record" in gap.message) if "ribociclib" in text else gap is None
