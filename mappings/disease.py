@@ -1139,8 +1139,12 @@ def _asserted_mention_pieces(text: str):
                 continue
             clause = _clause(part, m.start, m.end)
             pos = part.find(clause)
+            # sites written clear in a bracket of the clause, whose commas may split it across
+            # pieces ("Bone metastases (liver, lungs clear)"), as offsets in the part
+            clear = [(pos + a, pos + b) for a, b, _ in _bracket_clear(clause, m.start - pos)]
             for piece in clause.split(","):
-                yield piece, pos, pos <= m.start < pos + len(piece) + 1, m.start - pos
+                yield (piece, pos, pos <= m.start < pos + len(piece) + 1, m.start - pos,
+                       tuple((a - pos, b - pos) for a, b in clear))
                 pos += len(piece) + 1
 
 
@@ -1153,13 +1157,18 @@ def _text_site_list(text: str) -> tuple[str, ...]:
     else ("liver lesion indeterminate") gives none."""
     refuted = _text_sites(text)[1]
     found: list[tuple[int, str]] = []
-    for piece, pos, holds, at in _asserted_mention_pieces(text):
-        if holds or _only_sites(piece):
-            # not a site doubted or written clear in a bracket of the mention's piece
-            # ("Bone metastases (?liver)", "Bone metastases (liver clear)")
-            doubted = _bracket_doubts(piece, at) + _bracket_clear(piece, at) if holds else ()
+    for piece, pos, holds, at, clear in _asserted_mention_pieces(text):
+        # a piece naming sites and a bracket of sites written clear names sites only
+        # ("Metastases to bone, liver (lungs clear)": the liver)
+        bare = "".join(" " if any(a <= i < b for a, b in clear) else ch for i, ch in enumerate(piece))
+        if holds or _only_sites(bare):
+            # not a site doubted in a bracket of the mention's piece ("Bone metastases (?liver)")
+            # nor one written clear in a bracket of its clause ("Bone metastases (liver clear)",
+            # "(liver, lungs clear)")
+            skip = [(a, b) for a, b, _ in _bracket_doubts(piece, at)] if holds else []
+            skip += clear
             found += [(pos + hit.start(), site) for rx, site in T.SITE_TEXT for hit in rx.finditer(piece)
-                      if not any(a <= hit.start() < b for a, b, _ in doubted)]
+                      if not any(a <= hit.start() < b for a, b in skip)]
     ordered = [site for _, site in sorted(found)]
     return tuple(s for s in dict.fromkeys(ordered) if s not in refuted)
 
@@ -1182,9 +1191,10 @@ def _balanced(words: str) -> str:
 
 
 def _bracket_clear(piece: str, mention_at: int) -> tuple[tuple[int, int, str], ...]:
-    """(start, end, the bracket as written) of each bracket in the mention's own comma piece, not
-    holding the mention, that names only sites written clear ("Bone metastases (liver clear)",
-    "(liver and lungs normal)": local_codes.yaml metastasis_negations site_clear_after): no site."""
+    """(start, end, the bracket as written) of each bracket in the mention's clause, not holding
+    the mention, that names only sites written clear ("Bone metastases (liver clear)", "(liver and
+    lungs normal)", "(liver, lungs: no lesions)": local_codes.yaml metastasis_negations
+    site_clear_after): no site."""
     found = []
     for b in _BRACKET.finditer(piece):
         clear = T.MET_SITE_CLEAR_AFTER.search(b.group(1).lower())
@@ -1215,7 +1225,7 @@ def _doubted_sites(text: str) -> tuple[tuple[str, str], ...]:
     liver"): _text_site_list does not count them (_only_sites); they are asked, not dropped in
     silence (FHIR R4 condition-ver-status unconfirmed; CR A.4 counts a diagnosis made)."""
     found: list[tuple[str, str]] = []
-    for piece, _, holds, at in _asserted_mention_pieces(text):
+    for piece, _, holds, at, _ in _asserted_mention_pieces(text):
         if holds:
             # a site doubted in a bracket of the mention's own piece ("Bone metastases (?liver)")
             found += [(site, _balanced(words)) for _, _, words in _bracket_doubts(piece, at)

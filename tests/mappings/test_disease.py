@@ -2484,7 +2484,16 @@ def test_a_bracket_beside_bone_metastases_doubting_a_bone_or_naming_sites_plainl
 
 
 @pytest.mark.parametrize("text, sites", [("Bone metastases (liver clear)", ["bone"]), ("Bone metastases (liver and lungs normal)", ["bone"]),
-                                         ("Liver metastases (bone clear)", ["liver"]), ("Bone metastases (liver)", ["bone", "liver"])])
+                                         ("Liver metastases (bone clear)", ["liver"]), ("Bone metastases (liver)", ["bone", "liver"]),
+                                         # (ds) a list of sites in the bracket: its commas split it
+                                         ("Bone metastases (liver, lungs clear)", ["bone"]),
+                                         ("Bone metastases (liver, lungs: no lesions)", ["bone"]),
+                                         ("Bone metastases (liver, lungs normal)", ["bone"]),
+                                         ("Bone metastases (liver, lungs clear on CT)", ["bone"]),
+                                         ("Liver metastases (bone, brain: negative)", ["liver"]),
+                                         ("Bone metastases (liver, lung)", ["bone", "liver", "lung"]),
+                                         # a site listed beside such a bracket still counts
+                                         ("Metastases to bone, liver (lungs clear)", ["bone", "liver"])])
 def test_a_site_written_clear_in_a_bracket_beside_metastases_is_no_site(text, sites):
     # "Bone metastases (liver clear)" gave "Site: liver (visceral)": the bracket's site was
     # counted whatever it said of it (rt34)
