@@ -1558,6 +1558,8 @@ def build_disease(ctx: Ctx) -> Disease:
     # is not its stage or its spread (_dated_before)
     diagnosed_first = min(diagnosis_dates, default=None)
     doubted_sites: list[tuple[str, str, Source]] = []  # sites written with a doubt beside asserted metastases
+    # (ds) node metastasis Conditions naming only nodes that may be regional (_nodes_maybe_regional)
+    maybe_regional_nodes: list[Source] = []
     for res, onset, onset_last in others:
         try:
             is_sec, site, visceral = _secondary_site(ctx, res)
@@ -1646,6 +1648,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 if ctx.code_text(res):
                     doubted_sites += [(site_, piece, src) for site_, piece in
                                       _doubted_sites(_without_past_cancer(ctx.code_text(res)))]
+                if site == "lymph-node" and _nodes_maybe_regional(ctx, res, body):
+                    maybe_regional_nodes.append(src)
             elif (coded := _metastasis_coded_as_another_primary(ctx.concept_of(res))) is not None:
                 # "Metastasis to lung" coded C34.90: the code names a primary lung cancer, the
                 # text a metastasis to the lung; which one it is the sources do not settle
@@ -1732,6 +1736,20 @@ def build_disease(ctx: Ctx) -> Disease:
             before_diagnosis,
         )
 
+    if maybe_regional_nodes and set(sites) == {"lymph-node"} and all(
+            any(src is n for n in maybe_regional_nodes) for _, src in met_evidence):
+        # (ds) lymph nodes the only metastatic evidence, none written distant: "C77.3" (axillary and
+        # upper limb nodes) alone was metastatic. AJCC 8th edition breast: the ipsilateral axillary,
+        # internal mammary and supraclavicular nodes are regional (N1-N3), contralateral and other
+        # nodes distant (M1); ICD-10-CM C77.0 / C77.1 / C77.3 / C77.8 / C77.9 and a node text without
+        # a distant word hold both (CR A.4's "C77-C79" rule meets node-positive early breast
+        # cancer coded the same way): not counted, asked (metastasis-unconfirmed), as nodes written
+        # only on the primary are
+        unconfirmed += [("lymph-node", "lymph-node metastases only, regional (N, ipsilateral axillary, "
+                         "internal mammary or supraclavicular) or distant (M1) not stated", src)
+                        for src in maybe_regional_nodes]
+        met_evidence.clear()
+        sites.clear()
     if d.primary_sources:
         d.breast_cancer = "yes"
     elif (history_only or named_by_metastasis) and met_evidence:
@@ -1933,13 +1951,30 @@ def _clinical_stage4_at_diagnosis(stage4: list[tuple[dt.date | None, dt.date | N
     return None if None in readings else False
 
 
+def _nodes_maybe_regional(ctx: Ctx, res: dict[str, Any], body: list[str]) -> bool:
+    """A lymph-node metastasis Condition naming only nodes (its bodySites, the sites its text
+    asserts) and none written distant: not an ICD-10-CM code of a region AJCC 8th edition holds
+    distant for breast cancer (codes.yaml distant_node_icd10: C77.2 / C77.4 / C77.5), not a text
+    writing distant nodes ("mediastinal lymph node metastases", _distant_nodes)."""
+    if any(b != "lymph-node" for b in body):
+        return False
+    if any(is_icd10(system) and T.norm_icd(code or "").startswith(T.DISTANT_NODE_ICD)
+           for system, code, _ in ctx.code_of(res)):
+        return False
+    text = ctx.code_text(res)
+    if text and (_distant_nodes(text) or any(s != "lymph-node" for s in _text_site_list(_without_past_cancer(text)))):
+        return False
+    return True
+
+
 def _node_only_conflict(ctx: Ctx, sites: dict[str, MetastaticSite],
                         met_evidence: list[tuple[dt.date | None, Source]], early_sources: list[Source]) -> None:
     """Lymph nodes are the only metastatic evidence, yet an M0 / stage 0-III is on record.
 
-    CR A.4 counts ICD-10-CM C77.x (lymph nodes) as metastatic and the status stays "yes",
-    but node-positive early breast cancer is coded the same way (C77.3 / 94181007 axillary
-    nodes). The two records disagree, so the state says so (gap) instead of silently
+    CR A.4 counts ICD-10-CM C77.x (lymph nodes) as metastatic and the status stays "yes" for
+    nodes written distant (C77.2, "mediastinal"; nodes that may be regional, C77.3 / 94181007
+    axillary, are asked before this: maybe_regional_nodes), but node-positive early breast
+    cancer may be coded so too. The two records disagree, so the state says so (gap) instead of silently
     turning adjuvant therapy into metastatic lines. An M0 / early stage not final (FHIR R4
     ObservationStatus preliminary / registered) is no stage yet but doubts the nodes as much:
     it counts here, its source naming its status.

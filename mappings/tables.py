@@ -157,6 +157,8 @@ SECONDARY_ICD: list[tuple[str, str, bool | None]] = sorted(
     key=lambda t: -len(t[0]),
 )
 SECONDARY_ICD_ROOTS = ("C77", "C78", "C79", "C7B")
+# node regions AJCC 8th edition holds distant (M1) for breast cancer (codes.yaml distant_node_icd10)
+DISTANT_NODE_ICD = tuple(norm_icd(p) for p in _C["distant_node_icd10"]["prefixes"])
 # (first, last) three-character ICD-10-CM categories of non-breast primary cancers (codes.yaml),
 # compared as strings: a category with a letter (C4A, C7A) sorts after every digit, so it is a
 # range of its own

@@ -69,7 +69,7 @@ def test_breast_cancer_by_text_only():
 
 @pytest.mark.parametrize("code,site,visceral", [
     ("C78.7", "liver", True), ("C79.51", "bone", False), ("C78.01", "lung", True), ("C79.31", "brain", True),
-    ("C78.2", "pleura", True), ("C78.6", "peritoneum", True), ("C77.3", "lymph-node", False),
+    ("C78.2", "pleura", True), ("C78.6", "peritoneum", True), ("C77.2", "lymph-node", False),
 ])
 def test_icd10_secondary_sites_make_the_disease_metastatic(code, site, visceral):
     d = disease(breast_cancer(), condition(cc(coding(ICD10, code)), "2021-02-03"))
@@ -314,12 +314,15 @@ def cm0(date="2023-03-10"):
     return loinc_obs("21907-1", date, **answer(SNOMED, "1229901006", "cM0"))
 
 
-@pytest.mark.parametrize("nodes", AXILLARY_NODES)
+INTRA_ABDOMINAL_NODES = cc(coding(ICD10, "C77.2", "Secondary and unspecified malignant neoplasm of intra-abdominal "
+                                                 "lymph nodes"))
+
+
 @pytest.mark.parametrize("early", ["cM0", "stage IIB", "both"])
-def test_axillary_nodes_alone_against_an_explicit_m0_or_early_stage_are_reported_as_a_conflict(nodes, early):
+def test_distant_nodes_alone_against_an_explicit_m0_or_early_stage_are_reported_as_a_conflict(early):
     stage = [{"summary": cc(coding(AJCC, "2B", "IIB"))}] if early != "cM0" else []
     primary = breast_cancer("2023-03-01", stage=stage)
-    node_condition = condition(nodes, "2023-03-01")
+    node_condition = condition(INTRA_ABDOMINAL_NODES, "2023-03-01")
     extra = [cm0()] if early != "stage IIB" else []
     s = build_patient_state([patient(), primary, node_condition, *extra], PID)
     conflict = [g for g in s.gaps if g.code == "metastatic-status-conflict"]
@@ -327,6 +330,48 @@ def test_axillary_nodes_alone_against_an_explicit_m0_or_early_stage_are_reported
     cited = {src.reference for src in conflict[0].sources}
     assert f"Condition/{node_condition['id']}" in cited
     assert cited & {f"Condition/{primary['id']}", *(f"Observation/{o['id']}" for o in extra)}
+
+
+NODES_ASKED = ('Unconfirmed metastasis, not counted as metastatic disease: lymph-node (lymph-node metastases only, '
+               'regional (N, ipsilateral axillary, internal mammary or supraclavicular) or distant (M1) not stated). '
+               'Confirm or refute it.')
+
+
+@pytest.mark.parametrize("nodes", AXILLARY_NODES + [cc(coding(ICD10, "C77.0")), cc(coding(ICD10, "C77.1")),
+                                                    cc(coding(ICD10, "C77.9")),
+                                                    cc(text="Axillary lymph node metastasis"),
+                                                    cc(text="Supraclavicular lymph node metastases")])
+def test_nodes_that_may_be_regional_as_the_only_metastatic_evidence_are_asked_not_counted(nodes):
+    # (ds) "C77.3" alone made the patient metastatic (first-line metastatic cards): ipsilateral
+    # axillary, internal mammary and supraclavicular nodes are regional (N) in AJCC 8th edition,
+    # contralateral and other nodes M1; the code does not say which
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(nodes, "2023-03-01")], PID)
+    assert s.disease.metastatic == "unknown" and s.disease.sites == []
+    assert next(g for g in s.gaps if g.code == "metastasis-unconfirmed").message == NODES_ASKED
+
+
+@pytest.mark.parametrize("nodes", AXILLARY_NODES)
+@pytest.mark.parametrize("early", ["cM0", "stage IIB", "both"])
+def test_axillary_nodes_alone_beside_an_explicit_m0_or_early_stage_are_not_metastatic_and_still_asked(nodes, early):
+    # was: metastatic "yes" with a metastatic-status-conflict (an M0 made the nodes count)
+    stage = [{"summary": cc(coding(AJCC, "2B", "IIB"))}] if early != "cM0" else []
+    primary = breast_cancer("2023-03-01", stage=stage)
+    extra = [cm0()] if early != "stage IIB" else []
+    s = build_patient_state([patient(), primary, condition(nodes, "2023-03-01"), *extra], PID)
+    assert s.disease.metastatic == "no"
+    assert not any(g.code == "metastatic-status-conflict" for g in s.gaps)
+    assert next(g for g in s.gaps if g.code == "metastasis-unconfirmed").message == NODES_ASKED
+
+
+@pytest.mark.parametrize("other", [condition(cc(coding(ICD10, "C79.51")), "2023-03-01"),
+                                   condition(INTRA_ABDOMINAL_NODES, "2023-03-01"),
+                                   condition(cc(text="Mediastinal lymph node metastases"), "2023-03-01"),
+                                   loinc_obs("21908-9", "2023-03-05", valueCodeableConcept=cc(text="Stage IV"))])
+def test_axillary_nodes_beside_other_metastatic_evidence_stay_a_metastatic_site(other):
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(AXILLARY_NODES[0], "2023-03-01"), other],
+                            PID)
+    assert s.disease.metastatic == "yes" and "lymph-node" in [x.site for x in s.disease.sites]
+    assert not any(g.code == "metastasis-unconfirmed" for g in s.gaps)
 
 
 @pytest.mark.parametrize("nodes", AXILLARY_NODES)
@@ -1653,7 +1698,7 @@ def test_a_metastasis_and_a_stage_iv_dated_before_the_diagnosis_are_named_in_one
 def test_node_only_metastasis_beside_an_m0_not_final_is_still_named_as_a_conflict(status):
     # a final M0 named the conflict (adjuvant therapy may be read as metastatic lines); a
     # preliminary one was dropped silently and the warning went with it
-    nodes = condition(cc(coding(ICD10, "C77.3")), "2016-03-05")
+    nodes = condition(INTRA_ABDOMINAL_NODES, "2016-03-05")
     m0 = observation(cc(coding("http://loinc.org", "21907-1")), "2016-03-04", status=status,
                      valueCodeableConcept=cc(coding(SNOMED, "1229901006", "cM0")))
     s = build_patient_state([patient(), breast_cancer("2016-03-01"), nodes, m0], PID)
