@@ -201,7 +201,16 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
         words = _hedge_before(T.MET_IMAGING_ONLY_BEFORE, window)
     if words is not None:
         return "probable", words
+    # (ds) a "?" on the last of the sites listed before the mention doubts that site, not the
+    # metastases ("Bone and ?liver metastases": bone counted, the liver asked, _listed_doubts)
+    listed = _LISTED_DOUBT_END.search(window)
+    if listed and _is_site_word(listed.group("listed")) and _is_site_word(listed.group("site")):
+        window = window[:listed.end("listed")] + " "
     words = _hedge_before(T.MET_SUSPICION_BEFORE, window) or _hedge_after(T.MET_SUSPICION_AFTER, window, after)
+    if words is None and (whole := _DOUBTED_SITE_LIST_END.search(window)) and _only_sites(whole.group("sites")):
+        # (ds) a "?" before a list of sites before the mention ("?Bone and liver metastases"):
+        # the whole list doubted, as "?bone metastases" is (was read as asserted)
+        words = "?"
     if words is not None:
         return "suspected", words
     # (fix-dz3) a suspicion the gap quotes: the confirming test pending ("- awaiting biopsy"),
@@ -213,6 +222,29 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
              or _hedge_after(T.MET_QUESTION_AFTER, window, after)) or _differential_or(window, after) \
         or _hedge_after(T.MET_DIFFERENTIAL_QUESTION_AFTER, window, after)
     return ("quoted", words.strip()) if words is not None else None
+
+
+# "bone and ?liver " / "bone, ?liver " / "bone + ?liver " at the end of the words before a mention:
+# the site joined to the list is doubted (_hedge_of, _listed_doubts)
+_LISTED_DOUBT_END = re.compile(r"\b(?P<listed>[a-z-]+)\s*(?:,|\band\b|&|\+|/)\s*\?+\s*(?P<site>[a-z-]+)\s*$", re.I)
+# "?bone and liver " at the end of the words before a mention: the "?" opens the list
+_DOUBTED_SITE_LIST_END = re.compile(r"(?:^|[\s(,;:])\?+\s*(?P<sites>[^?.;|,()]+)$")
+
+
+def _is_site_word(word: str) -> bool:
+    return any(rx.search(word.lower()) for rx, _ in T.SITE_TEXT)
+
+
+def _listed_doubts(clause: str, mention_at: int) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, the words) of a site doubted by a "?" as the last of the sites listed
+    right before the mention in its clause ("Bone and ?liver metastases", "Bone, ?liver
+    metastases": "?liver"): not counted (_text_site_list) but asked (_doubted_sites), as
+    "Bone metastases, ?liver"."""
+    m = _LISTED_DOUBT_END.search(clause[:mention_at])
+    if m is None or not (_is_site_word(m.group("listed")) and _is_site_word(m.group("site"))):
+        return ()
+    start = clause.index("?", m.end("listed"))
+    return ((start, m.end("site"), clause[start:m.end("site")]),)
 
 
 def _differential_or(window: str, after: str) -> str | None:
@@ -1142,9 +1174,13 @@ def _asserted_mention_pieces(text: str):
             # sites written clear in a bracket of the clause, whose commas may split it across
             # pieces ("Bone metastases (liver, lungs clear)"), as offsets in the part
             clear = [(pos + a, pos + b) for a, b, _ in _bracket_clear(clause, m.start - pos)]
+            # a site doubted as the last one listed before the mention ("Bone and ?liver
+            # metastases", "Bone, ?liver metastases"), in the mention's piece
+            listed = [(pos + a, pos + b, words) for a, b, words in _listed_doubts(clause, m.start - pos)]
             for piece in clause.split(","):
                 yield (piece, pos, pos <= m.start < pos + len(piece) + 1, m.start - pos,
-                       tuple((a - pos, b - pos) for a, b in clear))
+                       tuple((a - pos, b - pos) for a, b in clear),
+                       tuple((a - pos, b - pos, words) for a, b, words in listed))
                 pos += len(piece) + 1
 
 
@@ -1157,7 +1193,7 @@ def _text_site_list(text: str) -> tuple[str, ...]:
     else ("liver lesion indeterminate") gives none."""
     refuted = _text_sites(text)[1]
     found: list[tuple[int, str]] = []
-    for piece, pos, holds, at, clear in _asserted_mention_pieces(text):
+    for piece, pos, holds, at, clear, listed in _asserted_mention_pieces(text):
         # a piece naming sites and a bracket of sites written clear names sites only
         # ("Metastases to bone, liver (lungs clear)": the liver)
         bare = "".join(" " if any(a <= i < b for a, b in clear) else ch for i, ch in enumerate(piece))
@@ -1165,7 +1201,7 @@ def _text_site_list(text: str) -> tuple[str, ...]:
             # not a site doubted in a bracket of the mention's piece ("Bone metastases (?liver)")
             # nor one written clear in a bracket of its clause ("Bone metastases (liver clear)",
             # "(liver, lungs clear)")
-            skip = [(a, b) for a, b, _ in _bracket_doubts(piece, at)] if holds else []
+            skip = [(a, b) for a, b, _ in _bracket_doubts(piece, at) + listed] if holds else []
             skip += clear
             found += [(pos + hit.start(), site) for rx, site in T.SITE_TEXT for hit in rx.finditer(piece)
                       if not any(a <= hit.start() < b for a, b in skip)]
@@ -1225,11 +1261,11 @@ def _doubted_sites(text: str) -> tuple[tuple[str, str], ...]:
     liver"): _text_site_list does not count them (_only_sites); they are asked, not dropped in
     silence (FHIR R4 condition-ver-status unconfirmed; CR A.4 counts a diagnosis made)."""
     found: list[tuple[str, str]] = []
-    for piece, _, holds, at, _ in _asserted_mention_pieces(text):
+    for piece, _, holds, at, _, listed in _asserted_mention_pieces(text):
         if holds:
             # a site doubted in a bracket of the mention's own piece ("Bone metastases (?liver)")
-            found += [(site, _balanced(words)) for _, _, words in _bracket_doubts(piece, at)
-                      for rx, site in T.SITE_TEXT if rx.search(words)]
+            found += [(site, _balanced(words)) for _, _, words in _bracket_doubts(piece, at) + listed
+                      for rx, site in T.SITE_TEXT if rx.search(words.lower())]
             continue
         bare = _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", piece.lower()))
         if bare != piece.lower().strip() and "?" not in bare and _only_sites(bare):

@@ -2486,7 +2486,12 @@ def test_a_text_site_coded_on_another_condition_is_no_site_conflict():
 
 @pytest.mark.parametrize("text, doubted", [("Bone metastases, ?liver", "?liver"), ("Metastases to bone, ?liver", "?liver"),
                                            ("Bone metastases, liver?", "liver?"), ("Bone metastases, liver (query)", "liver (query)"),
-                                           ("Bone metastases, possible liver", "possible liver")])
+                                           ("Bone metastases, possible liver", "possible liver"),
+                                           # (ds) the doubted site listed before the mention: the
+                                           # whole mention was unconfirmed (metastatic unknown)
+                                           ("Bone and ?liver metastases", "?liver"),
+                                           ("Bone, ?liver metastases", "?liver"),
+                                           ("Bone + ? liver mets", "? liver")])
 def test_a_site_written_with_a_doubt_beside_asserted_metastases_is_not_counted_and_is_asked(text, doubted):
     # "?liver" / "liver?" were counted as a liver (visceral) site; "possible liver" was dropped
     # without a word. Now neither counted nor silent (CR A.4 counts a diagnosis made)
@@ -2497,6 +2502,14 @@ def test_a_site_written_with_a_doubt_beside_asserted_metastases_is_not_counted_a
     gap = next(g for g in s.gaps if g.code == "metastatic-site-unconfirmed")
     assert gap.message == (f'Metastatic site written with a doubt, not counted: the liver ("{doubted}"). Confirm or refute '
                            "it (visceral or not changes the treatment guidance).")
+
+
+def test_a_doubt_opening_a_list_of_sites_before_metastases_doubts_them_all():
+    # (ds) "?Bone and liver metastases" was read as asserted bone and liver (visceral) metastases
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text="?Bone and liver metastases"),
+                                                                               "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "unknown" and s.disease.sites == []
+    assert "metastasis-unconfirmed" in [g.code for g in s.gaps]
 
 
 def test_sites_listed_without_a_doubt_beside_a_metastasis_are_all_counted_and_nothing_is_asked():
