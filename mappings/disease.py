@@ -1226,16 +1226,37 @@ def _balanced(words: str) -> str:
     return words
 
 
-def _bracket_clear(piece: str, mention_at: int) -> tuple[tuple[int, int, str], ...]:
-    """(start, end, the bracket as written) of each bracket in the mention's clause, not holding
-    the mention, that names only sites written clear ("Bone metastases (liver clear)", "(liver and
-    lungs normal)", "(liver, lungs: no lesions)": local_codes.yaml metastasis_negations
-    site_clear_after): no site."""
+# what may stand before the sites written clear: the scan that cleared them ("(CT: liver, lungs
+# clear)"), and the words naming a finding at a site, no site themselves ("(liver lesions = cysts)")
+_CLEAR_SCAN_BEFORE = re.compile(r"^\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging)\s*[:-]?\s*", re.I)
+_FINDING_WORDS = re.compile(r"\b(?:lesions?|nodules?|findings?)\b")
+# a dash opening more after a mention ("Bone metastases - liver, lungs clear")
+_DASH_AFTER = re.compile(r"\s[-\u2013]\s")
+
+
+def _sites_written_clear(words: str) -> bool:
+    """The words name only sites, then say they are clear (local_codes.yaml metastasis_negations
+    site_clear_after): "liver, lungs clear", "CT: liver, lungs: no lesions", "liver: cyst"."""
+    w = words.lower()
+    clear = T.MET_SITE_CLEAR_AFTER.search(w)
+    return clear is not None and _only_sites(_FINDING_WORDS.sub(" ", _CLEAR_SCAN_BEFORE.sub("", w[:clear.start()])))
+
+
+def _bracket_clear(clause: str, mention_at: int) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, the words) of each bracket in the mention's clause, not holding the mention,
+    that names only sites written clear ("Bone metastases (liver clear)", "(liver and lungs
+    normal)", "(liver, lungs: no lesions)", "(CT: liver, lungs clear)", "(liver: cyst)"), and of
+    the words after a dash past the mention doing so to the clause's end ("Bone metastases -
+    liver, lungs clear"; the mention's own site written before the dash, so that "Metastases -
+    bone, liver clear" keeps the bone): no site."""
     found = []
-    for b in _BRACKET.finditer(piece):
-        clear = T.MET_SITE_CLEAR_AFTER.search(b.group(1).lower())
-        if not (b.start() <= mention_at < b.end()) and clear and _only_sites(b.group(1).lower()[:clear.start()]):
+    for b in _BRACKET.finditer(clause):
+        if not (b.start() <= mention_at < b.end()) and _sites_written_clear(b.group(1)):
             found.append((b.start(), b.end(), b.group().strip()))
+    dash = _DASH_AFTER.search(clause, mention_at)
+    if dash is not None and not any(ch in clause[dash.end():] for ch in "()[]") \
+            and _is_site_word(clause[:dash.start()]) and _sites_written_clear(clause[dash.end():]):
+        found.append((dash.end(), len(clause), clause[dash.end():].strip()))
     return tuple(found)
 
 

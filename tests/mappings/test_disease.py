@@ -2551,7 +2551,14 @@ def test_a_bracket_beside_bone_metastases_doubting_a_bone_or_naming_sites_plainl
                                          ("Liver metastases (bone, brain: negative)", ["liver"]),
                                          ("Bone metastases (liver, lung)", ["bone", "liver", "lung"]),
                                          # a site listed beside such a bracket still counts
-                                         ("Metastases to bone, liver (lungs clear)", ["bone", "liver"])])
+                                         ("Metastases to bone, liver (lungs clear)", ["bone", "liver"]),
+                                         # the scan named, a benign finding, a dash for the bracket
+                                         ("Bone mets (CT: liver, lungs clear)", ["bone"]),
+                                         ("Bone mets (liver: cyst)", ["bone"]),
+                                         ("Bone metastases (liver lesions = cysts)", ["bone"]),
+                                         ("Bone metastases - liver, lungs clear", ["bone"]),
+                                         ("Bone metastases - liver", ["bone", "liver"]),
+                                         ("Metastases - bone, liver clear", ["bone"])])
 def test_a_site_written_clear_in_a_bracket_beside_metastases_is_no_site(text, sites):
     # "Bone metastases (liver clear)" gave "Site: liver (visceral)": the bracket's site was
     # counted whatever it said of it (rt34)
