@@ -782,6 +782,23 @@ def _metastatic_text(text: str) -> bool:
     return _metastasis_in_text(text) == "asserted"
 
 
+def _own_text(res: dict[str, Any]) -> str | None:
+    """Condition.code.text as the user wrote it (FHIR R4 CodeableConcept.text), else None."""
+    code = res.get("code")
+    text = code.get("text") if isinstance(code, dict) else None
+    return text if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=4096)
+def _text_against_code(text: str | None) -> str | None:
+    """The text of a Condition coded as a metastasis when it names no metastasis (_SECONDARY_TEXT)
+    and reads as a negative, benign or open finding ("Brain MRI negative", "Lung nodules,
+    indeterminate": local_codes.yaml metastasis_negations coded_text_against), else None."""
+    if not text or _SECONDARY_TEXT.search(text.lower()) or not T.MET_CODED_TEXT_AGAINST.search(text):
+        return None
+    return text.strip()[:80]
+
+
 @lru_cache(maxsize=4096)
 def _metastasis_in_text(text: str) -> str | None:
     """How the text names metastatic disease: "asserted", "hedged" (a suspicion, or written
@@ -1673,6 +1690,11 @@ def build_disease(ctx: Ctx) -> Disease:
                     # a suspicion; or "likely" / "presumed" the clinician has not confirmed
                     # (condition-ver-status "provisional" unless verificationStatus "confirmed")
                     why = _hedged_why(ctx.code_text(res))
+                if why is None and coded_secondary and (against := _text_against_code(_own_text(res))):
+                    # (ds) "Brain MRI negative" coded C79.31: the code says a metastasis, the words
+                    # a negative / benign / open finding (local_codes.yaml coded_text_against); the
+                    # text as written, not joined to the codes' displays
+                    why, site = f'coded a metastasis, but the text reads "{against}"', coded_site or site
                 if why is not None:
                     # a suspected metastasis is no evidence of metastatic disease (nor a
                     # site); named in a gap below unless confirmed evidence exists

@@ -2566,3 +2566,27 @@ def test_a_site_written_clear_in_a_bracket_beside_metastases_is_no_site(text, si
                             as_of=dt.date(2021, 1, 1))
     assert s.disease.metastatic == "yes" and sorted(x.site for x in s.disease.sites) == sorted(sites)
     assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
+
+
+@pytest.mark.parametrize("code, text, site", [
+    (coding(ICD10, "C79.31"), "Brain MRI negative", "brain"),
+    (coding(SNOMED, "94225005", "Secondary malignant neoplasm of brain"), "Brain MRI negative", "brain"),
+    (coding(ICD10, "C78.01"), "Lung nodules, indeterminate", "lung"),
+    (coding(SNOMED, "94381002", "Secondary malignant neoplasm of liver"), "Liver lesions: benign cysts", "liver"),
+    (coding(SNOMED, "94493005", "Secondary malignant neoplasm of pleura"), "Pleural effusion (non-malignant)", "pleura"),
+])
+def test_a_coded_metastasis_whose_text_names_a_negative_benign_or_open_finding_is_asked_not_counted(code, text, site):
+    # (ds) was: metastatic, with the coded (visceral) site, whatever the clinician's words said
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(code, text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "unknown" and s.disease.sites == []
+    assert next(g.message for g in s.gaps if g.code == "metastasis-unconfirmed") == (
+        f'Unconfirmed metastasis, not counted as metastatic disease: {site} (coded a metastasis, but the text reads '
+        f'"{text}"). Confirm or refute it.')
+
+
+@pytest.mark.parametrize("text", ["Bone metastases (liver, lungs clear)", "oligometastatic bone disease", "Bone mets, T12"])
+def test_a_coded_metastasis_whose_text_names_the_metastasis_stays_metastatic(text):
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"),
+                             condition(cc(coding(ICD10, "C79.51"), text=text), "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == ["bone"]
