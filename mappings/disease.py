@@ -247,6 +247,31 @@ def _listed_doubts(clause: str, mention_at: int) -> tuple[tuple[int, int, str], 
     return ((start, m.end("site"), clause[start:m.end("site")]),)
 
 
+# a site named as a finding of its own: "liver lesions", "indeterminate lung nodules", "liver
+# cysts", "liver lesion (indeterminate)"; benign when a cyst / haemangioma or written benign
+_SITE_FINDING = re.compile(
+    r"(?P<pre>(?:\b(?:benign|indeterminate|equivocal|non-?specific|possible|small|tiny|subcentimet(?:re|er))\s+)*)"
+    r"\b(?P<site>[a-z-]+)\s+(?P<finding>lesions?|nodules?|cysts?|ha?emangiomas?|foc(?:us|i)|opacit(?:y|ies))\b"
+    r"(?P<post>\s*[,(:-]?\s*(?:indeterminate|equivocal|benign|non-?specific)\b\)?)?", re.I)
+_BENIGN_FINDING = re.compile(r"\b(?:benign|cysts?|ha?emangiomas?)\b", re.I)
+
+
+def _site_findings(clause: str, mention_end: int) -> list[tuple[int, int, str, bool]]:
+    """(start, end, the words, benign) of each site the clause names after the mention, and after
+    a site named before, as a finding of its own (_SITE_FINDING: "Bone metastases and liver lesions", "... with
+    indeterminate lung nodules", "... and benign liver cysts"): a lesion or nodule is not a
+    metastasis said (not counted: asked, FHIR R4 condition-ver-status unconfirmed), a cyst or
+    haemangioma another diagnosis (no site)."""
+    found = []
+    for f in _SITE_FINDING.finditer(clause, mention_end):
+        # only beside a site the metastases are written at: "Metastatic disease with liver
+        # lesions" writes where the metastases are
+        if _is_site_word(f.group("site")) and _is_site_word(clause[:f.start()]):
+            words = f.group(0).strip(" ,:-")
+            found.append((f.start(), f.end(), words, bool(_BENIGN_FINDING.search(f.group(0)))))
+    return found
+
+
 def _differential_or(window: str, after: str) -> str | None:
     """'or <other>' right after a mention when <other> is another diagnosis ("Liver metastasis
     or hemangioma": condition-ver-status 'differential'), not more sites or metastases ("bone
@@ -1194,6 +1219,14 @@ def _asserted_mention_pieces(text: str):
             # a site doubted as the last one listed before the mention ("Bone and ?liver
             # metastases", "Bone, ?liver metastases"), in the mention's piece
             listed = [(pos + a, pos + b, words) for a, b, words in _listed_doubts(clause, m.start - pos)]
+            # a site named after the mention as another finding ("Bone metastases and liver
+            # lesions", "... with indeterminate lung nodules"): asked; a benign one ("and liver
+            # cysts") is no site
+            for a, b, words, benign in _site_findings(clause, m.end - pos):
+                if benign:
+                    clear.append((pos + a, pos + b))
+                elif not any(x <= pos + a < y for x, y in clear):  # not in a bracket written clear
+                    listed.append((pos + a, pos + b, words))
             for piece in clause.split(","):
                 yield (piece, pos, pos <= m.start < pos + len(piece) + 1, m.start - pos,
                        tuple((a - pos, b - pos) for a, b in clear),

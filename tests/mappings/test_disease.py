@@ -2590,3 +2590,30 @@ def test_a_coded_metastasis_whose_text_names_the_metastasis_stays_metastatic(tex
     s = build_patient_state([patient(), breast_cancer("2015-03-01"),
                              condition(cc(coding(ICD10, "C79.51"), text=text), "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
     assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == ["bone"]
+
+
+@pytest.mark.parametrize("text, doubted", [("Bone metastases and liver lesions", "liver lesions"),
+                                           ("Bone metastases with liver lesion (indeterminate)", "liver lesion (indeterminate)"),
+                                           ("Bone metastases and small lung nodules, indeterminate",
+                                            "small lung nodules, indeterminate"),
+                                           ("Bone metastases, indeterminate liver lesion", "indeterminate liver lesion")])
+def test_a_site_named_as_a_lesion_beside_metastases_at_another_site_is_asked_not_counted(text, doubted):
+    # (ds) "Bone metastases and liver lesions" gave Site: liver (visceral); a lesion or a nodule
+    # is no metastasis said (the comma form was dropped without a word)
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == ["bone"]
+    message = next(g.message for g in s.gaps if g.code == "metastatic-site-unconfirmed")
+    assert f'("{doubted}")' in message
+
+
+@pytest.mark.parametrize("text, sites", [("Bone metastases and benign liver cysts", ["bone"]),
+                                         ("Bone metastases with liver cysts", ["bone"]),
+                                         ("Bone metastases and liver haemangioma", ["bone"]),
+                                         ("Metastatic disease with liver lesions", ["liver"]),
+                                         ("Liver metastases, multiple lesions", ["liver"])])
+def test_a_benign_finding_beside_metastases_is_no_site_and_lesions_that_are_the_metastases_are_one(text, sites):
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == sites
+    assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
