@@ -187,6 +187,12 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     ("likely benign", "low suspicion for"), then probable ones: "highly suspicious for" is
     probable, not "suspicious for"."""
     window, after = part[max(0, start - 45):start], part[end:]
+    # (ds) a "?" or a suspicion / probable word on the last of the sites listed before the
+    # mention doubts that site, not the metastases ("Bone and ?liver metastases", "Bone and
+    # possible liver metastases": bone counted, the liver asked, _listed_doubts)
+    listed = _LISTED_DOUBT_END.search(window)
+    if listed and _is_site_word(listed.group("listed")) and _is_site_word(listed.group("site")):
+        window = window[:listed.end("listed")] + " "
     words = _hedge_before(T.MET_UNLIKELY_BEFORE, window) or _hedge_after(T.MET_UNLIKELY_AFTER, window, after)
     if words is not None:
         return "unlikely", words
@@ -201,11 +207,6 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
         words = _hedge_before(T.MET_IMAGING_ONLY_BEFORE, window)
     if words is not None:
         return "probable", words
-    # (ds) a "?" on the last of the sites listed before the mention doubts that site, not the
-    # metastases ("Bone and ?liver metastases": bone counted, the liver asked, _listed_doubts)
-    listed = _LISTED_DOUBT_END.search(window)
-    if listed and _is_site_word(listed.group("listed")) and _is_site_word(listed.group("site")):
-        window = window[:listed.end("listed")] + " "
     words = _hedge_before(T.MET_SUSPICION_BEFORE, window) or _hedge_after(T.MET_SUSPICION_AFTER, window, after)
     if words is None and (whole := _DOUBTED_SITE_LIST_END.search(window)) and _only_sites(whole.group("sites")):
         # (ds) a "?" before a list of sites before the mention ("?Bone and liver metastases"):
@@ -224,9 +225,11 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     return ("quoted", words.strip()) if words is not None else None
 
 
-# "bone and ?liver " / "bone, ?liver " / "bone + ?liver " at the end of the words before a mention:
-# the site joined to the list is doubted (_hedge_of, _listed_doubts)
-_LISTED_DOUBT_END = re.compile(r"\b(?P<listed>[a-z-]+)\s*(?:,|\band\b|&|\+|/)\s*\?+\s*(?P<site>[a-z-]+)\s*$", re.I)
+# "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end
+# of the words before a mention: the site joined to the list is doubted (_hedge_of, _listed_doubts)
+_LISTED_DOUBT_END = re.compile(rf"\b(?P<listed>[a-z-]+)\s*(?:,|\band\b|&|\+|/)\s*(?P<doubt>\?+|\b(?:"
+                               rf"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)\s*"
+                               r"(?P<site>[a-z-]+)\s*$", re.I)
 # "?bone and liver " at the end of the words before a mention: the "?" opens the list
 _DOUBTED_SITE_LIST_END = re.compile(r"(?:^|[\s(,;:])\?+\s*(?P<sites>[^?.;|,()]+)$")
 
@@ -243,8 +246,7 @@ def _listed_doubts(clause: str, mention_at: int) -> tuple[tuple[int, int, str], 
     m = _LISTED_DOUBT_END.search(clause[:mention_at])
     if m is None or not (_is_site_word(m.group("listed")) and _is_site_word(m.group("site"))):
         return ()
-    start = clause.index("?", m.end("listed"))
-    return ((start, m.end("site"), clause[start:m.end("site")]),)
+    return ((m.start("doubt"), m.end("site"), clause[m.start("doubt"):m.end("site")]),)
 
 
 # a site named as a finding of its own: "liver lesions", "indeterminate lung nodules", "liver
@@ -1262,7 +1264,9 @@ def _text_site_list(text: str) -> tuple[str, ...]:
 # a comma piece doubting the sites it names: "?" (or "??") or a suspicion / probable word before
 # them, "?" or a suspicion word after them ("?liver", "liver?", "possible liver", "liver (query)")
 _DOUBT_BEFORE = re.compile(rf"^\s*(?:\?+|\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)\s*")
-_DOUBT_AFTER = re.compile(rf"\s*[(\[]?\s*(?:\?+|\b{T.VOCABULARY['suspicion_words_after']}\b)\s*[)\]]?\s*$")
+# (ds) and a probable word after them ("Bone metastases, liver likely", "(liver - likely)")
+_DOUBT_AFTER = re.compile(rf"\s*[(\[]?\s*(?:\?+|\b{T.VOCABULARY['suspicion_words_after']}\b"
+                          rf"|\b(?:{T.VOCABULARY['probable_words']})\b)\s*[)\]]?\s*$")
 # a bracket (its closing one may lie past the comma piece: "Bone metastases (? liver, ? lung)")
 _BRACKET = re.compile(r"[(\[]([^()\[\]]*)(?:[)\]]|$)")
 

@@ -2491,7 +2491,12 @@ def test_a_text_site_coded_on_another_condition_is_no_site_conflict():
                                            # whole mention was unconfirmed (metastatic unknown)
                                            ("Bone and ?liver metastases", "?liver"),
                                            ("Bone, ?liver metastases", "?liver"),
-                                           ("Bone + ? liver mets", "? liver")])
+                                           ("Bone + ? liver mets", "? liver"),
+                                           # (ds) a suspicion / probable word in place of the "?"
+                                           ("Bone and possible liver metastases", "possible liver"),
+                                           ("Bone and probable liver metastases", "probable liver"),
+                                           ("Bone metastases, liver likely", "liver likely"),
+                                           ("Bone metastases (liver - likely)", "(liver - likely)")])
 def test_a_site_written_with_a_doubt_beside_asserted_metastases_is_not_counted_and_is_asked(text, doubted):
     # "?liver" / "liver?" were counted as a liver (visceral) site; "possible liver" was dropped
     # without a word. Now neither counted nor silent (CR A.4 counts a diagnosis made)
