@@ -2563,7 +2563,10 @@ def test_a_bracket_beside_bone_metastases_doubting_a_bone_or_naming_sites_plainl
                                          ("Bone metastases (liver lesions = cysts)", ["bone"]),
                                          ("Bone metastases - liver, lungs clear", ["bone"]),
                                          ("Bone metastases - liver", ["bone", "liver"]),
-                                         ("Metastases - bone, liver clear", ["bone"])])
+                                         ("Metastases - bone, liver clear", ["bone"]),
+                                         ("Bone metastases (liver, lungs free of disease)", ["bone"]),
+                                         ("Bone metastases (liver, lungs: none)", ["bone"]),
+                                         ("Bone metastases (liver, lungs: NED)", ["bone"])])
 def test_a_site_written_clear_in_a_bracket_beside_metastases_is_no_site(text, sites):
     # "Bone metastases (liver clear)" gave "Site: liver (visceral)": the bracket's site was
     # counted whatever it said of it (rt34)
