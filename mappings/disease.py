@@ -187,6 +187,12 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     ("likely benign", "low suspicion for"), then probable ones: "highly suspicious for" is
     probable, not "suspicious for"."""
     window, after = part[max(0, start - 45):start], part[end:]
+    # (ds) a "?" or a suspicion / probable word on the last of the sites listed before the
+    # mention doubts that site, not the metastases ("Bone and ?liver metastases", "Bone and
+    # possible liver metastases": bone counted, the liver asked, _listed_doubts)
+    listed = _LISTED_DOUBT_END.search(window)
+    if listed and _is_site_word(listed.group("listed")) and _is_site_word(listed.group("site")):
+        window = window[:listed.end("listed")] + " "
     words = _hedge_before(T.MET_UNLIKELY_BEFORE, window) or _hedge_after(T.MET_UNLIKELY_AFTER, window, after)
     if words is not None:
         return "unlikely", words
@@ -202,6 +208,10 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
     if words is not None:
         return "probable", words
     words = _hedge_before(T.MET_SUSPICION_BEFORE, window) or _hedge_after(T.MET_SUSPICION_AFTER, window, after)
+    if words is None and (whole := _DOUBTED_SITE_LIST_END.search(window)) and _only_sites(whole.group("sites")):
+        # (ds) a "?" before a list of sites before the mention ("?Bone and liver metastases"):
+        # the whole list doubted, as "?bone metastases" is (was read as asserted)
+        words = "?"
     if words is not None:
         return "suspected", words
     # (fix-dz3) a suspicion the gap quotes: the confirming test pending ("- awaiting biopsy"),
@@ -213,6 +223,55 @@ def _hedge_of(part: str, start: int, end: int) -> tuple[str, str] | None:
              or _hedge_after(T.MET_QUESTION_AFTER, window, after)) or _differential_or(window, after) \
         or _hedge_after(T.MET_DIFFERENTIAL_QUESTION_AFTER, window, after)
     return ("quoted", words.strip()) if words is not None else None
+
+
+# "bone and ?liver " / "bone, ?liver " / "bone + ?liver " / "bone and possible liver " at the end
+# of the words before a mention: the site joined to the list is doubted (_hedge_of, _listed_doubts)
+_LISTED_DOUBT_END = re.compile(rf"\b(?P<listed>[a-z-]+)\s*(?:,|\band\b|&|\+|/)\s*(?P<doubt>\?+|\b(?:"
+                               rf"{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)\s*"
+                               r"(?P<site>[a-z-]+)\s*$", re.I)
+# "?bone and liver " at the end of the words before a mention: the "?" opens the list
+_DOUBTED_SITE_LIST_END = re.compile(r"(?:^|[\s(,;:])\?+\s*(?P<sites>[^?.;|,()]+)$")
+
+
+def _is_site_word(word: str) -> bool:
+    return any(rx.search(word.lower()) for rx, _ in T.SITE_TEXT)
+
+
+def _listed_doubts(clause: str, mention_at: int) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, the words) of a site doubted by a "?" as the last of the sites listed
+    right before the mention in its clause ("Bone and ?liver metastases", "Bone, ?liver
+    metastases": "?liver"): not counted (_text_site_list) but asked (_doubted_sites), as
+    "Bone metastases, ?liver"."""
+    m = _LISTED_DOUBT_END.search(clause[:mention_at])
+    if m is None or not (_is_site_word(m.group("listed")) and _is_site_word(m.group("site"))):
+        return ()
+    return ((m.start("doubt"), m.end("site"), clause[m.start("doubt"):m.end("site")]),)
+
+
+# a site named as a finding of its own: "liver lesions", "indeterminate lung nodules", "liver
+# cysts", "liver lesion (indeterminate)"; benign when a cyst / haemangioma or written benign
+_SITE_FINDING = re.compile(
+    r"(?P<pre>(?:\b(?:benign|indeterminate|equivocal|non-?specific|possible|small|tiny|subcentimet(?:re|er))\s+)*)"
+    r"\b(?P<site>[a-z-]+)\s+(?P<finding>lesions?|nodules?|cysts?|ha?emangiomas?|foc(?:us|i)|opacit(?:y|ies))\b"
+    r"(?P<post>\s*[,(:-]?\s*(?:indeterminate|equivocal|benign|non-?specific)\b\)?)?", re.I)
+_BENIGN_FINDING = re.compile(r"\b(?:benign|cysts?|ha?emangiomas?)\b", re.I)
+
+
+def _site_findings(clause: str, mention_end: int) -> list[tuple[int, int, str, bool]]:
+    """(start, end, the words, benign) of each site the clause names after the mention, and after
+    a site named before, as a finding of its own (_SITE_FINDING: "Bone metastases and liver lesions", "... with
+    indeterminate lung nodules", "... and benign liver cysts"): a lesion or nodule is not a
+    metastasis said (not counted: asked, FHIR R4 condition-ver-status unconfirmed), a cyst or
+    haemangioma another diagnosis (no site)."""
+    found = []
+    for f in _SITE_FINDING.finditer(clause, mention_end):
+        # only beside a site the metastases are written at: "Metastatic disease with liver
+        # lesions" writes where the metastases are
+        if _is_site_word(f.group("site")) and _is_site_word(clause[:f.start()]):
+            words = f.group(0).strip(" ,:-")
+            found.append((f.start(), f.end(), words, bool(_BENIGN_FINDING.search(f.group(0)))))
+    return found
 
 
 def _differential_or(window: str, after: str) -> str | None:
@@ -750,6 +809,23 @@ def _metastatic_text(text: str) -> bool:
     return _metastasis_in_text(text) == "asserted"
 
 
+def _own_text(res: dict[str, Any]) -> str | None:
+    """Condition.code.text as the user wrote it (FHIR R4 CodeableConcept.text), else None."""
+    code = res.get("code")
+    text = code.get("text") if isinstance(code, dict) else None
+    return text if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=4096)
+def _text_against_code(text: str | None) -> str | None:
+    """The text of a Condition coded as a metastasis when it names no metastasis (_SECONDARY_TEXT)
+    and reads as a negative, benign or open finding ("Brain MRI negative", "Lung nodules,
+    indeterminate": local_codes.yaml metastasis_negations coded_text_against), else None."""
+    if not text or _SECONDARY_TEXT.search(text.lower()) or not T.MET_CODED_TEXT_AGAINST.search(text):
+        return None
+    return text.strip()[:80]
+
+
 @lru_cache(maxsize=4096)
 def _metastasis_in_text(text: str) -> str | None:
     """How the text names metastatic disease: "asserted", "hedged" (a suspicion, or written
@@ -1139,8 +1215,24 @@ def _asserted_mention_pieces(text: str):
                 continue
             clause = _clause(part, m.start, m.end)
             pos = part.find(clause)
+            # sites written clear in a bracket of the clause, whose commas may split it across
+            # pieces ("Bone metastases (liver, lungs clear)"), as offsets in the part
+            clear = [(pos + a, pos + b) for a, b, _ in _bracket_clear(clause, m.start - pos)]
+            # a site doubted as the last one listed before the mention ("Bone and ?liver
+            # metastases", "Bone, ?liver metastases"), in the mention's piece
+            listed = [(pos + a, pos + b, words) for a, b, words in _listed_doubts(clause, m.start - pos)]
+            # a site named after the mention as another finding ("Bone metastases and liver
+            # lesions", "... with indeterminate lung nodules"): asked; a benign one ("and liver
+            # cysts") is no site
+            for a, b, words, benign in _site_findings(clause, m.end - pos):
+                if benign:
+                    clear.append((pos + a, pos + b))
+                elif not any(x <= pos + a < y for x, y in clear):  # not in a bracket written clear
+                    listed.append((pos + a, pos + b, words))
             for piece in clause.split(","):
-                yield piece, pos, pos <= m.start < pos + len(piece) + 1, m.start - pos
+                yield (piece, pos, pos <= m.start < pos + len(piece) + 1, m.start - pos,
+                       tuple((a - pos, b - pos) for a, b in clear),
+                       tuple((a - pos, b - pos, words) for a, b, words in listed))
                 pos += len(piece) + 1
 
 
@@ -1153,13 +1245,18 @@ def _text_site_list(text: str) -> tuple[str, ...]:
     else ("liver lesion indeterminate") gives none."""
     refuted = _text_sites(text)[1]
     found: list[tuple[int, str]] = []
-    for piece, pos, holds, at in _asserted_mention_pieces(text):
-        if holds or _only_sites(piece):
-            # not a site doubted or written clear in a bracket of the mention's piece
-            # ("Bone metastases (?liver)", "Bone metastases (liver clear)")
-            doubted = _bracket_doubts(piece, at) + _bracket_clear(piece, at) if holds else ()
+    for piece, pos, holds, at, clear, listed in _asserted_mention_pieces(text):
+        # a piece naming sites and a bracket of sites written clear names sites only
+        # ("Metastases to bone, liver (lungs clear)": the liver)
+        bare = "".join(" " if any(a <= i < b for a, b in clear) else ch for i, ch in enumerate(piece))
+        if holds or _only_sites(bare):
+            # not a site doubted in a bracket of the mention's piece ("Bone metastases (?liver)")
+            # nor one written clear in a bracket of its clause ("Bone metastases (liver clear)",
+            # "(liver, lungs clear)")
+            skip = [(a, b) for a, b, _ in _bracket_doubts(piece, at) + listed] if holds else []
+            skip += clear
             found += [(pos + hit.start(), site) for rx, site in T.SITE_TEXT for hit in rx.finditer(piece)
-                      if not any(a <= hit.start() < b for a, b, _ in doubted)]
+                      if not any(a <= hit.start() < b for a, b in skip)]
     ordered = [site for _, site in sorted(found)]
     return tuple(s for s in dict.fromkeys(ordered) if s not in refuted)
 
@@ -1167,7 +1264,9 @@ def _text_site_list(text: str) -> tuple[str, ...]:
 # a comma piece doubting the sites it names: "?" (or "??") or a suspicion / probable word before
 # them, "?" or a suspicion word after them ("?liver", "liver?", "possible liver", "liver (query)")
 _DOUBT_BEFORE = re.compile(rf"^\s*(?:\?+|\b(?:{T.VOCABULARY['suspicion_words']}|{T.VOCABULARY['probable_words']})\b)\s*")
-_DOUBT_AFTER = re.compile(rf"\s*[(\[]?\s*(?:\?+|\b{T.VOCABULARY['suspicion_words_after']}\b)\s*[)\]]?\s*$")
+# (ds) and a probable word after them ("Bone metastases, liver likely", "(liver - likely)")
+_DOUBT_AFTER = re.compile(rf"\s*[(\[]?\s*(?:\?+|\b{T.VOCABULARY['suspicion_words_after']}\b"
+                          rf"|\b(?:{T.VOCABULARY['probable_words']})\b)\s*[)\]]?\s*$")
 # a bracket (its closing one may lie past the comma piece: "Bone metastases (? liver, ? lung)")
 _BRACKET = re.compile(r"[(\[]([^()\[\]]*)(?:[)\]]|$)")
 
@@ -1181,15 +1280,37 @@ def _balanced(words: str) -> str:
     return words
 
 
-def _bracket_clear(piece: str, mention_at: int) -> tuple[tuple[int, int, str], ...]:
-    """(start, end, the bracket as written) of each bracket in the mention's own comma piece, not
-    holding the mention, that names only sites written clear ("Bone metastases (liver clear)",
-    "(liver and lungs normal)": local_codes.yaml metastasis_negations site_clear_after): no site."""
+# what may stand before the sites written clear: the scan that cleared them ("(CT: liver, lungs
+# clear)"), and the words naming a finding at a site, no site themselves ("(liver lesions = cysts)")
+_CLEAR_SCAN_BEFORE = re.compile(r"^\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging)\s*[:-]?\s*", re.I)
+_FINDING_WORDS = re.compile(r"\b(?:lesions?|nodules?|findings?)\b")
+# a dash opening more after a mention ("Bone metastases - liver, lungs clear")
+_DASH_AFTER = re.compile(r"\s[-\u2013]\s")
+
+
+def _sites_written_clear(words: str) -> bool:
+    """The words name only sites, then say they are clear (local_codes.yaml metastasis_negations
+    site_clear_after): "liver, lungs clear", "CT: liver, lungs: no lesions", "liver: cyst"."""
+    w = words.lower()
+    clear = T.MET_SITE_CLEAR_AFTER.search(w)
+    return clear is not None and _only_sites(_FINDING_WORDS.sub(" ", _CLEAR_SCAN_BEFORE.sub("", w[:clear.start()])))
+
+
+def _bracket_clear(clause: str, mention_at: int) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, the words) of each bracket in the mention's clause, not holding the mention,
+    that names only sites written clear ("Bone metastases (liver clear)", "(liver and lungs
+    normal)", "(liver, lungs: no lesions)", "(CT: liver, lungs clear)", "(liver: cyst)"), and of
+    the words after a dash past the mention doing so to the clause's end ("Bone metastases -
+    liver, lungs clear"; the mention's own site written before the dash, so that "Metastases -
+    bone, liver clear" keeps the bone): no site."""
     found = []
-    for b in _BRACKET.finditer(piece):
-        clear = T.MET_SITE_CLEAR_AFTER.search(b.group(1).lower())
-        if not (b.start() <= mention_at < b.end()) and clear and _only_sites(b.group(1).lower()[:clear.start()]):
+    for b in _BRACKET.finditer(clause):
+        if not (b.start() <= mention_at < b.end()) and _sites_written_clear(b.group(1)):
             found.append((b.start(), b.end(), b.group().strip()))
+    dash = _DASH_AFTER.search(clause, mention_at)
+    if dash is not None and not any(ch in clause[dash.end():] for ch in "()[]") \
+            and _is_site_word(clause[:dash.start()]) and _sites_written_clear(clause[dash.end():]):
+        found.append((dash.end(), len(clause), clause[dash.end():].strip()))
     return tuple(found)
 
 
@@ -1215,11 +1336,11 @@ def _doubted_sites(text: str) -> tuple[tuple[str, str], ...]:
     liver"): _text_site_list does not count them (_only_sites); they are asked, not dropped in
     silence (FHIR R4 condition-ver-status unconfirmed; CR A.4 counts a diagnosis made)."""
     found: list[tuple[str, str]] = []
-    for piece, _, holds, at in _asserted_mention_pieces(text):
+    for piece, _, holds, at, _, listed in _asserted_mention_pieces(text):
         if holds:
             # a site doubted in a bracket of the mention's own piece ("Bone metastases (?liver)")
-            found += [(site, _balanced(words)) for _, _, words in _bracket_doubts(piece, at)
-                      for rx, site in T.SITE_TEXT if rx.search(words)]
+            found += [(site, _balanced(words)) for _, _, words in _bracket_doubts(piece, at) + listed
+                      for rx, site in T.SITE_TEXT if rx.search(words.lower())]
             continue
         bare = _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", piece.lower()))
         if bare != piece.lower().strip() and "?" not in bare and _only_sites(bare):
@@ -1548,6 +1669,8 @@ def build_disease(ctx: Ctx) -> Disease:
     # is not its stage or its spread (_dated_before)
     diagnosed_first = min(diagnosis_dates, default=None)
     doubted_sites: list[tuple[str, str, Source]] = []  # sites written with a doubt beside asserted metastases
+    # (ds) node metastasis Conditions naming only nodes that may be regional (_nodes_maybe_regional)
+    maybe_regional_nodes: list[Source] = []
     for res, onset, onset_last in others:
         try:
             is_sec, site, visceral = _secondary_site(ctx, res)
@@ -1604,6 +1727,11 @@ def build_disease(ctx: Ctx) -> Disease:
                     # a suspicion; or "likely" / "presumed" the clinician has not confirmed
                     # (condition-ver-status "provisional" unless verificationStatus "confirmed")
                     why = _hedged_why(ctx.code_text(res))
+                if why is None and coded_secondary and (against := _text_against_code(_own_text(res))):
+                    # (ds) "Brain MRI negative" coded C79.31: the code says a metastasis, the words
+                    # a negative / benign / open finding (local_codes.yaml coded_text_against); the
+                    # text as written, not joined to the codes' displays
+                    why, site = f'coded a metastasis, but the text reads "{against}"', coded_site or site
                 if why is not None:
                     # a suspected metastasis is no evidence of metastatic disease (nor a
                     # site); named in a gap below unless confirmed evidence exists
@@ -1636,6 +1764,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 if ctx.code_text(res):
                     doubted_sites += [(site_, piece, src) for site_, piece in
                                       _doubted_sites(_without_past_cancer(ctx.code_text(res)))]
+                if site == "lymph-node" and _nodes_maybe_regional(ctx, res, body):
+                    maybe_regional_nodes.append(src)
             elif (coded := _metastasis_coded_as_another_primary(ctx.concept_of(res))) is not None:
                 # "Metastasis to lung" coded C34.90: the code names a primary lung cancer, the
                 # text a metastasis to the lung; which one it is the sources do not settle
@@ -1722,6 +1852,20 @@ def build_disease(ctx: Ctx) -> Disease:
             before_diagnosis,
         )
 
+    if maybe_regional_nodes and set(sites) == {"lymph-node"} and all(
+            any(src is n for n in maybe_regional_nodes) for _, src in met_evidence):
+        # (ds) lymph nodes the only metastatic evidence, none written distant: "C77.3" (axillary and
+        # upper limb nodes) alone was metastatic. AJCC 8th edition breast: the ipsilateral axillary,
+        # internal mammary and supraclavicular nodes are regional (N1-N3), contralateral and other
+        # nodes distant (M1); ICD-10-CM C77.0 / C77.1 / C77.3 / C77.8 / C77.9 and a node text without
+        # a distant word hold both (CR A.4's "C77-C79" rule meets node-positive early breast
+        # cancer coded the same way): not counted, asked (metastasis-unconfirmed), as nodes written
+        # only on the primary are
+        unconfirmed += [("lymph-node", "lymph-node metastases only, regional (N, ipsilateral axillary, "
+                         "internal mammary or supraclavicular) or distant (M1) not stated", src)
+                        for src in maybe_regional_nodes]
+        met_evidence.clear()
+        sites.clear()
     if d.primary_sources:
         d.breast_cancer = "yes"
     elif (history_only or named_by_metastasis) and met_evidence:
@@ -1923,13 +2067,30 @@ def _clinical_stage4_at_diagnosis(stage4: list[tuple[dt.date | None, dt.date | N
     return None if None in readings else False
 
 
+def _nodes_maybe_regional(ctx: Ctx, res: dict[str, Any], body: list[str]) -> bool:
+    """A lymph-node metastasis Condition naming only nodes (its bodySites, the sites its text
+    asserts) and none written distant: not an ICD-10-CM code of a region AJCC 8th edition holds
+    distant for breast cancer (codes.yaml distant_node_icd10: C77.2 / C77.4 / C77.5), not a text
+    writing distant nodes ("mediastinal lymph node metastases", _distant_nodes)."""
+    if any(b != "lymph-node" for b in body):
+        return False
+    if any(is_icd10(system) and T.norm_icd(code or "").startswith(T.DISTANT_NODE_ICD)
+           for system, code, _ in ctx.code_of(res)):
+        return False
+    text = ctx.code_text(res)
+    if text and (_distant_nodes(text) or any(s != "lymph-node" for s in _text_site_list(_without_past_cancer(text)))):
+        return False
+    return True
+
+
 def _node_only_conflict(ctx: Ctx, sites: dict[str, MetastaticSite],
                         met_evidence: list[tuple[dt.date | None, Source]], early_sources: list[Source]) -> None:
     """Lymph nodes are the only metastatic evidence, yet an M0 / stage 0-III is on record.
 
-    CR A.4 counts ICD-10-CM C77.x (lymph nodes) as metastatic and the status stays "yes",
-    but node-positive early breast cancer is coded the same way (C77.3 / 94181007 axillary
-    nodes). The two records disagree, so the state says so (gap) instead of silently
+    CR A.4 counts ICD-10-CM C77.x (lymph nodes) as metastatic and the status stays "yes" for
+    nodes written distant (C77.2, "mediastinal"; nodes that may be regional, C77.3 / 94181007
+    axillary, are asked before this: maybe_regional_nodes), but node-positive early breast
+    cancer may be coded so too. The two records disagree, so the state says so (gap) instead of silently
     turning adjuvant therapy into metastatic lines. An M0 / early stage not final (FHIR R4
     ObservationStatus preliminary / registered) is no stage yet but doubts the nodes as much:
     it counts here, its source naming its status.

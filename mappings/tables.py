@@ -157,6 +157,8 @@ SECONDARY_ICD: list[tuple[str, str, bool | None]] = sorted(
     key=lambda t: -len(t[0]),
 )
 SECONDARY_ICD_ROOTS = ("C77", "C78", "C79", "C7B")
+# node regions AJCC 8th edition holds distant (M1) for breast cancer (codes.yaml distant_node_icd10)
+DISTANT_NODE_ICD = tuple(norm_icd(p) for p in _C["distant_node_icd10"]["prefixes"])
 # (first, last) three-character ICD-10-CM categories of non-breast primary cancers (codes.yaml),
 # compared as strings: a category with a letter (C4A, C7A) sorts after every digit, so it is a
 # range of its own
@@ -367,6 +369,9 @@ MET_NEGATION_AFTER_WORDS = re.compile(rf"\b(?:{_neg_words('after')}|{_neg_words(
 # any negation word: a text without one is read as before (no span to set aside)
 # sites written clear in a bracket beside a metastasis (local_codes.yaml metastasis_negations site_clear_after)
 MET_SITE_CLEAR_AFTER = re.compile(_MN["site_clear_after"], re.I)
+# a coded metastasis's text naming no metastasis but a negative / benign / open finding
+# (local_codes.yaml metastasis_negations coded_text_against)
+MET_CODED_TEXT_AGAINST = re.compile(_MN["coded_text_against"], re.I)
 MET_NEGATION_ANY = re.compile(rf"{MET_NEGATION_BEFORE.pattern}|{MET_NEGATION_AFTER_WORDS.pattern}", re.I)
 
 _VC = LOCAL["visceral_crisis"]

@@ -5353,6 +5353,21 @@ def test_fhir_a_malignant_effusion_with_negative_cytology_or_a_metastasis_to_the
     assert asked in card(cards, "patient-summary")["detail"]
 
 
+@pytest.mark.parametrize("code,regimens", [("C77.3", []), ("C77.2", ["ai-cdk46i", "fulvestrant-cdk46i"])])
+def test_fhir_axillary_nodes_coded_alone_get_no_mbc_regimens_and_are_asked_intra_abdominal_ones_do(code, regimens):
+    # (ds) a C77.3 Condition (axillary and upper limb nodes) alone gave first-line MBC regimens:
+    # ipsilateral axillary nodes are regional (AJCC 8th edition N), contralateral ones M1, and the
+    # code does not say which; intra-abdominal nodes (C77.2) are distant (M1)
+    p = FhirPatient("nodes-coded").primary("2024-01-10")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code}]}, "2024-01-15", "met")
+    p.er("positive", "2024-01-15").pr("positive", "2024-01-15").her2("1+", "2024-01-15").menopause("postmenopausal", "2024-01-15")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert regimen_topics(cards) == regimens
+    asked = ("lymph-node (lymph-node metastases only, regional (N, ipsilateral axillary, internal mammary or "
+             "supraclavicular) or distant (M1) not stated)")
+    assert (asked in card(cards, "patient-summary")["detail"]) is (not regimens)
+
+
 def test_fhir_a_breast_cancer_written_with_mediastinal_nodal_metastases_gets_first_line_mbc_regimens():
     # was: asked "regional (N, early breast cancer) or distant (M1) not stated", no regimen; AJCC
     # 8th edition: nodes outside the ipsilateral axillary, internal mammary and supraclavicular are M1

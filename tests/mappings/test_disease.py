@@ -69,7 +69,7 @@ def test_breast_cancer_by_text_only():
 
 @pytest.mark.parametrize("code,site,visceral", [
     ("C78.7", "liver", True), ("C79.51", "bone", False), ("C78.01", "lung", True), ("C79.31", "brain", True),
-    ("C78.2", "pleura", True), ("C78.6", "peritoneum", True), ("C77.3", "lymph-node", False),
+    ("C78.2", "pleura", True), ("C78.6", "peritoneum", True), ("C77.2", "lymph-node", False),
 ])
 def test_icd10_secondary_sites_make_the_disease_metastatic(code, site, visceral):
     d = disease(breast_cancer(), condition(cc(coding(ICD10, code)), "2021-02-03"))
@@ -314,12 +314,15 @@ def cm0(date="2023-03-10"):
     return loinc_obs("21907-1", date, **answer(SNOMED, "1229901006", "cM0"))
 
 
-@pytest.mark.parametrize("nodes", AXILLARY_NODES)
+INTRA_ABDOMINAL_NODES = cc(coding(ICD10, "C77.2", "Secondary and unspecified malignant neoplasm of intra-abdominal "
+                                                 "lymph nodes"))
+
+
 @pytest.mark.parametrize("early", ["cM0", "stage IIB", "both"])
-def test_axillary_nodes_alone_against_an_explicit_m0_or_early_stage_are_reported_as_a_conflict(nodes, early):
+def test_distant_nodes_alone_against_an_explicit_m0_or_early_stage_are_reported_as_a_conflict(early):
     stage = [{"summary": cc(coding(AJCC, "2B", "IIB"))}] if early != "cM0" else []
     primary = breast_cancer("2023-03-01", stage=stage)
-    node_condition = condition(nodes, "2023-03-01")
+    node_condition = condition(INTRA_ABDOMINAL_NODES, "2023-03-01")
     extra = [cm0()] if early != "stage IIB" else []
     s = build_patient_state([patient(), primary, node_condition, *extra], PID)
     conflict = [g for g in s.gaps if g.code == "metastatic-status-conflict"]
@@ -327,6 +330,48 @@ def test_axillary_nodes_alone_against_an_explicit_m0_or_early_stage_are_reported
     cited = {src.reference for src in conflict[0].sources}
     assert f"Condition/{node_condition['id']}" in cited
     assert cited & {f"Condition/{primary['id']}", *(f"Observation/{o['id']}" for o in extra)}
+
+
+NODES_ASKED = ('Unconfirmed metastasis, not counted as metastatic disease: lymph-node (lymph-node metastases only, '
+               'regional (N, ipsilateral axillary, internal mammary or supraclavicular) or distant (M1) not stated). '
+               'Confirm or refute it.')
+
+
+@pytest.mark.parametrize("nodes", AXILLARY_NODES + [cc(coding(ICD10, "C77.0")), cc(coding(ICD10, "C77.1")),
+                                                    cc(coding(ICD10, "C77.9")),
+                                                    cc(text="Axillary lymph node metastasis"),
+                                                    cc(text="Supraclavicular lymph node metastases")])
+def test_nodes_that_may_be_regional_as_the_only_metastatic_evidence_are_asked_not_counted(nodes):
+    # (ds) "C77.3" alone made the patient metastatic (first-line metastatic cards): ipsilateral
+    # axillary, internal mammary and supraclavicular nodes are regional (N) in AJCC 8th edition,
+    # contralateral and other nodes M1; the code does not say which
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(nodes, "2023-03-01")], PID)
+    assert s.disease.metastatic == "unknown" and s.disease.sites == []
+    assert next(g for g in s.gaps if g.code == "metastasis-unconfirmed").message == NODES_ASKED
+
+
+@pytest.mark.parametrize("nodes", AXILLARY_NODES)
+@pytest.mark.parametrize("early", ["cM0", "stage IIB", "both"])
+def test_axillary_nodes_alone_beside_an_explicit_m0_or_early_stage_are_not_metastatic_and_still_asked(nodes, early):
+    # was: metastatic "yes" with a metastatic-status-conflict (an M0 made the nodes count)
+    stage = [{"summary": cc(coding(AJCC, "2B", "IIB"))}] if early != "cM0" else []
+    primary = breast_cancer("2023-03-01", stage=stage)
+    extra = [cm0()] if early != "stage IIB" else []
+    s = build_patient_state([patient(), primary, condition(nodes, "2023-03-01"), *extra], PID)
+    assert s.disease.metastatic == "no"
+    assert not any(g.code == "metastatic-status-conflict" for g in s.gaps)
+    assert next(g for g in s.gaps if g.code == "metastasis-unconfirmed").message == NODES_ASKED
+
+
+@pytest.mark.parametrize("other", [condition(cc(coding(ICD10, "C79.51")), "2023-03-01"),
+                                   condition(INTRA_ABDOMINAL_NODES, "2023-03-01"),
+                                   condition(cc(text="Mediastinal lymph node metastases"), "2023-03-01"),
+                                   loinc_obs("21908-9", "2023-03-05", valueCodeableConcept=cc(text="Stage IV"))])
+def test_axillary_nodes_beside_other_metastatic_evidence_stay_a_metastatic_site(other):
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(AXILLARY_NODES[0], "2023-03-01"), other],
+                            PID)
+    assert s.disease.metastatic == "yes" and "lymph-node" in [x.site for x in s.disease.sites]
+    assert not any(g.code == "metastasis-unconfirmed" for g in s.gaps)
 
 
 @pytest.mark.parametrize("nodes", AXILLARY_NODES)
@@ -1653,7 +1698,7 @@ def test_a_metastasis_and_a_stage_iv_dated_before_the_diagnosis_are_named_in_one
 def test_node_only_metastasis_beside_an_m0_not_final_is_still_named_as_a_conflict(status):
     # a final M0 named the conflict (adjuvant therapy may be read as metastatic lines); a
     # preliminary one was dropped silently and the warning went with it
-    nodes = condition(cc(coding(ICD10, "C77.3")), "2016-03-05")
+    nodes = condition(INTRA_ABDOMINAL_NODES, "2016-03-05")
     m0 = observation(cc(coding("http://loinc.org", "21907-1")), "2016-03-04", status=status,
                      valueCodeableConcept=cc(coding(SNOMED, "1229901006", "cM0")))
     s = build_patient_state([patient(), breast_cancer("2016-03-01"), nodes, m0], PID)
@@ -2441,7 +2486,17 @@ def test_a_text_site_coded_on_another_condition_is_no_site_conflict():
 
 @pytest.mark.parametrize("text, doubted", [("Bone metastases, ?liver", "?liver"), ("Metastases to bone, ?liver", "?liver"),
                                            ("Bone metastases, liver?", "liver?"), ("Bone metastases, liver (query)", "liver (query)"),
-                                           ("Bone metastases, possible liver", "possible liver")])
+                                           ("Bone metastases, possible liver", "possible liver"),
+                                           # (ds) the doubted site listed before the mention: the
+                                           # whole mention was unconfirmed (metastatic unknown)
+                                           ("Bone and ?liver metastases", "?liver"),
+                                           ("Bone, ?liver metastases", "?liver"),
+                                           ("Bone + ? liver mets", "? liver"),
+                                           # (ds) a suspicion / probable word in place of the "?"
+                                           ("Bone and possible liver metastases", "possible liver"),
+                                           ("Bone and probable liver metastases", "probable liver"),
+                                           ("Bone metastases, liver likely", "liver likely"),
+                                           ("Bone metastases (liver - likely)", "(liver - likely)")])
 def test_a_site_written_with_a_doubt_beside_asserted_metastases_is_not_counted_and_is_asked(text, doubted):
     # "?liver" / "liver?" were counted as a liver (visceral) site; "possible liver" was dropped
     # without a word. Now neither counted nor silent (CR A.4 counts a diagnosis made)
@@ -2452,6 +2507,14 @@ def test_a_site_written_with_a_doubt_beside_asserted_metastases_is_not_counted_a
     gap = next(g for g in s.gaps if g.code == "metastatic-site-unconfirmed")
     assert gap.message == (f'Metastatic site written with a doubt, not counted: the liver ("{doubted}"). Confirm or refute '
                            "it (visceral or not changes the treatment guidance).")
+
+
+def test_a_doubt_opening_a_list_of_sites_before_metastases_doubts_them_all():
+    # (ds) "?Bone and liver metastases" was read as asserted bone and liver (visceral) metastases
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text="?Bone and liver metastases"),
+                                                                               "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "unknown" and s.disease.sites == []
+    assert "metastasis-unconfirmed" in [g.code for g in s.gaps]
 
 
 def test_sites_listed_without_a_doubt_beside_a_metastasis_are_all_counted_and_nothing_is_asked():
@@ -2484,11 +2547,81 @@ def test_a_bracket_beside_bone_metastases_doubting_a_bone_or_naming_sites_plainl
 
 
 @pytest.mark.parametrize("text, sites", [("Bone metastases (liver clear)", ["bone"]), ("Bone metastases (liver and lungs normal)", ["bone"]),
-                                         ("Liver metastases (bone clear)", ["liver"]), ("Bone metastases (liver)", ["bone", "liver"])])
+                                         ("Liver metastases (bone clear)", ["liver"]), ("Bone metastases (liver)", ["bone", "liver"]),
+                                         # (ds) a list of sites in the bracket: its commas split it
+                                         ("Bone metastases (liver, lungs clear)", ["bone"]),
+                                         ("Bone metastases (liver, lungs: no lesions)", ["bone"]),
+                                         ("Bone metastases (liver, lungs normal)", ["bone"]),
+                                         ("Bone metastases (liver, lungs clear on CT)", ["bone"]),
+                                         ("Liver metastases (bone, brain: negative)", ["liver"]),
+                                         ("Bone metastases (liver, lung)", ["bone", "liver", "lung"]),
+                                         # a site listed beside such a bracket still counts
+                                         ("Metastases to bone, liver (lungs clear)", ["bone", "liver"]),
+                                         # the scan named, a benign finding, a dash for the bracket
+                                         ("Bone mets (CT: liver, lungs clear)", ["bone"]),
+                                         ("Bone mets (liver: cyst)", ["bone"]),
+                                         ("Bone metastases (liver lesions = cysts)", ["bone"]),
+                                         ("Bone metastases - liver, lungs clear", ["bone"]),
+                                         ("Bone metastases - liver", ["bone", "liver"]),
+                                         ("Metastases - bone, liver clear", ["bone"]),
+                                         ("Bone metastases (liver, lungs free of disease)", ["bone"]),
+                                         ("Bone metastases (liver, lungs: none)", ["bone"]),
+                                         ("Bone metastases (liver, lungs: NED)", ["bone"])])
 def test_a_site_written_clear_in_a_bracket_beside_metastases_is_no_site(text, sites):
     # "Bone metastases (liver clear)" gave "Site: liver (visceral)": the bracket's site was
     # counted whatever it said of it (rt34)
     s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
                             as_of=dt.date(2021, 1, 1))
     assert s.disease.metastatic == "yes" and sorted(x.site for x in s.disease.sites) == sorted(sites)
+    assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
+
+
+@pytest.mark.parametrize("code, text, site", [
+    (coding(ICD10, "C79.31"), "Brain MRI negative", "brain"),
+    (coding(SNOMED, "94225005", "Secondary malignant neoplasm of brain"), "Brain MRI negative", "brain"),
+    (coding(ICD10, "C78.01"), "Lung nodules, indeterminate", "lung"),
+    (coding(SNOMED, "94381002", "Secondary malignant neoplasm of liver"), "Liver lesions: benign cysts", "liver"),
+    (coding(SNOMED, "94493005", "Secondary malignant neoplasm of pleura"), "Pleural effusion (non-malignant)", "pleura"),
+])
+def test_a_coded_metastasis_whose_text_names_a_negative_benign_or_open_finding_is_asked_not_counted(code, text, site):
+    # (ds) was: metastatic, with the coded (visceral) site, whatever the clinician's words said
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(code, text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "unknown" and s.disease.sites == []
+    assert next(g.message for g in s.gaps if g.code == "metastasis-unconfirmed") == (
+        f'Unconfirmed metastasis, not counted as metastatic disease: {site} (coded a metastasis, but the text reads '
+        f'"{text}"). Confirm or refute it.')
+
+
+@pytest.mark.parametrize("text", ["Bone metastases (liver, lungs clear)", "oligometastatic bone disease", "Bone mets, T12"])
+def test_a_coded_metastasis_whose_text_names_the_metastasis_stays_metastatic(text):
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"),
+                             condition(cc(coding(ICD10, "C79.51"), text=text), "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == ["bone"]
+
+
+@pytest.mark.parametrize("text, doubted", [("Bone metastases and liver lesions", "liver lesions"),
+                                           ("Bone metastases with liver lesion (indeterminate)", "liver lesion (indeterminate)"),
+                                           ("Bone metastases and small lung nodules, indeterminate",
+                                            "small lung nodules, indeterminate"),
+                                           ("Bone metastases, indeterminate liver lesion", "indeterminate liver lesion")])
+def test_a_site_named_as_a_lesion_beside_metastases_at_another_site_is_asked_not_counted(text, doubted):
+    # (ds) "Bone metastases and liver lesions" gave Site: liver (visceral); a lesion or a nodule
+    # is no metastasis said (the comma form was dropped without a word)
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == ["bone"]
+    message = next(g.message for g in s.gaps if g.code == "metastatic-site-unconfirmed")
+    assert f'("{doubted}")' in message
+
+
+@pytest.mark.parametrize("text, sites", [("Bone metastases and benign liver cysts", ["bone"]),
+                                         ("Bone metastases with liver cysts", ["bone"]),
+                                         ("Bone metastases and liver haemangioma", ["bone"]),
+                                         ("Metastatic disease with liver lesions", ["liver"]),
+                                         ("Liver metastases, multiple lesions", ["liver"])])
+def test_a_benign_finding_beside_metastases_is_no_site_and_lesions_that_are_the_metastases_are_one(text, sites):
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == sites
     assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
