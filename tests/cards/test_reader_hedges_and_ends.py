@@ -87,3 +87,17 @@ def test_a_draft_hedging_one_drug_of_its_regimen_is_said_not_checked_and_names_t
     assert [c["summary"] for c in cards] == [
         "Drafted order not checked: its text does not name its drug as ordered (MedicationRequest/mr-0)"]
     assert f'its text "{text}" names {hedged} with a hedge' in cards[0]["detail"]
+
+
+def test_fhir_mounjaro_without_a_reason_is_named_as_diabetes_treatment_on_the_pi3k_akt_cautions():
+    # was "Patient: on anti-hyperglycaemic treatment": Mounjaro's US label is type 2 diabetes only
+    # (tirzepatide for weight is Zepbound); drugs.yaml diabetes_only_brands
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-mounjaro").variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-tzp", "status": "active",
+           "subject": {"reference": "Patient/pp-mounjaro"}, "medicationCodeableConcept": {"text": "Mounjaro 7.5 mg weekly"},
+           "effectivePeriod": {"start": "2024-06-01"}})
+    _, cards = run(p)
+    assert "Patient: diabetes (type not recorded), on glucose-lowering treatment (tirzepatide)" \
+        in card(cards, "capivasertib-fulvestrant")["detail"]
