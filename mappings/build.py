@@ -255,6 +255,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   glucose tolerance (R73.03) and no diabetes is recorded: not
                                   diabetes; whether it is a hyperglycaemia caution is not settled
                                   by the sources (CR A.4 lists R73.03, unverified)
+    hyperglycaemia-recorded       a Condition names hyperglycaemia ("steroid-induced
+                                  hyperglycaemia", R73.9 / R73.09 / SNOMED 80394007) and no
+                                  diabetes is recorded: not diabetes; whether it is a caution is
+                                  not settled by the sources (named, as prediabetes is)
     glucose-lowering-not-for-diabetes  an active glucose-lowering drug whose reasonCode /
                                   reasonReference or own words give another reason ("for PCOS",
                                   prediabetes, weight: Wegovy / Saxenda / Zepbound, heart failure,

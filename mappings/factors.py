@@ -921,6 +921,7 @@ _diabetes_suspected = memo_search(T.DIABETES_SUSPECTED)  # "suspected diabetes" 
 _diabetes_not_current = memo_search(T.DIABETES_NOT_CURRENT)
 _prediabetes_text = memo_search(T.PREDIABETES_TEXT)
 _prediabetes_negated = memo_search(T.PREDIABETES_NEGATED)
+_hyperglycaemia_negated = memo_search(T.HYPERGLYCAEMIA_NEGATED)
 
 
 def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
@@ -928,6 +929,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     types: list[str] = []
     unconfirmed: list[tuple[str, Source]] = []  # ("type 1 (provisional)", source)
     prediabetes: list[Source] = []
+    hyperglycaemia: list[tuple[str, Source]] = []  # a hyperglycaemia Condition, no diabetes named
     for res in ctx.of("Condition"):
         try:
             if clinical_status_inactive(res):
@@ -938,6 +940,11 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 t = con.memo["diabetes"] = _diabetes_type(con)
             if not t and _prediabetes(con):
                 prediabetes.append(ctx.source(res, condition_onset(res), "Prediabetes"))
+                continue
+            if not t and _hyperglycaemia_recorded(con):
+                written = res["code"].get("text") if type(res.get("code")) is dict else None
+                hyperglycaemia.append((printable_clip(written if type(written) is str else con.text, 80),
+                                       ctx.source(res, condition_onset(res), "Hyperglycaemia (no diabetes diagnosis)")))
                 continue
             if t:
                 # a provisional / differential / unconfirmed diagnosis (FHIR R4 condition-ver-status)
@@ -989,6 +996,14 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 "Prediabetes recorded, not counted as diabetes: whether it calls for the hyperglycaemia "
                 "caution of a PI3K/AKT/mTOR inhibitor is not settled by the sources (the labels name "
                 "diabetes); check HbA1c and fasting glucose before one.", prediabetes)
+    if hyperglycaemia and not types and not unconfirmed:
+        # "Steroid-induced hyperglycaemia" as a Condition was silent: no diabetes, and the sources do
+        # not say whether it is a caution (local_codes.yaml diabetes hyperglycaemia_negated_patterns)
+        ctx.gap("hyperglycaemia-recorded",
+                "Hyperglycaemia recorded without a diabetes diagnosis, not counted as diabetes ("
+                + "; ".join(f'"{w}"' for w, _ in hyperglycaemia) + "): whether it calls for the hyperglycaemia "
+                "caution of a PI3K/AKT/mTOR inhibitor is not settled by the sources (the labels name "
+                "diabetes); check HbA1c and fasting glucose before one.", [src for _, src in hyperglycaemia])
     meds = [e for e in therapy.exposures if e.active and any(d.drug_class == "antihyperglycemic" for d in e.drugs)]
     # a record under way by its status whose text writes its drug as stopped or not taken
     # ("Metformin - stopped", "No insulin"): no treatment now (CR A.4), named; a diabetes
@@ -1244,6 +1259,20 @@ def _prediabetes(con: Concept) -> bool:
     return _prediabetes_text(con.text) and not _prediabetes_negated(con.text)
 
 
+def _hyperglycaemia_recorded(con: Concept) -> bool:
+    """The Condition names hyperglycaemia (drugs.yaml glucose_lowering_reasons hyperglycaemia: its
+    ICD-10-CM / SNOMED CT codes or words), not negated, a relative's or a risk."""
+    for kind, _, icd, snomed, words in T.GLUCOSE_LOWERING_REASONS:
+        if kind != "hyperglycaemia":
+            continue
+        if any((is_snomed(system) and code in snomed) or (is_icd10(system) and any(T.norm_icd(code).startswith(p) for p in icd))
+               for system, code, _ in con.codings if code):
+            return True
+        if words.search(con.text) and not _hyperglycaemia_negated(con.text):
+            return True
+    return False
+
+
 def _diabetes_type(con: Concept) -> str | None:
     """Diabetes type a Condition names (None: not diabetes): "type1", "type2", "other" (ICD-10-CM
     E13) or "unspecified". The first typed code decides; a code that gives no type 1 / type 2
@@ -1358,14 +1387,14 @@ def _diabetes_history(text: str) -> bool:
 
 
 # a diabetes mention that names no diabetes of the patient: prediabetes, diabetes insipidus,
-# gestational diabetes, "no diabetes", a family history, a risk or a screening of it. Only the
+# gestational diabetes, borderline diabetes (prediabetes: local_codes.yaml diabetes prediabetes_patterns), "no diabetes", a family history, a risk or a screening of it. Only the
 # mention they qualify is taken out (within one clause: no comma, ";" or bracket between), so a
 # diabetes named beside one is still read ("Type 2 diabetes; family history of diabetes",
 # "Type 2 diabetes, high cardiovascular risk", "Gestational diabetes, now type 2 diabetes")
 _MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b|\bmody\b)"
 _CLAUSE = r"[^.;|,()]{0,30}?"
 _NOT_A_DIAGNOSIS = re.compile(
-    r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\bgestational\s+" + _MENTION + r"(?:\s+mellitus)?"
+    r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
     r"|\bno\s+" + _MENTION
     + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b|screening)" + _CLAUSE + _MENTION
     + r"|" + _MENTION + _CLAUSE + r"(?:\brisk\b|screening)")

@@ -101,3 +101,15 @@ def test_fhir_mounjaro_without_a_reason_is_named_as_diabetes_treatment_on_the_pi
     _, cards = run(p)
     assert "Patient: diabetes (type not recorded), on glucose-lowering treatment (tirzepatide)" \
         in card(cards, "capivasertib-fulvestrant")["detail"]
+
+
+def test_fhir_a_steroid_induced_hyperglycaemia_condition_is_named_on_the_patient_summary():
+    # was silent on every card; not a diabetes, and the sources do not say whether it is a caution
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-hyper").variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
+    p.add({"resourceType": "Condition", "id": "c-hyper", "subject": {"reference": "Patient/pp-hyper"},
+           "code": {"text": "Steroid-induced hyperglycaemia"}, "onsetDateTime": "2025-01-10"})
+    _, cards = run(p)
+    assert ('Hyperglycaemia recorded without a diabetes diagnosis, not counted as diabetes ("Steroid-induced '
+            'hyperglycaemia")') in card(cards, "patient-summary")["detail"]

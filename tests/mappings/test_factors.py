@@ -1245,6 +1245,46 @@ def test_a_negated_or_relatives_prediabetes_raises_no_gap(text):
     assert "prediabetes-recorded" not in {g.code for g in s.gaps}
 
 
+@pytest.mark.parametrize("text", ["Borderline diabetes", "Borderline DM", "IFG", "IGT"])
+def test_borderline_diabetes_and_ifg_igt_are_prediabetes_not_diabetes(text):
+    # "Borderline diabetes" was read as a diabetes (type not recorded) on the PI3K/AKT/mTOR cautions;
+    # IFG / IGT raised nothing. Borderline diabetes is coded R73.03 Prediabetes (local_codes.yaml)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert "prediabetes-recorded" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["No borderline diabetes", "Family history of borderline diabetes", "No IFG"])
+def test_a_negated_or_relatives_borderline_diabetes_raises_no_gap(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert "prediabetes-recorded" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("code", [cc(text="Steroid-induced hyperglycaemia"), cc(text="Hyperglycemia secondary to dexamethasone"),
+                                  cc(coding("http://hl7.org/fhir/sid/icd-10-cm", "R73.9", "Hyperglycemia, unspecified"))])
+def test_a_hyperglycaemia_condition_without_diabetes_is_not_diabetes_and_is_named_in_a_gap(code):
+    # was silent: no caution, no gap; the sources do not say whether it is a caution (as prediabetes)
+    hyper = condition(code, "2023-01-01")
+    s = build_patient_state([patient(birth="1980-01-01"), hyper], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    gap = next(g for g in s.gaps if g.code == "hyperglycaemia-recorded")
+    assert gap.message.startswith("Hyperglycaemia recorded without a diabetes diagnosis, not counted as diabetes")
+    assert gap.sources[0].reference == f"Condition/{hyper['id']}"
+
+
+@pytest.mark.parametrize("extra", ["No hyperglycaemia", "Family history of hyperglycaemia"])
+def test_a_negated_or_relatives_hyperglycaemia_raises_no_gap(extra):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=extra), "2023-01-01")], PID, AS_OF)
+    assert "hyperglycaemia-recorded" not in {g.code for g in s.gaps}
+
+
+def test_a_hyperglycaemia_beside_a_type_2_diabetes_raises_no_gap_the_diabetes_is_the_caution():
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text="Type 2 diabetes"), "2020-01-01"),
+                             condition(cc(text="Steroid-induced hyperglycaemia"), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "type2-untreated"
+    assert "hyperglycaemia-recorded" not in {g.code for g in s.gaps}
+
+
 @pytest.mark.parametrize("text", ["Type 2 diabetes - not resolved", "Type 2 diabetes with resolved hypoglycaemia",
                                   "Type 2 diabetes; prior gestational diabetes", "Type 2 diabetes (gestational diabetes in 2010)"])
 def test_a_type_2_diabetes_whose_words_negate_resolved_or_name_a_past_gestational_diabetes_beside_it_is_counted(text):

@@ -250,3 +250,10 @@ def test_an_ozempic_record_naming_weight_but_no_weight_reason_stays_diabetes_tre
 def test_insulin_dosed_by_weight_is_still_diabetes_treatment():
     s = state(med_statement(None, "2024-01-01", status="active", text="Insulin glargine 20 units (weight-based dosing)"))
     assert s.factors.diabetes.status == "type2-treated"
+
+
+def test_metformin_for_borderline_diabetes_is_metformin_for_prediabetes_not_treated_diabetes():
+    # was: "diabetes (type not recorded), on glucose-lowering treatment (metformin)"
+    s = state(med_statement(METFORMIN, "2024-01-01", status="active", text="Metformin 500 mg for borderline diabetes"))
+    assert s.factors.diabetes.status == "none-documented" and not s.factors.diabetes.on_antihyperglycemic
+    assert "metformin for prediabetes" in gap(s, "glucose-lowering-not-for-diabetes")
