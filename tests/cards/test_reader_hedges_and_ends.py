@@ -113,3 +113,17 @@ def test_fhir_a_steroid_induced_hyperglycaemia_condition_is_named_on_the_patient
     _, cards = run(p)
     assert ('Hyperglycaemia recorded without a diabetes diagnosis, not counted as diabetes ("Steroid-induced '
             'hyperglycaemia")') in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_pneumonitis_written_unlikely_is_named_not_confirmed_and_does_not_steer_away_from_the_cdk46_inhibitor():
+    # was: read as ILD history begun on ribociclib: "Fulvestrant + ribociclib: ILD/pneumonitis began
+    # on this CDK4/6 inhibitor, so it is not the recommended choice"
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-unlikely")
+    p.add({"resourceType": "Condition", "id": "c-unlikely", "subject": {"reference": "Patient/pp-unlikely"},
+           "code": {"text": "Pneumonitis unlikely"}, "onsetDateTime": "2025-01-10"})
+    _, cards = run(p)
+    assert "ILD/pneumonitis recorded, not confirmed: written as a suspicion ('pneumonitis unlikely')" \
+        in card(cards, "patient-summary")["detail"]
+    assert not any("began on this CDK4/6 inhibitor" in c.get("detail", "") for c in cards)

@@ -216,6 +216,25 @@ def test_an_ild_condition_recorded_provisional_in_any_case_is_not_ild_history_an
     assert "ild-unconfirmed" in {g.code for g in s.gaps}
 
 
+@pytest.mark.parametrize("text", ["Pneumonitis unlikely", "ILD felt less likely", "Unlikely to be ILD", "Pneumonitis vs infection",
+                                  "Infection vs drug pneumonitis", "Pneumonitis grade 2 versus progression", "DDx: ILD",
+                                  "Ground-glass opacities, ? drug pneumonitis"])
+def test_an_ild_written_as_doubted_or_as_one_of_a_differential_is_not_ild_history_and_is_named_not_confirmed(text):
+    # was: "Pneumonitis unlikely" / "? drug pneumonitis" counted as ILD history (one begun on a
+    # CDK4/6 inhibitor made it "not the recommended choice"); "Infection vs drug pneumonitis" was
+    # dropped as an infection (FHIR R4 condition-ver-status unconfirmed / differential)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-05-01")], PID, AS_OF)
+    assert s.factors.lung.ild_history is False
+    assert "ild-unconfirmed" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["Pneumonitis, unlikely drug-related", "Pneumonitis, likely drug-induced", "ILD stable vs prior",
+                                  "ILD, unchanged vs baseline CT", "Radiation pneumonitis; infection unlikely"])
+def test_an_ild_whose_cause_is_doubted_or_compared_with_an_earlier_scan_is_still_ild_history(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-05-01")], PID, AS_OF)
+    assert s.factors.lung.ild_history is True and s.factors.lung.unconfirmed == []
+
+
 def test_icd10_drug_induced_ild_without_grade():
     lung = factors(condition(cc(coding(ICD10, "J70.4")))).lung
     assert lung.ild_history and lung.grade is None and lung.symptomatic is None
