@@ -930,6 +930,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     unconfirmed: list[tuple[str, Source]] = []  # ("type 1 (provisional)", source)
     prediabetes: list[Source] = []
     hyperglycaemia: list[tuple[str, Source]] = []  # a hyperglycaemia Condition, no diabetes named
+    named_treatment: list[str] = []  # glucose-lowering drugs a type 2 / untyped diabetes's words say it is on
     for res in ctx.of("Condition"):
         try:
             if clinical_status_inactive(res):
@@ -973,6 +974,8 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                                                                    date_last=condition_onset_last(res, onset))))
                     continue
                 types.append(t)
+                if t != "type1":
+                    named_treatment.extend(_treatment_in_diabetes_words(con.text))
                 if _diabetes_history(con.text):  # the words as the record writes them (con.text is lower-case)
                     dm.history_written.append(printable_clip(" ".join(cc_as_written(res.get("code")).split()), 80))
                 onset = condition_onset(res)
@@ -1058,10 +1061,15 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     if lab_high:
         dm.sources.extend((dm.hba1c.sources if a1c_high and dm.hba1c else [])
                           + (dm.fasting_glucose.sources if fg_high and dm.fasting_glucose else []))
+    if types and not meds and named_treatment and "type1" not in types:
+        # "Type 2 DM on insulin" with no medication record: the diagnosis's own words give the
+        # treatment; the cards said "no glucose-lowering treatment recorded" while the record names
+        # insulin (insulin-requiring type 2 diabetes: a CAPItello-291 exclusion, CR B.5; C.3 row 14)
+        dm.treatment = list(dict.fromkeys(named_treatment))
     if "type1" in types:
         dm.status = "type1"
     elif types:
-        dm.status = "type2-treated" if meds else "type2-untreated"
+        dm.status = "type2-treated" if meds or dm.treatment else "type2-untreated"
     elif specific or (meds and lab_high):
         dm.status = "type2-treated"
     elif lab_high:
@@ -1250,6 +1258,37 @@ def _written_not_taken(text: str) -> bool:
         return False  # "Stopped metformin for 2 days (contrast)", "... restarted": a pause, as for the anticancer drugs
     return (T.GLUCOSE_LOWERING_NOT_TAKEN_OPENING.match(text[:names[0].start()]) is not None
             or T.GLUCOSE_LOWERING_NOT_TAKEN_CLOSING.match(text[names[-1].end():]) is not None)
+
+
+# the words that put a diabetes on a drug ("on insulin", "treated with metformin", "insulin-requiring",
+# "insulin-dependent" after an explicit type 2), and those that say it is not taken or was before
+_TREATMENT_LEAD = re.compile(r"(?:\bon|\btaking|\btakes|\btreated (?:with|on)|\b(?:controlled|managed) (?:with|on|by)"
+                             r"|\brequir(?:ing|es)|\bneeds|\bus(?:ing|es)|\bwith|\+)\s+(?:[\w/-]+\s+){0,2}?$")
+_TREATMENT_AFTER = re.compile(r"[- ](?:treated|requiring|dependent|controlled)\b|\s+(?:since|held|on hold|paused)\b")
+_TREATMENT_NOT_NOW = re.compile(r"\b(?:no|not|non|off|without|never|nor|stopped|discontinued|ceased|declined|refused|previously"
+                                r"|formerly|prior|past|was|were|history|h/o|hx|until)\b|\bnon-$")
+_TREATMENT_ENDED_AFTER = re.compile(r"\s*-?\s*(?:stopped|discontinued|ceased|declined|refused|not|no longer|previously|in the past)\b")
+
+
+@lru_cache(maxsize=1024)
+def _treatment_in_diabetes_words(text: str) -> tuple[str, ...]:
+    """The glucose-lowering drugs (drugs.yaml, class antihyperglycemic) a diabetes Condition's
+    words say the patient is on, clause by clause ("Type 2 DM on insulin", "T2DM - insulin-requiring",
+    "DM2 on metformin and insulin"); not one negated, stopped or past ("not on insulin",
+    "previously on metformin", "insulin stopped"): drugs.yaml names; CR A.4 (active
+    anti-hyperglycemic treatment); a hold is still treatment ("metformin held"), as for the drug records."""
+    found: list[str] = []
+    for clause in re.split(r"[.;|,()]", text):
+        for m in T.DRUG_NAME_RE.finditer(clause):
+            info = T.drug_for_name(m.group(1))
+            if info is None or info.drug_class != "antihyperglycemic":
+                continue
+            before, after = clause[:m.start()], clause[m.end():]
+            if _TREATMENT_NOT_NOW.search(before) or _TREATMENT_ENDED_AFTER.match(after):
+                continue
+            if _TREATMENT_LEAD.search(before) or _TREATMENT_AFTER.match(after):
+                found.append(info.name)
+    return tuple(found)
 
 
 def _prediabetes(con: Concept) -> bool:

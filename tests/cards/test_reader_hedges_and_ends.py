@@ -127,3 +127,15 @@ def test_fhir_pneumonitis_written_unlikely_is_named_not_confirmed_and_does_not_s
     assert "ILD/pneumonitis recorded, not confirmed: written as a suspicion ('pneumonitis unlikely')" \
         in card(cards, "patient-summary")["detail"]
     assert not any("began on this CDK4/6 inhibitor" in c.get("detail", "") for c in cards)
+
+
+def test_fhir_a_type_2_diabetes_written_on_insulin_is_not_called_untreated_on_the_capivasertib_caution():
+    # was "Patient: type 2 diabetes, no glucose-lowering treatment recorded"
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-dm-ins").variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
+    p.add({"resourceType": "Condition", "id": "c-dm-ins", "subject": {"reference": "Patient/pp-dm-ins"},
+           "code": {"text": "Type 2 DM on insulin"}, "onsetDateTime": "2015-01-10"})
+    _, cards = run(p)
+    assert "Patient: type 2 diabetes, on glucose-lowering treatment (insulin)" \
+        in card(cards, "capivasertib-fulvestrant")["detail"]

@@ -411,9 +411,10 @@ def test_the_worst_ild_grade_in_one_record_counts_not_the_first():
     ("DM2", "type2-untreated"),
     ("NIDDM", "type2-untreated"),
     ("Non-insulin dependent diabetes mellitus", "type2-untreated"),
-    # an explicit type 2 wins: insulin-treated type 2 is not type 1 (final regression review)
-    ("Type 2 diabetes mellitus, insulin-dependent", "type2-untreated"),
-    ("T2DM insulin dependent", "type2-untreated"),
+    # an explicit type 2 wins: insulin-treated type 2 is not type 1 (final regression review);
+    # and it is treated (insulin), as its words say (_treatment_in_diabetes_words)
+    ("Type 2 diabetes mellitus, insulin-dependent", "type2-treated"),
+    ("T2DM insulin dependent", "type2-treated"),
 ])
 def test_spelled_out_or_abbreviated_diabetes_types_are_read(text, status):
     dm = condition(cc(text=text), "2020-01-01")
@@ -1262,6 +1263,26 @@ def test_a_prediabetes_is_not_diabetes_and_is_named_in_a_gap_since_the_sources_d
 def test_a_negated_or_relatives_prediabetes_raises_no_gap(text):
     s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
     assert "prediabetes-recorded" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text,treatment", [("Type 2 DM on insulin", ["insulin (unspecified)"]),
+                                            ("Insulin-requiring type 2 diabetes", ["insulin (unspecified)"]),
+                                            ("Type 2 diabetes mellitus, insulin-dependent", ["insulin (unspecified)"]),
+                                            ("DM2 on metformin and insulin", ["metformin", "insulin (unspecified)"]),
+                                            ("T2DM, metformin held", ["metformin"])])
+def test_a_type_2_diabetes_whose_words_name_its_glucose_lowering_drug_is_treated_diabetes(text, treatment):
+    # was "type 2 diabetes, no glucose-lowering treatment recorded" while the record says insulin
+    # (insulin-requiring type 2 diabetes: a CAPItello-291 exclusion, CR B.5)
+    d = factors(condition(cc(text=text), "2020-01-01")).diabetes
+    assert d.status == "type2-treated" and d.treatment == treatment
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes, not on insulin", "T2DM - diet controlled, previously on metformin",
+                                  "Type 2 diabetes (insulin stopped 2022)", "Non-insulin-dependent diabetes mellitus",
+                                  "T2DM - no longer on insulin", "Type 2 diabetes without insulin"])
+def test_a_type_2_diabetes_whose_words_name_a_drug_not_taken_or_past_stays_untreated(text):
+    d = factors(condition(cc(text=text), "2020-01-01")).diabetes
+    assert d.status == "type2-untreated" and d.treatment == []
 
 
 @pytest.mark.parametrize("text", ["Borderline diabetes", "Borderline DM", "IFG", "IGT"])
