@@ -919,6 +919,8 @@ _TYPE_TEXT = {"type1": "type 1", "type2": "type 2", "other": "other specified ty
 _diabetes_suspected = memo_search(T.DIABETES_SUSPECTED)  # "suspected diabetes" (local_codes.yaml diabetes)
 # "diabetes mellitus - resolved", "(refuted)", "history of gestational diabetes" (local_codes.yaml diabetes)
 _diabetes_not_current = memo_search(T.DIABETES_NOT_CURRENT)
+# "Type 1 diabetes?", "Diabetes unlikely", "Type 1 vs type 2 diabetes" (local_codes.yaml diabetes doubt_patterns)
+_diabetes_doubted = memo_search(T.DIABETES_DOUBTED)
 _prediabetes_text = memo_search(T.PREDIABETES_TEXT)
 _prediabetes_negated = memo_search(T.PREDIABETES_NEGATED)
 _hyperglycaemia_negated = memo_search(T.HYPERGLYCAEMIA_NEGATED)
@@ -953,9 +955,10 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 why = unconfirmed_status(res)
                 if why is None and (_diabetes_suspected(con.text) or _mody_suspected_alone(con.text)):
                     why = "written as a suspicion"  # "suspected diabetes" (local_codes.yaml diabetes)
-                if why is None and _diabetes_not_current(con.text):
-                    # the words say it is over, refuted or gestational, the status does not
-                    # (local_codes.yaml diabetes not_current_patterns): asked, not counted
+                if why is None and (_diabetes_not_current(con.text) or _diabetes_doubted(con.text)):
+                    # the words say it is over, refuted or gestational, or doubt it or its type
+                    # ("Type 1 diabetes?", "Type 1 vs type 2 diabetes"), the status does not
+                    # (local_codes.yaml diabetes not_current_patterns, doubt_patterns): asked, not counted
                     written = res["code"].get("text") if type(res.get("code")) is dict else None
                     why = f'written "{printable_clip(written if type(written) is str else con.text, 80)}"'
                 if why is None and t == "type1":

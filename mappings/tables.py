@@ -465,6 +465,7 @@ PROLONGED_QT_SUSPECTED = _condition_patterns("prolonged_qt", "suspicion_patterns
 DIABETES_NOT_THE_PATIENTS = _condition_patterns("diabetes", "not_the_patients_patterns")
 DIABETES_SUSPECTED = _condition_patterns("diabetes", "suspicion_patterns")
 DIABETES_NOT_CURRENT = _condition_patterns("diabetes", "not_current_patterns")
+DIABETES_DOUBTED = _condition_patterns("diabetes", "doubt_patterns")
 DIABETES_HISTORY = _condition_patterns("diabetes", "history_patterns")
 # prediabetes (not diabetes; CR A.4 lists R73.03 with the diabetes caution codes, unverified)
 PREDIABETES_TEXT = _condition_patterns("diabetes", "prediabetes_patterns")

@@ -139,3 +139,15 @@ def test_fhir_a_type_2_diabetes_written_on_insulin_is_not_called_untreated_on_th
     _, cards = run(p)
     assert "Patient: type 2 diabetes, on glucose-lowering treatment (insulin)" \
         in card(cards, "capivasertib-fulvestrant")["detail"]
+
+
+def test_fhir_type_1_diabetes_written_with_a_question_mark_is_a_caution_to_confirm_not_the_type_1_stop():
+    # was: the type 1 stop of the PI3K/AKT inhibitors on "Type 1 diabetes?"
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-t1q").variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
+    p.add({"resourceType": "Condition", "id": "c-t1q", "subject": {"reference": "Patient/pp-t1q"},
+           "code": {"text": "Type 1 diabetes?"}, "onsetDateTime": "2015-01-10"})
+    _, cards = run(p)
+    assert 'diabetes recorded, not confirmed: type 1 (written "Type 1 diabetes?")' \
+        in card(cards, "capivasertib-fulvestrant")["detail"]

@@ -1285,6 +1285,27 @@ def test_a_type_2_diabetes_whose_words_name_a_drug_not_taken_or_past_stays_untre
     assert d.status == "type2-untreated" and d.treatment == []
 
 
+@pytest.mark.parametrize("text,kind", [("Type 1 diabetes?", "type 1"), ("Type 1 diabetes unlikely", "type 1"),
+                                       ("Type 1 vs type 2 diabetes", "type 2"), ("T1DM vs T2DM", "type 2"),
+                                       ("Diabetes unlikely", "type not recorded"),
+                                       ("Steroid-induced hyperglycaemia vs new diabetes", "type not recorded")])
+def test_a_diabetes_written_with_a_question_mark_as_doubted_or_in_a_differential_is_not_counted_and_is_quoted(text, kind):
+    # was: "Type 1 diabetes?" / "Type 1 diabetes unlikely" the type 1 stop of the PI3K/AKT inhibitors;
+    # "Type 1 vs type 2 diabetes" type 2 diabetes (CR C.3 row 14; FHIR R4 condition-ver-status)
+    dm = condition(cc(text=text), "2020-01-01")
+    s = build_patient_state([patient(birth="1980-01-01"), dm], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert s.factors.diabetes.unconfirmed == [f'{kind} (written "{text}")']
+    assert "diabetes-unconfirmed" in {g.code for g in s.gaps}
+    assert _rule("type1_diabetes", dm).value is False
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes, HbA1c 7.5 vs 8.1 prior", "Type 2 diabetes (HbA1c?)",
+                                  "T2DM: unlikely to need insulin", "Type 1 diabetes, unlikely to be LADA"])
+def test_a_diabetes_beside_a_doubt_about_something_else_is_still_counted(text):
+    assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status in ("type1", "type2-untreated")
+
+
 @pytest.mark.parametrize("text", ["Borderline diabetes", "Borderline DM", "IFG", "IGT"])
 def test_borderline_diabetes_and_ifg_igt_are_prediabetes_not_diabetes(text):
     # "Borderline diabetes" was read as a diabetes (type not recorded) on the PI3K/AKT/mTOR cautions;
