@@ -1387,3 +1387,20 @@ def test_a_diabetes_named_beside_a_risk_screening_family_history_or_gestational_
 def test_a_diabetes_mention_that_names_no_diagnosis_of_the_patient_is_still_not_diabetes(text):
     s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
     assert s.factors.diabetes.status == "none-documented"
+
+
+def test_an_hba1c_observation_named_but_not_loinc_coded_is_named_in_the_hba1c_missing_gap():
+    # was: "No HbA1c result." beside an Observation "HbA1c" 6.4 % (a result is read by its LOINC code)
+    obs = observation(cc(text="HbA1c"), "2024-05-01", **quantity(6.4))
+    s = build_patient_state([patient(birth="1980-01-01"), obs], PID, AS_OF)
+    assert s.factors.diabetes.hba1c is None
+    gap = next(g for g in s.gaps if g.code == "hba1c-missing")
+    assert gap.message.startswith('No HbA1c result. 1 Observation(s) named HbA1c without its LOINC code')
+    assert f'"HbA1c" (Observation/{obs["id"]})' in gap.message
+    assert gap.sources[0].reference == f"Observation/{obs['id']}"
+
+
+def test_a_coded_hba1c_leaves_no_hba1c_missing_gap_and_an_unrelated_observation_is_not_named():
+    s = build_patient_state([patient(birth="1980-01-01"), observation(cc(text="Haemoglobin"), "2024-05-01", **quantity(12.1, "g/dL"))],
+                            PID, AS_OF)
+    assert next(g for g in s.gaps if g.code == "hba1c-missing").message == "No HbA1c result."
