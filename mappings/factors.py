@@ -41,6 +41,9 @@ _UNSET: Any = object()
 _INF = float("inf")
 # "grade 2", "Grade II" or the CTCAE shorthand "G2"
 _GRADE_RE = re.compile(r"\bgrade\s*([1-5]|i{1,3}|iv|v)\b|\bg([1-5])\b", re.I)
+# a grade written as a range ("grade 1-2", "grade 1 to 2", "Grade I-II", "G1-2"): read by _grade_range
+_GRADE_RANGE_RE = re.compile(r"\bgrade\s*([1-5]|i{1,3}|iv|v)\s*(?:-|to|/|or)\s*(?:grade\s*)?([1-5]|i{1,3}|iv|v)\b"
+                             r"|\bg([1-5])\s*(?:-|/)\s*g?([1-5])\b", re.I)
 # wordings of symptomatic ILD (CR B.11: symptomatic = grade >= 2; TB01 excluded ILD "requiring
 # steroids"). "asymptomatic" and "non-symptomatic" do not match; "not ..." is checked per match.
 # Oxygen for the ILD ("on oxygen", "requiring supplemental oxygen", "oxygen-dependent") is an
@@ -50,7 +53,12 @@ _ILD_SYMPTOMATIC = re.compile(
     r"(?<![a-z-])symptomatic|requir\w*\s+(?:systemic\s+|oral\s+|iv\s+|high[- ]dose\s+)?(?:cortico)?steroids?"
     r"|(?:cortico)?steroids?\s+(?:required|requiring|dependent)|steroid-(?:requiring|dependent)"
     r"|\b(?:on|requir\w*|needing|needs)\s+(?:supplemental\s+|home\s+|continuous\s+)?oxygen\b"
-    r"|\boxygen[- ](?:dependent|requiring|requirement)|\bsupplemental oxygen\b", re.I)
+    r"|\boxygen[- ](?:dependent|requiring|requirement)|\bsupplemental oxygen\b"
+    # steroids given for it: an intervention (CTCAE v5.0 grade 2 "medical intervention indicated"),
+    # as "requiring steroids" (CR B.13 TB01 excluded ILD/pneumonitis requiring steroids)
+    r"|\b(?:treated|managed)\s+with\s+(?:systemic\s+|oral\s+|iv\s+|high[- ]dose\s+)?"
+    r"(?:(?:cortico)?steroids?|prednis(?:o|olo)ne|methylprednisolone|dexamethasone)\b"
+    r"|\bsteroid[- ](?:treated|responsive)\b", re.I)
 _NEGATED_BEFORE = re.compile(r"\b(?:not|no|non|never|no longer|without)\b[\s-]*(?:\w+[\s-]+)?$", re.I)
 _ILD_SYMPTOMATIC_SEVERITY = frozenset(
     str(e["code"]) for e in T.CODES["conditions"]["ild"].get("symptomatic_severity_snomed", ()))
@@ -1461,6 +1469,23 @@ def _grade(text: str) -> int | None:
     return max(grades, default=None)
 
 
+def _grade_range(text: str) -> tuple[str, list[str]]:
+    """(the text with its grade ranges taken out, the ranges that span grade 1 and a symptomatic
+    grade as written: "grade 1-2"). Grade 1 is asymptomatic, grade >= 2 symptomatic (CR B.11):
+    such a range does not say which (the gap ild-grade-unclear); a range from grade 2 up ("grade
+    2-3") is symptomatic either way, its worst grade counts."""
+    spanning: list[str] = []
+
+    def one(m: re.Match[str]) -> str:
+        lo, hi = ((m.group(1) or m.group(3)).lower(), (m.group(2) or m.group(4)).lower())
+        lo_n, hi_n = (int(x) if x.isdigit() else _ROMAN[x] for x in (lo, hi))
+        if lo_n == 1 and hi_n >= 2:
+            spanning.append(m.group(0))
+            return " "
+        return f" grade {max(lo_n, hi_n)} "
+    return _GRADE_RANGE_RE.sub(one, text), spanning
+
+
 @lru_cache(maxsize=4096)
 def _symptomatic_words(text: str) -> tuple[str, ...]:
     """The words that call the ILD symptomatic, steroid-requiring or on oxygen, not negated
@@ -1537,6 +1562,7 @@ def _lung(ctx: Ctx) -> LungDisease:
     grades: list[int] = []
     symptomatic = False
     unclear: list[str] = []
+    ranged: list[str] = []  # a grade range spanning grade 1 and a symptomatic grade ("grade 1-2")
     episodes: list[tuple[dt.date, str]] = []
     for res in ctx.of("Condition"):
         try:
@@ -1549,7 +1575,8 @@ def _lung(ctx: Ctx) -> LungDisease:
             last = condition_onset_last(res, onset)
             notes = notes_text(res)
             # every grade the record gives (text, notes, stage, grade extension): the worst counts
-            found = [_grade(text + " " + cc_text(res.get("severity")) + " " + notes)]
+            graded, ranges = _grade_range(text + " " + cc_text(res.get("severity")) + " " + notes)
+            found = [_grade(graded)]
             for st in as_list(res.get("stage")):
                 if isinstance(st, dict):
                     found.append(_grade(cc_text(st.get("summary"))))
@@ -1579,6 +1606,9 @@ def _lung(ctx: Ctx) -> LungDisease:
                 episodes.append((onset or dt.date.max, when))
             if g:
                 grades.append(g)
+            if ranges and not (g and g >= 2) and not said:
+                # "ILD: grade 1-2": grade 1 or a symptomatic grade, the record does not say which
+                ranged.append(", ".join(repr(w) for w in ranges) + f" ({when})")
             if said and g == 1:
                 # grade 1 is asymptomatic (CR B.11): a record that also calls it symptomatic,
                 # steroid-requiring or on oxygen does not say which is right
@@ -1598,6 +1628,15 @@ def _lung(ctx: Ctx) -> LungDisease:
         lung.symptomatic_unclear = unclear
         ctx.gap("ild-grade-unclear",
                 "ILD/pneumonitis recorded as grade 1 but also written as " + "; ".join(unclear)
+                + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
+                "(the label permanently stops it after symptomatic ILD on it, B.11; a history of ILD is a "
+                "prominent warning, C.2 safety overlays) or datopotamab deruxtecan.",
+                lung.sources)
+    elif ranged and not (lung.grade and lung.grade >= 2):
+        lung.symptomatic = None  # grade 1 (asymptomatic) or >= 2: the range does not say
+        lung.symptomatic_unclear = ranged
+        ctx.gap("ild-grade-unclear",
+                "ILD/pneumonitis recorded with a grade range, " + "; ".join(ranged)
                 + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
                 "(the label permanently stops it after symptomatic ILD on it, B.11; a history of ILD is a "
                 "prominent warning, C.2 safety overlays) or datopotamab deruxtecan.",

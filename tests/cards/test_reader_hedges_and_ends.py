@@ -151,3 +151,16 @@ def test_fhir_type_1_diabetes_written_with_a_question_mark_is_a_caution_to_confi
     _, cards = run(p)
     assert 'diabetes recorded, not confirmed: type 1 (written "Type 1 diabetes?")' \
         in card(cards, "capivasertib-fulvestrant")["detail"]
+
+
+def test_fhir_pneumonitis_treated_with_prednisone_reads_as_symptomatic_ild_on_the_t_dxd_card():
+    # was "caution: ILD history" (grade unknown); steroids given for it are an intervention
+    # (CTCAE v5.0 grade 2), as "requiring steroids" already read (CR B.11, B.13)
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-pred")
+    p.add({"resourceType": "Condition", "id": "c-pred", "subject": {"reference": "Patient/pp-pred"},
+           "code": {"text": "Pneumonitis, treated with prednisone"}, "onsetDateTime": "2025-01-10"})
+    _, cards = run(p)
+    tdxd = card(cards, "trastuzumab-deruxtecan")
+    assert "do not start: after symptomatic" in tdxd["summary"] and tdxd["indicator"] == "critical"

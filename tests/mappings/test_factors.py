@@ -235,6 +235,35 @@ def test_an_ild_whose_cause_is_doubted_or_compared_with_an_earlier_scan_is_still
     assert s.factors.lung.ild_history is True and s.factors.lung.unconfirmed == []
 
 
+@pytest.mark.parametrize("text", ["Pneumonitis, treated with prednisone", "Steroid-responsive pneumonitis",
+                                  "ILD managed with oral corticosteroids"])
+def test_an_ild_written_as_treated_with_steroids_is_symptomatic_as_one_requiring_steroids_is(text):
+    # was: grade not known (steroids given are an intervention: CTCAE v5.0 grade 2; CR B.13)
+    lung = factors(condition(cc(text=text), "2023-05-01")).lung
+    assert lung.ild_history and lung.symptomatic is True
+
+
+def test_an_ild_not_treated_with_steroids_is_not_called_symptomatic():
+    assert factors(condition(cc(text="Pneumonitis, not treated with steroids"), "2023-05-01")).lung.symptomatic is None
+
+
+@pytest.mark.parametrize("text,written", [("ILD: grade 1-2", "grade 1-2"), ("Pneumonitis grade 1/2", "grade 1/2"),
+                                          ("Grade I-II pneumonitis", "grade i-ii")])
+def test_an_ild_graded_as_a_range_from_grade_1_is_grade_unclear_not_grade_1(text, written):
+    # was: grade 1, asymptomatic (the first number of the range)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-05-01")], PID, AS_OF)
+    lung = s.factors.lung
+    assert lung.ild_history and lung.grade is None and lung.symptomatic is None
+    assert lung.symptomatic_unclear == [f"'{written}' (2023-05-01)"]
+    assert next(g for g in s.gaps if g.code == "ild-grade-unclear").message.startswith(
+        f"ILD/pneumonitis recorded with a grade range, '{written}' (2023-05-01)")
+
+
+def test_an_ild_graded_as_a_range_from_grade_2_is_symptomatic_with_its_worst_grade():
+    lung = factors(condition(cc(text="Pneumonitis grade 2-3"), "2023-05-01")).lung
+    assert lung.grade == 3 and lung.symptomatic is True
+
+
 def test_icd10_drug_induced_ild_without_grade():
     lung = factors(condition(cc(coding(ICD10, "J70.4")))).lung
     assert lung.ild_history and lung.grade is None and lung.symptomatic is None
