@@ -1469,6 +1469,18 @@ def _grade(text: str) -> int | None:
     return max(grades, default=None)
 
 
+@lru_cache(maxsize=4096)
+def _ild_grade_text(text: str) -> str:
+    """The text without the clauses that grade another side effect and name no ILD ("Grade 1
+    pneumonitis, resolved; grade 3 diarrhoea", a note "also grade 3 neutropenia"): that grade is
+    not the ILD's (a grade 3 there stopped T-DXd as symptomatic ILD, CR B.11). Side effects:
+    local_codes.yaml stop_reasons side_effect_words."""
+    if not text or not _GRADE_RE.search(text):
+        return text
+    return " ; ".join(c for c in re.split(r"[.;|\n]", text)
+                      if not (_GRADE_RE.search(c) and T.SIDE_EFFECT_TEXT.search(c) and not _ild_text(c)))
+
+
 def _grade_range(text: str) -> tuple[str, list[str]]:
     """(the text with its grade ranges taken out, the ranges that span grade 1 and a symptomatic
     grade as written: "grade 1-2"). Grade 1 is asymptomatic, grade >= 2 symptomatic (CR B.11):
@@ -1575,7 +1587,8 @@ def _lung(ctx: Ctx) -> LungDisease:
             last = condition_onset_last(res, onset)
             notes = notes_text(res)
             # every grade the record gives (text, notes, stage, grade extension): the worst counts
-            graded, ranges = _grade_range(text + " " + cc_text(res.get("severity")) + " " + notes)
+            graded, ranges = _grade_range(_ild_grade_text(text) + " " + cc_text(res.get("severity")) + " "
+                                          + _ild_grade_text(notes))
             found = [_grade(graded)]
             for st in as_list(res.get("stage")):
                 if isinstance(st, dict):

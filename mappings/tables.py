@@ -632,6 +632,8 @@ COMBINATION_PRODUCT_RE = re.compile(
 # progression and the non-progression words
 _SR = LOCAL["stop_reasons"]
 _SIDE_EFFECT = "|".join(_fill_in(w) for w in (_SR.get("side_effect_words") or {}).get("words") or []) or "(?!)"
+# the side effects of the pathway drugs, as words (factors._ild_grade_text: a grade said of another one)
+SIDE_EFFECT_TEXT = re.compile(_SIDE_EFFECT, re.I)
 
 
 def _pattern_list(section: dict, key: str) -> re.Pattern[str]:

@@ -264,6 +264,23 @@ def test_an_ild_graded_as_a_range_from_grade_2_is_symptomatic_with_its_worst_gra
     assert lung.grade == 3 and lung.symptomatic is True
 
 
+@pytest.mark.parametrize("text,note", [("Grade 1 pneumonitis, resolved; grade 3 diarrhoea", None),
+                                       ("Pneumonitis grade 1", "Also had grade 3 neutropenia on abemaciclib.")])
+def test_a_grade_said_of_another_side_effect_is_not_the_ilds_grade(text, note):
+    # was: grade 3, symptomatic - the T-DXd "do not start: after symptomatic ILD" on a grade 1 ILD
+    ild = condition(cc(text=text), "2023-05-01")
+    if note:
+        ild["note"] = [{"text": note}]
+    lung = factors(ild).lung
+    assert lung.grade == 1 and lung.symptomatic is False
+
+
+def test_a_grade_in_a_note_of_the_ild_without_naming_it_is_still_its_grade():
+    ild = condition(cc(text="Pneumonitis"), "2023-05-01")
+    ild["note"] = [{"text": "Grade 2. Treated."}]
+    assert factors(ild).lung.grade == 2
+
+
 def test_icd10_drug_induced_ild_without_grade():
     lung = factors(condition(cc(coding(ICD10, "J70.4")))).lung
     assert lung.ild_history and lung.grade is None and lung.symptomatic is None
