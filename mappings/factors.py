@@ -1309,16 +1309,20 @@ def _prediabetes(con: Concept) -> bool:
     return _prediabetes_text(con.text) and not _prediabetes_negated(con.text)
 
 
+# the codes and words of a hyperglycaemia (drugs.yaml glucose_lowering_reasons hyperglycaemia),
+# the words memoised per text (run on every Condition that names no diabetes)
+_HYPERGLYCAEMIA = [(icd, snomed, memo_search(words)) for kind, _, icd, snomed, words in T.GLUCOSE_LOWERING_REASONS
+                   if kind == "hyperglycaemia"]
+
+
 def _hyperglycaemia_recorded(con: Concept) -> bool:
     """The Condition names hyperglycaemia (drugs.yaml glucose_lowering_reasons hyperglycaemia: its
     ICD-10-CM / SNOMED CT codes or words), not negated, a relative's or a risk."""
-    for kind, _, icd, snomed, words in T.GLUCOSE_LOWERING_REASONS:
-        if kind != "hyperglycaemia":
-            continue
+    for icd, snomed, words in _HYPERGLYCAEMIA:
         if any((is_snomed(system) and code in snomed) or (is_icd10(system) and any(T.norm_icd(code).startswith(p) for p in icd))
                for system, code, _ in con.codings if code):
             return True
-        if words.search(con.text) and not _hyperglycaemia_negated(con.text):
+        if words(con.text) and not _hyperglycaemia_negated(con.text):
             return True
     return False
 
