@@ -245,6 +245,8 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   counted; the caution names the words for the clinician to confirm
     ecog-unknown                  no ECOG observation
     hba1c-missing                 no HbA1c (before PI3K/AKT/mTOR inhibitors)
+                                  (an Observation named HbA1c without its LOINC code is
+                                  named in it, not read; so for fasting-glucose-missing)
     diabetes-unconfirmed          a diabetes Condition is only provisional/differential/
                                   unconfirmed (verificationStatus), written as a suspicion
                                   ("suspected diabetes", local_codes.yaml diabetes) or written as
@@ -255,6 +257,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   glucose tolerance (R73.03) and no diabetes is recorded: not
                                   diabetes; whether it is a hyperglycaemia caution is not settled
                                   by the sources (CR A.4 lists R73.03, unverified)
+    hyperglycaemia-recorded       a Condition names hyperglycaemia ("steroid-induced
+                                  hyperglycaemia", R73.9 / R73.09 / SNOMED 80394007) and no
+                                  diabetes is recorded: not diabetes; whether it is a caution is
+                                  not settled by the sources (named, as prediabetes is)
     glucose-lowering-not-for-diabetes  an active glucose-lowering drug whose reasonCode /
                                   reasonReference or own words give another reason ("for PCOS",
                                   prediabetes, weight: Wegovy / Saxenda / Zepbound, heart failure,
@@ -395,7 +401,7 @@ from mappings.context import Ctx
 from mappings.disease import build_disease, visceral_crisis_currency
 from mappings.factors import build_factors
 from mappings.fhir import (
-    as_list, cc_as_written, clinical_status_miscased, codings, do_not_perform, is_loinc, printable_clip, ref_id,
+    as_list, obs_date, cc_as_written, clinical_status_miscased, codings, do_not_perform, is_loinc, printable_clip, ref_id,
     ref_str, ref_type_and_id,
     status_code,
 )
@@ -1050,9 +1056,40 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
     if f.ecog is None:
         ctx.gap("ecog-unknown", "No ECOG performance status.")
     if f.diabetes.hba1c is None:
-        ctx.gap("hba1c-missing", "No HbA1c result.")
+        named = _lab_named_not_coded(ctx, "4548-4", T.HBA1C_CODES)
+        ctx.gap("hba1c-missing", "No HbA1c result." + _named_not_coded_text(named, "HbA1c", T.HBA1C_CODES),
+                [s for _, s in named])
     if f.diabetes.fasting_glucose is None:
-        ctx.gap("fasting-glucose-missing", "No fasting glucose result.")
+        named = _lab_named_not_coded(ctx, "1558-6", T.FPG_CODES)
+        ctx.gap("fasting-glucose-missing", "No fasting glucose result."
+                + _named_not_coded_text(named, "fasting glucose", T.FPG_CODES), [s for _, s in named])
+
+
+def _lab_named_not_coded(ctx: Ctx, loinc: str, codes: frozenset[str]) -> list[tuple[str, Any]]:
+    """Observations whose code names the test in words (local_codes.yaml drafted_test_names
+    loinc_by_name: "HbA1c", "Fasting glucose") but carries none of its LOINC codes: a result is
+    read by its code only (factors._latest_lab), so it was not read; the gap names it, so "No
+    HbA1c result" does not stand unexplained beside one (FHIR R4 Observation.code)."""
+    pattern = next((rx for code, rx in T.DRAFTED_TEST_LOINC if code == loinc), None)
+    if pattern is None:
+        return []
+    found = []
+    for obs in ctx.of("Observation"):
+        cc = obs.get("code")
+        if any(code in codes for _, code, _ in codings(cc)):
+            continue  # coded: read (or ignored with its reason) by the lab reader
+        written = cc_as_written(cc)
+        if written and pattern.search(written):
+            found.append((printable_clip(" ".join(written.split()), 60), ctx.source(obs, obs_date(obs))))
+    return found
+
+
+def _named_not_coded_text(named: list[tuple[str, Any]], label: str, codes: frozenset[str]) -> str:
+    if not named:
+        return ""
+    return (f" {len(named)} Observation(s) named {label} without its LOINC code ({', '.join(sorted(codes))}) "
+            f"were not read: " + "; ".join(f'"{w}" ({s.reference})' for w, s in named[:3])
+            + ("; ..." if len(named) > 3 else "") + ". Check the value there.")
 
 
 # --- draft orders ---------------------------------------------------------------------------

@@ -41,6 +41,9 @@ _UNSET: Any = object()
 _INF = float("inf")
 # "grade 2", "Grade II" or the CTCAE shorthand "G2"
 _GRADE_RE = re.compile(r"\bgrade\s*([1-5]|i{1,3}|iv|v)\b|\bg([1-5])\b", re.I)
+# a grade written as a range ("grade 1-2", "grade 1 to 2", "Grade I-II", "G1-2"): read by _grade_range
+_GRADE_RANGE_RE = re.compile(r"\bgrade\s*([1-5]|i{1,3}|iv|v)\s*(?:-|to|/|or)\s*(?:grade\s*)?([1-5]|i{1,3}|iv|v)\b"
+                             r"|\bg([1-5])\s*(?:-|/)\s*g?([1-5])\b", re.I)
 # wordings of symptomatic ILD (CR B.11: symptomatic = grade >= 2; TB01 excluded ILD "requiring
 # steroids"). "asymptomatic" and "non-symptomatic" do not match; "not ..." is checked per match.
 # Oxygen for the ILD ("on oxygen", "requiring supplemental oxygen", "oxygen-dependent") is an
@@ -50,7 +53,12 @@ _ILD_SYMPTOMATIC = re.compile(
     r"(?<![a-z-])symptomatic|requir\w*\s+(?:systemic\s+|oral\s+|iv\s+|high[- ]dose\s+)?(?:cortico)?steroids?"
     r"|(?:cortico)?steroids?\s+(?:required|requiring|dependent)|steroid-(?:requiring|dependent)"
     r"|\b(?:on|requir\w*|needing|needs)\s+(?:supplemental\s+|home\s+|continuous\s+)?oxygen\b"
-    r"|\boxygen[- ](?:dependent|requiring|requirement)|\bsupplemental oxygen\b", re.I)
+    r"|\boxygen[- ](?:dependent|requiring|requirement)|\bsupplemental oxygen\b"
+    # steroids given for it: an intervention (CTCAE v5.0 grade 2 "medical intervention indicated"),
+    # as "requiring steroids" (CR B.13 TB01 excluded ILD/pneumonitis requiring steroids)
+    r"|\b(?:treated|managed)\s+with\s+(?:systemic\s+|oral\s+|iv\s+|high[- ]dose\s+)?"
+    r"(?:(?:cortico)?steroids?|prednis(?:o|olo)ne|methylprednisolone|dexamethasone)\b"
+    r"|\bsteroid[- ](?:treated|responsive)\b", re.I)
 _NEGATED_BEFORE = re.compile(r"\b(?:not|no|non|never|no longer|without)\b[\s-]*(?:\w+[\s-]+)?$", re.I)
 _ILD_SYMPTOMATIC_SEVERITY = frozenset(
     str(e["code"]) for e in T.CODES["conditions"]["ild"].get("symptomatic_severity_snomed", ()))
@@ -919,8 +927,11 @@ _TYPE_TEXT = {"type1": "type 1", "type2": "type 2", "other": "other specified ty
 _diabetes_suspected = memo_search(T.DIABETES_SUSPECTED)  # "suspected diabetes" (local_codes.yaml diabetes)
 # "diabetes mellitus - resolved", "(refuted)", "history of gestational diabetes" (local_codes.yaml diabetes)
 _diabetes_not_current = memo_search(T.DIABETES_NOT_CURRENT)
+# "Type 1 diabetes?", "Diabetes unlikely", "Type 1 vs type 2 diabetes" (local_codes.yaml diabetes doubt_patterns)
+_diabetes_doubted = memo_search(T.DIABETES_DOUBTED)
 _prediabetes_text = memo_search(T.PREDIABETES_TEXT)
 _prediabetes_negated = memo_search(T.PREDIABETES_NEGATED)
+_hyperglycaemia_negated = memo_search(T.HYPERGLYCAEMIA_NEGATED)
 
 
 def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
@@ -928,6 +939,8 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     types: list[str] = []
     unconfirmed: list[tuple[str, Source]] = []  # ("type 1 (provisional)", source)
     prediabetes: list[Source] = []
+    hyperglycaemia: list[tuple[str, Source]] = []  # a hyperglycaemia Condition, no diabetes named
+    named_treatment: list[str] = []  # glucose-lowering drugs a type 2 / untyped diabetes's words say it is on
     for res in ctx.of("Condition"):
         try:
             if clinical_status_inactive(res):
@@ -939,15 +952,21 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
             if not t and _prediabetes(con):
                 prediabetes.append(ctx.source(res, condition_onset(res), "Prediabetes"))
                 continue
+            if not t and _hyperglycaemia_recorded(con):
+                written = res["code"].get("text") if type(res.get("code")) is dict else None
+                hyperglycaemia.append((printable_clip(written if type(written) is str else con.text, 80),
+                                       ctx.source(res, condition_onset(res), "Hyperglycaemia (no diabetes diagnosis)")))
+                continue
             if t:
                 # a provisional / differential / unconfirmed diagnosis (FHIR R4 condition-ver-status)
                 # is a suspicion, not diabetes: type 1 would stop the PI3K/AKT inhibitors (CR C.3 row 14)
                 why = unconfirmed_status(res)
                 if why is None and (_diabetes_suspected(con.text) or _mody_suspected_alone(con.text)):
                     why = "written as a suspicion"  # "suspected diabetes" (local_codes.yaml diabetes)
-                if why is None and _diabetes_not_current(con.text):
-                    # the words say it is over, refuted or gestational, the status does not
-                    # (local_codes.yaml diabetes not_current_patterns): asked, not counted
+                if why is None and (_diabetes_not_current(con.text) or _diabetes_doubted(con.text)):
+                    # the words say it is over, refuted or gestational, or doubt it or its type
+                    # ("Type 1 diabetes?", "Type 1 vs type 2 diabetes"), the status does not
+                    # (local_codes.yaml diabetes not_current_patterns, doubt_patterns): asked, not counted
                     written = res["code"].get("text") if type(res.get("code")) is dict else None
                     why = f'written "{printable_clip(written if type(written) is str else con.text, 80)}"'
                 if why is None and t == "type1":
@@ -966,6 +985,8 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                                                                    date_last=condition_onset_last(res, onset))))
                     continue
                 types.append(t)
+                if t != "type1":
+                    named_treatment.extend(_treatment_in_diabetes_words(con.text))
                 if _diabetes_history(con.text):  # the words as the record writes them (con.text is lower-case)
                     dm.history_written.append(printable_clip(" ".join(cc_as_written(res.get("code")).split()), 80))
                 onset = condition_onset(res)
@@ -989,6 +1010,14 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 "Prediabetes recorded, not counted as diabetes: whether it calls for the hyperglycaemia "
                 "caution of a PI3K/AKT/mTOR inhibitor is not settled by the sources (the labels name "
                 "diabetes); check HbA1c and fasting glucose before one.", prediabetes)
+    if hyperglycaemia and not types and not unconfirmed:
+        # "Steroid-induced hyperglycaemia" as a Condition was silent: no diabetes, and the sources do
+        # not say whether it is a caution (local_codes.yaml diabetes hyperglycaemia_negated_patterns)
+        ctx.gap("hyperglycaemia-recorded",
+                "Hyperglycaemia recorded without a diabetes diagnosis, not counted as diabetes ("
+                + "; ".join(f'"{w}"' for w, _ in hyperglycaemia) + "): whether it calls for the hyperglycaemia "
+                "caution of a PI3K/AKT/mTOR inhibitor is not settled by the sources (the labels name "
+                "diabetes); check HbA1c and fasting glucose before one.", [src for _, src in hyperglycaemia])
     meds = [e for e in therapy.exposures if e.active and any(d.drug_class == "antihyperglycemic" for d in e.drugs)]
     # a record under way by its status whose text writes its drug as stopped or not taken
     # ("Metformin - stopped", "No insulin"): no treatment now (CR A.4), named; a diabetes
@@ -1043,10 +1072,15 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     if lab_high:
         dm.sources.extend((dm.hba1c.sources if a1c_high and dm.hba1c else [])
                           + (dm.fasting_glucose.sources if fg_high and dm.fasting_glucose else []))
+    if types and not meds and named_treatment and "type1" not in types:
+        # "Type 2 DM on insulin" with no medication record: the diagnosis's own words give the
+        # treatment; the cards said "no glucose-lowering treatment recorded" while the record names
+        # insulin (insulin-requiring type 2 diabetes: a CAPItello-291 exclusion, CR B.5; C.3 row 14)
+        dm.treatment = list(dict.fromkeys(named_treatment))
     if "type1" in types:
         dm.status = "type1"
     elif types:
-        dm.status = "type2-treated" if meds else "type2-untreated"
+        dm.status = "type2-treated" if meds or dm.treatment else "type2-untreated"
     elif specific or (meds and lab_high):
         dm.status = "type2-treated"
     elif lab_high:
@@ -1237,11 +1271,60 @@ def _written_not_taken(text: str) -> bool:
             or T.GLUCOSE_LOWERING_NOT_TAKEN_CLOSING.match(text[names[-1].end():]) is not None)
 
 
+# the words that put a diabetes on a drug ("on insulin", "treated with metformin", "insulin-requiring",
+# "insulin-dependent" after an explicit type 2), and those that say it is not taken or was before
+_TREATMENT_LEAD = re.compile(r"(?:\bon|\btaking|\btakes|\btreated (?:with|on)|\b(?:controlled|managed) (?:with|on|by)"
+                             r"|\brequir(?:ing|es)|\bneeds|\bus(?:ing|es)|\bwith|\+)\s+(?:[\w/-]+\s+){0,2}?$")
+_TREATMENT_AFTER = re.compile(r"[- ](?:treated|requiring|dependent|controlled)\b|\s+(?:since|held|on hold|paused)\b")
+_TREATMENT_NOT_NOW = re.compile(r"\b(?:no|not|non|off|without|never|nor|stopped|discontinued|ceased|declined|refused|previously"
+                                r"|formerly|prior|past|was|were|history|h/o|hx|until)\b|\bnon-$")
+_TREATMENT_ENDED_AFTER = re.compile(r"\s*-?\s*(?:stopped|discontinued|ceased|declined|refused|not|no longer|previously|in the past)\b")
+
+
+@lru_cache(maxsize=1024)
+def _treatment_in_diabetes_words(text: str) -> tuple[str, ...]:
+    """The glucose-lowering drugs (drugs.yaml, class antihyperglycemic) a diabetes Condition's
+    words say the patient is on, clause by clause ("Type 2 DM on insulin", "T2DM - insulin-requiring",
+    "DM2 on metformin and insulin"); not one negated, stopped or past ("not on insulin",
+    "previously on metformin", "insulin stopped"): drugs.yaml names; CR A.4 (active
+    anti-hyperglycemic treatment); a hold is still treatment ("metformin held"), as for the drug records."""
+    found: list[str] = []
+    for clause in re.split(r"[.;|,()]", text):
+        for m in T.DRUG_NAME_RE.finditer(clause):
+            info = T.drug_for_name(m.group(1))
+            if info is None or info.drug_class != "antihyperglycemic":
+                continue
+            before, after = clause[:m.start()], clause[m.end():]
+            if _TREATMENT_NOT_NOW.search(before) or _TREATMENT_ENDED_AFTER.match(after):
+                continue
+            if _TREATMENT_LEAD.search(before) or _TREATMENT_AFTER.match(after):
+                found.append(info.name)
+    return tuple(found)
+
+
 def _prediabetes(con: Concept) -> bool:
     """The Condition names prediabetes (local_codes.yaml diabetes prediabetes_*), not negated."""
     if any(is_icd10(system) and T.norm_icd(code) in T.PREDIABETES_ICD for system, code, _ in con.codings if code):
         return True
     return _prediabetes_text(con.text) and not _prediabetes_negated(con.text)
+
+
+# the codes and words of a hyperglycaemia (drugs.yaml glucose_lowering_reasons hyperglycaemia),
+# the words memoised per text (run on every Condition that names no diabetes)
+_HYPERGLYCAEMIA = [(icd, snomed, memo_search(words)) for kind, _, icd, snomed, words in T.GLUCOSE_LOWERING_REASONS
+                   if kind == "hyperglycaemia"]
+
+
+def _hyperglycaemia_recorded(con: Concept) -> bool:
+    """The Condition names hyperglycaemia (drugs.yaml glucose_lowering_reasons hyperglycaemia: its
+    ICD-10-CM / SNOMED CT codes or words), not negated, a relative's or a risk."""
+    for icd, snomed, words in _HYPERGLYCAEMIA:
+        if any((is_snomed(system) and code in snomed) or (is_icd10(system) and any(T.norm_icd(code).startswith(p) for p in icd))
+               for system, code, _ in con.codings if code):
+            return True
+        if words(con.text) and not _hyperglycaemia_negated(con.text):
+            return True
+    return False
 
 
 def _diabetes_type(con: Concept) -> str | None:
@@ -1358,14 +1441,14 @@ def _diabetes_history(text: str) -> bool:
 
 
 # a diabetes mention that names no diabetes of the patient: prediabetes, diabetes insipidus,
-# gestational diabetes, "no diabetes", a family history, a risk or a screening of it. Only the
+# gestational diabetes, borderline diabetes (prediabetes: local_codes.yaml diabetes prediabetes_patterns), "no diabetes", a family history, a risk or a screening of it. Only the
 # mention they qualify is taken out (within one clause: no comma, ";" or bracket between), so a
 # diabetes named beside one is still read ("Type 2 diabetes; family history of diabetes",
 # "Type 2 diabetes, high cardiovascular risk", "Gestational diabetes, now type 2 diabetes")
 _MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b|\bmody\b)"
 _CLAUSE = r"[^.;|,()]{0,30}?"
 _NOT_A_DIAGNOSIS = re.compile(
-    r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\bgestational\s+" + _MENTION + r"(?:\s+mellitus)?"
+    r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
     r"|\bno\s+" + _MENTION
     + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b|screening)" + _CLAUSE + _MENTION
     + r"|" + _MENTION + _CLAUSE + r"(?:\brisk\b|screening)")
@@ -1388,6 +1471,35 @@ def _grade(text: str) -> int | None:
         g = (m.group(1) or m.group(2)).lower()
         grades.append(int(g) if g.isdigit() else _ROMAN[g])
     return max(grades, default=None)
+
+
+@lru_cache(maxsize=4096)
+def _ild_grade_text(text: str) -> str:
+    """The text without the clauses that grade another side effect and name no ILD ("Grade 1
+    pneumonitis, resolved; grade 3 diarrhoea", a note "also grade 3 neutropenia"): that grade is
+    not the ILD's (a grade 3 there stopped T-DXd as symptomatic ILD, CR B.11). Side effects:
+    local_codes.yaml stop_reasons side_effect_words."""
+    if not text or not _GRADE_RE.search(text):
+        return text
+    return " ; ".join(c for c in re.split(r"[.;|\n]", text)
+                      if not (_GRADE_RE.search(c) and T.SIDE_EFFECT_TEXT.search(c) and not _ild_text(c)))
+
+
+def _grade_range(text: str) -> tuple[str, list[str]]:
+    """(the text with its grade ranges taken out, the ranges that span grade 1 and a symptomatic
+    grade as written: "grade 1-2"). Grade 1 is asymptomatic, grade >= 2 symptomatic (CR B.11):
+    such a range does not say which (the gap ild-grade-unclear); a range from grade 2 up ("grade
+    2-3") is symptomatic either way, its worst grade counts."""
+    spanning: list[str] = []
+
+    def one(m: re.Match[str]) -> str:
+        lo, hi = ((m.group(1) or m.group(3)).lower(), (m.group(2) or m.group(4)).lower())
+        lo_n, hi_n = (int(x) if x.isdigit() else _ROMAN[x] for x in (lo, hi))
+        if lo_n == 1 and hi_n >= 2:
+            spanning.append(m.group(0))
+            return " "
+        return f" grade {max(lo_n, hi_n)} "
+    return _GRADE_RANGE_RE.sub(one, text), spanning
 
 
 @lru_cache(maxsize=4096)
@@ -1466,6 +1578,7 @@ def _lung(ctx: Ctx) -> LungDisease:
     grades: list[int] = []
     symptomatic = False
     unclear: list[str] = []
+    ranged: list[str] = []  # a grade range spanning grade 1 and a symptomatic grade ("grade 1-2")
     episodes: list[tuple[dt.date, str]] = []
     for res in ctx.of("Condition"):
         try:
@@ -1478,7 +1591,9 @@ def _lung(ctx: Ctx) -> LungDisease:
             last = condition_onset_last(res, onset)
             notes = notes_text(res)
             # every grade the record gives (text, notes, stage, grade extension): the worst counts
-            found = [_grade(text + " " + cc_text(res.get("severity")) + " " + notes)]
+            graded, ranges = _grade_range(_ild_grade_text(text) + " " + cc_text(res.get("severity")) + " "
+                                          + _ild_grade_text(notes))
+            found = [_grade(graded)]
             for st in as_list(res.get("stage")):
                 if isinstance(st, dict):
                     found.append(_grade(cc_text(st.get("summary"))))
@@ -1508,6 +1623,9 @@ def _lung(ctx: Ctx) -> LungDisease:
                 episodes.append((onset or dt.date.max, when))
             if g:
                 grades.append(g)
+            if ranges and not (g and g >= 2) and not said:
+                # "ILD: grade 1-2": grade 1 or a symptomatic grade, the record does not say which
+                ranged.append(", ".join(repr(w) for w in ranges) + f" ({when})")
             if said and g == 1:
                 # grade 1 is asymptomatic (CR B.11): a record that also calls it symptomatic,
                 # steroid-requiring or on oxygen does not say which is right
@@ -1527,6 +1645,15 @@ def _lung(ctx: Ctx) -> LungDisease:
         lung.symptomatic_unclear = unclear
         ctx.gap("ild-grade-unclear",
                 "ILD/pneumonitis recorded as grade 1 but also written as " + "; ".join(unclear)
+                + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
+                "(the label permanently stops it after symptomatic ILD on it, B.11; a history of ILD is a "
+                "prominent warning, C.2 safety overlays) or datopotamab deruxtecan.",
+                lung.sources)
+    elif ranged and not (lung.grade and lung.grade >= 2):
+        lung.symptomatic = None  # grade 1 (asymptomatic) or >= 2: the range does not say
+        lung.symptomatic_unclear = ranged
+        ctx.gap("ild-grade-unclear",
+                "ILD/pneumonitis recorded with a grade range, " + "; ".join(ranged)
                 + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
                 "(the label permanently stops it after symptomatic ILD on it, B.11; a history of ILD is a "
                 "prominent warning, C.2 safety overlays) or datopotamab deruxtecan.",

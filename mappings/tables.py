@@ -470,11 +470,13 @@ PROLONGED_QT_SUSPECTED = _condition_patterns("prolonged_qt", "suspicion_patterns
 DIABETES_NOT_THE_PATIENTS = _condition_patterns("diabetes", "not_the_patients_patterns")
 DIABETES_SUSPECTED = _condition_patterns("diabetes", "suspicion_patterns")
 DIABETES_NOT_CURRENT = _condition_patterns("diabetes", "not_current_patterns")
+DIABETES_DOUBTED = _condition_patterns("diabetes", "doubt_patterns")
 DIABETES_HISTORY = _condition_patterns("diabetes", "history_patterns")
 # prediabetes (not diabetes; CR A.4 lists R73.03 with the diabetes caution codes, unverified)
 PREDIABETES_TEXT = _condition_patterns("diabetes", "prediabetes_patterns")
 PREDIABETES_NEGATED = _condition_patterns("diabetes", "prediabetes_negated_patterns")
 PREDIABETES_ICD = frozenset(norm_icd(c) for c in LOCAL["diabetes"].get("prediabetes_icd10") or ())
+HYPERGLYCAEMIA_NEGATED = _condition_patterns("diabetes", "hyperglycaemia_negated_patterns")
 
 # words naming ILD / pneumonitis; ones that make it not the patient's (negated, a relative's,
 # a risk, a screening); ones that make it a suspicion (not counted, named in a gap); an
@@ -635,6 +637,8 @@ COMBINATION_PRODUCT_RE = re.compile(
 # progression and the non-progression words
 _SR = LOCAL["stop_reasons"]
 _SIDE_EFFECT = "|".join(_fill_in(w) for w in (_SR.get("side_effect_words") or {}).get("words") or []) or "(?!)"
+# the side effects of the pathway drugs, as words (factors._ild_grade_text: a grade said of another one)
+SIDE_EFFECT_TEXT = re.compile(_SIDE_EFFECT, re.I)
 
 
 def _pattern_list(section: dict, key: str) -> re.Pattern[str]:

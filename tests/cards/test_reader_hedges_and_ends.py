@@ -108,3 +108,80 @@ def test_fhir_an_adjuvant_tamoxifen_record_still_active_but_written_2016_2021_co
     detail = card(cards, "patient-summary")["detail"]
     assert "Endocrine sensitivity: endocrine-sensitive: relapse 24.5 to 36.5 months after completing adjuvant ET (2021)" in detail
     assert "tamoxifen (2016-06-01 to 2021)" in detail
+
+
+def test_fhir_mounjaro_without_a_reason_is_named_as_diabetes_treatment_on_the_pi3k_akt_cautions():
+    # was "Patient: on anti-hyperglycaemic treatment": Mounjaro's US label is type 2 diabetes only
+    # (tirzepatide for weight is Zepbound); drugs.yaml diabetes_only_brands
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-mounjaro").variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
+    p.add({"resourceType": "MedicationStatement", "id": "ms-tzp", "status": "active",
+           "subject": {"reference": "Patient/pp-mounjaro"}, "medicationCodeableConcept": {"text": "Mounjaro 7.5 mg weekly"},
+           "effectivePeriod": {"start": "2024-06-01"}})
+    _, cards = run(p)
+    assert "Patient: diabetes (type not recorded), on glucose-lowering treatment (tirzepatide)" \
+        in card(cards, "capivasertib-fulvestrant")["detail"]
+
+
+def test_fhir_a_steroid_induced_hyperglycaemia_condition_is_named_on_the_patient_summary():
+    # was silent on every card; not a diabetes, and the sources do not say whether it is a caution
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-hyper").variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
+    p.add({"resourceType": "Condition", "id": "c-hyper", "subject": {"reference": "Patient/pp-hyper"},
+           "code": {"text": "Steroid-induced hyperglycaemia"}, "onsetDateTime": "2025-01-10"})
+    _, cards = run(p)
+    assert ('Hyperglycaemia recorded without a diabetes diagnosis, not counted as diabetes ("Steroid-induced '
+            'hyperglycaemia")') in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_pneumonitis_written_unlikely_is_named_not_confirmed_and_does_not_steer_away_from_the_cdk46_inhibitor():
+    # was: read as ILD history begun on ribociclib: "Fulvestrant + ribociclib: ILD/pneumonitis began
+    # on this CDK4/6 inhibitor, so it is not the recommended choice"
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-unlikely")
+    p.add({"resourceType": "Condition", "id": "c-unlikely", "subject": {"reference": "Patient/pp-unlikely"},
+           "code": {"text": "Pneumonitis unlikely"}, "onsetDateTime": "2025-01-10"})
+    _, cards = run(p)
+    assert "ILD/pneumonitis recorded, not confirmed: written as a suspicion ('pneumonitis unlikely')" \
+        in card(cards, "patient-summary")["detail"]
+    assert not any("began on this CDK4/6 inhibitor" in c.get("detail", "") for c in cards)
+
+
+def test_fhir_a_type_2_diabetes_written_on_insulin_is_not_called_untreated_on_the_capivasertib_caution():
+    # was "Patient: type 2 diabetes, no glucose-lowering treatment recorded"
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-dm-ins").variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
+    p.add({"resourceType": "Condition", "id": "c-dm-ins", "subject": {"reference": "Patient/pp-dm-ins"},
+           "code": {"text": "Type 2 DM on insulin"}, "onsetDateTime": "2015-01-10"})
+    _, cards = run(p)
+    assert "Patient: type 2 diabetes, on glucose-lowering treatment (insulin)" \
+        in card(cards, "capivasertib-fulvestrant")["detail"]
+
+
+def test_fhir_type_1_diabetes_written_with_a_question_mark_is_a_caution_to_confirm_not_the_type_1_stop():
+    # was: the type 1 stop of the PI3K/AKT inhibitors on "Type 1 diabetes?"
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-t1q").variant("PIK3CA", "p.His1047Arg", on="2025-06-01")
+    p.add({"resourceType": "Condition", "id": "c-t1q", "subject": {"reference": "Patient/pp-t1q"},
+           "code": {"text": "Type 1 diabetes?"}, "onsetDateTime": "2015-01-10"})
+    _, cards = run(p)
+    assert 'diabetes recorded, not confirmed: type 1 (written "Type 1 diabetes?")' \
+        in card(cards, "capivasertib-fulvestrant")["detail"]
+
+
+def test_fhir_pneumonitis_treated_with_prednisone_reads_as_symptomatic_ild_on_the_t_dxd_card():
+    # was "caution: ILD history" (grade unknown); steroids given for it are an intervention
+    # (CTCAE v5.0 grade 2), as "requiring steroids" already read (CR B.11, B.13)
+    from tests.cards.helpers import card
+    from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+    p = after_ai_cdk46i("pp-pred")
+    p.add({"resourceType": "Condition", "id": "c-pred", "subject": {"reference": "Patient/pp-pred"},
+           "code": {"text": "Pneumonitis, treated with prednisone"}, "onsetDateTime": "2025-01-10"})
+    _, cards = run(p)
+    tdxd = card(cards, "trastuzumab-deruxtecan")
+    assert "do not start: after symptomatic" in tdxd["summary"] and tdxd["indicator"] == "critical"

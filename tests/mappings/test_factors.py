@@ -216,6 +216,71 @@ def test_an_ild_condition_recorded_provisional_in_any_case_is_not_ild_history_an
     assert "ild-unconfirmed" in {g.code for g in s.gaps}
 
 
+@pytest.mark.parametrize("text", ["Pneumonitis unlikely", "ILD felt less likely", "Unlikely to be ILD", "Pneumonitis vs infection",
+                                  "Infection vs drug pneumonitis", "Pneumonitis grade 2 versus progression", "DDx: ILD",
+                                  "Ground-glass opacities, ? drug pneumonitis"])
+def test_an_ild_written_as_doubted_or_as_one_of_a_differential_is_not_ild_history_and_is_named_not_confirmed(text):
+    # was: "Pneumonitis unlikely" / "? drug pneumonitis" counted as ILD history (one begun on a
+    # CDK4/6 inhibitor made it "not the recommended choice"); "Infection vs drug pneumonitis" was
+    # dropped as an infection (FHIR R4 condition-ver-status unconfirmed / differential)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-05-01")], PID, AS_OF)
+    assert s.factors.lung.ild_history is False
+    assert "ild-unconfirmed" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["Pneumonitis, unlikely drug-related", "Pneumonitis, likely drug-induced", "ILD stable vs prior",
+                                  "ILD, unchanged vs baseline CT", "Radiation pneumonitis; infection unlikely"])
+def test_an_ild_whose_cause_is_doubted_or_compared_with_an_earlier_scan_is_still_ild_history(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-05-01")], PID, AS_OF)
+    assert s.factors.lung.ild_history is True and s.factors.lung.unconfirmed == []
+
+
+@pytest.mark.parametrize("text", ["Pneumonitis, treated with prednisone", "Steroid-responsive pneumonitis",
+                                  "ILD managed with oral corticosteroids"])
+def test_an_ild_written_as_treated_with_steroids_is_symptomatic_as_one_requiring_steroids_is(text):
+    # was: grade not known (steroids given are an intervention: CTCAE v5.0 grade 2; CR B.13)
+    lung = factors(condition(cc(text=text), "2023-05-01")).lung
+    assert lung.ild_history and lung.symptomatic is True
+
+
+def test_an_ild_not_treated_with_steroids_is_not_called_symptomatic():
+    assert factors(condition(cc(text="Pneumonitis, not treated with steroids"), "2023-05-01")).lung.symptomatic is None
+
+
+@pytest.mark.parametrize("text,written", [("ILD: grade 1-2", "grade 1-2"), ("Pneumonitis grade 1/2", "grade 1/2"),
+                                          ("Grade I-II pneumonitis", "grade i-ii")])
+def test_an_ild_graded_as_a_range_from_grade_1_is_grade_unclear_not_grade_1(text, written):
+    # was: grade 1, asymptomatic (the first number of the range)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-05-01")], PID, AS_OF)
+    lung = s.factors.lung
+    assert lung.ild_history and lung.grade is None and lung.symptomatic is None
+    assert lung.symptomatic_unclear == [f"'{written}' (2023-05-01)"]
+    assert next(g for g in s.gaps if g.code == "ild-grade-unclear").message.startswith(
+        f"ILD/pneumonitis recorded with a grade range, '{written}' (2023-05-01)")
+
+
+def test_an_ild_graded_as_a_range_from_grade_2_is_symptomatic_with_its_worst_grade():
+    lung = factors(condition(cc(text="Pneumonitis grade 2-3"), "2023-05-01")).lung
+    assert lung.grade == 3 and lung.symptomatic is True
+
+
+@pytest.mark.parametrize("text,note", [("Grade 1 pneumonitis, resolved; grade 3 diarrhoea", None),
+                                       ("Pneumonitis grade 1", "Also had grade 3 neutropenia on abemaciclib.")])
+def test_a_grade_said_of_another_side_effect_is_not_the_ilds_grade(text, note):
+    # was: grade 3, symptomatic - the T-DXd "do not start: after symptomatic ILD" on a grade 1 ILD
+    ild = condition(cc(text=text), "2023-05-01")
+    if note:
+        ild["note"] = [{"text": note}]
+    lung = factors(ild).lung
+    assert lung.grade == 1 and lung.symptomatic is False
+
+
+def test_a_grade_in_a_note_of_the_ild_without_naming_it_is_still_its_grade():
+    ild = condition(cc(text="Pneumonitis"), "2023-05-01")
+    ild["note"] = [{"text": "Grade 2. Treated."}]
+    assert factors(ild).lung.grade == 2
+
+
 def test_icd10_drug_induced_ild_without_grade():
     lung = factors(condition(cc(coding(ICD10, "J70.4")))).lung
     assert lung.ild_history and lung.grade is None and lung.symptomatic is None
@@ -392,9 +457,10 @@ def test_the_worst_ild_grade_in_one_record_counts_not_the_first():
     ("DM2", "type2-untreated"),
     ("NIDDM", "type2-untreated"),
     ("Non-insulin dependent diabetes mellitus", "type2-untreated"),
-    # an explicit type 2 wins: insulin-treated type 2 is not type 1 (final regression review)
-    ("Type 2 diabetes mellitus, insulin-dependent", "type2-untreated"),
-    ("T2DM insulin dependent", "type2-untreated"),
+    # an explicit type 2 wins: insulin-treated type 2 is not type 1 (final regression review);
+    # and it is treated (insulin), as its words say (_treatment_in_diabetes_words)
+    ("Type 2 diabetes mellitus, insulin-dependent", "type2-treated"),
+    ("T2DM insulin dependent", "type2-treated"),
 ])
 def test_spelled_out_or_abbreviated_diabetes_types_are_read(text, status):
     dm = condition(cc(text=text), "2020-01-01")
@@ -1245,6 +1311,87 @@ def test_a_negated_or_relatives_prediabetes_raises_no_gap(text):
     assert "prediabetes-recorded" not in {g.code for g in s.gaps}
 
 
+@pytest.mark.parametrize("text,treatment", [("Type 2 DM on insulin", ["insulin (unspecified)"]),
+                                            ("Insulin-requiring type 2 diabetes", ["insulin (unspecified)"]),
+                                            ("Type 2 diabetes mellitus, insulin-dependent", ["insulin (unspecified)"]),
+                                            ("DM2 on metformin and insulin", ["metformin", "insulin (unspecified)"]),
+                                            ("T2DM, metformin held", ["metformin"])])
+def test_a_type_2_diabetes_whose_words_name_its_glucose_lowering_drug_is_treated_diabetes(text, treatment):
+    # was "type 2 diabetes, no glucose-lowering treatment recorded" while the record says insulin
+    # (insulin-requiring type 2 diabetes: a CAPItello-291 exclusion, CR B.5)
+    d = factors(condition(cc(text=text), "2020-01-01")).diabetes
+    assert d.status == "type2-treated" and d.treatment == treatment
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes, not on insulin", "T2DM - diet controlled, previously on metformin",
+                                  "Type 2 diabetes (insulin stopped 2022)", "Non-insulin-dependent diabetes mellitus",
+                                  "T2DM - no longer on insulin", "Type 2 diabetes without insulin"])
+def test_a_type_2_diabetes_whose_words_name_a_drug_not_taken_or_past_stays_untreated(text):
+    d = factors(condition(cc(text=text), "2020-01-01")).diabetes
+    assert d.status == "type2-untreated" and d.treatment == []
+
+
+@pytest.mark.parametrize("text,kind", [("Type 1 diabetes?", "type 1"), ("Type 1 diabetes unlikely", "type 1"),
+                                       ("Type 1 vs type 2 diabetes", "type 2"), ("T1DM vs T2DM", "type 2"),
+                                       ("Diabetes unlikely", "type not recorded"),
+                                       ("Steroid-induced hyperglycaemia vs new diabetes", "type not recorded")])
+def test_a_diabetes_written_with_a_question_mark_as_doubted_or_in_a_differential_is_not_counted_and_is_quoted(text, kind):
+    # was: "Type 1 diabetes?" / "Type 1 diabetes unlikely" the type 1 stop of the PI3K/AKT inhibitors;
+    # "Type 1 vs type 2 diabetes" type 2 diabetes (CR C.3 row 14; FHIR R4 condition-ver-status)
+    dm = condition(cc(text=text), "2020-01-01")
+    s = build_patient_state([patient(birth="1980-01-01"), dm], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert s.factors.diabetes.unconfirmed == [f'{kind} (written "{text}")']
+    assert "diabetes-unconfirmed" in {g.code for g in s.gaps}
+    assert _rule("type1_diabetes", dm).value is False
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes, HbA1c 7.5 vs 8.1 prior", "Type 2 diabetes (HbA1c?)",
+                                  "T2DM: unlikely to need insulin", "Type 1 diabetes, unlikely to be LADA"])
+def test_a_diabetes_beside_a_doubt_about_something_else_is_still_counted(text):
+    assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status in ("type1", "type2-untreated")
+
+
+@pytest.mark.parametrize("text", ["Borderline diabetes", "Borderline DM", "IFG", "IGT"])
+def test_borderline_diabetes_and_ifg_igt_are_prediabetes_not_diabetes(text):
+    # "Borderline diabetes" was read as a diabetes (type not recorded) on the PI3K/AKT/mTOR cautions;
+    # IFG / IGT raised nothing. Borderline diabetes is coded R73.03 Prediabetes (local_codes.yaml)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert "prediabetes-recorded" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["No borderline diabetes", "Family history of borderline diabetes", "No IFG"])
+def test_a_negated_or_relatives_borderline_diabetes_raises_no_gap(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert "prediabetes-recorded" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("code", [cc(text="Steroid-induced hyperglycaemia"), cc(text="Hyperglycemia secondary to dexamethasone"),
+                                  cc(coding("http://hl7.org/fhir/sid/icd-10-cm", "R73.9", "Hyperglycemia, unspecified"))])
+def test_a_hyperglycaemia_condition_without_diabetes_is_not_diabetes_and_is_named_in_a_gap(code):
+    # was silent: no caution, no gap; the sources do not say whether it is a caution (as prediabetes)
+    hyper = condition(code, "2023-01-01")
+    s = build_patient_state([patient(birth="1980-01-01"), hyper], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    gap = next(g for g in s.gaps if g.code == "hyperglycaemia-recorded")
+    assert gap.message.startswith("Hyperglycaemia recorded without a diabetes diagnosis, not counted as diabetes")
+    assert gap.sources[0].reference == f"Condition/{hyper['id']}"
+
+
+@pytest.mark.parametrize("extra", ["No hyperglycaemia", "Family history of hyperglycaemia"])
+def test_a_negated_or_relatives_hyperglycaemia_raises_no_gap(extra):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=extra), "2023-01-01")], PID, AS_OF)
+    assert "hyperglycaemia-recorded" not in {g.code for g in s.gaps}
+
+
+def test_a_hyperglycaemia_beside_a_type_2_diabetes_raises_no_gap_the_diabetes_is_the_caution():
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text="Type 2 diabetes"), "2020-01-01"),
+                             condition(cc(text="Steroid-induced hyperglycaemia"), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "type2-untreated"
+    assert "hyperglycaemia-recorded" not in {g.code for g in s.gaps}
+
+
 @pytest.mark.parametrize("text", ["Type 2 diabetes - not resolved", "Type 2 diabetes with resolved hypoglycaemia",
                                   "Type 2 diabetes; prior gestational diabetes", "Type 2 diabetes (gestational diabetes in 2010)"])
 def test_a_type_2_diabetes_whose_words_negate_resolved_or_name_a_past_gestational_diabetes_beside_it_is_counted(text):
@@ -1286,3 +1433,20 @@ def test_a_diabetes_named_beside_a_risk_screening_family_history_or_gestational_
 def test_a_diabetes_mention_that_names_no_diagnosis_of_the_patient_is_still_not_diabetes(text):
     s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
     assert s.factors.diabetes.status == "none-documented"
+
+
+def test_an_hba1c_observation_named_but_not_loinc_coded_is_named_in_the_hba1c_missing_gap():
+    # was: "No HbA1c result." beside an Observation "HbA1c" 6.4 % (a result is read by its LOINC code)
+    obs = observation(cc(text="HbA1c"), "2024-05-01", **quantity(6.4))
+    s = build_patient_state([patient(birth="1980-01-01"), obs], PID, AS_OF)
+    assert s.factors.diabetes.hba1c is None
+    gap = next(g for g in s.gaps if g.code == "hba1c-missing")
+    assert gap.message.startswith('No HbA1c result. 1 Observation(s) named HbA1c without its LOINC code')
+    assert f'"HbA1c" (Observation/{obs["id"]})' in gap.message
+    assert gap.sources[0].reference == f"Observation/{obs['id']}"
+
+
+def test_a_coded_hba1c_leaves_no_hba1c_missing_gap_and_an_unrelated_observation_is_not_named():
+    s = build_patient_state([patient(birth="1980-01-01"), observation(cc(text="Haemoglobin"), "2024-05-01", **quantity(12.1, "g/dL"))],
+                            PID, AS_OF)
+    assert next(g for g in s.gaps if g.code == "hba1c-missing").message == "No HbA1c result."

@@ -202,10 +202,29 @@ def test_a_brand_labelled_for_type_2_diabetes_alone_without_a_reason_is_diabetes
     assert d.status == "type2-treated" and d.treatment == ["semaglutide"]
 
 
-@pytest.mark.parametrize("text", ["Semaglutide 1 mg weekly", "Mounjaro 5 mg weekly", "Tirzepatide 5 mg weekly"])
-def test_a_generic_glp1_name_or_mounjaro_without_a_reason_stays_anti_hyperglycaemic_treatment_only(text):
+@pytest.mark.parametrize("text", ["Semaglutide 1 mg weekly", "Tirzepatide 5 mg weekly", "Liraglutide 1.2 mg daily",
+                                  "Dulaglutide 1.5 mg weekly", "Exenatide 2 mg weekly", "Lixisenatide 20 mcg daily"])
+def test_a_generic_glp1_name_without_a_reason_stays_anti_hyperglycaemic_treatment_only(text):
     d = state(med_statement(None, "2024-01-01", status="active", text=text)).factors.diabetes
     assert d.status == "none-documented" and d.on_antihyperglycemic
+
+
+@pytest.mark.parametrize("text,drug", [("Mounjaro 5 mg weekly", "tirzepatide"), ("Victoza 1.2 mg daily", "liraglutide"),
+                                       ("Trulicity 1.5 mg weekly", "dulaglutide"), ("Byetta 10 mcg twice daily", "exenatide"),
+                                       ("Bydureon BCise 2 mg weekly", "exenatide"), ("Adlyxin 20 mcg daily", "lixisenatide")])
+def test_a_glp1_brand_whose_us_label_is_type_2_diabetes_alone_is_diabetes_treatment_without_a_reason(text, drug):
+    # was: "on anti-hyperglycaemic treatment" without diabetes named (Adlyxin: not read at all);
+    # drugs.yaml glucose_lowering_reasons diabetes_only_brands (US labels: type 2 diabetes only)
+    d = state(med_statement(None, "2024-01-01", status="active", text=text)).factors.diabetes
+    assert d.status == "type2-treated" and d.treatment == [drug]
+
+
+@pytest.mark.parametrize("text,drug", [("Zepbound 5 mg weekly", "tirzepatide"), ("Saxenda 3 mg daily", "liraglutide"),
+                                       ("Mounjaro 5 mg for weight loss", "tirzepatide")])
+def test_the_weight_brand_of_a_diabetes_brand_or_a_written_weight_reason_is_not_diabetes_treatment(text, drug):
+    s = state(med_statement(None, "2024-01-01", status="active", text=text))
+    assert s.factors.diabetes.status == "none-documented" and not s.factors.diabetes.on_antihyperglycemic
+    assert f"{drug} for weight management" in gap(s, "glucose-lowering-not-for-diabetes")
 
 
 def test_an_ozempic_record_written_for_weight_loss_is_not_diabetes_treatment():
@@ -231,3 +250,10 @@ def test_an_ozempic_record_naming_weight_but_no_weight_reason_stays_diabetes_tre
 def test_insulin_dosed_by_weight_is_still_diabetes_treatment():
     s = state(med_statement(None, "2024-01-01", status="active", text="Insulin glargine 20 units (weight-based dosing)"))
     assert s.factors.diabetes.status == "type2-treated"
+
+
+def test_metformin_for_borderline_diabetes_is_metformin_for_prediabetes_not_treated_diabetes():
+    # was: "diabetes (type not recorded), on glucose-lowering treatment (metformin)"
+    s = state(med_statement(METFORMIN, "2024-01-01", status="active", text="Metformin 500 mg for borderline diabetes"))
+    assert s.factors.diabetes.status == "none-documented" and not s.factors.diabetes.on_antihyperglycemic
+    assert "metformin for prediabetes" in gap(s, "glucose-lowering-not-for-diabetes")
