@@ -23,10 +23,12 @@ of HER2 gene amplification" is not amplified; "not positive" is not read); other
 are noted, never amplified. In IHC / interpretation text only the clause after an ISH word
 ("IHC 2+; FISH: no evidence of amplification") is read, and not when it has no result yet.
 An earlier result the same text names beside the current one ("HER2-low, previously HER2 0",
-"Previously HER2 0, now 1+") is history (named, not read as the result; CR C.2 step 0), except
-beside a 3+ (two results in one text, unknown); so is, with no history word, the one of two
-clauses the text does not mark as current by a later year, a review ("HER2 0; on review 1+") or a
-metastatic specimen beside the primary ("1+ on liver biopsy; IHC 0 on 2016 primary"), and an
+"Previously HER2 0, now 1+", "1+, previously 3+") is history (named, not read as the result; CR
+C.2 step 0; one on the other side of HER2-positive is named as a conflict, as two records are);
+so is, with no history word, the one of two clauses the text does not mark as current by a later
+year, a review ("HER2 0; on review 1+"), a history word after its result ("3+ previously") or a
+metastatic specimen beside the primary ("1+ on liver biopsy; IHC 0 on 2016 primary"; an ISH clause
+after a 2+ goes with that 2+: "0 (liver 2023); 2+ (primary 2015), FISH amplified"), and an
 earlier ISH before "now" ("ISH previously not amplified, now amplified"); unmarked or
 contradicting marks leave both (unread). An ISH written "equivocal" (ASCO/CAP 2013) is
 never read as a result, only named.
@@ -730,9 +732,8 @@ def _her2_history(text: str) -> tuple[str, str | None]:
     """(the text without its history clause, the history clause) when a HER2 result (a score,
     a category or "negative") stands before a history word and the clause from it ('; | )' or the end) names a result: "HER2-low,
     previously HER2 0" is HER2-low now, IHC 0 before (the result named first is the current one;
-    CR C.2 step 0 keeps the history). (text, None) otherwise, and when either names 3+: "1+,
-    previously 3+" stays two results in one text (unknown), as before (local_codes.yaml
-    her2.history)."""
+    CR C.2 step 0 keeps the history). (text, None) otherwise (local_codes.yaml her2.history).
+    "1+, previously 3+" too: the 1+ is read, the 3+ named as a conflict (_text_history_conflict)."""
     for m in _history_words(text):
         before = text[:m.start()]
         if not _names_current_result(before):
@@ -744,8 +745,9 @@ def _her2_history(text: str) -> tuple[str, str | None]:
         if not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)
                 or _her2_positive_history(history)):  # "previously HER2-positive": named as history
             continue
-        if "3+" in named or "3+" in _her2_text_scores(now):
-            return text, None
+        # a 3+ on either side too ("1+, previously 3+"): the most recent decides and an earlier
+        # result on the other side of HER2-positive is named as a conflict (_text_history_conflicts),
+        # as "1+, previously HER2-positive" and two records are (CR C.2 step 0)
         return now, history.strip()
     now, history = _her2_history_first(text)
     return (now, history) if history is not None else _her2_current_of_two(text)
@@ -788,9 +790,7 @@ def _her2_history_first(text: str) -> tuple[str, str | None]:
                                               or T.HER2_HISTORY_ZERO.search(history)
                                               or _her2_positive_history(history)):
         return text, None
-    if "3+" in named or "3+" in _her2_text_scores(now):
-        return text, None
-    return now, history.strip(" ,;")
+    return now, history.strip(" ,;")  # a 3+ on either side too, as _her2_history
 
 
 def _her2_current_of_two(text: str) -> tuple[str, str | None]:
@@ -798,7 +798,7 @@ def _her2_current_of_two(text: str) -> tuple[str, str | None]:
     score, the current one marked by a later year, a current or review word, or a metastatic
     specimen beside the primary ("HER2 IHC 1+ on liver biopsy; IHC 0 on 2016 primary": 1+ now,
     "IHC 0 on 2016 primary" history; CR C.2 step 0 prefers the most recent biopsy, metastatic
-    site, and keeps history). (text, None) when no mark, marks that disagree, or 3+ (local_codes.yaml
+    site, and keeps history). (text, None) when no mark or marks that disagree (local_codes.yaml
     her2.history two_results)."""
     scored, votes = _two_results(text)
     if len(votes) != 1:
@@ -819,7 +819,7 @@ _CURRENT_WORD_OPENING = re.compile(r"^\W*(?:" + T.HER2_HISTORY_CURRENT.pattern +
 
 @lru_cache(maxsize=4096)
 def _two_results(text: str) -> tuple[list[tuple[int, int]], frozenset[int]]:
-    """The two clauses of `text` (their spans) that each name one IHC score, different and not 3+,
+    """The two clauses of `text` (their spans) that each name one IHC score, different,
     and which of them (0, 1) the marks of _her2_current_of_two say is current: both when the marks
     disagree ("HER2 1+ (liver 2016), 0 (primary 2024)": the later year and the metastatic site point
     to different clauses). ([], {}) when the text is not two such clauses."""
@@ -831,15 +831,16 @@ def _two_results(text: str) -> tuple[list[tuple[int, int]], frozenset[int]]:
         if _CURRENT_WORD_ALONE.match(text[a:b]):
             # "HER2 0; on review, 1+": the review word opens the clause after it
             spans[i:i + 2] = [(a, spans[i + 1][1])]
+    spans = _ish_with_its_2_plus(text, spans)
     scored = [(a, b) for a, b in spans if _clause_scores(text[a:b])]
     if len(scored) != 2 or any(T.HER2_ISH_IN_TEXT_WORD.search(text[a:b]) for a, b in spans if (a, b) not in scored):
-        # an ISH clause of its own ("2+ (primary 2015), FISH amplified"): which result it goes
-        # with the clauses do not say (read with the current one, the primary's amplified ISH
-        # made an IHC 0 on the metastasis HER2-positive)
+        # an ISH clause of its own not after a 2+ ("0 (primary), FISH not amplified; 1+ (liver)"):
+        # which result it goes with the clauses do not say (read with the current one, the
+        # primary's amplified ISH made an IHC 0 on the metastasis HER2-positive)
         return [], frozenset()
     clauses = [text[a:b] for a, b in scored]
     scores = [_clause_scores(c) for c in clauses]
-    if any(len(sc) != 1 for sc in scores) or scores[0] == scores[1] or "3+" in scores[0] | scores[1]:
+    if any(len(sc) != 1 for sc in scores) or scores[0] == scores[1]:
         return [], frozenset()
     if "low" in scores[0] | scores[1] and ((scores[0] | scores[1]) & {"1+", "2+"}
                                            or any(_her2_text_score(c) in ("ultralow", "null") for c in clauses)):
@@ -847,6 +848,21 @@ def _two_results(text: str) -> tuple[list[tuple[int, int]], frozenset[int]]:
         # hedged ("HER2 low; possible ultralow on re-review"): read as before
         return [], frozenset()
     return scored, _marked_current(clauses[0], clauses[1])
+
+
+def _ish_with_its_2_plus(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`spans` with an ISH clause of its own joined to the clause before it when that clause names
+    IHC 2+ alone: "2+ (primary 2015), FISH amplified" is the 2+'s reflex ISH (CR A.1, ASCO/CAP:
+    IHC 2+ -> reflex ISH; an ISH does not decide IHC 0 / 1+ / 3+), so it goes where its 2+ goes
+    (history or current). Any other ISH clause is left on its own."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if (out and T.HER2_ISH_IN_TEXT_WORD.search(text[a:b]) and not _clause_scores(text[a:b])
+                and _clause_scores(text[out[-1][0]:out[-1][1]]) == {"2+"}):
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
 
 
 def _clause_scores(clause: str) -> frozenset[str]:
@@ -867,6 +883,10 @@ def _marked_current(first: str, second: str) -> frozenset[int]:
     marked = [T.HER2_HISTORY_CURRENT.search(c) is not None for c in (first, second)]
     if marked[0] != marked[1]:
         votes.add(0 if marked[0] else 1)
+    # a history word after its result ("1+ now, 3+ previously"): the other clause is current
+    earlier = [next(_history_words(c), None) is not None for c in (first, second)]
+    if earlier[0] != earlier[1]:
+        votes.add(1 if earlier[0] else 0)
     site = [(T.HER2_TWO_RESULTS_METASTATIC.search(c) is not None, T.HER2_TWO_RESULTS_PRIMARY.search(c) is not None)
             for c in (first, second)]
     if site[0] == (True, False) and site[1] == (False, True):
@@ -896,6 +916,13 @@ def _history_category(words: str) -> str | None:
     if rec is None:
         return "zero-unspecified" if T.HER2_HISTORY_ZERO.search(words) else None
     return _her2_category([rec])[0]
+
+
+@lru_cache(maxsize=1024)
+def _history_assessment(words: str) -> tuple[str, str | None, str | None] | None:
+    """(category, IHC score, ISH) of an earlier result named in words ("previously 3+")."""
+    rec = _read_her2({"valueString": words}, "ihc", None, _NO_SOURCE, "")
+    return _her2_category([rec]) if rec else None
 
 
 def _positive_stated(text: str) -> bool:
@@ -948,7 +975,8 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                     t, read = (tn, extra_text) if tn else (t, read)
             scores = _her2_text_scores(read) if t and t != "low" else frozenset()
             if "3+" in scores and _her2_low_named(read):
-                # "HER2-low, previously 3+": two results in one text, as "1+, previously 3+"
+                # "HER2-low, 3+ in 20%": two results in one text, as "1+, 3+" (with a history word the
+                # 3+ is split off first, _her2_history)
                 scores = scores | {"1+"}
             if len(scores) > 1 and score is None:
                 t, several = _several_scores(scores)
@@ -1277,6 +1305,10 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
         for day, other in _assessments(rest):
             if other[0] != "unknown" and (other[0] == "positive") != mine:
                 out.conflict_with.append(_assessment_text(day, *other))
+    for r in group:
+        if cat != "unknown" and (earlier := _text_history_conflict(r, cat)):
+            out.conflict = True
+            out.conflict_with.append(earlier)
     scores = {r.ihc for r in group if r.kind == "ihc" and r.ihc}
     if len(scores) > 1 or discordant:
         out.conflict = True
@@ -1309,12 +1341,32 @@ def _assessments(recs: list[_Her2]) -> list[tuple[dt.date | None, tuple[str, str
 
 def _assessment_text(day: dt.date | None, cat: str, score: str | None, ish: str | None) -> str:
     """'HER2-positive, IHC 2+, ISH amplified (2016-03-12)'."""
+    return f"{_assessment_words(cat, score, ish)} ({day.isoformat() if day else 'undated'})"
+
+
+def _assessment_words(cat: str, score: str | None, ish: str | None) -> str:
+    """'HER2-positive, IHC 2+, ISH amplified'."""
     bits = [_CATEGORY_WORDS.get(cat, f"HER2-{cat}")]
     if score and cat != "zero-unspecified":
         bits.append(f"IHC {score}")
     if ish:
         bits.append("ISH " + ish.replace("-", " "))
-    return f"{', '.join(bits)} ({day.isoformat() if day else 'undated'})"
+    return ", ".join(bits)
+
+
+def _text_history_conflict(rec: _Her2, cat: str) -> str | None:
+    """The earlier result `rec`'s own text names (_her2_history) when it is on the other side of
+    HER2-positive from the category read ("HER2 1+, previously 3+"; "HER2 0 (liver 2023); 2+
+    (primary 2015), FISH amplified"): named as two records are, 'HER2-positive, IHC 3+
+    ('previously 3+', named in the 2024-01-15 result)'. CR C.2 step 0: the most recent decides,
+    the history is kept (HER2 can change). None otherwise (the history gap names it)."""
+    if not rec.history or rec.date is None:
+        return None
+    hist = _history_assessment(rec.history.lower())
+    if (hist is None or (hist[0] == "positive") == (cat == "positive")
+            or not {hist[0], cat} - {"positive"} <= _COMPATIBLE_NEG):
+        return None
+    return f"{_assessment_words(*hist)} ('{rec.history}', named in the {rec.date.isoformat()} result)"
 
 
 def _ish_results(group: list[_Her2]) -> dict[str, list[_Her2]]:
@@ -1455,7 +1507,9 @@ def _note_her2_history_in_text(ctx: Ctx, recs: list[_Her2], her2: HER2Status) ->
     step 0) and the user sees which result was read as current."""
     if her2.date is None:
         return
-    said = [r for r in _in_assessment(recs, her2) if r.history and her2.earlier_low_sources != [r.src]]
+    # not one on the other side of HER2-positive: her2-conflict names it (_text_history_conflict)
+    said = [r for r in _in_assessment(recs, her2) if r.history and her2.earlier_low_sources != [r.src]
+            and _text_history_conflict(r, her2.category) is None]
     if said:
         ctx.gap("her2-history-in-text",
                 "; ".join(f"The HER2 result of {r.date.isoformat()} also names an earlier result ('{r.history}')"  # type: ignore[union-attr]
@@ -1644,7 +1698,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
 
 def _note_unclear_her2_text(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
     """HER2 unknown because the deciding result's words state no single result (a hedged
-    "possible HER2-low", "HER2-low, previously 3+", "3+ in 20%, 0 in 80%"): the words are
+    "possible HER2-low", "HER2-low on primary, HER2-positive on metastasis", "3+ in 20%, 0 in 80%"): the words are
     quoted, so the gap says what is unclear (CR A.1: HER2-low never inferred; C.2 step 0)."""
     if her2.category != "unknown":
         return

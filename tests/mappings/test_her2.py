@@ -106,9 +106,8 @@ def test_a_her2_text_giving_0_or_1_plus_is_negative_without_a_score_never_her2_l
     assert "her2-score-missing" in {g.code for g in s.gaps}
 
 
-@pytest.mark.parametrize("text", ["2+ (focal 3+ in 5%)", "Heterogeneous: 3+ in 20%, 0 in 80%", "1+, previously 3+",
-                                  "HER2 3+ on primary; 1+ on liver biopsy"])
-def test_a_her2_text_naming_3_plus_beside_another_score_is_not_read_as_either(text):
+@pytest.mark.parametrize("text", ["2+ (focal 3+ in 5%)", "Heterogeneous: 3+ in 20%, 0 in 80%"])
+def test_a_her2_text_naming_3_plus_beside_another_score_of_the_same_specimen_is_not_read_as_either(text):
     assert her2(loinc_obs("85319-2", valueString=text)).category == "unknown"
 
 
@@ -532,14 +531,14 @@ def test_the_earlier_her2_low_result_is_named_with_its_specimen_when_the_record_
     assert s.her2.earlier_low == "IHC 1+ (2016-03-01, Left breast structure)"
 
 
-@pytest.mark.parametrize("text", ["HER2-low, previously 3+", "HER2-low on primary, HER2-positive on metastasis"])
+@pytest.mark.parametrize("text", ["HER2-low on primary, HER2-positive on metastasis"])
 def test_a_her2_text_naming_her2_low_beside_3_plus_or_positive_is_not_read_as_either(text):
     # two results in one text (as "1+, previously 3+"): CR C.2 step 0 discordant -> HER2 unknown;
     # before, it read HER2-positive and took the patient out of the pathway
     assert her2(loinc_obs("85319-2", valueString=text)).category == "unknown"
 
 
-@pytest.mark.parametrize("text", ["possible HER2-low", "HER2-low, previously 3+", "Heterogeneous: 3+ in 20%, 0 in 80%"])
+@pytest.mark.parametrize("text", ["possible HER2-low", "Heterogeneous: 3+ in 20%, 0 in 80%"])
 def test_a_her2_result_whose_words_state_no_single_result_is_quoted_in_a_gap(text):
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
     gap = next(g for g in s.gaps if g.code == "her2-text-unclear")
@@ -693,8 +692,7 @@ def test_a_current_ihc_0_written_before_an_earlier_her2_low_is_ihc_0_with_the_ea
 
 
 @pytest.mark.parametrize("text,category", [("HER2 was 1+", "low"), ("HER2 IHC 1+; ISH was not amplified", "low"),
-                                           ("HER2 2+ prior to FISH", "equivocal-pending"),
-                                           ("3+, previously 1+", "unknown")])
+                                           ("HER2 2+ prior to FISH", "equivocal-pending")])
 def test_history_words_that_name_no_earlier_result_or_beside_a_3_plus_are_read_as_before(text, category):
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
     assert s.her2.category == category
@@ -725,8 +723,29 @@ def test_an_earlier_her2_result_written_first_or_as_previous_is_history_beside_t
     assert {"her2-history-in-text", "her2-low-earlier"} & {g.code for g in s.gaps}
 
 
-def test_a_3_plus_written_first_as_history_is_still_two_results_in_one_text():
-    assert her2(loinc_obs("85319-2", valueString="Previously 3+, now 1+")).category == "unknown"
+_CONFLICT = "HER2 results disagree; the most recent assessment is used. Other result(s): {}."
+
+
+@pytest.mark.parametrize("text,category,score,other", [
+    ("HER2 1+, previously 3+", "low", "1+", "HER2-positive, IHC 3+ ('previously 3+', named in the 2024-01-15 result)"),
+    ("1+ now, 3+ previously", "low", "1+", "HER2-positive, IHC 3+ ('3+ previously', named in the 2024-01-15 result)"),
+    ("Previously 3+, now 1+", "low", "1+", "HER2-positive, IHC 3+ ('Previously 3+', named in the 2024-01-15 result)"),
+    ("HER2-low, previously 3+", "low", None, "HER2-positive, IHC 3+ ('previously 3+', named in the 2024-01-15 result)"),
+    ("HER2 3+ on primary; 1+ on liver biopsy", "low", "1+",
+     "HER2-positive, IHC 3+ ('HER2 3+ on primary', named in the 2024-01-15 result)"),
+    ("3+, previously 1+", "positive", "3+", "HER2-low, IHC 1+ ('previously 1+', named in the 2024-01-15 result)"),
+])
+def test_a_3_plus_and_another_score_marked_current_and_earlier_in_one_text_read_the_current_and_name_the_other_as_a_conflict(
+        text, category, score, other):
+    # CR C.2 step 0: the most recent decides, keep history (HER2 can change), as two records and
+    # "HER2 1+, previously HER2-positive" are read. Before: HER2 unknown, the gap said only
+    # "HER2 result not read ... (a hedge, or more than one result in one text)"; the earlier
+    # HER2-positive was never named as HER2-positive
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score, s.her2.conflict_with) == (category, score, [other])
+    gaps = {g.code: g.message for g in s.gaps}
+    assert gaps["her2-conflict"] == _CONFLICT.format(other)
+    assert not {"her2-history-in-text", "her2-text-unclear"} & set(gaps)
 
 
 @pytest.mark.parametrize("code", ["85319-2", "48676-1"])
@@ -890,10 +909,11 @@ def test_an_ihc_3_plus_ish_not_amplified_discordance_says_her2_unknown_once_with
 def test_a_her2_positive_history_or_current_result_in_words_is_named_and_the_most_recent_decides(text, category, history):
     # CR C.2 step 0: the most recent decides, keep history (HER2 can change): a positive history
     # was dropped unsaid; a current "HER2 positive" was replaced by its history's 1+ (HER2-low)
+    # (rc: named as the records' conflict is, her2-conflict, no longer her2-history-in-text)
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
     assert s.her2.category == category
-    gap = next(g for g in s.gaps if g.code == "her2-history-in-text")
-    assert f"('{history}')" in gap.message
+    gap = next(g for g in s.gaps if g.code == "her2-conflict")
+    assert f"('{history}', named in the 2024-01-15 result)" in gap.message
 
 
 def test_a_negated_on_review_marks_no_clause_as_current():
@@ -912,3 +932,34 @@ def test_an_earlier_er_or_pr_positive_beside_a_her2_score_is_not_named_as_an_ear
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
     assert s.her2.category == "low"
     assert "her2-history-in-text" not in {g.code for g in s.gaps}
+
+
+# --- rc: an ISH clause after its 2+; two dated results without a separator ---------------------
+
+def test_an_ish_clause_after_the_primary_2_plus_goes_with_it_and_the_metastasis_ihc_0_is_read_with_the_her2_positive_primary_named():
+    # CR A.1 (ASCO/CAP): the ISH is the 2+'s reflex test; C.2 step 0: the most recent (the 2023
+    # liver metastasis) decides, the history is kept. Before: read HER2-positive (the primary's
+    # ISH), nothing said of the IHC 0 on the metastasis
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
+                                                  valueString="HER2 0 (liver 2023); 2+ (primary 2015), FISH amplified")], PID)
+    assert (s.her2.category, s.her2.ihc_score, s.her2.ish) == ("zero-unspecified", "0", None)
+    assert {g.code: g.message for g in s.gaps}["her2-conflict"] == _CONFLICT.format(
+        "HER2-positive, IHC 2+, ISH amplified ('2+ (primary 2015), FISH amplified', named in the 2024-01-15 result)")
+
+
+def test_an_ish_clause_after_the_current_2_plus_stays_with_it():
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
+                                                  valueString="HER2 0 (primary 2015); 2+ (liver 2023), FISH not amplified")], PID)
+    assert (s.her2.category, s.her2.ihc_score, s.her2.ish) == ("low", "2+", "not-amplified")
+    assert "also names an earlier result ('HER2 0 (primary 2015)')" in {
+        g.code: g.message for g in s.gaps}["her2-history-in-text"]
+
+
+@pytest.mark.parametrize("text,category,score", [("HER2 1+ (2019) 0 (2024)", "zero-unspecified", "0"),
+                                                 ("HER2 0 (2019) 1+ (2024)", "low", "1+")])
+def test_two_dated_her2_results_written_without_a_separator_read_the_later_one(text, category, score):
+    # CR C.2 step 0 (the most recent decides), as "HER2 1+ (2019); 0 (2024)" is read. Before: the
+    # first score was read alone ("1+ (2019) 0 (2024)": HER2-low, T-DXd offered on a replaced result)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == (category, score)
+    assert {"her2-low-earlier", "her2-history-in-text"} & {g.code for g in s.gaps}
