@@ -942,10 +942,40 @@ def _negated_before(text: str, start: int) -> bool:
     return T.HER2_TEXT_NEGATED_BEFORE.search(text[max(0, start - 40):start]) is not None
 
 
+# HER2 named in a text (CR A.1: HER2 = ERBB2, "HER2/neu"); other receptors' names: _MARKER_MENTION_RE
+_HER2_MENTION_RE = re.compile(r"\b(?:her-?2|c-?erbb-?2|erbb2)\b")
+
+
+@lru_cache(maxsize=4096)
+def _her2_own_text(text: str) -> str:
+    """A text naming HER2 and ER / PR ("ER 95%, PR 2+, HER2 1+": a receptor panel in one line)
+    without the words that speak of ER / PR: from each ER / PR mention to the next HER2 mention,
+    ISH word, ';' or '|'. An ER or PR intensity ("PR 2+", "ER 3+") is that receptor's (CR A.1:
+    separate results), no HER2 score: it made "ER 95%, PR 2+, HER2 1+" HER2 2+ (testing only)
+    and "ER 3+, HER2 1+" two scores (unknown). The whole text when it names no HER2."""
+    if not _HER2_MENTION_RE.search(text):
+        return text
+    out, at = [], 0
+    for m in _MARKER_MENTION_RE.finditer(text):
+        if m.start() < at:
+            continue  # inside the ER / PR words already left out ("ER/PR positive")
+        stop = [x.start() for x in (_HER2_MENTION_RE.search(text, m.end()), _OTHER_RECEPTOR_END.search(text, m.end()),
+                                    T.HER2_ISH_IN_TEXT_WORD.search(text, m.end())) if x]
+        out.append(text[at:m.start()])
+        at = min(stop, default=len(text))
+    return "".join(out) + text[at:] if out else text
+
+
+_OTHER_RECEPTOR_END = re.compile(r"[;|]")
+
+
 def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source,
                extra_text: str) -> _Her2 | None:
     vcc, vtext, num, unit, comp = _observation_values(obs)
     history = None
+    if kind in ("ihc", "interpretation"):
+        vtext = _her2_own_text(vtext) if vtext else vtext  # "ER 95%, PR 2+, HER2 1+": the HER2 words
+        extra_text = _her2_own_text(extra_text) if extra_text else extra_text
     if kind in ("ihc", "interpretation") and vtext:
         vtext, history = _her2_history(vtext)  # "HER2-low, previously HER2 0": the first is current
     text = " | ".join(t for t in (vtext, extra_text) if t)

@@ -963,3 +963,18 @@ def test_two_dated_her2_results_written_without_a_separator_read_the_later_one(t
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
     assert (s.her2.category, s.her2.ihc_score) == (category, score)
     assert {"her2-low-earlier", "her2-history-in-text"} & {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text,category,score", [
+    ("ER 95%, PR 2+, HER2 1+", "low", "1+"),
+    ("ER 3+ (90%), PR 2+ (50%), HER2 1+", "low", "1+"),
+    ("ER 95%, PR 1+, HER2 0", "zero-unspecified", "0"),
+    ("HER2 1+; ER 3+", "low", "1+"),
+    ("HER2 2+; ER 3+; FISH not amplified", "low", "2+"),
+])
+def test_an_er_or_pr_intensity_in_a_receptor_panel_line_is_not_read_as_a_her2_score(text, category, score):
+    # CR A.1: ER, PR and HER2 are separate results. Before: "PR 2+" made HER2 2+ (equivocal,
+    # testing only), "ER 3+" beside HER2 1+ two scores (HER2 unknown), "PR 1+" beside HER2 0
+    # HER2-negative without a score
+    h = her2(loinc_obs("85319-2", "2024-01-15", valueString=text))
+    assert (h.category, h.ihc_score) == (category, score)
