@@ -995,8 +995,9 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                 her2.sources)
     elif cat == "negative-unspecified":
         ctx.gap("her2-score-missing",
-                "HER2 reported negative without an IHC score: HER2-0, -ultralow and -low cannot be told apart.",
-                her2.sources)
+                (f"HER2 text names more than one IHC score ('{her2.scores_text[:80]}') without saying which is "
+                 "the result" if her2.scores_text else "HER2 reported negative without an IHC score")
+                + ": HER2-0, -ultralow and -low cannot be told apart.", her2.sources)
     elif cat == "zero-unspecified":
         ctx.gap("her2-zero-unspecified",
                 "HER2 IHC 0 without ultralow/null sub-class: ask pathology (membrane staining?).",

@@ -1064,7 +1064,7 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.qual = "indeterminate"
         if rec.ihc is None and rec.qual is None and rec.ish is None and not rec.ish_equivocal:
             return None
-        if rec.qual == "indeterminate" and rec.ihc is None and rec.ish is None:
+        if (rec.qual == "indeterminate" or several == "negative") and rec.ihc is None and rec.ish is None:
             raw = obs.get("valueString") or (obs.get("valueCodeableConcept") or {}).get("text")
             rec.words = raw if isinstance(raw, str) and raw.strip() else (vtext or extra_text or None)  # as written
         return rec
@@ -1335,6 +1335,8 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
         for day, other in _assessments(rest):
             if other[0] != "unknown" and (other[0] == "positive") != mine:
                 out.conflict_with.append(_assessment_text(day, *other))
+    if cat == "negative-unspecified":
+        out.scores_text = next((r.words for r in group if r.words and r.qual == "negative"), None)
     for r in group:
         if cat != "unknown" and (earlier := _text_history_conflict(r, cat)):
             out.conflict = True
