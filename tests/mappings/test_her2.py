@@ -978,3 +978,26 @@ def test_an_er_or_pr_intensity_in_a_receptor_panel_line_is_not_read_as_a_her2_sc
     # HER2-negative without a score
     h = her2(loinc_obs("85319-2", "2024-01-15", valueString=text))
     assert (h.category, h.ihc_score) == (category, score)
+
+
+@pytest.mark.parametrize("text,category,ish", [
+    ("HER2 2+ (ISH neg)", "low", "not-amplified"), ("HER2 2+/ISH-", "low", "not-amplified"),
+    ("IHC 2+, ISH-, HER2-low", "low", "not-amplified"), ("HER2 2+, FISH -ve", "low", "not-amplified"),
+    ("HER2 2+, FISH non-amp", "low", "not-amplified"), ("IHC 2+/FISH+", "positive", "amplified"),
+    ("HER2 2+, FISH pos", "positive", "amplified"),
+    # read as before: a sign before words, a negated abbreviation, a hyphen inside a word
+    ("HER2 2+ FISH - amplified", "positive", "amplified"), ("HER2 2+, FISH not pos", "equivocal-pending", None),
+    ("HER2 2+, FISH-ratio 1.5", "equivocal-pending", None),
+])
+def test_an_ish_result_written_as_a_sign_or_an_abbreviation_is_read(text, category, ish):
+    # CR B.11 / A.1: HER2-low is "IHC 2+/ISH-". Before: "ISH-", "ISH neg", "FISH -ve", "non-amp",
+    # "FISH+" were no ISH result: IHC 2+ equivocal, testing card only, every regimen withheld
+    h = her2(loinc_obs("85319-2", "2024-01-15", valueString=text))
+    assert (h.category, h.ish) == (category, ish)
+
+
+@pytest.mark.parametrize("value,ish", [("neg", "not-amplified"), ("-", "not-amplified"), ("Non-amp", "not-amplified"),
+                                       ("pos", "amplified"), ("+", "amplified")])
+def test_an_ish_observation_written_as_a_sign_or_an_abbreviation_is_read(value, ish):
+    ihc = loinc_obs("85319-2", "2024-01-15", valueString="2+")
+    assert her2(ihc, loinc_obs("85318-4", "2024-01-20", valueString=value)).ish == ish
