@@ -1042,7 +1042,7 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             score = "0"
         rec.ihc = score
         rec.sub = sub
-        ish = _ish_in_text(text) if text else None
+        ish = (_ish_in_text(text) or _ish_counts_in_text(text)) if text else None
         if ish is None and kind == "interpretation" and _amplif_text(vtext):
             # the overall status written as the ISH result ("Not amplified", "Amplified"):
             # amplification is what ISH reports (CR A.1: HER2-negative = IHC 0/1+ or 2+/ISH-)
@@ -1157,6 +1157,22 @@ def _ish_in_text(text: str) -> str | None:
         if not T.HER2_ISH_IN_TEXT_NO_RESULT.search(clause):
             found |= _ish_readings(clause)
     return _one_reading(found)
+
+
+@lru_cache(maxsize=4096)
+def _ish_counts_in_text(text: str) -> str | None:
+    """An ISH written as its counts in IHC / interpretation text that names an ISH ("HER2 2+ (FISH
+    ratio 1.5, copy number 3.2)"): read as the ratio and copies Observations are (_ish_result,
+    ASCO/CAP group 1 amplified, 5 not amplified); None when either is missing, given twice, or
+    the counts fall in an undecided group (local_codes.yaml her2.in_text_counts)."""
+    if not T.HER2_ISH_IN_TEXT_WORD.search(text):
+        return None
+    ratios = {float(m.group(1)) for m in T.HER2_ISH_TEXT_RATIO.finditer(text)}
+    copies = {float(m.group(1) or m.group(2)) for m in T.HER2_ISH_TEXT_COPIES.finditer(text)
+              if not T.HER2_ISH_TEXT_NOT_HER2_BEFORE.search(text[max(0, m.start() - 25):m.start()])}
+    if len(ratios) != 1 or len(copies) != 1:
+        return None
+    return _ish_result([_Her2(kind="ish", date=None, src=_NO_SOURCE, ratio=ratios.pop(), copies=copies.pop())])
 
 
 def _ish_clause(text: str, start: int) -> str:

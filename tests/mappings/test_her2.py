@@ -1001,3 +1001,19 @@ def test_an_ish_result_written_as_a_sign_or_an_abbreviation_is_read(text, catego
 def test_an_ish_observation_written_as_a_sign_or_an_abbreviation_is_read(value, ish):
     ihc = loinc_obs("85319-2", "2024-01-15", valueString="2+")
     assert her2(ihc, loinc_obs("85318-4", "2024-01-20", valueString=value)).ish == ish
+
+
+@pytest.mark.parametrize("text,category,ish", [
+    ("HER2 2+ (FISH ratio 1.5, copy number 3.2)", "low", "not-amplified"),
+    ("HER2 2+, ISH ratio 1.5, copies 3.2", "low", "not-amplified"),
+    ("HER2 2+; FISH: HER2/CEP17 2.4, 5.1 copies per cell", "positive", "amplified"),
+    ("HER2 2+; FISH: CEP17 copies 3.0, HER2 copies 2.5, ratio 0.8", "low", "not-amplified"),
+    # undecided, as the two Observations are: no HER2 copy number (a CEP17 count is not it), or no copies
+    ("HER2 2+; FISH ratio 1.5, CEP17 copies 4.0", "equivocal-pending", None),
+    ("HER2 2+; FISH ratio 2.3", "equivocal-pending", None),
+])
+def test_an_ish_written_as_its_ratio_and_copies_in_the_ihc_text_is_read_as_the_two_observations_are(text, category, ish):
+    # CR A.1 (49683-6 / 74860-8; ASCO/CAP 2018 group 1 amplified, group 5 not amplified). Before:
+    # "IHC 2+ without ISH result": HER2 equivocal, testing card only, every regimen withheld
+    h = her2(loinc_obs("85319-2", "2024-01-15", valueString=text))
+    assert (h.category, h.ish) == (category, ish)
