@@ -1036,6 +1036,11 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 several = "indeterminate"  # hedged, or beside a score outside HER2-low: unread
             elif t == "low":
                 low_text = True  # "HER2-low" without a score: the category, not a score
+            elif t and score is None and _only_hedged(_EQUIVOCAL_WORD.sub(" ", read), t):
+                # "HER2 1+?", "possibly 1+": a score written as a question (as "possible HER2-low"):
+                # not read, quoted (CR A.1 never infer HER2-low; read as 1+ it offered T-DXd).
+                # "2+ (equivocal)" is the 2+ category's name (CR A.1), no hedge
+                several = "indeterminate"
             elif t and score is None:
                 score = t
         if score is None and sub is None and several is None and text and _zero_text(text):
@@ -1091,6 +1096,7 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
 
 
 _zero_text = memo_search(re.compile(r"\bzero\b"))
+_EQUIVOCAL_WORD = re.compile(r"\bequivocal\b")
 _amplif_text = memo_search(re.compile(r"amplif"))
 
 

@@ -1017,3 +1017,22 @@ def test_an_ish_written_as_its_ratio_and_copies_in_the_ihc_text_is_read_as_the_t
     # "IHC 2+ without ISH result": HER2 equivocal, testing card only, every regimen withheld
     h = her2(loinc_obs("85319-2", "2024-01-15", valueString=text))
     assert (h.category, h.ish) == (category, ish)
+
+
+@pytest.mark.parametrize("text", ["HER2 1+?", "HER2 possibly 1+", "HER2 1+ (suspected)", "HER2 3+?"])
+def test_a_her2_score_written_as_a_question_is_not_read_and_is_quoted(text):
+    # CR A.1 never infer HER2-low (as "possible HER2-low" is read). Before: "HER2 1+?" read HER2-low
+    # (T-DXd offered on a question mark), "HER2 3+?" HER2-positive (out of the pathway)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == "unknown"
+    assert f"HER2 result not read: '{text}'" in {g.code: g.message for g in s.gaps}["her2-text-unclear"]
+
+
+@pytest.mark.parametrize("text,category", [("HER2 IHC 0 - ultralow ruled out", "zero-unspecified"),
+                                           ("HER2 0, ultralow excluded", "zero-unspecified"),
+                                           ("HER2-low ruled out", "unknown"),
+                                           ("HER2 score 0 (null)", "null"), ("HER2 IHC 0, null", "null")])
+def test_an_ultralow_or_her2_low_ruled_out_is_not_that_category_and_a_0_written_null_is_null(text, category):
+    # CR A.1 / C.3 row 9: HER2-ultralow opens T-DXd label A, HER2-null does not. Before: "ultralow
+    # ruled out" read ultralow (T-DXd offered), "HER2-low ruled out" HER2-low, "0 (null)" unclassified
+    assert her2(loinc_obs("85319-2", "2024-01-15", valueString=text)).category == category
