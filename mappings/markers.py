@@ -870,7 +870,19 @@ def _clause_scores(clause: str) -> frozenset[str]:
     ("HER2-low (2019); 0 (2024)": before, the 0 was read alone or the HER2-low alone, the other
     never named)."""
     clause = _CURRENT_WORD_OPENING.sub("", clause)  # "On review, 0": the score after the review word
-    return _her2_text_scores(clause) or (frozenset({"low"}) if _her2_low_named(clause) else frozenset())
+    return _her2_text_scores(clause) or (frozenset({"low"}) if _her2_low_named(clause) else
+                                         frozenset({"positive"}) if _positive_in_words(clause) else frozenset())
+
+
+_POSITIVE_WORD = re.compile(r"\bpos(?:itive)?\b")
+
+
+def _positive_in_words(clause: str) -> bool:
+    """HER2-positive in words in a clause of two results ("HER2 positive in 2015, now 1+": before,
+    the 1+ was read with the earlier HER2-positive never named): not negated ("not HER2-positive"),
+    not an ISH's ("FISH positive" is the ISH of its clause) nor ER / PR's (CR A.1)."""
+    return (not T.HER2_ISH_IN_TEXT_WORD.search(clause) and not T.HER2_HISTORY_OTHER_RECEPTOR.search(clause)
+            and any(not _negated_before(clause, m.start()) for m in _POSITIVE_WORD.finditer(clause)))
 
 
 def _marked_current(first: str, second: str) -> frozenset[int]:
@@ -1020,7 +1032,8 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 named = frozenset().union(*(_clause_scores(read[a:b]) for a, b in _two_results(read)[0]))
                 # the words HER2-low stand for 1+ here (1+ or 2+/ISH-, CR A.1): with a 0, HER2-negative
                 # with the HER2-low question open, as "HER2 0, 1+" is
-                t, several = _several_scores(frozenset("1+" if s == "low" else s for s in named))
+                # (HER2-positive in words stands for 3+: with any other score, unread)
+                t, several = _several_scores(frozenset({"low": "1+", "positive": "3+"}.get(s, s) for s in named))
             if t in ("ultralow", "null") and _her2_low_named(read) and _only_hedged_zero(read):
                 # "HER2 low; possible ultralow on re-review": the result is HER2-low, the IHC 0
                 # sub-class only a question (CR A.1; label B is for HER2-low only, B.11)

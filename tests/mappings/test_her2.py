@@ -531,10 +531,12 @@ def test_the_earlier_her2_low_result_is_named_with_its_specimen_when_the_record_
     assert s.her2.earlier_low == "IHC 1+ (2016-03-01, Left breast structure)"
 
 
-@pytest.mark.parametrize("text", ["HER2-low on primary, HER2-positive on metastasis"])
+@pytest.mark.parametrize("text", ["HER2-low on core, HER2-positive on excision"])
 def test_a_her2_text_naming_her2_low_beside_3_plus_or_positive_is_not_read_as_either(text):
-    # two results in one text (as "1+, previously 3+"): CR C.2 step 0 discordant -> HER2 unknown;
-    # before, it read HER2-positive and took the patient out of the pathway
+    # two results in one text with no mark of which is current: CR C.2 step 0 discordant -> HER2
+    # unknown; before, it read HER2-positive and took the patient out of the pathway (rc: with the
+    # metastasis marked current, "HER2-low on primary, HER2-positive on metastasis", the metastasis
+    # decides and the primary is named, test_a_3_plus_and_another_score_marked_current...)
     assert her2(loinc_obs("85319-2", valueString=text)).category == "unknown"
 
 
@@ -556,7 +558,7 @@ def test_her2_low_words_beside_a_negated_her2_positive_are_her2_low(text):
 
 
 def test_her2_low_beside_an_unnegated_her2_positive_stays_unknown():
-    s = build_patient_state([patient(), loinc_obs("85319-2", valueString="HER2-low on primary, HER2-positive on metastasis")], PID)
+    s = build_patient_state([patient(), loinc_obs("85319-2", valueString="HER2-low on core, HER2-positive on excision")], PID)
     assert s.her2.category == "unknown"
 
 
@@ -734,6 +736,12 @@ _CONFLICT = "HER2 results disagree; the most recent assessment is used. Other re
     ("HER2 3+ on primary; 1+ on liver biopsy", "low", "1+",
      "HER2-positive, IHC 3+ ('HER2 3+ on primary', named in the 2024-01-15 result)"),
     ("3+, previously 1+", "positive", "3+", "HER2-low, IHC 1+ ('previously 1+', named in the 2024-01-15 result)"),
+    # HER2-positive in words as one of two results, the other marked current (a later "now", the metastasis)
+    ("HER2 positive in 2015, now 1+", "low", "1+", "HER2-positive ('HER2 positive in 2015', named in the 2024-01-15 result)"),
+    ("HER2-low on primary, HER2-positive on metastasis", "positive", None,
+     "HER2-low ('HER2-low on primary', named in the 2024-01-15 result)"),
+    # a 0 after a current word is the current result ("HER2 now 0"), not unread beside the earlier 1+
+    ("HER2 now 0 (was 1+ in 2019)", "zero-unspecified", "0", None),
 ])
 def test_a_3_plus_and_another_score_marked_current_and_earlier_in_one_text_read_the_current_and_name_the_other_as_a_conflict(
         text, category, score, other):
@@ -742,8 +750,11 @@ def test_a_3_plus_and_another_score_marked_current_and_earlier_in_one_text_read_
     # "HER2 result not read ... (a hedge, or more than one result in one text)"; the earlier
     # HER2-positive was never named as HER2-positive
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
-    assert (s.her2.category, s.her2.ihc_score, s.her2.conflict_with) == (category, score, [other])
+    assert (s.her2.category, s.her2.ihc_score, s.her2.conflict_with) == (category, score, [other] if other else [])
     gaps = {g.code: g.message for g in s.gaps}
+    if other is None:  # an earlier HER2-low behind an IHC 0: her2-low-earlier names it
+        assert s.her2.earlier_low == "'was 1+ in 2019' (named in the 2024-01-15 result)"
+        return
     assert gaps["her2-conflict"] == _CONFLICT.format(other)
     assert not {"her2-history-in-text", "her2-text-unclear"} & set(gaps)
 
