@@ -1047,3 +1047,18 @@ def test_an_ultralow_or_her2_low_ruled_out_is_not_that_category_and_a_0_written_
     # CR A.1 / C.3 row 9: HER2-ultralow opens T-DXd label A, HER2-null does not. Before: "ultralow
     # ruled out" read ultralow (T-DXd offered), "HER2-low ruled out" HER2-low, "0 (null)" unclassified
     assert her2(loinc_obs("85319-2", "2024-01-15", valueString=text)).category == category
+
+
+@pytest.mark.parametrize("text", ["HER2 IHC 0 with membrane staining in >10%", "HER2 IHC 0 with membrane staining in 20% of cells",
+                                  "HER2 0 with faint incomplete membrane staining in 30%"])
+def test_an_ihc_0_with_membrane_staining_in_more_than_10_percent_is_not_ultralow(text):
+    # CR A.1 (ASCO/CAP): IHC 0 is staining in <= 10 % of cells, faint incomplete in > 10 % is 1+: the
+    # report contradicts itself. Before: ultralow (T-DXd label A opened); now IHC 0 unclassified
+    # (the HER2 re-test card asks)
+    assert her2(loinc_obs("85319-2", "2024-01-15", valueString=text)).category == "zero-unspecified"
+
+
+@pytest.mark.parametrize("text", ["HER2 >0 but <1+", "HER2 IHC 0 with membrane staining in 5% of cells",
+                                  "HER2 IHC 0 with membrane staining in <10%"])
+def test_an_ihc_0_with_membrane_staining_in_at_most_10_percent_or_above_0_but_below_1_plus_is_ultralow(text):
+    assert her2(loinc_obs("85319-2", "2024-01-15", valueString=text)).category == "ultralow"
