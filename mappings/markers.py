@@ -743,7 +743,8 @@ def _her2_history(text: str) -> tuple[str, str | None]:
         history, now = text[m.start():stop], before + text[stop:]
         named = _her2_text_scores(history)
         if not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)
-                or _her2_positive_history(history)):  # "previously HER2-positive": named as history
+                or _her2_positive_history(history)  # "previously HER2-positive": named as history
+                or _her2_negative_history(text, history)):  # "Positive (previously negative)"
             continue
         # a 3+ on either side too ("1+, previously 3+"): the most recent decides and an earlier
         # result on the other side of HER2-positive is named as a conflict (_text_history_conflicts),
@@ -942,6 +943,15 @@ def _positive_stated(text: str) -> bool:
     HER2-negative (CR A.1), it names no second result; "HER2-low on primary, HER2-positive on
     metastasis" does (_NEG_RE reads "not positive" but not "not HER2-positive")."""
     return any(not _negated_before(text, m.start()) for m in _POS_RE.finditer(text))
+
+
+def _her2_negative_history(text: str, history: str) -> bool:
+    """A HER2-negative result in words in a history clause ("HER2 positive (previously negative)":
+    before, the two words read no result, HER2 unknown with nothing named; CR C.2 step 0: the most
+    recent decides, the history is named). Not in a text naming an ISH ("FISH previously
+    negative" is the ISH's history) nor in one naming ER / PR (CR A.1: separate results)."""
+    return (_qual_from_text(history) == "negative" and not T.HER2_ISH_IN_TEXT_WORD.search(text)
+            and not T.HER2_HISTORY_OTHER_RECEPTOR.search(history))
 
 
 def _her2_positive_history(history: str) -> bool:

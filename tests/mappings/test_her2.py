@@ -1062,3 +1062,15 @@ def test_an_ihc_0_with_membrane_staining_in_more_than_10_percent_is_not_ultralow
                                   "HER2 IHC 0 with membrane staining in <10%"])
 def test_an_ihc_0_with_membrane_staining_in_at_most_10_percent_or_above_0_but_below_1_plus_is_ultralow(text):
     assert her2(loinc_obs("85319-2", "2024-01-15", valueString=text)).category == "ultralow"
+
+
+@pytest.mark.parametrize("code", ["85319-2", "48676-1"])
+@pytest.mark.parametrize("text,history", [("Positive (previously negative)", "previously negative"),
+                                          ("HER2 positive, previously negative", "previously negative")])
+def test_a_current_her2_positive_with_an_earlier_negative_in_words_is_positive_with_the_earlier_named(code, text, history):
+    # CR C.2 step 0: the most recent decides, the history is kept. Before: the two words read no
+    # result, HER2 unknown with the gap "without ... interpretation that can be read", nothing named
+    s = build_patient_state([patient(), loinc_obs(code, "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == "positive"
+    assert {g.code: g.message for g in s.gaps}["her2-conflict"] == _CONFLICT.format(
+        f"HER2-negative without an IHC score ('{history}', named in the 2024-01-15 result)")
