@@ -158,6 +158,8 @@ class _Her2:
     # an earlier result the same text names after this one ("HER2-low, previously HER2 0"), as
     # written (_her2_history): not read as this result, named (CR C.2 step 0 keeps history)
     history: str | None = None
+    # a note of the Observation naming a HER2-positive result beside a value that is not, as written
+    note_other: str | None = None
 
 
 @dataclass
@@ -1095,6 +1097,12 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
         if (rec.qual == "indeterminate" or several == "negative") and rec.ihc is None and rec.ish is None:
             raw = obs.get("valueString") or (obs.get("valueCodeableConcept") or {}).get("text")
             rec.words = raw if isinstance(raw, str) and raw.strip() else (vtext or extra_text or None)  # as written
+        if (rec.history is None and extra_text and rec.ihc in ("0", "1+", "2+") and rec.ish != "amplified"
+                and ("3+" in _her2_text_scores(extra_text) or _positive_in_words(extra_text))):
+            # a note naming HER2-positive beside a value that is not ("1+", note "HER2 3+ on the 2016
+            # primary"): the value decides, the note is named as the conflict it is (CR C.2 step 0
+            # keep history; before, the note's HER2-positive was dropped unsaid)
+            rec.note_other = _note_as_written(obs, extra_text)
         return rec
     if kind in ("ish", "ish-ratio", "ish-copies"):
         rec = _Her2(kind="ish", date=date, src=src)
@@ -1383,7 +1391,7 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
     if cat == "negative-unspecified":
         out.scores_text = next((r.words for r in group if r.words and r.qual == "negative"), None)
     for r in group:
-        if cat != "unknown" and (earlier := _text_history_conflict(r, cat)):
+        if cat != "unknown" and (earlier := _text_history_conflict(r, cat) or _note_conflict(r, cat)):
             out.conflict = True
             out.conflict_with.append(earlier)
     scores = {r.ihc for r in group if r.kind == "ihc" and r.ihc}
@@ -1429,6 +1437,23 @@ def _assessment_words(cat: str, score: str | None, ish: str | None) -> str:
     if ish:
         bits.append("ISH " + ish.replace("-", " "))
     return ", ".join(bits)
+
+
+def _note_as_written(obs: dict[str, Any], words: str) -> str:
+    """The Observation.note text(s) `words` (lower-cased, own HER2 words) were read from, as written."""
+    notes = [n.get("text") for n in obs.get("note") or [] if isinstance(n, dict) and isinstance(n.get("text"), str)]
+    found = [n.strip() for n in notes if n.strip() and n.lower().strip() in words]
+    return "; ".join(found) if found else words.strip()
+
+
+def _note_conflict(rec: _Her2, cat: str) -> str | None:
+    """The HER2-positive result a note of `rec` names beside a category that is not positive:
+    'HER2-positive, IHC 3+ (note of the 2024-01-15 result: 'HER2 3+ on the 2016 primary')'."""
+    if not rec.note_other or rec.date is None or cat in ("positive", "unknown"):
+        return None
+    hist = _history_assessment(rec.note_other.lower())
+    what = _assessment_words(*hist) if hist and hist[0] == "positive" else "HER2-positive"
+    return f"{what} (note of the {rec.date.isoformat()} result: '{rec.note_other[:80]}')"
 
 
 def _text_history_conflict(rec: _Her2, cat: str) -> str | None:

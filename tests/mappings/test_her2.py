@@ -123,6 +123,18 @@ def test_the_her2_score_of_the_value_is_not_replaced_by_another_score_in_the_not
     assert (h.category, h.ihc_score) == ("low", "1+")
 
 
+@pytest.mark.parametrize("note,other", [
+    ("HER2 3+ on the 2016 primary", "HER2-positive, IHC 3+ (note of the 2024-01-15 result: 'HER2 3+ on the 2016 primary')"),
+    ("Primary was HER2 positive", "HER2-positive (note of the 2024-01-15 result: 'Primary was HER2 positive')"),
+])
+def test_a_her2_positive_named_in_the_note_beside_a_value_that_is_not_is_named_as_a_conflict(note, other):
+    # CR C.2 step 0: the value (the result) decides, the history is kept; before, the note's
+    # HER2-positive was dropped unsaid (T-DXd offered with no word of it)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="1+", note=[{"text": note}])], PID)
+    assert (s.her2.category, s.her2.conflict_with) == ("low", [other])
+    assert "her2-conflict" in {g.code for g in s.gaps}
+
+
 @pytest.mark.parametrize("text,expected", [
     ("HER2 0", ("zero-unspecified", "0")), ("HER2: 0", ("zero-unspecified", "0")), ("HER2/neu 0", ("zero-unspecified", "0")),
     ("+1", ("low", "1+")), ("+3", ("positive", "3+")),
