@@ -1073,6 +1073,12 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
         rec.ihc = score
         rec.sub = sub
         ish = (_ish_in_text(text) or _ish_counts_in_text(text)) if text else None
+        note_ish_earlier = (ish is not None and bool(extra_text) and score is not None and not _ish_in_text(vtext or "")
+                            and (_EARLIER_SPECIMEN.search(extra_text) or next(_history_words(extra_text), None)))
+        if note_ish_earlier:
+            # '1+' with a note 'FISH positive on primary': the primary's / an earlier ISH, not this
+            # result's (it made an IHC 1+ HER2-positive, out of the pathway); named below if amplified
+            ish = None
         if ish is None and kind == "interpretation" and _amplif_text(vtext):
             # the overall status written as the ISH result ("Not amplified", "Amplified"):
             # amplification is what ISH reports (CR A.1: HER2-negative = IHC 0/1+ or 2+/ISH-)
@@ -1098,7 +1104,8 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             raw = obs.get("valueString") or (obs.get("valueCodeableConcept") or {}).get("text")
             rec.words = raw if isinstance(raw, str) and raw.strip() else (vtext or extra_text or None)  # as written
         if (rec.history is None and extra_text and rec.ihc in ("0", "1+", "2+") and rec.ish != "amplified"
-                and ("3+" in _her2_text_scores(extra_text) or _positive_in_words(extra_text))):
+                and ("3+" in _her2_text_scores(extra_text) or _positive_in_words(extra_text)
+                     or (note_ish_earlier and _ish_in_text(extra_text) == "amplified"))):
             # a note naming HER2-positive beside a value that is not ("1+", note "HER2 3+ on the 2016
             # primary"): the value decides, the note is named as the conflict it is (CR C.2 step 0
             # keep history; before, the note's HER2-positive was dropped unsaid)
@@ -1128,6 +1135,9 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
 
 _zero_text = memo_search(re.compile(r"\bzero\b"))
 _EQUIVOCAL_WORD = re.compile(r"\bequivocal\b")
+# a note's ISH of another, earlier specimen ("FISH positive on primary"); not "breast", which may be
+# this result's own core biopsy (local_codes.yaml her2.history two_results primary_specimen is wider)
+_EARLIER_SPECIMEN = re.compile(r"\b(?:primary|original|initial)\b")
 _amplif_text = memo_search(re.compile(r"amplif"))
 
 

@@ -1086,3 +1086,19 @@ def test_a_current_her2_positive_with_an_earlier_negative_in_words_is_positive_w
     assert s.her2.category == "positive"
     assert {g.code: g.message for g in s.gaps}["her2-conflict"] == _CONFLICT.format(
         f"HER2-negative without an IHC score ('{history}', named in the 2024-01-15 result)")
+
+
+@pytest.mark.parametrize("value,note,category", [("1+", "FISH positive on primary", "low"),
+                                                 ("2+", "FISH previously amplified", "equivocal-pending")])
+def test_an_earlier_or_primary_ish_in_the_note_is_not_this_results_ish_and_is_named(value, note, category):
+    # CR C.2 step 0 (keep history, the result decides). Before: the primary's FISH positive made an
+    # IHC 1+ HER2-positive (outside the pathway), the earlier amplified a 2+ HER2-positive
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=value, note=[{"text": note}])], PID)
+    assert (s.her2.category, s.her2.ish) == (category, None)
+    assert s.her2.conflict_with == [f"HER2-positive, ISH amplified (note of the 2024-01-15 result: '{note}')"]
+
+
+def test_an_ish_in_the_note_on_the_breast_core_of_this_result_is_still_its_ish():
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="2+",
+                                                  note=[{"text": "Reflex FISH on breast core biopsy: amplified"}])], PID)
+    assert (s.her2.category, s.her2.ish) == ("positive", "amplified")
