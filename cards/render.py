@@ -766,7 +766,8 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     out += ["", "**Receptors**", _receptor_line("ER", state.er), _receptor_line("PR", state.pr),
             f"- HER2: {', '.join(her2_bits)} ({_result_date(her2.date, her2.date_last, her2.sources)}){cite(her2.sources)}"]
     if her2.category == "negative-unspecified":
-        out.append("- HER2 reported as 'negative' without an IHC score: not read as HER2-low.")
+        out.append(f"- HER2 text names more than one IHC score ('{her2.scores_text[:80]}'): not read as HER2-low."
+                   if her2.scores_text else "- HER2 reported as 'negative' without an IHC score: not read as HER2-low.")
     # genomics
     out += ["", "**Genomic results**"]
     if state.biomarkers.results or state.biomarkers.not_final:

@@ -255,7 +255,9 @@ def her2_test_needed(state, ctx, status, by_topic):
     first_line = tdxd.status == "not-this-phase" and ctx.phase == "first-line"
     if tdxd.status != "unknown" and not first_line:
         return None
-    what = ("HER2 reported as a bare 'negative' without an IHC score: HER2-low/ultralow cannot be inferred"
+    what = (f"HER2 text names more than one IHC score ('{state.her2.scores_text[:80]}') without saying which is "
+            "the result: HER2-low/ultralow cannot be inferred" if cat == "negative-unspecified" and state.her2.scores_text else
+            "HER2 reported as a bare 'negative' without an IHC score: HER2-low/ultralow cannot be inferred"
             if cat == "negative-unspecified" else "HER2 IHC 0 without the null vs ultralow classification")
     reasons = [Finding(None, f"{what} ({fmt_date(state.her2.date, state.her2.date_last)})",
                        tuple(state.her2.sources))] + _earlier_her2_low(state)

@@ -134,7 +134,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
     her2-score-missing            HER2 "negative" without IHC score: cannot tell 0/ultralow/low
     her2-zero-unspecified         IHC 0 without ultralow/null sub-class
     her2-equivocal-pending        IHC 2+ without ISH result
-    her2-conflict                 HER2 results disagree, the most recent assessment decides
+    her2-conflict                 HER2 results disagree, the most recent assessment decides (also an
+                                  earlier result on the other side of HER2-positive named in the
+                                  text of the one used: "HER2 1+, previously 3+")
                                   (when they leave HER2 unknown, e.g. an overall interpretation
                                   48676-1 against the IHC/ISH of the same assessment, CR C.2
                                   step 0 "discordant": her2-unknown says it, no her2-conflict)
@@ -143,7 +145,7 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   with no laboratory interpretation: not read as amplified or
                                   not amplified (CR A.1 gives no ISH groups); named
     her2-text-unclear             HER2 unknown because the deciding result's words state no
-                                  single result ("possible HER2-low", "HER2-low, previously 3+",
+                                  single result ("possible HER2-low", "HER2-low on primary, HER2-positive on metastasis",
                                   "3+ in 20%, 0 in 80%"): quoted (CR A.1, C.2 step 0)
     her2-ish-discordant           ISH amplified and not amplified within one assessment (IHC not
                                   3+): HER2 unknown, both results named (CR C.2 step 0 discordant)
@@ -999,8 +1001,9 @@ def _gaps(ctx: Ctx, d: Disease, er: ReceptorStatus, pr: ReceptorStatus, her2: HE
                 her2.sources)
     elif cat == "negative-unspecified":
         ctx.gap("her2-score-missing",
-                "HER2 reported negative without an IHC score: HER2-0, -ultralow and -low cannot be told apart.",
-                her2.sources)
+                (f"HER2 text names more than one IHC score ('{her2.scores_text[:80]}') without saying which is "
+                 "the result" if her2.scores_text else "HER2 reported negative without an IHC score")
+                + ": HER2-0, -ultralow and -low cannot be told apart.", her2.sources)
     elif cat == "zero-unspecified":
         ctx.gap("her2-zero-unspecified",
                 "HER2 IHC 0 without ultralow/null sub-class: ask pathology (membrane staining?).",

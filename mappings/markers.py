@@ -23,10 +23,12 @@ of HER2 gene amplification" is not amplified; "not positive" is not read); other
 are noted, never amplified. In IHC / interpretation text only the clause after an ISH word
 ("IHC 2+; FISH: no evidence of amplification") is read, and not when it has no result yet.
 An earlier result the same text names beside the current one ("HER2-low, previously HER2 0",
-"Previously HER2 0, now 1+") is history (named, not read as the result; CR C.2 step 0), except
-beside a 3+ (two results in one text, unknown); so is, with no history word, the one of two
-clauses the text does not mark as current by a later year, a review ("HER2 0; on review 1+") or a
-metastatic specimen beside the primary ("1+ on liver biopsy; IHC 0 on 2016 primary"), and an
+"Previously HER2 0, now 1+", "1+, previously 3+") is history (named, not read as the result; CR
+C.2 step 0; one on the other side of HER2-positive is named as a conflict, as two records are);
+so is, with no history word, the one of two clauses the text does not mark as current by a later
+year, a review ("HER2 0; on review 1+"), a history word after its result ("3+ previously") or a
+metastatic specimen beside the primary ("1+ on liver biopsy; IHC 0 on 2016 primary"; an ISH clause
+after a 2+ goes with that 2+: "0 (liver 2023); 2+ (primary 2015), FISH amplified"), and an
 earlier ISH before "now" ("ISH previously not amplified, now amplified"); unmarked or
 contradicting marks leave both (unread). An ISH written "equivocal" (ASCO/CAP 2013) is
 never read as a result, only named.
@@ -156,6 +158,8 @@ class _Her2:
     # an earlier result the same text names after this one ("HER2-low, previously HER2 0"), as
     # written (_her2_history): not read as this result, named (CR C.2 step 0 keeps history)
     history: str | None = None
+    # a note of the Observation naming a HER2-positive result beside a value that is not, as written
+    note_other: str | None = None
 
 
 @dataclass
@@ -730,9 +734,8 @@ def _her2_history(text: str) -> tuple[str, str | None]:
     """(the text without its history clause, the history clause) when a HER2 result (a score,
     a category or "negative") stands before a history word and the clause from it ('; | )' or the end) names a result: "HER2-low,
     previously HER2 0" is HER2-low now, IHC 0 before (the result named first is the current one;
-    CR C.2 step 0 keeps the history). (text, None) otherwise, and when either names 3+: "1+,
-    previously 3+" stays two results in one text (unknown), as before (local_codes.yaml
-    her2.history)."""
+    CR C.2 step 0 keeps the history). (text, None) otherwise (local_codes.yaml her2.history).
+    "1+, previously 3+" too: the 1+ is read, the 3+ named as a conflict (_text_history_conflict)."""
     for m in _history_words(text):
         before = text[:m.start()]
         if not _names_current_result(before):
@@ -742,10 +745,12 @@ def _her2_history(text: str) -> tuple[str, str | None]:
         history, now = text[m.start():stop], before + text[stop:]
         named = _her2_text_scores(history)
         if not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)
-                or _her2_positive_history(history)):  # "previously HER2-positive": named as history
+                or _her2_positive_history(history)  # "previously HER2-positive": named as history
+                or _her2_negative_history(text, history)):  # "Positive (previously negative)"
             continue
-        if "3+" in named or "3+" in _her2_text_scores(now):
-            return text, None
+        # a 3+ on either side too ("1+, previously 3+"): the most recent decides and an earlier
+        # result on the other side of HER2-positive is named as a conflict (_text_history_conflicts),
+        # as "1+, previously HER2-positive" and two records are (CR C.2 step 0)
         return now, history.strip()
     now, history = _her2_history_first(text)
     return (now, history) if history is not None else _her2_current_of_two(text)
@@ -788,9 +793,7 @@ def _her2_history_first(text: str) -> tuple[str, str | None]:
                                               or T.HER2_HISTORY_ZERO.search(history)
                                               or _her2_positive_history(history)):
         return text, None
-    if "3+" in named or "3+" in _her2_text_scores(now):
-        return text, None
-    return now, history.strip(" ,;")
+    return now, history.strip(" ,;")  # a 3+ on either side too, as _her2_history
 
 
 def _her2_current_of_two(text: str) -> tuple[str, str | None]:
@@ -798,7 +801,7 @@ def _her2_current_of_two(text: str) -> tuple[str, str | None]:
     score, the current one marked by a later year, a current or review word, or a metastatic
     specimen beside the primary ("HER2 IHC 1+ on liver biopsy; IHC 0 on 2016 primary": 1+ now,
     "IHC 0 on 2016 primary" history; CR C.2 step 0 prefers the most recent biopsy, metastatic
-    site, and keeps history). (text, None) when no mark, marks that disagree, or 3+ (local_codes.yaml
+    site, and keeps history). (text, None) when no mark or marks that disagree (local_codes.yaml
     her2.history two_results)."""
     scored, votes = _two_results(text)
     if len(votes) != 1:
@@ -819,7 +822,7 @@ _CURRENT_WORD_OPENING = re.compile(r"^\W*(?:" + T.HER2_HISTORY_CURRENT.pattern +
 
 @lru_cache(maxsize=4096)
 def _two_results(text: str) -> tuple[list[tuple[int, int]], frozenset[int]]:
-    """The two clauses of `text` (their spans) that each name one IHC score, different and not 3+,
+    """The two clauses of `text` (their spans) that each name one IHC score, different,
     and which of them (0, 1) the marks of _her2_current_of_two say is current: both when the marks
     disagree ("HER2 1+ (liver 2016), 0 (primary 2024)": the later year and the metastatic site point
     to different clauses). ([], {}) when the text is not two such clauses."""
@@ -831,15 +834,16 @@ def _two_results(text: str) -> tuple[list[tuple[int, int]], frozenset[int]]:
         if _CURRENT_WORD_ALONE.match(text[a:b]):
             # "HER2 0; on review, 1+": the review word opens the clause after it
             spans[i:i + 2] = [(a, spans[i + 1][1])]
+    spans = _ish_with_its_2_plus(text, spans)
     scored = [(a, b) for a, b in spans if _clause_scores(text[a:b])]
     if len(scored) != 2 or any(T.HER2_ISH_IN_TEXT_WORD.search(text[a:b]) for a, b in spans if (a, b) not in scored):
-        # an ISH clause of its own ("2+ (primary 2015), FISH amplified"): which result it goes
-        # with the clauses do not say (read with the current one, the primary's amplified ISH
-        # made an IHC 0 on the metastasis HER2-positive)
+        # an ISH clause of its own not after a 2+ ("0 (primary), FISH not amplified; 1+ (liver)"):
+        # which result it goes with the clauses do not say (read with the current one, the
+        # primary's amplified ISH made an IHC 0 on the metastasis HER2-positive)
         return [], frozenset()
     clauses = [text[a:b] for a, b in scored]
     scores = [_clause_scores(c) for c in clauses]
-    if any(len(sc) != 1 for sc in scores) or scores[0] == scores[1] or "3+" in scores[0] | scores[1]:
+    if any(len(sc) != 1 for sc in scores) or scores[0] == scores[1]:
         return [], frozenset()
     if "low" in scores[0] | scores[1] and ((scores[0] | scores[1]) & {"1+", "2+"}
                                            or any(_her2_text_score(c) in ("ultralow", "null") for c in clauses)):
@@ -849,12 +853,39 @@ def _two_results(text: str) -> tuple[list[tuple[int, int]], frozenset[int]]:
     return scored, _marked_current(clauses[0], clauses[1])
 
 
+def _ish_with_its_2_plus(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`spans` with an ISH clause of its own joined to the clause before it when that clause names
+    IHC 2+ alone: "2+ (primary 2015), FISH amplified" is the 2+'s reflex ISH (CR A.1, ASCO/CAP:
+    IHC 2+ -> reflex ISH; an ISH does not decide IHC 0 / 1+ / 3+), so it goes where its 2+ goes
+    (history or current). Any other ISH clause is left on its own."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if (out and T.HER2_ISH_IN_TEXT_WORD.search(text[a:b]) and not _clause_scores(text[a:b])
+                and _clause_scores(text[out[-1][0]:out[-1][1]]) == {"2+"}):
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
 def _clause_scores(clause: str) -> frozenset[str]:
     """The IHC scores a clause of two results names, or "low" for the words HER2-low with no score
     ("HER2-low (2019); 0 (2024)": before, the 0 was read alone or the HER2-low alone, the other
     never named)."""
     clause = _CURRENT_WORD_OPENING.sub("", clause)  # "On review, 0": the score after the review word
-    return _her2_text_scores(clause) or (frozenset({"low"}) if _her2_low_named(clause) else frozenset())
+    return _her2_text_scores(clause) or (frozenset({"low"}) if _her2_low_named(clause) else
+                                         frozenset({"positive"}) if _positive_in_words(clause) else frozenset())
+
+
+_POSITIVE_WORD = re.compile(r"\bpos(?:itive)?\b")
+
+
+def _positive_in_words(clause: str) -> bool:
+    """HER2-positive in words in a clause of two results ("HER2 positive in 2015, now 1+": before,
+    the 1+ was read with the earlier HER2-positive never named): not negated ("not HER2-positive"),
+    not an ISH's ("FISH positive" is the ISH of its clause) nor ER / PR's (CR A.1)."""
+    return (not T.HER2_ISH_IN_TEXT_WORD.search(clause) and not T.HER2_HISTORY_OTHER_RECEPTOR.search(clause)
+            and any(not _negated_before(clause, m.start()) for m in _POSITIVE_WORD.finditer(clause)))
 
 
 def _marked_current(first: str, second: str) -> frozenset[int]:
@@ -867,6 +898,10 @@ def _marked_current(first: str, second: str) -> frozenset[int]:
     marked = [T.HER2_HISTORY_CURRENT.search(c) is not None for c in (first, second)]
     if marked[0] != marked[1]:
         votes.add(0 if marked[0] else 1)
+    # a history word after its result ("1+ now, 3+ previously"): the other clause is current
+    earlier = [next(_history_words(c), None) is not None for c in (first, second)]
+    if earlier[0] != earlier[1]:
+        votes.add(1 if earlier[0] else 0)
     site = [(T.HER2_TWO_RESULTS_METASTATIC.search(c) is not None, T.HER2_TWO_RESULTS_PRIMARY.search(c) is not None)
             for c in (first, second)]
     if site[0] == (True, False) and site[1] == (False, True):
@@ -898,11 +933,27 @@ def _history_category(words: str) -> str | None:
     return _her2_category([rec])[0]
 
 
+@lru_cache(maxsize=1024)
+def _history_assessment(words: str) -> tuple[str, str | None, str | None] | None:
+    """(category, IHC score, ISH) of an earlier result named in words ("previously 3+")."""
+    rec = _read_her2({"valueString": words}, "ihc", None, _NO_SOURCE, "")
+    return _her2_category([rec]) if rec else None
+
+
 def _positive_stated(text: str) -> bool:
     """A positive word in `text` not under a HER2 negation: "HER2-low, not HER2-positive" restates
     HER2-negative (CR A.1), it names no second result; "HER2-low on primary, HER2-positive on
     metastasis" does (_NEG_RE reads "not positive" but not "not HER2-positive")."""
     return any(not _negated_before(text, m.start()) for m in _POS_RE.finditer(text))
+
+
+def _her2_negative_history(text: str, history: str) -> bool:
+    """A HER2-negative result in words in a history clause ("HER2 positive (previously negative)":
+    before, the two words read no result, HER2 unknown with nothing named; CR C.2 step 0: the most
+    recent decides, the history is named). Not in a text naming an ISH ("FISH previously
+    negative" is the ISH's history) nor in one naming ER / PR (CR A.1: separate results)."""
+    return (_qual_from_text(history) == "negative" and not T.HER2_ISH_IN_TEXT_WORD.search(text)
+            and not T.HER2_HISTORY_OTHER_RECEPTOR.search(history))
 
 
 def _her2_positive_history(history: str) -> bool:
@@ -915,10 +966,40 @@ def _negated_before(text: str, start: int) -> bool:
     return T.HER2_TEXT_NEGATED_BEFORE.search(text[max(0, start - 40):start]) is not None
 
 
+# HER2 named in a text (CR A.1: HER2 = ERBB2, "HER2/neu"); other receptors' names: _MARKER_MENTION_RE
+_HER2_MENTION_RE = re.compile(r"\b(?:her-?2|c-?erbb-?2|erbb2)\b")
+
+
+@lru_cache(maxsize=4096)
+def _her2_own_text(text: str) -> str:
+    """A text naming HER2 and ER / PR ("ER 95%, PR 2+, HER2 1+": a receptor panel in one line)
+    without the words that speak of ER / PR: from each ER / PR mention to the next HER2 mention,
+    ISH word, ';' or '|'. An ER or PR intensity ("PR 2+", "ER 3+") is that receptor's (CR A.1:
+    separate results), no HER2 score: it made "ER 95%, PR 2+, HER2 1+" HER2 2+ (testing only)
+    and "ER 3+, HER2 1+" two scores (unknown). The whole text when it names no HER2."""
+    if not _HER2_MENTION_RE.search(text):
+        return text
+    out, at = [], 0
+    for m in _MARKER_MENTION_RE.finditer(text):
+        if m.start() < at:
+            continue  # inside the ER / PR words already left out ("ER/PR positive")
+        stop = [x.start() for x in (_HER2_MENTION_RE.search(text, m.end()), _OTHER_RECEPTOR_END.search(text, m.end()),
+                                    T.HER2_ISH_IN_TEXT_WORD.search(text, m.end())) if x]
+        out.append(text[at:m.start()])
+        at = min(stop, default=len(text))
+    return "".join(out) + text[at:] if out else text
+
+
+_OTHER_RECEPTOR_END = re.compile(r"[;|]")
+
+
 def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source,
                extra_text: str) -> _Her2 | None:
     vcc, vtext, num, unit, comp = _observation_values(obs)
     history = None
+    if kind in ("ihc", "interpretation"):
+        vtext = _her2_own_text(vtext) if vtext else vtext  # "ER 95%, PR 2+, HER2 1+": the HER2 words
+        extra_text = _her2_own_text(extra_text) if extra_text else extra_text
     if kind in ("ihc", "interpretation") and vtext:
         vtext, history = _her2_history(vtext)  # "HER2-low, previously HER2 0": the first is current
     text = " | ".join(t for t in (vtext, extra_text) if t)
@@ -948,7 +1029,8 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                     t, read = (tn, extra_text) if tn else (t, read)
             scores = _her2_text_scores(read) if t and t != "low" else frozenset()
             if "3+" in scores and _her2_low_named(read):
-                # "HER2-low, previously 3+": two results in one text, as "1+, previously 3+"
+                # "HER2-low, 3+ in 20%": two results in one text, as "1+, 3+" (with a history word the
+                # 3+ is split off first, _her2_history)
                 scores = scores | {"1+"}
             if len(scores) > 1 and score is None:
                 t, several = _several_scores(scores)
@@ -962,7 +1044,8 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 named = frozenset().union(*(_clause_scores(read[a:b]) for a, b in _two_results(read)[0]))
                 # the words HER2-low stand for 1+ here (1+ or 2+/ISH-, CR A.1): with a 0, HER2-negative
                 # with the HER2-low question open, as "HER2 0, 1+" is
-                t, several = _several_scores(frozenset("1+" if s == "low" else s for s in named))
+                # (HER2-positive in words stands for 3+: with any other score, unread)
+                t, several = _several_scores(frozenset({"low": "1+", "positive": "3+"}.get(s, s) for s in named))
             if t in ("ultralow", "null") and _her2_low_named(read) and _only_hedged_zero(read):
                 # "HER2 low; possible ultralow on re-review": the result is HER2-low, the IHC 0
                 # sub-class only a question (CR A.1; label B is for HER2-low only, B.11)
@@ -978,13 +1061,24 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 several = "indeterminate"  # hedged, or beside a score outside HER2-low: unread
             elif t == "low":
                 low_text = True  # "HER2-low" without a score: the category, not a score
+            elif t and score is None and _only_hedged(_EQUIVOCAL_WORD.sub(" ", read), t):
+                # "HER2 1+?", "possibly 1+": a score written as a question (as "possible HER2-low"):
+                # not read, quoted (CR A.1 never infer HER2-low; read as 1+ it offered T-DXd).
+                # "2+ (equivocal)" is the 2+ category's name (CR A.1), no hedge
+                several = "indeterminate"
             elif t and score is None:
                 score = t
         if score is None and sub is None and several is None and text and _zero_text(text):
             score = "0"
         rec.ihc = score
         rec.sub = sub
-        ish = _ish_in_text(text) if text else None
+        ish = (_ish_in_text(text) or _ish_counts_in_text(text)) if text else None
+        note_ish_earlier = (ish is not None and bool(extra_text) and score is not None and not _ish_in_text(vtext or "")
+                            and (_EARLIER_SPECIMEN.search(extra_text) or next(_history_words(extra_text), None)))
+        if note_ish_earlier:
+            # '1+' with a note 'FISH positive on primary': the primary's / an earlier ISH, not this
+            # result's (it made an IHC 1+ HER2-positive, out of the pathway); named below if amplified
+            ish = None
         if ish is None and kind == "interpretation" and _amplif_text(vtext):
             # the overall status written as the ISH result ("Not amplified", "Amplified"):
             # amplification is what ISH reports (CR A.1: HER2-negative = IHC 0/1+ or 2+/ISH-)
@@ -1006,9 +1100,16 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.qual = "indeterminate"
         if rec.ihc is None and rec.qual is None and rec.ish is None and not rec.ish_equivocal:
             return None
-        if rec.qual == "indeterminate" and rec.ihc is None and rec.ish is None:
+        if (rec.qual == "indeterminate" or several == "negative") and rec.ihc is None and rec.ish is None:
             raw = obs.get("valueString") or (obs.get("valueCodeableConcept") or {}).get("text")
             rec.words = raw if isinstance(raw, str) and raw.strip() else (vtext or extra_text or None)  # as written
+        if (rec.history is None and extra_text and rec.ihc in ("0", "1+", "2+") and rec.ish != "amplified"
+                and ("3+" in _her2_text_scores(extra_text) or _positive_in_words(extra_text)
+                     or (note_ish_earlier and _ish_in_text(extra_text) == "amplified"))):
+            # a note naming HER2-positive beside a value that is not ("1+", note "HER2 3+ on the 2016
+            # primary"): the value decides, the note is named as the conflict it is (CR C.2 step 0
+            # keep history; before, the note's HER2-positive was dropped unsaid)
+            rec.note_other = _note_as_written(obs, extra_text)
         return rec
     if kind in ("ish", "ish-ratio", "ish-copies"):
         rec = _Her2(kind="ish", date=date, src=src)
@@ -1033,6 +1134,10 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
 
 
 _zero_text = memo_search(re.compile(r"\bzero\b"))
+_EQUIVOCAL_WORD = re.compile(r"\bequivocal\b")
+# a note's ISH of another, earlier specimen ("FISH positive on primary"); not "breast", which may be
+# this result's own core biopsy (local_codes.yaml her2.history two_results primary_specimen is wider)
+_EARLIER_SPECIMEN = re.compile(r"\b(?:primary|original|initial)\b")
 _amplif_text = memo_search(re.compile(r"amplif"))
 
 
@@ -1099,6 +1204,22 @@ def _ish_in_text(text: str) -> str | None:
         if not T.HER2_ISH_IN_TEXT_NO_RESULT.search(clause):
             found |= _ish_readings(clause)
     return _one_reading(found)
+
+
+@lru_cache(maxsize=4096)
+def _ish_counts_in_text(text: str) -> str | None:
+    """An ISH written as its counts in IHC / interpretation text that names an ISH ("HER2 2+ (FISH
+    ratio 1.5, copy number 3.2)"): read as the ratio and copies Observations are (_ish_result,
+    ASCO/CAP group 1 amplified, 5 not amplified); None when either is missing, given twice, or
+    the counts fall in an undecided group (local_codes.yaml her2.in_text_counts)."""
+    if not T.HER2_ISH_IN_TEXT_WORD.search(text):
+        return None
+    ratios = {float(m.group(1)) for m in T.HER2_ISH_TEXT_RATIO.finditer(text)}
+    copies = {float(m.group(1) or m.group(2)) for m in T.HER2_ISH_TEXT_COPIES.finditer(text)
+              if not T.HER2_ISH_TEXT_NOT_HER2_BEFORE.search(text[max(0, m.start() - 25):m.start()])}
+    if len(ratios) != 1 or len(copies) != 1:
+        return None
+    return _ish_result([_Her2(kind="ish", date=None, src=_NO_SOURCE, ratio=ratios.pop(), copies=copies.pop())])
 
 
 def _ish_clause(text: str, start: int) -> str:
@@ -1277,6 +1398,12 @@ def _combine_her2(recs: list[_Her2]) -> HER2Status:
         for day, other in _assessments(rest):
             if other[0] != "unknown" and (other[0] == "positive") != mine:
                 out.conflict_with.append(_assessment_text(day, *other))
+    if cat == "negative-unspecified":
+        out.scores_text = next((r.words for r in group if r.words and r.qual == "negative"), None)
+    for r in group:
+        if cat != "unknown" and (earlier := _text_history_conflict(r, cat) or _note_conflict(r, cat)):
+            out.conflict = True
+            out.conflict_with.append(earlier)
     scores = {r.ihc for r in group if r.kind == "ihc" and r.ihc}
     if len(scores) > 1 or discordant:
         out.conflict = True
@@ -1309,12 +1436,49 @@ def _assessments(recs: list[_Her2]) -> list[tuple[dt.date | None, tuple[str, str
 
 def _assessment_text(day: dt.date | None, cat: str, score: str | None, ish: str | None) -> str:
     """'HER2-positive, IHC 2+, ISH amplified (2016-03-12)'."""
+    return f"{_assessment_words(cat, score, ish)} ({day.isoformat() if day else 'undated'})"
+
+
+def _assessment_words(cat: str, score: str | None, ish: str | None) -> str:
+    """'HER2-positive, IHC 2+, ISH amplified'."""
     bits = [_CATEGORY_WORDS.get(cat, f"HER2-{cat}")]
     if score and cat != "zero-unspecified":
         bits.append(f"IHC {score}")
     if ish:
         bits.append("ISH " + ish.replace("-", " "))
-    return f"{', '.join(bits)} ({day.isoformat() if day else 'undated'})"
+    return ", ".join(bits)
+
+
+def _note_as_written(obs: dict[str, Any], words: str) -> str:
+    """The Observation.note text(s) `words` (lower-cased, own HER2 words) were read from, as written."""
+    notes = [n.get("text") for n in obs.get("note") or [] if isinstance(n, dict) and isinstance(n.get("text"), str)]
+    found = [n.strip() for n in notes if n.strip() and n.lower().strip() in words]
+    return "; ".join(found) if found else words.strip()
+
+
+def _note_conflict(rec: _Her2, cat: str) -> str | None:
+    """The HER2-positive result a note of `rec` names beside a category that is not positive:
+    'HER2-positive, IHC 3+ (note of the 2024-01-15 result: 'HER2 3+ on the 2016 primary')'."""
+    if not rec.note_other or rec.date is None or cat in ("positive", "unknown"):
+        return None
+    hist = _history_assessment(rec.note_other.lower())
+    what = _assessment_words(*hist) if hist and hist[0] == "positive" else "HER2-positive"
+    return f"{what} (note of the {rec.date.isoformat()} result: '{rec.note_other[:80]}')"
+
+
+def _text_history_conflict(rec: _Her2, cat: str) -> str | None:
+    """The earlier result `rec`'s own text names (_her2_history) when it is on the other side of
+    HER2-positive from the category read ("HER2 1+, previously 3+"; "HER2 0 (liver 2023); 2+
+    (primary 2015), FISH amplified"): named as two records are, 'HER2-positive, IHC 3+
+    ('previously 3+', named in the 2024-01-15 result)'. CR C.2 step 0: the most recent decides,
+    the history is kept (HER2 can change). None otherwise (the history gap names it)."""
+    if not rec.history or rec.date is None:
+        return None
+    hist = _history_assessment(rec.history.lower())
+    if (hist is None or (hist[0] == "positive") == (cat == "positive")
+            or not {hist[0], cat} - {"positive"} <= _COMPATIBLE_NEG):
+        return None
+    return f"{_assessment_words(*hist)} ('{rec.history}', named in the {rec.date.isoformat()} result)"
 
 
 def _ish_results(group: list[_Her2]) -> dict[str, list[_Her2]]:
@@ -1455,7 +1619,9 @@ def _note_her2_history_in_text(ctx: Ctx, recs: list[_Her2], her2: HER2Status) ->
     step 0) and the user sees which result was read as current."""
     if her2.date is None:
         return
-    said = [r for r in _in_assessment(recs, her2) if r.history and her2.earlier_low_sources != [r.src]]
+    # not one on the other side of HER2-positive: her2-conflict names it (_text_history_conflict)
+    said = [r for r in _in_assessment(recs, her2) if r.history and her2.earlier_low_sources != [r.src]
+            and _text_history_conflict(r, her2.category) is None]
     if said:
         ctx.gap("her2-history-in-text",
                 "; ".join(f"The HER2 result of {r.date.isoformat()} also names an earlier result ('{r.history}')"  # type: ignore[union-attr]
@@ -1644,7 +1810,7 @@ def build_markers(ctx: Ctx) -> tuple[ReceptorStatus, ReceptorStatus, HER2Status]
 
 def _note_unclear_her2_text(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
     """HER2 unknown because the deciding result's words state no single result (a hedged
-    "possible HER2-low", "HER2-low, previously 3+", "3+ in 20%, 0 in 80%"): the words are
+    "possible HER2-low", "HER2-low on primary, HER2-positive on metastasis", "3+ in 20%, 0 in 80%"): the words are
     quoted, so the gap says what is unclear (CR A.1: HER2-low never inferred; C.2 step 0)."""
     if her2.category != "unknown":
         return

@@ -165,6 +165,10 @@ class HER2Status(BaseModel):
     # with conflict: the other assessments on the other side of positive vs negative, e.g.
     # "HER2-positive, IHC 2+, ISH amplified (2016-03-12)", newest first (CR C.2 step 0 history)
     conflict_with: list[str] = Field(default_factory=list)
+    # negative-unspecified because the text names more than one IHC score and does not say which
+    # is current ("HER2 1+ (core biopsy), HER2 0 (resection)", "0-1+"): the text as written, so the
+    # cards quote it instead of calling it a bare "negative" (CR A.1: HER2-low never inferred)
+    scores_text: str | None = None
     # the most recent earlier assessment that was HER2-low when the latest is not (IHC 0,
     # null, or negative without a score), e.g. "IHC 1+ (2016-03-10)": CR C.2 step 0 keeps
     # the history (HER2-low status may differ between primary and metastasis); cards name it

@@ -398,6 +398,9 @@ HER2_ISH_TEXT: list[tuple[re.Pattern[str], str]] = [
 HER2_ISH_IN_TEXT_WORD = re.compile(_H["in_text_words"], re.I)
 HER2_ISH_IN_TEXT_CHARS = int(_H["in_text_clause_chars"])
 HER2_ISH_IN_TEXT_NO_RESULT = re.compile(_H["in_text_no_result"]["pattern"], re.I)
+HER2_ISH_TEXT_RATIO = re.compile(_H["in_text_counts"]["ratio"], re.I)
+HER2_ISH_TEXT_COPIES = re.compile(_H["in_text_counts"]["copies"], re.I)
+HER2_ISH_TEXT_NOT_HER2_BEFORE = re.compile(_H["in_text_counts"]["not_her2_before"], re.I)
 # A HER2_TEXT match whose preceding text ends with a negation ("not ultralow") is not read.
 HER2_TEXT_NEGATED_BEFORE = re.compile((_H.get("negation") or {}).get("before") or "(?!)", re.I)
 HER2_EQUIVOCAL_TEXT = re.compile("|".join(_H["equivocal_patterns"]), re.I)

@@ -1419,6 +1419,28 @@ def test_fhir_trastuzumab_deruxtecan_for_a_recent_her2_low_names_the_earlier_her
             in card(cards, "trastuzumab-deruxtecan")["detail"])
 
 
+def test_fhir_a_her2_text_naming_an_earlier_3_plus_gets_trastuzumab_deruxtecan_with_the_earlier_her2_positive_named():
+    # CR C.2 step 0: the most recent decides, keep history, as for two records (test above).
+    # Before: "HER2 1+, previously 3+" read HER2 unknown, testing only, the 3+ named nowhere as such
+    state, cards = run(after_ai_cdk46i("ll-her2-text-earlier-3", her2="HER2 1+, previously 3+"))
+    assert (state.her2.category, state.her2.ihc_score) == ("low", "1+")
+    assert ("- HER2 low, IHC 1+ (2024-01-15); an earlier assessment differs: HER2-positive, IHC 3+ ('previously 3+', "
+            "named in the 2024-01-15 result) (the most recent decides, C.2 step 0)"
+            in card(cards, "trastuzumab-deruxtecan")["detail"])
+
+
+def test_fhir_a_metastasis_ihc_0_beside_a_primary_2_plus_with_its_fish_amplified_in_one_text_stays_in_the_pathway_with_both_named():
+    # CR A.1: the FISH is the 2+'s reflex test; C.2 step 0: the liver metastasis (latest) decides.
+    # Before: read HER2-positive from the primary's FISH: outside the pathway, the IHC 0 unsaid
+    text = "HER2 0 (liver 2023); 2+ (primary 2015), FISH amplified"
+    state, cards = run(after_ai_cdk46i("ll-her2-text-ish-primary", her2=text))
+    assert state.her2.category == "zero-unspecified"
+    assert "test-her2" in ordered_tests(cards) and "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert ("HER2 results disagree; the most recent assessment is used. Other result(s): HER2-positive, IHC 2+, ISH "
+            "amplified ('2+ (primary 2015), FISH amplified', named in the 2024-01-15 result)."
+            in card(cards, "patient-summary")["detail"])
+
+
 def test_fhir_her2_written_as_possible_her2_low_gets_testing_only_not_trastuzumab_deruxtecan():
     # CR A.1 never infer HER2-low: before, "possible HER2-low" read as HER2-low and T-DXd was offered
     state, cards = run(after_ai_cdk46i("ll-her2-possible-low", her2="possible HER2-low"))

@@ -36,8 +36,20 @@ def test_an_ihc_0_the_text_marks_current_after_an_earlier_her2_low_withholds_t_d
 @pytest.mark.parametrize("text", ["HER2 1+ on core; 0 on excision", "HER2 0; HER2-low on liver"])
 def test_two_her2_results_with_no_mark_of_which_is_current_withhold_t_dxd_and_ask_for_the_score(text):
     # before: one of the two read alone (HER2-low: T-DXd offered; IHC 0: the HER2-low never named)
+    # (rc: the gap and the re-test card quote the two scores; they called it a bare 'negative')
     cards = _cards("two-unmarked", text)
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
     assert "test-her2" in topics(cards)
-    assert ("HER2 reported negative without an IHC score: HER2-0, -ultralow and -low cannot be told apart."
-            in card(cards, "patient-summary")["detail"])
+    assert (f"HER2 text names more than one IHC score ('{text}') without saying which is the result: HER2-0, "
+            "-ultralow and -low cannot be told apart." in card(cards, "patient-summary")["detail"])
+    assert "bare 'negative'" not in card(cards, "test-her2")["detail"]
+
+
+def test_a_receptor_panel_line_with_two_her2_specimens_quotes_both_on_the_retest_card_not_a_bare_negative():
+    # before: the re-test card said "HER2 reported as a bare 'negative' without an IHC score" of a
+    # report giving 1+ on the core biopsy and 0 on the resection (CR A.1: HER2-low not inferred)
+    text = "ER 90%, PR 0, HER2 1+ (core biopsy), HER2 0 (resection)"
+    cards = _cards("two-panel", text)
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert (f"- HER2 text names more than one IHC score ('{text}') without saying which is the result: "
+            "HER2-low/ultralow cannot be inferred" in card(cards, "test-her2")["detail"])

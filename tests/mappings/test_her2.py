@@ -106,9 +106,8 @@ def test_a_her2_text_giving_0_or_1_plus_is_negative_without_a_score_never_her2_l
     assert "her2-score-missing" in {g.code for g in s.gaps}
 
 
-@pytest.mark.parametrize("text", ["2+ (focal 3+ in 5%)", "Heterogeneous: 3+ in 20%, 0 in 80%", "1+, previously 3+",
-                                  "HER2 3+ on primary; 1+ on liver biopsy"])
-def test_a_her2_text_naming_3_plus_beside_another_score_is_not_read_as_either(text):
+@pytest.mark.parametrize("text", ["2+ (focal 3+ in 5%)", "Heterogeneous: 3+ in 20%, 0 in 80%"])
+def test_a_her2_text_naming_3_plus_beside_another_score_of_the_same_specimen_is_not_read_as_either(text):
     assert her2(loinc_obs("85319-2", valueString=text)).category == "unknown"
 
 
@@ -122,6 +121,18 @@ def test_the_her2_score_of_the_value_is_not_replaced_by_another_score_in_the_not
     obs = loinc_obs("85319-2", valueString="1+", note=[{"text": "HER2 3+ on the 2016 primary"}])
     h = her2(obs)
     assert (h.category, h.ihc_score) == ("low", "1+")
+
+
+@pytest.mark.parametrize("note,other", [
+    ("HER2 3+ on the 2016 primary", "HER2-positive, IHC 3+ (note of the 2024-01-15 result: 'HER2 3+ on the 2016 primary')"),
+    ("Primary was HER2 positive", "HER2-positive (note of the 2024-01-15 result: 'Primary was HER2 positive')"),
+])
+def test_a_her2_positive_named_in_the_note_beside_a_value_that_is_not_is_named_as_a_conflict(note, other):
+    # CR C.2 step 0: the value (the result) decides, the history is kept; before, the note's
+    # HER2-positive was dropped unsaid (T-DXd offered with no word of it)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="1+", note=[{"text": note}])], PID)
+    assert (s.her2.category, s.her2.conflict_with) == ("low", [other])
+    assert "her2-conflict" in {g.code for g in s.gaps}
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -532,14 +543,16 @@ def test_the_earlier_her2_low_result_is_named_with_its_specimen_when_the_record_
     assert s.her2.earlier_low == "IHC 1+ (2016-03-01, Left breast structure)"
 
 
-@pytest.mark.parametrize("text", ["HER2-low, previously 3+", "HER2-low on primary, HER2-positive on metastasis"])
+@pytest.mark.parametrize("text", ["HER2-low on core, HER2-positive on excision"])
 def test_a_her2_text_naming_her2_low_beside_3_plus_or_positive_is_not_read_as_either(text):
-    # two results in one text (as "1+, previously 3+"): CR C.2 step 0 discordant -> HER2 unknown;
-    # before, it read HER2-positive and took the patient out of the pathway
+    # two results in one text with no mark of which is current: CR C.2 step 0 discordant -> HER2
+    # unknown; before, it read HER2-positive and took the patient out of the pathway (rc: with the
+    # metastasis marked current, "HER2-low on primary, HER2-positive on metastasis", the metastasis
+    # decides and the primary is named, test_a_3_plus_and_another_score_marked_current...)
     assert her2(loinc_obs("85319-2", valueString=text)).category == "unknown"
 
 
-@pytest.mark.parametrize("text", ["possible HER2-low", "HER2-low, previously 3+", "Heterogeneous: 3+ in 20%, 0 in 80%"])
+@pytest.mark.parametrize("text", ["possible HER2-low", "Heterogeneous: 3+ in 20%, 0 in 80%"])
 def test_a_her2_result_whose_words_state_no_single_result_is_quoted_in_a_gap(text):
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
     gap = next(g for g in s.gaps if g.code == "her2-text-unclear")
@@ -557,7 +570,7 @@ def test_her2_low_words_beside_a_negated_her2_positive_are_her2_low(text):
 
 
 def test_her2_low_beside_an_unnegated_her2_positive_stays_unknown():
-    s = build_patient_state([patient(), loinc_obs("85319-2", valueString="HER2-low on primary, HER2-positive on metastasis")], PID)
+    s = build_patient_state([patient(), loinc_obs("85319-2", valueString="HER2-low on core, HER2-positive on excision")], PID)
     assert s.her2.category == "unknown"
 
 
@@ -693,8 +706,7 @@ def test_a_current_ihc_0_written_before_an_earlier_her2_low_is_ihc_0_with_the_ea
 
 
 @pytest.mark.parametrize("text,category", [("HER2 was 1+", "low"), ("HER2 IHC 1+; ISH was not amplified", "low"),
-                                           ("HER2 2+ prior to FISH", "equivocal-pending"),
-                                           ("3+, previously 1+", "unknown")])
+                                           ("HER2 2+ prior to FISH", "equivocal-pending")])
 def test_history_words_that_name_no_earlier_result_or_beside_a_3_plus_are_read_as_before(text, category):
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
     assert s.her2.category == category
@@ -725,8 +737,38 @@ def test_an_earlier_her2_result_written_first_or_as_previous_is_history_beside_t
     assert {"her2-history-in-text", "her2-low-earlier"} & {g.code for g in s.gaps}
 
 
-def test_a_3_plus_written_first_as_history_is_still_two_results_in_one_text():
-    assert her2(loinc_obs("85319-2", valueString="Previously 3+, now 1+")).category == "unknown"
+_CONFLICT = "HER2 results disagree; the most recent assessment is used. Other result(s): {}."
+
+
+@pytest.mark.parametrize("text,category,score,other", [
+    ("HER2 1+, previously 3+", "low", "1+", "HER2-positive, IHC 3+ ('previously 3+', named in the 2024-01-15 result)"),
+    ("1+ now, 3+ previously", "low", "1+", "HER2-positive, IHC 3+ ('3+ previously', named in the 2024-01-15 result)"),
+    ("Previously 3+, now 1+", "low", "1+", "HER2-positive, IHC 3+ ('Previously 3+', named in the 2024-01-15 result)"),
+    ("HER2-low, previously 3+", "low", None, "HER2-positive, IHC 3+ ('previously 3+', named in the 2024-01-15 result)"),
+    ("HER2 3+ on primary; 1+ on liver biopsy", "low", "1+",
+     "HER2-positive, IHC 3+ ('HER2 3+ on primary', named in the 2024-01-15 result)"),
+    ("3+, previously 1+", "positive", "3+", "HER2-low, IHC 1+ ('previously 1+', named in the 2024-01-15 result)"),
+    # HER2-positive in words as one of two results, the other marked current (a later "now", the metastasis)
+    ("HER2 positive in 2015, now 1+", "low", "1+", "HER2-positive ('HER2 positive in 2015', named in the 2024-01-15 result)"),
+    ("HER2-low on primary, HER2-positive on metastasis", "positive", None,
+     "HER2-low ('HER2-low on primary', named in the 2024-01-15 result)"),
+    # a 0 after a current word is the current result ("HER2 now 0"), not unread beside the earlier 1+
+    ("HER2 now 0 (was 1+ in 2019)", "zero-unspecified", "0", None),
+])
+def test_a_3_plus_and_another_score_marked_current_and_earlier_in_one_text_read_the_current_and_name_the_other_as_a_conflict(
+        text, category, score, other):
+    # CR C.2 step 0: the most recent decides, keep history (HER2 can change), as two records and
+    # "HER2 1+, previously HER2-positive" are read. Before: HER2 unknown, the gap said only
+    # "HER2 result not read ... (a hedge, or more than one result in one text)"; the earlier
+    # HER2-positive was never named as HER2-positive
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score, s.her2.conflict_with) == (category, score, [other] if other else [])
+    gaps = {g.code: g.message for g in s.gaps}
+    if other is None:  # an earlier HER2-low behind an IHC 0: her2-low-earlier names it
+        assert s.her2.earlier_low == "'was 1+ in 2019' (named in the 2024-01-15 result)"
+        return
+    assert gaps["her2-conflict"] == _CONFLICT.format(other)
+    assert not {"her2-history-in-text", "her2-text-unclear"} & set(gaps)
 
 
 @pytest.mark.parametrize("code", ["85319-2", "48676-1"])
@@ -890,10 +932,11 @@ def test_an_ihc_3_plus_ish_not_amplified_discordance_says_her2_unknown_once_with
 def test_a_her2_positive_history_or_current_result_in_words_is_named_and_the_most_recent_decides(text, category, history):
     # CR C.2 step 0: the most recent decides, keep history (HER2 can change): a positive history
     # was dropped unsaid; a current "HER2 positive" was replaced by its history's 1+ (HER2-low)
+    # (rc: named as the records' conflict is, her2-conflict, no longer her2-history-in-text)
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
     assert s.her2.category == category
-    gap = next(g for g in s.gaps if g.code == "her2-history-in-text")
-    assert f"('{history}')" in gap.message
+    gap = next(g for g in s.gaps if g.code == "her2-conflict")
+    assert f"('{history}', named in the 2024-01-15 result)" in gap.message
 
 
 def test_a_negated_on_review_marks_no_clause_as_current():
@@ -912,3 +955,150 @@ def test_an_earlier_er_or_pr_positive_beside_a_her2_score_is_not_named_as_an_ear
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
     assert s.her2.category == "low"
     assert "her2-history-in-text" not in {g.code for g in s.gaps}
+
+
+# --- rc: an ISH clause after its 2+; two dated results without a separator ---------------------
+
+def test_an_ish_clause_after_the_primary_2_plus_goes_with_it_and_the_metastasis_ihc_0_is_read_with_the_her2_positive_primary_named():
+    # CR A.1 (ASCO/CAP): the ISH is the 2+'s reflex test; C.2 step 0: the most recent (the 2023
+    # liver metastasis) decides, the history is kept. Before: read HER2-positive (the primary's
+    # ISH), nothing said of the IHC 0 on the metastasis
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
+                                                  valueString="HER2 0 (liver 2023); 2+ (primary 2015), FISH amplified")], PID)
+    assert (s.her2.category, s.her2.ihc_score, s.her2.ish) == ("zero-unspecified", "0", None)
+    assert {g.code: g.message for g in s.gaps}["her2-conflict"] == _CONFLICT.format(
+        "HER2-positive, IHC 2+, ISH amplified ('2+ (primary 2015), FISH amplified', named in the 2024-01-15 result)")
+
+
+def test_an_ish_clause_after_the_current_2_plus_stays_with_it():
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
+                                                  valueString="HER2 0 (primary 2015); 2+ (liver 2023), FISH not amplified")], PID)
+    assert (s.her2.category, s.her2.ihc_score, s.her2.ish) == ("low", "2+", "not-amplified")
+    assert "also names an earlier result ('HER2 0 (primary 2015)')" in {
+        g.code: g.message for g in s.gaps}["her2-history-in-text"]
+
+
+@pytest.mark.parametrize("text,category,score", [("HER2 1+ (2019) 0 (2024)", "zero-unspecified", "0"),
+                                                 ("HER2 0 (2019) 1+ (2024)", "low", "1+")])
+def test_two_dated_her2_results_written_without_a_separator_read_the_later_one(text, category, score):
+    # CR C.2 step 0 (the most recent decides), as "HER2 1+ (2019); 0 (2024)" is read. Before: the
+    # first score was read alone ("1+ (2019) 0 (2024)": HER2-low, T-DXd offered on a replaced result)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == (category, score)
+    assert {"her2-low-earlier", "her2-history-in-text"} & {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text,category,score", [
+    ("ER 95%, PR 2+, HER2 1+", "low", "1+"),
+    ("ER 3+ (90%), PR 2+ (50%), HER2 1+", "low", "1+"),
+    ("ER 95%, PR 1+, HER2 0", "zero-unspecified", "0"),
+    ("HER2 1+; ER 3+", "low", "1+"),
+    ("HER2 2+; ER 3+; FISH not amplified", "low", "2+"),
+])
+def test_an_er_or_pr_intensity_in_a_receptor_panel_line_is_not_read_as_a_her2_score(text, category, score):
+    # CR A.1: ER, PR and HER2 are separate results. Before: "PR 2+" made HER2 2+ (equivocal,
+    # testing only), "ER 3+" beside HER2 1+ two scores (HER2 unknown), "PR 1+" beside HER2 0
+    # HER2-negative without a score
+    h = her2(loinc_obs("85319-2", "2024-01-15", valueString=text))
+    assert (h.category, h.ihc_score) == (category, score)
+
+
+@pytest.mark.parametrize("text,category,ish", [
+    ("HER2 2+ (ISH neg)", "low", "not-amplified"), ("HER2 2+/ISH-", "low", "not-amplified"),
+    ("IHC 2+, ISH-, HER2-low", "low", "not-amplified"), ("HER2 2+, FISH -ve", "low", "not-amplified"),
+    ("HER2 2+, FISH non-amp", "low", "not-amplified"), ("IHC 2+/FISH+", "positive", "amplified"),
+    ("HER2 2+, FISH pos", "positive", "amplified"),
+    # read as before: a sign before words, a negated abbreviation, a hyphen inside a word
+    ("HER2 2+ FISH - amplified", "positive", "amplified"), ("HER2 2+, FISH not pos", "equivocal-pending", None),
+    ("HER2 2+, FISH-ratio 1.5", "equivocal-pending", None),
+])
+def test_an_ish_result_written_as_a_sign_or_an_abbreviation_is_read(text, category, ish):
+    # CR B.11 / A.1: HER2-low is "IHC 2+/ISH-". Before: "ISH-", "ISH neg", "FISH -ve", "non-amp",
+    # "FISH+" were no ISH result: IHC 2+ equivocal, testing card only, every regimen withheld
+    h = her2(loinc_obs("85319-2", "2024-01-15", valueString=text))
+    assert (h.category, h.ish) == (category, ish)
+
+
+@pytest.mark.parametrize("value,ish", [("neg", "not-amplified"), ("-", "not-amplified"), ("Non-amp", "not-amplified"),
+                                       ("pos", "amplified"), ("+", "amplified")])
+def test_an_ish_observation_written_as_a_sign_or_an_abbreviation_is_read(value, ish):
+    ihc = loinc_obs("85319-2", "2024-01-15", valueString="2+")
+    assert her2(ihc, loinc_obs("85318-4", "2024-01-20", valueString=value)).ish == ish
+
+
+@pytest.mark.parametrize("text,category,ish", [
+    ("HER2 2+ (FISH ratio 1.5, copy number 3.2)", "low", "not-amplified"),
+    ("HER2 2+, ISH ratio 1.5, copies 3.2", "low", "not-amplified"),
+    ("HER2 2+; FISH: HER2/CEP17 2.4, 5.1 copies per cell", "positive", "amplified"),
+    ("HER2 2+; FISH: CEP17 copies 3.0, HER2 copies 2.5, ratio 0.8", "low", "not-amplified"),
+    # undecided, as the two Observations are: no HER2 copy number (a CEP17 count is not it), or no copies
+    ("HER2 2+; FISH ratio 1.5, CEP17 copies 4.0", "equivocal-pending", None),
+    ("HER2 2+; FISH ratio 2.3", "equivocal-pending", None),
+])
+def test_an_ish_written_as_its_ratio_and_copies_in_the_ihc_text_is_read_as_the_two_observations_are(text, category, ish):
+    # CR A.1 (49683-6 / 74860-8; ASCO/CAP 2018 group 1 amplified, group 5 not amplified). Before:
+    # "IHC 2+ without ISH result": HER2 equivocal, testing card only, every regimen withheld
+    h = her2(loinc_obs("85319-2", "2024-01-15", valueString=text))
+    assert (h.category, h.ish) == (category, ish)
+
+
+@pytest.mark.parametrize("text", ["HER2 1+?", "HER2 possibly 1+", "HER2 1+ (suspected)", "HER2 3+?"])
+def test_a_her2_score_written_as_a_question_is_not_read_and_is_quoted(text):
+    # CR A.1 never infer HER2-low (as "possible HER2-low" is read). Before: "HER2 1+?" read HER2-low
+    # (T-DXd offered on a question mark), "HER2 3+?" HER2-positive (out of the pathway)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == "unknown"
+    assert f"HER2 result not read: '{text}'" in {g.code: g.message for g in s.gaps}["her2-text-unclear"]
+
+
+@pytest.mark.parametrize("text,category", [("HER2 IHC 0 - ultralow ruled out", "zero-unspecified"),
+                                           ("HER2 0, ultralow excluded", "zero-unspecified"),
+                                           ("HER2-low ruled out", "unknown"),
+                                           ("HER2 score 0 (null)", "null"), ("HER2 IHC 0, null", "null")])
+def test_an_ultralow_or_her2_low_ruled_out_is_not_that_category_and_a_0_written_null_is_null(text, category):
+    # CR A.1 / C.3 row 9: HER2-ultralow opens T-DXd label A, HER2-null does not. Before: "ultralow
+    # ruled out" read ultralow (T-DXd offered), "HER2-low ruled out" HER2-low, "0 (null)" unclassified
+    assert her2(loinc_obs("85319-2", "2024-01-15", valueString=text)).category == category
+
+
+@pytest.mark.parametrize("text", ["HER2 IHC 0 with membrane staining in >10%", "HER2 IHC 0 with membrane staining in 20% of cells",
+                                  "HER2 0 with faint incomplete membrane staining in 30%"])
+def test_an_ihc_0_with_membrane_staining_in_more_than_10_percent_is_not_ultralow(text):
+    # CR A.1 (ASCO/CAP): IHC 0 is staining in <= 10 % of cells, faint incomplete in > 10 % is 1+: the
+    # report contradicts itself. Before: ultralow (T-DXd label A opened); now IHC 0 unclassified
+    # (the HER2 re-test card asks)
+    assert her2(loinc_obs("85319-2", "2024-01-15", valueString=text)).category == "zero-unspecified"
+
+
+@pytest.mark.parametrize("text", ["HER2 >0 but <1+", "HER2 IHC 0 with membrane staining in 5% of cells",
+                                  "HER2 IHC 0 with membrane staining in <10%"])
+def test_an_ihc_0_with_membrane_staining_in_at_most_10_percent_or_above_0_but_below_1_plus_is_ultralow(text):
+    assert her2(loinc_obs("85319-2", "2024-01-15", valueString=text)).category == "ultralow"
+
+
+@pytest.mark.parametrize("code", ["85319-2", "48676-1"])
+@pytest.mark.parametrize("text,history", [("Positive (previously negative)", "previously negative"),
+                                          ("HER2 positive, previously negative", "previously negative")])
+def test_a_current_her2_positive_with_an_earlier_negative_in_words_is_positive_with_the_earlier_named(code, text, history):
+    # CR C.2 step 0: the most recent decides, the history is kept. Before: the two words read no
+    # result, HER2 unknown with the gap "without ... interpretation that can be read", nothing named
+    s = build_patient_state([patient(), loinc_obs(code, "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == "positive"
+    assert {g.code: g.message for g in s.gaps}["her2-conflict"] == _CONFLICT.format(
+        f"HER2-negative without an IHC score ('{history}', named in the 2024-01-15 result)")
+
+
+@pytest.mark.parametrize("value,note,category", [("1+", "FISH positive on primary", "low"),
+                                                 ("2+", "FISH previously amplified", "equivocal-pending")])
+def test_an_earlier_or_primary_ish_in_the_note_is_not_this_results_ish_and_is_named(value, note, category):
+    # CR C.2 step 0 (keep history, the result decides). Before: the primary's FISH positive made an
+    # IHC 1+ HER2-positive (outside the pathway), the earlier amplified a 2+ HER2-positive
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=value, note=[{"text": note}])], PID)
+    assert (s.her2.category, s.her2.ish) == (category, None)
+    assert s.her2.conflict_with == [f"HER2-positive, ISH amplified (note of the 2024-01-15 result: '{note}')"]
+
+
+def test_an_ish_in_the_note_on_the_breast_core_of_this_result_is_still_its_ish():
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="2+",
+                                                  note=[{"text": "Reflex FISH on breast core biopsy: amplified"}])], PID)
+    assert (s.her2.category, s.her2.ish) == ("positive", "amplified")
