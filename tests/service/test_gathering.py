@@ -434,3 +434,32 @@ def test_without_prefetch_the_merged_observation_search_asks_for_the_diagnostic_
     assert sent["patient"] == ["p1"]
     assert implication in sent["code"][0].split(",")
     assert "http://loinc.org|53037-8" in sent["code"][0].split(",")
+
+
+@pytest.mark.parametrize("token_type", ["bearer", "BEARER"])
+def test_a_token_type_of_bearer_in_another_letter_case_is_accepted_and_the_token_sent(client, token_type):
+    # OAuth 2.0 token_type values are case-insensitive (RFC 6749 §5.1, §7.1); the call
+    # used to fail with a 400 "fhirAuthorization.token_type: Input should be 'Bearer'"
+    body = patient_view_request(
+        fhirServer=FHIR_BASE,
+        fhirAuthorization={"access_token": "tok-123", "token_type": token_type, "expires_in": 300,
+                           "scope": "patient/*.read", "subject": "mbc-cds", "patient": "p1"},
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        mock_everything_empty(rsps)
+        response = client.post(SERVICE, json=body)
+        assert rsps.calls and all(c.request.headers["Authorization"] == "Bearer tok-123" for c in rsps.calls)
+    assert response.status_code == 200
+    assert response.get_json()["cards"][0]["source"]["topic"]["code"] == "patient-summary"
+
+
+def test_a_token_type_other_than_bearer_is_still_a_400_naming_the_field(client):
+    body = patient_view_request(
+        fhirServer=FHIR_BASE,
+        fhirAuthorization={"access_token": "tok-123", "token_type": "MAC", "expires_in": 300,
+                           "scope": "patient/*.read", "subject": "mbc-cds"},
+    )
+    with responses.RequestsMock():  # nothing may be fetched
+        response = client.post(SERVICE, json=body)
+    assert response.status_code == 400
+    assert "fhirAuthorization.token_type" in response.get_json()["message"]
