@@ -323,3 +323,21 @@ def test_a_bearer_token_that_fails_gets_the_invalid_token_challenge(auth_on_clie
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
     assert response.get_json()["message"] == "malformed token"
+
+
+@pytest.mark.parametrize("method, path", [
+    ("post", SERVICE + "/"), ("get", "/cds-services/"), ("post", SERVICE + "/feedback/"),
+])
+def test_a_url_with_a_trailing_slash_is_a_404_that_says_the_slash_is_the_problem(client, method, path):
+    # it used to say only "no such endpoint; discovery is at /cds-services", which reads
+    # as a wrong service id when the base URL was configured with a trailing '/'
+    response = getattr(client, method)(path, json=patient_view_request(prefetch=empty_prefetch()))
+    assert response.status_code == 404
+    assert "Location" not in response.headers
+    assert "ends with '/'" in response.get_json()["message"]
+
+
+def test_an_unknown_path_with_a_trailing_slash_keeps_the_plain_404_message(client):
+    response = client.post("/cds-services/nope/extra/", json={})
+    assert response.status_code == 404
+    assert response.get_json()["message"] == "no such endpoint; discovery is at /cds-services"
