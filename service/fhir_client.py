@@ -364,6 +364,11 @@ class FHIRClient:
         if 300 <= status < 400:
             raise FHIRBadResponse(f"the FHIR server redirected ({status}); redirects are not followed")
         if status in (401, 403):
+            if not self._token:
+                # The usual cause then: the hook request carried no fhirAuthorization
+                # (CDS Hooks 2.0.1: the service presents the client's access_token)
+                raise FHIRAuthError(f"the FHIR server refused access ({status}) to a request without a "
+                                    "bearer token: the hook request had no fhirAuthorization")
             raise FHIRAuthError(f"the FHIR server refused access ({status})")
         if status in (404, 410):
             raise FHIRNotFound(f"not found on the FHIR server ({status})")

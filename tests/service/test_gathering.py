@@ -463,3 +463,31 @@ def test_a_token_type_other_than_bearer_is_still_a_400_naming_the_field(client):
         response = client.post(SERVICE, json=body)
     assert response.status_code == 400
     assert "fhirAuthorization.token_type" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_fhir_server_refusing_a_call_without_fhir_authorization_is_a_412_that_names_the_missing_token(
+        client, status):
+    # it used to say only "the FHIR server refused access (401)", the same as for a token
+    # the server rejects, which sends the integration team after the wrong problem
+    body = patient_view_request(fhirServer=FHIR_BASE)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + ".*"), status=status, json={})
+        response = client.post(SERVICE, json=body)
+        assert all("Authorization" not in c.request.headers for c in rsps.calls)
+    assert response.status_code == 412
+    assert "the hook request had no fhirAuthorization" in response.get_json()["message"]
+
+
+def test_a_fhir_server_refusing_the_token_sent_is_a_412_that_does_not_blame_a_missing_token(client):
+    body = patient_view_request(
+        fhirServer=FHIR_BASE,
+        fhirAuthorization={"access_token": "tok-123", "token_type": "Bearer", "expires_in": 300,
+                           "scope": "patient/*.read", "subject": "mbc-cds", "patient": "p1"},
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + ".*"), status=401, json={})
+        response = client.post(SERVICE, json=body)
+    assert response.status_code == 412
+    message = response.get_json()["message"]
+    assert "refused access (401)" in message and "fhirAuthorization" not in message
