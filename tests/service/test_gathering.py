@@ -491,3 +491,47 @@ def test_a_fhir_server_refusing_the_token_sent_is_a_412_that_does_not_blame_a_mi
     assert response.status_code == 412
     message = response.get_json()["message"]
     assert "refused access (401)" in message and "fhirAuthorization" not in message
+
+
+def test_a_fhir_server_error_with_an_operation_outcome_is_a_412_that_repeats_what_the_server_said(client):
+    # it used to say only "the FHIR server answered HTTP 400", hiding the reason the
+    # server gave (FHIR R4 http.html: an error answer carries an OperationOutcome)
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "not-supported",
+         "diagnostics": "Unknown search parameter <code> system http://snomed.info/sct"}]}
+    body = patient_view_request(fhirServer=FHIR_BASE)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Patient/p1", json=PATIENT)
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Observation\?.*"), status=400, json=outcome)
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/\w+\?patient=p1.*"), json=searchset([]))
+        response = client.post(SERVICE, json=body)
+    assert response.status_code == 412
+    message = response.get_json()["message"]
+    assert ("the FHIR server answered HTTP 400 (the server says: Unknown search parameter code system "
+            "http://snomed.info/sct)") in message  # one line, no markup
+    assert ("clinicalFindings" in message or "tumorMarkers" in message) and "conditions" not in message
+
+
+def test_a_search_answered_with_an_operation_outcome_is_a_412_that_repeats_what_the_server_said(client):
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "fatal", "code": "exception", "details": {"text": "Search index is rebuilding"}}]}
+    body = patient_view_request(fhirServer=FHIR_BASE)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Patient/p1", json=PATIENT)
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/\w+\?patient=p1.*"), json=outcome)
+        response = client.post(SERVICE, json=body)
+    assert response.status_code == 412
+    assert "did not return a Bundle (the server says: Search index is rebuilding)" in response.get_json()["message"]
+
+
+def test_what_a_fhir_server_said_in_its_capability_error_is_not_logged(client, caplog):
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "exception", "diagnostics": "patient Jane Doe 1960-01-01 locked"}]}
+    body = patient_view_request(fhirServer=FHIR_BASE)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/metadata", status=500, json=outcome)
+        mock_everything_empty(rsps)
+        with caplog.at_level("INFO", logger="mbc_cds"):
+            response = client.post(SERVICE, json=body)
+    assert response.status_code == 200
+    assert "Jane Doe" not in caplog.text
