@@ -173,9 +173,15 @@ def _register_error_handlers(app: Flask) -> None:
             405: "method not allowed here",
             413: "request body is larger than allowed",
         }
+        message = messages.get(error.code, error.description or error.name)
+        if error.code == 404 and _only_a_trailing_slash_too_many(app):
+            # A base URL configured with a trailing '/' is a usual EHR set-up slip: say so
+            # (CDS Hooks 2.0.1 §Discovery / §Calling a CDS Service: {baseUrl}/cds-services/{id}).
+            message = ("no such endpoint: the path ends with '/'; CDS Hooks URLs do not "
+                       "(discovery is /cds-services, a service /cds-services/{id})")
         response = jsonify({
             "error": (error.name or "error").lower().replace(" ", "-"),
-            "message": messages.get(error.code, error.description or error.name),
+            "message": message,
         })
         response.status_code = error.code or 500
         # e.g. Allow on a 405 (RFC 9110 15.5.6: MUST), kept from Werkzeug's response
@@ -191,3 +197,16 @@ def _register_error_handlers(app: Flask) -> None:
         response = jsonify({"error": "internal-error", "message": "the service failed unexpectedly"})
         response.status_code = 500
         return response
+
+
+def _only_a_trailing_slash_too_many(app: Flask) -> bool:
+    """Whether the request's path names an endpoint once its trailing '/' is dropped."""
+    path = request.path
+    if len(path) < 2 or not path.endswith("/") or path.endswith("//"):
+        return False
+    adapter = app.url_map.bind("localhost")
+    try:
+        adapter.match(path[:-1], method=request.method if request.method != "OPTIONS" else "GET")
+    except HTTPException:
+        return False
+    return True

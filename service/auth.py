@@ -457,12 +457,12 @@ replay_cache = ReplayCache()
 # -- authenticate --------------------------------------------------------------------------
 
 
-def _fail(reason: str, iss: Any = None) -> Unauthorized:
+def _fail(reason: str, iss: Any = None, *, token_sent: bool = True) -> Unauthorized:
     fields = {"reason": reason}
     if isinstance(iss, str):
         fields["iss"] = iss[:200]
     log.warning("client authentication failed", extra={"fields": fields})
-    return Unauthorized(reason)
+    return Unauthorized(reason, "invalid_token" if token_sent else None)
 
 
 def allowed_algorithms(settings) -> list[str]:
@@ -474,12 +474,14 @@ def authenticate(flask_request, settings, audience: str) -> Client | None:
         return None
     header_value = flask_request.headers.get("Authorization")
     if not header_value:
-        raise _fail("missing bearer token")
+        raise _fail("missing bearer token", token_sent=False)
     if len(header_value) > MAX_TOKEN_CHARS:
         raise _fail("bearer token too large")
     match = _BEARER.match(header_value)
     if not match:
-        raise _fail("Authorization must be 'Bearer <JWT>'")
+        # another scheme (Basic ...) carries no bearer token at all: RFC 6750 §3.1
+        bearer_scheme = header_value.split(" ", 1)[0].lower() == "bearer"
+        raise _fail("Authorization must be 'Bearer <JWT>'", token_sent=bearer_scheme)
     token = match.group(1)
 
     try:

@@ -25,8 +25,11 @@ class Unauthorized(ServiceError):
     status = 401
     code = "unauthorized"
 
-    def __init__(self, message: str):
-        super().__init__(message, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    def __init__(self, message: str, error_code: str | None = "invalid_token"):
+        # RFC 6750 §3.1: a request without credentials (or with another scheme) gets
+        # the bare challenge, no error code; a token that fails gets invalid_token
+        challenge = f'Bearer error="{error_code}"' if error_code else "Bearer"
+        super().__init__(message, {"WWW-Authenticate": challenge})
 
 
 class NotFound(ServiceError):

@@ -95,7 +95,8 @@ class RevincludeSupport:
             declared = declared_patient_revincludes(client.capability_statement())
             keep = self.ttl
         except FHIRError as exc:
-            log.info("FHIR server capabilities not read (%s); searching without _revinclude", exc)
+            # exc.reason, not str(exc): what the server's OperationOutcome says is not logged
+            log.info("FHIR server capabilities not read (%s); searching without _revinclude", exc.reason)
             declared, keep = NONE, self.retry_after
         self._remember(client.base_url, declared, keep)
         return declared

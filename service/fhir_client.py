@@ -39,10 +39,24 @@ from service.schemas import raw_json_too_deep
 
 FHIR_JSON = "application/fhir+json"
 MAX_JSON_DEPTH = 64
+MAX_ERROR_BODY_BYTES = 64 * 1024  # an error answer's OperationOutcome, read for its reason
 
 
 class FHIRError(Exception):
-    """The FHIR server could not give us the data (message safe to show)."""
+    """The FHIR server could not give us the data (message safe to show).
+
+    server_says: what the server's OperationOutcome said, cleaned and clipped; part of
+    the message shown to the caller (str), never of `reason`, which is what gets logged
+    (a server's text may name the patient).
+    """
+
+    def __init__(self, reason: str, server_says: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.server_says = server_says
+
+    def __str__(self) -> str:
+        return f"{self.reason} (the server says: {self.server_says})" if self.server_says else self.reason
 
 
 class FHIRUnreachable(FHIRError):
@@ -253,7 +267,7 @@ class FHIRClient:
             seen_urls.add(url)
             bundle = self._get_json(url, headers)
             if bundle.get("resourceType") != "Bundle":
-                raise FHIRBadResponse(f"search {kind} did not return a Bundle")
+                raise FHIRBadResponse(f"search {kind} did not return a Bundle", _first_error(bundle))
             if strict and bundle_warns(bundle):
                 raise FHIRSearchQualified(f"search {kind}: the FHIR server qualified its results with a warning")
             if echoed and page == 0 and not _parameters_echoed(path, bundle, echoed):
@@ -340,7 +354,7 @@ class FHIRClient:
         except requests.RequestException as exc:
             raise FHIRUnreachable("the FHIR server could not be reached") from exc
         with response:
-            self._check_status(response)
+            self._check_status(response, started)
             content_type = response.headers.get("Content-Type", "")
             if "html" in content_type.lower():
                 raise FHIRBadResponse("the FHIR server returned HTML, not FHIR JSON")
@@ -357,21 +371,43 @@ class FHIRClient:
             raise FHIRBadResponse("the FHIR server returned JSON that is not a resource")
         return data
 
-    def _check_status(self, response: requests.Response) -> None:
+    def _check_status(self, response: requests.Response, started: float) -> None:
         status = response.status_code
         if 200 <= status < 300:
             return
         if 300 <= status < 400:
             raise FHIRBadResponse(f"the FHIR server redirected ({status}); redirects are not followed")
-        if status in (401, 403):
-            raise FHIRAuthError(f"the FHIR server refused access ({status})")
         if status in (404, 410):
             raise FHIRNotFound(f"not found on the FHIR server ({status})")
-        raise FHIRBadResponse(f"the FHIR server answered HTTP {status}")
+        # FHIR R4 http.html: an error answer SHOULD carry an OperationOutcome; what it
+        # says ("unknown search parameter", "insufficient scope") is what an integration
+        # team needs from the 412
+        said = self._outcome_said(response, started)
+        if status in (401, 403):
+            if not self._token:
+                # The usual cause then: the hook request carried no fhirAuthorization
+                # (CDS Hooks 2.0.1: the service presents the client's access_token)
+                raise FHIRAuthError(f"the FHIR server refused access ({status}) to a request without a "
+                                    "bearer token: the hook request had no fhirAuthorization", said)
+            raise FHIRAuthError(f"the FHIR server refused access ({status})", said)
+        raise FHIRBadResponse(f"the FHIR server answered HTTP {status}", said)
 
-    def _read_bounded(self, response: requests.Response, started: float) -> bytes:
+    def _outcome_said(self, response: requests.Response, started: float) -> str | None:
+        """The first error issue of an error answer's OperationOutcome (outcome_errors),
+        else None. Read within the usual bounds; an unreadable body just says nothing."""
+        if "html" in response.headers.get("Content-Type", "").lower():
+            return None
+        try:
+            body = self._read_bounded(response, started, MAX_ERROR_BODY_BYTES)
+            outcome = orjson.loads(body) if not raw_json_too_deep(body, self.max_depth) else None
+        except (FHIRError, orjson.JSONDecodeError):
+            return None
+        return _first_error(outcome)
+
+    def _read_bounded(self, response: requests.Response, started: float, max_bytes: int | None = None) -> bytes:
+        max_bytes = max_bytes or self.max_bytes
         declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared and declared.isdigit() and int(declared) > max_bytes:
             raise FHIRBadResponse("the FHIR server response is larger than allowed")
         chunks, size = [], 0
         raw = response.raw
@@ -384,7 +420,7 @@ class FHIRClient:
                 if not chunk:
                     break
                 size += len(chunk)
-                if size > self.max_bytes:
+                if size > max_bytes:
                     raise FHIRBadResponse("the FHIR server response is larger than allowed")
                 chunks.append(chunk)
         except FHIRError:
@@ -467,20 +503,37 @@ def bundle_errors(bundle: dict) -> list[str]:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not (isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome"):
             continue
-        issues = resource.get("issue")
-        for issue in issues if isinstance(issues, list) else ():
-            if not (isinstance(issue, dict) and issue.get("severity") in ("fatal", "error")):
-                continue
-            details = issue.get("details")
-            texts = [details.get("text") if isinstance(details, dict) else None,
-                     issue.get("diagnostics"), issue.get("code")]
-            text = next((t for t in texts if isinstance(t, str) and t.strip()), "no reason given")
-            text = " ".join(_CONTROL_OR_MARKUP.sub(" ", text).split())
-            if len(text) > MAX_PROBLEM_CHARS:
-                text = text[: MAX_PROBLEM_CHARS - 1].rstrip() + "…"
+        for text in outcome_errors(resource):
             if text not in found:
                 found.append(text)
     return found[:MAX_PROBLEMS]
+
+
+def _first_error(value) -> str | None:
+    """The first error issue of an OperationOutcome (outcome_errors), or None."""
+    if isinstance(value, dict) and value.get("resourceType") == "OperationOutcome":
+        said = outcome_errors(value)
+        return said[0] if said else None
+    return None
+
+
+def outcome_errors(outcome: dict) -> list[str]:
+    """What the error/fatal issues of one OperationOutcome say, cleaned and clipped
+    as bundle_errors describes."""
+    found: list[str] = []
+    issues = outcome.get("issue")
+    for issue in issues if isinstance(issues, list) else ():
+        if not (isinstance(issue, dict) and issue.get("severity") in ("fatal", "error")):
+            continue
+        details = issue.get("details")
+        texts = [details.get("text") if isinstance(details, dict) else None,
+                 issue.get("diagnostics"), issue.get("code")]
+        text = next((t for t in texts if isinstance(t, str) and t.strip()), "no reason given")
+        text = " ".join(_CONTROL_OR_MARKUP.sub(" ", text).split())
+        if len(text) > MAX_PROBLEM_CHARS:
+            text = text[: MAX_PROBLEM_CHARS - 1].rstrip() + "…"
+        found.append(text)
+    return found
 
 
 def bundle_warns(bundle: dict) -> bool:

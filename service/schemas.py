@@ -28,6 +28,8 @@ class _Tolerant(BaseModel):
 
 class FhirAuthorization(_Tolerant):
     access_token: str = Field(min_length=1, max_length=16384, repr=False)
+    # CDS Hooks 2.0.1 fhirAuthorization: fixed value "Bearer"; an OAuth 2.0 token_type
+    # is case-insensitive (RFC 6749 §5.1, §7.1), so "bearer" is the same type
     token_type: Literal["Bearer"]
     # CDS Hooks: an integer; strict, so true, "300" and 300.0 are refused, not coerced
     expires_in: int = Field(ge=0, strict=True)
@@ -35,6 +37,11 @@ class FhirAuthorization(_Tolerant):
     scope: str = Field(min_length=1, max_length=8192)
     subject: str = Str
     patient: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @field_validator("token_type", mode="before")
+    @classmethod
+    def _bearer_in_any_case(cls, value: Any) -> Any:
+        return "Bearer" if isinstance(value, str) and value.lower() == "bearer" else value
 
 
 class PatientViewContext(_Tolerant):

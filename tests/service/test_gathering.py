@@ -434,3 +434,104 @@ def test_without_prefetch_the_merged_observation_search_asks_for_the_diagnostic_
     assert sent["patient"] == ["p1"]
     assert implication in sent["code"][0].split(",")
     assert "http://loinc.org|53037-8" in sent["code"][0].split(",")
+
+
+@pytest.mark.parametrize("token_type", ["bearer", "BEARER"])
+def test_a_token_type_of_bearer_in_another_letter_case_is_accepted_and_the_token_sent(client, token_type):
+    # OAuth 2.0 token_type values are case-insensitive (RFC 6749 §5.1, §7.1); the call
+    # used to fail with a 400 "fhirAuthorization.token_type: Input should be 'Bearer'"
+    body = patient_view_request(
+        fhirServer=FHIR_BASE,
+        fhirAuthorization={"access_token": "tok-123", "token_type": token_type, "expires_in": 300,
+                           "scope": "patient/*.read", "subject": "mbc-cds", "patient": "p1"},
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        mock_everything_empty(rsps)
+        response = client.post(SERVICE, json=body)
+        assert rsps.calls and all(c.request.headers["Authorization"] == "Bearer tok-123" for c in rsps.calls)
+    assert response.status_code == 200
+    assert response.get_json()["cards"][0]["source"]["topic"]["code"] == "patient-summary"
+
+
+def test_a_token_type_other_than_bearer_is_still_a_400_naming_the_field(client):
+    body = patient_view_request(
+        fhirServer=FHIR_BASE,
+        fhirAuthorization={"access_token": "tok-123", "token_type": "MAC", "expires_in": 300,
+                           "scope": "patient/*.read", "subject": "mbc-cds"},
+    )
+    with responses.RequestsMock():  # nothing may be fetched
+        response = client.post(SERVICE, json=body)
+    assert response.status_code == 400
+    assert "fhirAuthorization.token_type" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_fhir_server_refusing_a_call_without_fhir_authorization_is_a_412_that_names_the_missing_token(
+        client, status):
+    # it used to say only "the FHIR server refused access (401)", the same as for a token
+    # the server rejects, which sends the integration team after the wrong problem
+    body = patient_view_request(fhirServer=FHIR_BASE)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + ".*"), status=status, json={})
+        response = client.post(SERVICE, json=body)
+        assert all("Authorization" not in c.request.headers for c in rsps.calls)
+    assert response.status_code == 412
+    assert "the hook request had no fhirAuthorization" in response.get_json()["message"]
+
+
+def test_a_fhir_server_refusing_the_token_sent_is_a_412_that_does_not_blame_a_missing_token(client):
+    body = patient_view_request(
+        fhirServer=FHIR_BASE,
+        fhirAuthorization={"access_token": "tok-123", "token_type": "Bearer", "expires_in": 300,
+                           "scope": "patient/*.read", "subject": "mbc-cds", "patient": "p1"},
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + ".*"), status=401, json={})
+        response = client.post(SERVICE, json=body)
+    assert response.status_code == 412
+    message = response.get_json()["message"]
+    assert "refused access (401)" in message and "fhirAuthorization" not in message
+
+
+def test_a_fhir_server_error_with_an_operation_outcome_is_a_412_that_repeats_what_the_server_said(client):
+    # it used to say only "the FHIR server answered HTTP 400", hiding the reason the
+    # server gave (FHIR R4 http.html: an error answer carries an OperationOutcome)
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "not-supported",
+         "diagnostics": "Unknown search parameter <code> system http://snomed.info/sct"}]}
+    body = patient_view_request(fhirServer=FHIR_BASE)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Patient/p1", json=PATIENT)
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Observation\?.*"), status=400, json=outcome)
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/\w+\?patient=p1.*"), json=searchset([]))
+        response = client.post(SERVICE, json=body)
+    assert response.status_code == 412
+    message = response.get_json()["message"]
+    assert ("the FHIR server answered HTTP 400 (the server says: Unknown search parameter code system "
+            "http://snomed.info/sct)") in message  # one line, no markup
+    assert ("clinicalFindings" in message or "tumorMarkers" in message) and "conditions" not in message
+
+
+def test_a_search_answered_with_an_operation_outcome_is_a_412_that_repeats_what_the_server_said(client):
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "fatal", "code": "exception", "details": {"text": "Search index is rebuilding"}}]}
+    body = patient_view_request(fhirServer=FHIR_BASE)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Patient/p1", json=PATIENT)
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/\w+\?patient=p1.*"), json=outcome)
+        response = client.post(SERVICE, json=body)
+    assert response.status_code == 412
+    assert "did not return a Bundle (the server says: Search index is rebuilding)" in response.get_json()["message"]
+
+
+def test_what_a_fhir_server_said_in_its_capability_error_is_not_logged(client, caplog):
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "exception", "diagnostics": "patient Jane Doe 1960-01-01 locked"}]}
+    body = patient_view_request(fhirServer=FHIR_BASE)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/metadata", status=500, json=outcome)
+        mock_everything_empty(rsps)
+        with caplog.at_level("INFO", logger="mbc_cds"):
+            response = client.post(SERVICE, json=body)
+    assert response.status_code == 200
+    assert "Jane Doe" not in caplog.text

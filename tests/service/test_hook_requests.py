@@ -295,3 +295,49 @@ def test_a_plain_utf_8_body_is_accepted_with_an_explicit_charset_or_identity_enc
     headers = {"Content-Encoding": encoding} if encoding else {}
     body = json.dumps(patient_view_request(prefetch=empty_prefetch())).encode()
     assert _raw_post(client, body, content_type, **headers).status_code == 200
+
+
+@pytest.fixture
+def auth_on_client(tmp_path):
+    from service.app import create_app
+
+    app = create_app({"auth": "on", "public_url": "https://cds.example.org",
+                      "database_url": f"sqlite:///{tmp_path}/feedback.sqlite"})
+    return app.test_client()
+
+
+@pytest.mark.parametrize("path", [SERVICE, SERVICE + "/feedback"])
+@pytest.mark.parametrize("authorization", [None, "Basic Zm9vOmJhcg=="])
+def test_a_call_without_a_bearer_token_gets_the_bare_bearer_challenge(auth_on_client, path, authorization):
+    # RFC 6750 §3.1: a request that carries no token (none, or another scheme) gets
+    # WWW-Authenticate: Bearer without an error code; it used to say error="invalid_token"
+    headers = {"Authorization": authorization} if authorization else {}
+    response = auth_on_client.post(path, json=patient_view_request(prefetch=empty_prefetch()), headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_bearer_token_that_fails_gets_the_invalid_token_challenge(auth_on_client):
+    response = auth_on_client.post(SERVICE, json=patient_view_request(prefetch=empty_prefetch()),
+                                   headers={"Authorization": "Bearer not.a.jwt"})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    assert response.get_json()["message"] == "malformed token"
+
+
+@pytest.mark.parametrize("method, path", [
+    ("post", SERVICE + "/"), ("get", "/cds-services/"), ("post", SERVICE + "/feedback/"),
+])
+def test_a_url_with_a_trailing_slash_is_a_404_that_says_the_slash_is_the_problem(client, method, path):
+    # it used to say only "no such endpoint; discovery is at /cds-services", which reads
+    # as a wrong service id when the base URL was configured with a trailing '/'
+    response = getattr(client, method)(path, json=patient_view_request(prefetch=empty_prefetch()))
+    assert response.status_code == 404
+    assert "Location" not in response.headers
+    assert "ends with '/'" in response.get_json()["message"]
+
+
+def test_an_unknown_path_with_a_trailing_slash_keeps_the_plain_404_message(client):
+    response = client.post("/cds-services/nope/extra/", json={})
+    assert response.status_code == 404
+    assert response.get_json()["message"] == "no such endpoint; discovery is at /cds-services"
