@@ -584,6 +584,8 @@ class Group:
     # about the same drugs takes them over: safety_card)
     reasons_not: list = field(default_factory=list)
     not_indicated_card: "Card | None" = None
+    # the card's "Also not documented" facts (biomarker requirements unmet): taken over with it
+    missing_not: list = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, tuple[str, ...]]:
@@ -1082,7 +1084,7 @@ class _Checker:
         if reasons:
             if not self.concerns_focus(g):
                 return []
-            g.reasons_not = reasons
+            g.reasons_not, g.missing_not = reasons, missing
             g.not_indicated_card = self.not_indicated_card(g, reasons, missing)
             return [g.not_indicated_card]
         by_test: dict[str, list[tuple[BiomarkerRule, Finding]]] = {}
@@ -2108,19 +2110,24 @@ class _Checker:
                  "", "**Documented facts**", self._fact(f), "", f"**Label / trial**: {s.text} ({self._source_title(s.source)})"]
         # a critical stop for drugs whose not-indicated card gives the same or further facts (T-DXd
         # drafted after symptomatic ILD on T-DXd: the label's permanent stop, B.11, and "already
-        # treated"): one card, the critical one, says them all and offers that card's replacements
+        # treated"): one card, the critical one, says them all and offers that card's replacements.
+        # Only for one regimen: the replacements are each not-indicated card's own (T-DXd and
+        # Dato-DXd both drafted keep their two cards, or their replacements would be lost)
         groups = list({id(drug_group[n]): drug_group[n] for n in names}.values())
-        took_over = s.indicator == "critical" and all(
+        took_over = s.indicator == "critical" and len(groups) == 1 and all(
             g.not_indicated_card is not None and set(g.focus) <= set(names) for g in groups)
         if took_over:
             lines += ["", "**Not indicated either (documented facts)**"]
             lines += [self._fact(x) for g in groups for x in _distinct_facts(g.reasons_not)]
+            missing = [f for g in groups for _, f in g.missing_not]
+            if missing:  # as the not-indicated card said them
+                lines += ["", "**Also not documented**"] + [self._fact(f) for f in missing]
         lines += self._label_block(reg)
         continuing = [n for n in names if drug_group[n].continuation]
         if continuing:
             lines += ["", f"Continuation of an active order: {', '.join(continuing)}."]
         suggestions = self._removal(names) if s.indicator == "critical" else []
-        if took_over and len(groups) == 1:
+        if took_over:
             replacing, fit = self.replacements(groups[0])
             for x in replacing:
                 x.isRecommended = None  # removing the draft is the one pre-selected
@@ -2142,8 +2149,10 @@ class _Checker:
         lines += self._drafts_block(names) + self._footer()
         if s.group == "glycemic" and not self.status.deceased:  # no test orders for a deceased patient
             suggestions += self._glycemic_suggestions([drug_group[n].cand.regimen for n in names])
-            if len(suggestions) > 1:
-                suggestions[1].isRecommended = None
+            for x in suggestions[1:]:
+                # one pre-selected (at-most-one): the removal of a stopped draft, else the tests;
+                # after the replacements of a not-indicated card taken over, the tests are not
+                x.isRecommended = None
         links = self._links(reg)
         url = s.label_urls.get(names[0])
         if url:
