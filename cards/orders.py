@@ -1034,10 +1034,13 @@ class _Checker:
         if merged:
             # the drafted drug's caution about the same active drug (ribociclib with tamoxifen) is
             # this card's too: stopping that drug answers both, so one card says both
-            summary = (f"{drafted_label} drafted while {active_label} {'is' if one else 'are'} active: stop "
-                       f"{active_label if one else 'the active ones'} if switching — "
-                       + "; ".join([next(iter(pairs.values())) if len(pairs) == 1 else "no label combines them"]
-                                   + [f"{n} {s.short}" for s, n, _ in merged]))
+            head = f"{drafted_label} drafted while {active_label} {'is' if one else 'are'} active: "
+            facts = "; ".join([next(iter(pairs.values())) if len(pairs) == 1 else "no label combines them"]
+                              + [f"{n} {s.short}" for s, n, _ in merged])
+            stop = f"stop {active_label if one else 'the active ones'} if switching — "
+            # too long to hold all three (two active drugs): clipping would cut the merged caution;
+            # the stop advice is the detail's "If this is a switch" line
+            summary = head + stop + facts if len(head + stop + facts) <= MAX_SUMMARY else head + facts
         card = self._not_indicated_topic_card(reg, summary, lines, [])
         if any(s.indicator == "critical" for s, _, _ in merged):
             card.indicator = "critical"  # the merged caution's own indicator, the stronger one

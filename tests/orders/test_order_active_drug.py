@@ -185,3 +185,14 @@ def test_ribociclib_drafted_alone_while_tamoxifen_is_active_keeps_its_own_tamoxi
     cards = run(on_tamoxifen(), [draft("r", "ribociclib")])
     assert [c["summary"] for c in cards if "tamoxifen" in c["summary"]] == [
         f"Ribociclib: with tamoxifen ({ago(60)}) — caution"]
+
+
+def test_the_merged_tamoxifen_caution_stays_in_the_summary_when_two_active_drugs_make_it_long():
+    # two active drugs named: the summary would be clipped before "ribociclib with tamoxifen" (C.2
+    # safety overlays); the stop advice it drops is the detail's "If this is a switch" line
+    cards = run(on_first_line("tamoxifen", "palbociclib", ref="MedicationStatement/tam"),
+                [draft("e", "exemestane"), draft("r", "ribociclib")])
+    [card] = [c for c in cards if "tamoxifen" in c["summary"]]
+    assert card["summary"] == ("Exemestane and ribociclib drafted while tamoxifen and palbociclib are active: "
+                               "no label combines them; ribociclib with tamoxifen")
+    assert "- If this is a switch, stop the active tamoxifen and palbociclib orders" in card["detail"]
