@@ -638,6 +638,14 @@ class _Checker:
         self.to_be_given = {n for n, refs in state.therapy.to_be_given.items()
                             if n in DRUGS and not set(refs) <= draft_refs}
         self.pool = self.drafted | set(self.active) | self.to_be_given
+        # active drugs this session ends, the switch the active-drug card asks for: a draft names
+        # the order as the one it replaces (FHIR R4 MedicationRequest.priorPrescription) or
+        # prohibits the drug (doNotPerform); not taken *with* a drafted drug (safety with_drugs)
+        replaced = {d.order.prior_prescription for d in drafts if d.order.prior_prescription}
+        self.ending = {a for a, srcs in self.active.items()
+                       if a not in self.drafted and a not in self.to_be_given
+                       and (replaced & {x.reference for x in srcs}
+                            or any(dr.name == a for o in self.prohibiting for dr in o.drugs))}
         # drugs an extra-drug card names (extra_drug_cards): no partner card of their own
         self.extra_names: set[str] = set()
         self.has_ofs = any(DRUGS[n].drug_class == "ovarian-suppression" for n in self.pool)
@@ -2092,7 +2100,7 @@ class _Checker:
 
     def _with_drugs_finding(self, name: str, others: frozenset[str]) -> Finding:
         """Which of `others` is drafted or active alongside `name` (the fact, with its resources)."""
-        present = sorted(others & self.pool)
+        present = sorted(others & (self.pool - self.ending))
         if not present:
             return Finding(False, "")
         srcs = [Source(reference=d.reference) for d in self.drafts if d.reference and set(d.names) & set(present)]
