@@ -584,6 +584,8 @@ class Group:
     # about the same drugs takes them over: safety_card)
     reasons_not: list = field(default_factory=list)
     not_indicated_card: "Card | None" = None
+    # the card's "Also not documented" facts (biomarker requirements unmet): taken over with it
+    missing_not: list = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, tuple[str, ...]]:
@@ -636,6 +638,14 @@ class _Checker:
         self.to_be_given = {n for n, refs in state.therapy.to_be_given.items()
                             if n in DRUGS and not set(refs) <= draft_refs}
         self.pool = self.drafted | set(self.active) | self.to_be_given
+        # active drugs this session ends, the switch the active-drug card asks for: a draft names
+        # the order as the one it replaces (FHIR R4 MedicationRequest.priorPrescription) or
+        # prohibits the drug (doNotPerform); not taken *with* a drafted drug (safety with_drugs)
+        replaced = {d.order.prior_prescription for d in drafts if d.order.prior_prescription}
+        self.ending = {a for a, srcs in self.active.items()
+                       if a not in self.drafted and a not in self.to_be_given
+                       and (replaced & {x.reference for x in srcs}
+                            or any(dr.name == a for o in self.prohibiting for dr in o.drugs))}
         # drugs an extra-drug card names (extra_drug_cards): no partner card of their own
         self.extra_names: set[str] = set()
         self.has_ofs = any(DRUGS[n].drug_class == "ovarian-suppression" for n in self.pool)
@@ -1032,10 +1042,13 @@ class _Checker:
         if merged:
             # the drafted drug's caution about the same active drug (ribociclib with tamoxifen) is
             # this card's too: stopping that drug answers both, so one card says both
-            summary = (f"{drafted_label} drafted while {active_label} {'is' if one else 'are'} active: stop "
-                       f"{active_label if one else 'the active ones'} if switching — "
-                       + "; ".join([next(iter(pairs.values())) if len(pairs) == 1 else "no label combines them"]
-                                   + [f"{n} {s.short}" for s, n, _ in merged]))
+            head = f"{drafted_label} drafted while {active_label} {'is' if one else 'are'} active: "
+            facts = "; ".join([next(iter(pairs.values())) if len(pairs) == 1 else "no label combines them"]
+                              + [f"{n} {s.short}" for s, n, _ in merged])
+            stop = f"stop {active_label if one else 'the active ones'} if switching — "
+            # too long to hold all three (two active drugs): clipping would cut the merged caution;
+            # the stop advice is the detail's "If this is a switch" line
+            summary = head + stop + facts if len(head + stop + facts) <= MAX_SUMMARY else head + facts
         card = self._not_indicated_topic_card(reg, summary, lines, [])
         if any(s.indicator == "critical" for s, _, _ in merged):
             card.indicator = "critical"  # the merged caution's own indicator, the stronger one
@@ -1082,7 +1095,7 @@ class _Checker:
         if reasons:
             if not self.concerns_focus(g):
                 return []
-            g.reasons_not = reasons
+            g.reasons_not, g.missing_not = reasons, missing
             g.not_indicated_card = self.not_indicated_card(g, reasons, missing)
             return [g.not_indicated_card]
         by_test: dict[str, list[tuple[BiomarkerRule, Finding]]] = {}
@@ -2087,7 +2100,7 @@ class _Checker:
 
     def _with_drugs_finding(self, name: str, others: frozenset[str]) -> Finding:
         """Which of `others` is drafted or active alongside `name` (the fact, with its resources)."""
-        present = sorted(others & self.pool)
+        present = sorted(others & (self.pool - self.ending))
         if not present:
             return Finding(False, "")
         srcs = [Source(reference=d.reference) for d in self.drafts if d.reference and set(d.names) & set(present)]
@@ -2108,19 +2121,24 @@ class _Checker:
                  "", "**Documented facts**", self._fact(f), "", f"**Label / trial**: {s.text} ({self._source_title(s.source)})"]
         # a critical stop for drugs whose not-indicated card gives the same or further facts (T-DXd
         # drafted after symptomatic ILD on T-DXd: the label's permanent stop, B.11, and "already
-        # treated"): one card, the critical one, says them all and offers that card's replacements
+        # treated"): one card, the critical one, says them all and offers that card's replacements.
+        # Only for one regimen: the replacements are each not-indicated card's own (T-DXd and
+        # Dato-DXd both drafted keep their two cards, or their replacements would be lost)
         groups = list({id(drug_group[n]): drug_group[n] for n in names}.values())
-        took_over = s.indicator == "critical" and all(
+        took_over = s.indicator == "critical" and len(groups) == 1 and all(
             g.not_indicated_card is not None and set(g.focus) <= set(names) for g in groups)
         if took_over:
             lines += ["", "**Not indicated either (documented facts)**"]
             lines += [self._fact(x) for g in groups for x in _distinct_facts(g.reasons_not)]
+            missing = [f for g in groups for _, f in g.missing_not]
+            if missing:  # as the not-indicated card said them
+                lines += ["", "**Also not documented**"] + [self._fact(f) for f in missing]
         lines += self._label_block(reg)
         continuing = [n for n in names if drug_group[n].continuation]
         if continuing:
             lines += ["", f"Continuation of an active order: {', '.join(continuing)}."]
         suggestions = self._removal(names) if s.indicator == "critical" else []
-        if took_over and len(groups) == 1:
+        if took_over:
             replacing, fit = self.replacements(groups[0])
             for x in replacing:
                 x.isRecommended = None  # removing the draft is the one pre-selected
@@ -2142,8 +2160,10 @@ class _Checker:
         lines += self._drafts_block(names) + self._footer()
         if s.group == "glycemic" and not self.status.deceased:  # no test orders for a deceased patient
             suggestions += self._glycemic_suggestions([drug_group[n].cand.regimen for n in names])
-            if len(suggestions) > 1:
-                suggestions[1].isRecommended = None
+            for x in suggestions[1:]:
+                # one pre-selected (at-most-one): the removal of a stopped draft, else the tests;
+                # after the replacements of a not-indicated card taken over, the tests are not
+                x.isRecommended = None
         links = self._links(reg)
         url = s.label_urls.get(names[0])
         if url:

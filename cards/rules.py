@@ -1621,6 +1621,16 @@ def needs_ovarian_suppression(state, ctx):
                                     f.ovarian_suppression_not_current_sources if val else ()))
 
 
+def _suppression_by_drug(state) -> tuple:
+    """The GnRH-agonist records among those the documented suppression counts
+    (PatientFactors.ovarian_suppression_sources: an active ovarian-suppression drug, not an
+    oophorectomy or ablation, which the mapping counts instead of a drug when both are there)."""
+    counted = {s.reference for s in state.factors.ovarian_suppression_sources}
+    return tuple(s for e in state.therapy.exposures if e.active
+                 and any(d.drug_class == "ovarian-suppression" for d in e.drugs)
+                 for s in e.sources if s.reference in counted)
+
+
 @rule
 def suppression_to_continue(state, ctx, men: bool = False):
     """The suppression an endocrine-based card needs is documented, so the card names it as a
@@ -1633,6 +1643,9 @@ def suppression_to_continue(state, ctx, men: bool = False):
     if not f.ovarian_suppression:
         return Finding(False, "No ovarian function suppression documented")
     srcs = tuple(f.ovarian_suppression_sources)
+    if not _suppression_by_drug(state):
+        # a bilateral oophorectomy or an ovarian ablation (C.3 row 15): permanent, nothing to keep going
+        return Finding(False, "Ovarian function suppression by surgery or ablation: nothing to keep going", srcs)
     if f.sex == "male":
         if not men:
             return Finding(False, "Man: the reference asks for an LHRH agonist only with an AI or inavolisib", srcs)

@@ -1582,6 +1582,23 @@ def test_fhir_every_endocrine_card_of_a_premenopausal_woman_on_goserelin_names_t
         assert "ovarian function suppression documented" not in card(cards, topic)["detail"]
 
 
+@pytest.mark.parametrize("goserelin", [False, True])
+def test_fhir_a_woman_documented_premenopausal_after_a_bilateral_oophorectomy_is_not_told_to_keep_a_suppression(
+        goserelin):
+    # C.3 row 15 counts an oophorectomy as the suppression: permanent, nothing to keep going, so the
+    # "keep it" line (said of an ongoing GnRH agonist) is not said of the surgery
+    p = de_novo("lb-bso-premeno", menopause="premenopausal", birth="1980-05-01")
+    p.add({"resourceType": "Procedure", "id": "bso", "status": "completed", "subject": {"reference": "Patient/lb-bso-premeno"},
+           "code": {"coding": [{"system": "http://snomed.info/sct", "code": "29827000", "display": "Bilateral oophorectomy"}]},
+           "performedDateTime": "2024-01-12"})
+    if goserelin:
+        p.med("goserelin", "2024-01-10")
+    _, cards = run(p, FIRST_LINE_AS_OF)
+    for topic in ("ai-cdk46i", "fulvestrant-cdk46i"):
+        detail = card(cards, topic)["detail"]
+        assert "keep it" not in detail and "needs ovarian suppression" not in card(cards, topic)["summary"], topic
+
+
 def test_fhir_a_man_on_an_lhrh_agonist_is_told_to_keep_it_with_the_aromatase_inhibitor_not_with_fulvestrant():
     # C.2 step 2: men -> AI + CDK4/6i with LHRH agonist, or fulvestrant + CDK4/6i
     p = de_novo("lb-male-ai-lhrh", gender="male", birth="1961-02-01").med("goserelin", "2024-01-25")

@@ -185,3 +185,39 @@ def test_ribociclib_drafted_alone_while_tamoxifen_is_active_keeps_its_own_tamoxi
     cards = run(on_tamoxifen(), [draft("r", "ribociclib")])
     assert [c["summary"] for c in cards if "tamoxifen" in c["summary"]] == [
         f"Ribociclib: with tamoxifen ({ago(60)}) — caution"]
+
+
+def test_the_merged_tamoxifen_caution_stays_in_the_summary_when_two_active_drugs_make_it_long():
+    # two active drugs named: the summary would be clipped before "ribociclib with tamoxifen" (C.2
+    # safety overlays); the stop advice it drops is the detail's "If this is a switch" line
+    cards = run(on_first_line("tamoxifen", "palbociclib", ref="MedicationStatement/tam"),
+                [draft("e", "exemestane"), draft("r", "ribociclib")])
+    [card] = [c for c in cards if "tamoxifen" in c["summary"]]
+    assert card["summary"] == ("Exemestane and ribociclib drafted while tamoxifen and palbociclib are active: "
+                               "no label combines them; ribociclib with tamoxifen")
+    assert "- If this is a switch, stop the active tamoxifen and palbociclib orders" in card["detail"]
+
+
+def _letrozole_replacing_tamoxifen():
+    d = draft("l", "letrozole")
+    d.prior_prescription = "MedicationStatement/tam"  # FHIR R4 MedicationRequest.priorPrescription
+    return d
+
+
+def _no_tamoxifen():
+    d = draft("no-t", "tamoxifen")
+    d.prohibits = True  # FHIR R4 MedicationRequest.doNotPerform, as mappings.build reads it
+    d.not_checked = "doNotPerform: it prohibits the drug, it does not order it"
+    return d
+
+
+@pytest.mark.parametrize("drafts", [
+    lambda: [_letrozole_replacing_tamoxifen(), draft("r", "ribociclib")],
+    lambda: [draft("l", "letrozole"), draft("r", "ribociclib"), _no_tamoxifen()],
+])
+def test_ribociclib_drafted_with_a_switch_that_ends_the_active_tamoxifen_gets_no_tamoxifen_caution(drafts):
+    # C.2 safety overlays warn on ribociclib *with* tamoxifen; a draft replacing the tamoxifen order
+    # (priorPrescription) or prohibiting tamoxifen (doNotPerform) ends it in this session, the
+    # switch the merged card asks for: it said "Ribociclib: with tamoxifen — caution" all the same
+    cards = run(on_tamoxifen(), drafts())
+    assert [c["summary"] for c in cards if "tamoxifen" in c["summary"].lower()] == []

@@ -13,7 +13,7 @@ import datetime as dt
 import pytest
 
 from mappings.state import (
-    Biomarkers, Diabetes, DraftOrder, Drug, HER2Status, LabValue, LungDisease, ReceptorStatus,
+    Biomarkers, Diabetes, DraftOrder, Drug, Exposure, HER2Status, LabValue, LungDisease, ReceptorStatus,
 )
 
 from cards.orders import order_check_cards
@@ -21,7 +21,7 @@ from cards.orders import order_check_cards
 from tests.cards.test_fhir_scenarios import after_ai_cdk46i
 from tests.orders.helpers import by_topic, checked, created_drugs, deleted, no_noise, topics
 from tests.orders.states import (
-    PID, adjuvant_relapse, after_first_line, ago, base_state, draft, src, variant,
+    PID, adjuvant_relapse, after_first_line, ago, base_state, draft, drug, src, variant,
 )
 
 
@@ -249,6 +249,51 @@ def test_tdxd_drafted_after_symptomatic_ild_on_tdxd_gets_one_critical_card_with_
     assert [s["label"] for s in card["suggestions"]][:2] == ["Remove the draft order: trastuzumab deruxtecan",
                                                            "Replace with Sacituzumab govitecan"]
     assert [s.get("isRecommended") for s in card["suggestions"]][:2] == [True, None]
+
+
+def test_tdxd_and_dato_dxd_both_drafted_and_both_not_indicated_after_ild_on_tdxd_still_get_the_replacements():
+    # the critical stop names both drafts; each not-indicated card (T-DXd given before, B.11; Dato-DXd
+    # without prior chemotherapy, B.13) keeps its facts and the regimens that fit (C.2 step 3)
+    patient = (after_ai_cdk46i("p-ild-two").regimen(("trastuzumab deruxtecan",), "2025-06-05", "2026-03-01")
+               .ild("2026-02-20", text="Grade 2 pneumonitis"))
+    state = patient.state(dt.date(2026, 4, 1))
+    drafts = [draft("t", "trastuzumab deruxtecan"), draft("d", "datopotamab deruxtecan")]
+    cards = checked(order_check_cards(state, drafts, None, "order-sign"), "p-ild-two", {d.reference for d in drafts})
+    assert cards[0]["indicator"] == "critical"
+    assert cards[0]["summary"].startswith("Trastuzumab deruxtecan + datopotamab deruxtecan: after symptomatic ILD")
+    summaries = [c["summary"] for c in cards]
+    assert any(x.startswith("Trastuzumab deruxtecan: not indicated — ILD/pneumonitis began on") for x in summaries)
+    assert any(x.startswith("Datopotamab deruxtecan: not indicated — 0 chemotherapy line(s)") for x in summaries)
+    offered = [s["label"] for c in cards for s in c.get("suggestions", [])]
+    assert "Replace with Everolimus + exemestane" in offered
+
+
+def _type_1_diabetes_after_alpelisib():
+    """Line 2 alpelisib + fulvestrant given (ended 200 days ago), type 1 diabetes, PIK3CA never tested."""
+    state = after_first_line(base_state())
+    state.therapy.exposures.append(Exposure(drugs=[drug("alpelisib"), drug("fulvestrant")], start=ago(300),
+                                            end=ago(200), setting="metastatic",
+                                            sources=[src("MedicationStatement/alp", 300)]))
+    state.therapy.prior_pi3k_akt_mtor = True
+    state.factors.diabetes = Diabetes(status="type1", on_antihyperglycemic=True, sources=[src("Condition/t1dm", 5000)])
+    return state
+
+
+def test_alpelisib_drafted_again_in_type_1_diabetes_gets_one_critical_card_with_only_the_removal_pre_selected():
+    # the critical stop (C.2 safety overlays) takes over the not-indicated card (C.3 row 5): its
+    # replacements and the glucose tests are offered, never pre-selected beside the removal
+    cards = run(_type_1_diabetes_after_alpelisib(), [draft("a", "alpelisib")])
+    [card] = cards
+    assert card["indicator"] == "critical" and card["summary"].startswith("Alpelisib: type 1 diabetes")
+    assert [s["label"] for s in card["suggestions"] if s.get("isRecommended")] == ["Remove the draft order: alpelisib"]
+    assert "Order Hemoglobin A1c + Fasting glucose" in [s["label"] for s in card["suggestions"]]
+    assert "Prior PI3K/AKT/mTOR inhibitor: excluded from SOLAR-1 (C.3 row 5)" in card["detail"]
+
+
+def test_a_critical_stop_taking_over_a_not_indicated_card_keeps_what_that_card_said_was_not_documented():
+    # the not-indicated card said "PIK3CA not tested" (the Piqray label's PIK3CA requirement, B.4)
+    cards = run(_type_1_diabetes_after_alpelisib(), [draft("a", "alpelisib")])
+    assert "**Also not documented**\n- PIK3CA not tested" in cards[0]["detail"]
 
 
 def test_tdxd_after_asymptomatic_ild_is_a_warning_not_a_stop():
