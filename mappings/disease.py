@@ -1283,7 +1283,9 @@ def _balanced(words: str) -> str:
 # what may stand before the sites written clear: the scan that cleared them ("(CT: liver, lungs
 # clear)"), and the words naming a finding at a site, no site themselves ("(liver lesions = cysts)")
 _CLEAR_SCAN_BEFORE = re.compile(r"^\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging)\s*[:-]?\s*", re.I)
-_FINDING_WORDS = re.compile(r"\b(?:lesions?|nodules?|findings?)\b")
+# (rt44) and the scan named after the site ("(bone scan clear)": the bone is clear, as in "(CT:
+# bone clear)")
+_FINDING_WORDS = re.compile(r"\b(?:lesions?|nodules?|findings?|scans?)\b")
 # a dash opening more after a mention ("Bone metastases - liver, lungs clear")
 _DASH_AFTER = re.compile(r"\s[-\u2013]\s")
 
@@ -1296,21 +1298,45 @@ def _sites_written_clear(words: str) -> bool:
     return clear is not None and _only_sites(_FINDING_WORDS.sub(" ", _CLEAR_SCAN_BEFORE.sub("", w[:clear.start()])))
 
 
+def _clear_items(words: str, offset: int) -> list[tuple[int, int, str]]:
+    """(start, end, the words) of each run of comma / semicolon items of the words that names
+    only sites written clear: an item written clear ("lungs clear", "liver: cyst") with the items
+    naming only sites listed right before it ("liver, lungs clear"). An item naming more than
+    sites ends the run, so that "lungs clear, liver mets" clears the lung alone and "liver mets,
+    lungs clear" keeps the liver (rt44: a bracket not clear as a whole had every site in it
+    counted, the lung of "(lungs clear, liver mets)" and the brain of "(brain clear, ...)" too)."""
+    found, run_start, at = [], None, 0
+    for item in re.split(r"([,;])", words):
+        if item in (",", ";"):
+            at += 1
+            continue
+        if _sites_written_clear(item):
+            start = at if run_start is None else run_start
+            found.append((offset + start, offset + at + len(item), words[start:at + len(item)].strip()))
+            run_start = None
+        elif _only_sites(_FINDING_WORDS.sub(" ", _CLEAR_SCAN_BEFORE.sub("", item.lower()))):
+            run_start = at if run_start is None else run_start
+        else:
+            run_start = None
+        at += len(item)
+    return found
+
+
 def _bracket_clear(clause: str, mention_at: int) -> tuple[tuple[int, int, str], ...]:
-    """(start, end, the words) of each bracket in the mention's clause, not holding the mention,
-    that names only sites written clear ("Bone metastases (liver clear)", "(liver and lungs
-    normal)", "(liver, lungs: no lesions)", "(CT: liver, lungs clear)", "(liver: cyst)"), and of
-    the words after a dash past the mention doing so to the clause's end ("Bone metastases -
-    liver, lungs clear"; the mention's own site written before the dash, so that "Metastases -
-    bone, liver clear" keeps the bone): no site."""
+    """(start, end, the words) of the sites written clear in each bracket in the mention's clause,
+    not holding the mention ("Bone metastases (liver clear)", "(liver and lungs normal)",
+    "(liver, lungs: no lesions)", "(CT: liver, lungs clear)", "(liver: cyst)", "(lungs clear,
+    liver mets)": the lung; _clear_items), and in the words after a dash past the mention to the
+    clause's end ("Bone metastases - liver, lungs clear"; the mention's own site written before
+    the dash, so that "Metastases - bone, liver clear" keeps the bone): no site."""
     found = []
     for b in _BRACKET.finditer(clause):
-        if not (b.start() <= mention_at < b.end()) and _sites_written_clear(b.group(1)):
-            found.append((b.start(), b.end(), b.group().strip()))
+        if not (b.start() <= mention_at < b.end()):
+            found += _clear_items(b.group(1), b.start(1))
     dash = _DASH_AFTER.search(clause, mention_at)
     if dash is not None and not any(ch in clause[dash.end():] for ch in "()[]") \
-            and _is_site_word(clause[:dash.start()]) and _sites_written_clear(clause[dash.end():]):
-        found.append((dash.end(), len(clause), clause[dash.end():].strip()))
+            and _is_site_word(clause[:dash.start()]):
+        found += _clear_items(clause[dash.end():], dash.end())
     return tuple(found)
 
 

@@ -2625,3 +2625,21 @@ def test_a_benign_finding_beside_metastases_is_no_site_and_lesions_that_are_the_
                             as_of=dt.date(2021, 1, 1))
     assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == sites
     assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
+
+
+@pytest.mark.parametrize("text, sites", [("Bone metastases (lungs clear, liver mets)", ["bone", "liver"]),
+                                         ("Bone metastases (lungs clear, liver metastases)", ["bone", "liver"]),
+                                         ("Bone metastases (brain clear, liver mets)", ["bone", "liver"]),
+                                         ("Bone metastases - lungs clear, liver mets", ["bone", "liver"]),
+                                         ("Bone metastases (liver: cyst, lung nodule)", ["bone"]),
+                                         ("Liver metastases (bone scan clear)", ["liver"]),
+                                         ("Liver metastases - bone scan clear", ["liver"]),
+                                         ("Bone metastases (liver mets, lungs clear)", ["bone", "liver"])])
+def test_a_site_written_clear_beside_another_in_a_bracket_is_no_site_and_the_other_keeps_its_reading(text, sites):
+    # (rt44) "Bone metastases (lungs clear, liver mets)" gave Sites: lung, liver (the cleared lung
+    # counted, visceral) and "(brain clear, liver mets)" a brain site: the bracket was read clear
+    # only whole, and a bracket not clear whole had every site in it counted; "(bone scan clear)"
+    # counted the bone. Each comma item of the bracket is read on its own now
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and sorted(x.site for x in s.disease.sites) == sorted(sites)
