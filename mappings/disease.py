@@ -816,12 +816,23 @@ def _own_text(res: dict[str, Any]) -> str | None:
     return text if isinstance(text, str) else None
 
 
+# a malignancy named as not there ("no cancer seen", "negative for malignancy")
+_MALIGNANCY_NEGATED = re.compile(r"\b(?:no|not|negative\s+for|without|free\s+of)\s+(?:[\w-]+\s+)?$", re.I)
+
+
 @lru_cache(maxsize=4096)
 def _text_against_code(text: str | None) -> str | None:
     """The text of a Condition coded as a metastasis when it names no metastasis (_SECONDARY_TEXT)
     and reads as a negative, benign or open finding ("Brain MRI negative", "Lung nodules,
-    indeterminate": local_codes.yaml metastasis_negations coded_text_against), else None."""
-    if not text or _SECONDARY_TEXT.search(text.lower()) or not T.MET_CODED_TEXT_AGAINST.search(text):
+    indeterminate": local_codes.yaml metastasis_negations coded_text_against; not a receptor or
+    marker written negative, "HER2 negative", nor beside a malignancy named: coded_text_marker_negative,
+    coded_text_malignant), else None."""
+    if not text or _SECONDARY_TEXT.search(text.lower()) or any(
+            not _MALIGNANCY_NEGATED.search(text[max(0, m.start() - 25):m.start()])
+            for m in T.MET_CODED_TEXT_MALIGNANT.finditer(text)):
+        return None
+    # (rt44) "HER2 negative", "CEA negative": a receptor or marker, not the finding, negative
+    if not T.MET_CODED_TEXT_AGAINST.search(T.MET_CODED_TEXT_MARKER_NEGATIVE.sub(" ", text)):
         return None
     return text.strip()[:80]
 

@@ -2643,3 +2643,36 @@ def test_a_site_written_clear_beside_another_in_a_bracket_is_no_site_and_the_oth
     s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
                             as_of=dt.date(2021, 1, 1))
     assert s.disease.metastatic == "yes" and sorted(x.site for x in s.disease.sites) == sorted(sites)
+
+
+@pytest.mark.parametrize("code, text", [
+    ("C78.7", "Liver lesion biopsy: breast carcinoma, ER positive, HER2 negative"),
+    ("C79.51", "Bone lesions, HER2-negative"),
+    ("C79.51", "Bone lesions, triple negative"),
+    ("C78.01", "Lung nodules, PET positive, EGFR negative"),
+    ("C78.2", "Pleural effusion, cytology positive, CEA negative"),
+    ("C79.31", "Brain lesion, no evidence of haemorrhage"),
+    ("C79.51", "Spine, cyst-like lesions, PET avid"),
+    ("C79.51", "T12 lesion, reactive sclerosis, biopsy: carcinoma"),
+])
+def test_a_coded_metastasis_whose_text_says_negative_of_a_marker_or_another_finding_stays_metastatic(code, text):
+    # (rt44) since fix-ds any "negative" / "no evidence" / "cyst" / "reactive" in the text of a
+    # Condition coded C77-C79 made it unconfirmed: "Liver lesion biopsy: breast carcinoma, ER
+    # positive, HER2 negative" coded C78.7 gave "Metastatic: unknown", no MBC pathway. A receptor
+    # or other test written negative, or a malignancy named, is no word against the code
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(coding(ICD10, code), text=text),
+                                                                               "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and len(s.disease.sites) == 1
+    assert not any(g.code == "metastasis-unconfirmed" for g in s.gaps)
+
+
+@pytest.mark.parametrize("code, text", [("C79.31", "Brain MRI negative, no cancer seen"),
+                                        ("C78.2", "Pleural effusion, cytology negative for malignancy"),
+                                        ("C78.2", "Pleural effusion, cytology negative"),
+                                        ("C77.9", "Lymphadenopathy, reactive")])
+def test_a_coded_metastasis_whose_text_is_negative_for_malignancy_is_still_asked(code, text):
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(coding(ICD10, code), text=text),
+                                                                               "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "unknown"
+    assert f'coded a metastasis, but the text reads "{text}"' in next(g.message for g in s.gaps
+                                                                     if g.code == "metastasis-unconfirmed")
