@@ -2117,7 +2117,21 @@ def _nodes_maybe_regional(ctx: Ctx, res: dict[str, Any], body: list[str]) -> boo
     text = ctx.code_text(res)
     if text and (_distant_nodes(text) or any(s != "lymph-node" for s in _text_site_list(_without_past_cancer(text)))):
         return False
-    return True
+    # (rt44) a code naming the nodal metastasis, its own text where ("cervical nodes" coded C77.0,
+    # "contralateral axillary nodes" coded C77.3): nodes AJCC 8th edition holds distant (M1)
+    own = _own_text(res)
+    return not (own and not _mentions(own) and _distant_region_named(own))
+
+
+def _distant_region_named(text: str) -> bool:
+    """The text names nodes of a region distant for a breast cancer (_DISTANT_NODES: "cervical
+    nodes", "mediastinal lymph nodes") not written as not there ("no cervical nodes", "cervical
+    nodes negative"), as _distant_nodes reads it, without asking for a metastasis word: the
+    Condition's code is the metastasis."""
+    low = text.lower()
+    return any(not (_REFUTED_BEFORE.search(low[max(0, m.start() - 30):m.start()])
+                    or _REFUTED_AFTER.search(low[m.end():m.end() + 30]))
+               for m in _DISTANT_NODES.finditer(low))
 
 
 def _node_only_conflict(ctx: Ctx, sites: dict[str, MetastaticSite],

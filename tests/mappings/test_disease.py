@@ -2676,3 +2676,24 @@ def test_a_coded_metastasis_whose_text_is_negative_for_malignancy_is_still_asked
     assert s.disease.metastatic == "unknown"
     assert f'coded a metastasis, but the text reads "{text}"' in next(g.message for g in s.gaps
                                                                      if g.code == "metastasis-unconfirmed")
+
+
+@pytest.mark.parametrize("code, text", [("C77.0", "cervical nodes"), ("C77.0", "Cervical lymph nodes"),
+                                        ("C77.3", "contralateral axillary nodes"), ("C77.1", "mediastinal nodes")])
+def test_nodes_coded_a_metastasis_whose_own_text_names_a_distant_region_are_metastatic(code, text):
+    # (rt44) since fix-ds C77.0 written "cervical nodes" was asked as maybe regional: the code
+    # says a nodal metastasis, its text where, and AJCC 8th edition holds cervical, contralateral
+    # and mediastinal nodes distant (M1), as codes.yaml distant_node_icd10 notes for C77.0 / C77.1 / C77.3
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(cc(coding(ICD10, code), text=text),
+                                                                               "2023-03-01")], PID)
+    assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == ["lymph-node"]
+    assert not any(g.code == "metastasis-unconfirmed" for g in s.gaps)
+
+
+@pytest.mark.parametrize("code, text", [("C77.0", "supraclavicular nodes"), ("C77.3", "axillary nodes"),
+                                        ("C77.0", "no cervical nodes; supraclavicular node")])
+def test_nodes_coded_a_metastasis_whose_own_text_names_a_regional_region_are_still_asked(code, text):
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(cc(coding(ICD10, code), text=text),
+                                                                               "2023-03-01")], PID)
+    assert s.disease.metastatic == "unknown"
+    assert next(g for g in s.gaps if g.code == "metastasis-unconfirmed").message == NODES_ASKED
