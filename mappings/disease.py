@@ -1216,13 +1216,16 @@ def _only_sites(piece: str) -> bool:
         and any(rx.search(piece) for rx, _ in T.SITE_TEXT)
 
 
-def _asserted_mention_pieces(text: str):
+def _asserted_mention_pieces(text: str, confirmed: bool = False):
     """(piece, its offset in its " | " part, whether it holds the mention, the mention's offset
     in it) for each comma piece of the clause of each metastasis mention the text neither
-    refutes nor hedges: the pieces _text_site_list counts sites in and _doubted_sites asks."""
+    refutes nor hedges: the pieces _text_site_list counts sites in and _doubted_sites asks.
+    confirmed: the Condition is verificationStatus confirmed, so that a mention written as
+    probable is asserted ("Likely bone and liver metastases": bone and liver, rt44), as
+    build_disease reads the mention itself."""
     for part in text.split(" | "):
         for m in _mentions(part):
-            if m.refuted is not None or m.hedge is not None:
+            if m.refuted is not None or (m.hedge is not None and not (confirmed and m.hedge[0] == "probable")):
                 continue
             clause = _clause(part, m.start, m.end)
             pos = part.find(clause)
@@ -1248,7 +1251,7 @@ def _asserted_mention_pieces(text: str):
 
 
 @lru_cache(maxsize=4096)
-def _text_site_list(text: str) -> tuple[str, ...]:
+def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
     """Every metastatic site the text asserts, in the order written: the sites of each comma
     piece of a clause holding a metastasis mention neither refuted nor hedged, the mention's
     own piece or a piece naming only sites ("Metastases to bone, liver and lung", "Liver and
@@ -1256,7 +1259,7 @@ def _text_site_list(text: str) -> tuple[str, ...]:
     else ("liver lesion indeterminate") gives none."""
     refuted = _text_sites(text)[1]
     found: list[tuple[int, str]] = []
-    for piece, pos, holds, at, clear, listed in _asserted_mention_pieces(text):
+    for piece, pos, holds, at, clear, listed in _asserted_mention_pieces(text, confirmed):
         # a piece naming sites and a bracket of sites written clear names sites only
         # ("Metastases to bone, liver (lungs clear)": the liver)
         bare = "".join(" " if any(a <= i < b for a, b in clear) else ch for i, ch in enumerate(piece))
@@ -1367,13 +1370,13 @@ def _bracket_doubts(piece: str, mention_at: int) -> tuple[tuple[int, int, str], 
 
 
 @lru_cache(maxsize=4096)
-def _doubted_sites(text: str) -> tuple[tuple[str, str], ...]:
+def _doubted_sites(text: str, confirmed: bool = False) -> tuple[tuple[str, str], ...]:
     """(site, the piece as written) for each comma piece beside an asserted metastasis mention
     that names only sites, doubted ("Bone metastases, ?liver", "Metastases to bone, possible
     liver"): _text_site_list does not count them (_only_sites); they are asked, not dropped in
     silence (FHIR R4 condition-ver-status unconfirmed; CR A.4 counts a diagnosis made)."""
     found: list[tuple[str, str]] = []
-    for piece, _, holds, at, _, listed in _asserted_mention_pieces(text):
+    for piece, _, holds, at, _, listed in _asserted_mention_pieces(text, confirmed):
         if holds:
             # a site doubted in a bracket of the mention's own piece ("Bone metastases (?liver)")
             found += [(site, _balanced(words)) for _, _, words in _bracket_doubts(piece, at) + listed
@@ -1795,12 +1798,12 @@ def build_disease(ctx: Ctx) -> Disease:
                 elif site is not None and not body and coded_site is None:
                     # the site was read from the text: every other site it asserts is one too
                     # ("Liver and bone metastases": liver and bone, not liver alone)
-                    for other in _text_site_list(_without_past_cancer(ctx.code_text(res))):
+                    for other in _text_site_list(_without_past_cancer(ctx.code_text(res)), _confirmed(res)):
                         if other != site:
                             add_site(other, None, onset, src)
                 if ctx.code_text(res):
                     doubted_sites += [(site_, piece, src) for site_, piece in
-                                      _doubted_sites(_without_past_cancer(ctx.code_text(res)))]
+                                      _doubted_sites(_without_past_cancer(ctx.code_text(res)), _confirmed(res))]
                 if site == "lymph-node" and _nodes_maybe_regional(ctx, res, body):
                     maybe_regional_nodes.append(src)
             elif (coded := _metastasis_coded_as_another_primary(ctx.concept_of(res))) is not None:

@@ -2697,3 +2697,16 @@ def test_nodes_coded_a_metastasis_whose_own_text_names_a_regional_region_are_sti
                                                                                "2023-03-01")], PID)
     assert s.disease.metastatic == "unknown"
     assert next(g for g in s.gaps if g.code == "metastasis-unconfirmed").message == NODES_ASKED
+
+
+CONFIRMED = cc(coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed"))
+
+
+@pytest.mark.parametrize("text", ["Likely bone and liver metastases", "Presumed bone and liver metastases"])
+def test_every_site_of_a_probable_mention_on_a_confirmed_condition_is_counted(text):
+    # (rt44) the confirmed Condition counted the liver only: the bone written beside it was
+    # dropped without a word (a probable mention confirmed by verificationStatus is asserted,
+    # its other sites were not read)
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"),
+                             condition(cc(text=text), "2020-01-20", verificationStatus=CONFIRMED)], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and sorted(x.site for x in s.disease.sites) == ["bone", "liver"]
