@@ -2107,6 +2107,12 @@ def _clinical_stage4_at_diagnosis(stage4: list[tuple[dt.date | None, dt.date | N
     return None if None in readings else False
 
 
+# disease written distant ("distant metastases", "distant recurrence"); not a risk of it or a
+# survival free of it ("risk of distant recurrence", "distant recurrence-free")
+_DISTANT_DISEASE = re.compile(r"(?<!risk of )(?<!risk for )\bdistant\s+(?:nodal\s+)?(?:metasta\w*|mets?\b|"
+                              r"recurren\w*(?!-free)|relapse\w*(?!-free)|disease(?!-free)|spread)", re.I)
+
+
 def _nodes_maybe_regional(ctx: Ctx, res: dict[str, Any], body: list[str]) -> bool:
     """A lymph-node metastasis Condition naming only nodes (its bodySites, the sites its text
     asserts) and none written distant: not an ICD-10-CM code of a region AJCC 8th edition holds
@@ -2119,6 +2125,10 @@ def _nodes_maybe_regional(ctx: Ctx, res: dict[str, Any], body: list[str]) -> boo
         return False
     text = ctx.code_text(res)
     if text and (_distant_nodes(text) or any(s != "lymph-node" for s in _text_site_list(_without_past_cancer(text)))):
+        return False
+    # (rt44) a text writing stage IV / M1 or distant disease ("Stage IV breast cancer, axillary
+    # nodes", "M1 nodal disease", "Distant metastases to axillary nodes"): M1, AJCC 8th edition
+    if text and (_stage4_reading(text) == "asserted" or (_DISTANT_DISEASE.search(text) and not _distant_refuted(text))):
         return False
     # (rt44) a code naming the nodal metastasis, its own text where ("cervical nodes" coded C77.0,
     # "contralateral axillary nodes" coded C77.3): nodes AJCC 8th edition holds distant (M1)

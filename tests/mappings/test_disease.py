@@ -2710,3 +2710,23 @@ def test_every_site_of_a_probable_mention_on_a_confirmed_condition_is_counted(te
     s = build_patient_state([patient(), breast_cancer("2015-03-01"),
                              condition(cc(text=text), "2020-01-20", verificationStatus=CONFIRMED)], PID, as_of=dt.date(2021, 1, 1))
     assert s.disease.metastatic == "yes" and sorted(x.site for x in s.disease.sites) == ["bone", "liver"]
+
+
+@pytest.mark.parametrize("text", ["Stage IV breast cancer, axillary nodes", "M1 nodal disease",
+                                  "Distant metastases to axillary nodes", "Distant recurrence, nodes"])
+def test_nodes_coded_c77_3_whose_text_writes_stage_iv_m1_or_distant_disease_are_metastatic(text):
+    # (rt44) since fix-ds a C77.3 Condition written "Stage IV breast cancer, axillary nodes" was
+    # asked as maybe regional ("Metastatic: unknown", no MBC pathway): stage IV and M1 are distant
+    # metastasis (AJCC 8th edition; CR A.4 counts M1 / stage IV), and so is disease written distant
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(cc(AXILLARY_NODES[0]["coding"][0], text=text),
+                                                                               "2023-03-01")], PID)
+    assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == ["lymph-node"]
+    assert not any(g.code in ("metastasis-unconfirmed", "metastatic-site-unconfirmed") for g in s.gaps)
+
+
+@pytest.mark.parametrize("text", ["Axillary nodes, no distant metastases", "Axillary recurrence",
+                                  "Axillary nodes; 10-year risk of distant recurrence 20%", "Axillary nodes, stage IIB"])
+def test_nodes_coded_c77_3_whose_text_writes_no_distant_disease_are_not_counted(text):
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(cc(AXILLARY_NODES[0]["coding"][0], text=text),
+                                                                               "2023-03-01")], PID)
+    assert s.disease.metastatic in ("unknown", "no") and s.disease.sites == []
