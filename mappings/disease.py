@@ -270,7 +270,11 @@ def _site_findings(clause: str, mention_end: int) -> list[tuple[int, int, str, b
         # lesions" writes where the metastases are
         if _is_site_word(f.group("site")) and _is_site_word(clause[:f.start()]):
             words = f.group(0).strip(" ,:-")
-            found.append((f.start(), f.end(), words, bool(_BENIGN_FINDING.search(f.group(0)))))
+            # (rt44) a finding written as not there ("Bone metastases, no liver lesions") is no
+            # site either, as a benign one (was asked as a doubted liver)
+            no_site = bool(_BENIGN_FINDING.search(f.group(0))
+                           or _NOT_THERE_BEFORE.search(clause[max(0, f.start() - 25):f.start()]))
+            found.append((f.start(), f.end(), words, no_site))
     return found
 
 
@@ -816,8 +820,9 @@ def _own_text(res: dict[str, Any]) -> str | None:
     return text if isinstance(text, str) else None
 
 
-# a malignancy named as not there ("no cancer seen", "negative for malignancy")
-_MALIGNANCY_NEGATED = re.compile(r"\b(?:no|not|negative\s+for|without|free\s+of)\s+(?:[\w-]+\s+)?$", re.I)
+# words writing what follows as not there ("no cancer seen", "negative for malignancy", "no
+# liver lesions")
+_NOT_THERE_BEFORE = re.compile(r"\b(?:no|not|negative\s+for|without|free\s+of)\s+(?:[\w-]+\s+)?$", re.I)
 
 
 @lru_cache(maxsize=4096)
@@ -828,7 +833,7 @@ def _text_against_code(text: str | None) -> str | None:
     marker written negative, "HER2 negative", nor beside a malignancy named: coded_text_marker_negative,
     coded_text_malignant), else None."""
     if not text or _SECONDARY_TEXT.search(text.lower()) or any(
-            not _MALIGNANCY_NEGATED.search(text[max(0, m.start() - 25):m.start()])
+            not _NOT_THERE_BEFORE.search(text[max(0, m.start() - 25):m.start()])
             for m in T.MET_CODED_TEXT_MALIGNANT.finditer(text)):
         return None
     # (rt44) "HER2 negative", "CEA negative": a receptor or marker, not the finding, negative

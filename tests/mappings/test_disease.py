@@ -2730,3 +2730,14 @@ def test_nodes_coded_c77_3_whose_text_writes_no_distant_disease_are_not_counted(
     s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(cc(AXILLARY_NODES[0]["coding"][0], text=text),
                                                                                "2023-03-01")], PID)
     assert s.disease.metastatic in ("unknown", "no") and s.disease.sites == []
+
+
+@pytest.mark.parametrize("text", ["Bone metastases, no liver lesions", "Bone metastases - no liver lesions",
+                                  "Bone metastases without lung nodules", "Bone metastases; negative for liver lesions"])
+def test_a_site_finding_written_as_not_there_beside_metastases_is_not_asked(text):
+    # (rt44) since fix-ds "Bone metastases, no liver lesions" asked "Metastatic site written with a
+    # doubt, not counted: the liver ("liver lesions")": the clinician wrote there are none
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == ["bone"]
+    assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
