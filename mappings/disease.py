@@ -252,10 +252,11 @@ def _listed_doubts(clause: str, mention_at: int) -> tuple[tuple[int, int, str], 
 # a site named as a finding of its own: "liver lesions", "indeterminate lung nodules", "liver
 # cysts", "liver lesion (indeterminate)"; benign when a cyst / haemangioma or written benign
 _SITE_FINDING = re.compile(
-    r"(?P<pre>(?:\b(?:benign|indeterminate|equivocal|non-?specific|possible|small|tiny|subcentimet(?:re|er))\s+)*)"
-    r"\b(?P<site>[a-z-]+)\s+(?P<finding>lesions?|nodules?|cysts?|ha?emangiomas?|foc(?:us|i)|opacit(?:y|ies))\b"
+    r"(?P<pre>(?:\b(?:benign|indeterminate|equivocal|non-?specific|possible|small|tiny|subcentimet(?:re|er)|calcified)\s+)*)"
+    r"\b(?P<site>[a-z-]+)\s+(?P<finding>lesions?|nodules?|cysts?|ha?emangiomas?|granulomas?|foc(?:us|i)|opacit(?:y|ies))\b"
     r"(?P<post>\s*[,(:-]?\s*(?:indeterminate|equivocal|benign|non-?specific)\b\)?)?", re.I)
-_BENIGN_FINDING = re.compile(r"\b(?:benign|cysts?|ha?emangiomas?)\b", re.I)
+# (rt44) a granuloma too ("calcified lung granulomas"), as coded_text_against reads it
+_BENIGN_FINDING = re.compile(r"\b(?:benign|cysts?|ha?emangiomas?|granulomas?)\b", re.I)
 
 
 def _site_findings(clause: str, mention_end: int) -> list[tuple[int, int, str, bool]]:

@@ -2741,3 +2741,14 @@ def test_a_site_finding_written_as_not_there_beside_metastases_is_not_asked(text
                             as_of=dt.date(2021, 1, 1))
     assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == ["bone"]
     assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
+
+
+@pytest.mark.parametrize("text, sites", [("Liver and bone metastases (lung nodules: granulomas)", ["bone", "liver"]),
+                                         ("Bone metastases and calcified lung granulomas", ["bone"])])
+def test_a_granuloma_beside_metastases_is_no_site_and_not_asked(text, sites):
+    # (rt44) "(lung nodules: granulomas)" asked a doubted lung (a cyst or haemangioma there was
+    # already no site): a granuloma is another, benign diagnosis made at that site
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and sorted(x.site for x in s.disease.sites) == sites
+    assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
