@@ -1391,7 +1391,10 @@ def _doubted_sites(text: str, confirmed: bool = False) -> tuple[tuple[str, str],
         bare = _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", piece.lower()))
         if bare != piece.lower().strip() and "?" not in bare and _only_sites(bare):
             found += [(site, _balanced(piece)) for rx, site in T.SITE_TEXT if rx.search(bare)]
-    return tuple(dict.fromkeys(found))
+    # (rt44) a finding inside a doubted bracket is asked once, as the bracket ("Bone metastases
+    # (? liver lesions)" quoted "(? liver lesions)" and "liver lesions")
+    return tuple(f for f in dict.fromkeys(found)
+                 if not any(o != f and o[0] == f[0] and f[1].lower() in o[1].lower() for o in found))
 
 
 def _site_in_text(text: str) -> str | None:

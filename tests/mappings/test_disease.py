@@ -2752,3 +2752,12 @@ def test_a_granuloma_beside_metastases_is_no_site_and_not_asked(text, sites):
                             as_of=dt.date(2021, 1, 1))
     assert s.disease.metastatic == "yes" and sorted(x.site for x in s.disease.sites) == sites
     assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
+
+
+def test_a_site_finding_in_a_doubted_bracket_is_asked_once():
+    # (rt44) was: 'the liver ("(? liver lesions)"); the liver ("liver lesions")'
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text="Bone metastases (? liver lesions)"),
+                                                                               "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    assert next(g.message for g in s.gaps if g.code == "metastatic-site-unconfirmed") == (
+        'Metastatic site written with a doubt, not counted: the liver ("(? liver lesions)"). Confirm or refute it '
+        '(visceral or not changes the treatment guidance).')
