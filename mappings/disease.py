@@ -252,10 +252,11 @@ def _listed_doubts(clause: str, mention_at: int) -> tuple[tuple[int, int, str], 
 # a site named as a finding of its own: "liver lesions", "indeterminate lung nodules", "liver
 # cysts", "liver lesion (indeterminate)"; benign when a cyst / haemangioma or written benign
 _SITE_FINDING = re.compile(
-    r"(?P<pre>(?:\b(?:benign|indeterminate|equivocal|non-?specific|possible|small|tiny|subcentimet(?:re|er))\s+)*)"
-    r"\b(?P<site>[a-z-]+)\s+(?P<finding>lesions?|nodules?|cysts?|ha?emangiomas?|foc(?:us|i)|opacit(?:y|ies))\b"
+    r"(?P<pre>(?:\b(?:benign|indeterminate|equivocal|non-?specific|possible|small|tiny|subcentimet(?:re|er)|calcified)\s+)*)"
+    r"\b(?P<site>[a-z-]+)\s+(?P<finding>lesions?|nodules?|cysts?|ha?emangiomas?|granulomas?|foc(?:us|i)|opacit(?:y|ies))\b"
     r"(?P<post>\s*[,(:-]?\s*(?:indeterminate|equivocal|benign|non-?specific)\b\)?)?", re.I)
-_BENIGN_FINDING = re.compile(r"\b(?:benign|cysts?|ha?emangiomas?)\b", re.I)
+# (rt44) a granuloma too ("calcified lung granulomas"), as coded_text_against reads it
+_BENIGN_FINDING = re.compile(r"\b(?:benign|cysts?|ha?emangiomas?|granulomas?)\b", re.I)
 
 
 def _site_findings(clause: str, mention_end: int) -> list[tuple[int, int, str, bool]]:
@@ -270,7 +271,11 @@ def _site_findings(clause: str, mention_end: int) -> list[tuple[int, int, str, b
         # lesions" writes where the metastases are
         if _is_site_word(f.group("site")) and _is_site_word(clause[:f.start()]):
             words = f.group(0).strip(" ,:-")
-            found.append((f.start(), f.end(), words, bool(_BENIGN_FINDING.search(f.group(0)))))
+            # (rt44) a finding written as not there ("Bone metastases, no liver lesions") is no
+            # site either, as a benign one (was asked as a doubted liver)
+            no_site = bool(_BENIGN_FINDING.search(f.group(0))
+                           or _NOT_THERE_BEFORE.search(clause[max(0, f.start() - 25):f.start()]))
+            found.append((f.start(), f.end(), words, no_site))
     return found
 
 
@@ -816,12 +821,24 @@ def _own_text(res: dict[str, Any]) -> str | None:
     return text if isinstance(text, str) else None
 
 
+# words writing what follows as not there ("no cancer seen", "negative for malignancy", "no
+# liver lesions")
+_NOT_THERE_BEFORE = re.compile(r"\b(?:no|not|negative\s+for|without|free\s+of)\s+(?:[\w-]+\s+)?$", re.I)
+
+
 @lru_cache(maxsize=4096)
 def _text_against_code(text: str | None) -> str | None:
     """The text of a Condition coded as a metastasis when it names no metastasis (_SECONDARY_TEXT)
     and reads as a negative, benign or open finding ("Brain MRI negative", "Lung nodules,
-    indeterminate": local_codes.yaml metastasis_negations coded_text_against), else None."""
-    if not text or _SECONDARY_TEXT.search(text.lower()) or not T.MET_CODED_TEXT_AGAINST.search(text):
+    indeterminate": local_codes.yaml metastasis_negations coded_text_against; not a receptor or
+    marker written negative, "HER2 negative", nor beside a malignancy named: coded_text_marker_negative,
+    coded_text_malignant), else None."""
+    if not text or _SECONDARY_TEXT.search(text.lower()) or any(
+            not _NOT_THERE_BEFORE.search(text[max(0, m.start() - 25):m.start()])
+            for m in T.MET_CODED_TEXT_MALIGNANT.finditer(text)):
+        return None
+    # (rt44) "HER2 negative", "CEA negative": a receptor or marker, not the finding, negative
+    if not T.MET_CODED_TEXT_AGAINST.search(T.MET_CODED_TEXT_MARKER_NEGATIVE.sub(" ", text)):
         return None
     return text.strip()[:80]
 
@@ -1205,13 +1222,16 @@ def _only_sites(piece: str) -> bool:
         and any(rx.search(piece) for rx, _ in T.SITE_TEXT)
 
 
-def _asserted_mention_pieces(text: str):
+def _asserted_mention_pieces(text: str, confirmed: bool = False):
     """(piece, its offset in its " | " part, whether it holds the mention, the mention's offset
     in it) for each comma piece of the clause of each metastasis mention the text neither
-    refutes nor hedges: the pieces _text_site_list counts sites in and _doubted_sites asks."""
+    refutes nor hedges: the pieces _text_site_list counts sites in and _doubted_sites asks.
+    confirmed: the Condition is verificationStatus confirmed, so that a mention written as
+    probable is asserted ("Likely bone and liver metastases": bone and liver, rt44), as
+    build_disease reads the mention itself."""
     for part in text.split(" | "):
         for m in _mentions(part):
-            if m.refuted is not None or m.hedge is not None:
+            if m.refuted is not None or (m.hedge is not None and not (confirmed and m.hedge[0] == "probable")):
                 continue
             clause = _clause(part, m.start, m.end)
             pos = part.find(clause)
@@ -1237,7 +1257,7 @@ def _asserted_mention_pieces(text: str):
 
 
 @lru_cache(maxsize=4096)
-def _text_site_list(text: str) -> tuple[str, ...]:
+def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
     """Every metastatic site the text asserts, in the order written: the sites of each comma
     piece of a clause holding a metastasis mention neither refuted nor hedged, the mention's
     own piece or a piece naming only sites ("Metastases to bone, liver and lung", "Liver and
@@ -1245,7 +1265,7 @@ def _text_site_list(text: str) -> tuple[str, ...]:
     else ("liver lesion indeterminate") gives none."""
     refuted = _text_sites(text)[1]
     found: list[tuple[int, str]] = []
-    for piece, pos, holds, at, clear, listed in _asserted_mention_pieces(text):
+    for piece, pos, holds, at, clear, listed in _asserted_mention_pieces(text, confirmed):
         # a piece naming sites and a bracket of sites written clear names sites only
         # ("Metastases to bone, liver (lungs clear)": the liver)
         bare = "".join(" " if any(a <= i < b for a, b in clear) else ch for i, ch in enumerate(piece))
@@ -1283,7 +1303,9 @@ def _balanced(words: str) -> str:
 # what may stand before the sites written clear: the scan that cleared them ("(CT: liver, lungs
 # clear)"), and the words naming a finding at a site, no site themselves ("(liver lesions = cysts)")
 _CLEAR_SCAN_BEFORE = re.compile(r"^\s*(?:ct|mri|pet(?:[-/ ]?ct)?|us|ultrasound|imaging|scans?|staging)\s*[:-]?\s*", re.I)
-_FINDING_WORDS = re.compile(r"\b(?:lesions?|nodules?|findings?)\b")
+# (rt44) and the scan named after the site ("(bone scan clear)": the bone is clear, as in "(CT:
+# bone clear)")
+_FINDING_WORDS = re.compile(r"\b(?:lesions?|nodules?|findings?|scans?)\b")
 # a dash opening more after a mention ("Bone metastases - liver, lungs clear")
 _DASH_AFTER = re.compile(r"\s[-\u2013]\s")
 
@@ -1296,21 +1318,45 @@ def _sites_written_clear(words: str) -> bool:
     return clear is not None and _only_sites(_FINDING_WORDS.sub(" ", _CLEAR_SCAN_BEFORE.sub("", w[:clear.start()])))
 
 
+def _clear_items(words: str, offset: int) -> list[tuple[int, int, str]]:
+    """(start, end, the words) of each run of comma / semicolon items of the words that names
+    only sites written clear: an item written clear ("lungs clear", "liver: cyst") with the items
+    naming only sites listed right before it ("liver, lungs clear"). An item naming more than
+    sites ends the run, so that "lungs clear, liver mets" clears the lung alone and "liver mets,
+    lungs clear" keeps the liver (rt44: a bracket not clear as a whole had every site in it
+    counted, the lung of "(lungs clear, liver mets)" and the brain of "(brain clear, ...)" too)."""
+    found, run_start, at = [], None, 0
+    for item in re.split(r"([,;])", words):
+        if item in (",", ";"):
+            at += 1
+            continue
+        if _sites_written_clear(item):
+            start = at if run_start is None else run_start
+            found.append((offset + start, offset + at + len(item), words[start:at + len(item)].strip()))
+            run_start = None
+        elif _only_sites(_FINDING_WORDS.sub(" ", _CLEAR_SCAN_BEFORE.sub("", item.lower()))):
+            run_start = at if run_start is None else run_start
+        else:
+            run_start = None
+        at += len(item)
+    return found
+
+
 def _bracket_clear(clause: str, mention_at: int) -> tuple[tuple[int, int, str], ...]:
-    """(start, end, the words) of each bracket in the mention's clause, not holding the mention,
-    that names only sites written clear ("Bone metastases (liver clear)", "(liver and lungs
-    normal)", "(liver, lungs: no lesions)", "(CT: liver, lungs clear)", "(liver: cyst)"), and of
-    the words after a dash past the mention doing so to the clause's end ("Bone metastases -
-    liver, lungs clear"; the mention's own site written before the dash, so that "Metastases -
-    bone, liver clear" keeps the bone): no site."""
+    """(start, end, the words) of the sites written clear in each bracket in the mention's clause,
+    not holding the mention ("Bone metastases (liver clear)", "(liver and lungs normal)",
+    "(liver, lungs: no lesions)", "(CT: liver, lungs clear)", "(liver: cyst)", "(lungs clear,
+    liver mets)": the lung; _clear_items), and in the words after a dash past the mention to the
+    clause's end ("Bone metastases - liver, lungs clear"; the mention's own site written before
+    the dash, so that "Metastases - bone, liver clear" keeps the bone): no site."""
     found = []
     for b in _BRACKET.finditer(clause):
-        if not (b.start() <= mention_at < b.end()) and _sites_written_clear(b.group(1)):
-            found.append((b.start(), b.end(), b.group().strip()))
+        if not (b.start() <= mention_at < b.end()):
+            found += _clear_items(b.group(1), b.start(1))
     dash = _DASH_AFTER.search(clause, mention_at)
     if dash is not None and not any(ch in clause[dash.end():] for ch in "()[]") \
-            and _is_site_word(clause[:dash.start()]) and _sites_written_clear(clause[dash.end():]):
-        found.append((dash.end(), len(clause), clause[dash.end():].strip()))
+            and _is_site_word(clause[:dash.start()]):
+        found += _clear_items(clause[dash.end():], dash.end())
     return tuple(found)
 
 
@@ -1330,13 +1376,13 @@ def _bracket_doubts(piece: str, mention_at: int) -> tuple[tuple[int, int, str], 
 
 
 @lru_cache(maxsize=4096)
-def _doubted_sites(text: str) -> tuple[tuple[str, str], ...]:
+def _doubted_sites(text: str, confirmed: bool = False) -> tuple[tuple[str, str], ...]:
     """(site, the piece as written) for each comma piece beside an asserted metastasis mention
     that names only sites, doubted ("Bone metastases, ?liver", "Metastases to bone, possible
     liver"): _text_site_list does not count them (_only_sites); they are asked, not dropped in
     silence (FHIR R4 condition-ver-status unconfirmed; CR A.4 counts a diagnosis made)."""
     found: list[tuple[str, str]] = []
-    for piece, _, holds, at, _, listed in _asserted_mention_pieces(text):
+    for piece, _, holds, at, _, listed in _asserted_mention_pieces(text, confirmed):
         if holds:
             # a site doubted in a bracket of the mention's own piece ("Bone metastases (?liver)")
             found += [(site, _balanced(words)) for _, _, words in _bracket_doubts(piece, at) + listed
@@ -1345,7 +1391,10 @@ def _doubted_sites(text: str) -> tuple[tuple[str, str], ...]:
         bare = _DOUBT_AFTER.sub("", _DOUBT_BEFORE.sub("", piece.lower()))
         if bare != piece.lower().strip() and "?" not in bare and _only_sites(bare):
             found += [(site, _balanced(piece)) for rx, site in T.SITE_TEXT if rx.search(bare)]
-    return tuple(dict.fromkeys(found))
+    # (rt44) a finding inside a doubted bracket is asked once, as the bracket ("Bone metastases
+    # (? liver lesions)" quoted "(? liver lesions)" and "liver lesions")
+    return tuple(f for f in dict.fromkeys(found)
+                 if not any(o != f and o[0] == f[0] and f[1].lower() in o[1].lower() for o in found))
 
 
 def _site_in_text(text: str) -> str | None:
@@ -1758,12 +1807,12 @@ def build_disease(ctx: Ctx) -> Disease:
                 elif site is not None and not body and coded_site is None:
                     # the site was read from the text: every other site it asserts is one too
                     # ("Liver and bone metastases": liver and bone, not liver alone)
-                    for other in _text_site_list(_without_past_cancer(ctx.code_text(res))):
+                    for other in _text_site_list(_without_past_cancer(ctx.code_text(res)), _confirmed(res)):
                         if other != site:
                             add_site(other, None, onset, src)
                 if ctx.code_text(res):
                     doubted_sites += [(site_, piece, src) for site_, piece in
-                                      _doubted_sites(_without_past_cancer(ctx.code_text(res)))]
+                                      _doubted_sites(_without_past_cancer(ctx.code_text(res)), _confirmed(res))]
                 if site == "lymph-node" and _nodes_maybe_regional(ctx, res, body):
                     maybe_regional_nodes.append(src)
             elif (coded := _metastasis_coded_as_another_primary(ctx.concept_of(res))) is not None:
@@ -2067,6 +2116,12 @@ def _clinical_stage4_at_diagnosis(stage4: list[tuple[dt.date | None, dt.date | N
     return None if None in readings else False
 
 
+# disease written distant ("distant metastases", "distant recurrence"); not a risk of it or a
+# survival free of it ("risk of distant recurrence", "distant recurrence-free")
+_DISTANT_DISEASE = re.compile(r"(?<!risk of )(?<!risk for )\bdistant\s+(?:nodal\s+)?(?:metasta\w*|mets?\b|"
+                              r"recurren\w*(?!-free)|relapse\w*(?!-free)|disease(?!-free)|spread)", re.I)
+
+
 def _nodes_maybe_regional(ctx: Ctx, res: dict[str, Any], body: list[str]) -> bool:
     """A lymph-node metastasis Condition naming only nodes (its bodySites, the sites its text
     asserts) and none written distant: not an ICD-10-CM code of a region AJCC 8th edition holds
@@ -2080,7 +2135,25 @@ def _nodes_maybe_regional(ctx: Ctx, res: dict[str, Any], body: list[str]) -> boo
     text = ctx.code_text(res)
     if text and (_distant_nodes(text) or any(s != "lymph-node" for s in _text_site_list(_without_past_cancer(text)))):
         return False
-    return True
+    # (rt44) a text writing stage IV / M1 or distant disease ("Stage IV breast cancer, axillary
+    # nodes", "M1 nodal disease", "Distant metastases to axillary nodes"): M1, AJCC 8th edition
+    if text and (_stage4_reading(text) == "asserted" or (_DISTANT_DISEASE.search(text) and not _distant_refuted(text))):
+        return False
+    # (rt44) a code naming the nodal metastasis, its own text where ("cervical nodes" coded C77.0,
+    # "contralateral axillary nodes" coded C77.3): nodes AJCC 8th edition holds distant (M1)
+    own = _own_text(res)
+    return not (own and not _mentions(own) and _distant_region_named(own))
+
+
+def _distant_region_named(text: str) -> bool:
+    """The text names nodes of a region distant for a breast cancer (_DISTANT_NODES: "cervical
+    nodes", "mediastinal lymph nodes") not written as not there ("no cervical nodes", "cervical
+    nodes negative"), as _distant_nodes reads it, without asking for a metastasis word: the
+    Condition's code is the metastasis."""
+    low = text.lower()
+    return any(not (_REFUTED_BEFORE.search(low[max(0, m.start() - 30):m.start()])
+                    or _REFUTED_AFTER.search(low[m.end():m.end() + 30]))
+               for m in _DISTANT_NODES.finditer(low))
 
 
 def _node_only_conflict(ctx: Ctx, sites: dict[str, MetastaticSite],

@@ -372,6 +372,9 @@ MET_SITE_CLEAR_AFTER = re.compile(_MN["site_clear_after"], re.I)
 # a coded metastasis's text naming no metastasis but a negative / benign / open finding
 # (local_codes.yaml metastasis_negations coded_text_against)
 MET_CODED_TEXT_AGAINST = re.compile(_MN["coded_text_against"], re.I)
+# (rt44) a receptor / marker / other test written negative, set aside; a malignancy named
+MET_CODED_TEXT_MARKER_NEGATIVE = re.compile(_MN["coded_text_marker_negative"], re.I)
+MET_CODED_TEXT_MALIGNANT = re.compile(_MN["coded_text_malignant"], re.I)
 MET_NEGATION_ANY = re.compile(rf"{MET_NEGATION_BEFORE.pattern}|{MET_NEGATION_AFTER_WORDS.pattern}", re.I)
 
 _VC = LOCAL["visceral_crisis"]

@@ -5407,6 +5407,18 @@ def test_fhir_axillary_nodes_coded_alone_get_no_mbc_regimens_and_are_asked_intra
     assert (asked in card(cards, "patient-summary")["detail"]) is (not regimens)
 
 
+def test_fhir_a_liver_metastasis_coded_c78_7_whose_text_gives_its_biopsy_receptors_gets_first_line_mbc_regimens():
+    # (rt44) "HER2 negative" in the text of a Condition coded C78.7 read as words against the code
+    # (fix-ds coded_text_against): "Outside the HR+/HER2- MBC pathway", no regimen
+    p = FhirPatient("coded-liver-receptors").primary("2024-01-10")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C78.7"}],
+                  "text": "Liver lesion biopsy: breast carcinoma, ER positive, HER2 negative"}, "2024-01-15", "met")
+    p.er("positive", "2024-01-15").pr("positive", "2024-01-15").her2("1+", "2024-01-15").menopause("postmenopausal", "2024-01-15")
+    state, cards = run(p, FIRST_LINE_AS_OF)
+    assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
+    assert "Site: liver (visceral)" in card(cards, "patient-summary")["detail"]
+
+
 def test_fhir_a_breast_cancer_written_with_mediastinal_nodal_metastases_gets_first_line_mbc_regimens():
     # was: asked "regional (N, early breast cancer) or distant (M1) not stated", no regimen; AJCC
     # 8th edition: nodes outside the ipsilateral axillary, internal mammary and supraclavicular are M1

@@ -2625,3 +2625,139 @@ def test_a_benign_finding_beside_metastases_is_no_site_and_lesions_that_are_the_
                             as_of=dt.date(2021, 1, 1))
     assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == sites
     assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
+
+
+@pytest.mark.parametrize("text, sites", [("Bone metastases (lungs clear, liver mets)", ["bone", "liver"]),
+                                         ("Bone metastases (lungs clear, liver metastases)", ["bone", "liver"]),
+                                         ("Bone metastases (brain clear, liver mets)", ["bone", "liver"]),
+                                         ("Bone metastases - lungs clear, liver mets", ["bone", "liver"]),
+                                         ("Bone metastases (liver: cyst, lung nodule)", ["bone"]),
+                                         ("Liver metastases (bone scan clear)", ["liver"]),
+                                         ("Liver metastases - bone scan clear", ["liver"]),
+                                         ("Bone metastases (liver mets, lungs clear)", ["bone", "liver"])])
+def test_a_site_written_clear_beside_another_in_a_bracket_is_no_site_and_the_other_keeps_its_reading(text, sites):
+    # (rt44) "Bone metastases (lungs clear, liver mets)" gave Sites: lung, liver (the cleared lung
+    # counted, visceral) and "(brain clear, liver mets)" a brain site: the bracket was read clear
+    # only whole, and a bracket not clear whole had every site in it counted; "(bone scan clear)"
+    # counted the bone. Each comma item of the bracket is read on its own now
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and sorted(x.site for x in s.disease.sites) == sorted(sites)
+
+
+@pytest.mark.parametrize("code, text", [
+    ("C78.7", "Liver lesion biopsy: breast carcinoma, ER positive, HER2 negative"),
+    ("C79.51", "Bone lesions, HER2-negative"),
+    ("C79.51", "Bone lesions, triple negative"),
+    ("C78.01", "Lung nodules, PET positive, EGFR negative"),
+    ("C78.2", "Pleural effusion, cytology positive, CEA negative"),
+    ("C79.31", "Brain lesion, no evidence of haemorrhage"),
+    ("C79.51", "Spine, cyst-like lesions, PET avid"),
+    ("C79.51", "T12 lesion, reactive sclerosis, biopsy: carcinoma"),
+])
+def test_a_coded_metastasis_whose_text_says_negative_of_a_marker_or_another_finding_stays_metastatic(code, text):
+    # (rt44) since fix-ds any "negative" / "no evidence" / "cyst" / "reactive" in the text of a
+    # Condition coded C77-C79 made it unconfirmed: "Liver lesion biopsy: breast carcinoma, ER
+    # positive, HER2 negative" coded C78.7 gave "Metastatic: unknown", no MBC pathway. A receptor
+    # or other test written negative, or a malignancy named, is no word against the code
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(coding(ICD10, code), text=text),
+                                                                               "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and len(s.disease.sites) == 1
+    assert not any(g.code == "metastasis-unconfirmed" for g in s.gaps)
+
+
+@pytest.mark.parametrize("code, text", [("C79.31", "Brain MRI negative, no cancer seen"),
+                                        ("C78.2", "Pleural effusion, cytology negative for malignancy"),
+                                        ("C78.2", "Pleural effusion, cytology negative"),
+                                        ("C77.9", "Lymphadenopathy, reactive")])
+def test_a_coded_metastasis_whose_text_is_negative_for_malignancy_is_still_asked(code, text):
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(coding(ICD10, code), text=text),
+                                                                               "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "unknown"
+    assert f'coded a metastasis, but the text reads "{text}"' in next(g.message for g in s.gaps
+                                                                     if g.code == "metastasis-unconfirmed")
+
+
+@pytest.mark.parametrize("code, text", [("C77.0", "cervical nodes"), ("C77.0", "Cervical lymph nodes"),
+                                        ("C77.3", "contralateral axillary nodes"), ("C77.1", "mediastinal nodes")])
+def test_nodes_coded_a_metastasis_whose_own_text_names_a_distant_region_are_metastatic(code, text):
+    # (rt44) since fix-ds C77.0 written "cervical nodes" was asked as maybe regional: the code
+    # says a nodal metastasis, its text where, and AJCC 8th edition holds cervical, contralateral
+    # and mediastinal nodes distant (M1), as codes.yaml distant_node_icd10 notes for C77.0 / C77.1 / C77.3
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(cc(coding(ICD10, code), text=text),
+                                                                               "2023-03-01")], PID)
+    assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == ["lymph-node"]
+    assert not any(g.code == "metastasis-unconfirmed" for g in s.gaps)
+
+
+@pytest.mark.parametrize("code, text", [("C77.0", "supraclavicular nodes"), ("C77.3", "axillary nodes"),
+                                        ("C77.0", "no cervical nodes; supraclavicular node")])
+def test_nodes_coded_a_metastasis_whose_own_text_names_a_regional_region_are_still_asked(code, text):
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(cc(coding(ICD10, code), text=text),
+                                                                               "2023-03-01")], PID)
+    assert s.disease.metastatic == "unknown"
+    assert next(g for g in s.gaps if g.code == "metastasis-unconfirmed").message == NODES_ASKED
+
+
+CONFIRMED = cc(coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed"))
+
+
+@pytest.mark.parametrize("text", ["Likely bone and liver metastases", "Presumed bone and liver metastases"])
+def test_every_site_of_a_probable_mention_on_a_confirmed_condition_is_counted(text):
+    # (rt44) the confirmed Condition counted the liver only: the bone written beside it was
+    # dropped without a word (a probable mention confirmed by verificationStatus is asserted,
+    # its other sites were not read)
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"),
+                             condition(cc(text=text), "2020-01-20", verificationStatus=CONFIRMED)], PID, as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and sorted(x.site for x in s.disease.sites) == ["bone", "liver"]
+
+
+@pytest.mark.parametrize("text", ["Stage IV breast cancer, axillary nodes", "M1 nodal disease",
+                                  "Distant metastases to axillary nodes", "Distant recurrence, nodes"])
+def test_nodes_coded_c77_3_whose_text_writes_stage_iv_m1_or_distant_disease_are_metastatic(text):
+    # (rt44) since fix-ds a C77.3 Condition written "Stage IV breast cancer, axillary nodes" was
+    # asked as maybe regional ("Metastatic: unknown", no MBC pathway): stage IV and M1 are distant
+    # metastasis (AJCC 8th edition; CR A.4 counts M1 / stage IV), and so is disease written distant
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(cc(AXILLARY_NODES[0]["coding"][0], text=text),
+                                                                               "2023-03-01")], PID)
+    assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == ["lymph-node"]
+    assert not any(g.code in ("metastasis-unconfirmed", "metastatic-site-unconfirmed") for g in s.gaps)
+
+
+@pytest.mark.parametrize("text", ["Axillary nodes, no distant metastases", "Axillary recurrence",
+                                  "Axillary nodes; 10-year risk of distant recurrence 20%", "Axillary nodes, stage IIB"])
+def test_nodes_coded_c77_3_whose_text_writes_no_distant_disease_are_not_counted(text):
+    s = build_patient_state([patient(), breast_cancer("2020-01-01"), condition(cc(AXILLARY_NODES[0]["coding"][0], text=text),
+                                                                               "2023-03-01")], PID)
+    assert s.disease.metastatic in ("unknown", "no") and s.disease.sites == []
+
+
+@pytest.mark.parametrize("text", ["Bone metastases, no liver lesions", "Bone metastases - no liver lesions",
+                                  "Bone metastases without lung nodules", "Bone metastases; negative for liver lesions"])
+def test_a_site_finding_written_as_not_there_beside_metastases_is_not_asked(text):
+    # (rt44) since fix-ds "Bone metastases, no liver lesions" asked "Metastatic site written with a
+    # doubt, not counted: the liver ("liver lesions")": the clinician wrote there are none
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and [x.site for x in s.disease.sites] == ["bone"]
+    assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
+
+
+@pytest.mark.parametrize("text, sites", [("Liver and bone metastases (lung nodules: granulomas)", ["bone", "liver"]),
+                                         ("Bone metastases and calcified lung granulomas", ["bone"])])
+def test_a_granuloma_beside_metastases_is_no_site_and_not_asked(text, sites):
+    # (rt44) "(lung nodules: granulomas)" asked a doubted lung (a cyst or haemangioma there was
+    # already no site): a granuloma is another, benign diagnosis made at that site
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text=text), "2020-01-20")], PID,
+                            as_of=dt.date(2021, 1, 1))
+    assert s.disease.metastatic == "yes" and sorted(x.site for x in s.disease.sites) == sites
+    assert not any(g.code == "metastatic-site-unconfirmed" for g in s.gaps)
+
+
+def test_a_site_finding_in_a_doubted_bracket_is_asked_once():
+    # (rt44) was: 'the liver ("(? liver lesions)"); the liver ("liver lesions")'
+    s = build_patient_state([patient(), breast_cancer("2015-03-01"), condition(cc(text="Bone metastases (? liver lesions)"),
+                                                                               "2020-01-20")], PID, as_of=dt.date(2021, 1, 1))
+    assert next(g.message for g in s.gaps if g.code == "metastatic-site-unconfirmed") == (
+        'Metastatic site written with a doubt, not counted: the liver ("(? liver lesions)"). Confirm or refute it '
+        '(visceral or not changes the treatment guidance).')
