@@ -471,6 +471,29 @@ _FORMER_CLASS = re.compile(
 _HEDGED_CLASS = re.compile(_HEDGED_CLASS_WORDS)
 
 
+# what the service says of a hedged class it does not read (_HEDGED_CLASS: "suspected pathogenic",
+# "likely deleterious", "possibly pathogenic"): the report gave a class, only not one the sources
+# act on. "suspected pathogenic" is no ACMG class (CR C.2 step 1: pathogenic / likely pathogenic)
+# and not the labels' words ("deleterious or suspected deleterious gBRCAm", CR B.6 olaparib, B.7
+# talazoparib); the sources do not settle it, so it is named, not guessed (DESIGN.md)
+_HEDGED_CLASS_SAID = ("a class the reference does not act on (pathogenic or likely pathogenic, reference "
+                      "C.2 step 1; the PARP inhibitor labels' 'deleterious or suspected deleterious', B.6 / B.7)")
+
+
+@lru_cache(maxsize=4096)
+def _hedged_class_written(text: str) -> str | None:
+    """The hedged class `text` gives ("suspected pathogenic", "likely deleterious"), lower case,
+    or None; "suspected deleterious" (the labels' class, _LABEL_CLASS) is none."""
+    m = _HEDGED_CLASS.search(_label_class_unhedged(text.lower()))
+    return m.group(0).strip(" ([?") if m else None
+
+
+def _hedged_class_note(text: str) -> str:
+    """', classed '<words>': <why not read>' when `text` gives a hedged class, else ''."""
+    words = _hedged_class_written(text)
+    return f": the report classes it '{words}', {_HEDGED_CLASS_SAID}" if words else ""
+
+
 @lru_cache(maxsize=4096)
 def _significance_text(text: str) -> str | None:
     text = _FORMER_CLASS.sub(" ", text)
@@ -909,6 +932,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             sig = None
             alteration = None  # a copy-number change or fusion, coded (48019-4)
             variation_text = ""
+            sig_written = ""  # a clinical-significance component's words ("Suspected deleterious")
             for c in comps:
                 ccodes = _code_set(c.get("code"))
                 if T.COMP["gene"] in ccodes:
@@ -935,6 +959,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     origin = _origin(c.get("valueCodeableConcept") or c.get("valueString"))
                 elif T.COMP["significance"] in ccodes:
                     sig = _significance(c.get("valueCodeableConcept") or c.get("valueString"))
+                    sig_written = _value_text(c)
             gene_from_component = bool(genes) or bool(in_panel)
             if named_genes and not genes:
                 genes = named_genes
@@ -1037,6 +1062,14 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                                    + _CONFLICT_SAID[conflict].format(gene=g, it=g) + f" ('{written_own[:120]}')")
                         continue
                     if gene_results[g] is None:
+                        if note := _hedged_class_note(own):
+                            # "germline BRCA2 c.5946delT, suspected pathogenic": named with its class,
+                            # not as a gene the report gave no result for
+                            written_own = "; ".join(c.strip() for c in _gene_clauses(_written_value_text(obs))
+                                                    if g in _gene_symbols_named(c))
+                            ctx.ignore(obs, "indeterminate-genomic-result",
+                                       f"{g} result{_dated(date)} unclear{note} ('{written_own[:120]}')")
+                            continue
                         ctx.ignore(obs, "indeterminate-genomic-result",
                                    f"{g} result{_dated(date)} unclear: the report gives results for "
                                    f"{'/'.join(sorted(by_gene.calls))} and none that is clear for {g}")
@@ -1059,8 +1092,10 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     dna = _changes_written(_DNA_RE, written)
             if result is None:
                 if not named or in_panel:
+                    note = _hedged_class_note(words) if words else ""
                     ctx.ignore(obs, "indeterminate-genomic-result",
-                               f"{'/'.join(genes)} result is indeterminate or unreadable"
+                               (f"{'/'.join(genes)} result{_dated(date)} unclear{note} ('{_written_value_text(obs)[:120]}')"
+                                if note else f"{'/'.join(genes)} result is indeterminate or unreadable")
                                + (f" (a component of '{cc_as_written(obs.get('code'))}')" if in_panel else ""))
                 elif written := _written_value_text(obs):
                     # a local test named for its gene ("ESR1 ctDNA test") whose words give no call
@@ -1068,7 +1103,8 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     # the test's name and its words, not dropped unseen while the test is asked again
                     ctx.ignore(obs, "indeterminate-genomic-result",
                                f"{'/'.join(genes)} result{_dated(date)} unclear: "
-                               f"'{cc_as_written(obs.get('code')) or ctx.code_text(obs)}' reads '{written[:120]}'")
+                               f"'{cc_as_written(obs.get('code')) or ctx.code_text(obs)}' reads '{written[:120]}'"
+                               + _hedged_class_note(written).replace(": the report", "; the report", 1))
                 elif _no_result_given(obs):
                     # a local test named for its gene with nothing in it (FHIR R4 Observation:
                     # no value[x], component or interpretation): often the order filed as an
@@ -1126,7 +1162,9 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 label_class = None
                 if g_result == "detected" and g_sig == "pathogenic":
                     own = " | ".join(by_gene.clauses.get(g, [])) if by_gene is not None else words
-                    m = _LABEL_CLASS.search((own or words).lower())
+                    # ... or in the significance component ("Suspected deleterious": named
+                    # "pathogenic", not as the labels' class it is, CR B.6 / B.7)
+                    m = _LABEL_CLASS.search(f"{own or words} | {sig_written}".lower())
                     label_class = m.group(1) if m else None
                 if g_result == "not-detected" and uninformative:
                     not_read.append(g)
@@ -1151,6 +1189,11 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 }
                 results.append(_construct(VariantResult, values) if _valid_variant(values)
                                else VariantResult(**values))
+            if result == "detected" and sig is None and (note := _hedged_class_note(sig_written)):
+                # a significance component hedged ("Suspected pathogenic"): the variant is read with
+                # no class (the germline card asks the laboratory for one), and the class it gave named
+                ctx.ignore(obs, "indeterminate-genomic-result",
+                           f"{'/'.join(genes)} variant{_dated(date)} classification not read{note}")
             if not_read:
                 ctx.ignore(obs, "indeterminate-genomic-result",
                            f"{'/'.join(not_read)} not detected{_dated(date)}, but the report says the result is not "

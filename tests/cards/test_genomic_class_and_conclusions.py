@@ -1,0 +1,54 @@
+"""Genomic classes the sources do not act on, and genomic report conclusions, read through the
+whole pipeline (FHIR resources -> mappings.build_patient_state -> cards): what the user sees."""
+
+import pytest
+
+from tests.cards.helpers import card, ordered_tests, topics
+from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+
+_NOT_ACTED_ON = ("a class the reference does not act on (pathogenic or likely pathogenic, reference C.2 step 1; "
+                 "the PARP inhibitor labels' 'deleterious or suspected deleterious', B.6 / B.7)")
+
+
+def _summary(cards) -> str:
+    return card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("words, said", [
+    ("germline BRCA2 c.5946delT, suspected pathogenic", "suspected pathogenic"),
+    ("germline BRCA2 c.5946delT likely deleterious", "likely deleterious"),
+])
+def test_a_germline_brca2_classed_suspected_pathogenic_or_likely_deleterious_is_named_with_its_class_and_offers_no_parp_inhibitor(
+        words, said):
+    # neither an ACMG class (CR C.2 step 1) nor the labels' "deleterious or suspected deleterious"
+    # (B.6 / B.7): no call, as before, but it was named "the report gives results for BRCA2 and
+    # none that is clear for BRCA2", its class unsaid
+    p = after_ai_cdk46i("p-class-hedged")
+    p._obs("brca", {"text": "BRCA1/2 test"}, "2025-06-01", valueString=words)
+    _, cards = run(p)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert (f"BRCA2 result (2025-06-01) unclear: the report classes it '{said}', {_NOT_ACTED_ON} ('{words}')"
+            in _summary(cards))
+    assert "none that is clear for BRCA2" not in _summary(cards)
+
+
+def test_a_coded_germline_brca2_variant_whose_significance_reads_suspected_deleterious_is_named_as_the_labels_class():
+    # CR B.6 / B.7 "deleterious or suspected deleterious gBRCAm": read as pathogenic, but the card
+    # said "pathogenic", not the class the report gave
+    p = after_ai_cdk46i("p-class-coded-label").variant("BRCA2", origin="germline", specimen="blood",
+                                                        significance="Suspected deleterious")
+    _, cards = run(p)
+    assert ("BRCA2 detected (germline, blood, suspected deleterious, the PARP inhibitor labels' class, 2025-06-01)"
+            in _summary(cards))
+    assert "talazoparib" in topics(cards)
+
+
+def test_a_coded_germline_brca2_variant_whose_significance_reads_suspected_pathogenic_names_the_class_not_read():
+    # no class read (CR C.2 step 1: P/LP stated only): the summary said "significance not
+    # reported" and never what the report gave
+    p = after_ai_cdk46i("p-class-coded-hedged").variant("BRCA2", origin="germline", specimen="blood",
+                                                         significance="Suspected pathogenic")
+    _, cards = run(p)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert (f"BRCA2 variant (2025-06-01) classification not read: the report classes it 'suspected pathogenic', "
+            f"{_NOT_ACTED_ON}") in _summary(cards)
