@@ -36,14 +36,16 @@ _NOT_DETECTED = re.compile(
     # ... also after the gene it is of ("BRCA2 no pathogenic variant", "ESR1 - no mutation"): the
     # "no" was passed over and "pathogenic variant" read as a finding (a germline negative read
     # as a pathogenic BRCA2 variant, CR C.2 step 1 / C.3 row 7)
-    r"|(?:^|[|:;,.]\s*)(?:(?:germline |somatic )?(?:[gst]?brca ?[12](?:/2)?|esr1|pik3ca|akt1|pten|palb2)\s*-?\s*)?"
+    # (a clause's own leading space counts as its start: "PIK3CA p.H1047R detected; No ESR1 mutation
+    # detected" is cut at ";" into " No ESR1 ...", whose "no" was passed over: ESR1 read detected)
+    r"|(?:^|[|:;,.])\s*(?:(?:germline |somatic )?(?:[gst]?brca ?[12](?:/2)?|esr1|pik3ca|akt1|pten|palb2)\s*-?\s*)?"
     r"no\b(?!\s+(?:other|additional|further)\b)[^|:;,.()]{0,40}?\b(variant|mutation|alteration)s?\b"
     # "none" as the whole answer: "ESR1 mutation: none", "None", "Variants: none." (the answer
     # LL1971-2 calls Absent); not "none of ..." or "none detected" inside a longer clause
     r"|(?:^|[|:;])\s*none\s*(?:$|[|;.,])"
     # ... or opening a clause ("None of the tested hotspots mutated"), but not "none of the
     # other variants", which follows a finding (as "no other variants" above)
-    r"|(?:^|[|:;,.]\s*)none\b(?!\s+(?:of\s+the\s+)?(?:other|additional|further)\b)"
+    r"|(?:^|[|:;,.])\s*none\b(?!\s+(?:of\s+the\s+)?(?:other|additional|further)\b)"
 )
 # A negative that the report itself says cannot be read as one: a plasma (ctDNA) test with a
 # low tumour fraction cannot exclude a mutation ("ctDNA negative/low tumor fraction -> tissue
