@@ -6,7 +6,8 @@ http://www.genenames.org and .../geneId; gene symbol fallback), legacy
 single-gene LOINC codes (hints: gene from the code, result from the value),
 region-studied Observations (53041-0: genes looked at; a gene studied with no
 variant reported on that day becomes "not-detected"), and DiagnosticImplication
-Observations carrying 53037-8 that point to the variant through derivedFrom.
+Observations carrying 53037-8 that point to the variant through derivedFrom, and a genomics
+DiagnosticReport's conclusion / conclusionCode for the genes none of its result Observations gives.
 """
 
 from __future__ import annotations
@@ -747,31 +748,58 @@ def _panel_results(ctx: Ctx, candidates: list[dict[str, Any]],
     return out, panels
 
 
-def _ignore_unread_reports(ctx: Ctx) -> None:
-    """A genomics DiagnosticReport (CR A.2: 51969-4; 81247-9), or one whose name or conclusion
-    speaks of a gene read here, received with a conclusion but none of its result Observations:
-    its conclusion is free text (and conclusionCode a summary), not a result per gene, so it is
-    not read; it is named, so the testing cards do not ask for the test with no word of it."""
+# the DiagnosticReport elements a conclusion read as a result keeps (FHIR R4 DiagnosticReport:
+# status, code, category, effective[x], issued, specimen 0..*)
+_REPORT_KEYS = ("resourceType", "id", "status", "subject", "code", "category", "effectiveDateTime",
+                "effectivePeriod", "issued")
+
+
+def _report_conclusions(ctx: Ctx) -> dict[int, tuple[dict[str, Any], list[int]]]:
+    """A genomics DiagnosticReport (CR A.2: 51969-4; 81247-9), or one whose name speaks of a gene
+    read here, with a conclusion (or conclusionCode) naming genes read here: the conclusion is the
+    report's clinically signed summary (FHIR R4 DiagnosticReport.conclusion "summary conclusion
+    (interpretation/impression)"), read as the result text of one Observation named for the
+    report ("PIK3CA H1047R detected", "No ESR1 mutation detected"). Named only, a result received
+    was shown as none and its test asked again. The report's own result Observations win: a gene
+    one of them gives is not read from the conclusion (build_variants). Returns id(part) -> (the
+    part read as an Observation, the ids of the report's result Observations). A report whose
+    conclusion names no gene read here, received without any of its results, is named, not read,
+    so the testing cards do not ask for the test with no word of it."""
+    parts: dict[int, tuple[dict[str, Any], list[int]]] = {}
     for dr in ctx.of("DiagnosticReport"):
         conclusion = dr.get("conclusion") if isinstance(dr.get("conclusion"), str) else ""
-        words = " | ".join([conclusion.lower()] + [cc_text_m(cc) for cc in as_list(dr.get("conclusionCode"))])
-        if not words.strip(" |"):
+        written = "; ".join(t.strip() for t in [conclusion] + [cc_as_written(cc) for cc in as_list(dr.get("conclusionCode"))
+                                                             if isinstance(cc, dict)] if t and t.strip())
+        if not written:
             continue
-        if any(ctx.resolve(r, dr) for r in as_list(dr.get("result"))):
-            continue  # its results are read on their own
         code_text = cc_text_m(dr.get("code"))
         genomic = bool({c for s, c, _ in codings_m(dr.get("code")) if c and is_loinc(s)} & T.GENOMIC_REPORT_CODES)
         if not (genomic or _names_gene_test(code_text) or _brca_unnamed(code_text)):
             continue
-        said = words + " | " + code_text
+        results = [r for r in (ctx.resolve(ref, dr) for ref in as_list(dr.get("result"))) if r]
+        said = written.lower() + " | " + code_text
+        if _read_genes(said):
+            part = {k: dr[k] for k in _REPORT_KEYS if k in dr}
+            if part.get("status") == "partial":
+                # R4 DiagnosticReportStatus "partial": an initial, interim or preliminary report
+                part["status"] = "preliminary"
+            specimens = [sp for sp in as_list(dr.get("specimen")) if isinstance(sp, dict)]
+            if len(specimens) == 1:
+                part["specimen"] = specimens[0]
+            part["valueString"] = written
+            parts[id(part)] = (part, [id(r) for r in results])
+            ctx.derived.append(part)  # kept for the call: the memos key on id()
+            continue
+        if results:
+            continue  # its results are read on their own
         genes = [g for g in _gene_symbols_named(said) if g in T.GENES]
         about = "/".join(genes) or ("BRCA" if _brca_unnamed(said) else "")
         if not (genomic or about):
             continue
-        when = obs_date(dr)
         ctx.ignore(dr, "indeterminate-genomic-result",
-                   f"a genomic report{f' on {about}' if about else ''}{_dated(when)} was received with a "
+                   f"a genomic report{f' on {about}' if about else ''}{_dated(obs_date(dr))} was received with a "
                    "conclusion but none of its result Observations: not read; its conclusion is in the report itself")
+    return parts
 
 
 # A test named for a method, not a gene ("Tumour NGS", "NGS panel", "Genomic profiling",
@@ -898,12 +926,15 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
         if id(obs) not in skip and _brca_unnamed(ctx.code_text(obs)):
             _ignore_brca_unnamed(ctx, obs, obs.get("code"))
             brca_unnamed.add(id(obs))
-    _ignore_unread_reports(ctx)
+    conclusions = _report_conclusions(ctx)
+    # id of an Observation (or panel) read below -> the genes it gives: a report's conclusion is
+    # not read for a gene one of the report's own results gives
+    genes_given: dict[int, set[str]] = {}
     for obs in ctx.obs_groups()[0]:
         # one resource named once: a 'BRCA NGS' is named above for its unnumbered BRCA
         if id(obs) not in skip and id(obs) not in brca_unnamed and not _ignore_pten_protein_test(ctx, obs):
             _ignore_generic_gene_results(ctx, obs)
-    for obs in coded + by_text + per_gene:
+    for obs in coded + by_text + per_gene + [part for part, _ in conclusions.values()]:
         try:
             codes = {c for s, c, _ in ctx.code_of(obs) if c and is_loinc(s)}
             is_variant = bool(codes & T.VARIANT_CODES)
@@ -914,6 +945,8 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             named_genes: list[str] = []
             if in_panel:
                 named_genes = in_panel
+            elif id(obs) in conclusions:
+                named_genes = _read_genes(obs["valueString"] + " | " + ctx.code_text(obs))
             elif named:
                 named_genes = [g for g in genes_named(ctx.code_text(obs)) if g != "HER2"]
             if not (is_variant or is_region or legacy or named_genes):
@@ -987,6 +1020,15 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 # the Observation names no gene of its own (a local test's name, a variant
                 # without a gene component): the genes its result text gives a result for
                 genes += [g for g in by_gene.calls if g in T.GENES and g != "ERBB2" and g not in genes]
+            if id(obs) in conclusions:
+                # results win: the genes the report's own result Observations give are theirs
+                given = set().union(*(genes_given.get(i, ()) for i in conclusions[id(obs)][1]))
+                genes = [g for g in genes if g not in given]
+                if not genes:
+                    continue
+            else:
+                genes_given.setdefault(id(obs), set()).update(genes)
+                genes_given.setdefault(id(panel), set()).update(genes)
             if by_gene is not None and len(genes) == 1 and set(by_gene.calls) <= {genes[0], "ERBB2"}:
                 by_gene = None  # the text speaks of this gene alone: read as a whole, as before
             coded_origin = origin  # a genomic-source-class component's (or a legacy code's)

@@ -52,3 +52,48 @@ def test_a_coded_germline_brca2_variant_whose_significance_reads_suspected_patho
     assert not {"olaparib", "talazoparib"} & set(topics(cards))
     assert (f"BRCA2 variant (2025-06-01) classification not read: the report classes it 'suspected pathogenic', "
             f"{_NOT_ACTED_ON}") in _summary(cards)
+
+
+# --- a genomics DiagnosticReport's conclusion ---------------------------------------------------
+
+LOINC = "http://loinc.org"
+
+
+def _report(p, pid: str, results: tuple[str, ...] = (), **said):
+    """A genomics DiagnosticReport (CR A.2: 51969-4) with `said` (conclusion / conclusionCode)."""
+    return p.add({"resourceType": "DiagnosticReport", "id": "dr-1", "status": "final",
+                  "subject": {"reference": f"Patient/{pid}"},
+                  "code": {"coding": [{"system": LOINC, "code": "51969-4", "display": "Genetic analysis report"}]},
+                  "effectiveDateTime": "2025-06-01",
+                  "result": [{"reference": f"Observation/{r}"} for r in results], **said})
+
+
+@pytest.mark.parametrize("said", [{"conclusion": "PIK3CA p.H1047R detected; ESR1 not detected"},
+                                  {"conclusionCode": [{"text": "PIK3CA p.H1047R detected"},
+                                                      {"text": "No ESR1 mutation detected"}]}])
+def test_a_genomic_report_received_with_only_its_conclusion_is_read_gene_by_gene(said):
+    # the conclusion, the report's signed summary (FHIR R4 DiagnosticReport.conclusion /
+    # conclusionCode), was named 'not read': every card said PIK3CA and ESR1 untested and both
+    # tests were asked again
+    _, cards = run(_report(after_ai_cdk46i("p-dr-only"), "p-dr-only", **said))
+    detail = _summary(cards)
+    assert "PIK3CA p.H1047R detected (significance not reported, 2025-06-01) — DiagnosticReport/dr-1" in detail
+    assert "ESR1 not detected (2025-06-01) — DiagnosticReport/dr-1" in detail
+    assert "capivasertib-fulvestrant" in topics(cards)
+    assert "test-pik3ca-akt1-pten" not in ordered_tests(cards)
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "was received with a conclusion" not in detail
+
+
+def test_a_genomic_reports_own_result_observation_wins_over_its_conclusion_for_that_gene():
+    # the conclusion is read only for the genes none of the report's results gives: ESR1 stays the
+    # result Observation's negative, PIK3CA (in the conclusion alone) is read
+    p = after_ai_cdk46i("p-dr-results")
+    p._obs("esr1", {"text": "ESR1 ctDNA test"}, "2025-06-01", valueString="ESR1 not detected")["id"] = "o-esr1"
+    _, cards = run(_report(p, "p-dr-results", ("o-esr1",),
+                           conclusion="ESR1 p.D538G detected; PIK3CA p.H1047R detected"))
+    detail = _summary(cards)
+    assert "ESR1 not detected (plasma ctDNA, 2025-06-01) — Observation/o-esr1" in detail
+    assert "ESR1 p.D538G" not in detail
+    assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+    assert "PIK3CA p.H1047R detected (significance not reported, 2025-06-01) — DiagnosticReport/dr-1" in detail
