@@ -111,6 +111,8 @@ _HEDGED_CHANGE = (
     rf"|{_OWN_CHANGE_START}{_CHANGE_WORD}[^|;.]{{0,25}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
     rf"|{_OWN_CHANGE_START}{_CHANGE_WORD}\S*[\s,(\[-]*(?:possible|possibly|probable|likely|\?)\s*[)\]]?\s*(?=$|[|;.,])")
 _HEDGED_CHANGE_RE = re.compile(_HEDGED_CHANGE[1:])
+# a change written in the short form as this gene's (not after another gene's name: "KRAS G12D")
+_OWN_SHORT_CHANGE = re.compile(_OWN_CHANGE_START + _CHANGE_WORD)
 _UNSETTLED = re.compile(
     rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,25}}?\b(?:mutation|variant|alteration|mutated)"
     rf"|\b(?:mutation|variant|alteration)s?\b[^|;.]{{0,25}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
@@ -160,7 +162,12 @@ _RELATIVES_RESULT = re.compile(
     # plain "found" made it the patient's germline variant and offered talazoparib (same source)
     r"|\b(?:detected|found|identified|present|positive|confirmed)\s+(?:also\s+)?in\s+"
     r"(?:(?:her|his|the|a|patient'?s|pt'?s)\s+)?(?:relatives?|mother|father|sister|brother|sibling|daughter|son"
-    r"|aunt|uncle|cousin|niece|nephew|grand(?:mother|father|parent|daughter|son))\b")
+    r"|aunt|uncle|cousin|niece|nephew|grand(?:mother|father|parent|daughter|son))\b"
+    # ... or a relative standing alone in brackets after the result ("germline BRCA2 pathogenic
+    # variant (mother)"): the mother's result, or one the patient shares with her? Read as hers, the
+    # patient's germline variant offered talazoparib; the report does not say, so no call (unclear)
+    r"|\(\s*(?:(?:her|his|the|in|from)\s+)*(?:relatives?|mother|father|sister|brother|sibling|daughter|son"
+    r"|aunt|uncle|cousin|niece|nephew|grand(?:mother|father|parent|daughter|son))(?:'s)?\s*\)")
 # a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
 # detected" / "undetected": beside it a hedge is about something else (_text_result)
 _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
@@ -1402,6 +1409,10 @@ def _text_result(text: str) -> str | None:
     if (_NOT_DETECTED.search(text) or _REFUTED.search(text)) and not _a_change_found_beside_changes_absent(text):
         return "not-detected"
     if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
+        return "detected"
+    if _OWN_SHORT_CHANGE.search(text):
+        # a change written in the short hotspot form alone ("E545K (VAF 2%)", "AKT1 E17K"), as a
+        # bare "p.E545K" already was: the variant found (named unclear, its test asked again)
         return "detected"
     if _PATHOGENIC_STATED.search(text) and _significance_text(text) in ("pathogenic", "likely-pathogenic"):
         return "detected"

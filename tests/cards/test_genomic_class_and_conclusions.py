@@ -97,3 +97,46 @@ def test_a_genomic_reports_own_result_observation_wins_over_its_conclusion_for_t
     assert "ESR1 p.D538G" not in detail
     assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
     assert "PIK3CA p.H1047R detected (significance not reported, 2025-06-01) — DiagnosticReport/dr-1" in detail
+
+
+# --- words of one result --------------------------------------------------------------------------
+
+def _named_result(pid: str, name: str, words: str):
+    p = after_ai_cdk46i(pid)
+    p._obs("g", {"text": name}, "2025-06-01", valueString=words)
+    return run(p)[1]
+
+
+def test_a_germline_brca2_variant_with_a_relative_alone_in_brackets_is_unclear_and_offers_no_parp_inhibitor():
+    # "(mother)": the mother's variant, or one the patient shares? Read as the patient's germline
+    # variant, talazoparib was offered (FHIR R4 FamilyMemberHistory: a relative's result is not hers)
+    cards = _named_result("p-rel-bracket", "BRCA1/2 germline test", "germline BRCA2 pathogenic variant (mother)")
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert "BRCA2 detected" not in _summary(cards)
+    assert "BRCA2 result (2025-06-01) unclear" in _summary(cards)
+    assert "test-germline-brca" in ordered_tests(cards)
+
+
+def test_a_germline_brca2_variant_written_maternal_is_still_the_patients_and_offers_talazoparib():
+    cards = _named_result("p-rel-maternal", "BRCA2 germline test", "BRCA2 c.5946delT pathogenic (maternal)")
+    assert "BRCA2 c.5946delT detected (germline, pathogenic, 2025-06-01)" in _summary(cards)
+    assert "talazoparib" in topics(cards)
+
+
+@pytest.mark.parametrize("name, words, gene, regimen", [
+    ("PIK3CA mutation analysis", "E545K (VAF 2%)", "PIK3CA", "alpelisib-fulvestrant"),
+    ("PIK3CA mutation analysis", "PIK3CA: E545K (VAF 2%)", "PIK3CA", "alpelisib-fulvestrant"),
+    ("AKT1 mutation analysis", "AKT1 E17K", "AKT1", "capivasertib-fulvestrant"),
+])
+def test_a_hotspot_change_written_alone_in_its_short_form_is_the_variant_found(name, words, gene, regimen):
+    # "p.E545K" alone was read as found, "E545K" alone was 'unclear' and the test asked again
+    cards = _named_result("p-short-change", name, words)
+    assert f"{gene} detected (significance not reported, 2025-06-01)" in _summary(cards)
+    assert regimen in topics(cards)
+    assert "test-pik3ca-akt1-pten" not in ordered_tests(cards)
+
+
+def test_another_genes_short_form_change_under_an_esr1_test_is_no_esr1_variant():
+    cards = _named_result("p-short-kras", "ESR1 mutation analysis", "KRAS G12D")
+    assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+    assert "ESR1 result (2025-06-01) unclear: 'ESR1 mutation analysis' reads 'KRAS G12D'" in _summary(cards)
