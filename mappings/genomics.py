@@ -242,6 +242,20 @@ def _a_change_found_beside_changes_absent(text: str) -> bool:
             and any(_names_change(p) for p in found + [q for q in pieces if q not in negated]))
 
 
+def _found_in_one_specimen_negative_in_another(text: str) -> bool:
+    """"ESR1 D538G detected in ctDNA; tissue negative", "PIK3CA not detected in plasma; H1047R
+    detected in tissue": a variant found in one specimen, and every negation says it is of another
+    specimen. Read whole, the negation won or the result was named unclear, and elacestrant / the
+    PIK3CA drugs withheld: a mutation found in tissue or ctDNA counts (CR C.2 step 3 "PIK3CA-mut
+    (P/LP, tissue or ctDNA)"; ESR1 on ctDNA preferred; C.3 row 2: a ctDNA negative is no wild type)."""
+    pieces = [p for p in _CHANGE_PIECE_SPLIT.split(text) if p.strip()]
+    negated = [p for p in pieces if _NOT_DETECTED.search(p) or _REFUTED.search(p)]
+    found = [p for p in pieces if p not in negated and _STATED_FOUND.search(p)]
+    found_in = {_specimen_kind(p) for p in found} - {"unknown"}
+    return (bool(negated) and len(found_in) == 1
+            and all(_specimen_kind(p) not in found_in | {"unknown"} for p in negated))
+
+
 def _names_change(piece: str) -> bool:
     """The piece names a p. or c. change (_PROTEIN_RE, _DNA_RE)."""
     return bool(_PROTEIN_RE.search(piece) or _DNA_RE.search(piece))
@@ -290,7 +304,7 @@ def _gene_result_conflict(text: str) -> str | None:
                 and (_names_change(p) or _gene_symbols_named(p) or _OF_A_VARIANT.search(p))
                 and not _PAST_FINDING.search(p) and _significance_text(p) not in _NOT_A_CLASS_FINDING
                 for p in pieces)
-    if not gene_negative:
+    if not gene_negative or _found_in_one_specimen_negative_in_another(text):
         return None
     if found:
         return "found"
@@ -1406,7 +1420,8 @@ def _text_result(text: str) -> str | None:
         return None
     if _UNSETTLED.search(text) and not _STATED_FOUND.search(text):
         return None
-    if (_NOT_DETECTED.search(text) or _REFUTED.search(text)) and not _a_change_found_beside_changes_absent(text):
+    if (_NOT_DETECTED.search(text) or _REFUTED.search(text)) and not _a_change_found_beside_changes_absent(text) \
+            and not _found_in_one_specimen_negative_in_another(text):
         return "not-detected"
     if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
         return "detected"

@@ -140,3 +140,22 @@ def test_another_genes_short_form_change_under_an_esr1_test_is_no_esr1_variant()
     cards = _named_result("p-short-kras", "ESR1 mutation analysis", "KRAS G12D")
     assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
     assert "ESR1 result (2025-06-01) unclear: 'ESR1 mutation analysis' reads 'KRAS G12D'" in _summary(cards)
+
+
+@pytest.mark.parametrize("name, words, regimen", [
+    ("ESR1 mutation analysis", "ESR1 D538G detected in ctDNA; tissue negative", "elacestrant"),
+    ("ESR1 mutation analysis", "ESR1 not detected in ctDNA; p.D538G detected in tissue", "elacestrant"),
+    ("PIK3CA mutation analysis", "PIK3CA not detected in plasma; H1047R detected in tissue", "alpelisib-fulvestrant"),
+])
+def test_a_variant_found_in_one_specimen_and_negative_in_another_is_the_variant_found(name, words, regimen):
+    # named 'unclear: both that ESR1 carries a variant and that it is negative' (or read negative):
+    # a mutation in tissue or ctDNA counts (CR C.2 step 3), a ctDNA negative is no wild type (C.3 row 2)
+    cards = _named_result("p-two-specimens", name, words)
+    assert regimen in topics(cards)
+    assert "unclear" not in _summary(cards)
+
+
+def test_a_variant_found_and_a_negative_naming_no_other_specimen_stay_unclear():
+    cards = _named_result("p-two-specimens-same", "ESR1 mutation analysis", "ESR1 D538G detected in ctDNA; ESR1 not detected")
+    assert "elacestrant" not in topics(cards)
+    assert "ESR1 result (2025-06-01) unclear: the report says both that ESR1 carries a variant" in _summary(cards)
