@@ -828,7 +828,10 @@ def _report_conclusions(ctx: Ctx) -> dict[int, tuple[dict[str, Any], list[int]]]
 # the variant's origin or the specimen in a way the cards may rely on (CR C.3 row 7: a tumour
 # test's BRCA is of unknown origin, not the germline test; row 2: ESR1 on the current
 # specimen), so gene results written in its value are not read here
-_GENERIC_GENOMIC_TEST = re.compile(r"\bngs\b|sequenc|next[- ]gen|genomic|molecular profil|gene panel|\bctdna\b")
+_GENERIC_GENOMIC_TEST = re.compile(r"\bngs\b|sequenc|next[- ]gen|genomic|molecular profil|gene panel|\bctdna\b"
+                                   # ... "Tumour mutation panel", "Hotspot panel": a gene's result in
+                                   # its value was skipped without a word
+                                   r"|\bmutation (?:panel|profil|screen)|\bhotspot")
 _generic_genomic_test = memo_search(_GENERIC_GENOMIC_TEST)
 
 
@@ -859,6 +862,34 @@ def _ignore_generic_gene_results(ctx: Ctx, obs: dict[str, Any]) -> None:
                f"{'/'.join(genes)} result{_dated(obs_date(obs))} not read: "
                f"'{cc_as_written(obs.get('code')) or name}' {says}, "
                f"its value reads '{written[:120]}'")
+
+
+# LOINC codes of a genomic report or of the gene studied (CR A.2: 51969-4, 81247-9 are
+# DiagnosticReport.code; 48018-6 the gene-studied component), not of a variant result (69548-6):
+# an Observation coded so that names a gene read here ("81247-9" with a gene component and
+# "Present") was skipped without a word while its test was asked again. Which result it holds is
+# not ours to guess from a report's code: named, not read
+_REPORT_OR_GENE_CODES = T.GENOMIC_REPORT_CODES | {T.COMP["gene"]}
+
+
+def _ignore_report_coded_observations(ctx: Ctx, skip: set[int]) -> None:
+    for obs in ctx.observations_with(_REPORT_OR_GENE_CODES):
+        if id(obs) in skip:
+            continue
+        loinc = [(c, d) for s, c, d in ctx.code_of(obs) if c and is_loinc(s)]
+        if not loinc or any(c in GENOMIC_CODES for c, _ in loinc):
+            continue
+        named = [_gene_from_cc(c.get("valueCodeableConcept")) for c in as_list(obs.get("component"))
+                 if isinstance(c, dict) and T.COMP["gene"] in _code_set(c.get("code"))]
+        named.append(_gene_from_cc(obs.get("valueCodeableConcept")))
+        genes = list(dict.fromkeys(g for g in named if g in T.GENES and g != "ERBB2"))
+        if not genes:
+            continue
+        code, display = next(((c, d) for c, d in loinc if c in _REPORT_OR_GENE_CODES), loinc[0])
+        ctx.ignore(obs, "indeterminate-genomic-result",
+                   f"{'/'.join(genes)} result{_dated(obs_date(obs))} not read: the Observation is coded LOINC "
+                   f"{code}{f' ({display})' if display else ''}, a genomic report or gene-studied code, "
+                   "not a variant result (69548-6)")
 
 
 # A PTEN protein test ("PTEN IHC": "Loss of PTEN expression"): capivasertib's label needs
@@ -948,6 +979,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             _ignore_brca_unnamed(ctx, obs, obs.get("code"))
             brca_unnamed.add(id(obs))
     conclusions = _report_conclusions(ctx)
+    _ignore_report_coded_observations(ctx, skip)
     # id of an Observation (or panel) read below -> the genes it gives: a report's conclusion is
     # not read for a gene one of the report's own results gives
     genes_given: dict[int, set[str]] = {}

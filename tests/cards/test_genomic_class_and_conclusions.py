@@ -159,3 +159,32 @@ def test_a_variant_found_and_a_negative_naming_no_other_specimen_stay_unclear():
     cards = _named_result("p-two-specimens-same", "ESR1 mutation analysis", "ESR1 D538G detected in ctDNA; ESR1 not detected")
     assert "elacestrant" not in topics(cards)
     assert "ESR1 result (2025-06-01) unclear: the report says both that ESR1 carries a variant" in _summary(cards)
+
+
+# --- results skipped without a word ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["Tumour mutation panel", "Hotspot panel"])
+def test_a_gene_result_under_a_method_named_mutation_panel_is_named_not_skipped_in_silence(name):
+    # no card said a word of it while the PIK3CA/AKT1/PTEN test was asked again
+    cards = _named_result("p-mutation-panel", name, "AKT1 E17K")
+    assert f"AKT1 result (2025-06-01) not read: '{name}' names no gene tested, its value reads 'AKT1 E17K'" \
+        in _summary(cards)
+
+
+@pytest.mark.parametrize("code, display", [("81247-9", "Master HL7 genetic variant reporting panel"),
+                                           ("48018-6", "Gene studied [ID]")])
+def test_an_observation_coded_as_a_genomic_report_or_gene_studied_is_named_not_skipped_in_silence(code, display):
+    p = after_ai_cdk46i("p-report-coded")
+    gene = {"coding": [{"system": "http://www.genenames.org", "code": "HGNC:8975", "display": "PIK3CA"}]}
+    present = {"coding": [{"system": LOINC, "code": "LA9633-4", "display": "Present"}]}
+    if code == "48018-6":
+        p._obs("g", {"coding": [{"system": LOINC, "code": code, "display": display}]}, "2025-06-01",
+               valueCodeableConcept=gene)
+    else:
+        p._obs("g", {"coding": [{"system": LOINC, "code": code, "display": display}]}, "2025-06-01",
+               valueCodeableConcept=present,
+               component=[{"code": {"coding": [{"system": LOINC, "code": "48018-6"}]}, "valueCodeableConcept": gene}])
+    _, cards = run(p)
+    assert (f"PIK3CA result (2025-06-01) not read: the Observation is coded LOINC {code} ({display}), a genomic "
+            "report or gene-studied code, not a variant result (69548-6)") in _summary(cards)
+    assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
