@@ -794,7 +794,9 @@ def _report_conclusions(ctx: Ctx) -> dict[int, tuple[dict[str, Any], list[int]]]
         if not written:
             continue
         code_text = cc_text_m(dr.get("code"))
-        genomic = bool({c for s, c, _ in codings_m(dr.get("code")) if c and is_loinc(s)} & T.GENOMIC_REPORT_CODES)
+        # a genomics report by its code, or by its category (GE Genetics: "FoundationOne CDx report")
+        genomic = bool({c for s, c, _ in codings_m(dr.get("code")) if c and is_loinc(s)} & T.GENOMIC_REPORT_CODES) \
+            or any((s, c) in T.GENOMIC_REPORT_CATEGORIES for cat in as_list(dr.get("category")) for s, c, _ in codings_m(cat))
         if not (genomic or _names_gene_test(code_text) or _brca_unnamed(code_text)):
             continue
         results = [r for r in (ctx.resolve(ref, dr) for ref in as_list(dr.get("result"))) if r]

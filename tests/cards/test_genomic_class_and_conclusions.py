@@ -188,3 +188,17 @@ def test_an_observation_coded_as_a_genomic_report_or_gene_studied_is_named_not_s
     assert (f"PIK3CA result (2025-06-01) not read: the Observation is coded LOINC {code} ({display}), a genomic "
             "report or gene-studied code, not a variant result (69548-6)") in _summary(cards)
     assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
+
+
+def test_a_report_named_for_its_product_but_categorised_genetics_has_its_conclusion_read():
+    # "FoundationOne CDx report" names no gene test: its conclusion was skipped without a word; the
+    # category GE (HL7 v2-0074 Genetics; mCODE GenomicsReport) says it is a genomics report
+    p = after_ai_cdk46i("p-dr-ge").add({
+        "resourceType": "DiagnosticReport", "id": "dr-1", "status": "final", "subject": {"reference": "Patient/p-dr-ge"},
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "GE"}]}],
+        "code": {"text": "FoundationOne CDx report"}, "effectiveDateTime": "2025-06-01",
+        "conclusion": "PIK3CA p.E545K detected"})
+    _, cards = run(p)
+    # (FoundationOne CDx: tissue, CR B.15)
+    assert "PIK3CA p.E545K detected (tissue, significance not reported, 2025-06-01) — DiagnosticReport/dr-1" in _summary(cards)
+    assert "alpelisib-fulvestrant" in topics(cards)
