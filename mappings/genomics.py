@@ -801,7 +801,10 @@ def _report_conclusions(ctx: Ctx) -> dict[int, tuple[dict[str, Any], list[int]]]
             continue
         results = [r for r in (ctx.resolve(ref, dr) for ref in as_list(dr.get("result"))) if r]
         said = written.lower() + " | " + code_text
-        if _read_genes(said):
+        # a cancelled report (R4 DiagnosticReportStatus: "unavailable because the measurement was
+        # not started or not completed") gives no result, whatever its conclusion says
+        cancelled = isinstance(dr.get("status"), str) and dr["status"].strip().lower() == "cancelled"
+        if _read_genes(said) and not cancelled:
             part = {k: dr[k] for k in _REPORT_KEYS if k in dr}
             if part.get("status") == "partial":
                 # R4 DiagnosticReportStatus "partial": an initial, interim or preliminary report

@@ -202,3 +202,14 @@ def test_a_report_named_for_its_product_but_categorised_genetics_has_its_conclus
     # (FoundationOne CDx: tissue, CR B.15)
     assert "PIK3CA p.E545K detected (tissue, significance not reported, 2025-06-01) — DiagnosticReport/dr-1" in _summary(cards)
     assert "alpelisib-fulvestrant" in topics(cards)
+
+
+def test_a_cancelled_genomic_reports_conclusion_is_not_read():
+    # R4 DiagnosticReportStatus cancelled: the measurement was not started or not completed
+    p = after_ai_cdk46i("p-dr-cancelled")
+    _, cards = run(_report(p, "p-dr-cancelled", conclusion="PIK3CA p.H1047R detected"))
+    p.resources[-1]["status"] = "cancelled"
+    _, cards = run(p)
+    assert "PIK3CA p.H1047R detected" not in _summary(cards)
+    assert "alpelisib-fulvestrant" not in topics(cards)
+    assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
