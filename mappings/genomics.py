@@ -988,6 +988,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
     # id of an Observation (or panel) read below -> the genes it gives: a report's conclusion is
     # not read for a gene one of the report's own results gives
     genes_given: dict[int, set[str]] = {}
+    genes_given_on: dict[dt.date, set[str]] = {}  # ... and on each date
     for obs in ctx.obs_groups()[0]:
         # one resource named once: a 'BRCA NGS' is named above for its unnumbered BRCA
         if id(obs) not in skip and id(obs) not in brca_unnamed and not _ignore_pten_protein_test(ctx, obs):
@@ -1079,14 +1080,29 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 # without a gene component): the genes its result text gives a result for
                 genes += [g for g in by_gene.calls if g in T.GENES and g != "ERBB2" and g not in genes]
             if id(obs) in conclusions:
-                # results win: the genes the report's own result Observations give are theirs
-                given = set().union(*(genes_given.get(i, ()) for i in conclusions[id(obs)][1]))
+                # results win: the genes the report's own result Observations give are theirs, and
+                # so are those a genomic Observation of the report's date gives (its result sent
+                # without DiagnosticReport.result pointing to it: read twice, an ESR1 negative
+                # Observation and a conclusion naming a variant gave elacestrant)
+                given = set().union(*(genes_given.get(i, ()) for i in conclusions[id(obs)][1]),
+                                    genes_given_on.get(date, ()))
+                for g in (g for g in genes if g in given):
+                    # ... a conclusion saying otherwise is named beside the result read
+                    said = by_gene.result(g) if by_gene is not None else _text_result(words) if words else None
+                    read = {r.result for r in results if r.gene == g and r.date == date}
+                    if said in ("detected", "not-detected") and read and said not in read:
+                        ctx.ignore(obs, "indeterminate-genomic-result",
+                                   f"{g}: the genomic report's conclusion{_dated(date)} says {said.replace('-', ' ')} "
+                                   f"('{obs['valueString'][:120]}'), its result Observation says "
+                                   f"{' / '.join(sorted(read)).replace('-', ' ')}: the Observation is read")
                 genes = [g for g in genes if g not in given]
                 if not genes:
                     continue
             else:
                 genes_given.setdefault(id(obs), set()).update(genes)
                 genes_given.setdefault(id(panel), set()).update(genes)
+                if date is not None:
+                    genes_given_on.setdefault(date, set()).update(genes)
             if by_gene is not None and len(genes) == 1 and set(by_gene.calls) <= {genes[0], "ERBB2"}:
                 by_gene = None  # the text speaks of this gene alone: read as a whole, as before
             coded_origin = origin  # a genomic-source-class component's (or a legacy code's)

@@ -94,7 +94,10 @@ def test_a_genomic_reports_own_result_observation_wins_over_its_conclusion_for_t
                            conclusion="ESR1 p.D538G detected; PIK3CA p.H1047R detected"))
     detail = _summary(cards)
     assert "ESR1 not detected (plasma ctDNA, 2025-06-01) — Observation/o-esr1" in detail
-    assert "ESR1 p.D538G" not in detail
+    assert "ESR1 p.D538G detected (" not in detail
+    # the conclusion saying otherwise is named beside it
+    assert ("ESR1: the genomic report's conclusion (2025-06-01) says detected ('ESR1 p.D538G detected; PIK3CA "
+            "p.H1047R detected'), its result Observation says not detected: the Observation is read") in detail
     assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
     assert "PIK3CA p.H1047R detected (significance not reported, 2025-06-01) — DiagnosticReport/dr-1" in detail
 
@@ -213,3 +216,15 @@ def test_a_cancelled_genomic_reports_conclusion_is_not_read():
     assert "PIK3CA p.H1047R detected" not in _summary(cards)
     assert "alpelisib-fulvestrant" not in topics(cards)
     assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
+
+
+def test_a_genomic_observation_of_the_reports_date_not_linked_to_it_wins_over_its_conclusion():
+    # the report's result sent without DiagnosticReport.result pointing to it: read twice, the
+    # conclusion's ESR1 variant beside the Observation's ESR1 negative offered elacestrant
+    p = after_ai_cdk46i("p-dr-unlinked").variant("ESR1", detected=False)
+    _, cards = run(_report(p, "p-dr-unlinked", conclusion="ESR1 p.D538G detected"))
+    detail = _summary(cards)
+    assert "ESR1 p.D538G detected (" not in detail
+    assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+    assert ("ESR1: the genomic report's conclusion (2025-06-01) says detected ('ESR1 p.D538G detected'), its result "
+            "Observation says not detected: the Observation is read") in detail
