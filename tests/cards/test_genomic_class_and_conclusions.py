@@ -228,3 +228,11 @@ def test_a_genomic_observation_of_the_reports_date_not_linked_to_it_wins_over_it
     assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
     assert ("ESR1: the genomic report's conclusion (2025-06-01) says detected ('ESR1 p.D538G detected'), its result "
             "Observation says not detected: the Observation is read") in detail
+
+
+def test_an_esr1_change_found_beside_another_change_absent_both_in_the_short_form_is_esr1_detected():
+    # "Y537S not detected" won over "D538G detected" (only p. / c. changes counted as named):
+    # elacestrant withheld on an ESR1 D538G variant (CR C.2: a detected ESR1 mutation selects it)
+    cards = _named_result("p-short-two", "ESR1 mutation analysis", "ESR1 Y537S not detected, D538G detected")
+    assert "ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
+    assert "elacestrant" in topics(cards)
