@@ -169,6 +169,10 @@ _RELATIVES_RESULT = re.compile(
     # patient's germline variant offered talazoparib; the report does not say, so no call (unclear)
     r"|\(\s*(?:(?:her|his|the|in|from)\s+)*(?:relatives?|mother|father|sister|brother|sibling|daughter|son"
     r"|aunt|uncle|cousin|niece|nephew|grand(?:mother|father|parent|daughter|son))(?:'s)?\s*\)")
+# a relative named (the words of _UNSETTLED's and _RELATIVES_RESULT's relatives)
+_RELATIVE_WORD = re.compile(
+    r"\b(?:family (?:history|hx)|relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin"
+    r"|niece|nephew|grand(?:mother|father|parent|daughter|son))(?:'s|s)?\b")
 # a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
 # detected" / "undetected": beside it a hedge is about something else (_text_result)
 _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
@@ -1605,6 +1609,11 @@ class _GeneCalls:
             if not clause.strip():
                 continue
             call = _text_result(clause.lower())
+            if call is None and _RELATIVE_WORD.search(clause.lower()):
+                # a relative's result ("Family history of BRCA2 mutation (sister)") is no result of
+                # the patient's, and no doubt about one: it left her germline BRCA2 negative of the
+                # clause before unclear and the germline test asked again (FHIR R4 FamilyMemberHistory)
+                call = _NO_CALL
             genes = _gene_symbols_named(clause)
             if not genes and call is not _NO_CALL:
                 general.add(call)

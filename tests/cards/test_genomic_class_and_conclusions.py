@@ -236,3 +236,14 @@ def test_an_esr1_change_found_beside_another_change_absent_both_in_the_short_for
     cards = _named_result("p-short-two", "ESR1 mutation analysis", "ESR1 Y537S not detected, D538G detected")
     assert "ESR1 detected (significance not reported, 2025-06-01)" in _summary(cards)
     assert "elacestrant" in topics(cards)
+
+
+@pytest.mark.parametrize("words", ["Germline BRCA1/2: no pathogenic variants. Family history of BRCA2 mutation (sister).",
+                                   "BRCA1/2 negative; mother BRCA2 carrier"])
+def test_a_germline_brca_negative_beside_a_relatives_brca2_variant_is_the_patients_negative(words):
+    # the relative's clause (no result of hers) left BRCA2 unclear: 'Germline BRCA2 not tested',
+    # the germline test asked again after a negative germline BRCA1/2 test (CR C.3 row 7)
+    cards = _named_result("p-rel-negative", "BRCA1/2 germline test", words)
+    assert "BRCA2 not detected (germline, 2025-06-01)" in _summary(cards)
+    assert "test-germline-brca" not in ordered_tests(cards)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
