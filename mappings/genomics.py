@@ -28,6 +28,8 @@ from mappings.state import Source, VariantResult
 
 _NOT_DETECTED = re.compile(
     r"not detected|\bnegative\b|\babsent\b|wild[- ]?type|\bwt\b"
+    # the usual short form of "negative" ("ESR1: neg"; as "wt"), named unclear and its test asked again
+    r"|\bneg\b"
     # "Not present", "Mutation not identified", "Variant not found", "None detected"
     r"|\bnot (present|identified|found|seen|observed)\b|\bnone (detected|identified|found|present|reported)\b"
     # a statement that opens with "no": "No ESR1 mutation identified", "No variants of clinical
@@ -191,7 +193,8 @@ _PATHOGENIC_STATED = re.compile(
 # (pathogenic, the class the cards act on), and named as written on the card
 # (VariantResult.significance_label_class). Not when negated ("not deleterious": benign, _SIG_TEXT)
 _LABEL_CLASS = re.compile(r"(?<!not )(?<!non)(?<!non-)(?<!non )\b(suspected deleterious|deleterious)\b")
-_DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
+# (and the short forms "pos", "mut": "ESR1 mut" was named unclear and its test asked again)
+_DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b|\bpos\b|\bmut\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
 # a BRCA gene with the labels' origin prefix as one word ("gBRCA2", "sBRCA1/2": germline /
 # somatic, CR B.6 / B.7 "gBRCAm"; the origin itself is read by _GERMLINE_TEXT / _SOMATIC_TEXT)

@@ -247,3 +247,16 @@ def test_a_germline_brca_negative_beside_a_relatives_brca2_variant_is_the_patien
     assert "BRCA2 not detected (germline, 2025-06-01)" in _summary(cards)
     assert "test-germline-brca" not in ordered_tests(cards)
     assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+@pytest.mark.parametrize("words, shown, regimen", [
+    ("ESR1 mut", "ESR1 detected (significance not reported, 2025-06-01)", "elacestrant"),
+    ("ESR1: neg", "ESR1 not detected (2025-06-01)", None),
+])
+def test_the_short_forms_mut_and_neg_are_read_as_written(words, shown, regimen):
+    # both were named unclear and the ESR1 test asked again
+    cards = _named_result("p-abbrev", "ESR1 mutation analysis", words)
+    assert shown in _summary(cards)
+    assert "test-esr1" not in ordered_tests(cards)
+    if regimen:
+        assert regimen in topics(cards)
