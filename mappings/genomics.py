@@ -6,7 +6,8 @@ http://www.genenames.org and .../geneId; gene symbol fallback), legacy
 single-gene LOINC codes (hints: gene from the code, result from the value),
 region-studied Observations (53041-0: genes looked at; a gene studied with no
 variant reported on that day becomes "not-detected"), and DiagnosticImplication
-Observations carrying 53037-8 that point to the variant through derivedFrom.
+Observations carrying 53037-8 that point to the variant through derivedFrom, and a genomics
+DiagnosticReport's conclusion / conclusionCode for the genes none of its result Observations gives.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from mappings.state import Source, VariantResult
 
 _NOT_DETECTED = re.compile(
     r"not detected|\bnegative\b|\babsent\b|wild[- ]?type|\bwt\b"
+    # the usual short form of "negative" ("ESR1: neg"; as "wt"), named unclear and its test asked again
+    r"|\bneg\b"
     # "Not present", "Mutation not identified", "Variant not found", "None detected"
     r"|\bnot (present|identified|found|seen|observed)\b|\bnone (detected|identified|found|present|reported)\b"
     # a statement that opens with "no": "No ESR1 mutation identified", "No variants of clinical
@@ -36,14 +39,16 @@ _NOT_DETECTED = re.compile(
     # ... also after the gene it is of ("BRCA2 no pathogenic variant", "ESR1 - no mutation"): the
     # "no" was passed over and "pathogenic variant" read as a finding (a germline negative read
     # as a pathogenic BRCA2 variant, CR C.2 step 1 / C.3 row 7)
-    r"|(?:^|[|:;,.]\s*)(?:(?:germline |somatic )?(?:[gst]?brca ?[12](?:/2)?|esr1|pik3ca|akt1|pten|palb2)\s*-?\s*)?"
+    # (a clause's own leading space counts as its start: "PIK3CA p.H1047R detected; No ESR1 mutation
+    # detected" is cut at ";" into " No ESR1 ...", whose "no" was passed over: ESR1 read detected)
+    r"|(?:^|[|:;,.])\s*(?:(?:germline |somatic )?(?:[gst]?brca ?[12](?:/2)?|esr1|pik3ca|akt1|pten|palb2)\s*-?\s*)?"
     r"no\b(?!\s+(?:other|additional|further)\b)[^|:;,.()]{0,40}?\b(variant|mutation|alteration)s?\b"
     # "none" as the whole answer: "ESR1 mutation: none", "None", "Variants: none." (the answer
     # LL1971-2 calls Absent); not "none of ..." or "none detected" inside a longer clause
     r"|(?:^|[|:;])\s*none\s*(?:$|[|;.,])"
     # ... or opening a clause ("None of the tested hotspots mutated"), but not "none of the
     # other variants", which follows a finding (as "no other variants" above)
-    r"|(?:^|[|:;,.]\s*)none\b(?!\s+(?:of\s+the\s+)?(?:other|additional|further)\b)"
+    r"|(?:^|[|:;,.])\s*none\b(?!\s+(?:of\s+the\s+)?(?:other|additional|further)\b)"
 )
 # A negative that the report itself says cannot be read as one: a plasma (ctDNA) test with a
 # low tumour fraction cannot exclude a mutation ("ctDNA negative/low tumor fraction -> tissue
@@ -108,6 +113,9 @@ _HEDGED_CHANGE = (
     rf"|{_OWN_CHANGE_START}{_CHANGE_WORD}[^|;.]{{0,25}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
     rf"|{_OWN_CHANGE_START}{_CHANGE_WORD}\S*[\s,(\[-]*(?:possible|possibly|probable|likely|\?)\s*[)\]]?\s*(?=$|[|;.,])")
 _HEDGED_CHANGE_RE = re.compile(_HEDGED_CHANGE[1:])
+# a change written in the short form as this gene's (not after another gene's name: "KRAS G12D")
+_OWN_SHORT_CHANGE = re.compile(_OWN_CHANGE_START + _CHANGE_WORD)
+_SHORT_CHANGE = re.compile(_CHANGE_WORD, re.I)  # ... any change so written, in any case
 _UNSETTLED = re.compile(
     rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,25}}?\b(?:mutation|variant|alteration|mutated)"
     rf"|\b(?:mutation|variant|alteration)s?\b[^|;.]{{0,25}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
@@ -157,7 +165,16 @@ _RELATIVES_RESULT = re.compile(
     # plain "found" made it the patient's germline variant and offered talazoparib (same source)
     r"|\b(?:detected|found|identified|present|positive|confirmed)\s+(?:also\s+)?in\s+"
     r"(?:(?:her|his|the|a|patient'?s|pt'?s)\s+)?(?:relatives?|mother|father|sister|brother|sibling|daughter|son"
-    r"|aunt|uncle|cousin|niece|nephew|grand(?:mother|father|parent|daughter|son))\b")
+    r"|aunt|uncle|cousin|niece|nephew|grand(?:mother|father|parent|daughter|son))\b"
+    # ... or a relative standing alone in brackets after the result ("germline BRCA2 pathogenic
+    # variant (mother)"): the mother's result, or one the patient shares with her? Read as hers, the
+    # patient's germline variant offered talazoparib; the report does not say, so no call (unclear)
+    r"|\(\s*(?:(?:her|his|the|in|from)\s+)*(?:relatives?|mother|father|sister|brother|sibling|daughter|son"
+    r"|aunt|uncle|cousin|niece|nephew|grand(?:mother|father|parent|daughter|son))(?:'s)?\s*\)")
+# a relative named (the words of _UNSETTLED's and _RELATIVES_RESULT's relatives)
+_RELATIVE_WORD = re.compile(
+    r"\b(?:family (?:history|hx)|relatives?|mother|father|sister|brother|sibling|daughter|son|aunt|uncle|cousin"
+    r"|niece|nephew|grand(?:mother|father|parent|daughter|son))(?:'s|s)?\b")
 # a finding stated plainly ("p.H1047R detected", "variant identified", "found"), not "not
 # detected" / "undetected": beside it a hedge is about something else (_text_result)
 _STATED_FOUND = re.compile(r"(?<!not )(?<!un)\b(?:detected|present|positive|identified|found)\b")
@@ -176,7 +193,8 @@ _PATHOGENIC_STATED = re.compile(
 # (pathogenic, the class the cards act on), and named as written on the card
 # (VariantResult.significance_label_class). Not when negated ("not deleterious": benign, _SIG_TEXT)
 _LABEL_CLASS = re.compile(r"(?<!not )(?<!non)(?<!non-)(?<!non )\b(suspected deleterious|deleterious)\b")
-_DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
+# (and the short forms "pos", "mut": "ESR1 mut" was named unclear and its test asked again)
+_DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b|\bpos\b|\bmut\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
 # a BRCA gene with the labels' origin prefix as one word ("gBRCA2", "sBRCA1/2": germline /
 # somatic, CR B.6 / B.7 "gBRCAm"; the origin itself is read by _GERMLINE_TEXT / _SOMATIC_TEXT)
@@ -232,9 +250,24 @@ def _a_change_found_beside_changes_absent(text: str) -> bool:
             and any(_names_change(p) for p in found + [q for q in pieces if q not in negated]))
 
 
+def _found_in_one_specimen_negative_in_another(text: str) -> bool:
+    """"ESR1 D538G detected in ctDNA; tissue negative", "PIK3CA not detected in plasma; H1047R
+    detected in tissue": a variant found in one specimen, and every negation says it is of another
+    specimen. Read whole, the negation won or the result was named unclear, and elacestrant / the
+    PIK3CA drugs withheld: a mutation found in tissue or ctDNA counts (CR C.2 step 3 "PIK3CA-mut
+    (P/LP, tissue or ctDNA)"; ESR1 on ctDNA preferred; C.3 row 2: a ctDNA negative is no wild type)."""
+    pieces = [p for p in _CHANGE_PIECE_SPLIT.split(text) if p.strip()]
+    negated = [p for p in pieces if _NOT_DETECTED.search(p) or _REFUTED.search(p)]
+    found = [p for p in pieces if p not in negated and _STATED_FOUND.search(p)]
+    found_in = {_specimen_kind(p) for p in found} - {"unknown"}
+    return (bool(negated) and len(found_in) == 1
+            and all(_specimen_kind(p) not in found_in | {"unknown"} for p in negated))
+
+
 def _names_change(piece: str) -> bool:
-    """The piece names a p. or c. change (_PROTEIN_RE, _DNA_RE)."""
-    return bool(_PROTEIN_RE.search(piece) or _DNA_RE.search(piece))
+    """The piece names a p. or c. change (_PROTEIN_RE, _DNA_RE), or one in the short hotspot form
+    ("Y537S not detected, D538G detected" read ESR1 not detected, elacestrant withheld on D538G)."""
+    return bool(_PROTEIN_RE.search(piece) or _DNA_RE.search(piece) or _SHORT_CHANGE.search(piece))
 
 
 # a finding told as the gene's past ("ESR1 not detected (previously detected 2023)"): a history
@@ -280,7 +313,7 @@ def _gene_result_conflict(text: str) -> str | None:
                 and (_names_change(p) or _gene_symbols_named(p) or _OF_A_VARIANT.search(p))
                 and not _PAST_FINDING.search(p) and _significance_text(p) not in _NOT_A_CLASS_FINDING
                 for p in pieces)
-    if not gene_negative:
+    if not gene_negative or _found_in_one_specimen_negative_in_another(text):
         return None
     if found:
         return "found"
@@ -469,6 +502,29 @@ _FORMER_CLASS = re.compile(
 # pathogenic, a PARP inhibitor was offered on it; no class now (CR C.2 step 1: P/LP stated only).
 # "suspected deleterious" is the labels' class itself (CR B.6 / B.7), read before this
 _HEDGED_CLASS = re.compile(_HEDGED_CLASS_WORDS)
+
+
+# what the service says of a hedged class it does not read (_HEDGED_CLASS: "suspected pathogenic",
+# "likely deleterious", "possibly pathogenic"): the report gave a class, only not one the sources
+# act on. "suspected pathogenic" is no ACMG class (CR C.2 step 1: pathogenic / likely pathogenic)
+# and not the labels' words ("deleterious or suspected deleterious gBRCAm", CR B.6 olaparib, B.7
+# talazoparib); the sources do not settle it, so it is named, not guessed (DESIGN.md)
+_HEDGED_CLASS_SAID = ("a class the reference does not act on (pathogenic or likely pathogenic, reference "
+                      "C.2 step 1; the PARP inhibitor labels' 'deleterious or suspected deleterious', B.6 / B.7)")
+
+
+@lru_cache(maxsize=4096)
+def _hedged_class_written(text: str) -> str | None:
+    """The hedged class `text` gives ("suspected pathogenic", "likely deleterious"), lower case,
+    or None; "suspected deleterious" (the labels' class, _LABEL_CLASS) is none."""
+    m = _HEDGED_CLASS.search(_label_class_unhedged(text.lower()))
+    return m.group(0).strip(" ([?") if m else None
+
+
+def _hedged_class_note(text: str) -> str:
+    """', classed '<words>': <why not read>' when `text` gives a hedged class, else ''."""
+    words = _hedged_class_written(text)
+    return f": the report classes it '{words}', {_HEDGED_CLASS_SAID}" if words else ""
 
 
 @lru_cache(maxsize=4096)
@@ -722,31 +778,63 @@ def _panel_results(ctx: Ctx, candidates: list[dict[str, Any]],
     return out, panels
 
 
-def _ignore_unread_reports(ctx: Ctx) -> None:
-    """A genomics DiagnosticReport (CR A.2: 51969-4; 81247-9), or one whose name or conclusion
-    speaks of a gene read here, received with a conclusion but none of its result Observations:
-    its conclusion is free text (and conclusionCode a summary), not a result per gene, so it is
-    not read; it is named, so the testing cards do not ask for the test with no word of it."""
+# the DiagnosticReport elements a conclusion read as a result keeps (FHIR R4 DiagnosticReport:
+# status, code, category, effective[x], issued, specimen 0..*)
+_REPORT_KEYS = ("resourceType", "id", "status", "subject", "code", "category", "effectiveDateTime",
+                "effectivePeriod", "issued")
+
+
+def _report_conclusions(ctx: Ctx) -> dict[int, tuple[dict[str, Any], list[int]]]:
+    """A genomics DiagnosticReport (CR A.2: 51969-4; 81247-9), or one whose name speaks of a gene
+    read here, with a conclusion (or conclusionCode) naming genes read here: the conclusion is the
+    report's clinically signed summary (FHIR R4 DiagnosticReport.conclusion "summary conclusion
+    (interpretation/impression)"), read as the result text of one Observation named for the
+    report ("PIK3CA H1047R detected", "No ESR1 mutation detected"). Named only, a result received
+    was shown as none and its test asked again. The report's own result Observations win: a gene
+    one of them gives is not read from the conclusion (build_variants). Returns id(part) -> (the
+    part read as an Observation, the ids of the report's result Observations). A report whose
+    conclusion names no gene read here, received without any of its results, is named, not read,
+    so the testing cards do not ask for the test with no word of it."""
+    parts: dict[int, tuple[dict[str, Any], list[int]]] = {}
     for dr in ctx.of("DiagnosticReport"):
         conclusion = dr.get("conclusion") if isinstance(dr.get("conclusion"), str) else ""
-        words = " | ".join([conclusion.lower()] + [cc_text_m(cc) for cc in as_list(dr.get("conclusionCode"))])
-        if not words.strip(" |"):
+        written = "; ".join(t.strip() for t in [conclusion] + [cc_as_written(cc) for cc in as_list(dr.get("conclusionCode"))
+                                                             if isinstance(cc, dict)] if t and t.strip())
+        if not written:
             continue
-        if any(ctx.resolve(r, dr) for r in as_list(dr.get("result"))):
-            continue  # its results are read on their own
         code_text = cc_text_m(dr.get("code"))
-        genomic = bool({c for s, c, _ in codings_m(dr.get("code")) if c and is_loinc(s)} & T.GENOMIC_REPORT_CODES)
+        # a genomics report by its code, or by its category (GE Genetics: "FoundationOne CDx report")
+        genomic = bool({c for s, c, _ in codings_m(dr.get("code")) if c and is_loinc(s)} & T.GENOMIC_REPORT_CODES) \
+            or any((s, c) in T.GENOMIC_REPORT_CATEGORIES for cat in as_list(dr.get("category")) for s, c, _ in codings_m(cat))
         if not (genomic or _names_gene_test(code_text) or _brca_unnamed(code_text)):
             continue
-        said = words + " | " + code_text
+        results = [r for r in (ctx.resolve(ref, dr) for ref in as_list(dr.get("result"))) if r]
+        said = written.lower() + " | " + code_text
+        # a cancelled report (R4 DiagnosticReportStatus: "unavailable because the measurement was
+        # not started or not completed") gives no result, whatever its conclusion says
+        cancelled = isinstance(dr.get("status"), str) and dr["status"].strip().lower() == "cancelled"
+        if _read_genes(said) and not cancelled:
+            part = {k: dr[k] for k in _REPORT_KEYS if k in dr}
+            if part.get("status") == "partial":
+                # R4 DiagnosticReportStatus "partial": an initial, interim or preliminary report
+                part["status"] = "preliminary"
+            specimens = [sp for sp in as_list(dr.get("specimen")) if isinstance(sp, dict)]
+            if len(specimens) == 1:
+                part["specimen"] = specimens[0]
+            part["valueString"] = written
+            parts[id(part)] = (part, [id(r) for r in results])
+            ctx.derived.append(part)  # kept for the call: the memos key on id()
+            continue
+        if results:
+            continue  # its results are read on their own
         genes = [g for g in _gene_symbols_named(said) if g in T.GENES]
         about = "/".join(genes) or ("BRCA" if _brca_unnamed(said) else "")
         if not (genomic or about):
             continue
-        when = obs_date(dr)
         ctx.ignore(dr, "indeterminate-genomic-result",
-                   f"a genomic report{f' on {about}' if about else ''}{_dated(when)} was received with a "
+                   f"a genomic report{f' on {about}' if about else ''}{_dated(obs_date(dr))} was received with a "
                    "conclusion but none of its result Observations: not read; its conclusion is in the report itself")
+    return parts
 
 
 # A test named for a method, not a gene ("Tumour NGS", "NGS panel", "Genomic profiling",
@@ -754,7 +842,10 @@ def _ignore_unread_reports(ctx: Ctx) -> None:
 # the variant's origin or the specimen in a way the cards may rely on (CR C.3 row 7: a tumour
 # test's BRCA is of unknown origin, not the germline test; row 2: ESR1 on the current
 # specimen), so gene results written in its value are not read here
-_GENERIC_GENOMIC_TEST = re.compile(r"\bngs\b|sequenc|next[- ]gen|genomic|molecular profil|gene panel|\bctdna\b")
+_GENERIC_GENOMIC_TEST = re.compile(r"\bngs\b|sequenc|next[- ]gen|genomic|molecular profil|gene panel|\bctdna\b"
+                                   # ... "Tumour mutation panel", "Hotspot panel": a gene's result in
+                                   # its value was skipped without a word
+                                   r"|\bmutation (?:panel|profil|screen)|\bhotspot")
 _generic_genomic_test = memo_search(_GENERIC_GENOMIC_TEST)
 
 
@@ -785,6 +876,34 @@ def _ignore_generic_gene_results(ctx: Ctx, obs: dict[str, Any]) -> None:
                f"{'/'.join(genes)} result{_dated(obs_date(obs))} not read: "
                f"'{cc_as_written(obs.get('code')) or name}' {says}, "
                f"its value reads '{written[:120]}'")
+
+
+# LOINC codes of a genomic report or of the gene studied (CR A.2: 51969-4, 81247-9 are
+# DiagnosticReport.code; 48018-6 the gene-studied component), not of a variant result (69548-6):
+# an Observation coded so that names a gene read here ("81247-9" with a gene component and
+# "Present") was skipped without a word while its test was asked again. Which result it holds is
+# not ours to guess from a report's code: named, not read
+_REPORT_OR_GENE_CODES = T.GENOMIC_REPORT_CODES | {T.COMP["gene"]}
+
+
+def _ignore_report_coded_observations(ctx: Ctx, skip: set[int]) -> None:
+    for obs in ctx.observations_with(_REPORT_OR_GENE_CODES):
+        if id(obs) in skip:
+            continue
+        loinc = [(c, d) for s, c, d in ctx.code_of(obs) if c and is_loinc(s)]
+        if not loinc or any(c in GENOMIC_CODES for c, _ in loinc):
+            continue
+        named = [_gene_from_cc(c.get("valueCodeableConcept")) for c in as_list(obs.get("component"))
+                 if isinstance(c, dict) and T.COMP["gene"] in _code_set(c.get("code"))]
+        named.append(_gene_from_cc(obs.get("valueCodeableConcept")))
+        genes = list(dict.fromkeys(g for g in named if g in T.GENES and g != "ERBB2"))
+        if not genes:
+            continue
+        code, display = next(((c, d) for c, d in loinc if c in _REPORT_OR_GENE_CODES), loinc[0])
+        ctx.ignore(obs, "indeterminate-genomic-result",
+                   f"{'/'.join(genes)} result{_dated(obs_date(obs))} not read: the Observation is coded LOINC "
+                   f"{code}{f' ({display})' if display else ''}, a genomic report or gene-studied code, "
+                   "not a variant result (69548-6)")
 
 
 # A PTEN protein test ("PTEN IHC": "Loss of PTEN expression"): capivasertib's label needs
@@ -873,12 +992,17 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
         if id(obs) not in skip and _brca_unnamed(ctx.code_text(obs)):
             _ignore_brca_unnamed(ctx, obs, obs.get("code"))
             brca_unnamed.add(id(obs))
-    _ignore_unread_reports(ctx)
+    conclusions = _report_conclusions(ctx)
+    _ignore_report_coded_observations(ctx, skip)
+    # id of an Observation (or panel) read below -> the genes it gives: a report's conclusion is
+    # not read for a gene one of the report's own results gives
+    genes_given: dict[int, set[str]] = {}
+    genes_given_on: dict[dt.date, set[str]] = {}  # ... and on each date
     for obs in ctx.obs_groups()[0]:
         # one resource named once: a 'BRCA NGS' is named above for its unnumbered BRCA
         if id(obs) not in skip and id(obs) not in brca_unnamed and not _ignore_pten_protein_test(ctx, obs):
             _ignore_generic_gene_results(ctx, obs)
-    for obs in coded + by_text + per_gene:
+    for obs in coded + by_text + per_gene + [part for part, _ in conclusions.values()]:
         try:
             codes = {c for s, c, _ in ctx.code_of(obs) if c and is_loinc(s)}
             is_variant = bool(codes & T.VARIANT_CODES)
@@ -889,6 +1013,8 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             named_genes: list[str] = []
             if in_panel:
                 named_genes = in_panel
+            elif id(obs) in conclusions:
+                named_genes = _read_genes(obs["valueString"] + " | " + ctx.code_text(obs))
             elif named:
                 named_genes = [g for g in genes_named(ctx.code_text(obs)) if g != "HER2"]
             if not (is_variant or is_region or legacy or named_genes):
@@ -909,6 +1035,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             sig = None
             alteration = None  # a copy-number change or fusion, coded (48019-4)
             variation_text = ""
+            sig_written = ""  # a clinical-significance component's words ("Suspected deleterious")
             for c in comps:
                 ccodes = _code_set(c.get("code"))
                 if T.COMP["gene"] in ccodes:
@@ -935,6 +1062,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     origin = _origin(c.get("valueCodeableConcept") or c.get("valueString"))
                 elif T.COMP["significance"] in ccodes:
                     sig = _significance(c.get("valueCodeableConcept") or c.get("valueString"))
+                    sig_written = _value_text(c)
             gene_from_component = bool(genes) or bool(in_panel)
             if named_genes and not genes:
                 genes = named_genes
@@ -960,6 +1088,30 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 # the Observation names no gene of its own (a local test's name, a variant
                 # without a gene component): the genes its result text gives a result for
                 genes += [g for g in by_gene.calls if g in T.GENES and g != "ERBB2" and g not in genes]
+            if id(obs) in conclusions:
+                # results win: the genes the report's own result Observations give are theirs, and
+                # so are those a genomic Observation of the report's date gives (its result sent
+                # without DiagnosticReport.result pointing to it: read twice, an ESR1 negative
+                # Observation and a conclusion naming a variant gave elacestrant)
+                given = set().union(*(genes_given.get(i, ()) for i in conclusions[id(obs)][1]),
+                                    genes_given_on.get(date, ()))
+                for g in (g for g in genes if g in given):
+                    # ... a conclusion saying otherwise is named beside the result read
+                    said = by_gene.result(g) if by_gene is not None else _text_result(words) if words else None
+                    read = {r.result for r in results if r.gene == g and r.date == date}
+                    if said in ("detected", "not-detected") and read and said not in read:
+                        ctx.ignore(obs, "indeterminate-genomic-result",
+                                   f"{g}: the genomic report's conclusion{_dated(date)} says {said.replace('-', ' ')} "
+                                   f"('{obs['valueString'][:120]}'), its result Observation says "
+                                   f"{' / '.join(sorted(read)).replace('-', ' ')}: the Observation is read")
+                genes = [g for g in genes if g not in given]
+                if not genes:
+                    continue
+            else:
+                genes_given.setdefault(id(obs), set()).update(genes)
+                genes_given.setdefault(id(panel), set()).update(genes)
+                if date is not None:
+                    genes_given_on.setdefault(date, set()).update(genes)
             if by_gene is not None and len(genes) == 1 and set(by_gene.calls) <= {genes[0], "ERBB2"}:
                 by_gene = None  # the text speaks of this gene alone: read as a whole, as before
             coded_origin = origin  # a genomic-source-class component's (or a legacy code's)
@@ -1037,6 +1189,14 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                                    + _CONFLICT_SAID[conflict].format(gene=g, it=g) + f" ('{written_own[:120]}')")
                         continue
                     if gene_results[g] is None:
+                        if note := _hedged_class_note(own):
+                            # "germline BRCA2 c.5946delT, suspected pathogenic": named with its class,
+                            # not as a gene the report gave no result for
+                            written_own = "; ".join(c.strip() for c in _gene_clauses(_written_value_text(obs))
+                                                    if g in _gene_symbols_named(c))
+                            ctx.ignore(obs, "indeterminate-genomic-result",
+                                       f"{g} result{_dated(date)} unclear{note} ('{written_own[:120]}')")
+                            continue
                         ctx.ignore(obs, "indeterminate-genomic-result",
                                    f"{g} result{_dated(date)} unclear: the report gives results for "
                                    f"{'/'.join(sorted(by_gene.calls))} and none that is clear for {g}")
@@ -1059,8 +1219,10 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     dna = _changes_written(_DNA_RE, written)
             if result is None:
                 if not named or in_panel:
+                    note = _hedged_class_note(words) if words else ""
                     ctx.ignore(obs, "indeterminate-genomic-result",
-                               f"{'/'.join(genes)} result is indeterminate or unreadable"
+                               (f"{'/'.join(genes)} result{_dated(date)} unclear{note} ('{_written_value_text(obs)[:120]}')"
+                                if note else f"{'/'.join(genes)} result is indeterminate or unreadable")
                                + (f" (a component of '{cc_as_written(obs.get('code'))}')" if in_panel else ""))
                 elif written := _written_value_text(obs):
                     # a local test named for its gene ("ESR1 ctDNA test") whose words give no call
@@ -1068,7 +1230,8 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     # the test's name and its words, not dropped unseen while the test is asked again
                     ctx.ignore(obs, "indeterminate-genomic-result",
                                f"{'/'.join(genes)} result{_dated(date)} unclear: "
-                               f"'{cc_as_written(obs.get('code')) or ctx.code_text(obs)}' reads '{written[:120]}'")
+                               f"'{cc_as_written(obs.get('code')) or ctx.code_text(obs)}' reads '{written[:120]}'"
+                               + _hedged_class_note(written).replace(": the report", "; the report", 1))
                 elif _no_result_given(obs):
                     # a local test named for its gene with nothing in it (FHIR R4 Observation:
                     # no value[x], component or interpretation): often the order filed as an
@@ -1126,7 +1289,9 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 label_class = None
                 if g_result == "detected" and g_sig == "pathogenic":
                     own = " | ".join(by_gene.clauses.get(g, [])) if by_gene is not None else words
-                    m = _LABEL_CLASS.search((own or words).lower())
+                    # ... or in the significance component ("Suspected deleterious": named
+                    # "pathogenic", not as the labels' class it is, CR B.6 / B.7)
+                    m = _LABEL_CLASS.search(f"{own or words} | {sig_written}".lower())
                     label_class = m.group(1) if m else None
                 if g_result == "not-detected" and uninformative:
                     not_read.append(g)
@@ -1151,6 +1316,11 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 }
                 results.append(_construct(VariantResult, values) if _valid_variant(values)
                                else VariantResult(**values))
+            if result == "detected" and sig is None and (note := _hedged_class_note(sig_written)):
+                # a significance component hedged ("Suspected pathogenic"): the variant is read with
+                # no class (the germline card asks the laboratory for one), and the class it gave named
+                ctx.ignore(obs, "indeterminate-genomic-result",
+                           f"{'/'.join(genes)} variant{_dated(date)} classification not read{note}")
             if not_read:
                 ctx.ignore(obs, "indeterminate-genomic-result",
                            f"{'/'.join(not_read)} not detected{_dated(date)}, but the report says the result is not "
@@ -1312,9 +1482,14 @@ def _text_result(text: str) -> str | None:
         return None
     if _UNSETTLED.search(text) and not _STATED_FOUND.search(text):
         return None
-    if (_NOT_DETECTED.search(text) or _REFUTED.search(text)) and not _a_change_found_beside_changes_absent(text):
+    if (_NOT_DETECTED.search(text) or _REFUTED.search(text)) and not _a_change_found_beside_changes_absent(text) \
+            and not _found_in_one_specimen_negative_in_another(text):
         return "not-detected"
     if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
+        return "detected"
+    if _OWN_SHORT_CHANGE.search(text):
+        # a change written in the short hotspot form alone ("E545K (VAF 2%)", "AKT1 E17K"), as a
+        # bare "p.E545K" already was: the variant found (named unclear, its test asked again)
         return "detected"
     if _PATHOGENIC_STATED.search(text) and _significance_text(text) in ("pathogenic", "likely-pathogenic"):
         return "detected"
@@ -1437,6 +1612,11 @@ class _GeneCalls:
             if not clause.strip():
                 continue
             call = _text_result(clause.lower())
+            if call is None and _RELATIVE_WORD.search(clause.lower()):
+                # a relative's result ("Family history of BRCA2 mutation (sister)") is no result of
+                # the patient's, and no doubt about one: it left her germline BRCA2 negative of the
+                # clause before unclear and the germline test asked again (FHIR R4 FamilyMemberHistory)
+                call = _NO_CALL
             genes = _gene_symbols_named(clause)
             if not genes and call is not _NO_CALL:
                 general.add(call)

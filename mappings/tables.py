@@ -91,6 +91,7 @@ _G = CODES["genomics"]
 VARIANT_CODES = frozenset(e["code"] for e in _G["variant_codes"])
 REGION_STUDIED_CODES = frozenset(e["code"] for e in _G["region_studied_codes"])
 GENOMIC_REPORT_CODES = frozenset(e["code"] for e in _G["report_codes"])
+GENOMIC_REPORT_CATEGORIES = frozenset((e["system"], e["code"]) for e in _G["report_categories"])
 COMP = {k: v["code"] for k, v in _G["components"].items()}
 ORIGIN_ANSWERS = {e["code"]: e["origin"] for e in _G["origin_answers"]}
 RESULT_ANSWERS = {e["code"]: e["result"] for e in _G["result_answers"]}

@@ -96,15 +96,16 @@ def test_a_receptor_panel_with_a_her2_component_gives_no_genomic_result():
     assert state.biomarkers.results == []
 
 
-def test_a_genomic_report_with_only_a_conclusion_is_named_on_the_summary_card():
+def test_a_genomic_report_with_only_a_conclusion_naming_no_gene_is_named_on_the_summary_card():
+    # a conclusion naming genes is read (tests/cards/test_genomic_class_and_conclusions.py); one
+    # naming none is named, not read, as before
     p = after_ai_cdk46i("gp-report").add({
         "resourceType": "DiagnosticReport", "id": "dr-1", "status": "final", "subject": {"reference": "Patient/gp-report"},
         "code": {"coding": [{"system": LOINC, "code": "51969-4", "display": "Genetic analysis report"}]},
-        "effectiveDateTime": "2025-06-01", "conclusion": "PIK3CA p.H1047R detected; ESR1 not detected"})
+        "effectiveDateTime": "2025-06-01", "conclusion": "No pathogenic variants detected"})
     state, cards = run(p)
-    assert ("a genomic report on PIK3CA/ESR1 (2025-06-01) was received with a conclusion but none of its result "
+    assert ("a genomic report (2025-06-01) was received with a conclusion but none of its result "
             "Observations: not read; its conclusion is in the report itself") in _summary(cards)
-    # the conclusion is free text: not read as results, so the tests are still asked
     assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
 
 

@@ -995,3 +995,14 @@ def test_a_negative_beside_another_genes_change_named_as_possible_stays_the_gene
 def test_a_negative_beside_its_own_change_named_as_possible_after_the_gene_is_still_unclear(text):
     s = build_patient_state([patient(), variant("HGNC:3467", "ESR1", present=None, value_text=text)], PID)
     assert s.biomarkers.for_gene("ESR1") == []
+
+
+@pytest.mark.parametrize("text", ["PIK3CA p.H1047R detected; No ESR1 mutation detected",
+                                  "PIK3CA p.H1047R detected. No ESR1 mutation detected",
+                                  "PIK3CA p.H1047R detected; no ESR1 mutation"])
+def test_a_no_opening_a_later_clause_after_its_space_is_that_genes_negative_not_a_variant(text):
+    # the clause " No ESR1 mutation detected" (cut at ";" or ". ") kept its leading space, and its
+    # "no" was read only at the very start: ESR1 was read detected and elacestrant offered
+    s = build_patient_state([patient(), observation(cc(text="PIK3CA and ESR1 mutation test"), "2021-06-01",
+                                                    valueString=text)], PID)
+    assert {(r.gene, r.result) for r in s.biomarkers.results} == {("PIK3CA", "detected"), ("ESR1", "not-detected")}
