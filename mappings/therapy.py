@@ -933,10 +933,13 @@ class _NotGiven:
     """A medication record whose text writes its drug as refused or never started: no therapy
     given (FHIR R4 MedicationStatement.status 'not-taken', MedicationRequest.doNotPerform)."""
 
-    __slots__ = ("why",)
+    __slots__ = ("why", "if_ended")
 
     def __init__(self, why: str) -> None:
         self.why = why
+        # the record read as given, when its status says a course ended (set by _read_text for a
+        # text that writes its drugs as not taken and nothing more: _not_taken_record)
+        self.if_ended: _Med | _Unreadable | _NotGiven | None = None
 
 
 @lru_cache(maxsize=1024)
@@ -1714,11 +1717,8 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
             # would be a guess (the draft-order reader says so too: medication_conflict)
             conflict = concept_conflict(cc)
             written = cc_as_written(cc)
-            med = _Unreadable(conflict) if conflict else written_drugs(drugs, label, written)
-            if type(med) is _Med:
-                _read_class_beside_drug(med, written)
-                _read_written_switch(med, written, not any(
-                    T.DRUG_BY_CODE.get(code) for system, code, _ in codings(cc) if code and (is_rxnorm(system) or not system)))
+            med = _Unreadable(conflict) if conflict else _read_text(drugs, label, written, not any(
+                T.DRUG_BY_CODE.get(code) for system, code, _ in codings(cc) if code and (is_rxnorm(system) or not system)))
         else:
             med = (_planned_record(cc_as_written(cc))
                    or (_unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME))
@@ -1730,11 +1730,33 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
     drugs, label = resolve_medication(ctx, res)
     if not drugs:
         return _unreadable(ctx, res)
-    med = written_drugs(drugs, label, label)
+    return _read_text(drugs, label, label, False)
+
+
+def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: bool) -> _Med | _Unreadable | _NotGiven:
+    """What a medication record's text says of the drugs read from it: all refused or not started
+    (_NotGiven), a refusal or a premedication whose drug cannot be told (_Unreadable), else the
+    drugs given but those refused inside the regimen (_Med), with what its text says beside them
+    (_read_class_beside_drug, _read_written_switch). The therapy history and the draft-order
+    reader (drafted_drugs) read a record's text the same way. A text writing its drugs as not taken and nothing more ("No letrozole":
+    _not_taken_record) keeps its reading without that rule (_NotGiven.if_ended): on a record whose
+    status says a course ended (completed, stopped) it says the drug is no longer taken, as "Off
+    letrozole" does, not that it was never given (FHIR R4 MedicationStatement.status completed:
+    "no longer being taken"; a drug never taken has its own status, not-taken)."""
+    refused = _refused(written)
+    if refused is not None:
+        return refused
+    med = (_premedication_record(written) or _refusal_or_another(drugs, written) or _planned_record(written)
+           or _given_of(drugs, label, written))
     if type(med) is _Med:
-        _read_class_beside_drug(med, label)
-        _read_written_switch(med, label, False)
-    return med
+        _read_class_beside_drug(med, written)
+        _read_written_switch(med, written, text_only)
+    not_taken = _not_taken_record(written)
+    if not_taken is None:
+        return med
+    never = _NotGiven(not_taken.why)  # (a copy: _not_taken_record's answer is cached)
+    never.if_ended = med
+    return never
 
 
 def written_as_stopped(ctx: Ctx, res: dict[str, Any]) -> bool:
@@ -1744,15 +1766,6 @@ def written_as_stopped(ctx: Ctx, res: dict[str, Any]) -> bool:
     anticancer drugs; the diabetes reader, mappings.factors, for the glucose-lowering ones)."""
     med = _med_of(ctx, res)
     return type(med) is _Med and med.written_stopped
-
-
-def written_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _Unreadable | _NotGiven:
-    """What a medication record's text says of the drugs read from it: all refused or not started
-    (_NotGiven), a refusal or a premedication whose drug cannot be told (_Unreadable), else the
-    drugs given but those refused inside the regimen (_Med). The therapy history and the
-    draft-order reader (mappings.build) read a record's text the same way."""
-    return (_refused(written) or _not_taken_record(written) or _premedication_record(written) or _refusal_or_another(drugs, written)
-            or _planned_record(written) or _given_of(drugs, label, written))
 
 
 def _refusal_or_another(drugs: list[T.DrugInfo], written: str) -> _Unreadable | None:
@@ -1768,7 +1781,7 @@ def _refusal_or_another(drugs: list[T.DrugInfo], written: str) -> _Unreadable | 
 
 def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[list[T.DrugInfo], str | None]:
     """The drugs a drafted medication order's text orders, read as the therapy history reads a
-    record's text (written_drugs's rules, said of an order), and why none can be checked: a
+    record's text (_read_text's rules, said of an order), and why none can be checked: a
     refusal ("Fulvestrant (patient declined)"), a premedication for the drug ("Paclitaxel
     premedication"), or endocrine therapy
     of another class written after the first ("Letrozole then fulvestrant": _endocrine_sequence;
@@ -2038,6 +2051,9 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     med = _med_of(ctx, res)
                 if med is None:
                     continue  # read: not a drug the pathway cares about
+                if type(med) is _NotGiven and med.if_ended is not None and status in _ENDED_STATUSES:
+                    # "No letrozole" on a record whose status says its course ended: no longer taken
+                    med = med.if_ended
                 if type(med) is _Unreadable:
                     unread.append((ctx.ref(res), med.why))
                     continue

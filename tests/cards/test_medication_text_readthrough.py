@@ -41,3 +41,31 @@ def test_a_cdk46i_stopped_with_the_worsening_code_and_a_note_reads_as_the_same_c
         details.append(card(cards, "patient-summary")["detail"])
     assert all("- Endocrine sensitivity: primary resistance: progression within 6 months of first-line metastatic "
                "endocrine therapy (" in d for d in details)
+
+
+def _with_statement(pid: str, text: str, status: str, end: str | None) -> tuple:
+    p = hr_positive_mbc(pid, primary="2024-01-10")
+    p.add({"resourceType": "MedicationStatement", "id": f"{pid}-ms", "status": status,
+           "subject": {"reference": f"Patient/{pid}"}, "medicationCodeableConcept": {"text": text},
+           "effectivePeriod": {"start": "2024-02-01", **({"end": end} if end else {})}})
+    return run(p)
+
+
+@pytest.mark.parametrize("status, end", [("completed", "2025-05-20"), ("stopped", "2025-05-20"), ("completed", None)])
+def test_no_letrozole_on_a_record_whose_status_says_its_course_ended_is_a_line_given_and_ended(status, end):
+    # fix-tx read it as never given ("Metastatic lines: 0", "first line", the record among those
+    # not used): the status says the drug was taken and is no longer (FHIR R4
+    # MedicationStatement.status completed / stopped), which "No letrozole" agrees with; a drug never
+    # taken has its own status, not-taken. As before fix-tx: line 1 of letrozole, ended
+    state, cards = _with_statement("nt-ended", "No letrozole", status, end)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert "- Metastatic line 1: letrozole, 2024-02-01" in summary["detail"] and 'its text "No letrozole" writes' not in summary["detail"]
+
+
+@pytest.mark.parametrize("status", ["active", "not-taken"])
+def test_no_letrozole_on_a_record_under_way_or_not_taken_stays_no_line_and_is_named_as_not_used(status):
+    state, cards = _with_statement("nt-never", "No letrozole", status, None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, first line")
+    assert "- Metastatic lines: 0" in summary["detail"] and "1 resource(s) not used: MedicationStatement" in summary["detail"]
