@@ -1798,6 +1798,13 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                                                       if refusal == "refused" else
                                                       "a refusal and names more than one drug: which one it orders")
                     + " is not clear")
+    if _not_taken_record(written) is not None:
+        # "No letrozole", "No letrozole or palbociclib": the history reads such a record as no
+        # therapy given (FHIR R4 MedicationStatement.status not-taken); an order so written was
+        # checked as ordering the drug it says is not taken
+        named = _listed({info.name for _, info in _named_drugs(written.lower())})
+        return [], (f'its text "{quoted}" names {named} as not taken, but not as the drug it orders: whether it '
+                    f"orders {named} is not clear")
     if _premedication_record(written) is not None:
         return [], (f'its text "{quoted}" names a premedication for its drug: whether it orders the drug or its '
                     "premedication is not clear")

@@ -9,7 +9,9 @@ import pytest
 
 from tests.cards.fhir_builder import hr_positive_mbc
 from tests.cards.helpers import card
-from tests.cards.test_fhir_scenarios import de_novo, run
+from cards.engine import order_cards
+from mappings import read_draft_orders
+from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, de_novo, run
 
 SNOMED = "http://snomed.info/sct"
 
@@ -69,3 +71,28 @@ def test_no_letrozole_on_a_record_under_way_or_not_taken_stays_no_line_and_is_na
     summary = card(cards, "patient-summary")
     assert summary["summary"].startswith("HR+/HER2-low MBC, first line")
     assert "- Metastatic lines: 0" in summary["detail"] and "1 resource(s) not used: MedicationStatement" in summary["detail"]
+
+
+def _draft_cards(text: str) -> list[dict]:
+    drafts = read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": {
+        "resourceType": "MedicationRequest", "id": "mr-0", "status": "draft", "intent": "order",
+        "subject": {"reference": "Patient/p-draft"}, "medicationCodeableConcept": {"text": text}}}]})
+    return [c.to_json() for c in order_cards(de_novo("p-draft").state(FIRST_LINE_AS_OF), drafts, None, "order-sign")]
+
+
+@pytest.mark.parametrize("text, named", [("No letrozole", "letrozole"), ("Never on letrozole", "letrozole"),
+                                         ("No letrozole or palbociclib", "letrozole + palbociclib")])
+def test_a_draft_writing_its_drug_as_not_taken_is_said_not_checked_as_the_history_reads_it_as_not_given(text, named):
+    # was checked as the drug ordered ("Letrozole drafted without ribociclib"; "No letrozole or
+    # palbociclib" passed as letrozole + palbociclib ordered), while the history reads the same
+    # words as no therapy given (FHIR R4 MedicationStatement.status not-taken)
+    cards = _draft_cards(text)
+    assert [c["summary"] for c in cards] == [
+        "Drafted order not checked: its text does not name its drug as ordered (MedicationRequest/mr-0)"]
+    assert f'its text "{text}" names {named} as not taken, but not as the drug it orders' in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("text", ["Off letrozole", "Letrozole 2.5 mg"])
+def test_a_draft_of_letrozole_alone_or_written_as_stopped_is_still_checked_as_letrozole(text):
+    assert [c["summary"] for c in _draft_cards(text)] == [
+        "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
