@@ -1070,6 +1070,11 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
         if stopped is not None and not T.DRUG_STOPPED_PAUSED.search(lowered, after + stopped.end()):
             med.written_stopped = True
             med.stop_written = _stop_reason_of_text(tail)
+        elif T.DRUG_STOPPED_OPENING.match(lowered[:names[0][0].start()]) \
+                and (T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or _stop_reason_of_text(tail) is not None):
+            # "No further letrozole", "No more letrozole - progression": given, then stopped
+            med.written_stopped = True
+            med.stop_written = _stop_reason_of_text(tail)
         elif T.DRUG_PAST_USE_OPENING.match(lowered[:names[0][0].start()]) or T.DRUG_PAST_USE_CLOSING.match(tail):
             # "Hx tamoxifen", "Letrozole (previous)": past use, as a stop written after it (no stop reason)
             med.written_stopped = True

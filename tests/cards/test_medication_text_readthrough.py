@@ -96,3 +96,21 @@ def test_a_draft_writing_its_drug_as_not_taken_is_said_not_checked_as_the_histor
 def test_a_draft_of_letrozole_alone_or_written_as_stopped_is_still_checked_as_letrozole(text):
     assert [c["summary"] for c in _draft_cards(text)] == [
         "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
+
+
+@pytest.mark.parametrize("text", ["No further letrozole", "No more letrozole", "No longer letrozole",
+                                  "No further letrozole - progression", "No more letrozole 2.5 mg."])
+def test_an_active_record_writing_its_drug_as_given_no_more_is_no_current_line_and_its_end_is_asked(text):
+    # was "HR+/HER2-low MBC, on line 1", "Currently on letrozole": the drug the text says is given no
+    # more read as taken today; now as "Off letrozole" / "No longer on letrozole" (a stop written,
+    # when not written: gap therapy-stopped-in-text; local_codes.yaml drug_mentions stopped_opening)
+    state, cards = _with_statement("nt-more", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert f"(letrozole, status 'active': '{text}')" in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["No further letrozole dose reductions", "No more than letrozole 2.5 mg daily"])
+def test_no_further_words_about_the_use_of_a_drug_still_given_leave_it_the_current_line(text):
+    state, cards = _with_statement("nt-dose", text, "active", None)
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1")
