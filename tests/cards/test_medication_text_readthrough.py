@@ -114,3 +114,28 @@ def test_an_active_record_writing_its_drug_as_given_no_more_is_no_current_line_a
 def test_no_further_words_about_the_use_of_a_drug_still_given_leave_it_the_current_line(text):
     state, cards = _with_statement("nt-dose", text, "active", None)
     assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1")
+
+
+def _adjuvant_tamoxifen(text: str) -> dict:
+    p = hr_positive_mbc("p-tam", primary="2015-03-01")  # relapse 2024-01-15
+    p.add({"resourceType": "MedicationStatement", "id": "ms-tam", "status": "active", "subject": {"reference": "Patient/p-tam"},
+           "medicationCodeableConcept": {"text": text}, "effectivePeriod": {"start": "2015-06-01"}})
+    return card(run(p)[1], "patient-summary")
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen 2015-06-01 to 2020-05-31 completed", "Tamoxifen from 2015-06-01 to 2020-05-31 completed"])
+def test_adjuvant_tamoxifen_written_with_its_full_dates_then_completed_ended_on_the_last_date(text):
+    # was read as tamoxifen still taken at the 2024 relapse (as "Tamoxifen 2015-2020 completed"
+    # was before fix-tx): the span's last day is when it ended (CR C.1: relapse > 12 months after)
+    detail = _adjuvant_tamoxifen(text)["detail"]
+    assert "- (Neo)adjuvant: tamoxifen, 2015-06-01 to 2020-05-31" in detail
+    assert "- Endocrine sensitivity: endocrine-sensitive: relapse 43.5 months after completing adjuvant ET (2020-05-31)" in detail
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen 01/06/2015 - 31/05/2020 completed", "Tamoxifen Jun 2015 - May 2020 completed"])
+def test_adjuvant_tamoxifen_written_completed_after_dates_not_read_as_a_day_is_ended_and_its_end_asked(text):
+    # was read as taken at the relapse ('on adjuvant endocrine therapy at recurrence'); the day and
+    # month order of 31/05/2020 is not settled, so the end is asked, not guessed
+    detail = _adjuvant_tamoxifen(text)["detail"]
+    assert "- (Neo)adjuvant: tamoxifen, 2015-06-01 to date unknown" in detail
+    assert f"MedicationStatement/ms-tam (tamoxifen, status 'active': '{text}')" in detail
