@@ -139,3 +139,13 @@ def test_adjuvant_tamoxifen_written_completed_after_dates_not_read_as_a_day_is_e
     detail = _adjuvant_tamoxifen(text)["detail"]
     assert "- (Neo)adjuvant: tamoxifen, 2015-06-01 to date unknown" in detail
     assert f"MedicationStatement/ms-tam (tamoxifen, status 'active': '{text}')" in detail
+
+
+@pytest.mark.parametrize("text", ["No letrozole (2.5 mg)", "No letrozole [2.5 mg daily]", "No letrozole - 2.5 mg"])
+def test_no_letrozole_with_its_strength_in_brackets_is_not_taken_as_with_its_strength_unbracketed(text):
+    # was a line given, stopped on a day not written ("after 1 line(s)"), while "No letrozole 2.5 mg"
+    # was not taken, no line (local_codes.yaml drug_mentions not_taken_bare_after)
+    state, cards = _with_statement("nt-paren", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, first line")
+    assert f'its text "{text}" writes letrozole as not taken and nothing of its use' in summary["detail"]
