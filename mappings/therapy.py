@@ -1747,7 +1747,8 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     _not_taken_record) keeps its reading without that rule (_NotGiven.if_ended): on a record whose
     status says a course ended (completed, stopped) it says the drug is no longer taken, as "Off
     letrozole" does, not that it was never given (FHIR R4 MedicationStatement.status completed:
-    "no longer being taken"; a drug never taken has its own status, not-taken)."""
+    "no longer being taken"; a drug never taken has its own status, not-taken). "Never on
+    letrozole" there disagrees with the status: unreadable (drug_mentions never_taken_words)."""
     refused = _refused(written)
     if refused is not None:
         return refused
@@ -1760,7 +1761,9 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     if not_taken is None:
         return med
     never = _NotGiven(not_taken.why)  # (a copy: _not_taken_record's answer is cached)
-    never.if_ended = med
+    never.if_ended = med if not T.DRUG_NEVER_TAKEN.search(written) else _Unreadable(
+        f'its text "{printable_clip(written.strip(), 80)}" writes its drug as never taken, while its status says a '
+        "course of it ended (completed, stopped): whether it was given cannot be read")
     return never
 
 

@@ -149,3 +149,15 @@ def test_no_letrozole_with_its_strength_in_brackets_is_not_taken_as_with_its_str
     summary = card(cards, "patient-summary")
     assert summary["summary"].startswith("HR+/HER2-low MBC, first line")
     assert f'its text "{text}" writes letrozole as not taken and nothing of its use' in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Never on letrozole", "Denies letrozole"])
+def test_never_taken_on_a_record_whose_status_says_its_course_ended_is_said_unreadable(text):
+    # the status says letrozole was taken and ended, the text that it never was: fix-tx read it as
+    # never given (no line, among the records not used), before it a line given; neither is
+    # written, so the record is named as unreadable (lines may be missing)
+    state, cards = _with_statement("nt-never-ended", text, "completed", "2025-05-20")
+    detail = card(cards, "patient-summary")["detail"]
+    assert ("Medication records whose drug could not be read, so lines of therapy may be missing: "
+            f'MedicationStatement/nt-never-ended-ms (its text "{text}" writes its drug as never taken, while its status '
+            "says a course of it ended (completed, stopped): whether it was given cannot be read)") in detail
