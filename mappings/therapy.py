@@ -1745,7 +1745,7 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     (_read_class_beside_drug, _read_written_switch). The therapy history and the draft-order
     reader (drafted_drugs) read a record's text the same way. A text writing its drugs as not taken and nothing more ("No letrozole":
     _not_taken_record) keeps its reading without that rule (_NotGiven.if_ended): on a record whose
-    status says a course ended (completed, stopped) it says the drug is no longer taken, as "Off
+    status says a course ended or is held (completed, stopped, on-hold) it says the drug is not taken now, as "Off
     letrozole" does, not that it was never given (FHIR R4 MedicationStatement.status completed:
     "no longer being taken"; a drug never taken has its own status, not-taken). "Never on
     letrozole" there disagrees with the status: unreadable (drug_mentions never_taken_words)."""
@@ -1762,8 +1762,8 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
         return med
     never = _NotGiven(not_taken.why)  # (a copy: _not_taken_record's answer is cached)
     never.if_ended = med if not T.DRUG_NEVER_TAKEN.search(written) else _Unreadable(
-        f'its text "{printable_clip(written.strip(), 80)}" writes its drug as never taken, while its status says a '
-        "course of it ended (completed, stopped): whether it was given cannot be read")
+        f'its text "{printable_clip(written.strip(), 80)}" writes its drug as never taken, while its status says it '
+        "was taken (completed, stopped, on-hold): whether it was given cannot be read")
     return never
 
 
@@ -2066,8 +2066,9 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     med = _med_of(ctx, res)
                 if med is None:
                     continue  # read: not a drug the pathway cares about
-                if type(med) is _NotGiven and med.if_ended is not None and status in _ENDED_STATUSES:
-                    # "No letrozole" on a record whose status says its course ended: no longer taken
+                if type(med) is _NotGiven and med.if_ended is not None and status in _TAKEN_STATUSES:
+                    # "No letrozole" on a record whose status says its course ended or is held: not
+                    # taken now, as the status says (a stop written: _read_class_beside_drug)
                     med = med.if_ended
                 if type(med) is _Unreadable:
                     unread.append((ctx.ref(res), med.why))
@@ -2367,6 +2368,9 @@ def _not_taken_for_a_reason(text: str) -> set[str]:
 
 # FHIR R4 medication-statement-status / medicationrequest-status of a record that has ended
 _ENDED_STATUSES = frozenset({"completed", "stopped"})
+# ... and those saying the drug was taken, ended or paused since (FHIR R4 MedicationStatement.status
+# on-hold: "temporarily halted"): a text writing it as not taken agrees with them (_read_text)
+_TAKEN_STATUSES = _ENDED_STATUSES | {"on-hold"}
 
 
 def _ref_of(rtype: str, res: dict[str, Any]) -> str:

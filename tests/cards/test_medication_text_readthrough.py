@@ -53,8 +53,9 @@ def _with_statement(pid: str, text: str, status: str, end: str | None) -> tuple:
     return run(p)
 
 
-@pytest.mark.parametrize("status, end", [("completed", "2025-05-20"), ("stopped", "2025-05-20"), ("completed", None)])
-def test_no_letrozole_on_a_record_whose_status_says_its_course_ended_is_a_line_given_and_ended(status, end):
+@pytest.mark.parametrize("status, end", [("completed", "2025-05-20"), ("stopped", "2025-05-20"), ("completed", None),
+                                         ("on-hold", None)])
+def test_no_letrozole_on_a_record_whose_status_says_it_was_taken_is_a_line_given_not_taken_now(status, end):
     # fix-tx read it as never given ("Metastatic lines: 0", "first line", the record among those
     # not used): the status says the drug was taken and is no longer (FHIR R4
     # MedicationStatement.status completed / stopped), which "No letrozole" agrees with; a drug never
@@ -152,7 +153,7 @@ def test_no_letrozole_with_its_strength_in_brackets_is_not_taken_as_with_its_str
 
 
 @pytest.mark.parametrize("text", ["Never on letrozole", "Denies letrozole"])
-def test_never_taken_on_a_record_whose_status_says_its_course_ended_is_said_unreadable(text):
+def test_never_taken_on_a_record_whose_status_says_it_was_taken_is_said_unreadable(text):
     # the status says letrozole was taken and ended, the text that it never was: fix-tx read it as
     # never given (no line, among the records not used), before it a line given; neither is
     # written, so the record is named as unreadable (lines may be missing)
@@ -160,4 +161,4 @@ def test_never_taken_on_a_record_whose_status_says_its_course_ended_is_said_unre
     detail = card(cards, "patient-summary")["detail"]
     assert ("Medication records whose drug could not be read, so lines of therapy may be missing: "
             f'MedicationStatement/nt-never-ended-ms (its text "{text}" writes its drug as never taken, while its status '
-            "says a course of it ended (completed, stopped): whether it was given cannot be read)") in detail
+            "says it was taken (completed, stopped, on-hold): whether it was given cannot be read)") in detail
