@@ -410,8 +410,9 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
             as_ = not_given_as
         elif T.DRUG_SWITCHED_TO_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]):
             as_ = True
-        elif T.DRUG_OPTIONAL_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]):
-            as_ = False  # "Fulvestrant ± palbociclib": optional, not written as given
+        elif T.DRUG_OPTIONAL_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]) \
+                or _alternative_cdk46i(text, names, i):
+            as_ = False  # "Fulvestrant ± palbociclib", "ribociclib or palbociclib": optional, not written as given
         elif planned_from is not None and m.start() >= planned_from:
             as_ = False
         elif condition_from is not None:
@@ -422,6 +423,19 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
             not_given_end, not_given_as = m.end(), as_
         out.append((info, as_))
     return tuple(out)
+
+
+def _alternative_cdk46i(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...], i: int) -> bool:
+    """Name i is a CDK4/6 inhibitor joined by "or" to another one named right before it ("Letrozole
+    + ribociclib or palbociclib"): its alternative, one CDK4/6 inhibitor being given at a time (CR
+    B.9, B.10; local_codes.yaml drug_mentions alternative_between). Not after a refusal ("declined
+    palbociclib or ribociclib": perhaps both refused, _refusal_or_another)."""
+    if not i:
+        return False
+    (prev, before), (m, info) = names[i - 1], names[i]
+    return before.drug_class == info.drug_class == "cdk46i" and before.name != info.name \
+        and T.DRUG_ALTERNATIVE_BETWEEN.match(text[prev.end():m.start()]) is not None \
+        and info.name not in _or_joined_to_a_refusal(text.lower())
 
 
 # the clause separators before a drug name that may open a not-taken clause of its own
@@ -1925,8 +1939,9 @@ def _optional_names(text: str) -> frozenset[str]:
     """The drugs a text writes as optional after another ("Fulvestrant ± palbociclib":
     {palbociclib}; local_codes.yaml drug_mentions optional_before)."""
     names = _named_drugs(text)
-    return frozenset(info.name for m, info in names[1:]
-                     if T.DRUG_OPTIONAL_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]))
+    return frozenset(info.name for i, (m, info) in enumerate(names) if i and (
+        T.DRUG_OPTIONAL_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()])
+        or _alternative_cdk46i(text, names, i)))
 
 
 def _refusal_before_a_later_name(text: str) -> frozenset[str]:

@@ -162,3 +162,22 @@ def test_never_taken_on_a_record_whose_status_says_it_was_taken_is_said_unreadab
     assert ("Medication records whose drug could not be read, so lines of therapy may be missing: "
             f'MedicationStatement/nt-never-ended-ms (its text "{text}" writes its drug as never taken, while its status '
             "says it was taken (completed, stopped, on-hold): whether it was given cannot be read)") in detail
+
+
+@pytest.mark.parametrize("text, current", [("Letrozole + ribociclib or palbociclib", "letrozole + ribociclib"),
+                                           ("Letrozole + ribociclib, or palbociclib", "letrozole + ribociclib")])
+def test_a_cdk46i_written_as_the_alternative_to_another_by_or_is_not_given_beside_it(text, current):
+    # was "Currently on letrozole + palbociclib + ribociclib": two CDK4/6 inhibitors at once (CR
+    # B.9, B.10: one with endocrine therapy), as "..., else palbociclib" was before fix-tx; the
+    # alternative is named as not read (local_codes.yaml drug_mentions alternative_between)
+    state, cards = _with_statement("alt-or", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Currently on {current} (metastatic line 1)" in detail
+    assert f'its text "{text}" also names palbociclib, not read as given by this record' in detail
+
+
+def test_a_draft_of_two_cdk46_inhibitors_joined_by_or_is_said_not_checked_for_the_alternative():
+    cards = _draft_cards("Letrozole + ribociclib or palbociclib")
+    assert [c["summary"] for c in cards] == [
+        "Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
+    assert "writes palbociclib as optional: whether it orders palbociclib is not clear" in cards[0]["detail"]
