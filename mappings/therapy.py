@@ -1084,6 +1084,11 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
         if stopped is not None and not T.DRUG_STOPPED_PAUSED.search(lowered, after + stopped.end()):
             med.written_stopped = True
             med.stop_written = _stop_reason_of_text(tail)
+        elif "?" in tail and T.DRUG_COMPLETED_CLOSING.match(tail.replace("?", " ")):
+            # "Tamoxifen completed?", "Tamoxifen 2015-2020 done?": a completion queried does not
+            # settle whether the drug goes on or when it ended: a stop written, its end asked (no
+            # date read from it), not the drug read as still taken in silence
+            med.written_stopped = True
         elif T.DRUG_STOPPED_OPENING.match(lowered[:names[0][0].start()]) \
                 and (T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or _stop_reason_of_text(tail) is not None):
             # "No further letrozole", "No more letrozole - progression": given, then stopped

@@ -181,3 +181,20 @@ def test_a_draft_of_two_cdk46_inhibitors_joined_by_or_is_said_not_checked_for_th
     assert [c["summary"] for c in cards] == [
         "Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
     assert "writes palbociclib as optional: whether it orders palbociclib is not clear" in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen completed?", "Tamoxifen done?", "Tamoxifen (completed?)",
+                                  "Tamoxifen 2015-2020 completed?"])
+def test_adjuvant_tamoxifen_with_its_completion_queried_is_not_read_as_taken_at_the_relapse_and_its_end_is_asked(text):
+    # was read as tamoxifen still taken at the 2024 relapse, silently ('on adjuvant endocrine therapy
+    # at recurrence', secondary resistance): a completion queried does not settle whether it goes on
+    # or when it ended, so its end is asked (gap therapy-stopped-in-text), no date read from it
+    detail = _adjuvant_tamoxifen(text)["detail"]
+    assert "- (Neo)adjuvant: tamoxifen, 2015-06-01 to date unknown" in detail
+    assert f"MedicationStatement/ms-tam (tamoxifen, status 'active': '{text}')" in detail
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen - done for today", "Letrozole completed cycle 3"])
+def test_a_part_of_a_course_done_leaves_the_drug_the_current_line(text):
+    state, cards = _with_statement("part-done", text, "active", None)
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1")
