@@ -1233,16 +1233,20 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
             return _switch_sides((names[1][1],), (names[0][1],), tail)
-        if len(names) > 2 and names[-1][1].drug_class == "cdk46i" and T.LEADING_QUALIFIERS.match(opening) \
+        last = names[-1][1]
+        taken = tuple(dict.fromkeys(info for _, info in names[:-1]))
+        if len(names) > 2 and any(_switch_family(d) == _switch_family(last) and d.name != last.name for d in taken) \
+                and T.LEADING_QUALIFIERS.match(opening) \
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
                 and all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
             # "Letrozole + ribociclib (palbociclib stopped)": the CDK4/6 inhibitor named last was given
             # with the endocrine drug of the regimen before it (CR B.9, B.10: with endocrine therapy)
-            # and replaced by the one named there (_cdk46i_switch), not given at once with it
-            taken = tuple(dict.fromkeys(info for _, info in names[:-1]))
-            partners = tuple(d for d in taken if d.drug_class in ENDOCRINE_CLASSES)
-            return _switch_sides((*partners, names[-1][1]), taken, tail)
+            # and replaced by the one named there (_cdk46i_switch), not given at once with it; so is
+            # an endocrine drug named last ("Letrozole + ribociclib (anastrozole stopped)": replaced
+            # by letrozole, ribociclib kept; one endocrine drug of a line at a time, CR A.5)
+            partners = tuple(d for d in taken if _switch_family(d) != _switch_family(last))
+            return _switch_sides((*partners, last), taken, tail)
         return None
     if T.DRUG_PAST_USE_CLOSING.match(tail) or T.DRUG_COMPLETED_CLOSING.match(tail):
         return None
@@ -1289,6 +1293,11 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
 # regimen). Not ovarian suppression: a statement naming it is read by its depot length
 # (mappings/depots.py), which a split into two uses would have to carry; left as before.
 _SWITCH_CLASSES = ENDOCRINE_CLASSES | {"cdk46i", "pi3k-akt-mtor"}
+
+
+def _switch_family(drug: T.DrugInfo) -> str:
+    """'endocrine' for an endocrine drug (CR A.5: AI, SERM, SERD), else its class (cdk46i, ...)."""
+    return "endocrine" if drug.drug_class in ENDOCRINE_CLASSES else drug.drug_class
 
 
 def _switch_sides(before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...], reason_words: str

@@ -198,3 +198,15 @@ def test_adjuvant_tamoxifen_with_its_completion_queried_is_not_read_as_taken_at_
 def test_a_part_of_a_course_done_leaves_the_drug_the_current_line(text):
     state, cards = _with_statement("part-done", text, "active", None)
     assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1")
+
+
+@pytest.mark.parametrize("text", ["Letrozole + ribociclib (anastrozole stopped)",
+                                  "Letrozole + ribociclib; anastrozole stopped due to arthralgia"])
+def test_an_aromatase_inhibitor_stopped_after_the_regimen_taken_now_is_not_current_beside_the_other(text):
+    # was "Currently on anastrozole + letrozole + ribociclib" (two aromatase inhibitors at once,
+    # regimen 'letrozole (then anastrozole)'), while "Letrozole (anastrozole stopped)" and fix-tx's
+    # "Letrozole + ribociclib (palbociclib stopped)" read the drug stopped as replaced
+    state, cards = _with_statement("ai-swap", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole + ribociclib (metastatic line 1)" in detail
+    assert sorted(d.name for d in state.therapy.current_drugs()) == ["letrozole", "ribociclib"]
