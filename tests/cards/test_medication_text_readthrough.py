@@ -210,3 +210,8 @@ def test_an_aromatase_inhibitor_stopped_after_the_regimen_taken_now_is_not_curre
     detail = card(cards, "patient-summary")["detail"]
     assert "- Currently on letrozole + ribociclib (metastatic line 1)" in detail
     assert sorted(d.name for d in state.therapy.current_drugs()) == ["letrozole", "ribociclib"]
+
+
+def test_a_draft_of_the_regimen_taken_now_naming_the_aromatase_inhibitor_stopped_is_checked_as_that_regimen():
+    # was "Anastrozole drafted with letrozole + ribociclib: ... two aromatase inhibitors"
+    assert _draft_cards("Letrozole + ribociclib (anastrozole stopped)") == []
