@@ -2508,15 +2508,16 @@ def _stop_reason(res: dict[str, Any], text: str) -> str | None:
     if not res.get("statusReason") and not res.get("note"):
         return None
     reasons = as_list(res.get("statusReason"))
+    coded_other = any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
+                      for cc in reasons for system, code, _ in codings(cc))
     worsened = [term for cc in reasons for system, code, _ in codings(cc)
                 if (term := T.local_lookup(T.STOP_PROGRESSION_CODES, system, code))]
-    if worsened:
+    if worsened and not coded_other:
         # "Patient's condition worsened" coded without its display is read as its term written
         # out is, beside a note too ("neutropenia": read with the display, a progression)
         text = " | ".join(worsened) + " | " + text
     stated = _stop_reason_of_text(text)
-    if stated is None and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
-                              for cc in reasons for system, code, _ in codings(cc)):
+    if stated is None and coded_other:
         return "other"  # a coded side effect, allergy, interaction, pregnancy (a code without display)
     return stated
 
