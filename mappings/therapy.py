@@ -410,9 +410,13 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
             as_ = not_given_as
         elif T.DRUG_SWITCHED_TO_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]):
             as_ = True
-        elif T.DRUG_OPTIONAL_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]) \
-                or _alternative_cdk46i(text, names, i):
-            as_ = False  # "Fulvestrant ± palbociclib", "ribociclib or palbociclib": optional, not written as given
+        elif T.DRUG_OPTIONAL_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]):
+            as_ = False  # "Fulvestrant ± palbociclib": optional, not written as given
+        elif _alternative_cdk46i(text, names, i):
+            # "Ribociclib or palbociclib + letrozole": palbociclib the alternative, not given; the
+            # names joined to it after are the regimen's (letrozole given), not the alternative's
+            out.append((info, False))
+            continue
         elif planned_from is not None and m.start() >= planned_from:
             as_ = False
         elif condition_from is not None:

@@ -165,7 +165,9 @@ def test_never_taken_on_a_record_whose_status_says_it_was_taken_is_said_unreadab
 
 
 @pytest.mark.parametrize("text, current", [("Letrozole + ribociclib or palbociclib", "letrozole + ribociclib"),
-                                           ("Letrozole + ribociclib, or palbociclib", "letrozole + ribociclib")])
+                                           ("Letrozole + ribociclib, or palbociclib", "letrozole + ribociclib"),
+                                           ("Letrozole + ribociclib (or palbociclib)", "letrozole + ribociclib"),
+                                           ("Ribociclib or palbociclib + letrozole", "letrozole + ribociclib")])
 def test_a_cdk46i_written_as_the_alternative_to_another_by_or_is_not_given_beside_it(text, current):
     # was "Currently on letrozole + palbociclib + ribociclib": two CDK4/6 inhibitors at once (CR
     # B.9, B.10: one with endocrine therapy), as "..., else palbociclib" was before fix-tx; the
