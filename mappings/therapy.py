@@ -412,6 +412,11 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
             as_ = True
         elif T.DRUG_OPTIONAL_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]):
             as_ = False  # "Fulvestrant ± palbociclib": optional, not written as given
+        elif _alternative_cdk46i(text, names, i):
+            # "Ribociclib or palbociclib + letrozole": palbociclib the alternative, not given; the
+            # names joined to it after are the regimen's (letrozole given), not the alternative's
+            out.append((info, False))
+            continue
         elif planned_from is not None and m.start() >= planned_from:
             as_ = False
         elif condition_from is not None:
@@ -422,6 +427,19 @@ def _drug_mentions(text: str) -> tuple[tuple[T.DrugInfo, bool | None], ...]:
             not_given_end, not_given_as = m.end(), as_
         out.append((info, as_))
     return tuple(out)
+
+
+def _alternative_cdk46i(text: str, names: tuple[tuple[re.Match[str], T.DrugInfo], ...], i: int) -> bool:
+    """Name i is a CDK4/6 inhibitor joined by "or" to another one named right before it ("Letrozole
+    + ribociclib or palbociclib"): its alternative, one CDK4/6 inhibitor being given at a time (CR
+    B.9, B.10; local_codes.yaml drug_mentions alternative_between). Not after a refusal ("declined
+    palbociclib or ribociclib": perhaps both refused, _refusal_or_another)."""
+    if not i:
+        return False
+    (prev, before), (m, info) = names[i - 1], names[i]
+    return before.drug_class == info.drug_class == "cdk46i" and before.name != info.name \
+        and T.DRUG_ALTERNATIVE_BETWEEN.match(text[prev.end():m.start()]) is not None \
+        and info.name not in _or_joined_to_a_refusal(text.lower())
 
 
 # the clause separators before a drug name that may open a not-taken clause of its own
@@ -933,10 +951,13 @@ class _NotGiven:
     """A medication record whose text writes its drug as refused or never started: no therapy
     given (FHIR R4 MedicationStatement.status 'not-taken', MedicationRequest.doNotPerform)."""
 
-    __slots__ = ("why",)
+    __slots__ = ("why", "if_ended")
 
     def __init__(self, why: str) -> None:
         self.why = why
+        # the record read as given, when its status says a course ended (set by _read_text for a
+        # text that writes its drugs as not taken and nothing more: _not_taken_record)
+        self.if_ended: _Med | _Unreadable | _NotGiven | None = None
 
 
 @lru_cache(maxsize=1024)
@@ -1065,6 +1086,16 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
         tail = lowered[after:]
         stopped = T.DRUG_STOPPED_AFTER.match(tail)
         if stopped is not None and not T.DRUG_STOPPED_PAUSED.search(lowered, after + stopped.end()):
+            med.written_stopped = True
+            med.stop_written = _stop_reason_of_text(tail)
+        elif "?" in tail and T.DRUG_COMPLETED_CLOSING.match(tail.replace("?", " ")):
+            # "Tamoxifen completed?", "Tamoxifen 2015-2020 done?": a completion queried does not
+            # settle whether the drug goes on or when it ended: a stop written, its end asked (no
+            # date read from it), not the drug read as still taken in silence
+            med.written_stopped = True
+        elif T.DRUG_STOPPED_OPENING.match(lowered[:names[0][0].start()]) \
+                and (T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or _stop_reason_of_text(tail) is not None):
+            # "No further letrozole", "No more letrozole - progression": given, then stopped
             med.written_stopped = True
             med.stop_written = _stop_reason_of_text(tail)
         elif T.DRUG_PAST_USE_OPENING.match(lowered[:names[0][0].start()]) or T.DRUG_PAST_USE_CLOSING.match(tail):
@@ -1206,16 +1237,20 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
             return _switch_sides((names[1][1],), (names[0][1],), tail)
-        if len(names) > 2 and names[-1][1].drug_class == "cdk46i" and T.LEADING_QUALIFIERS.match(opening) \
+        last = names[-1][1]
+        taken = tuple(dict.fromkeys(info for _, info in names[:-1]))
+        if len(names) > 2 and any(_switch_family(d) == _switch_family(last) and d.name != last.name for d in taken) \
+                and T.LEADING_QUALIFIERS.match(opening) \
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[-2][0].end():names[-1][0].start()]) \
                 and all(T.DRUG_NAMES_JOINED.match(text[a.end():b.start()]) for (a, _), (b, _) in zip(names[:-1], names[1:-1])) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
             # "Letrozole + ribociclib (palbociclib stopped)": the CDK4/6 inhibitor named last was given
             # with the endocrine drug of the regimen before it (CR B.9, B.10: with endocrine therapy)
-            # and replaced by the one named there (_cdk46i_switch), not given at once with it
-            taken = tuple(dict.fromkeys(info for _, info in names[:-1]))
-            partners = tuple(d for d in taken if d.drug_class in ENDOCRINE_CLASSES)
-            return _switch_sides((*partners, names[-1][1]), taken, tail)
+            # and replaced by the one named there (_cdk46i_switch), not given at once with it; so is
+            # an endocrine drug named last ("Letrozole + ribociclib (anastrozole stopped)": replaced
+            # by letrozole, ribociclib kept; one endocrine drug of a line at a time, CR A.5)
+            partners = tuple(d for d in taken if _switch_family(d) != _switch_family(last))
+            return _switch_sides((*partners, last), taken, tail)
         return None
     if T.DRUG_PAST_USE_CLOSING.match(tail) or T.DRUG_COMPLETED_CLOSING.match(tail):
         return None
@@ -1262,6 +1297,11 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
 # regimen). Not ovarian suppression: a statement naming it is read by its depot length
 # (mappings/depots.py), which a split into two uses would have to carry; left as before.
 _SWITCH_CLASSES = ENDOCRINE_CLASSES | {"cdk46i", "pi3k-akt-mtor"}
+
+
+def _switch_family(drug: T.DrugInfo) -> str:
+    """'endocrine' for an endocrine drug (CR A.5: AI, SERM, SERD), else its class (cdk46i, ...)."""
+    return "endocrine" if drug.drug_class in ENDOCRINE_CLASSES else drug.drug_class
 
 
 def _switch_sides(before: tuple[T.DrugInfo, ...], after: tuple[T.DrugInfo, ...], reason_words: str
@@ -1714,11 +1754,8 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
             # would be a guess (the draft-order reader says so too: medication_conflict)
             conflict = concept_conflict(cc)
             written = cc_as_written(cc)
-            med = _Unreadable(conflict) if conflict else written_drugs(drugs, label, written)
-            if type(med) is _Med:
-                _read_class_beside_drug(med, written)
-                _read_written_switch(med, written, not any(
-                    T.DRUG_BY_CODE.get(code) for system, code, _ in codings(cc) if code and (is_rxnorm(system) or not system)))
+            med = _Unreadable(conflict) if conflict else _read_text(drugs, label, written, not any(
+                T.DRUG_BY_CODE.get(code) for system, code, _ in codings(cc) if code and (is_rxnorm(system) or not system)))
         else:
             med = (_planned_record(cc_as_written(cc))
                    or (_unnamed_in(cc) if drug_concept_readable(cc) else _NO_DRUG_NAME))
@@ -1730,11 +1767,36 @@ def _med_of(ctx: Ctx, res: dict[str, Any]) -> _Med | _Unreadable | _NotGiven | N
     drugs, label = resolve_medication(ctx, res)
     if not drugs:
         return _unreadable(ctx, res)
-    med = written_drugs(drugs, label, label)
+    return _read_text(drugs, label, label, False)
+
+
+def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: bool) -> _Med | _Unreadable | _NotGiven:
+    """What a medication record's text says of the drugs read from it: all refused or not started
+    (_NotGiven), a refusal or a premedication whose drug cannot be told (_Unreadable), else the
+    drugs given but those refused inside the regimen (_Med), with what its text says beside them
+    (_read_class_beside_drug, _read_written_switch). The therapy history and the draft-order
+    reader (drafted_drugs) read a record's text the same way. A text writing its drugs as not taken and nothing more ("No letrozole":
+    _not_taken_record) keeps its reading without that rule (_NotGiven.if_ended): on a record whose
+    status says a course ended or is held (completed, stopped, on-hold) it says the drug is not taken now, as "Off
+    letrozole" does, not that it was never given (FHIR R4 MedicationStatement.status completed:
+    "no longer being taken"; a drug never taken has its own status, not-taken). "Never on
+    letrozole" there disagrees with the status: unreadable (drug_mentions never_taken_words)."""
+    refused = _refused(written)
+    if refused is not None:
+        return refused
+    med = (_premedication_record(written) or _refusal_or_another(drugs, written) or _planned_record(written)
+           or _given_of(drugs, label, written))
     if type(med) is _Med:
-        _read_class_beside_drug(med, label)
-        _read_written_switch(med, label, False)
-    return med
+        _read_class_beside_drug(med, written)
+        _read_written_switch(med, written, text_only)
+    not_taken = _not_taken_record(written)
+    if not_taken is None:
+        return med
+    never = _NotGiven(not_taken.why)  # (a copy: _not_taken_record's answer is cached)
+    never.if_ended = med if not T.DRUG_NEVER_TAKEN.search(written) else _Unreadable(
+        f'its text "{printable_clip(written.strip(), 80)}" writes its drug as never taken, while its status says it '
+        "was taken (completed, stopped, on-hold): whether it was given cannot be read")
+    return never
 
 
 def written_as_stopped(ctx: Ctx, res: dict[str, Any]) -> bool:
@@ -1744,15 +1806,6 @@ def written_as_stopped(ctx: Ctx, res: dict[str, Any]) -> bool:
     anticancer drugs; the diabetes reader, mappings.factors, for the glucose-lowering ones)."""
     med = _med_of(ctx, res)
     return type(med) is _Med and med.written_stopped
-
-
-def written_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> _Med | _Unreadable | _NotGiven:
-    """What a medication record's text says of the drugs read from it: all refused or not started
-    (_NotGiven), a refusal or a premedication whose drug cannot be told (_Unreadable), else the
-    drugs given but those refused inside the regimen (_Med). The therapy history and the
-    draft-order reader (mappings.build) read a record's text the same way."""
-    return (_refused(written) or _not_taken_record(written) or _premedication_record(written) or _refusal_or_another(drugs, written)
-            or _planned_record(written) or _given_of(drugs, label, written))
 
 
 def _refusal_or_another(drugs: list[T.DrugInfo], written: str) -> _Unreadable | None:
@@ -1768,7 +1821,7 @@ def _refusal_or_another(drugs: list[T.DrugInfo], written: str) -> _Unreadable | 
 
 def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[list[T.DrugInfo], str | None]:
     """The drugs a drafted medication order's text orders, read as the therapy history reads a
-    record's text (written_drugs's rules, said of an order), and why none can be checked: a
+    record's text (_read_text's rules, said of an order), and why none can be checked: a
     refusal ("Fulvestrant (patient declined)"), a premedication for the drug ("Paclitaxel
     premedication"), or endocrine therapy
     of another class written after the first ("Letrozole then fulvestrant": _endocrine_sequence;
@@ -1785,6 +1838,13 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                                                       if refusal == "refused" else
                                                       "a refusal and names more than one drug: which one it orders")
                     + " is not clear")
+    if _not_taken_record(written) is not None:
+        # "No letrozole", "No letrozole or palbociclib": the history reads such a record as no
+        # therapy given (FHIR R4 MedicationStatement.status not-taken); an order so written was
+        # checked as ordering the drug it says is not taken
+        named = _listed({info.name for _, info in _named_drugs(written.lower())})
+        return [], (f'its text "{quoted}" names {named} as not taken, but not as the drug it orders: whether it '
+                    f"orders {named} is not clear")
     if _premedication_record(written) is not None:
         return [], (f'its text "{quoted}" names a premedication for its drug: whether it orders the drug or its '
                     "premedication is not clear")
@@ -1897,8 +1957,9 @@ def _optional_names(text: str) -> frozenset[str]:
     """The drugs a text writes as optional after another ("Fulvestrant ± palbociclib":
     {palbociclib}; local_codes.yaml drug_mentions optional_before)."""
     names = _named_drugs(text)
-    return frozenset(info.name for m, info in names[1:]
-                     if T.DRUG_OPTIONAL_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()]))
+    return frozenset(info.name for i, (m, info) in enumerate(names) if i and (
+        T.DRUG_OPTIONAL_BEFORE.search(text[max(0, m.start() - NOT_GIVEN_BEFORE_CHARS):m.start()])
+        or _alternative_cdk46i(text, names, i)))
 
 
 def _refusal_before_a_later_name(text: str) -> frozenset[str]:
@@ -2038,6 +2099,10 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     med = _med_of(ctx, res)
                 if med is None:
                     continue  # read: not a drug the pathway cares about
+                if type(med) is _NotGiven and med.if_ended is not None and status in _TAKEN_STATUSES:
+                    # "No letrozole" on a record whose status says its course ended or is held: not
+                    # taken now, as the status says (a stop written: _read_class_beside_drug)
+                    med = med.if_ended
                 if type(med) is _Unreadable:
                     unread.append((ctx.ref(res), med.why))
                     continue
@@ -2336,6 +2401,9 @@ def _not_taken_for_a_reason(text: str) -> set[str]:
 
 # FHIR R4 medication-statement-status / medicationrequest-status of a record that has ended
 _ENDED_STATUSES = frozenset({"completed", "stopped"})
+# ... and those saying the drug was taken, ended or paused since (FHIR R4 MedicationStatement.status
+# on-hold: "temporarily halted"): a text writing it as not taken agrees with them (_read_text)
+_TAKEN_STATUSES = _ENDED_STATUSES | {"on-hold"}
 
 
 def _ref_of(rtype: str, res: dict[str, Any]) -> str:
@@ -2444,13 +2512,17 @@ def _stop_reason(res: dict[str, Any], text: str) -> str | None:
     if not res.get("statusReason") and not res.get("note"):
         return None
     reasons = as_list(res.get("statusReason"))
+    coded_other = any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
+                      for cc in reasons for system, code, _ in codings(cc))
+    worsened = [term for cc in reasons for system, code, _ in codings(cc)
+                if (term := T.local_lookup(T.STOP_PROGRESSION_CODES, system, code))]
+    if worsened and not coded_other:
+        # "Patient's condition worsened" coded without its display is read as its term written
+        # out is, beside a note too ("neutropenia": read with the display, a progression)
+        text = " | ".join(worsened) + " | " + text
     stated = _stop_reason_of_text(text)
-    if stated is None and any(T.local_lookup(T.STOP_NON_PROGRESSION_CODES, system, code)
-                              for cc in reasons for system, code, _ in codings(cc)):
+    if stated is None and coded_other:
         return "other"  # a coded side effect, allergy, interaction, pregnancy (a code without display)
-    if stated is None and any(T.local_lookup(T.STOP_PROGRESSION_CODES, system, code)
-                              for cc in reasons for system, code, _ in codings(cc)):
-        return "progression"  # "Patient's condition worsened" coded alone, read as its term is
     return stated
 
 

@@ -1,0 +1,219 @@
+"""What the cards say of medication records and drafted orders whose text the fix-tx merge read
+(rt43 read-through): 'No letrozole' as not taken, a worsening coded as the stop reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.cards.fhir_builder import hr_positive_mbc
+from tests.cards.helpers import card
+from cards.engine import order_cards
+from mappings import read_draft_orders
+from tests.cards.test_fhir_scenarios import FIRST_LINE_AS_OF, de_novo, run
+
+SNOMED = "http://snomed.info/sct"
+
+
+@pytest.mark.parametrize("rtype", ["MedicationStatement", "MedicationRequest"])
+def test_a_cdk46i_stopped_with_the_worsening_code_and_a_note_reads_as_the_same_code_with_its_display(rtype):
+    # statusReason SNOMED CT 271299001 without a display beside a note "neutropenia" read the
+    # note alone ("de novo metastatic", no progression on the line), while the same code with its
+    # display "Patient's condition worsened" and the same note read a progression (primary
+    # resistance): the code is read as its term is (FHIR R4 statusReason; CR C.1, C.2 step 1)
+    details = []
+    for coding in ({"system": SNOMED, "code": "271299001"},
+                   {"system": SNOMED, "code": "271299001", "display": "Patient's condition worsened"}):
+        p = de_novo(f"p-worse-{rtype}").med("letrozole", "2024-02-01")
+        if rtype == "MedicationStatement":
+            p.med("ribociclib", "2024-02-01", "2024-07-20", status="stopped")
+        else:
+            p.add({"resourceType": "MedicationRequest", "id": "mr-ribo", "status": "stopped", "intent": "order",
+                   "subject": {"reference": f"Patient/p-worse-{rtype}"}, "authoredOn": "2024-02-01",
+                   "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                             "code": "1873916", "display": "ribociclib"}]},
+                   "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {"start": "2024-02-01",
+                                                                                  "end": "2024-07-20"}}}}]})
+        p.resources[-1]["statusReason"] = ([{"coding": [coding]}] if rtype == "MedicationStatement"
+                                           else {"coding": [coding]})
+        p.resources[-1]["note"] = [{"text": "neutropenia"}]
+        state, cards = run(p, dt.date(2024, 9, 1))
+        assert state.therapy.endocrine_resistance == "primary", coding
+        details.append(card(cards, "patient-summary")["detail"])
+    assert all("- Endocrine sensitivity: primary resistance: progression within 6 months of first-line metastatic "
+               "endocrine therapy (" in d for d in details)
+
+
+def _with_statement(pid: str, text: str, status: str, end: str | None) -> tuple:
+    p = hr_positive_mbc(pid, primary="2024-01-10")
+    p.add({"resourceType": "MedicationStatement", "id": f"{pid}-ms", "status": status,
+           "subject": {"reference": f"Patient/{pid}"}, "medicationCodeableConcept": {"text": text},
+           "effectivePeriod": {"start": "2024-02-01", **({"end": end} if end else {})}})
+    return run(p)
+
+
+@pytest.mark.parametrize("status, end", [("completed", "2025-05-20"), ("stopped", "2025-05-20"), ("completed", None),
+                                         ("on-hold", None)])
+def test_no_letrozole_on_a_record_whose_status_says_it_was_taken_is_a_line_given_not_taken_now(status, end):
+    # fix-tx read it as never given ("Metastatic lines: 0", "first line", the record among those
+    # not used): the status says the drug was taken and is no longer (FHIR R4
+    # MedicationStatement.status completed / stopped), which "No letrozole" agrees with; a drug never
+    # taken has its own status, not-taken. As before fix-tx: line 1 of letrozole, ended
+    state, cards = _with_statement("nt-ended", "No letrozole", status, end)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert "- Metastatic line 1: letrozole, 2024-02-01" in summary["detail"] and 'its text "No letrozole" writes' not in summary["detail"]
+
+
+@pytest.mark.parametrize("status", ["active", "not-taken"])
+def test_no_letrozole_on_a_record_under_way_or_not_taken_stays_no_line_and_is_named_as_not_used(status):
+    state, cards = _with_statement("nt-never", "No letrozole", status, None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, first line")
+    assert "- Metastatic lines: 0" in summary["detail"] and "1 resource(s) not used: MedicationStatement" in summary["detail"]
+
+
+def _draft_cards(text: str) -> list[dict]:
+    drafts = read_draft_orders({"resourceType": "Bundle", "entry": [{"resource": {
+        "resourceType": "MedicationRequest", "id": "mr-0", "status": "draft", "intent": "order",
+        "subject": {"reference": "Patient/p-draft"}, "medicationCodeableConcept": {"text": text}}}]})
+    return [c.to_json() for c in order_cards(de_novo("p-draft").state(FIRST_LINE_AS_OF), drafts, None, "order-sign")]
+
+
+@pytest.mark.parametrize("text, named", [("No letrozole", "letrozole"), ("Never on letrozole", "letrozole"),
+                                         ("No letrozole or palbociclib", "letrozole + palbociclib")])
+def test_a_draft_writing_its_drug_as_not_taken_is_said_not_checked_as_the_history_reads_it_as_not_given(text, named):
+    # was checked as the drug ordered ("Letrozole drafted without ribociclib"; "No letrozole or
+    # palbociclib" passed as letrozole + palbociclib ordered), while the history reads the same
+    # words as no therapy given (FHIR R4 MedicationStatement.status not-taken)
+    cards = _draft_cards(text)
+    assert [c["summary"] for c in cards] == [
+        "Drafted order not checked: its text does not name its drug as ordered (MedicationRequest/mr-0)"]
+    assert f'its text "{text}" names {named} as not taken, but not as the drug it orders' in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("text", ["Off letrozole", "Letrozole 2.5 mg"])
+def test_a_draft_of_letrozole_alone_or_written_as_stopped_is_still_checked_as_letrozole(text):
+    assert [c["summary"] for c in _draft_cards(text)] == [
+        "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
+
+
+@pytest.mark.parametrize("text", ["No further letrozole", "No more letrozole", "No longer letrozole",
+                                  "No further letrozole - progression", "No more letrozole 2.5 mg."])
+def test_an_active_record_writing_its_drug_as_given_no_more_is_no_current_line_and_its_end_is_asked(text):
+    # was "HR+/HER2-low MBC, on line 1", "Currently on letrozole": the drug the text says is given no
+    # more read as taken today; now as "Off letrozole" / "No longer on letrozole" (a stop written,
+    # when not written: gap therapy-stopped-in-text; local_codes.yaml drug_mentions stopped_opening)
+    state, cards = _with_statement("nt-more", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert f"(letrozole, status 'active': '{text}')" in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["No further letrozole dose reductions", "No more than letrozole 2.5 mg daily"])
+def test_no_further_words_about_the_use_of_a_drug_still_given_leave_it_the_current_line(text):
+    state, cards = _with_statement("nt-dose", text, "active", None)
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1")
+
+
+def _adjuvant_tamoxifen(text: str) -> dict:
+    p = hr_positive_mbc("p-tam", primary="2015-03-01")  # relapse 2024-01-15
+    p.add({"resourceType": "MedicationStatement", "id": "ms-tam", "status": "active", "subject": {"reference": "Patient/p-tam"},
+           "medicationCodeableConcept": {"text": text}, "effectivePeriod": {"start": "2015-06-01"}})
+    return card(run(p)[1], "patient-summary")
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen 2015-06-01 to 2020-05-31 completed", "Tamoxifen from 2015-06-01 to 2020-05-31 completed"])
+def test_adjuvant_tamoxifen_written_with_its_full_dates_then_completed_ended_on_the_last_date(text):
+    # was read as tamoxifen still taken at the 2024 relapse (as "Tamoxifen 2015-2020 completed"
+    # was before fix-tx): the span's last day is when it ended (CR C.1: relapse > 12 months after)
+    detail = _adjuvant_tamoxifen(text)["detail"]
+    assert "- (Neo)adjuvant: tamoxifen, 2015-06-01 to 2020-05-31" in detail
+    assert "- Endocrine sensitivity: endocrine-sensitive: relapse 43.5 months after completing adjuvant ET (2020-05-31)" in detail
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen 01/06/2015 - 31/05/2020 completed", "Tamoxifen Jun 2015 - May 2020 completed"])
+def test_adjuvant_tamoxifen_written_completed_after_dates_not_read_as_a_day_is_ended_and_its_end_asked(text):
+    # was read as taken at the relapse ('on adjuvant endocrine therapy at recurrence'); the day and
+    # month order of 31/05/2020 is not settled, so the end is asked, not guessed
+    detail = _adjuvant_tamoxifen(text)["detail"]
+    assert "- (Neo)adjuvant: tamoxifen, 2015-06-01 to date unknown" in detail
+    assert f"MedicationStatement/ms-tam (tamoxifen, status 'active': '{text}')" in detail
+
+
+@pytest.mark.parametrize("text", ["No letrozole (2.5 mg)", "No letrozole [2.5 mg daily]", "No letrozole - 2.5 mg"])
+def test_no_letrozole_with_its_strength_in_brackets_is_not_taken_as_with_its_strength_unbracketed(text):
+    # was a line given, stopped on a day not written ("after 1 line(s)"), while "No letrozole 2.5 mg"
+    # was not taken, no line (local_codes.yaml drug_mentions not_taken_bare_after)
+    state, cards = _with_statement("nt-paren", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, first line")
+    assert f'its text "{text}" writes letrozole as not taken and nothing of its use' in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Never on letrozole", "Denies letrozole"])
+def test_never_taken_on_a_record_whose_status_says_it_was_taken_is_said_unreadable(text):
+    # the status says letrozole was taken and ended, the text that it never was: fix-tx read it as
+    # never given (no line, among the records not used), before it a line given; neither is
+    # written, so the record is named as unreadable (lines may be missing)
+    state, cards = _with_statement("nt-never-ended", text, "completed", "2025-05-20")
+    detail = card(cards, "patient-summary")["detail"]
+    assert ("Medication records whose drug could not be read, so lines of therapy may be missing: "
+            f'MedicationStatement/nt-never-ended-ms (its text "{text}" writes its drug as never taken, while its status '
+            "says it was taken (completed, stopped, on-hold): whether it was given cannot be read)") in detail
+
+
+@pytest.mark.parametrize("text, current", [("Letrozole + ribociclib or palbociclib", "letrozole + ribociclib"),
+                                           ("Letrozole + ribociclib, or palbociclib", "letrozole + ribociclib"),
+                                           ("Letrozole + ribociclib (or palbociclib)", "letrozole + ribociclib"),
+                                           ("Ribociclib or palbociclib + letrozole", "letrozole + ribociclib")])
+def test_a_cdk46i_written_as_the_alternative_to_another_by_or_is_not_given_beside_it(text, current):
+    # was "Currently on letrozole + palbociclib + ribociclib": two CDK4/6 inhibitors at once (CR
+    # B.9, B.10: one with endocrine therapy), as "..., else palbociclib" was before fix-tx; the
+    # alternative is named as not read (local_codes.yaml drug_mentions alternative_between)
+    state, cards = _with_statement("alt-or", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert f"- Currently on {current} (metastatic line 1)" in detail
+    assert f'its text "{text}" also names palbociclib, not read as given by this record' in detail
+
+
+def test_a_draft_of_two_cdk46_inhibitors_joined_by_or_is_said_not_checked_for_the_alternative():
+    cards = _draft_cards("Letrozole + ribociclib or palbociclib")
+    assert [c["summary"] for c in cards] == [
+        "Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
+    assert "writes palbociclib as optional: whether it orders palbociclib is not clear" in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen completed?", "Tamoxifen done?", "Tamoxifen (completed?)",
+                                  "Tamoxifen 2015-2020 completed?"])
+def test_adjuvant_tamoxifen_with_its_completion_queried_is_not_read_as_taken_at_the_relapse_and_its_end_is_asked(text):
+    # was read as tamoxifen still taken at the 2024 relapse, silently ('on adjuvant endocrine therapy
+    # at recurrence', secondary resistance): a completion queried does not settle whether it goes on
+    # or when it ended, so its end is asked (gap therapy-stopped-in-text), no date read from it
+    detail = _adjuvant_tamoxifen(text)["detail"]
+    assert "- (Neo)adjuvant: tamoxifen, 2015-06-01 to date unknown" in detail
+    assert f"MedicationStatement/ms-tam (tamoxifen, status 'active': '{text}')" in detail
+
+
+@pytest.mark.parametrize("text", ["Tamoxifen - done for today", "Letrozole completed cycle 3"])
+def test_a_part_of_a_course_done_leaves_the_drug_the_current_line(text):
+    state, cards = _with_statement("part-done", text, "active", None)
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1")
+
+
+@pytest.mark.parametrize("text", ["Letrozole + ribociclib (anastrozole stopped)",
+                                  "Letrozole + ribociclib; anastrozole stopped due to arthralgia"])
+def test_an_aromatase_inhibitor_stopped_after_the_regimen_taken_now_is_not_current_beside_the_other(text):
+    # was "Currently on anastrozole + letrozole + ribociclib" (two aromatase inhibitors at once,
+    # regimen 'letrozole (then anastrozole)'), while "Letrozole (anastrozole stopped)" and fix-tx's
+    # "Letrozole + ribociclib (palbociclib stopped)" read the drug stopped as replaced
+    state, cards = _with_statement("ai-swap", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole + ribociclib (metastatic line 1)" in detail
+    assert sorted(d.name for d in state.therapy.current_drugs()) == ["letrozole", "ribociclib"]
+
+
+def test_a_draft_of_the_regimen_taken_now_naming_the_aromatase_inhibitor_stopped_is_checked_as_that_regimen():
+    # was "Anastrozole drafted with letrozole + ribociclib: ... two aromatase inhibitors"
+    assert _draft_cards("Letrozole + ribociclib (anastrozole stopped)") == []
