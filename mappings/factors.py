@@ -1109,7 +1109,8 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
     "not-diabetes" / "hyperglycaemia" (drugs.yaml glucose_lowering_reasons), else (None, None).
     `own_text`: the drug record's own words, where a diabetes named anywhere counts, another
     reason only when written after "for" / "indication" / "(" ("Metformin 500 mg for PCOS"), or
-    a weight brand."""
+    a weight brand; a diabetes-only brand gives "diabetes-brand", a reason only when the record
+    writes no other."""
     if not text:
         return None, None
     # a diabetes of the patient's the words name anywhere (in the record's own words, not only in
@@ -1125,8 +1126,9 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
             return "not-diabetes", "weight management"
         if T.DIABETES_ONLY_BRAND_TEXT.search(text):
             # "Ozempic 1 mg weekly": a brand labelled for type 2 diabetes alone (drugs.yaml
-            # glucose_lowering_reasons diabetes_only_brands)
-            return "diabetes", None
+            # glucose_lowering_reasons diabetes_only_brands): the label's reason, which a reason
+            # the record writes elsewhere (reasonCode "Obesity") overrides (_glucose_lowering_reason)
+            return "diabetes-brand", None
         return None, None
     for kind, label, _, _, words in T.GLUCOSE_LOWERING_REASONS:
         if words.search(text):
@@ -1228,6 +1230,9 @@ def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | N
         return "hyperglycaemia", kinds["hyperglycaemia"]
     if "not-diabetes" in kinds:
         return "not-diabetes", kinds["not-diabetes"]
+    if "diabetes-brand" in kinds:
+        # no reason recorded but the brand's label (type 2 diabetes alone): diabetes treatment
+        return "diabetes", None
     if only_given and e.sources and any(T.SLIDING_SCALE_TEXT.search(w) for w in own_words):
         return "hyperglycaemia", "a sliding scale in hospital (doses given only; no diabetes recorded as its reason)"
     return None, None
