@@ -243,6 +243,27 @@ def test_an_ild_written_as_treated_with_steroids_is_symptomatic_as_one_requiring
     assert lung.ild_history and lung.symptomatic is True
 
 
+@pytest.mark.parametrize("text", ["Pneumonitis - drug vs radiation", "Radiation vs drug pneumonitis",
+                                  "Pneumonitis: drug-induced vs radiation", "Grade 2 pneumonitis (drug vs RT)",
+                                  "Drug-induced vs radiation pneumonitis"])
+def test_an_ild_whose_cause_is_a_differential_of_two_pneumonitis_causes_is_still_ild_history(text):
+    # was: "ILD/pneumonitis recorded, not confirmed" - drug and radiation pneumonitis are both
+    # pneumonitis; the differential is of its cause, as "pneumonitis, likely drug-induced" (CR C.2
+    # safety overlays: a history of ILD/pneumonitis)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-05-01")], PID, AS_OF)
+    assert s.factors.lung.ild_history is True and s.factors.lung.unconfirmed == []
+    assert "ild-unconfirmed" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["ILD less likely than infection", "Pneumonitis felt less likely than lymphangitis",
+                                  "Infection more likely than pneumonitis", "Pneumonitis vs radiation fibrosis"])
+def test_an_ild_weighed_against_another_diagnosis_is_not_ild_history_and_is_named_not_confirmed(text):
+    # was: "ILD less likely than infection" read as ILD history (condition-ver-status differential)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-05-01")], PID, AS_OF)
+    assert s.factors.lung.ild_history is False
+    assert "ild-unconfirmed" in {g.code for g in s.gaps}
+
+
 def test_an_ild_not_treated_with_steroids_is_not_called_symptomatic():
     assert factors(condition(cc(text="Pneumonitis, not treated with steroids"), "2023-05-01")).lung.symptomatic is None
 
