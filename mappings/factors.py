@@ -1284,6 +1284,11 @@ _TREATMENT_AFTER = re.compile(r"[- ](?:treated|requiring|dependent|controlled)\b
 _TREATMENT_NOT_NOW = re.compile(r"\b(?:no|not|non|off|without|never|nor|stopped|discontinued|ceased|declined|refused|previously"
                                 r"|formerly|prior|past|was|were|history|h/o|hx|until)\b|\bnon-$")
 _TREATMENT_ENDED_AFTER = re.compile(r"\s*-?\s*(?:stopped|discontinued|ceased|declined|refused|not|no longer|previously|in the past)\b")
+# a drug's name used for something other than the drug taken: the body's insulin ("insulin
+# resistance", "insulin deficiency", "insulin levels"), a drug class ("insulin sensitiser": pioglitazone,
+# not insulin), a drug the patient cannot take ("metformin intolerance", "metformin allergy")
+_NOT_THE_DRUG_AFTER = re.compile(r"[\s-]*(?:resist\w*|sensiti[sz]\w*|deficien\w*|secret\w*|levels?\b|(?:auto)?antibod\w*"
+                                 r"|intoleran\w*|allerg\w*|contraindicat\w*)")
 
 
 @lru_cache(maxsize=1024)
@@ -1300,7 +1305,7 @@ def _treatment_in_diabetes_words(text: str) -> tuple[str, ...]:
             if info is None or info.drug_class != "antihyperglycemic":
                 continue
             before, after = clause[:m.start()], clause[m.end():]
-            if _TREATMENT_NOT_NOW.search(before) or _TREATMENT_ENDED_AFTER.match(after):
+            if _TREATMENT_NOT_NOW.search(before) or _TREATMENT_ENDED_AFTER.match(after) or _NOT_THE_DRUG_AFTER.match(after):
                 continue
             if _TREATMENT_LEAD.search(before) or _TREATMENT_AFTER.match(after):
                 found.append(info.name)

@@ -1352,6 +1352,16 @@ def test_a_type_2_diabetes_whose_words_name_a_drug_not_taken_or_past_stays_untre
     assert d.status == "type2-untreated" and d.treatment == []
 
 
+@pytest.mark.parametrize("text", ["T2DM with insulin resistance", "Type 2 diabetes with insulin resistance and obesity",
+                                  "T2DM with metformin intolerance", "Type 2 diabetes with insulin deficiency",
+                                  "T2DM on insulin sensitiser"])
+def test_a_type_2_diabetes_whose_words_name_insulin_resistance_or_a_drug_intolerance_is_not_treated_diabetes(text):
+    # was "type 2 diabetes, on glucose-lowering treatment (insulin)": "with insulin resistance" read
+    # as a diabetes treated with insulin (the insulin-requiring CAPItello-291 exclusion, CR B.5)
+    d = factors(condition(cc(text=text), "2020-01-01")).diabetes
+    assert d.status == "type2-untreated" and d.treatment == []
+
+
 @pytest.mark.parametrize("text,kind", [("Type 1 diabetes?", "type 1"), ("Type 1 diabetes unlikely", "type 1"),
                                        ("Type 1 vs type 2 diabetes", "type 2"), ("T1DM vs T2DM", "type 2"),
                                        ("Diabetes unlikely", "type not recorded"),
