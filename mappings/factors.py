@@ -1517,7 +1517,18 @@ def _symptomatic_words(text: str) -> tuple[str, ...]:
     """The words that call the ILD symptomatic, steroid-requiring or on oxygen, not negated
     ("not requiring steroids", "not on oxygen")."""
     return tuple(m.group(0) for m in _ILD_SYMPTOMATIC.finditer(text)
-                 if not _NEGATED_BEFORE.search(text[max(0, m.start() - 25):m.start()]))
+                 if not _NEGATED_BEFORE.search(text[max(0, m.start() - 25):m.start()])
+                 and not _FOR_ANOTHER_CONDITION.match(text, m.end()))
+
+
+# steroids or oxygen the record gives for another condition ("treated with prednisone for gout",
+# "on home oxygen for COPD"): no intervention for the ILD (CTCAE v5.0 pneumonitis grade 2 is
+# "medical intervention indicated" for it); not a time ("for 6 weeks", "for two weeks"), the ILD
+# itself or its symptoms ("for the pneumonitis", "for dyspnoea")
+_FOR_ANOTHER_CONDITION = re.compile(
+    r"\s+(?:for|due to|because of)\s+(?!(?:the\s+|her\s+|his\s+|this\s+|its\s+)?(?:ild\b|pneumonitis|interstitial|lung|it\b|this\b"
+    r"|symptom|cough|dyspn|breath|shortness|hypox|desat|sob\b)|\d|(?:a|an|one|two|three|four|five|six|several|few|some|many)\b"
+    r"|(?:\w+\s+)?(?:days?|weeks?|months?|years?|wks?)\b)[a-z]", re.I)
 
 
 def _symptomatic_severity(res: dict[str, Any]) -> str | None:

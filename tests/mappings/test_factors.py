@@ -264,6 +264,21 @@ def test_an_ild_weighed_against_another_diagnosis_is_not_ild_history_and_is_name
     assert "ild-unconfirmed" in {g.code for g in s.gaps}
 
 
+@pytest.mark.parametrize("text", ["Pneumonitis; treated with prednisone for gout", "Pneumonitis, managed with steroids for COPD exacerbation",
+                                  "Pneumonitis - requiring steroids for asthma", "Pneumonitis; on home oxygen for COPD"])
+def test_an_ild_beside_steroids_or_oxygen_given_for_another_condition_is_not_called_symptomatic(text):
+    # was: symptomatic (the T-DXd "do not start: after symptomatic ILD", B.11) on steroids the
+    # record gives for gout / COPD: not an intervention for the ILD (CTCAE v5.0 pneumonitis grade 2)
+    lung = factors(condition(cc(text=text), "2023-05-01")).lung
+    assert lung.ild_history and lung.symptomatic is None
+
+
+@pytest.mark.parametrize("text", ["Pneumonitis treated with prednisone for 6 weeks", "Pneumonitis, requiring steroids for two weeks",
+                                  "ILD treated with prednisolone for the pneumonitis", "Pneumonitis managed with steroids for dyspnoea"])
+def test_an_ild_treated_with_steroids_for_a_time_or_for_its_symptoms_is_still_symptomatic(text):
+    assert factors(condition(cc(text=text), "2023-05-01")).lung.symptomatic is True
+
+
 def test_an_ild_not_treated_with_steroids_is_not_called_symptomatic():
     assert factors(condition(cc(text="Pneumonitis, not treated with steroids"), "2023-05-01")).lung.symptomatic is None
 
