@@ -1491,7 +1491,9 @@ def _ild_grade_text(text: str) -> str:
     local_codes.yaml stop_reasons side_effect_words."""
     if not text or not _GRADE_RE.search(text):
         return text
-    return " ; ".join(c for c in re.split(r"[.;|\n]", text)
+    # clauses also at a comma or a joining word ("Pneumonitis grade 1, diarrhoea grade 3",
+    # "grade 1 pneumonitis with grade 3 neutropenia"): a grade beside a side effect and no ILD word
+    return " ; ".join(c for c in re.split(r"[.;|\n,]|\b(?:and|with|plus|also)\b", text)
                       if not (_GRADE_RE.search(c) and T.SIDE_EFFECT_TEXT.search(c) and not _ild_text(c)))
 
 

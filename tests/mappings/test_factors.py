@@ -311,6 +311,21 @@ def test_a_grade_said_of_another_side_effect_is_not_the_ilds_grade(text, note):
     assert lung.grade == 1 and lung.symptomatic is False
 
 
+@pytest.mark.parametrize("text", ["Pneumonitis grade 1, diarrhoea grade 3", "Pneumonitis grade 1 and diarrhoea grade 3",
+                                  "Grade 3 diarrhoea and grade 1 pneumonitis", "Grade 1 pneumonitis with grade 3 neutropenia"])
+def test_a_grade_said_of_another_side_effect_after_a_comma_or_and_is_not_the_ilds_grade(text):
+    # was: grade 3, symptomatic - the T-DXd "do not start: after symptomatic ILD" (B.11) on a
+    # grade 1 ILD; only a ";" / "." clause was set aside
+    lung = factors(condition(cc(text=text), "2023-05-01")).lung
+    assert lung.grade == 1 and lung.symptomatic is False
+
+
+@pytest.mark.parametrize("text,grade", [("Pneumonitis, grade 3", 3), ("Pneumonitis and diarrhoea, both grade 3", 3),
+                                        ("Grade 3 pneumonitis with diarrhoea", 3), ("Pneumonitis with grade 3 hypoxia", 3)])
+def test_a_grade_in_a_clause_naming_no_other_side_effect_is_still_the_ilds_grade(text, grade):
+    assert factors(condition(cc(text=text), "2023-05-01")).lung.grade == grade
+
+
 def test_a_grade_in_a_note_of_the_ild_without_naming_it_is_still_its_grade():
     ild = condition(cc(text="Pneumonitis"), "2023-05-01")
     ild["note"] = [{"text": "Grade 2. Treated."}]
