@@ -1433,13 +1433,38 @@ def _diabetes_text(text: str) -> str | None:
     # clause ("Type 2 diabetes; type 1 diabetes ruled out" is a type 2 diabetes: it was read as no
     # diabetes, the caution lost, CR C.3 row 14); the patterns stop at . ; | as these clauses do
     if T.DIABETES_NOT_THE_PATIENTS.search(text):
-        text = " ; ".join(c for c in re.split(r"[.;|]", text)
-                          if not (re.search(_DIABETES_WORDS, c) and T.DIABETES_NOT_THE_PATIENTS.search(c)))
+        text = " ; ".join(_diabetes_clause_asserted(c) for c in re.split(r"[.;|]", text))
     if re.search(_DIABETES_WORDS, text) and not T.DIABETES_NOT_THE_PATIENTS.search(text):  # "not diabetic"
         if re.search(_TYPE2_WORDS, text):
             return "type2"
         return "type1" if re.search(_TYPE1_WORDS, text) else "unspecified"
     return None
+
+
+def _diabetes_clause_asserted(clause: str) -> str:
+    """The clause, or what of it names the patient's diabetes: a clause a negation, a relative or
+    a risk sets aside is kept in its comma / bracket parts that name a diabetes of their own when
+    the setting-aside words stand in another part naming the other type ("T2DM, not T1DM", "Type 1
+    diabetes, not T2DM": the other type is negated, not the diabetes); else nothing ("Diabetes,
+    ruled out", "No diabetes, mother has T2DM")."""
+    if not (re.search(_DIABETES_WORDS, clause) and T.DIABETES_NOT_THE_PATIENTS.search(clause)):
+        return clause
+    parts = re.split(r"[,()]", clause)
+    set_aside = [p for p in parts if re.search(_DIABETES_WORDS, p) and T.DIABETES_NOT_THE_PATIENTS.search(p)]
+    rest = " , ".join(p for p in parts if p not in set_aside)
+    kept = _written_type(rest)
+    # only the other type set aside: "No diabetes, mother has T2DM" stays no diabetes
+    if (kept and set_aside and all(_written_type(p) not in (None, kept) for p in set_aside)
+            and not T.DIABETES_NOT_THE_PATIENTS.search(rest)):
+        return rest
+    return ""
+
+
+def _written_type(text: str) -> str | None:
+    """"type2" / "type1" as the words write it (an explicit type 2 wins), else None."""
+    if not re.search(_DIABETES_WORDS, text):
+        return None
+    return "type2" if re.search(_TYPE2_WORDS, text) else "type1" if re.search(_TYPE1_WORDS, text) else None
 
 
 @lru_cache(maxsize=4096)

@@ -1392,6 +1392,20 @@ def test_a_type_2_diabetes_whose_words_name_insulin_resistance_or_a_drug_intoler
     assert d.status == "type2-untreated" and d.treatment == []
 
 
+@pytest.mark.parametrize("text,status", [("T2DM, not T1DM", "type2-untreated"), ("Not T1DM, T2DM", "type2-untreated"),
+                                         ("T2DM, not insulin-dependent diabetes", "type2-untreated"),
+                                         ("Type 1 diabetes, not T2DM", "type1")])
+def test_a_diabetes_beside_the_other_type_negated_after_a_comma_is_read_with_its_type(text, status):
+    # was: no diabetes and no gap - the negation of the other type set aside the whole clause, so
+    # "Type 1 diabetes, not T2DM" lost the type 1 stop of the PI3K/AKT inhibitors (CR C.3 row 14)
+    assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == status
+
+
+@pytest.mark.parametrize("text", ["Diabetes, ruled out", "Diabetes (excluded)", "No diabetes, hyperglycaemia only"])
+def test_a_diabetes_negated_across_a_comma_with_no_other_diabetes_stays_not_diabetes(text):
+    assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == "none-documented"
+
+
 @pytest.mark.parametrize("text,kind", [("Type 1 diabetes?", "type 1"), ("Type 1 diabetes unlikely", "type 1"),
                                        ("Type 1 vs type 2 diabetes", "type 2"), ("T1DM vs T2DM", "type 2"),
                                        ("Diabetes unlikely", "type not recorded"),
