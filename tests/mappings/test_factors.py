@@ -1406,6 +1406,22 @@ def test_a_diabetes_negated_across_a_comma_with_no_other_diabetes_stays_not_diab
     assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == "none-documented"
 
 
+@pytest.mark.parametrize("text", ["Type 2 diabetes, ?insulin", "Type 2 diabetes (diet vs metformin)",
+                                  "Diabetes type 2 - diet controlled vs insulin", "T2DM - ? compliance"])
+def test_a_type_2_diabetes_with_a_question_or_a_vs_about_its_treatment_is_still_type_2_diabetes(text):
+    # was "diabetes recorded, not confirmed" (gap diabetes-unconfirmed): the question mark or the
+    # "vs" is about the treatment, the diagnosis and its type are written (CR A.4)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "type2-untreated"
+    assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["T2DM ? LADA", "Type 2 diabetes (? type 1)", "Diabetes? type 2", "Type 2 diabetes vs MODY"])
+def test_a_diabetes_whose_type_is_questioned_stays_not_confirmed(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented" and "diabetes-unconfirmed" in {g.code for g in s.gaps}
+
+
 @pytest.mark.parametrize("text,kind", [("Type 1 diabetes?", "type 1"), ("Type 1 diabetes unlikely", "type 1"),
                                        ("Type 1 vs type 2 diabetes", "type 2"), ("T1DM vs T2DM", "type 2"),
                                        ("Diabetes unlikely", "type not recorded"),
