@@ -1406,6 +1406,14 @@ def test_a_diabetes_negated_across_a_comma_with_no_other_diabetes_stays_not_diab
     assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == "none-documented"
 
 
+@pytest.mark.parametrize("code", ["E09.9", "E09.65", "E08.9"])
+def test_a_drug_induced_or_secondary_diabetes_coded_in_icd10cm_is_a_diabetes_whose_type_is_other(code):
+    # was: no diabetes ("Steroid-induced diabetes" coded E09.9 raised no hyperglycaemia caution
+    # before a PI3K/AKT/mTOR inhibitor, CR C.3 row 14); read as E13 is
+    d = factors(condition(cc(coding(ICD10, code)), "2020-01-01")).diabetes
+    assert d.status == "type2-untreated" and d.type_recorded == "other specified"
+
+
 @pytest.mark.parametrize("text", ["Type 2 diabetes, ?insulin", "Type 2 diabetes (diet vs metformin)",
                                   "Diabetes type 2 - diet controlled vs insulin", "T2DM - ? compliance"])
 def test_a_type_2_diabetes_with_a_question_or_a_vs_about_its_treatment_is_still_type_2_diabetes(text):
