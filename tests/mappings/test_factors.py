@@ -1460,6 +1460,14 @@ def test_borderline_diabetes_and_ifg_igt_are_prediabetes_not_diabetes(text):
     assert "prediabetes-recorded" in {g.code for g in s.gaps}
 
 
+@pytest.mark.parametrize("code", ["R73.01", "R73.02"])
+def test_impaired_fasting_glucose_or_glucose_tolerance_coded_in_icd10cm_is_prediabetes_as_its_words_are(code):
+    # was: nothing - "IFG" / "IGT" written raised prediabetes-recorded, their ICD-10-CM codes did not
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(coding(ICD10, code)), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert "prediabetes-recorded" in {g.code for g in s.gaps}
+
+
 @pytest.mark.parametrize("text", ["No borderline diabetes", "Family history of borderline diabetes", "No IFG"])
 def test_a_negated_or_relatives_borderline_diabetes_raises_no_gap(text):
     s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
