@@ -1460,6 +1460,15 @@ def test_borderline_diabetes_and_ifg_igt_are_prediabetes_not_diabetes(text):
     assert "prediabetes-recorded" in {g.code for g in s.gaps}
 
 
+@pytest.mark.parametrize("text", ["Hyperglycaemia, ruled out diabetes", "Steroid-induced hyperglycaemia - excluded diabetes"])
+def test_a_hyperglycaemia_whose_words_rule_diabetes_out_before_naming_it_is_no_diabetes(text):
+    # was "type 2 diabetes (type not recorded)": the words "ruled out" before the diabetes were not
+    # read (FHIR R4 condition-ver-status refuted); now the hyperglycaemia is named, not a diabetes
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert "hyperglycaemia-recorded" in {g.code for g in s.gaps}
+
+
 @pytest.mark.parametrize("code", ["R73.01", "R73.02"])
 def test_impaired_fasting_glucose_or_glucose_tolerance_coded_in_icd10cm_is_prediabetes_as_its_words_are(code):
     # was: nothing - "IFG" / "IGT" written raised prediabetes-recorded, their ICD-10-CM codes did not
