@@ -1539,6 +1539,14 @@ def _grade_range(text: str) -> tuple[str, list[str]]:
     return _GRADE_RANGE_RE.sub(one, text), spanning
 
 
+_ASYMPTOMATIC = re.compile(r"\b(?:a|non-?)symptomatic\b", re.I)
+
+
+def _asymptomatic_written(text: str) -> bool:
+    """The words call the ILD asymptomatic (CTCAE v5.0 grade 1), not "not asymptomatic"."""
+    return any(not _NEGATED_BEFORE.search(text[max(0, m.start() - 25):m.start()]) for m in _ASYMPTOMATIC.finditer(text))
+
+
 @lru_cache(maxsize=4096)
 def _symptomatic_words(text: str) -> tuple[str, ...]:
     """The words that call the ILD symptomatic, steroid-requiring or on oxygen, not negated
@@ -1627,6 +1635,7 @@ def _lung(ctx: Ctx) -> LungDisease:
     symptomatic = False
     unclear: list[str] = []
     ranged: list[str] = []  # a grade range spanning grade 1 and a symptomatic grade ("grade 1-2")
+    asymptomatic_unclear: list[str] = []  # written as asymptomatic and as steroid-treated / symptomatic
     episodes: list[tuple[dt.date, str]] = []
     for res in ctx.of("Condition"):
         try:
@@ -1678,6 +1687,10 @@ def _lung(ctx: Ctx) -> LungDisease:
                 # grade 1 is asymptomatic (CR B.11): a record that also calls it symptomatic,
                 # steroid-requiring or on oxygen does not say which is right
                 unclear.append(", ".join(repr(w) for w in said) + f" ({when})")
+            elif said and not g and _asymptomatic_written(text + " | " + notes):
+                # "Asymptomatic pneumonitis, treated with prednisone": asymptomatic is CTCAE v5.0
+                # grade 1, the steroids grade 2 - the record does not say which, as a grade 1 written so
+                asymptomatic_unclear.append(", ".join(repr(w) for w in said) + f" ({when})")
             elif said:
                 symptomatic = True
         except Exception:  # noqa: BLE001
@@ -1693,6 +1706,15 @@ def _lung(ctx: Ctx) -> LungDisease:
         lung.symptomatic_unclear = unclear
         ctx.gap("ild-grade-unclear",
                 "ILD/pneumonitis recorded as grade 1 but also written as " + "; ".join(unclear)
+                + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
+                "(the label permanently stops it after symptomatic ILD on it, B.11; a history of ILD is a "
+                "prominent warning, C.2 safety overlays) or datopotamab deruxtecan.",
+                lung.sources)
+    elif asymptomatic_unclear and not (lung.grade and lung.grade >= 2):
+        lung.symptomatic = None  # asymptomatic (grade 1) and symptomatic words in one record
+        lung.symptomatic_unclear = asymptomatic_unclear
+        ctx.gap("ild-grade-unclear",
+                "ILD/pneumonitis written as asymptomatic (grade 1) but also as " + "; ".join(asymptomatic_unclear)
                 + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
                 "(the label permanently stops it after symptomatic ILD on it, B.11; a history of ILD is a "
                 "prominent warning, C.2 safety overlays) or datopotamab deruxtecan.",

@@ -279,6 +279,20 @@ def test_an_ild_treated_with_steroids_for_a_time_or_for_its_symptoms_is_still_sy
     assert factors(condition(cc(text=text), "2023-05-01")).lung.symptomatic is True
 
 
+@pytest.mark.parametrize("text", ["Asymptomatic pneumonitis, treated with prednisone", "Pneumonitis (asymptomatic) requiring steroids"])
+def test_an_ild_written_as_asymptomatic_and_as_steroid_treated_is_grade_unclear(text):
+    # was: symptomatic (the T-DXd "do not start", B.11) on a record that also calls it
+    # asymptomatic, CTCAE v5.0 grade 1: as a grade 1 written so, the record does not say which
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-05-01")], PID, AS_OF)
+    assert s.factors.lung.ild_history and s.factors.lung.symptomatic is None
+    assert next(g for g in s.gaps if g.code == "ild-grade-unclear").message.startswith(
+        "ILD/pneumonitis written as asymptomatic (grade 1) but also as ")
+
+
+def test_an_ild_not_asymptomatic_and_steroid_treated_is_symptomatic():
+    assert factors(condition(cc(text="Pneumonitis, not asymptomatic, treated with prednisone"), "2023-05-01")).lung.symptomatic is True
+
+
 def test_an_ild_not_treated_with_steroids_is_not_called_symptomatic():
     assert factors(condition(cc(text="Pneumonitis, not treated with steroids"), "2023-05-01")).lung.symptomatic is None
 
