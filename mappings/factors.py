@@ -1519,7 +1519,18 @@ def _ild_grade_text(text: str) -> str:
     # clauses also at a comma or a joining word ("Pneumonitis grade 1, diarrhoea grade 3",
     # "grade 1 pneumonitis with grade 3 neutropenia"): a grade beside a side effect and no ILD word
     return " ; ".join(c for c in re.split(r"[.;|\n,]|\b(?:and|with|plus|also)\b", text)
-                      if not (_GRADE_RE.search(c) and T.SIDE_EFFECT_TEXT.search(c) and not _ild_text(c)))
+                      if not (_GRADE_RE.search(c) and _another_side_effect(c) and not _ild_text(c)))
+
+
+# side-effect words that name no side effect of their own ("grade 3 toxicity", "adverse event",
+# "infection excluded"): a grade beside them may be the ILD's
+_GENERIC_SIDE_EFFECT = re.compile(r"toxicit|adverse|intoleran|side[- ]effect|infection", re.I)
+
+
+def _another_side_effect(clause: str) -> bool:
+    """The clause names a side effect (local_codes.yaml stop_reasons side_effect_words) other than
+    a generic word: "diarrhoea", "neutropenia", not "toxicity" alone."""
+    return any(not _GENERIC_SIDE_EFFECT.match(m.group(0)) for m in T.SIDE_EFFECT_TEXT.finditer(clause))
 
 
 def _grade_range(text: str) -> tuple[str, list[str]]:

@@ -335,7 +335,12 @@ def test_a_grade_said_of_another_side_effect_after_a_comma_or_and_is_not_the_ild
 
 
 @pytest.mark.parametrize("text,grade", [("Pneumonitis, grade 3", 3), ("Pneumonitis and diarrhoea, both grade 3", 3),
-                                        ("Grade 3 pneumonitis with diarrhoea", 3), ("Pneumonitis with grade 3 hypoxia", 3)])
+                                        ("Grade 3 pneumonitis with diarrhoea", 3), ("Pneumonitis with grade 3 hypoxia", 3),
+                                        # the grade of a toxicity named by no other side effect is the ILD's (since
+                                        # fix-pf "Pneumonitis; grade 3 toxicity" read no grade)
+                                        ("Pneumonitis, grade 3 toxicity", 3), ("Pneumonitis; grade 3 toxicity", 3),
+                                        ("Drug-induced pneumonitis, grade 2 adverse event", 2),
+                                        ("Pneumonitis, grade 2 infection excluded", 2)])
 def test_a_grade_in_a_clause_naming_no_other_side_effect_is_still_the_ilds_grade(text, grade):
     assert factors(condition(cc(text=text), "2023-05-01")).lung.grade == grade
 
