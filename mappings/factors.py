@@ -1109,7 +1109,8 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
     "not-diabetes" / "hyperglycaemia" (drugs.yaml glucose_lowering_reasons), else (None, None).
     `own_text`: the drug record's own words, where a diabetes named anywhere counts, another
     reason only when written after "for" / "indication" / "(" ("Metformin 500 mg for PCOS"), or
-    a weight brand."""
+    a weight brand; a diabetes-only brand gives "diabetes-brand", a reason only when the record
+    writes no other."""
     if not text:
         return None, None
     # a diabetes of the patient's the words name anywhere (in the record's own words, not only in
@@ -1125,8 +1126,9 @@ def _reason_words(text: str, own_text: bool) -> tuple[str | None, str | None]:
             return "not-diabetes", "weight management"
         if T.DIABETES_ONLY_BRAND_TEXT.search(text):
             # "Ozempic 1 mg weekly": a brand labelled for type 2 diabetes alone (drugs.yaml
-            # glucose_lowering_reasons diabetes_only_brands)
-            return "diabetes", None
+            # glucose_lowering_reasons diabetes_only_brands): the label's reason, which a reason
+            # the record writes elsewhere (reasonCode "Obesity") overrides (_glucose_lowering_reason)
+            return "diabetes-brand", None
         return None, None
     for kind, label, _, _, words in T.GLUCOSE_LOWERING_REASONS:
         if words.search(text):
@@ -1228,6 +1230,9 @@ def _glucose_lowering_reason(ctx: Ctx, e: Exposure) -> tuple[str | None, str | N
         return "hyperglycaemia", kinds["hyperglycaemia"]
     if "not-diabetes" in kinds:
         return "not-diabetes", kinds["not-diabetes"]
+    if "diabetes-brand" in kinds:
+        # no reason recorded but the brand's label (type 2 diabetes alone): diabetes treatment
+        return "diabetes", None
     if only_given and e.sources and any(T.SLIDING_SCALE_TEXT.search(w) for w in own_words):
         return "hyperglycaemia", "a sliding scale in hospital (doses given only; no diabetes recorded as its reason)"
     return None, None
@@ -1279,6 +1284,11 @@ _TREATMENT_AFTER = re.compile(r"[- ](?:treated|requiring|dependent|controlled)\b
 _TREATMENT_NOT_NOW = re.compile(r"\b(?:no|not|non|off|without|never|nor|stopped|discontinued|ceased|declined|refused|previously"
                                 r"|formerly|prior|past|was|were|history|h/o|hx|until)\b|\bnon-$")
 _TREATMENT_ENDED_AFTER = re.compile(r"\s*-?\s*(?:stopped|discontinued|ceased|declined|refused|not|no longer|previously|in the past)\b")
+# a drug's name used for something other than the drug taken: the body's insulin ("insulin
+# resistance", "insulin deficiency", "insulin levels"), a drug class ("insulin sensitiser": pioglitazone,
+# not insulin), a drug the patient cannot take ("metformin intolerance", "metformin allergy")
+_NOT_THE_DRUG_AFTER = re.compile(r"[\s-]*(?:resist\w*|sensiti[sz]\w*|deficien\w*|secret\w*|levels?\b|(?:auto)?antibod\w*"
+                                 r"|intoleran\w*|allerg\w*|contraindicat\w*)")
 
 
 @lru_cache(maxsize=1024)
@@ -1295,7 +1305,7 @@ def _treatment_in_diabetes_words(text: str) -> tuple[str, ...]:
             if info is None or info.drug_class != "antihyperglycemic":
                 continue
             before, after = clause[:m.start()], clause[m.end():]
-            if _TREATMENT_NOT_NOW.search(before) or _TREATMENT_ENDED_AFTER.match(after):
+            if _TREATMENT_NOT_NOW.search(before) or _TREATMENT_ENDED_AFTER.match(after) or _NOT_THE_DRUG_AFTER.match(after):
                 continue
             if _TREATMENT_LEAD.search(before) or _TREATMENT_AFTER.match(after):
                 found.append(info.name)
@@ -1423,13 +1433,38 @@ def _diabetes_text(text: str) -> str | None:
     # clause ("Type 2 diabetes; type 1 diabetes ruled out" is a type 2 diabetes: it was read as no
     # diabetes, the caution lost, CR C.3 row 14); the patterns stop at . ; | as these clauses do
     if T.DIABETES_NOT_THE_PATIENTS.search(text):
-        text = " ; ".join(c for c in re.split(r"[.;|]", text)
-                          if not (re.search(_DIABETES_WORDS, c) and T.DIABETES_NOT_THE_PATIENTS.search(c)))
+        text = " ; ".join(_diabetes_clause_asserted(c) for c in re.split(r"[.;|]", text))
     if re.search(_DIABETES_WORDS, text) and not T.DIABETES_NOT_THE_PATIENTS.search(text):  # "not diabetic"
         if re.search(_TYPE2_WORDS, text):
             return "type2"
         return "type1" if re.search(_TYPE1_WORDS, text) else "unspecified"
     return None
+
+
+def _diabetes_clause_asserted(clause: str) -> str:
+    """The clause, or what of it names the patient's diabetes: a clause a negation, a relative or
+    a risk sets aside is kept in its comma / bracket parts that name a diabetes of their own when
+    the setting-aside words stand in another part naming the other type ("T2DM, not T1DM", "Type 1
+    diabetes, not T2DM": the other type is negated, not the diabetes); else nothing ("Diabetes,
+    ruled out", "No diabetes, mother has T2DM")."""
+    if not (re.search(_DIABETES_WORDS, clause) and T.DIABETES_NOT_THE_PATIENTS.search(clause)):
+        return clause
+    parts = re.split(r"[,()]", clause)
+    set_aside = [p for p in parts if re.search(_DIABETES_WORDS, p) and T.DIABETES_NOT_THE_PATIENTS.search(p)]
+    rest = " , ".join(p for p in parts if p not in set_aside)
+    kept = _written_type(rest)
+    # only the other type set aside: "No diabetes, mother has T2DM" stays no diabetes
+    if (kept and set_aside and all(_written_type(p) not in (None, kept) for p in set_aside)
+            and not T.DIABETES_NOT_THE_PATIENTS.search(rest)):
+        return rest
+    return ""
+
+
+def _written_type(text: str) -> str | None:
+    """"type2" / "type1" as the words write it (an explicit type 2 wins), else None."""
+    if not re.search(_DIABETES_WORDS, text):
+        return None
+    return "type2" if re.search(_TYPE2_WORDS, text) else "type1" if re.search(_TYPE1_WORDS, text) else None
 
 
 @lru_cache(maxsize=4096)
@@ -1481,8 +1516,21 @@ def _ild_grade_text(text: str) -> str:
     local_codes.yaml stop_reasons side_effect_words."""
     if not text or not _GRADE_RE.search(text):
         return text
-    return " ; ".join(c for c in re.split(r"[.;|\n]", text)
-                      if not (_GRADE_RE.search(c) and T.SIDE_EFFECT_TEXT.search(c) and not _ild_text(c)))
+    # clauses also at a comma or a joining word ("Pneumonitis grade 1, diarrhoea grade 3",
+    # "grade 1 pneumonitis with grade 3 neutropenia"): a grade beside a side effect and no ILD word
+    return " ; ".join(c for c in re.split(r"[.;|\n,]|\b(?:and|with|plus|also)\b", text)
+                      if not (_GRADE_RE.search(c) and _another_side_effect(c) and not _ild_text(c)))
+
+
+# side-effect words that name no side effect of their own ("grade 3 toxicity", "adverse event",
+# "infection excluded"): a grade beside them may be the ILD's
+_GENERIC_SIDE_EFFECT = re.compile(r"toxicit|adverse|intoleran|side[- ]effect|infection", re.I)
+
+
+def _another_side_effect(clause: str) -> bool:
+    """The clause names a side effect (local_codes.yaml stop_reasons side_effect_words) other than
+    a generic word: "diarrhoea", "neutropenia", not "toxicity" alone."""
+    return any(not _GENERIC_SIDE_EFFECT.match(m.group(0)) for m in T.SIDE_EFFECT_TEXT.finditer(clause))
 
 
 def _grade_range(text: str) -> tuple[str, list[str]]:
@@ -1502,12 +1550,31 @@ def _grade_range(text: str) -> tuple[str, list[str]]:
     return _GRADE_RANGE_RE.sub(one, text), spanning
 
 
+_ASYMPTOMATIC = re.compile(r"\b(?:a|non-?)symptomatic\b", re.I)
+
+
+def _asymptomatic_written(text: str) -> bool:
+    """The words call the ILD asymptomatic (CTCAE v5.0 grade 1), not "not asymptomatic"."""
+    return any(not _NEGATED_BEFORE.search(text[max(0, m.start() - 25):m.start()]) for m in _ASYMPTOMATIC.finditer(text))
+
+
 @lru_cache(maxsize=4096)
 def _symptomatic_words(text: str) -> tuple[str, ...]:
     """The words that call the ILD symptomatic, steroid-requiring or on oxygen, not negated
     ("not requiring steroids", "not on oxygen")."""
     return tuple(m.group(0) for m in _ILD_SYMPTOMATIC.finditer(text)
-                 if not _NEGATED_BEFORE.search(text[max(0, m.start() - 25):m.start()]))
+                 if not _NEGATED_BEFORE.search(text[max(0, m.start() - 25):m.start()])
+                 and not _FOR_ANOTHER_CONDITION.match(text, m.end()))
+
+
+# steroids or oxygen the record gives for another condition ("treated with prednisone for gout",
+# "on home oxygen for COPD"): no intervention for the ILD (CTCAE v5.0 pneumonitis grade 2 is
+# "medical intervention indicated" for it); not a time ("for 6 weeks", "for two weeks"), the ILD
+# itself or its symptoms ("for the pneumonitis", "for dyspnoea")
+_FOR_ANOTHER_CONDITION = re.compile(
+    r"\s+(?:for|due to|because of)\s+(?!(?:the\s+|her\s+|his\s+|this\s+|its\s+)?(?:ild\b|pneumonitis|interstitial|lung|it\b|this\b"
+    r"|symptom|cough|dyspn|breath|shortness|hypox|desat|sob\b)|\d|(?:a|an|one|two|three|four|five|six|several|few|some|many)\b"
+    r"|(?:\w+\s+)?(?:days?|weeks?|months?|years?|wks?)\b)[a-z]", re.I)
 
 
 def _symptomatic_severity(res: dict[str, Any]) -> str | None:
@@ -1579,6 +1646,7 @@ def _lung(ctx: Ctx) -> LungDisease:
     symptomatic = False
     unclear: list[str] = []
     ranged: list[str] = []  # a grade range spanning grade 1 and a symptomatic grade ("grade 1-2")
+    asymptomatic_unclear: list[str] = []  # written as asymptomatic and as steroid-treated / symptomatic
     episodes: list[tuple[dt.date, str]] = []
     for res in ctx.of("Condition"):
         try:
@@ -1630,6 +1698,10 @@ def _lung(ctx: Ctx) -> LungDisease:
                 # grade 1 is asymptomatic (CR B.11): a record that also calls it symptomatic,
                 # steroid-requiring or on oxygen does not say which is right
                 unclear.append(", ".join(repr(w) for w in said) + f" ({when})")
+            elif said and not g and _asymptomatic_written(text + " | " + notes):
+                # "Asymptomatic pneumonitis, treated with prednisone": asymptomatic is CTCAE v5.0
+                # grade 1, the steroids grade 2 - the record does not say which, as a grade 1 written so
+                asymptomatic_unclear.append(", ".join(repr(w) for w in said) + f" ({when})")
             elif said:
                 symptomatic = True
         except Exception:  # noqa: BLE001
@@ -1645,6 +1717,15 @@ def _lung(ctx: Ctx) -> LungDisease:
         lung.symptomatic_unclear = unclear
         ctx.gap("ild-grade-unclear",
                 "ILD/pneumonitis recorded as grade 1 but also written as " + "; ".join(unclear)
+                + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
+                "(the label permanently stops it after symptomatic ILD on it, B.11; a history of ILD is a "
+                "prominent warning, C.2 safety overlays) or datopotamab deruxtecan.",
+                lung.sources)
+    elif asymptomatic_unclear and not (lung.grade and lung.grade >= 2):
+        lung.symptomatic = None  # asymptomatic (grade 1) and symptomatic words in one record
+        lung.symptomatic_unclear = asymptomatic_unclear
+        ctx.gap("ild-grade-unclear",
+                "ILD/pneumonitis written as asymptomatic (grade 1) but also as " + "; ".join(asymptomatic_unclear)
                 + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
                 "(the label permanently stops it after symptomatic ILD on it, B.11; a history of ILD is a "
                 "prominent warning, C.2 safety overlays) or datopotamab deruxtecan.",

@@ -128,3 +128,14 @@ def test_a_held_or_paused_metformin_is_still_the_treated_diabetes_caution(text):
     # (drugs.yaml not_taken_opening; local_codes.yaml drug_mentions stopped_paused)
     c = card(_after_ai_cdk46i("gl-held", _written("gl-held-1", text)), "everolimus-exemestane")
     assert "on glucose-lowering treatment (metformin)" in c["detail"]
+
+
+def test_a_diabetes_brand_given_for_obesity_by_its_reason_code_gives_no_treated_diabetes_caution():
+    # was: "caution: diabetes/hyperglycaemia", "type 2 diabetes, on glucose-lowering treatment
+    # (tirzepatide)" - the brand's label (drugs.yaml diabetes_only_brands) outranked the reasonCode
+    record = {"resourceType": "MedicationStatement", "id": "mounjaro-1", "status": "active",
+              "medicationCodeableConcept": {"text": "Mounjaro 5 mg weekly"}, "effectivePeriod": {"start": "2025-01-01"},
+              "reasonCode": [{"text": "Obesity"}]}
+    c = card(_after_ai_cdk46i("gl-mounjaro-obesity", record), "everolimus-exemestane")
+    assert "diabetes/hyperglycaemia" not in c["summary"]
+    assert "on glucose-lowering treatment (tirzepatide)" not in c["detail"]

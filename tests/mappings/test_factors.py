@@ -243,6 +243,56 @@ def test_an_ild_written_as_treated_with_steroids_is_symptomatic_as_one_requiring
     assert lung.ild_history and lung.symptomatic is True
 
 
+@pytest.mark.parametrize("text", ["Pneumonitis - drug vs radiation", "Radiation vs drug pneumonitis",
+                                  "Pneumonitis: drug-induced vs radiation", "Grade 2 pneumonitis (drug vs RT)",
+                                  "Drug-induced vs radiation pneumonitis"])
+def test_an_ild_whose_cause_is_a_differential_of_two_pneumonitis_causes_is_still_ild_history(text):
+    # was: "ILD/pneumonitis recorded, not confirmed" - drug and radiation pneumonitis are both
+    # pneumonitis; the differential is of its cause, as "pneumonitis, likely drug-induced" (CR C.2
+    # safety overlays: a history of ILD/pneumonitis)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-05-01")], PID, AS_OF)
+    assert s.factors.lung.ild_history is True and s.factors.lung.unconfirmed == []
+    assert "ild-unconfirmed" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["ILD less likely than infection", "Pneumonitis felt less likely than lymphangitis",
+                                  "Infection more likely than pneumonitis", "Pneumonitis vs radiation fibrosis"])
+def test_an_ild_weighed_against_another_diagnosis_is_not_ild_history_and_is_named_not_confirmed(text):
+    # was: "ILD less likely than infection" read as ILD history (condition-ver-status differential)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-05-01")], PID, AS_OF)
+    assert s.factors.lung.ild_history is False
+    assert "ild-unconfirmed" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["Pneumonitis; treated with prednisone for gout", "Pneumonitis, managed with steroids for COPD exacerbation",
+                                  "Pneumonitis - requiring steroids for asthma", "Pneumonitis; on home oxygen for COPD"])
+def test_an_ild_beside_steroids_or_oxygen_given_for_another_condition_is_not_called_symptomatic(text):
+    # was: symptomatic (the T-DXd "do not start: after symptomatic ILD", B.11) on steroids the
+    # record gives for gout / COPD: not an intervention for the ILD (CTCAE v5.0 pneumonitis grade 2)
+    lung = factors(condition(cc(text=text), "2023-05-01")).lung
+    assert lung.ild_history and lung.symptomatic is None
+
+
+@pytest.mark.parametrize("text", ["Pneumonitis treated with prednisone for 6 weeks", "Pneumonitis, requiring steroids for two weeks",
+                                  "ILD treated with prednisolone for the pneumonitis", "Pneumonitis managed with steroids for dyspnoea"])
+def test_an_ild_treated_with_steroids_for_a_time_or_for_its_symptoms_is_still_symptomatic(text):
+    assert factors(condition(cc(text=text), "2023-05-01")).lung.symptomatic is True
+
+
+@pytest.mark.parametrize("text", ["Asymptomatic pneumonitis, treated with prednisone", "Pneumonitis (asymptomatic) requiring steroids"])
+def test_an_ild_written_as_asymptomatic_and_as_steroid_treated_is_grade_unclear(text):
+    # was: symptomatic (the T-DXd "do not start", B.11) on a record that also calls it
+    # asymptomatic, CTCAE v5.0 grade 1: as a grade 1 written so, the record does not say which
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-05-01")], PID, AS_OF)
+    assert s.factors.lung.ild_history and s.factors.lung.symptomatic is None
+    assert next(g for g in s.gaps if g.code == "ild-grade-unclear").message.startswith(
+        "ILD/pneumonitis written as asymptomatic (grade 1) but also as ")
+
+
+def test_an_ild_not_asymptomatic_and_steroid_treated_is_symptomatic():
+    assert factors(condition(cc(text="Pneumonitis, not asymptomatic, treated with prednisone"), "2023-05-01")).lung.symptomatic is True
+
+
 def test_an_ild_not_treated_with_steroids_is_not_called_symptomatic():
     assert factors(condition(cc(text="Pneumonitis, not treated with steroids"), "2023-05-01")).lung.symptomatic is None
 
@@ -273,6 +323,26 @@ def test_a_grade_said_of_another_side_effect_is_not_the_ilds_grade(text, note):
         ild["note"] = [{"text": note}]
     lung = factors(ild).lung
     assert lung.grade == 1 and lung.symptomatic is False
+
+
+@pytest.mark.parametrize("text", ["Pneumonitis grade 1, diarrhoea grade 3", "Pneumonitis grade 1 and diarrhoea grade 3",
+                                  "Grade 3 diarrhoea and grade 1 pneumonitis", "Grade 1 pneumonitis with grade 3 neutropenia"])
+def test_a_grade_said_of_another_side_effect_after_a_comma_or_and_is_not_the_ilds_grade(text):
+    # was: grade 3, symptomatic - the T-DXd "do not start: after symptomatic ILD" (B.11) on a
+    # grade 1 ILD; only a ";" / "." clause was set aside
+    lung = factors(condition(cc(text=text), "2023-05-01")).lung
+    assert lung.grade == 1 and lung.symptomatic is False
+
+
+@pytest.mark.parametrize("text,grade", [("Pneumonitis, grade 3", 3), ("Pneumonitis and diarrhoea, both grade 3", 3),
+                                        ("Grade 3 pneumonitis with diarrhoea", 3), ("Pneumonitis with grade 3 hypoxia", 3),
+                                        # the grade of a toxicity named by no other side effect is the ILD's (since
+                                        # fix-pf "Pneumonitis; grade 3 toxicity" read no grade)
+                                        ("Pneumonitis, grade 3 toxicity", 3), ("Pneumonitis; grade 3 toxicity", 3),
+                                        ("Drug-induced pneumonitis, grade 2 adverse event", 2),
+                                        ("Pneumonitis, grade 2 infection excluded", 2)])
+def test_a_grade_in_a_clause_naming_no_other_side_effect_is_still_the_ilds_grade(text, grade):
+    assert factors(condition(cc(text=text), "2023-05-01")).lung.grade == grade
 
 
 def test_a_grade_in_a_note_of_the_ild_without_naming_it_is_still_its_grade():
@@ -1331,6 +1401,54 @@ def test_a_type_2_diabetes_whose_words_name_a_drug_not_taken_or_past_stays_untre
     assert d.status == "type2-untreated" and d.treatment == []
 
 
+@pytest.mark.parametrize("text", ["T2DM with insulin resistance", "Type 2 diabetes with insulin resistance and obesity",
+                                  "T2DM with metformin intolerance", "Type 2 diabetes with insulin deficiency",
+                                  "T2DM on insulin sensitiser"])
+def test_a_type_2_diabetes_whose_words_name_insulin_resistance_or_a_drug_intolerance_is_not_treated_diabetes(text):
+    # was "type 2 diabetes, on glucose-lowering treatment (insulin)": "with insulin resistance" read
+    # as a diabetes treated with insulin (the insulin-requiring CAPItello-291 exclusion, CR B.5)
+    d = factors(condition(cc(text=text), "2020-01-01")).diabetes
+    assert d.status == "type2-untreated" and d.treatment == []
+
+
+@pytest.mark.parametrize("text,status", [("T2DM, not T1DM", "type2-untreated"), ("Not T1DM, T2DM", "type2-untreated"),
+                                         ("T2DM, not insulin-dependent diabetes", "type2-untreated"),
+                                         ("Type 1 diabetes, not T2DM", "type1")])
+def test_a_diabetes_beside_the_other_type_negated_after_a_comma_is_read_with_its_type(text, status):
+    # was: no diabetes and no gap - the negation of the other type set aside the whole clause, so
+    # "Type 1 diabetes, not T2DM" lost the type 1 stop of the PI3K/AKT inhibitors (CR C.3 row 14)
+    assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == status
+
+
+@pytest.mark.parametrize("text", ["Diabetes, ruled out", "Diabetes (excluded)", "No diabetes, hyperglycaemia only"])
+def test_a_diabetes_negated_across_a_comma_with_no_other_diabetes_stays_not_diabetes(text):
+    assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == "none-documented"
+
+
+@pytest.mark.parametrize("code", ["E09.9", "E09.65", "E08.9"])
+def test_a_drug_induced_or_secondary_diabetes_coded_in_icd10cm_is_a_diabetes_whose_type_is_other(code):
+    # was: no diabetes ("Steroid-induced diabetes" coded E09.9 raised no hyperglycaemia caution
+    # before a PI3K/AKT/mTOR inhibitor, CR C.3 row 14); read as E13 is
+    d = factors(condition(cc(coding(ICD10, code)), "2020-01-01")).diabetes
+    assert d.status == "type2-untreated" and d.type_recorded == "other specified"
+
+
+@pytest.mark.parametrize("text", ["Type 2 diabetes, ?insulin", "Type 2 diabetes (diet vs metformin)",
+                                  "Diabetes type 2 - diet controlled vs insulin", "T2DM - ? compliance"])
+def test_a_type_2_diabetes_with_a_question_or_a_vs_about_its_treatment_is_still_type_2_diabetes(text):
+    # was "diabetes recorded, not confirmed" (gap diabetes-unconfirmed): the question mark or the
+    # "vs" is about the treatment, the diagnosis and its type are written (CR A.4)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "type2-untreated"
+    assert "diabetes-unconfirmed" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["T2DM ? LADA", "Type 2 diabetes (? type 1)", "Diabetes? type 2", "Type 2 diabetes vs MODY"])
+def test_a_diabetes_whose_type_is_questioned_stays_not_confirmed(text):
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented" and "diabetes-unconfirmed" in {g.code for g in s.gaps}
+
+
 @pytest.mark.parametrize("text,kind", [("Type 1 diabetes?", "type 1"), ("Type 1 diabetes unlikely", "type 1"),
                                        ("Type 1 vs type 2 diabetes", "type 2"), ("T1DM vs T2DM", "type 2"),
                                        ("Diabetes unlikely", "type not recorded"),
@@ -1357,6 +1475,23 @@ def test_borderline_diabetes_and_ifg_igt_are_prediabetes_not_diabetes(text):
     # "Borderline diabetes" was read as a diabetes (type not recorded) on the PI3K/AKT/mTOR cautions;
     # IFG / IGT raised nothing. Borderline diabetes is coded R73.03 Prediabetes (local_codes.yaml)
     s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert "prediabetes-recorded" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["Hyperglycaemia, ruled out diabetes", "Steroid-induced hyperglycaemia - excluded diabetes"])
+def test_a_hyperglycaemia_whose_words_rule_diabetes_out_before_naming_it_is_no_diabetes(text):
+    # was "type 2 diabetes (type not recorded)": the words "ruled out" before the diabetes were not
+    # read (FHIR R4 condition-ver-status refuted); now the hyperglycaemia is named, not a diabetes
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2023-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert "hyperglycaemia-recorded" in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("code", ["R73.01", "R73.02"])
+def test_impaired_fasting_glucose_or_glucose_tolerance_coded_in_icd10cm_is_prediabetes_as_its_words_are(code):
+    # was: nothing - "IFG" / "IGT" written raised prediabetes-recorded, their ICD-10-CM codes did not
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(coding(ICD10, code)), "2023-01-01")], PID, AS_OF)
     assert s.factors.diabetes.status == "none-documented"
     assert "prediabetes-recorded" in {g.code for g in s.gaps}
 

@@ -257,3 +257,23 @@ def test_metformin_for_borderline_diabetes_is_metformin_for_prediabetes_not_trea
     s = state(med_statement(METFORMIN, "2024-01-01", status="active", text="Metformin 500 mg for borderline diabetes"))
     assert s.factors.diabetes.status == "none-documented" and not s.factors.diabetes.on_antihyperglycemic
     assert "metformin for prediabetes" in gap(s, "glucose-lowering-not-for-diabetes")
+
+
+@pytest.mark.parametrize("text,drug", [("Mounjaro 5 mg weekly", "tirzepatide"), ("Victoza 1.2 mg daily", "liraglutide"),
+                                       ("Trulicity 1.5 mg weekly", "dulaglutide"), ("Ozempic 1 mg weekly", "semaglutide")])
+@pytest.mark.parametrize("reason,label", [(cc(text="Obesity"), "weight management"), (cc(coding(ICD10, "E66.9")), "weight management"),
+                                          (cc(coding(ICD10, "E28.2")), "polycystic ovary syndrome"),
+                                          (cc(text="Steroid-induced hyperglycaemia"), "hyperglycaemia (not a diabetes diagnosis)")])
+def test_a_diabetes_brand_whose_record_gives_another_reason_in_reason_code_is_not_diabetes_treatment(text, drug, reason, label):
+    # was "type 2 diabetes, on glucose-lowering treatment": the brand's label (drugs.yaml
+    # diabetes_only_brands) stands in for a reason only when none is recorded; the record's
+    # reasonCode (FHIR R4 MedicationStatement.reasonCode) is the reason written
+    s = state(with_reason(med_statement(None, "2024-01-01", status="active", text=text), reason))
+    assert s.factors.diabetes.status == "none-documented" and not s.factors.diabetes.on_antihyperglycemic
+    assert f"{drug} for {label}" in gap(s, "glucose-lowering-not-for-diabetes")
+
+
+def test_a_diabetes_brand_whose_reason_code_names_diabetes_stays_diabetes_treatment():
+    s = state(with_reason(med_statement(None, "2024-01-01", status="active", text="Mounjaro 5 mg weekly"),
+                          cc(coding(ICD10, "E11.9"))))
+    assert s.factors.diabetes.status == "type2-treated" and s.factors.diabetes.treatment == ["tirzepatide"]
