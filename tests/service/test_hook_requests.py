@@ -341,3 +341,14 @@ def test_an_unknown_path_with_a_trailing_slash_keeps_the_plain_404_message(clien
     response = client.post("/cds-services/nope/extra/", json={})
     assert response.status_code == 404
     assert response.get_json()["message"] == "no such endpoint; discovery is at /cds-services"
+
+
+@pytest.mark.parametrize("authorization", ["Bearer", "bearer ", "BEARER"])
+def test_the_bearer_scheme_without_a_token_gets_the_bare_bearer_challenge(auth_on_client, authorization):
+    # no token was sent, so there is no invalid one (RFC 6750 §3.1; docs/integration.md:
+    # "plain Bearer when no bearer token was sent"); it used to say error="invalid_token"
+    response = auth_on_client.post(SERVICE, json=patient_view_request(prefetch=empty_prefetch()),
+                                   headers={"Authorization": authorization})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.get_json()["message"] == "Authorization must be 'Bearer <JWT>'"
