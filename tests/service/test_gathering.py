@@ -580,3 +580,35 @@ def test_a_search_bundle_whose_operation_outcome_repeats_the_access_token_gives_
     cards = response.get_data(as_text=True)
     assert "results truncated for token [the access token]" in cards
     assert ACCESS_TOKEN[:8] not in cards
+
+
+def _fetch_errors(client) -> dict[str, float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = client.get("/metrics").get_data(as_text=True)
+    return {s.labels["reason"]: s.value for family in text_string_to_metric_families(text)
+            for s in family.samples
+            if s.name == "mbc_cds_fhir_fetch_errors_total" and s.labels.get("service") == "mbc-treatment-options"}
+
+
+@pytest.mark.parametrize("diagnostics", [
+    "Invalid parameter (code); time range not supported",
+    "Invalid parameter (code); 401 codes at most",
+])
+def test_a_fetch_error_is_counted_by_the_service_s_reason_not_by_words_in_the_server_s_text(client, diagnostics):
+    # a 400 is an 'unavailable' fetch; the server's text (quoted in the 412 since fix-sv)
+    # with '); ' in it used to leave 'time range' / '401' to be read as a timeout / refusal
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "invalid", "diagnostics": diagnostics}]}
+    body = patient_view_request(fhirServer=FHIR_BASE)
+    before = _fetch_errors(client)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Patient/p1", json=PATIENT)
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Observation\?.*"), status=400, json=outcome)
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/\w+\?patient=p1.*"), json=searchset([]))
+        response = client.post(SERVICE, json=body)
+    assert response.status_code == 412
+    assert diagnostics in response.get_json()["message"]
+    after = _fetch_errors(client)
+    assert {reason: after[reason] - before.get(reason, 0) for reason in after if after[reason] != before.get(reason, 0)} \
+        == {"unavailable": 1}
