@@ -230,9 +230,16 @@ class FHIRClient:
     def read(self, path: str) -> dict | None:
         """GET one resource; None when the server says 404/410."""
         try:
-            return self._get_json(self._url(path))
+            resource = self._get_json(self._url(path))
         except FHIRNotFound:
             return None
+        kind = path.split("/")[0][:64]  # the type, not the id: the reason may be logged
+        if resource.get("resourceType") == "OperationOutcome" and kind != "OperationOutcome":
+            # a read answers with the resource (FHIR R4 http.html §read); an OperationOutcome
+            # in its place says why not, and is no record of the patient
+            raise FHIRBadResponse(f"the FHIR server answered the {kind} read with an OperationOutcome, "
+                                  "not the resource", _first_error(resource, self._token))
+        return resource
 
     def search(self, path: str, *, included: bool | frozenset[str] = False, strict: bool = False,
                echoed: tuple[str, ...] = (), problems: list[str] | None = None) -> tuple[list[dict], bool]:

@@ -612,3 +612,19 @@ def test_a_fetch_error_is_counted_by_the_service_s_reason_not_by_words_in_the_se
     after = _fetch_errors(client)
     assert {reason: after[reason] - before.get(reason, 0) for reason in after if after[reason] != before.get(reason, 0)} \
         == {"unavailable": 1}
+
+
+def test_a_patient_read_answered_with_an_operation_outcome_is_a_412_that_repeats_what_the_server_said(client):
+    # it used to be taken for the patient's record (a 200 with cards for an empty record);
+    # a read answers with the resource (FHIR R4 http.html §read), an OperationOutcome says why not
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "suppressed", "details": {"text": "Record access is restricted"}}]}
+    body = patient_view_request(fhirServer=FHIR_BASE)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Patient/p1", json=outcome)
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/\w+\?patient=p1.*"), json=searchset([]))
+        response = client.post(SERVICE, json=body)
+    assert response.status_code == 412
+    assert response.get_json()["message"] == (
+        "could not get the patient's FHIR data: patient: the FHIR server answered the Patient read with "
+        "an OperationOutcome, not the resource (the server says: Record access is restricted)")
