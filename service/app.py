@@ -16,6 +16,7 @@ from service.config import Settings
 from service.errors import ServiceError
 from service.feedback import FeedbackStore
 from service.fhir_capabilities import RevincludeSupport
+from service.hooks import load_services
 from service.logs import configure_logging
 
 log = logging.getLogger("mbc_cds")
@@ -206,7 +207,11 @@ def _only_a_trailing_slash_too_many(app: Flask) -> bool:
         return False
     adapter = app.url_map.bind("localhost")
     try:
-        adapter.match(path[:-1], method=request.method if request.method != "OPTIONS" else "GET")
+        # OPTIONS as itself: Flask answers it on every route, so a CORS preflight to
+        # a service URL is matched as the POST it precedes
+        _endpoint, arguments = adapter.match(path[:-1], method=request.method)
     except HTTPException:
         return False
-    return True
+    # an unknown service id would still be a 404 without the '/': not the slash's fault
+    service_id = arguments.get("service_id")
+    return service_id is None or service_id in load_services()

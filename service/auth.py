@@ -479,9 +479,11 @@ def authenticate(flask_request, settings, audience: str) -> Client | None:
         raise _fail("bearer token too large")
     match = _BEARER.match(header_value)
     if not match:
-        # another scheme (Basic ...) carries no bearer token at all: RFC 6750 §3.1
-        bearer_scheme = header_value.split(" ", 1)[0].lower() == "bearer"
-        raise _fail("Authorization must be 'Bearer <JWT>'", token_sent=bearer_scheme)
+        # another scheme (Basic ...), or 'Bearer' with nothing after it, carries no
+        # bearer token at all: the bare challenge (RFC 6750 §3.1)
+        scheme, _, credentials = header_value.strip().partition(" ")
+        token_sent = scheme.lower() == "bearer" and bool(credentials.strip())
+        raise _fail("Authorization must be 'Bearer <JWT>'", token_sent=token_sent)
     token = match.group(1)
 
     try:

@@ -48,7 +48,14 @@ class UnsupportedMediaType(ServiceError):
 
 
 class PreconditionFailed(ServiceError):
-    """CDS Hooks: the service could not obtain the FHIR data it needs."""
+    """CDS Hooks: the service could not obtain the FHIR data it needs.
+
+    own_words: the message without what a FHIR server said in it, to classify the
+    failure by (metrics): the server's text is anybody's words."""
 
     status = 412
     code = "precondition-failed"
+
+    def __init__(self, message: str, own_words: str | None = None):
+        super().__init__(message)
+        self.own_words = own_words or message

@@ -230,9 +230,16 @@ class FHIRClient:
     def read(self, path: str) -> dict | None:
         """GET one resource; None when the server says 404/410."""
         try:
-            return self._get_json(self._url(path))
+            resource = self._get_json(self._url(path))
         except FHIRNotFound:
             return None
+        kind = path.split("/")[0][:64]  # the type, not the id: the reason may be logged
+        if resource.get("resourceType") == "OperationOutcome" and kind != "OperationOutcome":
+            # a read answers with the resource (FHIR R4 http.html §read); an OperationOutcome
+            # in its place says why not, and is no record of the patient
+            raise FHIRBadResponse(f"the FHIR server answered the {kind} read with an OperationOutcome, "
+                                  "not the resource", _first_error(resource, self._token))
+        return resource
 
     def search(self, path: str, *, included: bool | frozenset[str] = False, strict: bool = False,
                echoed: tuple[str, ...] = (), problems: list[str] | None = None) -> tuple[list[dict], bool]:
@@ -267,14 +274,14 @@ class FHIRClient:
             seen_urls.add(url)
             bundle = self._get_json(url, headers)
             if bundle.get("resourceType") != "Bundle":
-                raise FHIRBadResponse(f"search {kind} did not return a Bundle", _first_error(bundle))
+                raise FHIRBadResponse(f"search {kind} did not return a Bundle", _first_error(bundle, self._token))
             if strict and bundle_warns(bundle):
                 raise FHIRSearchQualified(f"search {kind}: the FHIR server qualified its results with a warning")
             if echoed and page == 0 and not _parameters_echoed(path, bundle, echoed):
                 raise FHIRSearchQualified(f"search {kind}: the FHIR server did not say it used {', '.join(echoed)}")
             matches, has_outcome = bundle_contents(bundle, included)
             if problems is not None and has_outcome:
-                new = [p for p in bundle_errors(bundle) if p not in problems]
+                new = [p for p in bundle_errors(bundle, self._token) if p not in problems]
                 problems.extend(new[: MAX_PROBLEMS - len(problems)])
             allowed = self._take_budget(len(matches))
             resources.extend(matches[:allowed])
@@ -402,7 +409,7 @@ class FHIRClient:
             outcome = orjson.loads(body) if not raw_json_too_deep(body, self.max_depth) else None
         except (FHIRError, orjson.JSONDecodeError):
             return None
-        return _first_error(outcome)
+        return _first_error(outcome, self._token)
 
     def _read_bounded(self, response: requests.Response, started: float, max_bytes: int | None = None) -> bytes:
         max_bytes = max_bytes or self.max_bytes
@@ -491,7 +498,7 @@ MAX_PROBLEMS = 3  # per search: a card is not the place for a server's whole err
 _CONTROL_OR_MARKUP = re.compile(r"[\x00-\x1f\x7f<>`]+")
 
 
-def bundle_errors(bundle: dict) -> list[str]:
+def bundle_errors(bundle: dict, access_token: str | None = None) -> list[str]:
     """What the error/fatal issues of OperationOutcome entries in a search Bundle
     say (FHIR R4 search §3.1.1.4.9: e.g. results truncated), one line each: the
     issue's details.text, else its diagnostics, else its code; on one line, no
@@ -503,23 +510,26 @@ def bundle_errors(bundle: dict) -> list[str]:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not (isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome"):
             continue
-        for text in outcome_errors(resource):
+        for text in outcome_errors(resource, access_token):
             if text not in found:
                 found.append(text)
     return found[:MAX_PROBLEMS]
 
 
-def _first_error(value) -> str | None:
+def _first_error(value, access_token: str | None = None) -> str | None:
     """The first error issue of an OperationOutcome (outcome_errors), or None."""
     if isinstance(value, dict) and value.get("resourceType") == "OperationOutcome":
-        said = outcome_errors(value)
+        said = outcome_errors(value, access_token)
         return said[0] if said else None
     return None
 
 
-def outcome_errors(outcome: dict) -> list[str]:
+def outcome_errors(outcome: dict, access_token: str | None = None) -> list[str]:
     """What the error/fatal issues of one OperationOutcome say, cleaned and clipped
-    as bundle_errors describes."""
+    as bundle_errors describes; the access token the request carried, should the
+    server repeat it ("token eyJ... expired"), named instead, before the clipping
+    could leave a piece of it (RFC 6750 §5.3: a bearer token is not disclosed; the
+    text goes into a 412 or a card)."""
     found: list[str] = []
     issues = outcome.get("issue")
     for issue in issues if isinstance(issues, list) else ():
@@ -529,6 +539,8 @@ def outcome_errors(outcome: dict) -> list[str]:
         texts = [details.get("text") if isinstance(details, dict) else None,
                  issue.get("diagnostics"), issue.get("code")]
         text = next((t for t in texts if isinstance(t, str) and t.strip()), "no reason given")
+        if access_token:
+            text = text.replace(access_token, "[the access token]")
         text = " ".join(_CONTROL_OR_MARKUP.sub(" ", text).split())
         if len(text) > MAX_PROBLEM_CHARS:
             text = text[: MAX_PROBLEM_CHARS - 1].rstrip() + "…"

@@ -420,15 +420,18 @@ def _resend_apart_if_not_honoured(pool, client, plan, outcomes, capabilities, de
 def _collect(plan: dict[str, Search], outcomes: dict, result: Gathered) -> None:
     """The searches' resources into `result` (in type/id order), or a 412 naming what failed."""
     errors: dict[str, list[str]] = {}  # what went wrong -> the searches it went wrong for
+    own_words: set[str] = set()  # the same without what the FHIR server said
     fetched = []
     for label, search in plan.items():
         outcome = outcomes[label]
         if isinstance(outcome, FHIRError):
             errors.setdefault(str(outcome), []).append(label)
+            own_words.add(outcome.reason)
             continue
         if isinstance(outcome, Exception):  # never a 500 for what a FHIR server sent
             log.error("unexpected error fetching prefetch key %s: %s", label, type(outcome).__name__, exc_info=outcome)
             errors.setdefault("the FHIR server's answer could not be read", []).append(label)
+            own_words.add("the FHIR server's answer could not be read")
             continue
         resources, complete, problems = outcome
         result.note_incomplete(_problem_note(f"'{label}'", problem) for problem in problems)
@@ -445,7 +448,8 @@ def _collect(plan: dict[str, Search], outcomes: dict, result: Gathered) -> None:
         # One line per distinct problem, naming its searches: a server that refuses every
         # search (401, 503 ...) is said once, not eight times
         problems = sorted(f"{', '.join(sorted(labels))}: {problem}" for problem, labels in errors.items())
-        raise PreconditionFailed("could not get the patient's FHIR data: " + "; ".join(problems))
+        raise PreconditionFailed("could not get the patient's FHIR data: " + "; ".join(problems),
+                                 own_words="; ".join(sorted(own_words)))
     # In one order whatever the server's (a search and an _include list them
     # differently), so the same record gives the same advice, citations included.
     fetched.sort(key=_type_and_id)

@@ -30,7 +30,6 @@ answered the scrape.
 from __future__ import annotations
 
 import os
-import re
 import time
 from typing import Any, Iterable
 
@@ -86,12 +85,10 @@ def _known_service(service_id: str) -> str:
         return "unknown"
 
 
-_SERVER_SAYS = re.compile(r" \(the server says: .*?\)(?=; |$)")
-
-
 def _fetch_error_reason(error: BaseException) -> str:
-    # classified by the service's own words, not by what a FHIR server's OperationOutcome said
-    message = _SERVER_SAYS.sub("", str(getattr(error, "message", error))).lower()
+    # classified by the service's own words, not by what a FHIR server's OperationOutcome
+    # said (a 412 quotes it; its text may hold "time", "401", or a ')' that ends no quote)
+    message = str(getattr(error, "own_words", None) or getattr(error, "message", error)).lower()
     if "time" in message:  # "did not return ... in time", "timed out"
         return "timeout"
     if any(word in message for word in ("401", "403", "allowlist", "refused", "unauthori", "forbidden", "https")):

@@ -535,3 +535,96 @@ def test_what_a_fhir_server_said_in_its_capability_error_is_not_logged(client, c
             response = client.post(SERVICE, json=body)
     assert response.status_code == 200
     assert "Jane Doe" not in caplog.text
+
+
+ACCESS_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtYmMtY2RzIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+
+
+def _with_token():
+    return {"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 300,
+            "scope": "patient/*.read", "subject": "mbc-cds", "patient": "p1"}
+
+
+@pytest.mark.parametrize("diagnostics", [
+    f"Access token {ACCESS_TOKEN} has expired",
+    "x" * 140 + f" Bearer {ACCESS_TOKEN}",  # clipped at 160 characters: the token's start is still a secret
+])
+def test_a_fhir_server_error_that_repeats_the_access_token_is_a_412_that_does_not(client, diagnostics):
+    # the 412 used to quote the server's text as it came, token and all (RFC 6750 §5.3:
+    # bearer tokens are not to be disclosed); the token is now named, not repeated
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "security", "diagnostics": diagnostics}]}
+    body = patient_view_request(fhirServer=FHIR_BASE, fhirAuthorization=_with_token())
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + ".*"), status=401, json=outcome)
+        response = client.post(SERVICE, json=body)
+    assert response.status_code == 412
+    message = response.get_json()["message"]
+    assert "refused access (401) (the server says: " in message
+    assert ACCESS_TOKEN[:8] not in message
+    if "expired" in diagnostics:
+        assert "Access token [the access token] has expired" in message
+
+
+def test_a_search_bundle_whose_operation_outcome_repeats_the_access_token_gives_a_gap_without_it(client):
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "incomplete", "diagnostics": f"results truncated for token {ACCESS_TOKEN}"}]}
+    body = patient_view_request(fhirServer=FHIR_BASE, fhirAuthorization=_with_token())
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Patient/p1", json=PATIENT)
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Condition\?.*"),
+                 json=searchset([], outcome=outcome))
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/\w+\?patient=p1.*"), json=searchset([]))
+        response = client.post(SERVICE, json=body)
+    assert response.status_code == 200
+    cards = response.get_data(as_text=True)
+    assert "results truncated for token [the access token]" in cards
+    assert ACCESS_TOKEN[:8] not in cards
+
+
+def _fetch_errors(client) -> dict[str, float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = client.get("/metrics").get_data(as_text=True)
+    return {s.labels["reason"]: s.value for family in text_string_to_metric_families(text)
+            for s in family.samples
+            if s.name == "mbc_cds_fhir_fetch_errors_total" and s.labels.get("service") == "mbc-treatment-options"}
+
+
+@pytest.mark.parametrize("diagnostics", [
+    "Invalid parameter (code); time range not supported",
+    "Invalid parameter (code); 401 codes at most",
+])
+def test_a_fetch_error_is_counted_by_the_service_s_reason_not_by_words_in_the_server_s_text(client, diagnostics):
+    # a 400 is an 'unavailable' fetch; the server's text (quoted in the 412 since fix-sv)
+    # with '); ' in it used to leave 'time range' / '401' to be read as a timeout / refusal
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "invalid", "diagnostics": diagnostics}]}
+    body = patient_view_request(fhirServer=FHIR_BASE)
+    before = _fetch_errors(client)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Patient/p1", json=PATIENT)
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Observation\?.*"), status=400, json=outcome)
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/\w+\?patient=p1.*"), json=searchset([]))
+        response = client.post(SERVICE, json=body)
+    assert response.status_code == 412
+    assert diagnostics in response.get_json()["message"]
+    after = _fetch_errors(client)
+    assert {reason: after[reason] - before.get(reason, 0) for reason in after if after[reason] != before.get(reason, 0)} \
+        == {"unavailable": 1}
+
+
+def test_a_patient_read_answered_with_an_operation_outcome_is_a_412_that_repeats_what_the_server_said(client):
+    # it used to be taken for the patient's record (a 200 with cards for an empty record);
+    # a read answers with the resource (FHIR R4 http.html §read), an OperationOutcome says why not
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "suppressed", "details": {"text": "Record access is restricted"}}]}
+    body = patient_view_request(fhirServer=FHIR_BASE)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Patient/p1", json=outcome)
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/\w+\?patient=p1.*"), json=searchset([]))
+        response = client.post(SERVICE, json=body)
+    assert response.status_code == 412
+    assert response.get_json()["message"] == (
+        "could not get the patient's FHIR data: patient: the FHIR server answered the Patient read with "
+        "an OperationOutcome, not the resource (the server says: Record access is restricted)")

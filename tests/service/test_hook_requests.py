@@ -341,3 +341,31 @@ def test_an_unknown_path_with_a_trailing_slash_keeps_the_plain_404_message(clien
     response = client.post("/cds-services/nope/extra/", json={})
     assert response.status_code == 404
     assert response.get_json()["message"] == "no such endpoint; discovery is at /cds-services"
+
+
+@pytest.mark.parametrize("authorization", ["Bearer", "bearer ", "BEARER"])
+def test_the_bearer_scheme_without_a_token_gets_the_bare_bearer_challenge(auth_on_client, authorization):
+    # no token was sent, so there is no invalid one (RFC 6750 §3.1; docs/integration.md:
+    # "plain Bearer when no bearer token was sent"); it used to say error="invalid_token"
+    response = auth_on_client.post(SERVICE, json=patient_view_request(prefetch=empty_prefetch()),
+                                   headers={"Authorization": authorization})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.get_json()["message"] == "Authorization must be 'Bearer <JWT>'"
+
+
+@pytest.mark.parametrize("path", ["/cds-services/unknown-id/", "/cds-services/unknown-id/feedback/"])
+def test_an_unknown_service_id_with_a_trailing_slash_keeps_the_plain_404_message(client, path):
+    # dropping the '/' would still not reach a service: the slash hint used to send the
+    # integration engineer to a second 404 ("no CDS service with this id")
+    response = client.post(path, json=patient_view_request(prefetch=empty_prefetch()))
+    assert response.status_code == 404
+    assert response.get_json()["message"] == "no such endpoint; discovery is at /cds-services"
+
+
+def test_a_preflight_to_a_service_url_with_a_trailing_slash_is_told_the_slash_is_the_problem(client):
+    # the POST to the same URL is told so; the OPTIONS preflight used to be matched as a GET
+    response = client.options(SERVICE + "/", headers={"Origin": "https://ehr.example.org",
+                                                      "Access-Control-Request-Method": "POST"})
+    assert response.status_code == 404
+    assert "ends with '/'" in response.get_json()["message"]
