@@ -292,8 +292,11 @@ class OrderKnowledge:
     extra_drug: dict = field(default_factory=dict)
     # choice requirement rule -> (open_when rule, unless RuleRef or None, text, gap codes, source):
     # met for the pathway while the record cannot decide it (order_rules.yaml choice_requirements_open)
-    # rule -> the facts that leave it open, each (open_when, unless, text, gaps, source)
-    choice_open: dict[str, list[tuple[str, RuleRef | None, str, tuple[str, ...], str]]] = field(default_factory=dict)
+    # rule -> the facts that leave it open, each (open_when, unless, text, gaps, source,
+    # stated_on_draft: the fact a drafted order's own stated progression answers as the ordering
+    # clinician's statement, DraftOrder.stated_progression)
+    choice_open: dict[str, list[tuple[str, RuleRef | None, str, tuple[str, ...], str, bool]]] = field(
+        default_factory=dict)
 
     def receptor_labels(self, receptor: str) -> dict[str, dict]:
         """drug -> {label, source} for the drugs whose label the receptor ("HER2" / "HR") decides."""
@@ -395,7 +398,8 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
                     RuleRef(rule=e["unless"]["rule"],
                             params=tuple(sorted((k, v) for k, v in e["unless"].items() if k != "rule")))
                     if e.get("unless") else None,
-                    " ".join(e["text"].split()), tuple(e.get("gaps") or ()), e["source"])
+                    " ".join(e["text"].split()), tuple(e.get("gaps") or ()), e["source"],
+                    bool(e.get("stated_on_draft")))
                    for e in entries]
             for rule, entries in (data.get("choice_requirements_open") or {}).items()
         },
@@ -438,7 +442,7 @@ def _check(k: OrderKnowledge) -> None:
     if not set(k.extra_drug.get("sources") or ()) <= set(k.sources):
         raise ValueError("order_rules.yaml: extra_drug: unknown source")
     for rule, entries in k.choice_open.items():
-        for open_when, unless, _, _, source in entries:
+        for open_when, unless, _, _, source, _ in entries:
             if ({rule, open_when} | ({unless.rule} if unless else set())) - known_rules or source not in k.sources:
                 raise ValueError(f"order_rules.yaml: choice_requirements_open {rule}: unknown rule or source")
     for name, (_, refs, source) in k.monotherapy_label.items():
@@ -638,6 +642,8 @@ class _Checker:
         self.to_be_given = {n for n, refs in state.therapy.to_be_given.items()
                             if n in DRUGS and not set(refs) <= draft_refs}
         self.pool = self.drafted | set(self.active) | self.to_be_given
+        # open label facts a draft's stated progression answers (_open_choice_requirements)
+        self.stated_answers: set[str] = set()
         # active drugs this session ends, the switch the active-drug card asks for: a draft names
         # the order as the one it replaces (FHIR R4 MedicationRequest.priorPrescription) or
         # prohibits the drug (doNotPerform); not taken *with* a drafted drug (safety with_drugs)
@@ -1109,7 +1115,9 @@ class _Checker:
         open_facts = self.open_label_requirements(g)
         if open_facts and self.concerns_focus(g):
             g.advisory = True  # the drug may well be indicated: its safety cards stay
-            cards.append(self.not_confirmed_card(g, open_facts))
+            stated = self._stated_progression(g, open_facts)
+            cards.append(self.stated_progression_card(g, open_facts, stated) if stated
+                         else self.not_confirmed_card(g, open_facts))
         return cards
 
     def outside_pathway_cards(self, g: Group) -> list[Card]:
@@ -1291,12 +1299,14 @@ class _Checker:
             entries = KNOWLEDGE.choice_open.get(ref.rule)
             if not entries or not run_rule(ref.rule, self.state, self.ctx, **ref.kwargs).value:
                 continue
-            for open_when, unless, text, gaps, _ in entries:
+            for open_when, unless, text, gaps, _, stated_on_draft in entries:
                 opener = run_rule(open_when, self.state, self.ctx)
                 if opener.value is not None or (unless and run_rule(unless.rule, self.state, self.ctx,
                                                                     **unless.kwargs).value):
                     continue
-                open_facts.setdefault(text, Finding(None, f"{text}: {opener.text}", opener.sources))
+                fact = open_facts.setdefault(text, Finding(None, f"{text}: {opener.text}", opener.sources))
+                if stated_on_draft:
+                    self.stated_answers.add(fact.text)
                 for gap in self.state.gaps:
                     if gap.code in gaps:
                         open_facts.setdefault(gap.message, Finding(None, gap.message, tuple(gap.sources)))
@@ -1362,6 +1372,15 @@ class _Checker:
         return reasons
 
     # -- cards ---------------------------------------------------------------
+    def _stated_progression(self, g: Group, open_facts: list[Finding]) -> Draft | None:
+        """The group's first draft whose own words state a progression (DraftOrder.stated_progression),
+        when every open fact is one such a statement answers (order_rules.yaml
+        choice_requirements_open stated_on_draft: no progression documented on the running line);
+        None otherwise (a relapse timing the statement does not date stays open)."""
+        if not all(f.text in self.stated_answers for f in open_facts):
+            return None
+        return next((d for d in self._drafts_of(g.cand.names) if d.order.stated_progression), None)
+
     def _drafts_of(self, names) -> list[Draft]:
         names = set(names)
         return [d for d in self.drafts if names & set(d.names)]
@@ -1555,6 +1574,36 @@ class _Checker:
         lines += self._drafts_block(g.cand.names) + self._footer()
         return self._not_indicated_topic_card(
             reg, f"{drafted_label}: label requirement not confirmed — {open_facts[0].text}", lines, suggestions)
+
+    def stated_progression_card(self, g: Group, open_facts: list[Finding], stated: Draft) -> Card:
+        """The label requirement the record leaves open (no progression documented on the running
+        endocrine line, B.9 (iv)) stated on the draft by the ordering clinician ("switching for
+        progression on letrozole"): their statement is the evidence, so an info card, not the
+        "label requirement not confirmed" warning; it names the statement and that the record
+        lacks it (a CancerDiseaseStatus 'worsening', CR C.2 step 1), asking to record it. Safety
+        cards are not touched (a draft's words never answer them)."""
+        reg = g.cand.regimen
+        drafted_label = self._choice_label([n for n in g.cand.names if n in self.pool])
+        words = stated.order.stated_progression
+        ref = stated.order.reference or stated.order.resource_type
+        lines = [f"**{drafted_label}** ({reg.brand}): its label needs disease progression after endocrine "
+                 f"therapy. The record does not document one; the draft states it.",
+                 "", "**Progression stated on the draft (the ordering clinician's words)**",
+                 f"- {words} ({ref})",
+                 "", "**Not in the record**"]
+        lines += [self._fact(f) for f in open_facts]
+        lines += ["", "Taken as the clinician's statement of progression. Record the progression in the chart "
+                  "(a disease-status observation, mCODE CancerDiseaseStatus 'worsening', with its date and "
+                  "evidence: CR C.2 step 1) so later checks and the treatment options see it."]
+        lines += self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
+        quoted = words.split(": ", 1)[-1]
+        return Card(
+            summary=clip(f"{drafted_label}: progression stated on the draft, not in the record: {quoted}"),
+            indicator="info",
+            source=self._source("order-not-indicated", reg),
+            detail="\n".join(lines),
+            links=self._links(reg),
+        )
 
     def _not_indicated_topic_card(self, reg: Regimen, summary: str, lines: list[str],
                                   suggestions: list[Suggestion]) -> Card:

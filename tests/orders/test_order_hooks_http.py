@@ -332,6 +332,18 @@ def test_a_draft_order_for_another_patient_is_not_checked_against_the_patient_in
     assert "order-incomplete-regimen" in topics(post(client, chart, "order-sign", own + other))
 
 
+def test_a_progression_stated_on_a_drafted_order_never_removes_its_critical_safety_stop(client):
+    # the draft's own words (DraftOrder.stated_progression) answer only "no progression documented"
+    # (order_rules.yaml stated_on_draft), never a safety card (CR C.2 safety overlays, B.11)
+    chart = after_first_line("pt-stated").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    drafts[0]["note"] = [{"text": "Progression on capecitabine, CT last week"}]
+    drafts[0]["reasonCode"] = [{"text": "Disease progression"}]
+    cards = post(client, chart, "order-sign", drafts)
+    assert [(c["indicator"], c["source"]["topic"]["code"]) for c in cards] == [("critical", "order-contraindicated")]
+
+
 def test_a_draft_order_without_a_subject_is_checked_for_the_patient_in_context(client):
     chart = after_first_line("pt-2").regimen(["capecitabine"], 300, 60)
     chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
