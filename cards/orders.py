@@ -602,8 +602,11 @@ STATUS_ORDER = {"fits": 0, "unknown": 1, "not-fit": 2, "not-this-phase": 3, "out
 class _Checker:
     def __init__(self, state: PatientState, drafts: list[Draft], selections: list[str] | None, hook: str,
                  unread: list[DraftOrder] = (), drafted_tests: list[DraftOrder] = (),
-                 prohibiting: list[DraftOrder] = ()) -> None:
+                 prohibiting: list[DraftOrder] = (), other_patient: list[DraftOrder] = ()) -> None:
         self.state = state
+        # drafts whose subject is another patient (other_patient_drafts): every card names them
+        # as not checked, as it names the unread ones
+        self.other_patient = list(other_patient)
         # drafts for this patient with doNotPerform = true (FHIR R4 MedicationRequest.doNotPerform:
         # "do not do this"): never checked as orders, but a card that would add the drug one of
         # them prohibits names it and does not pre-select adding that drug
@@ -1417,7 +1420,8 @@ class _Checker:
         unread = run_rule("medication_records_unreadable", self.state, self.ctx)
         gap = (["", f"**Therapy history may be incomplete**: {unread.text}{cite(unread.sources)}"]
                if unread.value else [])
-        return gap + self._incomplete_data_block() + self._unread_drafts_block() + ["", f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}, "
+        return gap + self._incomplete_data_block() + self._unread_drafts_block() + other_patient_block(
+            self.other_patient) + ["", f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}, "
                           f"order_rules.yaml v{KNOWLEDGE.version}; hook {self.hook}._"]
 
     def _incomplete_data_block(self) -> list[str]:
@@ -2384,7 +2388,8 @@ def order_check_cards(
     if any(d.focus for d in items):
         tests = [o for o in drafts or [] if o.resource_type == "ServiceRequest" and not o.not_checked]
         prohibiting = [o for o in drafts or [] if o.prohibits and o.drugs]
-        checker = _Checker(state, items, selections, hook, unread, tests, prohibiting)
+        checker = _Checker(state, items, selections, hook, unread, tests, prohibiting,
+                           other_patient_drafts(drafts, None))
         cards, card_drugs = checker.run(), checker.card_drugs
     contradictions = contradicting_drafts(drafts, selections)
     if contradictions:
@@ -2399,9 +2404,60 @@ def order_check_cards(
             if about is None or contradicted & {n.lower() for n in about}:
                 for s in c.suggestions or []:
                     s.isRecommended = None
-    # every other card names the unread drafts; with none, one info card says they were not checked
-    cards = cards or not_checked_cards(unchecked_drafts(drafts, selections), hook)
+    # every other card names the unread drafts and those for another patient; with none, one
+    # info card each says they were not checked
+    cards = cards or (not_checked_cards(unchecked_drafts(drafts, selections), hook)
+                      + other_patient_cards(other_patient_drafts(drafts, selections), hook))
     return cards + contradiction_cards(contradictions, hook) + germline_retest_cards(state, drafts, selections, hook)
+
+
+def other_patient_drafts(drafts: list[DraftOrder], selections: list[str] | None) -> list[DraftOrder]:
+    """The drafts in focus whose subject is another patient (DraftOrder.other_patient) and that
+    the checks would have judged for this one: a pathway drug, a drug that could not be read, or
+    a drafted genomic test (a gene named: the germline BRCA re-test card reads it). A metformin,
+    CBC or HbA1c draft gets no card for this patient either, so none for another."""
+    return [o for o in drafts or [] if o.other_patient
+            and (selections is None or _selected(o, selections))
+            and (_pathway_names(o) or o.unreadable or o.genes)]
+
+
+def other_patient_block(others: list[DraftOrder]) -> list[str]:
+    """The drafts for another patient, as a card's detail names them (a heading and one line each)."""
+    if not others:
+        return []
+    n = len(others)
+    noun = drafts_noun(others)
+    drafted = "draft" if noun == "draft" else f"drafted {noun}"
+    return ["", f"**{upper_first(drafted)}{'s' if n > 1 else ''} not checked** "
+                f"({'their subject is' if n > 1 else 'its subject is'} another patient than the patient in context)"
+            ] + [f"- {_draft_text(o)}" for o in others]
+
+
+def other_patient_cards(others: list[DraftOrder], hook: str) -> list[Card]:
+    """One info card (topic patient-summary, as not_checked_cards) naming the drafts in focus whose
+    subject is another patient than context.patientId: they were not checked, and saying nothing
+    would tell the clinician they were checked and raised nothing. Not an HTTP 400: CDS Hooks
+    2.0.1 sets no rule tying draftOrders' subjects to patientId (order-select / order-sign
+    draftOrders: "a Bundle of FHIR request resources"; 4xx only "MAY"), and a 400 would drop the
+    checks of this patient's own drafts sent beside it (cds-hooks-notes.md 1.4, the hook table;
+    DESIGN "Data it cannot get -> HTTP 412"). The other patient's id is not repeated (as the
+    fhirAuthorization.patient 400 does not): the draft's own reference names it."""
+    if not others:
+        return []
+    n = len(others)
+    noun = drafts_noun(others)
+    drafted = "draft" if noun == "draft" else f"drafted {noun}"
+    lines = other_patient_block(others)[1:]
+    lines += ["", f"This service checks the drafted orders against the record of the patient in context "
+              f"(context.patientId). {'These drafts name' if n > 1 else 'This draft names'} another patient as "
+              f"subject (FHIR R4 MedicationRequest.subject / ServiceRequest.subject), so none of the label, "
+              f"biomarker and safety checks was made for {'them' if n > 1 else 'it'}: that patient's record was "
+              "not read. Check that the order is drafted in the right patient's chart.",
+              "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
+    summary = (f"{n} {drafted}s not checked: they are for another patient" if n > 1 else
+               f"{upper_first(drafted)} not checked: it is for another patient "
+               f"({others[0].reference or others[0].resource_type})")
+    return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]
 
 
 GERMLINE_BRCA = ("BRCA1", "BRCA2")

@@ -1143,9 +1143,11 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
     rid = draft_entry_id(full_url, r)
     not_checked = None
     prohibits = False
+    other_patient = False
     prohibition = do_not_perform(r.get("doNotPerform"))
     if patient_id is not None and _other_patient(r, patient_id):
         not_checked = "its subject is another patient than the patient in context"
+        other_patient = _closed_status(r.get("status")) is None  # a cancelled one orders nothing
     elif prohibition is True:  # FHIR R4: the request prohibits the drug
         prohibits = _closed_status(r.get("status")) is None  # a cancelled prohibition prohibits nothing
         not_checked = "doNotPerform: it prohibits the drug, it does not order it"
@@ -1206,6 +1208,7 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         status=status_code(r.get("status")) or None,
         intent=status_code(r.get("intent")) or None,
         not_checked=not_checked,
+        other_patient=other_patient,
         prohibits=prohibits,
         unreadable=unreadable,
         prohibition_unclear=prohibition_unclear,

@@ -901,6 +901,9 @@ class DraftOrder(BaseModel):
     # why the order checks must leave this draft alone: its subject names another
     # patient than context.patientId, or doNotPerform = true (None: check it)
     not_checked: str | None = None
+    # its subject names another patient than context.patientId (and its status is not closed): not
+    # checked against this patient's record, and the order cards say so rather than pass over it
+    other_patient: bool = False
     # doNotPerform = true on a draft for this patient (FHIR R4 MedicationRequest.doNotPerform: "do
     # not do this"): not checked as an order, but the order cards name it where they would suggest
     # adding the drug it prohibits
