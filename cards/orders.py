@@ -1384,6 +1384,21 @@ class _Checker:
             return None
         return next((d for d in self._drafts_of(g.cand.names) if d.order.stated_progression), None)
 
+    def _stated_progression_block(self, g: Group) -> list[str]:
+        """A not-indicated card's drafts stating a progression (DraftOrder.stated_progression) the
+        record lacks on the running endocrine line (endocrine_progression_documented_beyond_running_line
+        open): AI + ribociclib drafted "for progression on letrozole + palbociclib" is then no longer
+        initial endocrine-based therapy (B.10), as the card says. The statement is named and the ask
+        to record it made (CR C.2 step 1); the card stays as it is (documented facts decide it)."""
+        stated = next((d for d in self._drafts_of(g.cand.names) if d.order.stated_progression), None)
+        if stated is None or run_rule("endocrine_progression_documented_beyond_running_line",
+                                      self.state, self.ctx).value is not None:
+            return []
+        return ["", "**Progression stated on the draft (the ordering clinician's words), not in the record**",
+                f"- {stated.order.stated_progression} ({stated.reference or stated.order.resource_type})",
+                "- Record the progression in the chart (a disease-status observation, mCODE CancerDiseaseStatus "
+                "'worsening', with its date and evidence: CR C.2 step 1)."]
+
     def _drafts_of(self, names) -> list[Draft]:
         names = set(names)
         return [d for d in self.drafts if names & set(d.names)]
@@ -1540,6 +1555,7 @@ class _Checker:
                  f"({'first line' if a.phase == 'first-line' else 'after progression'} for metastatic disease).",
                  "", "**Why (documented facts)**"]
         lines += [self._fact(f) for f in reasons]
+        lines += self._stated_progression_block(g)
         if a.reasons:
             lines += ["", "**Requirements met**"] + [self._fact(f) for f in a.reasons if f.text]
         if missing:

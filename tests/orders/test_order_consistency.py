@@ -498,3 +498,18 @@ def test_a_stated_progression_does_not_answer_a_relapse_timing_the_record_cannot
     cards = _running_first_line_fhir_cards({"note": [{"text": "progression on letrozole"}]},
                                            "fulvestrant", "palbociclib", patient=patient)
     assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+
+
+def test_a_first_line_regimen_drafted_for_a_progression_stated_on_the_draft_names_that_statement_on_its_not_indicated_card():
+    # letrozole + ribociclib drafted on the running letrozole + palbociclib "for progression": no longer
+    # initial endocrine-based therapy (B.10), as the card says; the clinician's statement is named and the
+    # ask to record it made (CR C.2 step 1). Before: the draft's words unread. The warning stays
+    note = {"note": [{"text": "Switching for progression on letrozole"}]}
+    [card] = [c for c in _running_first_line_fhir_cards(note, "letrozole", "ribociclib")
+              if c["summary"].startswith("Letrozole + ribociclib: not indicated")]
+    assert card["indicator"] == "warning"
+    assert ("**Progression stated on the draft (the ordering clinician's words), not in the record**\n"
+            "- note: 'Switching for progression on letrozole' (MedicationRequest/mr-letrozole)") in card["detail"]
+    [unsaid] = [c for c in _running_first_line_fhir_cards({}, "letrozole", "ribociclib")
+                if c["summary"].startswith("Letrozole + ribociclib: not indicated")]
+    assert "Progression stated on the draft" not in unsaid["detail"]
