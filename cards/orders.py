@@ -63,6 +63,12 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        well be indicated: replacements offered
                                        unselected, the drug-level safety and glucose
                                        cards and the ovarian suppression card stay).
+                                       A draft whose own note / reasonCode / statusReason
+                                       states the progression the running line lacks
+                                       (DraftOrder.stated_progression; order_rules.yaml
+                                       stated_on_draft) gets instead an info card "<regimen>:
+                                       progression stated on the draft, not in the record:
+                                       '<words>'" asking to record it (CR C.2 step 1).
                                        Only for a regimen drafted complete (one
                                        lacking a partner: order-incomplete-regimen
                                        names what is open) and not for guideline-only
@@ -115,7 +121,11 @@ codes and text naming different drugs): they were not
 checked. Alone (no other card), such drafts get one info card (topic patient-summary, as
 no order topic says "not checked") naming each and why: never an empty list, which would
 read as "checked, nothing found", and not an HTTP 412, which CDS Hooks keeps for FHIR data
-the service cannot obtain (not_checked_cards).
+the service cannot obtain (not_checked_cards). Drafts whose subject is another patient
+(DraftOrder.other_patient: a pathway drug, an unread drug or a genomic test, status not closed)
+are named the same way, under "Drafted order(s) not checked (its subject is another patient ...)",
+or alone in one info card "Drafted order not checked: it is for another patient (<reference>)"
+(other_patient_cards: not an HTTP 400, see there).
 
 A draft whose FHIR R4 MedicationRequest.intent is proposal, plan or option (not "order" or one
 of its children, which alone authorise) is checked as an order is, but the cards name it by its
