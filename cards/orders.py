@@ -63,6 +63,12 @@ lacks a partner > the closest regimen that does not fit. Then:
                                        well be indicated: replacements offered
                                        unselected, the drug-level safety and glucose
                                        cards and the ovarian suppression card stay).
+                                       A draft whose own note / reasonCode / statusReason
+                                       states the progression the running line lacks
+                                       (DraftOrder.stated_progression; order_rules.yaml
+                                       stated_on_draft) gets instead an info card "<regimen>:
+                                       progression stated on the draft, not in the record:
+                                       '<words>'" asking to record it (CR C.2 step 1).
                                        Only for a regimen drafted complete (one
                                        lacking a partner: order-incomplete-regimen
                                        names what is open) and not for guideline-only
@@ -115,7 +121,11 @@ codes and text naming different drugs): they were not
 checked. Alone (no other card), such drafts get one info card (topic patient-summary, as
 no order topic says "not checked") naming each and why: never an empty list, which would
 read as "checked, nothing found", and not an HTTP 412, which CDS Hooks keeps for FHIR data
-the service cannot obtain (not_checked_cards).
+the service cannot obtain (not_checked_cards). Drafts whose subject is another patient
+(DraftOrder.other_patient: a pathway drug, an unread drug or a genomic test, status not closed)
+are named the same way, under "Drafted order(s) not checked (its subject is another patient ...)",
+or alone in one info card "Drafted order not checked: it is for another patient (<reference>)"
+(other_patient_cards: not an HTTP 400, see there).
 
 A draft whose FHIR R4 MedicationRequest.intent is proposal, plan or option (not "order" or one
 of its children, which alone authorise) is checked as an order is, but the cards name it by its
@@ -292,8 +302,11 @@ class OrderKnowledge:
     extra_drug: dict = field(default_factory=dict)
     # choice requirement rule -> (open_when rule, unless RuleRef or None, text, gap codes, source):
     # met for the pathway while the record cannot decide it (order_rules.yaml choice_requirements_open)
-    # rule -> the facts that leave it open, each (open_when, unless, text, gaps, source)
-    choice_open: dict[str, list[tuple[str, RuleRef | None, str, tuple[str, ...], str]]] = field(default_factory=dict)
+    # rule -> the facts that leave it open, each (open_when, unless, text, gaps, source,
+    # stated_on_draft: the fact a drafted order's own stated progression answers as the ordering
+    # clinician's statement, DraftOrder.stated_progression)
+    choice_open: dict[str, list[tuple[str, RuleRef | None, str, tuple[str, ...], str, bool]]] = field(
+        default_factory=dict)
 
     def receptor_labels(self, receptor: str) -> dict[str, dict]:
         """drug -> {label, source} for the drugs whose label the receptor ("HER2" / "HR") decides."""
@@ -395,7 +408,8 @@ def load_order_rules(path: Path = RULES_FILE) -> OrderKnowledge:
                     RuleRef(rule=e["unless"]["rule"],
                             params=tuple(sorted((k, v) for k, v in e["unless"].items() if k != "rule")))
                     if e.get("unless") else None,
-                    " ".join(e["text"].split()), tuple(e.get("gaps") or ()), e["source"])
+                    " ".join(e["text"].split()), tuple(e.get("gaps") or ()), e["source"],
+                    bool(e.get("stated_on_draft")))
                    for e in entries]
             for rule, entries in (data.get("choice_requirements_open") or {}).items()
         },
@@ -438,7 +452,7 @@ def _check(k: OrderKnowledge) -> None:
     if not set(k.extra_drug.get("sources") or ()) <= set(k.sources):
         raise ValueError("order_rules.yaml: extra_drug: unknown source")
     for rule, entries in k.choice_open.items():
-        for open_when, unless, _, _, source in entries:
+        for open_when, unless, _, _, source, _ in entries:
             if ({rule, open_when} | ({unless.rule} if unless else set())) - known_rules or source not in k.sources:
                 raise ValueError(f"order_rules.yaml: choice_requirements_open {rule}: unknown rule or source")
     for name, (_, refs, source) in k.monotherapy_label.items():
@@ -598,8 +612,11 @@ STATUS_ORDER = {"fits": 0, "unknown": 1, "not-fit": 2, "not-this-phase": 3, "out
 class _Checker:
     def __init__(self, state: PatientState, drafts: list[Draft], selections: list[str] | None, hook: str,
                  unread: list[DraftOrder] = (), drafted_tests: list[DraftOrder] = (),
-                 prohibiting: list[DraftOrder] = ()) -> None:
+                 prohibiting: list[DraftOrder] = (), other_patient: list[DraftOrder] = ()) -> None:
         self.state = state
+        # drafts whose subject is another patient (other_patient_drafts): every card names them
+        # as not checked, as it names the unread ones
+        self.other_patient = list(other_patient)
         # drafts for this patient with doNotPerform = true (FHIR R4 MedicationRequest.doNotPerform:
         # "do not do this"): never checked as orders, but a card that would add the drug one of
         # them prohibits names it and does not pre-select adding that drug
@@ -638,6 +655,8 @@ class _Checker:
         self.to_be_given = {n for n, refs in state.therapy.to_be_given.items()
                             if n in DRUGS and not set(refs) <= draft_refs}
         self.pool = self.drafted | set(self.active) | self.to_be_given
+        # open label facts a draft's stated progression answers (_open_choice_requirements)
+        self.stated_answers: set[str] = set()
         # active drugs this session ends, the switch the active-drug card asks for: a draft names
         # the order as the one it replaces (FHIR R4 MedicationRequest.priorPrescription) or
         # prohibits the drug (doNotPerform); not taken *with* a drafted drug (safety with_drugs)
@@ -1109,7 +1128,9 @@ class _Checker:
         open_facts = self.open_label_requirements(g)
         if open_facts and self.concerns_focus(g):
             g.advisory = True  # the drug may well be indicated: its safety cards stay
-            cards.append(self.not_confirmed_card(g, open_facts))
+            stated = self._stated_progression(g, open_facts)
+            cards.append(self.stated_progression_card(g, open_facts, stated) if stated
+                         else self.not_confirmed_card(g, open_facts))
         return cards
 
     def outside_pathway_cards(self, g: Group) -> list[Card]:
@@ -1291,12 +1312,14 @@ class _Checker:
             entries = KNOWLEDGE.choice_open.get(ref.rule)
             if not entries or not run_rule(ref.rule, self.state, self.ctx, **ref.kwargs).value:
                 continue
-            for open_when, unless, text, gaps, _ in entries:
+            for open_when, unless, text, gaps, _, stated_on_draft in entries:
                 opener = run_rule(open_when, self.state, self.ctx)
                 if opener.value is not None or (unless and run_rule(unless.rule, self.state, self.ctx,
                                                                     **unless.kwargs).value):
                     continue
-                open_facts.setdefault(text, Finding(None, f"{text}: {opener.text}", opener.sources))
+                fact = open_facts.setdefault(text, Finding(None, f"{text}: {opener.text}", opener.sources))
+                if stated_on_draft:
+                    self.stated_answers.add(fact.text)
                 for gap in self.state.gaps:
                     if gap.code in gaps:
                         open_facts.setdefault(gap.message, Finding(None, gap.message, tuple(gap.sources)))
@@ -1362,6 +1385,30 @@ class _Checker:
         return reasons
 
     # -- cards ---------------------------------------------------------------
+    def _stated_progression(self, g: Group, open_facts: list[Finding]) -> Draft | None:
+        """The group's first draft whose own words state a progression (DraftOrder.stated_progression),
+        when every open fact is one such a statement answers (order_rules.yaml
+        choice_requirements_open stated_on_draft: no progression documented on the running line);
+        None otherwise (a relapse timing the statement does not date stays open)."""
+        if not all(f.text in self.stated_answers for f in open_facts):
+            return None
+        return next((d for d in self._drafts_of(g.cand.names) if d.order.stated_progression), None)
+
+    def _stated_progression_block(self, g: Group) -> list[str]:
+        """A not-indicated card's drafts stating a progression (DraftOrder.stated_progression) the
+        record lacks on the running endocrine line (endocrine_progression_documented_beyond_running_line
+        open): AI + ribociclib drafted "for progression on letrozole + palbociclib" is then no longer
+        initial endocrine-based therapy (B.10), as the card says. The statement is named and the ask
+        to record it made (CR C.2 step 1); the card stays as it is (documented facts decide it)."""
+        stated = next((d for d in self._drafts_of(g.cand.names) if d.order.stated_progression), None)
+        if stated is None or run_rule("endocrine_progression_documented_beyond_running_line",
+                                      self.state, self.ctx).value is not None:
+            return []
+        return ["", "**Progression stated on the draft (the ordering clinician's words), not in the record**",
+                f"- {stated.order.stated_progression} ({stated.reference or stated.order.resource_type})",
+                "- Record the progression in the chart (a disease-status observation, mCODE CancerDiseaseStatus "
+                "'worsening', with its date and evidence: CR C.2 step 1)."]
+
     def _drafts_of(self, names) -> list[Draft]:
         names = set(names)
         return [d for d in self.drafts if names & set(d.names)]
@@ -1398,7 +1445,8 @@ class _Checker:
         unread = run_rule("medication_records_unreadable", self.state, self.ctx)
         gap = (["", f"**Therapy history may be incomplete**: {unread.text}{cite(unread.sources)}"]
                if unread.value else [])
-        return gap + self._incomplete_data_block() + self._unread_drafts_block() + ["", f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}, "
+        return gap + self._incomplete_data_block() + self._unread_drafts_block() + other_patient_block(
+            self.other_patient) + ["", f"_Knowledge: cards/knowledge/regimens.yaml v{KNOWLEDGE_VERSION}, "
                           f"order_rules.yaml v{KNOWLEDGE.version}; hook {self.hook}._"]
 
     def _incomplete_data_block(self) -> list[str]:
@@ -1517,6 +1565,7 @@ class _Checker:
                  f"({'first line' if a.phase == 'first-line' else 'after progression'} for metastatic disease).",
                  "", "**Why (documented facts)**"]
         lines += [self._fact(f) for f in reasons]
+        lines += self._stated_progression_block(g)
         if a.reasons:
             lines += ["", "**Requirements met**"] + [self._fact(f) for f in a.reasons if f.text]
         if missing:
@@ -1555,6 +1604,36 @@ class _Checker:
         lines += self._drafts_block(g.cand.names) + self._footer()
         return self._not_indicated_topic_card(
             reg, f"{drafted_label}: label requirement not confirmed — {open_facts[0].text}", lines, suggestions)
+
+    def stated_progression_card(self, g: Group, open_facts: list[Finding], stated: Draft) -> Card:
+        """The label requirement the record leaves open (no progression documented on the running
+        endocrine line, B.9 (iv)) stated on the draft by the ordering clinician ("switching for
+        progression on letrozole"): their statement is the evidence, so an info card, not the
+        "label requirement not confirmed" warning; it names the statement and that the record
+        lacks it (a CancerDiseaseStatus 'worsening', CR C.2 step 1), asking to record it. Safety
+        cards are not touched (a draft's words never answer them)."""
+        reg = g.cand.regimen
+        drafted_label = self._choice_label([n for n in g.cand.names if n in self.pool])
+        words = stated.order.stated_progression
+        ref = stated.order.reference or stated.order.resource_type
+        lines = [f"**{drafted_label}** ({reg.brand}): its label needs disease progression after endocrine "
+                 f"therapy. The record does not document one; the draft states it.",
+                 "", "**Progression stated on the draft (the ordering clinician's words)**",
+                 f"- {words} ({ref})",
+                 "", "**Not in the record**"]
+        lines += [self._fact(f) for f in open_facts]
+        lines += ["", "Taken as the clinician's statement of progression. Record the progression in the chart "
+                  "(a disease-status observation, mCODE CancerDiseaseStatus 'worsening', with its date and "
+                  "evidence: CR C.2 step 1) so later checks and the treatment options see it."]
+        lines += self._label_block(reg) + self._drafts_block(g.cand.names) + self._footer()
+        quoted = words.split(": ", 1)[-1]
+        return Card(
+            summary=clip(f"{drafted_label}: progression stated on the draft, not in the record: {quoted}"),
+            indicator="info",
+            source=self._source("order-not-indicated", reg),
+            detail="\n".join(lines),
+            links=self._links(reg),
+        )
 
     def _not_indicated_topic_card(self, reg: Regimen, summary: str, lines: list[str],
                                   suggestions: list[Suggestion]) -> Card:
@@ -2335,7 +2414,8 @@ def order_check_cards(
     if any(d.focus for d in items):
         tests = [o for o in drafts or [] if o.resource_type == "ServiceRequest" and not o.not_checked]
         prohibiting = [o for o in drafts or [] if o.prohibits and o.drugs]
-        checker = _Checker(state, items, selections, hook, unread, tests, prohibiting)
+        checker = _Checker(state, items, selections, hook, unread, tests, prohibiting,
+                           other_patient_drafts(drafts, None))
         cards, card_drugs = checker.run(), checker.card_drugs
     contradictions = contradicting_drafts(drafts, selections)
     if contradictions:
@@ -2350,9 +2430,60 @@ def order_check_cards(
             if about is None or contradicted & {n.lower() for n in about}:
                 for s in c.suggestions or []:
                     s.isRecommended = None
-    # every other card names the unread drafts; with none, one info card says they were not checked
-    cards = cards or not_checked_cards(unchecked_drafts(drafts, selections), hook)
+    # every other card names the unread drafts and those for another patient; with none, one
+    # info card each says they were not checked
+    cards = cards or (not_checked_cards(unchecked_drafts(drafts, selections), hook)
+                      + other_patient_cards(other_patient_drafts(drafts, selections), hook))
     return cards + contradiction_cards(contradictions, hook) + germline_retest_cards(state, drafts, selections, hook)
+
+
+def other_patient_drafts(drafts: list[DraftOrder], selections: list[str] | None) -> list[DraftOrder]:
+    """The drafts in focus whose subject is another patient (DraftOrder.other_patient) and that
+    the checks would have judged for this one: a pathway drug, a drug that could not be read, or
+    a drafted genomic test (a gene named: the germline BRCA re-test card reads it). A metformin,
+    CBC or HbA1c draft gets no card for this patient either, so none for another."""
+    return [o for o in drafts or [] if o.other_patient
+            and (selections is None or _selected(o, selections))
+            and (_pathway_names(o) or o.unreadable or o.genes)]
+
+
+def other_patient_block(others: list[DraftOrder]) -> list[str]:
+    """The drafts for another patient, as a card's detail names them (a heading and one line each)."""
+    if not others:
+        return []
+    n = len(others)
+    noun = drafts_noun(others)
+    drafted = "draft" if noun == "draft" else f"drafted {noun}"
+    return ["", f"**{upper_first(drafted)}{'s' if n > 1 else ''} not checked** "
+                f"({'their subject is' if n > 1 else 'its subject is'} another patient than the patient in context)"
+            ] + [f"- {_draft_text(o)}" for o in others]
+
+
+def other_patient_cards(others: list[DraftOrder], hook: str) -> list[Card]:
+    """One info card (topic patient-summary, as not_checked_cards) naming the drafts in focus whose
+    subject is another patient than context.patientId: they were not checked, and saying nothing
+    would tell the clinician they were checked and raised nothing. Not an HTTP 400: CDS Hooks
+    2.0.1 sets no rule tying draftOrders' subjects to patientId (order-select / order-sign
+    draftOrders: "a Bundle of FHIR request resources"; 4xx only "MAY"), and a 400 would drop the
+    checks of this patient's own drafts sent beside it (cds-hooks-notes.md 1.4, the hook table;
+    DESIGN "Data it cannot get -> HTTP 412"). The other patient's id is not repeated (as the
+    fhirAuthorization.patient 400 does not): the draft's own reference names it."""
+    if not others:
+        return []
+    n = len(others)
+    noun = drafts_noun(others)
+    drafted = "draft" if noun == "draft" else f"drafted {noun}"
+    lines = other_patient_block(others)[1:]
+    lines += ["", f"This service checks the drafted orders against the record of the patient in context "
+              f"(context.patientId). {'These drafts name' if n > 1 else 'This draft names'} another patient as "
+              f"subject (FHIR R4 MedicationRequest.subject / ServiceRequest.subject), so none of the label, "
+              f"biomarker and safety checks was made for {'them' if n > 1 else 'it'}: that patient's record was "
+              "not read. Check that the order is drafted in the right patient's chart.",
+              "", f"_Knowledge: order_rules.yaml v{KNOWLEDGE.version}; hook {hook}._"]
+    summary = (f"{n} {drafted}s not checked: they are for another patient" if n > 1 else
+               f"{upper_first(drafted)} not checked: it is for another patient "
+               f"({others[0].reference or others[0].resource_type})")
+    return [Card(summary=clip(summary), indicator="info", source=SUMMARY_SOURCE, detail="\n".join(lines))]
 
 
 GERMLINE_BRCA = ("BRCA1", "BRCA2")

@@ -419,6 +419,9 @@ from mappings.therapy import (
     build_therapy, bundle_index, drafted_drugs, drug_concept_readable, drug_named_not_ordered, find_in_bundle,
     medication_conflict, medication_readable, resolve_medication, to_drug, unnamed_drug_in_concept, unnamed_drug_in_text, class_beside_drug_classes,
 )
+# the stop-reason reading of a record's statusReason / note (local_codes.yaml stop_reasons), read
+# of a drafted order's own words the same way (_stated_progression)
+from mappings.therapy import _stop_reason_of_text
 
 _SUBJECT_FIELDS = ("subject", "patient", "beneficiary")
 _MAX_DEPTH = 4
@@ -1140,9 +1143,11 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
     rid = draft_entry_id(full_url, r)
     not_checked = None
     prohibits = False
+    other_patient = False
     prohibition = do_not_perform(r.get("doNotPerform"))
     if patient_id is not None and _other_patient(r, patient_id):
         not_checked = "its subject is another patient than the patient in context"
+        other_patient = _closed_status(r.get("status")) is None  # a cancelled one orders nothing
     elif prohibition is True:  # FHIR R4: the request prohibits the drug
         prohibits = _closed_status(r.get("status")) is None  # a cancelled prohibition prohibits nothing
         not_checked = "doNotPerform: it prohibits the drug, it does not order it"
@@ -1203,17 +1208,52 @@ def _read_draft_order(r: dict, rtype: str, index: dict, patient_id: str | None, 
         status=status_code(r.get("status")) or None,
         intent=status_code(r.get("intent")) or None,
         not_checked=not_checked,
+        other_patient=other_patient,
         prohibits=prohibits,
         unreadable=unreadable,
         prohibition_unclear=prohibition_unclear,
         unnamed_partner=partner[0] if partner else None,
         unnamed_partner_classes=sorted(partner[1]) if partner else [],
         full_url=full_url if isinstance(full_url, str) and full_url else None,
+        stated_progression=_stated_progression(r) if rtype == "MedicationRequest" and drugs else None,
         loinc=loinc,
         genes=genes,
         origin=origin,
         archival=archival,
     )
+
+
+# The elements where a drafted MedicationRequest says why it is ordered (FHIR R4
+# MedicationRequest.reasonCode: "reason or indication for ordering"; .note; .statusReason),
+# in the order a card quotes the first that states a progression
+_DRAFT_REASON_ELEMENTS = ("reasonCode", "note", "statusReason")
+
+
+def _stated_progression(r: dict) -> str | None:
+    """A progression a drafted MedicationRequest's own words state, as "<element>: '<words>'"
+    (DraftOrder.stated_progression): its reasonCode / statusReason text or displays (a
+    progression code of local_codes.yaml stop_reasons progression_codes too) or a note's text,
+    read as a stop reason is (local_codes.yaml stop_reasons: a negated, hedged or conditional
+    progression, "until progression", is none), and not a plan for a progression to come
+    (draft_plan_patterns). The clinician's statement, not a record (CR C.2 step 1)."""
+    for element in _DRAFT_REASON_ELEMENTS:
+        for item in as_list(r.get(element)):
+            if not isinstance(item, dict):
+                continue
+            coded = element != "note" and any(T.local_lookup(T.STOP_PROGRESSION_CODES, system, code)
+                                              for system, code, _ in codings(item))
+            texts = [item.get("text")] + ([d for _, _, d in codings(item)] if element != "note" else [])
+            for text in texts:
+                if not isinstance(text, str) or not text.strip():
+                    continue
+                said = " ".join(text.split())
+                if T.DRAFT_PROGRESSION_PLAN.search(said):
+                    return None  # a plan for a progression to come: no statement, whatever else it says
+                if _stop_reason_of_text(said) == "progression":
+                    return f"{element}: '{printable_clip(said, 80)}'"
+            if coded and not any(isinstance(t, str) and t.strip() for t in texts):
+                return f"{element}: coded progression"
+    return None
 
 
 def _do_not_perform_unclear(r: dict, what: str) -> str:

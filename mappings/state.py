@@ -901,6 +901,9 @@ class DraftOrder(BaseModel):
     # why the order checks must leave this draft alone: its subject names another
     # patient than context.patientId, or doNotPerform = true (None: check it)
     not_checked: str | None = None
+    # its subject names another patient than context.patientId (and its status is not closed): not
+    # checked against this patient's record, and the order cards say so rather than pass over it
+    other_patient: bool = False
     # doNotPerform = true on a draft for this patient (FHIR R4 MedicationRequest.doNotPerform: "do
     # not do this"): not checked as an order, but the order cards name it where they would suggest
     # adding the drug it prohibits
@@ -918,6 +921,12 @@ class DraftOrder(BaseModel):
     unnamed_partner: str | None = None
     unnamed_partner_classes: list[str] = Field(default_factory=list)
     full_url: str | None = None  # its draftOrders entry's fullUrl (a selection may name it)
+    # a progression the draft's own words state (FHIR R4 MedicationRequest.note, .reasonCode,
+    # .statusReason: "switching for progression on letrozole", reasonCode "Disease progression"),
+    # as "<element>: '<words>'": the ordering clinician's statement, not a record of it (no
+    # CancerDiseaseStatus: CR C.2 step 1). A plan or condition ("to start at progression",
+    # "until progression") and a suspicion ("suspected progression") state none (None)
+    stated_progression: str | None = None
     # FHIR R4 MedicationRequest.priorPrescription ("Type/id", a version or base URL dropped): the
     # order this draft replaces. A draft naming the active order of a drug of its class is a
     # deliberate switch, so the order cards do not say that drug is still active

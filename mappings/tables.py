@@ -664,6 +664,8 @@ STOP_NOT_A_PROGRESSION = _stop_patterns("not_a_progression_patterns")
 STOP_PROGRESSION = _stop_patterns("progression_patterns")
 STOP_NON_PROGRESSION = _stop_patterns("non_progression_patterns")
 STOP_PLANNED = _stop_patterns("planned_stop_patterns")
+# a drafted order's words planning it for a progression to come (build._stated_progression)
+DRAFT_PROGRESSION_PLAN = _stop_patterns("draft_plan_patterns")
 # coded stop reasons that name no progression (FHIR R4 medicationrequest-status-reason)
 STOP_NON_PROGRESSION_CODES = _local_code_map(_SR.get("non_progression_codes"), "display")
 # coded stop reasons that name a worsening (SNOMED CT 271299001), read without a display

@@ -426,3 +426,90 @@ def test_fulvestrant_with_palbociclib_drafted_in_de_novo_disease_with_no_running
     _, cards = _running_first_line_cards("fulvestrant", "palbociclib", patient=de_novo("p-de-novo-no-line"))
     assert [c["summary"] for c in cards] == [
         "Fulvestrant + palbociclib: not indicated — No prior endocrine therapy (any setting) documented"]
+
+
+# --- the draft's own words stating the progression (MedicationRequest note / reasonCode / statusReason) ----
+
+def _running_first_line_fhir_cards(words: dict, *names: str, patient=None):
+    """As _running_first_line_cards, the drafts read from FHIR MedicationRequests (mappings
+    read_draft_orders), the first one carrying `words` (its note / reasonCode / statusReason)."""
+    import datetime as dt
+
+    from cards.engine import order_cards
+    from cards.knowledge import DRUGS
+    from mappings import read_draft_orders
+    from tests.cards.test_fhir_scenarios import de_novo
+    from tests.orders.fhir import RXNORM, cc
+
+    pid = "p-running-first-line"
+    if patient is None:
+        patient = de_novo(pid).regimen(("letrozole", "palbociclib"), "2024-02-01")
+    entries = [{"resource": {"resourceType": "MedicationRequest", "id": f"mr-{n}", "status": "draft", "intent": "order",
+                             "subject": {"reference": f"Patient/{pid}"},
+                             "medicationCodeableConcept": cc(RXNORM, DRUGS[n].rxnorm, n), **(words if i == 0 else {})}}
+               for i, n in enumerate(names)]
+    drafts = read_draft_orders({"resourceType": "Bundle", "entry": entries}, pid)
+    state = patient.state(dt.date(2024, 9, 1))
+    return [c.to_json() for c in order_cards(state, drafts, None, "order-sign")]
+
+
+@pytest.mark.parametrize("words, quoted", [
+    ({"note": [{"text": "Switching for progression on letrozole"}]}, "note: 'Switching for progression on letrozole'"),
+    ({"reasonCode": [{"text": "Disease progression"}]}, "reasonCode: 'Disease progression'"),
+    ({"statusReason": {"text": "progressive disease on CT 2024-08"}}, "statusReason: 'progressive disease on CT 2024-08'"),
+])
+def test_fulvestrant_with_palbociclib_drafted_with_its_own_words_stating_progression_gets_an_info_card_asking_to_record_it(
+        words, quoted):
+    # B.9 (iv) "disease progression after endocrine therapy": the record holds none on the running
+    # letrozole + palbociclib, the ordering clinician states it on the draft. Before: the warning
+    # "label requirement not confirmed — No progression on endocrine therapy documented", the
+    # clinician's words unread. Now their statement is the evidence, and the card asks to record it
+    # (CancerDiseaseStatus, CR C.2 step 1)
+    cards = _running_first_line_fhir_cards(words, "fulvestrant", "palbociclib")
+    assert not [c for c in cards if "label requirement not confirmed" in c["summary"]]
+    [card] = [c for c in cards if "progression stated on the draft" in c["summary"]]
+    assert card["indicator"] == "info" and card["source"]["topic"]["code"] == "order-not-indicated"
+    assert card["summary"] == ("Fulvestrant + palbociclib: progression stated on the draft, not in the record: "
+                               + quoted.split(": ", 1)[1])
+    assert f"- {quoted} (MedicationRequest/mr-fulvestrant)" in card["detail"]
+    assert "**Not in the record**\n- No progression on endocrine therapy documented: the running first line" in card["detail"]
+    assert "mCODE CancerDiseaseStatus 'worsening'" in card["detail"] and "CR C.2 step 1" in card["detail"]
+    # the letrozole still active is still said (the draft's words do not stop it)
+    assert any(c["summary"].startswith("Fulvestrant drafted while letrozole is active") for c in cards)
+
+
+@pytest.mark.parametrize("text", [
+    "To start at progression", "Continue until progression", "Suspected progression", "No progression on CT",
+    "Reserve for progression",
+])
+def test_a_draft_planning_for_progression_or_doubting_it_keeps_the_label_requirement_not_confirmed_warning(text):
+    cards = _running_first_line_fhir_cards({"note": [{"text": text}]}, "fulvestrant", "palbociclib")
+    [card] = [c for c in cards if "label requirement not confirmed" in c["summary"]]
+    assert card["indicator"] == "warning"
+    assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+
+
+def test_a_stated_progression_does_not_answer_a_relapse_timing_the_record_cannot_tell():
+    # the relapse-timing entry (adjuvant end unknown) is not answered by a stated progression: it
+    # does not date the relapse against the adjuvant end (C.1)
+    from tests.cards.test_fhir_scenarios import adjuvant_relapse
+
+    patient = adjuvant_relapse("p-running-first-line", None)
+    cards = _running_first_line_fhir_cards({"note": [{"text": "progression on letrozole"}]},
+                                           "fulvestrant", "palbociclib", patient=patient)
+    assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+
+
+def test_a_first_line_regimen_drafted_for_a_progression_stated_on_the_draft_names_that_statement_on_its_not_indicated_card():
+    # letrozole + ribociclib drafted on the running letrozole + palbociclib "for progression": no longer
+    # initial endocrine-based therapy (B.10), as the card says; the clinician's statement is named and the
+    # ask to record it made (CR C.2 step 1). Before: the draft's words unread. The warning stays
+    note = {"note": [{"text": "Switching for progression on letrozole"}]}
+    [card] = [c for c in _running_first_line_fhir_cards(note, "letrozole", "ribociclib")
+              if c["summary"].startswith("Letrozole + ribociclib: not indicated")]
+    assert card["indicator"] == "warning"
+    assert ("**Progression stated on the draft (the ordering clinician's words), not in the record**\n"
+            "- note: 'Switching for progression on letrozole' (MedicationRequest/mr-letrozole)") in card["detail"]
+    [unsaid] = [c for c in _running_first_line_fhir_cards({}, "letrozole", "ribociclib")
+                if c["summary"].startswith("Letrozole + ribociclib: not indicated")]
+    assert "Progression stated on the draft" not in unsaid["detail"]

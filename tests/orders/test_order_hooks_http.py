@@ -321,15 +321,56 @@ def test_a_draft_order_for_another_patient_is_not_checked_against_the_patient_in
     drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
     # the same draft for this patient gets this patient's ILD stop ...
     assert topics(post(client, chart, "order-sign", drafts)) == ["order-contraindicated"]
-    # ... a draft naming another patient is not judged by this patient's ILD history
+    # ... a draft naming another patient is not judged by this patient's ILD history: one info
+    # card says it was not checked (before: 200 with no card at all, as if checked and clean)
     drafts[0]["subject"] = {"reference": "Patient/someone-else"}
-    assert post(client, chart, "order-sign", drafts) == []
-    assert post(client, chart, "order-select", drafts, ["MedicationRequest/t"]) == []
+    for cards in (_sign_cards(client, chart, drafts),
+                  _sign_cards(client, chart, drafts, "order-select", ["MedicationRequest/t"])):
+        assert [(c["indicator"], c["source"]["topic"]["code"], c["summary"]) for c in cards] == [
+            ("info", "patient-summary", "Drafted order not checked: it is for another patient (MedicationRequest/t)")]
+        assert "- MedicationRequest/t (\"" in cards[0]["detail"]
+        assert "its subject is another patient than the patient in context" in cards[0]["detail"]
+        assert "someone-else" not in cards[0]["detail"]  # the other patient's id is not repeated
+        assert "suggestions" not in cards[0] or not cards[0]["suggestions"]
+    # not selected at order-select: not in focus, no card
+    unselected = _sign_cards(client, chart, drafts + chart.drafts(("c", "capivasertib")), "order-select",
+                             ["MedicationRequest/c"])
+    assert all("another patient" not in c["summary"] for c in unselected)
     # and it does not complete a regimen for this patient either
     own = chart.drafts(("c", "capivasertib"))
     other = chart.drafts(("f", "fulvestrant"))
     other[0]["subject"] = {"reference": "https://ehr.example.org/fhir/Patient/someone-else"}
-    assert "order-incomplete-regimen" in topics(post(client, chart, "order-sign", own + other))
+    cards = post(client, chart, "order-sign", own + other)
+    assert "order-incomplete-regimen" in topics(cards)
+    # every card about this patient's drafts names the other patient's draft as not checked
+    assert all("**Drafted order not checked** (its subject is another patient than the patient in context)\n"
+               "- MedicationRequest/f (\"" in c["detail"] for c in cards)
+
+
+def test_a_non_oncology_draft_for_another_patient_gets_no_card_as_for_this_patient(client):
+    chart = after_first_line("pt-3")
+    drafts = other_request("x", "someone-else")
+    assert _sign_cards(client, chart, drafts) == []
+
+
+def test_a_cancelled_draft_for_another_patient_gets_no_card(client):
+    chart = after_first_line("pt-4")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    drafts[0]["subject"] = {"reference": "Patient/someone-else"}
+    drafts[0]["status"] = "cancelled"
+    assert _sign_cards(client, chart, drafts) == []
+
+
+def test_a_progression_stated_on_a_drafted_order_never_removes_its_critical_safety_stop(client):
+    # the draft's own words (DraftOrder.stated_progression) answer only "no progression documented"
+    # (order_rules.yaml stated_on_draft), never a safety card (CR C.2 safety overlays, B.11)
+    chart = after_first_line("pt-stated").regimen(["capecitabine"], 300, 60)
+    chart.ild(120, "Drug-induced pneumonitis grade 2 (symptomatic), treated with steroids")
+    drafts = chart.drafts(("t", "trastuzumab deruxtecan"))
+    drafts[0]["note"] = [{"text": "Progression on capecitabine, CT last week"}]
+    drafts[0]["reasonCode"] = [{"text": "Disease progression"}]
+    cards = post(client, chart, "order-sign", drafts)
+    assert [(c["indicator"], c["source"]["topic"]["code"]) for c in cards] == [("critical", "order-contraindicated")]
 
 
 def test_a_draft_order_without_a_subject_is_checked_for_the_patient_in_context(client):
