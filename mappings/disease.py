@@ -1657,8 +1657,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 # metastases") or writes an M0 or an early stage ("T2N1M0", "stage IIB"):
                 # regional nodes (AJCC 8th edition stage 0-III is M0), nothing to ask
                 if not (_distant_refuted(text) or _M0_WORDS.search(text) or _stage_from_text(text) is False):
-                    unconfirmed.append(("lymph-node", f'"{nodal}" in the text: lymph-node metastases only, regional '
-                                        "(N, early breast cancer) or distant (M1) not stated", src))
+                    unconfirmed.append(("lymph-node", f'"{nodal}" in the text: {NODES_ONLY_WORDS}, early breast '
+                                        "cancer) or distant (M1) not stated", src))
                 elif (distant := _distant_nodes(text)) is not None:
                     # "mediastinal lymph node metastases, no distant metastases" / "... T2N1M0":
                     # nodes AJCC 8th edition codes M1 beside words that say there is no M1; which
@@ -1910,7 +1910,7 @@ def build_disease(ctx: Ctx) -> Disease:
         # a distant word hold both (CR A.4's "C77-C79" rule meets node-positive early breast
         # cancer coded the same way): not counted, asked (metastasis-unconfirmed), as nodes written
         # only on the primary are
-        unconfirmed += [("lymph-node", "lymph-node metastases only, regional (N, ipsilateral axillary, "
+        unconfirmed += [("lymph-node", NODES_ONLY_WORDS + ", ipsilateral axillary, "
                          "internal mammary or supraclavicular) or distant (M1) not stated", src)
                         for src in maybe_regional_nodes]
         met_evidence.clear()
@@ -1936,6 +1936,8 @@ def build_disease(ctx: Ctx) -> Disease:
     elif early_sources:
         d.metastatic = "no"
         d.non_metastatic_sources = early_sources
+    if d.metastatic != "yes":
+        unconfirmed += _treated_for_metastatic_breast_cancer(ctx)
     if unconfirmed and d.metastatic != "yes":
         ctx.gap(
             "metastasis-unconfirmed",
@@ -2185,6 +2187,50 @@ def _stage_is_clinical(stage: dict[str, Any]) -> bool:
         return False
     # mCODE: summary codes from clinical staging unless typed otherwise
     return True
+
+
+# the words of the gap metastasis-unconfirmed that say why (cards.pathway names them in the
+# pathway reason: "Metastatic status unclear (nodes, regional or distant not stated)")
+NODES_ONLY_WORDS = "lymph-node metastases only, regional (N"
+TREATED_FOR_MBC_WORDS = "treated for metastatic breast cancer per "
+# the drug records whose reason may name the disease treated (FHIR R4 reasonCode / reasonReference)
+_DRUG_RECORDS = ("MedicationStatement", "MedicationRequest", "MedicationAdministration")
+_MBC_ABBREVIATION = re.compile(r"\bmbc\b")
+
+
+@lru_cache(maxsize=1024)
+def _metastatic_breast_reason(words: str, breast_coded: bool) -> bool:
+    """A drug's reason written as metastatic breast cancer ("Metastatic breast cancer", "MBC", a
+    C50 code with "metastatic" in its text), asserted, not doubted nor negated (_metastatic_text)."""
+    low = words.lower()
+    return (breast_coded or bool(_BREAST_TEXT.search(low)) or bool(_MBC_ABBREVIATION.search(low))) and _metastatic_text(low)
+
+
+def _treated_for_metastatic_breast_cancer(ctx: Ctx) -> list[tuple[str, str, Source]]:
+    """A drug recorded as given for metastatic breast cancer (FHIR R4 Medication{Statement,
+    Request,Administration}.reasonCode, or a reasonReference's display), on a record without
+    metastatic evidence: named in the gap metastasis-unconfirmed, not counted. CR A.4 defines
+    metastatic disease by a secondary-site Condition, M1, stage IV or C77-C79 ("documented as a
+    rule, not a code"; no precoordinated "metastatic breast cancer" concept found), and the
+    labels of these drugs read "advanced or metastatic" (CR B.1-B.13): a reason written on an
+    order or statement is no diagnosis made, and may stand for locally advanced disease. One
+    item per reason as written, naming its records."""
+    refs: dict[str, list[Source]] = {}
+    for rtype in _DRUG_RECORDS:
+        for res in ctx.of(rtype):
+            reasons = [(_own_text({"code": cc}) or cc_text(cc), any(is_icd10(sys) and T.norm_icd(code).startswith(T.BREAST_ICD_PREFIXES)
+                                         for sys, code, _ in codings(cc)))
+                       for cc in as_list(res.get("reasonCode")) if isinstance(cc, dict)]
+            reasons += [(text_of(ref.get("display")), False) for ref in as_list(res.get("reasonReference"))
+                        if isinstance(ref, dict)]
+            for words, breast_coded in reasons:
+                if words and _metastatic_breast_reason(words, breast_coded):
+                    refs.setdefault(words.strip()[:80], []).append(ctx.source(res, None, words.strip()[:80]))
+    return [("site not stated",
+             f"{TREATED_FOR_MBC_WORDS}{', '.join(s.reference for s in srcs[:3])}"
+             + (f" and {len(srcs) - 3} more" if len(srcs) > 3 else "")
+             + f' (reason "{words}"): a drug\'s reason is no metastasis documented (CR A.4)', src)
+            for words, srcs in refs.items() for src in srcs[:1]]
 
 
 def _display(res: dict[str, Any], default: str) -> str:

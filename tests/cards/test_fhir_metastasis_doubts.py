@@ -47,7 +47,9 @@ def test_fhir_a_metastasis_the_text_doubts_keeps_an_early_patient_out_of_the_pat
     assert state.disease.metastatic != "yes"
     assert topics(cards) == ["patient-summary"]
     summary = card(cards, "patient-summary")
-    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic disease not documented")
+    # (ds2) was "Metastatic disease not documented": the record writes a metastasis, asked
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic status unclear "
+                                         "(metastasis not confirmed)")
     assert f"Unconfirmed metastasis, not counted as metastatic disease: {quoted}" in summary["detail"]
 
 
@@ -74,3 +76,73 @@ def test_fhir_a_known_metastasis_queried_for_progression_keeps_the_first_line_ca
     state, cards = _cards(_early_patient_with("Liver metastases? progression"))
     assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
     assert "Unconfirmed metastasis" not in card(cards, "patient-summary")["detail"]
+
+
+# --- (ds2) what the pathway reason says when a metastasis is asked --------------------------
+
+def _early_patient_with_axillary_nodes() -> FhirPatient:
+    """Nodes coded C77.3 (axillary and upper limb) the only metastatic evidence: regional (N) or
+    distant (M1) the code does not say (AJCC 8th edition), asked."""
+    p = FhirPatient("nodes").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    return p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C77.3"}]},
+                        "2024-01-15", "node")
+
+
+def _given_for(p: FhirPatient, reason: dict, key: str = "reasonCode") -> FhirPatient:
+    p.resources[-1][key] = [reason]
+    return p
+
+
+MBC_REASON = {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C50.911"}],
+              "text": "Metastatic breast cancer"}
+
+
+def test_fhir_nodes_that_may_be_regional_say_the_metastatic_status_is_unclear_and_why_not_that_none_is_documented():
+    state, cards = _cards(_early_patient_with_axillary_nodes())
+    assert state.disease.metastatic == "unknown" and topics(cards) == ["patient-summary"]
+    # was: "Outside the HR+/HER2- MBC pathway: Metastatic disease not documented"
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (nodes, regional or distant not stated);")
+
+
+def test_fhir_a_metastatic_line_given_for_metastatic_breast_cancer_is_named_in_the_gap_and_not_counted():
+    p = _early_patient_with_axillary_nodes()
+    _given_for(p.med("letrozole", "2024-02-01"), MBC_REASON)
+    _given_for(p.med("palbociclib", "2024-02-01"), MBC_REASON)
+    state, cards = _cards(p)
+    # a drug's reason is no diagnosis (CR A.4), and the labels read "advanced or metastatic" (CR B)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic status unclear "
+                                         "(nodes, regional or distant not stated; treated for MBC);")
+    assert ("treated for metastatic breast cancer per MedicationStatement/med-letrozole-6, "
+            'MedicationStatement/med-palbociclib-7 (reason "Metastatic breast cancer")') in summary["detail"]
+
+
+def test_fhir_an_order_given_for_mbc_by_reason_reference_alone_is_asked_as_metastatic_status_unclear():
+    p = FhirPatient("mbc-order").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    _given_for(p.med("fulvestrant", "2024-02-01"), {"display": "MBC"}, "reasonReference")
+    state, cards = _cards(p)
+    assert regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (treated for MBC);")
+
+
+@pytest.mark.parametrize("reason", ["Breast cancer", "Suspected metastatic breast cancer",
+                                    "Metastatic breast cancer ruled out", "Bone metastases prophylaxis"])
+def test_fhir_a_drug_given_for_early_suspected_or_no_metastatic_breast_cancer_asks_nothing(reason):
+    p = FhirPatient("early-reason").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    _given_for(p.med("letrozole", "2024-02-01"), {"text": reason})
+    state, cards = _cards(p)
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
+    assert "treated for metastatic breast cancer" not in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_metastatic_patient_given_a_drug_for_mbc_gets_no_question_about_it():
+    p = FhirPatient("mbc-known").primary("2024-01-10").metastasis("liver", "2024-01-15")
+    p.er("positive").pr("positive").her2("1+")
+    _given_for(p.med("letrozole", "2024-02-01"), MBC_REASON)
+    state, cards = _cards(p)
+    assert state.disease.metastatic == "yes"
+    assert "treated for metastatic breast cancer" not in card(cards, "patient-summary")["detail"]
