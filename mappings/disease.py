@@ -1579,6 +1579,7 @@ def build_disease(ctx: Ctx) -> Disease:
     # a metastatic evidence dated without a day: id(its Source) -> the last day the date can mean
     evidence_last: dict[int, dt.date] = {}
     primary_lasts: list[dt.date] = []  # the last day each primary onset can mean
+    doubted_sites: list[tuple[str, str, Source]] = []  # sites written with a doubt beside asserted metastases
 
     def add_evidence(date: dt.date | None, src: Source, last: dt.date | None = None) -> None:
         met_evidence.append((date, src))
@@ -1682,8 +1683,25 @@ def build_disease(ctx: Ctx) -> Disease:
             elif text and (stage4_words or _metastatic_text(text)):
                 # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
                 # metastatic, site unknown
-                met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"),
-                                                             date_last=onset_last)))
+                msrc = ctx.source(res, onset, _display(res, "Metastatic breast cancer"), date_last=onset_last)
+                met_evidence.append((None, msrc))
+                # (ds2) unless the text names it ("Metastatic breast cancer to bone", "... metastatic
+                # to liver and lungs": bone-only or visceral changes the guidance, CR A.4 visceral
+                # sites, C.2 step 2), read as a metastasis Condition's text is: the sites it asserts
+                # (not those it refutes), a doubted one asked; a site written in the past only
+                # ("...; history of liver metastasis") is not counted, asked (whether it still
+                # counts no source settles). Undated, as the evidence: the onset dates the breast
+                # cancer, not the spread
+                own = _without_past_cancer(text)
+                past = _past_sites(own)
+                # a site after a "?" ("Metastatic breast cancer? bone", rt28) is a question
+                # where, not a site written
+                before_question = set(_text_site_list(own.split("?")[0], _confirmed(res)))
+                for site in _text_site_list(own, _confirmed(res)):
+                    if site not in past and site in before_question:
+                        add_site(site, None, None, msrc)
+                doubted_sites += [(site, piece, msrc) for site, piece in _doubted_sites(own, _confirmed(res))]
+                doubted_sites += [(site, words, msrc) for site, words in past.items()]
             for st in as_list(res.get("stage")):
                 if not isinstance(st, dict):
                     continue
@@ -1717,7 +1735,6 @@ def build_disease(ctx: Ctx) -> Disease:
     # the earliest breast-cancer diagnosis: a stage IV / M1 or a metastasis dated well before it
     # is not its stage or its spread (_dated_before)
     diagnosed_first = min(diagnosis_dates, default=None)
-    doubted_sites: list[tuple[str, str, Source]] = []  # sites written with a doubt beside asserted metastases
     # (ds) node metastasis Conditions naming only nodes that may be regional (_nodes_maybe_regional)
     maybe_regional_nodes: list[Source] = []
     for res, onset, onset_last in others:

@@ -146,3 +146,34 @@ def test_fhir_a_metastatic_patient_given_a_drug_for_mbc_gets_no_question_about_i
     state, cards = _cards(p)
     assert state.disease.metastatic == "yes"
     assert "treated for metastatic breast cancer" not in card(cards, "patient-summary")["detail"]
+
+
+# --- (ds2) sites written on a metastatic breast cancer Condition -----------------------------
+
+def _metastatic_breast_cancer_written(text: str) -> tuple:
+    p = FhirPatient("mbc-text").er("positive").pr("positive").her2("1+")
+    p._condition({"text": text}, "2024-01-15", "mbc")
+    return _cards(p)
+
+
+@pytest.mark.parametrize("text,sites", [
+    ("Metastatic breast cancer to bone", ["- Site: bone, date unknown"]),
+    ("Left breast cancer metastatic to liver and lungs", ["- Site: liver (visceral)", "- Site: lung (visceral)"]),
+    ("Breast cancer with bone metastases", ["- Site: bone"]),
+])
+def test_fhir_a_metastatic_breast_cancer_condition_naming_its_sites_in_text_lists_them(text, sites):
+    # were: "Metastatic: yes" and no site at all (bone-only or visceral unknown; CR A.4, C.2 step 2)
+    state, cards = _metastatic_breast_cancer_written(text)
+    assert state.disease.metastatic == "yes"
+    detail = card(cards, "patient-summary")["detail"]
+    for site in sites:
+        assert site in detail
+
+
+def test_fhir_a_metastatic_breast_cancer_condition_asks_a_site_it_writes_in_the_past_or_with_a_doubt():
+    state, cards = _metastatic_breast_cancer_written(
+        "Metastatic breast cancer to bone, ?lung, previous liver metastasis")
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    detail = card(cards, "patient-summary")["detail"]
+    assert ('Metastatic site written with a doubt, not counted: the lung ("?lung"); '
+            'the liver ("previous liver metastasis")') in detail
