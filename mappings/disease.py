@@ -250,11 +250,11 @@ def _listed_doubts(clause: str, mention_at: int) -> tuple[tuple[int, int, str], 
 
 
 # a site named as a finding of its own: "liver lesions", "indeterminate lung nodules", "liver
-# cysts", "liver lesion (indeterminate)"; benign when a cyst / haemangioma or written benign
+# cysts", "liver lesion (indeterminate)", "lung: nodule 4 mm, indeterminate" (ds2); benign when a cyst / haemangioma or written benign
 _SITE_FINDING = re.compile(
     r"(?P<pre>(?:\b(?:benign|indeterminate|equivocal|non-?specific|possible|small|tiny|subcentimet(?:re|er)|calcified)\s+)*)"
-    r"\b(?P<site>[a-z-]+)\s+(?P<finding>lesions?|nodules?|cysts?|ha?emangiomas?|granulomas?|foc(?:us|i)|opacit(?:y|ies))\b"
-    r"(?P<post>\s*[,(:-]?\s*(?:indeterminate|equivocal|benign|non-?specific)\b\)?)?", re.I)
+    r"\b(?P<site>[a-z-]+)(?:\s*:\s*|\s+)(?P<finding>lesions?|nodules?|cysts?|ha?emangiomas?|granulomas?|foc(?:us|i)|opacit(?:y|ies))\b"
+    r"(?P<post>(?:\s+\d+(?:\.\d+)?\s*(?:mm|cm)\b)?\s*[,(:-]?\s*(?:indeterminate|equivocal|benign|non-?specific)\b\)?)?", re.I)
 # (rt44) a granuloma too ("calcified lung granulomas"), as coded_text_against reads it
 _BENIGN_FINDING = re.compile(r"\b(?:benign|cysts?|ha?emangiomas?|granulomas?)\b", re.I)
 
@@ -310,10 +310,17 @@ _CLAUSE_END = re.compile(r"[.;|]")
 
 
 def _clause(part: str, start: int, end: int) -> str:
-    """The clause of part[start:end]: between the nearest ".", ";" or "|" on either side."""
+    """The clause of part[start:end]: between the nearest ".", ";" or "|" on either side; after
+    it, a "." or ";" inside a bracket opened after the mention does not end it ("Bone metastases
+    (liver: cyst; lung: nodule 4 mm, indeterminate)": the bracket is the mention's, ds2)."""
     before = [m.end() for m in _CLAUSE_END.finditer(part, 0, start)]
-    after = _CLAUSE_END.search(part, end)
-    return part[before[-1] if before else 0:after.start() if after else len(part)]
+    stop = len(part)
+    for m in _CLAUSE_END.finditer(part, end):
+        between = part[end:m.start()]
+        if m.group(0) == "|" or between.count("(") <= between.count(")"):
+            stop = m.start()
+            break
+    return part[before[-1] if before else 0:stop]
 
 
 def _imaging_only(clause: str) -> bool:

@@ -177,3 +177,17 @@ def test_fhir_a_metastatic_breast_cancer_condition_asks_a_site_it_writes_in_the_
     detail = card(cards, "patient-summary")["detail"]
     assert ('Metastatic site written with a doubt, not counted: the lung ("?lung"); '
             'the liver ("previous liver metastasis")') in detail
+
+
+@pytest.mark.parametrize("text,quoted", [
+    # the ";" inside the bracket ended the clause: the lung nodule was dropped without a word
+    ("Bone metastases (liver: cyst; lung: nodule 4 mm, indeterminate)", "lung: nodule 4 mm, indeterminate"),
+    ("Bone metastases (liver: cyst; lung: nodule)", "lung: nodule"),
+    # was counted as a lung (visceral) site
+    ("Bone metastases (lung: nodule 4.5 mm, indeterminate)", "lung: nodule 4.5 mm, indeterminate"),
+])
+def test_fhir_a_lung_nodule_written_site_colon_finding_in_the_bracket_of_bone_metastases_is_asked_not_counted(text, quoted):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    assert (f'Metastatic site written with a doubt, not counted: the lung ("{quoted}")'
+            in card(cards, "patient-summary")["detail"])
