@@ -1263,6 +1263,36 @@ def _asserted_mention_pieces(text: str, confirmed: bool = False):
                 pos += len(piece) + 1
 
 
+# a list closing ("lung and brain", "lung or brain", "lung & brain")
+_LIST_CLOSE = re.compile(r"\b(?:and|or)\b|&")
+
+
+def _doubt_spread(pieces: list[tuple]) -> dict[int, str]:
+    """index -> the list as written, for each comma piece a doubt before the first site of a list
+    spreads to: the pieces after a doubted one ("possible liver", "?liver") that name only sites,
+    up to the one closing the list with "and" / "or" ("Bone metastases, possible liver, lung and
+    brain": the lung and the brain are as doubted as the liver; were counted, ds2). Not counted,
+    asked (FHIR R4 condition-ver-status unconfirmed; CR A.4 counts a diagnosis made). A list that
+    does not close (", ?liver, lung") is read as before: the lung asserted."""
+    spread: dict[int, str] = {}
+    i = 0
+    while i < len(pieces):
+        piece, holds = pieces[i][0].lower(), pieces[i][2]
+        doubt = _DOUBT_BEFORE.match(piece)
+        if not holds and doubt and _only_sites(piece[doubt.end():]) and not _LIST_CLOSE.search(piece):
+            j = i + 1
+            while (j < len(pieces) and not pieces[j][2] and _only_sites(pieces[j][0].lower())
+                   and not _LIST_CLOSE.search(pieces[j][0].lower())):
+                j += 1
+            if (j < len(pieces) and not pieces[j][2] and _only_sites(pieces[j][0].lower())
+                    and _LIST_CLOSE.search(pieces[j][0].lower())):
+                words = ",".join(p[0] for p in pieces[i:j + 1]).strip()
+                spread.update((k, words) for k in range(i + 1, j + 1))
+                i = j
+        i += 1
+    return spread
+
+
 @lru_cache(maxsize=4096)
 def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
     """Every metastatic site the text asserts, in the order written: the sites of each comma
@@ -1272,7 +1302,11 @@ def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
     else ("liver lesion indeterminate") gives none."""
     refuted = _text_sites(text)[1]
     found: list[tuple[int, str]] = []
-    for piece, pos, holds, at, clear, listed in _asserted_mention_pieces(text, confirmed):
+    pieces = list(_asserted_mention_pieces(text, confirmed))
+    spread = _doubt_spread(pieces)
+    for index, (piece, pos, holds, at, clear, listed) in enumerate(pieces):
+        if index in spread:
+            continue  # as doubted as the site before it (_doubt_spread): asked, not counted
         # a piece naming sites and a bracket of sites written clear names sites only
         # ("Metastases to bone, liver (lungs clear)": the liver)
         bare = "".join(" " if any(a <= i < b for a, b in clear) else ch for i, ch in enumerate(piece))
@@ -1389,7 +1423,12 @@ def _doubted_sites(text: str, confirmed: bool = False) -> tuple[tuple[str, str],
     liver"): _text_site_list does not count them (_only_sites); they are asked, not dropped in
     silence (FHIR R4 condition-ver-status unconfirmed; CR A.4 counts a diagnosis made)."""
     found: list[tuple[str, str]] = []
-    for piece, _, holds, at, _, listed in _asserted_mention_pieces(text, confirmed):
+    pieces = list(_asserted_mention_pieces(text, confirmed))
+    spread = _doubt_spread(pieces)
+    for index, (piece, _, holds, at, _, listed) in enumerate(pieces):
+        if index in spread:
+            found += [(site, spread[index]) for rx, site in T.SITE_TEXT if rx.search(piece.lower())]
+            continue
         if holds:
             # a site doubted in a bracket of the mention's own piece ("Bone metastases (?liver)")
             found += [(site, _balanced(words)) for _, _, words in _bracket_doubts(piece, at) + listed

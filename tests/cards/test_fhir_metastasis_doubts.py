@@ -191,3 +191,23 @@ def test_fhir_a_lung_nodule_written_site_colon_finding_in_the_bracket_of_bone_me
     assert [s.site for s in state.disease.sites] == ["bone"]
     assert (f'Metastatic site written with a doubt, not counted: the lung ("{quoted}")'
             in card(cards, "patient-summary")["detail"])
+
+
+@pytest.mark.parametrize("text,doubted", [
+    # lung and brain were counted (visceral, brain), only the liver asked
+    ("Bone metastases, possible liver, lung and brain", ["liver", "lung", "brain"]),
+    ("Bone metastases, ?liver, lung or brain", ["liver", "lung", "brain"]),
+    # already asked each (since rd2 / rt44)
+    ("Bone metastases, ?liver and lung", ["liver", "lung"]),
+])
+def test_fhir_a_doubt_before_a_list_of_sites_beside_bone_metastases_asks_each_site_and_counts_none(text, doubted):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    detail = card(cards, "patient-summary")["detail"]
+    asked = detail[detail.index("Metastatic site written with a doubt"):].split(". Confirm")[0]
+    assert all(f"the {site} (" in asked for site in doubted)
+
+
+def test_fhir_a_doubted_site_before_an_unclosed_list_leaves_the_next_site_counted():
+    state, _ = _cards(_early_patient_with("Bone metastases, ?liver, lung"))
+    assert sorted(s.site for s in state.disease.sites) == ["bone", "lung"]
