@@ -1614,6 +1614,9 @@ def build_disease(ctx: Ctx) -> Disease:
     # a metastasis coded at one site whose text asserts another (_text_named_other_sites)
     # (coded site, code, text site, the words when the text writes that site in the past, source)
     site_conflicts: list[tuple[str, str, str, str | None, Source]] = []
+    # (ds2) a metastasis coded at one site whose bodySites name others only: (coded site, code,
+    # the bodySites' sites, source); every site counted, the disagreement named
+    body_conflicts: list[tuple[str, str, list[str], Source]] = []
     # a staging value coded stage IV / M1 whose text writes otherwise: (why, source)
     staging_conflicts: list[tuple[str, Source]] = []
     # clinical stage IV evidence: (its date, None: undated; the last day a date without a day can mean)
@@ -1856,17 +1859,32 @@ def build_disease(ctx: Ctx) -> Disease:
                     metastases_before.append(src)
                     continue
                 add_evidence(onset, src, onset_last)
+                body = _body_sites(res) if res.get("bodySite") else []
+                if site == "other" and body:
+                    # (ds2) a code of an unspecified / other site (C79.9, C79.89) with a bodySite:
+                    # the bodySite names it (FHIR R4 Condition.bodySite; "other" dropped the liver)
+                    site, visceral = body[0], None
                 add_site(site or "other", visceral, onset, src)
                 if coded_site is not None and site == coded_site:
                     site_conflicts += [(coded_site, code, other_site, past, src)
                                        for code, other_site, past in _text_named_other_sites(ctx.concept_of(res), coded_site)]
                 if coded_secondary and _breast_primary_named(ctx.code_text(res)):
                     named_by_metastasis.append(src)
-                body = _body_sites(res) if res.get("bodySite") else []
                 if body and body[0] == site:
                     # the site was read from bodySite: every other bodySite is a site too
                     for other in body[1:]:
                         add_site(other, None, onset, src)
+                elif body and coded_site is not None and site == coded_site:
+                    # (ds2) a bodySite naming a site the code does not ("C77.3" axillary nodes with
+                    # a liver bodySite: only the nodes were counted, the liver dropped): FHIR R4
+                    # Condition.bodySite (0..*) is where the condition manifests, each a site;
+                    # when none is the coded one, code and bodySite disagree: named, checked
+                    for other in body:
+                        if other != site:
+                            add_site(other, None, onset, src)
+                    if site not in body:
+                        code = next((c for sy, c, _ in ctx.code_of(res) if c and (is_icd10(sy) or is_snomed(sy))), "")
+                        body_conflicts.append((coded_site, code, [b for b in body if b != site], src))
                 elif site is not None and not body and coded_site is None:
                     # the site was read from the text: every other site it asserts is one too
                     # ("Liver and bone metastases": liver and bone, not liver alone)
@@ -2034,7 +2052,18 @@ def build_disease(ctx: Ctx) -> Disease:
                             for c, code, t, past, _ in untold_past)
                 + f". Only the coded site is counted ({', '.join(dict.fromkeys(_site_words(t) for _, _, t, _, _ in untold_past))} "
                 "not counted as a current site): confirm whether it is still present.")
-        ctx.gap("metastatic-site-conflict", " ".join(said), [src for *_, src in untold] + [src for *_, src in untold_past])
+    else:
+        said = []
+    if body_conflicts:
+        said.append(
+            "Metastatic site coded and given as bodySite differently: "
+            + "; ".join(f"coded {code} ({_site_words(c)}) with bodySite the {', the '.join(_site_words(b) for b in given)}"
+                        for c, code, given, _ in body_conflicts)
+            + ". Each is counted (FHIR R4 Condition.bodySite: where the condition manifests; visceral or not "
+            "changes the treatment guidance): check the code or the bodySite.")
+    if said:
+        ctx.gap("metastatic-site-conflict", " ".join(said), [src for *_, src in untold] + [src for *_, src in untold_past]
+                + [src for *_, src in body_conflicts])
     # (rd2) a site written with a doubt beside asserted metastases ("Bone metastases, ?liver"): not
     # counted (_text_site_list), asked: visceral or not changes the guidance (CR A.4, C.2 step 2)
     doubted = [(site, piece, src) for site, piece, src in doubted_sites if site not in sites]

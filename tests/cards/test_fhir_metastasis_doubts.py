@@ -211,3 +211,36 @@ def test_fhir_a_doubt_before_a_list_of_sites_beside_bone_metastases_asks_each_si
 def test_fhir_a_doubted_site_before_an_unclosed_list_leaves_the_next_site_counted():
     state, _ = _cards(_early_patient_with("Bone metastases, ?liver, lung"))
     assert sorted(s.site for s in state.disease.sites) == ["bone", "lung"]
+
+
+# --- (ds2) Condition.bodySite beside a site-specific code ------------------------------------
+
+def _coded_metastasis_with_body_site(code: str, *body_sites: str) -> tuple:
+    p = FhirPatient("body-site").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code}]}, "2024-01-15", "met",
+                 bodySite=[{"text": b} for b in body_sites])
+    return _cards(p)
+
+
+def test_fhir_axillary_nodes_coded_c77_3_with_a_liver_body_site_count_the_liver_and_name_the_disagreement():
+    # was: the lymph nodes only, the liver (visceral) dropped without a word
+    state, cards = _coded_metastasis_with_body_site("C77.3", "Liver")
+    assert sorted(s.site for s in state.disease.sites) == ["liver", "lymph-node"]
+    assert state.disease.visceral_involvement
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Site: liver (visceral)" in detail
+    assert ("Metastatic site coded and given as bodySite differently: coded C77.3 (lymph nodes) with bodySite "
+            "the liver. Each is counted") in detail
+
+
+def test_fhir_a_metastasis_of_an_unspecified_site_takes_its_site_from_the_body_site():
+    # C79.9 "secondary malignant neoplasm of unspecified site": was the site "other", the liver dropped
+    state, cards = _coded_metastasis_with_body_site("C79.9", "Liver")
+    assert [s.site for s in state.disease.sites] == ["liver"]
+    assert "bodySite differently" not in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_body_site_naming_the_coded_site_and_another_counts_both_without_a_question():
+    state, cards = _coded_metastasis_with_body_site("C78.7", "Liver", "Bone")
+    assert sorted(s.site for s in state.disease.sites) == ["bone", "liver"]
+    assert "bodySite differently" not in card(cards, "patient-summary")["detail"]
