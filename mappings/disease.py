@@ -2288,6 +2288,9 @@ TREATED_FOR_MBC_WORDS = "treated for metastatic breast cancer per "
 # the drug records whose reason may name the disease treated (FHIR R4 reasonCode / reasonReference)
 _DRUG_RECORDS = ("MedicationStatement", "MedicationRequest", "MedicationAdministration")
 _MBC_ABBREVIATION = re.compile(r"\bmbc\b")
+# a reason naming the metastatic disease a drug is to prevent ("Prevention of metastatic breast
+# cancer", "to prevent metastatic recurrence": adjuvant therapy), not one it treats
+_PREVENTED = re.compile(r"\b(?:prevent\w*|prophyla\w*|reduc\w* (?:the )?risk)\s+(?:\w+\s+){0,2}?(?:metasta|mbc\b)")
 
 
 @lru_cache(maxsize=1024)
@@ -2295,7 +2298,8 @@ def _metastatic_breast_reason(words: str, breast_coded: bool) -> bool:
     """A drug's reason written as metastatic breast cancer ("Metastatic breast cancer", "MBC", a
     C50 code with "metastatic" in its text), asserted, not doubted nor negated (_metastatic_text)."""
     low = words.lower()
-    return (breast_coded or bool(_BREAST_TEXT.search(low)) or bool(_MBC_ABBREVIATION.search(low))) and _metastatic_text(low)
+    return ((breast_coded or bool(_BREAST_TEXT.search(low)) or bool(_MBC_ABBREVIATION.search(low)))
+            and not _PREVENTED.search(low) and _metastatic_text(low))
 
 
 def _treated_for_metastatic_breast_cancer(ctx: Ctx) -> list[tuple[str, str, Source]]:

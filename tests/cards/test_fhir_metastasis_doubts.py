@@ -129,7 +129,9 @@ def test_fhir_an_order_given_for_mbc_by_reason_reference_alone_is_asked_as_metas
 
 
 @pytest.mark.parametrize("reason", ["Breast cancer", "Suspected metastatic breast cancer",
-                                    "Metastatic breast cancer ruled out", "Bone metastases prophylaxis"])
+                                    "Metastatic breast cancer ruled out", "Bone metastases prophylaxis",
+                                    "Prevention of metastatic breast cancer",
+                                    "Breast cancer, to prevent metastatic recurrence"])
 def test_fhir_a_drug_given_for_early_suspected_or_no_metastatic_breast_cancer_asks_nothing(reason):
     p = FhirPatient("early-reason").primary("2024-01-10").er("positive").pr("positive").her2("1+")
     _given_for(p.med("letrozole", "2024-02-01"), {"text": reason})
