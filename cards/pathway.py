@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Literal
 
+from mappings.disease import NODES_ONLY_WORDS, TREATED_FOR_MBC_WORDS
 from mappings.state import PatientState, Source
 
 from cards.knowledge import DRUGS, REGIMENS, REGIMENS_BY_TOPIC, DrugInfo, Regimen, Route, RuleRef
@@ -216,7 +217,8 @@ def pathway_status(state: PatientState) -> PathwayStatus:
                   else "ER and PR negative: outside this HR+ pathway.")
         return PathwayStatus(False, True, reason, (dx, rec))
     if d.metastatic != "yes":
-        what = "No metastatic disease" if d.metastatic == "no" else "Metastatic disease not documented"
+        what = ("No metastatic disease" if d.metastatic == "no" else _metastatic_status_unclear(state)
+                or "Metastatic disease not documented")
         return PathwayStatus(False, state.hormone_receptor_positive is True, f"{what}: no metastatic-line advice.", (dx, met, rec))
     if state.hormone_receptor_positive is None or her2.category in ("unknown", "equivocal-pending"):
         missing = []
@@ -231,6 +233,21 @@ def pathway_status(state: PatientState) -> PathwayStatus:
         return PathwayStatus(False, False, f"Receptor status unknown ({', '.join(missing)}): testing only, no regimen advice.",
                              (dx, met, rec))
     return PathwayStatus(True, True, "HR-positive, HER2-negative metastatic breast cancer.", (dx, met, rec))
+
+
+def _metastatic_status_unclear(state: PatientState) -> str | None:
+    """Why the metastatic status is unclear when the record writes a metastasis the service asks
+    about (gap metastasis-unconfirmed: nodes that may be regional, a drug given for metastatic
+    breast cancer, a suspicion): "not documented" would read as nothing written (CR A.4 counts
+    M1 / stage IV / secondary sites; AJCC 8th edition: ipsilateral axillary nodes are N, not M1).
+    None when nothing is asked."""
+    asked = next((g.message for g in state.gaps if g.code == "metastasis-unconfirmed"), None)
+    if asked is None:
+        return None
+    whys = ["nodes, regional or distant not stated"] if NODES_ONLY_WORDS in asked else []
+    if TREATED_FOR_MBC_WORDS in asked:
+        whys.append("treated for MBC")
+    return f"Metastatic status unclear ({'; '.join(whys) or 'metastasis not confirmed'})"
 
 
 # --- evaluation ------------------------------------------------------------

@@ -95,7 +95,10 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   a suspicion ("Stage IV?", "possible stage IV") or on a
                                   staging Observation not final (preliminary, registered,
                                   unknown), and no confirmed evidence makes the disease
-                                  metastatic: not counted, named here
+                                  metastatic: not counted, named here; so is a drug record
+                                  whose reasonCode / reasonReference names metastatic breast
+                                  cancer (a drug's reason is no diagnosis, CR A.4; the
+                                  labels read "advanced or metastatic", CR B)
     metastatic-site-unconfirmed   beside metastases asserted, a site written with a doubt
                                   ("Bone metastases, ?liver", "possible liver", "liver?"):
                                   that site not counted, named here with its words

@@ -250,11 +250,11 @@ def _listed_doubts(clause: str, mention_at: int) -> tuple[tuple[int, int, str], 
 
 
 # a site named as a finding of its own: "liver lesions", "indeterminate lung nodules", "liver
-# cysts", "liver lesion (indeterminate)"; benign when a cyst / haemangioma or written benign
+# cysts", "liver lesion (indeterminate)", "lung: nodule 4 mm, indeterminate" (ds2); benign when a cyst / haemangioma or written benign
 _SITE_FINDING = re.compile(
     r"(?P<pre>(?:\b(?:benign|indeterminate|equivocal|non-?specific|possible|small|tiny|subcentimet(?:re|er)|calcified)\s+)*)"
-    r"\b(?P<site>[a-z-]+)\s+(?P<finding>lesions?|nodules?|cysts?|ha?emangiomas?|granulomas?|foc(?:us|i)|opacit(?:y|ies))\b"
-    r"(?P<post>\s*[,(:-]?\s*(?:indeterminate|equivocal|benign|non-?specific)\b\)?)?", re.I)
+    r"\b(?P<site>[a-z-]+)(?:\s*:\s*|\s+)(?P<finding>lesions?|nodules?|cysts?|ha?emangiomas?|granulomas?|foc(?:us|i)|opacit(?:y|ies))\b"
+    r"(?P<post>(?:\s+\d+(?:\.\d+)?\s*(?:mm|cm)\b)?\s*[,(:-]?\s*(?:indeterminate|equivocal|benign|non-?specific)\b\)?)?", re.I)
 # (rt44) a granuloma too ("calcified lung granulomas"), as coded_text_against reads it
 _BENIGN_FINDING = re.compile(r"\b(?:benign|cysts?|ha?emangiomas?|granulomas?)\b", re.I)
 
@@ -310,10 +310,17 @@ _CLAUSE_END = re.compile(r"[.;|]")
 
 
 def _clause(part: str, start: int, end: int) -> str:
-    """The clause of part[start:end]: between the nearest ".", ";" or "|" on either side."""
+    """The clause of part[start:end]: between the nearest ".", ";" or "|" on either side; after
+    it, a "." or ";" inside a bracket opened after the mention does not end it ("Bone metastases
+    (liver: cyst; lung: nodule 4 mm, indeterminate)": the bracket is the mention's, ds2)."""
     before = [m.end() for m in _CLAUSE_END.finditer(part, 0, start)]
-    after = _CLAUSE_END.search(part, end)
-    return part[before[-1] if before else 0:after.start() if after else len(part)]
+    stop = len(part)
+    for m in _CLAUSE_END.finditer(part, end):
+        between = part[end:m.start()]
+        if m.group(0) == "|" or between.count("(") <= between.count(")"):
+            stop = m.start()
+            break
+    return part[before[-1] if before else 0:stop]
 
 
 def _imaging_only(clause: str) -> bool:
@@ -1256,6 +1263,36 @@ def _asserted_mention_pieces(text: str, confirmed: bool = False):
                 pos += len(piece) + 1
 
 
+# a list closing ("lung and brain", "lung or brain", "lung & brain")
+_LIST_CLOSE = re.compile(r"\b(?:and|or)\b|&")
+
+
+def _doubt_spread(pieces: list[tuple]) -> dict[int, str]:
+    """index -> the list as written, for each comma piece a doubt before the first site of a list
+    spreads to: the pieces after a doubted one ("possible liver", "?liver") that name only sites,
+    up to the one closing the list with "and" / "or" ("Bone metastases, possible liver, lung and
+    brain": the lung and the brain are as doubted as the liver; were counted, ds2). Not counted,
+    asked (FHIR R4 condition-ver-status unconfirmed; CR A.4 counts a diagnosis made). A list that
+    does not close (", ?liver, lung") is read as before: the lung asserted."""
+    spread: dict[int, str] = {}
+    i = 0
+    while i < len(pieces):
+        piece, holds = pieces[i][0].lower(), pieces[i][2]
+        doubt = _DOUBT_BEFORE.match(piece)
+        if not holds and doubt and _only_sites(piece[doubt.end():]) and not _LIST_CLOSE.search(piece):
+            j = i + 1
+            while (j < len(pieces) and not pieces[j][2] and _only_sites(pieces[j][0].lower())
+                   and not _LIST_CLOSE.search(pieces[j][0].lower())):
+                j += 1
+            if (j < len(pieces) and not pieces[j][2] and _only_sites(pieces[j][0].lower())
+                    and _LIST_CLOSE.search(pieces[j][0].lower())):
+                words = ",".join(p[0] for p in pieces[i:j + 1]).strip()
+                spread.update((k, words) for k in range(i + 1, j + 1))
+                i = j
+        i += 1
+    return spread
+
+
 @lru_cache(maxsize=4096)
 def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
     """Every metastatic site the text asserts, in the order written: the sites of each comma
@@ -1265,7 +1302,11 @@ def _text_site_list(text: str, confirmed: bool = False) -> tuple[str, ...]:
     else ("liver lesion indeterminate") gives none."""
     refuted = _text_sites(text)[1]
     found: list[tuple[int, str]] = []
-    for piece, pos, holds, at, clear, listed in _asserted_mention_pieces(text, confirmed):
+    pieces = list(_asserted_mention_pieces(text, confirmed))
+    spread = _doubt_spread(pieces)
+    for index, (piece, pos, holds, at, clear, listed) in enumerate(pieces):
+        if index in spread:
+            continue  # as doubted as the site before it (_doubt_spread): asked, not counted
         # a piece naming sites and a bracket of sites written clear names sites only
         # ("Metastases to bone, liver (lungs clear)": the liver)
         bare = "".join(" " if any(a <= i < b for a, b in clear) else ch for i, ch in enumerate(piece))
@@ -1382,7 +1423,12 @@ def _doubted_sites(text: str, confirmed: bool = False) -> tuple[tuple[str, str],
     liver"): _text_site_list does not count them (_only_sites); they are asked, not dropped in
     silence (FHIR R4 condition-ver-status unconfirmed; CR A.4 counts a diagnosis made)."""
     found: list[tuple[str, str]] = []
-    for piece, _, holds, at, _, listed in _asserted_mention_pieces(text, confirmed):
+    pieces = list(_asserted_mention_pieces(text, confirmed))
+    spread = _doubt_spread(pieces)
+    for index, (piece, _, holds, at, _, listed) in enumerate(pieces):
+        if index in spread:
+            found += [(site, spread[index]) for rx, site in T.SITE_TEXT if rx.search(piece.lower())]
+            continue
         if holds:
             # a site doubted in a bracket of the mention's own piece ("Bone metastases (?liver)")
             found += [(site, _balanced(words)) for _, _, words in _bracket_doubts(piece, at) + listed
@@ -1568,6 +1614,9 @@ def build_disease(ctx: Ctx) -> Disease:
     # a metastasis coded at one site whose text asserts another (_text_named_other_sites)
     # (coded site, code, text site, the words when the text writes that site in the past, source)
     site_conflicts: list[tuple[str, str, str, str | None, Source]] = []
+    # (ds2) a metastasis coded at one site whose bodySites name others only: (coded site, code,
+    # the bodySites' sites, source); every site counted, the disagreement named
+    body_conflicts: list[tuple[str, str, list[str], Source]] = []
     # a staging value coded stage IV / M1 whose text writes otherwise: (why, source)
     staging_conflicts: list[tuple[str, Source]] = []
     # clinical stage IV evidence: (its date, None: undated; the last day a date without a day can mean)
@@ -1579,6 +1628,7 @@ def build_disease(ctx: Ctx) -> Disease:
     # a metastatic evidence dated without a day: id(its Source) -> the last day the date can mean
     evidence_last: dict[int, dt.date] = {}
     primary_lasts: list[dt.date] = []  # the last day each primary onset can mean
+    doubted_sites: list[tuple[str, str, Source]] = []  # sites written with a doubt beside asserted metastases
 
     def add_evidence(date: dt.date | None, src: Source, last: dt.date | None = None) -> None:
         met_evidence.append((date, src))
@@ -1657,8 +1707,8 @@ def build_disease(ctx: Ctx) -> Disease:
                 # metastases") or writes an M0 or an early stage ("T2N1M0", "stage IIB"):
                 # regional nodes (AJCC 8th edition stage 0-III is M0), nothing to ask
                 if not (_distant_refuted(text) or _M0_WORDS.search(text) or _stage_from_text(text) is False):
-                    unconfirmed.append(("lymph-node", f'"{nodal}" in the text: lymph-node metastases only, regional '
-                                        "(N, early breast cancer) or distant (M1) not stated", src))
+                    unconfirmed.append(("lymph-node", f'"{nodal}" in the text: {NODES_ONLY_WORDS}, early breast '
+                                        "cancer) or distant (M1) not stated", src))
                 elif (distant := _distant_nodes(text)) is not None:
                     # "mediastinal lymph node metastases, no distant metastases" / "... T2N1M0":
                     # nodes AJCC 8th edition codes M1 beside words that say there is no M1; which
@@ -1682,8 +1732,25 @@ def build_disease(ctx: Ctx) -> Disease:
             elif text and (stage4_words or _metastatic_text(text)):
                 # "Metastatic breast cancer" / "breast cancer, stage IV" as one concept:
                 # metastatic, site unknown
-                met_evidence.append((None, ctx.source(res, onset, _display(res, "Metastatic breast cancer"),
-                                                             date_last=onset_last)))
+                msrc = ctx.source(res, onset, _display(res, "Metastatic breast cancer"), date_last=onset_last)
+                met_evidence.append((None, msrc))
+                # (ds2) unless the text names it ("Metastatic breast cancer to bone", "... metastatic
+                # to liver and lungs": bone-only or visceral changes the guidance, CR A.4 visceral
+                # sites, C.2 step 2), read as a metastasis Condition's text is: the sites it asserts
+                # (not those it refutes), a doubted one asked; a site written in the past only
+                # ("...; history of liver metastasis") is not counted, asked (whether it still
+                # counts no source settles). Undated, as the evidence: the onset dates the breast
+                # cancer, not the spread
+                own = _without_past_cancer(text)
+                past = _past_sites(own)
+                # a site after a "?" ("Metastatic breast cancer? bone", rt28) is a question
+                # where, not a site written
+                before_question = set(_text_site_list(own.split("?")[0], _confirmed(res)))
+                for site in _text_site_list(own, _confirmed(res)):
+                    if site not in past and site in before_question:
+                        add_site(site, None, None, msrc)
+                doubted_sites += [(site, piece, msrc) for site, piece in _doubted_sites(own, _confirmed(res))]
+                doubted_sites += [(site, words, msrc) for site, words in past.items()]
             for st in as_list(res.get("stage")):
                 if not isinstance(st, dict):
                     continue
@@ -1717,7 +1784,6 @@ def build_disease(ctx: Ctx) -> Disease:
     # the earliest breast-cancer diagnosis: a stage IV / M1 or a metastasis dated well before it
     # is not its stage or its spread (_dated_before)
     diagnosed_first = min(diagnosis_dates, default=None)
-    doubted_sites: list[tuple[str, str, Source]] = []  # sites written with a doubt beside asserted metastases
     # (ds) node metastasis Conditions naming only nodes that may be regional (_nodes_maybe_regional)
     maybe_regional_nodes: list[Source] = []
     for res, onset, onset_last in others:
@@ -1793,17 +1859,32 @@ def build_disease(ctx: Ctx) -> Disease:
                     metastases_before.append(src)
                     continue
                 add_evidence(onset, src, onset_last)
+                body = _body_sites(res) if res.get("bodySite") else []
+                if site == "other" and body:
+                    # (ds2) a code of an unspecified / other site (C79.9, C79.89) with a bodySite:
+                    # the bodySite names it (FHIR R4 Condition.bodySite; "other" dropped the liver)
+                    site, visceral = body[0], None
                 add_site(site or "other", visceral, onset, src)
                 if coded_site is not None and site == coded_site:
                     site_conflicts += [(coded_site, code, other_site, past, src)
                                        for code, other_site, past in _text_named_other_sites(ctx.concept_of(res), coded_site)]
                 if coded_secondary and _breast_primary_named(ctx.code_text(res)):
                     named_by_metastasis.append(src)
-                body = _body_sites(res) if res.get("bodySite") else []
                 if body and body[0] == site:
                     # the site was read from bodySite: every other bodySite is a site too
                     for other in body[1:]:
                         add_site(other, None, onset, src)
+                elif body and coded_site is not None and site == coded_site:
+                    # (ds2) a bodySite naming a site the code does not ("C77.3" axillary nodes with
+                    # a liver bodySite: only the nodes were counted, the liver dropped): FHIR R4
+                    # Condition.bodySite (0..*) is where the condition manifests, each a site;
+                    # when none is the coded one, code and bodySite disagree: named, checked
+                    for other in body:
+                        if other != site:
+                            add_site(other, None, onset, src)
+                    if site not in body:
+                        code = next((c for sy, c, _ in ctx.code_of(res) if c and (is_icd10(sy) or is_snomed(sy))), "")
+                        body_conflicts.append((coded_site, code, [b for b in body if b != site], src))
                 elif site is not None and not body and coded_site is None:
                     # the site was read from the text: every other site it asserts is one too
                     # ("Liver and bone metastases": liver and bone, not liver alone)
@@ -1910,7 +1991,7 @@ def build_disease(ctx: Ctx) -> Disease:
         # a distant word hold both (CR A.4's "C77-C79" rule meets node-positive early breast
         # cancer coded the same way): not counted, asked (metastasis-unconfirmed), as nodes written
         # only on the primary are
-        unconfirmed += [("lymph-node", "lymph-node metastases only, regional (N, ipsilateral axillary, "
+        unconfirmed += [("lymph-node", NODES_ONLY_WORDS + ", ipsilateral axillary, "
                          "internal mammary or supraclavicular) or distant (M1) not stated", src)
                         for src in maybe_regional_nodes]
         met_evidence.clear()
@@ -1936,6 +2017,8 @@ def build_disease(ctx: Ctx) -> Disease:
     elif early_sources:
         d.metastatic = "no"
         d.non_metastatic_sources = early_sources
+    if d.metastatic != "yes":
+        unconfirmed += _treated_for_metastatic_breast_cancer(ctx)
     if unconfirmed and d.metastatic != "yes":
         ctx.gap(
             "metastasis-unconfirmed",
@@ -1969,7 +2052,18 @@ def build_disease(ctx: Ctx) -> Disease:
                             for c, code, t, past, _ in untold_past)
                 + f". Only the coded site is counted ({', '.join(dict.fromkeys(_site_words(t) for _, _, t, _, _ in untold_past))} "
                 "not counted as a current site): confirm whether it is still present.")
-        ctx.gap("metastatic-site-conflict", " ".join(said), [src for *_, src in untold] + [src for *_, src in untold_past])
+    else:
+        said = []
+    if body_conflicts:
+        said.append(
+            "Metastatic site coded and given as bodySite differently: "
+            + "; ".join(f"coded {code} ({_site_words(c)}) with bodySite the {', the '.join(_site_words(b) for b in given)}"
+                        for c, code, given, _ in body_conflicts)
+            + ". Each is counted (FHIR R4 Condition.bodySite: where the condition manifests; visceral or not "
+            "changes the treatment guidance): check the code or the bodySite.")
+    if said:
+        ctx.gap("metastatic-site-conflict", " ".join(said), [src for *_, src in untold] + [src for *_, src in untold_past]
+                + [src for *_, src in body_conflicts])
     # (rd2) a site written with a doubt beside asserted metastases ("Bone metastases, ?liver"): not
     # counted (_text_site_list), asked: visceral or not changes the guidance (CR A.4, C.2 step 2)
     doubted = [(site, piece, src) for site, piece, src in doubted_sites if site not in sites]
@@ -2185,6 +2279,54 @@ def _stage_is_clinical(stage: dict[str, Any]) -> bool:
         return False
     # mCODE: summary codes from clinical staging unless typed otherwise
     return True
+
+
+# the words of the gap metastasis-unconfirmed that say why (cards.pathway names them in the
+# pathway reason: "Metastatic status unclear (nodes, regional or distant not stated)")
+NODES_ONLY_WORDS = "lymph-node metastases only, regional (N"
+TREATED_FOR_MBC_WORDS = "treated for metastatic breast cancer per "
+# the drug records whose reason may name the disease treated (FHIR R4 reasonCode / reasonReference)
+_DRUG_RECORDS = ("MedicationStatement", "MedicationRequest", "MedicationAdministration")
+_MBC_ABBREVIATION = re.compile(r"\bmbc\b")
+# a reason naming the metastatic disease a drug is to prevent ("Prevention of metastatic breast
+# cancer", "to prevent metastatic recurrence": adjuvant therapy), not one it treats
+_PREVENTED = re.compile(r"\b(?:prevent\w*|prophyla\w*|reduc\w* (?:the )?risk)\s+(?:\w+\s+){0,2}?(?:metasta|mbc\b)")
+
+
+@lru_cache(maxsize=1024)
+def _metastatic_breast_reason(words: str, breast_coded: bool) -> bool:
+    """A drug's reason written as metastatic breast cancer ("Metastatic breast cancer", "MBC", a
+    C50 code with "metastatic" in its text), asserted, not doubted nor negated (_metastatic_text)."""
+    low = words.lower()
+    return ((breast_coded or bool(_BREAST_TEXT.search(low)) or bool(_MBC_ABBREVIATION.search(low)))
+            and not _PREVENTED.search(low) and _metastatic_text(low))
+
+
+def _treated_for_metastatic_breast_cancer(ctx: Ctx) -> list[tuple[str, str, Source]]:
+    """A drug recorded as given for metastatic breast cancer (FHIR R4 Medication{Statement,
+    Request,Administration}.reasonCode, or a reasonReference's display), on a record without
+    metastatic evidence: named in the gap metastasis-unconfirmed, not counted. CR A.4 defines
+    metastatic disease by a secondary-site Condition, M1, stage IV or C77-C79 ("documented as a
+    rule, not a code"; no precoordinated "metastatic breast cancer" concept found), and the
+    labels of these drugs read "advanced or metastatic" (CR B.1-B.13): a reason written on an
+    order or statement is no diagnosis made, and may stand for locally advanced disease. One
+    item per reason as written, naming its records."""
+    refs: dict[str, list[Source]] = {}
+    for rtype in _DRUG_RECORDS:
+        for res in ctx.of(rtype):
+            reasons = [(_own_text({"code": cc}) or cc_text(cc), any(is_icd10(sys) and T.norm_icd(code).startswith(T.BREAST_ICD_PREFIXES)
+                                         for sys, code, _ in codings(cc)))
+                       for cc in as_list(res.get("reasonCode")) if isinstance(cc, dict)]
+            reasons += [(text_of(ref.get("display")), False) for ref in as_list(res.get("reasonReference"))
+                        if isinstance(ref, dict)]
+            for words, breast_coded in reasons:
+                if words and _metastatic_breast_reason(words, breast_coded):
+                    refs.setdefault(words.strip()[:80], []).append(ctx.source(res, None, words.strip()[:80]))
+    return [("site not stated",
+             f"{TREATED_FOR_MBC_WORDS}{', '.join(s.reference for s in srcs[:3])}"
+             + (f" and {len(srcs) - 3} more" if len(srcs) > 3 else "")
+             + f' (reason "{words}"): a drug\'s reason is no metastasis documented (CR A.4)', src)
+            for words, srcs in refs.items() for src in srcs[:1]]
 
 
 def _display(res: dict[str, Any], default: str) -> str:

@@ -47,7 +47,9 @@ def test_fhir_a_metastasis_the_text_doubts_keeps_an_early_patient_out_of_the_pat
     assert state.disease.metastatic != "yes"
     assert topics(cards) == ["patient-summary"]
     summary = card(cards, "patient-summary")
-    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic disease not documented")
+    # (ds2) was "Metastatic disease not documented": the record writes a metastasis, asked
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic status unclear "
+                                         "(metastasis not confirmed)")
     assert f"Unconfirmed metastasis, not counted as metastatic disease: {quoted}" in summary["detail"]
 
 
@@ -74,3 +76,173 @@ def test_fhir_a_known_metastasis_queried_for_progression_keeps_the_first_line_ca
     state, cards = _cards(_early_patient_with("Liver metastases? progression"))
     assert regimen_topics(cards) == ["ai-cdk46i", "fulvestrant-cdk46i"]
     assert "Unconfirmed metastasis" not in card(cards, "patient-summary")["detail"]
+
+
+# --- (ds2) what the pathway reason says when a metastasis is asked --------------------------
+
+def _early_patient_with_axillary_nodes() -> FhirPatient:
+    """Nodes coded C77.3 (axillary and upper limb) the only metastatic evidence: regional (N) or
+    distant (M1) the code does not say (AJCC 8th edition), asked."""
+    p = FhirPatient("nodes").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    return p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C77.3"}]},
+                        "2024-01-15", "node")
+
+
+def _given_for(p: FhirPatient, reason: dict, key: str = "reasonCode") -> FhirPatient:
+    p.resources[-1][key] = [reason]
+    return p
+
+
+MBC_REASON = {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C50.911"}],
+              "text": "Metastatic breast cancer"}
+
+
+def test_fhir_nodes_that_may_be_regional_say_the_metastatic_status_is_unclear_and_why_not_that_none_is_documented():
+    state, cards = _cards(_early_patient_with_axillary_nodes())
+    assert state.disease.metastatic == "unknown" and topics(cards) == ["patient-summary"]
+    # was: "Outside the HR+/HER2- MBC pathway: Metastatic disease not documented"
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (nodes, regional or distant not stated);")
+
+
+def test_fhir_a_metastatic_line_given_for_metastatic_breast_cancer_is_named_in_the_gap_and_not_counted():
+    p = _early_patient_with_axillary_nodes()
+    _given_for(p.med("letrozole", "2024-02-01"), MBC_REASON)
+    _given_for(p.med("palbociclib", "2024-02-01"), MBC_REASON)
+    state, cards = _cards(p)
+    # a drug's reason is no diagnosis (CR A.4), and the labels read "advanced or metastatic" (CR B)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic status unclear "
+                                         "(nodes, regional or distant not stated; treated for MBC);")
+    assert ("treated for metastatic breast cancer per MedicationStatement/med-letrozole-6, "
+            'MedicationStatement/med-palbociclib-7 (reason "Metastatic breast cancer")') in summary["detail"]
+
+
+def test_fhir_an_order_given_for_mbc_by_reason_reference_alone_is_asked_as_metastatic_status_unclear():
+    p = FhirPatient("mbc-order").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    _given_for(p.med("fulvestrant", "2024-02-01"), {"display": "MBC"}, "reasonReference")
+    state, cards = _cards(p)
+    assert regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (treated for MBC);")
+
+
+@pytest.mark.parametrize("reason", ["Breast cancer", "Suspected metastatic breast cancer",
+                                    "Metastatic breast cancer ruled out", "Bone metastases prophylaxis",
+                                    "Prevention of metastatic breast cancer",
+                                    "Breast cancer, to prevent metastatic recurrence"])
+def test_fhir_a_drug_given_for_early_suspected_or_no_metastatic_breast_cancer_asks_nothing(reason):
+    p = FhirPatient("early-reason").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    _given_for(p.med("letrozole", "2024-02-01"), {"text": reason})
+    state, cards = _cards(p)
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
+    assert "treated for metastatic breast cancer" not in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_metastatic_patient_given_a_drug_for_mbc_gets_no_question_about_it():
+    p = FhirPatient("mbc-known").primary("2024-01-10").metastasis("liver", "2024-01-15")
+    p.er("positive").pr("positive").her2("1+")
+    _given_for(p.med("letrozole", "2024-02-01"), MBC_REASON)
+    state, cards = _cards(p)
+    assert state.disease.metastatic == "yes"
+    assert "treated for metastatic breast cancer" not in card(cards, "patient-summary")["detail"]
+
+
+# --- (ds2) sites written on a metastatic breast cancer Condition -----------------------------
+
+def _metastatic_breast_cancer_written(text: str) -> tuple:
+    p = FhirPatient("mbc-text").er("positive").pr("positive").her2("1+")
+    p._condition({"text": text}, "2024-01-15", "mbc")
+    return _cards(p)
+
+
+@pytest.mark.parametrize("text,sites", [
+    ("Metastatic breast cancer to bone", ["- Site: bone, date unknown"]),
+    ("Left breast cancer metastatic to liver and lungs", ["- Site: liver (visceral)", "- Site: lung (visceral)"]),
+    ("Breast cancer with bone metastases", ["- Site: bone"]),
+])
+def test_fhir_a_metastatic_breast_cancer_condition_naming_its_sites_in_text_lists_them(text, sites):
+    # were: "Metastatic: yes" and no site at all (bone-only or visceral unknown; CR A.4, C.2 step 2)
+    state, cards = _metastatic_breast_cancer_written(text)
+    assert state.disease.metastatic == "yes"
+    detail = card(cards, "patient-summary")["detail"]
+    for site in sites:
+        assert site in detail
+
+
+def test_fhir_a_metastatic_breast_cancer_condition_asks_a_site_it_writes_in_the_past_or_with_a_doubt():
+    state, cards = _metastatic_breast_cancer_written(
+        "Metastatic breast cancer to bone, ?lung, previous liver metastasis")
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    detail = card(cards, "patient-summary")["detail"]
+    assert ('Metastatic site written with a doubt, not counted: the lung ("?lung"); '
+            'the liver ("previous liver metastasis")') in detail
+
+
+@pytest.mark.parametrize("text,quoted", [
+    # the ";" inside the bracket ended the clause: the lung nodule was dropped without a word
+    ("Bone metastases (liver: cyst; lung: nodule 4 mm, indeterminate)", "lung: nodule 4 mm, indeterminate"),
+    ("Bone metastases (liver: cyst; lung: nodule)", "lung: nodule"),
+    # was counted as a lung (visceral) site
+    ("Bone metastases (lung: nodule 4.5 mm, indeterminate)", "lung: nodule 4.5 mm, indeterminate"),
+])
+def test_fhir_a_lung_nodule_written_site_colon_finding_in_the_bracket_of_bone_metastases_is_asked_not_counted(text, quoted):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    assert (f'Metastatic site written with a doubt, not counted: the lung ("{quoted}")'
+            in card(cards, "patient-summary")["detail"])
+
+
+@pytest.mark.parametrize("text,doubted", [
+    # lung and brain were counted (visceral, brain), only the liver asked
+    ("Bone metastases, possible liver, lung and brain", ["liver", "lung", "brain"]),
+    ("Bone metastases, ?liver, lung or brain", ["liver", "lung", "brain"]),
+    # already asked each (since rd2 / rt44)
+    ("Bone metastases, ?liver and lung", ["liver", "lung"]),
+])
+def test_fhir_a_doubt_before_a_list_of_sites_beside_bone_metastases_asks_each_site_and_counts_none(text, doubted):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    detail = card(cards, "patient-summary")["detail"]
+    asked = detail[detail.index("Metastatic site written with a doubt"):].split(". Confirm")[0]
+    assert all(f"the {site} (" in asked for site in doubted)
+
+
+def test_fhir_a_doubted_site_before_an_unclosed_list_leaves_the_next_site_counted():
+    state, _ = _cards(_early_patient_with("Bone metastases, ?liver, lung"))
+    assert sorted(s.site for s in state.disease.sites) == ["bone", "lung"]
+
+
+# --- (ds2) Condition.bodySite beside a site-specific code ------------------------------------
+
+def _coded_metastasis_with_body_site(code: str, *body_sites: str) -> tuple:
+    p = FhirPatient("body-site").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code}]}, "2024-01-15", "met",
+                 bodySite=[{"text": b} for b in body_sites])
+    return _cards(p)
+
+
+def test_fhir_axillary_nodes_coded_c77_3_with_a_liver_body_site_count_the_liver_and_name_the_disagreement():
+    # was: the lymph nodes only, the liver (visceral) dropped without a word
+    state, cards = _coded_metastasis_with_body_site("C77.3", "Liver")
+    assert sorted(s.site for s in state.disease.sites) == ["liver", "lymph-node"]
+    assert state.disease.visceral_involvement
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Site: liver (visceral)" in detail
+    assert ("Metastatic site coded and given as bodySite differently: coded C77.3 (lymph nodes) with bodySite "
+            "the liver. Each is counted") in detail
+
+
+def test_fhir_a_metastasis_of_an_unspecified_site_takes_its_site_from_the_body_site():
+    # C79.9 "secondary malignant neoplasm of unspecified site": was the site "other", the liver dropped
+    state, cards = _coded_metastasis_with_body_site("C79.9", "Liver")
+    assert [s.site for s in state.disease.sites] == ["liver"]
+    assert "bodySite differently" not in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_body_site_naming_the_coded_site_and_another_counts_both_without_a_question():
+    state, cards = _coded_metastasis_with_body_site("C78.7", "Liver", "Bone")
+    assert sorted(s.site for s in state.disease.sites) == ["bone", "liver"]
+    assert "bodySite differently" not in card(cards, "patient-summary")["detail"]
