@@ -1128,6 +1128,14 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.ish_equivocal = True
         else:
             rec.ish = _ish_in_words(vtext, extra_text)
+            two = _ish_current_of_two(vtext) if rec.ish is None and vtext else None
+            if two:
+                # "Not amplified (previously amplified)", "Amplified on primary; not amplified on
+                # metastasis": the current ISH decides, the other is named (CR C.2 step 0: the most
+                # recent / the metastatic biopsy decides, keep history); before, neither was read
+                # and the gap said "IHC 2+ without ISH result"
+                rec.ish, other = two
+                rec.history = _as_written(obs, other)
             rec.ish_equivocal = rec.ish is None and _ish_equivocal_words(vtext or extra_text)
         return rec if rec.ish or rec.ish_equivocal else None
     return None
@@ -1149,6 +1157,33 @@ def _ish_in_words(vtext: str, notes: str) -> str | None:
     if not found and notes:
         found = _ish_readings(notes)
     return _one_reading(found)
+
+
+@lru_cache(maxsize=4096)
+def _ish_current_of_two(text: str) -> tuple[str, str] | None:
+    """(the current ISH reading, the other result's words) of an ISH text naming two results, the
+    current one marked as in IHC text (_her2_history, _her2_current_of_two; local_codes.yaml
+    her2.history): the other after a history word ("not amplified (previously amplified)",
+    "previously amplified, now not amplified"), or two clauses of which a later year, a current
+    word or the metastatic specimen beside the primary marks one ("amplified on primary; not
+    amplified on metastasis"). None when no mark, marks that disagree, or not two readings."""
+    m = next(_history_words(text), None)
+    if m is not None:
+        c = T.HER2_HISTORY_CURRENT.search(text, m.end())
+        end = c.start() if c else (e.end() if (e := T.HER2_HISTORY_CLAUSE_END.search(text, m.end())) else len(text))
+        other, now = text[m.start():end], text[:m.start()] + text[end:]
+    else:
+        cuts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
+        stops = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
+        clauses = [text[a:b] for a, b in zip(cuts, stops) if _ish_readings(text[a:b])]
+        votes = _marked_current(*clauses) if len(clauses) == 2 else frozenset()
+        if len(votes) != 1:
+            return None
+        now, other = clauses[next(iter(votes))], clauses[1 - next(iter(votes))]
+    now_reading, other_reading = _one_reading(_ish_readings(now)), _one_reading(_ish_readings(other))
+    if now_reading is None or other_reading is None or now_reading == other_reading:
+        return None
+    return now_reading, other.strip(" ,;|()")
 
 
 def _one_reading(found: frozenset[str] | set[str]) -> str | None:
@@ -1474,6 +1509,13 @@ def _text_history_conflict(rec: _Her2, cat: str) -> str | None:
     the history is kept (HER2 can change). None otherwise (the history gap names it)."""
     if not rec.history or rec.date is None:
         return None
+    if rec.kind == "ish":
+        # an ISH Observation naming another ISH result (_ish_current_of_two): a conflict when one
+        # of the two is amplified (HER2-positive) and the category read is on the other side
+        other = _one_reading(_ish_readings(rec.history.lower()))
+        if other is None or (other == "amplified") == (cat == "positive") or cat not in _COMPATIBLE_NEG | {"positive"}:
+            return None
+        return f"ISH {other.replace('-', ' ')} ('{rec.history}', named in the {rec.date.isoformat()} result)"
     hist = _history_assessment(rec.history.lower())
     if (hist is None or (hist[0] == "positive") == (cat == "positive")
             or not {hist[0], cat} - {"positive"} <= _COMPATIBLE_NEG):

@@ -1102,3 +1102,22 @@ def test_an_ish_in_the_note_on_the_breast_core_of_this_result_is_still_its_ish()
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="2+",
                                                   note=[{"text": "Reflex FISH on breast core biopsy: amplified"}])], PID)
     assert (s.her2.category, s.her2.ish) == ("positive", "amplified")
+
+
+# --- rc2: an ISH Observation naming two results; three results in one text ---------------------
+
+@pytest.mark.parametrize("value,ish,category,other", [
+    ("Not amplified (previously amplified)", "not-amplified", "low", "ISH amplified ('previously amplified'"),
+    ("Amplified on primary; not amplified on metastasis", "not-amplified", "low", "ISH amplified ('Amplified on primary'"),
+    ("Amplified (previously not amplified)", "amplified", "positive", "ISH not amplified ('previously not amplified'"),
+])
+def test_an_ish_observation_naming_an_earlier_or_primary_result_reads_the_current_one_and_names_the_other(
+        value, ish, category, other):
+    # CR C.2 step 0: the most recent / metastatic biopsy decides, the history is kept. Before: no
+    # ISH read, the gap said "HER2 IHC 2+ without ISH result" (testing card only)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="2+"),
+                             loinc_obs("85318-4", "2024-01-20", valueString=value)], PID)
+    assert (s.her2.category, s.her2.ish) == (category, ish)
+    gaps = {g.code: g.message for g in s.gaps}
+    assert "her2-equivocal-pending" not in gaps
+    assert f"{other}, named in the 2024-01-20 result)" in gaps["her2-conflict"]
