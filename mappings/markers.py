@@ -804,6 +804,8 @@ def _her2_current_of_two(text: str) -> tuple[str, str | None]:
     site, and keeps history). (text, None) when no mark or marks that disagree (local_codes.yaml
     her2.history two_results)."""
     scored, votes = _two_results(text)
+    if not scored:
+        return _latest_of_dated(text)
     if len(votes) != 1:
         return text, None
     a, b = scored[1 - next(iter(votes))]
@@ -812,7 +814,43 @@ def _her2_current_of_two(text: str) -> tuple[str, str | None]:
         history = history[:-1].rstrip()  # the bracket the clause closes is not its own
     # the current clause read without the review word opening it ("on review, 0": a 0 the score
     # patterns read only as a text's opening)
-    return _CURRENT_WORD_OPENING.sub("", (text[:a] + text[b:]).strip(" ,;|")), history
+    now = _ARROW_OPENING.sub("", (text[:a] + text[b:]).strip(" ,;|"))  # "1+ (2019) -> 0 (2024)"
+    return _CURRENT_WORD_OPENING.sub("", now), history
+
+
+# an arrow opening the current clause once the earlier one is cut off (local_codes.yaml her2.history
+# two_results clause_break)
+_ARROW_OPENING = re.compile(r"^\s*(?:-+>|=>|\u2192)\s*")
+
+
+@lru_cache(maxsize=4096)
+def _latest_of_dated(text: str) -> tuple[str, str | None]:
+    """Three or more results in one text, each clause naming one IHC score and one year, every
+    year different ("1+ (2019), 0 (2024), 1+ (2025)"): (the latest clause, the earlier clauses as
+    written), so every earlier result is named (CR C.2 step 0: the most recent decides, keep
+    history; before, the later 1+ was read and the 0 of 2024 never named). (text, None) otherwise,
+    as for two results (_two_results); an ISH clause of its own leaves the text as it is."""
+    starts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
+    ends = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
+    spans = _ish_with_its_2_plus(text, list(zip(starts, ends)))
+    scored = [(a, b) for a, b in spans if _clause_scores(text[a:b])]
+    if len(scored) < 3 or any(T.HER2_ISH_IN_TEXT_WORD.search(text[a:b]) for a, b in spans if (a, b) not in scored):
+        return text, None
+    years = [set(T.HER2_TWO_RESULTS_YEAR.findall(text[a:b])) for a, b in scored]
+    named = [_clause_scores(text[a:b]) for a, b in scored]
+    # a 3+ / HER2-positive among them: unread as before (testing only); the conflict one earlier
+    # result names (_text_history_conflict) is not told for several
+    if (any(len(sc) != 1 or sc & {"3+", "positive"} for sc in named) or any(len(y) != 1 for y in years)
+            or len(set().union(*years)) != len(scored)):
+        return text, None
+    latest = max(range(len(scored)), key=lambda i: int(next(iter(years[i]))))
+    a, b = scored[latest]
+    others = [(x, y) for i, (x, y) in enumerate(scored) if i != latest]
+    if latest in (0, len(scored) - 1):  # the earlier results in one piece, quoted as written
+        earlier = text[others[0][0]:others[-1][1]].strip(" ,;|")
+    else:
+        earlier = "; ".join(text[x:y].strip(" ,;|") for x, y in others)
+    return _ARROW_OPENING.sub("", text[a:b].strip(" ,;|")), earlier
 
 
 # a clause that is only a current or review word ("on review", "now") (local_codes.yaml her2.history current_words)
@@ -918,6 +956,8 @@ def _as_written(obs: dict[str, Any], words: str) -> str:
         at = raw.lower().find(words)
         if at >= 0:
             return raw[at:at + len(words)]
+        if "; " in words:  # earlier results joined from either side of the current one (_latest_of_dated)
+            return "; ".join(_as_written(obs, w) for w in words.split("; "))
     return words
 
 

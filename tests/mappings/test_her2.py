@@ -1121,3 +1121,29 @@ def test_an_ish_observation_naming_an_earlier_or_primary_result_reads_the_curren
     gaps = {g.code: g.message for g in s.gaps}
     assert "her2-equivocal-pending" not in gaps
     assert f"{other}, named in the 2024-01-20 result)" in gaps["her2-conflict"]
+
+
+@pytest.mark.parametrize("text,category,score,earlier", [
+    ("1+ (2019), 0 (2024), 1+ (2025)", "low", "1+", "1+ (2019), 0 (2024)"),
+    ("HER2 0 (2019), 1+ (2025), 0 (2022)", "low", "1+", "HER2 0 (2019); 0 (2022)"),
+])
+def test_three_dated_her2_results_in_one_text_read_the_latest_and_name_every_earlier_one(text, category, score, earlier):
+    # CR C.2 step 0 (the most recent decides, keep history). Before: '1+ (2019), 0 (2024), 1+ (2025)'
+    # read 1+ with the 0 of 2024 never named; the other, two scores unread (HER2-low question open)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == (category, score)
+    assert f"also names an earlier result ('{earlier}')" in {g.code: g.message for g in s.gaps}["her2-history-in-text"]
+
+
+def test_three_dated_her2_results_with_a_3_plus_among_them_stay_unread():
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
+                                                  valueString="HER2 1+ (2019), 0 (2024), 3+ (2025)")], PID)
+    assert s.her2.category == "unknown"
+
+
+def test_two_dated_her2_results_joined_by_an_arrow_read_the_later_one_and_name_the_earlier_her2_low():
+    # CR C.2 step 0. Before: 'HER2 1+ (2019) -> 0 (2024)' read HER2-low 1+ (T-DXd offered on a
+    # result the 2024 test replaced), the 0 never read
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="HER2 1+ (2019) -> 0 (2024)")], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("zero-unspecified", "0")
+    assert s.her2.earlier_low == "'HER2 1+ (2019)' (named in the 2024-01-15 result)"
