@@ -185,8 +185,11 @@ def _answer(cc: Any) -> str | None:
     if "answer" in memo:
         return memo["answer"]
     found = None
-    for _, code, _ in con.codings:
-        m = T.ANSWERS.get(code)
+    for system, code, _ in con.codings:
+        # LOINC codes, its answer ids (LA...) among them, are not case sensitive (FHIR R4 "Using
+        # LOINC with FHIR", Code row): "la6576-8" is LA6576-8 (before, an ER / HER2 answer so
+        # written was no result: ER unknown, testing card only)
+        m = T.ANSWERS.get(code) or (T.ANSWERS.get(code.upper()) if system == T.LOINC else None)
         if m:
             found = m
             break

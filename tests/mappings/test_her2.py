@@ -1147,3 +1147,14 @@ def test_two_dated_her2_results_joined_by_an_arrow_read_the_later_one_and_name_t
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="HER2 1+ (2019) -> 0 (2024)")], PID)
     assert (s.her2.category, s.her2.ihc_score) == ("zero-unspecified", "0")
     assert s.her2.earlier_low == "'HER2 1+ (2019)' (named in the 2024-01-15 result)"
+
+
+@pytest.mark.parametrize("obs_code,code,marker,reading", [
+    ("85337-4", "la6576-8", "er", "positive"), ("85337-4", "la6577-6", "er", "negative"),
+    ("48676-1", "la6576-8", "her2", "positive"), ("48676-1", "la6577-6", "her2", "negative-unspecified"),
+])
+def test_a_loinc_answer_code_written_in_lower_case_is_read_as_the_upper_case_code(obs_code, code, marker, reading):
+    # FHIR R4 "Using LOINC with FHIR" (Code row): LOINC codes are not case sensitive. Before: no
+    # result (ER unknown: testing card only; HER2 unknown)
+    s = build_patient_state([patient(), loinc_obs(obs_code, "2024-01-15", **answer(LOINC, code))], PID)
+    assert (s.er.status if marker == "er" else s.her2.category) == reading
