@@ -746,6 +746,15 @@ def _her2_history(text: str) -> tuple[str, str | None]:
         end = T.HER2_HISTORY_CLAUSE_END.search(text, m.end())
         stop = end.start() if end else len(text)
         history, now = text[m.start():stop], before + text[stop:]
+        c = T.HER2_HISTORY_CURRENT.search(history)
+        if c and not history[:c.start()].strip(" ,;:-").removeprefix(m.group()).strip(" ,;:-"):
+            # the history word after its result, a current word next ("HER2 1+ previously, now 2+
+            # ISH neg"): the result before it is the earlier one (before, the 1+ was read and
+            # "previously, now 2+ ISH neg" named as its history)
+            now = _CURRENT_WORD_OPENING.sub("", text[m.start() + c.start():])
+            if _names_current_result(now) and (_her2_text_scores(before) or _her2_low_named(before)):
+                return now, text[:m.end()].strip(" ,;")
+            continue
         named = _her2_text_scores(history)
         if not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)
                 or _her2_positive_history(history)  # "previously HER2-positive": named as history

@@ -1158,3 +1158,17 @@ def test_a_loinc_answer_code_written_in_lower_case_is_read_as_the_upper_case_cod
     # result (ER unknown: testing card only; HER2 unknown)
     s = build_patient_state([patient(), loinc_obs(obs_code, "2024-01-15", **answer(LOINC, code))], PID)
     assert (s.er.status if marker == "er" else s.her2.category) == reading
+
+
+@pytest.mark.parametrize("text,category,score,ish,earlier", [
+    ("HER2 1+ previously, now 2+ ISH neg", "low", "2+", "not-amplified", "HER2 1+ previously"),
+    ("HER2 0 previously, now 1+", "low", "1+", None, "HER2 0 previously"),
+])
+def test_a_history_word_after_its_result_with_a_current_word_next_reads_the_result_after_the_current_word(
+        text, category, score, ish, earlier):
+    # CR C.2 step 0 (the most recent decides, keep history). Before: the earlier score was read as
+    # current and "previously, now 2+ ISH neg" named as its history
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score, s.her2.ish) == (category, score, ish)
+    gaps = {g.code: g.message for g in s.gaps}
+    assert f"'{earlier}'" in (gaps.get("her2-history-in-text", "") + gaps.get("her2-low-earlier", ""))
