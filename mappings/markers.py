@@ -654,6 +654,17 @@ _SCORE_OF = {"ultralow": "0", "null": "0"}  # IHC 0 sub-classes are the score 0
 
 
 @lru_cache(maxsize=4096)
+def _three_plus_in_few_cells(text: str) -> bool:
+    """A 3+ whose clause gives it at most 10 % of the cells ("HER2 3+ (heterogeneous, 10% of
+    cells)"): 3+ is intense complete staining in > 10 %, in <= 10 % it is 2+ (CR A.1, ASCO/CAP;
+    local_codes.yaml her2.three_plus_few_cells). Before, read HER2-positive (out of the pathway)."""
+    for m in T.HER2_THREE_PLUS_PERCENT.finditer(text):
+        if not m.group(1) and float(m.group(2)) <= 10 and not T.HER2_THREE_PLUS_OTHER_MARKER.search(m.group()):
+            return True
+    return False
+
+
+@lru_cache(maxsize=4096)
 def _her2_text_scores(text: str) -> frozenset[str]:
     """Every IHC score the text names, each not under a negation (ultralow / null count as 0;
     the category words HER2-low are no score): "0-1+", "1+ to 2+", "3+ in 20%, 0 in 80%",
@@ -1118,6 +1129,8 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 # not read, quoted (CR A.1 never infer HER2-low; read as 1+ it offered T-DXd).
                 # "2+ (equivocal)" is the 2+ category's name (CR A.1), no hedge
                 several = "indeterminate"
+            elif t == "3+" and score is None and _three_plus_in_few_cells(read):
+                several = "indeterminate"  # "3+ (heterogeneous, 10% of cells)": 2+ by definition (CR A.1)
             elif t and score is None:
                 score = t
         if score is None and sub is None and several is None and text and _zero_text(text):

@@ -1172,3 +1172,17 @@ def test_a_history_word_after_its_result_with_a_current_word_next_reads_the_resu
     assert (s.her2.category, s.her2.ihc_score, s.her2.ish) == (category, score, ish)
     gaps = {g.code: g.message for g in s.gaps}
     assert f"'{earlier}'" in (gaps.get("her2-history-in-text", "") + gaps.get("her2-low-earlier", ""))
+
+
+@pytest.mark.parametrize("text", ["HER2 3+ (heterogeneous, 10% of cells)", "HER2 3+ in 5% of cells"])
+def test_an_ihc_3_plus_in_at_most_10_percent_of_cells_is_not_read_and_is_quoted(text):
+    # CR A.1 (ASCO/CAP): 3+ is intense complete staining in > 10 %; in <= 10 % it is 2+: the report
+    # contradicts itself. Before: HER2-positive (out of the HR+/HER2- pathway) on the word alone
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == "unknown"
+    assert f"HER2 result not read: '{text}'" in {g.code: g.message for g in s.gaps}["her2-text-unclear"]
+
+
+@pytest.mark.parametrize("text", ["HER2 3+ (>10% of cells)", "HER2 3+ in 90% of cells", "HER2 3+, Ki-67 5%"])
+def test_an_ihc_3_plus_in_more_than_10_percent_or_beside_another_markers_percent_is_positive(text):
+    assert her2(loinc_obs("85319-2", "2024-01-15", valueString=text)).category == "positive"
