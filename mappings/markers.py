@@ -1152,6 +1152,11 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.ish = ish
         elif text and _ish_clause_equivocal(text):
             rec.ish_equivocal = True  # "IHC 2+; FISH equivocal": an ISH that decides nothing
+        elif text and not note_ish_earlier:
+            # counts in the text that decide nothing ("ISH ratio 2.1, copy number 3.8", ASCO/CAP group
+            # 2): kept so the gap names them (_note_undecided_ish), as for the two Observations; never
+            # read into the category (_her2_category takes counts from ISH records only)
+            rec.ratio, rec.copies = _ish_counts_of_text(text)
         a = _answer(vcc)
         rec.qual = several or a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
         if low_text and score is None and (rec.qual in (None, "negative") or (
@@ -1312,14 +1317,22 @@ def _ish_counts_in_text(text: str) -> str | None:
     ratio 1.5, copy number 3.2)"): read as the ratio and copies Observations are (_ish_result,
     ASCO/CAP group 1 amplified, 5 not amplified); None when either is missing, given twice, or
     the counts fall in an undecided group (local_codes.yaml her2.in_text_counts)."""
-    if not T.HER2_ISH_IN_TEXT_WORD.search(text):
+    ratio, copies = _ish_counts_of_text(text)
+    if ratio is None or copies is None:
         return None
+    return _ish_result([_Her2(kind="ish", date=None, src=_NO_SOURCE, ratio=ratio, copies=copies)])
+
+
+@lru_cache(maxsize=4096)
+def _ish_counts_of_text(text: str) -> tuple[float | None, float | None]:
+    """(HER2/CEP17 ratio, HER2 copies per nucleus) an IHC / interpretation text naming an ISH gives,
+    each None when missing or given twice (local_codes.yaml her2.in_text_counts)."""
+    if not T.HER2_ISH_IN_TEXT_WORD.search(text):
+        return None, None
     ratios = {float(m.group(1)) for m in T.HER2_ISH_TEXT_RATIO.finditer(text)}
     copies = {float(m.group(1) or m.group(2)) for m in T.HER2_ISH_TEXT_COPIES.finditer(text)
               if not T.HER2_ISH_TEXT_NOT_HER2_BEFORE.search(text[max(0, m.start() - 25):m.start()])}
-    if len(ratios) != 1 or len(copies) != 1:
-        return None
-    return _ish_result([_Her2(kind="ish", date=None, src=_NO_SOURCE, ratio=ratios.pop(), copies=copies.pop())])
+    return (ratios.pop() if len(ratios) == 1 else None), (copies.pop() if len(copies) == 1 else None)
 
 
 def _ish_clause(text: str, start: int) -> str:
@@ -1368,6 +1381,9 @@ def _note_undecided_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
         her2.date and r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS)]
     ish = [r for r in group if r.kind == "ish"]
     found = _ish_group(ish)
+    if found is None:  # counts written in the IHC / interpretation text ("IHC 2+ ISH ratio 2.1, copy number 3.8")
+        ish = [r for r in group if r.kind != "ish" and r.ratio is not None]
+        found = _ish_group(ish)
     if found is None:
         return
     g, ratio, copies = found

@@ -1186,3 +1186,18 @@ def test_an_ihc_3_plus_in_at_most_10_percent_of_cells_is_not_read_and_is_quoted(
 @pytest.mark.parametrize("text", ["HER2 3+ (>10% of cells)", "HER2 3+ in 90% of cells", "HER2 3+, Ki-67 5%"])
 def test_an_ihc_3_plus_in_more_than_10_percent_or_beside_another_markers_percent_is_positive(text):
     assert her2(loinc_obs("85319-2", "2024-01-15", valueString=text)).category == "positive"
+
+
+@pytest.mark.parametrize("text,what", [
+    ("HER2 IHC 2+ ISH ratio 2.1, copy number 3.8",
+     "HER2/CEP17 ratio 2.1 with 3.8 HER2 copies per nucleus (ASCO/CAP 2018 group 2)"),
+    ("HER2 2+; FISH ratio 2.3", "HER2/CEP17 ratio 2.3 without the HER2 copy number"),
+])
+def test_ish_counts_in_the_ihc_text_that_decide_nothing_are_named_not_called_no_ish_result(text, what):
+    # CR A.1 gives no reading of ASCO/CAP groups 2-4 (the laboratory decides), as for the two
+    # Observations. Before: "HER2 IHC 2+ without ISH result", the counts never named
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == "equivocal-pending"
+    gaps = {g.code: g.message for g in s.gaps}
+    assert gaps["her2-ish-unclear"].startswith(f"HER2 ISH: {what} and no laboratory interpretation")
+    assert gaps["her2-equivocal-pending"] == "HER2 IHC 2+ with an ISH ratio that does not decide it (see HER2 ISH above)."
