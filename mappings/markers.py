@@ -116,6 +116,11 @@ _HEDGED_RE = re.compile(
     rf"\b(?:{_V['suspicion_words']}|{_V['probable_words']})\s+(?:weakly\s+|strongly\s+)?(?:positive|negative)\b"
     rf"|\b(?:positive|negative)\s*\?|\b(?:positive|negative)\b[^.;|]{{0,20}}\b{_V['suspicion_words_after']}\b", re.I)
 _hedged = memo_search(_HEDGED_RE)
+# an ISH result written as a question ("Possibly amplified", "Amplified? repeat pending",
+# "amplified - suspected"): the same vocabulary as a hedged positive / negative (_HEDGED_RE)
+_ISH_HEDGED = memo_search(re.compile(
+    rf"\b(?:{_V['suspicion_words']}|{_V['probable_words']})\s+(?:not\s+|non-?)?amplif|\bamplif\w*\s*\?"
+    rf"|\bamplif\w*\b[^.;|]{{0,20}}\b{_V['suspicion_words_after']}\b", re.I))
 # the end of an ISH clause in IHC text: '|' (value | notes), ';' or a full stop (not "1.3")
 _ISH_CLAUSE_END = re.compile(r"[|;]|\.(?!\d)")
 _EQ_RE = re.compile(r"\bequivocal\b|\bindeterminate\b|\binconclusive\b|\bborderline\b")
@@ -843,7 +848,7 @@ def _her2_current_of_two(text: str) -> tuple[str, str | None]:
 
 # an arrow opening the current clause once the earlier one is cut off (local_codes.yaml her2.history
 # two_results clause_break)
-_ARROW_OPENING = re.compile(r"^\s*(?:-+>|=>|\u2192)\s*")
+_ARROW_OPENING = re.compile(r"^\s*(?:-+>|=>|\u2192|/)\s*")  # or a slash ("1+ (2020) / 0 (2024)")
 
 
 @lru_cache(maxsize=4096)
@@ -1196,6 +1201,10 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.ish = "not-amplified"
         elif a == "equivocal":
             rec.ish_equivocal = True
+        elif vtext and _ISH_HEDGED(vtext):
+            # "Possibly amplified": a question, not a result (read as amplified it made an IHC 2+
+            # HER2-positive, out of the pathway); named as an ISH not read (_note_unread_ish)
+            return None
         else:
             rec.ish = _ish_in_words(vtext, extra_text)
             two = _ish_current_of_two(vtext) if rec.ish is None and vtext else None
@@ -1253,7 +1262,12 @@ def _ish_current_of_two(text: str) -> tuple[str, str] | None:
     now_reading, other_reading = _one_reading(_ish_readings(now)), _one_reading(_ish_readings(other))
     if now_reading is None or other_reading is None or now_reading == other_reading:
         return None
-    return now_reading, other.strip(" ,;|()")
+    other = other.strip(" ,;|")
+    if other.startswith("(") and ")" not in other:
+        other = other[1:].lstrip()
+    if other.endswith(")") and other.count(")") > other.count("("):
+        other = other[:-1].rstrip()  # the bracket the clause closes is not its own
+    return now_reading, other
 
 
 def _one_reading(found: frozenset[str] | set[str]) -> str | None:

@@ -1201,3 +1201,24 @@ def test_ish_counts_in_the_ihc_text_that_decide_nothing_are_named_not_called_no_
     gaps = {g.code: g.message for g in s.gaps}
     assert gaps["her2-ish-unclear"].startswith(f"HER2 ISH: {what} and no laboratory interpretation")
     assert gaps["her2-equivocal-pending"] == "HER2 IHC 2+ with an ISH ratio that does not decide it (see HER2 ISH above)."
+
+
+@pytest.mark.parametrize("value", ["Possibly amplified", "Amplified? repeat pending", "Likely amplified"])
+def test_an_ish_observation_written_as_a_question_is_not_read_as_amplified(value):
+    # CR A.1: HER2-positive is ISH amplified; a question is no result (as a hedged positive is not).
+    # Before: an IHC 2+ beside it read HER2-positive (out of the HR+/HER2- pathway)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="2+"),
+                             loinc_obs("85318-4", "2024-01-20", valueString=value)], PID)
+    assert (s.her2.category, s.her2.ish) == ("equivocal-pending", None)
+
+
+def test_an_ish_observation_with_the_later_year_not_amplified_quotes_the_earlier_with_its_bracket():
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="2+"),
+                             loinc_obs("85318-4", "2024-01-20", valueString="Not amplified (2024); amplified (2019)")], PID)
+    assert s.her2.conflict_with == ["ISH amplified ('amplified (2019)', named in the 2024-01-20 result)"]
+
+
+def test_two_dated_her2_results_parted_by_a_spaced_slash_read_the_later_one():
+    # CR C.2 step 0. Before: 'HER2 1+ (2020) / 0 (2024)' read HER2-low 1+, the 2024 IHC 0 never read
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="HER2 1+ (2020) / 0 (2024)")], PID)
+    assert (s.her2.category, s.her2.earlier_low) == ("zero-unspecified", "'HER2 1+ (2020)' (named in the 2024-01-15 result)")
