@@ -772,7 +772,10 @@ def _her2_history(text: str) -> tuple[str, str | None]:
                 return now, text[:m.end()].strip(" ,;")
             continue
         named = _her2_text_scores(history)
-        if not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)
+        # an earlier ISH beside this result's own ("HER2 2+ (FISH not amplified; previously
+        # amplified)"), as _her2_history_first reads one written before
+        earlier_ish = _one_reading(_ish_readings(history)) is not None and _ish_in_text(now) is not None
+        if not (named or earlier_ish or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)
                 or _her2_positive_history(history)  # "previously HER2-positive": named as history
                 or _her2_negative_history(text, history)):  # "Positive (previously negative)"
             continue
@@ -1604,14 +1607,14 @@ def _text_history_conflict(rec: _Her2, cat: str) -> str | None:
     the history is kept (HER2 can change). None otherwise (the history gap names it)."""
     if not rec.history or rec.date is None:
         return None
-    if rec.kind == "ish":
-        # an ISH Observation naming another ISH result (_ish_current_of_two): a conflict when one
-        # of the two is amplified (HER2-positive) and the category read is on the other side
-        other = _one_reading(_ish_readings(rec.history.lower()))
-        if other is None or (other == "amplified") == (cat == "positive") or cat not in _COMPATIBLE_NEG | {"positive"}:
+    hist = _history_assessment(rec.history.lower()) if rec.kind != "ish" else None
+    if hist is None and (other := _one_reading(_ish_readings(rec.history.lower()))):
+        # an ISH Observation naming another ISH result (_ish_current_of_two), or an IHC text naming
+        # an earlier ISH ('previously amplified'): a conflict when one of the two is amplified
+        # (HER2-positive) and the category read is on the other side
+        if (other == "amplified") == (cat == "positive") or cat not in _COMPATIBLE_NEG | {"positive"}:
             return None
         return f"ISH {other.replace('-', ' ')} ('{rec.history}', named in the {rec.date.isoformat()} result)"
-    hist = _history_assessment(rec.history.lower())
     if (hist is None or (hist[0] == "positive") == (cat == "positive")
             or not {hist[0], cat} - {"positive"} <= _COMPATIBLE_NEG):
         return None

@@ -854,8 +854,9 @@ def test_an_ish_written_as_previously_not_amplified_now_amplified_is_the_current
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
                                                   valueString="HER2 2+, ISH previously not amplified, now amplified")], PID)
     assert (s.her2.category, s.her2.ish) == ("positive", "amplified")
-    assert "also names an earlier result ('previously not amplified')" in {
-        g.code: g.message for g in s.gaps}["her2-history-in-text"]
+    # (rc2: the earlier ISH on the other side of HER2-positive is named as the records' conflict is,
+    # her2-conflict, no longer her2-history-in-text, as an earlier 3+ is)
+    assert s.her2.conflict_with == ["ISH not amplified ('previously not amplified', named in the 2024-01-15 result)"]
 
 
 @pytest.mark.parametrize("text", ["HER2 0 on block A; 1+ on block B", "HER2 0; 1+ (2024)",
@@ -1222,3 +1223,11 @@ def test_two_dated_her2_results_parted_by_a_spaced_slash_read_the_later_one():
     # CR C.2 step 0. Before: 'HER2 1+ (2020) / 0 (2024)' read HER2-low 1+, the 2024 IHC 0 never read
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="HER2 1+ (2020) / 0 (2024)")], PID)
     assert (s.her2.category, s.her2.earlier_low) == ("zero-unspecified", "'HER2 1+ (2020)' (named in the 2024-01-15 result)")
+
+
+def test_an_earlier_amplified_ish_named_in_the_ihc_text_beside_its_current_not_amplified_ish_is_named_as_a_conflict():
+    # CR C.2 step 0 (keep history). Before: HER2-low with the earlier amplified ISH dropped unsaid
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
+                                                  valueString="HER2 2+ (FISH not amplified; previously amplified)")], PID)
+    assert (s.her2.category, s.her2.ish) == ("low", "not-amplified")
+    assert s.her2.conflict_with == ["ISH amplified ('previously amplified', named in the 2024-01-15 result)"]
