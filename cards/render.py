@@ -23,7 +23,7 @@ from cards.models import (
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, diabetes_status_text, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
-    adjuvant_end_text, her2_category_text, ish_text, lab_text, latest_written, line_end_text, line_start_text,
+    adjuvant_end_text, her2_category_text, her2_status_text, ish_text, lab_text, latest_written, line_end_text, line_start_text,
     menopausal_basis_text, metastatic_when, QTC_LIMIT_MS, _reaches, qtc_baseline_text,
     relapse_months_text, undecided_labs, undecided_need, written_on, variant_text, visceral_crisis_text,
 )
@@ -761,12 +761,13 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         out.append(f"- {visceral_crisis_text(state)}{cite(d.visceral_crisis_sources)}")
     # receptors
     her2 = state.her2
-    her2_bits = [her2_category_text(her2.category)] + ([f"IHC {her2.ihc_score}"] if her2.ihc_score else []) + \
+    her2_bits = [her2_status_text(her2)] + ([f"IHC {her2.ihc_score}"] if her2.ihc_score else []) + \
         ([ish_text(her2.ish)] if her2.ish else []) + (["results disagree"] if her2.conflict else [])
     out += ["", "**Receptors**", _receptor_line("ER", state.er), _receptor_line("PR", state.pr),
             f"- HER2: {', '.join(her2_bits)} ({_result_date(her2.date, her2.date_last, her2.sources)}){cite(her2.sources)}"]
     if her2.category == "negative-unspecified":
-        out.append(f"- HER2 text names more than one IHC score ('{her2.scores_text[:80]}'): not read as HER2-low."
+        # the HER2 line above quotes a text naming two scores (rules.her2_status_text)
+        out.append("- Which IHC score is the result the text does not say: not read as HER2-low."
                    if her2.scores_text else "- HER2 reported as 'negative' without an IHC score: not read as HER2-low.")
     # genomics
     out += ["", "**Genomic results**"]

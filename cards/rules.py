@@ -20,7 +20,7 @@ from mappings.factors import AGE_RULE_POSTMENOPAUSAL
 from mappings.fhir import months_between, months_text
 from mappings.tables import DRUGS as DRUG_TABLE
 from mappings.state import (
-    ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, ENDOCRINE_CLASSES, FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT,
+    ARCHIVAL_ESR1_WHY, ARCHIVAL_TISSUE, ENDOCRINE_CLASSES, FASTING_GLUCOSE_HIGH_MG_DL, HBA1C_HIGH_PERCENT, HER2Status,
     LINE_CLASSES, Disease, LabValue, PatientState, Source, TherapyLine, VariantResult, range_text,
     bound_reaches, not_final_reaches, date_written, day_written_last, esr1_result_current, written_last,
 )
@@ -820,6 +820,15 @@ def her2_category_text(category: str) -> str:
     return HER2_CATEGORY_TEXT.get(category, category)
 
 
+def her2_status_text(her2: HER2Status) -> str:
+    """The HER2 category in words, quoting the text when it names more than one IHC score without
+    saying which is the result (HER2Status.scores_text): "negative without an IHC score" is untrue
+    of 'HER2 1+ (core biopsy), HER2 0 (resection)', which names two (CR C.2 step 1 "HER2 category")."""
+    if her2.category == "negative-unspecified" and her2.scores_text:
+        return f"negative, the text names more than one IHC score ('{her2.scores_text[:80]}')"
+    return her2_category_text(her2.category)
+
+
 def ish_text(ish: str) -> str:
     """'ISH not amplified' as a pathology report writes it (HER2Status.ish holds the code
     'not-amplified')."""
@@ -828,7 +837,7 @@ def ish_text(ish: str) -> str:
 
 def _her2_text(state: PatientState) -> str:
     h = state.her2
-    bits = [f"HER2 {her2_category_text(h.category)}"]
+    bits = [f"HER2 {her2_status_text(h)}"]
     if h.ihc_score:
         bits.append(f"IHC {h.ihc_score}")
     if h.ish:

@@ -116,6 +116,11 @@ _HEDGED_RE = re.compile(
     rf"\b(?:{_V['suspicion_words']}|{_V['probable_words']})\s+(?:weakly\s+|strongly\s+)?(?:positive|negative)\b"
     rf"|\b(?:positive|negative)\s*\?|\b(?:positive|negative)\b[^.;|]{{0,20}}\b{_V['suspicion_words_after']}\b", re.I)
 _hedged = memo_search(_HEDGED_RE)
+# an ISH result written as a question ("Possibly amplified", "Amplified? repeat pending",
+# "amplified - suspected"): the same vocabulary as a hedged positive / negative (_HEDGED_RE)
+_ISH_HEDGED = memo_search(re.compile(
+    rf"\b(?:{_V['suspicion_words']}|{_V['probable_words']})\s+(?:not\s+|non-?)?amplif|\bamplif\w*\s*\?"
+    rf"|\bamplif\w*\b[^.;|]{{0,20}}\b{_V['suspicion_words_after']}\b", re.I))
 # the end of an ISH clause in IHC text: '|' (value | notes), ';' or a full stop (not "1.3")
 _ISH_CLAUSE_END = re.compile(r"[|;]|\.(?!\d)")
 _EQ_RE = re.compile(r"\bequivocal\b|\bindeterminate\b|\binconclusive\b|\bborderline\b")
@@ -185,8 +190,11 @@ def _answer(cc: Any) -> str | None:
     if "answer" in memo:
         return memo["answer"]
     found = None
-    for _, code, _ in con.codings:
-        m = T.ANSWERS.get(code)
+    for system, code, _ in con.codings:
+        # LOINC codes, its answer ids (LA...) among them, are not case sensitive (FHIR R4 "Using
+        # LOINC with FHIR", Code row): "la6576-8" is LA6576-8 (before, an ER / HER2 answer so
+        # written was no result: ER unknown, testing card only)
+        m = T.ANSWERS.get(code) or (T.ANSWERS.get(code.upper()) if system == T.LOINC else None)
         if m:
             found = m
             break
@@ -651,6 +659,17 @@ _SCORE_OF = {"ultralow": "0", "null": "0"}  # IHC 0 sub-classes are the score 0
 
 
 @lru_cache(maxsize=4096)
+def _three_plus_in_few_cells(text: str) -> bool:
+    """A 3+ whose clause gives it at most 10 % of the cells ("HER2 3+ (heterogeneous, 10% of
+    cells)"): 3+ is intense complete staining in > 10 %, in <= 10 % it is 2+ (CR A.1, ASCO/CAP;
+    local_codes.yaml her2.three_plus_few_cells). Before, read HER2-positive (out of the pathway)."""
+    for m in T.HER2_THREE_PLUS_PERCENT.finditer(text):
+        if not m.group(1) and float(m.group(2)) <= 10 and not T.HER2_THREE_PLUS_OTHER_MARKER.search(m.group()):
+            return True
+    return False
+
+
+@lru_cache(maxsize=4096)
 def _her2_text_scores(text: str) -> frozenset[str]:
     """Every IHC score the text names, each not under a negation (ultralow / null count as 0;
     the category words HER2-low are no score): "0-1+", "1+ to 2+", "3+ in 20%, 0 in 80%",
@@ -743,8 +762,20 @@ def _her2_history(text: str) -> tuple[str, str | None]:
         end = T.HER2_HISTORY_CLAUSE_END.search(text, m.end())
         stop = end.start() if end else len(text)
         history, now = text[m.start():stop], before + text[stop:]
+        c = T.HER2_HISTORY_CURRENT.search(history)
+        if c and not history[:c.start()].strip(" ,;:-").removeprefix(m.group()).strip(" ,;:-"):
+            # the history word after its result, a current word next ("HER2 1+ previously, now 2+
+            # ISH neg"): the result before it is the earlier one (before, the 1+ was read and
+            # "previously, now 2+ ISH neg" named as its history)
+            now = _CURRENT_WORD_OPENING.sub("", text[m.start() + c.start():])
+            if _names_current_result(now) and (_her2_text_scores(before) or _her2_low_named(before)):
+                return now, text[:m.end()].strip(" ,;")
+            continue
         named = _her2_text_scores(history)
-        if not (named or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)
+        # an earlier ISH beside this result's own ("HER2 2+ (FISH not amplified; previously
+        # amplified)"), as _her2_history_first reads one written before
+        earlier_ish = _one_reading(_ish_readings(history)) is not None and _ish_in_text(now) is not None
+        if not (named or earlier_ish or _her2_low_named(history) or T.HER2_HISTORY_ZERO.search(history)
                 or _her2_positive_history(history)  # "previously HER2-positive": named as history
                 or _her2_negative_history(text, history)):  # "Positive (previously negative)"
             continue
@@ -804,6 +835,8 @@ def _her2_current_of_two(text: str) -> tuple[str, str | None]:
     site, and keeps history). (text, None) when no mark or marks that disagree (local_codes.yaml
     her2.history two_results)."""
     scored, votes = _two_results(text)
+    if not scored:
+        return _latest_of_dated(text)
     if len(votes) != 1:
         return text, None
     a, b = scored[1 - next(iter(votes))]
@@ -812,7 +845,43 @@ def _her2_current_of_two(text: str) -> tuple[str, str | None]:
         history = history[:-1].rstrip()  # the bracket the clause closes is not its own
     # the current clause read without the review word opening it ("on review, 0": a 0 the score
     # patterns read only as a text's opening)
-    return _CURRENT_WORD_OPENING.sub("", (text[:a] + text[b:]).strip(" ,;|")), history
+    now = _ARROW_OPENING.sub("", (text[:a] + text[b:]).strip(" ,;|"))  # "1+ (2019) -> 0 (2024)"
+    return _CURRENT_WORD_OPENING.sub("", now), history
+
+
+# an arrow opening the current clause once the earlier one is cut off (local_codes.yaml her2.history
+# two_results clause_break)
+_ARROW_OPENING = re.compile(r"^\s*(?:-+>|=>|\u2192|/)\s*")  # or a slash ("1+ (2020) / 0 (2024)")
+
+
+@lru_cache(maxsize=4096)
+def _latest_of_dated(text: str) -> tuple[str, str | None]:
+    """Three or more results in one text, each clause naming one IHC score and one year, every
+    year different ("1+ (2019), 0 (2024), 1+ (2025)"): (the latest clause, the earlier clauses as
+    written), so every earlier result is named (CR C.2 step 0: the most recent decides, keep
+    history; before, the later 1+ was read and the 0 of 2024 never named). (text, None) otherwise,
+    as for two results (_two_results); an ISH clause of its own leaves the text as it is."""
+    starts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
+    ends = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
+    spans = _ish_with_its_2_plus(text, list(zip(starts, ends)))
+    scored = [(a, b) for a, b in spans if _clause_scores(text[a:b])]
+    if len(scored) < 3 or any(T.HER2_ISH_IN_TEXT_WORD.search(text[a:b]) for a, b in spans if (a, b) not in scored):
+        return text, None
+    years = [set(T.HER2_TWO_RESULTS_YEAR.findall(text[a:b])) for a, b in scored]
+    named = [_clause_scores(text[a:b]) for a, b in scored]
+    # a 3+ / HER2-positive among them: unread as before (testing only); the conflict one earlier
+    # result names (_text_history_conflict) is not told for several
+    if (any(len(sc) != 1 or sc & {"3+", "positive"} for sc in named) or any(len(y) != 1 for y in years)
+            or len(set().union(*years)) != len(scored)):
+        return text, None
+    latest = max(range(len(scored)), key=lambda i: int(next(iter(years[i]))))
+    a, b = scored[latest]
+    others = [(x, y) for i, (x, y) in enumerate(scored) if i != latest]
+    if latest in (0, len(scored) - 1):  # the earlier results in one piece, quoted as written
+        earlier = text[others[0][0]:others[-1][1]].strip(" ,;|")
+    else:
+        earlier = "; ".join(text[x:y].strip(" ,;|") for x, y in others)
+    return _ARROW_OPENING.sub("", text[a:b].strip(" ,;|")), earlier
 
 
 # a clause that is only a current or review word ("on review", "now") (local_codes.yaml her2.history current_words)
@@ -918,6 +987,8 @@ def _as_written(obs: dict[str, Any], words: str) -> str:
         at = raw.lower().find(words)
         if at >= 0:
             return raw[at:at + len(words)]
+        if "; " in words:  # earlier results joined from either side of the current one (_latest_of_dated)
+            return "; ".join(_as_written(obs, w) for w in words.split("; "))
     return words
 
 
@@ -1066,6 +1137,8 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 # not read, quoted (CR A.1 never infer HER2-low; read as 1+ it offered T-DXd).
                 # "2+ (equivocal)" is the 2+ category's name (CR A.1), no hedge
                 several = "indeterminate"
+            elif t == "3+" and score is None and _three_plus_in_few_cells(read):
+                several = "indeterminate"  # "3+ (heterogeneous, 10% of cells)": 2+ by definition (CR A.1)
             elif t and score is None:
                 score = t
         if score is None and sub is None and several is None and text and _zero_text(text):
@@ -1087,6 +1160,11 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.ish = ish
         elif text and _ish_clause_equivocal(text):
             rec.ish_equivocal = True  # "IHC 2+; FISH equivocal": an ISH that decides nothing
+        elif text and not note_ish_earlier:
+            # counts in the text that decide nothing ("ISH ratio 2.1, copy number 3.8", ASCO/CAP group
+            # 2): kept so the gap names them (_note_undecided_ish), as for the two Observations; never
+            # read into the category (_her2_category takes counts from ISH records only)
+            rec.ratio, rec.copies = _ish_counts_of_text(text)
         a = _answer(vcc)
         rec.qual = several or a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
         if low_text and score is None and (rec.qual in (None, "negative") or (
@@ -1126,8 +1204,20 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.ish = "not-amplified"
         elif a == "equivocal":
             rec.ish_equivocal = True
+        elif vtext and _ISH_HEDGED(vtext):
+            # "Possibly amplified": a question, not a result (read as amplified it made an IHC 2+
+            # HER2-positive, out of the pathway); named as an ISH not read (_note_unread_ish)
+            return None
         else:
             rec.ish = _ish_in_words(vtext, extra_text)
+            two = _ish_current_of_two(vtext) if rec.ish is None and vtext else None
+            if two:
+                # "Not amplified (previously amplified)", "Amplified on primary; not amplified on
+                # metastasis": the current ISH decides, the other is named (CR C.2 step 0: the most
+                # recent / the metastatic biopsy decides, keep history); before, neither was read
+                # and the gap said "IHC 2+ without ISH result"
+                rec.ish, other = two
+                rec.history = _as_written(obs, other)
             rec.ish_equivocal = rec.ish is None and _ish_equivocal_words(vtext or extra_text)
         return rec if rec.ish or rec.ish_equivocal else None
     return None
@@ -1149,6 +1239,38 @@ def _ish_in_words(vtext: str, notes: str) -> str | None:
     if not found and notes:
         found = _ish_readings(notes)
     return _one_reading(found)
+
+
+@lru_cache(maxsize=4096)
+def _ish_current_of_two(text: str) -> tuple[str, str] | None:
+    """(the current ISH reading, the other result's words) of an ISH text naming two results, the
+    current one marked as in IHC text (_her2_history, _her2_current_of_two; local_codes.yaml
+    her2.history): the other after a history word ("not amplified (previously amplified)",
+    "previously amplified, now not amplified"), or two clauses of which a later year, a current
+    word or the metastatic specimen beside the primary marks one ("amplified on primary; not
+    amplified on metastasis"). None when no mark, marks that disagree, or not two readings."""
+    m = next(_history_words(text), None)
+    if m is not None:
+        c = T.HER2_HISTORY_CURRENT.search(text, m.end())
+        end = c.start() if c else (e.end() if (e := T.HER2_HISTORY_CLAUSE_END.search(text, m.end())) else len(text))
+        other, now = text[m.start():end], text[:m.start()] + text[end:]
+    else:
+        cuts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
+        stops = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
+        clauses = [text[a:b] for a, b in zip(cuts, stops) if _ish_readings(text[a:b])]
+        votes = _marked_current(*clauses) if len(clauses) == 2 else frozenset()
+        if len(votes) != 1:
+            return None
+        now, other = clauses[next(iter(votes))], clauses[1 - next(iter(votes))]
+    now_reading, other_reading = _one_reading(_ish_readings(now)), _one_reading(_ish_readings(other))
+    if now_reading is None or other_reading is None or now_reading == other_reading:
+        return None
+    other = other.strip(" ,;|")
+    if other.startswith("(") and ")" not in other:
+        other = other[1:].lstrip()
+    if other.endswith(")") and other.count(")") > other.count("("):
+        other = other[:-1].rstrip()  # the bracket the clause closes is not its own
+    return now_reading, other
 
 
 def _one_reading(found: frozenset[str] | set[str]) -> str | None:
@@ -1212,14 +1334,22 @@ def _ish_counts_in_text(text: str) -> str | None:
     ratio 1.5, copy number 3.2)"): read as the ratio and copies Observations are (_ish_result,
     ASCO/CAP group 1 amplified, 5 not amplified); None when either is missing, given twice, or
     the counts fall in an undecided group (local_codes.yaml her2.in_text_counts)."""
-    if not T.HER2_ISH_IN_TEXT_WORD.search(text):
+    ratio, copies = _ish_counts_of_text(text)
+    if ratio is None or copies is None:
         return None
+    return _ish_result([_Her2(kind="ish", date=None, src=_NO_SOURCE, ratio=ratio, copies=copies)])
+
+
+@lru_cache(maxsize=4096)
+def _ish_counts_of_text(text: str) -> tuple[float | None, float | None]:
+    """(HER2/CEP17 ratio, HER2 copies per nucleus) an IHC / interpretation text naming an ISH gives,
+    each None when missing or given twice (local_codes.yaml her2.in_text_counts)."""
+    if not T.HER2_ISH_IN_TEXT_WORD.search(text):
+        return None, None
     ratios = {float(m.group(1)) for m in T.HER2_ISH_TEXT_RATIO.finditer(text)}
     copies = {float(m.group(1) or m.group(2)) for m in T.HER2_ISH_TEXT_COPIES.finditer(text)
               if not T.HER2_ISH_TEXT_NOT_HER2_BEFORE.search(text[max(0, m.start() - 25):m.start()])}
-    if len(ratios) != 1 or len(copies) != 1:
-        return None
-    return _ish_result([_Her2(kind="ish", date=None, src=_NO_SOURCE, ratio=ratios.pop(), copies=copies.pop())])
+    return (ratios.pop() if len(ratios) == 1 else None), (copies.pop() if len(copies) == 1 else None)
 
 
 def _ish_clause(text: str, start: int) -> str:
@@ -1268,6 +1398,9 @@ def _note_undecided_ish(ctx: Ctx, recs: list[_Her2], her2: HER2Status) -> None:
         her2.date and r.date and 0 <= (her2.date - r.date).days <= SAME_ASSESSMENT_DAYS)]
     ish = [r for r in group if r.kind == "ish"]
     found = _ish_group(ish)
+    if found is None:  # counts written in the IHC / interpretation text ("IHC 2+ ISH ratio 2.1, copy number 3.8")
+        ish = [r for r in group if r.kind != "ish" and r.ratio is not None]
+        found = _ish_group(ish)
     if found is None:
         return
     g, ratio, copies = found
@@ -1474,7 +1607,14 @@ def _text_history_conflict(rec: _Her2, cat: str) -> str | None:
     the history is kept (HER2 can change). None otherwise (the history gap names it)."""
     if not rec.history or rec.date is None:
         return None
-    hist = _history_assessment(rec.history.lower())
+    hist = _history_assessment(rec.history.lower()) if rec.kind != "ish" else None
+    if hist is None and (other := _one_reading(_ish_readings(rec.history.lower()))):
+        # an ISH Observation naming another ISH result (_ish_current_of_two), or an IHC text naming
+        # an earlier ISH ('previously amplified'): a conflict when one of the two is amplified
+        # (HER2-positive) and the category read is on the other side
+        if (other == "amplified") == (cat == "positive") or cat not in _COMPATIBLE_NEG | {"positive"}:
+            return None
+        return f"ISH {other.replace('-', ' ')} ('{rec.history}', named in the {rec.date.isoformat()} result)"
     if (hist is None or (hist[0] == "positive") == (cat == "positive")
             or not {hist[0], cat} - {"positive"} <= _COMPATIBLE_NEG):
         return None

@@ -53,3 +53,14 @@ def test_a_receptor_panel_line_with_two_her2_specimens_quotes_both_on_the_retest
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
     assert (f"- HER2 text names more than one IHC score ('{text}') without saying which is the result: "
             "HER2-low/ultralow cannot be inferred" in card(cards, "test-her2")["detail"])
+
+
+def test_a_text_naming_two_her2_scores_is_quoted_on_the_summary_her2_line_and_the_t_dxd_waiting_line():
+    # CR A.1 (HER2-low not inferred), C.2 step 1 "HER2 category". Before: both lines said "negative
+    # without an IHC score" of a text naming two scores (rc added HER2Status.scores_text)
+    text = "HER2 1+ (core biopsy), HER2 0 (resection)"
+    summary = card(_cards("two-quoted", text), "patient-summary")["detail"]
+    quoted = f"negative, the text names more than one IHC score ('{text}')"
+    assert f"- HER2: {quoted} (2024-01-15)" in summary
+    assert f"Trastuzumab deruxtecan: waiting on — HER2 {quoted} (2024-01-15)" in summary
+    assert "without an IHC score" not in summary.replace("without saying", "")

@@ -854,8 +854,9 @@ def test_an_ish_written_as_previously_not_amplified_now_amplified_is_the_current
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
                                                   valueString="HER2 2+, ISH previously not amplified, now amplified")], PID)
     assert (s.her2.category, s.her2.ish) == ("positive", "amplified")
-    assert "also names an earlier result ('previously not amplified')" in {
-        g.code: g.message for g in s.gaps}["her2-history-in-text"]
+    # (rc2: the earlier ISH on the other side of HER2-positive is named as the records' conflict is,
+    # her2-conflict, no longer her2-history-in-text, as an earlier 3+ is)
+    assert s.her2.conflict_with == ["ISH not amplified ('previously not amplified', named in the 2024-01-15 result)"]
 
 
 @pytest.mark.parametrize("text", ["HER2 0 on block A; 1+ on block B", "HER2 0; 1+ (2024)",
@@ -1102,3 +1103,131 @@ def test_an_ish_in_the_note_on_the_breast_core_of_this_result_is_still_its_ish()
     s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="2+",
                                                   note=[{"text": "Reflex FISH on breast core biopsy: amplified"}])], PID)
     assert (s.her2.category, s.her2.ish) == ("positive", "amplified")
+
+
+# --- rc2: an ISH Observation naming two results; three results in one text ---------------------
+
+@pytest.mark.parametrize("value,ish,category,other", [
+    ("Not amplified (previously amplified)", "not-amplified", "low", "ISH amplified ('previously amplified'"),
+    ("Amplified on primary; not amplified on metastasis", "not-amplified", "low", "ISH amplified ('Amplified on primary'"),
+    ("Amplified (previously not amplified)", "amplified", "positive", "ISH not amplified ('previously not amplified'"),
+])
+def test_an_ish_observation_naming_an_earlier_or_primary_result_reads_the_current_one_and_names_the_other(
+        value, ish, category, other):
+    # CR C.2 step 0: the most recent / metastatic biopsy decides, the history is kept. Before: no
+    # ISH read, the gap said "HER2 IHC 2+ without ISH result" (testing card only)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="2+"),
+                             loinc_obs("85318-4", "2024-01-20", valueString=value)], PID)
+    assert (s.her2.category, s.her2.ish) == (category, ish)
+    gaps = {g.code: g.message for g in s.gaps}
+    assert "her2-equivocal-pending" not in gaps
+    assert f"{other}, named in the 2024-01-20 result)" in gaps["her2-conflict"]
+
+
+@pytest.mark.parametrize("text,category,score,earlier", [
+    ("1+ (2019), 0 (2024), 1+ (2025)", "low", "1+", "1+ (2019), 0 (2024)"),
+    ("HER2 0 (2019), 1+ (2025), 0 (2022)", "low", "1+", "HER2 0 (2019); 0 (2022)"),
+])
+def test_three_dated_her2_results_in_one_text_read_the_latest_and_name_every_earlier_one(text, category, score, earlier):
+    # CR C.2 step 0 (the most recent decides, keep history). Before: '1+ (2019), 0 (2024), 1+ (2025)'
+    # read 1+ with the 0 of 2024 never named; the other, two scores unread (HER2-low question open)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == (category, score)
+    assert f"also names an earlier result ('{earlier}')" in {g.code: g.message for g in s.gaps}["her2-history-in-text"]
+
+
+def test_three_dated_her2_results_with_a_3_plus_among_them_stay_unread():
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
+                                                  valueString="HER2 1+ (2019), 0 (2024), 3+ (2025)")], PID)
+    assert s.her2.category == "unknown"
+
+
+def test_two_dated_her2_results_joined_by_an_arrow_read_the_later_one_and_name_the_earlier_her2_low():
+    # CR C.2 step 0. Before: 'HER2 1+ (2019) -> 0 (2024)' read HER2-low 1+ (T-DXd offered on a
+    # result the 2024 test replaced), the 0 never read
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="HER2 1+ (2019) -> 0 (2024)")], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("zero-unspecified", "0")
+    assert s.her2.earlier_low == "'HER2 1+ (2019)' (named in the 2024-01-15 result)"
+
+
+@pytest.mark.parametrize("obs_code,code,marker,reading", [
+    ("85337-4", "la6576-8", "er", "positive"), ("85337-4", "la6577-6", "er", "negative"),
+    ("48676-1", "la6576-8", "her2", "positive"), ("48676-1", "la6577-6", "her2", "negative-unspecified"),
+])
+def test_a_loinc_answer_code_written_in_lower_case_is_read_as_the_upper_case_code(obs_code, code, marker, reading):
+    # FHIR R4 "Using LOINC with FHIR" (Code row): LOINC codes are not case sensitive. Before: no
+    # result (ER unknown: testing card only; HER2 unknown)
+    s = build_patient_state([patient(), loinc_obs(obs_code, "2024-01-15", **answer(LOINC, code))], PID)
+    assert (s.er.status if marker == "er" else s.her2.category) == reading
+
+
+@pytest.mark.parametrize("text,category,score,ish,earlier", [
+    ("HER2 1+ previously, now 2+ ISH neg", "low", "2+", "not-amplified", "HER2 1+ previously"),
+    ("HER2 0 previously, now 1+", "low", "1+", None, "HER2 0 previously"),
+])
+def test_a_history_word_after_its_result_with_a_current_word_next_reads_the_result_after_the_current_word(
+        text, category, score, ish, earlier):
+    # CR C.2 step 0 (the most recent decides, keep history). Before: the earlier score was read as
+    # current and "previously, now 2+ ISH neg" named as its history
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score, s.her2.ish) == (category, score, ish)
+    gaps = {g.code: g.message for g in s.gaps}
+    assert f"'{earlier}'" in (gaps.get("her2-history-in-text", "") + gaps.get("her2-low-earlier", ""))
+
+
+@pytest.mark.parametrize("text", ["HER2 3+ (heterogeneous, 10% of cells)", "HER2 3+ in 5% of cells"])
+def test_an_ihc_3_plus_in_at_most_10_percent_of_cells_is_not_read_and_is_quoted(text):
+    # CR A.1 (ASCO/CAP): 3+ is intense complete staining in > 10 %; in <= 10 % it is 2+: the report
+    # contradicts itself. Before: HER2-positive (out of the HR+/HER2- pathway) on the word alone
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == "unknown"
+    assert f"HER2 result not read: '{text}'" in {g.code: g.message for g in s.gaps}["her2-text-unclear"]
+
+
+@pytest.mark.parametrize("text", ["HER2 3+ (>10% of cells)", "HER2 3+ in 90% of cells", "HER2 3+, Ki-67 5%"])
+def test_an_ihc_3_plus_in_more_than_10_percent_or_beside_another_markers_percent_is_positive(text):
+    assert her2(loinc_obs("85319-2", "2024-01-15", valueString=text)).category == "positive"
+
+
+@pytest.mark.parametrize("text,what", [
+    ("HER2 IHC 2+ ISH ratio 2.1, copy number 3.8",
+     "HER2/CEP17 ratio 2.1 with 3.8 HER2 copies per nucleus (ASCO/CAP 2018 group 2)"),
+    ("HER2 2+; FISH ratio 2.3", "HER2/CEP17 ratio 2.3 without the HER2 copy number"),
+])
+def test_ish_counts_in_the_ihc_text_that_decide_nothing_are_named_not_called_no_ish_result(text, what):
+    # CR A.1 gives no reading of ASCO/CAP groups 2-4 (the laboratory decides), as for the two
+    # Observations. Before: "HER2 IHC 2+ without ISH result", the counts never named
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == "equivocal-pending"
+    gaps = {g.code: g.message for g in s.gaps}
+    assert gaps["her2-ish-unclear"].startswith(f"HER2 ISH: {what} and no laboratory interpretation")
+    assert gaps["her2-equivocal-pending"] == "HER2 IHC 2+ with an ISH ratio that does not decide it (see HER2 ISH above)."
+
+
+@pytest.mark.parametrize("value", ["Possibly amplified", "Amplified? repeat pending", "Likely amplified"])
+def test_an_ish_observation_written_as_a_question_is_not_read_as_amplified(value):
+    # CR A.1: HER2-positive is ISH amplified; a question is no result (as a hedged positive is not).
+    # Before: an IHC 2+ beside it read HER2-positive (out of the HR+/HER2- pathway)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="2+"),
+                             loinc_obs("85318-4", "2024-01-20", valueString=value)], PID)
+    assert (s.her2.category, s.her2.ish) == ("equivocal-pending", None)
+
+
+def test_an_ish_observation_with_the_later_year_not_amplified_quotes_the_earlier_with_its_bracket():
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="2+"),
+                             loinc_obs("85318-4", "2024-01-20", valueString="Not amplified (2024); amplified (2019)")], PID)
+    assert s.her2.conflict_with == ["ISH amplified ('amplified (2019)', named in the 2024-01-20 result)"]
+
+
+def test_two_dated_her2_results_parted_by_a_spaced_slash_read_the_later_one():
+    # CR C.2 step 0. Before: 'HER2 1+ (2020) / 0 (2024)' read HER2-low 1+, the 2024 IHC 0 never read
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString="HER2 1+ (2020) / 0 (2024)")], PID)
+    assert (s.her2.category, s.her2.earlier_low) == ("zero-unspecified", "'HER2 1+ (2020)' (named in the 2024-01-15 result)")
+
+
+def test_an_earlier_amplified_ish_named_in_the_ihc_text_beside_its_current_not_amplified_ish_is_named_as_a_conflict():
+    # CR C.2 step 0 (keep history). Before: HER2-low with the earlier amplified ISH dropped unsaid
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15",
+                                                  valueString="HER2 2+ (FISH not amplified; previously amplified)")], PID)
+    assert (s.her2.category, s.her2.ish) == ("low", "not-amplified")
+    assert s.her2.conflict_with == ["ISH amplified ('previously amplified', named in the 2024-01-15 result)"]
