@@ -32,6 +32,9 @@ _NOT_DETECTED = re.compile(
     r"|\bneg\b"
     # "Not present", "Mutation not identified", "Variant not found", "None detected"
     r"|\bnot (present|identified|found|seen|observed)\b|\bnone (detected|identified|found|present|reported)\b"
+    # "ESR1 not mutated", "non-mutated", "not positive" (and the short forms spelled out,
+    # _spelled_out: "ESR1 not mut"): read as a finding ("mutated"), elacestrant offered (CR C.2 step 3)
+    r"|\bnot (?:mutated|mutation|positive)\b|\bnon-?\s?(?:mutated|mutation)\b"
     # a statement that opens with "no": "No ESR1 mutation identified", "No variants of clinical
     # significance detected", "No mutations"; only at the start of the text or of a clause, so
     # an aside ("Detected: PIK3CA H1047R (no other variants)") does not negate the finding
@@ -193,8 +196,24 @@ _PATHOGENIC_STATED = re.compile(
 # (pathogenic, the class the cards act on), and named as written on the card
 # (VariantResult.significance_label_class). Not when negated ("not deleterious": benign, _SIG_TEXT)
 _LABEL_CLASS = re.compile(r"(?<!not )(?<!non)(?<!non-)(?<!non )\b(suspected deleterious|deleterious)\b")
-# (and the short forms "pos", "mut": "ESR1 mut" was named unclear and its test asked again)
-_DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b|\bpos\b|\bmut\b")
+_DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
+# the short forms "mut", "pos", "neg" ("ESR1 mut", "PIK3CA pos", "ESR1: neg"; named unclear and the
+# test asked again), read as the words they stand for, so that a negation or hedge of them is read
+# as of the long form: read as a finding on their own, "ESR1: no mut", "ESR1 not pos", "ESR1 mut?"
+# were ESR1 detected and elacestrant offered (CR C.2 step 3)
+_SHORT_FORM = re.compile(r"\b(mut|pos|neg)\b")
+_SHORT_FORM_WORDS = {"mut": "mutation", "pos": "positive", "neg": "negative"}
+
+
+def _spelled_out(text: str) -> str:
+    return _SHORT_FORM.sub(lambda m: _SHORT_FORM_WORDS[m.group(1)], text)
+
+
+# a finding asked, not stated ("ESR1 mutation?", "ESR1: positive?"), or a status said unknown ("ESR1
+# mutation status unknown"): read as detected, elacestrant offered (CR C.2 step 3: a result that is
+# not clear is no result)
+_QUESTIONED = re.compile(r"\b(?:mutat\w*|variants?|alterations?|positive|detected|present)\s*\?"
+                         r"|\b(?:mutation|mutational|variant)\s+status\s*:?\s*(?:unknown|unclear|not known|uncertain)\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
 # a BRCA gene with the labels' origin prefix as one word ("gBRCA2", "sBRCA1/2": germline /
 # somatic, CR B.6 / B.7 "gBRCAm"; the origin itself is read by _GERMLINE_TEXT / _SOMATIC_TEXT)
@@ -302,7 +321,7 @@ def _gene_result_conflict(text: str) -> str | None:
     negation of a named change beside another found ("p.D538G detected, p.Y537S not detected") is
     no contradiction, nor a finding told as past or of no class (VUS). "found" for such a text,
     "hedged" for a negative beside a change named as possible, None otherwise."""
-    text = text.lower()
+    text = _spelled_out(text.lower())
     pieces = [p.strip() for clause in _CLAUSE_SPLIT.split(text) for p in _result_pieces(clause) if p.strip()]
     gene_negative = any((_NOT_DETECTED.search(p) or _REFUTED.search(p)) and not _names_change(p)
                         and _text_result(p) == "not-detected" for p in pieces)
@@ -1477,8 +1496,8 @@ _NO_CALL = "no-call"  # the text says nothing: go on with interpretation and com
 def _text_result(text: str) -> str | None:
     """_result's reading of the value text: None (indeterminate), detected / not-detected,
     or _NO_CALL when the text decides nothing."""
-    text = _label_class_unhedged(text)
-    if _INDETERMINATE.search(text) or _RELATIVES_RESULT.search(text.strip()):
+    text = _spelled_out(_label_class_unhedged(text))
+    if _INDETERMINATE.search(text) or _QUESTIONED.search(text) or _RELATIVES_RESULT.search(text.strip()):
         return None
     if _UNSETTLED.search(text) and not _STATED_FOUND.search(text):
         return None

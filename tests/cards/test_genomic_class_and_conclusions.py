@@ -260,3 +260,38 @@ def test_the_short_forms_mut_and_neg_are_read_as_written(words, shown, regimen):
     assert "test-esr1" not in ordered_tests(cards)
     if regimen:
         assert regimen in topics(cards)
+
+
+# --- short forms negated or hedged, and another gene's short-form change (read-through rt48) ------
+
+@pytest.mark.parametrize("words", ["ESR1 not mut", "ESR1 non-mut", "ESR1: no mut", "ESR1 no mut detected",
+                                   "ESR1 mut ruled out", "mut ESR1 excluded", "ESR1 not pos",
+                                   "ESR1 not mutated", "ESR1 non-mutated"])
+def test_a_negated_short_form_mut_or_pos_is_an_esr1_negative_and_offers_no_elacestrant(words):
+    # "mut" / "pos" were read as a finding wherever they stood: "ESR1 not mut", "ESR1: no mut" read
+    # ESR1 detected and elacestrant / imlunestrant offered (CR C.2 step 3 / B.2 / B.3: an ESR1
+    # mutation detected). Written out ("no mutation", "mutation ruled out") they read negative
+    cards = _named_result("p-short-negated", "ESR1 mutation analysis", words)
+    assert "ESR1 not detected (2025-06-01)" in _summary(cards)
+    assert "ESR1 detected" not in _summary(cards)
+    assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+
+
+@pytest.mark.parametrize("words", ["ESR1 mut?", "ESR1: pos?", "ESR1 possible mut", "ESR1 mut status unknown",
+                                   "ESR1 mutation?", "ESR1 mutation status unknown"])
+def test_a_hedged_short_form_or_a_status_unknown_is_an_unclear_esr1_result_and_offers_no_elacestrant(words):
+    # read as ESR1 detected, elacestrant offered on a question mark (CR C.2 step 3: a result that is
+    # not clear is no result): named unclear and the ESR1 test asked again
+    cards = _named_result("p-short-hedged", "ESR1 mutation analysis", words)
+    assert "ESR1 detected" not in _summary(cards)
+    assert "ESR1 result (2025-06-01) unclear" in _summary(cards)
+    assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+    assert "test-esr1" in ordered_tests(cards)
+
+
+def test_another_genes_short_form_change_found_beside_an_esr1_negative_leaves_esr1_negative():
+    # "KRAS G12D detected" counted as a change of ESR1 found: ESR1 named unclear ("both that ESR1
+    # carries a variant and that it is negative") and the ESR1 test asked again after a negative
+    cards = _named_result("p-short-kras-negative", "ESR1 mutation analysis", "KRAS G12D detected; ESR1 not detected")
+    assert "ESR1 not detected (2025-06-01)" in _summary(cards)
+    assert "test-esr1" not in ordered_tests(cards)
