@@ -118,7 +118,6 @@ _HEDGED_CHANGE = (
 _HEDGED_CHANGE_RE = re.compile(_HEDGED_CHANGE[1:])
 # a change written in the short form as this gene's (not after another gene's name: "KRAS G12D")
 _OWN_SHORT_CHANGE = re.compile(_OWN_CHANGE_START + _CHANGE_WORD)
-_SHORT_CHANGE = re.compile(_CHANGE_WORD, re.I)  # ... any change so written, in any case
 _UNSETTLED = re.compile(
     rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,25}}?\b(?:mutation|variant|alteration|mutated)"
     rf"|\b(?:mutation|variant|alteration)s?\b[^|;.]{{0,25}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
@@ -285,8 +284,10 @@ def _found_in_one_specimen_negative_in_another(text: str) -> bool:
 
 def _names_change(piece: str) -> bool:
     """The piece names a p. or c. change (_PROTEIN_RE, _DNA_RE), or one in the short hotspot form
-    ("Y537S not detected, D538G detected" read ESR1 not detected, elacestrant withheld on D538G)."""
-    return bool(_PROTEIN_RE.search(piece) or _DNA_RE.search(piece) or _SHORT_CHANGE.search(piece))
+    ("Y537S not detected, D538G detected" read ESR1 not detected, elacestrant withheld on D538G),
+    not one written after another gene's name: "KRAS G12D detected; ESR1 not detected" was an ESR1
+    variant found beside its negative, ESR1 named unclear and its test asked again."""
+    return bool(_PROTEIN_RE.search(piece) or _DNA_RE.search(piece) or _OWN_SHORT_CHANGE.search(piece.lower()))
 
 
 # a finding told as the gene's past ("ESR1 not detected (previously detected 2023)"): a history
