@@ -799,9 +799,24 @@ def _panel_results(ctx: Ctx, candidates: list[dict[str, Any]],
 
 
 # the DiagnosticReport elements a conclusion read as a result keeps (FHIR R4 DiagnosticReport:
-# status, code, category, effective[x], issued, specimen 0..*)
+# status, code, category, effective[x], issued, specimen 0..*; and its contained resources, a
+# "#sp-1" specimen among them: not kept, the specimen was not found, its kind and collection
+# date lost and the report's later date read as the result's, CR C.3 row 18)
 _REPORT_KEYS = ("resourceType", "id", "status", "subject", "code", "category", "effectiveDateTime",
-                "effectivePeriod", "issued")
+                "effectivePeriod", "issued", "contained")
+
+
+def _collected_on(ctx: Ctx, specimen_ref: dict[str, Any], report: dict[str, Any]) -> dt.date | None:
+    """The collection date of the Specimen a report points to (as _specimen reads it), or None."""
+    spec_res = ctx.resolve(specimen_ref, report)
+    coll = spec_res.get("collection") if isinstance(spec_res, dict) else None
+    if not isinstance(coll, dict):
+        return None
+    written = coll.get("collectedDateTime")
+    if parse_date(written) is None:
+        cp = coll.get("collectedPeriod")
+        written = cp.get("start") if isinstance(cp, dict) else None
+    return parse_date(written)
 
 
 def _report_conclusions(ctx: Ctx) -> dict[int, tuple[dict[str, Any], list[int]]]:
@@ -841,6 +856,15 @@ def _report_conclusions(ctx: Ctx) -> dict[int, tuple[dict[str, Any], list[int]]]
             specimens = [sp for sp in as_list(dr.get("specimen")) if isinstance(sp, dict)]
             if len(specimens) == 1:
                 part["specimen"] = specimens[0]
+            elif specimens:
+                # several specimens (plasma and tissue): which gave a gene's result the report does
+                # not say, so no kind is read; dated by the first collected, as an ESR1 result is
+                # current only if its specimen followed the progression (CR C.3 row 18): dated by
+                # the report, samples all drawn before the progression read current
+                first = min(filter(None, (_collected_on(ctx, sp, dr) for sp in specimens)), default=None)
+                if first is not None:
+                    part.pop("effectivePeriod", None)
+                    part["effectiveDateTime"] = first.isoformat()
             part["valueString"] = written
             parts[id(part)] = (part, [id(r) for r in results])
             ctx.derived.append(part)  # kept for the call: the memos key on id()

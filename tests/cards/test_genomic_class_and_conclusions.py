@@ -295,3 +295,53 @@ def test_another_genes_short_form_change_found_beside_an_esr1_negative_leaves_es
     cards = _named_result("p-short-kras-negative", "ESR1 mutation analysis", "KRAS G12D detected; ESR1 not detected")
     assert "ESR1 not detected (2025-06-01)" in _summary(cards)
     assert "test-esr1" not in ordered_tests(cards)
+
+
+# --- the date of a result read from a report's conclusion: ESR1 current at progression -------------
+
+def _esr1_report_with_specimens(pid: str, specimens: list[dict], contained: list[dict] | None = None):
+    """after_ai_cdk46i progressed 2025-05-15 (line ended 2025-05-20); the report is dated after it,
+    its specimens were collected before it."""
+    p = after_ai_cdk46i(pid)
+    for sp in specimens:
+        p.add({"resourceType": "Specimen", "subject": {"reference": f"Patient/{pid}"}, **sp})
+    report = {"resourceType": "DiagnosticReport", "id": "dr-1", "status": "final",
+              "subject": {"reference": f"Patient/{pid}"},
+              "code": {"coding": [{"system": LOINC, "code": "51969-4", "display": "Genetic analysis report"}]},
+              "effectiveDateTime": "2025-06-10", "conclusion": "ESR1 p.D538G detected",
+              "specimen": [{"reference": f"Specimen/{sp['id']}"} for sp in specimens]
+              + [{"reference": f"#{sp['id']}"} for sp in contained or []]}
+    if contained:
+        report["contained"] = contained
+    return run(p.add(report))[1]
+
+
+def test_an_esr1_conclusion_whose_contained_specimen_was_collected_before_progression_is_not_current():
+    # the contained Specimen (FHIR R4 Resource.contained) was not found from the result read, so the
+    # report's date (after the progression) was the result's: 'ESR1 result current: yes' on a plasma
+    # sample drawn before it (CR C.3 row 18: current only if collected at/after the latest progression)
+    cards = _esr1_report_with_specimens("p-dr-contained", [], contained=[
+        {"resourceType": "Specimen", "id": "sp-1", "type": {"text": "Plasma ctDNA"},
+         "collection": {"collectedDateTime": "2025-04-01"}}])
+    assert "ESR1 p.D538G detected (plasma ctDNA, significance not reported, 2025-04-01)" in _summary(cards)
+    assert "The latest ESR1 result (2025-04-01) predates the progression" in _summary(cards)
+    assert "test-esr1" in ordered_tests(cards)
+
+
+def test_an_esr1_conclusion_of_two_specimens_both_collected_before_progression_is_not_current():
+    # with two specimens the result was dated by the report (after the progression): 'current: yes'
+    # though every sample predates it (CR C.3 row 18); now dated by the first collected
+    cards = _esr1_report_with_specimens("p-dr-two-specimens", [
+        {"id": "sp-1", "type": {"text": "Plasma ctDNA"}, "collection": {"collectedDateTime": "2025-04-01"}},
+        {"id": "sp-2", "type": {"text": "Tumour tissue"}, "collection": {"collectedDateTime": "2025-04-02"}}])
+    assert "The latest ESR1 result (2025-04-01) predates the progression" in _summary(cards)
+    assert "test-esr1" in ordered_tests(cards)
+
+
+def test_an_esr1_conclusion_of_two_specimens_collected_after_progression_stays_current():
+    cards = _esr1_report_with_specimens("p-dr-two-after", [
+        {"id": "sp-1", "type": {"text": "Plasma ctDNA"}, "collection": {"collectedDateTime": "2025-06-01"}},
+        {"id": "sp-2", "type": {"text": "Tumour tissue"}, "collection": {"collectedDateTime": "2025-06-02"}}])
+    assert "ESR1 p.D538G detected (significance not reported, 2025-06-01)" in _summary(cards)
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "elacestrant" in topics(cards)
