@@ -1584,6 +1584,8 @@ def _per_gene_pieces(clause: str) -> list[str]:
     unclear_tail = _negative_list_ending_in_a_class(pieces)
     if unclear_tail:
         return pieces[:-1] + [unclear_tail]
+    if _negative_then_a_change_found(pieces):
+        return pieces
     for piece in pieces:
         genes = _SYMBOL_RE.search(piece)
         if genes is None or len(_gene_symbols_named(piece)) != 1:
@@ -1602,6 +1604,21 @@ def _per_gene_pieces(clause: str) -> list[str]:
                 result in (_NO_CALL, None) and not _hedged_piece(after) and not own_class):
             return [clause]
     return pieces
+
+
+def _negative_then_a_change_found(pieces: list[str]) -> bool:
+    """"Negative for PIK3CA, ESR1 D538G detected", "Negative for PIK3CA, positive for ESR1 p.D538G":
+    one gene each, each piece a clear call of its own, and a later piece stating its own change
+    found. Read whole as a list headed by its negation, ESR1 was not detected and elacestrant
+    withheld on a D538G (CR C.2 step 3); a list the negation heads names no change found in its
+    items ("No pathogenic variants in BRCA1, BRCA2 detected", "Not detected: PIK3CA p.E545K, ESR1
+    p.D538G"), so it is still read whole."""
+    lowered = [p.lower() for p in pieces]
+    return (all(len(_gene_symbols_named(p)) == 1 for p in pieces)
+            and all(_text_result(p) in ("detected", "not-detected") for p in lowered)
+            and _text_result(lowered[0]) == "not-detected"
+            and any(_text_result(p) == "detected" and _STATED_FOUND.search(p) and _names_change(p)
+                    for p in lowered[1:]))
 
 
 # a gene list's last piece ending in a class with no noun after it ("BRCA2 pathogenic"; not

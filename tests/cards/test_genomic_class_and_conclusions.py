@@ -345,3 +345,22 @@ def test_an_esr1_conclusion_of_two_specimens_collected_after_progression_stays_c
     assert "ESR1 p.D538G detected (significance not reported, 2025-06-01)" in _summary(cards)
     assert "test-esr1" not in ordered_tests(cards)
     assert "elacestrant" in topics(cards)
+
+
+@pytest.mark.parametrize("words", ["Negative for PIK3CA, ESR1 D538G detected",
+                                   "Negative for PIK3CA, positive for ESR1 p.D538G"])
+def test_a_gene_negative_followed_by_another_genes_change_found_reads_each_gene_on_its_own(words):
+    # the comma list was read whole as headed by its negation: ESR1 not detected and elacestrant
+    # withheld on a D538G found (CR C.2 step 3: an ESR1 mutation detected selects it). A later piece
+    # stating its own change found is no item of the negated list
+    _, cards = run(_report(after_ai_cdk46i("p-dr-neg-then-found"), "p-dr-neg-then-found", conclusion=words))
+    detail = _summary(cards)
+    assert "ESR1 not detected" not in detail
+    assert "PIK3CA not detected (2025-06-01)" in detail
+    assert "elacestrant" in topics(cards)
+
+
+def test_a_negation_heading_a_gene_list_closed_by_detected_stays_negative_for_every_gene():
+    cards = _named_result("p-neg-list", "BRCA1/2 germline test", "No pathogenic variants in BRCA1, BRCA2 detected")
+    assert "BRCA1 not detected (germline, 2025-06-01)" in _summary(cards)
+    assert "BRCA2 not detected (germline, 2025-06-01)" in _summary(cards)
