@@ -208,6 +208,14 @@ def _spelled_out(text: str) -> str:
     return _SHORT_FORM.sub(lambda m: _SHORT_FORM_WORDS[m.group(1)], text)
 
 
+# a hormone-receptor status ("ER positive", "oestrogen receptor positive", "PR negative"): the
+# receptor protein (CR A.1), no result of the ESR1 gene; read, "ER positive" under an ESR1 test or
+# report was an ESR1 mutation detected and elacestrant offered (CR C.2 step 3: ESR1-mutated)
+_RECEPTOR_STATUS = re.compile(
+    r"\b(?:er|pr|pgr|hr|(?:o?estrogen|progesterone|hormone)[ -]receptors?)\s*(?:status\s*)?[:=]?\s*"
+    r"(?:-\s*)?(?:positive|negative|\+|-(?![\w-]))")
+
+
 # a finding asked, not stated ("ESR1 mutation?", "ESR1: positive?"), or a status said unknown ("ESR1
 # mutation status unknown"): read as detected, elacestrant offered (CR C.2 step 3: a result that is
 # not clear is no result)
@@ -1521,7 +1529,7 @@ _NO_CALL = "no-call"  # the text says nothing: go on with interpretation and com
 def _text_result(text: str) -> str | None:
     """_result's reading of the value text: None (indeterminate), detected / not-detected,
     or _NO_CALL when the text decides nothing."""
-    text = _spelled_out(_label_class_unhedged(text))
+    text = _RECEPTOR_STATUS.sub(" ", _spelled_out(_label_class_unhedged(text)))
     if _INDETERMINATE.search(text) or _QUESTIONED.search(text) or _RELATIVES_RESULT.search(text.strip()):
         return None
     if _UNSETTLED.search(text) and not _STATED_FOUND.search(text):

@@ -364,3 +364,17 @@ def test_a_negation_heading_a_gene_list_closed_by_detected_stays_negative_for_ev
     cards = _named_result("p-neg-list", "BRCA1/2 germline test", "No pathogenic variants in BRCA1, BRCA2 detected")
     assert "BRCA1 not detected (germline, 2025-06-01)" in _summary(cards)
     assert "BRCA2 not detected (germline, 2025-06-01)" in _summary(cards)
+
+
+@pytest.mark.parametrize("words", ["ER positive", "ER+ (Allred 8/8)", "Oestrogen receptor positive, PR negative"])
+def test_a_receptor_status_in_an_esr1_tests_words_is_no_esr1_variant(words):
+    # "ER positive" (the oestrogen receptor protein, CR A.1) under an ESR1 test or report read as an
+    # ESR1 mutation detected: elacestrant / imlunestrant offered (CR C.2 step 3 needs ESR1-mutated)
+    for cards in (_named_result("p-er-words", "ESR1 mutation analysis", words),
+                  run(after_ai_cdk46i("p-er-report").add({
+                      "resourceType": "DiagnosticReport", "id": "dr-1", "status": "final",
+                      "subject": {"reference": "Patient/p-er-report"}, "code": {"text": "ESR1 mutation analysis"},
+                      "effectiveDateTime": "2025-06-01", "conclusion": words}))[1]):
+        assert "ESR1 detected" not in _summary(cards)
+        assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+        assert "test-esr1" in ordered_tests(cards)
