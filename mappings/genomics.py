@@ -1534,6 +1534,13 @@ def _text_result(text: str) -> str | None:
         return None
     if _UNSETTLED.search(text) and not _STATED_FOUND.search(text):
         return None
+    if _PTEN_PROTEIN_NAME.search(text) and _PROTEIN_TEST.search(text) and not (
+            _PROTEIN_RE.search(text) or _DNA_RE.search(text)):
+        # PTEN loss by a protein test ("PTEN loss detected by IHC", a genomic report's conclusion):
+        # read as an alteration, capivasertib was offered; its label needs one detected by an
+        # FDA-approved (DNA) test and the reference does not say whether IHC loss counts (CR B.5,
+        # B.15; _ignore_pten_protein_test for a test named so): no call
+        return None
     if (_NOT_DETECTED.search(text) or _REFUTED.search(text)) and not _a_change_found_beside_changes_absent(text) \
             and not _found_in_one_specimen_negative_in_another(text):
         return "not-detected"

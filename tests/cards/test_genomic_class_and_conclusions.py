@@ -378,3 +378,15 @@ def test_a_receptor_status_in_an_esr1_tests_words_is_no_esr1_variant(words):
         assert "ESR1 detected" not in _summary(cards)
         assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
         assert "test-esr1" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["PTEN loss detected by IHC", "PTEN: loss of protein expression detected"])
+def test_pten_loss_by_a_protein_test_written_in_a_genomic_reports_conclusion_offers_no_capivasertib(words):
+    # read as a PTEN alteration detected: capivasertib offered, though its label needs a PTEN
+    # alteration by an FDA-approved (DNA) test and the reference does not say whether PTEN loss by
+    # IHC counts (CR B.5, B.15), as for a test named 'PTEN IHC'
+    for cards in (run(_report(after_ai_cdk46i("p-dr-pten-ihc"), "p-dr-pten-ihc", conclusion=words))[1],
+                  _named_result("p-pten-ihc-words", "PTEN mutation analysis", words)):
+        assert "PTEN detected" not in _summary(cards)
+        assert "capivasertib-fulvestrant" not in topics(cards)
+        assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
