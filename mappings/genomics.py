@@ -545,8 +545,17 @@ _HEDGED_CLASS_SAID = ("a class the reference does not act on (pathogenic or like
 def _hedged_class_written(text: str) -> str | None:
     """The hedged class `text` gives ("suspected pathogenic", "likely deleterious"), lower case,
     or None; "suspected deleterious" (the labels' class, _LABEL_CLASS) is none."""
-    m = _HEDGED_CLASS.search(_label_class_unhedged(text.lower()))
-    return m.group(0).strip(" ([?") if m else None
+    text = _label_class_unhedged(text.lower())
+    m = _HEDGED_CLASS.search(text)
+    if m is None:
+        return None
+    # the words as hedged: "likely pathogenic?" was shown as 'pathogenic', a class the reference
+    # acts on, with the hedge that kept it unread cut off
+    start = m.start()
+    if likely := re.search(r"\blikely\s+$", text[:start]):
+        start = likely.start()
+    words = re.sub(r"\s*[(\[]\s*\?$", "?", text[start:m.end()].strip())
+    return words.strip(" ([")
 
 
 def _hedged_class_note(text: str) -> str:

@@ -390,3 +390,13 @@ def test_pten_loss_by_a_protein_test_written_in_a_genomic_reports_conclusion_off
         assert "PTEN detected" not in _summary(cards)
         assert "capivasertib-fulvestrant" not in topics(cards)
         assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words, said", [("germline BRCA2 c.5946delT, likely pathogenic?", "likely pathogenic?"),
+                                         ("germline BRCA2 c.5946delT pathogenic (?)", "pathogenic?")])
+def test_a_class_hedged_by_a_question_mark_is_named_with_its_words(words, said):
+    # named "the report classes it 'pathogenic', a class the reference does not act on (pathogenic
+    # or likely pathogenic ...)": the hedge that made it unread was cut off the words shown
+    cards = _named_result("p-class-question", "BRCA1/2 germline test", words)
+    assert f"the report classes it '{said}', {_NOT_ACTED_ON}" in _summary(cards)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
