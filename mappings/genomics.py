@@ -1168,7 +1168,11 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 genes = [g for g in genes if g not in given]
                 if not genes:
                     continue
-            else:
+            elif not (is_region and not is_variant):
+                # (a region-studied Observation gives no result of its own, only the genes looked
+                # at: negative where no variant is reported that day, and a conclusion's variant is
+                # one. Counted as the result, the conclusion's ESR1 D538G was dropped unsaid and
+                # ESR1 read negative, elacestrant withheld: CR A.2, C.2 step 3)
                 genes_given.setdefault(id(obs), set()).update(genes)
                 genes_given.setdefault(id(panel), set()).update(genes)
                 if date is not None:

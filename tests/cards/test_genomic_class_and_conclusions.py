@@ -400,3 +400,21 @@ def test_a_class_hedged_by_a_question_mark_is_named_with_its_words(words, said):
     cards = _named_result("p-class-question", "BRCA1/2 germline test", words)
     assert f"the report classes it '{said}', {_NOT_ACTED_ON}" in _summary(cards)
     assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+@pytest.mark.parametrize("linked", [True, False])
+def test_a_variant_in_a_reports_conclusion_beside_its_region_studied_observation_is_read(linked):
+    # a region-studied Observation (53041-0) says which genes were looked at; a gene studied with no
+    # variant reported that day is negative. The conclusion reports the variant, yet the region
+    # studied counted as the report's result for ESR1: ESR1 not detected, the D538G dropped without a
+    # word and elacestrant withheld (CR C.2 step 3)
+    p = after_ai_cdk46i("p-dr-region")
+    region = p._obs("region", {"coding": [{"system": LOINC, "code": "53041-0"}]}, "2025-06-01", component=[
+        {"code": {"coding": [{"system": LOINC, "code": "48018-6"}]},
+         "valueCodeableConcept": {"coding": [{"system": "http://www.genenames.org", "code": "HGNC:3467",
+                                              "display": "ESR1"}]}}])
+    _, cards = run(_report(p, "p-dr-region", (region["id"],) if linked else (), conclusion="ESR1 p.D538G detected"))
+    detail = _summary(cards)
+    assert "ESR1 p.D538G detected (significance not reported, 2025-06-01) — DiagnosticReport/dr-1" in detail
+    assert "ESR1 not detected" not in detail
+    assert "elacestrant" in topics(cards)
