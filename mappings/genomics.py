@@ -32,6 +32,9 @@ _NOT_DETECTED = re.compile(
     r"|\bneg\b"
     # "Not present", "Mutation not identified", "Variant not found", "None detected"
     r"|\bnot (present|identified|found|seen|observed)\b|\bnone (detected|identified|found|present|reported)\b"
+    # "ESR1 not mutated", "non-mutated", "not positive" (and the short forms spelled out,
+    # _spelled_out: "ESR1 not mut"): read as a finding ("mutated"), elacestrant offered (CR C.2 step 3)
+    r"|\bnot (?:mutated|mutation|positive)\b|\bnon-?\s?(?:mutated|mutation)\b"
     # a statement that opens with "no": "No ESR1 mutation identified", "No variants of clinical
     # significance detected", "No mutations"; only at the start of the text or of a clause, so
     # an aside ("Detected: PIK3CA H1047R (no other variants)") does not negate the finding
@@ -115,7 +118,6 @@ _HEDGED_CHANGE = (
 _HEDGED_CHANGE_RE = re.compile(_HEDGED_CHANGE[1:])
 # a change written in the short form as this gene's (not after another gene's name: "KRAS G12D")
 _OWN_SHORT_CHANGE = re.compile(_OWN_CHANGE_START + _CHANGE_WORD)
-_SHORT_CHANGE = re.compile(_CHANGE_WORD, re.I)  # ... any change so written, in any case
 _UNSETTLED = re.compile(
     rf"\b{T.VOCABULARY['suspicion_words']}\b[^|;.]{{0,25}}?\b(?:mutation|variant|alteration|mutated)"
     rf"|\b(?:mutation|variant|alteration)s?\b[^|;.]{{0,25}}?\b{T.VOCABULARY['suspicion_words_after']}\b"
@@ -193,8 +195,32 @@ _PATHOGENIC_STATED = re.compile(
 # (pathogenic, the class the cards act on), and named as written on the card
 # (VariantResult.significance_label_class). Not when negated ("not deleterious": benign, _SIG_TEXT)
 _LABEL_CLASS = re.compile(r"(?<!not )(?<!non)(?<!non-)(?<!non )\b(suspected deleterious|deleterious)\b")
-# (and the short forms "pos", "mut": "ESR1 mut" was named unclear and its test asked again)
-_DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b|\bpos\b|\bmut\b")
+_DETECTED = re.compile(r"\bdetected\b|\bpresent\b|\bpositive\b|\bmutated\b|\bmutation\b|\bvariant\b")
+# the short forms "mut", "pos", "neg" ("ESR1 mut", "PIK3CA pos", "ESR1: neg"; named unclear and the
+# test asked again), read as the words they stand for, so that a negation or hedge of them is read
+# as of the long form: read as a finding on their own, "ESR1: no mut", "ESR1 not pos", "ESR1 mut?"
+# were ESR1 detected and elacestrant offered (CR C.2 step 3)
+_SHORT_FORM = re.compile(r"\b(mut|pos|neg)\b")
+_SHORT_FORM_WORDS = {"mut": "mutation", "pos": "positive", "neg": "negative"}
+
+
+def _spelled_out(text: str) -> str:
+    return _SHORT_FORM.sub(lambda m: _SHORT_FORM_WORDS[m.group(1)], text)
+
+
+# a hormone-receptor status ("ER positive", "oestrogen receptor positive", "PR negative"): the
+# receptor protein (CR A.1), no result of the ESR1 gene; read, "ER positive" under an ESR1 test or
+# report was an ESR1 mutation detected and elacestrant offered (CR C.2 step 3: ESR1-mutated)
+_RECEPTOR_STATUS = re.compile(
+    r"\b(?:er|pr|pgr|hr|(?:o?estrogen|progesterone|hormone)[ -]receptors?)\s*(?:status\s*)?[:=]?\s*"
+    r"(?:-\s*)?(?:positive|negative|\+|-(?![\w-]))")
+
+
+# a finding asked, not stated ("ESR1 mutation?", "ESR1: positive?"), or a status said unknown ("ESR1
+# mutation status unknown"): read as detected, elacestrant offered (CR C.2 step 3: a result that is
+# not clear is no result)
+_QUESTIONED = re.compile(r"\b(?:mutat\w*|variants?|alterations?|positive|detected|present)\s*\?"
+                         r"|\b(?:mutation|mutational|variant)\s+status\s*:?\s*(?:unknown|unclear|not known|uncertain)\b")
 _INDETERMINATE = re.compile(r"no call|indeterminate|inconclusive|failed|insufficient|\bqns\b")
 # a BRCA gene with the labels' origin prefix as one word ("gBRCA2", "sBRCA1/2": germline /
 # somatic, CR B.6 / B.7 "gBRCAm"; the origin itself is read by _GERMLINE_TEXT / _SOMATIC_TEXT)
@@ -266,8 +292,10 @@ def _found_in_one_specimen_negative_in_another(text: str) -> bool:
 
 def _names_change(piece: str) -> bool:
     """The piece names a p. or c. change (_PROTEIN_RE, _DNA_RE), or one in the short hotspot form
-    ("Y537S not detected, D538G detected" read ESR1 not detected, elacestrant withheld on D538G)."""
-    return bool(_PROTEIN_RE.search(piece) or _DNA_RE.search(piece) or _SHORT_CHANGE.search(piece))
+    ("Y537S not detected, D538G detected" read ESR1 not detected, elacestrant withheld on D538G),
+    not one written after another gene's name: "KRAS G12D detected; ESR1 not detected" was an ESR1
+    variant found beside its negative, ESR1 named unclear and its test asked again."""
+    return bool(_PROTEIN_RE.search(piece) or _DNA_RE.search(piece) or _OWN_SHORT_CHANGE.search(piece.lower()))
 
 
 # a finding told as the gene's past ("ESR1 not detected (previously detected 2023)"): a history
@@ -302,7 +330,7 @@ def _gene_result_conflict(text: str) -> str | None:
     negation of a named change beside another found ("p.D538G detected, p.Y537S not detected") is
     no contradiction, nor a finding told as past or of no class (VUS). "found" for such a text,
     "hedged" for a negative beside a change named as possible, None otherwise."""
-    text = text.lower()
+    text = _spelled_out(text.lower())
     pieces = [p.strip() for clause in _CLAUSE_SPLIT.split(text) for p in _result_pieces(clause) if p.strip()]
     gene_negative = any((_NOT_DETECTED.search(p) or _REFUTED.search(p)) and not _names_change(p)
                         and _text_result(p) == "not-detected" for p in pieces)
@@ -517,8 +545,17 @@ _HEDGED_CLASS_SAID = ("a class the reference does not act on (pathogenic or like
 def _hedged_class_written(text: str) -> str | None:
     """The hedged class `text` gives ("suspected pathogenic", "likely deleterious"), lower case,
     or None; "suspected deleterious" (the labels' class, _LABEL_CLASS) is none."""
-    m = _HEDGED_CLASS.search(_label_class_unhedged(text.lower()))
-    return m.group(0).strip(" ([?") if m else None
+    text = _label_class_unhedged(text.lower())
+    m = _HEDGED_CLASS.search(text)
+    if m is None:
+        return None
+    # the words as hedged: "likely pathogenic?" was shown as 'pathogenic', a class the reference
+    # acts on, with the hedge that kept it unread cut off
+    start = m.start()
+    if likely := re.search(r"\blikely\s+$", text[:start]):
+        start = likely.start()
+    words = re.sub(r"\s*[(\[]\s*\?$", "?", text[start:m.end()].strip())
+    return words.strip(" ([")
 
 
 def _hedged_class_note(text: str) -> str:
@@ -779,9 +816,24 @@ def _panel_results(ctx: Ctx, candidates: list[dict[str, Any]],
 
 
 # the DiagnosticReport elements a conclusion read as a result keeps (FHIR R4 DiagnosticReport:
-# status, code, category, effective[x], issued, specimen 0..*)
+# status, code, category, effective[x], issued, specimen 0..*; and its contained resources, a
+# "#sp-1" specimen among them: not kept, the specimen was not found, its kind and collection
+# date lost and the report's later date read as the result's, CR C.3 row 18)
 _REPORT_KEYS = ("resourceType", "id", "status", "subject", "code", "category", "effectiveDateTime",
-                "effectivePeriod", "issued")
+                "effectivePeriod", "issued", "contained")
+
+
+def _collected_on(ctx: Ctx, specimen_ref: dict[str, Any], report: dict[str, Any]) -> dt.date | None:
+    """The collection date of the Specimen a report points to (as _specimen reads it), or None."""
+    spec_res = ctx.resolve(specimen_ref, report)
+    coll = spec_res.get("collection") if isinstance(spec_res, dict) else None
+    if not isinstance(coll, dict):
+        return None
+    written = coll.get("collectedDateTime")
+    if parse_date(written) is None:
+        cp = coll.get("collectedPeriod")
+        written = cp.get("start") if isinstance(cp, dict) else None
+    return parse_date(written)
 
 
 def _report_conclusions(ctx: Ctx) -> dict[int, tuple[dict[str, Any], list[int]]]:
@@ -821,6 +873,15 @@ def _report_conclusions(ctx: Ctx) -> dict[int, tuple[dict[str, Any], list[int]]]
             specimens = [sp for sp in as_list(dr.get("specimen")) if isinstance(sp, dict)]
             if len(specimens) == 1:
                 part["specimen"] = specimens[0]
+            elif specimens:
+                # several specimens (plasma and tissue): which gave a gene's result the report does
+                # not say, so no kind is read; dated by the first collected, as an ESR1 result is
+                # current only if its specimen followed the progression (CR C.3 row 18): dated by
+                # the report, samples all drawn before the progression read current
+                first = min(filter(None, (_collected_on(ctx, sp, dr) for sp in specimens)), default=None)
+                if first is not None:
+                    part.pop("effectivePeriod", None)
+                    part["effectiveDateTime"] = first.isoformat()
             part["valueString"] = written
             parts[id(part)] = (part, [id(r) for r in results])
             ctx.derived.append(part)  # kept for the call: the memos key on id()
@@ -1107,7 +1168,11 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 genes = [g for g in genes if g not in given]
                 if not genes:
                     continue
-            else:
+            elif not (is_region and not is_variant):
+                # (a region-studied Observation gives no result of its own, only the genes looked
+                # at: negative where no variant is reported that day, and a conclusion's variant is
+                # one. Counted as the result, the conclusion's ESR1 D538G was dropped unsaid and
+                # ESR1 read negative, elacestrant withheld: CR A.2, C.2 step 3)
                 genes_given.setdefault(id(obs), set()).update(genes)
                 genes_given.setdefault(id(panel), set()).update(genes)
                 if date is not None:
@@ -1477,10 +1542,17 @@ _NO_CALL = "no-call"  # the text says nothing: go on with interpretation and com
 def _text_result(text: str) -> str | None:
     """_result's reading of the value text: None (indeterminate), detected / not-detected,
     or _NO_CALL when the text decides nothing."""
-    text = _label_class_unhedged(text)
-    if _INDETERMINATE.search(text) or _RELATIVES_RESULT.search(text.strip()):
+    text = _RECEPTOR_STATUS.sub(" ", _spelled_out(_label_class_unhedged(text)))
+    if _INDETERMINATE.search(text) or _QUESTIONED.search(text) or _RELATIVES_RESULT.search(text.strip()):
         return None
     if _UNSETTLED.search(text) and not _STATED_FOUND.search(text):
+        return None
+    if _PTEN_PROTEIN_NAME.search(text) and _PROTEIN_TEST.search(text) and not (
+            _PROTEIN_RE.search(text) or _DNA_RE.search(text)):
+        # PTEN loss by a protein test ("PTEN loss detected by IHC", a genomic report's conclusion):
+        # read as an alteration, capivasertib was offered; its label needs one detected by an
+        # FDA-approved (DNA) test and the reference does not say whether IHC loss counts (CR B.5,
+        # B.15; _ignore_pten_protein_test for a test named so): no call
         return None
     if (_NOT_DETECTED.search(text) or _REFUTED.search(text)) and not _a_change_found_beside_changes_absent(text) \
             and not _found_in_one_specimen_negative_in_another(text):
@@ -1540,6 +1612,8 @@ def _per_gene_pieces(clause: str) -> list[str]:
     unclear_tail = _negative_list_ending_in_a_class(pieces)
     if unclear_tail:
         return pieces[:-1] + [unclear_tail]
+    if _negative_then_a_change_found(pieces):
+        return pieces
     for piece in pieces:
         genes = _SYMBOL_RE.search(piece)
         if genes is None or len(_gene_symbols_named(piece)) != 1:
@@ -1558,6 +1632,21 @@ def _per_gene_pieces(clause: str) -> list[str]:
                 result in (_NO_CALL, None) and not _hedged_piece(after) and not own_class):
             return [clause]
     return pieces
+
+
+def _negative_then_a_change_found(pieces: list[str]) -> bool:
+    """"Negative for PIK3CA, ESR1 D538G detected", "Negative for PIK3CA, positive for ESR1 p.D538G":
+    one gene each, each piece a clear call of its own, and a later piece stating its own change
+    found. Read whole as a list headed by its negation, ESR1 was not detected and elacestrant
+    withheld on a D538G (CR C.2 step 3); a list the negation heads names no change found in its
+    items ("No pathogenic variants in BRCA1, BRCA2 detected", "Not detected: PIK3CA p.E545K, ESR1
+    p.D538G"), so it is still read whole."""
+    lowered = [p.lower() for p in pieces]
+    return (all(len(_gene_symbols_named(p)) == 1 for p in pieces)
+            and all(_text_result(p) in ("detected", "not-detected") for p in lowered)
+            and _text_result(lowered[0]) == "not-detected"
+            and any(_text_result(p) == "detected" and _STATED_FOUND.search(p) and _names_change(p)
+                    for p in lowered[1:]))
 
 
 # a gene list's last piece ending in a class with no noun after it ("BRCA2 pathogenic"; not

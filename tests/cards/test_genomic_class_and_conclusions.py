@@ -260,3 +260,161 @@ def test_the_short_forms_mut_and_neg_are_read_as_written(words, shown, regimen):
     assert "test-esr1" not in ordered_tests(cards)
     if regimen:
         assert regimen in topics(cards)
+
+
+# --- short forms negated or hedged, and another gene's short-form change (read-through rt48) ------
+
+@pytest.mark.parametrize("words", ["ESR1 not mut", "ESR1 non-mut", "ESR1: no mut", "ESR1 no mut detected",
+                                   "ESR1 mut ruled out", "mut ESR1 excluded", "ESR1 not pos",
+                                   "ESR1 not mutated", "ESR1 non-mutated"])
+def test_a_negated_short_form_mut_or_pos_is_an_esr1_negative_and_offers_no_elacestrant(words):
+    # "mut" / "pos" were read as a finding wherever they stood: "ESR1 not mut", "ESR1: no mut" read
+    # ESR1 detected and elacestrant / imlunestrant offered (CR C.2 step 3 / B.2 / B.3: an ESR1
+    # mutation detected). Written out ("no mutation", "mutation ruled out") they read negative
+    cards = _named_result("p-short-negated", "ESR1 mutation analysis", words)
+    assert "ESR1 not detected (2025-06-01)" in _summary(cards)
+    assert "ESR1 detected" not in _summary(cards)
+    assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+
+
+@pytest.mark.parametrize("words", ["ESR1 mut?", "ESR1: pos?", "ESR1 possible mut", "ESR1 mut status unknown",
+                                   "ESR1 mutation?", "ESR1 mutation status unknown"])
+def test_a_hedged_short_form_or_a_status_unknown_is_an_unclear_esr1_result_and_offers_no_elacestrant(words):
+    # read as ESR1 detected, elacestrant offered on a question mark (CR C.2 step 3: a result that is
+    # not clear is no result): named unclear and the ESR1 test asked again
+    cards = _named_result("p-short-hedged", "ESR1 mutation analysis", words)
+    assert "ESR1 detected" not in _summary(cards)
+    assert "ESR1 result (2025-06-01) unclear" in _summary(cards)
+    assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+    assert "test-esr1" in ordered_tests(cards)
+
+
+def test_another_genes_short_form_change_found_beside_an_esr1_negative_leaves_esr1_negative():
+    # "KRAS G12D detected" counted as a change of ESR1 found: ESR1 named unclear ("both that ESR1
+    # carries a variant and that it is negative") and the ESR1 test asked again after a negative
+    cards = _named_result("p-short-kras-negative", "ESR1 mutation analysis", "KRAS G12D detected; ESR1 not detected")
+    assert "ESR1 not detected (2025-06-01)" in _summary(cards)
+    assert "test-esr1" not in ordered_tests(cards)
+
+
+# --- the date of a result read from a report's conclusion: ESR1 current at progression -------------
+
+def _esr1_report_with_specimens(pid: str, specimens: list[dict], contained: list[dict] | None = None):
+    """after_ai_cdk46i progressed 2025-05-15 (line ended 2025-05-20); the report is dated after it,
+    its specimens were collected before it."""
+    p = after_ai_cdk46i(pid)
+    for sp in specimens:
+        p.add({"resourceType": "Specimen", "subject": {"reference": f"Patient/{pid}"}, **sp})
+    report = {"resourceType": "DiagnosticReport", "id": "dr-1", "status": "final",
+              "subject": {"reference": f"Patient/{pid}"},
+              "code": {"coding": [{"system": LOINC, "code": "51969-4", "display": "Genetic analysis report"}]},
+              "effectiveDateTime": "2025-06-10", "conclusion": "ESR1 p.D538G detected",
+              "specimen": [{"reference": f"Specimen/{sp['id']}"} for sp in specimens]
+              + [{"reference": f"#{sp['id']}"} for sp in contained or []]}
+    if contained:
+        report["contained"] = contained
+    return run(p.add(report))[1]
+
+
+def test_an_esr1_conclusion_whose_contained_specimen_was_collected_before_progression_is_not_current():
+    # the contained Specimen (FHIR R4 Resource.contained) was not found from the result read, so the
+    # report's date (after the progression) was the result's: 'ESR1 result current: yes' on a plasma
+    # sample drawn before it (CR C.3 row 18: current only if collected at/after the latest progression)
+    cards = _esr1_report_with_specimens("p-dr-contained", [], contained=[
+        {"resourceType": "Specimen", "id": "sp-1", "type": {"text": "Plasma ctDNA"},
+         "collection": {"collectedDateTime": "2025-04-01"}}])
+    assert "ESR1 p.D538G detected (plasma ctDNA, significance not reported, 2025-04-01)" in _summary(cards)
+    assert "The latest ESR1 result (2025-04-01) predates the progression" in _summary(cards)
+    assert "test-esr1" in ordered_tests(cards)
+
+
+def test_an_esr1_conclusion_of_two_specimens_both_collected_before_progression_is_not_current():
+    # with two specimens the result was dated by the report (after the progression): 'current: yes'
+    # though every sample predates it (CR C.3 row 18); now dated by the first collected
+    cards = _esr1_report_with_specimens("p-dr-two-specimens", [
+        {"id": "sp-1", "type": {"text": "Plasma ctDNA"}, "collection": {"collectedDateTime": "2025-04-01"}},
+        {"id": "sp-2", "type": {"text": "Tumour tissue"}, "collection": {"collectedDateTime": "2025-04-02"}}])
+    assert "The latest ESR1 result (2025-04-01) predates the progression" in _summary(cards)
+    assert "test-esr1" in ordered_tests(cards)
+
+
+def test_an_esr1_conclusion_of_two_specimens_collected_after_progression_stays_current():
+    cards = _esr1_report_with_specimens("p-dr-two-after", [
+        {"id": "sp-1", "type": {"text": "Plasma ctDNA"}, "collection": {"collectedDateTime": "2025-06-01"}},
+        {"id": "sp-2", "type": {"text": "Tumour tissue"}, "collection": {"collectedDateTime": "2025-06-02"}}])
+    assert "ESR1 p.D538G detected (significance not reported, 2025-06-01)" in _summary(cards)
+    assert "test-esr1" not in ordered_tests(cards)
+    assert "elacestrant" in topics(cards)
+
+
+@pytest.mark.parametrize("words", ["Negative for PIK3CA, ESR1 D538G detected",
+                                   "Negative for PIK3CA, positive for ESR1 p.D538G"])
+def test_a_gene_negative_followed_by_another_genes_change_found_reads_each_gene_on_its_own(words):
+    # the comma list was read whole as headed by its negation: ESR1 not detected and elacestrant
+    # withheld on a D538G found (CR C.2 step 3: an ESR1 mutation detected selects it). A later piece
+    # stating its own change found is no item of the negated list
+    _, cards = run(_report(after_ai_cdk46i("p-dr-neg-then-found"), "p-dr-neg-then-found", conclusion=words))
+    detail = _summary(cards)
+    assert "ESR1 not detected" not in detail
+    assert "PIK3CA not detected (2025-06-01)" in detail
+    assert "elacestrant" in topics(cards)
+
+
+def test_a_negation_heading_a_gene_list_closed_by_detected_stays_negative_for_every_gene():
+    cards = _named_result("p-neg-list", "BRCA1/2 germline test", "No pathogenic variants in BRCA1, BRCA2 detected")
+    assert "BRCA1 not detected (germline, 2025-06-01)" in _summary(cards)
+    assert "BRCA2 not detected (germline, 2025-06-01)" in _summary(cards)
+
+
+@pytest.mark.parametrize("words", ["ER positive", "ER+ (Allred 8/8)", "Oestrogen receptor positive, PR negative"])
+def test_a_receptor_status_in_an_esr1_tests_words_is_no_esr1_variant(words):
+    # "ER positive" (the oestrogen receptor protein, CR A.1) under an ESR1 test or report read as an
+    # ESR1 mutation detected: elacestrant / imlunestrant offered (CR C.2 step 3 needs ESR1-mutated)
+    for cards in (_named_result("p-er-words", "ESR1 mutation analysis", words),
+                  run(after_ai_cdk46i("p-er-report").add({
+                      "resourceType": "DiagnosticReport", "id": "dr-1", "status": "final",
+                      "subject": {"reference": "Patient/p-er-report"}, "code": {"text": "ESR1 mutation analysis"},
+                      "effectiveDateTime": "2025-06-01", "conclusion": words}))[1]):
+        assert "ESR1 detected" not in _summary(cards)
+        assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+        assert "test-esr1" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["PTEN loss detected by IHC", "PTEN: loss of protein expression detected"])
+def test_pten_loss_by_a_protein_test_written_in_a_genomic_reports_conclusion_offers_no_capivasertib(words):
+    # read as a PTEN alteration detected: capivasertib offered, though its label needs a PTEN
+    # alteration by an FDA-approved (DNA) test and the reference does not say whether PTEN loss by
+    # IHC counts (CR B.5, B.15), as for a test named 'PTEN IHC'
+    for cards in (run(_report(after_ai_cdk46i("p-dr-pten-ihc"), "p-dr-pten-ihc", conclusion=words))[1],
+                  _named_result("p-pten-ihc-words", "PTEN mutation analysis", words)):
+        assert "PTEN detected" not in _summary(cards)
+        assert "capivasertib-fulvestrant" not in topics(cards)
+        assert "test-pik3ca-akt1-pten" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words, said", [("germline BRCA2 c.5946delT, likely pathogenic?", "likely pathogenic?"),
+                                         ("germline BRCA2 c.5946delT pathogenic (?)", "pathogenic?")])
+def test_a_class_hedged_by_a_question_mark_is_named_with_its_words(words, said):
+    # named "the report classes it 'pathogenic', a class the reference does not act on (pathogenic
+    # or likely pathogenic ...)": the hedge that made it unread was cut off the words shown
+    cards = _named_result("p-class-question", "BRCA1/2 germline test", words)
+    assert f"the report classes it '{said}', {_NOT_ACTED_ON}" in _summary(cards)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+
+
+@pytest.mark.parametrize("linked", [True, False])
+def test_a_variant_in_a_reports_conclusion_beside_its_region_studied_observation_is_read(linked):
+    # a region-studied Observation (53041-0) says which genes were looked at; a gene studied with no
+    # variant reported that day is negative. The conclusion reports the variant, yet the region
+    # studied counted as the report's result for ESR1: ESR1 not detected, the D538G dropped without a
+    # word and elacestrant withheld (CR C.2 step 3)
+    p = after_ai_cdk46i("p-dr-region")
+    region = p._obs("region", {"coding": [{"system": LOINC, "code": "53041-0"}]}, "2025-06-01", component=[
+        {"code": {"coding": [{"system": LOINC, "code": "48018-6"}]},
+         "valueCodeableConcept": {"coding": [{"system": "http://www.genenames.org", "code": "HGNC:3467",
+                                              "display": "ESR1"}]}}])
+    _, cards = run(_report(p, "p-dr-region", (region["id"],) if linked else (), conclusion="ESR1 p.D538G detected"))
+    detail = _summary(cards)
+    assert "ESR1 p.D538G detected (significance not reported, 2025-06-01) — DiagnosticReport/dr-1" in detail
+    assert "ESR1 not detected" not in detail
+    assert "elacestrant" in topics(cards)
