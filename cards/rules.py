@@ -1985,8 +1985,13 @@ def ild_history(state, ctx):
         if on:
             text += f" (began during or <= {ILD_AFTER_EXPOSURE_DAYS} days after: {', '.join(on)})"
     if lung.symptomatic_unclear:
-        text += (f"; graded 1 but also written as {'; '.join(lung.symptomatic_unclear)}: "
-                 "whether it was symptomatic (grade >= 2) is unclear")
+        # worded as the record leaves it (LungDisease.symptomatic_unclear_kind): a grade 1 said
+        # symptomatic, an asymptomatic one said steroid-treated, or a range ("grade 1-2"); CR B.11
+        written = "; ".join(lung.symptomatic_unclear)
+        text += "; " + {"graded-1": f"graded 1 but also written as {written}",
+                        "asymptomatic": f"written as asymptomatic (grade 1) but also as {written}",
+                        "range": f"graded as a range, {written}"}[lung.symptomatic_unclear_kind]
+        text += ": whether it was symptomatic (grade >= 2) is unclear"
     if lung.unconfirmed:
         text += f"; also {_ild_unconfirmed_text(lung)}"
     return Finding(True, text, tuple(lung.sources) + tuple(lung.unconfirmed_sources))

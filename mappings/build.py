@@ -423,8 +423,9 @@ from mappings.therapy import (
     medication_conflict, medication_readable, resolve_medication, to_drug, unnamed_drug_in_concept, unnamed_drug_in_text, class_beside_drug_classes,
 )
 # the stop-reason reading of a record's statusReason / note (local_codes.yaml stop_reasons), read
-# of a drafted order's own words the same way (_stated_progression)
-from mappings.therapy import _stop_reason_of_text
+# of a drafted order's own words the same way (_stated_progression), with the disease-status
+# reading of a status's written answer (local_codes.yaml disease_status): it is the cancer that progressed
+from mappings.therapy import _status_text_reading, _stop_reason_of_text
 
 _SUBJECT_FIELDS = ("subject", "patient", "beneficiary")
 _MAX_DEPTH = 4
@@ -1237,7 +1238,8 @@ def _stated_progression(r: dict) -> str | None:
     (DraftOrder.stated_progression): its reasonCode / statusReason text or displays (a
     progression code of local_codes.yaml stop_reasons progression_codes too) or a note's text,
     read as a stop reason is (local_codes.yaml stop_reasons: a negated, hedged or conditional
-    progression, "until progression", is none), and not a plan for a progression to come
+    progression, "until progression", is none) and as a disease status's written answer is (the
+    cancer's: a symptom's or another condition's worsening is none), and not a plan for a progression to come
     (draft_plan_patterns). The clinician's statement, not a record (CR C.2 step 1)."""
     for element in _DRAFT_REASON_ELEMENTS:
         for item in as_list(r.get(element)):
@@ -1252,7 +1254,11 @@ def _stated_progression(r: dict) -> str | None:
                 said = " ".join(text.split())
                 if T.DRAFT_PROGRESSION_PLAN.search(said):
                     return None  # a plan for a progression to come: no statement, whatever else it says
-                if _stop_reason_of_text(said) == "progression":
+                # the stop-reason reading says a progression ("worsening", "recurrent", "no
+                # response" are one there, beside an anticancer drug's stop); the disease-status
+                # reading that it is the cancer's (not "progression of bone pain", "worsening renal
+                # function", "recurrent UTI", "ESR1 resistance mutation": CR C.2 step 1)
+                if _stop_reason_of_text(said) == "progression" and _status_text_reading(said.lower()) == "progression":
                     return f"{element}: '{printable_clip(said, 80)}'"
             if coded and not any(isinstance(t, str) and t.strip() for t in texts):
                 return f"{element}: coded progression"

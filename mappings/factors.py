@@ -1715,6 +1715,7 @@ def _lung(ctx: Ctx) -> LungDisease:
     elif unclear and lung.grade == 1:
         lung.symptomatic = None  # neither grade >= 2 nor asymptomatic is what the record says
         lung.symptomatic_unclear = unclear
+        lung.symptomatic_unclear_kind = "graded-1"
         ctx.gap("ild-grade-unclear",
                 "ILD/pneumonitis recorded as grade 1 but also written as " + "; ".join(unclear)
                 + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
@@ -1724,6 +1725,7 @@ def _lung(ctx: Ctx) -> LungDisease:
     elif asymptomatic_unclear and not (lung.grade and lung.grade >= 2):
         lung.symptomatic = None  # asymptomatic (grade 1) and symptomatic words in one record
         lung.symptomatic_unclear = asymptomatic_unclear
+        lung.symptomatic_unclear_kind = "asymptomatic"
         ctx.gap("ild-grade-unclear",
                 "ILD/pneumonitis written as asymptomatic (grade 1) but also as " + "; ".join(asymptomatic_unclear)
                 + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "
@@ -1733,6 +1735,7 @@ def _lung(ctx: Ctx) -> LungDisease:
     elif ranged and not (lung.grade and lung.grade >= 2):
         lung.symptomatic = None  # grade 1 (asymptomatic) or >= 2: the range does not say
         lung.symptomatic_unclear = ranged
+        lung.symptomatic_unclear_kind = "range"
         ctx.gap("ild-grade-unclear",
                 "ILD/pneumonitis recorded with a grade range, " + "; ".join(ranged)
                 + ": whether it was symptomatic (grade >= 2) is unclear. Clarify before trastuzumab deruxtecan "

@@ -768,6 +768,10 @@ class LungDisease(BaseModel):
     # moderate/severe severity (CR B.11: grade 1 is asymptomatic): whether one was grade >= 2
     # is unclear ("'requiring steroids' (2023-05-01)"); symptomatic is then None, not False
     symptomatic_unclear: list[str] = Field(default_factory=list)
+    # how the record leaves it unclear, so the cards word it as written: a grade 1 also written as
+    # symptomatic ("graded-1"), no grade but written as asymptomatic and as steroid-treated /
+    # symptomatic ("asymptomatic"), or a grade range spanning 1 and >= 2 ("range", "grade 1-2")
+    symptomatic_unclear_kind: Literal["graded-1", "asymptomatic", "range"] = "graded-1"
     # ILD Conditions recorded provisional/differential/unconfirmed or written as a suspicion:
     # not counted, named in the gap ild-unconfirmed and in the ILD cautions
     unconfirmed: list[str] = Field(default_factory=list)

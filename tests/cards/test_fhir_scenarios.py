@@ -2166,6 +2166,21 @@ def test_fhir_grade_1_pneumonitis_also_written_as_symptomatic_gives_both_deruxte
     assert "ild-grade-unclear" in [g.code for g in state.gaps]
 
 
+@pytest.mark.parametrize("text, said", [
+    ("Pneumonitis grade 1-2", "graded as a range, 'grade 1-2' (2023-05-01)"),
+    ("Asymptomatic pneumonitis, treated with prednisone",
+     "written as asymptomatic (grade 1) but also as 'treated with prednisone' (2023-05-01)"),
+])
+def test_fhir_an_ild_grade_left_unclear_by_a_range_or_by_asymptomatic_and_steroid_words_is_worded_as_written(text, said):
+    # CR B.11 (grade 1 asymptomatic, grade >= 2 symptomatic): before, both read "graded 1 but also
+    # written as 'grade 1-2'" / "... as 'treated with prednisone'", a grade 1 the record never wrote
+    _, cards = run(_after_chemo("ild-unclear-kind").ild("2023-05-01", text))
+    for topic in ("trastuzumab-deruxtecan", "datopotamab-deruxtecan"):
+        detail = card(cards, topic)["detail"]
+        assert f"ILD/pneumonitis history, diagnosed 2023-05-01; {said}: whether it was symptomatic (grade >= 2) is unclear" in detail
+        assert "graded 1 but" not in detail
+
+
 def test_fhir_both_deruxtecan_adcs_after_a_symptomatic_ild_of_another_cause_get_the_same_do_not_start_naming_what_the_label_and_trials_say():
     # C.2 safety overlays: "T-DXd / Dato-DXd: history of ILD/pneumonitis -> prominent warning" (cards,
     # not silent exclusions). T-DXd was dropped to "Not offered now" after a radiation pneumonitis,

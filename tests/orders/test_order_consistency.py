@@ -513,3 +513,31 @@ def test_a_first_line_regimen_drafted_for_a_progression_stated_on_the_draft_name
     [unsaid] = [c for c in _running_first_line_fhir_cards({}, "letrozole", "ribociclib")
                 if c["summary"].startswith("Letrozole + ribociclib: not indicated")]
     assert "Progression stated on the draft" not in unsaid["detail"]
+
+
+@pytest.mark.parametrize("text", [
+    # a symptom or another condition worse, not the cancer (the disease-status reading: CR C.2 step 1,
+    # progression evidence is the cancer's status)
+    "Progression of bone pain", "Worsening renal function", "Worsening performance status", "Recurrent UTI",
+    "Resistant hypertension", "No response to antiemetics",
+    # a resistance mutation is no progression (CR C.2 gap row 4: no switch on ESR1 emergence without
+    # radiographic progression)
+    "ESR1 resistance mutation on ctDNA",
+    # a progression awaited or looked for, not stated
+    "Await progression", "Before progression", "Restaging for progression",
+])
+def test_a_draft_whose_words_state_no_progression_of_the_cancer_keeps_the_label_requirement_not_confirmed_warning(text):
+    # before: read with the stop-reason words alone, any "worse" / "progress" / "recurrent" /
+    # "resistant" / "no response" turned the warning into "progression stated on the draft"
+    cards = _running_first_line_fhir_cards({"note": [{"text": text}]}, "fulvestrant", "palbociclib")
+    [card] = [c for c in cards if "label requirement not confirmed" in c["summary"]]
+    assert card["indicator"] == "warning"
+    assert not [c for c in cards if "progression stated on the draft" in c["summary"]]
+
+
+@pytest.mark.parametrize("text", ["PD on CT", "Progressive disease", "Progressed", "New liver lesions on CT",
+                                  "Progression in liver on letrozole"])
+def test_a_draft_stating_the_cancers_progression_in_other_words_gets_the_info_card(text):
+    cards = _running_first_line_fhir_cards({"note": [{"text": text}]}, "fulvestrant", "palbociclib")
+    [card] = [c for c in cards if "progression stated on the draft" in c["summary"]]
+    assert card["indicator"] == "info" and card["summary"].endswith(f"'{text}'")
