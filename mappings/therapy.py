@@ -473,7 +473,7 @@ def _not_taken_clause_names(text: str) -> frozenset[int]:
             continue
         clause = _NOT_TAKEN_CLAUSE_BREAK.split(before)[-1] if i else before
         if info.drug_class not in LINE_CLASSES or not T.DRUG_NOT_TAKEN_OPENING.match(clause) \
-                or _STOP_OF_A_DRUG_GIVEN.match(clause):
+                or _STOP_OF_A_DRUG_GIVEN.match(clause) or _finding_of_drug_negated(text, m.start(), m.end()):
             i += 1
             continue
         j = i
@@ -609,9 +609,21 @@ NOT_GIVEN_AFTER_CHARS = 60
 
 def _named_as_given(text: str, start: int, end: int) -> bool:
     """text[start:end] names a drug as the drug of the record, not as the reason for it or the
-    drug before it (local_codes.yaml drug_mentions not_given_before / not_given_after)."""
+    drug before it (local_codes.yaml drug_mentions not_given_before / not_given_after). A side
+    effect after it negated by a "no" before it ("No letrozole side effects") is no side effect
+    of a drug given: the drug is the record's (_finding_of_drug_negated)."""
     return not (T.DRUG_NOT_GIVEN_BEFORE.search(text[max(0, start - NOT_GIVEN_BEFORE_CHARS):start])
-                or _followed_by_not_given(text, end))
+                or (_followed_by_not_given(text, end) and not _finding_of_drug_negated(text, start, end)))
+
+
+def _finding_of_drug_negated(text: str, start: int, end: int) -> bool:
+    """A "no" opening the clause of the drug text[start:end] negates a finding of it named right
+    after ("No letrozole side effects", "No letrozole dose changes", "No letrozole missed doses":
+    local_codes.yaml drug_mentions finding_negated_opening / finding_negated_after), not the drug:
+    the drug is given, neither written as not taken nor as the cause of a side effect only."""
+    clause = _NOT_TAKEN_CLAUSE_BREAK.split(text[:start])[-1]
+    return T.DRUG_FINDING_NEGATED_OPENING.match(clause) is not None \
+        and T.DRUG_FINDING_NEGATED_AFTER.match(text[end:]) is not None
 
 
 def _followed_by_not_given(text: str, end: int) -> bool:
@@ -1114,7 +1126,9 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
                     and all(d.drug_class in COMPLETION_MILESTONE_CLASSES for d in med.drugs):
                 med.completion_milestone = _written_length_days(lowered)
         elif (T.DRUG_NOT_TAKEN_OPENING.match(lowered[:names[0][0].start()]) or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) \
-                and not T.DRUG_STOPPED_PAUSED.search(lowered):
+                and not T.DRUG_STOPPED_PAUSED.search(lowered) \
+                and not _finding_of_drug_negated(lowered, names[0][0].start(), names[0][0].end()):
+            # ("No letrozole dose changes": the "no" is of the dose changes, letrozole goes on)
             # "No letrozole", "Off letrozole", "Letrozole - not taking" (FHIR R4 MedicationStatement.status
             # not-taken, written in the text): not given now, read as a stop written (when, not written);
             # a pause ("Off letrozole for 2 weeks") and a hold ("Letrozole held", no such word) are not
@@ -1784,6 +1798,9 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     refused = _refused(written)
     if refused is not None:
         return refused
+    answered_no = _answered_no(written)
+    if answered_no is not None:
+        return answered_no
     med = (_premedication_record(written) or _refusal_or_another(drugs, written) or _planned_record(written)
            or _given_of(drugs, label, written))
     if type(med) is _Med:
@@ -1797,6 +1814,20 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
         f'its text "{printable_clip(written.strip(), 80)}" writes its drug as never taken, while its status says it '
         "was taken (completed, stopped, on-hold): whether it was given cannot be read")
     return never
+
+
+@lru_cache(maxsize=1024)
+def _answered_no(written: str) -> _Unreadable | None:
+    """An _Unreadable for a record whose text writes only "no" after its drug(s) ("Letrozole: no",
+    "Letrozole - no": local_codes.yaml drug_mentions answered_no_after): the answer to a question
+    the record does not keep (taking it, tolerating it, refusing it), so whether the drug was given
+    cannot be read; it was read as given in silence ("Currently on letrozole")."""
+    lowered = written.lower() if written else ""
+    names = _named_drugs(lowered)
+    if not names or not T.DRUG_ANSWERED_NO_AFTER.match(lowered[names[-1][0].end():]):
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes only "no" after its drug: whether '
+                       "it was given, refused or stopped cannot be read")
 
 
 def written_as_stopped(ctx: Ctx, res: dict[str, Any]) -> bool:
@@ -1838,6 +1869,8 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                                                       if refusal == "refused" else
                                                       "a refusal and names more than one drug: which one it orders")
                     + " is not clear")
+    if _answered_no(written) is not None:
+        return [], f'its text "{quoted}" writes only "no" after its drug: whether it orders it is not clear'
     if _not_taken_record(written) is not None:
         # "No letrozole", "No letrozole or palbociclib": the history reads such a record as no
         # therapy given (FHIR R4 MedicationStatement.status not-taken); an order so written was
