@@ -1237,7 +1237,8 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # text before it. A plan of the whole text ("Tamoxifen -> letrozole planned") leaves none
         text = text[:planned_from]
     names = _named_drugs(text)
-    if len(names) < 2 or any(info.drug_class not in _SWITCH_CLASSES for _, info in names):
+    outside = {info.drug_class for _, info in names} - _SWITCH_CLASSES
+    if len(names) < 2 or outside - {"ovarian-suppression"}:
         return None
     tail = text[names[-1][0].end():]
     if _conditional_plan(text) is not None \
@@ -1245,9 +1246,13 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         return None
     opening = text[:names[0][0].start()]
     stopped = T.DRUG_STOPPED_AFTER.match(tail)
+    if outside and (stopped is None or names[-1][1].drug_class in outside):
+        # ovarian suppression is read only as the partner kept by the endocrine drug written as
+        # stopped after the regimen (below); other switches naming it are left as before
+        return None
     if stopped is not None:
         # "Exemestane; tamoxifen stopped": the drug named second is the one stopped (two names)
-        if len(names) == 2 and T.LEADING_QUALIFIERS.match(opening) \
+        if len(names) == 2 and not outside and T.LEADING_QUALIFIERS.match(opening) \
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
             return _switch_sides((names[1][1],), (names[0][1],), tail)
@@ -1262,7 +1267,9 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
             # with the endocrine drug of the regimen before it (CR B.9, B.10: with endocrine therapy)
             # and replaced by the one named there (_cdk46i_switch), not given at once with it; so is
             # an endocrine drug named last ("Letrozole + ribociclib (anastrozole stopped)": replaced
-            # by letrozole, ribociclib kept; one endocrine drug of a line at a time, CR A.5)
+            # by letrozole, ribociclib kept; one endocrine drug of a line at a time, CR A.5); so is
+            # ovarian suppression beside it ("Letrozole + goserelin (anastrozole stopped)": goserelin
+            # kept, CR A.5; tx2: two aromatase inhibitors were read current)
             partners = tuple(d for d in taken if _switch_family(d) != _switch_family(last))
             return _switch_sides((*partners, last), taken, tail)
         return None
@@ -1309,7 +1316,9 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
 # "Tamoxifen stopped, now exemestane + everolimus"): CDK4/6 inhibitors (CR B.9, B.10) and the
 # PI3K/AKT/mTOR inhibitors (B.1, B.4, B.5, B.8); not chemotherapy ("AC then paclitaxel" stays one
 # regimen). Not ovarian suppression: a statement naming it is read by its depot length
-# (mappings/depots.py), which a split into two uses would have to carry; left as before.
+# (mappings/depots.py), which a split into two uses would have to carry; left as before, but as
+# the partner kept when the endocrine drug named last is written as stopped ("Letrozole + goserelin
+# (anastrozole stopped)": _written_switch), the depot read on the record before the split.
 _SWITCH_CLASSES = ENDOCRINE_CLASSES | {"cdk46i", "pi3k-akt-mtor"}
 
 

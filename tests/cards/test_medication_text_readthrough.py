@@ -265,3 +265,33 @@ def test_a_draft_writing_only_no_after_its_drug_is_said_not_checked():
     assert [c["summary"] for c in cards] == ["Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
     assert 'its text "Letrozole: no" writes only "no" after its drug' in cards[0]["detail"]
 
+
+@pytest.mark.parametrize("text", ["Letrozole + goserelin (anastrozole stopped)",
+                                  "Letrozole + goserelin; anastrozole stopped due to arthralgia"])
+def test_an_aromatase_inhibitor_stopped_after_letrozole_with_goserelin_is_not_current_beside_it(text):
+    # was "Currently on letrozole (then anastrozole)", anastrozole + letrozole + goserelin all
+    # current (two aromatase inhibitors at once), as "Letrozole + ribociclib (anastrozole stopped)"
+    # was before rt43: now the same switch, goserelin kept with letrozole (CR A.5)
+    state, cards = _with_statement("ai-swap-ofs", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+    assert "- Metastatic line 1: anastrozole (then letrozole), 2024-02-01 to now (active)" in detail
+    assert sorted(d.name for d in state.therapy.current_drugs()) == ["goserelin", "letrozole"]
+
+
+def test_a_draft_of_letrozole_with_goserelin_naming_the_aromatase_inhibitor_stopped_is_not_two_aromatase_inhibitors():
+    # was "Anastrozole drafted with letrozole: ... two aromatase inhibitors (anastrozole and letrozole)"
+    assert [c["summary"] for c in _draft_cards("Letrozole + goserelin (anastrozole stopped)")] == [
+        "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
+
+
+def test_letrozole_with_goserelin_and_a_palbociclib_record_is_current_with_palbociclib():
+    # the regimen's drug of a goserelin record without a dose since (ovarian-suppression-not-current)
+    # is current by the record's status; only its goserelin is not counted as current
+    p = hr_positive_mbc("ofs-partner", primary="2024-01-10")
+    for i, text in enumerate(["Letrozole + goserelin", "Palbociclib 125 mg"]):
+        p.add({"resourceType": "MedicationStatement", "id": f"ofs-partner-{i}", "status": "active",
+               "subject": {"reference": "Patient/ofs-partner"}, "medicationCodeableConcept": {"text": text},
+               "effectivePeriod": {"start": "2024-02-01"}})
+    state, cards = run(p)
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
