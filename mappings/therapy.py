@@ -1679,10 +1679,13 @@ class _Unreadable:
     pathway does not use: an unread record may be the missing line of therapy, so it
     becomes a gap (medication-unreadable) instead of being skipped."""
 
-    __slots__ = ("why",)
+    __slots__ = ("why", "if_ended")
 
     def __init__(self, why: str) -> None:
         self.why = why
+        # the record read as given, when its status says a course ended or is held ("Letrozole:
+        # no" on a completed record: no longer taken, as the status says; set by _read_text)
+        self.if_ended: _Med | None = None
 
 
 _NO_DRUG_NAME = _Unreadable("no drug code or name that can be read")
@@ -1807,14 +1810,20 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     refused = _refused(written)
     if refused is not None:
         return refused
-    answered_no = _answered_no(written)
-    if answered_no is not None:
-        return answered_no
     med = (_premedication_record(written) or _refusal_or_another(drugs, written) or _planned_record(written)
            or _given_of(drugs, label, written))
     if type(med) is _Med:
         _read_class_beside_drug(med, written)
         _read_written_switch(med, written, text_only)
+    answered_no = _answered_no(written)
+    if answered_no is not None:
+        unclear = _Unreadable(answered_no.why)  # (a copy: _answered_no's answer is cached)
+        if type(med) is _Med:
+            # on a record whose status says its course ended or is held, "no" agrees with it: not
+            # taken now, as "No letrozole" there reads (its end asked when not recorded)
+            med.written_stopped = True
+            unclear.if_ended = med
+        return unclear
     not_taken = _not_taken_record(written)
     if not_taken is None:
         return med
@@ -2141,7 +2150,7 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     med = _med_of(ctx, res)
                 if med is None:
                     continue  # read: not a drug the pathway cares about
-                if type(med) is _NotGiven and med.if_ended is not None and status in _TAKEN_STATUSES:
+                if type(med) in (_NotGiven, _Unreadable) and med.if_ended is not None and status in _TAKEN_STATUSES:
                     # "No letrozole" on a record whose status says its course ended or is held: not
                     # taken now, as the status says (a stop written: _read_class_beside_drug)
                     med = med.if_ended

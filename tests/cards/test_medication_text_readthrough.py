@@ -295,3 +295,13 @@ def test_letrozole_with_goserelin_and_a_palbociclib_record_is_current_with_palbo
                "effectivePeriod": {"start": "2024-02-01"}})
     state, cards = run(p)
     assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("status, end", [("completed", "2025-05-20"), ("on-hold", None)])
+def test_only_no_after_the_drug_on_a_record_whose_status_says_it_was_taken_is_a_line_given_not_taken_now(status, end):
+    # as "No letrozole" there: the "no" agrees with the status (FHIR R4 MedicationStatement.status)
+    state, cards = _with_statement("answer-no-ended", "Letrozole: no", status, end)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert "- Metastatic line 1: letrozole, 2024-02-01" in summary["detail"]
+    assert 'writes only "no" after its drug' not in summary["detail"]
