@@ -724,7 +724,7 @@ DRUG_STOPPED_PAUSED = _mention_regex("stopped_paused")
 DRUG_NOT_TAKEN_HELD = _mention_regex("not_taken_held")
 # a "no" before the drug negating a finding of it named right after ("No letrozole side effects")
 DRUG_FINDING_NEGATED_OPENING = _mention_regex("finding_negated_opening")
-DRUG_FINDING_NEGATED_AFTER = _mention_regex("finding_negated_after")
+DRUG_FINDING_NEGATED_AFTER = _mention_patterns("finding_negated_after")
 # only "no" after the drug ("Letrozole: no"): an answer whose question is not kept
 DRUG_ANSWERED_NO_AFTER = _mention_regex("answered_no_after")
 # ... and words writing the drug as past use before its first name or after its last ("Hx tamoxifen", "Letrozole (previous)")

@@ -221,7 +221,8 @@ def test_a_draft_of_the_regimen_taken_now_naming_the_aromatase_inhibitor_stopped
 
 @pytest.mark.parametrize("text", ["No letrozole side effects", "No letrozole toxicity", "No letrozole issues",
                                   "No letrozole problems", "No letrozole dose changes", "No letrozole missed doses",
-                                  "No letrozole interruptions", "No letrozole-related toxicity"])
+                                  "No letrozole interruptions", "No letrozole-related toxicity",
+                                  "No letrozole arthralgia", "No letrozole grade 2 arthralgia"])
 def test_a_no_about_a_finding_of_the_drug_leaves_the_drug_given_and_current(text):
     # "No letrozole side effects" silently dropped the record ("HR+/HER2-low MBC, first line", de
     # novo), the drug read as the cause of a side effect only; "No letrozole dose changes" read a
