@@ -846,9 +846,12 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
         # suppression order the mapper does not count as ongoing (no dose recorded since:
         # gap ovarian-suppression-not-current, mappings/factors.py)
         stale = {s.reference for g in state.gaps if g.code == "ovarian-suppression-not-current" for s in g.sources}
-        current = sorted({d.name for e in th.exposures
-                          if e.active and not (stale and all(s.reference in stale for s in e.sources))
-                          for d in e.drugs if d.drug_class in LINE_CLASSES or d.drug_class == "ovarian-suppression"})
+        # (only the ovarian suppression of such a record: the regimen's drug it names beside it,
+        # "Letrozole + goserelin (anastrozole stopped)", is current by the record's own status)
+        current = sorted({d.name for e in th.exposures if e.active
+                          for d in e.drugs if d.drug_class in LINE_CLASSES or (
+                              d.drug_class == "ovarian-suppression"
+                              and not (stale and all(s.reference in stale for s in e.sources)))})
         current = current or [ctx.current_line.regimen_text]
         out.append(f"- Currently on {' + '.join(current)} (metastatic line {ctx.current_line.number}): "
                    "the options below apply at progression.")

@@ -473,7 +473,7 @@ def _not_taken_clause_names(text: str) -> frozenset[int]:
             continue
         clause = _NOT_TAKEN_CLAUSE_BREAK.split(before)[-1] if i else before
         if info.drug_class not in LINE_CLASSES or not T.DRUG_NOT_TAKEN_OPENING.match(clause) \
-                or _STOP_OF_A_DRUG_GIVEN.match(clause):
+                or _STOP_OF_A_DRUG_GIVEN.match(clause) or _finding_of_drug_negated(text, m.start(), m.end()):
             i += 1
             continue
         j = i
@@ -609,9 +609,21 @@ NOT_GIVEN_AFTER_CHARS = 60
 
 def _named_as_given(text: str, start: int, end: int) -> bool:
     """text[start:end] names a drug as the drug of the record, not as the reason for it or the
-    drug before it (local_codes.yaml drug_mentions not_given_before / not_given_after)."""
+    drug before it (local_codes.yaml drug_mentions not_given_before / not_given_after). A side
+    effect after it negated by a "no" before it ("No letrozole side effects") is no side effect
+    of a drug given: the drug is the record's (_finding_of_drug_negated)."""
     return not (T.DRUG_NOT_GIVEN_BEFORE.search(text[max(0, start - NOT_GIVEN_BEFORE_CHARS):start])
-                or _followed_by_not_given(text, end))
+                or (_followed_by_not_given(text, end) and not _finding_of_drug_negated(text, start, end)))
+
+
+def _finding_of_drug_negated(text: str, start: int, end: int) -> bool:
+    """A "no" opening the clause of the drug text[start:end] negates a finding of it named right
+    after ("No letrozole side effects", "No letrozole dose changes", "No letrozole missed doses":
+    local_codes.yaml drug_mentions finding_negated_opening / finding_negated_after), not the drug:
+    the drug is given, neither written as not taken nor as the cause of a side effect only."""
+    clause = _NOT_TAKEN_CLAUSE_BREAK.split(text[:start])[-1]
+    return T.DRUG_FINDING_NEGATED_OPENING.match(clause) is not None \
+        and T.DRUG_FINDING_NEGATED_AFTER.match(text[end:]) is not None
 
 
 def _followed_by_not_given(text: str, end: int) -> bool:
@@ -1114,7 +1126,9 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
                     and all(d.drug_class in COMPLETION_MILESTONE_CLASSES for d in med.drugs):
                 med.completion_milestone = _written_length_days(lowered)
         elif (T.DRUG_NOT_TAKEN_OPENING.match(lowered[:names[0][0].start()]) or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) \
-                and not T.DRUG_STOPPED_PAUSED.search(lowered):
+                and not T.DRUG_STOPPED_PAUSED.search(lowered) \
+                and not _finding_of_drug_negated(lowered, names[0][0].start(), names[0][0].end()):
+            # ("No letrozole dose changes": the "no" is of the dose changes, letrozole goes on)
             # "No letrozole", "Off letrozole", "Letrozole - not taking" (FHIR R4 MedicationStatement.status
             # not-taken, written in the text): not given now, read as a stop written (when, not written);
             # a pause ("Off letrozole for 2 weeks") and a hold ("Letrozole held", no such word) are not
@@ -1223,7 +1237,8 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         # text before it. A plan of the whole text ("Tamoxifen -> letrozole planned") leaves none
         text = text[:planned_from]
     names = _named_drugs(text)
-    if len(names) < 2 or any(info.drug_class not in _SWITCH_CLASSES for _, info in names):
+    outside = {info.drug_class for _, info in names} - _SWITCH_CLASSES
+    if len(names) < 2 or outside - {"ovarian-suppression"}:
         return None
     tail = text[names[-1][0].end():]
     if _conditional_plan(text) is not None \
@@ -1231,9 +1246,13 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
         return None
     opening = text[:names[0][0].start()]
     stopped = T.DRUG_STOPPED_AFTER.match(tail)
+    if outside and (stopped is None or names[-1][1].drug_class in outside):
+        # ovarian suppression is read only as the partner kept by the endocrine drug written as
+        # stopped after the regimen (below); other switches naming it are left as before
+        return None
     if stopped is not None:
         # "Exemestane; tamoxifen stopped": the drug named second is the one stopped (two names)
-        if len(names) == 2 and T.LEADING_QUALIFIERS.match(opening) \
+        if len(names) == 2 and not outside and T.LEADING_QUALIFIERS.match(opening) \
                 and T.DRUG_SWITCH_STOPPED_SECOND_BETWEEN.match(text[names[0][0].end():names[1][0].start()]) \
                 and not T.DRUG_STOPPED_PAUSED.search(tail, stopped.end()):
             return _switch_sides((names[1][1],), (names[0][1],), tail)
@@ -1248,7 +1267,9 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
             # with the endocrine drug of the regimen before it (CR B.9, B.10: with endocrine therapy)
             # and replaced by the one named there (_cdk46i_switch), not given at once with it; so is
             # an endocrine drug named last ("Letrozole + ribociclib (anastrozole stopped)": replaced
-            # by letrozole, ribociclib kept; one endocrine drug of a line at a time, CR A.5)
+            # by letrozole, ribociclib kept; one endocrine drug of a line at a time, CR A.5); so is
+            # ovarian suppression beside it ("Letrozole + goserelin (anastrozole stopped)": goserelin
+            # kept, CR A.5; tx2: two aromatase inhibitors were read current)
             partners = tuple(d for d in taken if _switch_family(d) != _switch_family(last))
             return _switch_sides((*partners, last), taken, tail)
         return None
@@ -1295,7 +1316,9 @@ def _written_switch(text: str) -> tuple[tuple[T.DrugInfo, ...], tuple[T.DrugInfo
 # "Tamoxifen stopped, now exemestane + everolimus"): CDK4/6 inhibitors (CR B.9, B.10) and the
 # PI3K/AKT/mTOR inhibitors (B.1, B.4, B.5, B.8); not chemotherapy ("AC then paclitaxel" stays one
 # regimen). Not ovarian suppression: a statement naming it is read by its depot length
-# (mappings/depots.py), which a split into two uses would have to carry; left as before.
+# (mappings/depots.py), which a split into two uses would have to carry; left as before, but as
+# the partner kept when the endocrine drug named last is written as stopped ("Letrozole + goserelin
+# (anastrozole stopped)": _written_switch), the depot read on the record before the split.
 _SWITCH_CLASSES = ENDOCRINE_CLASSES | {"cdk46i", "pi3k-akt-mtor"}
 
 
@@ -1656,10 +1679,13 @@ class _Unreadable:
     pathway does not use: an unread record may be the missing line of therapy, so it
     becomes a gap (medication-unreadable) instead of being skipped."""
 
-    __slots__ = ("why",)
+    __slots__ = ("why", "if_ended")
 
     def __init__(self, why: str) -> None:
         self.why = why
+        # the record read as given, when its status says a course ended or is held ("Letrozole:
+        # no" on a completed record: no longer taken, as the status says; set by _read_text)
+        self.if_ended: _Med | None = None
 
 
 _NO_DRUG_NAME = _Unreadable("no drug code or name that can be read")
@@ -1789,6 +1815,15 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
     if type(med) is _Med:
         _read_class_beside_drug(med, written)
         _read_written_switch(med, written, text_only)
+    answered_no = _answered_no(written)
+    if answered_no is not None:
+        unclear = _Unreadable(answered_no.why)  # (a copy: _answered_no's answer is cached)
+        if type(med) is _Med:
+            # on a record whose status says its course ended or is held, "no" agrees with it: not
+            # taken now, as "No letrozole" there reads (its end asked when not recorded)
+            med.written_stopped = True
+            unclear.if_ended = med
+        return unclear
     not_taken = _not_taken_record(written)
     if not_taken is None:
         return med
@@ -1797,6 +1832,20 @@ def _read_text(drugs: list[T.DrugInfo], label: str, written: str, text_only: boo
         f'its text "{printable_clip(written.strip(), 80)}" writes its drug as never taken, while its status says it '
         "was taken (completed, stopped, on-hold): whether it was given cannot be read")
     return never
+
+
+@lru_cache(maxsize=1024)
+def _answered_no(written: str) -> _Unreadable | None:
+    """An _Unreadable for a record whose text writes only "no" after its drug(s) ("Letrozole: no",
+    "Letrozole - no": local_codes.yaml drug_mentions answered_no_after): the answer to a question
+    the record does not keep (taking it, tolerating it, refusing it), so whether the drug was given
+    cannot be read; it was read as given in silence ("Currently on letrozole")."""
+    lowered = written.lower() if written else ""
+    names = _named_drugs(lowered)
+    if not names or not T.DRUG_ANSWERED_NO_AFTER.match(lowered[names[-1][0].end():]):
+        return None
+    return _Unreadable(f'its text "{printable_clip(written.strip(), 80)}" writes only "no" after its drug: whether '
+                       "it was given, refused or stopped cannot be read")
 
 
 def written_as_stopped(ctx: Ctx, res: dict[str, Any]) -> bool:
@@ -1838,6 +1887,8 @@ def drafted_drugs(drugs: list[T.DrugInfo], label: str, written: str) -> tuple[li
                                                       if refusal == "refused" else
                                                       "a refusal and names more than one drug: which one it orders")
                     + " is not clear")
+    if _answered_no(written) is not None:
+        return [], f'its text "{quoted}" writes only "no" after its drug: whether it orders it is not clear'
     if _not_taken_record(written) is not None:
         # "No letrozole", "No letrozole or palbociclib": the history reads such a record as no
         # therapy given (FHIR R4 MedicationStatement.status not-taken); an order so written was
@@ -2099,7 +2150,7 @@ def read_exposures(ctx: Ctx, metastatic_from: dt.date | None = None) -> list[_Ex
                     med = _med_of(ctx, res)
                 if med is None:
                     continue  # read: not a drug the pathway cares about
-                if type(med) is _NotGiven and med.if_ended is not None and status in _TAKEN_STATUSES:
+                if type(med) in (_NotGiven, _Unreadable) and med.if_ended is not None and status in _TAKEN_STATUSES:
                     # "No letrozole" on a record whose status says its course ended or is held: not
                     # taken now, as the status says (a stop written: _read_class_beside_drug)
                     med = med.if_ended

@@ -217,3 +217,92 @@ def test_an_aromatase_inhibitor_stopped_after_the_regimen_taken_now_is_not_curre
 def test_a_draft_of_the_regimen_taken_now_naming_the_aromatase_inhibitor_stopped_is_checked_as_that_regimen():
     # was "Anastrozole drafted with letrozole + ribociclib: ... two aromatase inhibitors"
     assert _draft_cards("Letrozole + ribociclib (anastrozole stopped)") == []
+
+
+@pytest.mark.parametrize("text", ["No letrozole side effects", "No letrozole toxicity", "No letrozole issues",
+                                  "No letrozole problems", "No letrozole dose changes", "No letrozole missed doses",
+                                  "No letrozole interruptions", "No letrozole-related toxicity",
+                                  "No letrozole arthralgia", "No letrozole grade 2 arthralgia"])
+def test_a_no_about_a_finding_of_the_drug_leaves_the_drug_given_and_current(text):
+    # "No letrozole side effects" silently dropped the record ("HR+/HER2-low MBC, first line", de
+    # novo), the drug read as the cause of a side effect only; "No letrozole dose changes" read a
+    # stop ("after 1 line(s)", its end asked): the "no" is of the finding, the drug goes on
+    # (local_codes.yaml drug_mentions finding_negated_*; FHIR R4 MedicationStatement.status active)
+    state, cards = _with_statement("no-finding", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 1")
+    assert "- Currently on letrozole (metastatic line 1)" in summary["detail"]
+    assert "status 'active'" not in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["No letrozole", "No letrozole - toxicity", "No letrozole due to toxicity"])
+def test_no_letrozole_alone_or_with_a_stop_reason_is_still_not_the_current_line(text):
+    state, cards = _with_statement("no-drug", text, "active", None)
+    assert not card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1")
+
+
+def test_no_to_letrozole_is_a_refusal_not_a_line_given():
+    # was "Currently on letrozole": "No to letrozole" is a refusal in the patient's words
+    # (local_codes.yaml drug_mentions refused_before; FHIR R4 MedicationStatement.status not-taken)
+    state, cards = _with_statement("no-to", "No to letrozole", "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, first line")
+    assert 'its text "No to letrozole" says the drug was refused or not started' in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole: no", "Letrozole - no", "Letrozole 2.5 mg: no"])
+def test_only_no_after_the_drug_is_named_as_unreadable_not_read_as_given(text):
+    # was "Currently on letrozole" in silence: the "no" answers a question the record does not keep
+    state, cards = _with_statement("answer-no", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on letrozole" not in detail
+    assert (f'MedicationStatement/answer-no-ms (its text "{text}" writes only "no" after its drug: whether it was '
+            "given, refused or stopped cannot be read)") in detail
+
+
+def test_a_draft_writing_only_no_after_its_drug_is_said_not_checked():
+    # was checked as letrozole ordered ("Letrozole drafted without ribociclib")
+    cards = _draft_cards("Letrozole: no")
+    assert [c["summary"] for c in cards] == ["Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
+    assert 'its text "Letrozole: no" writes only "no" after its drug' in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("text", ["Letrozole + goserelin (anastrozole stopped)",
+                                  "Letrozole + goserelin; anastrozole stopped due to arthralgia"])
+def test_an_aromatase_inhibitor_stopped_after_letrozole_with_goserelin_is_not_current_beside_it(text):
+    # was "Currently on letrozole (then anastrozole)", anastrozole + letrozole + goserelin all
+    # current (two aromatase inhibitors at once), as "Letrozole + ribociclib (anastrozole stopped)"
+    # was before rt43: now the same switch, goserelin kept with letrozole (CR A.5)
+    state, cards = _with_statement("ai-swap-ofs", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole (metastatic line 1)" in detail
+    assert "- Metastatic line 1: anastrozole (then letrozole), 2024-02-01 to now (active)" in detail
+    assert sorted(d.name for d in state.therapy.current_drugs()) == ["goserelin", "letrozole"]
+
+
+def test_a_draft_of_letrozole_with_goserelin_naming_the_aromatase_inhibitor_stopped_is_not_two_aromatase_inhibitors():
+    # was "Anastrozole drafted with letrozole: ... two aromatase inhibitors (anastrozole and letrozole)"
+    assert [c["summary"] for c in _draft_cards("Letrozole + goserelin (anastrozole stopped)")] == [
+        "Letrozole drafted without ribociclib: Aromatase inhibitor + CDK4/6 inhibitor is the labelled regimen"]
+
+
+def test_letrozole_with_goserelin_and_a_palbociclib_record_is_current_with_palbociclib():
+    # the regimen's drug of a goserelin record without a dose since (ovarian-suppression-not-current)
+    # is current by the record's status; only its goserelin is not counted as current
+    p = hr_positive_mbc("ofs-partner", primary="2024-01-10")
+    for i, text in enumerate(["Letrozole + goserelin", "Palbociclib 125 mg"]):
+        p.add({"resourceType": "MedicationStatement", "id": f"ofs-partner-{i}", "status": "active",
+               "subject": {"reference": "Patient/ofs-partner"}, "medicationCodeableConcept": {"text": text},
+               "effectivePeriod": {"start": "2024-02-01"}})
+    state, cards = run(p)
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("status, end", [("completed", "2025-05-20"), ("on-hold", None)])
+def test_only_no_after_the_drug_on_a_record_whose_status_says_it_was_taken_is_a_line_given_not_taken_now(status, end):
+    # as "No letrozole" there: the "no" agrees with the status (FHIR R4 MedicationStatement.status)
+    state, cards = _with_statement("answer-no-ended", "Letrozole: no", status, end)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert "- Metastatic line 1: letrozole, 2024-02-01" in summary["detail"]
+    assert 'writes only "no" after its drug' not in summary["detail"]
