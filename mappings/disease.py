@@ -1972,7 +1972,7 @@ def build_disease(ctx: Ctx) -> Disease:
                 "Metastasis and stage IV / M1" if staged else "Metastasis")
         ctx.gap(
             "metastatic-status-conflict",
-            what + " dated before the breast cancer diagnosis ("
+            what + DATED_BEFORE_DIAGNOSIS_WORDS + "("
             + _as_written(diagnosed_first, None) + "): "
             + "; ".join(f"{s.display}, {_as_written(s.date, s.date_last)}" for s in before_diagnosis)
             + (". It may stage an earlier cancer: not counted as metastatic breast cancer. "
@@ -2285,6 +2285,9 @@ def _stage_is_clinical(stage: dict[str, Any]) -> bool:
 # pathway reason: "Metastatic status unclear (nodes, regional or distant not stated)")
 NODES_ONLY_WORDS = "lymph-node metastases only, regional (N"
 TREATED_FOR_MBC_WORDS = "treated for metastatic breast cancer per "
+# (rt50) the gap metastatic-status-conflict for a metastasis / stage IV dated > 92 days before the
+# diagnosis, not counted: the pathway reason says the status is unclear, not "not documented"
+DATED_BEFORE_DIAGNOSIS_WORDS = " dated before the breast cancer diagnosis "
 # the drug records whose reason may name the disease treated (FHIR R4 reasonCode / reasonReference)
 _DRUG_RECORDS = ("MedicationStatement", "MedicationRequest", "MedicationAdministration")
 _MBC_ABBREVIATION = re.compile(r"\bmbc\b")
