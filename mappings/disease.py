@@ -2292,8 +2292,11 @@ DATED_BEFORE_DIAGNOSIS_WORDS = " dated before the breast cancer diagnosis "
 _DRUG_RECORDS = ("MedicationStatement", "MedicationRequest", "MedicationAdministration")
 _MBC_ABBREVIATION = re.compile(r"\bmbc\b")
 # a reason naming the metastatic disease a drug is to prevent ("Prevention of metastatic breast
-# cancer", "to prevent metastatic recurrence": adjuvant therapy), not one it treats
-_PREVENTED = re.compile(r"\b(?:prevent\w*|prophyla\w*|reduc\w* (?:the )?risk)\s+(?:\w+\s+){0,2}?(?:metasta|mbc\b)")
+# cancer", "to prevent metastatic recurrence": adjuvant therapy), not one it treats; (rt50) also
+# written as a risk reduction, before or after ("Risk reduction of metastatic breast cancer",
+# "metastasis risk reduction": were read as MBC treated)
+_PREVENTED = re.compile(r"\b(?:prevent\w*|prophyla\w*|reduc\w* (?:the )?risk|risk[- ]reduc\w*)\s+(?:\w+\s+){0,2}?(?:metasta|mbc\b)"
+                        r"|\b(?:metasta\w*|mbc)\s+(?:\w+\s+)?risk[- ]reduc")
 
 
 @lru_cache(maxsize=1024)

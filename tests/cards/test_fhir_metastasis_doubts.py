@@ -246,3 +246,37 @@ def test_fhir_a_body_site_naming_the_coded_site_and_another_counts_both_without_
     state, cards = _coded_metastasis_with_body_site("C78.7", "Liver", "Bone")
     assert sorted(s.site for s in state.disease.sites) == ["bone", "liver"]
     assert "bodySite differently" not in card(cards, "patient-summary")["detail"]
+
+
+# --- (rt50) read-through of ds2 ----------------------------------------------------------------
+
+@pytest.mark.parametrize("dated_before", [
+    lambda p: p.metastasis("liver", "2020-01-01"),
+    lambda p: p.stage_iv("2020-01-01"),
+])
+def test_fhir_a_metastasis_dated_before_the_diagnosis_says_the_metastatic_status_is_unclear_not_undocumented(dated_before):
+    # was "Metastatic disease not documented" beside a gap metastatic-status-conflict that quotes
+    # the metastasis: the record writes one, not counted (an earlier cancer's?), asked
+    p = FhirPatient("before-dx").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    state, cards = _cards(dated_before(p))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (dated before the diagnosis);")
+
+
+def test_fhir_a_patient_with_no_metastatic_evidence_at_all_still_reads_metastatic_disease_not_documented():
+    p = FhirPatient("nothing").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    _, cards = _cards(p)
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
+
+
+@pytest.mark.parametrize("reason", ["Risk reduction of metastatic breast cancer",
+                                    "Breast cancer, metastasis risk reduction"])
+def test_fhir_a_drug_given_to_reduce_the_risk_of_metastatic_disease_asks_nothing(reason):
+    # was "Metastatic status unclear (treated for MBC)": a risk reduced is adjuvant, not MBC treated
+    p = FhirPatient("risk-reason").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    _given_for(p.med("letrozole", "2024-02-01"), {"text": reason})
+    _, cards = _cards(p)
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
