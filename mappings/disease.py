@@ -1744,11 +1744,22 @@ def build_disease(ctx: Ctx) -> Disease:
                 own = _without_past_cancer(text)
                 past = _past_sites(own)
                 # a site after a "?" ("Metastatic breast cancer? bone", rt28) is a question
-                # where, not a site written
-                before_question = set(_text_site_list(own.split("?")[0], _confirmed(res)))
+                # where, not a site written; (rt50) nor is the site the "?" closes ("... to bone?",
+                # "... to bone, liver?": a site doubted, as "liver?" beside metastases is, rd2):
+                # both were counted or dropped without a word; now asked (metastatic-site-unconfirmed)
+                head = own.split("?")[0]
+                last_item = re.split(r",|&|\b(?:and|or|to)\b", head.lower())[-1] if "?" in own else ""
+                at_question = [site for rx, site in T.SITE_TEXT if rx.search(last_item)]
+                before_question = set(_text_site_list(head, _confirmed(res))) - set(at_question)
+                after_question = []
                 for site in _text_site_list(own, _confirmed(res)):
                     if site not in past and site in before_question:
                         add_site(site, None, None, msrc)
+                    else:
+                        after_question.append(site)
+                asked_words = own[len(head) - len(last_item):][:60].strip()
+                doubted_sites += [(site, asked_words, msrc) for site in dict.fromkeys(at_question + after_question)
+                                  if site not in past]
                 doubted_sites += [(site, piece, msrc) for site, piece in _doubted_sites(own, _confirmed(res))]
                 doubted_sites += [(site, words, msrc) for site, words in past.items()]
             for st in as_list(res.get("stage")):

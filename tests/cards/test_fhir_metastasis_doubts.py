@@ -280,3 +280,21 @@ def test_fhir_a_drug_given_to_reduce_the_risk_of_metastatic_disease_asks_nothing
     _, cards = _cards(p)
     assert card(cards, "patient-summary")["summary"].startswith(
         "Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
+
+
+@pytest.mark.parametrize("text,asked,counted", [
+    # the liver was dropped without a word, the bone counted with a "?" after it
+    ("Metastatic breast cancer to bone? liver", ['the bone ("bone? liver")', 'the liver ("bone? liver")'], []),
+    ("Breast cancer metastatic to liver? bone", ['the liver ("liver? bone")', 'the bone ("liver? bone")'], []),
+    # the bone was counted; "liver?" beside the bone dropped without a word
+    ("Metastatic breast cancer to bone?", ['the bone ("bone?")'], []),
+    ("Metastatic breast cancer to bone, liver? lungs clear", ['the liver ("liver? lungs clear")'], ["bone"]),
+])
+def test_fhir_a_site_a_question_mark_closes_or_follows_on_a_metastatic_breast_cancer_condition_is_asked_not_counted(
+        text, asked, counted):
+    # (ds2 read sites from "Metastatic breast cancer to <site>") a site doubted as "liver?" beside
+    # metastases is (rd2): not counted, asked (visceral or not changes the guidance, CR A.4, C.2)
+    state, cards = _metastatic_breast_cancer_written(text)
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == counted
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Metastatic site written with a doubt, not counted: " + "; ".join(asked) in detail
