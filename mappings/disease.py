@@ -10,7 +10,7 @@ from typing import Any, Callable, NamedTuple
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    INACTIVE_CLINICAL_STATUS, Concept, as_list, cc_text, clinical_status_inactive, clinical_status_miscased, codings,
+    INACTIVE_CLINICAL_STATUS, Concept, as_list, cc_text, clinical_status_inactive, clinical_status_miscased, codings, concept,
     date_last, is_icd10, is_loinc, is_snomed,
     not_final_status, notes_text, obs_date, parse_date, partial_last, period, status_code, text_of,
 )
@@ -2319,6 +2319,16 @@ def _metastatic_breast_reason(words: str, breast_coded: bool) -> bool:
             and not _PREVENTED.search(low) and _metastatic_text(low))
 
 
+def _metastasis_coded_reason(con: Concept) -> bool:
+    """A drug's reason coded as a metastasis at a site (ICD-10-CM C78-C79, SNOMED CT secondary
+    codes: codes.yaml), not lymph nodes (regional N or distant M1 not stated, AJCC 8th edition)
+    nor a secondary OF the breast (CR A.4 caution: another cancer's spread to it)."""
+    secondary, site, _ = _secondary_codes(con)
+    return (secondary and site not in (None, "lymph-node")
+            and not any((is_icd10(sy) and T.norm_icd(c) in T.SECONDARY_OF_BREAST_ICD)
+                        or (is_snomed(sy) and c in T.SECONDARY_OF_BREAST_SNOMED) for sy, c, _ in con.codings if c))
+
+
 def _treated_for_metastatic_breast_cancer(ctx: Ctx) -> list[tuple[str, str, Source]]:
     """A drug recorded as given for metastatic breast cancer (FHIR R4 Medication{Statement,
     Request,Administration}.reasonCode, or a reasonReference's display), on a record without
@@ -2339,6 +2349,23 @@ def _treated_for_metastatic_breast_cancer(ctx: Ctx) -> list[tuple[str, str, Sour
             for words, breast_coded in reasons:
                 if words and _metastatic_breast_reason(words, breast_coded):
                     refs.setdefault(words.strip()[:80], []).append(ctx.source(res, None, words.strip()[:80]))
+            # (rt50) a reason coded as a secondary site ("C79.51 Secondary malignant neoplasm of
+            # bone", C78-C79 / SNOMED, CR A.4) names a metastasis as much: was not read, "not
+            # documented"; not nodes (regional or distant not stated, AJCC 8th edition), a
+            # secondary OF the breast (another cancer's?, CR A.4 caution), nor one whose words
+            # doubt, refute or prevent it ("Bone metastases ruled out", "... prophylaxis")
+            for cc in as_list(res.get("reasonCode")):
+                if not isinstance(cc, dict) or not _metastasis_coded_reason(concept(cc)):
+                    continue
+                written = (_own_text({"code": cc}) or cc_text(cc)).strip()[:80]
+                low = written.lower()
+                if written and (_PREVENTED.search(low) or re.search(r"\b(?:prevent|prophyla)", low)
+                                or not _metastatic_text(low)):
+                    continue
+                words = written or ", ".join(code for _, code, _ in codings(cc) if code)[:80]
+                src = ctx.source(res, None, words)
+                if not any(s.reference == src.reference for s in refs.get(words, [])):
+                    refs.setdefault(words, []).append(src)
     return [("site not stated",
              f"{TREATED_FOR_MBC_WORDS}{', '.join(s.reference for s in srcs[:3])}"
              + (f" and {len(srcs) - 3} more" if len(srcs) > 3 else "")

@@ -298,3 +298,35 @@ def test_fhir_a_site_a_question_mark_closes_or_follows_on_a_metastatic_breast_ca
     assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == counted
     detail = card(cards, "patient-summary")["detail"]
     assert "Metastatic site written with a doubt, not counted: " + "; ".join(asked) in detail
+
+
+@pytest.mark.parametrize("reason", [
+    {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C79.51",
+                 "display": "Secondary malignant neoplasm of bone"}]},
+    {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C78.7"}], "text": "Liver metastases"},
+])
+def test_fhir_a_drug_given_for_a_metastasis_code_is_named_in_the_gap_and_not_counted(reason):
+    # was "Metastatic disease not documented": a reason coded as a secondary site (C78-C79, CR A.4)
+    # names a metastasis as much as "Metastatic breast cancer" does; a drug's reason is no
+    # diagnosis made (CR A.4), so named, not counted
+    p = FhirPatient("met-code-reason").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    _given_for(p.med("letrozole", "2024-02-01"), reason)
+    state, cards = _cards(p)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic status unclear (treated for MBC);")
+    assert "treated for metastatic breast cancer per MedicationStatement/med-letrozole-5" in summary["detail"]
+
+
+@pytest.mark.parametrize("code,text", [("C77.3", None), ("C79.81", None), ("C79.51", "Bone metastases ruled out"),
+                                       ("C79.51", "Bone metastasis prophylaxis"),
+                                       ("C79.51", "Suspected bone metastases")])
+def test_fhir_a_drug_given_for_nodes_a_metastasis_to_the_breast_or_one_doubted_is_not_named_as_treated_for_mbc(
+        code, text):
+    # nodes may be regional (AJCC 8th edition N), a secondary OF the breast may be another
+    # cancer's (CR A.4 caution), words may refute, prevent or doubt the coded metastasis
+    p = FhirPatient("node-reason").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    _given_for(p.med("letrozole", "2024-02-01"),
+               {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code}], **({"text": text} if text else {})})
+    _, cards = _cards(p)
+    assert "treated for metastatic breast cancer" not in card(cards, "patient-summary")["detail"]
