@@ -918,6 +918,27 @@ _PAST_BEFORE = re.compile(r"\b(?:history of|hx of|h/o|previous(?:ly)?|prior|past
 _PAST_AFTER = re.compile(r"^\w*[\s\w-]{0,20}?[\s(:-]*\b(?:resolved|resected|no longer (?:seen|present|visible))\b")
 
 
+# (rt50) a comma item or bracket naming sites only, written in the past ("(previously liver)",
+# ", prior liver and lung"): sites that were, as "previous liver metastasis" (_PAST_BEFORE)
+_PAST_LISTED = re.compile(r"(?:^|[,;(])\s*((?:history of|hx of|h/o|previous(?:ly)?|prior|past|former(?:ly)?|remote)\s+([^,;()]+))")
+
+
+def _past_listed_sites(text: str) -> dict[str, str]:
+    """site -> the words, for each site a comma item or bracket written in the past names, with
+    no other word than sites ("Metastatic breast cancer to bone (previously liver)": liver)."""
+    past: dict[str, str] = {}
+    low = text.lower()
+    for m in _PAST_LISTED.finditer(low):
+        if _only_sites(m.group(2)):
+            for rx, site in T.SITE_TEXT:
+                if rx.search(m.group(2)):
+                    past.setdefault(site, m.group(1).strip())
+            low = low[:m.start(1)] + " " * (m.end(1) - m.start(1)) + low[m.end(1):]
+    # a site the text also asserts now ("... to bone, prior liver; liver metastases") stays current
+    now = set(_text_site_list(low)) if past else set()
+    return {site: words for site, words in past.items() if site not in now}
+
+
 @lru_cache(maxsize=4096)
 def _past_sites(text: str) -> dict[str, str]:
     """site -> the words of a mention the text writes in the past (_PAST_BEFORE / _PAST_AFTER)
@@ -1742,7 +1763,7 @@ def build_disease(ctx: Ctx) -> Disease:
                 # counts no source settles). Undated, as the evidence: the onset dates the breast
                 # cancer, not the spread
                 own = _without_past_cancer(text)
-                past = _past_sites(own)
+                past = {**_past_listed_sites(own), **_past_sites(own)}
                 # a site after a "?" ("Metastatic breast cancer? bone", rt28) is a question
                 # where, not a site written; (rt50) nor is the site the "?" closes ("... to bone?",
                 # "... to bone, liver?": a site doubted, as "liver?" beside metastases is, rd2):

@@ -330,3 +330,16 @@ def test_fhir_a_drug_given_for_nodes_a_metastasis_to_the_breast_or_one_doubted_i
                {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code}], **({"text": text} if text else {})})
     _, cards = _cards(p)
     assert "treated for metastatic breast cancer" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,asked", [
+    ("Metastatic breast cancer to bone (previously liver)", 'the liver ("previously liver")'),
+    ("Metastatic breast cancer to bone, prior liver and lung", 'the liver ("prior liver and lung"); '
+                                                             'the lung ("prior liver and lung")'),
+])
+def test_fhir_a_site_written_in_the_past_on_a_metastatic_breast_cancer_condition_is_asked_not_counted(text, asked):
+    # (ds2) "(previously liver)" was counted as a current liver (visceral) site; "previous liver
+    # metastasis" is asked, and so is a site listed in the past without the word metastasis
+    state, cards = _metastatic_breast_cancer_written(text)
+    assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
+    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
