@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Literal
 
-from mappings.disease import NODES_ONLY_WORDS, TREATED_FOR_MBC_WORDS
+from mappings.disease import DATED_BEFORE_DIAGNOSIS_WORDS, NODES_ONLY_WORDS, TREATED_FOR_MBC_WORDS
 from mappings.state import PatientState, Source
 
 from cards.knowledge import DRUGS, REGIMENS, REGIMENS_BY_TOPIC, DrugInfo, Regimen, Route, RuleRef
@@ -239,15 +239,25 @@ def _metastatic_status_unclear(state: PatientState) -> str | None:
     """Why the metastatic status is unclear when the record writes a metastasis the service asks
     about (gap metastasis-unconfirmed: nodes that may be regional, a drug given for metastatic
     breast cancer, a suspicion): "not documented" would read as nothing written (CR A.4 counts
-    M1 / stage IV / secondary sites; AJCC 8th edition: ipsilateral axillary nodes are N, not M1).
-    None when nothing is asked."""
+    M1 / stage IV / secondary sites; AJCC 8th edition: ipsilateral axillary nodes are N, not M1),
+    or a metastasis dated before the diagnosis (gap metastatic-status-conflict). None when nothing
+    is asked."""
     asked = next((g.message for g in state.gaps if g.code == "metastasis-unconfirmed"), None)
-    if asked is None:
+    # (rt50) a metastasis or stage IV dated before the diagnosis is written, not counted (gap
+    # metastatic-status-conflict: an earlier cancer's?): asked too, not "not documented"
+    before = any(g.code == "metastatic-status-conflict" and DATED_BEFORE_DIAGNOSIS_WORDS in g.message
+                 for g in state.gaps)
+    if asked is None and not before:
         return None
+    asked = asked or ""
     whys = ["nodes, regional or distant not stated"] if NODES_ONLY_WORDS in asked else []
     if TREATED_FOR_MBC_WORDS in asked:
         whys.append("treated for MBC")
-    return f"Metastatic status unclear ({'; '.join(whys) or 'metastasis not confirmed'})"
+    if asked and not whys:
+        whys.append("metastasis not confirmed")
+    if before:
+        whys.append("dated before the diagnosis")
+    return f"Metastatic status unclear ({'; '.join(whys)})"
 
 
 # --- evaluation ------------------------------------------------------------

@@ -97,8 +97,9 @@ Gap codes (PatientState.gaps; stable ids the cards read)
                                   unknown), and no confirmed evidence makes the disease
                                   metastatic: not counted, named here; so is a drug record
                                   whose reasonCode / reasonReference names metastatic breast
-                                  cancer (a drug's reason is no diagnosis, CR A.4; the
-                                  labels read "advanced or metastatic", CR B)
+                                  cancer, or is coded as a secondary site (C78-C79, not nodes
+                                  nor the breast, rt50) (a drug's reason is no diagnosis, CR
+                                  A.4; the labels read "advanced or metastatic", CR B)
     metastatic-site-unconfirmed   beside metastases asserted, a site written with a doubt
                                   ("Bone metastases, ?liver", "possible liver", "liver?"):
                                   that site not counted, named here with its words

@@ -10,7 +10,7 @@ from typing import Any, Callable, NamedTuple
 from mappings import tables as T
 from mappings.context import Ctx
 from mappings.fhir import (
-    INACTIVE_CLINICAL_STATUS, Concept, as_list, cc_text, clinical_status_inactive, clinical_status_miscased, codings,
+    INACTIVE_CLINICAL_STATUS, Concept, as_list, cc_text, clinical_status_inactive, clinical_status_miscased, codings, concept,
     date_last, is_icd10, is_loinc, is_snomed,
     not_final_status, notes_text, obs_date, parse_date, partial_last, period, status_code, text_of,
 )
@@ -918,6 +918,27 @@ _PAST_BEFORE = re.compile(r"\b(?:history of|hx of|h/o|previous(?:ly)?|prior|past
 _PAST_AFTER = re.compile(r"^\w*[\s\w-]{0,20}?[\s(:-]*\b(?:resolved|resected|no longer (?:seen|present|visible))\b")
 
 
+# (rt50) a comma item or bracket naming sites only, written in the past ("(previously liver)",
+# ", prior liver and lung"): sites that were, as "previous liver metastasis" (_PAST_BEFORE)
+_PAST_LISTED = re.compile(r"(?:^|[,;(])\s*((?:history of|hx of|h/o|previous(?:ly)?|prior|past|former(?:ly)?|remote)\s+([^,;()]+))")
+
+
+def _past_listed_sites(text: str) -> dict[str, str]:
+    """site -> the words, for each site a comma item or bracket written in the past names, with
+    no other word than sites ("Metastatic breast cancer to bone (previously liver)": liver)."""
+    past: dict[str, str] = {}
+    low = text.lower()
+    for m in _PAST_LISTED.finditer(low):
+        if _only_sites(m.group(2)):
+            for rx, site in T.SITE_TEXT:
+                if rx.search(m.group(2)):
+                    past.setdefault(site, m.group(1).strip())
+            low = low[:m.start(1)] + " " * (m.end(1) - m.start(1)) + low[m.end(1):]
+    # a site the text also asserts now ("... to bone, prior liver; liver metastases") stays current
+    now = set(_text_site_list(low)) if past else set()
+    return {site: words for site, words in past.items() if site not in now}
+
+
 @lru_cache(maxsize=4096)
 def _past_sites(text: str) -> dict[str, str]:
     """site -> the words of a mention the text writes in the past (_PAST_BEFORE / _PAST_AFTER)
@@ -1742,13 +1763,24 @@ def build_disease(ctx: Ctx) -> Disease:
                 # counts no source settles). Undated, as the evidence: the onset dates the breast
                 # cancer, not the spread
                 own = _without_past_cancer(text)
-                past = _past_sites(own)
+                past = {**_past_listed_sites(own), **_past_sites(own)}
                 # a site after a "?" ("Metastatic breast cancer? bone", rt28) is a question
-                # where, not a site written
-                before_question = set(_text_site_list(own.split("?")[0], _confirmed(res)))
+                # where, not a site written; (rt50) nor is the site the "?" closes ("... to bone?",
+                # "... to bone, liver?": a site doubted, as "liver?" beside metastases is, rd2):
+                # both were counted or dropped without a word; now asked (metastatic-site-unconfirmed)
+                head = own.split("?")[0]
+                last_item = re.split(r",|&|\b(?:and|or|to)\b", head.lower())[-1] if "?" in own else ""
+                at_question = [site for rx, site in T.SITE_TEXT if rx.search(last_item)]
+                before_question = set(_text_site_list(head, _confirmed(res))) - set(at_question)
+                after_question = []
                 for site in _text_site_list(own, _confirmed(res)):
                     if site not in past and site in before_question:
                         add_site(site, None, None, msrc)
+                    else:
+                        after_question.append(site)
+                asked_words = own[len(head) - len(last_item):][:60].strip()
+                doubted_sites += [(site, asked_words, msrc) for site in dict.fromkeys(at_question + after_question)
+                                  if site not in past]
                 doubted_sites += [(site, piece, msrc) for site, piece in _doubted_sites(own, _confirmed(res))]
                 doubted_sites += [(site, words, msrc) for site, words in past.items()]
             for st in as_list(res.get("stage")):
@@ -1972,7 +2004,7 @@ def build_disease(ctx: Ctx) -> Disease:
                 "Metastasis and stage IV / M1" if staged else "Metastasis")
         ctx.gap(
             "metastatic-status-conflict",
-            what + " dated before the breast cancer diagnosis ("
+            what + DATED_BEFORE_DIAGNOSIS_WORDS + "("
             + _as_written(diagnosed_first, None) + "): "
             + "; ".join(f"{s.display}, {_as_written(s.date, s.date_last)}" for s in before_diagnosis)
             + (". It may stage an earlier cancer: not counted as metastatic breast cancer. "
@@ -2285,12 +2317,18 @@ def _stage_is_clinical(stage: dict[str, Any]) -> bool:
 # pathway reason: "Metastatic status unclear (nodes, regional or distant not stated)")
 NODES_ONLY_WORDS = "lymph-node metastases only, regional (N"
 TREATED_FOR_MBC_WORDS = "treated for metastatic breast cancer per "
+# (rt50) the gap metastatic-status-conflict for a metastasis / stage IV dated > 92 days before the
+# diagnosis, not counted: the pathway reason says the status is unclear, not "not documented"
+DATED_BEFORE_DIAGNOSIS_WORDS = " dated before the breast cancer diagnosis "
 # the drug records whose reason may name the disease treated (FHIR R4 reasonCode / reasonReference)
 _DRUG_RECORDS = ("MedicationStatement", "MedicationRequest", "MedicationAdministration")
 _MBC_ABBREVIATION = re.compile(r"\bmbc\b")
 # a reason naming the metastatic disease a drug is to prevent ("Prevention of metastatic breast
-# cancer", "to prevent metastatic recurrence": adjuvant therapy), not one it treats
-_PREVENTED = re.compile(r"\b(?:prevent\w*|prophyla\w*|reduc\w* (?:the )?risk)\s+(?:\w+\s+){0,2}?(?:metasta|mbc\b)")
+# cancer", "to prevent metastatic recurrence": adjuvant therapy), not one it treats; (rt50) also
+# written as a risk reduction, before or after ("Risk reduction of metastatic breast cancer",
+# "metastasis risk reduction": were read as MBC treated)
+_PREVENTED = re.compile(r"\b(?:prevent\w*|prophyla\w*|reduc\w* (?:the )?risk|risk[- ]reduc\w*)\s+(?:\w+\s+){0,2}?(?:metasta|mbc\b)"
+                        r"|\b(?:metasta\w*|mbc)\s+(?:\w+\s+)?risk[- ]reduc")
 
 
 @lru_cache(maxsize=1024)
@@ -2300,6 +2338,16 @@ def _metastatic_breast_reason(words: str, breast_coded: bool) -> bool:
     low = words.lower()
     return ((breast_coded or bool(_BREAST_TEXT.search(low)) or bool(_MBC_ABBREVIATION.search(low)))
             and not _PREVENTED.search(low) and _metastatic_text(low))
+
+
+def _metastasis_coded_reason(con: Concept) -> bool:
+    """A drug's reason coded as a metastasis at a site (ICD-10-CM C78-C79, SNOMED CT secondary
+    codes: codes.yaml), not lymph nodes (regional N or distant M1 not stated, AJCC 8th edition)
+    nor a secondary OF the breast (CR A.4 caution: another cancer's spread to it)."""
+    secondary, site, _ = _secondary_codes(con)
+    return (secondary and site not in (None, "lymph-node")
+            and not any((is_icd10(sy) and T.norm_icd(c) in T.SECONDARY_OF_BREAST_ICD)
+                        or (is_snomed(sy) and c in T.SECONDARY_OF_BREAST_SNOMED) for sy, c, _ in con.codings if c))
 
 
 def _treated_for_metastatic_breast_cancer(ctx: Ctx) -> list[tuple[str, str, Source]]:
@@ -2322,6 +2370,23 @@ def _treated_for_metastatic_breast_cancer(ctx: Ctx) -> list[tuple[str, str, Sour
             for words, breast_coded in reasons:
                 if words and _metastatic_breast_reason(words, breast_coded):
                     refs.setdefault(words.strip()[:80], []).append(ctx.source(res, None, words.strip()[:80]))
+            # (rt50) a reason coded as a secondary site ("C79.51 Secondary malignant neoplasm of
+            # bone", C78-C79 / SNOMED, CR A.4) names a metastasis as much: was not read, "not
+            # documented"; not nodes (regional or distant not stated, AJCC 8th edition), a
+            # secondary OF the breast (another cancer's?, CR A.4 caution), nor one whose words
+            # doubt, refute or prevent it ("Bone metastases ruled out", "... prophylaxis")
+            for cc in as_list(res.get("reasonCode")):
+                if not isinstance(cc, dict) or not _metastasis_coded_reason(concept(cc)):
+                    continue
+                written = (_own_text({"code": cc}) or cc_text(cc)).strip()[:80]
+                low = written.lower()
+                if written and (_PREVENTED.search(low) or re.search(r"\b(?:prevent|prophyla)", low)
+                                or not _metastatic_text(low)):
+                    continue
+                words = written or ", ".join(code for _, code, _ in codings(cc) if code)[:80]
+                src = ctx.source(res, None, words)
+                if not any(s.reference == src.reference for s in refs.get(words, [])):
+                    refs.setdefault(words, []).append(src)
     return [("site not stated",
              f"{TREATED_FOR_MBC_WORDS}{', '.join(s.reference for s in srcs[:3])}"
              + (f" and {len(srcs) - 3} more" if len(srcs) > 3 else "")

@@ -246,3 +246,100 @@ def test_fhir_a_body_site_naming_the_coded_site_and_another_counts_both_without_
     state, cards = _coded_metastasis_with_body_site("C78.7", "Liver", "Bone")
     assert sorted(s.site for s in state.disease.sites) == ["bone", "liver"]
     assert "bodySite differently" not in card(cards, "patient-summary")["detail"]
+
+
+# --- (rt50) read-through of ds2 ----------------------------------------------------------------
+
+@pytest.mark.parametrize("dated_before", [
+    lambda p: p.metastasis("liver", "2020-01-01"),
+    lambda p: p.stage_iv("2020-01-01"),
+])
+def test_fhir_a_metastasis_dated_before_the_diagnosis_says_the_metastatic_status_is_unclear_not_undocumented(dated_before):
+    # was "Metastatic disease not documented" beside a gap metastatic-status-conflict that quotes
+    # the metastasis: the record writes one, not counted (an earlier cancer's?), asked
+    p = FhirPatient("before-dx").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    state, cards = _cards(dated_before(p))
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic status unclear (dated before the diagnosis);")
+
+
+def test_fhir_a_patient_with_no_metastatic_evidence_at_all_still_reads_metastatic_disease_not_documented():
+    p = FhirPatient("nothing").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    _, cards = _cards(p)
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
+
+
+@pytest.mark.parametrize("reason", ["Risk reduction of metastatic breast cancer",
+                                    "Breast cancer, metastasis risk reduction"])
+def test_fhir_a_drug_given_to_reduce_the_risk_of_metastatic_disease_asks_nothing(reason):
+    # was "Metastatic status unclear (treated for MBC)": a risk reduced is adjuvant, not MBC treated
+    p = FhirPatient("risk-reason").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    _given_for(p.med("letrozole", "2024-02-01"), {"text": reason})
+    _, cards = _cards(p)
+    assert card(cards, "patient-summary")["summary"].startswith(
+        "Outside the HR+/HER2- MBC pathway: Metastatic disease not documented;")
+
+
+@pytest.mark.parametrize("text,asked,counted", [
+    # the liver was dropped without a word, the bone counted with a "?" after it
+    ("Metastatic breast cancer to bone? liver", ['the bone ("bone? liver")', 'the liver ("bone? liver")'], []),
+    ("Breast cancer metastatic to liver? bone", ['the liver ("liver? bone")', 'the bone ("liver? bone")'], []),
+    # the bone was counted; "liver?" beside the bone dropped without a word
+    ("Metastatic breast cancer to bone?", ['the bone ("bone?")'], []),
+    ("Metastatic breast cancer to bone, liver? lungs clear", ['the liver ("liver? lungs clear")'], ["bone"]),
+])
+def test_fhir_a_site_a_question_mark_closes_or_follows_on_a_metastatic_breast_cancer_condition_is_asked_not_counted(
+        text, asked, counted):
+    # (ds2 read sites from "Metastatic breast cancer to <site>") a site doubted as "liver?" beside
+    # metastases is (rd2): not counted, asked (visceral or not changes the guidance, CR A.4, C.2)
+    state, cards = _metastatic_breast_cancer_written(text)
+    assert state.disease.metastatic == "yes" and [s.site for s in state.disease.sites] == counted
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Metastatic site written with a doubt, not counted: " + "; ".join(asked) in detail
+
+
+@pytest.mark.parametrize("reason", [
+    {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C79.51",
+                 "display": "Secondary malignant neoplasm of bone"}]},
+    {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C78.7"}], "text": "Liver metastases"},
+])
+def test_fhir_a_drug_given_for_a_metastasis_code_is_named_in_the_gap_and_not_counted(reason):
+    # was "Metastatic disease not documented": a reason coded as a secondary site (C78-C79, CR A.4)
+    # names a metastasis as much as "Metastatic breast cancer" does; a drug's reason is no
+    # diagnosis made (CR A.4), so named, not counted
+    p = FhirPatient("met-code-reason").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    _given_for(p.med("letrozole", "2024-02-01"), reason)
+    state, cards = _cards(p)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("Outside the HR+/HER2- MBC pathway: Metastatic status unclear (treated for MBC);")
+    assert "treated for metastatic breast cancer per MedicationStatement/med-letrozole-5" in summary["detail"]
+
+
+@pytest.mark.parametrize("code,text", [("C77.3", None), ("C79.81", None), ("C79.51", "Bone metastases ruled out"),
+                                       ("C79.51", "Bone metastasis prophylaxis"),
+                                       ("C79.51", "Suspected bone metastases")])
+def test_fhir_a_drug_given_for_nodes_a_metastasis_to_the_breast_or_one_doubted_is_not_named_as_treated_for_mbc(
+        code, text):
+    # nodes may be regional (AJCC 8th edition N), a secondary OF the breast may be another
+    # cancer's (CR A.4 caution), words may refute, prevent or doubt the coded metastasis
+    p = FhirPatient("node-reason").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    _given_for(p.med("letrozole", "2024-02-01"),
+               {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code}], **({"text": text} if text else {})})
+    _, cards = _cards(p)
+    assert "treated for metastatic breast cancer" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,asked", [
+    ("Metastatic breast cancer to bone (previously liver)", 'the liver ("previously liver")'),
+    ("Metastatic breast cancer to bone, prior liver and lung", 'the liver ("prior liver and lung"); '
+                                                             'the lung ("prior liver and lung")'),
+])
+def test_fhir_a_site_written_in_the_past_on_a_metastatic_breast_cancer_condition_is_asked_not_counted(text, asked):
+    # (ds2) "(previously liver)" was counted as a current liver (visceral) site; "previous liver
+    # metastasis" is asked, and so is a site listed in the past without the word metastasis
+    state, cards = _metastatic_breast_cancer_written(text)
+    assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
+    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
