@@ -1545,6 +1545,37 @@ def test_fhir_sacituzumab_after_endocrine_therapy_and_two_more_metastatic_lines(
     assert "sacituzumab-govitecan" not in regimen_topics(cards2)
 
 
+
+def _adjuvant_endocrine_then_two_chemotherapy_lines(pid: str) -> FhirPatient:
+    """Relapse on adjuvant letrozole, then capecitabine and paclitaxel for metastatic disease:
+    endocrine therapy only before metastatic disease (TROPiCS-02 took ET in any setting, B.12)."""
+    return (hr_positive_mbc(pid, primary="2016-03-01").med("letrozole", "2016-06-01", "2024-01-10")
+            .med("capecitabine", "2024-02-01", "2024-09-01").progression("2024-08-20")
+            .med("paclitaxel", "2024-09-10", "2025-05-20").progression("2025-05-15"))
+
+
+def test_fhir_sacituzumab_after_adjuvant_endocrine_therapy_and_two_metastatic_chemotherapy_lines_is_left_open_not_refused():
+    state, cards = run(_adjuvant_endocrine_then_two_chemotherapy_lines("sg-adj-et"))
+    assert "sacituzumab-govitecan" not in regimen_topics(cards)
+    line = not_offered_line(card(cards, "patient-summary")["detail"], "Sacituzumab govitecan")
+    assert line.startswith("- Sacituzumab govitecan: waiting on — Prior endocrine therapy (any setting): letrozole, "
+                           "none for metastatic disease: the Trodelvy label")
+    assert "does not say whether the endocrine-based therapy must be in the metastatic setting" in line
+    assert "0 endocrine-based line(s)" not in line
+    draft = _draft("sacituzumab govitecan", "trop2-adc", "2360232")
+    got = [c.to_json() for c in order_cards(state, [draft], [draft.reference], "order-select")]
+    assert [c["indicator"] for c in got] == ["warning"]
+    assert got[0]["summary"].startswith("Sacituzumab govitecan: label requirement not confirmed — Prior endocrine")
+
+
+def test_fhir_sacituzumab_after_adjuvant_endocrine_therapy_and_one_metastatic_line_is_still_not_offered():
+    p = (hr_positive_mbc("sg-adj-et-1", primary="2016-03-01").med("letrozole", "2016-06-01", "2024-01-10")
+         .med("capecitabine", "2024-02-01", "2025-05-20").progression("2025-05-15"))
+    _, cards = run(p)
+    line = not_offered_line(card(cards, "patient-summary")["detail"], "Sacituzumab govitecan")
+    assert "0 endocrine-based line(s) for metastatic disease, at least 1 needed" in line
+
+
 # --- label restrictions on the patient ------------------------------------
 
 def test_fhir_premenopausal_woman_gets_no_elacestrant_and_ofs_warnings_on_endocrine_cards():
