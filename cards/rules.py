@@ -1138,6 +1138,27 @@ def prior_nonsteroidal_ai(state, ctx):
     return _prior(ctx, state.therapy.prior_nonsteroidal_ai, NSAI, "non-steroidal aromatase inhibitor")
 
 
+@rule
+def nonsteroidal_ai_only_adjuvant_long_before_relapse(state, ctx):
+    """A non-steroidal AI given only before metastatic disease, the recurrence more than 12 months
+    after adjuvant endocrine therapy was completed (endocrine-sensitive, C.1). The Afinitor label
+    asks for "failure of treatment with letrozole or anastrozole" (B.8); the reference gives
+    BOLERO-2 as "progression on NSAI" and gates on a prior NSAI (C.2 step 3, C.3 row 8) without
+    saying whether such a completed adjuvant course is a failure: the card says so, the patient is
+    still offered it (the reference's gate)."""
+    given = sorted(n for n in NSAI if n in ctx.name_sources)
+    if not given or any(n in ctx.metastatic_drugs for n in given):
+        return Finding(False, "")
+    relapse = evaluate_rule("adjuvant_endocrine_relapse_within_12_months", state, ctx)
+    if relapse.value is not False or state.therapy.months_from_adjuvant_endocrine_end_to_metastasis is None:
+        return Finding(False, relapse.text, relapse.sources)
+    return Finding(True, f"{', '.join(given).capitalize()} given only before metastatic disease; {relapse.text}: "
+                         "whether a completed adjuvant course is the Afinitor label's \"failure of treatment with "
+                         "letrozole or anastrozole\" the reference does not say (B.8: BOLERO-2, progression on "
+                         "NSAI; C.3 row 8 gates on a prior NSAI)",
+                   _srcs(*(ctx.name_sources[n] for n in given), relapse.sources))
+
+
 def _prior_drug(state, ctx: Context, name: str, flag: bool = False) -> Finding:
     """_prior for one drug, naming the metastatic line(s) that gave it with their dates
     ("Prior fulvestrant in line 2: fulvestrant + abemaciclib from ..."), not the drug again;
