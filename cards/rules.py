@@ -975,6 +975,44 @@ def metastatic_systemic_lines_at_least(state, ctx, n: int):
     return _lines_at_least(ctx.lines, n, "systemic", listing, ctx.line_sources)
 
 
+def _endocrine_only_before_metastatic(state, ctx) -> Finding | None:
+    """Endocrine therapy given, but none as a metastatic line (adjuvant only): the prior-therapy
+    fact, else None."""
+    if evaluate_rule("metastatic_endocrine_lines_at_least", state, ctx, n=1).value:
+        return None
+    early = evaluate_rule("prior_endocrine_any_setting", state, ctx)
+    return early if early.value else None
+
+
+@rule
+def sacituzumab_endocrine_therapy(state, ctx):
+    """The Trodelvy indication (CR B.12): "who have received endocrine-based therapy and at least
+    two additional systemic therapies in the metastatic setting"; C.3 row 11 encodes it as a
+    metastatic endocrine line and two more. With endocrine therapy only before metastatic disease
+    (adjuvant) and two metastatic lines, the label's words do not say whether "in the metastatic
+    setting" binds the endocrine-based therapy too, and TROPiCS-02 took endocrine therapy "in any
+    setting" (B.12): the reference does not settle it, so it is left open (None: the summary's
+    "waiting on", the order's "label requirement not confirmed"), not refused."""
+    endocrine = evaluate_rule("metastatic_endocrine_lines_at_least", state, ctx, n=1)
+    early = _endocrine_only_before_metastatic(state, ctx)
+    if early is None or not evaluate_rule("metastatic_systemic_lines_at_least", state, ctx, n=2).value:
+        return endocrine
+    return Finding(None, f"{early.text}, none for metastatic disease: the Trodelvy label (\"endocrine-based "
+                         "therapy and at least two additional systemic therapies in the metastatic setting\") "
+                         "does not say whether the endocrine-based therapy must be in the metastatic setting; "
+                         "TROPiCS-02 took it in any setting (B.12)", early.sources)
+
+
+@rule
+def sacituzumab_systemic_lines(state, ctx):
+    """The "at least two additional systemic therapies in the metastatic setting" (B.12): with a
+    metastatic endocrine line, that line and two more (>= 3 metastatic lines, C.3 row 11); after
+    endocrine therapy only before metastatic disease, two metastatic lines (the endocrine
+    question is sacituzumab_endocrine_therapy's)."""
+    n = 2 if _endocrine_only_before_metastatic(state, ctx) is not None else 3
+    return evaluate_rule("metastatic_systemic_lines_at_least", state, ctx, n=n)
+
+
 # The rules that count metastatic lines: what a course the records leave open as a line can
 # decide (unclear_course_decides_line_count)
 LINE_COUNT_RULES = frozenset({
@@ -982,6 +1020,7 @@ LINE_COUNT_RULES = frozenset({
     "metastatic_chemotherapy_lines_at_least", "metastatic_chemotherapy_lines_below",
     "metastatic_systemic_lines_at_least", "prior_metastatic_chemo_or_early_adjuvant_chemo_relapse",
     "eribulin_label_pretreatment", "visceral_crisis_or_prior_metastatic_line",
+    "sacituzumab_endocrine_therapy", "sacituzumab_systemic_lines",
 })
 
 
@@ -1097,6 +1136,27 @@ def no_prior_cdk46i(state, ctx):
 @rule
 def prior_nonsteroidal_ai(state, ctx):
     return _prior(ctx, state.therapy.prior_nonsteroidal_ai, NSAI, "non-steroidal aromatase inhibitor")
+
+
+@rule
+def nonsteroidal_ai_only_adjuvant_long_before_relapse(state, ctx):
+    """A non-steroidal AI given only before metastatic disease, the recurrence more than 12 months
+    after adjuvant endocrine therapy was completed (endocrine-sensitive, C.1). The Afinitor label
+    asks for "failure of treatment with letrozole or anastrozole" (B.8); the reference gives
+    BOLERO-2 as "progression on NSAI" and gates on a prior NSAI (C.2 step 3, C.3 row 8) without
+    saying whether such a completed adjuvant course is a failure: the card says so, the patient is
+    still offered it (the reference's gate)."""
+    given = sorted(n for n in NSAI if n in ctx.name_sources)
+    if not given or any(n in ctx.metastatic_drugs for n in given):
+        return Finding(False, "")
+    relapse = evaluate_rule("adjuvant_endocrine_relapse_within_12_months", state, ctx)
+    if relapse.value is not False or state.therapy.months_from_adjuvant_endocrine_end_to_metastasis is None:
+        return Finding(False, relapse.text, relapse.sources)
+    return Finding(True, f"{', '.join(given).capitalize()} given only before metastatic disease; {relapse.text}: "
+                         "whether a completed adjuvant course is the Afinitor label's \"failure of treatment with "
+                         "letrozole or anastrozole\" the reference does not say (B.8: BOLERO-2, progression on "
+                         "NSAI; C.3 row 8 gates on a prior NSAI)",
+                   _srcs(*(ctx.name_sources[n] for n in given), relapse.sources))
 
 
 def _prior_drug(state, ctx: Context, name: str, flag: bool = False) -> Finding:

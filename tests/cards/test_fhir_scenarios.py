@@ -1545,6 +1545,57 @@ def test_fhir_sacituzumab_after_endocrine_therapy_and_two_more_metastatic_lines(
     assert "sacituzumab-govitecan" not in regimen_topics(cards2)
 
 
+
+def _adjuvant_endocrine_then_two_chemotherapy_lines(pid: str) -> FhirPatient:
+    """Relapse on adjuvant letrozole, then capecitabine and paclitaxel for metastatic disease:
+    endocrine therapy only before metastatic disease (TROPiCS-02 took ET in any setting, B.12)."""
+    return (hr_positive_mbc(pid, primary="2016-03-01").med("letrozole", "2016-06-01", "2024-01-10")
+            .med("capecitabine", "2024-02-01", "2024-09-01").progression("2024-08-20")
+            .med("paclitaxel", "2024-09-10", "2025-05-20").progression("2025-05-15"))
+
+
+def test_fhir_sacituzumab_after_adjuvant_endocrine_therapy_and_two_metastatic_chemotherapy_lines_is_left_open_not_refused():
+    state, cards = run(_adjuvant_endocrine_then_two_chemotherapy_lines("sg-adj-et"))
+    assert "sacituzumab-govitecan" not in regimen_topics(cards)
+    line = not_offered_line(card(cards, "patient-summary")["detail"], "Sacituzumab govitecan")
+    assert line.startswith("- Sacituzumab govitecan: waiting on — Prior endocrine therapy (any setting): letrozole, "
+                           "none for metastatic disease: the Trodelvy label")
+    assert "does not say whether the endocrine-based therapy must be in the metastatic setting" in line
+    assert "0 endocrine-based line(s)" not in line
+    draft = _draft("sacituzumab govitecan", "trop2-adc", "2360232")
+    got = [c.to_json() for c in order_cards(state, [draft], [draft.reference], "order-select")]
+    assert [c["indicator"] for c in got] == ["warning"]
+    assert got[0]["summary"].startswith("Sacituzumab govitecan: label requirement not confirmed — Prior endocrine")
+
+
+def test_fhir_sacituzumab_after_adjuvant_endocrine_therapy_and_one_metastatic_line_is_still_not_offered():
+    p = (hr_positive_mbc("sg-adj-et-1", primary="2016-03-01").med("letrozole", "2016-06-01", "2024-01-10")
+         .med("capecitabine", "2024-02-01", "2025-05-20").progression("2025-05-15"))
+    _, cards = run(p)
+    line = not_offered_line(card(cards, "patient-summary")["detail"], "Sacituzumab govitecan")
+    assert "0 endocrine-based line(s) for metastatic disease, at least 1 needed" in line
+
+
+
+def test_fhir_everolimus_after_an_adjuvant_anastrozole_completed_years_before_the_relapse_says_label_failure_is_not_established():
+    # Afinitor: "after failure of treatment with letrozole or anastrozole" (CR B.8); C.3 row 8 gates
+    # on a prior NSAI without saying whether a completed adjuvant course relapsing 31 months later is one
+    p = (hr_positive_mbc("evx-adj-nsai", primary="2016-03-01").med("anastrozole", "2016-06-01", "2021-06-01")
+         .regimen(("fulvestrant", "ribociclib"), "2024-02-01", "2025-05-20").progression("2025-05-15"))
+    _, cards = run(p)
+    evx = card(cards, "everolimus-exemestane")
+    assert evx["indicator"] == "info"
+    assert ("- Non-steroidal AI only as completed adjuvant therapy: 'failure of letrozole or anastrozole' (label) "
+            "not established.") in evx["detail"]
+    assert "Anastrozole given only before metastatic disease; Recurrence 31.5 months (more than 12)" in evx["detail"]
+    # a relapse on the adjuvant letrozole is its failure: nothing said
+    _, cards = run(_adjuvant_endocrine_then_two_chemotherapy_lines("evx-on-adj-nsai"))
+    assert "failure of letrozole or anastrozole" not in card(cards, "everolimus-exemestane")["detail"]
+    # a non-steroidal AI for metastatic disease: nothing said
+    _, cards = run(after_ai_cdk46i("evx-met-nsai"))
+    assert "failure of letrozole or anastrozole" not in card(cards, "everolimus-exemestane")["detail"]
+
+
 # --- label restrictions on the patient ------------------------------------
 
 def test_fhir_premenopausal_woman_gets_no_elacestrant_and_ofs_warnings_on_endocrine_cards():
