@@ -757,7 +757,9 @@ def _her2_history(text: str) -> tuple[str, str | None]:
     "1+, previously 3+" too: the 1+ is read, the 3+ named as a conflict (_text_history_conflict)."""
     for m in _history_words(text):
         before = text[:m.start()]
-        if not _names_current_result(before):
+        if not _names_current_result(before) or T.HER2_HISTORY_SPECIMEN_BEFORE.search(before):
+            # no result before it, or the word names that result's specimen as the earlier one
+            # ("3+ on previous biopsy, 1+ on current"): no history clause opens here
             continue
         end = T.HER2_HISTORY_CLAUSE_END.search(text, m.end())
         stop = end.start() if end else len(text)
@@ -814,7 +816,10 @@ def _her2_history_first(text: str) -> tuple[str, str | None]:
     same terms as _her2_history; (text, None) otherwise."""
     m = next(_history_words(text), None)
     c = T.HER2_HISTORY_CURRENT.search(text, m.end()) if m else None
-    if m is None or c is None:
+    if m is None or c is None or T.HER2_HISTORY_SPECIMEN_BEFORE.search(text[:m.start()]):
+        # a history word naming the specimen of a result before it ("HER2 3+ on previous biopsy;
+        # 1+ on current biopsy") writes no history first: the clauses are read by their marks
+        # (before, "HER2 3+ on current biopsy" was read, the current 1+ named as history)
         return text, None
     history, now = text[m.start():c.start()], text[:m.start()] + text[c.start():]
     named = _her2_text_scores(history)

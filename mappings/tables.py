@@ -420,6 +420,8 @@ HER2_HISTORY_CURRENT = re.compile(_H["history"]["current_words"], re.I)
 # ... "was" / "were" only opening their clause or after the result's name / an earlier specimen
 HER2_HISTORY_WAS_OPENING = re.compile(_H["history"]["was_clause_opening"], re.I)
 HER2_HISTORY_WAS_CLAUSE_START = re.compile(_H["history"]["was_clause_start"])
+# a history word naming the specimen of the result before it ("3+ on previous biopsy")
+HER2_HISTORY_SPECIMEN_BEFORE = re.compile(_H["history"]["specimen_before"], re.I)
 # two results in one text, the current one marked by a later year, a current word or a metastatic specimen
 _H2 = _H["history"]["two_results"]
 HER2_TWO_RESULTS_BREAK = re.compile(_H2["clause_break"])

@@ -64,3 +64,28 @@ def test_a_text_naming_two_her2_scores_is_quoted_on_the_summary_her2_line_and_th
     assert f"- HER2: {quoted} (2024-01-15)" in summary
     assert f"Trastuzumab deruxtecan: waiting on — HER2 {quoted} (2024-01-15)" in summary
     assert "without an IHC score" not in summary.replace("without saying", "")
+
+
+# rt51 read-through of fix-rc / fix-rc2 (CR C.2 step 0: the most recent biopsy decides, history kept)
+
+@pytest.mark.parametrize("text", ["HER2 3+ on previous biopsy, 1+ on current",
+                                  "HER2 3+ on previous biopsy; 1+ on current biopsy",
+                                  "HER2 2+ FISH amplified on prior biopsy; 1+ on current biopsy"])
+def test_a_her2_positive_result_on_a_previous_biopsy_beside_a_current_1_plus_reads_the_1_plus_and_names_the_conflict(
+        text):
+    # before: "previous" read as opening the history of the 3+ before it, so the 3+ (or 2+ amplified)
+    # was read as current and the current 1+ named as its history: HER2-positive, out of the
+    # pathway, no regimen card
+    cards = _cards("previous-biopsy-positive", text)
+    summary = card(cards, "patient-summary")["detail"]
+    assert "- HER2: low, IHC 1+, results disagree (2024-01-15)" in summary
+    assert "HER2 results disagree; the most recent assessment is used. Other result(s): HER2-positive" in summary
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+
+
+def test_an_ihc_0_on_a_previous_biopsy_beside_a_current_1_plus_offers_t_dxd_on_the_1_plus():
+    # before: the 0 before "on previous biopsy" was read as current (T-DXd withheld) and the
+    # current 1+ named as the history
+    cards = _cards("previous-biopsy-zero", "HER2 0 on previous biopsy, 1+ on current")
+    assert "- HER2: low, IHC 1+ (2024-01-15)" in card(cards, "patient-summary")["detail"]
+    assert "trastuzumab-deruxtecan" in regimen_topics(cards)
