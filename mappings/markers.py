@@ -856,7 +856,8 @@ def _her2_current_of_two(text: str) -> tuple[str, str | None]:
 
 # an arrow opening the current clause once the earlier one is cut off (local_codes.yaml her2.history
 # two_results clause_break)
-_ARROW_OPENING = re.compile(r"^\s*(?:-+>|=>|\u2192|/)\s*")  # or a slash ("1+ (2020) / 0 (2024)")
+# or a slash ("1+ (2020) / 0 (2024)") or a spaced dash ("1+ (2019) - 0 (2024)", rt51)
+_ARROW_OPENING = re.compile(r"^\s*(?:-+>|=>|\u2192|/|[-\u2013\u2014](?=\s))\s*")
 
 
 @lru_cache(maxsize=4096)

@@ -89,3 +89,13 @@ def test_an_ihc_0_on_a_previous_biopsy_beside_a_current_1_plus_offers_t_dxd_on_t
     cards = _cards("previous-biopsy-zero", "HER2 0 on previous biopsy, 1+ on current")
     assert "- HER2: low, IHC 1+ (2024-01-15)" in card(cards, "patient-summary")["detail"]
     assert "trastuzumab-deruxtecan" in regimen_topics(cards)
+
+
+@pytest.mark.parametrize("text", ["HER2 1+ (2019) - 0 (2024)", "HER2 1+ (2019) \u2013 0 (2024)"])
+def test_a_later_ihc_0_after_a_dash_withholds_t_dxd_and_names_the_earlier_1_plus(text):
+    # before: the dash hid the later 0 (no clause break, the 0 not read): HER2-low on the 2019 1+
+    # alone, T-DXd offered and the 2024 result never named (an arrow or ';' was read)
+    cards = _cards("dash-zero-current", text)
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "- HER2: not classified as null or ultralow, IHC 0 (2024-01-15)" in card(cards, "patient-summary")["detail"]
+    assert "also names an earlier HER2-low result ('HER2 1+ (2019)')" in card(cards, "patient-summary")["detail"]
