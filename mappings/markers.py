@@ -1189,10 +1189,13 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.words = raw if isinstance(raw, str) and raw.strip() else (vtext or extra_text or None)  # as written
         if (rec.history is None and extra_text and rec.ihc in ("0", "1+", "2+") and rec.ish != "amplified"
                 and ("3+" in _her2_text_scores(extra_text) or _positive_in_words(extra_text)
-                     or (note_ish_earlier and _ish_in_text(extra_text) == "amplified"))):
+                     or (note_ish_earlier and _ish_in_text(extra_text) == "amplified"))
+                and not T.HER2_NOTE_NOT_A_RESULT.search(extra_text) and not _three_plus_in_few_cells(extra_text)):
             # a note naming HER2-positive beside a value that is not ("1+", note "HER2 3+ on the 2016
             # primary"): the value decides, the note is named as the conflict it is (CR C.2 step 0
-            # keep history; before, the note's HER2-positive was dropped unsaid)
+            # keep history; before, the note's HER2-positive was dropped unsaid). Not a note on the
+            # stain's controls, a refuted 3+ (local_codes.yaml her2.note_not_a_result) or a 3+ in
+            # <= 10 % of cells (2+ by definition, CR A.1): no HER2-positive result (rt51)
             rec.note_other = _note_as_written(obs, extra_text)
         return rec
     if kind in ("ish", "ish-ratio", "ish-copies"):

@@ -135,6 +135,24 @@ def test_a_her2_positive_named_in_the_note_beside_a_value_that_is_not_is_named_a
     assert "her2-conflict" in {g.code for g in s.gaps}
 
 
+@pytest.mark.parametrize("value,note", [
+    ("0", "Positive and negative controls appropriate"),
+    ("1+", "External control 3+, internal control negative"),
+    ("1+", "HER2 3+ ruled out"),
+    ("1+", "IHC 3+ in 5% of cells"),
+])
+def test_a_note_on_the_stain_controls_a_ruled_out_3_plus_or_a_3_plus_in_few_cells_is_no_her2_positive_conflict(
+        value, note):
+    # rt51 (fix-rc note_other): before, each note was named as an earlier HER2-positive result
+    # ("HER2 results disagree ... Other result(s): HER2-positive (note of the 2024-01-15 result:
+    # 'Positive and negative controls appropriate')"): a control slide is the laboratory's check,
+    # not the tumour (CR A.1 HER2 of the breast cancer specimen), a refuted 3+ is none, and a 3+ in
+    # <= 10 % of cells is 2+ by definition (CR A.1, ASCO/CAP)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=value, note=[{"text": note}])], PID)
+    assert (s.her2.conflict, s.her2.conflict_with) == (False, [])
+    assert "her2-conflict" not in {g.code for g in s.gaps}
+
+
 @pytest.mark.parametrize("text,expected", [
     ("HER2 0", ("zero-unspecified", "0")), ("HER2: 0", ("zero-unspecified", "0")), ("HER2/neu 0", ("zero-unspecified", "0")),
     ("+1", ("low", "1+")), ("+3", ("positive", "3+")),
