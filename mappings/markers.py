@@ -725,12 +725,19 @@ def _her2_low_words_unsure(text: str) -> bool:
     return True
 
 
+# a HER2 result written refuted right after it ("HER2 1+ ruled out", "3+ excluded"; FHIR R4
+# condition-ver-status 'refuted'; local_codes.yaml vocabulary ruled_out_words)
+_REFUTED_AFTER = re.compile(rf"^\W*(?:(?:is|was|has|been|now)\s+)*{_V['ruled_out_words']}\b", re.I)
+
+
 def _hedged_at(text: str, start: int, end: int) -> bool:
     """The mention text[start:end] is hedged ("possible ...", "... suspected"): the hedge words
-    _her2_low_words_unsure reads (local_codes.yaml metastasis_hedges)."""
+    _her2_low_words_unsure reads (local_codes.yaml metastasis_hedges), or written refuted ("HER2 1+
+    ruled out": no result either; rt51, before read as 1+, T-DXd offered)."""
     before, after = text[max(0, start - 45):start], text[end:]
     return bool(T.MET_SUSPICION_BEFORE.search(before) or T.MET_PROBABLE_BEFORE.search(before)
-                or T.MET_SUSPICION_AFTER.search(after) or T.MET_PROBABLE_AFTER.search(after))
+                or T.MET_SUSPICION_AFTER.search(after) or T.MET_PROBABLE_AFTER.search(after)
+                or _REFUTED_AFTER.search(after))
 
 
 def _only_hedged(text: str, value: str) -> bool:

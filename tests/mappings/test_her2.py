@@ -153,6 +153,16 @@ def test_a_note_on_the_stain_controls_a_ruled_out_3_plus_or_a_3_plus_in_few_cell
     assert "her2-conflict" not in {g.code for g in s.gaps}
 
 
+@pytest.mark.parametrize("text", ["HER2 1+ ruled out", "HER2 3+ ruled out", "HER2 3+ excluded"])
+def test_a_her2_score_written_ruled_out_is_not_read_as_that_score(text):
+    # rt51: before, "HER2 1+ ruled out" was read HER2-low (T-DXd offered) and "HER2 3+ ruled out"
+    # HER2-positive (out of the pathway), as "HER2-low ruled out" is not (FHIR R4
+    # condition-ver-status 'refuted'; local_codes.yaml vocabulary ruled_out_words): unread, quoted
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("unknown", None)
+    assert any(text in g.message for g in s.gaps if g.code == "her2-text-unclear")
+
+
 @pytest.mark.parametrize("text,expected", [
     ("HER2 0", ("zero-unspecified", "0")), ("HER2: 0", ("zero-unspecified", "0")), ("HER2/neu 0", ("zero-unspecified", "0")),
     ("+1", ("low", "1+")), ("+3", ("positive", "3+")),
