@@ -99,3 +99,11 @@ def test_a_later_ihc_0_after_a_dash_withholds_t_dxd_and_names_the_earlier_1_plus
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
     assert "- HER2: not classified as null or ultralow, IHC 0 (2024-01-15)" in card(cards, "patient-summary")["detail"]
     assert "also names an earlier HER2-low result ('HER2 1+ (2019)')" in card(cards, "patient-summary")["detail"]
+
+
+def test_a_later_ihc_0_after_an_unspaced_slash_between_dated_results_withholds_t_dxd():
+    # before: "HER2 1+ (2020)/0 (2024)" read HER2-low on the 2020 1+ alone (T-DXd offered), the 2024
+    # 0 never named; "1+ (2020) / 0 (2024)" was read. "2+/ISH-" and "0/1+" stay no break
+    cards = _cards("slash-zero-current", "HER2 1+ (2020)/0 (2024)")
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert "also names an earlier HER2-low result ('HER2 1+ (2020)')" in card(cards, "patient-summary")["detail"]
