@@ -897,6 +897,20 @@ def _latest_of_dated(text: str) -> tuple[str, str | None]:
     return _ARROW_OPENING.sub("", text[a:b].strip(" ,;|")), earlier
 
 
+@lru_cache(maxsize=4096)
+def _undecided_dated_scores(text: str) -> frozenset[str]:
+    """The IHC scores of a text of three or more clauses each naming one score (as _latest_of_dated
+    reads them) that name more than one score and whose latest result _latest_of_dated could not
+    tell (a year given twice or missing); empty otherwise."""
+    starts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
+    ends = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
+    named = [sc for a, b in _ish_with_its_2_plus(text, list(zip(starts, ends))) if (sc := _clause_scores(text[a:b]))]
+    if len(named) < 3 or any(len(sc) != 1 for sc in named) or _latest_of_dated(text)[1] is not None:
+        return frozenset()
+    scores = frozenset({"low": "1+", "positive": "3+"}.get(s, s) for sc in named for s in sc)
+    return scores if len(scores) > 1 else frozenset()
+
+
 # a clause that is only a current or review word ("on review", "now") (local_codes.yaml her2.history current_words)
 _CURRENT_WORD_ALONE = re.compile(r"^\W*(?:" + T.HER2_HISTORY_CURRENT.pattern + r")\W*$", re.I)
 _CURRENT_WORD_OPENING = re.compile(r"^\W*(?:" + T.HER2_HISTORY_CURRENT.pattern + r")\W*(?=\S)", re.I)
@@ -1130,6 +1144,11 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 # with the HER2-low question open, as "HER2 0, 1+" is
                 # (HER2-positive in words stands for 3+: with any other score, unread)
                 t, several = _several_scores(frozenset({"low": "1+", "positive": "3+"}.get(s, s) for s in named))
+            elif score is None and (named := _undecided_dated_scores(read)):
+                # three or more dated results the latest year does not decide ("1+ (2019), 0 (2024),
+                # 1+ (2024)"): read as the scores they name, as two unmarked results are (rt51;
+                # before, a 1+ was read and the 0 never named: T-DXd offered)
+                t, several = _several_scores(named)
             if t in ("ultralow", "null") and _her2_low_named(read) and _only_hedged_zero(read):
                 # "HER2 low; possible ultralow on re-review": the result is HER2-low, the IHC 0
                 # sub-class only a question (CR A.1; label B is for HER2-low only, B.11)

@@ -107,3 +107,13 @@ def test_a_later_ihc_0_after_an_unspaced_slash_between_dated_results_withholds_t
     cards = _cards("slash-zero-current", "HER2 1+ (2020)/0 (2024)")
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
     assert "also names an earlier HER2-low result ('HER2 1+ (2020)')" in card(cards, "patient-summary")["detail"]
+
+
+def test_three_dated_results_two_of_the_same_latest_year_that_disagree_withhold_t_dxd_and_quote_the_text():
+    # before: "1+ (2019), 0 (2024), 1+ (2024)" was read HER2-low on a 1+ (T-DXd offered) and the 0
+    # of 2024 never named; which 2024 result is current the text does not say (CR C.2 step 0; CR
+    # A.1 never infer HER2-low), as for two results without a mark
+    text = "1+ (2019), 0 (2024), 1+ (2024)"
+    cards = _cards("three-same-year", text)
+    assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
+    assert f"HER2 text names more than one IHC score ('{text}')" in card(cards, "patient-summary")["detail"]
