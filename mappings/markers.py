@@ -730,6 +730,14 @@ def _her2_low_words_unsure(text: str) -> bool:
 _REFUTED_AFTER = re.compile(rf"^\W*(?:(?:is|was|has|been|now)\s+)*{_V['ruled_out_words']}\b", re.I)
 
 
+def _qual_unsure(text: str) -> bool:
+    """A HER2 "positive" / "negative" in `text` written as a question ("positive?", "possibly
+    positive", "positive - to be confirmed": _HEDGED_RE, as for ER / PR) or refuted ("HER2-positive
+    ruled out", _REFUTED_AFTER): FHIR R4 condition-ver-status unconfirmed / refuted."""
+    return bool(_hedged(text)) or any(_REFUTED_AFTER.search(text[m.end():])
+                                      for m in re.finditer(r"\b(?:positive|negative)\b", text, re.I))
+
+
 def _hedged_at(text: str, start: int, end: int) -> bool:
     """The mention text[start:end] is hedged ("possible ...", "... suspected"): the hedge words
     _her2_low_words_unsure reads (local_codes.yaml metastasis_hedges), or written refuted ("HER2 1+
@@ -1198,7 +1206,12 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             # read into the category (_her2_category takes counts from ISH records only)
             rec.ratio, rec.copies = _ish_counts_of_text(text)
         a = _answer(vcc)
-        rec.qual = several or a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
+        q = _qual_from_text(vtext)
+        if q in ("positive", "negative") and score is None and not several and not a and _qual_unsure(vtext):
+            # "HER2 positive?", "possibly positive", "HER2-positive ruled out": no result, quoted
+            # as "HER2 1+?" is (rt51; before, read HER2-positive: out of the pathway on a question)
+            q = "indeterminate"
+        rec.qual = several or a or q or (_interp(obs) if not score else None)
         if low_text and score is None and (rec.qual in (None, "negative") or (
                 rec.qual == "positive" and not several and not a and _qual_from_text(vtext) == "positive"
                 and not _positive_stated(vtext))):

@@ -163,6 +163,17 @@ def test_a_her2_score_written_ruled_out_is_not_read_as_that_score(text):
     assert any(text in g.message for g in s.gaps if g.code == "her2-text-unclear")
 
 
+@pytest.mark.parametrize("text", ["HER2 positive?", "HER2 possibly positive", "HER2 negative?",
+                                  "HER2 positive - to be confirmed", "HER2-positive ruled out"])
+def test_a_her2_positive_or_negative_written_as_a_question_or_ruled_out_is_not_read(text):
+    # rt51: before, "HER2 positive?" / "possibly positive" were read HER2-positive (out of the
+    # pathway) and "HER2 negative?" HER2-negative (in it), while "HER2 1+?" was unread (FHIR R4
+    # condition-ver-status unconfirmed / refuted; CR C.2 step 0 HER2 missing -> testing only)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == "unknown"
+    assert any(text in g.message for g in s.gaps if g.code == "her2-text-unclear")
+
+
 @pytest.mark.parametrize("text,expected", [
     ("HER2 0", ("zero-unspecified", "0")), ("HER2: 0", ("zero-unspecified", "0")), ("HER2/neu 0", ("zero-unspecified", "0")),
     ("+1", ("low", "1+")), ("+3", ("positive", "3+")),
