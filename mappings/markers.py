@@ -947,7 +947,11 @@ def _two_results(text: str) -> tuple[list[tuple[int, int]], frozenset[int]]:
         return [], frozenset()
     clauses = [text[a:b] for a, b in scored]
     scores = [_clause_scores(c) for c in clauses]
-    if any(len(sc) != 1 for sc in scores) or scores[0] == scores[1]:
+    # the same score twice is two results when an ISH goes with one of them ("2+ (liver 2023); 2+
+    # (primary 2015), FISH amplified": the primary's reflex ISH is not the liver 2+'s, CR A.1; rt51:
+    # before, read with the liver 2+, HER2-positive on the primary's ISH)
+    if any(len(sc) != 1 for sc in scores) or (scores[0] == scores[1] and (
+            scores[0] != {"2+"} or _ish_in_text(clauses[0]) == _ish_in_text(clauses[1]))):
         return [], frozenset()
     if "low" in scores[0] | scores[1] and ((scores[0] | scores[1]) & {"1+", "2+"}
                                            or any(_her2_text_score(c) in ("ultralow", "null") for c in clauses)):

@@ -117,3 +117,16 @@ def test_three_dated_results_two_of_the_same_latest_year_that_disagree_withhold_
     cards = _cards("three-same-year", text)
     assert "trastuzumab-deruxtecan" not in regimen_topics(cards)
     assert f"HER2 text names more than one IHC score ('{text}')" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["HER2 2+ (liver 2023); 2+ (primary 2015), FISH amplified",
+                                  "HER2 2+ (primary 2015), FISH not amplified; 2+ (liver 2023)"])
+def test_the_primarys_ish_is_not_read_as_the_ish_of_a_later_2_plus_on_the_metastasis(text):
+    # before: the 2015 primary's ISH was read with the 2023 liver 2+ (an IHC 2+ is decided by its own
+    # reflex ISH, CR A.1): HER2-positive (out of the pathway) or HER2-low (T-DXd offered) on the
+    # primary's ISH. Now the liver 2+ waits for its ISH (testing only), the primary named as history
+    cards = _cards("two-2-plus-ish", text)
+    summary = card(cards, "patient-summary")["detail"]
+    assert "- HER2: equivocal, IHC 2+" in summary and "ISH" not in summary.split("- HER2: ")[1].split("\n")[0]
+    assert "2+ (primary 2015)" in summary
+    assert regimen_topics(cards) == []
