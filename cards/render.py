@@ -23,7 +23,7 @@ from cards.models import (
 from cards.pathway import PathwayStatus, RegimenAssessment
 from cards.rules import (
     _ISO as ISO_TEXT, ENDOCRINE_CLASSES, Context, diabetes_status_text, Finding, esr1_reference_of, evaluate_rule, fmt_date, iso,
-    adjuvant_end_text, her2_category_text, her2_status_text, ish_text, lab_text, latest_written, line_end_text, line_start_text,
+    adjuvant_end_text, her2_status_text, ish_text, lab_text, latest_written, line_end_text, line_start_text,
     menopausal_basis_text, metastatic_when, QTC_LIMIT_MS, _reaches, qtc_baseline_text,
     relapse_months_text, undecided_labs, undecided_need, written_on, variant_text, visceral_crisis_text,
 )

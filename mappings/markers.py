@@ -725,12 +725,27 @@ def _her2_low_words_unsure(text: str) -> bool:
     return True
 
 
+# a HER2 result written refuted right after it ("HER2 1+ ruled out", "3+ excluded"; FHIR R4
+# condition-ver-status 'refuted'; local_codes.yaml vocabulary ruled_out_words)
+_REFUTED_AFTER = re.compile(rf"^\W*(?:(?:is|was|has|been|now)\s+)*{_V['ruled_out_words']}\b", re.I)
+
+
+def _qual_unsure(text: str) -> bool:
+    """A HER2 "positive" / "negative" in `text` written as a question ("positive?", "possibly
+    positive", "positive - to be confirmed": _HEDGED_RE, as for ER / PR) or refuted ("HER2-positive
+    ruled out", _REFUTED_AFTER): FHIR R4 condition-ver-status unconfirmed / refuted."""
+    return bool(_hedged(text)) or any(_REFUTED_AFTER.search(text[m.end():])
+                                      for m in re.finditer(r"\b(?:positive|negative)\b", text, re.I))
+
+
 def _hedged_at(text: str, start: int, end: int) -> bool:
     """The mention text[start:end] is hedged ("possible ...", "... suspected"): the hedge words
-    _her2_low_words_unsure reads (local_codes.yaml metastasis_hedges)."""
+    _her2_low_words_unsure reads (local_codes.yaml metastasis_hedges), or written refuted ("HER2 1+
+    ruled out": no result either; rt51, before read as 1+, T-DXd offered)."""
     before, after = text[max(0, start - 45):start], text[end:]
     return bool(T.MET_SUSPICION_BEFORE.search(before) or T.MET_PROBABLE_BEFORE.search(before)
-                or T.MET_SUSPICION_AFTER.search(after) or T.MET_PROBABLE_AFTER.search(after))
+                or T.MET_SUSPICION_AFTER.search(after) or T.MET_PROBABLE_AFTER.search(after)
+                or _REFUTED_AFTER.search(after))
 
 
 def _only_hedged(text: str, value: str) -> bool:
@@ -757,7 +772,9 @@ def _her2_history(text: str) -> tuple[str, str | None]:
     "1+, previously 3+" too: the 1+ is read, the 3+ named as a conflict (_text_history_conflict)."""
     for m in _history_words(text):
         before = text[:m.start()]
-        if not _names_current_result(before):
+        if not _names_current_result(before) or T.HER2_HISTORY_SPECIMEN_BEFORE.search(before):
+            # no result before it, or the word names that result's specimen as the earlier one
+            # ("3+ on previous biopsy, 1+ on current"): no history clause opens here
             continue
         end = T.HER2_HISTORY_CLAUSE_END.search(text, m.end())
         stop = end.start() if end else len(text)
@@ -814,7 +831,10 @@ def _her2_history_first(text: str) -> tuple[str, str | None]:
     same terms as _her2_history; (text, None) otherwise."""
     m = next(_history_words(text), None)
     c = T.HER2_HISTORY_CURRENT.search(text, m.end()) if m else None
-    if m is None or c is None:
+    if m is None or c is None or T.HER2_HISTORY_SPECIMEN_BEFORE.search(text[:m.start()]):
+        # a history word naming the specimen of a result before it ("HER2 3+ on previous biopsy;
+        # 1+ on current biopsy") writes no history first: the clauses are read by their marks
+        # (before, "HER2 3+ on current biopsy" was read, the current 1+ named as history)
         return text, None
     history, now = text[m.start():c.start()], text[:m.start()] + text[c.start():]
     named = _her2_text_scores(history)
@@ -851,7 +871,8 @@ def _her2_current_of_two(text: str) -> tuple[str, str | None]:
 
 # an arrow opening the current clause once the earlier one is cut off (local_codes.yaml her2.history
 # two_results clause_break)
-_ARROW_OPENING = re.compile(r"^\s*(?:-+>|=>|\u2192|/)\s*")  # or a slash ("1+ (2020) / 0 (2024)")
+# or a slash ("1+ (2020) / 0 (2024)") or a spaced dash ("1+ (2019) - 0 (2024)", rt51)
+_ARROW_OPENING = re.compile(r"^\s*(?:-+>|=>|\u2192|/|[-\u2013\u2014](?=\s))\s*")
 
 
 @lru_cache(maxsize=4096)
@@ -884,6 +905,20 @@ def _latest_of_dated(text: str) -> tuple[str, str | None]:
     return _ARROW_OPENING.sub("", text[a:b].strip(" ,;|")), earlier
 
 
+@lru_cache(maxsize=4096)
+def _undecided_dated_scores(text: str) -> frozenset[str]:
+    """The IHC scores of a text of three or more clauses each naming one score (as _latest_of_dated
+    reads them) that name more than one score and whose latest result _latest_of_dated could not
+    tell (a year given twice or missing); empty otherwise."""
+    starts = [0, *(b.end() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text))]
+    ends = [b.start() for b in T.HER2_TWO_RESULTS_BREAK.finditer(text)] + [len(text)]
+    named = [sc for a, b in _ish_with_its_2_plus(text, list(zip(starts, ends))) if (sc := _clause_scores(text[a:b]))]
+    if len(named) < 3 or any(len(sc) != 1 for sc in named) or _latest_of_dated(text)[1] is not None:
+        return frozenset()
+    scores = frozenset({"low": "1+", "positive": "3+"}.get(s, s) for sc in named for s in sc)
+    return scores if len(scores) > 1 else frozenset()
+
+
 # a clause that is only a current or review word ("on review", "now") (local_codes.yaml her2.history current_words)
 _CURRENT_WORD_ALONE = re.compile(r"^\W*(?:" + T.HER2_HISTORY_CURRENT.pattern + r")\W*$", re.I)
 _CURRENT_WORD_OPENING = re.compile(r"^\W*(?:" + T.HER2_HISTORY_CURRENT.pattern + r")\W*(?=\S)", re.I)
@@ -912,7 +947,11 @@ def _two_results(text: str) -> tuple[list[tuple[int, int]], frozenset[int]]:
         return [], frozenset()
     clauses = [text[a:b] for a, b in scored]
     scores = [_clause_scores(c) for c in clauses]
-    if any(len(sc) != 1 for sc in scores) or scores[0] == scores[1]:
+    # the same score twice is two results when an ISH goes with one of them ("2+ (liver 2023); 2+
+    # (primary 2015), FISH amplified": the primary's reflex ISH is not the liver 2+'s, CR A.1; rt51:
+    # before, read with the liver 2+, HER2-positive on the primary's ISH)
+    if any(len(sc) != 1 for sc in scores) or (scores[0] == scores[1] and (
+            scores[0] != {"2+"} or _ish_in_text(clauses[0]) == _ish_in_text(clauses[1]))):
         return [], frozenset()
     if "low" in scores[0] | scores[1] and ((scores[0] | scores[1]) & {"1+", "2+"}
                                            or any(_her2_text_score(c) in ("ultralow", "null") for c in clauses)):
@@ -1117,6 +1156,11 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
                 # with the HER2-low question open, as "HER2 0, 1+" is
                 # (HER2-positive in words stands for 3+: with any other score, unread)
                 t, several = _several_scores(frozenset({"low": "1+", "positive": "3+"}.get(s, s) for s in named))
+            elif score is None and (named := _undecided_dated_scores(read)):
+                # three or more dated results the latest year does not decide ("1+ (2019), 0 (2024),
+                # 1+ (2024)"): read as the scores they name, as two unmarked results are (rt51;
+                # before, a 1+ was read and the 0 never named: T-DXd offered)
+                t, several = _several_scores(named)
             if t in ("ultralow", "null") and _her2_low_named(read) and _only_hedged_zero(read):
                 # "HER2 low; possible ultralow on re-review": the result is HER2-low, the IHC 0
                 # sub-class only a question (CR A.1; label B is for HER2-low only, B.11)
@@ -1166,7 +1210,12 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             # read into the category (_her2_category takes counts from ISH records only)
             rec.ratio, rec.copies = _ish_counts_of_text(text)
         a = _answer(vcc)
-        rec.qual = several or a or _qual_from_text(vtext) or (_interp(obs) if not score else None)
+        q = _qual_from_text(vtext)
+        if q in ("positive", "negative") and score is None and not several and not a and _qual_unsure(vtext):
+            # "HER2 positive?", "possibly positive", "HER2-positive ruled out": no result, quoted
+            # as "HER2 1+?" is (rt51; before, read HER2-positive: out of the pathway on a question)
+            q = "indeterminate"
+        rec.qual = several or a or q or (_interp(obs) if not score else None)
         if low_text and score is None and (rec.qual in (None, "negative") or (
                 rec.qual == "positive" and not several and not a and _qual_from_text(vtext) == "positive"
                 and not _positive_stated(vtext))):
@@ -1183,10 +1232,13 @@ def _read_her2(obs: dict[str, Any], kind: str, date: dt.date | None, src: Source
             rec.words = raw if isinstance(raw, str) and raw.strip() else (vtext or extra_text or None)  # as written
         if (rec.history is None and extra_text and rec.ihc in ("0", "1+", "2+") and rec.ish != "amplified"
                 and ("3+" in _her2_text_scores(extra_text) or _positive_in_words(extra_text)
-                     or (note_ish_earlier and _ish_in_text(extra_text) == "amplified"))):
+                     or (note_ish_earlier and _ish_in_text(extra_text) == "amplified"))
+                and not T.HER2_NOTE_NOT_A_RESULT.search(extra_text) and not _three_plus_in_few_cells(extra_text)):
             # a note naming HER2-positive beside a value that is not ("1+", note "HER2 3+ on the 2016
             # primary"): the value decides, the note is named as the conflict it is (CR C.2 step 0
-            # keep history; before, the note's HER2-positive was dropped unsaid)
+            # keep history; before, the note's HER2-positive was dropped unsaid). Not a note on the
+            # stain's controls, a refuted 3+ (local_codes.yaml her2.note_not_a_result) or a 3+ in
+            # <= 10 % of cells (2+ by definition, CR A.1): no HER2-positive result (rt51)
             rec.note_other = _note_as_written(obs, extra_text)
         return rec
     if kind in ("ish", "ish-ratio", "ish-copies"):

@@ -413,6 +413,8 @@ HER2_HISTORY_WORD = re.compile(_H["history"]["words"], re.I)
 # an IHC 3+ in <= 10 % of the cells (local_codes.yaml her2.three_plus_few_cells)
 HER2_THREE_PLUS_PERCENT = re.compile(_H["three_plus_few_cells"]["percent"], re.I)
 HER2_THREE_PLUS_OTHER_MARKER = re.compile(_H["three_plus_few_cells"]["other_marker"], re.I)
+# a note naming HER2-positive that is no result of the tumour (local_codes.yaml her2.note_not_a_result)
+HER2_NOTE_NOT_A_RESULT = re.compile(_H["note_not_a_result"]["pattern"], re.I)
 HER2_HISTORY_CLAUSE_END = re.compile(_H["history"]["clause_end"])
 HER2_HISTORY_ZERO = re.compile(_H["history"]["zero_after_word"], re.I)
 HER2_HISTORY_OTHER_RECEPTOR = re.compile(_H["history"]["other_receptor"], re.I)
@@ -420,6 +422,8 @@ HER2_HISTORY_CURRENT = re.compile(_H["history"]["current_words"], re.I)
 # ... "was" / "were" only opening their clause or after the result's name / an earlier specimen
 HER2_HISTORY_WAS_OPENING = re.compile(_H["history"]["was_clause_opening"], re.I)
 HER2_HISTORY_WAS_CLAUSE_START = re.compile(_H["history"]["was_clause_start"])
+# a history word naming the specimen of the result before it ("3+ on previous biopsy")
+HER2_HISTORY_SPECIMEN_BEFORE = re.compile(_H["history"]["specimen_before"], re.I)
 # two results in one text, the current one marked by a later year, a current word or a metastatic specimen
 _H2 = _H["history"]["two_results"]
 HER2_TWO_RESULTS_BREAK = re.compile(_H2["clause_break"])

@@ -135,6 +135,45 @@ def test_a_her2_positive_named_in_the_note_beside_a_value_that_is_not_is_named_a
     assert "her2-conflict" in {g.code for g in s.gaps}
 
 
+@pytest.mark.parametrize("value,note", [
+    ("0", "Positive and negative controls appropriate"),
+    ("1+", "External control 3+, internal control negative"),
+    ("1+", "HER2 3+ ruled out"),
+    ("1+", "IHC 3+ in 5% of cells"),
+])
+def test_a_note_on_the_stain_controls_a_ruled_out_3_plus_or_a_3_plus_in_few_cells_is_no_her2_positive_conflict(
+        value, note):
+    # rt51 (fix-rc note_other): before, each note was named as an earlier HER2-positive result
+    # ("HER2 results disagree ... Other result(s): HER2-positive (note of the 2024-01-15 result:
+    # 'Positive and negative controls appropriate')"): a control slide is the laboratory's check,
+    # not the tumour (CR A.1 HER2 of the breast cancer specimen), a refuted 3+ is none, and a 3+ in
+    # <= 10 % of cells is 2+ by definition (CR A.1, ASCO/CAP)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=value, note=[{"text": note}])], PID)
+    assert (s.her2.conflict, s.her2.conflict_with) == (False, [])
+    assert "her2-conflict" not in {g.code for g in s.gaps}
+
+
+@pytest.mark.parametrize("text", ["HER2 1+ ruled out", "HER2 3+ ruled out", "HER2 3+ excluded"])
+def test_a_her2_score_written_ruled_out_is_not_read_as_that_score(text):
+    # rt51: before, "HER2 1+ ruled out" was read HER2-low (T-DXd offered) and "HER2 3+ ruled out"
+    # HER2-positive (out of the pathway), as "HER2-low ruled out" is not (FHIR R4
+    # condition-ver-status 'refuted'; local_codes.yaml vocabulary ruled_out_words): unread, quoted
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert (s.her2.category, s.her2.ihc_score) == ("unknown", None)
+    assert any(text in g.message for g in s.gaps if g.code == "her2-text-unclear")
+
+
+@pytest.mark.parametrize("text", ["HER2 positive?", "HER2 possibly positive", "HER2 negative?",
+                                  "HER2 positive - to be confirmed", "HER2-positive ruled out"])
+def test_a_her2_positive_or_negative_written_as_a_question_or_ruled_out_is_not_read(text):
+    # rt51: before, "HER2 positive?" / "possibly positive" were read HER2-positive (out of the
+    # pathway) and "HER2 negative?" HER2-negative (in it), while "HER2 1+?" was unread (FHIR R4
+    # condition-ver-status unconfirmed / refuted; CR C.2 step 0 HER2 missing -> testing only)
+    s = build_patient_state([patient(), loinc_obs("85319-2", "2024-01-15", valueString=text)], PID)
+    assert s.her2.category == "unknown"
+    assert any(text in g.message for g in s.gaps if g.code == "her2-text-unclear")
+
+
 @pytest.mark.parametrize("text,expected", [
     ("HER2 0", ("zero-unspecified", "0")), ("HER2: 0", ("zero-unspecified", "0")), ("HER2/neu 0", ("zero-unspecified", "0")),
     ("+1", ("low", "1+")), ("+3", ("positive", "3+")),
