@@ -1432,7 +1432,8 @@ def _diabetes_text(text: str) -> str | None:
     # "not diabetic" sets aside the clause it is written in, not a diabetes named in another
     # clause ("Type 2 diabetes; type 1 diabetes ruled out" is a type 2 diabetes: it was read as no
     # diabetes, the caution lost, CR C.3 row 14); the patterns stop at . ; | as these clauses do
-    if T.DIABETES_NOT_THE_PATIENTS.search(text):
+    if T.DIABETES_NOT_THE_PATIENTS.search(text) or (
+            _BARE_TYPE.search(text) and T.DIABETES_NOT_THE_PATIENTS.search(_BARE_TYPE.sub(r"type \1 diabetes", text))):
         text = " ; ".join(_diabetes_clause_asserted(c) for c in re.split(r"[.;|]", text))
     if re.search(_DIABETES_WORDS, text) and not T.DIABETES_NOT_THE_PATIENTS.search(text):  # "not diabetic"
         if re.search(_TYPE2_WORDS, text):
@@ -1447,17 +1448,31 @@ def _diabetes_clause_asserted(clause: str) -> str:
     the setting-aside words stand in another part naming the other type ("T2DM, not T1DM", "Type 1
     diabetes, not T2DM": the other type is negated, not the diabetes); else nothing ("Diabetes,
     ruled out", "No diabetes, mother has T2DM")."""
-    if not (re.search(_DIABETES_WORDS, clause) and T.DIABETES_NOT_THE_PATIENTS.search(clause)):
+    typed = _BARE_TYPE.sub(r"type \1 diabetes", clause)  # "Type 1 diabetes, not type 2": type 2 set aside
+    if not (re.search(_DIABETES_WORDS, typed) and T.DIABETES_NOT_THE_PATIENTS.search(typed)):
         return clause
     parts = re.split(r"[,()]", clause)
-    set_aside = [p for p in parts if re.search(_DIABETES_WORDS, p) and T.DIABETES_NOT_THE_PATIENTS.search(p)]
-    rest = " , ".join(p for p in parts if p not in set_aside)
+    # a part that names a type alone ("type 1 excluded", "not type 1") speaks of that type of diabetes
+    read = [p if re.search(_DIABETES_WORDS, p) else _BARE_TYPE.sub(r"type \1 diabetes", p) for p in parts]
+    aside = [i for i, r in enumerate(read) if re.search(_DIABETES_WORDS, r) and T.DIABETES_NOT_THE_PATIENTS.search(r)]
+    set_aside = [read[i] for i in aside]
+    rest = " , ".join(p for i, p in enumerate(parts) if i not in aside)
     kept = _written_type(rest)
     # only the other type set aside: "No diabetes, mother has T2DM" stays no diabetes
     if (kept and set_aside and all(_written_type(p) not in (None, kept) for p in set_aside)
             and not T.DIABETES_NOT_THE_PATIENTS.search(rest)):
         return rest
+    # "Diabetes (type 1 excluded)": only a type written alone is set aside, a diabetes is still named
+    # (untyped: the caution, not the type 1 stop, CR C.3 row 14)
+    if (set_aside and all(parts[i] != read[i] for i in aside) and re.search(_DIABETES_WORDS, rest)
+            and not T.DIABETES_NOT_THE_PATIENTS.search(rest)):
+        return rest
     return ""
+
+
+# a diabetes type written without the word diabetes ("type 1 excluded", "not type I"), as the type
+# words of _TYPE1_WORDS / _TYPE2_WORDS write it
+_BARE_TYPE = re.compile(r"\btype ?(1|2|ii|i)\b(?!\s*(?:diabet|dm\b|mellitus))")
 
 
 def _written_type(text: str) -> str | None:
@@ -1486,7 +1501,14 @@ _NOT_A_DIAGNOSIS = re.compile(
     r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
     r"|\bno\s+" + _MENTION
     + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b|screening)" + _CLAUSE + _MENTION
-    + r"|" + _MENTION + _CLAUSE + r"(?:\brisk\b|screening)")
+    + r"|" + _MENTION + _CLAUSE + r"(?:\brisk\b|screening)"
+    # a relative's diabetes, the relative named before it ("mother has T2DM", "father: type 1
+    # diabetes") or after it ("T2DM in mother", "Type 2 diabetes (father)"): FHIR R4
+    # FamilyMemberHistory, not the patient's (local_codes.yaml vocabulary relative_words, as the ILD
+    # and long QT readers read them; CR A.4 a diagnosis of the patient's)
+    + r"|\b" + _V["relative_words"] + r"(?:'s)?\b" + _CLAUSE + _MENTION
+    + r"|" + _MENTION + r"[^.;|,()]{0,10}?\bin\s+(?:(?:his|her|the|a|patient'?s)\s+)?" + _V["relative_words"] + r"\b"
+    + r"|" + _MENTION + r"(?:\s+mellitus)?\s*[-:(]\s*" + _V["relative_words"] + r"\s*\)?\s*(?=$|[.;|,])")
 
 
 # --- lung ----------------------------------------------------------------------------------
