@@ -1524,6 +1524,15 @@ _ild_not_the_patients = memo_search(T.ILD_NOT_THE_PATIENTS)
 _ild_suspected = memo_search(T.ILD_SUSPECTED)
 _ild_infectious = memo_search(T.ILD_INFECTIOUS)
 _ild_named = memo_search(T.ILD_INFECTIOUS_UNLESS)
+_ild_cause_differential = memo_search(T.ILD_CAUSE_DIFFERENTIAL)
+_ild_aspiration = memo_search(T.ILD_ASPIRATION)
+# a pneumonitis whose cause leaves open whether it is the ILD/pneumonitis the labels mean
+# (local_codes.yaml ild cause_differential_patterns, aspiration_patterns): why, as the gap says it
+_ILD_CAUSE_UNCLEAR = {
+    "cause-differential": "its cause written as infectious or not",
+    "aspiration": "an aspiration pneumonitis (a chemical / infectious lung injury, not an interstitial lung "
+                  "disease: whether the labels' ILD/pneumonitis means it is not settled, CR A.4, B.11)",
+}
 # Condition.clinicalStatus of an ILD no longer active, as the card says it (still history)
 _NO_LONGER = {"resolved": "resolved", "remission": "in remission since", "inactive": "inactive since"}
 
@@ -1617,7 +1626,9 @@ def _symptomatic_severity(res: dict[str, Any]) -> str | None:
 
 def _ild_reading(con: Concept) -> str | None:
     """How a Condition code reads (memoised per concept): "ild", "suspected" (written as a
-    suspicion), or None (not ILD / pneumonitis, not the patient's, or an infection)."""
+    suspicion), a key of _ILD_CAUSE_UNCLEAR (a cause that leaves it open: named in the gap
+    ild-unconfirmed, not counted), or None (not ILD / pneumonitis, not the patient's, or an
+    infection)."""
     found = con.memo.get("ild", _UNSET)
     if found is not _UNSET:
         return found
@@ -1637,7 +1648,11 @@ def _ild_reading(con: Concept) -> str | None:
     if not (coded or any_cause or _ild_text(text) or suspected) or _ild_not_the_patients(text):
         found = None
     elif not coded and _ild_infectious(text) and not _ild_named(text):
-        found = None  # "COVID-19 pneumonitis": an infection, not the non-infectious ILD the labels mean
+        # "COVID-19 pneumonitis": an infection, not the non-infectious ILD the labels mean; "Radiation
+        # vs viral pneumonitis" leaves the non-infectious one open
+        found = "cause-differential" if _ild_cause_differential(text) else None
+    elif not coded and not suspected and _ild_aspiration(text) and not _ild_named(text):
+        found = "aspiration"
     else:
         found = "suspected" if suspected else "ild"
     con.memo["ild"] = found
@@ -1707,6 +1722,8 @@ def _lung(ctx: Ctx) -> LungDisease:
             if reading == "suspected":  # the words that say so (the text, not a coding's display)
                 words = next((part for part in text.split(" | ") if _ild_suspected(part)), text)
                 why = unconfirmed_status(res) or f"written as a suspicion ({words[:80]!r})"
+            elif reading in _ILD_CAUSE_UNCLEAR:
+                why = unconfirmed_status(res) or f"{_ILD_CAUSE_UNCLEAR[reading]} ({text[:80]!r})"
             else:
                 why = unconfirmed_status(res)
             if why:

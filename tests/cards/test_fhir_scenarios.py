@@ -6058,3 +6058,26 @@ def test_fhir_a_woman_aged_60_or_over_on_goserelin_with_no_menopause_observation
     assert "by age >= 60, not recorded" in card(cards, "everolimus-exemestane")["detail"]
     for c in cards:
         assert "Postmenopausal only by" not in c["detail"], c["summary"]
+
+
+@pytest.mark.parametrize("text,why", [
+    ("Radiation vs viral pneumonitis", "its cause written as infectious or not"),
+    ("Viral or drug-induced pneumonitis", "its cause written as infectious or not"),
+    ("Aspiration pneumonitis", "an aspiration pneumonitis"),
+    ("Pneumonitis due to aspiration", "an aspiration pneumonitis"),
+])
+def test_fhir_a_pneumonitis_whose_cause_leaves_the_labels_ild_open_is_named_as_not_confirmed(text, why):
+    # was: "Radiation vs viral pneumonitis" dropped as an infection (no caution at all) and
+    # "Aspiration pneumonitis" counted as ILD history (CR A.4 ILD codes, B.8, B.11 / B.13)
+    _, cards = run(_after_chemo("ild-cause").ild("2023-05-01", text, code=None))
+    tdxd = card(cards, "trastuzumab-deruxtecan")
+    assert tdxd["indicator"] == "warning"
+    assert f"ILD/pneumonitis recorded, not confirmed: {why}" in tdxd["detail"]
+    assert "ILD/pneumonitis history" not in tdxd["detail"]
+
+
+def test_fhir_a_question_mark_closing_the_word_before_a_pneumonitis_does_not_make_the_pneumonitis_a_suspicion():
+    # "Cough? pneumonitis grade 2": the cough is the question; the grade 2 pneumonitis stops T-DXd (CR B.11)
+    _, cards = run(_after_chemo("ild-cough").ild("2023-05-01", "Cough? pneumonitis grade 2", code=None))
+    assert "ILD/pneumonitis history, grade 2" in _summary(cards)
+    assert "not confirmed" not in card(cards, "trastuzumab-deruxtecan")["detail"]
