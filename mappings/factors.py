@@ -941,6 +941,27 @@ _prediabetes_negated = memo_search(T.PREDIABETES_NEGATED)
 _hyperglycaemia_negated = memo_search(T.HYPERGLYCAEMIA_NEGATED)
 
 
+# LADA, latent autoimmune diabetes in adults: the ADA classes it with type 1 diabetes ("Type 1
+# diabetes (due to autoimmune beta-cell destruction ...), including latent autoimmune diabetes of
+# adulthood": ADA Standards of Care in Diabetes, section 2 Diagnosis and Classification), while CR's
+# labels and trials name "type 1 diabetes" (B.1, B.4, B.5; C.3 row 14) without saying whether LADA is
+# one. Read as a diabetes of unrecorded type (the caution), and the type asked (gap diabetes-type-unclear).
+_LADA = memo_search(re.compile(r"\blada\b|\blatent autoimmune diabet", re.I))
+
+
+
+@lru_cache(maxsize=4096)
+def _lada_as_diabetes(text: str) -> str | None:
+    """A text naming a LADA and no other diabetes, the LADA written "diabetes", for the suspicion,
+    doubt and not-current words of local_codes.yaml diabetes ("Possible LADA", "LADA?"), which do not
+    name LADA (they would set aside a diabetes named beside it: "Type 1 diabetes, unlikely to be
+    LADA" is a type 1 diabetes). None otherwise."""
+    if "lada" not in text:
+        return None
+    alone = re.sub(r"\blada\b", "diabetes", text)
+    return alone if not re.search(_DIABETES_WORDS, re.sub(r"\blada\b", " ", text)) else None
+
+
 def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     dm = Diabetes()
     types: list[str] = []
@@ -948,6 +969,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     prediabetes: list[Source] = []
     hyperglycaemia: list[tuple[str, Source]] = []  # a hyperglycaemia Condition, no diabetes named
     named_treatment: list[str] = []  # glucose-lowering drugs a type 2 / untyped diabetes's words say it is on
+    lada: list[tuple[str, Source]] = []  # a counted diabetes written as LADA, not as type 1
     for res in ctx.of("Condition"):
         try:
             if clinical_status_inactive(res):
@@ -968,9 +990,12 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 # a provisional / differential / unconfirmed diagnosis (FHIR R4 condition-ver-status)
                 # is a suspicion, not diabetes: type 1 would stop the PI3K/AKT inhibitors (CR C.3 row 14)
                 why = unconfirmed_status(res)
-                if why is None and (_diabetes_suspected(con.text) or _mody_suspected_alone(con.text)):
+                lada_alone = _lada_as_diabetes(con.text)
+                if why is None and (_diabetes_suspected(con.text) or _mody_suspected_alone(con.text)
+                                    or (lada_alone and _diabetes_suspected(lada_alone))):
                     why = "written as a suspicion"  # "suspected diabetes" (local_codes.yaml diabetes)
-                if why is None and (_diabetes_not_current(con.text) or _diabetes_doubted(con.text)):
+                if why is None and (_diabetes_not_current(con.text) or _diabetes_doubted(con.text) or (
+                        lada_alone and (_diabetes_not_current(lada_alone) or _diabetes_doubted(lada_alone)))):
                     # the words say it is over, refuted or gestational, or doubt it or its type
                     # ("Type 1 diabetes?", "Type 1 vs type 2 diabetes"), the status does not
                     # (local_codes.yaml diabetes not_current_patterns, doubt_patterns): asked, not counted
@@ -994,6 +1019,10 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 types.append(t)
                 if t != "type1":
                     named_treatment.extend(_treatment_in_diabetes_words(con.text))
+                    if _LADA(_NOT_A_DIAGNOSIS.sub(" ", con.text)):  # not "LADA excluded", "mother: LADA"
+                        written = res["code"].get("text") if type(res.get("code")) is dict else None
+                        lada.append((printable_clip(written if type(written) is str else con.text, 80),
+                                     ctx.source(res, condition_onset(res), "Diabetes (LADA)")))
                 if _diabetes_history(con.text):  # the words as the record writes them (con.text is lower-case)
                     dm.history_written.append(printable_clip(" ".join(cc_as_written(res.get("code")).split()), 80))
                 onset = condition_onset(res)
@@ -1009,6 +1038,14 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
         ctx.gap("diabetes-unconfirmed",
                 "Diabetes recorded but not confirmed, not counted as diabetes: " + "; ".join(dm.unconfirmed)
                 + ". Confirm or refute it before a PI3K/AKT/mTOR inhibitor.", dm.unconfirmed_sources)
+    if lada and "type1" not in types:
+        ctx.gap("diabetes-type-unclear",
+                "Latent autoimmune diabetes in adults (LADA) recorded (" + "; ".join(f'"{w}"' for w, _ in lada)
+                + "), read as a diabetes of unrecorded type (the hyperglycaemia caution): the ADA classes LADA with "
+                "type 1 (autoimmune) diabetes, and the labels and trials name type 1 diabetes (inavolisib not "
+                "studied in it, the capivasertib and alpelisib trials excluded it: CR B.1, B.4, B.5, C.3 row 14) "
+                "without saying whether LADA is one. Clarify the diabetes type before a PI3K/AKT/mTOR inhibitor.",
+                [src for _, src in lada])
     if prediabetes and not types and not unconfirmed:
         # not diabetes, and the sources do not say whether it is a hyperglycaemia caution
         # (CR A.4 lists R73.03 with the diabetes codes, unverified; the labels of CR B name
@@ -1371,7 +1408,7 @@ def _diabetes_type(con: Concept) -> str | None:
 
 
 # diabetes as clinicians write it: the word, or the abbreviations T1DM/T2DM, DM1/DM2, type 2 DM, (N)IDDM
-_DIABETES_WORDS_BUT_MODY = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b"
+_DIABETES_WORDS_BUT_MODY = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b|\blada\b"
 _DIABETES_WORDS = _DIABETES_WORDS_BUT_MODY + r"|\bmody\b"
 # type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2), and
 # "juvenile(-onset)" / "brittle" diabetes (inclusion terms of E10 Type 1 diabetes mellitus: WHO ICD-10
@@ -1502,13 +1539,16 @@ def _diabetes_history(text: str) -> bool:
 # mention they qualify is taken out (within one clause: no comma, ";" or bracket between), so a
 # diabetes named beside one is still read ("Type 2 diabetes; family history of diabetes",
 # "Type 2 diabetes, high cardiovascular risk", "Gestational diabetes, now type 2 diabetes")
-_MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b|\bmody\b)"
+_MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b|\bmody\b|\blada\b)"
 _CLAUSE = r"[^.;|,()]{0,30}?"
 _NOT_A_DIAGNOSIS = re.compile(
     r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
     r"|\bno\s+" + _MENTION
     + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b|screening)" + _CLAUSE + _MENTION
     + r"|" + _MENTION + _CLAUSE + r"(?:\brisk\b|screening)"
+    # a LADA ruled out or absent (local_codes.yaml diabetes not_the_patients_patterns do not name LADA)
+    + r"|\blada\b" + _CLAUSE + r"\b(?:ruled out|excluded|absent|not present)\b"
+    + r"|\b(?:ruled out|excluded|denies|denied|free of|negative for|without)\s+(?:for\s+)?lada\b"
     # a relative's diabetes, the relative named before it ("mother has T2DM", "father: type 1
     # diabetes") or after it ("T2DM in mother", "Type 2 diabetes (father)"): FHIR R4
     # FamilyMemberHistory, not the patient's (local_codes.yaml vocabulary relative_words, as the ILD

@@ -6081,3 +6081,15 @@ def test_fhir_a_question_mark_closing_the_word_before_a_pneumonitis_does_not_mak
     _, cards = run(_after_chemo("ild-cough").ild("2023-05-01", "Cough? pneumonitis grade 2", code=None))
     assert "ILD/pneumonitis history, grade 2" in _summary(cards)
     assert "not confirmed" not in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
+def test_fhir_a_lada_diabetes_gives_the_hyperglycaemia_caution_and_asks_its_type():
+    # was: "LADA" no diabetes at all (no caution, no gap), "Latent autoimmune diabetes in adults" a
+    # diabetes with no word that the ADA classes it with type 1 (CR B.1 / B.4 / B.5, C.3 row 14)
+    p = after_ai_cdk46i("pf3-lada").variant("PIK3CA", "p.His1047Arg", specimen="tissue", on="2025-06-01")
+    p._condition({"text": "LADA"}, "2015-01-01", "lada")
+    state, cards = run(p)
+    assert state.factors.diabetes.status == "type2-untreated"
+    assert "diabetes-type-unclear" in [g.code for g in state.gaps]
+    assert 'Latent autoimmune diabetes in adults (LADA) recorded ("LADA")' in _summary(cards)
+    assert "type not recorded" in card(cards, "capivasertib-fulvestrant")["detail"]

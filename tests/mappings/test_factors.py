@@ -1609,3 +1609,22 @@ def test_a_relatives_diabetes_named_with_the_relative_is_not_the_patients(text):
 def test_the_patients_diabetes_beside_a_relatives_other_type_keeps_its_own_type():
     assert factors(condition(cc(text="Type 2 diabetes, mother has type 1 diabetes"), "2020-01-01")).diabetes.status \
         == "type2-untreated"
+
+
+@pytest.mark.parametrize("text,status,asked", [("LADA", "type2-untreated", True),
+                                               ("Latent autoimmune diabetes in adults", "type2-untreated", True),
+                                               ("LADA (type 1)", "type1", False), ("No LADA", "none-documented", False),
+                                               ("LADA ruled out", "none-documented", False),
+                                               ("Type 2 diabetes, LADA excluded", "type2-untreated", False),
+                                               ("Type 1 diabetes, unlikely to be LADA", "type1", False)])
+def test_a_lada_diabetes_is_a_diabetes_of_unrecorded_type_whose_type_is_asked(text, status, asked):
+    # the ADA classes LADA with type 1; CR's labels name type 1 without saying whether LADA is one: a gap
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == status
+    assert ("diabetes-type-unclear" in {g.code for g in s.gaps}) == asked
+
+
+def test_a_lada_written_as_a_suspicion_is_not_counted_and_is_named_unconfirmed():
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text="Possible LADA"), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert s.factors.diabetes.unconfirmed == ["type not recorded (written as a suspicion)"]
