@@ -2,7 +2,9 @@
 ILD/pneumonitis, ECOG, QTc, long QT syndrome, a prolonged QT interval recorded as a Condition.
 
 Menopausal status precedence (CR A.3): explicit observation > bilateral
-oophorectomy > ongoing GnRH agonist > age >= 60 (INAVO121 criterion) > unknown.
+oophorectomy > ongoing GnRH agonist > age >= 60 (INAVO121 criterion) > unknown; the agonist and
+the age rule both read "postmenopausal", and at 60 or over the age is the basis (postmenopausal
+by age, not only by the suppression).
 One refinement: a pre/perimenopausal observation dated before a bilateral
 oophorectomy, or on the same day (a pre-operative assessment), is superseded by the surgery, and
 one made before the patient turned 60 by the age rule once she is 60 (only a completed,
@@ -663,17 +665,22 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
         f.menopausal_basis = "oophorectomy"
         f.menopausal_sources = [s for _, s in ooph]
         return
-    if ofs_active:
-        f.menopausal_status = "postmenopausal"
-        f.menopausal_basis = "gnrh-agonist"
-        f.menopausal_sources = [s for e in ofs_active for s in e.sources]
-        return
+    # age >= 60 before an ongoing GnRH agonist: both read "postmenopausal" (CR A.3), but the agonist
+    # reads it "only by the suppression" (the cards then call the suppression required, C.3 row 15),
+    # while at 60 or over she is postmenopausal by age whatever the drug (CR A.3 age >= 60, the
+    # INAVO121 criterion; as a premenopausal observation made before 60 gives way to it above). The
+    # agonist stays recorded as ovarian suppression.
     if f.age is not None and f.age >= AGE_RULE_POSTMENOPAUSAL:
         f.menopausal_status = "postmenopausal"
         f.menopausal_basis = "age-rule"
         pts = ctx.of("Patient")
         if pts:
             f.menopausal_sources = [ctx.source(pts[0], f.birth_date, f"Age {f.age} (>= {AGE_RULE_POSTMENOPAUSAL})")]
+        return
+    if ofs_active:
+        f.menopausal_status = "postmenopausal"
+        f.menopausal_basis = "gnrh-agonist"
+        f.menopausal_sources = [s for e in ofs_active for s in e.sources]
         return
     if f.sex in ("female", "unknown", "other"):
         not_counted = list(not_done) + [w for w, _ in meno_not_counted]
@@ -934,6 +941,27 @@ _prediabetes_negated = memo_search(T.PREDIABETES_NEGATED)
 _hyperglycaemia_negated = memo_search(T.HYPERGLYCAEMIA_NEGATED)
 
 
+# LADA, latent autoimmune diabetes in adults: the ADA classes it with type 1 diabetes ("Type 1
+# diabetes (due to autoimmune beta-cell destruction ...), including latent autoimmune diabetes of
+# adulthood": ADA Standards of Care in Diabetes, section 2 Diagnosis and Classification), while CR's
+# labels and trials name "type 1 diabetes" (B.1, B.4, B.5; C.3 row 14) without saying whether LADA is
+# one. Read as a diabetes of unrecorded type (the caution), and the type asked (gap diabetes-type-unclear).
+_LADA = memo_search(re.compile(r"\blada\b|\blatent autoimmune diabet", re.I))
+
+
+
+@lru_cache(maxsize=4096)
+def _lada_as_diabetes(text: str) -> str | None:
+    """A text naming a LADA and no other diabetes, the LADA written "diabetes", for the suspicion,
+    doubt and not-current words of local_codes.yaml diabetes ("Possible LADA", "LADA?"), which do not
+    name LADA (they would set aside a diabetes named beside it: "Type 1 diabetes, unlikely to be
+    LADA" is a type 1 diabetes). None otherwise."""
+    if "lada" not in text:
+        return None
+    alone = re.sub(r"\blada\b", "diabetes", text)
+    return alone if not re.search(_DIABETES_WORDS, re.sub(r"\blada\b", " ", text)) else None
+
+
 def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     dm = Diabetes()
     types: list[str] = []
@@ -941,6 +969,7 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     prediabetes: list[Source] = []
     hyperglycaemia: list[tuple[str, Source]] = []  # a hyperglycaemia Condition, no diabetes named
     named_treatment: list[str] = []  # glucose-lowering drugs a type 2 / untyped diabetes's words say it is on
+    lada: list[tuple[str, Source]] = []  # a counted diabetes written as LADA, not as type 1
     for res in ctx.of("Condition"):
         try:
             if clinical_status_inactive(res):
@@ -961,9 +990,12 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 # a provisional / differential / unconfirmed diagnosis (FHIR R4 condition-ver-status)
                 # is a suspicion, not diabetes: type 1 would stop the PI3K/AKT inhibitors (CR C.3 row 14)
                 why = unconfirmed_status(res)
-                if why is None and (_diabetes_suspected(con.text) or _mody_suspected_alone(con.text)):
+                lada_alone = _lada_as_diabetes(con.text)
+                if why is None and (_diabetes_suspected(con.text) or _mody_suspected_alone(con.text)
+                                    or (lada_alone and _diabetes_suspected(lada_alone))):
                     why = "written as a suspicion"  # "suspected diabetes" (local_codes.yaml diabetes)
-                if why is None and (_diabetes_not_current(con.text) or _diabetes_doubted(con.text)):
+                if why is None and (_diabetes_not_current(con.text) or _diabetes_doubted(con.text) or (
+                        lada_alone and (_diabetes_not_current(lada_alone) or _diabetes_doubted(lada_alone)))):
                     # the words say it is over, refuted or gestational, or doubt it or its type
                     # ("Type 1 diabetes?", "Type 1 vs type 2 diabetes"), the status does not
                     # (local_codes.yaml diabetes not_current_patterns, doubt_patterns): asked, not counted
@@ -987,6 +1019,10 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
                 types.append(t)
                 if t != "type1":
                     named_treatment.extend(_treatment_in_diabetes_words(con.text))
+                    if _LADA(_NOT_A_DIAGNOSIS.sub(" ", con.text)):  # not "LADA excluded", "mother: LADA"
+                        written = res["code"].get("text") if type(res.get("code")) is dict else None
+                        lada.append((printable_clip(written if type(written) is str else con.text, 80),
+                                     ctx.source(res, condition_onset(res), "Diabetes (LADA)")))
                 if _diabetes_history(con.text):  # the words as the record writes them (con.text is lower-case)
                     dm.history_written.append(printable_clip(" ".join(cc_as_written(res.get("code")).split()), 80))
                 onset = condition_onset(res)
@@ -1002,6 +1038,14 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
         ctx.gap("diabetes-unconfirmed",
                 "Diabetes recorded but not confirmed, not counted as diabetes: " + "; ".join(dm.unconfirmed)
                 + ". Confirm or refute it before a PI3K/AKT/mTOR inhibitor.", dm.unconfirmed_sources)
+    if lada and "type1" not in types:
+        ctx.gap("diabetes-type-unclear",
+                "Latent autoimmune diabetes in adults (LADA) recorded (" + "; ".join(f'"{w}"' for w, _ in lada)
+                + "), read as a diabetes of unrecorded type (the hyperglycaemia caution): the ADA classes LADA with "
+                "type 1 (autoimmune) diabetes, and the labels and trials name type 1 diabetes (inavolisib not "
+                "studied in it, the capivasertib and alpelisib trials excluded it: CR B.1, B.4, B.5, C.3 row 14) "
+                "without saying whether LADA is one. Clarify the diabetes type before a PI3K/AKT/mTOR inhibitor.",
+                [src for _, src in lada])
     if prediabetes and not types and not unconfirmed:
         # not diabetes, and the sources do not say whether it is a hyperglycaemia caution
         # (CR A.4 lists R73.03 with the diabetes codes, unverified; the labels of CR B name
@@ -1364,7 +1408,7 @@ def _diabetes_type(con: Concept) -> str | None:
 
 
 # diabetes as clinicians write it: the word, or the abbreviations T1DM/T2DM, DM1/DM2, type 2 DM, (N)IDDM
-_DIABETES_WORDS_BUT_MODY = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b"
+_DIABETES_WORDS_BUT_MODY = r"\bdiabet|\bt[12] ?dm\b|\bdm ?(type ?)?[12]\b|\btype ?([12]|ii?) ?dm\b|\bn?iddm\b|\blada\b"
 _DIABETES_WORDS = _DIABETES_WORDS_BUT_MODY + r"|\bmody\b"
 # type 1: also "insulin-dependent" (the old name of type 1; "non-insulin-dependent" is type 2), and
 # "juvenile(-onset)" / "brittle" diabetes (inclusion terms of E10 Type 1 diabetes mellitus: WHO ICD-10
@@ -1432,7 +1476,8 @@ def _diabetes_text(text: str) -> str | None:
     # "not diabetic" sets aside the clause it is written in, not a diabetes named in another
     # clause ("Type 2 diabetes; type 1 diabetes ruled out" is a type 2 diabetes: it was read as no
     # diabetes, the caution lost, CR C.3 row 14); the patterns stop at . ; | as these clauses do
-    if T.DIABETES_NOT_THE_PATIENTS.search(text):
+    if T.DIABETES_NOT_THE_PATIENTS.search(text) or (
+            _BARE_TYPE.search(text) and T.DIABETES_NOT_THE_PATIENTS.search(_BARE_TYPE.sub(r"type \1 diabetes", text))):
         text = " ; ".join(_diabetes_clause_asserted(c) for c in re.split(r"[.;|]", text))
     if re.search(_DIABETES_WORDS, text) and not T.DIABETES_NOT_THE_PATIENTS.search(text):  # "not diabetic"
         if re.search(_TYPE2_WORDS, text):
@@ -1447,17 +1492,31 @@ def _diabetes_clause_asserted(clause: str) -> str:
     the setting-aside words stand in another part naming the other type ("T2DM, not T1DM", "Type 1
     diabetes, not T2DM": the other type is negated, not the diabetes); else nothing ("Diabetes,
     ruled out", "No diabetes, mother has T2DM")."""
-    if not (re.search(_DIABETES_WORDS, clause) and T.DIABETES_NOT_THE_PATIENTS.search(clause)):
+    typed = _BARE_TYPE.sub(r"type \1 diabetes", clause)  # "Type 1 diabetes, not type 2": type 2 set aside
+    if not (re.search(_DIABETES_WORDS, typed) and T.DIABETES_NOT_THE_PATIENTS.search(typed)):
         return clause
     parts = re.split(r"[,()]", clause)
-    set_aside = [p for p in parts if re.search(_DIABETES_WORDS, p) and T.DIABETES_NOT_THE_PATIENTS.search(p)]
-    rest = " , ".join(p for p in parts if p not in set_aside)
+    # a part that names a type alone ("type 1 excluded", "not type 1") speaks of that type of diabetes
+    read = [p if re.search(_DIABETES_WORDS, p) else _BARE_TYPE.sub(r"type \1 diabetes", p) for p in parts]
+    aside = [i for i, r in enumerate(read) if re.search(_DIABETES_WORDS, r) and T.DIABETES_NOT_THE_PATIENTS.search(r)]
+    set_aside = [read[i] for i in aside]
+    rest = " , ".join(p for i, p in enumerate(parts) if i not in aside)
     kept = _written_type(rest)
     # only the other type set aside: "No diabetes, mother has T2DM" stays no diabetes
     if (kept and set_aside and all(_written_type(p) not in (None, kept) for p in set_aside)
             and not T.DIABETES_NOT_THE_PATIENTS.search(rest)):
         return rest
+    # "Diabetes (type 1 excluded)": only a type written alone is set aside, a diabetes is still named
+    # (untyped: the caution, not the type 1 stop, CR C.3 row 14)
+    if (set_aside and all(parts[i] != read[i] for i in aside) and re.search(_DIABETES_WORDS, rest)
+            and not T.DIABETES_NOT_THE_PATIENTS.search(rest)):
+        return rest
     return ""
+
+
+# a diabetes type written without the word diabetes ("type 1 excluded", "not type I"), as the type
+# words of _TYPE1_WORDS / _TYPE2_WORDS write it
+_BARE_TYPE = re.compile(r"\btype ?(1|2|ii|i)\b(?!\s*(?:diabet|dm\b|mellitus))")
 
 
 def _written_type(text: str) -> str | None:
@@ -1480,13 +1539,23 @@ def _diabetes_history(text: str) -> bool:
 # mention they qualify is taken out (within one clause: no comma, ";" or bracket between), so a
 # diabetes named beside one is still read ("Type 2 diabetes; family history of diabetes",
 # "Type 2 diabetes, high cardiovascular risk", "Gestational diabetes, now type 2 diabetes")
-_MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b|\bmody\b)"
+_MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b|\bmody\b|\blada\b)"
 _CLAUSE = r"[^.;|,()]{0,30}?"
 _NOT_A_DIAGNOSIS = re.compile(
     r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
     r"|\bno\s+" + _MENTION
     + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b|screening)" + _CLAUSE + _MENTION
-    + r"|" + _MENTION + _CLAUSE + r"(?:\brisk\b|screening)")
+    + r"|" + _MENTION + _CLAUSE + r"(?:\brisk\b|screening)"
+    # a LADA ruled out or absent (local_codes.yaml diabetes not_the_patients_patterns do not name LADA)
+    + r"|\blada\b" + _CLAUSE + r"\b(?:ruled out|excluded|absent|not present)\b"
+    + r"|\b(?:ruled out|excluded|denies|denied|free of|negative for|without)\s+(?:for\s+)?lada\b"
+    # a relative's diabetes, the relative named before it ("mother has T2DM", "father: type 1
+    # diabetes") or after it ("T2DM in mother", "Type 2 diabetes (father)"): FHIR R4
+    # FamilyMemberHistory, not the patient's (local_codes.yaml vocabulary relative_words, as the ILD
+    # and long QT readers read them; CR A.4 a diagnosis of the patient's)
+    + r"|\b" + _V["relative_words"] + r"(?:'s)?\b" + _CLAUSE + _MENTION
+    + r"|" + _MENTION + r"[^.;|,()]{0,10}?\bin\s+(?:(?:his|her|the|a|patient'?s)\s+)?" + _V["relative_words"] + r"\b"
+    + r"|" + _MENTION + r"(?:\s+mellitus)?\s*[-:(]\s*" + _V["relative_words"] + r"\s*\)?\s*(?=$|[.;|,])")
 
 
 # --- lung ----------------------------------------------------------------------------------
@@ -1495,6 +1564,15 @@ _ild_not_the_patients = memo_search(T.ILD_NOT_THE_PATIENTS)
 _ild_suspected = memo_search(T.ILD_SUSPECTED)
 _ild_infectious = memo_search(T.ILD_INFECTIOUS)
 _ild_named = memo_search(T.ILD_INFECTIOUS_UNLESS)
+_ild_cause_differential = memo_search(T.ILD_CAUSE_DIFFERENTIAL)
+_ild_aspiration = memo_search(T.ILD_ASPIRATION)
+# a pneumonitis whose cause leaves open whether it is the ILD/pneumonitis the labels mean
+# (local_codes.yaml ild cause_differential_patterns, aspiration_patterns): why, as the gap says it
+_ILD_CAUSE_UNCLEAR = {
+    "cause-differential": "its cause written as infectious or not",
+    "aspiration": "an aspiration pneumonitis (a chemical / infectious lung injury, not an interstitial lung "
+                  "disease: whether the labels' ILD/pneumonitis means it is not settled, CR A.4, B.11)",
+}
 # Condition.clinicalStatus of an ILD no longer active, as the card says it (still history)
 _NO_LONGER = {"resolved": "resolved", "remission": "in remission since", "inactive": "inactive since"}
 
@@ -1588,7 +1666,9 @@ def _symptomatic_severity(res: dict[str, Any]) -> str | None:
 
 def _ild_reading(con: Concept) -> str | None:
     """How a Condition code reads (memoised per concept): "ild", "suspected" (written as a
-    suspicion), or None (not ILD / pneumonitis, not the patient's, or an infection)."""
+    suspicion), a key of _ILD_CAUSE_UNCLEAR (a cause that leaves it open: named in the gap
+    ild-unconfirmed, not counted), or None (not ILD / pneumonitis, not the patient's, or an
+    infection)."""
     found = con.memo.get("ild", _UNSET)
     if found is not _UNSET:
         return found
@@ -1608,7 +1688,11 @@ def _ild_reading(con: Concept) -> str | None:
     if not (coded or any_cause or _ild_text(text) or suspected) or _ild_not_the_patients(text):
         found = None
     elif not coded and _ild_infectious(text) and not _ild_named(text):
-        found = None  # "COVID-19 pneumonitis": an infection, not the non-infectious ILD the labels mean
+        # "COVID-19 pneumonitis": an infection, not the non-infectious ILD the labels mean; "Radiation
+        # vs viral pneumonitis" leaves the non-infectious one open
+        found = "cause-differential" if _ild_cause_differential(text) else None
+    elif not coded and not suspected and _ild_aspiration(text) and not _ild_named(text):
+        found = "aspiration"
     else:
         found = "suspected" if suspected else "ild"
     con.memo["ild"] = found
@@ -1678,6 +1762,8 @@ def _lung(ctx: Ctx) -> LungDisease:
             if reading == "suspected":  # the words that say so (the text, not a coding's display)
                 words = next((part for part in text.split(" | ") if _ild_suspected(part)), text)
                 why = unconfirmed_status(res) or f"written as a suspicion ({words[:80]!r})"
+            elif reading in _ILD_CAUSE_UNCLEAR:
+                why = unconfirmed_status(res) or f"{_ILD_CAUSE_UNCLEAR[reading]} ({text[:80]!r})"
             else:
                 why = unconfirmed_status(res)
             if why:

@@ -500,6 +500,8 @@ ILD_NOT_THE_PATIENTS = _condition_patterns("ild", "not_the_patients_patterns")
 ILD_SUSPECTED = _condition_patterns("ild", "suspicion_patterns")
 ILD_INFECTIOUS = _condition_patterns("ild", "infectious_patterns")
 ILD_INFECTIOUS_UNLESS = re.compile(LOCAL["ild"].get("infectious_unless") or "(?!)", re.I)
+ILD_CAUSE_DIFFERENTIAL = _condition_patterns("ild", "cause_differential_patterns")
+ILD_ASPIRATION = _condition_patterns("ild", "aspiration_patterns")
 
 # the written answer of a cancer disease status (LOINC 97509-4): words of a progression, ones
 # that say there was none (negated, ruled out, absent) and ones that leave it open (a

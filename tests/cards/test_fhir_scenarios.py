@@ -6097,3 +6097,50 @@ def test_fhir_a_cdk46i_written_as_not_taken_for_a_side_effect_beside_the_ai_is_n
     assert not state.therapy.prior_cdk46i
     assert ("also names palbociclib, not read as given by this record, and no record of it was read; it is written as "
             "not taken for a reason: whether it was given and stopped, or never started, is not written") in detail
+
+
+def test_fhir_a_woman_aged_60_or_over_on_goserelin_with_no_menopause_observation_is_postmenopausal_by_age():
+    # CR A.3 / C.3 row 15: age >= 60 is postmenopausal whatever the drug; she was read postmenopausal
+    # "only by ongoing GnRH agonist", the suppression "required ... keep it" and everolimus + exemestane
+    # waiting on her natural menopausal status
+    p = after_ai_cdk46i("pf3-60-gos", birth="1960-01-01", menopause=None).med("goserelin", "2025-06-20")
+    state, cards = run(p)
+    assert (state.factors.menopausal_status, state.factors.menopausal_basis) == ("postmenopausal", "age-rule")
+    assert "by age >= 60, not recorded" in card(cards, "everolimus-exemestane")["detail"]
+    for c in cards:
+        assert "Postmenopausal only by" not in c["detail"], c["summary"]
+
+
+@pytest.mark.parametrize("text,why", [
+    ("Radiation vs viral pneumonitis", "its cause written as infectious or not"),
+    ("Viral or drug-induced pneumonitis", "its cause written as infectious or not"),
+    ("Aspiration pneumonitis", "an aspiration pneumonitis"),
+    ("Pneumonitis due to aspiration", "an aspiration pneumonitis"),
+])
+def test_fhir_a_pneumonitis_whose_cause_leaves_the_labels_ild_open_is_named_as_not_confirmed(text, why):
+    # was: "Radiation vs viral pneumonitis" dropped as an infection (no caution at all) and
+    # "Aspiration pneumonitis" counted as ILD history (CR A.4 ILD codes, B.8, B.11 / B.13)
+    _, cards = run(_after_chemo("ild-cause").ild("2023-05-01", text, code=None))
+    tdxd = card(cards, "trastuzumab-deruxtecan")
+    assert tdxd["indicator"] == "warning"
+    assert f"ILD/pneumonitis recorded, not confirmed: {why}" in tdxd["detail"]
+    assert "ILD/pneumonitis history" not in tdxd["detail"]
+
+
+def test_fhir_a_question_mark_closing_the_word_before_a_pneumonitis_does_not_make_the_pneumonitis_a_suspicion():
+    # "Cough? pneumonitis grade 2": the cough is the question; the grade 2 pneumonitis stops T-DXd (CR B.11)
+    _, cards = run(_after_chemo("ild-cough").ild("2023-05-01", "Cough? pneumonitis grade 2", code=None))
+    assert "ILD/pneumonitis history, grade 2" in _summary(cards)
+    assert "not confirmed" not in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
+def test_fhir_a_lada_diabetes_gives_the_hyperglycaemia_caution_and_asks_its_type():
+    # was: "LADA" no diabetes at all (no caution, no gap), "Latent autoimmune diabetes in adults" a
+    # diabetes with no word that the ADA classes it with type 1 (CR B.1 / B.4 / B.5, C.3 row 14)
+    p = after_ai_cdk46i("pf3-lada").variant("PIK3CA", "p.His1047Arg", specimen="tissue", on="2025-06-01")
+    p._condition({"text": "LADA"}, "2015-01-01", "lada")
+    state, cards = run(p)
+    assert state.factors.diabetes.status == "type2-untreated"
+    assert "diabetes-type-unclear" in [g.code for g in state.gaps]
+    assert 'Latent autoimmune diabetes in adults (LADA) recorded ("LADA")' in _summary(cards)
+    assert "type not recorded" in card(cards, "capivasertib-fulvestrant")["detail"]

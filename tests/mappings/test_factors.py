@@ -1585,3 +1585,46 @@ def test_a_coded_hba1c_leaves_no_hba1c_missing_gap_and_an_unrelated_observation_
     s = build_patient_state([patient(birth="1980-01-01"), observation(cc(text="Haemoglobin"), "2024-05-01", **quantity(12.1, "g/dL"))],
                             PID, AS_OF)
     assert next(g for g in s.gaps if g.code == "hba1c-missing").message == "No HbA1c result."
+
+
+@pytest.mark.parametrize("text,status", [("Type 2 diabetes (type 1 excluded)", "type2-untreated"),
+                                         ("T2DM (type 1 ruled out)", "type2-untreated"),
+                                         ("Type 2 diabetes, not type 1", "type2-untreated"),
+                                         ("Type 1 diabetes, not type 2", "type1"),
+                                         ("Type 1 diabetes; type 2 excluded", "type1"),
+                                         ("Diabetes (type 1 excluded)", "type2-untreated")])
+def test_a_diabetes_beside_the_other_type_ruled_out_without_the_word_diabetes_is_read_with_its_type(text, status):
+    # was: "Type 2 diabetes (type 1 excluded)" no diabetes (the PI3K/AKT hyperglycaemia caution
+    # lost), "Type 1 diabetes; type 2 excluded" type 2 (the type 1 stop lost; CR C.3 row 14)
+    assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == status
+
+
+@pytest.mark.parametrize("text", ["No diabetes, mother has T2DM", "T2DM in mother", "Type 2 diabetes (father)",
+                                  "Sister: type 1 diabetes"])
+def test_a_relatives_diabetes_named_with_the_relative_is_not_the_patients(text):
+    # was: type 2 diabetes (the relative's, FHIR R4 FamilyMemberHistory; CR A.4 a diagnosis of the patient's)
+    assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == "none-documented"
+
+
+def test_the_patients_diabetes_beside_a_relatives_other_type_keeps_its_own_type():
+    assert factors(condition(cc(text="Type 2 diabetes, mother has type 1 diabetes"), "2020-01-01")).diabetes.status \
+        == "type2-untreated"
+
+
+@pytest.mark.parametrize("text,status,asked", [("LADA", "type2-untreated", True),
+                                               ("Latent autoimmune diabetes in adults", "type2-untreated", True),
+                                               ("LADA (type 1)", "type1", False), ("No LADA", "none-documented", False),
+                                               ("LADA ruled out", "none-documented", False),
+                                               ("Type 2 diabetes, LADA excluded", "type2-untreated", False),
+                                               ("Type 1 diabetes, unlikely to be LADA", "type1", False)])
+def test_a_lada_diabetes_is_a_diabetes_of_unrecorded_type_whose_type_is_asked(text, status, asked):
+    # the ADA classes LADA with type 1; CR's labels name type 1 without saying whether LADA is one: a gap
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == status
+    assert ("diabetes-type-unclear" in {g.code for g in s.gaps}) == asked
+
+
+def test_a_lada_written_as_a_suspicion_is_not_counted_and_is_named_unconfirmed():
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text="Possible LADA"), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == "none-documented"
+    assert s.factors.diabetes.unconfirmed == ["type not recorded (written as a suspicion)"]
