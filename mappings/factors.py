@@ -2,9 +2,7 @@
 ILD/pneumonitis, ECOG, QTc, long QT syndrome, a prolonged QT interval recorded as a Condition.
 
 Menopausal status precedence (CR A.3): explicit observation > bilateral
-oophorectomy > ongoing GnRH agonist > age >= 60 (INAVO121 criterion) > unknown; the agonist and
-the age rule both read "postmenopausal", and at 60 or over the age is the basis (postmenopausal
-by age, not only by the suppression).
+oophorectomy > ongoing GnRH agonist > age >= 60 (INAVO121 criterion) > unknown.
 One refinement: a pre/perimenopausal observation dated before a bilateral
 oophorectomy, or on the same day (a pre-operative assessment), is superseded by the surgery, and
 one made before the patient turned 60 by the age rule once she is 60 (only a completed,
@@ -665,22 +663,17 @@ def _menopause(ctx: Ctx, f: PatientFactors, therapy: TherapyHistory, birth_lates
         f.menopausal_basis = "oophorectomy"
         f.menopausal_sources = [s for _, s in ooph]
         return
-    # age >= 60 before an ongoing GnRH agonist: both read "postmenopausal" (CR A.3), but the agonist
-    # reads it "only by the suppression" (the cards then call the suppression required, C.3 row 15),
-    # while at 60 or over she is postmenopausal by age whatever the drug (CR A.3 age >= 60, the
-    # INAVO121 criterion; as a premenopausal observation made before 60 gives way to it above). The
-    # agonist stays recorded as ovarian suppression.
+    if ofs_active:
+        f.menopausal_status = "postmenopausal"
+        f.menopausal_basis = "gnrh-agonist"
+        f.menopausal_sources = [s for e in ofs_active for s in e.sources]
+        return
     if f.age is not None and f.age >= AGE_RULE_POSTMENOPAUSAL:
         f.menopausal_status = "postmenopausal"
         f.menopausal_basis = "age-rule"
         pts = ctx.of("Patient")
         if pts:
             f.menopausal_sources = [ctx.source(pts[0], f.birth_date, f"Age {f.age} (>= {AGE_RULE_POSTMENOPAUSAL})")]
-        return
-    if ofs_active:
-        f.menopausal_status = "postmenopausal"
-        f.menopausal_basis = "gnrh-agonist"
-        f.menopausal_sources = [s for e in ofs_active for s in e.sources]
         return
     if f.sex in ("female", "unknown", "other"):
         not_counted = list(not_done) + [w for w, _ in meno_not_counted]
