@@ -306,3 +306,26 @@ def test_only_no_after_the_drug_on_a_record_whose_status_says_it_was_taken_is_a_
     assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
     assert "- Metastatic line 1: letrozole, 2024-02-01" in summary["detail"]
     assert 'writes only "no" after its drug' not in summary["detail"]
+
+
+def _statements(pid: str, texts: list[str]) -> tuple:
+    p = hr_positive_mbc(pid, primary="2024-01-10")
+    for i, text in enumerate(texts):
+        p.add({"resourceType": "MedicationStatement", "id": f"{pid}-{i}", "status": "active",
+               "subject": {"reference": f"Patient/{pid}"}, "medicationCodeableConcept": {"text": text},
+               "effectivePeriod": {"start": "2024-02-01"}})
+    return run(p)
+
+
+@pytest.mark.parametrize("texts", [["Letrozole + goserelin", "Palbociclib 125 mg"],
+                                   ["Goserelin + letrozole + palbociclib"]])
+def test_drugs_on_record_count_as_current_the_regimen_beside_a_goserelin_depot_run_out_as_currently_on_does(texts):
+    # rt52: "Drugs on record" said "letrozole (2024-02-01 to date unknown; still recorded active, not
+    # counted as current: see the gaps)" beside "Currently on letrozole + palbociclib": only the
+    # goserelin of a record without a dose since is not current (gap ovarian-suppression-not-current,
+    # CR C.3 row 15); its regimen's drugs are current by the record's status (FHIR R4 MedicationStatement.status)
+    state, cards = _statements("ofs-spans", texts)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in detail
+    assert ("- Drugs on record (first to last record): goserelin (2024-02-01 to date unknown; still recorded active, "
+            "not counted as current: see the gaps); letrozole (2024-02-01 to now); palbociclib (2024-02-01 to now)") in detail
