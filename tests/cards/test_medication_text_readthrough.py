@@ -329,3 +329,18 @@ def test_drugs_on_record_count_as_current_the_regimen_beside_a_goserelin_depot_r
     assert "- Currently on letrozole + palbociclib (metastatic line 1)" in detail
     assert ("- Drugs on record (first to last record): goserelin (2024-02-01 to date unknown; still recorded active, "
             "not counted as current: see the gaps); letrozole (2024-02-01 to now); palbociclib (2024-02-01 to now)") in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole? no", "Letrozole? No."])
+def test_no_answering_a_question_mark_after_the_drug_is_unreadable_as_after_a_colon(text):
+    # rt52: was "HR+/HER2-low MBC, on line 1", "Currently on letrozole", and a draft checked as
+    # letrozole ordered, while "Letrozole: no" is named as unreadable (local_codes.yaml
+    # drug_mentions answered_no_after): the answer to a question the record does not keep
+    state, cards = _with_statement("answer-q", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on letrozole" not in detail
+    assert f'MedicationStatement/answer-q-ms (its text "{text}" writes only "no" after its drug' in detail
+    assert [c["summary"] for c in _draft_cards(text)] == [
+        "Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
+    state, cards = _with_statement("answer-q", text, "completed", "2025-05-20")
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to 2025-05-20" in card(cards, "patient-summary")["detail"]
