@@ -620,7 +620,23 @@ def _finding_of_drug_negated(text: str, start: int, end: int) -> bool:
     """A "no" opening the clause of the drug text[start:end] negates a finding of it named right
     after ("No letrozole side effects", "No letrozole dose changes", "No letrozole missed doses":
     local_codes.yaml drug_mentions finding_negated_opening / finding_negated_after), not the drug:
-    the drug is given, neither written as not taken nor as the cause of a side effect only."""
+    the drug is given, neither written as not taken nor as the cause of a side effect only. So are
+    the drugs of a list the one "no" covers ("No letrozole or palbociclib side effects": the words
+    one negation covers, drugs.yaml not_taken_names_joined, or one regimen's, drug_mentions
+    names_joined): the "no" opens the list's first name, the finding follows its last (rt52: letrozole
+    was read as stopped, palbociclib as the cause of a side effect only, the record unread)."""
+    names = _named_drugs(text)
+    at = next((i for i, (m, _) in enumerate(names) if m.start() == start), None)
+    first = last = at
+    if at is not None:
+        def joined(i: int) -> bool:  # names[i] and names[i + 1] one list
+            between = text[names[i][0].end():names[i + 1][0].start()]
+            return bool(T.GLUCOSE_LOWERING_NOT_TAKEN_JOINED.match(between) or T.DRUG_NAMES_JOINED.match(between))
+        while first > 0 and joined(first - 1):
+            first -= 1
+        while last + 1 < len(names) and joined(last):
+            last += 1
+        start, end = names[first][0].start(), names[last][0].end()
     clause = _NOT_TAKEN_CLAUSE_BREAK.split(text[:start])[-1]
     return T.DRUG_FINDING_NEGATED_OPENING.match(clause) is not None \
         and T.DRUG_FINDING_NEGATED_AFTER.match(text[end:]) is not None

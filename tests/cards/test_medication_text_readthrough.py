@@ -344,3 +344,24 @@ def test_no_answering_a_question_mark_after_the_drug_is_unreadable_as_after_a_co
         "Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
     state, cards = _with_statement("answer-q", text, "completed", "2025-05-20")
     assert "- Metastatic line 1: letrozole, 2024-02-01 to 2025-05-20" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["No letrozole or palbociclib side effects", "No letrozole + palbociclib side effects",
+                                  "No letrozole/palbociclib toxicity"])
+def test_a_no_about_a_finding_of_a_regimen_of_two_drugs_leaves_both_drugs_given_and_current(text):
+    # rt52: the "no" of a finding named after the list's last drug (fix-tx2 read it only after a
+    # single name): was "after 1 line(s)", "Metastatic line 1: letrozole, 2024-02-01 to date unknown"
+    # (letrozole read as stopped, its end asked), palbociclib unread (gap medication-unreadable), and
+    # a draft checked as letrozole alone ("Letrozole drafted without ribociclib")
+    state, cards = _with_statement("no-finding-two", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 1")
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in summary["detail"]
+    assert "could not be read" not in summary["detail"] and "status 'active'" not in summary["detail"]
+    assert _draft_cards(text) == _draft_cards("Letrozole + palbociclib")
+
+
+@pytest.mark.parametrize("text", ["No letrozole or palbociclib", "No letrozole or palbociclib, side effects intolerable"])
+def test_no_letrozole_or_palbociclib_alone_or_with_a_stop_reason_is_still_not_the_current_line(text):
+    state, cards = _with_statement("no-two", text, "active", None)
+    assert not card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1")
