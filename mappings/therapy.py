@@ -618,7 +618,13 @@ def _named_as_given(text: str, start: int, end: int) -> bool:
 
 def _finding_of_drug_negated(text: str, start: int, end: int) -> bool:
     """A "no" opening the clause of the drug text[start:end] negates a finding of it named right
-    after ("No letrozole side effects", "No letrozole dose changes", "No letrozole missed doses":
+    after, not the drug (_negated_finding_end)."""
+    return _negated_finding_end(text, start, end) is not None
+
+
+def _negated_finding_end(text: str, start: int, end: int) -> int | None:
+    """Where the finding ends, when a "no" opening the clause of the drug text[start:end] negates a
+    finding of it named right after ("No letrozole side effects", "No letrozole dose changes", "No letrozole missed doses":
     local_codes.yaml drug_mentions finding_negated_opening / finding_negated_after), not the drug:
     the drug is given, neither written as not taken nor as the cause of a side effect only. So are
     the drugs of a list the one "no" covers ("No letrozole or palbociclib side effects": the words
@@ -638,8 +644,10 @@ def _finding_of_drug_negated(text: str, start: int, end: int) -> bool:
             last += 1
         start, end = names[first][0].start(), names[last][0].end()
     clause = _NOT_TAKEN_CLAUSE_BREAK.split(text[:start])[-1]
-    return T.DRUG_FINDING_NEGATED_OPENING.match(clause) is not None \
-        and T.DRUG_FINDING_NEGATED_AFTER.match(text[end:]) is not None
+    if T.DRUG_FINDING_NEGATED_OPENING.match(clause) is None:
+        return None
+    finding = T.DRUG_FINDING_NEGATED_AFTER.match(text[end:])
+    return None if finding is None else end + finding.end()
 
 
 def _followed_by_not_given(text: str, end: int) -> bool:
@@ -1108,9 +1116,16 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
     if before or later:
         med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before), frozenset(later))
     names = _named_drugs(lowered)
-    if names and _one_regimen(lowered, names):
-        # a stop, past use or completion written of the whole regimen
-        after = names[-1][0].end()
+    # the end of a finding negated of the drugs named ("No letrozole or palbociclib side effects"),
+    # when it follows the last of them: they are one regimen given (_negated_finding_end)
+    finding_end = _negated_finding_end(lowered, names[0][0].start(), names[0][0].end()) if names else None
+    if finding_end is not None and finding_end < names[-1][0].end():
+        finding_end = None
+    if names and (_one_regimen(lowered, names) or finding_end is not None):
+        # a stop, past use or completion written of the whole regimen, after it or after a finding
+        # of it negated ("No letrozole side effects, discontinued for progression": rt52, it was
+        # read as taken now, "Currently on letrozole", as the finding's "no" left the stop unread)
+        after = names[-1][0].end() if finding_end is None else finding_end
         tail = lowered[after:]
         stopped = T.DRUG_STOPPED_AFTER.match(tail)
         if stopped is not None and not T.DRUG_STOPPED_PAUSED.search(lowered, after + stopped.end()):
@@ -1141,9 +1156,8 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             if not when and "adjuvant" not in lowered \
                     and all(d.drug_class in COMPLETION_MILESTONE_CLASSES for d in med.drugs):
                 med.completion_milestone = _written_length_days(lowered)
-        elif (T.DRUG_NOT_TAKEN_OPENING.match(lowered[:names[0][0].start()]) or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) \
-                and not T.DRUG_STOPPED_PAUSED.search(lowered) \
-                and not _finding_of_drug_negated(lowered, names[0][0].start(), names[0][0].end()):
+        elif ((T.DRUG_NOT_TAKEN_OPENING.match(lowered[:names[0][0].start()]) and finding_end is None)
+              or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) and not T.DRUG_STOPPED_PAUSED.search(lowered):
             # ("No letrozole dose changes": the "no" is of the dose changes, letrozole goes on)
             # "No letrozole", "Off letrozole", "Letrozole - not taking" (FHIR R4 MedicationStatement.status
             # not-taken, written in the text): not given now, read as a stop written (when, not written);

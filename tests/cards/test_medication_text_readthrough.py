@@ -365,3 +365,19 @@ def test_a_no_about_a_finding_of_a_regimen_of_two_drugs_leaves_both_drugs_given_
 def test_no_letrozole_or_palbociclib_alone_or_with_a_stop_reason_is_still_not_the_current_line(text):
     state, cards = _with_statement("no-two", text, "active", None)
     assert not card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1")
+
+
+@pytest.mark.parametrize("text, regimen", [("No letrozole side effects, discontinued for progression", "letrozole"),
+                                           ("No letrozole side effects; stopped", "letrozole"),
+                                           ("No letrozole issues, stopped 2025-03-01", "letrozole"),
+                                           ("No letrozole or palbociclib side effects, stopped for progression",
+                                            "letrozole + palbociclib")])
+def test_a_stop_written_after_a_finding_negated_of_the_drug_is_a_stop_not_the_drug_taken_now(text, regimen):
+    # rt52: was "HR+/HER2-low MBC, on line 1", "Currently on letrozole": the finding's "no" (fix-tx2)
+    # left the stop after it unread; now read as "Letrozole, stopped" is (local_codes.yaml
+    # drug_mentions stopped_after): a stop written on an active record, its end asked
+    state, cards = _with_statement("finding-stop", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert f"- Metastatic line 1: {regimen}, 2024-02-01 to date unknown" in summary["detail"]
+    assert "Currently on" not in summary["detail"]
