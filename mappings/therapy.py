@@ -786,6 +786,8 @@ def refusal_in_text(text: str) -> str | None:
         return None  # "Letrozole + palbociclib (palbociclib declined)": refused_in_regimen drops palbociclib
     if not (after or T.DRUG_REFUSED_BEFORE.match(text[:names[0].start()])):
         return None
+    if not after and T.DRUG_REFUSED_CHANGE_AFTER.match(tail):
+        return None  # "Declined letrozole dose reduction": the change refused, letrozole given (refused_change_after)
     if after and T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
         return None  # taken back ("Fulvestrant - declined initially, started 2025-06"): as recorded
     if after and _refused_in_last_clause(text):

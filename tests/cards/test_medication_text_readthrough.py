@@ -381,3 +381,21 @@ def test_a_stop_written_after_a_finding_negated_of_the_drug_is_a_stop_not_the_dr
     assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
     assert f"- Metastatic line 1: {regimen}, 2024-02-01 to date unknown" in summary["detail"]
     assert "Currently on" not in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Said no to letrozole dose reduction", "No to letrozole dose change",
+                                  "Declined letrozole dose reduction", "Patient refused letrozole treatment break"])
+def test_a_refusal_of_a_change_in_how_the_drug_is_given_leaves_the_drug_given_and_current(text):
+    # rt52: was "HR+/HER2-low MBC, first line", "Metastatic lines: 0": the dose change was refused,
+    # not letrozole (local_codes.yaml drug_mentions refused_change_after; FHIR R4
+    # MedicationStatement.status active); fix-tx2's "no to" made "No to letrozole dose change" one
+    state, cards = _with_statement("refused-change", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 1")
+    assert "- Currently on letrozole (metastatic line 1)" in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Declined letrozole", "Said no to letrozole", "Declined letrozole - dose reduction"])
+def test_a_refusal_of_the_drug_itself_is_still_no_line_given(text):
+    state, cards = _with_statement("refused-drug", text, "active", None)
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, first line")
