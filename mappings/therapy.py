@@ -1436,7 +1436,11 @@ def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
     # another class after the first: of endocrine therapy (a switch of CDK4/6 inhibitor under the same
     # endocrine drug, _cdk46i_switch, stops none: the endocrine drug after it is no other class)
     endocrine_stopped = any(d.drug_class in ENDOCRINE_CLASSES for d in before)
-    if ({d.drug_class for d in after} - {d.drug_class for d in before} and endocrine_stopped
+    # (ovarian suppression kept beside the drug after, "Letrozole + goserelin (anastrozole stopped)",
+    # is no class of a line: CR C.2, OFS agents do not count as lines; rt52: it asked whether
+    # anastrozole -> letrozole, one class, was a new line, as "Letrozole (anastrozole stopped)" does not)
+    added = {d.drug_class for d in after if d.drug_class != "ovarian-suppression"} - {d.drug_class for d in before}
+    if (added and endocrine_stopped
             and past.stop_written != "other") or past.stop_written == "progression":
         # another class after the first, for no reason written: whether it is a new line (CR
         # C.2 step 1) and when it started is not written: asked, as for "Letrozole then

@@ -399,3 +399,21 @@ def test_a_refusal_of_a_change_in_how_the_drug_is_given_leaves_the_drug_given_an
 def test_a_refusal_of_the_drug_itself_is_still_no_line_given(text):
     state, cards = _with_statement("refused-drug", text, "active", None)
     assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, first line")
+
+
+def test_an_aromatase_inhibitor_switch_with_goserelin_kept_asks_no_line_count_as_without_goserelin():
+    # rt52: "Letrozole + goserelin (anastrozole stopped)" gave the gap "writes goserelin + letrozole
+    # after anastrozole, endocrine therapy of another class ... confirm the lines of therapy", while
+    # "Letrozole (anastrozole stopped)" asks nothing: OFS agents do not count as lines (CR C.2), the
+    # switch is within one class (CR A.5: aromatase inhibitors)
+    details = [card(_with_statement("ai-ofs-q", text, "active", None)[1], "patient-summary")["detail"]
+               for text in ("Letrozole + goserelin (anastrozole stopped)", "Letrozole (anastrozole stopped)")]
+    assert all("- Metastatic line 1: anastrozole (then letrozole), 2024-02-01 to now (active)" in d for d in details)
+    assert all("endocrine therapy of another class" not in d for d in details)
+
+
+def test_a_switch_from_tamoxifen_to_letrozole_with_goserelin_still_asks_whether_it_was_a_new_line():
+    detail = card(_with_statement("tam-ofs-q", "Letrozole + goserelin (tamoxifen stopped)", "active", None)[1],
+                  "patient-summary")["detail"]
+    assert ('("Letrozole + goserelin (tamoxifen stopped)") writes goserelin + letrozole after tamoxifen, endocrine '
+            "therapy of another class") in detail
