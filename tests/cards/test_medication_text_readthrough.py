@@ -331,8 +331,8 @@ def test_drugs_on_record_count_as_current_the_regimen_beside_a_goserelin_depot_r
             "not counted as current: see the gaps); letrozole (2024-02-01 to now); palbociclib (2024-02-01 to now)") in detail
 
 
-@pytest.mark.parametrize("text", ["Letrozole? no", "Letrozole? No."])
-def test_no_answering_a_question_mark_after_the_drug_is_unreadable_as_after_a_colon(text):
+@pytest.mark.parametrize("text", ["Letrozole? no", "Letrozole? No.", "Letrozole 2.5 mg daily: no", "Letrozole 2.5 mg PO - no"])
+def test_no_answering_a_question_mark_or_a_dosing_after_the_drug_is_unreadable_as_after_a_colon(text):
     # rt52: was "HR+/HER2-low MBC, on line 1", "Currently on letrozole", and a draft checked as
     # letrozole ordered, while "Letrozole: no" is named as unreadable (local_codes.yaml
     # drug_mentions answered_no_after): the answer to a question the record does not keep
