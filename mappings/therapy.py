@@ -1138,7 +1138,7 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # settle whether the drug goes on or when it ended: a stop written, its end asked (no
             # date read from it), not the drug read as still taken in silence
             med.written_stopped = True
-        elif T.DRUG_STOPPED_OPENING.match(lowered[:names[0][0].start()]) \
+        elif T.DRUG_STOPPED_OPENING.match(lowered[:names[0][0].start()]) and finding_end is None \
                 and (T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or _stop_reason_of_text(tail) is not None):
             # "No further letrozole", "No more letrozole - progression": given, then stopped
             med.written_stopped = True

@@ -417,3 +417,20 @@ def test_a_switch_from_tamoxifen_to_letrozole_with_goserelin_still_asks_whether_
                   "patient-summary")["detail"]
     assert ('("Letrozole + goserelin (tamoxifen stopped)") writes goserelin + letrozole after tamoxifen, endocrine '
             "therapy of another class") in detail
+
+
+@pytest.mark.parametrize("text", ["No further letrozole side effects", "No more letrozole toxicity"])
+def test_no_further_findings_of_the_drug_leave_it_given_and_current(text):
+    # rt52: the record was silently dropped ("HR+/HER2-low MBC, first line", "Metastatic lines: 0",
+    # no gap): letrozole read as the cause of a side effect only; "no further" negates the side
+    # effects as "no" does (local_codes.yaml drug_mentions finding_negated_opening)
+    state, cards = _with_statement("no-further-finding", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 1")
+    assert "- Currently on letrozole (metastatic line 1)" in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["No further letrozole", "No further letrozole due to side effects"])
+def test_no_further_letrozole_alone_or_with_a_reason_is_still_a_stop(text):
+    state, cards = _with_statement("no-further-stop", text, "active", None)
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
