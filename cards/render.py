@@ -807,8 +807,11 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
     not_current = {s.reference for s in fa.ovarian_suppression_not_current_sources}
     for e in th.exposures:
         drugs, start, end, active = e.drugs, e.start, e.end, e.active
-        if active and not_current and all(s.reference in not_current for s in e.sources):
-            active = None  # recorded active, not counted as current
+        # only such a record's ovarian suppression is recorded active, not counted as current: the
+        # regimen's drug it names beside it ("Letrozole + goserelin") is current by the record's
+        # own status, as "Currently on" below reads it (rt52: it was "not counted as current" here
+        # beside "Currently on letrozole")
+        stale_record = bool(active and not_current and all(s.reference in not_current for s in e.sources))
         if e.setting == "early":
             key = tuple([x.name for x in drugs])
             course = latest_course.get(key)
@@ -818,16 +821,17 @@ def summary_card(state: PatientState, status: PathwayStatus, ctx: Context,
                 latest_course[key] = course = _EarlyCourse(e, key)
                 courses.append(course)
         for x in drugs:
+            x_active = None if stale_record and x.drug_class == "ovarian-suppression" else active
             span = spans.get(x.name)
             if span is None:
-                spans[x.name] = [start, end, active, [(start, e.start_last)], [(end, e.end_last)]]
+                spans[x.name] = [start, end, x_active, [(start, e.start_last)], [(end, e.end_last)]]
                 continue
             if start and (span[0] is None or start < span[0]):
                 span[0] = start
             if end and (span[1] is None or end > span[1]):
                 span[1] = end
             # True: some record current; None: only a recorded-active one not counted (above)
-            span[2] = True if span[2] or active else (None if span[2] is None or active is None else False)
+            span[2] = True if span[2] or x_active else (None if span[2] is None or x_active is None else False)
             span[3].append((start, e.start_last))
             span[4].append((end, e.end_last))
     out += [course.line() for course in courses]

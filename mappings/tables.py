@@ -711,6 +711,8 @@ DRUG_SWITCHED_TO_BEFORE = _mention_patterns("switched_to_before")
 # before its first ("Fulvestrant - patient declined", "Declined fulvestrant")
 DRUG_REFUSED_AFTER = _mention_regex("refused_after")
 DRUG_REFUSED_BEFORE = _mention_regex("refused_before")
+# ... and a change of its use named right after the drug ("Declined letrozole dose reduction"): not the drug refused
+DRUG_REFUSED_CHANGE_AFTER = _mention_regex("refused_change_after")
 # ... or after a regimen's last drug, said of every drug of it ("Letrozole + palbociclib (both declined)")
 DRUG_REFUSED_WHOLE_AFTER = _mention_regex("refused_whole_after")
 DRUG_REFUSED_WHOLE_BEFORE = _mention_regex("refused_whole_before")

@@ -618,12 +618,36 @@ def _named_as_given(text: str, start: int, end: int) -> bool:
 
 def _finding_of_drug_negated(text: str, start: int, end: int) -> bool:
     """A "no" opening the clause of the drug text[start:end] negates a finding of it named right
-    after ("No letrozole side effects", "No letrozole dose changes", "No letrozole missed doses":
+    after, not the drug (_negated_finding_end)."""
+    return _negated_finding_end(text, start, end) is not None
+
+
+def _negated_finding_end(text: str, start: int, end: int) -> int | None:
+    """Where the finding ends, when a "no" opening the clause of the drug text[start:end] negates a
+    finding of it named right after ("No letrozole side effects", "No letrozole dose changes", "No letrozole missed doses":
     local_codes.yaml drug_mentions finding_negated_opening / finding_negated_after), not the drug:
-    the drug is given, neither written as not taken nor as the cause of a side effect only."""
+    the drug is given, neither written as not taken nor as the cause of a side effect only. So are
+    the drugs of a list the one "no" covers ("No letrozole or palbociclib side effects": the words
+    one negation covers, drugs.yaml not_taken_names_joined, or one regimen's, drug_mentions
+    names_joined): the "no" opens the list's first name, the finding follows its last (rt52: letrozole
+    was read as stopped, palbociclib as the cause of a side effect only, the record unread)."""
+    names = _named_drugs(text)
+    at = next((i for i, (m, _) in enumerate(names) if m.start() == start), None)
+    first = last = at
+    if at is not None:
+        def joined(i: int) -> bool:  # names[i] and names[i + 1] one list
+            between = text[names[i][0].end():names[i + 1][0].start()]
+            return bool(T.GLUCOSE_LOWERING_NOT_TAKEN_JOINED.match(between) or T.DRUG_NAMES_JOINED.match(between))
+        while first > 0 and joined(first - 1):
+            first -= 1
+        while last + 1 < len(names) and joined(last):
+            last += 1
+        start, end = names[first][0].start(), names[last][0].end()
     clause = _NOT_TAKEN_CLAUSE_BREAK.split(text[:start])[-1]
-    return T.DRUG_FINDING_NEGATED_OPENING.match(clause) is not None \
-        and T.DRUG_FINDING_NEGATED_AFTER.match(text[end:]) is not None
+    if T.DRUG_FINDING_NEGATED_OPENING.match(clause) is None:
+        return None
+    finding = T.DRUG_FINDING_NEGATED_AFTER.match(text[end:])
+    return None if finding is None else end + finding.end()
 
 
 def _followed_by_not_given(text: str, end: int) -> bool:
@@ -762,6 +786,8 @@ def refusal_in_text(text: str) -> str | None:
         return None  # "Letrozole + palbociclib (palbociclib declined)": refused_in_regimen drops palbociclib
     if not (after or T.DRUG_REFUSED_BEFORE.match(text[:names[0].start()])):
         return None
+    if not after and T.DRUG_REFUSED_CHANGE_AFTER.match(tail):
+        return None  # "Declined letrozole dose reduction": the change refused, letrozole given (refused_change_after)
     if after and T.STOP_REFUSAL_WITHDRAWN.search(tail, after.end()):
         return None  # taken back ("Fulvestrant - declined initially, started 2025-06"): as recorded
     if after and _refused_in_last_clause(text):
@@ -1092,9 +1118,16 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
     if before or later:
         med.named_not_given = (printable_clip(text.strip(), 80), frozenset(before), frozenset(later))
     names = _named_drugs(lowered)
-    if names and _one_regimen(lowered, names):
-        # a stop, past use or completion written of the whole regimen
-        after = names[-1][0].end()
+    # the end of a finding negated of the drugs named ("No letrozole or palbociclib side effects"),
+    # when it follows the last of them: they are one regimen given (_negated_finding_end)
+    finding_end = _negated_finding_end(lowered, names[0][0].start(), names[0][0].end()) if names else None
+    if finding_end is not None and finding_end < names[-1][0].end():
+        finding_end = None
+    if names and (_one_regimen(lowered, names) or finding_end is not None):
+        # a stop, past use or completion written of the whole regimen, after it or after a finding
+        # of it negated ("No letrozole side effects, discontinued for progression": rt52, it was
+        # read as taken now, "Currently on letrozole", as the finding's "no" left the stop unread)
+        after = names[-1][0].end() if finding_end is None else finding_end
         tail = lowered[after:]
         stopped = T.DRUG_STOPPED_AFTER.match(tail)
         if stopped is not None and not T.DRUG_STOPPED_PAUSED.search(lowered, after + stopped.end()):
@@ -1105,7 +1138,7 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             # settle whether the drug goes on or when it ended: a stop written, its end asked (no
             # date read from it), not the drug read as still taken in silence
             med.written_stopped = True
-        elif T.DRUG_STOPPED_OPENING.match(lowered[:names[0][0].start()]) \
+        elif T.DRUG_STOPPED_OPENING.match(lowered[:names[0][0].start()]) and finding_end is None \
                 and (T.DRUG_NOT_TAKEN_BARE_AFTER.match(tail) or _stop_reason_of_text(tail) is not None):
             # "No further letrozole", "No more letrozole - progression": given, then stopped
             med.written_stopped = True
@@ -1125,9 +1158,8 @@ def _read_class_beside_drug(med: _Med, text: str) -> None:
             if not when and "adjuvant" not in lowered \
                     and all(d.drug_class in COMPLETION_MILESTONE_CLASSES for d in med.drugs):
                 med.completion_milestone = _written_length_days(lowered)
-        elif (T.DRUG_NOT_TAKEN_OPENING.match(lowered[:names[0][0].start()]) or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) \
-                and not T.DRUG_STOPPED_PAUSED.search(lowered) \
-                and not _finding_of_drug_negated(lowered, names[0][0].start(), names[0][0].end()):
+        elif ((T.DRUG_NOT_TAKEN_OPENING.match(lowered[:names[0][0].start()]) and finding_end is None)
+              or T.DRUG_NOT_TAKEN_CLOSING.match(tail)) and not T.DRUG_STOPPED_PAUSED.search(lowered):
             # ("No letrozole dose changes": the "no" is of the dose changes, letrozole goes on)
             # "No letrozole", "Off letrozole", "Letrozole - not taking" (FHIR R4 MedicationStatement.status
             # not-taken, written in the text): not given now, read as a stop written (when, not written);
@@ -1404,7 +1436,11 @@ def _read_written_switch(med: _Med, written: str, text_only: bool) -> None:
     # another class after the first: of endocrine therapy (a switch of CDK4/6 inhibitor under the same
     # endocrine drug, _cdk46i_switch, stops none: the endocrine drug after it is no other class)
     endocrine_stopped = any(d.drug_class in ENDOCRINE_CLASSES for d in before)
-    if ({d.drug_class for d in after} - {d.drug_class for d in before} and endocrine_stopped
+    # (ovarian suppression kept beside the drug after, "Letrozole + goserelin (anastrozole stopped)",
+    # is no class of a line: CR C.2, OFS agents do not count as lines; rt52: it asked whether
+    # anastrozole -> letrozole, one class, was a new line, as "Letrozole (anastrozole stopped)" does not)
+    added = {d.drug_class for d in after if d.drug_class != "ovarian-suppression"} - {d.drug_class for d in before}
+    if (added and endocrine_stopped
             and past.stop_written != "other") or past.stop_written == "progression":
         # another class after the first, for no reason written: whether it is a new line (CR
         # C.2 step 1) and when it started is not written: asked, as for "Letrozole then

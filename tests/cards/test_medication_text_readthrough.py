@@ -306,3 +306,131 @@ def test_only_no_after_the_drug_on_a_record_whose_status_says_it_was_taken_is_a_
     assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
     assert "- Metastatic line 1: letrozole, 2024-02-01" in summary["detail"]
     assert 'writes only "no" after its drug' not in summary["detail"]
+
+
+def _statements(pid: str, texts: list[str]) -> tuple:
+    p = hr_positive_mbc(pid, primary="2024-01-10")
+    for i, text in enumerate(texts):
+        p.add({"resourceType": "MedicationStatement", "id": f"{pid}-{i}", "status": "active",
+               "subject": {"reference": f"Patient/{pid}"}, "medicationCodeableConcept": {"text": text},
+               "effectivePeriod": {"start": "2024-02-01"}})
+    return run(p)
+
+
+@pytest.mark.parametrize("texts", [["Letrozole + goserelin", "Palbociclib 125 mg"],
+                                   ["Goserelin + letrozole + palbociclib"]])
+def test_drugs_on_record_count_as_current_the_regimen_beside_a_goserelin_depot_run_out_as_currently_on_does(texts):
+    # rt52: "Drugs on record" said "letrozole (2024-02-01 to date unknown; still recorded active, not
+    # counted as current: see the gaps)" beside "Currently on letrozole + palbociclib": only the
+    # goserelin of a record without a dose since is not current (gap ovarian-suppression-not-current,
+    # CR C.3 row 15); its regimen's drugs are current by the record's status (FHIR R4 MedicationStatement.status)
+    state, cards = _statements("ofs-spans", texts)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in detail
+    assert ("- Drugs on record (first to last record): goserelin (2024-02-01 to date unknown; still recorded active, "
+            "not counted as current: see the gaps); letrozole (2024-02-01 to now); palbociclib (2024-02-01 to now)") in detail
+
+
+@pytest.mark.parametrize("text", ["Letrozole? no", "Letrozole? No.", "Letrozole 2.5 mg daily: no", "Letrozole 2.5 mg PO - no"])
+def test_no_answering_a_question_mark_or_a_dosing_after_the_drug_is_unreadable_as_after_a_colon(text):
+    # rt52: was "HR+/HER2-low MBC, on line 1", "Currently on letrozole", and a draft checked as
+    # letrozole ordered, while "Letrozole: no" is named as unreadable (local_codes.yaml
+    # drug_mentions answered_no_after): the answer to a question the record does not keep
+    state, cards = _with_statement("answer-q", text, "active", None)
+    detail = card(cards, "patient-summary")["detail"]
+    assert "Currently on letrozole" not in detail
+    assert f'MedicationStatement/answer-q-ms (its text "{text}" writes only "no" after its drug' in detail
+    assert [c["summary"] for c in _draft_cards(text)] == [
+        "Drafted order not checked: its drug could not be read (MedicationRequest/mr-0)"]
+    state, cards = _with_statement("answer-q", text, "completed", "2025-05-20")
+    assert "- Metastatic line 1: letrozole, 2024-02-01 to 2025-05-20" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", ["No letrozole or palbociclib side effects", "No letrozole + palbociclib side effects",
+                                  "No letrozole/palbociclib toxicity"])
+def test_a_no_about_a_finding_of_a_regimen_of_two_drugs_leaves_both_drugs_given_and_current(text):
+    # rt52: the "no" of a finding named after the list's last drug (fix-tx2 read it only after a
+    # single name): was "after 1 line(s)", "Metastatic line 1: letrozole, 2024-02-01 to date unknown"
+    # (letrozole read as stopped, its end asked), palbociclib unread (gap medication-unreadable), and
+    # a draft checked as letrozole alone ("Letrozole drafted without ribociclib")
+    state, cards = _with_statement("no-finding-two", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 1")
+    assert "- Currently on letrozole + palbociclib (metastatic line 1)" in summary["detail"]
+    assert "could not be read" not in summary["detail"] and "status 'active'" not in summary["detail"]
+    assert _draft_cards(text) == _draft_cards("Letrozole + palbociclib")
+
+
+@pytest.mark.parametrize("text", ["No letrozole or palbociclib", "No letrozole or palbociclib, side effects intolerable"])
+def test_no_letrozole_or_palbociclib_alone_or_with_a_stop_reason_is_still_not_the_current_line(text):
+    state, cards = _with_statement("no-two", text, "active", None)
+    assert not card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, on line 1")
+
+
+@pytest.mark.parametrize("text, regimen", [("No letrozole side effects, discontinued for progression", "letrozole"),
+                                           ("No letrozole side effects; stopped", "letrozole"),
+                                           ("No letrozole issues, stopped 2025-03-01", "letrozole"),
+                                           ("No letrozole or palbociclib side effects, stopped for progression",
+                                            "letrozole + palbociclib")])
+def test_a_stop_written_after_a_finding_negated_of_the_drug_is_a_stop_not_the_drug_taken_now(text, regimen):
+    # rt52: was "HR+/HER2-low MBC, on line 1", "Currently on letrozole": the finding's "no" (fix-tx2)
+    # left the stop after it unread; now read as "Letrozole, stopped" is (local_codes.yaml
+    # drug_mentions stopped_after): a stop written on an active record, its end asked
+    state, cards = _with_statement("finding-stop", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
+    assert f"- Metastatic line 1: {regimen}, 2024-02-01 to date unknown" in summary["detail"]
+    assert "Currently on" not in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Said no to letrozole dose reduction", "No to letrozole dose change",
+                                  "Declined letrozole dose reduction", "Patient refused letrozole treatment break"])
+def test_a_refusal_of_a_change_in_how_the_drug_is_given_leaves_the_drug_given_and_current(text):
+    # rt52: was "HR+/HER2-low MBC, first line", "Metastatic lines: 0": the dose change was refused,
+    # not letrozole (local_codes.yaml drug_mentions refused_change_after; FHIR R4
+    # MedicationStatement.status active); fix-tx2's "no to" made "No to letrozole dose change" one
+    state, cards = _with_statement("refused-change", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 1")
+    assert "- Currently on letrozole (metastatic line 1)" in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["Declined letrozole", "Said no to letrozole", "Declined letrozole - dose reduction"])
+def test_a_refusal_of_the_drug_itself_is_still_no_line_given(text):
+    state, cards = _with_statement("refused-drug", text, "active", None)
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, first line")
+
+
+def test_an_aromatase_inhibitor_switch_with_goserelin_kept_asks_no_line_count_as_without_goserelin():
+    # rt52: "Letrozole + goserelin (anastrozole stopped)" gave the gap "writes goserelin + letrozole
+    # after anastrozole, endocrine therapy of another class ... confirm the lines of therapy", while
+    # "Letrozole (anastrozole stopped)" asks nothing: OFS agents do not count as lines (CR C.2), the
+    # switch is within one class (CR A.5: aromatase inhibitors)
+    details = [card(_with_statement("ai-ofs-q", text, "active", None)[1], "patient-summary")["detail"]
+               for text in ("Letrozole + goserelin (anastrozole stopped)", "Letrozole (anastrozole stopped)")]
+    assert all("- Metastatic line 1: anastrozole (then letrozole), 2024-02-01 to now (active)" in d for d in details)
+    assert all("endocrine therapy of another class" not in d for d in details)
+
+
+def test_a_switch_from_tamoxifen_to_letrozole_with_goserelin_still_asks_whether_it_was_a_new_line():
+    detail = card(_with_statement("tam-ofs-q", "Letrozole + goserelin (tamoxifen stopped)", "active", None)[1],
+                  "patient-summary")["detail"]
+    assert ('("Letrozole + goserelin (tamoxifen stopped)") writes goserelin + letrozole after tamoxifen, endocrine '
+            "therapy of another class") in detail
+
+
+@pytest.mark.parametrize("text", ["No further letrozole side effects", "No more letrozole toxicity"])
+def test_no_further_findings_of_the_drug_leave_it_given_and_current(text):
+    # rt52: the record was silently dropped ("HR+/HER2-low MBC, first line", "Metastatic lines: 0",
+    # no gap): letrozole read as the cause of a side effect only; "no further" negates the side
+    # effects as "no" does (local_codes.yaml drug_mentions finding_negated_opening)
+    state, cards = _with_statement("no-further-finding", text, "active", None)
+    summary = card(cards, "patient-summary")
+    assert summary["summary"].startswith("HR+/HER2-low MBC, on line 1")
+    assert "- Currently on letrozole (metastatic line 1)" in summary["detail"]
+
+
+@pytest.mark.parametrize("text", ["No further letrozole", "No further letrozole due to side effects"])
+def test_no_further_letrozole_alone_or_with_a_reason_is_still_a_stop(text):
+    state, cards = _with_statement("no-further-stop", text, "active", None)
+    assert card(cards, "patient-summary")["summary"].startswith("HR+/HER2-low MBC, after 1 line(s)")
