@@ -343,3 +343,30 @@ def test_fhir_a_site_written_in_the_past_on_a_metastatic_breast_cancer_condition
     state, cards = _metastatic_breast_cancer_written(text)
     assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
     assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+
+
+# --- (ds3) the same reading on an ordinary metastasis Condition ---------------------------------
+
+@pytest.mark.parametrize("text,asked", [
+    # the liver was counted as a current visceral site
+    ("Bone metastases (previously liver)", 'the liver ("previously liver")'),
+    ("Bone metastases, history of liver metastases", 'the liver ("history of liver metastases")'),
+    # the liver was dropped without a word
+    ("Bone metastases, previously liver", 'the liver ("previously liver")'),
+])
+def test_fhir_a_site_written_in_the_past_beside_bone_metastases_is_asked_not_counted(text, asked):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
+    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,asked", [
+    # the liver after the "?" was counted (visceral)
+    ("Metastatic to bone? liver", 'the liver ("? liver")'),
+    # the liver the "?" closes was dropped without a word
+    ("Metastatic to bone, liver? lungs clear", 'the liver ("liver? lungs clear")'),
+])
+def test_fhir_a_site_after_or_closed_by_a_question_mark_on_a_metastasis_condition_is_asked_not_counted(text, asked):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
+    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
