@@ -1221,6 +1221,17 @@ def _body_sites(res: dict[str, Any]) -> list[str]:
     return out
 
 
+def _breast_body_site(res: dict[str, Any]) -> str | None:
+    """The words of a Condition.bodySite naming the breast (codes.yaml secondary_of_breast
+    body_site: SNOMED CT breast structures or the word), else None."""
+    for bs in as_list(res.get("bodySite")):
+        words = cc_text(bs)
+        if any(code in T.SECONDARY_OF_BREAST_BODY_SNOMED for _, code, _ in codings(bs)) \
+                or (words and T.SECONDARY_OF_BREAST_BODY_TEXT.search(words)):
+            return words or "breast"
+    return None
+
+
 @lru_cache(maxsize=4096)
 def _site_after_of(text: str) -> str | None:
     return _site_from_text(re.sub(r".*?\b(of|to|in)\b", "", text, count=1))
@@ -1886,7 +1897,14 @@ def build_disease(ctx: Ctx) -> Disease:
                 # (rt22) a bodySite naming a metastatic site (the liver) says where it is, as
                 # a text naming another site does: read below (FHIR R4 Condition.bodySite)
                 # (the per-concept memo first: the bodySite read only for a metastasis to the breast)
-                if (to_breast := _metastasis_to_breast(ctx.concept_of(res))) is not None and not _body_sites(res):
+                if site in (None, "other") and not _body_sites(res) and (breast := _breast_body_site(res)):
+                    # (ds3) C79.9 (unspecified site) with bodySite "Left breast" counted a site
+                    # "other": a metastasis to the breast all the same (CR A.4 caution), asked below
+                    code = next((c for sy, c, _ in ctx.code_of(res) if c and (is_icd10(sy) or is_snomed(sy))), None)
+                    to_breast = f'{f"coded {code} " if code else ""}with bodySite "{breast}"'
+                else:
+                    to_breast = _metastasis_to_breast(ctx.concept_of(res))
+                if to_breast is not None and not _body_sites(res):
                     # a secondary malignant neoplasm OF the breast: another cancer's spread to it
                     # (CR A.4 caution: "not MBC") or this one's to the other breast (M1), which
                     # the code does not say (fix-dz2): asked, not counted (a cancer the text names

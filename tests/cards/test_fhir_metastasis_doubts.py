@@ -370,3 +370,19 @@ def test_fhir_a_site_after_or_closed_by_a_question_mark_on_a_metastasis_conditio
     state, cards = _cards(_early_patient_with(text))
     assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
     assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("body_site", [{"text": "Left breast"},
+                                       {"coding": [{"system": "http://snomed.info/sct", "code": "76752008"}]}])
+def test_fhir_a_metastasis_of_an_unspecified_site_in_the_breast_is_asked_as_c79_81_is(body_site):
+    # C79.9 with bodySite the breast was counted as a metastatic site "other" (first-line cards):
+    # a secondary OF the breast is another cancer's spread ("not MBC", CR A.4 caution) or this
+    # one's to the other breast, as C79.81, which nothing here says
+    p = FhirPatient("body-site").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C79.9"}]}, "2024-01-15", "met",
+                 bodySite=[body_site])
+    state, cards = _cards(p)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    detail = card(cards, "patient-summary")["detail"]
+    assert ("Unconfirmed metastasis, not counted as metastatic disease: breast (coded C79.9 with bodySite" in detail
+            and "a metastasis to the breast, from this breast cancer or from another cancer, not stated" in detail)
