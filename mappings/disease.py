@@ -1003,7 +1003,39 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
              and (question_closes or site not in {d for d, _ in doubted})]  # asked once ("liver?")
     asked += list(doubted)
     asked += list(past.items())
+    asked += _sites_left_unread(own, set(counted) | {site for site, _ in asked})
     return tuple(counted), tuple(asked)
+
+
+# (ds3) a piece of a metastasis text naming a finding at a site ("lung and brain metastases
+# confirmed" after "possible liver, ", "; lung: nodule 4 mm, indeterminate" after the clause)
+_FINDING_AT_SITE = re.compile(r"\b(?:metasta\w*|mets|deposits?|lesions?|nodules?|masses|mass|foc(?:us|i)|opacit(?:y|ies)"
+                              r"|disease|involvement|spread)\b")
+_UNREAD_PIECE_END = re.compile(r"[;|()]|\.(?!\d)")
+
+
+def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
+    """(site, the words) for each site a piece of the text names beside a finding that no reading
+    counted, asked, refuted, cleared or found benign: a site never dropped in silence, asked
+    ('Bone metastases, possible liver, lung and brain metastases confirmed': the lung and brain
+    as doubted as the liver, or confirmed, which the words do not settle). FHIR R4
+    condition-ver-status unconfirmed; CR A.4 visceral sites, C.2 step 2."""
+    refuted = _text_sites(own)[1]
+    found: list[tuple[str, str]] = []
+    for piece in _UNREAD_PIECE_END.split(own):
+        low = piece.lower()
+        if (not _FINDING_AT_SITE.search(low) or T.MET_NEGATION_ANY.search(low) or T.MET_SITE_CLEAR_AFTER.search(low)
+                or _BENIGN_FINDING.search(low)):
+            continue
+        for rx, site in T.SITE_TEXT:
+            if site not in read and site not in refuted and rx.search(low):
+                # quoted as its comma item when that names the finding ("lung and brain metastases
+                # confirmed"), else as the piece ("lung: nodule 4 mm, indeterminate")
+                item = next((i for i in piece.split(",") if rx.search(i.lower()) and _FINDING_AT_SITE.search(i.lower())),
+                            piece)
+                found.append((site, item.strip(" ,")[:60]))
+                read = read | {site}
+    return found
 
 
 def _metastasis_to_breast(con: Concept) -> str | None:

@@ -386,3 +386,18 @@ def test_fhir_a_metastasis_of_an_unspecified_site_in_the_breast_is_asked_as_c79_
     detail = card(cards, "patient-summary")["detail"]
     assert ("Unconfirmed metastasis, not counted as metastatic disease: breast (coded C79.9 with bodySite" in detail
             and "a metastasis to the breast, from this breast cancer or from another cancer, not stated" in detail)
+
+
+@pytest.mark.parametrize("text,asked", [
+    # the doubt of "possible liver" spread by the hedge reader to the rest: lung and brain dropped
+    # without a word (doubted as the liver, or confirmed, which the words do not settle)
+    ("Bone metastases, possible liver, lung and brain metastases confirmed",
+     'the liver ("possible liver"); the lung ("lung and brain metastases confirmed"); '
+     'the brain ("lung and brain metastases confirmed")'),
+    # outside the bracket, after ";": the lung nodule was dropped without a word
+    ("Bone metastases; lung: nodule 4 mm, indeterminate", 'the lung ("lung: nodule 4 mm")'),
+])
+def test_fhir_a_site_finding_no_reading_counts_or_clears_beside_bone_metastases_is_asked_not_dropped(text, asked):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
+    assert f"Metastatic site written with a doubt, not counted: {asked}." in card(cards, "patient-summary")["detail"]
