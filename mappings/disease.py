@@ -963,6 +963,81 @@ def _past_sites(text: str) -> dict[str, str]:
     return {site: words for site, words in past.items() if site not in now}
 
 
+@lru_cache(maxsize=4096)
+def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
+                         ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """(the sites a metastasis text asserts now, in order; (site, the words) for each it doubts
+    or writes in the past): a site written in the past only ("history of liver metastasis",
+    "(previously liver)", ", prior liver and lung") is asked, not counted (whether it still
+    counts no source settles); (rt28) a site after a "?" ("Metastatic breast cancer? bone") is
+    a question where, not a site written; (rt50) nor is the site the "?" closes ("... to bone?",
+    "... to bone, liver?": a site doubted, as "liver?" beside metastases is, rd2): asked
+    (metastatic-site-unconfirmed). question_closes False: the "?" closing a metastasis mention
+    is left to its hedge reading (_mentions: "Liver metastases? progression" asks the
+    progression), a site after it still asked (ds3: "Metastatic to bone? liver" counted the
+    liver). CR A.4 visceral sites, C.2 step 2; FHIR R4 condition-ver-status unconfirmed."""
+    past = {**_past_listed_sites(own), **_past_sites(own)}
+    # on a metastasis Condition (not question_closes) a "?" written right after a word only
+    # ("bone? liver"): one before a site ("Bone, ?liver metastases") is that site's doubt
+    question = re.search(r"(?<=[a-z])\?", own, re.I) if not question_closes else None
+    head = own.split("?")[0] if question_closes else own[:question.start()] if question else own
+    listed = _text_site_list(own, confirmed)
+    last_item = re.split(r",|&|\b(?:and|or|to)\b", head.lower())[-1] if "?" in own else ""
+    at_question = [site for rx, site in T.SITE_TEXT if rx.search(last_item)]
+    if not question_closes:
+        # only sites the "?" closes that no mention asserts ("Metastatic to bone, liver? lungs
+        # clear": the liver was dropped without a word)
+        at_question = [site for site in at_question if site not in listed] if _only_sites(last_item) else []
+        last_item = last_item if at_question else ""
+    before_question = set(_text_site_list(head, confirmed)) - set(at_question)
+    counted: list[str] = []
+    after_question: list[str] = []
+    for site in listed:
+        if site not in past and site in before_question:
+            counted.append(site)
+        else:
+            after_question.append(site)
+    asked_words = own[len(head) - len(last_item):][:60].strip()
+    doubted = _doubted_sites(own, confirmed)
+    asked = [(site, asked_words) for site in dict.fromkeys(at_question + after_question) if site not in past
+             and (question_closes or site not in {d for d, _ in doubted})]  # asked once ("liver?")
+    asked += list(doubted)
+    asked += list(past.items())
+    asked += _sites_left_unread(own, set(counted) | {site for site, _ in asked})
+    return tuple(counted), tuple(asked)
+
+
+# (ds3) a piece of a metastasis text naming a finding at a site ("lung and brain metastases
+# confirmed" after "possible liver, ", "; lung: nodule 4 mm, indeterminate" after the clause)
+_FINDING_AT_SITE = re.compile(r"\b(?:metasta\w*|mets|deposits?|lesions?|nodules?|masses|mass|foc(?:us|i)|opacit(?:y|ies)"
+                              r"|disease|involvement|spread)\b")
+_UNREAD_PIECE_END = re.compile(r"[;|()]|\.(?!\d)")
+
+
+def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
+    """(site, the words) for each site a piece of the text names beside a finding that no reading
+    counted, asked, refuted, cleared or found benign: a site never dropped in silence, asked
+    ('Bone metastases, possible liver, lung and brain metastases confirmed': the lung and brain
+    as doubted as the liver, or confirmed, which the words do not settle). FHIR R4
+    condition-ver-status unconfirmed; CR A.4 visceral sites, C.2 step 2."""
+    refuted = _text_sites(own)[1]
+    found: list[tuple[str, str]] = []
+    for piece in _UNREAD_PIECE_END.split(own):
+        low = piece.lower()
+        if (not _FINDING_AT_SITE.search(low) or T.MET_NEGATION_ANY.search(low) or T.MET_SITE_CLEAR_AFTER.search(low)
+                or _BENIGN_FINDING.search(low)):
+            continue
+        for rx, site in T.SITE_TEXT:
+            if site not in read and site not in refuted and rx.search(low):
+                # quoted as its comma item when that names the finding ("lung and brain metastases
+                # confirmed"), else as the piece ("lung: nodule 4 mm, indeterminate")
+                item = next((i for i in piece.split(",") if rx.search(i.lower()) and _FINDING_AT_SITE.search(i.lower())),
+                            piece)
+                found.append((site, item.strip(" ,")[:60]))
+                read = read | {site}
+    return found
+
+
 def _metastasis_to_breast(con: Concept) -> str | None:
     """What names a metastasis Condition a secondary malignant neoplasm OF the breast (codes.yaml
     secondary_of_breast: SNOMED CT 145501000119108, ICD-10-CM C79.81, or the words "secondary
@@ -1176,6 +1251,17 @@ def _body_sites(res: dict[str, Any]) -> list[str]:
         if site and site not in out:
             out.append(site)
     return out
+
+
+def _breast_body_site(res: dict[str, Any]) -> str | None:
+    """The words of a Condition.bodySite naming the breast (codes.yaml secondary_of_breast
+    body_site: SNOMED CT breast structures or the word), else None."""
+    for bs in as_list(res.get("bodySite")):
+        words = cc_text(bs)
+        if any(code in T.SECONDARY_OF_BREAST_BODY_SNOMED for _, code, _ in codings(bs)) \
+                or (words and T.SECONDARY_OF_BREAST_BODY_TEXT.search(words)):
+            return words or "breast"
+    return None
 
 
 @lru_cache(maxsize=4096)
@@ -1762,27 +1848,10 @@ def build_disease(ctx: Ctx) -> Disease:
                 # ("...; history of liver metastasis") is not counted, asked (whether it still
                 # counts no source settles). Undated, as the evidence: the onset dates the breast
                 # cancer, not the spread
-                own = _without_past_cancer(text)
-                past = {**_past_listed_sites(own), **_past_sites(own)}
-                # a site after a "?" ("Metastatic breast cancer? bone", rt28) is a question
-                # where, not a site written; (rt50) nor is the site the "?" closes ("... to bone?",
-                # "... to bone, liver?": a site doubted, as "liver?" beside metastases is, rd2):
-                # both were counted or dropped without a word; now asked (metastatic-site-unconfirmed)
-                head = own.split("?")[0]
-                last_item = re.split(r",|&|\b(?:and|or|to)\b", head.lower())[-1] if "?" in own else ""
-                at_question = [site for rx, site in T.SITE_TEXT if rx.search(last_item)]
-                before_question = set(_text_site_list(head, _confirmed(res))) - set(at_question)
-                after_question = []
-                for site in _text_site_list(own, _confirmed(res)):
-                    if site not in past and site in before_question:
-                        add_site(site, None, None, msrc)
-                    else:
-                        after_question.append(site)
-                asked_words = own[len(head) - len(last_item):][:60].strip()
-                doubted_sites += [(site, asked_words, msrc) for site in dict.fromkeys(at_question + after_question)
-                                  if site not in past]
-                doubted_sites += [(site, piece, msrc) for site, piece in _doubted_sites(own, _confirmed(res))]
-                doubted_sites += [(site, words, msrc) for site, words in past.items()]
+                counted, asked = _sites_now_and_asked(_without_past_cancer(text), _confirmed(res))
+                for site in counted:
+                    add_site(site, None, None, msrc)
+                doubted_sites += [(site, words, msrc) for site, words in asked]
             for st in as_list(res.get("stage")):
                 if not isinstance(st, dict):
                     continue
@@ -1860,7 +1929,14 @@ def build_disease(ctx: Ctx) -> Disease:
                 # (rt22) a bodySite naming a metastatic site (the liver) says where it is, as
                 # a text naming another site does: read below (FHIR R4 Condition.bodySite)
                 # (the per-concept memo first: the bodySite read only for a metastasis to the breast)
-                if (to_breast := _metastasis_to_breast(ctx.concept_of(res))) is not None and not _body_sites(res):
+                if site in (None, "other") and not _body_sites(res) and (breast := _breast_body_site(res)):
+                    # (ds3) C79.9 (unspecified site) with bodySite "Left breast" counted a site
+                    # "other": a metastasis to the breast all the same (CR A.4 caution), asked below
+                    code = next((c for sy, c, _ in ctx.code_of(res) if c and (is_icd10(sy) or is_snomed(sy))), None)
+                    to_breast = f'{f"coded {code} " if code else ""}with bodySite "{breast}"'
+                else:
+                    to_breast = _metastasis_to_breast(ctx.concept_of(res))
+                if to_breast is not None and not _body_sites(res):
                     # a secondary malignant neoplasm OF the breast: another cancer's spread to it
                     # (CR A.4 caution: "not MBC") or this one's to the other breast (M1), which
                     # the code does not say (fix-dz2): asked, not counted (a cancer the text names
@@ -1896,7 +1972,15 @@ def build_disease(ctx: Ctx) -> Disease:
                     # (ds2) a code of an unspecified / other site (C79.9, C79.89) with a bodySite:
                     # the bodySite names it (FHIR R4 Condition.bodySite; "other" dropped the liver)
                     site, visceral = body[0], None
-                add_site(site or "other", visceral, onset, src)
+                # (ds3) the sites read from the text alone, as on a breast cancer Condition written
+                # metastatic (_sites_now_and_asked): "Bone metastases (previously liver)" counted the
+                # liver, "Metastatic to bone? liver" both sites; each now asked, not counted
+                text_read = (_sites_now_and_asked(_without_past_cancer(ctx.code_text(res)), _confirmed(res),
+                                                  question_closes=False)
+                             if site is not None and not body and coded_site is None and ctx.code_text(res)
+                             else None)
+                if text_read is None or site in text_read[0] or site not in {s for s, _ in text_read[1]}:
+                    add_site(site or "other", visceral, onset, src)
                 if coded_site is not None and site == coded_site:
                     site_conflicts += [(coded_site, code, other_site, past, src)
                                        for code, other_site, past in _text_named_other_sites(ctx.concept_of(res), coded_site)]
@@ -1917,13 +2001,14 @@ def build_disease(ctx: Ctx) -> Disease:
                     if site not in body:
                         code = next((c for sy, c, _ in ctx.code_of(res) if c and (is_icd10(sy) or is_snomed(sy))), "")
                         body_conflicts.append((coded_site, code, [b for b in body if b != site], src))
-                elif site is not None and not body and coded_site is None:
+                elif text_read is not None:
                     # the site was read from the text: every other site it asserts is one too
                     # ("Liver and bone metastases": liver and bone, not liver alone)
-                    for other in _text_site_list(_without_past_cancer(ctx.code_text(res)), _confirmed(res)):
+                    for other in text_read[0]:
                         if other != site:
                             add_site(other, None, onset, src)
-                if ctx.code_text(res):
+                    doubted_sites += [(site_, words, src) for site_, words in text_read[1]]
+                if ctx.code_text(res) and text_read is None:
                     doubted_sites += [(site_, piece, src) for site_, piece in
                                       _doubted_sites(_without_past_cancer(ctx.code_text(res)), _confirmed(res))]
                 if site == "lymph-node" and _nodes_maybe_regional(ctx, res, body):

@@ -151,6 +151,8 @@ SECONDARY_PROFILE = _C["secondary_profile"]
 SECONDARY_OF_BREAST_SNOMED = frozenset(str(e["code"]) for e in _C["secondary_of_breast"]["codes"] if e["system"] == "snomed")
 SECONDARY_OF_BREAST_ICD = frozenset(norm_icd(e["code"]) for e in _C["secondary_of_breast"]["codes"] if e["system"] == "icd10")
 SECONDARY_OF_BREAST_TEXT = re.compile(_C["secondary_of_breast"]["text"], re.I)
+SECONDARY_OF_BREAST_BODY_TEXT = re.compile(_C["secondary_of_breast"]["body_site"]["text"], re.I)
+SECONDARY_OF_BREAST_BODY_SNOMED = frozenset(str(e["code"]) for e in _C["secondary_of_breast"]["body_site"]["snomed"])
 SECONDARY_SNOMED = {str(e["code"]): e["site"] for e in _C["secondary_sites_snomed"]}
 # ICD prefixes sorted longest first
 SECONDARY_ICD: list[tuple[str, str, bool | None]] = sorted(

@@ -343,3 +343,61 @@ def test_fhir_a_site_written_in_the_past_on_a_metastatic_breast_cancer_condition
     state, cards = _metastatic_breast_cancer_written(text)
     assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
     assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+
+
+# --- (ds3) the same reading on an ordinary metastasis Condition ---------------------------------
+
+@pytest.mark.parametrize("text,asked", [
+    # the liver was counted as a current visceral site
+    ("Bone metastases (previously liver)", 'the liver ("previously liver")'),
+    ("Bone metastases, history of liver metastases", 'the liver ("history of liver metastases")'),
+    # the liver was dropped without a word
+    ("Bone metastases, previously liver", 'the liver ("previously liver")'),
+])
+def test_fhir_a_site_written_in_the_past_beside_bone_metastases_is_asked_not_counted(text, asked):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
+    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,asked", [
+    # the liver after the "?" was counted (visceral)
+    ("Metastatic to bone? liver", 'the liver ("? liver")'),
+    # the liver the "?" closes was dropped without a word
+    ("Metastatic to bone, liver? lungs clear", 'the liver ("liver? lungs clear")'),
+])
+def test_fhir_a_site_after_or_closed_by_a_question_mark_on_a_metastasis_condition_is_asked_not_counted(text, asked):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
+    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("body_site", [{"text": "Left breast"},
+                                       {"coding": [{"system": "http://snomed.info/sct", "code": "76752008"}]}])
+def test_fhir_a_metastasis_of_an_unspecified_site_in_the_breast_is_asked_as_c79_81_is(body_site):
+    # C79.9 with bodySite the breast was counted as a metastatic site "other" (first-line cards):
+    # a secondary OF the breast is another cancer's spread ("not MBC", CR A.4 caution) or this
+    # one's to the other breast, as C79.81, which nothing here says
+    p = FhirPatient("body-site").primary("2024-01-10").er("positive").pr("positive").her2("1+")
+    p._condition({"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C79.9"}]}, "2024-01-15", "met",
+                 bodySite=[body_site])
+    state, cards = _cards(p)
+    assert state.disease.metastatic == "unknown" and regimen_topics(cards) == []
+    detail = card(cards, "patient-summary")["detail"]
+    assert ("Unconfirmed metastasis, not counted as metastatic disease: breast (coded C79.9 with bodySite" in detail
+            and "a metastasis to the breast, from this breast cancer or from another cancer, not stated" in detail)
+
+
+@pytest.mark.parametrize("text,asked", [
+    # the doubt of "possible liver" spread by the hedge reader to the rest: lung and brain dropped
+    # without a word (doubted as the liver, or confirmed, which the words do not settle)
+    ("Bone metastases, possible liver, lung and brain metastases confirmed",
+     'the liver ("possible liver"); the lung ("lung and brain metastases confirmed"); '
+     'the brain ("lung and brain metastases confirmed")'),
+    # outside the bracket, after ";": the lung nodule was dropped without a word
+    ("Bone metastases; lung: nodule 4 mm, indeterminate", 'the lung ("lung: nodule 4 mm")'),
+])
+def test_fhir_a_site_finding_no_reading_counts_or_clears_beside_bone_metastases_is_asked_not_dropped(text, asked):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
+    assert f"Metastatic site written with a doubt, not counted: {asked}." in card(cards, "patient-summary")["detail"]
