@@ -1536,6 +1536,10 @@ def _variant_label(genes: list[str], region: bool) -> str:
 
 
 _NO_CALL = "no-call"  # the text says nothing: go on with interpretation and components
+# below the assay's limit of detection (LOD) / reporting limit: "below (the) LOD", "< LOD", "sub-LOD"
+_BELOW_LOD = re.compile(r"\b(?:below|under|beneath)\s+(?:the\s+)?(?:assay'?s?\s+)?(?:limit\s+of\s+(?:detection|quantitation"
+                        r"|quantification|blank)|detection\s+limit|lod|loq|reporting\s+(?:limit|threshold))\b"
+                        r"|<\s*(?:the\s+)?(?:lod|loq)\b|\bsub-?lod\b")
 
 
 @lru_cache(maxsize=4096)
@@ -1557,6 +1561,11 @@ def _text_result(text: str) -> str | None:
     if (_NOT_DETECTED.search(text) or _REFUTED.search(text)) and not _a_change_found_beside_changes_absent(text) \
             and not _found_in_one_specimen_negative_in_another(text):
         return "not-detected"
+    if _BELOW_LOD.search(text):
+        # a finding below the assay's limit of detection ("D538G detected at 0.1% (below limit of
+        # detection)"): read as detected, elacestrant was offered on a call the assay cannot make;
+        # neither a finding nor a clear negative: no call (the test asked, CR C.2 step 3)
+        return None
     if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
         return "detected"
     if _OWN_SHORT_CHANGE.search(text):
@@ -1683,6 +1692,11 @@ def _hedged_piece(after: str) -> bool:
     return bool(_UNSETTLED.search(after) or _SUSPECTED_AFTER.search(after))
 
 
+# a clause saying the genes a finding did not name found nothing ("None of the other genes
+# mutated", "no other mutations", "no additional variants detected")
+_OTHERS_NEGATED = re.compile(r"(?:^|[|:;,.(])\s*(?:no|none\s+of\s+the|not\s+any)\s+(?:other|additional|further|remaining)\b")
+
+
 def _gene_clauses(text: str) -> list[str]:
     """The clauses of a result text (_CLAUSE_SPLIT), a per-gene list cut at its commas."""
     return [piece for clause in _CLAUSE_SPLIT.split(text) for piece in _per_gene_pieces(clause)]
@@ -1707,6 +1721,12 @@ class _GeneCalls:
                 # clause before unclear and the germline test asked again (FHIR R4 FamilyMemberHistory)
                 call = _NO_CALL
             genes = _gene_symbols_named(clause)
+            if not genes and _OTHERS_NEGATED.search(clause.lower()):
+                # "None of the other genes mutated", "no other mutations (detected)" after a finding:
+                # the genes the text does not name found nothing (unclear when hedged), never a
+                # finding ("mutated" read ESR1 detected beside a PIK3CA finding: elacestrant offered
+                # on a PIK3CA/ESR1 test that found only PIK3CA, CR C.2 step 3)
+                call = None if call is None else "not-detected"
             if not genes and call is not _NO_CALL:
                 general.add(call)
             for g in genes:
