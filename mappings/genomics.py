@@ -489,8 +489,8 @@ def _value_text(c: dict[str, Any]) -> str:
 
 def _significance(cc_or_text: Any) -> str | None:
     if isinstance(cc_or_text, dict):
-        for _, code, _ in codings_m(cc_or_text):
-            s = T.SIGNIFICANCE_ANSWERS.get(code)
+        for system, code, _ in codings_m(cc_or_text):
+            s = _answer(T.SIGNIFICANCE_ANSWERS, system, code)
             if s:
                 return s
         text = cc_text_m(cc_or_text)
@@ -577,8 +577,8 @@ def _significance_text(text: str) -> str | None:
 
 
 def _origin(cc: Any) -> str | None:
-    for _, code, _ in codings_m(cc):
-        o = T.ORIGIN_ANSWERS.get(code)
+    for system, code, _ in codings_m(cc):
+        o = _answer(T.ORIGIN_ANSWERS, system, code)
         if o:
             return o
     t = cc_text_m(cc) if isinstance(cc, dict) else text_of(cc)
@@ -1470,16 +1470,28 @@ def _origin_from_obs(obs: dict[str, Any], code_text: str = "") -> str | None:
 _ANSWER_CALL = {"present": "detected", "positive": "detected", "absent": "not-detected", "negative": "not-detected"}
 
 
-def _coded_call(code: str | None) -> str | None:
+def _answer(table: dict[str, Any], system: str, code: str | None) -> Any:
+    """table's entry for a coded answer. LOINC codes, its answer ids (LA...) among them, are not
+    case sensitive (FHIR R4 "Using LOINC with FHIR", Code row; as the marker reader, fix-rc2):
+    "la9633-4" is LA9633-4 (before, a genomic answer so written was no result)."""
+    if not code:
+        return None
+    found = table.get(code)
+    if found is None and system == T.LOINC:
+        found = table.get(code.upper())
+    return found
+
+
+def _coded_call(system: str, code: str | None) -> str | None:
     """detected / not-detected for a coded result answer (codes.yaml result_answers, or a
     presence / positivity answer), else None."""
-    return T.RESULT_ANSWERS.get(code) or _ANSWER_CALL.get(T.ANSWERS.get(code))
+    return _answer(T.RESULT_ANSWERS, system, code) or _ANSWER_CALL.get(_answer(T.ANSWERS, system, code))
 
 
 def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_variant: bool) -> str | None:
     vcc = obs.get("valueCodeableConcept")
-    for _, code, _ in codings_m(vcc):
-        r = _coded_call(code)
+    for system, code, _ in codings_m(vcc):
+        r = _coded_call(system, code)
         if r:
             return r
     text = " | ".join(t for t in (cc_text_m(vcc), text_of(obs.get("valueString"))) if t)
@@ -1492,8 +1504,8 @@ def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_varian
     for cc in as_list(obs.get("interpretation")):
         # read like the value: coded POS/NEG/DET/ND, or a text that says detected / not
         # detected; "Normal" or "Abnormal" says nothing about a variant being found
-        for _, code, _ in codings_m(cc):
-            r = _ANSWER_CALL.get(T.ANSWERS.get(code))
+        for system, code, _ in codings_m(cc):
+            r = _ANSWER_CALL.get(_answer(T.ANSWERS, system, code))
             if r:
                 return r
         t = cc_text_m(cc)
@@ -1589,8 +1601,8 @@ def _value_words(obs: dict[str, Any]) -> str:
     """The words of the value (valueCodeableConcept text and displays, valueString), lower
     case, when the value has no coded answer (a coded answer decides alone, _result)."""
     vcc = obs.get("valueCodeableConcept")
-    for _, code, _ in codings_m(vcc):
-        if _coded_call(code):
+    for system, code, _ in codings_m(vcc):
+        if _coded_call(system, code):
             return ""
     if isinstance(obs.get("valueBoolean"), bool):
         return ""
@@ -1908,8 +1920,8 @@ def _interpretation_call(obs: dict[str, Any]) -> str | None:
     """detected / not-detected as Observation.interpretation states it (v3 POS/NEG/DET/ND,
     LL1971-2 Present/Absent, or words), else None."""
     for cc in as_list(obs.get("interpretation")):
-        for _, code, _ in codings_m(cc):
-            r = _coded_call(code)
+        for system, code, _ in codings_m(cc):
+            r = _coded_call(system, code)
             if r:
                 return r
         t = cc_text_m(cc)

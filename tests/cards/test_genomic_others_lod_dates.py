@@ -44,3 +44,28 @@ def test_an_esr1_change_below_the_limit_of_detection_is_named_unclear_and_the_es
     assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
     assert "test-esr1" in ordered_tests(cards)
     assert f"ESR1 result (2025-06-01) unclear: 'ESR1 mutation' reads '{words}'" in _summary(cards)
+
+
+def _loinc_answers_in_lower_case(node) -> None:
+    """LOINC answer codes written in lower case ("la6683-2"), their displays left off."""
+    if isinstance(node, dict):
+        if isinstance(node.get("code"), str) and node["code"].startswith("LA"):
+            node["code"] = node["code"].lower()
+            node.pop("display", None)
+        for v in node.values():
+            _loinc_answers_in_lower_case(v)
+    elif isinstance(node, list):
+        for v in node:
+            _loinc_answers_in_lower_case(v)
+
+
+def test_a_germline_brca2_variant_whose_loinc_answers_are_written_in_lower_case_offers_talazoparib():
+    # LOINC codes are not case sensitive (FHIR R4 "Using LOINC with FHIR"): 'la9633-4' (Present),
+    # 'la6683-2' (Germline), 'la6668-3' (Pathogenic) were no answers: 'BRCA2 result is
+    # indeterminate or unreadable', talazoparib withheld and the germline test asked again
+    p = after_ai_cdk46i("p-lower-la").variant("BRCA2", origin="germline", specimen="blood")
+    _loinc_answers_in_lower_case(p.resources[-1])
+    _, cards = run(p)
+    assert "talazoparib" in topics(cards)
+    assert "- BRCA2 detected (germline, blood, pathogenic, 2025-06-01)" in _summary(cards)
+    assert "test-germline-brca" not in ordered_tests(cards)
