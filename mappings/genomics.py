@@ -1361,6 +1361,15 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 if g_result == "not-detected" and uninformative:
                     not_read.append(g)
                     continue
+                g_date, g_last = date, last
+                if g_result == "detected" and words:
+                    own = " | ".join(by_gene.clauses.get(g, [])) if by_gene is not None else words
+                    g_date, g_last, said = _finding_dated(own, date, last)
+                    if said:
+                        # a data gap: the date the finding is read with is not the report's
+                        ctx.gap(f"{g.lower()}-finding-date-in-words",
+                                f"{g} finding in a report of {date}: {said} ('{_written_value_text(obs)[:120]}')",
+                                [src])
                 values = {
                     "gene": g,
                     "result": g_result,
@@ -1371,10 +1380,10 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     "significance_conflicting": g_sig == _CONFLICTING,
                     "significance_label_class": label_class,
                     "specimen": specimen,
-                    "date": date,
+                    "date": g_date,
                     "sources": [src],
                     "superseded_on": None,
-                    "date_last": last,
+                    "date_last": g_last,
                     "alteration": alteration,
                     "archival_without_collection_date": archival_undated,
                     "status_not_final": not_final,
@@ -1413,6 +1422,57 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             results.append(VariantResult(**{k: values[k] for k in given}))
     results.sort(key=lambda r: (r.gene, r.date or dt.date.min))
     return results
+
+
+# a year written beside a finding ("ESR1 D538G detected (tissue, 2019)", "PIK3CA H1047R (2021-03)",
+# "detected in 03/2021"): the finding's own date, when earlier than the report's
+# (only a date standing as one: in brackets, after a comma or after "in / on / from / dated", and
+# closing its piece; not a count such as "2000 reads")
+_WRITTEN_DATE = re.compile(r"(?:(?<=\()|(?<=, )|(?<=\bin )|(?<=\bon )|(?<=\bfrom )|(?<=\bdated )|(?<=\bsince )"
+                           r"|(?<=[a-z] )(?=[\d/-]+\s*\)))"  # ... or closing a bracket ("(ctDNA 2023-11)")
+                           r"(?:(?P<m1>0?[1-9]|1[0-2])/)?(?P<y>(?:19|20)\d\d)(?:-(?P<m2>0[1-9]|1[0-2])(?:-\d\d)?)?"
+                           r"(?=\s*(?:[),;|]|\.(?:\s|$)|$))")
+# a finding re-stated as the patient's past ("History of ESR1 mutation", "known ESR1 mutation",
+# "previously detected"): a result of an earlier test, its date not written
+# (words telling the finding itself as past, not "not seen on the prior test" beside a new one)
+_PAST_FINDING_TOLD = re.compile(r"\b(?:(?:past |medical )?history of|hx of|known|historical|previously (?:known|"
+                                r"detected|identified|found|reported|documented))\b")
+
+
+@lru_cache(maxsize=4096)
+def _finding_dated_by_text(text: str) -> tuple[int, int | None] | str | None:
+    """(year, month) of the one date the finding's words write; "past" when they tell it as a past
+    finding with no date; None when they say nothing of its date (several dates: None too)."""
+    dates = {(int(m["y"]), int(m["m1"] or m["m2"]) if (m["m1"] or m["m2"]) else None)
+             for m in _WRITTEN_DATE.finditer(text)}
+    if len(dates) == 1:
+        return dates.pop()
+    if not dates and _PAST_FINDING_TOLD.search(text.lower()):
+        return "past"
+    return None
+
+
+def _finding_dated(text: str, date: dt.date | None, last: dt.date | None
+                   ) -> tuple[dt.date | None, dt.date | None, str]:
+    """The date of a finding its own words give: a year (or month) written beside it that is earlier
+    than the report's ("ESR1 D538G detected (tissue, 2019)" in a 2025 report read as current at a
+    2025 progression: no ESR1 re-test asked, CR C.3 row 18), or none for a past finding re-stated
+    with no date ("History of ESR1 mutation", "known ESR1 mutation": when it was found is unknown,
+    so it cannot be shown to follow a progression). (date, date_last, what is named; '' when the
+    report's date stands)."""
+    told = _finding_dated_by_text(text)
+    if told is None or date is None:
+        return date, last, ""
+    if told == "past":
+        return None, None, ("told as a past finding with no date of its own: when it was found is unknown, "
+                            "read as undated, not as of the report's date")
+    year, month = told
+    first = dt.date(year, month or 1, 1)
+    end = (dt.date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1) - dt.timedelta(days=1))
+    if end >= date:
+        return date, last, ""
+    written = f"{year}-{month:02d}" if month else str(year)
+    return first, end, f"its words date it {written}: read as of {written}, not of the report's date"
 
 
 def _literals(field: str) -> frozenset[str]:

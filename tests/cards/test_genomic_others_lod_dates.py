@@ -69,3 +69,42 @@ def test_a_germline_brca2_variant_whose_loinc_answers_are_written_in_lower_case_
     assert "talazoparib" in topics(cards)
     assert "- BRCA2 detected (germline, blood, pathogenic, 2025-06-01)" in _summary(cards)
     assert "test-germline-brca" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words, written", [
+    ("ESR1 D538G detected (tissue, 2019)", "2019"),
+    ("Known ESR1 D538G mutation (ctDNA 2023-11)", "2023-11"),
+    ("ESR1 D538G detected in 03/2021", "2021-03"),
+])
+def test_an_esr1_finding_dated_in_its_words_before_the_progression_is_not_current_and_asks_an_esr1_re_test(words, written):
+    # CR C.3 row 18: ESR1 re-tested at each progression on endocrine therapy, a result current only
+    # if collected after it. The year written beside the finding was not read: a 2019 tissue
+    # finding restated in a 2025 report read 'ESR1 result current: yes' and no re-test was asked
+    state, cards = _result_text("p-esr1-year", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert f"- ESR1 detected (significance not reported, {written})" in detail
+    assert (f"ESR1 finding in a report of 2025-06-01: its words date it {written}: read as of {written}, "
+            f"not of the report's date ('{words}')") in detail
+    assert "elacestrant" in topics(cards)  # still offered on the finding, as for any earlier detection
+
+
+@pytest.mark.parametrize("words", ["History of ESR1 mutation", "Known ESR1 mutation"])
+def test_an_esr1_finding_told_as_past_with_no_date_is_undated_and_asks_an_esr1_re_test(words):
+    # read on the Observation's date: 'ESR1 result current: yes' at a progression after the
+    # finding was made, whenever that was (CR C.3 row 18)
+    state, cards = _result_text("p-esr1-past", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert "- ESR1 detected (significance not reported, date unknown)" in detail
+    assert ("ESR1 finding in a report of 2025-06-01: told as a past finding with no date of its own: when it was "
+            f"found is unknown, read as undated, not as of the report's date ('{words}')") in detail
+
+
+@pytest.mark.parametrize("words", ["ESR1 D538G detected (2025)", "ESR1 D538G detected, 2000 reads"])
+def test_an_esr1_finding_with_no_earlier_date_in_its_words_stays_current(words):
+    state, cards = _result_text("p-esr1-now", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
