@@ -1263,8 +1263,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                                        f"{g} result{_dated(date)} unclear{note} ('{written_own[:120]}')")
                             continue
                         ctx.ignore(obs, "indeterminate-genomic-result",
-                                   f"{g} result{_dated(date)} unclear: the report gives results for "
-                                   f"{'/'.join(sorted(by_gene.calls))} and none that is clear for {g}")
+                                   f"{g} result{_dated(date)} unclear: " + _why_no_gene_result(by_gene, g, own))
                 found = [r for r in gene_results.values() if r]
                 result = "detected" if "detected" in found else found[0] if found else None
                 if result is None:
@@ -1473,6 +1472,20 @@ def _finding_dated(text: str, date: dt.date | None, last: dt.date | None
         return date, last, ""
     written = f"{year}-{month:02d}" if month else str(year)
     return first, end, f"its words date it {written}: read as of {written}, not of the report's date"
+
+
+def _why_no_gene_result(by_gene: _GeneCalls, gene: str, own: str) -> str:
+    """Why a text giving results for some genes gives none for `gene`: its variant classed a VUS
+    ("BRCA1 VUS": no finding the reference acts on, CR C.2 step 1: VUS ignored, yet no negative
+    either), the gene not named at all ("BRCA1 VUS" under a BRCA1/2 test says nothing of BRCA2),
+    or what it says of the gene is not clear."""
+    named = "/".join(sorted(by_gene.calls))
+    if own and _significance_text(own.lower()) == "vus" and not _NOT_DETECTED.search(own.lower()):
+        return (f"the report classes its {gene} variant a VUS (uncertain significance), a class the reference "
+                f"does not act on (reference C.2 step 1), and gives no negative for {gene}")
+    if gene not in by_gene.calls:
+        return f"the report gives results for {named} only and none for {gene}"
+    return f"the report gives results for {named} and none that is clear for {gene}"
 
 
 def _literals(field: str) -> frozenset[str]:

@@ -108,3 +108,16 @@ def test_an_esr1_finding_with_no_earlier_date_in_its_words_stays_current(words):
     state, cards = _result_text("p-esr1-now", "ESR1 mutation", words)
     assert state.biomarkers.esr1_current is True
     assert "test-esr1" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["BRCA1 VUS", "germline BRCA1 VUS"])
+def test_a_brca1_vus_under_a_brca1_2_test_names_brca1_a_vus_and_brca2_not_reported(words):
+    # both were named 'the report gives results for BRCA1 and none that is clear for BRCA1 / BRCA2':
+    # the VUS unsaid (CR C.2 step 1: not acted on) and BRCA2's silence read as an unclear result
+    _, cards = _result_text("p-brca1-vus", "BRCA1/2 test", words)
+    detail = _summary(cards)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert ("BRCA1 result (2025-06-01) unclear: the report classes its BRCA1 variant a VUS (uncertain significance), "
+            "a class the reference does not act on (reference C.2 step 1), and gives no negative for BRCA1") in detail
+    assert "BRCA2 result (2025-06-01) unclear: the report gives results for BRCA1 only and none for BRCA2" in detail
+    assert "test-germline-brca" in ordered_tests(cards)
