@@ -1350,6 +1350,10 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     if g_result == "detected":
                         # the change and significance written beside this gene, not another's
                         g_protein, g_dna, g_sig = by_gene.change(g, _written_value_text(obs), *coded_change)
+                    else:
+                        # a negative has no class: "no additional pathogenic variants" gave the ESR1
+                        # negative beside a PIK3CA finding the text's "pathogenic"
+                        g_sig = None
                 label_class = None
                 if g_result == "detected" and g_sig == "pathogenic":
                     own = " | ".join(by_gene.clauses.get(g, [])) if by_gene is not None else words
@@ -1646,6 +1650,11 @@ def _text_result(text: str) -> str | None:
     if (_NOT_DETECTED.search(text) or _REFUTED.search(text)) and not _a_change_found_beside_changes_absent(text) \
             and not _found_in_one_specimen_negative_in_another(text):
         return "not-detected"
+    if (others := _OTHERS_NEGATED.search(text)) and not text[:others.start()].strip(" |;:,.("):
+        # "No other mutations detected", "None of the other genes mutated" with no finding before it:
+        # other than what is unsaid; read as a finding ("mutated", "detected"), elacestrant was
+        # offered on an ESR1 test saying nothing of ESR1: no call (CR C.2 step 3)
+        return None
     if _BELOW_LOD.search(text):
         # a finding below the assay's limit of detection ("D538G detected at 0.1% (below limit of
         # detection)"): read as detected, elacestrant was offered on a call the assay cannot make;
@@ -1782,6 +1791,11 @@ def _hedged_piece(after: str) -> bool:
 _OTHERS_NEGATED = re.compile(r"(?:^|[|:;,.(])\s*(?:no|none\s+of\s+the|not\s+any)\s+(?:other|additional|further|remaining)\b")
 
 
+def _others_hedged(text: str) -> bool:
+    """"no other mutations suspected / identified?": the genes not named are not known negative."""
+    return bool(_UNSETTLED.search(text) or _QUESTIONED.search(text) or _INDETERMINATE.search(text))
+
+
 def _gene_clauses(text: str) -> list[str]:
     """The clauses of a result text (_CLAUSE_SPLIT), a per-gene list cut at its commas."""
     return [piece for clause in _CLAUSE_SPLIT.split(text) for piece in _per_gene_pieces(clause)]
@@ -1795,6 +1809,7 @@ class _GeneCalls:
         self.raw = text  # the text as written (_calls_by_origin: the clauses of one origin)
         self.calls: dict[str, str | None] = {}
         self.clauses: dict[str, list[str]] = {}
+        self.others: set[str | None] = set()  # what "no other mutations" says of the genes not named
         general: set[str | None] = set()
         for clause in _gene_clauses(text):
             if not clause.strip():
@@ -1806,12 +1821,18 @@ class _GeneCalls:
                 # clause before unclear and the germline test asked again (FHIR R4 FamilyMemberHistory)
                 call = _NO_CALL
             genes = _gene_symbols_named(clause)
-            if not genes and _OTHERS_NEGATED.search(clause.lower()):
+            lowered = clause.lower()
+            if others := _OTHERS_NEGATED.search(lowered):
                 # "None of the other genes mutated", "no other mutations (detected)" after a finding:
                 # the genes the text does not name found nothing (unclear when hedged), never a
                 # finding ("mutated" read ESR1 detected beside a PIK3CA finding: elacestrant offered
                 # on a PIK3CA/ESR1 test that found only PIK3CA, CR C.2 step 3)
-                call = None if call is None else "not-detected"
+                others_call = None if _others_hedged(lowered) else "not-detected"
+                self.others.add(others_call)
+                first_gene = _SYMBOL_RE.search(clause)
+                if first_gene is None or others.start() < first_gene.start():
+                    # ... and the genes such a clause lists ("none of the other genes (ESR1, AKT1) mutated")
+                    call = others_call
             if not genes and call is not _NO_CALL:
                 general.add(call)
             for g in genes:
@@ -1827,6 +1848,8 @@ class _GeneCalls:
         call = self.calls.get(gene, _NO_CALL)
         if call is _NO_CALL:
             call = self.general
+        if call is _NO_CALL and gene not in self.calls and len(self.others) == 1:
+            call = next(iter(self.others))  # "PIK3CA H1047R detected (no other variants)": ESR1 negative
         return None if call is _NO_CALL else call
 
     def change(self, gene: str, raw: str, protein: str | None, dna: str | None,

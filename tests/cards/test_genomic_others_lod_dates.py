@@ -22,6 +22,9 @@ def _result_text(pid: str, test: str, words: str, on: str = "2025-06-01"):
     "PIK3CA H1047R detected. None of the other genes mutated",
     "PIK3CA H1047R detected; no other mutations detected",
     "PIK3CA H1047R detected; no other mutations",
+    "PIK3CA H1047R detected (no other variants)",
+    "PIK3CA H1047R; none of the other genes (ESR1, AKT1) mutated",
+    "PIK3CA H1047R detected; no additional pathogenic variants identified",
 ])
 def test_no_other_genes_mutated_after_a_pik3ca_finding_reads_esr1_not_detected_and_offers_no_oral_serd(words):
     # "None of the other genes mutated" was read as ESR1 mutated (elacestrant / imlunestrant
@@ -121,3 +124,20 @@ def test_a_brca1_vus_under_a_brca1_2_test_names_brca1_a_vus_and_brca2_not_report
             "a class the reference does not act on (reference C.2 step 1), and gives no negative for BRCA1") in detail
     assert "BRCA2 result (2025-06-01) unclear: the report gives results for BRCA1 only and none for BRCA2" in detail
     assert "test-germline-brca" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["No other mutations detected", "None of the other genes mutated"])
+def test_no_other_mutations_with_no_finding_named_under_an_esr1_test_is_named_unclear_not_an_esr1_finding(words):
+    # 'other' than what is unsaid: read as ESR1 detected ("mutated", "detected"), elacestrant offered
+    _, cards = _result_text("p-others-alone", "ESR1 mutation", words)
+    assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+    assert "test-esr1" in ordered_tests(cards)
+    assert f"ESR1 result (2025-06-01) unclear: 'ESR1 mutation' reads '{words}'" in _summary(cards)
+
+
+def test_no_other_mutations_suspected_after_a_pik3ca_finding_leaves_esr1_unclear():
+    _, cards = _result_text("p-others-hedged", "PIK3CA/ESR1 mutation panel",
+                            "PIK3CA H1047R detected; no other mutations suspected")
+    assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+    assert "test-esr1" in ordered_tests(cards)
+    assert "ESR1 not detected" not in _summary(cards)
