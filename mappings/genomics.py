@@ -620,10 +620,16 @@ def _label_class_unhedged(text: str) -> str:
     return text.replace("suspected deleterious", "deleterious")
 
 
+# "no other variants", "none of the other genes mutated": what the rest of the test found (_OTHERS_NEGATED)
+_OTHERS_ASIDE = re.compile(r"\b(?:no|none\s+of\s+the|not\s+any)\s+(?:other|additional|further|remaining)\b[^|;.()]*")
+
+
 def _origin_text(text: str, tumour_is_somatic: bool) -> str | None:
     """germline / somatic when the text states exactly one of them plainly, else None."""
-    # "suspected deleterious" is the PARP labels' class (_LABEL_CLASS), no hedge of the origin
-    if _ORIGIN_HEDGE.search(_label_class_unhedged(text)):
+    # "suspected deleterious" is the PARP labels' class (_LABEL_CLASS), no hedge of the origin; nor
+    # is "no other variants" after the finding (its "no" made 'germline BRCA1 ... pathogenic (no
+    # other variants)' of unknown origin: talazoparib withheld, the germline test asked again)
+    if _ORIGIN_HEDGE.search(_OTHERS_ASIDE.sub(" ", _label_class_unhedged(text))):
         return None
     germline = _GERMLINE_TEXT.search(text) is not None
     somatic = (_SOMATIC_OR_TUMOUR_TEXT if tumour_is_somatic else _SOMATIC_TEXT).search(text) is not None

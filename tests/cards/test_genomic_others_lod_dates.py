@@ -141,3 +141,17 @@ def test_no_other_mutations_suspected_after_a_pik3ca_finding_leaves_esr1_unclear
     assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
     assert "test-esr1" in ordered_tests(cards)
     assert "ESR1 not detected" not in _summary(cards)
+
+
+@pytest.mark.parametrize("words", ["germline BRCA1 c.68_69delAG pathogenic (no other variants)",
+                                   "germline BRCA1 c.68_69delAG pathogenic; no other pathogenic variants detected"])
+def test_a_germline_brca1_pathogenic_variant_with_no_other_variants_is_germline_and_brca2_negative(words):
+    # the aside's "no" was read as a hedge of the origin: 'germline origin not established',
+    # talazoparib withheld and the germline test asked again; the second also read BRCA2 detected
+    # (pathogenic). CR C.3 row 7 (germline source stated), B.7
+    _, cards = _result_text("p-brca-no-other", "BRCA1/2 test", words)
+    detail = _summary(cards)
+    assert "- BRCA1 c.68_69delAG detected (germline, pathogenic, 2025-06-01)" in detail
+    assert "- BRCA2 not detected (germline, 2025-06-01)" in detail
+    assert "talazoparib" in topics(cards)
+    assert "test-germline-brca" not in ordered_tests(cards)
