@@ -489,8 +489,8 @@ def _value_text(c: dict[str, Any]) -> str:
 
 def _significance(cc_or_text: Any) -> str | None:
     if isinstance(cc_or_text, dict):
-        for _, code, _ in codings_m(cc_or_text):
-            s = T.SIGNIFICANCE_ANSWERS.get(code)
+        for system, code, _ in codings_m(cc_or_text):
+            s = _answer(T.SIGNIFICANCE_ANSWERS, system, code)
             if s:
                 return s
         text = cc_text_m(cc_or_text)
@@ -577,8 +577,8 @@ def _significance_text(text: str) -> str | None:
 
 
 def _origin(cc: Any) -> str | None:
-    for _, code, _ in codings_m(cc):
-        o = T.ORIGIN_ANSWERS.get(code)
+    for system, code, _ in codings_m(cc):
+        o = _answer(T.ORIGIN_ANSWERS, system, code)
         if o:
             return o
     t = cc_text_m(cc) if isinstance(cc, dict) else text_of(cc)
@@ -620,10 +620,16 @@ def _label_class_unhedged(text: str) -> str:
     return text.replace("suspected deleterious", "deleterious")
 
 
+# "no other variants", "none of the other genes mutated": what the rest of the test found (_OTHERS_NEGATED)
+_OTHERS_ASIDE = re.compile(r"\b(?:no|none\s+of\s+the|not\s+any)\s+(?:other|additional|further|remaining)\b[^|;.()]*")
+
+
 def _origin_text(text: str, tumour_is_somatic: bool) -> str | None:
     """germline / somatic when the text states exactly one of them plainly, else None."""
-    # "suspected deleterious" is the PARP labels' class (_LABEL_CLASS), no hedge of the origin
-    if _ORIGIN_HEDGE.search(_label_class_unhedged(text)):
+    # "suspected deleterious" is the PARP labels' class (_LABEL_CLASS), no hedge of the origin; nor
+    # is "no other variants" after the finding (its "no" made 'germline BRCA1 ... pathogenic (no
+    # other variants)' of unknown origin: talazoparib withheld, the germline test asked again)
+    if _ORIGIN_HEDGE.search(_OTHERS_ASIDE.sub(" ", _label_class_unhedged(text))):
         return None
     germline = _GERMLINE_TEXT.search(text) is not None
     somatic = (_SOMATIC_OR_TUMOUR_TEXT if tumour_is_somatic else _SOMATIC_TEXT).search(text) is not None
@@ -1263,8 +1269,7 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                                        f"{g} result{_dated(date)} unclear{note} ('{written_own[:120]}')")
                             continue
                         ctx.ignore(obs, "indeterminate-genomic-result",
-                                   f"{g} result{_dated(date)} unclear: the report gives results for "
-                                   f"{'/'.join(sorted(by_gene.calls))} and none that is clear for {g}")
+                                   f"{g} result{_dated(date)} unclear: " + _why_no_gene_result(by_gene, g, own))
                 found = [r for r in gene_results.values() if r]
                 result = "detected" if "detected" in found else found[0] if found else None
                 if result is None:
@@ -1351,6 +1356,10 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     if g_result == "detected":
                         # the change and significance written beside this gene, not another's
                         g_protein, g_dna, g_sig = by_gene.change(g, _written_value_text(obs), *coded_change)
+                    else:
+                        # a negative has no class: "no additional pathogenic variants" gave the ESR1
+                        # negative beside a PIK3CA finding the text's "pathogenic"
+                        g_sig = None
                 label_class = None
                 if g_result == "detected" and g_sig == "pathogenic":
                     own = " | ".join(by_gene.clauses.get(g, [])) if by_gene is not None else words
@@ -1361,6 +1370,15 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                 if g_result == "not-detected" and uninformative:
                     not_read.append(g)
                     continue
+                g_date, g_last = date, last
+                if g_result == "detected" and words:
+                    own = " | ".join(by_gene.clauses.get(g, [])) if by_gene is not None else words
+                    g_date, g_last, said = _finding_dated(own, date, last)
+                    if said:
+                        # a data gap: the date the finding is read with is not the report's
+                        ctx.gap(f"{g.lower()}-finding-date-in-words",
+                                f"{g} finding in a report of {date}: {said} ('{_written_value_text(obs)[:120]}')",
+                                [src])
                 values = {
                     "gene": g,
                     "result": g_result,
@@ -1371,10 +1389,10 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
                     "significance_conflicting": g_sig == _CONFLICTING,
                     "significance_label_class": label_class,
                     "specimen": specimen,
-                    "date": date,
+                    "date": g_date,
                     "sources": [src],
                     "superseded_on": None,
-                    "date_last": last,
+                    "date_last": g_last,
                     "alteration": alteration,
                     "archival_without_collection_date": archival_undated,
                     "status_not_final": not_final,
@@ -1413,6 +1431,71 @@ def build_variants(ctx: Ctx) -> list[VariantResult]:
             results.append(VariantResult(**{k: values[k] for k in given}))
     results.sort(key=lambda r: (r.gene, r.date or dt.date.min))
     return results
+
+
+# a year written beside a finding ("ESR1 D538G detected (tissue, 2019)", "PIK3CA H1047R (2021-03)",
+# "detected in 03/2021"): the finding's own date, when earlier than the report's
+# (only a date standing as one: in brackets, after a comma or after "in / on / from / dated", and
+# closing its piece; not a count such as "2000 reads")
+_WRITTEN_DATE = re.compile(r"(?:(?<=\()|(?<=, )|(?<=\bin )|(?<=\bon )|(?<=\bfrom )|(?<=\bdated )|(?<=\bsince )"
+                           r"|(?<=[a-z] )(?=[\d/-]+\s*\)))"  # ... or closing a bracket ("(ctDNA 2023-11)")
+                           r"(?:(?P<m1>0?[1-9]|1[0-2])/)?(?P<y>(?:19|20)\d\d)(?:-(?P<m2>0[1-9]|1[0-2])(?:-\d\d)?)?"
+                           r"(?=\s*(?:[),;|]|\.(?:\s|$)|$))")
+# a finding re-stated as the patient's past ("History of ESR1 mutation", "known ESR1 mutation",
+# "previously detected"): a result of an earlier test, its date not written
+# (words telling the finding itself as past, not "not seen on the prior test" beside a new one)
+_PAST_FINDING_TOLD = re.compile(r"\b(?:(?:past |medical )?history of|hx of|known|historical|previously (?:known|"
+                                r"detected|identified|found|reported|documented))\b")
+
+
+@lru_cache(maxsize=4096)
+def _finding_dated_by_text(text: str) -> tuple[int, int | None] | str | None:
+    """(year, month) of the one date the finding's words write; "past" when they tell it as a past
+    finding with no date; None when they say nothing of its date (several dates: None too)."""
+    dates = {(int(m["y"]), int(m["m1"] or m["m2"]) if (m["m1"] or m["m2"]) else None)
+             for m in _WRITTEN_DATE.finditer(text)}
+    if len(dates) == 1:
+        return dates.pop()
+    if not dates and _PAST_FINDING_TOLD.search(text.lower()):
+        return "past"
+    return None
+
+
+def _finding_dated(text: str, date: dt.date | None, last: dt.date | None
+                   ) -> tuple[dt.date | None, dt.date | None, str]:
+    """The date of a finding its own words give: a year (or month) written beside it that is earlier
+    than the report's ("ESR1 D538G detected (tissue, 2019)" in a 2025 report read as current at a
+    2025 progression: no ESR1 re-test asked, CR C.3 row 18), or none for a past finding re-stated
+    with no date ("History of ESR1 mutation", "known ESR1 mutation": when it was found is unknown,
+    so it cannot be shown to follow a progression). (date, date_last, what is named; '' when the
+    report's date stands)."""
+    told = _finding_dated_by_text(text)
+    if told is None or date is None:
+        return date, last, ""
+    if told == "past":
+        return None, None, ("told as a past finding with no date of its own: when it was found is unknown, "
+                            "read as undated, not as of the report's date")
+    year, month = told
+    first = dt.date(year, month or 1, 1)
+    end = (dt.date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1) - dt.timedelta(days=1))
+    if end >= date:
+        return date, last, ""
+    written = f"{year}-{month:02d}" if month else str(year)
+    return first, end, f"its words date it {written}: read as of {written}, not of the report's date"
+
+
+def _why_no_gene_result(by_gene: _GeneCalls, gene: str, own: str) -> str:
+    """Why a text giving results for some genes gives none for `gene`: its variant classed a VUS
+    ("BRCA1 VUS": no finding the reference acts on, CR C.2 step 1: VUS ignored, yet no negative
+    either), the gene not named at all ("BRCA1 VUS" under a BRCA1/2 test says nothing of BRCA2),
+    or what it says of the gene is not clear."""
+    named = "/".join(sorted(by_gene.calls))
+    if own and _significance_text(own.lower()) == "vus" and not _NOT_DETECTED.search(own.lower()):
+        return (f"the report classes its {gene} variant a VUS (uncertain significance), a class the reference "
+                f"does not act on (reference C.2 step 1), and gives no negative for {gene}")
+    if gene not in by_gene.calls:
+        return f"the report gives results for {named} only and none for {gene}"
+    return f"the report gives results for {named} and none that is clear for {gene}"
 
 
 def _literals(field: str) -> frozenset[str]:
@@ -1470,16 +1553,28 @@ def _origin_from_obs(obs: dict[str, Any], code_text: str = "") -> str | None:
 _ANSWER_CALL = {"present": "detected", "positive": "detected", "absent": "not-detected", "negative": "not-detected"}
 
 
-def _coded_call(code: str | None) -> str | None:
+def _answer(table: dict[str, Any], system: str, code: str | None) -> Any:
+    """table's entry for a coded answer. LOINC codes, its answer ids (LA...) among them, are not
+    case sensitive (FHIR R4 "Using LOINC with FHIR", Code row; as the marker reader, fix-rc2):
+    "la9633-4" is LA9633-4 (before, a genomic answer so written was no result)."""
+    if not code:
+        return None
+    found = table.get(code)
+    if found is None and system == T.LOINC:
+        found = table.get(code.upper())
+    return found
+
+
+def _coded_call(system: str, code: str | None) -> str | None:
     """detected / not-detected for a coded result answer (codes.yaml result_answers, or a
     presence / positivity answer), else None."""
-    return T.RESULT_ANSWERS.get(code) or _ANSWER_CALL.get(T.ANSWERS.get(code))
+    return _answer(T.RESULT_ANSWERS, system, code) or _ANSWER_CALL.get(_answer(T.ANSWERS, system, code))
 
 
 def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_variant: bool) -> str | None:
     vcc = obs.get("valueCodeableConcept")
-    for _, code, _ in codings_m(vcc):
-        r = _coded_call(code)
+    for system, code, _ in codings_m(vcc):
+        r = _coded_call(system, code)
         if r:
             return r
     text = " | ".join(t for t in (cc_text_m(vcc), text_of(obs.get("valueString"))) if t)
@@ -1492,8 +1587,8 @@ def _result(obs: dict[str, Any], protein: str | None, dna: str | None, is_varian
     for cc in as_list(obs.get("interpretation")):
         # read like the value: coded POS/NEG/DET/ND, or a text that says detected / not
         # detected; "Normal" or "Abnormal" says nothing about a variant being found
-        for _, code, _ in codings_m(cc):
-            r = _ANSWER_CALL.get(T.ANSWERS.get(code))
+        for system, code, _ in codings_m(cc):
+            r = _ANSWER_CALL.get(_answer(T.ANSWERS, system, code))
             if r:
                 return r
         t = cc_text_m(cc)
@@ -1536,6 +1631,10 @@ def _variant_label(genes: list[str], region: bool) -> str:
 
 
 _NO_CALL = "no-call"  # the text says nothing: go on with interpretation and components
+# below the assay's limit of detection (LOD) / reporting limit: "below (the) LOD", "< LOD", "sub-LOD"
+_BELOW_LOD = re.compile(r"\b(?:below|under|beneath)\s+(?:the\s+)?(?:assay'?s?\s+)?(?:limit\s+of\s+(?:detection|quantitation"
+                        r"|quantification|blank)|detection\s+limit|lod|loq|reporting\s+(?:limit|threshold))\b"
+                        r"|<\s*(?:the\s+)?(?:lod|loq)\b|\bsub-?lod\b")
 
 
 @lru_cache(maxsize=4096)
@@ -1557,6 +1656,16 @@ def _text_result(text: str) -> str | None:
     if (_NOT_DETECTED.search(text) or _REFUTED.search(text)) and not _a_change_found_beside_changes_absent(text) \
             and not _found_in_one_specimen_negative_in_another(text):
         return "not-detected"
+    if (others := _OTHERS_NEGATED.search(text)) and not text[:others.start()].strip(" |;:,.("):
+        # "No other mutations detected", "None of the other genes mutated" with no finding before it:
+        # other than what is unsaid; read as a finding ("mutated", "detected"), elacestrant was
+        # offered on an ESR1 test saying nothing of ESR1: no call (CR C.2 step 3)
+        return None
+    if _BELOW_LOD.search(text):
+        # a finding below the assay's limit of detection ("D538G detected at 0.1% (below limit of
+        # detection)"): read as detected, elacestrant was offered on a call the assay cannot make;
+        # neither a finding nor a clear negative: no call (the test asked, CR C.2 step 3)
+        return None
     if _DETECTED.search(text) or _PROTEIN_RE.search(text) or _DNA_RE.search(text):
         return "detected"
     if _OWN_SHORT_CHANGE.search(text):
@@ -1580,8 +1689,8 @@ def _value_words(obs: dict[str, Any]) -> str:
     """The words of the value (valueCodeableConcept text and displays, valueString), lower
     case, when the value has no coded answer (a coded answer decides alone, _result)."""
     vcc = obs.get("valueCodeableConcept")
-    for _, code, _ in codings_m(vcc):
-        if _coded_call(code):
+    for system, code, _ in codings_m(vcc):
+        if _coded_call(system, code):
             return ""
     if isinstance(obs.get("valueBoolean"), bool):
         return ""
@@ -1683,6 +1792,16 @@ def _hedged_piece(after: str) -> bool:
     return bool(_UNSETTLED.search(after) or _SUSPECTED_AFTER.search(after))
 
 
+# a clause saying the genes a finding did not name found nothing ("None of the other genes
+# mutated", "no other mutations", "no additional variants detected")
+_OTHERS_NEGATED = re.compile(r"(?:^|[|:;,.(])\s*(?:no|none\s+of\s+the|not\s+any)\s+(?:other|additional|further|remaining)\b")
+
+
+def _others_hedged(text: str) -> bool:
+    """"no other mutations suspected / identified?": the genes not named are not known negative."""
+    return bool(_UNSETTLED.search(text) or _QUESTIONED.search(text) or _INDETERMINATE.search(text))
+
+
 def _gene_clauses(text: str) -> list[str]:
     """The clauses of a result text (_CLAUSE_SPLIT), a per-gene list cut at its commas."""
     return [piece for clause in _CLAUSE_SPLIT.split(text) for piece in _per_gene_pieces(clause)]
@@ -1696,6 +1815,7 @@ class _GeneCalls:
         self.raw = text  # the text as written (_calls_by_origin: the clauses of one origin)
         self.calls: dict[str, str | None] = {}
         self.clauses: dict[str, list[str]] = {}
+        self.others: set[str | None] = set()  # what "no other mutations" says of the genes not named
         general: set[str | None] = set()
         for clause in _gene_clauses(text):
             if not clause.strip():
@@ -1707,6 +1827,18 @@ class _GeneCalls:
                 # clause before unclear and the germline test asked again (FHIR R4 FamilyMemberHistory)
                 call = _NO_CALL
             genes = _gene_symbols_named(clause)
+            lowered = clause.lower()
+            if others := _OTHERS_NEGATED.search(lowered):
+                # "None of the other genes mutated", "no other mutations (detected)" after a finding:
+                # the genes the text does not name found nothing (unclear when hedged), never a
+                # finding ("mutated" read ESR1 detected beside a PIK3CA finding: elacestrant offered
+                # on a PIK3CA/ESR1 test that found only PIK3CA, CR C.2 step 3)
+                others_call = None if _others_hedged(lowered) else "not-detected"
+                self.others.add(others_call)
+                first_gene = _SYMBOL_RE.search(clause)
+                if first_gene is None or others.start() < first_gene.start():
+                    # ... and the genes such a clause lists ("none of the other genes (ESR1, AKT1) mutated")
+                    call = others_call
             if not genes and call is not _NO_CALL:
                 general.add(call)
             for g in genes:
@@ -1722,6 +1854,8 @@ class _GeneCalls:
         call = self.calls.get(gene, _NO_CALL)
         if call is _NO_CALL:
             call = self.general
+        if call is _NO_CALL and gene not in self.calls and len(self.others) == 1:
+            call = next(iter(self.others))  # "PIK3CA H1047R detected (no other variants)": ESR1 negative
         return None if call is _NO_CALL else call
 
     def change(self, gene: str, raw: str, protein: str | None, dna: str | None,
@@ -1888,8 +2022,8 @@ def _interpretation_call(obs: dict[str, Any]) -> str | None:
     """detected / not-detected as Observation.interpretation states it (v3 POS/NEG/DET/ND,
     LL1971-2 Present/Absent, or words), else None."""
     for cc in as_list(obs.get("interpretation")):
-        for _, code, _ in codings_m(cc):
-            r = _coded_call(code)
+        for system, code, _ in codings_m(cc):
+            r = _coded_call(system, code)
             if r:
                 return r
         t = cc_text_m(cc)

@@ -1,0 +1,157 @@
+"""Genomic result texts about the genes a finding did not name, findings below the limit of
+detection, and findings dated in their own words, read through the whole pipeline (FHIR
+resources -> mappings.build_patient_state -> cards): what the user sees."""
+
+import pytest
+
+from tests.cards.helpers import card, ordered_tests, topics
+from tests.cards.test_fhir_scenarios import after_ai_cdk46i, run
+
+
+def _summary(cards) -> str:
+    return card(cards, "patient-summary")["detail"]
+
+
+def _result_text(pid: str, test: str, words: str, on: str = "2025-06-01"):
+    p = after_ai_cdk46i(pid)
+    p._obs("gx", {"text": test}, on, valueString=words)
+    return run(p)
+
+
+@pytest.mark.parametrize("words", [
+    "PIK3CA H1047R detected. None of the other genes mutated",
+    "PIK3CA H1047R detected; no other mutations detected",
+    "PIK3CA H1047R detected; no other mutations",
+    "PIK3CA H1047R detected (no other variants)",
+    "PIK3CA H1047R; none of the other genes (ESR1, AKT1) mutated",
+    "PIK3CA H1047R detected; no additional pathogenic variants identified",
+])
+def test_no_other_genes_mutated_after_a_pik3ca_finding_reads_esr1_not_detected_and_offers_no_oral_serd(words):
+    # "None of the other genes mutated" was read as ESR1 mutated (elacestrant / imlunestrant
+    # offered), "no other mutations" said nothing of ESR1 (ESR1 test asked after the panel tested
+    # it); the genes a finding did not name found nothing (CR C.2 step 3)
+    _, cards = _result_text("p-others", "PIK3CA/ESR1 mutation panel", words)
+    assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+    assert "- ESR1 not detected (2025-06-01)" in _summary(cards)
+    assert "PIK3CA detected" in _summary(cards)
+
+
+@pytest.mark.parametrize("words", [
+    "ESR1 D538G detected at 0.1% (below limit of detection)",
+    "ESR1 D538G detected at 0.1%, below LOD",
+    "ESR1 p.D538G 0.05% (< LOD)",
+])
+def test_an_esr1_change_below_the_limit_of_detection_is_named_unclear_and_the_esr1_test_asked(words):
+    # read as detected, elacestrant was offered on a call the assay cannot make (CR C.2 step 3)
+    _, cards = _result_text("p-lod", "ESR1 mutation", words)
+    assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+    assert "test-esr1" in ordered_tests(cards)
+    assert f"ESR1 result (2025-06-01) unclear: 'ESR1 mutation' reads '{words}'" in _summary(cards)
+
+
+def _loinc_answers_in_lower_case(node) -> None:
+    """LOINC answer codes written in lower case ("la6683-2"), their displays left off."""
+    if isinstance(node, dict):
+        if isinstance(node.get("code"), str) and node["code"].startswith("LA"):
+            node["code"] = node["code"].lower()
+            node.pop("display", None)
+        for v in node.values():
+            _loinc_answers_in_lower_case(v)
+    elif isinstance(node, list):
+        for v in node:
+            _loinc_answers_in_lower_case(v)
+
+
+def test_a_germline_brca2_variant_whose_loinc_answers_are_written_in_lower_case_offers_talazoparib():
+    # LOINC codes are not case sensitive (FHIR R4 "Using LOINC with FHIR"): 'la9633-4' (Present),
+    # 'la6683-2' (Germline), 'la6668-3' (Pathogenic) were no answers: 'BRCA2 result is
+    # indeterminate or unreadable', talazoparib withheld and the germline test asked again
+    p = after_ai_cdk46i("p-lower-la").variant("BRCA2", origin="germline", specimen="blood")
+    _loinc_answers_in_lower_case(p.resources[-1])
+    _, cards = run(p)
+    assert "talazoparib" in topics(cards)
+    assert "- BRCA2 detected (germline, blood, pathogenic, 2025-06-01)" in _summary(cards)
+    assert "test-germline-brca" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words, written", [
+    ("ESR1 D538G detected (tissue, 2019)", "2019"),
+    ("Known ESR1 D538G mutation (ctDNA 2023-11)", "2023-11"),
+    ("ESR1 D538G detected in 03/2021", "2021-03"),
+])
+def test_an_esr1_finding_dated_in_its_words_before_the_progression_is_not_current_and_asks_an_esr1_re_test(words, written):
+    # CR C.3 row 18: ESR1 re-tested at each progression on endocrine therapy, a result current only
+    # if collected after it. The year written beside the finding was not read: a 2019 tissue
+    # finding restated in a 2025 report read 'ESR1 result current: yes' and no re-test was asked
+    state, cards = _result_text("p-esr1-year", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert f"- ESR1 detected (significance not reported, {written})" in detail
+    assert (f"ESR1 finding in a report of 2025-06-01: its words date it {written}: read as of {written}, "
+            f"not of the report's date ('{words}')") in detail
+    assert "elacestrant" in topics(cards)  # still offered on the finding, as for any earlier detection
+
+
+@pytest.mark.parametrize("words", ["History of ESR1 mutation", "Known ESR1 mutation"])
+def test_an_esr1_finding_told_as_past_with_no_date_is_undated_and_asks_an_esr1_re_test(words):
+    # read on the Observation's date: 'ESR1 result current: yes' at a progression after the
+    # finding was made, whenever that was (CR C.3 row 18)
+    state, cards = _result_text("p-esr1-past", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is False
+    assert "test-esr1" in ordered_tests(cards)
+    detail = _summary(cards)
+    assert "- ESR1 detected (significance not reported, date unknown)" in detail
+    assert ("ESR1 finding in a report of 2025-06-01: told as a past finding with no date of its own: when it was "
+            f"found is unknown, read as undated, not as of the report's date ('{words}')") in detail
+
+
+@pytest.mark.parametrize("words", ["ESR1 D538G detected (2025)", "ESR1 D538G detected, 2000 reads"])
+def test_an_esr1_finding_with_no_earlier_date_in_its_words_stays_current(words):
+    state, cards = _result_text("p-esr1-now", "ESR1 mutation", words)
+    assert state.biomarkers.esr1_current is True
+    assert "test-esr1" not in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["BRCA1 VUS", "germline BRCA1 VUS"])
+def test_a_brca1_vus_under_a_brca1_2_test_names_brca1_a_vus_and_brca2_not_reported(words):
+    # both were named 'the report gives results for BRCA1 and none that is clear for BRCA1 / BRCA2':
+    # the VUS unsaid (CR C.2 step 1: not acted on) and BRCA2's silence read as an unclear result
+    _, cards = _result_text("p-brca1-vus", "BRCA1/2 test", words)
+    detail = _summary(cards)
+    assert not {"olaparib", "talazoparib"} & set(topics(cards))
+    assert ("BRCA1 result (2025-06-01) unclear: the report classes its BRCA1 variant a VUS (uncertain significance), "
+            "a class the reference does not act on (reference C.2 step 1), and gives no negative for BRCA1") in detail
+    assert "BRCA2 result (2025-06-01) unclear: the report gives results for BRCA1 only and none for BRCA2" in detail
+    assert "test-germline-brca" in ordered_tests(cards)
+
+
+@pytest.mark.parametrize("words", ["No other mutations detected", "None of the other genes mutated"])
+def test_no_other_mutations_with_no_finding_named_under_an_esr1_test_is_named_unclear_not_an_esr1_finding(words):
+    # 'other' than what is unsaid: read as ESR1 detected ("mutated", "detected"), elacestrant offered
+    _, cards = _result_text("p-others-alone", "ESR1 mutation", words)
+    assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+    assert "test-esr1" in ordered_tests(cards)
+    assert f"ESR1 result (2025-06-01) unclear: 'ESR1 mutation' reads '{words}'" in _summary(cards)
+
+
+def test_no_other_mutations_suspected_after_a_pik3ca_finding_leaves_esr1_unclear():
+    _, cards = _result_text("p-others-hedged", "PIK3CA/ESR1 mutation panel",
+                            "PIK3CA H1047R detected; no other mutations suspected")
+    assert not {"elacestrant", "imlunestrant"} & set(topics(cards))
+    assert "test-esr1" in ordered_tests(cards)
+    assert "ESR1 not detected" not in _summary(cards)
+
+
+@pytest.mark.parametrize("words", ["germline BRCA1 c.68_69delAG pathogenic (no other variants)",
+                                   "germline BRCA1 c.68_69delAG pathogenic; no other pathogenic variants detected"])
+def test_a_germline_brca1_pathogenic_variant_with_no_other_variants_is_germline_and_brca2_negative(words):
+    # the aside's "no" was read as a hedge of the origin: 'germline origin not established',
+    # talazoparib withheld and the germline test asked again; the second also read BRCA2 detected
+    # (pathogenic). CR C.3 row 7 (germline source stated), B.7
+    _, cards = _result_text("p-brca-no-other", "BRCA1/2 test", words)
+    detail = _summary(cards)
+    assert "- BRCA1 c.68_69delAG detected (germline, pathogenic, 2025-06-01)" in detail
+    assert "- BRCA2 not detected (germline, 2025-06-01)" in detail
+    assert "talazoparib" in topics(cards)
+    assert "test-germline-brca" not in ordered_tests(cards)
