@@ -992,11 +992,12 @@ def sacituzumab_endocrine_therapy(state, ctx):
     (adjuvant) and two metastatic lines, the label's words do not say whether "in the metastatic
     setting" binds the endocrine-based therapy too, and TROPiCS-02 took endocrine therapy "in any
     setting" (B.12): the reference does not settle it, so it is left open (None: the summary's
-    "waiting on", the order's "label requirement not confirmed"), not refused."""
-    endocrine = evaluate_rule("metastatic_endocrine_lines_at_least", state, ctx, n=1)
+    "waiting on", the order's "label requirement not confirmed"), not refused. With fewer than two
+    metastatic lines it stays open too: the refusal is then sacituzumab_systemic_lines' (at least
+    2 needed either way), not a metastatic endocrine line the label may not ask for."""
     early = _endocrine_only_before_metastatic(state, ctx)
-    if early is None or not evaluate_rule("metastatic_systemic_lines_at_least", state, ctx, n=2).value:
-        return endocrine
+    if early is None:
+        return evaluate_rule("metastatic_endocrine_lines_at_least", state, ctx, n=1)
     return Finding(None, f"{early.text}, none for metastatic disease: the Trodelvy label (\"endocrine-based "
                          "therapy and at least two additional systemic therapies in the metastatic setting\") "
                          "does not say whether the endocrine-based therapy must be in the metastatic setting; "

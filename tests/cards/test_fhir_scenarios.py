@@ -1568,12 +1568,21 @@ def test_fhir_sacituzumab_after_adjuvant_endocrine_therapy_and_two_metastatic_ch
     assert got[0]["summary"].startswith("Sacituzumab govitecan: label requirement not confirmed — Prior endocrine")
 
 
-def test_fhir_sacituzumab_after_adjuvant_endocrine_therapy_and_one_metastatic_line_is_still_not_offered():
+def test_fhir_sacituzumab_after_adjuvant_endocrine_therapy_and_one_metastatic_line_is_not_offered_for_the_line_count_not_a_metastatic_endocrine_line():
+    # B.12 / C.3 row 11: whether the endocrine-based therapy must be metastatic is open; two
+    # metastatic lines are needed under either reading, so that is the reason given
     p = (hr_positive_mbc("sg-adj-et-1", primary="2016-03-01").med("letrozole", "2016-06-01", "2024-01-10")
          .med("capecitabine", "2024-02-01", "2025-05-20").progression("2025-05-15"))
-    _, cards = run(p)
+    state, cards = run(p)
     line = not_offered_line(card(cards, "patient-summary")["detail"], "Sacituzumab govitecan")
-    assert "0 endocrine-based line(s) for metastatic disease, at least 1 needed" in line
+    assert line.startswith("- Sacituzumab govitecan: 1 systemic line(s) for metastatic disease, at least 2 needed")
+    assert "endocrine-based line(s)" not in line
+    draft = _draft("sacituzumab govitecan", "trop2-adc", "2360232")
+    for hook in ("order-select", "order-sign"):
+        got = [c.to_json() for c in order_cards(state, [draft], [draft.reference], hook)]
+        assert [c["indicator"] for c in got] == ["warning"]
+        assert got[0]["summary"].startswith("Sacituzumab govitecan: not indicated — 1 systemic line(s) for "
+                                            "metastatic disease, at least 2 needed")
 
 
 
