@@ -1583,6 +1583,9 @@ def test_fhir_sacituzumab_after_adjuvant_endocrine_therapy_and_one_metastatic_li
         assert [c["indicator"] for c in got] == ["warning"]
         assert got[0]["summary"].startswith("Sacituzumab govitecan: not indicated — 1 systemic line(s) for "
                                             "metastatic disease, at least 2 needed")
+        assert ("Endocrine therapy only before metastatic disease (adjuvant): whether it is the label's "
+                "endocrine-based therapy is left unclear") in got[0]["detail"]
+        assert "with >= 2 metastatic lines needed either way" in got[0]["detail"]
 
 
 
