@@ -992,11 +992,12 @@ def sacituzumab_endocrine_therapy(state, ctx):
     (adjuvant) and two metastatic lines, the label's words do not say whether "in the metastatic
     setting" binds the endocrine-based therapy too, and TROPiCS-02 took endocrine therapy "in any
     setting" (B.12): the reference does not settle it, so it is left open (None: the summary's
-    "waiting on", the order's "label requirement not confirmed"), not refused."""
-    endocrine = evaluate_rule("metastatic_endocrine_lines_at_least", state, ctx, n=1)
+    "waiting on", the order's "label requirement not confirmed"), not refused. With fewer than two
+    metastatic lines it stays open too: the refusal is then sacituzumab_systemic_lines' (at least
+    2 needed either way), not a metastatic endocrine line the label may not ask for."""
     early = _endocrine_only_before_metastatic(state, ctx)
-    if early is None or not evaluate_rule("metastatic_systemic_lines_at_least", state, ctx, n=2).value:
-        return endocrine
+    if early is None:
+        return evaluate_rule("metastatic_endocrine_lines_at_least", state, ctx, n=1)
     return Finding(None, f"{early.text}, none for metastatic disease: the Trodelvy label (\"endocrine-based "
                          "therapy and at least two additional systemic therapies in the metastatic setting\") "
                          "does not say whether the endocrine-based therapy must be in the metastatic setting; "
@@ -1150,13 +1151,43 @@ def nonsteroidal_ai_only_adjuvant_long_before_relapse(state, ctx):
     if not given or any(n in ctx.metastatic_drugs for n in given):
         return Finding(False, "")
     relapse = evaluate_rule("adjuvant_endocrine_relapse_within_12_months", state, ctx)
+    if relapse.value is True:
+        # the relapse on or soon after a later adjuvant endocrine therapy (anastrozole switched
+        # to tamoxifen) is that drug's failure: the NSAI's own end decides, as a completed course's
+        switched = _nonsteroidal_ai_stopped_before_other_adjuvant_et(state, given)
+        if switched is not None:
+            return Finding(True, f"{switched[0]}; {relapse.text}: {_NSAI_FAILURE_OPEN}",
+                           _srcs(*(ctx.name_sources[n] for n in given), relapse.sources, switched[1]))
     if relapse.value is not False or state.therapy.months_from_adjuvant_endocrine_end_to_metastasis is None:
         return Finding(False, relapse.text, relapse.sources)
     return Finding(True, f"{', '.join(given).capitalize()} given only before metastatic disease; {relapse.text}: "
-                         "whether a completed adjuvant course is the Afinitor label's \"failure of treatment with "
-                         "letrozole or anastrozole\" the reference does not say (B.8: BOLERO-2, progression on "
-                         "NSAI; C.3 row 8 gates on a prior NSAI)",
-                   _srcs(*(ctx.name_sources[n] for n in given), relapse.sources))
+                         f"{_NSAI_FAILURE_OPEN}", _srcs(*(ctx.name_sources[n] for n in given), relapse.sources))
+
+
+_NSAI_FAILURE_OPEN = ("whether a completed adjuvant course is the Afinitor label's \"failure of treatment with "
+                      "letrozole or anastrozole\" the reference does not say (B.8: BOLERO-2, progression on NSAI; "
+                      "C.3 row 8 gates on a prior NSAI)")
+
+
+def _nonsteroidal_ai_stopped_before_other_adjuvant_et(state, given: list[str]) -> tuple[str, tuple] | None:
+    """The adjuvant NSAI courses all ended, more than 12 months before the metastatic diagnosis
+    (its earliest date), another adjuvant endocrine therapy after them (C.1: more than 12 months
+    after the end, endocrine-sensitive): (text, that therapy's sources); else None."""
+    met = state.disease.metastatic_date
+    early = [e for e in state.therapy.exposures if e.setting == "early"]
+    nsai = [e for e in early if any(d.name in given for d in e.drugs)]
+    if met is None or not nsai or any(e.end is None or e.active for e in nsai):
+        return None
+    end = max(e.end_last or e.end for e in nsai)
+    months = months_between(end, met)
+    later = [e for e in early if e not in nsai and e.start is not None and e.start >= end
+             and any(d.drug_class in ENDOCRINE_CLASSES for d in e.drugs)]
+    if months <= 12.0 or not later:
+        return None
+    names = sorted({d.name for e in later for d in e.drugs if d.drug_class in ENDOCRINE_CLASSES})
+    return (f"{', '.join(given).capitalize()} given only before metastatic disease, ended {fmt_date(end)}, "
+            f"{months_text(months, 12.0)} before the recurrence (adjuvant {', '.join(names)} after it)",
+            _srcs(*(e.sources for e in later)))
 
 
 def _prior_drug(state, ctx: Context, name: str, flag: bool = False) -> Finding:

@@ -1568,12 +1568,24 @@ def test_fhir_sacituzumab_after_adjuvant_endocrine_therapy_and_two_metastatic_ch
     assert got[0]["summary"].startswith("Sacituzumab govitecan: label requirement not confirmed — Prior endocrine")
 
 
-def test_fhir_sacituzumab_after_adjuvant_endocrine_therapy_and_one_metastatic_line_is_still_not_offered():
+def test_fhir_sacituzumab_after_adjuvant_endocrine_therapy_and_one_metastatic_line_is_not_offered_for_the_line_count_not_a_metastatic_endocrine_line():
+    # B.12 / C.3 row 11: whether the endocrine-based therapy must be metastatic is open; two
+    # metastatic lines are needed under either reading, so that is the reason given
     p = (hr_positive_mbc("sg-adj-et-1", primary="2016-03-01").med("letrozole", "2016-06-01", "2024-01-10")
          .med("capecitabine", "2024-02-01", "2025-05-20").progression("2025-05-15"))
-    _, cards = run(p)
+    state, cards = run(p)
     line = not_offered_line(card(cards, "patient-summary")["detail"], "Sacituzumab govitecan")
-    assert "0 endocrine-based line(s) for metastatic disease, at least 1 needed" in line
+    assert line.startswith("- Sacituzumab govitecan: 1 systemic line(s) for metastatic disease, at least 2 needed")
+    assert "endocrine-based line(s)" not in line
+    draft = _draft("sacituzumab govitecan", "trop2-adc", "2360232")
+    for hook in ("order-select", "order-sign"):
+        got = [c.to_json() for c in order_cards(state, [draft], [draft.reference], hook)]
+        assert [c["indicator"] for c in got] == ["warning"]
+        assert got[0]["summary"].startswith("Sacituzumab govitecan: not indicated — 1 systemic line(s) for "
+                                            "metastatic disease, at least 2 needed")
+        assert ("Endocrine therapy only before metastatic disease (adjuvant): whether it is the label's "
+                "endocrine-based therapy is left unclear") in got[0]["detail"]
+        assert "with >= 2 metastatic lines needed either way" in got[0]["detail"]
 
 
 
@@ -1585,8 +1597,8 @@ def test_fhir_everolimus_after_an_adjuvant_anastrozole_completed_years_before_th
     _, cards = run(p)
     evx = card(cards, "everolimus-exemestane")
     assert evx["indicator"] == "info"
-    assert ("- Non-steroidal AI only as completed adjuvant therapy: 'failure of letrozole or anastrozole' (label) "
-            "not established.") in evx["detail"]
+    assert ("- Non-steroidal AI only before metastatic disease, ended more than 12 months before the recurrence: "
+            "'failure of letrozole or anastrozole' (label) not established.") in evx["detail"]
     assert "Anastrozole given only before metastatic disease; Recurrence 31.5 months (more than 12)" in evx["detail"]
     # a relapse on the adjuvant letrozole is its failure: nothing said
     _, cards = run(_adjuvant_endocrine_then_two_chemotherapy_lines("evx-on-adj-nsai"))
@@ -1594,6 +1606,19 @@ def test_fhir_everolimus_after_an_adjuvant_anastrozole_completed_years_before_th
     # a non-steroidal AI for metastatic disease: nothing said
     _, cards = run(after_ai_cdk46i("evx-met-nsai"))
     assert "failure of letrozole or anastrozole" not in card(cards, "everolimus-exemestane")["detail"]
+
+
+def test_fhir_everolimus_after_an_adjuvant_anastrozole_switched_to_tamoxifen_years_before_a_relapse_on_tamoxifen_says_label_failure_is_not_established():
+    # B.8 "after failure of treatment with letrozole or anastrozole": the relapse on the later
+    # adjuvant tamoxifen says nothing of the anastrozole stopped 5.5 years before it
+    p = (hr_positive_mbc("evx-nsai-then-tam", primary="2016-03-01").med("anastrozole", "2016-06-01", "2018-06-01")
+         .med("tamoxifen", "2018-06-10", "2024-01-10")
+         .regimen(("fulvestrant", "ribociclib"), "2024-02-01", "2025-05-20").progression("2025-05-15"))
+    _, cards = run(p)
+    evx = card(cards, "everolimus-exemestane")
+    assert "'failure of letrozole or anastrozole' (label) not established." in evx["detail"]
+    assert ("Anastrozole given only before metastatic disease, ended 2018-06-01, 67.5 months before the recurrence "
+            "(adjuvant tamoxifen after it); Recurrence 0.2 months (within 12) after completing adjuvant endocrine therapy") in evx["detail"]
 
 
 # --- label restrictions on the patient ------------------------------------
