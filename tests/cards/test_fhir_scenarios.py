@@ -6115,6 +6115,17 @@ def test_fhir_a_pneumonitis_whose_cause_leaves_the_labels_ild_open_is_named_as_n
     assert "ILD/pneumonitis history" not in tdxd["detail"]
 
 
+@pytest.mark.parametrize("text", ["CMV pneumonitis or drug toxicity", "Drug-induced pneumonitis vs CMV pneumonitis",
+                                  "PCP pneumonitis or radiation pneumonitis"])
+def test_fhir_a_pneumonitis_differential_naming_each_cause_with_its_own_pneumonitis_word_is_named_as_not_confirmed(text):
+    # rt54: dropped as an infection (the cause differential read only "radiation vs viral" side by
+    # side): no ILD caution at all on the T-DXd card (CR A.4, B.11 / B.13)
+    _, cards = run(_after_chemo("ild-cause-words").ild("2023-05-01", text, code=None))
+    tdxd = card(cards, "trastuzumab-deruxtecan")
+    assert tdxd["indicator"] == "warning"
+    assert "ILD/pneumonitis recorded, not confirmed: its cause written as infectious or not" in tdxd["detail"]
+
+
 def test_fhir_a_question_mark_closing_the_word_before_a_pneumonitis_does_not_make_the_pneumonitis_a_suspicion():
     # "Cough? pneumonitis grade 2": the cough is the question; the grade 2 pneumonitis stops T-DXd (CR B.11)
     _, cards = run(_after_chemo("ild-cough").ild("2023-05-01", "Cough? pneumonitis grade 2", code=None))
