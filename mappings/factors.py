@@ -1534,6 +1534,11 @@ def _diabetes_history(text: str) -> bool:
 # "Type 2 diabetes, high cardiovascular risk", "Gestational diabetes, now type 2 diabetes")
 _MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b|\bmody\b|\blada\b)"
 _CLAUSE = r"[^.;|,()]{0,30}?"
+# a relative's diabetes as written, with its type ("Diabetes mellitus type 2 in mother") or its type
+# alone ("Type 1 diabetes, brother type 2", "Diabetes, mother type 1": rt54, the relative's type was
+# read as the patient's, the type 1 stop lost or put on a relative's type 1; CR C.3 row 14)
+_RELATIVES_DIABETES = (r"(?:" + _MENTION + r"(?:\s+mellitus)?(?:\s+type ?(?:[12]|ii?)\b)?"
+                       r"|\btype ?(?:[12]|ii?)\b(?:\s*(?:diabet\w*|dm\b))?(?:\s+mellitus)?)")
 _NOT_A_DIAGNOSIS = re.compile(
     r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
     r"|\bno\s+" + _MENTION
@@ -1546,9 +1551,9 @@ _NOT_A_DIAGNOSIS = re.compile(
     # diabetes") or after it ("T2DM in mother", "Type 2 diabetes (father)"): FHIR R4
     # FamilyMemberHistory, not the patient's (local_codes.yaml vocabulary relative_words, as the ILD
     # and long QT readers read them; CR A.4 a diagnosis of the patient's)
-    + r"|\b" + _V["relative_words"] + r"(?:'s)?\b" + _CLAUSE + _MENTION
-    + r"|" + _MENTION + r"[^.;|,()]{0,10}?\bin\s+(?:(?:his|her|the|a|patient'?s)\s+)?" + _V["relative_words"] + r"\b"
-    + r"|" + _MENTION + r"(?:\s+mellitus)?\s*[-:(]\s*" + _V["relative_words"] + r"\s*\)?\s*(?=$|[.;|,])")
+    + r"|\b" + _V["relative_words"] + r"(?:'s)?\b" + _CLAUSE + _RELATIVES_DIABETES
+    + r"|" + _RELATIVES_DIABETES + r"[^.;|,()]{0,10}?\bin\s+(?:(?:his|her|the|a|patient'?s)\s+)?" + _V["relative_words"] + r"\b"
+    + r"|" + _RELATIVES_DIABETES + r"(?:\s+mellitus)?\s*[-:(]\s*" + _V["relative_words"] + r"\s*\)?\s*(?=$|[.;|,])")
 
 
 # --- lung ----------------------------------------------------------------------------------

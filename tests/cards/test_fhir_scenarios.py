@@ -6133,6 +6133,18 @@ def test_fhir_a_question_mark_closing_the_word_before_a_pneumonitis_does_not_mak
     assert "not confirmed" not in card(cards, "trastuzumab-deruxtecan")["detail"]
 
 
+@pytest.mark.parametrize("text,stopped", [("Type 1 diabetes, brother type 2", True), ("Diabetes, mother type 1", False),
+                                          ("Diabetes (mother: type 1)", False)])
+def test_fhir_a_relatives_diabetes_type_written_alone_is_not_the_patients_type(text, stopped):
+    # rt54: "Type 1 diabetes, brother type 2" read as the patient's type 2 (the type 1 stop of the
+    # PI3K/AKT inhibitors lost), "Diabetes, mother type 1" as the patient's type 1 (a stop on the
+    # mother's diagnosis; CR C.3 row 14, FHIR R4 FamilyMemberHistory)
+    p = _pik3ca_with_normal_glucose("rel-type")
+    p._condition({"text": text}, "2015-01-01", "dm-rel")
+    _, cards = run(p)
+    assert ("do not start: type 1 diabetes" in card(cards, "capivasertib-fulvestrant")["summary"]) == stopped
+
+
 def test_fhir_a_lada_diabetes_gives_the_hyperglycaemia_caution_and_asks_its_type():
     # was: "LADA" no diabetes at all (no caution, no gap), "Latent autoimmune diabetes in adults" a
     # diabetes with no word that the ADA classes it with type 1 (CR B.1 / B.4 / B.5, C.3 row 14)

@@ -1606,6 +1606,17 @@ def test_a_relatives_diabetes_named_with_the_relative_is_not_the_patients(text):
     assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == "none-documented"
 
 
+@pytest.mark.parametrize("text,status", [("Type 1 diabetes, brother type 2", "type1"),
+                                         ("Diabetes, mother type 1", "type2-untreated"),
+                                         ("Diabetes, type 1 in mother", "type2-untreated"),
+                                         ("Diabetes type 2 (mother)", "none-documented"),
+                                         ("Diabetes mellitus type 2 in mother", "none-documented")])
+def test_a_relatives_diabetes_type_written_after_the_word_or_alone_is_not_the_patients(text, status):
+    # rt54: each read the relative's type as the patient's (type 2 over the patient's type 1, a
+    # type 1 stop on the mother's; FHIR R4 FamilyMemberHistory, CR A.4, C.3 row 14)
+    assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == status
+
+
 def test_the_patients_diabetes_beside_a_relatives_other_type_keeps_its_own_type():
     assert factors(condition(cc(text="Type 2 diabetes, mother has type 1 diabetes"), "2020-01-01")).diabetes.status \
         == "type2-untreated"
