@@ -1488,7 +1488,8 @@ def _diabetes_clause_asserted(clause: str) -> str:
     typed = _BARE_TYPE.sub(r"type \1 diabetes", clause)  # "Type 1 diabetes, not type 2": type 2 set aside
     if not (re.search(_DIABETES_WORDS, typed) and T.DIABETES_NOT_THE_PATIENTS.search(typed)):
         return clause
-    parts = re.split(r"[,()]", clause)
+    # (a spaced dash or a colon parts them too: "Diabetes - type 1 excluded", "LADA - not type 2")
+    parts = re.split(r"[,():]|\s[-\u2013\u2014]+\s", clause)
     # a part that names a type alone ("type 1 excluded", "not type 1") speaks of that type of diabetes
     read = [p if re.search(_DIABETES_WORDS, p) else _BARE_TYPE.sub(r"type \1 diabetes", p) for p in parts]
     aside = [i for i, r in enumerate(read) if re.search(_DIABETES_WORDS, r) and T.DIABETES_NOT_THE_PATIENTS.search(r)]
@@ -1499,10 +1500,11 @@ def _diabetes_clause_asserted(clause: str) -> str:
     if (kept and set_aside and all(_written_type(p) not in (None, kept) for p in set_aside)
             and not T.DIABETES_NOT_THE_PATIENTS.search(rest)):
         return rest
-    # "Diabetes (type 1 excluded)": only a type written alone is set aside, a diabetes is still named
-    # (untyped: the caution, not the type 1 stop, CR C.3 row 14)
-    if (set_aside and all(parts[i] != read[i] for i in aside) and re.search(_DIABETES_WORDS, rest)
-            and not T.DIABETES_NOT_THE_PATIENTS.search(rest)):
+    # "Diabetes (type 1 excluded)", "Diabetes, not T1DM", "T1DM excluded, LADA": only a type is set
+    # aside, a diabetes of no written type is still named (untyped: the caution, not the type 1 stop,
+    # CR C.3 row 14; rt54: a type written with its diabetes word, "T1DM", set the whole diabetes aside)
+    if (set_aside and (all(parts[i] != read[i] for i in aside) or (not kept and all(_written_type(r) for r in set_aside)))
+            and re.search(_DIABETES_WORDS, rest) and not T.DIABETES_NOT_THE_PATIENTS.search(rest)):
         return rest
     return ""
 

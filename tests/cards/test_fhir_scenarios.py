@@ -6145,6 +6145,16 @@ def test_fhir_a_relatives_diabetes_type_written_alone_is_not_the_patients_type(t
     assert ("do not start: type 1 diabetes" in card(cards, "capivasertib-fulvestrant")["summary"]) == stopped
 
 
+def test_fhir_a_diabetes_beside_a_type_ruled_out_after_a_dash_keeps_the_hyperglycaemia_caution():
+    # rt54: "Diabetes - type 1 excluded" read as no diabetes: no diabetes caution on capivasertib (CR C.3 row 14)
+    p = _pik3ca_with_normal_glucose("dash-type")
+    p._condition({"text": "Diabetes - type 1 excluded"}, "2015-01-01", "dm-dash")
+    state, cards = run(p)
+    assert state.factors.diabetes.type_recorded == "not recorded"
+    assert "type not recorded" in card(cards, "capivasertib-fulvestrant")["detail"]
+    assert "do not start" not in card(cards, "capivasertib-fulvestrant")["summary"]
+
+
 def test_fhir_a_lada_diabetes_gives_the_hyperglycaemia_caution_and_asks_its_type():
     # was: "LADA" no diabetes at all (no caution, no gap), "Latent autoimmune diabetes in adults" a
     # diabetes with no word that the ADA classes it with type 1 (CR B.1 / B.4 / B.5, C.3 row 14)

@@ -1599,6 +1599,21 @@ def test_a_diabetes_beside_the_other_type_ruled_out_without_the_word_diabetes_is
     assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == status
 
 
+@pytest.mark.parametrize("text,status", [("Diabetes - type 1 excluded", "type2-untreated"),
+                                         ("Diabetes: type 1 excluded", "type2-untreated"),
+                                         ("Type 2 diabetes: type 1 excluded", "type2-untreated"),
+                                         ("Type 1 diabetes - T2DM excluded", "type1"),
+                                         ("Diabetes, not T1DM", "type2-untreated"),
+                                         ("Diabetes (T2DM ruled out)", "type2-untreated"),
+                                         ("LADA - not type 2", "type2-untreated"),
+                                         ("Diabetes - ruled out", "none-documented"),
+                                         ("Diabetes: ruled out", "none-documented")])
+def test_a_diabetes_beside_a_type_ruled_out_after_a_dash_or_colon_or_as_an_abbreviation_is_still_a_diabetes(text, status):
+    # rt54: each read as no diabetes at all (the hyperglycaemia caution lost, or the type 1 stop of
+    # "Type 1 diabetes - T2DM excluded"; CR C.3 row 14): only the named type is ruled out
+    assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == status
+
+
 @pytest.mark.parametrize("text", ["No diabetes, mother has T2DM", "T2DM in mother", "Type 2 diabetes (father)",
                                   "Sister: type 1 diabetes"])
 def test_a_relatives_diabetes_named_with_the_relative_is_not_the_patients(text):
