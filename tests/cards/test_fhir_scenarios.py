@@ -6126,6 +6126,16 @@ def test_fhir_a_pneumonitis_differential_naming_each_cause_with_its_own_pneumoni
     assert "ILD/pneumonitis recorded, not confirmed: its cause written as infectious or not" in tdxd["detail"]
 
 
+def test_fhir_a_pneumonitis_coded_icd10_j69_0_as_its_display_writes_it_is_named_as_an_aspiration_pneumonitis():
+    # rt54: ICD-10-CM J69.0 "Pneumonitis due to inhalation of food and vomit" counted as ILD history
+    # while "Aspiration pneumonitis" written out was asked (not among CR A.4's ILD codes; B.11 / B.13)
+    display = "Pneumonitis due to inhalation of food and vomit"
+    _, cards = run(_after_chemo("ild-j69").ild("2023-05-01", display, code=(ICD10CM, "J69.0", display)))
+    tdxd = card(cards, "trastuzumab-deruxtecan")
+    assert "ILD/pneumonitis recorded, not confirmed: an aspiration pneumonitis" in tdxd["detail"]
+    assert "ILD/pneumonitis history" not in tdxd["detail"]
+
+
 def test_fhir_a_question_mark_closing_the_word_before_a_pneumonitis_does_not_make_the_pneumonitis_a_suspicion():
     # "Cough? pneumonitis grade 2": the cough is the question; the grade 2 pneumonitis stops T-DXd (CR B.11)
     _, cards = run(_after_chemo("ild-cough").ild("2023-05-01", "Cough? pneumonitis grade 2", code=None))
