@@ -1546,9 +1546,12 @@ _NOT_A_DIAGNOSIS = re.compile(
     r"|\bno\s+" + _MENTION
     + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b|screening)" + _CLAUSE + _MENTION
     + r"|" + _MENTION + _CLAUSE + r"(?:\brisk\b|screening)"
-    # a LADA ruled out or absent (local_codes.yaml diabetes not_the_patients_patterns do not name LADA)
-    + r"|\blada\b" + _CLAUSE + r"\b(?:ruled out|excluded|absent|not present)\b"
-    + r"|\b(?:ruled out|excluded|denies|denied|free of|negative for|without)\s+(?:for\s+)?lada\b"
+    # a LADA ruled out or absent (local_codes.yaml diabetes not_the_patients_patterns do not name LADA),
+    # not one still open ("LADA not excluded": rt54, taken out, no diabetes and no gap), or negated
+    # before ("Not LADA", "Type 2 diabetes (not LADA)": rt54, read as a LADA recorded, its type asked);
+    # the vocabulary of local_codes.yaml as _MODY_NOT_THE_PATIENTS reads it (FHIR R4 condition-ver-status)
+    + rf"|\blada\b(?:(?!\b{_V['still_open_words']}\b)[^.;|,()]){{0,30}}?\b(?:{_V['ruled_out_words']}|{_V['absent_words']})\b"
+    + rf"|\b(?:ruled out|excluded|{_V['negation_words']}|denied|free of)\s+(?:for\s+)?lada\b"
     # a relative's diabetes, the relative named before it ("mother has T2DM", "father: type 1
     # diabetes") or after it ("T2DM in mother", "Type 2 diabetes (father)"): FHIR R4
     # FamilyMemberHistory, not the patient's (local_codes.yaml vocabulary relative_words, as the ILD

@@ -6165,6 +6165,15 @@ def test_fhir_a_diabetes_beside_a_type_ruled_out_after_a_dash_keeps_the_hypergly
     assert "do not start" not in card(cards, "capivasertib-fulvestrant")["summary"]
 
 
+def test_fhir_a_lada_negated_before_it_is_not_named_as_a_lada_recorded():
+    # rt54: "Type 2 diabetes (not LADA)" gave the summary 'Latent autoimmune diabetes in adults (LADA) recorded'
+    p = _pik3ca_with_normal_glucose("not-lada")
+    p._condition({"text": "Type 2 diabetes (not LADA)"}, "2015-01-01", "dm-not-lada")
+    _, cards = run(p)
+    assert "(LADA) recorded" not in _summary(cards)
+    assert "type 2" in card(cards, "capivasertib-fulvestrant")["detail"]
+
+
 def test_fhir_a_lada_diabetes_gives_the_hyperglycaemia_caution_and_asks_its_type():
     # was: "LADA" no diabetes at all (no caution, no gap), "Latent autoimmune diabetes in adults" a
     # diabetes with no word that the ADA classes it with type 1 (CR B.1 / B.4 / B.5, C.3 row 14)

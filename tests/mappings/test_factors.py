@@ -1650,6 +1650,19 @@ def test_a_lada_diabetes_is_a_diabetes_of_unrecorded_type_whose_type_is_asked(te
     assert ("diabetes-type-unclear" in {g.code for g in s.gaps}) == asked
 
 
+@pytest.mark.parametrize("text,status,unconfirmed,asked", [
+    ("LADA not excluded", "none-documented", ["type not recorded (written as a suspicion)"], False),
+    ("Not LADA", "none-documented", [], False),
+    ("Type 2 diabetes (not LADA)", "type2-untreated", [], False)])
+def test_a_lada_still_open_is_asked_and_a_lada_negated_before_is_no_lada(text, status, unconfirmed, asked):
+    # rt54: "LADA not excluded" silently no diabetes (read as ruled out); "Not LADA" a diabetes of
+    # unrecorded type with the gap "LADA recorded" (FHIR R4 condition-ver-status; CR C.3 row 14)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == status
+    assert s.factors.diabetes.unconfirmed == unconfirmed
+    assert ("diabetes-type-unclear" in {g.code for g in s.gaps}) == asked
+
+
 def test_a_lada_written_as_a_suspicion_is_not_counted_and_is_named_unconfirmed():
     s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text="Possible LADA"), "2020-01-01")], PID, AS_OF)
     assert s.factors.diabetes.status == "none-documented"
