@@ -6136,6 +6136,16 @@ def test_fhir_a_pneumonitis_coded_icd10_j69_0_as_its_display_writes_it_is_named_
     assert "ILD/pneumonitis history" not in tdxd["detail"]
 
 
+@pytest.mark.parametrize("text", ["No aspiration, pneumonitis grade 2", "Aspiration excluded, drug pneumonitis grade 2",
+                                  "Pneumonitis not due to aspiration, grade 2"])
+def test_fhir_a_grade_2_pneumonitis_beside_an_aspiration_negated_or_ruled_out_is_counted_and_stops_t_dxd(text):
+    # rt54: read as an aspiration pneumonitis (only asked, "not confirmed"): the grade 2 ILD stop of
+    # T-DXd lost although the record rules the aspiration out (CR B.11; CTCAE v5 pneumonitis grade 2)
+    _, cards = run(_after_chemo("ild-no-aspiration").ild("2023-05-01", text, code=None))
+    assert "ILD/pneumonitis history, grade 2" in _summary(cards)
+    assert "not confirmed" not in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
 def test_fhir_a_question_mark_closing_the_word_before_a_pneumonitis_does_not_make_the_pneumonitis_a_suspicion():
     # "Cough? pneumonitis grade 2": the cough is the question; the grade 2 pneumonitis stops T-DXd (CR B.11)
     _, cards = run(_after_chemo("ild-cough").ild("2023-05-01", "Cough? pneumonitis grade 2", code=None))
