@@ -1034,7 +1034,9 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     if lada and "type1" not in types:
         ctx.gap("diabetes-type-unclear",
                 "Latent autoimmune diabetes in adults (LADA) recorded (" + "; ".join(f'"{w}"' for w, _ in lada)
-                + "), read as a diabetes of unrecorded type (the hyperglycaemia caution): the ADA classes LADA with "
+                + ("), read as the type 2 diabetes it is also written as" if "type2" in types
+                   else "), read as a diabetes of unrecorded type")  # as the cards name it (type_recorded)
+                + " (the hyperglycaemia caution): the ADA classes LADA with "
                 "type 1 (autoimmune) diabetes, and the labels and trials name type 1 diabetes (inavolisib not "
                 "studied in it, the capivasertib and alpelisib trials excluded it: CR B.1, B.4, B.5, C.3 row 14) "
                 "without saying whether LADA is one. Clarify the diabetes type before a PI3K/AKT/mTOR inhibitor.",

@@ -1663,6 +1663,14 @@ def test_a_lada_still_open_is_asked_and_a_lada_negated_before_is_no_lada(text, s
     assert ("diabetes-type-unclear" in {g.code for g in s.gaps}) == asked
 
 
+@pytest.mark.parametrize("text,read_as", [("Type 2 diabetes (LADA)", "read as the type 2 diabetes it is also written as"),
+                                          ("LADA", "read as a diabetes of unrecorded type")])
+def test_the_lada_gap_says_the_type_the_diabetes_is_read_as(text, read_as):
+    # rt54: "Type 2 diabetes (LADA)" said "read as a diabetes of unrecorded type" while the cards say type 2
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert read_as + " (the hyperglycaemia caution)" in next(g for g in s.gaps if g.code == "diabetes-type-unclear").message
+
+
 def test_a_lada_written_as_a_suspicion_is_not_counted_and_is_named_unconfirmed():
     s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text="Possible LADA"), "2020-01-01")], PID, AS_OF)
     assert s.factors.diabetes.status == "none-documented"
