@@ -1034,7 +1034,9 @@ def _diabetes(ctx: Ctx, therapy: TherapyHistory) -> Diabetes:
     if lada and "type1" not in types:
         ctx.gap("diabetes-type-unclear",
                 "Latent autoimmune diabetes in adults (LADA) recorded (" + "; ".join(f'"{w}"' for w, _ in lada)
-                + "), read as a diabetes of unrecorded type (the hyperglycaemia caution): the ADA classes LADA with "
+                + ("), read as the type 2 diabetes it is also written as" if "type2" in types
+                   else "), read as a diabetes of unrecorded type")  # as the cards name it (type_recorded)
+                + " (the hyperglycaemia caution): the ADA classes LADA with "
                 "type 1 (autoimmune) diabetes, and the labels and trials name type 1 diabetes (inavolisib not "
                 "studied in it, the capivasertib and alpelisib trials excluded it: CR B.1, B.4, B.5, C.3 row 14) "
                 "without saying whether LADA is one. Clarify the diabetes type before a PI3K/AKT/mTOR inhibitor.",
@@ -1488,7 +1490,8 @@ def _diabetes_clause_asserted(clause: str) -> str:
     typed = _BARE_TYPE.sub(r"type \1 diabetes", clause)  # "Type 1 diabetes, not type 2": type 2 set aside
     if not (re.search(_DIABETES_WORDS, typed) and T.DIABETES_NOT_THE_PATIENTS.search(typed)):
         return clause
-    parts = re.split(r"[,()]", clause)
+    # (a spaced dash or a colon parts them too: "Diabetes - type 1 excluded", "LADA - not type 2")
+    parts = re.split(r"[,():]|\s[-\u2013\u2014]+\s", clause)
     # a part that names a type alone ("type 1 excluded", "not type 1") speaks of that type of diabetes
     read = [p if re.search(_DIABETES_WORDS, p) else _BARE_TYPE.sub(r"type \1 diabetes", p) for p in parts]
     aside = [i for i, r in enumerate(read) if re.search(_DIABETES_WORDS, r) and T.DIABETES_NOT_THE_PATIENTS.search(r)]
@@ -1499,10 +1502,11 @@ def _diabetes_clause_asserted(clause: str) -> str:
     if (kept and set_aside and all(_written_type(p) not in (None, kept) for p in set_aside)
             and not T.DIABETES_NOT_THE_PATIENTS.search(rest)):
         return rest
-    # "Diabetes (type 1 excluded)": only a type written alone is set aside, a diabetes is still named
-    # (untyped: the caution, not the type 1 stop, CR C.3 row 14)
-    if (set_aside and all(parts[i] != read[i] for i in aside) and re.search(_DIABETES_WORDS, rest)
-            and not T.DIABETES_NOT_THE_PATIENTS.search(rest)):
+    # "Diabetes (type 1 excluded)", "Diabetes, not T1DM", "T1DM excluded, LADA": only a type is set
+    # aside, a diabetes of no written type is still named (untyped: the caution, not the type 1 stop,
+    # CR C.3 row 14; rt54: a type written with its diabetes word, "T1DM", set the whole diabetes aside)
+    if (set_aside and (all(parts[i] != read[i] for i in aside) or (not kept and all(_written_type(r) for r in set_aside)))
+            and re.search(_DIABETES_WORDS, rest) and not T.DIABETES_NOT_THE_PATIENTS.search(rest)):
         return rest
     return ""
 
@@ -1534,21 +1538,29 @@ def _diabetes_history(text: str) -> bool:
 # "Type 2 diabetes, high cardiovascular risk", "Gestational diabetes, now type 2 diabetes")
 _MENTION = r"(?:diabet\w*|\bt[12] ?dm\b|\bdm ?(?:type ?)?[12]\b|\btype ?(?:[12]|ii?) ?dm\b|\bn?iddm\b|\bmody\b|\blada\b)"
 _CLAUSE = r"[^.;|,()]{0,30}?"
+# a relative's diabetes as written, with its type ("Diabetes mellitus type 2 in mother") or its type
+# alone ("Type 1 diabetes, brother type 2", "Diabetes, mother type 1": rt54, the relative's type was
+# read as the patient's, the type 1 stop lost or put on a relative's type 1; CR C.3 row 14)
+_RELATIVES_DIABETES = (r"(?:" + _MENTION + r"(?:\s+mellitus)?(?:\s+type ?(?:[12]|ii?)\b)?"
+                       r"|\btype ?(?:[12]|ii?)\b(?:\s*(?:diabet\w*|dm\b))?(?:\s+mellitus)?)")
 _NOT_A_DIAGNOSIS = re.compile(
     r"pre-?diabet\w*|" + _MENTION + r"\s+insipidus|\b(?:gestational|borderline)\s+" + _MENTION + r"(?:\s+mellitus)?"
     r"|\bno\s+" + _MENTION
     + r"|(?:family (?:history|hx)|\bfh\b|\brisk\b|screening)" + _CLAUSE + _MENTION
     + r"|" + _MENTION + _CLAUSE + r"(?:\brisk\b|screening)"
-    # a LADA ruled out or absent (local_codes.yaml diabetes not_the_patients_patterns do not name LADA)
-    + r"|\blada\b" + _CLAUSE + r"\b(?:ruled out|excluded|absent|not present)\b"
-    + r"|\b(?:ruled out|excluded|denies|denied|free of|negative for|without)\s+(?:for\s+)?lada\b"
+    # a LADA ruled out or absent (local_codes.yaml diabetes not_the_patients_patterns do not name LADA),
+    # not one still open ("LADA not excluded": rt54, taken out, no diabetes and no gap), or negated
+    # before ("Not LADA", "Type 2 diabetes (not LADA)": rt54, read as a LADA recorded, its type asked);
+    # the vocabulary of local_codes.yaml as _MODY_NOT_THE_PATIENTS reads it (FHIR R4 condition-ver-status)
+    + rf"|\blada\b(?:(?!\b{_V['still_open_words']}\b)[^.;|,()]){{0,30}}?\b(?:{_V['ruled_out_words']}|{_V['absent_words']})\b"
+    + rf"|\b(?:ruled out|excluded|{_V['negation_words']}|denied|free of)\s+(?:for\s+)?lada\b"
     # a relative's diabetes, the relative named before it ("mother has T2DM", "father: type 1
     # diabetes") or after it ("T2DM in mother", "Type 2 diabetes (father)"): FHIR R4
     # FamilyMemberHistory, not the patient's (local_codes.yaml vocabulary relative_words, as the ILD
     # and long QT readers read them; CR A.4 a diagnosis of the patient's)
-    + r"|\b" + _V["relative_words"] + r"(?:'s)?\b" + _CLAUSE + _MENTION
-    + r"|" + _MENTION + r"[^.;|,()]{0,10}?\bin\s+(?:(?:his|her|the|a|patient'?s)\s+)?" + _V["relative_words"] + r"\b"
-    + r"|" + _MENTION + r"(?:\s+mellitus)?\s*[-:(]\s*" + _V["relative_words"] + r"\s*\)?\s*(?=$|[.;|,])")
+    + r"|\b" + _V["relative_words"] + r"(?:'s)?\b" + _CLAUSE + _RELATIVES_DIABETES
+    + r"|" + _RELATIVES_DIABETES + r"[^.;|,()]{0,10}?\bin\s+(?:(?:his|her|the|a|patient'?s)\s+)?" + _V["relative_words"] + r"\b"
+    + r"|" + _RELATIVES_DIABETES + r"(?:\s+mellitus)?\s*[-:(]\s*" + _V["relative_words"] + r"\s*\)?\s*(?=$|[.;|,])")
 
 
 # --- lung ----------------------------------------------------------------------------------

@@ -6140,11 +6140,73 @@ def test_fhir_a_pneumonitis_whose_cause_leaves_the_labels_ild_open_is_named_as_n
     assert "ILD/pneumonitis history" not in tdxd["detail"]
 
 
+@pytest.mark.parametrize("text", ["CMV pneumonitis or drug toxicity", "Drug-induced pneumonitis vs CMV pneumonitis",
+                                  "PCP pneumonitis or radiation pneumonitis"])
+def test_fhir_a_pneumonitis_differential_naming_each_cause_with_its_own_pneumonitis_word_is_named_as_not_confirmed(text):
+    # rt54: dropped as an infection (the cause differential read only "radiation vs viral" side by
+    # side): no ILD caution at all on the T-DXd card (CR A.4, B.11 / B.13)
+    _, cards = run(_after_chemo("ild-cause-words").ild("2023-05-01", text, code=None))
+    tdxd = card(cards, "trastuzumab-deruxtecan")
+    assert tdxd["indicator"] == "warning"
+    assert "ILD/pneumonitis recorded, not confirmed: its cause written as infectious or not" in tdxd["detail"]
+
+
+def test_fhir_a_pneumonitis_coded_icd10_j69_0_as_its_display_writes_it_is_named_as_an_aspiration_pneumonitis():
+    # rt54: ICD-10-CM J69.0 "Pneumonitis due to inhalation of food and vomit" counted as ILD history
+    # while "Aspiration pneumonitis" written out was asked (not among CR A.4's ILD codes; B.11 / B.13)
+    display = "Pneumonitis due to inhalation of food and vomit"
+    _, cards = run(_after_chemo("ild-j69").ild("2023-05-01", display, code=(ICD10CM, "J69.0", display)))
+    tdxd = card(cards, "trastuzumab-deruxtecan")
+    assert "ILD/pneumonitis recorded, not confirmed: an aspiration pneumonitis" in tdxd["detail"]
+    assert "ILD/pneumonitis history" not in tdxd["detail"]
+
+
+@pytest.mark.parametrize("text", ["No aspiration, pneumonitis grade 2", "Aspiration excluded, drug pneumonitis grade 2",
+                                  "Pneumonitis not due to aspiration, grade 2"])
+def test_fhir_a_grade_2_pneumonitis_beside_an_aspiration_negated_or_ruled_out_is_counted_and_stops_t_dxd(text):
+    # rt54: read as an aspiration pneumonitis (only asked, "not confirmed"): the grade 2 ILD stop of
+    # T-DXd lost although the record rules the aspiration out (CR B.11; CTCAE v5 pneumonitis grade 2)
+    _, cards = run(_after_chemo("ild-no-aspiration").ild("2023-05-01", text, code=None))
+    assert "ILD/pneumonitis history, grade 2" in _summary(cards)
+    assert "not confirmed" not in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
 def test_fhir_a_question_mark_closing_the_word_before_a_pneumonitis_does_not_make_the_pneumonitis_a_suspicion():
     # "Cough? pneumonitis grade 2": the cough is the question; the grade 2 pneumonitis stops T-DXd (CR B.11)
     _, cards = run(_after_chemo("ild-cough").ild("2023-05-01", "Cough? pneumonitis grade 2", code=None))
     assert "ILD/pneumonitis history, grade 2" in _summary(cards)
     assert "not confirmed" not in card(cards, "trastuzumab-deruxtecan")["detail"]
+
+
+@pytest.mark.parametrize("text,stopped", [("Type 1 diabetes, brother type 2", True), ("Diabetes, mother type 1", False),
+                                          ("Diabetes (mother: type 1)", False)])
+def test_fhir_a_relatives_diabetes_type_written_alone_is_not_the_patients_type(text, stopped):
+    # rt54: "Type 1 diabetes, brother type 2" read as the patient's type 2 (the type 1 stop of the
+    # PI3K/AKT inhibitors lost), "Diabetes, mother type 1" as the patient's type 1 (a stop on the
+    # mother's diagnosis; CR C.3 row 14, FHIR R4 FamilyMemberHistory)
+    p = _pik3ca_with_normal_glucose("rel-type")
+    p._condition({"text": text}, "2015-01-01", "dm-rel")
+    _, cards = run(p)
+    assert ("do not start: type 1 diabetes" in card(cards, "capivasertib-fulvestrant")["summary"]) == stopped
+
+
+def test_fhir_a_diabetes_beside_a_type_ruled_out_after_a_dash_keeps_the_hyperglycaemia_caution():
+    # rt54: "Diabetes - type 1 excluded" read as no diabetes: no diabetes caution on capivasertib (CR C.3 row 14)
+    p = _pik3ca_with_normal_glucose("dash-type")
+    p._condition({"text": "Diabetes - type 1 excluded"}, "2015-01-01", "dm-dash")
+    state, cards = run(p)
+    assert state.factors.diabetes.type_recorded == "not recorded"
+    assert "type not recorded" in card(cards, "capivasertib-fulvestrant")["detail"]
+    assert "do not start" not in card(cards, "capivasertib-fulvestrant")["summary"]
+
+
+def test_fhir_a_lada_negated_before_it_is_not_named_as_a_lada_recorded():
+    # rt54: "Type 2 diabetes (not LADA)" gave the summary 'Latent autoimmune diabetes in adults (LADA) recorded'
+    p = _pik3ca_with_normal_glucose("not-lada")
+    p._condition({"text": "Type 2 diabetes (not LADA)"}, "2015-01-01", "dm-not-lada")
+    _, cards = run(p)
+    assert "(LADA) recorded" not in _summary(cards)
+    assert "type 2" in card(cards, "capivasertib-fulvestrant")["detail"]
 
 
 def test_fhir_a_lada_diabetes_gives_the_hyperglycaemia_caution_and_asks_its_type():

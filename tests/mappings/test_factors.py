@@ -1599,11 +1599,37 @@ def test_a_diabetes_beside_the_other_type_ruled_out_without_the_word_diabetes_is
     assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == status
 
 
+@pytest.mark.parametrize("text,status", [("Diabetes - type 1 excluded", "type2-untreated"),
+                                         ("Diabetes: type 1 excluded", "type2-untreated"),
+                                         ("Type 2 diabetes: type 1 excluded", "type2-untreated"),
+                                         ("Type 1 diabetes - T2DM excluded", "type1"),
+                                         ("Diabetes, not T1DM", "type2-untreated"),
+                                         ("Diabetes (T2DM ruled out)", "type2-untreated"),
+                                         ("LADA - not type 2", "type2-untreated"),
+                                         ("Diabetes - ruled out", "none-documented"),
+                                         ("Diabetes: ruled out", "none-documented")])
+def test_a_diabetes_beside_a_type_ruled_out_after_a_dash_or_colon_or_as_an_abbreviation_is_still_a_diabetes(text, status):
+    # rt54: each read as no diabetes at all (the hyperglycaemia caution lost, or the type 1 stop of
+    # "Type 1 diabetes - T2DM excluded"; CR C.3 row 14): only the named type is ruled out
+    assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == status
+
+
 @pytest.mark.parametrize("text", ["No diabetes, mother has T2DM", "T2DM in mother", "Type 2 diabetes (father)",
                                   "Sister: type 1 diabetes"])
 def test_a_relatives_diabetes_named_with_the_relative_is_not_the_patients(text):
     # was: type 2 diabetes (the relative's, FHIR R4 FamilyMemberHistory; CR A.4 a diagnosis of the patient's)
     assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == "none-documented"
+
+
+@pytest.mark.parametrize("text,status", [("Type 1 diabetes, brother type 2", "type1"),
+                                         ("Diabetes, mother type 1", "type2-untreated"),
+                                         ("Diabetes, type 1 in mother", "type2-untreated"),
+                                         ("Diabetes type 2 (mother)", "none-documented"),
+                                         ("Diabetes mellitus type 2 in mother", "none-documented")])
+def test_a_relatives_diabetes_type_written_after_the_word_or_alone_is_not_the_patients(text, status):
+    # rt54: each read the relative's type as the patient's (type 2 over the patient's type 1, a
+    # type 1 stop on the mother's; FHIR R4 FamilyMemberHistory, CR A.4, C.3 row 14)
+    assert factors(condition(cc(text=text), "2020-01-01")).diabetes.status == status
 
 
 def test_the_patients_diabetes_beside_a_relatives_other_type_keeps_its_own_type():
@@ -1622,6 +1648,27 @@ def test_a_lada_diabetes_is_a_diabetes_of_unrecorded_type_whose_type_is_asked(te
     s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
     assert s.factors.diabetes.status == status
     assert ("diabetes-type-unclear" in {g.code for g in s.gaps}) == asked
+
+
+@pytest.mark.parametrize("text,status,unconfirmed,asked", [
+    ("LADA not excluded", "none-documented", ["type not recorded (written as a suspicion)"], False),
+    ("Not LADA", "none-documented", [], False),
+    ("Type 2 diabetes (not LADA)", "type2-untreated", [], False)])
+def test_a_lada_still_open_is_asked_and_a_lada_negated_before_is_no_lada(text, status, unconfirmed, asked):
+    # rt54: "LADA not excluded" silently no diabetes (read as ruled out); "Not LADA" a diabetes of
+    # unrecorded type with the gap "LADA recorded" (FHIR R4 condition-ver-status; CR C.3 row 14)
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert s.factors.diabetes.status == status
+    assert s.factors.diabetes.unconfirmed == unconfirmed
+    assert ("diabetes-type-unclear" in {g.code for g in s.gaps}) == asked
+
+
+@pytest.mark.parametrize("text,read_as", [("Type 2 diabetes (LADA)", "read as the type 2 diabetes it is also written as"),
+                                          ("LADA", "read as a diabetes of unrecorded type")])
+def test_the_lada_gap_says_the_type_the_diabetes_is_read_as(text, read_as):
+    # rt54: "Type 2 diabetes (LADA)" said "read as a diabetes of unrecorded type" while the cards say type 2
+    s = build_patient_state([patient(birth="1980-01-01"), condition(cc(text=text), "2020-01-01")], PID, AS_OF)
+    assert read_as + " (the hyperglycaemia caution)" in next(g for g in s.gaps if g.code == "diabetes-type-unclear").message
 
 
 def test_a_lada_written_as_a_suspicion_is_not_counted_and_is_named_unconfirmed():
