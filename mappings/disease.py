@@ -963,6 +963,25 @@ def _past_sites(text: str) -> dict[str, str]:
     return {site: words for site, words in past.items() if site not in now}
 
 
+# (rt55) a piece saying the disease at a site progresses now ("previous liver mets, now
+# progressing in liver", "previously treated liver metastases now progressing"): current disease
+_PROGRESSING_NOW = re.compile(r"\b(?:progress(?:ing|ion|ive)|growing|enlarging)\b", re.I)
+_NO_LONGER = re.compile(r"\b(?:resolved|resected|no longer)\b", re.I)  # as _PAST_AFTER
+
+
+def _sites_progressing_now(own: str) -> set[str]:
+    """The sites a comma piece names beside a word of progression, not negated or cleared: a site
+    written in the past ("previous liver mets") the text also says progresses now is current
+    (CR A.4 visceral sites, C.2 step 2), not asked as a past site only."""
+    now: set[str] = set()
+    for piece in _PAST_PIECE_END.split(own):
+        low = piece.lower()
+        if (_PROGRESSING_NOW.search(low) and not T.MET_NEGATION_ANY.search(low)
+                and not T.MET_SITE_CLEAR_AFTER.search(low) and not _NO_LONGER.search(low)):
+            now |= {site for rx, site in T.SITE_TEXT if rx.search(low)}
+    return now
+
+
 @lru_cache(maxsize=4096)
 def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
                          ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
@@ -976,7 +995,9 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
     is left to its hedge reading (_mentions: "Liver metastases? progression" asks the
     progression), a site after it still asked (ds3: "Metastatic to bone? liver" counted the
     liver). CR A.4 visceral sites, C.2 step 2; FHIR R4 condition-ver-status unconfirmed."""
-    past = {**_past_listed_sites(own), **_past_sites(own)}
+    progressing = _sites_progressing_now(own)
+    past = {site: words for site, words in {**_past_listed_sites(own), **_past_sites(own)}.items()
+            if site not in progressing}
     # on a metastasis Condition (not question_closes) a "?" written right after a word only
     # ("bone? liver"): one before a site ("Bone, ?liver metastases") is that site's doubt
     question = re.search(r"(?<=[a-z])\?", own, re.I) if not question_closes else None

@@ -401,3 +401,18 @@ def test_fhir_a_site_finding_no_reading_counts_or_clears_beside_bone_metastases_
     state, cards = _cards(_early_patient_with(text))
     assert [s.site for s in state.disease.sites] == ["bone"] and not state.disease.visceral_involvement
     assert f"Metastatic site written with a doubt, not counted: {asked}." in card(cards, "patient-summary")["detail"]
+
+
+# --- (rt55) read-through of ds3 ------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Bone metastases, previous liver mets, now progressing in liver",
+    "Bone metastases, previously treated liver metastases now progressing",
+])
+def test_fhir_a_site_written_in_the_past_and_progressing_now_is_counted_as_a_current_visceral_site(text):
+    # ds3 asked the liver as written in the past only, visceral involvement lost: the text says
+    # the liver metastases progress now (current disease, CR A.4 visceral sites, C.2 step 2)
+    state, cards = _cards(_early_patient_with(text))
+    assert sorted(s.site for s in state.disease.sites) == ["bone", "liver"] and state.disease.visceral_involvement
+    assert "Metastatic site written with a doubt, not counted" not in card(cards, "patient-summary")["detail"]
+
