@@ -1035,6 +1035,29 @@ _FINDING_AT_SITE = re.compile(r"\b(?:metasta\w*|mets|deposits?|lesions?|nodules?
 _UNREAD_PIECE_END = re.compile(r"[;|()]|\.(?!\d)")
 
 
+# (rt55) words that say how much disease there is at a site, not which disease ("extensive liver disease")
+_DISEASE_EXTENT = re.compile(r"\b(?:extensive|diffuse|multifocal|multiple|bulky|widespread|progressive|progressing"
+                             r"|residual|active|new|known|limited|minimal|small|low|high|volume|oligo\w*|visceral"
+                             r"|nodal|osseous|metastatic|secondary|malignant)\b")
+
+
+def _another_disease_of_the_site(low: str, rest: str) -> bool:
+    """Whether a piece whose only finding is "disease" names another disease of the organ, no
+    metastasis: a word other than the site or an extent qualifies it ("fatty liver disease",
+    "interstitial lung disease", "brain: small vessel disease"), or a bracket right after names
+    it with no finding ("lung disease (COPD)"). "liver disease" alone, or "(2 lesions)", stays
+    asked. CR A.4 counts a secondary cancer, not any disease of a visceral organ."""
+    if any(m.group() != "disease" for m in _FINDING_AT_SITE.finditer(low)):
+        return False
+    qualifier = low.split("disease")[0]
+    for rx, _ in T.SITE_TEXT:
+        qualifier = rx.sub(" ", qualifier)
+    if re.search(r"[a-z]{2,}", _DISEASE_EXTENT.sub(" ", qualifier)):
+        return True
+    bracket = re.match(r"\(([^()]*)\)", rest)
+    return bool(bracket and re.search(r"[a-z]{2,}", bracket.group(1)) and not _FINDING_AT_SITE.search(bracket.group(1)))
+
+
 def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
     """(site, the words) for each site a piece of the text names beside a finding that no reading
     counted, asked, refuted, cleared or found benign: a site never dropped in silence, asked
@@ -1043,10 +1066,11 @@ def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
     condition-ver-status unconfirmed; CR A.4 visceral sites, C.2 step 2."""
     refuted = _text_sites(own)[1]
     found: list[tuple[str, str]] = []
-    for piece in _UNREAD_PIECE_END.split(own):
-        low = piece.lower()
+    bounds = [0] + [m.end() for m in _UNREAD_PIECE_END.finditer(own)] + [len(own) + 1]
+    for a, b in zip(bounds, bounds[1:]):
+        piece, low = own[a:b - 1], own[a:b - 1].lower()
         if (not _FINDING_AT_SITE.search(low) or T.MET_NEGATION_ANY.search(low) or T.MET_SITE_CLEAR_AFTER.search(low)
-                or _BENIGN_FINDING.search(low)):
+                or _BENIGN_FINDING.search(low) or _another_disease_of_the_site(low, own[b - 1:].lower())):
             continue
         for rx, site in T.SITE_TEXT:
             if site not in read and site not in refuted and rx.search(low):

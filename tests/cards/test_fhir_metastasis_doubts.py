@@ -416,3 +416,27 @@ def test_fhir_a_site_written_in_the_past_and_progressing_now_is_counted_as_a_cur
     assert sorted(s.site for s in state.disease.sites) == ["bone", "liver"] and state.disease.visceral_involvement
     assert "Metastatic site written with a doubt, not counted" not in card(cards, "patient-summary")["detail"]
 
+
+@pytest.mark.parametrize("text", [
+    "Bone metastases; lung disease (COPD)",
+    "Bone metastases; interstitial lung disease",
+    "Bone metastases; fatty liver disease",
+    "Bone metastases; brain: small vessel disease",
+    "Liver metastases; degenerative bone disease",
+])
+def test_fhir_another_disease_named_at_a_site_beside_metastases_is_no_metastatic_site_asked(text):
+    # ds3 asked each as a metastatic site written with a doubt (a data gap): the words name
+    # another disease of the organ, no metastasis (CR A.4 counts a secondary cancer)
+    state, cards = _cards(_early_patient_with(text))
+    assert state.disease.metastatic == "yes" and len(regimen_topics(cards)) == 2
+    assert "Metastatic site written with a doubt, not counted" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,asked", [
+    ("Bone metastases; liver disease", 'the liver ("liver disease")'),
+    ("Bone metastases; liver disease (2 lesions)", 'the liver ("liver disease")'),
+])
+def test_fhir_disease_at_a_site_no_other_word_names_beside_metastases_is_still_asked(text, asked):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
