@@ -1008,9 +1008,17 @@ def _sites_now_and_asked(own: str, confirmed: bool, question_closes: bool = True
     if not question_closes:
         # only sites the "?" closes that no mention asserts ("Metastatic to bone, liver? lungs
         # clear": the liver was dropped without a word)
-        at_question = [site for site in at_question if site not in listed] if _only_sites(last_item) else []
+        # (rt55) and every site of the item when the "?" closes the text or its clause ("Metastatic
+        # to bone?": the bone doubted, as rt50 reads it on a breast cancer Condition, not counted)
+        closes_clause = question is not None and re.match(r"\?*\s*\)?\s*(?:$|[.;|])", own[question.start():])
+        at_question = ([site for site in at_question if closes_clause or site not in listed]
+                       if _only_sites(last_item) else [])
         last_item = last_item if at_question else ""
     before_question = set(_text_site_list(head, confirmed)) - set(at_question)
+    if question is not None and (clause_end := re.compile(r"[.;|]").search(own, question.end())):
+        # (rt55) a later clause stands on its own ("Metastatic to bone?; liver metastases": the
+        # liver asserted, not asked as after the "?")
+        before_question |= set(_text_site_list(own[clause_end.end():], confirmed)) - set(at_question)
     counted: list[str] = []
     after_question: list[str] = []
     for site in listed:

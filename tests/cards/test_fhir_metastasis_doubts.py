@@ -440,3 +440,15 @@ def test_fhir_disease_at_a_site_no_other_word_names_beside_metastases_is_still_a
     state, cards = _cards(_early_patient_with(text))
     assert [s.site for s in state.disease.sites] == ["bone"]
     assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,sites,asked", [
+    # the liver the "?" closes was counted as visceral without a word (no doubt quoted)
+    ("Metastatic to liver?", [], 'the liver ("liver?")'),
+    # the liver asserted in its own clause after the "?" was asked, not counted (visceral lost)
+    ("Metastatic to bone?; liver metastases", ["liver"], 'the bone ("bone?; liver metastases")'),
+])
+def test_fhir_a_site_the_question_mark_closes_is_asked_and_a_later_clause_stands_on_its_own(text, sites, asked):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == sites and state.disease.metastatic == "yes"
+    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
