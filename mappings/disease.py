@@ -976,8 +976,10 @@ def _sites_progressing_now(own: str) -> set[str]:
     now: set[str] = set()
     for piece in _PAST_PIECE_END.split(own):
         low = piece.lower()
-        if (_PROGRESSING_NOW.search(low) and not T.MET_NEGATION_ANY.search(low)
-                and not T.MET_SITE_CLEAR_AFTER.search(low) and not _NO_LONGER.search(low)):
+        # a "resected" / "resolved" before the progression word is the history it progresses after
+        if ((progress := _PROGRESSING_NOW.search(low)) and not T.MET_NEGATION_ANY.search(low)
+                and not _NO_LONGER.search(low, progress.end())
+                and not T.MET_SITE_CLEAR_AFTER.search(low)):
             now |= {site for rx, site in T.SITE_TEXT if rx.search(low)}
     return now
 
@@ -1066,6 +1068,15 @@ def _another_disease_of_the_site(low: str, rest: str) -> bool:
     return bool(bracket and re.search(r"[a-z]{2,}", bracket.group(1)) and not _FINDING_AT_SITE.search(bracket.group(1)))
 
 
+def _bracket_names_another_diagnosis(rest: str) -> bool:
+    """Whether a bracket right after a piece names its finding another diagnosis, with no "?"
+    ("liver lesion (FNH)", "lung lesion (infection)"; local_codes.yaml differential_question_after):
+    no metastasis said, not asked. "(? haemangioma)" stays a question."""
+    bracket = re.match(r"\(([^()]*)\)", rest)
+    return bool(bracket and "?" not in bracket.group(1) and T.OTHER_DIAGNOSIS.search(bracket.group(1))
+                and not _FINDING_AT_SITE.search(bracket.group(1).lower()))
+
+
 def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
     """(site, the words) for each site a piece of the text names beside a finding that no reading
     counted, asked, refuted, cleared or found benign: a site never dropped in silence, asked
@@ -1078,7 +1089,8 @@ def _sites_left_unread(own: str, read: set[str]) -> list[tuple[str, str]]:
     for a, b in zip(bounds, bounds[1:]):
         piece, low = own[a:b - 1], own[a:b - 1].lower()
         if (not _FINDING_AT_SITE.search(low) or T.MET_NEGATION_ANY.search(low) or T.MET_SITE_CLEAR_AFTER.search(low)
-                or _BENIGN_FINDING.search(low) or _another_disease_of_the_site(low, own[b - 1:].lower())):
+                or _BENIGN_FINDING.search(low) or _another_disease_of_the_site(low, own[b - 1:].lower())
+                or _bracket_names_another_diagnosis(own[b - 1:])):
             continue
         for rx, site in T.SITE_TEXT:
             if site not in read and site not in refuted and rx.search(low):

@@ -452,3 +452,32 @@ def test_fhir_a_site_the_question_mark_closes_is_asked_and_a_later_clause_stands
     state, cards = _cards(_early_patient_with(text))
     assert [s.site for s in state.disease.sites] == sites and state.disease.metastatic == "yes"
     assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text", [
+    "Bone metastases; liver lesion (haemangioma)",
+    "Bone metastases; liver lesion (FNH)",
+    "Bone metastases; adrenal nodule (adenoma)",
+    "Bone metastases; lung lesion (infection)",
+])
+def test_fhir_a_site_finding_a_bracket_names_as_another_diagnosis_is_no_metastatic_site_asked(text):
+    # ds3 asked each as a metastatic site written with a doubt: the bracket names the finding
+    # another diagnosis (local_codes.yaml differential_question_after, the closed list)
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"] and len(regimen_topics(cards)) == 2
+    assert "Metastatic site written with a doubt, not counted" not in card(cards, "patient-summary")["detail"]
+
+
+@pytest.mark.parametrize("text,asked", [
+    ("Bone metastases; liver lesion (? haemangioma)", 'the liver ("liver lesion")'),
+    ("Bone metastases; lung nodule (indeterminate)", 'the lung ("lung nodule")'),
+])
+def test_fhir_a_site_finding_a_bracket_leaves_open_beside_metastases_is_still_asked(text, asked):
+    state, cards = _cards(_early_patient_with(text))
+    assert [s.site for s in state.disease.sites] == ["bone"]
+    assert f"Metastatic site written with a doubt, not counted: {asked}" in card(cards, "patient-summary")["detail"]
+
+
+def test_fhir_a_resected_site_said_to_progress_now_is_counted():
+    state, cards = _cards(_early_patient_with("Liver mets resected 2022 now progressing"))
+    assert [s.site for s in state.disease.sites] == ["liver"] and state.disease.visceral_involvement
